@@ -1,0 +1,113 @@
+// One catalogue of error codes and the Error subclasses the engine throws, sorted by who must act.
+
+/** Stable codes for problems in scenario files, found before anything runs (the author must act). */
+export const SCENARIO_ERROR_CODES = {
+  YAML_SYNTAX: 'E_YAML_SYNTAX',
+  DUPLICATE_KEY: 'E_DUPLICATE_KEY',
+  NOT_A_MAPPING: 'E_NOT_A_MAPPING',
+  UNKNOWN_KEY: 'E_UNKNOWN_KEY',
+  MISSING_PROPERTY: 'E_MISSING_PROPERTY',
+  INVALID_PROPERTY: 'E_INVALID_PROPERTY',
+  UNKNOWN_KIND: 'E_UNKNOWN_KIND',
+  UNKNOWN_EXIT: 'E_UNKNOWN_EXIT',
+  UNKNOWN_TARGET: 'E_UNKNOWN_TARGET',
+  UNKNOWN_START: 'E_UNKNOWN_START',
+  UNREACHABLE_BLOCK: 'E_UNREACHABLE_BLOCK',
+  UNKNOWN_VARIABLE: 'E_UNKNOWN_VARIABLE',
+  DUPLICATE_VARIABLE: 'E_DUPLICATE_VARIABLE',
+  INVALID_VARIABLE: 'E_INVALID_VARIABLE',
+  UNKNOWN_SCENARIO: 'E_UNKNOWN_SCENARIO',
+  INVALID_EXPRESSION: 'E_INVALID_EXPRESSION',
+  INVALID_JSONPATH: 'E_INVALID_JSONPATH',
+  INVALID_REGEX: 'E_INVALID_REGEX',
+  ENDLESS_LOOP: 'E_ENDLESS_LOOP',
+  INVALID_TEMPLATE: 'E_INVALID_TEMPLATE',
+  UNKNOWN_TEMPLATE_VARIABLE: 'E_UNKNOWN_TEMPLATE_VARIABLE',
+  READ_FAILED: 'E_READ_FAILED',
+  SCENARIO_NAME: 'E_SCENARIO_NAME',
+} as const;
+
+export type ScenarioErrorCode = (typeof SCENARIO_ERROR_CODES)[keyof typeof SCENARIO_ERROR_CODES];
+
+/** A position in a scenario file, 1-based line and column. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** One problem found while loading or validating a scenario. */
+export interface ScenarioIssue extends SourceLocation {
+  code: ScenarioErrorCode;
+  message: string;
+  hint?: string;
+  block?: string;
+}
+
+/** Formats an issue as `file:line:col code message` with the hint on the next line. */
+export function formatIssue(issue: ScenarioIssue): string {
+  const where = `${issue.file}:${issue.line}:${issue.col}`;
+  const block = issue.block ? ` [block ${issue.block}]` : '';
+  const hint = issue.hint ? `\n    hint: ${issue.hint}` : '';
+  return `${where} ${issue.code} ${issue.message}${block}${hint}`;
+}
+
+/** Thrown when a scenario (or a set of them) cannot be loaded; carries every issue found, not only the first. */
+export class ScenarioLoadError extends Error {
+  override name = 'ScenarioLoadError';
+  constructor(readonly issues: ScenarioIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+  }
+}
+
+/**
+ * How an effect (Bpium call, mail, ...) failed:
+ * - `permanent`: refused or invalid (Bpium 4xx, SMTP 5xx, bad address). Retrying will not help.
+ * - `transient`: network, 429, 5xx, SMTP 4xx. Already retried by the adapter for a short while.
+ * - `timeout`: no answer in time (a kind of transient failure that Oktell routes to its own exit).
+ */
+export type EffectFailureKind = 'permanent' | 'transient' | 'timeout';
+
+/** Thrown by port adapters (Bpium client, mailer) for a failed effect. */
+export class EffectError extends Error {
+  override name = 'EffectError';
+  constructor(
+    readonly kind: EffectFailureKind,
+    message: string,
+    readonly details: { code?: string; status?: number; attempts?: number; cause?: unknown } = {},
+  ) {
+    super(message);
+  }
+  get retryable(): boolean {
+    return this.kind !== 'permanent';
+  }
+}
+
+/** Codes of run failures (what the interpreter reports in a failed RunResult). */
+export const RUN_ERROR_CODES = {
+  STEP_LIMIT: 'R_STEP_LIMIT',
+  DEADLINE: 'R_DEADLINE',
+  DEPTH_LIMIT: 'R_DEPTH_LIMIT',
+  EXPRESSION: 'R_EXPRESSION',
+  EFFECT_PERMANENT: 'R_EFFECT_PERMANENT',
+  EFFECT_TRANSIENT: 'R_EFFECT_TRANSIENT',
+  TEMPLATE: 'R_TEMPLATE',
+  UNKNOWN_SCENARIO: 'R_UNKNOWN_SCENARIO',
+  ADAPTER_MISSING: 'R_ADAPTER_MISSING',
+  CANCELLED: 'R_CANCELLED',
+  INTERNAL: 'R_INTERNAL',
+} as const;
+
+export type RunErrorCode = (typeof RUN_ERROR_CODES)[keyof typeof RUN_ERROR_CODES];
+
+/** Thrown inside a block to fail the run with a code; the interpreter attributes it to the block. */
+export class RunFailure extends Error {
+  override name = 'RunFailure';
+  constructor(
+    readonly code: RunErrorCode,
+    message: string,
+    readonly retryable = false,
+  ) {
+    super(message);
+  }
+}
