@@ -16,8 +16,8 @@ export interface BpiumCatalog {
   id: string;
   name?: string;
   sectionId?: string;
-  fields: Array<{ id: string; name: string; type: string; config?: JsonValue; [extra: string]: JsonValue | undefined }>;
-  [extra: string]: JsonValue | undefined;
+  fields: Array<{ id: string; name: string; type: string; config?: JsonValue; [extra: string]: unknown }>;
+  [extra: string]: unknown;
 }
 
 /** Query for `findRecords`: filters in either documented form (array form or JSON form), search, sort, paging. */

@@ -1,0 +1,111 @@
+// `oktell-emu run <Scenario> -p N=value …`: runs a scenario (for real, or --dry-run) and shows what it did.
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  attachChildResults,
+  createInProcessStarter,
+  formatIssue,
+  randomIds,
+  runScenario,
+  systemClock,
+  type BpiumPort,
+  type EnginePorts,
+  type RunResult,
+  type Value,
+} from '../../engine/index.js';
+import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { bpiumClientOptionsFromEnv, createBpiumClient } from '../../adapters/bpium/client.js';
+import { createMailerFromEnv } from '../../adapters/mail/index.js';
+import { dataDir, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
+import { printRun } from '../format.js';
+
+interface RunOpts {
+  param: string[];
+  dryRun?: boolean;
+  json?: boolean;
+  scenarios?: string;
+  bpiumFixtures?: string;
+  dataDir?: string;
+  trace?: boolean;
+}
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run a service scenario with input parameters; --dry-run sends no mail and makes no Bpium write')
+    .argument('<scenario>', 'scenario name (file name without .yaml)')
+    .option('-p, --param <N=value>', 'input parameter N (repeatable); N=@file reads a file; N=@@text passes "@text"', collect, [])
+    .option('--dry-run', 'no mail is sent and no Bpium write is made; async starts are followed inline')
+    .option('--json', 'print exactly one JSON object with the result')
+    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
+    .option('--bpium-fixtures <file>', 'answer Bpium reads from a fixture file instead of BPIUM_URL (a fake Bpium)')
+    .option('--data-dir <dir>', 'data folder for the outbox (default $OKTELL_DATA_DIR or ./var)')
+    .option('--no-trace', 'do not record the step trace')
+    .action(async (name: string, opts: RunOpts) => {
+      const result = await runFromCli(name, opts);
+      if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else printRun(result, process.stdout);
+      process.exitCode = result.status === 'completed' ? 0 : 1;
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Parses `N=value`, `N=@file`, `N=@@literal`. */
+export function parseParams(specs: string[]): Record<string, Value> {
+  const out: Record<string, Value> = {};
+  for (const spec of specs) {
+    const m = /^(\d{1,2})=([\s\S]*)$/.exec(spec);
+    if (!m || Number(m[1]) < 1) throw new UsageError(`-p ${spec}: expected N=value with N from 1, e.g. -p 1=/Bpium/NewTask or -p 4=@body.json`);
+    const raw = m[2]!;
+    if (raw.startsWith('@@')) out[m[1]!] = raw.slice(1);
+    else if (raw.startsWith('@')) {
+      try {
+        out[m[1]!] = readFileSync(resolve(raw.slice(1)), 'utf8');
+      } catch (e) {
+        throw new UsageError(`-p ${m[1]}=${raw}: cannot read ${raw.slice(1)}: ${(e as Error).message}`);
+      }
+    } else out[m[1]!] = raw;
+  }
+  return out;
+}
+
+async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
+  const params = parseParams(opts.param);
+  const dir = scenariosDir(opts.scenarios);
+  const { library, templates } = await loadLibrary(dir);
+  if (!library.scenarios.has(name)) {
+    if (library.issues.length) throw new UsageError(`scenarios are invalid:\n${library.issues.map(formatIssue).join('\n')}`);
+    throw new UsageError(`unknown scenario "${name}"; known: ${[...library.scenarios.keys()].join(', ')}`);
+  }
+  let bpium: (BpiumPort & { close?(): void }) | undefined;
+  if (opts.bpiumFixtures) bpium = loadBpiumFixtures(resolve(opts.bpiumFixtures));
+  else {
+    const env = bpiumClientOptionsFromEnv(process.env);
+    if (env) bpium = createBpiumClient(env);
+  }
+  const mail = opts.dryRun ? undefined : createMailerFromEnv(process.env, { dataDir: dataDir(opts.dataDir) });
+  const tz = timeZone();
+  const ports: EnginePorts = {
+    ...(bpium ? { bpium } : {}),
+    ...(mail ? { mailer: mail.mailer } : {}),
+    templates,
+    clock: systemClock,
+    ids: randomIds,
+    ...(process.env.MAIL_FROM ? { mailFrom: process.env.MAIL_FROM } : {}),
+    asyncStarter: undefined as never,
+  };
+  const starter = createInProcessStarter(randomIds, (req, runId) =>
+    runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports }),
+  );
+  ports.asyncStarter = starter;
+  try {
+    const result = await runScenario(library, name, { params, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports });
+    return attachChildResults(result, await starter.drain());
+  } finally {
+    bpium?.close?.();
+    await mail?.mailer.close();
+  }
+}

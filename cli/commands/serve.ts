@@ -1,0 +1,88 @@
+// `oktell-emu serve` (npm start): the emulated Oktell web server, with the embedded Bpium emulator and outbox by default.
+import { Command } from 'commander';
+import pc from 'picocolors';
+import { startServer } from '../../server/serve.js';
+import { UsageError } from '../config.js';
+import { ConfigError } from '../../server/config.js';
+
+interface ServeOpts {
+  port?: string;
+  host?: string;
+  scenarios?: string;
+  dataDir?: string;
+  config?: string;
+  bpiumEmulatorPort?: string;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description("start the emulated Oktell web server (HTTP404 hook, Web-API, durable job queue)")
+    .option('--port <port>', 'port (default $OKTELL_PORT or 4055)')
+    .option('--host <host>', 'address to listen on (default $OKTELL_HOST or 0.0.0.0)')
+    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
+    .option('--data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)')
+    .option('--config <file>', 'configuration file (default ./oktell.config.yaml when present)')
+    .option('--bpium-emulator-port <port>', 'port of the embedded Bpium emulator (default $BPIUM_EMULATOR_PORT or 4056)')
+    .action(async (o: ServeOpts) => {
+      const port = o.port !== undefined ? portNumber(o.port, '--port') : undefined;
+      const emuPort = o.bpiumEmulatorPort !== undefined ? portNumber(o.bpiumEmulatorPort, '--bpium-emulator-port') : undefined;
+      let server;
+      try {
+        server = await startServer({
+          ...(port !== undefined ? { port } : {}),
+          ...(o.host ? { host: o.host } : {}),
+          ...(o.scenarios ? { scenarios: o.scenarios } : {}),
+          ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+          ...(o.config ? { config: o.config } : {}),
+          ...(emuPort !== undefined ? { bpiumEmulatorPort: emuPort } : {}),
+        });
+      } catch (e) {
+        if (e instanceof ConfigError) throw new UsageError(e.message);
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`${(e as Error).message}: another program uses the port; set --port or OKTELL_PORT`);
+        throw e;
+      }
+      const u = server.users[0]!;
+      const lib = server.host.library();
+      const out = process.stderr;
+      out.write(`\n${pc.bold('Oktell emulator')} listening on ${pc.cyan(server.url)}\n`);
+      out.write(`  scenarios  ${server.config.scenariosDir} (${lib.scenarios.size} loaded${lib.issues.length ? pc.red(`, ${lib.issues.length} problem(s): run npx oktell-emu validate`) : ''})\n`);
+      out.write(`  data       ${server.config.dataDir}\n`);
+      out.write(`  mail       ${server.mail.describe}\n`);
+      out.write(`  bpium      ${server.emulator ? `embedded emulator ${server.emulator.url} (login ${server.emulator.login} / ${server.emulator.password})` : (server.bpium?.baseUrl ?? 'not configured')}\n`);
+      if (server.config.usersGenerated) {
+        out.write(`  user       ${pc.bold(u.login)} / ${pc.bold(u.password)} ${pc.dim('(generated; kept in the data folder; set OKTELL_USERS to choose)')}\n`);
+      } else {
+        out.write(`  users      ${server.users.map((x) => x.login).join(', ')}\n`);
+      }
+      const body = JSON.stringify({ timestamp: '1700000000', hook: { id: '1', event: 'record.created', sequenceId: 1 }, payload: { catalogId: '11', recordId: '1', values: { '2': 'Тестовая задача', '3': 'Описание', '4': [{ id: '2', title: 'Иван Петров' }] } }, user: { id: '1' } });
+      out.write(`\nTry it:\n  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npm run demo\n`);
+      if (!server.config.webhookSecrets['/Bpium/NewTask'] && !server.config.webhookSecrets['*']) {
+        out.write(`  ${pc.dim('# or post a webhook yourself:')}\n  curl -u '${u.login}:${u.password}' -H 'Content-Type: application/json' --data '${body}' ${server.url}/Bpium/NewTask\n`);
+      } else {
+        out.write(`  ${pc.dim('# /Bpium/NewTask requires X-Hook-Signature (the emulator signs its webhooks); other paths:')}\n  curl -u '${u.login}:${u.password}' ${server.url}/anything   ${pc.dim('# → 404 from HTTP404')}\n`);
+      }
+      out.write(`  npx oktell-emu outbox        ${pc.dim('# letters written to the outbox')}\n  npx oktell-emu runs          ${pc.dim('# runs, their status and retries')}\n\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        out.write(`${signal}: finishing running jobs, then stopping…\n`);
+        server.close().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            out.write(`error while stopping: ${(e as Error).message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      await new Promise(() => undefined);
+    });
+}
+
+function portNumber(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} ${v}: not a port number`);
+  return n;
+}

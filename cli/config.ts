@@ -1,0 +1,38 @@
+// Where things are: scenario folder, data folder, time zone — from flags, then the environment, then defaults.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { defaultRegistry } from '../components/registry.js';
+import { createTemplateRenderer } from '../adapters/mail/templates.js';
+import { loadScenarioLibrary, type ScenarioLibrary } from '../engine/index.js';
+
+export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
+
+export function scenariosDir(flag: string | undefined, env = process.env): string {
+  return resolve(flag ?? env.OKTELL_SCENARIOS ?? './scenarios');
+}
+
+export function dataDir(flag: string | undefined, env = process.env): string {
+  return resolve(flag ?? env.OKTELL_DATA_DIR ?? './var');
+}
+
+export function timeZone(env = process.env): string {
+  return env.OKTELL_TZ || DEFAULT_TIME_ZONE;
+}
+
+/** Templates live in `<scenarios>/templates`. */
+export function templatesDir(scenarios: string): string {
+  return join(scenarios, 'templates');
+}
+
+/** Loads the scenario library with the default blocks and the folder's templates. */
+export async function loadLibrary(dir: string, files?: string[]): Promise<{ library: ScenarioLibrary; templates: ReturnType<typeof createTemplateRenderer> }> {
+  if (!existsSync(dir)) throw new UsageError(`scenario folder ${dir} does not exist (set --scenarios or OKTELL_SCENARIOS)`);
+  const templates = createTemplateRenderer({ dir: templatesDir(dir), timeZone: timeZone() });
+  const library = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: timeZone() }, files);
+  return { library, templates };
+}
+
+/** A mistake in how a command was called: exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

@@ -1,0 +1,33 @@
+// Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls and started children.
+import pc from 'picocolors';
+import type { RunResult, Value } from '../engine/index.js';
+
+export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): void {
+  const pad = '  '.repeat(depth);
+  const w = (s: string) => out.write(`${pad}${s}\n`);
+  const status = r.status === 'completed' ? pc.green('completed') : pc.red('failed');
+  w(`${pc.bold(r.scenario)} ${status} ${pc.dim(`run ${r.runId} · ${r.steps} steps · ${r.durationMs} ms · version ${r.version}`)}`);
+  for (const s of r.trace) {
+    const exit = s.exit === 'failed' ? pc.red('✗ failed') : pc.cyan(`→ ${s.exit}`);
+    const changed = s.changed ? ' ' + Object.entries(s.changed).map(([k, v]) => `${pc.yellow(k)}=${show(v)}`).join(' ') : '';
+    w(`  ${pc.dim(String(s.step).padStart(3))} ${s.block} ${pc.dim(s.kind)} ${exit}${changed}${s.error ? ' ' + pc.red(s.error) : ''}`);
+  }
+  const rv = Object.entries(r.returnValues);
+  if (rv.length) w(`  ${pc.bold('return values')} ${rv.map(([k, v]) => `${k}=${show(v)}`).join(' ')}`);
+  for (const m of r.mails) {
+    w(`  ${pc.bold('mail')} ${m.status === 'sent' ? pc.green(m.status) : m.status === 'failed' ? pc.red(m.status) : pc.yellow(m.status)} to ${m.to.join(', ')} ${pc.dim('·')} ${m.subject}${m.error ? ' ' + pc.red(m.error) : ''}`);
+  }
+  for (const c of r.bpiumCalls) {
+    w(`  ${pc.bold('bpium')} ${c.method} catalog ${c.catalogId}${c.recordId ? ` record ${c.recordId}` : ''} → ${c.status}${c.performed ? '' : pc.dim(' (not performed)')}${c.error ? ' ' + pc.red(c.error) : ''}`);
+  }
+  if (r.error) w(`  ${pc.red(`error ${r.error.code}`)} ${r.error.message}${r.error.retryable ? pc.yellow(' (retryable)') : ''}`);
+  for (const a of r.asyncStarted) {
+    w(`  ${pc.bold('started')} ${a.scenario} ${pc.dim(`params ${JSON.stringify(a.params).slice(0, 80)}`)}`);
+    if (a.result) printRun(a.result, out, depth + 2);
+  }
+}
+
+function show(v: Value): string {
+  const s = v instanceof Date ? v.toISOString() : typeof v === 'string' ? JSON.stringify(v) : String(v);
+  return s.length > 120 ? `${s.slice(0, 117)}…` : s;
+}

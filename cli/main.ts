@@ -1,0 +1,52 @@
+// The `oktell-emu` command line: one program, one subcommand per file under cli/commands.
+import { Command, CommanderError } from 'commander';
+import pc from 'picocolors';
+import { UsageError } from './config.js';
+import { graphCommand } from './commands/graph.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { outboxCommand } from './commands/outbox.js';
+import { bpiumEmulatorCommand } from './commands/bpium-emulator.js';
+import { demoCommand } from './commands/demo.js';
+import { schemaCommand } from './commands/schema.js';
+import { serveCommand } from './commands/serve.js';
+
+export function buildProgram(): Command {
+  const program = new Command('oktell-emu')
+    .description('Oktell service-scenario emulator: validate and run YAML scenarios, serve webhooks like Oktell\'s web server')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const c of [serveCommand(), validateCommand(), runCommand(), graphCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), schemaCommand()]) {
+    program.addCommand(c.exitOverride());
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+        process.exitCode = 0;
+        return;
+      }
+      fail(json, 'E_USAGE', e.message.replace(/^error: /, ''));
+      return;
+    }
+    if (e instanceof UsageError) {
+      fail(json, 'E_USAGE', e.message);
+      return;
+    }
+    throw e;
+  }
+}
+
+function fail(json: boolean, code: string, message: string) {
+  if (json) process.stdout.write(`${JSON.stringify({ status: 'failed', error: { code, message } })}\n`);
+  else process.stderr.write(`${pc.red('oktell-emu:')} ${message}\n`);
+  process.exitCode = 2;
+}

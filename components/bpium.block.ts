@@ -1,0 +1,279 @@
+// Bpium (Запрос к Bpium): finds, reads, creates, changes and deletes Bpium records through the BpiumPort.
+import { z } from 'zod';
+import {
+  EffectError,
+  RunFailure,
+  RUN_ERROR_CODES as R,
+  toNumber,
+  toText,
+  type BlockDefinition,
+  type BlockRuntime,
+  type BpiumFindQuery,
+  type BpiumPort,
+  type BpiumRecord,
+  type CompiledExpression,
+  type JsonValue,
+} from '../engine/index.js';
+import { expr, exprMap, varName } from './common.js';
+
+const METHODS = ['findRecord', 'getRecord', 'getCatalogStructure', 'createRecord', 'updateRecord', 'deleteRecord'] as const;
+type Method = (typeof METHODS)[number];
+const WRITES: ReadonlySet<Method> = new Set(['createRecord', 'updateRecord', 'deleteRecord']);
+const NEEDS_RECORD: ReadonlySet<Method> = new Set(['getRecord', 'updateRecord', 'deleteRecord']);
+
+const schema = z.strictObject({
+  method: z.enum(METHODS),
+  catalog: expr,
+  record: expr.optional(),
+  /** findRecord: field id → value (JSON form of Bpium filters); values that are JSON text are sent parsed. */
+  filters: exprMap.optional(),
+  /** findRecord: the whole filter as JSON text (array form or JSON form), like Oktell's «GET-параметры». */
+  filtersJson: expr.optional(),
+  search: expr.optional(),
+  sortField: z.union([z.string(), z.number()]).optional(),
+  sortOrder: z.enum(['asc', 'desc']).optional(),
+  /** findRecord: which of the found records (0 = first), «Порядковый номер». */
+  index: expr.optional(),
+  /** createRecord/updateRecord: field id → value. */
+  values: exprMap.optional(),
+  /** createRecord/updateRecord: all values as one JSON object text («JSON-объект»). */
+  valuesJson: expr.optional(),
+  /** variable ← field id («Сохранение полей»). */
+  fields: z.record(varName, expr).optional(),
+  answer: varName.optional(),
+  errorCode: varName.optional(),
+  newId: varName.optional(),
+  timeout: z.number().positive().max(600).optional(),
+});
+
+type Raw = z.infer<typeof schema>;
+interface Config {
+  method: Method;
+  catalog: CompiledExpression;
+  record?: CompiledExpression;
+  filters?: Array<[string, CompiledExpression]>;
+  filtersJson?: CompiledExpression;
+  search?: CompiledExpression;
+  sortField?: string;
+  sortType?: 1 | -1;
+  index?: CompiledExpression;
+  values?: Array<[string, CompiledExpression]>;
+  valuesJson?: CompiledExpression;
+  fields: Array<[string, CompiledExpression]>;
+  answer?: string;
+  errorCode?: string;
+  newId?: string;
+  timeoutMs: number;
+}
+
+export const bpiumBlock: BlockDefinition<Raw, Config> = {
+  kind: 'Bpium',
+  oktellName: 'Запрос к Bpium',
+  description:
+    'Calls Bpium: findRecord, getRecord, getCatalogStructure, createRecord, updateRecord, deleteRecord. Exits success / timeout / error; the answer as JSON text and chosen fields into variables.',
+  exits: ['success', 'timeout', 'error'],
+  effect: true,
+  schema,
+  example: `getUser:
+  kind: Bpium
+  method: getRecord
+  catalog: '[usersCatalog]'     # e.g. "3" (or "$users" on Bpium 2.0)
+  record: '[userId]'
+  fields:                       # variable: field id (an expression: 2, or '[emailField]')
+    userEmail: 2
+    userName: 1
+  answer: userJson              # the record as JSON text
+  errorCode: bpiumError         # HTTP status or error code
+  timeout: 10                   # seconds
+  exits: { success: send, error: unknownUser }`,
+  compile(raw, cx) {
+    const m = raw.method;
+    if (NEEDS_RECORD.has(m) && raw.record === undefined) cx.issue([], 'E_MISSING_PROPERTY', `${m} needs "record"`, "e.g. record: '[recordId]'");
+    if ((m === 'createRecord' || m === 'updateRecord') && raw.values === undefined && raw.valuesJson === undefined) {
+      cx.issue([], 'E_MISSING_PROPERTY', `${m} needs "values" or "valuesJson"`, `e.g. values: { "2": '[taskName]' }`);
+    }
+    const only = (key: keyof Raw, methods: Method[]) => {
+      if (raw[key] !== undefined && !methods.includes(m)) cx.issue([key], 'E_INVALID_PROPERTY', `"${key}" does not apply to ${m}`, `it is used by ${methods.join(', ')}`);
+    };
+    only('filters', ['findRecord']);
+    only('filtersJson', ['findRecord']);
+    only('search', ['findRecord']);
+    only('sortField', ['findRecord']);
+    only('sortOrder', ['findRecord']);
+    only('index', ['findRecord']);
+    only('values', ['createRecord', 'updateRecord']);
+    only('valuesJson', ['createRecord', 'updateRecord']);
+    only('newId', ['createRecord']);
+    only('fields', ['findRecord', 'getRecord']);
+    for (const v of [raw.answer, raw.errorCode, raw.newId]) if (v) cx.variable([], v);
+    const fields: Array<[string, CompiledExpression]> = Object.entries(raw.fields ?? {}).map(([v, f]) => [cx.variable(['fields', v], v), cx.expression(['fields', v], f)]);
+    const map = (obj: Record<string, unknown> | undefined, key: string) =>
+      obj ? Object.entries(obj).map(([k, v]): [string, CompiledExpression] => [k, cx.expression([key, k], v)]) : undefined;
+    const opt = (key: keyof Raw) => (raw[key] !== undefined ? cx.expression([key], raw[key]) : undefined);
+    return strip({
+      method: m,
+      catalog: cx.expression(['catalog'], raw.catalog),
+      record: opt('record'),
+      filters: map(raw.filters, 'filters'),
+      filtersJson: opt('filtersJson'),
+      search: opt('search'),
+      sortField: raw.sortField !== undefined ? String(raw.sortField) : undefined,
+      sortType: raw.sortOrder === 'desc' ? -1 : raw.sortOrder === 'asc' ? 1 : undefined,
+      index: opt('index'),
+      values: map(raw.values, 'values'),
+      valuesJson: opt('valuesJson'),
+      fields,
+      answer: raw.answer,
+      errorCode: raw.errorCode,
+      newId: raw.newId,
+      timeoutMs: (raw.timeout ?? 10) * 1000,
+    }) as Config;
+  },
+  async run(c, rt) {
+    const bpium = rt.bpium;
+    if (!bpium) throw new RunFailure(R.ADAPTER_MISSING, 'no Bpium is configured: set BPIUM_URL, BPIUM_LOGIN and BPIUM_PASSWORD, or pass --bpium-fixtures');
+    const catalogId = toText(rt.evaluate(c.catalog), rt.timeZone);
+    const recordId = c.record ? toText(rt.evaluate(c.record), rt.timeZone) : undefined;
+    const opts = { timeoutMs: c.timeoutMs };
+    const write = WRITES.has(c.method);
+    if (write && rt.dryRun) return dryRunWrite(c, rt, catalogId, recordId);
+    try {
+      const answer = write
+        ? (await rt.effect(() => perform(c, rt, bpium, catalogId, recordId, opts))).value
+        : await perform(c, rt, bpium, catalogId, recordId, opts);
+      rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: 'ok', performed: true });
+      saveAnswer(c, rt, answer);
+      if (c.errorCode) rt.set(c.errorCode, '');
+      return 'success';
+    } catch (e) {
+      if (!(e instanceof EffectError)) throw e;
+      const status = e.details.status;
+      rt.recordBpiumCall({
+        method: c.method,
+        catalogId,
+        ...(recordId ? { recordId } : {}),
+        status: e.kind === 'permanent' ? (status === 404 ? 'not-found' : 'error') : e.kind,
+        performed: false,
+        ...(status ? { httpStatus: status } : {}),
+        ...(e.details.attempts ? { attempts: e.details.attempts } : {}),
+        error: e.message,
+      });
+      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, failure: e.kind, status: status ?? null, attempts: e.details.attempts ?? null, error: e.message });
+      if (c.errorCode) rt.set(c.errorCode, status ?? e.details.code ?? e.kind);
+      const exit = e.kind === 'permanent' ? 'error' : 'timeout';
+      if (rt.hasExit(exit)) return exit;
+      throw e;
+    }
+  },
+};
+
+async function perform(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId: string, recordId: string | undefined, opts: { timeoutMs: number }): Promise<JsonValue> {
+  switch (c.method) {
+    case 'getRecord':
+      return asJson(await bpium.getRecord(catalogId, recordId!, opts));
+    case 'getCatalogStructure':
+      return asJson(await bpium.getCatalog(catalogId, opts));
+    case 'findRecord': {
+      const index = c.index ? toNumber(rt.evaluate(c.index)) : 0;
+      const query: BpiumFindQuery = { catalogId, limit: Math.max(1, Math.floor(index) + 1) };
+      const filters = buildFilters(c, rt);
+      if (filters !== undefined) query.filters = filters;
+      if (c.search) query.searchText = toText(rt.evaluate(c.search), rt.timeZone);
+      if (c.sortField) query.sortField = c.sortField;
+      if (c.sortType) query.sortType = c.sortType;
+      const found = await bpium.findRecords(query, opts);
+      const rec = found[Math.floor(index)];
+      if (!rec) throw new EffectError('permanent', `no record #${index} matches in catalog ${catalogId} (${found.length} found)`, { status: 404, code: 'BPIUM_NOT_FOUND' });
+      return asJson(rec);
+    }
+    case 'createRecord': {
+      const { id } = await bpium.createRecord(catalogId, buildValues(c, rt), opts);
+      return { id };
+    }
+    case 'updateRecord':
+      return asJson((await bpium.updateRecord(catalogId, recordId!, buildValues(c, rt), opts)) ?? { id: recordId! });
+    case 'deleteRecord':
+      await bpium.deleteRecord(catalogId, recordId!, opts);
+      return { id: recordId! };
+  }
+}
+
+function dryRunWrite(c: Config, rt: BlockRuntime, catalogId: string, recordId: string | undefined) {
+  const values = c.method === 'deleteRecord' ? undefined : buildValues(c, rt);
+  const id = c.method === 'createRecord' ? `dry-run-${rt.runId.slice(0, 8)}-${rt.blockId}` : recordId!;
+  rt.recordBpiumCall({ method: c.method, catalogId, recordId: id, status: 'dry-run', performed: false });
+  rt.traceEffect({ method: c.method, catalogId, recordId: id, dryRun: true, ...(values ? { values } : {}) });
+  saveAnswer(c, rt, { id });
+  if (c.errorCode) rt.set(c.errorCode, '');
+  return 'success';
+}
+
+function saveAnswer(c: Config, rt: BlockRuntime, answer: JsonValue) {
+  if (c.answer) rt.set(c.answer, JSON.stringify(answer));
+  if (c.newId && answer && typeof answer === 'object' && !Array.isArray(answer)) rt.set(c.newId, String(answer.id ?? ''));
+  if (c.fields.length && answer && typeof answer === 'object' && !Array.isArray(answer)) {
+    const values = (answer.values ?? {}) as Record<string, JsonValue>;
+    for (const [variable, field] of c.fields) {
+      const v = values[toText(rt.evaluate(field), rt.timeZone)];
+      rt.set(variable, v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : v);
+    }
+  }
+}
+
+function buildFilters(c: Config, rt: BlockRuntime): BpiumFindQuery['filters'] | undefined {
+  if (c.filtersJson) {
+    const parsed = parseJsonText(toText(rt.evaluate(c.filtersJson), rt.timeZone), 'filtersJson');
+    if (Array.isArray(parsed)) return parsed as Array<{ fieldId: string; value: JsonValue }>;
+    if (parsed && typeof parsed === 'object') return parsed;
+    throw new EffectError('permanent', 'filtersJson must be a JSON array or object', { code: 'BPIUM_BAD_FILTER' });
+  }
+  if (!c.filters) return undefined;
+  const out: Record<string, JsonValue> = {};
+  for (const [field, e] of c.filters) out[field] = jsonish(rt.evaluate(e), rt.timeZone);
+  return out;
+}
+
+function buildValues(c: Config, rt: BlockRuntime): Record<string, JsonValue> {
+  if (c.valuesJson) {
+    const parsed = parseJsonText(toText(rt.evaluate(c.valuesJson), rt.timeZone), 'valuesJson');
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new EffectError('permanent', 'valuesJson must be a JSON object of field id → value', { code: 'BPIUM_BAD_VALUES' });
+    }
+    return parsed;
+  }
+  const out: Record<string, JsonValue> = {};
+  for (const [field, e] of c.values ?? []) out[field] = jsonish(rt.evaluate(e), rt.timeZone);
+  return out;
+}
+
+/** A value for Bpium: numbers stay numbers, dates become ISO text, JSON text of an array or object is sent parsed. */
+function jsonish(v: ReturnType<BlockRuntime['evaluate']>, timeZone: string): JsonValue {
+  if (v === null || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (v instanceof Date) return v.toISOString();
+  const t = v.trim();
+  if ((t.startsWith('[') && t.endsWith(']')) || (t.startsWith('{') && t.endsWith('}'))) {
+    try {
+      return JSON.parse(t) as JsonValue;
+    } catch {
+      /* plain text that merely looks like JSON */
+    }
+  }
+  return toText(v, timeZone);
+}
+
+function parseJsonText(text: string, what: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (e) {
+    throw new EffectError('permanent', `${what} is not valid JSON: ${(e as Error).message}`, { code: 'BPIUM_BAD_JSON' });
+  }
+}
+
+function asJson(x: BpiumRecord | object): JsonValue {
+  return x as unknown as JsonValue;
+}
+
+function strip<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
+  return o;
+}

@@ -1,0 +1,162 @@
+// Parser (Парсер): takes values out of a JSON document (JSONPath) or text (regular expressions) into variables.
+import { z } from 'zod';
+import {
+  SCENARIO_ERROR_CODES as C,
+  checkJsonPath,
+  queryJsonPath,
+  toNumber,
+  toText,
+  type BlockDefinition,
+  type CompiledExpression,
+  type JsonValue,
+  type Value,
+} from '../engine/index.js';
+import { expr, varName } from './common.js';
+
+const FUNCTIONS = ['value', 'count', 'exists', 'all'] as const;
+type Fn = (typeof FUNCTIONS)[number];
+
+const query = z.union([
+  z.string(),
+  z.strictObject({
+    path: z.string().optional(),
+    pattern: z.string().optional(),
+    group: z.number().int().min(0).optional(),
+    index: expr.optional(),
+    function: z.enum(FUNCTIONS).optional(),
+  }),
+]);
+
+const schema = z.strictObject({
+  mode: z.enum(['json', 'regex']),
+  document: expr,
+  extract: z.record(varName, query),
+  flags: z.string().regex(/^[imsu]*$/, 'regex flags may be i, m, s, u').optional(),
+  errorVariable: varName.optional(),
+});
+
+interface Extraction {
+  variable: string;
+  fn: Fn;
+  path?: string;
+  regex?: RegExp;
+  group: number;
+  index?: CompiledExpression;
+}
+
+type Config = { mode: 'json' | 'regex'; document: CompiledExpression; extractions: Extraction[]; errorVariable?: string };
+
+export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
+  kind: 'Parser',
+  oktellName: 'Парсер',
+  description:
+    'Parses a document (JSON with JSONPath, or text with regular expressions) and saves the results into variables. A malformed document takes the "error" exit with the reason in errorVariable.',
+  exits: ['success', 'error'],
+  schema,
+  example: `parse:
+  kind: Parser
+  mode: json                        # json | regex
+  document: '[body]'
+  extract:                          # variable: JSONPath, or { path, index, function }
+    taskName: $.payload.values.2
+    userCount: { path: '$.payload.values.4[*]', function: count }
+    userId: { path: '$.payload.values.4[*].id', index: '[i]' }
+  errorVariable: parseError
+  exits: { success: next, error: failed }`,
+  compile(raw, cx) {
+    const extractions: Extraction[] = [];
+    for (const [variable, q] of Object.entries(raw.extract)) {
+      cx.variable(['extract', variable], variable);
+      const spec = typeof q === 'string' ? (raw.mode === 'json' ? { path: q } : { pattern: q }) : q;
+      const at = typeof q === 'string' ? ['extract', variable] : ['extract', variable, raw.mode === 'json' ? 'path' : 'pattern'];
+      const e: Extraction = { variable, fn: spec.function ?? 'value', group: spec.group ?? (raw.mode === 'regex' ? 1 : 0) };
+      if (raw.mode === 'json') {
+        if (spec.pattern !== undefined || spec.group !== undefined) cx.issue(at, C.INVALID_PROPERTY, 'pattern and group belong to regex mode', 'in json mode give a JSONPath as path');
+        if (spec.path === undefined) {
+          cx.issue(at, C.MISSING_PROPERTY, `"${variable}" needs a JSONPath`, "e.g. $.payload.values.2");
+          continue;
+        }
+        const check = checkJsonPath(spec.path);
+        if (!check.ok) cx.issue(at, C.INVALID_JSONPATH, `JSONPath ${JSON.stringify(spec.path)}: ${check.message}`, check.hint);
+        e.path = spec.path;
+      } else {
+        if (spec.path !== undefined) cx.issue(at, C.INVALID_PROPERTY, 'path belongs to json mode', 'in regex mode give a pattern');
+        if (spec.pattern === undefined) {
+          cx.issue(at, C.MISSING_PROPERTY, `"${variable}" needs a pattern`, 'e.g. "Заказ №(\\d+)"');
+          continue;
+        }
+        try {
+          e.regex = new RegExp(spec.pattern, `g${raw.flags ?? ''}`);
+          const groups = new RegExp(`${spec.pattern}|`).exec('')!.length - 1;
+          if (e.group > groups) cx.issue(at, C.INVALID_REGEX, `group ${e.group} does not exist: the pattern has ${groups} group(s)`, 'group 0 is the whole match');
+        } catch (err) {
+          cx.issue(at, C.INVALID_REGEX, `invalid regular expression: ${(err as Error).message}`, 'check brackets and escapes (a backslash must be doubled inside double quotes)');
+        }
+      }
+      if (typeof q !== 'string' && q.index !== undefined) e.index = cx.expression(['extract', variable, 'index'], q.index);
+      extractions.push(e);
+    }
+    if (raw.errorVariable) cx.variable(['errorVariable'], raw.errorVariable);
+    return {
+      mode: raw.mode,
+      document: cx.expression(['document'], raw.document),
+      extractions,
+      ...(raw.errorVariable ? { errorVariable: raw.errorVariable } : {}),
+    };
+  },
+  run(config, rt) {
+    const text = toText(rt.evaluate(config.document), rt.timeZone);
+    let json: JsonValue | undefined;
+    if (config.mode === 'json') {
+      try {
+        json = JSON.parse(text) as JsonValue;
+      } catch (e) {
+        return fail(config, rt, `the document is not valid JSON: ${(e as Error).message}`);
+      }
+    }
+    for (const x of config.extractions) {
+      const matches: JsonValue[] = config.mode === 'json' ? queryJsonPath(x.path!, json!) : regexMatches(x, text);
+      let result: Value;
+      switch (x.fn) {
+        case 'count':
+          result = matches.length;
+          break;
+        case 'exists':
+          result = matches.length > 0 ? 1 : 0;
+          break;
+        case 'all':
+          result = JSON.stringify(matches);
+          break;
+        case 'value': {
+          const i = x.index ? toNumber(rt.evaluate(x.index)) : 0;
+          const m = matches[i < 0 ? matches.length + i : i];
+          result = toValue(m);
+          break;
+        }
+      }
+      rt.set(x.variable, result);
+    }
+    if (config.errorVariable) rt.set(config.errorVariable, '');
+    return 'success';
+  },
+};
+
+function fail(config: Config, rt: Parameters<typeof parserBlock.run>[1], reason: string) {
+  if (config.errorVariable) rt.set(config.errorVariable, reason);
+  rt.traceEffect({ error: reason });
+  return 'error';
+}
+
+function regexMatches(x: Extraction, text: string): JsonValue[] {
+  const out: JsonValue[] = [];
+  x.regex!.lastIndex = 0;
+  for (const m of text.matchAll(x.regex!)) out.push(m[x.group] ?? '');
+  return out;
+}
+
+/** Scalars keep their type; objects and arrays become JSON text; nothing found becomes empty text. */
+function toValue(v: JsonValue | undefined): Value {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return v;
+}

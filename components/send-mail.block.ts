@@ -1,0 +1,153 @@
+// SendMail (Отправка одного Email): composes a letter from expressions or a nunjucks template and sends it.
+import { z } from 'zod';
+import {
+  EffectError,
+  RunFailure,
+  RUN_ERROR_CODES as R,
+  toText,
+  type BlockDefinition,
+  type BlockRuntime,
+  type CompiledExpression,
+  type MailMessage,
+} from '../engine/index.js';
+import { expr, varName } from './common.js';
+
+const schema = z.strictObject({
+  to: expr,
+  cc: expr.optional(),
+  bcc: expr.optional(),
+  subject: expr.optional(),
+  text: expr.optional(),
+  html: expr.optional(),
+  template: z.string().regex(/^[\w.-]+$/, 'a template name is letters, digits, "_", "-" and "."').optional(),
+  errorVariable: varName.optional(),
+});
+
+type Config = {
+  to: CompiledExpression;
+  cc?: CompiledExpression;
+  bcc?: CompiledExpression;
+  subject?: CompiledExpression;
+  text?: CompiledExpression;
+  html?: CompiledExpression;
+  template?: string;
+  errorVariable?: string;
+};
+
+/** Pragmatic address check: one `local@domain` with no spaces or control characters, optionally `Name <addr>`. */
+const ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/u;
+
+export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
+  kind: 'SendMail',
+  oktellName: 'Отправка одного Email',
+  description:
+    'Sends one letter (to, cc, bcc, subject, text and/or html), written as expressions or rendered from a nunjucks template with the scenario variables. Exits success / error.',
+  exits: ['success', 'error'],
+  effect: true,
+  schema,
+  example: `notify:
+  kind: SendMail
+  to: '[userEmail]'
+  template: bpium-new-task      # templates/bpium-new-task.{subject,text,html}.njk
+  # or: subject: '"Новая задача: " + [taskName]'  and  text: '[taskDescription]'
+  errorVariable: mailError
+  exits: { success: next, error: failed }`,
+  compile(raw, cx) {
+    if (raw.template) cx.usesTemplate(['template'], raw.template);
+    else if (raw.text === undefined && raw.html === undefined) {
+      cx.issue([], 'E_MISSING_PROPERTY', 'SendMail needs "text", "html" or "template"', 'e.g. template: bpium-new-task');
+    }
+    if (!raw.template && raw.subject === undefined) cx.issue([], 'E_MISSING_PROPERTY', 'SendMail needs "subject" (or a template with a subject file)');
+    if (raw.errorVariable) cx.variable(['errorVariable'], raw.errorVariable);
+    const c: Config = { to: cx.expression(['to'], raw.to) };
+    for (const k of ['cc', 'bcc', 'subject', 'text', 'html'] as const) {
+      if (raw[k] !== undefined) c[k] = cx.expression([k], raw[k]);
+    }
+    if (raw.template) c.template = raw.template;
+    if (raw.errorVariable) c.errorVariable = raw.errorVariable;
+    return c;
+  },
+  async run(c, rt) {
+    let message: MailMessage;
+    try {
+      message = compose(c, rt);
+    } catch (e) {
+      if (e instanceof EffectError) return failed(c, rt, e, undefined);
+      throw e;
+    }
+    const record = { to: message.to, cc: message.cc, bcc: message.bcc, subject: message.subject, ...(message.text !== undefined ? { text: message.text } : {}), ...(message.html !== undefined ? { html: message.html } : {}) };
+    if (rt.dryRun) {
+      rt.recordMail({ ...record, performed: false, status: 'dry-run' });
+      rt.traceEffect({ mail: { to: message.to, subject: message.subject }, dryRun: true });
+      return 'success';
+    }
+    const mailer = rt.mailer;
+    if (!mailer) throw new RunFailure(R.ADAPTER_MISSING, 'no mailer is configured: set SMTP_URL, or use the outbox');
+    try {
+      const { value, replayed } = await rt.effect(async () => {
+        const receipt = await mailer.send(message);
+        return { messageId: receipt.messageId, transport: receipt.transport, ...(receipt.file ? { file: receipt.file } : {}) };
+      });
+      rt.recordMail({ ...record, performed: !replayed, status: replayed ? 'replayed' : 'sent', transport: String(value.transport), messageId: String(value.messageId) });
+      rt.traceEffect({ mail: { to: message.to, subject: message.subject }, ...value, ...(replayed ? { replayed: true } : {}) });
+      if (c.errorVariable) rt.set(c.errorVariable, '');
+      return 'success';
+    } catch (e) {
+      if (!(e instanceof EffectError)) throw e;
+      return failed(c, rt, e, record);
+    }
+  },
+};
+
+function failed(c: Config, rt: BlockRuntime, e: EffectError, record: Omit<Parameters<BlockRuntime['recordMail']>[0], 'performed' | 'status'> | undefined) {
+  if (record) rt.recordMail({ ...record, performed: false, status: 'failed', error: e.message });
+  rt.traceEffect({ failure: e.kind, error: e.message, attempts: e.details.attempts ?? null });
+  if (c.errorVariable) rt.set(c.errorVariable, e.message);
+  // A refused letter may take the error exit; an outage must not end the run "completed" without its mail.
+  if (e.kind === 'permanent' && rt.hasExit('error')) return 'error';
+  throw e;
+}
+
+function compose(c: Config, rt: BlockRuntime): MailMessage {
+  const text = (e: CompiledExpression | undefined) => (e ? toText(rt.evaluate(e), rt.timeZone) : undefined);
+  let rendered: { subject?: string; text?: string; html?: string } = {};
+  if (c.template) {
+    if (!rt.templates) throw new RunFailure(R.ADAPTER_MISSING, 'no template renderer is configured');
+    try {
+      rendered = rt.templates.render(c.template, rt.snapshot());
+    } catch (e) {
+      throw new RunFailure(R.TEMPLATE, `template "${c.template}": ${(e as Error).message}`);
+    }
+  }
+  const subject = (text(c.subject) ?? rendered.subject ?? '').replace(/[\r\n\t]+/g, ' ').trim();
+  const msg: MailMessage = {
+    ...(rt.mailFrom ? { from: rt.mailFrom } : {}),
+    to: addresses(text(c.to) ?? '', 'to'),
+    cc: addresses(text(c.cc) ?? '', 'cc'),
+    bcc: addresses(text(c.bcc) ?? '', 'bcc'),
+    subject,
+    reference: `${rt.runId}/${rt.blockId}`,
+  };
+  const body = text(c.text) ?? rendered.text;
+  const html = text(c.html) ?? rendered.html;
+  if (body !== undefined) msg.text = body;
+  if (html !== undefined) msg.html = html;
+  if (msg.to.length === 0) throw new EffectError('permanent', 'no recipient: "to" is empty', { code: 'MAIL_NO_RECIPIENT' });
+  return msg;
+}
+
+/** Splits `a@x, B <b@y>; c@z` into addresses; anything malformed (or carrying CR/LF) is a permanent failure. */
+export function addresses(list: string, field: string): string[] {
+  const out: string[] = [];
+  for (const part of list.split(/[,;]/)) {
+    const item = part.trim();
+    if (!item) continue;
+    const m = /^(.*)<([^<>]*)>$/.exec(item);
+    const addr = (m ? m[2]! : item).trim();
+    if (/[\r\n\0]/.test(item) || !ADDRESS.test(addr)) {
+      throw new EffectError('permanent', `invalid ${field} address ${JSON.stringify(item.slice(0, 100))}`, { code: 'MAIL_BAD_ADDRESS' });
+    }
+    out.push(m && m[1]!.trim() ? `${m[1]!.trim().replace(/["\\]/g, '')} <${addr}>` : addr);
+  }
+  return out;
+}

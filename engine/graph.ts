@@ -1,0 +1,114 @@
+// Graph checks on a scenario's blocks: unreachable blocks and loops that have no way out.
+import { SCENARIO_ERROR_CODES as C, type ScenarioErrorCode } from './errors.js';
+import type { Block } from './model.js';
+
+export interface GraphIssue {
+  block: string;
+  code: ScenarioErrorCode;
+  message: string;
+  hint: string;
+}
+
+/** Kinds whose run can end the scenario by themselves (besides an unwired exit). */
+const ENDING_KINDS = new Set(['Stop']);
+
+export function checkGraph(start: string, blocks: ReadonlyMap<string, Block>): GraphIssue[] {
+  const issues: GraphIssue[] = [];
+  const reachable = new Set<string>();
+  const stack = [start];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (reachable.has(id)) continue;
+    reachable.add(id);
+    for (const t of Object.values(blocks.get(id)?.exits ?? {})) stack.push(t);
+  }
+  for (const id of blocks.keys()) {
+    if (!reachable.has(id)) {
+      issues.push({
+        block: id,
+        code: C.UNREACHABLE_BLOCK,
+        message: `block "${id}" can never run: no exit leads to it from the start block "${start}"`,
+        hint: 'wire an exit to it, or delete it',
+      });
+    }
+  }
+  for (const scc of stronglyConnected(blocks)) {
+    if (!isCycle(scc, blocks)) continue;
+    if (!reachable.has(scc[0]!)) continue;
+    const inside = new Set(scc);
+    const wayOut = scc.some((id) => {
+      const b = blocks.get(id)!;
+      if (ENDING_KINDS.has(b.kind) || isJump(b)) return true;
+      return b.def.exits.some((exit) => {
+        const target = b.exits[exit];
+        return target === undefined || !inside.has(target);
+      });
+    });
+    if (!wayOut) {
+      const first = scc.slice().sort()[0]!;
+      issues.push({
+        block: first,
+        code: C.ENDLESS_LOOP,
+        message: `the loop ${scc.join(' → ')} has no way out: every exit of its blocks leads back into it`,
+        hint: 'give one block of the loop an exit that leaves it (e.g. a Condition whose "false" exit goes on), or leave an exit unwired to end the scenario',
+      });
+    }
+  }
+  return issues;
+}
+
+function isJump(b: Block): boolean {
+  return b.kind === 'AsyncScenario' && (b.config as { mode?: string }).mode === 'jump';
+}
+
+function isCycle(scc: string[], blocks: ReadonlyMap<string, Block>): boolean {
+  if (scc.length > 1) return true;
+  const b = blocks.get(scc[0]!)!;
+  return Object.values(b.exits).includes(b.id);
+}
+
+/** Tarjan's algorithm, iterative so that long chains of blocks cannot overflow the stack. */
+function stronglyConnected(blocks: ReadonlyMap<string, Block>): string[][] {
+  let index = 0;
+  const idx = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const result: string[][] = [];
+  for (const root of blocks.keys()) {
+    if (idx.has(root)) continue;
+    const work: Array<{ id: string; targets: string[]; i: number }> = [];
+    const enter = (id: string) => {
+      idx.set(id, index);
+      low.set(id, index);
+      index++;
+      stack.push(id);
+      onStack.add(id);
+      work.push({ id, targets: Object.values(blocks.get(id)?.exits ?? {}).filter((t) => blocks.has(t)), i: 0 });
+    };
+    enter(root);
+    while (work.length) {
+      const frame = work[work.length - 1]!;
+      if (frame.i < frame.targets.length) {
+        const t = frame.targets[frame.i++]!;
+        if (!idx.has(t)) enter(t);
+        else if (onStack.has(t)) low.set(frame.id, Math.min(low.get(frame.id)!, idx.get(t)!));
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.id, Math.min(low.get(parent.id)!, low.get(frame.id)!));
+      if (low.get(frame.id) === idx.get(frame.id)) {
+        const scc: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          scc.push(w);
+        } while (w !== frame.id);
+        result.push(scc.reverse());
+      }
+    }
+  }
+  return result;
+}

@@ -1,0 +1,13 @@
+// The engine's public surface: components, adapters, the server and the CLI import only from here.
+export * from './errors.js';
+export * from './values.js';
+export type * from './ports.js';
+export type * from './model.js';
+export { parseExpression, ExpressionRuntimeError, listFunctions } from './expr/index.js';
+export type { CompiledExpression, EvalContext, ExpressionSyntaxError } from './expr/index.js';
+export { checkJsonPath, queryJsonPath } from './jsonpath.js';
+export { loadScenarioText, scenarioNameOf, defaultOf, type LoadOptions, type LoadResult } from './loader.js';
+export { loadScenarioLibrary, listScenarioFiles, SCENARIO_EXTENSIONS, type ScenarioLibrary, type TemplateChecker, type LibraryOptions } from './library.js';
+export { runScenario, DEFAULT_LIMITS, type EnginePorts, type RunOptions, type RunLimits } from './interpreter.js';
+export { createInProcessStarter, attachChildResults, type InProcessStarter } from './in-process-starter.js';
+export { systemClock, fixedClock, randomIds } from './defaults.js';

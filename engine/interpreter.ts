@@ -1,0 +1,313 @@
+// The interpreter: runs a loaded scenario block by block, with guardrails, a trace and injected ports.
+import { EffectError, RUN_ERROR_CODES as R, RunFailure } from './errors.js';
+import { ExpressionRuntimeError, type CompiledExpression } from './expr/index.js';
+import type { ScenarioLibrary } from './library.js';
+import type {
+  AsyncStartRecord,
+  Block,
+  BlockRuntime,
+  BpiumCallRecord,
+  Control,
+  MailRecord,
+  RunError,
+  RunResult,
+  Scenario,
+  TraceStep,
+} from './model.js';
+import type {
+  AsyncStarterPort,
+  BpiumPort,
+  ClockPort,
+  EffectJournalPort,
+  IdPort,
+  LoggerPort,
+  MailerPort,
+  TemplatePort,
+} from './ports.js';
+import { coerceToType, type JsonValue, type Value } from './values.js';
+
+/** Ports a run uses. Only `asyncStarter`, `clock` and `ids` are required; a missing adapter fails the block that needs it. */
+export interface EnginePorts {
+  bpium?: BpiumPort;
+  mailer?: MailerPort;
+  templates?: TemplatePort;
+  asyncStarter: AsyncStarterPort;
+  clock: ClockPort;
+  ids: IdPort;
+  journal?: EffectJournalPort;
+  logger?: LoggerPort;
+  mailFrom?: string;
+}
+
+export interface RunLimits {
+  /** Blocks one run may execute (a loop guard). */
+  maxSteps: number;
+  /** Wall-clock budget of one run, in ms. */
+  deadlineMs: number;
+  /** Nested `call` depth. */
+  maxDepth: number;
+}
+
+export const DEFAULT_LIMITS: RunLimits = { maxSteps: 100_000, deadlineMs: 120_000, maxDepth: 16 };
+
+export interface RunOptions {
+  /** Input parameters by number (1 = start parameter). */
+  params?: Readonly<Record<string | number, Value>>;
+  /** Variables to preset (an async start copies the caller's same-name variables). */
+  variables?: Readonly<Record<string, Value>>;
+  runId?: string;
+  /** Stable key for the effect journal across attempts (the job id); default the run id. */
+  journalKey?: string;
+  dryRun?: boolean;
+  /** Record a step trace (default true). */
+  trace?: boolean;
+  limits?: Partial<RunLimits>;
+  timeZone?: string;
+  ports: EnginePorts;
+}
+
+interface Frame {
+  scenario: Scenario;
+  /** Where to continue in the caller when this called scenario ends. */
+  returnTo: string | undefined;
+  startParam: Value;
+}
+
+/** Runs scenario `name` of `library` to its end. Never throws for scenario-level failures: they are in the result. */
+export async function runScenario(library: ScenarioLibrary, name: string, opts: RunOptions): Promise<RunResult> {
+  const ports = opts.ports;
+  const clock = ports.clock;
+  const started = clock.now();
+  const t0 = performance.now();
+  const runId = opts.runId ?? ports.ids.newId();
+  const root = library.scenarios.get(name);
+  const base = {
+    runId,
+    scenario: name,
+    version: root?.version ?? 'unknown',
+    returnValues: {} as Record<string, Value>,
+    variables: {} as Record<string, Value>,
+    mails: [] as MailRecord[],
+    bpiumCalls: [] as BpiumCallRecord[],
+    asyncStarted: [] as AsyncStartRecord[],
+    trace: [] as TraceStep[],
+    steps: 0,
+    startedAt: started.toISOString(),
+    durationMs: 0,
+  };
+  if (!root) {
+    const known = [...library.scenarios.keys()].join(', ') || 'none';
+    return { ...base, status: 'failed', error: { code: R.UNKNOWN_SCENARIO, message: `scenario "${name}" is not loaded (known: ${known})`, retryable: false } };
+  }
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const traceOn = opts.trace !== false;
+  const timeZone = opts.timeZone ?? 'UTC';
+  const params = new Map<number, Value>();
+  for (const [k, v] of Object.entries(opts.params ?? {})) params.set(Number(k), v);
+  const vars = new Map<string, Value>();
+  const returnValues = new Map<number, Value>();
+  const visits = new Map<string, number>();
+  const journalKey = opts.journalKey ?? runId;
+
+  let frame: Frame = { scenario: root, returnTo: undefined, startParam: params.get(1) ?? '' };
+  const frames: Frame[] = [];
+  initVariables(frame.scenario, vars, opts.variables);
+
+  let block: Block | undefined;
+  let changed: Record<string, Value> | undefined;
+  let effectDetail: JsonValue | undefined;
+  let step = 0;
+
+  const exprCtx = {
+    getVariable: (n: string) => vars.get(n) ?? null,
+    inputParameter: (n: number) => params.get(n) ?? '',
+    now: () => clock.now(),
+    timeZone,
+  };
+
+  const rt: BlockRuntime = {
+    get blockId() {
+      return block!.id;
+    },
+    get scenario() {
+      return frame.scenario.name;
+    },
+    runId,
+    dryRun: opts.dryRun === true,
+    timeZone,
+    evaluate: (expr: CompiledExpression) => expr.evaluate(exprCtx),
+    get: (n) => vars.get(n) ?? null,
+    set(n, value) {
+      const decl = frame.scenario.variables.get(n);
+      const v = decl ? coerceToType(value, decl.type, timeZone) : value;
+      vars.set(n, v);
+      if (traceOn) (changed ??= {})[n] = v;
+    },
+    inputParameter: (n) => params.get(n) ?? '',
+    startParameter: () => frame.startParam,
+    setReturnValue(n, value) {
+      returnValues.set(n, value);
+      if (traceOn) (changed ??= {})[`Return value ${n}`] = value;
+    },
+    hasExit: (exit) => block!.exits[exit] !== undefined,
+    bpium: ports.bpium,
+    mailer: ports.mailer,
+    templates: ports.templates,
+    asyncStarter: ports.asyncStarter,
+    clock,
+    mailFrom: ports.mailFrom,
+    snapshot: () => Object.fromEntries(vars),
+    async effect<T extends JsonValue>(perform: () => Promise<T>) {
+      const key = `${frame.scenario.name}:${block!.id}#${visits.get(`${frame.scenario.name}:${block!.id}`) ?? 1}`;
+      const journal = ports.journal;
+      if (journal && !rt.dryRun) {
+        const prior = await journal.get(journalKey, key);
+        if (prior !== undefined) return { value: prior as T, replayed: true };
+      }
+      const value = await perform();
+      if (journal && !rt.dryRun) await journal.put(journalKey, key, value);
+      return { value, replayed: false };
+    },
+    recordMail: (m) => base.mails.push({ block: block!.id, ...m }),
+    recordBpiumCall: (c) => base.bpiumCalls.push({ block: block!.id, ...c }),
+    recordAsyncStart: (a) => base.asyncStarted.push({ block: block!.id, ...a }),
+    traceEffect(details) {
+      effectDetail = details;
+    },
+  };
+
+  const deadline = Date.now() + limits.deadlineMs;
+  let blockId: string | undefined = frame.scenario.start;
+  let failure: RunError | undefined;
+
+  try {
+    for (;;) {
+      if (blockId === undefined) {
+        const caller = frames.pop();
+        if (!caller) break;
+        blockId = frame.returnTo;
+        frame = caller;
+        continue;
+      }
+      if (++step > limits.maxSteps) {
+        throw new RunFailure(R.STEP_LIMIT, `stopped after ${limits.maxSteps} blocks: the scenario is probably looping (last block "${blockId}"); check the loop's exit condition`);
+      }
+      if ((step & 1023) === 0 && Date.now() > deadline) {
+        throw new RunFailure(R.DEADLINE, `stopped after ${limits.deadlineMs} ms at block "${blockId}": a slow Bpium/SMTP or a long loop; raise the deadline only if the work is really that long`, true);
+      }
+      block = frame.scenario.blocks.get(blockId)!;
+      if (block.def.effect) {
+        const vk = `${frame.scenario.name}:${block.id}`;
+        visits.set(vk, (visits.get(vk) ?? 0) + 1);
+      }
+      const s0 = traceOn ? performance.now() : 0;
+      changed = undefined;
+      effectDetail = undefined;
+      let result = block.def.run(block.config, rt);
+      if (typeof result !== 'string' && 'then' in result) result = await result;
+      let exitName: string;
+      if (typeof result === 'string') {
+        exitName = result;
+        blockId = block.exits[result];
+      } else {
+        exitName = result.control;
+        blockId = control(result);
+      }
+      if (traceOn) pushTrace(exitName, s0);
+    }
+  } catch (e) {
+    failure = toRunError(e, block, frame.scenario.name);
+    if (traceOn && block) pushTrace('failed', performance.now(), failure.message);
+    ports.logger?.[failure.code === R.INTERNAL ? 'error' : 'warn']({ runId, scenario: name, block: block?.id, code: failure.code, err: failure.code === R.INTERNAL ? e : undefined }, failure.message);
+  }
+
+  base.steps = step;
+  base.returnValues = Object.fromEntries([...returnValues].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]));
+  base.variables = Object.fromEntries(vars);
+  base.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+  return failure ? { ...base, status: 'failed', error: failure } : { ...base, status: 'completed' };
+
+  function pushTrace(exit: string, s0: number, error?: string) {
+    base.trace.push({
+      step,
+      scenario: frame.scenario.name,
+      block: block!.id,
+      kind: block!.kind,
+      exit,
+      ms: Math.round((performance.now() - s0) * 1000) / 1000,
+      ...(changed ? { changed } : {}),
+      ...(effectDetail !== undefined ? { effect: effectDetail } : {}),
+      ...(error ? { error } : {}),
+    });
+  }
+
+  /** Applies a control signal; returns the next block id in the (possibly new) current scenario. */
+  function control(c: Control): string | undefined {
+    switch (c.control) {
+      case 'stop':
+        if (c.returnControl) return undefined;
+        frames.length = 0;
+        return undefined;
+      case 'call': {
+        if (frames.length + 1 >= limits.maxDepth) {
+          throw new RunFailure(R.DEPTH_LIMIT, `nested calls deeper than ${limits.maxDepth}: "${c.scenario}" probably calls itself without end`);
+        }
+        const callee = library.scenarios.get(c.scenario);
+        if (!callee) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`);
+        frames.push(frame);
+        const returnTo = block!.exits[c.exit];
+        frame = { scenario: callee, returnTo, startParam: c.startParam };
+        initVariables(callee, vars, undefined, true);
+        return callee.start;
+      }
+      case 'jump': {
+        const next = library.scenarios.get(c.scenario);
+        if (!next) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`);
+        frame = { scenario: next, returnTo: frame.returnTo, startParam: c.startParam };
+        initVariables(next, vars, undefined, true);
+        return next.start;
+      }
+    }
+  }
+}
+
+/** Gives every declared variable its initial value; shared (call/jump) runs keep values that already exist. */
+function initVariables(s: Scenario, vars: Map<string, Value>, preset: Readonly<Record<string, Value>> | undefined, keepExisting = false) {
+  for (const decl of s.variables.values()) {
+    if (keepExisting && vars.has(decl.name)) continue;
+    vars.set(decl.name, decl.initial);
+  }
+  if (preset) {
+    for (const [k, v] of Object.entries(preset)) {
+      const decl = s.variables.get(k);
+      if (!decl) continue;
+      try {
+        vars.set(k, coerceToType(v, decl.type, 'UTC'));
+      } catch {
+        // A copied value that does not fit this scenario's type keeps the initial value, as Oktell copies only
+        // variables that match by name and type.
+      }
+    }
+  }
+}
+
+function toRunError(e: unknown, block: Block | undefined, scenario: string): RunError {
+  const where = { ...(block ? { block: block.id } : {}), scenario };
+  if (e instanceof RunFailure) return { code: e.code, message: e.message, retryable: e.retryable, ...where };
+  if (e instanceof EffectError) {
+    return {
+      code: e.retryable ? R.EFFECT_TRANSIENT : R.EFFECT_PERMANENT,
+      message: `${block?.kind ?? 'block'} "${block?.id}": ${e.message}`,
+      retryable: e.retryable,
+      ...where,
+    };
+  }
+  if (e instanceof ExpressionRuntimeError) {
+    return { code: R.EXPRESSION, message: `block "${block?.id}": ${e.message}`, retryable: false, ...where };
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof Error && /^(cannot convert|not a number|invalid)/i.test(msg)) {
+    return { code: R.EXPRESSION, message: `block "${block?.id}": ${msg}`, retryable: false, ...where };
+  }
+  return { code: R.INTERNAL, message: `internal error in block "${block?.id}": ${msg}`, retryable: false, ...where };
+}

@@ -1,0 +1,123 @@
+// Loads every scenario of a folder and checks what spans files: async-start targets and mail templates.
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join, relative } from 'node:path';
+import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
+import { loadScenarioText, scenarioNameOf, type LoadOptions } from './loader.js';
+import type { Scenario } from './model.js';
+import { closest } from './suggest.js';
+
+/** What the library needs to know about mail templates to check them at load time. */
+export interface TemplateChecker {
+  has(name: string): boolean;
+  variablesOf(name: string): Array<{ file: string; name: string; line: number; col: number }>;
+  check(name: string): Array<{ file: string; line: number; col: number; message: string }>;
+}
+
+export interface ScenarioLibrary {
+  readonly dir: string;
+  readonly scenarios: ReadonlyMap<string, Scenario>;
+  /** Problems found; scenarios with problems are absent from `scenarios`. */
+  readonly issues: readonly ScenarioIssue[];
+}
+
+export interface LibraryOptions extends LoadOptions {
+  templates?: TemplateChecker;
+  /** Shown instead of absolute paths in error locations (default: relative to the working directory). */
+  displayBase?: string;
+}
+
+export const SCENARIO_EXTENSIONS = ['.yaml', '.yml'];
+
+/** Lists scenario files of a folder (not its subfolders: templates and fixtures live there). */
+export async function listScenarioFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && SCENARIO_EXTENSIONS.includes(extname(e.name)))
+    .map((e) => join(dir, e.name))
+    .sort();
+}
+
+/** Loads the given files (or every scenario file of `dir`) and checks the references between them. */
+export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, files?: string[]): Promise<ScenarioLibrary> {
+  const paths = files ?? (await listScenarioFiles(dir));
+  const base = opts.displayBase ?? process.cwd();
+  const texts = await Promise.all(
+    paths.map(async (p) => {
+      try {
+        return { p, text: await readFile(p, 'utf8') };
+      } catch (e) {
+        return { p, error: e as Error };
+      }
+    }),
+  );
+  const issues: ScenarioIssue[] = [];
+  const scenarios = new Map<string, Scenario>();
+  for (const t of texts) {
+    const shown = relative(base, t.p) || t.p;
+    if ('error' in t) {
+      issues.push({ file: shown, line: 1, col: 1, code: C.READ_FAILED, message: `cannot read the file: ${t.error!.message}` });
+      continue;
+    }
+    const r = loadScenarioText(shown, t.text!, opts);
+    if (r.ok) scenarios.set(r.scenario.name, r.scenario);
+    else issues.push(...r.issues);
+  }
+  // Names that exist on disk count as known even when their file has errors (their own errors are reported).
+  const known = new Set([...(files ? await listScenarioFiles(dir).catch(() => []) : paths), ...paths].map(scenarioNameOf));
+  for (const s of [...scenarios.values()]) {
+    const own = crossCheck(s, known, opts.templates);
+    if (own.length) {
+      issues.push(...own);
+      scenarios.delete(s.name);
+    }
+  }
+  issues.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+  return { dir, scenarios, issues };
+}
+
+function crossCheck(s: Scenario, known: ReadonlySet<string>, templates: TemplateChecker | undefined): ScenarioIssue[] {
+  const issues: ScenarioIssue[] = [];
+  for (const call of s.calls) {
+    if (!known.has(call.scenario)) {
+      const guess = closest(call.scenario, known);
+      issues.push({
+        ...call.loc,
+        block: call.block,
+        code: C.UNKNOWN_SCENARIO,
+        message: `scenario "${call.scenario}" does not exist in the scenarios folder`,
+        hint: guess ? `did you mean "${guess}"?` : `create ${call.scenario}.yaml next to ${s.name}.yaml; known: ${[...known].join(', ')}`,
+      });
+    }
+  }
+  for (const use of s.templates) {
+    if (!templates) continue;
+    if (!templates.has(use.name)) {
+      issues.push({
+        ...use.loc,
+        block: use.block,
+        code: C.INVALID_TEMPLATE,
+        message: `mail template "${use.name}" not found`,
+        hint: `create templates/${use.name}.subject.njk and ${use.name}.text.njk and/or ${use.name}.html.njk beside the scenarios`,
+      });
+      continue;
+    }
+    for (const e of templates.check(use.name)) {
+      issues.push({ file: e.file, line: e.line, col: e.col, block: use.block, code: C.INVALID_TEMPLATE, message: e.message });
+    }
+    for (const v of templates.variablesOf(use.name)) {
+      if (!s.variables.has(v.name)) {
+        const guess = closest(v.name, s.variables.keys());
+        issues.push({
+          file: v.file,
+          line: v.line,
+          col: v.col,
+          block: use.block,
+          code: C.UNKNOWN_TEMPLATE_VARIABLE,
+          message: `template "${use.name}" uses "${v.name}", which scenario ${s.name} does not declare`,
+          hint: guess ? `did you mean "${guess}"?` : `declare ${v.name} in ${s.name}.yaml under "variables:"`,
+        });
+      }
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,403 @@
+// Loads one scenario file: YAML with positions → validated, compiled Scenario, or every problem found in it.
+import { createHash } from 'node:crypto';
+import { basename, extname } from 'node:path';
+import { isMap, type YAMLMap } from 'yaml';
+import { SCENARIO_ERROR_CODES as C, type ScenarioErrorCode, type ScenarioIssue, type SourceLocation } from './errors.js';
+import { parseExpression, type CompiledExpression } from './expr/index.js';
+import { constantExpression } from './constant.js';
+import { checkGraph } from './graph.js';
+import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } from './model.js';
+import { closest } from './suggest.js';
+import { coerceToType } from './values.js';
+import { VAR_TYPES, type Value, type VarType } from './values.js';
+import { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
+
+const TOP_KEYS = ['name', 'description', 'variables', 'start', 'blocks'] as const;
+const BLOCK_META_KEYS = new Set(['kind', 'title', 'description', 'exits']);
+const VAR_NAME_FORBIDDEN = /[[\]\\]/;
+
+export interface LoadOptions {
+  registry: BlockRegistry;
+  /** Time zone for converting initial values of datetime variables. */
+  timeZone?: string;
+}
+
+export type LoadResult = { ok: true; scenario: Scenario } | { ok: false; issues: ScenarioIssue[] };
+
+/** Scenario name from a file path: the file name without its extension, as Oktell names service scenarios. */
+export function scenarioNameOf(file: string): string {
+  return basename(file, extname(file));
+}
+
+/** Parses and validates one scenario file's text. Reports every problem found, not only the first. */
+export function loadScenarioText(file: string, text: string, opts: LoadOptions): LoadResult {
+  const issues: ScenarioIssue[] = [];
+  const src = new YamlSource(file, text);
+  const report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) =>
+    issues.push({ ...loc, code, message, ...(hint ? { hint } : {}), ...(block ? { block } : {}) });
+
+  for (const err of src.doc.errors) {
+    const loc = src.at(err.pos[0]);
+    if (err.code === 'DUPLICATE_KEY') {
+      report(loc, C.DUPLICATE_KEY, 'duplicate key in a mapping', 'each key may appear once; rename or merge the two entries');
+    } else {
+      report(loc, C.YAML_SYNTAX, `YAML syntax: ${firstLine(err.message)}`, 'check indentation, colons and quotes around this place');
+    }
+  }
+  if (issues.length) return { ok: false, issues };
+
+  const root = src.doc.contents;
+  if (!isMap(root)) {
+    report(src.locate([]), C.NOT_A_MAPPING, 'a scenario file must be a mapping with "variables", "start" and "blocks"', 'see docs/scenario-format.md');
+    return { ok: false, issues };
+  }
+  const name = scenarioNameOf(file);
+  for (const pair of root.items) {
+    const key = keyOf(pair);
+    if (!(TOP_KEYS as readonly string[]).includes(key)) {
+      const guess = closest(key, TOP_KEYS);
+      report(src.locate([key], { key: true }), C.UNKNOWN_KEY, `unknown top-level key "${key}"`, guess ? `did you mean "${guess}"? Known keys: ${TOP_KEYS.join(', ')}` : `known keys: ${TOP_KEYS.join(', ')}`);
+    }
+  }
+  const js = src.doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  if (js.name !== undefined && js.name !== name) {
+    report(src.locate(['name']), C.SCENARIO_NAME, `"name: ${String(js.name)}" differs from the file name "${name}"`, `a scenario is named by its file; rename the file or remove "name"`);
+  }
+
+  const variables = loadVariables(src, js.variables, opts, report);
+
+  // Blocks
+  const blocksNode = src.find(['blocks']).node;
+  const blocks = new Map<string, Block>();
+  const calls: Array<{ scenario: string; loc: SourceLocation; block: string }> = [];
+  const templates: Array<{ name: string; loc: SourceLocation; block: string }> = [];
+  if (!isMap(blocksNode) || blocksNode.items.length === 0) {
+    report(src.locate(['blocks']), C.MISSING_PROPERTY, 'a scenario needs "blocks": a mapping of block ids to blocks', 'add at least one block, e.g. a ReturnValue');
+  } else {
+    for (const pair of (blocksNode as YAMLMap).items) {
+      const id = keyOf(pair);
+      const block = loadBlock(src, id, (js.blocks as Record<string, unknown>)[id], variables, opts.registry, report, calls, templates);
+      if (block) blocks.set(id, block);
+    }
+  }
+
+  // Start
+  let start = typeof js.start === 'string' ? js.start : undefined;
+  if (js.start !== undefined && typeof js.start !== 'string') {
+    report(src.locate(['start']), C.INVALID_PROPERTY, '"start" must be a block id', 'e.g. start: saveParams');
+  }
+  const blockIds = isMap(blocksNode) ? (blocksNode as YAMLMap).items.map(keyOf) : [];
+  if (start === undefined) start = blockIds[0];
+  else if (!blockIds.includes(start)) {
+    const guess = closest(start, blockIds);
+    report(src.locate(['start']), C.UNKNOWN_START, `start block "${start}" does not exist`, guess ? `did you mean "${guess}"?` : `known blocks: ${blockIds.join(', ')}`);
+  }
+
+  // Exits and graph checks (only when every block loaded, so targets are known)
+  if (start !== undefined && blockIds.length) {
+    for (const id of blockIds) {
+      const raw = (js.blocks as Record<string, unknown>)[id] as Record<string, unknown> | undefined;
+      const exits = raw?.exits;
+      if (!exits || typeof exits !== 'object') continue;
+      for (const [exit, target] of Object.entries(exits as Record<string, unknown>)) {
+        if (target === null) continue;
+        if (typeof target !== 'string' || !blockIds.includes(target)) {
+          const guess = typeof target === 'string' ? closest(target, blockIds) : undefined;
+          report(src.locate(['blocks', id, 'exits', exit]), C.UNKNOWN_TARGET, `exit "${exit}" leads to "${String(target)}", which is not a block of this scenario`, guess ? `did you mean "${guess}"?` : `known blocks: ${blockIds.join(', ')}`, id);
+        }
+      }
+    }
+    if (!issues.some((i) => i.code === C.UNKNOWN_TARGET || i.code === C.UNKNOWN_START) && blocks.size === blockIds.length) {
+      for (const g of checkGraph(start, blocks)) {
+        report(src.locate(['blocks', g.block], { key: true }), g.code, g.message, g.hint, g.block);
+      }
+    }
+  }
+
+  if (issues.length) return { ok: false, issues };
+  const scenario: Scenario = {
+    name,
+    file,
+    ...(typeof js.description === 'string' ? { description: js.description } : {}),
+    version: createHash('sha256').update(text).digest('hex').slice(0, 12),
+    variables,
+    start: start!,
+    blocks,
+    calls,
+    templates,
+  };
+  return { ok: true, scenario };
+}
+
+type Report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) => void;
+
+function loadVariables(src: YamlSource, raw: unknown, opts: LoadOptions, report: Report): Map<string, VariableDecl> {
+  const vars = new Map<string, VariableDecl>();
+  if (raw === undefined || raw === null) return vars;
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    report(src.locate(['variables']), C.INVALID_VARIABLE, '"variables" must be a mapping of names to types', 'e.g. variables: { body: string, count: number }');
+    return vars;
+  }
+  for (const [name, spec] of Object.entries(raw as Record<string, unknown>)) {
+    const loc = src.locate(['variables', name], { key: true });
+    if (VAR_NAME_FORBIDDEN.test(name) || name.trim() !== name || name === '') {
+      report(loc, C.INVALID_VARIABLE, `variable name "${name}" is not allowed`, 'names may not contain "[", "]" or "\\" nor start or end with a space');
+      continue;
+    }
+    let type: unknown;
+    let initial: unknown;
+    let description: string | undefined;
+    if (typeof spec === 'string') type = spec;
+    else if (spec && typeof spec === 'object' && !Array.isArray(spec)) {
+      const s = spec as Record<string, unknown>;
+      type = s.type;
+      initial = s.initial;
+      if (typeof s.description === 'string') description = s.description;
+      for (const k of Object.keys(s)) {
+        if (!['type', 'initial', 'description'].includes(k)) {
+          report(src.locate(['variables', name, k], { key: true }), C.UNKNOWN_KEY, `unknown key "${k}" in variable "${name}"`, 'a variable has type, initial and description');
+        }
+      }
+    }
+    if (typeof type !== 'string' || !(VAR_TYPES as readonly string[]).includes(type)) {
+      report(src.locate(['variables', name]), C.INVALID_VARIABLE, `variable "${name}" has no valid type`, `types: ${VAR_TYPES.join(', ')}; e.g. ${name}: string`);
+      continue;
+    }
+    let value: Value = defaultOf(type as VarType);
+    if (initial !== undefined && initial !== null) {
+      if (typeof initial !== 'string' && typeof initial !== 'number' && typeof initial !== 'boolean') {
+        report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}" must be a number or text`, 'structured data goes in as JSON text in a json variable');
+        continue;
+      }
+      try {
+        value = coerceToType(initial, type as VarType, opts.timeZone ?? 'UTC');
+      } catch (e) {
+        report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}": ${(e as Error).message}`, `give a value of type ${type}`);
+        continue;
+      }
+    }
+    vars.set(name, { name, type: type as VarType, initial: value, ...(description ? { description } : {}), loc });
+  }
+  return vars;
+}
+
+/** The empty value of each type, as Oktell initialises variables (number 0, empty text, no date). */
+export function defaultOf(type: VarType): Value {
+  switch (type) {
+    case 'number':
+      return 0;
+    case 'string':
+      return '';
+    case 'json':
+      return 'null';
+    case 'datetime':
+      return null;
+  }
+}
+
+function loadBlock(
+  src: YamlSource,
+  id: string,
+  raw: unknown,
+  variables: ReadonlyMap<string, VariableDecl>,
+  registry: BlockRegistry,
+  report: Report,
+  calls: Array<{ scenario: string; loc: SourceLocation; block: string }>,
+  templates: Array<{ name: string; loc: SourceLocation; block: string }>,
+): Block | undefined {
+  const base = ['blocks', id];
+  const at = (path: readonly PathSeg[], key = false) => src.locate([...base, ...path], { key });
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    report(at([]), C.NOT_A_MAPPING, `block "${id}" must be a mapping with a "kind"`, 'e.g. kind: Variable', id);
+    return undefined;
+  }
+  const r = raw as Record<string, unknown>;
+  const known = [...registry.keys()];
+  if (typeof r.kind !== 'string') {
+    report(at([]), C.MISSING_PROPERTY, `block "${id}" has no "kind"`, `known kinds: ${known.join(', ')}`, id);
+    return undefined;
+  }
+  const def = registry.get(r.kind);
+  if (!def) {
+    const guess = closest(r.kind, known);
+    report(at(['kind']), C.UNKNOWN_KIND, `unknown block kind "${r.kind}"`, `${guess ? `did you mean "${guess}"? ` : ''}known kinds: ${known.join(', ')}`, id);
+    return undefined;
+  }
+  let ok = true;
+  const issue: Report = (loc, code, message, hint) => {
+    ok = false;
+    report(loc, code, message, hint, id);
+  };
+  for (const k of ['title', 'description'] as const) {
+    if (r[k] !== undefined && typeof r[k] !== 'string') issue(at([k]), C.INVALID_PROPERTY, `"${k}" must be text`);
+  }
+  const exits: Record<string, string> = {};
+  if (r.exits !== undefined && r.exits !== null) {
+    if (typeof r.exits !== 'object' || Array.isArray(r.exits)) {
+      issue(at(['exits']), C.INVALID_PROPERTY, '"exits" must map exit names to block ids', `exits of ${def.kind}: ${def.exits.join(', ') || 'none'}`);
+    } else {
+      for (const [exit, target] of Object.entries(r.exits as Record<string, unknown>)) {
+        if (!def.exits.includes(exit)) {
+          const guess = closest(exit, def.exits);
+          issue(at(['exits', exit], true), C.UNKNOWN_EXIT, `${def.kind} has no exit "${exit}"`, def.exits.length ? `${guess ? `did you mean "${guess}"? ` : ''}exits of ${def.kind}: ${def.exits.join(', ')}` : `${def.kind} has no exits: remove "exits"`);
+        } else if (typeof target === 'string') exits[exit] = target;
+      }
+    }
+  }
+  const props: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) if (!BLOCK_META_KEYS.has(k)) props[k] = v;
+  const parsed = def.schema.safeParse(props);
+  if (!parsed.success) {
+    reportSchemaIssues(parsed.error.issues as unknown as ZodIssueLike[], [], props, def, at, issue);
+    return undefined;
+  }
+  const cx: CompileContext = {
+    blockId: id,
+    expression(path, value) {
+      return compileProperty(src, [...base, ...path], value, variables, issue);
+    },
+    variable(path, name) {
+      if (!variables.has(name)) {
+        const guess = closest(name, [...variables.keys()]);
+        // A variable named by a mapping key (set: { x: … }) is reported at the key; one given as a value at the value.
+        issue(at(path, path[path.length - 1] === name), C.UNKNOWN_VARIABLE, `unknown variable "${name}"`, guess ? `did you mean "${guess}"? Declare variables under "variables:"` : `declare it under "variables:", e.g. ${name}: string`);
+      }
+      return name;
+    },
+    issue(path, code, message, hint) {
+      issue(at(path), code, message, hint);
+    },
+    locate: (path) => at(path),
+    callsScenario(path, scenario) {
+      calls.push({ scenario, loc: at(path), block: id });
+    },
+    usesTemplate(path, name) {
+      templates.push({ name, loc: at(path), block: id });
+    },
+  };
+  let config: unknown;
+  try {
+    config = def.compile(parsed.data, cx);
+  } catch (e) {
+    issue(at([]), C.INVALID_PROPERTY, `could not compile ${def.kind}: ${(e as Error).message}`);
+  }
+  if (!ok) return undefined;
+  return {
+    id,
+    kind: def.kind,
+    ...(typeof r.title === 'string' ? { title: r.title } : {}),
+    ...(typeof r.description === 'string' ? { description: r.description } : {}),
+    config,
+    exits,
+    def,
+    loc: src.locate(base, { key: true }),
+  };
+}
+
+/** Compiles an expression-valued property and checks the variables it reads. */
+function compileProperty(
+  src: YamlSource,
+  path: readonly PathSeg[],
+  value: unknown,
+  variables: ReadonlyMap<string, VariableDecl>,
+  issue: Report,
+): CompiledExpression {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) {
+    return constantExpression(value);
+  }
+  if (typeof value !== 'string') {
+    issue(src.locate(path), C.INVALID_EXPRESSION, 'expected an expression (text), a number or a boolean', 'e.g. [body] or "text" or 200');
+    return constantExpression(null);
+  }
+  const parsed = parseExpression(value);
+  if (!parsed.ok) {
+    const e = parsed.error;
+    issue(src.locateInScalar(path, e.offset), C.INVALID_EXPRESSION, `${e.message} in expression ${JSON.stringify(value)}`, e.hint);
+    return constantExpression(null);
+  }
+  for (const name of parsed.expr.variables) {
+    if (!variables.has(name)) {
+      const offset = Math.max(0, value.indexOf(name));
+      const guess = closest(name, [...variables.keys()]);
+      issue(src.locateInScalar(path, offset), C.UNKNOWN_VARIABLE, `unknown variable [${name}]`, guess ? `did you mean [${guess}]?` : `declare it under "variables:", e.g. ${name}: string`);
+    }
+  }
+  return parsed.expr;
+}
+
+interface ZodIssueLike {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  keys?: string[];
+  errors?: ZodIssueLike[][];
+}
+
+/** Turns zod's issues into located scenario issues; for a union, reports the branch that came closest. */
+function reportSchemaIssues(
+  issues: ZodIssueLike[],
+  prefix: readonly PathSeg[],
+  props: Record<string, unknown>,
+  def: { kind: string; example: string; schema: unknown },
+  at: (path: readonly PathSeg[], key?: boolean) => SourceLocation,
+  issue: Report,
+) {
+  for (const zi of issues) {
+    const path = [...prefix, ...zi.path.filter((p): p is string | number => typeof p !== 'symbol')];
+    if (zi.code === 'invalid_union' && zi.errors?.length) {
+      const best = zi.errors.reduce((a, b) => (b.length < a.length ? b : a));
+      reportSchemaIssues(best, path, props, def, at, issue);
+      continue;
+    }
+    if (zi.code === 'unrecognized_keys') {
+      for (const key of zi.keys ?? []) {
+        const allowed = allowedKeys(def.schema, path);
+        const guess = closest(key, allowed);
+        issue(at([...path, key], true), C.UNKNOWN_KEY, `unknown property "${key}" for ${def.kind}`, `${guess ? `did you mean "${guess}"? ` : ''}properties: ${allowed.join(', ')}`);
+      }
+      continue;
+    }
+    const value = getPath(props, path);
+    if (value === undefined) {
+      issue(at(path.slice(0, -1)), C.MISSING_PROPERTY, `${def.kind} needs "${path.join('.')}"`, `example:\n${indent(def.example)}`);
+    } else {
+      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, `see the ${def.kind} example:\n${indent(def.example)}`);
+    }
+  }
+}
+
+function getPath(obj: unknown, path: readonly PathSeg[]): unknown {
+  let cur: unknown = obj;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** Keys a (strict) zod object schema accepts at `path`, for "did you mean" hints. */
+function allowedKeys(schema: unknown, path: readonly PathSeg[]): string[] {
+  let s = schema as { shape?: Record<string, unknown>; def?: { shape?: Record<string, unknown> } } | undefined;
+  for (const seg of path) {
+    const shape = s?.shape;
+    s = shape ? (shape[String(seg)] as typeof s) : undefined;
+    const inner = (s as { def?: { innerType?: unknown } } | undefined)?.def?.innerType;
+    if (inner) s = inner as typeof s;
+  }
+  if (s?.shape) return Object.keys(s.shape);
+  const options = (s as { def?: { options?: unknown[] } } | undefined)?.def?.options;
+  return options ? [...new Set(options.flatMap((o) => allowedKeys(o, [])))] : [];
+}
+
+function indent(text: string): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join('\n');
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
+

@@ -1,0 +1,222 @@
+// The loaded, validated scenario model and the contract every block kind implements.
+import type { z } from 'zod';
+import type { CompiledExpression } from './expr/index.js';
+import type { ScenarioErrorCode, SourceLocation } from './errors.js';
+import type { Value, VarType, JsonValue } from './values.js';
+import type {
+  AsyncStarterPort,
+  BpiumPort,
+  ClockPort,
+  MailerPort,
+  TemplatePort,
+} from './ports.js';
+
+/** A declared scenario variable. Oktell defines every variable when the scenario is created. */
+export interface VariableDecl {
+  name: string;
+  type: VarType;
+  /** Initial value (already converted to the type); absent → '' / 0 / null by type. */
+  initial: Value;
+  description?: string;
+  loc: SourceLocation;
+}
+
+/** A block of a loaded scenario: its compiled config and where its exits lead. */
+export interface Block<C = unknown> {
+  id: string;
+  kind: string;
+  title?: string;
+  description?: string;
+  config: C;
+  /** Exit name → target block id. A missing exit ends the scenario, as in Oktell. */
+  exits: Readonly<Record<string, string>>;
+  def: BlockDefinition<unknown, C>;
+  loc: SourceLocation;
+}
+
+/** A loaded and validated scenario; runtime code may trust it. */
+export interface Scenario {
+  name: string;
+  file: string;
+  description?: string;
+  /** Short content hash of the file (and templates it uses); recorded with each run. */
+  version: string;
+  variables: ReadonlyMap<string, VariableDecl>;
+  start: string;
+  blocks: ReadonlyMap<string, Block>;
+  /** Scenarios this one starts (AsyncScenario targets), checked across the library. */
+  calls: ReadonlyArray<{ scenario: string; loc: SourceLocation; block: string }>;
+  /** Templates this one renders (SendMail), with where. */
+  templates: ReadonlyArray<{ name: string; loc: SourceLocation; block: string }>;
+}
+
+/** What the loader gives a block definition to compile its properties and report problems at their place. */
+export interface CompileContext {
+  readonly blockId: string;
+  /** Compiles an expression property (a YAML string is an Oktell expression; a YAML number/boolean a constant). */
+  expression(path: readonly (string | number)[], value: unknown): CompiledExpression;
+  /** Checks that `name` is a declared variable; reports E_UNKNOWN_VARIABLE at `path` otherwise. */
+  variable(path: readonly (string | number)[], name: string): string;
+  /** Reports a problem at `path` (relative to the block). */
+  issue(path: readonly (string | number)[], code: ScenarioErrorCode, message: string, hint?: string): void;
+  /** Location of `path` in the file (for references checked later, e.g. scenario names). */
+  locate(path: readonly (string | number)[]): SourceLocation;
+  /** Declares a call to another scenario, checked once the whole library is loaded. */
+  callsScenario(path: readonly (string | number)[], name: string): void;
+  /** Declares the use of a mail template, checked against the template files. */
+  usesTemplate(path: readonly (string | number)[], name: string): void;
+}
+
+/** Control signals a block can return instead of an exit name. */
+export type Control =
+  | { control: 'stop'; returnControl: boolean }
+  | { control: 'call'; scenario: string; startParam: Value; exit: string }
+  | { control: 'jump'; scenario: string; startParam: Value };
+
+/** What `run` returns: the name of the exit taken, or a control signal for the interpreter. */
+export type BlockResult = string | Control;
+
+/** One mail as recorded in a run result. */
+export interface MailRecord {
+  block: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  subject: string;
+  text?: string;
+  html?: string;
+  /** false in a dry run, or when the send failed. */
+  performed: boolean;
+  status: 'sent' | 'dry-run' | 'failed' | 'replayed';
+  transport?: string;
+  messageId?: string;
+  error?: string;
+}
+
+/** One Bpium call as recorded in a run result. */
+export interface BpiumCallRecord {
+  block: string;
+  method: string;
+  catalogId: string;
+  recordId?: string;
+  /** 'ok', 'not-found', 'error', 'timeout', 'dry-run' ... */
+  status: string;
+  performed: boolean;
+  httpStatus?: number;
+  attempts?: number;
+  error?: string;
+}
+
+/** One asynchronous start as recorded in a run result; `result` is filled when the child run is followed. */
+export interface AsyncStartRecord {
+  block: string;
+  scenario: string;
+  params: Record<string, Value>;
+  runId?: string;
+  result?: RunResult;
+}
+
+/** One step of the trace. */
+export interface TraceStep {
+  step: number;
+  scenario: string;
+  block: string;
+  kind: string;
+  /** Exit taken, or the control action ('stop', 'call', 'jump', 'end'). */
+  exit: string;
+  ms: number;
+  /** Variables set by this step, with their new values. */
+  changed?: Record<string, Value>;
+  /** For effect blocks: what was done and how it went. */
+  effect?: JsonValue;
+  error?: string;
+}
+
+export interface RunError {
+  code: string;
+  message: string;
+  block?: string;
+  scenario?: string;
+  /** true when a later attempt may succeed (an outage), false when it cannot (a refusal or a scenario bug). */
+  retryable: boolean;
+}
+
+/** The outcome of one run of a scenario, as a discriminated union on `status`. */
+export type RunResult = RunResultBase &
+  ({ status: 'completed'; error?: undefined } | { status: 'failed'; error: RunError });
+
+export interface RunResultBase {
+  runId: string;
+  scenario: string;
+  version: string;
+  returnValues: Record<string, Value>;
+  variables: Record<string, Value>;
+  mails: MailRecord[];
+  bpiumCalls: BpiumCallRecord[];
+  asyncStarted: AsyncStartRecord[];
+  trace: TraceStep[];
+  steps: number;
+  startedAt: string;
+  durationMs: number;
+}
+
+/** The ports and facts a block can use while it runs. */
+export interface BlockRuntime {
+  readonly blockId: string;
+  readonly scenario: string;
+  readonly runId: string;
+  readonly dryRun: boolean;
+  evaluate(expr: CompiledExpression): Value;
+  get(name: string): Value;
+  /** Assigns with conversion to the variable's declared type. */
+  set(name: string, value: Value): void;
+  inputParameter(n: number): Value;
+  setReturnValue(n: number, value: Value): void;
+  readonly bpium: BpiumPort | undefined;
+  readonly mailer: MailerPort | undefined;
+  readonly templates: TemplatePort | undefined;
+  readonly asyncStarter: AsyncStarterPort;
+  readonly clock: ClockPort;
+  readonly mailFrom: string | undefined;
+  /** Variables as a plain object (template context, async copies). */
+  snapshot(): Record<string, Value>;
+  /**
+   * Runs an effect once per run and step: when the journal already holds this step's outcome (a retried run), it is
+   * returned without running `perform` again.
+   */
+  effect<T extends JsonValue>(perform: () => Promise<T>): Promise<{ value: T; replayed: boolean }>;
+  recordMail(mail: Omit<MailRecord, 'block'>): void;
+  recordBpiumCall(call: Omit<BpiumCallRecord, 'block'>): void;
+  recordAsyncStart(start: Omit<AsyncStartRecord, 'block'>): void;
+  /** Attaches effect details to this step's trace entry. */
+  traceEffect(details: JsonValue): void;
+  /** Whether this block has `exit` wired (blocks choose between an error exit and failing the run). */
+  hasExit(exit: string): boolean;
+  /** The value passed to this scenario's Start block (input parameter 1, or a caller's start value). */
+  startParameter(): Value;
+  readonly timeZone: string;
+}
+
+/**
+ * One block kind: its Oktell name, its property schema, a tested YAML example, how to compile its properties, and
+ * how to run it.
+ */
+export interface BlockDefinition<Raw = unknown, C = unknown> {
+  kind: string;
+  /** Oktell's Russian name of the component. */
+  oktellName: string;
+  description: string;
+  /** Exits this kind may have. */
+  exits: readonly string[];
+  /** Properties of the block besides kind/title/description/exits. */
+  schema: z.ZodType<Raw>;
+  /** A YAML example of one block of this kind (a mapping `id: {kind: …}`), loaded by the tests. */
+  example: string;
+  /** true when the block has side effects (Bpium, mail, async start): it is journaled and retried. */
+  effect?: boolean;
+  compile(raw: Raw, cx: CompileContext): C;
+  run(config: C, rt: BlockRuntime): BlockResult | Promise<BlockResult>;
+}
+
+/** The explicit map of block kinds the loader accepts. */
+export type BlockRegistry = ReadonlyMap<string, BlockDefinition<any, any>>;
