@@ -1,0 +1,217 @@
+// The express application of the emulated Oktell web server: own routes under /-/, the Web-API, and the HTTP404
+// hook for every other path.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { verifyBpiumSignature } from '../adapters/bpium/signature.js';
+import { runScenario, type EnginePorts, type IdPort, type LoggerPort, type RunResult, type Value, toText } from '../engine/index.js';
+import { basicAuth, type OktellUser } from './auth.js';
+import { secretFor, type ServerConfig } from './config.js';
+import { bpiumDeliveryKey, headersText, hookParams, hookResponse, type HookResponse } from './hook-request.js';
+import type { Metrics } from './metrics.js';
+import { execSvcScriptXml } from './oktell-xml.js';
+import { runWrite } from './run-record.js';
+import type { ScenarioHost } from './scenario-host.js';
+import { collectingStarter, enqueueingStarter } from './starters.js';
+import { StoreUnavailableError } from './store/store.errors.js';
+import type { Store } from './store/store.port.js';
+import type { WorkerPool } from './worker-pool.js';
+
+export interface AppDeps {
+  config: ServerConfig;
+  store: Store;
+  host: ScenarioHost;
+  ports: Omit<EnginePorts, 'asyncStarter' | 'journal'> & { ids: IdPort };
+  workers: WorkerPool;
+  metrics: Metrics;
+  logger: LoggerPort;
+  users: () => readonly OktellUser[];
+  /** false while shutting down: new hook requests get 503. */
+  accepting: () => boolean;
+}
+
+/** Paths the server answers itself; everything else goes to the HTTP404 hook. */
+export const OWN_ROUTES = ['/-/', '/execsvcscript', '/execsvcscriptplain'];
+
+export function createApp(d: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', d.config.trustProxy);
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    const t0 = performance.now();
+    res.on('finish', () => {
+      d.logger.info(
+        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: req.ip, ...(res.locals.runId ? { runId: res.locals.runId } : {}) },
+        'request',
+      );
+    });
+    next();
+  });
+
+  app.get('/-/health', async (_req, res) => {
+    const library = d.host.library();
+    res.json({ status: 'ok', scenarios: library.scenarios.size, invalid: library.issues.length, workers: d.workers.running });
+  });
+
+  const auth = basicAuth(d.users);
+  app.get('/-/metrics', auth, async (_req, res, next) => {
+    try {
+      res.type('text/plain; version=0.0.4').send(await d.metrics.render(d.store));
+    } catch (e) {
+      next(e);
+    }
+  });
+  app.all('/-/{*rest}', auth, (_req, res) => {
+    res.status(404).type('text/plain').send('404 Not Found: unknown server route\n');
+  });
+
+  const urlencoded = express.urlencoded({ extended: false, limit: d.config.bodyLimitBytes });
+  app.all(['/execsvcscript', '/execsvcscriptplain'], auth, urlencoded, (req, res, next) => {
+    execSvcScript(d, req, res).catch(next);
+  });
+
+  const raw = express.raw({ type: () => true, limit: d.config.bodyLimitBytes });
+  app.use(auth, raw, (req, res, next) => {
+    handleHook(d, req, res).catch(next);
+  });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { status?: number; type?: string; message?: string };
+    if (e?.type === 'entity.too.large' || e?.status === 413) {
+      d.metrics.response(413);
+      res.status(413).type('text/plain').send(`413 Payload Too Large: the limit is ${d.config.bodyLimitBytes} bytes\n`);
+      return;
+    }
+    if (e?.status && e.status >= 400 && e.status < 500) {
+      res.status(e.status).type('text/plain').send(`${e.status} ${e.message ?? 'Bad Request'}\n`);
+      return;
+    }
+    if (err instanceof StoreUnavailableError) {
+      d.metrics.unavailable++;
+      res.status(503).set('Retry-After', String(err.retryAfterSeconds)).type('text/plain').send('503 Service Unavailable: the store cannot take requests right now; retry later\n');
+      return;
+    }
+    d.logger.error({ err, method: req.method, path: req.path }, 'unexpected error');
+    res.status(500).type('text/plain').send('500 Internal Server Error\n');
+  });
+  return app;
+}
+
+async function handleHook(d: AppDeps, req: Request, res: Response) {
+  d.metrics.received++;
+  if (!d.accepting()) {
+    res.status(503).set('Retry-After', '5').type('text/plain').send('503 Service Unavailable: the server is shutting down\n');
+    return;
+  }
+  const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const receivedAt = Date.now();
+  const storedHeaders = headersText(req.rawHeaders);
+  const secret = secretFor(d.config.webhookSecrets, req.path);
+  const inboxBase = { receivedAt, method: req.method, path: req.originalUrl, headers: storedHeaders, body, remoteAddress: req.ip ?? null };
+  if (secret !== undefined) {
+    if (!verifyBpiumSignature(secret, body, req.get('x-hook-signature'))) {
+      await d.store.recordRequest({ inbox: { ...inboxBase, signature: 'invalid', dedupKey: null, response: { status: 401, body: 'invalid signature' } } });
+      d.logger.warn({ path: req.path, ip: req.ip, signature: req.get('x-hook-signature') ? 'wrong' : 'missing' }, 'webhook refused: bad X-Hook-Signature');
+      d.metrics.response(401);
+      res.status(401).type('text/plain').send('401 Unauthorized: X-Hook-Signature is missing or does not match\n');
+      return;
+    }
+  }
+  const signature = secret !== undefined ? 'valid' : 'absent';
+  const dedupKey = bpiumDeliveryKey(body);
+  const params = hookParams(d.config.hook.params, { url: req.originalUrl, rawHeaders: req.rawHeaders, method: req.method, body, contentType: req.get('content-type') }, signature);
+  const library = d.host.library();
+  const starter = collectingStarter(d.ports.ids, { hook: req.path });
+  const result = await runScenario(library, d.config.hook.scenario, { params, timeZone: d.config.timeZone, ports: { ...d.ports, asyncStarter: starter } });
+  d.metrics.run(result.status, result.durationMs / 1000);
+  const response = hookResponse(result, d.config.hook.returns, d.config.timeZone);
+  const stored = await d.store.recordRequest({
+    inbox: { ...inboxBase, signature, dedupKey, response: { status: response.status, body: response.body.slice(0, 4096) } },
+    run: runWrite(result, { trigger: 'http', params: redactBody(params, d.config) }),
+    jobs: starter.jobs,
+  });
+  res.locals.runId = result.runId;
+  if (stored.duplicate) {
+    d.metrics.duplicates++;
+    res.set('X-Oktell-Duplicate-Of', String(stored.inboxId));
+    d.logger.info({ dedupKey, original: stored.inboxId }, 'duplicate delivery: answered as before, nothing started again');
+    send(d, res, { status: stored.original.responseStatus ?? response.status, body: stored.original.responseBody ?? response.body, contentType: response.contentType }, result);
+    return;
+  }
+  if (stored.jobIds.length) d.workers.wake();
+  send(d, res, response, result);
+}
+
+/** The stored run keeps the parameters; the body is in the inbox already, so it is not stored twice. */
+function redactBody(params: Record<string, Value>, config: ServerConfig): Record<string, Value> {
+  const copy = { ...params };
+  const key = String(config.hook.params.body);
+  const b = copy[key];
+  if (typeof b === 'string' && b.length > 4096) copy[key] = `${b.slice(0, 4096)}… (${b.length} characters; the whole body is in the inbox)`;
+  return copy;
+}
+
+function send(d: AppDeps, res: Response, r: HookResponse, result: RunResult) {
+  d.metrics.response(r.status);
+  res.set('X-Oktell-Run-Id', result.runId);
+  res.status(r.status).type(r.contentType).send(r.body);
+}
+
+/** Oktell's Web-API: execsvcscript (XML answer) and execsvcscriptplain (the return value as plain text). */
+async function execSvcScript(d: AppDeps, req: Request, res: Response) {
+  const plain = req.path === '/execsvcscriptplain';
+  const q: Record<string, unknown> = { ...(typeof req.body === 'object' && req.body ? req.body : {}), ...req.query };
+  const name = typeof q.name === 'string' ? q.name : '';
+  const answer = (status: number, a: Parameters<typeof execSvcScriptXml>[0]) => {
+    if (a.runId) res.set('X-Oktell-Run-Id', a.runId);
+    if (plain) res.status(status).type('text/plain; charset=utf-8').send(a.returnValue);
+    else res.status(status).type('application/xml; charset=utf-8').send(execSvcScriptXml(a));
+  };
+  if (!name) {
+    answer(400, { started: false, startResult: -1, returnValue: 'the "name" parameter (the service scenario) is required' });
+    return;
+  }
+  const library = d.host.library();
+  if (!library.scenarios.has(name)) {
+    answer(404, { started: false, startResult: -1, returnValue: `unknown service scenario "${name}"` });
+    return;
+  }
+  const params: Record<string, Value> = {};
+  for (const [k, v] of Object.entries(q)) {
+    const m = /^startparam(\d{1,2})$/i.exec(k);
+    if (m && typeof v === 'string') params[String(Number(m[1]))] = v;
+  }
+  if (String(q.async ?? '0') === '1') {
+    const [jobId] = await d.store.enqueueJobs([{ scenario: name, params, trigger: { webapi: req.path } }]);
+    d.workers.wake();
+    answer(200, { started: true, startResult: 0, returnValue: '', runId: jobId! });
+    return;
+  }
+  const timeoutS = Math.min(Math.max(Number(q.timeout ?? 30) || 30, 0.1), 600);
+  const runId = d.ports.ids.newId();
+  const running = runScenario(library, name, {
+    runId,
+    params,
+    timeZone: d.config.timeZone,
+    ports: { ...d.ports, asyncStarter: enqueueingStarter(d.ports.ids, d.store, { webapi: req.path }, () => d.workers.wake()) },
+  });
+  void running.then((result) =>
+    d.store.recordRun(runWrite(result, { trigger: 'webapi', params })).catch((e: unknown) => d.logger.error({ err: e, runId: result.runId }, 'cannot record a Web-API run')),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutS * 1000)));
+  const outcome = await Promise.race([running, timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    answer(200, { started: true, startResult: 2, returnValue: '', runId });
+    return;
+  }
+  d.metrics.run(outcome.status, outcome.durationMs / 1000);
+  const rv1 = outcome.returnValues['1'];
+  answer(200, {
+    started: true,
+    startResult: outcome.status === 'completed' ? 0 : 1,
+    returnValue: rv1 === undefined || rv1 === null ? '' : toText(rv1, d.config.timeZone),
+    runId: outcome.runId,
+  });
+}

@@ -1,0 +1,160 @@
+// Server configuration: flags win over the environment, the environment over oktell.config.yaml, that over defaults.
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { parseUsers, type OktellUser } from './auth.js';
+
+export const DEFAULT_PORT = 4055;
+export const DEFAULT_BPIUM_EMULATOR_PORT = 4056;
+
+const fileSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).optional(),
+  host: z.string().optional(),
+  users: z.array(z.strictObject({ login: z.string().min(1), password: z.string().min(1) })).optional(),
+  scenarios: z.string().optional(),
+  dataDir: z.string().optional(),
+  timeZone: z.string().optional(),
+  hook: z
+    .strictObject({
+      scenario: z.string().optional(),
+      /** Which request part goes into which input parameter. */
+      params: z.strictObject({ address: z.number().int().min(1), headers: z.number().int().min(1), method: z.number().int().min(1), body: z.number().int().min(1) }).partial().optional(),
+      /** Which return value makes which part of the response. */
+      returns: z.strictObject({ body: z.number().int().min(1), status: z.number().int().min(1), contentType: z.number().int().min(1) }).partial().optional(),
+    })
+    .optional(),
+  bodyLimit: z.union([z.string(), z.number()]).optional(),
+  tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
+  trustProxy: z.union([z.boolean(), z.string(), z.number()]).optional(),
+  workers: z.strictObject({ concurrency: z.number().int().min(1).max(256).optional(), maxAttempts: z.number().int().min(1).max(100).optional(), baseDelayMs: z.number().int().min(1).optional(), maxDelayMs: z.number().int().min(1).optional() }).optional(),
+  retentionDays: z.number().positive().optional(),
+  webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
+  bpiumEmulatorPort: z.number().int().min(0).max(65535).optional(),
+});
+
+export type ConfigFile = z.infer<typeof fileSchema>;
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  users: OktellUser[];
+  /** true when no user was configured and one was generated (and kept in the data folder). */
+  usersGenerated: boolean;
+  scenariosDir: string;
+  dataDir: string;
+  timeZone: string;
+  hook: {
+    scenario: string;
+    params: { address: number; headers: number; method: number; body: number };
+    returns: { body: number; status: number; contentType: number };
+  };
+  bodyLimitBytes: number;
+  tls?: { cert: string; key: string };
+  trustProxy: boolean | string | number;
+  workers: { concurrency: number; maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  retentionMs: number;
+  /** Webhook secrets by path ('*' = every path): X-Hook-Signature is required where one is set. */
+  webhookSecrets: Record<string, string>;
+  bpiumEmulatorPort: number;
+  configFile?: string;
+}
+
+export interface ConfigFlags {
+  port?: number;
+  host?: string;
+  scenarios?: string;
+  dataDir?: string;
+  config?: string;
+  bpiumEmulatorPort?: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses "5mb", "512kb", "1048576" into bytes. */
+export function parseSize(v: string | number): number {
+  if (typeof v === 'number') return v;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(v);
+  if (!m) throw new ConfigError(`"${v}" is not a size (e.g. 5mb, 512kb)`);
+  const mult = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  return Math.round(Number(m[1]) * mult);
+}
+
+/** Users and their origin, before the data folder is consulted for a generated user. */
+export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated'> {
+  const file = flags.config ?? env.OKTELL_CONFIG ?? 'oktell.config.yaml';
+  const filePath = resolve(cwd, file);
+  let fc: ConfigFile = {};
+  if (existsSync(filePath)) {
+    let raw: unknown;
+    try {
+      raw = parse(readFileSync(filePath, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`${file}: ${(e as Error).message}`);
+    }
+    const r = fileSchema.safeParse(raw ?? {});
+    if (!r.success) throw new ConfigError(`${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+    fc = r.data;
+  } else if (flags.config || env.OKTELL_CONFIG) {
+    throw new ConfigError(`config file ${file} does not exist`);
+  }
+  const num = (v: string | undefined, name: string) => {
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name}="${v}" is not a port number`);
+    return n;
+  };
+  const base = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const users = env.OKTELL_USERS ? parseUsers(env.OKTELL_USERS) : (fc.users ?? []);
+  const secrets: Record<string, string> = {};
+  for (const [path, s] of Object.entries(fc.webhookSecrets ?? {})) {
+    secrets[path] = typeof s === 'string' ? s : readSecretFile(base(s.file), path);
+  }
+  if (env.BPIUM_WEBHOOK_SECRET) secrets['*'] = env.BPIUM_WEBHOOK_SECRET;
+  else if (env.BPIUM_WEBHOOK_SECRET_FILE) secrets['*'] = readSecretFile(base(env.BPIUM_WEBHOOK_SECRET_FILE), '*');
+  const tlsCert = env.OKTELL_TLS_CERT ?? fc.tls?.cert;
+  const tlsKey = env.OKTELL_TLS_KEY ?? fc.tls?.key;
+  if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new ConfigError('HTTPS needs both OKTELL_TLS_CERT and OKTELL_TLS_KEY');
+  const trust = env.OKTELL_TRUST_PROXY ?? fc.trustProxy ?? false;
+  return {
+    port: flags.port ?? num(env.OKTELL_PORT, 'OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
+    host: flags.host ?? env.OKTELL_HOST ?? fc.host ?? '0.0.0.0',
+    users,
+    scenariosDir: base(flags.scenarios ?? env.OKTELL_SCENARIOS ?? fc.scenarios ?? './scenarios'),
+    dataDir: base(flags.dataDir ?? env.OKTELL_DATA_DIR ?? fc.dataDir ?? './var'),
+    timeZone: env.OKTELL_TZ ?? fc.timeZone ?? 'Europe/Moscow',
+    hook: {
+      scenario: env.OKTELL_HOOK_SCENARIO ?? fc.hook?.scenario ?? 'HTTP404',
+      params: { address: 1, headers: 2, method: 3, body: 4, ...fc.hook?.params },
+      returns: { body: 1, status: 2, contentType: 3, ...fc.hook?.returns },
+    },
+    bodyLimitBytes: parseSize(env.OKTELL_BODY_LIMIT ?? fc.bodyLimit ?? '5mb'),
+    ...(tlsCert && tlsKey ? { tls: { cert: base(tlsCert), key: base(tlsKey) } } : {}),
+    trustProxy: trust === 'true' ? true : trust === 'false' ? false : trust,
+    workers: {
+      concurrency: Number(env.OKTELL_WORKERS ?? fc.workers?.concurrency ?? 8),
+      maxAttempts: Number(env.OKTELL_MAX_ATTEMPTS ?? fc.workers?.maxAttempts ?? 8),
+      baseDelayMs: fc.workers?.baseDelayMs ?? 1000,
+      maxDelayMs: fc.workers?.maxDelayMs ?? 10 * 60 * 1000,
+    },
+    retentionMs: Number(env.OKTELL_RETENTION_DAYS ?? fc.retentionDays ?? 30) * 86_400_000,
+    webhookSecrets: secrets,
+    bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
+    ...(existsSync(filePath) ? { configFile: filePath } : {}),
+  };
+}
+
+function readSecretFile(path: string, forPath: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (e) {
+    throw new ConfigError(`webhook secret for ${forPath}: cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The secret for a request path: an exact path entry wins over '*'. */
+export function secretFor(secrets: Readonly<Record<string, string>>, path: string): string | undefined {
+  return secrets[path] ?? secrets['*'];
+}

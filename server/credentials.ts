@@ -1,0 +1,30 @@
+// The server's own Oktell user when none is configured, and the webhook secret shared with the embedded Bpium
+// emulator: generated once and kept in the data folder so restarts keep them.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OktellUser } from './auth.js';
+
+export function generatedUser(dataDir: string): OktellUser {
+  const file = join(dataDir, 'server-user.json');
+  if (existsSync(file)) {
+    const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<OktellUser>;
+    if (typeof u.login === 'string' && typeof u.password === 'string' && u.login && u.password) return { login: u.login, password: u.password };
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const user = { login: 'oktell', password: randomBytes(12).toString('base64url') };
+  writeFileSync(file, `${JSON.stringify(user, null, 2)}\n`, { mode: 0o600 });
+  return user;
+}
+
+export function persistentSecret(dataDir: string, name: string): string {
+  const file = join(dataDir, name);
+  if (existsSync(file)) {
+    const s = readFileSync(file, 'utf8').trim();
+    if (s) return s;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,110 @@
+// Pure pieces of the HTTP404 hook: request → input parameters, return values → response, the Bpium delivery key.
+import type { IncomingHttpHeaders } from 'node:http';
+import { toText, type RunResult, type Value } from '../engine/index.js';
+import type { ServerConfig } from './config.js';
+
+/** Headers whose values never reach a scenario, a log or the store: the server has checked them already. */
+export const REDACTED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-hook-signature']);
+
+/** `Name: value` lines joined by CRLF, in the order received, with secrets replaced by `[redacted]`. */
+export function headersText(rawHeaders: readonly string[]): string {
+  const lines: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const value = REDACTED_HEADERS.has(name.toLowerCase()) ? '[redacted]' : rawHeaders[i + 1]!;
+    lines.push(`${name}: ${value.replace(/[\r\n]+/g, ' ')}`);
+  }
+  return lines.join('\r\n');
+}
+
+const DECODERS = new Map<string, InstanceType<typeof TextDecoder>>();
+
+/** The body as text, decoded by the charset the request declares (UTF-8 by default; invalid bytes become U+FFFD). */
+export function decodeBody(raw: Buffer, contentType: string | undefined): string {
+  if (raw.length === 0) return '';
+  const m = /charset\s*=\s*"?([\w.:-]+)"?/i.exec(contentType ?? '');
+  const charset = (m?.[1] ?? 'utf-8').toLowerCase();
+  let decoder = DECODERS.get(charset);
+  if (!decoder) {
+    try {
+      decoder = new TextDecoder(charset);
+    } catch {
+      decoder = new TextDecoder('utf-8');
+    }
+    DECODERS.set(charset, decoder);
+  }
+  return decoder.decode(raw);
+}
+
+/** Input parameters of the hook scenario, by the configured mapping (default 1 address, 2 headers, 3 method, 4 body). */
+export function hookParams(
+  map: ServerConfig['hook']['params'],
+  req: { url: string; rawHeaders: readonly string[]; method: string; body: Buffer; contentType: string | undefined },
+  signature: 'valid' | 'absent',
+): Record<string, Value> {
+  return {
+    [map.address]: req.url,
+    [map.headers]: headersText(req.rawHeaders),
+    [map.method]: req.method,
+    [map.body]: decodeBody(req.body, req.contentType),
+    // Where the other parameters leave room: whether X-Hook-Signature was checked ("valid") or not required ("absent").
+    ...(![map.address, map.headers, map.method, map.body].includes(5) ? { 5: signature } : {}),
+  };
+}
+
+const DELIVERY_KEY_LIMIT = 1024 * 1024;
+
+/**
+ * The Bpium delivery key (`bpium:<hook id>:<sequenceId>`) for deduplication, or null. A guarded, size-capped read:
+ * anything unexpected gives null and never fails the request.
+ */
+export function bpiumDeliveryKey(raw: Buffer): string | null {
+  if (raw.length === 0 || raw.length > DELIVERY_KEY_LIMIT || raw[0] !== 0x7b /* { */) return null;
+  try {
+    const body = JSON.parse(raw.toString('utf8')) as { hook?: { id?: unknown; sequenceId?: unknown } };
+    const id = body?.hook?.id;
+    const seq = body?.hook?.sequenceId;
+    if ((typeof id !== 'string' && typeof id !== 'number') || (typeof seq !== 'string' && typeof seq !== 'number')) return null;
+    const idText = String(id);
+    const seqText = String(seq);
+    if (!/^[\w$-]{1,64}$/.test(idText) || !/^\d{1,20}$/.test(seqText)) return null;
+    return `bpium:${idText}:${seqText}`;
+  } catch {
+    return null;
+  }
+}
+
+export interface HookResponse {
+  status: number;
+  body: string;
+  contentType: string;
+}
+
+/**
+ * The response from the hook run: return value 2 = status, 1 = body, 3 = content type (configurable). No status and
+ * no body → 404 as Oktell answers an unknown resource; a body without a status → 200; a failed run → 500 with the run
+ * id and nothing of the error's insides.
+ */
+export function hookResponse(result: RunResult, map: ServerConfig['hook']['returns'], timeZone: string): HookResponse {
+  if (result.status === 'failed') {
+    return { status: 500, contentType: 'text/plain; charset=utf-8', body: `500 Internal Server Error: scenario ${result.scenario} failed (run ${result.runId})\n` };
+  }
+  const rv = result.returnValues;
+  const statusValue = rv[String(map.status)];
+  const bodyValue = rv[String(map.body)];
+  const typeValue = rv[String(map.contentType)];
+  const hasStatus = statusValue !== undefined && statusValue !== null && statusValue !== '';
+  const hasBody = bodyValue !== undefined && bodyValue !== null;
+  if (!hasStatus && !hasBody) return { status: 404, contentType: 'text/plain; charset=utf-8', body: '404 Not Found\n' };
+  let status = 200;
+  if (hasStatus) {
+    const n = Number(typeof statusValue === 'string' ? statusValue.trim() : statusValue);
+    if (!Number.isInteger(n) || n < 100 || n > 599) {
+      return { status: 500, contentType: 'text/plain; charset=utf-8', body: `500 Internal Server Error: scenario ${result.scenario} set return value ${map.status} to ${JSON.stringify(String(statusValue)).slice(0, 40)}, not an HTTP status (run ${result.runId})\n` };
+    }
+    status = n;
+  }
+  const typeText = typeValue === undefined || typeValue === null ? '' : toText(typeValue, timeZone).trim();
+  const contentType = typeText && !/[\r\n\0]/.test(typeText) && typeText.length < 200 ? typeText : 'text/plain; charset=utf-8';
+  return { status, contentType, body: hasBody ? toText(bodyValue, timeZone) : '' };
+}

@@ -1,0 +1,59 @@
+// Prometheus metrics in the text exposition format: request counters, run durations, and job counts from the store.
+import type { Store } from './store/store.port.js';
+
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export class Metrics {
+  received = 0;
+  acknowledged = 0;
+  rejected = new Map<number, number>();
+  duplicates = 0;
+  unavailable = 0;
+  private runs = new Map<string, { count: number; sum: number; buckets: number[] }>();
+
+  response(status: number) {
+    if (status >= 200 && status < 300) this.acknowledged++;
+    else this.rejected.set(status, (this.rejected.get(status) ?? 0) + 1);
+  }
+
+  run(status: string, seconds: number) {
+    let h = this.runs.get(status);
+    if (!h) this.runs.set(status, (h = { count: 0, sum: 0, buckets: BUCKETS.map(() => 0) }));
+    h.count++;
+    h.sum += seconds;
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.buckets[i]!++;
+  }
+
+  async render(store: Store): Promise<string> {
+    const c = await store.counts();
+    const lines = [
+      '# HELP oktell_webhooks_received_total Requests that reached the HTTP404 hook.',
+      '# TYPE oktell_webhooks_received_total counter',
+      `oktell_webhooks_received_total ${this.received}`,
+      '# HELP oktell_webhooks_acknowledged_total Hook requests answered with a 2xx status after being stored.',
+      '# TYPE oktell_webhooks_acknowledged_total counter',
+      `oktell_webhooks_acknowledged_total ${this.acknowledged}`,
+      '# HELP oktell_webhooks_answered_total Hook requests answered with a status other than 2xx.',
+      '# TYPE oktell_webhooks_answered_total counter',
+      ...[...this.rejected].map(([s, n]) => `oktell_webhooks_answered_total{status="${s}"} ${n}`),
+      '# HELP oktell_webhooks_duplicates_total Repeated Bpium deliveries recognised and not run again.',
+      '# TYPE oktell_webhooks_duplicates_total counter',
+      `oktell_webhooks_duplicates_total ${this.duplicates}`,
+      '# HELP oktell_store_unavailable_total Requests refused with 503 because the store could not take them.',
+      '# TYPE oktell_store_unavailable_total counter',
+      `oktell_store_unavailable_total ${this.unavailable}`,
+      '# HELP oktell_jobs Jobs by status.',
+      '# TYPE oktell_jobs gauge',
+      ...Object.entries(c.jobs).map(([s, n]) => `oktell_jobs{status="${s}"} ${n}`),
+      '# HELP oktell_run_duration_seconds Duration of scenario runs by outcome.',
+      '# TYPE oktell_run_duration_seconds histogram',
+    ];
+    for (const [status, h] of this.runs) {
+      BUCKETS.forEach((b, i) => lines.push(`oktell_run_duration_seconds_bucket{status="${status}",le="${b}"} ${h.buckets[i]}`));
+      lines.push(`oktell_run_duration_seconds_bucket{status="${status}",le="+Inf"} ${h.count}`);
+      lines.push(`oktell_run_duration_seconds_sum{status="${status}"} ${h.sum}`);
+      lines.push(`oktell_run_duration_seconds_count{status="${status}"} ${h.count}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+}

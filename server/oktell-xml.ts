@@ -1,0 +1,31 @@
+// Oktell's `oktellxmlmapper` answer of the Web-API command execsvcscript (oktell.md §3.3).
+
+export interface ExecSvcAnswer {
+  started: boolean;
+  /** 0 completed, 1 failed, 2 still running (sync wait timed out), -1 not started. Our choice: oktell.md leaves it open. */
+  startResult: number;
+  returnValue: string;
+  runId?: string;
+}
+
+export function execSvcScriptXml(a: ExecSvcAnswer): string {
+  const cdata = a.returnValue.replaceAll(']]>', ']]]]><![CDATA[>');
+  return [
+    '<?xml version="1.0" encoding="utf-8"?>',
+    '<oktellxmlmapper version="80710">',
+    '  <data name="result" count="1">',
+    '    <property_set name="execsvcscript">',
+    `      <property_simple key="started" value="${a.started ? 1 : 0}" name="${a.started ? 'success' : 'error'}" />`,
+    `      <property_simple key="startresult" value="${a.startResult}" name="${startResultName(a.startResult)}" />`,
+    `      <property_cdata key="returnvalue"><![CDATA[${cdata}]]></property_cdata>`,
+    ...(a.runId ? [`      <property_simple key="runid" value="${a.runId.replace(/[^\w-]/g, '')}" name="runid" />`] : []),
+    '    </property_set>',
+    '  </data>',
+    '</oktellxmlmapper>',
+    '',
+  ].join('\n');
+}
+
+function startResultName(n: number): string {
+  return n === 0 ? 'success' : n === 1 ? 'failed' : n === 2 ? 'running' : 'notstarted';
+}

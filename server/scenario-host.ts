@@ -1,0 +1,80 @@
+// Keeps the loaded scenarios of a folder, reloads them when files change, and keeps the last good version of a
+// scenario whose edit is invalid. Every version seen stays available by hash for pinned replays.
+import { watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { defaultRegistry } from '../components/registry.js';
+import { createTemplateRenderer, type TemplateRenderer } from '../adapters/mail/index.js';
+import { formatIssue, loadScenarioLibrary, type LoggerPort, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../engine/index.js';
+
+export interface ScenarioHost {
+  /** The current library: every valid scenario, and the last good version of each one whose file became invalid. */
+  library(): ScenarioLibrary;
+  /** A library in which `name` is the version `version` (for pinned replays), or undefined if that version is unknown. */
+  libraryWithVersion(name: string, version: string): ScenarioLibrary | undefined;
+  readonly templates: TemplateRenderer;
+  /** Problems of the last load (invalid files keep running their last good version). */
+  issues(): readonly ScenarioIssue[];
+  reload(): Promise<void>;
+  close(): void;
+}
+
+export async function createScenarioHost(dir: string, opts: { timeZone: string; logger?: LoggerPort; watch?: boolean }): Promise<ScenarioHost> {
+  const templates = createTemplateRenderer({ dir: join(dir, 'templates'), timeZone: opts.timeZone });
+  const versions = new Map<string, Scenario>();
+  let current: ScenarioLibrary = { dir, scenarios: new Map(), issues: [] };
+
+  async function reload() {
+    templates.reload();
+    const loaded = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: opts.timeZone });
+    const scenarios = new Map(loaded.scenarios);
+    for (const [name, old] of current.scenarios) {
+      if (!scenarios.has(name) && loaded.issues.some((i) => i.file.endsWith(old.file))) {
+        scenarios.set(name, old);
+        opts.logger?.error({ scenario: name, version: old.version }, `scenario ${name} is invalid after an edit; still running version ${old.version}`);
+      }
+    }
+    for (const s of scenarios.values()) versions.set(`${s.name}@${s.version}`, s);
+    for (const i of loaded.issues) opts.logger?.error({ code: i.code, file: i.file, line: i.line, col: i.col }, formatIssue(i));
+    const changed = [...scenarios.values()].filter((s) => current.scenarios.get(s.name)?.version !== s.version).map((s) => `${s.name}@${s.version}`);
+    if (changed.length && current.scenarios.size) opts.logger?.info({ changed }, 'scenarios reloaded');
+    current = { dir, scenarios, issues: loaded.issues };
+  }
+
+  await reload();
+  let watcher: FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let reloading = Promise.resolve();
+  if (opts.watch !== false) {
+    try {
+      watcher = watch(dir, { recursive: true }, () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          reloading = reloading.then(reload).catch((e: unknown) => opts.logger?.error({ err: e }, 'scenario reload failed'));
+        }, 150);
+      });
+    } catch (e) {
+      opts.logger?.warn({ err: e }, 'cannot watch the scenarios folder; hot reload is off');
+    }
+  }
+  return {
+    library: () => current,
+    libraryWithVersion(name, version) {
+      const s = versions.get(`${name}@${version}`);
+      if (!s) return undefined;
+      if (current.scenarios.get(name) === s) return current;
+      const scenarios = new Map(current.scenarios);
+      scenarios.set(name, s);
+      return { dir, scenarios, issues: current.issues };
+    },
+    templates,
+    issues: () => current.issues,
+    reload: async () => {
+      await reloading;
+      await reload();
+    },
+    close() {
+      clearTimeout(timer);
+      watcher?.close();
+    },
+  };
+}

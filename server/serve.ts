@@ -1,0 +1,188 @@
+// Starts the emulated Oktell web server with everything it needs: store, scenarios, Bpium, mail, workers.
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import pino from 'pino';
+import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient } from '../adapters/bpium/client.js';
+import { createMailerFromEnv } from '../adapters/mail/index.js';
+import { randomIds, systemClock, type LoggerPort } from '../engine/index.js';
+import { createApp } from './app.js';
+import type { OktellUser } from './auth.js';
+import { startBpiumEmulator, type BpiumEmulator } from './bpium-emulator/emulator.js';
+import { loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
+import { generatedUser, persistentSecret } from './credentials.js';
+import { Metrics } from './metrics.js';
+import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
+import { openSqliteStore } from './store/sqlite.store.js';
+import type { Store } from './store/store.port.js';
+import { createWorkerPool, type WorkerPool } from './worker-pool.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  config: ServerConfig;
+  users: readonly OktellUser[];
+  store: Store;
+  host: ScenarioHost;
+  workers: WorkerPool;
+  metrics: Metrics;
+  emulator?: BpiumEmulator;
+  bpium?: BpiumClient;
+  mail: { kind: 'smtp' | 'outbox'; describe: string };
+  /** Stops taking requests, lets running jobs finish (or leaves them to be resumed), closes everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions extends ConfigFlags {
+  env?: NodeJS.ProcessEnv;
+  logger?: LoggerPort & { flush?(): void };
+  /** Start the embedded Bpium emulator when BPIUM_URL is unset (default true). */
+  embeddedBpium?: boolean;
+  /** Watch the scenarios folder for edits (default true). */
+  watch?: boolean;
+  /** Poll interval of the workers (tests lower it). */
+  pollMs?: number;
+}
+
+export function createLogger(env: NodeJS.ProcessEnv = process.env): LoggerPort & { flush?(): void } {
+  return pino({
+    level: env.OKTELL_LOG_LEVEL ?? 'info',
+    base: undefined,
+    redact: { paths: ['password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'headers.cookie', 'cookie', 'secret', '*.secret'], censor: '[redacted]' },
+  });
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  const env = opts.env ?? process.env;
+  const base = loadServerConfig(opts, env);
+  const logger = opts.logger ?? createLogger(env);
+  const usersGenerated = base.users.length === 0;
+  const users = usersGenerated ? [generatedUser(base.dataDir)] : base.users;
+  const config: ServerConfig = { ...base, usersGenerated };
+
+  const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts: config.workers.maxAttempts, backoff: { initialMs: config.workers.baseDelayMs, factor: 3, maxMs: config.workers.maxDelayMs, jitter: 0.3 } });
+  const recovered = await store.recoverOrphans();
+  if (recovered) logger.warn({ recovered }, `resumed ${recovered} job(s) left unfinished by the previous process`);
+
+  const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false });
+
+  let emulator: BpiumEmulator | undefined;
+  let bpium: BpiumClient | undefined;
+  const bpiumEnv = bpiumClientOptionsFromEnv(env);
+  if (bpiumEnv) bpium = createBpiumClient({ ...bpiumEnv, logger });
+  const embedEmulator = !bpiumEnv && opts.embeddedBpium !== false;
+  let emulatorSecret: string | undefined;
+  if (embedEmulator) {
+    emulatorSecret = config.webhookSecrets['/Bpium/NewTask'] ?? config.webhookSecrets['*'] ?? persistentSecret(config.dataDir, 'bpium-webhook-secret');
+    if (!config.webhookSecrets['/Bpium/NewTask'] && !config.webhookSecrets['*']) config.webhookSecrets['/Bpium/NewTask'] = emulatorSecret;
+  }
+
+  const mail = createMailerFromEnv(env, { dataDir: config.dataDir, logger });
+  const ports: Parameters<typeof createApp>[0]['ports'] = {
+    ...(bpium ? { bpium } : {}),
+    mailer: mail.mailer,
+    templates: host.templates,
+    clock: systemClock,
+    ids: randomIds,
+    logger,
+    ...(env.MAIL_FROM ? { mailFrom: env.MAIL_FROM } : {}),
+  };
+  const metrics = new Metrics();
+  const workers = createWorkerPool({
+    store,
+    host,
+    ports,
+    concurrency: config.workers.concurrency,
+    timeZone: config.timeZone,
+    logger,
+    ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+    onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000),
+  });
+  let accepting = true;
+  const app = createApp({ config, store, host, ports, workers, metrics, logger, users: () => users, accepting: () => accepting });
+  const server: Server = config.tls
+    ? createHttpsServer({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, app)
+    : createHttpServer(app);
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const scheme = config.tls ? 'https' : 'http';
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `${scheme}://${shownHost}:${port}`;
+  if (embedEmulator) {
+    // The emulator's seed subscription posts to this server's /Bpium/NewTask with its credentials and secret, so the
+    // emulator starts once this server's port is known.
+    const target = new URL('/Bpium/NewTask', `${scheme}://127.0.0.1:${port}`);
+    target.username = encodeURIComponent(users[0]!.login);
+    target.password = encodeURIComponent(users[0]!.password);
+    try {
+      emulator = await startBpiumEmulator({
+        port: config.bpiumEmulatorPort,
+        host: '127.0.0.1',
+        dataDir: config.dataDir,
+        webhookTarget: { url: target.toString(), secret: emulatorSecret! },
+        ...(env.BPIUM_LOGIN ? { login: env.BPIUM_LOGIN } : {}),
+        ...(env.BPIUM_PASSWORD ? { password: env.BPIUM_PASSWORD } : {}),
+        logger,
+      });
+    } catch (e) {
+      server.close();
+      await store.close();
+      throw e;
+    }
+    bpium = createBpiumClient({ url: emulator.url, login: emulator.login, password: emulator.password, rateLimit: false, logger });
+    ports.bpium = bpium;
+  }
+  workers.start();
+
+  const prune = async () => {
+    try {
+      const r = await store.prune({ olderThanMs: config.retentionMs });
+      if (r.inbox + r.runs + r.jobs) logger.info({ pruned: r }, 'retention: old entries removed');
+    } catch (e) {
+      logger.warn({ err: e }, 'retention: prune failed');
+    }
+  };
+  void prune();
+  const pruneTimer = setInterval(prune, 3_600_000);
+  pruneTimer.unref();
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    config,
+    users,
+    store,
+    host,
+    workers,
+    metrics,
+    ...(emulator ? { emulator } : {}),
+    ...(bpium ? { bpium } : {}),
+    mail: { kind: mail.kind, describe: mail.describe },
+    close(graceMs = 10_000) {
+      closed ??= (async () => {
+        accepting = false;
+        clearInterval(pruneTimer);
+        const serverClosed = new Promise<void>((r) => server.close(() => r()));
+        server.closeIdleConnections();
+        const { unfinished } = await workers.stop(graceMs);
+        if (unfinished) logger.warn({ unfinished }, `${unfinished} job(s) still running at shutdown; they resume at the next start`);
+        server.closeAllConnections();
+        await serverClosed;
+        host.close();
+        bpium?.close();
+        await emulator?.close();
+        await mail.mailer.close();
+        await store.close();
+      })();
+      return closed;
+    },
+  };
+}

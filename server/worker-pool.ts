@@ -1,0 +1,175 @@
+// Runs queued jobs: claims them from the store under a lease, runs the scenario, and completes, retries or
+// dead-letters each one. Effects already done in an earlier attempt are skipped through the effect journal.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { RUN_ERROR_CODES, runScenario, type EnginePorts, type LoggerPort, type RunResult, type Value } from '../engine/index.js';
+import type { ScenarioHost } from './scenario-host.js';
+import { enqueueingStarter } from './starters.js';
+import { runWrite } from './run-record.js';
+import type { JobRecord, Store } from './store/store.port.js';
+
+export interface WorkerPoolOptions {
+  store: Store;
+  host: ScenarioHost;
+  /** Ports shared by every run (Bpium, mailer, clock, ids…); the async starter is made per job. */
+  ports: Omit<EnginePorts, 'asyncStarter' | 'journal'>;
+  concurrency: number;
+  timeZone: string;
+  leaseMs?: number;
+  /** How often to look for due jobs when nothing woke the pool (retries come due by time). */
+  pollMs?: number;
+  logger?: LoggerPort;
+  /** Called after each finished attempt (metrics, tests). */
+  onAttempt?: (job: JobRecord, result: RunResult, outcome: string) => void;
+}
+
+export interface WorkerPool {
+  start(): void;
+  /** Something was enqueued: look now instead of at the next poll. */
+  wake(): void;
+  /** Stops claiming; waits up to `graceMs` for running jobs. Jobs still running keep their lease and are recovered on the next start. */
+  stop(graceMs?: number): Promise<{ unfinished: number }>;
+  readonly running: number;
+}
+
+export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
+  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const leaseMs = opts.leaseMs ?? 60_000;
+  const pollMs = opts.pollMs ?? 500;
+  const active = new Map<string, Promise<void>>();
+  let stopping = false;
+  let started = false;
+  let timer: NodeJS.Timeout | undefined;
+  let claiming = false;
+  let again = false;
+
+  const heartbeat = setInterval(() => {
+    if (active.size) opts.store.heartbeat([...active.keys()], workerId, leaseMs).catch((e: unknown) => opts.logger?.warn({ err: e }, 'heartbeat failed'));
+  }, Math.max(1000, leaseMs / 3));
+  heartbeat.unref();
+
+  async function fill() {
+    if (stopping || !started) return;
+    if (claiming) {
+      again = true;
+      return;
+    }
+    claiming = true;
+    try {
+      do {
+        again = false;
+        const free = opts.concurrency - active.size;
+        if (free <= 0) break;
+        let jobs: JobRecord[];
+        try {
+          jobs = await opts.store.claimJobs(workerId, free, leaseMs);
+        } catch (e) {
+          opts.logger?.warn({ err: e }, 'cannot claim jobs; will try again');
+          break;
+        }
+        for (const job of jobs) {
+          const p = runJob(job).finally(() => {
+            active.delete(job.id);
+            void fill();
+          });
+          active.set(job.id, p);
+        }
+        if (jobs.length === free) again = true;
+      } while (again && !stopping);
+    } finally {
+      claiming = false;
+    }
+    schedule();
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    if (!stopping) timer = setTimeout(() => void fill(), pollMs);
+  }
+
+  async function runJob(job: JobRecord) {
+    const params = (job.params ?? {}) as Record<string, Value>;
+    const host = opts.host;
+    const library = job.pinnedVersion ? host.libraryWithVersion(job.scenario, job.pinnedVersion) : host.library();
+    const trigger = job.replayCount > 0 ? 'replay' : 'async';
+    let result: RunResult;
+    if (!library) {
+      result = failedResult(job, `version ${job.pinnedVersion} of ${job.scenario} is not loaded in this process; replay without --pinned`);
+    } else {
+      result = await runScenario(library, job.scenario, {
+        params,
+        variables: (job.variables ?? {}) as Record<string, Value>,
+        journalKey: job.id,
+        timeZone: opts.timeZone,
+        ports: {
+          ...opts.ports,
+          journal: opts.store.effects,
+          asyncStarter: enqueueingStarter(opts.ports.ids, opts.store, { parentJob: job.id }, () => wake()),
+        },
+      });
+    }
+    const run = runWrite(result, { trigger, params, jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId });
+    let outcome: string;
+    try {
+      if (result.status === 'completed') {
+        const r = await opts.store.completeJob(job.id, workerId, { run });
+        outcome = r.accepted ? 'succeeded' : 'lease-lost';
+      } else {
+        const r = await opts.store.failJob(job.id, workerId, { run, retryable: result.error.retryable, error: result.error });
+        outcome = r.accepted ? r.status : 'lease-lost';
+      }
+    } catch (e) {
+      outcome = 'store-error';
+      opts.logger?.error({ err: e, jobId: job.id, runId: result.runId }, 'cannot record the end of a job; it will run again when its lease expires');
+    }
+    const level = result.status === 'completed' ? 'info' : outcome === 'dead' ? 'error' : 'warn';
+    opts.logger?.[level](
+      { runId: result.runId, jobId: job.id, scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(result.error ? { code: result.error.code, error: result.error.message } : {}) },
+      `run ${job.scenario} ${result.status}${outcome === 'queued' ? ' (will retry)' : outcome === 'dead' ? ' (dead letter)' : ''}`,
+    );
+    opts.onAttempt?.(job, result, outcome);
+  }
+
+  function wake() {
+    if (started && !stopping) void fill();
+  }
+
+  return {
+    start() {
+      started = true;
+      void fill();
+    },
+    wake,
+    async stop(graceMs = 10_000) {
+      stopping = true;
+      clearTimeout(timer);
+      const all = Promise.allSettled([...active.values()]);
+      let timedOut = false;
+      await Promise.race([all, new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref())]);
+      clearInterval(heartbeat);
+      return { unfinished: timedOut ? active.size : 0 };
+    },
+    get running() {
+      return active.size;
+    },
+  };
+}
+
+function failedResult(job: JobRecord, message: string): RunResult {
+  return {
+    runId: randomUUID(),
+    scenario: job.scenario,
+    version: job.pinnedVersion ?? 'unknown',
+    status: 'failed',
+    error: { code: RUN_ERROR_CODES.UNKNOWN_SCENARIO, message, retryable: false },
+    returnValues: {},
+    variables: {},
+    mails: [],
+    bpiumCalls: [],
+    asyncStarted: [],
+    trace: [],
+    steps: 0,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+  };
+}
