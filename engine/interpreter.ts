@@ -117,6 +117,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   let changed: Record<string, Value> | undefined;
   let effectDetail: JsonValue | undefined;
   let step = 0;
+  let stepScenario = root.name;
 
   const exprCtx = {
     getVariable: (n: string) => vars.get(n) ?? null,
@@ -196,6 +197,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         throw new RunFailure(R.DEADLINE, `stopped after ${limits.deadlineMs} ms at block "${blockId}": a slow Bpium/SMTP or a long loop; raise the deadline only if the work is really that long`, true);
       }
       block = frame.scenario.blocks.get(blockId)!;
+      stepScenario = frame.scenario.name;
       if (block.def.effect) {
         const vk = `${frame.scenario.name}:${block.id}`;
         visits.set(vk, (visits.get(vk) ?? 0) + 1);
@@ -230,7 +232,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   function pushTrace(exit: string, s0: number, error?: string) {
     base.trace.push({
       step,
-      scenario: frame.scenario.name,
+      scenario: stepScenario,
       block: block!.id,
       kind: block!.kind,
       exit,

@@ -1,0 +1,23 @@
+// The article's scenarios, as shipped in scenarios/, load without a problem and behave as the article says.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultRegistry } from '../../components/registry.js';
+import { createTemplateRenderer } from '../../adapters/mail/templates.js';
+import { loadScenarioLibrary } from '../../engine/index.js';
+import { repoPath } from '../helpers.js';
+
+describe('the shipped scenarios', () => {
+  it('HTTP404 and BpiumNewTask load with their templates and no problem', async () => {
+    const dir = repoPath('scenarios');
+    const templates = createTemplateRenderer({ dir: repoPath('scenarios', 'templates') });
+    const lib = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates });
+    assert.deepEqual(lib.issues, []);
+    assert.deepEqual([...lib.scenarios.keys()].sort(), ['BpiumNewTask', 'HTTP404']);
+    const http404 = lib.scenarios.get('HTTP404')!;
+    assert.deepEqual([...http404.blocks.values()].map((b) => b.kind), ['Variable', 'Condition', 'AsyncScenario', 'ReturnValue']);
+    assert.deepEqual(http404.calls.map((c) => c.scenario), ['BpiumNewTask']);
+    const task = lib.scenarios.get('BpiumNewTask')!;
+    assert.deepEqual(task.templates.map((t) => t.name), ['bpium-new-task']);
+    assert.equal(task.variables.get('usersCatalog')!.initial, '3');
+  });
+});
