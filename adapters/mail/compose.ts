@@ -1,0 +1,58 @@
+// Turns a checked MailMessage into nodemailer's message options; shared by the SMTP and the outbox adapters.
+import { createHash, randomUUID } from 'node:crypto';
+import type { SendMailOptions } from 'nodemailer';
+import type { MailMessage } from '../../engine/ports.js';
+import { bareAddress } from './message.js';
+
+/** Default sender when MAIL_FROM is unset. */
+export const DEFAULT_MAIL_FROM = 'Oktell emulator <oktell@localhost>';
+
+/** Header carrying `MailMessage.reference` (run id and step), for tracing a letter back to its run. */
+export const REFERENCE_HEADER = 'X-Oktell-Reference';
+
+function messageIdDomain(from: string): string {
+  const domain = bareAddress(from).split('@')[1] ?? '';
+  return /^[A-Za-z0-9.-]+$/.test(domain) ? domain.toLowerCase() : 'oktell-emulator.local';
+}
+
+/**
+ * A Message-ID for the letter. With a reference (run id and step) it is derived from the reference and the letter's
+ * recipients, subject and body, so the same letter re-sent for the same step carries the same id (a mail client can
+ * spot the duplicate), while two different letters from one block visited twice still differ. Without a reference
+ * it is random.
+ */
+export function makeMessageId(safe: MailMessage, defaultFrom: string): string {
+  const from = safe.from ?? defaultFrom;
+  let local: string;
+  if (safe.reference) {
+    const hash = createHash('sha256');
+    for (const part of [safe.reference, from, ...safe.to, '|', ...safe.cc, '|', ...safe.bcc, '|', safe.subject, safe.text ?? '', safe.html ?? '']) {
+      hash.update(part).update('\0');
+    }
+    local = `${hash.digest('hex').slice(0, 32)}.oktell`;
+  } else {
+    local = `${randomUUID()}.oktell`;
+  }
+  return `<${local}@${messageIdDomain(from)}>`;
+}
+
+/** nodemailer options for a letter that `buildSafeMessage` has already checked. */
+export function toSendMailOptions(safe: MailMessage, defaultFrom: string, messageId: string, date?: Date): SendMailOptions {
+  const options: SendMailOptions = {
+    from: safe.from ?? defaultFrom,
+    to: safe.to,
+    subject: safe.subject,
+    messageId,
+    xMailer: 'oktell-emulator',
+    // nodemailer would read a path or URL given as content; these letters only carry strings, refuse anything else.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+  if (safe.cc.length > 0) options.cc = safe.cc;
+  if (safe.bcc.length > 0) options.bcc = safe.bcc;
+  if (safe.text !== undefined) options.text = safe.text;
+  if (safe.html !== undefined) options.html = safe.html;
+  if (safe.reference) options.headers = { [REFERENCE_HEADER]: safe.reference };
+  if (date) options.date = date;
+  return options;
+}

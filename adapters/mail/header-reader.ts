@@ -1,0 +1,108 @@
+// Reads just the header block of an .eml file and decodes RFC 2047 encoded words, so listing an outbox stays cheap.
+import { open } from 'node:fs/promises';
+
+const CHUNK = 16 * 1024;
+const MAX_HEADER_BYTES = 1024 * 1024;
+
+function headerEnd(buf: Buffer): number {
+  const crlf = buf.indexOf('\r\n\r\n');
+  const lf = buf.indexOf('\n\n');
+  if (crlf === -1) return lf;
+  if (lf === -1) return crlf;
+  return Math.min(crlf, lf);
+}
+
+/**
+ * Reads the headers of a message file (up to the first empty line, at most 1 MiB) into a map of lower-case header
+ * name to its unfolded, still encoded value. Only the first occurrence of each header is kept.
+ */
+export async function readHeaderBlock(file: string): Promise<Map<string, string>> {
+  const handle = await open(file, 'r');
+  let data = Buffer.alloc(0);
+  try {
+    for (;;) {
+      const chunk = Buffer.alloc(CHUNK);
+      const { bytesRead } = await handle.read(chunk, 0, CHUNK, data.length);
+      if (bytesRead === 0) break;
+      data = Buffer.concat([data, chunk.subarray(0, bytesRead)]);
+      const end = headerEnd(data);
+      if (end !== -1) {
+        data = data.subarray(0, end);
+        break;
+      }
+      if (data.length >= MAX_HEADER_BYTES) break;
+    }
+  } finally {
+    await handle.close();
+  }
+  const text = data.toString('utf8').replace(/\r?\n[ \t]+/g, ' ');
+  const headers = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    if (!headers.has(name)) headers.set(name, line.slice(colon + 1).trim());
+  }
+  return headers;
+}
+
+const ENCODED_WORD = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g;
+
+function wordBytes(encoding: string, payload: string): Buffer {
+  if (encoding.toUpperCase() === 'B') return Buffer.from(payload, 'base64');
+  const bytes: number[] = [];
+  for (let i = 0; i < payload.length; i++) {
+    const ch = payload[i]!;
+    if (ch === '_') bytes.push(0x20);
+    else if (ch === '=' && /^[0-9A-Fa-f]{2}$/.test(payload.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(payload.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(ch.charCodeAt(0) & 0xff);
+  }
+  return Buffer.from(bytes);
+}
+
+function decodeBytes(charset: string, bytes: Buffer): string {
+  // RFC 2231 allows a language after '*': utf-8*ru.
+  const name = charset.split('*')[0]!.toLowerCase();
+  try {
+    return new TextDecoder(name).decode(bytes);
+  } catch {
+    return new TextDecoder('utf-8').decode(bytes);
+  }
+}
+
+/**
+ * Decodes `=?UTF-8?B?...?=` and `=?UTF-8?Q?...?=` words in a header value. Whitespace between two encoded words is
+ * dropped (RFC 2047 §6.2), and adjacent words in one charset are joined before decoding, so a multi-byte character
+ * split across two words comes out whole.
+ *
+ * @example decodeHeaderWords('=?UTF-8?B?0J/RgNC40LLQtdGC?=')  // 'Привет'
+ */
+export function decodeHeaderWords(value: string): string {
+  let out = '';
+  let pending: { charset: string; bytes: Buffer[] } | null = null;
+  let last = 0;
+  const flush = () => {
+    if (pending) out += decodeBytes(pending.charset, Buffer.concat(pending.bytes));
+    pending = null;
+  };
+  for (const m of value.matchAll(ENCODED_WORD)) {
+    const between = value.slice(last, m.index);
+    const charset = m[1]!.toLowerCase();
+    const bytes = wordBytes(m[2]!, m[3]!);
+    const p = pending as { charset: string; bytes: Buffer[] } | null;
+    const gapIsSpace = /^\s*$/.test(between);
+    if (p && gapIsSpace && p.charset === charset) {
+      p.bytes.push(bytes);
+    } else {
+      flush();
+      // Whitespace that only separates two encoded words is not part of the text.
+      if (!(p && gapIsSpace)) out += between;
+      pending = { charset, bytes: [bytes] };
+    }
+    last = m.index + m[0].length;
+  }
+  flush();
+  return out + value.slice(last);
+}

@@ -1,0 +1,53 @@
+// Picks the mailer from the environment: SMTP when SMTP_URL is set, otherwise the local .eml outbox.
+import { join, resolve } from 'node:path';
+import type { LoggerPort, MailerPort } from '../../engine/ports.js';
+import { DEFAULT_MAIL_FROM } from './compose.js';
+import { createOutboxMailer } from './outbox.adapter.js';
+import { createSmtpMailer } from './smtp.adapter.js';
+
+export { DEFAULT_MAIL_FROM, REFERENCE_HEADER } from './compose.js';
+export { DEFAULT_MAIL_LIMITS, MAIL_SAFETY_CODES, buildSafeMessage, parseAddressList, sanitizeSubject } from './message.js';
+export type { MailLimits } from './message.js';
+export { createOutboxMailer, listOutbox } from './outbox.adapter.js';
+export type { OutboxEntry, OutboxMailerOptions } from './outbox.adapter.js';
+export { DEFAULT_SMTP_RETRY, createSmtpMailer } from './smtp.adapter.js';
+export type { SmtpMailer, SmtpMailerOptions, SmtpReceipt } from './smtp.adapter.js';
+export { MailConfigError, parseSmtpUrl } from './smtp-url.js';
+export { TemplateRenderError, createTemplateRenderer } from './templates.js';
+export type { TemplateIssue, TemplateRenderer, TemplateVariableUse } from './templates.js';
+
+/** The outbox folder inside a data directory. */
+export function outboxDir(dataDir: string): string {
+  return join(resolve(dataDir), 'outbox');
+}
+
+/**
+ * Builds the mailer the environment asks for:
+ * - `SMTP_URL` set and not blank → SMTP (`kind: 'smtp'`), see `createSmtpMailer`;
+ * - otherwise → `.eml` files in `<dataDir>/outbox` (`kind: 'outbox'`).
+ * `MAIL_FROM` is the sender (default `Oktell emulator <oktell@localhost>`). `describe` is safe to log (no password).
+ * Throws `MailConfigError` for a malformed SMTP_URL or MAIL_FROM.
+ *
+ * @example
+ * const { mailer, describe } = createMailerFromEnv(process.env, { dataDir: './var' });
+ * logger.info({}, `mail: ${describe}`);
+ */
+export function createMailerFromEnv(
+  env: NodeJS.ProcessEnv,
+  opts: { dataDir: string; logger?: LoggerPort },
+): { mailer: MailerPort & { close(): Promise<void> }; kind: 'smtp' | 'outbox'; describe: string } {
+  const from = env.MAIL_FROM?.trim() || DEFAULT_MAIL_FROM;
+  const url = env.SMTP_URL?.trim();
+  const logger = opts.logger ? { logger: opts.logger } : {};
+  if (url) {
+    const smtp = createSmtpMailer({ url, from, ...logger });
+    return { mailer: smtp, kind: 'smtp', describe: `SMTP ${smtp.describe}, from ${from}` };
+  }
+  const dir = outboxDir(opts.dataDir);
+  const outbox = createOutboxMailer({ dir, from, ...logger });
+  return {
+    mailer: { send: (m) => outbox.send(m), close: async () => undefined },
+    kind: 'outbox',
+    describe: `outbox ${dir} (SMTP_URL is not set: letters are stored as .eml files, not sent), from ${from}`,
+  };
+}

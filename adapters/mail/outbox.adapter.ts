@@ -1,0 +1,168 @@
+// MailerPort that writes each letter as an RFC 5322 .eml file into a local outbox folder, and reads that folder back.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import addressparser from 'nodemailer/lib/addressparser';
+import { EffectError } from '../../engine/errors.js';
+import type { ClockPort, LoggerPort, MailMessage, MailReceipt, MailerPort } from '../../engine/ports.js';
+import { DEFAULT_MAIL_FROM, makeMessageId, toSendMailOptions } from './compose.js';
+import { buildSafeMessage, parseAddressList, type MailLimits } from './message.js';
+import { MailConfigError } from './smtp-url.js';
+import { decodeHeaderWords, readHeaderBlock } from './header-reader.js';
+
+export interface OutboxMailerOptions {
+  /** The outbox folder, usually `<OKTELL_DATA_DIR>/outbox`; created on the first letter. */
+  dir: string;
+  /** MAIL_FROM: the sender of every letter that does not name its own. */
+  from: string;
+  clock?: ClockPort;
+  logger?: LoggerPort;
+  limits?: Partial<MailLimits>;
+}
+
+/** One stored letter as `listOutbox` reports it. */
+export interface OutboxEntry {
+  /** When it was written, ISO 8601 UTC with milliseconds. */
+  time: string;
+  /** Bare addresses (no display names). */
+  to: string[];
+  cc: string[];
+  subject: string;
+  /** Absolute path of the .eml file. */
+  file: string;
+  /** Message-ID header, angle brackets included. */
+  messageId: string;
+}
+
+// 20250101-120000-123-000007-1a2b3c4d.eml: UTC time to the millisecond, a per-process counter, random bits.
+const FILE_NAME = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-(\d{3})-\d{6}-[0-9a-f]{8}\.eml$/;
+let counter = 0;
+
+function fileNameFor(time: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const stamp =
+    `${time.getUTCFullYear()}${p(time.getUTCMonth() + 1)}${p(time.getUTCDate())}-` +
+    `${p(time.getUTCHours())}${p(time.getUTCMinutes())}${p(time.getUTCSeconds())}-${p(time.getUTCMilliseconds(), 3)}`;
+  counter = (counter + 1) % 1_000_000;
+  return `${stamp}-${p(counter, 6)}-${randomBytes(4).toString('hex')}.eml`;
+}
+
+function fsFailure(err: unknown, what: string): EffectError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  // A full disk or too many open files may pass; a missing permission or a read-only disk will not.
+  const kind = code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE' || code === 'EBUSY' || code === 'EAGAIN' ? 'transient' : 'permanent';
+  const message = err instanceof Error ? err.message : String(err);
+  return new EffectError(kind, `cannot ${what}: ${message}`, { ...(code ? { code } : {}), attempts: 1 });
+}
+
+/**
+ * Creates a mailer that never sends: each letter becomes a `.eml` file (real MIME, multipart/alternative when it
+ * has text and HTML, Bcc kept in the copy) in `dir`, written under a temporary name and renamed, so a reader never
+ * sees half a file. File names sort by time.
+ *
+ * @example
+ * const mailer = createOutboxMailer({ dir: 'var/outbox', from: 'Oktell <oktell@localhost>' });
+ * const { file } = await mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'Тест', text: 'Привет' });
+ */
+export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
+  const dir = resolve(opts.dir);
+  const fromCheck = parseAddressList(opts.from || DEFAULT_MAIL_FROM);
+  if (!fromCheck.ok || fromCheck.addresses.length !== 1) {
+    throw new MailConfigError(`MAIL_FROM must be one address such as "Oktell <oktell@example.com>"`);
+  }
+  const from = fromCheck.addresses[0]!;
+  const clock = opts.clock ?? { now: () => new Date() };
+
+  return {
+    async send(message: MailMessage): Promise<MailReceipt> {
+      const safe = buildSafeMessage(message, opts.limits);
+      const now = clock.now();
+      const messageId = makeMessageId(safe, from);
+      const node = new MailComposer(toSendMailOptions(safe, from, messageId, now)).compile();
+      // The outbox is the sender's own copy, like a "Sent" folder: it shows the Bcc recipients too.
+      node.keepBcc = true;
+      const bytes = await node.build();
+      const name = fileNameFor(now);
+      const file = join(dir, name);
+      const temp = join(dir, `.${name}.tmp`);
+      try {
+        await mkdir(dir, { recursive: true });
+        const handle = await open(temp, 'wx');
+        try {
+          await handle.writeFile(bytes);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(temp, file);
+      } catch (err) {
+        await unlink(temp).catch(() => undefined);
+        throw fsFailure(err, `write the letter into the outbox ${dir}`);
+      }
+      opts.logger?.info({ messageId, file, transport: 'outbox' }, 'letter stored in the outbox');
+      return { messageId, transport: 'outbox', file };
+    },
+  };
+}
+
+function timeFromName(name: string): string | undefined {
+  const m = FILE_NAME.exec(name);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, ms] = m;
+  return `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`;
+}
+
+function bareAddresses(raw: string | undefined): string[] {
+  if (!raw) return [];
+  return addressparser(raw, { flatten: true })
+    .map((a) => a.address)
+    .filter((a) => a !== '');
+}
+
+async function readEntry(dir: string, name: string): Promise<OutboxEntry | undefined> {
+  const file = join(dir, name);
+  let headers: Map<string, string>;
+  try {
+    headers = await readHeaderBlock(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed while we were listing
+    throw err;
+  }
+  let time = timeFromName(name);
+  if (!time) {
+    const date = Date.parse(headers.get('date') ?? '');
+    time = Number.isNaN(date) ? (await stat(file)).mtime.toISOString() : new Date(date).toISOString();
+  }
+  return {
+    time,
+    to: bareAddresses(headers.get('to')),
+    cc: bareAddresses(headers.get('cc')),
+    subject: decodeHeaderWords(headers.get('subject') ?? ''),
+    file,
+    messageId: (headers.get('message-id') ?? '').trim(),
+  };
+}
+
+/**
+ * Lists the letters in an outbox folder, **oldest first** (file-name order, which is time order). Reads only the
+ * header block of each file. A missing folder is an empty outbox.
+ */
+export async function listOutbox(dir: string): Promise<OutboxEntry[]> {
+  const abs = resolve(dir);
+  let names: string[];
+  try {
+    names = await readdir(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const letters = names.filter((n) => n.endsWith('.eml') && !n.startsWith('.')).sort();
+  const entries: OutboxEntry[] = [];
+  const batch = 64;
+  for (let i = 0; i < letters.length; i += batch) {
+    const chunk = await Promise.all(letters.slice(i, i + batch).map((n) => readEntry(abs, n)));
+    for (const e of chunk) if (e) entries.push(e);
+  }
+  return entries;
+}

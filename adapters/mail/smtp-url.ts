@@ -1,0 +1,86 @@
+// Reads SMTP_URL (smtp:// or smtps://, credentials, a few query options) and prints it back with the password hidden.
+
+/** A mail setting (SMTP_URL, MAIL_FROM) that cannot work; thrown at start-up, not while sending. */
+export class MailConfigError extends Error {
+  override name = 'MailConfigError';
+}
+
+/** Where and how to connect, as read from an SMTP URL. */
+export interface SmtpEndpoint {
+  host: string;
+  port: number;
+  /** true for smtps:// (TLS from the first byte); smtp:// upgrades with STARTTLS when the server offers it. */
+  secure: boolean;
+  user?: string;
+  pass?: string;
+  /** `?requireTLS=true`: fail when an smtp:// server does not offer STARTTLS. */
+  requireTLS: boolean;
+  /** `?ignoreTLS=true`: never use STARTTLS, even when offered (local test servers). */
+  ignoreTLS: boolean;
+  /** `?rejectUnauthorized=false`: accept self-signed certificates. Undefined leaves Node's default (verify). */
+  rejectUnauthorized?: boolean;
+  /** `?name=host.example`: the name sent with EHLO. */
+  name?: string;
+}
+
+const QUERY_KEYS = ['requireTLS', 'ignoreTLS', 'rejectUnauthorized', 'name'] as const;
+
+function readBoolean(key: string, value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new MailConfigError(`SMTP_URL option ${key}=${value} must be true or false`);
+}
+
+/**
+ * Parses an SMTP URL. Default ports: 587 for smtp://, 465 for smtps://. User and password are percent-decoded.
+ *
+ * @example parseSmtpUrl('smtps://robot:p%40ss@smtp.yandex.ru')  // { host: 'smtp.yandex.ru', port: 465, secure: true, user: 'robot', pass: 'p@ss', ... }
+ */
+export function parseSmtpUrl(url: string): SmtpEndpoint {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // The text may hold a password: never echo it.
+    throw new MailConfigError('SMTP_URL is not a valid URL (expected smtp://user:pass@host:port or smtps://...)');
+  }
+  const protocol = parsed.protocol.replace(/:$/, '');
+  if (protocol !== 'smtp' && protocol !== 'smtps') {
+    throw new MailConfigError(`SMTP_URL must start with smtp:// or smtps://, not ${protocol}://`);
+  }
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw new MailConfigError('SMTP_URL has no host');
+  const secure = protocol === 'smtps';
+  const port = parsed.port ? Number(parsed.port) : secure ? 465 : 587;
+  const endpoint: SmtpEndpoint = { host, port, secure, requireTLS: false, ignoreTLS: false };
+  if (parsed.username) endpoint.user = decodeURIComponent(parsed.username);
+  if (parsed.password) endpoint.pass = decodeURIComponent(parsed.password);
+  for (const [key, value] of parsed.searchParams) {
+    switch (key as (typeof QUERY_KEYS)[number]) {
+      case 'requireTLS':
+        endpoint.requireTLS = readBoolean(key, value);
+        break;
+      case 'ignoreTLS':
+        endpoint.ignoreTLS = readBoolean(key, value);
+        break;
+      case 'rejectUnauthorized':
+        endpoint.rejectUnauthorized = readBoolean(key, value);
+        break;
+      case 'name':
+        if (!/^[A-Za-z0-9.-]{1,253}$/.test(value)) throw new MailConfigError('SMTP_URL option name must be a host name');
+        endpoint.name = value;
+        break;
+      default:
+        throw new MailConfigError(`SMTP_URL has an unknown option "${key}" (known: ${QUERY_KEYS.join(', ')})`);
+    }
+  }
+  return endpoint;
+}
+
+/** The endpoint as a URL safe to log: the password is replaced by `***`. */
+export function describeSmtpEndpoint(e: SmtpEndpoint): string {
+  const auth = e.user ? `${encodeURIComponent(e.user)}${e.pass ? ':***' : ''}@` : '';
+  const host = e.host.includes(':') ? `[${e.host}]` : e.host;
+  const tls = e.secure ? 'TLS' : e.ignoreTLS ? 'no TLS' : e.requireTLS ? 'STARTTLS required' : 'STARTTLS when offered';
+  return `${e.secure ? 'smtps' : 'smtp'}://${auth}${host}:${e.port} (${tls})`;
+}

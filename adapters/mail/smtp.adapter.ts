@@ -1,0 +1,189 @@
+// MailerPort over SMTP with nodemailer: pooled connections, timeouts, retries with backoff for 4xx and network failures.
+import nodemailer from 'nodemailer';
+import type { NodemailerError, SendMailOptions, Transporter } from 'nodemailer';
+import { EffectError, type EffectFailureKind } from '../../engine/errors.js';
+import type { LoggerPort, MailMessage, MailReceipt, MailerPort } from '../../engine/ports.js';
+import { makeMessageId, toSendMailOptions } from './compose.js';
+import { buildSafeMessage, parseAddressList, type MailLimits } from './message.js';
+import { MailConfigError, describeSmtpEndpoint, parseSmtpUrl } from './smtp-url.js';
+
+export interface SmtpMailerOptions {
+  /** SMTP_URL: `smtp://[user:pass@]host[:port][?options]` (STARTTLS when offered) or `smtps://...` (implicit TLS). */
+  url: string;
+  /** MAIL_FROM: the sender of every letter that does not name its own. */
+  from: string;
+  /** Keep connections open and reuse them (default true). */
+  pool?: boolean;
+  /** Time to connect and to get the greeting, ms (default 10 000). */
+  connectionTimeoutMs?: number;
+  /** Longest silence of an open connection, ms (default 30 000). */
+  socketTimeoutMs?: number;
+  /** Attempts in all (first try included) for transient failures, and the backoff between them. */
+  retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
+  /** Overrides `?rejectUnauthorized=` of the URL. */
+  tls?: { rejectUnauthorized?: boolean };
+  logger?: LoggerPort;
+  /** Message limits, see `DEFAULT_MAIL_LIMITS`. */
+  limits?: Partial<MailLimits>;
+}
+
+/** What `send` returns over SMTP: the receipt plus how many attempts it took and the server's last reply. */
+export interface SmtpReceipt extends MailReceipt {
+  transport: 'smtp';
+  attempts: number;
+  response?: string;
+  /** Recipients the server refused while accepting the others (the letter went to the rest). */
+  rejected: string[];
+}
+
+/** The SMTP mailer: a `MailerPort` whose receipts say how many attempts it took, plus `close` and a loggable `describe`. */
+export interface SmtpMailer extends MailerPort {
+  send(message: MailMessage): Promise<SmtpReceipt>;
+  close(): Promise<void>;
+  /** The endpoint with the password hidden, e.g. `smtp://robot:***@smtp.example.com:587 (STARTTLS when offered)`. */
+  readonly describe: string;
+}
+
+/** Default retry policy: 3 attempts in all, 500 ms doubling up to 5 s, each delay jittered down by up to half. */
+export const DEFAULT_SMTP_RETRY = Object.freeze({ attempts: 3, baseDelayMs: 500, maxDelayMs: 5000 });
+
+// Codes of nodemailer errors that come from the network, not from the letter or the configuration.
+const NETWORK_CODES = new Set(['ECONNECTION', 'ESOCKET', 'EDNS', 'ETIMEDOUT', 'EPROTOCOL']);
+// Certificate problems arrive as ESOCKET with the TLS code kept in originalCode; waiting will not fix them.
+const TLS_CERT_CODES = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE|DECRYPT_CERT)|ERR_TLS_CERT_|ERR_SSL_)/;
+
+interface Classified {
+  kind: EffectFailureKind;
+  reason: string;
+  status?: number;
+  code?: string;
+}
+
+/** Sorts a nodemailer failure into transient (retry may help) or permanent, with a readable reason. */
+export function classifySmtpError(err: unknown, where: string): Classified {
+  const e = (err ?? {}) as NodemailerError;
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const status = typeof e.responseCode === 'number' ? e.responseCode : undefined;
+  const message = e instanceof Error ? e.message : String(err);
+  if (status !== undefined) {
+    const reply = (e.response ?? message).trim();
+    const command = e.command ? ` to ${e.command}` : '';
+    // 4xx: the server asks to come back later. 5xx: it refuses for good.
+    const kind: EffectFailureKind = status >= 400 && status < 500 ? 'transient' : 'permanent';
+    return { kind, status, ...(code ? { code } : {}), reason: `the SMTP server answered "${reply}"${command}` };
+  }
+  const original = typeof e.originalCode === 'string' ? e.originalCode : '';
+  if (code === 'ETLS' || TLS_CERT_CODES.test(original)) {
+    return {
+      kind: 'permanent',
+      code: 'ETLS',
+      reason: `TLS with the SMTP server ${where} failed (${original || code}: ${message}); check the certificate, or add ?rejectUnauthorized=false for a self-signed one`,
+    };
+  }
+  if (code && NETWORK_CODES.has(code)) {
+    return { kind: 'transient', code, reason: `cannot talk to the SMTP server ${where} (${code}${original ? ' ' + original : ''}: ${message})` };
+  }
+  return { kind: 'permanent', ...(code ? { code } : {}), reason: `the letter was not accepted: ${message}` };
+}
+
+function backoffDelay(attempt: number, policy: { baseDelayMs: number; maxDelayMs: number }): number {
+  const full = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(full / 2 + (Math.random() * full) / 2);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Creates a mailer that delivers over SMTP. A 4xx reply or a network failure is retried here (with backoff and
+ * jitter) before `EffectError('transient')` is thrown; a 5xx reply throws `EffectError('permanent')` at once.
+ * `details.status` is the SMTP reply code, `details.code` nodemailer's code, `details.attempts` the attempts made.
+ *
+ * @example
+ * const mailer = createSmtpMailer({ url: 'smtp://127.0.0.1:2525?ignoreTLS=true', from: 'robot@example.com' });
+ * await mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'Привет', text: 'Текст' });
+ * await mailer.close();
+ */
+export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
+  const endpoint = parseSmtpUrl(opts.url);
+  const fromCheck = parseAddressList(opts.from);
+  if (!fromCheck.ok || fromCheck.addresses.length !== 1) {
+    throw new MailConfigError(`MAIL_FROM must be one address such as "Oktell <oktell@example.com>": ${fromCheck.ok ? 'found ' + fromCheck.addresses.length : fromCheck.error}`);
+  }
+  const from = fromCheck.addresses[0]!;
+  const retry = opts.retry ?? DEFAULT_SMTP_RETRY;
+  const attemptsAllowed = Math.max(1, Math.floor(retry.attempts));
+  const connectionTimeout = opts.connectionTimeoutMs ?? 10_000;
+  const describe = describeSmtpEndpoint(endpoint);
+  const where = `${endpoint.host}:${endpoint.port}`;
+  const secret = endpoint.pass;
+  const redact = (text: string): string =>
+    secret && secret.length >= 3 ? text.split(secret).join('***').split(encodeURIComponent(secret)).join('***') : text;
+
+  const rejectUnauthorized = opts.tls?.rejectUnauthorized ?? endpoint.rejectUnauthorized;
+  const transportOptions = {
+    host: endpoint.host,
+    port: endpoint.port,
+    secure: endpoint.secure,
+    requireTLS: endpoint.requireTLS,
+    ignoreTLS: endpoint.ignoreTLS,
+    ...(endpoint.name ? { name: endpoint.name } : {}),
+    ...(endpoint.user ? { auth: { user: endpoint.user, pass: endpoint.pass ?? '' } } : {}),
+    connectionTimeout,
+    greetingTimeout: connectionTimeout,
+    dnsTimeout: connectionTimeout,
+    socketTimeout: opts.socketTimeoutMs ?? 30_000,
+    tls: rejectUnauthorized === undefined ? {} : { rejectUnauthorized },
+    // nodemailer's own logging could print the AUTH exchange; the adapter logs what matters itself.
+    logger: false,
+    debug: false,
+  };
+  const transporter: Transporter =
+    opts.pool === false
+      ? nodemailer.createTransport(transportOptions)
+      : nodemailer.createTransport({ ...transportOptions, pool: true as const, maxConnections: 3, maxMessages: 100 });
+  const log = opts.logger;
+
+  async function send(message: MailMessage): Promise<SmtpReceipt> {
+    const safe = buildSafeMessage(message, opts.limits);
+    const messageId = makeMessageId(safe, from);
+    const recipients = safe.to.length + safe.cc.length + safe.bcc.length;
+    for (let attempt = 1; ; attempt++) {
+      // Fresh options each attempt: nodemailer may normalise the object it is given.
+      const mail: SendMailOptions = toSendMailOptions(safe, from, messageId);
+      try {
+        const info = await transporter.sendMail(mail);
+        const rejected = (info.rejected ?? []).map(String);
+        if (rejected.length > 0) log?.warn({ messageId, rejected, transport: 'smtp' }, 'SMTP server refused some recipients');
+        log?.info({ messageId, recipients, attempts: attempt, transport: 'smtp' }, 'letter sent');
+        const receipt: SmtpReceipt = { messageId: info.messageId ?? messageId, transport: 'smtp', attempts: attempt, rejected };
+        if (typeof info.response === 'string') receipt.response = info.response;
+        return receipt;
+      } catch (err) {
+        const c = classifySmtpError(err, where);
+        const reason = redact(c.reason);
+        const last = c.kind === 'permanent' || attempt >= attemptsAllowed;
+        if (last) {
+          const tries = `${attempt} attempt${attempt === 1 ? '' : 's'}`;
+          const note = c.kind === 'permanent' ? 'permanent failure, not retried' : `transient failure, gave up after ${tries}`;
+          log?.error({ messageId, status: c.status, code: c.code, attempts: attempt, transport: 'smtp' }, `letter not sent: ${reason}`);
+          throw new EffectError(c.kind, `SMTP ${note}: ${reason}`, {
+            ...(c.status !== undefined ? { status: c.status } : {}),
+            ...(c.code !== undefined ? { code: c.code } : {}),
+            attempts: attempt,
+          });
+        }
+        const delayMs = backoffDelay(attempt, retry);
+        log?.warn({ messageId, status: c.status, code: c.code, attempt, delayMs, transport: 'smtp' }, `SMTP attempt failed, retrying: ${reason}`);
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  return {
+    send,
+    describe,
+    async close() {
+      transporter.close();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Helpers of the template renderer: its extra filters, date printing, and finding where an unclosed tag opens.
+import nunjucks from 'nunjucks';
+import { toText } from '../../engine/values.js';
+
+type SafeStringCtor = new (s: string) => object;
+const runtime = (nunjucks as unknown as { runtime: { SafeString: SafeStringCtor; markSafe(s: string): object } }).runtime;
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** Newlines to `<br>`, escaping the text first unless it is already marked safe: safe in autoescaped HTML. */
+export function nl2brFilter(value: unknown): object | string {
+  if (value === null || value === undefined) return '';
+  const html = value instanceof runtime.SafeString ? String(value) : escapeHtml(String(value));
+  return runtime.markSafe(html.replace(/\r\n|\r|\n/g, '<br>\n'));
+}
+
+/** Keeps http(s) and mailto links, turns anything else (`javascript:`, data:) into an empty string. */
+export function safeUrlFilter(value: unknown): string {
+  const url = value === null || value === undefined ? '' : String(value).trim();
+  return /^(https?:\/\/|mailto:)/i.test(url) && !/[\s<>"]/.test(url) ? url : '';
+}
+
+/** A date that prints the way the engine prints dates (`dd.MM.yyyy HH:mm:ss` in the renderer's time zone). */
+export class TemplateDate extends Date {
+  readonly #timeZone: string;
+  constructor(ms: number, timeZone: string) {
+    super(ms);
+    this.#timeZone = timeZone;
+  }
+  override toString(): string {
+    return toText(new Date(this.getTime()), this.#timeZone);
+  }
+}
+
+/** Where an unterminated `{{`, `{%` or `{#` opens, for the syntax errors nunjucks reports without a line. */
+export function unclosedTagAt(src: string): { line: number; col: number } | undefined {
+  const closers: Record<string, string> = { '{{': '}}', '{%': '%}', '{#': '#}' };
+  let i = 0;
+  for (;;) {
+    const open = src.slice(i).search(/\{[{%#]/);
+    if (open === -1) return undefined;
+    const at = i + open;
+    const close = src.indexOf(closers[src.slice(at, at + 2)]!, at + 2);
+    if (close === -1) {
+      const before = src.slice(0, at).split('\n');
+      return { line: before.length, col: before[before.length - 1]!.length + 1 };
+    }
+    i = close + 2;
+  }
+}
+
+const BLOCK_TAGS = new Set(['if', 'for', 'asyncEach', 'asyncAll', 'macro', 'call', 'block', 'filter', 'set', 'raw', 'verbatim', 'switch']);
+
+/** Where the last block tag (`{% if %}`, `{% for %}`...) that is never closed opens: for "got end of file" errors. */
+export function unclosedBlockAt(src: string): { line: number; col: number } | undefined {
+  const open: Array<{ tag: string; index: number }> = [];
+  for (const m of src.matchAll(/\{%-?\s*(\w+)([^%]*)%\}/g)) {
+    const tag = m[1]!;
+    if (tag === 'set' && m[2]!.includes('=')) continue; // `{% set x = 1 %}` has no end tag
+    if (BLOCK_TAGS.has(tag)) open.push({ tag, index: m.index });
+    else if (tag.startsWith('end') && open.at(-1)?.tag === tag.slice(3)) open.pop();
+  }
+  const last = open.at(-1);
+  if (!last) return undefined;
+  const before = src.slice(0, last.index).split('\n');
+  return { line: before.length, col: before[before.length - 1]!.length + 1 };
+}
+
+export function stripNunjucksPrefix(message: string): string {
+  return message.replace(/^(?:\([^)\n]*\)(?: \[Line \d+(?:, Column \d+)?\])?\n\s*)+/, '').trim();
+}

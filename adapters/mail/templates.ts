@@ -1,0 +1,261 @@
+// TemplatePort over nunjucks: <name>.{subject,text,html}.njk rendered with scenario variables, checked at load time.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import nunjucks from 'nunjucks';
+import type { TemplatePort } from '../../engine/ports.js';
+import type { Value } from '../../engine/values.js';
+import { sanitizeSubject } from './message.js';
+import {
+  collectFilterNames,
+  collectVariableUses,
+  findForbiddenLookups,
+  outputExpressionAt,
+  parseTemplate,
+  type NjNode,
+  type VariableUse,
+} from './template-ast.js';
+import { TemplateDate, nl2brFilter, safeUrlFilter, stripNunjucksPrefix, unclosedBlockAt, unclosedTagAt } from './template-support.js';
+
+export interface TemplateRendererOptions {
+  /** Folder holding the `.njk` files, usually `<scenarios>/templates`. */
+  dir: string;
+  /** Files are read once and cached; call `reload()` after editing them. Watching is not supported. */
+  watch?: false;
+  /** Time zone in which date values print (default UTC), as `dd.MM.yyyy HH:mm:ss` like the engine's text conversion. */
+  timeZone?: string;
+}
+
+export interface TemplateVariableUse {
+  file: string;
+  name: string;
+  line: number;
+  col: number;
+}
+
+export interface TemplateIssue {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export type TemplateRenderer = TemplatePort & {
+  /** True when at least one of `<name>.subject.njk`, `<name>.text.njk`, `<name>.html.njk` exists. */
+  has(name: string): boolean;
+  /** Context variables the template's files read: the first place each name appears in each file. */
+  variablesOf(name: string): TemplateVariableUse[];
+  /** Syntax errors, unknown filters, unsafe lookups and a missing text/html part, each with its place. */
+  check(name: string): TemplateIssue[];
+  /** Forgets compiled templates and parsed files (after the files changed). */
+  reload(): void;
+};
+
+/** A template could not be rendered: which file, where, and (for a missing value) which variable. */
+export class TemplateRenderError extends Error {
+  override name = 'TemplateRenderError';
+  readonly template: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly col?: number;
+  readonly variable?: string;
+  constructor(message: string, at: { template: string; file?: string; line?: number; col?: number; variable?: string }) {
+    const where = at.file ? `${at.file}${at.line ? `:${at.line}${at.col ? `:${at.col}` : ''}` : ''}: ` : '';
+    super(`${where}${message}`);
+    this.template = at.template;
+    if (at.file !== undefined) this.file = at.file;
+    if (at.line !== undefined) this.line = at.line;
+    if (at.col !== undefined) this.col = at.col;
+    if (at.variable !== undefined) this.variable = at.variable;
+  }
+}
+
+const PARTS = ['subject', 'text', 'html'] as const;
+type Part = (typeof PARTS)[number];
+const TEMPLATE_NAME = /^[\w-][\w.-]*$/;
+const LEX_OPTIONS = { trimBlocks: true, lstripBlocks: true };
+
+function makeEnvironment(dir: string, autoescape: boolean): nunjucks.Environment {
+  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(dir, { watch: false, noCache: false }), {
+    autoescape,
+    throwOnUndefined: true,
+    ...LEX_OPTIONS,
+    // dev keeps nunjucks' own error object, which carries the line and column.
+    dev: true,
+  });
+  // Only HTML gets the escaping nl2br; in text, nunjucks' own one (plain newline to <br />) stays.
+  if (autoescape) env.addFilter('nl2br', nl2brFilter);
+  env.addFilter('safeUrl', safeUrlFilter);
+  return env;
+}
+
+type Parsed = { ok: true; src: string; ast: NjNode } | { ok: false; issue: TemplateIssue };
+
+/**
+ * Creates the renderer for a folder of templates. HTML files are autoescaped; subject and text files are not (the
+ * subject is then folded into one line). A variable missing from the context is an error, never an empty string.
+ *
+ * @example
+ * const t = createTemplateRenderer({ dir: 'scenarios/templates', timeZone: 'Europe/Moscow' });
+ * const { subject, text, html } = t.render('bpium-new-task', { taskName: 'Позвонить', ... });
+ */
+export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateRenderer {
+  const dir = resolve(opts.dir);
+  const timeZone = opts.timeZone ?? 'UTC';
+  let htmlEnv = makeEnvironment(dir, true);
+  let plainEnv = makeEnvironment(dir, false);
+  const parsed = new Map<string, Parsed>();
+
+  const fileOf = (name: string, part: Part) => join(dir, `${name}.${part}.njk`);
+  const envOf = (part: Part) => (part === 'html' ? htmlEnv : plainEnv);
+  const validName = (name: string) => TEMPLATE_NAME.test(name) && !name.includes('..');
+  const partsOf = (name: string): Part[] => (validName(name) ? PARTS.filter((p) => existsSync(fileOf(name, p))) : []);
+
+  function parseFile(file: string): Parsed {
+    const cached = parsed.get(file);
+    if (cached) return cached;
+    let result: Parsed;
+    try {
+      const src = readFileSync(file, 'utf8');
+      try {
+        result = { ok: true, src, ast: parseTemplate(src, LEX_OPTIONS) };
+      } catch (e) {
+        const err = e as { lineno?: number; colno?: number; message?: string };
+        const guess = err.lineno ? undefined : (unclosedTagAt(src) ?? unclosedBlockAt(src));
+        result = {
+          ok: false,
+          issue: {
+            file,
+            line: err.lineno ?? guess?.line ?? 1,
+            col: err.colno ?? guess?.col ?? 1,
+            message: `template syntax error: ${stripNunjucksPrefix(err.message ?? String(e))}`,
+          },
+        };
+      }
+    } catch (e) {
+      result = { ok: false, issue: { file, line: 1, col: 1, message: `cannot read the template: ${(e as Error).message}` } };
+    }
+    parsed.set(file, result);
+    return result;
+  }
+
+  function variablesOf(name: string): TemplateVariableUse[] {
+    const out: TemplateVariableUse[] = [];
+    for (const part of partsOf(name)) {
+      const file = fileOf(name, part);
+      const p = parseFile(file);
+      if (!p.ok) continue;
+      const seen = new Set<string>();
+      for (const use of collectVariableUses(p.ast)) {
+        if (seen.has(use.name)) continue;
+        seen.add(use.name);
+        out.push({ file, ...use });
+      }
+    }
+    return out;
+  }
+
+  function check(name: string): TemplateIssue[] {
+    if (!validName(name)) {
+      return [{ file: join(dir, name), line: 1, col: 1, message: `"${name}" is not a valid template name (letters, digits, "_", "-", ".")` }];
+    }
+    const parts = partsOf(name);
+    const issues: TemplateIssue[] = [];
+    if (!parts.includes('text') && !parts.includes('html')) {
+      issues.push({ file: fileOf(name, 'text'), line: 1, col: 1, message: `template "${name}" needs ${name}.text.njk or ${name}.html.njk` });
+    }
+    for (const part of parts) {
+      const file = fileOf(name, part);
+      const p = parseFile(file);
+      if (!p.ok) {
+        issues.push(p.issue);
+        continue;
+      }
+      const env = envOf(part);
+      const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
+      for (const f of collectFilterNames(p.ast)) {
+        if (!(f.name in filters)) issues.push({ file, line: f.line, col: f.col, message: `unknown filter "${f.name}"` });
+      }
+      for (const f of findForbiddenLookups(p.ast)) {
+        issues.push({ file, line: f.line, col: f.col, message: `property "${f.name}" may not be read in a mail template` });
+      }
+      try {
+        new nunjucks.Template(p.src, env, file, true);
+      } catch (e) {
+        const err = e as { lineno?: number; colno?: number; message?: string };
+        issues.push({ file, line: err.lineno ?? 1, col: err.colno ?? 1, message: `template error: ${stripNunjucksPrefix(err.message ?? String(e))}` });
+      }
+    }
+    return issues;
+  }
+
+  function prepareContext(context: Record<string, Value>): Record<string, unknown> {
+    const ctx: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(context)) {
+      // null prints as empty text (as the engine's text conversion does) instead of tripping throwOnUndefined.
+      ctx[key] = value instanceof Date ? new TemplateDate(value.getTime(), timeZone) : value === null ? '' : value;
+    }
+    return ctx;
+  }
+
+  function renderPart(name: string, part: Part, ctx: Record<string, unknown>): string {
+    const file = fileOf(name, part);
+    const p = parseFile(file);
+    if (!p.ok) throw new TemplateRenderError(p.issue.message, { template: name, file, line: p.issue.line, col: p.issue.col });
+    const forbidden = findForbiddenLookups(p.ast)[0];
+    if (forbidden) {
+      throw new TemplateRenderError(`property "${forbidden.name}" may not be read in a mail template`, { template: name, file, line: forbidden.line, col: forbidden.col });
+    }
+    const missing: VariableUse | undefined = collectVariableUses(p.ast).find((u) => !Object.prototype.hasOwnProperty.call(ctx, u.name));
+    if (missing) {
+      throw new TemplateRenderError(`variable "${missing.name}" is not defined (the scenario has no such variable)`, {
+        template: name,
+        file,
+        line: missing.line,
+        col: missing.col,
+        variable: missing.name,
+      });
+    }
+    try {
+      return envOf(part).render(`${name}.${part}.njk`, ctx);
+    } catch (e) {
+      const err = e as { lineno?: number; colno?: number; message?: string };
+      const message = stripNunjucksPrefix(err.message ?? String(e));
+      const at = { template: name, file, ...(err.lineno ? { line: err.lineno } : {}), ...(err.colno ? { col: err.colno } : {}) };
+      if (/null or undefined/.test(message) && err.lineno && err.colno) {
+        const expression = outputExpressionAt(p.ast, err.lineno, err.colno);
+        if (expression) {
+          throw new TemplateRenderError(`"${expression}" is undefined or null`, { ...at, variable: expression });
+        }
+      }
+      throw new TemplateRenderError(message, at);
+    }
+  }
+
+  return {
+    has: (name) => partsOf(name).length > 0,
+    variablesOf,
+    check,
+    reload() {
+      parsed.clear();
+      htmlEnv = makeEnvironment(dir, true);
+      plainEnv = makeEnvironment(dir, false);
+    },
+    render(name, context) {
+      if (!validName(name)) throw new TemplateRenderError(`"${name}" is not a valid template name`, { template: name });
+      const parts = partsOf(name);
+      if (parts.length === 0) {
+        throw new TemplateRenderError(`template "${name}" not found: no ${name}.{subject,text,html}.njk in ${dir}`, { template: name });
+      }
+      if (!parts.includes('text') && !parts.includes('html')) {
+        throw new TemplateRenderError(`template "${name}" has neither a text nor an html file`, { template: name, file: fileOf(name, 'text') });
+      }
+      const ctx = prepareContext(context);
+      const out: { subject?: string; text?: string; html?: string } = {};
+      for (const part of parts) {
+        const rendered = renderPart(name, part, ctx);
+        out[part] = part === 'subject' ? sanitizeSubject(rendered.replace(/\s+/g, ' ')) : rendered;
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+// A real SMTP server on loopback for the mail tests: records every envelope and message, can answer with errors.
+import { createServer, type Server, type Socket } from 'node:net';
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+
+export interface ReceivedLetter {
+  mailFrom: string;
+  rcptTo: string[];
+  raw: Buffer;
+  secure: boolean;
+  user?: string;
+}
+
+export interface TestSmtpServer {
+  port: number;
+  letters: ReceivedLetter[];
+  counts: { rcpt: number; data: number };
+  close(): Promise<void>;
+}
+
+/** An SMTP error with the reply code smtp-server should send. */
+export function smtpError(code: number, text: string): Error & { responseCode: number } {
+  return Object.assign(new Error(text), { responseCode: code });
+}
+
+export interface TestSmtpOptions {
+  /** Decide per RCPT TO: return an error to refuse it. `n` counts RCPT commands from 1. */
+  rcpt?: (address: string, n: number) => Error | undefined;
+  /** Decide per DATA: return an error to refuse the message. `n` counts DATA commands from 1. */
+  data?: (n: number) => Error | undefined;
+  /** Offer STARTTLS (smtp-server's built-in self-signed certificate). Off by default. */
+  starttls?: boolean;
+  /** Require AUTH with this user and password. */
+  auth?: { user: string; pass: string };
+}
+
+export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestSmtpServer> {
+  const letters: ReceivedLetter[] = [];
+  const counts = { rcpt: 0, data: 0 };
+  const options: SMTPServerOptions = {
+    logger: false,
+    authOptional: !opts.auth,
+    allowInsecureAuth: true,
+    disabledCommands: opts.starttls ? [] : ['STARTTLS'],
+    onAuth(auth, _session, callback) {
+      if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass) callback(null, { user: auth.username });
+      else callback(smtpError(535, 'Authentication credentials invalid'));
+    },
+    onRcptTo(address, _session, callback) {
+      counts.rcpt++;
+      callback(opts.rcpt?.(address.address, counts.rcpt) ?? null);
+    },
+    onData(stream, session: SMTPServerSession, callback) {
+      counts.data++;
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const refusal = opts.data?.(counts.data);
+        if (refusal) return callback(refusal);
+        const from = session.envelope.mailFrom;
+        letters.push({
+          mailFrom: from ? from.address : '',
+          rcptTo: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks),
+          secure: session.secure,
+          ...(session.user ? { user: String(session.user) } : {}),
+        });
+        callback(null);
+      });
+    },
+  };
+  const server = new SMTPServer(options);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.server.address();
+  if (!address || typeof address === 'string') throw new Error('SMTP test server has no port');
+  return {
+    port: address.port,
+    letters,
+    counts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A port on 127.0.0.1 where nothing listens (bound, then released). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** A TCP server that accepts connections and never says a word (no SMTP greeting): for timeouts. */
+export async function startSilentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const s: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (s.address() as { port: number }).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        s.close(() => resolve());
+      }),
+  };
+}

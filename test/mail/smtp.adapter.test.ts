@@ -1,0 +1,249 @@
+// The SMTP mailer against a real smtp-server on loopback: delivery, header safety, retries and failure kinds.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { simpleParser, type AddressObject } from 'mailparser';
+import { EffectError } from '../../engine/errors.js';
+import type { LoggerPort } from '../../engine/ports.js';
+import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
+import { freePort, smtpError, startSilentServer, startSmtpServer, type TestSmtpServer } from './smtp-server.helper.js';
+
+const FAST_RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 40 };
+
+function recordingLogger(): LoggerPort & { lines: string[] } {
+  const lines: string[] = [];
+  const put = (level: string) => (obj: object, msg?: string) => void lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
+  return { lines, debug: put('debug'), info: put('info'), warn: put('warn'), error: put('error') };
+}
+
+function addressesOf(field: AddressObject | AddressObject[] | undefined): string[] {
+  const list = Array.isArray(field) ? field : field ? [field] : [];
+  return list.flatMap((a) => a.value.map((v) => v.address ?? ''));
+}
+
+async function expectEffectError(p: Promise<unknown>): Promise<EffectError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof EffectError, `expected an EffectError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected the send to fail');
+}
+
+describe('SMTP mailer', { timeout: 20_000 }, () => {
+  let server: TestSmtpServer;
+  before(async () => {
+    server = await startSmtpServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('delivers a letter whose headers, text, HTML and Cyrillic arrive intact', async () => {
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'Оktell робот <robot@example.com>', retry: FAST_RETRY });
+    try {
+      const receipt = await mailer.send({
+        to: ['Иван Петров <ivan@example.com>'],
+        cc: ['petr@example.org'],
+        bcc: [],
+        subject: 'Новая задача: Позвонить клиенту',
+        text: 'Здравствуйте!\nОписание задачи.',
+        html: '<p>Здравствуйте, &lt;b&gt;Иван&lt;/b&gt;!</p>',
+        reference: 'run-1/notify',
+      });
+      assert.equal(receipt.transport, 'smtp');
+      const letter = server.letters.at(-1)!;
+      assert.deepEqual(letter.rcptTo.sort(), ['ivan@example.com', 'petr@example.org']);
+      assert.equal(letter.mailFrom, 'robot@example.com');
+      const parsed = await simpleParser(letter.raw);
+      assert.equal(parsed.subject, 'Новая задача: Позвонить клиенту');
+      assert.equal(parsed.from?.value[0]?.address, 'robot@example.com');
+      assert.equal(parsed.from?.value[0]?.name, 'Оktell робот');
+      assert.deepEqual(addressesOf(parsed.to), ['ivan@example.com']);
+      assert.equal((Array.isArray(parsed.to) ? parsed.to[0] : parsed.to)?.value[0]?.name, 'Иван Петров');
+      assert.deepEqual(addressesOf(parsed.cc), ['petr@example.org']);
+      assert.equal(parsed.text?.trim(), 'Здравствуйте!\nОписание задачи.');
+      assert.equal(parsed.html, '<p>Здравствуйте, &lt;b&gt;Иван&lt;/b&gt;!</p>');
+      assert.equal(parsed.messageId, receipt.messageId);
+      assert.equal(parsed.headers.get('x-oktell-reference'), 'run-1/notify');
+    } finally {
+      await mailer.close();
+    }
+  });
+
+  it('keeps a CR/LF + "Bcc:" smuggled into the subject inside the subject: no new header, no extra recipient', async () => {
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY });
+    try {
+      await mailer.send({
+        to: ['ivan@example.com'],
+        cc: [],
+        bcc: [],
+        subject: 'Задача\r\nBcc: x@evil.example\r\nX-Injected: yes',
+        text: 'тело',
+      });
+      const letter = server.letters.at(-1)!;
+      assert.deepEqual(letter.rcptTo, ['ivan@example.com']);
+      const parsed = await simpleParser(letter.raw);
+      assert.equal(parsed.subject, 'Задача Bcc: x@evil.example X-Injected: yes');
+      assert.equal(parsed.headers.has('bcc'), false);
+      assert.equal(parsed.headers.has('x-injected'), false);
+      assert.ok(!letter.raw.toString('latin1').includes('\r\nBcc:'));
+    } finally {
+      await mailer.close();
+    }
+  });
+
+  it('sends Bcc recipients in the envelope only, never in the headers', async () => {
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY });
+    try {
+      await mailer.send({ to: ['ivan@example.com'], cc: [], bcc: ['boss@example.com'], subject: 's', text: 't' });
+      const letter = server.letters.at(-1)!;
+      assert.deepEqual(letter.rcptTo.sort(), ['boss@example.com', 'ivan@example.com']);
+      assert.ok(!letter.raw.toString('latin1').includes('boss@example.com'));
+    } finally {
+      await mailer.close();
+    }
+  });
+
+  it('refuses an address carrying a line break before connecting, as a permanent failure', async () => {
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY });
+    const before = server.counts.rcpt;
+    try {
+      const e = await expectEffectError(mailer.send({ to: ['ivan@example.com\r\nRCPT TO:<x@evil.example>'], cc: [], bcc: [], subject: 's', text: 't' }));
+      assert.equal(e.kind, 'permanent');
+      assert.equal(e.details.code, 'MAIL_INVALID_ADDRESS');
+      assert.equal(server.counts.rcpt, before);
+    } finally {
+      await mailer.close();
+    }
+  });
+});
+
+describe('SMTP mailer failures', { timeout: 20_000 }, () => {
+  it('retries a 451 reply twice and delivers on the third attempt, reporting the attempts', async () => {
+    const server = await startSmtpServer({ rcpt: (_a, n) => (n <= 2 ? smtpError(451, 'Temporary local problem, try later') : undefined) });
+    const logger = recordingLogger();
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, logger });
+    try {
+      const receipt = await mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'повтор', text: 't' });
+      assert.equal(receipt.attempts, 3);
+      assert.equal(server.counts.rcpt, 3);
+      assert.equal(server.letters.length, 1);
+      assert.equal(logger.lines.filter((l) => l.startsWith('warn SMTP attempt failed')).length, 2);
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+
+  it('gives up on a lasting 4xx with a transient EffectError that names the reply', async () => {
+    const server = await startSmtpServer({ data: () => smtpError(450, 'Mailbox busy') });
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY });
+    try {
+      const e = await expectEffectError(mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' }));
+      assert.equal(e.kind, 'transient');
+      assert.equal(e.details.status, 450);
+      assert.equal(e.details.attempts, 3);
+      assert.equal(server.counts.data, 3);
+      assert.match(e.message, /450/);
+      assert.match(e.message, /Mailbox busy/);
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+
+  it('does not retry a 550 unknown recipient: permanent EffectError after one attempt', async () => {
+    const server = await startSmtpServer({ rcpt: () => smtpError(550, 'No such user here') });
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY });
+    try {
+      const e = await expectEffectError(mailer.send({ to: ['nobody@example.com'], cc: [], bcc: [], subject: 's', text: 't' }));
+      assert.equal(e.kind, 'permanent');
+      assert.equal(e.retryable, false);
+      assert.equal(e.details.status, 550);
+      assert.equal(e.details.attempts, 1);
+      assert.equal(server.counts.rcpt, 1);
+      assert.match(e.message, /550/);
+      assert.match(e.message, /No such user here/);
+      assert.match(e.message, /not retried/);
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+
+  it('reports a refused connection as a transient EffectError with the reason, after its retries', async () => {
+    const port = await freePort();
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${port}`, from: 'robot@example.com', retry: FAST_RETRY, connectionTimeoutMs: 2000 });
+    try {
+      const e = await expectEffectError(mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' }));
+      assert.equal(e.kind, 'transient');
+      assert.equal(e.details.attempts, 3);
+      assert.equal(e.details.status, undefined);
+      assert.match(e.message, /ECONNREFUSED/);
+      assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+    } finally {
+      await mailer.close();
+    }
+  });
+
+  it('reports a server that never greets as a transient timeout', async () => {
+    const silent = await startSilentServer();
+    const mailer = createSmtpMailer({
+      url: `smtp://127.0.0.1:${silent.port}`,
+      from: 'robot@example.com',
+      retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 },
+      connectionTimeoutMs: 300,
+    });
+    try {
+      const e = await expectEffectError(mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' }));
+      assert.equal(e.kind, 'transient');
+      assert.equal(e.details.code, 'ETIMEDOUT');
+    } finally {
+      await mailer.close();
+      await silent.close();
+    }
+  });
+
+  it('authenticates with the URL credentials and never puts the password in errors or logs', async () => {
+    const server = await startSmtpServer({ auth: { user: 'robot', pass: 'S3cret-pa$$' } });
+    const logger = recordingLogger();
+    const good = createSmtpMailer({ url: `smtp://robot:${encodeURIComponent('S3cret-pa$$')}@127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, logger });
+    const bad = createSmtpMailer({ url: `smtp://robot:wrong-password-1@127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, logger });
+    try {
+      assert.ok(!good.describe.includes('S3cret'));
+      await good.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' });
+      assert.equal(server.letters.at(-1)?.user, 'robot');
+      const e = await expectEffectError(bad.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' }));
+      assert.equal(e.kind, 'permanent');
+      assert.equal(e.details.status, 535);
+      assert.ok(!e.message.includes('wrong-password-1'));
+      assert.ok(!JSON.stringify(e.details).includes('wrong-password-1'));
+      for (const line of logger.lines) {
+        assert.ok(!line.includes('S3cret') && !line.includes('wrong-password-1'), `password leaked into log: ${line}`);
+      }
+    } finally {
+      await good.close();
+      await bad.close();
+      await server.close();
+    }
+  });
+
+  it('upgrades smtp:// with STARTTLS when the server offers it, and refuses an unverified certificate by default', async () => {
+    const server = await startSmtpServer({ starttls: true });
+    const trusting = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}?rejectUnauthorized=false`, from: 'robot@example.com', retry: FAST_RETRY });
+    const strict = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY });
+    try {
+      await trusting.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'tls', text: 't' });
+      assert.equal(server.letters.at(-1)?.secure, true);
+      const e = await expectEffectError(strict.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'tls', text: 't' }));
+      assert.equal(e.kind, 'permanent');
+      assert.equal(e.details.code, 'ETLS');
+      assert.equal(e.details.attempts, 1);
+    } finally {
+      await trusting.close();
+      await strict.close();
+      await server.close();
+    }
+  });
+});
