@@ -4,6 +4,7 @@ import {
   EffectError,
   RunFailure,
   RUN_ERROR_CODES as R,
+  parseAddressList,
   toText,
   type BlockDefinition,
   type BlockRuntime,
@@ -33,9 +34,6 @@ type Config = {
   template?: string;
   errorVariable?: string;
 };
-
-/** Pragmatic address check: one `local@domain` with no spaces or control characters, optionally `Name <addr>`. */
-const ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/u;
 
 export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
   kind: 'SendMail',
@@ -136,18 +134,9 @@ function compose(c: Config, rt: BlockRuntime): MailMessage {
   return msg;
 }
 
-/** Splits `a@x, B <b@y>; c@z` into addresses; anything malformed (or carrying CR/LF) is a permanent failure. */
-export function addresses(list: string, field: string): string[] {
-  const out: string[] = [];
-  for (const part of list.split(/[,;]/)) {
-    const item = part.trim();
-    if (!item) continue;
-    const m = /^(.*)<([^<>]*)>$/.exec(item);
-    const addr = (m ? m[2]! : item).trim();
-    if (/[\r\n\0]/.test(item) || !ADDRESS.test(addr)) {
-      throw new EffectError('permanent', `invalid ${field} address ${JSON.stringify(item.slice(0, 100))}`, { code: 'MAIL_BAD_ADDRESS' });
-    }
-    out.push(m && m[1]!.trim() ? `${m[1]!.trim().replace(/["\\]/g, '')} <${addr}>` : addr);
-  }
-  return out;
+/** Splits and validates a recipient list; anything malformed (or carrying CR/LF) is a permanent failure. */
+function addresses(list: string, field: string): string[] {
+  const r = parseAddressList(list);
+  if (!r.ok) throw new EffectError('permanent', `invalid ${field} address: ${r.error}`, { code: 'MAIL_BAD_ADDRESS' });
+  return r.addresses;
 }

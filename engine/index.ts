@@ -11,3 +11,4 @@ export { loadScenarioLibrary, listScenarioFiles, SCENARIO_EXTENSIONS, type Scena
 export { runScenario, DEFAULT_LIMITS, type EnginePorts, type RunOptions, type RunLimits } from './interpreter.js';
 export { createInProcessStarter, attachChildResults, type InProcessStarter } from './in-process-starter.js';
 export { systemClock, fixedClock, randomIds } from './defaults.js';
+export { parseAddressList, formatAddress, bareAddress } from './mail-address.js';

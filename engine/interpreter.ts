@@ -61,6 +61,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Record a step trace (default true). */
   trace?: boolean;
+  /** Steps recorded in the trace at most (default 10,000); later steps are counted in `traceTruncated`. */
+  traceLimit?: number;
   limits?: Partial<RunLimits>;
   timeZone?: string;
   ports: EnginePorts;
@@ -91,6 +93,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     bpiumCalls: [] as BpiumCallRecord[],
     asyncStarted: [] as AsyncStartRecord[],
     trace: [] as TraceStep[],
+    traceTruncated: undefined as number | undefined,
     steps: 0,
     startedAt: started.toISOString(),
     durationMs: 0,
@@ -101,6 +104,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   }
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const traceOn = opts.trace !== false;
+  const traceLimit = opts.traceLimit ?? 10_000;
   const timeZone = opts.timeZone ?? 'UTC';
   const params = new Map<number, Value>();
   for (const [k, v] of Object.entries(opts.params ?? {})) params.set(Number(k), v);
@@ -224,12 +228,17 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   }
 
   base.steps = step;
+  if (base.traceTruncated === undefined) delete base.traceTruncated;
   base.returnValues = Object.fromEntries([...returnValues].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]));
   base.variables = Object.fromEntries(vars);
   base.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
   return failure ? { ...base, status: 'failed', error: failure } : { ...base, status: 'completed' };
 
   function pushTrace(exit: string, s0: number, error?: string) {
+    if (base.trace.length >= traceLimit) {
+      base.traceTruncated = (base.traceTruncated ?? 0) + 1;
+      return;
+    }
     base.trace.push({
       step,
       scenario: stepScenario,

@@ -155,6 +155,8 @@ export interface RunResultBase {
   bpiumCalls: BpiumCallRecord[];
   asyncStarted: AsyncStartRecord[];
   trace: TraceStep[];
+  /** Steps left out of the trace because it reached its limit (a runaway loop). */
+  traceTruncated?: number;
   steps: number;
   startedAt: string;
   durationMs: number;

@@ -1,0 +1,143 @@
+// The oktell-emu command as a user runs it: a real process, real files, exit codes and output checked.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoPath, repoRoot, tempDir } from '../helpers.js';
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1', ...env },
+    timeout: 30_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const body = '@test/fixtures/record-created.json';
+const fixtures = ['--bpium-fixtures', 'test/fixtures/bpium-users.yaml'];
+
+describe('oktell-emu validate', () => {
+  it('exits 0 and says so when the shipped scenarios are valid', () => {
+    const r = cli(['validate']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /2 scenario file\(s\) valid/);
+  });
+  it('exits 1 and prints every problem as file:line:col code message', () => {
+    const r = cli(['validate', 'test/scenarios/invalid/three-mistakes.yaml']);
+    assert.equal(r.code, 1);
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('test/'));
+    assert.deepEqual(
+      lines.map((l) => l.split(' ').slice(0, 2).join(' ')),
+      ['test/scenarios/invalid/three-mistakes.yaml:9:11 E_UNKNOWN_KIND', 'test/scenarios/invalid/three-mistakes.yaml:12:17 E_UNKNOWN_VARIABLE', 'test/scenarios/invalid/three-mistakes.yaml:13:20 E_UNKNOWN_TARGET'],
+    );
+  });
+  it('exits 2 on a usage error', () => {
+    const r = cli(['validate', 'no/such/file.yaml']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no such file/);
+  });
+  it('finds scenarios through OKTELL_SCENARIOS', () => {
+    const r = cli(['validate', '--json'], { OKTELL_SCENARIOS: 'test/cases/call-shares-variables/scenarios' });
+    assert.equal(r.code, 0);
+    assert.deepEqual(JSON.parse(r.stdout), { valid: true, scenarios: 2, issues: [] });
+  });
+});
+
+describe('oktell-emu run --dry-run --json', () => {
+  it('runs the article chain: 200 in return value 2, BpiumNewTask started, one letter per responsible', () => {
+    const r = cli(['run', 'HTTP404', '-p', '1=/Bpium/NewTask', '-p', `4=${body}`, '--dry-run', '--json', ...fixtures]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.scenario, 'HTTP404');
+    assert.equal(out.status, 'completed');
+    assert.deepEqual(out.returnValues, { '2': 200 });
+    assert.equal(out.asyncStarted.length, 1);
+    const child = out.asyncStarted[0];
+    assert.equal(child.scenario, 'BpiumNewTask');
+    assert.equal(typeof child.params['1'], 'string');
+    assert.deepEqual(child.result.mails.map((m: { to: string[] }) => m.to), [['ivan.petrov@example.com'], ['maria.smirnova@example.org']]);
+    for (const m of child.result.mails) {
+      assert.match(m.subject, /Перезвонить клиенту/);
+      assert.deepEqual(m.cc, []);
+      assert.equal(typeof m.text, 'string');
+      assert.equal(typeof m.html, 'string');
+    }
+    assert.deepEqual(child.result.bpiumCalls.map((c: { method: string; catalogId: string; recordId: string; status: string; performed: boolean }) => [c.method, c.catalogId, c.recordId, c.status, c.performed]), [
+      ['getRecord', '3', '2', 'ok', true],
+      ['getRecord', '3', '3', 'ok', true],
+    ]);
+    assert.ok(Array.isArray(out.trace) && out.trace.length === 4);
+  });
+  it('with another path: no async start and no return value 2', () => {
+    const r = cli(['run', 'HTTP404', '-p', '1=/Other/Path', '-p', `4=${body}`, '--dry-run', '--json', ...fixtures]);
+    assert.equal(r.code, 0);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.asyncStarted, []);
+    assert.equal(out.returnValues['2'], undefined);
+  });
+  it('with a malformed body: acknowledged, and the child run takes the parser error exit without crashing', () => {
+    const r = cli(['run', 'HTTP404', '-p', '1=/Bpium/NewTask', '-p', '4={"payload": [1, 2', '--dry-run', '--json', ...fixtures]);
+    assert.equal(r.code, 0);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.returnValues['2'], 200);
+    const child = out.asyncStarted[0].result;
+    assert.equal(child.trace[1].block, 'parseWebhook');
+    assert.equal(child.trace[1].exit, 'error');
+    assert.deepEqual(child.mails, []);
+  });
+  it('a failing scenario exits 1 with the error in the JSON', () => {
+    const r = cli(['run', 'Spin', '--scenarios', 'test/cases/loop-guard/scenarios', '--json']);
+    assert.equal(r.code, 1);
+    assert.equal(JSON.parse(r.stdout).error.code, 'R_STEP_LIMIT');
+  });
+  it('an unknown scenario exits 2 and still prints one JSON object', () => {
+    const r = cli(['run', 'Nope', '--json']);
+    assert.equal(r.code, 2);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.error.code, 'E_USAGE');
+    assert.match(out.error.message, /unknown scenario "Nope"/);
+  });
+  it('a Bpium block without any Bpium configured names the missing setting', () => {
+    const r = cli(['run', 'BpiumNewTask', '-p', `1=${body}`, '--dry-run', '--json']);
+    assert.equal(r.code, 1);
+    assert.match(JSON.parse(r.stdout).asyncStarted?.[0]?.result?.error?.message ?? JSON.parse(r.stdout).error.message, /BPIUM_URL/);
+  });
+  it('reads -p N=@file, and -p N=@@text passes a literal leading @', () => {
+    const tmp = tempDir();
+    try {
+      const scen = join(tmp.dir, 'Echo.yaml');
+      writeFileSync(scen, "variables: { a: string, b: string }\nstart: s\nblocks:\n  s:\n    kind: InputParameter\n    params: { a: 1, b: 2 }\n    exits: { next: r }\n  r:\n    kind: ReturnValue\n    values: { 1: '[a]', 2: '[b]' }\n");
+      writeFileSync(join(tmp.dir, 'in.txt'), 'из файла');
+      const r = cli(['run', 'Echo', '--scenarios', tmp.dir, '-p', `1=@${join(tmp.dir, 'in.txt')}`, '-p', '2=@@user', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout).returnValues, { '1': 'из файла', '2': '@user' });
+    } finally {
+      tmp.cleanup();
+    }
+  });
+  it('a bad -p is a usage error', () => {
+    const r = cli(['run', 'HTTP404', '-p', 'x=1']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /expected N=value/);
+  });
+  it('without --json prints a readable trace', () => {
+    const r = cli(['run', 'HTTP404', '-p', '1=/Bpium/NewTask', '-p', `4=${body}`, '--dry-run', ...fixtures]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /HTTP404 completed/);
+    assert.match(r.stdout, /isNewTask Condition → true/);
+    assert.match(r.stdout, /mail dry-run to ivan.petrov@example.com/);
+  });
+});
+
+describe('oktell-emu graph', () => {
+  it('prints a Mermaid flowchart with labelled exits', () => {
+    const r = cli(['graph', 'HTTP404']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^flowchart TD/);
+    assert.match(r.stdout, /-->\|true\|/);
+    assert.match(r.stdout, /Сохранить адрес и содержимое/);
+  });
+});
