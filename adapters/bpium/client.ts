@@ -1,0 +1,201 @@
+// BpiumPort over Bpium's REST API: records, catalogs, paging, an optional users cache; HTTP details in transport.ts.
+import { EffectError } from '../../engine/errors.js';
+import type { BpiumCatalog, BpiumFindQuery, BpiumPort, BpiumRecord, LoggerPort } from '../../engine/ports.js';
+import type { JsonValue } from '../../engine/values.js';
+import { assertBpiumId, buildFindParams, checkPaging } from './query.js';
+import { SlidingWindowLimiter } from './rate-limiter.js';
+import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
+import { BpiumTransport, type BpiumCallRecord } from './transport.js';
+import { normalizeBpiumUrl } from './url.js';
+
+export { normalizeBpiumUrl, BpiumConfigError } from './url.js';
+export { bpiumClientOptionsFromEnv } from './env.js';
+export type { BpiumCallRecord } from './transport.js';
+
+export interface BpiumClientOptions {
+  /** BPIUM_URL: bare domain `company.bpium.ru`, or a full URL with scheme/port, with or without `/api/v1`. */
+  url: string;
+  /** BPIUM_LOGIN (the employee's e-mail) and BPIUM_PASSWORD. */
+  login: string;
+  password: string;
+  /** Default deadline of one call in ms (all attempts and backoff waits); a call's `opts.timeoutMs` wins. */
+  timeoutMs?: number;
+  /** Retries on 429, 5xx and network errors, with jittered exponential backoff; Retry-After wins when present. */
+  retry?: RetryOptions;
+  /** Client-side limiter; default 100 requests per 30 000 ms (Bpium cloud); `false` turns it off. */
+  rateLimit?: { requests: number; perMs: number } | false;
+  /** Short-lived cache of reads from the users catalog ("3", "$users"); default off. */
+  usersCache?: { catalogIds: string[]; ttlMs: number } | false;
+  /** Page size and safety cap for `findRecords` without a limit; default 500 and 5000 records. */
+  paging?: { pageSize: number; maxRecords: number };
+  logger?: LoggerPort;
+  /** Called after each HTTP attempt. */
+  onCall?: (call: BpiumCallRecord) => void;
+}
+
+export interface BpiumClientStats {
+  /** Times a request waited for the client-side rate limiter. */
+  limiterWaits: number;
+  cacheHits: number;
+}
+
+export type BpiumClient = BpiumPort & { close(): void; stats(): BpiumClientStats; readonly baseUrl: string };
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_PAGING = { pageSize: 500, maxRecords: 5000 };
+
+function invalidResponse(what: string): EffectError {
+  return new EffectError('permanent', `Bpium answered with an unexpected shape for ${what}`, {
+    code: 'BPIUM_INVALID_RESPONSE',
+  });
+}
+
+function isObject(value: JsonValue | undefined): value is { [key: string]: JsonValue } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks a record-shaped answer and coerces its id to a string (ids sometimes arrive as numbers). */
+function toRecord(value: JsonValue | undefined, what: string): BpiumRecord {
+  if (!isObject(value) || (typeof value.id !== 'string' && typeof value.id !== 'number')) throw invalidResponse(what);
+  const values = isObject(value.values) ? value.values : {};
+  return { ...value, id: String(value.id), values } as BpiumRecord;
+}
+
+/**
+ * Creates a Bpium REST client.
+ * @example
+ * const bpium = createBpiumClient({ url: 'company.bpium.ru', login: 'api@company.ru', password: '…' });
+ * const user = await bpium.getRecord('3', '7', { fields: ['2'] }); // user.values['2'] is the e-mail
+ */
+export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
+  const baseUrl = normalizeBpiumUrl(opts.url);
+  const rate = opts.rateLimit === undefined ? { requests: 100, perMs: 30_000 } : opts.rateLimit;
+  const limiter = rate === false ? undefined : new SlidingWindowLimiter(rate);
+  const transport = new BpiumTransport({
+    baseUrl,
+    login: opts.login,
+    password: opts.password,
+    timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    retry: opts.retry ?? DEFAULT_RETRY,
+    limiter,
+    logger: opts.logger,
+    onCall: opts.onCall,
+  });
+  const paging = opts.paging ?? DEFAULT_PAGING;
+  const cacheConfig = opts.usersCache || undefined;
+  const cache = new Map<string, { expires: number; body: JsonValue | undefined }>();
+  let cacheHits = 0;
+
+  const cached = (catalogId: string) => cacheConfig !== undefined && cacheConfig.catalogIds.includes(catalogId);
+
+  async function get(catalogId: string, path: string, timeoutMs?: number): Promise<JsonValue | undefined> {
+    if (cached(catalogId)) {
+      const hit = cache.get(path);
+      if (hit && hit.expires > Date.now()) {
+        cacheHits++;
+        return structuredClone(hit.body);
+      }
+    }
+    const res = await transport.call({ method: 'GET', path, timeoutMs, retryMode: 'always' });
+    if (cacheConfig && cached(catalogId)) {
+      cache.set(path, { expires: Date.now() + cacheConfig.ttlMs, body: structuredClone(res.body) });
+    }
+    return res.body;
+  }
+
+  /** A write to a cached catalog empties the whole cache ("3" and "$users" are the same catalog under two keys). */
+  function invalidate(catalogId: string): void {
+    if (cached(catalogId)) cache.clear();
+  }
+
+  const recordsPath = (catalogId: string) => `/catalogs/${encodeURIComponent(assertBpiumId('catalog', catalogId))}/records`;
+  const recordPath = (catalogId: string, recordId: string) =>
+    `${recordsPath(catalogId)}/${encodeURIComponent(assertBpiumId('record', recordId))}`;
+
+  async function findPage(query: BpiumFindQuery, limit: number, offset: number, timeoutMs?: number): Promise<BpiumRecord[]> {
+    const path = `${recordsPath(query.catalogId)}?${buildFindParams(query, { limit, offset }).toString()}`;
+    const body = await get(query.catalogId, path, timeoutMs);
+    if (!Array.isArray(body)) throw invalidResponse(`records of catalog ${query.catalogId}`);
+    return body.map((item) => toRecord(item, `records of catalog ${query.catalogId}`));
+  }
+
+  return {
+    baseUrl,
+
+    async findRecords(query, callOpts) {
+      assertBpiumId('catalog', query.catalogId);
+      checkPaging(query);
+      buildFindParams(query, { limit: 1, offset: 0 }); // validates ids before the first request
+      if (query.limit !== undefined) return findPage(query, query.limit, query.offset ?? 0, callOpts?.timeoutMs);
+      const all: BpiumRecord[] = [];
+      let offset = query.offset ?? 0;
+      for (;;) {
+        const page = await findPage(query, paging.pageSize, offset, callOpts?.timeoutMs);
+        all.push(...page);
+        if (page.length < paging.pageSize) return all;
+        if (all.length >= paging.maxRecords) {
+          opts.logger?.warn(
+            { catalogId: query.catalogId, maxRecords: paging.maxRecords },
+            'bpium findRecords stopped at the record cap; pass a limit or narrower filters',
+          );
+          return all.slice(0, paging.maxRecords);
+        }
+        offset += page.length;
+      }
+    },
+
+    async getRecord(catalogId, recordId, callOpts) {
+      let path = recordPath(catalogId, recordId);
+      if (callOpts?.fields) {
+        const fields = callOpts.fields.map((f) => assertBpiumId('field', f));
+        path += `?${new URLSearchParams({ fields: JSON.stringify(fields) }).toString()}`;
+      }
+      return toRecord(await get(catalogId, path, callOpts?.timeoutMs), `record ${catalogId}/${recordId}`);
+    },
+
+    async getCatalog(catalogId, callOpts) {
+      const path = `/catalogs/${encodeURIComponent(assertBpiumId('catalog', catalogId))}`;
+      const res = await transport.call({ method: 'GET', path, timeoutMs: callOpts?.timeoutMs, retryMode: 'always' });
+      const body = res.body;
+      if (!isObject(body) || !Array.isArray(body.fields)) throw invalidResponse(`catalog ${catalogId}`);
+      return { ...body, id: String(body.id ?? catalogId) } as BpiumCatalog;
+    },
+
+    async createRecord(catalogId, values, callOpts) {
+      const path = recordsPath(catalogId);
+      const res = await transport.call({ method: 'POST', path, body: { values }, timeoutMs: callOpts?.timeoutMs, retryMode: 'not-processed' });
+      invalidate(catalogId);
+      const body = res.body;
+      if (!isObject(body) || (typeof body.id !== 'string' && typeof body.id !== 'number')) {
+        throw invalidResponse(`the created record in catalog ${catalogId}`);
+      }
+      return { id: String(body.id) };
+    },
+
+    async updateRecord(catalogId, recordId, values, callOpts) {
+      const path = recordPath(catalogId, recordId);
+      const res = await transport.call({ method: 'PATCH', path, body: { values }, timeoutMs: callOpts?.timeoutMs, retryMode: 'always' });
+      invalidate(catalogId);
+      // Docs promise only "200 OK"; the vendor client says the record comes back. Use it when it does.
+      return isObject(res.body) && res.body.id !== undefined ? toRecord(res.body, 'the updated record') : null;
+    },
+
+    async deleteRecord(catalogId, recordId, callOpts) {
+      const path = recordPath(catalogId, recordId);
+      try {
+        await transport.call({ method: 'DELETE', path, timeoutMs: callOpts?.timeoutMs, retryMode: 'always', notFoundAfterRetryOk: true });
+      } finally {
+        invalidate(catalogId);
+      }
+    },
+
+    close() {
+      transport.close();
+      cache.clear();
+    },
+
+    stats() {
+      return { limiterWaits: limiter?.waits ?? 0, cacheHits };
+    },
+  };
+}

@@ -1,0 +1,49 @@
+// Reads the Bpium client settings from environment variables (BPIUM_URL, BPIUM_LOGIN, BPIUM_PASSWORD, tuning knobs).
+import type { BpiumClientOptions } from './client.js';
+import { BpiumConfigError, normalizeBpiumUrl } from './url.js';
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new BpiumConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/**
+ * Client options from the environment, or undefined when BPIUM_URL is not set (no Bpium configured).
+ * - BPIUM_URL, BPIUM_LOGIN, BPIUM_PASSWORD (the last two required once BPIUM_URL is set)
+ * - BPIUM_TIMEOUT_MS (default 10000), BPIUM_RETRY_ATTEMPTS (total attempts, default 3)
+ * - BPIUM_RATE_LIMIT: `100/30000` (requests/ms, the default) or `off`
+ * - BPIUM_USERS_CACHE_TTL_MS: when > 0, caches reads of catalogs "3" and "$users" for that long
+ * @example bpiumClientOptionsFromEnv({ BPIUM_URL: 'company.bpium.ru', BPIUM_LOGIN: 'a@b.ru', BPIUM_PASSWORD: 'x' })
+ */
+export function bpiumClientOptionsFromEnv(env: NodeJS.ProcessEnv): BpiumClientOptions | undefined {
+  const url = env.BPIUM_URL?.trim();
+  if (!url) return undefined;
+  normalizeBpiumUrl(url); // fail early on a bad address
+  const login = env.BPIUM_LOGIN?.trim();
+  const password = env.BPIUM_PASSWORD;
+  if (!login || password === undefined || password === '') {
+    throw new BpiumConfigError('BPIUM_URL is set, so BPIUM_LOGIN and BPIUM_PASSWORD must be set too');
+  }
+  const options: BpiumClientOptions = { url, login, password };
+  const timeoutMs = positiveInt(env, 'BPIUM_TIMEOUT_MS');
+  if (timeoutMs !== undefined && timeoutMs > 0) options.timeoutMs = timeoutMs;
+  const attempts = positiveInt(env, 'BPIUM_RETRY_ATTEMPTS');
+  if (attempts !== undefined) options.retry = { attempts: Math.max(1, attempts), baseDelayMs: 250, maxDelayMs: 4000 };
+  const rate = env.BPIUM_RATE_LIMIT?.trim();
+  if (rate) {
+    if (/^(off|false|0)$/i.test(rate)) options.rateLimit = false;
+    else {
+      const match = /^(\d+)\s*\/\s*(\d+)$/.exec(rate);
+      if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+        throw new BpiumConfigError(`BPIUM_RATE_LIMIT must look like 100/30000 (requests/ms) or off, got ${JSON.stringify(rate)}`);
+      }
+      options.rateLimit = { requests: Number(match[1]), perMs: Number(match[2]) };
+    }
+  }
+  const ttl = positiveInt(env, 'BPIUM_USERS_CACHE_TTL_MS');
+  if (ttl !== undefined && ttl > 0) options.usersCache = { catalogIds: ['3', '$users'], ttlMs: ttl };
+  return options;
+}

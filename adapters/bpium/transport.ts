@@ -1,0 +1,247 @@
+// One Bpium HTTP call with everything around it: Basic→cookie auth, deadline, retries with backoff, limiter, errors.
+import { EffectError } from '../../engine/errors.js';
+import type { JsonValue } from '../../engine/values.js';
+import type { LoggerPort } from '../../engine/ports.js';
+import { SlidingWindowLimiter, sleep } from './rate-limiter.js';
+import { backoffDelay, failedBeforeSending, networkErrorCode, parseRetryAfter, type RetryOptions } from './retry.js';
+
+/** One HTTP attempt, as reported to `onCall` (never carries credentials or cookies). */
+export interface BpiumCallRecord {
+  method: string;
+  /** Path under the API base with its query string, e.g. `/catalogs/11/records?limit=100&offset=0`. */
+  path: string;
+  status?: number;
+  /** 1-based number of this HTTP attempt within the call. */
+  attempt: number;
+  ms: number;
+  /** `basic` or `cookie`: how this attempt authenticated. */
+  auth: 'basic' | 'cookie';
+  error?: string;
+}
+
+/**
+ * When a failed attempt may be repeated: `always` for reads and idempotent writes (GET, PATCH, DELETE);
+ * `not-processed` for POST, which is repeated only when Bpium surely did nothing (429, connection refused).
+ */
+export type RetryMode = 'always' | 'not-processed';
+
+export interface TransportOptions {
+  baseUrl: string;
+  login: string;
+  password: string;
+  timeoutMs: number;
+  retry: RetryOptions;
+  limiter?: SlidingWindowLimiter;
+  logger?: LoggerPort;
+  onCall?: (call: BpiumCallRecord) => void;
+}
+
+export interface CallRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: JsonValue;
+  timeoutMs?: number;
+  retryMode: RetryMode;
+  /** DELETE: a 404 that follows a failed attempt means the earlier attempt already deleted it; answer 404 quietly. */
+  notFoundAfterRetryOk?: boolean;
+}
+
+export interface CallResponse {
+  status: number;
+  body: JsonValue | undefined;
+  attempts: number;
+}
+
+const SESSION_COOKIES = ['connect.sid', 'sid'];
+
+/** Maps a final 4xx answer to a stable code. */
+function codeForStatus(status: number): string {
+  switch (status) {
+    case 400: return 'BPIUM_BAD_REQUEST';
+    case 401: return 'BPIUM_UNAUTHORIZED';
+    case 402: case 426: return 'BPIUM_LICENSE';
+    case 403: return 'BPIUM_FORBIDDEN';
+    case 404: return 'BPIUM_NOT_FOUND';
+    case 429: return 'BPIUM_RATE_LIMITED';
+    default: return status >= 500 ? 'BPIUM_SERVER_ERROR' : 'BPIUM_HTTP_ERROR';
+  }
+}
+
+/** A short, credential-free excerpt of Bpium's error body for messages. */
+function describeBody(text: string): string {
+  if (text === '') return '';
+  let shown = text;
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown };
+    if (parsed && typeof parsed === 'object' && typeof parsed.message === 'string') shown = parsed.message;
+  } catch {
+    // not JSON: show the raw text
+  }
+  shown = shown.replace(/\s+/g, ' ').trim();
+  return shown === '' ? '' : `: ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}`;
+}
+
+/** Performs Bpium calls; holds the session cookie and the close signal. */
+export class BpiumTransport {
+  private cookie: string | undefined;
+  private readonly closer = new AbortController();
+  private readonly basic: string;
+
+  constructor(private readonly opts: TransportOptions) {
+    this.basic = `Basic ${Buffer.from(`${opts.login}:${opts.password}`, 'utf8').toString('base64')}`;
+  }
+
+  close(): void {
+    this.closer.abort(new EffectError('permanent', 'the Bpium client is closed', { code: 'BPIUM_CLIENT_CLOSED' }));
+  }
+
+  get closed(): boolean {
+    return this.closer.signal.aborted;
+  }
+
+  /**
+   * Sends the request, retrying 429/5xx/network failures within the call's deadline (`timeoutMs` covers every
+   * attempt and every backoff wait; time spent queued in the rate limiter is not counted).
+   */
+  async call(req: CallRequest): Promise<CallResponse> {
+    if (this.closed) throw this.closer.signal.reason as Error;
+    const timeoutMs = req.timeoutMs ?? this.opts.timeoutMs;
+    const { retry } = this.opts;
+    let deadline = Date.now() + timeoutMs;
+    let attempts = 0;
+    let failures = 0;
+    let authFallbackUsed = false;
+    const label = `${req.method} ${req.path}`;
+
+    for (;;) {
+      if (this.opts.limiter) {
+        const queuedAt = Date.now();
+        await this.opts.limiter.take(this.closer.signal);
+        deadline += Date.now() - queuedAt;
+      }
+      attempts++;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms`, {
+          code: 'BPIUM_TIMEOUT',
+          attempts: attempts - 1,
+        });
+      }
+      const auth: 'basic' | 'cookie' = this.cookie ? 'cookie' : 'basic';
+      const started = Date.now();
+      const record = (status: number | undefined, error?: string) =>
+        this.opts.onCall?.({ method: req.method, path: req.path, status, attempt: attempts, ms: Date.now() - started, auth, ...(error ? { error } : {}) });
+
+      const timer = new AbortController();
+      const timeoutHandle = setTimeout(() => timer.abort(new Error('timeout')), remaining);
+      const signal = AbortSignal.any([timer.signal, this.closer.signal]);
+      let res: Response;
+      let text: string;
+      try {
+        const headers: Record<string, string> = { accept: 'application/json' };
+        if (req.body !== undefined) headers['content-type'] = 'application/json; charset=utf-8';
+        if (this.cookie) headers.cookie = this.cookie;
+        else headers.authorization = this.basic;
+        res = await fetch(this.opts.baseUrl + req.path, {
+          method: req.method,
+          headers,
+          body: req.body === undefined ? undefined : JSON.stringify(req.body),
+          redirect: 'manual',
+          signal,
+        });
+        text = await res.text();
+      } catch (err) {
+        if (this.closed) {
+          record(undefined, 'client closed');
+          throw this.closer.signal.reason as Error;
+        }
+        if (timer.signal.aborted) {
+          record(undefined, 'timeout');
+          throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms`, {
+            code: 'BPIUM_TIMEOUT',
+            attempts,
+            cause: err,
+          });
+        }
+        const code = networkErrorCode(err) ?? 'network error';
+        record(undefined, code);
+        failures++;
+        const canRetry = req.retryMode === 'always' || failedBeforeSending(err);
+        const delay = backoffDelay(failures, retry);
+        if (canRetry && attempts < retry.attempts && Date.now() + delay < deadline) {
+          this.opts.logger?.debug({ bpium: label, attempt: attempts, error: code, delayMs: delay }, 'bpium retry');
+          await sleep(delay, this.closer.signal);
+          continue;
+        }
+        throw new EffectError('transient', `Bpium ${label}: ${code} (${this.opts.baseUrl})`, {
+          code: 'BPIUM_NETWORK',
+          attempts,
+          cause: err,
+        });
+      } finally {
+        clearTimeout(timeoutHandle);
+      }
+
+      record(res.status);
+      this.captureCookie(res);
+      if (res.status === 401 && auth === 'cookie' && !authFallbackUsed) {
+        // The session expired or the server restarted: forget the cookie and authenticate again with Basic.
+        authFallbackUsed = true;
+        this.cookie = undefined;
+        continue;
+      }
+      if (res.status === 404 && req.notFoundAfterRetryOk && failures > 0) {
+        return { status: 404, body: undefined, attempts };
+      }
+      if (res.status >= 200 && res.status < 300) {
+        return { status: res.status, body: this.parseBody(label, text, attempts), attempts };
+      }
+      const retryable = res.status === 429 || res.status >= 500;
+      if (retryable) {
+        failures++;
+        const canRetry = req.retryMode === 'always' || res.status === 429;
+        const hinted = parseRetryAfter(res.headers.get('retry-after'), Date.now());
+        const delay = hinted ?? backoffDelay(failures, retry);
+        if (canRetry && attempts < retry.attempts && Date.now() + delay < deadline) {
+          this.opts.logger?.debug({ bpium: label, attempt: attempts, status: res.status, delayMs: delay }, 'bpium retry');
+          await sleep(delay, this.closer.signal);
+          continue;
+        }
+        throw new EffectError('transient', `Bpium ${label}: HTTP ${res.status}${describeBody(text)}`, {
+          code: codeForStatus(res.status),
+          status: res.status,
+          attempts,
+        });
+      }
+      const hint = res.status >= 300 && res.status < 400 ? ` (redirect to ${res.headers.get('location') ?? '?'}; check BPIUM_URL)` : '';
+      throw new EffectError('permanent', `Bpium ${label}: HTTP ${res.status}${describeBody(text)}${hint}`, {
+        code: res.status >= 300 && res.status < 400 ? 'BPIUM_REDIRECT' : codeForStatus(res.status),
+        status: res.status,
+        attempts,
+      });
+    }
+  }
+
+  private captureCookie(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const pair = line.split(';', 1)[0] ?? '';
+      const eq = pair.indexOf('=');
+      if (eq <= 0) continue;
+      const name = pair.slice(0, eq).trim();
+      if (SESSION_COOKIES.includes(name)) this.cookie = `${name}=${pair.slice(eq + 1).trim()}`;
+    }
+  }
+
+  private parseBody(label: string, text: string, attempts: number): JsonValue | undefined {
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text) as JsonValue;
+    } catch (err) {
+      throw new EffectError('permanent', `Bpium ${label}: the answer is not JSON`, {
+        code: 'BPIUM_INVALID_RESPONSE',
+        attempts,
+        cause: err,
+      });
+    }
+  }
+}

@@ -1,0 +1,114 @@
+// `oktell-emu bpium-emulator`: runs the local Bpium emulator (REST API + webhooks) until SIGINT/SIGTERM.
+import { Command, InvalidArgumentError } from 'commander';
+import { resolve } from 'node:path';
+import pc from 'picocolors';
+import type { LoggerPort } from '../../engine/ports.js';
+import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, startBpiumEmulator, type BpiumEmulatorOptions } from '../../server/bpium-emulator/index.js';
+
+/** Where the command reads its settings and writes its output; tests pass their own. */
+export interface BpiumEmulatorCommandIo {
+  env?: NodeJS.ProcessEnv;
+  write?: (text: string) => void;
+  /** Resolves when the emulator should stop; default: the first SIGINT or SIGTERM. */
+  stopSignal?: () => Promise<void>;
+}
+
+export interface BpiumEmulatorFlags {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  seed?: string;
+  webhookUrl?: string;
+  webhookSecret?: string;
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+/**
+ * Settings from flags, then the environment, then defaults: port `--port` > BPIUM_EMULATOR_PORT > 4056;
+ * data dir `--data-dir` > OKTELL_DATA_DIR > ./var; account BPIUM_LOGIN/BPIUM_PASSWORD else demo@example.com/demo;
+ * webhook target `--webhook-url` > BPIUM_EMULATOR_WEBHOOK_URL with `--webhook-secret` > BPIUM_WEBHOOK_SECRET.
+ */
+export function resolveEmulatorSettings(flags: BpiumEmulatorFlags, env: NodeJS.ProcessEnv): BpiumEmulatorOptions {
+  const envPort = env.BPIUM_EMULATOR_PORT?.trim();
+  let port = DEFAULT_EMULATOR_PORT;
+  if (flags.port !== undefined) port = flags.port;
+  else if (envPort) {
+    try {
+      port = portNumber(envPort);
+    } catch {
+      throw new InvalidArgumentError(`BPIUM_EMULATOR_PORT must be a port number, got ${JSON.stringify(envPort)}`);
+    }
+  }
+  const options: BpiumEmulatorOptions = {
+    port,
+    host: flags.host ?? '127.0.0.1',
+    dataDir: resolve(flags.dataDir ?? env.OKTELL_DATA_DIR ?? './var'),
+    login: env.BPIUM_LOGIN?.trim() || DEMO_LOGIN,
+    password: env.BPIUM_PASSWORD || DEMO_PASSWORD,
+  };
+  if (flags.seed) options.seedFile = resolve(flags.seed);
+  const webhookUrl = flags.webhookUrl ?? env.BPIUM_EMULATOR_WEBHOOK_URL;
+  if (webhookUrl) {
+    const secret = flags.webhookSecret ?? env.BPIUM_WEBHOOK_SECRET;
+    if (!secret) throw new InvalidArgumentError('a webhook URL needs a secret too (--webhook-secret or BPIUM_WEBHOOK_SECRET)');
+    options.webhookTarget = { url: webhookUrl, secret };
+  }
+  return options;
+}
+
+/** Prints webhook deliveries as readable lines; other messages go out only as warnings and errors. */
+function consoleLogger(write: (text: string) => void): LoggerPort {
+  const line = (colour: (s: string) => string) => (obj: object, msg?: string) => {
+    const o = obj as { event?: string; sequenceId?: number; recordId?: string; url?: string; status?: number; error?: string; ms?: number };
+    const detail = o.event ? ` ${o.event} #${o.sequenceId} record ${o.recordId} → ${o.url}: ${o.status !== undefined ? `HTTP ${o.status}` : o.error} (${o.ms} ms)` : '';
+    write(`${colour(msg ?? '')}${detail}\n`);
+  };
+  return { debug: () => undefined, info: line(pc.green), warn: line(pc.yellow), error: line(pc.red) };
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolveStop) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolveStop();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/** `bpium-emulator [--port P] [--host H] [--data-dir D] [--seed F] [--webhook-url U --webhook-secret S]`. */
+export function bpiumEmulatorCommand(io: BpiumEmulatorCommandIo = {}): Command {
+  return new Command('bpium-emulator')
+    .description('run a local Bpium emulator: REST API /api/v1 with demo data and webhooks to the Oktell server')
+    .option('-p, --port <port>', `port (default $BPIUM_EMULATOR_PORT or ${DEFAULT_EMULATOR_PORT})`, portNumber)
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('-d, --data-dir <dir>', 'data folder for bpium-emulator.sqlite (default $OKTELL_DATA_DIR or ./var)')
+    .option('--seed <file>', 'YAML seed used when the database is new (default server/bpium-emulator/seed.yaml)')
+    .option('--webhook-url <url>', 'where the seed webhook posts, credentials allowed (default $BPIUM_EMULATOR_WEBHOOK_URL or the seed)')
+    .option('--webhook-secret <secret>', 'signing secret for that webhook (default $BPIUM_WEBHOOK_SECRET)')
+    .action(async (flags: BpiumEmulatorFlags) => {
+      const env = io.env ?? process.env;
+      const write = io.write ?? ((text: string) => void process.stdout.write(text));
+      const settings = resolveEmulatorSettings(flags, env);
+      const emulator = await startBpiumEmulator({ ...settings, logger: consoleLogger(write) });
+      const usingDemo = settings.login === DEMO_LOGIN && settings.password === DEMO_PASSWORD;
+      write(`${pc.bold('Bpium emulator')} listening on ${pc.cyan(emulator.url)}\n`);
+      write(`  login ${emulator.login} / ${usingDemo ? emulator.password : '(BPIUM_PASSWORD)'}\n`);
+      write(`  data  ${emulator.dataFile}\n`);
+      for (const hook of emulator.webhooks()) {
+        const shown = hook.url.replace(/\/\/[^/@]*@/, '//***@');
+        write(`  webhook ${hook.id}: catalog ${hook.catalogId} ${hook.events.join(',')} → ${shown}\n`);
+      }
+      write(pc.dim('Press Ctrl+C to stop.\n'));
+      await (io.stopSignal ?? waitForSignal)();
+      await emulator.close();
+      write('Bpium emulator stopped.\n');
+    });
+}

@@ -1,0 +1,155 @@
+// The Bpium client over real HTTP against the emulator: reads, both filter forms, paging, writes, errors, cache.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EffectError } from '../../engine/errors.js';
+import type { BpiumCallRecord } from '../../adapters/bpium/client.js';
+import { clientFor, startTestEmulator } from './helpers.js';
+
+type Emulator = Awaited<ReturnType<typeof startTestEmulator>>;
+let emulator: Emulator;
+
+before(async () => {
+  emulator = await startTestEmulator();
+});
+after(async () => {
+  await emulator.stop();
+});
+
+test('getRecord reads a task with its responsible employee as [{id, title}]', { timeout: 10_000 }, async () => {
+  const bpium = clientFor(emulator);
+  const task = await bpium.getRecord('11', '1');
+  assert.equal(task.id, '1');
+  assert.equal(task.title, 'Подготовить отчёт за квартал');
+  assert.deepEqual(task.values['4'], [{ id: '3', title: 'Мария Смирнова' }]);
+  bpium.close();
+});
+
+test('getRecord with fields returns only those fields, and $users reads the users catalog', { timeout: 10_000 }, async () => {
+  const bpium = clientFor(emulator);
+  const user = await bpium.getRecord('$users', '2', { fields: ['2'] });
+  assert.deepEqual(user.values, { '2': 'ivan.petrov@example.com' });
+  bpium.close();
+});
+
+test('getCatalog returns the field definitions', { timeout: 10_000 }, async () => {
+  const bpium = clientFor(emulator);
+  const catalog = await bpium.getCatalog('11');
+  assert.equal(catalog.name, 'Задачи');
+  assert.deepEqual(catalog.fields.map((f) => [f.id, f.type]), [['2', 'text'], ['3', 'text'], ['4', 'user']]);
+  bpium.close();
+});
+
+test('createRecord answers the new id, updateRecord changes only the given fields, deleteRecord removes it', { timeout: 10_000 }, async () => {
+  const bpium = clientFor(emulator);
+  const { id } = await bpium.createRecord('11', { '2': 'Обзвонить клиентов', '3': 'Список в общей папке', '4': [{ id: '2' }] });
+  assert.match(id, /^\d+$/);
+  const updated = await bpium.updateRecord('11', id, { '3': 'Список обновлён' });
+  assert.equal(updated?.values['3'], 'Список обновлён');
+  const reread = await bpium.getRecord('11', id);
+  assert.equal(reread.values['2'], 'Обзвонить клиентов');
+  assert.deepEqual(reread.values['4'], [{ id: '2', title: 'Иван Петров' }]);
+  await bpium.deleteRecord('11', id);
+  await assert.rejects(bpium.getRecord('11', id), (err: unknown) => err instanceof EffectError && err.details.status === 404);
+  bpium.close();
+});
+
+test('an unknown record is a permanent EffectError BPIUM_NOT_FOUND with status 404', { timeout: 10_000 }, async () => {
+  const bpium = clientFor(emulator);
+  await assert.rejects(bpium.getRecord('11', '99999'), (err: unknown) => {
+    assert.ok(err instanceof EffectError);
+    assert.equal(err.kind, 'permanent');
+    assert.equal(err.details.code, 'BPIUM_NOT_FOUND');
+    assert.equal(err.details.status, 404);
+    assert.equal(err.details.attempts, 1);
+    return true;
+  });
+  bpium.close();
+});
+
+test('a value Bpium would refuse is a permanent 400 EffectError', { timeout: 10_000 }, async () => {
+  const bpium = clientFor(emulator);
+  await assert.rejects(bpium.createRecord('11', { '4': [{ id: '777' }] }), (err: unknown) =>
+    err instanceof EffectError && err.kind === 'permanent' && err.details.code === 'BPIUM_BAD_REQUEST' && /777/.test(err.message));
+  bpium.close();
+});
+
+test('an id that is not a plain token is rejected before any request is sent', { timeout: 10_000 }, async () => {
+  const calls: BpiumCallRecord[] = [];
+  const bpium = clientFor(emulator, { onCall: (c) => calls.push(c) });
+  for (const bad of ['../1', '1/records', '', 'a b', '1?x=1', 'x'.repeat(65)]) {
+    await assert.rejects(bpium.getRecord('11', bad), (err: unknown) =>
+      err instanceof EffectError && err.kind === 'permanent' && err.details.code === 'BPIUM_INVALID_ID');
+  }
+  await assert.rejects(bpium.findRecords({ catalogId: '11', fields: ['2"]'] }), (err: unknown) =>
+    err instanceof EffectError && err.details.code === 'BPIUM_INVALID_ID');
+  assert.equal(calls.length, 0);
+  bpium.close();
+});
+
+test('findRecords filters by a user field in array form and by text in JSON form', { timeout: 10_000 }, async () => {
+  const bpium = clientFor(emulator);
+  const a = await bpium.createRecord('11', { '2': 'Фильтр: задача Олега', '4': [{ id: '4' }] });
+  const b = await bpium.createRecord('11', { '2': 'Фильтр: задача Ивана', '4': [{ id: '2' }] });
+  const byUser = await bpium.findRecords({ catalogId: '11', filters: [{ fieldId: '4', value: ['4'] }] });
+  assert.deepEqual(byUser.map((r) => r.id), [a.id]);
+  const byText = await bpium.findRecords({ catalogId: '11', filters: { '2': 'задача ивана' } });
+  assert.deepEqual(byText.map((r) => r.id), [b.id]);
+  const either = await bpium.findRecords({ catalogId: '11', filters: { $or: [{ '4': ['4'] }, { '4': ['2'] }] }, sortField: '2', sortType: 1 });
+  assert.deepEqual(either.map((r) => r.id), [b.id, a.id]);
+  const searched = await bpium.findRecords({ catalogId: '11', searchText: 'ФИЛЬТР', sortType: -1 });
+  assert.deepEqual(searched.map((r) => r.id), [b.id, a.id]);
+  bpium.close();
+});
+
+test('findRecords without a limit pages through with the page size and stops at a short page', { timeout: 10_000 }, async () => {
+  const calls: BpiumCallRecord[] = [];
+  const bpium = clientFor(emulator, { paging: { pageSize: 3, maxRecords: 100 }, onCall: (c) => calls.push(c) });
+  const created: string[] = [];
+  for (let i = 1; i <= 7; i++) created.push((await bpium.createRecord('11', { '2': `Страница ${i}` })).id);
+  calls.length = 0;
+  const all = await bpium.findRecords({ catalogId: '11', searchText: 'Страница' });
+  assert.deepEqual(all.map((r) => r.id), created);
+  assert.deepEqual(calls.map((c) => new URLSearchParams(c.path.split('?')[1]).get('offset')), ['0', '3', '6']);
+  bpium.close();
+});
+
+test('findRecords with a limit makes one request for that page', { timeout: 10_000 }, async () => {
+  const calls: BpiumCallRecord[] = [];
+  const bpium = clientFor(emulator, { paging: { pageSize: 2, maxRecords: 100 }, onCall: (c) => calls.push(c) });
+  const page = await bpium.findRecords({ catalogId: '$users', limit: 2, offset: 1 });
+  assert.deepEqual(page.map((r) => r.id), ['2', '3']);
+  assert.equal(calls.length, 1);
+  bpium.close();
+});
+
+test('findRecords stops at the record cap', { timeout: 10_000 }, async () => {
+  const bpium = clientFor(emulator, { paging: { pageSize: 1, maxRecords: 2 } });
+  const users = await bpium.findRecords({ catalogId: '3' });
+  assert.deepEqual(users.map((r) => r.id), ['1', '2']);
+  bpium.close();
+});
+
+test('a JSON-form text filter finds employees by their e-mail domain', { timeout: 10_000 }, async () => {
+  const bpium = clientFor(emulator);
+  const users = await bpium.findRecords({ catalogId: '3', filters: { '2': 'example.org' } });
+  assert.deepEqual(users.map((u) => u.values['1']), ['Мария Смирнова']);
+  bpium.close();
+});
+
+test('the users cache answers repeated reads of catalog 3 without a request, and a write clears it', { timeout: 10_000 }, async () => {
+  const calls: BpiumCallRecord[] = [];
+  const bpium = clientFor(emulator, { usersCache: { catalogIds: ['3', '$users'], ttlMs: 60_000 }, onCall: (c) => calls.push(c) });
+  const first = await bpium.getRecord('3', '4');
+  first.values['2'] = 'mutated@example.com';
+  const second = await bpium.getRecord('3', '4');
+  assert.equal(second.values['2'], 'oleg.kuznetsov@example.com');
+  assert.equal(calls.length, 1);
+  assert.equal(bpium.stats().cacheHits, 1);
+  await bpium.updateRecord('3', '4', { '1': 'Олег Кузнецов' });
+  await bpium.getRecord('3', '4');
+  assert.equal(calls.filter((c) => c.method === 'GET').length, 2);
+  await bpium.getRecord('11', '1');
+  await bpium.getRecord('11', '1');
+  assert.equal(calls.filter((c) => c.path === '/catalogs/11/records/1').length, 2);
+  bpium.close();
+});

@@ -1,0 +1,156 @@
+// The Bpium client when things go wrong: session cookie, 401 fallback, retries, Retry-After, timeouts, rate limit.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EffectError } from '../../engine/errors.js';
+import { createBpiumClient, type BpiumCallRecord } from '../../adapters/bpium/client.js';
+import { clientFor, closedPort, startTestEmulator } from './helpers.js';
+
+type Emulator = Awaited<ReturnType<typeof startTestEmulator>>;
+let emulator: Emulator;
+
+before(async () => {
+  emulator = await startTestEmulator();
+});
+after(async () => {
+  await emulator.stop();
+});
+
+test('the first request authenticates with Basic and later ones send only the session cookie', { timeout: 10_000 }, async () => {
+  emulator.clearRequests();
+  const bpium = clientFor(emulator);
+  await bpium.getRecord('11', '1');
+  await bpium.getRecord('3', '1');
+  await bpium.getCatalog('11');
+  assert.deepEqual(emulator.requests().map((r) => r.auth), ['basic', 'cookie', 'cookie']);
+  bpium.close();
+});
+
+test('a 401 on the cookie drops it and retries once with Basic', { timeout: 10_000 }, async () => {
+  const calls: BpiumCallRecord[] = [];
+  const bpium = clientFor(emulator, { onCall: (c) => calls.push(c) });
+  await bpium.getRecord('11', '1');
+  emulator.dropSessions();
+  const again = await bpium.getRecord('11', '1');
+  assert.equal(again.id, '1');
+  assert.deepEqual(calls.map((c) => [c.auth, c.status]), [['basic', 200], ['cookie', 401], ['basic', 200]]);
+  bpium.close();
+});
+
+test('a wrong password is a permanent BPIUM_UNAUTHORIZED error after one attempt', { timeout: 10_000 }, async () => {
+  const bpium = clientFor(emulator, { password: 'wrong' });
+  await assert.rejects(bpium.getRecord('11', '1'), (err: unknown) =>
+    err instanceof EffectError && err.kind === 'permanent' && err.details.code === 'BPIUM_UNAUTHORIZED' && err.details.attempts === 1);
+  bpium.close();
+});
+
+test('429 and 500 a few times, then success: the call succeeds after several attempts', { timeout: 10_000 }, async () => {
+  const calls: BpiumCallRecord[] = [];
+  emulator.injectFaults({ status: 429, times: 1, pathPrefix: '/api/v1/catalogs/11' }, { status: 500, times: 2, pathPrefix: '/api/v1/catalogs/11' });
+  const bpium = clientFor(emulator, { onCall: (c) => calls.push(c) });
+  const task = await bpium.getRecord('11', '1');
+  assert.equal(task.id, '1');
+  assert.deepEqual(calls.map((c) => c.status), [429, 500, 500, 200]);
+  assert.equal(calls.at(-1)?.attempt, 4);
+  bpium.close();
+});
+
+test('Retry-After is honoured before the next attempt', { timeout: 10_000 }, async () => {
+  emulator.injectFaults({ status: 429, times: 1, retryAfter: '1', pathPrefix: '/api/v1/catalogs/11' });
+  const bpium = clientFor(emulator, { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+  const started = Date.now();
+  await bpium.getRecord('11', '1');
+  assert.ok(Date.now() - started >= 950, 'waited about a second as the server asked');
+  bpium.close();
+});
+
+test('a Retry-After beyond the call deadline gives up at once with a transient error', { timeout: 10_000 }, async () => {
+  emulator.injectFaults({ status: 429, times: 1, retryAfter: '60', pathPrefix: '/api/v1/catalogs/11' });
+  const bpium = clientFor(emulator, { timeoutMs: 2000 });
+  const started = Date.now();
+  await assert.rejects(bpium.getRecord('11', '1'), (err: unknown) =>
+    err instanceof EffectError && err.kind === 'transient' && err.details.code === 'BPIUM_RATE_LIMITED' && err.details.status === 429);
+  assert.ok(Date.now() - started < 1500);
+  bpium.close();
+});
+
+test('a persistent 500 ends in a transient EffectError that counts every attempt', { timeout: 10_000 }, async () => {
+  emulator.injectFaults({ status: 500, times: 10, pathPrefix: '/api/v1/catalogs/11' });
+  const bpium = clientFor(emulator, { retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 } });
+  await assert.rejects(bpium.getRecord('11', '1'), (err: unknown) => {
+    assert.ok(err instanceof EffectError);
+    assert.equal(err.kind, 'transient');
+    assert.equal(err.details.code, 'BPIUM_SERVER_ERROR');
+    assert.equal(err.details.status, 500);
+    assert.equal(err.details.attempts, 3);
+    return true;
+  });
+  emulator.clearFaults();
+  bpium.close();
+});
+
+test('a create that met a 500 is not sent again, because Bpium may have created the record', { timeout: 10_000 }, async () => {
+  const calls: BpiumCallRecord[] = [];
+  emulator.injectFaults({ status: 500, times: 1, method: 'POST' });
+  const bpium = clientFor(emulator, { onCall: (c) => calls.push(c) });
+  await assert.rejects(bpium.createRecord('11', { '2': 'Не повторять' }), (err: unknown) =>
+    err instanceof EffectError && err.kind === 'transient' && err.details.attempts === 1);
+  assert.equal(calls.length, 1);
+  bpium.close();
+});
+
+test('a create refused with 429 is retried and succeeds', { timeout: 10_000 }, async () => {
+  emulator.injectFaults({ status: 429, times: 1, method: 'POST' });
+  const bpium = clientFor(emulator);
+  const { id } = await bpium.createRecord('11', { '2': 'После 429' });
+  assert.equal((await bpium.getRecord('11', id)).values['2'], 'После 429');
+  bpium.close();
+});
+
+test('no answer within the timeout is a timeout EffectError', { timeout: 10_000 }, async () => {
+  emulator.injectFaults({ delayMs: 1500, times: 1, pathPrefix: '/api/v1/catalogs/11' });
+  const bpium = clientFor(emulator);
+  const started = Date.now();
+  await assert.rejects(bpium.getRecord('11', '1', { timeoutMs: 300 }), (err: unknown) =>
+    err instanceof EffectError && err.kind === 'timeout' && err.details.code === 'BPIUM_TIMEOUT' && err.details.attempts === 1);
+  assert.ok(Date.now() - started < 1200, 'the call gave up at its deadline, not when the server answered');
+  bpium.close();
+});
+
+test('nothing listening is a transient network error after the retries', { timeout: 10_000 }, async () => {
+  const port = await closedPort();
+  const calls: BpiumCallRecord[] = [];
+  const bpium = createBpiumClient({ url: `http://127.0.0.1:${port}`, login: 'a@b.c', password: 'x', rateLimit: false, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 }, onCall: (c) => calls.push(c) });
+  await assert.rejects(bpium.getCatalog('11'), (err: unknown) =>
+    err instanceof EffectError && err.kind === 'transient' && err.details.code === 'BPIUM_NETWORK' && /ECONNREFUSED/.test(err.message) && err.details.attempts === 2);
+  assert.deepEqual(calls.map((c) => c.error), ['ECONNREFUSED', 'ECONNREFUSED']);
+  bpium.close();
+});
+
+test('the rate limiter makes requests wait for the window instead of failing', { timeout: 10_000 }, async () => {
+  const bpium = clientFor(emulator, { rateLimit: { requests: 2, perMs: 150 } });
+  const results = await Promise.all([1, 2, 3, 4, 5].map(() => bpium.getRecord('3', '1')));
+  assert.equal(results.length, 5);
+  assert.ok(results.every((r) => r.id === '1'));
+  assert.ok(bpium.stats().limiterWaits >= 1);
+  bpium.close();
+});
+
+test('the emulator answers 429 past its own rate limit, and the client rides it out with retries', { timeout: 10_000 }, async () => {
+  const limited = await startTestEmulator({ rateLimit: { requests: 2, perMs: 200 } });
+  try {
+    const calls: BpiumCallRecord[] = [];
+    const bpium = clientFor(limited, { retry: { attempts: 10, baseDelayMs: 50, maxDelayMs: 200 }, onCall: (c) => calls.push(c) });
+    const users = await Promise.all(['1', '2', '3', '4'].map((id) => bpium.getRecord('3', id)));
+    assert.deepEqual(users.map((u) => u.id), ['1', '2', '3', '4']);
+    assert.ok(calls.some((c) => c.status === 429), 'the emulator refused at least one request');
+    bpium.close();
+  } finally {
+    await limited.stop();
+  }
+});
+
+test('a closed client refuses further calls', { timeout: 10_000 }, async () => {
+  const bpium = clientFor(emulator);
+  bpium.close();
+  await assert.rejects(bpium.getRecord('11', '1'), (err: unknown) => err instanceof EffectError && err.details.code === 'BPIUM_CLIENT_CLOSED');
+});
