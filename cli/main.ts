@@ -10,6 +10,7 @@ import { bpiumEmulatorCommand } from './commands/bpium-emulator.js';
 import { demoCommand } from './commands/demo.js';
 import { schemaCommand } from './commands/schema.js';
 import { serveCommand } from './commands/serve.js';
+import { replayCommand, runsCommand, showCommand } from './commands/runs.js';
 
 export function buildProgram(): Command {
   const program = new Command('oktell-emu')
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), validateCommand(), runCommand(), graphCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), schemaCommand()]) {
+  for (const c of [serveCommand(), validateCommand(), runCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), schemaCommand()]) {
     program.addCommand(c.exitOverride());
   }
   return program;

@@ -64,7 +64,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 
   const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts: config.workers.maxAttempts, backoff: { initialMs: config.workers.baseDelayMs, factor: 3, maxMs: config.workers.maxDelayMs, jitter: 0.3 } });
   const recovered = await store.recoverOrphans();
-  if (recovered) logger.warn({ recovered }, `resumed ${recovered} job(s) left unfinished by the previous process`);
+  if (recovered.requeued + recovered.dead + recovered.runsFailed) {
+    logger.warn({ recovered }, `resumed ${recovered.requeued} job(s) left unfinished by the previous process (${recovered.dead} had no attempts left)`);
+  }
 
   const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false });
 

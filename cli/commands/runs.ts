@@ -1,0 +1,127 @@
+// `oktell-emu runs`, `show` and `replay`: look at recorded runs and send failed or dead jobs back to the queue.
+import { Command } from 'commander';
+import { join } from 'node:path';
+import pc from 'picocolors';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { RUN_STATUSES, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
+import { dataDir, UsageError } from '../config.js';
+
+async function withStore<T>(dir: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openSqliteStore({ file: join(dataDir(dir), 'oktell.sqlite') });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
+export function parseSince(v: string): number {
+  const m = /^(\d+)\s*(s|m|h|d)$/.exec(v.trim());
+  if (m) return Date.now() - Number(m[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[m[2] as 's'];
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new UsageError(`--since ${v}: expected a time (2026-11-28T10:00) or a duration (30m, 2h, 7d)`);
+  return t;
+}
+
+export function runsCommand(): Command {
+  return new Command('runs')
+    .description('list recorded runs, newest first')
+    .option('--status <status>', `completed | failed | running, or dead (runs of dead-lettered jobs)`)
+    .option('--scenario <name>', 'only this scenario')
+    .option('--since <time>', 'started at or after: an ISO time or 30m, 2h, 7d')
+    .option('-n, --limit <n>', 'how many', '50')
+    .option('--json', 'print a JSON array')
+    .option('--data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)')
+    .action(async (o: { status?: string; scenario?: string; since?: string; limit: string; json?: boolean; dataDir?: string }) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a number from 1 to 1000');
+      if (o.status && o.status !== 'dead' && !(RUN_STATUSES as readonly string[]).includes(o.status)) throw new UsageError(`--status ${o.status}: one of ${RUN_STATUSES.join(', ')}, dead`);
+      const since = o.since ? parseSince(o.since) : undefined;
+      const rows = await withStore(o.dataDir, async (store) => {
+        if (o.status === 'dead') {
+          const jobs = await store.listJobs({ status: 'dead', limit, ...(o.scenario ? { scenario: o.scenario } : {}) });
+          const runs = [];
+          for (const j of jobs.items) {
+            const r = j.lastRunId ? await store.getRun(j.lastRunId) : undefined;
+            if (r && (!since || r.startedAt >= since)) runs.push({ ...summary(r), dead: true });
+          }
+          return runs;
+        }
+        const page = await store.listRuns({ limit, ...(o.status ? { status: o.status as RunStatus } : {}), ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) });
+        return page.items.map(summary);
+      });
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(rows)}\n`);
+        return;
+      }
+      if (!rows.length) {
+        process.stdout.write('no runs recorded yet\n');
+        return;
+      }
+      for (const r of rows) {
+        const st = r.status === 'completed' ? pc.green(r.status) : r.status === 'failed' ? pc.red(r.status) : pc.yellow(r.status);
+        process.stdout.write(`${new Date(r.startedAt).toISOString()}  ${st.padEnd(18)} ${r.scenario.padEnd(20)} ${r.trigger.padEnd(7)} ${String(r.durationMs ?? '').padStart(8)} ms  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}\n`);
+      }
+    });
+}
+
+function summary(r: { id: string; jobId: string | null; scenario: string; version: string; trigger: string; status: string; attempt: number; startedAt: number; durationMs: number | null; error: unknown }) {
+  return { id: r.id, jobId: r.jobId, scenario: r.scenario, version: r.version, trigger: r.trigger, status: r.status, attempt: r.attempt, startedAt: r.startedAt, durationMs: r.durationMs, error: r.error };
+}
+
+export function showCommand(): Command {
+  return new Command('show')
+    .description('show one run: parameters, trace with variables, return values, letters, Bpium calls')
+    .argument('<runId>')
+    .option('--json', 'print the run as JSON')
+    .option('--data-dir <dir>', 'data folder')
+    .action(async (id: string, o: { json?: boolean; dataDir?: string }) => {
+      const run = await withStore(o.dataDir, (s) => s.getRun(id));
+      if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs)`);
+      if (o.json) process.stdout.write(`${JSON.stringify(run)}\n`);
+      else printRecord(run);
+    });
+}
+
+function printRecord(r: RunRecord) {
+  const w = (s: string) => process.stdout.write(`${s}\n`);
+  w(`${pc.bold(r.scenario)} ${r.status === 'completed' ? pc.green(r.status) : pc.red(r.status)} run ${r.id} · ${r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
+  w(`  started ${new Date(r.startedAt).toISOString()} · ${r.durationMs ?? '?'} ms`);
+  w(`  params ${JSON.stringify(r.params).slice(0, 300)}`);
+  for (const s of (r.trace ?? []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; error?: string }>) {
+    w(`  ${String(s.step).padStart(3)} ${s.block} ${pc.dim(s.kind)} → ${s.exit}${s.changed ? ' ' + JSON.stringify(s.changed).slice(0, 200) : ''}${s.error ? ' ' + pc.red(s.error) : ''}`);
+  }
+  w(`  return values ${JSON.stringify(r.returnValues)}`);
+  for (const m of (r.mails ?? []) as Array<{ to: string[]; subject: string; status: string }>) w(`  mail ${m.status} to ${m.to.join(', ')} · ${m.subject}`);
+  for (const c of (r.bpiumCalls ?? []) as Array<{ method: string; catalogId: string; recordId?: string; status: string }>) w(`  bpium ${c.method} ${c.catalogId}/${c.recordId ?? ''} → ${c.status}`);
+  if (r.error) w(`  ${pc.red('error')} ${JSON.stringify(r.error)}`);
+}
+
+export function replayCommand(): Command {
+  return new Command('replay')
+    .description('send failed or dead-lettered jobs back to the queue (a running server picks them up)')
+    .argument('[runIds...]', 'runs (or job ids) to replay')
+    .option('--status <status>', 'replay every job with this status: dead or failed')
+    .option('--pinned', 'replay on the scenario version the run had, not the current one')
+    .option('--data-dir <dir>', 'data folder')
+    .option('--json', 'print the requeued job ids as JSON')
+    .action(async (ids: string[], o: { status?: string; pinned?: boolean; dataDir?: string; json?: boolean }) => {
+      if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');
+      if (o.status && o.status !== 'dead' && o.status !== 'failed') throw new UsageError('--status takes dead or failed');
+      const requeued = await withStore(o.dataDir, async (store) => {
+        if (o.status) return store.requeue({ status: o.status as 'dead' | 'failed' });
+        const out: string[] = [];
+        for (const id of ids) {
+          const run = await store.getRun(id);
+          const jobId = run?.jobId ?? ((await store.getJob(id)) ? id : undefined);
+          if (!jobId) throw new UsageError(`${id}: no such run or job, or a run that was not a job (only background runs can be replayed)`);
+          const version = run?.version;
+          out.push(...(await store.requeue({ ids: [jobId] }, o.pinned && version ? { pinnedVersion: version } : {})));
+        }
+        return out;
+      });
+      if (o.json) process.stdout.write(`${JSON.stringify(requeued)}\n`);
+      else process.stdout.write(requeued.length ? `requeued ${requeued.length} job(s): ${requeued.join(', ')}\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');
+    });
+}
