@@ -1,5 +1,5 @@
 // Starts the emulated Oktell web server with everything it needs: store, scenarios, Bpium, mail, workers.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -62,6 +62,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const users = usersGenerated ? [generatedUser(base.dataDir)] : base.users;
   const config: ServerConfig = { ...base, usersGenerated };
 
+  mkdirSync(config.dataDir, { recursive: true });
   const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts: config.workers.maxAttempts, backoff: { initialMs: config.workers.baseDelayMs, factor: 3, maxMs: config.workers.maxDelayMs, jitter: 0.3 } });
   const recovered = await store.recoverOrphans();
   if (recovered.requeued + recovered.dead + recovered.runsFailed) {

@@ -1,0 +1,97 @@
+// Starting the real server for tests: a temp data folder, a real SMTP server on loopback, free ports everywhere.
+import { cpSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { signBpiumBody } from '../../adapters/bpium/signature.js';
+import { startServer, type RunningServer } from '../../server/serve.js';
+import { startSmtpServer, type TestSmtpOptions, type TestSmtpServer } from '../mail/smtp-server.helper.js';
+import { repoPath, tempDir } from '../helpers.js';
+
+export const USER = { login: 'bpium', password: 's3cret:pass' };
+export const AUTH = `Basic ${Buffer.from(`${USER.login}:${USER.password}`).toString('base64')}`;
+
+export interface TestServer {
+  server: RunningServer;
+  smtp: TestSmtpServer | undefined;
+  dataDir: string;
+  scenariosDir: string;
+  /** The webhook secret of /Bpium/NewTask (shared with the embedded emulator). */
+  secret: string;
+  cleanup(): Promise<void>;
+}
+
+export async function startTestServer(opts: { smtp?: TestSmtpOptions | false; smtpPort?: number; config?: string; extraScenarios?: Record<string, string>; env?: Record<string, string> } = {}): Promise<TestServer> {
+  const tmp = tempDir('oktell-server-');
+  const scenariosDir = join(tmp.dir, 'scenarios');
+  cpSync(repoPath('scenarios'), scenariosDir, { recursive: true });
+  for (const [name, text] of Object.entries(opts.extraScenarios ?? {})) writeFileSync(join(scenariosDir, name), text);
+  const smtp = opts.smtp === false ? undefined : await startSmtpServer(opts.smtp ?? {});
+  const smtpPort = opts.smtpPort ?? smtp?.port;
+  let configPath: string | undefined;
+  if (opts.config) {
+    configPath = join(tmp.dir, 'oktell.config.yaml');
+    writeFileSync(configPath, opts.config);
+  }
+  const server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: join(tmp.dir, 'var'),
+    scenarios: scenariosDir,
+    bpiumEmulatorPort: 0,
+    watch: false,
+    pollMs: 50,
+    ...(configPath ? { config: configPath } : {}),
+    env: {
+      OKTELL_USERS: `${USER.login}:${USER.password}`,
+      OKTELL_LOG_LEVEL: 'silent',
+      ...(smtpPort ? { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` } : {}),
+      MAIL_FROM: 'Oktell <oktell@example.com>',
+      ...opts.env,
+    },
+  });
+  return {
+    server,
+    smtp,
+    dataDir: join(tmp.dir, 'var'),
+    scenariosDir,
+    secret: server.config.webhookSecrets['/Bpium/NewTask']!,
+    async cleanup() {
+      await server.close(2000);
+      await smtp?.close();
+      tmp.cleanup();
+    },
+  };
+}
+
+/** A Bpium record.created webhook body for a task with the given responsible employees. */
+export function taskWebhook(task: { name: string; description?: string; responsible: string[]; recordId?: string; sequenceId?: number }): string {
+  return JSON.stringify({
+    timestamp: String(Math.floor(Date.now() / 1000)),
+    hook: { id: '1', event: 'record.created', sequenceId: task.sequenceId ?? Math.floor(Math.random() * 1e9) },
+    payload: { catalogId: '11', recordId: task.recordId ?? '900', values: { '2': task.name, '3': task.description ?? '', '4': task.responsible.map((id) => ({ id, title: `user ${id}` })) } },
+    user: { id: '1' },
+  });
+}
+
+export async function postWebhook(base: string, body: string, secret: string | undefined, path = '/Bpium/NewTask', auth = AUTH): Promise<Response> {
+  return fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: auth, ...(secret ? { 'x-hook-signature': signBpiumBody(secret, body) } : {}) },
+    body,
+  });
+}
+
+/** Waits until `check` returns a value (polling), or fails after `ms`. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function parsedLetters(smtp: TestSmtpServer): Promise<ParsedMail[]> {
+  return Promise.all(smtp.letters.map((l) => simpleParser(l.raw)));
+}
