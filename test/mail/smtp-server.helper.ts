@@ -31,6 +31,8 @@ export interface TestSmtpOptions {
   starttls?: boolean;
   /** Require AUTH with this user and password. */
   auth?: { user: string; pass: string };
+  /** Listen on this port (default: any free one). */
+  port?: number;
 }
 
 export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestSmtpServer> {
@@ -71,7 +73,7 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
   const server = new SMTPServer(options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   const address = server.server.address();
   if (!address || typeof address === 'string') throw new Error('SMTP test server has no port');

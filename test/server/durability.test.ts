@@ -1,0 +1,161 @@
+// Nothing acknowledged is lost: not when the process is killed with SIGKILL, not when SMTP is down for a while.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { freePort, startSmtpServer } from '../mail/smtp-server.helper.js';
+import { repoPath, tempDir } from '../helpers.js';
+import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, USER, waitFor } from './server-helpers.js';
+
+function startChild(port: number, dataDir: string, scenarios: string, smtpPort: number): ChildProcess {
+  return spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios, '--bpium-emulator-port', '0'], {
+    env: { ...process.env, OKTELL_USERS: `${USER.login}:${USER.password}`, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+async function waitHealthy(url: string) {
+  await waitFor('the server to listen', async () => (await fetch(`${url}/-/health`).catch(() => undefined))?.ok, 20_000);
+}
+
+describe('durability', () => {
+  it('SIGKILL in the middle of a stream of webhooks: after a restart every acknowledged webhook gets its letter', { timeout: 90_000 }, async (t) => {
+    const tmp = tempDir('oktell-kill-');
+    const smtp = await startSmtpServer();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const dataDir = join(tmp.dir, 'var');
+    const scenarios = join(tmp.dir, 'scenarios');
+    cpSync(repoPath('scenarios'), scenarios, { recursive: true });
+    let child = startChild(port, dataDir, scenarios, smtp.port);
+    try {
+      await waitHealthy(url);
+      const secret = readFileSync(join(dataDir, 'bpium-webhook-secret'), 'utf8').trim();
+      const total = 300;
+      const killAt = 100;
+      const acked = new Set<string>();
+      const send = async (from: number, to: number, onEach?: (i: number) => void) => {
+        let next = from;
+        const worker = async () => {
+          while (next < to) {
+            const i = next++;
+            onEach?.(i);
+            const name = `task-${String(i).padStart(4, '0')}`;
+            try {
+              const res = await postWebhook(url, taskWebhook({ name, responsible: ['2'], sequenceId: 10_000 + i }), secret);
+              if (res.status === 200) acked.add(name);
+            } catch {
+              /* the connection was cut by the kill: not acknowledged */
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: 8 }, worker));
+      };
+      const exited = new Promise((r) => child.once('exit', r));
+      // Phase 1: a stream, killed with SIGKILL while requests and jobs are in flight.
+      await send(0, total / 2, (i) => i === killAt && child.kill('SIGKILL'));
+      await exited;
+      assert.equal(child.signalCode, 'SIGKILL');
+      // Phase 2: restart on the same data folder; the stream goes on.
+      child = startChild(port, dataDir, scenarios, smtp.port);
+      await waitHealthy(url);
+      await send(total / 2, total);
+      assert.ok(acked.size > total / 2, `most webhooks were acknowledged (${acked.size})`);
+      const counts = new Map<string, number>();
+      await waitFor(
+        'a letter for every acknowledged webhook',
+        async () => {
+          counts.clear();
+          for (const m of await parsedLetters(smtp)) {
+            const name = m.subject!.replace('Новая задача: ', '');
+            counts.set(name, (counts.get(name) ?? 0) + 1);
+          }
+          return [...acked].every((n) => counts.has(n));
+        },
+        60_000,
+      ).catch(() => undefined);
+      const missing = [...acked].filter((n) => !counts.has(n));
+      const duplicates = [...counts].filter(([, n]) => n > 1).length;
+      t.diagnostic(`acknowledged ${acked.size} of ${total}; letters for ${counts.size} tasks; duplicates (cut off mid-send): ${duplicates}; missing: ${missing.length}`);
+      assert.deepEqual(missing, [], 'no acknowledged webhook vanished');
+      assert.ok(duplicates <= 10, `few duplicates (${duplicates})`);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+      await smtp.close();
+      tmp.cleanup();
+    }
+  });
+
+  it('SMTP down for a while, then back: every letter is delivered after retries', { timeout: 60_000 }, async () => {
+    const smtpPort = await freePort();
+    const t = await startTestServer({ smtp: false, smtpPort, config: 'workers: { baseDelayMs: 100, maxDelayMs: 400, maxAttempts: 50 }\n' });
+    let smtp: Awaited<ReturnType<typeof startSmtpServer>> | undefined;
+    try {
+      for (const i of [1, 2, 3]) {
+        const res = await postWebhook(t.server.url, taskWebhook({ name: `при отказе SMTP ${i}`, responsible: ['2'] }), t.secret);
+        assert.equal(res.status, 200);
+      }
+      await waitFor('failed attempts', async () => {
+        const runs = await t.server.store.listRuns({ status: 'failed', scenario: 'BpiumNewTask' });
+        return runs.items.length >= 3;
+      });
+      const failed = (await t.server.store.listRuns({ status: 'failed', scenario: 'BpiumNewTask' })).items[0]!;
+      assert.equal((failed.error as { retryable: boolean }).retryable, true);
+      assert.match(JSON.stringify(failed.error), /ECONNREFUSED/);
+      smtp = await startSmtpServer({ port: smtpPort });
+      await waitFor('three letters', () => smtp!.letters.length >= 3, 20_000);
+      const subjects = (await parsedLetters(smtp)).map((m) => m.subject).sort();
+      assert.deepEqual(subjects, [1, 2, 3].map((i) => `Новая задача: при отказе SMTP ${i}`));
+    } finally {
+      await t.cleanup();
+      await smtp?.close();
+    }
+  });
+
+  it('SMTP down for good: jobs become dead letters with the reason, and a replay delivers them once SMTP is back', { timeout: 60_000 }, async () => {
+    const smtpPort = await freePort();
+    const t = await startTestServer({ smtp: false, smtpPort, config: 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n' });
+    let smtp: Awaited<ReturnType<typeof startSmtpServer>> | undefined;
+    try {
+      const res = await postWebhook(t.server.url, taskWebhook({ name: 'мёртвое письмо', responsible: ['3'] }), t.secret);
+      assert.equal(res.status, 200);
+      const dead = await waitFor('a dead letter', async () => (await t.server.store.listJobs({ status: 'dead' })).items[0]);
+      assert.equal(dead.attempts, 2);
+      assert.match(JSON.stringify(dead.lastError), /ECONNREFUSED|refused/i);
+      smtp = await startSmtpServer({ port: smtpPort });
+      const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'replay', '--status', 'dead', '--data-dir', t.dataDir, '--json'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), [dead.id]);
+      await waitFor('the replayed letter', () => smtp!.letters.length === 1, 20_000);
+      assert.deepEqual(smtp.letters[0]!.rcptTo, ['maria.smirnova@example.org']);
+      const job = await waitFor('the job to succeed', async () => ((await t.server.store.getJob(dead.id))?.status === 'succeeded' ? true : undefined));
+      assert.ok(job);
+    } finally {
+      await t.cleanup();
+      await smtp?.close();
+    }
+  });
+
+  it('a retried run does not send again the letters that already went out', { timeout: 60_000 }, async () => {
+    // Two responsibles: the first letter is accepted, the second refused with 451 until SMTP "recovers".
+    let refuse = true;
+    const t = await startTestServer({
+      smtp: { rcpt: (address) => (refuse && address.startsWith('maria') ? Object.assign(new Error('try later'), { responseCode: 451 }) : undefined) },
+      config: 'workers: { baseDelayMs: 100, maxDelayMs: 300, maxAttempts: 50 }\n',
+    });
+    try {
+      const res = await postWebhook(t.server.url, taskWebhook({ name: 'два ответственных', responsible: ['2', '3'] }), t.secret);
+      assert.equal(res.status, 200);
+      await waitFor('a failed attempt', async () => (await t.server.store.listRuns({ status: 'failed', scenario: 'BpiumNewTask' })).items.length >= 1);
+      refuse = false;
+      await waitFor('both letters', () => t.smtp!.letters.length === 2, 20_000);
+      await new Promise((r) => setTimeout(r, 300));
+      const to = t.smtp!.letters.map((l) => l.rcptTo[0]).sort();
+      assert.deepEqual(to, ['ivan.petrov@example.com', 'maria.smirnova@example.org'], 'Ivan got exactly one letter');
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
