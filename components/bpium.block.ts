@@ -8,6 +8,8 @@ import {
   toText,
   type BlockDefinition,
   type BlockRuntime,
+  type BpiumAttempt,
+  type BpiumCallOptions,
   type BpiumFindQuery,
   type BpiumPort,
   type BpiumRecord,
@@ -134,14 +136,16 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
     if (!bpium) throw new RunFailure(R.ADAPTER_MISSING, 'no Bpium is configured: set BPIUM_URL, BPIUM_LOGIN and BPIUM_PASSWORD, or pass --bpium-fixtures');
     const catalogId = toText(rt.evaluate(c.catalog), rt.timeZone);
     const recordId = c.record ? toText(rt.evaluate(c.record), rt.timeZone) : undefined;
-    const opts = { timeoutMs: c.timeoutMs };
+    const attempts: BpiumAttempt[] = [];
+    const opts: BpiumCallOptions = { timeoutMs: c.timeoutMs, onAttempt: (a) => attempts.push(a) };
     const write = WRITES.has(c.method);
     if (write && rt.dryRun) return dryRunWrite(c, rt, catalogId, recordId);
     try {
       const answer = write
         ? (await rt.effect(() => perform(c, rt, bpium, catalogId, recordId, opts))).value
         : await perform(c, rt, bpium, catalogId, recordId, opts);
-      rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: 'ok', performed: true });
+      rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: 'ok', performed: true, ...(attempts.length ? { attempts: attempts.length } : {}) });
+      if (attempts.length > 1) rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, attempts: attempts.map(attemptJson) });
       saveAnswer(c, rt, answer);
       if (c.errorCode) rt.set(c.errorCode, '');
       return 'success';
@@ -158,7 +162,7 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
         ...(e.details.attempts ? { attempts: e.details.attempts } : {}),
         error: e.message,
       });
-      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, failure: e.kind, status: status ?? null, attempts: e.details.attempts ?? null, error: e.message });
+      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, failure: e.kind, status: status ?? null, attempts: attempts.map(attemptJson), error: e.message });
       if (c.errorCode) rt.set(c.errorCode, status ?? e.details.code ?? e.kind);
       const exit = e.kind === 'permanent' ? 'error' : 'timeout';
       if (rt.hasExit(exit)) return exit;
@@ -167,7 +171,11 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
   },
 };
 
-async function perform(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId: string, recordId: string | undefined, opts: { timeoutMs: number }): Promise<JsonValue> {
+function attemptJson(a: BpiumAttempt): JsonValue {
+  return { attempt: a.attempt, ms: a.ms, ...(a.status !== undefined ? { status: a.status } : {}), ...(a.error ? { error: a.error } : {}) };
+}
+
+async function perform(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId: string, recordId: string | undefined, opts: BpiumCallOptions): Promise<JsonValue> {
   switch (c.method) {
     case 'getRecord':
       return asJson(await bpium.getRecord(catalogId, recordId!, opts));

@@ -35,23 +35,37 @@ export interface BpiumFindQuery {
   viewId?: string;
 }
 
+/** One HTTP attempt of a Bpium call, reported to the caller so retries show in the run's trace. */
+export interface BpiumAttempt {
+  attempt: number;
+  status?: number;
+  error?: string;
+  ms: number;
+}
+
+/** Per-call options: the deadline of the call (all attempts) and an observer of each attempt. */
+export interface BpiumCallOptions {
+  timeoutMs?: number;
+  onAttempt?: (a: BpiumAttempt) => void;
+}
+
 /**
  * Bpium REST API. Every method throws `EffectError` on failure: `permanent` for 4xx (404 unknown record, 400, 403),
  * `transient` for network errors, 429 and 5xx after the adapter's own retries, `timeout` when no answer came in time.
  * `timeoutMs` is the block's «Таймаут, сек» in milliseconds.
  */
 export interface BpiumPort {
-  findRecords(query: BpiumFindQuery, opts?: { timeoutMs?: number }): Promise<BpiumRecord[]>;
-  getRecord(catalogId: string, recordId: string, opts?: { timeoutMs?: number; fields?: string[] }): Promise<BpiumRecord>;
-  getCatalog(catalogId: string, opts?: { timeoutMs?: number }): Promise<BpiumCatalog>;
-  createRecord(catalogId: string, values: Record<string, JsonValue>, opts?: { timeoutMs?: number }): Promise<{ id: string }>;
+  findRecords(query: BpiumFindQuery, opts?: BpiumCallOptions): Promise<BpiumRecord[]>;
+  getRecord(catalogId: string, recordId: string, opts?: BpiumCallOptions & { fields?: string[] }): Promise<BpiumRecord>;
+  getCatalog(catalogId: string, opts?: BpiumCallOptions): Promise<BpiumCatalog>;
+  createRecord(catalogId: string, values: Record<string, JsonValue>, opts?: BpiumCallOptions): Promise<{ id: string }>;
   updateRecord(
     catalogId: string,
     recordId: string,
     values: Record<string, JsonValue>,
-    opts?: { timeoutMs?: number },
+    opts?: BpiumCallOptions,
   ): Promise<BpiumRecord | null>;
-  deleteRecord(catalogId: string, recordId: string, opts?: { timeoutMs?: number }): Promise<void>;
+  deleteRecord(catalogId: string, recordId: string, opts?: BpiumCallOptions): Promise<void>;
 }
 
 /** One e-mail as a scenario composed it. Addresses are already split and validated by the SendMail block. */

@@ -1,6 +1,6 @@
 // BpiumPort over Bpium's REST API: records, catalogs, paging, an optional users cache; HTTP details in transport.ts.
 import { EffectError } from '../../engine/errors.js';
-import type { BpiumCatalog, BpiumFindQuery, BpiumPort, BpiumRecord, LoggerPort } from '../../engine/ports.js';
+import type { BpiumCallOptions, BpiumCatalog, BpiumFindQuery, BpiumPort, BpiumRecord, LoggerPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
 import { assertBpiumId, buildFindParams, checkPaging } from './query.js';
 import { SlidingWindowLimiter } from './rate-limiter.js';
@@ -88,7 +88,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
 
   const cached = (catalogId: string) => cacheConfig !== undefined && cacheConfig.catalogIds.includes(catalogId);
 
-  async function get(catalogId: string, path: string, timeoutMs?: number): Promise<JsonValue | undefined> {
+  async function get(catalogId: string, path: string, callOpts?: BpiumCallOptions): Promise<JsonValue | undefined> {
     if (cached(catalogId)) {
       const hit = cache.get(path);
       if (hit && hit.expires > Date.now()) {
@@ -96,7 +96,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
         return structuredClone(hit.body);
       }
     }
-    const res = await transport.call({ method: 'GET', path, timeoutMs, retryMode: 'always' });
+    const res = await transport.call({ method: 'GET', path, ...callOptions(callOpts), retryMode: 'always' });
     if (cacheConfig && cached(catalogId)) {
       cache.set(path, { expires: Date.now() + cacheConfig.ttlMs, body: structuredClone(res.body) });
     }
@@ -112,9 +112,9 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
   const recordPath = (catalogId: string, recordId: string) =>
     `${recordsPath(catalogId)}/${encodeURIComponent(assertBpiumId('record', recordId))}`;
 
-  async function findPage(query: BpiumFindQuery, limit: number, offset: number, timeoutMs?: number): Promise<BpiumRecord[]> {
+  async function findPage(query: BpiumFindQuery, limit: number, offset: number, callOpts?: BpiumCallOptions): Promise<BpiumRecord[]> {
     const path = `${recordsPath(query.catalogId)}?${buildFindParams(query, { limit, offset }).toString()}`;
-    const body = await get(query.catalogId, path, timeoutMs);
+    const body = await get(query.catalogId, path, callOpts);
     if (!Array.isArray(body)) throw invalidResponse(`records of catalog ${query.catalogId}`);
     return body.map((item) => toRecord(item, `records of catalog ${query.catalogId}`));
   }
@@ -126,11 +126,11 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
       assertBpiumId('catalog', query.catalogId);
       checkPaging(query);
       buildFindParams(query, { limit: 1, offset: 0 }); // validates ids before the first request
-      if (query.limit !== undefined) return findPage(query, query.limit, query.offset ?? 0, callOpts?.timeoutMs);
+      if (query.limit !== undefined) return findPage(query, query.limit, query.offset ?? 0, callOpts);
       const all: BpiumRecord[] = [];
       let offset = query.offset ?? 0;
       for (;;) {
-        const page = await findPage(query, paging.pageSize, offset, callOpts?.timeoutMs);
+        const page = await findPage(query, paging.pageSize, offset, callOpts);
         all.push(...page);
         if (page.length < paging.pageSize) return all;
         if (all.length >= paging.maxRecords) {
@@ -150,12 +150,12 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
         const fields = callOpts.fields.map((f) => assertBpiumId('field', f));
         path += `?${new URLSearchParams({ fields: JSON.stringify(fields) }).toString()}`;
       }
-      return toRecord(await get(catalogId, path, callOpts?.timeoutMs), `record ${catalogId}/${recordId}`);
+      return toRecord(await get(catalogId, path, callOpts), `record ${catalogId}/${recordId}`);
     },
 
     async getCatalog(catalogId, callOpts) {
       const path = `/catalogs/${encodeURIComponent(assertBpiumId('catalog', catalogId))}`;
-      const res = await transport.call({ method: 'GET', path, timeoutMs: callOpts?.timeoutMs, retryMode: 'always' });
+      const res = await transport.call({ method: 'GET', path, ...callOptions(callOpts), retryMode: 'always' });
       const body = res.body;
       if (!isObject(body) || !Array.isArray(body.fields)) throw invalidResponse(`catalog ${catalogId}`);
       return { ...body, id: String(body.id ?? catalogId) } as BpiumCatalog;
@@ -163,7 +163,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
 
     async createRecord(catalogId, values, callOpts) {
       const path = recordsPath(catalogId);
-      const res = await transport.call({ method: 'POST', path, body: { values }, timeoutMs: callOpts?.timeoutMs, retryMode: 'not-processed' });
+      const res = await transport.call({ method: 'POST', path, body: { values }, ...callOptions(callOpts), retryMode: 'not-processed' });
       invalidate(catalogId);
       const body = res.body;
       if (!isObject(body) || (typeof body.id !== 'string' && typeof body.id !== 'number')) {
@@ -174,7 +174,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
 
     async updateRecord(catalogId, recordId, values, callOpts) {
       const path = recordPath(catalogId, recordId);
-      const res = await transport.call({ method: 'PATCH', path, body: { values }, timeoutMs: callOpts?.timeoutMs, retryMode: 'always' });
+      const res = await transport.call({ method: 'PATCH', path, body: { values }, ...callOptions(callOpts), retryMode: 'always' });
       invalidate(catalogId);
       // Docs promise only "200 OK"; the vendor client says the record comes back. Use it when it does.
       return isObject(res.body) && res.body.id !== undefined ? toRecord(res.body, 'the updated record') : null;
@@ -183,7 +183,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
     async deleteRecord(catalogId, recordId, callOpts) {
       const path = recordPath(catalogId, recordId);
       try {
-        await transport.call({ method: 'DELETE', path, timeoutMs: callOpts?.timeoutMs, retryMode: 'always', notFoundAfterRetryOk: true });
+        await transport.call({ method: 'DELETE', path, ...callOptions(callOpts), retryMode: 'always', notFoundAfterRetryOk: true });
       } finally {
         invalidate(catalogId);
       }
@@ -198,4 +198,9 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
       return { limiterWaits: limiter?.waits ?? 0, cacheHits };
     },
   };
+}
+
+/** The per-call options a transport call takes from a port call's options. */
+function callOptions(o: BpiumCallOptions | undefined): { timeoutMs?: number; onAttempt?: BpiumCallOptions['onAttempt'] } {
+  return { ...(o?.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), ...(o?.onAttempt ? { onAttempt: o.onAttempt } : {}) };
 }

@@ -41,6 +41,8 @@ export interface CallRequest {
   path: string;
   body?: JsonValue;
   timeoutMs?: number;
+  /** Observer of each attempt of this call (the run's trace shows retries). */
+  onAttempt?: (a: { attempt: number; status?: number; error?: string; ms: number }) => void;
   retryMode: RetryMode;
   /** DELETE: a 404 that follows a failed attempt means the earlier attempt already deleted it; answer 404 quietly. */
   notFoundAfterRetryOk?: boolean;
@@ -129,8 +131,11 @@ export class BpiumTransport {
       }
       const auth: 'basic' | 'cookie' = this.cookie ? 'cookie' : 'basic';
       const started = Date.now();
-      const record = (status: number | undefined, error?: string) =>
-        this.opts.onCall?.({ method: req.method, path: req.path, status, attempt: attempts, ms: Date.now() - started, auth, ...(error ? { error } : {}) });
+      const record = (status: number | undefined, error?: string) => {
+        const ms = Date.now() - started;
+        this.opts.onCall?.({ method: req.method, path: req.path, status, attempt: attempts, ms, auth, ...(error ? { error } : {}) });
+        req.onAttempt?.({ attempt: attempts, ms, ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}) });
+      };
 
       const timer = new AbortController();
       const timeoutHandle = setTimeout(() => timer.abort(new Error('timeout')), remaining);

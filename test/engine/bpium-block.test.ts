@@ -1,0 +1,140 @@
+// The Bpium block against the real client and the Bpium emulator over HTTP: retries show in the trace, 404 takes
+// the error exit, an outage fails the run as retryable, and writes reach the emulator.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createBpiumClient, type BpiumClient } from '../../adapters/bpium/client.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type ScenarioLibrary } from '../../engine/index.js';
+import { startBpiumEmulator, type BpiumEmulator } from '../../server/bpium-emulator/emulator.js';
+import { tempDir } from '../helpers.js';
+
+const GET_USER = `variables: { email: string, code: string }
+start: get
+blocks:
+  get:
+    kind: Bpium
+    method: getRecord
+    catalog: 3
+    record: '"2"'
+    fields: { email: 2 }
+    errorCode: code
+    timeout: 5
+    exits: { success: ok, error: notFound }
+  ok:
+    kind: ReturnValue
+    values: { 1: '[email]' }
+  notFound:
+    kind: ReturnValue
+    values: { 1: '"not found: " + [code]' }
+`;
+
+const WRITE = `variables: { id: string, name: string, code: string }
+start: create
+blocks:
+  create:
+    kind: Bpium
+    method: createRecord
+    catalog: 11
+    values: { "2": '"Создана сценарием"', "4": "'[{\\"id\\":\\"3\\"}]'" }
+    newId: id
+    exits: { success: update }
+  update:
+    kind: Bpium
+    method: updateRecord
+    catalog: 11
+    record: '[id]'
+    values: { "2": '"Переименована сценарием"' }
+    exits: { success: read }
+  read:
+    kind: Bpium
+    method: getRecord
+    catalog: 11
+    record: '[id]'
+    fields: { name: 2 }
+    exits: { success: remove }
+  remove:
+    kind: Bpium
+    method: deleteRecord
+    catalog: 11
+    record: '[id]'
+    exits: { success: readAgain }
+  readAgain:
+    kind: Bpium
+    method: getRecord
+    catalog: 11
+    record: '[id]'
+    errorCode: code
+    exits: { error: gone }
+  gone:
+    kind: ReturnValue
+    values: { 1: '[name] + " / " + [code]' }
+`;
+
+describe('the Bpium block over HTTP', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let emu: BpiumEmulator;
+  let client: BpiumClient;
+  let lib: ScenarioLibrary;
+  before(async () => {
+    tmp = tempDir();
+    emu = await startBpiumEmulator({ port: 0, dataDir: join(tmp.dir, 'bpium') });
+    client = createBpiumClient({ url: emu.url, login: emu.login, password: emu.password, rateLimit: false, retry: { attempts: 5, baseDelayMs: 10, maxDelayMs: 50 } });
+    writeFileSync(join(tmp.dir, 'GetUser.yaml'), GET_USER);
+    writeFileSync(join(tmp.dir, 'Write.yaml'), WRITE);
+    lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
+    assert.deepEqual(lib.issues, []);
+  });
+  after(async () => {
+    client.close();
+    await emu.close();
+    tmp.cleanup();
+  });
+  const run = (name: string, dryRun = false) =>
+    runScenario(lib, name, { dryRun, ports: { bpium: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+
+  it('Bpium answering 429 and 500 a few times, then 200: the run succeeds, and the retries are in the trace', async () => {
+    emu.injectFaults({ status: 429, times: 1, pathPrefix: '/api/v1/catalogs/3' }, { status: 500, times: 2, pathPrefix: '/api/v1/catalogs/3' });
+    const r = await run('GetUser');
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.equal(r.returnValues['1'], 'ivan.petrov@example.com');
+    const step = r.trace.find((s) => s.block === 'get')!;
+    const attempts = (step.effect as { attempts: Array<{ status: number }> }).attempts;
+    assert.deepEqual(attempts.map((a) => a.status), [429, 500, 500, 200]);
+    assert.equal(r.bpiumCalls[0]!.attempts, 4);
+  });
+
+  it('Bpium answering 500 for good: the run fails as retryable, naming the block', async () => {
+    emu.injectFaults({ status: 500, times: 10, pathPrefix: '/api/v1/catalogs/3' });
+    const r = await run('GetUser');
+    emu.clearFaults?.();
+    assert.equal(r.status, 'failed');
+    assert.equal(r.error!.code, 'R_EFFECT_TRANSIENT');
+    assert.equal(r.error!.retryable, true);
+    assert.equal(r.error!.block, 'get');
+  });
+
+  it('writes go to Bpium for real: create, update (PATCH), read back, delete, then 404 takes the error exit', async () => {
+    const r = await run('Write');
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.equal(r.returnValues['1'], 'Переименована сценарием / 404');
+    assert.deepEqual(r.bpiumCalls.map((c) => [c.method, c.status, c.performed]), [
+      ['createRecord', 'ok', true],
+      ['updateRecord', 'ok', true],
+      ['getRecord', 'ok', true],
+      ['deleteRecord', 'ok', true],
+      ['getRecord', 'not-found', false],
+    ]);
+    const id = r.variables.id as string;
+    const res = await fetch(`${emu.url}/catalogs/11/records/${id}`, { headers: { authorization: `Basic ${Buffer.from(`${emu.login}:${emu.password}`).toString('base64')}` } });
+    assert.equal(res.status, 404);
+  });
+
+  it('in a dry run the writes are not made', async () => {
+    const before = emu.requests().filter((q) => q.method !== 'GET').length;
+    const r = await run('Write', true);
+    assert.equal(r.bpiumCalls[0]!.status, 'dry-run');
+    assert.equal(emu.requests().filter((q) => q.method !== 'GET').length, before);
+  });
+});
