@@ -20,7 +20,7 @@ export interface TestServer {
   cleanup(): Promise<void>;
 }
 
-export async function startTestServer(opts: { smtp?: TestSmtpOptions | false; smtpPort?: number; config?: string; extraScenarios?: Record<string, string>; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { smtp?: TestSmtpOptions | false; smtpPort?: number; config?: string; extraScenarios?: Record<string, string>; env?: Record<string, string>; watch?: boolean } = {}): Promise<TestServer> {
   const tmp = tempDir('oktell-server-');
   const scenariosDir = join(tmp.dir, 'scenarios');
   cpSync(repoPath('scenarios'), scenariosDir, { recursive: true });
@@ -38,7 +38,7 @@ export async function startTestServer(opts: { smtp?: TestSmtpOptions | false; sm
     dataDir: join(tmp.dir, 'var'),
     scenarios: scenariosDir,
     bpiumEmulatorPort: 0,
-    watch: false,
+    watch: opts.watch ?? false,
     pollMs: 50,
     ...(configPath ? { config: configPath } : {}),
     env: {
