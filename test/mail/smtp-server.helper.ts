@@ -75,6 +75,8 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
+  // A client that dies mid-session (a server killed with SIGKILL in a test) resets its connection: not a test failure.
+  server.on('error', () => undefined);
   const address = server.server.address();
   if (!address || typeof address === 'string') throw new Error('SMTP test server has no port');
   return {
