@@ -1,0 +1,310 @@
+// Dates in a named time zone: wall-clock fields, the default Russian text form, format tokens and parsing.
+import { ExpressionRuntimeError, quoteForMessage } from './runtime-error.js';
+
+/** Wall-clock fields of an instant in some zone. `month` is 1–12. */
+export interface WallTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  ms: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Last offset computed per zone, keyed by a 15-minute bucket: real zones change offset on quarter-hour boundaries. */
+const lastOffset = new Map<string, { bucket: number; offset: number }>();
+const BUCKET_MS = 15 * 60 * 1000;
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+        era: 'short',
+      });
+    } catch {
+      throw new ExpressionRuntimeError('time zone', `unknown time zone ${quoteForMessage(timeZone)} (use an IANA name such as "Europe/Moscow")`);
+    }
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Milliseconds to add to a UTC instant to get the wall clock of `timeZone`. */
+export function zoneOffsetMs(utcMs: number, timeZone: string): number {
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 0;
+  const bucket = Math.floor(utcMs / BUCKET_MS);
+  const cached = lastOffset.get(timeZone);
+  if (cached && cached.bucket === bucket) return cached.offset;
+  const f = formatterFor(timeZone);
+  const whole = Math.floor(utcMs / 1000) * 1000;
+  let year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0, bc = false;
+  for (const p of f.formatToParts(new Date(whole))) {
+    switch (p.type) {
+      case 'year': year = Number(p.value); break;
+      case 'month': month = Number(p.value); break;
+      case 'day': day = Number(p.value); break;
+      case 'hour': hour = Number(p.value); break;
+      case 'minute': minute = Number(p.value); break;
+      case 'second': second = Number(p.value); break;
+      case 'era': bc = p.value.startsWith('B'); break;
+      default: break;
+    }
+  }
+  const wall = utcFromFields(bc ? 1 - year : year, month, day, hour, minute, second, 0);
+  const offset = wall - whole;
+  lastOffset.set(timeZone, { bucket, offset });
+  return offset;
+}
+
+/** Date.UTC without its two-digit-year quirk (years 0–99 stay as written). */
+function utcFromFields(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, ms);
+  return d.getTime();
+}
+
+/** The wall clock of `date` in `timeZone`. */
+export function wallTimeOf(date: Date, timeZone: string): WallTime {
+  const ms = date.getTime();
+  const s = new Date(ms + zoneOffsetMs(ms, timeZone));
+  return {
+    year: s.getUTCFullYear(),
+    month: s.getUTCMonth() + 1,
+    day: s.getUTCDate(),
+    hour: s.getUTCHours(),
+    minute: s.getUTCMinutes(),
+    second: s.getUTCSeconds(),
+    ms: s.getUTCMilliseconds(),
+  };
+}
+
+/** The instant at which the wall clock of `timeZone` shows `w` (for a skipped DST hour: the instant just after). */
+export function instantOf(w: WallTime, timeZone: string): Date {
+  const local = utcFromFields(w.year, w.month, w.day, w.hour, w.minute, w.second, w.ms);
+  const o1 = zoneOffsetMs(local, timeZone);
+  let t = local - o1;
+  const o2 = zoneOffsetMs(t, timeZone);
+  if (o2 !== o1) t = local - o2;
+  return new Date(t);
+}
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n));
+const pad4 = (n: number): string => (n >= 1000 ? String(n) : n >= 0 ? `000${n}`.slice(-4) : String(n));
+
+/** `dd.MM.yyyy HH:mm:ss` in `timeZone`: how dates turn into text everywhere (Oktell's Russian display form). */
+export function formatDefault(date: Date, timeZone: string): string {
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) throw new ExpressionRuntimeError('date', 'invalid date');
+  const s = new Date(ms + zoneOffsetMs(ms, timeZone));
+  return `${pad2(s.getUTCDate())}.${pad2(s.getUTCMonth() + 1)}.${pad4(s.getUTCFullYear())} ${pad2(s.getUTCHours())}:${pad2(s.getUTCMinutes())}:${pad2(s.getUTCSeconds())}`;
+}
+
+// ---- format strings -------------------------------------------------------------------------------------------
+
+type Field = 'yyyy' | 'yy' | 'MM' | 'M' | 'dd' | 'd' | 'HH' | 'H' | 'mm' | 'm' | 'ss' | 's' | 'fff' | 'ff' | 'f';
+export type FormatPart = { field: Field } | { literal: string };
+export type FormatCheck = { ok: true; parts: FormatPart[] } | { ok: false; message: string; hint: string };
+
+const FIELDS = new Set<string>(['yyyy', 'yy', 'MM', 'M', 'dd', 'd', 'HH', 'H', 'mm', 'm', 'ss', 's', 'fff', 'ff', 'f']);
+const TOKEN_LETTERS = new Set(['y', 'M', 'd', 'H', 'h', 'm', 's', 'f']);
+export const FORMAT_TOKENS_HINT = 'tokens: yyyy yy MM M dd d HH H mm m ss s fff; other characters are copied as they are';
+const formatCache = new Map<string, FormatCheck>();
+
+/** Splits a format such as `dd.MM.yyyy HH:mm` into fields and literal text; rejects runs like `yyy` or `hh`. */
+export function compileDateFormat(format: string): FormatCheck {
+  const cached = formatCache.get(format);
+  if (cached) return cached;
+  const parts: FormatPart[] = [];
+  let literal = '';
+  let result: FormatCheck | undefined;
+  for (let i = 0; i < format.length && !result; ) {
+    const c = format[i]!;
+    if (!TOKEN_LETTERS.has(c)) {
+      literal += c;
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < format.length && format[j] === c) j++;
+    const run = format.slice(i, j);
+    if (c === 'h') {
+      result = { ok: false, message: `"${run}" is not a date format token`, hint: 'use HH (or H) for hours on the 24-hour clock' };
+    } else if (!FIELDS.has(run)) {
+      result = { ok: false, message: `"${run}" is not a date format token`, hint: FORMAT_TOKENS_HINT };
+    } else {
+      if (literal) parts.push({ literal });
+      literal = '';
+      parts.push({ field: run as Field });
+    }
+    i = j;
+  }
+  if (literal) parts.push({ literal });
+  result ??= { ok: true, parts };
+  if (formatCache.size > 500) formatCache.clear();
+  formatCache.set(format, result);
+  return result;
+}
+
+/** Writes `date` with compiled format parts in `timeZone`. */
+export function formatWithParts(date: Date, parts: readonly FormatPart[], timeZone: string): string {
+  const w = wallTimeOf(date, timeZone);
+  let out = '';
+  for (const p of parts) {
+    if ('literal' in p) {
+      out += p.literal;
+      continue;
+    }
+    switch (p.field) {
+      case 'yyyy': out += pad4(w.year); break;
+      case 'yy': out += pad2(((w.year % 100) + 100) % 100); break;
+      case 'MM': out += pad2(w.month); break;
+      case 'M': out += String(w.month); break;
+      case 'dd': out += pad2(w.day); break;
+      case 'd': out += String(w.day); break;
+      case 'HH': out += pad2(w.hour); break;
+      case 'H': out += String(w.hour); break;
+      case 'mm': out += pad2(w.minute); break;
+      case 'm': out += String(w.minute); break;
+      case 'ss': out += pad2(w.second); break;
+      case 's': out += String(w.second); break;
+      case 'fff': out += pad3(w.ms); break;
+      case 'ff': out += pad2(Math.floor(w.ms / 10)); break;
+      case 'f': out += String(Math.floor(w.ms / 100)); break;
+    }
+  }
+  return out;
+}
+
+// ---- parsing --------------------------------------------------------------------------------------------------
+
+const RU_DATE = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,3}))?)?)?$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function daysInMonth(year: number, month: number): number {
+  return month === 2 && isLeap(year) ? 29 : MONTH_DAYS[month - 1] ?? 0;
+}
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+function validWall(w: WallTime): boolean {
+  return (
+    w.month >= 1 && w.month <= 12 && w.day >= 1 && w.day <= daysInMonth(w.year, w.month) &&
+    w.hour <= 23 && w.minute <= 59 && w.second <= 59
+  );
+}
+
+const msFromFraction = (f: string | undefined): number => (f ? Math.floor(Number(`0.${f}`) * 1000) : 0);
+
+/**
+ * Reads a date from text: `dd.MM.yyyy HH:mm:ss` (seconds and the time optional), or ISO 8601 (`2024-03-15`,
+ * `2024-03-15T09:30:00`, with an optional `Z` or `+03:00`). Text without a zone is wall time in `timeZone`.
+ * Returns undefined when the text is not a date.
+ */
+export function parseDateText(text: string, timeZone: string): Date | undefined {
+  const t = text.trim();
+  let m = RU_DATE.exec(t);
+  if (m) {
+    const w: WallTime = {
+      day: Number(m[1]), month: Number(m[2]), year: Number(m[3]),
+      hour: Number(m[4] ?? 0), minute: Number(m[5] ?? 0), second: Number(m[6] ?? 0), ms: msFromFraction(m[7]),
+    };
+    return validWall(w) ? instantOf(w, timeZone) : undefined;
+  }
+  m = ISO_DATE.exec(t);
+  if (m) {
+    const w: WallTime = {
+      year: Number(m[1]), month: Number(m[2]), day: Number(m[3]),
+      hour: Number(m[4] ?? 0), minute: Number(m[5] ?? 0), second: Number(m[6] ?? 0), ms: msFromFraction(m[7]),
+    };
+    if (!validWall(w)) return undefined;
+    const zone = m[8];
+    if (zone === undefined) return instantOf(w, timeZone);
+    const local = utcFromFields(w.year, w.month, w.day, w.hour, w.minute, w.second, w.ms);
+    if (zone.toUpperCase() === 'Z') return new Date(local);
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0);
+    return new Date(local - sign * offsetMin * 60000);
+  }
+  return undefined;
+}
+
+const FIELD_PATTERN: Record<Field, string> = {
+  yyyy: '(\\d{4})', yy: '(\\d{2})', MM: '(\\d{2})', M: '(\\d{1,2})', dd: '(\\d{2})', d: '(\\d{1,2})',
+  HH: '(\\d{2})', H: '(\\d{1,2})', mm: '(\\d{2})', m: '(\\d{1,2})', ss: '(\\d{2})', s: '(\\d{1,2})',
+  fff: '(\\d{3})', ff: '(\\d{2})', f: '(\\d)',
+};
+const parseRegexCache = new Map<FormatPart[], { re: RegExp; fields: Field[] }>();
+
+/** Reads a date written exactly in a compiled format (missing fields: 1 January, 00:00:00). */
+export function parseDateWithParts(text: string, parts: FormatPart[], timeZone: string): Date | undefined {
+  let compiled = parseRegexCache.get(parts);
+  if (!compiled) {
+    const fields: Field[] = [];
+    let src = '^';
+    for (const p of parts) {
+      if ('literal' in p) src += p.literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      else {
+        fields.push(p.field);
+        src += FIELD_PATTERN[p.field];
+      }
+    }
+    compiled = { re: new RegExp(`${src}$`), fields };
+    if (parseRegexCache.size > 500) parseRegexCache.clear();
+    parseRegexCache.set(parts, compiled);
+  }
+  const m = compiled.re.exec(text.trim());
+  if (!m) return undefined;
+  const w: WallTime = { year: 2000, month: 1, day: 1, hour: 0, minute: 0, second: 0, ms: 0 };
+  compiled.fields.forEach((f, i) => {
+    const n = Number(m[i + 1]);
+    switch (f) {
+      case 'yyyy': w.year = n; break;
+      case 'yy': w.year = 2000 + n; break;
+      case 'MM': case 'M': w.month = n; break;
+      case 'dd': case 'd': w.day = n; break;
+      case 'HH': case 'H': w.hour = n; break;
+      case 'mm': case 'm': w.minute = n; break;
+      case 'ss': case 's': w.second = n; break;
+      case 'fff': w.ms = n; break;
+      case 'ff': w.ms = n * 10; break;
+      case 'f': w.ms = n * 100; break;
+    }
+  });
+  return validWall(w) ? instantOf(w, timeZone) : undefined;
+}
+
+/** Adds whole calendar days keeping the wall-clock time in `timeZone` (DST-safe), plus any fraction as elapsed time. */
+export function addDaysInZone(date: Date, days: number, timeZone: string): Date {
+  const whole = Math.trunc(days);
+  const fraction = days - whole;
+  let result = date;
+  if (whole !== 0) {
+    const w = wallTimeOf(date, timeZone);
+    const shifted = new Date(0);
+    shifted.setUTCFullYear(w.year, w.month - 1, w.day + whole);
+    result = instantOf({ ...w, year: shifted.getUTCFullYear(), month: shifted.getUTCMonth() + 1, day: shifted.getUTCDate() }, timeZone);
+  }
+  return fraction === 0 ? result : new Date(result.getTime() + fraction * 86_400_000);
+}
+
+/** Midnight (00:00:00) of the day `date` falls on in `timeZone`. */
+export function startOfDay(date: Date, timeZone: string): Date {
+  const w = wallTimeOf(date, timeZone);
+  return instantOf({ ...w, hour: 0, minute: 0, second: 0, ms: 0 }, timeZone);
+}

@@ -1,0 +1,54 @@
+// Control and context functions: If (lazy), IfEmpty, IsEmpty and Oktell's «Входной параметр N».
+import { toBoolean, type Value } from '../../values.js';
+import type { Evaluator } from '../context.js';
+import { ExpressionRuntimeError } from '../runtime-error.js';
+import { defineFunction, literal, num, type FunctionDef } from './function-def.js';
+
+function isEmpty(v: Value): boolean {
+  return v === null || (typeof v === 'string' && v.trim() === '');
+}
+
+export const CONTROL_FUNCTIONS: FunctionDef[] = [
+  defineFunction({
+    name: 'If', signature: 'If(condition, then, else)', minArgs: 3, maxArgs: 3,
+    description: 'then when the condition is true, else otherwise; only the chosen branch is evaluated.',
+    compile: (args: readonly Evaluator[]): Evaluator => {
+      const [cond, yes, no] = args as [Evaluator, Evaluator, Evaluator];
+      return (ctx) => (toBoolean(cond(ctx)) ? yes(ctx) : no(ctx));
+    },
+    call: (_ctx, c, a, b) => (toBoolean(c!) ? a! : b!),
+  }),
+  defineFunction({
+    name: 'IfEmpty', signature: 'IfEmpty(value, fallback)', minArgs: 2, maxArgs: 2,
+    description: 'The value, or the fallback when the value is empty (see IsEmpty); the fallback is evaluated only then.',
+    compile: (args: readonly Evaluator[]): Evaluator => {
+      const [value, fallback] = args as [Evaluator, Evaluator];
+      return (ctx) => {
+        const v = value(ctx);
+        return isEmpty(v) ? fallback(ctx) : v;
+      };
+    },
+    call: (_ctx, v, f) => (isEmpty(v!) ? f! : v!),
+  }),
+  defineFunction({
+    name: 'IsEmpty', signature: 'IsEmpty(value)', minArgs: 1, maxArgs: 1,
+    description: 'true for null and for text that is empty or only spaces; numbers and dates are never empty.',
+    call: (_ctx, v) => isEmpty(v!),
+  }),
+  defineFunction({
+    name: 'InputParameter', aliases: ['ВходнойПараметр', 'Входной параметр'], signature: 'InputParameter(n)',
+    minArgs: 1, maxArgs: 1, volatile: true,
+    description: 'Start parameter n of the run (Oktell «Входной параметр N»; n from 1); a parameter not passed is empty text.',
+    check: (args) => {
+      const n = literal(args[0]);
+      return n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+        ? { arg: 0, message: `InputParameter: the parameter number must be a whole number from 1, got ${JSON.stringify(n)}`, hint: 'e.g. InputParameter(2) for startparam2' }
+        : undefined;
+    },
+    call: (ctx, n) => {
+      const i = num(n!, 'InputParameter');
+      if (!Number.isInteger(i) || i < 1) throw new ExpressionRuntimeError('InputParameter', `the parameter number must be a whole number from 1, got ${i}`);
+      return ctx.inputParameter(i);
+    },
+  }),
+];

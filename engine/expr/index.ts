@@ -1,0 +1,91 @@
+// Public surface of the Oktell expression language: parse once at load time, evaluate many times at run time.
+import type { Value } from '../values.js';
+import type { Node } from './ast.js';
+import { compileTree } from './compile.js';
+import type { EvalContext } from './context.js';
+import { parseToTree } from './parser.js';
+import { ALL_FUNCTIONS } from './registry.js';
+import { ExpressionRuntimeError } from './runtime-error.js';
+import { syntaxError, type ExpressionSyntaxError } from './syntax-error.js';
+
+export type { EvalContext } from './context.js';
+export type { ExpressionSyntaxError } from './syntax-error.js';
+export { ExpressionRuntimeError } from './runtime-error.js';
+
+/** An expression parsed and compiled once; `evaluate` runs the compiled closures against a context. */
+export interface CompiledExpression {
+  readonly source: string;
+  /** Every `[variable]` referenced (trimmed, unique, in order of appearance). */
+  readonly variables: readonly string[];
+  /** Canonical names of the functions used (unique, in order of appearance). */
+  readonly functions: readonly string[];
+  /** No variables, no InputParameter, no Now/Today: the value is the same on every run. */
+  readonly constant: boolean;
+  /** Computes the value; throws {@link ExpressionRuntimeError} when a value does not fit an operator or function. */
+  evaluate(ctx: EvalContext): Value;
+}
+
+/**
+ * Parses and compiles an Oktell expression. Never throws: problems come back as a positioned syntax error.
+ * @example
+ * const r = parseExpression('"Новая задача: " + [taskName]');
+ * if (r.ok) r.expr.evaluate(ctx); // "Новая задача: …"
+ */
+export function parseExpression(source: string): { ok: true; expr: CompiledExpression } | { ok: false; error: ExpressionSyntaxError } {
+  try {
+    const parsed = parseToTree(source);
+    if (!parsed.ok) return parsed;
+    return { ok: true, expr: build(source, parsed.tree) };
+  } catch (e) {
+    // A bug or an exhausted stack must not take the loader down: report it where the loader can show it.
+    return { ok: false, error: syntaxError(`internal error while parsing the expression: ${(e as Error)?.message ?? String(e)}`, 0, source.length, 'please report this expression') };
+  }
+}
+
+function build(source: string, tree: Node): CompiledExpression {
+  const variables = new Set<string>();
+  const functions = new Set<string>();
+  let volatile = false;
+  const visit = (n: Node): void => {
+    switch (n.type) {
+      case 'variable': variables.add(n.name); break;
+      case 'unary': visit(n.operand); break;
+      case 'binary': visit(n.left); visit(n.right); break;
+      case 'call':
+        functions.add(n.def.name);
+        if (n.def.volatile) volatile = true;
+        n.args.forEach(visit);
+        break;
+      case 'literal': break;
+    }
+  };
+  visit(tree);
+  const root = compileTree(tree).fn;
+  return {
+    source,
+    variables: [...variables],
+    functions: [...functions],
+    constant: variables.size === 0 && !volatile,
+    evaluate(ctx: EvalContext): Value {
+      try {
+        return root(ctx);
+      } catch (e) {
+        throw asRuntimeError(e, source);
+      }
+    },
+  };
+}
+
+/** Our own errors get the expression attached; JavaScript's own (a string too long, a stack overflow) are wrapped. */
+function asRuntimeError(e: unknown, source: string): unknown {
+  if (e instanceof ExpressionRuntimeError) return e.attachExpression(source);
+  if (e instanceof RangeError || e instanceof TypeError || e instanceof URIError) {
+    return new ExpressionRuntimeError('expression', e.message).attachExpression(source);
+  }
+  return e;
+}
+
+/** Every function with its aliases, signature and a one-line description (for docs and "did you mean"). */
+export function listFunctions(): Array<{ name: string; aliases: string[]; signature: string; description: string }> {
+  return ALL_FUNCTIONS.map((f) => ({ name: f.name, aliases: [...f.aliases], signature: f.signature, description: f.description }));
+}

@@ -1,0 +1,184 @@
+// Splits an expression into tokens with their positions; every lexical problem becomes a positioned error.
+import type { ExpressionSyntaxError } from './syntax-error.js';
+import { syntaxError } from './syntax-error.js';
+
+export type Token =
+  | { kind: 'number'; value: number; start: number; end: number }
+  | { kind: 'string'; value: string; start: number; end: number }
+  | { kind: 'variable'; name: string; start: number; end: number }
+  | { kind: 'name'; text: string; start: number; end: number }
+  | { kind: 'keyword'; word: 'and' | 'or' | 'not' | 'true' | 'false'; start: number; end: number }
+  | { kind: 'op'; op: Operator; start: number; end: number }
+  | { kind: '(' | ')' | ','; start: number; end: number }
+  | { kind: 'eof'; start: number; end: number };
+
+export type Operator = '+' | '-' | '*' | '/' | '^' | '=' | '<>' | '<' | '>' | '<=' | '>=' | 'and' | 'or' | 'not';
+
+const QUOTES: Record<string, string> = { '"': '"', "'": "'", '«': '»' };
+const KEYWORDS = new Set(['and', 'or', 'not', 'true', 'false']);
+const NAME_START = /[\p{L}_]/u;
+const NAME_PART = /[\p{L}\p{N}_]/u;
+const DIGIT = /[0-9]/;
+const SPACE = /\s/;
+
+/** Two-character operators first, so `<=` is not read as `<` then `=`. */
+const OPERATORS: Array<[string, Token]> = [
+  ['<>', op('<>')], ['!=', op('<>')], ['==', op('=')], ['<=', op('<=')], ['>=', op('>=')],
+  ['&&', op('and')], ['||', op('or')],
+  ['+', op('+')], ['-', op('-')], ['*', op('*')], ['/', op('/')], ['^', op('^')],
+  ['=', op('=')], ['<', op('<')], ['>', op('>')], ['!', op('not')],
+];
+function op(o: Operator): Token {
+  return { kind: 'op', op: o, start: 0, end: 0 };
+}
+
+/** Hints for characters people type by habit from other languages. */
+const STRAY_HINTS: Record<string, string> = {
+  '&': 'to join text use +, e.g. [a] + " " + [b]; for logic use and (or &&)',
+  '|': 'for logic use or (or ||)',
+  ';': 'separate function arguments with a comma: SubStr([s], 0, 3)',
+  '“': 'typographic quotes are not string quotes: use "…", \'…\' or «…»',
+  '”': 'typographic quotes are not string quotes: use "…", \'…\' or «…»',
+  '„': 'typographic quotes are not string quotes: use "…", \'…\' or «…»',
+  '»': 'a «…» string starts with «',
+  ']': 'a variable is written [name]; this ] has no opening [',
+  '{': 'braces are not part of expressions; to build JSON, join quoted text: \'{"id": \' + [id] + \'}\'',
+  '}': 'braces are not part of expressions; to build JSON, join quoted text: \'{"id": \' + [id] + \'}\'',
+  '%': 'there is no % operator; Mod(a, b) gives the remainder',
+  '$': 'quote text that holds $, e.g. "$.payload"',
+  '\\': 'strings have no escapes: to put " inside a string, quote it with \'…\' or «…»',
+};
+
+/**
+ * Tokenizes `source`. `multiWordNames` lists function names made of several words (e.g. «Входной параметр»),
+ * keyed by their first word in lower case: the lexer joins such words into one name token.
+ */
+export function tokenize(
+  source: string,
+  multiWordNames: ReadonlyMap<string, readonly string[][]>,
+): { ok: true; tokens: Token[] } | { ok: false; error: ExpressionSyntaxError } {
+  const tokens: Token[] = [];
+  let i = 0;
+  const n = source.length;
+  while (i < n) {
+    const c = source[i]!;
+    if (SPACE.test(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    if (c === '[') {
+      let j = i + 1;
+      while (j < n && source[j] !== ']') {
+        const d = source[j]!;
+        if (d === '[' || d === '\\') {
+          return fail(syntaxError(
+            `a variable name cannot contain "${d}"`, j, 1,
+            d === '[' ? `close the variable first: [name]; this may be a missing "]" after position ${start}` : 'variable names cannot hold [, ] or \\',
+          ));
+        }
+        j++;
+      }
+      if (j >= n) return fail(syntaxError('unclosed variable: "[" without "]"', start, n - start, 'write a variable as [name]'));
+      const name = source.slice(i + 1, j).trim();
+      if (name === '') return fail(syntaxError('empty variable name "[]"', start, j + 1 - start, 'write the variable name between the brackets, e.g. [phone]'));
+      tokens.push({ kind: 'variable', name, start, end: j + 1 });
+      i = j + 1;
+      continue;
+    }
+    const close = QUOTES[c];
+    if (close !== undefined) {
+      const j = source.indexOf(close, i + 1);
+      if (j < 0) {
+        const other = c === '"' ? "'…' or «…»" : c === "'" ? '"…" or «…»' : '"…" or \'…\'';
+        const escaped = /\\["'»]/.test(source.slice(0, start));
+        return fail(syntaxError(`unclosed string: ${c} without ${close}`, start, n - start,
+          escaped ? `strings have no escapes such as \\${c}; to put ${c} inside a string, quote the string with ${other}` : `close it with ${close}; to put ${c} inside a string, quote the string with ${other}`));
+      }
+      tokens.push({ kind: 'string', value: source.slice(i + 1, j), start, end: j + 1 });
+      i = j + 1;
+      continue;
+    }
+    if (DIGIT.test(c)) {
+      let j = i;
+      while (j < n && DIGIT.test(source[j]!)) j++;
+      if (source[j] === '.' && DIGIT.test(source[j + 1] ?? '')) {
+        j++;
+        while (j < n && DIGIT.test(source[j]!)) j++;
+      }
+      tokens.push({ kind: 'number', value: Number(source.slice(i, j)), start, end: j });
+      i = j;
+      continue;
+    }
+    if (NAME_START.test(c)) {
+      let j = readWord(source, i);
+      let text = source.slice(i, j);
+      const lower = text.toLowerCase();
+      if (KEYWORDS.has(lower)) {
+        tokens.push({ kind: 'keyword', word: lower as 'and' | 'or' | 'not' | 'true' | 'false', start, end: j });
+        i = j;
+        continue;
+      }
+      const longer = joinMultiWord(source, j, multiWordNames.get(lower));
+      if (longer) {
+        text = source.slice(i, longer);
+        j = longer;
+      }
+      tokens.push({ kind: 'name', text, start, end: j });
+      i = j;
+      continue;
+    }
+    const matched = OPERATORS.find(([t]) => source.startsWith(t, i));
+    if (matched) {
+      const [t, tok] = matched;
+      tokens.push({ ...tok, start, end: i + t.length } as Token);
+      i += t.length;
+      continue;
+    }
+    if (c === '(' || c === ')' || c === ',') {
+      tokens.push({ kind: c, start, end: i + 1 });
+      i++;
+      continue;
+    }
+    const cp = String.fromCodePoint(source.codePointAt(i)!);
+    return fail(syntaxError(`unexpected character "${cp}"`, start, cp.length, STRAY_HINTS[cp] ?? 'put text in quotes, e.g. "text"'));
+  }
+  tokens.push({ kind: 'eof', start: n, end: n });
+  return { ok: true, tokens };
+}
+
+function fail(error: ExpressionSyntaxError): { ok: false; error: ExpressionSyntaxError } {
+  return { ok: false, error };
+}
+
+function readWord(source: string, i: number): number {
+  let j = i + 1;
+  while (j < source.length && NAME_PART.test(source[j]!)) j++;
+  return j;
+}
+
+/** End offset of the longest multi-word name continuing at `from` (after the first word), or 0. */
+function joinMultiWord(source: string, from: number, candidates: readonly string[][] | undefined): number {
+  if (!candidates) return 0;
+  let best = 0;
+  for (const rest of candidates) {
+    let j = from;
+    let ok = true;
+    for (const word of rest) {
+      let k = j;
+      while (k < source.length && SPACE.test(source[k]!)) k++;
+      if (k === j) {
+        ok = false;
+        break;
+      }
+      const end = k < source.length && NAME_START.test(source[k]!) ? readWord(source, k) : k;
+      if (source.slice(k, end).toLowerCase() !== word) {
+        ok = false;
+        break;
+      }
+      j = end;
+    }
+    if (ok && j > best) best = j;
+  }
+  return best;
+}

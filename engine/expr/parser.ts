@@ -1,0 +1,315 @@
+// Recursive-descent parser: tokens → syntax tree, with Oktell's precedence and positioned, hinted errors.
+import type { BinaryOperator, Node } from './ast.js';
+import type { Operator, Token } from './lexer.js';
+import { tokenize } from './lexer.js';
+import { closeFunctionNames, findFunction, MULTI_WORD_NAMES } from './registry.js';
+import { syntaxError, type ExpressionSyntaxError } from './syntax-error.js';
+
+/** Deepest nesting of parentheses, calls, unary operators and ^ chains (keeps recursion far from the stack limit). */
+export const MAX_NESTING = 100;
+/** Tallest syntax tree (long operator chains): compiled closures nest this deep when evaluated. */
+export const MAX_HEIGHT = 500;
+
+/** Thrown inside the parser to unwind to `parseToTree`; never escapes it. */
+class SyntaxFailure {
+  constructor(readonly error: ExpressionSyntaxError) {}
+}
+
+export function parseToTree(source: string): { ok: true; tree: Node } | { ok: false; error: ExpressionSyntaxError } {
+  const lexed = tokenize(source, MULTI_WORD_NAMES);
+  if (!lexed.ok) return lexed;
+  try {
+    return { ok: true, tree: new Parser(source, lexed.tokens).parseWhole() };
+  } catch (e) {
+    if (e instanceof SyntaxFailure) return { ok: false, error: e.error };
+    throw e;
+  }
+}
+
+const COMPARISONS: ReadonlySet<Operator> = new Set(['=', '<>', '<', '>', '<=', '>=']);
+
+class Parser {
+  private pos = 0;
+  private nesting = 0;
+  private readonly heights = new WeakMap<Node, number>();
+
+  constructor(
+    private readonly source: string,
+    private readonly tokens: Token[],
+  ) {}
+
+  parseWhole(): Node {
+    if (this.peek().kind === 'eof') {
+      this.fail('the expression is empty', 0, 0, 'write a value: "" for empty text, 0, or [variable]');
+    }
+    const tree = this.parseOr();
+    const t = this.peek();
+    if (t.kind !== 'eof') this.failTrailing(t);
+    return tree;
+  }
+
+  // ---- precedence levels, loosest first -----------------------------------------------------------------------
+
+  private parseOr(): Node {
+    let left = this.parseAnd();
+    while (this.isOp('or')) {
+      this.next();
+      left = this.binary('or', left, this.parseAnd());
+    }
+    return left;
+  }
+
+  private parseAnd(): Node {
+    let left = this.parseNot();
+    while (this.isOp('and')) {
+      this.next();
+      left = this.binary('and', left, this.parseNot());
+    }
+    return left;
+  }
+
+  private parseNot(): Node {
+    if (!this.isOp('not')) return this.parseComparison();
+    const t = this.next();
+    const operand = this.nested(() => this.parseNot());
+    return this.unary('not', operand, t.start);
+  }
+
+  private parseComparison(): Node {
+    const left = this.parseAdditive();
+    const t = this.peek();
+    if (t.kind !== 'op' || !COMPARISONS.has(t.op)) return left;
+    this.next();
+    const node = this.binary(t.op as BinaryOperator, left, this.parseAdditive());
+    const again = this.peek();
+    if (again.kind === 'op' && COMPARISONS.has(again.op)) {
+      this.fail('comparisons cannot be chained', again.start, again.end - again.start, 'join two comparisons with and: [a] < [b] and [b] < [c]');
+    }
+    return node;
+  }
+
+  private parseAdditive(): Node {
+    let left = this.parseMultiplicative();
+    for (let t = this.peek(); t.kind === 'op' && (t.op === '+' || t.op === '-'); t = this.peek()) {
+      this.next();
+      left = this.binary(t.op, left, this.parseMultiplicative());
+    }
+    return left;
+  }
+
+  private parseMultiplicative(): Node {
+    let left = this.parsePower();
+    for (let t = this.peek(); t.kind === 'op' && (t.op === '*' || t.op === '/'); t = this.peek()) {
+      this.next();
+      left = this.binary(t.op, left, this.parsePower());
+    }
+    return left;
+  }
+
+  /** `^` is right-associative: 2 ^ 3 ^ 2 = 2 ^ 9. Its operands are unary expressions, so -2 ^ 2 = 4. */
+  private parsePower(): Node {
+    const base = this.parseUnary();
+    if (!this.isOp('^')) return base;
+    this.next();
+    return this.binary('^', base, this.nested(() => this.parsePower()));
+  }
+
+  private parseUnary(): Node {
+    if (this.isOp('not')) {
+      // `not` where an operand is expected ([a] = not [b]) binds to that operand only.
+      const t = this.next();
+      return this.unary('not', this.nested(() => this.parseUnary()), t.start);
+    }
+    if (!this.isOp('-')) return this.parsePrimary();
+    const t = this.next();
+    const operand = this.nested(() => this.parseUnary());
+    if (operand.type === 'literal' && typeof operand.value === 'number') {
+      return { type: 'literal', value: -operand.value, start: t.start, end: operand.end };
+    }
+    return this.unary('-', operand, t.start);
+  }
+
+  private parsePrimary(): Node {
+    const t = this.next();
+    switch (t.kind) {
+      case 'number':
+        return { type: 'literal', value: t.value, start: t.start, end: t.end };
+      case 'string':
+        return { type: 'literal', value: t.value, start: t.start, end: t.end };
+      case 'variable':
+        return { type: 'variable', name: t.name, start: t.start, end: t.end };
+      case 'keyword':
+        if (t.word === 'true' || t.word === 'false') return { type: 'literal', value: t.word === 'true', start: t.start, end: t.end };
+        return this.fail(`"${this.text(t)}" needs a value before it`, t.start, t.end - t.start, `${t.word} joins two conditions: [a] > 1 ${t.word} [b] < 5`);
+      case '(': {
+        if (this.peek().kind === ')') this.fail('empty parentheses', t.start, this.peek().end - t.start, 'put an expression inside, or remove them');
+        const inner = this.nested(() => this.parseOr());
+        const close = this.peek();
+        if (close.kind !== ')') {
+          if (close.kind === 'eof') this.fail('missing ")" for this "("', t.start, 1, 'close every ( with )');
+          this.failExpected('")"', close);
+        }
+        this.next();
+        return inner;
+      }
+      case 'name':
+        return this.peek().kind === '(' ? this.parseCall(t) : this.failUnquoted(t);
+      case 'eof': {
+        const prev = this.tokens[this.pos - 2];
+        if (prev) this.fail(`missing a value after "${this.text(prev)}"`, prev.start, prev.end - prev.start, 'complete the expression, e.g. [a] + 1');
+        return this.fail('the expression is empty', 0, 0);
+      }
+      case ')':
+        return this.fail('expected a value, found ")"', t.start, 1, 'there may be an extra ")" or a missing value before it');
+      case ',':
+        return this.fail('expected a value, found ","', t.start, 1, 'a comma separates function arguments; is an argument missing?');
+      case 'op':
+        return this.fail(`expected a value, found "${this.text(t)}"`, t.start, t.end - t.start,
+          t.op === '=' && t.start === 0 ? 'an expression does not start with "="; write just the value, e.g. [a] + 1' : 'an operator needs a value on each side');
+    }
+  }
+
+  private parseCall(nameTok: Token & { kind: 'name' }): Node {
+    const def = findFunction(nameTok.text);
+    const nameLen = nameTok.end - nameTok.start;
+    if (!def) {
+      const close = closeFunctionNames(nameTok.text);
+      this.fail(`unknown function "${nameTok.text}"`, nameTok.start, nameLen,
+        close.length ? `did you mean ${close.join(', ')}?` : 'see docs/expressions.md for the list of functions');
+    }
+    const open = this.next();
+    const args: Node[] = [];
+    if (this.peek().kind === ')') {
+      this.next();
+    } else {
+      for (;;) {
+        args.push(this.nested(() => this.parseOr()));
+        const t = this.next();
+        if (t.kind === ')') break;
+        if (t.kind === ',') {
+          if (this.peek().kind === ')') this.fail('missing argument after ","', t.start, 1, `signature: ${def!.signature}`);
+          continue;
+        }
+        if (t.kind === 'eof') this.fail(`missing ")" to close ${def!.name}(`, open.start, 1, `signature: ${def!.signature}`);
+        this.pos--;
+        this.failExpected(`"," or ")" in ${def!.name}(…)`, t);
+      }
+    }
+    const end = this.tokens[this.pos - 1]!.end;
+    const d = def!;
+    if (args.length < d.minArgs || args.length > d.maxArgs) {
+      const want = d.minArgs === d.maxArgs ? `${d.minArgs}` : d.maxArgs === Infinity ? `at least ${d.minArgs}` : `${d.minArgs} to ${d.maxArgs}`;
+      this.fail(`${d.name} takes ${want} argument${want === '1' ? '' : 's'}, got ${args.length}`, nameTok.start, nameLen, `signature: ${d.signature}`);
+    }
+    const problem = d.check?.(args);
+    if (problem) {
+      const a = args[problem.arg]!;
+      this.fail(problem.message, a.start, a.end - a.start, problem.hint);
+    }
+    const node: Node = { type: 'call', def: d, args, start: nameTok.start, end, nameEnd: nameTok.end };
+    this.heights.set(node, 1 + Math.max(0, ...args.map((a) => this.height(a))));
+    return node;
+  }
+
+  // ---- errors --------------------------------------------------------------------------------------------------
+
+  private failUnquoted(first: Token & { kind: 'name' }, afterValue = false): never {
+    if (!afterValue && findFunction(first.text)) {
+      const f = findFunction(first.text)!;
+      this.fail(`function ${f.name} needs parentheses`, first.start, first.end - first.start, `call it as ${f.signature}`);
+    }
+    let end = first.end;
+    while (this.peek().kind === 'name' || this.peek().kind === 'number') end = this.next().end;
+    const words = this.source.slice(first.start, end);
+    const quoted = words.includes('"') ? `«${words}»` : `"${words}"`;
+    const before = this.tokens[this.tokens.indexOf(first) - 1];
+    if (afterValue && before?.kind === 'string' && before.end === first.start) {
+      return this.fail(`unquoted text ${quoted} right after a closing quote`, first.start, end - first.start,
+        'to put a quote inside text, quote the whole text with another kind: \'…\', "…" or «…»');
+    }
+    if (afterValue) {
+      return this.fail(`unquoted text ${quoted} after a value`, first.start, end - first.start, `put text in quotes and join it with +, e.g. … + ${quoted}`);
+    }
+    return this.fail(`unquoted text ${quoted}`, first.start, end - first.start, `put text in quotes: ${quoted}`);
+  }
+
+  private failTrailing(t: Token): never {
+    const len = t.end - t.start;
+    switch (t.kind) {
+      case ')':
+        return this.fail('unmatched ")"', t.start, 1, 'remove it or add the "(" it closes');
+      case ',':
+        return this.fail('unexpected ","', t.start, 1, 'a comma only separates function arguments: Max(1, 2)');
+      case 'name':
+        this.next();
+        return this.failUnquoted(t, true);
+      default:
+        return this.fail(`missing operator before "${this.text(t)}"`, t.start, len, 'join values with an operator, e.g. [a] + " " + [b]');
+    }
+  }
+
+  private failExpected(what: string, t: Token): never {
+    if (t.kind === 'eof') this.fail(`expected ${what} but the expression ended`, t.start, 0);
+    return this.fail(`expected ${what}, found "${this.text(t)}"`, t.start, t.end - t.start,
+      t.kind === 'name' ? 'quote text: "text"; join values with +' : 'check for a missing comma or operator');
+  }
+
+  private fail(message: string, offset: number, length: number, hint?: string): never {
+    throw new SyntaxFailure(syntaxError(message, offset, length, hint));
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------------------------
+
+  private peek(): Token {
+    return this.tokens[this.pos]!;
+  }
+
+  private next(): Token {
+    const t = this.tokens[this.pos]!;
+    if (t.kind !== 'eof') this.pos++;
+    else this.pos = this.tokens.length;
+    return t;
+  }
+
+  private isOp(op: Operator): boolean {
+    const t = this.peek();
+    return (t.kind === 'op' && t.op === op) || (t.kind === 'keyword' && t.word === op);
+  }
+
+  private text(t: Token): string {
+    return this.source.slice(t.start, t.end);
+  }
+
+  private nested<T>(parse: () => T): T {
+    if (++this.nesting > MAX_NESTING) {
+      const t = this.peek();
+      this.fail(`the expression is nested too deeply (more than ${MAX_NESTING} levels)`, t.start, t.end - t.start, 'split it into several blocks with intermediate variables');
+    }
+    try {
+      return parse();
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private height(n: Node): number {
+    return this.heights.get(n) ?? 1;
+  }
+
+  private checkHeight(node: Node): Node {
+    const h = node.type === 'binary' ? 1 + Math.max(this.height(node.left), this.height(node.right)) : node.type === 'unary' ? 1 + this.height(node.operand) : 1;
+    if (h > MAX_HEIGHT) {
+      this.fail(`the expression is too long (more than ${MAX_HEIGHT} chained operations)`, node.start, node.end - node.start, 'split it into several blocks with intermediate variables');
+    }
+    this.heights.set(node, h);
+    return node;
+  }
+
+  private binary(op: BinaryOperator, left: Node, right: Node): Node {
+    return this.checkHeight({ type: 'binary', op, left, right, start: left.start, end: right.end });
+  }
+
+  private unary(op: '-' | 'not', operand: Node, start: number): Node {
+    return this.checkHeight({ type: 'unary', op, operand, start, end: operand.end });
+  }
+}

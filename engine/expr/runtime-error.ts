@@ -1,0 +1,37 @@
+// The one error an expression throws while it runs: a stable code, the operation that failed and why.
+
+/**
+ * Thrown by a compiled expression (and by the value conversions in `engine/values.ts`) when a value does not fit
+ * what an operator or function needs, e.g. `Num("abc")` or a division by zero. The message names the operation:
+ * `Num: cannot convert text "abc" to a number`.
+ */
+export class ExpressionRuntimeError extends Error {
+  override name = 'ExpressionRuntimeError';
+  readonly code = 'R_EXPRESSION' as const;
+  /** Source text of the expression that failed, filled in when the error leaves `evaluate`. */
+  expression: string | undefined;
+
+  constructor(
+    /** Function or operator that failed (`Num`, `operator /`); empty for a plain conversion. */
+    readonly operation: string,
+    /** What went wrong, without the operation. */
+    readonly reason: string,
+  ) {
+    super(operation ? `${operation}: ${reason}` : reason);
+  }
+
+  /** Adds the expression's source to the message, once. */
+  attachExpression(source: string): this {
+    if (this.expression === undefined) {
+      this.expression = source;
+      this.message += ` (in expression ${quoteForMessage(source, 80)})`;
+    }
+    return this;
+  }
+}
+
+/** A value quoted for an error message, shortened so a huge JSON body does not flood the log. */
+export function quoteForMessage(text: string, max = 40): string {
+  const short = text.length > max ? `${text.slice(0, max)}…` : text;
+  return JSON.stringify(short);
+}

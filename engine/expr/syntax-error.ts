@@ -1,0 +1,14 @@
+// The shape of a syntax error in an expression: a stable code, a message, a hint and where in the source it is.
+
+/** A problem found while parsing an expression; `offset` (0-based) and `length` point at the offending text. */
+export interface ExpressionSyntaxError {
+  code: 'E_INVALID_EXPRESSION';
+  message: string;
+  hint?: string;
+  offset: number;
+  length: number;
+}
+
+export function syntaxError(message: string, offset: number, length: number, hint?: string): ExpressionSyntaxError {
+  return { code: 'E_INVALID_EXPRESSION', message, ...(hint ? { hint } : {}), offset, length: Math.max(0, length) };
+}
