@@ -146,7 +146,7 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
         : await perform(c, rt, bpium, catalogId, recordId, opts);
       rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: 'ok', performed: true, ...(attempts.length ? { attempts: attempts.length } : {}) });
       if (attempts.length > 1) rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, attempts: attempts.map(attemptJson) });
-      saveAnswer(c, rt, answer);
+      saveAnswer(c, rt, answer, await fieldIds(c, rt, bpium, catalogId, opts));
       if (c.errorCode) rt.set(c.errorCode, '');
       return 'success';
     } catch (e) {
@@ -171,6 +171,36 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
   },
 };
 
+/** A field id as Bpium writes them ("2", "$email"); anything else is a field *name* to resolve. */
+const FIELD_ID = /^(\d+|\$[A-Za-z_]\w*)$/;
+/** How long a catalog structure is reused for resolving field names (Oktell refreshes its copy every few hours). */
+const STRUCTURE_TTL_MS = 3 * 60 * 60 * 1000;
+const structures = new WeakMap<BpiumPort, Map<string, { expires: number; byName: Map<string, string>; names: string[] }>>();
+
+/** Resolves a field given by id or by its Bpium name (case-insensitive) through a cached catalog structure. */
+async function fieldId(bpium: BpiumPort, catalogId: string, field: string, opts: BpiumCallOptions): Promise<string> {
+  if (FIELD_ID.test(field)) return field;
+  let perPort = structures.get(bpium);
+  if (!perPort) structures.set(bpium, (perPort = new Map()));
+  let entry = perPort.get(catalogId);
+  if (!entry || entry.expires < Date.now()) {
+    const catalog = await bpium.getCatalog(catalogId, opts);
+    entry = { expires: Date.now() + STRUCTURE_TTL_MS, byName: new Map(catalog.fields.map((f) => [f.name.trim().toLowerCase(), String(f.id)])), names: catalog.fields.map((f) => f.name) };
+    perPort.set(catalogId, entry);
+  }
+  const id = entry.byName.get(field.trim().toLowerCase());
+  if (id === undefined) {
+    throw new EffectError('permanent', `catalog ${catalogId} has no field named ${JSON.stringify(field)} (fields: ${entry.names.join(', ')})`, { code: 'BPIUM_UNKNOWN_FIELD' });
+  }
+  return id;
+}
+
+async function resolveKeys<T>(bpium: BpiumPort, catalogId: string, obj: Record<string, T>, opts: BpiumCallOptions): Promise<Record<string, T>> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(obj)) out[await fieldId(bpium, catalogId, k, opts)] = v;
+  return out;
+}
+
 function attemptJson(a: BpiumAttempt): JsonValue {
   return { attempt: a.attempt, ms: a.ms, ...(a.status !== undefined ? { status: a.status } : {}), ...(a.error ? { error: a.error } : {}) };
 }
@@ -185,7 +215,7 @@ async function perform(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId:
       const index = c.index ? toNumber(rt.evaluate(c.index)) : 0;
       const query: BpiumFindQuery = { catalogId, limit: Math.max(1, Math.floor(index) + 1) };
       const filters = buildFilters(c, rt);
-      if (filters !== undefined) query.filters = filters;
+      if (filters !== undefined) query.filters = Array.isArray(filters) ? filters : await resolveKeys(bpium, catalogId, filters, opts);
       if (c.search) query.searchText = toText(rt.evaluate(c.search), rt.timeZone);
       if (c.sortField) query.sortField = c.sortField;
       if (c.sortType) query.sortType = c.sortType;
@@ -195,11 +225,11 @@ async function perform(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId:
       return asJson(rec);
     }
     case 'createRecord': {
-      const { id } = await bpium.createRecord(catalogId, buildValues(c, rt), opts);
+      const { id } = await bpium.createRecord(catalogId, await resolveKeys(bpium, catalogId, buildValues(c, rt), opts), opts);
       return { id };
     }
     case 'updateRecord':
-      return asJson((await bpium.updateRecord(catalogId, recordId!, buildValues(c, rt), opts)) ?? { id: recordId! });
+      return asJson((await bpium.updateRecord(catalogId, recordId!, await resolveKeys(bpium, catalogId, buildValues(c, rt), opts), opts)) ?? { id: recordId! });
     case 'deleteRecord':
       await bpium.deleteRecord(catalogId, recordId!, opts);
       return { id: recordId! };
@@ -216,13 +246,21 @@ function dryRunWrite(c: Config, rt: BlockRuntime, catalogId: string, recordId: s
   return 'success';
 }
 
-function saveAnswer(c: Config, rt: BlockRuntime, answer: JsonValue) {
+/** The field ids of the `fields` mapping, evaluated and resolved (names through the catalog structure). */
+async function fieldIds(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId: string, opts: BpiumCallOptions): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [, field] of c.fields) ids.push(await fieldId(bpium, catalogId, toText(rt.evaluate(field), rt.timeZone), opts));
+  return ids;
+}
+
+function saveAnswer(c: Config, rt: BlockRuntime, answer: JsonValue, ids: readonly string[] = []) {
   if (c.answer) rt.set(c.answer, JSON.stringify(answer));
   if (c.newId && answer && typeof answer === 'object' && !Array.isArray(answer)) rt.set(c.newId, String(answer.id ?? ''));
   if (c.fields.length && answer && typeof answer === 'object' && !Array.isArray(answer)) {
     const values = (answer.values ?? {}) as Record<string, JsonValue>;
-    for (const [variable, field] of c.fields) {
-      const v = values[toText(rt.evaluate(field), rt.timeZone)];
+    for (let i = 0; i < c.fields.length; i++) {
+      const [variable, field] = c.fields[i]!;
+      const v = values[ids[i] ?? toText(rt.evaluate(field), rt.timeZone)];
       rt.set(variable, v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : v);
     }
   }

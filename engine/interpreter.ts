@@ -115,7 +115,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
 
   let frame: Frame = { scenario: root, returnTo: undefined, startParam: params.get(1) ?? '' };
   const frames: Frame[] = [];
-  initVariables(frame.scenario, vars, opts.variables);
+  initVariables(frame.scenario, vars, opts.variables, timeZone);
 
   let block: Block | undefined;
   let changed: Record<string, Value> | undefined;
@@ -268,14 +268,14 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         frames.push(frame);
         const returnTo = block!.exits[c.exit];
         frame = { scenario: callee, returnTo, startParam: c.startParam };
-        initVariables(callee, vars, undefined, true);
+        initVariables(callee, vars, undefined, timeZone, true);
         return callee.start;
       }
       case 'jump': {
         const next = library.scenarios.get(c.scenario);
         if (!next) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`);
         frame = { scenario: next, returnTo: frame.returnTo, startParam: c.startParam };
-        initVariables(next, vars, undefined, true);
+        initVariables(next, vars, undefined, timeZone, true);
         return next.start;
       }
     }
@@ -283,7 +283,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
 }
 
 /** Gives every declared variable its initial value; shared (call/jump) runs keep values that already exist. */
-function initVariables(s: Scenario, vars: Map<string, Value>, preset: Readonly<Record<string, Value>> | undefined, keepExisting = false) {
+function initVariables(s: Scenario, vars: Map<string, Value>, preset: Readonly<Record<string, Value>> | undefined, timeZone: string, keepExisting = false) {
   for (const decl of s.variables.values()) {
     if (keepExisting && vars.has(decl.name)) continue;
     vars.set(decl.name, decl.initial);
@@ -293,7 +293,7 @@ function initVariables(s: Scenario, vars: Map<string, Value>, preset: Readonly<R
       const decl = s.variables.get(k);
       if (!decl) continue;
       try {
-        vars.set(k, coerceToType(v, decl.type, 'UTC'));
+        vars.set(k, coerceToType(v, decl.type, timeZone));
       } catch {
         // A copied value that does not fit this scenario's type keeps the initial value, as Oktell copies only
         // variables that match by name and type.

@@ -72,6 +72,43 @@ blocks:
     values: { 1: '[name] + " / " + [code]' }
 `;
 
+const BY_NAME = `variables: { id: string, email: string, title: string, code: string }
+start: user
+blocks:
+  user:
+    kind: Bpium
+    method: getRecord
+    catalog: '"$users"'
+    record: 3
+    fields: { email: '"эл. почта"' }
+    exits: { success: create }
+  create:
+    kind: Bpium
+    method: createRecord
+    catalog: 11
+    values: { "Название задачи": '"По имени поля"' }
+    newId: id
+    exits: { success: read }
+  read:
+    kind: Bpium
+    method: getRecord
+    catalog: 11
+    record: '[id]'
+    fields: { title: '"Название задачи"' }
+    exits: { success: bad }
+  bad:
+    kind: Bpium
+    method: getRecord
+    catalog: 11
+    record: '[id]'
+    fields: { title: '"Нет такого поля"' }
+    errorCode: code
+    exits: { error: done }
+  done:
+    kind: ReturnValue
+    values: { 1: '[email] + " / " + [title] + " / " + [code]' }
+`;
+
 describe('the Bpium block over HTTP', () => {
   let tmp: ReturnType<typeof tempDir>;
   let emu: BpiumEmulator;
@@ -83,6 +120,7 @@ describe('the Bpium block over HTTP', () => {
     client = createBpiumClient({ url: emu.url, login: emu.login, password: emu.password, rateLimit: false, retry: { attempts: 5, baseDelayMs: 10, maxDelayMs: 50 } });
     writeFileSync(join(tmp.dir, 'GetUser.yaml'), GET_USER);
     writeFileSync(join(tmp.dir, 'Write.yaml'), WRITE);
+    writeFileSync(join(tmp.dir, 'ByName.yaml'), BY_NAME);
     lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
     assert.deepEqual(lib.issues, []);
   });
@@ -129,6 +167,14 @@ describe('the Bpium block over HTTP', () => {
     const id = r.variables.id as string;
     const res = await fetch(`${emu.url}/catalogs/11/records/${id}`, { headers: { authorization: `Basic ${Buffer.from(`${emu.login}:${emu.password}`).toString('base64')}` } });
     assert.equal(res.status, 404);
+  });
+
+  it('fields may be named by their Bpium name, resolved once through the catalog structure; an unknown name takes the error exit', async () => {
+    const r = await run('ByName');
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.equal(r.returnValues['1'], 'maria.smirnova@example.org / По имени поля / BPIUM_UNKNOWN_FIELD');
+    const structureReads = emu.requests().filter((q) => q.method === 'GET' && /\/catalogs\/11$/.test(q.path)).length;
+    assert.equal(structureReads, 1, 'the structure of catalog 11 is read once and cached');
   });
 
   it('in a dry run the writes are not made', async () => {
