@@ -163,7 +163,10 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   const q: Record<string, unknown> = { ...(typeof req.body === 'object' && req.body ? req.body : {}), ...req.query };
   const name = typeof q.name === 'string' ? q.name : '';
   const answer = (status: number, a: Parameters<typeof execSvcScriptXml>[0]) => {
-    if (a.runId) res.set('X-Oktell-Run-Id', a.runId);
+    if (a.runId) {
+      res.set('X-Oktell-Run-Id', a.runId);
+      res.locals.runId = a.runId;
+    }
     if (plain) res.status(status).type('text/plain; charset=utf-8').send(a.returnValue);
     else res.status(status).type('application/xml; charset=utf-8').send(execSvcScriptXml(a));
   };
