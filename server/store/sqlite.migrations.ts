@@ -1,0 +1,130 @@
+// Numbered schema migrations of the SQLite store, applied in order at open; each runs once, in its own transaction.
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Append only: never edit a migration that has shipped, add the next number. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'inbox, jobs, runs, effects',
+    sql: `
+      CREATE TABLE inbox (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at     INTEGER NOT NULL,
+        method          TEXT    NOT NULL,
+        path            TEXT    NOT NULL,
+        hook_id         TEXT,
+        headers         TEXT    NOT NULL,
+        body            BLOB    NOT NULL,
+        remote_address  TEXT,
+        signature       TEXT    NOT NULL CHECK (signature IN ('valid', 'invalid', 'absent')),
+        dedup_key       TEXT,
+        duplicate_of    INTEGER,
+        duplicates      INTEGER NOT NULL DEFAULT 0,
+        run_id          TEXT,
+        response_status INTEGER,
+        response_body   TEXT
+      );
+      -- One original per dedup key; duplicates keep the key but point at the original.
+      CREATE UNIQUE INDEX inbox_dedup ON inbox (dedup_key) WHERE dedup_key IS NOT NULL AND duplicate_of IS NULL;
+      CREATE INDEX inbox_received ON inbox (received_at);
+
+      CREATE TABLE jobs (
+        id               TEXT    PRIMARY KEY,
+        scenario         TEXT    NOT NULL,
+        params           TEXT    NOT NULL,
+        variables        TEXT    NOT NULL,
+        parent_run_id    TEXT,
+        parent_block     TEXT,
+        trigger          TEXT    NOT NULL,
+        inbox_id         INTEGER,
+        priority         INTEGER NOT NULL DEFAULT 0,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        max_attempts     INTEGER NOT NULL,
+        next_run_at      INTEGER NOT NULL,
+        status           TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'dead')),
+        lease_owner      TEXT,
+        lease_expires_at INTEGER,
+        last_error       TEXT,
+        last_run_id      TEXT,
+        pinned_version   TEXT,
+        replay_count     INTEGER NOT NULL DEFAULT 0,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL,
+        finished_at      INTEGER
+      );
+      CREATE INDEX jobs_due ON jobs (status, priority DESC, next_run_at);
+      CREATE INDEX jobs_lease ON jobs (lease_expires_at) WHERE status = 'running';
+      CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+      CREATE INDEX jobs_list ON jobs (created_at DESC, id DESC);
+
+      CREATE TABLE runs (
+        id            TEXT    PRIMARY KEY,
+        job_id        TEXT,
+        inbox_id      INTEGER,
+        parent_run_id TEXT,
+        scenario      TEXT    NOT NULL,
+        version       TEXT    NOT NULL,
+        trigger       TEXT    NOT NULL CHECK (trigger IN ('http', 'webapi', 'async', 'cli', 'replay')),
+        status        TEXT    NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+        attempt       INTEGER NOT NULL DEFAULT 1,
+        worker_id     TEXT,
+        started_at    INTEGER NOT NULL,
+        finished_at   INTEGER,
+        duration_ms   INTEGER,
+        params        TEXT,
+        return_values TEXT,
+        error         TEXT,
+        trace         TEXT,
+        bpium_calls   TEXT,
+        mails         TEXT
+      );
+      CREATE INDEX runs_started ON runs (started_at DESC, id DESC);
+      CREATE INDEX runs_status ON runs (status, started_at DESC);
+      CREATE INDEX runs_scenario ON runs (scenario, started_at DESC);
+      CREATE INDEX runs_job ON runs (job_id) WHERE job_id IS NOT NULL;
+
+      CREATE TABLE effects (
+        run_key     TEXT    NOT NULL,
+        step_key    TEXT    NOT NULL,
+        outcome     TEXT    NOT NULL,
+        recorded_at INTEGER NOT NULL,
+        PRIMARY KEY (run_key, step_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX effects_recorded ON effects (recorded_at);
+    `,
+  },
+];
+
+/** Thrown when the file was written by a newer version of the emulator than this one. */
+export class SchemaTooNewError extends Error {
+  override name = 'SchemaTooNewError';
+}
+
+/** Brings the schema up to the last migration; returns the versions applied now. */
+export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, now = Date.now()): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  if (current > known) {
+    throw new SchemaTooNewError(`database schema is version ${current}, this build knows up to ${known}: use a newer build`);
+  }
+  const applied: number[] = [];
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.version, m.name, now);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+    applied.push(m.version);
+  }
+  return applied;
+}

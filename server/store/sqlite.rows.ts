@@ -1,0 +1,260 @@
+// Rows of the SQLite tables and their mapping to the store's records; JSON columns are text, times epoch ms.
+import type { JsonValue } from '../../engine/values.js';
+import { StoreUsageError } from './store.errors.js';
+import type {
+  InboxEntry,
+  JobRecord,
+  JobStatus,
+  NewJob,
+  RunRecord,
+  RunStatus,
+  RunSummary,
+  RunTrigger,
+  RunWrite,
+  SignatureCheck,
+} from './store.port.js';
+
+/** Serialises a value for a JSON column; `undefined` becomes null. Refuses what JSON cannot hold (cycles, BigInt). */
+export function toJson(value: unknown, what: string): string {
+  try {
+    return JSON.stringify(value ?? null);
+  } catch (err) {
+    throw new StoreUsageError(`${what} is not JSON-serialisable: ${(err as Error).message}`);
+  }
+}
+
+export function fromJson(text: string | null): JsonValue {
+  return text === null ? null : (JSON.parse(text) as JsonValue);
+}
+
+export interface InboxRow {
+  id: number;
+  received_at: number;
+  method: string;
+  path: string;
+  hook_id: string | null;
+  headers: string;
+  body: Buffer;
+  remote_address: string | null;
+  signature: SignatureCheck;
+  dedup_key: string | null;
+  duplicate_of: number | null;
+  duplicates: number;
+  run_id: string | null;
+  response_status: number | null;
+  response_body: string | null;
+}
+
+export function inboxFromRow(r: InboxRow): InboxEntry {
+  return {
+    id: r.id,
+    receivedAt: r.received_at,
+    method: r.method,
+    path: r.path,
+    hookId: r.hook_id,
+    headers: r.headers,
+    body: r.body,
+    remoteAddress: r.remote_address,
+    signature: r.signature,
+    dedupKey: r.dedup_key,
+    duplicateOf: r.duplicate_of,
+    duplicates: r.duplicates,
+    runId: r.run_id,
+    responseStatus: r.response_status,
+    responseBody: r.response_body,
+  };
+}
+
+export interface JobRow {
+  id: string;
+  scenario: string;
+  params: string;
+  variables: string;
+  parent_run_id: string | null;
+  parent_block: string | null;
+  trigger: string;
+  inbox_id: number | null;
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  next_run_at: number;
+  status: JobStatus;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_error: string | null;
+  last_run_id: string | null;
+  pinned_version: string | null;
+  replay_count: number;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export function jobFromRow(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    scenario: r.scenario,
+    params: fromJson(r.params),
+    variables: fromJson(r.variables),
+    parentRunId: r.parent_run_id,
+    parentBlock: r.parent_block,
+    trigger: fromJson(r.trigger),
+    inboxId: r.inbox_id,
+    priority: r.priority,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    nextRunAt: r.next_run_at,
+    status: r.status,
+    leaseOwner: r.lease_owner,
+    leaseExpiresAt: r.lease_expires_at,
+    lastError: fromJson(r.last_error),
+    lastRunId: r.last_run_id,
+    pinnedVersion: r.pinned_version,
+    replayCount: r.replay_count,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+/** Named parameters of a job insert, everything but the times (filled in inside the transaction). */
+export interface JobParams {
+  id: string;
+  scenario: string;
+  params: string;
+  variables: string;
+  parent_run_id: string | null;
+  parent_block: string | null;
+  trigger: string;
+  inbox_id: number | null;
+  priority: number;
+  max_attempts: number;
+  run_at: number | null;
+  pinned_version: string | null;
+}
+
+export function jobParams(j: NewJob, id: string, defaultMaxAttempts: number): JobParams {
+  if (typeof j.scenario !== 'string' || j.scenario === '') throw new StoreUsageError('a job needs a scenario name');
+  const maxAttempts = j.maxAttempts ?? defaultMaxAttempts;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new StoreUsageError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
+  return {
+    id,
+    scenario: j.scenario,
+    params: toJson(j.params, 'job params'),
+    variables: toJson(j.variables ?? {}, 'job variables'),
+    parent_run_id: j.parentRunId ?? null,
+    parent_block: j.parentBlock ?? null,
+    trigger: toJson(j.trigger ?? null, 'job trigger'),
+    inbox_id: j.inboxId ?? null,
+    priority: Math.trunc(j.priority ?? 0),
+    max_attempts: maxAttempts,
+    run_at: j.runAt ?? null,
+    pinned_version: j.pinnedVersion ?? null,
+  };
+}
+
+export interface RunRow {
+  id: string;
+  job_id: string | null;
+  inbox_id: number | null;
+  parent_run_id: string | null;
+  scenario: string;
+  version: string;
+  trigger: RunTrigger;
+  status: RunStatus;
+  attempt: number;
+  worker_id: string | null;
+  started_at: number;
+  finished_at: number | null;
+  duration_ms: number | null;
+  params: string | null;
+  return_values: string | null;
+  error: string | null;
+  trace: string | null;
+  bpium_calls: string | null;
+  mails: string | null;
+}
+
+/** The columns a run summary reads (no trace, calls, mails). */
+export const RUN_SUMMARY_COLUMNS =
+  'id, job_id, inbox_id, parent_run_id, scenario, version, trigger, status, attempt, worker_id, started_at, finished_at, duration_ms, error';
+
+export function runSummaryFromRow(r: Omit<RunRow, 'params' | 'return_values' | 'trace' | 'bpium_calls' | 'mails'>): RunSummary {
+  return {
+    id: r.id,
+    jobId: r.job_id,
+    inboxId: r.inbox_id,
+    parentRunId: r.parent_run_id,
+    scenario: r.scenario,
+    version: r.version,
+    trigger: r.trigger,
+    status: r.status,
+    attempt: r.attempt,
+    workerId: r.worker_id,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    durationMs: r.duration_ms,
+    error: fromJson(r.error),
+  };
+}
+
+export function runFromRow(r: RunRow): RunRecord {
+  return {
+    ...runSummaryFromRow(r),
+    params: fromJson(r.params),
+    returnValues: fromJson(r.return_values),
+    trace: fromJson(r.trace),
+    bpiumCalls: fromJson(r.bpium_calls),
+    mails: fromJson(r.mails),
+  };
+}
+
+const TRIGGERS: ReadonlySet<string> = new Set(['http', 'webapi', 'async', 'cli', 'replay']);
+const RUN_STATUS_SET: ReadonlySet<string> = new Set(['running', 'completed', 'failed']);
+
+export function runParams(r: RunWrite): RunRow {
+  if (typeof r.id !== 'string' || r.id === '') throw new StoreUsageError('a run needs an id');
+  if (!TRIGGERS.has(r.trigger)) throw new StoreUsageError(`unknown run trigger '${r.trigger}'`);
+  if (!RUN_STATUS_SET.has(r.status)) throw new StoreUsageError(`unknown run status '${r.status}'`);
+  const finished = r.finishedAt ?? null;
+  return {
+    id: r.id,
+    job_id: r.jobId ?? null,
+    inbox_id: r.inboxId ?? null,
+    parent_run_id: r.parentRunId ?? null,
+    scenario: r.scenario,
+    version: r.version,
+    trigger: r.trigger,
+    status: r.status,
+    attempt: r.attempt ?? 1,
+    worker_id: r.workerId ?? null,
+    started_at: r.startedAt,
+    finished_at: finished,
+    duration_ms: r.durationMs ?? (finished !== null ? finished - r.startedAt : null),
+    params: r.params === undefined ? null : toJson(r.params, 'run params'),
+    return_values: r.returnValues === undefined ? null : toJson(r.returnValues, 'run return values'),
+    error: r.error === undefined ? null : toJson(r.error, 'run error'),
+    trace: r.trace === undefined ? null : toJson(r.trace, 'run trace'),
+    bpium_calls: r.bpiumCalls === undefined ? null : toJson(r.bpiumCalls, 'run Bpium calls'),
+    mails: r.mails === undefined ? null : toJson(r.mails, 'run mails'),
+  };
+}
+
+/** Opaque page cursor: the sort key of the last item, base64url JSON. */
+export function encodeCursor(time: number, id: string): string {
+  return Buffer.from(JSON.stringify([time, id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { time: number; id: string } {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string') return { time: v[0], id: v[1] };
+  } catch {
+    // fall through
+  }
+  throw new StoreUsageError('invalid page cursor');
+}
+
+export function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

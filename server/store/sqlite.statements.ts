@@ -1,0 +1,102 @@
+// Every SQL statement of the SQLite store, prepared once at open. Named parameters (@name) match the row types.
+import type Database from 'better-sqlite3';
+
+const TERMINAL = `('succeeded', 'failed', 'dead')`;
+
+/** The SQL, by name; kept apart from the store's logic so the whole query surface reads in one place. */
+const SQL = {
+  insertInbox: `INSERT INTO inbox (received_at, method, path, hook_id, headers, body, remote_address, signature, dedup_key,
+      duplicate_of, run_id, response_status, response_body)
+    VALUES (@received_at, @method, @path, @hook_id, @headers, @body, @remote_address, @signature, @dedup_key,
+      @duplicate_of, @run_id, @response_status, @response_body)`,
+  findOriginal: `SELECT * FROM inbox WHERE dedup_key = ? AND duplicate_of IS NULL`,
+  bumpDuplicates: `UPDATE inbox SET duplicates = duplicates + 1 WHERE id = ?`,
+  getInbox: `SELECT * FROM inbox WHERE id = ?`,
+
+  insertJob: `INSERT INTO jobs (id, scenario, params, variables, parent_run_id, parent_block, trigger, inbox_id, priority,
+      attempts, max_attempts, next_run_at, status, pinned_version, created_at, updated_at)
+    VALUES (@id, @scenario, @params, @variables, @parent_run_id, @parent_block, @trigger, @inbox_id, @priority,
+      0, @max_attempts, @next_run_at, 'queued', @pinned_version, @now, @now)`,
+  getJob: `SELECT * FROM jobs WHERE id = ?`,
+  expiredLeases: `SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= ?`,
+  buryExpired: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = @error,
+      finished_at = @now, updated_at = @now
+    WHERE status = 'running' AND lease_expires_at <= @now AND attempts >= max_attempts`,
+  claimExpired: `UPDATE jobs SET attempts = attempts + 1, lease_owner = @worker, lease_expires_at = @expires, updated_at = @now
+    WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= @now
+      ORDER BY priority DESC, next_run_at LIMIT @limit)
+    RETURNING *`,
+  // Walks jobs_due in (priority DESC, next_run_at) order and stops at the limit.
+  claimQueued: `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = @worker,
+      lease_expires_at = @expires, updated_at = @now
+    WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND next_run_at <= @now
+      ORDER BY priority DESC, next_run_at LIMIT @limit)
+    RETURNING *`,
+  extendLease: `UPDATE jobs SET lease_expires_at = @expires, updated_at = @now
+    WHERE id = @id AND status = 'running' AND lease_owner = @worker`,
+  completeJob: `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, finished_at = @now,
+      updated_at = @now, last_run_id = COALESCE(@run_id, last_run_id)
+    WHERE id = @id AND status = 'running' AND lease_owner = @worker`,
+  ownedJob: `SELECT attempts, max_attempts FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ?`,
+  retryJob: `UPDATE jobs SET status = 'queued', next_run_at = @next_run_at, lease_owner = NULL, lease_expires_at = NULL,
+      last_error = @error, updated_at = @now, last_run_id = COALESCE(@run_id, last_run_id)
+    WHERE id = @id`,
+  finishJob: `UPDATE jobs SET status = @status, lease_owner = NULL, lease_expires_at = NULL, last_error = @error,
+      finished_at = @now, updated_at = @now, last_run_id = COALESCE(@run_id, last_run_id)
+    WHERE id = @id`,
+  buryOrphans: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = @error,
+      finished_at = @now, updated_at = @now
+    WHERE status = 'running' AND attempts >= max_attempts`,
+  requeueOrphans: `UPDATE jobs SET status = 'queued', next_run_at = @now, lease_owner = NULL, lease_expires_at = NULL,
+      last_error = @error, updated_at = @now
+    WHERE status = 'running'`,
+  failRunningRuns: `UPDATE runs SET status = 'failed', error = @error, finished_at = @now, duration_ms = @now - started_at
+    WHERE status = 'running'`,
+  failRunsOfJob: `UPDATE runs SET status = 'failed', error = @error, finished_at = @now, duration_ms = @now - started_at
+    WHERE job_id = @job_id AND status = 'running'`,
+  requeueOne: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = @now, lease_owner = NULL,
+      lease_expires_at = NULL, finished_at = NULL, updated_at = @now, replay_count = replay_count + 1,
+      pinned_version = CASE WHEN @set_pin = 1 THEN @pin ELSE pinned_version END
+    WHERE id = @id AND status IN ('failed', 'dead')`,
+  requeueByStatus: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = @now, lease_owner = NULL,
+      lease_expires_at = NULL, finished_at = NULL, updated_at = @now, replay_count = replay_count + 1,
+      pinned_version = CASE WHEN @set_pin = 1 THEN @pin ELSE pinned_version END
+    WHERE status = @status
+    RETURNING id`,
+  countJobs: `SELECT status, COUNT(*) AS n FROM jobs GROUP BY status`,
+
+  upsertRun: `INSERT INTO runs (id, job_id, inbox_id, parent_run_id, scenario, version, trigger, status, attempt, worker_id,
+      started_at, finished_at, duration_ms, params, return_values, error, trace, bpium_calls, mails)
+    VALUES (@id, @job_id, @inbox_id, @parent_run_id, @scenario, @version, @trigger, @status, @attempt, @worker_id,
+      @started_at, @finished_at, @duration_ms, @params, @return_values, @error, @trace, @bpium_calls, @mails)
+    ON CONFLICT (id) DO UPDATE SET job_id = excluded.job_id, inbox_id = excluded.inbox_id,
+      parent_run_id = excluded.parent_run_id, scenario = excluded.scenario, version = excluded.version,
+      trigger = excluded.trigger, status = excluded.status, attempt = excluded.attempt, worker_id = excluded.worker_id,
+      started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
+      params = excluded.params, return_values = excluded.return_values, error = excluded.error,
+      trace = excluded.trace, bpium_calls = excluded.bpium_calls, mails = excluded.mails`,
+  getRun: `SELECT * FROM runs WHERE id = ?`,
+  countRuns: `SELECT status, COUNT(*) AS n FROM runs GROUP BY status`,
+  countInbox: `SELECT COUNT(*) AS total, SUM(duplicate_of IS NOT NULL) AS duplicates FROM inbox`,
+
+  getEffect: `SELECT outcome FROM effects WHERE run_key = ? AND step_key = ?`,
+  putEffect: `INSERT INTO effects (run_key, step_key, outcome, recorded_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT (run_key, step_key) DO UPDATE SET outcome = excluded.outcome, recorded_at = excluded.recorded_at`,
+  clearEffects: `DELETE FROM effects WHERE run_key = ?`,
+
+  pruneInbox: `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE received_at < @cutoff LIMIT @chunk)`,
+  pruneRuns: `DELETE FROM runs WHERE id IN (SELECT id FROM runs
+    WHERE started_at < @cutoff AND status <> 'running' AND finished_at < @cutoff LIMIT @chunk)`,
+  pruneJobs: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
+    WHERE finished_at IS NOT NULL AND finished_at < @cutoff AND status IN ${TERMINAL} LIMIT @chunk)`,
+  pruneEffects: `DELETE FROM effects WHERE (run_key, step_key) IN (SELECT run_key, step_key FROM effects
+    WHERE recorded_at < @cutoff AND run_key NOT IN (SELECT id FROM jobs) LIMIT @chunk)`,
+} as const;
+
+export type Statements = { readonly [K in keyof typeof SQL]: Database.Statement };
+
+export function prepareStatements(db: Database.Database): Statements {
+  const out = {} as Record<keyof typeof SQL, Database.Statement>;
+  for (const [name, sql] of Object.entries(SQL) as Array<[keyof typeof SQL, string]>) out[name] = db.prepare(sql);
+  return out;
+}

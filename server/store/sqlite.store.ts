@@ -1,0 +1,439 @@
+// The Store on one SQLite file (better-sqlite3, WAL): for a single server process. Writes go through grouped commits.
+import Database from 'better-sqlite3';
+import type { EffectJournalPort } from '../../engine/ports.js';
+import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
+import { newSortableId } from './sortable-id.js';
+import { applyMigrations } from './sqlite.migrations.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  fromJson,
+  inboxFromRow,
+  jobFromRow,
+  jobParams,
+  runFromRow,
+  runParams,
+  runSummaryFromRow,
+  RUN_SUMMARY_COLUMNS,
+  toBuffer,
+  toJson,
+  type InboxRow,
+  type JobParams,
+  type JobRow,
+  type RunRow,
+} from './sqlite.rows.js';
+import { prepareStatements, type Statements } from './sqlite.statements.js';
+import { closedError, StoreUsageError } from './store.errors.js';
+import {
+  JOB_STATUSES,
+  RUN_STATUSES,
+  type AttemptOutcome,
+  type FailJobInput,
+  type FailJobResult,
+  type InboxEntry,
+  type JobRecord,
+  type ListJobsQuery,
+  type ListRunsQuery,
+  type NewJob,
+  type Page,
+  type PruneResult,
+  type RecordRequestInput,
+  type RecordRequestResult,
+  type RecoverResult,
+  type RequeueOptions,
+  type RequeueSelector,
+  type RunSummary,
+  type RunRecord,
+  type RunWrite,
+  type Store,
+  type StoreClock,
+  type StoreCounts,
+  type StoreStats,
+} from './store.port.js';
+import { WriteBatcher } from './write-batcher.js';
+
+export interface SqliteStoreOptions {
+  /** Database file (created with its directory's permissions), or ':memory:' for throwaway tests. */
+  file: string;
+  clock?: StoreClock;
+  /**
+   * `normal` (default): `synchronous=NORMAL`, commits reach the WAL file but are not fsynced: a killed process loses
+   * nothing, a power cut or kernel crash may lose the last commits. `full`: fsync per (grouped) commit.
+   */
+  durability?: 'normal' | 'full';
+  /** How long a write waits for a lock held by another connection before failing as `busy`. It blocks the event loop. */
+  busyTimeoutMs?: number;
+  /** Caps the database size in pages (4 KiB each): a write past it fails as `full`. For tests and hard quotas. */
+  maxPageCount?: number;
+  /** Attempts of a job unless the job says otherwise. Default 5. */
+  defaultMaxAttempts?: number;
+  backoff?: BackoffPolicy;
+  /** Randomness for backoff jitter. */
+  random?: () => number;
+  /** Most write calls per transaction. Default 2000. */
+  maxBatch?: number;
+  newId?: () => string;
+}
+
+const PRUNE_CHUNK = 5000;
+
+/** Opens (creating if needed) and migrates a SQLite store. */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  return new SqliteStore(options);
+}
+
+export class SqliteStore implements Store {
+  readonly file: string;
+  readonly effects: EffectJournalPort;
+  private readonly db: Database.Database;
+  private readonly st: Statements;
+  private readonly batcher: WriteBatcher;
+  private readonly clock: StoreClock;
+  private readonly backoff: BackoffPolicy;
+  private readonly random: () => number;
+  private readonly defaultMaxAttempts: number;
+  private readonly newId: () => string;
+  private readonly listCache = new Map<string, Database.Statement>();
+  private closed = false;
+
+  constructor(o: SqliteStoreOptions) {
+    this.file = o.file;
+    this.clock = o.clock ?? { now: () => Date.now() };
+    this.backoff = o.backoff ?? DEFAULT_BACKOFF;
+    this.random = o.random ?? Math.random;
+    this.defaultMaxAttempts = o.defaultMaxAttempts ?? 5;
+    this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
+    this.db = new Database(o.file, { timeout: o.busyTimeoutMs ?? 1000 });
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${o.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      applyMigrations(this.db, undefined, this.clock.now());
+      if (o.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${Math.trunc(o.maxPageCount)}`);
+      this.st = prepareStatements(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+    this.batcher = new WriteBatcher(this.db, o.maxBatch);
+    this.effects = {
+      get: async (runKey, stepKey) => {
+        this.assertOpen();
+        const row = this.st.getEffect.get(runKey, stepKey) as { outcome: string } | undefined;
+        return row ? fromJson(row.outcome) : undefined;
+      },
+      put: async (runKey, stepKey, outcome) => {
+        const text = toJson(outcome, 'effect outcome');
+        await this.batcher.submit(() => this.st.putEffect.run(runKey, stepKey, text, this.clock.now()));
+      },
+    };
+  }
+
+  // ----- inbox -------------------------------------------------------------------------------------------------
+
+  async recordRequest(input: RecordRequestInput): Promise<RecordRequestResult> {
+    const e = input.inbox;
+    const entry = {
+      received_at: e.receivedAt,
+      method: e.method,
+      path: e.path,
+      hook_id: e.hookId ?? null,
+      headers: e.headers,
+      body: toBuffer(e.body),
+      remote_address: e.remoteAddress ?? null,
+      signature: e.signature,
+      dedup_key: e.dedupKey,
+      duplicate_of: null as number | null,
+      run_id: input.run?.id ?? null,
+      response_status: e.response?.status ?? null,
+      response_body: e.response?.body ?? null,
+    };
+    const run = input.run ? runParams(input.run) : undefined;
+    const jobs = this.prepareJobs(input.jobs ?? []);
+    return this.batcher.submit((): RecordRequestResult => {
+      const original = e.dedupKey === null ? undefined : (this.st.findOriginal.get(e.dedupKey) as InboxRow | undefined);
+      if (original) {
+        const dupId = Number(this.st.insertInbox.run({ ...entry, duplicate_of: original.id }).lastInsertRowid);
+        this.st.bumpDuplicates.run(original.id);
+        if (run) this.st.upsertRun.run({ ...run, inbox_id: run.inbox_id ?? dupId });
+        return {
+          duplicate: true,
+          inboxId: original.id,
+          duplicateEntryId: dupId,
+          original: { responseStatus: original.response_status, responseBody: original.response_body, runId: original.run_id },
+          jobIds: [],
+        };
+      }
+      const inboxId = Number(this.st.insertInbox.run(entry).lastInsertRowid);
+      if (run) this.st.upsertRun.run({ ...run, inbox_id: run.inbox_id ?? inboxId });
+      return { duplicate: false, inboxId, jobIds: this.insertJobs(jobs, inboxId) };
+    });
+  }
+
+  async findByDedupKey(dedupKey: string): Promise<InboxEntry | undefined> {
+    this.assertOpen();
+    const row = this.st.findOriginal.get(dedupKey) as InboxRow | undefined;
+    return row ? inboxFromRow(row) : undefined;
+  }
+
+  async getInboxEntry(id: number): Promise<InboxEntry | undefined> {
+    this.assertOpen();
+    const row = this.st.getInbox.get(id) as InboxRow | undefined;
+    return row ? inboxFromRow(row) : undefined;
+  }
+
+  // ----- jobs --------------------------------------------------------------------------------------------------
+
+  async enqueueJobs(jobs: NewJob[]): Promise<string[]> {
+    const prepared = this.prepareJobs(jobs);
+    return this.batcher.submit(() => this.insertJobs(prepared, null));
+  }
+
+  async claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new StoreUsageError(`claim limit must be a positive integer, got ${limit}`);
+    return this.batcher.submit(() => {
+      const now = this.clock.now();
+      const lost = toJson({ code: 'LEASE_EXPIRED', message: 'the worker stopped renewing its lease during the last attempt' }, 'error');
+      // Runs of attempts whose worker vanished: their record would otherwise say `running` forever.
+      const expired = this.st.expiredLeases.all(now) as Array<{ id: string }>;
+      for (const { id } of expired) this.st.failRunsOfJob.run({ job_id: id, error: lost, now });
+      this.st.buryExpired.run({ now, error: lost });
+      const lease = { worker: workerId, expires: now + leaseMs, now };
+      const claimed = this.st.claimExpired.all({ ...lease, limit }) as JobRow[];
+      if (claimed.length < limit) claimed.push(...(this.st.claimQueued.all({ ...lease, limit: limit - claimed.length }) as JobRow[]));
+      return claimed.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.nextRunAt - b.nextRunAt);
+    });
+  }
+
+  async heartbeat(jobIds: string[], workerId: string, leaseMs: number): Promise<string[]> {
+    return this.batcher.submit(() => {
+      const now = this.clock.now();
+      return jobIds.filter((id) => this.st.extendLease.run({ id, worker: workerId, expires: now + leaseMs, now }).changes === 1);
+    });
+  }
+
+  async completeJob(id: string, workerId: string, outcome: AttemptOutcome = {}): Promise<{ accepted: boolean }> {
+    const run = outcome.run ? runParams(outcome.run) : undefined;
+    const jobs = this.prepareJobs(outcome.jobs ?? []);
+    return this.batcher.submit(() => {
+      const now = this.clock.now();
+      const accepted = this.st.completeJob.run({ id, worker: workerId, now, run_id: run?.id ?? null }).changes === 1;
+      // The run happened whether or not the lease was still ours; its children are enqueued only by the owner.
+      if (run) this.st.upsertRun.run(run);
+      if (accepted) this.insertJobs(jobs, null);
+      return { accepted };
+    });
+  }
+
+  async failJob(id: string, workerId: string, input: FailJobInput): Promise<FailJobResult> {
+    const run = input.run ? runParams(input.run) : undefined;
+    const jobs = this.prepareJobs(input.jobs ?? []);
+    const error = toJson(input.error, 'job error');
+    return this.batcher.submit((): FailJobResult => {
+      const now = this.clock.now();
+      if (run) this.st.upsertRun.run(run);
+      const job = this.st.ownedJob.get(id, workerId) as Pick<JobRow, 'attempts' | 'max_attempts'> | undefined;
+      if (!job) return { accepted: false };
+      this.insertJobs(jobs, null);
+      const decision = decideRetry(job.attempts, job.max_attempts, input.retryable, this.backoff, this.random);
+      const base = { id, error, now, run_id: run?.id ?? null };
+      if (decision.retry) {
+        const nextRunAt = input.retryAt ?? now + decision.delayMs;
+        this.st.retryJob.run({ ...base, next_run_at: nextRunAt });
+        return { accepted: true, status: 'queued', nextRunAt };
+      }
+      this.st.finishJob.run({ ...base, status: decision.status });
+      return { accepted: true, status: decision.status };
+    });
+  }
+
+  async recoverOrphans(): Promise<RecoverResult> {
+    return this.batcher.submit(() => {
+      const now = this.clock.now();
+      const error = toJson({ code: 'PROCESS_STOPPED', message: 'the server stopped during this attempt' }, 'error');
+      const dead = this.st.buryOrphans.run({ now, error }).changes;
+      const requeued = this.st.requeueOrphans.run({ now, error }).changes;
+      const runsFailed = this.st.failRunningRuns.run({ now, error }).changes;
+      return { requeued, dead, runsFailed };
+    });
+  }
+
+  async requeue(selector: RequeueSelector, opts: RequeueOptions = {}): Promise<string[]> {
+    const pin = opts.pinnedVersion === undefined ? { set_pin: 0, pin: null } : { set_pin: 1, pin: opts.pinnedVersion };
+    return this.batcher.submit(() => {
+      const now = this.clock.now();
+      let ids: string[];
+      if ('ids' in selector) {
+        ids = selector.ids.filter((id) => this.st.requeueOne.run({ id, now, ...pin }).changes === 1);
+      } else {
+        if (selector.status !== 'dead' && selector.status !== 'failed') throw new StoreUsageError('only dead or failed jobs can be requeued');
+        ids = (this.st.requeueByStatus.all({ status: selector.status, now, ...pin }) as Array<{ id: string }>).map((r) => r.id);
+      }
+      if (opts.clearEffects) for (const id of ids) this.st.clearEffects.run(id);
+      return ids;
+    });
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    this.assertOpen();
+    const row = this.st.getJob.get(id) as JobRow | undefined;
+    return row ? jobFromRow(row) : undefined;
+  }
+
+  async listJobs(q: ListJobsQuery = {}): Promise<Page<JobRecord>> {
+    this.assertOpen();
+    const where: string[] = [];
+    const args: Record<string, unknown> = { limit: pageLimit(q.limit) + 1 };
+    if (q.status !== undefined) {
+      where.push('status = @status');
+      args.status = q.status;
+    }
+    if (q.scenario !== undefined) {
+      where.push('scenario = @scenario');
+      args.scenario = q.scenario;
+    }
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor);
+      where.push('(created_at < @ct OR (created_at = @ct AND id < @cid))');
+      Object.assign(args, { ct: c.time, cid: c.id });
+    }
+    const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`;
+    const rows = this.cached(sql).all(args) as JobRow[];
+    return page(rows.map(jobFromRow), pageLimit(q.limit), (j) => encodeCursor(j.createdAt, j.id));
+  }
+
+  // ----- runs --------------------------------------------------------------------------------------------------
+
+  async recordRun(run: RunWrite): Promise<void> {
+    const row = runParams(run);
+    await this.batcher.submit(() => this.st.upsertRun.run(row));
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    this.assertOpen();
+    const row = this.st.getRun.get(id) as RunRow | undefined;
+    return row ? runFromRow(row) : undefined;
+  }
+
+  async listRuns(q: ListRunsQuery = {}): Promise<Page<RunSummary>> {
+    this.assertOpen();
+    const where: string[] = [];
+    const args: Record<string, unknown> = { limit: pageLimit(q.limit) + 1 };
+    if (q.status !== undefined) {
+      where.push('status = @status');
+      args.status = q.status;
+    }
+    if (q.scenario !== undefined) {
+      where.push('scenario = @scenario');
+      args.scenario = q.scenario;
+    }
+    if (q.jobId !== undefined) {
+      where.push('job_id = @job');
+      args.job = q.jobId;
+    }
+    if (q.since !== undefined) {
+      where.push('started_at >= @since');
+      args.since = q.since;
+    }
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor);
+      where.push('(started_at < @ct OR (started_at = @ct AND id < @cid))');
+      Object.assign(args, { ct: c.time, cid: c.id });
+    }
+    const sql = `SELECT ${RUN_SUMMARY_COLUMNS} FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY started_at DESC, id DESC LIMIT @limit`;
+    const rows = this.cached(sql).all(args) as RunRow[];
+    return page(rows.map(runSummaryFromRow), pageLimit(q.limit), (r) => encodeCursor(r.startedAt, r.id));
+  }
+
+  // ----- operating ---------------------------------------------------------------------------------------------
+
+  async counts(): Promise<StoreCounts> {
+    this.assertOpen();
+    const jobs = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StoreCounts['jobs'];
+    for (const r of this.st.countJobs.all() as Array<{ status: keyof typeof jobs; n: number }>) jobs[r.status] = r.n;
+    const runs = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as StoreCounts['runs'];
+    for (const r of this.st.countRuns.all() as Array<{ status: keyof typeof runs; n: number }>) runs[r.status] = r.n;
+    const inbox = this.st.countInbox.get() as { total: number; duplicates: number | null };
+    return { jobs, runs, inbox: { total: inbox.total, duplicates: inbox.duplicates ?? 0 } };
+  }
+
+  async prune(opts: { olderThanMs: number }): Promise<PruneResult> {
+    if (!(opts.olderThanMs >= 0)) throw new StoreUsageError('olderThanMs must be a non-negative number');
+    const cutoff = this.clock.now() - opts.olderThanMs;
+    const result: PruneResult = { inbox: 0, runs: 0, jobs: 0, effects: 0 };
+    // In chunks, each its own grouped write, so webhooks keep being stored between them. Jobs before effects:
+    // effects are kept while their job is.
+    const plan: Array<[keyof PruneResult, Database.Statement]> = [
+      ['inbox', this.st.pruneInbox],
+      ['runs', this.st.pruneRuns],
+      ['jobs', this.st.pruneJobs],
+      ['effects', this.st.pruneEffects],
+    ];
+    for (const [key, stmt] of plan) {
+      for (;;) {
+        const n = await this.batcher.submit(() => stmt.run({ cutoff, chunk: PRUNE_CHUNK }).changes);
+        result[key] += n;
+        if (n < PRUNE_CHUNK) break;
+      }
+    }
+    return result;
+  }
+
+  /** The connection's effective settings, for health checks and tests (synchronous: 1 NORMAL, 2 FULL). */
+  settings(): { journalMode: string; synchronous: number; busyTimeoutMs: number } {
+    this.assertOpen();
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+      busyTimeoutMs: Number(this.db.pragma('busy_timeout', { simple: true })),
+    };
+  }
+
+  stats(): StoreStats {
+    return this.batcher.stats();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.batcher.close();
+    this.db.close();
+  }
+
+  // ----- helpers -----------------------------------------------------------------------------------------------
+
+  private prepareJobs(jobs: NewJob[]): JobParams[] {
+    return jobs.map((j) => jobParams(j, j.id ?? this.newId(), this.defaultMaxAttempts));
+  }
+
+  /** Inside a transaction. */
+  private insertJobs(jobs: JobParams[], inboxId: number | null): string[] {
+    const now = this.clock.now();
+    for (const j of jobs) {
+      this.st.insertJob.run({ ...j, inbox_id: j.inbox_id ?? inboxId, next_run_at: j.run_at ?? now, now });
+    }
+    return jobs.map((j) => j.id);
+  }
+
+  private cached(sql: string): Database.Statement {
+    let s = this.listCache.get(sql);
+    if (!s) this.listCache.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw closedError();
+  }
+}
+
+function pageLimit(limit: number | undefined): number {
+  const n = limit ?? 50;
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new StoreUsageError(`page limit must be 1..1000, got ${limit}`);
+  return n;
+}
+
+function page<T>(items: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
+  if (items.length <= limit) return { items, nextCursor: null };
+  const kept = items.slice(0, limit);
+  return { items: kept, nextCursor: cursorOf(kept[kept.length - 1]!) };
+}

@@ -1,0 +1,345 @@
+// The durable store of the emulated Oktell web server: inbox of webhook requests, job queue, run records, effect journal.
+// An async interface so a SQLite file (one process) and, later, PostgreSQL (several processes) can both implement it.
+import type { EffectJournalPort } from '../../engine/ports.js';
+import type { JsonValue } from '../../engine/values.js';
+
+/** Milliseconds since the Unix epoch. Every time in the store is one of these. */
+export type EpochMs = number;
+
+/** The time source of a store; tests pass a manual clock, production `Date.now`. */
+export interface StoreClock {
+  now(): EpochMs;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Inbox
+
+/** Outcome of checking a request's signature: checked and good, checked and bad, or no signature to check. */
+export type SignatureCheck = 'valid' | 'invalid' | 'absent';
+
+/** One request to the webhook hook, as received. Header values must already be redacted by the caller. */
+export interface InboxEntryInput {
+  receivedAt: EpochMs;
+  method: string;
+  /** Path with the query string, e.g. `/hook/bpium?x=1`. */
+  path: string;
+  /** Which hook (scenario endpoint) answered the request, if known. */
+  hookId?: string | null;
+  /** Headers as text, secrets already masked (one `name: value` per line is the suggested form). */
+  headers: string;
+  /** The raw body bytes, exactly as received. */
+  body: Uint8Array;
+  remoteAddress?: string | null;
+  signature: SignatureCheck;
+  /**
+   * Identifies a delivery for deduplication (e.g. `bpium:<hookId>:<sequenceId>`), or null when the request has none.
+   * A second request with the same key is recorded as a duplicate of the first and starts no jobs.
+   */
+  dedupKey: string | null;
+  /** The answer the server gives, kept so a duplicate delivery can be answered the same way. */
+  response?: { status: number; body?: string | null } | null;
+}
+
+/** A stored inbox entry. */
+export interface InboxEntry extends Omit<InboxEntryInput, 'response' | 'body'> {
+  id: number;
+  body: Buffer;
+  hookId: string | null;
+  remoteAddress: string | null;
+  /** For a duplicate, the id of the first entry with the same dedup key; null for an original. */
+  duplicateOf: number | null;
+  /** How many duplicates of this entry arrived later (0 for a duplicate itself). */
+  duplicates: number;
+  /** The run of the hook scenario that answered this request, when one was recorded with it. */
+  runId: string | null;
+  responseStatus: number | null;
+  responseBody: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Jobs
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'dead';
+export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'dead'];
+
+/** An asynchronous scenario start to be run by a worker. */
+export interface NewJob {
+  /** A stable id chosen by the caller (it is what `AsyncStarterPort.start` returns); generated when absent. */
+  id?: string;
+  scenario: string;
+  /** Input parameters; any JSON-serialisable value (Dates become ISO strings). */
+  params: unknown;
+  /** Variables copied from the starting run. */
+  variables?: unknown;
+  parentRunId?: string | null;
+  parentBlock?: string | null;
+  /** Who started it and how (free-form JSON: hook id, block, request id...). */
+  trigger?: unknown;
+  /** Filled in by `recordRequest` with the entry it belongs to. */
+  inboxId?: number | null;
+  /** Higher runs first. Default 0. */
+  priority?: number;
+  /** Default: the store's `defaultMaxAttempts`. */
+  maxAttempts?: number;
+  /** Not before this time. Default: now. */
+  runAt?: EpochMs;
+  /** Run this scenario version (hash) instead of the current one. */
+  pinnedVersion?: string | null;
+}
+
+/** A job as stored. */
+export interface JobRecord {
+  id: string;
+  scenario: string;
+  params: JsonValue;
+  variables: JsonValue;
+  parentRunId: string | null;
+  parentBlock: string | null;
+  trigger: JsonValue;
+  inboxId: number | null;
+  priority: number;
+  /** Attempts started so far (a claim counts as an attempt). */
+  attempts: number;
+  maxAttempts: number;
+  nextRunAt: EpochMs;
+  status: JobStatus;
+  leaseOwner: string | null;
+  leaseExpiresAt: EpochMs | null;
+  lastError: JsonValue;
+  lastRunId: string | null;
+  pinnedVersion: string | null;
+  /** How many times an operator sent it back to the queue after it failed or died. */
+  replayCount: number;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+  finishedAt: EpochMs | null;
+}
+
+/** What the worker sends when an attempt ends: the run record, and jobs the run started (enqueued atomically). */
+export interface AttemptOutcome {
+  run?: RunWrite;
+  jobs?: NewJob[];
+}
+
+export interface FailJobInput extends AttemptOutcome {
+  /** false for a permanent failure (the job becomes `failed`); true to retry with backoff until attempts run out. */
+  retryable: boolean;
+  error: unknown;
+  /** Retry not before this time (e.g. from a Retry-After); default: the store's backoff policy. */
+  retryAt?: EpochMs;
+}
+
+/** Where a job went after `failJob`. `accepted: false` means the worker no longer held the lease; nothing changed. */
+export type FailJobResult =
+  | { accepted: true; status: 'queued'; nextRunAt: EpochMs }
+  | { accepted: true; status: 'failed' | 'dead' }
+  | { accepted: false };
+
+export type RequeueSelector = { ids: string[] } | { status: 'dead' | 'failed' };
+
+export interface RequeueOptions {
+  /** Run the replay on this scenario version instead of the current one. */
+  pinnedVersion?: string | null;
+  /** Forget the effects journalled for these jobs, so letters are sent and records written again. Default false. */
+  clearEffects?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runs
+
+export type RunStatus = 'running' | 'completed' | 'failed';
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed'];
+export type RunTrigger = 'http' | 'webapi' | 'async' | 'cli' | 'replay';
+
+/** A run record to write (insert, or replace the record with the same id, e.g. `running` → `completed`). */
+export interface RunWrite {
+  id: string;
+  /** The job this run is an attempt of; null for the hook run itself. */
+  jobId?: string | null;
+  inboxId?: number | null;
+  parentRunId?: string | null;
+  scenario: string;
+  /** Content hash of the scenario version that ran. */
+  version: string;
+  trigger: RunTrigger;
+  status: RunStatus;
+  /** 1-based attempt number of the job. Default 1. */
+  attempt?: number;
+  workerId?: string | null;
+  startedAt: EpochMs;
+  finishedAt?: EpochMs | null;
+  durationMs?: number | null;
+  params?: unknown;
+  returnValues?: unknown;
+  error?: unknown;
+  /** Steps with the variables after each step. */
+  trace?: unknown;
+  bpiumCalls?: unknown;
+  mails?: unknown;
+}
+
+/** A run as listed: everything but the bulky trace, Bpium calls and mails. */
+export interface RunSummary {
+  id: string;
+  jobId: string | null;
+  inboxId: number | null;
+  parentRunId: string | null;
+  scenario: string;
+  version: string;
+  trigger: RunTrigger;
+  status: RunStatus;
+  attempt: number;
+  workerId: string | null;
+  startedAt: EpochMs;
+  finishedAt: EpochMs | null;
+  durationMs: number | null;
+  error: JsonValue;
+}
+
+export interface RunRecord extends RunSummary {
+  params: JsonValue;
+  returnValues: JsonValue;
+  trace: JsonValue;
+  bpiumCalls: JsonValue;
+  mails: JsonValue;
+}
+
+export interface ListRunsQuery {
+  status?: RunStatus;
+  scenario?: string;
+  jobId?: string;
+  /** Only runs started at or after this time. */
+  since?: EpochMs;
+  /** Default 50, at most 1000. */
+  limit?: number;
+  /** From the previous page's `nextCursor`. */
+  cursor?: string | null;
+}
+
+export interface ListJobsQuery {
+  status?: JobStatus;
+  scenario?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** A page of results, newest first; `nextCursor` is null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Requests, counts, maintenance
+
+/** Everything one webhook request leaves behind, written in one transaction before the answer leaves. */
+export interface RecordRequestInput {
+  inbox: InboxEntryInput;
+  /** The hook scenario's run (trigger `http`), if it ran before the answer. */
+  run?: RunWrite;
+  /** Asynchronous starts made by the hook run. Not enqueued when the request is a duplicate. */
+  jobs?: NewJob[];
+}
+
+export type RecordRequestResult =
+  | { duplicate: false; inboxId: number; jobIds: string[] }
+  | {
+      duplicate: true;
+      /** The id of the first entry with this dedup key (the duplicate itself is stored as `duplicateEntryId`). */
+      inboxId: number;
+      duplicateEntryId: number;
+      /** The first entry's stored answer, to answer the duplicate the same way. */
+      original: { responseStatus: number | null; responseBody: string | null; runId: string | null };
+      jobIds: [];
+    };
+
+export interface StoreCounts {
+  jobs: Record<JobStatus, number>;
+  runs: Record<RunStatus, number>;
+  inbox: { total: number; duplicates: number };
+}
+
+export interface RecoverResult {
+  requeued: number;
+  dead: number;
+  runsFailed: number;
+}
+
+export interface PruneResult {
+  inbox: number;
+  runs: number;
+  jobs: number;
+  effects: number;
+}
+
+/** How hard the store is working; the grouped-commit counters show how many calls shared a transaction. */
+export interface StoreStats {
+  /** Write calls accepted (each recordRequest, claim, complete, put... is one). */
+  operations: number;
+  /** Transactions committed or attempted for them. */
+  transactions: number;
+  /** Transactions that failed as a whole (every call in them rejected). */
+  failedTransactions: number;
+  /** The most calls that shared one transaction. */
+  largestBatch: number;
+}
+
+/**
+ * The store. Every write resolves only after the transaction holding it has committed; concurrent calls share
+ * transactions (grouped commits), so resolve order is not call order across different kinds of calls.
+ * Writes reject with `StoreUnavailableError` when the database cannot take them (disk full, locked, read-only).
+ */
+export interface Store {
+  /** Stores a webhook request, its hook run and its jobs atomically. A duplicate dedup key enqueues nothing. */
+  recordRequest(input: RecordRequestInput): Promise<RecordRequestResult>;
+  /** Looks up the original entry for a dedup key (to skip running the hook for a known duplicate). */
+  findByDedupKey(dedupKey: string): Promise<InboxEntry | undefined>;
+  getInboxEntry(id: number): Promise<InboxEntry | undefined>;
+
+  /** Enqueues jobs outside a request (e.g. a CLI or operator start). Returns their ids. */
+  enqueueJobs(jobs: NewJob[]): Promise<string[]>;
+  /**
+   * Takes up to `limit` due jobs (queued with `nextRunAt <= now`, or running with an expired lease), highest priority
+   * first, marks them running under `workerId` until now + `leaseMs`, and counts the attempt. A job whose lease
+   * expired after its last allowed attempt becomes `dead` instead.
+   */
+  claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]>;
+  /** Extends the leases `workerId` still holds; returns the ids extended (a missing id means the lease was lost). */
+  heartbeat(jobIds: string[], workerId: string, leaseMs: number): Promise<string[]>;
+  /** Marks the job succeeded, writes the run and enqueues the jobs it started, atomically. */
+  completeJob(id: string, workerId: string, outcome?: AttemptOutcome): Promise<{ accepted: boolean }>;
+  /**
+   * Ends an attempt in failure: back to `queued` with a backoff delay while retryable and attempts remain, else
+   * `dead` (retryable, attempts exhausted) or `failed` (permanent). Writes the run either way.
+   */
+  failJob(id: string, workerId: string, input: FailJobInput): Promise<FailJobResult>;
+  /**
+   * For a single instance at startup: every job left `running` by a previous process is queued again (or made `dead`
+   * when that was its last attempt: a job that keeps killing the process must not loop forever) and runs left
+   * `running` are marked failed. Not for several instances sharing a database: there, expired leases do this.
+   */
+  recoverOrphans(): Promise<RecoverResult>;
+  /** Sends failed/dead jobs back to the queue with attempts reset. Jobs in other states are left alone. */
+  requeue(selector: RequeueSelector, opts?: RequeueOptions): Promise<string[]>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  listJobs(query?: ListJobsQuery): Promise<Page<JobRecord>>;
+
+  /** Inserts or replaces a run record. */
+  recordRun(run: RunWrite): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  listRuns(query?: ListRunsQuery): Promise<Page<RunSummary>>;
+
+  /** The effect journal, keyed by a stable key (the job id) and step key. */
+  readonly effects: EffectJournalPort;
+
+  counts(): Promise<StoreCounts>;
+  /**
+   * Deletes inbox entries received, runs finished and terminal jobs finished before now - `olderThanMs`, and journalled
+   * effects recorded before then whose key is no longer a stored job. Never touches queued or running jobs, nor runs
+   * still running. Dedup keys go with their inbox entries, so the dedup window equals the retention.
+   */
+  prune(opts: { olderThanMs: number }): Promise<PruneResult>;
+  stats(): StoreStats;
+  /** Commits what is pending, then closes. Later calls reject with `StoreUnavailableError`. */
+  close(): Promise<void>;
+}

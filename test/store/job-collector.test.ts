@@ -1,0 +1,37 @@
+// The collecting starter: async starts become jobs with stable ids, stored atomically with the run that made them.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { collectJobs } from '../../server/store/job-collector.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+
+it('turns async starts into jobs whose ids are the child run ids, stored with the request in one call', { timeout: 10_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oktell-collector-'));
+  const store = await openSqliteStore({ file: join(dir, 's.db') });
+  try {
+    let n = 0;
+    const starter = collectJobs(() => `job-${++n}`, { priority: 3 });
+    const at = new Date(Date.UTC(2025, 0, 15, 9));
+    const a = await starter.start({ scenario: 'SendLetter', params: { to: 'a@b.c' }, variables: { when: at, n: 1 }, parentRunId: 'hook-1', parentBlock: 'b4' });
+    const b = await starter.start({ scenario: 'UpdateRecord', params: {}, variables: {}, parentRunId: 'hook-1', parentBlock: 'b5' });
+    assert.deepEqual([a.runId, b.runId], ['job-1', 'job-2']);
+    const jobs = starter.take();
+    assert.equal(starter.take().length, 0, 'take empties the collector');
+    const r = await store.recordRequest({
+      inbox: { receivedAt: Date.now(), method: 'POST', path: '/hook', headers: '', body: Buffer.from('{}'), signature: 'absent', dedupKey: null },
+      jobs,
+    });
+    assert.deepEqual(r.jobIds, ['job-1', 'job-2']);
+    const stored = await store.getJob('job-1');
+    assert.equal(stored?.scenario, 'SendLetter');
+    assert.equal(stored?.priority, 3);
+    assert.equal(stored?.parentBlock, 'b4');
+    assert.deepEqual(stored?.variables, { when: '2025-01-15T09:00:00.000Z', n: 1 });
+    assert.deepEqual(stored?.trigger, { kind: 'async', parentRunId: 'hook-1', parentBlock: 'b4' });
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

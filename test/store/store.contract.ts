@@ -1,0 +1,554 @@
+// The behaviour every Store must have, as a suite any implementation runs (SQLite now, PostgreSQL later).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { BackoffPolicy } from '../../server/store/backoff.js';
+import { StoreUnavailableError } from '../../server/store/store.errors.js';
+import type { InboxEntryInput, NewJob, RunWrite, Store } from '../../server/store/store.port.js';
+
+/** A clock the test moves by hand. */
+export class ManualClock {
+  constructor(private t = Date.UTC(2025, 0, 15, 9, 0, 0)) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** What the suite asks of the store it is given: use this clock, this backoff policy, this default of attempts. */
+export interface StoreTestContext {
+  clock: ManualClock;
+  backoff: BackoffPolicy;
+  defaultMaxAttempts: number;
+}
+
+export interface StoreUnderTest {
+  store: Store;
+  cleanup(): Promise<void>;
+  /** Opens the same database again after `store.close()` (for the crash-recovery case); omit if impossible. */
+  reopen?(): Promise<Store>;
+}
+
+const BACKOFF: BackoffPolicy = { initialMs: 1000, factor: 2, maxMs: 60_000, jitter: 0 };
+const T = { timeout: 20_000 };
+
+function inbox(over: Partial<InboxEntryInput> = {}, clock?: ManualClock): InboxEntryInput {
+  return {
+    receivedAt: clock?.now() ?? Date.UTC(2025, 0, 15),
+    method: 'POST',
+    path: '/hook/bpium?token=***',
+    hookId: 'bpium',
+    headers: 'content-type: application/json\nx-signature: ***',
+    body: Buffer.from('{"eventType":"record.updated"}'),
+    remoteAddress: '127.0.0.1',
+    signature: 'valid',
+    dedupKey: null,
+    ...over,
+  };
+}
+
+function job(over: Partial<NewJob> = {}): NewJob {
+  return { scenario: 'SendLetter', params: { recordId: '42' }, variables: { who: 'x' }, ...over };
+}
+
+function run(id: string, over: Partial<RunWrite> = {}): RunWrite {
+  return {
+    id,
+    scenario: 'Hook',
+    version: 'v1hash',
+    trigger: 'http',
+    status: 'completed',
+    startedAt: Date.UTC(2025, 0, 15, 9),
+    finishedAt: Date.UTC(2025, 0, 15, 9) + 12,
+    params: { a: 1 },
+    returnValues: { status: 200 },
+    trace: [{ step: 1, block: 'start', changed: { a: 1 } }],
+    bpiumCalls: [],
+    mails: [],
+    ...over,
+  };
+}
+
+/**
+ * Registers the contract tests for one Store implementation. `makeStore` gets a fresh, empty store for each test
+ * and must wire the given clock, backoff policy and default max attempts into it.
+ */
+export function storeContractTests(name: string, makeStore: (ctx: StoreTestContext) => Promise<StoreUnderTest>): void {
+  async function withStore(fn: (store: Store, ctx: StoreTestContext, sut: StoreUnderTest) => Promise<void>): Promise<void> {
+    const ctx: StoreTestContext = { clock: new ManualClock(), backoff: BACKOFF, defaultMaxAttempts: 3 };
+    const sut = await makeStore(ctx);
+    try {
+      await fn(sut.store, ctx, sut);
+    } finally {
+      await sut.store.close();
+      await sut.cleanup();
+    }
+  }
+
+  async function enqueueOne(store: Store, over: Partial<NewJob> = {}): Promise<string> {
+    const [id] = await store.enqueueJobs([job(over)]);
+    return id!;
+  }
+
+  describe(`${name}: inbox`, () => {
+    it('stores a request with its exact body bytes, headers, remote address and signature check', T, async () => {
+      await withStore(async (store) => {
+        const body = Buffer.from([0x7b, 0xff, 0x00, 0xd0, 0x9f, 0x7d]); // not valid UTF-8 on purpose
+        const r = await store.recordRequest({ inbox: inbox({ body, signature: 'absent', response: { status: 200, body: 'ok' } }) });
+        assert.equal(r.duplicate, false);
+        const e = await store.getInboxEntry(r.inboxId);
+        assert.ok(e);
+        assert.deepEqual([...e.body], [...body]);
+        assert.equal(e.headers, 'content-type: application/json\nx-signature: ***');
+        assert.equal(e.path, '/hook/bpium?token=***');
+        assert.equal(e.remoteAddress, '127.0.0.1');
+        assert.equal(e.signature, 'absent');
+        assert.equal(e.responseStatus, 200);
+        assert.equal(e.duplicateOf, null);
+      });
+    });
+
+    const dedupCases: Array<{ title: string; keys: Array<string | null>; duplicates: boolean[] }> = [
+      { title: 'the same dedup key twice: the second is a duplicate', keys: ['bpium:h1:7', 'bpium:h1:7'], duplicates: [false, true] },
+      { title: 'different dedup keys: no duplicates', keys: ['bpium:h1:7', 'bpium:h1:8'], duplicates: [false, false] },
+      { title: 'no dedup key: never a duplicate', keys: [null, null], duplicates: [false, false] },
+      { title: 'three deliveries of one key: two duplicates', keys: ['k', 'k', 'k'], duplicates: [false, true, true] },
+    ];
+    for (const c of dedupCases) {
+      it(`recognises deliveries in order — ${c.title}`, T, async () => {
+        await withStore(async (store) => {
+          const results = [];
+          for (const key of c.keys) results.push(await store.recordRequest({ inbox: inbox({ dedupKey: key }), jobs: [job()] }));
+          assert.deepEqual(results.map((r) => r.duplicate), c.duplicates);
+          const counts = await store.counts();
+          assert.equal(counts.inbox.total, c.keys.length, 'every delivery is recorded, duplicates too');
+          assert.equal(counts.inbox.duplicates, c.duplicates.filter(Boolean).length);
+          assert.equal(counts.jobs.queued, c.duplicates.filter((d) => !d).length, 'a duplicate enqueues nothing');
+        });
+      });
+    }
+
+    it('answers a duplicate with the first entry id and its stored answer, and counts it on the original', T, async () => {
+      await withStore(async (store) => {
+        const first = await store.recordRequest({ inbox: inbox({ dedupKey: 'd1', response: { status: 202, body: '{"ok":1}' } }), run: run('hook-1') });
+        const second = await store.recordRequest({ inbox: inbox({ dedupKey: 'd1', response: { status: 500 } }), jobs: [job()] });
+        assert.equal(second.duplicate, true);
+        assert.ok(second.duplicate);
+        assert.equal(second.inboxId, first.inboxId);
+        assert.notEqual(second.duplicateEntryId, first.inboxId);
+        assert.deepEqual(second.original, { responseStatus: 202, responseBody: '{"ok":1}', runId: 'hook-1' });
+        assert.deepEqual(second.jobIds, []);
+        assert.equal((await store.getInboxEntry(first.inboxId))?.duplicates, 1);
+        assert.equal((await store.getInboxEntry(second.duplicateEntryId))?.duplicateOf, first.inboxId);
+        assert.equal((await store.findByDedupKey('d1'))?.id, first.inboxId);
+        assert.equal(await store.findByDedupKey('nope'), undefined);
+      });
+    });
+
+    it('recognises a duplicate among concurrent deliveries: exactly one original, its jobs enqueued once', T, async () => {
+      await withStore(async (store) => {
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.recordRequest({ inbox: inbox({ dedupKey: 'same' }), jobs: [job()] })));
+        assert.equal(results.filter((r) => !r.duplicate).length, 1);
+        const originalId = results.find((r) => !r.duplicate)!.inboxId;
+        assert.ok(results.every((r) => r.inboxId === originalId));
+        assert.equal((await store.counts()).jobs.queued, 1);
+      });
+    });
+
+    it('groups concurrent appends into far fewer transactions than calls, and every one is stored', T, async () => {
+      await withStore(async (store) => {
+        const before = store.stats();
+        const n = 500;
+        const results = await Promise.all(
+          Array.from({ length: n }, (_, i) => store.recordRequest({ inbox: inbox({ dedupKey: `k${i}`, body: Buffer.from(`{"i":${i}}`) }), jobs: [job({ params: { i } })] })),
+        );
+        const after = store.stats();
+        assert.equal(new Set(results.map((r) => r.inboxId)).size, n);
+        assert.equal((await store.counts()).inbox.total, n);
+        assert.equal((await store.counts()).jobs.queued, n);
+        assert.equal(after.operations - before.operations, n);
+        assert.ok(after.transactions - before.transactions < n / 10, `expected grouped commits, got ${after.transactions - before.transactions} transactions for ${n} calls`);
+        for (const i of [0, 250, 499]) {
+          const e = await store.getInboxEntry(results[i]!.inboxId);
+          assert.equal(e?.body.toString(), `{"i":${i}}`);
+        }
+      });
+    });
+
+    it('stores the request, its hook run and its jobs together, linked to the inbox entry', T, async () => {
+      await withStore(async (store) => {
+        const r = await store.recordRequest({ inbox: inbox(), run: run('hook-run'), jobs: [job({ id: 'job-a' }), job({ id: 'job-b', priority: 5 })] });
+        assert.ok(!r.duplicate);
+        assert.deepEqual(r.jobIds, ['job-a', 'job-b']);
+        assert.equal((await store.getJob('job-a'))?.inboxId, r.inboxId);
+        assert.equal((await store.getRun('hook-run'))?.inboxId, r.inboxId);
+        assert.equal((await store.getInboxEntry(r.inboxId))?.runId, 'hook-run');
+      });
+    });
+
+    it('stores nothing of a request when part of it cannot be stored (all or nothing)', T, async () => {
+      await withStore(async (store) => {
+        await store.enqueueJobs([job({ id: 'taken' })]);
+        await assert.rejects(store.recordRequest({ inbox: inbox({ dedupKey: 'x' }), run: run('r-x'), jobs: [job({ id: 'fresh' }), job({ id: 'taken' })] }));
+        assert.equal((await store.counts()).inbox.total, 0);
+        assert.equal(await store.getJob('fresh'), undefined);
+        assert.equal(await store.getRun('r-x'), undefined);
+        assert.equal(await store.findByDedupKey('x'), undefined, 'the dedup key is free for the retry');
+      });
+    });
+
+    it('keeps the good calls of a transaction when one call in it fails', T, async () => {
+      await withStore(async (store) => {
+        await store.enqueueJobs([job({ id: 'dup' })]);
+        const results = await Promise.allSettled([
+          store.recordRequest({ inbox: inbox({ dedupKey: 'a' }) }),
+          store.enqueueJobs([job({ id: 'dup' })]),
+          store.recordRequest({ inbox: inbox({ dedupKey: 'b' }) }),
+        ]);
+        assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+        assert.equal((await store.counts()).inbox.total, 2);
+      });
+    });
+  });
+
+  describe(`${name}: jobs`, () => {
+    it('runs a job through enqueue, claim and complete, storing its run and enqueuing what it started', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const id = await enqueueOne(store, { parentRunId: 'hook-1', parentBlock: 'b7', trigger: { hook: 'bpium' } });
+        const [claimed, ...rest] = await store.claimJobs('w1', 10, 30_000);
+        assert.equal(rest.length, 0);
+        assert.equal(claimed?.id, id);
+        assert.equal(claimed?.status, 'running');
+        assert.equal(claimed?.attempts, 1);
+        assert.equal(claimed?.leaseOwner, 'w1');
+        assert.equal(claimed?.leaseExpiresAt, clock.now() + 30_000);
+        assert.deepEqual(claimed?.params, { recordId: '42' });
+        assert.deepEqual(claimed?.variables, { who: 'x' });
+        assert.equal(claimed?.parentRunId, 'hook-1');
+        assert.deepEqual(claimed?.trigger, { hook: 'bpium' });
+        assert.deepEqual(await store.claimJobs('w2', 10, 30_000), [], 'a running job is not claimed twice');
+        const res = await store.completeJob(id, 'w1', { run: run('attempt-1', { jobId: id, trigger: 'async' }), jobs: [job({ id: 'child' })] });
+        assert.deepEqual(res, { accepted: true });
+        const done = await store.getJob(id);
+        assert.equal(done?.status, 'succeeded');
+        assert.equal(done?.leaseOwner, null);
+        assert.equal(done?.lastRunId, 'attempt-1');
+        assert.equal(done?.finishedAt, clock.now());
+        assert.equal((await store.getRun('attempt-1'))?.jobId, id);
+        assert.equal((await store.getJob('child'))?.status, 'queued');
+      });
+    });
+
+    it('claims the highest priority first and nothing before its time', T, async () => {
+      await withStore(async (store, { clock }) => {
+        await store.enqueueJobs([job({ id: 'low' }), job({ id: 'high', priority: 10 }), job({ id: 'later', priority: 99, runAt: clock.now() + 5000 })]);
+        const lease = 3_600_000;
+        assert.deepEqual((await store.claimJobs('w', 1, lease)).map((j) => j.id), ['high']);
+        assert.deepEqual((await store.claimJobs('w', 5, lease)).map((j) => j.id), ['low']);
+        clock.advance(5000);
+        assert.deepEqual((await store.claimJobs('w', 5, lease)).map((j) => j.id), ['later']);
+      });
+    });
+
+    it('retries a retryable failure after exponential backoff and makes it dead after the last attempt', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const id = await enqueueOne(store, { maxAttempts: 3 });
+        // attempt n fails → next run after initial·factor^(n-1) with no jitter; attempt 3 of 3 → dead
+        const expected = [
+          { attempt: 1, status: 'queued', delay: 1000 },
+          { attempt: 2, status: 'queued', delay: 2000 },
+          { attempt: 3, status: 'dead', delay: null },
+        ];
+        for (const step of expected) {
+          const [c] = await store.claimJobs('w', 1, 10_000);
+          assert.equal(c?.attempts, step.attempt);
+          const r = await store.failJob(id, 'w', { retryable: true, error: { code: 'R_EFFECT_TRANSIENT', attempt: step.attempt } });
+          assert.equal(r.accepted && r.status, step.status);
+          if (step.delay !== null) {
+            assert.ok(r.accepted && r.status === 'queued');
+            assert.equal(r.nextRunAt, clock.now() + step.delay);
+            clock.advance(step.delay - 1);
+            assert.deepEqual(await store.claimJobs('w', 1, 10_000), [], 'not before the backoff delay');
+            clock.advance(1);
+          }
+        }
+        const dead = await store.getJob(id);
+        assert.equal(dead?.status, 'dead');
+        assert.deepEqual(dead?.lastError, { code: 'R_EFFECT_TRANSIENT', attempt: 3 });
+        assert.deepEqual(await store.claimJobs('w', 1, 10_000), []);
+      });
+    });
+
+    it('makes a permanent failure `failed` at once, and honours a retry time given by the caller', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const [a, b] = await store.enqueueJobs([job({ id: 'perm' }), job({ id: 'later' })]);
+        await store.claimJobs('w', 2, 10_000);
+        assert.deepEqual(await store.failJob(a!, 'w', { retryable: false, error: 'Bpium said 404' }), { accepted: true, status: 'failed' });
+        const retryAt = clock.now() + 90_000;
+        assert.deepEqual(await store.failJob(b!, 'w', { retryable: true, error: '429', retryAt }), { accepted: true, status: 'queued', nextRunAt: retryAt });
+        assert.equal((await store.getJob('perm'))?.status, 'failed');
+        assert.equal((await store.getJob('later'))?.nextRunAt, retryAt);
+      });
+    });
+
+    it('never gives the same job to two concurrent claimers', T, async () => {
+      await withStore(async (store) => {
+        await store.enqueueJobs(Array.from({ length: 30 }, (_, i) => job({ id: `j${i}` })));
+        const [a, b, c] = await Promise.all([store.claimJobs('a', 12, 5000), store.claimJobs('b', 12, 5000), store.claimJobs('c', 12, 5000)]);
+        const ids = [...a!, ...b!, ...c!].map((j) => j.id);
+        assert.equal(ids.length, 30);
+        assert.equal(new Set(ids).size, 30);
+      });
+    });
+
+    it('lets another worker take a job whose lease expired; the first worker can then neither renew nor complete it', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const id = await enqueueOne(store);
+        await store.claimJobs('slow', 1, 1000);
+        clock.advance(999);
+        assert.deepEqual(await store.claimJobs('other', 1, 1000), [], 'the lease still holds');
+        clock.advance(1);
+        const [taken] = await store.claimJobs('other', 1, 1000);
+        assert.equal(taken?.id, id);
+        assert.equal(taken?.attempts, 2);
+        assert.equal(taken?.leaseOwner, 'other');
+        assert.deepEqual(await store.heartbeat([id], 'slow', 1000), []);
+        assert.deepEqual(await store.completeJob(id, 'slow'), { accepted: false });
+        assert.deepEqual(await store.failJob(id, 'slow', { retryable: true, error: 'x' }), { accepted: false });
+        assert.deepEqual(await store.completeJob(id, 'other'), { accepted: true });
+      });
+    });
+
+    it('keeps a lease alive with heartbeats', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const id = await enqueueOne(store);
+        await store.claimJobs('w', 1, 1000);
+        clock.advance(800);
+        assert.deepEqual(await store.heartbeat([id, 'unknown'], 'w', 1000), [id]);
+        clock.advance(800);
+        assert.deepEqual(await store.claimJobs('thief', 1, 1000), [], 'the renewed lease still holds');
+        assert.equal((await store.getJob(id))?.leaseExpiresAt, clock.now() + 200);
+      });
+    });
+
+    it('makes a job dead when its lease expires during its last attempt, and fails the abandoned run', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const id = await enqueueOne(store, { maxAttempts: 1 });
+        await store.claimJobs('w', 1, 1000);
+        await store.recordRun(run('abandoned', { jobId: id, status: 'running', finishedAt: null, trigger: 'async' }));
+        clock.advance(1000);
+        assert.deepEqual(await store.claimJobs('w2', 1, 1000), []);
+        assert.equal((await store.getJob(id))?.status, 'dead');
+        assert.equal((await store.getRun('abandoned'))?.status, 'failed');
+      });
+    });
+
+    it('sends dead and failed jobs back to the queue with attempts reset, noting the replay', T, async () => {
+      await withStore(async (store) => {
+        await store.enqueueJobs([job({ id: 'd1', maxAttempts: 1 }), job({ id: 'd2', maxAttempts: 1 }), job({ id: 'f1' }), job({ id: 'q1', runAt: Date.UTC(2030, 0, 1) })]);
+        await store.claimJobs('w', 3, 1000);
+        await store.failJob('d1', 'w', { retryable: true, error: 'x' });
+        await store.failJob('d2', 'w', { retryable: true, error: 'x' });
+        await store.failJob('f1', 'w', { retryable: false, error: 'x' });
+        await store.effects.put('d1', 'mail#1', { messageId: 'm1' });
+        assert.deepEqual((await store.requeue({ status: 'dead' }, { pinnedVersion: 'old-hash' })).sort(), ['d1', 'd2']);
+        const d1 = await store.getJob('d1');
+        assert.equal(d1?.status, 'queued');
+        assert.equal(d1?.attempts, 0);
+        assert.equal(d1?.replayCount, 1);
+        assert.equal(d1?.pinnedVersion, 'old-hash');
+        assert.deepEqual(await store.effects.get('d1', 'mail#1'), { messageId: 'm1' }, 'effects are kept by default');
+        assert.deepEqual(await store.requeue({ ids: ['f1', 'q1', 'nope'] }, { clearEffects: true }), ['f1'], 'only failed or dead jobs are requeued');
+        assert.equal((await store.getJob('f1'))?.status, 'queued');
+        await store.requeue({ ids: [] });
+        const counts = await store.counts();
+        assert.deepEqual(counts.jobs, { queued: 4, running: 0, succeeded: 0, failed: 0, dead: 0 });
+      });
+    });
+
+    it('forgets the journalled effects of a replayed job when asked to', T, async () => {
+      await withStore(async (store) => {
+        const id = await enqueueOne(store);
+        await store.claimJobs('w', 1, 1000);
+        await store.effects.put(id, 'mail#1', { messageId: 'm1' });
+        await store.failJob(id, 'w', { retryable: false, error: 'x' });
+        await store.requeue({ ids: [id] }, { clearEffects: true });
+        assert.equal(await store.effects.get(id, 'mail#1'), undefined);
+      });
+    });
+
+    it('lists jobs by status, newest first, page by page', T, async () => {
+      await withStore(async (store, { clock }) => {
+        for (let i = 0; i < 5; i++) {
+          await enqueueOne(store, { id: `j${i}` });
+          clock.advance(10);
+        }
+        await store.claimJobs('w', 1, 1000);
+        const p1 = await store.listJobs({ status: 'queued', limit: 2 });
+        assert.deepEqual(p1.items.map((j) => j.id), ['j4', 'j3']);
+        const p2 = await store.listJobs({ status: 'queued', limit: 2, cursor: p1.nextCursor });
+        assert.deepEqual(p2.items.map((j) => j.id), ['j2', 'j1']);
+        assert.equal(p2.nextCursor, null);
+        assert.deepEqual((await store.listJobs({ status: 'running' })).items.map((j) => j.id), ['j0']);
+      });
+    });
+  });
+
+  describe(`${name}: crash recovery`, () => {
+    it('resumes jobs a killed process left running when reopened, and fails their unfinished runs', T, async (t) => {
+      const ctx: StoreTestContext = { clock: new ManualClock(), backoff: BACKOFF, defaultMaxAttempts: 3 };
+      const sut = await makeStore(ctx);
+      if (!sut.reopen) {
+        await sut.store.close();
+        await sut.cleanup();
+        t.skip('this store cannot be reopened');
+        return;
+      }
+      let store = sut.store;
+      try {
+        await store.enqueueJobs([job({ id: 'again' }), job({ id: 'last', maxAttempts: 1 }), job({ id: 'waiting' })]);
+        await store.claimJobs('gone', 2, 60_000);
+        await store.recordRun(run('half', { jobId: 'again', status: 'running', finishedAt: null, trigger: 'async' }));
+        await store.close(); // the worker never completes: as if the process died
+        store = await sut.reopen();
+        assert.deepEqual(await store.recoverOrphans(), { requeued: 1, dead: 1, runsFailed: 1 });
+        const again = await store.getJob('again');
+        assert.equal(again?.status, 'queued');
+        assert.equal(again?.attempts, 1, 'the interrupted attempt counts');
+        assert.equal((await store.getJob('last'))?.status, 'dead');
+        assert.equal((await store.getRun('half'))?.status, 'failed');
+        const ids = (await store.claimJobs('new', 10, 60_000)).map((j) => j.id).sort();
+        assert.deepEqual(ids, ['again', 'waiting']);
+      } finally {
+        await store.close();
+        await sut.cleanup();
+      }
+    });
+  });
+
+  describe(`${name}: runs and effects`, () => {
+    it('replaces a running run record with its finished one', T, async () => {
+      await withStore(async (store) => {
+        await store.recordRun(run('r1', { status: 'running', finishedAt: null, trace: null }));
+        assert.equal((await store.getRun('r1'))?.status, 'running');
+        await store.recordRun(run('r1', { status: 'failed', error: { code: 'R_DEADLINE', message: 'too slow' } }));
+        const r = await store.getRun('r1');
+        assert.equal(r?.status, 'failed');
+        assert.deepEqual(r?.error, { code: 'R_DEADLINE', message: 'too slow' });
+        assert.equal(r?.durationMs, 12);
+        assert.deepEqual(r?.trace, [{ step: 1, block: 'start', changed: { a: 1 } }]);
+        assert.deepEqual(r?.returnValues, { status: 200 });
+        assert.deepEqual(r?.params, { a: 1 });
+        assert.equal(r?.version, 'v1hash');
+        assert.equal((await store.counts()).runs.failed, 1);
+      });
+    });
+
+    it('filters runs by status, scenario, job and start time, and pages through them without loss', T, async () => {
+      await withStore(async (store) => {
+        const base = Date.UTC(2025, 0, 15, 9);
+        const specs: Array<[string, string, 'completed' | 'failed' | 'running', number]> = [
+          ['a', 'Hook', 'completed', 0],
+          ['b', 'Hook', 'failed', 1000],
+          ['c', 'SendLetter', 'completed', 2000],
+          ['d', 'SendLetter', 'failed', 3000],
+          ['e', 'SendLetter', 'running', 3000],
+          ['f', 'Hook', 'completed', 4000],
+        ];
+        await Promise.all(specs.map(([id, scenario, status, at]) => store.recordRun(run(id, { scenario, status, startedAt: base + at, finishedAt: status === 'running' ? null : base + at + 5, jobId: scenario === 'SendLetter' ? 'job-x' : null }))));
+        const ids = async (q: Parameters<Store['listRuns']>[0]) => (await store.listRuns(q)).items.map((r) => r.id);
+        const cases: Array<[string, Parameters<Store['listRuns']>[0], string[]]> = [
+          ['everything, newest first', {}, ['f', 'e', 'd', 'c', 'b', 'a']],
+          ['failed only', { status: 'failed' }, ['d', 'b']],
+          ['one scenario', { scenario: 'Hook' }, ['f', 'b', 'a']],
+          ['scenario and status', { scenario: 'SendLetter', status: 'completed' }, ['c']],
+          ['attempts of a job', { jobId: 'job-x' }, ['e', 'd', 'c']],
+          ['since a time', { since: base + 3000 }, ['f', 'e', 'd']],
+        ];
+        for (const [title, q, expected] of cases) assert.deepEqual(await ids(q), expected, title);
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const p: Awaited<ReturnType<Store['listRuns']>> = await store.listRuns({ limit: 4, cursor });
+          seen.push(...p.items.map((r) => r.id));
+          cursor = p.nextCursor;
+        } while (cursor);
+        assert.deepEqual(seen, ['f', 'e', 'd', 'c', 'b', 'a']);
+        const listed = (await store.listRuns({ limit: 1 })).items[0] as unknown as Record<string, unknown>;
+        assert.equal('trace' in listed, false, 'lists leave out the bulky trace');
+      });
+    });
+
+    it('keeps effect outcomes by job and step key across attempts', T, async () => {
+      await withStore(async (store) => {
+        assert.equal(await store.effects.get('job-1', 'mail#1'), undefined);
+        await store.effects.put('job-1', 'mail#1', { messageId: '<a@b>', transport: 'smtp' });
+        await store.effects.put('job-1', 'bpium#2', { id: '17' });
+        await store.effects.put('job-2', 'mail#1', null);
+        assert.deepEqual(await store.effects.get('job-1', 'mail#1'), { messageId: '<a@b>', transport: 'smtp' });
+        assert.deepEqual(await store.effects.get('job-1', 'bpium#2'), { id: '17' });
+        assert.equal(await store.effects.get('job-2', 'mail#1'), null, 'a stored null is not a missing entry');
+        assert.equal(await store.effects.get('job-2', 'bpium#2'), undefined);
+        await store.effects.put('job-1', 'mail#1', { messageId: '<c@d>' });
+        assert.deepEqual(await store.effects.get('job-1', 'mail#1'), { messageId: '<c@d>' }, 'the last outcome wins');
+      });
+    });
+  });
+
+  describe(`${name}: operating`, () => {
+    it('counts jobs and runs by status, for metrics', T, async () => {
+      await withStore(async (store) => {
+        await store.enqueueJobs([job({ id: 'a' }), job({ id: 'b' }), job({ id: 'c' })]);
+        await store.claimJobs('w', 2, 1000);
+        await store.completeJob('a', 'w', { run: run('ra', { trigger: 'async' }) });
+        const counts = await store.counts();
+        assert.deepEqual(counts.jobs, { queued: 1, running: 1, succeeded: 1, failed: 0, dead: 0 });
+        assert.deepEqual(counts.runs, { running: 0, completed: 1, failed: 0 });
+        assert.deepEqual(counts.inbox, { total: 0, duplicates: 0 });
+      });
+    });
+
+    it('prunes old inbox entries, finished runs and finished jobs, never queued or running work', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const day = 86_400_000;
+        const old = clock.now();
+        await store.recordRequest({ inbox: inbox({ dedupKey: 'old' }, clock), jobs: [job({ id: 'old-done' }), job({ id: 'old-running' }), job({ id: 'old-queued', runAt: old + 30 * day })] });
+        await store.claimJobs('w', 2, 365 * day);
+        await store.completeJob('old-done', 'w', { run: run('old-run', { startedAt: old, finishedAt: old + 1 }) });
+        await store.recordRun(run('old-still-running', { startedAt: old, status: 'running', finishedAt: null }));
+        await store.effects.put('old-done', 'mail#1', { ok: true });
+        await store.effects.put('old-running', 'mail#1', { ok: true });
+        clock.advance(8 * day);
+        await store.recordRequest({ inbox: inbox({ dedupKey: 'new' }, clock), run: run('new-run', { startedAt: clock.now(), finishedAt: clock.now() + 1 }) });
+        const result = await store.prune({ olderThanMs: 7 * day });
+        assert.deepEqual(result, { inbox: 1, runs: 1, jobs: 1, effects: 1 });
+        assert.equal(await store.findByDedupKey('old'), undefined, 'the dedup window is the retention');
+        assert.ok(await store.findByDedupKey('new'));
+        assert.equal(await store.getJob('old-done'), undefined);
+        assert.equal((await store.getJob('old-running'))?.status, 'running');
+        assert.equal((await store.getJob('old-queued'))?.status, 'queued');
+        assert.equal(await store.getRun('old-run'), undefined);
+        assert.ok(await store.getRun('old-still-running'));
+        assert.ok(await store.getRun('new-run'));
+        assert.deepEqual(await store.effects.get('old-running', 'mail#1'), { ok: true });
+        assert.deepEqual(await store.prune({ olderThanMs: 7 * day }), { inbox: 0, runs: 0, jobs: 0, effects: 0 });
+      });
+    });
+
+    it('commits writes already made when closed, then refuses new ones as unavailable', T, async () => {
+      const ctx: StoreTestContext = { clock: new ManualClock(), backoff: BACKOFF, defaultMaxAttempts: 3 };
+      const sut = await makeStore(ctx);
+      try {
+        const pending = sut.store.recordRequest({ inbox: inbox() });
+        await sut.store.close();
+        assert.equal((await pending).duplicate, false);
+        await assert.rejects(sut.store.recordRequest({ inbox: inbox() }), (e: unknown) => e instanceof StoreUnavailableError && e.reason === 'closed');
+        await assert.rejects(sut.store.getRun('x'), StoreUnavailableError);
+      } finally {
+        await sut.store.close();
+        await sut.cleanup();
+      }
+    });
+  });
+}
