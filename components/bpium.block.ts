@@ -145,7 +145,7 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
         ? (await rt.effect(() => perform(c, rt, bpium, catalogId, recordId, opts))).value
         : await perform(c, rt, bpium, catalogId, recordId, opts);
       rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: 'ok', performed: true, ...(attempts.length ? { attempts: attempts.length } : {}) });
-      if (attempts.length > 1) rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, attempts: attempts.map(attemptJson) });
+      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', attempts: attempts.map(attemptJson) });
       saveAnswer(c, rt, answer, await fieldIds(c, rt, bpium, catalogId, opts));
       if (c.errorCode) rt.set(c.errorCode, '');
       return 'success';

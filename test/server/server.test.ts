@@ -187,3 +187,64 @@ describe('the web server', () => {
     assert.equal((run!.params as Record<string, string>)['5'], 'valid');
   });
 });
+
+describe('the web server, configured', () => {
+  it('the hook mapping is configurable: another scenario, other parameter numbers, other return values', async () => {
+    const custom = `variables: { m: string, a: string }
+start: s
+blocks:
+  s:
+    kind: InputParameter
+    params: { m: 1, a: 3 }
+    exits: { next: r }
+  r:
+    kind: ReturnValue
+    values: { 5: 202, 6: '[m] + " " + [a]', 7: '"text/x-oktell"' }
+`;
+    const t = await startTestServer({
+      smtp: false,
+      extraScenarios: { 'Custom.yaml': custom },
+      config: 'hook:\n  scenario: Custom\n  params: { method: 1, headers: 2, address: 3, body: 4 }\n  returns: { status: 5, body: 6, contentType: 7 }\n',
+    });
+    try {
+      const res = await fetch(`${t.server.url}/any/where?q=1`, { method: 'PUT', headers: { authorization: AUTH }, body: 'x' });
+      assert.equal(res.status, 202);
+      assert.match(res.headers.get('content-type')!, /^text\/x-oktell/);
+      assert.equal(await res.text(), 'PUT /any/where?q=1');
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('execsvcscript answers startresult 2 (still running) when the sync wait times out, and the run finishes anyway', async () => {
+    const slow = `variables: { email: string }
+start: get
+blocks:
+  get:
+    kind: Bpium
+    method: getRecord
+    catalog: 3
+    record: 2
+    fields: { email: 2 }
+    timeout: 20
+    exits: { success: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[email]' }
+`;
+    const t = await startTestServer({ smtp: false, extraScenarios: { 'Slow.yaml': slow } });
+    try {
+      t.server.emulator!.injectFaults({ delayMs: 1500, times: 1, pathPrefix: '/api/v1/catalogs/3/records/2' });
+      const res = await fetch(`${t.server.url}/execsvcscript?name=Slow&timeout=0.3`, { headers: { authorization: AUTH } });
+      assert.equal(res.status, 200);
+      const xml = await res.text();
+      assert.match(xml, /key="startresult" value="2"/);
+      const runId = res.headers.get('x-oktell-run-id')!;
+      const run = await waitFor('the slow run to be recorded', () => t.server.store.getRun(runId), 10_000);
+      assert.equal(run.status, 'completed');
+      assert.deepEqual(run.returnValues, { '1': 'ivan.petrov@example.com' });
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
