@@ -8,13 +8,12 @@ import { constantExpression } from './constant.js';
 import { checkGraph } from './graph.js';
 import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } from './model.js';
 import { closest } from './suggest.js';
-import { coerceToType } from './values.js';
-import { VAR_TYPES, type Value, type VarType } from './values.js';
+import { reportSchemaIssues, type ZodIssueLike } from './schema-issues.js';
+import { loadVariables } from './variables.js';
 import { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
 
 const TOP_KEYS = ['name', 'description', 'variables', 'start', 'blocks'] as const;
 const BLOCK_META_KEYS = new Set(['kind', 'title', 'description', 'exits']);
-const VAR_NAME_FORBIDDEN = /[[\]\\]/;
 
 export interface LoadOptions {
   registry: BlockRegistry;
@@ -130,70 +129,6 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
 }
 
 type Report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) => void;
-
-function loadVariables(src: YamlSource, raw: unknown, opts: LoadOptions, report: Report): Map<string, VariableDecl> {
-  const vars = new Map<string, VariableDecl>();
-  if (raw === undefined || raw === null) return vars;
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    report(src.locate(['variables']), C.INVALID_VARIABLE, '"variables" must be a mapping of names to types', 'e.g. variables: { body: string, count: number }');
-    return vars;
-  }
-  for (const [name, spec] of Object.entries(raw as Record<string, unknown>)) {
-    const loc = src.locate(['variables', name], { key: true });
-    if (VAR_NAME_FORBIDDEN.test(name) || name.trim() !== name || name === '') {
-      report(loc, C.INVALID_VARIABLE, `variable name "${name}" is not allowed`, 'names may not contain "[", "]" or "\\" nor start or end with a space');
-      continue;
-    }
-    let type: unknown;
-    let initial: unknown;
-    let description: string | undefined;
-    if (typeof spec === 'string') type = spec;
-    else if (spec && typeof spec === 'object' && !Array.isArray(spec)) {
-      const s = spec as Record<string, unknown>;
-      type = s.type;
-      initial = s.initial;
-      if (typeof s.description === 'string') description = s.description;
-      for (const k of Object.keys(s)) {
-        if (!['type', 'initial', 'description'].includes(k)) {
-          report(src.locate(['variables', name, k], { key: true }), C.UNKNOWN_KEY, `unknown key "${k}" in variable "${name}"`, 'a variable has type, initial and description');
-        }
-      }
-    }
-    if (typeof type !== 'string' || !(VAR_TYPES as readonly string[]).includes(type)) {
-      report(src.locate(['variables', name]), C.INVALID_VARIABLE, `variable "${name}" has no valid type`, `types: ${VAR_TYPES.join(', ')}; e.g. ${name}: string`);
-      continue;
-    }
-    let value: Value = defaultOf(type as VarType);
-    if (initial !== undefined && initial !== null) {
-      if (typeof initial !== 'string' && typeof initial !== 'number' && typeof initial !== 'boolean') {
-        report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}" must be a number or text`, 'structured data goes in as JSON text in a json variable');
-        continue;
-      }
-      try {
-        value = coerceToType(initial, type as VarType, opts.timeZone ?? 'UTC');
-      } catch (e) {
-        report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}": ${(e as Error).message}`, `give a value of type ${type}`);
-        continue;
-      }
-    }
-    vars.set(name, { name, type: type as VarType, initial: value, ...(description ? { description } : {}), loc });
-  }
-  return vars;
-}
-
-/** The empty value of each type, as Oktell initialises variables (number 0, empty text, no date). */
-export function defaultOf(type: VarType): Value {
-  switch (type) {
-    case 'number':
-      return 0;
-    case 'string':
-      return '';
-    case 'json':
-      return 'null';
-    case 'datetime':
-      return null;
-  }
-}
 
 function loadBlock(
   src: YamlSource,
@@ -325,77 +260,6 @@ function compileProperty(
   return parsed.expr;
 }
 
-interface ZodIssueLike {
-  code: string;
-  path: PropertyKey[];
-  message: string;
-  keys?: string[];
-  errors?: ZodIssueLike[][];
-}
-
-/** Turns zod's issues into located scenario issues; for a union, reports the branch that came closest. */
-function reportSchemaIssues(
-  issues: ZodIssueLike[],
-  prefix: readonly PathSeg[],
-  props: Record<string, unknown>,
-  def: { kind: string; example: string; schema: unknown },
-  at: (path: readonly PathSeg[], key?: boolean) => SourceLocation,
-  issue: Report,
-) {
-  for (const zi of issues) {
-    const path = [...prefix, ...zi.path.filter((p): p is string | number => typeof p !== 'symbol')];
-    if (zi.code === 'invalid_union' && zi.errors?.length) {
-      const best = zi.errors.reduce((a, b) => (b.length < a.length ? b : a));
-      reportSchemaIssues(best, path, props, def, at, issue);
-      continue;
-    }
-    if (zi.code === 'unrecognized_keys') {
-      for (const key of zi.keys ?? []) {
-        const allowed = allowedKeys(def.schema, path);
-        const guess = closest(key, allowed);
-        issue(at([...path, key], true), C.UNKNOWN_KEY, `unknown property "${key}" for ${def.kind}`, `${guess ? `did you mean "${guess}"? ` : ''}properties: ${allowed.join(', ')}`);
-      }
-      continue;
-    }
-    const value = getPath(props, path);
-    if (value === undefined) {
-      issue(at(path.slice(0, -1)), C.MISSING_PROPERTY, `${def.kind} needs "${path.join('.')}"`, `example:\n${indent(def.example)}`);
-    } else {
-      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, `see the ${def.kind} example:\n${indent(def.example)}`);
-    }
-  }
-}
-
-function getPath(obj: unknown, path: readonly PathSeg[]): unknown {
-  let cur: unknown = obj;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string | number, unknown>)[seg];
-  }
-  return cur;
-}
-
-/** Keys a (strict) zod object schema accepts at `path`, for "did you mean" hints. */
-function allowedKeys(schema: unknown, path: readonly PathSeg[]): string[] {
-  let s = schema as { shape?: Record<string, unknown>; def?: { shape?: Record<string, unknown> } } | undefined;
-  for (const seg of path) {
-    const shape = s?.shape;
-    s = shape ? (shape[String(seg)] as typeof s) : undefined;
-    const inner = (s as { def?: { innerType?: unknown } } | undefined)?.def?.innerType;
-    if (inner) s = inner as typeof s;
-  }
-  if (s?.shape) return Object.keys(s.shape);
-  const options = (s as { def?: { options?: unknown[] } } | undefined)?.def?.options;
-  return options ? [...new Set(options.flatMap((o) => allowedKeys(o, [])))] : [];
-}
-
-function indent(text: string): string {
-  return text
-    .trimEnd()
-    .split('\n')
-    .map((l) => `      ${l}`)
-    .join('\n');
-}
 
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;

@@ -1,0 +1,78 @@
+// Turns zod's validation issues for a block's properties into located scenario issues with hints.
+import { SCENARIO_ERROR_CODES as C, type ScenarioErrorCode, type SourceLocation } from './errors.js';
+import { closest } from './suggest.js';
+import type { PathSeg } from './yaml-source.js';
+
+type Report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) => void;
+
+export interface ZodIssueLike {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  keys?: string[];
+  errors?: ZodIssueLike[][];
+}
+
+/** Turns zod's issues into located scenario issues; for a union, reports the branch that came closest. */
+export function reportSchemaIssues(
+  issues: ZodIssueLike[],
+  prefix: readonly PathSeg[],
+  props: Record<string, unknown>,
+  def: { kind: string; example: string; schema: unknown },
+  at: (path: readonly PathSeg[], key?: boolean) => SourceLocation,
+  issue: Report,
+) {
+  for (const zi of issues) {
+    const path = [...prefix, ...zi.path.filter((p): p is string | number => typeof p !== 'symbol')];
+    if (zi.code === 'invalid_union' && zi.errors?.length) {
+      const best = zi.errors.reduce((a, b) => (b.length < a.length ? b : a));
+      reportSchemaIssues(best, path, props, def, at, issue);
+      continue;
+    }
+    if (zi.code === 'unrecognized_keys') {
+      for (const key of zi.keys ?? []) {
+        const allowed = allowedKeys(def.schema, path);
+        const guess = closest(key, allowed);
+        issue(at([...path, key], true), C.UNKNOWN_KEY, `unknown property "${key}" for ${def.kind}`, `${guess ? `did you mean "${guess}"? ` : ''}properties: ${allowed.join(', ')}`);
+      }
+      continue;
+    }
+    const value = getPath(props, path);
+    if (value === undefined) {
+      issue(at(path.slice(0, -1)), C.MISSING_PROPERTY, `${def.kind} needs "${path.join('.')}"`, `example:\n${indent(def.example)}`);
+    } else {
+      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, `see the ${def.kind} example:\n${indent(def.example)}`);
+    }
+  }
+}
+
+function getPath(obj: unknown, path: readonly PathSeg[]): unknown {
+  let cur: unknown = obj;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** Keys a (strict) zod object schema accepts at `path`, for "did you mean" hints. */
+function allowedKeys(schema: unknown, path: readonly PathSeg[]): string[] {
+  let s = schema as { shape?: Record<string, unknown>; def?: { shape?: Record<string, unknown> } } | undefined;
+  for (const seg of path) {
+    const shape = s?.shape;
+    s = shape ? (shape[String(seg)] as typeof s) : undefined;
+    const inner = (s as { def?: { innerType?: unknown } } | undefined)?.def?.innerType;
+    if (inner) s = inner as typeof s;
+  }
+  if (s?.shape) return Object.keys(s.shape);
+  const options = (s as { def?: { options?: unknown[] } } | undefined)?.def?.options;
+  return options ? [...new Set(options.flatMap((o) => allowedKeys(o, [])))] : [];
+}
+
+function indent(text: string): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join('\n');
+}
