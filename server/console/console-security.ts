@@ -1,0 +1,89 @@
+// Security of the web console: strict response headers, CSRF tokens bound to the login, and same-origin checks on POSTs.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+
+/** The policy of every console page: own scripts and styles only, no inline code, framing only of own letter views. */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+/**
+ * The policy of a letter's HTML shown inside the console: a sandboxed opaque origin, no scripts, no remote images or
+ * fonts (a letter must not call home when an operator reads it), inline styles allowed since letters rely on them.
+ */
+export const LETTER_CSP = ["default-src 'none'", "style-src 'unsafe-inline'", 'img-src data:', 'sandbox', "frame-ancestors 'self'", "base-uri 'none'", "form-action 'none'"].join('; ');
+
+/** Express middleware: the console's security headers on every response (letter views override the CSP). */
+export function consoleHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.set({
+    'Content-Security-Policy': CONSOLE_CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'same-origin',
+    'Cache-Control': 'no-store',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  });
+  next();
+}
+
+/**
+ * CSRF tokens: an HMAC of the Basic-auth login with a server secret. Browsers resend Basic credentials to any page
+ * that posts to the console, so a POST must also prove it came from a console form (the hidden token field).
+ *
+ * @example
+ * const csrf = createCsrf(secret);
+ * const token = csrf.tokenFor('admin'); // put in <input type="hidden" name="csrf">
+ * csrf.verify('admin', token) // true
+ */
+export function createCsrf(secret: string) {
+  const tokenFor = (login: string) => createHmac('sha256', secret).update(`oktell-console-csrf\0${login}`, 'utf8').digest('base64url');
+  return {
+    tokenFor,
+    verify(login: string, token: unknown): boolean {
+      if (typeof token !== 'string' || token.length === 0 || token.length > 200) return false;
+      const expected = Buffer.from(tokenFor(login), 'utf8');
+      const given = Buffer.from(token, 'utf8');
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    },
+  };
+}
+export type Csrf = ReturnType<typeof createCsrf>;
+
+/** Why a state-changing request was refused, or undefined when it may proceed. */
+export function crossSiteReason(req: Request): string | undefined {
+  const site = req.get('sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin') return `Sec-Fetch-Site is "${site.slice(0, 40)}"`;
+  const origin = req.get('origin');
+  if (origin !== undefined) {
+    const own = `${req.protocol}://${req.get('host') ?? ''}`;
+    if (origin.toLowerCase() !== own.toLowerCase()) return `Origin ${origin.slice(0, 100)} is not this console`;
+  }
+  return undefined;
+}
+
+/**
+ * Express middleware for POSTs: refuses (403) a request from another site (Sec-Fetch-Site / Origin) or without the
+ * login's CSRF token in the `csrf` form field. Runs after body parsing and Basic auth (`res.locals.user`).
+ */
+export function requireSameOrigin(csrf: Csrf) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const reason = crossSiteReason(req);
+    const login = typeof res.locals.user === 'string' ? res.locals.user : '';
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const refusal = reason ?? (csrf.verify(login, body.csrf) ? undefined : 'the form token is missing or wrong (reload the page and try again)');
+    if (refusal) {
+      res.status(403).type('text/plain').send(`403 Forbidden: ${refusal}\n`);
+      return;
+    }
+    next();
+  };
+}

@@ -1,0 +1,72 @@
+// The console's nunjucks environment (autoescaping, compiled once) and the formatting filters its views use.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import nunjucks from 'nunjucks';
+
+/** Where the console is mounted; links in the views start with it. */
+export const CONSOLE_BASE = '/-/console';
+
+/** `server/console` in the source tree (views and assets stay there; the compiled code runs from dist/). */
+export function consoleSourceDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'server', 'console');
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository root (no package.json above the console)');
+    dir = parent;
+  }
+}
+
+/** Formats epoch milliseconds as `YYYY-MM-DD HH:MM:SS` in the server's time zone. */
+export function timeFormatter(timeZone: string): (ms: unknown) => string {
+  const fmt = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return (ms) => {
+    const n = typeof ms === 'number' ? ms : typeof ms === 'string' ? Date.parse(ms) : NaN;
+    return Number.isFinite(n) ? fmt.format(new Date(n)) : '—';
+  };
+}
+
+/** `0.4 ms`, `12 ms`, `1.3 s`, `2 min 5 s`. */
+export function formatDuration(ms: unknown): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '—';
+  if (ms < 10) return `${Math.round(ms * 10) / 10} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${Math.round(ms / 100) / 10} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** A value as one readable line or block: strings as they are, everything else as JSON. */
+export function showValue(v: unknown): string {
+  if (v === '') return '""';
+  if (typeof v === 'string') return v;
+  if (v === undefined) return '';
+  return JSON.stringify(v, null, typeof v === 'object' && v !== null && JSON.stringify(v).length > 80 ? 2 : undefined) ?? String(v);
+}
+
+/** Like `showValue`, but JSON text (a webhook body) is indented to be read. */
+export function prettyValue(v: unknown): string {
+  if (typeof v === 'string' && v.length <= 65_536 && /^\s*[[{]/.test(v)) {
+    try {
+      return JSON.stringify(JSON.parse(v), null, 2);
+    } catch {
+      return v;
+    }
+  }
+  return showValue(v);
+}
+
+export function createViews(timeZone: string): nunjucks.Environment {
+  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(consoleSourceDir(), 'views'), { noCache: false }), {
+    autoescape: true,
+    throwOnUndefined: false,
+    trimBlocks: true,
+    lstripBlocks: true,
+  });
+  env.addFilter('time', timeFormatter(timeZone));
+  env.addFilter('duration', formatDuration);
+  env.addFilter('value', showValue);
+  env.addFilter('pretty', prettyValue);
+  env.addFilter('json', (v: unknown) => JSON.stringify(v, null, 2) ?? '');
+  return env;
+}

@@ -1,0 +1,86 @@
+// The web console under /-/console/: scenarios as diagrams, runs with their path, jobs and dead letters with replay,
+// the outbox and dry runs. Server-rendered nunjucks pages; mounted behind the server's Basic auth.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type nunjucks from 'nunjucks';
+import type { AppDeps } from '../app.js';
+import { persistentSecret } from '../credentials.js';
+import { StoreUnavailableError } from '../store/store.errors.js';
+import { consoleHeaders, createCsrf, requireSameOrigin, type Csrf } from './console-security.js';
+import { CONSOLE_BASE, consoleSourceDir, createViews } from './console-views.js';
+import { createDryRunResults, type DryRunResults } from './dry-run.js';
+import { dryRunRoutes } from './dry-run.routes.js';
+import { outboxRoutes } from './outbox.routes.js';
+import { runRoutes } from './run.routes.js';
+import { scenarioRoutes } from './scenario.routes.js';
+
+export { CONSOLE_BASE };
+
+export interface ConsoleContext {
+  d: AppDeps;
+  views: nunjucks.Environment;
+  csrf: Csrf;
+  dryRuns: DryRunResults;
+  /** Refuses cross-site POSTs and POSTs without the form token; put after the body parser. */
+  sameOrigin: ReturnType<typeof requireSameOrigin>;
+  /** Parses form bodies of console POSTs. */
+  form: ReturnType<typeof express.urlencoded>;
+  render(res: Response, view: string, model: Record<string, unknown>, status?: number): void;
+  notFound(res: Response, what: string): void;
+}
+
+const ASSETS: Record<string, string> = { 'console.css': 'text/css; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
+
+/**
+ * The console's router. Mount it behind Basic auth (which sets `res.locals.user`):
+ *
+ * @example
+ * app.use('/-/console', auth, consoleRouter(d));
+ */
+export function consoleRouter(d: AppDeps): Router {
+  const router = express.Router({ strict: false });
+  const views = createViews(d.config.timeZone);
+  const csrf = createCsrf(persistentSecret(d.config.dataDir, 'console-csrf-secret'));
+  const assetDir = join(consoleSourceDir(), 'assets');
+  const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(assetDir, name))]));
+
+  const ctx: ConsoleContext = {
+    d,
+    views,
+    csrf,
+    dryRuns: createDryRunResults(),
+    sameOrigin: requireSameOrigin(csrf),
+    form: express.urlencoded({ extended: false, limit: Math.min(d.config.bodyLimitBytes, 2 * 1024 * 1024), parameterLimit: 100 }),
+    render(res, view, model, status = 200) {
+      const login = typeof res.locals.user === 'string' ? res.locals.user : '';
+      const html = views.render(view, { base: CONSOLE_BASE, user: login, csrf: csrf.tokenFor(login), ...model });
+      res.status(status).type('text/html; charset=utf-8').send(html);
+    },
+    notFound(res, what) {
+      ctx.render(res, 'error.njk', { title: 'Not found', message: what, nav: '' }, 404);
+    },
+  };
+
+  router.use(consoleHeaders);
+  router.get('/assets/:name', (req, res) => {
+    const body = assets.get(req.params.name);
+    if (!body) return ctx.notFound(res, 'No such asset.');
+    // Assets change only with the code; the browser may keep them for a while.
+    res.set('Cache-Control', 'private, max-age=300').type(ASSETS[req.params.name]!).send(body);
+  });
+  router.get('/', (_req, res) => res.redirect(303, `${CONSOLE_BASE}/runs`));
+  scenarioRoutes(router, ctx);
+  runRoutes(router, ctx);
+  outboxRoutes(router, ctx);
+  dryRunRoutes(router, ctx);
+  router.use((_req, res) => ctx.notFound(res, 'The console has no such page.'));
+  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    const e = err as { status?: number; type?: string };
+    if (err instanceof StoreUnavailableError || e?.type === 'entity.too.large' || (e?.status && e.status < 500)) return next(err);
+    d.logger.error({ err, path: req.path }, 'console page failed');
+    if (res.headersSent) return next(err);
+    ctx.render(res, 'error.njk', { title: 'Something went wrong', message: 'The page could not be built; the server log has the details.', nav: '' }, 500);
+  });
+  return router;
+}

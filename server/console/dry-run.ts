@@ -1,0 +1,97 @@
+// Dry runs from the console: runs a scenario with the given input parameters (or a pasted webhook) on ports that send
+// no mail, write nothing to Bpium and enqueue nothing, and keeps the last results in memory for the result page.
+import { randomUUID } from 'node:crypto';
+import { attachChildResults, createInProcessStarter, runScenario, type EnginePorts, type RunResult, type ScenarioLibrary, type Value } from '../../engine/index.js';
+import type { ServerConfig } from '../config.js';
+import { hookParams } from '../hook-request.js';
+
+/** Input parameters offered by the form. */
+export const DRY_RUN_PARAMS = 8;
+/** Each text field of the form at most (a webhook body may be large, but the console is not a bulk tool). */
+export const DRY_RUN_FIELD_LIMIT = 256 * 1024;
+
+export type DryRunMode = 'params' | 'webhook';
+
+export interface DryRunInput {
+  scenario: string;
+  mode: DryRunMode;
+  /** Parameter number (as text) → value; only filled ones. */
+  params: Record<string, string>;
+  webhook: { path: string; body: string };
+}
+
+export interface DryRunRecord {
+  id: string;
+  login: string;
+  input: DryRunInput;
+  /** The parameters the scenario received. */
+  params: Record<string, Value>;
+  result: RunResult;
+  at: number;
+}
+
+/** Reads the form fields into a dry-run input; anything unexpected becomes empty. */
+export function dryRunInput(body: Record<string, unknown>, fallbackScenario: string): DryRunInput {
+  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, DRY_RUN_FIELD_LIMIT) : '');
+  const params: Record<string, string> = {};
+  for (let n = 1; n <= DRY_RUN_PARAMS; n++) {
+    const v = text(body[`p${n}`]);
+    if (v !== '') params[String(n)] = v;
+  }
+  return {
+    scenario: text(body.scenario).slice(0, 200) || fallbackScenario,
+    mode: body.mode === 'webhook' ? 'webhook' : 'params',
+    params,
+    webhook: { path: text(body.path).slice(0, 2000) || '/Bpium/NewTask', body: text(body.body) },
+  };
+}
+
+/** The parameters a run gets: typed in, or made from the webhook as the server would for a real request. */
+export function dryRunParams(input: DryRunInput, config: ServerConfig): Record<string, Value> {
+  if (input.mode === 'params') return { ...input.params };
+  const path = input.webhook.path.startsWith('/') ? input.webhook.path : `/${input.webhook.path}`;
+  return hookParams(config.hook.params, { url: path, rawHeaders: ['Content-Type', 'application/json'], method: 'POST', body: Buffer.from(input.webhook.body, 'utf8'), contentType: 'application/json' }, 'absent');
+}
+
+/**
+ * Runs the scenario without side effects: no mailer (letters are rendered, not sent), Bpium writes skipped by the
+ * blocks' dry-run mode (reads go to Bpium), no effect journal, and asynchronous starts followed in process, also dry.
+ */
+export async function performDryRun(library: ScenarioLibrary, name: string, params: Record<string, Value>, ports: Omit<EnginePorts, 'asyncStarter' | 'journal' | 'mailer'>, timeZone: string): Promise<RunResult> {
+  const base: EnginePorts = {
+    ...(ports.bpium ? { bpium: ports.bpium } : {}),
+    ...(ports.templates ? { templates: ports.templates } : {}),
+    clock: ports.clock,
+    ids: ports.ids,
+    ...(ports.logger ? { logger: ports.logger } : {}),
+    ...(ports.mailFrom ? { mailFrom: ports.mailFrom } : {}),
+    asyncStarter: undefined as never,
+  };
+  const starter = createInProcessStarter(
+    ports.ids,
+    (req, runId) => runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: true, timeZone, ports: base }),
+    100,
+  );
+  base.asyncStarter = starter;
+  const result = await runScenario(library, name, { params, dryRun: true, timeZone, ports: base });
+  return attachChildResults(result, await starter.drain());
+}
+
+/** The last dry-run results, for the result page (POST, then redirect to GET). */
+export function createDryRunResults(limit = 50) {
+  const results = new Map<string, DryRunRecord>();
+  return {
+    add(r: Omit<DryRunRecord, 'id' | 'at'>): DryRunRecord {
+      const rec = { ...r, id: randomUUID(), at: Date.now() };
+      results.set(rec.id, rec);
+      while (results.size > limit) results.delete(results.keys().next().value!);
+      return rec;
+    },
+    /** Only the user who ran it sees a result. */
+    get(id: string, login: string): DryRunRecord | undefined {
+      const r = results.get(id);
+      return r && r.login === login ? r : undefined;
+    },
+  };
+}
+export type DryRunResults = ReturnType<typeof createDryRunResults>;

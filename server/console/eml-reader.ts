@@ -1,0 +1,104 @@
+// Reads the text and HTML bodies out of an .eml file of the local outbox (MIME multipart, quoted-printable, base64).
+import { readFile } from 'node:fs/promises';
+
+export interface LetterBodies {
+  headers: Array<[string, string]>;
+  text?: string;
+  html?: string;
+}
+
+/** Letters bigger than this are not opened in the console. */
+export const MAX_LETTER_BYTES = 10 * 1024 * 1024;
+
+interface Part {
+  headers: Map<string, string>;
+  body: Buffer;
+}
+
+function splitHeaders(raw: Buffer): Part {
+  let end = raw.indexOf('\r\n\r\n');
+  let sep = 4;
+  const lf = raw.indexOf('\n\n');
+  if (end === -1 || (lf !== -1 && lf < end)) {
+    end = lf;
+    sep = 2;
+  }
+  if (end === -1) return { headers: new Map(), body: raw };
+  const text = raw.subarray(0, end).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
+  const headers = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const name = line.slice(0, i).trim().toLowerCase();
+    if (!headers.has(name)) headers.set(name, line.slice(i + 1).trim());
+  }
+  return { headers, body: raw.subarray(end + sep) };
+}
+
+/** `text/html; charset="utf-8"` → { type: 'text/html', params: { charset: 'utf-8' } }. */
+export function parseContentType(value: string | undefined): { type: string; params: Record<string, string> } {
+  const [type = 'text/plain', ...rest] = (value ?? 'text/plain').split(';');
+  const params: Record<string, string> = {};
+  for (const p of rest) {
+    const i = p.indexOf('=');
+    if (i > 0) params[p.slice(0, i).trim().toLowerCase()] = p.slice(i + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  return { type: type.trim().toLowerCase(), params };
+}
+
+function decodeQuotedPrintable(body: Buffer): Buffer {
+  const s = body.toString('latin1').replace(/=\r?\n/g, '');
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    const hex = ch === '=' ? s.slice(i + 1, i + 3) : '';
+    if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
+      out.push(parseInt(hex, 16));
+      i += 2;
+    } else out.push(ch.charCodeAt(0) & 0xff);
+  }
+  return Buffer.from(out);
+}
+
+function decodeBody(part: Part): string {
+  const cte = (part.headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
+  const bytes = cte === 'base64' ? Buffer.from(part.body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64') : cte === 'quoted-printable' ? decodeQuotedPrintable(part.body) : part.body;
+  const charset = parseContentType(part.headers.get('content-type')).params.charset ?? 'utf-8';
+  try {
+    return new TextDecoder(charset).decode(bytes);
+  } catch {
+    return new TextDecoder('utf-8').decode(bytes);
+  }
+}
+
+function walk(part: Part, found: { text?: string; html?: string }, depth: number): void {
+  const { type, params } = parseContentType(part.headers.get('content-type'));
+  if (type.startsWith('multipart/') && params.boundary && depth < 8) {
+    const marker = `--${params.boundary}`;
+    const text = part.body.toString('latin1');
+    const pieces = text.split(marker).slice(1);
+    for (const piece of pieces) {
+      if (piece.startsWith('--')) break;
+      walk(splitHeaders(Buffer.from(piece.replace(/^\r?\n/, '').replace(/\r?\n$/, ''), 'latin1')), found, depth + 1);
+    }
+    return;
+  }
+  const disposition = (part.headers.get('content-disposition') ?? '').toLowerCase();
+  if (disposition.startsWith('attachment')) return;
+  if (type === 'text/plain' && found.text === undefined) found.text = decodeBody(part);
+  else if (type === 'text/html' && found.html === undefined) found.html = decodeBody(part);
+}
+
+/** Parses a whole message: its top-level headers (still encoded) and its first text and HTML bodies. */
+export function parseLetter(raw: Buffer): LetterBodies {
+  const top = splitHeaders(raw);
+  const found: { text?: string; html?: string } = {};
+  walk(top, found, 0);
+  return { headers: [...top.headers], ...found };
+}
+
+export async function readLetter(file: string): Promise<LetterBodies> {
+  const raw = await readFile(file);
+  if (raw.length > MAX_LETTER_BYTES) return { headers: [], text: `(the letter is ${raw.length} bytes, too big to show here; open ${file})` };
+  return parseLetter(raw);
+}

@@ -1,0 +1,64 @@
+// Console pages of the local outbox: the letters stored as .eml files, and one letter's text and HTML.
+import { basename, join } from 'node:path';
+import type { Router } from 'express';
+import { listOutbox, outboxDir, type OutboxEntry } from '../../adapters/mail/index.js';
+import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
+import type { ConsoleContext } from './console.router.js';
+import { timeFormatter } from './console-views.js';
+import { readLetter } from './eml-reader.js';
+import { sendLetterHtml } from './run.routes.js';
+
+/** Outbox file names as the outbox writes them; nothing else is opened (no paths, no dot files). */
+const LETTER_NAME = /^[0-9]{8}-[0-9]{6}-[0-9]{3}-[0-9]{6}-[0-9a-f]{8}\.eml$/;
+const SHOWN = 200;
+
+export function outboxRoutes(router: Router, ctx: ConsoleContext): void {
+  const dir = outboxDir(ctx.d.config.dataDir);
+  const time = timeFormatter(ctx.d.config.timeZone);
+  const nameOf = (e: OutboxEntry) => basename(e.file);
+
+  async function find(name: string): Promise<OutboxEntry | undefined> {
+    if (!LETTER_NAME.test(name)) return undefined;
+    return (await listOutbox(dir)).find((e) => nameOf(e) === name);
+  }
+
+  router.get('/outbox', async (_req, res, next) => {
+    try {
+      const all = await listOutbox(dir);
+      const letters = all
+        .slice(-SHOWN)
+        .reverse()
+        .map((e) => ({ name: nameOf(e), time: time(e.time), to: e.to.join(', '), cc: e.cc.join(', '), subject: e.subject }));
+      ctx.render(res, 'outbox.njk', { title: 'Outbox', nav: 'outbox', letters, total: all.length, shown: letters.length, dir });
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  router.get('/outbox/:name', async (req, res, next) => {
+    try {
+      const entry = await find(req.params.name);
+      if (!entry) return ctx.notFound(res, 'There is no such letter in the outbox.');
+      const letter = await readLetter(join(dir, nameOf(entry)));
+      const header = (n: string) => decodeHeaderWords(letter.headers.find(([k]) => k === n)?.[1] ?? '');
+      ctx.render(res, 'letter.njk', {
+        title: entry.subject || 'Letter',
+        nav: 'outbox',
+        letter: { name: nameOf(entry), time: time(entry.time), from: header('from'), to: entry.to.join(', '), cc: entry.cc.join(', '), bcc: header('bcc'), subject: entry.subject, messageId: entry.messageId, text: letter.text, hasHtml: letter.html !== undefined },
+      });
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  router.get('/outbox/:name/html', async (req, res, next) => {
+    try {
+      const entry = await find(req.params.name);
+      const letter = entry ? await readLetter(join(dir, nameOf(entry))) : undefined;
+      if (letter?.html === undefined) return ctx.notFound(res, 'This letter has no HTML part.');
+      sendLetterHtml(res, letter.html);
+    } catch (e) {
+      next(e);
+    }
+  });
+}

@@ -1,0 +1,86 @@
+// Turns a run (stored record or dry-run result) into what the run pages show: steps with the variables after each
+// one, the path on the diagram, letters, Bpium calls and started scenarios.
+import type { Scenario } from '../../engine/index.js';
+import { diagramOf, markDiagram, pathMarks, type MarkedDiagram } from './scenario-graph.js';
+
+/** The trace of a run as stored (JSON) or as returned by the engine. */
+export interface TraceLike {
+  step: number;
+  scenario: string;
+  block: string;
+  kind: string;
+  exit: string;
+  ms: number;
+  changed?: Record<string, unknown>;
+  effect?: unknown;
+  error?: string;
+}
+
+export interface StepView extends TraceLike {
+  title: string;
+  /** Variables changed by this step, `Return value N` entries excluded. */
+  changedVars: Array<[string, unknown]>;
+  returnsSet: Array<[string, unknown]>;
+  /** All variables after this step (left out past `FULL_STATE_STEPS` steps to keep the page light). */
+  state?: Array<[string, unknown]>;
+}
+
+export interface RunView {
+  steps: StepView[];
+  /** Steps recorded but not shown (very long traces). */
+  hiddenSteps: number;
+  diagram?: MarkedDiagram;
+  /** Set when the diagram is of another version than the one that ran. */
+  diagramNote?: string;
+  finalVariables: Array<[string, unknown]>;
+}
+
+/** Traces longer than this show only the first steps. */
+export const SHOWN_STEPS = 1000;
+/** Steps that carry the full variable state after them. */
+export const FULL_STATE_STEPS = 300;
+
+const RETURN_KEY = /^Return value \d+$/;
+
+function asTrace(trace: unknown): TraceLike[] {
+  if (!Array.isArray(trace)) return [];
+  return trace.filter((s): s is TraceLike => !!s && typeof s === 'object' && typeof (s as TraceLike).block === 'string' && typeof (s as TraceLike).step === 'number');
+}
+
+/**
+ * Builds the run view. `scenario` is the version to draw (the one that ran when it is still known); `initial`
+ * presets variables (a job's copied variables) over the declared initial values.
+ */
+export function runView(input: { scenarioName: string; trace: unknown; scenario: Scenario | undefined; versionRan: string; failedBlock?: string; initial?: unknown }): RunView {
+  const trace = asTrace(input.trace);
+  const s = input.scenario;
+  const state = new Map<string, unknown>();
+  if (s) for (const v of s.variables.values()) state.set(v.name, v.initial instanceof Date ? v.initial.toISOString() : v.initial);
+  if (input.initial && typeof input.initial === 'object' && !Array.isArray(input.initial)) {
+    for (const [k, v] of Object.entries(input.initial)) if (state.has(k)) state.set(k, v);
+  }
+  const steps: StepView[] = [];
+  for (const t of trace) {
+    const changed = Object.entries(t.changed ?? {});
+    const changedVars = changed.filter(([k]) => !RETURN_KEY.test(k));
+    for (const [k, v] of changedVars) state.set(k, v);
+    if (steps.length >= SHOWN_STEPS) continue;
+    const block = t.scenario === input.scenarioName ? s?.blocks.get(t.block) : undefined;
+    steps.push({
+      ...t,
+      title: block?.title ?? t.block,
+      changedVars,
+      returnsSet: changed.filter(([k]) => RETURN_KEY.test(k)),
+      ...(steps.length < FULL_STATE_STEPS ? { state: [...state] } : {}),
+    });
+  }
+  const view: RunView = { steps, hiddenSteps: trace.length - steps.length, finalVariables: [...state] };
+  if (s) {
+    view.diagram = markDiagram(diagramOf(s), pathMarks(input.scenarioName, trace, input.failedBlock));
+    if (s.version !== input.versionRan) view.diagramNote = `The run used version ${input.versionRan}, which this process has not loaded; the diagram shows the current version ${s.version}.`;
+  }
+  return view;
+}
+
+/** Ids of runs and jobs go into URLs and queries only when they look like ids. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;

@@ -1,0 +1,242 @@
+// Console pages of runs and jobs: the self-updating runs list (and its JSON), one run with its path and effects,
+// the jobs list with dead letters, and replay.
+import type { Request, Response, Router } from 'express';
+import { JOB_STATUSES, RUN_STATUSES, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger } from '../store/store.port.js';
+import type { ConsoleContext } from './console.router.js';
+import { LETTER_CSP } from './console-security.js';
+import { CONSOLE_BASE, formatDuration, timeFormatter } from './console-views.js';
+import { ID_PATTERN, runView } from './run-view.js';
+
+const TRIGGERS: readonly RunTrigger[] = ['http', 'webapi', 'async', 'cli', 'replay'];
+const REPLAYABLE: ReadonlySet<JobStatus> = new Set(['failed', 'dead']);
+
+export interface RunFilters {
+  status?: RunStatus;
+  scenario?: string;
+  trigger?: RunTrigger;
+  job?: string;
+  cursor?: string;
+}
+
+/** Reads the filters of the runs list from the query string; invalid values are ignored. */
+export function runFilters(q: Request['query']): RunFilters {
+  const str = (v: unknown, max: number) => (typeof v === 'string' && v !== '' && v.length <= max ? v : undefined);
+  const f: RunFilters = {};
+  const status = str(q.status, 20);
+  if (status && (RUN_STATUSES as readonly string[]).includes(status)) f.status = status as RunStatus;
+  const trigger = str(q.trigger, 20);
+  if (trigger && (TRIGGERS as readonly string[]).includes(trigger)) f.trigger = trigger as RunTrigger;
+  const scenario = str(q.scenario, 200);
+  if (scenario) f.scenario = scenario;
+  const job = str(q.job, 80);
+  if (job && ID_PATTERN.test(job)) f.job = job;
+  const cursor = str(q.cursor, 400);
+  if (cursor) f.cursor = cursor;
+  return f;
+}
+
+/** One page of runs, newest first. The store cannot filter by trigger, so that filter thins each page. */
+async function listRuns(ctx: ConsoleContext, f: RunFilters): Promise<{ items: RunSummary[]; nextCursor: string | null }> {
+  const q: ListRunsQuery = { limit: 50, cursor: f.cursor ?? null };
+  if (f.status) q.status = f.status;
+  if (f.scenario) q.scenario = f.scenario;
+  if (f.job) q.jobId = f.job;
+  const page = await ctx.d.store.listRuns(q);
+  return { items: f.trigger ? page.items.filter((r) => r.trigger === f.trigger) : page.items, nextCursor: page.nextCursor };
+}
+
+function errorOf(v: unknown): { code: string; message: string; block?: string; scenario?: string; retryable?: boolean } | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const e = v as Record<string, unknown>;
+  return {
+    code: String(e.code ?? 'error'),
+    message: String(e.message ?? ''),
+    ...(typeof e.block === 'string' ? { block: e.block } : {}),
+    ...(typeof e.scenario === 'string' ? { scenario: e.scenario } : {}),
+    ...(typeof e.retryable === 'boolean' ? { retryable: e.retryable } : {}),
+  };
+}
+
+function filterQuery(f: RunFilters, extra: Record<string, string> = {}): string {
+  const p = new URLSearchParams();
+  for (const k of ['status', 'scenario', 'trigger', 'job'] as const) if (f[k]) p.set(k, f[k]!);
+  for (const [k, v] of Object.entries(extra)) p.set(k, v);
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+export function runRoutes(router: Router, ctx: ConsoleContext): void {
+  const time = timeFormatter(ctx.d.config.timeZone);
+  const rowOf = (r: RunSummary) => ({
+    id: r.id,
+    scenario: r.scenario,
+    status: r.status,
+    trigger: r.trigger,
+    attempt: r.attempt,
+    started: time(r.startedAt),
+    duration: r.status === 'running' ? 'running' : formatDuration(r.durationMs),
+    error: errorOf(r.error)?.message.slice(0, 160) ?? '',
+  });
+
+  router.get('/runs', async (req, res, next) => {
+    try {
+      const f = runFilters(req.query);
+      const [page, counts] = await Promise.all([listRuns(ctx, f), ctx.d.store.counts()]);
+      ctx.render(res, 'runs.njk', {
+        title: f.job ? `Runs of job ${f.job}` : 'Runs',
+        nav: 'runs',
+        filters: f,
+        statuses: RUN_STATUSES,
+        triggers: TRIGGERS,
+        scenarios: [...ctx.d.host.library().scenarios.keys()].sort(),
+        rows: page.items.map(rowOf),
+        counts,
+        live: !f.cursor,
+        jsonUrl: `${CONSOLE_BASE}/runs.json${filterQuery(f)}`,
+        olderUrl: page.nextCursor ? `${CONSOLE_BASE}/runs${filterQuery(f, { cursor: page.nextCursor })}` : undefined,
+        newestUrl: f.cursor ? `${CONSOLE_BASE}/runs${filterQuery(f)}` : undefined,
+        replayed: req.query.replayed === '1',
+      });
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  router.get('/runs.json', async (req, res, next) => {
+    try {
+      const page = await listRuns(ctx, runFilters(req.query));
+      res.json({ items: page.items.map(rowOf), nextCursor: page.nextCursor });
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  router.get('/runs/:id', async (req, res, next) => {
+    try {
+      const id = req.params.id;
+      const run = ID_PATTERN.test(id) ? await ctx.d.store.getRun(id) : undefined;
+      if (!run) return ctx.notFound(res, 'There is no such run (runs older than the retention period are removed).');
+      const [job, attempts] = run.jobId ? await Promise.all([ctx.d.store.getJob(run.jobId), ctx.d.store.listRuns({ jobId: run.jobId, limit: 20 })]) : [undefined, undefined];
+      const host = ctx.d.host;
+      const scenario = host.libraryWithVersion(run.scenario, run.version)?.scenarios.get(run.scenario) ?? host.library().scenarios.get(run.scenario);
+      const error = errorOf(run.error);
+      const trace = Array.isArray(run.trace) ? run.trace : [];
+      const last = trace[trace.length - 1] as { exit?: string; block?: string; scenario?: string } | undefined;
+      const failedBlock = last?.exit === 'failed' && last.scenario === run.scenario ? last.block : undefined;
+      const view = runView({ scenarioName: run.scenario, trace, scenario, versionRan: run.version, ...(failedBlock ? { failedBlock } : {}), initial: job?.variables });
+      ctx.render(res, 'run.njk', {
+        title: `Run of ${run.scenario}`,
+        nav: 'runs',
+        run: { ...run, error },
+        job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, replayCount: job.replayCount, nextRunAt: job.nextRunAt } : undefined,
+        replayable: !!job && REPLAYABLE.has(job.status),
+        attempts: attempts?.items.filter((a) => a.id !== run.id).map(rowOf) ?? [],
+        params: objectEntries(run.params),
+        returnValues: objectEntries(run.returnValues),
+        mails: arrayOf(run.mails),
+        bpiumCalls: arrayOf(run.bpiumCalls),
+        view,
+      });
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  router.get('/runs/:id/mails/:n/html', async (req, res, next) => {
+    try {
+      const run = ID_PATTERN.test(req.params.id) ? await ctx.d.store.getRun(req.params.id) : undefined;
+      const mail = run && /^\d{1,4}$/.test(req.params.n) ? (arrayOf(run.mails)[Number(req.params.n)] as { html?: unknown } | undefined) : undefined;
+      if (!mail || typeof mail.html !== 'string') return ctx.notFound(res, 'This letter has no HTML part.');
+      sendLetterHtml(res, mail.html);
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  router.post('/runs/:id/replay', ctx.form, ctx.sameOrigin, async (req, res, next) => {
+    try {
+      const id = String(req.params.id);
+      const run = ID_PATTERN.test(id) ? await ctx.d.store.getRun(id) : undefined;
+      if (!run) return ctx.notFound(res, 'There is no such run.');
+      if (!run.jobId) return ctx.render(res, 'error.njk', { title: 'Cannot replay', message: 'This run answered a request directly (it is not a queued job), so there is nothing to replay; send the request again instead.', nav: 'runs' }, 409);
+      await replay(ctx, res, run.jobId);
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  router.get('/jobs', async (req, res, next) => {
+    try {
+      const status = typeof req.query.status === 'string' && (JOB_STATUSES as readonly string[]).includes(req.query.status) ? (req.query.status as JobStatus) : undefined;
+      const cursor = typeof req.query.cursor === 'string' && req.query.cursor.length <= 400 ? req.query.cursor : null;
+      const [page, counts] = await Promise.all([ctx.d.store.listJobs({ ...(status ? { status } : {}), limit: 50, cursor }), ctx.d.store.counts()]);
+      ctx.render(res, 'jobs.njk', {
+        title: status === 'dead' ? 'Dead letters' : 'Jobs',
+        nav: 'jobs',
+        status,
+        statuses: JOB_STATUSES,
+        counts,
+        jobs: page.items.map((j) => jobRow(j, time)),
+        olderUrl: page.nextCursor ? `${CONSOLE_BASE}/jobs?${new URLSearchParams({ ...(status ? { status } : {}), cursor: page.nextCursor })}` : undefined,
+      });
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  router.post('/jobs/:id/replay', ctx.form, ctx.sameOrigin, async (req, res, next) => {
+    try {
+      const id = String(req.params.id);
+      if (!ID_PATTERN.test(id)) return ctx.notFound(res, 'There is no such job.');
+      await replay(ctx, res, id);
+    } catch (e) {
+      next(e);
+    }
+  });
+}
+
+/** Sends a failed or dead job back to the queue and shows its runs, where the new attempt appears. */
+async function replay(ctx: ConsoleContext, res: Response, jobId: string): Promise<void> {
+  const job = await ctx.d.store.getJob(jobId);
+  if (!job) return ctx.notFound(res, 'There is no such job.');
+  if (!REPLAYABLE.has(job.status)) {
+    return ctx.render(res, 'error.njk', { title: 'Cannot replay', message: `The job is ${job.status}; only failed and dead jobs are replayed.`, nav: 'jobs' }, 409);
+  }
+  const ids = await ctx.d.store.requeue({ ids: [jobId] });
+  if (ids.length) {
+    ctx.d.workers.wake();
+    ctx.d.logger.info({ jobId, user: res.locals.user }, 'job replayed from the console');
+  }
+  res.redirect(303, `${CONSOLE_BASE}/runs?job=${encodeURIComponent(jobId)}&replayed=1`);
+}
+
+function jobRow(j: JobRecord, time: (ms: unknown) => string) {
+  return {
+    id: j.id,
+    scenario: j.scenario,
+    status: j.status,
+    attempts: j.attempts,
+    maxAttempts: j.maxAttempts,
+    replayCount: j.replayCount,
+    created: time(j.createdAt),
+    updated: time(j.updatedAt),
+    next: j.status === 'queued' ? time(j.nextRunAt) : '',
+    lastRunId: j.lastRunId,
+    error: errorOf(j.lastError)?.message.slice(0, 200) ?? '',
+    replayable: REPLAYABLE.has(j.status),
+  };
+}
+
+/** A letter's HTML with its own sandboxing policy, shown in an iframe of a console page. */
+export function sendLetterHtml(res: Response, html: string): void {
+  res.set({ 'Content-Security-Policy': LETTER_CSP, 'X-Frame-Options': 'SAMEORIGIN' });
+  res.type('text/html; charset=utf-8').send(html);
+}
+
+function objectEntries(v: unknown): Array<[string, unknown]> {
+  return v && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v) : [];
+}
+
+function arrayOf(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}

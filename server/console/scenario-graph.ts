@@ -1,0 +1,256 @@
+// Lays a scenario out as a flowchart with dagre (blocks with title and kind, labelled exits), cached per version, and
+// marks the path a run took on it.
+import dagre from '@dagrejs/dagre';
+import type { Scenario } from '../../engine/index.js';
+
+export type NodeShape = 'pill' | 'hex' | 'box' | 'dot';
+/** Colour group of a block kind in the diagram. */
+export type KindGroup = 'control' | 'data' | 'effect' | 'other';
+
+export interface DiagramNode {
+  id: string;
+  kind: string;
+  /** The title wrapped into lines (the block id when there is no title). */
+  titleLines: string[];
+  /** Second line: the kind, and the id when a title is shown. */
+  sub: string;
+  shape: NodeShape;
+  group: KindGroup;
+  /** Top-left corner and size. */
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** Line of the block in the YAML file. */
+  line: number;
+  /** Centre, baselines of the title lines and of the kind line, left edge of the step badge. */
+  cx: number;
+  cy: number;
+  titleY: number[];
+  subY: number;
+  badgeX: number;
+  /** Hexagon outline for conditions. */
+  points?: string;
+}
+
+export interface DiagramEdge {
+  from: string;
+  to: string;
+  exit: string;
+  /** Shown on the arrow unless the exit is the plain `next`. */
+  label?: string;
+  path: string;
+  /** Box of the label, its centre and text baseline. */
+  labelBox?: { x: number; y: number; w: number; h: number; cx: number; ty: number };
+}
+
+export interface Diagram {
+  width: number;
+  height: number;
+  nodes: DiagramNode[];
+  edges: DiagramEdge[];
+}
+
+/** The pseudo node drawn before the start block. */
+export const START_NODE = '__start';
+
+const GROUPS: Record<string, KindGroup> = {
+  Start: 'control',
+  Stop: 'control',
+  Condition: 'control',
+  Variable: 'data',
+  Parser: 'data',
+  InputParameter: 'data',
+  ReturnValue: 'data',
+  Bpium: 'effect',
+  SendMail: 'effect',
+  AsyncScenario: 'effect',
+};
+
+const TITLE_CHARS = 24;
+const TITLE_LINES = 3;
+const CHAR_W = 7.3;
+const SUB_CHAR_W = 6.1;
+const LINE_H = 17;
+
+/** Wraps text on spaces into lines of at most `width` characters, at most `max` lines (the last one ellipsised). */
+export function wrapText(text: string, width = TITLE_CHARS, max = TITLE_LINES): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const piece = word.length > width ? `${word.slice(0, width - 1)}…` : word;
+    if (cur && cur.length + 1 + piece.length > width) {
+      lines.push(cur);
+      cur = piece;
+    } else cur = cur ? `${cur} ${piece}` : piece;
+  }
+  if (cur) lines.push(cur);
+  if (lines.length > max) {
+    const kept = lines.slice(0, max);
+    kept[max - 1] = `${kept[max - 1]!.slice(0, width - 1)}…`;
+    return kept;
+  }
+  return lines.length ? lines : [''];
+}
+
+function shapeOf(kind: string): NodeShape {
+  if (kind === 'Start' || kind === 'Stop') return 'pill';
+  if (kind === 'Condition') return 'hex';
+  return 'box';
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+/** A smooth path through dagre's points: straight ends, quadratic bends at the inner points. */
+function pathThrough(points: ReadonlyArray<{ x: number; y: number }>): string {
+  if (points.length === 0) return '';
+  const p = points.map((q) => ({ x: round(q.x), y: round(q.y) }));
+  if (p.length < 3) return `M${p[0]!.x},${p[0]!.y}${p[1] ? ` L${p[1].x},${p[1].y}` : ''}`;
+  let d = `M${p[0]!.x},${p[0]!.y}`;
+  for (let i = 1; i < p.length - 1; i++) {
+    const a = p[i]!;
+    const b = p[i + 1]!;
+    const mid = i === p.length - 2 ? b : { x: round((a.x + b.x) / 2), y: round((a.y + b.y) / 2) };
+    d += ` Q${a.x},${a.y} ${mid.x},${mid.y}`;
+  }
+  return d;
+}
+
+/** Computes the flowchart of a scenario (no caching; see `diagramOf`). */
+export function layoutScenario(s: Scenario): Diagram {
+  const g = new dagre.graphlib.Graph({ multigraph: true });
+  g.setGraph({ rankdir: 'TB', nodesep: 36, ranksep: 44, edgesep: 16, marginx: 16, marginy: 16 });
+  g.setDefaultEdgeLabel(() => ({}));
+  const meta = new Map<string, Omit<DiagramNode, 'x' | 'y' | 'cx' | 'cy' | 'titleY' | 'subY' | 'badgeX'>>();
+  meta.set(START_NODE, { id: START_NODE, kind: 'start', titleLines: [], sub: '', shape: 'dot', group: 'control', w: 16, h: 16, line: 1 });
+  for (const b of s.blocks.values()) {
+    const titleLines = wrapText(b.title ?? b.id);
+    const sub = b.title ? `${b.kind} · ${b.id}` : b.kind;
+    const shape = shapeOf(b.kind);
+    const textW = Math.max(...titleLines.map((l) => l.length * CHAR_W), sub.length * SUB_CHAR_W);
+    const w = Math.ceil(Math.max(132, textW + (shape === 'hex' ? 52 : 30)));
+    const h = titleLines.length * LINE_H + 32;
+    meta.set(b.id, { id: b.id, kind: b.kind, titleLines, sub, shape, group: GROUPS[b.kind] ?? 'other', w, h, line: b.loc.line });
+  }
+  for (const m of meta.values()) g.setNode(m.id, { width: m.w, height: m.h });
+  g.setEdge(START_NODE, s.start, { minlen: 1 }, 'start');
+  for (const b of s.blocks.values()) {
+    for (const [exit, target] of Object.entries(b.exits)) {
+      if (!s.blocks.has(target)) continue;
+      const label = exit === 'next' ? undefined : exit;
+      g.setEdge(b.id, target, label ? { width: label.length * SUB_CHAR_W + 12, height: 18, labelpos: 'c' } : {}, exit);
+    }
+  }
+  dagre.layout(g);
+  const nodes: DiagramNode[] = [];
+  for (const id of g.nodes()) {
+    const n = g.node(id);
+    const m = meta.get(id);
+    if (!m || n.x === undefined || n.y === undefined) continue;
+    const x = round(n.x - m.w / 2);
+    const y = round(n.y - m.h / 2);
+    const node: DiagramNode = {
+      ...m,
+      x,
+      y,
+      cx: round(n.x),
+      cy: round(n.y),
+      titleY: m.titleLines.map((_, i) => round(y + 21 + i * LINE_H)),
+      subY: round(y + m.h - 10),
+      badgeX: round(x + m.w - 18),
+    };
+    if (m.shape === 'hex') {
+      const k = 14;
+      node.points = [
+        [x + k, y],
+        [x + m.w - k, y],
+        [x + m.w, y + m.h / 2],
+        [x + m.w - k, y + m.h],
+        [x + k, y + m.h],
+        [x, y + m.h / 2],
+      ]
+        .map(([px, py]) => `${round(px!)},${round(py!)}`)
+        .join(' ');
+    }
+    nodes.push(node);
+  }
+  const edges: DiagramEdge[] = [];
+  for (const e of g.edges()) {
+    const label = g.edge(e);
+    const exit = e.name ?? 'next';
+    const edge: DiagramEdge = { from: e.v, to: e.w, exit, path: pathThrough(label.points ?? []) };
+    if (e.v !== START_NODE && exit !== 'next') {
+      edge.label = exit;
+      if (label.x !== undefined && label.y !== undefined && label.width && label.height) {
+        edge.labelBox = { x: round(label.x - label.width / 2), y: round(label.y - label.height / 2), w: round(label.width), h: round(label.height), cx: round(label.x), ty: round(label.y + 4) };
+      }
+    }
+    edges.push(edge);
+  }
+  const graph = g.graph();
+  return { width: Math.ceil(graph.width ?? 0), height: Math.ceil(graph.height ?? 0), nodes, edges };
+}
+
+const cache = new Map<string, Diagram>();
+const CACHE_LIMIT = 256;
+
+/** The flowchart of a scenario version, laid out once and then served from a cache keyed by name and version. */
+export function diagramOf(s: Scenario): Diagram {
+  const key = `${s.name}@${s.version}`;
+  let d = cache.get(key);
+  if (!d) {
+    d = layoutScenario(s);
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(key, d);
+  }
+  return d;
+}
+
+/** Which blocks and exits of the diagram a run went through (steps of the diagram's own scenario only). */
+export interface PathMarks {
+  /** Block id → step numbers at which it ran. */
+  visits: Record<string, number[]>;
+  /** `${block}\u0000${exit}` for every exit taken. */
+  taken: string[];
+  /** The block where the run failed, if it did. */
+  failedBlock?: string;
+}
+
+export function pathMarks(scenario: string, trace: ReadonlyArray<{ step: number; scenario: string; block: string; exit: string }>, failedBlock?: string): PathMarks {
+  const visits: Record<string, number[]> = {};
+  const taken = new Set<string>();
+  let first = true;
+  for (const s of trace) {
+    if (s.scenario !== scenario) continue;
+    if (first) taken.add(`${START_NODE}\u0000start`);
+    first = false;
+    (visits[s.block] ??= []).push(s.step);
+    taken.add(`${s.block}\u0000${s.exit}`);
+  }
+  return { visits, taken: [...taken], ...(failedBlock ? { failedBlock } : {}) };
+}
+
+/** A diagram ready for the template: each node and edge says whether the run went there. */
+export interface MarkedDiagram extends Diagram {
+  /** true when a run's path is shown (unvisited parts are dimmed). */
+  marked: boolean;
+  nodes: Array<DiagramNode & { state: 'plain' | 'visited' | 'failed' | 'idle'; steps?: string; firstStep?: number }>;
+  edges: Array<DiagramEdge & { taken: boolean }>;
+}
+
+export function markDiagram(d: Diagram, marks?: PathMarks): MarkedDiagram {
+  if (!marks) return { ...d, marked: false, nodes: d.nodes.map((n) => ({ ...n, state: 'plain' })), edges: d.edges.map((e) => ({ ...e, taken: false })) };
+  const taken = new Set(marks.taken);
+  return {
+    ...d,
+    marked: true,
+    nodes: d.nodes.map((n) => {
+      const steps = marks.visits[n.id];
+      if (n.id === START_NODE) return { ...n, state: taken.has(`${START_NODE}\u0000start`) ? 'visited' : 'idle' };
+      if (!steps?.length) return { ...n, state: 'idle' };
+      const shown = steps.length > 3 ? `${steps.slice(0, 2).join(', ')} … ×${steps.length}` : steps.join(', ');
+      return { ...n, state: marks.failedBlock === n.id ? 'failed' : 'visited', steps: shown, firstStep: steps[0]! };
+    }),
+    edges: d.edges.map((e) => ({ ...e, taken: taken.has(`${e.from}\u0000${e.exit}`) })),
+  };
+}

@@ -1,0 +1,112 @@
+// Test helpers of the web console: a real server on a temp folder (outbox mail, embedded Bpium emulator), requests
+// with and without credentials, and Debian's Chromium through playwright-core when it is installed.
+import { existsSync } from 'node:fs';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { AUTH, postWebhook, startTestServer, taskWebhook, USER, waitFor, type TestServer } from '../server/server-helpers.js';
+
+export { AUTH, USER, postWebhook, taskWebhook, waitFor };
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const chromiumMissing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (apt-get install chromium); the browser tests need Debian's Chromium`;
+
+/**
+ * A scenario that reads an employee from Bpium by the id in input parameter 1 and writes them a letter. With no
+ * error exit on the read, a missing record fails the run for good: a real failed job to replay.
+ */
+export const READ_USER_YAML = `description: Writes to the Bpium employee whose id is input parameter 1.
+variables:
+  userId: string
+  userEmail: string
+  userName: string
+start: begin
+blocks:
+  begin:
+    kind: Start
+    param: userId
+    exits: { next: getUser }
+  getUser:
+    kind: Bpium
+    title: Прочитать сотрудника
+    method: getRecord
+    catalog: '"3"'
+    record: '[userId]'
+    fields: { userEmail: 2, userName: 1 }
+    exits: { success: letter }
+  letter:
+    kind: SendMail
+    title: Письмо сотруднику
+    to: '[userEmail]'
+    subject: '"Проверка связи, " + [userName]'
+    text: '"Здравствуйте! Это проверка."'
+    html: '"<p style=''color:#2458d6''>Здравствуйте, <b>" + [userName] + "</b>!</p>"'
+    exits: { success: answer }
+  answer:
+    kind: ReturnValue
+    title: Готово
+    values: { 1: '"sent to " + [userEmail]' }
+`;
+
+/** A scenario whose title tries to inject a script: the console must show it as text. */
+export const HOSTILE_YAML = `description: Title with markup <img src=x onerror=alert(2)>
+variables:
+  x: string
+start: first
+blocks:
+  first:
+    kind: Variable
+    title: <script>alert(1)</script>
+    set: { x: '"<b>bold</b>"' }
+`;
+
+/** An invalid scenario: an exit to a block that does not exist, on line 9. */
+export const BROKEN_YAML = `description: Broken on purpose.
+variables:
+  x: string
+start: first
+blocks:
+  first:
+    kind: Variable
+    set: { x: '"1"' }
+    exits: { next: nowhere }
+`;
+
+export async function startConsoleServer(extra: Record<string, string> = {}, env: Record<string, string> = {}): Promise<TestServer & { base: string }> {
+  const t = await startTestServer({ smtp: false, extraScenarios: { 'ReadUser.yaml': READ_USER_YAML, ...extra }, env: { SMTP_URL: '', ...env } });
+  return Object.assign(t, { base: `${t.server.url}/-/console` });
+}
+
+/** GET with the test user's credentials (or other headers). */
+export function get(url: string, headers: Record<string, string> = { authorization: AUTH }): Promise<Response> {
+  return fetch(url, { headers, redirect: 'manual' });
+}
+
+/** The CSRF token of the console's forms, read from a page the way a browser would see it. */
+export async function csrfToken(base: string): Promise<string> {
+  const html = await (await get(`${base}/dry-run`)).text();
+  const m = /name="csrf" value="([^"]+)"/.exec(html);
+  if (!m) throw new Error('no CSRF token on the dry-run page');
+  return m[1]!;
+}
+
+/** Starts a job of ReadUser for employee `userId` through the Web-API and waits for its first run to end. */
+export async function readUserJob(t: TestServer, userId: string): Promise<{ jobId: string; runId: string; status: string }> {
+  const res = await fetch(`${t.server.url}/execsvcscript?name=ReadUser&async=1&startparam1=${encodeURIComponent(userId)}`, { headers: { authorization: AUTH } });
+  const jobId = res.headers.get('x-oktell-run-id');
+  if (res.status !== 200 || !jobId) throw new Error(`the Web-API did not start ReadUser: ${res.status} ${await res.text()}`);
+  const run = await waitFor('the ReadUser run to end', async () => (await t.server.store.listRuns({ jobId })).items.find((r) => r.status !== 'running'));
+  return { jobId, runId: run.id, status: run.status };
+}
+
+/** Launches Debian's Chromium headless; the caller closes it. */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    timeout: 30_000,
+  });
+}
+
+export function consoleContext(browser: Browser, width = 1280, height = 900): Promise<BrowserContext> {
+  return browser.newContext({ httpCredentials: { username: USER.login, password: USER.password }, viewport: { width, height }, deviceScaleFactor: 1 });
+}
