@@ -1,0 +1,223 @@
+// Grouped commits on PostgreSQL: write calls queued while a transaction is in flight share the next one.
+import type { Pool, PoolClient } from 'pg';
+import { closedError, StoreUnavailableError, type StoreUnavailableReason } from './store.errors.js';
+import type { StoreStats } from './store.port.js';
+
+/** One write call: SQL on a connection that is inside a transaction. Must be safe to run again (the batch may be retried). */
+export type PgOp<T> = (client: PoolClient) => Promise<T>;
+
+interface PendingWrite {
+  op: PgOp<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export interface PgBatcherOptions {
+  /** Most calls per transaction. Default 1000. */
+  maxBatch?: number;
+  /** Transactions in flight at once (each on its own connection). Default 2. */
+  maxInFlight?: number;
+  /** Attempts of a batch that lost a deadlock or a serialization conflict. Default 5. */
+  conflictAttempts?: number;
+}
+
+/**
+ * Queues write calls and runs them in `BEGIN … COMMIT` transactions on pooled connections; each promise settles only
+ * after its COMMIT has returned. While `maxInFlight` transactions are busy, new calls wait and then all go together,
+ * so the number of commits grows far slower than the number of calls.
+ *
+ * Failures, by who must act:
+ * - the database cannot write (connection lost, shutting down, disk full, too many connections, read-only): every
+ *   call of the batch is rejected with `StoreUnavailableError`; nothing of it was committed;
+ * - a deadlock or serialization conflict with another instance: the whole batch runs again (a few times);
+ * - one call's own error (a duplicate job id): the batch runs again with a savepoint per call, and only that call
+ *   is rejected. Savepoints cost two round trips per call, so the common path goes without them.
+ */
+export class PgWriteBatcher {
+  private queue: PendingWrite[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private closed = false;
+  private idle: Array<() => void> = [];
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  private readonly conflictAttempts: number;
+  private readonly counters: StoreStats = { operations: 0, transactions: 0, failedTransactions: 0, largestBatch: 0 };
+
+  constructor(
+    private readonly pool: Pool,
+    opts: PgBatcherOptions = {},
+  ) {
+    this.maxBatch = opts.maxBatch ?? 1000;
+    this.maxInFlight = opts.maxInFlight ?? 2;
+    this.conflictAttempts = opts.conflictAttempts ?? 5;
+  }
+
+  submit<T>(op: PgOp<T>): Promise<T> {
+    if (this.closed) return Promise.reject(closedError());
+    this.counters.operations++;
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      // Wait one turn of the event loop so calls made together (Promise.all, a burst of requests) share a batch.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.pump();
+        });
+      }
+    });
+  }
+
+  stats(): StoreStats {
+    return { ...this.counters };
+  }
+
+  /** Refuses new writes; resolves once everything already queued has been committed or rejected. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.queue.length === 0 && this.inFlight === 0 && !this.scheduled) return;
+    await new Promise<void>((r) => this.idle.push(r));
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      void this.run(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+    if (this.queue.length === 0 && this.inFlight === 0 && !this.scheduled) for (const done of this.idle.splice(0)) done();
+  }
+
+  private async run(batch: PendingWrite[]): Promise<void> {
+    this.counters.largestBatch = Math.max(this.counters.largestBatch, batch.length);
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      const error = classifyPgError(err);
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    let broken: Error | undefined;
+    try {
+      let isolate = false;
+      for (let attempt = 1; ; attempt++) {
+        this.counters.transactions++;
+        const outcome = await this.attempt(client, batch, isolate);
+        if (outcome.ok) {
+          batch.forEach((w, i) => {
+            const r = outcome.results[i]!;
+            if (r.ok) w.resolve(r.value);
+            else w.reject(r.error);
+          });
+          return;
+        }
+        this.counters.failedTransactions++;
+        const kind = failureKind(outcome.err);
+        if (kind === 'unavailable') {
+          if (isConnectionError(outcome.err)) broken = outcome.err as Error;
+          const error = classifyPgError(outcome.err);
+          for (const w of batch) w.reject(error);
+          return;
+        }
+        if (kind === 'conflict' && attempt < this.conflictAttempts) {
+          await new Promise((r) => setTimeout(r, 2 + Math.random() * 10 * attempt));
+          continue;
+        }
+        if (kind === 'conflict') {
+          const error = new StoreUnavailableError('busy', `the database kept reporting conflicts: ${(outcome.err as Error).message}`, 1, { cause: outcome.err });
+          for (const w of batch) w.reject(error);
+          return;
+        }
+        if (!isolate && batch.length > 1) {
+          isolate = true;
+          continue;
+        }
+        for (const w of batch) w.reject(outcome.err);
+        return;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** One transaction over the batch. In `isolate` mode a call's own error is kept for that call alone. */
+  private async attempt(client: PoolClient, batch: PendingWrite[], isolate: boolean): Promise<{ ok: true; results: Settled[] } | { ok: false; err: unknown }> {
+    const results: Settled[] = [];
+    try {
+      await client.query('BEGIN');
+      for (const w of batch) {
+        if (!isolate) {
+          results.push({ ok: true, value: await w.op(client) });
+          continue;
+        }
+        await client.query('SAVEPOINT call');
+        try {
+          results.push({ ok: true, value: await w.op(client) });
+          await client.query('RELEASE SAVEPOINT call');
+        } catch (err) {
+          if (failureKind(err) !== 'call') throw err;
+          await client.query('ROLLBACK TO SAVEPOINT call');
+          results.push({ ok: false, error: err });
+        }
+      }
+      await client.query('COMMIT');
+      return { ok: true, results };
+    } catch (err) {
+      if (!isConnectionError(err)) await client.query('ROLLBACK').catch(() => undefined);
+      return { ok: false, err };
+    }
+  }
+}
+
+/** SQLSTATEs meaning "another transaction got in the way; the same work may succeed if tried again". */
+const CONFLICT_CODES = new Set(['40001', '40P01']);
+
+function failureKind(err: unknown): 'unavailable' | 'conflict' | 'call' {
+  if (reasonOf(err)) return 'unavailable';
+  if (CONFLICT_CODES.has(codeOf(err))) return 'conflict';
+  return 'call';
+}
+
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+/** The connection itself is gone or unusable: it must not go back to the pool. */
+export function isConnectionError(err: unknown): boolean {
+  const code = codeOf(err);
+  if (code.startsWith('08') || code.startsWith('57P') || /^E[A-Z]+$/.test(code)) return true;
+  const message = err instanceof Error ? err.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded|Client has encountered a connection error|not queryable/i.test(message);
+}
+
+const RETRY_AFTER: Record<StoreUnavailableReason, number> = { full: 30, busy: 1, readonly: 30, io: 5, closed: 5 };
+
+function reasonOf(err: unknown): StoreUnavailableReason | undefined {
+  if (err instanceof StoreUnavailableError) return err.reason;
+  const code = codeOf(err);
+  if (code === '53100') return 'full'; // disk_full
+  if (code === '53200' || code === '53300' || code === '55P03' || code === '57014') return 'busy'; // out of memory, too many connections, lock timeout, statement timeout
+  if (code === '25006') return 'readonly'; // read_only_sql_transaction (a standby)
+  if (isConnectionError(err)) return 'io';
+  return undefined;
+}
+
+/**
+ * Maps a pg error to `StoreUnavailableError` when it means "the database cannot take writes now"; returns other
+ * errors (constraint violations: caller bugs) unchanged.
+ */
+export function classifyPgError(err: unknown): unknown {
+  if (err instanceof StoreUnavailableError) return err;
+  const reason = reasonOf(err);
+  if (!reason) return err;
+  const code = codeOf(err);
+  return new StoreUnavailableError(reason, `database unavailable${code ? ` (${code})` : ''}: ${(err as Error).message}`, RETRY_AFTER[reason], { cause: err });
+}

@@ -1,0 +1,144 @@
+// Numbered schema migrations of the PostgreSQL store, applied at open under an advisory lock so instances can start together.
+import type { PoolClient } from 'pg';
+
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Append only: never edit a migration that has shipped, add the next number. Times are epoch milliseconds (BIGINT),
+ * JSON columns are text (kept byte for byte, as in the SQLite store), request bodies BYTEA.
+ */
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: 'inbox, jobs, runs, effects',
+    sql: `
+      CREATE TABLE inbox (
+        id              BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        received_at     BIGINT  NOT NULL,
+        method          TEXT    NOT NULL,
+        path            TEXT    NOT NULL,
+        hook_id         TEXT,
+        headers         TEXT    NOT NULL,
+        body            BYTEA   NOT NULL,
+        remote_address  TEXT,
+        signature       TEXT    NOT NULL CHECK (signature IN ('valid', 'invalid', 'absent')),
+        dedup_key       TEXT,
+        duplicate_of    BIGINT,
+        duplicates      INTEGER NOT NULL DEFAULT 0,
+        run_id          TEXT,
+        response_status INTEGER,
+        response_body   TEXT
+      );
+      -- One original per dedup key: the arbiter of INSERT … ON CONFLICT, across every instance.
+      CREATE UNIQUE INDEX inbox_dedup ON inbox (dedup_key) WHERE dedup_key IS NOT NULL AND duplicate_of IS NULL;
+      CREATE INDEX inbox_received ON inbox (received_at);
+
+      CREATE TABLE jobs (
+        id               TEXT    PRIMARY KEY,
+        scenario         TEXT    NOT NULL,
+        params           TEXT    NOT NULL,
+        variables        TEXT    NOT NULL,
+        parent_run_id    TEXT,
+        parent_block     TEXT,
+        trigger          TEXT    NOT NULL,
+        inbox_id         BIGINT,
+        priority         INTEGER NOT NULL DEFAULT 0,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        max_attempts     INTEGER NOT NULL,
+        next_run_at      BIGINT  NOT NULL,
+        status           TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'dead')),
+        lease_owner      TEXT,
+        lease_expires_at BIGINT,
+        last_error       TEXT,
+        last_run_id      TEXT,
+        pinned_version   TEXT,
+        replay_count     INTEGER NOT NULL DEFAULT 0,
+        created_at       BIGINT  NOT NULL,
+        updated_at       BIGINT  NOT NULL,
+        finished_at      BIGINT
+      );
+      CREATE INDEX jobs_queued ON jobs (priority DESC, next_run_at) WHERE status = 'queued';
+      CREATE INDEX jobs_lease ON jobs (lease_expires_at) WHERE status = 'running';
+      CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+      CREATE INDEX jobs_list ON jobs (created_at DESC, id DESC);
+      CREATE INDEX jobs_status_list ON jobs (status, created_at DESC, id DESC);
+
+      CREATE TABLE runs (
+        id            TEXT    PRIMARY KEY,
+        job_id        TEXT,
+        inbox_id      BIGINT,
+        parent_run_id TEXT,
+        scenario      TEXT    NOT NULL,
+        version       TEXT    NOT NULL,
+        trigger       TEXT    NOT NULL CHECK (trigger IN ('http', 'webapi', 'async', 'cli', 'replay')),
+        status        TEXT    NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+        attempt       INTEGER NOT NULL DEFAULT 1,
+        worker_id     TEXT,
+        started_at    BIGINT  NOT NULL,
+        finished_at   BIGINT,
+        duration_ms   DOUBLE PRECISION,
+        params        TEXT,
+        return_values TEXT,
+        error         TEXT,
+        trace         TEXT,
+        bpium_calls   TEXT,
+        mails         TEXT
+      );
+      CREATE INDEX runs_started ON runs (started_at DESC, id DESC);
+      CREATE INDEX runs_status ON runs (status, started_at DESC);
+      CREATE INDEX runs_scenario ON runs (scenario, started_at DESC);
+      CREATE INDEX runs_job ON runs (job_id) WHERE job_id IS NOT NULL;
+
+      CREATE TABLE effects (
+        run_key     TEXT   NOT NULL,
+        step_key    TEXT   NOT NULL,
+        outcome     TEXT   NOT NULL,
+        recorded_at BIGINT NOT NULL,
+        PRIMARY KEY (run_key, step_key)
+      );
+      CREATE INDEX effects_recorded ON effects (recorded_at);
+    `,
+  },
+];
+
+/** Thrown when the database was migrated by a newer version of the emulator than this one. */
+export class PgSchemaTooNewError extends Error {
+  override name = 'PgSchemaTooNewError';
+}
+
+/**
+ * Brings the current schema (the first of `search_path`) up to the last migration, in one transaction that holds an
+ * advisory lock named after that schema: a second instance starting at the same moment waits, then finds nothing to
+ * do. Returns the versions applied now.
+ */
+export async function applyPgMigrations(client: PoolClient, migrations: readonly PgMigration[] = PG_MIGRATIONS, now = Date.now()): Promise<number[]> {
+  await client.query('BEGIN');
+  try {
+    const schema = (await client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s;
+    if (!schema) throw new Error('no schema to create the tables in: the search_path names no existing schema');
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('oktell-emulator:migrate:' || $1::text))`, [schema]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+    const current = Number((await client.query<{ v: string | number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0]?.v ?? 0);
+    const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+    if (current > known) {
+      throw new PgSchemaTooNewError(`database schema ${schema} is version ${current}, this build knows up to ${known}: use a newer build`);
+    }
+    const applied: number[] = [];
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (m.version <= current) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, now]);
+      applied.push(m.version);
+    }
+    await client.query('COMMIT');
+    return applied;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,159 @@
+// Every SQL statement of the PostgreSQL store, by name; numbered parameters documented next to each.
+// Each is sent as a named prepared statement, so PostgreSQL parses and plans it once per connection.
+
+const JOB_COLUMNS = `id text, scenario text, params text, variables text, parent_run_id text, parent_block text, trigger text,
+  inbox_id bigint, priority integer, max_attempts integer, run_at bigint, pinned_version text`;
+
+const RUN_COLUMNS = `id text, job_id text, inbox_id bigint, parent_run_id text, scenario text, version text, trigger text,
+  status text, attempt integer, worker_id text, started_at double precision, finished_at double precision,
+  duration_ms double precision, params text,
+  return_values text, error text, trace text, bpium_calls text, mails text`;
+
+const RUN_UPDATE = `ON CONFLICT (id) DO UPDATE SET job_id = excluded.job_id, inbox_id = excluded.inbox_id,
+  parent_run_id = excluded.parent_run_id, scenario = excluded.scenario, version = excluded.version,
+  trigger = excluded.trigger, status = excluded.status, attempt = excluded.attempt, worker_id = excluded.worker_id,
+  started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
+  params = excluded.params, return_values = excluded.return_values, error = excluded.error, trace = excluded.trace,
+  bpium_calls = excluded.bpium_calls, mails = excluded.mails`;
+
+/** Inserts runs given as a JSON array of run rows; `$inbox` fills a missing inbox id. */
+function insertRunsFrom(jsonParam: string, inboxExpr: string, from = ''): string {
+  return `INSERT INTO runs (id, job_id, inbox_id, parent_run_id, scenario, version, trigger, status, attempt, worker_id,
+      started_at, finished_at, duration_ms, params, return_values, error, trace, bpium_calls, mails)
+    SELECT r.id, r.job_id, COALESCE(r.inbox_id, ${inboxExpr}), r.parent_run_id, r.scenario, r.version, r.trigger, r.status,
+      r.attempt, r.worker_id, round(r.started_at)::bigint, round(r.finished_at)::bigint, r.duration_ms, r.params, r.return_values, r.error, r.trace,
+      r.bpium_calls, r.mails
+    FROM ${from}json_to_recordset(${jsonParam}::json) AS r(${RUN_COLUMNS})
+    ${RUN_UPDATE}`;
+}
+
+/** Inserts jobs given as a JSON array of job rows; `$inbox` fills a missing inbox id, `$now` the times. */
+function insertJobsFrom(jsonParam: string, inboxExpr: string, nowParam: string, from = ''): string {
+  return `INSERT INTO jobs (id, scenario, params, variables, parent_run_id, parent_block, trigger, inbox_id, priority,
+      attempts, max_attempts, next_run_at, status, pinned_version, created_at, updated_at)
+    SELECT j.id, j.scenario, j.params, j.variables, j.parent_run_id, j.parent_block, j.trigger,
+      COALESCE(j.inbox_id, ${inboxExpr}), j.priority, 0, j.max_attempts, COALESCE(j.run_at, ${nowParam}), 'queued',
+      j.pinned_version, ${nowParam}, ${nowParam}
+    FROM ${from}json_to_recordset(${jsonParam}::json) AS j(${JOB_COLUMNS})`;
+}
+
+const INBOX_VALUES = `received_at, method, path, hook_id, headers, body, remote_address, signature, dedup_key, run_id,
+  response_status, response_body`;
+
+export const PG_SQL = {
+  /**
+   * A request that is not a duplicate, with its hook run and jobs, in one round trip. Returns no row when the dedup
+   * key already has an original (then nothing at all was written). $1..$12 inbox columns, $13 runs JSON, $14 jobs
+   * JSON, $15 now.
+   */
+  recordOriginal: `WITH e AS (
+      INSERT INTO inbox (${INBOX_VALUES}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+      ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND duplicate_of IS NULL DO NOTHING
+      RETURNING id
+    ), r AS (${insertRunsFrom('$13', 'e.id', 'e, ')}
+    ), j AS (${insertJobsFrom('$14', 'e.id', '$15::bigint', 'e, ')}
+    )
+    SELECT id FROM e`,
+  /**
+   * A duplicate: stored as its own row pointing at the original, counted on the original. Returns no row if the
+   * original vanished meanwhile (pruned). $1..$12 inbox columns ($9 the dedup key).
+   */
+  recordDuplicate: `WITH o AS (
+      SELECT id, response_status, response_body, run_id FROM inbox WHERE dedup_key = $9 AND duplicate_of IS NULL
+    ), b AS (
+      UPDATE inbox SET duplicates = duplicates + 1 WHERE id IN (SELECT id FROM o)
+    ), d AS (
+      INSERT INTO inbox (${INBOX_VALUES}, duplicate_of)
+      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, o.id FROM o
+      RETURNING id
+    )
+    SELECT o.id, o.response_status, o.response_body, o.run_id, d.id AS duplicate_id FROM o, d`,
+  /** $1 runs JSON, $2 inbox id for runs without one. */
+  upsertRuns: insertRunsFrom('$1', '$2::bigint'),
+  /** $1 jobs JSON, $2 inbox id for jobs without one, $3 now. */
+  insertJobs: insertJobsFrom('$1', '$2::bigint', '$3::bigint'),
+  findOriginal: `SELECT * FROM inbox WHERE dedup_key = $1 AND duplicate_of IS NULL`,
+  getInbox: `SELECT * FROM inbox WHERE id = $1`,
+
+  getJob: `SELECT * FROM jobs WHERE id = $1`,
+  /** Jobs whose worker stopped renewing: locked so exactly one claimer deals with each. $1 now. */
+  lockExpired: `SELECT id, attempts >= max_attempts AS last FROM jobs
+    WHERE status = 'running' AND lease_expires_at <= $1
+    ORDER BY priority DESC, next_run_at
+    FOR UPDATE SKIP LOCKED`,
+  /** $1 job ids, $2 error JSON, $3 now. */
+  failRunsOfJobs: `UPDATE runs SET status = 'failed', error = $2, finished_at = $3, duration_ms = $3 - started_at
+    WHERE job_id = ANY($1::text[]) AND status = 'running'`,
+  /** $1 job ids, $2 error JSON, $3 now. */
+  buryJobs: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = $2,
+      finished_at = $3, updated_at = $3
+    WHERE id = ANY($1::text[])`,
+  /** Takes over expired leases already locked by this transaction. $1 ids, $2 worker, $3 expires, $4 now. */
+  claimIds: `UPDATE jobs SET attempts = attempts + 1, lease_owner = $2, lease_expires_at = $3, updated_at = $4
+    WHERE id = ANY($1::text[])
+    RETURNING *`,
+  /** Due queued jobs, highest priority first, skipping rows other instances are taking. $1 worker, $2 expires, $3 now, $4 limit. */
+  claimQueued: `WITH due AS (
+      SELECT id FROM jobs WHERE status = 'queued' AND next_run_at <= $3
+      ORDER BY priority DESC, next_run_at
+      LIMIT $4
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, updated_at = $3
+    FROM due WHERE jobs.id = due.id
+    RETURNING jobs.*`,
+  /** $1 ids, $2 worker, $3 expires, $4 now. */
+  extendLeases: `UPDATE jobs SET lease_expires_at = $3, updated_at = $4
+    WHERE id = ANY($1::text[]) AND status = 'running' AND lease_owner = $2
+    RETURNING id`,
+  /** $1 id, $2 worker, $3 now, $4 run id. */
+  completeJob: `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, finished_at = $3,
+      updated_at = $3, last_run_id = COALESCE($4, last_run_id)
+    WHERE id = $1 AND status = 'running' AND lease_owner = $2`,
+  /** $1 id, $2 worker. */
+  ownedJob: `SELECT attempts, max_attempts FROM jobs WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE`,
+  /** $1 id, $2 error, $3 now, $4 run id, $5 next run at. */
+  retryJob: `UPDATE jobs SET status = 'queued', next_run_at = $5, lease_owner = NULL, lease_expires_at = NULL,
+      last_error = $2, updated_at = $3, last_run_id = COALESCE($4, last_run_id)
+    WHERE id = $1`,
+  /** $1 id, $2 error, $3 now, $4 run id, $5 status. */
+  finishJob: `UPDATE jobs SET status = $5, lease_owner = NULL, lease_expires_at = NULL, last_error = $2,
+      finished_at = $3, updated_at = $3, last_run_id = COALESCE($4, last_run_id)
+    WHERE id = $1`,
+  /** Single instance only. $1 now, $2 error. */
+  buryOrphans: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = $2,
+      finished_at = $1, updated_at = $1
+    WHERE status = 'running' AND attempts >= max_attempts`,
+  requeueOrphans: `UPDATE jobs SET status = 'queued', next_run_at = $1, lease_owner = NULL, lease_expires_at = NULL,
+      last_error = $2, updated_at = $1
+    WHERE status = 'running'`,
+  failRunningRuns: `UPDATE runs SET status = 'failed', error = $2, finished_at = $1, duration_ms = $1 - started_at
+    WHERE status = 'running'`,
+  /** $1 ids or null, $2 status or null, $3 now, $4 set the pin?, $5 pin. */
+  requeue: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = $3, lease_owner = NULL,
+      lease_expires_at = NULL, finished_at = NULL, updated_at = $3, replay_count = replay_count + 1,
+      pinned_version = CASE WHEN $4::boolean THEN $5 ELSE pinned_version END
+    WHERE status IN ('failed', 'dead') AND ($1::text[] IS NULL OR id = ANY($1::text[])) AND ($2::text IS NULL OR status = $2)
+    RETURNING id`,
+  countJobs: `SELECT status, COUNT(*) AS n FROM jobs GROUP BY status`,
+
+  getRun: `SELECT * FROM runs WHERE id = $1`,
+  countRuns: `SELECT status, COUNT(*) AS n FROM runs GROUP BY status`,
+  countInbox: `SELECT COUNT(*) AS total, COUNT(duplicate_of) AS duplicates FROM inbox`,
+
+  getEffect: `SELECT outcome FROM effects WHERE run_key = $1 AND step_key = $2`,
+  putEffect: `INSERT INTO effects (run_key, step_key, outcome, recorded_at) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (run_key, step_key) DO UPDATE SET outcome = excluded.outcome, recorded_at = excluded.recorded_at`,
+  clearEffects: `DELETE FROM effects WHERE run_key = ANY($1::text[])`,
+
+  /** $1 cutoff, $2 chunk. */
+  pruneInbox: `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE received_at < $1 LIMIT $2)`,
+  pruneRuns: `DELETE FROM runs WHERE id IN (SELECT id FROM runs
+    WHERE started_at < $1 AND status <> 'running' AND finished_at < $1 LIMIT $2)`,
+  pruneJobs: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
+    WHERE finished_at IS NOT NULL AND finished_at < $1 AND status IN ('succeeded', 'failed', 'dead') LIMIT $2)`,
+  pruneEffects: `DELETE FROM effects WHERE (run_key, step_key) IN (SELECT e.run_key, e.step_key FROM effects e
+    WHERE e.recorded_at < $1 AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = e.run_key) LIMIT $2)`,
+} as const;
+
+export type PgStatementName = keyof typeof PG_SQL;

@@ -1,0 +1,522 @@
+// The Store on PostgreSQL, shared by several server processes: SKIP LOCKED claims under leases, grouped commits.
+import pg from 'pg';
+import type { EffectJournalPort } from '../../engine/ports.js';
+import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
+import { classifyPgError, PgWriteBatcher, type PgOp } from './postgres.batcher.js';
+import { applyPgMigrations } from './postgres.migrations.js';
+import { PG_SQL, type PgStatementName } from './postgres.sql.js';
+import { newSortableId } from './sortable-id.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  fromJson,
+  inboxFromRow,
+  jobFromRow,
+  jobParams,
+  runFromRow,
+  runParams,
+  runSummaryFromRow,
+  RUN_SUMMARY_COLUMNS,
+  toBuffer,
+  toJson,
+  type InboxRow,
+  type JobParams,
+  type JobRow,
+  type RunRow,
+} from './sqlite.rows.js';
+import { closedError, StoreUsageError } from './store.errors.js';
+import {
+  JOB_STATUSES,
+  RUN_STATUSES,
+  type AttemptOutcome,
+  type FailJobInput,
+  type FailJobResult,
+  type InboxEntry,
+  type JobRecord,
+  type ListJobsQuery,
+  type ListRunsQuery,
+  type NewJob,
+  type Page,
+  type PruneResult,
+  type RecordRequestInput,
+  type RecordRequestResult,
+  type RecoverResult,
+  type RequeueOptions,
+  type RequeueSelector,
+  type RunRecord,
+  type RunSummary,
+  type RunWrite,
+  type Store,
+  type StoreClock,
+  type StoreCounts,
+  type StoreStats,
+} from './store.port.js';
+
+export interface PostgresStoreOptions {
+  /**
+   * `postgres://user:password@host:5432/database`, optionally with `?schema=name` to keep the tables in that schema
+   * (created if missing) instead of the first of the role's search_path (normally `public`).
+   */
+  url: string;
+  /** Overrides the `schema` of the URL. */
+  schema?: string;
+  clock?: StoreClock;
+  /** Attempts of a job unless the job says otherwise. Default 5. */
+  defaultMaxAttempts?: number;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+  /** Connections of this process. Default 8: two write transactions in flight, the rest for reads. */
+  poolSize?: number;
+  /** Most write calls per transaction. Default 1000. */
+  maxBatch?: number;
+  /** Write transactions in flight at once. Default 2. */
+  maxInFlight?: number;
+  /** How long to wait for a connection before a call fails as unavailable. Default 5000 ms. */
+  connectTimeoutMs?: number;
+  /** The server cancels a statement running longer than this (it then fails as `busy`). Default 30 000 ms. */
+  statementTimeoutMs?: number;
+  newId?: () => string;
+  /** Shown in pg_stat_activity. Default `oktell-emu`. */
+  applicationName?: string;
+}
+
+const PRUNE_CHUNK = 5000;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** BIGINT (times in epoch ms, ids) as JavaScript numbers: every value the store writes is below 2^53. */
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** Tells a PostgreSQL store URL from anything else (a SQLite path, a typo). */
+export function isPostgresUrl(value: string | undefined): value is string {
+  return typeof value === 'string' && /^postgres(ql)?:\/\//i.test(value.trim());
+}
+
+/** The URL with its password masked, for logs. */
+export function redactPostgresUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
+/**
+ * Connects, creates the schema if a `schema` is named, applies migrations (serialised among instances by an advisory
+ * lock) and returns the store. Rejects with `StoreUnavailableError` when the database cannot be reached.
+ *
+ * @example
+ *   const store = await openPostgresStore({ url: 'postgres://oktell:pw@db:5432/oktell?schema=oktell' });
+ *   // no recoverOrphans() with several instances: expired leases hand a dead instance's jobs to the others
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const { connectionString, schema } = splitSchema(options.url, options.schema);
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.poolSize ?? 8,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    // A frozen process must not hold row locks (and so other instances' claims) for ever.
+    idle_in_transaction_session_timeout: 60_000,
+    keepAlive: true,
+    application_name: options.applicationName ?? 'oktell-emu',
+    types: TYPES,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle connection that breaks (server restart) emits 'error'; the next call gets a fresh one.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  try {
+    const client = await pool.connect();
+    try {
+      if (schema) await createSchema(client, schema);
+      await applyPgMigrations(client, undefined, (options.clock ?? Date).now());
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw classifyPgError(err);
+  }
+  return new PostgresStore(pool, options, schema);
+}
+
+async function createSchema(client: pg.PoolClient, schema: string): Promise<void> {
+  // Two instances creating it at once: the loser's unique violation means it exists now, which is all we want.
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } catch (err) {
+    if ((err as { code?: string }).code !== '23505' && (err as { code?: string }).code !== '42P06') throw err;
+  }
+}
+
+function splitSchema(url: string, override: string | undefined): { connectionString: string; schema: string | undefined } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new StoreUsageError('the PostgreSQL store URL is not a URL (expected postgres://user:password@host:5432/database)');
+  }
+  const schema = override ?? (u.searchParams.get('schema') || undefined);
+  u.searchParams.delete('schema');
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new StoreUsageError(`schema "${schema}" is not a plain lower-case identifier (letters, digits, _)`);
+  }
+  return { connectionString: u.toString(), schema };
+}
+
+export class PostgresStore implements Store {
+  readonly effects: EffectJournalPort;
+  private readonly batcher: PgWriteBatcher;
+  private readonly clock: StoreClock;
+  private readonly backoff: BackoffPolicy;
+  private readonly random: () => number;
+  private readonly defaultMaxAttempts: number;
+  private readonly newId: () => string;
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    o: PostgresStoreOptions,
+    /** The schema holding the tables, when one was named. */
+    readonly schema: string | undefined,
+  ) {
+    this.clock = o.clock ?? { now: () => Date.now() };
+    this.backoff = o.backoff ?? DEFAULT_BACKOFF;
+    this.random = o.random ?? Math.random;
+    this.defaultMaxAttempts = o.defaultMaxAttempts ?? 5;
+    this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
+    this.batcher = new PgWriteBatcher(pool, { ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}) });
+    this.effects = {
+      get: async (runKey, stepKey) => {
+        const row = (await this.read<{ outcome: string }>('getEffect', [runKey, stepKey]))[0];
+        return row ? fromJson(row.outcome) : undefined;
+      },
+      put: async (runKey, stepKey, outcome) => {
+        const text = toJson(outcome, 'effect outcome');
+        await this.write((c) => exec(c, 'putEffect', [runKey, stepKey, text, this.clock.now()]));
+      },
+    };
+  }
+
+  // ----- inbox -------------------------------------------------------------------------------------------------
+
+  async recordRequest(input: RecordRequestInput): Promise<RecordRequestResult> {
+    const e = input.inbox;
+    const values = [
+      e.receivedAt,
+      e.method,
+      e.path,
+      e.hookId ?? null,
+      pgText(e.headers),
+      toBuffer(e.body),
+      e.remoteAddress ?? null,
+      e.signature,
+      e.dedupKey,
+      input.run?.id ?? null,
+      e.response?.status ?? null,
+      e.response?.body == null ? null : pgText(e.response.body),
+    ];
+    const runs = input.run ? JSON.stringify([runParams(input.run)]) : '[]';
+    const jobs = this.prepareJobs(input.jobs ?? []);
+    const jobsJson = JSON.stringify(jobs);
+    return this.write(async (c): Promise<RecordRequestResult> => {
+      // The original may be pruned between a conflict and the look-up: then the key is free again, so try anew.
+      for (let tries = 0; tries < 3; tries++) {
+        const inserted = await exec<{ id: number }>(c, 'recordOriginal', [...values, runs, jobsJson, this.clock.now()]);
+        if (inserted.rows[0]) return { duplicate: false, inboxId: inserted.rows[0].id, jobIds: jobs.map((j) => j.id) };
+        const dup = await exec<{ id: number; response_status: number | null; response_body: string | null; run_id: string | null; duplicate_id: number }>(c, 'recordDuplicate', values);
+        const d = dup.rows[0];
+        if (!d) continue;
+        if (input.run) await exec(c, 'upsertRuns', [runs, d.duplicate_id]);
+        return {
+          duplicate: true,
+          inboxId: d.id,
+          duplicateEntryId: d.duplicate_id,
+          original: { responseStatus: d.response_status, responseBody: d.response_body, runId: d.run_id },
+          jobIds: [],
+        };
+      }
+      throw new Error(`dedup key ${e.dedupKey} neither inserts nor finds its original`);
+    });
+  }
+
+  async findByDedupKey(dedupKey: string): Promise<InboxEntry | undefined> {
+    const row = (await this.read<InboxRow>('findOriginal', [dedupKey]))[0];
+    return row ? inboxFromRow(row) : undefined;
+  }
+
+  async getInboxEntry(id: number): Promise<InboxEntry | undefined> {
+    if (!Number.isSafeInteger(id)) return undefined;
+    const row = (await this.read<InboxRow>('getInbox', [id]))[0];
+    return row ? inboxFromRow(row) : undefined;
+  }
+
+  // ----- jobs --------------------------------------------------------------------------------------------------
+
+  async enqueueJobs(jobs: NewJob[]): Promise<string[]> {
+    const prepared = this.prepareJobs(jobs);
+    if (prepared.length === 0) return [];
+    const json = JSON.stringify(prepared);
+    return this.write(async (c) => {
+      await exec(c, 'insertJobs', [json, null, this.clock.now()]);
+      return prepared.map((j) => j.id);
+    });
+  }
+
+  async claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new StoreUsageError(`claim limit must be a positive integer, got ${limit}`);
+    return this.write(async (c) => {
+      const now = this.clock.now();
+      const expires = now + leaseMs;
+      const claimed: JobRow[] = [];
+      // Expired leases first: their worker vanished. Locked rows are another claimer's business right now.
+      const expired = (await exec<{ id: string; last: boolean }>(c, 'lockExpired', [now])).rows;
+      if (expired.length > 0) {
+        const lost = toJson({ code: 'LEASE_EXPIRED', message: 'the worker stopped renewing its lease during the last attempt' }, 'error');
+        await exec(c, 'failRunsOfJobs', [expired.map((r) => r.id), lost, now]);
+        const last = expired.filter((r) => r.last).map((r) => r.id);
+        if (last.length > 0) await exec(c, 'buryJobs', [last, lost, now]);
+        const retake = expired.filter((r) => !r.last).slice(0, limit).map((r) => r.id);
+        if (retake.length > 0) claimed.push(...(await exec<JobRow>(c, 'claimIds', [retake, workerId, expires, now])).rows);
+      }
+      if (claimed.length < limit) claimed.push(...(await exec<JobRow>(c, 'claimQueued', [workerId, expires, now, limit - claimed.length])).rows);
+      return claimed.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.nextRunAt - b.nextRunAt);
+    });
+  }
+
+  async heartbeat(jobIds: string[], workerId: string, leaseMs: number): Promise<string[]> {
+    if (jobIds.length === 0) return [];
+    return this.write(async (c) => {
+      const now = this.clock.now();
+      const kept = new Set((await exec<{ id: string }>(c, 'extendLeases', [jobIds, workerId, now + leaseMs, now])).rows.map((r) => r.id));
+      return jobIds.filter((id) => kept.has(id));
+    });
+  }
+
+  async completeJob(id: string, workerId: string, outcome: AttemptOutcome = {}): Promise<{ accepted: boolean }> {
+    const run = outcome.run ? JSON.stringify([runParams(outcome.run)]) : undefined;
+    const jobs = this.prepareJobs(outcome.jobs ?? []);
+    const jobsJson = JSON.stringify(jobs);
+    const runId = outcome.run?.id ?? null;
+    return this.write(async (c) => {
+      const now = this.clock.now();
+      const accepted = (await exec(c, 'completeJob', [id, workerId, now, runId])).rowCount === 1;
+      // The run happened whether or not the lease was still ours; its children are enqueued only by the owner.
+      if (run) await exec(c, 'upsertRuns', [run, null]);
+      if (accepted && jobs.length > 0) await exec(c, 'insertJobs', [jobsJson, null, now]);
+      return { accepted };
+    });
+  }
+
+  async failJob(id: string, workerId: string, input: FailJobInput): Promise<FailJobResult> {
+    const run = input.run ? JSON.stringify([runParams(input.run)]) : undefined;
+    const jobs = this.prepareJobs(input.jobs ?? []);
+    const jobsJson = JSON.stringify(jobs);
+    const error = toJson(input.error, 'job error');
+    const runId = input.run?.id ?? null;
+    return this.write(async (c): Promise<FailJobResult> => {
+      const now = this.clock.now();
+      if (run) await exec(c, 'upsertRuns', [run, null]);
+      const job = (await exec<{ attempts: number; max_attempts: number }>(c, 'ownedJob', [id, workerId])).rows[0];
+      if (!job) return { accepted: false };
+      if (jobs.length > 0) await exec(c, 'insertJobs', [jobsJson, null, now]);
+      const decision = decideRetry(job.attempts, job.max_attempts, input.retryable, this.backoff, this.random);
+      if (decision.retry) {
+        const nextRunAt = input.retryAt ?? now + decision.delayMs;
+        await exec(c, 'retryJob', [id, error, now, runId, nextRunAt]);
+        return { accepted: true, status: 'queued', nextRunAt };
+      }
+      await exec(c, 'finishJob', [id, error, now, runId, decision.status]);
+      return { accepted: true, status: decision.status };
+    });
+  }
+
+  /** Single instance only (see the port): with several instances sharing the database, expired leases do this. */
+  async recoverOrphans(): Promise<RecoverResult> {
+    return this.write(async (c) => {
+      const now = this.clock.now();
+      const error = toJson({ code: 'PROCESS_STOPPED', message: 'the server stopped during this attempt' }, 'error');
+      const dead = (await exec(c, 'buryOrphans', [now, error])).rowCount ?? 0;
+      const requeued = (await exec(c, 'requeueOrphans', [now, error])).rowCount ?? 0;
+      const runsFailed = (await exec(c, 'failRunningRuns', [now, error])).rowCount ?? 0;
+      return { requeued, dead, runsFailed };
+    });
+  }
+
+  async requeue(selector: RequeueSelector, opts: RequeueOptions = {}): Promise<string[]> {
+    const setPin = opts.pinnedVersion !== undefined;
+    const pin = opts.pinnedVersion ?? null;
+    let ids: string[] | null = null;
+    let status: string | null = null;
+    if ('ids' in selector) {
+      ids = selector.ids;
+      if (ids.length === 0) return [];
+    } else {
+      if (selector.status !== 'dead' && selector.status !== 'failed') throw new StoreUsageError('only dead or failed jobs can be requeued');
+      status = selector.status;
+    }
+    return this.write(async (c) => {
+      const now = this.clock.now();
+      const done = (await exec<{ id: string }>(c, 'requeue', [ids, status, now, setPin, pin])).rows.map((r) => r.id);
+      if (opts.clearEffects && done.length > 0) await exec(c, 'clearEffects', [done]);
+      if (!ids) return done;
+      const set = new Set(done);
+      return ids.filter((id) => set.has(id));
+    });
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    const row = (await this.read<JobRow>('getJob', [id]))[0];
+    return row ? jobFromRow(row) : undefined;
+  }
+
+  async listJobs(q: ListJobsQuery = {}): Promise<Page<JobRecord>> {
+    const limit = pageLimit(q.limit);
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => `$${args.push(v)}`;
+    if (q.status !== undefined) where.push(`status = ${arg(q.status)}`);
+    if (q.scenario !== undefined) where.push(`scenario = ${arg(q.scenario)}`);
+    if (q.cursor) {
+      const cur = decodeCursor(q.cursor);
+      where.push(`(created_at, id) < (${arg(cur.time)}::bigint, ${arg(cur.id)}::text)`);
+    }
+    const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT ${arg(limit + 1)}`;
+    const rows = await this.readSql<JobRow>(sql, args);
+    return page(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
+  }
+
+  // ----- runs --------------------------------------------------------------------------------------------------
+
+  async recordRun(run: RunWrite): Promise<void> {
+    const json = JSON.stringify([runParams(run)]);
+    await this.write((c) => exec(c, 'upsertRuns', [json, null]));
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = (await this.read<RunRow>('getRun', [id]))[0];
+    return row ? runFromRow(row) : undefined;
+  }
+
+  async listRuns(q: ListRunsQuery = {}): Promise<Page<RunSummary>> {
+    const limit = pageLimit(q.limit);
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => `$${args.push(v)}`;
+    if (q.status !== undefined) where.push(`status = ${arg(q.status)}`);
+    if (q.scenario !== undefined) where.push(`scenario = ${arg(q.scenario)}`);
+    if (q.jobId !== undefined) where.push(`job_id = ${arg(q.jobId)}`);
+    if (q.since !== undefined) where.push(`started_at >= ${arg(q.since)}::bigint`);
+    if (q.cursor) {
+      const cur = decodeCursor(q.cursor);
+      where.push(`(started_at, id) < (${arg(cur.time)}::bigint, ${arg(cur.id)}::text)`);
+    }
+    const sql = `SELECT ${RUN_SUMMARY_COLUMNS} FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY started_at DESC, id DESC LIMIT ${arg(limit + 1)}`;
+    const rows = await this.readSql<RunRow>(sql, args);
+    return page(rows.map(runSummaryFromRow), limit, (r) => encodeCursor(r.startedAt, r.id));
+  }
+
+  // ----- operating ---------------------------------------------------------------------------------------------
+
+  async counts(): Promise<StoreCounts> {
+    const [jobRows, runRows, inboxRows] = await Promise.all([
+      this.read<{ status: keyof StoreCounts['jobs']; n: number }>('countJobs', []),
+      this.read<{ status: keyof StoreCounts['runs']; n: number }>('countRuns', []),
+      this.read<{ total: number; duplicates: number }>('countInbox', []),
+    ]);
+    const jobs = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StoreCounts['jobs'];
+    for (const r of jobRows) jobs[r.status] = Number(r.n);
+    const runs = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as StoreCounts['runs'];
+    for (const r of runRows) runs[r.status] = Number(r.n);
+    return { jobs, runs, inbox: { total: Number(inboxRows[0]?.total ?? 0), duplicates: Number(inboxRows[0]?.duplicates ?? 0) } };
+  }
+
+  async prune(opts: { olderThanMs: number }): Promise<PruneResult> {
+    if (!(opts.olderThanMs >= 0)) throw new StoreUsageError('olderThanMs must be a non-negative number');
+    const cutoff = this.clock.now() - opts.olderThanMs;
+    const result: PruneResult = { inbox: 0, runs: 0, jobs: 0, effects: 0 };
+    // Chunks, each its own grouped write, so webhooks keep being stored between them. Jobs before effects: an
+    // effect is kept while its job is.
+    const plan: Array<[keyof PruneResult, PgStatementName]> = [
+      ['inbox', 'pruneInbox'],
+      ['runs', 'pruneRuns'],
+      ['jobs', 'pruneJobs'],
+      ['effects', 'pruneEffects'],
+    ];
+    for (const [key, statement] of plan) {
+      for (;;) {
+        const n = await this.write(async (c) => (await exec(c, statement, [cutoff, PRUNE_CHUNK])).rowCount ?? 0);
+        result[key] += n;
+        if (n < PRUNE_CHUNK) break;
+      }
+    }
+    return result;
+  }
+
+  stats(): StoreStats {
+    return this.batcher.stats();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.batcher.close();
+    await this.pool.end();
+  }
+
+  // ----- helpers -----------------------------------------------------------------------------------------------
+
+  private prepareJobs(jobs: NewJob[]): JobParams[] {
+    return jobs.map((j) => jobParams(j, j.id ?? this.newId(), this.defaultMaxAttempts));
+  }
+
+  private write<T>(op: PgOp<T>): Promise<T> {
+    return this.batcher.submit(op);
+  }
+
+  private async read<R extends pg.QueryResultRow>(name: PgStatementName, values: unknown[]): Promise<R[]> {
+    if (this.closed) throw closedError();
+    try {
+      return (await this.pool.query<R>({ name, text: PG_SQL[name], values })).rows;
+    } catch (err) {
+      throw classifyPgError(err);
+    }
+  }
+
+  private async readSql<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
+    if (this.closed) throw closedError();
+    try {
+      return (await this.pool.query<R>(text, values)).rows;
+    } catch (err) {
+      throw classifyPgError(err);
+    }
+  }
+}
+
+function exec<R extends pg.QueryResultRow = pg.QueryResultRow>(c: pg.PoolClient, name: PgStatementName, values: unknown[]): Promise<pg.QueryResult<R>> {
+  return c.query<R>({ name, text: PG_SQL[name], values });
+}
+
+/** PostgreSQL text cannot hold NUL characters; a stray one in free text must not cost the whole request. */
+function pgText(s: string): string {
+  return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
+}
+
+function pageLimit(limit: number | undefined): number {
+  const n = limit ?? 50;
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new StoreUsageError(`page limit must be 1..1000, got ${limit}`);
+  return n;
+}
+
+function page<T>(items: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
+  if (items.length <= limit) return { items, nextCursor: null };
+  const kept = items.slice(0, limit);
+  return { items: kept, nextCursor: cursorOf(kept[kept.length - 1]!) };
+}

@@ -1,0 +1,78 @@
+// Server processes on one shared PostgreSQL for the scale-out tests and the throughput measurement.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { repoPath } from '../helpers.js';
+import { waitFor } from '../server/server-helpers.js';
+
+export interface InstanceEnv {
+  store: string;
+  smtpPort: number;
+  bpium: { url: string; login: string; password: string };
+  webhookSecret: string;
+  users: string;
+  leaseMs?: number;
+  workers?: number;
+  logLevel?: string;
+}
+
+export interface Instance {
+  name: string;
+  url: string;
+  proc: ChildProcess;
+  /** The last lines it wrote to stderr (for failure messages). */
+  stderr(): string;
+  exited: Promise<void>;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts `node bin/oktell-emu.js serve` with its own data folder, against the shared store, Bpium and SMTP. */
+export function startInstance(name: string, port: number, dataDir: string, scenarios: string, e: InstanceEnv): Instance {
+  const proc = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios], {
+    env: {
+      ...process.env,
+      OKTELL_STORE: e.store,
+      OKTELL_USERS: e.users,
+      OKTELL_LOG_LEVEL: e.logLevel ?? 'warn',
+      SMTP_URL: `smtp://127.0.0.1:${e.smtpPort}`,
+      MAIL_FROM: 'Oktell <oktell@example.com>',
+      BPIUM_URL: e.bpium.url,
+      BPIUM_LOGIN: e.bpium.login,
+      BPIUM_PASSWORD: e.bpium.password,
+      BPIUM_RATE_LIMIT: 'off',
+      BPIUM_WEBHOOK_SECRET: e.webhookSecret,
+      ...(e.leaseMs ? { OKTELL_LEASE_MS: String(e.leaseMs) } : {}),
+      ...(e.workers ? { OKTELL_WORKERS: String(e.workers) } : {}),
+      NO_COLOR: '1',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', () => r())));
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    proc,
+    stderr: () => err,
+    exited,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function waitHealthy(instance: Instance, ms = 30_000): Promise<void> {
+  await waitFor(
+    `${instance.name} to listen`,
+    async () => {
+      if (instance.proc.exitCode !== null) throw new Error(`${instance.name} exited with ${instance.proc.exitCode}: ${instance.stderr()}`);
+      return (await fetch(`${instance.url}/-/health`).catch(() => undefined))?.ok;
+    },
+    ms,
+  );
+}

@@ -1,0 +1,72 @@
+// Finds the PostgreSQL the tests may use (or says why there is none) and gives each test its own throwaway schema.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** What `.ci/run` creates on the local cluster; `OKTELL_TEST_PG_URL` wins. */
+export const LOCAL_TEST_PG_URL = 'postgres://oktell_test:oktell_test@127.0.0.1:5432/oktell_test';
+
+export type PgAvailability = { url: string; skip?: undefined } | { url?: undefined; skip: string };
+
+let probe: Promise<PgAvailability> | undefined;
+
+/**
+ * Resolves to a URL that answered `SELECT 1`, or to the reason the PostgreSQL tests are skipped. Tries
+ * `OKTELL_TEST_PG_URL`, else the role and database `.ci/run` sets up on the local cluster.
+ */
+export function testPostgres(): Promise<PgAvailability> {
+  probe ??= (async () => {
+    const fromEnv = process.env.OKTELL_TEST_PG_URL;
+    const url = fromEnv || LOCAL_TEST_PG_URL;
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return { url };
+    } catch (err) {
+      const where = fromEnv ? 'OKTELL_TEST_PG_URL' : `the local test database (${LOCAL_TEST_PG_URL.replace(/:[^:@/]+@/, ':***@')})`;
+      return {
+        skip: `PostgreSQL not reachable at ${where}: ${(err as Error).message}. Set OKTELL_TEST_PG_URL, or run .ci/run as root to start the local cluster and create the test role and database.`,
+      };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  return probe;
+}
+
+/** A fresh schema name, unique enough for tests running in parallel. */
+export function randomSchemaName(prefix = 't'): string {
+  return `${prefix}_${randomBytes(6).toString('hex')}`;
+}
+
+/** The store URL for `schema` (the store creates the schema on open). */
+export function urlWithSchema(url: string, schema: string): string {
+  const u = new URL(url);
+  u.searchParams.set('schema', schema);
+  return u.toString();
+}
+
+/** Drops a test schema and everything in it. */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs SQL in a schema with a connection of its own (to look behind the store's back). */
+export async function querySchema<R extends pg.QueryResultRow>(url: string, schema: string, sql: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, options: `-c search_path=${schema}` });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
