@@ -58,7 +58,14 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
       report(src.locate([key], { key: true }), C.UNKNOWN_KEY, `unknown top-level key "${key}"`, guess ? `did you mean "${guess}"? Known keys: ${TOP_KEYS.join(', ')}` : `known keys: ${TOP_KEYS.join(', ')}`);
     }
   }
-  const js = src.doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  let js: Record<string, unknown>;
+  try {
+    js = src.doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  } catch (e) {
+    // The yaml library refuses alias bombs ("billion laughs") while converting; that is a problem of the file.
+    report(src.locate([]), C.YAML_SYNTAX, `YAML: ${firstLine((e as Error).message)}`, 'aliases (*name) may be used only a few times; write the values out');
+    return { ok: false, issues };
+  }
   if (js.name !== undefined && js.name !== name) {
     report(src.locate(['name']), C.SCENARIO_NAME, `"name: ${String(js.name)}" differs from the file name "${name}"`, `a scenario is named by its file; rename the file or remove "name"`);
   }

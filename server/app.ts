@@ -7,6 +7,7 @@ import { basicAuth, type OktellUser } from './auth.js';
 import { secretFor, type ServerConfig } from './config.js';
 import { bpiumDeliveryKey, headersText, hookParams, hookResponse, type HookResponse } from './hook-request.js';
 import type { Metrics } from './metrics.js';
+import { consoleRouter } from './console/console.router.js';
 import { execSvcScriptXml } from './oktell-xml.js';
 import { runWrite } from './run-record.js';
 import type { ScenarioHost } from './scenario-host.js';
@@ -39,7 +40,15 @@ export function createApp(d: AppDeps): express.Express {
 
   app.use((req, res, next) => {
     const t0 = performance.now();
+    d.metrics.inFlight++;
+    let counted = true;
+    const settled = () => {
+      if (counted) d.metrics.inFlight--;
+      counted = false;
+    };
+    res.on('close', settled);
     res.on('finish', () => {
+      settled();
       d.logger.info(
         { method: req.method, path: req.path, status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: req.ip, ...(res.locals.runId ? { runId: res.locals.runId } : {}) },
         'request',
@@ -61,6 +70,7 @@ export function createApp(d: AppDeps): express.Express {
       next(e);
     }
   });
+  app.use('/-/console', auth, consoleRouter(d));
   app.all('/-/{*rest}', auth, (_req, res) => {
     res.status(404).type('text/plain').send('404 Not Found: unknown server route\n');
   });

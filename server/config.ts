@@ -7,6 +7,12 @@ import { parseUsers, type OktellUser } from './auth.js';
 
 export const DEFAULT_PORT = 4055;
 export const DEFAULT_BPIUM_EMULATOR_PORT = 4056;
+/** Shortest job lease: workers renew every third of it, and at most once a second. */
+export const MIN_LEASE_MS = 3000;
+export const DEFAULT_LEASE_MS = 60_000;
+
+/** Where the inbox, the job queue and the runs live: one SQLite file in the data folder, or a shared PostgreSQL. */
+export type StoreSetting = { kind: 'sqlite' } | { kind: 'postgres'; url: string };
 
 const fileSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).optional(),
@@ -27,7 +33,9 @@ const fileSchema = z.strictObject({
   bodyLimit: z.union([z.string(), z.number()]).optional(),
   tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
   trustProxy: z.union([z.boolean(), z.string(), z.number()]).optional(),
-  workers: z.strictObject({ concurrency: z.number().int().min(1).max(256).optional(), maxAttempts: z.number().int().min(1).max(100).optional(), baseDelayMs: z.number().int().min(1).optional(), maxDelayMs: z.number().int().min(1).optional() }).optional(),
+  workers: z.strictObject({ concurrency: z.number().int().min(1).max(256).optional(), maxAttempts: z.number().int().min(1).max(100).optional(), baseDelayMs: z.number().int().min(1).optional(), maxDelayMs: z.number().int().min(1).optional(), leaseMs: z.number().int().min(MIN_LEASE_MS).optional() }).optional(),
+  /** `sqlite` (default) or a `postgres://` URL shared by several instances. */
+  store: z.string().optional(),
   retentionDays: z.number().positive().optional(),
   webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
   bpiumEmulatorPort: z.number().int().min(0).max(65535).optional(),
@@ -52,7 +60,13 @@ export interface ServerConfig {
   bodyLimitBytes: number;
   tls?: { cert: string; key: string };
   trustProxy: boolean | string | number;
-  workers: { concurrency: number; maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  /** `leaseMs`: how long a job stays taken by an instance that stops renewing it (it died) before another takes it. */
+  workers: { concurrency: number; maxAttempts: number; baseDelayMs: number; maxDelayMs: number; leaseMs: number; burstInFlight?: number };
+  /** Longest time a client may take to send one whole request (a stalled client gets 408). */
+  requestTimeoutMs: number;
+  /** A quota on the SQLite file, in 4 KiB pages: past it, hook requests get 503 with Retry-After instead of filling the disk. */
+  storeMaxPages?: number;
+  store: StoreSetting;
   retentionMs: number;
   /** Webhook secrets by path ('*' = every path): X-Hook-Signature is required where one is set. */
   webhookSecrets: Record<string, string>;
@@ -138,12 +152,47 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       maxAttempts: Number(env.OKTELL_MAX_ATTEMPTS ?? fc.workers?.maxAttempts ?? 8),
       baseDelayMs: fc.workers?.baseDelayMs ?? 1000,
       maxDelayMs: fc.workers?.maxDelayMs ?? 10 * 60 * 1000,
+      leaseMs: leaseMs(env.OKTELL_LEASE_MS) ?? fc.workers?.leaseMs ?? DEFAULT_LEASE_MS,
+      ...optionalCount('burstInFlight', env.OKTELL_BURST_IN_FLIGHT, 'OKTELL_BURST_IN_FLIGHT', 0),
     },
+    ...optionalCount('storeMaxPages', env.OKTELL_STORE_MAX_PAGES, 'OKTELL_STORE_MAX_PAGES', 16),
+    requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
+    store: storeSetting(env.OKTELL_STORE ?? fc.store),
     retentionMs: Number(env.OKTELL_RETENTION_DAYS ?? fc.retentionDays ?? 30) * 86_400_000,
     webhookSecrets: secrets,
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
   };
+}
+
+/** `{ [key]: n }` for a whole-number environment setting of at least `min`, `{}` when unset. */
+function optionalCount<K extends string>(key: K, v: string | undefined, name: string, min: number): { [k in K]?: number } {
+  if (v === undefined || v.trim() === '') return {};
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name}="${v}" must be a whole number, at least ${min}`);
+  return { [key]: n } as { [k in K]?: number };
+}
+
+function leaseMs(v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < MIN_LEASE_MS) throw new ConfigError(`OKTELL_LEASE_MS="${v}" must be a whole number of milliseconds, at least ${MIN_LEASE_MS}`);
+  return n;
+}
+
+/** The value may hold a password: error messages never repeat it. */
+export function storeSetting(v: string | undefined): StoreSetting {
+  const value = v?.trim() ?? '';
+  if (value === '' || value.toLowerCase() === 'sqlite') return { kind: 'sqlite' };
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    try {
+      new URL(value);
+    } catch {
+      throw new ConfigError('OKTELL_STORE / store: the postgres:// URL cannot be parsed (characters like @ : / in the password must be percent-encoded)');
+    }
+    return { kind: 'postgres', url: value };
+  }
+  throw new ConfigError('OKTELL_STORE / store must be "sqlite" or a postgres://user:password@host:5432/database URL');
 }
 
 function readSecretFile(path: string, forPath: string): string {
@@ -154,7 +203,18 @@ function readSecretFile(path: string, forPath: string): string {
   }
 }
 
-/** The secret for a request path: an exact path entry wins over '*'. */
+/**
+ * The secret for a request path: an exact path entry; else the longest configured path the request path contains
+ * (ignoring case), because hook scenarios match addresses with Contains — `/x/Bpium/NewTask/` reaches the same
+ * scenario as `/Bpium/NewTask` and must not skip its signature check; else '*'.
+ */
 export function secretFor(secrets: Readonly<Record<string, string>>, path: string): string | undefined {
-  return secrets[path] ?? secrets['*'];
+  const exact = secrets[path];
+  if (exact !== undefined) return exact;
+  const lower = path.toLowerCase();
+  let best: string | undefined;
+  for (const p of Object.keys(secrets)) {
+    if (p !== '*' && p.length > 1 && lower.includes(p.toLowerCase()) && (best === undefined || p.length > best.length)) best = p;
+  }
+  return best !== undefined ? secrets[best] : secrets['*'];
 }

@@ -9,6 +9,8 @@ export class Metrics {
   rejected = new Map<number, number>();
   duplicates = 0;
   unavailable = 0;
+  /** Requests being answered right now (any route); the workers hold back while many are. */
+  inFlight = 0;
   private runs = new Map<string, { count: number; sum: number; buckets: number[] }>();
 
   response(status: number) {

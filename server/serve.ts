@@ -15,6 +15,7 @@ import { loadServerConfig, type ConfigFlags, type ServerConfig } from './config.
 import { generatedUser, persistentSecret } from './credentials.js';
 import { Metrics } from './metrics.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
+import { openPostgresStore, redactPostgresUrl } from './store/postgres.store.js';
 import { openSqliteStore } from './store/sqlite.store.js';
 import type { Store } from './store/store.port.js';
 import { createWorkerPool, type WorkerPool } from './worker-pool.js';
@@ -54,6 +55,27 @@ export function createLogger(env: NodeJS.ProcessEnv = process.env): LoggerPort &
   });
 }
 
+/**
+ * Opens the configured store. SQLite: one process owns the file, so jobs a killed process left `running` are
+ * requeued now. PostgreSQL: other live instances may be running jobs right now, so nothing is requeued here; a dead
+ * instance's jobs go back to the queue when their leases expire.
+ */
+async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Store> {
+  const defaultMaxAttempts = config.workers.maxAttempts;
+  const backoff = { initialMs: config.workers.baseDelayMs, factor: 3, maxMs: config.workers.maxDelayMs, jitter: 0.3 };
+  if (config.store.kind === 'postgres') {
+    const store = await openPostgresStore({ url: config.store.url, defaultMaxAttempts, backoff });
+    logger.info({ store: redactPostgresUrl(config.store.url), leaseMs: config.workers.leaseMs }, 'store: PostgreSQL, shared with any other instance using it');
+    return store;
+  }
+  const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts, backoff, ...(config.storeMaxPages ? { maxPageCount: config.storeMaxPages } : {}) });
+  const recovered = await store.recoverOrphans();
+  if (recovered.requeued + recovered.dead + recovered.runsFailed) {
+    logger.warn({ recovered }, `resumed ${recovered.requeued} job(s) left unfinished by the previous process (${recovered.dead} had no attempts left)`);
+  }
+  return store;
+}
+
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const env = opts.env ?? process.env;
   const base = loadServerConfig(opts, env);
@@ -63,11 +85,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const config: ServerConfig = { ...base, usersGenerated };
 
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts: config.workers.maxAttempts, backoff: { initialMs: config.workers.baseDelayMs, factor: 3, maxMs: config.workers.maxDelayMs, jitter: 0.3 } });
-  const recovered = await store.recoverOrphans();
-  if (recovered.requeued + recovered.dead + recovered.runsFailed) {
-    logger.warn({ recovered }, `resumed ${recovered.requeued} job(s) left unfinished by the previous process (${recovered.dead} had no attempts left)`);
-  }
+  const store = await openStore(config, logger);
 
   const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false });
 
@@ -98,18 +116,23 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     host,
     ports,
     concurrency: config.workers.concurrency,
+    leaseMs: config.workers.leaseMs,
     timeZone: config.timeZone,
     logger,
     ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+    inFlight: () => metrics.inFlight,
+    ...(config.workers.burstInFlight !== undefined ? { burstInFlight: config.workers.burstInFlight } : {}),
     onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000),
   });
   let accepting = true;
   const app = createApp({ config, store, host, ports, workers, metrics, logger, users: () => users, accepting: () => accepting });
+  // A client that sends its headers and then stalls (or trickles its body) is answered 408 and cut off after the
+  // request timeout; node checks the timeouts every connectionsCheckingInterval, so that follows the timeout.
+  const requestTimeout = config.requestTimeoutMs;
+  const timeouts = { requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))) };
   const server: Server = config.tls
-    ? createHttpsServer({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, app)
-    : createHttpServer(app);
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 20_000;
+    ? createHttpsServer({ ...timeouts, cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, app)
+    : createHttpServer(timeouts, app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -176,7 +199,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         const serverClosed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
         const { unfinished } = await workers.stop(graceMs);
-        if (unfinished) logger.warn({ unfinished }, `${unfinished} job(s) still running at shutdown; they resume at the next start`);
+        if (unfinished) {
+          const when = config.store.kind === 'postgres' ? 'another instance takes them when their lease expires' : 'they resume at the next start';
+          logger.warn({ unfinished }, `${unfinished} job(s) still running at shutdown; ${when}`);
+        }
         server.closeAllConnections();
         await serverClosed;
         host.close();

@@ -19,6 +19,14 @@ export interface WorkerPoolOptions {
   /** How often to look for due jobs when nothing woke the pool (retries come due by time). */
   pollMs?: number;
   logger?: LoggerPort;
+  /**
+   * Requests the server is answering right now. The acknowledgements and the workers share one event loop: while a
+   * burst is in flight (at least `burstInFlight` requests) the pool runs at most a quarter of `concurrency` jobs, so
+   * webhooks are acknowledged first; the durable queue keeps the rest, and the pool catches up once the burst ends.
+   */
+  inFlight?: () => number;
+  /** In-flight requests that count as a burst (default 4; 0 never holds the workers back). */
+  burstInFlight?: number;
   /** Called after each finished attempt (metrics, tests). */
   onAttempt?: (job: JobRecord, result: RunResult, outcome: string) => void;
 }
@@ -42,6 +50,11 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   let timer: NodeJS.Timeout | undefined;
   let claiming = false;
   let again = false;
+  const burstAt = opts.burstInFlight ?? 4;
+  const burstConcurrency = Math.max(1, Math.ceil(opts.concurrency / 4));
+  /** Jobs the pool may run at once now: fewer while a burst of requests is being acknowledged. */
+  const capacity = () => (opts.inFlight && burstAt > 0 && opts.inFlight() >= burstAt ? burstConcurrency : opts.concurrency);
+  let held = false;
 
   const heartbeat = setInterval(() => {
     if (active.size) opts.store.heartbeat([...active.keys()], workerId, leaseMs).catch((e: unknown) => opts.logger?.warn({ err: e }, 'heartbeat failed'));
@@ -58,7 +71,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     try {
       do {
         again = false;
-        const free = opts.concurrency - active.size;
+        const cap = capacity();
+        held = cap < opts.concurrency;
+        const free = cap - active.size;
         if (free <= 0) break;
         let jobs: JobRecord[];
         try {
@@ -84,10 +99,13 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
 
   function schedule() {
     clearTimeout(timer);
-    if (!stopping) timer = setTimeout(() => void fill(), pollMs);
+    // Held back by a burst: look again soon, so the backlog starts draining as soon as the burst ends.
+    if (!stopping) timer = setTimeout(() => void fill(), held ? Math.min(pollMs, 20) : pollMs);
   }
 
   async function runJob(job: JobRecord) {
+    // Let the I/O already waiting (requests to acknowledge) run before this job's first blocks.
+    await new Promise<void>((r) => setImmediate(r));
     const params = (job.params ?? {}) as Record<string, Value>;
     const host = opts.host;
     const library = job.pinnedVersion ? host.libraryWithVersion(job.scenario, job.pinnedVersion) : host.library();
