@@ -1,0 +1,93 @@
+// Benchmark (a): acknowledgement of /Bpium/NewTask webhooks (auth, signature, the HTTP404 scenario, a grouped SQLite
+// commit, then 200) with the background jobs running as usual, against a bare express 5 app, interleaved rounds.
+import { benchWorkspace, median, peakRssMiB, round, startOktellChild, startScriptChild, stopChild } from './bench-support.js';
+import { fireWebhooks, sinkReset, waitForLetters, type LoadResult } from './load.js';
+
+export interface AckRound {
+  round: number;
+  bare: LoadResult;
+  oktell: LoadResult;
+  /** Seconds after the oktell round until every acknowledged webhook's letter had arrived. */
+  drainSeconds: number;
+  lettersMissing: number;
+}
+
+export interface AckResult {
+  seconds: number;
+  connections: number;
+  rounds: AckRound[];
+  bare: { rps: number; p50: number; p99: number };
+  oktell: { rps: number; p50: number; p99: number };
+  /** Median over rounds of oktell/bare requests per second, and of oktell p99 / bare p99. */
+  throughputRatio: number;
+  p99Ratio: number;
+  peakRssMiB: number | undefined;
+  errors: number;
+}
+
+export async function benchAck(o: { rounds?: number; seconds?: number; connections?: number; log?: (s: string) => void } = {}): Promise<AckResult> {
+  const rounds = o.rounds ?? 3;
+  const seconds = o.seconds ?? 5;
+  const connections = o.connections ?? 16;
+  const log = o.log ?? (() => undefined);
+  const ws = benchWorkspace('oktell-bench-ack-');
+  const sink = await startScriptChild('smtp-sink.child.js');
+  const bare = await startScriptChild('bare-express.child.js');
+  const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>' });
+  try {
+    // Warm-up of both (JIT, connection pools, SQLite pages), not measured; then let the queue drain.
+    await fireWebhooks(bare.url, { seconds: 2, connections });
+    const warm = await fireWebhooks(oktell.url, { seconds: 2, connections });
+    await waitForLetters(sink.child, warm.ok, 60_000);
+    await sinkReset(sink.child);
+    let acked = 0;
+    const results: AckRound[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const runBare = () => fireWebhooks(bare.url, { seconds, connections });
+      const runOktell = async () => {
+        const r = await fireWebhooks(oktell.url, { seconds, connections });
+        acked += r.ok;
+        return r;
+      };
+      // Alternate the order so neither side always runs on a warmer or cooler machine.
+      let b: LoadResult;
+      let k: LoadResult;
+      let drainSeconds: number;
+      let lettersMissing: number;
+      if (i % 2 === 0) {
+        b = await runBare();
+        k = await runOktell();
+        ({ drainSeconds, lettersMissing } = await drain());
+      } else {
+        k = await runOktell();
+        ({ drainSeconds, lettersMissing } = await drain());
+        b = await runBare();
+      }
+      results.push({ round: i + 1, bare: b, oktell: k, drainSeconds, lettersMissing });
+      log(`  (a) round ${i + 1}: bare ${round(b.rps, 0)} req/s p99 ${b.p99} ms; oktell ${round(k.rps, 0)} req/s p99 ${k.p99} ms; queue drained in ${drainSeconds} s`);
+    }
+    return {
+      seconds,
+      connections,
+      rounds: results,
+      bare: { rps: round(median(results.map((r) => r.bare.rps)), 0), p50: median(results.map((r) => r.bare.p50)), p99: median(results.map((r) => r.bare.p99)) },
+      oktell: { rps: round(median(results.map((r) => r.oktell.rps)), 0), p50: median(results.map((r) => r.oktell.p50)), p99: median(results.map((r) => r.oktell.p99)) },
+      throughputRatio: round(median(results.map((r) => r.oktell.rps / r.bare.rps)), 3),
+      p99Ratio: round(median(results.map((r) => r.oktell.p99 / Math.max(r.bare.p99, 1))), 2),
+      peakRssMiB: peakRssMiB(oktell.child.pid!),
+      errors: results.reduce((n, r) => n + r.oktell.errors + r.oktell.non2xx, 0),
+    };
+
+    /** Waits (bounded) until the letters of every webhook acknowledged so far have arrived, so the next bare round runs on a quiet machine. */
+    async function drain() {
+      const t0 = performance.now();
+      const s = await waitForLetters(sink.child, acked, 120_000);
+      return { drainSeconds: round((performance.now() - t0) / 1000, 1), lettersMissing: Math.max(0, acked - s.letters) };
+    }
+  } finally {
+    await oktell.stop();
+    await stopChild(bare.child);
+    await stopChild(sink.child);
+    ws.cleanup();
+  }
+}

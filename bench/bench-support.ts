@@ -1,0 +1,173 @@
+// Shared pieces of the benchmarks: child processes, their peak memory, health polling, signed webhooks, statistics.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, freemem, loadavg, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (this file runs from dist/bench/). */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export const BENCH_USER = { login: 'bench', password: 'bench-pass' };
+export const BENCH_AUTH = `Basic ${Buffer.from(`${BENCH_USER.login}:${BENCH_USER.password}`).toString('base64')}`;
+export const BENCH_SECRET = 'bench-webhook-secret';
+
+export interface MachineFacts {
+  date: string;
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  freeGiB: number;
+  node: string;
+  platform: string;
+  /** 1-minute load average when the run started: other work on the machine skews every number. */
+  loadAverage: number;
+}
+
+export function machineFacts(): MachineFacts {
+  const c = cpus();
+  return {
+    date: new Date().toISOString(),
+    cpus: c.length,
+    cpuModel: c[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    freeGiB: Math.round((freemem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadAverage: round(loadavg()[0] ?? 0, 2),
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `url` until it answers 2xx; returns the milliseconds waited, or throws after `ms`. */
+export async function waitHealthy(url: string, ms = 20_000, everyMs = 5): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`${url} did not answer within ${ms} ms`);
+    await sleep(everyMs);
+  }
+}
+
+/** Peak resident memory of a process in MiB (VmHWM), or undefined where /proc is not available. */
+export function peakRssMiB(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A temp folder with a copy of the shipped scenarios. */
+export function benchWorkspace(prefix: string): { dir: string; scenarios: string; data: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const scenarios = join(dir, 'scenarios');
+  cpSync(join(repoRoot, 'scenarios'), scenarios, { recursive: true });
+  return { dir, scenarios, data: join(dir, 'var'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface ServerChild {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  /** Resolves after the process has exited (SIGTERM, then SIGKILL after 5 s). */
+  stop(): Promise<void>;
+}
+
+/** Starts `oktell-emu serve` in its own process, as a user would, on loopback. */
+export async function startOktellChild(ws: { scenarios: string; data: string }, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerChild & { startMs: number }> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, join(repoRoot, 'bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', ws.data, '--scenarios', ws.scenarios, '--bpium-emulator-port', '0'],
+    {
+      env: { ...process.env, OKTELL_USERS: `${BENCH_USER.login}:${BENCH_USER.password}`, BPIUM_WEBHOOK_SECRET: BENCH_SECRET, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  // The server's stderr (warnings, its start banner) is kept short and shown only when it fails to start.
+  let stderrTail = '';
+  child.stderr!.on('data', (c: Buffer) => (stderrTail = (stderrTail + c.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(`${url}/-/health`, 20_000, 2).catch((e: Error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${e.message}\n${stderrTail}`);
+  });
+  const startMs = performance.now() - t0;
+  return { child, url, port, startMs, stop: () => stopChild(child) };
+}
+
+/** Runs a compiled bench child script (dist/bench/<name>.js), which prints its port as the first line of stdout. */
+export async function startScriptChild(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<ServerChild> {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'bench', name), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    const onData = (c: Buffer) => {
+      text += c.toString();
+      const m = /^(\d+)\n/.exec(text);
+      if (m) {
+        child.stdout!.off('data', onData);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before listening`)));
+  });
+  child.stdout!.resume();
+  return { child, port, url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A Bpium record.created webhook for one task, unique by `seq`; the task name carries the send time for delay measurements. */
+export function webhookBody(seq: number, sentAtMs: number, responsible = '2'): string {
+  return JSON.stringify({
+    timestamp: String(Math.floor(sentAtMs / 1000)),
+    hook: { id: '7', event: 'record.created', sequenceId: seq },
+    payload: { catalogId: '11', recordId: String(100_000 + seq), values: { '2': `bench ${seq} @${sentAtMs}`, '3': 'load test', '4': [{ id: responsible, title: 'employee' }] } },
+    user: { id: '1' },
+  });
+}
+
+export function sign(body: string, secret = BENCH_SECRET): string {
+  return createHmac('md5', secret).update(body).digest('base64');
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+export function round(n: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
