@@ -7,7 +7,6 @@ import { basicAuth, type OktellUser } from './auth.js';
 import { secretFor, type ServerConfig } from './config.js';
 import { bpiumDeliveryKey, headersText, hookParams, hookResponse, type HookResponse } from './hook-request.js';
 import type { Metrics } from './metrics.js';
-import { consoleRouter } from './console/console.router.js';
 import { execSvcScriptXml } from './oktell-xml.js';
 import { runWrite } from './run-record.js';
 import type { ScenarioHost } from './scenario-host.js';
@@ -70,7 +69,7 @@ export function createApp(d: AppDeps): express.Express {
       next(e);
     }
   });
-  app.use('/-/console', auth, consoleRouter(d));
+  app.use('/-/console', auth, lazyConsole(d));
   app.all('/-/{*rest}', auth, (_req, res) => {
     res.status(404).type('text/plain').send('404 Not Found: unknown server route\n');
   });
@@ -227,4 +226,13 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     returnValue: rv1 === undefined || rv1 === null ? '' : toText(rv1, d.config.timeZone),
     runId: outcome.runId,
   });
+}
+
+/** The console (layout library, views) is loaded on its first request, so it costs nothing at start-up. */
+function lazyConsole(d: AppDeps): express.RequestHandler {
+  let router: Promise<express.Router> | undefined;
+  return (req, res, next) => {
+    router ??= import('./console/console.router.js').then((m) => m.consoleRouter(d));
+    router.then((r) => r(req, res, next), next);
+  };
 }

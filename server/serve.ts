@@ -15,7 +15,6 @@ import { loadServerConfig, type ConfigFlags, type ServerConfig } from './config.
 import { generatedUser, persistentSecret } from './credentials.js';
 import { Metrics } from './metrics.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
-import { openPostgresStore, redactPostgresUrl } from './store/postgres.store.js';
 import { openSqliteStore } from './store/sqlite.store.js';
 import type { Store } from './store/store.port.js';
 import { createWorkerPool, type WorkerPool } from './worker-pool.js';
@@ -64,6 +63,8 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
   const defaultMaxAttempts = config.workers.maxAttempts;
   const backoff = { initialMs: config.workers.baseDelayMs, factor: 3, maxMs: config.workers.maxDelayMs, jitter: 0.3 };
   if (config.store.kind === 'postgres') {
+    // Loaded only when used: the pg driver costs a noticeable part of start-up.
+    const { openPostgresStore, redactPostgresUrl } = await import('./store/postgres.store.js');
     const store = await openPostgresStore({ url: config.store.url, defaultMaxAttempts, backoff });
     logger.info({ store: redactPostgresUrl(config.store.url), leaseMs: config.workers.leaseMs }, 'store: PostgreSQL, shared with any other instance using it');
     return store;

@@ -3,7 +3,6 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import { storeSetting } from '../../server/config.js';
-import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { RUN_STATUSES, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
 import { dataDir, UsageError } from '../config.js';
@@ -11,7 +10,10 @@ import { dataDir, UsageError } from '../config.js';
 /** The store the server uses: PostgreSQL when OKTELL_STORE names one, else the SQLite file in the data folder. */
 async function withStore<T>(dir: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
   const setting = storeSetting(process.env.OKTELL_STORE);
-  const store = setting.kind === 'postgres' ? await openPostgresStore({ url: setting.url }) : await openSqliteStore({ file: join(dataDir(dir), 'oktell.sqlite') });
+  const store =
+    setting.kind === 'postgres'
+      ? await (await import('../../server/store/postgres.store.js')).openPostgresStore({ url: setting.url })
+      : await openSqliteStore({ file: join(dataDir(dir), 'oktell.sqlite') });
   try {
     return await fn(store);
   } finally {
