@@ -313,8 +313,5 @@ function toRunError(e: unknown, block: Block | undefined, scenario: string): Run
     return { code: R.EXPRESSION, message: `block "${block?.id}": ${e.message}`, retryable: false, ...where };
   }
   const msg = e instanceof Error ? e.message : String(e);
-  if (e instanceof Error && /^(cannot convert|not a number|invalid)/i.test(msg)) {
-    return { code: R.EXPRESSION, message: `block "${block?.id}": ${msg}`, retryable: false, ...where };
-  }
   return { code: R.INTERNAL, message: `internal error in block "${block?.id}": ${msg}`, retryable: false, ...where };
 }

@@ -11,6 +11,8 @@ import {
   encodeCursor,
   fromJson,
   inboxFromRow,
+  page,
+  pageLimit,
   jobFromRow,
   jobParams,
   runFromRow,
@@ -507,16 +509,4 @@ function exec<R extends pg.QueryResultRow = pg.QueryResultRow>(c: pg.PoolClient,
 /** PostgreSQL text cannot hold NUL characters; a stray one in free text must not cost the whole request. */
 function pgText(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
-}
-
-function pageLimit(limit: number | undefined): number {
-  const n = limit ?? 50;
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new StoreUsageError(`page limit must be 1..1000, got ${limit}`);
-  return n;
-}
-
-function page<T>(items: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
-  if (items.length <= limit) return { items, nextCursor: null };
-  const kept = items.slice(0, limit);
-  return { items: kept, nextCursor: cursorOf(kept[kept.length - 1]!) };
 }

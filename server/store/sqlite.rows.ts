@@ -6,6 +6,7 @@ import type {
   JobRecord,
   JobStatus,
   NewJob,
+  Page,
   RunRecord,
   RunStatus,
   RunSummary,
@@ -257,4 +258,18 @@ export function decodeCursor(cursor: string): { time: number; id: string } {
 
 export function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Checks a page size (default 50, at most 1000). */
+export function pageLimit(limit: number | undefined): number {
+  const n = limit ?? 50;
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new StoreUsageError(`page limit must be 1..1000, got ${limit}`);
+  return n;
+}
+
+/** A page from `limit + 1` fetched rows: the extra row only says whether a next page exists. */
+export function page<T>(items: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
+  if (items.length <= limit) return { items, nextCursor: null };
+  const kept = items.slice(0, limit);
+  return { items: kept, nextCursor: cursorOf(kept[kept.length - 1]!) };
 }

@@ -9,6 +9,8 @@ import {
   encodeCursor,
   fromJson,
   inboxFromRow,
+  page,
+  pageLimit,
   jobFromRow,
   jobParams,
   runFromRow,
@@ -424,16 +426,4 @@ export class SqliteStore implements Store {
   private assertOpen(): void {
     if (this.closed) throw closedError();
   }
-}
-
-function pageLimit(limit: number | undefined): number {
-  const n = limit ?? 50;
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new StoreUsageError(`page limit must be 1..1000, got ${limit}`);
-  return n;
-}
-
-function page<T>(items: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
-  if (items.length <= limit) return { items, nextCursor: null };
-  const kept = items.slice(0, limit);
-  return { items: kept, nextCursor: cursorOf(kept[kept.length - 1]!) };
 }
