@@ -1,6 +1,6 @@
 // Benchmark (a): acknowledgement of /Bpium/NewTask webhooks (auth, signature, the HTTP404 scenario, a grouped SQLite
 // commit, then 200) with the background jobs running as usual, against a bare express 5 app, interleaved rounds.
-import { benchWorkspace, median, peakRssMiB, round, startOktellChild, startScriptChild, stopChild } from './bench-support.js';
+import { benchWorkspace, median, peakRssMiB, round, startOktellChild, startBpiumEmulatorChild, startScriptChild, stopChild } from './bench-support.js';
 import { fireWebhooks, sinkReset, waitForLetters, type LoadResult } from './load.js';
 
 export interface AckRound {
@@ -33,7 +33,8 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
   const ws = benchWorkspace('oktell-bench-ack-');
   const sink = await startScriptChild('smtp-sink.child.js');
   const bare = await startScriptChild('bare-express.child.js');
-  const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>' });
+  const bpium = await startBpiumEmulatorChild(ws);
+  const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv });
   try {
     // Warm-up of both (JIT, connection pools, SQLite pages), not measured; then let the queue drain.
     await fireWebhooks(bare.url, { seconds: 2, connections });
@@ -88,6 +89,7 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
     await oktell.stop();
     await stopChild(bare.child);
     await stopChild(sink.child);
+    await bpium.stop();
     ws.cleanup();
   }
 }

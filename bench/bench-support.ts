@@ -111,6 +111,33 @@ export async function startOktellChild(ws: { scenarios: string; data: string }, 
   return { child, url, port, startMs, stop: () => stopChild(child) };
 }
 
+export const BENCH_BPIUM = { login: 'bench@example.com', password: 'bench-bpium-pass' };
+
+/**
+ * `oktell-emu bpium-emulator` in its own process, as Bpium is a remote service in real use: its CPU is not the
+ * server's. The env returned points `serve` at it (rate limiter off: the emulator has none).
+ */
+export async function startBpiumEmulatorChild(ws: { dir: string }): Promise<ServerChild & { serverEnv: Record<string, string> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'oktell-emu.js'), 'bpium-emulator', '--port', String(port), '--data-dir', join(ws.dir, 'bpium')], {
+    env: { ...process.env, BPIUM_LOGIN: BENCH_BPIUM.login, BPIUM_PASSWORD: BENCH_BPIUM.password, BPIUM_EMULATOR_WEBHOOK_URL: '', NO_COLOR: '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  // Any HTTP answer (401 without credentials) means it listens.
+  for (const end = Date.now() + 20_000; ; await sleep(20)) {
+    if (await fetch(`${url}/api/v1/catalogs`).then(() => true, () => false)) break;
+    if (Date.now() > end || child.exitCode !== null) throw new Error('the Bpium emulator did not start');
+  }
+  return {
+    child,
+    url,
+    port,
+    stop: () => stopChild(child),
+    serverEnv: { BPIUM_URL: url, BPIUM_LOGIN: BENCH_BPIUM.login, BPIUM_PASSWORD: BENCH_BPIUM.password, BPIUM_RATE_LIMIT: 'off' },
+  };
+}
+
 /** Runs a compiled bench child script (dist/bench/<name>.js), which prints its port as the first line of stdout. */
 export async function startScriptChild(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<ServerChild> {
   const child = spawn(process.execPath, [join(repoRoot, 'dist', 'bench', name), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });

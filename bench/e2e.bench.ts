@@ -1,6 +1,6 @@
-// Benchmark (b): end to end — signed webhooks at a steady offered rate → HTTP404 → job → BpiumNewTask → the embedded
-// Bpium emulator → a letter on a local SMTP server; notifications per second and webhook-to-mailbox delay.
-import { benchWorkspace, peakRssMiB, percentile, round, startOktellChild, startScriptChild, stopChild } from './bench-support.js';
+// Benchmark (b): end to end — signed webhooks at a steady offered rate → HTTP404 → job → BpiumNewTask → the Bpium
+// emulator (its own process, as Bpium is remote) → a letter on a local SMTP server; notifications per second and webhook-to-mailbox delay.
+import { benchWorkspace, peakRssMiB, percentile, round, startOktellChild, startBpiumEmulatorChild, startScriptChild, stopChild } from './bench-support.js';
 import { fireWebhooks, sinkReset, sinkStats, waitForLetters } from './load.js';
 
 export interface E2eResult {
@@ -32,7 +32,8 @@ export async function benchE2e(o: { rate?: number; seconds?: number; connections
   const seconds = o.seconds ?? 30;
   const ws = benchWorkspace('oktell-bench-e2e-');
   const sink = await startScriptChild('smtp-sink.child.js');
-  const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>' });
+  const bpium = await startBpiumEmulatorChild(ws);
+  const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv });
   try {
     const probe = await fireWebhooks(oktell.url, { seconds: o.probeSeconds ?? 2, connections: 16 });
     const probeEnd = Date.now();
@@ -70,6 +71,7 @@ export async function benchE2e(o: { rate?: number; seconds?: number; connections
   } finally {
     await oktell.stop();
     await stopChild(sink.child);
+    await bpium.stop();
     ws.cleanup();
   }
 }

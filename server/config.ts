@@ -33,7 +33,7 @@ const fileSchema = z.strictObject({
   bodyLimit: z.union([z.string(), z.number()]).optional(),
   tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
   trustProxy: z.union([z.boolean(), z.string(), z.number()]).optional(),
-  workers: z.strictObject({ concurrency: z.number().int().min(1).max(256).optional(), maxAttempts: z.number().int().min(1).max(100).optional(), baseDelayMs: z.number().int().min(1).optional(), maxDelayMs: z.number().int().min(1).optional(), leaseMs: z.number().int().min(MIN_LEASE_MS).optional() }).optional(),
+  workers: z.strictObject({ concurrency: z.number().int().min(1).max(256).optional(), maxAttempts: z.number().int().min(1).max(100).optional(), baseDelayMs: z.number().int().min(1).optional(), maxDelayMs: z.number().int().min(1).optional(), leaseMs: z.number().int().min(MIN_LEASE_MS).optional(), thread: z.boolean().optional() }).optional(),
   /** `sqlite` (default) or a `postgres://` URL shared by several instances. */
   store: z.string().optional(),
   retentionDays: z.number().positive().optional(),
@@ -61,7 +61,7 @@ export interface ServerConfig {
   tls?: { cert: string; key: string };
   trustProxy: boolean | string | number;
   /** `leaseMs`: how long a job stays taken by an instance that stops renewing it (it died) before another takes it. */
-  workers: { concurrency: number; maxAttempts: number; baseDelayMs: number; maxDelayMs: number; leaseMs: number; burstInFlight?: number };
+  workers: { concurrency: number; maxAttempts: number; baseDelayMs: number; maxDelayMs: number; leaseMs: number; burstInFlight?: number; thread: boolean };
   /** Longest time a client may take to send one whole request (a stalled client gets 408). */
   requestTimeoutMs: number;
   /** A quota on the SQLite file, in 4 KiB pages: past it, hook requests get 503 with Retry-After instead of filling the disk. */
@@ -154,6 +154,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       maxDelayMs: fc.workers?.maxDelayMs ?? 10 * 60 * 1000,
       leaseMs: leaseMs(env.OKTELL_LEASE_MS) ?? fc.workers?.leaseMs ?? DEFAULT_LEASE_MS,
       ...optionalCount('burstInFlight', env.OKTELL_BURST_IN_FLIGHT, 'OKTELL_BURST_IN_FLIGHT', 0),
+      thread: onOff(env.OKTELL_DELIVERY_THREAD, 'OKTELL_DELIVERY_THREAD') ?? fc.workers?.thread ?? true,
     },
     ...optionalCount('storeMaxPages', env.OKTELL_STORE_MAX_PAGES, 'OKTELL_STORE_MAX_PAGES', 16),
     requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
@@ -163,6 +164,14 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
   };
+}
+
+/** An on/off environment setting (`1`/`0`, `true`/`false`, `on`/`off`), undefined when unset. */
+function onOff(v: string | undefined, name: string): boolean | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  if (/^(1|true|on|yes)$/i.test(v.trim())) return true;
+  if (/^(0|false|off|no)$/i.test(v.trim())) return false;
+  throw new ConfigError(`${name}="${v}" must be on or off (1/0, true/false)`);
 }
 
 /** `{ [key]: n }` for a whole-number environment setting of at least `min`, `{}` when unset. */

@@ -9,8 +9,17 @@ export class Metrics {
   rejected = new Map<number, number>();
   duplicates = 0;
   unavailable = 0;
-  /** Requests being answered right now (any route); the workers hold back while many are. */
-  inFlight = 0;
+  /**
+   * Requests being answered right now (any route), in shared memory: the delivery thread reads it to hold back while
+   * many are.
+   */
+  readonly inFlightCell = new Int32Array(new SharedArrayBuffer(4));
+  get inFlight(): number {
+    return Atomics.load(this.inFlightCell, 0);
+  }
+  set inFlight(n: number) {
+    Atomics.store(this.inFlightCell, 0, n);
+  }
   private runs = new Map<string, { count: number; sum: number; buckets: number[] }>();
 
   response(status: number) {

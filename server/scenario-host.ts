@@ -15,6 +15,8 @@ export interface ScenarioHost {
   /** Problems of the last load (invalid files keep running their last good version). */
   issues(): readonly ScenarioIssue[];
   reload(): Promise<void>;
+  /** Calls `listener` after every reload (the delivery thread reloads its own copy then). */
+  onReload(listener: () => void): void;
   close(): void;
 }
 
@@ -22,6 +24,7 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
   const templates = createTemplateRenderer({ dir: join(dir, 'templates'), timeZone: opts.timeZone });
   const versions = new Map<string, Scenario>();
   let current: ScenarioLibrary = { dir, scenarios: new Map(), issues: [] };
+  const listeners: Array<() => void> = [];
 
   async function reload() {
     templates.reload();
@@ -38,6 +41,7 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
     const changed = [...scenarios.values()].filter((s) => current.scenarios.get(s.name)?.version !== s.version).map((s) => `${s.name}@${s.version}`);
     if (changed.length && current.scenarios.size) opts.logger?.info({ changed }, 'scenarios reloaded');
     current = { dir, scenarios, issues: loaded.issues };
+    for (const l of listeners) l();
   }
 
   await reload();
@@ -68,6 +72,7 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
     },
     templates,
     issues: () => current.issues,
+    onReload: (listener) => void listeners.push(listener),
     reload: async () => {
       await reloading;
       await reload();

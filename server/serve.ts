@@ -7,16 +7,18 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient } from '../adapters/bpium/client.js';
 import { createMailerFromEnv } from '../adapters/mail/index.js';
-import { randomIds, systemClock, type LoggerPort } from '../engine/index.js';
+import { systemClock, type LoggerPort } from '../engine/index.js';
 import { createApp } from './app.js';
 import type { OktellUser } from './auth.js';
 import { startBpiumEmulator, type BpiumEmulator } from './bpium-emulator/emulator.js';
 import { loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { generatedUser, persistentSecret } from './credentials.js';
 import { Metrics } from './metrics.js';
+import { sortableIds } from './store/sortable-id.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
 import { openSqliteStore } from './store/sqlite.store.js';
 import type { Store } from './store/store.port.js';
+import { createThreadedWorkerPool } from './delivery-pool.js';
 import { createWorkerPool, type WorkerPool } from './worker-pool.js';
 
 export interface RunningServer {
@@ -52,6 +54,12 @@ export function createLogger(env: NodeJS.ProcessEnv = process.env): LoggerPort &
     base: undefined,
     redact: { paths: ['password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'headers.cookie', 'cookie', 'secret', '*.secret'], censor: '[redacted]' },
   });
+}
+
+/** The levels `logger` writes (pino's isLevelEnabled; a logger without it writes all). */
+function enabledLevels(logger: LoggerPort): Array<'debug' | 'info' | 'warn' | 'error'> {
+  const check = (logger as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled;
+  return (['debug', 'info', 'warn', 'error'] as const).filter((l) => (check ? check.call(logger, l) : true));
 }
 
 /**
@@ -107,24 +115,45 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     mailer: mail.mailer,
     templates: host.templates,
     clock: systemClock,
-    ids: randomIds,
+    ids: sortableIds,
     logger,
     ...(env.MAIL_FROM ? { mailFrom: env.MAIL_FROM } : {}),
   };
   const metrics = new Metrics();
-  const workers = createWorkerPool({
-    store,
-    host,
-    ports,
-    concurrency: config.workers.concurrency,
-    leaseMs: config.workers.leaseMs,
-    timeZone: config.timeZone,
-    logger,
-    ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
-    inFlight: () => metrics.inFlight,
-    ...(config.workers.burstInFlight !== undefined ? { burstInFlight: config.workers.burstInFlight } : {}),
-    onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000),
-  });
+  const workers: WorkerPool & { reload?(): void } = config.workers.thread
+    ? createThreadedWorkerPool({
+        store,
+        logger,
+        init: {
+          env: { ...env },
+          scenariosDir: config.scenariosDir,
+          dataDir: config.dataDir,
+          timeZone: config.timeZone,
+          concurrency: config.workers.concurrency,
+          leaseMs: config.workers.leaseMs,
+          ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+          ...(config.workers.burstInFlight !== undefined ? { burstInFlight: config.workers.burstInFlight } : {}),
+          inFlightCell: metrics.inFlightCell,
+          logLevels: enabledLevels(logger),
+        },
+        // The embedded emulator's address is known only once it listens, which is before the pool starts.
+        bpium: () => (emulator ? { url: emulator.url, login: emulator.login, password: emulator.password, rateLimit: false } : undefined),
+        onAttempt: (status, seconds) => metrics.run(status, seconds),
+      })
+    : createWorkerPool({
+        store,
+        host,
+        ports,
+        concurrency: config.workers.concurrency,
+        leaseMs: config.workers.leaseMs,
+        timeZone: config.timeZone,
+        logger,
+        ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+        inFlight: () => metrics.inFlight,
+        ...(config.workers.burstInFlight !== undefined ? { burstInFlight: config.workers.burstInFlight } : {}),
+        onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000),
+      });
+  host.onReload(() => workers.reload?.());
   let accepting = true;
   const app = createApp({ config, store, host, ports, workers, metrics, logger, users: () => users, accepting: () => accepting });
   // A client that sends its headers and then stalls (or trickles its body) is answered 408 and cut off after the

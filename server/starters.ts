@@ -41,7 +41,7 @@ export function collectingStarter(ids: IdPort, trigger: JsonValue): AsyncStarter
  * Enqueues each start at once (for runs outside a request: jobs and Web-API runs). The effect journal records the
  * start after the job is stored, so a crash between the two can start a job twice but never lose one.
  */
-export function enqueueingStarter(ids: IdPort, store: Store, trigger: JsonValue, onEnqueued?: () => void): AsyncStarterPort {
+export function enqueueingStarter(ids: IdPort, store: Pick<Store, 'enqueueJobs'>, trigger: JsonValue, onEnqueued?: () => void): AsyncStarterPort {
   return {
     async start(req) {
       const id = ids.newId();

@@ -2,15 +2,19 @@
 // dead-letters each one. Effects already done in an earlier attempt are skipped through the effect journal.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { threadId } from 'node:worker_threads';
 import { RUN_ERROR_CODES, runScenario, type EnginePorts, type LoggerPort, type RunResult, type Value } from '../engine/index.js';
 import type { ScenarioHost } from './scenario-host.js';
 import { enqueueingStarter } from './starters.js';
 import { runWrite } from './run-record.js';
 import type { JobRecord, Store } from './store/store.port.js';
 
+/** What the pool needs of the store: claims, leases, outcomes, new jobs and the effect journal. */
+export type PoolStore = Pick<Store, 'claimJobs' | 'heartbeat' | 'completeJob' | 'failJob' | 'enqueueJobs' | 'effects'>;
+
 export interface WorkerPoolOptions {
-  store: Store;
-  host: ScenarioHost;
+  store: PoolStore;
+  host: Pick<ScenarioHost, 'library' | 'libraryWithVersion'>;
   /** Ports shared by every run (Bpium, mailer, clock, ids…); the async starter is made per job. */
   ports: Omit<EnginePorts, 'asyncStarter' | 'journal'>;
   concurrency: number;
@@ -41,7 +45,8 @@ export interface WorkerPool {
 }
 
 export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
-  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  // host:pid[/tN]:random: /tN names the delivery thread a job ran on (none: the main thread).
+  const workerId = `${hostname()}:${process.pid}${threadId ? `/t${threadId}` : ''}:${randomUUID().slice(0, 8)}`;
   const leaseMs = opts.leaseMs ?? 60_000;
   const pollMs = opts.pollMs ?? 500;
   const active = new Map<string, Promise<void>>();
@@ -74,7 +79,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         const cap = capacity();
         held = cap < opts.concurrency;
         const free = cap - active.size;
-        if (free <= 0) break;
+        // Claims have a fixed cost (a write transaction): while jobs are running, wait until a few slots are free.
+        if (free <= 0 || (active.size > 0 && free < Math.max(1, Math.floor(cap / 4)))) break;
         let jobs: JobRecord[];
         try {
           jobs = await opts.store.claimJobs(workerId, free, leaseMs);

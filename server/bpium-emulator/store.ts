@@ -62,21 +62,34 @@ export class EmulatorStore {
     this.db.close();
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+  private catalogCache: CatalogDef[] | undefined;
+
+  /** A prepared statement, prepared once per SQL text. */
+  private q(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
 
   isSeeded(): boolean {
-    return this.db.prepare("SELECT 1 FROM meta WHERE key = 'seeded'").get() !== undefined;
+    return this.q("SELECT 1 FROM meta WHERE key = 'seeded'").get() !== undefined;
   }
 
   markSeeded(): void {
-    this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('seeded', ?)").run(new Date().toISOString());
+    this.q("INSERT OR REPLACE INTO meta (key, value) VALUES ('seeded', ?)").run(new Date().toISOString());
   }
 
+  /** The catalogs in order; read once and kept until a catalog is added. Callers must not change them. */
   catalogs(): CatalogDef[] {
-    const rows = this.db.prepare('SELECT id, section_id, name, icon, fields FROM catalogs ORDER BY position').all() as Array<{ id: string; section_id: string; name: string; icon: string; fields: string }>;
-    return rows.map((r) => ({ id: r.id, sectionId: r.section_id, name: r.name, icon: r.icon, fields: JSON.parse(r.fields) as CatalogDef['fields'] }));
+    if (this.catalogCache) return this.catalogCache;
+    const rows = this.q('SELECT id, section_id, name, icon, fields FROM catalogs ORDER BY position').all() as Array<{ id: string; section_id: string; name: string; icon: string; fields: string }>;
+    this.catalogCache = rows.map((r) => ({ id: r.id, sectionId: r.section_id, name: r.name, icon: r.icon, fields: JSON.parse(r.fields) as CatalogDef['fields'] }));
+    return this.catalogCache;
   }
 
   catalog(id: string): CatalogDef | undefined {
@@ -84,78 +97,76 @@ export class EmulatorStore {
   }
 
   insertCatalog(catalog: CatalogDef): void {
-    const position = (this.db.prepare('SELECT COUNT(*) AS n FROM catalogs').get() as { n: number }).n;
-    this.db
-      .prepare('INSERT INTO catalogs (id, position, section_id, name, icon, fields) VALUES (?, ?, ?, ?, ?, ?)')
+    this.catalogCache = undefined;
+    const position = (this.q('SELECT COUNT(*) AS n FROM catalogs').get() as { n: number }).n;
+    this.q('INSERT INTO catalogs (id, position, section_id, name, icon, fields) VALUES (?, ?, ?, ?, ?, ?)')
       .run(catalog.id, position, catalog.sectionId, catalog.name, catalog.icon, JSON.stringify(catalog.fields));
   }
 
   records(catalogId: string): StoredRecord[] {
-    const rows = this.db.prepare('SELECT id, vals FROM records WHERE catalog_id = ? ORDER BY seq').all(catalogId) as Array<{ id: string; vals: string }>;
+    const rows = this.q('SELECT id, vals FROM records WHERE catalog_id = ? ORDER BY seq').all(catalogId) as Array<{ id: string; vals: string }>;
     return rows.map((r) => ({ catalogId, id: r.id, values: JSON.parse(r.vals) as JsonObject }));
   }
 
   record(catalogId: string, id: string): StoredRecord | undefined {
-    const row = this.db.prepare('SELECT vals FROM records WHERE catalog_id = ? AND id = ?').get(catalogId, id) as { vals: string } | undefined;
+    const row = this.q('SELECT vals FROM records WHERE catalog_id = ? AND id = ?').get(catalogId, id) as { vals: string } | undefined;
     return row ? { catalogId, id, values: JSON.parse(row.vals) as JsonObject } : undefined;
   }
 
   /** Inserts a record; without an explicit id it takes the catalog's next number. Returns the id. */
   insertRecord(catalogId: string, values: JsonObject, explicitId?: string): string {
     return this.transaction(() => {
-      const { next_record_id: next } = this.db.prepare('SELECT next_record_id FROM catalogs WHERE id = ?').get(catalogId) as { next_record_id: number };
+      const { next_record_id: next } = this.q('SELECT next_record_id FROM catalogs WHERE id = ?').get(catalogId) as { next_record_id: number };
       const id = explicitId ?? String(next);
       const numeric = /^\d+$/.test(id) ? Number(id) : 0;
-      this.db.prepare('UPDATE catalogs SET next_record_id = ? WHERE id = ?').run(Math.max(next, numeric + 1), catalogId);
-      const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM records').get() as { s: number }).s;
-      this.db.prepare('INSERT INTO records (catalog_id, id, seq, vals) VALUES (?, ?, ?, ?)').run(catalogId, id, seq, JSON.stringify(values));
+      this.q('UPDATE catalogs SET next_record_id = ? WHERE id = ?').run(Math.max(next, numeric + 1), catalogId);
+      const seq = (this.q('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM records').get() as { s: number }).s;
+      this.q('INSERT INTO records (catalog_id, id, seq, vals) VALUES (?, ?, ?, ?)').run(catalogId, id, seq, JSON.stringify(values));
       return id;
     });
   }
 
   updateRecord(catalogId: string, id: string, values: JsonObject): void {
-    this.db.prepare('UPDATE records SET vals = ? WHERE catalog_id = ? AND id = ?').run(JSON.stringify(values), catalogId, id);
+    this.q('UPDATE records SET vals = ? WHERE catalog_id = ? AND id = ?').run(JSON.stringify(values), catalogId, id);
   }
 
   deleteRecord(catalogId: string, id: string): void {
-    this.db.prepare('DELETE FROM records WHERE catalog_id = ? AND id = ?').run(catalogId, id);
+    this.q('DELETE FROM records WHERE catalog_id = ? AND id = ?').run(catalogId, id);
   }
 
   hooks(): WebhookSubscription[] {
-    return (this.db.prepare('SELECT * FROM hooks ORDER BY rowid').all() as HookRow[]).map(toHook);
+    return (this.q('SELECT * FROM hooks ORDER BY rowid').all() as HookRow[]).map(toHook);
   }
 
   insertHook(hook: Omit<WebhookSubscription, 'id' | 'sequenceId'> & { id?: string }): string {
-    const id = hook.id ?? String((this.db.prepare('SELECT COALESCE(MAX(CAST(id AS INTEGER)), 0) + 1 AS n FROM hooks').get() as { n: number }).n);
-    this.db
-      .prepare('INSERT INTO hooks (id, catalog_id, events, url, secret, track_fields, from_seed) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    const id = hook.id ?? String((this.q('SELECT COALESCE(MAX(CAST(id AS INTEGER)), 0) + 1 AS n FROM hooks').get() as { n: number }).n);
+    this.q('INSERT INTO hooks (id, catalog_id, events, url, secret, track_fields, from_seed) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(id, hook.catalogId, JSON.stringify(hook.events), hook.url, hook.secret, JSON.stringify(hook.trackFields), hook.fromSeed ? 1 : 0);
     return id;
   }
 
   deleteHook(id: string): void {
-    this.db.prepare('DELETE FROM hooks WHERE id = ?').run(id);
+    this.q('DELETE FROM hooks WHERE id = ?').run(id);
   }
 
   /** Points the subscriptions that came from the seed at another receiver. */
   retargetSeedHooks(url: string, secret: string): void {
-    this.db.prepare('UPDATE hooks SET url = ?, secret = ? WHERE from_seed = 1').run(url, secret);
+    this.q('UPDATE hooks SET url = ?, secret = ? WHERE from_seed = 1').run(url, secret);
   }
 
   /** Counts one more firing of the hook and returns its new sequence id (persisted before the POST). */
   nextSequence(hookId: string): number {
-    const row = this.db.prepare('UPDATE hooks SET sequence_id = sequence_id + 1 WHERE id = ? RETURNING sequence_id').get(hookId) as { sequence_id: number } | undefined;
+    const row = this.q('UPDATE hooks SET sequence_id = sequence_id + 1 WHERE id = ? RETURNING sequence_id').get(hookId) as { sequence_id: number } | undefined;
     return row?.sequence_id ?? 0;
   }
 
   addDelivery(d: Omit<WebhookDelivery, 'id'>): void {
-    this.db
-      .prepare('INSERT INTO deliveries (hook_id, event, sequence_id, catalog_id, record_id, url, status, error, ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    this.q('INSERT INTO deliveries (hook_id, event, sequence_id, catalog_id, record_id, url, status, error, ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(d.hookId, d.event, d.sequenceId, d.catalogId, d.recordId, d.url, d.status ?? null, d.error ?? null, d.ms, d.at);
   }
 
   deliveries(filter: { recordId?: string; catalogId?: string; hookId?: string } = {}): WebhookDelivery[] {
-    const rows = this.db.prepare('SELECT * FROM deliveries ORDER BY id').all() as DeliveryRow[];
+    const rows = this.q('SELECT * FROM deliveries ORDER BY id').all() as DeliveryRow[];
     return rows
       .map(toDelivery)
       .filter((d) => (filter.recordId === undefined || d.recordId === filter.recordId)

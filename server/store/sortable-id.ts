@@ -31,3 +31,6 @@ function nextRandomByte(): number {
   }
   return pool[poolPos++]!;
 }
+
+/** Ids for runs and jobs made by the server: sortable ones keep the tables' primary-key inserts at the end of the index. */
+export const sortableIds = { newId: () => newSortableId() };

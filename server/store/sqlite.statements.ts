@@ -18,6 +18,7 @@ const SQL = {
     VALUES (@id, @scenario, @params, @variables, @parent_run_id, @parent_block, @trigger, @inbox_id, @priority,
       0, @max_attempts, @next_run_at, 'queued', @pinned_version, @now, @now)`,
   getJob: `SELECT * FROM jobs WHERE id = ?`,
+  anyExpiredLease: `SELECT 1 FROM jobs INDEXED BY jobs_lease WHERE status = 'running' AND lease_expires_at <= ? LIMIT 1`,
   expiredLeases: `SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= ?`,
   buryExpired: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = @error,
       finished_at = @now, updated_at = @now

@@ -3,7 +3,7 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
-import { startServer, type RunningServer } from '../../server/serve.js';
+import { startServer, type RunningServer, type StartOptions } from '../../server/serve.js';
 import { startSmtpServer, type TestSmtpOptions, type TestSmtpServer } from '../mail/smtp-server.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
 
@@ -20,7 +20,7 @@ export interface TestServer {
   cleanup(): Promise<void>;
 }
 
-export async function startTestServer(opts: { smtp?: TestSmtpOptions | false; smtpPort?: number; config?: string; extraScenarios?: Record<string, string>; env?: Record<string, string>; watch?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { smtp?: TestSmtpOptions | false; smtpPort?: number; config?: string; extraScenarios?: Record<string, string>; env?: Record<string, string>; watch?: boolean; logger?: StartOptions['logger'] } = {}): Promise<TestServer> {
   const tmp = tempDir('oktell-server-');
   const scenariosDir = join(tmp.dir, 'scenarios');
   cpSync(repoPath('scenarios'), scenariosDir, { recursive: true });
@@ -41,6 +41,7 @@ export async function startTestServer(opts: { smtp?: TestSmtpOptions | false; sm
     watch: opts.watch ?? false,
     pollMs: 50,
     ...(configPath ? { config: configPath } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
     env: {
       OKTELL_USERS: `${USER.login}:${USER.password}`,
       OKTELL_LOG_LEVEL: 'silent',

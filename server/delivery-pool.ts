@@ -1,0 +1,93 @@
+// The worker pool run in a delivery thread: the main thread answers HTTP and owns the store; scenarios, Bpium calls
+// and letters run on the other thread (the second core), so acknowledgements do not wait behind deliveries.
+import { Worker } from 'node:worker_threads';
+import type { LoggerPort } from '../engine/index.js';
+import { callStore, serializeError, type DeliveryInit, type ToMain, type ToThread } from './delivery-protocol.js';
+import type { WorkerPool, PoolStore } from './worker-pool.js';
+
+export interface ThreadedPoolOptions {
+  store: PoolStore;
+  logger: LoggerPort;
+  /** Everything but the Bpium settings, which are only known at start (the embedded emulator starts later). */
+  init: Omit<DeliveryInit, 'bpium'>;
+  bpium: () => DeliveryInit['bpium'];
+  /** Called after each finished attempt in the thread (metrics). */
+  onAttempt?: (status: string, seconds: number) => void;
+  /** A thread that died is started again after this many ms (default 1000); its jobs are claimed again by lease. */
+  restartMs?: number;
+}
+
+export interface ThreadedPool extends WorkerPool {
+  /** The scenarios changed on disk: the thread reloads its copy. */
+  reload(): void;
+}
+
+export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
+  let worker: Worker | undefined;
+  let running = 0;
+  let stopping = false;
+  let stopped: ((unfinished: number) => void) | undefined;
+  let restartTimer: NodeJS.Timeout | undefined;
+  const send = (m: ToThread) => worker?.postMessage(m);
+
+  function spawn() {
+    const init: DeliveryInit = { ...o.init, ...(o.bpium() ? { bpium: o.bpium() } : {}) };
+    const w = new Worker(new URL('./delivery-thread.js', import.meta.url), { workerData: init });
+    worker = w;
+    w.on('message', (m: ToMain) => {
+      switch (m.t) {
+        case 'call':
+          callStore(o.store, m.method, m.args).then(
+            (value) => w.postMessage({ t: 'result', id: m.id, ok: true, value } satisfies ToThread),
+            (e: unknown) => w.postMessage({ t: 'result', id: m.id, ok: false, error: serializeError(e) } satisfies ToThread),
+          );
+          return;
+        case 'log':
+          o.logger[m.level](m.obj, m.msg);
+          return;
+        case 'attempt':
+          running = m.running;
+          o.onAttempt?.(m.status, m.seconds);
+          return;
+        case 'stopped':
+          running = 0;
+          stopped?.(m.unfinished);
+          return;
+        case 'ready':
+          return;
+      }
+    });
+    w.on('error', (err) => o.logger.error({ err }, 'the delivery thread failed'));
+    w.on('exit', (code) => {
+      if (worker === w) worker = undefined;
+      if (stopping) {
+        stopped?.(running);
+        return;
+      }
+      // Its running jobs keep their leases and are claimed again once those expire; queued jobs wait for the new thread.
+      o.logger.error({ code }, `the delivery thread exited (${code}); starting it again`);
+      restartTimer = setTimeout(spawn, o.restartMs ?? 1000);
+    });
+  }
+
+  return {
+    start: spawn,
+    wake: () => send({ t: 'wake' }),
+    reload: () => send({ t: 'reload' }),
+    async stop(graceMs = 10_000) {
+      stopping = true;
+      clearTimeout(restartTimer);
+      const w = worker;
+      if (!w) return { unfinished: 0 };
+      const unfinished = await new Promise<number>((resolve) => {
+        stopped = resolve;
+        w.postMessage({ t: 'stop', graceMs } satisfies ToThread);
+      });
+      await w.terminate();
+      return { unfinished };
+    },
+    get running() {
+      return running;
+    },
+  };
+}

@@ -1,0 +1,121 @@
+// The delivery thread: runs queued jobs (scenarios, Bpium calls, letters) beside the main thread, which keeps the
+// HTTP server and the store to itself. Store calls travel to the main thread as messages; so do log lines.
+import { parentPort, workerData } from 'node:worker_threads';
+import { createBpiumClient } from '../adapters/bpium/client.js';
+import { bpiumClientOptionsFromEnv } from '../adapters/bpium/env.js';
+import { createMailerFromEnv } from '../adapters/mail/index.js';
+import { systemClock, type LoggerPort } from '../engine/index.js';
+import { serializeError, type DeliveryInit, type SerializedError, type StoreMethod, type ToMain, type ToThread } from './delivery-protocol.js';
+import { sortableIds } from './store/sortable-id.js';
+import { createScenarioHost } from './scenario-host.js';
+import { createWorkerPool, type PoolStore } from './worker-pool.js';
+
+const port = parentPort!;
+const init = workerData as DeliveryInit;
+const post = (m: ToMain) => port.postMessage(m);
+
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+let nextCall = 1;
+function call<T>(method: StoreMethod, ...args: unknown[]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const id = nextCall++;
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    post({ t: 'call', id, method, args });
+  });
+}
+
+/** An error from the main thread's store, with the fields the pool and the logs look at. */
+function remoteError(s: SerializedError): Error {
+  const e = new Error(s.message) as Error & { code?: string; retryAfterSeconds?: number };
+  e.name = s.name;
+  if (s.code) e.code = s.code;
+  if (s.retryAfterSeconds !== undefined) e.retryAfterSeconds = s.retryAfterSeconds;
+  return e;
+}
+
+const store: PoolStore = {
+  claimJobs: (...a) => call('claimJobs', ...a),
+  heartbeat: (...a) => call('heartbeat', ...a),
+  completeJob: (...a) => call('completeJob', ...a),
+  failJob: (...a) => call('failJob', ...a),
+  enqueueJobs: (...a) => call('enqueueJobs', ...a),
+  effects: { get: (...a) => call('effects.get', ...a), put: (...a) => call('effects.put', ...a) },
+};
+
+const enabled = new Set(init.logLevels);
+function logAt(level: 'debug' | 'info' | 'warn' | 'error') {
+  return (obj: object, msg?: string) => {
+    if (!enabled.has(level)) return;
+    try {
+      post({ t: 'log', level, obj, ...(msg !== undefined ? { msg } : {}) });
+    } catch {
+      // Something in `obj` cannot be copied between threads (a function, a socket): send what can be read of it.
+      const plain: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(obj)) plain[k] = v instanceof Error ? serializeError(v) : typeof v === 'object' && v !== null ? String(v) : typeof v === 'function' ? undefined : v;
+      post({ t: 'log', level, obj: plain, ...(msg !== undefined ? { msg } : {}) });
+    }
+  };
+}
+const logger: LoggerPort = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
+
+const host = await createScenarioHost(init.scenariosDir, { timeZone: init.timeZone, logger: quietReloads(logger), watch: false });
+const bpiumOptions = init.bpium ?? bpiumClientOptionsFromEnv(init.env);
+const bpium = bpiumOptions ? createBpiumClient({ ...bpiumOptions, logger }) : undefined;
+const mail = createMailerFromEnv(init.env, { dataDir: init.dataDir, logger });
+const pool = createWorkerPool({
+  store,
+  host,
+  ports: {
+    ...(bpium ? { bpium } : {}),
+    mailer: mail.mailer,
+    templates: host.templates,
+    clock: systemClock,
+    ids: sortableIds,
+    logger,
+    ...(init.env.MAIL_FROM ? { mailFrom: init.env.MAIL_FROM } : {}),
+  },
+  concurrency: init.concurrency,
+  leaseMs: init.leaseMs,
+  timeZone: init.timeZone,
+  logger,
+  ...(init.pollMs ? { pollMs: init.pollMs } : {}),
+  inFlight: () => Atomics.load(init.inFlightCell, 0),
+  ...(init.burstInFlight !== undefined ? { burstInFlight: init.burstInFlight } : {}),
+  onAttempt: (_job, result) => post({ t: 'attempt', status: result.status, seconds: result.durationMs / 1000, running: pool.running }),
+});
+
+port.on('message', (m: ToThread) => {
+  switch (m.t) {
+    case 'result': {
+      const p = pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(remoteError(m.error));
+      return;
+    }
+    case 'wake':
+      pool.wake();
+      return;
+    case 'reload':
+      host.reload().catch((e: unknown) => logger.error({ err: serializeError(e) }, 'delivery thread: scenario reload failed'));
+      return;
+    case 'stop':
+      void (async () => {
+        const { unfinished } = await pool.stop(m.graceMs);
+        host.close();
+        bpium?.close();
+        await mail.mailer.close();
+        post({ t: 'stopped', unfinished });
+      })();
+      return;
+  }
+});
+
+pool.start();
+post({ t: 'ready' });
+
+/** The main thread already reports problems in the scenario files; this copy of them stays quiet about it. */
+function quietReloads(l: LoggerPort): LoggerPort {
+  return { debug: l.debug, info: () => undefined, warn: l.warn, error: () => undefined };
+}

@@ -1,0 +1,87 @@
+// The delivery thread: jobs run off the main thread (or on it with OKTELL_DELIVERY_THREAD=off), their log lines reach
+// the server's logger, an edit of a scenario reaches the thread's copy, and the article's letter still arrives.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadServerConfig } from '../../server/config.js';
+import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
+
+const echo = (text: string) => `start: r
+blocks:
+  r:
+    kind: ReturnValue
+    values: { 1: '"${text}"' }
+`;
+
+interface Line {
+  level: string;
+  obj: Record<string, unknown>;
+  msg?: string;
+}
+
+function capturingLogger() {
+  const lines: Line[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, ...(msg !== undefined ? { msg } : {}) });
+  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
+}
+
+const modes: Array<{ name: string; env: Record<string, string>; worker: RegExp }> = [
+  { name: 'on a delivery thread (the default)', env: {}, worker: /^[^:]+:\d+\/t\d+:[0-9a-f]{8}$/ },
+  { name: 'on the main thread (OKTELL_DELIVERY_THREAD=off)', env: { OKTELL_DELIVERY_THREAD: 'off' }, worker: /^[^:]+:\d+:[0-9a-f]{8}$/ },
+];
+
+describe('the delivery thread', () => {
+  for (const mode of modes) {
+    it(`jobs run ${mode.name}: the letter arrives, logs reach the server's logger, edits reach the running copy`, { timeout: 30_000 }, async () => {
+      const { lines, logger } = capturingLogger();
+      const t = await startTestServer({ watch: true, env: mode.env, logger, extraScenarios: { 'Echo.yaml': echo('one') } });
+      try {
+        // The article's flow: the webhook's job sends the letter.
+        const res = await postWebhook(t.server.url, taskWebhook({ name: 'Отчёт через поток', responsible: ['2'] }), t.secret);
+        assert.equal(res.status, 200);
+        await waitFor('the letter', () => t.smtp!.letters.length === 1);
+        const [letter] = await parsedLetters(t.smtp!);
+        assert.match(letter!.subject ?? '', /Отчёт через поток/);
+
+        const runAsync = async () => {
+          const r = await fetch(`${t.server.url}/execsvcscriptplain?name=Echo&async=1`, { headers: { authorization: AUTH } });
+          assert.equal(r.status, 200);
+          const jobId = r.headers.get('x-oktell-run-id')!;
+          const job = await waitFor('the job to finish', async () => {
+            const j = await t.server.store.getJob(jobId);
+            return j?.status === 'succeeded' && j.lastRunId ? j : undefined;
+          });
+          return (await t.server.store.getRun(job.lastRunId!))!;
+        };
+        const first = await runAsync();
+        assert.deepEqual(first.returnValues, { '1': 'one' });
+        assert.match(first.workerId ?? '', mode.worker, `worker id ${first.workerId}`);
+        const completed = lines.find((l) => l.level === 'info' && l.obj.runId === first.id);
+        assert.ok(completed, 'the job log line reached the logger given to startServer');
+        assert.equal(completed.msg, 'run Echo completed');
+
+        writeFileSync(join(t.scenariosDir, 'Echo.yaml'), echo('two'));
+        const v2 = await waitFor('the main thread to load the edit', () => {
+          const v = t.server.host.library().scenarios.get('Echo')!.version;
+          return v !== first.version ? v : undefined;
+        });
+        const second = await waitFor('a job to run the edited version', async () => {
+          const run = await runAsync();
+          return run.version === v2 ? run : undefined;
+        });
+        assert.deepEqual(second.returnValues, { '1': 'two' });
+      } finally {
+        await t.cleanup();
+      }
+    });
+  }
+
+  it('OKTELL_DELIVERY_THREAD takes on/off words and refuses anything else', () => {
+    const read = (v: string | undefined) => loadServerConfig({}, v === undefined ? {} : { OKTELL_DELIVERY_THREAD: v }).workers.thread;
+    assert.equal(read(undefined), true);
+    for (const v of ['1', 'on', 'true', 'YES']) assert.equal(read(v), true, v);
+    for (const v of ['0', 'off', 'false', 'no']) assert.equal(read(v), false, v);
+    assert.throws(() => read('sometimes'), /OKTELL_DELIVERY_THREAD="sometimes" must be on or off/);
+  });
+});
