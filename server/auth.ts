@@ -9,6 +9,14 @@ export interface OktellUser {
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
+// The users' own digests, made once per user object instead of on every request.
+const known = new WeakMap<OktellUser, { login: Buffer; password: Buffer }>();
+function userDigests(u: OktellUser): { login: Buffer; password: Buffer } {
+  let d = known.get(u);
+  if (!d) known.set(u, (d = { login: digest(u.login), password: digest(u.password) }));
+  return d;
+}
+
 /**
  * Checks an `Authorization: Basic …` header against the users. Every user is compared (no early exit on the login)
  * over fixed-length digests, so timing tells nothing about which part was wrong.
@@ -27,8 +35,9 @@ export function checkBasicAuth(header: string | undefined, users: readonly Oktel
   const password = digest(decoded.slice(colon + 1));
   let matched: string | undefined;
   for (const u of users) {
-    const loginOk = timingSafeEqual(login, digest(u.login));
-    const passwordOk = timingSafeEqual(password, digest(u.password));
+    const known = userDigests(u);
+    const loginOk = timingSafeEqual(login, known.login);
+    const passwordOk = timingSafeEqual(password, known.password);
     if (loginOk && passwordOk && matched === undefined) matched = u.login;
   }
   return matched;
