@@ -4,7 +4,7 @@ import { benchWorkspace, peakRssMiB, percentile, round, startOktellChild, startB
 import { fireWebhooks, sinkReset, sinkStats, waitForLetters } from './load.js';
 
 export interface E2eResult {
-  /** Letters per second while a burst of `probeWebhooks` drains (the pool at full speed, no new requests). */
+  /** Letters per second delivered after a burst of `probeWebhooks` (the pool draining a backlog, no new requests). */
   capacityPerSecond: number;
   probeWebhooks: number;
   offeredRate: number;
@@ -24,8 +24,8 @@ export interface E2eResult {
 }
 
 /**
- * First a probe: a burst of webhooks as fast as they are acknowledged, then the time until their letters are all in
- * gives the delivery capacity. Then the sustained run: webhooks at `rate` (default 80 % of that capacity, so the queue
+ * First a probe: a burst of webhooks as fast as they are acknowledged; the letters delivered after it, per second
+ * until the last one, give the delivery capacity. Then the sustained run: webhooks at `rate` (default 80 % of that capacity, so the queue
  * stays short and the delay means something) for `seconds`.
  */
 export async function benchE2e(o: { rate?: number; seconds?: number; connections?: number; probeSeconds?: number } = {}): Promise<E2eResult> {
@@ -42,6 +42,7 @@ export async function benchE2e(o: { rate?: number; seconds?: number; connections
     await sinkReset(sink.child);
     const probe = await fireWebhooks(oktell.url, { seconds: o.probeSeconds ?? 2, connections: 16 });
     const probeEnd = Date.now();
+    const atProbeEnd = (await sinkStats(sink.child)).letters;
     let probed = await waitForLetters(sink.child, probe.ok, 120_000);
     // Requests still in flight when the load stopped were acknowledged too: wait until the count stops moving.
     for (let last = -1; probed.letters !== last; ) {
@@ -49,7 +50,9 @@ export async function benchE2e(o: { rate?: number; seconds?: number; connections
       await new Promise((r) => setTimeout(r, 1000));
       probed = await sinkStats(sink.child);
     }
-    const capacity = probed.letters / Math.max(0.001, (probed.lastAt - probeEnd) / 1000 + (o.probeSeconds ?? 2));
+    // Letters delivered after the burst, per second until the last one: the rate at which the pool drains a backlog
+    // when no requests compete with it.
+    const capacity = (probed.letters - atProbeEnd) / Math.max(0.001, (probed.lastAt - probeEnd) / 1000);
     await sinkReset(sink.child);
     const rate = o.rate ?? Math.max(10, Math.round((capacity * 0.8) / 10) * 10);
     const t0 = Date.now();

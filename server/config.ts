@@ -148,7 +148,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     ...(tlsCert && tlsKey ? { tls: { cert: base(tlsCert), key: base(tlsKey) } } : {}),
     trustProxy: trust === 'true' ? true : trust === 'false' ? false : trust,
     workers: {
-      concurrency: Number(env.OKTELL_WORKERS ?? fc.workers?.concurrency ?? 8),
+      concurrency: Number(env.OKTELL_WORKERS ?? fc.workers?.concurrency ?? 32),
       maxAttempts: Number(env.OKTELL_MAX_ATTEMPTS ?? fc.workers?.maxAttempts ?? 8),
       baseDelayMs: fc.workers?.baseDelayMs ?? 1000,
       maxDelayMs: fc.workers?.maxDelayMs ?? 10 * 60 * 1000,

@@ -30,6 +30,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
   let restartTimer: NodeJS.Timeout | undefined;
   const send = (m: ToThread) => worker?.postMessage(m);
 
+  let ready: (() => void) | undefined;
   function spawn() {
     const init: DeliveryInit = { ...o.init, ...(o.bpium() ? { bpium: o.bpium() } : {}) };
     const w = new Worker(new URL('./delivery-thread.js', import.meta.url), { workerData: init });
@@ -54,6 +55,8 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
           stopped?.(m.unfinished);
           return;
         case 'ready':
+          ready?.();
+          ready = undefined;
           return;
       }
     });
@@ -71,7 +74,18 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
   }
 
   return {
-    start: spawn,
+    start: () =>
+      new Promise<void>((resolve, reject) => {
+        ready = resolve;
+        spawn();
+        // A thread that cannot start at all (a broken install) fails the start instead of restarting forever.
+        worker!.once('error', (err) => {
+          if (!ready) return;
+          ready = undefined;
+          stopping = true;
+          reject(err);
+        });
+      }),
     wake: () => send({ t: 'wake' }),
     reload: () => send({ t: 'reload' }),
     async stop(graceMs = 10_000) {

@@ -5,7 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
-import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient } from '../adapters/bpium/client.js';
+import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient, type BpiumClientOptions } from '../adapters/bpium/client.js';
 import { createMailerFromEnv } from '../adapters/mail/index.js';
 import { systemClock, type LoggerPort } from '../engine/index.js';
 import { createApp } from './app.js';
@@ -99,6 +99,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false });
 
   let emulator: BpiumEmulator | undefined;
+  /** The client settings for the embedded emulator, once it listens (the delivery thread gets the same). */
+  let embeddedBpium: BpiumClientOptions | undefined;
   let bpium: BpiumClient | undefined;
   const bpiumEnv = bpiumClientOptionsFromEnv(env);
   if (bpiumEnv) bpium = createBpiumClient({ ...bpiumEnv, logger });
@@ -137,7 +139,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
           logLevels: enabledLevels(logger),
         },
         // The embedded emulator's address is known only once it listens, which is before the pool starts.
-        bpium: () => (emulator ? { url: emulator.url, login: emulator.login, password: emulator.password, rateLimit: false } : undefined),
+        bpium: () => embeddedBpium,
         onAttempt: (status, seconds) => metrics.run(status, seconds),
       })
     : createWorkerPool({
@@ -192,10 +194,19 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       await store.close();
       throw e;
     }
-    bpium = createBpiumClient({ url: emulator.url, login: emulator.login, password: emulator.password, rateLimit: false, logger });
+    // The BPIUM_* tuning knobs (timeout, retries, users cache) apply to the emulator too; its rate limiter is off.
+    embeddedBpium = { ...bpiumClientOptionsFromEnv({ ...env, BPIUM_URL: emulator.url, BPIUM_LOGIN: emulator.login, BPIUM_PASSWORD: emulator.password })!, rateLimit: false };
+    bpium = createBpiumClient({ ...embeddedBpium, logger });
     ports.bpium = bpium;
   }
-  workers.start();
+  try {
+    await workers.start();
+  } catch (e) {
+    server.close();
+    await emulator?.close();
+    await store.close();
+    throw e;
+  }
 
   const prune = async () => {
     try {

@@ -12,6 +12,10 @@ import type { JobRecord, Store } from './store/store.port.js';
 /** What the pool needs of the store: claims, leases, outcomes, new jobs and the effect journal. */
 export type PoolStore = Pick<Store, 'claimJobs' | 'heartbeat' | 'completeJob' | 'failJob' | 'enqueueJobs' | 'effects'>;
 
+/** Jobs the pool keeps running during a burst of requests: enough to make progress, few enough to stay out of the way. */
+const BURST_JOBS = 2;
+const BURST_QUIET_MS = 100;
+
 export interface WorkerPoolOptions {
   store: PoolStore;
   host: Pick<ScenarioHost, 'library' | 'libraryWithVersion'>;
@@ -25,7 +29,7 @@ export interface WorkerPoolOptions {
   logger?: LoggerPort;
   /**
    * Requests the server is answering right now. The acknowledgements and the workers share one event loop: while a
-   * burst is in flight (at least `burstInFlight` requests) the pool runs at most a quarter of `concurrency` jobs, so
+   * burst is in flight (at least `burstInFlight` requests) the pool runs at most two jobs, so
    * webhooks are acknowledged first; the durable queue keeps the rest, and the pool catches up once the burst ends.
    */
   inFlight?: () => number;
@@ -36,7 +40,8 @@ export interface WorkerPoolOptions {
 }
 
 export interface WorkerPool {
-  start(): void;
+  /** Starts claiming jobs; resolves once the pool runs (a delivery thread has loaded its scenarios). */
+  start(): void | Promise<void>;
   /** Something was enqueued: look now instead of at the next poll. */
   wake(): void;
   /** Stops claiming; waits up to `graceMs` for running jobs. Jobs still running keep their lease and are recovered on the next start. */
@@ -56,9 +61,17 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   let claiming = false;
   let again = false;
   const burstAt = opts.burstInFlight ?? 4;
-  const burstConcurrency = Math.max(1, Math.ceil(opts.concurrency / 4));
+  const burstConcurrency = Math.min(opts.concurrency, BURST_JOBS);
   /** Jobs the pool may run at once now: fewer while a burst of requests is being acknowledged. */
-  const capacity = () => (opts.inFlight && burstAt > 0 && opts.inFlight() >= burstAt ? burstConcurrency : opts.concurrency);
+  // A burst ends only after BURST_QUIET_MS without one: a momentary lull between requests must not let every worker
+  // loose in the middle of it.
+  let burstSeenAt = -Infinity;
+  const capacity = () => {
+    if (!opts.inFlight || burstAt <= 0) return opts.concurrency;
+    const now = performance.now();
+    if (opts.inFlight() >= burstAt) burstSeenAt = now;
+    return now - burstSeenAt < BURST_QUIET_MS ? burstConcurrency : opts.concurrency;
+  };
   let held = false;
 
   const heartbeat = setInterval(() => {

@@ -4,6 +4,7 @@ import type { LoggerPort, MailerPort } from '../../engine/ports.js';
 import { DEFAULT_MAIL_FROM } from './compose.js';
 import { createOutboxMailer } from './outbox.adapter.js';
 import { createSmtpMailer } from './smtp.adapter.js';
+import { MailConfigError } from './smtp-url.js';
 
 export { DEFAULT_MAIL_FROM, REFERENCE_HEADER } from './compose.js';
 export { DEFAULT_MAIL_LIMITS, MAIL_SAFETY_CODES, buildSafeMessage, parseAddressList, sanitizeSubject } from './message.js';
@@ -40,7 +41,9 @@ export function createMailerFromEnv(
   const url = env.SMTP_URL?.trim();
   const logger = opts.logger ? { logger: opts.logger } : {};
   if (url) {
-    const smtp = createSmtpMailer({ url, from, ...logger });
+    const max = env.SMTP_MAX_CONNECTIONS?.trim();
+    if (max && !(/^\d+$/.test(max) && Number(max) >= 1 && Number(max) <= 100)) throw new MailConfigError(`SMTP_MAX_CONNECTIONS must be a whole number from 1 to 100, got "${max}"`);
+    const smtp = createSmtpMailer({ url, from, ...logger, ...(max ? { maxConnections: Number(max) } : {}) });
     return { mailer: smtp, kind: 'smtp', describe: `SMTP ${smtp.describe}, from ${from}` };
   }
   const dir = outboxDir(opts.dataDir);

@@ -14,6 +14,8 @@ export interface SmtpMailerOptions {
   from: string;
   /** Keep connections open and reuse them (default true). */
   pool?: boolean;
+  /** Connections the pool keeps open at most (default 5); letters beyond that wait for a free one. */
+  maxConnections?: number;
   /** Time to connect and to get the greeting, ms (default 10 000). */
   connectionTimeoutMs?: number;
   /** Longest silence of an open connection, ms (default 30 000). */
@@ -140,7 +142,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
   const transporter: Transporter =
     opts.pool === false
       ? nodemailer.createTransport(transportOptions)
-      : nodemailer.createTransport({ ...transportOptions, pool: true as const, maxConnections: 3, maxMessages: 100 });
+      : nodemailer.createTransport({ ...transportOptions, pool: true as const, maxConnections: opts.maxConnections ?? 5, maxMessages: 100 });
   const log = opts.logger;
 
   async function send(message: MailMessage): Promise<SmtpReceipt> {

@@ -47,6 +47,16 @@ describe('scale-out: two instances sharing one PostgreSQL', () => {
       instances.push(a, b);
       await Promise.all([waitHealthy(a), waitHealthy(b)]);
 
+      // Warm-up: webhooks to both until each instance's delivery thread has run a job (either may take any job).
+      const workersSoFar = async () => (await querySchema<{ n: number }>(pgAvailable.url, schema, 'SELECT COUNT(DISTINCT worker_id)::int AS n FROM runs WHERE job_id IS NOT NULL'))[0]!.n;
+      for (let i = 0; (await workersSoFar()) < 2; i++) {
+        assert.ok(i < 200, 'both instances run jobs within the warm-up');
+        const body = taskWebhook({ name: `warm-up-${i}`, responsible: ['2'], sequenceId: 40_000 + i });
+        const res = await fetch(`${[a, b][i % 2]!.url}/Bpium/NewTask`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: AUTH, 'x-hook-signature': signBpiumBody(secret, body) }, body });
+        assert.equal(res.status, 200);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+
       const total = 400;
       const killAt = 150;
       const acked = new Set<string>();
