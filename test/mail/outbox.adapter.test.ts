@@ -1,5 +1,6 @@
 // The outbox mailer: real .eml files a mail parser can read, time-sorted names, and listOutbox reading them back.
 import assert from 'node:assert/strict';
+import { startSmtpServer } from './smtp-server.helper.js';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -158,6 +159,30 @@ describe('createMailerFromEnv', () => {
       assert.ok(!text.includes('p@ssw0rd-42') && !text.includes('p%40ssw0rd-42'));
     } finally {
       await mailer.close();
+    }
+  });
+
+  for (const c of [
+    { max: '2', atMost: 2, atLeast: 1 },
+    { max: undefined, atMost: 5, atLeast: 3 },
+  ]) {
+    it(`keeps at most ${c.atMost} SMTP connections open with SMTP_MAX_CONNECTIONS=${c.max ?? '(unset)'}, and every letter arrives`, { timeout: 20_000 }, async () => {
+      const smtp = await startSmtpServer();
+      const { mailer } = createMailerFromEnv({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, ...(c.max ? { SMTP_MAX_CONNECTIONS: c.max } : {}) }, { dataDir: '.' });
+      try {
+        await Promise.all(Array.from({ length: 12 }, (_, i) => mailer.send({ to: [`user${i}@example.com`], cc: [], bcc: [], subject: `letter ${i}`, text: 'x' })));
+        assert.equal(smtp.letters.length, 12);
+        assert.ok(smtp.connections.max <= c.atMost && smtp.connections.max >= c.atLeast, `${smtp.connections.max} connections at once`);
+      } finally {
+        await mailer.close();
+        await smtp.close();
+      }
+    });
+  }
+
+  it('refuses an SMTP_MAX_CONNECTIONS that is not a whole number from 1 to 100', () => {
+    for (const v of ['0', '101', 'many', '2.5']) {
+      assert.throws(() => createMailerFromEnv({ SMTP_URL: 'smtp://127.0.0.1:2525', SMTP_MAX_CONNECTIONS: v }, { dataDir: '.' }), (e: unknown) => e instanceof MailConfigError && e.message.includes(`got "${v}"`), v);
     }
   });
 

@@ -14,6 +14,8 @@ export interface TestSmtpServer {
   port: number;
   letters: ReceivedLetter[];
   counts: { rcpt: number; data: number };
+  /** SMTP connections open now, and the most that were open at once. */
+  connections: { open: number; max: number };
   close(): Promise<void>;
 }
 
@@ -38,8 +40,17 @@ export interface TestSmtpOptions {
 export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestSmtpServer> {
   const letters: ReceivedLetter[] = [];
   const counts = { rcpt: 0, data: 0 };
+  const connections = { open: 0, max: 0 };
   const options: SMTPServerOptions = {
     logger: false,
+    onConnect(_session, callback) {
+      connections.open++;
+      connections.max = Math.max(connections.max, connections.open);
+      callback();
+    },
+    onClose() {
+      connections.open--;
+    },
     authOptional: !opts.auth,
     allowInsecureAuth: true,
     disabledCommands: opts.starttls ? [] : ['STARTTLS'],
@@ -83,6 +94,7 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
     port: address.port,
     letters,
     counts,
+    connections,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
