@@ -26,6 +26,13 @@ export function serveCommand(): Command {
     .action(async (o: ServeOpts) => {
       const port = o.port !== undefined ? portNumber(o.port, '--port') : undefined;
       const emuPort = o.bpiumEmulatorPort !== undefined ? portNumber(o.bpiumEmulatorPort, '--bpium-emulator-port') : undefined;
+      // Signals are taken from the start: one that arrives while the server is still starting (it listens before its
+      // delivery thread is ready) stops it cleanly once it has started.
+      let stopOnSignal: ((signal: string) => void) | undefined;
+      let pendingSignal: string | undefined;
+      const onSignal = (signal: string) => (stopOnSignal ? stopOnSignal(signal) : (pendingSignal ??= signal));
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
       let server;
       try {
         server = await startServer({
@@ -75,8 +82,8 @@ export function serveCommand(): Command {
           },
         );
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      stopOnSignal = stop;
+      if (pendingSignal) stop(pendingSignal);
       await new Promise(() => undefined);
     });
 }
