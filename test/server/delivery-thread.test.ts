@@ -57,8 +57,10 @@ describe('the delivery thread', () => {
         const first = await runAsync();
         assert.deepEqual(first.returnValues, { '1': 'one' });
         assert.match(first.workerId ?? '', mode.worker, `worker id ${first.workerId}`);
-        const completed = lines.find((l) => l.level === 'info' && l.obj.runId === first.id);
-        assert.ok(completed, 'the job log line reached the logger given to startServer');
+        // A thread's log lines travel by message and may land just after the job's row says it finished.
+        const completed = await waitFor('the job log line to reach the logger given to startServer', () =>
+          lines.find((l) => l.level === 'info' && l.obj.runId === first.id),
+        );
         assert.equal(completed.msg, 'run Echo completed');
 
         writeFileSync(join(t.scenariosDir, 'Echo.yaml'), echo('two'));
