@@ -39,6 +39,8 @@ const fileSchema = z.strictObject({
   retentionDays: z.number().positive().optional(),
   webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
   bpiumEmulatorPort: z.number().int().min(0).max(65535).optional(),
+  /** `compact` (default): V8 keeps the heaps near their live size; `v8`: V8's own defaults. */
+  heap: z.enum(['compact', 'v8']).optional(),
 });
 
 export type ConfigFile = z.infer<typeof fileSchema>;
@@ -71,8 +73,12 @@ export interface ServerConfig {
   /** Webhook secrets by path ('*' = every path): X-Hook-Signature is required where one is set. */
   webhookSecrets: Record<string, string>;
   bpiumEmulatorPort: number;
+  /** How the process sizes its JavaScript heaps (see applyHeapSetting). */
+  heap: HeapSetting;
   configFile?: string;
 }
+
+export type HeapSetting = 'compact' | 'v8';
 
 export interface ConfigFlags {
   port?: number;
@@ -162,8 +168,16 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     retentionMs: Number(env.OKTELL_RETENTION_DAYS ?? fc.retentionDays ?? 30) * 86_400_000,
     webhookSecrets: secrets,
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
+    heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
   };
+}
+
+function heapSetting(v: string | undefined): HeapSetting | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  const t = v.trim().toLowerCase();
+  if (t === 'compact' || t === 'v8') return t;
+  throw new ConfigError(`OKTELL_HEAP="${v}" must be compact (the default: heaps kept near their live size) or v8 (V8's own sizing)`);
 }
 
 /** An on/off environment setting (`1`/`0`, `true`/`false`, `on`/`off`), undefined when unset. */

@@ -1,6 +1,6 @@
 // The worker pool run in a delivery thread: the main thread answers HTTP and owns the store; scenarios, Bpium calls
 // and letters run on the other thread (the second core), so acknowledgements do not wait behind deliveries.
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { LoggerPort } from '../engine/index.js';
 import { callStore, serializeError, type DeliveryInit, type ToMain, type ToThread } from './delivery-protocol.js';
 import type { WorkerPool, PoolStore } from './worker-pool.js';
@@ -15,11 +15,15 @@ export interface ThreadedPoolOptions {
   onAttempt?: (status: string, seconds: number) => void;
   /** A thread that died is started again after this many ms (default 1000); its jobs are claimed again by lease. */
   restartMs?: number;
+  /** Heap limits of the thread (see server/heap.ts); V8's defaults when absent. */
+  resourceLimits?: ResourceLimits;
 }
 
 export interface ThreadedPool extends WorkerPool {
   /** The scenarios changed on disk: the thread reloads its copy. */
   reload(): void;
+  /** The heap limits the running thread was given, as V8 reports them (undefined while no thread runs). */
+  resourceLimits(): ResourceLimits | undefined;
 }
 
 export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
@@ -33,7 +37,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
   let ready: (() => void) | undefined;
   function spawn() {
     const init: DeliveryInit = { ...o.init, ...(o.bpium() ? { bpium: o.bpium() } : {}) };
-    const w = new Worker(new URL('./delivery-thread.js', import.meta.url), { workerData: init });
+    const w = new Worker(new URL('./delivery-thread.js', import.meta.url), { workerData: init, ...(o.resourceLimits ? { resourceLimits: o.resourceLimits } : {}) });
     worker = w;
     w.on('message', (m: ToMain) => {
       switch (m.t) {
@@ -88,6 +92,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
       }),
     wake: () => send({ t: 'wake' }),
     reload: () => send({ t: 'reload' }),
+    resourceLimits: () => worker?.resourceLimits,
     async stop(graceMs = 10_000) {
       stopping = true;
       clearTimeout(restartTimer);

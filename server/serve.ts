@@ -19,6 +19,7 @@ import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
 import { openSqliteStore } from './store/sqlite.store.js';
 import type { Store } from './store/store.port.js';
 import { createThreadedWorkerPool } from './delivery-pool.js';
+import { applyHeapSetting, deliveryThreadLimits } from './heap.js';
 import { createWorkerPool, type WorkerPool } from './worker-pool.js';
 
 export interface RunningServer {
@@ -94,6 +95,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const config: ServerConfig = { ...base, usersGenerated };
 
   mkdirSync(config.dataDir, { recursive: true });
+  applyHeapSetting(config.heap);
   const store = await openStore(config, logger);
 
   const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false });
@@ -141,6 +143,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         // The embedded emulator's address is known only once it listens, which is before the pool starts.
         bpium: () => embeddedBpium,
         onAttempt: (status, seconds) => metrics.run(status, seconds),
+        ...(deliveryThreadLimits(config.heap) ? { resourceLimits: deliveryThreadLimits(config.heap)! } : {}),
       })
     : createWorkerPool({
         store,

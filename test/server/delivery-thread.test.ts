@@ -5,6 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadServerConfig } from '../../server/config.js';
+import type { ThreadedPool } from '../../server/delivery-pool.js';
+import { COMPACT_THREAD_YOUNG_GENERATION_MB } from '../../server/heap.js';
 import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
 
 const echo = (text: string) => `start: r
@@ -78,6 +80,33 @@ describe('the delivery thread', () => {
       }
     });
   }
+
+  it('OKTELL_HEAP sizes the delivery thread: compact (the default) caps its young generation, v8 leaves V8 to size it', { timeout: 30_000 }, async () => {
+    const cases: Array<{ env: Record<string, string>; young: (mb: number | undefined) => boolean; what: string }> = [
+      { env: {}, young: (mb) => mb === COMPACT_THREAD_YOUNG_GENERATION_MB, what: `${COMPACT_THREAD_YOUNG_GENERATION_MB} MB` },
+      { env: { OKTELL_HEAP: 'compact' }, young: (mb) => mb === COMPACT_THREAD_YOUNG_GENERATION_MB, what: `${COMPACT_THREAD_YOUNG_GENERATION_MB} MB` },
+      // V8's own young generation on a 64-bit machine is larger than the compact cap.
+      { env: { OKTELL_HEAP: 'v8' }, young: (mb) => mb !== undefined && mb > COMPACT_THREAD_YOUNG_GENERATION_MB, what: 'above the cap' },
+    ];
+    for (const c of cases) {
+      const t = await startTestServer({ env: c.env });
+      try {
+        const limits = (t.server.workers as ThreadedPool).resourceLimits();
+        assert.ok(c.young(limits?.maxYoungGenerationSizeMb), `${JSON.stringify(c.env)}: young generation ${limits?.maxYoungGenerationSizeMb} MB, expected ${c.what}`);
+        assert.equal(t.server.config.heap, c.env.OKTELL_HEAP ?? 'compact');
+      } finally {
+        await t.cleanup();
+      }
+    }
+  });
+
+  it('OKTELL_HEAP takes compact or v8 and refuses anything else', () => {
+    const read = (env: Record<string, string>) => loadServerConfig({}, env).heap;
+    assert.equal(read({}), 'compact');
+    assert.equal(read({ OKTELL_HEAP: ' V8 ' }), 'v8');
+    assert.equal(read({ OKTELL_HEAP: '' }), 'compact');
+    assert.throws(() => read({ OKTELL_HEAP: 'small' }), /OKTELL_HEAP="small" must be compact .* or v8/);
+  });
 
   it('OKTELL_DELIVERY_THREAD takes on/off words and refuses anything else', () => {
     const read = (v: string | undefined) => loadServerConfig({}, v === undefined ? {} : { OKTELL_DELIVERY_THREAD: v }).workers.thread;
