@@ -1,6 +1,6 @@
 // Benchmark (b): end to end — signed webhooks at a steady offered rate → HTTP404 → job → BpiumNewTask → the Bpium
 // emulator (its own process, as Bpium is remote) → a letter on a local SMTP server; notifications per second and webhook-to-mailbox delay.
-import { benchWorkspace, peakRssMiB, percentile, round, startOktellChild, startBpiumEmulatorChild, startScriptChild, stopChild } from './bench-support.js';
+import { benchWorkspace, peakRssMiB, percentile, round, startOktellChild, startBpiumEmulatorChild, startScriptChild, stopChild, type ServerChild } from './bench-support.js';
 import { fireWebhooks, sinkReset, sinkStats, waitForLetters } from './load.js';
 
 export interface E2eResult {
@@ -20,6 +20,8 @@ export interface E2eResult {
   /** Seconds after the last webhook until the last letter. */
   drainSeconds: number;
   lettersMissing: number;
+  /** Letters for a task that already had one, over the whole run (warm-up and probe included). */
+  duplicateLetters: number;
   peakRssMiB: number | undefined;
 }
 
@@ -35,25 +37,7 @@ export async function benchE2e(o: { rate?: number; seconds?: number; connections
   const bpium = await startBpiumEmulatorChild(ws);
   const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv });
   try {
-    // Warm-up, not measured: JIT of both threads, the SMTP and Bpium connections, SQLite pages.
-    const warm = await fireWebhooks(oktell.url, { seconds: 2, connections: 16 });
-    await waitForLetters(sink.child, warm.ok, 120_000);
-    await new Promise((r) => setTimeout(r, 1000));
-    await sinkReset(sink.child);
-    const probe = await fireWebhooks(oktell.url, { seconds: o.probeSeconds ?? 2, connections: 16 });
-    const probeEnd = Date.now();
-    const atProbeEnd = (await sinkStats(sink.child)).letters;
-    let probed = await waitForLetters(sink.child, probe.ok, 120_000);
-    // Requests still in flight when the load stopped were acknowledged too: wait until the count stops moving.
-    for (let last = -1; probed.letters !== last; ) {
-      last = probed.letters;
-      await new Promise((r) => setTimeout(r, 1000));
-      probed = await sinkStats(sink.child);
-    }
-    // Letters delivered after the burst, per second until the last one: the rate at which the pool drains a backlog
-    // when no requests compete with it.
-    const capacity = (probed.letters - atProbeEnd) / Math.max(0.001, (probed.lastAt - probeEnd) / 1000);
-    await sinkReset(sink.child);
+    const { capacity, probeWebhooks } = await probeCapacity(oktell.url, sink, o.probeSeconds ?? 2);
     const rate = o.rate ?? Math.max(10, Math.round((capacity * 0.8) / 10) * 10);
     const t0 = Date.now();
     const load = await fireWebhooks(oktell.url, { seconds, connections: o.connections ?? 32, overallRate: rate });
@@ -63,7 +47,7 @@ export async function benchE2e(o: { rate?: number; seconds?: number; connections
     const window = (sentUntil - t0) / 1000;
     return {
       capacityPerSecond: round(capacity, 0),
-      probeWebhooks: probe.ok,
+      probeWebhooks,
       offeredRate: rate,
       seconds,
       acknowledged: load.ok,
@@ -74,8 +58,61 @@ export async function benchE2e(o: { rate?: number; seconds?: number; connections
       p99DelayMs: percentile(s.delays, 99),
       drainSeconds: round(Math.max(0, s.lastAt - sentUntil) / 1000, 1),
       lettersMissing: Math.max(0, load.ok - s.letters),
+      duplicateLetters: s.duplicates,
       peakRssMiB: peakRssMiB(oktell.child.pid!),
     };
+  } finally {
+    await oktell.stop();
+    await stopChild(sink.child);
+    await bpium.stop();
+    ws.cleanup();
+  }
+}
+
+/**
+ * Warm-up, then a burst of webhooks as fast as they are acknowledged; the letters delivered after the burst, per second
+ * until the last one, are the rate at which the pool drains a backlog when no requests compete with it.
+ */
+async function probeCapacity(url: string, sink: ServerChild, probeSeconds = 2): Promise<{ capacity: number; probeWebhooks: number }> {
+  // Warm-up, not measured: JIT of both threads, the SMTP and Bpium connections, SQLite pages.
+  const warm = await fireWebhooks(url, { seconds: 2, connections: 16 });
+  await waitForLetters(sink.child, warm.ok, 120_000);
+  await new Promise((r) => setTimeout(r, 1000));
+  await sinkReset(sink.child);
+  const probe = await fireWebhooks(url, { seconds: probeSeconds, connections: 16 });
+  const probeEnd = Date.now();
+  const atProbeEnd = (await sinkStats(sink.child)).letters;
+  let probed = await waitForLetters(sink.child, probe.ok, 120_000);
+  // Requests still in flight when the load stopped were acknowledged too: wait until the count stops moving.
+  for (let last = -1; probed.letters !== last; ) {
+    last = probed.letters;
+    await new Promise((r) => setTimeout(r, 1000));
+    probed = await sinkStats(sink.child);
+  }
+  await sinkReset(sink.child);
+  return { capacity: (probed.letters - atProbeEnd) / Math.max(0.001, (probed.lastAt - probeEnd) / 1000), probeWebhooks: probe.ok };
+}
+
+export interface SmallFootprintResult {
+  /** The settings measured: the server's environment and Node's flags. */
+  env: Record<string, string>;
+  nodeArgs: string[];
+  peakRssMiB: number | undefined;
+  capacityPerSecond: number;
+  probeWebhooks: number;
+}
+
+/** The smallest setup docs/configuration.md describes: one thread, a small young generation. Its RSS and capacity. */
+export const SMALL_FOOTPRINT = { env: { OKTELL_DELIVERY_THREAD: 'off' }, nodeArgs: ['--max-semi-space-size=2'] };
+
+export async function benchSmallFootprint(): Promise<SmallFootprintResult> {
+  const ws = benchWorkspace('oktell-bench-small-');
+  const sink = await startScriptChild('smtp-sink.child.js');
+  const bpium = await startBpiumEmulatorChild(ws);
+  const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv, ...SMALL_FOOTPRINT.env }, SMALL_FOOTPRINT.nodeArgs);
+  try {
+    const { capacity, probeWebhooks } = await probeCapacity(oktell.url, sink, 4);
+    return { ...SMALL_FOOTPRINT, peakRssMiB: peakRssMiB(oktell.child.pid!), capacityPerSecond: round(capacity, 0), probeWebhooks };
   } finally {
     await oktell.stop();
     await stopChild(sink.child);

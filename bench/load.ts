@@ -46,6 +46,8 @@ export interface SinkStats {
   firstAt: number;
   lastAt: number;
   delays: number[];
+  /** Letters for a task that already had one, since the sink started. */
+  duplicates: number;
 }
 
 function ask<T>(child: ChildProcess, type: string): Promise<T> {

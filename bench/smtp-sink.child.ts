@@ -1,5 +1,6 @@
 // A child process for the benchmarks: a local SMTP server that counts letters and, from the bench task names in their
-// subjects ("bench <seq> @<sent ms>"), how long each took from webhook to mailbox. Prints its port, answers over IPC.
+// subjects ("bench <seq> @<sent ms>"), how long each took from webhook to mailbox, and letters sent twice for one task.
+// Prints its port, answers over IPC.
 import { SMTPServer } from 'smtp-server';
 
 const delays: number[] = [];
@@ -7,6 +8,9 @@ let letters = 0;
 let unparsed = 0;
 let firstAt = 0;
 let lastAt = 0;
+/** Task numbers seen since the sink started (never reset): a second letter for one of them is a duplicate. */
+const seen = new Set<string>();
+let duplicates = 0;
 
 /** Decodes RFC 2047 encoded words (B and Q) of a header value; enough for the subjects nodemailer writes. */
 export function decodeHeader(value: string): string {
@@ -36,9 +40,12 @@ const server = new SMTPServer({
       letters++;
       firstAt ||= now;
       lastAt = now;
-      const m = /bench \d+ @(\d+)/.exec(subjectOf(Buffer.concat(chunks)));
-      if (m) delays.push(now - Number(m[1]));
-      else unparsed++;
+      const m = /bench (\d+) @(\d+)/.exec(subjectOf(Buffer.concat(chunks)));
+      if (m) {
+        delays.push(now - Number(m[2]));
+        if (seen.has(m[1]!)) duplicates++;
+        else seen.add(m[1]!);
+      } else unparsed++;
       callback(null);
     });
   },
@@ -50,7 +57,7 @@ server.listen(0, '127.0.0.1', () => {
 });
 
 process.on('message', (msg: { type: string }) => {
-  if (msg.type === 'stats') process.send!({ type: 'stats', letters, unparsed, firstAt, lastAt, delays });
+  if (msg.type === 'stats') process.send!({ type: 'stats', letters, unparsed, firstAt, lastAt, delays, duplicates });
   if (msg.type === 'reset') {
     delays.length = 0;
     letters = 0;
