@@ -124,6 +124,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     ...(env.MAIL_FROM ? { mailFrom: env.MAIL_FROM } : {}),
   };
   const metrics = new Metrics();
+  const threadLimits = deliveryThreadLimits(config.heap);
   const workers: WorkerPool & { reload?(): void } = config.workers.thread
     ? createThreadedWorkerPool({
         store,
@@ -143,7 +144,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         // The embedded emulator's address is known only once it listens, which is before the pool starts.
         bpium: () => embeddedBpium,
         onAttempt: (status, seconds) => metrics.run(status, seconds),
-        ...(deliveryThreadLimits(config.heap) ? { resourceLimits: deliveryThreadLimits(config.heap)! } : {}),
+        ...(threadLimits ? { resourceLimits: threadLimits } : {}),
       })
     : createWorkerPool({
         store,
