@@ -32,11 +32,7 @@ export interface E2eResult {
  */
 export async function benchE2e(o: { rate?: number; seconds?: number; connections?: number; probeSeconds?: number } = {}): Promise<E2eResult> {
   const seconds = o.seconds ?? 30;
-  const ws = benchWorkspace('oktell-bench-e2e-');
-  const sink = await startScriptChild('smtp-sink.child.js');
-  const bpium = await startBpiumEmulatorChild(ws);
-  const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv });
-  try {
+  return withDeliveryRig('oktell-bench-e2e-', {}, [], async (oktell, sink) => {
     const { capacity, probeWebhooks } = await probeCapacity(oktell.url, sink, o.probeSeconds ?? 2);
     const rate = o.rate ?? Math.max(10, Math.round((capacity * 0.8) / 10) * 10);
     const t0 = Date.now();
@@ -61,6 +57,20 @@ export async function benchE2e(o: { rate?: number; seconds?: number; connections
       duplicateLetters: s.duplicates,
       peakRssMiB: peakRssMiB(oktell.child.pid!),
     };
+  });
+}
+
+/**
+ * A fresh data folder, the SMTP sink, the Bpium emulator (its own process) and `oktell-emu serve` wired to both, with
+ * `env` and Node's `nodeArgs` on top; `measure` runs against them and everything is stopped afterwards.
+ */
+async function withDeliveryRig<T>(prefix: string, env: Record<string, string>, nodeArgs: string[], measure: (oktell: ServerChild, sink: ServerChild) => Promise<T>): Promise<T> {
+  const ws = benchWorkspace(prefix);
+  const sink = await startScriptChild('smtp-sink.child.js');
+  const bpium = await startBpiumEmulatorChild(ws);
+  const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv, ...env }, nodeArgs);
+  try {
+    return await measure(oktell, sink);
   } finally {
     await oktell.stop();
     await stopChild(sink.child);
@@ -106,17 +116,8 @@ export interface SmallFootprintResult {
 export const SMALL_FOOTPRINT = { env: { OKTELL_DELIVERY_THREAD: 'off' }, nodeArgs: ['--max-semi-space-size=2'] };
 
 export async function benchSmallFootprint(): Promise<SmallFootprintResult> {
-  const ws = benchWorkspace('oktell-bench-small-');
-  const sink = await startScriptChild('smtp-sink.child.js');
-  const bpium = await startBpiumEmulatorChild(ws);
-  const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv, ...SMALL_FOOTPRINT.env }, SMALL_FOOTPRINT.nodeArgs);
-  try {
+  return withDeliveryRig('oktell-bench-small-', SMALL_FOOTPRINT.env, SMALL_FOOTPRINT.nodeArgs, async (oktell, sink) => {
     const { capacity, probeWebhooks } = await probeCapacity(oktell.url, sink, 4);
     return { ...SMALL_FOOTPRINT, peakRssMiB: peakRssMiB(oktell.child.pid!), capacityPerSecond: round(capacity, 0), probeWebhooks };
-  } finally {
-    await oktell.stop();
-    await stopChild(sink.child);
-    await bpium.stop();
-    ws.cleanup();
-  }
+  });
 }

@@ -38,7 +38,7 @@ export function table(r: Results): string {
     const e = r.e2e;
     rows.push(['(b) notifications delivered, sustained', `${n(e.sustainedPerSecond)} /s (offered ${n(e.offeredRate)}/s for ${e.seconds} s)`, 'Node-RED 4, same flow: ~260 /s (issue 6)', '≥ 1,000 /s', yes(e.sustainedPerSecond >= 1000)]);
     rows.push(['(b) delivery capacity (a backlog draining)', `${n(e.capacityPerSecond)} /s`, `${n(e.probeWebhooks)} webhooks, then their letters`, '≥ 1,000 /s', yes(e.capacityPerSecond >= 1000)]);
-    rows.push(['(b) webhook → mailbox delay p50 / p99', `${n(e.p50DelayMs)} / ${n(e.p99DelayMs)} ms`, `${n(e.letters)} letters for ${n(e.acknowledged)} acks, ${e.lettersMissing} missing, ${e.duplicateLetters ?? '—'} sent twice`, '—', e.lettersMissing > 0 ? '**letters missing**' : e.duplicateLetters ? '**letters sent twice**' : 'none lost or doubled']);
+    rows.push(['(b) webhook → mailbox delay p50 / p99', `${n(e.p50DelayMs)} / ${n(e.p99DelayMs)} ms`, `${n(e.letters)} letters for ${n(e.acknowledged)} acks, ${e.lettersMissing} missing, ${e.duplicateLetters} sent twice`, '—', e.lettersMissing > 0 ? '**letters missing**' : e.duplicateLetters ? '**letters sent twice**' : 'none lost or doubled']);
   }
   if (r.engine) {
     const g = r.engine;
