@@ -10,7 +10,7 @@ import { createMailerFromEnv } from '../adapters/mail/index.js';
 import { systemClock, type LoggerPort } from '../engine/index.js';
 import { createApp } from './app.js';
 import type { OktellUser } from './auth.js';
-import { startBpiumEmulator, type BpiumEmulator } from './bpium-emulator/emulator.js';
+import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { generatedUser, persistentSecret } from './credentials.js';
 import { Metrics } from './metrics.js';

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import type { LoggerPort } from '../../engine/ports.js';
-import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, startBpiumEmulator, type BpiumEmulatorOptions } from '../../server/bpium-emulator/index.js';
+import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, startBpiumEmulator, type BpiumEmulatorOptions } from '../../bpium-emulator/index.js';
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
 export interface BpiumEmulatorCommandIo {
@@ -90,7 +90,7 @@ export function bpiumEmulatorCommand(io: BpiumEmulatorCommandIo = {}): Command {
     .option('-p, --port <port>', `port (default $BPIUM_EMULATOR_PORT or ${DEFAULT_EMULATOR_PORT})`, portNumber)
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('-d, --data-dir <dir>', 'data folder for bpium-emulator.sqlite (default $OKTELL_DATA_DIR or ./var)')
-    .option('--seed <file>', 'YAML seed used when the database is new (default server/bpium-emulator/seed.yaml)')
+    .option('--seed <file>', 'YAML seed used when the database is new (default bpium-emulator/seed.yaml)')
     .option('--webhook-url <url>', 'where the seed webhook posts, credentials allowed (default $BPIUM_EMULATOR_WEBHOOK_URL or the seed)')
     .option('--webhook-secret <secret>', 'signing secret for that webhook (default $BPIUM_WEBHOOK_SECRET)')
     .action(async (flags: BpiumEmulatorFlags) => {

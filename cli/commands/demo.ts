@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import pc from 'picocolors';
 import { EffectError } from '../../engine/errors.js';
 import { createBpiumClient } from '../../adapters/bpium/client.js';
-import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, type WebhookDelivery } from '../../server/bpium-emulator/index.js';
+import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, type WebhookDelivery } from '../../bpium-emulator/index.js';
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
 export interface DemoCommandIo {

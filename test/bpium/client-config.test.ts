@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { BpiumConfigError, bpiumClientOptionsFromEnv, normalizeBpiumUrl } from '../../adapters/bpium/client.js';
 import { buildFindParams } from '../../adapters/bpium/query.js';
 import { backoffDelay, parseRetryAfter } from '../../adapters/bpium/retry.js';
-import { parseNestedQuery } from '../../server/bpium-emulator/filters.js';
+import { parseNestedQuery } from '../../bpium-emulator/filters.js';
 
 test('a bare domain becomes an https API base', () => {
   assert.equal(normalizeBpiumUrl('company.bpium.ru'), 'https://company.bpium.ru/api/v1');

@@ -1,7 +1,7 @@
 // The Bpium emulator answers in the documented shapes (bpium.md §3), authenticates like Bpium, and seeds only once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBpiumEmulator } from '../../server/bpium-emulator/index.js';
+import { startBpiumEmulator } from '../../bpium-emulator/index.js';
 import { basicAuth, closedPort, startTestEmulator, tempDir } from './helpers.js';
 
 type Emulator = Awaited<ReturnType<typeof startTestEmulator>>;

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { startBpiumEmulator, type BpiumEmulator, type BpiumEmulatorOptions } from '../../server/bpium-emulator/index.js';
+import { startBpiumEmulator, type BpiumEmulator, type BpiumEmulatorOptions } from '../../bpium-emulator/index.js';
 import { createBpiumClient, type BpiumClient, type BpiumClientOptions } from '../../adapters/bpium/client.js';
 
 export function tempDir(): { path: string; remove(): void } {

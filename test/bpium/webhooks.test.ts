@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyBpiumSignature } from '../../adapters/bpium/signature.js';
-import { startBpiumEmulator } from '../../server/bpium-emulator/index.js';
+import { startBpiumEmulator } from '../../bpium-emulator/index.js';
 import { clientFor, startReceiver, startTestEmulator, tempDir } from './helpers.js';
 
 const SECRET = 'hook-secret-for-tests';

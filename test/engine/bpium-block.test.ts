@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createBpiumClient, type BpiumClient } from '../../adapters/bpium/client.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type ScenarioLibrary } from '../../engine/index.js';
-import { startBpiumEmulator, type BpiumEmulator } from '../../server/bpium-emulator/emulator.js';
+import { startBpiumEmulator, type BpiumEmulator } from '../../bpium-emulator/emulator.js';
 import { tempDir } from '../helpers.js';
 
 const GET_USER = `variables: { email: string, code: string }

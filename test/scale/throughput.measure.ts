@@ -6,7 +6,7 @@ import { cpSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
-import { startBpiumEmulator } from '../../server/bpium-emulator/emulator.js';
+import { startBpiumEmulator } from '../../bpium-emulator/emulator.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { freePort, startSmtpServer } from '../mail/smtp-server.helper.js';
 import { AUTH, taskWebhook, USER } from '../server/server-helpers.js';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { startBpiumEmulator } from '../../server/bpium-emulator/emulator.js';
+import { startBpiumEmulator } from '../../bpium-emulator/emulator.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { freePort, startSmtpServer } from '../mail/smtp-server.helper.js';
 import { simpleParser } from 'mailparser';

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { LoggerPort } from '../../engine/ports.js';
+import type { LoggerPort } from '../engine/ports.js';
 import { EmulatorAuth } from './auth.js';
 import { HOOK_EVENTS, type BpiumFault, type EmulatorRequest, type HookEvent, type WebhookDelivery, type WebhookSubscription } from './model.js';
 import { createEmulatorApp } from './routes.js';
@@ -29,7 +29,7 @@ export interface BpiumEmulatorOptions {
   /** Default demo@example.com / demo. */
   login?: string;
   password?: string;
-  /** YAML seed; default `server/bpium-emulator/seed.yaml` in the source tree. Used only when the file is new. */
+  /** YAML seed; default `bpium-emulator/seed.yaml` in the source tree. Used only when the file is new. */
   seedFile?: string;
   /** Replaces URL (credentials allowed) and secret of the seed's subscriptions at every start. */
   webhookTarget?: { url: string; secret: string };

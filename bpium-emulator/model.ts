@@ -1,5 +1,5 @@
 // Shapes shared inside the Bpium emulator: catalogs, stored records, webhook subscriptions, deliveries, faults.
-import type { JsonValue } from '../../engine/values.js';
+import type { JsonValue } from '../engine/values.js';
 
 export type JsonObject = { [key: string]: JsonValue };
 

@@ -1,5 +1,5 @@
 // Field values of the emulator: checks writes per field type, renders reads (user titles, object links), titles.
-import type { JsonValue } from '../../engine/values.js';
+import type { JsonValue } from '../engine/values.js';
 import type { CatalogDef, FieldDef, JsonObject, StoredRecord } from './model.js';
 
 /** A write that Bpium would refuse with 400; the message says which field and why. */

@@ -1,7 +1,7 @@
 // HTTP surface of the Bpium emulator (express 5): catalogs, records CRUD with webhooks, users, profile, login.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { JsonValue } from '../../engine/values.js';
-import type { LoggerPort } from '../../engine/ports.js';
+import type { JsonValue } from '../engine/values.js';
+import type { LoggerPort } from '../engine/ports.js';
 import { SESSION_COOKIE, type EmulatorAuth } from './auth.js';
 import { compileFilters, parseNestedQuery, searchPredicate, sortRecords } from './filters.js';
 import type { BpiumFault, CatalogDef, EmulatorRequest, JsonObject, StoredRecord } from './model.js';

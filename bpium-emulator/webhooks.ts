@@ -1,6 +1,6 @@
 // Webhook emitter of the emulator: signed JSON POSTs per subscription, persisted sequenceId, no retries, 410 unsubscribes.
-import { signBpiumBody } from '../../adapters/bpium/signature.js';
-import type { LoggerPort } from '../../engine/ports.js';
+import { signBpiumBody } from '../adapters/bpium/signature.js';
+import type { LoggerPort } from '../engine/ports.js';
 import type { HookEvent, JsonObject, WebhookSubscription } from './model.js';
 import type { EmulatorStore } from './store.js';
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import type { JsonValue } from '../../engine/values.js';
+import type { JsonValue } from '../engine/values.js';
 import { HOOK_EVENTS, type CatalogDef, type HookEvent } from './model.js';
 import type { EmulatorStore } from './store.js';
 import { checkWrite, resolveCatalogId } from './values.js';
@@ -52,9 +52,9 @@ function repoRoot(): string {
   }
 }
 
-/** `server/bpium-emulator/seed.yaml` in the source tree, found from the repository root. */
+/** `bpium-emulator/seed.yaml` in the source tree, found from the repository root. */
 export function defaultSeedFile(): string {
-  return join(repoRoot(), 'server', 'bpium-emulator', 'seed.yaml');
+  return join(repoRoot(), 'bpium-emulator', 'seed.yaml');
 }
 
 export function readSeed(file: string): SeedData {
