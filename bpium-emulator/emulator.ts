@@ -56,6 +56,8 @@ export interface BpiumEmulator {
   /** Resolves when all webhook deliveries started so far have finished. */
   settled(): Promise<void>;
   webhooks(): WebhookSubscription[];
+  /** Points the seed's subscriptions at `url` (credentials allowed) signed with `secret`, as `webhookTarget` does at start. */
+  retargetSeedWebhooks(url: string, secret: string): void;
   /** Adds a subscription (the `$webhooks` catalog's field ids are undocumented, so there is no REST way). */
   addWebhook(sub: { catalogId: string; events: HookEvent[]; url: string; secret?: string; trackFields?: string[] }): string;
   /** Requests answered so far (last 1000): method, path, how they authenticated, status. */
@@ -124,6 +126,7 @@ export async function startBpiumEmulator(opts: BpiumEmulatorOptions): Promise<Bp
       deliveries: (filter) => store.deliveries(filter),
       settled: () => hooks.settled(),
       webhooks: () => store.hooks(),
+      retargetSeedWebhooks: (url, secret) => store.retargetSeedHooks(url, secret),
       addWebhook(sub) {
         for (const e of sub.events) if (!HOOK_EVENTS.includes(e)) throw new RangeError(`unknown webhook event ${e}`);
         new URL(sub.url);

@@ -13,7 +13,7 @@ import type { ScenarioHost } from './scenario-host.js';
 import { collectingStarter, enqueueingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
 import type { Store } from './store/store.port.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { WorkerPool } from './delivery/index.js';
 
 export interface AppDeps {
   config: ServerConfig;

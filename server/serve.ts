@@ -5,22 +5,22 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
-import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient, type BpiumClientOptions } from '../adapters/bpium/client.js';
-import { createMailerFromEnv } from '../adapters/mail/index.js';
-import { systemClock, type LoggerPort } from '../engine/index.js';
+import type express from 'express';
+import { bpiumClientOptionsFromEnv, type BpiumClient } from '../adapters/bpium/client.js';
+import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } from '../adapters/ports.js';
+import type { LoggerPort } from '../engine/index.js';
+import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { createApp } from './app.js';
 import type { OktellUser } from './auth.js';
-import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { generatedUser, persistentSecret } from './credentials.js';
+import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
+import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
-import { sortableIds } from './store/sortable-id.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
+import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore } from './store/sqlite.store.js';
 import type { Store } from './store/store.port.js';
-import { createThreadedWorkerPool } from './delivery-pool.js';
-import { applyHeapSetting, deliveryThreadLimits } from './heap.js';
-import { createWorkerPool, type WorkerPool } from './worker-pool.js';
 
 export interface RunningServer {
   url: string;
@@ -57,12 +57,6 @@ export function createLogger(env: NodeJS.ProcessEnv = process.env): LoggerPort &
   });
 }
 
-/** The levels `logger` writes (pino's isLevelEnabled; a logger without it writes all). */
-function enabledLevels(logger: LoggerPort): Array<'debug' | 'info' | 'warn' | 'error'> {
-  const check = (logger as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled;
-  return (['debug', 'info', 'warn', 'error'] as const).filter((l) => (check ? check.call(logger, l) : true));
-}
-
 /**
  * Opens the configured store. SQLite: one process owns the file, so jobs a killed process left `running` are
  * requeued now. PostgreSQL: other live instances may be running jobs right now, so nothing is requeued here; a dead
@@ -86,82 +80,86 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
   return store;
 }
 
+/**
+ * Starts the server, step by step: configuration → store → scenarios → Bpium → ports → HTTP → webhooks of the
+ * embedded emulator → delivery → retention. A step that fails closes what the earlier ones opened.
+ */
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const env = opts.env ?? process.env;
-  const base = loadServerConfig(opts, env);
   const logger = opts.logger ?? createLogger(env);
-  const usersGenerated = base.users.length === 0;
-  const users = usersGenerated ? [generatedUser(base.dataDir)] : base.users;
-  const config: ServerConfig = { ...base, usersGenerated };
+  const config = resolveConfig(opts, env);
+  const users = config.users;
+  const cleanup: Array<() => unknown> = [];
+  const undo = async () => {
+    for (const c of cleanup.reverse()) await c();
+  };
+  try {
+    const store = await openStore(config, logger);
+    cleanup.push(() => store.close());
+    const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false });
+    cleanup.push(() => host.close());
+    const bpium = await startBpium(config, env, opts, logger);
+    cleanup.push(() => bpium.emulator?.close());
+    const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: bpium.source });
+    cleanup.push(() => built.close());
+    const metrics = new Metrics();
+    const workers = createDelivery({ config, store, host, ports: built.ports, bpium: bpium.source, env, metrics, logger, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
+    host.onReload(() => workers.reload());
+    let accepting = true;
+    const app = createApp({ config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting });
+    const { server, url, port } = await listen(config, app);
+    cleanup.push(() => server.close());
+    bpium.emulator?.retargetSeedWebhooks(hookTarget(config, port, users[0]!, '/Bpium/NewTask'), bpium.webhookSecret!);
+    await workers.start();
+    const stopRetention = startRetention(store, config, logger);
+    return running({ config, store, host, workers, metrics, logger, users, server, url, port, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), stopRetention });
+  } catch (e) {
+    await undo();
+    throw e;
+  }
+}
 
+/** The configuration with its users: the configured ones, or one generated and kept in the data folder. */
+function resolveConfig(opts: StartOptions, env: NodeJS.ProcessEnv): ServerConfig {
+  const base = loadServerConfig(opts, env);
+  const usersGenerated = base.users.length === 0;
+  const config: ServerConfig = { ...base, usersGenerated, users: usersGenerated ? [generatedUser(base.dataDir)] : base.users };
   mkdirSync(config.dataDir, { recursive: true });
   applyHeapSetting(config.heap);
-  const store = await openStore(config, logger);
+  return config;
+}
 
-  const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false });
+interface BpiumSetup {
+  /** Where runs find Bpium: BPIUM_URL, the embedded emulator, or none. */
+  source: Exclude<BpiumSource, { kind: 'port' }>;
+  emulator?: BpiumEmulator;
+  /** The secret the embedded emulator signs its webhooks with (also required on /Bpium/NewTask). */
+  webhookSecret?: string;
+}
 
-  let emulator: BpiumEmulator | undefined;
-  /** The client settings for the embedded emulator, once it listens (the delivery thread gets the same). */
-  let embeddedBpium: BpiumClientOptions | undefined;
-  let bpium: BpiumClient | undefined;
-  const bpiumEnv = bpiumClientOptionsFromEnv(env);
-  if (bpiumEnv) bpium = createBpiumClient({ ...bpiumEnv, logger });
-  const embedEmulator = !bpiumEnv && opts.embeddedBpium !== false;
-  let emulatorSecret: string | undefined;
-  if (embedEmulator) {
-    emulatorSecret = config.webhookSecrets['/Bpium/NewTask'] ?? config.webhookSecrets['*'] ?? persistentSecret(config.dataDir, 'bpium-webhook-secret');
-    if (!config.webhookSecrets['/Bpium/NewTask'] && !config.webhookSecrets['*']) config.webhookSecrets['/Bpium/NewTask'] = emulatorSecret;
-  }
-
-  const mail = createMailerFromEnv(env, { dataDir: config.dataDir, logger });
-  const ports: Parameters<typeof createApp>[0]['ports'] = {
-    ...(bpium ? { bpium } : {}),
-    mailer: mail.mailer,
-    templates: host.templates,
-    clock: systemClock,
-    ids: sortableIds,
+/**
+ * BPIUM_URL set: that Bpium. Otherwise the embedded emulator (unless turned off), whose seed webhook will post to
+ * this server's /Bpium/NewTask signed with a secret the server then requires on that path.
+ */
+async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: StartOptions, logger: LoggerPort): Promise<BpiumSetup> {
+  if (bpiumClientOptionsFromEnv(env)) return { source: { kind: 'env' } };
+  if (opts.embeddedBpium === false) return { source: { kind: 'none' } };
+  const secrets = config.webhookSecrets;
+  const webhookSecret = secrets['/Bpium/NewTask'] ?? secrets['*'] ?? persistentSecret(config.dataDir, 'bpium-webhook-secret');
+  if (!secrets['/Bpium/NewTask'] && !secrets['*']) secrets['/Bpium/NewTask'] = webhookSecret;
+  const emulator = await startBpiumEmulator({
+    port: config.bpiumEmulatorPort,
+    host: '127.0.0.1',
+    dataDir: config.dataDir,
+    ...(env.BPIUM_LOGIN ? { login: env.BPIUM_LOGIN } : {}),
+    ...(env.BPIUM_PASSWORD ? { password: env.BPIUM_PASSWORD } : {}),
     logger,
-    ...(env.MAIL_FROM ? { mailFrom: env.MAIL_FROM } : {}),
-  };
-  const metrics = new Metrics();
-  const threadLimits = deliveryThreadLimits(config.heap);
-  const workers: WorkerPool & { reload?(): void } = config.workers.thread
-    ? createThreadedWorkerPool({
-        store,
-        logger,
-        init: {
-          env: { ...env },
-          scenariosDir: config.scenariosDir,
-          dataDir: config.dataDir,
-          timeZone: config.timeZone,
-          concurrency: config.workers.concurrency,
-          leaseMs: config.workers.leaseMs,
-          ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
-          ...(config.workers.burstInFlight !== undefined ? { burstInFlight: config.workers.burstInFlight } : {}),
-          inFlightCell: metrics.inFlightCell,
-          logLevels: enabledLevels(logger),
-        },
-        // The embedded emulator's address is known only once it listens, which is before the pool starts.
-        bpium: () => embeddedBpium,
-        onAttempt: (status, seconds) => metrics.run(status, seconds),
-        ...(threadLimits ? { resourceLimits: threadLimits } : {}),
-      })
-    : createWorkerPool({
-        store,
-        host,
-        ports,
-        concurrency: config.workers.concurrency,
-        leaseMs: config.workers.leaseMs,
-        timeZone: config.timeZone,
-        logger,
-        ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
-        inFlight: () => metrics.inFlight,
-        ...(config.workers.burstInFlight !== undefined ? { burstInFlight: config.workers.burstInFlight } : {}),
-        onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000),
-      });
-  host.onReload(() => workers.reload?.());
-  let accepting = true;
-  const app = createApp({ config, store, host, ports, workers, metrics, logger, users: () => users, accepting: () => accepting });
+  });
+  return { source: { kind: 'client', options: emulatorClientOptions(env, emulator) }, emulator, webhookSecret };
+}
+
+/** Listens with the configured timeouts (HTTP or HTTPS); resolves with the address to show. */
+async function listen(config: ServerConfig, app: express.Express): Promise<{ server: Server; url: string; port: number }> {
   // A client that sends its headers and then stalls (or trickles its body) is answered 408 and cut off after the
   // request timeout; node checks the timeouts every connectionsCheckingInterval, so that follows the timeout.
   const requestTimeout = config.requestTimeoutMs;
@@ -174,44 +172,20 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const scheme = config.tls ? 'https' : 'http';
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `${scheme}://${shownHost}:${port}`;
-  if (embedEmulator) {
-    // The emulator's seed subscription posts to this server's /Bpium/NewTask with its credentials and secret, so the
-    // emulator starts once this server's port is known.
-    const target = new URL('/Bpium/NewTask', `${scheme}://127.0.0.1:${port}`);
-    target.username = encodeURIComponent(users[0]!.login);
-    target.password = encodeURIComponent(users[0]!.password);
-    try {
-      emulator = await startBpiumEmulator({
-        port: config.bpiumEmulatorPort,
-        host: '127.0.0.1',
-        dataDir: config.dataDir,
-        webhookTarget: { url: target.toString(), secret: emulatorSecret! },
-        ...(env.BPIUM_LOGIN ? { login: env.BPIUM_LOGIN } : {}),
-        ...(env.BPIUM_PASSWORD ? { password: env.BPIUM_PASSWORD } : {}),
-        logger,
-      });
-    } catch (e) {
-      server.close();
-      await store.close();
-      throw e;
-    }
-    // The BPIUM_* tuning knobs (timeout, retries, users cache) apply to the emulator too; its rate limiter is off.
-    embeddedBpium = { ...bpiumClientOptionsFromEnv({ ...env, BPIUM_URL: emulator.url, BPIUM_LOGIN: emulator.login, BPIUM_PASSWORD: emulator.password })!, rateLimit: false };
-    bpium = createBpiumClient({ ...embeddedBpium, logger });
-    ports.bpium = bpium;
-  }
-  try {
-    await workers.start();
-  } catch (e) {
-    server.close();
-    await emulator?.close();
-    await store.close();
-    throw e;
-  }
+  return { server, port, url: `${config.tls ? 'https' : 'http'}://${shownHost}:${port}` };
+}
 
+/** This server's hook URL with the first user's credentials, for the embedded emulator's webhooks. */
+function hookTarget(config: ServerConfig, port: number, user: OktellUser, path: string): string {
+  const target = new URL(path, `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}`);
+  target.username = encodeURIComponent(user.login);
+  target.password = encodeURIComponent(user.password);
+  return target.toString();
+}
+
+/** Prunes entries older than the retention now and every hour; returns the stop function. */
+function startRetention(store: Store, config: ServerConfig, logger: LoggerPort): () => void {
   const prune = async () => {
     try {
       const r = await store.prune({ olderThanMs: config.retentionMs });
@@ -223,24 +197,47 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   void prune();
   const pruneTimer = setInterval(prune, 3_600_000);
   pruneTimer.unref();
+  return () => clearInterval(pruneTimer);
+}
+
+interface Parts {
+  config: ServerConfig;
+  store: Store;
+  host: ScenarioHost;
+  workers: Delivery;
+  metrics: Metrics;
+  logger: LoggerPort;
+  users: readonly OktellUser[];
+  server: Server;
+  url: string;
+  port: number;
+  built: BuiltPorts;
+  emulator: BpiumEmulator | undefined;
+  stopAccepting(): void;
+  stopRetention(): void;
+}
+
+/** The running server's handle; `close` takes the steps of the start back in reverse order. */
+function running(p: Parts): RunningServer {
+  const { config, store, host, workers, logger, server, emulator, built } = p;
 
   let closed: Promise<void> | undefined;
   return {
-    url,
-    port,
+    url: p.url,
+    port: p.port,
     config,
-    users,
+    users: p.users,
     store,
     host,
     workers,
-    metrics,
+    metrics: p.metrics,
     ...(emulator ? { emulator } : {}),
-    ...(bpium ? { bpium } : {}),
-    mail: { kind: mail.kind, describe: mail.describe },
+    ...(built.bpiumClient ? { bpium: built.bpiumClient } : {}),
+    mail: { kind: built.mail.kind === 'smtp' ? 'smtp' : 'outbox', describe: built.mail.describe },
     close(graceMs = 10_000) {
       closed ??= (async () => {
-        accepting = false;
-        clearInterval(pruneTimer);
+        p.stopAccepting();
+        p.stopRetention();
         const serverClosed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
         const { unfinished } = await workers.stop(graceMs);
@@ -251,9 +248,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         server.closeAllConnections();
         await serverClosed;
         host.close();
-        bpium?.close();
+        await built.close();
         await emulator?.close();
-        await mail.mailer.close();
         await store.close();
       })();
       return closed;

@@ -8,15 +8,12 @@ import {
   formatIssue,
   randomIds,
   runScenario,
-  systemClock,
-  type BpiumPort,
   type EnginePorts,
   type RunResult,
   type Value,
 } from '../../engine/index.js';
 import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
-import { bpiumClientOptionsFromEnv, createBpiumClient } from '../../adapters/bpium/client.js';
-import { createMailerFromEnv } from '../../adapters/mail/index.js';
+import { buildPorts } from '../../adapters/ports.js';
 import { dataDir, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
 import { printRun } from '../format.js';
 
@@ -80,23 +77,16 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
     if (library.issues.length) throw new UsageError(`scenarios are invalid:\n${library.issues.map(formatIssue).join('\n')}`);
     throw new UsageError(`unknown scenario "${name}"; known: ${[...library.scenarios.keys()].join(', ')}`);
   }
-  let bpium: (BpiumPort & { close?(): void }) | undefined;
-  if (opts.bpiumFixtures) bpium = loadBpiumFixtures(resolve(opts.bpiumFixtures));
-  else {
-    const env = bpiumClientOptionsFromEnv(process.env);
-    if (env) bpium = createBpiumClient(env);
-  }
-  const mail = opts.dryRun ? undefined : createMailerFromEnv(process.env, { dataDir: dataDir(opts.dataDir) });
-  const tz = timeZone();
-  const ports: EnginePorts = {
-    ...(bpium ? { bpium } : {}),
-    ...(mail ? { mailer: mail.mailer } : {}),
+  const built = buildPorts({
+    env: process.env,
+    dataDir: dataDir(opts.dataDir),
     templates,
-    clock: systemClock,
     ids: randomIds,
-    ...(process.env.MAIL_FROM ? { mailFrom: process.env.MAIL_FROM } : {}),
-    asyncStarter: undefined as never,
-  };
+    bpium: opts.bpiumFixtures ? { kind: 'port', port: loadBpiumFixtures(resolve(opts.bpiumFixtures)) } : { kind: 'env' },
+    noMail: opts.dryRun === true,
+  });
+  const tz = timeZone();
+  const ports: EnginePorts = { ...built.ports, asyncStarter: undefined as never };
   const starter = createInProcessStarter(randomIds, (req, runId) =>
     runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports }),
   );
@@ -105,7 +95,6 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
     const result = await runScenario(library, name, { params, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports });
     return attachChildResults(result, await starter.drain());
   } finally {
-    bpium?.close?.();
-    await mail?.mailer.close();
+    await built.close();
   }
 }

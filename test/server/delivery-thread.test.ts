@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadServerConfig } from '../../server/config.js';
-import type { ThreadedPool } from '../../server/delivery-pool.js';
+import type { ThreadedPool } from '../../server/delivery/threaded-pool.js';
 import { COMPACT_THREAD_YOUNG_GENERATION_MB } from '../../server/heap.js';
 import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
 

@@ -1,14 +1,13 @@
 // The delivery thread: runs queued jobs (scenarios, Bpium calls, letters) beside the main thread, which keeps the
 // HTTP server and the store to itself. Store calls travel to the main thread as messages; so do log lines.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createBpiumClient } from '../adapters/bpium/client.js';
-import { bpiumClientOptionsFromEnv } from '../adapters/bpium/env.js';
-import { createMailerFromEnv } from '../adapters/mail/index.js';
-import { systemClock, type LoggerPort } from '../engine/index.js';
-import { serializeError, type DeliveryInit, type SerializedError, type StoreMethod, type ToMain, type ToThread } from './delivery-protocol.js';
-import { sortableIds } from './store/sortable-id.js';
-import { createScenarioHost } from './scenario-host.js';
-import { createWorkerPool, type PoolStore } from './worker-pool.js';
+import { buildPorts } from '../../adapters/ports.js';
+import type { LoggerPort } from '../../engine/index.js';
+import { sortableIds } from '../store/sortable-id.js';
+import { createScenarioHost } from '../scenario-host.js';
+import { createWorkerPool } from './pool.js';
+import { serializeError, type DeliveryInit, type SerializedError, type ToMain, type ToThread } from './protocol.js';
+import { deliveryStoreProxy, type DeliveryCall } from './store-link.js';
 
 const port = parentPort!;
 const init = workerData as DeliveryInit;
@@ -16,11 +15,12 @@ const post = (m: ToMain) => port.postMessage(m);
 
 const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 let nextCall = 1;
-function call<T>(method: StoreMethod, ...args: unknown[]): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+/** Sends one store call to the main thread; resolves with its answer. */
+function send(call: DeliveryCall): Promise<unknown> {
+  return new Promise((resolve, reject) => {
     const id = nextCall++;
-    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-    post({ t: 'call', id, method, args });
+    pending.set(id, { resolve, reject });
+    post({ t: 'call', id, call });
   });
 }
 
@@ -33,14 +33,7 @@ function remoteError(s: SerializedError): Error {
   return e;
 }
 
-const store: PoolStore = {
-  claimJobs: (...a) => call('claimJobs', ...a),
-  heartbeat: (...a) => call('heartbeat', ...a),
-  completeJob: (...a) => call('completeJob', ...a),
-  failJob: (...a) => call('failJob', ...a),
-  enqueueJobs: (...a) => call('enqueueJobs', ...a),
-  effects: { get: (...a) => call('effects.get', ...a), put: (...a) => call('effects.put', ...a) },
-};
+const store = deliveryStoreProxy(send);
 
 const enabled = new Set(init.logLevels);
 function logAt(level: 'debug' | 'info' | 'warn' | 'error') {
@@ -59,21 +52,11 @@ function logAt(level: 'debug' | 'info' | 'warn' | 'error') {
 const logger: LoggerPort = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
 
 const host = await createScenarioHost(init.scenariosDir, { timeZone: init.timeZone, logger: quietReloads(logger), watch: false });
-const bpiumOptions = init.bpium ?? bpiumClientOptionsFromEnv(init.env);
-const bpium = bpiumOptions ? createBpiumClient({ ...bpiumOptions, logger }) : undefined;
-const mail = createMailerFromEnv(init.env, { dataDir: init.dataDir, logger });
+const built = buildPorts({ env: init.env, dataDir: init.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: init.bpium });
 const pool = createWorkerPool({
   store,
   host,
-  ports: {
-    ...(bpium ? { bpium } : {}),
-    mailer: mail.mailer,
-    templates: host.templates,
-    clock: systemClock,
-    ids: sortableIds,
-    logger,
-    ...(init.env.MAIL_FROM ? { mailFrom: init.env.MAIL_FROM } : {}),
-  },
+  ports: built.ports,
   concurrency: init.concurrency,
   leaseMs: init.leaseMs,
   timeZone: init.timeZone,
@@ -104,8 +87,7 @@ port.on('message', (m: ToThread) => {
       void (async () => {
         const { unfinished } = await pool.stop(m.graceMs);
         host.close();
-        bpium?.close();
-        await mail.mailer.close();
+        await built.close();
         post({ t: 'stopped', unfinished });
       })();
       return;

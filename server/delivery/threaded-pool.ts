@@ -1,16 +1,15 @@
 // The worker pool run in a delivery thread: the main thread answers HTTP and owns the store; scenarios, Bpium calls
 // and letters run on the other thread (the second core), so acknowledgements do not wait behind deliveries.
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import type { LoggerPort } from '../engine/index.js';
-import { callStore, serializeError, type DeliveryInit, type ToMain, type ToThread } from './delivery-protocol.js';
-import type { WorkerPool, PoolStore } from './worker-pool.js';
+import type { LoggerPort } from '../../engine/index.js';
+import { serializeError, type DeliveryInit, type ToMain, type ToThread } from './protocol.js';
+import type { WorkerPool } from './pool.js';
+import { dispatchCall, type DeliveryStore } from './store-link.js';
 
 export interface ThreadedPoolOptions {
-  store: PoolStore;
+  store: DeliveryStore;
   logger: LoggerPort;
-  /** Everything but the Bpium settings, which are only known at start (the embedded emulator starts later). */
-  init: Omit<DeliveryInit, 'bpium'>;
-  bpium: () => DeliveryInit['bpium'];
+  init: DeliveryInit;
   /** Called after each finished attempt in the thread (metrics). */
   onAttempt?: (status: string, seconds: number) => void;
   /** A thread that died is started again after this many ms (default 1000); its jobs are claimed again by lease. */
@@ -36,13 +35,12 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
 
   let ready: (() => void) | undefined;
   function spawn() {
-    const init: DeliveryInit = { ...o.init, ...(o.bpium() ? { bpium: o.bpium() } : {}) };
-    const w = new Worker(new URL('./delivery-thread.js', import.meta.url), { workerData: init, ...(o.resourceLimits ? { resourceLimits: o.resourceLimits } : {}) });
+    const w = new Worker(new URL('./thread.js', import.meta.url), { workerData: o.init, ...(o.resourceLimits ? { resourceLimits: o.resourceLimits } : {}) });
     worker = w;
     w.on('message', (m: ToMain) => {
       switch (m.t) {
         case 'call':
-          callStore(o.store, m.method, m.args).then(
+          dispatchCall(o.store, m.call).then(
             (value) => w.postMessage({ t: 'result', id: m.id, ok: true, value } satisfies ToThread),
             (e: unknown) => w.postMessage({ t: 'result', id: m.id, ok: false, error: serializeError(e) } satisfies ToThread),
           );

@@ -1,6 +1,6 @@
-// The messages between the server's main thread and its delivery thread (see delivery-pool.ts).
-import type { BpiumClientOptions } from '../adapters/bpium/client.js';
-import type { PoolStore } from './worker-pool.js';
+// The messages between the server's main thread and its delivery thread (see threaded-pool.ts and thread.ts).
+import type { BpiumSource } from '../../adapters/ports.js';
+import type { DeliveryCall } from './store-link.js';
 
 /** What the delivery thread is started with (structured-cloned into the thread). */
 export interface DeliveryInit {
@@ -14,18 +14,15 @@ export interface DeliveryInit {
   burstInFlight?: number;
   /** Requests the main thread is answering right now (Metrics.inFlightCell). */
   inFlightCell: Int32Array;
-  /** Bpium as the main thread sees it (the embedded emulator's address, or BPIUM_URL's settings); absent: none. */
-  bpium?: Omit<BpiumClientOptions, 'logger' | 'onCall'>;
+  /** Bpium as the main thread sees it: the embedded emulator's client settings, BPIUM_URL (`env`), or none. */
+  bpium: Exclude<BpiumSource, { kind: 'port' }>;
   /** Log levels the main thread's logger writes; the others are not even sent. */
   logLevels: Array<'debug' | 'info' | 'warn' | 'error'>;
 }
 
-/** The store methods the delivery thread calls on the main thread's store. */
-export type StoreMethod = 'claimJobs' | 'heartbeat' | 'completeJob' | 'failJob' | 'enqueueJobs' | 'effects.get' | 'effects.put';
-
 export type ToMain =
   | { t: 'ready' }
-  | { t: 'call'; id: number; method: StoreMethod; args: unknown[] }
+  | { t: 'call'; id: number; call: DeliveryCall }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string }
   | { t: 'attempt'; status: string; seconds: number; running: number }
   | { t: 'stopped'; unfinished: number };
@@ -52,16 +49,4 @@ export function serializeError(e: unknown): SerializedError {
     ...(typeof err?.code === 'string' ? { code: err.code } : {}),
     ...(typeof err?.retryAfterSeconds === 'number' ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
   };
-}
-
-/** Calls one store method by its protocol name. */
-export function callStore(store: PoolStore, method: StoreMethod, args: unknown[]): Promise<unknown> {
-  switch (method) {
-    case 'effects.get':
-      return store.effects.get(args[0] as string, args[1] as string);
-    case 'effects.put':
-      return store.effects.put(args[0] as string, args[1] as string, args[2] as never);
-    default:
-      return (store[method] as (...a: unknown[]) => Promise<unknown>)(...args);
-  }
 }

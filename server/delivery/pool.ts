@@ -3,24 +3,24 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
-import { RUN_ERROR_CODES, runScenario, type EnginePorts, type LoggerPort, type RunResult, type Value } from '../engine/index.js';
-import type { ScenarioHost } from './scenario-host.js';
-import { enqueueingStarter } from './starters.js';
-import { runWrite } from './run-record.js';
-import type { JobRecord, Store } from './store/store.port.js';
-
-/** What the pool needs of the store: claims, leases, outcomes, new jobs and the effect journal. */
-export type PoolStore = Pick<Store, 'claimJobs' | 'heartbeat' | 'completeJob' | 'failJob' | 'enqueueJobs' | 'effects'>;
+import { RUN_ERROR_CODES, runScenario, type LoggerPort, type RunResult, type Value } from '../../engine/index.js';
+import type { SharedPorts } from '../../adapters/ports.js';
+import type { ScenarioHost } from '../scenario-host.js';
+import { enqueueingStarter } from '../starters.js';
+import { runWrite } from '../run-record.js';
+import type { JobRecord } from '../store/store.port.js';
+import { journalOf, type DeliveryStore } from './store-link.js';
 
 /** Jobs the pool keeps running during a burst of requests: enough to make progress, few enough to stay out of the way. */
 const BURST_JOBS = 2;
 const BURST_QUIET_MS = 100;
 
 export interface WorkerPoolOptions {
-  store: PoolStore;
+  /** Claims, leases, outcomes, new jobs and the effect journal: the store itself, or its proxy in the delivery thread. */
+  store: DeliveryStore;
   host: Pick<ScenarioHost, 'library' | 'libraryWithVersion'>;
-  /** Ports shared by every run (Bpium, mailer, clock, ids…); the async starter is made per job. */
-  ports: Omit<EnginePorts, 'asyncStarter' | 'journal'>;
+  /** Ports shared by every run (Bpium, mailer, clock, ids…); the async starter and the journal are made per job. */
+  ports: SharedPorts;
   concurrency: number;
   timeZone: string;
   leaseMs?: number;
@@ -55,6 +55,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const leaseMs = opts.leaseMs ?? 60_000;
   const pollMs = opts.pollMs ?? 500;
   const active = new Map<string, Promise<void>>();
+  const journal = journalOf(opts.store);
   let stopping = false;
   let started = false;
   let timer: NodeJS.Timeout | undefined;
@@ -140,7 +141,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         timeZone: opts.timeZone,
         ports: {
           ...opts.ports,
-          journal: opts.store.effects,
+          journal,
           asyncStarter: enqueueingStarter(opts.ports.ids, opts.store, { parentJob: job.id }, () => wake()),
         },
       });

@@ -1,0 +1,86 @@
+// The one place that turns configuration into the ports a run uses: Bpium, mail, templates, clock, ids, logger.
+// The server, its delivery thread and the CLI all call `buildPorts`; a new effect block adds its port here once.
+import type { BpiumPort, ClockPort, EnginePorts, IdPort, LoggerPort, TemplatePort } from '../engine/index.js';
+import { systemClock } from '../engine/index.js';
+import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient, type BpiumClientOptions } from './bpium/client.js';
+import { createMailerFromEnv } from './mail/index.js';
+
+/** Where Bpium is: BPIUM_URL's settings (`env`), explicit client settings (the embedded emulator), fixtures, or none. */
+export type BpiumSource =
+  | { kind: 'env' }
+  | { kind: 'client'; options: Omit<BpiumClientOptions, 'logger' | 'onCall'> }
+  | { kind: 'port'; port: BpiumPort & { close?(): void } }
+  | { kind: 'none' };
+
+export interface PortSettings {
+  /** The process environment: BPIUM_*, SMTP_URL, SMTP_MAX_CONNECTIONS, MAIL_FROM. */
+  env: NodeJS.ProcessEnv;
+  /** The data folder (the outbox lives in it when SMTP_URL is unset). */
+  dataDir: string;
+  templates: TemplatePort;
+  ids: IdPort;
+  /** Default: BPIUM_URL from `env`. */
+  bpium?: BpiumSource;
+  /** No mailer at all (a dry run: the SendMail block records the letter instead). */
+  noMail?: boolean;
+  clock?: ClockPort;
+  logger?: LoggerPort;
+}
+
+/** The ports every run shares; the async starter and the effect journal belong to one run or job and are added there. */
+export type SharedPorts = Omit<EnginePorts, 'asyncStarter' | 'journal'>;
+
+export interface BuiltPorts {
+  ports: SharedPorts;
+  /** The Bpium client when one was made from settings (for its stats and the start banner). */
+  bpiumClient?: BpiumClient;
+  /** How letters leave, safe to log (no password). */
+  mail: { kind: 'smtp' | 'outbox' | 'none'; describe: string };
+  /** Closes the connections the ports keep (Bpium keep-alive sockets, the SMTP pool). */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the shared ports from settings. Throws the adapters' configuration errors (a malformed BPIUM_URL or
+ * SMTP_URL) so a bad setting stops start-up with its message.
+ *
+ * @example
+ * const built = buildPorts({ env: process.env, dataDir: './var', templates, ids: randomIds, logger });
+ * await runScenario(library, 'BpiumNewTask', { params, ports: { ...built.ports, asyncStarter } });
+ * await built.close();
+ */
+export function buildPorts(s: PortSettings): BuiltPorts {
+  const logger = s.logger;
+  const source = s.bpium ?? { kind: 'env' };
+  let bpium: (BpiumPort & { close?(): void }) | undefined;
+  let bpiumClient: BpiumClient | undefined;
+  if (source.kind === 'port') bpium = source.port;
+  else if (source.kind !== 'none') {
+    const options = source.kind === 'client' ? source.options : bpiumClientOptionsFromEnv(s.env);
+    if (options) bpium = bpiumClient = createBpiumClient({ ...options, ...(logger ? { logger } : {}) });
+  }
+  const mail = s.noMail ? undefined : createMailerFromEnv(s.env, { dataDir: s.dataDir, ...(logger ? { logger } : {}) });
+  const mailFrom = s.env.MAIL_FROM;
+  return {
+    ports: {
+      ...(bpium ? { bpium } : {}),
+      ...(mail ? { mailer: mail.mailer } : {}),
+      templates: s.templates,
+      clock: s.clock ?? systemClock,
+      ids: s.ids,
+      ...(logger ? { logger } : {}),
+      ...(mailFrom ? { mailFrom } : {}),
+    },
+    ...(bpiumClient ? { bpiumClient } : {}),
+    mail: mail ? { kind: mail.kind, describe: mail.describe } : { kind: 'none', describe: 'no mail (dry run)' },
+    async close() {
+      bpium?.close?.();
+      await mail?.mailer.close();
+    },
+  };
+}
+
+/** Client settings for the embedded Bpium emulator: the BPIUM_* tuning knobs apply, the rate limiter is off. */
+export function emulatorClientOptions(env: NodeJS.ProcessEnv, emulator: { url: string; login: string; password: string }): Omit<BpiumClientOptions, 'logger' | 'onCall'> {
+  return { ...bpiumClientOptionsFromEnv({ ...env, BPIUM_URL: emulator.url, BPIUM_LOGIN: emulator.login, BPIUM_PASSWORD: emulator.password })!, rateLimit: false };
+}

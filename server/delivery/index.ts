@@ -1,0 +1,81 @@
+// Delivery: runs the queued jobs (scenarios, Bpium calls, letters). One entry point, one option shape; where the
+// jobs run — on a delivery thread (the default) or on the main thread — is a setting, not a different API.
+import type { BpiumSource, SharedPorts } from '../../adapters/ports.js';
+import type { LoggerPort } from '../../engine/index.js';
+import type { ServerConfig } from '../config.js';
+import { deliveryThreadLimits } from '../heap.js';
+import type { Metrics } from '../metrics.js';
+import type { ScenarioHost } from '../scenario-host.js';
+import type { Store } from '../store/store.port.js';
+import { createWorkerPool, type WorkerPool } from './pool.js';
+import { deliveryStoreOf } from './store-link.js';
+import { createThreadedWorkerPool } from './threaded-pool.js';
+
+export type { WorkerPool } from './pool.js';
+
+export interface Delivery extends WorkerPool {
+  /** The scenarios changed on disk (a delivery thread keeps its own copy). */
+  reload(): void;
+}
+
+export interface DeliverySettings {
+  config: ServerConfig;
+  store: Store;
+  host: ScenarioHost;
+  /** The main thread's ports, used when the jobs run on the main thread. */
+  ports: SharedPorts;
+  /** Where the delivery thread finds Bpium (it builds its own ports from the same settings). */
+  bpium: Exclude<BpiumSource, { kind: 'port' }>;
+  env: NodeJS.ProcessEnv;
+  metrics: Metrics;
+  logger: LoggerPort;
+  /** Poll interval of the workers (tests lower it). */
+  pollMs?: number;
+}
+
+/** Creates the delivery side; `start()` begins claiming jobs. */
+export function createDelivery(s: DeliverySettings): Delivery {
+  const { config, metrics, logger } = s;
+  const store = deliveryStoreOf(s.store);
+  const common = {
+    concurrency: config.workers.concurrency,
+    leaseMs: config.workers.leaseMs,
+    timeZone: config.timeZone,
+    ...(s.pollMs ? { pollMs: s.pollMs } : {}),
+    ...(config.workers.burstInFlight !== undefined ? { burstInFlight: config.workers.burstInFlight } : {}),
+  };
+  if (!config.workers.thread) {
+    const pool = createWorkerPool({
+      ...common,
+      store,
+      host: s.host,
+      ports: s.ports,
+      logger,
+      inFlight: () => metrics.inFlight,
+      onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000),
+    });
+    return Object.assign(pool, { reload: () => undefined });
+  }
+  const limits = deliveryThreadLimits(config.heap);
+  return createThreadedWorkerPool({
+    store,
+    logger,
+    init: {
+      ...common,
+      env: { ...s.env },
+      scenariosDir: config.scenariosDir,
+      dataDir: config.dataDir,
+      inFlightCell: metrics.inFlightCell,
+      logLevels: enabledLevels(logger),
+      bpium: s.bpium,
+    },
+    onAttempt: (status, seconds) => metrics.run(status, seconds),
+    ...(limits ? { resourceLimits: limits } : {}),
+  });
+}
+
+/** The levels `logger` writes (pino's isLevelEnabled; a logger without it writes all): the thread sends no others. */
+function enabledLevels(logger: LoggerPort): Array<'debug' | 'info' | 'warn' | 'error'> {
+  const check = (logger as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled;
+  return (['debug', 'info', 'warn', 'error'] as const).filter((l) => (check ? check.call(logger, l) : true));
+}
