@@ -16,8 +16,11 @@ export interface LoadResult {
 
 let nextSeq = 1;
 
-/** Posts unique signed task webhooks to `url` + /Bpium/NewTask for `seconds` over `connections` connections. */
-export async function fireWebhooks(url: string, o: { seconds: number; connections: number; overallRate?: number }): Promise<LoadResult> {
+/**
+ * Posts unique signed task webhooks to `url` + /Bpium/NewTask over `connections` connections, for `seconds`, or
+ * `amount` of them in all.
+ */
+export async function fireWebhooks(url: string, o: ({ seconds: number } | { amount: number }) & { connections: number; overallRate?: number }): Promise<LoadResult> {
   const first = nextSeq;
   const request: AutocannonRequest = {
     method: 'POST',
@@ -32,7 +35,7 @@ export async function fireWebhooks(url: string, o: { seconds: number; connection
   const r = await autocannon({
     url,
     connections: o.connections,
-    duration: o.seconds,
+    ...('amount' in o ? { amount: o.amount } : { duration: o.seconds }),
     timeout: 30,
     requests: [request],
     ...(o.overallRate ? { overallRate: o.overallRate } : {}),

@@ -1,20 +1,21 @@
 // `npm run bench`: runs benchmarks (a)–(d) on loopback, prints the table and writes bench/results/<date>.md.
-// Options: --quick (shorter runs, for a smoke test), --only engine,startup,ack,e2e,small, --rate N (offered rate of (b)).
+// Options: --quick (shorter runs, for a smoke test), --only engine,startup,ack,flow,small, --webhooks N (for (b)).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchAck, type AckResult } from './ack.bench.js';
 import { machineFacts, repoRoot, round } from './bench-support.js';
-import { benchE2e, benchSmallFootprint, type E2eResult, type SmallFootprintResult } from './e2e.bench.js';
+import { benchSmallFootprint, type SmallFootprintResult } from './small.bench.js';
 import { benchEngine, type EngineResult } from './engine.bench.js';
+import { benchFlow, type FlowResult } from './flow.bench.js';
 import { benchStartup, type StartupResult } from './startup.bench.js';
 
 interface Results {
   engine?: EngineResult;
   startup?: StartupResult;
   ack?: AckResult;
-  e2e?: E2eResult;
+  flow?: FlowResult;
   small?: SmallFootprintResult;
 }
 
@@ -34,23 +35,27 @@ export function table(r: Results): string {
     rows.push(['(a) webhook acks, throughput', `${n(a.oktell.rps)} req/s`, `bare express ${n(a.bare.rps)} req/s → **${a.throughputRatio}×**`, '≥ 0.9×', yes(a.throughputRatio >= 0.9)]);
     rows.push(['(a) webhook acks, latency p50 / p99', `${a.oktell.p50} / ${a.oktell.p99} ms`, `bare ${a.bare.p50} / ${a.bare.p99} ms → p99 **${a.p99Ratio}×**`, 'p99 < 1.5×', yes(a.p99Ratio < 1.5)]);
   }
-  if (r.e2e) {
-    const e = r.e2e;
-    rows.push(['(b) notifications delivered, sustained', `${n(e.sustainedPerSecond)} /s (offered ${n(e.offeredRate)}/s for ${e.seconds} s)`, 'Node-RED 4, same flow: ~260 /s (issue 6)', '≥ 1,000 /s', yes(e.sustainedPerSecond >= 1000)]);
-    rows.push(['(b) delivery capacity (a backlog draining)', `${n(e.capacityPerSecond)} /s`, `${n(e.probeWebhooks)} webhooks, then their letters`, '≥ 1,000 /s', yes(e.capacityPerSecond >= 1000)]);
-    rows.push(['(b) webhook → mailbox delay p50 / p99', `${n(e.p50DelayMs)} / ${n(e.p99DelayMs)} ms`, `${n(e.letters)} letters for ${n(e.acknowledged)} acks, ${e.lettersMissing} missing, ${e.duplicateLetters} sent twice`, '—', e.lettersMissing > 0 ? '**letters missing**' : e.duplicateLetters ? '**letters sent twice**' : 'none lost or doubled']);
+  if (r.flow) {
+    const f = r.flow;
+    const o = f.oktell;
+    const p = f.plain;
+    rows.push(['(b) letters per second, webhook to mailbox', `${n(o.lettersPerSecond)} /s`, `plain express + fetch + nodemailer ${n(p.lettersPerSecond)} /s → **${f.ratios.lettersPerSecond}×**`, '≥ 1.5×', yes(f.ratios.lettersPerSecond >= 1.5)]);
+    rows.push(['(b) server CPU per letter (all threads)', `${o.cpuMsPerLetter} ms`, `plain ${p.cpuMsPerLetter} ms → **${f.ratios.cpuPerLetter}×**`, '≤ 1.5 ms and ≤ 0.5×', yes(o.cpuMsPerLetter <= 1.5 && f.ratios.cpuPerLetter <= 0.5)]);
+    const lost = o.missing > 0 ? '**letters missing**' : o.duplicates ? '**letters sent twice**' : 'none lost or doubled';
+    rows.push(['(b) webhook → mailbox delay p50 / p99', `${n(o.p50DelayMs)} / ${n(o.p99DelayMs)} ms`, `plain ${n(p.p50DelayMs)} / ${n(p.p99DelayMs)} ms → p99 ${f.ratios.p99Delay}×; ${n(o.letters)} letters for ${n(o.acknowledged)} acks, ${o.missing} missing, ${o.duplicates} sent twice`, '—', lost]);
   }
   if (r.engine) {
     const g = r.engine;
     rows.push(['(c) engine, no trace', `${n(g.noTrace)} blocks/s`, `bare JS interpreter loop ${n(g.bareLoop)} blocks/s (${round(g.noTrace / g.bareLoop, 2)}×)`, '≥ 5,000,000', yes(g.noTrace >= 5_000_000)]);
     rows.push(['(c) engine, with trace', `${n(g.trace)} blocks/s`, `(${round(g.trace / g.bareLoop, 3)}× the bare loop)`, '≥ 1,000,000', yes(g.trace >= 1_000_000)]);
   }
-  const rss = [r.ack?.peakRssMiB, r.e2e?.peakRssMiB].filter((x): x is number => typeof x === 'number');
-  if (rss.length) rows.push(['(d) server peak RSS during (a) / (b)', `${r.ack?.peakRssMiB ?? '—'} / ${r.e2e?.peakRssMiB ?? '—'} MiB`, 'VmHWM of the server process', '< 150 MB', yes(Math.max(...rss) * 1.048576 < 150)]);
+  const rss = [r.ack?.peakRssMiB, r.flow?.oktell.peakRssMiB].filter((x): x is number => typeof x === 'number');
+  const plainRss = r.flow ? `; plain flow ${r.flow.plain.peakRssMiB ?? '—'} MiB (${r.flow.ratios.peakRss}×)` : '';
+  if (rss.length) rows.push(['(d) server peak RSS during (a) / (b)', `${r.ack?.peakRssMiB ?? '—'} / ${r.flow?.oktell.peakRssMiB ?? '—'} MiB`, `VmHWM of the server process${plainRss}`, '< 150 MB', yes(Math.max(...rss) * 1.048576 < 150)]);
   if (r.small) {
     const m = r.small;
     const setup = `${Object.entries(m.env).map(([k, v]) => `${k}=${v}`).join(' ')} node ${m.nodeArgs.join(' ')}`;
-    const vs = r.e2e ? `; default setup ${r.e2e.peakRssMiB ?? '—'} MiB, ${n(r.e2e.capacityPerSecond)} letters/s` : '';
+    const vs = r.flow ? `; default setup ${r.flow.oktell.peakRssMiB ?? '—'} MiB, ${n(r.flow.oktell.lettersPerSecond)} letters/s` : '';
     rows.push(['(d) peak RSS, smallest setup', `${m.peakRssMiB ?? '—'} MiB, capacity ${n(m.capacityPerSecond)} letters/s`, `\`${setup}\`${vs}`, '< 150 MB', yes((m.peakRssMiB ?? Infinity) * 1.048576 < 150)]);
   }
   if (r.startup) rows.push(['(d) process start → listening', `median ${r.startup.medianMs} ms, max ${r.startup.maxMs} ms`, `fresh ${r.startup.freshMs.join(', ')}; restart ${r.startup.restartMs.join(', ')} ms`, '< 1 s', yes(r.startup.maxMs < 1000)]);
@@ -60,8 +65,8 @@ export function table(r: Results): string {
 
 async function main() {
   const quick = process.argv.includes('--quick');
-  const only = new Set((arg('only') ?? 'engine,startup,ack,e2e,small').split(','));
-  const rate = arg('rate') ? Number(arg('rate')) : undefined;
+  const only = new Set((arg('only') ?? 'engine,startup,ack,flow,small').split(','));
+  const webhooks = arg('webhooks') ? Number(arg('webhooks')) : undefined;
   const machine = machineFacts();
   const log = (s: string) => process.stderr.write(`${s}\n`);
   log(`oktell-emulator benchmarks on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}${quick ? ' (quick)' : ''}`);
@@ -79,9 +84,9 @@ async function main() {
     log('(a) acknowledgements vs bare express, interleaved …');
     r.ack = await benchAck({ rounds: quick ? 2 : 3, seconds: quick ? 2 : 5, connections: 16, log });
   }
-  if (only.has('e2e')) {
-    log(`(b) end to end: delivery capacity, then ${rate ? `${rate} webhooks/s` : '80 % of it'} for ${quick ? 5 : 30} s …`);
-    r.e2e = await benchE2e({ ...(rate ? { rate } : {}), seconds: quick ? 5 : 30, probeSeconds: quick ? 1 : 2 });
+  if (only.has('flow')) {
+    log('(b) the article\'s flow end to end, against the plain baseline in the same run …');
+    r.flow = await benchFlow({ webhooks: webhooks ?? (quick ? 400 : 2000), rounds: quick ? 1 : 2, connections: 20, log });
   }
   if (only.has('small')) {
     log('(d) the smallest setup: peak RSS and delivery capacity …');
@@ -120,19 +125,20 @@ function report(r: Results, m: ReturnType<typeof machineFacts>, text: string, el
     '  thread; and the same requests to a bare express 5 app',
     '  that reads the body and answers 200. Rounds alternate the order; after each oktell round the queue is drained (every',
     '  acknowledged webhook has its letter) before the next bare round. Medians over rounds; ratio = median of per-round ratios.',
-    '- **(b)** after a warm-up, a burst of webhooks (2 s, as fast as acknowledged); the letters that arrive after the burst,',
-    '  per second until the last one, are the delivery capacity (a backlog draining). Then the same webhooks at a fixed',
-    '  offered rate (80 % of that capacity) for 30 s;',
-    '  letters counted at the SMTP sink (a separate process); the delay is the sink\'s arrival time minus the send time',
-    '  carried in the task name.',
+    '- **(b)** the article\'s flow twice in each round, in alternating order: `oktell-emu serve` and the plain baseline',
+    '  (`bench/plain-flow.child.ts`: express + fetch + nodemailer, signature checked, nothing persisted). Each gets a',
+    '  warm-up, then the same number of signed webhooks over 20 connections, the same Bpium emulator (its own process) and',
+    '  an SMTP sink of its own. Letters per second run from the first webhook to the last letter; server CPU is the',
+    '  process\'s user + system time over the same span (every thread, from /proc), divided by the letters; the delay is',
+    '  the sink\'s arrival time minus the send time carried in the task name. Ratios are oktell / plain, medians over rounds.',
     '- **(c)** `runScenario` on a loop of one Condition and one Variable block (8,003 blocks a run, every step within the',
     '  trace limit), `trace: false` and `trace: true`; the baseline is a minimal interpreter loop (blocks as closures in a',
     '  Map, variables in a Map) in the same process.',
-    '- **(d)** peak RSS is the server process\'s VmHWM after (a) and after (b) (one process each); start-up is the time from',
+    '- **(d)** peak RSS is the server process\'s VmHWM after (a) and after (b) (one process each, all rounds); start-up is the time from',
     '  `spawn(node bin/oktell-emu.js serve)` to the first 200 from `/-/health`, on a fresh and on an existing data folder.',
     '  The default setup keeps its heaps compact (`OKTELL_HEAP=compact`). The smallest setup (docs/configuration.md) runs',
-    '  the jobs on the main thread and gives Node a small young generation; it is measured like the capacity of (b), with',
-    '  a 4 s burst, and its VmHWM is read after the drain.',
+    '  the jobs on the main thread and gives Node a small young generation; its capacity is the rate at which a 4 s burst',
+    '  of webhooks drains, and its VmHWM is read after the drain.',
     '',
     '## Raw numbers',
     '',

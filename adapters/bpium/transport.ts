@@ -2,6 +2,7 @@
 import { EffectError } from '../../engine/errors.js';
 import type { JsonValue } from '../../engine/values.js';
 import type { LoggerPort } from '../../engine/ports.js';
+import { HttpTimeout, KeepAliveHttp, type HttpAnswer } from './http.js';
 import { SlidingWindowLimiter, sleep } from './rate-limiter.js';
 import { backoffDelay, failedBeforeSending, networkErrorCode, parseRetryAfter, type RetryOptions } from './retry.js';
 
@@ -83,18 +84,26 @@ function describeBody(text: string): string {
   return shown === '' ? '' : `: ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}`;
 }
 
-/** Performs Bpium calls; holds the session cookie and the close signal. */
+function headerText(value: string | string[] | undefined): string | null {
+  return value === undefined ? null : Array.isArray(value) ? (value[0] ?? null) : value;
+}
+
+/** Performs Bpium calls; holds the session cookie, the kept-alive connections and the close signal. */
 export class BpiumTransport {
   private cookie: string | undefined;
   private readonly closer = new AbortController();
   private readonly basic: string;
+  private readonly http: KeepAliveHttp;
 
   constructor(private readonly opts: TransportOptions) {
     this.basic = `Basic ${Buffer.from(`${opts.login}:${opts.password}`, 'utf8').toString('base64')}`;
+    this.http = new KeepAliveHttp(opts.baseUrl);
   }
 
   close(): void {
-    this.closer.abort(new EffectError('permanent', 'the Bpium client is closed', { code: 'BPIUM_CLIENT_CLOSED' }));
+    const reason = new EffectError('permanent', 'the Bpium client is closed', { code: 'BPIUM_CLIENT_CLOSED' });
+    this.closer.abort(reason);
+    this.http.close(reason);
   }
 
   get closed(): boolean {
@@ -137,30 +146,22 @@ export class BpiumTransport {
         req.onAttempt?.({ attempt: attempts, ms, ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}) });
       };
 
-      const timer = new AbortController();
-      const timeoutHandle = setTimeout(() => timer.abort(new Error('timeout')), remaining);
-      const signal = AbortSignal.any([timer.signal, this.closer.signal]);
-      let res: Response;
+      let res: HttpAnswer;
       let text: string;
       try {
         const headers: Record<string, string> = { accept: 'application/json' };
         if (req.body !== undefined) headers['content-type'] = 'application/json; charset=utf-8';
         if (this.cookie) headers.cookie = this.cookie;
         else headers.authorization = this.basic;
-        res = await fetch(this.opts.baseUrl + req.path, {
-          method: req.method,
-          headers,
-          body: req.body === undefined ? undefined : JSON.stringify(req.body),
-          redirect: 'manual',
-          signal,
-        });
-        text = await res.text();
+        const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+        res = await this.http.request(this.opts.baseUrl + req.path, { method: req.method, headers, ...(body !== undefined ? { body } : {}), timeoutMs: remaining });
+        text = res.text;
       } catch (err) {
         if (this.closed) {
           record(undefined, 'client closed');
           throw this.closer.signal.reason as Error;
         }
-        if (timer.signal.aborted) {
+        if (err instanceof HttpTimeout) {
           record(undefined, 'timeout');
           throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms`, {
             code: 'BPIUM_TIMEOUT',
@@ -183,8 +184,6 @@ export class BpiumTransport {
           attempts,
           cause: err,
         });
-      } finally {
-        clearTimeout(timeoutHandle);
       }
 
       record(res.status);
@@ -205,7 +204,7 @@ export class BpiumTransport {
       if (retryable) {
         failures++;
         const canRetry = req.retryMode === 'always' || res.status === 429;
-        const hinted = parseRetryAfter(res.headers.get('retry-after'), Date.now());
+        const hinted = parseRetryAfter(headerText(res.headers['retry-after']), Date.now());
         const delay = hinted ?? backoffDelay(failures, retry);
         if (canRetry && attempts < retry.attempts && Date.now() + delay < deadline) {
           this.opts.logger?.debug({ bpium: label, attempt: attempts, status: res.status, delayMs: delay }, 'bpium retry');
@@ -218,7 +217,7 @@ export class BpiumTransport {
           attempts,
         });
       }
-      const hint = res.status >= 300 && res.status < 400 ? ` (redirect to ${res.headers.get('location') ?? '?'}; check BPIUM_URL)` : '';
+      const hint = res.status >= 300 && res.status < 400 ? ` (redirect to ${headerText(res.headers.location) ?? '?'}; check BPIUM_URL)` : '';
       throw new EffectError('permanent', `Bpium ${label}: HTTP ${res.status}${describeBody(text)}${hint}`, {
         code: res.status >= 300 && res.status < 400 ? 'BPIUM_REDIRECT' : codeForStatus(res.status),
         status: res.status,
@@ -227,8 +226,8 @@ export class BpiumTransport {
     }
   }
 
-  private captureCookie(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
+  private captureCookie(res: HttpAnswer): void {
+    for (const line of res.headers['set-cookie'] ?? []) {
       const pair = line.split(';', 1)[0] ?? '';
       const eq = pair.indexOf('=');
       if (eq <= 0) continue;

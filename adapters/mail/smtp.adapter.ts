@@ -1,10 +1,11 @@
-// MailerPort over SMTP with nodemailer: pooled connections, timeouts, retries with backoff for 4xx and network failures.
-import nodemailer from 'nodemailer';
-import type { NodemailerError, SendMailOptions, Transporter } from 'nodemailer';
+// MailerPort over SMTP: pooled kept-alive connections (smtp-client.ts), the letter written in one pass (mime.ts),
+// timeouts, retries with backoff for 4xx replies and network failures.
 import { EffectError, type EffectFailureKind } from '../../engine/errors.js';
 import type { LoggerPort, MailMessage, MailReceipt, MailerPort } from '../../engine/ports.js';
-import { makeMessageId, toSendMailOptions } from './compose.js';
-import { buildSafeMessage, parseAddressList, type MailLimits } from './message.js';
+import { makeMessageId } from './compose.js';
+import { bareAddress, buildSafeMessage, parseAddressList, type MailLimits } from './message.js';
+import { composeMime } from './mime.js';
+import { SmtpPool, type SmtpError } from './smtp-client.js';
 import { MailConfigError, describeSmtpEndpoint, parseSmtpUrl } from './smtp-url.js';
 
 export interface SmtpMailerOptions {
@@ -49,7 +50,7 @@ export interface SmtpMailer extends MailerPort {
 /** Default retry policy: 3 attempts in all, 500 ms doubling up to 5 s, each delay jittered down by up to half. */
 export const DEFAULT_SMTP_RETRY = Object.freeze({ attempts: 3, baseDelayMs: 500, maxDelayMs: 5000 });
 
-// Codes of nodemailer errors that come from the network, not from the letter or the configuration.
+// Codes of SMTP client errors that come from the network, not from the letter or the configuration.
 const NETWORK_CODES = new Set(['ECONNECTION', 'ESOCKET', 'EDNS', 'ETIMEDOUT', 'EPROTOCOL']);
 // Certificate problems arrive as ESOCKET with the TLS code kept in originalCode; waiting will not fix them.
 const TLS_CERT_CODES = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE|DECRYPT_CERT)|ERR_TLS_CERT_|ERR_SSL_)/;
@@ -61,9 +62,9 @@ interface Classified {
   code?: string;
 }
 
-/** Sorts a nodemailer failure into transient (retry may help) or permanent, with a readable reason. */
+/** Sorts an SMTP failure into transient (retry may help) or permanent, with a readable reason. */
 export function classifySmtpError(err: unknown, where: string): Classified {
-  const e = (err ?? {}) as NodemailerError;
+  const e = (err ?? {}) as Partial<SmtpError>;
   const code = typeof e.code === 'string' ? e.code : undefined;
   const status = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const message = e instanceof Error ? e.message : String(err);
@@ -122,44 +123,31 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
     secret && secret.length >= 3 ? text.split(secret).join('***').split(encodeURIComponent(secret)).join('***') : text;
 
   const rejectUnauthorized = opts.tls?.rejectUnauthorized ?? endpoint.rejectUnauthorized;
-  const transportOptions = {
-    host: endpoint.host,
-    port: endpoint.port,
-    secure: endpoint.secure,
-    requireTLS: endpoint.requireTLS,
-    ignoreTLS: endpoint.ignoreTLS,
-    ...(endpoint.name ? { name: endpoint.name } : {}),
-    ...(endpoint.user ? { auth: { user: endpoint.user, pass: endpoint.pass ?? '' } } : {}),
-    connectionTimeout,
-    greetingTimeout: connectionTimeout,
-    dnsTimeout: connectionTimeout,
-    socketTimeout: opts.socketTimeoutMs ?? 30_000,
-    tls: rejectUnauthorized === undefined ? {} : { rejectUnauthorized },
-    // nodemailer's own logging could print the AUTH exchange; the adapter logs what matters itself.
-    logger: false,
-    debug: false,
-  };
-  const transporter: Transporter =
-    opts.pool === false
-      ? nodemailer.createTransport(transportOptions)
-      : nodemailer.createTransport({ ...transportOptions, pool: true as const, maxConnections: opts.maxConnections ?? 5, maxMessages: 100 });
+  const pool = new SmtpPool({
+    endpoint,
+    ...(rejectUnauthorized !== undefined ? { rejectUnauthorized } : {}),
+    maxConnections: opts.maxConnections ?? 5,
+    maxMessages: 100,
+    connectionTimeoutMs: connectionTimeout,
+    socketTimeoutMs: opts.socketTimeoutMs ?? 30_000,
+    noReuse: opts.pool === false,
+  });
   const log = opts.logger;
 
   async function send(message: MailMessage): Promise<SmtpReceipt> {
     const safe = buildSafeMessage(message, opts.limits);
     const messageId = makeMessageId(safe, from);
-    const recipients = safe.to.length + safe.cc.length + safe.bcc.length;
+    const envelopeTo = [...new Set([...safe.to, ...safe.cc, ...safe.bcc].map(bareAddress))];
+    const envelopeFrom = bareAddress(safe.from ?? from);
+    const data = composeMime(safe, from, messageId);
     for (let attempt = 1; ; attempt++) {
-      // Fresh options each attempt: nodemailer may normalise the object it is given.
-      const mail: SendMailOptions = toSendMailOptions(safe, from, messageId);
       try {
-        const info = await transporter.sendMail(mail);
-        const rejected = (info.rejected ?? []).map(String);
-        if (rejected.length > 0) log?.warn({ messageId, rejected, transport: 'smtp' }, 'SMTP server refused some recipients');
-        log?.info({ messageId, recipients, attempts: attempt, transport: 'smtp' }, 'letter sent');
-        const receipt: SmtpReceipt = { messageId: info.messageId ?? messageId, transport: 'smtp', attempts: attempt, rejected };
-        if (typeof info.response === 'string') receipt.response = info.response;
-        return receipt;
+        const info = await pool.send(envelopeFrom, envelopeTo, data);
+        if (info.rejected.length > 0) log?.warn({ messageId, rejected: info.rejected, transport: 'smtp' }, 'SMTP server refused some recipients');
+        if (log && (log as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.('info') !== false) {
+          log.info({ messageId, recipients: envelopeTo.length, attempts: attempt, transport: 'smtp' }, 'letter sent');
+        }
+        return { messageId, transport: 'smtp', attempts: attempt, rejected: info.rejected, response: info.response };
       } catch (err) {
         const c = classifySmtpError(err, where);
         const reason = redact(c.reason);
@@ -184,8 +172,6 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
   return {
     send,
     describe,
-    async close() {
-      transporter.close();
-    },
+    close: () => pool.close(),
   };
 }

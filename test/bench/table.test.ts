@@ -1,13 +1,22 @@
-// The benchmark's summary table: each target is judged from the numbers, and the smallest-setup row names its settings
-// and compares with the default setup measured in the same run.
+// The benchmark's summary table: each target is judged from the numbers of the same run, the end-to-end rows are
+// ratios to the plain baseline, and the smallest-setup row names its settings and compares with the default setup.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { E2eResult, SmallFootprintResult } from '../../bench/e2e.bench.js';
+import type { FlowResult, FlowSide } from '../../bench/flow.bench.js';
 import { table } from '../../bench/run.js';
+import type { SmallFootprintResult } from '../../bench/small.bench.js';
 
-const e2e: E2eResult = {
-  capacityPerSecond: 511, probeWebhooks: 3807, offeredRate: 410, seconds: 30, acknowledged: 12_300, letters: 12_300,
-  sustainedPerSecond: 409, overallPerSecond: 400, p50DelayMs: 490, p99DelayMs: 792, drainSeconds: 1, lettersMissing: 0, duplicateLetters: 0, peakRssMiB: 195.2,
+const side = (over: Partial<FlowSide>): FlowSide => ({
+  webhooks: 2000, acknowledged: 2000, letters: 2000, lettersPerSecond: 200, cpuMsPerLetter: 4, ackPerSecond: 900,
+  p50DelayMs: 300, p99DelayMs: 900, peakRssMiB: 90, missing: 0, duplicates: 0, ...over,
+});
+const flow = (oktell: Partial<FlowSide>, ratios: Partial<FlowResult['ratios']> = {}): FlowResult => {
+  const o = side({ peakRssMiB: 195.2, lettersPerSecond: 511, ...oktell });
+  const p = side({});
+  return {
+    webhooks: 2000, connections: 20, rounds: 1, plain: p, oktell: o, perRound: [{ plain: p, oktell: o }],
+    ratios: { lettersPerSecond: o.lettersPerSecond / p.lettersPerSecond, cpuPerLetter: o.cpuMsPerLetter / p.cpuMsPerLetter, p99Delay: 1, peakRss: 2, ...ratios },
+  };
 };
 const small = (peakRssMiB: number | undefined): SmallFootprintResult => ({
   env: { OKTELL_DELIVERY_THREAD: 'off' }, nodeArgs: ['--max-semi-space-size=2'], peakRssMiB, capacityPerSecond: 320, probeWebhooks: 7000,
@@ -23,7 +32,7 @@ describe('benchmark table', () => {
   ];
   for (const c of cases) {
     it(`smallest setup at ${c.rss ?? 'unknown'} MiB: target met = ${c.met}`, () => {
-      const cells = row(table({ e2e, small: small(c.rss) }), '(d) peak RSS, smallest setup');
+      const cells = row(table({ flow: flow({}), small: small(c.rss) }), '(d) peak RSS, smallest setup');
       assert.ok(cells, 'the row is present');
       assert.equal(cells[1], `${c.rss ?? '—'} MiB, capacity 320 letters/s`);
       assert.equal(cells[2], '`OKTELL_DELIVERY_THREAD=off node --max-semi-space-size=2`; default setup 195.2 MiB, 511 letters/s');
@@ -31,15 +40,25 @@ describe('benchmark table', () => {
     });
   }
 
-  it('judges the default setup by its own peak RSS, and leaves out rows it has no numbers for', () => {
-    const text = table({ e2e });
+  it('judges the end-to-end flow by its ratios to the plain baseline of the same run', () => {
+    const letters = (o: Partial<FlowSide>) => row(table({ flow: flow(o) }), '(b) letters per second, webhook to mailbox');
+    assert.equal(letters({ lettersPerSecond: 299 })?.[4], '**no** |'); // 1.495×
+    assert.equal(letters({ lettersPerSecond: 300 })?.[4], 'yes |'); // 1.5×
+    assert.match(letters({ lettersPerSecond: 300 })?.[2] ?? '', /plain express \+ fetch \+ nodemailer 200 \/s → \*\*1\.5×\*\*/);
+    const cpu = (o: Partial<FlowSide>) => row(table({ flow: flow(o) }), '(b) server CPU per letter (all threads)')?.[4];
+    assert.equal(cpu({ cpuMsPerLetter: 1.5 }), 'yes |'); // 1.5 ms and 0.375×
+    assert.equal(cpu({ cpuMsPerLetter: 1.6 }), '**no** |'); // over 1.5 ms though under 0.5×
+    assert.equal(table({ flow: { ...flow({ cpuMsPerLetter: 1.2 }), plain: side({ cpuMsPerLetter: 2 }), ratios: { lettersPerSecond: 2, cpuPerLetter: 0.6, p99Delay: 1, peakRss: 1 } } }).includes('**0.6×**'), true);
+  });
+
+  it('reports letters lost or doubled, and leaves out rows it has no numbers for', () => {
+    const delivery = (o: Partial<FlowSide>) => row(table({ flow: flow(o) }), '(b) webhook → mailbox delay p50 / p99');
+    assert.equal(delivery({})?.[4], 'none lost or doubled |');
+    assert.equal(delivery({ missing: 3 })?.[4], '**letters missing** |');
+    assert.equal(delivery({ duplicates: 1 })?.[4], '**letters sent twice** |');
+    const text = table({ flow: flow({}) });
     assert.equal(row(text, '(d) server peak RSS during (a) / (b)')?.[4], '**no** |');
     assert.equal(row(text, '(d) peak RSS, smallest setup'), undefined);
-    assert.equal(row(text, '(b) notifications delivered, sustained')?.[4], '**no** |');
-    assert.equal(row(table({ e2e: { ...e2e, sustainedPerSecond: 1000 } }), '(b) notifications delivered, sustained')?.[4], 'yes |');
-    const delivery = (over: Partial<E2eResult>) => row(table({ e2e: { ...e2e, ...over } }), '(b) webhook → mailbox delay p50 / p99');
-    assert.deepEqual(delivery({})?.slice(2), ['12,300 letters for 12,300 acks, 0 missing, 0 sent twice', '—', 'none lost or doubled |']);
-    assert.equal(delivery({ lettersMissing: 3 })?.[4], '**letters missing** |');
-    assert.equal(delivery({ duplicateLetters: 1 })?.[4], '**letters sent twice** |');
+    assert.equal(row(text, '(a) webhook acks, throughput'), undefined);
   });
 });

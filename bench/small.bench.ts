@@ -1,64 +1,7 @@
-// Benchmark (b): end to end — signed webhooks at a steady offered rate → HTTP404 → job → BpiumNewTask → the Bpium
-// emulator (its own process, as Bpium is remote) → a letter on a local SMTP server; notifications per second and webhook-to-mailbox delay.
-import { benchWorkspace, peakRssMiB, percentile, round, startOktellChild, startBpiumEmulatorChild, startScriptChild, stopChild, type ServerChild } from './bench-support.js';
+// Benchmark (d), the smallest setup: the server with its jobs on the main thread and a small young generation, wired
+// to the Bpium emulator (its own process) and an SMTP sink; its peak RSS and the rate at which it drains a backlog.
+import { benchWorkspace, peakRssMiB, round, startOktellChild, startBpiumEmulatorChild, startScriptChild, stopChild, type ServerChild } from './bench-support.js';
 import { fireWebhooks, sinkReset, sinkStats, waitForLetters } from './load.js';
-
-export interface E2eResult {
-  /** Letters per second delivered after a burst of `probeWebhooks` (the pool draining a backlog, no new requests). */
-  capacityPerSecond: number;
-  probeWebhooks: number;
-  offeredRate: number;
-  seconds: number;
-  acknowledged: number;
-  letters: number;
-  /** Letters that arrived during the sending window, per second of it. */
-  sustainedPerSecond: number;
-  /** All letters divided by the time from the first webhook to the last letter. */
-  overallPerSecond: number;
-  p50DelayMs: number;
-  p99DelayMs: number;
-  /** Seconds after the last webhook until the last letter. */
-  drainSeconds: number;
-  lettersMissing: number;
-  /** Letters for a task that already had one, over the whole run (warm-up and probe included). */
-  duplicateLetters: number;
-  peakRssMiB: number | undefined;
-}
-
-/**
- * First a probe: a burst of webhooks as fast as they are acknowledged; the letters delivered after it, per second
- * until the last one, give the delivery capacity. Then the sustained run: webhooks at `rate` (default 80 % of that capacity, so the queue
- * stays short and the delay means something) for `seconds`.
- */
-export async function benchE2e(o: { rate?: number; seconds?: number; connections?: number; probeSeconds?: number } = {}): Promise<E2eResult> {
-  const seconds = o.seconds ?? 30;
-  return withDeliveryRig('oktell-bench-e2e-', {}, [], async (oktell, sink) => {
-    const { capacity, probeWebhooks } = await probeCapacity(oktell.url, sink, o.probeSeconds ?? 2);
-    const rate = o.rate ?? Math.max(10, Math.round((capacity * 0.8) / 10) * 10);
-    const t0 = Date.now();
-    const load = await fireWebhooks(oktell.url, { seconds, connections: o.connections ?? 32, overallRate: rate });
-    const sentUntil = Date.now();
-    const during = await sinkStats(sink.child);
-    const s = await waitForLetters(sink.child, load.ok, 120_000);
-    const window = (sentUntil - t0) / 1000;
-    return {
-      capacityPerSecond: round(capacity, 0),
-      probeWebhooks,
-      offeredRate: rate,
-      seconds,
-      acknowledged: load.ok,
-      letters: s.letters,
-      sustainedPerSecond: round(during.letters / window, 0),
-      overallPerSecond: round(s.letters / ((s.lastAt - t0) / 1000), 0),
-      p50DelayMs: percentile(s.delays, 50),
-      p99DelayMs: percentile(s.delays, 99),
-      drainSeconds: round(Math.max(0, s.lastAt - sentUntil) / 1000, 1),
-      lettersMissing: Math.max(0, load.ok - s.letters),
-      duplicateLetters: s.duplicates,
-      peakRssMiB: peakRssMiB(oktell.child.pid!),
-    };
-  });
-}
 
 /**
  * A fresh data folder, the SMTP sink, the Bpium emulator (its own process) and `oktell-emu serve` wired to both, with

@@ -1,0 +1,80 @@
+// Writes a checked letter as one MIME message (RFC 5322 headers, RFC 2047 encoded words, base64 UTF-8 bodies) in a
+// single pass into one buffer: the SMTP client sends it with one write. Only what these letters need: text and/or
+// HTML, no attachments. 7-bit clean, so any SMTP server takes it without 8BITMIME or SMTPUTF8.
+import { randomBytes } from 'node:crypto';
+import type { MailMessage } from '../../engine/ports.js';
+import { REFERENCE_HEADER } from './compose.js';
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/** Bytes of UTF-8 per encoded word: 45 bytes become 60 base64 characters, a word stays under 76. */
+const WORD_BYTES = 45;
+
+/** RFC 2047 encoded words for text that is not plain printable ASCII, split between characters, folded. */
+export function encodeHeaderText(text: string): string {
+  if (PRINTABLE_ASCII.test(text) && !/=\?/.test(text)) return text;
+  const words: string[] = [];
+  let chunk = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n > WORD_BYTES && chunk) {
+      words.push(chunk);
+      chunk = '';
+      bytes = 0;
+    }
+    chunk += ch;
+    bytes += n;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join('\r\n ');
+}
+
+/** `Name <addr>` or `addr`, as the message checks left it, written as a header address with the name encoded. */
+export function encodeAddress(entry: string): string {
+  const m = /^\s*(.*?)\s*<([^<>]+)>\s*$/.exec(entry);
+  if (!m) return entry.trim();
+  const name = m[1]!.replace(/^"(.*)"$/, '$1').replace(/\\(.)/g, '$1');
+  if (!name) return `<${m[2]}>`;
+  if (!PRINTABLE_ASCII.test(name)) return `${encodeHeaderText(name)} <${m[2]}>`;
+  // A name with specials is a quoted string; backslash and quote escaped inside it.
+  const shown = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+$/.test(name) ? name : `"${name.replace(/(["\\])/g, '\\$1')}"`;
+  return `${shown} <${m[2]}>`;
+}
+
+function base64Lines(text: string): string {
+  const b64 = Buffer.from(text, 'utf8').toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+  return lines.join('\r\n');
+}
+
+function part(type: 'plain' | 'html', body: string): string {
+  return `Content-Type: text/${type}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64Lines(body)}\r\n`;
+}
+
+/**
+ * The whole message, CRLF line ends, ready for SMTP DATA (before dot-stuffing) or an .eml file. Bcc recipients are
+ * not written: they belong to the envelope only.
+ */
+export function composeMime(safe: MailMessage, defaultFrom: string, messageId: string, date: Date = new Date()): Buffer {
+  const head: string[] = [`From: ${encodeAddress(safe.from ?? defaultFrom)}`];
+  if (safe.to.length) head.push(`To: ${safe.to.map(encodeAddress).join(',\r\n ')}`);
+  if (safe.cc.length) head.push(`Cc: ${safe.cc.map(encodeAddress).join(',\r\n ')}`);
+  head.push(`Subject: ${encodeHeaderText(safe.subject)}`, `Message-ID: ${messageId}`, `Date: ${date.toUTCString().replace(/GMT$/, '+0000')}`, 'MIME-Version: 1.0', 'X-Mailer: oktell-emulator');
+  if (safe.reference) head.push(`${REFERENCE_HEADER}: ${encodeHeaderText(safe.reference)}`);
+  const text = safe.text;
+  const html = safe.html;
+  let body: string;
+  if (text !== undefined && html !== undefined) {
+    const boundary = `--oktell-${randomBytes(12).toString('hex')}`;
+    head.push(`Content-Type: multipart/alternative; boundary="${boundary}"`);
+    body = `\r\n--${boundary}\r\n${part('plain', text)}--${boundary}\r\n${part('html', html)}--${boundary}--\r\n`;
+  } else {
+    const [type, content] = html !== undefined ? (['html', html] as const) : (['plain', text ?? ''] as const);
+    const p = part(type, content);
+    const split = p.indexOf('\r\n\r\n');
+    head.push(p.slice(0, split));
+    body = p.slice(split + 2);
+  }
+  return Buffer.from(`${head.join('\r\n')}\r\n${body}`, 'utf8');
+}

@@ -1,0 +1,445 @@
+// A small SMTP client (RFC 5321) with a pool of kept-alive connections: STARTTLS or implicit TLS, AUTH PLAIN/LOGIN,
+// and PIPELINING, so a letter on an open connection costs two writes (envelope + DATA, then the message) and no
+// per-line streams. Errors carry the fields `classifySmtpError` reads: `code`, `responseCode`, `response`, `command`,
+// `originalCode`. Used instead of nodemailer's SMTP transport because that transport was about a third of the
+// server's CPU per letter (see docs/architecture.md).
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { SmtpEndpoint } from './smtp-url.js';
+
+export class SmtpError extends Error {
+  override name = 'SmtpError';
+  constructor(
+    message: string,
+    public code: string,
+    extra: { responseCode?: number; response?: string; command?: string; originalCode?: string } = {},
+  ) {
+    super(message);
+    Object.assign(this, extra);
+  }
+  responseCode?: number;
+  response?: string;
+  command?: string;
+  originalCode?: string;
+}
+
+interface Reply {
+  code: number;
+  lines: string[];
+  text: string;
+}
+
+export interface SmtpPoolOptions {
+  endpoint: SmtpEndpoint;
+  rejectUnauthorized?: boolean;
+  /** Connections open at most (default 5). */
+  maxConnections?: number;
+  /** Letters per connection before it is closed and replaced (default 100). */
+  maxMessages?: number;
+  /** Time to connect, greet, upgrade and log in, ms (default 10 000). */
+  connectionTimeoutMs?: number;
+  /** Longest silence of an open connection, ms (default 30 000); an idle connection is closed after it. */
+  socketTimeoutMs?: number;
+  /** Close each connection after one letter (no pool). */
+  noReuse?: boolean;
+}
+
+export interface SmtpSendResult {
+  accepted: string[];
+  rejected: string[];
+  response: string;
+}
+
+/** One SMTP connection: a reply reader over the socket and the commands of a session. */
+class Connection {
+  private socket: Socket | TLSSocket;
+  private pendingText = '';
+  private lines: string[] = [];
+  private readonly waiting: Array<{ resolve: (r: Reply) => void; reject: (e: Error) => void }> = [];
+  private failure: Error | undefined;
+  extensions = new Set<string>();
+  authMethods = new Set<string>();
+  messages = 0;
+  secure: boolean;
+
+  constructor(
+    socket: Socket | TLSSocket,
+    secure: boolean,
+    private readonly onGone: (c: Connection) => void,
+  ) {
+    this.socket = socket;
+    this.secure = secure;
+    this.attach(socket);
+  }
+
+  get usable(): boolean {
+    return !this.failure && !this.socket.destroyed;
+  }
+
+  private attach(socket: Socket | TLSSocket) {
+    socket.setEncoding('latin1');
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('error', (e: NodeJS.ErrnoException) => this.fail(networkError(e)));
+    socket.on('close', () => this.fail(new SmtpError('the SMTP server closed the connection', 'ECONNECTION')));
+    socket.on('timeout', () => {
+      const e = new SmtpError('the SMTP server did not answer in time', 'ETIMEDOUT');
+      this.fail(e);
+      socket.destroy();
+    });
+  }
+
+  private onData(chunk: string) {
+    this.pendingText += chunk;
+    let at: number;
+    while ((at = this.pendingText.indexOf('\r\n')) >= 0) {
+      const line = this.pendingText.slice(0, at);
+      this.pendingText = this.pendingText.slice(at + 2);
+      this.lines.push(line);
+      // The last line of a reply has a space (or nothing) after its code; "250-" lines continue it.
+      if (/^\d{3}(?: |$)/.test(line)) {
+        const lines = this.lines.map((l) => l.slice(4));
+        const reply: Reply = { code: Number(line.slice(0, 3)), lines, text: this.lines.join('\n') };
+        this.lines = [];
+        const w = this.waiting.shift();
+        if (w) w.resolve(reply);
+        else if (reply.code === 421) this.fail(new SmtpError(`the SMTP server is closing the connection: ${reply.text}`, 'ECONNECTION', { responseCode: 421, response: reply.text }));
+      }
+    }
+  }
+
+  private fail(e: Error) {
+    if (!this.failure) {
+      this.failure = e;
+      this.onGone(this);
+    }
+    for (const w of this.waiting.splice(0)) w.reject(this.failure);
+  }
+
+  /** The next reply. */
+  reply(): Promise<Reply> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  write(text: string | Buffer) {
+    if (this.failure) throw this.failure;
+    this.socket.write(text);
+  }
+
+  /** Sends a command and reads its reply. */
+  async command(line: string): Promise<Reply> {
+    const r = quiet(this.reply());
+    this.write(`${line}\r\n`);
+    return r;
+  }
+
+  setTimeout(ms: number) {
+    this.socket.setTimeout(ms);
+  }
+
+  /** Replaces the socket by its TLS upgrade (STARTTLS). */
+  async upgrade(opts: { servername?: string; rejectUnauthorized?: boolean }): Promise<void> {
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    plain.removeAllListeners('timeout');
+    const tls = await new Promise<TLSSocket>((resolve, reject) => {
+      const s = tlsConnect({ socket: plain, ...opts });
+      s.once('secureConnect', () => resolve(s));
+      s.once('error', (e: NodeJS.ErrnoException) => reject(tlsError(e)));
+    });
+    tls.removeAllListeners('error');
+    plain.removeAllListeners('error');
+    plain.on('error', () => undefined);
+    this.socket = tls;
+    this.secure = true;
+    this.attach(tls);
+  }
+
+  close() {
+    if (this.usable) {
+      try {
+        this.socket.end('QUIT\r\n');
+      } catch {
+        // already gone
+      }
+    }
+    this.failure ??= new SmtpError('connection closed', 'ECONNECTION');
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  destroy() {
+    this.failure ??= new SmtpError('connection closed', 'ECONNECTION');
+    this.socket.destroy();
+  }
+}
+
+function networkError(e: NodeJS.ErrnoException): SmtpError {
+  if (e instanceof SmtpError) return e;
+  if (isTlsCode(e.code)) return tlsError(e);
+  const code = e.code === 'ETIMEDOUT' ? 'ETIMEDOUT' : 'ECONNECTION';
+  return new SmtpError(e.message, code, e.code ? { originalCode: e.code } : {});
+}
+
+function isTlsCode(code: string | undefined): boolean {
+  return !!code && /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/.test(code);
+}
+
+function tlsError(e: NodeJS.ErrnoException): SmtpError {
+  return new SmtpError(e.message, 'ETLS', e.code ? { originalCode: e.code } : {});
+}
+
+function replyError(r: Reply, command: string, what: string): SmtpError {
+  return new SmtpError(`${what}: ${r.text}`, 'EENVELOPE', { responseCode: r.code, response: r.text, command });
+}
+
+const isPositive = (r: Reply | undefined) => !!r && r.code >= 200 && r.code < 300;
+const END = Buffer.from('\r\n.\r\n');
+const END_AFTER_NEWLINE = Buffer.from('.\r\n');
+
+/** A reply promise that may be left unread when the connection fails first: its rejection is not "unhandled". */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** Lines of the message that start with a dot get a second one (RFC 5321 §4.5.2). */
+function dotStuff(data: Buffer): Buffer {
+  if (data[0] !== 0x2e && data.indexOf('\r\n.') < 0) return data;
+  return Buffer.from(data.toString('latin1').replace(/^\./, '..').replace(/\r\n\./g, '\r\n..'), 'latin1');
+}
+
+/**
+ * A pool of SMTP connections to one server.
+ *
+ * @example
+ * const pool = new SmtpPool({ endpoint: parseSmtpUrl('smtp://127.0.0.1:2525?ignoreTLS=true') });
+ * await pool.send('robot@example.com', ['ivan@example.com'], composeMime(letter, from, id));
+ * await pool.close();
+ */
+export class SmtpPool {
+  private readonly idle: Connection[] = [];
+  private open = 0;
+  private readonly queue: Array<() => void> = [];
+  private closed = false;
+  private readonly max: number;
+  private readonly maxMessages: number;
+  private readonly connectionTimeoutMs: number;
+  private readonly socketTimeoutMs: number;
+
+  constructor(private readonly o: SmtpPoolOptions) {
+    this.max = Math.max(1, o.maxConnections ?? 5);
+    this.maxMessages = o.noReuse ? 1 : Math.max(1, o.maxMessages ?? 100);
+    this.connectionTimeoutMs = o.connectionTimeoutMs ?? 10_000;
+    this.socketTimeoutMs = o.socketTimeoutMs ?? 30_000;
+  }
+
+  /** Sends one message; a connection the server closed while it was idle is replaced once without a retry delay. */
+  async send(from: string, recipients: string[], data: Buffer): Promise<SmtpSendResult> {
+    for (let fresh = false; ; fresh = true) {
+      const conn = await this.acquire(fresh);
+      const reused = conn.messages > 0;
+      let started = false;
+      try {
+        const result = await this.transaction(conn, from, recipients, data, () => (started = true));
+        this.release(conn);
+        return result;
+      } catch (e) {
+        const err = e as SmtpError;
+        if (err.responseCode !== undefined && conn.usable) this.release(conn);
+        else this.drop(conn);
+        // A kept-alive connection the server had already closed: nothing was sent, try a new one at once.
+        if (reused && !started && !fresh && err.responseCode === undefined) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async transaction(conn: Connection, from: string, recipients: string[], data: Buffer, onReply: () => void): Promise<SmtpSendResult> {
+    conn.messages++;
+    const { mail, rcpt, data: dataReply } = await this.envelope(conn, from, recipients, onReply);
+    const accepted = recipients.filter((_, i) => isPositive(rcpt[i]));
+    const rejected = recipients.filter((_, i) => !isPositive(rcpt[i]));
+    if (mail.code !== 250 || accepted.length === 0 || dataReply?.code !== 354) {
+      // The transaction did not start: end it so the connection can carry the next letter.
+      if (dataReply?.code === 354) await conn.command('.').catch(() => undefined);
+      await conn.command('RSET').catch(() => undefined);
+      if (mail.code !== 250) throw replyError(mail, 'MAIL FROM', 'the SMTP server refused the sender');
+      const refusal = rcpt.find((r) => !isPositive(r));
+      if (accepted.length === 0 && refusal) throw replyError(refusal, 'RCPT TO', 'the SMTP server refused every recipient');
+      throw replyError(dataReply ?? mail, 'DATA', 'the SMTP server refused the message');
+    }
+    const done = quiet(conn.reply());
+    conn.write(Buffer.concat([dotStuff(data), data[data.length - 1] === 0x0a ? END_AFTER_NEWLINE : END]));
+    const final = await done;
+    if (final.code !== 250) throw new SmtpError(`the SMTP server refused the message: ${final.text}`, 'EMESSAGE', { responseCode: final.code, response: final.text, command: 'DATA' });
+    return { accepted, rejected, response: final.text };
+  }
+
+  /** MAIL FROM, RCPT TO for each recipient, DATA: in one write where the server allows PIPELINING. */
+  private async envelope(conn: Connection, from: string, recipients: string[], onReply: () => void): Promise<{ mail: Reply; rcpt: Reply[]; data?: Reply }> {
+    const lines = [`MAIL FROM:<${from}>`, ...recipients.map((r) => `RCPT TO:<${r}>`), 'DATA'];
+    if (conn.extensions.has('PIPELINING')) {
+      const pending = lines.map(() => quiet(conn.reply()));
+      conn.write(`${lines.join('\r\n')}\r\n`);
+      const all: Reply[] = [];
+      for (const p of pending) {
+        all.push(await p);
+        onReply();
+      }
+      return { mail: all[0]!, rcpt: all.slice(1, -1), data: all[all.length - 1]! };
+    }
+    const mail = await conn.command(lines[0]!);
+    onReply();
+    if (mail.code !== 250) return { mail, rcpt: [] };
+    const rcpt: Reply[] = [];
+    for (const r of recipients) rcpt.push(await conn.command(`RCPT TO:<${r}>`));
+    if (!rcpt.some(isPositive)) return { mail, rcpt };
+    return { mail, rcpt, data: await conn.command('DATA') };
+  }
+
+  private async acquire(forceNew: boolean): Promise<Connection> {
+    for (;;) {
+      if (this.closed) throw new SmtpError('the mailer is closed', 'ECONNECTION');
+      if (!forceNew) {
+        const c = this.idle.pop();
+        if (c) {
+          if (c.usable) return c;
+          continue;
+        }
+      }
+      if (this.open < this.max) {
+        this.open++;
+        try {
+          return await this.connect();
+        } catch (e) {
+          this.open--;
+          this.next();
+          throw e;
+        }
+      }
+      if (forceNew && this.idle.length) {
+        // At the limit with idle ones around: close one to make room for the fresh connection.
+        this.retire(this.idle.shift()!);
+        continue;
+      }
+      await new Promise<void>((r) => this.queue.push(r));
+    }
+  }
+
+  private release(conn: Connection) {
+    if (this.closed || !conn.usable || conn.messages >= this.maxMessages) this.retire(conn);
+    else this.idle.push(conn);
+    this.next();
+  }
+
+  private drop(conn: Connection) {
+    conn.destroy();
+    this.forget(conn);
+    this.next();
+  }
+
+  private retire(conn: Connection) {
+    conn.close();
+    this.forget(conn);
+  }
+
+  /** Counts a connection out once, whether it was closed by us or by the server. */
+  private forget(conn: Connection) {
+    const seen = conn as Connection & { counted?: boolean };
+    if (seen.counted === false) return;
+    seen.counted = false;
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+    this.open--;
+  }
+
+  private next() {
+    this.queue.shift()?.();
+  }
+
+  private async connect(): Promise<Connection> {
+    const { endpoint } = this.o;
+    const servername = isIP(endpoint.host) ? undefined : endpoint.host;
+    const tlsOpts = { ...(servername ? { servername } : {}), ...(this.o.rejectUnauthorized !== undefined ? { rejectUnauthorized: this.o.rejectUnauthorized } : {}) };
+    const socket = endpoint.secure ? tlsConnect({ host: endpoint.host, port: endpoint.port, ...tlsOpts }) : netConnect({ host: endpoint.host, port: endpoint.port });
+    const conn = new Connection(socket, endpoint.secure, (c) => {
+      // The server closed it, or it broke: an idle one leaves the pool.
+      if (this.idle.includes(c)) {
+        this.forget(c);
+        this.next();
+      }
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SmtpError(`no greeting from the SMTP server within ${this.connectionTimeoutMs} ms`, 'ETIMEDOUT')), this.connectionTimeoutMs);
+    });
+    try {
+      await Promise.race([this.open_(conn, tlsOpts), deadline]);
+      conn.setTimeout(this.socketTimeoutMs);
+      return conn;
+    } catch (e) {
+      conn.destroy();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Greeting, EHLO, STARTTLS when offered (unless ignoreTLS), EHLO again, AUTH. */
+  private async open_(conn: Connection, tlsOpts: { servername?: string; rejectUnauthorized?: boolean }): Promise<void> {
+    const { endpoint } = this.o;
+    const greeting = await conn.reply();
+    if (greeting.code !== 220) throw new SmtpError(`unexpected greeting: ${greeting.text}`, 'EPROTOCOL', { responseCode: greeting.code, response: greeting.text, command: 'CONN' });
+    const name = endpoint.name ?? 'localhost';
+    await this.hello(conn, name);
+    if (!conn.secure && !endpoint.ignoreTLS && conn.extensions.has('STARTTLS')) {
+      const r = await conn.command('STARTTLS');
+      if (r.code !== 220) throw new SmtpError(`STARTTLS refused: ${r.text}`, 'ETLS', { responseCode: r.code, response: r.text, command: 'STARTTLS' });
+      await conn.upgrade(tlsOpts);
+      await this.hello(conn, name);
+    }
+    if (!conn.secure && endpoint.requireTLS) throw new SmtpError('the SMTP server does not offer STARTTLS and requireTLS is set', 'ETLS', { command: 'STARTTLS' });
+    if (endpoint.user) await this.login(conn, endpoint.user, endpoint.pass ?? '');
+  }
+
+  private async hello(conn: Connection, name: string) {
+    let r = await conn.command(`EHLO ${name}`);
+    conn.extensions = new Set();
+    conn.authMethods = new Set();
+    if (r.code !== 250) {
+      r = await conn.command(`HELO ${name}`);
+      if (r.code !== 250) throw new SmtpError(`HELO refused: ${r.text}`, 'EPROTOCOL', { responseCode: r.code, response: r.text, command: 'HELO' });
+      return;
+    }
+    for (const line of r.lines.slice(1)) {
+      const [keyword, ...args] = line.toUpperCase().split(/\s+/);
+      if (!keyword) continue;
+      conn.extensions.add(keyword);
+      if (keyword === 'AUTH') for (const a of args) conn.authMethods.add(a);
+    }
+  }
+
+  private async login(conn: Connection, user: string, pass: string) {
+    let r: Reply;
+    if (conn.authMethods.has('PLAIN') || !conn.authMethods.has('LOGIN')) {
+      r = await conn.command(`AUTH PLAIN ${Buffer.from(`\0${user}\0${pass}`, 'utf8').toString('base64')}`);
+    } else {
+      r = await conn.command('AUTH LOGIN');
+      if (r.code === 334) r = await conn.command(Buffer.from(user, 'utf8').toString('base64'));
+      if (r.code === 334) r = await conn.command(Buffer.from(pass, 'utf8').toString('base64'));
+    }
+    if (r.code !== 235) throw new SmtpError(`authentication failed: ${r.text}`, 'EAUTH', { responseCode: r.code, response: r.text, command: 'AUTH' });
+  }
+
+  /** Closes every connection; letters in flight finish first on theirs. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of this.idle.splice(0)) {
+      c.close();
+      this.open--;
+    }
+    for (const w of this.queue.splice(0)) w();
+  }
+}
