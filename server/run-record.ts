@@ -1,12 +1,51 @@
-// Converts an engine RunResult into the store's run record.
-import type { RunResult } from '../engine/index.js';
+// Converts an engine RunResult into the store's run record. The record is for people (the console, `show`,
+// `runs`): texts longer than STORED_TEXT_CHARS are cut there, so a 5 MB webhook body is not stored again in every
+// trace step, parameter and letter. What a job needs to run (its parameters and variables) is kept whole in the job.
+import type { JsonValue, MailRecord, RunResult, TraceStep, Value } from '../engine/index.js';
 import type { RunTrigger, RunWrite } from './store/store.port.js';
+
+/** Characters of a text kept in a run record (trace values, parameters); the rest is counted, not stored. */
+export const STORED_TEXT_CHARS = 512;
+/** Characters of a letter's text and HTML kept in a run record. */
+export const STORED_LETTER_CHARS = 16_384;
+
+/** A text cut to `max` characters, with a note saying how long it was. */
+export function cutText(text: string, max = STORED_TEXT_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… [cut: ${text.length} characters in all]`;
+}
+
+function cutValue<T extends Value | JsonValue | unknown>(v: T): T {
+  return (typeof v === 'string' && v.length > STORED_TEXT_CHARS ? cutText(v) : v) as T;
+}
+
+function cutRecord<T>(values: Record<string, T>): Record<string, T> {
+  let out: Record<string, T> | undefined;
+  for (const k in values) {
+    const v = values[k];
+    if (typeof v === 'string' && v.length > STORED_TEXT_CHARS) (out ??= { ...values })[k] = cutText(v) as T;
+  }
+  return out ?? values;
+}
+
+function cutTrace(trace: TraceStep[]): TraceStep[] {
+  return trace.map((s) => (s.changed ? { ...s, changed: cutRecord(s.changed) } : s));
+}
+
+function cutMail(m: MailRecord): MailRecord {
+  if ((m.text?.length ?? 0) <= STORED_LETTER_CHARS && (m.html?.length ?? 0) <= STORED_LETTER_CHARS) return m;
+  return {
+    ...m,
+    ...(m.text !== undefined ? { text: cutText(m.text, STORED_LETTER_CHARS) } : {}),
+    ...(m.html !== undefined ? { html: cutText(m.html, STORED_LETTER_CHARS) } : {}),
+  };
+}
 
 export function runWrite(
   result: RunResult,
   extra: { trigger: RunTrigger; params: unknown; jobId?: string | null; inboxId?: number | null; parentRunId?: string | null; attempt?: number; workerId?: string | null },
 ): RunWrite {
   const startedAt = Date.parse(result.startedAt);
+  const params = extra.params && typeof extra.params === 'object' ? cutRecord(extra.params as Record<string, unknown>) : cutValue(extra.params);
   return {
     id: result.runId,
     scenario: result.scenario,
@@ -16,12 +55,12 @@ export function runWrite(
     startedAt,
     finishedAt: startedAt + Math.round(result.durationMs),
     durationMs: result.durationMs,
-    params: extra.params,
+    params,
     returnValues: result.returnValues,
     error: result.error ?? null,
-    trace: result.trace,
+    trace: cutTrace(result.trace),
     bpiumCalls: result.bpiumCalls,
-    mails: result.mails,
+    mails: result.mails.map(cutMail),
     ...(extra.jobId !== undefined ? { jobId: extra.jobId } : {}),
     ...(extra.inboxId !== undefined ? { inboxId: extra.inboxId } : {}),
     ...(extra.parentRunId !== undefined ? { parentRunId: extra.parentRunId } : {}),

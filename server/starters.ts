@@ -2,13 +2,32 @@
 import type { AsyncStarterPort, AsyncStartRequest, IdPort, JsonValue, Value } from '../engine/index.js';
 import type { NewJob, Store } from './store/store.port.js';
 
+/**
+ * A job's variables that hold the same long text as one of its parameters (HTTP404 passes the webhook body as
+ * parameter 1 and its `body` variable is copied too) are stored once: under this key, variable → parameter number.
+ * Variable names cannot contain "[", so no scenario variable can clash with it.
+ */
+export const SAME_AS_PARAMETER = '[same as parameter]';
+const SHARED_TEXT_MIN = 1024;
+
 /** Turns an async start into a job description (values as JSON: dates become ISO text). */
 export function jobFromStart(id: string, req: AsyncStartRequest, trigger: JsonValue): NewJob {
+  const params = jsonValues(req.params);
+  const variables = jsonValues(req.variables);
+  let shared: Record<string, string> | undefined;
+  for (const [name, value] of Object.entries(variables)) {
+    if (typeof value !== 'string' || value.length < SHARED_TEXT_MIN) continue;
+    const param = Object.keys(params).find((k) => params[k] === value);
+    if (param === undefined) continue;
+    (shared ??= {})[name] = param;
+    delete variables[name];
+  }
+  if (shared) variables[SAME_AS_PARAMETER] = shared;
   return {
     id,
     scenario: req.scenario,
-    params: jsonValues(req.params),
-    variables: jsonValues(req.variables),
+    params,
+    variables,
     parentRunId: req.parentRunId,
     parentBlock: req.parentBlock,
     trigger,
@@ -50,4 +69,15 @@ export function enqueueingStarter(ids: IdPort, store: Pick<Store, 'enqueueJobs'>
       return { runId: id };
     },
   };
+}
+
+/** The variables a job starts with, texts shared with a parameter restored (see SAME_AS_PARAMETER). */
+export function jobVariables(params: Record<string, Value>, stored: Record<string, unknown> | null | undefined): Record<string, Value> {
+  const variables = { ...(stored ?? {}) } as Record<string, Value>;
+  const shared = (stored?.[SAME_AS_PARAMETER] ?? undefined) as Record<string, string> | undefined;
+  if (shared) {
+    delete variables[SAME_AS_PARAMETER];
+    for (const [name, param] of Object.entries(shared)) variables[name] = params[param] ?? '';
+  }
+  return variables;
 }

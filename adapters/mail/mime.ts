@@ -6,6 +6,9 @@ import type { MailMessage } from '../../engine/ports.js';
 import { REFERENCE_HEADER } from './compose.js';
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/** Boundaries: a random part per process and a counter, unique per letter without drawing random bytes for each. */
+const BOUNDARY_PREFIX = `--oktell-${randomBytes(9).toString('base64url')}-`;
+let boundaryCount = 0;
 /** Bytes of UTF-8 per encoded word: 45 bytes become 60 base64 characters, a word stays under 76. */
 const WORD_BYTES = 45;
 
@@ -66,7 +69,7 @@ export function composeMime(safe: MailMessage, defaultFrom: string, messageId: s
   const html = safe.html;
   let body: string;
   if (text !== undefined && html !== undefined) {
-    const boundary = `--oktell-${randomBytes(12).toString('hex')}`;
+    const boundary = `${BOUNDARY_PREFIX}${(++boundaryCount).toString(36)}`;
     head.push(`Content-Type: multipart/alternative; boundary="${boundary}"`);
     body = `\r\n--${boundary}\r\n${part('plain', text)}--${boundary}\r\n${part('html', html)}--${boundary}--\r\n`;
   } else {

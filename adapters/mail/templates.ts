@@ -108,7 +108,19 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
   const fileOf = (name: string, part: Part) => join(dir, `${name}.${part}.njk`);
   const envOf = (part: Part) => (part === 'html' ? htmlEnv : plainEnv);
   const validName = (name: string) => TEMPLATE_NAME.test(name) && !name.includes('..');
-  const partsOf = (name: string): Part[] => (validName(name) ? PARTS.filter((p) => existsSync(fileOf(name, p))) : []);
+  // Which parts a template has and what its AST reads are worked out once per template (until `reload`), not per letter.
+  const partsCache = new Map<string, Part[]>();
+  const partsOf = (name: string): Part[] => {
+    let parts = partsCache.get(name);
+    if (!parts) partsCache.set(name, (parts = validName(name) ? PARTS.filter((p) => existsSync(fileOf(name, p))) : []));
+    return parts;
+  };
+  const lookups = new Map<string, { forbidden: ReturnType<typeof findForbiddenLookups>; uses: VariableUse[] }>();
+  const lookupsOf = (file: string, ast: Parameters<typeof findForbiddenLookups>[0]) => {
+    let l = lookups.get(file);
+    if (!l) lookups.set(file, (l = { forbidden: findForbiddenLookups(ast), uses: collectVariableUses(ast) }));
+    return l;
+  };
 
   function parseFile(file: string): Parsed {
     const cached = parsed.get(file);
@@ -201,11 +213,11 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     const file = fileOf(name, part);
     const p = parseFile(file);
     if (!p.ok) throw new TemplateRenderError(p.issue.message, { template: name, file, line: p.issue.line, col: p.issue.col });
-    const forbidden = findForbiddenLookups(p.ast)[0];
+    const { forbidden: [forbidden], uses } = lookupsOf(file, p.ast);
     if (forbidden) {
       throw new TemplateRenderError(`property "${forbidden.name}" may not be read in a mail template`, { template: name, file, line: forbidden.line, col: forbidden.col });
     }
-    const missing: VariableUse | undefined = collectVariableUses(p.ast).find((u) => !Object.prototype.hasOwnProperty.call(ctx, u.name));
+    const missing: VariableUse | undefined = uses.find((u) => !Object.prototype.hasOwnProperty.call(ctx, u.name));
     if (missing) {
       throw new TemplateRenderError(`variable "${missing.name}" is not defined (the scenario has no such variable)`, {
         template: name,
@@ -237,6 +249,8 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     check,
     reload() {
       parsed.clear();
+      partsCache.clear();
+      lookups.clear();
       htmlEnv = makeEnvironment(dir, true);
       plainEnv = makeEnvironment(dir, false);
     },

@@ -2,6 +2,8 @@
 // the jobs list with dead letters, and replay.
 import type { Request, Response, Router } from 'express';
 import { JOB_STATUSES, RUN_STATUSES, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger } from '../store/store.port.js';
+import type { Value } from '../../engine/index.js';
+import { jobVariables } from '../starters.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
 import { CONSOLE_BASE, formatDuration, timeFormatter } from './console-views.js';
@@ -123,7 +125,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       const trace = Array.isArray(run.trace) ? run.trace : [];
       const last = trace[trace.length - 1] as { exit?: string; block?: string; scenario?: string } | undefined;
       const failedBlock = last?.exit === 'failed' && last.scenario === run.scenario ? last.block : undefined;
-      const view = runView({ scenarioName: run.scenario, trace, scenario, versionRan: run.version, ...(failedBlock ? { failedBlock } : {}), initial: job?.variables });
+      const view = runView({ scenarioName: run.scenario, trace, scenario, versionRan: run.version, ...(failedBlock ? { failedBlock } : {}), ...(job ? { initial: jobVariables((job.params ?? {}) as Record<string, Value>, job.variables as Record<string, unknown> | null) } : {}) });
       ctx.render(res, 'run.njk', {
         title: `Run of ${run.scenario}`,
         nav: 'runs',

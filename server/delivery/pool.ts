@@ -3,10 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
-import { RUN_ERROR_CODES, runScenario, type LoggerPort, type RunResult, type Value } from '../../engine/index.js';
+import { RUN_ERROR_CODES, runScenario, type EffectJournalPort, type LoggerPort, type RunResult, type Value } from '../../engine/index.js';
 import type { SharedPorts } from '../../adapters/ports.js';
 import type { ScenarioHost } from '../scenario-host.js';
-import { enqueueingStarter } from '../starters.js';
+import { enqueueingStarter, jobVariables } from '../starters.js';
 import { runWrite } from '../run-record.js';
 import type { JobRecord } from '../store/store.port.js';
 import { journalOf, type DeliveryStore } from './store-link.js';
@@ -56,6 +56,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const pollMs = opts.pollMs ?? 500;
   const active = new Map<string, Promise<void>>();
   const journal = journalOf(opts.store);
+  // A job's first attempt (never claimed before, never replayed) has nothing in the journal: skip the look-ups.
+  const firstAttemptJournal: EffectJournalPort = { get: async () => undefined, put: journal.put };
   let stopping = false;
   let started = false;
   let timer: NodeJS.Timeout | undefined;
@@ -136,12 +138,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     } else {
       result = await runScenario(library, job.scenario, {
         params,
-        variables: (job.variables ?? {}) as Record<string, Value>,
+        variables: jobVariables(params, job.variables as Record<string, unknown> | null),
         journalKey: job.id,
         timeZone: opts.timeZone,
         ports: {
           ...opts.ports,
-          journal,
+          journal: job.attempts <= 1 && job.replayCount === 0 ? firstAttemptJournal : journal,
           asyncStarter: enqueueingStarter(opts.ports.ids, opts.store, { parentJob: job.id }, () => wake()),
         },
       });
