@@ -1,13 +1,13 @@
 // Converts an engine RunResult into the store's run record. The record is for people (the console, `show`,
-// `runs`): texts longer than STORED_TEXT_CHARS are cut there, so a 5 MB webhook body is not stored again in every
+// `runs`): texts are cut there, so a 5 MB webhook body is not stored again in every
 // trace step, parameter and letter. What a job needs to run (its parameters and variables) is kept whole in the job.
 import type { JsonValue, MailRecord, RunResult, TraceStep, Value } from '../engine/index.js';
 import type { RunTrigger, RunWrite } from './store/store.port.js';
 
 /** Characters of a text kept in a run record (trace values, parameters); the rest is counted, not stored. */
-export const STORED_TEXT_CHARS = 512;
+export const STORED_TEXT_CHARS = 256;
 /** Characters of a letter's text and HTML kept in a run record. */
-export const STORED_LETTER_CHARS = 16_384;
+export const STORED_LETTER_CHARS = 8192;
 
 /** A text cut to `max` characters, with a note saying how long it was. */
 export function cutText(text: string, max = STORED_TEXT_CHARS): string {
