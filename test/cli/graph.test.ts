@@ -179,5 +179,11 @@ describe('oktell-emu graph --format svg', () => {
     assert.match(style, /--effect: #d9761a/);
     assert.ok(style.includes(readFileSync(repoPath('server', 'console', 'assets', 'diagram.css'), 'utf8')));
     assert.match(r.stdout, /retry, then dead letter/);
+    // The console page links the same stylesheet, and serves it.
+    assert.match(page, /<link rel="stylesheet" href="\/-\/console\/assets\/diagram\.css">/);
+    const css = await get(`${t.base}/assets/diagram.css`);
+    assert.equal(css.status, 200);
+    assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
+    assert.equal(await css.text(), readFileSync(repoPath('server', 'console', 'assets', 'diagram.css'), 'utf8'));
   });
 });
