@@ -153,7 +153,7 @@ describe('oktell-emu graph', () => {
 describe('oktell-emu graph --format svg', () => {
   let t: Awaited<ReturnType<typeof startConsoleServer>>;
   before(async () => {
-    t = await startConsoleServer();
+    t = await startConsoleServer({ 'Broken.yaml': BROKEN_YAML });
   });
   after(async () => t?.cleanup());
 
@@ -185,5 +185,16 @@ describe('oktell-emu graph --format svg', () => {
     assert.equal(css.status, 200);
     assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
     assert.equal(await css.text(), readFileSync(repoPath('server', 'console', 'assets', 'diagram.css'), 'utf8'));
+  });
+
+  it('an invalid scenario gets the same partial drawing in the console as from the CLI', { timeout: 30_000 }, async () => {
+    const page = await (await get(`${t.base}/scenarios/Broken`)).text();
+    assert.match(page, /the diagram shows what could be read/);
+    const inConsole = /<svg class="diagram[\s\S]*?<\/svg>/.exec(page)?.[0];
+    assert.ok(inConsole, 'the console draws the invalid scenario');
+    assert.match(inConsole, /<a href="#L4">\s*<g class="node kind-Variable group-data st-plain has-problem" id="node-first"/, 'a block links to its line in the file');
+    const r = cli(['graph', 'Broken', '--scenarios', t.scenariosDir, '--format', 'svg']);
+    assert.equal(r.code, 1);
+    assert.equal(drawing(r.stdout), drawing(inConsole));
   });
 });
