@@ -1,4 +1,4 @@
-// The Bpium emulator answers in the documented shapes (bpium.md §3), authenticates like Bpium, and seeds only once.
+// The Bpium emulator answers in the shapes Bpium documents, authenticates like Bpium, and seeds only once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBpiumEmulator } from '../../bpium-emulator/index.js';

@@ -1,4 +1,4 @@
-// The emulator's webhooks reach a real receiver: the §1.5 body, Basic credentials from the URL, a verifiable signature.
+// The emulator's webhooks reach a real receiver: the documented body, Basic credentials from the URL, a verifiable signature.
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
