@@ -87,16 +87,18 @@ test('subscriptions are listed without secrets, changed and deleted over REST; r
     assert.equal(listed.body.url, receiver.url.replace('//', '//***@'));
     assert.ok((await api(emulator, '/-/webhooks')).body.some((h: { id: string }) => h.id === id));
 
-    const changed = await api(emulator, `/-/webhooks/${id}`, { method: 'PATCH', body: { events: ['record.deleted'] } });
+    assert.equal((await api(emulator, `/-/webhooks/${id}`, { method: 'PATCH', body: { colour: 'red' } })).status, 400);
+    const changed = await api(emulator, `/-/webhooks/${id}`, { method: 'PATCH', body: { events: ['record.deleted'], secret: 'rotated-secret' } });
     assert.equal(changed.status, 200);
     assert.deepEqual(changed.body.events, ['record.deleted']);
+    assert.equal(changed.body.trackFields.length, 0, 'properties not named stay as they were');
 
     const task = await api(emulator, '/catalogs/11/records', { method: 'POST', body: { values: { '2': 'Удалить меня', '4': [{ id: '4' }], '5': ['1'] } } });
     assert.equal((await api(emulator, `/catalogs/11/records/${task.body.id}`, { method: 'DELETE', headers: { 'X-Emulator-User-Id': '3' } })).status, 200);
     await emulator.settled();
     assert.equal(receiver.received.length, 1, 'the create fired nothing: the subscription now wants deletions only');
     const deleted = receiver.received[0]!;
-    assertSigned(deleted, SECRET);
+    assertSigned(deleted, 'rotated-secret');
     assert.equal(deleted.headers.authorization, basicAuth('oktell', 'hook-pass'));
     assert.equal(deleted.body.hook.event, 'record.deleted');
     assert.equal(deleted.body.payload.recordId, task.body.id);
