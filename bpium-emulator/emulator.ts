@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { LoggerPort } from '../engine/ports.js';
 import { EmulatorAuth } from './auth.js';
-import { HOOK_EVENTS, type BpiumFault, type EmulatorRequest, type HookEvent, type WebhookDelivery, type WebhookSubscription } from './model.js';
+import { type BpiumFault, type EmulatorRequest, type HookEvent, type WebhookDelivery, type WebhookSubscription } from './model.js';
 import { createEmulatorApp } from './routes.js';
 import { applySeed, defaultSeedFile, readSeed } from './seed.js';
 import { EmulatorStore } from './store.js';
-import { resolveCatalogId } from './values.js';
+import { readNewSubscription } from './subscriptions.js';
 import { WebhookDispatcher } from './webhooks.js';
 
 export type { BpiumFault, EmulatorRequest, WebhookDelivery, WebhookSubscription, HookEvent } from './model.js';
@@ -31,7 +31,10 @@ export interface BpiumEmulatorOptions {
   password?: string;
   /** YAML seed; default `bpium-emulator/seed.yaml` in the source tree. Used only when the file is new. */
   seedFile?: string;
-  /** Replaces URL (credentials allowed) and secret of the seed's subscriptions at every start. */
+  /**
+   * The Oktell server: at every start, the seed's subscriptions written as a path post to this URL's origin, with its
+   * credentials (allowed in the URL) and secret, each to its own path.
+   */
   webhookTarget?: { url: string; secret: string };
   /** Default off; when on, answers 429 past `requests` per `perMs` for the account, like Bpium cloud. */
   rateLimit?: { requests: number; perMs: number } | false;
@@ -56,9 +59,9 @@ export interface BpiumEmulator {
   /** Resolves when all webhook deliveries started so far have finished. */
   settled(): Promise<void>;
   webhooks(): WebhookSubscription[];
-  /** Points the seed's subscriptions at `url` (credentials allowed) signed with `secret`, as `webhookTarget` does at start. */
+  /** Points the seed's subscriptions at the server `url` (credentials allowed) signed with `secret`, as `webhookTarget` does at start. */
   retargetSeedWebhooks(url: string, secret: string): void;
-  /** Adds a subscription (the `$webhooks` catalog's field ids are undocumented, so there is no REST way). */
+  /** Adds a subscription, as `POST /api/v1/-/webhooks` does; throws BadValueError when it is invalid. */
   addWebhook(sub: { catalogId: string; events: HookEvent[]; url: string; secret?: string; trackFields?: string[] }): string;
   /** Requests answered so far (last 1000): method, path, how they authenticated, status. */
   requests(): EmulatorRequest[];
@@ -128,9 +131,7 @@ export async function startBpiumEmulator(opts: BpiumEmulatorOptions): Promise<Bp
       webhooks: () => store.hooks(),
       retargetSeedWebhooks: (url, secret) => store.retargetSeedHooks(url, secret),
       addWebhook(sub) {
-        for (const e of sub.events) if (!HOOK_EVENTS.includes(e)) throw new RangeError(`unknown webhook event ${e}`);
-        new URL(sub.url);
-        return store.insertHook({ catalogId: resolveCatalogId(sub.catalogId), events: sub.events, url: sub.url, secret: sub.secret ?? '', trackFields: sub.trackFields ?? [], fromSeed: false });
+        return store.insertHook({ ...readNewSubscription(store, sub), fromSeed: false });
       },
       requests: () => [...requestLog],
       clearRequests: () => void requestLog.splice(0),

@@ -1,4 +1,4 @@
-// Records-list queries of the emulator: bracket query parsing, both filter forms, search and sort (bpium.md §3.5).
+// Records-list queries of the emulator: bracket query parsing, both filter forms, search and sort.
 import type { JsonValue } from '../engine/values.js';
 import type { CatalogDef, FieldDef, JsonObject, StoredRecord } from './model.js';
 import { BadValueError, isFilled, resolveCatalogId } from './values.js';

@@ -41,6 +41,10 @@ export interface WebhookSubscription {
   trackFields: string[];
   /** How many times the hook has fired (the last `sequenceId` sent). */
   sequenceId: number;
+  /**
+   * Follows the Oktell server: a seed subscription written as a path (`/Bpium/NewTask`). At every start the server's
+   * address, credentials and secret (`webhookTarget`) replace those of `url`; the path stays.
+   */
   fromSeed: boolean;
 }
 

@@ -4,8 +4,9 @@ import type { JsonValue } from '../engine/values.js';
 import type { LoggerPort } from '../engine/ports.js';
 import { SESSION_COOKIE, type EmulatorAuth } from './auth.js';
 import { compileFilters, parseNestedQuery, searchPredicate, sortRecords } from './filters.js';
-import type { BpiumFault, CatalogDef, EmulatorRequest, JsonObject, StoredRecord } from './model.js';
+import type { BpiumFault, CatalogDef, EmulatorRequest, JsonObject, StoredRecord, WebhookSubscription } from './model.js';
 import type { EmulatorStore } from './store.js';
+import { publicSubscription, readNewSubscription, readSubscriptionChange } from './subscriptions.js';
 import { BadValueError, checkWrite, recordTitle, renderValues, resolveCatalogId, USERS_CATALOG, type ValueLookup } from './values.js';
 import type { WebhookDispatcher } from './webhooks.js';
 
@@ -32,6 +33,20 @@ function currentUser(ctx: EmulatorContext): { id: string; email: string; title: 
   const mine = records.find((r) => String(r.values['2'] ?? '').toLowerCase() === ctx.auth.login.toLowerCase()) ?? records[0];
   if (!users || !mine) return { id: '1', email: ctx.auth.login, title: ctx.auth.login };
   return { id: mine.id, email: ctx.auth.login, title: recordTitle(users, mine) };
+}
+
+/** Emulator-only request header: the employee a write is attributed to (webhook `user.id`); default the API account. */
+export const AUTHOR_HEADER = 'X-Emulator-User-Id';
+
+/** The author of a write: the employee named by the author header, else the API account; 400 for an unknown one. */
+function authorOf(ctx: EmulatorContext, req: Request): string {
+  const named = req.get(AUTHOR_HEADER);
+  if (named === undefined) return currentUser(ctx).id;
+  const id = named.trim();
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id) || !ctx.store.record(USERS_CATALOG, id)) {
+    throw new BadValueError(`${AUTHOR_HEADER}: no employee with id ${JSON.stringify(id.slice(0, 64))} in catalog ${USERS_CATALOG}`);
+  }
+  return id;
 }
 
 function lookupOf(store: EmulatorStore): ValueLookup {
@@ -174,17 +189,19 @@ export function createEmulatorApp(ctx: EmulatorContext): express.Express {
   app.post('/api/v1/catalogs/:catalogId/records', (req, res) => {
     const catalog = catalogOr404(req, res);
     if (!catalog) return;
+    const userId = authorOf(ctx, req);
     const values = checkWrite(catalog, (req.body as { values?: unknown } | undefined)?.values, lookup);
     const id = ctx.store.insertRecord(catalog.id, values);
     const record = ctx.store.record(catalog.id, id) as StoredRecord;
     res.json({ id });
-    ctx.hooks.emit({ event: 'record.created', catalogId: catalog.id, recordId: id, values: renderValues(catalog, record, lookup, { filledOnly: true }), userId: currentUser(ctx).id });
+    ctx.hooks.emit({ event: 'record.created', catalogId: catalog.id, recordId: id, values: renderValues(catalog, record, lookup, { filledOnly: true }), userId });
   });
 
   app.patch('/api/v1/catalogs/:catalogId/records/:recordId', (req, res) => {
     const catalog = catalogOr404(req, res);
     const before = catalog && recordOr404(catalog, req, res);
     if (!catalog || !before) return;
+    const userId = authorOf(ctx, req);
     const changes = checkWrite(catalog, (req.body as { values?: unknown } | undefined)?.values, lookup);
     const prevValues = renderValues(catalog, before, lookup);
     const after: StoredRecord = { ...before, values: { ...before.values, ...changes } };
@@ -194,7 +211,7 @@ export function createEmulatorApp(ctx: EmulatorContext): express.Express {
     res.json(recordJson(catalog, after, lookup));
     if (changed.length > 0) {
       const values: JsonObject = Object.fromEntries(changed.map((f) => [f, afterValues[f] as JsonValue]));
-      ctx.hooks.emit({ event: 'record.updated', catalogId: catalog.id, recordId: before.id, values, prevValues, changedFields: changed, userId: currentUser(ctx).id });
+      ctx.hooks.emit({ event: 'record.updated', catalogId: catalog.id, recordId: before.id, values, prevValues, changedFields: changed, userId });
     }
   });
 
@@ -202,10 +219,11 @@ export function createEmulatorApp(ctx: EmulatorContext): express.Express {
     const catalog = catalogOr404(req, res);
     const record = catalog && recordOr404(catalog, req, res);
     if (!catalog || !record) return;
+    const userId = authorOf(ctx, req);
     const values = renderValues(catalog, record, lookup);
     ctx.store.deleteRecord(catalog.id, record.id);
     res.status(200).end();
-    ctx.hooks.emit({ event: 'record.deleted', catalogId: catalog.id, recordId: record.id, values, userId: currentUser(ctx).id });
+    ctx.hooks.emit({ event: 'record.deleted', catalogId: catalog.id, recordId: record.id, values, userId });
   });
 
   app.get('/api/v1/users', (_req, res) => {
@@ -223,8 +241,38 @@ export function createEmulatorApp(ctx: EmulatorContext): express.Express {
     res.json(ctx.store.deliveries({ recordId: pick(q.recordId), catalogId: pick(q.catalogId), hookId: pick(q.hookId) }));
   });
 
+  // Subscriptions: Bpium keeps them as records of its `$webhooks` catalog, whose field ids are undocumented, so the
+  // emulator manages them under its own prefix instead.
+  const hookOr404 = (req: Request, res: Response): WebhookSubscription | undefined => {
+    const hook = ctx.store.hooks().find((h) => h.id === String(req.params.hookId));
+    if (!hook) fail(res, 404, `webhook ${String(req.params.hookId)} not found`);
+    return hook;
+  };
+
   app.get('/api/v1/-/webhooks', (_req, res) => {
-    res.json(ctx.store.hooks().map(({ secret: _secret, url, ...hook }) => ({ ...hook, url: url.replace(/\/\/[^/@]*@/, '//***@') })));
+    res.json(ctx.store.hooks().map(publicSubscription));
+  });
+
+  app.post('/api/v1/-/webhooks', (req, res) => {
+    const id = ctx.store.insertHook({ ...readNewSubscription(ctx.store, req.body), fromSeed: false });
+    res.json({ id });
+  });
+
+  app.get('/api/v1/-/webhooks/:hookId', (req, res) => {
+    const hook = hookOr404(req, res);
+    if (hook) res.json(publicSubscription(hook));
+  });
+
+  app.patch('/api/v1/-/webhooks/:hookId', (req, res) => {
+    const hook = hookOr404(req, res);
+    if (!hook) return;
+    ctx.store.updateHook(hook.id, readSubscriptionChange(ctx.store, hook, req.body));
+    res.json(publicSubscription(ctx.store.hooks().find((h) => h.id === hook.id) as WebhookSubscription));
+  });
+
+  app.delete('/api/v1/-/webhooks/:hookId', (req, res) => {
+    const hook = hookOr404(req, res);
+    if (hook && ctx.store.deleteHook(hook.id)) res.status(200).end();
   });
 
   app.use((_req: Request, res: Response) => fail(res, 404, 'no such resource'));

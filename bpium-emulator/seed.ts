@@ -6,11 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import type { JsonValue } from '../engine/values.js';
-import { HOOK_EVENTS, type CatalogDef, type HookEvent } from './model.js';
+import type { CatalogDef } from './model.js';
 import type { EmulatorStore } from './store.js';
-import { checkWrite, resolveCatalogId } from './values.js';
+import { checkSubscriptionTargets, DEFAULT_SERVER_URL, eventsSchema, httpUrlSchema, idSchema as id } from './subscriptions.js';
+import { BadValueError, checkWrite, resolveCatalogId } from './values.js';
 
-const id = z.union([z.string().regex(/^[A-Za-z0-9_$-]{1,64}$/), z.number().int().nonnegative()]).transform(String);
+/** A path such as `/Bpium/TaskDone`: the subscription posts to the Oktell server (see WebhookSubscription.fromSeed). */
+const serverPath = z.string().regex(/^\/[^/\\]/, 'expected a path such as /Bpium/NewTask or an http(s) URL');
 const json: z.ZodType<JsonValue> = z.lazy(() =>
   z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(json), z.record(z.string(), json)]),
 );
@@ -27,8 +29,8 @@ const seedSchema = z.object({
   webhooks: z.array(z.object({
     id: id.optional(),
     catalogId: id,
-    events: z.array(z.enum(HOOK_EVENTS as [HookEvent, ...HookEvent[]])).min(1),
-    url: z.url(),
+    events: eventsSchema,
+    url: z.union([serverPath, httpUrlSchema]),
     secret: z.string().default(''),
     trackFields: z.array(id).default([]),
   })).default([]),
@@ -72,6 +74,16 @@ export function readSeed(file: string): SeedData {
   return result.data;
 }
 
+/** Runs a check of seed data; a refusal becomes a SeedError that says where in the seed it was. */
+function asSeedError<T>(where: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof BadValueError) throw new SeedError(`invalid Bpium seed: ${where}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Writes the seed into an empty store, in one transaction; does nothing when the store was seeded before. */
 export function applySeed(store: EmulatorStore, seed: SeedData): boolean {
   if (store.isSeeded()) return false;
@@ -85,12 +97,17 @@ export function applySeed(store: EmulatorStore, seed: SeedData): boolean {
       const def = store.catalog(c.id) as CatalogDef;
       for (const r of c.records) {
         const lookup = { catalog: (cid: string) => store.catalog(cid), record: (cid: string, rid: string) => store.record(cid, rid) };
-        store.insertRecord(c.id, checkWrite(def, r.values, lookup), r.id);
+        const values = asSeedError(`catalog ${c.id} record ${r.id ?? '(new)'}`, () => checkWrite(def, r.values, lookup));
+        store.insertRecord(c.id, values, r.id);
       }
     }
-    for (const h of seed.webhooks) {
-      store.insertHook({ id: h.id, catalogId: resolveCatalogId(h.catalogId), events: h.events, url: h.url, secret: h.secret, trackFields: h.trackFields, fromSeed: true });
-    }
+    seed.webhooks.forEach((h, i) => {
+      const catalogId = resolveCatalogId(h.catalogId);
+      asSeedError(`webhooks.${i}`, () => checkSubscriptionTargets(store, { catalogId, trackFields: h.trackFields }));
+      const followsServer = h.url.startsWith('/');
+      const url = followsServer ? new URL(h.url, DEFAULT_SERVER_URL).toString() : h.url;
+      store.insertHook({ id: h.id, catalogId, events: h.events, url, secret: h.secret, trackFields: h.trackFields, fromSeed: followsServer });
+    });
     store.markSeeded();
   });
   return true;

@@ -145,13 +145,30 @@ export class EmulatorStore {
     return id;
   }
 
-  deleteHook(id: string): void {
-    this.q('DELETE FROM hooks WHERE id = ?').run(id);
+  /** Deletes a subscription (its delivery log stays); false when there was none. */
+  deleteHook(id: string): boolean {
+    return this.q('DELETE FROM hooks WHERE id = ?').run(id).changes > 0;
   }
 
-  /** Points the subscriptions that came from the seed at another receiver. */
-  retargetSeedHooks(url: string, secret: string): void {
-    this.q('UPDATE hooks SET url = ?, secret = ? WHERE from_seed = 1').run(url, secret);
+  /** Points the subscriptions that follow the server at another one: its origin and credentials, each hook's own path. */
+  retargetSeedHooks(target: string, secret: string): void {
+    const update = this.q('UPDATE hooks SET url = ?, secret = ? WHERE id = ?');
+    for (const hook of this.hooks().filter((h) => h.fromSeed)) {
+      const own = new URL(hook.url);
+      update.run(new URL(own.pathname + own.search, target).toString(), secret, hook.id);
+    }
+  }
+
+  /** Changes the given properties of a subscription; false when there is no such subscription. */
+  updateHook(id: string, change: Partial<Pick<WebhookSubscription, 'catalogId' | 'events' | 'url' | 'secret' | 'trackFields'>>): boolean {
+    const hook = this.hooks().find((h) => h.id === id);
+    if (!hook) return false;
+    const next = { ...hook, ...change };
+    // A URL set by hand is kept as given: the subscription no longer follows the server.
+    const follows = change.url === undefined && hook.fromSeed;
+    this.q('UPDATE hooks SET catalog_id = ?, events = ?, url = ?, secret = ?, track_fields = ?, from_seed = ? WHERE id = ?')
+      .run(next.catalogId, JSON.stringify(next.events), next.url, next.secret, JSON.stringify(next.trackFields), follows ? 1 : 0, id);
+    return true;
   }
 
   /** Counts one more firing of the hook and returns its new sequence id (persisted before the POST). */

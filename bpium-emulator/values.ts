@@ -9,7 +9,7 @@ export class BadValueError extends Error {
 
 export const USERS_CATALOG = '3';
 
-/** Accepts the v2 text ids of system catalogs as aliases (bpium.md §1.8). */
+/** Accepts the v2 text ids of system catalogs as aliases, as Bpium 2.0 does. */
 export function resolveCatalogId(id: string): string {
   return id === '$users' ? USERS_CATALOG : id;
 }

@@ -10,7 +10,11 @@ const schema = z.union([
   z.strictObject({ left: expr, operator: z.enum(OPERATORS), right: expr }),
 ]);
 
-type Config = { condition: CompiledExpression };
+type Config = {
+  condition: CompiledExpression;
+  /** The condition as written, the operand form as `left operator right`: what diagrams show. */
+  text: string;
+};
 
 export const conditionBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
   kind: 'Condition',
@@ -27,11 +31,12 @@ export const conditionBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
   #   right: 0
   exits: { true: startTask, false: notFound }`,
   compile(raw, cx) {
-    if ('expression' in raw) return { condition: cx.expression(['expression'], raw.expression) };
+    if ('expression' in raw) return { condition: cx.expression(['expression'], raw.expression), text: sourceOf(raw.expression).trim() };
     const left = cx.expression(['left'], raw.left);
     const right = cx.expression(['right'], raw.right);
     const l = sourceOf(raw.left);
     const r = sourceOf(raw.right);
+    const text = `${l} ${raw.operator} ${r}`;
     const combined =
       raw.operator === 'contains' ? `Contains(${l}, ${r})`
       : raw.operator === 'startsWith' ? `StartsWith(${l}, ${r})`
@@ -43,9 +48,9 @@ export const conditionBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       if (left.source !== '' && right.source !== '') {
         cx.issue(['operator'], SCENARIO_ERROR_CODES.INVALID_EXPRESSION, `cannot combine the operands: ${parsed.error.message}`, parsed.error.hint);
       }
-      return { condition: left };
+      return { condition: left, text };
     }
-    return { condition: parsed.expr };
+    return { condition: parsed.expr, text };
   },
   run: (config, rt) => (toBoolean(rt.evaluate(config.condition)) ? 'true' : 'false'),
 };

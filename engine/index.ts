@@ -8,6 +8,7 @@ export type { CompiledExpression, EvalContext, ExpressionSyntaxError } from './e
 export { checkJsonPath, queryJsonPath } from './jsonpath.js';
 export { loadScenarioText, scenarioNameOf, type LoadOptions, type LoadResult } from './loader.js';
 export { defaultOf } from './variables.js';
+export { outlineOfScenario, outlineOfText, unwiredEnd, blockDetail, EXIT_END_LABELS, type ScenarioOutline, type OutlineBlock, type OutlineExit, type ExitEnd } from './outline.js';
 export { loadScenarioLibrary, listScenarioFiles, SCENARIO_EXTENSIONS, type ScenarioLibrary, type TemplateChecker, type LibraryOptions } from './library.js';
 export { runScenario, DEFAULT_LIMITS, type EnginePorts, type RunOptions, type RunLimits } from './interpreter.js';
 export { createInProcessStarter, attachChildResults, type InProcessStarter } from './in-process-starter.js';

@@ -109,7 +109,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const app = createApp({ config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting });
     const { server, url, port } = await listen(config, app);
     cleanup.push(() => server.close());
-    bpium.emulator?.retargetSeedWebhooks(hookTarget(config, port, users[0]!, '/Bpium/NewTask'), bpium.webhookSecret!);
+    bpium.emulator?.retargetSeedWebhooks(serverOrigin(config, port, users[0]!), bpium.webhookSecret!);
     await workers.start();
     const stopRetention = startRetention(store, config, logger);
     return running({ config, store, host, workers, metrics, logger, users, server, url, port, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), stopRetention });
@@ -176,9 +176,9 @@ async function listen(config: ServerConfig, app: express.Express): Promise<{ ser
   return { server, port, url: `${config.tls ? 'https' : 'http'}://${shownHost}:${port}` };
 }
 
-/** This server's hook URL with the first user's credentials, for the embedded emulator's webhooks. */
-function hookTarget(config: ServerConfig, port: number, user: OktellUser, path: string): string {
-  const target = new URL(path, `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}`);
+/** This server's origin with the first user's credentials: the embedded emulator's seed webhooks post to their paths on it. */
+function serverOrigin(config: ServerConfig, port: number, user: OktellUser): string {
+  const target = new URL(`${config.tls ? 'https' : 'http'}://127.0.0.1:${port}/`);
   target.username = encodeURIComponent(user.login);
   target.password = encodeURIComponent(user.password);
   return target.toString();

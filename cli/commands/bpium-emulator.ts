@@ -91,8 +91,8 @@ export function bpiumEmulatorCommand(io: BpiumEmulatorCommandIo = {}): Command {
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('-d, --data-dir <dir>', 'data folder for bpium-emulator.sqlite (default $OKTELL_DATA_DIR or ./var)')
     .option('--seed <file>', 'YAML seed used when the database is new (default bpium-emulator/seed.yaml)')
-    .option('--webhook-url <url>', 'where the seed webhook posts, credentials allowed (default $BPIUM_EMULATOR_WEBHOOK_URL or the seed)')
-    .option('--webhook-secret <secret>', 'signing secret for that webhook (default $BPIUM_WEBHOOK_SECRET)')
+    .option('--webhook-url <url>', 'the Oktell server the seed webhooks written as a path post to (its origin and credentials; each keeps its path) (default $BPIUM_EMULATOR_WEBHOOK_URL or http://127.0.0.1:4055)')
+    .option('--webhook-secret <secret>', 'signing secret for those webhooks (default $BPIUM_WEBHOOK_SECRET)')
     .action(async (flags: BpiumEmulatorFlags) => {
       const env = io.env ?? process.env;
       const write = io.write ?? ((text: string) => void process.stdout.write(text));

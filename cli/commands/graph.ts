@@ -1,42 +1,134 @@
-// `oktell-emu graph <Scenario>`: prints the scenario as a Mermaid flowchart.
-import { Command } from 'commander';
-import { formatIssue, type Scenario } from '../../engine/index.js';
+// `oktell-emu graph <Scenario>`: draws a scenario as a Mermaid flowchart or as the console's SVG. Unwired exits show
+// how the run ends there; an invalid scenario is drawn as far as its YAML can be read, with its problems listed.
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, extname, join, relative, resolve } from 'node:path';
+import pc from 'picocolors';
+import { defaultRegistry } from '../../components/registry.js';
+import {
+  EXIT_END_LABELS,
+  formatIssue,
+  outlineOfScenario,
+  outlineOfText,
+  SCENARIO_EXTENSIONS,
+  scenarioNameOf,
+  type ExitEnd,
+  type ScenarioIssue,
+  type ScenarioOutline,
+} from '../../engine/index.js';
 import { loadLibrary, scenariosDir, UsageError } from '../config.js';
+
+type GraphFormat = 'mermaid' | 'svg';
+
+function graphFormat(value: string): GraphFormat {
+  if (value !== 'mermaid' && value !== 'svg') throw new InvalidArgumentError('expected mermaid or svg');
+  return value;
+}
+
+/** The folder, the scenario's name and (for a path) its file, from a name or a path to a .yaml file. */
+function target(arg: string, scenarios: string | undefined): { dir: string; name: string; file?: string } {
+  if (!SCENARIO_EXTENSIONS.includes(extname(arg))) return { dir: scenariosDir(scenarios), name: arg };
+  const file = resolve(arg);
+  if (!existsSync(file)) throw new UsageError(`${arg}: no such file`);
+  return { dir: dirname(file), name: scenarioNameOf(file), file };
+}
 
 export function graphCommand(): Command {
   return new Command('graph')
-    .description('print a scenario as a Mermaid flowchart')
-    .argument('<scenario>', 'scenario name (file name without .yaml)')
+    .description('draw a scenario as a Mermaid flowchart or an SVG (the console\'s diagram); an invalid one as far as it can be read, with its problems; exit 1 when it has problems')
+    .argument('<scenario>', 'scenario name (file name without .yaml) or path to a scenario file')
     .option('-s, --scenarios <dir>', 'scenarios folder')
-    .action(async (name: string, opts: { scenarios?: string }) => {
-      const { library } = await loadLibrary(scenariosDir(opts.scenarios));
-      const s = library.scenarios.get(name);
-      if (!s) {
-        const own = library.issues.filter((i) => i.file.endsWith(`${name}.yaml`) || i.file.endsWith(`${name}.yml`));
-        if (own.length) throw new UsageError(`${name} is invalid:\n${own.map(formatIssue).join('\n')}`);
-        throw new UsageError(`unknown scenario "${name}"; known: ${[...library.scenarios.keys()].join(', ')}`);
+    .option('-f, --format <format>', 'mermaid (default) or svg', graphFormat, 'mermaid' as GraphFormat)
+    .option('-o, --output <file>', 'write the diagram to this file instead of standard output')
+    .action(async (arg: string, opts: { scenarios?: string; format: GraphFormat; output?: string }) => {
+      const { dir, name, file } = target(arg, opts.scenarios);
+      const { library } = await loadLibrary(dir, file ? [file] : undefined);
+      const problems = library.issues.filter((i) => scenarioNameOf(i.file) === name);
+      const loaded = library.scenarios.get(name);
+      let outline: ScenarioOutline;
+      if (loaded) outline = outlineOfScenario(loaded);
+      else {
+        const path = file ?? SCENARIO_EXTENSIONS.map((ext) => join(dir, `${name}${ext}`)).find((p) => existsSync(p));
+        if (!path) throw new UsageError(`unknown scenario "${name}"; known: ${[...library.scenarios.keys()].join(', ')}`);
+        outline = outlineOfText(relative(process.cwd(), path) || path, await readFile(path, 'utf8'), defaultRegistry);
       }
-      process.stdout.write(toMermaid(s));
+      const named = new Set(problems.map((p) => p.block).filter((b): b is string => b !== undefined));
+      for (const b of outline.blocks) if (named.has(b.id)) b.problem = true;
+
+      const text = opts.format === 'svg' ? (await import('../../server/console/diagram-svg.js')).diagramSvg(outline) : toMermaid(outline, problems);
+      if (opts.output) {
+        await writeFile(opts.output, text);
+        process.stdout.write(`wrote ${opts.output}\n`);
+      } else process.stdout.write(text);
+      if (problems.length) {
+        for (const p of problems) process.stderr.write(`${formatIssue(p)}\n`);
+        process.stderr.write(`${pc.red('✗')} ${problems.length} problem(s) in ${name}: the diagram shows what could be read\n`);
+        process.exitCode = 1;
+      }
     });
 }
 
-/** Mermaid flowchart: a node per block (title and kind), an edge per wired exit, labelled unless it is `next`. */
-export function toMermaid(s: Scenario): string {
-  const ids = new Map([...s.blocks.keys()].map((id, i) => [id, `b${i}`]));
-  const lines = ['flowchart TD', `  start(((${esc(s.name)}))) --> ${ids.get(s.start)}`];
-  for (const b of s.blocks.values()) {
-    const label = `${esc(b.title ?? b.id)}<br/><small>${esc(b.kind)} · ${esc(b.id)}</small>`;
-    const shape = b.kind === 'Condition' ? `{"${label}"}` : b.kind === 'Stop' ? `(["${label}"])` : `["${label}"]`;
-    lines.push(`  ${ids.get(b.id)}${shape}`);
+/** Mermaid classes of the terminal nodes and of blocks with problems (colours as in the console). */
+const MERMAID_CLASSES: Record<ExitEnd | 'missing' | 'problem', string> = {
+  ends: 'fill:#fff,stroke:#9aa6b8,stroke-dasharray:4 3,color:#4b5565',
+  retry: 'fill:#fff4e0,stroke:#a05a00,stroke-dasharray:4 3,color:#a05a00',
+  fails: 'fill:#fdecec,stroke:#c3292e,stroke-dasharray:4 3,color:#c3292e',
+  missing: 'fill:#fdecec,stroke:#c3292e,stroke-dasharray:4 3,color:#c3292e',
+  problem: 'stroke:#c3292e,stroke-width:3px,stroke-dasharray:6 3',
+};
+
+/**
+ * Mermaid flowchart: a node per block (title, kind and id, a Condition's expression or an AsyncScenario's target),
+ * an edge per exit, labelled unless it is `next`; an unwired exit leads to a small node saying how the run ends.
+ * Problems of an invalid scenario come first, as comments.
+ */
+export function toMermaid(o: ScenarioOutline, problems: readonly ScenarioIssue[] = []): string {
+  const ids = new Map(o.blocks.map((b, i) => [b.id, `b${i}`]));
+  const lines = ['flowchart TD'];
+  if (problems.length) {
+    lines.push(`%% ${problems.length} problem(s); the diagram shows what could be read:`);
+    for (const p of problems) lines.push(`%% ${oneLine(`${p.file}:${p.line}:${p.col} ${p.code} ${p.message}`)}`);
   }
-  for (const b of s.blocks.values()) {
-    for (const [exit, target] of Object.entries(b.exits)) {
-      lines.push(`  ${ids.get(b.id)} -->${exit === 'next' ? '' : `|${esc(exit)}|`} ${ids.get(target)}`);
+  if (o.start !== undefined) lines.push(`  start(((${esc(o.name)}))) --> ${ids.get(o.start)}`);
+  const used = new Set<keyof typeof MERMAID_CLASSES>();
+  for (const b of o.blocks) {
+    const detail = b.detail ? `<br/><code>${esc(b.detail)}</code>` : '';
+    const label = `${esc(b.title ?? b.id)}<br/><small>${esc(b.kind)} · ${esc(b.id)}</small>${detail}`;
+    const shape = b.kind === 'Condition' ? `{"${label}"}` : b.kind === 'Stop' ? `(["${label}"])` : `["${label}"]`;
+    lines.push(`  ${ids.get(b.id)}${shape}${b.problem ? ':::problem' : ''}`);
+    if (b.problem) used.add('problem');
+  }
+  const missing = new Map<string, string>();
+  let ends = 0;
+  for (const b of o.blocks) {
+    for (const x of b.exits) {
+      const arrow = `  ${ids.get(b.id)} -->${x.exit === 'next' ? '' : `|${esc(x.exit)}|`} `;
+      if (x.end) {
+        const id = `e${ends++}`;
+        lines.push(`${arrow}${id}(["${EXIT_END_LABELS[x.end]}"]):::${x.end}`);
+        used.add(x.end);
+      } else if (x.missing) {
+        let id = missing.get(x.target!);
+        if (!id) {
+          id = `m${missing.size}`;
+          missing.set(x.target!, id);
+          lines.push(`  ${id}(["no block #quot;${esc(x.target!)}#quot;"]):::missing`);
+          used.add('missing');
+        }
+        lines.push(`${arrow}${id}`);
+      } else lines.push(`${arrow}${ids.get(x.target!)}`);
     }
   }
+  for (const c of used) lines.push(`  classDef ${c} ${MERMAID_CLASSES[c]}`);
   return `${lines.join('\n')}\n`;
 }
 
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ');
+}
+
+/** Mermaid label text: quotes, angle brackets and `#` as entity codes, line breaks as spaces. */
 function esc(s: string): string {
-  return s.replace(/["<>]/g, (c) => ({ '"': '#quot;', '<': '#lt;', '>': '#gt;' })[c]!);
+  return oneLine(s).replace(/["<>#]/g, (c) => ({ '"': '#quot;', '<': '#lt;', '>': '#gt;', '#': '#35;' })[c]!);
 }

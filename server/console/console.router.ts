@@ -30,7 +30,7 @@ export interface ConsoleContext {
   notFound(res: Response, what: string): void;
 }
 
-const ASSETS: Record<string, string> = { 'console.css': 'text/css; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
+const ASSETS: Record<string, string> = { 'console.css': 'text/css; charset=utf-8', 'diagram.css': 'text/css; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
 
 /**
  * The console's router. Mount it behind Basic auth (which sets `res.locals.user`):

@@ -1,9 +1,11 @@
-// Lays a scenario out as a flowchart with dagre (blocks with title and kind, labelled exits), cached per version, and
-// marks the path a run took on it.
+// Lays a scenario out as a flowchart with dagre (blocks with title, kind and detail, labelled exits, where unwired
+// exits end the run), cached per version, and marks the path a run took on it. The console and `oktell-emu graph
+// --format svg` draw this same layout.
 import dagre from '@dagrejs/dagre';
-import type { Scenario } from '../../engine/index.js';
+import { EXIT_END_LABELS, outlineOfScenario, type ExitEnd, type Scenario, type ScenarioOutline } from '../../engine/index.js';
 
-export type NodeShape = 'pill' | 'hex' | 'box' | 'dot';
+/** `end`: where an unwired exit (or one leading to a missing block) takes the run. */
+export type NodeShape = 'pill' | 'hex' | 'box' | 'dot' | 'end';
 /** Colour group of a block kind in the diagram. */
 export type KindGroup = 'control' | 'data' | 'effect' | 'other';
 
@@ -14,6 +16,14 @@ export interface DiagramNode {
   titleLines: string[];
   /** Second line: the kind, and the id when a title is shown. */
   sub: string;
+  /** A Condition's expression or an AsyncScenario's target, wrapped; empty for other blocks. */
+  detailLines: string[];
+  /** Baselines of the detail lines. */
+  detailY: number[];
+  /** For `end` nodes: how the run ends there, or `missing` for an exit to a block that does not exist. */
+  end?: ExitEnd | 'missing';
+  /** The scenario's problems name this block (an invalid scenario drawn as far as it can be). */
+  problem?: boolean;
   shape: NodeShape;
   group: KindGroup;
   /** Top-left corner and size. */
@@ -53,6 +63,9 @@ export interface Diagram {
 
 /** The pseudo node drawn before the start block. */
 export const START_NODE = '__start';
+/** Ids of the terminal nodes of unwired exits (`__end:0`, …) and of exits to blocks that do not exist. */
+export const END_PREFIX = '__end:';
+export const MISSING_PREFIX = '__missing:';
 
 const GROUPS: Record<string, KindGroup> = {
   Start: 'control',
@@ -69,9 +82,14 @@ const GROUPS: Record<string, KindGroup> = {
 
 const TITLE_CHARS = 24;
 const TITLE_LINES = 3;
+const DETAIL_CHARS = 34;
+const DETAIL_LINES = 3;
 const CHAR_W = 7.3;
 const SUB_CHAR_W = 6.1;
+const DETAIL_CHAR_W = 6.6;
 const LINE_H = 17;
+const DETAIL_H = 14;
+const END_H = 26;
 
 /** Wraps text on spaces into lines of at most `width` characters, at most `max` lines (the last one ellipsised). */
 export function wrapText(text: string, width = TITLE_CHARS, max = TITLE_LINES): string[] {
@@ -118,28 +136,58 @@ function pathThrough(points: ReadonlyArray<{ x: number; y: number }>): string {
 
 /** Computes the flowchart of a scenario (no caching; see `diagramOf`). */
 export function layoutScenario(s: Scenario): Diagram {
+  return layoutOutline(outlineOfScenario(s));
+}
+
+type NodeMeta = Omit<DiagramNode, 'x' | 'y' | 'cx' | 'cy' | 'titleY' | 'subY' | 'badgeX' | 'detailY'>;
+
+/** The box of a block: title, kind line and detail decide its size. */
+function blockMeta(b: ScenarioOutline['blocks'][number]): NodeMeta {
+  const titleLines = wrapText(b.title ?? b.id);
+  const sub = b.title ? `${b.kind} · ${b.id}` : b.kind;
+  const detailLines = b.detail ? wrapText(b.detail, DETAIL_CHARS, DETAIL_LINES) : [];
+  const shape = shapeOf(b.kind);
+  const textW = Math.max(...titleLines.map((l) => l.length * CHAR_W), sub.length * SUB_CHAR_W, ...detailLines.map((l) => l.length * DETAIL_CHAR_W));
+  const w = Math.ceil(Math.max(132, textW + (shape === 'hex' ? 52 : 30)));
+  const h = titleLines.length * LINE_H + detailLines.length * DETAIL_H + (detailLines.length ? 4 : 0) + 32;
+  return { id: b.id, kind: b.kind, titleLines, sub, detailLines, shape, group: GROUPS[b.kind] ?? 'other', w, h, line: b.line, ...(b.problem ? { problem: true } : {}) };
+}
+
+/** A small terminal box: where an exit ends the run, or the block it names that does not exist. */
+function endMeta(id: string, label: string, end: ExitEnd | 'missing', line: number): NodeMeta {
+  return { id, kind: 'end', titleLines: [label], sub: '', detailLines: [], shape: 'end', group: 'other', w: Math.ceil(label.length * SUB_CHAR_W + 24), h: END_H, line, end };
+}
+
+/** Computes the flowchart of a scenario outline: a valid scenario, or an invalid one as far as it could be read. */
+export function layoutOutline(o: ScenarioOutline): Diagram {
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: 'TB', nodesep: 36, ranksep: 44, edgesep: 16, marginx: 16, marginy: 16 });
   g.setDefaultEdgeLabel(() => ({}));
-  const meta = new Map<string, Omit<DiagramNode, 'x' | 'y' | 'cx' | 'cy' | 'titleY' | 'subY' | 'badgeX'>>();
-  meta.set(START_NODE, { id: START_NODE, kind: 'start', titleLines: [], sub: '', shape: 'dot', group: 'control', w: 16, h: 16, line: 1 });
-  for (const b of s.blocks.values()) {
-    const titleLines = wrapText(b.title ?? b.id);
-    const sub = b.title ? `${b.kind} · ${b.id}` : b.kind;
-    const shape = shapeOf(b.kind);
-    const textW = Math.max(...titleLines.map((l) => l.length * CHAR_W), sub.length * SUB_CHAR_W);
-    const w = Math.ceil(Math.max(132, textW + (shape === 'hex' ? 52 : 30)));
-    const h = titleLines.length * LINE_H + 32;
-    meta.set(b.id, { id: b.id, kind: b.kind, titleLines, sub, shape, group: GROUPS[b.kind] ?? 'other', w, h, line: b.loc.line });
+  const meta = new Map<string, NodeMeta>();
+  if (o.start !== undefined) {
+    meta.set(START_NODE, { id: START_NODE, kind: 'start', titleLines: [], sub: '', detailLines: [], shape: 'dot', group: 'control', w: 16, h: 16, line: 1 });
+  }
+  for (const b of o.blocks) meta.set(b.id, blockMeta(b));
+  const edges: Array<{ from: string; to: string; exit: string }> = [];
+  let ends = 0;
+  for (const b of o.blocks) {
+    for (const x of b.exits) {
+      let to: string;
+      if (x.end) {
+        to = `${END_PREFIX}${ends++}`;
+        meta.set(to, endMeta(to, EXIT_END_LABELS[x.end], x.end, b.line));
+      } else if (x.missing) {
+        to = `${MISSING_PREFIX}${x.target}`;
+        if (!meta.has(to)) meta.set(to, endMeta(to, `no block "${x.target}"`, 'missing', b.line));
+      } else to = x.target!;
+      edges.push({ from: b.id, to, exit: x.exit });
+    }
   }
   for (const m of meta.values()) g.setNode(m.id, { width: m.w, height: m.h });
-  g.setEdge(START_NODE, s.start, { minlen: 1 }, 'start');
-  for (const b of s.blocks.values()) {
-    for (const [exit, target] of Object.entries(b.exits)) {
-      if (!s.blocks.has(target)) continue;
-      const label = exit === 'next' ? undefined : exit;
-      g.setEdge(b.id, target, label ? { width: label.length * SUB_CHAR_W + 12, height: 18, labelpos: 'c' } : {}, exit);
-    }
+  if (o.start !== undefined) g.setEdge(START_NODE, o.start, { minlen: 1 }, 'start');
+  for (const e of edges) {
+    const label = e.exit === 'next' ? undefined : e.exit;
+    g.setEdge(e.from, e.to, label ? { width: label.length * SUB_CHAR_W + 12, height: 18, labelpos: 'c' } : {}, e.exit);
   }
   dagre.layout(g);
   const nodes: DiagramNode[] = [];
@@ -149,13 +197,15 @@ export function layoutScenario(s: Scenario): Diagram {
     if (!m || n.x === undefined || n.y === undefined) continue;
     const x = round(n.x - m.w / 2);
     const y = round(n.y - m.h / 2);
+    const titleBottom = y + 21 + (m.titleLines.length - 1) * LINE_H;
     const node: DiagramNode = {
       ...m,
       x,
       y,
       cx: round(n.x),
       cy: round(n.y),
-      titleY: m.titleLines.map((_, i) => round(y + 21 + i * LINE_H)),
+      titleY: m.shape === 'end' ? [round(n.y + 4)] : m.titleLines.map((_, i) => round(y + 21 + i * LINE_H)),
+      detailY: m.detailLines.map((_, i) => round(titleBottom + 4 + (i + 1) * DETAIL_H)),
       subY: round(y + m.h - 10),
       badgeX: round(x + m.w - 18),
     };
@@ -174,7 +224,7 @@ export function layoutScenario(s: Scenario): Diagram {
     }
     nodes.push(node);
   }
-  const edges: DiagramEdge[] = [];
+  const drawn: DiagramEdge[] = [];
   for (const e of g.edges()) {
     const label = g.edge(e);
     const exit = e.name ?? 'next';
@@ -185,10 +235,10 @@ export function layoutScenario(s: Scenario): Diagram {
         edge.labelBox = { x: round(label.x - label.width / 2), y: round(label.y - label.height / 2), w: round(label.width), h: round(label.height), cx: round(label.x), ty: round(label.y + 4) };
       }
     }
-    edges.push(edge);
+    drawn.push(edge);
   }
   const graph = g.graph();
-  return { width: Math.ceil(graph.width ?? 0), height: Math.ceil(graph.height ?? 0), nodes, edges };
+  return { width: Math.ceil(graph.width ?? 0), height: Math.ceil(graph.height ?? 0), nodes, edges: drawn };
 }
 
 const cache = new Map<string, Diagram>();
@@ -241,12 +291,15 @@ export interface MarkedDiagram extends Diagram {
 export function markDiagram(d: Diagram, marks?: PathMarks): MarkedDiagram {
   if (!marks) return { ...d, marked: false, nodes: d.nodes.map((n) => ({ ...n, state: 'plain' })), edges: d.edges.map((e) => ({ ...e, taken: false })) };
   const taken = new Set(marks.taken);
+  // A terminal node is reached when the exit leading to it was taken.
+  const reached = new Set(d.edges.filter((e) => taken.has(`${e.from}\u0000${e.exit}`)).map((e) => e.to));
   return {
     ...d,
     marked: true,
     nodes: d.nodes.map((n) => {
       const steps = marks.visits[n.id];
       if (n.id === START_NODE) return { ...n, state: taken.has(`${START_NODE}\u0000start`) ? 'visited' : 'idle' };
+      if (n.shape === 'end') return { ...n, state: reached.has(n.id) ? 'visited' : 'idle' };
       if (!steps?.length) return { ...n, state: 'idle' };
       const shown = steps.length > 3 ? `${steps.slice(0, 2).join(', ')} … ×${steps.length}` : steps.join(', ');
       return { ...n, state: marks.failedBlock === n.id ? 'failed' : 'visited', steps: shown, firstStep: steps[0]! };

@@ -94,7 +94,7 @@ export function yamlTokens(line: string): YamlToken[] {
 }
 
 /** The lines of a scenario file, coloured, with the issues found at each line and the block defined there. */
-export async function yamlLines(library: ScenarioLibrary, entry: ScenarioEntry): Promise<{ lines: YamlLine[]; error?: string }> {
+export async function yamlLines(library: ScenarioLibrary, entry: ScenarioEntry): Promise<{ lines: YamlLine[]; text?: string; error?: string }> {
   let text: string;
   try {
     text = await readFile(join(library.dir, entry.file), 'utf8');
@@ -113,5 +113,5 @@ export async function yamlLines(library: ScenarioLibrary, entry: ScenarioEntry):
   // Issues past the end of the file (e.g. "unexpected end") go to the last line.
   const last = lines[lines.length - 1];
   if (last) for (const i of entry.issues) if (i.line > lines.length) last.issues.push(i);
-  return { lines };
+  return { lines, text };
 }

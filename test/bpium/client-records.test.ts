@@ -35,7 +35,7 @@ test('getCatalog returns the field definitions', { timeout: 10_000 }, async () =
   const bpium = clientFor(emulator);
   const catalog = await bpium.getCatalog('11');
   assert.equal(catalog.name, 'Задачи');
-  assert.deepEqual(catalog.fields.map((f) => [f.id, f.type]), [['2', 'text'], ['3', 'text'], ['4', 'user']]);
+  assert.deepEqual(catalog.fields.map((f) => [f.id, f.type]), [['2', 'text'], ['3', 'text'], ['4', 'user'], ['5', 'dropdown']]);
   bpium.close();
 });
 

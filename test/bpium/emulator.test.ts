@@ -1,4 +1,4 @@
-// The Bpium emulator answers in the documented shapes (bpium.md §3), authenticates like Bpium, and seeds only once.
+// The Bpium emulator answers in the shapes Bpium documents, authenticates like Bpium, and seeds only once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBpiumEmulator } from '../../bpium-emulator/index.js';
@@ -50,14 +50,14 @@ test('POST answers 200 {"id": "…"} and the record reads back; user values are 
   assert.deepEqual(Object.keys(created.body), ['id']);
   assert.equal(typeof created.body.id, 'string');
   const read = await api(`/catalogs/11/records/${created.body.id}`);
-  assert.deepEqual(read.body.values, { '2': 'Новая', '3': null, '4': [{ id: '4', title: 'Олег Кузнецов' }] });
+  assert.deepEqual(read.body.values, { '2': 'Новая', '3': null, '4': [{ id: '4', title: 'Олег Кузнецов' }], '5': [] });
 });
 
 test('PATCH merges the given fields and answers the record; DELETE answers 200 with an empty body', { timeout: 10_000 }, async () => {
   const { body: { id } } = await api('/catalogs/11/records', { method: 'POST', body: JSON.stringify({ values: { '2': 'До', '3': 'Описание' } }) });
   const patched = await api(`/catalogs/11/records/${id}`, { method: 'PATCH', body: JSON.stringify({ values: { '2': 'После' } }) });
   assert.equal(patched.status, 200);
-  assert.deepEqual(patched.body.values, { '2': 'После', '3': 'Описание', '4': [] });
+  assert.deepEqual(patched.body.values, { '2': 'После', '3': 'Описание', '4': [], '5': [] });
   const deleted = await api(`/catalogs/11/records/${id}`, { method: 'DELETE' });
   assert.equal(deleted.status, 200);
   assert.equal(deleted.body, undefined);

@@ -50,18 +50,20 @@ export function clientFor(emulator: BpiumEmulator, opts: Partial<BpiumClientOpti
 }
 
 export interface ReceivedHook {
+  /** The path posted to, e.g. `/Bpium/NewTask`. */
+  path: string;
   headers: Record<string, string | string[] | undefined>;
   raw: Buffer;
   body: any;
 }
 
-/** A real express server that records each webhook POST (raw bytes kept) and answers `status()`. */
+/** A real express server that records each webhook POST to any path (raw bytes kept) and answers `status()`. */
 export async function startReceiver(status: () => number = () => 200): Promise<{ url: string; received: ReceivedHook[]; close(): Promise<void> }> {
   const received: ReceivedHook[] = [];
   const app = express();
-  app.post('/Bpium/NewTask', express.raw({ type: '*/*' }), (req, res) => {
+  app.post('/{*path}', express.raw({ type: '*/*' }), (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    received.push({ headers: req.headers, raw, body: JSON.parse(raw.toString('utf8')) });
+    received.push({ path: req.path, headers: req.headers, raw, body: JSON.parse(raw.toString('utf8')) });
     res.status(status()).end();
   });
   const server = createServer(app);

@@ -1,4 +1,4 @@
-// The emulator's webhooks reach a real receiver: the §1.5 body, Basic credentials from the URL, a verifiable signature.
+// The emulator's webhooks reach a real receiver: the documented body, Basic credentials from the URL, a verifiable signature.
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
@@ -89,6 +89,7 @@ test('record.updated carries only the changed fields in values and every field i
       '2': 'Подготовить отчёт за квартал',
       '3': 'Свести продажи по отделам и отправить руководителю.',
       '4': [{ id: '3', title: 'Мария Смирнова' }],
+      '5': ['2'],
     });
     assert.equal(receiver.received[1]!.body.payload.recordId, '1');
     assert.equal(receiver.received[1]!.body.hook.sequenceId, 2);

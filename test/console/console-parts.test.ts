@@ -24,7 +24,7 @@ describe('scenario diagram', () => {
 
   it('has a node per block with its title and kind, and a start dot', () => {
     const d = layoutScenario(s);
-    assert.deepEqual(new Set(d.nodes.map((n) => n.id)), new Set([START_NODE, ...s.blocks.keys()]));
+    assert.deepEqual(new Set(d.nodes.filter((n) => n.shape !== 'end').map((n) => n.id)), new Set([START_NODE, ...s.blocks.keys()]));
     const getUser = d.nodes.find((n) => n.id === 'getUser')!;
     assert.deepEqual(getUser.titleLines, ['Получить e-mail', 'сотрудника']);
     assert.equal(getUser.sub, 'Bpium · getUser');
@@ -35,10 +35,17 @@ describe('scenario diagram', () => {
     }
   });
 
-  it('draws an arrow per wired exit, labelled unless it is the plain next', () => {
+  it('draws an arrow per exit, labelled unless it is the plain next; an unwired one ends in a box saying how the run ends', () => {
     const d = layoutScenario(s);
-    const wired = [...s.blocks.values()].flatMap((b) => Object.keys(b.exits).map((e) => `${b.id}:${e}`));
-    assert.deepEqual(new Set(d.edges.filter((e) => e.from !== START_NODE).map((e) => `${e.from}:${e.exit}`)), new Set(wired));
+    const all = [...s.blocks.values()].flatMap((b) => b.def.exits.map((e) => `${b.id}:${e}`));
+    assert.deepEqual(new Set(d.edges.filter((e) => e.from !== START_NODE).map((e) => `${e.from}:${e.exit}`)), new Set(all));
+    const endOf = (block: string, exit: string) => {
+      const edge = d.edges.find((e) => e.from === block && e.exit === exit)!;
+      const node = d.nodes.find((n) => n.id === edge.to)!;
+      return [node.shape, node.end, node.titleLines[0]];
+    };
+    assert.deepEqual(endOf('getUser', 'timeout'), ['end', 'retry', 'retry, then dead letter']);
+    assert.deepEqual(endOf('done', 'next'), ['end', 'ends', 'ends the scenario']);
     const trueEdge = d.edges.find((e) => e.from === 'hasMore' && e.exit === 'true')!;
     assert.equal(trueEdge.to, 'pickUser');
     assert.equal(trueEdge.label, 'true');
@@ -97,7 +104,9 @@ describe('run view', () => {
     assert.deepEqual(v.steps[2]!.returnsSet, [['Return value 2', 200]]);
     assert.equal(v.steps[0]!.title, 'Сохранить адрес и содержимое');
     assert.equal(v.diagramNote, undefined);
-    assert.deepEqual(v.diagram!.nodes.filter((n) => n.state === 'visited').map((n) => n.id).sort(), ['__start', 'acknowledge', 'isNewTask', 'saveRequest']);
+    assert.deepEqual(v.diagram!.nodes.filter((n) => n.state === 'visited' && n.shape !== 'end').map((n) => n.id).sort(), ['__start', 'acknowledge', 'isNewTask', 'saveRequest']);
+    // The run ended at acknowledge's unwired exit: that end is reached, the one after isNewTask's false is not.
+    assert.deepEqual(v.diagram!.nodes.filter((n) => n.shape === 'end').map((n) => n.state).sort(), ['idle', 'visited']);
   });
 });
 
