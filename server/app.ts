@@ -4,8 +4,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { verifyBpiumSignature } from '../adapters/bpium/signature.js';
 import { runScenario, type EnginePorts, type IdPort, type LoggerPort, type RunResult, type Value, toText } from '../engine/index.js';
 import { basicAuth, type OktellUser } from './auth.js';
-import { secretFor, type ServerConfig } from './config.js';
-import { bpiumDeliveryKey, headersText, hookParams, hookResponse, type HookResponse } from './hook-request.js';
+import { hookSecret, type ServerConfig } from './config.js';
+import { bpiumDeliveryKey, bpiumTimestamp, headersText, hookParams, hookResponse, type HookResponse } from './hook-request.js';
 import type { Metrics } from './metrics.js';
 import { execSvcScriptXml } from './oktell-xml.js';
 import { runWrite } from './run-record.js';
@@ -115,19 +115,25 @@ async function handleHook(d: AppDeps, req: Request, res: Response) {
   const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const receivedAt = Date.now();
   const storedHeaders = headersText(req.rawHeaders);
-  const secret = secretFor(d.config.webhookSecrets, req.path);
+  const guard = hookSecret(d.config.webhookSecrets, req.path, req.originalUrl);
   const inboxBase = { receivedAt, method: req.method, path: req.originalUrl, headers: storedHeaders, body, remoteAddress: req.ip ?? null };
-  if (secret !== undefined) {
-    if (!verifyBpiumSignature(secret, body, req.get('x-hook-signature'))) {
-      await d.store.recordRequest({ inbox: { ...inboxBase, signature: 'invalid', dedupKey: null, response: { status: 401, body: 'invalid signature' } } });
-      d.logger.warn({ path: req.path, ip: req.ip, signature: req.get('x-hook-signature') ? 'wrong' : 'missing' }, 'webhook refused: bad X-Hook-Signature');
+  if (guard !== undefined) {
+    const refusal = !verifyBpiumSignature(guard.secret, body, req.get('x-hook-signature'))
+      ? { signature: 'invalid' as const, why: 'X-Hook-Signature is missing or does not match', stored: 'invalid signature' }
+      : staleness(d.config.webhookMaxAgeMs, body, receivedAt);
+    if (refusal) {
+      await d.store.recordRequest({ inbox: { ...inboxBase, signature: refusal.signature, dedupKey: null, response: { status: 401, body: refusal.stored } } });
+      const sent = refusal.signature === 'valid' ? 'valid' : req.get('x-hook-signature') ? 'wrong' : 'missing';
+      d.logger.warn({ path: req.path, ip: req.ip, signature: sent }, `webhook refused: ${refusal.why}`);
       d.metrics.response(401);
-      res.status(401).type('text/plain').send('401 Unauthorized: X-Hook-Signature is missing or does not match\n');
+      res.status(401).type('text/plain').send(`401 Unauthorized: ${refusal.why}\n`);
       return;
     }
   }
-  const signature = secret !== undefined ? 'valid' : 'absent';
-  const dedupKey = bpiumDeliveryKey(body);
+  const signature = guard !== undefined ? 'valid' : 'absent';
+  // Only a verified request reaches this line, and its key names its route: a request to another path (signed or
+  // not) can neither claim nor be answered from this route's deliveries.
+  const dedupKey = bpiumDeliveryKey(body, guard?.route ?? req.path);
   const params = hookParams(d.config.hook.params, { url: req.originalUrl, rawHeaders: req.rawHeaders, method: req.method, body, contentType: req.get('content-type') }, signature);
   const library = d.host.library();
   const starter = collectingStarter(d.ports.ids, { hook: req.path });
@@ -149,6 +155,22 @@ async function handleHook(d: AppDeps, req: Request, res: Response) {
   }
   if (stored.jobIds.length) d.workers.wake();
   send(d, res, response, result);
+}
+
+/**
+ * Why a signed webhook is refused as too old or too new for the freshness window (a replay of a captured delivery),
+ * or undefined when the window is off or the timestamp is inside it.
+ */
+function staleness(maxAgeMs: number | undefined, body: Buffer, now: number): { signature: 'valid'; why: string; stored: string } | undefined {
+  if (maxAgeMs === undefined) return undefined;
+  const ts = bpiumTimestamp(body);
+  const limit = `the limit is ${maxAgeMs / 60_000} minute(s)`;
+  if (ts === undefined) return { signature: 'valid', why: `the webhook has no readable "timestamp" and ${limit}`, stored: 'no timestamp' };
+  const skewMs = now - ts * 1000;
+  if (Math.abs(skewMs) <= maxAgeMs) return undefined;
+  const minutes = Math.round(Math.abs(skewMs) / 60_000);
+  const when = skewMs > 0 ? `${minutes} minute(s) old` : `${minutes} minute(s) in the future`;
+  return { signature: 'valid', why: `the webhook's timestamp is ${when}; ${limit}`, stored: 'stale timestamp' };
 }
 
 /** The stored run keeps the parameters; the body is in the inbox already, so it is not stored twice. */
