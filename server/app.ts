@@ -7,10 +7,12 @@ import { basicAuth, type OktellUser } from './auth.js';
 import { hookSecret, type ServerConfig } from './config.js';
 import { bpiumDeliveryKey, bpiumTimestamp, headersText, hookParams, hookResponse, type HookResponse } from './hook-request.js';
 import type { Metrics } from './metrics.js';
+import { noStore, refuseCrossSite } from './cross-site.js';
 import { execSvcScriptXml } from './oktell-xml.js';
 import { runWrite } from './run-record.js';
 import type { ScenarioHost } from './scenario-host.js';
 import { collectingStarter, enqueueingStarter } from './starters.js';
+import { startParams } from './start-params.js';
 import { StoreUnavailableError } from './store/store.errors.js';
 import type { Store } from './store/store.port.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -62,7 +64,7 @@ export function createApp(d: AppDeps): express.Express {
   });
 
   const auth = basicAuth(d.users);
-  app.get('/-/metrics', auth, async (_req, res, next) => {
+  app.get('/-/metrics', noStore, auth, async (_req, res, next) => {
     try {
       res.type('text/plain; version=0.0.4').send(await d.metrics.render(d.store));
     } catch (e) {
@@ -75,12 +77,12 @@ export function createApp(d: AppDeps): express.Express {
   });
 
   const urlencoded = express.urlencoded({ extended: false, limit: d.config.bodyLimitBytes });
-  app.all(['/execsvcscript', '/execsvcscriptplain'], auth, urlencoded, (req, res, next) => {
+  app.all(['/execsvcscript', '/execsvcscriptplain'], noStore, auth, refuseCrossSite, urlencoded, (req, res, next) => {
     execSvcScript(d, req, res).catch(next);
   });
 
   const raw = express.raw({ type: () => true, limit: d.config.bodyLimitBytes });
-  app.use(auth, raw, (req, res, next) => {
+  app.use(noStore, auth, refuseCrossSite, raw, (req, res, next) => {
     handleHook(d, req, res).catch(next);
   });
 
@@ -191,7 +193,8 @@ function send(d: AppDeps, res: Response, r: HookResponse, result: RunResult) {
 /** Oktell's Web-API: execsvcscript (XML answer) and execsvcscriptplain (the return value as plain text). */
 async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   const plain = req.path === '/execsvcscriptplain';
-  const q: Record<string, unknown> = { ...(typeof req.body === 'object' && req.body ? req.body : {}), ...req.query };
+  const form: Record<string, unknown> = typeof req.body === 'object' && req.body ? req.body : {};
+  const q: Record<string, unknown> = { ...form, ...req.query };
   const name = typeof q.name === 'string' ? q.name : '';
   const answer = (status: number, a: Parameters<typeof execSvcScriptXml>[0]) => {
     if (a.runId) {
@@ -210,11 +213,12 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(404, { started: false, startResult: -1, returnValue: `unknown service scenario "${name}"` });
     return;
   }
-  const params: Record<string, Value> = {};
-  for (const [k, v] of Object.entries(q)) {
-    const m = /^startparam(\d{1,2})$/i.exec(k);
-    if (m && typeof v === 'string') params[String(Number(m[1]))] = v;
+  const started = startParams([req.query as Record<string, unknown>, form]);
+  if (!started.ok) {
+    answer(400, { started: false, startResult: -1, returnValue: started.reason });
+    return;
   }
+  const params: Record<string, Value> = started.params;
   if (String(q.async ?? '0') === '1') {
     const [jobId] = await d.store.enqueueJobs([{ scenario: name, params, trigger: { webapi: req.path } }]);
     d.workers.wake();
