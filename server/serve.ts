@@ -86,13 +86,24 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
   return store;
 }
 
+/**
+ * Node's HTTP timeouts: a client that sends its headers and then stalls (or trickles its body) is answered 408 and
+ * cut off after the request timeout; unfinished headers after 20 s (or the request timeout, if shorter). Node
+ * enforces both only when it checks its connections, so it checks every second (a quarter of a shorter timeout):
+ * a stalled client is cut off within a second of the documented time, not up to 15 s later.
+ */
+export function httpTimeouts(requestTimeout: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  return { requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))) };
+}
+
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const env = opts.env ?? process.env;
   const base = loadServerConfig(opts, env);
   const logger = opts.logger ?? createLogger(env);
   const usersGenerated = base.users.length === 0;
-  const users = usersGenerated ? [generatedUser(base.dataDir)] : base.users;
-  const config: ServerConfig = { ...base, usersGenerated };
+  const generated = usersGenerated ? generatedUser(base.dataDir) : undefined;
+  const users = generated ? [generated.user] : base.users;
+  const config: ServerConfig = { ...base, usersGenerated, ...(generated ? { generatedUser: { file: generated.file, created: generated.created } } : {}) };
 
   mkdirSync(config.dataDir, { recursive: true });
   applyHeapSetting(config.heap);
@@ -162,10 +173,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   host.onReload(() => workers.reload?.());
   let accepting = true;
   const app = createApp({ config, store, host, ports, workers, metrics, logger, users: () => users, accepting: () => accepting });
-  // A client that sends its headers and then stalls (or trickles its body) is answered 408 and cut off after the
-  // request timeout; node checks the timeouts every connectionsCheckingInterval, so that follows the timeout.
-  const requestTimeout = config.requestTimeoutMs;
-  const timeouts = { requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))) };
+  const timeouts = httpTimeouts(config.requestTimeoutMs);
   const server: Server = config.tls
     ? createHttpsServer({ ...timeouts, cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, app)
     : createHttpServer(timeouts, app);
