@@ -1,5 +1,6 @@
 // SQLite persistence of the Bpium emulator: catalogs, records, webhook subscriptions with sequence ids, deliveries.
 import Database from 'better-sqlite3';
+import { createPrivateFile } from '../adapters/private-file.js';
 import type { CatalogDef, HookEvent, JsonObject, StoredRecord, WebhookDelivery, WebhookSubscription } from './model.js';
 
 const SCHEMA = `
@@ -52,6 +53,7 @@ export class EmulatorStore {
   private readonly db: Database.Database;
 
   constructor(file: string) {
+    createPrivateFile(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 2000');

@@ -4,13 +4,15 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { verifyBpiumSignature } from '../adapters/bpium/signature.js';
 import { runScenario, type EnginePorts, type IdPort, type LoggerPort, type RunResult, type Value, toText } from '../engine/index.js';
 import { basicAuth, type OktellUser } from './auth.js';
-import { secretFor, type ServerConfig } from './config.js';
-import { bpiumDeliveryKey, headersText, hookParams, hookResponse, type HookResponse } from './hook-request.js';
+import { hookSecret, type ServerConfig } from './config.js';
+import { bpiumDeliveryKey, bpiumTimestamp, headersText, hookParams, hookResponse, type HookResponse } from './hook-request.js';
 import type { Metrics } from './metrics.js';
+import { noStore, refuseCrossSite } from './cross-site.js';
 import { execSvcScriptXml } from './oktell-xml.js';
 import { runWrite } from './run-record.js';
 import type { ScenarioHost } from './scenario-host.js';
 import { collectingStarter, enqueueingStarter } from './starters.js';
+import { startParams } from './start-params.js';
 import { StoreUnavailableError } from './store/store.errors.js';
 import type { Store } from './store/store.port.js';
 import type { WorkerPool } from './delivery/index.js';
@@ -62,7 +64,7 @@ export function createApp(d: AppDeps): express.Express {
   });
 
   const auth = basicAuth(d.users);
-  app.get('/-/metrics', auth, async (_req, res, next) => {
+  app.get('/-/metrics', noStore, auth, async (_req, res, next) => {
     try {
       res.type('text/plain; version=0.0.4').send(await d.metrics.render(d.store));
     } catch (e) {
@@ -75,12 +77,12 @@ export function createApp(d: AppDeps): express.Express {
   });
 
   const urlencoded = express.urlencoded({ extended: false, limit: d.config.bodyLimitBytes });
-  app.all(['/execsvcscript', '/execsvcscriptplain'], auth, urlencoded, (req, res, next) => {
+  app.all(['/execsvcscript', '/execsvcscriptplain'], noStore, auth, refuseCrossSite, urlencoded, (req, res, next) => {
     execSvcScript(d, req, res).catch(next);
   });
 
   const raw = express.raw({ type: () => true, limit: d.config.bodyLimitBytes });
-  app.use(auth, raw, (req, res, next) => {
+  app.use(noStore, auth, refuseCrossSite, raw, (req, res, next) => {
     handleHook(d, req, res).catch(next);
   });
 
@@ -115,19 +117,25 @@ async function handleHook(d: AppDeps, req: Request, res: Response) {
   const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const receivedAt = Date.now();
   const storedHeaders = headersText(req.rawHeaders);
-  const secret = secretFor(d.config.webhookSecrets, req.path);
+  const guard = hookSecret(d.config.webhookSecrets, req.path, req.originalUrl);
   const inboxBase = { receivedAt, method: req.method, path: req.originalUrl, headers: storedHeaders, body, remoteAddress: req.ip ?? null };
-  if (secret !== undefined) {
-    if (!verifyBpiumSignature(secret, body, req.get('x-hook-signature'))) {
-      await d.store.recordRequest({ inbox: { ...inboxBase, signature: 'invalid', dedupKey: null, response: { status: 401, body: 'invalid signature' } } });
-      d.logger.warn({ path: req.path, ip: req.ip, signature: req.get('x-hook-signature') ? 'wrong' : 'missing' }, 'webhook refused: bad X-Hook-Signature');
+  if (guard !== undefined) {
+    const refusal = !verifyBpiumSignature(guard.secret, body, req.get('x-hook-signature'))
+      ? { signature: 'invalid' as const, why: 'X-Hook-Signature is missing or does not match', stored: 'invalid signature' }
+      : staleness(d.config.webhookMaxAgeMs, body, receivedAt);
+    if (refusal) {
+      await d.store.recordRequest({ inbox: { ...inboxBase, signature: refusal.signature, dedupKey: null, response: { status: 401, body: refusal.stored } } });
+      const sent = refusal.signature === 'valid' ? 'valid' : req.get('x-hook-signature') ? 'wrong' : 'missing';
+      d.logger.warn({ path: req.path, ip: req.ip, signature: sent }, `webhook refused: ${refusal.why}`);
       d.metrics.response(401);
-      res.status(401).type('text/plain').send('401 Unauthorized: X-Hook-Signature is missing or does not match\n');
+      res.status(401).type('text/plain').send(`401 Unauthorized: ${refusal.why}\n`);
       return;
     }
   }
-  const signature = secret !== undefined ? 'valid' : 'absent';
-  const dedupKey = bpiumDeliveryKey(body);
+  const signature = guard !== undefined ? 'valid' : 'absent';
+  // Only a verified request reaches this line, and its key names its route: a request to another path (signed or
+  // not) can neither claim nor be answered from this route's deliveries.
+  const dedupKey = bpiumDeliveryKey(body, guard?.route ?? req.path);
   const params = hookParams(d.config.hook.params, { url: req.originalUrl, rawHeaders: req.rawHeaders, method: req.method, body, contentType: req.get('content-type') }, signature);
   const library = d.host.library();
   const starter = collectingStarter(d.ports.ids, { hook: req.path });
@@ -151,6 +159,22 @@ async function handleHook(d: AppDeps, req: Request, res: Response) {
   send(d, res, response, result);
 }
 
+/**
+ * Why a signed webhook is refused as too old or too new for the freshness window (a replay of a captured delivery),
+ * or undefined when the window is off or the timestamp is inside it.
+ */
+function staleness(maxAgeMs: number | undefined, body: Buffer, now: number): { signature: 'valid'; why: string; stored: string } | undefined {
+  if (maxAgeMs === undefined) return undefined;
+  const ts = bpiumTimestamp(body);
+  const limit = `the limit is ${maxAgeMs / 60_000} minute(s)`;
+  if (ts === undefined) return { signature: 'valid', why: `the webhook has no readable "timestamp" and ${limit}`, stored: 'no timestamp' };
+  const skewMs = now - ts * 1000;
+  if (Math.abs(skewMs) <= maxAgeMs) return undefined;
+  const minutes = Math.round(Math.abs(skewMs) / 60_000);
+  const when = skewMs > 0 ? `${minutes} minute(s) old` : `${minutes} minute(s) in the future`;
+  return { signature: 'valid', why: `the webhook's timestamp is ${when}; ${limit}`, stored: 'stale timestamp' };
+}
+
 /** The stored run keeps the parameters; the body is in the inbox already, so it is not stored twice. */
 function redactBody(params: Record<string, Value>, config: ServerConfig): Record<string, Value> {
   const copy = { ...params };
@@ -169,7 +193,8 @@ function send(d: AppDeps, res: Response, r: HookResponse, result: RunResult) {
 /** Oktell's Web-API: execsvcscript (XML answer) and execsvcscriptplain (the return value as plain text). */
 async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   const plain = req.path === '/execsvcscriptplain';
-  const q: Record<string, unknown> = { ...(typeof req.body === 'object' && req.body ? req.body : {}), ...req.query };
+  const form: Record<string, unknown> = typeof req.body === 'object' && req.body ? req.body : {};
+  const q: Record<string, unknown> = { ...form, ...req.query };
   const name = typeof q.name === 'string' ? q.name : '';
   const answer = (status: number, a: Parameters<typeof execSvcScriptXml>[0]) => {
     if (a.runId) {
@@ -188,11 +213,12 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(404, { started: false, startResult: -1, returnValue: `unknown service scenario "${name}"` });
     return;
   }
-  const params: Record<string, Value> = {};
-  for (const [k, v] of Object.entries(q)) {
-    const m = /^startparam(\d{1,2})$/i.exec(k);
-    if (m && typeof v === 'string') params[String(Number(m[1]))] = v;
+  const started = startParams([req.query as Record<string, unknown>, form]);
+  if (!started.ok) {
+    answer(400, { started: false, startResult: -1, returnValue: started.reason });
+    return;
   }
+  const params: Record<string, Value> = started.params;
   if (String(q.async ?? '0') === '1') {
     const [jobId] = await d.store.enqueueJobs([{ scenario: name, params, trigger: { webapi: req.path } }]);
     d.workers.wake();

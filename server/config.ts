@@ -38,6 +38,8 @@ const fileSchema = z.strictObject({
   store: z.string().optional(),
   retentionDays: z.number().positive().optional(),
   webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
+  /** Refuse signed webhooks whose Bpium `timestamp` is further than this from now (off when absent). */
+  webhookMaxAgeMinutes: z.number().positive().optional(),
   bpiumEmulatorPort: z.number().int().min(0).max(65535).optional(),
   /** `compact` (default): V8 keeps the heaps near their live size; `v8`: V8's own defaults. */
   heap: z.enum(['compact', 'v8']).optional(),
@@ -51,6 +53,8 @@ export interface ServerConfig {
   users: OktellUser[];
   /** true when no user was configured and one was generated (and kept in the data folder). */
   usersGenerated: boolean;
+  /** With a generated user: the file that keeps it, and whether this start made it (the password is shown only then). */
+  generatedUser?: { file: string; created: boolean };
   scenariosDir: string;
   dataDir: string;
   timeZone: string;
@@ -72,6 +76,8 @@ export interface ServerConfig {
   retentionMs: number;
   /** Webhook secrets by path ('*' = every path): X-Hook-Signature is required where one is set. */
   webhookSecrets: Record<string, string>;
+  /** Signed webhooks whose Bpium `timestamp` is further than this from now are refused (replays); absent = off. */
+  webhookMaxAgeMs?: number;
   bpiumEmulatorPort: number;
   /** How the process sizes its JavaScript heaps (see applyHeapSetting). */
   heap: HeapSetting;
@@ -103,7 +109,7 @@ export function parseSize(v: string | number): number {
 }
 
 /** Users and their origin, before the data folder is consulted for a generated user. */
-export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated'> {
+export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
   const file = flags.config ?? env.OKTELL_CONFIG ?? 'oktell.config.yaml';
   const filePath = resolve(cwd, file);
   let fc: ConfigFile = {};
@@ -167,10 +173,21 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     store: storeSetting(env.OKTELL_STORE ?? fc.store),
     retentionMs: Number(env.OKTELL_RETENTION_DAYS ?? fc.retentionDays ?? 30) * 86_400_000,
     webhookSecrets: secrets,
+    ...webhookMaxAge(env.BPIUM_WEBHOOK_MAX_AGE_MINUTES, fc.webhookMaxAgeMinutes),
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
     heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
   };
+}
+
+/** `{ webhookMaxAgeMs }` from minutes (the environment wins over the file), `{}` when off. */
+function webhookMaxAge(env: string | undefined, file: number | undefined): { webhookMaxAgeMs?: number } {
+  if (env !== undefined && env.trim() !== '') {
+    const n = Number(env);
+    if (!Number.isFinite(n) || n < 0) throw new ConfigError(`BPIUM_WEBHOOK_MAX_AGE_MINUTES="${env}" must be a number of minutes (0 = off)`);
+    return n > 0 ? { webhookMaxAgeMs: n * 60_000 } : {};
+  }
+  return file !== undefined ? { webhookMaxAgeMs: file * 60_000 } : {};
 }
 
 function heapSetting(v: string | undefined): HeapSetting | undefined {
@@ -226,18 +243,34 @@ function readSecretFile(path: string, forPath: string): string {
   }
 }
 
+/** The secret that protects a hook request, and the route it belongs to (the dedup scope of its deliveries). */
+export interface HookSecret {
+  secret: string;
+  /** The configured secret path the request matched, or the request path itself for an exact or '*' secret. */
+  route: string;
+}
+
 /**
- * The secret for a request path: an exact path entry; else the longest configured path the request path contains
- * (ignoring case), because hook scenarios match addresses with Contains — `/x/Bpium/NewTask/` reaches the same
- * scenario as `/Bpium/NewTask` and must not skip its signature check; else '*'.
+ * The secret for a hook request: an exact path entry; else the longest configured path that the address the
+ * scenario sees (path and query, as sent and percent-decoded) contains, ignoring case; else '*'. Hook scenarios match
+ * addresses with Contains, so `/x/Bpium/NewTask/`, `/x?/Bpium/NewTask` and `/any?next=%2FBpium%2FNewTask` all reach
+ * the scenario of `/Bpium/NewTask` and must not skip its signature check.
  */
-export function secretFor(secrets: Readonly<Record<string, string>>, path: string): string | undefined {
+export function hookSecret(secrets: Readonly<Record<string, string>>, path: string, address: string): HookSecret | undefined {
   const exact = secrets[path];
-  if (exact !== undefined) return exact;
-  const lower = path.toLowerCase();
+  if (exact !== undefined) return { secret: exact, route: path };
+  const seen = [address.toLowerCase()];
+  try {
+    seen.push(decodeURIComponent(address).toLowerCase());
+  } catch {
+    // A malformed escape: the address as sent is all a scenario can see.
+  }
   let best: string | undefined;
   for (const p of Object.keys(secrets)) {
-    if (p !== '*' && p.length > 1 && lower.includes(p.toLowerCase()) && (best === undefined || p.length > best.length)) best = p;
+    const lower = p.toLowerCase();
+    if (p !== '*' && p.length > 1 && seen.some((s) => s.includes(lower)) && (best === undefined || p.length > best.length)) best = p;
   }
-  return best !== undefined ? secrets[best] : secrets['*'];
+  if (best !== undefined) return { secret: secrets[best]!, route: best };
+  const any = secrets['*'];
+  return any !== undefined ? { secret: any, route: path } : undefined;
 }

@@ -5,16 +5,23 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OktellUser } from './auth.js';
 
-export function generatedUser(dataDir: string): OktellUser {
+/** The generated user, the file that keeps it, and whether it was made just now (only then is it shown in full). */
+export interface GeneratedUser {
+  user: OktellUser;
+  file: string;
+  created: boolean;
+}
+
+export function generatedUser(dataDir: string): GeneratedUser {
   const file = join(dataDir, 'server-user.json');
   if (existsSync(file)) {
     const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<OktellUser>;
-    if (typeof u.login === 'string' && typeof u.password === 'string' && u.login && u.password) return { login: u.login, password: u.password };
+    if (typeof u.login === 'string' && typeof u.password === 'string' && u.login && u.password) return { user: { login: u.login, password: u.password }, file, created: false };
   }
   mkdirSync(dataDir, { recursive: true });
   const user = { login: 'oktell', password: randomBytes(12).toString('base64url') };
   writeFileSync(file, `${JSON.stringify(user, null, 2)}\n`, { mode: 0o600 });
-  return user;
+  return { user, file, created: true };
 }
 
 export function persistentSecret(dataDir: string, name: string): string {

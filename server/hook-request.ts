@@ -1,7 +1,8 @@
 // Pure pieces of the HTTP404 hook: request → input parameters, return values → response, the Bpium delivery key.
-import type { IncomingHttpHeaders } from 'node:http';
+import { createHash } from 'node:crypto';
 import { toText, type RunResult, type Value } from '../engine/index.js';
 import type { ServerConfig } from './config.js';
+import { peekJsonText } from './json-peek.js';
 
 /** Headers whose values never reach a scenario, a log or the store: the server has checked them already. */
 export const REDACTED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-hook-signature']);
@@ -52,26 +53,30 @@ export function hookParams(
   };
 }
 
-const DELIVERY_KEY_LIMIT = 1024 * 1024;
+/** Routes longer than this are named by their hash in a dedup key, so the key stays small enough to index. */
+const ROUTE_KEY_LIMIT = 200;
 
 /**
- * The Bpium delivery key (`bpium:<hook id>:<sequenceId>`) for deduplication, or null. A guarded, size-capped read:
- * anything unexpected gives null and never fails the request.
+ * The Bpium delivery key for deduplication, `bpium:<hook id>:<sequenceId>@<route>`, or null when the body has none.
+ * The route (the hook path, or the configured secret path that protects it) is part of the key, so a delivery to one
+ * route never answers for another. The sequenceId is compared as the digits sent (leading zeros dropped): JSON
+ * numbers past 2^53 would collide as floats. Read without building the document, so any size and depth is safe.
  */
-export function bpiumDeliveryKey(raw: Buffer): string | null {
-  if (raw.length === 0 || raw.length > DELIVERY_KEY_LIMIT || raw[0] !== 0x7b /* { */) return null;
-  try {
-    const body = JSON.parse(raw.toString('utf8')) as { hook?: { id?: unknown; sequenceId?: unknown } };
-    const id = body?.hook?.id;
-    const seq = body?.hook?.sequenceId;
-    if ((typeof id !== 'string' && typeof id !== 'number') || (typeof seq !== 'string' && typeof seq !== 'number')) return null;
-    const idText = String(id);
-    const seqText = String(seq);
-    if (!/^[\w$-]{1,64}$/.test(idText) || !/^\d{1,20}$/.test(seqText)) return null;
-    return `bpium:${idText}:${seqText}`;
-  } catch {
-    return null;
-  }
+export function bpiumDeliveryKey(raw: Buffer, route: string): string | null {
+  if (raw.length === 0 || raw[0] !== 0x7b /* { */) return null;
+  const text = raw.toString('utf8');
+  const id = peekJsonText(text, ['hook', 'id']);
+  const seq = peekJsonText(text, ['hook', 'sequenceId']);
+  if (id === undefined || seq === undefined || !/^[\w$-]{1,64}$/.test(id) || !/^\d{1,64}$/.test(seq)) return null;
+  const routeKey = route.length <= ROUTE_KEY_LIMIT ? route : `sha256:${createHash('sha256').update(route).digest('hex')}`;
+  return `bpium:${id}:${seq.replace(/^0+(?=\d)/, '')}@${routeKey}`;
+}
+
+/** Bpium's `timestamp` (Unix seconds, as a string or a number) of a webhook body, or undefined when it has none. */
+export function bpiumTimestamp(raw: Buffer): number | undefined {
+  if (raw.length === 0 || raw[0] !== 0x7b /* { */) return undefined;
+  const t = peekJsonText(raw.toString('utf8'), ['timestamp']);
+  return t !== undefined && /^\d{1,12}$/.test(t) ? Number(t) : undefined;
 }
 
 export interface HookResponse {

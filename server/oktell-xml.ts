@@ -8,8 +8,16 @@ export interface ExecSvcAnswer {
   runId?: string;
 }
 
+/** What XML 1.0 does not allow anywhere (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF). */
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/** Text made safe for an XML 1.0 document: each character XML forbids becomes U+FFFD, so parsers accept the answer. */
+export function xmlSafe(text: string): string {
+  return text.replace(NOT_XML_CHAR, '\uFFFD');
+}
+
 export function execSvcScriptXml(a: ExecSvcAnswer): string {
-  const cdata = a.returnValue.replaceAll(']]>', ']]]]><![CDATA[>');
+  const cdata = xmlSafe(a.returnValue).replaceAll(']]>', ']]]]><![CDATA[>');
   return [
     '<?xml version="1.0" encoding="utf-8"?>',
     '<oktellxmlmapper version="80710">',

@@ -81,6 +81,16 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
 }
 
 /**
+ * Node's HTTP timeouts: a client that sends its headers and then stalls (or trickles its body) is answered 408 and
+ * cut off after the request timeout; unfinished headers after 20 s (or the request timeout, if shorter). Node
+ * enforces both only when it checks its connections, so it checks every second (a quarter of a shorter timeout):
+ * a stalled client is cut off within a second of the documented time, not up to 15 s later.
+ */
+export function httpTimeouts(requestTimeout: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  return { requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))) };
+}
+
+/**
  * Starts the server, step by step: configuration → store → scenarios → Bpium → ports → HTTP → webhooks of the
  * embedded emulator → delivery → retention. A step that fails closes what the earlier ones opened.
  */
@@ -123,7 +133,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 function resolveConfig(opts: StartOptions, env: NodeJS.ProcessEnv): ServerConfig {
   const base = loadServerConfig(opts, env);
   const usersGenerated = base.users.length === 0;
-  const config: ServerConfig = { ...base, usersGenerated, users: usersGenerated ? [generatedUser(base.dataDir)] : base.users };
+  const generated = usersGenerated ? generatedUser(base.dataDir) : undefined;
+  const config: ServerConfig = {
+    ...base,
+    usersGenerated,
+    users: generated ? [generated.user] : base.users,
+    ...(generated ? { generatedUser: { file: generated.file, created: generated.created } } : {}),
+  };
   mkdirSync(config.dataDir, { recursive: true });
   applyHeapSetting(config.heap);
   return config;
@@ -160,10 +176,7 @@ async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: St
 
 /** Listens with the configured timeouts (HTTP or HTTPS); resolves with the address to show. */
 async function listen(config: ServerConfig, app: express.Express): Promise<{ server: Server; url: string; port: number }> {
-  // A client that sends its headers and then stalls (or trickles its body) is answered 408 and cut off after the
-  // request timeout; node checks the timeouts every connectionsCheckingInterval, so that follows the timeout.
-  const requestTimeout = config.requestTimeoutMs;
-  const timeouts = { requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))) };
+  const timeouts = httpTimeouts(config.requestTimeoutMs);
   const server: Server = config.tls
     ? createHttpsServer({ ...timeouts, cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, app)
     : createHttpServer(timeouts, app);

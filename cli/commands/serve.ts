@@ -56,17 +56,21 @@ export function serveCommand(): Command {
       out.write(`  data       ${server.config.dataDir}\n`);
       out.write(`  mail       ${server.mail.describe}\n`);
       out.write(`  bpium      ${server.emulator ? `embedded emulator ${server.emulator.url} (login ${server.emulator.login} / ${server.emulator.password})` : (server.bpium?.baseUrl ?? 'not configured')}\n`);
-      if (server.config.usersGenerated) {
-        out.write(`  user       ${pc.bold(u.login)} / ${pc.bold(u.password)} ${pc.dim('(generated; kept in the data folder; set OKTELL_USERS to choose)')}\n`);
+      // The password is shown once, when it is made; after that the output (often a log) only says where it is kept.
+      const shownPassword = server.config.generatedUser?.created ? u.password : undefined;
+      if (server.config.generatedUser?.created) {
+        out.write(`  user       ${pc.bold(u.login)} / ${pc.bold(u.password)} ${pc.dim(`(generated; kept in ${server.config.generatedUser.file}; shown only now; set OKTELL_USERS to choose)`)}\n`);
+      } else if (server.config.generatedUser) {
+        out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated earlier; the password is in ${server.config.generatedUser.file}; set OKTELL_USERS to choose)`)}\n`);
       } else {
         out.write(`  users      ${server.users.map((x) => x.login).join(', ')}\n`);
       }
       const body = JSON.stringify({ timestamp: '1700000000', hook: { id: '1', event: 'record.created', sequenceId: 1 }, payload: { catalogId: '11', recordId: '1', values: { '2': 'Тестовая задача', '3': 'Описание', '4': [{ id: '2', title: 'Иван Петров' }] } }, user: { id: '1' } });
       out.write(`\nTry it:\n  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npm run demo\n`);
       if (!server.config.webhookSecrets['/Bpium/NewTask'] && !server.config.webhookSecrets['*']) {
-        out.write(`  ${pc.dim('# or post a webhook yourself:')}\n  curl -u '${u.login}:${u.password}' -H 'Content-Type: application/json' --data '${body}' ${server.url}/Bpium/NewTask\n`);
+        out.write(`  ${pc.dim('# or post a webhook yourself:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' -H 'Content-Type: application/json' --data '${body}' ${server.url}/Bpium/NewTask\n`);
       } else {
-        out.write(`  ${pc.dim('# /Bpium/NewTask requires X-Hook-Signature (the emulator signs its webhooks); other paths:')}\n  curl -u '${u.login}:${u.password}' ${server.url}/anything   ${pc.dim('# → 404 from HTTP404')}\n`);
+        out.write(`  ${pc.dim('# /Bpium/NewTask requires X-Hook-Signature (the emulator signs its webhooks); other paths:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' ${server.url}/anything   ${pc.dim('# → 404 from HTTP404')}\n`);
       }
       out.write(`  npx oktell-emu outbox        ${pc.dim('# letters written to the outbox')}\n  npx oktell-emu runs          ${pc.dim('# runs, their status and retries')}\n\n`);
       let stopping = false;

@@ -1,6 +1,7 @@
 // Security of the web console: strict response headers, CSRF tokens bound to the login, and same-origin checks on POSTs.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { crossSiteReason } from '../cross-site.js';
 
 /** The policy of every console page: own scripts and styles only, no inline code, framing only of own letter views. */
 export const CONSOLE_CSP = [
@@ -57,18 +58,6 @@ export function createCsrf(secret: string) {
   };
 }
 export type Csrf = ReturnType<typeof createCsrf>;
-
-/** Why a state-changing request was refused, or undefined when it may proceed. */
-export function crossSiteReason(req: Request): string | undefined {
-  const site = req.get('sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin') return `Sec-Fetch-Site is "${site.slice(0, 40)}"`;
-  const origin = req.get('origin');
-  if (origin !== undefined) {
-    const own = `${req.protocol}://${req.get('host') ?? ''}`;
-    if (origin.toLowerCase() !== own.toLowerCase()) return `Origin ${origin.slice(0, 100)} is not this console`;
-  }
-  return undefined;
-}
 
 /**
  * Express middleware for POSTs: refuses (403) a request from another site (Sec-Fetch-Site / Origin) or without the

@@ -53,9 +53,10 @@ import {
   type StoreStats,
 } from './store.port.js';
 import { WriteBatcher } from './write-batcher.js';
+import { createPrivateFile } from '../../adapters/private-file.js';
 
 export interface SqliteStoreOptions {
-  /** Database file (created with its directory's permissions), or ':memory:' for throwaway tests. */
+  /** Database file (created with mode 0600: it holds webhook bodies), or ':memory:' for throwaway tests. */
   file: string;
   clock?: StoreClock;
   /**
@@ -105,6 +106,7 @@ export class SqliteStore implements Store {
     this.random = o.random ?? Math.random;
     this.defaultMaxAttempts = o.defaultMaxAttempts ?? 5;
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
+    if (o.file !== ':memory:') createPrivateFile(o.file);
     this.db = new Database(o.file, { timeout: o.busyTimeoutMs ?? 1000 });
     try {
       this.db.pragma('journal_mode = WAL');

@@ -1,0 +1,329 @@
+// What a red-team pass found (issue 18), each kept fixed: dedup keys that belong to one route and only verified
+// deliveries, the signature required wherever the address names a signed route, browsers' cross-site requests refused,
+// well-formed XML, strict start parameters, sequence ids as digits, a freshness window, and quieter, tighter defaults.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { signBpiumBody } from '../../adapters/bpium/signature.js';
+import { hookSecret, loadServerConfig } from '../../server/config.js';
+import { bpiumDeliveryKey, bpiumTimestamp } from '../../server/hook-request.js';
+import { peekJson } from '../../server/json-peek.js';
+import { execSvcScriptXml, xmlSafe } from '../../server/oktell-xml.js';
+import { httpTimeouts } from '../../server/serve.js';
+import { startParams } from '../../server/start-params.js';
+import { freePort } from '../mail/smtp-server.helper.js';
+import { repoPath, tempDir } from '../helpers.js';
+import { AUTH, postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
+
+const ECHO = `variables: { a: string, b: string }
+start: s
+blocks:
+  s:
+    kind: InputParameter
+    params: { a: 1, b: 2 }
+    exits: { next: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[a] + "|" + [b]', 2: 200 }
+`;
+
+/** A task webhook whose `hook.sequenceId` is written exactly as `digits` (no float rounding on the way). */
+function webhookWithSequence(digits: string, name: string): string {
+  return taskWebhook({ name, responsible: ['2'], sequenceId: 424242 }).replace('"sequenceId":424242', `"sequenceId":${digits}`);
+}
+
+/** Every character of `text` is one XML 1.0 allows. */
+const XML_CHARS = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+
+describe('hardening (issue 18), pure parts', () => {
+  it('a delivery key names its route and compares sequence ids as digits', () => {
+    const key = (seq: string, route = '/Bpium/NewTask') => bpiumDeliveryKey(Buffer.from(`{"hook":{"id":"7","sequenceId":${seq}}}`), route);
+    assert.equal(key('6000'), 'bpium:7:6000@/Bpium/NewTask');
+    assert.notEqual(key('6000'), key('6000', '/nothing'), 'another route, another key');
+    assert.notEqual(key('9007199254740993'), key('9007199254740992'), 'no float collision past 2^53');
+    assert.equal(key('123456789012345678901234567890'), 'bpium:7:123456789012345678901234567890@/Bpium/NewTask', 'a larger id still gets a key');
+    assert.equal(key('"0042"'), key('42'), 'a string id and a number id with the same digits are one delivery');
+    for (const bad of ['1.5', '-3', '1e300', '"x"', 'null', '[1]']) assert.equal(key(bad), null, `${bad}: no key`);
+    assert.match(bpiumDeliveryKey(Buffer.from('{"hook":{"id":"7","sequenceId":1}}'), `/${'a'.repeat(5000)}`)!, /^bpium:7:1@sha256:[0-9a-f]{64}$/, 'a long route is hashed');
+    const big = Buffer.from(`{"payload":"${'x'.repeat(2_000_000)}","hook":{"id":"7","sequenceId":5}}`);
+    assert.equal(bpiumDeliveryKey(big, '/r'), 'bpium:7:5@/r', 'a body over 1 MB gets its key');
+    const deep = Buffer.from(`{"payload":${'['.repeat(200_000)}${']'.repeat(200_000)},"hook":{"id":"7","sequenceId":6}}`);
+    assert.equal(bpiumDeliveryKey(deep, '/r'), 'bpium:7:6@/r', 'deep nesting is read without recursion');
+  });
+
+  it('reads a JSON member as sent: the last of repeated keys wins, malformed text gives nothing', () => {
+    assert.equal(peekJson('{"a":1,"a":2}', ['a']), '2');
+    assert.equal(peekJson(' { "h" : { "s" : "x\\"y" } } ', ['h', 's']), '"x\\"y"');
+    assert.equal(peekJson('{"\\u0068":3}', ['h']), '3');
+    assert.equal(peekJson('{"hook": {"id": ', ['hook', 'id']), undefined);
+    assert.equal(peekJson('[{"a":1}]', ['a']), undefined);
+    assert.equal(bpiumTimestamp(Buffer.from('{"timestamp":"1700000000"}')), 1_700_000_000);
+    assert.equal(bpiumTimestamp(Buffer.from('{"timestamp":"soon"}')), undefined);
+  });
+
+  it('the secret is chosen by the whole address the scenario sees: path and query, as sent and decoded', () => {
+    const secrets = { '/Bpium/NewTask': 's1' };
+    for (const address of ['/Bpium/NewTask', '/x/bpium/newtask/', '/x?/Bpium/NewTask', '/anything?next=/Bpium/NewTask', '/anything?next=%2FBpium%2FNewTask']) {
+      const path = address.split('?')[0]!;
+      assert.deepEqual(hookSecret(secrets, path, address), { secret: 's1', route: '/Bpium/NewTask' }, address);
+    }
+    assert.equal(hookSecret(secrets, '/nothing', '/nothing?x=1'), undefined);
+    assert.equal(hookSecret(secrets, '/bad', '/bad?%E0%A4%A'), undefined, 'a malformed escape does not throw');
+    assert.deepEqual(hookSecret({ '*': 'g' }, '/a', '/a?b'), { secret: 'g', route: '/a' }, "'*' keeps each path its own route");
+  });
+
+  it('start parameters: a bare startparam is 1; 0, 100, other names and repeats are refused with a reason', () => {
+    assert.deepEqual(startParams([{ startparam: 'a', startparam2: 'b', name: 'x' }]), { ok: true, params: { 1: 'a', 2: 'b' } });
+    const refused = (sources: Array<Record<string, unknown>>) => {
+      const r = startParams(sources);
+      assert.equal(r.ok, false, JSON.stringify(sources));
+      return r.ok ? '' : r.reason;
+    };
+    assert.match(refused([{ startparam0: 'a' }]), /"startparam0": parameters are numbered 1 to 99/);
+    assert.match(refused([{ startparam100: 'a' }]), /"startparam100"/);
+    assert.match(refused([{ startparamX: 'a' }]), /"startparamX"/);
+    assert.match(refused([{ startparam1: ['a', 'b'] }]), /given more than once/);
+    assert.match(refused([{ startparam: 'a', startparam1: 'b' }]), /parameter 1 is given more than once/);
+    assert.match(refused([{ startparam2: 'a' }, { startparam2: 'b' }]), /parameter 2 is given more than once/, 'query and form');
+  });
+
+  it('XML answers keep only what XML 1.0 allows', () => {
+    const xml = execSvcScriptXml({ started: true, startResult: 0, returnValue: 'a\u0000b\u0001\u001b\uFFFE\uFFFF\uD800c\t\n\r😀' });
+    assert.match(xml, XML_CHARS);
+    assert.ok(xml.includes('a\uFFFDb\uFFFD\uFFFD\uFFFD\uFFFD\uFFFDc\t\n\r😀'));
+    assert.equal(xmlSafe('обычный текст'), 'обычный текст');
+  });
+
+  it('a header that stalls is cut off within a second of the documented 20 s', () => {
+    const d = httpTimeouts(60_000);
+    assert.equal(d.headersTimeout, 20_000);
+    assert.ok(d.headersTimeout + d.connectionsCheckingInterval <= 21_000, `checked every ${d.connectionsCheckingInterval} ms`);
+    const short = httpTimeouts(1500);
+    assert.ok(short.headersTimeout + short.connectionsCheckingInterval <= 1500 * 1.25);
+  });
+
+  it('the freshness window is configured in minutes, off by default', () => {
+    const tmp = tempDir();
+    try {
+      assert.equal(loadServerConfig({}, {}, tmp.dir).webhookMaxAgeMs, undefined);
+      assert.equal(loadServerConfig({}, { BPIUM_WEBHOOK_MAX_AGE_MINUTES: '5' }, tmp.dir).webhookMaxAgeMs, 300_000);
+      assert.equal(loadServerConfig({}, { BPIUM_WEBHOOK_MAX_AGE_MINUTES: '0' }, tmp.dir).webhookMaxAgeMs, undefined);
+      assert.throws(() => loadServerConfig({}, { BPIUM_WEBHOOK_MAX_AGE_MINUTES: 'soon' }, tmp.dir), /BPIUM_WEBHOOK_MAX_AGE_MINUTES="soon" must be a number of minutes/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('hardening (issue 18), on the real server', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ extraScenarios: { 'Echo.yaml': ECHO } });
+  });
+  after(async () => t.cleanup());
+
+  it('an unsigned request to another path cannot claim a delivery: the genuine signed webhook still gets its letter', async () => {
+    const body = taskWebhook({ name: 'Захват заранее', responsible: ['2'], sequenceId: 6000 });
+    const squatter = await postWebhook(t.server.url, body, undefined, '/nothing');
+    assert.equal(squatter.status, 404);
+    const genuine = await postWebhook(t.server.url, body, t.secret);
+    assert.equal(genuine.status, 200);
+    assert.equal(genuine.headers.get('x-oktell-duplicate-of'), null, 'not taken for a duplicate of the unsigned request');
+    const run = await t.server.store.getRun(genuine.headers.get('x-oktell-run-id')!);
+    const entry = await t.server.store.getInboxEntry(run!.inboxId!);
+    assert.equal(entry!.duplicateOf, null);
+    const jobs = await t.server.store.listJobs({ scenario: 'BpiumNewTask', limit: 1000 });
+    const job = jobs.items.find((j) => j.inboxId === entry!.id);
+    assert.ok(job, 'the genuine webhook has its job');
+    await waitFor('the letter', async () => (await t.server.store.getJob(job.id))?.status === 'succeeded');
+  });
+
+  it('a signed body re-posted to another path is not answered "as before"; re-posted to a look-alike of its route it is a duplicate', async () => {
+    const body = taskWebhook({ name: 'Повтор по другому адресу', responsible: [], sequenceId: 6100 });
+    const first = await postWebhook(t.server.url, body, t.secret);
+    assert.equal(first.status, 200);
+    const elsewhere = await postWebhook(t.server.url, body, t.secret, '/nothing');
+    assert.equal(elsewhere.status, 404, 'the hook scenario answers for /nothing');
+    assert.equal(elsewhere.headers.get('x-oktell-duplicate-of'), null);
+    const lookAlike = await postWebhook(t.server.url, body, t.secret, '/x/Bpium/NewTask/');
+    assert.equal(lookAlike.status, 200);
+    assert.ok(lookAlike.headers.get('x-oktell-duplicate-of'), 'the same secret route: the same delivery');
+  });
+
+  it('an unsigned request whose query names the signed route is refused; signed, it is served', async () => {
+    const body = taskWebhook({ name: 'Через query', responsible: ['2'], sequenceId: 6200 });
+    for (const path of ['/x?/Bpium/NewTask', '/anything?next=/Bpium/NewTask', '/anything?next=%2FBpium%2FNewTask']) {
+      const res = await postWebhook(t.server.url, body, undefined, path);
+      assert.equal(res.status, 401, path);
+      assert.match(await res.text(), /X-Hook-Signature/);
+    }
+    const signed = await postWebhook(t.server.url, body, t.secret, '/x?/Bpium/NewTask');
+    assert.equal(signed.status, 200);
+  });
+
+  it('sequence ids past 2^53 are different deliveries', async () => {
+    const a = await postWebhook(t.server.url, webhookWithSequence('9007199254740992', 'Большой номер A'), t.secret);
+    const b = await postWebhook(t.server.url, webhookWithSequence('9007199254740993', 'Большой номер B'), t.secret);
+    assert.equal(a.status, 200);
+    assert.equal(b.status, 200);
+    assert.equal(b.headers.get('x-oktell-duplicate-of'), null);
+    const again = await postWebhook(t.server.url, webhookWithSequence('9007199254740993', 'Большой номер B'), t.secret);
+    assert.ok(again.headers.get('x-oktell-duplicate-of'), 'the same digits again: a duplicate');
+  });
+
+  it("refuses a browser's cross-site request on the Web-API and the hook with 403, and runs nothing", async () => {
+    const runsOf = async () => {
+      const [echo, hook] = await Promise.all([t.server.store.listRuns({ scenario: 'Echo', limit: 1000 }), t.server.store.listRuns({ scenario: 'HTTP404', limit: 1000 })]);
+      return echo.items.length + hook.items.length;
+    };
+    const runsBefore = await runsOf();
+    const url = `${t.server.url}/execsvcscriptplain?name=Echo&startparam1=x`;
+    const browsers: Array<Record<string, string>> = [{ origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'http://evil.example' }, { origin: 'null' }];
+    for (const headers of browsers) {
+      const res = await fetch(url, { headers: { authorization: AUTH, ...headers } });
+      assert.equal(res.status, 403, JSON.stringify(headers));
+      assert.match(await res.text(), /403 Forbidden: a browser request from another site/);
+    }
+    const body = taskWebhook({ name: 'С чужого сайта', responsible: ['2'], sequenceId: 6300 });
+    const hook = await fetch(`${t.server.url}/Bpium/NewTask`, { method: 'POST', body, headers: { authorization: AUTH, 'x-hook-signature': signBpiumBody(t.secret, body), origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' } });
+    assert.equal(hook.status, 403);
+    assert.equal(await runsOf(), runsBefore, 'no run started');
+    // The same origin, a typed address, and servers (no such headers) are served.
+    const own = await fetch(url, { headers: { authorization: AUTH, origin: t.server.url, 'sec-fetch-site': 'same-origin' } });
+    assert.equal(own.status, 200);
+    assert.equal((await fetch(url, { headers: { authorization: AUTH, 'sec-fetch-site': 'none' } })).status, 200);
+    assert.equal((await fetch(url, { headers: { authorization: AUTH } })).status, 200);
+  });
+
+  it('execsvcscript answers well-formed XML whatever the return value holds', async () => {
+    const res = await fetch(`${t.server.url}/execsvcscript?name=Echo&startparam1=%00%01%1b%EF%BF%BE%EF%BF%BF`, { headers: { authorization: AUTH } });
+    assert.equal(res.status, 200);
+    const xml = await res.text();
+    assert.match(xml, XML_CHARS);
+    assert.match(xml, /<!\[CDATA\[\uFFFD{5}\|\]\]>/);
+  });
+
+  it('a bare startparam is parameter 1; startparam0, startparam100 and repeats are a 400 that says why', async () => {
+    const get = (query: string) => fetch(`${t.server.url}/execsvcscriptplain?name=Echo&${query}`, { headers: { authorization: AUTH } });
+    const bare = await get('startparam=bare&startparam2=two');
+    assert.equal(bare.status, 200);
+    assert.equal(await bare.text(), 'bare|two');
+    for (const [query, why] of [
+      ['startparam0=a', /"startparam0": parameters are numbered 1 to 99/],
+      ['startparam100=a', /"startparam100": parameters are numbered 1 to 99/],
+      ['startparam1=a&startparam1=b', /"startparam1" is given more than once/],
+      ['startparam=a&startparam1=b', /parameter 1 is given more than once/],
+    ] as const) {
+      const res = await get(query);
+      assert.equal(res.status, 400, query);
+      assert.match(await res.text(), why);
+    }
+    const xml = await fetch(`${t.server.url}/execsvcscript?name=Echo&startparam0=a`, { headers: { authorization: AUTH } });
+    assert.equal(xml.status, 400);
+    assert.match(await xml.text(), /key="started" value="0"[\s\S]*parameters are numbered 1 to 99/);
+  });
+
+  it('answers with results are never cached nor sniffed: the Web-API, metrics, and the hook (200, 404, 401)', async () => {
+    const body = taskWebhook({ name: 'Заголовки', responsible: [], sequenceId: 6400 });
+    const answers = {
+      execsvcscript: await fetch(`${t.server.url}/execsvcscript?name=Echo`, { headers: { authorization: AUTH } }),
+      execsvcscriptplain: await fetch(`${t.server.url}/execsvcscriptplain?name=Echo`, { headers: { authorization: AUTH } }),
+      metrics: await fetch(`${t.server.url}/-/metrics`, { headers: { authorization: AUTH } }),
+      'hook 200': await postWebhook(t.server.url, body, t.secret),
+      'hook 404': await postWebhook(t.server.url, body, undefined, '/nothing'),
+      'hook 401': await postWebhook(t.server.url, body, undefined),
+      'no credentials': await fetch(`${t.server.url}/execsvcscript?name=Echo`),
+    };
+    for (const [what, res] of Object.entries(answers)) {
+      assert.equal(res.headers.get('cache-control'), 'no-store', what);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', what);
+    }
+  });
+
+  it('the store and the emulator database are readable by their owner only', () => {
+    for (const file of ['oktell.sqlite', 'oktell.sqlite-wal', 'bpium-emulator.sqlite']) {
+      assert.equal((statSync(join(t.dataDir, file)).mode & 0o777).toString(8), '600', file);
+    }
+  });
+});
+
+describe('hardening (issue 18): the freshness window for signed webhooks', () => {
+  it('refuses a signed webhook whose timestamp is outside the window, or that has none; fresh ones are served', { timeout: 30_000 }, async () => {
+    const t = await startTestServer({ smtp: false, env: { BPIUM_WEBHOOK_MAX_AGE_MINUTES: '5' } });
+    try {
+      const at = (secondsAgo: number | undefined, seq: number) => {
+        const body = JSON.parse(taskWebhook({ name: 'Свежесть', responsible: [], sequenceId: seq })) as Record<string, unknown>;
+        if (secondsAgo === undefined) delete body.timestamp;
+        else body.timestamp = String(Math.floor(Date.now() / 1000) - secondsAgo);
+        return JSON.stringify(body);
+      };
+      assert.equal((await postWebhook(t.server.url, at(60, 1), t.secret)).status, 200, 'a minute old');
+      const old = await postWebhook(t.server.url, at(600, 2), t.secret);
+      assert.equal(old.status, 401);
+      assert.match(await old.text(), /the webhook's timestamp is 10 minute\(s\) old; the limit is 5 minute\(s\)/);
+      const future = await postWebhook(t.server.url, at(-3600, 3), t.secret);
+      assert.equal(future.status, 401);
+      assert.match(await future.text(), /in the future/);
+      const none = await postWebhook(t.server.url, at(undefined, 4), t.secret);
+      assert.equal(none.status, 401);
+      assert.match(await none.text(), /no readable "timestamp"/);
+      // Unsigned routes have no window: nothing proves their timestamp anyway.
+      assert.equal((await postWebhook(t.server.url, at(600, 5), undefined, '/nothing')).status, 404);
+      const counts = await t.server.store.counts();
+      assert.equal(counts.jobs.queued + counts.jobs.running + counts.jobs.succeeded + counts.jobs.failed + counts.jobs.dead, 1, 'only the fresh webhook started a job');
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('without the setting an old timestamp is accepted (the window is off by default)', { timeout: 30_000 }, async () => {
+    const t = await startTestServer({ smtp: false });
+    try {
+      const body = taskWebhook({ name: 'Старое', responsible: [], sequenceId: 1 }).replace(/"timestamp":"\d+"/, '"timestamp":"1459500623"');
+      assert.equal((await postWebhook(t.server.url, body, t.secret)).status, 200);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe('hardening (issue 18): the generated password', () => {
+  /** Starts `oktell-emu serve` in `dataDir` without users, returns what it printed once it is ready, and stops it. */
+  async function startOnce(dataDir: string): Promise<string> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--bpium-emulator-port', '0'], {
+      env: { ...process.env, OKTELL_USERS: '', OKTELL_LOG_LEVEL: 'silent', BPIUM_URL: '', SMTP_URL: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: repoPath(),
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await waitFor('the start banner', () => stderr.includes('npx oktell-emu runs'), 20_000);
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      return stderr;
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+
+  it('is printed when it is generated, and afterwards only where it is kept', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    try {
+      const dataDir = join(tmp.dir, 'var');
+      const first = await startOnce(dataDir);
+      const file = join(dataDir, 'server-user.json');
+      const { password } = JSON.parse(readFileSync(file, 'utf8')) as { password: string };
+      assert.ok(first.includes(password), 'the first start shows the new password');
+      const second = await startOnce(dataDir);
+      assert.ok(!second.includes(password), 'a later start does not print it');
+      assert.ok(second.includes(file), 'it says where the password is kept');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
