@@ -20,6 +20,7 @@ import { openSqliteStore } from './store/sqlite.store.js';
 import type { Store } from './store/store.port.js';
 import { createThreadedWorkerPool } from './delivery-pool.js';
 import { applyHeapSetting, deliveryThreadLimits } from './heap.js';
+import { logFormat, prettyDestination } from './log-format.js';
 import { createWorkerPool, type WorkerPool } from './worker-pool.js';
 
 export interface RunningServer {
@@ -49,12 +50,14 @@ export interface StartOptions extends ConfigFlags {
   pollMs?: number;
 }
 
+/** Logs to stdout: JSON lines, or readable lines on a terminal (OKTELL_LOG_FORMAT chooses; see log-format.ts). */
 export function createLogger(env: NodeJS.ProcessEnv = process.env): LoggerPort & { flush?(): void } {
-  return pino({
+  const options = {
     level: env.OKTELL_LOG_LEVEL ?? 'info',
     base: undefined,
     redact: { paths: ['password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'headers.cookie', 'cookie', 'secret', '*.secret'], censor: '[redacted]' },
-  });
+  };
+  return logFormat(env, process.stdout.isTTY === true) === 'pretty' ? pino(options, prettyDestination(process.stdout)) : pino(options);
 }
 
 /** The levels `logger` writes (pino's isLevelEnabled; a logger without it writes all). */
