@@ -12,7 +12,7 @@ import { createApp } from './app.js';
 import type { OktellUser } from './auth.js';
 import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
-import { generatedUser, persistentSecret } from './credentials.js';
+import { emulatorWebhookSecret, generatedUser } from './credentials.js';
 import { Metrics } from './metrics.js';
 import { sortableIds } from './store/sortable-id.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
@@ -111,10 +111,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   if (bpiumEnv) bpium = createBpiumClient({ ...bpiumEnv, logger });
   const embedEmulator = !bpiumEnv && opts.embeddedBpium !== false;
   let emulatorSecret: string | undefined;
-  if (embedEmulator) {
-    emulatorSecret = config.webhookSecrets['/Bpium/NewTask'] ?? config.webhookSecrets['*'] ?? persistentSecret(config.dataDir, 'bpium-webhook-secret');
-    if (!config.webhookSecrets['/Bpium/NewTask'] && !config.webhookSecrets['*']) config.webhookSecrets['/Bpium/NewTask'] = emulatorSecret;
-  }
+  if (embedEmulator) emulatorSecret = emulatorWebhookSecret(config.webhookSecrets, config.dataDir);
 
   const mail = createMailerFromEnv(env, { dataDir: config.dataDir, logger });
   const ports: Parameters<typeof createApp>[0]['ports'] = {

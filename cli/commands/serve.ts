@@ -66,7 +66,7 @@ export function serveCommand(): Command {
         out.write(`  users      ${server.users.map((x) => x.login).join(', ')}\n`);
       }
       const body = JSON.stringify({ timestamp: '1700000000', hook: { id: '1', event: 'record.created', sequenceId: 1 }, payload: { catalogId: '11', recordId: '1', values: { '2': 'Тестовая задача', '3': 'Описание', '4': [{ id: '2', title: 'Иван Петров' }] } }, user: { id: '1' } });
-      if (signedPaths.length) out.write(`  signed     ${signedPaths.map((p) => (p === '*' ? 'every path' : p)).join(', ')} ${pc.dim('(X-Hook-Signature required; npx oktell-emu webhook send signs)')}\n`);
+      if (signedPaths.length) out.write(`  signed     ${[...signedPaths.filter((p) => p !== '*'), ...(signedPaths.includes('*') ? ['every path'] : [])].join(', ')} ${pc.dim('(X-Hook-Signature required; npx oktell-emu webhook send signs)')}\n`);
       out.write(`\nTry it:\n  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npm run demo\n`);
       if (!server.config.webhookSecrets['/Bpium/NewTask'] && !server.config.webhookSecrets['*']) {
         out.write(`  ${pc.dim('# or post a webhook yourself:')}\n  curl -u '${u.login}:${u.password}' -H 'Content-Type: application/json' --data '${body}' ${server.url}/Bpium/NewTask\n`);
