@@ -1,6 +1,10 @@
 // Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls and started children.
 import pc from 'picocolors';
-import type { RunResult, Value } from '../engine/index.js';
+import type { MailRecord, RunResult, Value } from '../engine/index.js';
+import { htmlToText } from './html-text.js';
+
+/** Lines of a letter's text shown under it; `--json` has the whole letter. */
+const SHOWN_TEXT_LINES = 30;
 
 export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): void {
   const pad = '  '.repeat(depth);
@@ -14,9 +18,7 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): v
   }
   const rv = Object.entries(r.returnValues);
   if (rv.length) w(`  ${pc.bold('return values')} ${rv.map(([k, v]) => `${k}=${show(v)}`).join(' ')}`);
-  for (const m of r.mails) {
-    w(`  ${pc.bold('mail')} ${m.status === 'sent' ? pc.green(m.status) : m.status === 'failed' ? pc.red(m.status) : pc.yellow(m.status)} to ${m.to.join(', ')} ${pc.dim('·')} ${m.subject}${m.error ? ' ' + pc.red(m.error) : ''}`);
-  }
+  for (const m of r.mails) printMail(m, w);
   for (const c of r.bpiumCalls) {
     w(`  ${pc.bold('bpium')} ${c.method} catalog ${c.catalogId}${c.recordId ? ` record ${c.recordId}` : ''} → ${c.status}${c.performed ? '' : pc.dim(' (not performed)')}${c.error ? ' ' + pc.red(c.error) : ''}`);
   }
@@ -25,6 +27,19 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): v
     w(`  ${pc.bold('started')} ${a.scenario} ${pc.dim(`params ${JSON.stringify(a.params).slice(0, 80)}`)}`);
     if (a.result) printRun(a.result, out, depth + 2);
   }
+}
+
+/** A letter: status and recipients, then its subject and its text (the HTML part as text when there is no text). */
+function printMail(m: MailRecord, w: (s: string) => void): void {
+  const status = m.status === 'sent' ? pc.green(m.status) : m.status === 'failed' ? pc.red(m.status) : pc.yellow(m.status);
+  const who = [`to ${m.to.join(', ') || '(nobody)'}`, ...(m.cc.length ? [`cc ${m.cc.join(', ')}`] : []), ...(m.bcc.length ? [`bcc ${m.bcc.join(', ')}`] : [])];
+  w(`  ${pc.bold('mail')} ${status} ${who.join(pc.dim(' · '))}${m.error ? ' ' + pc.red(m.error) : ''}`);
+  w(`    ${pc.dim('subject')} ${m.subject}`);
+  const body = m.text ?? (m.html !== undefined ? htmlToText(m.html) : undefined);
+  if (body === undefined || body.trim() === '') return;
+  const lines = body.trimEnd().split(/\r?\n/);
+  for (const line of lines.slice(0, SHOWN_TEXT_LINES)) w(`    ${pc.dim('│')}${line ? ` ${line}` : ''}`);
+  if (lines.length > SHOWN_TEXT_LINES) w(`    ${pc.dim(`│ … ${lines.length - SHOWN_TEXT_LINES} more lines (--json has the whole letter)`)}`);
 }
 
 function show(v: Value): string {

@@ -11,6 +11,7 @@ import { demoCommand } from './commands/demo.js';
 import { schemaCommand } from './commands/schema.js';
 import { serveCommand } from './commands/serve.js';
 import { replayCommand, runsCommand, showCommand } from './commands/runs.js';
+import { webhookCommand } from './commands/webhook.js';
 
 export function buildProgram(): Command {
   const program = new Command('oktell-emu')
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), validateCommand(), runCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), schemaCommand()]) {
+  for (const c of [serveCommand(), validateCommand(), runCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), webhookCommand(), schemaCommand()]) {
     program.addCommand(c.exitOverride());
   }
   return program;

@@ -35,3 +35,19 @@ export function persistentSecret(dataDir: string, name: string): string {
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
 }
+
+/** The hook path the embedded Bpium emulator posts its webhooks to. */
+export const EMULATOR_HOOK_PATH = '/Bpium/NewTask';
+
+/**
+ * The secret the embedded Bpium emulator signs with: the one configured for its hook path (or for every path), else
+ * one generated once in the data folder, which that path then requires (it is added to `secrets`). `serve` and
+ * `oktell-emu webhook send` both call this, so the command signs exactly as the server checks.
+ */
+export function emulatorWebhookSecret(secrets: Record<string, string>, dataDir: string): string {
+  const configured = secrets[EMULATOR_HOOK_PATH] ?? secrets['*'];
+  if (configured !== undefined) return configured;
+  const generated = persistentSecret(dataDir, 'bpium-webhook-secret');
+  secrets[EMULATOR_HOOK_PATH] = generated;
+  return generated;
+}

@@ -13,7 +13,7 @@ import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulat
 import { createApp } from './app.js';
 import type { OktellUser } from './auth.js';
 import { loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
-import { generatedUser, persistentSecret } from './credentials.js';
+import { emulatorWebhookSecret, generatedUser } from './credentials.js';
 import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
 import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
@@ -21,6 +21,7 @@ import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore } from './store/sqlite.store.js';
 import type { Store } from './store/store.port.js';
+import { logFormat, prettyDestination } from './log-format.js';
 
 export interface RunningServer {
   url: string;
@@ -49,12 +50,14 @@ export interface StartOptions extends ConfigFlags {
   pollMs?: number;
 }
 
+/** Logs to stdout: JSON lines, or readable lines on a terminal (OKTELL_LOG_FORMAT chooses; see log-format.ts). */
 export function createLogger(env: NodeJS.ProcessEnv = process.env): LoggerPort & { flush?(): void } {
-  return pino({
+  const options = {
     level: env.OKTELL_LOG_LEVEL ?? 'info',
     base: undefined,
     redact: { paths: ['password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'headers.cookie', 'cookie', 'secret', '*.secret'], censor: '[redacted]' },
-  });
+  };
+  return logFormat(env, process.stdout.isTTY === true) === 'pretty' ? pino(options, prettyDestination(process.stdout)) : pino(options);
 }
 
 /**
@@ -160,9 +163,7 @@ interface BpiumSetup {
 async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: StartOptions, logger: LoggerPort): Promise<BpiumSetup> {
   if (bpiumClientOptionsFromEnv(env)) return { source: { kind: 'env' } };
   if (opts.embeddedBpium === false) return { source: { kind: 'none' } };
-  const secrets = config.webhookSecrets;
-  const webhookSecret = secrets['/Bpium/NewTask'] ?? secrets['*'] ?? persistentSecret(config.dataDir, 'bpium-webhook-secret');
-  if (!secrets['/Bpium/NewTask'] && !secrets['*']) secrets['/Bpium/NewTask'] = webhookSecret;
+  const webhookSecret = emulatorWebhookSecret(config.webhookSecrets, config.dataDir);
   const emulator = await startBpiumEmulator({
     port: config.bpiumEmulatorPort,
     host: '127.0.0.1',

@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import pc from 'picocolors';
 import { EffectError } from '../../engine/errors.js';
 import { createBpiumClient } from '../../adapters/bpium/client.js';
+import { dataDir } from '../config.js';
+import { readServerFile } from '../server-file.js';
 import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, type WebhookDelivery } from '../../bpium-emulator/index.js';
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
@@ -79,7 +81,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     }
   } catch (err) {
     if (err instanceof EffectError && err.details.code === 'BPIUM_NETWORK') {
-      throw new DemoError(`nothing answers at ${bpium.baseUrl}. Start the server and the emulator with \`npm start\` (or \`npx oktell-emu bpium-emulator\`), or set BPIUM_URL.`);
+      throw new DemoError(`nothing answers at ${bpium.baseUrl}. Start the server and the emulator with \`npm start\` (or \`npx oktell-emu bpium-emulator\`), or give its address with --url or BPIUM_URL.`);
     }
     if (err instanceof EffectError && err.details.code === 'BPIUM_UNAUTHORIZED') {
       throw new DemoError(`the emulator refused ${opts.login}: set BPIUM_LOGIN and BPIUM_PASSWORD to its account (default ${DEMO_LOGIN} / ${DEMO_PASSWORD}).`);
@@ -98,6 +100,17 @@ function describeDelivery(d: WebhookDelivery | undefined): string {
   return `${d.event} #${d.sequenceId} → ${d.url}: ${colour(outcome)} in ${d.ms} ms${hint}`;
 }
 
+/**
+ * Where the emulator is: `--url`, else BPIUM_URL, else BPIUM_EMULATOR_PORT on this machine, else the emulator the
+ * running `serve` of the data folder started (it writes its addresses there), else the default port.
+ */
+export function demoUrl(flags: { url?: string; dataDir?: string }, env: NodeJS.ProcessEnv): string {
+  const explicit = flags.url?.trim() || env.BPIUM_URL?.trim();
+  if (explicit) return explicit;
+  if (env.BPIUM_EMULATOR_PORT?.trim()) return `http://127.0.0.1:${env.BPIUM_EMULATOR_PORT.trim()}`;
+  return readServerFile(dataDir(flags.dataDir, env))?.bpiumEmulator ?? `http://127.0.0.1:${DEFAULT_EMULATOR_PORT}`;
+}
+
 /** `demo [--title T] [--description D] [--responsible ID]` against BPIUM_URL or the local emulator. */
 export function demoCommand(io: DemoCommandIo = {}): Command {
   return new Command('demo')
@@ -105,10 +118,12 @@ export function demoCommand(io: DemoCommandIo = {}): Command {
     .option('--title <text>', 'task name', 'Позвонить клиенту')
     .option('--description <text>', 'task description', 'Клиент просил перезвонить после обеда.')
     .option('--responsible <id>', 'employee id in catalog 3 (default: the first one with an e-mail, other than the API account)')
-    .action(async (flags: { title: string; description: string; responsible?: string }) => {
+    .option('--url <url>', 'the Bpium emulator (default $BPIUM_URL, else the one the running `serve` started, else port 4056)')
+    .option('-d, --data-dir <dir>', 'data folder of the running server (default $OKTELL_DATA_DIR or ./var)')
+    .action(async (flags: { title: string; description: string; responsible?: string; url?: string; dataDir?: string }) => {
       const env = io.env ?? process.env;
       const write = io.write ?? ((text: string) => void process.stdout.write(text));
-      const url = env.BPIUM_URL?.trim() || `http://127.0.0.1:${env.BPIUM_EMULATOR_PORT?.trim() || DEFAULT_EMULATOR_PORT}`;
+      const url = demoUrl(flags, env);
       try {
         const r = await runDemo({
           url,

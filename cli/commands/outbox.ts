@@ -1,7 +1,13 @@
 // `oktell-emu outbox`: lists the letters stored in the local outbox (written while SMTP_URL is unset).
 import { Command, InvalidArgumentError } from 'commander';
-import { join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import pc from 'picocolors';
+import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 import { listOutbox, type OutboxEntry } from '../../adapters/mail/outbox.adapter.js';
+import { readLetter, type LetterBodies } from '../../server/console/eml-reader.js';
+import { UsageError } from '../config.js';
+import { htmlToText } from '../html-text.js';
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
 export interface OutboxCommandIo {
@@ -62,6 +68,97 @@ export function outboxCommand(io: OutboxCommandIo = {}): Command {
       }
       write(formatTable(entries));
       const shown = entries.length < total ? `${entries.length} of ${total}` : `${total}`;
-      write(`${shown} letter${total === 1 ? '' : 's'} in ${dir} (open a .eml file with any mail client)\n`);
-    });
+      write(`${shown} letter${total === 1 ? '' : 's'} in ${dir} (read one: oktell-emu outbox show <file>; or open the .eml file in any mail client)\n`);
+    })
+    .addCommand(outboxShowCommand(io));
+}
+
+/** The headers `outbox show` prints, in this order, when the letter has them. */
+const SHOWN_HEADERS = ['date', 'from', 'reply-to', 'to', 'cc', 'bcc', 'subject', 'message-id'];
+
+/** A decoded letter: headers (encoded words and raw UTF-8 decoded), text, HTML and its text form, attachments. */
+export interface ShownLetter {
+  file: string;
+  headers: Record<string, string>;
+  text: string | null;
+  html: string | null;
+  htmlAsText: string | null;
+  attachments: NonNullable<LetterBodies['attachments']>;
+}
+
+function decodedHeader(raw: string): string {
+  return decodeHeaderWords(Buffer.from(raw, 'latin1').toString('utf8'));
+}
+
+/**
+ * Finds a letter: a path to a file, else in the outbox a file name (with or without `.eml`), a unique beginning of
+ * one, a Message-ID (with or without the angle brackets), or `last` for the newest.
+ */
+async function findLetter(ref: string, dir: string): Promise<string> {
+  try {
+    if (statSync(ref).isFile()) return resolve(ref);
+  } catch {
+    // Not a path: look in the outbox.
+  }
+  const entries = await listOutbox(dir);
+  if (ref === 'last' && entries.length) return entries[entries.length - 1]!.file;
+  const bare = ref.replace(/^<(.*)>$/, '$1');
+  const exact = entries.find((e) => basename(e.file) === ref || basename(e.file) === `${ref}.eml` || e.messageId === `<${bare}>`);
+  if (exact) return exact.file;
+  const byPrefix = entries.filter((e) => basename(e.file).startsWith(ref));
+  if (byPrefix.length === 1) return byPrefix[0]!.file;
+  if (byPrefix.length > 1) throw new UsageError(`${ref} matches ${byPrefix.length} letters in ${dir}: ${byPrefix.slice(0, 5).map((e) => basename(e.file)).join(', ')}${byPrefix.length > 5 ? ', …' : ''}`);
+  throw new UsageError(`no letter ${ref} in ${dir}: give a .eml file, a file name from \`oktell-emu outbox\`, a Message-ID, or last`);
+}
+
+export async function showLetter(file: string): Promise<ShownLetter> {
+  const letter = await readLetter(file);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of letter.headers) if (SHOWN_HEADERS.includes(name)) headers[name] = decodedHeader(value);
+  return {
+    file,
+    headers,
+    text: letter.text ?? null,
+    html: letter.html ?? null,
+    htmlAsText: letter.html !== undefined ? htmlToText(letter.html) : null,
+    attachments: letter.attachments ?? [],
+  };
+}
+
+function size(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+const LABELS: Record<string, string> = { date: 'Date', from: 'From', 'reply-to': 'Reply-To', to: 'To', cc: 'Cc', bcc: 'Bcc', subject: 'Subject', 'message-id': 'Message-ID' };
+
+export function formatLetter(l: ShownLetter): string {
+  const out: string[] = [];
+  for (const name of SHOWN_HEADERS) if (l.headers[name] !== undefined) out.push(`${pc.bold(`${LABELS[name]}:`.padEnd(12))}${l.headers[name]}`);
+  out.push(`${pc.bold('File:'.padEnd(12))}${l.file}`);
+  if (l.text !== null) out.push('', pc.dim('── text ──'), l.text.trimEnd());
+  if (l.htmlAsText !== null) out.push('', pc.dim('── HTML, as text ──'), l.htmlAsText);
+  if (l.text === null && l.htmlAsText === null) out.push('', pc.dim('(no text or HTML part)'));
+  if (l.attachments.length) {
+    out.push('', pc.dim(`── ${l.attachments.length} attachment${l.attachments.length === 1 ? '' : 's'} ──`));
+    for (const a of l.attachments) out.push(`${a.filename}  ${pc.dim(`${a.contentType}, ${size(a.bytes)}`)}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** `outbox show <letter> [--json] [--data-dir D]`. */
+function outboxShowCommand(io: OutboxCommandIo): Command {
+  return new Command('show')
+    .description('print one letter decoded: headers, the text part, the HTML part as text, the attachments')
+    .argument('<letter>', 'a .eml file, a file name (or its beginning) from `oktell-emu outbox`, a Message-ID, or last')
+    .option('--json', 'print one JSON object { file, headers, text, html, htmlAsText, attachments }')
+    .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)')
+    .action(async (ref: string, _opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string }>();
+      const env = io.env ?? process.env;
+      const write = io.write ?? ((text: string) => void process.stdout.write(text));
+      const dir = join(resolve(opts.dataDir ?? env.OKTELL_DATA_DIR ?? './var'), 'outbox');
+      const letter = await showLetter(await findLetter(ref, dir));
+      write(opts.json ? `${JSON.stringify(letter, null, 2)}\n` : formatLetter(letter));
+    })
+    .exitOverride();
 }

@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import { startServer } from '../../server/serve.js';
 import { UsageError } from '../config.js';
 import { ConfigError } from '../../server/config.js';
+import { removeServerFile, writeServerFile } from '../server-file.js';
 
 interface ServeOpts {
   port?: string;
@@ -48,6 +49,9 @@ export function serveCommand(): Command {
         if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`${(e as Error).message}: another program uses the port; set --port or OKTELL_PORT`);
         throw e;
       }
+      const signedPaths = Object.keys(server.config.webhookSecrets).sort();
+      // `demo` and `webhook send` read the addresses from here, so other ports than the defaults need no flags there.
+      writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...(server.emulator ? { bpiumEmulator: server.emulator.url } : {}), signedPaths, startedAt: new Date().toISOString() });
       const u = server.users[0]!;
       const lib = server.host.library();
       const out = process.stderr;
@@ -66,6 +70,7 @@ export function serveCommand(): Command {
         out.write(`  users      ${server.users.map((x) => x.login).join(', ')}\n`);
       }
       const body = JSON.stringify({ timestamp: '1700000000', hook: { id: '1', event: 'record.created', sequenceId: 1 }, payload: { catalogId: '11', recordId: '1', values: { '2': 'Тестовая задача', '3': 'Описание', '4': [{ id: '2', title: 'Иван Петров' }] } }, user: { id: '1' } });
+      if (signedPaths.length) out.write(`  signed     ${[...signedPaths.filter((p) => p !== '*'), ...(signedPaths.includes('*') ? ['every path'] : [])].join(', ')} ${pc.dim('(X-Hook-Signature required; npx oktell-emu webhook send signs)')}\n`);
       out.write(`\nTry it:\n  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npm run demo\n`);
       if (!server.config.webhookSecrets['/Bpium/NewTask'] && !server.config.webhookSecrets['*']) {
         out.write(`  ${pc.dim('# or post a webhook yourself:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' -H 'Content-Type: application/json' --data '${body}' ${server.url}/Bpium/NewTask\n`);
@@ -78,6 +83,7 @@ export function serveCommand(): Command {
         if (stopping) return;
         stopping = true;
         out.write(`${signal}: finishing running jobs, then stopping…\n`);
+        removeServerFile(server.config.dataDir);
         server.close().then(
           () => process.exit(0),
           (e: unknown) => {

@@ -1,10 +1,20 @@
 // Reads the text and HTML bodies out of an .eml file of the local outbox (MIME multipart, quoted-printable, base64).
 import { readFile } from 'node:fs/promises';
+import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
+
+/** An attached file: its name (decoded), type and decoded size. */
+export interface LetterAttachment {
+  filename: string;
+  contentType: string;
+  bytes: number;
+}
 
 export interface LetterBodies {
   headers: Array<[string, string]>;
   text?: string;
   html?: string;
+  /** Parts sent as files (Content-Disposition: attachment, or a named part that is not the text or HTML body). */
+  attachments?: LetterAttachment[];
 }
 
 /** Letters bigger than this are not opened in the console. */
@@ -60,9 +70,13 @@ function decodeQuotedPrintable(body: Buffer): Buffer {
   return Buffer.from(out);
 }
 
-function decodeBody(part: Part): string {
+function decodedBytes(part: Part): Buffer {
   const cte = (part.headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
-  const bytes = cte === 'base64' ? Buffer.from(part.body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64') : cte === 'quoted-printable' ? decodeQuotedPrintable(part.body) : part.body;
+  return cte === 'base64' ? Buffer.from(part.body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64') : cte === 'quoted-printable' ? decodeQuotedPrintable(part.body) : part.body;
+}
+
+function decodeBody(part: Part): string {
+  const bytes = decodedBytes(part);
   const charset = parseContentType(part.headers.get('content-type')).params.charset ?? 'utf-8';
   try {
     return new TextDecoder(charset).decode(bytes);
@@ -71,7 +85,37 @@ function decodeBody(part: Part): string {
   }
 }
 
-function walk(part: Part, found: { text?: string; html?: string }, depth: number): void {
+/** `filename*=utf-8''%D0%9E…` (RFC 2231), `filename="=?UTF-8?B?…?="` (RFC 2047) or a plain name. */
+function partFilename(part: Part): string | undefined {
+  const disposition = parseContentType(part.headers.get('content-disposition'));
+  const type = parseContentType(part.headers.get('content-type'));
+  const extended = disposition.params['filename*'] ?? type.params['name*'];
+  if (extended) {
+    const m = /^([^']*)'[^']*'(.*)$/.exec(extended);
+    if (!m) return extended;
+    try {
+      return new TextDecoder(m[1] || 'utf-8').decode(Uint8Array.from(unescapeBytes(m[2]!)));
+    } catch {
+      return extended;
+    }
+  }
+  const plain = disposition.params.filename ?? type.params.name;
+  return plain === undefined ? undefined : decodeHeaderWords(Buffer.from(plain, 'latin1').toString('utf8'));
+}
+
+/** The bytes of a %-encoded RFC 2231 value. */
+function unescapeBytes(v: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] === '%' && /^[0-9A-Fa-f]{2}$/.test(v.slice(i + 1, i + 3))) {
+      out.push(parseInt(v.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else out.push(v.charCodeAt(i) & 0xff);
+  }
+  return out;
+}
+
+function walk(part: Part, found: { text?: string; html?: string; attachments: LetterAttachment[] }, depth: number): void {
   const { type, params } = parseContentType(part.headers.get('content-type'));
   if (type.startsWith('multipart/') && params.boundary && depth < 8) {
     const marker = `--${params.boundary}`;
@@ -84,7 +128,12 @@ function walk(part: Part, found: { text?: string; html?: string }, depth: number
     return;
   }
   const disposition = (part.headers.get('content-disposition') ?? '').toLowerCase();
-  if (disposition.startsWith('attachment')) return;
+  const filename = partFilename(part);
+  const body = (type === 'text/plain' && found.text === undefined) || (type === 'text/html' && found.html === undefined);
+  if (disposition.startsWith('attachment') || (filename !== undefined && !body) || (!body && !type.startsWith('text/'))) {
+    found.attachments.push({ filename: filename ?? '(no name)', contentType: type, bytes: decodedBytes(part).length });
+    return;
+  }
   if (type === 'text/plain' && found.text === undefined) found.text = decodeBody(part);
   else if (type === 'text/html' && found.html === undefined) found.html = decodeBody(part);
 }
@@ -92,7 +141,7 @@ function walk(part: Part, found: { text?: string; html?: string }, depth: number
 /** Parses a whole message: its top-level headers (still encoded) and its first text and HTML bodies. */
 export function parseLetter(raw: Buffer): LetterBodies {
   const top = splitHeaders(raw);
-  const found: { text?: string; html?: string } = {};
+  const found: { text?: string; html?: string; attachments: LetterAttachment[] } = { attachments: [] };
   walk(top, found, 0);
   return { headers: [...top.headers], ...found };
 }

@@ -126,6 +126,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       const last = trace[trace.length - 1] as { exit?: string; block?: string; scenario?: string } | undefined;
       const failedBlock = last?.exit === 'failed' && last.scenario === run.scenario ? last.block : undefined;
       const view = runView({ scenarioName: run.scenario, trace, scenario, versionRan: run.version, ...(failedBlock ? { failedBlock } : {}), ...(job ? { initial: jobVariables((job.params ?? {}) as Record<string, Value>, job.variables as Record<string, unknown> | null) } : {}) });
+      const duplicate = await duplicateOf(ctx, run.inboxId);
       ctx.render(res, 'run.njk', {
         title: `Run of ${run.scenario}`,
         nav: 'runs',
@@ -138,6 +139,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         mails: arrayOf(run.mails),
         bpiumCalls: arrayOf(run.bpiumCalls),
         view,
+        duplicate,
       });
     } catch (e) {
       next(e);
@@ -195,6 +197,18 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       next(e);
     }
   });
+}
+
+/**
+ * For the hook run of a re-delivered webhook: the inbox entry of the first delivery and the run that answered it.
+ * The server answered the duplicate as before and started nothing, which the run page must say in words.
+ */
+async function duplicateOf(ctx: ConsoleContext, inboxId: number | null): Promise<{ inboxId: number; runId: string | null } | undefined> {
+  if (inboxId === null) return undefined;
+  const entry = await ctx.d.store.getInboxEntry(inboxId);
+  if (!entry || entry.duplicateOf === null) return undefined;
+  const original = await ctx.d.store.getInboxEntry(entry.duplicateOf);
+  return { inboxId: entry.duplicateOf, runId: original?.runId ?? null };
 }
 
 /** Sends a failed or dead job back to the queue and shows its runs, where the new attempt appears. */

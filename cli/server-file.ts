@@ -1,0 +1,70 @@
+// The addresses a running `serve` listens on, kept in a small file of its data folder so that `demo` and
+// `webhook send` find a server started on other ports than the defaults. It holds no secret.
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SERVER_FILE = 'serve.json';
+
+export interface ServerFile {
+  /** The process that wrote it; a file whose process is gone is ignored. */
+  pid: number;
+  /** The Oktell server, e.g. `http://127.0.0.1:4055`. */
+  url: string;
+  /** The embedded Bpium emulator, when `serve` started one. */
+  bpiumEmulator?: string;
+  /** Hook paths that require X-Hook-Signature (`*` = every path). */
+  signedPaths: string[];
+  startedAt: string;
+}
+
+export function serverFilePath(dataDir: string): string {
+  return join(dataDir, SERVER_FILE);
+}
+
+/** Written under a temporary name and renamed, so a reader never sees half a file. */
+export function writeServerFile(dataDir: string, info: ServerFile): void {
+  const file = serverFilePath(dataDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+/** Removes the file when it is still this process's (a newer server may have replaced it). */
+export function removeServerFile(dataDir: string, pid = process.pid): void {
+  const found = readServerFile(dataDir, () => true);
+  if (found?.pid !== pid) return;
+  try {
+    unlinkSync(serverFilePath(dataDir));
+  } catch {
+    // Already gone: nothing to do.
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The running server's addresses, or undefined when no server of this data folder is running (or the file is bad). */
+export function readServerFile(dataDir: string, alive: (pid: number) => boolean = processAlive): ServerFile | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(serverFilePath(dataDir), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const f = parsed as Partial<ServerFile> | null;
+  if (!f || typeof f.pid !== 'number' || typeof f.url !== 'string' || !alive(f.pid)) return undefined;
+  return {
+    pid: f.pid,
+    url: f.url,
+    ...(typeof f.bpiumEmulator === 'string' ? { bpiumEmulator: f.bpiumEmulator } : {}),
+    signedPaths: Array.isArray(f.signedPaths) ? f.signedPaths.filter((p): p is string => typeof p === 'string') : [],
+    startedAt: String(f.startedAt ?? ''),
+  };
+}

@@ -1,0 +1,71 @@
+// How `serve` writes its logs: JSON lines for machines (piped, collected), readable lines for a person at a terminal.
+// pino always produces the JSON line (redaction included); the readable form is a re-rendering of that line, so
+// both forms carry exactly the same fields.
+import pc from 'picocolors';
+import { ConfigError } from './config.js';
+
+export type LogFormat = 'json' | 'pretty';
+
+/** OKTELL_LOG_FORMAT when set (`json` or `pretty`), else readable on a terminal and JSON everywhere else. */
+export function logFormat(env: NodeJS.ProcessEnv, isTTY: boolean): LogFormat {
+  const v = env.OKTELL_LOG_FORMAT?.trim().toLowerCase();
+  if (!v) return isTTY ? 'pretty' : 'json';
+  if (v === 'json' || v === 'pretty') return v;
+  throw new ConfigError(`OKTELL_LOG_FORMAT=${env.OKTELL_LOG_FORMAT}: expected json or pretty`);
+}
+
+const LEVELS: Record<number, { name: string; colour: (s: string) => string }> = {
+  10: { name: 'TRACE', colour: pc.dim },
+  20: { name: 'DEBUG', colour: pc.dim },
+  30: { name: 'INFO', colour: pc.green },
+  40: { name: 'WARN', colour: pc.yellow },
+  50: { name: 'ERROR', colour: pc.red },
+  60: { name: 'FATAL', colour: pc.red },
+};
+
+/** Local wall-clock time to the millisecond: the date is rarely what a person at a terminal needs. */
+function clock(epochMs: unknown): string {
+  const d = typeof epochMs === 'number' ? new Date(epochMs) : new Date();
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/** `key=value`: bare when the value is a plain word or number, JSON otherwise (quotes, spaces, objects). */
+function field(key: string, value: unknown): string {
+  const text = typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+  return `${pc.dim(`${key}=`)}${text}`;
+}
+
+/**
+ * Renders one pino JSON line as `HH:MM:SS.mmm LEVEL message key=value …`; an error's stack follows on indented
+ * lines. A line that is not a JSON object is passed through unchanged.
+ *
+ * @example formatLogLine('{"level":30,"time":0,"msg":"request","status":200}')  // '03:00:00.000 INFO  request status=200'
+ */
+export function formatLogLine(line: string): string {
+  let rec: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return line.endsWith('\n') ? line : `${line}\n`;
+    rec = parsed as Record<string, unknown>;
+  } catch {
+    return line.endsWith('\n') ? line : `${line}\n`;
+  }
+  const { level, time, msg, err, ...rest } = rec;
+  const lv = LEVELS[Number(level)] ?? { name: String(level ?? '?').toUpperCase(), colour: (s: string) => s };
+  const parts = [pc.dim(clock(time)), lv.colour(lv.name.padEnd(5))];
+  if (msg !== undefined) parts.push(String(msg));
+  let stack = '';
+  if (err && typeof err === 'object') {
+    const e = err as { message?: unknown; stack?: unknown; type?: unknown };
+    if (e.message !== undefined) parts.push(field('err', String(e.message)));
+    if (typeof e.stack === 'string') stack = e.stack.split('\n').slice(1).map((l) => `    ${pc.dim(l.trim())}\n`).join('');
+  } else if (err !== undefined) parts.push(field('err', err));
+  for (const [k, v] of Object.entries(rest)) parts.push(field(k, v));
+  return `${parts.join(' ')}\n${stack}`;
+}
+
+/** A pino destination that writes each record as a readable line to `out`. */
+export function prettyDestination(out: NodeJS.WritableStream): { write(line: string): void } {
+  return { write: (chunk: string) => void out.write(chunk.split('\n').filter((l) => l !== '').map(formatLogLine).join('')) };
+}

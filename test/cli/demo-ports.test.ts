@@ -1,0 +1,45 @@
+// `npm run demo` finds a server started on other ports than the defaults: `serve` writes its addresses to the data
+// folder, and `demo` reads them there (flags and the environment still win).
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../helpers.js';
+import { runCli, startServeProcess } from './cli-process.js';
+
+describe('serve writes its addresses, demo reads them', () => {
+  it('a server on free ports: demo with only the data folder creates a task whose webhook reaches it', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const data = join(tmp.dir, 'var');
+    const server = await startServeProcess({ dataDir: data, env: { OKTELL_LOG_LEVEL: 'warn' } });
+    try {
+      const file = JSON.parse(readFileSync(join(data, 'serve.json'), 'utf8')) as { url: string; bpiumEmulator: string; signedPaths: string[] };
+      assert.equal(file.url, server.url);
+      assert.match(file.bpiumEmulator, /^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/);
+      assert.doesNotMatch(file.bpiumEmulator, /:4056\//);
+      assert.deepEqual(file.signedPaths, ['/Bpium/NewTask']);
+      assert.doesNotMatch(JSON.stringify(file), /password|secret/i);
+
+      const r = runCli(['demo', '--title', 'Порты не по умолчанию'], { OKTELL_DATA_DIR: data });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /Created task \d+/);
+      assert.match(r.stdout, new RegExp(`webhook: record\\.created #\\d+ → ${server.url.replace(/\./g, '\\.')}/Bpium/NewTask: HTTP 200`));
+    } finally {
+      assert.equal(await server.stop(), 0);
+      assert.equal(existsSync(join(data, 'serve.json')), false, 'a stopped server leaves no addresses behind');
+      tmp.cleanup();
+    }
+  });
+
+  it('--url wins over the addresses file; with nothing there demo names both ways to point it', { timeout: 30_000 }, () => {
+    const tmp = tempDir();
+    try {
+      const r = runCli(['demo', '--url', 'http://127.0.0.1:9', '--data-dir', tmp.dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /nothing answers at http:\/\/127\.0\.0\.1:9\/api\/v1/);
+      assert.match(r.stderr, /--url or BPIUM_URL/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});

@@ -1,0 +1,75 @@
+// serve's logs: readable lines for a person (a terminal, or OKTELL_LOG_FORMAT=pretty), JSON lines for machines.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { formatLogLine, logFormat } from '../../server/log-format.js';
+import { tempDir } from '../helpers.js';
+import { runCli, startServeProcess } from './cli-process.js';
+
+const USER = { login: 'tester', password: 'pass-word-1' };
+const auth = `Basic ${Buffer.from(`${USER.login}:${USER.password}`).toString('base64')}`;
+
+/** Starts serve with `env`, sends one request the hook answers 404, stops it, and returns its stdout. */
+async function logsOf(env: Record<string, string>): Promise<string> {
+  const tmp = tempDir();
+  const server = await startServeProcess({ dataDir: join(tmp.dir, 'var'), env: { OKTELL_USERS: `${USER.login}:${USER.password}`, ...env } });
+  try {
+    const res = await fetch(`${server.url}/no/such/hook`, { headers: { authorization: auth } });
+    assert.equal(res.status, 404);
+  } finally {
+    assert.equal(await server.stop(), 0);
+    tmp.cleanup();
+  }
+  return server.stdout();
+}
+
+describe('serve logs through the real binary', () => {
+  it('OKTELL_LOG_FORMAT=pretty: time, level, message and key fields on one readable line', { timeout: 60_000 }, async () => {
+    const out = await logsOf({ OKTELL_LOG_FORMAT: 'pretty' });
+    const line = out.split('\n').find((l) => / request /.test(l));
+    assert.ok(line, out);
+    assert.match(line, /^\d\d:\d\d:\d\d\.\d{3} INFO  request method=GET path=\/no\/such\/hook status=404 ms=[\d.]+ ip=127\.0\.0\.1 runId=\S+$/);
+    assert.ok(!out.split('\n').some((l) => l.startsWith('{')), 'no JSON line in the readable form');
+    assert.doesNotMatch(out, new RegExp(USER.password));
+  });
+
+  it('piped (not a terminal) and without a setting: JSON lines as before', { timeout: 60_000 }, async () => {
+    const out = await logsOf({});
+    const records = out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const request = records.find((r) => r.msg === 'request');
+    assert.ok(request, out);
+    assert.equal(request.level, 30);
+    assert.equal(request.status, 404);
+    assert.equal(typeof request.time, 'number');
+  });
+
+  it('an unknown OKTELL_LOG_FORMAT is a usage error', { timeout: 30_000 }, () => {
+    const tmp = tempDir();
+    try {
+      const r = runCli(['serve', '--port', '0', '--bpium-emulator-port', '0', '--data-dir', tmp.dir], { OKTELL_LOG_FORMAT: 'yaml' });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /OKTELL_LOG_FORMAT=yaml: expected json or pretty/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('the readable form', () => {
+  it('a terminal gets it by default, anything else JSON; the variable wins both ways', () => {
+    assert.equal(logFormat({}, true), 'pretty');
+    assert.equal(logFormat({}, false), 'json');
+    assert.equal(logFormat({ OKTELL_LOG_FORMAT: 'json' }, true), 'json');
+    assert.equal(logFormat({ OKTELL_LOG_FORMAT: 'PRETTY' }, false), 'pretty');
+  });
+
+  it('quotes values with spaces, writes objects as JSON, puts an error message in line and its stack below', () => {
+    const time = new Date(2026, 0, 2, 3, 4, 5, 67).getTime();
+    const line = JSON.stringify({ level: 50, time, msg: 'cannot record a run', runId: 'r1', note: 'two words', pruned: { inbox: 2 }, err: { type: 'Error', message: 'disk full', stack: 'Error: disk full\n    at write (store.js:1:1)' } });
+    assert.equal(formatLogLine(line).replace(/\x1b\[[0-9;]*m/g, ""), '03:04:05.067 ERROR cannot record a run err="disk full" runId=r1 note="two words" pruned={"inbox":2}\n    at write (store.js:1:1)\n');
+  });
+
+  it('passes a line that is not JSON through unchanged', () => {
+    assert.equal(formatLogLine('plain text'), 'plain text\n');
+  });
+});

@@ -1,0 +1,86 @@
+// `oktell-emu webhook send` through the real binary against a real `serve`: signed with the secret the server checks
+// for the path, sent with the server's credentials, status and run id printed, a re-post called a duplicate.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../helpers.js';
+import { taskWebhook } from '../server/server-helpers.js';
+import { runCli, startServeProcess } from './cli-process.js';
+
+describe('oktell-emu webhook send', () => {
+  it('with the generated user and the emulator secret: 200 and a run id, then the same body again is a duplicate', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const data = join(tmp.dir, 'var');
+    const body = join(tmp.dir, 'task.json');
+    writeFileSync(body, taskWebhook({ name: 'Проверить подпись', responsible: ['2'], sequenceId: 41 }));
+    const server = await startServeProcess({ dataDir: data, env: { OKTELL_LOG_LEVEL: 'warn' } });
+    try {
+      assert.match(server.stderr(), /signed +\/Bpium\/NewTask \(X-Hook-Signature required/);
+      const first = runCli(['webhook', 'send', '/Bpium/NewTask', body], { OKTELL_DATA_DIR: data });
+      assert.equal(first.code, 0, first.stderr + first.stdout);
+      assert.match(first.stdout, new RegExp(`^POST ${server.url.replace(/\./g, '\\.')}/Bpium/NewTask \\(signed with the secret for /Bpium/NewTask\\)`));
+      const runId = /→ HTTP 200 · run (\S+)/.exec(first.stdout)?.[1];
+      assert.ok(runId, first.stdout);
+      assert.doesNotMatch(first.stdout, /duplicate/);
+
+      const again = runCli(['webhook', 'send', '/Bpium/NewTask', body], { OKTELL_DATA_DIR: data });
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /→ HTTP 200 · run \S+/);
+      assert.match(again.stdout, /duplicate: this delivery \(same hook id and sequenceId\) was received before as inbox entry 1; the server answered as it did then and started nothing again/);
+
+      const json = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--json', '--data-dir', data]);
+      const out = JSON.parse(json.stdout) as { status: number; runId: string; duplicateOf: number | null; signedFor: string };
+      assert.deepEqual([out.status, out.duplicateOf, out.signedFor, typeof out.runId], [200, 1, '/Bpium/NewTask', 'string']);
+
+      const unsigned = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--no-sign'], { OKTELL_DATA_DIR: data });
+      assert.equal(unsigned.code, 1);
+      assert.match(unsigned.stdout, /\(unsigned: no secret is set for this path\)\n→ HTTP 401/);
+    } finally {
+      assert.equal(await server.stop(), 0);
+      tmp.cleanup();
+    }
+  });
+
+  it('secrets from oktell.config.yaml and BPIUM_WEBHOOK_SECRET, credentials from OKTELL_USERS, as the server resolves them', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const data = join(tmp.dir, 'var');
+    const config = join(tmp.dir, 'oktell.config.yaml');
+    writeFileSync(config, 'webhookSecrets:\n  /Custom/Hook: custom-secret\n');
+    const body = join(tmp.dir, 'body.json');
+    writeFileSync(body, '{"hello":"world"}');
+    const env = { OKTELL_USERS: 'robot:robot-pass-1', BPIUM_WEBHOOK_SECRET: 'every-path-secret', OKTELL_LOG_LEVEL: 'warn' };
+    const server = await startServeProcess({ dataDir: data, env, args: ['--config', config] });
+    try {
+      assert.match(server.stderr(), /signed +\/Custom\/Hook, every path/);
+      // The hook scenario answers 404 for paths it does not handle: past the signature check, not refused by it.
+      const custom = runCli(['webhook', 'send', '/Custom/Hook', body, '--config', config, '--data-dir', data], env);
+      assert.match(custom.stdout, /\(signed with the secret for \/Custom\/Hook\)\n→ HTTP 404 · run \S+/);
+      const other = runCli(['webhook', 'send', '/Other', body, '--config', config, '--data-dir', data], env);
+      assert.match(other.stdout, /\(signed with the secret for every path\)\n→ HTTP 404 · run \S+/);
+      const stdin = runCli(['webhook', 'send', '/Custom/Hook', '-', '--config', config, '--data-dir', data], env, '{"from":"stdin"}');
+      assert.match(stdin.stdout, /\(signed with the secret for \/Custom\/Hook\)\n→ HTTP 404/);
+      const wrongUser = runCli(['webhook', 'send', '/Other', body, '--config', config, '--data-dir', data], { ...env, OKTELL_USERS: 'robot:wrong' });
+      assert.match(wrongUser.stdout, /→ HTTP 401/);
+    } finally {
+      assert.equal(await server.stop(), 0);
+      tmp.cleanup();
+    }
+  });
+
+  it('says how to reach the server when nothing listens, and refuses a path without a leading slash', { timeout: 30_000 }, () => {
+    const tmp = tempDir();
+    try {
+      const body = join(tmp.dir, 'b.json');
+      writeFileSync(body, '{}');
+      const down = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--url', 'http://127.0.0.1:9', '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b' });
+      assert.equal(down.code, 1);
+      assert.match(down.stderr, /nothing answers at http:\/\/127\.0\.0\.1:9 .*npm start.*--url/);
+      const bad = runCli(['webhook', 'send', 'Bpium/NewTask', body, '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b' });
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /must start with \//);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
