@@ -85,7 +85,8 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
   const secrets = serverSecrets(config, running, env);
   // The secret the server will check: chosen by the whole address, path and query, as the server does.
   const chosen = flags.sign ? hookSecret(secrets, url.pathname, url.pathname + url.search) : undefined;
-  const signedFor = chosen ? chosen.route : null;
+  // The configured path it came from, or '*' when the catch-all secret applies.
+  const signedFor = chosen ? (Object.hasOwn(secrets, chosen.route) ? chosen.route : '*') : null;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     authorization: `Basic ${Buffer.from(`${user.login}:${user.password}`).toString('base64')}`,
