@@ -21,7 +21,19 @@ export interface LoadOptions {
   timeZone?: string;
 }
 
-export type LoadResult = { ok: true; scenario: Scenario } | { ok: false; issues: ScenarioIssue[] };
+/**
+ * What an invalid file still tells about its references to other files, so the library can check those in the same
+ * pass instead of only after the file's own problems are fixed.
+ */
+export interface ScenarioReferences {
+  name: string;
+  /** Every variable name the file declares, including those whose declaration has a problem (reported already). */
+  declared: ReadonlySet<string>;
+  calls: Scenario['calls'];
+  templates: Scenario['templates'];
+}
+
+export type LoadResult = { ok: true; scenario: Scenario } | { ok: false; issues: ScenarioIssue[]; references?: ScenarioReferences };
 
 /** Scenario name from a file path: the file name without its extension, as Oktell names service scenarios. */
 export function scenarioNameOf(file: string): string {
@@ -120,7 +132,10 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     }
   }
 
-  if (issues.length) return { ok: false, issues };
+  if (issues.length) {
+    const declared = new Set(js.variables && typeof js.variables === 'object' && !Array.isArray(js.variables) ? Object.keys(js.variables) : []);
+    return { ok: false, issues, references: { name, declared, calls, templates } };
+  }
   const scenario: Scenario = {
     name,
     file,
