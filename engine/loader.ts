@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { isMap, type YAMLMap } from 'yaml';
 import { SCENARIO_ERROR_CODES as C, type ScenarioErrorCode, type ScenarioIssue, type SourceLocation } from './errors.js';
-import { parseExpression, type CompiledExpression } from './expr/index.js';
+import { parseExpression, type CompiledExpression, type ExpressionSyntaxError } from './expr/index.js';
 import { constantExpression } from './constant.js';
 import { checkGraph } from './graph.js';
 import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } from './model.js';
@@ -269,7 +269,7 @@ function compileProperty(
   const parsed = parseExpression(value);
   if (!parsed.ok) {
     const e = parsed.error;
-    issue(src.locateInScalar(path, e.offset), C.INVALID_EXPRESSION, `${e.message} in expression ${JSON.stringify(value)}`, e.hint);
+    issue(src.locateInScalar(path, e.offset), C.INVALID_EXPRESSION, `${e.message} in expression ${JSON.stringify(value)}`, yamlHint(src, path, value, e, variables));
     return constantExpression(null);
   }
   for (const name of parsed.expr.variables) {
@@ -282,6 +282,27 @@ function compileProperty(
   return parsed.expr;
 }
 
+/**
+ * A hint written for the YAML file the expression sits in. YAML removes the quotes around a whole value
+ * (`text: "Готово"` is the expression `Готово`), so a fix that needs expression quotes is shown in '…', and a bare
+ * variable name gets its square brackets.
+ */
+function yamlHint(src: YamlSource, path: readonly PathSeg[], value: string, e: ExpressionSyntaxError, variables: ReadonlyMap<string, VariableDecl>): string | undefined {
+  const word = value.trim();
+  if (variables.has(word)) {
+    return `"${word}" is a variable: read it in square brackets, quoted for YAML: '[${word}]'`;
+  }
+  const style = src.scalarStyle(path);
+  if (e.fix !== undefined && (style === 'PLAIN' || style === 'QUOTE_DOUBLE')) {
+    return `write ${yamlSingleQuoted(e.fix)} — YAML drops the "…" around a whole value; the outer '…' keep them for the expression`;
+  }
+  return e.hint;
+}
+
+/** A YAML single-quoted scalar: the only escape is '' for '. */
+export function yamlSingleQuoted(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
 
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;
