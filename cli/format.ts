@@ -1,6 +1,6 @@
 // Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls and started children.
 import pc from 'picocolors';
-import type { RunResult, Value } from '../engine/index.js';
+import { formatRunError, type RunResult, type Value } from '../engine/index.js';
 
 export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): void {
   const pad = '  '.repeat(depth);
@@ -21,7 +21,7 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): v
   for (const c of r.bpiumCalls) {
     w(`  ${pc.bold('bpium')} ${c.method} catalog ${c.catalogId}${c.recordId ? ` record ${c.recordId}` : ''} → ${c.status}${c.performed ? '' : pc.dim(' (not performed)')}${c.error ? ' ' + pc.red(c.error) : ''}`);
   }
-  if (r.error) w(`  ${pc.red(`error ${r.error.code}`)} ${r.error.message}${r.error.retryable ? pc.yellow(' (retryable)') : ''}`);
+  if (r.error) w(`  ${pc.red('error')} ${formatRunError(r.error)}${r.error.retryable ? pc.yellow(' (retryable)') : ''}`);
   for (const a of r.asyncStarted) {
     w(`  ${pc.bold('started')} ${a.scenario} ${pc.dim(`params ${JSON.stringify(a.params).slice(0, 80)}`)}`);
     if (a.result) printRun(a.result, out, depth + 2);

@@ -305,7 +305,7 @@ function initVariables(s: Scenario, vars: Map<string, Value>, preset: Readonly<R
 }
 
 function toRunError(e: unknown, block: Block | undefined, scenario: string): RunError {
-  const where = { ...(block ? { block: block.id } : {}), scenario };
+  const where = { ...(block ? { block: block.id, file: block.loc.file, line: block.loc.line, col: block.loc.col } : {}), scenario };
   if (e instanceof RunFailure) return { code: e.code, message: e.message, retryable: e.retryable, ...where };
   if (e instanceof EffectError) {
     return {

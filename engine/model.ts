@@ -139,6 +139,10 @@ export interface RunError {
   message: string;
   block?: string;
   scenario?: string;
+  /** Where the failing block is written (its id in the YAML file), as load errors give it. */
+  file?: string;
+  line?: number;
+  col?: number;
   /** true when a later attempt may succeed (an outage), false when it cannot (a refusal or a scenario bug). */
   retryable: boolean;
 }
