@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../helpers.js';
-import { runCli } from './cli.helper.js';
+import { runCli, startCli } from './cli.helper.js';
 
 /** A scenario with a mistake of its own, an unknown async target, and a template with two problems. */
 const mistakes = `variables: { to: string }
@@ -48,6 +48,63 @@ describe('oktell-emu validate reports every problem in one pass', () => {
       assert.match(text.stdout, /^scenarios\/templates\/hello\.text\.njk:2:\d+ E_INVALID_TEMPLATE/m);
       assert.doesNotMatch(text.stdout, new RegExp(tmp.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'no absolute path in the output');
     } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('oktell-emu validate --watch', () => {
+  const valid = mistakes.replace("'[nosuch]'", "'\"ivan@example.com\"'").replace('scenario: NoSuchScenario', 'scenario: Notify');
+  it('validates again on every save of a scenario or template, prints only what changed, and stops cleanly on Ctrl-C', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    const scenarioFile = join(tmp.dir, 'scenarios', 'Notify.yaml');
+    const templateFile = join(tmp.dir, 'scenarios', 'templates', 'hello.text.njk');
+    mkdirSync(join(tmp.dir, 'scenarios', 'templates'), { recursive: true });
+    writeFileSync(scenarioFile, valid);
+    writeFileSync(join(tmp.dir, 'scenarios', 'templates', 'hello.subject.njk'), 'Привет');
+    writeFileSync(templateFile, 'Письмо для {{ to }}\n');
+    const cli = startCli(['validate', '--watch'], { cwd: tmp.dir });
+    try {
+      await cli.waitFor(/1 scenario file\(s\) valid\n.*watching scenarios for changes/);
+
+      // A scenario saved with a mistake: the new problem is printed.
+      let from = cli.stdout().length;
+      writeFileSync(scenarioFile, valid.replace(`'"ivan@example.com"'`, "'[nosuch]'"));
+      await cli.waitFor(/✗ 1 problem\(s\) in 1 file\(s\)/, from);
+      let part = cli.stdout().slice(from);
+      assert.match(part, /scenarios\/Notify\.yaml changed/);
+      assert.match(part, /new\s+scenarios\/Notify\.yaml:6:18 E_UNKNOWN_VARIABLE unknown variable \[nosuch\]/);
+
+      // A template saved with a mistake: only that problem is new; the scenario's is not printed again.
+      from = cli.stdout().length;
+      writeFileSync(templateFile, 'Письмо для {{ to }}, {{ authorName }}\n');
+      await cli.waitFor(/✗ 2 problem\(s\) in 2 file\(s\)/, from);
+      part = cli.stdout().slice(from);
+      assert.match(part, /scenarios\/templates\/hello\.text\.njk changed/);
+      assert.match(part, /new\s+scenarios\/templates\/hello\.text\.njk:1:\d+ E_UNKNOWN_TEMPLATE_VARIABLE/);
+      assert.doesNotMatch(part, /E_UNKNOWN_VARIABLE/);
+
+      // The scenario fixed: its problem is reported fixed.
+      from = cli.stdout().length;
+      writeFileSync(scenarioFile, valid);
+      await cli.waitFor(/✗ 1 problem\(s\) in 1 file\(s\)/, from);
+      part = cli.stdout().slice(from);
+      assert.match(part, /fixed scenarios\/Notify\.yaml:6:18 E_UNKNOWN_VARIABLE/);
+      assert.doesNotMatch(part, /E_UNKNOWN_TEMPLATE_VARIABLE/);
+
+      // A save that changes nothing says so in one line.
+      from = cli.stdout().length;
+      writeFileSync(scenarioFile, `${valid}# a comment\n`);
+      await cli.waitFor(/no change: ✗ 1 problem\(s\)/, from);
+
+      cli.child.kill('SIGINT');
+      const exit = await cli.exited;
+      assert.deepEqual(exit, { code: 0, signal: null });
+      assert.match(cli.stdout(), /stopped watching\n$/);
+      assert.equal(cli.stderr(), '');
+    } finally {
+      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+      await cli.exited;
       tmp.cleanup();
     }
   });
