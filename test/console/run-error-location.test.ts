@@ -1,13 +1,36 @@
-// A stored run's error carries the YAML location of the failing block, and the console's run page shows it.
+// A stored run's error carries the YAML location of the failing block, and the console's run page shows it; the
+// dry-run page shows the same location and the notes of a step (a Parser query that matched nothing).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { get, readUserJob, startConsoleServer } from './console-helpers.js';
+import { AUTH, csrfToken, get, readUserJob, startConsoleServer } from './console-helpers.js';
+
+/** Parses input parameter 1 (nothing matches $.prevPayload.values), then fails at block `compute` (line 17, col 3). */
+const NOTE_THEN_FAIL_YAML = `variables:
+  body: string
+  prev: json
+  n: number
+start: begin
+blocks:
+  begin:
+    kind: Start
+    param: body
+    exits: { next: parse }
+  parse:
+    kind: Parser
+    mode: json
+    document: '[body]'
+    extract: { prev: $.prevPayload.values }
+    exits: { success: compute }
+  compute:
+    kind: Variable
+    set: { n: 'Num("abc")' }
+`;
 
 describe('the stored run of a failed job', () => {
   let t: Awaited<ReturnType<typeof startConsoleServer>>;
   let runId: string;
   before(async () => {
-    t = await startConsoleServer();
+    t = await startConsoleServer({ 'NoteThenFail.yaml': NOTE_THEN_FAIL_YAML });
     // Employee 77 does not exist: ReadUser's getUser block (line 12, column 3 of ReadUser.yaml) fails for good.
     runId = (await readUserJob(t, '77')).runId;
   });
@@ -23,5 +46,18 @@ describe('the stored run of a failed job', () => {
   it('shows that location on the run page', { timeout: 10_000 }, async () => {
     const html = await (await get(`${t.base}/runs/${runId}`)).text();
     assert.match(html, /<code class="location">[^<]*ReadUser\.yaml:12:3<\/code>/);
+  });
+  it('the dry-run page shows the error location and the step note', { timeout: 20_000 }, async () => {
+    const csrf = await csrfToken(t.base);
+    const res = await fetch(`${t.base}/dry-run`, {
+      method: 'POST',
+      headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: t.server.url },
+      body: new URLSearchParams({ csrf, scenario: 'NoteThenFail', mode: 'params', p1: '{"payload":{}}' }).toString(),
+      redirect: 'manual',
+    });
+    assert.equal(res.status, 303);
+    const html = await (await get(new URL(res.headers.get('location')!, t.server.url).toString())).text();
+    assert.match(html, /<span class="step-note">no match for `\$\.prevPayload\.values`: prev left empty<\/span>/);
+    assert.match(html, /<code class="location">[^<]*NoteThenFail\.yaml:17:3<\/code> <strong>R_EXPRESSION<\/strong>/);
   });
 });
