@@ -96,8 +96,9 @@ function printRecord(r: RunRecord) {
   w(`${pc.bold(r.scenario)} ${r.status === 'completed' ? pc.green(r.status) : pc.red(r.status)} run ${r.id} · ${r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
   w(`  started ${new Date(r.startedAt).toISOString()} · ${r.durationMs ?? '?'} ms`);
   w(`  params ${JSON.stringify(r.params).slice(0, 300)}`);
-  for (const s of (r.trace ?? []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; error?: string }>) {
+  for (const s of (r.trace ?? []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; notes?: string[]; error?: string }>) {
     w(`  ${String(s.step).padStart(3)} ${s.block} ${pc.dim(s.kind)} → ${s.exit}${s.changed ? ' ' + JSON.stringify(s.changed).slice(0, 200) : ''}${s.error ? ' ' + pc.red(s.error) : ''}`);
+    for (const n of s.notes ?? []) w(`      ${pc.yellow('note')} ${n}`);
   }
   w(`  return values ${JSON.stringify(r.returnValues)}`);
   for (const m of (r.mails ?? []) as Array<{ to: string[]; subject: string; status: string }>) w(`  mail ${m.status} to ${m.to.join(', ')} · ${m.subject}`);

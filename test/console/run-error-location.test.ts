@@ -2,6 +2,7 @@
 // dry-run page shows the same location and the notes of a step (a Parser query that matched nothing).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { runCli } from '../cli/cli.helper.js';
 import { AUTH, csrfToken, get, readUserJob, startConsoleServer } from './console-helpers.js';
 
 /** Parses input parameter 1 (nothing matches $.prevPayload.values), then fails at block `compute` (line 17, col 3). */
@@ -42,6 +43,11 @@ describe('the stored run of a failed job', () => {
     assert.equal(error.block, 'getUser');
     assert.match(error.file ?? '', /ReadUser\.yaml$/);
     assert.deepEqual([error.line, error.col], [12, 3]);
+  });
+  it('`oktell-emu show` prints it like a load error', { timeout: 30_000 }, () => {
+    const r = runCli(['show', runId, '--data-dir', t.dataDir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\s+error \S*ReadUser\.yaml:12:3 R_EFFECT_PERMANENT /m);
   });
   it('shows that location on the run page', { timeout: 10_000 }, async () => {
     const html = await (await get(`${t.base}/runs/${runId}`)).text();
