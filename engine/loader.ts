@@ -294,7 +294,9 @@ function yamlHint(src: YamlSource, path: readonly PathSeg[], value: string, e: E
   }
   const style = src.scalarStyle(path);
   if (e.fix !== undefined && (style === 'PLAIN' || style === 'QUOTE_DOUBLE')) {
-    return `write ${yamlSingleQuoted(e.fix)} — YAML drops the "…" around a whole value; the outer '…' keep them for the expression`;
+    // The whole corrected value only when it is right; otherwise the expression's own hint, with YAML's quotes.
+    if (parseExpression(e.fix).ok) return `write ${yamlSingleQuoted(e.fix)} — YAML drops the "…" around a whole value; the outer '…' keep them for the expression`;
+    return `${e.hint ?? 'put text in quotes'}, and wrap the whole value in '…' so YAML keeps those quotes`;
   }
   return e.hint;
 }

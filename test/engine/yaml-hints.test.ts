@@ -34,6 +34,10 @@ describe('expression hints that fit YAML', () => {
     const [i] = issuesOf(`Готово + 'x'`);
     assert.match(i!.hint!, /'"Готово" \+ ''x'''/);
   });
+  it('a correction that would still be wrong is not offered whole; the YAML quoting is still said', () => {
+    const [i] = issuesOf('"Задача [note]"');
+    assert.equal(i!.hint, `put text in quotes: "Задача", and wrap the whole value in '…' so YAML keeps those quotes`);
+  });
   it('inside single quotes the expression quotes survive, so the hint stays the expression form', () => {
     const [i] = issuesOf(`'Письмо отправлено'`);
     assert.match(i!.hint!, /put text in quotes: "Письмо отправлено"$/);
