@@ -58,7 +58,18 @@ export async function watchValidation(groups: ValidationGroups, first: Validatio
     last = now;
   };
 
+  const watched = new Set<string>();
+  const watchFolder = (d: string) => {
+    if (watched.has(d) || !existsSync(d)) return;
+    watched.add(d);
+    const w = watch(d, (_event, name) => onChange(d, name));
+    // A folder deleted while watched is reported, not a crash; the next validation says what is missing.
+    w.on('error', (e) => void out.write(`${pc.red('cannot watch')} ${relative(process.cwd(), d)}: ${e.message}\n`));
+    watchers.push(w);
+  };
   const onChange = (dir: string, name: string | null) => {
+    // A templates folder created after the start is watched from then on.
+    if (name === 'templates' && groups.has(dir)) watchFolder(join(dir, name));
     // Editors write temporary and backup files next to the real one: only scenario and template saves count.
     if (!name || !RELEVANT.test(name)) return;
     changed.add(relative(process.cwd(), join(dir, name)));
@@ -70,10 +81,8 @@ export async function watchValidation(groups: ValidationGroups, first: Validatio
   for (const dir of groups.keys()) {
     // Each folder is watched on its own (not recursively): a directory watch also sees files replaced by rename,
     // as editors and `sed -i` save them. Templates live in <scenarios>/templates.
-    for (const d of [dir, join(dir, 'templates')]) {
-      if (!existsSync(d)) continue;
-      watchers.push(watch(d, (_event, name) => onChange(d, name)));
-    }
+    watchFolder(dir);
+    watchFolder(join(dir, 'templates'));
   }
   out.write(`${pc.dim(`watching ${[...groups.keys()].map((d) => relative(process.cwd(), d) || '.').join(', ')} for changes (Ctrl-C to stop)`)}\n`);
 
