@@ -203,10 +203,16 @@ function loadBlock(
   }
   const props: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) if (!BLOCK_META_KEYS.has(k)) props[k] = v;
-  const parsed = def.schema.safeParse(props);
+  let parsed = def.schema.safeParse(props);
   if (!parsed.success) {
-    reportSchemaIssues(parsed.error.issues as unknown as ZodIssueLike[], [], props, def, at, issue);
-    return undefined;
+    const zodIssues = parsed.error.issues as unknown as ZodIssueLike[];
+    reportSchemaIssues(zodIssues, [], props, def, at, issue);
+    // When the only trouble is unknown properties (typos), the rest is still checked in this same pass: without
+    // them the block may parse, and its expressions and variables get checked too.
+    if (!zodIssues.every((z) => z.code === 'unrecognized_keys' && z.path.length === 0)) return undefined;
+    const known = Object.fromEntries(Object.entries(props).filter(([k]) => !zodIssues.some((z) => z.keys?.includes(k))));
+    parsed = def.schema.safeParse(known);
+    if (!parsed.success) return undefined;
   }
   const cx: CompileContext = {
     blockId: id,

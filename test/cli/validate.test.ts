@@ -53,6 +53,27 @@ describe('oktell-emu validate reports every problem in one pass', () => {
   });
 });
 
+describe('oktell-emu validate: a block with a mistyped property', () => {
+  it('still has its expressions checked in the same pass', () => {
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.dir, 'scenarios'));
+      writeFileSync(
+        join(tmp.dir, 'scenarios', 'Typo.yaml'),
+        `variables: { to: string }\nstart: a\nblocks:\n  a:\n    kind: SendMail\n    to: '[too]'\n    subjct: '"x"'\n    subject: '"x"'\n    text: '"y"'\n`,
+      );
+      const r = runCli(['validate'], { cwd: tmp.dir });
+      assert.equal(r.code, 1, r.stderr);
+      assert.deepEqual(
+        r.stdout.split('\n').filter((l) => l.startsWith('scenarios/')).map((l) => l.split(' ').slice(0, 2).join(' ')),
+        ['scenarios/Typo.yaml:6:11 E_UNKNOWN_VARIABLE', 'scenarios/Typo.yaml:7:5 E_UNKNOWN_KEY'],
+      );
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
 describe('oktell-emu validate --watch', () => {
   const valid = mistakes.replace("'[nosuch]'", "'\"ivan@example.com\"'").replace('scenario: NoSuchScenario', 'scenario: Notify');
   it('validates again on every save of a scenario or template, prints only what changed, and stops cleanly on Ctrl-C', { timeout: 60_000 }, async () => {
