@@ -1,6 +1,6 @@
 // Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls and started children.
 import pc from 'picocolors';
-import type { MailRecord, RunResult, Value } from '../engine/index.js';
+import { formatRunError, type MailRecord, type RunResult, type Value } from '../engine/index.js';
 import { htmlToText } from './html-text.js';
 
 /** Lines of a letter's text shown under it; `--json` has the whole letter. */
@@ -15,6 +15,7 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): v
     const exit = s.exit === 'failed' ? pc.red('✗ failed') : pc.cyan(`→ ${s.exit}`);
     const changed = s.changed ? ' ' + Object.entries(s.changed).map(([k, v]) => `${pc.yellow(k)}=${show(v)}`).join(' ') : '';
     w(`  ${pc.dim(String(s.step).padStart(3))} ${s.block} ${pc.dim(s.kind)} ${exit}${changed}${s.error ? ' ' + pc.red(s.error) : ''}`);
+    for (const n of s.notes ?? []) w(`      ${pc.yellow('note')} ${n}`);
   }
   const rv = Object.entries(r.returnValues);
   if (rv.length) w(`  ${pc.bold('return values')} ${rv.map(([k, v]) => `${k}=${show(v)}`).join(' ')}`);
@@ -22,7 +23,7 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): v
   for (const c of r.bpiumCalls) {
     w(`  ${pc.bold('bpium')} ${c.method} catalog ${c.catalogId}${c.recordId ? ` record ${c.recordId}` : ''} → ${c.status}${c.performed ? '' : pc.dim(' (not performed)')}${c.error ? ' ' + pc.red(c.error) : ''}`);
   }
-  if (r.error) w(`  ${pc.red(`error ${r.error.code}`)} ${r.error.message}${r.error.retryable ? pc.yellow(' (retryable)') : ''}`);
+  if (r.error) w(`  ${pc.red('error')} ${formatRunError(r.error)}${r.error.retryable ? pc.yellow(' (retryable)') : ''}`);
   for (const a of r.asyncStarted) {
     w(`  ${pc.bold('started')} ${a.scenario} ${pc.dim(`params ${JSON.stringify(a.params).slice(0, 80)}`)}`);
     if (a.result) printRun(a.result, out, depth + 2);

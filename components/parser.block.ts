@@ -24,6 +24,7 @@ const query = z.union([
     group: z.number().int().min(0).optional(),
     index: expr.optional(),
     function: z.enum(FUNCTIONS).optional(),
+    required: z.boolean().optional(),
   }),
 ]);
 
@@ -42,6 +43,8 @@ interface Extraction {
   regex?: RegExp;
   group: number;
   index?: CompiledExpression;
+  /** A query that matches nothing takes the error exit instead of leaving the variable empty. */
+  required: boolean;
 }
 
 type Config = { mode: 'json' | 'regex'; document: CompiledExpression; extractions: Extraction[]; errorVariable?: string };
@@ -61,6 +64,7 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     taskName: $.payload.values.2
     userCount: { path: '$.payload.values.4[*]', function: count }
     userId: { path: '$.payload.values.4[*].id', index: '[i]' }
+    recordId: { path: $.payload.recordId, required: true }   # no match → the error exit
   errorVariable: parseError
   exits: { success: next, error: failed }`,
   compile(raw, cx) {
@@ -69,7 +73,7 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       cx.variable(['extract', variable], variable);
       const spec = typeof q === 'string' ? (raw.mode === 'json' ? { path: q } : { pattern: q }) : q;
       const at = typeof q === 'string' ? ['extract', variable] : ['extract', variable, raw.mode === 'json' ? 'path' : 'pattern'];
-      const e: Extraction = { variable, fn: spec.function ?? 'value', group: spec.group ?? (raw.mode === 'regex' ? 1 : 0) };
+      const e: Extraction = { variable, fn: spec.function ?? 'value', group: spec.group ?? (raw.mode === 'regex' ? 1 : 0), required: spec.required ?? false };
       if (raw.mode === 'json') {
         if (spec.pattern !== undefined || spec.group !== undefined) cx.issue(at, C.INVALID_PROPERTY, 'pattern and group belong to regex mode', 'in json mode give a JSONPath as path');
         if (spec.path === undefined) {
@@ -116,6 +120,13 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     }
     for (const x of config.extractions) {
       const matches: JsonValue[] = config.mode === 'json' ? queryJsonPath(x.path!, json!) : regexMatches(x, text);
+      // Zero matches is an answer for count/exists/all; for a value it means the variable stays empty — say so.
+      const missing = x.fn === 'value' && matches.length === 0;
+      if (missing || (x.required && matches.length === 0)) {
+        const what = `no match for \`${x.path ?? x.regex!.source}\``;
+        if (x.required) return fail(config, rt, `${what} (required for ${x.variable})`);
+        rt.traceNote(`${what}: ${x.variable} left empty`);
+      }
       let result: Value;
       switch (x.fn) {
         case 'count':
@@ -129,7 +140,13 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
           break;
         case 'value': {
           const i = x.index ? toNumber(rt.evaluate(x.index)) : 0;
-          const m = matches[i < 0 ? matches.length + i : i];
+          const at = i < 0 ? matches.length + i : i;
+          const m = matches[at];
+          if (m === undefined && matches.length > 0) {
+            const what = `no match at index ${i} of \`${x.path ?? x.regex!.source}\` (${matches.length} found)`;
+            if (x.required) return fail(config, rt, `${what} (required for ${x.variable})`);
+            rt.traceNote(`${what}: ${x.variable} left empty`);
+          }
           result = toValue(m);
           break;
         }
@@ -144,6 +161,7 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
 function fail(config: Config, rt: Parameters<typeof parserBlock.run>[1], reason: string) {
   if (config.errorVariable) rt.set(config.errorVariable, reason);
   rt.traceEffect({ error: reason });
+  rt.traceNote(reason);
   return 'error';
 }
 

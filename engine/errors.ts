@@ -52,6 +52,20 @@ export function formatIssue(issue: ScenarioIssue): string {
   return `${where} ${issue.code} ${issue.message}${block}${hint}`;
 }
 
+/**
+ * Formats a run error like a load error: `file:line:col code message` when the failing block is known, so an editor
+ * or terminal can jump to the block.
+ */
+export function formatRunError(error: { code: string; message: string; file?: string; line?: number; col?: number }): string {
+  const where = runErrorLocation(error);
+  return `${where ? `${where} ` : ''}${error.code} ${error.message}`;
+}
+
+/** `file:line:col` of a run error's block, or undefined when the run failed outside a block. */
+export function runErrorLocation(error: { file?: unknown; line?: unknown; col?: unknown }): string | undefined {
+  return typeof error.file === 'string' && typeof error.line === 'number' && typeof error.col === 'number' ? `${error.file}:${error.line}:${error.col}` : undefined;
+}
+
 /** Thrown when a scenario (or a set of them) cannot be loaded; carries every issue found, not only the first. */
 export class ScenarioLoadError extends Error {
   override name = 'ScenarioLoadError';

@@ -120,6 +120,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   let block: Block | undefined;
   let changed: Record<string, Value> | undefined;
   let effectDetail: JsonValue | undefined;
+  let notes: string[] | undefined;
   let step = 0;
   let stepScenario = root.name;
 
@@ -179,6 +180,9 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     traceEffect(details) {
       effectDetail = details;
     },
+    traceNote(text) {
+      (notes ??= []).push(text);
+    },
   };
 
   const deadline = Date.now() + limits.deadlineMs;
@@ -209,6 +213,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       const s0 = traceOn ? performance.now() : 0;
       changed = undefined;
       effectDetail = undefined;
+      notes = undefined;
       let result = block.def.run(block.config, rt);
       if (typeof result !== 'string' && 'then' in result) result = await result;
       let exitName: string;
@@ -244,6 +249,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     const entry: TraceStep = { step, scenario: stepScenario, block: block!.id, kind: block!.kind, exit, ms: Math.round((performance.now() - s0) * 1000) / 1000 };
     if (changed) entry.changed = changed;
     if (effectDetail !== undefined) entry.effect = effectDetail;
+    if (notes) entry.notes = notes;
     if (error) entry.error = error;
     base.trace.push(entry);
   }
@@ -299,7 +305,7 @@ function initVariables(s: Scenario, vars: Map<string, Value>, preset: Readonly<R
 }
 
 function toRunError(e: unknown, block: Block | undefined, scenario: string): RunError {
-  const where = { ...(block ? { block: block.id } : {}), scenario };
+  const where = { ...(block ? { block: block.id, file: block.loc.file, line: block.loc.line, col: block.loc.col } : {}), scenario };
   if (e instanceof RunFailure) return { code: e.code, message: e.message, retryable: e.retryable, ...where };
   if (e instanceof EffectError) {
     return {

@@ -1,8 +1,8 @@
 // Loads every scenario of a folder and checks what spans files: async-start targets and mail templates.
 import { readdir, readFile } from 'node:fs/promises';
-import { extname, join, relative } from 'node:path';
+import { extname, isAbsolute, join, relative } from 'node:path';
 import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
-import { loadScenarioText, scenarioNameOf, type LoadOptions } from './loader.js';
+import { loadScenarioText, scenarioNameOf, type LoadOptions, type ScenarioReferences } from './loader.js';
 import type { Scenario } from './model.js';
 import { closest } from './suggest.js';
 
@@ -52,6 +52,8 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   );
   const issues: ScenarioIssue[] = [];
   const scenarios = new Map<string, Scenario>();
+  // References of files with problems of their own are checked too: every problem is reported in one pass.
+  const invalidRefs: ScenarioReferences[] = [];
   for (const t of texts) {
     const shown = relative(base, t.p) || t.p;
     if ('error' in t) {
@@ -60,22 +62,39 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
     }
     const r = loadScenarioText(shown, t.text!, opts);
     if (r.ok) scenarios.set(r.scenario.name, r.scenario);
-    else issues.push(...r.issues);
+    else {
+      issues.push(...r.issues);
+      if (r.references) invalidRefs.push(r.references);
+    }
   }
   // Names that exist on disk count as known even when their file has errors (their own errors are reported).
   const known = new Set([...(files ? await listScenarioFiles(dir).catch(() => []) : paths), ...paths].map(scenarioNameOf));
+  const shownPath = (file: string) => (isAbsolute(file) ? relative(base, file) || file : file);
+  const check = (refs: ScenarioReferences) => crossCheck(refs, known, opts.templates).map((i) => ({ ...i, file: shownPath(i.file) }));
   for (const s of [...scenarios.values()]) {
-    const own = crossCheck(s, known, opts.templates);
+    const own = check({ name: s.name, declared: new Set(s.variables.keys()), calls: s.calls, templates: s.templates });
     if (own.length) {
       issues.push(...own);
       scenarios.delete(s.name);
     }
   }
+  for (const refs of invalidRefs) issues.push(...check(refs));
   issues.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
-  return { dir, scenarios, issues };
+  return { dir, scenarios, issues: dedupe(issues) };
 }
 
-function crossCheck(s: Scenario, known: ReadonlySet<string>, templates: TemplateChecker | undefined): ScenarioIssue[] {
+/** Two scenarios using one broken template report its problem once. */
+function dedupe(issues: ScenarioIssue[]): ScenarioIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.file}:${i.line}:${i.col}:${i.code}:${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates: TemplateChecker | undefined): ScenarioIssue[] {
   const issues: ScenarioIssue[] = [];
   for (const call of s.calls) {
     if (!known.has(call.scenario)) {
@@ -105,8 +124,8 @@ function crossCheck(s: Scenario, known: ReadonlySet<string>, templates: Template
       issues.push({ file: e.file, line: e.line, col: e.col, block: use.block, code: C.INVALID_TEMPLATE, message: e.message });
     }
     for (const v of templates.variablesOf(use.name)) {
-      if (!s.variables.has(v.name)) {
-        const guess = closest(v.name, s.variables.keys());
+      if (!s.declared.has(v.name)) {
+        const guess = closest(v.name, s.declared);
         issues.push({
           file: v.file,
           line: v.line,

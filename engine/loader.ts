@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { isMap, type YAMLMap } from 'yaml';
 import { SCENARIO_ERROR_CODES as C, type ScenarioErrorCode, type ScenarioIssue, type SourceLocation } from './errors.js';
-import { parseExpression, type CompiledExpression } from './expr/index.js';
+import { parseExpression, type CompiledExpression, type ExpressionSyntaxError } from './expr/index.js';
 import { constantExpression } from './constant.js';
 import { checkGraph } from './graph.js';
 import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } from './model.js';
@@ -21,7 +21,19 @@ export interface LoadOptions {
   timeZone?: string;
 }
 
-export type LoadResult = { ok: true; scenario: Scenario } | { ok: false; issues: ScenarioIssue[] };
+/**
+ * What an invalid file still tells about its references to other files, so the library can check those in the same
+ * pass instead of only after the file's own problems are fixed.
+ */
+export interface ScenarioReferences {
+  name: string;
+  /** Every variable name the file declares, including those whose declaration has a problem (reported already). */
+  declared: ReadonlySet<string>;
+  calls: Scenario['calls'];
+  templates: Scenario['templates'];
+}
+
+export type LoadResult = { ok: true; scenario: Scenario } | { ok: false; issues: ScenarioIssue[]; references?: ScenarioReferences };
 
 /** Scenario name from a file path: the file name without its extension, as Oktell names service scenarios. */
 export function scenarioNameOf(file: string): string {
@@ -120,7 +132,10 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     }
   }
 
-  if (issues.length) return { ok: false, issues };
+  if (issues.length) {
+    const declared = new Set(js.variables && typeof js.variables === 'object' && !Array.isArray(js.variables) ? Object.keys(js.variables) : []);
+    return { ok: false, issues, references: { name, declared, calls, templates } };
+  }
   const scenario: Scenario = {
     name,
     file,
@@ -188,10 +203,16 @@ function loadBlock(
   }
   const props: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) if (!BLOCK_META_KEYS.has(k)) props[k] = v;
-  const parsed = def.schema.safeParse(props);
+  let parsed = def.schema.safeParse(props);
   if (!parsed.success) {
-    reportSchemaIssues(parsed.error.issues as unknown as ZodIssueLike[], [], props, def, at, issue);
-    return undefined;
+    const zodIssues = parsed.error.issues as unknown as ZodIssueLike[];
+    reportSchemaIssues(zodIssues, [], props, def, at, issue);
+    // When the only trouble is unknown properties (typos), the rest is still checked in this same pass: without
+    // them the block may parse, and its expressions and variables get checked too.
+    if (!zodIssues.every((z) => z.code === 'unrecognized_keys' && z.path.length === 0)) return undefined;
+    const known = Object.fromEntries(Object.entries(props).filter(([k]) => !zodIssues.some((z) => z.keys?.includes(k))));
+    parsed = def.schema.safeParse(known);
+    if (!parsed.success) return undefined;
   }
   const cx: CompileContext = {
     blockId: id,
@@ -254,7 +275,7 @@ function compileProperty(
   const parsed = parseExpression(value);
   if (!parsed.ok) {
     const e = parsed.error;
-    issue(src.locateInScalar(path, e.offset), C.INVALID_EXPRESSION, `${e.message} in expression ${JSON.stringify(value)}`, e.hint);
+    issue(src.locateInScalar(path, e.offset), C.INVALID_EXPRESSION, `${e.message} in expression ${JSON.stringify(value)}`, yamlHint(src, path, value, e, variables));
     return constantExpression(null);
   }
   for (const name of parsed.expr.variables) {
@@ -267,6 +288,29 @@ function compileProperty(
   return parsed.expr;
 }
 
+/**
+ * A hint written for the YAML file the expression sits in. YAML removes the quotes around a whole value
+ * (`text: "Готово"` is the expression `Готово`), so a fix that needs expression quotes is shown in '…', and a bare
+ * variable name gets its square brackets.
+ */
+function yamlHint(src: YamlSource, path: readonly PathSeg[], value: string, e: ExpressionSyntaxError, variables: ReadonlyMap<string, VariableDecl>): string | undefined {
+  const word = value.trim();
+  if (variables.has(word)) {
+    return `"${word}" is a variable: read it in square brackets, quoted for YAML: '[${word}]'`;
+  }
+  const style = src.scalarStyle(path);
+  if (e.fix !== undefined && (style === 'PLAIN' || style === 'QUOTE_DOUBLE')) {
+    // The whole corrected value only when it is right; otherwise the expression's own hint, with YAML's quotes.
+    if (parseExpression(e.fix).ok) return `write ${yamlSingleQuoted(e.fix)} — YAML drops the "…" around a whole value; the outer '…' keep them for the expression`;
+    return `${e.hint ?? 'put text in quotes'}, and wrap the whole value in '…' so YAML keeps those quotes`;
+  }
+  return e.hint;
+}
+
+/** A YAML single-quoted scalar: the only escape is '' for '. */
+export function yamlSingleQuoted(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
 
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;

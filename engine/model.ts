@@ -129,6 +129,8 @@ export interface TraceStep {
   changed?: Record<string, Value>;
   /** For effect blocks: what was done and how it went. */
   effect?: JsonValue;
+  /** What the block wants the reader of the trace to know, e.g. a Parser query that matched nothing. */
+  notes?: string[];
   error?: string;
 }
 
@@ -137,6 +139,10 @@ export interface RunError {
   message: string;
   block?: string;
   scenario?: string;
+  /** Where the failing block is written (its id in the YAML file), as load errors give it. */
+  file?: string;
+  line?: number;
+  col?: number;
   /** true when a later attempt may succeed (an outage), false when it cannot (a refusal or a scenario bug). */
   retryable: boolean;
 }
@@ -192,6 +198,8 @@ export interface BlockRuntime {
   recordAsyncStart(start: Omit<AsyncStartRecord, 'block'>): void;
   /** Attaches effect details to this step's trace entry. */
   traceEffect(details: JsonValue): void;
+  /** Adds a note to this step's trace entry (something that went quietly, like a query that matched nothing). */
+  traceNote(text: string): void;
   /** Whether this block has `exit` wired (blocks choose between an error exit and failing the run). */
   hasExit(exit: string): boolean;
   /** The value passed to this scenario's Start block (input parameter 1, or a caller's start value). */

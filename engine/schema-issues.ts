@@ -41,9 +41,15 @@ export function reportSchemaIssues(
     if (value === undefined) {
       issue(at(path.slice(0, -1)), C.MISSING_PROPERTY, `${def.kind} needs "${path.join('.')}"`, `example:\n${indent(def.example)}`);
     } else {
-      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, `see the ${def.kind} example:\n${indent(def.example)}`);
+      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, flowListHint(value) ?? `see the ${def.kind} example:\n${indent(def.example)}`);
     }
   }
+}
+
+/** `to: [authorEmail]` unquoted is a YAML list, not the expression [authorEmail]: say so and show it quoted. */
+function flowListHint(value: unknown): string | undefined {
+  if (!Array.isArray(value) || value.length !== 1 || typeof value[0] !== 'string') return undefined;
+  return `YAML reads an unquoted [${value[0]}] as a list; quote the expression: '[${value[0]}]'`;
 }
 
 function getPath(obj: unknown, path: readonly PathSeg[]): unknown {

@@ -57,25 +57,67 @@ export class YamlSource {
   }
 
   /**
-   * Location of character `offset` inside the scalar at `path` (for errors inside expressions). Exact for plain and
-   * quoted one-line scalars without escapes; otherwise the scalar's start.
+   * Location of character `offset` inside the scalar at `path` (for errors inside expressions). Exact for plain,
+   * quoted and block (`|`, `>`) scalars, on one line or several; the scalar's start when escapes make the text
+   * differ from the value.
    */
   locateInScalar(path: readonly PathSeg[], offset: number): SourceLocation {
     const { node } = this.find(path);
     if (!isScalar(node) || !node.range) return this.locate(path);
     const start = node.range[0];
-    const raw = this.text.slice(start, node.range[1]);
-    if (raw.includes('\n') || raw.includes('\\') || raw.includes("''")) return this.at(start);
+    const end = node.range[1];
+    const raw = this.text.slice(start, end);
+    let body: number;
     switch (node.type) {
       case 'PLAIN':
-        return this.at(start + offset);
+        body = start;
+        break;
       case 'QUOTE_DOUBLE':
       case 'QUOTE_SINGLE':
-        return this.at(start + 1 + offset);
+        if (raw.includes('\\') || raw.includes("''")) return this.at(start);
+        body = start + 1;
+        break;
+      case 'BLOCK_FOLDED':
+      case 'BLOCK_LITERAL': {
+        // The value starts on the line after the header (`>-`, `|` and their indicators).
+        const nl = raw.indexOf('\n');
+        if (nl < 0) return this.at(start);
+        body = start + nl + 1;
+        break;
+      }
       default:
         return this.at(start);
     }
+    if (node.type !== 'BLOCK_FOLDED' && node.type !== 'BLOCK_LITERAL' && !raw.includes('\n')) return this.at(body + offset);
+    if (typeof node.value !== 'string') return this.at(start);
+    return this.at(alignNonBlank(node.value, offset, this.text, body, end));
   }
+
+  /** The YAML style of the scalar at `path` (PLAIN, QUOTE_SINGLE, QUOTE_DOUBLE, BLOCK_LITERAL, BLOCK_FOLDED). */
+  scalarStyle(path: readonly PathSeg[]): string | undefined {
+    const { node } = this.find(path);
+    return isScalar(node) ? node.type : undefined;
+  }
+}
+
+const isBlank = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+
+/**
+ * Source offset of value character `offset` for a scalar spread over lines. Folding and indentation change only
+ * whitespace, so the n-th non-blank character of the value is the n-th non-blank character of the source text.
+ */
+function alignNonBlank(value: string, offset: number, text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = 0; i < Math.min(offset, value.length); i++) if (!isBlank(value[i]!)) n++;
+  let seen = 0;
+  let after = from;
+  for (let j = from; j < to; j++) {
+    if (isBlank(text[j]!)) continue;
+    if (seen === n) return j;
+    seen++;
+    after = j + 1;
+  }
+  return after;
 }
 
 export function keyOf(pair: Pair): string {

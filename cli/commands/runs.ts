@@ -6,6 +6,7 @@ import { storeSetting } from '../../server/config.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { RUN_STATUSES, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
 import { dataDir, UsageError } from '../config.js';
+import { formatRunError } from '../../engine/index.js';
 
 /** The store the server uses: PostgreSQL when OKTELL_STORE names one, else the SQLite file in the data folder. */
 async function withStore<T>(dir: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
@@ -95,13 +96,14 @@ function printRecord(r: RunRecord) {
   w(`${pc.bold(r.scenario)} ${r.status === 'completed' ? pc.green(r.status) : pc.red(r.status)} run ${r.id} · ${r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
   w(`  started ${new Date(r.startedAt).toISOString()} · ${r.durationMs ?? '?'} ms`);
   w(`  params ${JSON.stringify(r.params).slice(0, 300)}`);
-  for (const s of (r.trace ?? []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; error?: string }>) {
+  for (const s of (r.trace ?? []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; notes?: string[]; error?: string }>) {
     w(`  ${String(s.step).padStart(3)} ${s.block} ${pc.dim(s.kind)} → ${s.exit}${s.changed ? ' ' + JSON.stringify(s.changed).slice(0, 200) : ''}${s.error ? ' ' + pc.red(s.error) : ''}`);
+    for (const n of s.notes ?? []) w(`      ${pc.yellow('note')} ${n}`);
   }
   w(`  return values ${JSON.stringify(r.returnValues)}`);
   for (const m of (r.mails ?? []) as Array<{ to: string[]; subject: string; status: string }>) w(`  mail ${m.status} to ${m.to.join(', ')} · ${m.subject}`);
   for (const c of (r.bpiumCalls ?? []) as Array<{ method: string; catalogId: string; recordId?: string; status: string }>) w(`  bpium ${c.method} ${c.catalogId}/${c.recordId ?? ''} → ${c.status}`);
-  if (r.error) w(`  ${pc.red('error')} ${JSON.stringify(r.error)}`);
+  if (r.error) w(`  ${pc.red('error')} ${r.error && typeof r.error === 'object' && 'code' in r.error ? formatRunError(r.error as { code: string; message: string }) : JSON.stringify(r.error)}`);
 }
 
 export function replayCommand(): Command {

@@ -3,8 +3,18 @@ import { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import pc from 'picocolors';
-import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS } from '../../engine/index.js';
+import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type ScenarioIssue } from '../../engine/index.js';
 import { loadLibrary, scenariosDir, UsageError } from '../config.js';
+import { watchValidation } from './validate-watch.js';
+
+/** Scenario folders to validate, each with the files to check (undefined: every scenario of the folder). */
+export type ValidationGroups = Map<string, string[] | undefined>;
+
+export interface Validation {
+  issues: ScenarioIssue[];
+  /** Scenario files checked. */
+  count: number;
+}
 
 export function validateCommand(): Command {
   return new Command('validate')
@@ -12,30 +22,43 @@ export function validateCommand(): Command {
     .argument('[paths...]', 'scenario files or folders')
     .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
     .option('--json', 'print the problems as one JSON object')
-    .action(async (paths: string[], opts: { scenarios?: string; json?: boolean }) => {
+    .option('-w, --watch', 'keep running: validate again on every save of a scenario or template, print only what changed')
+    .action(async (paths: string[], opts: { scenarios?: string; json?: boolean; watch?: boolean }) => {
+      if (opts.watch && opts.json) throw new UsageError('--watch prints for people; use --json without --watch');
       const groups = await groupByFolder(paths.length ? paths : [scenariosDir(opts.scenarios)]);
-      const issues = [];
-      let count = 0;
-      for (const [dir, files] of groups) {
-        const { library } = await loadLibrary(dir, files);
-        issues.push(...library.issues);
-        count += files?.length ?? (await listScenarioFiles(dir)).length;
-      }
+      const result = await validate(groups);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ valid: issues.length === 0, scenarios: count, issues }, null, 2)}\n`);
-      } else if (issues.length === 0) {
-        process.stdout.write(`${pc.green('✓')} ${count} scenario file(s) valid\n`);
+        process.stdout.write(`${JSON.stringify({ valid: result.issues.length === 0, scenarios: result.count, issues: result.issues }, null, 2)}\n`);
       } else {
-        for (const i of issues) process.stdout.write(`${formatIssue(i)}\n`);
-        process.stdout.write(`${pc.red('✗')} ${issues.length} problem(s) in ${new Set(issues.map((i) => i.file)).size} file(s)\n`);
+        for (const i of result.issues) process.stdout.write(`${formatIssue(i)}\n`);
+        process.stdout.write(`${summary(result)}\n`);
       }
-      process.exitCode = issues.length ? 1 : 0;
+      process.exitCode = result.issues.length ? 1 : 0;
+      if (opts.watch) await watchValidation(groups, result, process.stdout);
     });
 }
 
+/** Validates every group once; files are checked with the other scenarios of their folder. */
+export async function validate(groups: ValidationGroups): Promise<Validation> {
+  const issues: ScenarioIssue[] = [];
+  let count = 0;
+  for (const [dir, files] of groups) {
+    const { library } = await loadLibrary(dir, files);
+    issues.push(...library.issues);
+    count += files?.length ?? (await listScenarioFiles(dir)).length;
+  }
+  return { issues, count };
+}
+
+/** The last line of a validation: all valid, or how many problems in how many files. */
+export function summary(v: Validation): string {
+  if (v.issues.length === 0) return `${pc.green('✓')} ${v.count} scenario file(s) valid`;
+  return `${pc.red('✗')} ${v.issues.length} problem(s) in ${new Set(v.issues.map((i) => i.file)).size} file(s)`;
+}
+
 /** Files are validated together with the other scenarios of their folder, so references between them resolve. */
-async function groupByFolder(paths: string[]): Promise<Map<string, string[] | undefined>> {
-  const groups = new Map<string, string[] | undefined>();
+async function groupByFolder(paths: string[]): Promise<ValidationGroups> {
+  const groups: ValidationGroups = new Map();
   for (const p of paths) {
     const abs = resolve(p);
     const st = await stat(abs).catch(() => undefined);

@@ -227,10 +227,14 @@ class Parser {
       return this.fail(`unquoted text ${quoted} right after a closing quote`, first.start, end - first.start,
         'to put a quote inside text, quote the whole text with another kind: \'…\', "…" or «…»');
     }
+    // The corrected expression, so that a caller writing it into another language (YAML) can show it whole.
+    const head = this.source.slice(0, first.start);
+    const tail = this.source.slice(end);
     if (afterValue) {
-      return this.fail(`unquoted text ${quoted} after a value`, first.start, end - first.start, `put text in quotes and join it with +, e.g. … + ${quoted}`);
+      const fix = `${head}${head.endsWith(' ') ? '' : ' '}+ ${quoted}${tail}`;
+      return this.fail(`unquoted text ${quoted} after a value`, first.start, end - first.start, `put text in quotes and join it with +, e.g. … + ${quoted}`, fix);
     }
-    return this.fail(`unquoted text ${quoted}`, first.start, end - first.start, `put text in quotes: ${quoted}`);
+    return this.fail(`unquoted text ${quoted}`, first.start, end - first.start, `put text in quotes: ${quoted}`, `${head}${quoted}${tail}`);
   }
 
   private failTrailing(t: Token): never {
@@ -254,8 +258,8 @@ class Parser {
       t.kind === 'name' ? 'quote text: "text"; join values with +' : 'check for a missing comma or operator');
   }
 
-  private fail(message: string, offset: number, length: number, hint?: string): never {
-    throw new SyntaxFailure(syntaxError(message, offset, length, hint));
+  private fail(message: string, offset: number, length: number, hint?: string, fix?: string): never {
+    throw new SyntaxFailure(syntaxError(message, offset, length, hint, fix));
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------------

@@ -7,8 +7,10 @@ export interface ExpressionSyntaxError {
   hint?: string;
   offset: number;
   length: number;
+  /** The whole expression corrected, when the fix is certain (unquoted text gets its quotes). */
+  fix?: string;
 }
 
-export function syntaxError(message: string, offset: number, length: number, hint?: string): ExpressionSyntaxError {
-  return { code: 'E_INVALID_EXPRESSION', message, ...(hint ? { hint } : {}), offset, length: Math.max(0, length) };
+export function syntaxError(message: string, offset: number, length: number, hint?: string, fix?: string): ExpressionSyntaxError {
+  return { code: 'E_INVALID_EXPRESSION', message, ...(hint ? { hint } : {}), offset, length: Math.max(0, length), ...(fix !== undefined ? { fix } : {}) };
 }

@@ -13,6 +13,7 @@ export interface TraceLike {
   ms: number;
   changed?: Record<string, unknown>;
   effect?: unknown;
+  notes?: string[];
   error?: string;
 }
 

@@ -8,6 +8,7 @@ import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
 import { CONSOLE_BASE, formatDuration, timeFormatter } from './console-views.js';
 import { ID_PATTERN, runView } from './run-view.js';
+import { runErrorLocation } from '../../engine/index.js';
 
 const TRIGGERS: readonly RunTrigger[] = ['http', 'webapi', 'async', 'cli', 'replay'];
 const REPLAYABLE: ReadonlySet<JobStatus> = new Set(['failed', 'dead']);
@@ -47,7 +48,7 @@ async function listRuns(ctx: ConsoleContext, f: RunFilters): Promise<{ items: Ru
   return { items: f.trigger ? page.items.filter((r) => r.trigger === f.trigger) : page.items, nextCursor: page.nextCursor };
 }
 
-function errorOf(v: unknown): { code: string; message: string; block?: string; scenario?: string; retryable?: boolean } | undefined {
+function errorOf(v: unknown): { code: string; message: string; block?: string; scenario?: string; retryable?: boolean; location?: string } | undefined {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
   const e = v as Record<string, unknown>;
   return {
@@ -56,6 +57,7 @@ function errorOf(v: unknown): { code: string; message: string; block?: string; s
     ...(typeof e.block === 'string' ? { block: e.block } : {}),
     ...(typeof e.scenario === 'string' ? { scenario: e.scenario } : {}),
     ...(typeof e.retryable === 'boolean' ? { retryable: e.retryable } : {}),
+    ...(runErrorLocation(e) ? { location: runErrorLocation(e) } : {}),
   };
 }
 

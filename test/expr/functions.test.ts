@@ -100,7 +100,11 @@ table('control functions', [
   ['IsEmpty([nul])', true],
   ['IsEmpty([n])', false],
   ['IsEmpty([d])', false],
-  ['IsEmpty("null")', false],
+  // JSON null (the text null) is what an empty json variable holds: empty, so IfEmpty can supply a default.
+  ['IsEmpty("null")', true],
+  ['IsEmpty(" null ")', true],
+  ['IsEmpty("nullable")', false],
+  ['IfEmpty("null", "—")', '—'],
   ['IfEmpty([empty], "default")', 'default'],
   ['IfEmpty([s], 1 / 0)', 'Привет, мир'],
   ['IfEmpty([nul], 0)', 0],

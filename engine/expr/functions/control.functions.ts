@@ -4,8 +4,15 @@ import type { Evaluator } from '../context.js';
 import { ExpressionRuntimeError } from '../runtime-error.js';
 import { defineFunction, literal, num, type FunctionDef } from './function-def.js';
 
+/**
+ * null, blank text, and the text `null`: a json variable that received nothing (a Parser query without a match, an
+ * absent JSON value) holds JSON null, and a check for emptiness must see it as empty.
+ */
 function isEmpty(v: Value): boolean {
-  return v === null || (typeof v === 'string' && v.trim() === '');
+  if (v === null) return true;
+  if (typeof v !== 'string') return false;
+  const t = v.trim();
+  return t === '' || t === 'null';
 }
 
 export const CONTROL_FUNCTIONS: FunctionDef[] = [
@@ -32,7 +39,7 @@ export const CONTROL_FUNCTIONS: FunctionDef[] = [
   }),
   defineFunction({
     name: 'IsEmpty', signature: 'IsEmpty(value)', minArgs: 1, maxArgs: 1,
-    description: 'true for null and for text that is empty or only spaces; numbers and dates are never empty.',
+    description: 'true for null, for text that is empty or only spaces, and for JSON null (the text null, what an empty json variable holds); numbers and dates are never empty.',
     call: (_ctx, v) => isEmpty(v!),
   }),
   defineFunction({

@@ -1,0 +1,106 @@
+// `oktell-emu validate --watch`: validates again after every save in the scenario folders (templates included) and
+// prints only the difference: problems that appeared and problems that were fixed.
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { join, relative } from 'node:path';
+import pc from 'picocolors';
+import { formatIssue, type ScenarioIssue } from '../../engine/index.js';
+import { summary, validate, type Validation, type ValidationGroups } from './validate.js';
+
+/** Saves closer together than this are validated once (editors write a file in several steps). */
+const SETTLE_MS = 150;
+
+/** Scenario files and mail templates. */
+const RELEVANT = /\.(ya?ml|njk)$/;
+
+/**
+ * A problem's identity across edits: without its line and column, so a problem that only moved because lines were
+ * added above it is neither "fixed" nor "new".
+ */
+function keyOf(i: ScenarioIssue): string {
+  return `${i.file}\u0000${i.code}\u0000${i.block ?? ''}\u0000${i.message}`;
+}
+
+/** Problems of `after` not in `before`, counting duplicates (the same mistake twice is two problems). */
+function minus(after: readonly ScenarioIssue[], before: readonly ScenarioIssue[]): ScenarioIssue[] {
+  const left = new Map<string, number>();
+  for (const i of before) left.set(keyOf(i), (left.get(keyOf(i)) ?? 0) + 1);
+  return after.filter((i) => {
+    const n = left.get(keyOf(i)) ?? 0;
+    if (n === 0) return true;
+    left.set(keyOf(i), n - 1);
+    return false;
+  });
+}
+
+/** Watches until SIGINT/SIGTERM (Ctrl-C), then closes the watchers and resolves: the process exits 0. */
+export async function watchValidation(groups: ValidationGroups, first: Validation, out: NodeJS.WritableStream): Promise<void> {
+  let last = first;
+  let changed = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const watchers: FSWatcher[] = [];
+
+  const revalidate = async () => {
+    const files = [...changed].sort();
+    changed = new Set();
+    const now = await validate(groups);
+    const added = minus(now.issues, last.issues);
+    const fixed = minus(last.issues, now.issues);
+    const time = new Date().toTimeString().slice(0, 8);
+    out.write(`${pc.dim(time)} ${files.join(', ') || 'files'} changed\n`);
+    if (added.length === 0 && fixed.length === 0) {
+      out.write(`  ${pc.dim('no change:')} ${summary(now)}\n`);
+    } else {
+      for (const i of fixed) out.write(`  ${pc.green('fixed')} ${formatIssue(i).replace(/\n {4}hint: .*/s, '')}\n`);
+      for (const i of added) out.write(`  ${pc.red('new')}   ${formatIssue(i).replaceAll('\n', '\n      ')}\n`);
+      out.write(`  ${summary(now)}\n`);
+    }
+    last = now;
+  };
+
+  const watched = new Set<string>();
+  const watchFolder = (d: string) => {
+    if (watched.has(d) || !existsSync(d)) return;
+    watched.add(d);
+    const w = watch(d, (_event, name) => onChange(d, name));
+    // A folder deleted while watched is reported, not a crash; the next validation says what is missing.
+    w.on('error', (e) => void out.write(`${pc.red('cannot watch')} ${relative(process.cwd(), d)}: ${e.message}\n`));
+    watchers.push(w);
+  };
+  const onChange = (dir: string, name: string | null) => {
+    // A templates folder created after the start is watched from then on.
+    if (name === 'templates' && groups.has(dir)) watchFolder(join(dir, name));
+    // Editors write temporary and backup files next to the real one: only scenario and template saves count.
+    if (!name || !RELEVANT.test(name)) return;
+    changed.add(relative(process.cwd(), join(dir, name)));
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      running = running.then(revalidate).catch((e: unknown) => void out.write(`${pc.red('validation failed:')} ${(e as Error).message}\n`));
+    }, SETTLE_MS);
+  };
+  for (const dir of groups.keys()) {
+    // Each folder is watched on its own (not recursively): a directory watch also sees files replaced by rename,
+    // as editors and `sed -i` save them. Templates live in <scenarios>/templates.
+    watchFolder(dir);
+    watchFolder(join(dir, 'templates'));
+  }
+  out.write(`${pc.dim(`watching ${[...groups.keys()].map((d) => relative(process.cwd(), d) || '.').join(', ')} for changes (Ctrl-C to stop)`)}\n`);
+
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      clearTimeout(timer);
+      for (const w of watchers) w.close();
+      // A validation under way finishes (it only reads files); then the process ends on its own.
+      void running.finally(() => {
+        out.write(`${pc.dim('stopped watching')}\n`);
+        // Stopping is what the user asked for, not a failed validation.
+        process.exitCode = 0;
+        done();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,71 @@
+// Runs the real oktell-emu binary in a chosen folder: once to completion, or in the background for watch modes.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { repoPath, repoRoot } from '../helpers.js';
+
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+const environment = (env: Record<string, string> = {}) => ({ ...process.env, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1', ...env });
+
+/** Runs `oktell-emu …args` to completion and returns its exit code and output. */
+export function runCli(args: string[], opts: CliOptions = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], {
+    cwd: opts.cwd ?? repoRoot,
+    encoding: 'utf8',
+    env: environment(opts.env),
+    timeout: 30_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A running oktell-emu process whose output is collected; `waitFor` resolves once the output matches. */
+export interface BackgroundCli {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the stdout once `pattern` matches the output written after `from` (a length of stdout). */
+  waitFor(pattern: RegExp, from?: number, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code and signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function startCli(args: string[], opts: CliOptions = {}): BackgroundCli {
+  const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], { cwd: opts.cwd ?? repoRoot, env: environment(opts.env) });
+  let out = '';
+  let err = '';
+  const waiters = new Set<() => void>();
+  const notify = () => waiters.forEach((w) => w());
+  child.stdout!.on('data', (d: Buffer) => ((out += d.toString()), notify()));
+  child.stderr!.on('data', (d: Buffer) => ((err += d.toString()), notify()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => (notify(), resolve({ code, signal }))));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor(pattern, from = 0, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(out.slice(from))) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(out);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`oktell-emu exited before printing ${pattern}; stdout:\n${out}\nstderr:\n${err}`));
+          }
+        };
+        // Not a speed assertion: only a guard so a broken watcher fails the test instead of hanging it.
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no ${pattern} in the output; stdout:\n${out.slice(from)}\nstderr:\n${err}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// A run that fails says where, like a load error: file:line:col of the failing block, in text and in --json.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../helpers.js';
+import { runCli } from './cli.helper.js';
+
+/** The block `compute` (line 9, column 3) fails: "abc" is not a number. */
+const FAILS = `variables:
+  n: number
+start: begin
+blocks:
+  begin:
+    kind: Variable
+    set: { n: 1 }
+    exits: { next: compute }
+  compute:
+    kind: Variable
+    set: { n: 'Num("abc")' }
+`;
+
+function run(json: boolean) {
+  const tmp = tempDir();
+  try {
+    mkdirSync(join(tmp.dir, 'scenarios'));
+    writeFileSync(join(tmp.dir, 'scenarios', 'Fails.yaml'), FAILS);
+    return runCli(['run', 'Fails', '--dry-run', ...(json ? ['--json'] : [])], { cwd: tmp.dir });
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+describe('oktell-emu run: a run error carries the YAML location of its block', () => {
+  it('in the text output, as file:line:col code message', () => {
+    const r = run(false);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^\s+error scenarios\/Fails\.yaml:9:3 R_EXPRESSION block "compute": Num: cannot convert/m);
+  });
+  it('in --json, as file, line and col of the error', () => {
+    const r = run(true);
+    assert.equal(r.code, 1, r.stderr);
+    const out = JSON.parse(r.stdout) as { error: Record<string, unknown> };
+    assert.deepEqual({ file: out.error.file, line: out.error.line, col: out.error.col, block: out.error.block }, { file: 'scenarios/Fails.yaml', line: 9, col: 3, block: 'compute' });
+  });
+});

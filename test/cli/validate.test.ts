@@ -1,0 +1,132 @@
+// `oktell-emu validate` through the real binary, run inside a temporary scenarios folder as a new user would.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../helpers.js';
+import { runCli, startCli } from './cli.helper.js';
+
+/** A scenario with a mistake of its own, an unknown async target, and a template with two problems. */
+const mistakes = `variables: { to: string }
+start: begin
+blocks:
+  begin:
+    kind: Variable
+    set: { to: '[nosuch]' }
+    exits: { next: later }
+  later:
+    kind: AsyncScenario
+    scenario: NoSuchScenario
+    exits: { next: send }
+  send:
+    kind: SendMail
+    to: '[to]'
+    template: hello
+`;
+
+describe('oktell-emu validate reports every problem in one pass', () => {
+  it('an unknown variable, an unknown AsyncScenario target and template errors together, every path relative', () => {
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.dir, 'scenarios', 'templates'), { recursive: true });
+      writeFileSync(join(tmp.dir, 'scenarios', 'Notify.yaml'), mistakes);
+      writeFileSync(join(tmp.dir, 'scenarios', 'templates', 'hello.subject.njk'), 'Привет, {{ authorName }}');
+      writeFileSync(join(tmp.dir, 'scenarios', 'templates', 'hello.text.njk'), 'line one\n{% if to %}unclosed\n');
+      const r = runCli(['validate', '--json'], { cwd: tmp.dir });
+      assert.equal(r.code, 1, r.stderr);
+      const out = JSON.parse(r.stdout) as { issues: Array<{ file: string; line: number; col: number; code: string }> };
+      assert.deepEqual(
+        out.issues.map((i) => `${i.file}:${i.line} ${i.code}`),
+        [
+          'scenarios/Notify.yaml:6 E_UNKNOWN_VARIABLE',
+          'scenarios/Notify.yaml:10 E_UNKNOWN_SCENARIO',
+          'scenarios/templates/hello.subject.njk:1 E_UNKNOWN_TEMPLATE_VARIABLE',
+          'scenarios/templates/hello.text.njk:2 E_INVALID_TEMPLATE',
+        ],
+      );
+      const text = runCli(['validate'], { cwd: tmp.dir });
+      assert.match(text.stdout, /^scenarios\/templates\/hello\.text\.njk:2:\d+ E_INVALID_TEMPLATE/m);
+      assert.doesNotMatch(text.stdout, new RegExp(tmp.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'no absolute path in the output');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('oktell-emu validate: a block with a mistyped property', () => {
+  it('still has its expressions checked in the same pass', () => {
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.dir, 'scenarios'));
+      writeFileSync(
+        join(tmp.dir, 'scenarios', 'Typo.yaml'),
+        `variables: { to: string }\nstart: a\nblocks:\n  a:\n    kind: SendMail\n    to: '[too]'\n    subjct: '"x"'\n    subject: '"x"'\n    text: '"y"'\n`,
+      );
+      const r = runCli(['validate'], { cwd: tmp.dir });
+      assert.equal(r.code, 1, r.stderr);
+      assert.deepEqual(
+        r.stdout.split('\n').filter((l) => l.startsWith('scenarios/')).map((l) => l.split(' ').slice(0, 2).join(' ')),
+        ['scenarios/Typo.yaml:6:11 E_UNKNOWN_VARIABLE', 'scenarios/Typo.yaml:7:5 E_UNKNOWN_KEY'],
+      );
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('oktell-emu validate --watch', () => {
+  const valid = mistakes.replace("'[nosuch]'", "'\"ivan@example.com\"'").replace('scenario: NoSuchScenario', 'scenario: Notify');
+  it('validates again on every save of a scenario or template, prints only what changed, and stops cleanly on Ctrl-C', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    const scenarioFile = join(tmp.dir, 'scenarios', 'Notify.yaml');
+    const templateFile = join(tmp.dir, 'scenarios', 'templates', 'hello.text.njk');
+    mkdirSync(join(tmp.dir, 'scenarios', 'templates'), { recursive: true });
+    writeFileSync(scenarioFile, valid);
+    writeFileSync(join(tmp.dir, 'scenarios', 'templates', 'hello.subject.njk'), 'Привет');
+    writeFileSync(templateFile, 'Письмо для {{ to }}\n');
+    const cli = startCli(['validate', '--watch'], { cwd: tmp.dir });
+    try {
+      await cli.waitFor(/1 scenario file\(s\) valid\n.*watching scenarios for changes/);
+
+      // A scenario saved with a mistake: the new problem is printed.
+      let from = cli.stdout().length;
+      writeFileSync(scenarioFile, valid.replace(`'"ivan@example.com"'`, "'[nosuch]'"));
+      await cli.waitFor(/✗ 1 problem\(s\) in 1 file\(s\)/, from);
+      let part = cli.stdout().slice(from);
+      assert.match(part, /scenarios\/Notify\.yaml changed/);
+      assert.match(part, /new\s+scenarios\/Notify\.yaml:6:18 E_UNKNOWN_VARIABLE unknown variable \[nosuch\]/);
+
+      // A template saved with a mistake: only that problem is new; the scenario's is not printed again.
+      from = cli.stdout().length;
+      writeFileSync(templateFile, 'Письмо для {{ to }}, {{ authorName }}\n');
+      await cli.waitFor(/✗ 2 problem\(s\) in 2 file\(s\)/, from);
+      part = cli.stdout().slice(from);
+      assert.match(part, /scenarios\/templates\/hello\.text\.njk changed/);
+      assert.match(part, /new\s+scenarios\/templates\/hello\.text\.njk:1:\d+ E_UNKNOWN_TEMPLATE_VARIABLE/);
+      assert.doesNotMatch(part, /E_UNKNOWN_VARIABLE/);
+
+      // The scenario fixed: its problem is reported fixed.
+      from = cli.stdout().length;
+      writeFileSync(scenarioFile, valid);
+      await cli.waitFor(/✗ 1 problem\(s\) in 1 file\(s\)/, from);
+      part = cli.stdout().slice(from);
+      assert.match(part, /fixed scenarios\/Notify\.yaml:6:18 E_UNKNOWN_VARIABLE/);
+      assert.doesNotMatch(part, /E_UNKNOWN_TEMPLATE_VARIABLE/);
+
+      // A save that changes nothing says so in one line.
+      from = cli.stdout().length;
+      writeFileSync(scenarioFile, `${valid}# a comment\n`);
+      await cli.waitFor(/no change: ✗ 1 problem\(s\)/, from);
+
+      cli.child.kill('SIGINT');
+      const exit = await cli.exited;
+      assert.deepEqual(exit, { code: 0, signal: null });
+      assert.match(cli.stdout(), /stopped watching\n$/);
+      assert.equal(cli.stderr(), '');
+    } finally {
+      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+      await cli.exited;
+      tmp.cleanup();
+    }
+  });
+});
