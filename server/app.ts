@@ -58,7 +58,14 @@ export function createApp(d: AppDeps): express.Express {
 
   app.get('/-/health', async (_req, res) => {
     const library = d.host.library();
-    res.json({ status: 'ok', scenarios: library.scenarios.size, invalid: library.issues.length, workers: d.workers.running });
+    const problems = healthProblems(d, library.scenarios.has(d.config.hook.scenario));
+    res.status(problems.length ? 503 : 200).json({
+      status: problems.length ? 'failing' : 'ok',
+      scenarios: library.scenarios.size,
+      invalid: library.issues.length,
+      workers: d.workers.running,
+      ...(problems.length ? { problems } : {}),
+    });
   });
 
   const auth = basicAuth(d.users);
@@ -97,6 +104,7 @@ export function createApp(d: AppDeps): express.Express {
     }
     if (err instanceof StoreUnavailableError) {
       d.metrics.unavailable++;
+      d.metrics.storeRefused = { at: Date.now(), reason: err.reason };
       res.status(503).set('Retry-After', String(err.retryAfterSeconds)).type('text/plain').send('503 Service Unavailable: the store cannot take requests right now; retry later\n');
       return;
     }
@@ -139,6 +147,7 @@ async function handleHook(d: AppDeps, req: Request, res: Response) {
     run: runWrite(result, { trigger: 'http', params: redactBody(params, d.config) }),
     jobs: starter.jobs,
   });
+  d.metrics.storeRefused = undefined;
   res.locals.runId = result.runId;
   if (stored.duplicate) {
     d.metrics.duplicates++;
@@ -149,6 +158,22 @@ async function handleHook(d: AppDeps, req: Request, res: Response) {
   }
   if (stored.jobIds.length) d.workers.wake();
   send(d, res, response, result);
+}
+
+/**
+ * How long a refused write keeps `/-/health` failing when no write has succeeded since: long enough for a load
+ * balancer to see it, short enough that a health check that takes the instance out of rotation (so no request comes
+ * to prove the store writable again) lets it back in to try.
+ */
+const STORE_REFUSAL_MEMORY_MS = 30_000;
+
+/** What makes the server unable to take webhooks: no hook scenario, or a store refusing writes. */
+function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
+  const problems: string[] = [];
+  if (!hasHookScenario) problems.push(`the hook scenario ${d.config.hook.scenario} is missing or invalid: every hook request fails (put ${d.config.hook.scenario}.yaml back in the scenarios folder; oktell-emu validate shows what is wrong)`);
+  const refused = d.metrics.storeRefused;
+  if (refused && Date.now() - refused.at < STORE_REFUSAL_MEMORY_MS) problems.push(`the store refuses writes (${refused.reason}): webhooks are answered 503`);
+  return problems;
 }
 
 /** The stored run keeps the parameters; the body is in the inbox already, so it is not stored twice. */

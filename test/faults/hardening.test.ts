@@ -1,0 +1,86 @@
+// Findings of the red-team pass (issue 18), each through the real server: health that tells the truth, bad page
+// cursors answered 400 without a stack in the log.
+import assert from 'node:assert/strict';
+import { renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { AUTH, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
+
+interface Line {
+  level: string;
+  obj: Record<string, unknown>;
+  msg?: string;
+}
+
+export function capturingLogger() {
+  const lines: Line[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, ...(msg !== undefined ? { msg } : {}) });
+  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
+}
+
+interface Health {
+  status: string;
+  problems?: string[];
+}
+
+async function health(url: string): Promise<{ code: number; body: Health }> {
+  const res = await fetch(`${url}/-/health`);
+  return { code: res.status, body: (await res.json()) as Health };
+}
+
+describe('hardening (issue 18)', () => {
+  it('health: a missing hook scenario and a store refusing writes make /-/health fail, and it recovers', { timeout: 30_000 }, async () => {
+    const t = await startTestServer({ smtp: false, watch: true });
+    const blocker = new Database(join(t.dataDir, 'oktell.sqlite'));
+    try {
+      const fine = await health(t.server.url);
+      assert.equal(fine.code, 200);
+      assert.equal(fine.body.status, 'ok');
+      assert.equal(fine.body.problems, undefined);
+
+      blocker.exec('BEGIN EXCLUSIVE');
+      const refused = await postWebhook(t.server.url, taskWebhook({ name: 'при блокировке', responsible: ['2'] }), t.secret);
+      assert.equal(refused.status, 503);
+      const locked = await health(t.server.url);
+      assert.equal(locked.code, 503);
+      assert.equal(locked.body.status, 'failing');
+      assert.match(locked.body.problems!.join('\n'), /the store refuses writes \(busy\)/);
+      blocker.exec('ROLLBACK');
+      assert.equal((await postWebhook(t.server.url, taskWebhook({ name: 'после блокировки', responsible: ['2'] }), t.secret)).status, 200);
+      assert.equal((await health(t.server.url)).code, 200, 'a stored webhook clears the refusal');
+
+      renameSync(join(t.scenariosDir, 'HTTP404.yaml'), join(t.scenariosDir, 'HTTP404.yaml.moved'));
+      const missing = await waitFor('health to notice the missing hook scenario', async () => {
+        const h = await health(t.server.url);
+        return h.code === 503 ? h : undefined;
+      });
+      assert.equal(missing.body.status, 'failing');
+      assert.match(missing.body.problems!.join('\n'), /the hook scenario HTTP404 is missing/);
+      renameSync(join(t.scenariosDir, 'HTTP404.yaml.moved'), join(t.scenariosDir, 'HTTP404.yaml'));
+      await waitFor('health to be ok again', async () => (await health(t.server.url)).code === 200);
+    } finally {
+      blocker.close();
+      await t.cleanup();
+    }
+  });
+
+  it('bad page cursors on the runs and jobs lists answer 400, with no error or stack in the log', { timeout: 30_000 }, async () => {
+    const { lines, logger } = capturingLogger();
+    const t = await startTestServer({ smtp: false, logger });
+    try {
+      for (const path of ["/-/console/runs.json?cursor='", "/-/console/runs?cursor='", "/-/console/jobs?cursor='", '/-/console/jobs?cursor=eyJhIjoxfQ']) {
+        const res = await fetch(`${t.server.url}${path}`, { headers: { authorization: AUTH } });
+        assert.equal(res.status, 400, path);
+        assert.match(await res.text(), /invalid page cursor/, path);
+      }
+      const good = await fetch(`${t.server.url}/-/console/runs.json`, { headers: { authorization: AUTH } });
+      assert.equal(good.status, 200);
+      const errors = lines.filter((l) => l.level === 'error');
+      assert.deepEqual(errors.map((l) => l.msg), [], 'nothing logged as an error');
+      assert.ok(!lines.some((l) => l.obj.err !== undefined), 'no error (with its stack) in the log');
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
