@@ -9,7 +9,7 @@ export { checkJsonPath, queryJsonPath } from './jsonpath.js';
 export { loadScenarioText, scenarioNameOf, type LoadOptions, type LoadResult } from './loader.js';
 export { defaultOf } from './variables.js';
 export { loadScenarioLibrary, listScenarioFiles, SCENARIO_EXTENSIONS, type ScenarioLibrary, type TemplateChecker, type LibraryOptions } from './library.js';
-export { runScenario, DEFAULT_LIMITS, type EnginePorts, type RunOptions, type RunLimits } from './interpreter.js';
+export { runScenario, DEFAULT_LIMITS, DEFAULT_MAX_EFFECTS, type EnginePorts, type RunOptions, type RunLimits } from './interpreter.js';
 export { createInProcessStarter, attachChildResults, type InProcessStarter } from './in-process-starter.js';
 export { systemClock, fixedClock, randomIds } from './defaults.js';
 export { parseAddressList, formatAddress, bareAddress } from './mail-address.js';

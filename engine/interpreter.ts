@@ -46,9 +46,18 @@ export interface RunLimits {
   deadlineMs: number;
   /** Nested `call` depth. */
   maxDepth: number;
+  /**
+   * Visits of effect blocks (letters, Bpium calls, async starts, and any later block that declares `effect`) one run
+   * may make: a webhook listing one employee thousands of times must not become thousands of letters. Dry runs count
+   * the same visits, so they stop where the live run would.
+   */
+  maxEffects: number;
 }
 
-export const DEFAULT_LIMITS: RunLimits = { maxSteps: 100_000, deadlineMs: 120_000, maxDepth: 16 };
+/** The default of `RunLimits.maxEffects` (the server's `maxEffectsPerRun`, `OKTELL_MAX_EFFECTS`). */
+export const DEFAULT_MAX_EFFECTS = 100;
+
+export const DEFAULT_LIMITS: RunLimits = { maxSteps: 100_000, deadlineMs: 120_000, maxDepth: 16, maxEffects: DEFAULT_MAX_EFFECTS };
 
 export interface RunOptions {
   /** Input parameters by number (1 = start parameter). */
@@ -121,6 +130,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   let changed: Record<string, Value> | undefined;
   let effectDetail: JsonValue | undefined;
   let step = 0;
+  let effects = 0;
   let stepScenario = root.name;
 
   const exprCtx = {
@@ -203,6 +213,13 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       block = frame.scenario.blocks.get(blockId)!;
       stepScenario = frame.scenario.name;
       if (block.def.effect) {
+        // Counted before the block runs, so the effect over the cap is never performed.
+        if (++effects > limits.maxEffects) {
+          throw new RunFailure(
+            R.EFFECT_LIMIT,
+            `stopped before block "${block.id}": the run reached its cap of ${limits.maxEffects} effects (letters, Bpium calls, async starts); the input probably asks for far more than intended (a list repeating one id); raise maxEffectsPerRun (OKTELL_MAX_EFFECTS) only if a run really needs more`,
+          );
+        }
         const vk = `${frame.scenario.name}:${block.id}`;
         visits.set(vk, (visits.get(vk) ?? 0) + 1);
       }

@@ -139,7 +139,7 @@ async function handleHook(d: AppDeps, req: Request, res: Response) {
   const params = hookParams(d.config.hook.params, { url: req.originalUrl, rawHeaders: req.rawHeaders, method: req.method, body, contentType: req.get('content-type') }, signature);
   const library = d.host.library();
   const starter = collectingStarter(d.ports.ids, { hook: req.path });
-  const result = await runScenario(library, d.config.hook.scenario, { params, timeZone: d.config.timeZone, ports: { ...d.ports, asyncStarter: starter } });
+  const result = await runScenario(library, d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
   d.metrics.run(result.status, result.durationMs / 1000);
   const response = hookResponse(result, d.config.hook.returns, d.config.timeZone);
   const stored = await d.store.recordRequest({
@@ -230,6 +230,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     runId,
     params,
     timeZone: d.config.timeZone,
+    limits: { maxEffects: d.config.maxEffectsPerRun },
     ports: { ...d.ports, asyncStarter: enqueueingStarter(d.ports.ids, d.store, { webapi: req.path }, () => d.workers.wake()) },
   });
   void running.then((result) =>

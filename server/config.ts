@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 
 export const DEFAULT_PORT = 4055;
@@ -37,6 +38,8 @@ const fileSchema = z.strictObject({
   /** `sqlite` (default) or a `postgres://` URL shared by several instances. */
   store: z.string().optional(),
   retentionDays: z.number().positive().optional(),
+  /** Effects (letters, Bpium calls, async starts) one run may make; the run fails with R_EFFECT_LIMIT before the next. */
+  maxEffectsPerRun: z.number().int().min(1).optional(),
   webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
   bpiumEmulatorPort: z.number().int().min(0).max(65535).optional(),
   /** `compact` (default): V8 keeps the heaps near their live size; `v8`: V8's own defaults. */
@@ -70,6 +73,8 @@ export interface ServerConfig {
   storeMaxPages?: number;
   store: StoreSetting;
   retentionMs: number;
+  /** Effects one run may make (letters, Bpium calls, async starts): a cap on fan-out from one request. */
+  maxEffectsPerRun: number;
   /** Webhook secrets by path ('*' = every path): X-Hook-Signature is required where one is set. */
   webhookSecrets: Record<string, string>;
   bpiumEmulatorPort: number;
@@ -166,11 +171,17 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
     store: storeSetting(env.OKTELL_STORE ?? fc.store),
     retentionMs: Number(env.OKTELL_RETENTION_DAYS ?? fc.retentionDays ?? 30) * 86_400_000,
+    maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
     webhookSecrets: secrets,
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
     heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
   };
+}
+
+/** OKTELL_MAX_EFFECTS, the per-run cap on effects (also read by `oktell-emu run`); undefined when unset. */
+export function maxEffectsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  return optionalCount('n', env.OKTELL_MAX_EFFECTS, 'OKTELL_MAX_EFFECTS', 1).n;
 }
 
 function heapSetting(v: string | undefined): HeapSetting | undefined {

@@ -23,6 +23,8 @@ export interface WorkerPoolOptions {
   ports: Omit<EnginePorts, 'asyncStarter' | 'journal'>;
   concurrency: number;
   timeZone: string;
+  /** Effects one run may make (RunLimits.maxEffects); the engine's default when absent. */
+  maxEffects?: number;
   leaseMs?: number;
   /** How often to look for due jobs when nothing woke the pool (retries come due by time). */
   pollMs?: number;
@@ -138,6 +140,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         variables: (job.variables ?? {}) as Record<string, Value>,
         journalKey: job.id,
         timeZone: opts.timeZone,
+        ...(opts.maxEffects ? { limits: { maxEffects: opts.maxEffects } } : {}),
         ports: {
           ...opts.ports,
           journal: opts.store.effects,

@@ -17,6 +17,7 @@ import {
 import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { bpiumClientOptionsFromEnv, createBpiumClient } from '../../adapters/bpium/client.js';
 import { createMailerFromEnv } from '../../adapters/mail/index.js';
+import { maxEffectsFromEnv } from '../../server/config.js';
 import { dataDir, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
 import { printRun } from '../format.js';
 
@@ -88,6 +89,13 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
   }
   const mail = opts.dryRun ? undefined : createMailerFromEnv(process.env, { dataDir: dataDir(opts.dataDir) });
   const tz = timeZone();
+  let maxEffects: number | undefined;
+  try {
+    maxEffects = maxEffectsFromEnv(process.env);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const limits = maxEffects ? { limits: { maxEffects } } : {};
   const ports: EnginePorts = {
     ...(bpium ? { bpium } : {}),
     ...(mail ? { mailer: mail.mailer } : {}),
@@ -98,11 +106,11 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
     asyncStarter: undefined as never,
   };
   const starter = createInProcessStarter(randomIds, (req, runId) =>
-    runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports }),
+    runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports, ...limits }),
   );
   ports.asyncStarter = starter;
   try {
-    const result = await runScenario(library, name, { params, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports });
+    const result = await runScenario(library, name, { params, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports, ...limits });
     return attachChildResults(result, await starter.drain());
   } finally {
     bpium?.close?.();

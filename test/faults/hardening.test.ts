@@ -65,6 +65,24 @@ describe('hardening (issue 18)', () => {
     }
   });
 
+  it('fan-out: a webhook listing one employee 200 times stops at the configured cap on effects, failing for good', { timeout: 60_000 }, async () => {
+    // maxEffectsPerRun 6: three employees, each a Bpium read and a letter; the seventh effect is never performed.
+    const t = await startTestServer({ config: 'maxEffectsPerRun: 6\nworkers: { baseDelayMs: 50, maxDelayMs: 200 }\n' });
+    try {
+      const res = await postWebhook(t.server.url, taskWebhook({ name: 'рассылка', responsible: Array.from({ length: 200 }, () => '2'), sequenceId: 180_004 }), t.secret);
+      assert.equal(res.status, 200);
+      const failed = await waitFor('the job to fail', async () => (await t.server.store.listJobs({ status: 'failed' })).items[0], 30_000);
+      assert.equal(failed.attempts, 1, 'not retried');
+      assert.equal((failed.lastError as { code: string }).code, 'R_EFFECT_LIMIT');
+      assert.match((failed.lastError as { message: string }).message, /cap of 6 effects/);
+      assert.equal(t.smtp!.letters.length, 3);
+      const run = await t.server.store.getRun(failed.lastRunId!);
+      assert.equal((run!.bpiumCalls as unknown[]).length, 3);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('bad page cursors on the runs and jobs lists answer 400, with no error or stack in the log', { timeout: 30_000 }, async () => {
     const { lines, logger } = capturingLogger();
     const t = await startTestServer({ smtp: false, logger });
