@@ -6,6 +6,7 @@ export type * from './model.js';
 export { parseExpression, ExpressionRuntimeError, listFunctions } from './expr/index.js';
 export type { CompiledExpression, EvalContext, ExpressionSyntaxError } from './expr/index.js';
 export { checkJsonPath, queryJsonPath } from './jsonpath.js';
+export { jsonText, isStackOverflow } from './json-text.js';
 export { loadScenarioText, scenarioNameOf, type LoadOptions, type LoadResult } from './loader.js';
 export { defaultOf } from './variables.js';
 export { loadScenarioLibrary, listScenarioFiles, SCENARIO_EXTENSIONS, type ScenarioLibrary, type TemplateChecker, type LibraryOptions } from './library.js';

@@ -1,6 +1,7 @@
 // The interpreter: runs a loaded scenario block by block, with guardrails, a trace and injected ports.
 import { EffectError, RUN_ERROR_CODES as R, RunFailure } from './errors.js';
 import { ExpressionRuntimeError, type CompiledExpression } from './expr/index.js';
+import { isStackOverflow } from './json-text.js';
 import type { ScenarioLibrary } from './library.js';
 import type {
   AsyncStartRecord,
@@ -328,6 +329,16 @@ function toRunError(e: unknown, block: Block | undefined, scenario: string): Run
   }
   if (e instanceof ExpressionRuntimeError) {
     return { code: R.EXPRESSION, message: `block "${block?.id}": ${e.message}`, retryable: false, ...where };
+  }
+  if (isStackOverflow(e)) {
+    // Data nested so deep that walking it recursively (a JSONPath "..", a JSON body sent on) exhausts the stack:
+    // the same input fails the same way on every attempt, so it is permanent, and the message says what to look at.
+    return {
+      code: R.TOO_DEEP,
+      message: `block "${block?.id}": the data is nested too deeply to process here (arrays or objects thousands of levels deep, e.g. in the webhook body); read only the parts of the document that are not so deep`,
+      retryable: false,
+      ...where,
+    };
   }
   const msg = e instanceof Error ? e.message : String(e);
   return { code: R.INTERNAL, message: `internal error in block "${block?.id}": ${msg}`, retryable: false, ...where };

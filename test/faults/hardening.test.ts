@@ -83,6 +83,24 @@ describe('hardening (issue 18)', () => {
     }
   });
 
+  it('deep nesting: a webhook whose task description is an array nested 100,000 deep still notifies its responsible', { timeout: 30_000 }, async () => {
+    const t = await startTestServer();
+    try {
+      const depth = 100_000;
+      const body = taskWebhook({ name: 'глубоко', responsible: ['2'], sequenceId: 180_010 }).replace('"3":""', `"3":${'['.repeat(depth)}${']'.repeat(depth)}`);
+      assert.ok(body.includes('[[[['), 'the deep part is in the body');
+      const res = await postWebhook(t.server.url, body, t.secret);
+      assert.equal(res.status, 200);
+      const job = await waitFor('the job to succeed', async () => (await t.server.store.listJobs({ status: 'succeeded' })).items[0], 20_000);
+      const run = await t.server.store.getRun(job.lastRunId!);
+      assert.equal(run!.returnValues && (run!.returnValues as Record<string, unknown>)['1'], 'notified 1 of 1');
+      await waitFor('the letter', () => t.smtp!.letters.length >= 1);
+      assert.deepEqual(t.smtp!.letters[0]!.rcptTo, ['ivan.petrov@example.com']);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('bad page cursors on the runs and jobs lists answer 400, with no error or stack in the log', { timeout: 30_000 }, async () => {
     const { lines, logger } = capturingLogger();
     const t = await startTestServer({ smtp: false, logger });
