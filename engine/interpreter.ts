@@ -110,7 +110,9 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   };
   if (!root) {
     const known = [...library.scenarios.keys()].join(', ') || 'none';
-    return { ...base, status: 'failed', error: { code: R.UNKNOWN_SCENARIO, message: `scenario "${name}" is not loaded (known: ${known})`, retryable: false } };
+    // Retryable: a queued job finds its scenario missing or invalid while someone is editing it; once the edit is
+    // fixed the job runs, so an acknowledged webhook is never lost to an edit (it becomes a dead letter at worst).
+    return { ...base, status: 'failed', error: { code: R.UNKNOWN_SCENARIO, message: `scenario "${name}" is not loaded (known: ${known}); fix or restore its file and the job runs again`, retryable: true } };
   }
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const traceOn = opts.trace !== false;
@@ -278,7 +280,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
           throw new RunFailure(R.DEPTH_LIMIT, `nested calls deeper than ${limits.maxDepth}: "${c.scenario}" probably calls itself without end`);
         }
         const callee = library.scenarios.get(c.scenario);
-        if (!callee) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`);
+        if (!callee) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`, true);
         frames.push(frame);
         const returnTo = block!.exits[c.exit];
         frame = { scenario: callee, returnTo, startParam: c.startParam };
@@ -287,7 +289,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       }
       case 'jump': {
         const next = library.scenarios.get(c.scenario);
-        if (!next) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`);
+        if (!next) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`, true);
         frame = { scenario: next, returnTo: frame.returnTo, startParam: c.startParam };
         initVariables(next, vars, undefined, timeZone, true);
         return next.start;

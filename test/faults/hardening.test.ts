@@ -1,11 +1,11 @@
 // Findings of the red-team pass (issue 18), each through the real server: health that tells the truth, bad page
 // cursors answered 400 without a stack in the log.
 import assert from 'node:assert/strict';
-import { renameSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { AUTH, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
+import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 
 interface Line {
   level: string;
@@ -96,6 +96,49 @@ describe('hardening (issue 18)', () => {
       assert.equal(run!.returnValues && (run!.returnValues as Record<string, unknown>)['1'], 'notified 1 of 1');
       await waitFor('the letter', () => t.smtp!.letters.length >= 1);
       assert.deepEqual(t.smtp!.letters[0]!.rcptTo, ['ivan.petrov@example.com']);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('edits while serving: a broken template keeps the last good version, and a job whose scenario is gone waits for it', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({ watch: true, config: 'workers: { baseDelayMs: 100, maxDelayMs: 300, maxAttempts: 50 }\n' });
+    try {
+      // 1. A broken template: BpiumNewTask stays (stale, on its last good version) and the letter is still written.
+      const text = join(t.scenariosDir, 'templates', 'bpium-new-task.text.njk');
+      const good = readFileSync(text, 'utf8');
+      appendFileSync(text, '{% if %}broken');
+      await waitFor('the broken template to be noticed', () => t.server.host.issues().some((i) => i.code === 'E_INVALID_TEMPLATE'));
+      assert.ok(t.server.host.library().scenarios.has('BpiumNewTask'), 'the last good version is kept');
+      const first = await postWebhook(t.server.url, taskWebhook({ name: 'шаблон сломан', description: 'описание задачи', responsible: ['2'], sequenceId: 180_020 }), t.secret);
+      assert.equal(first.status, 200);
+      await waitFor('the letter from the last good template', () => t.smtp!.letters.length >= 1, 20_000);
+      const [letter] = await parsedLetters(t.smtp!);
+      assert.match(letter!.text ?? '', /описание задачи/);
+      assert.doesNotMatch(letter!.text ?? '', /broken/);
+      writeFileSync(text, good);
+      await waitFor('the template to be fixed', () => t.server.host.issues().length === 0);
+
+      // 2. The scenario file moved away: the acknowledged webhook's job waits (retryable) instead of failing for good.
+      const file = join(t.scenariosDir, 'BpiumNewTask.yaml');
+      renameSync(file, `${file}.away`);
+      await waitFor('BpiumNewTask to be gone', () => !t.server.host.library().scenarios.has('BpiumNewTask'));
+      const second = await postWebhook(t.server.url, taskWebhook({ name: 'сценарий убран', responsible: ['3'], sequenceId: 180_021 }), t.secret);
+      assert.equal(second.status, 200, 'HTTP404 keeps its last good version although its async target is gone');
+      const waiting = await waitFor('a retry of the job', async () => {
+        const j = (await t.server.store.listJobs({ status: 'queued' })).items.find((x) => x.attempts >= 2);
+        return j;
+      }, 20_000);
+      assert.equal((waiting.lastError as { code: string }).code, 'R_UNKNOWN_SCENARIO');
+      assert.equal(t.smtp!.letters.length, 1);
+      renameSync(`${file}.away`, file);
+      await waitFor('the letter once the scenario is back', () => t.smtp!.letters.length >= 2, 30_000);
+      const done = await waitFor('the job to succeed', async () => {
+        const j = await t.server.store.getJob(waiting.id);
+        return j?.status === 'succeeded' ? j : undefined;
+      });
+      assert.ok(done.attempts >= 2);
+      assert.deepEqual(t.smtp!.letters[1]!.rcptTo, ['maria.smirnova@example.org']);
     } finally {
       await t.cleanup();
     }
