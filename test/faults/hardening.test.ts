@@ -1,10 +1,12 @@
 // Findings of the red-team pass (issue 18), each through the real server: health that tells the truth, bad page
 // cursors answered 400 without a stack in the log.
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { createOutboxMailer } from '../../adapters/mail/outbox.adapter.js';
+import { outboxCommand } from '../../cli/commands/outbox.js';
 import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 
 interface Line {
@@ -139,6 +141,46 @@ describe('hardening (issue 18)', () => {
       });
       assert.ok(done.attempts >= 2);
       assert.deepEqual(t.smtp!.letters[1]!.rcptTo, ['maria.smirnova@example.org']);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('outbox: pages and lookups open only the files they show, so they answer the same with hundreds of letters', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({ smtp: false });
+    try {
+      const dir = join(t.dataDir, 'outbox');
+      let clock = Date.parse('2026-11-01T08:00:00Z');
+      const mailer = createOutboxMailer({ dir, from: 'robot@example.com', clock: { now: () => new Date((clock += 1000)) } });
+      for (let i = 1; i <= 450; i++) await mailer.send({ to: [`u${i}@example.com`], cc: [], bcc: [], subject: `письмо ${i}`, text: `номер ${i}` });
+      // Older "letters" that cannot be read at all (directories named like letters): anything that opens every .eml
+      // file fails on them, a page of the newest letters and a lookup by name never touch them.
+      for (let i = 0; i < 100; i++) mkdirSync(join(dir, `20000101-000000-000-${String(i).padStart(6, '0')}-0000abcd.eml`));
+      const names = readdirSync(dir).sort();
+      assert.equal(names.length, 550);
+      const get = (path: string) => fetch(`${t.server.url}/-/console${path}`, { headers: { authorization: AUTH } });
+
+      const first = await get('/outbox');
+      assert.equal(first.status, 200);
+      const html = await first.text();
+      assert.match(html, /200 of 550 are listed, newest first/);
+      assert.ok(html.indexOf('письмо 450') < html.indexOf('письмо 449'), 'newest first');
+      assert.ok(html.includes('письмо 251') && !html.includes('письмо 250<'), 'exactly the newest 200');
+      const older = /href="([^"]*outbox\?before=[^"]+)"/.exec(html)?.[1];
+      assert.ok(older, 'a link to older letters');
+      const second = await (await fetch(`${t.server.url}${older.replaceAll('&amp;', '&')}`, { headers: { authorization: AUTH } })).text();
+      assert.ok(second.includes('письмо 250') && second.includes('письмо 51') && !second.includes('письмо 251'), 'the next 200');
+
+      const oldest = names[100]!;
+      const one = await get(`/outbox/${oldest}`);
+      assert.equal(one.status, 200);
+      assert.match(await one.text(), /письмо 1</);
+      assert.equal((await get('/outbox/20991231-235959-999-000001-deadbeef.eml')).status, 404, 'a missing letter');
+
+      let out = '';
+      await outboxCommand({ env: {}, write: (s) => void (out += s) }).exitOverride().parseAsync(['--data-dir', t.dataDir, '--limit', '3'], { from: 'user' });
+      assert.match(out, /письмо 448[\s\S]*письмо 450/);
+      assert.match(out, /3 of 550 letters/);
     } finally {
       await t.cleanup();
     }
