@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
+import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
 
 export const DEFAULT_PORT = 4055;
 export const DEFAULT_BPIUM_EMULATOR_PORT = 4056;
@@ -73,6 +74,8 @@ export interface ServerConfig {
   storeMaxPages?: number;
   store: StoreSetting;
   retentionMs: number;
+  /** How long the start-up integrity check of the SQLite store may take (0: no check). */
+  storeCheckMs: number;
   /** Effects one run may make (letters, Bpium calls, async starts): a cap on fan-out from one request. */
   maxEffectsPerRun: number;
   /** Webhook secrets by path ('*' = every path): X-Hook-Signature is required where one is set. */
@@ -171,6 +174,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
     store: storeSetting(env.OKTELL_STORE ?? fc.store),
     retentionMs: Number(env.OKTELL_RETENTION_DAYS ?? fc.retentionDays ?? 30) * 86_400_000,
+    storeCheckMs: optionalCount('ms', env.OKTELL_STORE_CHECK_MS, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
     webhookSecrets: secrets,
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,

@@ -1,13 +1,44 @@
 // Findings of the red-team pass (issue 18), each through the real server: health that tells the truth, bad page
 // cursors answered 400 without a stack in the log.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { createOutboxMailer } from '../../adapters/mail/outbox.adapter.js';
 import { outboxCommand } from '../../cli/commands/outbox.js';
-import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
+import { startServer } from '../../server/serve.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { repoPath, repoRoot, tempDir } from '../helpers.js';
+import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, USER, waitFor } from '../server/server-helpers.js';
+
+/** A real store file with a few hundred jobs in it (many pages), closed cleanly. */
+async function filledStore(dir: string): Promise<string> {
+  const file = join(dir, 'oktell.sqlite');
+  const store = await openSqliteStore({ file });
+  await store.enqueueJobs(Array.from({ length: 300 }, (_, i) => ({ scenario: 'BpiumNewTask', params: { '1': `задача ${i} ${'x'.repeat(400)}` } })));
+  await store.close();
+  return file;
+}
+
+/** Overwrites `length` bytes of the file at `offset` with junk. */
+function damage(file: string, offset: number, length: number): void {
+  const fd = openSync(file, 'r+');
+  writeSync(fd, Buffer.alloc(length, 0x5a), 0, length, offset);
+  closeSync(fd);
+}
+
+/** `oktell-emu serve` as an operator starts it, on the given data folder; it must refuse before listening. */
+function serveOn(dataDir: string) {
+  const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', '0', '--bpium-emulator-port', '0', '--data-dir', dataDir], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, OKTELL_USERS: `${USER.login}:${USER.password}`, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1', OKTELL_LOG_LEVEL: 'silent' },
+    timeout: 30_000,
+  });
+  return { code: r.status, stderr: r.stderr, stdout: r.stdout };
+}
 
 interface Line {
   level: string;
@@ -183,6 +214,62 @@ describe('hardening (issue 18)', () => {
       assert.match(out, /3 of 550 letters/);
     } finally {
       await t.cleanup();
+    }
+  });
+
+  it('a damaged store: pages overwritten or a broken header → the server refuses to start, says what to do, no stack', { timeout: 90_000 }, async () => {
+    const tmp = tempDir('oktell-damaged-');
+    try {
+      const pages = join(tmp.dir, 'pages');
+      mkdirSync(pages);
+      const file = await filledStore(pages);
+      damage(file, 4096 * 20, 4096 * 3);
+      const a = serveOn(pages);
+      assert.equal(a.code, 2, `exit code (stderr: ${a.stderr.slice(0, 500)})`);
+      assert.match(a.stderr, /the store .*oktell\.sqlite is damaged, so the server does not start on it/);
+      assert.match(a.stderr, /What to do/);
+      assert.match(a.stderr, /\.recover/);
+      assert.doesNotMatch(a.stderr, /^\s+at /m, 'no stack');
+
+      const header = join(tmp.dir, 'header');
+      mkdirSync(header);
+      damage(await filledStore(header), 0, 100);
+      const b = serveOn(header);
+      assert.equal(b.code, 2);
+      assert.match(b.stderr, /is damaged.*file is not a database/);
+      assert.doesNotMatch(b.stderr, /^\s+at /m, 'no stack');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a write-ahead log deleted after an unclean stop is reported at start, and the server starts', { timeout: 60_000 }, async () => {
+    const tmp = tempDir('oktell-nowal-');
+    try {
+      // The files an unclean stop leaves (a connection still open): the database, its -wal and its -shm; copied
+      // without the -wal, as if someone deleted it before the restart.
+      const live = join(tmp.dir, 'live');
+      const data = join(tmp.dir, 'data');
+      mkdirSync(live);
+      mkdirSync(data);
+      const db = new Database(join(live, 'oktell.sqlite'));
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+      assert.ok(existsSync(join(live, 'oktell.sqlite-wal')) && existsSync(join(live, 'oktell.sqlite-shm')));
+      copyFileSync(join(live, 'oktell.sqlite'), join(data, 'oktell.sqlite'));
+      copyFileSync(join(live, 'oktell.sqlite-shm'), join(data, 'oktell.sqlite-shm'));
+      db.close();
+      const { lines, logger } = capturingLogger();
+      const server = await startServer({ port: 0, host: '127.0.0.1', dataDir: data, scenarios: repoPath('scenarios'), bpiumEmulatorPort: 0, watch: false, logger, env: { OKTELL_USERS: `${USER.login}:${USER.password}` } });
+      try {
+        const warning = lines.find((l) => l.level === 'warn' && /write-ahead log oktell\.sqlite-wal is missing after an unclean stop/.test(l.msg ?? ''));
+        assert.ok(warning, `warned: ${lines.map((l) => l.msg).join(' | ')}`);
+        assert.equal((await fetch(`${server.url}/-/health`)).status, 200);
+      } finally {
+        await server.close(2000);
+      }
+    } finally {
+      tmp.cleanup();
     }
   });
 
