@@ -11,6 +11,7 @@ import { outboxCommand } from '../../cli/commands/outbox.js';
 import { startServer } from '../../server/serve.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
+import { csrfToken, get as consoleGet, startConsoleServer } from '../console/console-helpers.js';
 import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, USER, waitFor } from '../server/server-helpers.js';
 
 /** A real store file with a few hundred jobs in it (many pages), closed cleanly. */
@@ -111,6 +112,26 @@ describe('hardening (issue 18)', () => {
       assert.equal(t.smtp!.letters.length, 3);
       const run = await t.server.store.getRun(failed.lastRunId!);
       assert.equal((run!.bpiumCalls as unknown[]).length, 3);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("fan-out in the console's dry run: it stops at the cap too (OKTELL_MAX_EFFECTS), and says why", { timeout: 30_000 }, async () => {
+    const t = await startConsoleServer({}, { OKTELL_MAX_EFFECTS: '4' });
+    try {
+      const csrf = await csrfToken(t.base);
+      const body = taskWebhook({ name: 'сухая рассылка', responsible: Array.from({ length: 500 }, () => '2') });
+      const res = await fetch(`${t.base}/dry-run`, {
+        method: 'POST',
+        headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: t.server.url },
+        body: new URLSearchParams({ csrf, scenario: 'HTTP404', mode: 'webhook', path: '/Bpium/NewTask', body }).toString(),
+        redirect: 'manual',
+      });
+      assert.equal(res.status, 303);
+      const html = await (await consoleGet(new URL(res.headers.get('location')!, t.server.url).toString())).text();
+      assert.match(html, /cap of 4 effects/);
+      assert.equal((html.match(/ivan\.petrov@example\.com/g) ?? []).length >= 1, true, 'the letters before the cap are shown');
     } finally {
       await t.cleanup();
     }
