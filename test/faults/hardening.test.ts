@@ -1,5 +1,6 @@
-// Findings of the red-team pass (issue 18), each through the real server: health that tells the truth, bad page
-// cursors answered 400 without a stack in the log.
+// Findings of the red-team pass (issue 18), each through the real server or the real command: health that tells the
+// truth, the cap on effects per run (live and in the console's dry run), JSON nested 100,000 deep, edits while
+// serving, outbox pages with hundreds of letters, a damaged store and a lost write-ahead log, bad page cursors.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
@@ -47,7 +48,7 @@ interface Line {
   msg?: string;
 }
 
-export function capturingLogger() {
+function capturingLogger() {
   const lines: Line[] = [];
   const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, ...(msg !== undefined ? { msg } : {}) });
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
