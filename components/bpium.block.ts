@@ -4,6 +4,7 @@ import {
   EffectError,
   RunFailure,
   RUN_ERROR_CODES as R,
+  jsonText,
   toNumber,
   toText,
   type BlockDefinition,
@@ -254,14 +255,14 @@ async function fieldIds(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId
 }
 
 function saveAnswer(c: Config, rt: BlockRuntime, answer: JsonValue, ids: readonly string[] = []) {
-  if (c.answer) rt.set(c.answer, JSON.stringify(answer));
+  if (c.answer) rt.set(c.answer, jsonText(answer));
   if (c.newId && answer && typeof answer === 'object' && !Array.isArray(answer)) rt.set(c.newId, String(answer.id ?? ''));
   if (c.fields.length && answer && typeof answer === 'object' && !Array.isArray(answer)) {
     const values = (answer.values ?? {}) as Record<string, JsonValue>;
     for (let i = 0; i < c.fields.length; i++) {
       const [variable, field] = c.fields[i]!;
       const v = values[ids[i] ?? toText(rt.evaluate(field), rt.timeZone)];
-      rt.set(variable, v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : v);
+      rt.set(variable, v === undefined || v === null ? '' : typeof v === 'object' ? jsonText(v) : v);
     }
   }
 }

@@ -5,6 +5,7 @@ import {
   checkJsonPath,
   queryJsonPath,
   toNumber,
+  jsonText,
   toText,
   type BlockDefinition,
   type CompiledExpression,
@@ -136,7 +137,7 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
           result = matches.length > 0 ? 1 : 0;
           break;
         case 'all':
-          result = JSON.stringify(matches);
+          result = jsonText(matches);
           break;
         case 'value': {
           const i = x.index ? toNumber(rt.evaluate(x.index)) : 0;
@@ -175,6 +176,6 @@ function regexMatches(x: Extraction, text: string): JsonValue[] {
 /** Scalars keep their type; objects and arrays become JSON text; nothing found becomes empty text. */
 function toValue(v: JsonValue | undefined): Value {
   if (v === undefined || v === null) return '';
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'object') return jsonText(v);
   return v;
 }

@@ -100,6 +100,8 @@ export class EffectError extends Error {
 /** Codes of run failures (what the interpreter reports in a failed RunResult). */
 export const RUN_ERROR_CODES = {
   STEP_LIMIT: 'R_STEP_LIMIT',
+  EFFECT_LIMIT: 'R_EFFECT_LIMIT',
+  TOO_DEEP: 'R_TOO_DEEP',
   DEADLINE: 'R_DEADLINE',
   DEPTH_LIMIT: 'R_DEPTH_LIMIT',
   EXPRESSION: 'R_EXPRESSION',

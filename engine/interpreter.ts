@@ -1,6 +1,7 @@
 // The interpreter: runs a loaded scenario block by block, with guardrails, a trace and injected ports.
 import { EffectError, RUN_ERROR_CODES as R, RunFailure } from './errors.js';
 import { ExpressionRuntimeError, type CompiledExpression } from './expr/index.js';
+import { isStackOverflow } from './json-text.js';
 import type { ScenarioLibrary } from './library.js';
 import type {
   AsyncStartRecord,
@@ -46,9 +47,18 @@ export interface RunLimits {
   deadlineMs: number;
   /** Nested `call` depth. */
   maxDepth: number;
+  /**
+   * Visits of effect blocks (letters, Bpium calls, async starts, and any later block that declares `effect`) one run
+   * may make: a webhook listing one employee thousands of times must not become thousands of letters. Dry runs count
+   * the same visits, so they stop where the live run would.
+   */
+  maxEffects: number;
 }
 
-export const DEFAULT_LIMITS: RunLimits = { maxSteps: 100_000, deadlineMs: 120_000, maxDepth: 16 };
+/** The default of `RunLimits.maxEffects` (the server's `maxEffectsPerRun`, `OKTELL_MAX_EFFECTS`). */
+export const DEFAULT_MAX_EFFECTS = 100;
+
+export const DEFAULT_LIMITS: RunLimits = { maxSteps: 100_000, deadlineMs: 120_000, maxDepth: 16, maxEffects: DEFAULT_MAX_EFFECTS };
 
 export interface RunOptions {
   /** Input parameters by number (1 = start parameter). */
@@ -100,7 +110,9 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   };
   if (!root) {
     const known = [...library.scenarios.keys()].join(', ') || 'none';
-    return { ...base, status: 'failed', error: { code: R.UNKNOWN_SCENARIO, message: `scenario "${name}" is not loaded (known: ${known})`, retryable: false } };
+    // Retryable: a queued job finds its scenario missing or invalid while someone is editing it; once the edit is
+    // fixed the job runs, so an acknowledged webhook is never lost to an edit (it becomes a dead letter at worst).
+    return { ...base, status: 'failed', error: { code: R.UNKNOWN_SCENARIO, message: `scenario "${name}" is not loaded (known: ${known}); fix or restore its file and the job runs again`, retryable: true } };
   }
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const traceOn = opts.trace !== false;
@@ -122,6 +134,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   let effectDetail: JsonValue | undefined;
   let notes: string[] | undefined;
   let step = 0;
+  let effects = 0;
   let stepScenario = root.name;
 
   const exprCtx = {
@@ -207,6 +220,13 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       block = frame.scenario.blocks.get(blockId)!;
       stepScenario = frame.scenario.name;
       if (block.def.effect) {
+        // Counted before the block runs, so the effect over the cap is never performed.
+        if (++effects > limits.maxEffects) {
+          throw new RunFailure(
+            R.EFFECT_LIMIT,
+            `stopped before block "${block.id}": the run reached its cap of ${limits.maxEffects} effects (letters, Bpium calls, async starts); the input probably asks for far more than intended (a list repeating one id); raise maxEffectsPerRun (OKTELL_MAX_EFFECTS) only if a run really needs more`,
+          );
+        }
         const vk = `${frame.scenario.name}:${block.id}`;
         visits.set(vk, (visits.get(vk) ?? 0) + 1);
       }
@@ -266,7 +286,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
           throw new RunFailure(R.DEPTH_LIMIT, `nested calls deeper than ${limits.maxDepth}: "${c.scenario}" probably calls itself without end`);
         }
         const callee = library.scenarios.get(c.scenario);
-        if (!callee) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`);
+        if (!callee) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`, true);
         frames.push(frame);
         const returnTo = block!.exits[c.exit];
         frame = { scenario: callee, returnTo, startParam: c.startParam };
@@ -275,7 +295,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       }
       case 'jump': {
         const next = library.scenarios.get(c.scenario);
-        if (!next) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`);
+        if (!next) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`, true);
         frame = { scenario: next, returnTo: frame.returnTo, startParam: c.startParam };
         initVariables(next, vars, undefined, timeZone, true);
         return next.start;
@@ -317,6 +337,16 @@ function toRunError(e: unknown, block: Block | undefined, scenario: string): Run
   }
   if (e instanceof ExpressionRuntimeError) {
     return { code: R.EXPRESSION, message: `block "${block?.id}": ${e.message}`, retryable: false, ...where };
+  }
+  if (isStackOverflow(e)) {
+    // Data nested so deep that walking it recursively (a JSONPath "..", a JSON body sent on) exhausts the stack:
+    // the same input fails the same way on every attempt, so it is permanent, and the message says what to look at.
+    return {
+      code: R.TOO_DEEP,
+      message: `block "${block?.id}": the data is nested too deeply to process here (arrays or objects thousands of levels deep, e.g. in the webhook body); read only the parts of the document that are not so deep`,
+      retryable: false,
+      ...where,
+    };
   }
   const msg = e instanceof Error ? e.message : String(e);
   return { code: R.INTERNAL, message: `internal error in block "${block?.id}": ${msg}`, retryable: false, ...where };

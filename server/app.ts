@@ -60,7 +60,14 @@ export function createApp(d: AppDeps): express.Express {
 
   app.get('/-/health', async (_req, res) => {
     const library = d.host.library();
-    res.json({ status: 'ok', scenarios: library.scenarios.size, invalid: library.issues.length, workers: d.workers.running });
+    const problems = healthProblems(d, library.scenarios.has(d.config.hook.scenario));
+    res.status(problems.length ? 503 : 200).json({
+      status: problems.length ? 'failing' : 'ok',
+      scenarios: library.scenarios.size,
+      invalid: library.issues.length,
+      workers: d.workers.running,
+      ...(problems.length ? { problems } : {}),
+    });
   });
 
   const auth = basicAuth(d.users);
@@ -99,6 +106,7 @@ export function createApp(d: AppDeps): express.Express {
     }
     if (err instanceof StoreUnavailableError) {
       d.metrics.unavailable++;
+      d.metrics.storeRefused = { at: Date.now(), reason: err.reason };
       res.status(503).set('Retry-After', String(err.retryAfterSeconds)).type('text/plain').send('503 Service Unavailable: the store cannot take requests right now; retry later\n');
       return;
     }
@@ -139,7 +147,7 @@ async function handleHook(d: AppDeps, req: Request, res: Response) {
   const params = hookParams(d.config.hook.params, { url: req.originalUrl, rawHeaders: req.rawHeaders, method: req.method, body, contentType: req.get('content-type') }, signature);
   const library = d.host.library();
   const starter = collectingStarter(d.ports.ids, { hook: req.path });
-  const result = await runScenario(library, d.config.hook.scenario, { params, timeZone: d.config.timeZone, ports: { ...d.ports, asyncStarter: starter } });
+  const result = await runScenario(library, d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
   d.metrics.run(result.status, result.durationMs / 1000);
   const response = hookResponse(result, d.config.hook.returns, d.config.timeZone);
   const stored = await d.store.recordRequest({
@@ -147,6 +155,7 @@ async function handleHook(d: AppDeps, req: Request, res: Response) {
     run: runWrite(result, { trigger: 'http', params: redactBody(params, d.config) }),
     jobs: starter.jobs,
   });
+  d.metrics.storeRefused = undefined;
   res.locals.runId = result.runId;
   if (stored.duplicate) {
     d.metrics.duplicates++;
@@ -173,6 +182,22 @@ function staleness(maxAgeMs: number | undefined, body: Buffer, now: number): { s
   const minutes = Math.round(Math.abs(skewMs) / 60_000);
   const when = skewMs > 0 ? `${minutes} minute(s) old` : `${minutes} minute(s) in the future`;
   return { signature: 'valid', why: `the webhook's timestamp is ${when}; ${limit}`, stored: 'stale timestamp' };
+}
+
+/**
+ * How long a refused write keeps `/-/health` failing when no write has succeeded since: long enough for a load
+ * balancer to see it, short enough that a health check that takes the instance out of rotation (so no request comes
+ * to prove the store writable again) lets it back in to try.
+ */
+const STORE_REFUSAL_MEMORY_MS = 30_000;
+
+/** What makes the server unable to take webhooks: no hook scenario, or a store refusing writes. */
+function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
+  const problems: string[] = [];
+  if (!hasHookScenario) problems.push(`the hook scenario ${d.config.hook.scenario} is missing or invalid: every hook request fails (put ${d.config.hook.scenario}.yaml back in the scenarios folder; oktell-emu validate shows what is wrong)`);
+  const refused = d.metrics.storeRefused;
+  if (refused && Date.now() - refused.at < STORE_REFUSAL_MEMORY_MS) problems.push(`the store refuses writes (${refused.reason}): webhooks are answered 503`);
+  return problems;
 }
 
 /** The stored run keeps the parameters; the body is in the inbox already, so it is not stored twice. */
@@ -231,6 +256,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     runId,
     params,
     timeZone: d.config.timeZone,
+    limits: { maxEffects: d.config.maxEffectsPerRun },
     ports: { ...d.ports, asyncStarter: enqueueingStarter(d.ports.ids, d.store, { webapi: req.path }, () => d.workers.wake()) },
   });
   void running.then((result) =>

@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
+import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
 
 export const DEFAULT_PORT = 4055;
 export const DEFAULT_BPIUM_EMULATOR_PORT = 4056;
@@ -37,6 +39,8 @@ const fileSchema = z.strictObject({
   /** `sqlite` (default) or a `postgres://` URL shared by several instances. */
   store: z.string().optional(),
   retentionDays: z.number().positive().optional(),
+  /** Effects (letters, Bpium calls, async starts) one run may make; the run fails with R_EFFECT_LIMIT before the next. */
+  maxEffectsPerRun: z.number().int().min(1).optional(),
   webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
   /** Refuse signed webhooks whose Bpium `timestamp` is further than this from now (off when absent). */
   webhookMaxAgeMinutes: z.number().positive().optional(),
@@ -74,6 +78,10 @@ export interface ServerConfig {
   storeMaxPages?: number;
   store: StoreSetting;
   retentionMs: number;
+  /** How long the start-up integrity check of the SQLite store may take (0: no check). */
+  storeCheckMs: number;
+  /** Effects one run may make (letters, Bpium calls, async starts): a cap on fan-out from one request. */
+  maxEffectsPerRun: number;
   /** Webhook secrets by path ('*' = every path): X-Hook-Signature is required where one is set. */
   webhookSecrets: Record<string, string>;
   /** Signed webhooks whose Bpium `timestamp` is further than this from now are refused (replays); absent = off. */
@@ -172,6 +180,8 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
     store: storeSetting(env.OKTELL_STORE ?? fc.store),
     retentionMs: Number(env.OKTELL_RETENTION_DAYS ?? fc.retentionDays ?? 30) * 86_400_000,
+    storeCheckMs: optionalCount('ms', env.OKTELL_STORE_CHECK_MS, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
+    maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
     webhookSecrets: secrets,
     ...webhookMaxAge(env.BPIUM_WEBHOOK_MAX_AGE_MINUTES, fc.webhookMaxAgeMinutes),
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
@@ -188,6 +198,11 @@ function webhookMaxAge(env: string | undefined, file: number | undefined): { web
     return n > 0 ? { webhookMaxAgeMs: n * 60_000 } : {};
   }
   return file !== undefined ? { webhookMaxAgeMs: file * 60_000 } : {};
+}
+
+/** OKTELL_MAX_EFFECTS, the per-run cap on effects (also read by `oktell-emu run`); undefined when unset. */
+export function maxEffectsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  return optionalCount('n', env.OKTELL_MAX_EFFECTS, 'OKTELL_MAX_EFFECTS', 1).n;
 }
 
 function heapSetting(v: string | undefined): HeapSetting | undefined {

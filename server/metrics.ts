@@ -9,6 +9,8 @@ export class Metrics {
   rejected = new Map<number, number>();
   duplicates = 0;
   unavailable = 0;
+  /** The last write the store refused, until a webhook is stored again (reported by /-/health). */
+  storeRefused: { at: number; reason: string } | undefined;
   /**
    * Requests being answered right now (any route), in shared memory: the delivery thread reads it to hold back while
    * many are.

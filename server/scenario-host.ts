@@ -4,7 +4,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer, type TemplateRenderer } from '../adapters/mail/index.js';
-import { formatIssue, loadScenarioLibrary, type LoggerPort, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../engine/index.js';
+import { formatIssue, listScenarioFiles, loadScenarioLibrary, scenarioNameOf, type LoggerPort, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../engine/index.js';
 
 export interface ScenarioHost {
   /** The current library: every valid scenario, and the last good version of each one whose file became invalid. */
@@ -29,9 +29,12 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
   async function reload() {
     templates.reload();
     const loaded = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: opts.timeZone });
+    const onDisk = new Set((await listScenarioFiles(dir).catch(() => [])).map(scenarioNameOf));
     const scenarios = new Map(loaded.scenarios);
     for (const [name, old] of current.scenarios) {
-      if (!scenarios.has(name) && loaded.issues.some((i) => i.file.endsWith(old.file))) {
+      // Still on disk but invalid now, through its own file or a file it uses (a mail template, a scenario it
+      // starts): keep running the last good version. Only a scenario whose file is gone is dropped.
+      if (!scenarios.has(name) && (onDisk.has(name) || loaded.issues.some((i) => i.file.endsWith(old.file)))) {
         scenarios.set(name, old);
         opts.logger?.error({ scenario: name, version: old.version }, `scenario ${name} is invalid after an edit; still running version ${old.version}`);
       }

@@ -22,6 +22,7 @@ import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore } from './store/sqlite.store.js';
 import type { Store } from './store/store.port.js';
 import { logFormat, prettyDestination } from './log-format.js';
+import { checkSqliteStore } from './store/sqlite-check.js';
 
 export interface RunningServer {
   url: string;
@@ -75,6 +76,7 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
     logger.info({ store: redactPostgresUrl(config.store.url), leaseMs: config.workers.leaseMs }, 'store: PostgreSQL, shared with any other instance using it');
     return store;
   }
+  await checkSqliteStore(join(config.dataDir, 'oktell.sqlite'), { timeoutMs: config.storeCheckMs, logger });
   const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts, backoff, ...(config.storeMaxPages ? { maxPageCount: config.storeMaxPages } : {}) });
   const recovered = await store.recoverOrphans();
   if (recovered.requeued + recovered.dead + recovered.runsFailed) {

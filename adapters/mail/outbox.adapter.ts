@@ -146,10 +146,48 @@ async function readEntry(dir: string, name: string): Promise<OutboxEntry | undef
 
 /**
  * Lists the letters in an outbox folder, **oldest first** (file-name order, which is time order). Reads only the
- * header block of each file. A missing folder is an empty outbox.
+ * header block of each file. A missing folder is an empty outbox. For a page of a large outbox, `listOutboxPage`.
  */
 export async function listOutbox(dir: string): Promise<OutboxEntry[]> {
   const abs = resolve(dir);
+  return readEntries(abs, await outboxNames(abs));
+}
+
+/** One page of the outbox, oldest first, and where the page before it starts. */
+export interface OutboxPage {
+  entries: OutboxEntry[];
+  /** Letters in the whole outbox. */
+  total: number;
+  /** When older letters exist: pass it as `before` for the page of older ones. */
+  olderBefore?: string;
+}
+
+/**
+ * The newest `limit` letters older than the file `before` (or the newest of all), oldest first. Only the folder's
+ * names are listed and sorted (the names start with the time); only the files of the page are opened, so a page
+ * costs the same with 20 letters as with 20,000.
+ */
+export async function listOutboxPage(dir: string, opts: { limit: number; before?: string }): Promise<OutboxPage> {
+  const abs = resolve(dir);
+  const names = await outboxNames(abs);
+  const end = opts.before === undefined ? names.length : firstNotBefore(names, opts.before);
+  const start = Math.max(0, end - opts.limit);
+  const entries = await readEntries(abs, names.slice(start, end));
+  return { entries, total: names.length, ...(start > 0 ? { olderBefore: names[start]! } : {}) };
+}
+
+/** One letter of the outbox by its file name, reading only that file; undefined when there is no such letter. */
+export async function readOutboxEntry(dir: string, name: string): Promise<OutboxEntry | undefined> {
+  if (!isLetterName(name)) return undefined;
+  return readEntry(resolve(dir), name);
+}
+
+function isLetterName(name: string): boolean {
+  return name.endsWith('.eml') && !name.startsWith('.') && !/[\\/\0]/.test(name);
+}
+
+/** The letters' file names, sorted (oldest first); a missing folder has none. */
+async function outboxNames(abs: string): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(abs);
@@ -157,11 +195,26 @@ export async function listOutbox(dir: string): Promise<OutboxEntry[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  const letters = names.filter((n) => n.endsWith('.eml') && !n.startsWith('.')).sort();
+  return names.filter(isLetterName).sort();
+}
+
+/** Index of the first name not sorting before `name` (binary search in sorted names). */
+function firstNotBefore(names: readonly string[], name: string): number {
+  let lo = 0;
+  let hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (names[mid]! < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+async function readEntries(abs: string, names: readonly string[]): Promise<OutboxEntry[]> {
   const entries: OutboxEntry[] = [];
   const batch = 64;
-  for (let i = 0; i < letters.length; i += batch) {
-    const chunk = await Promise.all(letters.slice(i, i + batch).map((n) => readEntry(abs, n)));
+  for (let i = 0; i < names.length; i += batch) {
+    const chunk = await Promise.all(names.slice(i, i + batch).map((n) => readEntry(abs, n)));
     for (const e of chunk) if (e) entries.push(e);
   }
   return entries;

@@ -46,7 +46,11 @@ export type TemplateRenderer = TemplatePort & {
   variablesOf(name: string): TemplateVariableUse[];
   /** Syntax errors, unknown filters, unsafe lookups and a missing text/html part, each with its place. */
   check(name: string): TemplateIssue[];
-  /** Forgets compiled templates and parsed files (after the files changed). */
+  /**
+   * Forgets compiled templates and parsed files (after the files changed). The last version of each template that
+   * passed `check` is kept: while an edit leaves a template broken (or removed), `render` uses that version, as the
+   * scenario host keeps running the last good version of a scenario whose edit is invalid.
+   */
   reload(): void;
 };
 
@@ -104,6 +108,10 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
   let htmlEnv = makeEnvironment(dir, true);
   let plainEnv = makeEnvironment(dir, false);
   const parsed = new Map<string, Parsed>();
+  /** check() results since the last reload, by template name. */
+  const checked = new Map<string, TemplateIssue[]>();
+  /** The sources of each template's parts when it last passed check(), kept across reloads. */
+  const lastGood = new Map<string, Map<Part, { src: string; ast: NjNode }>>();
 
   const fileOf = (name: string, part: Part) => join(dir, `${name}.${part}.njk`);
   const envOf = (part: Part) => (part === 'html' ? htmlEnv : plainEnv);
@@ -115,10 +123,11 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     if (!parts) partsCache.set(name, (parts = validName(name) ? PARTS.filter((p) => existsSync(fileOf(name, p))) : []));
     return parts;
   };
-  const lookups = new Map<string, { forbidden: ReturnType<typeof findForbiddenLookups>; uses: VariableUse[] }>();
-  const lookupsOf = (file: string, ast: Parameters<typeof findForbiddenLookups>[0]) => {
-    let l = lookups.get(file);
-    if (!l) lookups.set(file, (l = { forbidden: findForbiddenLookups(ast), uses: collectVariableUses(ast) }));
+  // By parsed tree, so the last good version of a broken template keeps its own answers.
+  const lookups = new WeakMap<NjNode, { forbidden: ReturnType<typeof findForbiddenLookups>; uses: VariableUse[] }>();
+  const lookupsOf = (ast: NjNode) => {
+    let l = lookups.get(ast);
+    if (!l) lookups.set(ast, (l = { forbidden: findForbiddenLookups(ast), uses: collectVariableUses(ast) }));
     return l;
   };
 
@@ -167,6 +176,22 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
   }
 
   function check(name: string): TemplateIssue[] {
+    const known = checked.get(name);
+    if (known) return known;
+    const issues = checkFiles(name);
+    checked.set(name, issues);
+    if (issues.length === 0) {
+      const good = new Map<Part, { src: string; ast: NjNode }>();
+      for (const part of partsOf(name)) {
+        const p = parseFile(fileOf(name, part));
+        if (p.ok) good.set(part, { src: p.src, ast: p.ast });
+      }
+      lastGood.set(name, good);
+    }
+    return issues;
+  }
+
+  function checkFiles(name: string): TemplateIssue[] {
     if (!validName(name)) {
       return [{ file: join(dir, name), line: 1, col: 1, message: `"${name}" is not a valid template name (letters, digits, "_", "-", ".")` }];
     }
@@ -209,11 +234,12 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     return ctx;
   }
 
-  function renderPart(name: string, part: Part, ctx: Record<string, unknown>): string {
+  /** Renders one part from its file, or from `kept` (the last good source) while the file is broken. */
+  function renderPart(name: string, part: Part, ctx: Record<string, unknown>, kept?: { src: string; ast: NjNode }): string {
     const file = fileOf(name, part);
-    const p = parseFile(file);
+    const p: Parsed = kept ? { ok: true, ...kept } : parseFile(file);
     if (!p.ok) throw new TemplateRenderError(p.issue.message, { template: name, file, line: p.issue.line, col: p.issue.col });
-    const { forbidden: [forbidden], uses } = lookupsOf(file, p.ast);
+    const { forbidden: [forbidden], uses } = lookupsOf(p.ast);
     if (forbidden) {
       throw new TemplateRenderError(`property "${forbidden.name}" may not be read in a mail template`, { template: name, file, line: forbidden.line, col: forbidden.col });
     }
@@ -228,7 +254,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       });
     }
     try {
-      return envOf(part).render(`${name}.${part}.njk`, ctx);
+      return kept ? new nunjucks.Template(kept.src, envOf(part), file, true).render(ctx) : envOf(part).render(`${name}.${part}.njk`, ctx);
     } catch (e) {
       const err = e as { lineno?: number; colno?: number; message?: string };
       const message = stripNunjucksPrefix(err.message ?? String(e));
@@ -243,6 +269,16 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     }
   }
 
+  function renderParts(name: string, parts: Array<[Part, { src: string; ast: NjNode } | undefined]>, context: Record<string, Value>) {
+    const ctx = prepareContext(context);
+    const out: { subject?: string; text?: string; html?: string } = {};
+    for (const [part, kept] of parts) {
+      const rendered = renderPart(name, part, ctx, kept);
+      out[part] = part === 'subject' ? sanitizeSubject(rendered.replace(/\s+/g, ' ')) : rendered;
+    }
+    return out;
+  }
+
   return {
     has: (name) => partsOf(name).length > 0,
     variablesOf,
@@ -250,12 +286,14 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     reload() {
       parsed.clear();
       partsCache.clear();
-      lookups.clear();
+      checked.clear();
       htmlEnv = makeEnvironment(dir, true);
       plainEnv = makeEnvironment(dir, false);
     },
     render(name, context) {
       if (!validName(name)) throw new TemplateRenderError(`"${name}" is not a valid template name`, { template: name });
+      const good = lastGood.get(name);
+      if (good && check(name).length > 0) return renderParts(name, [...good], context);
       const parts = partsOf(name);
       if (parts.length === 0) {
         throw new TemplateRenderError(`template "${name}" not found: no ${name}.{subject,text,html}.njk in ${dir}`, { template: name });
@@ -263,13 +301,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       if (!parts.includes('text') && !parts.includes('html')) {
         throw new TemplateRenderError(`template "${name}" has neither a text nor an html file`, { template: name, file: fileOf(name, 'text') });
       }
-      const ctx = prepareContext(context);
-      const out: { subject?: string; text?: string; html?: string } = {};
-      for (const part of parts) {
-        const rendered = renderPart(name, part, ctx);
-        out[part] = part === 'subject' ? sanitizeSubject(rendered.replace(/\s+/g, ' ')) : rendered;
-      }
-      return out;
+      return renderParts(name, parts.map((p) => [p, undefined]), context);
     },
   };
 }

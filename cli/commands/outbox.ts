@@ -4,10 +4,15 @@ import { statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
-import { listOutbox, type OutboxEntry } from '../../adapters/mail/outbox.adapter.js';
+import { listOutbox, listOutboxPage, type OutboxEntry } from '../../adapters/mail/outbox.adapter.js';
 import { readLetter, type LetterBodies } from '../../server/console/eml-reader.js';
 import { UsageError } from '../config.js';
 import { htmlToText } from '../html-text.js';
+
+async function listAll(dir: string): Promise<{ entries: OutboxEntry[]; total: number }> {
+  const entries = await listOutbox(dir);
+  return { entries, total: entries.length };
+}
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
 export interface OutboxCommandIo {
@@ -55,9 +60,8 @@ export function outboxCommand(io: OutboxCommandIo = {}): Command {
       const env = io.env ?? process.env;
       const write = io.write ?? ((text: string) => void process.stdout.write(text));
       const dir = join(resolve(opts.dataDir ?? env.OKTELL_DATA_DIR ?? './var'), 'outbox');
-      let entries = await listOutbox(dir);
-      const total = entries.length;
-      if (opts.limit !== undefined) entries = entries.slice(-opts.limit);
+      // With --limit only the newest files are opened (the names alone give their order).
+      const { entries, total } = opts.limit !== undefined ? await listOutboxPage(dir, { limit: opts.limit }) : await listAll(dir);
       if (opts.json) {
         write(`${JSON.stringify(entries, null, 2)}\n`);
         return;

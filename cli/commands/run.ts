@@ -14,6 +14,7 @@ import {
 } from '../../engine/index.js';
 import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { buildPorts } from '../../adapters/ports.js';
+import { maxEffectsFromEnv } from '../../server/config.js';
 import { dataDir, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
 import { printRun } from '../format.js';
 
@@ -77,6 +78,13 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
     if (library.issues.length) throw new UsageError(`scenarios are invalid:\n${library.issues.map(formatIssue).join('\n')}`);
     throw new UsageError(`unknown scenario "${name}"; known: ${[...library.scenarios.keys()].join(', ')}`);
   }
+  let maxEffects: number | undefined;
+  try {
+    maxEffects = maxEffectsFromEnv(process.env);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const limits = maxEffects ? { limits: { maxEffects } } : {};
   const built = buildPorts({
     env: process.env,
     dataDir: dataDir(opts.dataDir),
@@ -88,11 +96,11 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
   const tz = timeZone();
   const ports: EnginePorts = { ...built.ports, asyncStarter: undefined as never };
   const starter = createInProcessStarter(randomIds, (req, runId) =>
-    runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports }),
+    runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports, ...limits }),
   );
   ports.asyncStarter = starter;
   try {
-    const result = await runScenario(library, name, { params, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports });
+    const result = await runScenario(library, name, { params, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports, ...limits });
     return attachChildResults(result, await starter.drain());
   } finally {
     await built.close();

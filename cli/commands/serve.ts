@@ -5,6 +5,7 @@ import { startServer } from '../../server/serve.js';
 import { UsageError } from '../config.js';
 import { ConfigError } from '../../server/config.js';
 import { removeServerFile, writeServerFile } from '../server-file.js';
+import { DamagedStoreError } from '../../server/store/sqlite-check.js';
 
 interface ServeOpts {
   port?: string;
@@ -45,7 +46,7 @@ export function serveCommand(): Command {
           ...(emuPort !== undefined ? { bpiumEmulatorPort: emuPort } : {}),
         });
       } catch (e) {
-        if (e instanceof ConfigError) throw new UsageError(e.message);
+        if (e instanceof ConfigError || e instanceof DamagedStoreError) throw new UsageError(e.message);
         if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`${(e as Error).message}: another program uses the port; set --port or OKTELL_PORT`);
         throw e;
       }

@@ -56,8 +56,10 @@ export function dryRunParams(input: DryRunInput, config: ServerConfig): Record<s
 /**
  * Runs the scenario without side effects: no mailer (letters are rendered, not sent), Bpium writes skipped by the
  * blocks' dry-run mode (reads go to Bpium), no effect journal, and asynchronous starts followed in process, also dry.
+ * Each run obeys the server's cap on effects, so a dry run stops where the live run would (and stays small).
  */
-export async function performDryRun(library: ScenarioLibrary, name: string, params: Record<string, Value>, ports: Omit<EnginePorts, 'asyncStarter' | 'journal' | 'mailer'>, timeZone: string): Promise<RunResult> {
+export async function performDryRun(library: ScenarioLibrary, name: string, params: Record<string, Value>, ports: Omit<EnginePorts, 'asyncStarter' | 'journal' | 'mailer'>, timeZone: string, maxEffects?: number): Promise<RunResult> {
+  const limits = maxEffects ? { limits: { maxEffects } } : {};
   const base: EnginePorts = {
     ...(ports.bpium ? { bpium: ports.bpium } : {}),
     ...(ports.templates ? { templates: ports.templates } : {}),
@@ -69,11 +71,11 @@ export async function performDryRun(library: ScenarioLibrary, name: string, para
   };
   const starter = createInProcessStarter(
     ports.ids,
-    (req, runId) => runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: true, timeZone, ports: base }),
+    (req, runId) => runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: true, timeZone, ports: base, ...limits }),
     100,
   );
   base.asyncStarter = starter;
-  const result = await runScenario(library, name, { params, dryRun: true, timeZone, ports: base });
+  const result = await runScenario(library, name, { params, dryRun: true, timeZone, ports: base, ...limits });
   return attachChildResults(result, await starter.drain());
 }
 

@@ -1,10 +1,10 @@
 // Console pages of the local outbox: the letters stored as .eml files, and one letter's text and HTML.
 import { basename, join } from 'node:path';
 import type { Router } from 'express';
-import { listOutbox, outboxDir, type OutboxEntry } from '../../adapters/mail/index.js';
+import { listOutboxPage, outboxDir, readOutboxEntry, type OutboxEntry } from '../../adapters/mail/index.js';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 import type { ConsoleContext } from './console.router.js';
-import { timeFormatter } from './console-views.js';
+import { CONSOLE_BASE, timeFormatter } from './console-views.js';
 import { readLetter } from './eml-reader.js';
 import { sendLetterHtml } from './run.routes.js';
 
@@ -17,19 +17,30 @@ export function outboxRoutes(router: Router, ctx: ConsoleContext): void {
   const time = timeFormatter(ctx.d.config.timeZone);
   const nameOf = (e: OutboxEntry) => basename(e.file);
 
+  /** Reads only the named file: a lookup costs the same however many letters the outbox holds. */
   async function find(name: string): Promise<OutboxEntry | undefined> {
     if (!LETTER_NAME.test(name)) return undefined;
-    return (await listOutbox(dir)).find((e) => nameOf(e) === name);
+    return readOutboxEntry(dir, name);
   }
 
-  router.get('/outbox', async (_req, res, next) => {
+  router.get('/outbox', async (req, res, next) => {
     try {
-      const all = await listOutbox(dir);
-      const letters = all
-        .slice(-SHOWN)
+      // ?before=<file name>: the page of letters older than that one (the "older" link).
+      const before = typeof req.query.before === 'string' && LETTER_NAME.test(req.query.before) ? req.query.before : undefined;
+      const page = await listOutboxPage(dir, { limit: SHOWN, ...(before ? { before } : {}) });
+      const letters = page.entries
         .reverse()
         .map((e) => ({ name: nameOf(e), time: time(e.time), to: e.to.join(', '), cc: e.cc.join(', '), subject: e.subject }));
-      ctx.render(res, 'outbox.njk', { title: 'Outbox', nav: 'outbox', letters, total: all.length, shown: letters.length, dir });
+      ctx.render(res, 'outbox.njk', {
+        title: 'Outbox',
+        nav: 'outbox',
+        letters,
+        total: page.total,
+        shown: letters.length,
+        dir,
+        olderUrl: page.olderBefore ? `${CONSOLE_BASE}/outbox?before=${encodeURIComponent(page.olderBefore)}` : undefined,
+        newestUrl: before ? `${CONSOLE_BASE}/outbox` : undefined,
+      });
     } catch (e) {
       next(e);
     }

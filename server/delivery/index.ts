@@ -41,6 +41,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
     concurrency: config.workers.concurrency,
     leaseMs: config.workers.leaseMs,
     timeZone: config.timeZone,
+    maxEffects: config.maxEffectsPerRun,
     ...(s.pollMs ? { pollMs: s.pollMs } : {}),
     ...(config.workers.burstInFlight !== undefined ? { burstInFlight: config.workers.burstInFlight } : {}),
   };

@@ -23,6 +23,8 @@ export interface WorkerPoolOptions {
   ports: SharedPorts;
   concurrency: number;
   timeZone: string;
+  /** Effects one run may make (RunLimits.maxEffects); the engine's default when absent. */
+  maxEffects?: number;
   leaseMs?: number;
   /** How often to look for due jobs when nothing woke the pool (retries come due by time). */
   pollMs?: number;
@@ -141,6 +143,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         variables: jobVariables(params, job.variables as Record<string, unknown> | null),
         journalKey: job.id,
         timeZone: opts.timeZone,
+        ...(opts.maxEffects ? { limits: { maxEffects: opts.maxEffects } } : {}),
         ports: {
           ...opts.ports,
           journal: job.attempts <= 1 && job.replayCount === 0 ? firstAttemptJournal : journal,

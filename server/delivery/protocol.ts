@@ -8,6 +8,7 @@ export interface DeliveryInit {
   scenariosDir: string;
   dataDir: string;
   timeZone: string;
+  maxEffects: number;
   concurrency: number;
   leaseMs: number;
   pollMs?: number;

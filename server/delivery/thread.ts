@@ -60,6 +60,7 @@ const pool = createWorkerPool({
   concurrency: init.concurrency,
   leaseMs: init.leaseMs,
   timeZone: init.timeZone,
+  maxEffects: init.maxEffects,
   logger,
   ...(init.pollMs ? { pollMs: init.pollMs } : {}),
   inFlight: () => Atomics.load(init.inFlightCell, 0),

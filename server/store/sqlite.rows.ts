@@ -1,6 +1,6 @@
 // Rows of the SQLite tables and their mapping to the store's records; JSON columns are text, times epoch ms.
 import type { JsonValue } from '../../engine/values.js';
-import { StoreUsageError } from './store.errors.js';
+import { InvalidCursorError, StoreUsageError } from './store.errors.js';
 import type {
   InboxEntry,
   JobRecord,
@@ -253,7 +253,7 @@ export function decodeCursor(cursor: string): { time: number; id: string } {
   } catch {
     // fall through
   }
-  throw new StoreUsageError('invalid page cursor');
+  throw new InvalidCursorError();
 }
 
 export function toBuffer(bytes: Uint8Array): Buffer {

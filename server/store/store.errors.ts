@@ -29,6 +29,18 @@ export class StoreUsageError extends Error {
   override name = 'StoreUsageError';
 }
 
+/**
+ * A page cursor that is not one the store handed out (it comes from a URL, so anyone can type one). `status` makes
+ * the server's error handler answer 400 with this message instead of logging a 500.
+ */
+export class InvalidCursorError extends StoreUsageError {
+  override name = 'InvalidCursorError';
+  readonly status = 400;
+  constructor() {
+    super('Bad Request: invalid page cursor (use the links of the list pages)');
+  }
+}
+
 const RETRY_AFTER: Record<StoreUnavailableReason, number> = { full: 30, busy: 1, readonly: 30, io: 5, closed: 5 };
 
 /**

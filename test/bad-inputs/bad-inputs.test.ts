@@ -19,7 +19,7 @@ interface RequestCase {
   headers?: Record<string, string>;
   body?: string;
   bodyBase64?: string;
-  generate?: { repeat?: string; times?: number; nest?: number; webhookName?: number; longPath?: number };
+  generate?: { repeat?: string; times?: number; nest?: number; webhookName?: number; longPath?: number; fanOut?: number; nestInDescription?: number };
   auth?: false | string;
   sign?: boolean | string;
   raw?: string;
@@ -101,6 +101,8 @@ function bodyOf(c: RequestCase): Buffer {
   const g = c.generate;
   if (g?.repeat !== undefined) return Buffer.from(g.repeat.repeat(g.times ?? 1));
   if (g?.nest) return Buffer.from(`${'['.repeat(g.nest)}${']'.repeat(g.nest)}`);
+  if (g?.nestInDescription) return Buffer.from(taskWebhook({ name: 'deep', responsible: ['2'], sequenceId: 880_003 }).replace('"3":""', `"3":${'['.repeat(g.nestInDescription)}${']'.repeat(g.nestInDescription)}`));
+  if (g?.fanOut) return Buffer.from(taskWebhook({ name: 'fan-out', responsible: Array.from({ length: g.fanOut }, () => '2'), sequenceId: 880_002 }));
   if (g?.webhookName) return Buffer.from(taskWebhook({ name: 'я'.repeat(g.webhookName / 2), responsible: ['2'], sequenceId: 880_001 }));
   if (c.bodyBase64 !== undefined) return Buffer.from(c.bodyBase64, 'base64');
   return Buffer.from(c.body ?? '');

@@ -141,3 +141,32 @@ describe('oktell-emu graph', () => {
     assert.match(r.stdout, /Сохранить адрес и содержимое/);
   });
 });
+
+describe('oktell-emu run: the cap on effects per run (OKTELL_MAX_EFFECTS)', () => {
+  // One employee listed 200 times: each costs a Bpium read and a letter, so the run would make 400 effects.
+  const tmp = tempDir('oktell-cap-');
+  const file = join(tmp.dir, 'fan-out.json');
+  const responsible = Array.from({ length: 200 }, () => ({ id: '2', title: 'Иван' }));
+  writeFileSync(file, JSON.stringify({ hook: { id: '1', event: 'record.created', sequenceId: 1 }, payload: { catalogId: '11', recordId: '1', values: { '2': 'много', '4': responsible } } }));
+  const run = (env: Record<string, string> = {}) => cli(['run', 'HTTP404', '-p', '1=/Bpium/NewTask', '-p', `4=@${file}`, '--dry-run', '--json', ...fixtures], env);
+
+  it('a dry run stops before the 101st effect by default, with R_EFFECT_LIMIT: 50 letters, 50 Bpium reads', () => {
+    const r = run();
+    const child = JSON.parse(r.stdout).asyncStarted[0].result;
+    assert.equal(child.status, 'failed');
+    assert.equal(child.error.code, 'R_EFFECT_LIMIT');
+    assert.equal(child.error.retryable, false);
+    assert.match(child.error.message, /cap of 100 effects/);
+    assert.equal(child.mails.length, 50);
+    assert.equal(child.bpiumCalls.length, 50);
+  });
+  it('OKTELL_MAX_EFFECTS sets the cap, and a value that is not a whole number is a usage error', () => {
+    const child = JSON.parse(run({ OKTELL_MAX_EFFECTS: '10' }).stdout).asyncStarted[0].result;
+    assert.equal(child.error.code, 'R_EFFECT_LIMIT');
+    assert.equal(child.mails.length, 5);
+    const bad = run({ OKTELL_MAX_EFFECTS: 'many' });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stdout + bad.stderr, /OKTELL_MAX_EFFECTS=.{0,3}many.{0,3} must be a whole number/);
+    tmp.cleanup();
+  });
+});

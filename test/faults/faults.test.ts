@@ -54,7 +54,10 @@ describe('faults', () => {
       // Still full: the next one of the same size is refused too, and the server is up.
       const again = await postWebhook(t.server.url, taskWebhook({ name: 'после квоты', description: padding, responsible: ['2'], sequenceId: 79_999 }), t.secret);
       assert.equal(again.status, 503);
-      assert.equal((await fetch(`${t.server.url}/-/health`)).status, 200);
+      // The server is up, and its health says why webhooks are refused.
+      const health = await fetch(`${t.server.url}/-/health`);
+      assert.equal(health.status, 503);
+      assert.match(JSON.stringify(await health.json()), /the store refuses writes \(full\)/);
       // Nothing acknowledged was lost: each 200 has its hook run, its inbox entry and exactly one job.
       for (const runId of acked) {
         const run = await t.server.store.getRun(runId);

@@ -1,4 +1,5 @@
 // JSON and web helpers: read values out of JSON text, count items, build JSON strings, escape for URLs and HTML.
+import { jsonText } from '../../json-text.js';
 import type { JsonValue, Value } from '../../values.js';
 import type { EvalContext } from '../context.js';
 import { followPath, JSON_PATH_HINT, parseJsonPath } from '../json-path.js';
@@ -54,7 +55,7 @@ export const JSON_FUNCTIONS: FunctionDef[] = [
     call: (ctx, json, path) => {
       const v = at(ctx, json!, path, 'JsonGet');
       if (v === undefined) return null;
-      return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
+      return v !== null && typeof v === 'object' ? jsonText(v) : v;
     },
   }),
   defineFunction({
