@@ -1,8 +1,8 @@
 // `oktell-emu test [files or folders…]`: runs the cases of scenario test files (`tests/*.test.yaml`) and reports
 // each one; exit 0 when all pass, 1 when one fails, 2 on a usage error or an invalid test file.
 import { Command } from 'commander';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { readdirSync, readFileSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { formatIssue, type ScenarioIssue } from '../../engine/index.js';
 import { scenariosDir, UsageError } from '../config.js';
@@ -32,21 +32,30 @@ export function testCommand(): Command {
     .option('--reporter <name>', 'text (default) or junit (JUnit XML on stdout, for CI servers)', 'text')
     .option('--filter <text>', 'run only the cases whose name or file contains this text')
     .option('--update', 'rewrite the expectations of the failing selected cases from what the scenarios do now')
+    .option('--watch', 'run again whenever a scenario, template or test file changes (Ctrl+C to stop)')
     .action(async (paths: string[], opts: TestOpts) => {
       if (!['text', 'junit'].includes(opts.reporter)) throw new UsageError(`--reporter ${opts.reporter}: expected text or junit`);
-      process.exitCode = await runTests(paths, opts, process.stdout);
+      if (opts.watch && (opts.update || opts.json || opts.reporter !== 'text')) throw new UsageError('--watch prints for people: it does not go with --update, --json or --reporter junit');
+      if (opts.watch) await watchTests(paths, opts, process.stdout);
+      else process.exitCode = await runTests(paths, opts, process.stdout);
     });
 }
 
-/** One pass over the test files: loads, runs, reports; returns the exit code. */
-export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.WritableStream): Promise<number> {
-  const files = findTestFiles(paths.length ? paths : [join(scenariosDir(opts.scenarios), 'tests')], paths.length === 0);
+/**
+ * One pass over the test files: loads, runs, reports; returns the exit code. `folders` collects the folders the pass
+ * depended on (the test paths and the scenario folders), for --watch.
+ */
+export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.WritableStream, folders = new Set<string>()): Promise<number> {
+  const roots = paths.length ? paths : [join(scenariosDir(opts.scenarios), 'tests')];
+  for (const p of roots) folders.add(resolve(p));
+  const files = findTestFiles(roots, paths.length === 0);
   const libraries = new LibraryCache();
   const loaded: TestFile[] = [];
   const issues: ScenarioIssue[] = [];
   const checkedFolders = new Set<string>();
   for (const path of files) {
     const r = loadTestFile(path, defaultScenariosFor(path, opts.scenarios));
+    if (r.ok) folders.add(r.file.scenariosDir);
     if (!r.ok) {
       issues.push(...r.issues);
       continue;
@@ -81,6 +90,50 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
     out.write(`${failed ? pc.red(summaryLine(reports)) : pc.green(summaryLine(reports))}\n`);
   }
   return reports.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+/**
+ * --watch: a pass now, then another after each change under the folders the last pass used (scenarios, templates,
+ * test files, fixtures). Problems that would end a single pass (an invalid file) are printed and the watch goes on.
+ */
+async function watchTests(paths: string[], opts: TestOpts, out: NodeJS.WritableStream): Promise<never> {
+  let watchers: FSWatcher[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let running = Promise.resolve();
+  const pass = async (why?: string) => {
+    if (why) out.write(`\n${pc.dim(`── ${why}: running again ──`)}\n`);
+    const folders = new Set<string>();
+    try {
+      await runTests(paths, opts, out, folders);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      process.stderr.write(`${pc.red('oktell-emu:')} ${e.message}\n`);
+    }
+    for (const w of watchers) w.close();
+    watchers = [...folders].flatMap((dir) => {
+      try {
+        const target = statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? dir : dirname(dir);
+        return [watch(target, { recursive: true }, (_event, name) => changed(name ? join(target, String(name)) : target))];
+      } catch {
+        return [];
+      }
+    });
+    out.write(pc.dim('watching for changes (Ctrl+C to stop)\n'));
+  };
+  // Editors save in several steps (temporary file, rename): wait for the burst to end before running.
+  const changed = (file: string) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      running = running.then(() => pass(`${relativeOrSelf(file)} changed`));
+    }, 200);
+  };
+  await pass();
+  return new Promise<never>(() => undefined);
+}
+
+function relativeOrSelf(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
 }
 
 function invalid(issues: ScenarioIssue[], opts: TestOpts, out: NodeJS.WritableStream): number {

@@ -1,7 +1,7 @@
 // `oktell-emu test` as a user runs it: the real binary on real files — the shipped tests pass, a broken template
 // shows the failing field, invalid test files are located, and --json, --reporter junit, --filter, --update work.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -239,6 +239,48 @@ describe('oktell-emu test --update', () => {
     } finally {
       copy.cleanup();
     }
+  });
+});
+
+describe('oktell-emu test --watch', () => {
+  it('runs the tests, then again after a template is saved, showing the new failure', async () => {
+    const copy = scenariosCopy();
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    delete env.OKTELL_SCENARIOS;
+    const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'test', '--watch'], { cwd: copy.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    // Waits for output, not for time: the guard only stops a hung test.
+    const waitFor = (re: RegExp) =>
+      new Promise<void>((res, rej) => {
+        const guard = setTimeout(() => rej(new Error(`no ${re} in:\n${out}`)), 30_000);
+        const check = () => {
+          if (re.test(out)) {
+            clearTimeout(guard);
+            child.stdout.off('data', check);
+            res();
+          }
+        };
+        child.stdout.on('data', check);
+        check();
+      });
+    try {
+      await waitFor(/7 passed, 0 failed\nwatching for changes/);
+      breakSubject(copy.scenarios);
+      await waitFor(/bpium-new-task\.subject\.njk changed: running again[\s\S]*5 passed, 2 failed\nwatching for changes/);
+      assert.match(out, /mails\[0\]\.subject: expected "Новая задача: Подготовить договор" got "New task: Подготовить договор"/);
+    } finally {
+      child.kill();
+      await new Promise((res) => child.once('exit', res));
+      copy.cleanup();
+    }
+  });
+
+  it('does not go with --update', () => {
+    const r = cli(['test', '--watch', '--update']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--watch .* does not go with --update/);
   });
 });
 
