@@ -8,7 +8,7 @@ import { RUN_STATUSES, type RunRecord, type RunStatus, type Store } from '../../
 import { dataDir, UsageError } from '../config.js';
 
 /** The store the server uses: PostgreSQL when OKTELL_STORE names one, else the SQLite file in the data folder. */
-async function withStore<T>(dir: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(dir: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
   const setting = storeSetting(process.env.OKTELL_STORE);
   const store =
     setting.kind === 'postgres'

@@ -1,11 +1,15 @@
 // `oktell-emu test [files or folders…]`: runs the cases of scenario test files (`tests/*.test.yaml`) and reports
 // each one; exit 0 when all pass, 1 when one fails, 2 on a usage error or an invalid test file.
 import { Command } from 'commander';
-import { readdirSync, readFileSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
-import { formatIssue, type ScenarioIssue } from '../../engine/index.js';
-import { scenariosDir, UsageError } from '../config.js';
+import { formatIssue, type ScenarioIssue, type Value } from '../../engine/index.js';
+import { dataDir, scenariosDir, timeZone, UsageError } from '../config.js';
+import { storeSetting } from '../../server/config.js';
+import { withStore } from './runs.js';
+import { caseFromRun, paramsToFiles } from '../testing/from-run.js';
+import { appendCase } from '../testing/write-case.js';
 import { caseReport, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
 import { LibraryCache, runCase, type CaseOutcome } from '../testing/run-case.js';
 import { loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, type TestFile } from '../testing/test-file.js';
@@ -18,6 +22,10 @@ export interface TestOpts {
   filter?: string;
   update?: boolean;
   watch?: boolean;
+  fromRun?: string;
+  name?: string;
+  out?: string;
+  dataDir?: string;
 }
 
 /** Cases run this many at a time: enough to overlap template and file reads, few enough to keep output steady. */
@@ -33,8 +41,18 @@ export function testCommand(): Command {
     .option('--filter <text>', 'run only the cases whose name or file contains this text')
     .option('--update', 'rewrite the expectations of the failing selected cases from what the scenarios do now')
     .option('--watch', 'run again whenever a scenario, template or test file changes (Ctrl+C to stop)')
+    .option('--from-run <runId>', 'write a test case from a run the server recorded, then run it')
+    .option('--name <name>', 'with --from-run: the name of the new case')
+    .option('--out <file>', 'with --from-run: the test file to add the case to (default <scenarios>/tests/recorded.test.yaml)')
+    .option('--data-dir <dir>', 'with --from-run: the server\'s data folder (default $OKTELL_DATA_DIR or ./var)')
     .action(async (paths: string[], opts: TestOpts) => {
       if (!['text', 'junit'].includes(opts.reporter)) throw new UsageError(`--reporter ${opts.reporter}: expected text or junit`);
+      if (opts.fromRun) {
+        if (paths.length || opts.watch || opts.update) throw new UsageError('--from-run writes one case: it takes no paths, --watch or --update');
+        process.exitCode = await fromRun(opts.fromRun, opts, process.stdout);
+        return;
+      }
+      if (opts.name || opts.out) throw new UsageError('--name and --out go with --from-run');
       if (opts.watch && (opts.update || opts.json || opts.reporter !== 'text')) throw new UsageError('--watch prints for people: it does not go with --update, --json or --reporter junit');
       if (opts.watch) await watchTests(paths, opts, process.stdout);
       else process.exitCode = await runTests(paths, opts, process.stdout);
@@ -134,6 +152,28 @@ async function watchTests(paths: string[], opts: TestOpts, out: NodeJS.WritableS
 function relativeOrSelf(file: string): string {
   const rel = relative(process.cwd(), file);
   return rel && !rel.startsWith('..') ? rel : file;
+}
+
+/** --from-run: writes the case (and its long parameters as files) into the test file, then runs it. */
+async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream): Promise<number> {
+  const file = resolve(opts.out ?? join(scenariosDir(opts.scenarios), 'tests', 'recorded.test.yaml'));
+  if (!TEST_FILE_SUFFIXES.some((s) => file.endsWith(s))) throw new UsageError(`--out ${opts.out}: a test file name ends with ${TEST_FILE_SUFFIXES.join(' or ')}`);
+  if (storeSetting(process.env.OKTELL_STORE).kind === 'sqlite' && !existsSync(join(dataDir(opts.dataDir), 'oktell.sqlite'))) {
+    throw new UsageError(`no store at ${join(dataDir(opts.dataDir), 'oktell.sqlite')}: point --data-dir (or OKTELL_DATA_DIR) at the server's data folder`);
+  }
+  const recorded = await withStore(opts.dataDir, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }));
+  const testCase = { ...recorded.case };
+  testCase.params = paramsToFiles(testCase.params as Record<string, Value>, runId, (name, text) => {
+    mkdirSync(dirname(join(dirname(file), name)), { recursive: true });
+    writeFileSync(join(dirname(file), name), text);
+  });
+  const note = recorded.unrecorded.length
+    ? ` Recorded from run ${runId}. Bpium answers the server did not keep (add them under bpium.catalogs):\n${recorded.unrecorded.map((u) => `   - ${u}`).join('\n')}`
+    : ` Recorded from run ${runId}.`;
+  appendCase(file, testCase, note);
+  const shown = relativeOrSelf(file);
+  out.write(`${pc.green('+')} case "${String(testCase.name)}" written to ${shown}${recorded.unrecorded.length ? pc.yellow(` (${recorded.unrecorded.length} Bpium answer(s) not recorded: see the comment above it)`) : ''}\n`);
+  return runTests([file], { ...opts, filter: String(testCase.name), fromRun: undefined }, out);
 }
 
 function invalid(issues: ScenarioIssue[], opts: TestOpts, out: NodeJS.WritableStream): number {

@@ -2,11 +2,12 @@
 // shows the failing field, invalid test files are located, and --json, --reporter junit, --filter, --update work.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildTestFileJsonSchema } from '../../cli/testing/test-file.js';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
+import { postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 
 function cli(args: string[], cwd = repoRoot) {
   const env: NodeJS.ProcessEnv = { ...process.env, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1' };
@@ -281,6 +282,73 @@ describe('oktell-emu test --watch', () => {
     const r = cli(['test', '--watch', '--update']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--watch .* does not go with --update/);
+  });
+});
+
+describe('oktell-emu test --from-run', () => {
+  it("turns a server run of the article's flow into a case that passes, fails after the template changes, and passes after --update", async () => {
+    const t = await startTestServer();
+    let hookRunId: string;
+    const body = taskWebhook({ name: 'Позвонить поставщику', description: 'До обеда.', responsible: ['2', '99'] });
+    try {
+      const res = await postWebhook(t.server.url, body, t.secret);
+      assert.equal(res.status, 200);
+      hookRunId = res.headers.get('x-oktell-run-id')!;
+      await waitFor('the child run', async () => (await t.server.store.listRuns({ scenario: 'BpiumNewTask' })).items.find((r) => r.status !== 'running'));
+      await waitFor('one letter', () => t.smtp!.letters.length === 1);
+    } finally {
+      await t.server.close(2000);
+      await t.smtp?.close();
+    }
+    const root = join(t.dataDir, '..');
+    try {
+      const r = cli(['test', '--from-run', hookRunId, '--name', 'recorded article run', '--data-dir', 'var'], root);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^\+ case "recorded article run" written to scenarios\/tests\/recorded\.test\.yaml\n/);
+      assert.match(r.stdout, /✓ scenarios\/tests\/recorded\.test\.yaml › recorded article run/);
+      assert.match(r.stdout, /1 passed, 0 failed\n$/);
+      const file = join(t.scenariosDir, 'tests', 'recorded.test.yaml');
+      const text = readFileSync(file, 'utf8');
+      // The answers Bpium gave are the fixture; the letter and the calls are the expectation.
+      assert.match(text, /"2": \{ ?"1": [^,]+, "2": [^}]+@[^}]+\}/, text);
+      assert.match(text, /subject: "?Новая задача: Позвонить поставщику/);
+      assert.match(text, /recordId: "99", status: not-found/);
+      assert.match(text, /"?4"?: "@recorded\/[0-9a-z]+-4\.json"/);
+      assert.doesNotMatch(text, /authorization|basic |s3cret|x-hook-signature/i, 'no credentials in a test file');
+      assert.equal(readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-4.json`), 'utf8'), body, 'the webhook body, as received');
+      const headers = readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-2.txt`), 'utf8');
+      assert.match(headers, /content-type: application\/json/i);
+      for (const secret of [text, headers]) {
+        assert.doesNotMatch(secret, /authorization|basic |s3cret|x-hook-signature|\[redacted\]/i, 'no credentials in a test file');
+      }
+      const missing = cli(['test', '--from-run', 'nosuchrun', '--data-dir', 'var'], root);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /no run nosuchrun in the store/);
+
+      breakSubject(t.scenariosDir);
+      const failing = cli(['test', '--filter', 'recorded article run'], root);
+      assert.equal(failing.code, 1);
+      assert.match(failing.stdout, /asyncStarted\[0\]\.result\.mails\[0\]\.subject: expected "Новая задача: Позвонить поставщику" got "New task: Позвонить поставщику"/);
+      assert.equal(cli(['test', '--update', '--filter', 'recorded article run'], root).code, 0);
+      const after = readFileSync(file, 'utf8');
+      assert.ok(after.includes(`# Recorded from run ${hookRunId}.`), 'the comment is kept');
+      assert.match(after, /subject: "New task: Позвонить поставщику"/);
+      const passing = cli(['test', '--filter', 'recorded article run'], root);
+      assert.equal(passing.code, 0, passing.stdout);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('says so when there is no store in the data folder', () => {
+    const tmp = tempDir();
+    try {
+      const r = cli(['test', '--from-run', 'nosuchrun', '--data-dir', join(tmp.dir, 'var')]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /no store at .*oktell\.sqlite: point --data-dir/);
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
 
