@@ -8,7 +8,7 @@ import { formatIssue, type ScenarioIssue, type Value } from '../../engine/index.
 import { dataDir, scenariosDir, timeZone, UsageError } from '../config.js';
 import { storeSetting } from '../../server/config.js';
 import { withStore } from './runs.js';
-import { caseFromRun, paramsToFiles } from '../testing/from-run.js';
+import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
 import { caseReport, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
 import { LibraryCache, runCase, type CaseOutcome } from '../testing/run-case.js';
@@ -161,16 +161,22 @@ async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream
   if (storeSetting(process.env.OKTELL_STORE).kind === 'sqlite' && !existsSync(join(dataDir(opts.dataDir), 'oktell.sqlite'))) {
     throw new UsageError(`no store at ${join(dataDir(opts.dataDir), 'oktell.sqlite')}: point --data-dir (or OKTELL_DATA_DIR) at the server's data folder`);
   }
+  try {
+    return await writeRecorded(file, runId, opts, out);
+  } catch (e) {
+    if (e instanceof RecordedRunError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+async function writeRecorded(file: string, runId: string, opts: TestOpts, out: NodeJS.WritableStream): Promise<number> {
   const recorded = await withStore(opts.dataDir, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }));
   const testCase = { ...recorded.case };
   testCase.params = paramsToFiles(testCase.params as Record<string, Value>, runId, (name, text) => {
     mkdirSync(dirname(join(dirname(file), name)), { recursive: true });
     writeFileSync(join(dirname(file), name), text);
   });
-  const note = recorded.unrecorded.length
-    ? ` Recorded from run ${runId}. Bpium answers the server did not keep (add them under bpium.catalogs):\n${recorded.unrecorded.map((u) => `   - ${u}`).join('\n')}`
-    : ` Recorded from run ${runId}.`;
-  appendCase(file, testCase, note);
+  appendCase(file, testCase, recordedNote(runId, recorded.unrecorded));
   const shown = relativeOrSelf(file);
   out.write(`${pc.green('+')} case "${String(testCase.name)}" written to ${shown}${recorded.unrecorded.length ? pc.yellow(` (${recorded.unrecorded.length} Bpium answer(s) not recorded: see the comment above it)`) : ''}\n`);
   return runTests([file], { ...opts, filter: String(testCase.name), fromRun: undefined }, out);

@@ -10,7 +10,11 @@ import type { JsonValue, Value } from '../../engine/index.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { expectationOf, type Observed } from './expectations.js';
-import { UsageError } from '../config.js';
+
+/** The run cannot become a test (not stored, still running, or the target file cannot take the case). */
+export class RecordedRunError extends Error {
+  override name = 'RecordedRunError';
+}
 
 export interface RecordedCase {
   case: Record<string, unknown>;
@@ -28,8 +32,8 @@ const TRUNCATED_BODY = /… \(\d+ characters; the whole body is in the inbox\)$/
 
 export async function caseFromRun(store: Store, runId: string, opts: { name?: string; timeZone: string }): Promise<RecordedCase> {
   const root = await store.getRun(runId);
-  if (!root) throw new UsageError(`no run ${runId} in the store (see \`oktell-emu runs\`; runs older than the retention are pruned)`);
-  if (root.status === 'running') throw new UsageError(`run ${runId} is still running; make a test of it when it has ended`);
+  if (!root) throw new RecordedRunError(`no run ${runId} in the store (see \`oktell-emu runs\`; runs older than the retention are pruned)`);
+  if (root.status === 'running') throw new RecordedRunError(`run ${runId} is still running; make a test of it when it has ended`);
   const children = await childrenOf(store, root);
   const fixture: BpiumFixtureFile = { catalogs: {} };
   const unrecorded: string[] = [];
@@ -166,9 +170,18 @@ export function paramsToFiles(params: Record<string, Value>, runId: string, writ
       const name = `recorded/${runId}-${n}.${isJson(v) ? 'json' : 'txt'}`;
       write(name, v);
       out[n] = `@${name}`;
-    } else out[n] = typeof v === 'string' && v.startsWith('@') ? `@${v}` : v;
+    } else out[n] = inlineParam(v);
   }
   return out;
+}
+
+/** A parameter written as itself: a leading @ is doubled, so it is not read as a file name. */
+export function inlineParams(params: Record<string, Value>): Record<string, Value> {
+  return Object.fromEntries(Object.entries(params).map(([n, v]) => [n, inlineParam(v)]));
+}
+
+function inlineParam(v: Value): Value {
+  return typeof v === 'string' && v.startsWith('@') ? `@${v}` : v;
 }
 
 function isJson(text: string): boolean {
@@ -178,4 +191,10 @@ function isJson(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The comment above a recorded case: where it comes from, and the Bpium answers to add by hand. */
+export function recordedNote(runId: string, unrecorded: string[]): string {
+  if (!unrecorded.length) return ` Recorded from run ${runId}.`;
+  return ` Recorded from run ${runId}. Bpium answers the server did not keep (add them under bpium.catalogs):\n${unrecorded.map((u) => `   - ${u}`).join('\n')}`;
 }
