@@ -13,6 +13,7 @@ import {
   type Value,
 } from '../../engine/index.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { isMatcher } from './expectations.js';
 
 export const TEST_FILE_SUFFIXES = ['.test.yaml', '.test.yml'];
 
@@ -212,6 +213,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
     const at = (...p: PathSeg[]): PathSeg[] => ['cases', i, ...p];
     if (names.has(c.name)) report(src.locate(at('name')), C.INVALID_PROPERTY, `two cases are named "${c.name}"`, 'names pick cases for --filter and --update: make them unique');
     names.add(c.name);
+    checkRegexes(c.expect, at('expect'), src, report);
     return {
       index: i,
       name: c.name,
@@ -278,6 +280,22 @@ function readFixture(value: string | z.infer<typeof bpiumFixture>, base: string,
     return undefined;
   }
   return ok.data as BpiumFixtureFile;
+}
+
+/** Every `{ matches }` anywhere in an expectation (return values and variables hold any value) must compile. */
+function checkRegexes(v: unknown, at: PathSeg[], src: YamlSource, report: Report): void {
+  if (Array.isArray(v)) return v.forEach((item, i) => checkRegexes(item, [...at, i], src, report));
+  if (!v || typeof v !== 'object') return;
+  if (isMatcher(v) && 'matches' in v) {
+    try {
+      if (typeof v.matches !== 'string') throw new Error('it must be text');
+      new RegExp(v.matches);
+    } catch (e) {
+      report(src.locate([...at, 'matches']), C.INVALID_PROPERTY, `not a valid regular expression: ${(e as Error).message}`, 'JavaScript syntax, e.g. matches: "^notified \\d+ of \\d+$"');
+    }
+    return;
+  }
+  for (const [k, child] of Object.entries(v)) checkRegexes(child, [...at, k], src, report);
 }
 
 function checkClock(value: string, src: YamlSource, at: PathSeg[], report: Report): Date {

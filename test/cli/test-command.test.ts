@@ -137,6 +137,28 @@ describe('oktell-emu test: invalid test files', () => {
     }
   });
 
+  it('a regular expression that does not compile is an invalid file, not a crash', () => {
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.dir, 'tests'));
+      cpSync(repoPath('scenarios', 'HTTP404.yaml'), join(tmp.dir, 'HTTP404.yaml'));
+      cpSync(repoPath('scenarios', 'BpiumNewTask.yaml'), join(tmp.dir, 'BpiumNewTask.yaml'));
+      cpSync(repoPath('scenarios', 'templates'), join(tmp.dir, 'templates'), { recursive: true });
+      writeFileSync(join(tmp.dir, 'tests', 'regex.test.yaml'), 'cases:\n  - name: bad regex\n    scenario: HTTP404\n    expect:\n      returnValues: { 2: { matches: "(unclosed" } }\n');
+      const r = cli(['test', 'tests'], tmp.dir);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /^tests\/regex\.test\.yaml:5:\d+ E_INVALID_PROPERTY .*not a valid regular expression/m);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('validate refuses a test file and names the command that runs it', () => {
+    const r = cli(['validate', 'scenarios/tests/article.test.yaml']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /is a test file, not a scenario: run it with `oktell-emu test scenarios\/tests\/article\.test\.yaml`/);
+  });
+
   it('exit 2 on a path that is not a test file', () => {
     const r = cli(['test', 'scenarios/HTTP404.yaml']);
     assert.equal(r.code, 2);
