@@ -190,7 +190,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
       const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol');
       if (zi.code === 'unrecognized_keys') {
         for (const key of zi.keys ?? []) {
-          const known = knownKeysAt(raw, path);
+          const known = knownKeysAt(path);
           const guess = closest(key, known);
           report(src.locate([...path, key], { key: true }), C.UNKNOWN_KEY, `unknown key "${key}"`, `${guess ? `did you mean "${guess}"? ` : ''}see docs/testing-scenarios.md`);
         }
@@ -342,12 +342,11 @@ function valueAt(obj: unknown, path: readonly PathSeg[]): unknown {
 }
 
 /** Keys known at a place of a test file, for "did you mean" hints. */
-function knownKeysAt(raw: unknown, path: readonly PathSeg[]): string[] {
+function knownKeysAt(path: readonly PathSeg[]): string[] {
   const last = path.filter((p) => typeof p === 'string').at(-1);
   if (path.length === 0) return Object.keys(testFile.shape);
   if (path.length === 2 && path[0] === 'cases') return Object.keys(testCase.shape);
   if (last === 'expect' || last === 'result') return ['status', 'returnValues', 'error', 'mails', 'bpiumCalls', 'asyncStarted', 'path', 'variables'];
   if (last === 'asyncStarted') return ['scenario', 'params', 'result'];
-  void raw;
   return [];
 }
