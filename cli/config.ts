@@ -25,10 +25,14 @@ export function templatesDir(scenarios: string): string {
 }
 
 /** Loads the scenario library with the default blocks and the folder's templates. */
-export async function loadLibrary(dir: string, files?: string[]): Promise<{ library: ScenarioLibrary; templates: ReturnType<typeof createTemplateRenderer> }> {
+export async function loadLibrary(
+  dir: string,
+  files?: string[],
+  tz = timeZone(),
+): Promise<{ library: ScenarioLibrary; templates: ReturnType<typeof createTemplateRenderer> }> {
   if (!existsSync(dir)) throw new UsageError(`scenario folder ${dir} does not exist (set --scenarios or OKTELL_SCENARIOS)`);
-  const templates = createTemplateRenderer({ dir: templatesDir(dir), timeZone: timeZone() });
-  const library = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: timeZone() }, files);
+  const templates = createTemplateRenderer({ dir: templatesDir(dir), timeZone: tz });
+  const library = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: tz }, files);
   return { library, templates };
 }
 

@@ -146,7 +146,7 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
         ? (await rt.effect(() => perform(c, rt, bpium, catalogId, recordId, opts))).value
         : await perform(c, rt, bpium, catalogId, recordId, opts);
       rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: 'ok', performed: true, ...(attempts.length ? { attempts: attempts.length } : {}) });
-      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', attempts: attempts.map(attemptJson) });
+      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', attempts: attempts.map(attemptJson), ...answerForTrace(write, answer) });
       saveAnswer(c, rt, answer, await fieldIds(c, rt, bpium, catalogId, opts));
       if (c.errorCode) rt.set(c.errorCode, '');
       return 'success';
@@ -200,6 +200,19 @@ async function resolveKeys<T>(bpium: BpiumPort, catalogId: string, obj: Record<s
   const out: Record<string, T> = {};
   for (const [k, v] of Object.entries(obj)) out[await fieldId(bpium, catalogId, k, opts)] = v;
   return out;
+}
+
+/** A read's answer is larger than this: the trace keeps only its size. */
+const TRACE_ANSWER_LIMIT = 64 * 1024;
+
+/**
+ * What a read got, kept in the trace step: a recorded run then carries the answers its Bpium reads got, which is what
+ * `oktell-emu test --from-run` turns into a fixture (the run record has the calls, not their answers).
+ */
+function answerForTrace(write: boolean, answer: JsonValue): { answer?: JsonValue; answerChars?: number } {
+  if (write) return {};
+  const chars = JSON.stringify(answer)?.length ?? 0;
+  return chars <= TRACE_ANSWER_LIMIT ? { answer } : { answerChars: chars };
 }
 
 function attemptJson(a: BpiumAttempt): JsonValue {

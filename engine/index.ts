@@ -15,3 +15,5 @@ export { runScenario, DEFAULT_LIMITS, DEFAULT_MAX_EFFECTS, type EnginePorts, typ
 export { createInProcessStarter, attachChildResults, type InProcessStarter } from './in-process-starter.js';
 export { systemClock, fixedClock, randomIds } from './defaults.js';
 export { parseAddressList, formatAddress, bareAddress } from './mail-address.js';
+export { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
+export { closest } from './suggest.js';

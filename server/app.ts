@@ -152,7 +152,7 @@ async function handleHook(d: AppDeps, req: Request, res: Response) {
   const response = hookResponse(result, d.config.hook.returns, d.config.timeZone);
   const stored = await d.store.recordRequest({
     inbox: { ...inboxBase, signature, dedupKey, response: { status: response.status, body: response.body.slice(0, 4096) } },
-    run: runWrite(result, { trigger: 'http', params: redactBody(params, d.config) }),
+    run: runWrite(result, { trigger: 'http', params }),
     jobs: starter.jobs,
   });
   d.metrics.storeRefused = undefined;
@@ -198,15 +198,6 @@ function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
   const refused = d.metrics.storeRefused;
   if (refused && Date.now() - refused.at < STORE_REFUSAL_MEMORY_MS) problems.push(`the store refuses writes (${refused.reason}): webhooks are answered 503`);
   return problems;
-}
-
-/** The stored run keeps the parameters; the body is in the inbox already, so it is not stored twice. */
-function redactBody(params: Record<string, Value>, config: ServerConfig): Record<string, Value> {
-  const copy = { ...params };
-  const key = String(config.hook.params.body);
-  const b = copy[key];
-  if (typeof b === 'string' && b.length > 4096) copy[key] = `${b.slice(0, 4096)}… (${b.length} characters; the whole body is in the inbox)`;
-  return copy;
 }
 
 function send(d: AppDeps, res: Response, r: HookResponse, result: RunResult) {

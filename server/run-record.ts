@@ -1,28 +1,40 @@
 // Converts an engine RunResult into the store's run record. The record is for people (the console, `show`,
-// `runs`): texts are cut there, so a 5 MB webhook body is not stored again in every
-// trace step, parameter and letter. What a job needs to run (its parameters and variables) is kept whole in the job.
+// `runs`, tests made from runs): long texts are cut there, so a 5 MB webhook body is not stored again in every trace
+// step, parameter and letter. The whole values stay where they are needed: the request body in the inbox, a job's
+// parameters and variables in the job.
 import type { JsonValue, MailRecord, RunResult, TraceStep, Value } from '../engine/index.js';
 import type { RunTrigger, RunWrite } from './store/store.port.js';
 
 /** Characters of a text kept in a run record (trace values, parameters); the rest is counted, not stored. */
 export const STORED_TEXT_CHARS = 256;
+/** Characters of an input parameter kept in a run record (the whole value is in the inbox or the job). */
+export const STORED_PARAM_CHARS = 4096;
 /** Characters of a letter's text and HTML kept in a run record. */
 export const STORED_LETTER_CHARS = 8192;
 
 /** A text cut to `max` characters, with a note saying how long it was. */
 export function cutText(text: string, max = STORED_TEXT_CHARS): string {
-  return text.length <= max ? text : `${text.slice(0, max)}… [cut: ${text.length} characters in all]`;
+  return text.length <= max ? text : `${text.slice(0, max)}${CUT_NOTE_START}${text.length} characters in all]`;
 }
 
-function cutValue<T extends Value | JsonValue | unknown>(v: T): T {
-  return (typeof v === 'string' && v.length > STORED_TEXT_CHARS ? cutText(v) : v) as T;
+const CUT_NOTE_START = '… [cut: ';
+const CUT_NOTE = /… \[cut: (\d+) characters in all\]$/;
+
+/** For a text `cutText` made: its beginning and the length of the whole; undefined for any other text. */
+export function cutTextParts(text: string): { start: string; length: number } | undefined {
+  const m = CUT_NOTE.exec(text);
+  return m ? { start: text.slice(0, m.index), length: Number(m[1]) } : undefined;
 }
 
-function cutRecord<T>(values: Record<string, T>): Record<string, T> {
+function cutValue<T extends Value | JsonValue | unknown>(v: T, max = STORED_TEXT_CHARS): T {
+  return (typeof v === 'string' && v.length > max ? cutText(v, max) : v) as T;
+}
+
+function cutRecord<T>(values: Record<string, T>, max = STORED_TEXT_CHARS): Record<string, T> {
   let out: Record<string, T> | undefined;
   for (const k in values) {
     const v = values[k];
-    if (typeof v === 'string' && v.length > STORED_TEXT_CHARS) (out ??= { ...values })[k] = cutText(v) as T;
+    if (typeof v === 'string' && v.length > max) (out ??= { ...values })[k] = cutText(v, max) as T;
   }
   return out ?? values;
 }
@@ -45,7 +57,7 @@ export function runWrite(
   extra: { trigger: RunTrigger; params: unknown; jobId?: string | null; inboxId?: number | null; parentRunId?: string | null; attempt?: number; workerId?: string | null },
 ): RunWrite {
   const startedAt = Date.parse(result.startedAt);
-  const params = extra.params && typeof extra.params === 'object' ? cutRecord(extra.params as Record<string, unknown>) : cutValue(extra.params);
+  const params = extra.params && typeof extra.params === 'object' ? cutRecord(extra.params as Record<string, unknown>, STORED_PARAM_CHARS) : cutValue(extra.params, STORED_PARAM_CHARS);
   return {
     id: result.runId,
     scenario: result.scenario,

@@ -9,7 +9,7 @@ import { dataDir, UsageError } from '../config.js';
 import { formatRunError } from '../../engine/index.js';
 
 /** The store the server uses: PostgreSQL when OKTELL_STORE names one, else the SQLite file in the data folder. */
-async function withStore<T>(dir: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(dir: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
   const setting = storeSetting(process.env.OKTELL_STORE);
   const store =
     setting.kind === 'postgres'

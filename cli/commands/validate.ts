@@ -67,6 +67,7 @@ async function groupByFolder(paths: string[]): Promise<ValidationGroups> {
       groups.set(abs, undefined);
     } else {
       if (!SCENARIO_EXTENSIONS.includes(extname(abs))) throw new UsageError(`${p}: not a scenario file (${SCENARIO_EXTENSIONS.join(', ')})`);
+      if (/\.test\.ya?ml$/.test(abs)) throw new UsageError(`${p} is a test file, not a scenario: run it with \`oktell-emu test ${p}\``);
       const dir = dirname(abs);
       if (groups.has(dir) && groups.get(dir) === undefined) continue;
       groups.set(dir, [...(groups.get(dir) ?? []), abs]);

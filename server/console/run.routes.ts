@@ -1,14 +1,15 @@
 // Console pages of runs and jobs: the self-updating runs list (and its JSON), one run with its path and effects,
 // the jobs list with dead letters, and replay.
 import type { Request, Response, Router } from 'express';
+import { runErrorLocation, type Value } from '../../engine/index.js';
+import { caseFromRun, inlineParams, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
+import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger } from '../store/store.port.js';
-import type { Value } from '../../engine/index.js';
 import { jobVariables } from '../starters.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
 import { CONSOLE_BASE, formatDuration, timeFormatter } from './console-views.js';
 import { ID_PATTERN, runView } from './run-view.js';
-import { runErrorLocation } from '../../engine/index.js';
 
 const TRIGGERS: readonly RunTrigger[] = ['http', 'webapi', 'async', 'cli', 'replay'];
 const REPLAYABLE: ReadonlySet<JobStatus> = new Set(['failed', 'dead']);
@@ -155,6 +156,21 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       if (!mail || typeof mail.html !== 'string') return ctx.notFound(res, 'This letter has no HTML part.');
       sendLetterHtml(res, mail.html);
     } catch (e) {
+      next(e);
+    }
+  });
+
+  // The run as a scenario test file (what `oktell-emu test --from-run` writes), with its parameters inline.
+  router.get('/runs/:id/test.yaml', async (req, res, next) => {
+    try {
+      const id = req.params.id;
+      if (!ID_PATTERN.test(id) || !(await ctx.d.store.getRun(id))) return ctx.notFound(res, 'There is no such run.');
+      const recorded = await caseFromRun(ctx.d.store, id, { timeZone: ctx.d.config.timeZone });
+      res.attachment(`${String(recorded.case.scenario)}-${id}.test.yaml`);
+      const testCase = { ...recorded.case, params: inlineParams(recorded.case.params as Record<string, Value>) };
+      res.type('application/yaml; charset=utf-8').send(testFileText(testCase, recordedNote(id, recorded.unrecorded)));
+    } catch (e) {
+      if (e instanceof RecordedRunError) return ctx.render(res, 'error.njk', { title: 'No test yet', message: e.message, nav: 'runs' }, 409);
       next(e);
     }
   });

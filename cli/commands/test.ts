@@ -1,0 +1,254 @@
+// `oktell-emu test [files or folders…]`: runs the cases of scenario test files (`tests/*.test.yaml`) and reports
+// each one; exit 0 when all pass, 1 when one fails, 2 on a usage error or an invalid test file.
+import { Command } from 'commander';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import pc from 'picocolors';
+import { formatIssue, type ScenarioIssue, type Value } from '../../engine/index.js';
+import { dataDir, scenariosDir, timeZone, UsageError } from '../config.js';
+import { storeSetting } from '../../server/config.js';
+import { withStore } from './runs.js';
+import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
+import { appendCase } from '../testing/write-case.js';
+import { caseReport, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
+import { LibraryCache, runCase, type CaseOutcome } from '../testing/run-case.js';
+import { loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, type TestFile } from '../testing/test-file.js';
+import { refreshed, rewriteExpectations } from '../testing/update.js';
+
+export interface TestOpts {
+  scenarios?: string;
+  json?: boolean;
+  reporter: string;
+  filter?: string;
+  update?: boolean;
+  watch?: boolean;
+  fromRun?: string;
+  name?: string;
+  out?: string;
+  dataDir?: string;
+}
+
+/** Cases run this many at a time: enough to overlap template and file reads, few enough to keep output steady. */
+const PARALLEL = 4;
+
+export function testCommand(): Command {
+  return new Command('test')
+    .description('run the cases of scenario test files (default: <scenarios>/tests); exit 0 when all pass')
+    .argument('[paths...]', 'test files (*.test.yaml) or folders holding them')
+    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
+    .option('--json', 'print one JSON object with every case')
+    .option('--reporter <name>', 'text (default) or junit (JUnit XML on stdout, for CI servers)', 'text')
+    .option('--filter <text>', 'run only the cases whose name or file contains this text')
+    .option('--update', 'rewrite the expectations of the failing selected cases from what the scenarios do now')
+    .option('--watch', 'run again whenever a scenario, template or test file changes (Ctrl+C to stop)')
+    .option('--from-run <runId>', 'write a test case from a run the server recorded, then run it')
+    .option('--name <name>', 'with --from-run: the name of the new case')
+    .option('--out <file>', 'with --from-run: the test file to add the case to (default <scenarios>/tests/recorded.test.yaml)')
+    .option('--data-dir <dir>', 'with --from-run: the server\'s data folder (default $OKTELL_DATA_DIR or ./var)')
+    .action(async (paths: string[], opts: TestOpts) => {
+      if (!['text', 'junit'].includes(opts.reporter)) throw new UsageError(`--reporter ${opts.reporter}: expected text or junit`);
+      if (opts.fromRun) {
+        if (paths.length || opts.watch || opts.update) throw new UsageError('--from-run writes one case: it takes no paths, --watch or --update');
+        process.exitCode = await fromRun(opts.fromRun, opts, process.stdout);
+        return;
+      }
+      if (opts.name || opts.out) throw new UsageError('--name and --out go with --from-run');
+      if (opts.watch && (opts.update || opts.json || opts.reporter !== 'text')) throw new UsageError('--watch prints for people: it does not go with --update, --json or --reporter junit');
+      if (opts.watch) await watchTests(paths, opts, process.stdout);
+      else process.exitCode = await runTests(paths, opts, process.stdout);
+    });
+}
+
+/**
+ * One pass over the test files: loads, runs, reports; returns the exit code. `folders` collects the folders the pass
+ * depended on (the test paths and the scenario folders), for --watch.
+ */
+export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.WritableStream, folders = new Set<string>()): Promise<number> {
+  const roots = paths.length ? paths : [join(scenariosDir(opts.scenarios), 'tests')];
+  for (const p of roots) folders.add(resolve(p));
+  const files = findTestFiles(roots, paths.length === 0);
+  const libraries = new LibraryCache();
+  const loaded: TestFile[] = [];
+  const issues: ScenarioIssue[] = [];
+  const checkedFolders = new Set<string>();
+  for (const path of files) {
+    const r = loadTestFile(path, defaultScenariosFor(path, opts.scenarios));
+    if (r.ok) folders.add(r.file.scenariosDir);
+    if (!r.ok) {
+      issues.push(...r.issues);
+      continue;
+    }
+    const { library } = await libraries.get(r.file.scenariosDir, r.file.cases[0]!.timeZone);
+    // A broken scenario is reported once, not once per test file of its folder.
+    if (!checkedFolders.has(r.file.scenariosDir)) issues.push(...library.issues);
+    checkedFolders.add(r.file.scenariosDir);
+    issues.push(...unknownScenarios(r.file, library.scenarios.keys()));
+    loaded.push(r.file);
+  }
+  if (issues.length) return invalid(issues, opts, out);
+
+  const filter = opts.filter?.toLowerCase();
+  const selected = loaded.flatMap((file) =>
+    file.cases.filter((c) => !filter || c.name.toLowerCase().includes(filter) || file.file.toLowerCase().includes(filter)).map((c) => ({ file, c })),
+  );
+  if (selected.length === 0) throw new UsageError(filter ? `no case matches --filter ${opts.filter}` : 'no test cases found');
+
+  const outcomes = await inParallel(selected, PARALLEL, async ({ file, c }) => {
+    const { library, templates } = await libraries.get(file.scenariosDir, c.timeZone);
+    return runCase(c, library, templates);
+  });
+  const reports: CaseReport[] = selected.map(({ file, c }, i) => caseReport(file, c.index, outcomes[i]!.mismatches, outcomes[i]!.durationMs));
+
+  if (opts.update) return update(selected.map((s, i) => ({ ...s, outcome: outcomes[i]! })), opts, out);
+  if (opts.json) out.write(jsonReport(reports));
+  else if (opts.reporter === 'junit') out.write(junitReport(reports));
+  else {
+    for (const r of reports) out.write(textReport(r));
+    const failed = reports.some((r) => r.status === 'failed');
+    out.write(`${failed ? pc.red(summaryLine(reports)) : pc.green(summaryLine(reports))}\n`);
+  }
+  return reports.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+/**
+ * --watch: a pass now, then another after each change under the folders the last pass used (scenarios, templates,
+ * test files, fixtures). Problems that would end a single pass (an invalid file) are printed and the watch goes on.
+ */
+async function watchTests(paths: string[], opts: TestOpts, out: NodeJS.WritableStream): Promise<never> {
+  let watchers: FSWatcher[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let running = Promise.resolve();
+  const pass = async (why?: string) => {
+    if (why) out.write(`\n${pc.dim(`── ${why}: running again ──`)}\n`);
+    const folders = new Set<string>();
+    try {
+      await runTests(paths, opts, out, folders);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      process.stderr.write(`${pc.red('oktell-emu:')} ${e.message}\n`);
+    }
+    for (const w of watchers) w.close();
+    watchers = [...folders].flatMap((dir) => {
+      try {
+        const target = statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? dir : dirname(dir);
+        return [watch(target, { recursive: true }, (_event, name) => changed(name ? join(target, String(name)) : target))];
+      } catch {
+        return [];
+      }
+    });
+    out.write(pc.dim('watching for changes (Ctrl+C to stop)\n'));
+  };
+  // Editors save in several steps (temporary file, rename): wait for the burst to end before running.
+  const changed = (file: string) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      running = running.then(() => pass(`${relativeOrSelf(file)} changed`));
+    }, 200);
+  };
+  await pass();
+  return new Promise<never>(() => undefined);
+}
+
+function relativeOrSelf(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+/** --from-run: writes the case (and its long parameters as files) into the test file, then runs it. */
+async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream): Promise<number> {
+  const file = resolve(opts.out ?? join(scenariosDir(opts.scenarios), 'tests', 'recorded.test.yaml'));
+  if (!TEST_FILE_SUFFIXES.some((s) => file.endsWith(s))) throw new UsageError(`--out ${opts.out}: a test file name ends with ${TEST_FILE_SUFFIXES.join(' or ')}`);
+  if (storeSetting(process.env.OKTELL_STORE).kind === 'sqlite' && !existsSync(join(dataDir(opts.dataDir), 'oktell.sqlite'))) {
+    throw new UsageError(`no store at ${join(dataDir(opts.dataDir), 'oktell.sqlite')}: point --data-dir (or OKTELL_DATA_DIR) at the server's data folder`);
+  }
+  try {
+    return await writeRecorded(file, runId, opts, out);
+  } catch (e) {
+    if (e instanceof RecordedRunError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+async function writeRecorded(file: string, runId: string, opts: TestOpts, out: NodeJS.WritableStream): Promise<number> {
+  const recorded = await withStore(opts.dataDir, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }));
+  const testCase = { ...recorded.case };
+  testCase.params = paramsToFiles(testCase.params as Record<string, Value>, runId, (name, text) => {
+    mkdirSync(dirname(join(dirname(file), name)), { recursive: true });
+    writeFileSync(join(dirname(file), name), text);
+  });
+  appendCase(file, testCase, recordedNote(runId, recorded.unrecorded));
+  const shown = relativeOrSelf(file);
+  out.write(`${pc.green('+')} case "${String(testCase.name)}" written to ${shown}${recorded.unrecorded.length ? pc.yellow(` (${recorded.unrecorded.length} Bpium answer(s) not recorded: see the comment above it)`) : ''}\n`);
+  return runTests([file], { ...opts, filter: String(testCase.name), fromRun: undefined }, out);
+}
+
+function invalid(issues: ScenarioIssue[], opts: TestOpts, out: NodeJS.WritableStream): number {
+  if (opts.json) out.write(`${JSON.stringify({ status: 'invalid', issues })}\n`);
+  else process.stderr.write(`${issues.map(formatIssue).join('\n')}\n${pc.red('✗')} ${issues.length} problem(s): no case was run\n`);
+  return 2;
+}
+
+/** Rewrites the failing cases' expectations, file by file; every case then passes, so the exit code is 0. */
+function update(runs: Array<{ file: TestFile; c: TestFile['cases'][number]; outcome: CaseOutcome }>, opts: TestOpts, out: NodeJS.WritableStream): number {
+  const byFile = new Map<TestFile, Map<number, unknown>>();
+  for (const { file, c, outcome } of runs) {
+    if (outcome.mismatches.length === 0) continue;
+    const updates = byFile.get(file) ?? new Map<number, unknown>();
+    updates.set(c.index, refreshed(c.expect, outcome.observed));
+    byFile.set(file, updates);
+  }
+  const written: Array<{ file: string; cases: string[] }> = [];
+  for (const [file, updates] of byFile) {
+    writeFileSync(file.path, rewriteExpectations(readFileSync(file.path, 'utf8'), updates));
+    written.push({ file: file.file, cases: [...updates.keys()].map((i) => file.cases[i]!.name) });
+  }
+  if (opts.json) out.write(`${JSON.stringify({ updated: written })}\n`);
+  else {
+    for (const w of written) for (const name of w.cases) out.write(`${pc.yellow('↻')} ${w.file} › ${name} updated\n`);
+    const n = written.reduce((s, w) => s + w.cases.length, 0);
+    out.write(`${n} updated, ${runs.length - n} unchanged\n`);
+  }
+  return 0;
+}
+
+/** Test files under the given paths; a folder is searched through its subfolders. */
+export function findTestFiles(paths: string[], implicit: boolean): string[] {
+  const found: string[] = [];
+  const isTest = (name: string) => TEST_FILE_SUFFIXES.some((s) => name.endsWith(s));
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory() && e.name !== 'node_modules' && !e.name.startsWith('.')) walk(join(dir, e.name));
+      else if (e.isFile() && isTest(e.name)) found.push(join(dir, e.name));
+    }
+  };
+  for (const p of paths) {
+    const abs = resolve(p);
+    const st = statSync(abs, { throwIfNoEntry: false });
+    if (!st) throw new UsageError(implicit ? `no tests folder at ${p} (create it, or name test files or folders)` : `${p}: no such file or folder`);
+    if (st.isDirectory()) walk(abs);
+    else if (isTest(basename(abs))) found.push(abs);
+    else throw new UsageError(`${p}: not a test file (${TEST_FILE_SUFFIXES.join(', ')})`);
+  }
+  if (found.length === 0) throw new UsageError(`no test files (*${TEST_FILE_SUFFIXES[0]}) in ${paths.join(', ')}`);
+  return [...new Set(found)];
+}
+
+/** A test file inside `<dir>/tests/…` tests the scenarios of `<dir>`; elsewhere, those of --scenarios. */
+export function defaultScenariosFor(testFile: string, flag: string | undefined): string {
+  const parts = dirname(testFile).split(sep);
+  const at = parts.lastIndexOf('tests');
+  return at > 0 ? parts.slice(0, at).join(sep) || sep : scenariosDir(flag);
+}
+
+async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,211 @@
+// `--from-run`: a recorded run of the server becomes a test case — its input parameters, the answers its Bpium calls
+// got as a fixture, its outcome (and that of every async scenario it started) as the expectation.
+//
+// Where the answers come from: a run record keeps the Bpium calls (method, catalog, record, status), and the trace
+// step of each read keeps what Bpium answered (`effect.answer`, up to 64 KiB). The effect journal does not help: it
+// holds only writes, which a test runs dry anyway. Runs recorded before reads kept their answers, and answers over
+// the limit, are listed in `unrecorded` and named in a comment above the case. Failed calls need no answer: their
+// HTTP status or kind becomes a scripted failure, a 404 an absent record.
+import type { JsonValue, Value } from '../../engine/index.js';
+import { cutTextParts } from '../../server/run-record.js';
+import type { RunRecord, Store } from '../../server/store/store.port.js';
+import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { expectationOf, type Observed } from './expectations.js';
+
+/** The run cannot become a test (not stored, still running, or the target file cannot take the case). */
+export class RecordedRunError extends Error {
+  override name = 'RecordedRunError';
+}
+
+export interface RecordedCase {
+  case: Record<string, unknown>;
+  /** Bpium reads whose answer was not kept (described for a comment in the test file). */
+  unrecorded: string[];
+}
+
+/** Runs scanned at most when looking for the children of a run (runs listed since it started). */
+const CHILD_SCAN_LIMIT = 20_000;
+
+const WRITES = new Set(['createRecord', 'updateRecord', 'deleteRecord']);
+/** Header lines that never go into a test file, whatever the server already masked. */
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-hook-signature|[\w-]*(token|secret|password|api-?key)[\w-]*)\s*:/i;
+
+export async function caseFromRun(store: Store, runId: string, opts: { name?: string; timeZone: string }): Promise<RecordedCase> {
+  const root = await store.getRun(runId);
+  if (!root) throw new RecordedRunError(`no run ${runId} in the store (see \`oktell-emu runs\`; runs older than the retention are pruned)`);
+  if (root.status === 'running') throw new RecordedRunError(`run ${runId} is still running; make a test of it when it has ended`);
+  const children = await childrenOf(store, root);
+  const fixture: BpiumFixtureFile = { catalogs: {} };
+  const unrecorded: string[] = [];
+
+  const describe = async (run: RunRecord): Promise<Observed> => {
+    collectBpium(run, fixture, unrecorded);
+    const kids = (children.get(run.id) ?? []).filter((k) => k.status !== 'running');
+    return {
+      scenario: run.scenario,
+      status: run.status as Observed['status'],
+      returnValues: (run.returnValues ?? {}) as Record<string, unknown>,
+      ...(run.error && typeof run.error === 'object' ? { error: run.error as Record<string, unknown> } : {}),
+      mails: asList(run.mails),
+      // A test runs dry: a write the server made is recorded there as "dry-run".
+      bpiumCalls: asList(run.bpiumCalls).map((c) => (WRITES.has(String(c.method)) && c.status === 'ok' ? { ...c, status: 'dry-run' } : c)),
+      asyncStarted: await Promise.all(kids.map(async (k) => ({ scenario: k.scenario, params: await jobParams(store, k), result: await describe(k) }))),
+      path: asList(run.trace).map((s) => String(s.block)),
+      variables: {},
+    };
+  };
+  const observed = await describe(root);
+  const failures = fixture.failures && Object.keys(fixture.failures).length ? fixture.failures : undefined;
+  return {
+    case: {
+      name: opts.name ?? `run ${root.id} (${root.scenario}, ${new Date(root.startedAt).toISOString().slice(0, 16).replace('T', ' ')})`,
+      scenario: root.scenario,
+      params: await rootParams(store, root),
+      bpium: { catalogs: fixture.catalogs, ...(failures ? { failures } : {}) },
+      clock: new Date(root.startedAt).toISOString(),
+      timeZone: opts.timeZone,
+      expect: expectationOf(observed),
+    },
+    unrecorded,
+  };
+}
+
+/** A job's run's parameters, whole, from its job (the run record keeps them cut). */
+async function jobParams(store: Store, run: RunRecord): Promise<Record<string, unknown>> {
+  const job = run.jobId ? await store.getJob(run.jobId) : undefined;
+  return ((job?.params ?? run.params) ?? {}) as Record<string, unknown>;
+}
+
+/**
+ * The root run's parameters: a job's from the job; a hook run's from its record, with a parameter the record kept
+ * cut replaced by the request body from the inbox when that is what was cut; no secret header.
+ */
+async function rootParams(store: Store, run: RunRecord): Promise<Record<string, Value>> {
+  const params = { ...((run.jobId ? await jobParams(store, run) : (run.params ?? {})) as Record<string, Value>) };
+  const body = run.inboxId !== null && run.inboxId !== undefined ? await store.getInboxEntry(run.inboxId) : undefined;
+  for (const [k, v] of Object.entries(params)) {
+    if (typeof v !== 'string') continue;
+    const cut = cutTextParts(v);
+    const whole = cut && body ? Buffer.from(body.body).toString('utf8') : undefined;
+    if (cut && whole !== undefined && whole.length === cut.length && whole.startsWith(cut.start)) {
+      params[k] = whole;
+    } else if (/^[\w-]+: .*(\r\n[\w-]+: .*)*$/.test(v)) {
+      params[k] = v.split('\r\n').filter((line) => !SECRET_HEADER.test(line) && !line.endsWith(': [redacted]')).join('\r\n');
+    }
+  }
+  return params;
+}
+
+/**
+ * The runs each run started, by parent run id: the last attempt of each job, in the order the jobs were created.
+ * Children start after their parent, so the runs since the root started are enough.
+ */
+async function childrenOf(store: Store, root: RunRecord): Promise<Map<string, RunRecord[]>> {
+  const byJob = new Map<string, { runId: string; attempt: number; parent: string; jobId: string }>();
+  let cursor: string | null | undefined;
+  let scanned = 0;
+  do {
+    const page = await store.listRuns({ since: root.startedAt, limit: 1000, ...(cursor ? { cursor } : {}) });
+    for (const r of page.items) {
+      if (!r.parentRunId || !r.jobId) continue;
+      const prev = byJob.get(r.jobId);
+      if (!prev || r.attempt > prev.attempt) byJob.set(r.jobId, { runId: r.id, attempt: r.attempt, parent: r.parentRunId, jobId: r.jobId });
+    }
+    scanned += page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor && scanned < CHILD_SCAN_LIMIT);
+  // Keep only the descendants of the root.
+  const wanted = new Set([root.id]);
+  const out = new Map<string, RunRecord[]>();
+  const sorted = [...byJob.values()].sort((a, b) => a.jobId.localeCompare(b.jobId));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const c of sorted) {
+      if (wanted.has(c.parent) && !wanted.has(c.runId)) {
+        wanted.add(c.runId);
+        grew = true;
+      }
+    }
+  }
+  for (const c of sorted) {
+    if (!wanted.has(c.parent) || c.runId === root.id) continue;
+    const rec = await store.getRun(c.runId);
+    if (rec) out.set(c.parent, [...(out.get(c.parent) ?? []), rec]);
+  }
+  return out;
+}
+
+/** Adds what each Bpium step of `run` got to the fixture: the answer its trace kept, or the failure it met. */
+function collectBpium(run: RunRecord, fixture: BpiumFixtureFile, unrecorded: string[]) {
+  for (const step of asList(run.trace)) {
+    const effect = step.effect as Record<string, unknown> | undefined;
+    if (!effect || typeof effect.method !== 'string' || effect.dryRun) continue;
+    const catalogId = String(effect.catalogId);
+    const catalog = (fixture.catalogs[catalogId] ??= {});
+    catalog.records ??= {};
+    const recordKey = `${catalogId}/${effect.method === 'findRecord' ? '*' : String(effect.recordId ?? '')}`;
+    if (effect.failure !== undefined) {
+      // A 404 needs no script: the record is simply not in the fixture.
+      if (effect.status === 404) continue;
+      if (effect.failure === 'permanent' && typeof effect.status !== 'number') {
+        unrecorded.push(`${effect.method} catalog ${catalogId} failed without an HTTP status (${String(effect.error ?? '')}) (block ${String(step.block)} of ${run.scenario})`);
+        continue;
+      }
+      (fixture.failures ??= {})[recordKey] = effect.failure === 'timeout' ? 'timeout' : typeof effect.status === 'number' ? effect.status : 'network';
+      continue;
+    }
+    if (WRITES.has(effect.method)) continue;
+    const answer = effect.answer as JsonValue | undefined;
+    if (answer === undefined || answer === null || typeof answer !== 'object' || Array.isArray(answer)) {
+      unrecorded.push(`${effect.method} catalog ${catalogId}${effect.recordId ? ` record ${String(effect.recordId)}` : ''} (block ${String(step.block)} of ${run.scenario})`);
+      continue;
+    }
+    if (effect.method === 'getCatalogStructure') {
+      if (typeof answer.name === 'string') catalog.name = answer.name;
+      if (Array.isArray(answer.fields)) catalog.fields = answer.fields as unknown as NonNullable<typeof catalog.fields>;
+    } else if (answer.id !== undefined && answer.values && typeof answer.values === 'object') {
+      catalog.records[String(answer.id)] = answer.values as Record<string, JsonValue>;
+    }
+  }
+}
+
+function asList(v: unknown): Array<Record<string, unknown>> {
+  return Array.isArray(v) ? (v as Array<Record<string, unknown>>) : [];
+}
+
+/** Writes long parameters (webhook bodies) to files next to the test file, and returns the case's `params`. */
+export function paramsToFiles(params: Record<string, Value>, runId: string, write: (name: string, text: string) => void): Record<string, Value> {
+  const out: Record<string, Value> = {};
+  for (const [n, v] of Object.entries(params)) {
+    if (typeof v === 'string' && v.length > 200) {
+      const name = `recorded/${runId}-${n}.${isJson(v) ? 'json' : 'txt'}`;
+      write(name, v);
+      out[n] = `@${name}`;
+    } else out[n] = inlineParam(v);
+  }
+  return out;
+}
+
+/** A parameter written as itself: a leading @ is doubled, so it is not read as a file name. */
+export function inlineParams(params: Record<string, Value>): Record<string, Value> {
+  return Object.fromEntries(Object.entries(params).map(([n, v]) => [n, inlineParam(v)]));
+}
+
+function inlineParam(v: Value): Value {
+  return typeof v === 'string' && v.startsWith('@') ? `@${v}` : v;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The comment above a recorded case: where it comes from, and the Bpium answers to add by hand. */
+export function recordedNote(runId: string, unrecorded: string[]): string {
+  if (!unrecorded.length) return ` Recorded from run ${runId}.`;
+  return ` Recorded from run ${runId}. Bpium answers the server did not keep (add them under bpium.catalogs):\n${unrecorded.map((u) => `   - ${u}`).join('\n')}`;
+}

@@ -1,0 +1,352 @@
+// Test files (`tests/*.test.yaml` next to the scenarios): their schema, and loading them with every problem located
+// at file:line:col, like scenario files. A test file is data: it is parsed, never compiled or evaluated.
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { z } from 'zod';
+import {
+  closest,
+  SCENARIO_ERROR_CODES as C,
+  YamlSource,
+  type PathSeg,
+  type ScenarioErrorCode,
+  type ScenarioIssue,
+  type Value,
+} from '../../engine/index.js';
+import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { isMatcher } from './expectations.js';
+
+export const TEST_FILE_SUFFIXES = ['.test.yaml', '.test.yml'];
+
+/** The clock a case sees when neither it nor its file sets one: fixed, so letters with dates never change. */
+export const DEFAULT_TEST_CLOCK = '2026-01-01T09:00:00Z';
+export const DEFAULT_TEST_TIME_ZONE = 'Europe/Moscow';
+
+// ── Schema ─────────────────────────────────────────────────────────────────────────────────────────────────────
+// One zod schema checks the files and, through z.toJSONSchema, is the JSON Schema editors get: the two cannot drift.
+
+const matcher = z.union([
+  z.strictObject({ equals: z.unknown() }).describe('the value equals this exactly (no subset matching inside)'),
+  z.strictObject({ contains: z.unknown() }).describe('text: contains this text; list: has an item matching this'),
+  z.strictObject({ matches: z.string() }).describe('text matching this regular expression (JavaScript syntax)'),
+]);
+const text = z.union([z.string(), matcher]);
+const addresses = z.union([z.array(z.union([z.string(), matcher])), matcher]);
+
+const mailExpect = z
+  .object({ to: addresses, cc: addresses, bcc: addresses, subject: text, text, html: text, status: z.string(), performed: z.boolean() })
+  .partial()
+  .catchall(z.unknown())
+  .describe('a letter: only the fields named are checked');
+
+const bpiumCallExpect = z
+  .object({ method: z.string(), catalogId: z.string(), recordId: z.string(), status: z.string(), performed: z.boolean() })
+  .partial()
+  .catchall(z.unknown())
+  .describe('a Bpium call: only the fields named are checked');
+
+export interface Expectation {
+  status?: 'completed' | 'failed';
+  returnValues?: Record<string, unknown>;
+  error?: Record<string, unknown>;
+  mails?: unknown;
+  bpiumCalls?: unknown;
+  asyncStarted?: Array<{ scenario?: string; params?: Record<string, unknown>; result?: Expectation }>;
+  path?: unknown;
+  variables?: Record<string, unknown>;
+}
+
+const expectation: z.ZodType<Expectation> = z
+  .strictObject({
+    status: z.enum(['completed', 'failed']).describe('how the run ended'),
+    returnValues: z.record(z.string(), z.unknown()).describe('return values by number; only those named are checked'),
+    error: z.record(z.string(), z.unknown()).describe('the failure: code, message, block, retryable'),
+    mails: z.union([z.array(mailExpect), matcher]).describe('every letter, in order (a list must have the same length)'),
+    bpiumCalls: z.union([z.array(bpiumCallExpect), matcher]).describe('every Bpium call, in order'),
+    get asyncStarted() {
+      return z
+        .array(
+          z.strictObject({
+            scenario: z.string(),
+            params: z.record(z.string(), z.unknown()),
+            result: expectation.describe('what the started scenario did'),
+          }).partial(),
+        )
+        .describe('every asynchronous start, in order, with what the started scenario did');
+    },
+    path: z.union([z.array(z.string()), matcher]).describe('the ids of the blocks the run went through, in order'),
+    variables: z.record(z.string(), z.unknown()).describe('variables when the run ended; only those named are checked'),
+  })
+  .partial();
+
+const paramValue = z.union([z.string(), z.number(), z.boolean()]);
+const params = z
+  .record(z.string().regex(/^[1-9]\d?$/, 'an input parameter number from 1'), paramValue)
+  .describe('input parameters by number; "@file" reads a file next to the test file, "@@text" passes "@text"');
+
+const bpiumFixture = z
+  .strictObject({
+    catalogs: z.record(
+      z.string(),
+      z.strictObject({
+        name: z.string(),
+        fields: z.array(z.strictObject({ id: z.string(), name: z.string(), type: z.string() })),
+        records: z.record(z.string(), z.record(z.string(), z.unknown())),
+      }).partial(),
+    ),
+    failures: z
+      .record(z.string(), z.union([z.literal(404), z.literal(429), z.literal(500), z.number().int(), z.enum(['timeout', 'network'])]))
+      .describe('"<catalogId>/<recordId>" (or "<catalogId>/*" for searches): 404 | 429 | 500 | timeout | network'),
+  })
+  .partial({ failures: true });
+const bpium = z
+  .union([z.string().describe('a fixture file, relative to the test file'), bpiumFixture])
+  .describe('the fake Bpium the case talks to (as --bpium-fixtures of `run`); none: a Bpium block fails');
+
+const clock = z.string().describe('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z');
+const timeZone = z.string().describe('IANA time zone for dates in expressions and templates, e.g. Europe/Moscow');
+
+const testCase = z.strictObject({
+  name: z.string().min(1).describe('shown in the report; unique in the file'),
+  scenario: z.string().min(1).describe('the scenario to run'),
+  params: params.optional(),
+  bpium: bpium.optional(),
+  clock: clock.optional(),
+  timeZone: timeZone.optional(),
+  expect: expectation.describe('what the run must do; what is not named is not checked'),
+});
+
+const testFile = z.strictObject({
+  description: z.string().optional(),
+  scenarios: z.string().optional().describe('the scenarios folder, relative to this file (default: the folder holding tests/)'),
+  bpium: bpium.optional().describe('the fake Bpium of every case that sets none'),
+  clock: clock.optional().describe(`the clock of every case that sets none (default ${DEFAULT_TEST_CLOCK})`),
+  timeZone: timeZone.optional().describe(`the time zone of every case that sets none (default ${DEFAULT_TEST_TIME_ZONE})`),
+  cases: z.array(testCase).min(1).describe('the cases, run in order of the file'),
+});
+
+type RawFile = z.infer<typeof testFile>;
+
+export function buildTestFileJsonSchema(): Record<string, unknown> {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://github.com/oktell-emulator/oktell-emulator/schema/scenario-test.schema.json',
+    title: 'Oktell emulator scenario test file',
+    description: 'Cases that run scenarios with fixed inputs and check what they did. See docs/testing-scenarios.md.',
+    ...(z.toJSONSchema(testFile, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown>),
+  };
+}
+
+// ── Loading ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface TestCase {
+  index: number;
+  name: string;
+  scenario: string;
+  params: Record<string, Value>;
+  bpium: BpiumFixtureFile | undefined;
+  clock: Date;
+  timeZone: string;
+  expect: Expectation;
+}
+
+export interface TestFile {
+  /** As shown in reports (relative to the working directory). */
+  file: string;
+  path: string;
+  source: YamlSource;
+  scenariosDir: string;
+  cases: TestCase[];
+}
+
+export type TestFileLoad = { ok: true; file: TestFile } | { ok: false; issues: ScenarioIssue[] };
+
+/** Parses and checks a test file; the scenario names are checked by `unknownScenarios` once its folder is loaded. */
+export function loadTestFile(path: string, defaultScenariosDir: string): TestFileLoad {
+  const shown = relative(process.cwd(), path) || path;
+  const issues: ScenarioIssue[] = [];
+  const report = (at: { file: string; line: number; col: number }, code: ScenarioErrorCode, message: string, hint?: string) =>
+    issues.push({ ...at, code, message, ...(hint ? { hint } : {}) });
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return { ok: false, issues: [{ file: shown, line: 1, col: 1, code: C.READ_FAILED, message: `cannot read the test file: ${(e as Error).message}` }] };
+  }
+  const src = new YamlSource(shown, text);
+  for (const err of src.doc.errors) {
+    report(src.at(err.pos[0]), err.code === 'DUPLICATE_KEY' ? C.DUPLICATE_KEY : C.YAML_SYNTAX, `YAML: ${err.message.split('\n')[0]}`);
+  }
+  if (issues.length) return { ok: false, issues };
+  let raw: unknown;
+  try {
+    raw = src.doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    report(src.locate([]), C.YAML_SYNTAX, `YAML: ${(e as Error).message.split('\n')[0]}`);
+    return { ok: false, issues };
+  }
+  const parsed = testFile.safeParse(raw);
+  if (!parsed.success) {
+    for (const zi of flattenIssues(parsed.error.issues as unknown as ZodIssue[])) {
+      const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol');
+      if (zi.code === 'unrecognized_keys') {
+        for (const key of zi.keys ?? []) {
+          const known = knownKeysAt(path);
+          const guess = closest(key, known);
+          report(src.locate([...path, key], { key: true }), C.UNKNOWN_KEY, `unknown key "${key}"`, `${guess ? `did you mean "${guess}"? ` : ''}see docs/testing-scenarios.md`);
+        }
+      } else if (valueAt(raw, path) === undefined) {
+        report(src.locate(path.slice(0, -1)), C.MISSING_PROPERTY, `"${path.join('.')}" is required`, 'see docs/testing-scenarios.md');
+      } else {
+        report(src.locate(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, 'see docs/testing-scenarios.md');
+      }
+    }
+    return { ok: false, issues };
+  }
+  const data: RawFile = parsed.data;
+  const base = dirname(path);
+  const scenariosDir = data.scenarios !== undefined ? resolve(base, data.scenarios) : defaultScenariosDir;
+  const fileBpium = data.bpium !== undefined ? readFixture(data.bpium, base, src, ['bpium'], report) : undefined;
+  const fileClock = data.clock !== undefined ? checkClock(data.clock, src, ['clock'], report) : new Date(DEFAULT_TEST_CLOCK);
+  const fileTz = data.timeZone !== undefined ? checkTimeZone(data.timeZone, src, ['timeZone'], report) : DEFAULT_TEST_TIME_ZONE;
+  const names = new Set<string>();
+  const cases: TestCase[] = data.cases.map((c, i) => {
+    const at = (...p: PathSeg[]): PathSeg[] => ['cases', i, ...p];
+    if (names.has(c.name)) report(src.locate(at('name')), C.INVALID_PROPERTY, `two cases are named "${c.name}"`, 'names pick cases for --filter and --update: make them unique');
+    names.add(c.name);
+    checkRegexes(c.expect, at('expect'), src, report);
+    return {
+      index: i,
+      name: c.name,
+      scenario: c.scenario,
+      params: readParams(c.params ?? {}, base, src, at('params'), report),
+      bpium: c.bpium !== undefined ? readFixture(c.bpium, base, src, at('bpium'), report) : fileBpium,
+      clock: c.clock !== undefined ? checkClock(c.clock, src, at('clock'), report) : fileClock,
+      timeZone: c.timeZone !== undefined ? checkTimeZone(c.timeZone, src, at('timeZone'), report) : fileTz,
+      expect: c.expect,
+    };
+  });
+  if (issues.length) return { ok: false, issues };
+  return { ok: true, file: { file: shown, path, source: src, scenariosDir, cases } };
+}
+
+/** Cases naming a scenario the folder does not have, located at their `scenario:`. */
+export function unknownScenarios(file: TestFile, known: Iterable<string>): ScenarioIssue[] {
+  const names = [...known];
+  return file.cases
+    .filter((c) => !names.includes(c.scenario))
+    .map((c) => {
+      const guess = closest(c.scenario, names);
+      return {
+        ...file.source.locate(['cases', c.index, 'scenario']),
+        code: C.UNKNOWN_SCENARIO,
+        message: `unknown scenario "${c.scenario}" in ${relative(process.cwd(), file.scenariosDir) || '.'}`,
+        hint: guess ? `did you mean "${guess}"?` : `known: ${names.join(', ')}`,
+      };
+    });
+}
+
+type Report = (at: { file: string; line: number; col: number }, code: ScenarioErrorCode, message: string, hint?: string) => void;
+
+/** `@file` reads a file relative to the test file; `@@text` is the literal `@text`; anything else is itself. */
+function readParams(raw: Record<string, string | number | boolean>, base: string, src: YamlSource, at: PathSeg[], report: Report): Record<string, Value> {
+  const out: Record<string, Value> = {};
+  for (const [n, v] of Object.entries(raw)) {
+    if (typeof v === 'string' && v.startsWith('@@')) out[n] = v.slice(1);
+    else if (typeof v === 'string' && v.startsWith('@')) {
+      try {
+        out[n] = readFileSync(resolve(base, v.slice(1)), 'utf8');
+      } catch (e) {
+        report(src.locate([...at, n]), C.READ_FAILED, `parameter ${n}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'a path after @ is relative to the test file');
+      }
+    } else out[n] = v;
+  }
+  return out;
+}
+
+function readFixture(value: string | z.infer<typeof bpiumFixture>, base: string, src: YamlSource, at: PathSeg[], report: Report): BpiumFixtureFile | undefined {
+  if (typeof value !== 'string') return value as BpiumFixtureFile;
+  const file = resolve(base, value);
+  let data: unknown;
+  try {
+    data = new YamlSource(file, readFileSync(file, 'utf8')).doc.toJS();
+  } catch (e) {
+    report(src.locate(at), C.READ_FAILED, `cannot read the Bpium fixture ${value}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'the path is relative to the test file');
+    return undefined;
+  }
+  const ok = bpiumFixture.safeParse(data);
+  if (!ok.success) {
+    const first = ok.error.issues[0]!;
+    report(src.locate(at), C.INVALID_PROPERTY, `the Bpium fixture ${value} is invalid at "${first.path.join('.')}": ${first.message}`, 'see "--bpium-fixtures" in docs/cli.md');
+    return undefined;
+  }
+  return ok.data as BpiumFixtureFile;
+}
+
+/** Every `{ matches }` anywhere in an expectation (return values and variables hold any value) must compile. */
+function checkRegexes(v: unknown, at: PathSeg[], src: YamlSource, report: Report): void {
+  if (Array.isArray(v)) return v.forEach((item, i) => checkRegexes(item, [...at, i], src, report));
+  if (!v || typeof v !== 'object') return;
+  if (isMatcher(v) && 'matches' in v) {
+    try {
+      if (typeof v.matches !== 'string') throw new Error('it must be text');
+      new RegExp(v.matches);
+    } catch (e) {
+      report(src.locate([...at, 'matches']), C.INVALID_PROPERTY, `not a valid regular expression: ${(e as Error).message}`, 'JavaScript syntax, e.g. matches: "^notified \\d+ of \\d+$"');
+    }
+    return;
+  }
+  for (const [k, child] of Object.entries(v)) checkRegexes(child, [...at, k], src, report);
+}
+
+function checkClock(value: string, src: YamlSource, at: PathSeg[], report: Report): Date {
+  const d = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) {
+    report(src.locate(at), C.INVALID_PROPERTY, `"${value}" is not a date and time`, 'write it in ISO 8601, e.g. 2026-11-28T09:00:00Z');
+  }
+  return d;
+}
+
+function checkTimeZone(value: string, src: YamlSource, at: PathSeg[], report: Report): string {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+  } catch {
+    report(src.locate(at), C.INVALID_PROPERTY, `unknown time zone "${value}"`, 'use an IANA name such as Europe/Moscow or UTC');
+  }
+  return value;
+}
+
+interface ZodIssue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  keys?: string[];
+  errors?: ZodIssue[][];
+}
+
+/** For a union, keeps the issues of the branch that came closest (prefixed with the union's path). */
+function flattenIssues(issues: ZodIssue[]): ZodIssue[] {
+  return issues.flatMap((zi) => {
+    if (zi.code !== 'invalid_union' || !zi.errors?.length) return [zi];
+    const best = zi.errors.reduce((a, b) => (b.length < a.length ? b : a));
+    return flattenIssues(best.map((b) => ({ ...b, path: [...zi.path, ...b.path] })));
+  });
+}
+
+function valueAt(obj: unknown, path: readonly PathSeg[]): unknown {
+  let cur = obj;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** Keys known at a place of a test file, for "did you mean" hints. */
+function knownKeysAt(path: readonly PathSeg[]): string[] {
+  const last = path.filter((p) => typeof p === 'string').at(-1);
+  if (path.length === 0) return Object.keys(testFile.shape);
+  if (path.length === 2 && path[0] === 'cases') return Object.keys(testCase.shape);
+  if (last === 'expect' || last === 'result') return ['status', 'returnValues', 'error', 'mails', 'bpiumCalls', 'asyncStarted', 'path', 'variables'];
+  if (last === 'asyncStarted') return ['scenario', 'params', 'result'];
+  return [];
+}

@@ -1,0 +1,109 @@
+// `--update`: rewrites a case's expectation from what its scenario does now, for when a change was intended.
+//
+// The new expectation keeps the shape of the old one — the same keys, the same matchers where they still hold — and
+// only the values that no longer match change. The file is edited through the yaml package's Document, node by node,
+// so comments, key order and flow/block style survive everywhere the values did not change.
+import { isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { keyOf } from '../../engine/index.js';
+import { expectationOf, isMatcher, match, type Observed } from './expectations.js';
+
+/** The expectation `expected` would be if it described `actual`. */
+export function refreshed(expected: unknown, actual: unknown, listName?: string): unknown {
+  if (match(expected, actual).length === 0) return expected;
+  if (isMatcher(expected)) return 'equals' in expected ? { equals: actual } : actual;
+  if (Array.isArray(expected) && Array.isArray(actual)) {
+    const template = expected.find((e) => e !== null && typeof e === 'object' && !isMatcher(e));
+    return actual.map((a, i) => {
+      const shape = expected[i] ?? template;
+      return shape !== undefined ? refreshed(shape, a) : defaultItem(listName, a);
+    });
+  }
+  if (expected !== null && typeof expected === 'object' && !Array.isArray(expected) && actual !== null && typeof actual === 'object' && !Array.isArray(actual)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(expected)) {
+      const a = (actual as Record<string, unknown>)[k];
+      if (a !== undefined) out[k] = refreshed(v, a, k);
+    }
+    return out;
+  }
+  return actual;
+}
+
+/** An item of a list the old expectation had empty: the parts of it that a written expectation names. */
+function defaultItem(listName: string | undefined, item: unknown): unknown {
+  const probe: Observed = { scenario: '', status: 'completed', returnValues: {}, mails: [], bpiumCalls: [], asyncStarted: [], path: [], variables: {} };
+  if (listName === 'mails') return (expectationOf({ ...probe, mails: [item as Record<string, unknown>] }).mails as unknown[])[0];
+  if (listName === 'bpiumCalls') return (expectationOf({ ...probe, bpiumCalls: [item as Record<string, unknown>] }).bpiumCalls as unknown[])[0];
+  if (listName === 'asyncStarted') return (expectationOf({ ...probe, asyncStarted: [item as Observed['asyncStarted'][number]] }).asyncStarted as unknown[])[0];
+  return item;
+}
+
+/**
+ * Rewrites `cases[i].expect` of the given cases in a test file's text; returns the new text. `updates` maps a case
+ * index to its new expectation (as made by `refreshed`). When only values changed, they are replaced in the text
+ * itself, so the layout stays exactly as written; otherwise the Document is written out (comments kept).
+ */
+export function rewriteExpectations(text: string, updates: Map<number, unknown>): string {
+  const doc = parseDocument(text);
+  const edits: Edit[] = [];
+  let structural = false;
+  for (const [index, next] of updates) {
+    const cases = isMap(doc.contents) ? doc.contents.items.find((p) => keyOf(p) === 'cases')?.value : undefined;
+    const c = isSeq(cases) ? cases.items[index] : undefined;
+    const pair = isMap(c) ? c.items.find((p) => keyOf(p) === 'expect') : undefined;
+    if (!pair) continue;
+    const changes = { edits, structural: false };
+    (pair as { value: unknown }).value = patch(doc, pair.value as Node, next, changes);
+    structural ||= changes.structural;
+  }
+  if (!structural) {
+    return edits.sort((a, b) => b.from - a.from).reduce((t, e) => t.slice(0, e.from) + e.text + t.slice(e.to), text);
+  }
+  return doc.toString({ lineWidth: 0 });
+}
+
+interface Edit {
+  from: number;
+  to: number;
+  text: string;
+}
+
+/** The node for `next`, reusing `node` (and its comments) wherever it still says the same. */
+function patch(doc: Document, node: Node, next: unknown, changes: { edits: Edit[]; structural: boolean }): Node {
+  if (isMap(node) && next !== null && typeof next === 'object' && !Array.isArray(next)) {
+    const want = next as Record<string, unknown>;
+    const kept = node.items.filter((p) => keyOf(p) in want);
+    if (kept.length !== node.items.length) changes.structural = true;
+    node.items = kept;
+    for (const [k, v] of Object.entries(want)) {
+      const pair = node.items.find((p) => keyOf(p) === k);
+      if (pair) pair.value = patch(doc, pair.value as Node, v, changes);
+      else {
+        node.items.push(doc.createPair(k, v));
+        changes.structural = true;
+      }
+    }
+    return node;
+  }
+  if (isSeq(node) && Array.isArray(next)) {
+    if (next.length !== node.items.length) changes.structural = true;
+    node.items = next.map((v, i) => (node.items[i] ? patch(doc, node.items[i] as Node, v, changes) : doc.createNode(v)));
+    return node;
+  }
+  if (isScalar(node) && (next === null || typeof next !== 'object')) {
+    if (node.value !== next) {
+      node.value = next;
+      // A new value may need quotes the old one did not; let the writer choose again.
+      if (node.type === 'PLAIN' || typeof next !== 'string') node.type = undefined;
+      // JSON is valid YAML in block and flow context alike, so the value can be put in place as JSON.
+      if (node.range) changes.edits.push({ from: node.range[0], to: node.range[1], text: JSON.stringify(next) ?? 'null' });
+      else changes.structural = true;
+    }
+    return node;
+  }
+  changes.structural = true;
+  const fresh = doc.createNode(next) as Node;
+  // Inside a flow collection ({ … } or [ … ]) a new block would not parse: keep the new node in flow style too.
+  if ((isMap(fresh) || isSeq(fresh)) && (isMap(node) || isSeq(node)) && node.flow) fresh.flow = true;
+  return fresh;
+}

@@ -1,0 +1,55 @@
+// Adds a case to a test file (creating the file when needed) through the yaml Document, so the comments and the
+// other cases of an existing file stay as they are.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Document, isMap, isSeq, parseDocument, visit, type Node } from 'yaml';
+import { keyOf } from '../../engine/index.js';
+import { RecordedRunError } from './from-run.js';
+
+export function appendCase(file: string, testCase: Record<string, unknown>, comment?: string): void {
+  let doc: Document;
+  if (existsSync(file)) {
+    doc = parseDocument(readFileSync(file, 'utf8'));
+    if (doc.errors.length) throw new RecordedRunError(`${file}: cannot add a case to a file with YAML errors (${doc.errors[0]!.message.split('\n')[0]})`);
+  } else {
+    doc = newTestFile();
+  }
+  const cases = isMap(doc.contents) ? doc.contents.items.find((p) => keyOf(p) === 'cases')?.value : undefined;
+  if (!isSeq(cases)) throw new RecordedRunError(`${file}: not a test file (no "cases:" list)`);
+  const names = (cases.toJSON() as Array<{ name?: unknown }>).map((c) => c?.name);
+  if (names.includes(testCase.name)) throw new RecordedRunError(`${file} already has a case named "${String(testCase.name)}"; choose another with --name`);
+  const node = doc.createNode(testCase) as Node;
+  compact(node);
+  if (comment) node.commentBefore = comment;
+  cases.items.push(node);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, doc.toString({ lineWidth: 0 }));
+}
+
+/** A test file holding only `testCase`, as text (the console's download of a run). */
+export function testFileText(testCase: Record<string, unknown>, comment?: string): string {
+  const doc = newTestFile();
+  const node = doc.createNode(testCase) as Node;
+  compact(node);
+  if (comment) node.commentBefore = comment;
+  (doc.get('cases') as { items: Node[] }).items.push(node);
+  return doc.toString({ lineWidth: 0 });
+}
+
+function newTestFile(): Document {
+  const doc = new Document({ description: 'Cases recorded from runs of the server (oktell-emu test --from-run)', cases: [] });
+  doc.commentBefore = ' Cases written from recorded runs (oktell-emu test --from-run <runId>); see docs/testing-scenarios.md.';
+  return doc;
+}
+
+/** Short lists and mappings of scalars in flow style (`[a, b]`, `{ id: "2" }`), as a person would write them. */
+function compact(node: Node): void {
+  visit(node, {
+    Map: (_k, m) => {
+      if (m.items.every((p) => !isMap(p.value) && !isSeq(p.value)) && JSON.stringify(m.toJSON()).length <= 80) m.flow = true;
+    },
+    Seq: (_k, s) => {
+      if (s.items.every((i) => !isMap(i) && !isSeq(i)) && JSON.stringify(s.toJSON()).length <= 80) s.flow = true;
+    },
+  });
+}

@@ -1,0 +1,82 @@
+// --from-run on runs whose Bpium calls failed: real engine runs recorded in a real SQLite store become cases whose
+// fixture scripts the same failures, and the written test file passes through the real binary.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createFixtureBpium, type BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { loadLibrary } from '../../cli/config.js';
+import { caseFromRun } from '../../cli/testing/from-run.js';
+import { appendCase } from '../../cli/testing/write-case.js';
+import { createInProcessStarter, fixedClock, randomIds, runScenario, type EnginePorts } from '../../engine/index.js';
+import { runWrite } from '../../server/run-record.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { repoPath, tempDir } from '../helpers.js';
+
+const body = readFileSync(repoPath('test', 'fixtures', 'record-created.json'), 'utf8');
+const users: BpiumFixtureFile = {
+  catalogs: { '3': { records: { '2': { '1': 'Иван Петров', '2': 'ivan.petrov@example.com' }, '3': { '1': 'Мария', '2': 'maria@example.org' } } } },
+};
+
+/** Runs BpiumNewTask against a fake Bpium with scripted failures and records the run in the store. */
+async function recordRun(dir: string, failures: BpiumFixtureFile['failures']) {
+  const { library, templates } = await loadLibrary(repoPath('scenarios'), undefined, 'Europe/Moscow');
+  const ports: EnginePorts = {
+    bpium: createFixtureBpium({ ...structuredClone(users), ...(failures ? { failures } : {}) }),
+    templates,
+    clock: fixedClock(new Date('2026-11-30T07:15:00Z')),
+    ids: randomIds,
+    asyncStarter: createInProcessStarter(randomIds, async () => {
+      throw new Error('BpiumNewTask starts nothing');
+    }),
+  };
+  const result = await runScenario(library, 'BpiumNewTask', { params: { 1: body }, dryRun: true, timeZone: 'Europe/Moscow', ports });
+  const store = await openSqliteStore({ file: join(dir, 'oktell.sqlite') });
+  await store.recordRun(runWrite(result, { trigger: 'cli', params: { 1: body } }));
+  return { store, result };
+}
+
+describe('a recorded run with failed Bpium calls becomes a test', () => {
+  it('a refused read (403) becomes a scripted failure, a 404 an absent record, the answers the records', async () => {
+    const tmp = tempDir();
+    const { store, result } = await recordRun(tmp.dir, { '3/3': 403 });
+    try {
+      assert.equal(result.status, 'completed');
+      const recorded = await caseFromRun(store, result.runId, { name: 'one refused', timeZone: 'Europe/Moscow' });
+      assert.deepEqual(recorded.unrecorded, []);
+      assert.deepEqual(recorded.case.bpium, { catalogs: { '3': { records: { '2': { '1': 'Иван Петров', '2': 'ivan.petrov@example.com' } } } }, failures: { '3/3': 403 } });
+      assert.equal(recorded.case.clock, '2026-11-30T07:15:00.000Z');
+      const expect = recorded.case.expect as { bpiumCalls: unknown[]; mails: unknown[] };
+      assert.deepEqual(expect.bpiumCalls, [
+        { method: 'getRecord', catalogId: '3', recordId: '2', status: 'ok' },
+        { method: 'getRecord', catalogId: '3', recordId: '3', status: 'error' },
+      ]);
+      assert.deepEqual(expect.mails, [{ to: ['ivan.petrov@example.com'], subject: 'Новая задача: Перезвонить клиенту' }]);
+    } finally {
+      await store.close();
+      tmp.cleanup();
+    }
+  });
+
+  it('a timed-out read becomes `timeout`, the failed run its error; the written file passes through the binary', async () => {
+    const tmp = tempDir();
+    const { store, result } = await recordRun(tmp.dir, { '3/2': 'timeout' });
+    try {
+      assert.equal(result.status, 'failed');
+      const recorded = await caseFromRun(store, result.runId, { name: 'Bpium timed out', timeZone: 'Europe/Moscow' });
+      assert.deepEqual((recorded.case.bpium as BpiumFixtureFile).failures, { '3/2': 'timeout' });
+      assert.deepEqual((recorded.case.expect as { error: unknown }).error, { code: result.error!.code, block: 'getUser' });
+
+      cpSync(repoPath('scenarios'), join(tmp.dir, 'scenarios'), { recursive: true });
+      const file = join(tmp.dir, 'scenarios', 'tests', 'recorded.test.yaml');
+      appendCase(file, { ...recorded.case, params: { 1: '@webhooks/two-responsible.json' } }, ' recorded in a test');
+      const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'test', 'scenarios/tests/recorded.test.yaml'], { cwd: tmp.dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /✓ scenarios\/tests\/recorded\.test\.yaml › Bpium timed out/);
+    } finally {
+      await store.close();
+      tmp.cleanup();
+    }
+  });
+});

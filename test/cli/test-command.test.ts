@@ -1,0 +1,406 @@
+// `oktell-emu test` as a user runs it: the real binary on real files — the shipped tests pass, a broken template
+// shows the failing field, invalid test files are located, and --json, --reporter junit, --filter, --update work.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { buildTestFileJsonSchema } from '../../cli/testing/test-file.js';
+import { repoPath, repoRoot, tempDir } from '../helpers.js';
+import { postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
+
+function cli(args: string[], cwd = repoRoot) {
+  const env: NodeJS.ProcessEnv = { ...process.env, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1' };
+  delete env.OKTELL_SCENARIOS;
+  const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    env,
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A copy of the shipped scenarios with their tests, to break on purpose. */
+function scenariosCopy() {
+  const tmp = tempDir();
+  cpSync(repoPath('scenarios'), join(tmp.dir, 'scenarios'), { recursive: true });
+  return { ...tmp, scenarios: join(tmp.dir, 'scenarios'), testFile: join(tmp.dir, 'scenarios', 'tests', 'article.test.yaml') };
+}
+
+function breakSubject(scenarios: string) {
+  const subject = join(scenarios, 'templates', 'bpium-new-task.subject.njk');
+  writeFileSync(subject, readFileSync(subject, 'utf8').replace('Новая задача:', 'New task:'));
+}
+
+const SHIPPED_CASES = 8;
+
+describe('oktell-emu test: the shipped scenario tests', () => {
+  it('pass: one line per case, the summary line, exit 0', () => {
+    const r = cli(['test']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.filter((l) => l.startsWith('✓ scenarios/tests/article.test.yaml › ')).length, SHIPPED_CASES, r.stdout);
+    assert.equal(lines.at(-1), `${SHIPPED_CASES} passed, 0 failed`);
+  });
+
+  it('show the failing field, where the test asks for it, with both values, and exit 1 when the template changes', () => {
+    const copy = scenariosCopy();
+    try {
+      breakSubject(copy.scenarios);
+      const r = cli(['test'], copy.dir);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^✗ scenarios\/tests\/article\.test\.yaml › one responsible gets one letter/m);
+      const text = readFileSync(copy.testFile, 'utf8').split('\n');
+      const line = text.findIndex((l) => l.includes('subject: "Новая задача: Подготовить договор"')) + 1;
+      const col = text[line - 1]!.indexOf('"') + 1;
+      assert.ok(
+        r.stdout.includes(
+          `scenarios/tests/article.test.yaml:${line}:${col} asyncStarted[0].result.mails[0].subject: expected "Новая задача: Подготовить договор" got "New task: Подготовить договор"`,
+        ),
+        r.stdout,
+      );
+      assert.match(r.stdout, /\n6 passed, 2 failed\n$/);
+    } finally {
+      copy.cleanup();
+    }
+  });
+});
+
+describe('docs/testing-scenarios.md', () => {
+  it('its example test file, copied next to the shipped tests, passes', () => {
+    const doc = readFileSync(repoPath('docs', 'testing-scenarios.md'), 'utf8');
+    const example = /```yaml\n(# yaml-language-server[\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(example, 'the docs hold an example test file');
+    const copy = scenariosCopy();
+    try {
+      writeFileSync(join(copy.scenarios, 'tests', 'from-docs.test.yaml'), example);
+      const r = cli(['test', 'scenarios/tests/from-docs.test.yaml'], copy.dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^1 passed, 0 failed$/m);
+    } finally {
+      copy.cleanup();
+    }
+  });
+});
+
+describe('oktell-emu test: invalid test files', () => {
+  it('exit 2 with every problem at file:line:col, and run nothing', () => {
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.dir, 'tests'));
+      cpSync(repoPath('scenarios', 'HTTP404.yaml'), join(tmp.dir, 'HTTP404.yaml'));
+      cpSync(repoPath('scenarios', 'BpiumNewTask.yaml'), join(tmp.dir, 'BpiumNewTask.yaml'));
+      cpSync(repoPath('scenarios', 'templates'), join(tmp.dir, 'templates'), { recursive: true });
+      writeFileSync(
+        join(tmp.dir, 'tests', 'bad.test.yaml'),
+        [
+          'cases:',
+          '  - name: typo in a key',
+          '    scenario: HTTP404',
+          '    expct: { status: completed }',
+          '  - name: unknown scenario',
+          '    scenario: BpiumNewTsk',
+          '    params: { 1: "@missing.json" }',
+          '    expect: { status: done }',
+          '',
+        ].join('\n'),
+      );
+      const r = cli(['test', 'tests/bad.test.yaml'], tmp.dir);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.equal(r.stdout, '');
+      const located = r.stderr.split('\n').filter((l) => l.startsWith('tests/bad.test.yaml:')).map((l) => l.split(' ').slice(0, 2).join(' ')).sort();
+      assert.deepEqual(located, ['tests/bad.test.yaml:2:5 E_MISSING_PROPERTY', 'tests/bad.test.yaml:4:5 E_UNKNOWN_KEY', 'tests/bad.test.yaml:8:23 E_INVALID_PROPERTY']);
+      assert.match(r.stderr, /did you mean "expect"\?/);
+
+      // Once the schema is right, the semantic checks: a missing @file and an unknown scenario, both located.
+      writeFileSync(
+        join(tmp.dir, 'tests', 'bad.test.yaml'),
+        ['cases:', '  - name: unknown scenario', '    scenario: BpiumNewTsk', '    params: { 1: "@missing.json" }', '    expect: { status: completed }', ''].join('\n'),
+      );
+      const r2 = cli(['test', 'tests'], tmp.dir);
+      assert.equal(r2.code, 2, r2.stdout + r2.stderr);
+      assert.match(r2.stderr, /^tests\/bad\.test\.yaml:4:18 E_READ_FAILED parameter 1: cannot read missing\.json/m);
+      // The unknown scenario is found once the file reads (the missing file stops the check before it).
+      writeFileSync(join(tmp.dir, 'tests', 'missing.json'), '{}');
+      const r3 = cli(['test'], tmp.dir);
+      assert.equal(r3.code, 2, 'no tests folder under ./scenarios: a usage error');
+      assert.match(r3.stderr, /no tests folder at/);
+      const r4 = cli(['test', '--json', 'tests'], tmp.dir);
+      assert.equal(r4.code, 2);
+      const out = JSON.parse(r4.stdout) as { status: string; issues: Array<{ line: number; col: number; code: string; hint: string }> };
+      assert.equal(out.status, 'invalid');
+      assert.deepEqual(out.issues.map((i) => [i.line, i.col, i.code]), [[3, 15, 'E_UNKNOWN_SCENARIO']]);
+      assert.match(out.issues[0]!.hint, /did you mean "BpiumNewTask"/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a regular expression that does not compile is an invalid file, not a crash', () => {
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.dir, 'tests'));
+      cpSync(repoPath('scenarios', 'HTTP404.yaml'), join(tmp.dir, 'HTTP404.yaml'));
+      cpSync(repoPath('scenarios', 'BpiumNewTask.yaml'), join(tmp.dir, 'BpiumNewTask.yaml'));
+      cpSync(repoPath('scenarios', 'templates'), join(tmp.dir, 'templates'), { recursive: true });
+      writeFileSync(join(tmp.dir, 'tests', 'regex.test.yaml'), 'cases:\n  - name: bad regex\n    scenario: HTTP404\n    expect:\n      returnValues: { 2: { matches: "(unclosed" } }\n');
+      const r = cli(['test', 'tests'], tmp.dir);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /^tests\/regex\.test\.yaml:5:\d+ E_INVALID_PROPERTY .*not a valid regular expression/m);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('validate refuses a test file and names the command that runs it', () => {
+    const r = cli(['validate', 'scenarios/tests/article.test.yaml']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /is a test file, not a scenario: run it with `oktell-emu test scenarios\/tests\/article\.test\.yaml`/);
+  });
+
+  it('exit 2 on a path that is not a test file', () => {
+    const r = cli(['test', 'scenarios/HTTP404.yaml']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /not a test file/);
+  });
+});
+
+describe('oktell-emu test: reporters and selection', () => {
+  it('--json prints one object with every case and each failure with its place and both values', () => {
+    const copy = scenariosCopy();
+    try {
+      breakSubject(copy.scenarios);
+      const r = cli(['test', '--json'], copy.dir);
+      assert.equal(r.code, 1);
+      const out = JSON.parse(r.stdout) as { passed: number; failed: number; cases: Array<{ name: string; status: string; failures: Array<{ place: string; expected: string; actual: string; line: number }> }> };
+      assert.equal(out.passed, 6);
+      assert.equal(out.failed, 2);
+      const failed = out.cases.find((c) => c.name === 'two responsible get a letter each')!;
+      assert.equal(failed.status, 'failed');
+      assert.deepEqual(failed.failures.map((f) => [f.place, f.expected, f.actual]), [
+        ['asyncStarted[0].result.mails[0].subject', '"Новая задача: Перезвонить клиенту"', '"New task: Перезвонить клиенту"'],
+      ]);
+    } finally {
+      copy.cleanup();
+    }
+  });
+
+  it('--reporter junit prints well-formed JUnit XML: a suite per file, a testcase per case, failures with their text', () => {
+    const copy = scenariosCopy();
+    try {
+      breakSubject(copy.scenarios);
+      const r = cli(['test', '--reporter', 'junit'], copy.dir);
+      assert.equal(r.code, 1);
+      const xml = r.stdout;
+      assertWellFormedXml(xml);
+      assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="oktell-emu test" tests="8" failures="2" errors="0" time="[\d.]+">/);
+      assert.equal((xml.match(/<testsuite /g) ?? []).length, 1);
+      assert.equal((xml.match(/<testcase /g) ?? []).length, 8);
+      assert.equal((xml.match(/<failure /g) ?? []).length, 2);
+      assert.match(xml, /<testcase classname="scenarios\/tests\/article\.test\.yaml" name="a responsible Bpium does not know gets no letter, the others do" time="[\d.]+"\/>/);
+      assert.match(xml, /message="asyncStarted\[0\]\.result\.mails\[0\]\.subject: expected &quot;Новая задача: Подготовить договор&quot; got &quot;New task: Подготовить договор&quot;"/);
+    } finally {
+      copy.cleanup();
+    }
+  });
+
+  it('--filter runs only the cases whose name contains the text', () => {
+    const r = cli(['test', '--filter', 'NOT JSON']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.replace(/ \(.*\)$/, '')), [
+      '✓ scenarios/tests/article.test.yaml › a body that is not JSON is still acknowledged, and nothing is sent',
+      '1 passed, 0 failed',
+    ]);
+    const none = cli(['test', '--filter', 'no such case']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no case matches --filter no such case/);
+  });
+
+  it('--reporter other than text or junit is a usage error', () => {
+    const r = cli(['test', '--reporter', 'tap']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /expected text or junit/);
+  });
+});
+
+describe('oktell-emu test --update', () => {
+  it('rewrites only the values that changed, keeps every comment and the layout, and the tests pass again', () => {
+    const copy = scenariosCopy();
+    try {
+      breakSubject(copy.scenarios);
+      const before = readFileSync(copy.testFile, 'utf8');
+      const r = cli(['test', '--update', '--filter', 'one responsible'], copy.dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /› one responsible gets one letter updated\n1 updated, 0 unchanged\n$/);
+      const after = readFileSync(copy.testFile, 'utf8');
+      assert.equal(after, before.replace('subject: "Новая задача: Подготовить договор"', 'subject: "New task: Подготовить договор"'));
+      // The other failing case was not selected: it still fails, and an update of everything fixes it too.
+      assert.equal(cli(['test'], copy.dir).code, 1);
+      assert.equal(cli(['test', '--update'], copy.dir).code, 0);
+      const r2 = cli(['test'], copy.dir);
+      assert.equal(r2.code, 0, r2.stdout);
+      for (const comment of before.split('\n').filter((l) => l.includes('#'))) {
+        assert.ok(readFileSync(copy.testFile, 'utf8').includes(comment), `comment kept: ${comment}`);
+      }
+    } finally {
+      copy.cleanup();
+    }
+  });
+
+  it('changes the structure where the run did something else, keeping the comments', () => {
+    const copy = scenariosCopy();
+    try {
+      const text = readFileSync(copy.testFile, 'utf8');
+      writeFileSync(copy.testFile, text.replace('            bpiumCalls:\n              - { method: getRecord, catalogId: "3", recordId: "2", status: ok }\n', '            bpiumCalls: []   # wrong on purpose\n'));
+      assert.equal(cli(['test', '--filter', 'one responsible'], copy.dir).code, 1);
+      assert.equal(cli(['test', '--update', '--filter', 'one responsible'], copy.dir).code, 0);
+      const after = readFileSync(copy.testFile, 'utf8');
+      assert.match(after, /bpiumCalls:\s*\n?\s*- \{ ?method: getRecord, catalogId: "3", recordId: "2", status: ok ?\} *# wrong on purpose|bpiumCalls: \[ *\{ ?method: getRecord, catalogId: "3", recordId: "2", status: ok ?\} *\] *# wrong on purpose/);
+      assert.ok(after.includes('# the HTTP status Oktell answers with'));
+      assert.equal(cli(['test'], copy.dir).code, 0);
+    } finally {
+      copy.cleanup();
+    }
+  });
+});
+
+describe('oktell-emu test --watch', () => {
+  it('runs the tests, then again after a template is saved, showing the new failure', async () => {
+    const copy = scenariosCopy();
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    delete env.OKTELL_SCENARIOS;
+    const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'test', '--watch'], { cwd: copy.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    // Waits for output, not for time: the guard only stops a hung test.
+    const waitFor = (re: RegExp) =>
+      new Promise<void>((res, rej) => {
+        const guard = setTimeout(() => rej(new Error(`no ${re} in:\n${out}`)), 30_000);
+        const check = () => {
+          if (re.test(out)) {
+            clearTimeout(guard);
+            child.stdout.off('data', check);
+            res();
+          }
+        };
+        child.stdout.on('data', check);
+        check();
+      });
+    try {
+      await waitFor(/8 passed, 0 failed\nwatching for changes/);
+      breakSubject(copy.scenarios);
+      await waitFor(/bpium-new-task\.subject\.njk changed: running again[\s\S]*6 passed, 2 failed\nwatching for changes/);
+      assert.match(out, /mails\[0\]\.subject: expected "Новая задача: Подготовить договор" got "New task: Подготовить договор"/);
+    } finally {
+      child.kill();
+      await new Promise((res) => child.once('exit', res));
+      copy.cleanup();
+    }
+  });
+
+  it('does not go with --update', () => {
+    const r = cli(['test', '--watch', '--update']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--watch .* does not go with --update/);
+  });
+});
+
+describe('oktell-emu test --from-run', () => {
+  it("turns a server run of the article's flow into a case that passes, fails after the template changes, and passes after --update", async () => {
+    const t = await startTestServer();
+    let hookRunId: string;
+    const body = taskWebhook({ name: 'Позвонить поставщику', description: 'До обеда.', responsible: ['2', '99'] });
+    try {
+      const res = await postWebhook(t.server.url, body, t.secret);
+      assert.equal(res.status, 200);
+      hookRunId = res.headers.get('x-oktell-run-id')!;
+      await waitFor('the child run', async () => (await t.server.store.listRuns({ scenario: 'BpiumNewTask' })).items.find((r) => r.status !== 'running'));
+      await waitFor('one letter', () => t.smtp!.letters.length === 1);
+    } finally {
+      await t.server.close(2000);
+      await t.smtp?.close();
+    }
+    const root = join(t.dataDir, '..');
+    try {
+      const r = cli(['test', '--from-run', hookRunId, '--name', 'recorded article run', '--data-dir', 'var'], root);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^\+ case "recorded article run" written to scenarios\/tests\/recorded\.test\.yaml\n/);
+      assert.match(r.stdout, /✓ scenarios\/tests\/recorded\.test\.yaml › recorded article run/);
+      assert.match(r.stdout, /1 passed, 0 failed\n$/);
+      const file = join(t.scenariosDir, 'tests', 'recorded.test.yaml');
+      const text = readFileSync(file, 'utf8');
+      // The answers Bpium gave are the fixture; the letter and the calls are the expectation.
+      assert.match(text, /"2": \{ ?"1": [^,]+, "2": [^}]+@[^}]+\}/, text);
+      assert.match(text, /subject: "?Новая задача: Позвонить поставщику/);
+      assert.match(text, /recordId: "99", status: not-found/);
+      assert.match(text, /"?4"?: "@recorded\/[0-9a-z]+-4\.json"/);
+      assert.doesNotMatch(text, /authorization|basic |s3cret|x-hook-signature/i, 'no credentials in a test file');
+      assert.equal(readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-4.json`), 'utf8'), body, 'the webhook body, as received');
+      const headers = readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-2.txt`), 'utf8');
+      assert.match(headers, /content-type: application\/json/i);
+      for (const secret of [text, headers]) {
+        assert.doesNotMatch(secret, /authorization|basic |s3cret|x-hook-signature|\[redacted\]/i, 'no credentials in a test file');
+      }
+      const missing = cli(['test', '--from-run', 'nosuchrun', '--data-dir', 'var'], root);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /no run nosuchrun in the store/);
+
+      breakSubject(t.scenariosDir);
+      const failing = cli(['test', '--filter', 'recorded article run'], root);
+      assert.equal(failing.code, 1);
+      assert.match(failing.stdout, /asyncStarted\[0\]\.result\.mails\[0\]\.subject: expected "Новая задача: Позвонить поставщику" got "New task: Позвонить поставщику"/);
+      assert.equal(cli(['test', '--update', '--filter', 'recorded article run'], root).code, 0);
+      const after = readFileSync(file, 'utf8');
+      assert.ok(after.includes(`# Recorded from run ${hookRunId}.`), 'the comment is kept');
+      assert.match(after, /subject: "New task: Позвонить поставщику"/);
+      const passing = cli(['test', '--filter', 'recorded article run'], root);
+      assert.equal(passing.code, 0, passing.stdout);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('says so when there is no store in the data folder', () => {
+    const tmp = tempDir();
+    try {
+      const r = cli(['test', '--from-run', 'nosuchrun', '--data-dir', join(tmp.dir, 'var')]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /no store at .*oktell\.sqlite: point --data-dir/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('the test file JSON Schema', () => {
+  it('schema/scenario-test.schema.json is what `oktell-emu schema --tests` prints (regenerate it with that)', () => {
+    const r = cli(['schema', '--tests']);
+    assert.equal(r.code, 0);
+    assert.deepEqual(JSON.parse(r.stdout), buildTestFileJsonSchema());
+    assert.deepEqual(JSON.parse(readFileSync(repoPath('schema', 'scenario-test.schema.json'), 'utf8')), buildTestFileJsonSchema());
+  });
+});
+
+/** A small well-formedness check: balanced tags, quoted attributes, entities only where XML allows them. */
+function assertWellFormedXml(xml: string) {
+  const body = xml.replace(/^<\?xml[^?]*\?>\s*/, '');
+  const stack: string[] = [];
+  const token = /<(\/?)([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_][\w.-]*="[^"<]*")*)\s*(\/?)>|([^<]+)/gy;
+  let m: RegExpExecArray | null;
+  let end = 0;
+  while ((m = token.exec(body))) {
+    end = token.lastIndex;
+    if (m[5] !== undefined) {
+      assert.ok(stack.length > 0 || m[5].trim() === '', `text outside the root: ${m[5]}`);
+      assert.doesNotMatch(m[5], /&(?!(amp|lt|gt|quot|apos|#\d+);)/, 'a bare & in text');
+      continue;
+    }
+    for (const a of m[3]!.matchAll(/"([^"]*)"/g)) assert.doesNotMatch(a[1]!, /&(?!(amp|lt|gt|quot|apos|#\d+);)/, 'a bare & in an attribute');
+    if (m[1]) assert.equal(stack.pop(), m[2], `closing </${m[2]}> matches its opening tag`);
+    else if (!m[4]) stack.push(m[2]!);
+  }
+  assert.equal(end, body.length, `unparsable XML at: ${body.slice(end, end + 80)}`);
+  assert.deepEqual(stack, [], 'every tag is closed');
+}

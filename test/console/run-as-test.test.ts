@@ -1,0 +1,43 @@
+// The console's run page offers the run as a test file: the download, dropped into the tests folder, passes
+// through `oktell-emu test`; it needs the console's credentials and holds none.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { repoPath } from '../helpers.js';
+import { get, postWebhook, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
+
+describe('console: a run as a test file', () => {
+  let t: Awaited<ReturnType<typeof startConsoleServer>>;
+  let hookRunId: string;
+  before(async () => {
+    t = await startConsoleServer();
+    const res = await postWebhook(t.server.url, taskWebhook({ name: 'Из консоли', responsible: ['2'] }), t.secret);
+    assert.equal(res.status, 200);
+    hookRunId = res.headers.get('x-oktell-run-id')!;
+    await waitFor('the child run', async () => (await t.server.store.listRuns({ scenario: 'BpiumNewTask' })).items.find((r) => r.status !== 'running'));
+  });
+  after(() => t.cleanup());
+
+  it('the run page links to the download, which passes as a test', async () => {
+    const page = await (await get(`${t.base}/runs/${hookRunId}`)).text();
+    assert.match(page, new RegExp(`href="/-/console/runs/${hookRunId}/test\\.yaml" download id="as-test"`));
+    const res = await get(`${t.base}/runs/${hookRunId}/test.yaml`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/yaml/);
+    assert.match(res.headers.get('content-disposition') ?? '', new RegExp(`attachment; filename="?HTTP404-${hookRunId}\\.test\\.yaml`));
+    const text = await res.text();
+    assert.match(text, /subject: "?Новая задача: Из консоли/);
+    assert.doesNotMatch(text, /authorization|basic |x-hook-signature|\[redacted\]/i, 'no credentials in the file');
+    writeFileSync(join(t.scenariosDir, 'tests', 'downloaded.test.yaml'), text);
+    const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'test', 'tests/downloaded.test.yaml'], { cwd: t.scenariosDir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^1 passed, 0 failed$/m);
+  });
+
+  it('needs the console credentials, and answers 404 for an unknown run', async () => {
+    assert.equal((await get(`${t.base}/runs/${hookRunId}/test.yaml`, {})).status, 401);
+    assert.equal((await get(`${t.base}/runs/01m8rzwhgad89ba7a5esk8v6zz/test.yaml`)).status, 404);
+  });
+});
