@@ -85,6 +85,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   return new SqliteStore(options);
 }
 
+/** WAL pages after which a commit checkpoints (SQLite's default is 1,000). */
+export const WAL_CHECKPOINT_PAGES = 5000;
+
 export class SqliteStore implements Store {
   readonly file: string;
   readonly effects: EffectJournalPort;
@@ -111,6 +114,12 @@ export class SqliteStore implements Store {
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${o.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      // Checkpoints copy the WAL's pages into the database inside a committing write. The same hot pages (the jobs
+      // table and its indexes) are rewritten by every webhook, so checkpointing less often copies each of them fewer
+      // times: measured under the benchmark's load, 5,000 pages instead of SQLite's 1,000 took commits from about a
+      // quarter of the main thread's time to a sixth. The WAL file is cut back to 64 MB after a checkpoint.
+      this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+      this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       applyMigrations(this.db, undefined, this.clock.now());
       if (o.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${Math.trunc(o.maxPageCount)}`);
       this.st = prepareStatements(this.db);
@@ -388,12 +397,13 @@ export class SqliteStore implements Store {
   }
 
   /** The connection's effective settings, for health checks and tests (synchronous: 1 NORMAL, 2 FULL). */
-  settings(): { journalMode: string; synchronous: number; busyTimeoutMs: number } {
+  settings(): { journalMode: string; synchronous: number; busyTimeoutMs: number; walAutocheckpoint: number } {
     this.assertOpen();
     return {
       journalMode: String(this.db.pragma('journal_mode', { simple: true })),
       synchronous: Number(this.db.pragma('synchronous', { simple: true })),
       busyTimeoutMs: Number(this.db.pragma('busy_timeout', { simple: true })),
+      walAutocheckpoint: Number(this.db.pragma('wal_autocheckpoint', { simple: true })),
     };
   }
 

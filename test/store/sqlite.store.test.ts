@@ -108,7 +108,7 @@ describe('SqliteStore: schema and settings', () => {
       ];
       for (const c of cases) {
         const store = await openSqliteStore({ file: join(dir, `${c.durability ?? 'default'}.db`), durability: c.durability, busyTimeoutMs: 250 });
-        assert.deepEqual(store.settings(), { journalMode: 'wal', synchronous: c.synchronous, busyTimeoutMs: 250 });
+        assert.deepEqual(store.settings(), { journalMode: 'wal', synchronous: c.synchronous, busyTimeoutMs: 250, walAutocheckpoint: 5000 });
         await store.close();
       }
     } finally {
