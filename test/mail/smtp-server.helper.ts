@@ -35,6 +35,10 @@ export interface TestSmtpOptions {
   auth?: { user: string; pass: string };
   /** Listen on this port (default: any free one). */
   port?: number;
+  /** Close a connection idle this long (smtp-server's socketTimeout). */
+  socketTimeoutMs?: number;
+  /** Do not offer PIPELINING (clients must send one command at a time). */
+  hidePipelining?: boolean;
 }
 
 export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestSmtpServer> {
@@ -52,6 +56,8 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
       connections.open--;
     },
     authOptional: !opts.auth,
+    ...(opts.socketTimeoutMs ? { socketTimeout: opts.socketTimeoutMs } : {}),
+    ...(opts.hidePipelining ? { hidePIPELINING: true } : {}),
     allowInsecureAuth: true,
     disabledCommands: opts.starttls ? [] : ['STARTTLS'],
     onAuth(auth, _session, callback) {

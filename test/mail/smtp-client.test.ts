@@ -1,0 +1,97 @@
+// The pooled SMTP client under what a real server does to it: recipients refused one by one, connections closed while
+// idle, no PIPELINING, one connection reused for many letters.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { simpleParser } from 'mailparser';
+import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
+import { composeMime, encodeAddress, encodeHeaderText } from '../../adapters/mail/mime.js';
+import { smtpError, startSmtpServer } from './smtp-server.helper.js';
+
+const FAST_RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 40 };
+const letter = (subject: string, to = ['ivan@example.com']) => ({ to, cc: [], bcc: [], subject, text: 'Текст письма', html: '<p>Текст</p>' });
+
+describe('SMTP client', { timeout: 20_000 }, () => {
+  it('delivers to the recipients the server accepts and reports the refused one', async () => {
+    const server = await startSmtpServer({ rcpt: (address) => (address === 'nobody@example.com' ? smtpError(550, 'No such user here') : undefined) });
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY });
+    try {
+      const receipt = await mailer.send(letter('Частично', ['ivan@example.com', 'nobody@example.com']));
+      assert.deepEqual(receipt.rejected, ['nobody@example.com']);
+      assert.equal(receipt.attempts, 1);
+      assert.equal(server.letters.length, 1);
+      assert.deepEqual(server.letters[0]!.rcptTo, ['ivan@example.com']);
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+
+  it('replaces a kept-alive connection the server closed while idle, without a retry delay or a counted attempt', async () => {
+    const server = await startSmtpServer({ socketTimeoutMs: 200 });
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
+    try {
+      await mailer.send(letter('первое'));
+      await new Promise((r) => setTimeout(r, 600)); // the server has closed the idle connection by now
+      const second = await mailer.send(letter('второе'));
+      assert.equal(second.attempts, 1);
+      assert.deepEqual(await Promise.all(server.letters.map(async (l) => (await simpleParser(l.raw)).subject)), ['первое', 'второе']);
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+
+  it('talks to a server without PIPELINING one command at a time, refusals included', async () => {
+    const server = await startSmtpServer({ hidePipelining: true, rcpt: (a) => (a === 'gone@example.com' ? smtpError(550, 'gone') : undefined) });
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY });
+    try {
+      await mailer.send(letter('без конвейера'));
+      await assert.rejects(mailer.send(letter('никому', ['gone@example.com'])), (e: Error & { kind?: string; details?: { status?: number } }) => e.kind === 'permanent' && e.details?.status === 550);
+      // The refused transaction was reset: the same connection carries the next letter.
+      await mailer.send(letter('снова'));
+      assert.deepEqual(await Promise.all(server.letters.map(async (l) => (await simpleParser(l.raw)).subject)), ['без конвейера', 'снова']);
+      assert.equal(server.connections.max, 1);
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+
+  it('reuses one connection for a run of letters', async () => {
+    const server = await startSmtpServer();
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, maxConnections: 1 });
+    try {
+      for (let i = 0; i < 20; i++) await mailer.send(letter(`письмо ${i}`));
+      assert.equal(server.letters.length, 20);
+      assert.equal(server.connections.max, 1);
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+});
+
+describe('MIME writer', () => {
+  it('writes headers 7-bit clean: encoded words for non-ASCII, quoted names with specials, plain ASCII untouched', () => {
+    assert.equal(encodeHeaderText('Plain subject'), 'Plain subject');
+    assert.match(encodeHeaderText('Привет'), /^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=$/);
+    assert.equal(encodeAddress('Ivan, Jr. <ivan@example.com>'), '"Ivan, Jr." <ivan@example.com>');
+    assert.equal(encodeAddress('ivan@example.com'), 'ivan@example.com');
+    assert.match(encodeAddress('Иван Петров <ivan@example.com>'), /^=\?UTF-8\?B\?.+\?= <ivan@example\.com>$/);
+  });
+
+  it('writes a message that a mail parser reads back whole, long Cyrillic subjects and bodies included', async () => {
+    const subject = 'Новая задача: '.repeat(20).trim();
+    const text = 'строка\n'.repeat(500);
+    const raw = composeMime({ to: ['Иван <ivan@example.com>'], cc: ['boss@example.com'], bcc: ['hidden@example.com'], subject, text, html: '<b>жирный</b>', reference: 'run/1' }, 'Robot <robot@example.com>', '<id.1@example.com>');
+    assert.ok(!/[^\x00-\x7f]/.test(raw.toString('latin1')), 'only 7-bit bytes');
+    assert.ok(raw.toString('latin1').split('\r\n').every((l) => l.length <= 998), 'no line over 998 characters');
+    const parsed = await simpleParser(raw);
+    assert.equal(parsed.subject, subject);
+    assert.equal(parsed.text, text);
+    assert.equal(parsed.html, '<b>жирный</b>');
+    assert.equal(parsed.messageId, '<id.1@example.com>');
+    assert.equal(parsed.headers.get('bcc'), undefined, 'Bcc stays in the envelope');
+    assert.equal(parsed.headers.get('x-oktell-reference'), 'run/1');
+  });
+});
