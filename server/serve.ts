@@ -8,6 +8,7 @@ import pino from 'pino';
 import type express from 'express';
 import { bpiumClientOptionsFromEnv, type BpiumClient } from '../adapters/bpium/client.js';
 import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } from '../adapters/ports.js';
+import { databaseDialects } from '../adapters/db/settings.js';
 import type { LoggerPort } from '../engine/index.js';
 import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { createApp } from './app.js';
@@ -111,11 +112,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   try {
     const store = await openStore(config, logger);
     cleanup.push(() => store.close());
-    const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false });
+    const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false, databases: databaseDialects(config.databases) });
     cleanup.push(() => host.close());
     const bpium = await startBpium(config, env, opts, logger);
     cleanup.push(() => bpium.emulator?.close());
-    const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: bpium.source });
+    const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: bpium.source, databases: config.databases });
     cleanup.push(() => built.close());
     const metrics = new Metrics();
     const workers = createDelivery({ config, store, host, ports: built.ports, bpium: bpium.source, env, metrics, logger, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
