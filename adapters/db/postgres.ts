@@ -102,20 +102,27 @@ export function postgresDriver(url: string, rollsBack: boolean): PostgresDriver 
     async procedure(name, params, opts) {
       const [schema, proc] = name.includes('.') ? name.split('.') : [null, name];
       // Unquoted names fold to lower case in PostgreSQL, as they do when the block's name is put into the call.
-      const kinds = await run(
-        `SELECT DISTINCT p.prokind::text AS kind FROM pg_proc p
+      const found = await run(
+        `SELECT p.prokind::text AS kind, (SELECT string_agg(n, ',') FROM unnest(p.proargnames, p.proargmodes::text[]) AS a(n, m) WHERE m = 'o') AS outs
+           FROM pg_proc p
           WHERE p.proname = $1 AND (CASE WHEN $2::text IS NULL THEN pg_function_is_visible(p.oid)
                                          ELSE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = $2) END)`,
         [proc!.toLowerCase(), schema ? schema.toLowerCase() : null],
         opts,
       );
-      const found = kinds.rows.map((r) => r.kind);
-      if (found.length === 0) throw new EffectError('permanent', `PostgreSQL: no procedure or function named ${name}`, { code: '42883' });
-      const args = params.map(([p], i) => `${p} => $${i + 1}`).join(', ');
+      const kinds = [...new Set(found.rows.map((r) => String(r.kind)))];
+      if (kinds.length === 0) throw new EffectError('permanent', `PostgreSQL: no procedure or function named ${name}`, { code: '42883' });
+      const args = params.map(([p], i) => `${p} => $${i + 1}`);
       const values = params.map(([, v]) => bindable(v));
-      if (found.includes('p') && found.length === 1) return run(`CALL ${name}(${args})`, values, opts);
-      if (found.every((k) => k === 'f')) return run(`SELECT * FROM ${name}(${args})`, values, opts);
-      throw new EffectError('permanent', `PostgreSQL: ${name} is not a procedure or a plain function (kinds: ${found.join(', ')})`, { code: '42809' });
+      if (kinds.length === 1 && kinds[0] === 'p') {
+        // CALL wants every OUT argument written (as NULL); the block gives only inputs, so the rest are added here.
+        const given = new Set(params.map(([p]) => p.toLowerCase()));
+        const outs = found.rows.length === 1 && found.rows[0]!.outs ? String(found.rows[0]!.outs).split(',') : [];
+        for (const o of outs) if (!given.has(o.toLowerCase())) args.push(`"${o.replace(/"/g, `""`)}" => NULL`);
+        return run(`CALL ${name}(${args.join(', ')})`, values, opts);
+      }
+      if (kinds.every((k) => k === 'f')) return run(`SELECT * FROM ${name}(${args.join(', ')})`, values, opts);
+      throw new EffectError('permanent', `PostgreSQL: ${name} is not a procedure or a plain function (kinds: ${kinds.join(', ')})`, { code: '42809' });
     },
     async close() {
       const c = client;

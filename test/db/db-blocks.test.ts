@@ -316,3 +316,115 @@ for (const which of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+describe('DbProcedure on postgres', async () => {
+  const pgAvailable = await testPostgres();
+  const skip = pgAvailable.skip;
+  let tmp: ReturnType<typeof tempDir>;
+  let d: Dialect;
+  let lib: ScenarioLibrary;
+  let live: ClosableDatabasePort;
+  before(async () => {
+    if (skip) return;
+    tmp = tempDir();
+    d = await postgresDialect(pgAvailable.url!);
+    await d.sql('CREATE TABLE calls (phone text NOT NULL, operator text)');
+    await d.sql(`CREATE PROCEDURE register_call(phone text, operator text, OUT total integer) LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO calls VALUES (phone, operator); SELECT count(*) INTO total FROM calls; END $$`);
+    await d.sql(`CREATE FUNCTION calls_of(who text) RETURNS TABLE (phone text, operator text) LANGUAGE sql AS $$
+      SELECT phone, operator FROM calls WHERE operator = who ORDER BY phone $$`);
+    writeFileSync(
+      join(tmp.dir, 'Register.yaml'),
+      `variables: { phone: string, total: number, code: string }
+start: register
+blocks:
+  register:
+    kind: DbProcedure
+    procedure: register_call
+    params: { phone: '[phone]', operator: '"op-7"' }
+    errorCode: code
+    exits: { success: done, error: done }
+  done: { kind: Stop }
+`,
+    );
+    writeFileSync(
+      join(tmp.dir, 'CallsOf.yaml'),
+      `variables: { phone: string, list: json, n: number }
+start: list
+blocks:
+  list:
+    kind: DbProcedure
+    procedure: calls_of
+    params: { who: '"op-7"' }
+    rows: list
+    rowCount: n
+`,
+    );
+    lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, databases: { main: 'postgres' } });
+    assert.deepEqual(lib.issues, []);
+    live = createDatabasePort(d.settings);
+  });
+  after(async () => {
+    if (skip) return;
+    await live.close();
+    await d.close();
+    tmp.cleanup();
+  });
+  const run = (name: string, variables: Record<string, Value> = {}, databases: ClosableDatabasePort = live, dryRun = false) =>
+    runScenario(lib, name, { variables, dryRun, ports: { databases, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+
+  it('calls a procedure (its OUT argument into the same-name variable) and a set-returning function (rows)', { skip }, async () => {
+    const a = await run('Register', { phone: '+74950000001' });
+    const b = await run('Register', { phone: '+74950000002' });
+    assert.equal(a.status, 'completed', JSON.stringify(a.error));
+    assert.equal(a.variables.total, 1);
+    assert.equal(b.variables.total, 2);
+    assert.equal(b.dbCalls![0]!.statement, 'procedure register_call');
+    const list = await run('CallsOf');
+    assert.equal(list.status, 'completed', JSON.stringify(list.error));
+    assert.equal(list.variables.n, 2);
+    assert.deepEqual(JSON.parse(list.variables.list as string), [
+      { phone: '+74950000001', operator: 'op-7' },
+      { phone: '+74950000002', operator: 'op-7' },
+    ]);
+  });
+
+  it('a dry run calls the procedure inside a transaction that is rolled back', { skip }, async () => {
+    const count = async () => Number((await d.sql('SELECT count(*) AS n FROM calls'))[0]!.n);
+    const before = await count();
+    const dry = createDatabasePort(d.settings, { rollsBack: true });
+    const r = await run('Register', { phone: '+74950000003' }, dry, true);
+    await dry.close();
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.equal(r.variables.total, before + 1);
+    assert.equal(r.dbCalls![0]!.rolledBack, true);
+    assert.equal(await count(), before);
+  });
+
+  it('a procedure that does not exist takes the error exit with its SQLSTATE', { skip }, async () => {
+    await d.sql('DROP PROCEDURE register_call');
+    const r = await run('Register', { phone: '1' });
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.equal(r.variables.code, '42883');
+    assert.equal(r.dbCalls![0]!.status, 'error');
+  });
+});
+
+describe('a database that does not answer', () => {
+  it('fails the run as retryable (the server retries it), without the error exit', async () => {
+    const tmp = tempDir();
+    try {
+      writeFileSync(join(tmp.dir, 'Add.yaml'), SCENARIOS.Add!);
+      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, databases: { main: 'postgres' } });
+      const db = createDatabasePort({ main: { dialect: 'postgres', url: 'postgres://nobody:secret-pw@127.0.0.1:1/none' } });
+      const r = await runScenario(lib, 'Add', { variables: { phone: '1', name: 'x' }, ports: { databases: db, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+      await db.close();
+      assert.equal(r.status, 'failed');
+      assert.equal(r.error!.code, 'R_EFFECT_TRANSIENT');
+      assert.equal(r.error!.retryable, true);
+      assert.ok(!JSON.stringify(r).includes('secret-pw'), 'the password is nowhere in the result');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
