@@ -46,3 +46,4 @@ export function createDatabasePort(settings: DatabaseSettings, opts: { rollsBack
     },
   };
 }
+export * from './migrations.js';

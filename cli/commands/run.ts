@@ -15,6 +15,7 @@ import {
 import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { buildPorts } from '../../adapters/ports.js';
 import { maxEffectsFromEnv } from '../../server/config.js';
+import { applyMigrations } from '../../adapters/db/migrations.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { cliDatabases, dataDir, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
 import { printRun } from '../format.js';
@@ -75,6 +76,12 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
   const params = parseParams(opts.param);
   const dir = scenariosDir(opts.scenarios);
   const databases = cliDatabases(opts.dataDir);
+  try {
+    // The tables the scenarios expect (scenarios/db/<connection>/*.sql), as the server applies them at start.
+    applyMigrations(resolve(dir, 'db'), databases);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const { library, templates } = await loadLibrary(dir, undefined, timeZone(), databaseDialects(databases));
   if (!library.scenarios.has(name)) {
     if (library.issues.length) throw new UsageError(`scenarios are invalid:\n${library.issues.map(formatIssue).join('\n')}`);
