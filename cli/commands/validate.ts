@@ -44,7 +44,7 @@ export async function validate(groups: ValidationGroups): Promise<Validation> {
   const issues: ScenarioIssue[] = [];
   let count = 0;
   for (const [dir, files] of groups) {
-    const { library } = await loadLibrary(dir, files, undefined, databaseDialects(cliDatabases(undefined)));
+    const { library } = await loadLibrary(dir, files, undefined, knownDatabases());
     issues.push(...library.issues);
     count += files?.length ?? (await listScenarioFiles(dir)).length;
   }
@@ -75,4 +75,13 @@ async function groupByFolder(paths: string[]): Promise<ValidationGroups> {
     }
   }
   return groups;
+}
+
+/** The configured connections, to check DbQuery/DbProcedure against; a configuration that does not load skips that check. */
+function knownDatabases(): ReturnType<typeof databaseDialects> | undefined {
+  try {
+    return databaseDialects(cliDatabases(undefined));
+  } catch {
+    return undefined;
+  }
 }
