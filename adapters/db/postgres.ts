@@ -72,8 +72,11 @@ export function postgresDriver(url: string, rollsBack: boolean): PostgresDriver 
           }
         });
       }
-      pool ??= new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: ms, idleTimeoutMillis: 30_000, types });
-      pool.on('error', () => undefined);
+      if (!pool) {
+        pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: ms, idleTimeoutMillis: 30_000, types });
+        // An idle client that loses its connection is dropped by the pool; the next statement opens another.
+        pool.on('error', () => undefined);
+      }
       const c = await pool.connect();
       let broken: Error | undefined;
       try {
