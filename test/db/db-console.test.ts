@@ -1,11 +1,12 @@
 // The server with a DbQuery scenario: the console's dry-run form shows the statements as rolled back and keeps
-// nothing; a real run through the Web-API writes.
+// nothing; a real run through the Web-API writes, and so does a queued one on the delivery thread.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AUTH, csrfToken, get, startConsoleServer } from '../console/console-helpers.js';
 import { tempDir } from '../helpers.js';
+import { waitFor } from '../server/server-helpers.js';
 
 const ADD = `variables: { n: number }
 start: add
@@ -72,5 +73,20 @@ describe('DbQuery under the server', () => {
     assert.equal(res.status, 200, text);
     assert.match(text, /visits: 1/);
     assert.equal(count(), 1);
+  });
+
+  it('a queued run on the delivery thread reaches the configured database too', { timeout: 20_000 }, async () => {
+    const r = await fetch(`${t.server.url}/execsvcscriptplain?name=AddVisit&startparam1=Вера&async=1`, { headers: { authorization: AUTH } });
+    assert.equal(r.status, 200);
+    const jobId = r.headers.get('x-oktell-run-id')!;
+    const job = await waitFor('the job to finish', async () => {
+      const j = await t.server.store.getJob(jobId);
+      return j && j.status !== 'queued' && j.status !== 'running' && j.lastRunId ? j : undefined;
+    });
+    const run = (await t.server.store.getRun(job.lastRunId!))!;
+    assert.equal(job.status, 'succeeded', JSON.stringify(run.error));
+    assert.deepEqual(run.returnValues, { '1': 'visits: 2' });
+    assert.match(run.workerId ?? '', /\/t\d+:/, 'run by the delivery thread');
+    assert.equal(count(), 2);
   });
 });
