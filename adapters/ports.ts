@@ -1,8 +1,10 @@
-// The one place that turns configuration into the ports a run uses: Bpium, mail, templates, clock, ids, logger.
+// The one place that turns configuration into the ports a run uses: Bpium, mail, databases, templates, clock, ids,
+// logger.
 // The server, its delivery thread and the CLI all call `buildPorts`; a new effect block adds its port here once.
 import type { BpiumPort, ClockPort, EnginePorts, IdPort, LoggerPort, TemplatePort } from '../engine/index.js';
 import { systemClock } from '../engine/index.js';
 import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient, type BpiumClientOptions } from './bpium/client.js';
+import { createDatabasePort, databaseSettings, type DatabaseSettings } from './db/index.js';
 import { createMailerFromEnv } from './mail/index.js';
 
 /** Where Bpium is: BPIUM_URL's settings (`env`), explicit client settings (the embedded emulator), fixtures, or none. */
@@ -23,6 +25,10 @@ export interface PortSettings {
   bpium?: BpiumSource;
   /** No mailer at all (a dry run: the SendMail block records the letter instead). */
   noMail?: boolean;
+  /** Database connections (`databases:` of the config); default `main` in the data folder and OKTELL_DB_* from `env`. */
+  databases?: DatabaseSettings;
+  /** A dry run: every database statement runs in a transaction that `close()` rolls back. */
+  rollBackDatabases?: boolean;
   clock?: ClockPort;
   logger?: LoggerPort;
 }
@@ -36,7 +42,7 @@ export interface BuiltPorts {
   bpiumClient?: BpiumClient;
   /** How letters leave, safe to log (no password). */
   mail: { kind: 'smtp' | 'outbox' | 'none'; describe: string };
-  /** Closes the connections the ports keep (Bpium keep-alive sockets, the SMTP pool). */
+  /** Closes the connections the ports keep (Bpium keep-alive sockets, the SMTP pool, databases; a dry run's roll back). */
   close(): Promise<void>;
 }
 
@@ -61,11 +67,13 @@ export function buildPorts(s: PortSettings): BuiltPorts {
   }
   const mail = s.noMail ? undefined : createMailerFromEnv(s.env, { dataDir: s.dataDir, ...(logger ? { logger } : {}) });
   const mailFrom = s.env.MAIL_FROM;
+  const databases = createDatabasePort(s.databases ?? databaseSettings(undefined, s.env, s.dataDir, process.cwd()), { rollsBack: s.rollBackDatabases === true });
   return {
     ports: {
       ...(bpium ? { bpium } : {}),
       ...(mail ? { mailer: mail.mailer } : {}),
       templates: s.templates,
+      databases,
       clock: s.clock ?? systemClock,
       ids: s.ids,
       ...(logger ? { logger } : {}),
@@ -75,7 +83,7 @@ export function buildPorts(s: PortSettings): BuiltPorts {
     mail: mail ? { kind: mail.kind, describe: mail.describe } : { kind: 'none', describe: 'no mail (dry run)' },
     async close() {
       bpium?.close?.();
-      await mail?.mailer.close();
+      await Promise.all([mail?.mailer.close(), databases.close()]);
     },
   };
 }

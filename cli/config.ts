@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
-import { loadScenarioLibrary, type ScenarioLibrary } from '../engine/index.js';
+import type { DatabaseSettings } from '../adapters/db/settings.js';
+import { loadScenarioLibrary, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
+import { loadServerConfig } from '../server/config.js';
 
 export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
@@ -29,11 +31,21 @@ export async function loadLibrary(
   dir: string,
   files?: string[],
   tz = timeZone(),
+  databases?: Readonly<Record<string, DbDialect>>,
 ): Promise<{ library: ScenarioLibrary; templates: ReturnType<typeof createTemplateRenderer> }> {
   if (!existsSync(dir)) throw new UsageError(`scenario folder ${dir} does not exist (set --scenarios or OKTELL_SCENARIOS)`);
   const templates = createTemplateRenderer({ dir: templatesDir(dir), timeZone: tz });
-  const library = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: tz }, files);
+  const library = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: tz, ...(databases ? { databases } : {}) }, files);
   return { library, templates };
+}
+
+/** The database connections of oktell.config.yaml (OKTELL_CONFIG) and OKTELL_DB_*, as the server would use them. */
+export function cliDatabases(dataDirFlag: string | undefined, env = process.env): DatabaseSettings {
+  try {
+    return loadServerConfig(dataDirFlag ? { dataDir: dataDirFlag } : {}, env).databases;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /** A mistake in how a command was called: exit code 2. */

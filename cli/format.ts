@@ -23,6 +23,10 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): v
   for (const c of r.bpiumCalls) {
     w(`  ${pc.bold('bpium')} ${c.method} catalog ${c.catalogId}${c.recordId ? ` record ${c.recordId}` : ''} → ${c.status}${c.performed ? '' : pc.dim(' (not performed)')}${c.error ? ' ' + pc.red(c.error) : ''}`);
   }
+  for (const d of r.dbCalls ?? []) {
+    const rows = d.rowCount !== undefined ? ` ${d.rowCount} row(s)` : '';
+    w(`  ${pc.bold('db')} ${d.connection} ${d.statement.replace(/\s+/g, ' ').slice(0, 100)} → ${d.status}${rows}${d.rolledBack ? pc.dim(' (rolled back)') : ''}${d.error ? ' ' + pc.red(d.error) : ''}`);
+  }
   if (r.error) w(`  ${pc.red('error')} ${formatRunError(r.error)}${r.error.retryable ? pc.yellow(' (retryable)') : ''}`);
   for (const a of r.asyncStarted) {
     w(`  ${pc.bold('started')} ${a.scenario} ${pc.dim(`params ${JSON.stringify(a.params).slice(0, 80)}`)}`);

@@ -3,6 +3,8 @@ import type { BlockDefinition, BlockRegistry } from '../engine/index.js';
 import { asyncScenarioBlock } from './async-scenario.block.js';
 import { bpiumBlock } from './bpium.block.js';
 import { conditionBlock } from './condition.block.js';
+import { dbProcedureBlock } from './db-procedure.block.js';
+import { dbQueryBlock } from './db-query.block.js';
 import { inputParameterBlock } from './input-parameter.block.js';
 import { parserBlock } from './parser.block.js';
 import { returnValueBlock } from './return-value.block.js';
@@ -21,6 +23,8 @@ export const blockDefinitions: ReadonlyArray<BlockDefinition<any, any>> = [
   parserBlock,
   bpiumBlock,
   sendMailBlock,
+  dbQueryBlock,
+  dbProcedureBlock,
   returnValueBlock,
 ];
 

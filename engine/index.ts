@@ -17,3 +17,4 @@ export { systemClock, fixedClock, randomIds } from './defaults.js';
 export { parseAddressList, formatAddress, bareAddress } from './mail-address.js';
 export { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
 export { closest } from './suggest.js';
+export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';

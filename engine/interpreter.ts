@@ -9,6 +9,7 @@ import type {
   BlockRuntime,
   BpiumCallRecord,
   Control,
+  DbCallRecord,
   MailRecord,
   RunError,
   RunResult,
@@ -19,6 +20,7 @@ import type {
   AsyncStarterPort,
   BpiumPort,
   ClockPort,
+  DatabasePort,
   EffectJournalPort,
   IdPort,
   LoggerPort,
@@ -32,6 +34,8 @@ export interface EnginePorts {
   bpium?: BpiumPort;
   mailer?: MailerPort;
   templates?: TemplatePort;
+  /** The configured databases (DbQuery, DbProcedure); a dry run gets one that rolls back. */
+  databases?: DatabasePort;
   asyncStarter: AsyncStarterPort;
   clock: ClockPort;
   ids: IdPort;
@@ -101,6 +105,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     variables: {} as Record<string, Value>,
     mails: [] as MailRecord[],
     bpiumCalls: [] as BpiumCallRecord[],
+    dbCalls: undefined as DbCallRecord[] | undefined,
     asyncStarted: [] as AsyncStartRecord[],
     trace: [] as TraceStep[],
     traceTruncated: undefined as number | undefined,
@@ -172,6 +177,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     bpium: ports.bpium,
     mailer: ports.mailer,
     templates: ports.templates,
+    databases: ports.databases,
     asyncStarter: ports.asyncStarter,
     clock,
     mailFrom: ports.mailFrom,
@@ -190,6 +196,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     recordMail: (m) => base.mails.push({ block: block!.id, ...m }),
     recordBpiumCall: (c) => base.bpiumCalls.push({ block: block!.id, ...c }),
     recordAsyncStart: (a) => base.asyncStarted.push({ block: block!.id, ...a }),
+    recordDbCall: (c) => (base.dbCalls ??= []).push({ block: block!.id, ...c }),
     traceEffect(details) {
       effectDetail = details;
     },
@@ -254,6 +261,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
 
   base.steps = step;
   if (base.traceTruncated === undefined) delete base.traceTruncated;
+  if (base.dbCalls === undefined) delete base.dbCalls;
   base.returnValues = Object.fromEntries([...returnValues].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]));
   base.variables = Object.fromEntries(vars);
   base.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;

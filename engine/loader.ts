@@ -7,6 +7,7 @@ import { parseExpression, type CompiledExpression, type ExpressionSyntaxError } 
 import { constantExpression } from './constant.js';
 import { checkGraph } from './graph.js';
 import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } from './model.js';
+import type { DbDialect } from './ports.js';
 import { closest } from './suggest.js';
 import { reportSchemaIssues, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables } from './variables.js';
@@ -19,6 +20,8 @@ export interface LoadOptions {
   registry: BlockRegistry;
   /** Time zone for converting initial values of datetime variables. */
   timeZone?: string;
+  /** Database connections by name and dialect: DbQuery/DbProcedure blocks are checked against them when given. */
+  databases?: Readonly<Record<string, DbDialect>>;
 }
 
 /**
@@ -94,7 +97,7 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   } else {
     for (const pair of (blocksNode as YAMLMap).items) {
       const id = keyOf(pair);
-      const block = loadBlock(src, id, (js.blocks as Record<string, unknown>)[id], variables, opts.registry, report, calls, templates);
+      const block = loadBlock(src, id, (js.blocks as Record<string, unknown>)[id], variables, opts.registry, report, calls, templates, opts.databases);
       if (block) blocks.set(id, block);
     }
   }
@@ -161,6 +164,7 @@ function loadBlock(
   report: Report,
   calls: Array<{ scenario: string; loc: SourceLocation; block: string }>,
   templates: Array<{ name: string; loc: SourceLocation; block: string }>,
+  databases?: Readonly<Record<string, DbDialect>>,
 ): Block | undefined {
   const base = ['blocks', id];
   const at = (path: readonly PathSeg[], key = false) => src.locate([...base, ...path], { key });
@@ -216,6 +220,7 @@ function loadBlock(
   }
   const cx: CompileContext = {
     blockId: id,
+    ...(databases ? { databases } : {}),
     expression(path, value) {
       return compileProperty(src, [...base, ...path], value, variables, issue);
     },

@@ -7,6 +7,8 @@ import type {
   AsyncStarterPort,
   BpiumPort,
   ClockPort,
+  DatabasePort,
+  DbDialect,
   MailerPort,
   TemplatePort,
 } from './ports.js';
@@ -63,6 +65,8 @@ export interface CompileContext {
   locate(path: readonly (string | number)[]): SourceLocation;
   /** Declares a call to another scenario, checked once the whole library is loaded. */
   callsScenario(path: readonly (string | number)[], name: string): void;
+  /** The configured database connections and their dialects, when the loader was told them (else unchecked). */
+  readonly databases?: Readonly<Record<string, DbDialect>>;
   /** Declares the use of a mail template, checked against the template files. */
   usesTemplate(path: readonly (string | number)[], name: string): void;
 }
@@ -104,6 +108,23 @@ export interface BpiumCallRecord {
   performed: boolean;
   httpStatus?: number;
   attempts?: number;
+  error?: string;
+}
+
+/** One database statement or procedure call as recorded in a run result (parameters with secrets redacted). */
+export interface DbCallRecord {
+  block: string;
+  connection: string;
+  /** The SQL text as written, or `procedure <name>`. */
+  statement: string;
+  params: Record<string, Value>;
+  /** 'ok', 'error', 'timeout', 'transient', 'replayed'. */
+  status: string;
+  rowCount?: number;
+  ms: number;
+  /** true in a dry run: the change was made inside a transaction that was rolled back. */
+  rolledBack: boolean;
+  code?: string;
   error?: string;
 }
 
@@ -159,6 +180,8 @@ export interface RunResultBase {
   variables: Record<string, Value>;
   mails: MailRecord[];
   bpiumCalls: BpiumCallRecord[];
+  /** Database statements (DbQuery, DbProcedure); absent when the run made none. */
+  dbCalls?: DbCallRecord[];
   asyncStarted: AsyncStartRecord[];
   trace: TraceStep[];
   /** Steps left out of the trace because it reached its limit (a runaway loop). */
@@ -183,6 +206,7 @@ export interface BlockRuntime {
   readonly bpium: BpiumPort | undefined;
   readonly mailer: MailerPort | undefined;
   readonly templates: TemplatePort | undefined;
+  readonly databases: DatabasePort | undefined;
   readonly asyncStarter: AsyncStarterPort;
   readonly clock: ClockPort;
   readonly mailFrom: string | undefined;
@@ -196,6 +220,7 @@ export interface BlockRuntime {
   recordMail(mail: Omit<MailRecord, 'block'>): void;
   recordBpiumCall(call: Omit<BpiumCallRecord, 'block'>): void;
   recordAsyncStart(start: Omit<AsyncStartRecord, 'block'>): void;
+  recordDbCall(call: Omit<DbCallRecord, 'block'>): void;
   /** Attaches effect details to this step's trace entry. */
   traceEffect(details: JsonValue): void;
   /** Adds a note to this step's trace entry (something that went quietly, like a query that matched nothing). */

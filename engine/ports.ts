@@ -141,3 +141,44 @@ export interface LoggerPort {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }
+
+/** What a database connection speaks; decides which blocks it supports (stored procedures: PostgreSQL only). */
+export type DbDialect = 'sqlite' | 'postgres';
+
+/** A value bound to a statement parameter or read from a column (JSON, arrays and blobs arrive as text). */
+export type DbValue = string | number | boolean | Date | null;
+
+/** What a statement or procedure gave: the columns, the first `maxRows` rows, and how many rows it returned or changed. */
+export interface DbResult {
+  columns: string[];
+  rows: Array<Record<string, DbValue>>;
+  /** Rows returned (a query) or affected (an INSERT, UPDATE, DELETE without RETURNING). */
+  rowCount: number;
+  /** true when more rows came than `maxRows` (only the first `maxRows` are in `rows`). */
+  truncated: boolean;
+}
+
+export interface DbCallOptions {
+  /** The block's «Таймаут»: PostgreSQL's statement_timeout, SQLite's wait for a lock. */
+  timeoutMs: number;
+  maxRows: number;
+}
+
+/**
+ * The configured databases. Every method throws `EffectError`: `permanent` for what a retry cannot fix (a
+ * constraint, a syntax or permission error; `details.code` is the driver's code), `transient` for a lost
+ * connection, a deadlock or a serialization failure, `timeout` when the statement ran out of time.
+ */
+export interface DatabasePort {
+  /** The dialect of connection `name`, or undefined when no such connection is configured. */
+  dialect(name: string): DbDialect | undefined;
+  /** Runs one statement with named parameters (see `parseNamedSql`); `params` holds a value for every name. */
+  query(connection: string, statement: { text: string[]; names: string[] }, params: Readonly<Record<string, DbValue>>, opts: DbCallOptions): Promise<DbResult>;
+  /** Calls a stored procedure or a (set-returning) function by name, parameters in named notation. */
+  procedure(connection: string, name: string, params: ReadonlyArray<readonly [string, DbValue]>, opts: DbCallOptions): Promise<DbResult>;
+  /**
+   * true for a dry run's port: every statement runs inside one transaction per connection that is rolled back when
+   * the dry run ends, so the run sees its own writes and nothing is kept.
+   */
+  readonly rollsBack: boolean;
+}

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { databaseSettings, type DatabaseSettings } from '../adapters/db/settings.js';
 import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
@@ -47,6 +48,10 @@ const fileSchema = z.strictObject({
   bpiumEmulatorPort: z.number().int().min(0).max(65535).optional(),
   /** `compact` (default): V8 keeps the heaps near their live size; `v8`: V8's own defaults. */
   heap: z.enum(['compact', 'v8']).optional(),
+  /** Database connections for DbQuery/DbProcedure: name → `sqlite:PATH`, a postgres:// URL, or { url, passwordEnv | passwordFile }. */
+  databases: z
+    .record(z.string(), z.union([z.string(), z.strictObject({ url: z.string(), passwordEnv: z.string().min(1).optional(), passwordFile: z.string().min(1).optional() })]))
+    .optional(),
 });
 
 export type ConfigFile = z.infer<typeof fileSchema>;
@@ -89,6 +94,8 @@ export interface ServerConfig {
   bpiumEmulatorPort: number;
   /** How the process sizes its JavaScript heaps (see applyHeapSetting). */
   heap: HeapSetting;
+  /** Database connections by name (always `main`); may hold passwords, so never logged as they are. */
+  databases: DatabaseSettings;
   configFile?: string;
 }
 
@@ -152,12 +159,19 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   const tlsKey = env.OKTELL_TLS_KEY ?? fc.tls?.key;
   if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new ConfigError('HTTPS needs both OKTELL_TLS_CERT and OKTELL_TLS_KEY');
   const trust = env.OKTELL_TRUST_PROXY ?? fc.trustProxy ?? false;
+  const dataDir = base(flags.dataDir ?? env.OKTELL_DATA_DIR ?? fc.dataDir ?? './var');
+  let databases: DatabaseSettings;
+  try {
+    databases = databaseSettings(fc.databases, env, dataDir, cwd);
+  } catch (e) {
+    throw new ConfigError(`${existsSync(filePath) ? `${file}: ` : ''}${(e as Error).message}`);
+  }
   return {
     port: flags.port ?? num(env.OKTELL_PORT, 'OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
     host: flags.host ?? env.OKTELL_HOST ?? fc.host ?? '0.0.0.0',
     users,
     scenariosDir: base(flags.scenarios ?? env.OKTELL_SCENARIOS ?? fc.scenarios ?? './scenarios'),
-    dataDir: base(flags.dataDir ?? env.OKTELL_DATA_DIR ?? fc.dataDir ?? './var'),
+    dataDir,
     timeZone: env.OKTELL_TZ ?? fc.timeZone ?? 'Europe/Moscow',
     hook: {
       scenario: env.OKTELL_HOOK_SCENARIO ?? fc.hook?.scenario ?? 'HTTP404',
@@ -186,6 +200,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     ...webhookMaxAge(env.BPIUM_WEBHOOK_MAX_AGE_MINUTES, fc.webhookMaxAgeMinutes),
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
     heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
+    databases,
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
   };
 }

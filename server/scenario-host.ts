@@ -4,7 +4,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer, type TemplateRenderer } from '../adapters/mail/index.js';
-import { formatIssue, listScenarioFiles, loadScenarioLibrary, scenarioNameOf, type LoggerPort, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../engine/index.js';
+import { formatIssue, listScenarioFiles, loadScenarioLibrary, scenarioNameOf, type DbDialect, type LoggerPort, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../engine/index.js';
 
 export interface ScenarioHost {
   /** The current library: every valid scenario, and the last good version of each one whose file became invalid. */
@@ -20,7 +20,7 @@ export interface ScenarioHost {
   close(): void;
 }
 
-export async function createScenarioHost(dir: string, opts: { timeZone: string; logger?: LoggerPort; watch?: boolean }): Promise<ScenarioHost> {
+export async function createScenarioHost(dir: string, opts: { timeZone: string; logger?: LoggerPort; watch?: boolean; databases?: Readonly<Record<string, DbDialect>> }): Promise<ScenarioHost> {
   const templates = createTemplateRenderer({ dir: join(dir, 'templates'), timeZone: opts.timeZone });
   const versions = new Map<string, Scenario>();
   let current: ScenarioLibrary = { dir, scenarios: new Map(), issues: [] };
@@ -28,7 +28,7 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
 
   async function reload() {
     templates.reload();
-    const loaded = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: opts.timeZone });
+    const loaded = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: opts.timeZone, ...(opts.databases ? { databases: opts.databases } : {}) });
     const onDisk = new Set((await listScenarioFiles(dir).catch(() => [])).map(scenarioNameOf));
     const scenarios = new Map(loaded.scenarios);
     for (const [name, old] of current.scenarios) {

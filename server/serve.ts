@@ -8,6 +8,8 @@ import pino from 'pino';
 import type express from 'express';
 import { bpiumClientOptionsFromEnv, type BpiumClient } from '../adapters/bpium/client.js';
 import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } from '../adapters/ports.js';
+import { applyMigrations } from '../adapters/db/migrations.js';
+import { databaseDialects } from '../adapters/db/settings.js';
 import type { LoggerPort } from '../engine/index.js';
 import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { createApp } from './app.js';
@@ -111,11 +113,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   try {
     const store = await openStore(config, logger);
     cleanup.push(() => store.close());
-    const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false });
+    migrateDatabases(config, logger);
+    const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false, databases: databaseDialects(config.databases) });
     cleanup.push(() => host.close());
     const bpium = await startBpium(config, env, opts, logger);
     cleanup.push(() => bpium.emulator?.close());
-    const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: bpium.source });
+    const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: bpium.source, databases: config.databases });
     cleanup.push(() => built.close());
     const metrics = new Metrics();
     const workers = createDelivery({ config, store, host, ports: built.ports, bpium: bpium.source, env, metrics, logger, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
@@ -131,6 +134,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   } catch (e) {
     await undo();
     throw e;
+  }
+}
+
+/** Applies `<scenarios>/db/<connection>/*.sql` to the SQLite connections (each file once); a failing file stops the start. */
+function migrateDatabases(config: ServerConfig, logger: LoggerPort): void {
+  for (const m of applyMigrations(join(config.scenariosDir, 'db'), config.databases)) {
+    if (m.skipped) logger.warn({ connection: m.connection }, `db/${m.connection}: migrations not applied: ${m.skipped}`);
+    else if (m.applied.length) logger.info({ connection: m.connection, applied: m.applied }, `db/${m.connection}: applied ${m.applied.join(', ')}`);
   }
 }
 

@@ -15,7 +15,9 @@ import {
 import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { buildPorts } from '../../adapters/ports.js';
 import { maxEffectsFromEnv } from '../../server/config.js';
-import { dataDir, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
+import { applyMigrations } from '../../adapters/db/migrations.js';
+import { databaseDialects } from '../../adapters/db/settings.js';
+import { cliDatabases, dataDir, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
 import { printRun } from '../format.js';
 
 interface RunOpts {
@@ -30,10 +32,10 @@ interface RunOpts {
 
 export function runCommand(): Command {
   return new Command('run')
-    .description('run a service scenario with input parameters; --dry-run sends no mail and makes no Bpium write')
+    .description('run a service scenario with input parameters; --dry-run sends no mail, makes no Bpium write and rolls back database changes')
     .argument('<scenario>', 'scenario name (file name without .yaml)')
     .option('-p, --param <N=value>', 'input parameter N (repeatable); N=@file reads a file; N=@@text passes "@text"', collect, [])
-    .option('--dry-run', 'no mail is sent and no Bpium write is made; async starts are followed inline')
+    .option('--dry-run', 'no mail is sent, no Bpium write is made, database statements are rolled back; async starts are followed inline')
     .option('--json', 'print exactly one JSON object with the result')
     .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
     .option('--bpium-fixtures <file>', 'answer Bpium reads from a fixture file instead of BPIUM_URL (a fake Bpium)')
@@ -73,7 +75,14 @@ export function parseParams(specs: string[]): Record<string, Value> {
 async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
   const params = parseParams(opts.param);
   const dir = scenariosDir(opts.scenarios);
-  const { library, templates } = await loadLibrary(dir);
+  const databases = cliDatabases(opts.dataDir);
+  try {
+    // The tables the scenarios expect (scenarios/db/<connection>/*.sql), as the server applies them at start.
+    applyMigrations(resolve(dir, 'db'), databases);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { library, templates } = await loadLibrary(dir, undefined, timeZone(), databaseDialects(databases));
   if (!library.scenarios.has(name)) {
     if (library.issues.length) throw new UsageError(`scenarios are invalid:\n${library.issues.map(formatIssue).join('\n')}`);
     throw new UsageError(`unknown scenario "${name}"; known: ${[...library.scenarios.keys()].join(', ')}`);
@@ -92,6 +101,9 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
     ids: randomIds,
     bpium: opts.bpiumFixtures ? { kind: 'port', port: loadBpiumFixtures(resolve(opts.bpiumFixtures)) } : { kind: 'env' },
     noMail: opts.dryRun === true,
+    databases,
+    // A dry run's statements run in a transaction rolled back when it ends (async runs it follows included).
+    rollBackDatabases: opts.dryRun === true,
   });
   const tz = timeZone();
   const ports: EnginePorts = { ...built.ports, asyncStarter: undefined as never };

@@ -4,7 +4,8 @@ import { stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import pc from 'picocolors';
 import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type ScenarioIssue } from '../../engine/index.js';
-import { loadLibrary, scenariosDir, UsageError } from '../config.js';
+import { databaseDialects } from '../../adapters/db/settings.js';
+import { cliDatabases, loadLibrary, scenariosDir, UsageError } from '../config.js';
 import { watchValidation } from './validate-watch.js';
 
 /** Scenario folders to validate, each with the files to check (undefined: every scenario of the folder). */
@@ -43,7 +44,7 @@ export async function validate(groups: ValidationGroups): Promise<Validation> {
   const issues: ScenarioIssue[] = [];
   let count = 0;
   for (const [dir, files] of groups) {
-    const { library } = await loadLibrary(dir, files);
+    const { library } = await loadLibrary(dir, files, undefined, knownDatabases());
     issues.push(...library.issues);
     count += files?.length ?? (await listScenarioFiles(dir)).length;
   }
@@ -74,4 +75,13 @@ async function groupByFolder(paths: string[]): Promise<ValidationGroups> {
     }
   }
   return groups;
+}
+
+/** The configured connections, to check DbQuery/DbProcedure against; a configuration that does not load skips that check. */
+function knownDatabases(): ReturnType<typeof databaseDialects> | undefined {
+  try {
+    return databaseDialects(cliDatabases(undefined));
+  } catch {
+    return undefined;
+  }
 }

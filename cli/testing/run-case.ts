@@ -1,5 +1,10 @@
 // Runs one test case: a dry run of its scenario with the case's parameters, fake Bpium, fixed clock and time zone,
 // following every async start inline, then the subset match of its expectation.
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyMigrations, createDatabasePort, type ClosableDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
 import { createFixtureBpium } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import {
   attachChildResults,
@@ -44,8 +49,52 @@ function sequentialIds(): IdPort {
 
 export async function runCase(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates']): Promise<CaseOutcome> {
   const t0 = performance.now();
+  const data = caseDatabases(c, library.dir);
+  try {
+    return await runWith(c, library, templates, data.port, t0);
+  } finally {
+    await data.close();
+  }
+}
+
+/**
+ * Fresh SQLite databases for the case (`main` and each connection its `db:` names), with the scenarios' migrations
+ * and the case's data applied, reached through a port that rolls back like any dry run's.
+ */
+function caseDatabases(c: TestCase, scenariosDir: string): { port: ClosableDatabasePort; close(): Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'oktell-test-db-'));
+  const settings: DatabaseSettings = {};
+  for (const name of new Set(['main', ...Object.keys(c.db)])) settings[name] = { dialect: 'sqlite', path: join(dir, `${name}.sqlite`) };
+  const port = createDatabasePort(settings, { rollsBack: true });
+  const close = async () => {
+    await port.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    applyMigrations(join(scenariosDir, 'db'), settings);
+    for (const [name, parts] of Object.entries(c.db)) {
+      const s = settings[name]!;
+      if (s.dialect !== 'sqlite') continue;
+      const db = new Database(s.path);
+      try {
+        for (const sql of parts) db.exec(sql);
+      } catch (e) {
+        throw new Error(`db.${name} of the case "${c.name}": ${(e as Error).message}`);
+      } finally {
+        db.close();
+      }
+    }
+  } catch (e) {
+    void close();
+    throw e;
+  }
+  return { port, close };
+}
+
+async function runWith(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], databases: ClosableDatabasePort, t0: number): Promise<CaseOutcome> {
   const ids = sequentialIds();
   const ports: EnginePorts = {
+    databases,
     // A fresh copy per case: a dry-run write must not leak into the next case.
     ...(c.bpium ? { bpium: createFixtureBpium(structuredClone(c.bpium)) } : {}),
     ...(templates ? { templates } : {}),

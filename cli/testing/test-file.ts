@@ -38,6 +38,12 @@ const mailExpect = z
   .catchall(z.unknown())
   .describe('a letter: only the fields named are checked');
 
+const dbCallExpect = z
+  .object({ connection: z.string(), statement: text, params: z.record(z.string(), z.unknown()), status: z.string(), rowCount: z.number(), code: z.string() })
+  .partial()
+  .catchall(z.unknown())
+  .describe('a database statement: only the fields named are checked');
+
 const bpiumCallExpect = z
   .object({ method: z.string(), catalogId: z.string(), recordId: z.string(), status: z.string(), performed: z.boolean() })
   .partial()
@@ -50,6 +56,7 @@ export interface Expectation {
   error?: Record<string, unknown>;
   mails?: unknown;
   bpiumCalls?: unknown;
+  dbCalls?: unknown;
   asyncStarted?: Array<{ scenario?: string; params?: Record<string, unknown>; result?: Expectation }>;
   path?: unknown;
   variables?: Record<string, unknown>;
@@ -62,6 +69,7 @@ const expectation: z.ZodType<Expectation> = z
     error: z.record(z.string(), z.unknown()).describe('the failure: code, message, block, retryable'),
     mails: z.union([z.array(mailExpect), matcher]).describe('every letter, in order (a list must have the same length)'),
     bpiumCalls: z.union([z.array(bpiumCallExpect), matcher]).describe('every Bpium call, in order'),
+    dbCalls: z.union([z.array(dbCallExpect), matcher]).describe('every database statement (DbQuery, DbProcedure), in order; all rolled back'),
     get asyncStarted() {
       return z
         .array(
@@ -102,6 +110,10 @@ const bpium = z
   .union([z.string().describe('a fixture file, relative to the test file'), bpiumFixture])
   .describe('the fake Bpium the case talks to (as --bpium-fixtures of `run`); none: a Bpium block fails');
 
+const db = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a connection name'), z.string())
+  .describe('a known data set: connection → SQL (or "@file.sql", relative to the test file) run on a fresh SQLite database of that name before the case, after scenarios/db/<connection>/*.sql');
+
 const clock = z.string().describe('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z');
 const timeZone = z.string().describe('IANA time zone for dates in expressions and templates, e.g. Europe/Moscow');
 
@@ -110,6 +122,7 @@ const testCase = z.strictObject({
   scenario: z.string().min(1).describe('the scenario to run'),
   params: params.optional(),
   bpium: bpium.optional(),
+  db: db.optional(),
   clock: clock.optional(),
   timeZone: timeZone.optional(),
   expect: expectation.describe('what the run must do; what is not named is not checked'),
@@ -119,6 +132,7 @@ const testFile = z.strictObject({
   description: z.string().optional(),
   scenarios: z.string().optional().describe('the scenarios folder, relative to this file (default: the folder holding tests/)'),
   bpium: bpium.optional().describe('the fake Bpium of every case that sets none'),
+  db: db.optional().describe('data every case starts from (a case\'s own db: runs after it)'),
   clock: clock.optional().describe(`the clock of every case that sets none (default ${DEFAULT_TEST_CLOCK})`),
   timeZone: timeZone.optional().describe(`the time zone of every case that sets none (default ${DEFAULT_TEST_TIME_ZONE})`),
   cases: z.array(testCase).min(1).describe('the cases, run in order of the file'),
@@ -144,6 +158,8 @@ export interface TestCase {
   scenario: string;
   params: Record<string, Value>;
   bpium: BpiumFixtureFile | undefined;
+  /** SQL per connection run on fresh databases before the case: the file's, then the case's. */
+  db: Record<string, string[]>;
   clock: Date;
   timeZone: string;
   expect: Expectation;
@@ -207,6 +223,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
   const scenariosDir = data.scenarios !== undefined ? resolve(base, data.scenarios) : defaultScenariosDir;
   const fileBpium = data.bpium !== undefined ? readFixture(data.bpium, base, src, ['bpium'], report) : undefined;
   const fileClock = data.clock !== undefined ? checkClock(data.clock, src, ['clock'], report) : new Date(DEFAULT_TEST_CLOCK);
+  const fileDb = readDb(data.db ?? {}, base, src, ['db'], report);
   const fileTz = data.timeZone !== undefined ? checkTimeZone(data.timeZone, src, ['timeZone'], report) : DEFAULT_TEST_TIME_ZONE;
   const names = new Set<string>();
   const cases: TestCase[] = data.cases.map((c, i) => {
@@ -220,6 +237,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
       scenario: c.scenario,
       params: readParams(c.params ?? {}, base, src, at('params'), report),
       bpium: c.bpium !== undefined ? readFixture(c.bpium, base, src, at('bpium'), report) : fileBpium,
+      db: mergeDb(fileDb, readDb(c.db ?? {}, base, src, at('db'), report)),
       clock: c.clock !== undefined ? checkClock(c.clock, src, at('clock'), report) : fileClock,
       timeZone: c.timeZone !== undefined ? checkTimeZone(c.timeZone, src, at('timeZone'), report) : fileTz,
       expect: c.expect,
@@ -260,6 +278,28 @@ function readParams(raw: Record<string, string | number | boolean>, base: string
       }
     } else out[n] = v;
   }
+  return out;
+}
+
+/** `db:` values: SQL text, or `@file.sql` relative to the test file. */
+function readDb(raw: Record<string, string>, base: string, src: YamlSource, at: PathSeg[], report: Report): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(raw)) {
+    if (!v.startsWith('@')) out[name] = v;
+    else {
+      try {
+        out[name] = readFileSync(resolve(base, v.slice(1)), 'utf8');
+      } catch (e) {
+        report(src.locate([...at, name]), C.READ_FAILED, `db.${name}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'a path after @ is relative to the test file');
+      }
+    }
+  }
+  return out;
+}
+
+function mergeDb(file: Record<string, string>, own: Record<string, string>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const part of [file, own]) for (const [name, sql] of Object.entries(part)) (out[name] ??= []).push(sql);
   return out;
 }
 
@@ -346,7 +386,7 @@ function knownKeysAt(path: readonly PathSeg[]): string[] {
   const last = path.filter((p) => typeof p === 'string').at(-1);
   if (path.length === 0) return Object.keys(testFile.shape);
   if (path.length === 2 && path[0] === 'cases') return Object.keys(testCase.shape);
-  if (last === 'expect' || last === 'result') return ['status', 'returnValues', 'error', 'mails', 'bpiumCalls', 'asyncStarted', 'path', 'variables'];
+  if (last === 'expect' || last === 'result') return ['status', 'returnValues', 'error', 'mails', 'bpiumCalls', 'dbCalls', 'asyncStarted', 'path', 'variables'];
   if (last === 'asyncStarted') return ['scenario', 'params', 'result'];
   return [];
 }

@@ -49,7 +49,7 @@ export function dryRunRoutes(router: Router, ctx: ConsoleContext): void {
         return ctx.render(res, 'dry-run.njk', { title: 'Dry run', ...formModel(input), formError: `There is no valid scenario named “${input.scenario}”.` }, 400);
       }
       const params = dryRunParams(input, ctx.d.config);
-      const result = await performDryRun(library, input.scenario, params, ctx.d.ports, ctx.d.config.timeZone, ctx.d.config.maxEffectsPerRun);
+      const result = await performDryRun(library, input.scenario, params, ctx.d.ports, ctx.d.config.timeZone, ctx.d.config.maxEffectsPerRun, ctx.d.config.databases);
       const rec = ctx.dryRuns.add({ login: String(res.locals.user ?? ''), input, params, result });
       res.redirect(303, `${CONSOLE_BASE}/dry-run/${rec.id}#result`);
     } catch (e) {

@@ -1,6 +1,7 @@
 // Dry runs from the console: runs a scenario with the given input parameters (or a pasted webhook) on ports that send
 // no mail, write nothing to Bpium and enqueue nothing, and keeps the last results in memory for the result page.
 import { randomUUID } from 'node:crypto';
+import { createDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
 import { attachChildResults, createInProcessStarter, runScenario, type EnginePorts, type RunResult, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import type { ServerConfig } from '../config.js';
 import { hookParams } from '../hook-request.js';
@@ -57,10 +58,13 @@ export function dryRunParams(input: DryRunInput, config: ServerConfig): Record<s
  * Runs the scenario without side effects: no mailer (letters are rendered, not sent), Bpium writes skipped by the
  * blocks' dry-run mode (reads go to Bpium), no effect journal, and asynchronous starts followed in process, also dry.
  * Each run obeys the server's cap on effects, so a dry run stops where the live run would (and stays small).
+ * Database statements run in a transaction per connection, rolled back when the dry run (with its async runs) ends.
  */
-export async function performDryRun(library: ScenarioLibrary, name: string, params: Record<string, Value>, ports: Omit<EnginePorts, 'asyncStarter' | 'journal' | 'mailer'>, timeZone: string, maxEffects?: number): Promise<RunResult> {
+export async function performDryRun(library: ScenarioLibrary, name: string, params: Record<string, Value>, ports: Omit<EnginePorts, 'asyncStarter' | 'journal' | 'mailer'>, timeZone: string, maxEffects?: number, databases?: DatabaseSettings): Promise<RunResult> {
   const limits = maxEffects ? { limits: { maxEffects } } : {};
+  const db = databases ? createDatabasePort(databases, { rollsBack: true }) : undefined;
   const base: EnginePorts = {
+    ...(db ? { databases: db } : {}),
     ...(ports.bpium ? { bpium: ports.bpium } : {}),
     ...(ports.templates ? { templates: ports.templates } : {}),
     clock: ports.clock,
@@ -75,8 +79,12 @@ export async function performDryRun(library: ScenarioLibrary, name: string, para
     100,
   );
   base.asyncStarter = starter;
-  const result = await runScenario(library, name, { params, dryRun: true, timeZone, ports: base, ...limits });
-  return attachChildResults(result, await starter.drain());
+  try {
+    const result = await runScenario(library, name, { params, dryRun: true, timeZone, ports: base, ...limits });
+    return attachChildResults(result, await starter.drain());
+  } finally {
+    await db?.close();
+  }
 }
 
 /** The last dry-run results, for the result page (POST, then redirect to GET). */

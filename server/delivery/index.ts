@@ -69,6 +69,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       inFlightCell: metrics.inFlightCell,
       logLevels: enabledLevels(logger),
       bpium: s.bpium,
+      databases: config.databases,
     },
     onAttempt: (status, seconds) => metrics.run(status, seconds),
     ...(limits ? { resourceLimits: limits } : {}),

@@ -1,4 +1,5 @@
 // The messages between the server's main thread and its delivery thread (see threaded-pool.ts and thread.ts).
+import type { DatabaseSettings } from '../../adapters/db/settings.js';
 import type { BpiumSource } from '../../adapters/ports.js';
 import type { DeliveryCall } from './store-link.js';
 
@@ -17,6 +18,8 @@ export interface DeliveryInit {
   inFlightCell: Int32Array;
   /** Bpium as the main thread sees it: the embedded emulator's client settings, BPIUM_URL (`env`), or none. */
   bpium: Exclude<BpiumSource, { kind: 'port' }>;
+  /** Database connections (`databases:` of the config), for DbQuery/DbProcedure. */
+  databases: DatabaseSettings;
   /** Log levels the main thread's logger writes; the others are not even sent. */
   logLevels: Array<'debug' | 'info' | 'warn' | 'error'>;
 }

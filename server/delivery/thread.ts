@@ -2,6 +2,7 @@
 // HTTP server and the store to itself. Store calls travel to the main thread as messages; so do log lines.
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildPorts } from '../../adapters/ports.js';
+import { databaseDialects } from '../../adapters/db/settings.js';
 import type { LoggerPort } from '../../engine/index.js';
 import { sortableIds } from '../store/sortable-id.js';
 import { createScenarioHost } from '../scenario-host.js';
@@ -51,8 +52,8 @@ function logAt(level: 'debug' | 'info' | 'warn' | 'error') {
 }
 const logger: LoggerPort = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
 
-const host = await createScenarioHost(init.scenariosDir, { timeZone: init.timeZone, logger: quietReloads(logger), watch: false });
-const built = buildPorts({ env: init.env, dataDir: init.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: init.bpium });
+const host = await createScenarioHost(init.scenariosDir, { timeZone: init.timeZone, logger: quietReloads(logger), watch: false, databases: databaseDialects(init.databases) });
+const built = buildPorts({ env: init.env, dataDir: init.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: init.bpium, databases: init.databases });
 const pool = createWorkerPool({
   store,
   host,

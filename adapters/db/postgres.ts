@@ -1,0 +1,168 @@
+// PostgreSQL connections (pg, the driver the store uses): a small pool opened on first use, or for a dry run one
+// client whose transaction is rolled back at the end. The block's timeout is the statement_timeout.
+import pg from 'pg';
+import { EffectError, distinctNames, renderNamedSql, type DbCallOptions, type DbResult, type DbValue, type NamedSql } from '../../engine/index.js';
+import { collectRows, type DbDriver } from './driver.js';
+
+export interface PostgresDriver extends DbDriver {
+  procedure(name: string, params: ReadonlyArray<readonly [string, DbValue]>, opts: DbCallOptions): Promise<DbResult>;
+}
+
+/**
+ * SQLSTATE classes worth a retry: 08 connection, 40 serialization failure and deadlock, 53 insufficient
+ * resources, 57P0x the server shutting down, 55P03 a lock not granted in time.
+ */
+const TRANSIENT_SQLSTATE = /^(08|40|53|57P0|55P03)/;
+/** 57014: the statement was cancelled by statement_timeout. */
+const TIMEOUT_SQLSTATE = '57014';
+const NETWORK = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/;
+
+/** int8 and numeric as numbers when that is exact, else text; `date` stays text (a calendar day, not an instant). */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 || oid === 1700) return (v: string) => (String(Number(v)) === v ? Number(v) : v);
+    if (oid === 1082) return (v: string) => v;
+    return format ? pg.types.getTypeParser(oid, format) : pg.types.getTypeParser(oid);
+  },
+} as pg.CustomTypesConfig;
+
+export function postgresDriver(url: string, rollsBack: boolean): PostgresDriver {
+  let pool: pg.Pool | undefined;
+  let client: Promise<pg.Client> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  /** A dry run shares one client among its runs: one statement at a time, in order. */
+  function serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async function dryClient(timeoutMs: number): Promise<pg.Client> {
+    client ??= (async () => {
+      const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, types });
+      c.on('error', () => undefined);
+      await c.connect();
+      await c.query('BEGIN');
+      return c;
+    })();
+    try {
+      return await client;
+    } catch (e) {
+      client = undefined;
+      throw e;
+    }
+  }
+
+  async function run(text: string, values: unknown[], opts: DbCallOptions): Promise<DbResult> {
+    const ms = Math.max(1, Math.round(opts.timeoutMs));
+    try {
+      if (rollsBack) {
+        return await serialized(async () => {
+          const c = await dryClient(ms);
+          await c.query('SAVEPOINT oktell_statement');
+          try {
+            await c.query(`SET LOCAL statement_timeout = ${ms}`);
+            const r = await c.query({ text, values });
+            await c.query('RELEASE SAVEPOINT oktell_statement');
+            return result(r, opts.maxRows);
+          } catch (e) {
+            await c.query('ROLLBACK TO SAVEPOINT oktell_statement').catch(() => undefined);
+            throw e;
+          }
+        });
+      }
+      if (!pool) {
+        pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: ms, idleTimeoutMillis: 30_000, types });
+        // An idle client that loses its connection is dropped by the pool; the next statement opens another.
+        pool.on('error', () => undefined);
+      }
+      const c = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await c.query(`SET statement_timeout = ${ms}`);
+        const r = await c.query({ text, values });
+        await c.query('RESET statement_timeout');
+        return result(r, opts.maxRows);
+      } catch (e) {
+        // A connection that failed for a reason other than the statement itself is not given back to the pool.
+        if (!(e as { code?: string }).code || NETWORK.test((e as { code: string }).code)) broken = e as Error;
+        else await c.query('RESET statement_timeout').catch((err: Error) => (broken = err));
+        throw e;
+      } finally {
+        c.release(broken);
+      }
+    } catch (e) {
+      throw classify(e);
+    }
+  }
+
+  return {
+    query(statement: NamedSql, params, opts) {
+      const text = renderNamedSql(statement, (_, i) => `$${i}`);
+      return run(text, distinctNames(statement).map((n) => bindable(params[n] ?? null)), opts);
+    },
+    async procedure(name, params, opts) {
+      const [schema, proc] = name.includes('.') ? name.split('.') : [null, name];
+      // Unquoted names fold to lower case in PostgreSQL, as they do when the block's name is put into the call.
+      const found = await run(
+        `SELECT p.prokind::text AS kind, (SELECT string_agg(n, ',') FROM unnest(p.proargnames, p.proargmodes::text[]) AS a(n, m) WHERE m = 'o') AS outs
+           FROM pg_proc p
+          WHERE p.proname = $1 AND (CASE WHEN $2::text IS NULL THEN pg_function_is_visible(p.oid)
+                                         ELSE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = $2) END)`,
+        [proc!.toLowerCase(), schema ? schema.toLowerCase() : null],
+        opts,
+      );
+      const kinds = [...new Set(found.rows.map((r) => String(r.kind)))];
+      if (kinds.length === 0) throw new EffectError('permanent', `PostgreSQL: no procedure or function named ${name}`, { code: '42883' });
+      const args = params.map(([p], i) => `${p} => $${i + 1}`);
+      const values = params.map(([, v]) => bindable(v));
+      if (kinds.length === 1 && kinds[0] === 'p') {
+        // CALL wants every OUT argument written (as NULL); the block gives only inputs, so the rest are added here.
+        const given = new Set(params.map(([p]) => p.toLowerCase()));
+        const outs = found.rows.length === 1 && found.rows[0]!.outs ? String(found.rows[0]!.outs).split(',') : [];
+        for (const o of outs) if (!given.has(o.toLowerCase())) args.push(`"${o.replace(/"/g, `""`)}" => NULL`);
+        return run(`CALL ${name}(${args.join(', ')})`, values, opts);
+      }
+      if (kinds.every((k) => k === 'f')) return run(`SELECT * FROM ${name}(${args.join(', ')})`, values, opts);
+      throw new EffectError('permanent', `PostgreSQL: ${name} is not a procedure or a plain function (kinds: ${kinds.join(', ')})`, { code: '42809' });
+    },
+    async close() {
+      const c = client;
+      client = undefined;
+      if (c) {
+        const conn = await c.catch(() => undefined);
+        if (conn) {
+          await conn.query('ROLLBACK').catch(() => undefined);
+          await conn.end().catch(() => undefined);
+        }
+      }
+      await pool?.end().catch(() => undefined);
+      pool = undefined;
+    },
+  };
+}
+
+function result(r: pg.QueryResult, maxRows: number): DbResult {
+  const columns = (r.fields ?? []).map((f) => f.name);
+  const { rows, count } = collectRows(r.rows ?? [], maxRows);
+  const returned = columns.length > 0;
+  return { columns, rows, rowCount: returned ? count : (r.rowCount ?? 0), truncated: count > rows.length };
+}
+
+/** pg binds text, numbers, booleans, dates and NULL as they are. */
+function bindable(v: DbValue): unknown {
+  return v;
+}
+
+function classify(e: unknown): EffectError {
+  if (e instanceof EffectError) return e;
+  const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
+  const message = `PostgreSQL: ${(e as Error).message}`;
+  if (code === TIMEOUT_SQLSTATE) return new EffectError('timeout', message, { code, cause: e });
+  // No code at all: the connection failed or was cut ("Connection terminated", a connect timeout).
+  if (!code || NETWORK.test(code) || TRANSIENT_SQLSTATE.test(code)) {
+    return new EffectError('transient', message, { ...(code ? { code } : {}), cause: e });
+  }
+  return new EffectError('permanent', message, { code, cause: e });
+}

@@ -1,0 +1,98 @@
+// The `databases:` section of oktell.config.yaml and OKTELL_DB_<NAME>: connection name → SQLite file or PostgreSQL.
+// Passwords come from the environment or a file; no message here ever repeats a URL (it may hold a password).
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { DbDialect } from '../../engine/index.js';
+
+export type DatabaseSetting = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
+
+/** Connections by name; always has `main`. Plain data, so it crosses into the delivery thread as it is. */
+export type DatabaseSettings = Record<string, DatabaseSetting>;
+
+/** One entry of `databases:` in the file: `sqlite:PATH`, a postgres:// URL, or a URL with its password kept apart. */
+export type DatabaseFileEntry = string | { url: string; passwordEnv?: string; passwordFile?: string };
+
+export const DEFAULT_DATABASE = 'main';
+const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+export class DatabaseConfigError extends Error {
+  override name = 'DatabaseConfigError';
+}
+
+/** Where the embedded default database lives. */
+export function defaultDatabasePath(dataDir: string): string {
+  return join(dataDir, 'main.sqlite');
+}
+
+/**
+ * Connections from the file's `databases:` (relative SQLite paths against `baseDir`), then `OKTELL_DB_<NAME>`
+ * variables (a whole URL, which wins); `main` defaults to an SQLite file in the data folder.
+ * @example databaseSettings({ crm: { url: 'postgres://oktell@db/crm', passwordEnv: 'CRM_DB_PASSWORD' } }, process.env, './var', process.cwd())
+ */
+export function databaseSettings(file: Readonly<Record<string, DatabaseFileEntry>> | undefined, env: NodeJS.ProcessEnv, dataDir: string, baseDir: string): DatabaseSettings {
+  const out: DatabaseSettings = { [DEFAULT_DATABASE]: { dialect: 'sqlite', path: defaultDatabasePath(dataDir) } };
+  for (const [name, entry] of Object.entries(file ?? {})) {
+    if (!NAME.test(name)) throw new DatabaseConfigError(`databases: "${name}" is not a connection name (letters, digits, "_" and "-", starting with a letter)`);
+    out[name] = typeof entry === 'string' ? parseTarget(entry, `databases.${name}`, baseDir) : withPassword(entry, name, env, baseDir);
+  }
+  for (const [key, value] of Object.entries(env)) {
+    const m = /^OKTELL_DB_([A-Z0-9_]+)$/.exec(key);
+    if (!m || !value) continue;
+    const name = m[1]!.toLowerCase();
+    out[Object.keys(out).find((n) => n.toLowerCase() === name) ?? name] = parseTarget(value, key, baseDir);
+  }
+  return out;
+}
+
+/** The dialect of each connection: what the scenario loader checks DbQuery and DbProcedure blocks against. */
+export function databaseDialects(settings: DatabaseSettings): Record<string, DbDialect> {
+  return Object.fromEntries(Object.entries(settings).map(([n, s]) => [n, s.dialect]));
+}
+
+/** A connection as it may be shown or logged: the SQLite path, or the PostgreSQL host and database, never the password. */
+export function describeDatabase(s: DatabaseSetting): string {
+  if (s.dialect === 'sqlite') return `sqlite:${s.path}`;
+  const u = new URL(s.url);
+  return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+}
+
+function parseTarget(value: string, where: string, baseDir: string): DatabaseSetting {
+  const v = value.trim();
+  if (/^sqlite:/i.test(v)) {
+    const path = v.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!path || path === ':memory:') throw new DatabaseConfigError(`${where}: sqlite: needs a file path, e.g. sqlite:./var/crm.sqlite`);
+    return { dialect: 'sqlite', path: isAbsolute(path) ? path : resolve(baseDir, path) };
+  }
+  if (/^postgres(ql)?:\/\//i.test(v)) {
+    try {
+      new URL(v);
+    } catch {
+      throw new DatabaseConfigError(`${where}: the postgres:// URL cannot be parsed (characters like @ : / in the password must be percent-encoded)`);
+    }
+    return { dialect: 'postgres', url: v };
+  }
+  throw new DatabaseConfigError(`${where} must be sqlite:PATH or a postgres://user@host:5432/database URL`);
+}
+
+function withPassword(entry: Exclude<DatabaseFileEntry, string>, name: string, env: NodeJS.ProcessEnv, baseDir: string): DatabaseSetting {
+  const where = `databases.${name}`;
+  const target = parseTarget(entry.url, `${where}.url`, baseDir);
+  if (entry.passwordEnv === undefined && entry.passwordFile === undefined) return target;
+  if (target.dialect !== 'postgres') throw new DatabaseConfigError(`${where}: a password applies to PostgreSQL connections only`);
+  let password: string;
+  if (entry.passwordEnv !== undefined) {
+    const v = env[entry.passwordEnv];
+    if (v === undefined) throw new DatabaseConfigError(`${where}: the environment variable ${entry.passwordEnv} (passwordEnv) is not set`);
+    password = v;
+  } else {
+    const path = isAbsolute(entry.passwordFile!) ? entry.passwordFile! : resolve(baseDir, entry.passwordFile!);
+    try {
+      password = readFileSync(path, 'utf8').trim();
+    } catch (e) {
+      throw new DatabaseConfigError(`${where}: cannot read passwordFile ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  const u = new URL(target.url);
+  u.password = encodeURIComponent(password);
+  return { dialect: 'postgres', url: u.toString() };
+}

@@ -1,0 +1,52 @@
+// DbQuery (Запрос в БД): one SQL statement with named parameters on a configured connection.
+import { z } from 'zod';
+import { SCENARIO_ERROR_CODES as C, distinctNames, isReadOnlySql, parseNamedSql, type BlockDefinition, type NamedSql } from '../engine/index.js';
+import { compileDbCommon, dbCommonShape, runDbCall, type DbCommonConfig } from './db-common.js';
+
+const schema = z.strictObject({ sql: z.string().min(1), ...dbCommonShape });
+
+type Config = DbCommonConfig & { sql: string; statement: NamedSql; write: boolean };
+
+export const dbQueryBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
+  kind: 'DbQuery',
+  oktellName: 'Запрос в БД',
+  description:
+    'Runs one SQL statement on a configured database (default "main", an SQLite file in the data folder). Parameters (:name) are bound from "params", never spliced into the text. The first row goes into the variables named like its columns, or as "into" says; "rows" gets all rows as JSON, "rowCount" the rows returned or changed, "errorCode" the driver\'s code. Exits success / error / timeout.',
+  exits: ['success', 'error', 'timeout'],
+  effect: true,
+  schema,
+  example: `findClient:
+  kind: DbQuery
+  connection: main              # a name from databases: in oktell.config.yaml
+  sql: SELECT name AS clientName, manager FROM clients WHERE phone = :phone
+  params:
+    phone: '[callerPhone]'      # an expression; bound as a value
+  rowCount: found               # 0 when no client has this phone
+  errorCode: dbError            # e.g. SQLITE_CONSTRAINT_UNIQUE, or PostgreSQL's SQLSTATE
+  timeout: 5                    # seconds
+  exits: { success: greet, error: failed, timeout: failed }`,
+  compile(raw, cx) {
+    const common = compileDbCommon(raw, cx);
+    const parsed = parseNamedSql(raw.sql);
+    for (const p of parsed.problems) {
+      cx.issue(['sql'], C.INVALID_PROPERTY, `the statement uses the placeholder ${p.found} (character ${p.offset + 1}); parameters are written :name`, "e.g. WHERE phone = :phone, with params: { phone: '[callerPhone]' }");
+    }
+    const given = new Set(common.params.map(([n]) => n));
+    const used = distinctNames(parsed);
+    for (const name of used) {
+      if (!given.has(name)) cx.issue(['sql'], C.MISSING_PROPERTY, `the statement uses :${name}, which "params" does not give`, `add it: params: { ${name}: '[${name}]' }`);
+    }
+    for (const [name] of common.params) {
+      if (!used.includes(name)) cx.issue(['params', name], C.INVALID_PROPERTY, `parameter "${name}" is not used by the statement`, used.length ? `the statement uses ${used.map((n) => `:${n}`).join(', ')}` : 'the statement has no :name parameters');
+    }
+    const { dialect: _dialect, ...config } = common;
+    return { ...config, sql: raw.sql, statement: { text: parsed.text, names: parsed.names }, write: !isReadOnlySql(parsed) };
+  },
+  run(c, rt) {
+    return runDbCall(c, rt, {
+      statement: c.sql,
+      write: c.write,
+      perform: (db, params) => db.query(c.connection, c.statement, params, { timeoutMs: c.timeoutMs, maxRows: c.maxRows }),
+    });
+  },
+};

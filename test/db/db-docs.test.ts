@@ -1,0 +1,89 @@
+// The DbQuery example of docs/scenario-format.md runs as the page says, on a real SQLite file; a dry run from the
+// command line lists its statements as rolled back and leaves the database as it was.
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createDatabasePort } from '../../adapters/db/index.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock } from '../../engine/index.js';
+import { runCli } from '../cli/cli-process.js';
+import { repoPath, tempDir } from '../helpers.js';
+
+const doc = readFileSync(repoPath('docs', 'scenario-format.md'), 'utf8');
+const example = /```yaml\n# db example: LookupClient\.yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+
+function clientsDb(path: string): void {
+  const db = new Database(path);
+  db.exec("CREATE TABLE clients (id INTEGER PRIMARY KEY, phone TEXT UNIQUE, name TEXT, manager TEXT); INSERT INTO clients VALUES (1, '+74951234567', 'Анна', 'Пётр')");
+  db.close();
+}
+
+describe('docs: looking up a client by phone', () => {
+  it('the example answers as the page says, and notes the ignored column', async () => {
+    assert.ok(example, 'the page has the "# db example: LookupClient.yaml" block');
+    const tmp = tempDir();
+    try {
+      writeFileSync(join(tmp.dir, 'LookupClient.yaml'), example!);
+      clientsDb(join(tmp.dir, 'main.sqlite'));
+      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, databases: { main: 'sqlite' } });
+      assert.deepEqual(lib.issues, []);
+      const db = createDatabasePort({ main: { dialect: 'sqlite', path: join(tmp.dir, 'main.sqlite') } });
+      const ports = { databases: db, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) };
+      const known = await runScenario(lib, 'LookupClient', { variables: { phone: '+74951234567' }, ports });
+      const stranger = await runScenario(lib, 'LookupClient', { variables: { phone: '+70000000000' }, ports });
+      await db.close();
+      assert.equal(known.returnValues['1'], 'Здравствуйте, Анна! Ваш менеджер: Пётр');
+      assert.ok(doc.includes(known.returnValues['1'] as string));
+      assert.deepEqual(known.trace[0]!.notes, ['columns without a variable of the same name, ignored: id']);
+      assert.ok(doc.includes('columns without a variable of the same name, ignored:\nid'));
+      assert.equal(stranger.returnValues['1'], 'Здравствуйте!');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('oktell-emu run --dry-run --json: the insert is seen by the run, listed in dbCalls as rolled back, and not kept', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      const data = join(tmp.dir, 'var');
+      mkdirSync(scenarios);
+      mkdirSync(data);
+      clientsDb(join(data, 'main.sqlite'));
+      writeFileSync(
+        join(scenarios, 'AddClient.yaml'),
+        `variables: { n: number, password: string }
+start: add
+blocks:
+  add:
+    kind: DbQuery
+    sql: INSERT INTO clients (phone, name, manager) VALUES (:phone, :password, 'x')
+    params: { phone: InputParameter(1), password: '"hunter2"' }
+    exits: { success: count }
+  count:
+    kind: DbQuery
+    sql: SELECT count(*) AS n FROM clients
+`,
+      );
+      const r = runCli(['run', 'AddClient', '-p', '1=+79990000000', '--dry-run', '--json', '--scenarios', scenarios, '--data-dir', data], { OKTELL_DATA_DIR: data });
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const result = JSON.parse(r.stdout);
+      assert.equal(result.variables.n, 2);
+      assert.deepEqual(
+        result.dbCalls.map((c: { connection: string; status: string; rowCount: number; rolledBack: boolean; params: object }) => [c.connection, c.status, c.rowCount, c.rolledBack, c.params]),
+        [
+          ['main', 'ok', 1, true, { phone: '+79990000000', password: '***' }],
+          ['main', 'ok', 1, true, {}],
+        ],
+      );
+      assert.ok(!r.stdout.includes('hunter2'), 'a parameter named like a secret is not shown');
+      const db = new Database(join(data, 'main.sqlite'), { readonly: true });
+      assert.equal((db.prepare('SELECT count(*) AS n FROM clients').get() as { n: number }).n, 1);
+      db.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
