@@ -11,6 +11,7 @@ import type { DbDialect } from './ports.js';
 import { closest } from './suggest.js';
 import { reportSchemaIssues, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables } from './variables.js';
+import { checkWellFormedProperties } from './well-formed.js';
 import { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
 
 const TOP_KEYS = ['name', 'description', 'variables', 'start', 'blocks'] as const;
@@ -205,19 +206,6 @@ function loadBlock(
       }
     }
   }
-  const props: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) if (!BLOCK_META_KEYS.has(k)) props[k] = v;
-  let parsed = def.schema.safeParse(props);
-  if (!parsed.success) {
-    const zodIssues = parsed.error.issues as unknown as ZodIssueLike[];
-    reportSchemaIssues(zodIssues, [], props, def, at, issue);
-    // When the only trouble is unknown properties (typos), the rest is still checked in this same pass: without
-    // them the block may parse, and its expressions and variables get checked too.
-    if (!zodIssues.every((z) => z.code === 'unrecognized_keys' && z.path.length === 0)) return undefined;
-    const known = Object.fromEntries(Object.entries(props).filter(([k]) => !zodIssues.some((z) => z.keys?.includes(k))));
-    parsed = def.schema.safeParse(known);
-    if (!parsed.success) return undefined;
-  }
   const cx: CompileContext = {
     blockId: id,
     ...(databases ? { databases } : {}),
@@ -243,6 +231,23 @@ function loadBlock(
       templates.push({ name, loc: at(path), block: id });
     },
   };
+  const props: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) if (!BLOCK_META_KEYS.has(k)) props[k] = v;
+  let parsed = def.schema.safeParse(props);
+  if (!parsed.success) {
+    const zodIssues = parsed.error.issues as unknown as ZodIssueLike[];
+    reportSchemaIssues(zodIssues, [], props, def, at, issue);
+    // When the only trouble is unknown properties (typos), the rest is still checked in this same pass: without
+    // them the block may parse, and its expressions and variables get checked too.
+    const onlyUnknownKeys = zodIssues.every((z) => z.code === 'unrecognized_keys' && z.path.length === 0);
+    if (onlyUnknownKeys) parsed = def.schema.safeParse(Object.fromEntries(Object.entries(props).filter(([k]) => !zodIssues.some((z) => z.keys?.includes(k)))));
+    if (!parsed.success) {
+      // The block cannot be compiled, but its well-formed properties are still checked one by one, so one wrongly
+      // shaped property does not hide the mistakes in the others until it is fixed.
+      checkWellFormedProperties(def.schema, zodIssues, props, cx);
+      return undefined;
+    }
+  }
   let config: unknown;
   try {
     config = def.compile(parsed.data, cx);

@@ -74,6 +74,50 @@ describe('oktell-emu validate: a block with a mistyped property', () => {
   });
 });
 
+describe('oktell-emu validate: a wrongly shaped property', () => {
+  /** The new user's letter block: a bare variable name, unquoted text, and a body YAML reads as something else. */
+  const letter = (text: string) => `variables:
+  authorEmail: string
+  body: string
+start: send
+blocks:
+  send:
+    kind: SendMail
+    to: authorEmail
+    subject: Письмо отправлено
+    text: ${text}
+`;
+  const problems = (text: string) => {
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.dir, 'scenarios'));
+      writeFileSync(join(tmp.dir, 'scenarios', 'Notify.yaml'), letter(text));
+      const r = runCli(['validate', '-s', 'scenarios'], { cwd: tmp.dir });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /3 problem\(s\) in 1 file\(s\)/);
+      return r.stdout.split('\n').filter((l) => l.startsWith('scenarios/')).map((l) => l.split(' ').slice(0, 2).join(' '));
+    } finally {
+      tmp.cleanup();
+    }
+  };
+
+  it('does not hide the expression errors of the other properties: a list', () => {
+    assert.deepEqual(problems('[body]'), [
+      'scenarios/Notify.yaml:8:9 E_INVALID_EXPRESSION',
+      'scenarios/Notify.yaml:9:14 E_INVALID_EXPRESSION',
+      'scenarios/Notify.yaml:10:11 E_INVALID_PROPERTY',
+    ]);
+  });
+
+  it('does not hide the expression errors of the other properties: a mapping', () => {
+    assert.deepEqual(problems('{ template: t.njk }'), [
+      'scenarios/Notify.yaml:8:9 E_INVALID_EXPRESSION',
+      'scenarios/Notify.yaml:9:14 E_INVALID_EXPRESSION',
+      'scenarios/Notify.yaml:10:11 E_INVALID_PROPERTY',
+    ]);
+  });
+});
+
 describe('oktell-emu validate --watch', () => {
   const valid = mistakes.replace("'[nosuch]'", "'\"ivan@example.com\"'").replace('scenario: NoSuchScenario', 'scenario: Notify');
   it('validates again on every save of a scenario or template, prints only what changed, and stops cleanly on Ctrl-C', { timeout: 60_000 }, async () => {
