@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
+import { parseServiceTasks, ServiceTaskError, type ServiceTask } from './tasks/definitions.js';
 
 export const DEFAULT_PORT = 4055;
 export const DEFAULT_BPIUM_EMULATOR_PORT = 4056;
@@ -47,6 +48,8 @@ const fileSchema = z.strictObject({
   bpiumEmulatorPort: z.number().int().min(0).max(65535).optional(),
   /** `compact` (default): V8 keeps the heaps near their live size; `v8`: V8's own defaults. */
   heap: z.enum(['compact', 'v8']).optional(),
+  /** Scenarios started on a schedule; checked with positions by parseServiceTasks. */
+  serviceTasks: z.unknown().optional(),
 });
 
 export type ConfigFile = z.infer<typeof fileSchema>;
@@ -89,6 +92,8 @@ export interface ServerConfig {
   bpiumEmulatorPort: number;
   /** How the process sizes its JavaScript heaps (see applyHeapSetting). */
   heap: HeapSetting;
+  /** Service tasks: scenarios started on a schedule (see server/tasks). */
+  serviceTasks: ServiceTask[];
   configFile?: string;
 }
 
@@ -121,10 +126,12 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   const file = flags.config ?? env.OKTELL_CONFIG ?? 'oktell.config.yaml';
   const filePath = resolve(cwd, file);
   let fc: ConfigFile = {};
+  let fileText: string | undefined;
   if (existsSync(filePath)) {
     let raw: unknown;
     try {
-      raw = parse(readFileSync(filePath, 'utf8'));
+      fileText = readFileSync(filePath, 'utf8');
+      raw = parse(fileText);
     } catch (e) {
       throw new ConfigError(`${file}: ${(e as Error).message}`);
     }
@@ -152,13 +159,14 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   const tlsKey = env.OKTELL_TLS_KEY ?? fc.tls?.key;
   if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new ConfigError('HTTPS needs both OKTELL_TLS_CERT and OKTELL_TLS_KEY');
   const trust = env.OKTELL_TRUST_PROXY ?? fc.trustProxy ?? false;
+  const timeZone = env.OKTELL_TZ ?? fc.timeZone ?? 'Europe/Moscow';
   return {
     port: flags.port ?? num(env.OKTELL_PORT, 'OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
     host: flags.host ?? env.OKTELL_HOST ?? fc.host ?? '0.0.0.0',
     users,
     scenariosDir: base(flags.scenarios ?? env.OKTELL_SCENARIOS ?? fc.scenarios ?? './scenarios'),
     dataDir: base(flags.dataDir ?? env.OKTELL_DATA_DIR ?? fc.dataDir ?? './var'),
-    timeZone: env.OKTELL_TZ ?? fc.timeZone ?? 'Europe/Moscow',
+    timeZone,
     hook: {
       scenario: env.OKTELL_HOOK_SCENARIO ?? fc.hook?.scenario ?? 'HTTP404',
       params: { address: 1, headers: 2, method: 3, body: 4, ...fc.hook?.params },
@@ -186,8 +194,19 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     ...webhookMaxAge(env.BPIUM_WEBHOOK_MAX_AGE_MINUTES, fc.webhookMaxAgeMinutes),
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
     heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
+    serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone),
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
   };
+}
+
+/** The configured service tasks; their problems become one ConfigError with every file:line:col. */
+export function serviceTasks(file: string, text: string, timeZone: string): ServiceTask[] {
+  try {
+    return parseServiceTasks(file, text, timeZone);
+  } catch (e) {
+    if (e instanceof ServiceTaskError) throw new ConfigError(e.message);
+    throw e;
+  }
 }
 
 /** `{ webhookMaxAgeMs }` from minutes (the environment wins over the file), `{}` when off. */
