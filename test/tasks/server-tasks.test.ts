@@ -1,0 +1,62 @@
+// A real server with a one-second service task: runs happen through the job queue, /-/tasks lists them and starts
+// one by hand, /-/metrics counts them, and a bad task in the configuration stops the start with its line and column.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AUTH, startTestServer, waitFor } from '../server/server-helpers.js';
+
+const ECHO = `description: Returns its first input parameter, the due time.
+variables: { due: string }
+start: s
+blocks:
+  s:
+    kind: InputParameter
+    params: { due: 1 }
+    exits: { next: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[due]' }
+`;
+
+describe('service tasks on a running server', () => {
+  it('starts the scenario every second through the queue; lists, starts by hand and counts the task', async () => {
+    const t = await startTestServer({ smtp: false, extraScenarios: { 'Tick.yaml': ECHO }, config: 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * * *", timeZone: UTC }\n' });
+    try {
+      const runs = await waitFor('two completed task runs', async () => {
+        const page = await t.server.store.listRuns({ scenario: 'Tick', status: 'completed' });
+        return page.items.length >= 2 && page.items;
+      });
+      const run = await t.server.store.getRun(runs[0]!.id);
+      assert.match(String((run!.params as Record<string, unknown>)['1']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+      const list = await fetch(`${t.server.url}/-/tasks`, { headers: { authorization: AUTH } });
+      assert.equal(list.status, 200);
+      const body = (await list.json()) as { tasks: Array<{ name: string; next: string[]; last: { kind: string } | null }> };
+      assert.equal(body.tasks[0]!.name, 'tick');
+      assert.equal(body.tasks[0]!.next.length, 3);
+      assert.equal(body.tasks[0]!.last?.kind, 'due');
+
+      const manual = await fetch(`${t.server.url}/-/tasks/tick/run`, { method: 'POST', headers: { authorization: AUTH } });
+      assert.equal(manual.status, 202);
+      const { jobId } = (await manual.json()) as { jobId: string };
+      const job = await waitFor('the manual run', async () => {
+        const j = await t.server.store.getJob(jobId);
+        return j?.status === 'succeeded' && j;
+      });
+      assert.equal((job.trigger as { kind: string }).kind, 'manual');
+      assert.equal((await fetch(`${t.server.url}/-/tasks/nope/run`, { method: 'POST', headers: { authorization: AUTH } })).status, 404);
+      assert.equal((await fetch(`${t.server.url}/-/tasks`)).status, 401);
+
+      const metrics = await (await fetch(`${t.server.url}/-/metrics`, { headers: { authorization: AUTH } })).text();
+      assert.match(metrics, /oktell_service_task_started_total\{task="tick"\} [1-9]/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('does not start with a bad task: the error names the line and column', async () => {
+    await assert.rejects(
+      startTestServer({ smtp: false, config: 'serviceTasks:\n  - name: bad\n    scenario: Tick\n    cron: "0 9 * * 8"\n' }),
+      /oktell\.config\.yaml:4:11: cron: day of week: 8 is outside 0-7/,
+    );
+  });
+});
