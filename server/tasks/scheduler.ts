@@ -6,7 +6,7 @@ import type { JobStatus, NewJob, Store, TaskDueKind, TaskDueRecord } from '../st
 import type { ServiceTask } from './definitions.js';
 import { isoInZone, nextDueTimes } from './schedule.js';
 
-type SchedulerStore = Pick<Store, 'claimTaskDue' | 'lastTaskDues' | 'getJob' | 'enqueueJobs'>;
+type SchedulerStore = Pick<Store, 'claimTaskDue' | 'lastTaskDues' | 'getJob' | 'enqueueJobs' | 'listJobs'>;
 
 export interface SchedulerOptions {
   store: SchedulerStore;
@@ -42,6 +42,8 @@ export interface TaskStatus {
   /** The next three due times (ISO 8601 in the task's zone); empty for a disabled task. */
   next: string[];
   last: (Omit<TaskDueRecord, 'dueAt' | 'createdAt'> & { dueAt: string; jobStatus: JobStatus | null }) | null;
+  /** The newest run of the task, manual ones included (among the latest 50 jobs of its scenario). */
+  lastRun: { jobId: string; kind: string; status: JobStatus; createdAt: string; finishedAt: string | null } | null;
 }
 
 /** Most due times one tick enqueues for one task; the rest wait for the next tick. */
@@ -170,6 +172,8 @@ export class TaskScheduler {
       tasks.map(async (t): Promise<TaskStatus> => {
         const l = last.get(t.name);
         const job = l?.jobId ? await this.o.store.getJob(l.jobId) : undefined;
+        const recent = (await this.o.store.listJobs({ scenario: t.scenario, limit: 50 })).items;
+        const run = recent.find((j) => (j.trigger as { task?: unknown } | null)?.task === t.name);
         return {
           name: t.name,
           scenario: t.scenario,
@@ -180,6 +184,9 @@ export class TaskScheduler {
           overlap: t.overlap,
           next: t.enabled ? nextDueTimes(t.schedule, now, 3).map((d) => isoInZone(d, t.timeZone)) : [],
           last: l ? { task: l.task, kind: l.kind, jobId: l.jobId, dueAt: isoInZone(l.dueAt, t.timeZone), jobStatus: job?.status ?? null } : null,
+          lastRun: run
+            ? { jobId: run.id, kind: String((run.trigger as { kind?: unknown }).kind), status: run.status, createdAt: isoInZone(run.createdAt, t.timeZone), finishedAt: run.finishedAt === null ? null : isoInZone(run.finishedAt, t.timeZone) }
+            : null,
         };
       }),
     );

@@ -114,7 +114,18 @@ describe('the service task scheduler (SQLite, a clock moved by the test)', () =>
     assert.deepEqual({ scenario: job!.scenario, status: job!.status, trigger: job!.trigger }, { scenario: 'Report', status: 'queued', trigger: { task: 'report', dueAt: '2026-01-01T00:00:30Z', kind: 'manual' } });
     await assert.rejects(s.runNow('nope'), /no service task named "nope"/);
     const [status] = await s.status();
-    assert.deepEqual({ ...status, next: status!.next.length }, { name: 'report', scenario: 'Report', schedule: '0 9 * * *', timeZone: 'UTC', enabled: false, missed: 'once', overlap: 'run', next: 0, last: null });
+    assert.deepEqual({ ...status, next: status!.next.length }, {
+      name: 'report',
+      scenario: 'Report',
+      schedule: '0 9 * * *',
+      timeZone: 'UTC',
+      enabled: false,
+      missed: 'once',
+      overlap: 'run',
+      next: 0,
+      last: null,
+      lastRun: { jobId: id, kind: 'manual', status: 'queued', createdAt: '2026-01-01T00:00:30Z', finishedAt: null },
+    });
     await store.close();
   });
 });
