@@ -23,7 +23,8 @@ import { openSqliteStore } from './store/sqlite.store.js';
 import type { Store } from './store/store.port.js';
 import { logFormat, prettyDestination } from './log-format.js';
 import { checkSqliteStore } from './store/sqlite-check.js';
-import { TaskScheduler } from './tasks/scheduler.js';
+import { createServiceTasks, type ServiceTasks } from './tasks/index.js';
+import type { TaskScheduler } from './tasks/scheduler.js';
 
 export interface RunningServer {
   url: string;
@@ -125,16 +126,15 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const metrics = new Metrics();
     const workers = createDelivery({ config, store, host, ports: built.ports, bpium: bpium.source, env, metrics, logger, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
     host.onReload(() => workers.reload());
-    const tasks = new TaskScheduler({ store, tasks: () => config.serviceTasks, logger, ...(opts.taskTickMs ? { tickMs: opts.taskTickMs } : {}) });
-    metrics.sources.push(() => tasks.metricLines());
+    const tasks = createServiceTasks({ config, store, metrics, logger, watch: opts.watch !== false, ...(opts.taskTickMs ? { tickMs: opts.taskTickMs } : {}) });
+    cleanup.push(() => tasks.stop());
     let accepting = true;
-    const app = createApp({ config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting, tasks });
+    const app = createApp({ config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting, tasks: tasks.scheduler });
     const { server, url, port } = await listen(config, app);
     cleanup.push(() => server.close());
     bpium.emulator?.retargetSeedWebhooks(serverOrigin(config, port, users[0]!), bpium.webhookSecret!);
     await workers.start();
     tasks.start();
-    cleanup.push(() => tasks.stop());
     const stopRetention = startRetention(store, config, logger);
     return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), stopRetention });
   } catch (e) {
@@ -230,7 +230,7 @@ interface Parts {
   store: Store;
   host: ScenarioHost;
   workers: Delivery;
-  tasks: TaskScheduler;
+  tasks: ServiceTasks;
   metrics: Metrics;
   logger: LoggerPort;
   users: readonly OktellUser[];
@@ -257,7 +257,7 @@ function running(p: Parts): RunningServer {
     host,
     workers,
     metrics: p.metrics,
-    tasks: p.tasks,
+    tasks: p.tasks.scheduler,
     ...(emulator ? { emulator } : {}),
     ...(built.bpiumClient ? { bpium: built.bpiumClient } : {}),
     mail: { kind: built.mail.kind === 'smtp' ? 'smtp' : 'outbox', describe: built.mail.describe },

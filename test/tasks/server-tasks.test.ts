@@ -1,6 +1,7 @@
 // A real server with a one-second service task: runs happen through the job queue, /-/tasks lists them and starts
 // one by hand, /-/metrics counts them, and a bad task in the configuration stops the start with its line and column.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { AUTH, startTestServer, waitFor } from '../server/server-helpers.js';
 
@@ -48,6 +49,27 @@ describe('service tasks on a running server', () => {
 
       const metrics = await (await fetch(`${t.server.url}/-/metrics`, { headers: { authorization: AUTH } })).text();
       assert.match(metrics, /oktell_service_task_started_total\{task="tick"\} [1-9]/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('takes an edit of the tasks without a restart, and keeps the last good tasks after a bad edit', async () => {
+    const warnings: string[] = [];
+    const log = () => undefined;
+    const logger = { debug: log, info: log, error: log, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
+    const disabled = 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * * *", enabled: false }\n';
+    const t = await startTestServer({ smtp: false, watch: true, logger, extraScenarios: { 'Tick.yaml': ECHO }, config: disabled });
+    try {
+      const configFile = t.server.config.configFile!;
+      const tasks = async () => ((await (await fetch(`${t.server.url}/-/tasks`, { headers: { authorization: AUTH } })).json()) as { tasks: Array<{ name: string; enabled: boolean }> }).tasks;
+      assert.deepEqual((await tasks()).map((x) => [x.name, x.enabled]), [['tick', false]]);
+      writeFileSync(configFile, disabled.replace('enabled: false', 'enabled: true'));
+      await waitFor('a run after enabling the task', async () => (await t.server.store.listRuns({ scenario: 'Tick' })).items.length > 0);
+      writeFileSync(configFile, 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * 13 *" }\n');
+      const warning = await waitFor('the warning about the bad edit', () => warnings.find((w) => w.includes('keeping the tasks in force')));
+      assert.match(warning, /oktell\.config\.yaml:2:41: cron: month: 13 is outside 1-12/);
+      assert.deepEqual((await tasks()).map((x) => [x.name, x.enabled]), [['tick', true]]);
     } finally {
       await t.cleanup();
     }
