@@ -1,7 +1,10 @@
 // The scheduler on a real store with a clock the test moves: one job per due time across restarts and instances,
 // missed runs after a stop, overlap. The PostgreSQL case runs two instances on one database (skipped without one).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
@@ -9,6 +12,7 @@ import type { Store } from '../../server/store/store.port.js';
 import { parseServiceTasks, type ServiceTask } from '../../server/tasks/definitions.js';
 import { TaskScheduler } from '../../server/tasks/scheduler.js';
 import { tempDir } from '../helpers.js';
+import { CRASH_TASKS, T0 } from './task-crash.child.js';
 import { ManualClock } from '../store/store.contract.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 
@@ -160,4 +164,37 @@ describe('the service task scheduler on PostgreSQL: two instances', async () => 
       await dropSchema(pg.url!, schema);
     }
   });
+});
+
+describe('a SIGKILL between due and enqueued', () => {
+  for (const when of ['before', 'after'] as const) {
+    it(`killed ${when} the claim: the due time has exactly one run after the restart`, async () => {
+      const tmp = tempDir('oktell-task-crash-');
+      try {
+        const file = join(tmp.dir, 'crash.sqlite');
+        // The task has run before (00:01), so the restart knows where it left off.
+        const clock = new ManualClock(T0);
+        const seed = await openSqliteStore({ file, clock });
+        await seed.claimTaskDue({ task: 'poll', dueAt: Date.parse('2026-01-01T00:01:00Z'), kind: 'due', job: { scenario: 'Poll', params: {} } });
+        await seed.close();
+
+        const child = spawn(process.execPath, [fileURLToPath(new URL('./task-crash.child.js', import.meta.url)), file, when], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+        assert.equal(signal, 'SIGKILL', `the child should die by SIGKILL; exit ${code}: ${err}`);
+
+        clock.advance(60_000); // restarted at 00:02:30
+        const store = await openSqliteStore({ file, clock });
+        const s = new TaskScheduler({ store, tasks: () => parseServiceTasks('c.yaml', CRASH_TASKS, 'UTC'), clock, logger: silent });
+        await s.tick();
+        await s.tick();
+        const runs = (await taskJobs(store)).filter((j) => (j.trigger as { dueAt?: string } | null)?.dueAt === '2026-01-01T00:02:00Z');
+        assert.deepEqual(runs.map((j) => (j.trigger as { kind: string }).kind), [when === 'before' ? 'catch-up' : 'due']);
+        await store.close();
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
 });
