@@ -85,7 +85,10 @@ export class TaskScheduler {
 
   /** Enqueues what is due now. Tests call it after moving their clock. */
   async tick(): Promise<void> {
-    const tasks = this.o.tasks().filter((t) => t.enabled);
+    const all = this.o.tasks();
+    // A disabled task resumes from when it is enabled again: what came due meanwhile is not "missed".
+    for (const t of all) if (!t.enabled) this.cursor.set(t.name, this.clock.now());
+    const tasks = all.filter((t) => t.enabled);
     if (tasks.length === 0) return;
     const stored = new Map((await this.o.store.lastTaskDues(tasks.map((t) => t.name))).map((r) => [r.task, r]));
     for (const task of tasks) await this.tickTask(task, stored.get(task.name));
@@ -98,21 +101,13 @@ export class TaskScheduler {
     this.cursor.set(task.name, from);
     const onTimeFrom = Math.max(this.startedAt, now - (this.o.lateAfterMs ?? 60_000));
     const c = this.count(task.name);
-    let latestMissed: number | undefined;
-    let missed = 0;
+    const { latest: latestMissed, count: missed, atLeast } = missedBetween(task, from, onTimeFrom);
     const onTime: number[] = [];
-    for (let t = task.schedule.next(from); t !== undefined && t <= now && onTime.length < MAX_PER_TICK; t = task.schedule.next(t)) {
-      if (t < onTimeFrom) {
-        missed++;
-        latestMissed = t;
-        // Far behind (a long stop of a frequent task): jump to the last due time before the on-time window.
-        if (missed >= 1000) t = lastBefore(task, t, onTimeFrom) ?? t;
-      } else onTime.push(t);
-    }
+    for (let t = task.schedule.next(Math.max(from, onTimeFrom - 1)); t !== undefined && t <= now && onTime.length < MAX_PER_TICK; t = task.schedule.next(t)) onTime.push(t);
     if (latestMissed !== undefined) {
       c.missed += missed;
       const kind: TaskDueKind = task.missed === 'once' ? 'catch-up' : 'missed';
-      this.o.logger.warn({ task: task.name, missed, policy: task.missed }, `service task ${task.name}: ${missed} due time(s) missed while not running; ${kind === 'catch-up' ? 'one catch-up run' : 'skipped (missed: skip)'}`);
+      this.o.logger.warn({ task: task.name, missed, policy: task.missed }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${kind === 'catch-up' ? 'one catch-up run' : 'skipped (missed: skip)'}`);
       await this.claim(task, latestMissed, kind);
     }
     for (const t of onTime) {
@@ -216,11 +211,35 @@ const HELP = {
   missed: 'due while no instance was running',
 };
 
-/** The last due time before `limit` (found by stepping from `from`; used to skip over a long stop quickly). */
-function lastBefore(task: ServiceTask, from: number, limit: number): number | undefined {
-  let last: number | undefined;
-  for (let t = task.schedule.next(from); t !== undefined && t < limit; t = task.schedule.next(t)) last = t;
-  return last;
+/** Due times counted one by one after a stop; past this many, only the latest is looked for. */
+const MAX_WALK = 10_000;
+/** Where the latest missed due time is looked for when a stop was too long to walk: the last hour, day, month, year. */
+const LOOK_BACK = [3_600_000, 86_400_000, 31 * 86_400_000, 366 * 86_400_000];
+
+/**
+ * The due times in (from, until): how many, and the latest. A week's stop of a one-second task is not walked
+ * second by second: past MAX_WALK the count stops (`atLeast`) and the latest is found from a look-back window.
+ */
+export function missedBetween(task: ServiceTask, from: number, until: number): { latest: number | undefined; count: number; atLeast: boolean } {
+  const next = (t: number) => task.schedule.next(t);
+  let latest: number | undefined;
+  let count = 0;
+  for (let t = next(from); t !== undefined && t < until; t = next(t)) {
+    latest = t;
+    if (++count >= MAX_WALK) break;
+  }
+  if (count < MAX_WALK || latest === undefined) return { latest, count, atLeast: false };
+  let start = latest;
+  for (const back of LOOK_BACK) {
+    if (until - back <= latest) break;
+    const first = next(until - back);
+    if (first !== undefined && first < until) {
+      start = until - back;
+      break;
+    }
+  }
+  for (let t = next(start); t !== undefined && t < until; t = next(t)) latest = t;
+  return { latest, count, atLeast: true };
 }
 
 /** The job of one run: parameter 1 is the due time (ISO 8601 in the task's zone) unless the task sets it. */

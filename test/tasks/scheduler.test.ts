@@ -10,7 +10,7 @@ import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { parseServiceTasks, type ServiceTask } from '../../server/tasks/definitions.js';
-import { TaskScheduler } from '../../server/tasks/scheduler.js';
+import { missedBetween, TaskScheduler } from '../../server/tasks/scheduler.js';
 import { tempDir } from '../helpers.js';
 import { CRASH_TASKS, T0 } from './task-crash.child.js';
 import { ManualClock } from '../store/store.contract.js';
@@ -85,6 +85,36 @@ describe('the service task scheduler (SQLite, a clock moved by the test)', () =>
     clock.advance(MIN);
     await second.tick();
     assert.equal((await taskJobs(store)).length, 5);
+    await store.close();
+  });
+
+  it('a week-long stop of a one-second task is not walked second by second', () => {
+    const [task] = tasks('  - { name: fast, scenario: F, cron: "* * * * * *" }\n');
+    const from = Date.parse('2026-01-01T00:00:00Z');
+    const until = from + 7 * 86_400_000;
+    assert.deepEqual(missedBetween(task!, from, until), { latest: until - 1000, count: 10_000, atLeast: true });
+    assert.deepEqual(missedBetween(task!, from, from + 10_000), { latest: from + 9000, count: 9, atLeast: false });
+    const [daily] = tasks('  - { name: daily, scenario: D, cron: "0 9 * * *" }\n');
+    assert.deepEqual(missedBetween(daily!, from, from + 3 * 86_400_000), { latest: Date.parse('2026-01-03T09:00:00Z'), count: 3, atLeast: false });
+  });
+
+  it('a task enabled again after a while starts from then, with nothing missed', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    let list = tasks('  - { name: t, scenario: T, every: 1m }\n');
+    const store = await open(clock);
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick(); // 00:01
+    list = tasks('  - { name: t, scenario: T, every: 1m, enabled: false }\n');
+    clock.advance(60 * MIN);
+    await s.tick();
+    list = tasks('  - { name: t, scenario: T, every: 1m }\n');
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick();
+    assert.deepEqual((await taskJobs(store)).map((j) => (j.trigger as { dueAt: string; kind: string }).kind), ['due', 'due']);
+    assert.equal(s.counters.get('t')!.missed, 0);
     await store.close();
   });
 
