@@ -1,6 +1,7 @@
 // Service tasks («служебные задачи») as configured under `serviceTasks:` in oktell.config.yaml: which scenario to
 // start, on what schedule, in which zone, with which input parameters. Checked as a whole at load time; every
 // problem is reported with the file, line and column of the bad field.
+import { parseExpression, type CompiledExpression } from '../../engine/expr/index.js';
 import { YamlSource, type PathSeg } from '../../engine/yaml-source.js';
 import { checkTimeZone, cronSchedule, intervalSchedule, isoInZone, nextDueTimes, ScheduleError, type Schedule } from './schedule.js';
 
@@ -9,8 +10,11 @@ export interface ServiceTask {
   scenario: string;
   schedule: Schedule;
   timeZone: string;
-  /** Input parameters by number ('1'…'99'); parameter 1 is the due time unless set here. */
-  params: Record<string, string>;
+  /**
+   * Input parameters by number ('1'…'99'): expressions evaluated at each due time (`Now()` is the due time,
+   * `InputParameter(1)` the due time as text). Parameter 1 is the due time unless set here.
+   */
+  params: Record<string, CompiledExpression>;
   enabled: boolean;
   /** Due times missed while no instance was running: one catch-up run (`once`) or none (`skip`). */
   missed: 'once' | 'skip';
@@ -78,14 +82,21 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
         problem(at(which), `${which}: ${e.message}`);
       }
     }
-    const params: Record<string, string> = {};
+    const params: Record<string, CompiledExpression> = {};
     if (t.params !== undefined) {
-      if (typeof t.params !== 'object' || t.params === null || Array.isArray(t.params)) problem(at('params'), 'params: a mapping from parameter number (1-99) to its value');
+      if (typeof t.params !== 'object' || t.params === null || Array.isArray(t.params)) problem(at('params'), 'params: a mapping from parameter number (1-99) to an expression');
       else
         for (const [k, v] of Object.entries(t.params)) {
           if (!/^\d{1,2}$/.test(k) || Number(k) < 1) problem(at('params', k), `params: "${k}" is not a parameter number (1-99)`, true);
-          else if (v === null || typeof v === 'object') problem(at('params', k), `params.${k}: a text, number or true/false`);
-          else params[String(Number(k))] = String(v);
+          else if (v === null || typeof v === 'object') problem(at('params', k), `params.${k}: an expression, e.g. '"text"' or 'FormatDate(AddDays(Now(), -1), "yyyy-MM-dd")'`);
+          else {
+            const r = parseExpression(String(v));
+            if (!r.ok) {
+              const where = src.locateInScalar(at('params', k), r.error.offset);
+              problems.push(`${where.file}:${where.line}:${where.col}: params.${k}: ${r.error.message}${r.error.hint ? ` (${r.error.hint})` : ''}`);
+            } else if (r.expr.variables.length > 0) problem(at('params', k), `params.${k}: a task has no variables ([${r.expr.variables[0]}]); use Now(), the due time`);
+            else params[String(Number(k))] = r.expr;
+          }
         }
     }
     const enabled = t.enabled ?? true;

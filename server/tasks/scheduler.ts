@@ -1,7 +1,9 @@
 // The scheduler of service tasks: at each due time of a task it enqueues one job in the durable queue. Exactly once
 // per due time: the store claims the key (task, due time) in the transaction that inserts the job, so a second
 // instance on the same PostgreSQL, or this one after a restart, finds the key taken and starts nothing.
+import type { EvalContext } from '../../engine/expr/index.js';
 import type { LoggerPort } from '../../engine/ports.js';
+import { toText } from '../../engine/values.js';
 import type { JobStatus, NewJob, Store, TaskDueKind, TaskDueRecord } from '../store/store.port.js';
 import type { ServiceTask } from './definitions.js';
 import { isoInZone, nextDueTimes } from './schedule.js';
@@ -126,6 +128,8 @@ export class TaskScheduler {
     if (r.jobId) {
       c.started++;
       this.lastJob.set(task.name, r.jobId);
+      const errors = (job?.trigger as { paramErrors?: Record<string, string> } | undefined)?.paramErrors;
+      if (errors) this.o.logger.warn({ task: task.name, jobId: r.jobId, paramErrors: errors }, `service task ${task.name}: some parameters could not be computed and are empty`);
       this.o.logger.info({ task: task.name, dueAt: isoInZone(dueAt, task.timeZone), jobId: r.jobId, kind }, `service task ${task.name}: run enqueued`);
     } else if (kind === 'skipped') {
       c.skipped++;
@@ -242,8 +246,24 @@ export function missedBetween(task: ServiceTask, from: number, until: number): {
   return { latest, count, atLeast: true };
 }
 
-/** The job of one run: parameter 1 is the due time (ISO 8601 in the task's zone) unless the task sets it. */
+/**
+ * The job of one run: parameter 1 is the due time (ISO 8601 in the task's zone) unless the task sets it; the task's
+ * parameter expressions see the due time as `Now()` and as `InputParameter(1)`.
+ */
 export function taskJob(task: ServiceTask, dueAt: number, kind: TaskDueKind | 'manual'): NewJob {
   const due = isoInZone(dueAt, task.timeZone);
-  return { scenario: task.scenario, params: { '1': due, ...task.params }, trigger: { task: task.name, dueAt: due, kind } };
+  const ctx: EvalContext = { getVariable: () => '', inputParameter: (n) => (n === 1 ? due : ''), now: () => new Date(dueAt), timeZone: task.timeZone };
+  const params: Record<string, string> = { '1': due };
+  // A parameter that fails (e.g. a text that is not a date) is passed empty and named in the trigger: the run still
+  // starts, and the failure stays visible on its job instead of stopping the task's schedule.
+  const paramErrors: Record<string, string> = {};
+  for (const [n, e] of Object.entries(task.params)) {
+    try {
+      params[n] = toText(e.evaluate(ctx), task.timeZone);
+    } catch (err) {
+      params[n] = '';
+      paramErrors[n] = (err as Error).message;
+    }
+  }
+  return { scenario: task.scenario, params, trigger: { task: task.name, dueAt: due, kind, ...(Object.keys(paramErrors).length ? { paramErrors } : {}) } };
 }

@@ -79,8 +79,16 @@ serviceTasks:
   });
 
   it('reads a good task with its defaults: the server zone, enabled, missed once, overlap run', () => {
-    const [t] = parseServiceTasks('c.yaml', 'serviceTasks:\n  - { name: a, scenario: S, every: 1m, params: { 2: x } }\n', 'Europe/Moscow');
-    assert.deepEqual({ ...t, schedule: t!.schedule.text }, { name: 'a', scenario: 'S', schedule: 'every 1m', timeZone: 'Europe/Moscow', params: { '2': 'x' }, enabled: true, missed: 'once', overlap: 'run' });
+    const [t] = parseServiceTasks('c.yaml', `serviceTasks:\n  - { name: a, scenario: S, every: 1m, params: { 2: '"x"' } }\n`, 'Europe/Moscow');
+    assert.deepEqual({ ...t, schedule: t!.schedule.text, params: Object.keys(t!.params) }, { name: 'a', scenario: 'S', schedule: 'every 1m', timeZone: 'Europe/Moscow', params: ['2'], enabled: true, missed: 'once', overlap: 'run' });
+  });
+
+  it('checks parameter expressions at their place in the file, and refuses variables', () => {
+    const text = 'serviceTasks:\n  - name: a\n    scenario: S\n    every: 1m\n    params:\n      2: \'Upper("x"\'\n      3: \'[who]\'\n';
+    assert.throws(
+      () => parseServiceTasks('c.yaml', text, 'UTC'),
+      (e: Error) => /^c\.yaml:6:\d+: params\.2: /m.test(e.message) && /c\.yaml:7:10: params\.3: a task has no variables \(\[who\]\)/.test(e.message),
+    );
   });
 
   it('refuses unknown keys, duplicate names, and a task with both cron and every', () => {

@@ -37,14 +37,14 @@ describe('the service task scheduler (SQLite, a clock moved by the test)', () =>
   it('enqueues one job per due time with the due time as parameter 1, once even after a restart', async () => {
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
     const file = `restart.sqlite`;
-    const list = tasks('  - { name: poll, scenario: Poll, every: 1m, params: { 2: extra } }\n');
+    const list = tasks(`  - { name: poll, scenario: Poll, every: 1m, params: { 2: '"extra"', 3: 'FormatDate(AddDays(Now(), -1), "yyyy-MM-dd")' } }\n`);
     let store = await open(clock, file);
     let s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
     await s.tick();
     clock.advance(MIN);
     await s.tick();
     await s.tick();
-    assert.deepEqual(await taskJobs(store), [{ scenario: 'Poll', params: { '1': '2026-01-01T00:01:00Z', '2': 'extra' }, trigger: { task: 'poll', dueAt: '2026-01-01T00:01:00Z', kind: 'due' } }]);
+    assert.deepEqual(await taskJobs(store), [{ scenario: 'Poll', params: { '1': '2026-01-01T00:01:00Z', '2': 'extra', '3': '2025-12-31' }, trigger: { task: 'poll', dueAt: '2026-01-01T00:01:00Z', kind: 'due' } }]);
     // A restart within the same minute: the new scheduler finds the due time claimed.
     await store.close();
     store = await open(clock, file);
@@ -135,6 +135,20 @@ describe('the service task scheduler (SQLite, a clock moved by the test)', () =>
     clock.advance(MIN);
     await s.tick(); // 00:03 runs
     assert.deepEqual((await taskJobs(store)).map((j) => (j.trigger as { dueAt: string }).dueAt), ['2026-01-01T00:01:00Z', '2026-01-01T00:03:00Z']);
+    await store.close();
+  });
+
+  it('a parameter expression that fails at a due time is passed empty and named on the job; the run still starts', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const list = tasks(`  - { name: p, scenario: P, every: 1m, params: { 2: '1 / 0', 3: '"ok"' } }\n`);
+    const store = await open(clock);
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick();
+    const [job] = await taskJobs(store);
+    assert.deepEqual(job!.params, { '1': '2026-01-01T00:01:00Z', '2': '', '3': 'ok' });
+    assert.match((job!.trigger as { paramErrors: Record<string, string> }).paramErrors['2']!, /division by zero/);
     await store.close();
   });
 
