@@ -286,9 +286,9 @@ export class PostgresStore implements Store {
     });
   }
 
-  async lastTaskDues(tasks?: readonly string[]): Promise<TaskDueRecord[]> {
-    const rows = (await this.readSql<TaskRunRow>(TASK_SQL.latest, [])).map(taskDueFromRow);
-    return tasks ? rows.filter((r) => tasks.includes(r.task)) : rows;
+  async lastTaskDues(tasks: readonly string[]): Promise<TaskDueRecord[]> {
+    const rows = await Promise.all(tasks.map((t) => this.readSql<TaskRunRow>(TASK_SQL.latest, [t])));
+    return rows.flatMap((r) => r.map(taskDueFromRow));
   }
 
   async claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]> {

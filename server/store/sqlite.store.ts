@@ -205,10 +205,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  async lastTaskDues(tasks?: readonly string[]): Promise<TaskDueRecord[]> {
+  async lastTaskDues(tasks: readonly string[]): Promise<TaskDueRecord[]> {
     this.assertOpen();
-    const rows = (this.cached(forSqlite(TASK_SQL.latest)).all() as TaskRunRow[]).map(taskDueFromRow);
-    return tasks ? rows.filter((r) => tasks.includes(r.task)) : rows;
+    const latest = this.cached(forSqlite(TASK_SQL.latest));
+    return tasks.flatMap((t) => {
+      const row = latest.get(t) as TaskRunRow | undefined;
+      return row ? [taskDueFromRow(row)] : [];
+    });
   }
 
   async claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]> {

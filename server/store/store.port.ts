@@ -354,8 +354,8 @@ export interface Store {
    * written and `claimed` is false.
    */
   claimTaskDue(input: TaskDueInput): Promise<{ claimed: boolean; jobId: string | null }>;
-  /** The latest claimed due time of each task (of the named ones, or all). */
-  lastTaskDues(tasks?: readonly string[]): Promise<TaskDueRecord[]>;
+  /** The latest claimed due time of each named task that has one. */
+  lastTaskDues(tasks: readonly string[]): Promise<TaskDueRecord[]>;
   listJobs(query?: ListJobsQuery): Promise<Page<JobRecord>>;
 
   /** Inserts or replaces a run record. */

@@ -152,6 +152,21 @@ describe('the service task scheduler (SQLite, a clock moved by the test)', () =>
     await store.close();
   });
 
+  it('retention prunes old claims but keeps each task\'s latest, where the scheduler resumes', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const store = await open(clock);
+    for (const [task, m] of [['a', 1], ['a', 2], ['b', 1]] as const) {
+      await store.claimTaskDue({ task, dueAt: Date.parse(`2026-01-01T00:0${m}:00Z`), kind: 'missed', job: null });
+    }
+    clock.advance(40 * 86_400_000);
+    await store.prune({ olderThanMs: 30 * 86_400_000 });
+    assert.deepEqual((await store.lastTaskDues(['a', 'b', 'c'])).map((r) => [r.task, new Date(r.dueAt).toISOString()]), [['a', '2026-01-01T00:02:00.000Z'], ['b', '2026-01-01T00:01:00.000Z']]);
+    // The pruned 00:01 of a is gone: claiming it again would succeed, which is why the latest must stay.
+    assert.equal((await store.claimTaskDue({ task: 'a', dueAt: Date.parse('2026-01-01T00:02:00Z'), kind: 'missed', job: null })).claimed, false);
+    assert.equal((await store.claimTaskDue({ task: 'a', dueAt: Date.parse('2026-01-01T00:01:00Z'), kind: 'missed', job: null })).claimed, true);
+    await store.close();
+  });
+
   it('a manual start is a normal job, marked manual, outside the schedule', async () => {
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
     const list = tasks('  - { name: report, scenario: Report, cron: "0 9 * * *", enabled: false }\n');
