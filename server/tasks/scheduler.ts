@@ -101,7 +101,9 @@ export class TaskScheduler {
     // A task never run before starts from now: there is nothing it could have missed.
     const from = Math.max(stored?.dueAt ?? -Infinity, this.cursor.get(task.name) ?? (stored ? -Infinity : now));
     this.cursor.set(task.name, from);
-    const onTimeFrom = Math.max(this.startedAt, now - (this.o.lateAfterMs ?? 60_000));
+    // On time: due since this scheduler started (less two ticks, so an instance joining others does not call what
+    // they were about to claim "missed"), and not older than lateAfterMs.
+    const onTimeFrom = Math.max(this.startedAt - 2 * (this.o.tickMs ?? 1000), now - (this.o.lateAfterMs ?? 60_000));
     const c = this.count(task.name);
     const { latest: latestMissed, count: missed, atLeast } = missedBetween(task, from, onTimeFrom);
     const onTime: number[] = [];

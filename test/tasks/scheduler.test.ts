@@ -118,6 +118,24 @@ describe('the service task scheduler (SQLite, a clock moved by the test)', () =>
     await store.close();
   });
 
+  it('an instance that joins a running one takes a due time the other had not claimed yet as due, not missed', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const list = tasks('  - { name: t, scenario: T, every: 1m }\n');
+    const store = await open(clock);
+    const a = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await a.tick();
+    clock.advance(40_000);
+    await a.tick(); // 00:01:10: a claims 00:01
+    clock.advance(50_500); // 00:02:00.5: a has not ticked since 00:02 came due
+    const b = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await b.tick();
+    await a.tick();
+    const kinds = (await taskJobs(store)).map((j) => j.trigger as { dueAt: string; kind: string }).sort((x, y) => x.dueAt.localeCompare(y.dueAt));
+    assert.deepEqual(kinds, [{ task: 't', dueAt: '2026-01-01T00:01:00Z', kind: 'due' }, { task: 't', dueAt: '2026-01-01T00:02:00Z', kind: 'due' }]);
+    assert.equal(b.counters.get('t')!.missed, 0);
+    await store.close();
+  });
+
   it('overlap: skip starts nothing while the previous run is queued or running', async () => {
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
     const list = tasks('  - { name: slow, scenario: Slow, every: 1m, overlap: skip }\n');
