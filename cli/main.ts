@@ -13,6 +13,7 @@ import { serveCommand } from './commands/serve.js';
 import { testCommand } from './commands/test.js';
 import { replayCommand, runsCommand, showCommand } from './commands/runs.js';
 import { webhookCommand } from './commands/webhook.js';
+import { tasksCommand } from './commands/tasks.js';
 
 export function buildProgram(): Command {
   const program = new Command('oktell-emu')
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), validateCommand(), runCommand(), testCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), webhookCommand(), schemaCommand()]) {
+  for (const c of [serveCommand(), validateCommand(), runCommand(), testCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), webhookCommand(), schemaCommand(), tasksCommand()]) {
     program.addCommand(c.exitOverride());
   }
   return program;

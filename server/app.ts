@@ -16,6 +16,8 @@ import { startParams } from './start-params.js';
 import { StoreUnavailableError } from './store/store.errors.js';
 import type { Store } from './store/store.port.js';
 import type { WorkerPool } from './delivery/index.js';
+import type { TaskScheduler } from './tasks/scheduler.js';
+import { taskRoutes } from './tasks/routes.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -28,6 +30,8 @@ export interface AppDeps {
   users: () => readonly OktellUser[];
   /** false while shutting down: new hook requests get 503. */
   accepting: () => boolean;
+  /** Service tasks, listed and started by hand under /-/tasks. */
+  tasks?: TaskScheduler;
 }
 
 /** Paths the server answers itself; everything else goes to the HTTP404 hook. */
@@ -79,6 +83,7 @@ export function createApp(d: AppDeps): express.Express {
     }
   });
   app.use('/-/console', auth, lazyConsole(d));
+  if (d.tasks) app.use('/-/tasks', noStore, auth, refuseCrossSite, taskRoutes(d.tasks));
   app.all('/-/{*rest}', auth, (_req, res) => {
     res.status(404).type('text/plain').send('404 Not Found: unknown server route\n');
   });

@@ -7,6 +7,7 @@ import { databaseSettings, type DatabaseSettings } from '../adapters/db/settings
 import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
+import { parseServiceTasks, ServiceTaskError, type ServiceTask } from './tasks/definitions.js';
 
 export const DEFAULT_PORT = 4055;
 export const DEFAULT_BPIUM_EMULATOR_PORT = 4056;
@@ -52,6 +53,8 @@ const fileSchema = z.strictObject({
   databases: z
     .record(z.string(), z.union([z.string(), z.strictObject({ url: z.string(), passwordEnv: z.string().min(1).optional(), passwordFile: z.string().min(1).optional() })]))
     .optional(),
+  /** Scenarios started on a schedule; checked with positions by parseServiceTasks. */
+  serviceTasks: z.unknown().optional(),
 });
 
 export type ConfigFile = z.infer<typeof fileSchema>;
@@ -96,6 +99,8 @@ export interface ServerConfig {
   heap: HeapSetting;
   /** Database connections by name (always `main`); may hold passwords, so never logged as they are. */
   databases: DatabaseSettings;
+  /** Service tasks: scenarios started on a schedule (see server/tasks). */
+  serviceTasks: ServiceTask[];
   configFile?: string;
 }
 
@@ -128,10 +133,12 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   const file = flags.config ?? env.OKTELL_CONFIG ?? 'oktell.config.yaml';
   const filePath = resolve(cwd, file);
   let fc: ConfigFile = {};
+  let fileText: string | undefined;
   if (existsSync(filePath)) {
     let raw: unknown;
     try {
-      raw = parse(readFileSync(filePath, 'utf8'));
+      fileText = readFileSync(filePath, 'utf8');
+      raw = parse(fileText);
     } catch (e) {
       throw new ConfigError(`${file}: ${(e as Error).message}`);
     }
@@ -166,13 +173,14 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   } catch (e) {
     throw new ConfigError(`${existsSync(filePath) ? `${file}: ` : ''}${(e as Error).message}`);
   }
+  const timeZone = env.OKTELL_TZ ?? fc.timeZone ?? 'Europe/Moscow';
   return {
     port: flags.port ?? num(env.OKTELL_PORT, 'OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
     host: flags.host ?? env.OKTELL_HOST ?? fc.host ?? '0.0.0.0',
     users,
     scenariosDir: base(flags.scenarios ?? env.OKTELL_SCENARIOS ?? fc.scenarios ?? './scenarios'),
     dataDir,
-    timeZone: env.OKTELL_TZ ?? fc.timeZone ?? 'Europe/Moscow',
+    timeZone,
     hook: {
       scenario: env.OKTELL_HOOK_SCENARIO ?? fc.hook?.scenario ?? 'HTTP404',
       params: { address: 1, headers: 2, method: 3, body: 4, ...fc.hook?.params },
@@ -201,8 +209,19 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
     heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
     databases,
+    serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone),
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
   };
+}
+
+/** The configured service tasks; their problems become one ConfigError with every file:line:col. */
+export function serviceTasks(file: string, text: string, timeZone: string): ServiceTask[] {
+  try {
+    return parseServiceTasks(file, text, timeZone);
+  } catch (e) {
+    if (e instanceof ServiceTaskError) throw new ConfigError(e.message);
+    throw e;
+  }
 }
 
 /** `{ webhookMaxAgeMs }` from minutes (the environment wins over the file), `{}` when off. */

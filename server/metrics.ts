@@ -22,6 +22,8 @@ export class Metrics {
   set inFlight(n: number) {
     Atomics.store(this.inFlightCell, 0, n);
   }
+  /** More metric lines from other parts (service tasks), appended to the page. */
+  readonly sources: Array<() => string[]> = [];
   private runs = new Map<string, { count: number; sum: number; buckets: number[] }>();
 
   response(status: number) {
@@ -67,6 +69,7 @@ export class Metrics {
       lines.push(`oktell_run_duration_seconds_sum{status="${status}"} ${h.sum}`);
       lines.push(`oktell_run_duration_seconds_count{status="${status}"} ${h.count}`);
     }
+    for (const source of this.sources) lines.push(...source());
     return `${lines.join('\n')}\n`;
   }
 }

@@ -25,6 +25,8 @@ import { openSqliteStore } from './store/sqlite.store.js';
 import type { Store } from './store/store.port.js';
 import { logFormat, prettyDestination } from './log-format.js';
 import { checkSqliteStore } from './store/sqlite-check.js';
+import { createServiceTasks, type ServiceTasks } from './tasks/index.js';
+import type { TaskScheduler } from './tasks/scheduler.js';
 
 export interface RunningServer {
   url: string;
@@ -35,6 +37,8 @@ export interface RunningServer {
   host: ScenarioHost;
   workers: WorkerPool;
   metrics: Metrics;
+  /** Service tasks: scenarios started on a schedule. */
+  tasks: TaskScheduler;
   emulator?: BpiumEmulator;
   bpium?: BpiumClient;
   mail: { kind: 'smtp' | 'outbox'; describe: string };
@@ -51,6 +55,8 @@ export interface StartOptions extends ConfigFlags {
   watch?: boolean;
   /** Poll interval of the workers (tests lower it). */
   pollMs?: number;
+  /** How often the service tasks look for due times (default 1 s). */
+  taskTickMs?: number;
 }
 
 /** Logs to stdout: JSON lines, or readable lines on a terminal (OKTELL_LOG_FORMAT chooses; see log-format.ts). */
@@ -123,14 +129,17 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const metrics = new Metrics();
     const workers = createDelivery({ config, store, host, ports: built.ports, bpium: bpium.source, env, metrics, logger, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
     host.onReload(() => workers.reload());
+    const tasks = createServiceTasks({ config, store, metrics, logger, watch: opts.watch !== false, ...(opts.taskTickMs ? { tickMs: opts.taskTickMs } : {}) });
+    cleanup.push(() => tasks.stop());
     let accepting = true;
-    const app = createApp({ config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting });
+    const app = createApp({ config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting, tasks: tasks.scheduler });
     const { server, url, port } = await listen(config, app);
     cleanup.push(() => server.close());
     bpium.emulator?.retargetSeedWebhooks(serverOrigin(config, port, users[0]!), bpium.webhookSecret!);
     await workers.start();
+    tasks.start();
     const stopRetention = startRetention(store, config, logger);
-    return running({ config, store, host, workers, metrics, logger, users, server, url, port, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), stopRetention });
+    return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), stopRetention });
   } catch (e) {
     await undo();
     throw e;
@@ -232,6 +241,7 @@ interface Parts {
   store: Store;
   host: ScenarioHost;
   workers: Delivery;
+  tasks: ServiceTasks;
   metrics: Metrics;
   logger: LoggerPort;
   users: readonly OktellUser[];
@@ -258,6 +268,7 @@ function running(p: Parts): RunningServer {
     host,
     workers,
     metrics: p.metrics,
+    tasks: p.tasks.scheduler,
     ...(emulator ? { emulator } : {}),
     ...(built.bpiumClient ? { bpium: built.bpiumClient } : {}),
     mail: { kind: built.mail.kind === 'smtp' ? 'smtp' : 'outbox', describe: built.mail.describe },
@@ -265,6 +276,7 @@ function running(p: Parts): RunningServer {
       closed ??= (async () => {
         p.stopAccepting();
         p.stopRetention();
+        await p.tasks.stop();
         const serverClosed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
         const { unfinished } = await workers.stop(graceMs);

@@ -14,6 +14,7 @@ import { dryRunRoutes } from './dry-run.routes.js';
 import { outboxRoutes } from './outbox.routes.js';
 import { runRoutes } from './run.routes.js';
 import { scenarioRoutes } from './scenario.routes.js';
+import { taskRoutes } from './tasks.routes.js';
 
 export { CONSOLE_BASE };
 
@@ -74,6 +75,7 @@ export function consoleRouter(d: AppDeps): Router {
   runRoutes(router, ctx);
   outboxRoutes(router, ctx);
   dryRunRoutes(router, ctx);
+  taskRoutes(router, ctx);
   router.use((_req, res) => ctx.notFound(res, 'The console has no such page.'));
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     const e = err as { status?: number; type?: string };

@@ -103,6 +103,20 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX effects_recorded ON effects (recorded_at);
     `,
   },
+  {
+    version: 2,
+    name: 'service task due times',
+    sql: `
+      CREATE TABLE task_runs (
+        task       TEXT   NOT NULL,
+        due_at     BIGINT NOT NULL,
+        kind       TEXT   NOT NULL,
+        job_id     TEXT,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (task, due_at)
+      );
+    `,
+  },
 ];
 
 /** Thrown when the database was migrated by a newer version of the emulator than this one. */

@@ -52,7 +52,10 @@ import {
   type StoreClock,
   type StoreCounts,
   type StoreStats,
+  type TaskDueInput,
+  type TaskDueRecord,
 } from './store.port.js';
+import { TASK_SQL, taskDueFromRow, type TaskRunRow } from './task-runs.sql.js';
 
 export interface PostgresStoreOptions {
   /**
@@ -271,6 +274,23 @@ export class PostgresStore implements Store {
     });
   }
 
+  async claimTaskDue(input: TaskDueInput): Promise<{ claimed: boolean; jobId: string | null }> {
+    const job = input.job ? this.prepareJobs([input.job])[0]! : null;
+    return this.write(async (c) => {
+      const now = this.clock.now();
+      // Another instance claiming the same key waits on the unique index until this commits, then inserts nothing.
+      const r = await c.query(TASK_SQL.claim, [input.task, input.dueAt, input.kind, job?.id ?? null, now]);
+      if (!r.rowCount) return { claimed: false, jobId: null };
+      if (job) await exec(c, 'insertJobs', [JSON.stringify([job]), null, now]);
+      return { claimed: true, jobId: job?.id ?? null };
+    });
+  }
+
+  async lastTaskDues(tasks: readonly string[]): Promise<TaskDueRecord[]> {
+    const rows = await Promise.all(tasks.map((t) => this.readSql<TaskRunRow>(TASK_SQL.latest, [t])));
+    return rows.flatMap((r) => r.map(taskDueFromRow));
+  }
+
   async claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new StoreUsageError(`claim limit must be a positive integer, got ${limit}`);
     return this.write(async (c) => {
@@ -459,6 +479,7 @@ export class PostgresStore implements Store {
         if (n < PRUNE_CHUNK) break;
       }
     }
+    await this.write((c) => c.query(TASK_SQL.prune, [cutoff]));
     return result;
   }
 

@@ -99,6 +99,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX effects_recorded ON effects (recorded_at);
     `,
   },
+  {
+    version: 2,
+    name: 'service task due times',
+    sql: `
+      CREATE TABLE task_runs (
+        task       TEXT    NOT NULL,
+        due_at     INTEGER NOT NULL,
+        kind       TEXT    NOT NULL,
+        job_id     TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (task, due_at)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Thrown when the file was written by a newer version of the emulator than this one. */

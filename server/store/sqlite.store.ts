@@ -51,7 +51,10 @@ import {
   type StoreClock,
   type StoreCounts,
   type StoreStats,
+  type TaskDueInput,
+  type TaskDueRecord,
 } from './store.port.js';
+import { forSqlite, TASK_SQL, taskDueFromRow, type TaskRunRow } from './task-runs.sql.js';
 import { WriteBatcher } from './write-batcher.js';
 import { createPrivateFile } from '../../adapters/private-file.js';
 
@@ -199,6 +202,25 @@ export class SqliteStore implements Store {
   async enqueueJobs(jobs: NewJob[]): Promise<string[]> {
     const prepared = this.prepareJobs(jobs);
     return this.batcher.submit(() => this.insertJobs(prepared, null));
+  }
+
+  async claimTaskDue(input: TaskDueInput): Promise<{ claimed: boolean; jobId: string | null }> {
+    const job = input.job ? this.prepareJobs([input.job])[0]! : null;
+    return this.batcher.submit(() => {
+      const r = this.cached(forSqlite(TASK_SQL.claim)).run(input.task, input.dueAt, input.kind, job?.id ?? null, this.clock.now());
+      if (r.changes === 0) return { claimed: false, jobId: null };
+      if (job) this.insertJobs([job], null);
+      return { claimed: true, jobId: job?.id ?? null };
+    });
+  }
+
+  async lastTaskDues(tasks: readonly string[]): Promise<TaskDueRecord[]> {
+    this.assertOpen();
+    const latest = this.cached(forSqlite(TASK_SQL.latest));
+    return tasks.flatMap((t) => {
+      const row = latest.get(t) as TaskRunRow | undefined;
+      return row ? [taskDueFromRow(row)] : [];
+    });
   }
 
   async claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]> {
@@ -393,6 +415,7 @@ export class SqliteStore implements Store {
         if (n < PRUNE_CHUNK) break;
       }
     }
+    await this.batcher.submit(() => this.cached(forSqlite(TASK_SQL.prune)).run(cutoff));
     return result;
   }
 

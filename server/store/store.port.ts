@@ -145,6 +145,32 @@ export interface RequeueOptions {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Service tasks
+
+/**
+ * What happened at one due time of a service task: `due` (started on time), `catch-up` (the one run for times missed
+ * while no instance ran), `skipped` (overlap: the previous run was still going; no job), `missed` (times missed while
+ * no instance ran, passed over by `missed: skip`; no job).
+ */
+export type TaskDueKind = 'due' | 'catch-up' | 'skipped' | 'missed';
+
+export interface TaskDueInput {
+  task: string;
+  dueAt: EpochMs;
+  kind: TaskDueKind;
+  /** The run to enqueue; null for a skipped due time. */
+  job: NewJob | null;
+}
+
+export interface TaskDueRecord {
+  task: string;
+  dueAt: EpochMs;
+  kind: TaskDueKind;
+  jobId: string | null;
+  createdAt: EpochMs;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Runs
 
 export type RunStatus = 'running' | 'completed' | 'failed';
@@ -322,6 +348,14 @@ export interface Store {
   /** Sends failed/dead jobs back to the queue with attempts reset. Jobs in other states are left alone. */
   requeue(selector: RequeueSelector, opts?: RequeueOptions): Promise<string[]>;
   getJob(id: string): Promise<JobRecord | undefined>;
+  /**
+   * Claims one due time of a service task and enqueues its job, in one transaction. The key (task, due time) is
+   * unique: when another call (this or another instance, before or after a restart) already claimed it, nothing is
+   * written and `claimed` is false.
+   */
+  claimTaskDue(input: TaskDueInput): Promise<{ claimed: boolean; jobId: string | null }>;
+  /** The latest claimed due time of each named task that has one. */
+  lastTaskDues(tasks: readonly string[]): Promise<TaskDueRecord[]>;
   listJobs(query?: ListJobsQuery): Promise<Page<JobRecord>>;
 
   /** Inserts or replaces a run record. */

@@ -1,0 +1,69 @@
+// `oktell-emu tasks` and `tasks run NAME`: the service tasks of the configuration with their last and next due
+// times, read from the server's store; and a manual start (a normal job, marked manual, that the server runs).
+import { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pc from 'picocolors';
+import { ConfigError, loadServerConfig, type ServerConfig } from '../../server/config.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import type { Store } from '../../server/store/store.port.js';
+import { TaskScheduler, type TaskStatus } from '../../server/tasks/scheduler.js';
+import { UsageError } from '../config.js';
+
+interface TaskFlags {
+  config?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** The configuration's tasks and the store they are claimed in (the server's: PostgreSQL or the data folder's file). */
+async function withTasks<T>(o: TaskFlags, fn: (tasks: TaskScheduler) => Promise<T>): Promise<T> {
+  let config: Omit<ServerConfig, 'usersGenerated' | 'generatedUser'>;
+  try {
+    config = loadServerConfig({ ...(o.config ? { config: o.config } : {}), ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (config.store.kind === 'sqlite') mkdirSync(config.dataDir, { recursive: true });
+  const store: Store =
+    config.store.kind === 'postgres'
+      ? await (await import('../../server/store/postgres.store.js')).openPostgresStore({ url: config.store.url })
+      : await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite') });
+  const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+  try {
+    return await fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }));
+  } finally {
+    await store.close();
+  }
+}
+
+function line(t: TaskStatus): string {
+  const r = t.lastRun;
+  const last = r ? `${r.status}, ${r.kind} run queued ${r.createdAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}` : pc.dim('never run');
+  const next = t.enabled ? t.next.join(', ') : pc.dim('disabled');
+  return `${pc.bold(t.name)}  ${t.scenario}  ${t.schedule}  ${t.timeZone}\n  last run: ${last}\n  next: ${next}`;
+}
+
+export function tasksCommand(): Command {
+  const common = (c: Command) => c.option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)').option('--data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)');
+  const cmd = common(new Command('tasks').description('list the service tasks: schedule, last run, next three due times'))
+    .option('--json', 'print JSON')
+    .action(async (o: TaskFlags) => {
+      const list = await withTasks(o, (s) => s.status());
+      if (o.json) console.log(JSON.stringify(list, null, 2));
+      else console.log(list.length ? list.map(line).join('\n') : 'no service tasks in the configuration (serviceTasks:)');
+    });
+  cmd.addCommand(
+    common(new Command('run').description('start a service task now (a normal job, marked manual; a running server runs it)').argument('<name>', 'the task'))
+      .action(async (name: string, o: TaskFlags) => {
+        const jobId = await withTasks(o, async (s) => {
+          if (!s.has(name)) throw new UsageError(`no service task named "${name}" in the configuration`);
+          return s.runNow(name);
+        });
+        console.log(`${name}: job ${jobId} queued`);
+      })
+      .exitOverride(),
+  );
+  return cmd;
+}

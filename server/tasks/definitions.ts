@@ -1,0 +1,121 @@
+// Service tasks («служебные задачи») as configured under `serviceTasks:` in oktell.config.yaml: which scenario to
+// start, on what schedule, in which zone, with which input parameters. Checked as a whole at load time; every
+// problem is reported with the file, line and column of the bad field.
+import { parseExpression, type CompiledExpression } from '../../engine/expr/index.js';
+import { YamlSource, type PathSeg } from '../../engine/yaml-source.js';
+import { checkTimeZone, cronSchedule, intervalSchedule, isoInZone, nextDueTimes, ScheduleError, type Schedule } from './schedule.js';
+
+export interface ServiceTask {
+  name: string;
+  scenario: string;
+  schedule: Schedule;
+  timeZone: string;
+  /**
+   * Input parameters by number ('1'…'99'): expressions evaluated at each due time (`Now()` is the due time,
+   * `InputParameter(1)` the due time as text). Parameter 1 is the due time unless set here.
+   */
+  params: Record<string, CompiledExpression>;
+  enabled: boolean;
+  /** Due times missed while no instance was running: one catch-up run (`once`) or none (`skip`). */
+  missed: 'once' | 'skip';
+  /** `skip`: a due time whose previous run is still queued or running starts nothing. */
+  overlap: 'run' | 'skip';
+}
+
+export class ServiceTaskError extends Error {
+  override name = 'ServiceTaskError';
+}
+
+const KEYS = ['name', 'scenario', 'cron', 'every', 'timeZone', 'params', 'enabled', 'missed', 'overlap'];
+
+/**
+ * Reads `serviceTasks` from the configuration file's text. Throws ServiceTaskError listing every problem as
+ * `file:line:col: message`, followed by the next three due times of the tasks that are good (so a fix can be checked
+ * against them). `now` is only used for that hint.
+ */
+export function parseServiceTasks(file: string, text: string, defaultZone: string, now = Date.now()): ServiceTask[] {
+  const src = new YamlSource(file, text);
+  const root = src.doc.toJS() as Record<string, unknown> | null;
+  const list = root?.serviceTasks;
+  if (list === undefined || list === null) return [];
+  const problems: string[] = [];
+  const problem = (path: PathSeg[], message: string, key = false) => {
+    const at = src.locate(path, { key });
+    problems.push(`${at.file}:${at.line}:${at.col}: ${message}`);
+  };
+  if (!Array.isArray(list)) {
+    problem(['serviceTasks'], 'serviceTasks must be a list of tasks (- name: ...)');
+    throw new ServiceTaskError(problems.join('\n'));
+  }
+  const tasks: ServiceTask[] = [];
+  const names = new Set<string>();
+  list.forEach((raw: unknown, i) => {
+    const at = (...p: PathSeg[]) => ['serviceTasks', i, ...p];
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return problem(at(), 'a task is a mapping with name, scenario and cron or every');
+    const t = raw as Record<string, unknown>;
+    const before = problems.length;
+    for (const k of Object.keys(t)) if (!KEYS.includes(k)) problem(at(k), `unknown key "${k}" (known: ${KEYS.join(', ')})`, true);
+    const name = text_(t.name);
+    if (!name) problem(at('name'), 'name: a task needs a name (letters, digits, - _ .)');
+    else if (!/^[\w.-]{1,64}$/.test(name)) problem(at('name'), `name "${name}": use letters, digits, - _ . (at most 64)`);
+    else if (names.has(name)) problem(at('name'), `name "${name}" is used by an earlier task`);
+    else names.add(name);
+    const scenario = text_(t.scenario);
+    if (!scenario) problem(at('scenario'), 'scenario: the name of the service scenario to start');
+    let timeZone = t.timeZone === undefined ? defaultZone : text_(t.timeZone);
+    try {
+      if (!timeZone) throw new ScheduleError('timeZone must be a zone name');
+      checkTimeZone(timeZone);
+    } catch (e) {
+      if (!(e instanceof ScheduleError)) throw e;
+      problem(at('timeZone'), `timeZone: ${e.message}`);
+      timeZone = undefined;
+    }
+    let schedule: Schedule | undefined;
+    if ((t.cron === undefined) === (t.every === undefined)) problem(at(t.cron !== undefined ? 'every' : ''), 'give exactly one of cron (e.g. "0 9 * * *") or every (e.g. 5m)');
+    else if (timeZone) {
+      const which = t.cron !== undefined ? 'cron' : 'every';
+      try {
+        schedule = which === 'cron' ? cronSchedule(String(t.cron), timeZone) : intervalSchedule(String(t.every));
+      } catch (e) {
+        if (!(e instanceof ScheduleError)) throw e;
+        problem(at(which), `${which}: ${e.message}`);
+      }
+    }
+    const params: Record<string, CompiledExpression> = {};
+    if (t.params !== undefined) {
+      if (typeof t.params !== 'object' || t.params === null || Array.isArray(t.params)) problem(at('params'), 'params: a mapping from parameter number (1-99) to an expression');
+      else
+        for (const [k, v] of Object.entries(t.params)) {
+          if (!/^\d{1,2}$/.test(k) || Number(k) < 1) problem(at('params', k), `params: "${k}" is not a parameter number (1-99)`, true);
+          else if (v === null || typeof v === 'object') problem(at('params', k), `params.${k}: an expression, e.g. '"text"' or 'FormatDate(AddDays(Now(), -1), "yyyy-MM-dd")'`);
+          else {
+            const r = parseExpression(String(v));
+            if (!r.ok) {
+              const where = src.locateInScalar(at('params', k), r.error.offset);
+              problems.push(`${where.file}:${where.line}:${where.col}: params.${k}: ${r.error.message}${r.error.hint ? ` (${r.error.hint})` : ''}`);
+            } else if (r.expr.variables.length > 0) problem(at('params', k), `params.${k}: a task has no variables ([${r.expr.variables[0]}]); use Now(), the due time`);
+            else params[String(Number(k))] = r.expr;
+          }
+        }
+    }
+    const enabled = t.enabled ?? true;
+    if (typeof enabled !== 'boolean') problem(at('enabled'), 'enabled: true or false');
+    const missed = t.missed ?? 'once';
+    if (missed !== 'once' && missed !== 'skip') problem(at('missed'), 'missed: once (one catch-up run after a stop) or skip');
+    const overlap = t.overlap ?? 'run';
+    if (overlap !== 'run' && overlap !== 'skip') problem(at('overlap'), 'overlap: run (the default) or skip (no new run while the last one is queued or running)');
+    if (problems.length === before && name && scenario && schedule && timeZone) {
+      tasks.push({ name, scenario, schedule, timeZone, params, enabled: enabled as boolean, missed: missed as 'once' | 'skip', overlap: overlap as 'run' | 'skip' });
+    }
+  });
+  if (problems.length > 0) {
+    const good = tasks.map((t) => `  ${t.name} (${t.schedule.text}): next ${nextDueTimes(t.schedule, now, 3).map((d) => isoInZone(d, t.timeZone)).join(', ')}`);
+    throw new ServiceTaskError([...problems, ...(good.length ? ['the other tasks are due:', ...good] : [])].join('\n'));
+  }
+  return tasks;
+}
+
+function text_(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : undefined;
+}

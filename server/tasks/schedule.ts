@@ -1,0 +1,239 @@
+// Schedules of service tasks: a cron expression (5 fields, or 6 with seconds first) read in a time zone, or a fixed
+// interval (`every: 5m`). Written here rather than taken from a library: the project has no cron dependency and may
+// not add one, and what we need is small (next due time after a moment, the same on every instance).
+
+/** Milliseconds since the Unix epoch. */
+export type Ms = number;
+
+export interface Schedule {
+  /** The first due time strictly after `after`, or undefined when there is none within five years. */
+  next(after: Ms): Ms | undefined;
+  /** How the schedule was written, for listings. */
+  readonly text: string;
+}
+
+export class ScheduleError extends Error {
+  override name = 'ScheduleError';
+}
+
+// ----- intervals --------------------------------------------------------------------------------------------------
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `5m`, `1h30m`, `1d` → milliseconds; at least one second. */
+export function parseInterval(text: string): number {
+  const t = text.trim().toLowerCase();
+  if (!/^(\d+\s*(ms|s|m|h|d)\s*)+$/.test(t)) throw new ScheduleError(`"${text}" is not an interval (e.g. 30s, 5m, 1h30m, 1d)`);
+  let ms = 0;
+  for (const m of t.matchAll(/(\d+)\s*(ms|s|m|h|d)/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+  if (ms < 1000) throw new ScheduleError(`"${text}" is shorter than one second`);
+  return ms;
+}
+
+/**
+ * Due at every multiple of the interval since the epoch (UTC), so every instance and every restart agree on the due
+ * times without sharing any state: `every: 5m` is due at :00, :05, :10...; `every: 1d` at midnight UTC (use cron for a
+ * local hour).
+ */
+export function intervalSchedule(text: string): Schedule {
+  const ms = parseInterval(text);
+  return { text: `every ${text.trim()}`, next: (after) => Math.floor(after / ms) * ms + ms };
+}
+
+// ----- cron -------------------------------------------------------------------------------------------------------
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const MACROS: Record<string, string> = { '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0', '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@hourly': '0 * * * *' };
+
+interface Field {
+  name: string;
+  min: number;
+  max: number;
+  names?: string[];
+  /** Index of the first name (1 for months, 0 for days). */
+  nameBase?: number;
+}
+
+const FIELDS: Field[] = [
+  { name: 'second', min: 0, max: 59 },
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: MONTHS, nameBase: 1 },
+  // 7 is Sunday too, as in most crons.
+  { name: 'day of week', min: 0, max: 7, names: DAYS, nameBase: 0 },
+];
+
+/** One parsed field: the allowed values, and whether it was `*` (or `?`). */
+interface Allowed {
+  set: boolean[];
+  any: boolean;
+}
+
+function parseField(text: string, f: Field): Allowed {
+  const set = new Array<boolean>(f.max + 1).fill(false);
+  const value = (v: string): number => {
+    const named = f.names?.indexOf(v.toLowerCase()) ?? -1;
+    if (named >= 0) return named + f.nameBase!;
+    if (!/^\d+$/.test(v)) throw new ScheduleError(`${f.name}: "${v}" is not a number${f.names ? ` or a name (${f.names.slice(0, 3).join(', ')}...)` : ''}`);
+    const n = Number(v);
+    if (n < f.min || n > f.max) throw new ScheduleError(`${f.name}: ${n} is outside ${f.min}-${f.max}`);
+    return n;
+  };
+  const any = text === '*' || text === '?';
+  for (const part of text.split(',')) {
+    const m = /^([^/]+)(?:\/(\d+))?$/.exec(part);
+    if (!m) throw new ScheduleError(`${f.name}: "${part}" is not a value, range (a-b) or step (*/n)`);
+    const step = m[2] === undefined ? 1 : Number(m[2]);
+    if (step < 1) throw new ScheduleError(`${f.name}: the step in "${part}" must be at least 1`);
+    let lo: number;
+    let hi: number;
+    if (m[1] === '*' || m[1] === '?') [lo, hi] = [f.min, f.max];
+    else if (m[1]!.includes('-')) {
+      const [a, b, extra] = m[1]!.split('-');
+      if (extra !== undefined || !a || !b) throw new ScheduleError(`${f.name}: "${part}" is not a range (a-b)`);
+      [lo, hi] = [value(a), value(b)];
+      if (lo > hi) throw new ScheduleError(`${f.name}: the range "${m[1]}" runs backwards`);
+    } else {
+      lo = value(m[1]!);
+      hi = m[2] === undefined ? lo : f.max;
+    }
+    for (let v = lo; v <= hi; v += step) set[v] = true;
+  }
+  return { set, any };
+}
+
+/** Wall-clock fields of an instant in a zone. */
+interface Wall {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  weekday: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Throws ScheduleError for a zone the runtime does not know. */
+export function checkTimeZone(zone: string): void {
+  wallClock(zone, 0);
+}
+
+function wallClock(zone: string, t: Ms): Wall {
+  let f = formatters.get(zone);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', weekday: 'short' });
+    } catch {
+      throw new ScheduleError(`"${zone}" is not a time zone (e.g. Europe/Moscow, UTC)`);
+    }
+    formatters.set(zone, f);
+  }
+  const w: Record<string, string> = {};
+  for (const p of f.formatToParts(t)) w[p.type] = p.value;
+  return { year: Number(w.year), month: Number(w.month), day: Number(w.day), hour: Number(w.hour), minute: Number(w.minute), second: Number(w.second), weekday: DAYS.indexOf(w.weekday!.toLowerCase()) };
+}
+
+/** The zone's offset from UTC at an instant, in ms. */
+function offsetAt(zone: string, t: Ms): number {
+  const w = wallClock(zone, t);
+  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - Math.floor(t / 1000) * 1000;
+}
+
+const FIVE_YEARS: Ms = 5 * 366 * 86_400_000;
+
+/**
+ * A cron expression read in `zone`. Day of month and day of week, when both are restricted, match either (as in
+ * Vixie cron). Across daylight-saving changes, for an expression with a fixed hour: a wall time skipped when clocks
+ * go forward is due at the first instant after the change, and a wall time that happens twice when clocks go back is
+ * due once, the first time. Expressions with `*` for the hour follow real time (each real occurrence is due).
+ */
+export function cronSchedule(expression: string, zone: string): Schedule {
+  const text = expression.trim();
+  const expanded = MACROS[text.toLowerCase()] ?? text;
+  const parts = expanded.split(/\s+/);
+  if (parts.length !== 5 && parts.length !== 6) throw new ScheduleError(`"${text}" has ${parts.length} field(s); a cron expression has 5 (minute hour day month weekday) or 6 (seconds first)`);
+  const withSeconds = parts.length === 6;
+  const fields = (withSeconds ? FIELDS : FIELDS.slice(1)).map((f, i) => parseField(parts[i]!, f));
+  const [sec, min, hour, dom, mon, dow] = withSeconds ? fields : [{ set: [true], any: false }, ...fields];
+  if (dow!.set[7]) dow!.set[0] = true;
+  checkTimeZone(zone);
+  const fixedHour = !hour!.any;
+
+  const dayMatches = (w: Pick<Wall, 'month' | 'day' | 'weekday'>): boolean => {
+    if (!mon!.set[w.month]) return false;
+    if (dom!.any || dow!.any) return dom!.set[w.day]! && dow!.set[w.weekday]!;
+    return dom!.set[w.day]! || dow!.set[w.weekday]!;
+  };
+  const matches = (w: Wall) => dayMatches(w) && hour!.set[w.hour] && min!.set[w.minute] && sec!.set[w.second];
+  const firstSecond = sec!.set.indexOf(true);
+
+  /** A fixed-hour wall time in the gap of a forward change that ends at `t` (clocks jumped just before `t`). */
+  const dueInGap = (t: Ms): boolean => {
+    const before = wallClock(zone, t - 1000);
+    const gapMs = offsetAt(zone, t) - offsetAt(zone, t - 1000);
+    const start = Date.UTC(before.year, before.month - 1, before.day, before.hour, before.minute, 0) + 60_000;
+    for (let m = start; m < start + gapMs; m += 60_000) {
+      const d = new Date(m);
+      const w = { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: firstSecond, weekday: d.getUTCDay() };
+      if (matches(w)) return true;
+    }
+    return false;
+  };
+  /** The same wall time already happened earlier (clocks went back within the last three hours). */
+  const repeated = (t: Ms, w: Wall): boolean => {
+    const back = offsetAt(zone, t - 3 * 3_600_000) - offsetAt(zone, t);
+    if (back <= 0) return false;
+    const earlier = wallClock(zone, t - back);
+    return earlier.hour === w.hour && earlier.minute === w.minute && earlier.second === w.second && earlier.day === w.day;
+  };
+
+  return {
+    text,
+    next(after: Ms): Ms | undefined {
+      const unit = withSeconds ? 1000 : 60_000;
+      let t = Math.floor(after / unit) * unit + unit;
+      const end = after + FIVE_YEARS;
+      let lastOffset = offsetAt(zone, t);
+      while (t <= end) {
+        const w = wallClock(zone, t);
+        const offset = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - t;
+        if (fixedHour && offset > lastOffset && dueInGap(t)) return t;
+        lastOffset = offset;
+        const toNextMinute = (60 - w.second) * 1000;
+        const toNextHour = ((59 - w.minute) * 60 + (60 - w.second)) * 1000;
+        if (!dayMatches(w)) {
+          // Towards the next local midnight, stopping an hour short so a clock change on the way cannot overshoot it.
+          const toMidnight = ((23 - w.hour) * 3600 + (59 - w.minute) * 60 + (60 - w.second)) * 1000;
+          t += toMidnight > 2 * 3_600_000 ? toMidnight - 3_600_000 : toNextHour;
+        } else if (!hour!.set[w.hour]) t += toNextHour;
+        else if (!min!.set[w.minute]) t += toNextMinute;
+        else if (!sec!.set[w.second]) {
+          const s = sec!.set.indexOf(true, w.second + 1);
+          t += s < 0 ? toNextMinute : (s - w.second) * 1000;
+        } else if (fixedHour && repeated(t, w)) t += unit;
+        else return t;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** The next `n` due times after `after` (fewer when the schedule ends). */
+export function nextDueTimes(s: Schedule, after: Ms, n: number): Ms[] {
+  const out: Ms[] = [];
+  let t: Ms | undefined = after;
+  while (out.length < n && (t = s.next(t)) !== undefined) out.push(t);
+  return out;
+}
+
+/** `2026-03-08T09:00:00+03:00`: the wall time in the zone and its offset. */
+export function isoInZone(t: number, zone: string): string {
+  const p: Record<string, string> = {};
+  for (const x of new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset' }).formatToParts(t)) p[x.type] = x.value;
+  const offset = (p.timeZoneName ?? 'GMT').replace('GMT', '') || '+00:00';
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${offset === '+00:00' ? 'Z' : offset}`;
+}

@@ -1,0 +1,271 @@
+// The scheduler of service tasks: at each due time of a task it enqueues one job in the durable queue. Exactly once
+// per due time: the store claims the key (task, due time) in the transaction that inserts the job, so a second
+// instance on the same PostgreSQL, or this one after a restart, finds the key taken and starts nothing.
+import type { EvalContext } from '../../engine/expr/index.js';
+import type { LoggerPort } from '../../engine/ports.js';
+import { toText } from '../../engine/values.js';
+import type { JobStatus, NewJob, Store, TaskDueKind, TaskDueRecord } from '../store/store.port.js';
+import type { ServiceTask } from './definitions.js';
+import { isoInZone, nextDueTimes } from './schedule.js';
+
+type SchedulerStore = Pick<Store, 'claimTaskDue' | 'lastTaskDues' | 'getJob' | 'enqueueJobs' | 'listJobs'>;
+
+export interface SchedulerOptions {
+  store: SchedulerStore;
+  /** The tasks as configured now (read at every tick, so a reloaded configuration takes effect). */
+  tasks: () => readonly ServiceTask[];
+  clock?: { now(): number };
+  logger: LoggerPort;
+  /** How often to look for due times (default 1 s). */
+  tickMs?: number;
+  /**
+   * A due time older than this when first seen counts as missed (the process was stopped or stalled), not due: so a
+   * long stop yields one catch-up run, never one run per missed time. Default 60 s.
+   */
+  lateAfterMs?: number;
+}
+
+/** Counters per task since this process started, for /-/metrics. */
+export interface TaskCounters {
+  due: number;
+  started: number;
+  skipped: number;
+  missed: number;
+}
+
+export interface TaskStatus {
+  name: string;
+  scenario: string;
+  schedule: string;
+  timeZone: string;
+  enabled: boolean;
+  missed: ServiceTask['missed'];
+  overlap: ServiceTask['overlap'];
+  /** The next three due times (ISO 8601 in the task's zone); empty for a disabled task. */
+  next: string[];
+  last: (Omit<TaskDueRecord, 'dueAt' | 'createdAt'> & { dueAt: string; jobStatus: JobStatus | null }) | null;
+  /** The newest run of the task, manual ones included (among the latest 50 jobs of its scenario). */
+  lastRun: { jobId: string; kind: string; status: JobStatus; createdAt: string; finishedAt: string | null } | null;
+}
+
+/** Most due times one tick enqueues for one task; the rest wait for the next tick. */
+const MAX_PER_TICK = 100;
+
+export class TaskScheduler {
+  readonly counters = new Map<string, TaskCounters>();
+  private readonly clock: { now(): number };
+  private readonly startedAt: number;
+  /** Where each task resumes: the last due time handled (claimed here or seen claimed in the store). */
+  private readonly cursor = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.clock = o.clock ?? { now: () => Date.now() };
+    this.startedAt = this.clock.now();
+  }
+
+  /** Ticks every `tickMs` until stopped. */
+  start(): void {
+    const loop = () => {
+      if (this.stopped) return;
+      this.ticking = this.tick()
+        .catch((e: unknown) => this.o.logger.warn({ err: e }, 'service tasks: a tick failed; trying again'))
+        .finally(() => {
+          if (!this.stopped) (this.timer = setTimeout(loop, this.o.tickMs ?? 1000)).unref();
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+  }
+
+  /** Enqueues what is due now. Tests call it after moving their clock. */
+  async tick(): Promise<void> {
+    const all = this.o.tasks();
+    // A disabled task resumes from when it is enabled again: what came due meanwhile is not "missed".
+    for (const t of all) if (!t.enabled) this.cursor.set(t.name, this.clock.now());
+    const tasks = all.filter((t) => t.enabled);
+    if (tasks.length === 0) return;
+    const stored = new Map((await this.o.store.lastTaskDues(tasks.map((t) => t.name))).map((r) => [r.task, r]));
+    for (const task of tasks) await this.tickTask(task, stored.get(task.name));
+  }
+
+  private async tickTask(task: ServiceTask, stored: TaskDueRecord | undefined): Promise<void> {
+    const now = this.clock.now();
+    // A task never run before starts from now: there is nothing it could have missed.
+    const from = Math.max(stored?.dueAt ?? -Infinity, this.cursor.get(task.name) ?? (stored ? -Infinity : now));
+    this.cursor.set(task.name, from);
+    // On time: due since this scheduler started (less two ticks, so an instance joining others does not call what
+    // they were about to claim "missed"), and not older than lateAfterMs.
+    const onTimeFrom = Math.max(this.startedAt - 2 * (this.o.tickMs ?? 1000), now - (this.o.lateAfterMs ?? 60_000));
+    const c = this.count(task.name);
+    const { latest: latestMissed, count: missed, atLeast } = missedBetween(task, from, onTimeFrom);
+    const onTime: number[] = [];
+    for (let t = task.schedule.next(Math.max(from, onTimeFrom - 1)); t !== undefined && t <= now && onTime.length < MAX_PER_TICK; t = task.schedule.next(t)) onTime.push(t);
+    if (latestMissed !== undefined) {
+      c.missed += missed;
+      const kind: TaskDueKind = task.missed === 'once' ? 'catch-up' : 'missed';
+      this.o.logger.warn({ task: task.name, missed, policy: task.missed }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${kind === 'catch-up' ? 'one catch-up run' : 'skipped (missed: skip)'}`);
+      await this.claim(task, latestMissed, kind);
+    }
+    for (const t of onTime) {
+      c.due++;
+      await this.claim(task, t, (await this.overlaps(task)) ? 'skipped' : 'due');
+    }
+  }
+
+  /** Claims one due time; enqueues its run unless the kind says none. */
+  private async claim(task: ServiceTask, dueAt: number, kind: TaskDueKind): Promise<void> {
+    const job = kind === 'due' || kind === 'catch-up' ? taskJob(task, dueAt, kind) : null;
+    const r = await this.o.store.claimTaskDue({ task: task.name, dueAt, kind, job });
+    this.cursor.set(task.name, dueAt);
+    if (!r.claimed) return; // another instance (or an earlier life of this one) handled it
+    const c = this.count(task.name);
+    if (r.jobId) {
+      c.started++;
+      this.lastJob.set(task.name, r.jobId);
+      const errors = (job?.trigger as { paramErrors?: Record<string, string> } | undefined)?.paramErrors;
+      if (errors) this.o.logger.warn({ task: task.name, jobId: r.jobId, paramErrors: errors }, `service task ${task.name}: some parameters could not be computed and are empty`);
+      this.o.logger.info({ task: task.name, dueAt: isoInZone(dueAt, task.timeZone), jobId: r.jobId, kind }, `service task ${task.name}: run enqueued`);
+    } else if (kind === 'skipped') {
+      c.skipped++;
+      this.o.logger.info({ task: task.name, dueAt: isoInZone(dueAt, task.timeZone) }, `service task ${task.name}: the previous run is still going; this due time is skipped (overlap: skip)`);
+    }
+  }
+
+  private readonly lastJob = new Map<string, string>();
+
+  /** With `overlap: skip`: whether the task's last run is still queued or running. */
+  private async overlaps(task: ServiceTask): Promise<boolean> {
+    if (task.overlap !== 'skip') return false;
+    // The store's latest run (another instance may have started it), else the last one started here.
+    const [last] = await this.o.store.lastTaskDues([task.name]);
+    const jobId = last?.jobId ?? this.lastJob.get(task.name);
+    if (!jobId) return false;
+    const job = await this.o.store.getJob(jobId);
+    return job?.status === 'queued' || job?.status === 'running';
+  }
+
+  has(name: string): boolean {
+    return this.o.tasks().some((t) => t.name === name);
+  }
+
+  /** Starts the task now, outside its schedule (a normal job, marked manual). Returns the job id. */
+  async runNow(name: string): Promise<string> {
+    const task = this.o.tasks().find((t) => t.name === name);
+    if (!task) throw new Error(`no service task named "${name}"`);
+    const [id] = await this.o.store.enqueueJobs([taskJob(task, this.clock.now(), 'manual')]);
+    this.count(name).started++;
+    return id!;
+  }
+
+  async status(): Promise<TaskStatus[]> {
+    const tasks = this.o.tasks();
+    const last = new Map((await this.o.store.lastTaskDues(tasks.map((t) => t.name))).map((r) => [r.task, r]));
+    const now = this.clock.now();
+    return Promise.all(
+      tasks.map(async (t): Promise<TaskStatus> => {
+        const l = last.get(t.name);
+        const job = l?.jobId ? await this.o.store.getJob(l.jobId) : undefined;
+        const recent = (await this.o.store.listJobs({ scenario: t.scenario, limit: 50 })).items;
+        const run = recent.find((j) => (j.trigger as { task?: unknown } | null)?.task === t.name);
+        return {
+          name: t.name,
+          scenario: t.scenario,
+          schedule: t.schedule.text,
+          timeZone: t.timeZone,
+          enabled: t.enabled,
+          missed: t.missed,
+          overlap: t.overlap,
+          next: t.enabled ? nextDueTimes(t.schedule, now, 3).map((d) => isoInZone(d, t.timeZone)) : [],
+          last: l ? { task: l.task, kind: l.kind, jobId: l.jobId, dueAt: isoInZone(l.dueAt, t.timeZone), jobStatus: job?.status ?? null } : null,
+          lastRun: run
+            ? { jobId: run.id, kind: String((run.trigger as { kind?: unknown }).kind), status: run.status, createdAt: isoInZone(run.createdAt, t.timeZone), finishedAt: run.finishedAt === null ? null : isoInZone(run.finishedAt, t.timeZone) }
+            : null,
+        };
+      }),
+    );
+  }
+
+  /** Prometheus lines: due, started, skipped and missed runs per task. */
+  metricLines(): string[] {
+    const lines: string[] = [];
+    for (const k of ['due', 'started', 'skipped', 'missed'] as const) {
+      lines.push(`# HELP oktell_service_task_${k}_total Service task runs ${HELP[k]}.`, `# TYPE oktell_service_task_${k}_total counter`);
+      for (const [task, c] of this.counters) lines.push(`oktell_service_task_${k}_total{task="${task}"} ${c[k]}`);
+    }
+    return lines;
+  }
+
+  private count(task: string): TaskCounters {
+    let c = this.counters.get(task);
+    if (!c) this.counters.set(task, (c = { due: 0, started: 0, skipped: 0, missed: 0 }));
+    return c;
+  }
+}
+
+const HELP = {
+  due: 'that came due while this instance was running',
+  started: 'enqueued by this instance (due, catch-up and manual)',
+  skipped: 'not started because the previous run was still going (overlap: skip)',
+  missed: 'due while no instance was running',
+};
+
+/** Due times counted one by one after a stop; past this many, only the latest is looked for. */
+const MAX_WALK = 10_000;
+/** Where the latest missed due time is looked for when a stop was too long to walk: the last hour, day, month, year. */
+const LOOK_BACK = [3_600_000, 86_400_000, 31 * 86_400_000, 366 * 86_400_000];
+
+/**
+ * The due times in (from, until): how many, and the latest. A week's stop of a one-second task is not walked
+ * second by second: past MAX_WALK the count stops (`atLeast`) and the latest is found from a look-back window.
+ */
+export function missedBetween(task: ServiceTask, from: number, until: number): { latest: number | undefined; count: number; atLeast: boolean } {
+  const next = (t: number) => task.schedule.next(t);
+  let latest: number | undefined;
+  let count = 0;
+  for (let t = next(from); t !== undefined && t < until; t = next(t)) {
+    latest = t;
+    if (++count >= MAX_WALK) break;
+  }
+  if (count < MAX_WALK || latest === undefined) return { latest, count, atLeast: false };
+  let start = latest;
+  for (const back of LOOK_BACK) {
+    if (until - back <= latest) break;
+    const first = next(until - back);
+    if (first !== undefined && first < until) {
+      start = until - back;
+      break;
+    }
+  }
+  for (let t = next(start); t !== undefined && t < until; t = next(t)) latest = t;
+  return { latest, count, atLeast: true };
+}
+
+/**
+ * The job of one run: parameter 1 is the due time (ISO 8601 in the task's zone) unless the task sets it; the task's
+ * parameter expressions see the due time as `Now()` and as `InputParameter(1)`.
+ */
+export function taskJob(task: ServiceTask, dueAt: number, kind: TaskDueKind | 'manual'): NewJob {
+  const due = isoInZone(dueAt, task.timeZone);
+  const ctx: EvalContext = { getVariable: () => '', inputParameter: (n) => (n === 1 ? due : ''), now: () => new Date(dueAt), timeZone: task.timeZone };
+  const params: Record<string, string> = { '1': due };
+  // A parameter that fails (e.g. a text that is not a date) is passed empty and named in the trigger: the run still
+  // starts, and the failure stays visible on its job instead of stopping the task's schedule.
+  const paramErrors: Record<string, string> = {};
+  for (const [n, e] of Object.entries(task.params)) {
+    try {
+      params[n] = toText(e.evaluate(ctx), task.timeZone);
+    } catch (err) {
+      params[n] = '';
+      paramErrors[n] = (err as Error).message;
+    }
+  }
+  return { scenario: task.scenario, params, trigger: { task: task.name, dueAt: due, kind, ...(Object.keys(paramErrors).length ? { paramErrors } : {}) } };
+}

@@ -1,0 +1,36 @@
+// `oktell-emu tasks` and `tasks run NAME`, run as the real binary on a configuration and a SQLite store in a temp folder.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { runCli } from '../cli/cli.helper.js';
+import { tempDir } from '../helpers.js';
+
+describe('oktell-emu tasks', () => {
+  it('lists the tasks with their next three due times, starts one by hand, and shows it as the last run', async () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'serviceTasks:\n  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n');
+      const list = runCli(['tasks'], { cwd: tmp.dir });
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, /^report {2}DailyReport {2}0 9 \* \* \* {2}UTC\n {2}last run: never run\n {2}next: (\d{4}-\d\d-\d\dT09:00:00Z(, )?){3}\n$/);
+
+      const run = runCli(['tasks', 'run', 'report'], { cwd: tmp.dir });
+      assert.equal(run.code, 0, run.stderr);
+      const jobId = /job (\S+) queued/.exec(run.stdout)?.[1];
+      assert.ok(jobId, run.stdout);
+      const store = await openSqliteStore({ file: join(tmp.dir, 'var', 'oktell.sqlite') });
+      const job = await store.getJob(jobId);
+      await store.close();
+      assert.deepEqual({ scenario: job?.scenario, status: job?.status, kind: (job?.trigger as { kind: string }).kind }, { scenario: 'DailyReport', status: 'queued', kind: 'manual' });
+
+      assert.match(runCli(['tasks'], { cwd: tmp.dir }).stdout, /last run: queued, manual run queued/);
+      const unknown = runCli(['tasks', 'run', 'nope'], { cwd: tmp.dir });
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /no service task named "nope"/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});

@@ -1,0 +1,54 @@
+// The console's service-task page in a real browser (Debian's Chromium): the tasks with their next due times, and
+// "Run now" starting a manual run that appears on the runs page.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { chromiumMissing, consoleContext, launchChromium } from '../console/console-helpers.js';
+import { startTestServer, waitFor } from '../server/server-helpers.js';
+
+const REPORT = `description: A report that returns the window it covers.
+variables: { due: string }
+start: s
+blocks:
+  s:
+    kind: InputParameter
+    params: { due: 1 }
+    exits: { next: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[due]' }
+`;
+
+describe('the console lists the service tasks', () => {
+  it('shows each task with its schedule and next three due times; Run now starts a manual run', { timeout: 60_000, skip: chromiumMissing }, async () => {
+    const t = await startTestServer({
+      smtp: false,
+      extraScenarios: { 'DailyReport.yaml': REPORT },
+      config: 'serviceTasks:\n  - { name: morning-report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n  - { name: poll, scenario: DailyReport, every: 1h, enabled: false }\n',
+    });
+    const browser = await launchChromium();
+    try {
+      const page = await (await consoleContext(browser)).newPage();
+      await page.goto(`${t.server.url}/-/console/tasks`);
+      assert.deepEqual(await page.locator('tr[data-task]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task'))), ['morning-report', 'poll']);
+      const next = await page.locator('tr[data-task="morning-report"] td.next div').allTextContents();
+      assert.equal(next.length, 3);
+      for (const d of next) assert.match(d, /^\d{4}-\d\d-\d\dT09:00:00Z$/);
+      assert.match(await page.locator('tr[data-task="poll"]').innerText(), /disabled/);
+      assert.equal(await page.locator('nav a.active').innerText(), 'Tasks');
+
+      await page.click('tr[data-task="morning-report"] button');
+      await page.waitForURL(/\/-\/console\/runs\?job=/);
+      const jobId = new URL(page.url()).searchParams.get('job')!;
+      const job = await waitFor('the manual run to succeed', async () => {
+        const j = await t.server.store.getJob(jobId);
+        return j?.status === 'succeeded' && j;
+      });
+      assert.deepEqual(job.trigger, { task: 'morning-report', dueAt: (job.trigger as { dueAt: string }).dueAt, kind: 'manual' });
+      await page.goto(`${t.server.url}/-/console/tasks`);
+      assert.match(await page.locator('tr[data-task="morning-report"] td.last').innerText(), /succeeded\s+manual/);
+    } finally {
+      await browser.close();
+      await t.cleanup();
+    }
+  });
+});

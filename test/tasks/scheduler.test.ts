@@ -1,0 +1,277 @@
+// The scheduler on a real store with a clock the test moves: one job per due time across restarts and instances,
+// missed runs after a stop, overlap. The PostgreSQL case runs two instances on one database (skipped without one).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { openPostgresStore } from '../../server/store/postgres.store.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import type { Store } from '../../server/store/store.port.js';
+import { parseServiceTasks, type ServiceTask } from '../../server/tasks/definitions.js';
+import { missedBetween, TaskScheduler } from '../../server/tasks/scheduler.js';
+import { tempDir } from '../helpers.js';
+import { CRASH_TASKS, T0 } from './task-crash.child.js';
+import { ManualClock } from '../store/store.contract.js';
+import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+
+const silent = { info() {}, warn() {}, error() {}, debug() {} };
+const MIN = 60_000;
+
+function tasks(yaml: string): ServiceTask[] {
+  return parseServiceTasks('oktell.config.yaml', `serviceTasks:\n${yaml}`, 'UTC');
+}
+
+async function taskJobs(store: Store): Promise<Array<{ scenario: string; params: unknown; trigger: unknown }>> {
+  const page = await store.listJobs({ limit: 1000 });
+  return page.items.map((j) => ({ scenario: j.scenario, params: j.params, trigger: j.trigger })).reverse();
+}
+
+describe('the service task scheduler (SQLite, a clock moved by the test)', () => {
+  const tmp = tempDir('oktell-tasks-');
+  after(() => tmp.cleanup());
+  let n = 0;
+  const open = (clock: ManualClock, name = `s${n++}.sqlite`) => openSqliteStore({ file: join(tmp.dir, name), clock });
+
+  it('enqueues one job per due time with the due time as parameter 1, once even after a restart', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const file = `restart.sqlite`;
+    const list = tasks(`  - { name: poll, scenario: Poll, every: 1m, params: { 2: '"extra"', 3: 'FormatDate(AddDays(Now(), -1), "yyyy-MM-dd")' } }\n`);
+    let store = await open(clock, file);
+    let s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick();
+    await s.tick();
+    assert.deepEqual(await taskJobs(store), [{ scenario: 'Poll', params: { '1': '2026-01-01T00:01:00Z', '2': 'extra', '3': '2025-12-31' }, trigger: { task: 'poll', dueAt: '2026-01-01T00:01:00Z', kind: 'due' } }]);
+    // A restart within the same minute: the new scheduler finds the due time claimed.
+    await store.close();
+    store = await open(clock, file);
+    s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await s.tick();
+    assert.equal((await taskJobs(store)).length, 1);
+    clock.advance(MIN);
+    await s.tick();
+    assert.deepEqual((await taskJobs(store)).map((j) => (j.trigger as { dueAt: string }).dueAt), ['2026-01-01T00:01:00Z', '2026-01-01T00:02:00Z']);
+    assert.deepEqual(s.counters.get('poll'), { due: 1, started: 1, skipped: 0, missed: 0 });
+    await store.close();
+  });
+
+  it('missed: once gives one catch-up run after a 3-hour stop; missed: skip gives none', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const list = tasks('  - { name: once, scenario: A, every: 1m }\n  - { name: skip, scenario: B, every: 1m, missed: skip }\n');
+    const store = await open(clock);
+    const first = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await first.tick();
+    clock.advance(MIN);
+    await first.tick(); // 00:01 due for both
+    clock.advance(3 * 60 * MIN); // stopped for three hours
+    const second = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await second.tick();
+    const jobs = await taskJobs(store);
+    // Jobs made at the same clock time have no set order: compare them sorted.
+    assert.deepEqual(
+      jobs.map((j) => JSON.stringify(j.trigger)).sort(),
+      [
+        { task: 'once', dueAt: '2026-01-01T00:01:00Z', kind: 'due' },
+        { task: 'once', dueAt: '2026-01-01T03:01:00Z', kind: 'catch-up' },
+        { task: 'skip', dueAt: '2026-01-01T00:01:00Z', kind: 'due' },
+      ].map((t) => JSON.stringify(t)),
+    );
+    assert.equal(second.counters.get('once')!.missed, 180);
+    assert.equal(second.counters.get('skip')!.missed, 180);
+    // The next due time runs normally for both.
+    clock.advance(MIN);
+    await second.tick();
+    assert.equal((await taskJobs(store)).length, 5);
+    await store.close();
+  });
+
+  it('a week-long stop of a one-second task is not walked second by second', () => {
+    const [task] = tasks('  - { name: fast, scenario: F, cron: "* * * * * *" }\n');
+    const from = Date.parse('2026-01-01T00:00:00Z');
+    const until = from + 7 * 86_400_000;
+    assert.deepEqual(missedBetween(task!, from, until), { latest: until - 1000, count: 10_000, atLeast: true });
+    assert.deepEqual(missedBetween(task!, from, from + 10_000), { latest: from + 9000, count: 9, atLeast: false });
+    const [daily] = tasks('  - { name: daily, scenario: D, cron: "0 9 * * *" }\n');
+    assert.deepEqual(missedBetween(daily!, from, from + 3 * 86_400_000), { latest: Date.parse('2026-01-03T09:00:00Z'), count: 3, atLeast: false });
+  });
+
+  it('a task enabled again after a while starts from then, with nothing missed', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    let list = tasks('  - { name: t, scenario: T, every: 1m }\n');
+    const store = await open(clock);
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick(); // 00:01
+    list = tasks('  - { name: t, scenario: T, every: 1m, enabled: false }\n');
+    clock.advance(60 * MIN);
+    await s.tick();
+    list = tasks('  - { name: t, scenario: T, every: 1m }\n');
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick();
+    assert.deepEqual((await taskJobs(store)).map((j) => (j.trigger as { dueAt: string; kind: string }).kind), ['due', 'due']);
+    assert.equal(s.counters.get('t')!.missed, 0);
+    await store.close();
+  });
+
+  it('an instance that joins a running one takes a due time the other had not claimed yet as due, not missed', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const list = tasks('  - { name: t, scenario: T, every: 1m }\n');
+    const store = await open(clock);
+    const a = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await a.tick();
+    clock.advance(40_000);
+    await a.tick(); // 00:01:10: a claims 00:01
+    clock.advance(50_500); // 00:02:00.5: a has not ticked since 00:02 came due
+    const b = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await b.tick();
+    await a.tick();
+    const kinds = (await taskJobs(store)).map((j) => j.trigger as { dueAt: string; kind: string }).sort((x, y) => x.dueAt.localeCompare(y.dueAt));
+    assert.deepEqual(kinds, [{ task: 't', dueAt: '2026-01-01T00:01:00Z', kind: 'due' }, { task: 't', dueAt: '2026-01-01T00:02:00Z', kind: 'due' }]);
+    assert.equal(b.counters.get('t')!.missed, 0);
+    await store.close();
+  });
+
+  it('overlap: skip starts nothing while the previous run is queued or running', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const list = tasks('  - { name: slow, scenario: Slow, every: 1m, overlap: skip }\n');
+    const store = await open(clock);
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick(); // 00:01 enqueued
+    const [running] = await store.claimJobs('w', 1, MIN * 10);
+    clock.advance(MIN);
+    await s.tick(); // 00:02 skipped: 00:01 is running
+    assert.equal((await taskJobs(store)).length, 1);
+    assert.deepEqual(s.counters.get('slow'), { due: 2, started: 1, skipped: 1, missed: 0 });
+    await store.completeJob(running!.id, 'w');
+    clock.advance(MIN);
+    await s.tick(); // 00:03 runs
+    assert.deepEqual((await taskJobs(store)).map((j) => (j.trigger as { dueAt: string }).dueAt), ['2026-01-01T00:01:00Z', '2026-01-01T00:03:00Z']);
+    await store.close();
+  });
+
+  it('a parameter expression that fails at a due time is passed empty and named on the job; the run still starts', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const list = tasks(`  - { name: p, scenario: P, every: 1m, params: { 2: '1 / 0', 3: '"ok"' } }\n`);
+    const store = await open(clock);
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick();
+    const [job] = await taskJobs(store);
+    assert.deepEqual(job!.params, { '1': '2026-01-01T00:01:00Z', '2': '', '3': 'ok' });
+    assert.match((job!.trigger as { paramErrors: Record<string, string> }).paramErrors['2']!, /division by zero/);
+    await store.close();
+  });
+
+  it('retention prunes old claims but keeps each task\'s latest, where the scheduler resumes', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const store = await open(clock);
+    for (const [task, m] of [['a', 1], ['a', 2], ['b', 1]] as const) {
+      await store.claimTaskDue({ task, dueAt: Date.parse(`2026-01-01T00:0${m}:00Z`), kind: 'missed', job: null });
+    }
+    clock.advance(40 * 86_400_000);
+    await store.prune({ olderThanMs: 30 * 86_400_000 });
+    assert.deepEqual((await store.lastTaskDues(['a', 'b', 'c'])).map((r) => [r.task, new Date(r.dueAt).toISOString()]), [['a', '2026-01-01T00:02:00.000Z'], ['b', '2026-01-01T00:01:00.000Z']]);
+    // The pruned 00:01 of a is gone: claiming it again would succeed, which is why the latest must stay.
+    assert.equal((await store.claimTaskDue({ task: 'a', dueAt: Date.parse('2026-01-01T00:02:00Z'), kind: 'missed', job: null })).claimed, false);
+    assert.equal((await store.claimTaskDue({ task: 'a', dueAt: Date.parse('2026-01-01T00:01:00Z'), kind: 'missed', job: null })).claimed, true);
+    await store.close();
+  });
+
+  it('a manual start is a normal job, marked manual, outside the schedule', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const list = tasks('  - { name: report, scenario: Report, cron: "0 9 * * *", enabled: false }\n');
+    const store = await open(clock);
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    const id = await s.runNow('report');
+    const job = await store.getJob(id);
+    assert.deepEqual({ scenario: job!.scenario, status: job!.status, trigger: job!.trigger }, { scenario: 'Report', status: 'queued', trigger: { task: 'report', dueAt: '2026-01-01T00:00:30Z', kind: 'manual' } });
+    await assert.rejects(s.runNow('nope'), /no service task named "nope"/);
+    const [status] = await s.status();
+    assert.deepEqual({ ...status, next: status!.next.length }, {
+      name: 'report',
+      scenario: 'Report',
+      schedule: '0 9 * * *',
+      timeZone: 'UTC',
+      enabled: false,
+      missed: 'once',
+      overlap: 'run',
+      next: 0,
+      last: null,
+      lastRun: { jobId: id, kind: 'manual', status: 'queued', createdAt: '2026-01-01T00:00:30Z', finishedAt: null },
+    });
+    await store.close();
+  });
+});
+
+describe('the service task scheduler on PostgreSQL: two instances', async () => {
+  const pg = await testPostgres();
+  it('each due time is enqueued once when two instances tick together', { skip: pg.skip }, async () => {
+    const schema = randomSchemaName('tasks');
+    const url = urlWithSchema(pg.url!, schema);
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const a = await openPostgresStore({ url, clock });
+    const b = await openPostgresStore({ url, clock });
+    try {
+      const list = tasks('  - { name: every-second, scenario: Tick, cron: "* * * * * *" }\n  - { name: minute, scenario: Min, every: 1m }\n');
+      const sa = new TaskScheduler({ store: a, tasks: () => list, clock, logger: silent });
+      const sb = new TaskScheduler({ store: b, tasks: () => list, clock, logger: silent });
+      await Promise.all([sa.tick(), sb.tick()]);
+      for (let i = 0; i < 40; i++) {
+        clock.advance(2000);
+        await Promise.all([sa.tick(), sb.tick()]);
+      }
+      const jobs = await taskJobs(a);
+      const keys = jobs.map((j) => JSON.stringify(j.trigger));
+      assert.equal(new Set(keys).size, keys.length, 'no due time twice');
+      assert.equal(jobs.filter((j) => j.scenario === 'Tick').length, 80);
+      assert.equal(jobs.filter((j) => j.scenario === 'Min').length, 1);
+      const started = (s: TaskScheduler) => s.counters.get('every-second')?.started ?? 0;
+      assert.equal(started(sa) + started(sb), 80);
+    } finally {
+      await a.close();
+      await b.close();
+      await dropSchema(pg.url!, schema);
+    }
+  });
+});
+
+describe('a SIGKILL between due and enqueued', () => {
+  for (const when of ['before', 'after'] as const) {
+    it(`killed ${when} the claim: the due time has exactly one run after the restart`, async () => {
+      const tmp = tempDir('oktell-task-crash-');
+      try {
+        const file = join(tmp.dir, 'crash.sqlite');
+        // The task has run before (00:01), so the restart knows where it left off.
+        const clock = new ManualClock(T0);
+        const seed = await openSqliteStore({ file, clock });
+        await seed.claimTaskDue({ task: 'poll', dueAt: Date.parse('2026-01-01T00:01:00Z'), kind: 'due', job: { scenario: 'Poll', params: {} } });
+        await seed.close();
+
+        const child = spawn(process.execPath, [fileURLToPath(new URL('./task-crash.child.js', import.meta.url)), file, when], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+        assert.equal(signal, 'SIGKILL', `the child should die by SIGKILL; exit ${code}: ${err}`);
+
+        clock.advance(60_000); // restarted at 00:02:30
+        const store = await openSqliteStore({ file, clock });
+        const s = new TaskScheduler({ store, tasks: () => parseServiceTasks('c.yaml', CRASH_TASKS, 'UTC'), clock, logger: silent });
+        await s.tick();
+        await s.tick();
+        const runs = (await taskJobs(store)).filter((j) => (j.trigger as { dueAt?: string } | null)?.dueAt === '2026-01-01T00:02:00Z');
+        assert.deepEqual(runs.map((j) => (j.trigger as { kind: string }).kind), [when === 'before' ? 'catch-up' : 'due']);
+        await store.close();
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
+});

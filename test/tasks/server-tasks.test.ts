@@ -1,0 +1,84 @@
+// A real server with a one-second service task: runs happen through the job queue, /-/tasks lists them and starts
+// one by hand, /-/metrics counts them, and a bad task in the configuration stops the start with its line and column.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { AUTH, startTestServer, waitFor } from '../server/server-helpers.js';
+
+const ECHO = `description: Returns its first input parameter, the due time.
+variables: { due: string }
+start: s
+blocks:
+  s:
+    kind: InputParameter
+    params: { due: 1 }
+    exits: { next: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[due]' }
+`;
+
+describe('service tasks on a running server', () => {
+  it('starts the scenario every second through the queue; lists, starts by hand and counts the task', async () => {
+    const t = await startTestServer({ smtp: false, extraScenarios: { 'Tick.yaml': ECHO }, config: 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * * *", timeZone: UTC }\n' });
+    try {
+      const runs = await waitFor('two completed task runs', async () => {
+        const page = await t.server.store.listRuns({ scenario: 'Tick', status: 'completed' });
+        return page.items.length >= 2 && page.items;
+      });
+      const run = await t.server.store.getRun(runs[0]!.id);
+      assert.match(String((run!.params as Record<string, unknown>)['1']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+      const list = await fetch(`${t.server.url}/-/tasks`, { headers: { authorization: AUTH } });
+      assert.equal(list.status, 200);
+      const body = (await list.json()) as { tasks: Array<{ name: string; next: string[]; last: { kind: string } | null }> };
+      assert.equal(body.tasks[0]!.name, 'tick');
+      assert.equal(body.tasks[0]!.next.length, 3);
+      assert.equal(body.tasks[0]!.last?.kind, 'due');
+
+      const manual = await fetch(`${t.server.url}/-/tasks/tick/run`, { method: 'POST', headers: { authorization: AUTH } });
+      assert.equal(manual.status, 202);
+      const { jobId } = (await manual.json()) as { jobId: string };
+      const job = await waitFor('the manual run', async () => {
+        const j = await t.server.store.getJob(jobId);
+        return j?.status === 'succeeded' && j;
+      });
+      assert.equal((job.trigger as { kind: string }).kind, 'manual');
+      assert.equal((await fetch(`${t.server.url}/-/tasks/nope/run`, { method: 'POST', headers: { authorization: AUTH } })).status, 404);
+      assert.equal((await fetch(`${t.server.url}/-/tasks`)).status, 401);
+
+      const metrics = await (await fetch(`${t.server.url}/-/metrics`, { headers: { authorization: AUTH } })).text();
+      assert.match(metrics, /oktell_service_task_started_total\{task="tick"\} [1-9]/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('takes an edit of the tasks without a restart, and keeps the last good tasks after a bad edit', async () => {
+    const warnings: string[] = [];
+    const log = () => undefined;
+    const logger = { debug: log, info: log, error: log, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
+    const disabled = 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * * *", enabled: false }\n';
+    const t = await startTestServer({ smtp: false, watch: true, logger, extraScenarios: { 'Tick.yaml': ECHO }, config: disabled });
+    try {
+      const configFile = t.server.config.configFile!;
+      const tasks = async () => ((await (await fetch(`${t.server.url}/-/tasks`, { headers: { authorization: AUTH } })).json()) as { tasks: Array<{ name: string; enabled: boolean }> }).tasks;
+      assert.deepEqual((await tasks()).map((x) => [x.name, x.enabled]), [['tick', false]]);
+      writeFileSync(configFile, disabled.replace('enabled: false', 'enabled: true'));
+      await waitFor('a run after enabling the task', async () => (await t.server.store.listRuns({ scenario: 'Tick' })).items.length > 0);
+      writeFileSync(configFile, 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * 13 *" }\n');
+      const warning = await waitFor('the warning about the bad edit', () => warnings.find((w) => w.includes('keeping the tasks in force')));
+      assert.match(warning, /oktell\.config\.yaml:2:41: cron: month: 13 is outside 1-12/);
+      assert.deepEqual((await tasks()).map((x) => [x.name, x.enabled]), [['tick', true]]);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('does not start with a bad task: the error names the line and column', async () => {
+    await assert.rejects(
+      startTestServer({ smtp: false, config: 'serviceTasks:\n  - name: bad\n    scenario: Tick\n    cron: "0 9 * * 8"\n' }),
+      /oktell\.config\.yaml:4:11: cron: day of week: 8 is outside 0-7/,
+    );
+  });
+});
