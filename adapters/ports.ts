@@ -1,9 +1,11 @@
-// The one place that turns configuration into the ports a run uses: Bpium, mail, templates, clock, ids, logger.
+// The one place that turns configuration into the ports a run uses: Bpium, mail, web requests, templates, clock, ids,
+// logger.
 // The server, its delivery thread and the CLI all call `buildPorts`; a new effect block adds its port here once.
 import type { BpiumPort, ClockPort, EnginePorts, IdPort, LoggerPort, TemplatePort } from '../engine/index.js';
 import { systemClock } from '../engine/index.js';
 import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient, type BpiumClientOptions } from './bpium/client.js';
 import { createMailerFromEnv } from './mail/index.js';
+import { createWebClient, webClientOptionsFromEnv } from './web/client.js';
 
 /** Where Bpium is: BPIUM_URL's settings (`env`), explicit client settings (the embedded emulator), fixtures, or none. */
 export type BpiumSource =
@@ -13,7 +15,7 @@ export type BpiumSource =
   | { kind: 'none' };
 
 export interface PortSettings {
-  /** The process environment: BPIUM_*, SMTP_URL, SMTP_MAX_CONNECTIONS, MAIL_FROM. */
+  /** The process environment: BPIUM_*, SMTP_URL, SMTP_MAX_CONNECTIONS, MAIL_FROM, WEB_REQUEST_*. */
   env: NodeJS.ProcessEnv;
   /** The data folder (the outbox lives in it when SMTP_URL is unset). */
   dataDir: string;
@@ -61,10 +63,13 @@ export function buildPorts(s: PortSettings): BuiltPorts {
   }
   const mail = s.noMail ? undefined : createMailerFromEnv(s.env, { dataDir: s.dataDir, ...(logger ? { logger } : {}) });
   const mailFrom = s.env.MAIL_FROM;
+  // WebRequest blocks: always available (a dry run still performs GET/HEAD/OPTIONS and only records the others).
+  const web = createWebClient({ ...webClientOptionsFromEnv(s.env), ...(logger ? { logger } : {}) });
   return {
     ports: {
       ...(bpium ? { bpium } : {}),
       ...(mail ? { mailer: mail.mailer } : {}),
+      web,
       templates: s.templates,
       clock: s.clock ?? systemClock,
       ids: s.ids,
@@ -75,6 +80,7 @@ export function buildPorts(s: PortSettings): BuiltPorts {
     mail: mail ? { kind: mail.kind, describe: mail.describe } : { kind: 'none', describe: 'no mail (dry run)' },
     async close() {
       bpium?.close?.();
+      web.close();
       await mail?.mailer.close();
     },
   };

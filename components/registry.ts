@@ -10,6 +10,7 @@ import { sendMailBlock } from './send-mail.block.js';
 import { startBlock } from './start.block.js';
 import { stopBlock } from './stop.block.js';
 import { variableBlock } from './variable.block.js';
+import { webRequestBlock } from './web-request.block.js';
 
 export const blockDefinitions: ReadonlyArray<BlockDefinition<any, any>> = [
   startBlock,
@@ -21,6 +22,7 @@ export const blockDefinitions: ReadonlyArray<BlockDefinition<any, any>> = [
   parserBlock,
   bpiumBlock,
   sendMailBlock,
+  webRequestBlock,
   returnValueBlock,
 ];
 

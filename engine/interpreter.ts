@@ -9,6 +9,7 @@ import type {
   BlockRuntime,
   BpiumCallRecord,
   Control,
+  HttpCallRecord,
   MailRecord,
   RunError,
   RunResult,
@@ -24,6 +25,7 @@ import type {
   LoggerPort,
   MailerPort,
   TemplatePort,
+  WebRequestPort,
 } from './ports.js';
 import { coerceToType, type JsonValue, type Value } from './values.js';
 
@@ -31,6 +33,7 @@ import { coerceToType, type JsonValue, type Value } from './values.js';
 export interface EnginePorts {
   bpium?: BpiumPort;
   mailer?: MailerPort;
+  web?: WebRequestPort;
   templates?: TemplatePort;
   asyncStarter: AsyncStarterPort;
   clock: ClockPort;
@@ -101,6 +104,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     variables: {} as Record<string, Value>,
     mails: [] as MailRecord[],
     bpiumCalls: [] as BpiumCallRecord[],
+    httpCalls: undefined as HttpCallRecord[] | undefined,
     asyncStarted: [] as AsyncStartRecord[],
     trace: [] as TraceStep[],
     traceTruncated: undefined as number | undefined,
@@ -171,13 +175,14 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     hasExit: (exit) => block!.exits[exit] !== undefined,
     bpium: ports.bpium,
     mailer: ports.mailer,
+    web: ports.web,
     templates: ports.templates,
     asyncStarter: ports.asyncStarter,
     clock,
     mailFrom: ports.mailFrom,
     snapshot: () => Object.fromEntries(vars),
     async effect<T extends JsonValue>(perform: () => Promise<T>) {
-      const key = `${frame.scenario.name}:${block!.id}#${visits.get(`${frame.scenario.name}:${block!.id}`) ?? 1}`;
+      const key = stepKey();
       const journal = ports.journal;
       if (journal && !rt.dryRun) {
         const prior = await journal.get(journalKey, key);
@@ -190,6 +195,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     recordMail: (m) => base.mails.push({ block: block!.id, ...m }),
     recordBpiumCall: (c) => base.bpiumCalls.push({ block: block!.id, ...c }),
     recordAsyncStart: (a) => base.asyncStarted.push({ block: block!.id, ...a }),
+    recordHttpCall: (c) => (base.httpCalls ??= []).push({ block: block!.id, ...c }),
+    effectKey: () => `${journalKey}/${stepKey()}`,
     traceEffect(details) {
       effectDetail = details;
     },
@@ -197,6 +204,11 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       (notes ??= []).push(text);
     },
   };
+
+  /** The journal's key of the current step: scenario, block and the how-many-th visit of it in this run. */
+  function stepKey(): string {
+    return `${frame.scenario.name}:${block!.id}#${visits.get(`${frame.scenario.name}:${block!.id}`) ?? 1}`;
+  }
 
   const deadline = Date.now() + limits.deadlineMs;
   let blockId: string | undefined = frame.scenario.start;
@@ -254,6 +266,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
 
   base.steps = step;
   if (base.traceTruncated === undefined) delete base.traceTruncated;
+  if (base.httpCalls === undefined) delete base.httpCalls;
   base.returnValues = Object.fromEntries([...returnValues].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]));
   base.variables = Object.fromEntries(vars);
   base.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
