@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createWebClient, type WebClient, type WebClientOptions } from '../../adapters/web/client.js';
@@ -20,7 +20,7 @@ import {
   type RunOptions,
   type RunResult,
 } from '../../engine/index.js';
-import { tempDir } from '../helpers.js';
+import { repoPath, tempDir } from '../helpers.js';
 
 /** What the test server saw of one request. */
 interface Seen {
@@ -353,6 +353,52 @@ blocks:
     assert.equal(r.status, 'failed');
     assert.equal(r.error?.code, 'R_EFFECT_LIMIT');
     assert.equal(seen.length, 3);
+  });
+});
+
+describe('the SMS example of docs/scenario-format.md', () => {
+  it('sends the SMS to a gateway on 127.0.0.1 and reads the message id; a refusal takes its branch', async () => {
+    const doc = readFileSync(repoPath('docs', 'scenario-format.md'), 'utf8');
+    const example = /```yaml\n# file: SmsNotify\.yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(example, 'the page has the SmsNotify example');
+    const tmp = tempDir();
+    const seen: Array<{ auth?: string; body: string; key?: string }> = [];
+    let answer: [number, string] = [201, '{"id":"m-42","status":"queued"}'];
+    const gateway = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ auth: req.headers.authorization, body: Buffer.concat(chunks).toString('utf8'), key: req.headers['idempotency-key'] as string });
+        res.writeHead(answer[0], { 'content-type': 'application/json' }).end(answer[1]);
+      });
+    });
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
+    const client = createWebClient();
+    try {
+      writeFileSync(join(tmp.dir, 'SmsNotify.yaml'), example);
+      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
+      assert.deepEqual(lib.issues, []);
+      const send = () =>
+        runScenario(lib, 'SmsNotify', {
+          params: { 1: '+79001234567', 2: 'Новая задача' },
+          variables: { smsGateway: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`, smsToken: 'tok-1' },
+          ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
+        });
+      const sent = await send();
+      assert.equal(sent.status, 'completed', JSON.stringify(sent.error));
+      assert.equal(sent.returnValues['1'], 'sent m-42');
+      assert.equal(seen[0]!.auth, 'Bearer tok-1');
+      assert.deepEqual(JSON.parse(seen[0]!.body), { to: '+79001234567', text: 'Новая задача' });
+      assert.ok(seen[0]!.key);
+      answer = [400, '{"error":"bad phone"}'];
+      const refused = await send();
+      assert.equal(refused.returnValues['1'], 'refused: 400');
+    } finally {
+      client.close();
+      gateway.closeAllConnections();
+      await new Promise((r) => gateway.close(r));
+      tmp.cleanup();
+    }
   });
 });
 
