@@ -6,6 +6,7 @@ import { systemClock } from '../engine/index.js';
 import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient, type BpiumClientOptions } from './bpium/client.js';
 import { createMailerFromEnv } from './mail/index.js';
 import { createWebClient, webClientOptionsFromEnv } from './web/client.js';
+import { createFixtureWeb, type HttpFixture } from './fixtures/http-fixtures.adapter.js';
 
 /** Where Bpium is: BPIUM_URL's settings (`env`), explicit client settings (the embedded emulator), fixtures, or none. */
 export type BpiumSource =
@@ -23,6 +24,8 @@ export interface PortSettings {
   ids: IdPort;
   /** Default: BPIUM_URL from `env`. */
   bpium?: BpiumSource;
+  /** Canned answers for WebRequest blocks (`--http-fixtures`); requests none matches go to the real client. */
+  httpFixtures?: readonly HttpFixture[];
   /** No mailer at all (a dry run: the SendMail block records the letter instead). */
   noMail?: boolean;
   clock?: ClockPort;
@@ -64,7 +67,8 @@ export function buildPorts(s: PortSettings): BuiltPorts {
   const mail = s.noMail ? undefined : createMailerFromEnv(s.env, { dataDir: s.dataDir, ...(logger ? { logger } : {}) });
   const mailFrom = s.env.MAIL_FROM;
   // WebRequest blocks: always available (a dry run still performs GET/HEAD/OPTIONS and only records the others).
-  const web = createWebClient({ ...webClientOptionsFromEnv(s.env), ...(logger ? { logger } : {}) });
+  const webClient = createWebClient({ ...webClientOptionsFromEnv(s.env), ...(logger ? { logger } : {}) });
+  const web = s.httpFixtures ? createFixtureWeb(s.httpFixtures, webClient) : webClient;
   return {
     ports: {
       ...(bpium ? { bpium } : {}),
@@ -80,7 +84,7 @@ export function buildPorts(s: PortSettings): BuiltPorts {
     mail: mail ? { kind: mail.kind, describe: mail.describe } : { kind: 'none', describe: 'no mail (dry run)' },
     async close() {
       bpium?.close?.();
-      web.close();
+      webClient.close();
       await mail?.mailer.close();
     },
   };

@@ -150,12 +150,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
     }
     const shownUrl = maskUrl(spec.url);
     const request = { method: spec.method, url: shownUrl, headers: maskHeaders(spec.headers), ...(spec.body ? { body: excerpt(spec.body.toString('utf8')) } : {}) };
-    if (rt.dryRun && !SAFE.has(c.method)) {
-      // Not sent: a dry run must not change the world. The documented default answer lets the run go on.
-      rt.recordHttpCall({ method: c.method, url: shownUrl, status: 200, outcome: 'dry-run', performed: false });
-      rt.traceEffect({ request, dryRun: true, status: 200 });
-      return answered(c, rt, { status: 200, headers: {}, body: '', url: spec.url.href, attempts: 0 });
-    }
+    if (rt.dryRun && !SAFE.has(c.method)) return dryRun(c, rt, spec, request, shownUrl);
     const web = rt.web;
     if (!web) throw new RunFailure(R.ADAPTER_MISSING, 'no web client is configured for WebRequest blocks');
     const attempts: WebAttempt[] = [];
@@ -184,6 +179,28 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
     }
   },
 };
+
+/**
+ * A request a dry run does not send, because it may change the world: answered by a fixture when one matches (which
+ * may also fail it, to try the error exits), else by the documented default, 200 with an empty body.
+ */
+function dryRun(c: Config, rt: BlockRuntime, spec: WebRequestSpec, request: JsonValue, shownUrl: string): string {
+  let answer: WebAnswer;
+  try {
+    answer = rt.web?.dryRunAnswer?.(spec) ?? { status: 200, headers: {}, body: '', url: spec.url.href, attempts: 0 };
+  } catch (e) {
+    if (!(e instanceof EffectError)) throw e;
+    rt.recordHttpCall({ method: c.method, url: shownUrl, ...(e.details.status ? { status: e.details.status } : {}), outcome: e.kind === 'permanent' ? 'error' : 'timeout', performed: false, error: e.message });
+    rt.traceEffect({ request, dryRun: true, failure: e.kind, error: e.message });
+    return failed(c, rt, e, c.method, undefined);
+  }
+  const ok = answer.status >= 200 && answer.status < 300;
+  rt.recordHttpCall({ method: c.method, url: shownUrl, status: answer.status, outcome: 'dry-run', performed: false });
+  rt.traceEffect({ request, dryRun: true, status: answer.status });
+  if (ok) return answered(c, rt, answer);
+  setAnswer(c, rt, answer);
+  return failed(c, rt, new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status} (dry run)`, { status: answer.status }), c.method, undefined);
+}
 
 /** Builds the request from the block's expressions; data is only ever encoded, never parsed as anything but text. */
 function buildRequest(c: Config, rt: BlockRuntime): WebRequestSpec {

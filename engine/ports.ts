@@ -182,4 +182,9 @@ export interface WebAttempt {
  */
 export interface WebRequestPort {
   send(request: WebRequestSpec, opts?: { onAttempt?: (a: WebAttempt) => void }): Promise<WebAnswer>;
+  /**
+   * A dry run's answer to a request it does not send (POST, PUT, PATCH, DELETE): a fixture's, or undefined for the
+   * default (200, empty body). May throw the fixture's failure as an EffectError. Real clients leave it out.
+   */
+  dryRunAnswer?(request: WebRequestSpec): WebAnswer | undefined;
 }

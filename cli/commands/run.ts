@@ -13,6 +13,7 @@ import {
   type Value,
 } from '../../engine/index.js';
 import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { loadHttpFixtures } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { buildPorts } from '../../adapters/ports.js';
 import { maxEffectsFromEnv } from '../../server/config.js';
 import { dataDir, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
@@ -24,6 +25,7 @@ interface RunOpts {
   json?: boolean;
   scenarios?: string;
   bpiumFixtures?: string;
+  httpFixtures?: string;
   dataDir?: string;
   trace?: boolean;
 }
@@ -37,6 +39,7 @@ export function runCommand(): Command {
     .option('--json', 'print exactly one JSON object with the result')
     .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
     .option('--bpium-fixtures <file>', 'answer Bpium reads from a fixture file instead of BPIUM_URL (a fake Bpium)')
+    .option('--http-fixtures <file>', 'answer WebRequest blocks from a fixture file (method + URL with * → status, headers, body)')
     .option('--data-dir <dir>', 'data folder for the outbox (default $OKTELL_DATA_DIR or ./var)')
     .option('--no-trace', 'do not record the step trace')
     .action(async (name: string, opts: RunOpts) => {
@@ -70,6 +73,14 @@ export function parseParams(specs: string[]): Record<string, Value> {
   return out;
 }
 
+function readHttpFixtures(file: string) {
+  try {
+    return loadHttpFixtures(resolve(file));
+  } catch (e) {
+    throw new UsageError(`--http-fixtures: ${(e as Error).message}`);
+  }
+}
+
 async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
   const params = parseParams(opts.param);
   const dir = scenariosDir(opts.scenarios);
@@ -91,6 +102,7 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
     templates,
     ids: randomIds,
     bpium: opts.bpiumFixtures ? { kind: 'port', port: loadBpiumFixtures(resolve(opts.bpiumFixtures)) } : { kind: 'env' },
+    ...(opts.httpFixtures ? { httpFixtures: readHttpFixtures(opts.httpFixtures) } : {}),
     noMail: opts.dryRun === true,
   });
   const tz = timeZone();

@@ -1,6 +1,7 @@
-// Runs one test case: a dry run of its scenario with the case's parameters, fake Bpium, fixed clock and time zone,
-// following every async start inline, then the subset match of its expectation.
+// Runs one test case: a dry run of its scenario with the case's parameters, fake Bpium and web services, fixed clock
+// and time zone, following every async start inline, then the subset match of its expectation.
 import { createFixtureBpium } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { createFixtureWeb } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import {
   attachChildResults,
   createInProcessStarter,
@@ -48,6 +49,8 @@ export async function runCase(c: TestCase, library: ScenarioLibrary, templates: 
   const ports: EnginePorts = {
     // A fresh copy per case: a dry-run write must not leak into the next case.
     ...(c.bpium ? { bpium: createFixtureBpium(structuredClone(c.bpium)) } : {}),
+    // Web services only from the case's fixtures: a test never reaches the network (unmatched: HTTP_NO_FIXTURE).
+    web: createFixtureWeb(c.http ?? []),
     ...(templates ? { templates } : {}),
     clock: fixedClock(c.clock),
     ids,

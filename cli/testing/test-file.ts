@@ -13,6 +13,7 @@ import {
   type Value,
 } from '../../engine/index.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { httpFixturesSchema, type HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { isMatcher } from './expectations.js';
 
 export const TEST_FILE_SUFFIXES = ['.test.yaml', '.test.yml'];
@@ -44,12 +45,19 @@ const bpiumCallExpect = z
   .catchall(z.unknown())
   .describe('a Bpium call: only the fields named are checked');
 
+const httpCallExpect = z
+  .object({ method: z.string(), url: text, status: z.number(), outcome: z.string(), performed: z.boolean() })
+  .partial()
+  .catchall(z.unknown())
+  .describe('a web request: only the fields named are checked');
+
 export interface Expectation {
   status?: 'completed' | 'failed';
   returnValues?: Record<string, unknown>;
   error?: Record<string, unknown>;
   mails?: unknown;
   bpiumCalls?: unknown;
+  httpCalls?: unknown;
   asyncStarted?: Array<{ scenario?: string; params?: Record<string, unknown>; result?: Expectation }>;
   path?: unknown;
   variables?: Record<string, unknown>;
@@ -62,6 +70,7 @@ const expectation: z.ZodType<Expectation> = z
     error: z.record(z.string(), z.unknown()).describe('the failure: code, message, block, retryable'),
     mails: z.union([z.array(mailExpect), matcher]).describe('every letter, in order (a list must have the same length)'),
     bpiumCalls: z.union([z.array(bpiumCallExpect), matcher]).describe('every Bpium call, in order'),
+    httpCalls: z.union([z.array(httpCallExpect), matcher]).describe('every web request (WebRequest block), in order'),
     get asyncStarted() {
       return z
         .array(
@@ -102,6 +111,10 @@ const bpium = z
   .union([z.string().describe('a fixture file, relative to the test file'), bpiumFixture])
   .describe('the fake Bpium the case talks to (as --bpium-fixtures of `run`); none: a Bpium block fails');
 
+const http = z
+  .union([z.string().describe('a fixture file, relative to the test file'), httpFixturesSchema])
+  .describe('canned answers of web services (as --http-fixtures of `run`); a request none matches fails with HTTP_NO_FIXTURE');
+
 const clock = z.string().describe('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z');
 const timeZone = z.string().describe('IANA time zone for dates in expressions and templates, e.g. Europe/Moscow');
 
@@ -110,6 +123,7 @@ const testCase = z.strictObject({
   scenario: z.string().min(1).describe('the scenario to run'),
   params: params.optional(),
   bpium: bpium.optional(),
+  http: http.optional(),
   clock: clock.optional(),
   timeZone: timeZone.optional(),
   expect: expectation.describe('what the run must do; what is not named is not checked'),
@@ -119,6 +133,7 @@ const testFile = z.strictObject({
   description: z.string().optional(),
   scenarios: z.string().optional().describe('the scenarios folder, relative to this file (default: the folder holding tests/)'),
   bpium: bpium.optional().describe('the fake Bpium of every case that sets none'),
+  http: http.optional().describe('the web services of every case that sets none'),
   clock: clock.optional().describe(`the clock of every case that sets none (default ${DEFAULT_TEST_CLOCK})`),
   timeZone: timeZone.optional().describe(`the time zone of every case that sets none (default ${DEFAULT_TEST_TIME_ZONE})`),
   cases: z.array(testCase).min(1).describe('the cases, run in order of the file'),
@@ -144,6 +159,7 @@ export interface TestCase {
   scenario: string;
   params: Record<string, Value>;
   bpium: BpiumFixtureFile | undefined;
+  http: HttpFixture[] | undefined;
   clock: Date;
   timeZone: string;
   expect: Expectation;
@@ -206,6 +222,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
   const base = dirname(path);
   const scenariosDir = data.scenarios !== undefined ? resolve(base, data.scenarios) : defaultScenariosDir;
   const fileBpium = data.bpium !== undefined ? readFixture(data.bpium, base, src, ['bpium'], report) : undefined;
+  const fileHttp = data.http !== undefined ? readHttpFixture(data.http, base, src, ['http'], report) : undefined;
   const fileClock = data.clock !== undefined ? checkClock(data.clock, src, ['clock'], report) : new Date(DEFAULT_TEST_CLOCK);
   const fileTz = data.timeZone !== undefined ? checkTimeZone(data.timeZone, src, ['timeZone'], report) : DEFAULT_TEST_TIME_ZONE;
   const names = new Set<string>();
@@ -220,6 +237,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
       scenario: c.scenario,
       params: readParams(c.params ?? {}, base, src, at('params'), report),
       bpium: c.bpium !== undefined ? readFixture(c.bpium, base, src, at('bpium'), report) : fileBpium,
+      http: c.http !== undefined ? readHttpFixture(c.http, base, src, at('http'), report) : fileHttp,
       clock: c.clock !== undefined ? checkClock(c.clock, src, at('clock'), report) : fileClock,
       timeZone: c.timeZone !== undefined ? checkTimeZone(c.timeZone, src, at('timeZone'), report) : fileTz,
       expect: c.expect,
@@ -280,6 +298,25 @@ function readFixture(value: string | z.infer<typeof bpiumFixture>, base: string,
     return undefined;
   }
   return ok.data as BpiumFixtureFile;
+}
+
+function readHttpFixture(value: string | HttpFixture[], base: string, src: YamlSource, at: PathSeg[], report: Report): HttpFixture[] | undefined {
+  if (typeof value !== 'string') return value;
+  const file = resolve(base, value);
+  let data: unknown;
+  try {
+    data = new YamlSource(file, readFileSync(file, 'utf8')).doc.toJS();
+  } catch (e) {
+    report(src.locate(at), C.READ_FAILED, `cannot read the HTTP fixture ${value}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'the path is relative to the test file');
+    return undefined;
+  }
+  const ok = httpFixturesSchema.safeParse(data);
+  if (!ok.success) {
+    const first = ok.error.issues[0]!;
+    report(src.locate(at), C.INVALID_PROPERTY, `the HTTP fixture ${value} is invalid at "${first.path.join('.')}": ${first.message}`, 'see "--http-fixtures" in docs/cli.md');
+    return undefined;
+  }
+  return ok.data;
 }
 
 /** Every `{ matches }` anywhere in an expectation (return values and variables hold any value) must compile. */
@@ -346,7 +383,7 @@ function knownKeysAt(path: readonly PathSeg[]): string[] {
   const last = path.filter((p) => typeof p === 'string').at(-1);
   if (path.length === 0) return Object.keys(testFile.shape);
   if (path.length === 2 && path[0] === 'cases') return Object.keys(testCase.shape);
-  if (last === 'expect' || last === 'result') return ['status', 'returnValues', 'error', 'mails', 'bpiumCalls', 'asyncStarted', 'path', 'variables'];
+  if (last === 'expect' || last === 'result') return ['status', 'returnValues', 'error', 'mails', 'bpiumCalls', 'httpCalls', 'asyncStarted', 'path', 'variables'];
   if (last === 'asyncStarted') return ['scenario', 'params', 'result'];
   return [];
 }
