@@ -1,0 +1,65 @@
+// WebRequest under the server: the delivery path builds the web port, and a job retried after an outage does not
+// send again the POST its first attempt already made (the answer is replayed from the effect journal).
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { AUTH, startTestServer, waitFor } from '../server/server-helpers.js';
+
+describe('WebRequest through the server', () => {
+  it('a job whose second request meets a 503 is retried, and its first POST is not repeated', async () => {
+    const seen: Array<{ path: string; key?: string; status: number }> = [];
+    let confirmations = 0;
+    const gateway = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const path = req.url!;
+        const status = path === '/api/messages' ? 201 : ++confirmations === 1 ? 503 : 200;
+        seen.push({ path, status, key: req.headers['idempotency-key'] as string | undefined });
+        res.writeHead(status, { 'content-type': 'application/json' }).end(status === 201 ? '{"id":"m-5"}' : '{}');
+      });
+    });
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
+    const gw = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+    const t = await startTestServer({
+      smtp: false,
+      config: 'workers: { baseDelayMs: 50, maxDelayMs: 100 }\n',
+      env: { WEB_REQUEST_ATTEMPTS: '1', WEB_REQUEST_ALLOW_HOSTS: '127.0.0.1' },
+      extraScenarios: {
+        'WebFlow.yaml': `variables: { gw: { type: string, initial: "${gw}" }, answer: string }
+start: send
+blocks:
+  send:
+    kind: WebRequest
+    method: POST
+    url: '[gw] + "/api/messages"'
+    json: { to: InputParameter(1) }
+    idempotencyKey: true
+    responseBody: answer
+    exits: { success: confirm }
+  confirm:
+    kind: WebRequest
+    method: POST
+    url: '[gw] + "/api/confirm"'
+    body: '[answer]'
+    contentType: application/json
+    exits: { success: done }
+  done:
+    kind: ReturnValue
+    values: { 1: '"done"' }
+`,
+      },
+    });
+    try {
+      const res = await fetch(`${t.server.url}/execsvcscriptplain?name=WebFlow&startparam1=%2B79001234567&async=1`, { headers: { authorization: AUTH } });
+      assert.equal(res.status, 200, await res.text());
+      await waitFor('the confirmation to succeed on the job\'s second attempt', () => seen.some((s) => s.path === '/api/confirm' && s.status === 200));
+      assert.deepEqual(seen.map((s) => `${s.path} ${s.status}`), ['/api/messages 201', '/api/confirm 503', '/api/confirm 200']);
+      assert.match(seen[0]!.key ?? '', /^[0-9a-f-]{36}$/);
+    } finally {
+      await t.cleanup();
+      gateway.closeAllConnections();
+      await new Promise((r) => gateway.close(r));
+    }
+  });
+});
