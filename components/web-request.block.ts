@@ -16,7 +16,7 @@ import {
   type WebAttempt,
   type WebRequestSpec,
 } from '../engine/index.js';
-import { maskHeaders, maskUrl } from '../adapters/web/redact.js';
+import { maskBody, maskHeaders, maskUrl } from '../adapters/web/redact.js';
 import { expr, varName } from './common.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -149,7 +149,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
       return failed(c, rt, e, c.method, undefined);
     }
     const shownUrl = maskUrl(spec.url);
-    const request = { method: spec.method, url: shownUrl, headers: maskHeaders(spec.headers), ...(spec.body ? { body: excerpt(spec.body.toString('utf8')) } : {}) };
+    const request = { method: spec.method, url: shownUrl, headers: maskHeaders(spec.headers), ...(spec.body ? { body: excerpt(maskBody(spec.body.toString('utf8'), spec.headers['content-type'])) } : {}) };
     if (rt.dryRun && !SAFE.has(c.method)) return dryRun(c, rt, spec, request, shownUrl);
     const web = rt.web;
     if (!web) throw new RunFailure(R.ADAPTER_MISSING, 'no web client is configured for WebRequest blocks');

@@ -28,3 +28,30 @@ export function maskUrl(url: URL): string {
   }
   return u.href;
 }
+
+/**
+ * A request body as the trace shows it: form fields and JSON keys named like secrets (`password`, `token`, `api_key`)
+ * masked; other text as it is.
+ */
+export function maskBody(body: string, contentType: string | undefined): string {
+  const type = (contentType ?? '').toLowerCase();
+  if (type.startsWith('application/x-www-form-urlencoded')) {
+    const form = new URLSearchParams(body);
+    for (const name of [...new Set(form.keys())]) if (SECRET_PARAM.test(name)) form.set(name, MASK);
+    return form.toString();
+  }
+  if (type.includes('json')) {
+    try {
+      return JSON.stringify(maskJson(JSON.parse(body) as unknown));
+    } catch {
+      return body;
+    }
+  }
+  return body;
+}
+
+function maskJson(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(maskJson);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_PARAM.test(k) && typeof x !== 'object' ? MASK : maskJson(x)]));
+  return v;
+}

@@ -266,13 +266,17 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
   });
 
   it('a bearer token and secret headers and query values are masked in the trace and the record', async () => {
-    const r = await run(`method: POST\nurl: '[base] + "/send"'\nquery: { api_key: '[secret]', to: '"1"' }\nheaders: { X-Auth-Token: '[secret]' }\nauth: { bearer: '[secret]' }\njson: { a: 1 }`);
+    const r = await run(`method: POST\nurl: '[base] + "/send"'\nquery: { api_key: '[secret]', to: '"1"' }\nheaders: { X-Auth-Token: '[secret]' }\nauth: { bearer: '[secret]' }\njson: { a: 1, login: { password: '[secret]' } }`);
     assert.equal(exitOf(r), 'success');
     assert.equal(seen[0]!.headers.authorization, 'Bearer s3cr3t-token');
     assert.equal(seen[0]!.headers['x-auth-token'], 's3cr3t-token');
     const shown = JSON.stringify({ t: r.trace, h: r.httpCalls });
     assert.ok(!shown.includes('s3cr3t'), shown);
     assert.match(r.httpCalls![0]!.url, /api_key=\*\*\*&to=1/);
+    assert.equal(JSON.parse(seen[0]!.body).login.password, 's3cr3t-token', 'sent as it is');
+    const form = await run(`method: POST\nurl: '[base] + "/send"'\nform: { user: '"ivan"', Password: '[secret]' }`);
+    assert.equal(exitOf(form), 'success');
+    assert.equal((form.trace[0]!.effect as { request: { body: string } }).request.body, 'user=ivan&Password=***');
   });
 
   it('a retried run replays a POST that succeeded instead of sending it again; Idempotency-Key is stable', async () => {
