@@ -18,6 +18,7 @@ import {
 } from '../engine/index.js';
 import { maskBody, maskHeaders, maskUrl } from '../adapters/web/redact.js';
 import { expr, varName } from './common.js';
+import { cookieHeader, keepCookies } from './web-cookies.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 type Method = (typeof METHODS)[number];
@@ -47,6 +48,8 @@ const schema = z.strictObject({
   timeout: z.number().positive().max(600).optional(),
   maxRedirects: z.number().int().min(0).max(20).optional(),
   idempotencyKey: z.boolean().optional(),
+  /** Send the cookies services set earlier in this run, and keep the ones this answer sets. */
+  cookies: z.boolean().optional(),
   status: varName.optional(),
   responseBody: varName.optional(),
   responseHeaders: varName.optional(),
@@ -68,6 +71,7 @@ interface Config {
   timeoutMs: number;
   maxRedirects: number;
   idempotencyKey: boolean;
+  cookies: boolean;
   status?: string;
   responseBody?: string;
   responseHeaders?: string;
@@ -91,6 +95,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
   json: { to: '[phone]', text: '"Новая задача: " + [taskName]' }
   timeout: 10                   # seconds, per attempt
   idempotencyKey: true          # the same Idempotency-Key on every retry
+  # cookies: true               # keep the cookies services set, for the later requests of the run
   status: smsStatus
   responseBody: smsAnswer       # JSON text, ready for the Parser
   errorCode: smsError           # HTTP status, or HTTP_TIMEOUT, HTTP_NETWORK …
@@ -113,6 +118,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
       if (!TOKEN.test(name)) cx.issue(['headers', name], 'E_INVALID_PROPERTY', `"${name}" is not a valid header name`, 'letters, digits and - only, e.g. X-Request-Id');
       else if (RESERVED_HEADERS.has(lower)) cx.issue(['headers', name], 'E_INVALID_PROPERTY', `the "${name}" header is set by the client, not by the scenario`);
       else if (lower === 'authorization' && raw.auth) cx.issue(['headers', name], 'E_INVALID_PROPERTY', '"auth" and an Authorization header are alternatives: give one');
+      else if (lower === 'cookie' && raw.cookies) cx.issue(['headers', name], 'E_INVALID_PROPERTY', '"cookies: true" and a Cookie header are alternatives: give one');
     }
     for (const v of [raw.status, raw.responseBody, raw.responseHeaders, raw.errorCode]) if (v) cx.variable([], v);
     const pairs = (obj: Record<string, unknown> | undefined, key: string) =>
@@ -127,6 +133,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
       timeoutMs: (raw.timeout ?? 10) * 1000,
       maxRedirects: raw.maxRedirects ?? 0,
       idempotencyKey: raw.idempotencyKey === true,
+      cookies: raw.cookies === true,
     };
     if (raw.json) c.json = shape(raw.json, ['json']);
     if (raw.form) c.form = pairs(raw.form, 'form');
@@ -238,6 +245,8 @@ function buildRequest(c: Config, rt: BlockRuntime): WebRequestSpec {
     headers['content-type'] = c.contentType ?? 'text/plain; charset=utf-8';
   }
   if (c.idempotencyKey) headers['idempotency-key'] = idempotencyKey(rt.effectKey());
+  const cookie = c.cookies ? cookieHeader(rt, url.hostname) : undefined;
+  if (cookie) headers.cookie = cookie;
   return { method: c.method, url, headers, ...(body ? { body } : {}), timeoutMs: c.timeoutMs, maxRedirects: c.maxRedirects };
 }
 
@@ -275,6 +284,8 @@ function isExpression(s: CompiledShape): s is CompiledExpression {
 
 function answered(c: Config, rt: BlockRuntime, answer: WebAnswer): string {
   setAnswer(c, rt, answer);
+  // Kept from the answer itself, so a replayed answer restores the cookies of a retried run too.
+  if (c.cookies) keepCookies(rt, new URL(answer.url).hostname, answer.headers['set-cookie'], rt.clock.now());
   if (c.errorCode) rt.set(c.errorCode, '');
   return 'success';
 }

@@ -338,6 +338,33 @@ ${props.replace(/^/gm, '    ')}
     assert.equal(get.variables.body, '{"ok":true,"method":"GET"}');
   });
 
+  it('cookies: true sends back, within the run, the cookies the service set; another run starts without them', async () => {
+    routes.set('/login', (_req, res) => res.writeHead(200, { 'set-cookie': ['sid=abc123; Path=/; HttpOnly', 'lang=ru'] }).end());
+    routes.set('/logout', (_req, res) => res.writeHead(200, { 'set-cookie': 'lang=; Max-Age=0' }).end());
+    const name = `Cookies${++n}`;
+    writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string }
+start: login
+blocks:
+  login: { kind: WebRequest, method: POST, url: '[base] + "/login"', cookies: true, exits: { success: me } }
+  me: { kind: WebRequest, url: '[base] + "/me"', cookies: true, exits: { success: plain } }
+  plain: { kind: WebRequest, url: '[base] + "/plain"', exits: { success: logout } }
+  logout: { kind: WebRequest, url: '[base] + "/logout"', cookies: true, exits: { success: again } }
+  again: { kind: WebRequest, url: '[base] + "/me"', cookies: true }
+`);
+    const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
+    assert.deepEqual(lib.issues, []);
+    const client = createWebClient();
+    clients.push(client);
+    const go = () => runScenario(lib, name, { variables: { base }, ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    const r = await go();
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.deepEqual(seen.map((x) => [x.url, x.headers.cookie]), [['/login', undefined], ['/me', 'sid=abc123; lang=ru'], ['/plain', undefined], ['/logout', 'sid=abc123; lang=ru'], ['/me', 'sid=abc123']]);
+    assert.ok(!JSON.stringify(r.trace).includes('abc123'), 'the Cookie header is masked in the trace');
+    seen = [];
+    await go();
+    assert.equal(seen[0]!.headers.cookie, undefined, 'a new run has no cookies');
+  });
+
   it('counts against the per-run cap of effects: the request over the cap is never sent', async () => {
     const name = `Loop${++n}`;
     writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string }
