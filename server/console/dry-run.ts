@@ -54,14 +54,16 @@ export function dryRunParams(input: DryRunInput, config: ServerConfig): Record<s
 }
 
 /**
- * Runs the scenario without side effects: no mailer (letters are rendered, not sent), Bpium writes skipped by the
- * blocks' dry-run mode (reads go to Bpium), no effect journal, and asynchronous starts followed in process, also dry.
+ * Runs the scenario without side effects: no mailer (letters are rendered, not sent), Bpium writes and web requests
+ * that change things skipped by the blocks' dry-run mode (reads are made), no effect journal, and asynchronous starts followed in process, also dry.
  * Each run obeys the server's cap on effects, so a dry run stops where the live run would (and stays small).
  */
 export async function performDryRun(library: ScenarioLibrary, name: string, params: Record<string, Value>, ports: Omit<EnginePorts, 'asyncStarter' | 'journal' | 'mailer'>, timeZone: string, maxEffects?: number): Promise<RunResult> {
   const limits = maxEffects ? { limits: { maxEffects } } : {};
   const base: EnginePorts = {
     ...(ports.bpium ? { bpium: ports.bpium } : {}),
+    // WebRequest: GET/HEAD/OPTIONS are made, the other methods only recorded (the block's dry-run mode).
+    ...(ports.web ? { web: ports.web } : {}),
     ...(ports.templates ? { templates: ports.templates } : {}),
     clock: ports.clock,
     ids: ports.ids,

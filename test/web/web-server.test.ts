@@ -4,6 +4,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildPorts } from '../../adapters/ports.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioLibrary, randomIds } from '../../engine/index.js';
+import { performDryRun } from '../../server/console/dry-run.js';
+import { tempDir } from '../helpers.js';
 import { AUTH, startTestServer, waitFor } from '../server/server-helpers.js';
 
 describe('WebRequest through the server', () => {
@@ -60,6 +67,39 @@ blocks:
       await t.cleanup();
       gateway.closeAllConnections();
       await new Promise((r) => gateway.close(r));
+    }
+  });
+});
+
+describe('WebRequest in the console\'s dry run', () => {
+  it('reads with a GET and records the POST without sending it', async () => {
+    const seen: string[] = [];
+    const service = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200).end('{"count":3}');
+    });
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
+    const tmp = tempDir();
+    const built = buildPorts({ env: {}, dataDir: tmp.dir, templates: { render: () => ({}) }, ids: randomIds, noMail: true });
+    try {
+      writeFileSync(join(tmp.dir, 'ReadWrite.yaml'), `variables: { count: string }
+start: read
+blocks:
+  read: { kind: WebRequest, url: '"${url}/count"', responseBody: count, exits: { success: write } }
+  write: { kind: WebRequest, method: POST, url: '"${url}/write"', body: '[count]' }
+`);
+      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
+      assert.deepEqual(lib.issues, []);
+      const r = await performDryRun(lib, 'ReadWrite', {}, built.ports, 'UTC');
+      assert.equal(r.status, 'completed', JSON.stringify(r.error));
+      assert.deepEqual(seen, ['GET /count']);
+      assert.deepEqual(r.httpCalls?.map((c) => [c.method, c.outcome, c.performed]), [['GET', 'ok', true], ['POST', 'dry-run', false]]);
+    } finally {
+      await built.close();
+      service.closeAllConnections();
+      await new Promise((r) => service.close(r));
+      tmp.cleanup();
     }
   });
 });
