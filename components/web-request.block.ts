@@ -153,6 +153,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
       spec = buildRequest(c, rt);
     } catch (e) {
       if (!(e instanceof EffectError)) throw e;
+      rt.traceEffect({ failure: e.kind, error: e.message });
       return failed(c, rt, e, c.method, undefined);
     }
     const shownUrl = maskUrl(spec.url);
@@ -297,8 +298,9 @@ function setAnswer(c: Config, rt: BlockRuntime, answer: WebAnswer) {
 }
 
 /**
- * The one failure rule of blocks with side effects: a refusal takes `error` (else the run fails for good); an outage
- * (no answer, 5xx, 408, 429 after the retries) takes `timeout` (else the run fails as retryable, to be tried again).
+ * Records a request that got no answer, sets `errorCode`, and applies the one failure rule of blocks with side
+ * effects: a refusal takes `error` (else the run fails for good); an outage (no answer, 5xx, 408, 429 after the
+ * retries) takes `timeout` (else the run fails as retryable, to be tried again).
  */
 function failed(c: Config, rt: BlockRuntime, e: EffectError, method: string, noAnswer: { url: string; ms: number } | undefined): string {
   if (noAnswer) {
@@ -312,8 +314,6 @@ function failed(c: Config, rt: BlockRuntime, e: EffectError, method: string, noA
       ms: noAnswer.ms,
       error: e.message,
     });
-  } else if (!e.details.status) {
-    rt.traceEffect({ failure: e.kind, error: e.message });
   }
   if (c.errorCode) rt.set(c.errorCode, e.details.status ?? e.details.code ?? e.kind);
   const exit = e.kind === 'permanent' ? 'error' : 'timeout';
