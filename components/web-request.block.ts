@@ -251,9 +251,16 @@ function buildRequest(c: Config, rt: BlockRuntime): WebRequestSpec {
   return { method: c.method, url, headers, ...(body ? { body } : {}), timeoutMs: c.timeoutMs, maxRedirects: c.maxRedirects };
 }
 
-/** A header value must stay on its line: CR or LF would start a header (or a request) of the data's choosing. */
+/**
+ * A header value must stay on its line: CR or LF would start a header (or a request) of the data's choosing. HTTP
+ * headers carry Latin-1 only, so Cyrillic text is refused too (with a hint), rather than failing deep in the client
+ * as if the network were down.
+ */
 function headerValue(name: string, value: string): string {
   if (/[\r\n\u0000]/.test(value)) throw new EffectError('permanent', `the value of header ${name} contains a line break`, { code: 'HTTP_BAD_HEADER' });
+  if (/[^\t\u0020-\u007e\u0080-\u00ff]/.test(value)) {
+    throw new EffectError('permanent', `the value of header ${name} has characters a header cannot carry (Cyrillic, control characters): send such text in the body or the query`, { code: 'HTTP_BAD_HEADER' });
+  }
   return value;
 }
 

@@ -263,6 +263,11 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal(exitOf(r), 'error');
     assert.equal(r.variables.code, 'HTTP_BAD_HEADER');
     assert.equal(seen.length, 0);
+    // Cyrillic cannot travel in a header: refused at once as a mistake, not retried as an outage.
+    const cyrillic = await run(`url: '[base] + "/x"'\nheaders: { X-Name: '[value]' }`, { vars: { value: 'Иван' } });
+    assert.equal(exitOf(cyrillic), 'error');
+    assert.equal(cyrillic.variables.code, 'HTTP_BAD_HEADER');
+    assert.equal(seen.length, 0);
   });
 
   it('a bearer token and secret headers and query values are masked in the trace and the record', async () => {
