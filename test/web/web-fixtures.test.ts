@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { createFixtureWeb } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { createWebClient } from '../../adapters/web/client.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type RunResult } from '../../engine/index.js';
+import { createInProcessStarter, loadScenarioLibrary, outlineOfText, randomIds, runScenario, systemClock, type RunResult } from '../../engine/index.js';
 import { repoPath, tempDir } from '../helpers.js';
 
 /** The SMS example of docs/scenario-format.md, plus a scenario that reads a price list with a GET. */
@@ -153,5 +153,14 @@ describe('HTTP fixtures', () => {
       await new Promise((r) => server.close(r));
       tmp.cleanup();
     }
+  });
+});
+
+describe('WebRequest in diagrams', () => {
+  it('a block shows its method and URL, and its unwired exits say how the run ends', () => {
+    const o = outlineOfText('Sms.yaml', `start: send\nblocks:\n  send: { kind: WebRequest, method: POST, url: '[gw] + "/api/messages"', exits: { success: done } }\n  done: { kind: Stop }\n`, defaultRegistry);
+    const send = o.blocks.find((b) => b.id === 'send')!;
+    assert.equal(send.detail, 'POST [gw] + "/api/messages"');
+    assert.deepEqual(send.exits.map((e) => [e.exit, e.target ?? e.end]), [['success', 'done'], ['error', 'fails'], ['timeout', 'retry']]);
   });
 });
