@@ -63,6 +63,13 @@ blocks:
       await waitFor('the confirmation to succeed on the job\'s second attempt', () => seen.some((s) => s.path === '/api/confirm' && s.status === 200));
       assert.deepEqual(seen.map((s) => `${s.path} ${s.status}`), ['/api/messages 201', '/api/confirm 503', '/api/confirm 200']);
       assert.match(seen[0]!.key ?? '', /^[0-9a-f-]{36}$/);
+      // The console's page of the successful attempt lists its web requests: the POST replayed, the confirmation sent.
+      const run = await waitFor('the completed run', async () => (await t.server.store.listRuns({ scenario: 'WebFlow', status: 'completed' })).items[0]);
+      const html = await (await fetch(`${t.server.url}/-/console/runs/${run.id}`, { headers: { authorization: AUTH } })).text();
+      const section = html.slice(html.indexOf('<h2>Web requests</h2>'));
+      assert.ok(section.length < html.length, 'the page has a Web requests panel');
+      assert.match(section, new RegExp(`<code>send</code></td><td>POST <code>${gw}/api/messages</code></td>\\s*<td><span class="badge st-dry-run">replayed</span> HTTP 201`));
+      assert.match(section, /<code>confirm<\/code><\/td><td>POST <code>[^<]+\/api\/confirm<\/code><\/td>\s*<td><span class="badge st-completed">ok<\/span> HTTP 200/);
     } finally {
       await t.cleanup();
       gateway.closeAllConnections();
