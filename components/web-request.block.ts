@@ -175,7 +175,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
         performed: !replayed,
         ...(replayed ? {} : { attempts: answer.attempts, ms: Date.now() - started }),
       });
-      rt.traceEffect({ request, status: answer.status, attempts: attempts.map(attemptJson), ...(replayed ? { replayed: true } : {}), ...(ok ? {} : { answer: excerpt(answer.body) }) });
+      rt.traceEffect({ request, status: answer.status, attempts: attempts.map(attemptJson), ...(replayed ? { replayed: true } : {}), ...answerForTrace(answer) });
       if (ok) return answered(c, rt, answer);
       const refusal = new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status}${answer.body ? `: ${excerpt(answer.body, 200)}` : ''}`, { status: answer.status });
       setAnswer(c, rt, answer);
@@ -330,6 +330,19 @@ function failed(c: Config, rt: BlockRuntime, e: EffectError, method: string, noA
 
 function attemptJson(a: WebAttempt): JsonValue {
   return { attempt: a.attempt, ms: a.ms, ...(a.status !== undefined ? { status: a.status } : {}), ...(a.error ? { error: a.error } : {}) };
+}
+
+/** An answer larger than this keeps only its size in the trace. */
+const TRACE_ANSWER_LIMIT = 64 * 1024;
+
+/**
+ * What the request got, kept in the trace step: a recorded run then carries its answers, which is what
+ * `oktell-emu test --from-run` turns into HTTP fixtures (the run record keeps the calls, not their answers).
+ */
+function answerForTrace(a: WebAnswer): { answer?: JsonValue; answerChars?: number } {
+  if (a.body.length > TRACE_ANSWER_LIMIT) return { answerChars: a.body.length };
+  const type = a.headers['content-type'];
+  return { answer: { body: a.body, ...(typeof type === 'string' ? { contentType: type } : {}) } };
 }
 
 /** Text cut for traces and messages. */

@@ -10,7 +10,10 @@ import { buildPorts } from '../../adapters/ports.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, randomIds } from '../../engine/index.js';
 import { performDryRun } from '../../server/console/dry-run.js';
-import { tempDir } from '../helpers.js';
+import { spawnSync } from 'node:child_process';
+import { caseFromRun } from '../../cli/testing/from-run.js';
+import { testFileText } from '../../cli/testing/write-case.js';
+import { repoPath, tempDir } from '../helpers.js';
 import { AUTH, startTestServer, waitFor } from '../server/server-helpers.js';
 
 describe('WebRequest through the server', () => {
@@ -70,6 +73,19 @@ blocks:
       assert.ok(section.length < html.length, 'the page has a Web requests panel');
       assert.match(section, new RegExp(`<code>send</code></td><td>POST <code>${gw}/api/messages</code></td>\\s*<td><span class="badge st-dry-run">replayed</span> HTTP 201`));
       assert.match(section, /<code>confirm<\/code><\/td><td>POST <code>[^<]+\/api\/confirm<\/code><\/td>\s*<td><span class="badge st-completed">ok<\/span> HTTP 200/);
+      // The run becomes a test case whose fixtures are the answers it got, and the case passes without the gateway.
+      const recorded = await caseFromRun(t.server.store, run.id, { timeZone: 'UTC' });
+      assert.deepEqual(recorded.case.http, [
+        { match: `POST ${gw}/api/messages`, status: 201, body: '{"id":"m-5"}', headers: { 'content-type': 'application/json' } },
+        { match: `POST ${gw}/api/confirm`, status: 200, body: '{}', headers: { 'content-type': 'application/json' } },
+      ]);
+      const testFile = join(t.scenariosDir, 'tests', 'recorded.test.yaml');
+      writeFileSync(testFile, testFileText(recorded.case));
+      const env: NodeJS.ProcessEnv = { ...process.env, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1' };
+      delete env.OKTELL_SCENARIOS;
+      const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'test', testFile], { encoding: 'utf8', env, timeout: 60_000 });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /1 passed, 0 failed/);
     } finally {
       await t.cleanup();
       gateway.closeAllConnections();
