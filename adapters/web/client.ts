@@ -130,7 +130,12 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
       const answer = await exchange(url, method, headers, body, spec.timeoutMs);
       const location = answer.headers.location;
       if (answer.status < 300 || answer.status >= 400 || answer.status === 304 || !location || hop >= spec.maxRedirects) return { ...answer, url };
-      const next = new URL(location, url);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw new EffectError('permanent', `${url.host} redirects to ${JSON.stringify(location.slice(0, 200))}, which is not a URL`, { code: 'HTTP_BAD_URL' });
+      }
       if (next.protocol !== 'http:' && next.protocol !== 'https:') return { ...answer, url };
       if (answer.status === 303 || ((answer.status === 301 || answer.status === 302) && method === 'POST')) {
         // As browsers do: the redirected request is a GET without the body.

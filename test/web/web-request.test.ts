@@ -247,6 +247,12 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal(exitOf(followed), 'success');
     assert.equal(followed.variables.body, 'moved here');
     assert.deepEqual(seen.map((s) => s.url), ['/old', '/new']);
+    seen = [];
+    routes.set('/odd', (_req, res) => res.writeHead(302, { location: 'http://[bad' }).end());
+    const odd = await run(`url: '[base] + "/odd"'\nmaxRedirects: 1`);
+    assert.equal(exitOf(odd), 'error', 'a redirect to something that is not a URL is a refusal, not an outage');
+    assert.equal(odd.variables.code, 'HTTP_BAD_URL');
+    assert.equal(seen.length, 1);
   });
 
   it('a host outside the allow-list is refused without a request', async () => {
