@@ -32,10 +32,10 @@ interface RunOpts {
 
 export function runCommand(): Command {
   return new Command('run')
-    .description('run a service scenario with input parameters; --dry-run sends no mail and makes no Bpium write')
+    .description('run a service scenario with input parameters; --dry-run sends no mail, makes no Bpium write and sends only GET/HEAD/OPTIONS web requests')
     .argument('<scenario>', 'scenario name (file name without .yaml)')
     .option('-p, --param <N=value>', 'input parameter N (repeatable); N=@file reads a file; N=@@text passes "@text"', collect, [])
-    .option('--dry-run', 'no mail is sent and no Bpium write is made; async starts are followed inline')
+    .option('--dry-run', 'no mail is sent, no Bpium write is made, web requests other than GET/HEAD/OPTIONS are recorded, not sent; async starts are followed inline')
     .option('--json', 'print exactly one JSON object with the result')
     .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
     .option('--bpium-fixtures <file>', 'answer Bpium reads from a fixture file instead of BPIUM_URL (a fake Bpium)')
