@@ -1,11 +1,13 @@
-// The one place that turns configuration into the ports a run uses: Bpium, mail, databases, templates, clock, ids,
-// logger.
+// The one place that turns configuration into the ports a run uses: Bpium, mail, databases, web requests, templates,
+// clock, ids, logger.
 // The server, its delivery thread and the CLI all call `buildPorts`; a new effect block adds its port here once.
 import type { BpiumPort, ClockPort, EnginePorts, IdPort, LoggerPort, TemplatePort } from '../engine/index.js';
 import { systemClock } from '../engine/index.js';
 import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient, type BpiumClientOptions } from './bpium/client.js';
 import { createDatabasePort, databaseSettings, type DatabaseSettings } from './db/index.js';
 import { createMailerFromEnv } from './mail/index.js';
+import { createWebClient, webClientOptionsFromEnv } from './web/client.js';
+import { createFixtureWeb, type HttpFixture } from './fixtures/http-fixtures.adapter.js';
 
 /** Where Bpium is: BPIUM_URL's settings (`env`), explicit client settings (the embedded emulator), fixtures, or none. */
 export type BpiumSource =
@@ -15,7 +17,7 @@ export type BpiumSource =
   | { kind: 'none' };
 
 export interface PortSettings {
-  /** The process environment: BPIUM_*, SMTP_URL, SMTP_MAX_CONNECTIONS, MAIL_FROM. */
+  /** The process environment: BPIUM_*, SMTP_URL, SMTP_MAX_CONNECTIONS, MAIL_FROM, WEB_REQUEST_*. */
   env: NodeJS.ProcessEnv;
   /** The data folder (the outbox lives in it when SMTP_URL is unset). */
   dataDir: string;
@@ -23,6 +25,8 @@ export interface PortSettings {
   ids: IdPort;
   /** Default: BPIUM_URL from `env`. */
   bpium?: BpiumSource;
+  /** Canned answers for WebRequest blocks (`--http-fixtures`); requests none matches go to the real client. */
+  httpFixtures?: readonly HttpFixture[];
   /** No mailer at all (a dry run: the SendMail block records the letter instead). */
   noMail?: boolean;
   /** Database connections (`databases:` of the config); default `main` in the data folder and OKTELL_DB_* from `env`. */
@@ -68,10 +72,14 @@ export function buildPorts(s: PortSettings): BuiltPorts {
   const mail = s.noMail ? undefined : createMailerFromEnv(s.env, { dataDir: s.dataDir, ...(logger ? { logger } : {}) });
   const mailFrom = s.env.MAIL_FROM;
   const databases = createDatabasePort(s.databases ?? databaseSettings(undefined, s.env, s.dataDir, process.cwd()), { rollsBack: s.rollBackDatabases === true });
+  // WebRequest blocks: always available (a dry run still performs GET/HEAD/OPTIONS and only records the others).
+  const webClient = createWebClient({ ...webClientOptionsFromEnv(s.env), ...(logger ? { logger } : {}) });
+  const web = s.httpFixtures ? createFixtureWeb(s.httpFixtures, webClient) : webClient;
   return {
     ports: {
       ...(bpium ? { bpium } : {}),
       ...(mail ? { mailer: mail.mailer } : {}),
+      web,
       templates: s.templates,
       databases,
       clock: s.clock ?? systemClock,
@@ -83,6 +91,7 @@ export function buildPorts(s: PortSettings): BuiltPorts {
     mail: mail ? { kind: mail.kind, describe: mail.describe } : { kind: 'none', describe: 'no mail (dry run)' },
     async close() {
       bpium?.close?.();
+      webClient.close();
       await Promise.all([mail?.mailer.close(), databases.close()]);
     },
   };

@@ -1,4 +1,5 @@
-// Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls and started children.
+// Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls, web requests and started
+// children.
 import pc from 'picocolors';
 import { formatRunError, type MailRecord, type RunResult, type Value } from '../engine/index.js';
 import { htmlToText } from './html-text.js';
@@ -26,6 +27,10 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): v
   for (const d of r.dbCalls ?? []) {
     const rows = d.rowCount !== undefined ? ` ${d.rowCount} row(s)` : '';
     w(`  ${pc.bold('db')} ${d.connection} ${d.statement.replace(/\s+/g, ' ').slice(0, 100)} → ${d.status}${rows}${d.rolledBack ? pc.dim(' (rolled back)') : ''}${d.error ? ' ' + pc.red(d.error) : ''}`);
+  }
+  for (const c of r.httpCalls ?? []) {
+    const how = c.outcome === 'ok' ? pc.green(c.outcome) : c.outcome === 'dry-run' || c.outcome === 'replayed' ? pc.yellow(c.outcome) : pc.red(c.outcome);
+    w(`  ${pc.bold('http')} ${c.method} ${c.url} → ${c.status ?? '—'} ${how}${c.performed ? '' : pc.dim(' (not sent)')}${c.error ? ' ' + pc.red(c.error) : ''}`);
   }
   if (r.error) w(`  ${pc.red('error')} ${formatRunError(r.error)}${r.error.retryable ? pc.yellow(' (retryable)') : ''}`);
   for (const a of r.asyncStarted) {

@@ -12,6 +12,7 @@ import { sendMailBlock } from './send-mail.block.js';
 import { startBlock } from './start.block.js';
 import { stopBlock } from './stop.block.js';
 import { variableBlock } from './variable.block.js';
+import { webRequestBlock } from './web-request.block.js';
 
 export const blockDefinitions: ReadonlyArray<BlockDefinition<any, any>> = [
   startBlock,
@@ -25,6 +26,7 @@ export const blockDefinitions: ReadonlyArray<BlockDefinition<any, any>> = [
   sendMailBlock,
   dbQueryBlock,
   dbProcedureBlock,
+  webRequestBlock,
   returnValueBlock,
 ];
 

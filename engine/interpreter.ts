@@ -10,6 +10,7 @@ import type {
   BpiumCallRecord,
   Control,
   DbCallRecord,
+  HttpCallRecord,
   MailRecord,
   RunError,
   RunResult,
@@ -26,6 +27,7 @@ import type {
   LoggerPort,
   MailerPort,
   TemplatePort,
+  WebRequestPort,
 } from './ports.js';
 import { coerceToType, type JsonValue, type Value } from './values.js';
 
@@ -33,6 +35,7 @@ import { coerceToType, type JsonValue, type Value } from './values.js';
 export interface EnginePorts {
   bpium?: BpiumPort;
   mailer?: MailerPort;
+  web?: WebRequestPort;
   templates?: TemplatePort;
   /** The configured databases (DbQuery, DbProcedure); a dry run gets one that rolls back. */
   databases?: DatabasePort;
@@ -106,6 +109,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     mails: [] as MailRecord[],
     bpiumCalls: [] as BpiumCallRecord[],
     dbCalls: undefined as DbCallRecord[] | undefined,
+    httpCalls: undefined as HttpCallRecord[] | undefined,
     asyncStarted: [] as AsyncStartRecord[],
     trace: [] as TraceStep[],
     traceTruncated: undefined as number | undefined,
@@ -176,6 +180,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     hasExit: (exit) => block!.exits[exit] !== undefined,
     bpium: ports.bpium,
     mailer: ports.mailer,
+    web: ports.web,
     templates: ports.templates,
     databases: ports.databases,
     asyncStarter: ports.asyncStarter,
@@ -183,7 +188,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     mailFrom: ports.mailFrom,
     snapshot: () => Object.fromEntries(vars),
     async effect<T extends JsonValue>(perform: () => Promise<T>) {
-      const key = `${frame.scenario.name}:${block!.id}#${visits.get(`${frame.scenario.name}:${block!.id}`) ?? 1}`;
+      const key = stepKey();
       const journal = ports.journal;
       if (journal && !rt.dryRun) {
         const prior = await journal.get(journalKey, key);
@@ -197,6 +202,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     recordBpiumCall: (c) => base.bpiumCalls.push({ block: block!.id, ...c }),
     recordAsyncStart: (a) => base.asyncStarted.push({ block: block!.id, ...a }),
     recordDbCall: (c) => (base.dbCalls ??= []).push({ block: block!.id, ...c }),
+    recordHttpCall: (c) => (base.httpCalls ??= []).push({ block: block!.id, ...c }),
+    effectKey: () => `${journalKey}/${stepKey()}`,
     traceEffect(details) {
       effectDetail = details;
     },
@@ -204,6 +211,11 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       (notes ??= []).push(text);
     },
   };
+
+  /** The journal's key of the current step: scenario, block and the how-many-th visit of it in this run. */
+  function stepKey(): string {
+    return `${frame.scenario.name}:${block!.id}#${visits.get(`${frame.scenario.name}:${block!.id}`) ?? 1}`;
+  }
 
   const deadline = Date.now() + limits.deadlineMs;
   let blockId: string | undefined = frame.scenario.start;
@@ -262,6 +274,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   base.steps = step;
   if (base.traceTruncated === undefined) delete base.traceTruncated;
   if (base.dbCalls === undefined) delete base.dbCalls;
+  if (base.httpCalls === undefined) delete base.httpCalls;
   base.returnValues = Object.fromEntries([...returnValues].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]));
   base.variables = Object.fromEntries(vars);
   base.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;

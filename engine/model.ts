@@ -11,6 +11,7 @@ import type {
   DbDialect,
   MailerPort,
   TemplatePort,
+  WebRequestPort,
 } from './ports.js';
 
 /** A declared scenario variable. Oktell defines every variable when the scenario is created. */
@@ -128,6 +129,22 @@ export interface DbCallRecord {
   error?: string;
 }
 
+/** One web request (WebRequest block) as recorded in a run result; the URL has its secrets masked. */
+export interface HttpCallRecord {
+  block: string;
+  method: string;
+  url: string;
+  /** HTTP status of the answer, when one came. */
+  status?: number;
+  /** 'ok', 'error', 'timeout', 'dry-run', 'replayed'. */
+  outcome: string;
+  /** false in a dry run (for methods that change things), on a replay from the journal, or when no answer came. */
+  performed: boolean;
+  attempts?: number;
+  ms?: number;
+  error?: string;
+}
+
 /** One asynchronous start as recorded in a run result; `result` is filled when the child run is followed. */
 export interface AsyncStartRecord {
   block: string;
@@ -182,6 +199,8 @@ export interface RunResultBase {
   bpiumCalls: BpiumCallRecord[];
   /** Database statements (DbQuery, DbProcedure); absent when the run made none. */
   dbCalls?: DbCallRecord[];
+  /** Web requests of WebRequest blocks; present only when the run made some. */
+  httpCalls?: HttpCallRecord[];
   asyncStarted: AsyncStartRecord[];
   trace: TraceStep[];
   /** Steps left out of the trace because it reached its limit (a runaway loop). */
@@ -205,6 +224,7 @@ export interface BlockRuntime {
   setReturnValue(n: number, value: Value): void;
   readonly bpium: BpiumPort | undefined;
   readonly mailer: MailerPort | undefined;
+  readonly web: WebRequestPort | undefined;
   readonly templates: TemplatePort | undefined;
   readonly databases: DatabasePort | undefined;
   readonly asyncStarter: AsyncStarterPort;
@@ -221,6 +241,9 @@ export interface BlockRuntime {
   recordBpiumCall(call: Omit<BpiumCallRecord, 'block'>): void;
   recordAsyncStart(start: Omit<AsyncStartRecord, 'block'>): void;
   recordDbCall(call: Omit<DbCallRecord, 'block'>): void;
+  recordHttpCall(call: Omit<HttpCallRecord, 'block'>): void;
+  /** This step's key, stable across attempts of a job (the journal's key): for Idempotency-Key headers. */
+  effectKey(): string;
   /** Attaches effect details to this step's trace entry. */
   traceEffect(details: JsonValue): void;
   /** Adds a note to this step's trace entry (something that went quietly, like a query that matched nothing). */

@@ -33,7 +33,7 @@ export interface OutlineBlock {
   title?: string;
   /** Line of the block's key in the file. */
   line: number;
-  /** A Condition's expression, an AsyncScenario's target and mode. */
+  /** A Condition's expression, an AsyncScenario's target and mode, a WebRequest's method and URL. */
   detail?: string;
   exits: OutlineExit[];
   /** The file's problems name this block. */
@@ -70,6 +70,10 @@ export function blockDetail(kind: string, props: Record<string, unknown>): strin
   if (kind === 'AsyncScenario') {
     const scenario = text(props.scenario);
     return scenario === undefined ? undefined : `→ ${scenario} (${text(props.mode) ?? 'async'})`;
+  }
+  if (kind === 'WebRequest') {
+    const url = text(props.url);
+    return url === undefined ? undefined : `${text(props.method) ?? 'GET'} ${url.trim()}`;
   }
   return undefined;
 }

@@ -182,3 +182,50 @@ export interface DatabasePort {
    */
   readonly rollsBack: boolean;
 }
+
+/** One HTTP request of the WebRequest block, already built and checked (URL parsed, headers free of CR/LF). */
+export interface WebRequestSpec {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: Buffer;
+  /** Per attempt: connecting, sending and reading the whole answer. */
+  timeoutMs: number;
+  /** Redirects followed at most; a 3xx beyond that is the answer. */
+  maxRedirects: number;
+}
+
+/** The final answer to a WebRequestSpec: any status the block decides on (2xx, 3xx not followed, 4xx). */
+export interface WebAnswer {
+  status: number;
+  /** Lower-case names; a repeated header (set-cookie) keeps its values as a list. */
+  headers: Record<string, string | string[]>;
+  /** The body decoded as text (by the charset of its Content-Type; UTF-8 by default). */
+  body: string;
+  /** The URL that answered (after redirects). */
+  url: string;
+  attempts: number;
+}
+
+/** One HTTP attempt of a web request, reported so retries show in the trace. */
+export interface WebAttempt {
+  attempt: number;
+  status?: number;
+  error?: string;
+  ms: number;
+}
+
+/**
+ * Sends web requests for the WebRequest block. Retries 5xx, 408, 429 (honouring Retry-After), network failures and
+ * timeouts with backoff; answers any other status. Throws `EffectError`: `timeout` (code HTTP_TIMEOUT) or `transient`
+ * (HTTP_NETWORK, or `status` of the last 5xx/408/429) once retries are spent; `permanent` for what retrying cannot
+ * mend (HTTP_HOST_REFUSED, HTTP_TOO_LARGE, HTTP_TLS, HTTP_BAD_URL).
+ */
+export interface WebRequestPort {
+  send(request: WebRequestSpec, opts?: { onAttempt?: (a: WebAttempt) => void }): Promise<WebAnswer>;
+  /**
+   * A dry run's answer to a request it does not send (POST, PUT, PATCH, DELETE): a fixture's, or undefined for the
+   * default (200, empty body). May throw the fixture's failure as an EffectError. Real clients leave it out.
+   */
+  dryRunAnswer?(request: WebRequestSpec): WebAnswer | undefined;
+}

@@ -13,6 +13,7 @@ import {
   type Value,
 } from '../../engine/index.js';
 import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { loadHttpFixtures } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { buildPorts } from '../../adapters/ports.js';
 import { maxEffectsFromEnv } from '../../server/config.js';
 import { applyMigrations } from '../../adapters/db/migrations.js';
@@ -26,19 +27,21 @@ interface RunOpts {
   json?: boolean;
   scenarios?: string;
   bpiumFixtures?: string;
+  httpFixtures?: string;
   dataDir?: string;
   trace?: boolean;
 }
 
 export function runCommand(): Command {
   return new Command('run')
-    .description('run a service scenario with input parameters; --dry-run sends no mail, makes no Bpium write and rolls back database changes')
+    .description('run a service scenario with input parameters; --dry-run sends no mail, makes no Bpium write, rolls back database changes and sends only GET/HEAD/OPTIONS web requests')
     .argument('<scenario>', 'scenario name (file name without .yaml)')
     .option('-p, --param <N=value>', 'input parameter N (repeatable); N=@file reads a file; N=@@text passes "@text"', collect, [])
-    .option('--dry-run', 'no mail is sent, no Bpium write is made, database statements are rolled back; async starts are followed inline')
+    .option('--dry-run', 'no mail is sent, no Bpium write is made, database statements are rolled back, web requests other than GET/HEAD/OPTIONS are recorded, not sent; async starts are followed inline')
     .option('--json', 'print exactly one JSON object with the result')
     .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
     .option('--bpium-fixtures <file>', 'answer Bpium reads from a fixture file instead of BPIUM_URL (a fake Bpium)')
+    .option('--http-fixtures <file>', 'answer WebRequest blocks from a fixture file (method + URL with * → status, headers, body)')
     .option('--data-dir <dir>', 'data folder for the outbox (default $OKTELL_DATA_DIR or ./var)')
     .option('--no-trace', 'do not record the step trace')
     .action(async (name: string, opts: RunOpts) => {
@@ -72,6 +75,14 @@ export function parseParams(specs: string[]): Record<string, Value> {
   return out;
 }
 
+function readHttpFixtures(file: string) {
+  try {
+    return loadHttpFixtures(resolve(file));
+  } catch (e) {
+    throw new UsageError(`--http-fixtures: ${(e as Error).message}`);
+  }
+}
+
 async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
   const params = parseParams(opts.param);
   const dir = scenariosDir(opts.scenarios);
@@ -100,6 +111,7 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
     templates,
     ids: randomIds,
     bpium: opts.bpiumFixtures ? { kind: 'port', port: loadBpiumFixtures(resolve(opts.bpiumFixtures)) } : { kind: 'env' },
+    ...(opts.httpFixtures ? { httpFixtures: readHttpFixtures(opts.httpFixtures) } : {}),
     noMail: opts.dryRun === true,
     databases,
     // A dry run's statements run in a transaction rolled back when it ends (async runs it follows included).

@@ -15,6 +15,8 @@ export interface Observed {
   bpiumCalls: Array<Record<string, unknown>>;
   /** Database statements, without their durations (which vary); absent when the run made none. */
   dbCalls?: Array<Record<string, unknown>>;
+  /** Present when the run made web requests. */
+  httpCalls?: Array<Record<string, unknown>>;
   asyncStarted: Array<{ scenario: string; params: Record<string, unknown>; result?: Observed }>;
   path: string[];
   variables: Record<string, unknown>;
@@ -30,6 +32,7 @@ export function observe(r: RunResult): Observed {
     mails: json(r.mails) as unknown as Array<Record<string, unknown>>,
     bpiumCalls: json(r.bpiumCalls) as unknown as Array<Record<string, unknown>>,
     ...(r.dbCalls ? { dbCalls: r.dbCalls.map(({ ms: _ms, ...c }) => json(c) as unknown as Record<string, unknown>) } : {}),
+    ...(r.httpCalls ? { httpCalls: json(r.httpCalls) as unknown as Array<Record<string, unknown>> } : {}),
     asyncStarted: r.asyncStarted.map((a) => ({ scenario: a.scenario, params: json(a.params), ...(a.result ? { result: observe(a.result) } : {}) })),
     path: r.trace.map((s) => s.block),
     variables: json(r.variables),
@@ -109,7 +112,8 @@ export function formatPlace(place: Place): string {
 
 /**
  * The expectation a case gets when it is written from a run (`--from-run`, or `--update` of a case without one):
- * the outcome, return values, letters (addresses and subject), Bpium calls, the path, and each started child.
+ * the outcome, return values, letters (addresses and subject), Bpium calls, web requests, the path, and each started
+ * child.
  */
 export function expectationOf(o: Observed): Record<string, unknown> {
   return {
@@ -119,6 +123,7 @@ export function expectationOf(o: Observed): Record<string, unknown> {
     mails: o.mails.map((m) => ({ to: m.to, ...(Array.isArray(m.cc) && m.cc.length ? { cc: m.cc } : {}), subject: m.subject })),
     bpiumCalls: o.bpiumCalls.map((c) => pick(c, ['method', 'catalogId', 'recordId', 'status'])),
     ...(o.dbCalls ? { dbCalls: o.dbCalls.map((c) => pick(c, ['connection', 'statement', 'status', 'rowCount'])) } : {}),
+    ...(o.httpCalls?.length ? { httpCalls: o.httpCalls.map((c) => pick(c, ['method', 'url', 'status', 'outcome'])) } : {}),
     ...(o.asyncStarted.length
       ? { asyncStarted: o.asyncStarted.map((a) => ({ scenario: a.scenario, ...(a.result ? { result: expectationOf(a.result) } : {}) })) }
       : {}),

@@ -1,5 +1,5 @@
 // `--from-run`: a recorded run of the server becomes a test case — its input parameters, the answers its Bpium calls
-// got as a fixture, its outcome (and that of every async scenario it started) as the expectation.
+// and web requests got as fixtures, its outcome (and that of every async scenario it started) as the expectation.
 //
 // Where the answers come from: a run record keeps the Bpium calls (method, catalog, record, status), and the trace
 // step of each read keeps what Bpium answered (`effect.answer`, up to 64 KiB). The effect journal does not help: it
@@ -10,6 +10,7 @@ import type { JsonValue, Value } from '../../engine/index.js';
 import { cutTextParts } from '../../server/run-record.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { expectationOf, type Observed } from './expectations.js';
 
 /** The run cannot become a test (not stored, still running, or the target file cannot take the case). */
@@ -36,10 +37,12 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   if (root.status === 'running') throw new RecordedRunError(`run ${runId} is still running; make a test of it when it has ended`);
   const children = await childrenOf(store, root);
   const fixture: BpiumFixtureFile = { catalogs: {} };
+  const http: HttpFixture[] = [];
   const unrecorded: string[] = [];
 
   const describe = async (run: RunRecord): Promise<Observed> => {
     collectBpium(run, fixture, unrecorded);
+    collectHttp(run, http);
     const kids = (children.get(run.id) ?? []).filter((k) => k.status !== 'running');
     return {
       scenario: run.scenario,
@@ -62,6 +65,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
       scenario: root.scenario,
       params: await rootParams(store, root),
       bpium: { catalogs: fixture.catalogs, ...(failures ? { failures } : {}) },
+      ...(http.length ? { http } : {}),
       clock: new Date(root.startedAt).toISOString(),
       timeZone: opts.timeZone,
       expect: expectationOf(observed),
@@ -166,6 +170,27 @@ function collectBpium(run: RunRecord, fixture: BpiumFixtureFile, unrecorded: str
     } else if (answer.id !== undefined && answer.values && typeof answer.values === 'object') {
       catalog.records[String(answer.id)] = answer.values as Record<string, JsonValue>;
     }
+  }
+}
+
+/**
+ * Adds what each web request of `run` got as an HTTP fixture: the answer its trace kept (status, body, content type),
+ * or the failure it met. A secret the trace masked (`***`) becomes a `*` wildcard of the fixture's URL.
+ */
+function collectHttp(run: RunRecord, http: HttpFixture[]) {
+  for (const step of asList(run.trace)) {
+    if (step.kind !== 'WebRequest') continue;
+    const effect = step.effect as { request?: { method?: unknown; url?: unknown }; status?: unknown; failure?: unknown; answer?: { body?: unknown; contentType?: unknown }; dryRun?: unknown } | undefined;
+    if (!effect?.request || typeof effect.request.url !== 'string' || effect.dryRun) continue;
+    const match = `${String(effect.request.method)} ${effect.request.url.replaceAll('***', '*').replaceAll('%2A%2A%2A', '*')}`;
+    if (http.some((f) => f.match === match)) continue;
+    if (typeof effect.status !== 'number') {
+      if (effect.failure === 'timeout' || effect.failure === 'transient') http.push({ match, fail: effect.failure === 'timeout' ? 'timeout' : 'network' });
+      continue;
+    }
+    const body = typeof effect.answer?.body === 'string' ? effect.answer.body : undefined;
+    const type = typeof effect.answer?.contentType === 'string' ? effect.answer.contentType : undefined;
+    http.push({ match, status: effect.status, ...(body !== undefined ? { body } : {}), ...(type ? { headers: { 'content-type': type } } : {}) });
   }
 }
 

@@ -1,11 +1,12 @@
-// Runs one test case: a dry run of its scenario with the case's parameters, fake Bpium, fixed clock and time zone,
-// following every async start inline, then the subset match of its expectation.
+// Runs one test case: a dry run of its scenario with the case's parameters, fake Bpium and web services, fresh
+// databases, fixed clock and time zone, following every async start inline, then the subset match of its expectation.
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyMigrations, createDatabasePort, type ClosableDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
 import { createFixtureBpium } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { createFixtureWeb } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import {
   attachChildResults,
   createInProcessStarter,
@@ -97,6 +98,8 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
     databases,
     // A fresh copy per case: a dry-run write must not leak into the next case.
     ...(c.bpium ? { bpium: createFixtureBpium(structuredClone(c.bpium)) } : {}),
+    // Web services only from the case's fixtures: a test never reaches the network (unmatched: HTTP_NO_FIXTURE).
+    web: createFixtureWeb(c.http ?? []),
     ...(templates ? { templates } : {}),
     clock: fixedClock(c.clock),
     ids,

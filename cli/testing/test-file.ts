@@ -13,6 +13,7 @@ import {
   type Value,
 } from '../../engine/index.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { httpFixturesSchema, type HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { isMatcher } from './expectations.js';
 
 export const TEST_FILE_SUFFIXES = ['.test.yaml', '.test.yml'];
@@ -50,6 +51,12 @@ const bpiumCallExpect = z
   .catchall(z.unknown())
   .describe('a Bpium call: only the fields named are checked');
 
+const httpCallExpect = z
+  .object({ method: z.string(), url: text, status: z.number(), outcome: z.string(), performed: z.boolean() })
+  .partial()
+  .catchall(z.unknown())
+  .describe('a web request: only the fields named are checked');
+
 export interface Expectation {
   status?: 'completed' | 'failed';
   returnValues?: Record<string, unknown>;
@@ -57,6 +64,7 @@ export interface Expectation {
   mails?: unknown;
   bpiumCalls?: unknown;
   dbCalls?: unknown;
+  httpCalls?: unknown;
   asyncStarted?: Array<{ scenario?: string; params?: Record<string, unknown>; result?: Expectation }>;
   path?: unknown;
   variables?: Record<string, unknown>;
@@ -70,6 +78,7 @@ const expectation: z.ZodType<Expectation> = z
     mails: z.union([z.array(mailExpect), matcher]).describe('every letter, in order (a list must have the same length)'),
     bpiumCalls: z.union([z.array(bpiumCallExpect), matcher]).describe('every Bpium call, in order'),
     dbCalls: z.union([z.array(dbCallExpect), matcher]).describe('every database statement (DbQuery, DbProcedure), in order; all rolled back'),
+    httpCalls: z.union([z.array(httpCallExpect), matcher]).describe('every web request (WebRequest block), in order'),
     get asyncStarted() {
       return z
         .array(
@@ -113,6 +122,9 @@ const bpium = z
 const db = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a connection name'), z.string())
   .describe('a known data set: connection → SQL (or "@file.sql", relative to the test file) run on a fresh SQLite database of that name before the case, after scenarios/db/<connection>/*.sql');
+const http = z
+  .union([z.string().describe('a fixture file, relative to the test file'), httpFixturesSchema])
+  .describe('canned answers of web services (as --http-fixtures of `run`); a request none matches fails with HTTP_NO_FIXTURE');
 
 const clock = z.string().describe('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z');
 const timeZone = z.string().describe('IANA time zone for dates in expressions and templates, e.g. Europe/Moscow');
@@ -123,6 +135,7 @@ const testCase = z.strictObject({
   params: params.optional(),
   bpium: bpium.optional(),
   db: db.optional(),
+  http: http.optional(),
   clock: clock.optional(),
   timeZone: timeZone.optional(),
   expect: expectation.describe('what the run must do; what is not named is not checked'),
@@ -133,6 +146,7 @@ const testFile = z.strictObject({
   scenarios: z.string().optional().describe('the scenarios folder, relative to this file (default: the folder holding tests/)'),
   bpium: bpium.optional().describe('the fake Bpium of every case that sets none'),
   db: db.optional().describe('data every case starts from (a case\'s own db: runs after it)'),
+  http: http.optional().describe('the web services of every case that sets none'),
   clock: clock.optional().describe(`the clock of every case that sets none (default ${DEFAULT_TEST_CLOCK})`),
   timeZone: timeZone.optional().describe(`the time zone of every case that sets none (default ${DEFAULT_TEST_TIME_ZONE})`),
   cases: z.array(testCase).min(1).describe('the cases, run in order of the file'),
@@ -160,6 +174,7 @@ export interface TestCase {
   bpium: BpiumFixtureFile | undefined;
   /** SQL per connection run on fresh databases before the case: the file's, then the case's. */
   db: Record<string, string[]>;
+  http: HttpFixture[] | undefined;
   clock: Date;
   timeZone: string;
   expect: Expectation;
@@ -222,6 +237,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
   const base = dirname(path);
   const scenariosDir = data.scenarios !== undefined ? resolve(base, data.scenarios) : defaultScenariosDir;
   const fileBpium = data.bpium !== undefined ? readFixture(data.bpium, base, src, ['bpium'], report) : undefined;
+  const fileHttp = data.http !== undefined ? readHttpFixture(data.http, base, src, ['http'], report) : undefined;
   const fileClock = data.clock !== undefined ? checkClock(data.clock, src, ['clock'], report) : new Date(DEFAULT_TEST_CLOCK);
   const fileDb = readDb(data.db ?? {}, base, src, ['db'], report);
   const fileTz = data.timeZone !== undefined ? checkTimeZone(data.timeZone, src, ['timeZone'], report) : DEFAULT_TEST_TIME_ZONE;
@@ -238,6 +254,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
       params: readParams(c.params ?? {}, base, src, at('params'), report),
       bpium: c.bpium !== undefined ? readFixture(c.bpium, base, src, at('bpium'), report) : fileBpium,
       db: mergeDb(fileDb, readDb(c.db ?? {}, base, src, at('db'), report)),
+      http: c.http !== undefined ? readHttpFixture(c.http, base, src, at('http'), report) : fileHttp,
       clock: c.clock !== undefined ? checkClock(c.clock, src, at('clock'), report) : fileClock,
       timeZone: c.timeZone !== undefined ? checkTimeZone(c.timeZone, src, at('timeZone'), report) : fileTz,
       expect: c.expect,
@@ -322,6 +339,25 @@ function readFixture(value: string | z.infer<typeof bpiumFixture>, base: string,
   return ok.data as BpiumFixtureFile;
 }
 
+function readHttpFixture(value: string | HttpFixture[], base: string, src: YamlSource, at: PathSeg[], report: Report): HttpFixture[] | undefined {
+  if (typeof value !== 'string') return value;
+  const file = resolve(base, value);
+  let data: unknown;
+  try {
+    data = new YamlSource(file, readFileSync(file, 'utf8')).doc.toJS();
+  } catch (e) {
+    report(src.locate(at), C.READ_FAILED, `cannot read the HTTP fixture ${value}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'the path is relative to the test file');
+    return undefined;
+  }
+  const ok = httpFixturesSchema.safeParse(data);
+  if (!ok.success) {
+    const first = ok.error.issues[0]!;
+    report(src.locate(at), C.INVALID_PROPERTY, `the HTTP fixture ${value} is invalid at "${first.path.join('.')}": ${first.message}`, 'see "--http-fixtures" in docs/cli.md');
+    return undefined;
+  }
+  return ok.data;
+}
+
 /** Every `{ matches }` anywhere in an expectation (return values and variables hold any value) must compile. */
 function checkRegexes(v: unknown, at: PathSeg[], src: YamlSource, report: Report): void {
   if (Array.isArray(v)) return v.forEach((item, i) => checkRegexes(item, [...at, i], src, report));
@@ -386,7 +422,7 @@ function knownKeysAt(path: readonly PathSeg[]): string[] {
   const last = path.filter((p) => typeof p === 'string').at(-1);
   if (path.length === 0) return Object.keys(testFile.shape);
   if (path.length === 2 && path[0] === 'cases') return Object.keys(testCase.shape);
-  if (last === 'expect' || last === 'result') return ['status', 'returnValues', 'error', 'mails', 'bpiumCalls', 'dbCalls', 'asyncStarted', 'path', 'variables'];
+  if (last === 'expect' || last === 'result') return ['status', 'returnValues', 'error', 'mails', 'bpiumCalls', 'dbCalls', 'httpCalls', 'asyncStarted', 'path', 'variables'];
   if (last === 'asyncStarted') return ['scenario', 'params', 'result'];
   return [];
 }

@@ -55,8 +55,8 @@ export function dryRunParams(input: DryRunInput, config: ServerConfig): Record<s
 }
 
 /**
- * Runs the scenario without side effects: no mailer (letters are rendered, not sent), Bpium writes skipped by the
- * blocks' dry-run mode (reads go to Bpium), no effect journal, and asynchronous starts followed in process, also dry.
+ * Runs the scenario without side effects: no mailer (letters are rendered, not sent), Bpium writes and web requests
+ * that change things skipped by the blocks' dry-run mode (reads are made), no effect journal, and asynchronous starts followed in process, also dry.
  * Each run obeys the server's cap on effects, so a dry run stops where the live run would (and stays small).
  * Database statements run in a transaction per connection, rolled back when the dry run (with its async runs) ends.
  */
@@ -66,6 +66,8 @@ export async function performDryRun(library: ScenarioLibrary, name: string, para
   const base: EnginePorts = {
     ...(db ? { databases: db } : {}),
     ...(ports.bpium ? { bpium: ports.bpium } : {}),
+    // WebRequest: GET/HEAD/OPTIONS are made, the other methods only recorded (the block's dry-run mode).
+    ...(ports.web ? { web: ports.web } : {}),
     ...(ports.templates ? { templates: ports.templates } : {}),
     clock: ports.clock,
     ids: ports.ids,

@@ -14,7 +14,7 @@ function wrap(example: string): string {
   const variables: Record<string, string> = {};
   for (const m of text.matchAll(/\[([^\][\\]+)\]/g)) variables[m[1]!.trim()] = 'string';
   const b = block[id!]!;
-  for (const key of ['param', 'answer', 'errorCode', 'newId', 'errorVariable', 'rows', 'rowCount']) if (typeof b[key] === 'string') variables[b[key] as string] = 'string';
+  for (const key of ['param', 'answer', 'errorCode', 'newId', 'errorVariable', 'rows', 'rowCount', 'status', 'responseBody', 'responseHeaders']) if (typeof b[key] === 'string') variables[b[key] as string] = 'string';
   for (const key of ['set', 'params', 'extract', 'fields', 'into']) {
     if (b[key] && typeof b[key] === 'object' && !(b.kind === 'AsyncScenario' && key === 'params')) for (const k of Object.keys(b[key] as object)) variables[k] = 'string';
   }

@@ -1,0 +1,252 @@
+// The WebRequest block's HTTP client over node:http/https with kept-alive connections (as the Bpium transport):
+// one attempt at a time with a deadline and a cap on the answer, redirects only when asked, an allow-list of hosts
+// checked on every hop, and retries of 5xx/408/429/network failures/timeouts with backoff.
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { EffectError } from '../../engine/errors.js';
+import type { LoggerPort, WebAnswer, WebAttempt, WebRequestPort, WebRequestSpec } from '../../engine/ports.js';
+import { sleep } from '../bpium/rate-limiter.js';
+import { backoffDelay, networkErrorCode, parseRetryAfter, type RetryOptions } from '../bpium/retry.js';
+import { maskUrl } from './redact.js';
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+/** A Retry-After longer than this is not waited for inside the block: the run fails as retryable instead. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+export const DEFAULT_WEB_RETRY: RetryOptions = { attempts: 3, baseDelayMs: 500, maxDelayMs: 8000 };
+
+export interface WebClientOptions {
+  /** Host names a request may reach (`api.example.com`, `*.example.com`); undefined or empty: any. */
+  allowHosts?: string[];
+  maxResponseBytes?: number;
+  retry?: RetryOptions;
+  logger?: LoggerPort;
+}
+
+export interface WebClient extends WebRequestPort {
+  close(): void;
+}
+
+/** Statuses retried inside the block: the server is overloaded, down, or asks to come back later. */
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/** True when `host` is allowed by the list: exact names, or `*.example.com` for any name under example.com. */
+export function hostAllowed(host: string, allow: readonly string[] | undefined): boolean {
+  if (!allow || allow.length === 0) return true;
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return allow.some((pattern) => {
+    const p = pattern.toLowerCase();
+    return p.startsWith('*.') ? h.endsWith(p.slice(1)) : h === p;
+  });
+}
+
+class AttemptTimeout extends Error {
+  override name = 'AttemptTimeout';
+}
+class TooLarge extends Error {
+  override name = 'TooLarge';
+}
+
+interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_OSSL_)/;
+
+export function createWebClient(o: WebClientOptions = {}): WebClient {
+  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
+  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
+  const maxBytes = o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const retry = o.retry ?? DEFAULT_WEB_RETRY;
+  const active = new Set<{ destroy(e: Error): void }>();
+  let closed = false;
+
+  /** One exchange with one URL: no redirects, no retries. */
+  function exchange(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, timeoutMs: number): Promise<RawAnswer> {
+    return new Promise<RawAnswer>((resolve, reject) => {
+      const https = url.protocol === 'https:';
+      const send = https ? (httpsRequest as typeof httpRequest) : httpRequest;
+      const all = body === undefined ? headers : { ...headers, 'content-length': String(body.length) };
+      const req = send(url, { method, headers: all, agent: https ? httpsAgent : httpAgent });
+      // Why we cut the exchange, if we did: the errors that follow on the request or the answer stream say less.
+      let cut: Error | undefined;
+      const abort = (e: Error) => {
+        cut ??= e;
+        req.destroy(e);
+      };
+      const handle = { destroy: abort };
+      active.add(handle);
+      const timer = setTimeout(() => abort(new AttemptTimeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        active.delete(handle);
+      };
+      const fail = (e: Error) => {
+        done();
+        reject(cut ?? e);
+      };
+      req.once('error', fail);
+      req.once('response', (res: IncomingMessage) => {
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBytes) {
+          abort(new TooLarge(`the answer has ${declared} bytes, more than the cap of ${maxBytes}`));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          // Cut as soon as the cap is passed, so a huge or endless body never fills the memory.
+          if (size > maxBytes) abort(new TooLarge(`the answer is longer than the cap of ${maxBytes} bytes`));
+          else chunks.push(c);
+        });
+        res.once('error', fail);
+        // A stream cut short (by us or by the server) may close without an error event on either side.
+        res.once('close', () => {
+          if (!res.complete) fail(new Error('the answer was cut short'));
+        });
+        res.once('end', () => {
+          done();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        });
+      });
+      req.end(body);
+    });
+  }
+
+  /** One attempt: the exchange and the redirects it is allowed to follow. */
+  async function attempt(spec: WebRequestSpec): Promise<RawAnswer & { url: URL }> {
+    let url = spec.url;
+    let method = spec.method;
+    let headers = spec.headers;
+    let body = spec.body;
+    for (let hop = 0; ; hop++) {
+      if (!hostAllowed(url.hostname, o.allowHosts)) {
+        throw new EffectError('permanent', `${url.hostname} is not in the hosts web requests may reach (WEB_REQUEST_ALLOW_HOSTS)`, { code: 'HTTP_HOST_REFUSED' });
+      }
+      const answer = await exchange(url, method, headers, body, spec.timeoutMs);
+      const location = answer.headers.location;
+      if (answer.status < 300 || answer.status >= 400 || answer.status === 304 || !location || hop >= spec.maxRedirects) return { ...answer, url };
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw new EffectError('permanent', `${url.host} redirects to ${JSON.stringify(location.slice(0, 200))}, which is not a URL`, { code: 'HTTP_BAD_URL' });
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') return { ...answer, url };
+      if (answer.status === 303 || ((answer.status === 301 || answer.status === 302) && method === 'POST')) {
+        // As browsers do: the redirected request is a GET without the body.
+        method = method === 'HEAD' ? 'HEAD' : 'GET';
+        body = undefined;
+        headers = withoutHeaders(headers, ['content-type']);
+      }
+      // Credentials are for the host they were written for, not for wherever a redirect points.
+      if (next.host !== url.host) headers = withoutHeaders(headers, ['authorization', 'cookie', 'proxy-authorization']);
+      url = next;
+    }
+  }
+
+  return {
+    async send(spec, opts = {}): Promise<WebAnswer> {
+      const label = `${spec.method} ${maskUrl(spec.url)}`;
+      for (let n = 1; ; n++) {
+        if (closed) throw new EffectError('transient', 'the web client is closed', { code: 'HTTP_CLOSED', attempts: n - 1 });
+        const started = Date.now();
+        const report = (a: Omit<WebAttempt, 'attempt' | 'ms'>) => opts.onAttempt?.({ attempt: n, ms: Date.now() - started, ...a });
+        let failure: EffectError;
+        let wait: number | undefined;
+        try {
+          const a = await attempt(spec);
+          report({ status: a.status });
+          if (!isRetryableStatus(a.status)) return { status: a.status, headers: flatHeaders(a.headers), body: decode(a.body, a.headers['content-type']), url: a.url.href, attempts: n };
+          failure = new EffectError('transient', `${label}: HTTP ${a.status}`, { status: a.status, code: 'HTTP_STATUS', attempts: n });
+          wait = parseRetryAfter(first(a.headers['retry-after']), Date.now());
+        } catch (e) {
+          if (e instanceof EffectError) {
+            report({ error: e.details.code ?? e.message });
+            throw new EffectError(e.kind, e.message, { ...e.details, attempts: n });
+          }
+          failure = classify(e, label, n);
+          report({ error: failure.details.code ?? failure.kind });
+          if (!failure.retryable) throw failure;
+        }
+        const delay = wait ?? backoffDelay(n, retry);
+        if (n >= retry.attempts || closed || delay > MAX_RETRY_AFTER_MS) throw failure;
+        o.logger?.debug({ web: label, attempt: n, status: failure.details.status, error: failure.details.code, delayMs: delay }, 'web request retry');
+        await sleep(delay);
+      }
+    },
+    close() {
+      closed = true;
+      for (const a of active) a.destroy(new Error('the web client is closed'));
+      active.clear();
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+/** Turns a failed exchange into the EffectError the block understands. */
+function classify(e: unknown, label: string, attempts: number): EffectError {
+  if (e instanceof AttemptTimeout) return new EffectError('timeout', `${label}: ${e.message}`, { code: 'HTTP_TIMEOUT', attempts });
+  if (e instanceof TooLarge) return new EffectError('permanent', `${label}: ${e.message}`, { code: 'HTTP_TOO_LARGE', attempts });
+  const code = networkErrorCode(e) ?? (e as { code?: string }).code;
+  if (code && TLS_CODE.test(code)) {
+    // A certificate that does not verify will not verify on the next attempt either: the operator must act.
+    return new EffectError('permanent', `${label}: TLS failure ${code}`, { code: 'HTTP_TLS', attempts, cause: e });
+  }
+  return new EffectError('transient', `${label}: ${code ?? (e as Error).message ?? 'network error'}`, { code: 'HTTP_NETWORK', attempts, cause: e });
+}
+
+function withoutHeaders(headers: Record<string, string>, names: string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !names.includes(k.toLowerCase())));
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function flatHeaders(h: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Decodes by the Content-Type's charset (windows-1251 is common with Russian services); unknown charsets as UTF-8. */
+function decode(body: Buffer, contentType: string | undefined): string {
+  const charset = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType ?? '')?.[1];
+  if (charset) {
+    try {
+      return new TextDecoder(charset).decode(body);
+    } catch {
+      // an unknown label: fall back to UTF-8
+    }
+  }
+  return body.toString('utf8');
+}
+
+/**
+ * Settings from the environment: WEB_REQUEST_ALLOW_HOSTS (comma-separated host names, `*.example.com` allowed),
+ * WEB_REQUEST_MAX_RESPONSE_BYTES (default 1048576), WEB_REQUEST_ATTEMPTS (total attempts, default 3).
+ * @example webClientOptionsFromEnv({ WEB_REQUEST_ALLOW_HOSTS: 'sms.example.ru, *.bpium.ru' })
+ */
+export function webClientOptionsFromEnv(env: NodeJS.ProcessEnv): WebClientOptions {
+  const options: WebClientOptions = {};
+  const hosts = env.WEB_REQUEST_ALLOW_HOSTS?.split(',').map((h) => h.trim()).filter((h) => h !== '');
+  if (hosts && hosts.length > 0) options.allowHosts = hosts;
+  const count = (name: string, min: number): number | undefined => {
+    const raw = env[name]?.trim();
+    if (!raw) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of at least ${min}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  const max = count('WEB_REQUEST_MAX_RESPONSE_BYTES', 1);
+  if (max !== undefined) options.maxResponseBytes = max;
+  const attempts = count('WEB_REQUEST_ATTEMPTS', 1);
+  if (attempts !== undefined) options.retry = { ...DEFAULT_WEB_RETRY, attempts };
+  return options;
+}

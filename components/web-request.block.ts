@@ -1,0 +1,355 @@
+// WebRequest (Запрос к WEB-сервису): calls any HTTP service through the WebRequestPort; the answer goes into variables.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import {
+  EffectError,
+  RunFailure,
+  RUN_ERROR_CODES as R,
+  jsonText,
+  toText,
+  type BlockDefinition,
+  type BlockRuntime,
+  type CompiledExpression,
+  type JsonValue,
+  type Value,
+  type WebAnswer,
+  type WebAttempt,
+  type WebRequestSpec,
+} from '../engine/index.js';
+import { maskBody, maskHeaders, maskUrl } from '../adapters/web/redact.js';
+import { expr, varName } from './common.js';
+import { cookieHeader, keepCookies } from './web-cookies.js';
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+type Method = (typeof METHODS)[number];
+/** Methods that only read: a dry run performs them, so the run sees real data. */
+const SAFE: ReadonlySet<Method> = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** An HTTP header name (RFC 9110 token). */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers the client sets itself; a scenario setting them could smuggle a second request. */
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer', 'expect', 'keep-alive']);
+
+/** A JSON body: expressions, nested objects of them. */
+type JsonShape = string | number | boolean | { [key: string]: JsonShape };
+const jsonShape: z.ZodType<JsonShape> = z.lazy(() => z.union([expr, z.record(z.string(), jsonShape)]));
+
+const schema = z.strictObject({
+  method: z.enum(METHODS).default('GET'),
+  url: expr,
+  /** name → expression; names and values are percent-encoded and appended to the URL. */
+  query: z.record(z.string(), expr).optional(),
+  headers: z.record(z.string(), expr).optional(),
+  json: z.record(z.string(), jsonShape).optional(),
+  form: z.record(z.string(), expr).optional(),
+  body: expr.optional(),
+  contentType: z.string().optional(),
+  auth: z.union([z.strictObject({ user: expr, password: expr }), z.strictObject({ bearer: expr })]).optional(),
+  /** Seconds per attempt. */
+  timeout: z.number().positive().max(600).optional(),
+  maxRedirects: z.number().int().min(0).max(20).optional(),
+  idempotencyKey: z.boolean().optional(),
+  /** Send the cookies services set earlier in this run, and keep the ones this answer sets. */
+  cookies: z.boolean().optional(),
+  status: varName.optional(),
+  responseBody: varName.optional(),
+  responseHeaders: varName.optional(),
+  errorCode: varName.optional(),
+});
+
+type Raw = z.infer<typeof schema>;
+type CompiledShape = CompiledExpression | { [key: string]: CompiledShape };
+interface Config {
+  method: Method;
+  url: CompiledExpression;
+  query: Array<[string, CompiledExpression]>;
+  headers: Array<[string, CompiledExpression]>;
+  json?: CompiledShape;
+  form?: Array<[string, CompiledExpression]>;
+  body?: CompiledExpression;
+  contentType?: string;
+  auth?: { user: CompiledExpression; password: CompiledExpression } | { bearer: CompiledExpression };
+  timeoutMs: number;
+  maxRedirects: number;
+  idempotencyKey: boolean;
+  cookies: boolean;
+  status?: string;
+  responseBody?: string;
+  responseHeaders?: string;
+  errorCode?: string;
+}
+
+export const webRequestBlock: BlockDefinition<Raw, Config> = {
+  kind: 'WebRequest',
+  oktellName: 'Запрос к WEB-сервису',
+  description:
+    'Calls an HTTP(S) service: method, url, query, headers, a JSON, form or raw body, Basic or bearer auth. The status, body and headers go into variables. Exits success (2xx) / error (refused: 4xx) / timeout (no answer, 5xx, after retries).',
+  exits: ['success', 'error', 'timeout'],
+  effect: true,
+  schema,
+  example: `sendSms:
+  kind: WebRequest
+  method: POST
+  url: '[smsGateway] + "/api/messages"'
+  headers: { Accept: '"application/json"' }
+  auth: { bearer: '[smsToken]' }
+  json: { to: '[phone]', text: '"Новая задача: " + [taskName]' }
+  timeout: 10                   # seconds, per attempt
+  idempotencyKey: true          # the same Idempotency-Key on every retry
+  # cookies: true               # keep the cookies services set, for the later requests of the run
+  status: smsStatus
+  responseBody: smsAnswer       # JSON text, ready for the Parser
+  errorCode: smsError           # HTTP status, or HTTP_TIMEOUT, HTTP_NETWORK …
+  exits: { success: done, error: refused, timeout: later }`,
+  compile(raw, cx) {
+    const bodies = (['json', 'form', 'body'] as const).filter((k) => raw[k] !== undefined);
+    if (bodies.length > 1) cx.issue([bodies[1]!], 'E_INVALID_PROPERTY', `"${bodies.join('" and "')}" are alternatives: give one body`);
+    if (bodies.length > 0 && (raw.method === 'GET' || raw.method === 'HEAD')) {
+      cx.issue([bodies[0]!], 'E_INVALID_PROPERTY', `a ${raw.method} request has no body`, 'put the values in "query", or use method: POST');
+    }
+    if (raw.contentType !== undefined) {
+      if (raw.body === undefined) cx.issue(['contentType'], 'E_INVALID_PROPERTY', '"contentType" goes with "body" ("json" and "form" set their own)');
+      if (/[\r\n]/.test(raw.contentType)) cx.issue(['contentType'], 'E_INVALID_PROPERTY', '"contentType" must be one line');
+    }
+    if (raw.idempotencyKey && raw.method !== 'POST' && raw.method !== 'PATCH') {
+      cx.issue(['idempotencyKey'], 'E_INVALID_PROPERTY', `"idempotencyKey" is for POST and PATCH; ${raw.method} is idempotent already`);
+    }
+    for (const name of Object.keys(raw.headers ?? {})) {
+      const lower = name.toLowerCase();
+      if (!TOKEN.test(name)) cx.issue(['headers', name], 'E_INVALID_PROPERTY', `"${name}" is not a valid header name`, 'letters, digits and - only, e.g. X-Request-Id');
+      else if (RESERVED_HEADERS.has(lower)) cx.issue(['headers', name], 'E_INVALID_PROPERTY', `the "${name}" header is set by the client, not by the scenario`);
+      else if (lower === 'authorization' && raw.auth) cx.issue(['headers', name], 'E_INVALID_PROPERTY', '"auth" and an Authorization header are alternatives: give one');
+      else if (lower === 'cookie' && raw.cookies) cx.issue(['headers', name], 'E_INVALID_PROPERTY', '"cookies: true" and a Cookie header are alternatives: give one');
+    }
+    for (const v of [raw.status, raw.responseBody, raw.responseHeaders, raw.errorCode]) if (v) cx.variable([], v);
+    const pairs = (obj: Record<string, unknown> | undefined, key: string) =>
+      Object.entries(obj ?? {}).map(([k, v]): [string, CompiledExpression] => [k, cx.expression([key, k], v)]);
+    const shape = (v: JsonShape, path: string[]): CompiledShape =>
+      typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x, [...path, k])])) : cx.expression(path, v);
+    const c: Config = {
+      method: raw.method,
+      url: cx.expression(['url'], raw.url),
+      query: pairs(raw.query, 'query'),
+      headers: pairs(raw.headers, 'headers'),
+      timeoutMs: (raw.timeout ?? 10) * 1000,
+      maxRedirects: raw.maxRedirects ?? 0,
+      idempotencyKey: raw.idempotencyKey === true,
+      cookies: raw.cookies === true,
+    };
+    if (raw.json) c.json = shape(raw.json, ['json']);
+    if (raw.form) c.form = pairs(raw.form, 'form');
+    if (raw.body !== undefined) c.body = cx.expression(['body'], raw.body);
+    if (raw.contentType !== undefined) c.contentType = raw.contentType;
+    if (raw.auth) {
+      c.auth = 'bearer' in raw.auth
+        ? { bearer: cx.expression(['auth', 'bearer'], raw.auth.bearer) }
+        : { user: cx.expression(['auth', 'user'], raw.auth.user), password: cx.expression(['auth', 'password'], raw.auth.password) };
+    }
+    for (const k of ['status', 'responseBody', 'responseHeaders', 'errorCode'] as const) if (raw[k]) c[k] = raw[k];
+    return c;
+  },
+  async run(c, rt) {
+    let spec: WebRequestSpec;
+    try {
+      spec = buildRequest(c, rt);
+    } catch (e) {
+      if (!(e instanceof EffectError)) throw e;
+      rt.traceEffect({ failure: e.kind, error: e.message });
+      return failed(c, rt, e, c.method, undefined);
+    }
+    const shownUrl = maskUrl(spec.url);
+    const request = { method: spec.method, url: shownUrl, headers: maskHeaders(spec.headers), ...(spec.body ? { body: excerpt(maskBody(spec.body.toString('utf8'), spec.headers['content-type'])) } : {}) };
+    if (rt.dryRun && !SAFE.has(c.method)) return dryRun(c, rt, spec, request, shownUrl);
+    const web = rt.web;
+    if (!web) throw new RunFailure(R.ADAPTER_MISSING, 'no web client is configured for WebRequest blocks');
+    const attempts: WebAttempt[] = [];
+    const started = Date.now();
+    try {
+      const { value, replayed } = await rt.effect(async () => asJson(await web.send(spec, { onAttempt: (a) => attempts.push(a) })));
+      const answer = value as unknown as WebAnswer;
+      const ok = answer.status >= 200 && answer.status < 300;
+      rt.recordHttpCall({
+        method: c.method,
+        url: shownUrl,
+        status: answer.status,
+        outcome: replayed ? 'replayed' : ok ? 'ok' : 'error',
+        performed: !replayed,
+        ...(replayed ? {} : { attempts: answer.attempts, ms: Date.now() - started }),
+      });
+      rt.traceEffect({ request, status: answer.status, attempts: attempts.map(attemptJson), ...(replayed ? { replayed: true } : {}), ...answerForTrace(answer) });
+      if (ok) return answered(c, rt, answer);
+      const refusal = new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status}${answer.body ? `: ${excerpt(answer.body, 200)}` : ''}`, { status: answer.status });
+      setAnswer(c, rt, answer);
+      return failed(c, rt, refusal, c.method, undefined);
+    } catch (e) {
+      if (!(e instanceof EffectError)) throw e;
+      rt.traceEffect({ request, failure: e.kind, status: e.details.status ?? null, attempts: attempts.map(attemptJson), error: e.message });
+      return failed(c, rt, e, c.method, { url: shownUrl, ms: Date.now() - started });
+    }
+  },
+};
+
+/**
+ * A request a dry run does not send, because it may change the world: answered by a fixture when one matches (which
+ * may also fail it, to try the error exits), else by the documented default, 200 with an empty body.
+ */
+function dryRun(c: Config, rt: BlockRuntime, spec: WebRequestSpec, request: JsonValue, shownUrl: string): string {
+  let answer: WebAnswer;
+  try {
+    answer = rt.web?.dryRunAnswer?.(spec) ?? { status: 200, headers: {}, body: '', url: spec.url.href, attempts: 0 };
+  } catch (e) {
+    if (!(e instanceof EffectError)) throw e;
+    rt.recordHttpCall({ method: c.method, url: shownUrl, ...(e.details.status ? { status: e.details.status } : {}), outcome: e.kind === 'permanent' ? 'error' : 'timeout', performed: false, error: e.message });
+    rt.traceEffect({ request, dryRun: true, failure: e.kind, error: e.message });
+    return failed(c, rt, e, c.method, undefined);
+  }
+  const ok = answer.status >= 200 && answer.status < 300;
+  rt.recordHttpCall({ method: c.method, url: shownUrl, status: answer.status, outcome: 'dry-run', performed: false });
+  rt.traceEffect({ request, dryRun: true, status: answer.status });
+  if (ok) return answered(c, rt, answer);
+  setAnswer(c, rt, answer);
+  return failed(c, rt, new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status} (dry run)`, { status: answer.status }), c.method, undefined);
+}
+
+/** Builds the request from the block's expressions; data is only ever encoded, never parsed as anything but text. */
+function buildRequest(c: Config, rt: BlockRuntime): WebRequestSpec {
+  const text = (e: CompiledExpression) => toText(rt.evaluate(e), rt.timeZone);
+  const urlText = text(c.url).trim();
+  if (/[\u0000-\u001f\u007f]/.test(urlText)) throw new EffectError('permanent', 'the URL contains control characters (a line break?)', { code: 'HTTP_BAD_URL' });
+  let url: URL;
+  try {
+    url = new URL(urlText);
+  } catch {
+    throw new EffectError('permanent', `not an absolute URL: ${JSON.stringify(urlText.slice(0, 200))}`, { code: 'HTTP_BAD_URL' });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EffectError('permanent', `only http and https URLs can be requested, not ${url.protocol}`, { code: 'HTTP_BAD_URL' });
+  if (url.username || url.password) throw new EffectError('permanent', 'the URL carries a user or password: give them in "auth" instead', { code: 'HTTP_BAD_URL' });
+  if (c.query.length) {
+    const extra = c.query.map(([k, e]) => `${encodeURIComponent(k)}=${encodeURIComponent(text(e))}`).join('&');
+    url.search = url.search ? `${url.search}&${extra}` : `?${extra}`;
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, e] of c.headers) headers[name.toLowerCase()] = headerValue(name, text(e));
+  if (c.auth) {
+    headers.authorization = 'bearer' in c.auth
+      ? `Bearer ${headerValue('auth.bearer', text(c.auth.bearer))}`
+      : `Basic ${Buffer.from(`${text(c.auth.user)}:${text(c.auth.password)}`, 'utf8').toString('base64')}`;
+  }
+  let body: Buffer | undefined;
+  if (c.json) {
+    body = Buffer.from(JSON.stringify(jsonOf(c.json, rt)), 'utf8');
+    headers['content-type'] = 'application/json; charset=utf-8';
+  } else if (c.form) {
+    body = Buffer.from(c.form.map(([k, e]) => `${formEncode(k)}=${formEncode(text(e))}`).join('&'), 'utf8');
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+  } else if (c.body) {
+    body = Buffer.from(text(c.body), 'utf8');
+    headers['content-type'] = c.contentType ?? 'text/plain; charset=utf-8';
+  }
+  if (c.idempotencyKey) headers['idempotency-key'] = idempotencyKey(rt.effectKey());
+  const cookie = c.cookies ? cookieHeader(rt, url.hostname) : undefined;
+  if (cookie) headers.cookie = cookie;
+  return { method: c.method, url, headers, ...(body ? { body } : {}), timeoutMs: c.timeoutMs, maxRedirects: c.maxRedirects };
+}
+
+/**
+ * A header value must stay on its line: CR or LF would start a header (or a request) of the data's choosing. HTTP
+ * headers carry Latin-1 only, so Cyrillic text is refused too (with a hint), rather than failing deep in the client
+ * as if the network were down.
+ */
+function headerValue(name: string, value: string): string {
+  if (/[\r\n\u0000]/.test(value)) throw new EffectError('permanent', `the value of header ${name} contains a line break`, { code: 'HTTP_BAD_HEADER' });
+  if (/[^\t\u0020-\u007e\u0080-\u00ff]/.test(value)) {
+    throw new EffectError('permanent', `the value of header ${name} has characters a header cannot carry (Cyrillic, control characters): send such text in the body or the query`, { code: 'HTTP_BAD_HEADER' });
+  }
+  return value;
+}
+
+/** application/x-www-form-urlencoded: as encodeURIComponent, with spaces as "+". */
+function formEncode(s: string): string {
+  return encodeURIComponent(s).replace(/%20/g, '+');
+}
+
+/** A UUID-shaped key derived from the job and the step, so every retry of the job sends the same one. */
+function idempotencyKey(stepKey: string): string {
+  const h = createHash('sha256').update(stepKey).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A value for a JSON body: numbers, booleans and null stay so, dates become ISO text, anything else text. */
+function jsonOf(shape: CompiledShape, rt: BlockRuntime): JsonValue {
+  if (isExpression(shape)) {
+    const v: Value = rt.evaluate(shape);
+    if (v === null || typeof v === 'number' || typeof v === 'boolean') return v;
+    if (v instanceof Date) return v.toISOString();
+    return toText(v, rt.timeZone);
+  }
+  return Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, jsonOf(s, rt)]));
+}
+
+function isExpression(s: CompiledShape): s is CompiledExpression {
+  return typeof (s as CompiledExpression).evaluate === 'function';
+}
+
+function answered(c: Config, rt: BlockRuntime, answer: WebAnswer): string {
+  setAnswer(c, rt, answer);
+  // Kept from the answer itself, so a replayed answer restores the cookies of a retried run too.
+  if (c.cookies) keepCookies(rt, new URL(answer.url).hostname, answer.headers['set-cookie'], rt.clock.now());
+  if (c.errorCode) rt.set(c.errorCode, '');
+  return 'success';
+}
+
+function setAnswer(c: Config, rt: BlockRuntime, answer: WebAnswer) {
+  if (c.status) rt.set(c.status, answer.status);
+  if (c.responseBody) rt.set(c.responseBody, answer.body);
+  if (c.responseHeaders) rt.set(c.responseHeaders, jsonText(answer.headers as JsonValue));
+}
+
+/**
+ * Records a request that got no answer, sets `errorCode`, and applies the one failure rule of blocks with side
+ * effects: a refusal takes `error` (else the run fails for good); an outage (no answer, 5xx, 408, 429 after the
+ * retries) takes `timeout` (else the run fails as retryable, to be tried again).
+ */
+function failed(c: Config, rt: BlockRuntime, e: EffectError, method: string, noAnswer: { url: string; ms: number } | undefined): string {
+  if (noAnswer) {
+    rt.recordHttpCall({
+      method,
+      url: noAnswer.url,
+      ...(e.details.status ? { status: e.details.status } : {}),
+      outcome: e.kind === 'permanent' ? 'error' : 'timeout',
+      performed: false,
+      ...(e.details.attempts ? { attempts: e.details.attempts } : {}),
+      ms: noAnswer.ms,
+      error: e.message,
+    });
+  }
+  if (c.errorCode) rt.set(c.errorCode, e.details.status ?? e.details.code ?? e.kind);
+  const exit = e.kind === 'permanent' ? 'error' : 'timeout';
+  if (rt.hasExit(exit)) return exit;
+  throw e;
+}
+
+function attemptJson(a: WebAttempt): JsonValue {
+  return { attempt: a.attempt, ms: a.ms, ...(a.status !== undefined ? { status: a.status } : {}), ...(a.error ? { error: a.error } : {}) };
+}
+
+/** An answer larger than this keeps only its size in the trace. */
+const TRACE_ANSWER_LIMIT = 64 * 1024;
+
+/**
+ * What the request got, kept in the trace step: a recorded run then carries its answers, which is what
+ * `oktell-emu test --from-run` turns into HTTP fixtures (the run record keeps the calls, not their answers).
+ */
+function answerForTrace(a: WebAnswer): { answer?: JsonValue; answerChars?: number } {
+  if (a.body.length > TRACE_ANSWER_LIMIT) return { answerChars: a.body.length };
+  const type = a.headers['content-type'];
+  return { answer: { body: a.body, ...(typeof type === 'string' ? { contentType: type } : {}) } };
+}
+
+/** Text cut for traces and messages. */
+function excerpt(text: string, max = 1000): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
+function asJson(a: WebAnswer): JsonValue {
+  return a as unknown as JsonValue;
+}

@@ -1,0 +1,166 @@
+// Canned answers for WebRequest blocks: `run --http-fixtures`, `http:` in scenario test files, and the fixture port
+// in front of the real client (a GET no fixture matches still reaches a real server on 127.0.0.1).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createFixtureWeb } from '../../adapters/fixtures/http-fixtures.adapter.js';
+import { createWebClient } from '../../adapters/web/client.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { createInProcessStarter, loadScenarioLibrary, outlineOfText, randomIds, runScenario, systemClock, type RunResult } from '../../engine/index.js';
+import { repoPath, tempDir } from '../helpers.js';
+
+/** The SMS example of docs/scenario-format.md, plus a scenario that reads a price list with a GET. */
+function scenarios(dir: string) {
+  const doc = readFileSync(repoPath('docs', 'scenario-format.md'), 'utf8');
+  writeFileSync(join(dir, 'SmsNotify.yaml'), /```yaml\n# file: SmsNotify\.yaml\n([\s\S]*?)```/.exec(doc)![1]!);
+  writeFileSync(
+    join(dir, 'Prices.yaml'),
+    `variables: { base: { type: string, initial: "https://prices.example.ru" }, body: string, code: string }
+start: read
+blocks:
+  read:
+    kind: WebRequest
+    url: '[base] + "/prices"'
+    query: { city: '"Москва"' }
+    responseBody: body
+    errorCode: code
+    exits: { success: done, error: failed }
+  done: { kind: ReturnValue, values: { 1: '[body]' } }
+  failed: { kind: ReturnValue, values: { 1: '"failed: " + [code]' } }
+`,
+  );
+}
+
+function cli(args: string[], cwd: string) {
+  const env: NodeJS.ProcessEnv = { ...process.env, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1' };
+  delete env.OKTELL_SCENARIOS;
+  const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], { cwd, encoding: 'utf8', env, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('HTTP fixtures', () => {
+  it('run --dry-run --http-fixtures: the POST is answered by the fixture and not sent', () => {
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.dir, 'scenarios'));
+      scenarios(join(tmp.dir, 'scenarios'));
+      writeFileSync(join(tmp.dir, 'http.yaml'), `- match: POST https://sms.example.ru/api/*\n  status: 201\n  json: { id: m-9 }\n`);
+      const r = cli(['run', 'SmsNotify', '-p', '1=+79001234567', '-p', '2=Привет', '--dry-run', '--json', '--http-fixtures', 'http.yaml'], tmp.dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const out = JSON.parse(r.stdout) as RunResult;
+      assert.equal(out.returnValues['1'], 'sent m-9');
+      assert.deepEqual(out.httpCalls?.map((c) => [c.method, c.url, c.status, c.outcome, c.performed]), [['POST', 'https://sms.example.ru/api/messages', 201, 'dry-run', false]]);
+      const bad = cli(['run', 'SmsNotify', '--dry-run', '--http-fixtures', 'missing.yaml'], tmp.dir);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--http-fixtures: .*missing\.yaml/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('oktell-emu test: cases answer web requests from http fixtures (inline or a file) and check httpCalls', () => {
+    const tmp = tempDir();
+    try {
+      const dir = join(tmp.dir, 'scenarios');
+      mkdirSync(join(dir, 'tests'), { recursive: true });
+      scenarios(dir);
+      writeFileSync(join(dir, 'tests', 'prices.yaml'), `- match: GET https://prices.example.ru/prices?city=*\n  json: { milk: 90 }\n`);
+      writeFileSync(
+        join(dir, 'tests', 'web.test.yaml'),
+        `cases:
+  - name: the gateway takes the SMS
+    scenario: SmsNotify
+    params: { 1: "+79001234567", 2: Привет }
+    http:
+      - match: POST https://sms.example.ru/api/messages
+        status: 201
+        json: { id: m-1 }
+    expect:
+      returnValues: { 1: sent m-1 }
+      httpCalls: [ { method: POST, url: https://sms.example.ru/api/messages, status: 201, outcome: dry-run, performed: false } ]
+  - name: the gateway refuses
+    scenario: SmsNotify
+    params: { 1: "0", 2: x }
+    http: [ { match: POST *, status: 400, body: bad phone } ]
+    expect:
+      returnValues: { 1: "refused: 400" }
+  - name: no fixture, no answer for the POST, the documented default
+    scenario: SmsNotify
+    params: { 1: "1", 2: x }
+    expect:
+      path: [begin, send, readId]
+      httpCalls: [ { status: 200, outcome: dry-run } ]
+  - name: a GET is answered by a fixture file
+    scenario: Prices
+    http: prices.yaml
+    expect:
+      returnValues: { 1: '{"milk":90}' }
+  - name: a GET no fixture matches never reaches the network
+    scenario: Prices
+    http: [ { match: GET https://elsewhere.example/*, fail: timeout } ]
+    expect:
+      returnValues: { 1: "failed: HTTP_NO_FIXTURE" }
+`,
+      );
+      const r = cli(['test'], tmp.dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /5 passed, 0 failed/);
+      // A changed expectation fails, naming the field.
+      const file = join(dir, 'tests', 'web.test.yaml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('status: 201, outcome', 'status: 202, outcome'));
+      const failed = cli(['test'], tmp.dir);
+      assert.equal(failed.code, 1);
+      assert.match(failed.stdout, /httpCalls\[0\]\.status: expected 202 got 201/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a fixture in front of the real client: matched requests are answered, others reach the server', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200).end('{"milk":100}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const tmp = tempDir();
+    const client = createWebClient();
+    try {
+      scenarios(tmp.dir);
+      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
+      assert.deepEqual(lib.issues, []);
+      const ports = (fixtures: Parameters<typeof createFixtureWeb>[0]) => ({
+        web: createFixtureWeb(fixtures, client),
+        clock: systemClock,
+        ids: randomIds,
+        asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))),
+      });
+      const real = await runScenario(lib, 'Prices', { dryRun: true, variables: { base }, ports: ports([{ match: 'POST *', status: 500 }]) });
+      assert.equal(real.returnValues['1'], '{"milk":100}');
+      assert.deepEqual(seen, ['GET /prices?city=%D0%9C%D0%BE%D1%81%D0%BA%D0%B2%D0%B0']);
+      const canned = await runScenario(lib, 'Prices', { dryRun: true, variables: { base }, ports: ports([{ match: `GET ${base}/prices`, fail: 'network' }]) });
+      assert.equal(canned.status, 'failed', 'a network failure with timeout unwired fails the run as retryable');
+      assert.equal(canned.error?.retryable, true);
+      assert.equal(seen.length, 1);
+    } finally {
+      client.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('WebRequest in diagrams', () => {
+  it('a block shows its method and URL, and its unwired exits say how the run ends', () => {
+    const o = outlineOfText('Sms.yaml', `start: send\nblocks:\n  send: { kind: WebRequest, method: POST, url: '[gw] + "/api/messages"', exits: { success: done } }\n  done: { kind: Stop }\n`, defaultRegistry);
+    const send = o.blocks.find((b) => b.id === 'send')!;
+    assert.equal(send.detail, 'POST [gw] + "/api/messages"');
+    assert.deepEqual(send.exits.map((e) => [e.exit, e.target ?? e.end]), [['success', 'done'], ['error', 'fails'], ['timeout', 'retry']]);
+  });
+});

@@ -1,0 +1,465 @@
+// The WebRequest block against a real HTTP server on 127.0.0.1: methods, bodies, query encoding, headers, auth, every
+// exit and retry rule, redirects, the answer cap, the host allow-list, the journal replay, dry runs and the effect cap.
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { createWebClient, type WebClient, type WebClientOptions } from '../../adapters/web/client.js';
+import { defaultRegistry } from '../../components/registry.js';
+import {
+  createInProcessStarter,
+  loadScenarioLibrary,
+  loadScenarioText,
+  randomIds,
+  runScenario,
+  systemClock,
+  type EffectJournalPort,
+  type JsonValue,
+  type RunOptions,
+  type RunResult,
+} from '../../engine/index.js';
+import { repoPath, tempDir } from '../helpers.js';
+
+/** What the test server saw of one request. */
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+  at: number;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, seen: Seen) => void;
+
+describe('the WebRequest block over HTTP', () => {
+  let server: Server;
+  let base: string;
+  let seen: Seen[] = [];
+  const routes = new Map<string, Handler>();
+  let tmp: ReturnType<typeof tempDir>;
+  const clients: WebClient[] = [];
+
+  before(async () => {
+    tmp = tempDir();
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const s: Seen = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+        seen.push(s);
+        const route = routes.get(new URL(req.url!, 'http://x').pathname);
+        if (route) route(req, res, s);
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, method: s.method }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    tmp.cleanup();
+  });
+  beforeEach(() => {
+    seen = [];
+    routes.clear();
+  });
+
+  let n = 0;
+  /** A scenario calling one WebRequest block with `props`; each exit returns its name and the variables. */
+  async function run(props: string, o: { exits?: string; client?: WebClientOptions; dryRun?: boolean; vars?: Record<string, string>; extra?: Partial<RunOptions> } = {}): Promise<RunResult> {
+    const name = `Web${++n}`;
+    const exits = o.exits ?? '{ success: ok, error: bad, timeout: slow }';
+    // A block for each wired exit that returns the exit's name.
+    const ends = Object.entries({ ok: 'success', bad: 'error', slow: 'timeout' })
+      .filter(([id]) => exits.includes(`: ${id}`))
+      .map(([id, exit]) => `  ${id}: { kind: ReturnValue, values: { 1: '"${exit}"' } }\n`)
+      .join('');
+    const text = `variables: { base: string, secret: string, value: string, status: number, body: string, headers: string, code: string }
+start: call
+blocks:
+  call:
+    kind: WebRequest
+${props.replace(/^/gm, '    ')}
+    status: status
+    responseBody: body
+    responseHeaders: headers
+    errorCode: code
+    exits: ${exits}
+${ends}`;
+    writeFileSync(join(tmp.dir, `${name}.yaml`), text);
+    const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
+    assert.deepEqual(lib.issues, [], text);
+    const client = createWebClient({ retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 }, ...o.client });
+    clients.push(client);
+    return runScenario(lib, name, {
+      dryRun: o.dryRun === true,
+      variables: { base, secret: 's3cr3t-token', ...o.vars },
+      ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
+      ...o.extra,
+    });
+  }
+  const exitOf = (r: RunResult) => {
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    return r.returnValues['1'];
+  };
+
+  it('GET: query values are encoded, headers and Basic auth are sent, the answer lands in the variables', async () => {
+    routes.set('/users', (_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'x-total': '1' }).end('{"name":"Иван"}'));
+    const r = await run(`url: '[base] + "/users?fixed=1"'
+query: { q: '"a b&c=d/é"', 'ключ': '[value]' }
+headers: { X-Request-Id: '"r-1"' }
+auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
+    assert.equal(exitOf(r), 'success');
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.method, 'GET');
+    assert.equal(seen[0]!.url, '/users?fixed=1&q=a%20b%26c%3Dd%2F%C3%A9&%D0%BA%D0%BB%D1%8E%D1%87=%231%3F');
+    assert.equal(seen[0]!.headers['x-request-id'], 'r-1');
+    assert.equal(seen[0]!.headers.authorization, `Basic ${Buffer.from('ivan:s3cr3t-token').toString('base64')}`);
+    assert.equal(r.variables.status, 200);
+    assert.equal(r.variables.body, '{"name":"Иван"}');
+    assert.equal((JSON.parse(String(r.variables.headers)) as Record<string, string>)['x-total'], '1');
+    assert.equal(r.variables.code, '');
+    assert.deepEqual(r.httpCalls?.map((c) => [c.method, c.status, c.outcome, c.performed]), [['GET', 200, 'ok', true]]);
+    // The password is in no trace nor record.
+    assert.ok(!JSON.stringify({ t: r.trace, h: r.httpCalls }).includes(Buffer.from('ivan:s3cr3t-token').toString('base64')));
+  });
+
+  it('every method, with JSON, form and raw bodies and their content types', async () => {
+    const cases: Array<[string, string, string, string]> = [
+      ['POST', `json: { to: '"+7 900"', count: 2, nested: { ok: true, when: '[value]' } }`, 'application/json; charset=utf-8', '{"to":"+7 900","count":2,"nested":{"ok":true,"when":"x"}}'],
+      ['PUT', `form: { name: '"Иван Петров"', note: '"a&b=c"' }`, 'application/x-www-form-urlencoded', 'name=%D0%98%D0%B2%D0%B0%D0%BD+%D0%9F%D0%B5%D1%82%D1%80%D0%BE%D0%B2&note=a%26b%3Dc'],
+      ['PATCH', `body: '"<x>" + [value] + "</x>"'\ncontentType: application/xml`, 'application/xml', '<x>x</x>'],
+      ['DELETE', '', '', ''],
+      ['HEAD', '', '', ''],
+      ['OPTIONS', '', '', ''],
+    ];
+    for (const [method, body, type, sent] of cases) {
+      seen = [];
+      const r = await run(`method: ${method}\nurl: '[base] + "/m"'\n${body}`, { vars: { value: 'x' } });
+      assert.equal(exitOf(r), 'success', method);
+      assert.equal(seen[0]!.method, method);
+      assert.equal(seen[0]!.body, sent, method);
+      if (type) assert.equal(seen[0]!.headers['content-type'], type, method);
+    }
+  });
+
+  it('a 404 takes the error exit with the status in errorCode; unwired, the run fails for good', async () => {
+    routes.set('/missing', (_req, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end('no such thing'));
+    const r = await run(`url: '[base] + "/missing"'`);
+    assert.equal(exitOf(r), 'error');
+    assert.equal(r.variables.code, '404');
+    assert.equal(r.variables.status, 404);
+    assert.equal(r.variables.body, 'no such thing');
+    assert.equal(seen.length, 1, 'a 4xx is not retried');
+    const unwired = await run(`url: '[base] + "/missing"'`, { exits: '{ success: ok }' });
+    assert.equal(unwired.status, 'failed');
+    assert.equal(unwired.error?.code, 'R_EFFECT_PERMANENT');
+    assert.equal(unwired.error?.retryable, false);
+  });
+
+  it('a 503 twice, then 200: retried inside the block, the attempts in the trace', async () => {
+    let calls = 0;
+    routes.set('/flaky', (_req, res) => (++calls <= 2 ? res.writeHead(503).end() : res.writeHead(200).end('fine')));
+    const r = await run(`url: '[base] + "/flaky"'`);
+    assert.equal(exitOf(r), 'success');
+    assert.equal(r.variables.body, 'fine');
+    const effect = r.trace.find((s) => s.block === 'call')!.effect as { attempts: Array<{ status: number }> };
+    assert.deepEqual(effect.attempts.map((a) => a.status), [503, 503, 200]);
+    assert.equal(r.httpCalls?.[0]?.attempts, 3);
+  });
+
+  it('a 429 with Retry-After: waits as asked, then succeeds', async () => {
+    let calls = 0;
+    routes.set('/limited', (_req, res) => (++calls === 1 ? res.writeHead(429, { 'retry-after': '1' }).end() : res.writeHead(200).end('ok')));
+    const r = await run(`url: '[base] + "/limited"'`);
+    assert.equal(exitOf(r), 'success');
+    assert.equal(seen.length, 2);
+    assert.ok(seen[1]!.at - seen[0]!.at >= 900, `waited ${seen[1]!.at - seen[0]!.at} ms, Retry-After asked 1000`);
+  });
+
+  it('a 408 and 5xx that persist: the timeout exit when wired, else the run fails as retryable', async () => {
+    routes.set('/down', (_req, res) => res.writeHead(500).end());
+    const wired = await run(`url: '[base] + "/down"'`);
+    assert.equal(exitOf(wired), 'timeout');
+    assert.equal(wired.variables.code, '500');
+    assert.equal(seen.length, 3);
+    routes.set('/down', (_req, res) => res.writeHead(408).end());
+    const unwired = await run(`url: '[base] + "/down"'`, { exits: '{ success: ok, error: bad }' });
+    assert.equal(unwired.status, 'failed');
+    assert.equal(unwired.error?.code, 'R_EFFECT_TRANSIENT');
+    assert.equal(unwired.error?.retryable, true);
+    assert.equal(unwired.error?.block, 'call');
+  });
+
+  it('no answer in time: retried, then the timeout exit with HTTP_TIMEOUT', async () => {
+    routes.set('/hang', () => undefined);
+    const r = await run(`url: '[base] + "/hang"'\ntimeout: 0.2`, { client: { retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } } });
+    assert.equal(exitOf(r), 'timeout');
+    assert.equal(r.variables.code, 'HTTP_TIMEOUT');
+    assert.equal(seen.length, 2);
+    assert.equal(r.httpCalls?.[0]?.outcome, 'timeout');
+    assert.equal(r.httpCalls?.[0]?.performed, false);
+  });
+
+  it('a network failure (nothing listens): the timeout exit with HTTP_NETWORK', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const r = await run(`url: '"http://127.0.0.1:${port}/x"'`);
+    assert.equal(exitOf(r), 'timeout');
+    assert.equal(r.variables.code, 'HTTP_NETWORK');
+  });
+
+  it('a slow, long body is cut at the cap: the error exit with HTTP_TOO_LARGE', async () => {
+    routes.set('/big', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || sent >= 50) {
+          clearInterval(timer);
+          res.end();
+          return;
+        }
+        res.write('x'.repeat(100));
+        sent++;
+      }, 5);
+    });
+    const r = await run(`url: '[base] + "/big"'`, { client: { maxResponseBytes: 1000 } });
+    assert.equal(exitOf(r), 'error');
+    assert.equal(r.variables.code, 'HTTP_TOO_LARGE');
+    assert.equal(seen.length, 1, 'a body too large is not retried');
+  });
+
+  it('redirects are refused by default (the 3xx is the answer) and followed up to maxRedirects', async () => {
+    routes.set('/old', (_req, res) => res.writeHead(302, { location: '/new' }).end());
+    routes.set('/new', (_req, res) => res.writeHead(200).end('moved here'));
+    const refused = await run(`url: '[base] + "/old"'`);
+    assert.equal(exitOf(refused), 'error');
+    assert.equal(refused.variables.code, '302');
+    assert.deepEqual(seen.map((s) => s.url), ['/old']);
+    seen = [];
+    const followed = await run(`url: '[base] + "/old"'\nmaxRedirects: 1`);
+    assert.equal(exitOf(followed), 'success');
+    assert.equal(followed.variables.body, 'moved here');
+    assert.deepEqual(seen.map((s) => s.url), ['/old', '/new']);
+    seen = [];
+    routes.set('/odd', (_req, res) => res.writeHead(302, { location: 'http://[bad' }).end());
+    const odd = await run(`url: '[base] + "/odd"'\nmaxRedirects: 1`);
+    assert.equal(exitOf(odd), 'error', 'a redirect to something that is not a URL is a refusal, not an outage');
+    assert.equal(odd.variables.code, 'HTTP_BAD_URL');
+    assert.equal(seen.length, 1);
+  });
+
+  it('a host outside the allow-list is refused without a request', async () => {
+    const r = await run(`url: '[base] + "/x"'`, { client: { allowHosts: ['sms.example.ru', '*.example.com'] } });
+    assert.equal(exitOf(r), 'error');
+    assert.equal(r.variables.code, 'HTTP_HOST_REFUSED');
+    assert.equal(seen.length, 0);
+    const allowed = await run(`url: '[base] + "/x"'`, { client: { allowHosts: ['127.0.0.1'] } });
+    assert.equal(exitOf(allowed), 'success');
+  });
+
+  it('a line break in a header value is refused, nothing is sent', async () => {
+    const r = await run(`url: '[base] + "/x"'\nheaders: { X-Name: '[value]' }`, { vars: { value: 'a\r\nX-Injected: 1' } });
+    assert.equal(exitOf(r), 'error');
+    assert.equal(r.variables.code, 'HTTP_BAD_HEADER');
+    assert.equal(seen.length, 0);
+    // Cyrillic cannot travel in a header: refused at once as a mistake, not retried as an outage.
+    const cyrillic = await run(`url: '[base] + "/x"'\nheaders: { X-Name: '[value]' }`, { vars: { value: 'Иван' } });
+    assert.equal(exitOf(cyrillic), 'error');
+    assert.equal(cyrillic.variables.code, 'HTTP_BAD_HEADER');
+    assert.equal(seen.length, 0);
+  });
+
+  it('a bearer token and secret headers and query values are masked in the trace and the record', async () => {
+    const r = await run(`method: POST\nurl: '[base] + "/send"'\nquery: { api_key: '[secret]', to: '"1"' }\nheaders: { X-Auth-Token: '[secret]' }\nauth: { bearer: '[secret]' }\njson: { a: 1, login: { password: '[secret]' } }`);
+    assert.equal(exitOf(r), 'success');
+    assert.equal(seen[0]!.headers.authorization, 'Bearer s3cr3t-token');
+    assert.equal(seen[0]!.headers['x-auth-token'], 's3cr3t-token');
+    const shown = JSON.stringify({ t: r.trace, h: r.httpCalls });
+    assert.ok(!shown.includes('s3cr3t'), shown);
+    assert.match(r.httpCalls![0]!.url, /api_key=\*\*\*&to=1/);
+    assert.equal(JSON.parse(seen[0]!.body).login.password, 's3cr3t-token', 'sent as it is');
+    const form = await run(`method: POST\nurl: '[base] + "/send"'\nform: { user: '"ivan"', Password: '[secret]' }`);
+    assert.equal(exitOf(form), 'success');
+    assert.equal((form.trace[0]!.effect as { request: { body: string } }).request.body, 'user=ivan&Password=***');
+  });
+
+  it('a retried run replays a POST that succeeded instead of sending it again; Idempotency-Key is stable', async () => {
+    const kept = new Map<string, JsonValue>();
+    const journal: EffectJournalPort = {
+      get: async (run, key) => kept.get(`${run}|${key}`),
+      put: async (run, key, value) => void kept.set(`${run}|${key}`, value),
+    };
+    let fail = true;
+    routes.set('/orders', (_req, res) => (fail ? res.writeHead(503).end() : res.writeHead(201).end('{"id":7}')));
+    const props = `method: POST\nurl: '[base] + "/orders"'\njson: { item: 1 }\nidempotencyKey: true`;
+    // One scenario, three attempts of the same job: a 503 (fails, retryable), then a 201, then a replay.
+    const name = `Orders${++n}`;
+    writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string, body: string }
+start: call
+blocks:
+  call:
+    kind: WebRequest
+${props.replace(/^/gm, '    ')}
+    responseBody: body
+    exits: { success: after }
+  after:
+    kind: WebRequest
+    url: '[base] + "/after"'
+`);
+    const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
+    const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    clients.push(client);
+    const attempt = () =>
+      runScenario(lib, name, { journalKey: 'job-1', variables: { base }, ports: { web: client, journal, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    seen = [];
+    const a1 = await attempt();
+    assert.equal(a1.status, 'failed');
+    assert.equal(a1.error?.retryable, true);
+    fail = false;
+    const a2 = await attempt();
+    assert.equal(a2.status, 'completed', JSON.stringify(a2.error));
+    const a3 = await attempt();
+    assert.equal(a3.status, 'completed');
+    assert.equal(a3.variables.body, '{"id":7}', 'the replayed answer');
+    const posts = seen.filter((s) => s.method === 'POST');
+    assert.equal(posts.length, 2, 'the 503, then the 201; the third attempt replays it');
+    assert.match(String(posts[0]!.headers['idempotency-key']), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.equal(posts[0]!.headers['idempotency-key'], posts[1]!.headers['idempotency-key']);
+    assert.deepEqual(a3.httpCalls?.map((c) => [c.method, c.outcome, c.performed]), [['POST', 'replayed', false], ['GET', 'replayed', false]]);
+    assert.equal(seen.filter((s) => s.method === 'GET').length, 1, 'the GET that followed succeeded once and is replayed too');
+  });
+
+  it('a dry run records a POST without sending it (answered 200, empty), and performs a GET', async () => {
+    const post = await run(`method: POST\nurl: '[base] + "/send"'\njson: { text: '"hi"' }`, { dryRun: true });
+    assert.equal(exitOf(post), 'success');
+    assert.equal(seen.length, 0);
+    assert.equal(post.variables.status, 200);
+    assert.equal(post.variables.body, '');
+    assert.deepEqual(post.httpCalls?.map((c) => [c.method, c.outcome, c.performed]), [['POST', 'dry-run', false]]);
+    const get = await run(`url: '[base] + "/read"'`, { dryRun: true });
+    assert.equal(exitOf(get), 'success');
+    assert.equal(seen.length, 1);
+    assert.equal(get.variables.body, '{"ok":true,"method":"GET"}');
+  });
+
+  it('cookies: true sends back, within the run, the cookies the service set; another run starts without them', async () => {
+    routes.set('/login', (_req, res) => res.writeHead(200, { 'set-cookie': ['sid=abc123; Path=/; HttpOnly', 'lang=ru'] }).end());
+    routes.set('/logout', (_req, res) => res.writeHead(200, { 'set-cookie': 'lang=; Max-Age=0' }).end());
+    const name = `Cookies${++n}`;
+    writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string }
+start: login
+blocks:
+  login: { kind: WebRequest, method: POST, url: '[base] + "/login"', cookies: true, exits: { success: me } }
+  me: { kind: WebRequest, url: '[base] + "/me"', cookies: true, exits: { success: plain } }
+  plain: { kind: WebRequest, url: '[base] + "/plain"', exits: { success: logout } }
+  logout: { kind: WebRequest, url: '[base] + "/logout"', cookies: true, exits: { success: again } }
+  again: { kind: WebRequest, url: '[base] + "/me"', cookies: true }
+`);
+    const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
+    assert.deepEqual(lib.issues, []);
+    const client = createWebClient();
+    clients.push(client);
+    const go = () => runScenario(lib, name, { variables: { base }, ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    const r = await go();
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.deepEqual(seen.map((x) => [x.url, x.headers.cookie]), [['/login', undefined], ['/me', 'sid=abc123; lang=ru'], ['/plain', undefined], ['/logout', 'sid=abc123; lang=ru'], ['/me', 'sid=abc123']]);
+    assert.ok(!JSON.stringify(r.trace).includes('abc123'), 'the Cookie header is masked in the trace');
+    seen = [];
+    await go();
+    assert.equal(seen[0]!.headers.cookie, undefined, 'a new run has no cookies');
+  });
+
+  it('counts against the per-run cap of effects: the request over the cap is never sent', async () => {
+    const name = `Loop${++n}`;
+    writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string }
+start: call
+blocks:
+  call:
+    kind: WebRequest
+    method: POST
+    url: '[base] + "/loop"'
+    body: '"x"'
+    exits: { success: call }
+`);
+    const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
+    const client = createWebClient();
+    clients.push(client);
+    const r = await runScenario(lib, name, { variables: { base }, limits: { maxEffects: 3 }, ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    assert.equal(r.status, 'failed');
+    assert.equal(r.error?.code, 'R_EFFECT_LIMIT');
+    assert.equal(seen.length, 3);
+  });
+});
+
+describe('the SMS example of docs/scenario-format.md', () => {
+  it('sends the SMS to a gateway on 127.0.0.1 and reads the message id; a refusal takes its branch', async () => {
+    const doc = readFileSync(repoPath('docs', 'scenario-format.md'), 'utf8');
+    const example = /```yaml\n# file: SmsNotify\.yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(example, 'the page has the SmsNotify example');
+    const tmp = tempDir();
+    const seen: Array<{ auth?: string; body: string; key?: string }> = [];
+    let answer: [number, string] = [201, '{"id":"m-42","status":"queued"}'];
+    const gateway = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ auth: req.headers.authorization, body: Buffer.concat(chunks).toString('utf8'), key: req.headers['idempotency-key'] as string });
+        res.writeHead(answer[0], { 'content-type': 'application/json' }).end(answer[1]);
+      });
+    });
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
+    const client = createWebClient();
+    try {
+      writeFileSync(join(tmp.dir, 'SmsNotify.yaml'), example);
+      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
+      assert.deepEqual(lib.issues, []);
+      const send = () =>
+        runScenario(lib, 'SmsNotify', {
+          params: { 1: '+79001234567', 2: 'Новая задача' },
+          variables: { smsGateway: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`, smsToken: 'tok-1' },
+          ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
+        });
+      const sent = await send();
+      assert.equal(sent.status, 'completed', JSON.stringify(sent.error));
+      assert.equal(sent.returnValues['1'], 'sent m-42');
+      assert.equal(seen[0]!.auth, 'Bearer tok-1');
+      assert.deepEqual(JSON.parse(seen[0]!.body), { to: '+79001234567', text: 'Новая задача' });
+      assert.ok(seen[0]!.key);
+      answer = [400, '{"error":"bad phone"}'];
+      const refused = await send();
+      assert.equal(refused.returnValues['1'], 'refused: 400');
+    } finally {
+      client.close();
+      gateway.closeAllConnections();
+      await new Promise((r) => gateway.close(r));
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('WebRequest properties are checked when the scenario loads', () => {
+  const load = (props: string) =>
+    loadScenarioText('Bad.yaml', `variables: { v: string }\nstart: call\nblocks:\n  call:\n    kind: WebRequest\n${props.replace(/^/gm, '    ')}\n`, { registry: defaultRegistry });
+  const issues = (props: string) => {
+    const r = load(props);
+    assert.equal(r.ok, false, props);
+    return r.ok ? [] : r.issues.map((i) => `${i.line}:${i.col} ${i.code} ${i.message}`);
+  };
+
+  it('a body on a GET, two bodies, a bad or reserved header name, a misplaced idempotencyKey, an unknown method', () => {
+    assert.deepEqual(issues(`url: '"http://x"'\njson: { a: 1 }`), ['7:11 E_INVALID_PROPERTY a GET request has no body']);
+    assert.deepEqual(issues(`method: POST\nurl: '"http://x"'\njson: { a: 1 }\nbody: '"x"'`), ['9:11 E_INVALID_PROPERTY "json" and "body" are alternatives: give one body']);
+    assert.match(issues(`url: '"http://x"'\nheaders: { 'Bad Name': '"x"' }`)[0]!, /^7:28 E_INVALID_PROPERTY "Bad Name" is not a valid header name/);
+    assert.match(issues(`url: '"http://x"'\nheaders: { Host: '"x"' }`)[0]!, /E_INVALID_PROPERTY the "Host" header is set by the client/);
+    assert.match(issues(`method: PUT\nurl: '"http://x"'\nidempotencyKey: true`)[0]!, /E_INVALID_PROPERTY "idempotencyKey" is for POST and PATCH/);
+    assert.match(issues(`method: TRACE\nurl: '"http://x"'`)[0]!, /^6:13 E_INVALID_PROPERTY "method": Invalid option/);
+    assert.match(issues(`url: '"http://x"'\nresponseBody: nope`)[0]!, /E_UNKNOWN_VARIABLE/);
+  });
+});
