@@ -6,7 +6,7 @@
 // holds only writes, which a test runs dry anyway. Runs recorded before reads kept their answers, and answers over
 // the limit, are listed in `unrecorded` and named in a comment above the case. Failed calls need no answer: their
 // HTTP status or kind becomes a scripted failure, a 404 an absent record.
-import type { JsonValue, Value } from '../../engine/index.js';
+import { RUN_ERROR_CODES as R, type JsonValue, type Value } from '../../engine/index.js';
 import { cutTextParts } from '../../server/run-record.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
@@ -37,9 +37,11 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const children = await childrenOf(store, root);
   const fixture: BpiumFixtureFile = { catalogs: {} };
   const unrecorded: string[] = [];
+  let maxEffects: number | undefined;
 
   const describe = async (run: RunRecord): Promise<Observed> => {
     collectBpium(run, fixture, unrecorded);
+    maxEffects ??= effectCapOf(run);
     const kids = (children.get(run.id) ?? []).filter((k) => k.status !== 'running');
     return {
       scenario: run.scenario,
@@ -64,6 +66,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
       bpium: { catalogs: fixture.catalogs, ...(failures ? { failures } : {}) },
       clock: new Date(root.startedAt).toISOString(),
       timeZone: opts.timeZone,
+      ...(maxEffects !== undefined ? { maxEffects } : {}),
       expect: expectationOf(observed),
     },
     unrecorded,
@@ -167,6 +170,17 @@ function collectBpium(run: RunRecord, fixture: BpiumFixtureFile, unrecorded: str
       catalog.records[String(answer.id)] = answer.values as Record<string, JsonValue>;
     }
   }
+}
+
+/**
+ * The effect cap a run stopped at, read from its R_EFFECT_LIMIT message ("…its cap of N effects…"): the case gets the
+ * same cap, so it stops where the server's run did whatever the cap of the machine running the test.
+ */
+function effectCapOf(run: RunRecord): number | undefined {
+  const error = run.error as { code?: unknown; message?: unknown } | null | undefined;
+  if (!error || error.code !== R.EFFECT_LIMIT || typeof error.message !== 'string') return undefined;
+  const n = /cap of (\d+) effects/.exec(error.message)?.[1];
+  return n ? Number(n) : undefined;
 }
 
 function asList(v: unknown): Array<Record<string, unknown>> {

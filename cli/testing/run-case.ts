@@ -42,7 +42,8 @@ function sequentialIds(): IdPort {
   return { newId: () => `test-${++n}` };
 }
 
-export async function runCase(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates']): Promise<CaseOutcome> {
+/** `defaultMaxEffects`: the cap of a case whose file sets none (OKTELL_MAX_EFFECTS); undefined: the engine's default. */
+export async function runCase(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], defaultMaxEffects?: number): Promise<CaseOutcome> {
   const t0 = performance.now();
   const ids = sequentialIds();
   const ports: EnginePorts = {
@@ -53,7 +54,8 @@ export async function runCase(c: TestCase, library: ScenarioLibrary, templates: 
     ids,
     asyncStarter: undefined as never,
   };
-  const opts = { dryRun: true, timeZone: c.timeZone, ports };
+  const maxEffects = c.maxEffects ?? defaultMaxEffects;
+  const opts = { dryRun: true, timeZone: c.timeZone, ports, ...(maxEffects !== undefined ? { limits: { maxEffects } } : {}) };
   const starter = createInProcessStarter(ids, (req, runId) => runScenario(library, req.scenario, { ...opts, params: req.params, variables: req.variables, runId }));
   ports.asyncStarter = starter;
   const result: RunResult = attachChildResults(await runScenario(library, c.scenario, { ...opts, params: c.params }), await starter.drain());

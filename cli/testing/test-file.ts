@@ -104,6 +104,11 @@ const bpium = z
 
 const clock = z.string().describe('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z');
 const timeZone = z.string().describe('IANA time zone for dates in expressions and templates, e.g. Europe/Moscow');
+const maxEffects = z
+  .number()
+  .int()
+  .min(1)
+  .describe('the per-run cap on effects (letters, Bpium calls, async starts), as the server\'s maxEffectsPerRun (default $OKTELL_MAX_EFFECTS, else 100)');
 
 const testCase = z.strictObject({
   name: z.string().min(1).describe('shown in the report; unique in the file'),
@@ -112,6 +117,7 @@ const testCase = z.strictObject({
   bpium: bpium.optional(),
   clock: clock.optional(),
   timeZone: timeZone.optional(),
+  maxEffects: maxEffects.optional(),
   expect: expectation.describe('what the run must do; what is not named is not checked'),
 });
 
@@ -121,6 +127,7 @@ const testFile = z.strictObject({
   bpium: bpium.optional().describe('the fake Bpium of every case that sets none'),
   clock: clock.optional().describe(`the clock of every case that sets none (default ${DEFAULT_TEST_CLOCK})`),
   timeZone: timeZone.optional().describe(`the time zone of every case that sets none (default ${DEFAULT_TEST_TIME_ZONE})`),
+  maxEffects: maxEffects.optional().describe('the effect cap of every case that sets none (default $OKTELL_MAX_EFFECTS, else 100)'),
   cases: z.array(testCase).min(1).describe('the cases, run in order of the file'),
 });
 
@@ -146,6 +153,8 @@ export interface TestCase {
   bpium: BpiumFixtureFile | undefined;
   clock: Date;
   timeZone: string;
+  /** The case's or the file's cap; undefined: the command's default. */
+  maxEffects: number | undefined;
   expect: Expectation;
 }
 
@@ -222,6 +231,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
       bpium: c.bpium !== undefined ? readFixture(c.bpium, base, src, at('bpium'), report) : fileBpium,
       clock: c.clock !== undefined ? checkClock(c.clock, src, at('clock'), report) : fileClock,
       timeZone: c.timeZone !== undefined ? checkTimeZone(c.timeZone, src, at('timeZone'), report) : fileTz,
+      maxEffects: c.maxEffects ?? data.maxEffects,
       expect: c.expect,
     };
   });
