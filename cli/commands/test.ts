@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
-import { formatIssue, type ScenarioIssue, type Value } from '../../engine/index.js';
+import { formatIssue, listScenarioFiles, scenarioNameOf, type ScenarioIssue, type Value } from '../../engine/index.js';
 import { dataDir, scenariosDir, timeZone, UsageError } from '../config.js';
 import { maxEffectsFromEnv, storeSetting } from '../../server/config.js';
 import { withStore } from './runs.js';
@@ -82,7 +82,9 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
     // A broken scenario is reported once, not once per test file of its folder.
     if (!checkedFolders.has(r.file.scenariosDir)) issues.push(...library.issues);
     checkedFolders.add(r.file.scenariosDir);
-    issues.push(...unknownScenarios(r.file, library.scenarios.keys()));
+    // Scenarios whose file is there but did not load are invalid, not unknown.
+    const onDisk = library.issues.length ? (await listScenarioFiles(r.file.scenariosDir)).map(scenarioNameOf) : [];
+    issues.push(...unknownScenarios(r.file, library.scenarios.keys(), onDisk.filter((n) => !library.scenarios.has(n))));
     loaded.push(r.file);
   }
   if (issues.length) return invalid(issues, opts, out);

@@ -239,20 +239,38 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
   return { ok: true, file: { file: shown, path, source: src, scenariosDir, cases } };
 }
 
-/** Cases naming a scenario the folder does not have, located at their `scenario:`. */
-export function unknownScenarios(file: TestFile, known: Iterable<string>): ScenarioIssue[] {
+/**
+ * Cases naming a scenario the folder does not have, located at their `scenario:`. A scenario whose file is there but
+ * invalid (`invalid`: its name) is not unknown: its own problems are reported with the folder, so the file gets one
+ * line per such scenario, at the first case running it.
+ */
+export function unknownScenarios(file: TestFile, known: Iterable<string>, invalid: Iterable<string> = []): ScenarioIssue[] {
   const names = [...known];
-  return file.cases
-    .filter((c) => !names.includes(c.scenario))
-    .map((c) => {
-      const guess = closest(c.scenario, names);
-      return {
+  const broken = new Set(invalid);
+  const issues: ScenarioIssue[] = [];
+  const said = new Set<string>();
+  for (const c of file.cases) {
+    if (names.includes(c.scenario) || said.has(c.scenario)) continue;
+    if (broken.has(c.scenario)) {
+      said.add(c.scenario);
+      const count = file.cases.filter((k) => k.scenario === c.scenario).length;
+      issues.push({
         ...file.source.locate(['cases', c.index, 'scenario']),
-        code: C.UNKNOWN_SCENARIO,
-        message: `unknown scenario "${c.scenario}" in ${relative(process.cwd(), file.scenariosDir) || '.'}`,
-        hint: guess ? `did you mean "${guess}"?` : `known: ${names.join(', ')}`,
-      };
+        code: C.INVALID_PROPERTY,
+        message: `scenario "${c.scenario}" is invalid (its problems are listed with its file): ${count === 1 ? 'its case' : `the ${count} cases running it`} cannot run`,
+        hint: `fix it; \`oktell-emu validate\` lists the problems`,
+      });
+      continue;
+    }
+    const guess = closest(c.scenario, names);
+    issues.push({
+      ...file.source.locate(['cases', c.index, 'scenario']),
+      code: C.UNKNOWN_SCENARIO,
+      message: `unknown scenario "${c.scenario}" in ${relative(process.cwd(), file.scenariosDir) || '.'}`,
+      hint: guess ? `did you mean "${guess}"?` : `known: ${names.join(', ')}`,
     });
+  }
+  return issues;
 }
 
 type Report = (at: { file: string; line: number; col: number }, code: ScenarioErrorCode, message: string, hint?: string) => void;

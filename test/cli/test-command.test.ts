@@ -137,6 +137,23 @@ describe('oktell-emu test: invalid test files', () => {
     }
   });
 
+  it('a case running an invalid scenario says the scenario is invalid, once per test file, not that it is unknown', () => {
+    const copy = scenariosCopy();
+    try {
+      const file = join(copy.scenarios, 'BpiumNewTask.yaml');
+      writeFileSync(file, `${readFileSync(file, 'utf8')}\nbogusKey: 1\n`);
+      const r = cli(['test', 'scenarios/tests/article.test.yaml'], copy.dir);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /^scenarios\/BpiumNewTask\.yaml:\d+:\d+ E_UNKNOWN_KEY unknown top-level key "bogusKey"/m);
+      assert.doesNotMatch(r.stderr, /E_UNKNOWN_SCENARIO|unknown scenario/);
+      const said = r.stderr.split('\n').filter((l) => l.includes('scenario "BpiumNewTask" is invalid'));
+      assert.equal(said.length, 1, r.stderr);
+      assert.match(said[0]!, /^scenarios\/tests\/article\.test\.yaml:\d+:\d+ E_INVALID_PROPERTY scenario "BpiumNewTask" is invalid .*the \d+ cases running it cannot run/);
+    } finally {
+      copy.cleanup();
+    }
+  });
+
   it('a regular expression that does not compile is an invalid file, not a crash', () => {
     const tmp = tempDir();
     try {
