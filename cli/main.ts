@@ -26,7 +26,20 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Output piped into a reader that stops early (`runs | head -3`) ends in EPIPE on the next write: the reader has all it
+ * wanted, so the command stops there, quietly, as other command-line tools do, instead of dying with a stack.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   const program = buildProgram();
   const json = argv.includes('--json');
   try {

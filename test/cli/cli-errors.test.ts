@@ -1,9 +1,10 @@
 // How the oktell-emu binary fails: a mistake of the user is one line and exit 2, never a stack.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { repoPath, tempDir } from '../helpers.js';
+import { repoPath, repoRoot, tempDir } from '../helpers.js';
 import { runCli } from './cli-process.js';
 
 describe('oktell-emu: errors the user can fix', () => {
@@ -20,6 +21,19 @@ describe('oktell-emu: errors the user can fix', () => {
       assert.equal(r.stderr, 'oktell-emu: invalid Bpium seed: webhooks.0: trackFields: catalog 11 has no field "6"\n');
     } finally {
       tmp.cleanup();
+    }
+  });
+
+  it('output into a pipe whose reader has gone (`… | head -1`) ends the command quietly, exit 0, not with an EPIPE stack', async () => {
+    for (const args of [['schema', '--tests'], ['graph', 'BpiumNewTask']]) {
+      const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+      // The reader closes before the command writes: its first write meets EPIPE, as after `head` has read its lines.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      assert.equal(stderr, '', args.join(' '));
+      assert.equal(code, 0, args.join(' '));
     }
   });
 });
