@@ -23,6 +23,7 @@ export function buildProgram(): Command {
   for (const c of [serveCommand(), validateCommand(), runCommand(), testCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), webhookCommand(), schemaCommand()]) {
     program.addCommand(c.exitOverride());
   }
+  silenceParseErrors(program);
   return program;
 }
 
@@ -35,6 +36,12 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
     if (e.code !== 'EPIPE') throw e;
     process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
   });
+}
+
+/** Commander's own print of a parse error is left out: `main` prints it once, as text or JSON (--json). */
+function silenceParseErrors(command: Command): void {
+  command.configureOutput({ outputError: () => undefined });
+  for (const sub of command.commands) silenceParseErrors(sub);
 }
 
 export async function main(argv: string[]): Promise<void> {

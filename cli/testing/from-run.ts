@@ -27,8 +27,8 @@ export interface RecordedCase {
 const CHILD_SCAN_LIMIT = 20_000;
 
 const WRITES = new Set(['createRecord', 'updateRecord', 'deleteRecord']);
-/** Header lines that never go into a test file, whatever the server already masked. */
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-hook-signature|[\w-]*(token|secret|password|api-?key)[\w-]*)\s*:/i;
+/** Header lines that never go into a test file, whatever the server already masked: credentials by name (auth, session, token…). */
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-hook-signature|[\w-]*(token|secret|password|api-?key|auth|session)[\w-]*)\s*:/i;
 
 export async function caseFromRun(store: Store, runId: string, opts: { name?: string; timeZone: string }): Promise<RecordedCase> {
   const root = await store.getRun(runId);

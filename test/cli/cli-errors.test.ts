@@ -36,4 +36,21 @@ describe('oktell-emu: errors the user can fix', () => {
       assert.equal(code, 0, args.join(' '));
     }
   });
+
+  it('a missing argument or an unknown option is said once, on one line, exit 2 (with --json: only the JSON object)', () => {
+    const cases: Array<[string[], string]> = [
+      [['webhook', 'send', '/Bpium/NewTask'], "missing required argument 'body'"],
+      [['run'], "missing required argument 'scenario'"],
+      [['graph'], "missing required argument 'scenario'"],
+      [['runs', '--bogus'], "unknown option '--bogus'"],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr, `oktell-emu: ${message}\n`, args.join(' '));
+    }
+    const json = runCli(['run', '--json']);
+    assert.equal(json.stderr, '');
+    assert.deepEqual(JSON.parse(json.stdout), { status: 'failed', error: { code: 'E_USAGE', message: "missing required argument 'scenario'" } });
+  });
 });

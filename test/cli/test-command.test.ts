@@ -333,7 +333,8 @@ describe('oktell-emu test --from-run', () => {
     let hookRunId: string;
     const body = taskWebhook({ name: 'Позвонить поставщику', description: 'До обеда.', responsible: ['2', '99'] });
     try {
-      const res = await postWebhook(t.server.url, body, t.secret);
+      // Headers whose names say auth or session carry credentials too: they stay out of the test file.
+      const res = await postWebhook(t.server.url, body, t.secret, undefined, undefined, { 'x-auth': 'xauth-value-1', 'x-session-id': 'sess-value-77', 'x-request-id': 'req-5' });
       assert.equal(res.status, 200);
       hookRunId = res.headers.get('x-oktell-run-id')!;
       await waitFor('the child run', async () => (await t.server.store.listRuns({ scenario: 'BpiumNewTask' })).items.find((r) => r.status !== 'running'));
@@ -360,6 +361,8 @@ describe('oktell-emu test --from-run', () => {
       assert.equal(readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-4.json`), 'utf8'), body, 'the webhook body, as received');
       const headers = readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-2.txt`), 'utf8');
       assert.match(headers, /content-type: application\/json/i);
+      assert.match(headers, /x-request-id: req-5/i);
+      assert.doesNotMatch(headers, /xauth-value-1|sess-value-77/);
       for (const secret of [text, headers]) {
         assert.doesNotMatch(secret, /authorization|basic |s3cret|x-hook-signature|\[redacted\]/i, 'no credentials in a test file');
       }
