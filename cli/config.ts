@@ -17,6 +17,15 @@ export function dataDir(flag: string | undefined, env = process.env): string {
   return resolve(flag ?? env.OKTELL_DATA_DIR ?? './var');
 }
 
+/**
+ * The ` --data-dir <dir>` to add to a command line we print, so that it reads the same data folder when run as printed
+ * in a new shell; empty for the default folder (./var of the current directory).
+ */
+export function dataDirArg(dir: string): string {
+  if (resolve(dir) === resolve('./var')) return '';
+  return ` --data-dir ${/^[\w./:@%+=,-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, `'\\''`)}'`}`;
+}
+
 export function timeZone(env = process.env): string {
   return env.OKTELL_TZ || DEFAULT_TIME_ZONE;
 }

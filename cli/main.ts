@@ -24,10 +24,30 @@ export function buildProgram(): Command {
   for (const c of [serveCommand(), validateCommand(), runCommand(), testCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), webhookCommand(), schemaCommand(), tasksCommand()]) {
     program.addCommand(c.exitOverride());
   }
+  silenceParseErrors(program);
   return program;
 }
 
+/**
+ * Output piped into a reader that stops early (`runs | head -3`) ends in EPIPE on the next write: the reader has all it
+ * wanted, so the command stops there, quietly, as other command-line tools do, instead of dying with a stack.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
+/** Commander's own print of a parse error is left out: `main` prints it once, as text or JSON (--json). */
+function silenceParseErrors(command: Command): void {
+  command.configureOutput({ outputError: () => undefined });
+  for (const sub of command.commands) silenceParseErrors(sub);
+}
+
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   const program = buildProgram();
   const json = argv.includes('--json');
   try {

@@ -2,7 +2,7 @@
 // adapters (HTTP Bpium client, SMTP, outbox, durable queue) implement them, and a dry run swaps in recording ones.
 import type { JsonValue, Value } from './values.js';
 
-/** A Bpium record as the REST API returns it (bpium.md §3.5). Ids are opaque strings. */
+/** A Bpium record as the REST API returns it (`id`, `catalogId`, `title`, `values` by field id). Ids are opaque strings. */
 export interface BpiumRecord {
   id: string;
   catalogId?: string;
@@ -11,7 +11,7 @@ export interface BpiumRecord {
   [extra: string]: JsonValue | undefined;
 }
 
-/** A Bpium catalog with its field definitions (bpium.md §3.4). */
+/** A Bpium catalog with its field definitions (id, name, type and the type's config per field). */
 export interface BpiumCatalog {
   id: string;
   name?: string;

@@ -55,7 +55,7 @@ export function createApp(d: AppDeps): express.Express {
     res.on('finish', () => {
       settled();
       d.logger.info(
-        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: req.ip, ...(res.locals.runId ? { runId: res.locals.runId } : {}) },
+        { method: req.method, path: pathOf(req), status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: req.ip, ...(res.locals.runId ? { runId: res.locals.runId } : {}) },
         'request',
       );
     });
@@ -115,7 +115,7 @@ export function createApp(d: AppDeps): express.Express {
       res.status(503).set('Retry-After', String(err.retryAfterSeconds)).type('text/plain').send('503 Service Unavailable: the store cannot take requests right now; retry later\n');
       return;
     }
-    d.logger.error({ err, method: req.method, path: req.path }, 'unexpected error');
+    d.logger.error({ err, method: req.method, path: pathOf(req) }, 'unexpected error');
     res.status(500).type('text/plain').send('500 Internal Server Error\n');
   });
   return app;
@@ -283,4 +283,14 @@ function lazyConsole(d: AppDeps): express.RequestHandler {
     router ??= import('./console/console.router.js').then((m) => m.consoleRouter(d));
     router.then((r) => r(req, res, next), next);
   };
+}
+
+/**
+ * The path a request was sent to, for logs: whole (`req.path` inside a mounted router such as the console's lacks the
+ * mount point) and without the query, which may carry secrets.
+ */
+function pathOf(req: Request): string {
+  const url = req.originalUrl;
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
 }

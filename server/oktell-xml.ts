@@ -1,8 +1,10 @@
-// Oktell's `oktellxmlmapper` answer of the Web-API command execsvcscript (oktell.md §3.3).
+// Oktell's `oktellxmlmapper` answer of the Web-API command execsvcscript: the XML document Oktell's web server
+// returns for a scenario started over HTTP (see docs/server.md, "Oktell's Web-API").
 
 export interface ExecSvcAnswer {
   started: boolean;
-  /** 0 completed, 1 failed, 2 still running (sync wait timed out), -1 not started. Our choice: oktell.md leaves it open. */
+  /** 0 completed, 1 failed, 2 still running (sync wait timed out), -1 not started. Our choice: what Oktell itself
+   *  reports for each outcome is not documented. */
   startResult: number;
   returnValue: string;
   runId?: string;

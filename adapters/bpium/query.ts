@@ -1,4 +1,5 @@
-// Serialises a BpiumFindQuery into the records-list query string (bpium.md §3.5): both filter forms, sort, fields.
+// Serialises a BpiumFindQuery into the query string of Bpium's records list (GET …/records): both filter forms,
+// sort, fields; see docs/bpium.md, "The client".
 import type { JsonValue } from '../../engine/values.js';
 import type { BpiumFindQuery } from '../../engine/ports.js';
 import { EffectError } from '../../engine/errors.js';

@@ -1,4 +1,4 @@
-// Signs and checks Bpium webhook bodies: X-Hook-Signature = Base64(HMAC-MD5(secret, raw body bytes)) (bpium.md §1.4).
+// Signs and checks Bpium webhook bodies: X-Hook-Signature = Base64(HMAC-MD5(secret, raw body bytes)) (docs/bpium.md, "Webhook signatures").
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Length of a Base64-encoded MD5 digest (16 bytes → 24 characters, two of them `=` padding). */

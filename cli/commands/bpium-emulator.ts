@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import type { LoggerPort } from '../../engine/ports.js';
-import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, startBpiumEmulator, type BpiumEmulatorOptions } from '../../bpium-emulator/index.js';
+import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, SeedError, startBpiumEmulator, type BpiumEmulatorOptions } from '../../bpium-emulator/index.js';
+import { UsageError } from '../config.js';
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
 export interface BpiumEmulatorCommandIo {
@@ -97,7 +98,15 @@ export function bpiumEmulatorCommand(io: BpiumEmulatorCommandIo = {}): Command {
       const env = io.env ?? process.env;
       const write = io.write ?? ((text: string) => void process.stdout.write(text));
       const settings = resolveEmulatorSettings(flags, env);
-      const emulator = await startBpiumEmulator({ ...settings, logger: consoleLogger(write) });
+      let emulator;
+      try {
+        emulator = await startBpiumEmulator({ ...settings, logger: consoleLogger(write) });
+      } catch (e) {
+        // A seed the user wrote, or a port in use, is theirs to fix: the message and exit 2, not a stack.
+        if (e instanceof SeedError) throw new UsageError(e.message);
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`${(e as Error).message}: another program uses the port; set --port or BPIUM_EMULATOR_PORT`);
+        throw e;
+      }
       const usingDemo = settings.login === DEMO_LOGIN && settings.password === DEMO_PASSWORD;
       write(`${pc.bold('Bpium emulator')} listening on ${pc.cyan(emulator.url)}\n`);
       write(`  login ${emulator.login} / ${usingDemo ? emulator.password : '(BPIUM_PASSWORD)'}\n`);

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import pc from 'picocolors';
 import { EffectError } from '../../engine/errors.js';
 import { createBpiumClient } from '../../adapters/bpium/client.js';
-import { dataDir } from '../config.js';
+import { dataDir, dataDirArg } from '../config.js';
 import { readServerFile } from '../server-file.js';
 import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, type WebhookDelivery } from '../../bpium-emulator/index.js';
 
@@ -136,7 +136,7 @@ export function demoCommand(io: DemoCommandIo = {}): Command {
         write(`${pc.bold('Created')} task ${pc.cyan(r.recordId)} in Задачи (catalog 11): ${JSON.stringify(flags.title)}\n`);
         write(`  responsible: ${r.responsible.name} <${r.responsible.email}> (employee ${r.responsible.id})\n`);
         write(`  webhook: ${describeDelivery(r.delivery)}\n`);
-        write(`The letter to ${r.responsible.email}: ${pc.cyan('npx oktell-emu outbox')} (or your SMTP server when SMTP_URL is set)\n`);
+        write(`The letter to ${r.responsible.email}: ${pc.cyan(`npx oktell-emu outbox${dataDirArg(dataDir(flags.dataDir, env))}`)} (or your SMTP server when SMTP_URL is set)\n`);
       } catch (err) {
         if (!(err instanceof DemoError)) throw err;
         (io.writeError ?? ((text: string) => void process.stderr.write(text)))(`${pc.red('oktell-emu demo:')} ${err.message}\n`);

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { startServer } from '../../server/serve.js';
-import { UsageError } from '../config.js';
+import { dataDirArg, UsageError } from '../config.js';
 import { ConfigError } from '../../server/config.js';
 import { removeServerFile, writeServerFile } from '../server-file.js';
 import { DamagedStoreError } from '../../server/store/sqlite-check.js';
@@ -70,15 +70,17 @@ export function serveCommand(): Command {
       } else {
         out.write(`  users      ${server.users.map((x) => x.login).join(', ')}\n`);
       }
+      // The commands suggested below read ./var unless told otherwise: they name another data folder so they work as printed.
+      const dirArg = dataDirArg(server.config.dataDir);
       const body = JSON.stringify({ timestamp: '1700000000', hook: { id: '1', event: 'record.created', sequenceId: 1 }, payload: { catalogId: '11', recordId: '1', values: { '2': 'Тестовая задача', '3': 'Описание', '4': [{ id: '2', title: 'Иван Петров' }] } }, user: { id: '1' } });
       if (signedPaths.length) out.write(`  signed     ${[...signedPaths.filter((p) => p !== '*'), ...(signedPaths.includes('*') ? ['every path'] : [])].join(', ')} ${pc.dim('(X-Hook-Signature required; npx oktell-emu webhook send signs)')}\n`);
-      out.write(`\nTry it:\n  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npm run demo\n`);
+      out.write(`\nTry it:\n  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npm run demo${dirArg ? ` --${dirArg}` : ''}\n`);
       if (!server.config.webhookSecrets['/Bpium/NewTask'] && !server.config.webhookSecrets['*']) {
         out.write(`  ${pc.dim('# or post a webhook yourself:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' -H 'Content-Type: application/json' --data '${body}' ${server.url}/Bpium/NewTask\n`);
       } else {
         out.write(`  ${pc.dim('# /Bpium/NewTask requires X-Hook-Signature (the emulator signs its webhooks); other paths:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' ${server.url}/anything   ${pc.dim('# → 404 from HTTP404')}\n`);
       }
-      out.write(`  npx oktell-emu outbox        ${pc.dim('# letters written to the outbox')}\n  npx oktell-emu runs          ${pc.dim('# runs, their status and retries')}\n\n`);
+      out.write(`  npx oktell-emu outbox${dirArg}        ${pc.dim('# letters written to the outbox')}\n  npx oktell-emu runs${dirArg}          ${pc.dim('# runs, their status and retries')}\n\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

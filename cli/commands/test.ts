@@ -4,9 +4,9 @@ import { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
-import { formatIssue, type ScenarioIssue, type Value } from '../../engine/index.js';
+import { formatIssue, listScenarioFiles, scenarioNameOf, type ScenarioIssue, type Value } from '../../engine/index.js';
 import { dataDir, scenariosDir, timeZone, UsageError } from '../config.js';
-import { storeSetting } from '../../server/config.js';
+import { maxEffectsFromEnv, storeSetting } from '../../server/config.js';
 import { withStore } from './runs.js';
 import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
@@ -82,7 +82,9 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
     // A broken scenario is reported once, not once per test file of its folder.
     if (!checkedFolders.has(r.file.scenariosDir)) issues.push(...library.issues);
     checkedFolders.add(r.file.scenariosDir);
-    issues.push(...unknownScenarios(r.file, library.scenarios.keys()));
+    // Scenarios whose file is there but did not load are invalid, not unknown.
+    const onDisk = library.issues.length ? (await listScenarioFiles(r.file.scenariosDir)).map(scenarioNameOf) : [];
+    issues.push(...unknownScenarios(r.file, library.scenarios.keys(), onDisk.filter((n) => !library.scenarios.has(n))));
     loaded.push(r.file);
   }
   if (issues.length) return invalid(issues, opts, out);
@@ -93,9 +95,16 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
   );
   if (selected.length === 0) throw new UsageError(filter ? `no case matches --filter ${opts.filter}` : 'no test cases found');
 
+  let defaultMaxEffects: number | undefined;
+  try {
+    // The server's cap from the environment, so a case fails where the server's run would; a case or file can set its own.
+    defaultMaxEffects = maxEffectsFromEnv(process.env);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const outcomes = await inParallel(selected, PARALLEL, async ({ file, c }) => {
     const { library, templates } = await libraries.get(file.scenariosDir, c.timeZone);
-    return runCase(c, library, templates);
+    return runCase(c, library, templates, defaultMaxEffects);
   });
   const reports: CaseReport[] = selected.map(({ file, c }, i) => caseReport(file, c.index, outcomes[i]!.mismatches, outcomes[i]!.durationMs));
 

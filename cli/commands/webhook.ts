@@ -9,7 +9,7 @@ import { signBpiumBody } from '../../adapters/bpium/signature.js';
 import type { OktellUser } from '../../server/auth.js';
 import { ConfigError, hookSecret, loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { emulatorWebhookSecret } from '../../server/credentials.js';
-import { UsageError } from '../config.js';
+import { dataDirArg, UsageError } from '../config.js';
 import { readServerFile, type ServerFile } from '../server-file.js';
 
 interface SendFlags {
@@ -30,6 +30,8 @@ export interface WebhookOutcome {
   /** The path of the secret it was signed with, or null when unsigned. */
   signedFor: string | null;
   body: string;
+  /** The server's data folder, where `show` finds the run. */
+  dataDir: string;
 }
 
 /** The server's first configured user, else the one it generated in its data folder. Never creates one. */
@@ -107,6 +109,7 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     duplicateOf: duplicate !== null && /^\d+$/.test(duplicate) ? Number(duplicate) : null,
     signedFor,
     body: await res.text(),
+    dataDir: config.dataDir,
   };
 }
 
@@ -115,9 +118,10 @@ export class WebhookSendError extends Error {
   override name = 'WebhookSendError';
 }
 
-function describe(o: WebhookOutcome): string {
+function describe(o: WebhookOutcome, sign: boolean): string {
   const lines: string[] = [];
-  const signed = o.signedFor === null ? 'unsigned: no secret is set for this path' : `signed with the secret for ${o.signedFor === '*' ? 'every path' : o.signedFor}`;
+  const unsigned = sign ? 'unsigned: no secret is set for this path' : 'unsigned: --no-sign';
+  const signed = o.signedFor === null ? unsigned : `signed with the secret for ${o.signedFor === '*' ? 'every path' : o.signedFor}`;
   lines.push(`POST ${o.url} ${pc.dim(`(${signed})`)}`);
   const colour = o.status < 300 ? pc.green : pc.red;
   lines.push(`→ ${colour(`HTTP ${o.status}`)}${o.runId ? ` · run ${pc.cyan(o.runId)}` : ''}`);
@@ -126,7 +130,7 @@ function describe(o: WebhookOutcome): string {
   }
   const text = o.body.trim();
   if (text) lines.push(`${pc.dim('body:')} ${text.length > 2000 ? `${text.slice(0, 2000)}…` : text}`);
-  if (o.runId) lines.push(pc.dim(`the run: npx oktell-emu show ${o.runId}`));
+  if (o.runId) lines.push(pc.dim(`the run: npx oktell-emu show ${o.runId}${dataDirArg(o.dataDir)}`));
   return `${lines.join('\n')}\n`;
 }
 
@@ -153,7 +157,7 @@ export function webhookCommand(): Command {
           process.exitCode = 1;
           return;
         }
-        process.stdout.write(flags.json ? `${JSON.stringify(outcome)}\n` : describe(outcome));
+        process.stdout.write(flags.json ? `${JSON.stringify(outcome)}\n` : describe(outcome, flags.sign));
         process.exitCode = outcome.status >= 200 && outcome.status < 300 ? 0 : 1;
       })
       .exitOverride(),

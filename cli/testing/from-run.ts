@@ -6,7 +6,7 @@
 // holds only writes, which a test runs dry anyway. Runs recorded before reads kept their answers, and answers over
 // the limit, are listed in `unrecorded` and named in a comment above the case. Failed calls need no answer: their
 // HTTP status or kind becomes a scripted failure, a 404 an absent record.
-import type { JsonValue, Value } from '../../engine/index.js';
+import { RUN_ERROR_CODES as R, type JsonValue, type Value } from '../../engine/index.js';
 import { cutTextParts } from '../../server/run-record.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
@@ -28,8 +28,8 @@ export interface RecordedCase {
 const CHILD_SCAN_LIMIT = 20_000;
 
 const WRITES = new Set(['createRecord', 'updateRecord', 'deleteRecord']);
-/** Header lines that never go into a test file, whatever the server already masked. */
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-hook-signature|[\w-]*(token|secret|password|api-?key)[\w-]*)\s*:/i;
+/** Header lines that never go into a test file, whatever the server already masked: credentials by name (auth, session, token…). */
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-hook-signature|[\w-]*(token|secret|password|api-?key|auth|session)[\w-]*)\s*:/i;
 
 export async function caseFromRun(store: Store, runId: string, opts: { name?: string; timeZone: string }): Promise<RecordedCase> {
   const root = await store.getRun(runId);
@@ -39,10 +39,12 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const fixture: BpiumFixtureFile = { catalogs: {} };
   const http: HttpFixture[] = [];
   const unrecorded: string[] = [];
+  let maxEffects: number | undefined;
 
   const describe = async (run: RunRecord): Promise<Observed> => {
     collectBpium(run, fixture, unrecorded);
     collectHttp(run, http);
+    maxEffects ??= effectCapOf(run);
     const kids = (children.get(run.id) ?? []).filter((k) => k.status !== 'running');
     return {
       scenario: run.scenario,
@@ -68,6 +70,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
       ...(http.length ? { http } : {}),
       clock: new Date(root.startedAt).toISOString(),
       timeZone: opts.timeZone,
+      ...(maxEffects !== undefined ? { maxEffects } : {}),
       expect: expectationOf(observed),
     },
     unrecorded,
@@ -192,6 +195,17 @@ function collectHttp(run: RunRecord, http: HttpFixture[]) {
     const type = typeof effect.answer?.contentType === 'string' ? effect.answer.contentType : undefined;
     http.push({ match, status: effect.status, ...(body !== undefined ? { body } : {}), ...(type ? { headers: { 'content-type': type } } : {}) });
   }
+}
+
+/**
+ * The effect cap a run stopped at, read from its R_EFFECT_LIMIT message ("…its cap of N effects…"): the case gets the
+ * same cap, so it stops where the server's run did whatever the cap of the machine running the test.
+ */
+function effectCapOf(run: RunRecord): number | undefined {
+  const error = run.error as { code?: unknown; message?: unknown } | null | undefined;
+  if (!error || error.code !== R.EFFECT_LIMIT || typeof error.message !== 'string') return undefined;
+  const n = /cap of (\d+) effects/.exec(error.message)?.[1];
+  return n ? Number(n) : undefined;
 }
 
 function asList(v: unknown): Array<Record<string, unknown>> {

@@ -48,11 +48,12 @@ function sequentialIds(): IdPort {
   return { newId: () => `test-${++n}` };
 }
 
-export async function runCase(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates']): Promise<CaseOutcome> {
+/** `defaultMaxEffects`: the cap of a case whose file sets none (OKTELL_MAX_EFFECTS); undefined: the engine's default. */
+export async function runCase(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], defaultMaxEffects?: number): Promise<CaseOutcome> {
   const t0 = performance.now();
   const data = caseDatabases(c, library.dir);
   try {
-    return await runWith(c, library, templates, data.port, t0);
+    return await runWith(c, library, templates, data.port, t0, defaultMaxEffects);
   } finally {
     await data.close();
   }
@@ -92,7 +93,7 @@ function caseDatabases(c: TestCase, scenariosDir: string): { port: ClosableDatab
   return { port, close };
 }
 
-async function runWith(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], databases: ClosableDatabasePort, t0: number): Promise<CaseOutcome> {
+async function runWith(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], databases: ClosableDatabasePort, t0: number, defaultMaxEffects: number | undefined): Promise<CaseOutcome> {
   const ids = sequentialIds();
   const ports: EnginePorts = {
     databases,
@@ -105,7 +106,8 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
     ids,
     asyncStarter: undefined as never,
   };
-  const opts = { dryRun: true, timeZone: c.timeZone, ports };
+  const maxEffects = c.maxEffects ?? defaultMaxEffects;
+  const opts = { dryRun: true, timeZone: c.timeZone, ports, ...(maxEffects !== undefined ? { limits: { maxEffects } } : {}) };
   const starter = createInProcessStarter(ids, (req, runId) => runScenario(library, req.scenario, { ...opts, params: req.params, variables: req.variables, runId }));
   ports.asyncStarter = starter;
   const result: RunResult = attachChildResults(await runScenario(library, c.scenario, { ...opts, params: c.params }), await starter.drain());

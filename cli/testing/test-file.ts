@@ -128,6 +128,11 @@ const http = z
 
 const clock = z.string().describe('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z');
 const timeZone = z.string().describe('IANA time zone for dates in expressions and templates, e.g. Europe/Moscow');
+const maxEffects = z
+  .number()
+  .int()
+  .min(1)
+  .describe('the per-run cap on effects (letters, Bpium calls, async starts), as the server\'s maxEffectsPerRun (default $OKTELL_MAX_EFFECTS, else 100)');
 
 const testCase = z.strictObject({
   name: z.string().min(1).describe('shown in the report; unique in the file'),
@@ -138,6 +143,7 @@ const testCase = z.strictObject({
   http: http.optional(),
   clock: clock.optional(),
   timeZone: timeZone.optional(),
+  maxEffects: maxEffects.optional(),
   expect: expectation.describe('what the run must do; what is not named is not checked'),
 });
 
@@ -149,6 +155,7 @@ const testFile = z.strictObject({
   http: http.optional().describe('the web services of every case that sets none'),
   clock: clock.optional().describe(`the clock of every case that sets none (default ${DEFAULT_TEST_CLOCK})`),
   timeZone: timeZone.optional().describe(`the time zone of every case that sets none (default ${DEFAULT_TEST_TIME_ZONE})`),
+  maxEffects: maxEffects.optional().describe('the effect cap of every case that sets none (default $OKTELL_MAX_EFFECTS, else 100)'),
   cases: z.array(testCase).min(1).describe('the cases, run in order of the file'),
 });
 
@@ -177,6 +184,8 @@ export interface TestCase {
   http: HttpFixture[] | undefined;
   clock: Date;
   timeZone: string;
+  /** The case's or the file's cap; undefined: the command's default. */
+  maxEffects: number | undefined;
   expect: Expectation;
 }
 
@@ -257,6 +266,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
       http: c.http !== undefined ? readHttpFixture(c.http, base, src, at('http'), report) : fileHttp,
       clock: c.clock !== undefined ? checkClock(c.clock, src, at('clock'), report) : fileClock,
       timeZone: c.timeZone !== undefined ? checkTimeZone(c.timeZone, src, at('timeZone'), report) : fileTz,
+      maxEffects: c.maxEffects ?? data.maxEffects,
       expect: c.expect,
     };
   });
@@ -264,20 +274,38 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
   return { ok: true, file: { file: shown, path, source: src, scenariosDir, cases } };
 }
 
-/** Cases naming a scenario the folder does not have, located at their `scenario:`. */
-export function unknownScenarios(file: TestFile, known: Iterable<string>): ScenarioIssue[] {
+/**
+ * Cases naming a scenario the folder does not have, located at their `scenario:`. A scenario whose file is there but
+ * invalid (`invalid`: its name) is not unknown: its own problems are reported with the folder, so the file gets one
+ * line per such scenario, at the first case running it.
+ */
+export function unknownScenarios(file: TestFile, known: Iterable<string>, invalid: Iterable<string> = []): ScenarioIssue[] {
   const names = [...known];
-  return file.cases
-    .filter((c) => !names.includes(c.scenario))
-    .map((c) => {
-      const guess = closest(c.scenario, names);
-      return {
+  const broken = new Set(invalid);
+  const issues: ScenarioIssue[] = [];
+  const said = new Set<string>();
+  for (const c of file.cases) {
+    if (names.includes(c.scenario) || said.has(c.scenario)) continue;
+    if (broken.has(c.scenario)) {
+      said.add(c.scenario);
+      const count = file.cases.filter((k) => k.scenario === c.scenario).length;
+      issues.push({
         ...file.source.locate(['cases', c.index, 'scenario']),
-        code: C.UNKNOWN_SCENARIO,
-        message: `unknown scenario "${c.scenario}" in ${relative(process.cwd(), file.scenariosDir) || '.'}`,
-        hint: guess ? `did you mean "${guess}"?` : `known: ${names.join(', ')}`,
-      };
+        code: C.INVALID_PROPERTY,
+        message: `scenario "${c.scenario}" is invalid (its problems are listed with its file): ${count === 1 ? 'its case' : `the ${count} cases running it`} cannot run`,
+        hint: `fix it; \`oktell-emu validate\` lists the problems`,
+      });
+      continue;
+    }
+    const guess = closest(c.scenario, names);
+    issues.push({
+      ...file.source.locate(['cases', c.index, 'scenario']),
+      code: C.UNKNOWN_SCENARIO,
+      message: `unknown scenario "${c.scenario}" in ${relative(process.cwd(), file.scenariosDir) || '.'}`,
+      hint: guess ? `did you mean "${guess}"?` : `known: ${names.join(', ')}`,
     });
+  }
+  return issues;
 }
 
 type Report = (at: { file: string; line: number; col: number }, code: ScenarioErrorCode, message: string, hint?: string) => void;

@@ -60,7 +60,34 @@ export function rewriteExpectations(text: string, updates: Map<number, unknown>)
   if (!structural) {
     return edits.sort((a, b) => b.from - a.from).reduce((t, e) => t.slice(0, e.from) + e.text + t.slice(e.to), text);
   }
-  return doc.toString({ lineWidth: 0 });
+  return writeKeepingLines(doc, text);
+}
+
+/**
+ * The Document as text, with every line that did not change kept as it was written. The yaml writer has one style for
+ * the whole file: one space before a line comment, one padding inside every flow collection, one indentation of
+ * block lists. So the writer is set to the file's style where it can be (unpadded flow lists `[a, b]`, block lists
+ * indented or not as the file has them), then each written line that differs from a line of the original only in
+ * those spaces is replaced by the original line. If that would change what the file says (a value differing only in
+ * such spaces), the writer's text is kept as it is.
+ */
+function writeKeepingLines(doc: Document, original: string): string {
+  // A key at the start of a line followed by a list item at the same indentation: the file does not indent its lists.
+  const indentSeq = !/^( *)[^\s#-][^\n]*:[ \t]*\r?\n\1- /m.test(original);
+  const written = doc.toString({ lineWidth: 0, flowCollectionPadding: false, indentSeq });
+  const originalByShape = new Map<string, string>();
+  for (const line of original.split('\n')) if (!originalByShape.has(lineShape(line))) originalByShape.set(lineShape(line), line);
+  const kept = written
+    .split('\n')
+    .map((line) => originalByShape.get(lineShape(line)) ?? line)
+    .join('\n');
+  const meaning = (t: string) => JSON.stringify(parseDocument(t).toJS());
+  return meaning(kept) === meaning(written) ? kept : written;
+}
+
+/** A line without the spaces the writer chooses itself: padding inside brackets and braces, spacing before a comment. */
+function lineShape(line: string): string {
+  return line.replace(/([[{]) +/g, '$1').replace(/ +([\]}])/g, '$1').replace(/ +#/g, ' #').trimEnd();
 }
 
 interface Edit {

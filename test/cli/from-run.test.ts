@@ -20,7 +20,7 @@ const users: BpiumFixtureFile = {
 };
 
 /** Runs BpiumNewTask against a fake Bpium with scripted failures and records the run in the store. */
-async function recordRun(dir: string, failures: BpiumFixtureFile['failures']) {
+async function recordRun(dir: string, failures: BpiumFixtureFile['failures'], maxEffects?: number) {
   const { library, templates } = await loadLibrary(repoPath('scenarios'), undefined, 'Europe/Moscow');
   const ports: EnginePorts = {
     bpium: createFixtureBpium({ ...structuredClone(users), ...(failures ? { failures } : {}) }),
@@ -31,7 +31,7 @@ async function recordRun(dir: string, failures: BpiumFixtureFile['failures']) {
       throw new Error('BpiumNewTask starts nothing');
     }),
   };
-  const result = await runScenario(library, 'BpiumNewTask', { params: { 1: body }, dryRun: true, timeZone: 'Europe/Moscow', ports });
+  const result = await runScenario(library, 'BpiumNewTask', { params: { 1: body }, dryRun: true, timeZone: 'Europe/Moscow', ports, ...(maxEffects ? { limits: { maxEffects } } : {}) });
   const store = await openSqliteStore({ file: join(dir, 'oktell.sqlite') });
   await store.recordRun(runWrite(result, { trigger: 'cli', params: { 1: body } }));
   return { store, result };
@@ -74,6 +74,37 @@ describe('a recorded run with failed Bpium calls becomes a test', () => {
       const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'test', 'scenarios/tests/recorded.test.yaml'], { cwd: tmp.dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
       assert.equal(r.status, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /✓ scenarios\/tests\/recorded\.test\.yaml › Bpium timed out/);
+    } finally {
+      await store.close();
+      tmp.cleanup();
+    }
+  });
+
+  it('a run stopped by the effect cap gives its case that cap (maxEffects); `test` also takes the cap from OKTELL_MAX_EFFECTS', async () => {
+    const tmp = tempDir();
+    const { store, result } = await recordRun(tmp.dir, undefined, 1);
+    try {
+      assert.equal(result.error?.code, 'R_EFFECT_LIMIT');
+      const recorded = await caseFromRun(store, result.runId, { name: 'capped', timeZone: 'Europe/Moscow' });
+      assert.equal(recorded.case.maxEffects, 1);
+
+      cpSync(repoPath('scenarios'), join(tmp.dir, 'scenarios'), { recursive: true });
+      const test = (file: string, env: Record<string, string> = {}) =>
+        spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'test', file], { cwd: tmp.dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', OKTELL_MAX_EFFECTS: '', ...env } });
+      const params = { 1: '@webhooks/two-responsible.json' };
+      appendCase(join(tmp.dir, 'scenarios', 'tests', 'capped.test.yaml'), { ...recorded.case, params });
+      const capped = test('scenarios/tests/capped.test.yaml');
+      assert.equal(capped.status, 0, capped.stdout + capped.stderr);
+      assert.match(capped.stdout, /✓ scenarios\/tests\/capped\.test\.yaml › capped/);
+
+      // Without the key the cap is the environment's, as on the server; without either, the default lets it complete.
+      const { maxEffects: _cap, ...uncapped } = recorded.case;
+      appendCase(join(tmp.dir, 'scenarios', 'tests', 'env.test.yaml'), { ...uncapped, params });
+      assert.equal(test('scenarios/tests/env.test.yaml', { OKTELL_MAX_EFFECTS: '1' }).status, 0);
+      const byDefault = test('scenarios/tests/env.test.yaml');
+      assert.equal(byDefault.status, 1, byDefault.stdout);
+      assert.match(byDefault.stdout, /✗ .*capped/);
+      assert.equal(test('scenarios/tests/env.test.yaml', { OKTELL_MAX_EFFECTS: 'many' }).status, 2);
     } finally {
       await store.close();
       tmp.cleanup();

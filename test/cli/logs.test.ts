@@ -10,12 +10,13 @@ const USER = { login: 'tester', password: 'pass-word-1' };
 const auth = `Basic ${Buffer.from(`${USER.login}:${USER.password}`).toString('base64')}`;
 
 /** Starts serve with `env`, sends one request the hook answers 404, stops it, and returns its stdout. */
-async function logsOf(env: Record<string, string>): Promise<string> {
+async function logsOf(env: Record<string, string>, more: string[] = []): Promise<string> {
   const tmp = tempDir();
   const server = await startServeProcess({ dataDir: join(tmp.dir, 'var'), env: { OKTELL_USERS: `${USER.login}:${USER.password}`, ...env } });
   try {
     const res = await fetch(`${server.url}/no/such/hook`, { headers: { authorization: auth } });
     assert.equal(res.status, 404);
+    for (const path of more) await (await fetch(`${server.url}${path}`, { headers: { authorization: auth } })).arrayBuffer();
   } finally {
     assert.equal(await server.stop(), 0);
     tmp.cleanup();
@@ -41,6 +42,13 @@ describe('serve logs through the real binary', () => {
     assert.equal(request.level, 30);
     assert.equal(request.status, 404);
     assert.equal(typeof request.time, 'number');
+  });
+
+  it('a request to a mounted router (the console) is logged with its whole path, and without its query', { timeout: 60_000 }, async () => {
+    const out = await logsOf({}, ['/-/console/runs?token=query-secret-42']);
+    const paths = out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.msg === 'request').map((r) => r.path);
+    assert.deepEqual(paths, ['/no/such/hook', '/-/console/runs']);
+    assert.doesNotMatch(out, /query-secret-42/);
   });
 
   it('an unknown OKTELL_LOG_FORMAT is a usage error', { timeout: 30_000 }, () => {

@@ -137,6 +137,23 @@ describe('oktell-emu test: invalid test files', () => {
     }
   });
 
+  it('a case running an invalid scenario says the scenario is invalid, once per test file, not that it is unknown', () => {
+    const copy = scenariosCopy();
+    try {
+      const file = join(copy.scenarios, 'BpiumNewTask.yaml');
+      writeFileSync(file, `${readFileSync(file, 'utf8')}\nbogusKey: 1\n`);
+      const r = cli(['test', 'scenarios/tests/article.test.yaml'], copy.dir);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /^scenarios\/BpiumNewTask\.yaml:\d+:\d+ E_UNKNOWN_KEY unknown top-level key "bogusKey"/m);
+      assert.doesNotMatch(r.stderr, /E_UNKNOWN_SCENARIO|unknown scenario/);
+      const said = r.stderr.split('\n').filter((l) => l.includes('scenario "BpiumNewTask" is invalid'));
+      assert.equal(said.length, 1, r.stderr);
+      assert.match(said[0]!, /^scenarios\/tests\/article\.test\.yaml:\d+:\d+ E_INVALID_PROPERTY scenario "BpiumNewTask" is invalid .*the \d+ cases running it cannot run/);
+    } finally {
+      copy.cleanup();
+    }
+  });
+
   it('a regular expression that does not compile is an invalid file, not a crash', () => {
     const tmp = tempDir();
     try {
@@ -252,12 +269,15 @@ describe('oktell-emu test --update', () => {
     const copy = scenariosCopy();
     try {
       const text = readFileSync(copy.testFile, 'utf8');
-      writeFileSync(copy.testFile, text.replace('            bpiumCalls:\n              - { method: getRecord, catalogId: "3", recordId: "2", status: ok }\n', '            bpiumCalls: []   # wrong on purpose\n'));
+      const broken = text.replace('            bpiumCalls:\n              - { method: getRecord, catalogId: "3", recordId: "2", status: ok }\n', '            bpiumCalls: []   # wrong on purpose\n');
+      writeFileSync(copy.testFile, broken);
       assert.equal(cli(['test', '--filter', 'one responsible'], copy.dir).code, 1);
       assert.equal(cli(['test', '--update', '--filter', 'one responsible'], copy.dir).code, 0);
       const after = readFileSync(copy.testFile, 'utf8');
-      assert.match(after, /bpiumCalls:\s*\n?\s*- \{ ?method: getRecord, catalogId: "3", recordId: "2", status: ok ?\} *# wrong on purpose|bpiumCalls: \[ *\{ ?method: getRecord, catalogId: "3", recordId: "2", status: ok ?\} *\] *# wrong on purpose/);
-      assert.ok(after.includes('# the HTTP status Oktell answers with'));
+      // Only the changed line differs: flow lists elsewhere stay unpadded ([a, b]), comments keep their spacing.
+      const changed = after.split('\n').filter((line, i) => line !== broken.split('\n')[i]);
+      assert.deepEqual(changed, ['            bpiumCalls: [{method: getRecord, catalogId: "3", recordId: "2", status: ok}] # wrong on purpose']);
+      assert.equal(after.split('\n').length, broken.split('\n').length);
       assert.equal(cli(['test'], copy.dir).code, 0);
     } finally {
       copy.cleanup();
@@ -313,7 +333,8 @@ describe('oktell-emu test --from-run', () => {
     let hookRunId: string;
     const body = taskWebhook({ name: 'Позвонить поставщику', description: 'До обеда.', responsible: ['2', '99'] });
     try {
-      const res = await postWebhook(t.server.url, body, t.secret);
+      // Headers whose names say auth or session carry credentials too: they stay out of the test file.
+      const res = await postWebhook(t.server.url, body, t.secret, undefined, undefined, { 'x-auth': 'xauth-value-1', 'x-session-id': 'sess-value-77', 'x-request-id': 'req-5' });
       assert.equal(res.status, 200);
       hookRunId = res.headers.get('x-oktell-run-id')!;
       await waitFor('the child run', async () => (await t.server.store.listRuns({ scenario: 'BpiumNewTask' })).items.find((r) => r.status !== 'running'));
@@ -340,6 +361,8 @@ describe('oktell-emu test --from-run', () => {
       assert.equal(readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-4.json`), 'utf8'), body, 'the webhook body, as received');
       const headers = readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-2.txt`), 'utf8');
       assert.match(headers, /content-type: application\/json/i);
+      assert.match(headers, /x-request-id: req-5/i);
+      assert.doesNotMatch(headers, /xauth-value-1|sess-value-77/);
       for (const secret of [text, headers]) {
         assert.doesNotMatch(secret, /authorization|basic |s3cret|x-hook-signature|\[redacted\]/i, 'no credentials in a test file');
       }

@@ -60,4 +60,10 @@ describe('refreshed (--update)', () => {
     const text = 'cases:\n  - name: a   # first\n    scenario: S\n    expect:\n      returnValues: { 1: old }     # aligned comment\n      status: completed\n';
     assert.equal(rewriteExpectations(text, new Map([[0, { returnValues: { '1': 'new value' }, status: 'completed' }]])), text.replace('1: old }', '1: "new value" }'));
   });
+  it('a change of shape rewrites only the lines that changed: lists not indented stay so, flow lists and comments as written', () => {
+    const text = 'cases:\n- name: a\n  scenario: S\n  params: { 1: x }   # padded map\n  expect:\n    path: [a, b]     # unpadded list\n    mails:\n    - to: [x@example.com]\n';
+    const after = rewriteExpectations(text, new Map([[0, { path: ['a', 'b'], mails: [{ to: ['x@example.com'] }, { to: ['y@example.com'] }] }]]));
+    // The new item is written by the library, in block style, with the file's list indentation.
+    assert.equal(after, `${text}    - to:\n      - y@example.com\n`);
+  });
 });

@@ -22,6 +22,18 @@ describe('oktell-emu webhook send', () => {
       assert.match(first.stdout, new RegExp(`^POST ${server.url.replace(/\./g, '\\.')}/Bpium/NewTask \\(signed with the secret for /Bpium/NewTask\\)`));
       const runId = /→ HTTP 200 · run (\S+)/.exec(first.stdout)?.[1];
       assert.ok(runId, first.stdout);
+      // Another data folder than ./var: every command suggested names it, so it works as printed.
+      const shown = /the run: npx oktell-emu (show .*)$/m.exec(first.stdout)?.[1];
+      assert.equal(shown, `show ${runId} --data-dir ${data}`);
+      assert.equal(runCli(shown.split(' ')).code, 0);
+      assert.match(server.stderr(), new RegExp(`npm run demo -- --data-dir ${data}\n`));
+      for (const cmd of ['outbox', 'runs']) {
+        const line = new RegExp(`npx oktell-emu (${cmd} .*?) +#`).exec(server.stderr())?.[1];
+        assert.equal(line, `${cmd} --data-dir ${data}`);
+        const printed = runCli(line.split(' '));
+        assert.equal(printed.code, 0, printed.stderr);
+      }
+      assert.match(runCli(['runs', '--data-dir', data]).stdout, new RegExp(runId));
       assert.doesNotMatch(first.stdout, /duplicate/);
 
       const again = runCli(['webhook', 'send', '/Bpium/NewTask', body], { OKTELL_DATA_DIR: data });
@@ -35,7 +47,7 @@ describe('oktell-emu webhook send', () => {
 
       const unsigned = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--no-sign'], { OKTELL_DATA_DIR: data });
       assert.equal(unsigned.code, 1);
-      assert.match(unsigned.stdout, /\(unsigned: no secret is set for this path\)\n→ HTTP 401/);
+      assert.match(unsigned.stdout, /\(unsigned: --no-sign\)\n→ HTTP 401/);
     } finally {
       assert.equal(await server.stop(), 0);
       tmp.cleanup();

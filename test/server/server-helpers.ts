@@ -74,10 +74,10 @@ export function taskWebhook(task: { name: string; description?: string; responsi
   });
 }
 
-export async function postWebhook(base: string, body: string, secret: string | undefined, path = '/Bpium/NewTask', auth = AUTH): Promise<Response> {
+export async function postWebhook(base: string, body: string, secret: string | undefined, path = '/Bpium/NewTask', auth = AUTH, extraHeaders: Record<string, string> = {}): Promise<Response> {
   return fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: auth, ...(secret ? { 'x-hook-signature': signBpiumBody(secret, body) } : {}) },
+    headers: { 'content-type': 'application/json', authorization: auth, ...(secret ? { 'x-hook-signature': signBpiumBody(secret, body) } : {}), ...extraHeaders },
     body,
   });
 }

@@ -1,0 +1,56 @@
+// How the oktell-emu binary fails: a mistake of the user is one line and exit 2, never a stack.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoPath, repoRoot, tempDir } from '../helpers.js';
+import { runCli } from './cli-process.js';
+
+describe('oktell-emu: errors the user can fix', () => {
+  it('bpium-emulator with an invalid seed prints what is wrong and exits 2, without a stack', () => {
+    const tmp = tempDir();
+    try {
+      const seed = join(tmp.dir, 'bad-seed.yaml');
+      const text = readFileSync(repoPath('bpium-emulator', 'seed.yaml'), 'utf8');
+      const broken = text.replace('    events: [record.created]\n', '    events: [record.created]\n    trackFields: ["6"]\n');
+      assert.notEqual(broken, text, 'the seed has the webhook the test breaks');
+      writeFileSync(seed, broken);
+      const r = runCli(['bpium-emulator', '--seed', seed, '--port', '0', '--data-dir', join(tmp.dir, 'var')]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, 'oktell-emu: invalid Bpium seed: webhooks.0: trackFields: catalog 11 has no field "6"\n');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('output into a pipe whose reader has gone (`… | head -1`) ends the command quietly, exit 0, not with an EPIPE stack', async () => {
+    for (const args of [['schema', '--tests'], ['graph', 'BpiumNewTask']]) {
+      const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+      // The reader closes before the command writes: its first write meets EPIPE, as after `head` has read its lines.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      assert.equal(stderr, '', args.join(' '));
+      assert.equal(code, 0, args.join(' '));
+    }
+  });
+
+  it('a missing argument or an unknown option is said once, on one line, exit 2 (with --json: only the JSON object)', () => {
+    const cases: Array<[string[], string]> = [
+      [['webhook', 'send', '/Bpium/NewTask'], "missing required argument 'body'"],
+      [['run'], "missing required argument 'scenario'"],
+      [['graph'], "missing required argument 'scenario'"],
+      [['runs', '--bogus'], "unknown option '--bogus'"],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr, `oktell-emu: ${message}\n`, args.join(' '));
+    }
+    const json = runCli(['run', '--json']);
+    assert.equal(json.stderr, '');
+    assert.deepEqual(JSON.parse(json.stdout), { status: 'failed', error: { code: 'E_USAGE', message: "missing required argument 'scenario'" } });
+  });
+});
