@@ -1,6 +1,7 @@
 // Schedules of service tasks: a cron expression (5 fields, or 6 with seconds first) read in a time zone, or a fixed
-// interval (`every: 5m`). Written here rather than taken from a library: the project has no cron dependency and may
-// not add one, and what we need is small (next due time after a moment, the same on every instance).
+// interval (`every: 5m`). Hand-written for now (next due time after a moment, the same on every instance), with the
+// engine's time-zone arithmetic; moving the cron part to a well-kept library is an open item (docs/service-tasks.md).
+import { wallTimeOf, zoneOffsetMs } from '../../engine/expr/date-time.js';
 
 /** Milliseconds since the Unix epoch. */
 export type Ms = number;
@@ -115,32 +116,24 @@ interface Wall {
   weekday: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** Throws ScheduleError for a zone the runtime does not know. */
 export function checkTimeZone(zone: string): void {
-  wallClock(zone, 0);
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch {
+    throw new ScheduleError(`"${zone}" is not a time zone (e.g. Europe/Moscow, UTC)`);
+  }
 }
 
+/** The wall clock of an instant in a zone, with its day of the week (0 = Sunday); the engine's time-zone arithmetic. */
 function wallClock(zone: string, t: Ms): Wall {
-  let f = formatters.get(zone);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', weekday: 'short' });
-    } catch {
-      throw new ScheduleError(`"${zone}" is not a time zone (e.g. Europe/Moscow, UTC)`);
-    }
-    formatters.set(zone, f);
-  }
-  const w: Record<string, string> = {};
-  for (const p of f.formatToParts(t)) w[p.type] = p.value;
-  return { year: Number(w.year), month: Number(w.month), day: Number(w.day), hour: Number(w.hour), minute: Number(w.minute), second: Number(w.second), weekday: DAYS.indexOf(w.weekday!.toLowerCase()) };
+  const w = wallTimeOf(new Date(t), zone);
+  return { year: w.year, month: w.month, day: w.day, hour: w.hour, minute: w.minute, second: w.second, weekday: new Date(Date.UTC(w.year, w.month - 1, w.day)).getUTCDay() };
 }
 
 /** The zone's offset from UTC at an instant, in ms. */
 function offsetAt(zone: string, t: Ms): number {
-  const w = wallClock(zone, t);
-  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - Math.floor(t / 1000) * 1000;
+  return zoneOffsetMs(t, zone);
 }
 
 const FIVE_YEARS: Ms = 5 * 366 * 86_400_000;
