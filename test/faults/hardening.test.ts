@@ -13,7 +13,7 @@ import { startServer } from '../../server/serve.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
 import { csrfToken, get as consoleGet, startConsoleServer } from '../console/console-helpers.js';
-import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, USER, waitFor } from '../server/server-helpers.js';
+import { AUTH, capturingLogger, parsedLetters, postWebhook, startTestServer, taskWebhook, USER, waitFor } from '../server/server-helpers.js';
 
 /** A real store file with a few hundred jobs in it (many pages), closed cleanly. */
 async function filledStore(dir: string): Promise<string> {
@@ -42,17 +42,6 @@ function serveOn(dataDir: string) {
   return { code: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
-interface Line {
-  level: string;
-  obj: Record<string, unknown>;
-  msg?: string;
-}
-
-function capturingLogger() {
-  const lines: Line[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, ...(msg !== undefined ? { msg } : {}) });
-  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
-}
 
 interface Health {
   status: string;

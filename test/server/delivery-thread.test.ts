@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { loadServerConfig } from '../../server/config.js';
 import type { ThreadedPool } from '../../server/delivery/threaded-pool.js';
 import { COMPACT_THREAD_YOUNG_GENERATION_MB } from '../../server/heap.js';
-import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
+import { AUTH, capturingLogger, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
 
 const echo = (text: string) => `start: r
 blocks:
@@ -16,17 +16,6 @@ blocks:
     values: { 1: '"${text}"' }
 `;
 
-interface Line {
-  level: string;
-  obj: Record<string, unknown>;
-  msg?: string;
-}
-
-function capturingLogger() {
-  const lines: Line[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, ...(msg !== undefined ? { msg } : {}) });
-  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
-}
 
 const modes: Array<{ name: string; env: Record<string, string>; worker: RegExp }> = [
   { name: 'on a delivery thread (the default)', env: {}, worker: /^[^:]+:\d+\/t\d+:[0-9a-f]{8}$/ },

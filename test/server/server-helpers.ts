@@ -96,3 +96,17 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 export async function parsedLetters(smtp: TestSmtpServer): Promise<ParsedMail[]> {
   return Promise.all(smtp.letters.map((l) => simpleParser(l.raw)));
 }
+
+/** One log line a test logger received. */
+export interface CapturedLine {
+  level: string;
+  obj: Record<string, unknown>;
+  msg?: string;
+}
+
+/** A logger that keeps every line, for tests that check what the server logged. */
+export function capturingLogger() {
+  const lines: CapturedLine[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, ...(msg !== undefined ? { msg } : {}) });
+  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
+}
