@@ -2,6 +2,7 @@
 // single pass into one buffer: the SMTP client sends it with one write. Only what these letters need: text and/or
 // HTML, no attachments. 7-bit clean, so any SMTP server takes it without 8BITMIME or SMTPUTF8.
 import { randomBytes } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import type { MailMessage } from '../../engine/ports.js';
 import { REFERENCE_HEADER } from './compose.js';
 
@@ -32,10 +33,19 @@ export function encodeHeaderText(text: string): string {
   return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join('\r\n ');
 }
 
+/** An address with an internationalised domain written in ASCII (punycode), as SMTP and headers need it. */
+export function asciiAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 0 || PRINTABLE_ASCII.test(address.slice(at + 1))) return address;
+  const domain = domainToASCII(address.slice(at + 1));
+  return domain ? `${address.slice(0, at)}@${domain}` : address;
+}
+
 /** `Name <addr>` or `addr`, as the message checks left it, written as a header address with the name encoded. */
 export function encodeAddress(entry: string): string {
   const m = /^\s*(.*?)\s*<([^<>]+)>\s*$/.exec(entry);
-  if (!m) return entry.trim();
+  if (!m) return asciiAddress(entry.trim());
+  m[2] = asciiAddress(m[2]!);
   const name = m[1]!.replace(/^"(.*)"$/, '$1').replace(/\\(.)/g, '$1');
   if (!name) return `<${m[2]}>`;
   if (!PRINTABLE_ASCII.test(name)) return `${encodeHeaderText(name)} <${m[2]}>`;

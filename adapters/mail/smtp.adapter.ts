@@ -4,7 +4,7 @@ import { EffectError, type EffectFailureKind } from '../../engine/errors.js';
 import type { LoggerPort, MailMessage, MailReceipt, MailerPort } from '../../engine/ports.js';
 import { makeMessageId } from './compose.js';
 import { bareAddress, buildSafeMessage, parseAddressList, type MailLimits } from './message.js';
-import { composeMime } from './mime.js';
+import { asciiAddress, composeMime } from './mime.js';
 import { SmtpPool, type SmtpError } from './smtp-client.js';
 import { MailConfigError, describeSmtpEndpoint, parseSmtpUrl } from './smtp-url.js';
 
@@ -137,8 +137,8 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
   async function send(message: MailMessage): Promise<SmtpReceipt> {
     const safe = buildSafeMessage(message, opts.limits);
     const messageId = makeMessageId(safe, from);
-    const envelopeTo = [...new Set([...safe.to, ...safe.cc, ...safe.bcc].map(bareAddress))];
-    const envelopeFrom = bareAddress(safe.from ?? from);
+    const envelopeTo = [...new Set([...safe.to, ...safe.cc, ...safe.bcc].map((a) => asciiAddress(bareAddress(a))))];
+    const envelopeFrom = asciiAddress(bareAddress(safe.from ?? from));
     const data = composeMime(safe, from, messageId);
     for (let attempt = 1; ; attempt++) {
       try {

@@ -57,6 +57,21 @@ describe('SMTP client', { timeout: 20_000 }, () => {
     }
   });
 
+  it('writes an internationalised domain in punycode, in the envelope and in the headers', async () => {
+    const server = await startSmtpServer();
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY });
+    try {
+      await mailer.send(letter('домен', ['Иван <ivan@пример.рф>']));
+      // smtp-server shows the envelope's punycode domain decoded again.
+      assert.deepEqual(server.letters[0]!.rcptTo, ['ivan@пример.рф']);
+      assert.ok(!/[^\x00-\x7f]/.test(server.letters[0]!.raw.toString('latin1')), 'the message stays 7-bit');
+      assert.match(server.letters[0]!.raw.toString('latin1'), /^To: .*<ivan@xn--e1afmkfd\.xn--p1ai>/m);
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+
   it('reuses one connection for a run of letters', async () => {
     const server = await startSmtpServer();
     const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, maxConnections: 1 });
