@@ -1,7 +1,7 @@
 // Schedules of service tasks: a cron expression (5 fields, or 6 with seconds first) read in a time zone, or a fixed
-// interval (`every: 5m`). Hand-written for now (next due time after a moment, the same on every instance), with the
-// engine's time-zone arithmetic; moving the cron part to a well-kept library is an open item (docs/service-tasks.md).
-import { wallTimeOf, zoneOffsetMs } from '../../engine/expr/date-time.js';
+// interval (`every: 5m`). The fields are checked here, with messages that name the field; the due times of a cron
+// expression are computed by croner, so every instance computes the same next due time after a moment.
+import { Cron } from 'croner';
 
 /** Milliseconds since the Unix epoch. */
 export type Ms = number;
@@ -105,17 +105,6 @@ function parseField(text: string, f: Field): Allowed {
   return { set, any };
 }
 
-/** Wall-clock fields of an instant in a zone. */
-interface Wall {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  weekday: number;
-}
-
 /** Throws ScheduleError for a zone the runtime does not know. */
 export function checkTimeZone(zone: string): void {
   try {
@@ -123,17 +112,6 @@ export function checkTimeZone(zone: string): void {
   } catch {
     throw new ScheduleError(`"${zone}" is not a time zone (e.g. Europe/Moscow, UTC)`);
   }
-}
-
-/** The wall clock of an instant in a zone, with its day of the week (0 = Sunday); the engine's time-zone arithmetic. */
-function wallClock(zone: string, t: Ms): Wall {
-  const w = wallTimeOf(new Date(t), zone);
-  return { year: w.year, month: w.month, day: w.day, hour: w.hour, minute: w.minute, second: w.second, weekday: new Date(Date.UTC(w.year, w.month - 1, w.day)).getUTCDay() };
-}
-
-/** The zone's offset from UTC at an instant, in ms. */
-function offsetAt(zone: string, t: Ms): number {
-  return zoneOffsetMs(t, zone);
 }
 
 const FIVE_YEARS: Ms = 5 * 366 * 86_400_000;
@@ -150,67 +128,18 @@ export function cronSchedule(expression: string, zone: string): Schedule {
   const parts = expanded.split(/\s+/);
   if (parts.length !== 5 && parts.length !== 6) throw new ScheduleError(`"${text}" has ${parts.length} field(s); a cron expression has 5 (minute hour day month weekday) or 6 (seconds first)`);
   const withSeconds = parts.length === 6;
-  const fields = (withSeconds ? FIELDS : FIELDS.slice(1)).map((f, i) => parseField(parts[i]!, f));
-  const [sec, min, hour, dom, mon, dow] = withSeconds ? fields : [{ set: [true], any: false }, ...fields];
-  if (dow!.set[7]) dow!.set[0] = true;
+  // Each field is checked here first, so a mistake is reported at its field with the allowed range; the due times
+  // come from croner, a well-kept cron library: day of month and day of week matched as in Vixie cron (either), and
+  // its daylight-saving rules (a time skipped by a forward change runs right after it, a time that happens twice runs
+  // once) for expressions whose seconds, minutes and hours are not wildcards or steps.
+  (withSeconds ? FIELDS : FIELDS.slice(1)).forEach((f, i) => parseField(parts[i]!, f));
   checkTimeZone(zone);
-  const fixedHour = !hour!.any;
-
-  const dayMatches = (w: Pick<Wall, 'month' | 'day' | 'weekday'>): boolean => {
-    if (!mon!.set[w.month]) return false;
-    if (dom!.any || dow!.any) return dom!.set[w.day]! && dow!.set[w.weekday]!;
-    return dom!.set[w.day]! || dow!.set[w.weekday]!;
-  };
-  const matches = (w: Wall) => dayMatches(w) && hour!.set[w.hour] && min!.set[w.minute] && sec!.set[w.second];
-  const firstSecond = sec!.set.indexOf(true);
-
-  /** A fixed-hour wall time in the gap of a forward change that ends at `t` (clocks jumped just before `t`). */
-  const dueInGap = (t: Ms): boolean => {
-    const before = wallClock(zone, t - 1000);
-    const gapMs = offsetAt(zone, t) - offsetAt(zone, t - 1000);
-    const start = Date.UTC(before.year, before.month - 1, before.day, before.hour, before.minute, 0) + 60_000;
-    for (let m = start; m < start + gapMs; m += 60_000) {
-      const d = new Date(m);
-      const w = { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: firstSecond, weekday: d.getUTCDay() };
-      if (matches(w)) return true;
-    }
-    return false;
-  };
-  /** The same wall time already happened earlier (clocks went back within the last three hours). */
-  const repeated = (t: Ms, w: Wall): boolean => {
-    const back = offsetAt(zone, t - 3 * 3_600_000) - offsetAt(zone, t);
-    if (back <= 0) return false;
-    const earlier = wallClock(zone, t - back);
-    return earlier.hour === w.hour && earlier.minute === w.minute && earlier.second === w.second && earlier.day === w.day;
-  };
-
+  const cron = new Cron(withSeconds ? expanded : `0 ${expanded}`, { timezone: zone, paused: true, domAndDow: false, fixedTimeRule: 'no-wildcard' });
   return {
     text,
     next(after: Ms): Ms | undefined {
-      const unit = withSeconds ? 1000 : 60_000;
-      let t = Math.floor(after / unit) * unit + unit;
-      const end = after + FIVE_YEARS;
-      let lastOffset = offsetAt(zone, t);
-      while (t <= end) {
-        const w = wallClock(zone, t);
-        const offset = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - t;
-        if (fixedHour && offset > lastOffset && dueInGap(t)) return t;
-        lastOffset = offset;
-        const toNextMinute = (60 - w.second) * 1000;
-        const toNextHour = ((59 - w.minute) * 60 + (60 - w.second)) * 1000;
-        if (!dayMatches(w)) {
-          // Towards the next local midnight, stopping an hour short so a clock change on the way cannot overshoot it.
-          const toMidnight = ((23 - w.hour) * 3600 + (59 - w.minute) * 60 + (60 - w.second)) * 1000;
-          t += toMidnight > 2 * 3_600_000 ? toMidnight - 3_600_000 : toNextHour;
-        } else if (!hour!.set[w.hour]) t += toNextHour;
-        else if (!min!.set[w.minute]) t += toNextMinute;
-        else if (!sec!.set[w.second]) {
-          const s = sec!.set.indexOf(true, w.second + 1);
-          t += s < 0 ? toNextMinute : (s - w.second) * 1000;
-        } else if (fixedHour && repeated(t, w)) t += unit;
-        else return t;
-      }
-      return undefined;
+      const next = cron.nextRun(new Date(after));
+      return next && next.getTime() - after <= FIVE_YEARS ? next.getTime() : undefined;
     },
   };
 }
