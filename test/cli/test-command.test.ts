@@ -155,6 +155,24 @@ describe('oktell-emu test: invalid test files', () => {
     }
   });
 
+  it('case variables: preset the scenario\'s settings; a name it does not declare is a problem at its place', () => {
+    const copy = scenariosCopy();
+    try {
+      const file = join(copy.scenarios, 'tests', 'vars.test.yaml');
+      const head = 'cases:\n  - name: preset\n    scenario: BpiumTaskChat\n    params: { 1: "@webhooks/one-responsible.json" }\n';
+      writeFileSync(file, `${head}    variables: { chatUrl: "https://chat.example.ru/m" }\n    expect: { returnValues: { 1: posted to chat } }\n`);
+      const ok = cli(['test', 'scenarios/tests/vars.test.yaml'], copy.dir);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      writeFileSync(file, `${head}    variables: { chatUlr: "https://chat.example.ru/m" }\n    expect: { returnValues: { 1: posted to chat } }\n`);
+      const bad = cli(['test', 'scenarios/tests/vars.test.yaml'], copy.dir);
+      assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+      assert.match(bad.stderr, /^scenarios\/tests\/vars\.test\.yaml:5:\d+ E_INVALID_PROPERTY scenario "BpiumTaskChat" has no variable "chatUlr"/m);
+      assert.match(bad.stderr, /did you mean "chatUrl"\?/);
+    } finally {
+      copy.cleanup();
+    }
+  });
+
   it('a regular expression that does not compile is an invalid file, not a crash', () => {
     const tmp = tempDir();
     try {
