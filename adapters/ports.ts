@@ -6,7 +6,7 @@ import { systemClock } from '../engine/index.js';
 import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient, type BpiumClientOptions } from './bpium/client.js';
 import { createDatabasePort, databaseSettings, type DatabaseSettings } from './db/index.js';
 import { createMailerFromEnv } from './mail/index.js';
-import { createWebClient, webClientOptionsFromEnv } from './web/client.js';
+import { createWebClient, webClientOptionsFromEnv, type WebClientOptions } from './web/client.js';
 import { createFixtureWeb, type HttpFixture } from './fixtures/http-fixtures.adapter.js';
 
 /** Where Bpium is: BPIUM_URL's settings (`env`), explicit client settings (the embedded emulator), fixtures, or none. */
@@ -25,6 +25,8 @@ export interface PortSettings {
   ids: IdPort;
   /** Default: BPIUM_URL from `env`. */
   bpium?: BpiumSource;
+  /** WebRequest settings of `oktell.config.yaml` (`webRequest:`); WEB_REQUEST_* in `env` win over them. */
+  webRequest?: WebRequestSettings;
   /** Canned answers for WebRequest blocks (`--http-fixtures`); requests none matches go to the real client. */
   httpFixtures?: readonly HttpFixture[];
   /** No mailer at all (a dry run: the SendMail block records the letter instead). */
@@ -35,6 +37,14 @@ export interface PortSettings {
   rollBackDatabases?: boolean;
   clock?: ClockPort;
   logger?: LoggerPort;
+}
+
+/** The WebRequest settings a configuration file may give (the rest of the client's tuning is env only). */
+export type WebRequestSettings = Pick<WebClientOptions, 'allowHosts' | 'maxResponseBytes'>;
+
+/** The web client's settings: the file's, then WEB_REQUEST_* from the environment over them. Throws on a bad env value. */
+export function webRequestOptions(file: WebRequestSettings | undefined, env: NodeJS.ProcessEnv): WebClientOptions {
+  return { ...file, ...webClientOptionsFromEnv(env) };
 }
 
 /** The ports every run shares; the async starter and the effect journal belong to one run or job and are added there. */
@@ -73,7 +83,7 @@ export function buildPorts(s: PortSettings): BuiltPorts {
   const mailFrom = s.env.MAIL_FROM;
   const databases = createDatabasePort(s.databases ?? databaseSettings(undefined, s.env, s.dataDir, process.cwd()), { rollsBack: s.rollBackDatabases === true });
   // WebRequest blocks: always available (a dry run still performs GET/HEAD/OPTIONS and only records the others).
-  const webClient = createWebClient({ ...webClientOptionsFromEnv(s.env), ...(logger ? { logger } : {}) });
+  const webClient = createWebClient({ ...webRequestOptions(s.webRequest, s.env), ...(logger ? { logger } : {}) });
   const web = s.httpFixtures ? createFixtureWeb(s.httpFixtures, webClient) : webClient;
   return {
     ports: {

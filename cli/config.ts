@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
+import type { WebRequestSettings } from '../adapters/ports.js';
 import { loadScenarioLibrary, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
 import { loadServerConfig } from '../server/config.js';
 
@@ -52,6 +53,15 @@ export async function loadLibrary(
 export function cliDatabases(dataDirFlag: string | undefined, env = process.env): DatabaseSettings {
   try {
     return loadServerConfig(dataDirFlag ? { dataDir: dataDirFlag } : {}, env).databases;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** `webRequest:` of oktell.config.yaml with WEB_REQUEST_* over it, as the server reads them (`run` obeys the same allow-list). */
+export function cliWebRequest(dataDirFlag: string | undefined, env = process.env): WebRequestSettings {
+  try {
+    return loadServerConfig(dataDirFlag ? { dataDir: dataDirFlag } : {}, env).webRequest;
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

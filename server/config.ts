@@ -4,6 +4,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { databaseSettings, type DatabaseSettings } from '../adapters/db/settings.js';
+import type { WebRequestSettings } from '../adapters/ports.js';
+import { webClientOptionsFromEnv } from '../adapters/web/client.js';
 import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
@@ -55,6 +57,8 @@ const fileSchema = z.strictObject({
     .optional(),
   /** Scenarios started on a schedule; checked with positions by parseServiceTasks. */
   serviceTasks: z.unknown().optional(),
+  /** WebRequest blocks: the only hosts they may reach (`*.example.com` allowed; default any) and the answer size cap. */
+  webRequest: z.strictObject({ allowHosts: z.array(z.string().trim().min(1)).optional(), maxResponseBytes: z.union([z.string(), z.number().int().min(1)]).optional() }).optional(),
 });
 
 export type ConfigFile = z.infer<typeof fileSchema>;
@@ -101,6 +105,8 @@ export interface ServerConfig {
   databases: DatabaseSettings;
   /** Service tasks: scenarios started on a schedule (see server/tasks). */
   serviceTasks: ServiceTask[];
+  /** WebRequest blocks' allow-list of hosts and answer size cap (WEB_REQUEST_* win over `webRequest:`); absent = defaults. */
+  webRequest: WebRequestSettings;
   configFile?: string;
 }
 
@@ -210,6 +216,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
     databases,
     serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone),
+    webRequest: webRequestSettings(fc.webRequest, env),
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
   };
 }
@@ -222,6 +229,25 @@ export function serviceTasks(file: string, text: string, timeZone: string): Serv
     if (e instanceof ServiceTaskError) throw new ConfigError(e.message);
     throw e;
   }
+}
+
+/** The WebRequest settings of the file with WEB_REQUEST_ALLOW_HOSTS / WEB_REQUEST_MAX_RESPONSE_BYTES over them. */
+function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessEnv): WebRequestSettings {
+  let fromEnv: WebRequestSettings;
+  try {
+    fromEnv = webClientOptionsFromEnv(env);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  const out: WebRequestSettings = {};
+  const hosts = fromEnv.allowHosts ?? file?.allowHosts;
+  if (hosts && hosts.length > 0) out.allowHosts = hosts;
+  const max = fromEnv.maxResponseBytes ?? (file?.maxResponseBytes !== undefined ? parseSize(file.maxResponseBytes) : undefined);
+  if (max !== undefined) {
+    if (max < 1) throw new ConfigError('webRequest.maxResponseBytes must be at least 1 byte');
+    out.maxResponseBytes = max;
+  }
+  return out;
 }
 
 /** `{ webhookMaxAgeMs }` from minutes (the environment wins over the file), `{}` when off. */

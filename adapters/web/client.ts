@@ -125,7 +125,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
     let body = spec.body;
     for (let hop = 0; ; hop++) {
       if (!hostAllowed(url.hostname, o.allowHosts)) {
-        throw new EffectError('permanent', `${url.hostname} is not in the hosts web requests may reach (WEB_REQUEST_ALLOW_HOSTS)`, { code: 'HTTP_HOST_REFUSED' });
+        throw new EffectError('permanent', `${url.hostname} is not in the hosts web requests may reach (webRequest.allowHosts / WEB_REQUEST_ALLOW_HOSTS)`, { code: 'HTTP_HOST_REFUSED' });
       }
       const answer = await exchange(url, method, headers, body, spec.timeoutMs);
       const location = answer.headers.location;

@@ -18,7 +18,7 @@ import { buildPorts } from '../../adapters/ports.js';
 import { maxEffectsFromEnv } from '../../server/config.js';
 import { applyMigrations } from '../../adapters/db/migrations.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
-import { cliDatabases, dataDir, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
+import { cliDatabases, cliWebRequest, dataDir, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
 import { printRun } from '../format.js';
 
 interface RunOpts {
@@ -112,6 +112,7 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
     ids: randomIds,
     bpium: opts.bpiumFixtures ? { kind: 'port', port: loadBpiumFixtures(resolve(opts.bpiumFixtures)) } : { kind: 'env' },
     ...(opts.httpFixtures ? { httpFixtures: readHttpFixtures(opts.httpFixtures) } : {}),
+    webRequest: cliWebRequest(opts.dataDir),
     noMail: opts.dryRun === true,
     databases,
     // A dry run's statements run in a transaction rolled back when it ends (async runs it follows included).

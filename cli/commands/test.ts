@@ -12,7 +12,7 @@ import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../t
 import { appendCase } from '../testing/write-case.js';
 import { caseReport, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
 import { LibraryCache, runCase, type CaseOutcome } from '../testing/run-case.js';
-import { loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, type TestFile } from '../testing/test-file.js';
+import { loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, unknownVariables, type TestFile } from '../testing/test-file.js';
 import { refreshed, rewriteExpectations } from '../testing/update.js';
 
 export interface TestOpts {
@@ -85,6 +85,7 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
     // Scenarios whose file is there but did not load are invalid, not unknown.
     const onDisk = library.issues.length ? (await listScenarioFiles(r.file.scenariosDir)).map(scenarioNameOf) : [];
     issues.push(...unknownScenarios(r.file, library.scenarios.keys(), onDisk.filter((n) => !library.scenarios.has(n))));
+    issues.push(...unknownVariables(r.file, (name) => { const s = library.scenarios.get(name); return s && [...s.variables.keys()]; }));
     loaded.push(r.file);
   }
   if (issues.length) return invalid(issues, opts, out);

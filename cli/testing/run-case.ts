@@ -110,7 +110,7 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
   const opts = { dryRun: true, timeZone: c.timeZone, ports, ...(maxEffects !== undefined ? { limits: { maxEffects } } : {}) };
   const starter = createInProcessStarter(ids, (req, runId) => runScenario(library, req.scenario, { ...opts, params: req.params, variables: req.variables, runId }));
   ports.asyncStarter = starter;
-  const result: RunResult = attachChildResults(await runScenario(library, c.scenario, { ...opts, params: c.params }), await starter.drain());
+  const result: RunResult = attachChildResults(await runScenario(library, c.scenario, { ...opts, params: c.params, variables: c.variables }), await starter.drain());
   const observed = observe(result);
   return { observed, mismatches: match(c.expect, observed), durationMs: Math.round((performance.now() - t0) * 10) / 10 };
 }

@@ -100,6 +100,10 @@ const params = z
   .record(z.string().regex(/^[1-9]\d?$/, 'an input parameter number from 1'), paramValue)
   .describe('input parameters by number; "@file" reads a file next to the test file, "@@text" passes "@text"');
 
+const variables = z
+  .record(z.string().min(1), paramValue)
+  .describe('values the case\'s scenario starts with instead of its variables\' initial ones (a gateway address, a setting); names it must declare');
+
 const bpiumFixture = z
   .strictObject({
     catalogs: z.record(
@@ -138,6 +142,7 @@ const testCase = z.strictObject({
   name: z.string().min(1).describe('shown in the report; unique in the file'),
   scenario: z.string().min(1).describe('the scenario to run'),
   params: params.optional(),
+  variables: variables.optional(),
   bpium: bpium.optional(),
   db: db.optional(),
   http: http.optional(),
@@ -178,6 +183,8 @@ export interface TestCase {
   name: string;
   scenario: string;
   params: Record<string, Value>;
+  /** Values the case's scenario starts with instead of the initial ones of its variables. */
+  variables: Record<string, Value>;
   bpium: BpiumFixtureFile | undefined;
   /** SQL per connection run on fresh databases before the case: the file's, then the case's. */
   db: Record<string, string[]>;
@@ -261,6 +268,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
       name: c.name,
       scenario: c.scenario,
       params: readParams(c.params ?? {}, base, src, at('params'), report),
+      variables: c.variables ?? {},
       bpium: c.bpium !== undefined ? readFixture(c.bpium, base, src, at('bpium'), report) : fileBpium,
       db: mergeDb(fileDb, readDb(c.db ?? {}, base, src, at('db'), report)),
       http: c.http !== undefined ? readHttpFixture(c.http, base, src, at('http'), report) : fileHttp,
@@ -304,6 +312,26 @@ export function unknownScenarios(file: TestFile, known: Iterable<string>, invali
       message: `unknown scenario "${c.scenario}" in ${relative(process.cwd(), file.scenariosDir) || '.'}`,
       hint: guess ? `did you mean "${guess}"?` : `known: ${names.join(', ')}`,
     });
+  }
+  return issues;
+}
+
+/** Case `variables:` the case's scenario does not declare (a preset it would silently ignore), at their names. */
+export function unknownVariables(file: TestFile, declared: (scenario: string) => readonly string[] | undefined): ScenarioIssue[] {
+  const issues: ScenarioIssue[] = [];
+  for (const c of file.cases) {
+    const names = declared(c.scenario);
+    if (!names) continue;
+    for (const name of Object.keys(c.variables)) {
+      if (names.includes(name)) continue;
+      const guess = closest(name, [...names]);
+      issues.push({
+        ...file.source.locate(['cases', c.index, 'variables', name]),
+        code: C.INVALID_PROPERTY,
+        message: `scenario "${c.scenario}" has no variable "${name}"`,
+        hint: guess ? `did you mean "${guess}"?` : `its variables: ${names.join(', ') || '(none)'}`,
+      });
+    }
   }
   return issues;
 }

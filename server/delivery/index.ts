@@ -70,6 +70,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       logLevels: enabledLevels(logger),
       bpium: s.bpium,
       databases: config.databases,
+      webRequest: config.webRequest,
     },
     onAttempt: (status, seconds) => metrics.run(status, seconds),
     ...(limits ? { resourceLimits: limits } : {}),

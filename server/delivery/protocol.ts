@@ -1,6 +1,6 @@
 // The messages between the server's main thread and its delivery thread (see threaded-pool.ts and thread.ts).
 import type { DatabaseSettings } from '../../adapters/db/settings.js';
-import type { BpiumSource } from '../../adapters/ports.js';
+import type { BpiumSource, WebRequestSettings } from '../../adapters/ports.js';
 import type { DeliveryCall } from './store-link.js';
 
 /** What the delivery thread is started with (structured-cloned into the thread). */
@@ -20,6 +20,8 @@ export interface DeliveryInit {
   bpium: Exclude<BpiumSource, { kind: 'port' }>;
   /** Database connections (`databases:` of the config), for DbQuery/DbProcedure. */
   databases: DatabaseSettings;
+  /** WebRequest settings of the config (`webRequest:`), resolved as the main thread sees them. */
+  webRequest: WebRequestSettings;
   /** Log levels the main thread's logger writes; the others are not even sent. */
   logLevels: Array<'debug' | 'info' | 'warn' | 'error'>;
 }

@@ -83,9 +83,13 @@ describe('oktell-emu graph', () => {
     assert.match(r.stdout, /^flowchart TD/);
     assert.match(r.stdout, /<code>Contains\(\[address\], #quot;\/Bpium\/NewTask#quot;\)<\/code>/);
     assert.match(r.stdout, /<code>→ BpiumNewTask \(async\)<\/code>/);
-    // isNewTask's false exit and acknowledge's next are not wired: both end the scenario.
+    assert.match(r.stdout, /<code>→ BpiumTaskChat \(async\)<\/code>/);
+    // isNewTask's false exit leads to the task-chat check; that one's false exit and acknowledge's next are not wired:
+    // both end the scenario.
     const isNewTask = /^ {2}(b\d+)\{"Это новая задача/m.exec(r.stdout)![1];
-    assert.match(r.stdout, new RegExp(`^  ${isNewTask} -->\\|false\\| e\\d+\\(\\["ends the scenario"\\]\\):::ends$`, 'm'));
+    const isTaskChat = /^ {2}(b\d+)\{"Сообщение о задаче в чат/m.exec(r.stdout)![1];
+    assert.match(r.stdout, new RegExp(`^  ${isNewTask} -->\\|false\\| ${isTaskChat}$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^  ${isTaskChat} -->\\|false\\| e\\d+\\(\\["ends the scenario"\\]\\):::ends$`, 'm'));
     assert.equal(r.stdout.match(/"ends the scenario"/g)?.length, 2);
     assert.equal(r.stderr, '');
   });

@@ -33,14 +33,14 @@ function breakSubject(scenarios: string) {
   writeFileSync(subject, readFileSync(subject, 'utf8').replace('Новая задача:', 'New task:'));
 }
 
-const SHIPPED_CASES = 8;
+const SHIPPED_CASES = 12;
 
 describe('oktell-emu test: the shipped scenario tests', () => {
   it('pass: one line per case, the summary line, exit 0', () => {
     const r = cli(['test']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.equal(lines.filter((l) => l.startsWith('✓ scenarios/tests/article.test.yaml › ')).length, SHIPPED_CASES, r.stdout);
+    assert.equal(lines.filter((l) => /^✓ scenarios\/tests\/(article|task-chat)\.test\.yaml › /.test(l)).length, SHIPPED_CASES, r.stdout);
     assert.equal(lines.at(-1), `${SHIPPED_CASES} passed, 0 failed`);
   });
 
@@ -60,7 +60,7 @@ describe('oktell-emu test: the shipped scenario tests', () => {
         ),
         r.stdout,
       );
-      assert.match(r.stdout, /\n6 passed, 2 failed\n$/);
+      assert.match(r.stdout, /\n10 passed, 2 failed\n$/);
     } finally {
       copy.cleanup();
     }
@@ -91,6 +91,7 @@ describe('oktell-emu test: invalid test files', () => {
       mkdirSync(join(tmp.dir, 'tests'));
       cpSync(repoPath('scenarios', 'HTTP404.yaml'), join(tmp.dir, 'HTTP404.yaml'));
       cpSync(repoPath('scenarios', 'BpiumNewTask.yaml'), join(tmp.dir, 'BpiumNewTask.yaml'));
+      cpSync(repoPath('scenarios', 'BpiumTaskChat.yaml'), join(tmp.dir, 'BpiumTaskChat.yaml'));
       cpSync(repoPath('scenarios', 'templates'), join(tmp.dir, 'templates'), { recursive: true });
       writeFileSync(
         join(tmp.dir, 'tests', 'bad.test.yaml'),
@@ -154,12 +155,31 @@ describe('oktell-emu test: invalid test files', () => {
     }
   });
 
+  it('case variables: preset the scenario\'s settings; a name it does not declare is a problem at its place', () => {
+    const copy = scenariosCopy();
+    try {
+      const file = join(copy.scenarios, 'tests', 'vars.test.yaml');
+      const head = 'cases:\n  - name: preset\n    scenario: BpiumTaskChat\n    params: { 1: "@webhooks/one-responsible.json" }\n';
+      writeFileSync(file, `${head}    variables: { chatUrl: "https://chat.example.ru/m" }\n    expect: { returnValues: { 1: posted to chat } }\n`);
+      const ok = cli(['test', 'scenarios/tests/vars.test.yaml'], copy.dir);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      writeFileSync(file, `${head}    variables: { chatUlr: "https://chat.example.ru/m" }\n    expect: { returnValues: { 1: posted to chat } }\n`);
+      const bad = cli(['test', 'scenarios/tests/vars.test.yaml'], copy.dir);
+      assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+      assert.match(bad.stderr, /^scenarios\/tests\/vars\.test\.yaml:5:\d+ E_INVALID_PROPERTY scenario "BpiumTaskChat" has no variable "chatUlr"/m);
+      assert.match(bad.stderr, /did you mean "chatUrl"\?/);
+    } finally {
+      copy.cleanup();
+    }
+  });
+
   it('a regular expression that does not compile is an invalid file, not a crash', () => {
     const tmp = tempDir();
     try {
       mkdirSync(join(tmp.dir, 'tests'));
       cpSync(repoPath('scenarios', 'HTTP404.yaml'), join(tmp.dir, 'HTTP404.yaml'));
       cpSync(repoPath('scenarios', 'BpiumNewTask.yaml'), join(tmp.dir, 'BpiumNewTask.yaml'));
+      cpSync(repoPath('scenarios', 'BpiumTaskChat.yaml'), join(tmp.dir, 'BpiumTaskChat.yaml'));
       cpSync(repoPath('scenarios', 'templates'), join(tmp.dir, 'templates'), { recursive: true });
       writeFileSync(join(tmp.dir, 'tests', 'regex.test.yaml'), 'cases:\n  - name: bad regex\n    scenario: HTTP404\n    expect:\n      returnValues: { 2: { matches: "(unclosed" } }\n');
       const r = cli(['test', 'tests'], tmp.dir);
@@ -191,7 +211,7 @@ describe('oktell-emu test: reporters and selection', () => {
       const r = cli(['test', '--json'], copy.dir);
       assert.equal(r.code, 1);
       const out = JSON.parse(r.stdout) as { passed: number; failed: number; cases: Array<{ name: string; status: string; failures: Array<{ place: string; expected: string; actual: string; line: number }> }> };
-      assert.equal(out.passed, 6);
+      assert.equal(out.passed, 10);
       assert.equal(out.failed, 2);
       const failed = out.cases.find((c) => c.name === 'two responsible get a letter each')!;
       assert.equal(failed.status, 'failed');
@@ -211,9 +231,9 @@ describe('oktell-emu test: reporters and selection', () => {
       assert.equal(r.code, 1);
       const xml = r.stdout;
       assertWellFormedXml(xml);
-      assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="oktell-emu test" tests="8" failures="2" errors="0" time="[\d.]+">/);
-      assert.equal((xml.match(/<testsuite /g) ?? []).length, 1);
-      assert.equal((xml.match(/<testcase /g) ?? []).length, 8);
+      assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="oktell-emu test" tests="12" failures="2" errors="0" time="[\d.]+">/);
+      assert.equal((xml.match(/<testsuite /g) ?? []).length, 2);
+      assert.equal((xml.match(/<testcase /g) ?? []).length, 12);
       assert.equal((xml.match(/<failure /g) ?? []).length, 2);
       assert.match(xml, /<testcase classname="scenarios\/tests\/article\.test\.yaml" name="a responsible Bpium does not know gets no letter, the others do" time="[\d.]+"\/>/);
       assert.match(xml, /message="asyncStarted\[0\]\.result\.mails\[0\]\.subject: expected &quot;Новая задача: Подготовить договор&quot; got &quot;New task: Подготовить договор&quot;"/);
@@ -309,9 +329,9 @@ describe('oktell-emu test --watch', () => {
         check();
       });
     try {
-      await waitFor(/8 passed, 0 failed\nwatching for changes/);
+      await waitFor(/12 passed, 0 failed\nwatching for changes/);
       breakSubject(copy.scenarios);
-      await waitFor(/bpium-new-task\.subject\.njk changed: running again[\s\S]*6 passed, 2 failed\nwatching for changes/);
+      await waitFor(/bpium-new-task\.subject\.njk changed: running again[\s\S]*10 passed, 2 failed\nwatching for changes/);
       assert.match(out, /mails\[0\]\.subject: expected "Новая задача: Подготовить договор" got "New task: Подготовить договор"/);
     } finally {
       child.kill();

@@ -7,15 +7,17 @@ import { loadScenarioLibrary } from '../../engine/index.js';
 import { repoPath } from '../helpers.js';
 
 describe('the shipped scenarios', () => {
-  it('HTTP404 and BpiumNewTask load with their templates and no problem', async () => {
+  it('HTTP404, BpiumNewTask and the BpiumTaskChat example load with their templates and no problem', async () => {
     const dir = repoPath('scenarios');
     const templates = createTemplateRenderer({ dir: repoPath('scenarios', 'templates') });
     const lib = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates });
     assert.deepEqual(lib.issues, []);
-    assert.deepEqual([...lib.scenarios.keys()].sort(), ['BpiumNewTask', 'HTTP404']);
+    assert.deepEqual([...lib.scenarios.keys()].sort(), ['BpiumNewTask', 'BpiumTaskChat', 'HTTP404']);
     const http404 = lib.scenarios.get('HTTP404')!;
-    assert.deepEqual([...http404.blocks.values()].map((b) => b.kind), ['Variable', 'Condition', 'AsyncScenario', 'ReturnValue']);
-    assert.deepEqual(http404.calls.map((c) => c.scenario), ['BpiumNewTask']);
+    assert.deepEqual([...http404.blocks.values()].map((b) => b.kind), ['Variable', 'Condition', 'AsyncScenario', 'Condition', 'AsyncScenario', 'ReturnValue']);
+    assert.deepEqual(http404.calls.map((c) => c.scenario), ['BpiumNewTask', 'BpiumTaskChat']);
+    // The example's gateway is not configured as shipped: out of the box it sends nothing.
+    assert.equal(lib.scenarios.get('BpiumTaskChat')!.variables.get('chatUrl')!.initial, '');
     const task = lib.scenarios.get('BpiumNewTask')!;
     assert.deepEqual(task.templates.map((t) => t.name), ['bpium-new-task']);
     assert.equal(task.variables.get('usersCatalog')!.initial, '3');

@@ -39,7 +39,7 @@ const TOKENS = [
 
 const yamlish = fc.array(fc.constantFrom(...TOKENS), { maxLength: 80 }).map((t) => t.join(''));
 
-const SHIPPED = ['HTTP404.yaml', 'BpiumNewTask.yaml'].map((f) => readFileSync(repoPath('scenarios', f), 'utf8'));
+const SHIPPED = ['HTTP404.yaml', 'BpiumNewTask.yaml', 'BpiumTaskChat.yaml'].map((f) => readFileSync(repoPath('scenarios', f), 'utf8'));
 
 /** One random edit of a text: cut a span, insert a token, duplicate or drop a line, or swap two lines. */
 const mutation = fc.oneof(

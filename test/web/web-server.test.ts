@@ -13,6 +13,7 @@ import { performDryRun } from '../../server/console/dry-run.js';
 import { spawnSync } from 'node:child_process';
 import { caseFromRun } from '../../cli/testing/from-run.js';
 import { testFileText } from '../../cli/testing/write-case.js';
+import { loadServerConfig } from '../../server/config.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { AUTH, startTestServer, waitFor } from '../server/server-helpers.js';
 
@@ -90,6 +91,64 @@ blocks:
       await t.cleanup();
       gateway.closeAllConnections();
       await new Promise((r) => gateway.close(r));
+    }
+  });
+});
+
+describe('webRequest settings in oktell.config.yaml', () => {
+  const refusing = `variables: { code: string }
+start: send
+blocks:
+  send:
+    kind: WebRequest
+    method: POST
+    url: InputParameter(1)
+    body: '"hello"'
+    errorCode: code
+    exits: { success: sent, error: refused }
+  sent: { kind: ReturnValue, values: { 1: '"sent"' } }
+  refused: { kind: ReturnValue, values: { 1: '"refused " + [code]' } }
+`;
+
+  it('a server whose config file allows one host refuses any other, in the request and in the delivery thread', async () => {
+    let requests = 0;
+    const gateway = createServer((req, res) => {
+      requests++;
+      req.resume();
+      res.writeHead(200).end('{}');
+    });
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
+    const gw = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/send`;
+    const t = await startTestServer({ smtp: false, config: 'webRequest:\n  allowHosts: [sms.example.ru, "*.example.org"]\n', extraScenarios: { 'Refusing.yaml': refusing } });
+    try {
+      assert.deepEqual(t.server.config.webRequest, { allowHosts: ['sms.example.ru', '*.example.org'] });
+      // Run while the request waits (the server's own ports).
+      const sync = await fetch(`${t.server.url}/execsvcscriptplain?name=Refusing&startparam1=${encodeURIComponent(gw)}`, { headers: { authorization: AUTH } });
+      assert.equal(await sync.text(), 'refused HTTP_HOST_REFUSED');
+      // Run as a job (the delivery thread builds its own ports from DeliveryInit).
+      const res = await fetch(`${t.server.url}/execsvcscriptplain?name=Refusing&startparam1=${encodeURIComponent(gw)}&async=1`, { headers: { authorization: AUTH } });
+      assert.equal(res.status, 200, await res.text());
+      const run = await waitFor('the job\'s run', async () => (await t.server.store.listRuns({ scenario: 'Refusing', status: 'completed' })).items.find((r) => r.jobId !== null));
+      assert.deepEqual((await t.server.store.getRun(run.id))?.returnValues, { 1: 'refused HTTP_HOST_REFUSED' });
+      assert.equal(requests, 0, 'no request reached the host outside the allow-list');
+    } finally {
+      await t.cleanup();
+      gateway.closeAllConnections();
+      await new Promise((r) => gateway.close(r));
+    }
+  });
+
+  it('WEB_REQUEST_* win over the file; sizes may be written as 64kb', () => {
+    const tmp = tempDir();
+    try {
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'webRequest: { allowHosts: [a.example.ru], maxResponseBytes: 64kb }\n');
+      assert.deepEqual(loadServerConfig({}, {}, tmp.dir).webRequest, { allowHosts: ['a.example.ru'], maxResponseBytes: 65536 });
+      const env = { WEB_REQUEST_ALLOW_HOSTS: 'b.example.ru, c.example.ru', WEB_REQUEST_MAX_RESPONSE_BYTES: '100' };
+      assert.deepEqual(loadServerConfig({}, env, tmp.dir).webRequest, { allowHosts: ['b.example.ru', 'c.example.ru'], maxResponseBytes: 100 });
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'webRequest: { allowHost: [a.example.ru] }\n');
+      assert.throws(() => loadServerConfig({}, {}, tmp.dir), /webRequest: Unrecognized key/);
+    } finally {
+      tmp.cleanup();
     }
   });
 });
