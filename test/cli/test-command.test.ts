@@ -33,14 +33,18 @@ function breakSubject(scenarios: string) {
   writeFileSync(subject, readFileSync(subject, 'utf8').replace('Новая задача:', 'New task:'));
 }
 
-const SHIPPED_CASES = 8;
+/** The cases of the article's flow (article.test.yaml) and of the database examples (notifications, daily report). */
+const ARTICLE_CASES = 8;
+const SHIPPED_CASES = ARTICLE_CASES + 4 + 3;
 
 describe('oktell-emu test: the shipped scenario tests', () => {
   it('pass: one line per case, the summary line, exit 0', () => {
     const r = cli(['test']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.equal(lines.filter((l) => l.startsWith('✓ scenarios/tests/article.test.yaml › ')).length, SHIPPED_CASES, r.stdout);
+    assert.equal(lines.filter((l) => l.startsWith('✓ scenarios/tests/article.test.yaml › ')).length, ARTICLE_CASES, r.stdout);
+    assert.equal(lines.filter((l) => l.startsWith('✓ scenarios/tests/record-notification.test.yaml › ')).length, 4, r.stdout);
+    assert.equal(lines.filter((l) => l.startsWith('✓ scenarios/tests/daily-report.test.yaml › ')).length, 3, r.stdout);
     assert.equal(lines.at(-1), `${SHIPPED_CASES} passed, 0 failed`);
   });
 
@@ -60,7 +64,7 @@ describe('oktell-emu test: the shipped scenario tests', () => {
         ),
         r.stdout,
       );
-      assert.match(r.stdout, /\n6 passed, 2 failed\n$/);
+      assert.match(r.stdout, new RegExp(`\n${SHIPPED_CASES - 2} passed, 2 failed\n$`));
     } finally {
       copy.cleanup();
     }
@@ -191,7 +195,7 @@ describe('oktell-emu test: reporters and selection', () => {
       const r = cli(['test', '--json'], copy.dir);
       assert.equal(r.code, 1);
       const out = JSON.parse(r.stdout) as { passed: number; failed: number; cases: Array<{ name: string; status: string; failures: Array<{ place: string; expected: string; actual: string; line: number }> }> };
-      assert.equal(out.passed, 6);
+      assert.equal(out.passed, SHIPPED_CASES - 2);
       assert.equal(out.failed, 2);
       const failed = out.cases.find((c) => c.name === 'two responsible get a letter each')!;
       assert.equal(failed.status, 'failed');
@@ -211,9 +215,9 @@ describe('oktell-emu test: reporters and selection', () => {
       assert.equal(r.code, 1);
       const xml = r.stdout;
       assertWellFormedXml(xml);
-      assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="oktell-emu test" tests="8" failures="2" errors="0" time="[\d.]+">/);
-      assert.equal((xml.match(/<testsuite /g) ?? []).length, 1);
-      assert.equal((xml.match(/<testcase /g) ?? []).length, 8);
+      assert.match(xml, new RegExp(`^<\\?xml version="1\\.0" encoding="UTF-8"\\?>\n<testsuites name="oktell-emu test" tests="${SHIPPED_CASES}" failures="2" errors="0" time="[\\d.]+">`));
+      assert.equal((xml.match(/<testsuite /g) ?? []).length, 3, 'one suite per shipped test file');
+      assert.equal((xml.match(/<testcase /g) ?? []).length, SHIPPED_CASES);
       assert.equal((xml.match(/<failure /g) ?? []).length, 2);
       assert.match(xml, /<testcase classname="scenarios\/tests\/article\.test\.yaml" name="a responsible Bpium does not know gets no letter, the others do" time="[\d.]+"\/>/);
       assert.match(xml, /message="asyncStarted\[0\]\.result\.mails\[0\]\.subject: expected &quot;Новая задача: Подготовить договор&quot; got &quot;New task: Подготовить договор&quot;"/);
@@ -309,9 +313,9 @@ describe('oktell-emu test --watch', () => {
         check();
       });
     try {
-      await waitFor(/8 passed, 0 failed\nwatching for changes/);
+      await waitFor(new RegExp(`${SHIPPED_CASES} passed, 0 failed\nwatching for changes`));
       breakSubject(copy.scenarios);
-      await waitFor(/bpium-new-task\.subject\.njk changed: running again[\s\S]*6 passed, 2 failed\nwatching for changes/);
+      await waitFor(new RegExp(`bpium-new-task\\.subject\\.njk changed: running again[\\s\\S]*${SHIPPED_CASES - 2} passed, 2 failed\nwatching for changes`));
       assert.match(out, /mails\[0\]\.subject: expected "Новая задача: Подготовить договор" got "New task: Подготовить договор"/);
     } finally {
       child.kill();
