@@ -26,6 +26,8 @@ export const SCENARIO_ERROR_CODES = {
   READ_FAILED: 'E_READ_FAILED',
   SCENARIO_NAME: 'E_SCENARIO_NAME',
   UNKNOWN_CONNECTION: 'E_UNKNOWN_CONNECTION',
+  /** Found by `oktell-emu validate` only: a DbQuery statement the reachable database refuses to prepare. */
+  SQL_PREPARE: 'E_SQL_PREPARE',
 } as const;
 
 export type ScenarioErrorCode = (typeof SCENARIO_ERROR_CODES)[keyof typeof SCENARIO_ERROR_CODES];

@@ -4,7 +4,8 @@ import { stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import pc from 'picocolors';
 import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type ScenarioIssue } from '../../engine/index.js';
-import { databaseDialects } from '../../adapters/db/settings.js';
+import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
+import { checkStatementsPrepare } from '../../adapters/db/prepare-check.js';
 import { cliDatabases, loadLibrary, scenariosDir, UsageError } from '../config.js';
 import { watchValidation } from './validate-watch.js';
 
@@ -15,6 +16,8 @@ export interface Validation {
   issues: ScenarioIssue[];
   /** Scenario files checked. */
   count: number;
+  /** Connections whose DbQuery statements could not be prepared (the database is down…), and why. */
+  unchecked: Array<{ connection: string; reason: string }>;
 }
 
 export function validateCommand(): Command {
@@ -29,9 +32,10 @@ export function validateCommand(): Command {
       const groups = await groupByFolder(paths.length ? paths : [scenariosDir(opts.scenarios)]);
       const result = await validate(groups);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ valid: result.issues.length === 0, scenarios: result.count, issues: result.issues }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ valid: result.issues.length === 0, scenarios: result.count, issues: result.issues, ...(result.unchecked.length ? { unchecked: result.unchecked } : {}) }, null, 2)}\n`);
       } else {
         for (const i of result.issues) process.stdout.write(`${formatIssue(i)}\n`);
+        for (const u of result.unchecked) process.stderr.write(`note: the statements on connection "${u.connection}" were not prepared: ${u.reason}\n`);
         process.stdout.write(`${summary(result)}\n`);
       }
       process.exitCode = result.issues.length ? 1 : 0;
@@ -42,13 +46,21 @@ export function validateCommand(): Command {
 /** Validates every group once; files are checked with the other scenarios of their folder. */
 export async function validate(groups: ValidationGroups): Promise<Validation> {
   const issues: ScenarioIssue[] = [];
+  const unchecked: Validation['unchecked'] = [];
+  const settings = configuredDatabases();
   let count = 0;
   for (const [dir, files] of groups) {
-    const { library } = await loadLibrary(dir, files, undefined, knownDatabases());
+    const { library } = await loadLibrary(dir, files, undefined, settings && databaseDialects(settings));
     issues.push(...library.issues);
+    // Where a connection can be reached, its statements must prepare there too (reported at the block's line).
+    if (settings) {
+      const prepared = await checkStatementsPrepare(library, settings, dir);
+      issues.push(...prepared.issues);
+      unchecked.push(...prepared.skipped);
+    }
     count += files?.length ?? (await listScenarioFiles(dir)).length;
   }
-  return { issues, count };
+  return { issues, count, unchecked };
 }
 
 /** The last line of a validation: all valid, or how many problems in how many files. */
@@ -78,9 +90,9 @@ async function groupByFolder(paths: string[]): Promise<ValidationGroups> {
 }
 
 /** The configured connections, to check DbQuery/DbProcedure against; a configuration that does not load skips that check. */
-function knownDatabases(): ReturnType<typeof databaseDialects> | undefined {
+function configuredDatabases(): DatabaseSettings | undefined {
   try {
-    return databaseDialects(cliDatabases(undefined));
+    return cliDatabases(undefined);
   } catch {
     return undefined;
   }

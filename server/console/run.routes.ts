@@ -10,6 +10,7 @@ import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
 import { CONSOLE_BASE, formatDuration, timeFormatter } from './console-views.js';
 import { ID_PATTERN, runView } from './run-view.js';
+import { dbCallsOf } from './db-calls.js';
 import { httpCallsOf } from './http-calls.js';
 
 const TRIGGERS: readonly RunTrigger[] = ['http', 'webapi', 'async', 'cli', 'replay'];
@@ -142,6 +143,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         returnValues: objectEntries(run.returnValues),
         mails: arrayOf(run.mails),
         bpiumCalls: arrayOf(run.bpiumCalls),
+        dbCalls: dbCallsOf(run, trace),
         httpCalls: httpCallsOf(run, trace),
         view,
         duplicate,

@@ -23,7 +23,8 @@ describe('oktell-emu validate', () => {
   it('exits 0 and says so when the shipped scenarios are valid', () => {
     const r = cli(['validate']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /3 scenario file\(s\) valid/);
+    // HTTP404, BpiumNewTask, the WebRequest example BpiumTaskChat, the database examples RecordNotification and DailyReport.
+    assert.match(r.stdout, /5 scenario file\(s\) valid/);
   });
   it('exits 1 and prints every problem as file:line:col code message', () => {
     const r = cli(['validate', 'test/scenarios/invalid/three-mistakes.yaml']);

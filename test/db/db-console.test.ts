@@ -1,5 +1,6 @@
 // The server with a DbQuery scenario: the console's dry-run form shows the statements as rolled back and keeps
-// nothing; a real run through the Web-API writes, and so does a queued one on the delivery thread.
+// nothing; a real run through the Web-API writes, and so does a queued one on the delivery thread, whose run page
+// lists its statements.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
@@ -88,5 +89,15 @@ describe('DbQuery under the server', () => {
     assert.deepEqual(run.returnValues, { '1': 'visits: 2' });
     assert.match(run.workerId ?? '', /\/t\d+:/, 'run by the delivery thread');
     assert.equal(count(), 2);
+    // The run page lists its statements, built from the stored trace (the store keeps no dbCalls), not rolled back.
+    const html = await (await get(`${t.base}/runs/${run.id}`)).text();
+    const at = html.indexOf('<h2>Database</h2>');
+    assert.ok(at >= 0, 'the run page has a Database panel');
+    const panel = html.slice(at, html.indexOf('</section>', at));
+    assert.match(panel, /<code>add<\/code>.*INSERT INTO visits \(who\) VALUES \(:who\)/s);
+    assert.match(panel, /<code>who<\/code>=Вера/);
+    assert.match(panel, /<code>count<\/code>.*SELECT count\(\*\) AS n FROM visits/s);
+    assert.equal((panel.match(/>ok<\/span> · 1 row\(s\)/g) ?? []).length, 2, 'both statements ok, one row each');
+    assert.doesNotMatch(panel, /rolled back/);
   });
 });

@@ -12,7 +12,7 @@ describe('the shipped scenarios', () => {
     const templates = createTemplateRenderer({ dir: repoPath('scenarios', 'templates') });
     const lib = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates });
     assert.deepEqual(lib.issues, []);
-    assert.deepEqual([...lib.scenarios.keys()].sort(), ['BpiumNewTask', 'BpiumTaskChat', 'HTTP404']);
+    assert.deepEqual([...lib.scenarios.keys()].sort(), ['BpiumNewTask', 'BpiumTaskChat', 'DailyReport', 'HTTP404', 'RecordNotification']);
     const http404 = lib.scenarios.get('HTTP404')!;
     assert.deepEqual([...http404.blocks.values()].map((b) => b.kind), ['Variable', 'Condition', 'AsyncScenario', 'Condition', 'AsyncScenario', 'ReturnValue']);
     assert.deepEqual(http404.calls.map((c) => c.scenario), ['BpiumNewTask', 'BpiumTaskChat']);
@@ -21,5 +21,14 @@ describe('the shipped scenarios', () => {
     const task = lib.scenarios.get('BpiumNewTask')!;
     assert.deepEqual(task.templates.map((t) => t.name), ['bpium-new-task']);
     assert.equal(task.variables.get('usersCatalog')!.initial, '3');
+  });
+
+  it('the database examples: RecordNotification writes the notifications table, DailyReport reads it and mails', async () => {
+    const templates = createTemplateRenderer({ dir: repoPath('scenarios', 'templates') });
+    const lib = await loadScenarioLibrary(repoPath('scenarios'), { registry: defaultRegistry, templates });
+    assert.deepEqual([...lib.scenarios.get('RecordNotification')!.blocks.values()].map((b) => b.kind), ['Start', 'Variable', 'DbQuery', 'ReturnValue', 'ReturnValue']);
+    const report = lib.scenarios.get('DailyReport')!;
+    assert.ok([...report.blocks.values()].some((b) => b.kind === 'DbQuery'));
+    assert.deepEqual(report.templates.map((t) => t.name), ['daily-report']);
   });
 });

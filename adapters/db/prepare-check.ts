@@ -1,0 +1,119 @@
+// A validate-time check that each DbQuery statement prepares on its connection, where that connection can be
+// reached. The scenario loader is synchronous and must not depend on a database being up, so this runs only in
+// `oktell-emu validate`: nothing is executed and nothing is kept (SQLite: the connection's pending migrations are
+// applied inside a transaction that is rolled back; PostgreSQL: PREPARE inside a transaction that is rolled back).
+import Database from 'better-sqlite3';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { renderNamedSql, SCENARIO_ERROR_CODES as C, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
+import type { DatabaseSettings } from './settings.js';
+
+/** One statement to check, and where its block is written. */
+interface Statement {
+  connection: string;
+  statement: NamedSql;
+  issue: Omit<ScenarioIssue, 'code' | 'message'>;
+}
+
+export interface PrepareReport {
+  issues: ScenarioIssue[];
+  /** Connections whose statements were not checked, and why (unreachable, no such connection…). */
+  skipped: Array<{ connection: string; reason: string }>;
+}
+
+const CONNECT_TIMEOUT_MS = 3000;
+/** PostgreSQL cannot guess a parameter's type from the text alone (`SELECT :x`): that is not the author's mistake. */
+const PG_INDETERMINATE_TYPE = '42P18';
+
+/**
+ * Prepares every DbQuery statement of the library on its connection. `scenariosDir` holds `db/<connection>/*.sql`:
+ * an SQLite file that does not exist yet is checked against an in-memory database built from those migrations.
+ * @example await checkStatementsPrepare(library, config.databases, './scenarios') // { issues: [], skipped: [] }
+ */
+export async function checkStatementsPrepare(library: ScenarioLibrary, settings: DatabaseSettings, scenariosDir: string): Promise<PrepareReport> {
+  const byConnection = new Map<string, Statement[]>();
+  for (const scenario of library.scenarios.values()) {
+    for (const block of scenario.blocks.values()) {
+      if (block.kind !== 'DbQuery') continue;
+      const c = block.config as { connection: string; statement: NamedSql };
+      const list = byConnection.get(c.connection) ?? [];
+      list.push({ connection: c.connection, statement: c.statement, issue: { ...block.loc, block: block.id } });
+      byConnection.set(c.connection, list);
+    }
+  }
+  const report: PrepareReport = { issues: [], skipped: [] };
+  for (const [connection, statements] of byConnection) {
+    const s = settings[connection];
+    try {
+      if (!s) report.skipped.push({ connection, reason: 'no such connection is configured' });
+      else if (s.dialect === 'sqlite') report.issues.push(...checkSqlite(s.path, join(scenariosDir, 'db', connection), statements));
+      else report.issues.push(...(await checkPostgres(s.url, statements)));
+    } catch (e) {
+      // Down, locked or refusing us: the statements stay unchecked and validation goes on (the message has no URL).
+      report.skipped.push({ connection, reason: (e as Error).message });
+    }
+  }
+  return report;
+}
+
+function problem(s: Statement, message: string): ScenarioIssue {
+  return { ...s.issue, code: C.SQL_PREPARE, message: `the statement does not prepare on connection "${s.connection}": ${message}`, hint: 'check the table and column names against the database (or its migrations in db/<connection>/*.sql)' };
+}
+
+function checkSqlite(path: string, migrationsDir: string, statements: Statement[]): ScenarioIssue[] {
+  const db = existsSync(path) ? new Database(path, { fileMustExist: true, timeout: CONNECT_TIMEOUT_MS }) : new Database(':memory:');
+  try {
+    db.exec('BEGIN');
+    try {
+      const done = new Set<string>();
+      const hasLog = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oktell_migrations'`).get();
+      if (hasLog) for (const r of db.prepare('SELECT name FROM oktell_migrations').all() as Array<{ name: string }>) done.add(r.name);
+      // The server applies these at its next start; the statements are checked as they will run then.
+      const files = existsSync(migrationsDir) ? readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort() : [];
+      for (const f of files) if (!done.has(f)) db.exec(readFileSync(join(migrationsDir, f), 'utf8'));
+      const issues: ScenarioIssue[] = [];
+      for (const s of statements) {
+        try {
+          db.prepare(renderNamedSql(s.statement, (n) => `:${n}`));
+        } catch (e) {
+          issues.push(problem(s, (e as Error).message));
+        }
+      }
+      return issues;
+    } finally {
+      if (db.inTransaction) db.exec('ROLLBACK');
+    }
+  } finally {
+    db.close();
+  }
+}
+
+async function checkPostgres(url: string, statements: Statement[]): Promise<ScenarioIssue[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (e) {
+    throw new Error(`cannot connect: ${(e as { code?: string }).code ?? (e as Error).message}`);
+  }
+  try {
+    await client.query('BEGIN');
+    const issues: ScenarioIssue[] = [];
+    for (const s of statements) {
+      await client.query('SAVEPOINT oktell_check');
+      try {
+        await client.query(`PREPARE oktell_check AS ${renderNamedSql(s.statement, (_n, i) => `$${i}`)}`);
+        await client.query('DEALLOCATE oktell_check');
+        await client.query('RELEASE SAVEPOINT oktell_check');
+      } catch (e) {
+        await client.query('ROLLBACK TO SAVEPOINT oktell_check');
+        if ((e as { code?: string }).code !== PG_INDETERMINATE_TYPE) issues.push(problem(s, (e as Error).message));
+      }
+    }
+    await client.query('ROLLBACK');
+    return issues;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,102 @@
+// `oktell-emu validate` prepares each DbQuery statement where its connection can be reached: a statement the
+// database refuses is reported at its block's line; a database that is down leaves the statements unchecked with a
+// note, and validation still passes. Nothing is kept: pending migrations are applied in a rolled-back transaction.
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoPath, tempDir } from '../helpers.js';
+import { testPostgres } from '../store/postgres.helper.js';
+
+const QUERY = (sql: string) => `variables: { n: number }
+start: q
+blocks:
+  q:
+    kind: DbQuery
+    sql: ${sql}
+    params: { t: '"1"' }
+    exits: { success: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[n]' }
+`;
+
+/** The environment without settings of the machine's own configuration (config file, data folder, connections). */
+function withoutOktellSettings(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k === 'OKTELL_CONFIG' || k === 'OKTELL_DATA_DIR' || k.startsWith('OKTELL_DB_')) delete env[k];
+  return env;
+}
+
+/** A scenarios folder with a migration creating `notes`, the given scenarios, and validate run in its parent. */
+function validateIn(scenarios: Record<string, string>, env: Record<string, string> = {}, prepare?: (dir: string) => void, inspect?: (dir: string) => void) {
+  const tmp = tempDir();
+  try {
+    mkdirSync(join(tmp.dir, 'scenarios', 'db', 'main'), { recursive: true });
+    writeFileSync(join(tmp.dir, 'scenarios', 'db', 'main', '001-notes.sql'), 'CREATE TABLE notes (task_id TEXT NOT NULL, n INTEGER);\n');
+    for (const [name, text] of Object.entries(scenarios)) writeFileSync(join(tmp.dir, 'scenarios', name), text);
+    prepare?.(tmp.dir);
+    const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'validate'], {
+      cwd: tmp.dir,
+      encoding: 'utf8',
+      env: { ...withoutOktellSettings(), NO_COLOR: '1', ...env },
+      timeout: 30_000,
+    });
+    inspect?.(tmp.dir);
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, dataFileExists: existsSync(join(tmp.dir, 'var', 'main.sqlite')) };
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+describe('oktell-emu validate prepares the DbQuery statements', () => {
+  it('on SQLite not created yet: checked against the migrations, a misspelt table at the block line, no file made', () => {
+    const r = validateIn({ 'Good.yaml': QUERY('SELECT count(*) AS n FROM notes WHERE task_id = :t'), 'Typo.yaml': QUERY('SELECT count(*) AS n FROM notse WHERE task_id = :t') });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(
+      r.stdout,
+      'scenarios/Typo.yaml:4:3 E_SQL_PREPARE the statement does not prepare on connection "main": no such table: notse [block q]\n' +
+        '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
+        '✗ 1 problem(s) in 1 file(s)\n',
+    );
+    assert.equal(r.dataFileExists, false, 'validate creates no database');
+  });
+
+  it('on an existing SQLite file: its tables count, and a pending migration is applied only for the check', () => {
+    let file = '';
+    let tables: string[] = [];
+    const r = validateIn({ 'Other.yaml': QUERY('SELECT count(*) AS n FROM visits WHERE who = :t'), 'Notes.yaml': QUERY('SELECT count(*) AS n FROM notes WHERE task_id = :t') }, {}, (dir) => {
+      file = join(dir, 'var', 'main.sqlite');
+      mkdirSync(join(dir, 'var'));
+      const db = new Database(file);
+      db.exec('CREATE TABLE visits (who TEXT)');
+      db.close();
+    }, () => {
+      const db = new Database(file, { readonly: true });
+      tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all() as string[];
+      db.close();
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /✓ 2 scenario file\(s\) valid/);
+    assert.deepEqual(tables, ['visits'], 'the migration was rolled back: the server applies it at its next start');
+  });
+
+  it('a connection that is down leaves the statements unchecked, with a note, and passes', () => {
+    const r = validateIn({ 'Typo.yaml': QUERY('SELECT count(*) AS n FROM notse WHERE task_id = :t') }, { OKTELL_DB_MAIN: 'postgres://nobody:secret-pw@127.0.0.1:1/none' });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /✓ 1 scenario file\(s\) valid/);
+    assert.match(r.stderr, /^note: the statements on connection "main" were not prepared: cannot connect: ECONNREFUSED$/m);
+    assert.doesNotMatch(r.stderr, /secret-pw/);
+  });
+
+  it('on a reachable PostgreSQL: a missing relation at the block line; a parameter of unknown type is no problem', async (t) => {
+    const pgAvailable = await testPostgres();
+    if (pgAvailable.skip) return t.skip(pgAvailable.skip);
+    const r = validateIn({ 'Good.yaml': QUERY('SELECT count(*)::int AS n FROM (SELECT :t AS x) s'), 'Typo.yaml': QUERY('SELECT count(*) AS n FROM oktell_no_such_table WHERE task_id = :t') }, { OKTELL_DB_MAIN: pgAvailable.url! });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^scenarios\/Typo\.yaml:4:3 E_SQL_PREPARE the statement does not prepare on connection "main": relation "oktell_no_such_table" does not exist \[block q\]$/m);
+    assert.doesNotMatch(r.stdout, /Good\.yaml/);
+  });
+});
