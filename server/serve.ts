@@ -136,6 +136,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const { server, url, port } = await listen(config, app);
     cleanup.push(() => server.close());
     bpium.emulator?.retargetSeedWebhooks(serverOrigin(config, port, users[0]!), bpium.webhookSecret!);
+    cleanup.push(() => workers.stop(1000));
     await workers.start();
     tasks.start();
     const stopRetention = startRetention(store, config, logger);
