@@ -1,26 +1,13 @@
 // The oktell-emu binary as a user runs it: one-shot commands, and `serve` running in the background on free ports.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { repoPath, repoRoot } from '../helpers.js';
+import { cliEnvironment, runCli as runCliIn, type CliResult } from './cli.helper.js';
 
-/** The environment every test process starts from: no real Bpium or SMTP, no colours. */
-const BASE_ENV = { BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1', BPIUM_EMULATOR_PORT: '', OKTELL_PORT: '' };
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { CliResult } from './cli.helper.js';
 
 /** Runs `oktell-emu …args` to the end (the server it talks to, if any, is another process). */
 export function runCli(args: string[], env: Record<string, string> = {}, input?: string): CliResult {
-  const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env: { ...process.env, ...BASE_ENV, ...env },
-    timeout: 30_000,
-    ...(input !== undefined ? { input } : {}),
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliIn(args, { env, ...(input !== undefined ? { input } : {}) });
 }
 
 export interface ServeProcess {
@@ -40,7 +27,7 @@ export async function startServeProcess(opts: { dataDir: string; env?: Record<st
   const args = ['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0', '--data-dir', opts.dataDir, ...(opts.args ?? [])];
   const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...BASE_ENV, ...opts.env },
+    env: cliEnvironment(opts.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

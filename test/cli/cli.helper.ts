@@ -2,20 +2,38 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { repoPath, repoRoot } from '../helpers.js';
 
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 export interface CliOptions {
   cwd?: string;
   env?: Record<string, string>;
+  /** Standard input for the process. */
+  input?: string;
+  /** Variables removed from the inherited environment (e.g. OKTELL_SCENARIOS, so the folder decides). */
+  unset?: string[];
+  /** Default 30 s. */
+  timeoutMs?: number;
 }
 
-const environment = (env: Record<string, string> = {}) => ({ ...process.env, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1', ...env });
+/** The environment every test process starts from: no real Bpium or SMTP, no colours, no ports from the shell. */
+export function cliEnvironment(env: Record<string, string> = {}, unset: string[] = []): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...process.env, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1', BPIUM_EMULATOR_PORT: '', OKTELL_PORT: '', ...env };
+  for (const name of unset) delete out[name];
+  return out;
+}
 
 /** Runs `oktell-emu …args` to completion and returns its exit code and output. */
-export function runCli(args: string[], opts: CliOptions = {}): { code: number | null; stdout: string; stderr: string } {
+export function runCli(args: string[], opts: CliOptions = {}): CliResult {
   const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], {
     cwd: opts.cwd ?? repoRoot,
     encoding: 'utf8',
-    env: environment(opts.env),
-    timeout: 30_000,
+    env: cliEnvironment(opts.env, opts.unset),
+    timeout: opts.timeoutMs ?? 30_000,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -32,7 +50,7 @@ export interface BackgroundCli {
 }
 
 export function startCli(args: string[], opts: CliOptions = {}): BackgroundCli {
-  const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], { cwd: opts.cwd ?? repoRoot, env: environment(opts.env) });
+  const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], { cwd: opts.cwd ?? repoRoot, env: cliEnvironment(opts.env) });
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();

@@ -1,20 +1,12 @@
 // The oktell-emu command as a user runs it: a real process, real files, exit codes and output checked.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
+import { runCli } from './cli.helper.js';
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env: { ...process.env, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1', ...env },
-    timeout: 30_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
 
 const body = '@test/fixtures/record-created.json';
 const fixtures = ['--bpium-fixtures', 'test/fixtures/bpium-users.yaml'];

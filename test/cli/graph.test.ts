@@ -1,22 +1,14 @@
 // `oktell-emu graph` through the real binary: unwired exits and how they end the run, a Condition's expression, an
 // AsyncScenario's target, the console's own SVG, and an invalid scenario drawn as far as it can be read.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
 import { get, startConsoleServer } from '../console/console-helpers.js';
+import { runCli } from './cli.helper.js';
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env: { ...process.env, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1' },
-    timeout: 30_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]) => runCli(args);
 
 /** A scenario whose effect blocks leave their failure exits unwired, and whose Condition uses the operand form. */
 const EFFECTS_YAML = `variables:

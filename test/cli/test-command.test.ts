@@ -1,25 +1,16 @@
 // `oktell-emu test` as a user runs it: the real binary on real files — the shipped tests pass, a broken template
 // shows the failing field, invalid test files are located, and --json, --reporter junit, --filter, --update work.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildTestFileJsonSchema } from '../../cli/testing/test-file.js';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
 import { postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
+import { runCli } from './cli.helper.js';
 
-function cli(args: string[], cwd = repoRoot) {
-  const env: NodeJS.ProcessEnv = { ...process.env, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1' };
-  delete env.OKTELL_SCENARIOS;
-  const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], {
-    cwd,
-    encoding: 'utf8',
-    env,
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[], cwd = repoRoot) => runCli(args, { cwd, unset: ['OKTELL_SCENARIOS'], timeoutMs: 60_000 });
 
 /** A copy of the shipped scenarios with their tests, to break on purpose. */
 function scenariosCopy() {

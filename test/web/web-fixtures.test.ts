@@ -1,7 +1,6 @@
 // Canned answers for WebRequest blocks: `run --http-fixtures`, `http:` in scenario test files, and the fixture port
 // in front of the real client (a GET no fixture matches still reaches a real server on 127.0.0.1).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +11,7 @@ import { createWebClient } from '../../adapters/web/client.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { createInProcessStarter, loadScenarioLibrary, outlineOfText, randomIds, runScenario, systemClock, type RunResult } from '../../engine/index.js';
 import { repoPath, tempDir } from '../helpers.js';
+import { runCli } from '../cli/cli.helper.js';
 
 /** The SMS example of docs/scenario-format.md, plus a scenario that reads a price list with a GET. */
 function scenarios(dir: string) {
@@ -35,12 +35,7 @@ blocks:
   );
 }
 
-function cli(args: string[], cwd: string) {
-  const env: NodeJS.ProcessEnv = { ...process.env, BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1' };
-  delete env.OKTELL_SCENARIOS;
-  const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], { cwd, encoding: 'utf8', env, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[], cwd: string) => runCli(args, { cwd, unset: ['OKTELL_SCENARIOS'], timeoutMs: 60_000 });
 
 describe('HTTP fixtures', () => {
   it('run --dry-run --http-fixtures: the POST is answered by the fixture and not sent', () => {
