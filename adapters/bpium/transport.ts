@@ -2,7 +2,7 @@
 import { EffectError } from '../../engine/errors.js';
 import type { JsonValue } from '../../engine/values.js';
 import type { LoggerPort } from '../../engine/ports.js';
-import { HttpTimeout, KeepAliveHttp, type HttpAnswer } from './http.js';
+import { ExchangeTimeout, HttpExchanger, type RawAnswer } from '../http/exchange.js';
 import { SlidingWindowLimiter, sleep } from './rate-limiter.js';
 import { backoffDelay, failedBeforeSending, networkErrorCode, parseRetryAfter, type RetryOptions } from './retry.js';
 
@@ -93,11 +93,11 @@ export class BpiumTransport {
   private cookie: string | undefined;
   private readonly closer = new AbortController();
   private readonly basic: string;
-  private readonly http: KeepAliveHttp;
+  private readonly http: HttpExchanger;
 
   constructor(private readonly opts: TransportOptions) {
     this.basic = `Basic ${Buffer.from(`${opts.login}:${opts.password}`, 'utf8').toString('base64')}`;
-    this.http = new KeepAliveHttp(opts.baseUrl);
+    this.http = new HttpExchanger(32);
   }
 
   close(): void {
@@ -146,7 +146,7 @@ export class BpiumTransport {
         req.onAttempt?.({ attempt: attempts, ms, ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}) });
       };
 
-      let res: HttpAnswer;
+      let res: RawAnswer;
       let text: string;
       try {
         const headers: Record<string, string> = { accept: 'application/json' };
@@ -154,14 +154,14 @@ export class BpiumTransport {
         if (this.cookie) headers.cookie = this.cookie;
         else headers.authorization = this.basic;
         const body = req.body === undefined ? undefined : JSON.stringify(req.body);
-        res = await this.http.request(this.opts.baseUrl + req.path, { method: req.method, headers, ...(body !== undefined ? { body } : {}), timeoutMs: remaining });
-        text = res.text;
+        res = await this.http.exchange(this.opts.baseUrl + req.path, { method: req.method, headers, ...(body !== undefined ? { body } : {}), timeoutMs: remaining });
+        text = res.body.toString('utf8');
       } catch (err) {
         if (this.closed) {
           record(undefined, 'client closed');
           throw this.closer.signal.reason as Error;
         }
-        if (err instanceof HttpTimeout) {
+        if (err instanceof ExchangeTimeout) {
           record(undefined, 'timeout');
           throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms`, {
             code: 'BPIUM_TIMEOUT',
@@ -226,7 +226,7 @@ export class BpiumTransport {
     }
   }
 
-  private captureCookie(res: HttpAnswer): void {
+  private captureCookie(res: RawAnswer): void {
     for (const line of res.headers['set-cookie'] ?? []) {
       const pair = line.split(';', 1)[0] ?? '';
       const eq = pair.indexOf('=');

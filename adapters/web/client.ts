@@ -1,11 +1,11 @@
-// The WebRequest block's HTTP client over node:http/https with kept-alive connections (as the Bpium transport):
+// The WebRequest block's HTTP client over kept-alive connections (adapters/http/exchange.ts, as the Bpium transport):
 // one attempt at a time with a deadline and a cap on the answer, redirects only when asked, an allow-list of hosts
 // checked on every hop, and retries of 5xx/408/429/network failures/timeouts with backoff.
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
 import { EffectError } from '../../engine/errors.js';
 import type { LoggerPort, WebAnswer, WebAttempt, WebRequestPort, WebRequestSpec } from '../../engine/ports.js';
 import { sleep } from '../bpium/rate-limiter.js';
+import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, type RawAnswer } from '../http/exchange.js';
 import { backoffDelay, networkErrorCode, parseRetryAfter, type RetryOptions } from '../bpium/retry.js';
 import { maskUrl } from './redact.js';
 
@@ -41,81 +41,17 @@ export function hostAllowed(host: string, allow: readonly string[] | undefined):
   });
 }
 
-class AttemptTimeout extends Error {
-  override name = 'AttemptTimeout';
-}
-class TooLarge extends Error {
-  override name = 'TooLarge';
-}
-
-interface RawAnswer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
 const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_OSSL_)/;
 
 export function createWebClient(o: WebClientOptions = {}): WebClient {
-  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
-  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
+  const http = new HttpExchanger(16);
   const maxBytes = o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const retry = o.retry ?? DEFAULT_WEB_RETRY;
-  const active = new Set<{ destroy(e: Error): void }>();
   let closed = false;
 
   /** One exchange with one URL: no redirects, no retries. */
-  function exchange(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, timeoutMs: number): Promise<RawAnswer> {
-    return new Promise<RawAnswer>((resolve, reject) => {
-      const https = url.protocol === 'https:';
-      const send = https ? (httpsRequest as typeof httpRequest) : httpRequest;
-      const all = body === undefined ? headers : { ...headers, 'content-length': String(body.length) };
-      const req = send(url, { method, headers: all, agent: https ? httpsAgent : httpAgent });
-      // Why we cut the exchange, if we did: the errors that follow on the request or the answer stream say less.
-      let cut: Error | undefined;
-      const abort = (e: Error) => {
-        cut ??= e;
-        req.destroy(e);
-      };
-      const handle = { destroy: abort };
-      active.add(handle);
-      const timer = setTimeout(() => abort(new AttemptTimeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        active.delete(handle);
-      };
-      const fail = (e: Error) => {
-        done();
-        reject(cut ?? e);
-      };
-      req.once('error', fail);
-      req.once('response', (res: IncomingMessage) => {
-        const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > maxBytes) {
-          abort(new TooLarge(`the answer has ${declared} bytes, more than the cap of ${maxBytes}`));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          // Cut as soon as the cap is passed, so a huge or endless body never fills the memory.
-          if (size > maxBytes) abort(new TooLarge(`the answer is longer than the cap of ${maxBytes} bytes`));
-          else chunks.push(c);
-        });
-        res.once('error', fail);
-        // A stream cut short (by us or by the server) may close without an error event on either side.
-        res.once('close', () => {
-          if (!res.complete) fail(new Error('the answer was cut short'));
-        });
-        res.once('end', () => {
-          done();
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-        });
-      });
-      req.end(body);
-    });
-  }
+  const exchange = (url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, timeoutMs: number) =>
+    http.exchange(url, { method, headers, ...(body !== undefined ? { body } : {}), timeoutMs, maxBytes });
 
   /** One attempt: the exchange and the redirects it is allowed to follow. */
   async function attempt(spec: WebRequestSpec): Promise<RawAnswer & { url: URL }> {
@@ -181,18 +117,15 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
     },
     close() {
       closed = true;
-      for (const a of active) a.destroy(new Error('the web client is closed'));
-      active.clear();
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      http.close(new Error('the web client is closed'));
     },
   };
 }
 
 /** Turns a failed exchange into the EffectError the block understands. */
 function classify(e: unknown, label: string, attempts: number): EffectError {
-  if (e instanceof AttemptTimeout) return new EffectError('timeout', `${label}: ${e.message}`, { code: 'HTTP_TIMEOUT', attempts });
-  if (e instanceof TooLarge) return new EffectError('permanent', `${label}: ${e.message}`, { code: 'HTTP_TOO_LARGE', attempts });
+  if (e instanceof ExchangeTimeout) return new EffectError('timeout', `${label}: ${e.message}`, { code: 'HTTP_TIMEOUT', attempts });
+  if (e instanceof AnswerTooLarge) return new EffectError('permanent', `${label}: ${e.message}`, { code: 'HTTP_TOO_LARGE', attempts });
   const code = networkErrorCode(e) ?? (e as { code?: string }).code;
   if (code && TLS_CODE.test(code)) {
     // A certificate that does not verify will not verify on the next attempt either: the operator must act.
