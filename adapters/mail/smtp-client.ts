@@ -5,6 +5,7 @@
 // server's CPU per letter (see docs/architecture.md).
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { isTlsFailureCode } from '../tls-failure.js';
 import type { SmtpEndpoint } from './smtp-url.js';
 
 export class SmtpError extends Error {
@@ -177,13 +178,9 @@ class Connection {
 
 function networkError(e: NodeJS.ErrnoException): SmtpError {
   if (e instanceof SmtpError) return e;
-  if (isTlsCode(e.code)) return tlsError(e);
+  if (isTlsFailureCode(e.code)) return tlsError(e);
   const code = e.code === 'ETIMEDOUT' ? 'ETIMEDOUT' : 'ECONNECTION';
   return new SmtpError(e.message, code, e.code ? { originalCode: e.code } : {});
-}
-
-function isTlsCode(code: string | undefined): boolean {
-  return !!code && /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/.test(code);
 }
 
 function tlsError(e: NodeJS.ErrnoException): SmtpError {

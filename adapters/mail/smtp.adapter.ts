@@ -5,6 +5,7 @@ import type { LoggerPort, MailMessage, MailReceipt, MailerPort } from '../../eng
 import { makeMessageId } from './compose.js';
 import { bareAddress, buildSafeMessage, parseAddressList, type MailLimits } from './message.js';
 import { asciiAddress, composeMime } from './mime.js';
+import { isTlsFailureCode } from '../tls-failure.js';
 import { SmtpPool, type SmtpError } from './smtp-client.js';
 import { MailConfigError, describeSmtpEndpoint, parseSmtpUrl } from './smtp-url.js';
 
@@ -52,8 +53,6 @@ export const DEFAULT_SMTP_RETRY = Object.freeze({ attempts: 3, baseDelayMs: 500,
 
 // Codes of SMTP client errors that come from the network, not from the letter or the configuration.
 const NETWORK_CODES = new Set(['ECONNECTION', 'ESOCKET', 'EDNS', 'ETIMEDOUT', 'EPROTOCOL']);
-// Certificate problems arrive as ESOCKET with the TLS code kept in originalCode; waiting will not fix them.
-const TLS_CERT_CODES = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE|DECRYPT_CERT)|ERR_TLS_CERT_|ERR_SSL_)/;
 
 interface Classified {
   kind: EffectFailureKind;
@@ -76,7 +75,8 @@ export function classifySmtpError(err: unknown, where: string): Classified {
     return { kind, status, ...(code ? { code } : {}), reason: `the SMTP server answered "${reply}"${command}` };
   }
   const original = typeof e.originalCode === 'string' ? e.originalCode : '';
-  if (code === 'ETLS' || TLS_CERT_CODES.test(original)) {
+  // A certificate or TLS failure (the client's ETLS, or the TLS code kept in originalCode): waiting will not fix it.
+  if (code === 'ETLS' || isTlsFailureCode(original)) {
     return {
       kind: 'permanent',
       code: 'ETLS',

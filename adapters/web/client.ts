@@ -6,6 +6,7 @@ import { EffectError } from '../../engine/errors.js';
 import type { LoggerPort, WebAnswer, WebAttempt, WebRequestPort, WebRequestSpec } from '../../engine/ports.js';
 import { sleep } from '../bpium/rate-limiter.js';
 import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, type RawAnswer } from '../http/exchange.js';
+import { isTlsFailureCode } from '../tls-failure.js';
 import { backoffDelay, networkErrorCode, parseRetryAfter, type RetryOptions } from '../bpium/retry.js';
 import { maskUrl } from './redact.js';
 
@@ -41,7 +42,6 @@ export function hostAllowed(host: string, allow: readonly string[] | undefined):
   });
 }
 
-const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_OSSL_)/;
 
 export function createWebClient(o: WebClientOptions = {}): WebClient {
   const http = new HttpExchanger(16);
@@ -127,7 +127,7 @@ function classify(e: unknown, label: string, attempts: number): EffectError {
   if (e instanceof ExchangeTimeout) return new EffectError('timeout', `${label}: ${e.message}`, { code: 'HTTP_TIMEOUT', attempts });
   if (e instanceof AnswerTooLarge) return new EffectError('permanent', `${label}: ${e.message}`, { code: 'HTTP_TOO_LARGE', attempts });
   const code = networkErrorCode(e) ?? (e as { code?: string }).code;
-  if (code && TLS_CODE.test(code)) {
+  if (isTlsFailureCode(code)) {
     // A certificate that does not verify will not verify on the next attempt either: the operator must act.
     return new EffectError('permanent', `${label}: TLS failure ${code}`, { code: 'HTTP_TLS', attempts, cause: e });
   }
