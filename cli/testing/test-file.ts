@@ -378,37 +378,28 @@ function mergeDb(file: Record<string, string>, own: Record<string, string>): Rec
 
 function readFixture(value: string | z.infer<typeof bpiumFixture>, base: string, src: YamlSource, at: PathSeg[], report: Report): BpiumFixtureFile | undefined {
   if (typeof value !== 'string') return value as BpiumFixtureFile;
-  const file = resolve(base, value);
-  let data: unknown;
-  try {
-    data = new YamlSource(file, readFileSync(file, 'utf8')).doc.toJS();
-  } catch (e) {
-    report(src.locate(at), C.READ_FAILED, `cannot read the Bpium fixture ${value}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'the path is relative to the test file');
-    return undefined;
-  }
-  const ok = bpiumFixture.safeParse(data);
-  if (!ok.success) {
-    const first = ok.error.issues[0]!;
-    report(src.locate(at), C.INVALID_PROPERTY, `the Bpium fixture ${value} is invalid at "${first.path.join('.')}": ${first.message}`, 'see "--bpium-fixtures" in docs/cli.md');
-    return undefined;
-  }
-  return ok.data as BpiumFixtureFile;
+  return readFixtureFile(value, bpiumFixture, 'Bpium', '--bpium-fixtures', base, src, at, report) as BpiumFixtureFile | undefined;
 }
 
 function readHttpFixture(value: string | HttpFixture[], base: string, src: YamlSource, at: PathSeg[], report: Report): HttpFixture[] | undefined {
   if (typeof value !== 'string') return value;
-  const file = resolve(base, value);
+  return readFixtureFile(value, httpFixturesSchema, 'HTTP', '--http-fixtures', base, src, at, report);
+}
+
+/** A fixture file named in a test file (relative to it), checked with `schema`; problems reported at `at`. */
+function readFixtureFile<T extends z.ZodType>(file: string, schema: T, what: string, flag: string, base: string, src: YamlSource, at: PathSeg[], report: Report): z.infer<T> | undefined {
+  const path = resolve(base, file);
   let data: unknown;
   try {
-    data = new YamlSource(file, readFileSync(file, 'utf8')).doc.toJS();
+    data = new YamlSource(path, readFileSync(path, 'utf8')).doc.toJS();
   } catch (e) {
-    report(src.locate(at), C.READ_FAILED, `cannot read the HTTP fixture ${value}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'the path is relative to the test file');
+    report(src.locate(at), C.READ_FAILED, `cannot read the ${what} fixture ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'the path is relative to the test file');
     return undefined;
   }
-  const ok = httpFixturesSchema.safeParse(data);
+  const ok = schema.safeParse(data);
   if (!ok.success) {
     const first = ok.error.issues[0]!;
-    report(src.locate(at), C.INVALID_PROPERTY, `the HTTP fixture ${value} is invalid at "${first.path.join('.')}": ${first.message}`, 'see "--http-fixtures" in docs/cli.md');
+    report(src.locate(at), C.INVALID_PROPERTY, `the ${what} fixture ${file} is invalid at "${first.path.join('.')}": ${first.message}`, `see "${flag}" in docs/cli.md`);
     return undefined;
   }
   return ok.data;
