@@ -39,8 +39,12 @@ function cutRecord<T>(values: Record<string, T>, max = STORED_TEXT_CHARS): Recor
   return out ?? values;
 }
 
+/** The trace with long values cut; steps with nothing to cut are kept as they are (no copy per step). */
 function cutTrace(trace: TraceStep[]): TraceStep[] {
-  return trace.map((s) => (s.changed ? { ...s, changed: cutRecord(s.changed) } : s));
+  return trace.map((s) => {
+    const changed = s.changed && cutRecord(s.changed);
+    return changed === s.changed ? s : { ...s, changed };
+  });
 }
 
 function cutMail(m: MailRecord): MailRecord {
