@@ -3,13 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
-import { RUN_ERROR_CODES, runScenario, type EffectJournalPort, type LoggerPort, type RunResult, type Value } from '../../engine/index.js';
+import { RUN_ERROR_CODES, runScenario, type LoggerPort, type RunResult, type Value } from '../../engine/index.js';
 import type { SharedPorts } from '../../adapters/ports.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import { enqueueingStarter, jobVariables } from '../starters.js';
 import { runWrite } from '../run-record.js';
 import type { JobRecord } from '../store/store.port.js';
-import { journalOf, type DeliveryStore } from './store-link.js';
+import type { DeliveryStore } from './store-link.js';
+import { attemptJournal } from './attempt-journal.js';
 
 /** Jobs the pool keeps running during a burst of requests: enough to make progress, few enough to stay out of the way. */
 const BURST_JOBS = 2;
@@ -57,9 +58,6 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const leaseMs = opts.leaseMs ?? 60_000;
   const pollMs = opts.pollMs ?? 500;
   const active = new Map<string, Promise<void>>();
-  const journal = journalOf(opts.store);
-  // A job's first attempt (never claimed before, never replayed) has nothing in the journal: skip the look-ups.
-  const firstAttemptJournal: EffectJournalPort = { get: async () => undefined, put: journal.put };
   let stopping = false;
   let started = false;
   let timer: NodeJS.Timeout | undefined;
@@ -135,6 +133,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const library = job.pinnedVersion ? host.libraryWithVersion(job.scenario, job.pinnedVersion) : host.library();
     const trigger = job.replayCount > 0 ? 'replay' : 'async';
     let result: RunResult;
+    const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0));
     if (!library) {
       result = failedResult(job, `version ${job.pinnedVersion} of ${job.scenario} is not loaded in this process; replay without --pinned`);
     } else {
@@ -146,7 +145,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         ...(opts.maxEffects ? { limits: { maxEffects: opts.maxEffects } } : {}),
         ports: {
           ...opts.ports,
-          journal: job.attempts <= 1 && job.replayCount === 0 ? firstAttemptJournal : journal,
+          journal: journal.port,
           asyncStarter: enqueueingStarter(opts.ports.ids, opts.store, { parentJob: job.id }, () => wake()),
         },
       });
@@ -155,10 +154,10 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     let outcome: string;
     try {
       if (result.status === 'completed') {
-        const r = await opts.store.completeJob(job.id, workerId, { run });
+        const r = await opts.store.completeJob(job.id, workerId, { run, effects: journal.take() });
         outcome = r.accepted ? 'succeeded' : 'lease-lost';
       } else {
-        const r = await opts.store.failJob(job.id, workerId, { run, retryable: result.error.retryable, error: result.error });
+        const r = await opts.store.failJob(job.id, workerId, { run, effects: journal.take(), retryable: result.error.retryable, error: result.error });
         outcome = r.accepted ? r.status : 'lease-lost';
       }
     } catch (e) {

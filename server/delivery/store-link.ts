@@ -2,7 +2,6 @@
 // directly (in-process delivery) or through a typed proxy across the thread boundary (see thread.ts). Adding a
 // method: declare it in `DeliveryStore` and map it in `deliveryStoreOf`; the compiler then requires it in
 // `DELIVERY_STORE_METHODS`, and both sides of the thread boundary pick it up from there.
-import type { EffectJournalPort } from '../../engine/index.js';
 import type { Store } from '../store/store.port.js';
 
 export interface DeliveryStore {
@@ -42,11 +41,6 @@ export function deliveryStoreOf(store: Store): DeliveryStore {
     getEffect: (...a) => store.effects.get(...a),
     putEffect: (...a) => store.effects.put(...a),
   };
-}
-
-/** The effect journal a run uses, over the delivery store. */
-export function journalOf(store: DeliveryStore): EffectJournalPort {
-  return { get: store.getEffect, put: store.putEffect };
 }
 
 /** A call of method `K` with its arguments, as it crosses the thread boundary. */

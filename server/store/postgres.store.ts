@@ -21,6 +21,7 @@ import {
   RUN_SUMMARY_COLUMNS,
   toBuffer,
   toJson,
+  journalRows,
   type InboxRow,
   type JobParams,
   type JobRow,
@@ -326,12 +327,14 @@ export class PostgresStore implements Store {
     const jobs = this.prepareJobs(outcome.jobs ?? []);
     const jobsJson = JSON.stringify(jobs);
     const runId = outcome.run?.id ?? null;
+    const effects = journalRows(outcome.effects);
     return this.write(async (c) => {
       const now = this.clock.now();
       const accepted = (await exec(c, 'completeJob', [id, workerId, now, runId])).rowCount === 1;
       // The run happened whether or not the lease was still ours; its children are enqueued only by the owner.
       if (run) await exec(c, 'upsertRuns', [run, null]);
       if (accepted && jobs.length > 0) await exec(c, 'insertJobs', [jobsJson, null, now]);
+      if (!accepted) for (const [stepKey, text] of effects) await exec(c, 'putEffect', [id, stepKey, text, now]);
       return { accepted };
     });
   }
@@ -342,9 +345,11 @@ export class PostgresStore implements Store {
     const jobsJson = JSON.stringify(jobs);
     const error = toJson(input.error, 'job error');
     const runId = input.run?.id ?? null;
+    const effects = journalRows(input.effects);
     return this.write(async (c): Promise<FailJobResult> => {
       const now = this.clock.now();
       if (run) await exec(c, 'upsertRuns', [run, null]);
+      for (const [stepKey, text] of effects) await exec(c, 'putEffect', [id, stepKey, text, now]);
       const job = (await exec<{ attempts: number; max_attempts: number }>(c, 'ownedJob', [id, workerId])).rows[0];
       if (!job) return { accepted: false };
       if (jobs.length > 0) await exec(c, 'insertJobs', [jobsJson, null, now]);

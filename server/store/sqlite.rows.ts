@@ -5,6 +5,7 @@ import type {
   InboxEntry,
   JobRecord,
   JobStatus,
+  JournalEntry,
   NewJob,
   Page,
   RunRecord,
@@ -22,6 +23,11 @@ export function toJson(value: unknown, what: string): string {
   } catch (err) {
     throw new StoreUsageError(`${what} is not JSON-serialisable: ${(err as Error).message}`);
   }
+}
+
+/** Journal entries as (step key, outcome text), serialised before a transaction (both stores). */
+export function journalRows(effects: readonly JournalEntry[] | undefined): Array<[string, string]> {
+  return (effects ?? []).map((e) => [e.stepKey, toJson(e.outcome, 'effect outcome')]);
 }
 
 export function fromJson(text: string | null): JsonValue {

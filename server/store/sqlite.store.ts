@@ -13,6 +13,7 @@ import {
   pageLimit,
   jobFromRow,
   jobParams,
+  journalRows,
   runFromRow,
   runParams,
   runSummaryFromRow,
@@ -82,6 +83,7 @@ export interface SqliteStoreOptions {
 }
 
 const PRUNE_CHUNK = 5000;
+
 
 /** Opens (creating if needed) and migrates a SQLite store. */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
@@ -253,12 +255,14 @@ export class SqliteStore implements Store {
   async completeJob(id: string, workerId: string, outcome: AttemptOutcome = {}): Promise<{ accepted: boolean }> {
     const run = outcome.run ? runParams(outcome.run) : undefined;
     const jobs = this.prepareJobs(outcome.jobs ?? []);
+    const effects = journalRows(outcome.effects);
     return this.batcher.submit(() => {
       const now = this.clock.now();
       const accepted = this.st.completeJob.run({ id, worker: workerId, now, run_id: run?.id ?? null }).changes === 1;
       // The run happened whether or not the lease was still ours; its children are enqueued only by the owner.
       if (run) this.st.upsertRun.run(run);
       if (accepted) this.insertJobs(jobs, null);
+      else this.putEffects(id, effects, now);
       return { accepted };
     });
   }
@@ -267,9 +271,11 @@ export class SqliteStore implements Store {
     const run = input.run ? runParams(input.run) : undefined;
     const jobs = this.prepareJobs(input.jobs ?? []);
     const error = toJson(input.error, 'job error');
+    const effects = journalRows(input.effects);
     return this.batcher.submit((): FailJobResult => {
       const now = this.clock.now();
       if (run) this.st.upsertRun.run(run);
+      this.putEffects(id, effects, now);
       const job = this.st.ownedJob.get(id, workerId) as Pick<JobRow, 'attempts' | 'max_attempts'> | undefined;
       if (!job) return { accepted: false };
       this.insertJobs(jobs, null);
@@ -445,6 +451,11 @@ export class SqliteStore implements Store {
 
   private prepareJobs(jobs: NewJob[]): JobParams[] {
     return jobs.map((j) => jobParams(j, j.id ?? this.newId(), this.defaultMaxAttempts));
+  }
+
+  /** Inside a transaction. */
+  private putEffects(jobId: string, effects: Array<[string, string]>, now: number): void {
+    for (const [stepKey, text] of effects) this.st.putEffect.run(jobId, stepKey, text, now);
   }
 
   /** Inside a transaction. */

@@ -119,6 +119,18 @@ export interface JobRecord {
 export interface AttemptOutcome {
   run?: RunWrite;
   jobs?: NewJob[];
+  /**
+   * The attempt's effect-journal entries not yet written (keyed by the job's id). `failJob` writes them with the
+   * outcome, so the next attempt replays them; `completeJob` writes them only when the lease was lost (another
+   * attempt may still run): a succeeded job is never run again, so its journal would never be read.
+   */
+  effects?: JournalEntry[];
+}
+
+/** One effect's outcome, as the journal keeps it under its step key. */
+export interface JournalEntry {
+  stepKey: string;
+  outcome: JsonValue;
 }
 
 export interface FailJobInput extends AttemptOutcome {

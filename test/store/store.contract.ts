@@ -320,6 +320,24 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('writes an attempt’s journal entries with a failure and with a lost lease, never with a success', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const [ok, failing, lost] = await store.enqueueJobs([job({ id: 'ok' }), job({ id: 'failing' }), job({ id: 'lost' })]);
+        await store.claimJobs('w', 3, 1000);
+        const entries = (tag: string) => [{ stepKey: 'Letter:mail#1', outcome: { messageId: `<${tag}@x>` } }, { stepKey: 'Letter:bpium#1', outcome: null }];
+        assert.deepEqual(await store.completeJob(ok!, 'w', { effects: entries('ok') }), { accepted: true });
+        assert.equal(await store.effects.get(ok!, 'Letter:mail#1'), undefined, 'a succeeded job is never run again: nothing to keep');
+        const failed = await store.failJob(failing!, 'w', { retryable: true, error: 'SMTP 451', effects: entries('f') });
+        assert.equal(failed.accepted && failed.status, 'queued');
+        assert.deepEqual(await store.effects.get(failing!, 'Letter:mail#1'), { messageId: '<f@x>' }, 'the retry replays the letter');
+        assert.equal(await store.effects.get(failing!, 'Letter:bpium#1'), null, 'a stored null is an entry');
+        clock.advance(1000);
+        await store.claimJobs('other', 1, 1000);
+        assert.deepEqual(await store.completeJob(lost!, 'w', { effects: entries('l') }), { accepted: false });
+        assert.deepEqual(await store.effects.get(lost!, 'Letter:mail#1'), { messageId: '<l@x>' }, 'the attempt that took the job over replays it');
+      });
+    });
+
     it('keeps a lease alive with heartbeats', T, async () => {
       await withStore(async (store, { clock }) => {
         const id = await enqueueOne(store);
