@@ -155,11 +155,19 @@ async function handleHook(d: AppDeps, req: Request, res: Response) {
   const result = await runScenario(library, d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
   d.metrics.run(result.status, result.durationMs / 1000);
   const response = hookResponse(result, d.config.hook.returns, d.config.timeZone);
-  const stored = await d.store.recordRequest({
-    inbox: { ...inboxBase, signature, dedupKey, response: { status: response.status, body: response.body.slice(0, 4096) } },
-    run: runWrite(result, { trigger: 'http', params }),
-    jobs: starter.jobs,
-  });
+  // A worker with room takes the jobs as they are stored, already claimed: no claim, no wait for the next poll.
+  const reservation = starter.jobs.length ? d.workers.reserve?.(starter.jobs.length) : undefined;
+  let stored: Awaited<ReturnType<Store['recordRequest']>> | undefined;
+  try {
+    stored = await d.store.recordRequest({
+      inbox: { ...inboxBase, signature, dedupKey, response: { status: response.status, body: response.body.slice(0, 4096) } },
+      run: runWrite(result, { trigger: 'http', params }),
+      jobs: starter.jobs,
+      ...(reservation ? { lease: reservation.lease } : {}),
+    });
+  } finally {
+    reservation?.take(stored && !stored.duplicate ? (stored.leased ?? []) : []);
+  }
   d.metrics.storeRefused = undefined;
   res.locals.runId = result.runId;
   if (stored.duplicate) {
@@ -169,7 +177,7 @@ async function handleHook(d: AppDeps, req: Request, res: Response) {
     send(d, res, { status: stored.original.responseStatus ?? response.status, body: stored.original.responseBody ?? response.body, contentType: response.contentType }, result);
     return;
   }
-  if (stored.jobIds.length) d.workers.wake();
+  if (stored.jobIds.length > (stored.leased?.length ?? 0)) d.workers.wake();
   send(d, res, response, result);
 }
 

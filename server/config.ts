@@ -202,7 +202,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       maxDelayMs: fc.workers?.maxDelayMs ?? 10 * 60 * 1000,
       leaseMs: leaseMs(env.OKTELL_LEASE_MS) ?? fc.workers?.leaseMs ?? DEFAULT_LEASE_MS,
       ...optionalCount('burstInFlight', env.OKTELL_BURST_IN_FLIGHT, 'OKTELL_BURST_IN_FLIGHT', 0),
-      thread: onOff(env.OKTELL_DELIVERY_THREAD, 'OKTELL_DELIVERY_THREAD') ?? fc.workers?.thread ?? true,
+      thread: onOff(env.OKTELL_DELIVERY_THREAD, 'OKTELL_DELIVERY_THREAD') ?? fc.workers?.thread ?? false,
     },
     ...optionalCount('storeMaxPages', env.OKTELL_STORE_MAX_PAGES, 'OKTELL_STORE_MAX_PAGES', 16),
     requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,

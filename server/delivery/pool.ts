@@ -8,7 +8,7 @@ import type { SharedPorts } from '../../adapters/ports.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import { enqueueingStarter, jobVariables } from '../starters.js';
 import { runWrite } from '../run-record.js';
-import type { JobRecord } from '../store/store.port.js';
+import type { JobLease, JobRecord } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
 import { attemptJournal } from './attempt-journal.js';
 
@@ -47,9 +47,21 @@ export interface WorkerPool {
   start(): void | Promise<void>;
   /** Something was enqueued: look now instead of at the next poll. */
   wake(): void;
+  /**
+   * Room for `count` new jobs right now, with nothing older waiting in the queue: the caller stores them already
+   * claimed under the returned lease and hands them over with `take`, so they need no claim. Undefined when the
+   * pool is full, has a backlog, or runs on another thread: store the jobs queued and `wake()` the pool.
+   */
+  reserve?(count: number): JobReservation | undefined;
   /** Stops claiming; waits up to `graceMs` for running jobs. Jobs still running keep their lease and are recovered on the next start. */
   stop(graceMs?: number): Promise<{ unfinished: number }>;
   readonly running: number;
+}
+
+export interface JobReservation {
+  readonly lease: JobLease;
+  /** The jobs the store wrote under the lease start now; the rest of the reservation is released. Call once. */
+  take(jobs: readonly JobRecord[]): void;
 }
 
 export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
@@ -76,6 +88,14 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     return now - burstSeenAt < BURST_QUIET_MS ? burstConcurrency : opts.concurrency;
   };
   let held = false;
+  /** Slots promised to jobs being stored right now (`reserve`). */
+  let reserved = 0;
+  /**
+   * Whether due jobs may be waiting in the store: set when something was queued instead of handed over, cleared when
+   * a claim comes back with room to spare. While it is set, new jobs queue behind the older ones, and each finished
+   * job makes the pool claim again; while it is clear, a finished job costs no claim.
+   */
+  let backlog = true;
 
   const heartbeat = setInterval(() => {
     if (active.size) opts.store.heartbeat([...active.keys()], workerId, leaseMs).catch((e: unknown) => opts.logger?.warn({ err: e }, 'heartbeat failed'));
@@ -94,7 +114,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         again = false;
         const cap = capacity();
         held = cap < opts.concurrency;
-        const free = cap - active.size;
+        const free = cap - active.size - reserved;
         // Claims have a fixed cost (a write transaction): while jobs are running, wait until a few slots are free.
         if (free <= 0 || (active.size > 0 && free < Math.max(1, Math.floor(cap / 4)))) break;
         let jobs: JobRecord[];
@@ -104,14 +124,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           opts.logger?.warn({ err: e }, 'cannot claim jobs; will try again');
           break;
         }
-        for (const job of jobs) {
-          const p = runJob(job).finally(() => {
-            active.delete(job.id);
-            void fill();
-          });
-          active.set(job.id, p);
-        }
-        if (jobs.length === free) again = true;
+        for (const job of jobs) launch(job);
+        backlog = jobs.length === free;
+        if (backlog) again = true;
       } while (again && !stopping);
     } finally {
       claiming = false;
@@ -123,6 +138,14 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     clearTimeout(timer);
     // Held back by a burst: look again soon, so the backlog starts draining as soon as the burst ends.
     if (!stopping) timer = setTimeout(() => void fill(), held ? Math.min(pollMs, 20) : pollMs);
+  }
+
+  function launch(job: JobRecord) {
+    const p = runJob(job).finally(() => {
+      active.delete(job.id);
+      if (backlog) void fill();
+    });
+    active.set(job.id, p);
   }
 
   async function runJob(job: JobRecord) {
@@ -173,7 +196,24 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   }
 
   function wake() {
+    backlog = true;
     if (started && !stopping) void fill();
+  }
+
+  function reserve(count: number): JobReservation | undefined {
+    if (!started || stopping || backlog || count < 1) return undefined;
+    if (active.size + reserved + count > capacity()) return undefined;
+    reserved += count;
+    let taken = false;
+    return {
+      lease: { worker: workerId, leaseMs },
+      take(jobs) {
+        if (taken) return;
+        taken = true;
+        reserved -= count;
+        for (const job of jobs) launch(job);
+      },
+    };
   }
 
   return {
@@ -182,6 +222,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       void fill();
     },
     wake,
+    reserve,
     async stop(graceMs = 10_000) {
       stopping = true;
       clearTimeout(timer);

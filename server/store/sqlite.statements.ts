@@ -14,9 +14,9 @@ const SQL = {
   getInbox: `SELECT * FROM inbox WHERE id = ?`,
 
   insertJob: `INSERT INTO jobs (id, scenario, params, variables, parent_run_id, parent_block, trigger, inbox_id, priority,
-      attempts, max_attempts, next_run_at, status, pinned_version, created_at, updated_at)
+      attempts, max_attempts, next_run_at, status, lease_owner, lease_expires_at, pinned_version, created_at, updated_at)
     VALUES (@id, @scenario, @params, @variables, @parent_run_id, @parent_block, @trigger, @inbox_id, @priority,
-      0, @max_attempts, @next_run_at, 'queued', @pinned_version, @now, @now)`,
+      @attempts, @max_attempts, @next_run_at, @status, @lease_owner, @lease_expires_at, @pinned_version, @now, @now)`,
   getJob: `SELECT * FROM jobs WHERE id = ?`,
   anyExpiredLease: `SELECT 1 FROM jobs INDEXED BY jobs_lease WHERE status = 'running' AND lease_expires_at <= ? LIMIT 1`,
   expiredLeases: `SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= ?`,

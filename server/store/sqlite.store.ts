@@ -34,6 +34,7 @@ import {
   type FailJobInput,
   type FailJobResult,
   type InboxEntry,
+  type JobLease,
   type JobRecord,
   type ListJobsQuery,
   type ListRunsQuery,
@@ -83,6 +84,9 @@ export interface SqliteStoreOptions {
 }
 
 const PRUNE_CHUNK = 5000;
+
+/** The claim columns of a job stored queued. */
+const QUEUED = { status: 'queued', attempts: 0, lease_owner: null, lease_expires_at: null };
 
 
 /** Opens (creating if needed) and migrates a SQLite store. */
@@ -183,7 +187,9 @@ export class SqliteStore implements Store {
       }
       const inboxId = Number(this.st.insertInbox.run(entry).lastInsertRowid);
       if (run) this.st.upsertRun.run({ ...run, inbox_id: run.inbox_id ?? inboxId });
-      return { duplicate: false, inboxId, jobIds: this.insertJobs(jobs, inboxId) };
+      if (!input.lease || jobs.length === 0) return { duplicate: false, inboxId, jobIds: this.insertJobs(jobs, inboxId) };
+      const leased = this.insertLeasedJobs(jobs, inboxId, input.lease);
+      return { duplicate: false, inboxId, jobIds: leased.map((j) => j.id), leased };
     });
   }
 
@@ -462,9 +468,20 @@ export class SqliteStore implements Store {
   private insertJobs(jobs: JobParams[], inboxId: number | null): string[] {
     const now = this.clock.now();
     for (const j of jobs) {
-      this.st.insertJob.run({ ...j, inbox_id: j.inbox_id ?? inboxId, next_run_at: j.run_at ?? now, now });
+      this.st.insertJob.run({ ...j, ...QUEUED, inbox_id: j.inbox_id ?? inboxId, next_run_at: j.run_at ?? now, now });
     }
     return jobs.map((j) => j.id);
+  }
+
+  /** Inside a transaction: the jobs go in already claimed by `lease.worker` (their first attempt), due now. */
+  private insertLeasedJobs(jobs: JobParams[], inboxId: number | null, lease: JobLease): JobRecord[] {
+    const now = this.clock.now();
+    const claim = { status: 'running', attempts: 1, lease_owner: lease.worker, lease_expires_at: now + lease.leaseMs };
+    return jobs.map((j) => {
+      const row = { ...j, ...claim, inbox_id: j.inbox_id ?? inboxId, next_run_at: now, now };
+      this.st.insertJob.run(row);
+      return jobFromRow({ ...row, last_error: null, last_run_id: null, replay_count: 0, created_at: now, updated_at: now, finished_at: null } as JobRow);
+    });
   }
 
   private cached(sql: string): Database.Statement {

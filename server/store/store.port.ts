@@ -277,10 +277,22 @@ export interface RecordRequestInput {
   run?: RunWrite;
   /** Asynchronous starts made by the hook run. Not enqueued when the request is a duplicate. */
   jobs?: NewJob[];
+  /**
+   * A worker of this process has room for the jobs now: store them already claimed under its lease (first attempt
+   * counted) and return them as `leased`, so the worker runs them without a claim. A store may ignore this (the jobs
+   * are then queued and claimed as usual); the caller must treat a missing `leased` that way.
+   */
+  lease?: JobLease;
+}
+
+/** Whose the jobs are and for how long, when they are stored already claimed. */
+export interface JobLease {
+  worker: string;
+  leaseMs: number;
 }
 
 export type RecordRequestResult =
-  | { duplicate: false; inboxId: number; jobIds: string[] }
+  | { duplicate: false; inboxId: number; jobIds: string[]; leased?: JobRecord[] }
   | {
       duplicate: true;
       /** The id of the first entry with this dedup key (the duplicate itself is stored as `duplicateEntryId`). */

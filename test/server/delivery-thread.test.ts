@@ -18,8 +18,8 @@ blocks:
 
 
 const modes: Array<{ name: string; env: Record<string, string>; worker: RegExp }> = [
-  { name: 'on a delivery thread (the default)', env: {}, worker: /^[^:]+:\d+\/t\d+:[0-9a-f]{8}$/ },
-  { name: 'on the main thread (OKTELL_DELIVERY_THREAD=off)', env: { OKTELL_DELIVERY_THREAD: 'off' }, worker: /^[^:]+:\d+:[0-9a-f]{8}$/ },
+  { name: 'on a delivery thread (OKTELL_DELIVERY_THREAD=on)', env: { OKTELL_DELIVERY_THREAD: 'on' }, worker: /^[^:]+:\d+\/t\d+:[0-9a-f]{8}$/ },
+  { name: 'on the main thread (the default)', env: {}, worker: /^[^:]+:\d+:[0-9a-f]{8}$/ },
 ];
 
 describe('the delivery thread', () => {
@@ -78,7 +78,7 @@ describe('the delivery thread', () => {
       { env: { OKTELL_HEAP: 'v8' }, young: (mb) => mb !== undefined && mb > COMPACT_THREAD_YOUNG_GENERATION_MB, what: 'above the cap' },
     ];
     for (const c of cases) {
-      const t = await startTestServer({ env: c.env });
+      const t = await startTestServer({ env: { OKTELL_DELIVERY_THREAD: 'on', ...c.env } });
       try {
         const limits = (t.server.workers as ThreadedPool).resourceLimits();
         assert.ok(c.young(limits?.maxYoungGenerationSizeMb), `${JSON.stringify(c.env)}: young generation ${limits?.maxYoungGenerationSizeMb} MB, expected ${c.what}`);
@@ -99,7 +99,7 @@ describe('the delivery thread', () => {
 
   it('OKTELL_DELIVERY_THREAD takes on/off words and refuses anything else', () => {
     const read = (v: string | undefined) => loadServerConfig({}, v === undefined ? {} : { OKTELL_DELIVERY_THREAD: v }).workers.thread;
-    assert.equal(read(undefined), true);
+    assert.equal(read(undefined), false, 'off by default: one thread costs less CPU and memory per letter');
     for (const v of ['1', 'on', 'true', 'YES']) assert.equal(read(v), true, v);
     for (const v of ['0', 'off', 'false', 'no']) assert.equal(read(v), false, v);
     assert.throws(() => read('sometimes'), /OKTELL_DELIVERY_THREAD="sometimes" must be on or off/);

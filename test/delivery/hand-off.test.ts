@@ -1,0 +1,108 @@
+// A job stored by a request while a worker has room goes straight to that worker, already claimed: it runs without a
+// claim, once, and its row says who ran it. With older jobs waiting, new ones queue behind them instead.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioLibrary, randomIds, systemClock } from '../../engine/index.js';
+import { createWorkerPool } from '../../server/delivery/pool.js';
+import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { tempDir } from '../helpers.js';
+
+const ECHO = `start: rv
+blocks:
+  rv:
+    kind: ReturnValue
+    values: { 1: '"done"' }
+`;
+
+const inbox = (n: number) => ({ receivedAt: Date.now(), method: 'POST', path: '/hook', headers: '', body: Buffer.from(`{"n":${n}}`), signature: 'absent' as const, dedupKey: null });
+
+async function setUp() {
+  const t = tempDir();
+  writeFileSync(join(t.dir, 'Echo.yaml'), ECHO);
+  const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
+  assert.deepEqual(lib.issues, []);
+  const store = await openSqliteStore({ file: join(t.dir, 'q.db') });
+  const claims: number[] = [];
+  const real = deliveryStoreOf(store);
+  // The real store, with its claims counted.
+  const counted: DeliveryStore = { ...real, claimJobs: async (...a) => { const got = await real.claimJobs(...a); claims.push(got.length); return got; } };
+  const finished: string[] = [];
+  const pool = createWorkerPool({
+    store: counted,
+    host: { library: () => lib, libraryWithVersion: () => lib },
+    ports: { clock: systemClock, ids: randomIds },
+    concurrency: 2,
+    timeZone: 'UTC',
+    pollMs: 60_000,
+    onAttempt: (job, r, outcome) => finished.push(`${job.id}:${outcome}${r.error ? ` ${r.error.message}` : ''}`),
+  });
+  return {
+    store, pool, claims, finished,
+    async done() {
+      await pool.stop(1000);
+      await store.close();
+      t.cleanup();
+    },
+  };
+}
+
+const until = async (what: string, ok: () => boolean) => {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(ok(), what);
+};
+
+describe('hand-off of new jobs to a worker with room', () => {
+  it('runs a job stored under the worker’s lease without claiming it', async () => {
+    const s = await setUp();
+    try {
+      s.pool.start();
+      await until('the first look at the queue', () => s.claims.length === 1);
+      assert.deepEqual(s.claims, [0], 'the queue was empty: no backlog any more');
+      const reservation = s.pool.reserve!(1);
+      assert.ok(reservation, 'room for one job');
+      const stored = await s.store.recordRequest({ inbox: inbox(1), jobs: [{ scenario: 'Echo', params: { 1: 'x' } }], lease: reservation.lease });
+      assert.equal(stored.duplicate, false);
+      const leased = !stored.duplicate ? stored.leased ?? [] : [];
+      assert.equal(leased.length, 1);
+      assert.equal(leased[0]!.status, 'running');
+      assert.equal(leased[0]!.attempts, 1, 'the hand-off counts as the first attempt');
+      assert.deepEqual(leased[0]!.params, { 1: 'x' });
+      reservation.take(leased);
+      await until('the job ran', () => s.finished.length === 1);
+      assert.deepEqual(s.finished, [`${leased[0]!.id}:succeeded`]);
+      assert.deepEqual(s.claims, [0], 'no claim was made for it');
+      const row = await s.store.getJob(leased[0]!.id);
+      assert.equal(row?.status, 'succeeded');
+      assert.equal(row?.attempts, 1);
+    } finally {
+      await s.done();
+    }
+  });
+
+  it('refuses a hand-off while jobs may wait in the queue, and when full', async () => {
+    const s = await setUp();
+    try {
+      assert.equal(s.pool.reserve!(1), undefined, 'not started: the queue has not been looked at');
+      s.pool.start();
+      await until('the first look at the queue', () => s.claims.length === 1);
+      const a = s.pool.reserve!(2);
+      assert.ok(a);
+      assert.equal(s.pool.reserve!(1), undefined, 'two of two slots are promised');
+      a.take([]);
+      const b = s.pool.reserve!(1);
+      assert.ok(b, 'released: room again');
+      b.take([]);
+      await s.store.enqueueJobs([{ scenario: 'Echo', params: {} }]);
+      s.pool.wake();
+      assert.equal(s.pool.reserve!(1), undefined, 'something was queued: new jobs go behind it');
+      await until('the queued job ran', () => s.finished.length === 1);
+      await until('a claim came back short', () => s.claims.at(-1) === 0 || s.claims.includes(1));
+    } finally {
+      await s.done();
+    }
+  });
+});
