@@ -1,23 +1,23 @@
 // The express application of the emulated Oktell web server: own routes under /-/, the Web-API, and the HTTP404
 // hook for every other path.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { verifyBpiumSignature } from '../adapters/bpium/signature.js';
-import { runScenario, type EnginePorts, type IdPort, type LoggerPort, type RunResult, type Value, toText } from '../engine/index.js';
+import { runScenario, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
 import { basicAuth, type OktellUser } from './auth.js';
-import { hookSecret, type ServerConfig } from './config.js';
-import { bpiumDeliveryKey, bpiumTimestamp, headersText, hookParams, hookResponse, type HookResponse } from './hook-request.js';
+import type { ServerConfig } from './config.js';
 import type { Metrics } from './metrics.js';
 import { noStore, refuseCrossSite } from './cross-site.js';
 import { execSvcScriptXml } from './oktell-xml.js';
 import { runWrite } from './run-record.js';
 import type { ScenarioHost } from './scenario-host.js';
-import { collectingStarter, enqueueingStarter } from './starters.js';
+import { enqueueingStarter } from './starters.js';
 import { startParams } from './start-params.js';
 import { StoreUnavailableError } from './store/store.errors.js';
 import type { Store } from './store/store.port.js';
 import type { WorkerPool } from './delivery/index.js';
 import type { TaskScheduler } from './tasks/scheduler.js';
 import { taskRoutes } from './tasks/routes.js';
+import { answerHook } from './hook.js';
+import { observeRequest, writeAnswer } from './hook-listener.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -44,21 +44,7 @@ export function createApp(d: AppDeps): express.Express {
   app.set('etag', false);
 
   app.use((req, res, next) => {
-    const t0 = performance.now();
-    d.metrics.inFlight++;
-    let counted = true;
-    const settled = () => {
-      if (counted) d.metrics.inFlight--;
-      counted = false;
-    };
-    res.on('close', settled);
-    res.on('finish', () => {
-      settled();
-      d.logger.info(
-        { method: req.method, path: pathOf(req), status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: req.ip, ...(res.locals.runId ? { runId: res.locals.runId } : {}) },
-        'request',
-      );
-    });
+    observeRequest(d, req.method, pathOf(req), () => req.ip, res, () => res.locals.runId as string | undefined);
     next();
   });
 
@@ -94,8 +80,13 @@ export function createApp(d: AppDeps): express.Express {
   });
 
   const raw = express.raw({ type: () => true, limit: d.config.bodyLimitBytes });
+  // Requests the node:http route (hook-listener.ts) hands over: the same hook, through express's body reading.
   app.use(noStore, auth, refuseCrossSite, raw, (req, res, next) => {
-    handleHook(d, req, res).catch(next);
+    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    answerHook(d, { method: req.method, url: req.originalUrl, path: req.path, rawHeaders: req.rawHeaders, header: (n) => req.get(n), ip: req.ip ?? null, body }).then((a) => {
+      res.locals.runId = a.runId;
+      writeAnswer(res, a, req.method);
+    }, next);
   });
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -121,82 +112,6 @@ export function createApp(d: AppDeps): express.Express {
   return app;
 }
 
-async function handleHook(d: AppDeps, req: Request, res: Response) {
-  d.metrics.received++;
-  if (!d.accepting()) {
-    res.status(503).set('Retry-After', '5').type('text/plain').send('503 Service Unavailable: the server is shutting down\n');
-    return;
-  }
-  const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  const receivedAt = Date.now();
-  const storedHeaders = headersText(req.rawHeaders);
-  const guard = hookSecret(d.config.webhookSecrets, req.path, req.originalUrl);
-  const inboxBase = { receivedAt, method: req.method, path: req.originalUrl, headers: storedHeaders, body, remoteAddress: req.ip ?? null };
-  if (guard !== undefined) {
-    const refusal = !verifyBpiumSignature(guard.secret, body, req.get('x-hook-signature'))
-      ? { signature: 'invalid' as const, why: 'X-Hook-Signature is missing or does not match', stored: 'invalid signature' }
-      : staleness(d.config.webhookMaxAgeMs, body, receivedAt);
-    if (refusal) {
-      await d.store.recordRequest({ inbox: { ...inboxBase, signature: refusal.signature, dedupKey: null, response: { status: 401, body: refusal.stored } } });
-      const sent = refusal.signature === 'valid' ? 'valid' : req.get('x-hook-signature') ? 'wrong' : 'missing';
-      d.logger.warn({ path: req.path, ip: req.ip, signature: sent }, `webhook refused: ${refusal.why}`);
-      d.metrics.response(401);
-      res.status(401).type('text/plain').send(`401 Unauthorized: ${refusal.why}\n`);
-      return;
-    }
-  }
-  const signature = guard !== undefined ? 'valid' : 'absent';
-  // Only a verified request reaches this line, and its key names its route: a request to another path (signed or
-  // not) can neither claim nor be answered from this route's deliveries.
-  const dedupKey = bpiumDeliveryKey(body, guard?.route ?? req.path);
-  const params = hookParams(d.config.hook.params, { url: req.originalUrl, rawHeaders: req.rawHeaders, method: req.method, body, contentType: req.get('content-type') }, signature);
-  const library = d.host.library();
-  const starter = collectingStarter(d.ports.ids, { hook: req.path });
-  const result = await runScenario(library, d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
-  d.metrics.run(result.status, result.durationMs / 1000);
-  const response = hookResponse(result, d.config.hook.returns, d.config.timeZone);
-  // A worker with room takes the jobs as they are stored, already claimed: no claim, no wait for the next poll.
-  const reservation = starter.jobs.length ? d.workers.reserve?.(starter.jobs.length) : undefined;
-  let stored: Awaited<ReturnType<Store['recordRequest']>> | undefined;
-  try {
-    stored = await d.store.recordRequest({
-      inbox: { ...inboxBase, signature, dedupKey, response: { status: response.status, body: response.body.slice(0, 4096) } },
-      run: runWrite(result, { trigger: 'http', params }),
-      jobs: starter.jobs,
-      ...(reservation ? { lease: reservation.lease } : {}),
-    });
-  } finally {
-    reservation?.take(stored && !stored.duplicate ? (stored.leased ?? []) : []);
-  }
-  d.metrics.storeRefused = undefined;
-  res.locals.runId = result.runId;
-  if (stored.duplicate) {
-    d.metrics.duplicates++;
-    res.set('X-Oktell-Duplicate-Of', String(stored.inboxId));
-    d.logger.info({ dedupKey, original: stored.inboxId }, 'duplicate delivery: answered as before, nothing started again');
-    send(d, res, { status: stored.original.responseStatus ?? response.status, body: stored.original.responseBody ?? response.body, contentType: response.contentType }, result);
-    return;
-  }
-  if (stored.jobIds.length > (stored.leased?.length ?? 0)) d.workers.wake();
-  send(d, res, response, result);
-}
-
-/**
- * Why a signed webhook is refused as too old or too new for the freshness window (a replay of a captured delivery),
- * or undefined when the window is off or the timestamp is inside it.
- */
-function staleness(maxAgeMs: number | undefined, body: Buffer, now: number): { signature: 'valid'; why: string; stored: string } | undefined {
-  if (maxAgeMs === undefined) return undefined;
-  const ts = bpiumTimestamp(body);
-  const limit = `the limit is ${maxAgeMs / 60_000} minute(s)`;
-  if (ts === undefined) return { signature: 'valid', why: `the webhook has no readable "timestamp" and ${limit}`, stored: 'no timestamp' };
-  const skewMs = now - ts * 1000;
-  if (Math.abs(skewMs) <= maxAgeMs) return undefined;
-  const minutes = Math.round(Math.abs(skewMs) / 60_000);
-  const when = skewMs > 0 ? `${minutes} minute(s) old` : `${minutes} minute(s) in the future`;
-  return { signature: 'valid', why: `the webhook's timestamp is ${when}; ${limit}`, stored: 'stale timestamp' };
-}
-
 /**
  * How long a refused write keeps `/-/health` failing when no write has succeeded since: long enough for a load
  * balancer to see it, short enough that a health check that takes the instance out of rotation (so no request comes
@@ -211,12 +126,6 @@ function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
   const refused = d.metrics.storeRefused;
   if (refused && Date.now() - refused.at < STORE_REFUSAL_MEMORY_MS) problems.push(`the store refuses writes (${refused.reason}): webhooks are answered 503`);
   return problems;
-}
-
-function send(d: AppDeps, res: Response, r: HookResponse, result: RunResult) {
-  d.metrics.response(r.status);
-  res.set('X-Oktell-Run-Id', result.runId);
-  res.status(r.status).type(r.contentType).send(r.body);
 }
 
 /** Oktell's Web-API: execsvcscript (XML answer) and execsvcscriptplain (the return value as plain text). */

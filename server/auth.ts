@@ -56,12 +56,16 @@ export function parseUsers(spec: string): OktellUser[] {
     });
 }
 
+export const BASIC_CHALLENGE_HEADER = 'WWW-Authenticate';
+export const basicChallenge = (realm = 'Oktell') => `Basic realm="${realm}", charset="UTF-8"`;
+export const UNAUTHORIZED_TEXT = '401 Unauthorized: valid Oktell credentials are required\n';
+
 /** Express middleware: 401 with a Basic challenge unless the request carries valid credentials. */
 export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell') {
   return (req: Request, res: Response, next: NextFunction) => {
     const login = checkBasicAuth(req.headers.authorization, users());
     if (login === undefined) {
-      res.status(401).set('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`).type('text/plain').send('401 Unauthorized: valid Oktell credentials are required\n');
+      res.status(401).set(BASIC_CHALLENGE_HEADER, basicChallenge(realm)).type('text/plain').send(UNAUTHORIZED_TEXT);
       return;
     }
     res.locals.user = login;

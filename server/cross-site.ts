@@ -8,28 +8,41 @@ import type { NextFunction, Request, Response } from 'express';
  * server's own (`null` included).
  */
 export function crossSiteReason(req: Request, opts: { allowTyped?: boolean } = {}): string | undefined {
-  const site = req.get('sec-fetch-site');
+  return crossSiteOf((name) => req.get(name), req.protocol, opts);
+}
+
+/** `crossSiteReason` over any request: its headers by lower-case name and the protocol it came by. */
+export function crossSiteOf(header: (name: string) => string | undefined, protocol: string, opts: { allowTyped?: boolean } = {}): string | undefined {
+  const site = header('sec-fetch-site');
   if (site !== undefined && site !== 'same-origin' && !(opts.allowTyped && site === 'none')) return `Sec-Fetch-Site is "${site.slice(0, 40)}"`;
-  const origin = req.get('origin');
+  const origin = header('origin');
   if (origin !== undefined) {
-    const own = `${req.protocol}://${req.get('host') ?? ''}`;
+    const own = `${protocol}://${header('host') ?? ''}`;
     if (origin.toLowerCase() !== own.toLowerCase()) return `Origin ${origin.slice(0, 100)} is not this server`;
   }
   return undefined;
+}
+
+/** The 403 answer's text for a cross-site request. */
+export function crossSiteRefusal(reason: string): string {
+  return `403 Forbidden: a browser request from another site (${reason.replace(/[^\x20-\x7e]/g, '?')})\n`;
 }
 
 /** Express middleware for the Web-API and the hook: 403 for a browser's request made by another site. */
 export function refuseCrossSite(req: Request, res: Response, next: NextFunction): void {
   const reason = crossSiteReason(req, { allowTyped: true });
   if (reason) {
-    res.status(403).type('text/plain').send(`403 Forbidden: a browser request from another site (${reason.replace(/[^\x20-\x7e]/g, '?')})\n`);
+    res.status(403).type('text/plain').send(crossSiteRefusal(reason));
     return;
   }
   next();
 }
 
+/** Headers of every answer that carries run results or metrics. */
+export const NO_STORE_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' } as const;
+
 /** Express middleware: answers that carry run results or metrics are never cached nor content-sniffed. */
 export function noStore(_req: Request, res: Response, next: NextFunction): void {
-  res.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+  res.set(NO_STORE_HEADERS);
   next();
 }

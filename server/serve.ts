@@ -1,18 +1,18 @@
 // Starts the emulated Oktell web server with everything it needs: store, scenarios, Bpium, mail, workers.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
-import type express from 'express';
 import { bpiumClientOptionsFromEnv, type BpiumClient } from '../adapters/bpium/client.js';
 import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } from '../adapters/ports.js';
 import { applyMigrations } from '../adapters/db/migrations.js';
 import { databaseDialects } from '../adapters/db/settings.js';
 import type { LoggerPort } from '../engine/index.js';
 import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
-import { createApp } from './app.js';
+import { createApp, type AppDeps } from './app.js';
+import { hookListener } from './hook-listener.js';
 import type { OktellUser } from './auth.js';
 import { loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { emulatorWebhookSecret, generatedUser } from './credentials.js';
@@ -132,8 +132,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const tasks = createServiceTasks({ config, store, metrics, logger, watch: opts.watch !== false, ...(opts.taskTickMs ? { tickMs: opts.taskTickMs } : {}) });
     cleanup.push(() => tasks.stop());
     let accepting = true;
-    const app = createApp({ config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting, tasks: tasks.scheduler });
-    const { server, url, port } = await listen(config, app);
+    const deps: AppDeps = { config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting, tasks: tasks.scheduler };
+    const { server, url, port } = await listen(config, hookListener(deps, createApp(deps)));
     cleanup.push(() => server.close());
     bpium.emulator?.retargetSeedWebhooks(serverOrigin(config, port, users[0]!), bpium.webhookSecret!);
     cleanup.push(() => workers.stop(1000));
@@ -199,7 +199,7 @@ async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: St
 }
 
 /** Listens with the configured timeouts (HTTP or HTTPS); resolves with the address to show. */
-async function listen(config: ServerConfig, app: express.Express): Promise<{ server: Server; url: string; port: number }> {
+async function listen(config: ServerConfig, app: RequestListener): Promise<{ server: Server; url: string; port: number }> {
   const timeouts = httpTimeouts(config.requestTimeoutMs);
   const server: Server = config.tls
     ? createHttpsServer({ ...timeouts, cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, app)

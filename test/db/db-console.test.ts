@@ -44,7 +44,7 @@ describe('DbQuery under the server', () => {
     const db = new Database(file);
     db.exec('CREATE TABLE visits (who TEXT NOT NULL)');
     db.close();
-    t = await startConsoleServer({ 'AddVisit.yaml': ADD }, { OKTELL_DB_MAIN: `sqlite:${file}` });
+    t = await startConsoleServer({ 'AddVisit.yaml': ADD }, { OKTELL_DB_MAIN: `sqlite:${file}`, OKTELL_DELIVERY_THREAD: 'on' });
   });
   after(async () => {
     await t?.cleanup();

@@ -1,0 +1,178 @@
+// The hook route on node:http. Every request that is not for the server's own routes (/-/…, the Web-API) is a
+// webhook for HTTP404, and the most frequent request there is; answering it here skips express's router, its
+// request and response wrappers and body-parser, which cost about as much CPU as the rest of the acknowledgement.
+// Anything unusual (a compressed body, an absolute-form address) goes to the express app, which answers the same
+// way through the same `answerHook`.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { format as formatType, parse as parseType } from 'content-type';
+import proxyaddr from 'proxy-addr';
+import type express from 'express';
+import type { AppDeps } from './app.js';
+import { BASIC_CHALLENGE_HEADER, basicChallenge, checkBasicAuth, UNAUTHORIZED_TEXT } from './auth.js';
+import { crossSiteOf, crossSiteRefusal, NO_STORE_HEADERS } from './cross-site.js';
+import { answerHook, type HookAnswer } from './hook.js';
+
+type Trust = (address: string, hop: number) => boolean;
+
+/** Own routes, lower-cased (express matches paths case-insensitively): these always go to express. */
+const OWN_PREFIXES = ['/-/', '/execsvcscript'];
+
+/** The server's request listener: the hook here, everything else to `app`. */
+export function hookListener(d: AppDeps, app: express.Express): RequestListener {
+  const trust = app.get('trust proxy fn') as Trust;
+  return (req, res) => {
+    const url = req.url ?? '/';
+    if (!takesFastPath(req, url)) {
+      app(req, res);
+      return;
+    }
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    let runId: string | undefined;
+    const ip = () => proxyaddr(req, trust);
+    observeRequest(d, req.method ?? 'GET', path, ip, res, () => runId);
+    for (const [k, v] of Object.entries(NO_STORE_HEADERS)) res.setHeader(k, v);
+    const method = req.method ?? 'GET';
+    if (checkBasicAuth(req.headers.authorization, d.users()) === undefined) {
+      req.resume();
+      writeAnswer(res, { status: 401, contentType: 'text/plain', body: UNAUTHORIZED_TEXT, headers: { [BASIC_CHALLENGE_HEADER]: basicChallenge() } }, method);
+      return;
+    }
+    const header = (name: string) => headerValue(req, name);
+    const crossSite = crossSiteOf(header, protocolOf(req, trust), { allowTyped: true });
+    if (crossSite) {
+      req.resume();
+      writeAnswer(res, { status: 403, contentType: 'text/plain', body: crossSiteRefusal(crossSite), headers: {} }, method);
+      return;
+    }
+    readBody(req, d.config.bodyLimitBytes, (body) => {
+      if (body === 'too-large') {
+        // Closing the connection spares reading the rest of a body nobody will use.
+        d.metrics.response(413);
+        writeAnswer(res, { status: 413, contentType: 'text/plain', body: `413 Payload Too Large: the limit is ${d.config.bodyLimitBytes} bytes\n`, headers: { Connection: 'close' } }, method);
+        return;
+      }
+      if (body === 'aborted') return;
+      answerHook(d, { method, url, path, rawHeaders: req.rawHeaders, header, ip: ip() ?? null, body }).then(
+        (a) => {
+          runId = a.runId;
+          writeAnswer(res, a, method);
+        },
+        (err: unknown) => {
+          d.logger.error({ err, method, path }, 'unexpected error');
+          if (!res.headersSent) writeAnswer(res, { status: 500, contentType: 'text/plain', body: '500 Internal Server Error\n', headers: {} }, method);
+          else res.destroy();
+        },
+      );
+    });
+  };
+}
+
+function takesFastPath(req: IncomingMessage, url: string): boolean {
+  if (url.charCodeAt(0) !== 47 /* / */) return false;
+  const lower = url.toLowerCase();
+  if (OWN_PREFIXES.some((p) => lower.startsWith(p))) return false;
+  const encoding = req.headers['content-encoding'];
+  return encoding === undefined || encoding.toLowerCase() === 'identity';
+}
+
+/** One header's value as express's `req.get` gives it (a repeated header joined by commas). */
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** http or https, from the socket or, behind a trusted proxy, from X-Forwarded-Proto (as express's `req.protocol`). */
+function protocolOf(req: IncomingMessage, trust: Trust): string {
+  const own = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+  if (!trust(req.socket.remoteAddress ?? '', 0)) return own;
+  const forwarded = headerValue(req, 'x-forwarded-proto') ?? own;
+  const comma = forwarded.indexOf(',');
+  return (comma === -1 ? forwarded : forwarded.slice(0, comma)).trim();
+}
+
+/** The body, up to `limit` bytes: a Content-Length over it is refused before reading, a longer stream when it passes it. */
+function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | 'too-large' | 'aborted') => void): void {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    req.resume();
+    done('too-large');
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  const settle = (body: Buffer | 'too-large' | 'aborted') => {
+    if (settled) return;
+    settled = true;
+    done(body);
+  };
+  req.on('data', (chunk: Buffer) => {
+    if (settled) return;
+    size += chunk.length;
+    if (size > limit) {
+      chunks.length = 0;
+      settle('too-large');
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => settle(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+  req.on('aborted', () => settle('aborted'));
+  req.on('error', () => settle('aborted'));
+}
+
+/**
+ * Writes an answer as express's `res.send` does for a string: the media type with `charset=utf-8`, Content-Length,
+ * no body for HEAD, and no body nor body headers for 204 and 304.
+ */
+export function writeAnswer(res: ServerResponse, a: Omit<HookAnswer, 'runId'>, method: string): void {
+  res.statusCode = a.status;
+  for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
+  if (a.status === 204 || a.status === 304) {
+    res.end();
+    return;
+  }
+  const body = Buffer.from(a.body, 'utf8');
+  res.setHeader('Content-Type', utf8Type(a.contentType));
+  res.setHeader('Content-Length', body.length);
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+const typeCache = new Map<string, string>();
+
+/** The media type with its charset set to utf-8; a type that does not parse becomes text/plain. */
+function utf8Type(type: string): string {
+  let out = typeCache.get(type);
+  if (out === undefined) {
+    try {
+      const parsed = parseType(type);
+      out = formatType({ type: parsed.type, parameters: { ...parsed.parameters, charset: 'utf-8' } });
+    } catch {
+      out = 'text/plain; charset=utf-8';
+    }
+    if (typeCache.size < 100) typeCache.set(type, out);
+  }
+  return out;
+}
+
+/**
+ * Counts the request in flight until it ends and writes its log line (method, path without the query, status,
+ * duration, client address, the hook run's id).
+ */
+export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: string, path: string, ip: () => string | undefined, res: ServerResponse, runId: () => string | undefined): void {
+  const t0 = performance.now();
+  d.metrics.inFlight++;
+  let counted = true;
+  const settled = () => {
+    if (counted) d.metrics.inFlight--;
+    counted = false;
+  };
+  res.on('close', settled);
+  res.on('finish', () => {
+    settled();
+    const id = runId();
+    d.logger.info({ method, path, status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) }, 'request');
+  });
+}

@@ -1,0 +1,124 @@
+// The HTTP404 hook, apart from any HTTP framework: a request in (method, address, headers, body), an answer out
+// (status, headers, body). The fast node:http route (hook-listener.ts) and the express route (app.ts, for requests
+// the fast route hands over) both call `answerHook`, so the two can never answer differently.
+import { verifyBpiumSignature } from '../adapters/bpium/signature.js';
+import { runScenario, type RunResult } from '../engine/index.js';
+import type { AppDeps } from './app.js';
+import { hookSecret } from './config.js';
+import { bpiumDeliveryKey, bpiumTimestamp, headersText, hookParams, hookResponse } from './hook-request.js';
+import { runWrite } from './run-record.js';
+import { collectingStarter } from './starters.js';
+import { StoreUnavailableError } from './store/store.errors.js';
+import type { RecordRequestResult } from './store/store.port.js';
+
+export interface HookInput {
+  method: string;
+  /** The address as sent: path and query. */
+  url: string;
+  /** The path without the query. */
+  path: string;
+  rawHeaders: readonly string[];
+  /** A header's value by its lower-case name. */
+  header(name: string): string | undefined;
+  /** The client's address (after `trust proxy`), or null. */
+  ip: string | null;
+  body: Buffer;
+}
+
+export interface HookAnswer {
+  status: number;
+  /** Its media type; the body is always sent as UTF-8. */
+  contentType: string;
+  body: string;
+  headers: Record<string, string>;
+  /** The hook run, for the request's log line. */
+  runId?: string;
+}
+
+const text = (status: number, body: string, headers: Record<string, string> = {}): HookAnswer => ({ status, contentType: 'text/plain', body, headers });
+
+/** Runs the hook for one request and stores it (with its jobs) before the answer is given. */
+export async function answerHook(d: AppDeps, req: HookInput): Promise<HookAnswer> {
+  d.metrics.received++;
+  if (!d.accepting()) return text(503, '503 Service Unavailable: the server is shutting down\n', { 'Retry-After': '5' });
+  try {
+    return await storeAndAnswer(d, req);
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    d.metrics.unavailable++;
+    d.metrics.storeRefused = { at: Date.now(), reason: err.reason };
+    return text(503, '503 Service Unavailable: the store cannot take requests right now; retry later\n', { 'Retry-After': String(err.retryAfterSeconds) });
+  }
+}
+
+async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
+  const body = req.body;
+  const receivedAt = Date.now();
+  const guard = hookSecret(d.config.webhookSecrets, req.path, req.url);
+  const inboxBase = { receivedAt, method: req.method, path: req.url, headers: headersText(req.rawHeaders), body, remoteAddress: req.ip };
+  const sentSignature = req.header('x-hook-signature');
+  if (guard !== undefined) {
+    const refusal = !verifyBpiumSignature(guard.secret, body, sentSignature)
+      ? { signature: 'invalid' as const, why: 'X-Hook-Signature is missing or does not match', stored: 'invalid signature' }
+      : staleness(d.config.webhookMaxAgeMs, body, receivedAt);
+    if (refusal) {
+      await d.store.recordRequest({ inbox: { ...inboxBase, signature: refusal.signature, dedupKey: null, response: { status: 401, body: refusal.stored } } });
+      const sent = refusal.signature === 'valid' ? 'valid' : sentSignature ? 'wrong' : 'missing';
+      d.logger.warn({ path: req.path, ip: req.ip, signature: sent }, `webhook refused: ${refusal.why}`);
+      d.metrics.response(401);
+      return text(401, `401 Unauthorized: ${refusal.why}\n`);
+    }
+  }
+  const signature = guard !== undefined ? 'valid' : 'absent';
+  // Only a verified request reaches this line, and its key names its route: a request to another path (signed or
+  // not) can neither claim nor be answered from this route's deliveries.
+  const dedupKey = bpiumDeliveryKey(body, guard?.route ?? req.path);
+  const params = hookParams(d.config.hook.params, { url: req.url, rawHeaders: req.rawHeaders, method: req.method, body, contentType: req.header('content-type') }, signature);
+  const starter = collectingStarter(d.ports.ids, { hook: req.path });
+  const result = await runScenario(d.host.library(), d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
+  d.metrics.run(result.status, result.durationMs / 1000);
+  const response = hookResponse(result, d.config.hook.returns, d.config.timeZone);
+  // A worker with room takes the jobs as they are stored, already claimed: no claim, no wait for the next poll.
+  const reservation = starter.jobs.length ? d.workers.reserve?.(starter.jobs.length) : undefined;
+  let stored: RecordRequestResult | undefined;
+  try {
+    stored = await d.store.recordRequest({
+      inbox: { ...inboxBase, signature, dedupKey, response: { status: response.status, body: response.body.slice(0, 4096) } },
+      run: runWrite(result, { trigger: 'http', params }),
+      jobs: starter.jobs,
+      ...(reservation ? { lease: reservation.lease } : {}),
+    });
+  } finally {
+    reservation?.take(stored && !stored.duplicate ? (stored.leased ?? []) : []);
+  }
+  d.metrics.storeRefused = undefined;
+  if (stored.duplicate) {
+    d.metrics.duplicates++;
+    d.logger.info({ dedupKey, original: stored.inboxId }, 'duplicate delivery: answered as before, nothing started again');
+    const status = stored.original.responseStatus ?? response.status;
+    return ran(d, result, { status, contentType: response.contentType, body: stored.original.responseBody ?? response.body, headers: { 'X-Oktell-Duplicate-Of': String(stored.inboxId) } });
+  }
+  if (stored.jobIds.length > (stored.leased?.length ?? 0)) d.workers.wake();
+  return ran(d, result, { ...response, headers: {} });
+}
+
+function ran(d: AppDeps, result: RunResult, a: HookAnswer): HookAnswer {
+  d.metrics.response(a.status);
+  return { ...a, headers: { ...a.headers, 'X-Oktell-Run-Id': result.runId }, runId: result.runId };
+}
+
+/**
+ * Why a signed webhook is refused as too old or too new for the freshness window (a replay of a captured delivery),
+ * or undefined when the window is off or the timestamp is inside it.
+ */
+function staleness(maxAgeMs: number | undefined, body: Buffer, now: number): { signature: 'valid'; why: string; stored: string } | undefined {
+  if (maxAgeMs === undefined) return undefined;
+  const ts = bpiumTimestamp(body);
+  const limit = `the limit is ${maxAgeMs / 60_000} minute(s)`;
+  if (ts === undefined) return { signature: 'valid', why: `the webhook has no readable "timestamp" and ${limit}`, stored: 'no timestamp' };
+  const skewMs = now - ts * 1000;
+  if (Math.abs(skewMs) <= maxAgeMs) return undefined;
+  const minutes = Math.round(Math.abs(skewMs) / 60_000);
+  const when = skewMs > 0 ? `${minutes} minute(s) old` : `${minutes} minute(s) in the future`;
+  return { signature: 'valid', why: `the webhook's timestamp is ${when}; ${limit}`, stored: 'stale timestamp' };
+}

@@ -1,0 +1,98 @@
+// The hook's two routes answer alike: most requests are answered on node:http (hook-listener.ts), a compressed body
+// goes through express; both run the same hook. Compared here header by header on a real listening server, with the
+// letters each webhook starts.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { signBpiumBody } from '../../adapters/bpium/signature.js';
+import { AUTH, parsedLetters, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
+
+interface Raw {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function send(url: string, o: { method?: string; path?: string; headers?: Record<string, string>; body?: Buffer }): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${o.path ?? '/Bpium/NewTask'}`, { method: o.method ?? 'POST', headers: { authorization: AUTH, ...o.headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+/** The headers both routes must agree on (the rest — date, run id, connection — differ by nature). */
+const shape = (r: Raw) => ({
+  status: r.status,
+  type: r.headers['content-type'],
+  length: r.headers['content-length'],
+  cache: r.headers['cache-control'],
+  sniff: r.headers['x-content-type-options'],
+  runId: typeof r.headers['x-oktell-run-id'] === 'string',
+  body: r.body,
+});
+
+describe('the hook on node:http and through express', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
+
+  it('a plain and a gzip-compressed webhook get the same answer, and each starts its letter', async () => {
+    const plainBody = taskWebhook({ name: 'plain one', responsible: ['1'], sequenceId: 71001 });
+    const zippedBody = taskWebhook({ name: 'zipped one', responsible: ['1'], sequenceId: 71002 });
+    const signed = (b: string) => ({ 'content-type': 'application/json', 'x-hook-signature': signBpiumBody(t.secret, b) });
+    const plain = await send(t.server.url, { headers: signed(plainBody), body: Buffer.from(plainBody) });
+    const zipped = await send(t.server.url, { headers: { ...signed(zippedBody), 'content-encoding': 'gzip' }, body: gzipSync(zippedBody) });
+    assert.equal(plain.status, 200, plain.body);
+    assert.deepEqual(shape(zipped), shape(plain));
+    assert.equal(plain.headers['cache-control'], 'no-store');
+    await waitFor('both letters', () => (t.smtp!.letters.length >= 2 ? true : undefined));
+    const subjects = (await parsedLetters(t.smtp!)).map((l) => l.subject ?? '');
+    assert.ok(subjects.some((s) => s.endsWith('plain one')), subjects.join(' | '));
+    assert.ok(subjects.some((s) => s.endsWith('zipped one')), subjects.join(' | '));
+  });
+
+  it('refusals read the same on both routes: no credentials, a bad signature, a cross-site browser', async () => {
+    const body = taskWebhook({ name: 'refused', responsible: ['1'], sequenceId: 71003 });
+    const cases: Array<{ name: string; headers: Record<string, string>; status: number }> = [
+      { name: 'no credentials', headers: { authorization: '' }, status: 401 },
+      { name: 'bad signature', headers: { 'content-type': 'application/json', 'x-hook-signature': 'sha256=00' }, status: 401 },
+      { name: 'cross-site', headers: { 'sec-fetch-site': 'cross-site' }, status: 403 },
+    ];
+    for (const c of cases) {
+      const fast = await send(t.server.url, { headers: c.headers, body: Buffer.from(body) });
+      const viaExpress = await send(t.server.url, { headers: { ...c.headers, 'content-encoding': 'gzip' }, body: gzipSync(body) });
+      assert.equal(fast.status, c.status, `${c.name}: ${fast.body}`);
+      assert.deepEqual({ ...shape(viaExpress), runId: false }, { ...shape(fast), runId: false }, c.name);
+      assert.equal(fast.headers['www-authenticate'], viaExpress.headers['www-authenticate'], c.name);
+    }
+  });
+
+  it('HEAD gets the headers of the answer without its body; an unknown address gets HTTP404’s 404', async () => {
+    const head = await send(t.server.url, { method: 'HEAD', path: '/nothing/here' });
+    const get = await send(t.server.url, { method: 'GET', path: '/nothing/here' });
+    assert.equal(get.status, 404);
+    assert.equal(head.status, 404);
+    assert.equal(head.body, '');
+    assert.equal(head.headers['content-length'], get.headers['content-length']);
+    assert.equal(head.headers['content-type'], 'text/plain; charset=utf-8');
+  });
+
+  it('the server’s own routes never reach the hook, whatever the case of their address', async () => {
+    const health = await send(t.server.url, { method: 'GET', path: '/-/health' });
+    assert.equal(health.status, 200);
+    assert.equal(JSON.parse(health.body).status, 'ok');
+    const api = await send(t.server.url, { method: 'GET', path: '/ExecSvcScriptPlain?name=Nope' });
+    assert.equal(api.status, 404);
+    assert.match(api.body, /unknown service scenario "Nope"/);
+  });
+});
