@@ -1,6 +1,6 @@
 // PostgreSQL connections (pg, the driver the store uses): a small pool opened on first use, or for a dry run one
 // client whose transaction is rolled back at the end. The block's timeout is the statement_timeout.
-import pg from 'pg';
+import type pg from 'pg';
 import { EffectError, distinctNames, renderNamedSql, type DbCallOptions, type DbResult, type DbValue, type NamedSql } from '../../engine/index.js';
 import { collectRows, type DbDriver } from './driver.js';
 
@@ -17,14 +17,23 @@ const TRANSIENT_SQLSTATE = /^(08|40|53|57P0|55P03)/;
 const TIMEOUT_SQLSTATE = '57014';
 const NETWORK = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/;
 
+let driver: Promise<{ pg: typeof pg; types: pg.CustomTypesConfig }> | undefined;
+
+/** pg, loaded on the first statement: a server without a PostgreSQL database never spends memory on it. */
+function loadPg() {
+  return (driver ??= import('pg').then(({ default: pg }) => ({ pg, types: typesOf(pg) })));
+}
+
 /** int8 and numeric as numbers when that is exact, else text; `date` stays text (a calendar day, not an instant). */
-const types = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === 20 || oid === 1700) return (v: string) => (String(Number(v)) === v ? Number(v) : v);
-    if (oid === 1082) return (v: string) => v;
-    return format ? pg.types.getTypeParser(oid, format) : pg.types.getTypeParser(oid);
-  },
-} as pg.CustomTypesConfig;
+function typesOf(p: typeof pg): pg.CustomTypesConfig {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === 20 || oid === 1700) return (v: string) => (String(Number(v)) === v ? Number(v) : v);
+      if (oid === 1082) return (v: string) => v;
+      return format ? p.types.getTypeParser(oid, format) : p.types.getTypeParser(oid);
+    },
+  } as pg.CustomTypesConfig;
+}
 
 export function postgresDriver(url: string, rollsBack: boolean): PostgresDriver {
   let pool: pg.Pool | undefined;
@@ -40,6 +49,7 @@ export function postgresDriver(url: string, rollsBack: boolean): PostgresDriver 
 
   async function dryClient(timeoutMs: number): Promise<pg.Client> {
     client ??= (async () => {
+      const { pg, types } = await loadPg();
       const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, types });
       c.on('error', () => undefined);
       await c.connect();
@@ -73,7 +83,8 @@ export function postgresDriver(url: string, rollsBack: boolean): PostgresDriver 
         });
       }
       if (!pool) {
-        pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: ms, idleTimeoutMillis: 30_000, types });
+        const { pg, types } = await loadPg();
+        pool ??= new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: ms, idleTimeoutMillis: 30_000, types });
         // An idle client that loses its connection is dropped by the pool; the next statement opens another.
         pool.on('error', () => undefined);
       }

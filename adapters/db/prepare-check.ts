@@ -5,7 +5,6 @@
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { renderNamedSql, SCENARIO_ERROR_CODES as C, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
 import type { DatabaseSettings } from './settings.js';
 
@@ -90,6 +89,8 @@ function checkSqlite(path: string, migrationsDir: string, statements: Statement[
 }
 
 async function checkPostgres(url: string, statements: Statement[]): Promise<ScenarioIssue[]> {
+  // Loaded here: only a check against a PostgreSQL database needs the driver.
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   client.on('error', () => undefined);
   try {

@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import MailComposer from 'nodemailer/lib/mail-composer';
-import addressparser from 'nodemailer/lib/addressparser';
+import type MailComposerType from 'nodemailer/lib/mail-composer';
+import type addressparserType from 'nodemailer/lib/addressparser';
 import { EffectError } from '../../engine/errors.js';
 import type { ClockPort, LoggerPort, MailMessage, MailReceipt, MailerPort } from '../../engine/ports.js';
 import { DEFAULT_MAIL_FROM, makeMessageId, toSendMailOptions } from './compose.js';
@@ -79,6 +79,7 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
       const safe = buildSafeMessage(message, opts.limits);
       const now = clock.now();
       const messageId = makeMessageId(safe, from);
+      const { MailComposer } = await loadComposer();
       const node = new MailComposer(toSendMailOptions(safe, from, messageId, now)).compile();
       // The outbox is the sender's own copy, like a "Sent" folder: it shows the Bcc recipients too.
       node.keepBcc = true;
@@ -106,6 +107,13 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
   };
 }
 
+let composer: Promise<{ MailComposer: typeof MailComposerType; addressparser: typeof addressparserType }> | undefined;
+
+/** nodemailer's MIME composer, loaded with the first letter: a server sending over SMTP never loads it. */
+function loadComposer() {
+  return (composer ??= Promise.all([import('nodemailer/lib/mail-composer'), import('nodemailer/lib/addressparser')]).then(([c, a]) => ({ MailComposer: c.default, addressparser: a.default })));
+}
+
 function timeFromName(name: string): string | undefined {
   const m = FILE_NAME.exec(name);
   if (!m) return undefined;
@@ -113,8 +121,9 @@ function timeFromName(name: string): string | undefined {
   return `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`;
 }
 
-function bareAddresses(raw: string | undefined): string[] {
+async function bareAddresses(raw: string | undefined): Promise<string[]> {
   if (!raw) return [];
+  const { addressparser } = await loadComposer();
   return addressparser(raw, { flatten: true })
     .map((a) => a.address)
     .filter((a) => a !== '');
@@ -136,8 +145,8 @@ async function readEntry(dir: string, name: string): Promise<OutboxEntry | undef
   }
   return {
     time,
-    to: bareAddresses(headers.get('to')),
-    cc: bareAddresses(headers.get('cc')),
+    to: await bareAddresses(headers.get('to')),
+    cc: await bareAddresses(headers.get('cc')),
     subject: decodeHeaderWords(headers.get('subject') ?? ''),
     file,
     messageId: (headers.get('message-id') ?? '').trim(),
