@@ -20,7 +20,7 @@ blocks:
 
 const inbox = (n: number) => ({ receivedAt: Date.now(), method: 'POST', path: '/hook', headers: '', body: Buffer.from(`{"n":${n}}`), signature: 'absent' as const, dedupKey: null });
 
-async function setUp() {
+async function setUp(over: { concurrency?: number; inFlight?: () => number } = {}) {
   const t = tempDir();
   writeFileSync(join(t.dir, 'Echo.yaml'), ECHO);
   const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
@@ -35,7 +35,8 @@ async function setUp() {
     store: counted,
     host: { library: () => lib, libraryWithVersion: () => lib },
     ports: { clock: systemClock, ids: randomIds },
-    concurrency: 2,
+    concurrency: over.concurrency ?? 2,
+    ...(over.inFlight ? { inFlight: over.inFlight } : {}),
     timeZone: 'UTC',
     pollMs: 60_000,
     onAttempt: (job, r, outcome) => finished.push(`${job.id}:${outcome}${r.error ? ` ${r.error.message}` : ''}`),
@@ -101,6 +102,19 @@ describe('hand-off of new jobs to a worker with room', () => {
       assert.equal(s.pool.reserve!(1), undefined, 'something was queued: new jobs go behind it');
       await until('the queued job ran', () => s.finished.length === 1);
       await until('a claim came back short', () => s.claims.at(-1) === 0 || s.claims.includes(1));
+    } finally {
+      await s.done();
+    }
+  });
+
+  it('during a burst of requests one claim takes a batch, and the jobs beyond the two that run wait in memory', async () => {
+    const s = await setUp({ concurrency: 32, inFlight: () => 10 });
+    try {
+      await s.store.enqueueJobs(Array.from({ length: 10 }, (_, i) => ({ scenario: 'Echo', params: { 1: String(i) } })));
+      s.pool.start();
+      await until('all ten ran', () => s.finished.length === 10);
+      assert.ok(s.finished.every((f) => f.endsWith(':succeeded')), s.finished.join(', '));
+      assert.deepEqual(s.claims.filter((n) => n > 0), [10], 'one claim for the ten, not one per free slot');
     } finally {
       await s.done();
     }
