@@ -9,17 +9,19 @@ export interface OktellUser {
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
-// The users' own digests, made once per user object instead of on every request.
-const known = new WeakMap<OktellUser, { login: Buffer; password: Buffer }>();
-function userDigests(u: OktellUser): { login: Buffer; password: Buffer } {
+// The users' own digests of `login:password`, made once per user object instead of on every request.
+const known = new WeakMap<OktellUser, Buffer>();
+function userDigest(u: OktellUser): Buffer {
   let d = known.get(u);
-  if (!d) known.set(u, (d = { login: digest(u.login), password: digest(u.password) }));
+  if (!d) known.set(u, (d = digest(`${u.login}:${u.password}`)));
   return d;
 }
 
 /**
- * Checks an `Authorization: Basic …` header against the users. Every user is compared (no early exit on the login)
- * over fixed-length digests, so timing tells nothing about which part was wrong.
+ * Checks an `Authorization: Basic …` header against the users. The decoded `login:password` is hashed once and
+ * compared with every user's digest (no early exit), over fixed-length digests, so timing tells nothing about which
+ * user or which part was wrong. A login cannot contain ':' (Basic authentication splits at the first one, and so
+ * does `parseUsers`), so comparing the whole pair is the same as comparing login and password.
  */
 export function checkBasicAuth(header: string | undefined, users: readonly OktellUser[]): string | undefined {
   if (!header || !/^basic /i.test(header)) return undefined;
@@ -29,16 +31,11 @@ export function checkBasicAuth(header: string | undefined, users: readonly Oktel
   } catch {
     return undefined;
   }
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
-  const login = digest(decoded.slice(0, colon));
-  const password = digest(decoded.slice(colon + 1));
+  if (decoded.indexOf(':') <= 0) return undefined;
+  const sent = digest(decoded);
   let matched: string | undefined;
   for (const u of users) {
-    const known = userDigests(u);
-    const loginOk = timingSafeEqual(login, known.login);
-    const passwordOk = timingSafeEqual(password, known.password);
-    if (loginOk && passwordOk && matched === undefined) matched = u.login;
+    if (timingSafeEqual(sent, userDigest(u)) && matched === undefined) matched = u.login;
   }
   return matched;
 }

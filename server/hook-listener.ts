@@ -172,7 +172,14 @@ export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: s
   res.on('close', settled);
   res.on('finish', () => {
     settled();
+    if (!infoEnabled(d.logger)) return;
     const id = runId();
     d.logger.info({ method, path, status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) }, 'request');
   });
+}
+
+/** Whether the logger writes info lines (pino's isLevelEnabled; a logger without it writes all): a request's line is skipped, address and all, when it would not be written. */
+function infoEnabled(logger: AppDeps['logger']): boolean {
+  const check = (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
+  return check ? check.call(logger, 'info') : true;
 }
