@@ -108,7 +108,7 @@ async function main() {
     ws.cleanup();
   }
   const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort();
-  const threads = files.map((f, i) => ({ thread: i === 0 ? 'main thread (HTTP, store)' : `delivery thread ${i}`, ...summarise(JSON.parse(readFileSync(join(profDir, f), 'utf8')) as CpuProfile) }));
+  const threads = files.map((f, i) => ({ thread: i === 0 ? 'main thread (HTTP, store, jobs)' : `delivery thread ${i} (OKTELL_DELIVERY_THREAD=on)`, ...summarise(JSON.parse(readFileSync(join(profDir, f), 'utf8')) as CpuProfile) }));
   if (process.env.KEEP_PROFILE) process.stderr.write(`profiles kept in ${profDir}\n`);
   else rmSync(profDir, { recursive: true, force: true });
   const table = (rows: Array<{ what: string; percent: number }>) => ['| % of busy | where |', '|---:|---|', ...rows.map((r) => `| ${r.percent} | \`${r.what}\` |`)].join('\n');
