@@ -22,10 +22,12 @@ export const COMPACT_THREAD_YOUNG_GENERATION_MB = 12;
  * sets the next heap limit, so it takes effect on the running main thread and on every thread started later. It is
  * only ever tightened here: `v8` leaves V8's sizing as the process had it.
  */
-export function applyHeapSetting(setting: HeapSetting): void {
+export function applyHeapSetting(setting: HeapSetting, o: { deliveryThread?: boolean } = {}): void {
   if (setting !== 'compact') return;
   setFlagsFromString(`--heap-growing-percent=${COMPACT_HEAP_GROWING_PERCENT}`);
-  capYoungGeneration(COMPACT_MAIN_YOUNG_GENERATION_MB);
+  // The growth factor is one flag for every thread: held at 1 it would also stop a delivery thread's young
+  // generation from growing at all, so with a delivery thread that thread's resource limit caps its own instead.
+  if (!o.deliveryThread) capYoungGeneration(COMPACT_MAIN_YOUNG_GENERATION_MB);
 }
 
 /**

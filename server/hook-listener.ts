@@ -6,6 +6,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { format as formatType, parse as parseType } from 'content-type';
+import { lookup as lookupType } from 'mime-types';
 import proxyaddr from 'proxy-addr';
 import type express from 'express';
 import type { AppDeps } from './app.js';
@@ -27,8 +28,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       app(req, res);
       return;
     }
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
+    const path = pathOf(url);
     let runId: string | undefined;
     const ip = () => proxyaddr(req, trust);
     observeRequest(d, req.method ?? 'GET', path, ip, res, () => runId);
@@ -67,6 +67,12 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       );
     });
   };
+}
+
+/** The path of a request's address: up to a query or a fragment (as express's `req.path`). */
+function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
 }
 
 function takesFastPath(req: IncomingMessage, url: string): boolean {
@@ -142,12 +148,15 @@ export function writeAnswer(res: ServerResponse, a: Omit<HookAnswer, 'runId'>, m
 
 const typeCache = new Map<string, string>();
 
-/** The media type with its charset set to utf-8; a type that does not parse becomes text/plain. */
-function utf8Type(type: string): string {
+/**
+ * The media type with its charset set to utf-8, as express's `res.type` + `res.send` make it: a bare extension such as
+ * `json` or `html` is looked up; a type that does not parse becomes text/plain.
+ */
+export function utf8Type(type: string): string {
   let out = typeCache.get(type);
   if (out === undefined) {
     try {
-      const parsed = parseType(type);
+      const parsed = parseType(type.includes('/') ? type : lookupType(type) || 'text/plain');
       out = formatType({ type: parsed.type, parameters: { ...parsed.parameters, charset: 'utf-8' } });
     } catch {
       out = 'text/plain; charset=utf-8';

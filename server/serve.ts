@@ -167,7 +167,7 @@ function resolveConfig(opts: StartOptions, env: NodeJS.ProcessEnv): ServerConfig
     ...(generated ? { generatedUser: { file: generated.file, created: generated.created } } : {}),
   };
   mkdirSync(config.dataDir, { recursive: true });
-  applyHeapSetting(config.heap);
+  applyHeapSetting(config.heap, { deliveryThread: config.workers.thread });
   return config;
 }
 

@@ -25,7 +25,13 @@ export function attemptJournal(store: Pick<DeliveryStore, 'getEffect' | 'putEffe
   const flush = async () => {
     const batch = waiting;
     waiting = [];
-    await Promise.all(batch.map((e) => store.putEffect(e.runKey, e.stepKey, e.outcome)));
+    try {
+      await Promise.all(batch.map((e) => store.putEffect(e.runKey, e.stepKey, e.outcome)));
+    } catch (e) {
+      // Not written: they stay for the attempt's outcome, which carries them when the effect that follows fails.
+      waiting = [...batch, ...waiting];
+      throw e;
+    }
   };
   return {
     port: {

@@ -21,6 +21,8 @@ const BURST_QUIET_MS = 100;
  * time, claiming one job per finished job made claims a fifth of the store's work.
  */
 const CLAIM_AHEAD = 16;
+/** Waits before each try of writing an attempt's outcome when the store refuses it (about 5 s in all). */
+const OUTCOME_RETRY_MS = [0, 100, 400, 1500, 3000];
 
 export interface WorkerPoolOptions {
   /** Claims, leases, outcomes, new jobs and the effect journal: the store itself, or its proxy in the delivery thread. */
@@ -104,13 +106,54 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   let backlog = true;
   /** Jobs claimed ahead (`CLAIM_AHEAD`), leased to this pool, waiting for a free slot. */
   const claimedAhead: JobRecord[] = [];
+  /** When the lease of each job claimed ahead runs out, as far as this pool knows (from the claim or the last renewal). */
+  const aheadUntil = new Map<string, number>();
   const claimLimit = (free: number) => Math.max(free, Math.min(opts.concurrency, CLAIM_AHEAD));
 
   const heartbeat = setInterval(() => {
-    const leased = [...active.keys(), ...claimedAhead.map((j) => j.id)];
-    if (leased.length) opts.store.heartbeat(leased, workerId, leaseMs).catch((e: unknown) => opts.logger?.warn({ err: e }, 'heartbeat failed'));
+    const ahead = claimedAhead.map((j) => j.id);
+    const leased = [...active.keys(), ...ahead];
+    if (!leased.length) return;
+    const t0 = Date.now();
+    opts.store.heartbeat(leased, workerId, leaseMs).then(
+      (renewed) => {
+        const kept = new Set(renewed);
+        for (const id of ahead) if (kept.has(id)) aheadUntil.set(id, t0 + leaseMs);
+        // A job claimed ahead whose lease this pool lost belongs to whoever took it over: it must not run here too.
+        dropAhead((j) => !kept.has(j.id) && ahead.includes(j.id), 'its lease was lost while it waited');
+      },
+      (e: unknown) => opts.logger?.warn({ err: e }, 'heartbeat failed'),
+    );
   }, Math.max(1000, leaseMs / 3));
   heartbeat.unref();
+
+  /** Removes jobs claimed ahead that match, without running them. */
+  function dropAhead(match: (j: JobRecord) => boolean, why: string): JobRecord[] {
+    const dropped: JobRecord[] = [];
+    for (let i = claimedAhead.length - 1; i >= 0; i--) {
+      if (!match(claimedAhead[i]!)) continue;
+      const [job] = claimedAhead.splice(i, 1);
+      aheadUntil.delete(job!.id);
+      dropped.push(job!);
+    }
+    if (dropped.length) opts.logger?.warn({ jobs: dropped.map((j) => j.id) }, `jobs claimed ahead not run here: ${why}`);
+    return dropped;
+  }
+
+  /** Gives jobs claimed but never started back to the queue (best effort: if it fails, their leases expire). */
+  function release(jobs: readonly JobRecord[]): void {
+    if (!jobs.length) return;
+    opts.store.releaseJobs(jobs.map((j) => j.id), workerId).catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give claimed jobs back; they run again when their leases expire'));
+  }
+
+  /** The next job claimed ahead whose lease still has a third of its time left (the others go back to the queue). */
+  function nextAhead(): JobRecord | undefined {
+    const now = Date.now();
+    release(dropAhead((j) => (aheadUntil.get(j.id) ?? 0) - now < leaseMs / 3, 'its lease is about to run out'));
+    const job = claimedAhead.shift();
+    if (job) aheadUntil.delete(job.id);
+    return job;
+  }
 
   async function fill() {
     if (stopping || !started) return;
@@ -125,20 +168,32 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         const cap = capacity();
         held = cap < opts.concurrency;
         let free = cap - active.size - reserved;
-        for (; free > 0 && claimedAhead.length > 0; free--) launch(claimedAhead.shift()!);
+        for (let job = free > 0 ? nextAhead() : undefined; job; job = free > 0 ? nextAhead() : undefined) {
+          launch(job);
+          free--;
+        }
         // Claims have a fixed cost (a write transaction): while jobs are running, wait until a few slots are free.
         if (free <= 0 || (active.size > 0 && free < Math.max(1, Math.floor(cap / 4)))) break;
         const limit = claimLimit(free);
         let jobs: JobRecord[];
+        const claimedAt = Date.now();
         try {
           jobs = await opts.store.claimJobs(workerId, limit, leaseMs);
         } catch (e) {
           opts.logger?.warn({ err: e }, 'cannot claim jobs; will try again');
           break;
         }
+        if (stopping) {
+          release(jobs);
+          break;
+        }
         for (const job of jobs) {
+          if (active.has(job.id) || aheadUntil.has(job.id)) continue;
           if (free-- > 0) launch(job);
-          else claimedAhead.push(job);
+          else {
+            claimedAhead.push(job);
+            aheadUntil.set(job.id, claimedAt + leaseMs);
+          }
         }
         backlog = jobs.length === limit;
         if (backlog) again = true;
@@ -151,11 +206,17 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
 
   function schedule() {
     clearTimeout(timer);
-    // Held back by a burst: look again soon, so the backlog starts draining as soon as the burst ends.
-    if (!stopping) timer = setTimeout(() => void fill(), held ? Math.min(pollMs, 20) : pollMs);
+    // Held back by a burst: look again soon, so the backlog starts draining as soon as the burst ends. A poll also
+    // stands for jobs that came due by time (retries): until a claim comes back short, new jobs queue behind them.
+    if (!stopping)
+      timer = setTimeout(() => {
+        if (!held) backlog = true;
+        void fill();
+      }, held ? Math.min(pollMs, 20) : pollMs);
   }
 
   function launch(job: JobRecord) {
+    if (active.has(job.id)) return;
     const p = runJob(job).finally(() => {
       active.delete(job.id);
       if (backlog || claimedAhead.length > 0) void fill();
@@ -189,18 +250,26 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       });
     }
     const run = runWrite(result, { trigger, params, jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId });
-    let outcome: string;
-    try {
-      if (result.status === 'completed') {
-        const r = await opts.store.completeJob(job.id, workerId, { run, effects: journal.take() });
-        outcome = r.accepted ? 'succeeded' : 'lease-lost';
-      } else {
-        const r = await opts.store.failJob(job.id, workerId, { run, effects: journal.take(), retryable: result.error.retryable, error: result.error });
-        outcome = r.accepted ? r.status : 'lease-lost';
+    const effects = journal.take();
+    let outcome = 'store-error';
+    // The outcome carries the journal entries of a failed attempt: it is tried again for a while (the job stays in
+    // `active`, so the heartbeat keeps its lease) before the attempt is left to run again when its lease expires.
+    for (const waitMs of OUTCOME_RETRY_MS) {
+      if (waitMs) await new Promise((r) => setTimeout(r, waitMs));
+      try {
+        if (result.status === 'completed') {
+          const r = await opts.store.completeJob(job.id, workerId, { run, effects });
+          outcome = r.accepted ? 'succeeded' : 'lease-lost';
+        } else {
+          const r = await opts.store.failJob(job.id, workerId, { run, effects, retryable: result.error.retryable, error: result.error });
+          outcome = r.accepted ? r.status : 'lease-lost';
+        }
+        break;
+      } catch (e) {
+        const last = waitMs === OUTCOME_RETRY_MS[OUTCOME_RETRY_MS.length - 1] || stopping;
+        opts.logger?.[last ? 'error' : 'warn']({ err: e, jobId: job.id, runId: result.runId }, last ? 'cannot record the end of a job; it will run again when its lease expires' : 'cannot record the end of a job yet; trying again');
+        if (last) break;
       }
-    } catch (e) {
-      outcome = 'store-error';
-      opts.logger?.error({ err: e, jobId: job.id, runId: result.runId }, 'cannot record the end of a job; it will run again when its lease expires');
     }
     const level = result.status === 'completed' ? 'info' : outcome === 'dead' ? 'error' : 'warn';
     opts.logger?.[level](
@@ -226,7 +295,10 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         if (taken) return;
         taken = true;
         reserved -= count;
+        // Stored after the pool began to stop: back to the queue for the next start or another instance.
+        if (stopping) return release(jobs);
         for (const job of jobs) launch(job);
+        if (jobs.length < count && backlog) void fill();
       },
     };
   }
@@ -241,9 +313,10 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     async stop(graceMs = 10_000) {
       stopping = true;
       clearTimeout(timer);
-      // Jobs claimed ahead are this pool's attempt already: they run now with the others rather than wait for a
-      // recovery that would count an attempt that never ran.
-      while (claimedAhead.length > 0) launch(claimedAhead.shift()!);
+      // Jobs claimed ahead never started: they go back to the queue, their attempt not counted.
+      const ahead = claimedAhead.splice(0);
+      aheadUntil.clear();
+      if (ahead.length) await opts.store.releaseJobs(ahead.map((j) => j.id), workerId).catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give claimed jobs back; they run again when their leases expire'));
       const all = Promise.allSettled([...active.values()]);
       let timedOut = false;
       await Promise.race([all, new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref())]);

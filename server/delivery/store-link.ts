@@ -7,6 +7,7 @@ import type { Store } from '../store/store.port.js';
 export interface DeliveryStore {
   claimJobs: Store['claimJobs'];
   heartbeat: Store['heartbeat'];
+  releaseJobs: Store['releaseJobs'];
   completeJob: Store['completeJob'];
   failJob: Store['failJob'];
   enqueueJobs: Store['enqueueJobs'];
@@ -18,6 +19,7 @@ export interface DeliveryStore {
 const METHOD_SET: Record<keyof DeliveryStore, true> = {
   claimJobs: true,
   heartbeat: true,
+  releaseJobs: true,
   completeJob: true,
   failJob: true,
   enqueueJobs: true,
@@ -35,6 +37,7 @@ export function deliveryStoreOf(store: Store): DeliveryStore {
   return {
     claimJobs: (...a) => store.claimJobs(...a),
     heartbeat: (...a) => store.heartbeat(...a),
+    releaseJobs: (...a) => store.releaseJobs(...a),
     completeJob: (...a) => store.completeJob(...a),
     failJob: (...a) => store.failJob(...a),
     enqueueJobs: (...a) => store.enqueueJobs(...a),

@@ -106,6 +106,11 @@ export const PG_SQL = {
   extendLeases: `UPDATE jobs SET lease_expires_at = $3, updated_at = $4
     WHERE id = ANY($1::text[]) AND status = 'running' AND lease_owner = $2
     RETURNING id`,
+  /** $1 ids, $2 worker, $3 now. */
+  releaseJobs: `UPDATE jobs SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL,
+      updated_at = $3
+    WHERE id = ANY($1::text[]) AND status = 'running' AND lease_owner = $2
+    RETURNING id`,
   /** $1 id, $2 worker, $3 now, $4 run id. */
   completeJob: `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, finished_at = $3,
       updated_at = $3, last_run_id = COALESCE($4, last_run_id)

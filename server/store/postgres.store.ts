@@ -322,6 +322,14 @@ export class PostgresStore implements Store {
     });
   }
 
+  async releaseJobs(jobIds: string[], workerId: string): Promise<string[]> {
+    if (jobIds.length === 0) return [];
+    return this.write(async (c) => {
+      const released = new Set((await exec<{ id: string }>(c, 'releaseJobs', [jobIds, workerId, this.clock.now()])).rows.map((r) => r.id));
+      return jobIds.filter((id) => released.has(id));
+    });
+  }
+
   async completeJob(id: string, workerId: string, outcome: AttemptOutcome = {}): Promise<{ accepted: boolean }> {
     const run = outcome.run ? JSON.stringify([runParams(outcome.run)]) : undefined;
     const jobs = this.prepareJobs(outcome.jobs ?? []);

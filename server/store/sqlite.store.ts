@@ -187,7 +187,10 @@ export class SqliteStore implements Store {
       }
       const inboxId = Number(this.st.insertInbox.run(entry).lastInsertRowid);
       if (run) this.st.upsertRun.run({ ...run, inbox_id: run.inbox_id ?? inboxId });
-      if (!input.lease || jobs.length === 0) return { duplicate: false, inboxId, jobIds: this.insertJobs(jobs, inboxId) };
+      // A job due later (runAt) is not handed over: it waits in the queue for its time.
+      if (!input.lease || jobs.length === 0 || jobs.some((j) => j.run_at !== null && j.run_at > this.clock.now())) {
+        return { duplicate: false, inboxId, jobIds: this.insertJobs(jobs, inboxId) };
+      }
       const leased = this.insertLeasedJobs(jobs, inboxId, input.lease);
       return { duplicate: false, inboxId, jobIds: leased.map((j) => j.id), leased };
     });
@@ -255,6 +258,13 @@ export class SqliteStore implements Store {
     return this.batcher.submit(() => {
       const now = this.clock.now();
       return jobIds.filter((id) => this.st.extendLease.run({ id, worker: workerId, expires: now + leaseMs, now }).changes === 1);
+    });
+  }
+
+  async releaseJobs(jobIds: string[], workerId: string): Promise<string[]> {
+    return this.batcher.submit(() => {
+      const now = this.clock.now();
+      return jobIds.filter((id) => this.st.releaseJob.run({ id, worker: workerId, now }).changes === 1);
     });
   }
 

@@ -356,6 +356,12 @@ export interface Store {
   claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]>;
   /** Extends the leases `workerId` still holds; returns the ids extended (a missing id means the lease was lost). */
   heartbeat(jobIds: string[], workerId: string, leaseMs: number): Promise<string[]>;
+  /**
+   * Gives back jobs `workerId` claimed but never started (a stopping pool's jobs claimed ahead): queued again, due as
+   * they were, the claim's attempt not counted. Returns the ids given back; a job whose lease is no longer this
+   * worker's is left alone.
+   */
+  releaseJobs(jobIds: string[], workerId: string): Promise<string[]>;
   /** Marks the job succeeded, writes the run and enqueues the jobs it started, atomically. */
   completeJob(id: string, workerId: string, outcome?: AttemptOutcome): Promise<{ accepted: boolean }>;
   /**

@@ -20,7 +20,7 @@ blocks:
 
 const inbox = (n: number) => ({ receivedAt: Date.now(), method: 'POST', path: '/hook', headers: '', body: Buffer.from(`{"n":${n}}`), signature: 'absent' as const, dedupKey: null });
 
-async function setUp(over: { concurrency?: number; inFlight?: () => number } = {}) {
+async function setUp(over: { concurrency?: number; inFlight?: () => number; completeJob?: DeliveryStore['completeJob'] } = {}) {
   const t = tempDir();
   writeFileSync(join(t.dir, 'Echo.yaml'), ECHO);
   const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
@@ -29,7 +29,15 @@ async function setUp(over: { concurrency?: number; inFlight?: () => number } = {
   const claims: number[] = [];
   const real = deliveryStoreOf(store);
   // The real store, with its claims counted.
-  const counted: DeliveryStore = { ...real, claimJobs: async (...a) => { const got = await real.claimJobs(...a); claims.push(got.length); return got; } };
+  const counted: DeliveryStore = {
+    ...real,
+    claimJobs: async (...a) => {
+      const got = await real.claimJobs(...a);
+      claims.push(got.length);
+      return got;
+    },
+    ...(over.completeJob ? { completeJob: over.completeJob } : {}),
+  };
   const finished: string[] = [];
   const pool = createWorkerPool({
     store: counted,
@@ -115,6 +123,54 @@ describe('hand-off of new jobs to a worker with room', () => {
       await until('all ten ran', () => s.finished.length === 10);
       assert.ok(s.finished.every((f) => f.endsWith(':succeeded')), s.finished.join(', '));
       assert.deepEqual(s.claims.filter((n) => n > 0), [10], 'one claim for the ten, not one per free slot');
+    } finally {
+      await s.done();
+    }
+  });
+
+  it('a stopping pool gives the jobs it claimed ahead back to the queue, their attempt not counted', async () => {
+    let finish!: () => void;
+    const held = new Promise<void>((r) => (finish = r));
+    let store!: Awaited<ReturnType<typeof setUp>>['store'];
+    // The outcome of the first jobs waits until the test lets it through: two slots stay busy meanwhile.
+    const s = await setUp({ concurrency: 32, inFlight: () => 10, completeJob: async (...a) => (await held, store.completeJob(...a)) });
+    store = s.store;
+    try {
+      const ids = await s.store.enqueueJobs(Array.from({ length: 6 }, (_, i) => ({ scenario: 'Echo', params: { 1: String(i) } })));
+      s.pool.start();
+      await until('one claim of all six', () => s.claims.includes(6));
+      const stopped = s.pool.stop(2000);
+      await new Promise((r) => setTimeout(r, 50));
+      finish();
+      await stopped;
+      const jobs = await Promise.all(ids.map((id) => s.store.getJob(id)));
+      const byStatus = (st: string) => jobs.filter((j) => j?.status === st);
+      assert.equal(byStatus('succeeded').length, 2, 'the two that ran finished');
+      assert.equal(byStatus('queued').length, 4, 'the four claimed ahead are queued again');
+      assert.ok(byStatus('queued').every((j) => j!.attempts === 0 && j!.leaseOwner === null));
+    } finally {
+      finish();
+      await s.done();
+    }
+  });
+
+  it('writes an attempt’s outcome again when the store refuses it once', async () => {
+    let refusals = 0;
+    let store!: Awaited<ReturnType<typeof setUp>>['store'];
+    const s = await setUp({
+      completeJob: async (...a) => {
+        if (refusals++ === 0) throw new Error('database is locked (fault injected by the test)');
+        return store.completeJob(...a);
+      },
+    });
+    store = s.store;
+    try {
+      const [id] = await s.store.enqueueJobs([{ scenario: 'Echo', params: {} }]);
+      s.pool.start();
+      await until('the job ended', () => s.finished.length === 1);
+      assert.deepEqual(s.finished, [`${id}:succeeded`]);
+      assert.equal((await s.store.getJob(id!))?.status, 'succeeded');
+      assert.equal(refusals, 2);
     } finally {
       await s.done();
     }

@@ -77,6 +77,13 @@ describe('the hook on node:http and through express', () => {
     }
   });
 
+  it('a fragment in the address does not take a signed route out of its secret', async () => {
+    const body = taskWebhook({ name: 'fragment', responsible: ['1'], sequenceId: 71004 });
+    const r = await send(t.server.url, { path: '/Bpium/NewTask#anything', headers: { 'content-type': 'application/json' }, body: Buffer.from(body) });
+    assert.equal(r.status, 401, r.body);
+    assert.match(r.body, /X-Hook-Signature/);
+  });
+
   it('HEAD gets the headers of the answer without its body; an unknown address gets HTTP404’s 404', async () => {
     const head = await send(t.server.url, { method: 'HEAD', path: '/nothing/here' });
     const get = await send(t.server.url, { method: 'GET', path: '/nothing/here' });
@@ -94,5 +101,16 @@ describe('the hook on node:http and through express', () => {
     const api = await send(t.server.url, { method: 'GET', path: '/ExecSvcScriptPlain?name=Nope' });
     assert.equal(api.status, 404);
     assert.match(api.body, /unknown service scenario "Nope"/);
+  });
+});
+
+describe('the hook route’s details', () => {
+  it('sends every answer as UTF-8, looking up a bare extension as express does', async () => {
+    const { utf8Type } = await import('../../server/hook-listener.js');
+    assert.equal(utf8Type('json'), 'application/json; charset=utf-8');
+    assert.equal(utf8Type('html'), 'text/html; charset=utf-8');
+    assert.equal(utf8Type('text/html; charset=windows-1251'), 'text/html; charset=utf-8');
+    assert.equal(utf8Type('application/xml'), 'application/xml; charset=utf-8');
+    assert.equal(utf8Type('not a type'), 'text/plain; charset=utf-8');
   });
 });

@@ -320,6 +320,21 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('gives back jobs claimed but never started: queued again, the attempt not counted, only by their owner', T, async () => {
+      await withStore(async (store) => {
+        const [a, b] = await store.enqueueJobs([job({ id: 'a' }), job({ id: 'b' })]);
+        await store.claimJobs('w', 2, 1000);
+        assert.deepEqual(await store.releaseJobs([a!, 'nope'], 'other'), [], 'another worker cannot');
+        assert.deepEqual(await store.releaseJobs([a!, b!, 'nope'], 'w'), [a, b]);
+        const got = await store.getJob(a!);
+        assert.equal(got?.status, 'queued');
+        assert.equal(got?.attempts, 0);
+        assert.equal(got?.leaseOwner, null);
+        const again = await store.claimJobs('w2', 2, 1000);
+        assert.deepEqual(again.map((j) => [j.id, j.attempts]).sort(), [[a, 1], [b, 1]], 'claimed again as a first attempt');
+      });
+    });
+
     it('writes an attempt’s journal entries with a failure and with a lost lease, never with a success', T, async () => {
       await withStore(async (store, { clock }) => {
         const [ok, failing, lost] = await store.enqueueJobs([job({ id: 'ok' }), job({ id: 'failing' }), job({ id: 'lost' })]);
