@@ -116,7 +116,7 @@ async function main() {
     `# CPU profile of the server, ${machine.date.slice(0, 10)}`,
     '',
     `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node.js ${machine.node}; load average at the start ${machine.loadAverage}.`,
-    `Made with \`npm run bench:profile\`: \`oktell-emu serve --cpu-prof\` (delivery thread on), a 2 s warm-up, then 5 s of`,
+    `Made with \`npm run bench:profile\`: \`oktell-emu serve --cpu-prof\` (the default setup: the jobs on the main thread), a 2 s warm-up, then 5 s of`,
     `signed webhooks over 16 connections (${acked} acknowledged) and the delivery of their letters through the Bpium`,
     'emulator (its own process) to the SMTP sink. Percentages are of the time each thread was busy (idle time excluded).',
     '',
