@@ -1,8 +1,8 @@
 // How the server sizes its JavaScript heaps. V8's defaults suit a process that owns a big machine: after each full
 // collection it lets the old generation grow to up to four times what survived, and each thread's young generation
 // to 48 MB. The server keeps little alive (a job's data lives for one delivery), so under load that slack is most of
-// its memory. `compact` (the default) keeps the heaps near their live size: measured on 2 cores it cuts the peak RSS
-// under load from 310–340 to about 200 MiB, for somewhat more CPU per letter in collections (docs/configuration.md).
+// its memory. `compact` (the default) keeps the heaps near their live size: measured on 2 cores, with the jobs on the
+// main thread, the peak RSS under the benchmark's load is about 135 MiB (docs/configuration.md has the comparisons).
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import type { ResourceLimits } from 'node:worker_threads';
@@ -39,8 +39,8 @@ export const COMPACT_MAIN_YOUNG_GENERATION_MB = 16;
 let capping: PerformanceObserver | undefined;
 
 /**
- * Holds the main thread's young generation at `mb`. Its size is fixed when V8 starts (`--max-semi-space-size`, a
- * flag no code can set later), but V8 reaches it by doubling the young generation as objects survive, and the factor
+ * Holds the main thread's young generation at `mb`. Its maximum is fixed when V8 starts (`--max-semi-space-size`, a
+ * flag no code can set later), but V8 reaches that maximum by doubling the young generation as objects survive, and the factor
  * it doubles by is read at every growth. So after each collection the factor is set to 1 (no growth) once the young
  * generation has reached `mb`, and back to 2 (V8's default) below it, for example after V8 shrank it while idle.
  */
