@@ -16,8 +16,8 @@ import { attemptJournal } from './attempt-journal.js';
 const BURST_JOBS = 2;
 const BURST_QUIET_MS = 100;
 /**
- * Most jobs one claim takes even when fewer slots are free: the rest wait in memory under the same lease (renewed by
- * the heartbeat) and start as slots free up. A claim is a write transaction; during a burst, when two jobs run at a
+ * Most jobs one claim takes even when fewer slots are free (never more than the pool's workers could run): the rest
+ * wait in memory under the same lease (renewed by the heartbeat) and start as slots free up. A claim is a write transaction; during a burst, when two jobs run at a
  * time, claiming one job per finished job made claims a fifth of the store's work.
  */
 const CLAIM_AHEAD = 16;
@@ -108,7 +108,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const claimedAhead: JobRecord[] = [];
   /** When the lease of each job claimed ahead runs out, as far as this pool knows (from the claim or the last renewal). */
   const aheadUntil = new Map<string, number>();
-  const claimLimit = (free: number) => Math.max(free, Math.min(opts.concurrency, CLAIM_AHEAD));
+  // Never more jobs held (running, promised, claimed ahead) than the pool has workers: on PostgreSQL the jobs of an
+  // instance that dies wait for their leases to expire, so an instance must not take more than it could be running.
+  const claimLimit = (free: number) => Math.max(free, Math.min(CLAIM_AHEAD, opts.concurrency - active.size - reserved));
 
   const heartbeat = setInterval(() => {
     const ahead = claimedAhead.map((j) => j.id);
