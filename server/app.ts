@@ -17,7 +17,7 @@ import type { WorkerPool } from './delivery/index.js';
 import type { TaskScheduler } from './tasks/scheduler.js';
 import { taskRoutes } from './tasks/routes.js';
 import { answerHook } from './hook.js';
-import { observeRequest, writeAnswer } from './hook-listener.js';
+import { observeRequest, pathOf, writeAnswer } from './hook-listener.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -44,7 +44,7 @@ export function createApp(d: AppDeps): express.Express {
   app.set('etag', false);
 
   app.use((req, res, next) => {
-    observeRequest(d, req.method, pathOf(req), () => req.ip, res, () => res.locals.runId as string | undefined);
+    observeRequest(d, req.method, logPath(req), () => req.ip, res, () => res.locals.runId as string | undefined);
     next();
   });
 
@@ -106,7 +106,7 @@ export function createApp(d: AppDeps): express.Express {
       res.status(503).set('Retry-After', String(err.retryAfterSeconds)).type('text/plain').send('503 Service Unavailable: the store cannot take requests right now; retry later\n');
       return;
     }
-    d.logger.error({ err, method: req.method, path: pathOf(req) }, 'unexpected error');
+    d.logger.error({ err, method: req.method, path: logPath(req) }, 'unexpected error');
     res.status(500).type('text/plain').send('500 Internal Server Error\n');
   });
   return app;
@@ -206,8 +206,6 @@ function lazyConsole(d: AppDeps): express.RequestHandler {
  * The path a request was sent to, for logs: whole (`req.path` inside a mounted router such as the console's lacks the
  * mount point) and without the query, which may carry secrets.
  */
-function pathOf(req: Request): string {
-  const url = req.originalUrl;
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
+function logPath(req: Request): string {
+  return pathOf(req.originalUrl);
 }

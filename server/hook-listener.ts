@@ -12,7 +12,8 @@ import type express from 'express';
 import type { AppDeps } from './app.js';
 import { BASIC_CHALLENGE_HEADER, basicChallenge, checkBasicAuth, UNAUTHORIZED_TEXT } from './auth.js';
 import { crossSiteOf, crossSiteRefusal, NO_STORE_HEADERS } from './cross-site.js';
-import { answerHook, type HookAnswer } from './hook.js';
+import { answerHook, textAnswer, type HookAnswer } from './hook.js';
+import { levelEnabled } from './log-format.js';
 
 type Trust = (address: string, hop: number) => boolean;
 
@@ -29,28 +30,28 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       return;
     }
     const path = pathOf(url);
+    const method = req.method ?? 'GET';
     let runId: string | undefined;
     const ip = () => proxyaddr(req, trust);
-    observeRequest(d, req.method ?? 'GET', path, ip, res, () => runId);
+    observeRequest(d, method, path, ip, res, () => runId);
     for (const [k, v] of Object.entries(NO_STORE_HEADERS)) res.setHeader(k, v);
-    const method = req.method ?? 'GET';
     if (checkBasicAuth(req.headers.authorization, d.users()) === undefined) {
       req.resume();
-      writeAnswer(res, { status: 401, contentType: 'text/plain', body: UNAUTHORIZED_TEXT, headers: { [BASIC_CHALLENGE_HEADER]: basicChallenge() } }, method);
+      writeAnswer(res, textAnswer(401, UNAUTHORIZED_TEXT, { [BASIC_CHALLENGE_HEADER]: basicChallenge() }), method);
       return;
     }
     const header = (name: string) => headerValue(req, name);
     const crossSite = crossSiteOf(header, protocolOf(req, trust), { allowTyped: true });
     if (crossSite) {
       req.resume();
-      writeAnswer(res, { status: 403, contentType: 'text/plain', body: crossSiteRefusal(crossSite), headers: {} }, method);
+      writeAnswer(res, textAnswer(403, crossSiteRefusal(crossSite)), method);
       return;
     }
     readBody(req, d.config.bodyLimitBytes, (body) => {
       if (body === 'too-large') {
         // Closing the connection spares reading the rest of a body nobody will use.
         d.metrics.response(413);
-        writeAnswer(res, { status: 413, contentType: 'text/plain', body: `413 Payload Too Large: the limit is ${d.config.bodyLimitBytes} bytes\n`, headers: { Connection: 'close' } }, method);
+        writeAnswer(res, textAnswer(413, `413 Payload Too Large: the limit is ${d.config.bodyLimitBytes} bytes\n`, { Connection: 'close' }), method);
         return;
       }
       if (body === 'aborted') return;
@@ -61,7 +62,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
         },
         (err: unknown) => {
           d.logger.error({ err, method, path }, 'unexpected error');
-          if (!res.headersSent) writeAnswer(res, { status: 500, contentType: 'text/plain', body: '500 Internal Server Error\n', headers: {} }, method);
+          if (!res.headersSent) writeAnswer(res, textAnswer(500, '500 Internal Server Error\n'), method);
           else res.destroy();
         },
       );
@@ -70,7 +71,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
 }
 
 /** The path of a request's address: up to a query or a fragment (as express's `req.path`). */
-function pathOf(url: string): string {
+export function pathOf(url: string): string {
   const end = url.search(/[?#]/);
   return end === -1 ? url : url.slice(0, end);
 }
@@ -181,14 +182,9 @@ export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: s
   res.on('close', settled);
   res.on('finish', () => {
     settled();
-    if (!infoEnabled(d.logger)) return;
+    // A line that would not be written is not made (the client's address included).
+    if (!levelEnabled(d.logger, 'info')) return;
     const id = runId();
     d.logger.info({ method, path, status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) }, 'request');
   });
-}
-
-/** Whether the logger writes info lines (pino's isLevelEnabled; a logger without it writes all): a request's line is skipped, address and all, when it would not be written. */
-function infoEnabled(logger: AppDeps['logger']): boolean {
-  const check = (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
-  return check ? check.call(logger, 'info') : true;
 }

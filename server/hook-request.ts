@@ -40,12 +40,12 @@ export function decodeBody(raw: Buffer, contentType: string | undefined): string
 /** Input parameters of the hook scenario, by the configured mapping (default 1 address, 2 headers, 3 method, 4 body). */
 export function hookParams(
   map: ServerConfig['hook']['params'],
-  req: { url: string; rawHeaders: readonly string[]; method: string; body: Buffer; contentType: string | undefined },
+  req: { url: string; /** The headers as `headersText` writes them. */ headers: string; method: string; body: Buffer; contentType: string | undefined },
   signature: 'valid' | 'absent',
 ): Record<string, Value> {
   return {
     [map.address]: req.url,
-    [map.headers]: headersText(req.rawHeaders),
+    [map.headers]: req.headers,
     [map.method]: req.method,
     [map.body]: decodeBody(req.body, req.contentType),
     // Where the other parameters leave room: whether X-Hook-Signature was checked ("valid") or not required ("absent").

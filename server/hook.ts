@@ -35,19 +35,20 @@ export interface HookAnswer {
   runId?: string;
 }
 
-const text = (status: number, body: string, headers: Record<string, string> = {}): HookAnswer => ({ status, contentType: 'text/plain', body, headers });
+/** A plain-text answer of the server's own (a refusal, an error), not the scenario's. */
+export const textAnswer = (status: number, body: string, headers: Record<string, string> = {}): HookAnswer => ({ status, contentType: 'text/plain', body, headers });
 
 /** Runs the hook for one request and stores it (with its jobs) before the answer is given. */
 export async function answerHook(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   d.metrics.received++;
-  if (!d.accepting()) return text(503, '503 Service Unavailable: the server is shutting down\n', { 'Retry-After': '5' });
+  if (!d.accepting()) return textAnswer(503, '503 Service Unavailable: the server is shutting down\n', { 'Retry-After': '5' });
   try {
     return await storeAndAnswer(d, req);
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
     d.metrics.unavailable++;
     d.metrics.storeRefused = { at: Date.now(), reason: err.reason };
-    return text(503, '503 Service Unavailable: the store cannot take requests right now; retry later\n', { 'Retry-After': String(err.retryAfterSeconds) });
+    return textAnswer(503, '503 Service Unavailable: the store cannot take requests right now; retry later\n', { 'Retry-After': String(err.retryAfterSeconds) });
   }
 }
 
@@ -55,7 +56,8 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   const body = req.body;
   const receivedAt = Date.now();
   const guard = hookSecret(d.config.webhookSecrets, req.path, req.url);
-  const inboxBase = { receivedAt, method: req.method, path: req.url, headers: headersText(req.rawHeaders), body, remoteAddress: req.ip };
+  const headers = headersText(req.rawHeaders);
+  const inboxBase = { receivedAt, method: req.method, path: req.url, headers, body, remoteAddress: req.ip };
   const sentSignature = req.header('x-hook-signature');
   if (guard !== undefined) {
     const refusal = !verifyBpiumSignature(guard.secret, body, sentSignature)
@@ -66,14 +68,14 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
       const sent = refusal.signature === 'valid' ? 'valid' : sentSignature ? 'wrong' : 'missing';
       d.logger.warn({ path: req.path, ip: req.ip, signature: sent }, `webhook refused: ${refusal.why}`);
       d.metrics.response(401);
-      return text(401, `401 Unauthorized: ${refusal.why}\n`);
+      return textAnswer(401, `401 Unauthorized: ${refusal.why}\n`);
     }
   }
   const signature = guard !== undefined ? 'valid' : 'absent';
   // Only a verified request reaches this line, and its key names its route: a request to another path (signed or
   // not) can neither claim nor be answered from this route's deliveries.
   const dedupKey = bpiumDeliveryKey(body, guard?.route ?? req.path);
-  const params = hookParams(d.config.hook.params, { url: req.url, rawHeaders: req.rawHeaders, method: req.method, body, contentType: req.header('content-type') }, signature);
+  const params = hookParams(d.config.hook.params, { url: req.url, headers, method: req.method, body, contentType: req.header('content-type') }, signature);
   const starter = collectingStarter(d.ports.ids, { hook: req.path });
   const result = await runScenario(d.host.library(), d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
   d.metrics.run(result.status, result.durationMs / 1000);

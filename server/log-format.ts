@@ -6,6 +6,12 @@ import { ConfigError } from './config.js';
 
 export type LogFormat = 'json' | 'pretty';
 
+/** Whether `logger` writes lines of `level` (pino's isLevelEnabled; a logger without it writes all). */
+export function levelEnabled(logger: object, level: 'debug' | 'info' | 'warn' | 'error'): boolean {
+  const check = (logger as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled;
+  return check ? check.call(logger, level) : true;
+}
+
 /** OKTELL_LOG_FORMAT when set (`json` or `pretty`), else readable on a terminal and JSON everywhere else. */
 export function logFormat(env: NodeJS.ProcessEnv, isTTY: boolean): LogFormat {
   const v = env.OKTELL_LOG_FORMAT?.trim().toLowerCase();

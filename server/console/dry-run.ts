@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
 import { attachChildResults, createInProcessStarter, runScenario, type EnginePorts, type RunResult, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import type { ServerConfig } from '../config.js';
-import { hookParams } from '../hook-request.js';
+import { headersText, hookParams } from '../hook-request.js';
 
 /** Input parameters offered by the form. */
 export const DRY_RUN_PARAMS = 8;
@@ -51,7 +51,7 @@ export function dryRunInput(body: Record<string, unknown>, fallbackScenario: str
 export function dryRunParams(input: DryRunInput, config: ServerConfig): Record<string, Value> {
   if (input.mode === 'params') return { ...input.params };
   const path = input.webhook.path.startsWith('/') ? input.webhook.path : `/${input.webhook.path}`;
-  return hookParams(config.hook.params, { url: path, rawHeaders: ['Content-Type', 'application/json'], method: 'POST', body: Buffer.from(input.webhook.body, 'utf8'), contentType: 'application/json' }, 'absent');
+  return hookParams(config.hook.params, { url: path, headers: headersText(['Content-Type', 'application/json']), method: 'POST', body: Buffer.from(input.webhook.body, 'utf8'), contentType: 'application/json' }, 'absent');
 }
 
 /**

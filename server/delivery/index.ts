@@ -5,6 +5,7 @@ import type { LoggerPort } from '../../engine/index.js';
 import type { ServerConfig } from '../config.js';
 import { deliveryThreadLimits } from '../heap.js';
 import type { Metrics } from '../metrics.js';
+import { levelEnabled } from '../log-format.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import type { Store } from '../store/store.port.js';
 import { createWorkerPool, type WorkerPool } from './pool.js';
@@ -77,8 +78,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
   });
 }
 
-/** The levels `logger` writes (pino's isLevelEnabled; a logger without it writes all): the thread sends no others. */
+/** The levels `logger` writes: the thread sends no others. */
 function enabledLevels(logger: LoggerPort): Array<'debug' | 'info' | 'warn' | 'error'> {
-  const check = (logger as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled;
-  return (['debug', 'info', 'warn', 'error'] as const).filter((l) => (check ? check.call(logger, l) : true));
+  return (['debug', 'info', 'warn', 'error'] as const).filter((l) => levelEnabled(logger, l));
 }

@@ -143,15 +143,15 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   }
 
   /** Gives jobs claimed but never started back to the queue (best effort: if it fails, their leases expire). */
-  function release(jobs: readonly JobRecord[]): void {
+  async function release(jobs: readonly JobRecord[]): Promise<void> {
     if (!jobs.length) return;
-    opts.store.releaseJobs(jobs.map((j) => j.id), workerId).catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give claimed jobs back; they run again when their leases expire'));
+    await opts.store.releaseJobs(jobs.map((j) => j.id), workerId).catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give claimed jobs back; they run again when their leases expire'));
   }
 
   /** The next job claimed ahead whose lease still has a third of its time left (the others go back to the queue). */
   function nextAhead(): JobRecord | undefined {
     const now = Date.now();
-    release(dropAhead((j) => (aheadUntil.get(j.id) ?? 0) - now < leaseMs / 3, 'its lease is about to run out'));
+    void release(dropAhead((j) => (aheadUntil.get(j.id) ?? 0) - now < leaseMs / 3, 'its lease is about to run out'));
     const job = claimedAhead.shift();
     if (job) aheadUntil.delete(job.id);
     return job;
@@ -186,7 +186,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           break;
         }
         if (stopping) {
-          release(jobs);
+          void release(jobs);
           break;
         }
         for (const job of jobs) {
@@ -298,7 +298,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         taken = true;
         reserved -= count;
         // Stored after the pool began to stop: back to the queue for the next start or another instance.
-        if (stopping) return release(jobs);
+        if (stopping) return void release(jobs);
         for (const job of jobs) launch(job);
         if (jobs.length < count && backlog) void fill();
       },
@@ -318,7 +318,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       // Jobs claimed ahead never started: they go back to the queue, their attempt not counted.
       const ahead = claimedAhead.splice(0);
       aheadUntil.clear();
-      if (ahead.length) await opts.store.releaseJobs(ahead.map((j) => j.id), workerId).catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give claimed jobs back; they run again when their leases expire'));
+      await release(ahead);
       const all = Promise.allSettled([...active.values()]);
       let timedOut = false;
       await Promise.race([all, new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref())]);
