@@ -1,12 +1,16 @@
 // Benchmark (a): acknowledgement of /Bpium/NewTask webhooks (auth, signature, the HTTP404 scenario, a grouped SQLite
 // commit, then 200) with the background jobs running as usual, against a bare express 5 app, interleaved rounds.
 import { benchWorkspace, median, peakRssMiB, round, startOktellChild, startBpiumEmulatorChild, startScriptChild, stopChild } from './bench-support.js';
+import { cpuClocks } from './flow.bench.js';
 import { fireWebhooks, sinkReset, waitForLetters, type LoadResult } from './load.js';
+
+/** A load round with what bounds it: the server's CPU per acknowledged request and how busy its main thread was. */
+export type MeasuredLoad = LoadResult & { cpuMsPerRequest: number; mainThreadBusy: number };
 
 export interface AckRound {
   round: number;
-  bare: LoadResult;
-  oktell: LoadResult;
+  bare: MeasuredLoad;
+  oktell: MeasuredLoad;
   /** Seconds after the oktell round until every acknowledged webhook's letter had arrived. */
   drainSeconds: number;
   lettersMissing: number;
@@ -16,8 +20,8 @@ export interface AckResult {
   seconds: number;
   connections: number;
   rounds: AckRound[];
-  bare: { rps: number; p50: number; p99: number };
-  oktell: { rps: number; p50: number; p99: number };
+  bare: { rps: number; p50: number; p99: number; cpuMsPerRequest: number; mainThreadBusy: number };
+  oktell: { rps: number; p50: number; p99: number; cpuMsPerRequest: number; mainThreadBusy: number };
   /** Median over rounds of oktell/bare requests per second, and of oktell p99 / bare p99. */
   throughputRatio: number;
   p99Ratio: number;
@@ -44,15 +48,15 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
     let acked = 0;
     const results: AckRound[] = [];
     for (let i = 0; i < rounds; i++) {
-      const runBare = () => fireWebhooks(bare.url, { seconds, connections });
+      const runBare = () => measured(bare.child.pid!, bare.url);
       const runOktell = async () => {
-        const r = await fireWebhooks(oktell.url, { seconds, connections });
+        const r = await measured(oktell.child.pid!, oktell.url);
         acked += r.ok;
         return r;
       };
       // Alternate the order so neither side always runs on a warmer or cooler machine.
-      let b: LoadResult;
-      let k: LoadResult;
+      let b: MeasuredLoad;
+      let k: MeasuredLoad;
       let drainSeconds: number;
       let lettersMissing: number;
       if (i % 2 === 0) {
@@ -71,13 +75,21 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
       seconds,
       connections,
       rounds: results,
-      bare: { rps: round(median(results.map((r) => r.bare.rps)), 0), p50: median(results.map((r) => r.bare.p50)), p99: median(results.map((r) => r.bare.p99)) },
-      oktell: { rps: round(median(results.map((r) => r.oktell.rps)), 0), p50: median(results.map((r) => r.oktell.p50)), p99: median(results.map((r) => r.oktell.p99)) },
+      bare: side(results.map((r) => r.bare)),
+      oktell: side(results.map((r) => r.oktell)),
       throughputRatio: round(median(results.map((r) => r.oktell.rps / r.bare.rps)), 3),
       p99Ratio: round(median(results.map((r) => r.oktell.p99 / Math.max(r.bare.p99, 1))), 2),
       peakRssMiB: peakRssMiB(oktell.child.pid!),
       errors: results.reduce((n, r) => n + r.oktell.errors + r.oktell.non2xx, 0),
     };
+
+    /** One load round against `url`, with the server's CPU per acknowledged request and its main thread's busy share. */
+    async function measured(pid: number, url: string): Promise<MeasuredLoad> {
+      const c0 = cpuClocks(pid, {});
+      const r = await fireWebhooks(url, { seconds, connections });
+      const c1 = cpuClocks(pid, {});
+      return { ...r, cpuMsPerRequest: round((c1.server - c0.server) / Math.max(1, r.ok), 3), mainThreadBusy: round((c1.main - c0.main) / Math.max(1, c1.at - c0.at), 2) };
+    }
 
     /** Waits (bounded) until the letters of every webhook acknowledged so far have arrived, so the next bare round runs on a quiet machine. */
     async function drain() {
@@ -92,4 +104,10 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
     await bpium.stop();
     ws.cleanup();
   }
+}
+
+/** Medians over rounds of one side's figures. */
+function side(rs: MeasuredLoad[]) {
+  const m = (f: (r: MeasuredLoad) => number) => median(rs.map(f));
+  return { rps: round(m((r) => r.rps), 0), p50: m((r) => r.p50), p99: m((r) => r.p99), cpuMsPerRequest: round(m((r) => r.cpuMsPerRequest), 3), mainThreadBusy: m((r) => r.mainThreadBusy) };
 }

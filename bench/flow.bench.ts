@@ -20,6 +20,12 @@ export interface FlowSide {
   peakRssMiB: number | undefined;
   missing: number;
   duplicates: number;
+  /**
+   * What bounds letters/s: the share of the span the server's main thread was on a core (1 = saturated), and the CPU
+   * per letter of the other processes of the run (the SMTP sink, the Bpium emulator, the load generator), which share
+   * the same cores.
+   */
+  bounds: { mainThreadBusy: number; othersCpuMsPerLetter: { smtpSink: number; bpium: number; loadGenerator: number } };
 }
 
 export interface FlowResult {
@@ -43,14 +49,36 @@ const CLOCK_TICKS = (() => {
 
 /** CPU time a process has used so far, in ms (utime + stime of all its threads). */
 export function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** CPU time of a process's main thread (the one running JavaScript and the event loop), in ms. */
+export function mainThreadCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuMs(file: string): number {
+  const stat = readFileSync(file, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
+/** CPU clocks of the processes of one measurement: the server (all threads and its main thread), the others, this one. */
+export function cpuClocks(server: number, others: Record<string, number>) {
+  const u = process.cpuUsage();
+  return {
+    server: processCpuMs(server),
+    main: mainThreadCpuMs(server),
+    others: Object.fromEntries(Object.entries(others).map(([k, pid]) => [k, processCpuMs(pid)])),
+    self: (u.user + u.system) / 1000,
+    at: performance.now(),
+  };
+}
+
 type Side = 'plain' | 'oktell';
 
-async function measureSide(side: Side, bpiumEnv: Record<string, string>, webhooks: number, connections: number): Promise<FlowSide> {
+async function measureSide(side: Side, bpium: { serverEnv: Record<string, string>; pid: number }, webhooks: number, connections: number): Promise<FlowSide> {
+  const bpiumEnv = bpium.serverEnv;
   const sink = await startScriptChild('smtp-sink.child.js');
   const mailEnv = { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>' };
   const ws = benchWorkspace(`oktell-bench-flow-${side}-`);
@@ -63,25 +91,35 @@ async function measureSide(side: Side, bpiumEnv: Record<string, string>, webhook
     await waitForLetters(sink.child, warm.ok, 120_000);
     await sinkReset(sink.child);
     const pid = server.child.pid!;
-    const cpu0 = processCpuMs(pid);
+    const others = { smtpSink: sink.child.pid!, bpium: bpium.pid };
+    const c0 = cpuClocks(pid, others);
     const t0 = Date.now();
     const load = await fireWebhooks(server.url, { amount: webhooks, connections });
     const s = await waitForLetters(sink.child, load.ok, 180_000);
-    const cpu1 = processCpuMs(pid);
+    const c1 = cpuClocks(pid, others);
     const seconds = Math.max(0.001, (s.lastAt - t0) / 1000);
     const stats = await sinkStats(sink.child);
+    const perLetter = (ms: number) => round(ms / Math.max(1, s.letters), 2);
     return {
       webhooks,
       acknowledged: load.ok,
       letters: s.letters,
       lettersPerSecond: round(s.letters / seconds, 0),
-      cpuMsPerLetter: round((cpu1 - cpu0) / Math.max(1, s.letters), 2),
+      cpuMsPerLetter: perLetter(c1.server - c0.server),
       ackPerSecond: round(load.rps, 0),
       p50DelayMs: percentile(s.delays, 50),
       p99DelayMs: percentile(s.delays, 99),
       peakRssMiB: peakRssMiB(pid),
       missing: Math.max(0, load.ok - s.letters),
       duplicates: stats.duplicates,
+      bounds: {
+        mainThreadBusy: round((c1.main - c0.main) / Math.max(1, c1.at - c0.at), 2),
+        othersCpuMsPerLetter: {
+          smtpSink: perLetter(c1.others.smtpSink! - c0.others.smtpSink!),
+          bpium: perLetter(c1.others.bpium! - c0.others.bpium!),
+          loadGenerator: perLetter(c1.self - c0.self),
+        },
+      },
     };
   } finally {
     await server.stop();
@@ -105,6 +143,14 @@ function medianSide(sides: FlowSide[]): FlowSide {
     peakRssMiB: Math.max(...sides.map((s) => s.peakRssMiB ?? 0)) || undefined,
     missing: sides.reduce((a, s) => a + s.missing, 0),
     duplicates: sides.reduce((a, s) => a + s.duplicates, 0),
+    bounds: {
+      mainThreadBusy: m((s) => s.bounds.mainThreadBusy),
+      othersCpuMsPerLetter: {
+        smtpSink: m((s) => s.bounds.othersCpuMsPerLetter.smtpSink),
+        bpium: m((s) => s.bounds.othersCpuMsPerLetter.bpium),
+        loadGenerator: m((s) => s.bounds.othersCpuMsPerLetter.loadGenerator),
+      },
+    },
   };
 }
 
@@ -121,7 +167,7 @@ export async function benchFlow(o: { webhooks?: number; connections?: number; ro
       const order: Side[] = i % 2 === 0 ? ['plain', 'oktell'] : ['oktell', 'plain'];
       const got: Partial<Record<Side, FlowSide>> = {};
       for (const side of order) {
-        got[side] = await measureSide(side, bpium.serverEnv, webhooks, connections);
+        got[side] = await measureSide(side, { serverEnv: bpium.serverEnv, pid: bpium.child.pid! }, webhooks, connections);
         o.log?.(`  round ${i + 1} ${side}: ${got[side]!.lettersPerSecond} letters/s, ${got[side]!.cpuMsPerLetter} ms CPU per letter`);
       }
       perRound.push({ plain: got.plain!, oktell: got.oktell! });

@@ -8,7 +8,7 @@ import { benchAck, type AckResult } from './ack.bench.js';
 import { machineFacts, repoRoot, round } from './bench-support.js';
 import { benchSmallFootprint, type SmallFootprintResult } from './small.bench.js';
 import { benchEngine, type EngineResult } from './engine.bench.js';
-import { benchFlow, type FlowResult } from './flow.bench.js';
+import { benchFlow, type FlowResult, type FlowSide } from './flow.bench.js';
 import { benchStartup, type StartupResult } from './startup.bench.js';
 
 interface Results {
@@ -26,6 +26,7 @@ function arg(name: string): string | undefined {
 
 const yes = (ok: boolean) => (ok ? 'yes' : '**no**');
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
+const pct = (share: number) => `${Math.round(share * 100)} %`;
 
 /** The summary table: measure, result, baseline, target, met. */
 export function table(r: Results): string {
@@ -34,6 +35,13 @@ export function table(r: Results): string {
     const a = r.ack;
     rows.push(['(a) webhook acks, throughput', `${n(a.oktell.rps)} req/s`, `bare express ${n(a.bare.rps)} req/s → **${a.throughputRatio}×**`, '≥ 0.9×', yes(a.throughputRatio >= 0.9)]);
     rows.push(['(a) webhook acks, latency p50 / p99', `${a.oktell.p50} / ${a.oktell.p99} ms`, `bare ${a.bare.p50} / ${a.bare.p99} ms → p99 **${a.p99Ratio}×**`, 'p99 < 1.5×', yes(a.p99Ratio < 1.5)]);
+    rows.push([
+      '(a) what bounds the acks',
+      `${a.oktell.cpuMsPerRequest} ms server CPU per ack, main thread busy ${pct(a.oktell.mainThreadBusy)}`,
+      `bare ${a.bare.cpuMsPerRequest} ms per request, busy ${pct(a.bare.mainThreadBusy)} → CPU per request ${round(a.oktell.cpuMsPerRequest / a.bare.cpuMsPerRequest, 2)}×`,
+      '—',
+      '—',
+    ]);
   }
   if (r.flow) {
     const f = r.flow;
@@ -42,6 +50,17 @@ export function table(r: Results): string {
     rows.push(['(b) letters per second, webhook to mailbox', `${n(o.lettersPerSecond)} /s`, `plain express + fetch + nodemailer ${n(p.lettersPerSecond)} /s → **${f.ratios.lettersPerSecond}×**`, '≥ 1.5×', yes(f.ratios.lettersPerSecond >= 1.5)]);
     rows.push(['(b) server CPU per letter (all threads)', `${o.cpuMsPerLetter} ms`, `plain ${p.cpuMsPerLetter} ms → **${f.ratios.cpuPerLetter}×**`, '≤ 1.5 ms and ≤ 0.5×', yes(o.cpuMsPerLetter <= 1.5 && f.ratios.cpuPerLetter <= 0.5)]);
     const lost = o.missing > 0 ? '**letters missing**' : o.duplicates ? '**letters sent twice**' : 'none lost or doubled';
+    const others = (x: FlowSide) => {
+      const c = x.bounds.othersCpuMsPerLetter;
+      return `${round(c.smtpSink + c.bpium + c.loadGenerator, 2)} ms (SMTP sink ${c.smtpSink}, Bpium ${c.bpium}, load ${c.loadGenerator})`;
+    };
+    rows.push([
+      '(b) what bounds letters/s',
+      `main thread busy ${pct(o.bounds.mainThreadBusy)}; other processes ${others(o)} per letter`,
+      `plain: main thread busy ${pct(p.bounds.mainThreadBusy)}; other processes ${others(p)}`,
+      '—',
+      '—',
+    ]);
     rows.push(['(b) webhook → mailbox delay p50 / p99', `${n(o.p50DelayMs)} / ${n(o.p99DelayMs)} ms`, `plain ${n(p.p50DelayMs)} / ${n(p.p99DelayMs)} ms → p99 ${f.ratios.p99Delay}×; ${n(o.letters)} letters for ${n(o.acknowledged)} acks, ${o.missing} missing, ${o.duplicates} sent twice`, '—', lost]);
   }
   if (r.engine) {

@@ -8,7 +8,8 @@ import type { SmallFootprintResult } from '../../bench/small.bench.js';
 
 const side = (over: Partial<FlowSide>): FlowSide => ({
   webhooks: 2000, acknowledged: 2000, letters: 2000, lettersPerSecond: 200, cpuMsPerLetter: 4, ackPerSecond: 900,
-  p50DelayMs: 300, p99DelayMs: 900, peakRssMiB: 90, missing: 0, duplicates: 0, ...over,
+  p50DelayMs: 300, p99DelayMs: 900, peakRssMiB: 90, missing: 0, duplicates: 0,
+  bounds: { mainThreadBusy: 0.5, othersCpuMsPerLetter: { smtpSink: 0.3, bpium: 0.25, loadGenerator: 0.1 } }, ...over,
 });
 const flow = (oktell: Partial<FlowSide>, ratios: Partial<FlowResult['ratios']> = {}): FlowResult => {
   const o = side({ peakRssMiB: 195.2, lettersPerSecond: 511, ...oktell });
@@ -60,5 +61,19 @@ describe('benchmark table', () => {
     assert.equal(row(text, '(d) server peak RSS during (a) / (b)')?.[4], '**no** |');
     assert.equal(row(text, '(d) peak RSS, smallest setup'), undefined);
     assert.equal(row(text, '(a) webhook acks, throughput'), undefined);
+  });
+
+  it('says what bounds each side: busy main threads, CPU per request, the other processes per letter', () => {
+    const o = side({ bounds: { mainThreadBusy: 0.97, othersCpuMsPerLetter: { smtpSink: 0.24, bpium: 0.31, loadGenerator: 0.09 } } });
+    const text = table({ flow: { ...flow({}), oktell: o } });
+    const cells = row(text, '(b) what bounds letters/s');
+    assert.equal(cells?.[1], 'main thread busy 97 %; other processes 0.64 ms (SMTP sink 0.24, Bpium 0.31, load 0.09) per letter');
+    assert.equal(cells?.[2], 'plain: main thread busy 50 %; other processes 0.65 ms (SMTP sink 0.3, Bpium 0.25, load 0.1)');
+    const load = (rps: number, cpu: number, busy: number) => ({ rps, p50: 1, p99: 5, cpuMsPerRequest: cpu, mainThreadBusy: busy });
+    const ack = { seconds: 5, connections: 16, rounds: [], bare: load(9000, 0.11, 0.99), oktell: load(3000, 0.33, 1), throughputRatio: 0.333, p99Ratio: 4, peakRssMiB: 130, errors: 0 };
+    const a = row(table({ ack }), '(a) what bounds the acks');
+    assert.equal(a?.[1], '0.33 ms server CPU per ack, main thread busy 100 %');
+    assert.equal(a?.[2], 'bare 0.11 ms per request, busy 99 % → CPU per request 3×');
+    assert.equal(row(table({ ack }), '(a) webhook acks, throughput')?.[4], '**no** |');
   });
 });
