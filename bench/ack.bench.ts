@@ -109,5 +109,5 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
 /** Medians over rounds of one side's figures. */
 function side(rs: MeasuredLoad[]) {
   const m = (f: (r: MeasuredLoad) => number) => median(rs.map(f));
-  return { rps: round(m((r) => r.rps), 0), p50: m((r) => r.p50), p99: m((r) => r.p99), cpuMsPerRequest: round(m((r) => r.cpuMsPerRequest), 3), mainThreadBusy: m((r) => r.mainThreadBusy) };
+  return { rps: round(m((r) => r.rps), 0), p50: m((r) => r.p50), p99: m((r) => r.p99), cpuMsPerRequest: round(m((r) => r.cpuMsPerRequest), 3), mainThreadBusy: round(m((r) => r.mainThreadBusy), 2) };
 }

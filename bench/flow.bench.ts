@@ -144,11 +144,11 @@ function medianSide(sides: FlowSide[]): FlowSide {
     missing: sides.reduce((a, s) => a + s.missing, 0),
     duplicates: sides.reduce((a, s) => a + s.duplicates, 0),
     bounds: {
-      mainThreadBusy: m((s) => s.bounds.mainThreadBusy),
+      mainThreadBusy: round(m((s) => s.bounds.mainThreadBusy), 2),
       othersCpuMsPerLetter: {
-        smtpSink: m((s) => s.bounds.othersCpuMsPerLetter.smtpSink),
-        bpium: m((s) => s.bounds.othersCpuMsPerLetter.bpium),
-        loadGenerator: m((s) => s.bounds.othersCpuMsPerLetter.loadGenerator),
+        smtpSink: round(m((s) => s.bounds.othersCpuMsPerLetter.smtpSink), 2),
+        bpium: round(m((s) => s.bounds.othersCpuMsPerLetter.bpium), 2),
+        loadGenerator: round(m((s) => s.bounds.othersCpuMsPerLetter.loadGenerator), 2),
       },
     },
   };
