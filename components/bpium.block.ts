@@ -144,7 +144,7 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
     try {
       const answer = write
         ? (await rt.effect(() => perform(c, rt, bpium, catalogId, recordId, opts))).value
-        : await perform(c, rt, bpium, catalogId, recordId, opts);
+        : await rt.external(() => perform(c, rt, bpium, catalogId, recordId, opts));
       rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: 'ok', performed: true, ...(attempts.length ? { attempts: attempts.length } : {}) });
       rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', attempts: attempts.map(attemptJson), ...answerForTrace(write, answer) });
       saveAnswer(c, rt, answer, await fieldIds(c, rt, bpium, catalogId, opts));
@@ -179,13 +179,19 @@ const STRUCTURE_TTL_MS = 3 * 60 * 60 * 1000;
 const structures = new WeakMap<BpiumPort, Map<string, { expires: number; byName: Map<string, string>; names: string[] }>>();
 
 /** Resolves a field given by id or by its Bpium name (case-insensitive) through a cached catalog structure. */
-async function fieldId(bpium: BpiumPort, catalogId: string, field: string, opts: BpiumCallOptions): Promise<string> {
+async function fieldId(
+  bpium: BpiumPort,
+  catalogId: string,
+  field: string,
+  opts: BpiumCallOptions,
+  external: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
+): Promise<string> {
   if (FIELD_ID.test(field)) return field;
   let perPort = structures.get(bpium);
   if (!perPort) structures.set(bpium, (perPort = new Map()));
   let entry = perPort.get(catalogId);
   if (!entry || entry.expires < Date.now()) {
-    const catalog = await bpium.getCatalog(catalogId, opts);
+    const catalog = await external(() => bpium.getCatalog(catalogId, opts));
     entry = { expires: Date.now() + STRUCTURE_TTL_MS, byName: new Map(catalog.fields.map((f) => [f.name.trim().toLowerCase(), String(f.id)])), names: catalog.fields.map((f) => f.name) };
     perPort.set(catalogId, entry);
   }
@@ -263,7 +269,8 @@ function dryRunWrite(c: Config, rt: BlockRuntime, catalogId: string, recordId: s
 /** The field ids of the `fields` mapping, evaluated and resolved (names through the catalog structure). */
 async function fieldIds(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId: string, opts: BpiumCallOptions): Promise<string[]> {
   const ids: string[] = [];
-  for (const [, field] of c.fields) ids.push(await fieldId(bpium, catalogId, toText(rt.evaluate(field), rt.timeZone), opts));
+  // A catalog structure not yet cached is a read: through `rt.external`, so the write just done is durable first.
+  for (const [, field] of c.fields) ids.push(await fieldId(bpium, catalogId, toText(rt.evaluate(field), rt.timeZone), opts, (read) => rt.external(read)));
   return ids;
 }
 

@@ -130,7 +130,7 @@ export async function runDbCall(c: DbCommonConfig, rt: BlockRuntime, call: DbCal
       const r = await rt.effect(async () => toJournal(await call.perform(db, params)));
       result = fromJournal(r.value);
       replayed = r.replayed;
-    } else result = await call.perform(db, params);
+    } else result = await rt.external(() => call.perform(db, params));
     rt.recordDbCall({ ...base, status: replayed ? 'replayed' : 'ok', rowCount: result.rowCount, ms: ms() });
     const rowsJson = rowsAsJson(result);
     const rowsText = jsonText(rowsJson);

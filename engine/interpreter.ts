@@ -198,6 +198,10 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       if (journal && !rt.dryRun) await journal.put(journalKey, key, value);
       return { value, replayed: false };
     },
+    async external<T>(perform: () => Promise<T>): Promise<T> {
+      if (!rt.dryRun) await ports.journal?.settle?.();
+      return perform();
+    },
     recordMail: (m) => base.mails.push({ block: block!.id, ...m }),
     recordBpiumCall: (c) => base.bpiumCalls.push({ block: block!.id, ...c }),
     recordAsyncStart: (a) => base.asyncStarted.push({ block: block!.id, ...a }),

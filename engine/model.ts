@@ -237,6 +237,11 @@ export interface BlockRuntime {
    * returned without running `perform` again.
    */
   effect<T extends JsonValue>(perform: () => Promise<T>): Promise<{ value: T; replayed: boolean }>;
+  /**
+   * Runs an outside call that is not an effect (a read: a Bpium GET, a database SELECT). Effects this run has already
+   * done are made durable first, so a crash while the call waits on the outside world cannot make a retry repeat them.
+   */
+  external<T>(perform: () => Promise<T>): Promise<T>;
   recordMail(mail: Omit<MailRecord, 'block'>): void;
   recordBpiumCall(call: Omit<BpiumCallRecord, 'block'>): void;
   recordAsyncStart(start: Omit<AsyncStartRecord, 'block'>): void;

@@ -133,6 +133,8 @@ export interface IdPort {
 export interface EffectJournalPort {
   get(runId: string, stepKey: string): Promise<JsonValue | undefined>;
   put(runId: string, stepKey: string, outcome: JsonValue): Promise<void>;
+  /** Makes every outcome put so far durable (a journal that writes at `put` has nothing to do). */
+  settle?(): Promise<void>;
 }
 
 export interface LoggerPort {

@@ -2,9 +2,10 @@
 // the same transaction, instead of one write per effect:
 // - an attempt that succeeds writes none: a succeeded job never runs again, so nothing would ever read them;
 // - an attempt that fails writes them with its outcome, so the next attempt replays what already happened;
-// - before the next effect starts, entries still waiting are written first: the time between an effect and the
-//   durable record of it stays as short as the blocks between two effects, as it was with one write per effect.
-// A crash in that window repeats the effect on the next attempt, exactly as before this file existed.
+// - before the run next waits on the outside world (the next effect, or a read such as a Bpium GET or a database
+//   SELECT: `rt.external`), entries still waiting are written first. So an entry waits only while blocks compute,
+//   which takes about as long as the grouped commit one write per effect used to wait for.
+// A crash in that window repeats the effect on the next attempt, as a crash between an effect and its write did before.
 import type { EffectJournalPort, JsonValue } from '../../engine/index.js';
 import type { JournalEntry } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
@@ -33,16 +34,21 @@ export function attemptJournal(store: Pick<DeliveryStore, 'getEffect' | 'putEffe
       throw e;
     }
   };
+  const settle = async () => {
+    if (waiting.length) await flush();
+  };
   return {
     port: {
       async get(runKey: string, stepKey: string): Promise<JsonValue | undefined> {
         // An effect is about to start: what happened before it must be durable first.
-        if (waiting.length) await flush();
+        await settle();
         return lookUp ? store.getEffect(runKey, stepKey) : undefined;
       },
       async put(runKey: string, stepKey: string, outcome: JsonValue): Promise<void> {
         waiting.push({ runKey, stepKey, outcome });
       },
+      // A read is about to wait on the outside world: the same.
+      settle,
     },
     take() {
       const out = waiting.map(({ stepKey, outcome }) => ({ stepKey, outcome }));
