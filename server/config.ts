@@ -196,8 +196,9 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     ...(tlsCert && tlsKey ? { tls: { cert: base(tlsCert), key: base(tlsKey) } } : {}),
     trustProxy: trust === 'true' ? true : trust === 'false' ? false : trust,
     workers: {
-      concurrency: Number(env.OKTELL_WORKERS ?? fc.workers?.concurrency ?? 32),
-      maxAttempts: Number(env.OKTELL_MAX_ATTEMPTS ?? fc.workers?.maxAttempts ?? 8),
+      // The same bounds as the file's `workers:` keys: 0 workers would accept webhooks and never deliver them.
+      concurrency: optionalCount('n', env.OKTELL_WORKERS, 'OKTELL_WORKERS', 1, 256).n ?? fc.workers?.concurrency ?? 32,
+      maxAttempts: optionalCount('n', env.OKTELL_MAX_ATTEMPTS, 'OKTELL_MAX_ATTEMPTS', 1, 100).n ?? fc.workers?.maxAttempts ?? 8,
       baseDelayMs: fc.workers?.baseDelayMs ?? 1000,
       maxDelayMs: fc.workers?.maxDelayMs ?? 10 * 60 * 1000,
       leaseMs: leaseMs(env.OKTELL_LEASE_MS) ?? fc.workers?.leaseMs ?? DEFAULT_LEASE_MS,
@@ -281,10 +282,12 @@ function onOff(v: string | undefined, name: string): boolean | undefined {
 }
 
 /** `{ [key]: n }` for a whole-number environment setting of at least `min`, `{}` when unset. */
-function optionalCount<K extends string>(key: K, v: string | undefined, name: string, min: number): { [k in K]?: number } {
+function optionalCount<K extends string>(key: K, v: string | undefined, name: string, min: number, max = Infinity): { [k in K]?: number } {
   if (v === undefined || v.trim() === '') return {};
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name}="${v}" must be a whole number, at least ${min}`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}="${v}" must be a whole number, ${max === Infinity ? `at least ${min}` : `from ${min} to ${max}`}`);
+  }
   return { [key]: n } as { [k in K]?: number };
 }
 

@@ -104,8 +104,9 @@ export function httpTimeouts(requestTimeout: number): { requestTimeout: number; 
 }
 
 /**
- * Starts the server, step by step: configuration → store → scenarios → Bpium → ports → HTTP → webhooks of the
- * embedded emulator → delivery → retention. A step that fails closes what the earlier ones opened.
+ * Starts the server, step by step: configuration → store → database migrations → scenarios → Bpium → ports →
+ * delivery → service tasks → HTTP → webhooks of the embedded emulator → delivery started → tasks started → retention.
+ * A step that fails closes what the earlier ones opened.
  */
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const env = opts.env ?? process.env;

@@ -1,5 +1,5 @@
 // Delivery: runs the queued jobs (scenarios, Bpium calls, letters). One entry point, one option shape; where the
-// jobs run — on a delivery thread (the default) or on the main thread — is a setting, not a different API.
+// jobs run (on the main thread, the default, or on a delivery thread) is a setting, not a different API.
 import type { BpiumSource, SharedPorts } from '../../adapters/ports.js';
 import type { LoggerPort } from '../../engine/index.js';
 import type { ServerConfig } from '../config.js';

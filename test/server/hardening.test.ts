@@ -115,6 +115,34 @@ describe('hardening (issue 18), pure parts', () => {
       tmp.cleanup();
     }
   });
+
+  // Zero workers would acknowledge webhooks and never deliver them; the variables get the file keys' bounds.
+  const counts: Array<[string, string, number | RegExp]> = [
+    ['OKTELL_WORKERS', '', 32],
+    ['OKTELL_WORKERS', '8', 8],
+    ['OKTELL_WORKERS', '256', 256],
+    ['OKTELL_WORKERS', '0', /OKTELL_WORKERS="0" must be a whole number, from 1 to 256/],
+    ['OKTELL_WORKERS', '257', /from 1 to 256/],
+    ['OKTELL_WORKERS', 'many', /OKTELL_WORKERS="many"/],
+    ['OKTELL_MAX_ATTEMPTS', '3', 3],
+    ['OKTELL_MAX_ATTEMPTS', '0', /OKTELL_MAX_ATTEMPTS="0" must be a whole number, from 1 to 100/],
+    ['OKTELL_MAX_ATTEMPTS', '2.5', /from 1 to 100/],
+  ];
+  for (const [name, value, want] of counts) {
+    it(`${name}=${JSON.stringify(value)} → ${want instanceof RegExp ? 'refused' : want}`, () => {
+      const tmp = tempDir();
+      try {
+        const read = () => {
+          const w = loadServerConfig({}, { [name]: value }, tmp.dir).workers;
+          return name === 'OKTELL_WORKERS' ? w.concurrency : w.maxAttempts;
+        };
+        if (want instanceof RegExp) assert.throws(read, want);
+        else assert.equal(read(), want);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
 });
 
 describe('hardening (issue 18), on the real server', () => {
