@@ -2,14 +2,15 @@
 // starts or the run next waits on a read, and are handed to the attempt's outcome; a first attempt never looks
 // anything up.
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createDatabasePort } from '../../adapters/db/index.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { createFixtureBpium } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
-import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type BpiumPort, type DatabasePort } from '../../engine/index.js';
-import { attemptJournal } from '../../server/delivery/attempt-journal.js';
+import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type BpiumPort, type DatabasePort, type EnginePorts, type RunResult } from '../../engine/index.js';
+import { attemptJournal, type AttemptJournal } from '../../server/delivery/attempt-journal.js';
 import { deliveryStoreOf } from '../../server/delivery/store-link.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
@@ -51,15 +52,10 @@ describe('an attempt’s effect journal', () => {
 
   // A run that writes and then reads (here a database INSERT, then a SELECT; in BpiumNewTask a letter, then the next
   // employee's Bpium GET): a crash while the read waits must not lose the write's entry, or a retry would repeat it.
-  it('writes waiting entries before the run waits on a read, and a dry run writes nothing', async () => {
-    await withStore(async (store) => {
-      const t = tempDir();
-      const crm = new (await import('better-sqlite3')).default(join(t.dir, 'crm.sqlite'));
-      crm.exec('CREATE TABLE visits (phone TEXT NOT NULL)');
-      crm.close();
-      writeFileSync(
-        join(t.dir, 'WriteThenRead.yaml'),
-        `variables: { n: number, code: string }
+  it('writes waiting entries before the run waits on a read', async () => {
+    await withScenario(
+      'WriteThenRead',
+      `variables: { n: number, code: string }
 start: add
 blocks:
   add:
@@ -75,50 +71,40 @@ blocks:
     exits: { success: done, error: done }
   done: { kind: Stop }
 `,
-      );
-      const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry, databases: { main: 'sqlite' } });
-      assert.deepEqual(lib.issues, []);
-      const live = createDatabasePort({ main: { dialect: 'sqlite', path: join(t.dir, 'crm.sqlite') } });
-      // What the store held for this job each time a statement reached the database.
-      const seen: Array<{ statement: string; journaled: string[] }> = [];
-      const observed: DatabasePort = {
-        dialect: (n) => live.dialect(n),
-        rollsBack: live.rollsBack,
-        procedure: (...a) => live.procedure(...a),
-        async query(connection, statement, params, opts) {
-          const insert = await store.effects.get('job-9', 'WriteThenRead:add#1');
-          seen.push({ statement: statement.text.join('?').split(' ')[0]!, journaled: insert === undefined ? [] : ['WriteThenRead:add#1'] });
-          return live.query(connection, statement, params, opts);
-        },
-      };
-      try {
-        const j = attemptJournal(deliveryStoreOf(store), false);
-        const ports = { databases: observed, journal: j.port, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) };
-        const r = await runScenario(lib, 'WriteThenRead', { journalKey: 'job-9', ports });
-        assert.equal(r.status, 'completed', JSON.stringify(r.error));
-        assert.equal(r.variables.n, 1);
-        assert.deepEqual(seen, [
-          { statement: 'INSERT', journaled: [] },
-          { statement: 'SELECT', journaled: ['WriteThenRead:add#1'] },
-        ]);
-        assert.deepEqual(j.take(), [], 'nothing left for the outcome: the read wrote it');
-        seen.length = 0;
-        const dry = attemptJournal(deliveryStoreOf(store), false);
-        await runScenario(lib, 'WriteThenRead', { journalKey: 'job-10', dryRun: true, ports: { ...ports, journal: dry.port } });
-        assert.deepEqual(dry.take(), []);
-      } finally {
-        await live.close();
-        t.cleanup();
-      }
-    });
+      async ({ store, dir, run }) => {
+        const path = join(dir, 'crm.sqlite');
+        const crm = new Database(path);
+        crm.exec('CREATE TABLE visits (phone TEXT NOT NULL)');
+        crm.close();
+        const live = createDatabasePort({ main: { dialect: 'sqlite', path } });
+        // Whether the INSERT's entry was in the store each time a statement reached the database.
+        const seen: Array<[string, boolean]> = [];
+        const databases: DatabasePort = {
+          dialect: (n) => live.dialect(n),
+          rollsBack: live.rollsBack,
+          procedure: (...a) => live.procedure(...a),
+          async query(connection, statement, params, opts) {
+            seen.push([statement.text[0]!.split(' ')[0]!, (await store.effects.get('job-9', 'WriteThenRead:add#1')) !== undefined]);
+            return live.query(connection, statement, params, opts);
+          },
+        };
+        try {
+          const { result, journal } = await run('job-9', { databases });
+          assert.equal(result.variables.n, 1);
+          assert.deepEqual(seen, [['INSERT', false], ['SELECT', true]]);
+          assert.deepEqual(journal.take(), [], 'nothing left for the outcome: the read wrote it');
+        } finally {
+          await live.close();
+        }
+      },
+      { main: 'sqlite' },
+    );
   });
 
-  it('the Bpium block does the same: a record created is journaled before the next Bpium GET is sent', async () => {
-    await withStore(async (store) => {
-      const t = tempDir();
-      writeFileSync(
-        join(t.dir, 'CreateThenRead.yaml'),
-        `variables: { newId: string, title: json, code: string }
+  it('the Bpium block does the same: a record created is journaled before the next Bpium GET is sent; a dry run journals nothing', async () => {
+    await withScenario(
+      'CreateThenRead',
+      `variables: { newId: string, title: json, code: string }
 start: create
 blocks:
   create:
@@ -139,27 +125,55 @@ blocks:
     exits: { success: done, error: done }
   done: { kind: Stop }
 `,
-      );
-      const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
-      assert.deepEqual(lib.issues, []);
-      const fake = createFixtureBpium({ catalogs: { '11': { fields: [{ id: '2', name: 'Title', type: 'text' }] }, '3': { records: { '2': { '2': 'ivan@example.com' } } } } });
-      const journaledAtGet: boolean[] = [];
-      const bpium: BpiumPort = {
-        ...fake,
-        async getRecord(catalogId, recordId, opts) {
-          journaledAtGet.push((await store.effects.get('job-11', 'CreateThenRead:create#1')) !== undefined);
-          return fake.getRecord(catalogId, recordId, opts);
-        },
-      };
-      try {
-        const j = attemptJournal(deliveryStoreOf(store), false);
-        const r = await runScenario(lib, 'CreateThenRead', { journalKey: 'job-11', ports: { bpium, journal: j.port, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
-        assert.equal(r.status, 'completed', JSON.stringify(r.error));
+      async ({ store, run }) => {
+        const fake = createFixtureBpium({ catalogs: { '11': { fields: [{ id: '2', name: 'Title', type: 'text' }] }, '3': { records: { '2': { '2': 'ivan@example.com' } } } } });
+        const journaledAtGet: boolean[] = [];
+        const bpium: BpiumPort = {
+          ...fake,
+          async getRecord(catalogId, recordId, opts) {
+            journaledAtGet.push((await store.effects.get('job-11', 'CreateThenRead:create#1')) !== undefined);
+            return fake.getRecord(catalogId, recordId, opts);
+          },
+        };
+        await run('job-11', { bpium });
         assert.deepEqual(fake.calls, ['POST 11', 'GET 3/2']);
         assert.deepEqual(journaledAtGet, [true]);
-      } finally {
-        t.cleanup();
-      }
-    });
+        const dry = await run('job-12', { bpium }, true);
+        assert.deepEqual(fake.calls, ['POST 11', 'GET 3/2', 'GET 3/2'], 'a dry run reads but does not write');
+        assert.deepEqual(dry.journal.take(), []);
+        assert.equal(await store.effects.get('job-12', 'CreateThenRead:create#1'), undefined);
+      },
+    );
   });
 });
+
+/** One scenario in a fresh folder and a fresh store; `run` runs it as a job's first attempt with the given ports. */
+async function withScenario(
+  name: string,
+  yaml: string,
+  fn: (c: {
+    store: Awaited<ReturnType<typeof openSqliteStore>>;
+    dir: string;
+    run(jobId: string, ports: Partial<EnginePorts>, dryRun?: boolean): Promise<{ result: RunResult; journal: AttemptJournal }>;
+  }) => Promise<void>,
+  databases?: Record<string, 'sqlite'>,
+) {
+  await withStore(async (store) => {
+    const t = tempDir();
+    try {
+      writeFileSync(join(t.dir, `${name}.yaml`), yaml);
+      const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry, ...(databases ? { databases } : {}) });
+      assert.deepEqual(lib.issues, []);
+      const run = async (jobId: string, ports: Partial<EnginePorts>, dryRun = false) => {
+        const journal = attemptJournal(deliveryStoreOf(store), false);
+        const base = { clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) };
+        const result = await runScenario(lib, name, { journalKey: jobId, dryRun, ports: { ...base, ...ports, journal: journal.port } });
+        assert.equal(result.status, 'completed', JSON.stringify(result.error));
+        return { result, journal };
+      };
+      await fn({ store, dir: t.dir, run });
+    } finally {
+      t.cleanup();
+    }
+  });
+}
