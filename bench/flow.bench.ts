@@ -113,7 +113,8 @@ async function measureSide(side: Side, bpium: { serverEnv: Record<string, string
       missing: Math.max(0, load.ok - s.letters),
       duplicates: stats.duplicates,
       bounds: {
-        mainThreadBusy: round((c1.main - c0.main) / Math.max(1, c1.at - c0.at), 2),
+        // Over the same span as letters/s (the server is idle once the last letter is in, while the sink is polled).
+        mainThreadBusy: round((c1.main - c0.main) / (seconds * 1000), 2),
         othersCpuMsPerLetter: {
           smtpSink: perLetter(c1.others.smtpSink! - c0.others.smtpSink!),
           bpium: perLetter(c1.others.bpium! - c0.others.bpium!),

@@ -269,7 +269,7 @@ function dryRunWrite(c: Config, rt: BlockRuntime, catalogId: string, recordId: s
 /** The field ids of the `fields` mapping, evaluated and resolved (names through the catalog structure). */
 async function fieldIds(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId: string, opts: BpiumCallOptions): Promise<string[]> {
   const ids: string[] = [];
-  // A catalog structure not yet cached is a read: through `rt.external`, so the write just done is durable first.
+  // Fetching a catalog structure not yet cached is a read like the block's own: through `rt.external`.
   for (const [, field] of c.fields) ids.push(await fieldId(bpium, catalogId, toText(rt.evaluate(field), rt.timeZone), opts, (read) => rt.external(read)));
   return ids;
 }

@@ -189,17 +189,19 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     snapshot: () => Object.fromEntries(vars),
     async effect<T extends JsonValue>(perform: () => Promise<T>) {
       const key = stepKey();
-      const journal = ports.journal;
-      if (journal && !rt.dryRun) {
-        const prior = await journal.get(journalKey, key);
+      const journal = rt.dryRun ? undefined : ports.journal;
+      if (journal) {
+        const prior = await journaled(() => journal.get(journalKey, key));
         if (prior !== undefined) return { value: prior as T, replayed: true };
       }
       const value = await perform();
-      if (journal && !rt.dryRun) await journal.put(journalKey, key, value);
+      // Not retryable: the effect was made, and a retry that cannot find it in the journal would make it again.
+      if (journal) await journaled(() => journal.put(journalKey, key, value), false);
       return { value, replayed: false };
     },
     async external<T>(perform: () => Promise<T>): Promise<T> {
-      if (!rt.dryRun) await ports.journal?.settle?.();
+      const journal = rt.dryRun ? undefined : ports.journal;
+      if (journal?.settle) await journaled(() => journal.settle!());
       return perform();
     },
     recordMail: (m) => base.mails.push({ block: block!.id, ...m }),
@@ -346,6 +348,19 @@ function initVariables(s: Scenario, vars: Map<string, Value>, preset: Readonly<R
         // variables that match by name and type.
       }
     }
+  }
+}
+
+/**
+ * A journal operation. Its store refusing (busy, full, closed) is not the block's fault and may pass: the run fails
+ * with R_JOURNAL, retryable unless an effect was just made and could not be recorded. Entries not yet written stay
+ * with the journal for the attempt's outcome.
+ */
+async function journaled<T>(op: () => Promise<T>, retryable = true): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    throw new RunFailure(R.JOURNAL, `the effect journal could not be read or written: ${e instanceof Error ? e.message : String(e)}`, retryable);
   }
 }
 

@@ -222,6 +222,9 @@ export interface BlockRuntime {
   set(name: string, value: Value): void;
   inputParameter(n: number): Value;
   setReturnValue(n: number, value: Value): void;
+  // The ports below reach the outside world. A block calls them inside `effect` (a write: made once per run and step)
+  // or `external` (a read): never bare, or a job's journal could still hold an effect's record in memory while the
+  // run waits on the outside world, and a crash then would make a retry repeat the effect.
   readonly bpium: BpiumPort | undefined;
   readonly mailer: MailerPort | undefined;
   readonly web: WebRequestPort | undefined;

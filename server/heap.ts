@@ -1,6 +1,7 @@
 // How the server sizes its JavaScript heaps. V8's defaults suit a process that owns a big machine: after each full
 // collection it lets the old generation grow to up to four times what survived, and each thread's young generation
-// to 48 MB (V8's measure: two 16 MB semi-spaces, whose 32 MB `new_space` reports, plus one more for large objects). The server keeps little alive (a job's data lives for one delivery), so under load that slack is most of
+// to 48 MB (V8's measure: two 16 MB semi-spaces, which `new_space` reports as 32 MB, plus one more for large
+// objects). The server keeps little alive (a job's data lives for one delivery), so under load that slack is most of
 // its memory. `compact` (the default) keeps the heaps near their live size: measured on 2 cores, with the jobs on the
 // main thread, the peak RSS under the benchmark's load is about 135 MiB (docs/configuration.md has the comparisons).
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -31,8 +32,9 @@ export function applyHeapSetting(setting: HeapSetting, o: { deliveryThread?: boo
 }
 
 /**
- * The main thread's new space (its two semi-spaces) under `compact`: 16 MB instead of V8's 32 MB. Measured with `npm run bench`:
- * about 15 MiB less at the peak, with no CPU per letter to tell apart (most of a request's objects die young).
+ * The main thread's new space (its two semi-spaces) under `compact`: 16 MB instead of V8's 32 MB. Measured with
+ * `npm run bench`: about 15 MiB less at the peak, with no CPU per letter to tell apart (most of a request's objects
+ * die young).
  */
 export const COMPACT_MAIN_YOUNG_GENERATION_MB = 16;
 

@@ -1,6 +1,7 @@
 // The effect journal of one job attempt. Entries wait in memory and reach the store with the attempt's outcome, in
 // the same transaction, instead of one write per effect:
-// - an attempt that succeeds writes none: a succeeded job never runs again, so nothing would ever read them;
+// - an attempt that succeeds drops those still waiting at its end: a succeeded job never runs again, so nothing
+//   would ever read them;
 // - an attempt that fails writes them with its outcome, so the next attempt replays what already happened;
 // - before the run next waits on the outside world (the next effect, or a read such as a Bpium GET or a database
 //   SELECT: `rt.external`), entries still waiting are written first. So an entry waits only while blocks compute,

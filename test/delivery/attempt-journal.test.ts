@@ -15,11 +15,16 @@ import { deliveryStoreOf } from '../../server/delivery/store-link.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
 
-async function withStore(fn: (s: Awaited<ReturnType<typeof openSqliteStore>>) => Promise<void>) {
+type Store = Awaited<ReturnType<typeof openSqliteStore>>;
+
+/** A fresh store in a temporary folder (`file` is its path, for a second connection that holds its write lock). */
+async function withStore(fn: (s: Store, file: string) => Promise<void>) {
   const t = tempDir();
-  const store = await openSqliteStore({ file: join(t.dir, 'j.db') });
+  const file = join(t.dir, 'j.db');
+  // A short busy timeout: a test that holds the write lock sees the store give up quickly.
+  const store = await openSqliteStore({ file, busyTimeoutMs: 50 });
   try {
-    await fn(store);
+    await fn(store, file);
   } finally {
     await store.close();
     t.cleanup();
@@ -90,6 +95,7 @@ blocks:
         };
         try {
           const { result, journal } = await run('job-9', { databases });
+          assert.equal(result.status, 'completed', JSON.stringify(result.error));
           assert.equal(result.variables.n, 1);
           assert.deepEqual(seen, [['INSERT', false], ['SELECT', true]]);
           assert.deepEqual(journal.take(), [], 'nothing left for the outcome: the read wrote it');
@@ -104,7 +110,57 @@ blocks:
   it('the Bpium block does the same: a record created is journaled before the next Bpium GET is sent; a dry run journals nothing', async () => {
     await withScenario(
       'CreateThenRead',
-      `variables: { newId: string, title: json, code: string }
+      CREATE_THEN_READ,
+      async ({ store, run }) => {
+        const fake = bpiumWithTwoCatalogs();
+        const journaledAtGet: boolean[] = [];
+        const bpium: BpiumPort = {
+          ...fake,
+          async getRecord(catalogId, recordId, opts) {
+            journaledAtGet.push((await store.effects.get('job-11', 'CreateThenRead:create#1')) !== undefined);
+            return fake.getRecord(catalogId, recordId, opts);
+          },
+        };
+        assert.equal((await run('job-11', { bpium })).result.status, 'completed');
+        assert.deepEqual(fake.calls, ['POST 11', 'GET 3/2']);
+        assert.deepEqual(journaledAtGet, [true]);
+        const dry = await run('job-12', { bpium }, true);
+        assert.deepEqual(fake.calls, ['POST 11', 'GET 3/2', 'GET 3/2'], 'a dry run reads but does not write');
+        assert.deepEqual(dry.journal.take(), []);
+        assert.equal(await store.effects.get('job-12', 'CreateThenRead:create#1'), undefined);
+      },
+    );
+  });
+
+  // The store is busy (another connection holds its write lock) when the read wants the record written: the run must
+  // fail as retryable, not as an internal error of the Bpium block, and the entry must stay for the attempt's outcome.
+  it('a store that cannot take the entry before a read fails the run as retryable (R_JOURNAL) and keeps the entry', async () => {
+    await withScenario('CreateThenRead', CREATE_THEN_READ, async ({ store, file, run }) => {
+      const fake = bpiumWithTwoCatalogs();
+      const other = new Database(file);
+      other.exec('BEGIN IMMEDIATE');
+      let outcome: Awaited<ReturnType<typeof run>>;
+      try {
+        outcome = await run('job-13', { bpium: fake });
+      } finally {
+        other.exec('ROLLBACK');
+        other.close();
+      }
+      const { result, journal } = outcome;
+      assert.equal(result.status, 'failed');
+      assert.equal(result.error?.code, 'R_JOURNAL');
+      assert.equal(result.error?.retryable, true);
+      assert.equal(result.error?.block, 'read');
+      assert.match(result.error?.message ?? '', /^the effect journal could not be read or written: /);
+      assert.deepEqual(fake.calls, ['POST 11'], 'the read waited for the record and never went out');
+      assert.deepEqual(journal.take().map((e) => e.stepKey), ['CreateThenRead:create#1'], 'the entry goes with the outcome');
+      assert.equal(await store.effects.get('job-13', 'CreateThenRead:create#1'), undefined);
+    });
+  });
+});
+
+/** A Bpium write, then a Bpium read: in BpiumNewTask's terms, a letter and then the next employee's GET. */
+const CREATE_THEN_READ = `variables: { newId: string, title: json, code: string }
 start: create
 blocks:
   create:
@@ -124,41 +180,25 @@ blocks:
     errorCode: code
     exits: { success: done, error: done }
   done: { kind: Stop }
-`,
-      async ({ store, run }) => {
-        const fake = createFixtureBpium({ catalogs: { '11': { fields: [{ id: '2', name: 'Title', type: 'text' }] }, '3': { records: { '2': { '2': 'ivan@example.com' } } } } });
-        const journaledAtGet: boolean[] = [];
-        const bpium: BpiumPort = {
-          ...fake,
-          async getRecord(catalogId, recordId, opts) {
-            journaledAtGet.push((await store.effects.get('job-11', 'CreateThenRead:create#1')) !== undefined);
-            return fake.getRecord(catalogId, recordId, opts);
-          },
-        };
-        await run('job-11', { bpium });
-        assert.deepEqual(fake.calls, ['POST 11', 'GET 3/2']);
-        assert.deepEqual(journaledAtGet, [true]);
-        const dry = await run('job-12', { bpium }, true);
-        assert.deepEqual(fake.calls, ['POST 11', 'GET 3/2', 'GET 3/2'], 'a dry run reads but does not write');
-        assert.deepEqual(dry.journal.take(), []);
-        assert.equal(await store.effects.get('job-12', 'CreateThenRead:create#1'), undefined);
-      },
-    );
-  });
-});
+`;
+
+/** The FAKE Bpium (fixtures in memory) the scenario above talks to. */
+const bpiumWithTwoCatalogs = () => createFixtureBpium({ catalogs: { '11': { fields: [{ id: '2', name: 'Title', type: 'text' }] }, '3': { records: { '2': { '2': 'ivan@example.com' } } } } });
 
 /** One scenario in a fresh folder and a fresh store; `run` runs it as a job's first attempt with the given ports. */
 async function withScenario(
   name: string,
   yaml: string,
   fn: (c: {
-    store: Awaited<ReturnType<typeof openSqliteStore>>;
+    store: Store;
+    /** The store's file. */
+    file: string;
     dir: string;
     run(jobId: string, ports: Partial<EnginePorts>, dryRun?: boolean): Promise<{ result: RunResult; journal: AttemptJournal }>;
   }) => Promise<void>,
   databases?: Record<string, 'sqlite'>,
 ) {
-  await withStore(async (store) => {
+  await withStore(async (store, file) => {
     const t = tempDir();
     try {
       writeFileSync(join(t.dir, `${name}.yaml`), yaml);
@@ -168,10 +208,9 @@ async function withScenario(
         const journal = attemptJournal(deliveryStoreOf(store), false);
         const base = { clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) };
         const result = await runScenario(lib, name, { journalKey: jobId, dryRun, ports: { ...base, ...ports, journal: journal.port } });
-        assert.equal(result.status, 'completed', JSON.stringify(result.error));
         return { result, journal };
       };
-      await fn({ store, dir: t.dir, run });
+      await fn({ store, file, dir: t.dir, run });
     } finally {
       t.cleanup();
     }
