@@ -114,7 +114,7 @@ export const RUN_ERROR_CODES = {
   UNKNOWN_SCENARIO: 'R_UNKNOWN_SCENARIO',
   ADAPTER_MISSING: 'R_ADAPTER_MISSING',
   CANCELLED: 'R_CANCELLED',
-  /** The effect journal could not be read or written (its store refused): retryable, like the store's outage. */
+  /** The effect journal could not be read or written (its store refused): retryable, unless an effect made could not be recorded. */
   JOURNAL: 'R_JOURNAL',
   INTERNAL: 'R_INTERNAL',
 } as const;

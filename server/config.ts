@@ -281,7 +281,7 @@ function onOff(v: string | undefined, name: string): boolean | undefined {
   throw new ConfigError(`${name}="${v}" must be on or off (1/0, true/false)`);
 }
 
-/** `{ [key]: n }` for a whole-number environment setting of at least `min`, `{}` when unset. */
+/** `{ [key]: n }` for a whole-number environment setting from `min` to `max`, `{}` when unset. */
 function optionalCount<K extends string>(key: K, v: string | undefined, name: string, min: number, max = Infinity): { [k in K]?: number } {
   if (v === undefined || v.trim() === '') return {};
   const n = Number(v);
