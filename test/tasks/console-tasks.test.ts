@@ -4,25 +4,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { chromiumMissing, consoleContext, launchChromium } from '../console/console-helpers.js';
 import { startTestServer, waitFor } from '../server/server-helpers.js';
-
-const REPORT = `description: A report that returns the window it covers.
-variables: { due: string }
-start: s
-blocks:
-  s:
-    kind: InputParameter
-    params: { due: 1 }
-    exits: { next: r }
-  r:
-    kind: ReturnValue
-    values: { 1: '[due]' }
-`;
+import { ECHO_DUE } from './task-scenarios.js';
 
 describe('the console lists the service tasks', () => {
   it('shows each task with its schedule and next three due times; Run now starts a manual run', { timeout: 60_000, skip: chromiumMissing }, async () => {
     const t = await startTestServer({
       smtp: false,
-      extraScenarios: { 'DailyReport.yaml': REPORT },
+      extraScenarios: { 'DailyReport.yaml': ECHO_DUE },
       config: 'serviceTasks:\n  - { name: morning-report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n  - { name: poll, scenario: DailyReport, every: 1h, enabled: false }\n',
     });
     const browser = await launchChromium();

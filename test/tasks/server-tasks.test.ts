@@ -4,23 +4,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { AUTH, startTestServer, waitFor } from '../server/server-helpers.js';
-
-const ECHO = `description: Returns its first input parameter, the due time.
-variables: { due: string }
-start: s
-blocks:
-  s:
-    kind: InputParameter
-    params: { due: 1 }
-    exits: { next: r }
-  r:
-    kind: ReturnValue
-    values: { 1: '[due]' }
-`;
+import { ECHO_DUE } from './task-scenarios.js';
 
 describe('service tasks on a running server', () => {
   it('starts the scenario every second through the queue; lists, starts by hand and counts the task', async () => {
-    const t = await startTestServer({ smtp: false, extraScenarios: { 'Tick.yaml': ECHO }, config: 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * * *", timeZone: UTC }\n' });
+    const t = await startTestServer({ smtp: false, extraScenarios: { 'Tick.yaml': ECHO_DUE }, config: 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * * *", timeZone: UTC }\n' });
     try {
       const runs = await waitFor('two completed task runs', async () => {
         const page = await t.server.store.listRuns({ scenario: 'Tick', status: 'completed' });
@@ -59,7 +47,7 @@ describe('service tasks on a running server', () => {
     const log = () => undefined;
     const logger = { debug: log, info: log, error: log, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
     const disabled = 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * * *", enabled: false }\n';
-    const t = await startTestServer({ smtp: false, watch: true, logger, extraScenarios: { 'Tick.yaml': ECHO }, config: disabled });
+    const t = await startTestServer({ smtp: false, watch: true, logger, extraScenarios: { 'Tick.yaml': ECHO_DUE }, config: disabled });
     try {
       const configFile = t.server.config.configFile!;
       const tasks = async () => ((await (await fetch(`${t.server.url}/-/tasks`, { headers: { authorization: AUTH } })).json()) as { tasks: Array<{ name: string; enabled: boolean }> }).tasks;
