@@ -133,6 +133,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   const returnValues = new Map<number, Value>();
   const visits = new Map<string, number>();
   const journalKey = opts.journalKey ?? runId;
+  /** The effect journal, unless this is a dry run (which makes no effects to record). */
+  const journal = opts.dryRun === true ? undefined : ports.journal;
 
   let frame: Frame = { scenario: root, returnTo: undefined, startParam: params.get(1) ?? '' };
   const frames: Frame[] = [];
@@ -189,7 +191,6 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     snapshot: () => Object.fromEntries(vars),
     async effect<T extends JsonValue>(perform: () => Promise<T>) {
       const key = stepKey();
-      const journal = rt.dryRun ? undefined : ports.journal;
       if (journal) {
         const prior = await journaled(() => journal.get(journalKey, key));
         if (prior !== undefined) return { value: prior as T, replayed: true };
@@ -200,7 +201,6 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       return { value, replayed: false };
     },
     async external<T>(perform: () => Promise<T>): Promise<T> {
-      const journal = rt.dryRun ? undefined : ports.journal;
       if (journal?.settle) await journaled(() => journal.settle!());
       return perform();
     },
