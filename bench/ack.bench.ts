@@ -10,6 +10,9 @@ export type MeasuredLoad = LoadResult & { cpuMsPerRequest: number; mainThreadBus
 export interface AckRound {
   round: number;
   bare: MeasuredLoad;
+  /** Reference floors (`floor-ack.child.ts`): node:http alone, and the least a durable acknowledgement can do. */
+  nodeHttp: MeasuredLoad;
+  durableFloor: MeasuredLoad;
   oktell: MeasuredLoad;
   /** Seconds after the oktell round until every acknowledged webhook's letter had arrived. */
   drainSeconds: number;
@@ -22,6 +25,10 @@ export interface AckResult {
   rounds: AckRound[];
   bare: { rps: number; p50: number; p99: number; cpuMsPerRequest: number; mainThreadBusy: number };
   oktell: { rps: number; p50: number; p99: number; cpuMsPerRequest: number; mainThreadBusy: number };
+  nodeHttp: { rps: number; p50: number; p99: number; cpuMsPerRequest: number; mainThreadBusy: number };
+  durableFloor: { rps: number; p50: number; p99: number; cpuMsPerRequest: number; mainThreadBusy: number };
+  /** Median over rounds of each floor's requests per second over bare express's. */
+  floorRatios: { nodeHttp: number; durableFloor: number };
   /** Median over rounds of oktell/bare requests per second, and of oktell p99 / bare p99. */
   throughputRatio: number;
   p99Ratio: number;
@@ -37,18 +44,27 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
   const ws = benchWorkspace('oktell-bench-ack-');
   const sink = await startScriptChild('smtp-sink.child.js');
   const bare = await startScriptChild('bare-express.child.js');
+  const nodeHttp = await startScriptChild('floor-ack.child.js', ['http']);
+  const durableFloor = await startScriptChild('floor-ack.child.js', ['durable', ws.dir]);
   const bpium = await startBpiumEmulatorChild(ws);
   const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv });
   try {
     // Warm-up of both (JIT, connection pools, SQLite pages), not measured; then let the queue drain.
     await fireWebhooks(bare.url, { seconds: 2, connections });
+    await fireWebhooks(nodeHttp.url, { seconds: 2, connections });
+    await fireWebhooks(durableFloor.url, { seconds: 2, connections });
     const warm = await fireWebhooks(oktell.url, { seconds: 2, connections });
     await waitForLetters(sink.child, warm.ok, 60_000);
     await sinkReset(sink.child);
     let acked = 0;
     const results: AckRound[] = [];
     for (let i = 0; i < rounds; i++) {
-      const runBare = () => measured(bare.child.pid!, bare.url);
+      /** The bare baseline and the two floors, each on a quiet machine. */
+      const runBaselines = async () => ({
+        b: await measured(bare.child.pid!, bare.url),
+        h: await measured(nodeHttp.child.pid!, nodeHttp.url),
+        d: await measured(durableFloor.child.pid!, durableFloor.url),
+      });
       const runOktell = async () => {
         const r = await measured(oktell.child.pid!, oktell.url);
         acked += r.ok;
@@ -56,20 +72,22 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
       };
       // Alternate the order so neither side always runs on a warmer or cooler machine.
       let b: MeasuredLoad;
+      let h: MeasuredLoad;
+      let d: MeasuredLoad;
       let k: MeasuredLoad;
       let drainSeconds: number;
       let lettersMissing: number;
       if (i % 2 === 0) {
-        b = await runBare();
+        ({ b, h, d } = await runBaselines());
         k = await runOktell();
         ({ drainSeconds, lettersMissing } = await drain());
       } else {
         k = await runOktell();
         ({ drainSeconds, lettersMissing } = await drain());
-        b = await runBare();
+        ({ b, h, d } = await runBaselines());
       }
-      results.push({ round: i + 1, bare: b, oktell: k, drainSeconds, lettersMissing });
-      log(`  (a) round ${i + 1}: bare ${round(b.rps, 0)} req/s p99 ${b.p99} ms; oktell ${round(k.rps, 0)} req/s p99 ${k.p99} ms; queue drained in ${drainSeconds} s`);
+      results.push({ round: i + 1, bare: b, nodeHttp: h, durableFloor: d, oktell: k, drainSeconds, lettersMissing });
+      log(`  (a) round ${i + 1}: bare ${round(b.rps, 0)} req/s p99 ${b.p99} ms; node:http ${round(h.rps, 0)}; durable floor ${round(d.rps, 0)}; oktell ${round(k.rps, 0)} req/s p99 ${k.p99} ms; queue drained in ${drainSeconds} s`);
     }
     return {
       seconds,
@@ -77,6 +95,12 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
       rounds: results,
       bare: side(results.map((r) => r.bare)),
       oktell: side(results.map((r) => r.oktell)),
+      nodeHttp: side(results.map((r) => r.nodeHttp)),
+      durableFloor: side(results.map((r) => r.durableFloor)),
+      floorRatios: {
+        nodeHttp: round(median(results.map((r) => r.nodeHttp.rps / r.bare.rps)), 2),
+        durableFloor: round(median(results.map((r) => r.durableFloor.rps / r.bare.rps)), 2),
+      },
       throughputRatio: round(median(results.map((r) => r.oktell.rps / r.bare.rps)), 3),
       p99Ratio: round(median(results.map((r) => r.oktell.p99 / Math.max(r.bare.p99, 1))), 2),
       peakRssMiB: peakRssMiB(oktell.child.pid!),
@@ -100,6 +124,8 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
   } finally {
     await oktell.stop();
     await stopChild(bare.child);
+    await stopChild(nodeHttp.child);
+    await stopChild(durableFloor.child);
     await stopChild(sink.child);
     await bpium.stop();
     ws.cleanup();

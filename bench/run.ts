@@ -42,6 +42,13 @@ export function table(r: Results): string {
       '—',
       '—',
     ]);
+    rows.push([
+      '(a) floors: a minimal durable ack / node:http alone',
+      `${n(a.durableFloor.rps)} / ${n(a.nodeHttp.rps)} req/s, ${a.durableFloor.cpuMsPerRequest} / ${a.nodeHttp.cpuMsPerRequest} ms CPU per request`,
+      `${a.floorRatios.durableFloor}× / ${a.floorRatios.nodeHttp}× bare express; an oktell ack costs ${round(a.oktell.cpuMsPerRequest / a.durableFloor.cpuMsPerRequest, 1)}× the durable floor's CPU`,
+      '—',
+      '—',
+    ]);
   }
   if (r.flow) {
     const f = r.flow;
@@ -148,6 +155,10 @@ function report(r: Results, m: ReturnType<typeof machineFacts>, text: string, el
     '  round) per acknowledged request, and the share of the round its main thread spent on a core (/proc/<pid>/task/<pid>).',
     '  When both main threads are near 100 %, each server is bound by its main thread\'s CPU per request, and the',
     '  throughput ratio is about the inverse of the CPU-per-request ratio.',
+    '  Two floors run in the same rounds (`bench/floor-ack.child.ts`): node:http that reads the body and answers 200, and the',
+    '  least a durable acknowledgement can do (constant-time Basic auth, the HMAC checked, one SQLite row per request, grouped',
+    '  commit per event-loop turn, 200 after COMMIT; no scenario, dedup, run record or job). They show how much of the gap',
+    '  to bare express is Node and durability, and how much is what the server\'s hook does beyond them.',
     '- **(b)** the article\'s flow twice in each round, in alternating order: `oktell-emu serve` and the plain baseline',
     '  (`bench/plain-flow.child.ts`: express + fetch + nodemailer, signature checked, nothing persisted). Each gets a',
     '  warm-up, then the same number of signed webhooks over 20 connections, the same Bpium emulator (its own process) and',

@@ -63,17 +63,23 @@ describe('benchmark table', () => {
     assert.equal(row(text, '(a) webhook acks, throughput'), undefined);
   });
 
-  it('says what bounds each side: busy main threads, CPU per request, the other processes per letter', () => {
+  it('says what bounds each side: busy main threads, CPU per request, the floors of an ack, the other processes per letter', () => {
     const o = side({ bounds: { mainThreadBusy: 0.97, othersCpuMsPerLetter: { smtpSink: 0.24, bpium: 0.31, loadGenerator: 0.09 } } });
     const text = table({ flow: { ...flow({}), oktell: o } });
     const cells = row(text, '(b) what bounds letters/s');
     assert.equal(cells?.[1], 'main thread busy 97 %; other processes 0.64 ms (SMTP sink 0.24, Bpium 0.31, load 0.09) per letter');
     assert.equal(cells?.[2], 'plain: main thread busy 50 %; other processes 0.65 ms (SMTP sink 0.3, Bpium 0.25, load 0.1)');
     const load = (rps: number, cpu: number, busy: number) => ({ rps, p50: 1, p99: 5, cpuMsPerRequest: cpu, mainThreadBusy: busy });
-    const ack = { seconds: 5, connections: 16, rounds: [], bare: load(9000, 0.11, 0.99), oktell: load(3000, 0.33, 1), throughputRatio: 0.333, p99Ratio: 4, peakRssMiB: 130, errors: 0 };
+    const ack = {
+      seconds: 5, connections: 16, rounds: [], bare: load(9000, 0.11, 0.99), oktell: load(3000, 0.33, 1), throughputRatio: 0.333, p99Ratio: 4, peakRssMiB: 130, errors: 0,
+      nodeHttp: load(24000, 0.03, 0.8), durableFloor: load(22500, 0.04, 0.9), floorRatios: { nodeHttp: 2.67, durableFloor: 2.5 },
+    };
     const a = row(table({ ack }), '(a) what bounds the acks');
     assert.equal(a?.[1], '0.33 ms server CPU per ack, main thread busy 100 %');
     assert.equal(a?.[2], 'bare 0.11 ms per request, busy 99 % → CPU per request 3×');
+    const floors = row(table({ ack }), '(a) floors: a minimal durable ack / node:http alone');
+    assert.equal(floors?.[1], '22,500 / 24,000 req/s, 0.04 / 0.03 ms CPU per request');
+    assert.equal(floors?.[2], "2.5× / 2.67× bare express; an oktell ack costs 8.3× the durable floor's CPU");
     assert.equal(row(table({ ack }), '(a) webhook acks, throughput')?.[4], '**no** |');
   });
 });
