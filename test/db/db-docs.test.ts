@@ -31,12 +31,13 @@ describe('docs: looking up a client by phone', () => {
       assert.deepEqual(lib.issues, []);
       const db = createDatabasePort({ main: { dialect: 'sqlite', path: join(tmp.dir, 'main.sqlite') } });
       const ports = { databases: db, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) };
-      const known = await runScenario(lib, 'LookupClient', { variables: { phone: '+74951234567' }, ports });
-      const stranger = await runScenario(lib, 'LookupClient', { variables: { phone: '+70000000000' }, ports });
+      // As the page runs it: the phone is input parameter 1 (`run LookupClient -p 1=…`).
+      const known = await runScenario(lib, 'LookupClient', { params: { 1: '+74951234567' }, ports });
+      const stranger = await runScenario(lib, 'LookupClient', { params: { 1: '+70000000000' }, ports });
       await db.close();
       assert.equal(known.returnValues['1'], 'Здравствуйте, Анна! Ваш менеджер: Пётр');
       assert.ok(doc.includes(known.returnValues['1'] as string));
-      assert.deepEqual(known.trace[0]!.notes, ['columns without a variable of the same name, ignored: id']);
+      assert.deepEqual(known.trace.find((t) => t.block === 'findClient')?.notes, ['columns without a variable of the same name, ignored: id']);
       assert.ok(doc.includes('columns without a variable of the same name, ignored:\nid'));
       assert.equal(stranger.returnValues['1'], 'Здравствуйте!');
     } finally {
