@@ -36,6 +36,8 @@ export interface OutlineBlock {
   /** A Condition's expression, an AsyncScenario's target and mode, a WebRequest's method and URL. */
   detail?: string;
   exits: OutlineExit[];
+  /** The block's kind has side effects (letters, Bpium, web requests, databases, async starts). */
+  effect?: boolean;
   /** The file's problems name this block. */
   problem?: boolean;
 }
@@ -102,6 +104,7 @@ export function outlineOfScenario(s: Scenario): ScenarioOutline {
       ...(b.title ? { title: b.title } : {}),
       line: b.loc.line,
       ...(detail ? { detail } : {}),
+      ...(b.def.effect ? { effect: true } : {}),
       exits: outlineExits(b.def, wired, (id) => s.blocks.has(id), config.mode === 'jump' && b.kind === 'AsyncScenario'),
     };
   });
@@ -140,6 +143,7 @@ export function outlineOfText(file: string, text: string, registry: BlockRegistr
       ...(typeof props.title === 'string' && props.title !== '' ? { title: props.title } : {}),
       line: src.locate(['blocks', id], { key: true }).line,
       ...(detail ? { detail } : {}),
+      ...(def?.effect ? { effect: true } : {}),
       exits: outlineExits(def, wired, (target) => ids.includes(target), kind === 'AsyncScenario' && props.mode === 'jump'),
     });
   }

@@ -150,7 +150,7 @@ function blockMeta(b: ScenarioOutline['blocks'][number]): NodeMeta {
   const textW = Math.max(...titleLines.map((l) => l.length * CHAR_W), sub.length * SUB_CHAR_W, ...detailLines.map((l) => l.length * DETAIL_CHAR_W));
   const w = Math.ceil(Math.max(132, textW + (shape === 'hex' ? 52 : 30)));
   const h = titleLines.length * LINE_H + detailLines.length * DETAIL_H + (detailLines.length ? 4 : 0) + 32;
-  return { id: b.id, kind: b.kind, titleLines, sub, detailLines, shape, group: GROUPS[b.kind] ?? 'other', w, h, line: b.line, ...(b.problem ? { problem: true } : {}) };
+  return { id: b.id, kind: b.kind, titleLines, sub, detailLines, shape, group: GROUPS[b.kind] ?? (b.effect ? 'effect' : 'other'), w, h, line: b.line, ...(b.problem ? { problem: true } : {}) };
 }
 
 /** A small terminal box: where an exit ends the run, or the block it names that does not exist. */

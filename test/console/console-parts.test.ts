@@ -29,6 +29,10 @@ describe('scenario diagram', () => {
     assert.deepEqual(getUser.titleLines, ['Получить e-mail', 'сотрудника']);
     assert.equal(getUser.sub, 'Bpium · getUser');
     assert.equal(getUser.group, 'effect');
+    // Every kind with side effects gets the effect band, the blocks added after the article's too.
+    const groupOf = (scenario: string, block: string) => layoutScenario(loadRepoScenario(scenario)).nodes.find((n) => n.id === block)?.group;
+    assert.equal(groupOf('BpiumTaskChat', 'post'), 'effect'); // WebRequest
+    assert.equal(groupOf('RecordNotification', 'record'), 'effect'); // DbQuery
     assert.equal(d.nodes.find((n) => n.id === 'hasMore')!.shape, 'hex');
     for (const n of d.nodes) {
       assert.ok(n.x >= 0 && n.y >= 0 && n.x + n.w <= d.width + 0.5 && n.y + n.h <= d.height + 0.5, `${n.id} lies inside the drawing`);
