@@ -9,13 +9,13 @@ import { checkGraph } from './graph.js';
 import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } from './model.js';
 import type { DbDialect } from './ports.js';
 import { closest } from './suggest.js';
-import { reportSchemaIssues, type ZodIssueLike } from './schema-issues.js';
+import { BLOCK_KEYS, reportSchemaIssues, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables } from './variables.js';
 import { checkWellFormedProperties } from './well-formed.js';
 import { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
 
 const TOP_KEYS = ['name', 'description', 'variables', 'start', 'blocks'] as const;
-const BLOCK_META_KEYS = new Set(['kind', 'title', 'description', 'exits']);
+const BLOCK_META_KEYS = new Set<string>(BLOCK_KEYS);
 
 export interface LoadOptions {
   registry: BlockRegistry;
@@ -54,7 +54,13 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   for (const err of src.doc.errors) {
     const loc = src.at(err.pos[0]);
     if (err.code === 'DUPLICATE_KEY') {
-      report(loc, C.DUPLICATE_KEY, 'duplicate key in a mapping', 'each key may appear once; rename or merge the two entries');
+      const dup = src.duplicateKey(err.pos[0]);
+      report(
+        loc,
+        C.DUPLICATE_KEY,
+        dup ? `duplicate key "${dup.key}" (first at line ${dup.first.line}, column ${dup.first.col})` : 'duplicate key in a mapping',
+        'each key may appear once; rename or merge the two entries',
+      );
     } else {
       report(loc, C.YAML_SYNTAX, `YAML syntax: ${firstLine(err.message)}`, 'check indentation, colons and quotes around this place');
     }

@@ -3,6 +3,9 @@ import { SCENARIO_ERROR_CODES as C, type ScenarioErrorCode, type SourceLocation 
 import { closest } from './suggest.js';
 import type { PathSeg } from './yaml-source.js';
 
+/** The keys every block may have, whatever its kind (the loader reads them before the kind's own schema). */
+export const BLOCK_KEYS = ['kind', 'title', 'description', 'exits'] as const;
+
 type Report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) => void;
 
 export interface ZodIssueLike {
@@ -32,8 +35,11 @@ export function reportSchemaIssues(
     if (zi.code === 'unrecognized_keys') {
       for (const key of zi.keys ?? []) {
         const allowed = allowedKeys(def.schema, path);
-        const guess = closest(key, allowed);
-        issue(at([...path, key], true), C.UNKNOWN_KEY, `unknown property "${key}" for ${def.kind}`, `${guess ? `did you mean "${guess}"? ` : ''}properties: ${allowed.join(', ')}`);
+        // At the block's own level the keys every block has (exits, title, …) are candidates too: `exit:` means `exits:`.
+        const candidates = path.length === 0 ? [...BLOCK_KEYS, ...allowed] : allowed;
+        const guess = closest(key, candidates);
+        const listed = path.length === 0 ? `properties of every block: ${BLOCK_KEYS.join(', ')}; of ${def.kind}: ${allowed.join(', ') || 'none'}` : `properties: ${allowed.join(', ')}`;
+        issue(at([...path, key], true), C.UNKNOWN_KEY, `unknown property "${key}" for ${def.kind}`, `${guess ? `did you mean "${guess}"? ` : ''}${listed}`);
       }
       continue;
     }
@@ -63,15 +69,15 @@ function getPath(obj: unknown, path: readonly PathSeg[]): unknown {
 
 /** Keys a (strict) zod object schema accepts at `path`, for "did you mean" hints. */
 function allowedKeys(schema: unknown, path: readonly PathSeg[]): string[] {
-  let s = schema as { shape?: Record<string, unknown>; def?: { shape?: Record<string, unknown> } } | undefined;
+  type Schema = { shape?: Record<string, unknown>; def?: { innerType?: unknown; valueType?: unknown; element?: unknown; options?: unknown[] } } | undefined;
+  let s = schema as Schema;
   for (const seg of path) {
-    const shape = s?.shape;
-    s = shape ? (shape[String(seg)] as typeof s) : undefined;
-    const inner = (s as { def?: { innerType?: unknown } } | undefined)?.def?.innerType;
-    if (inner) s = inner as typeof s;
+    // An object's property, a record's value (every key has the same schema), a list's element.
+    s = (s?.shape ? s.shape[String(seg)] : (s?.def?.valueType ?? s?.def?.element)) as Schema;
+    if (s?.def?.innerType) s = s.def.innerType as Schema;
   }
   if (s?.shape) return Object.keys(s.shape);
-  const options = (s as { def?: { options?: unknown[] } } | undefined)?.def?.options;
+  const options = s?.def?.options;
   return options ? [...new Set(options.flatMap((o) => allowedKeys(o, [])))] : [];
 }
 

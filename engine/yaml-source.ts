@@ -1,5 +1,5 @@
 // A parsed YAML file with source positions: finds the node at a path and turns offsets into line:col.
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import type { SourceLocation } from './errors.js';
 
 export type PathSeg = string | number;
@@ -13,6 +13,22 @@ export class YamlSource {
     readonly text: string,
   ) {
     this.doc = parseDocument(text, { lineCounter: this.lineCounter, uniqueKeys: true, prettyErrors: false, keepSourceTokens: false });
+  }
+
+  /** For a duplicate key whose second occurrence starts at `offset`: the key and where it first appears in its mapping. */
+  duplicateKey(offset: number): { key: string; first: SourceLocation } | undefined {
+    let found: { key: string; first: SourceLocation } | undefined;
+    visit(this.doc, {
+      Map: (_, map) => {
+        const keys = map.items.map((p) => ({ key: keyOf(p), start: (p.key as Node | null)?.range?.[0] }));
+        const dup = keys.find((k) => k.start === offset);
+        const first = dup && keys.find((k) => k.key === dup.key && k.start !== undefined && k.start < offset);
+        if (!first) return undefined;
+        found = { key: dup.key, first: this.at(first.start!) };
+        return visit.BREAK;
+      },
+    });
+    return found;
   }
 
   /** Location of a character offset in the file. */

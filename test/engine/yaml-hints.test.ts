@@ -67,3 +67,31 @@ describe('expression hints that fit YAML', () => {
     assert.deepEqual([i!.line, i!.col], [8, 9]);
   });
 });
+
+describe('mistakes in the YAML structure name what is wrong and where', () => {
+  const load = (text: string) => {
+    const r = loadScenarioText('Keys.yaml', text, { registry: defaultRegistry });
+    assert.equal(r.ok, false, 'the scenario must be invalid');
+    return r.ok ? [] : r.issues;
+  };
+  it('a duplicate key names the key and the line and column of its first occurrence', () => {
+    const [i] = load('start: a\nblocks:\n  a:\n    kind: Stop\n  b:\n    kind: Stop\n  a:\n    kind: Stop\n');
+    assert.equal(i!.code, 'E_DUPLICATE_KEY');
+    assert.deepEqual([i!.line, i!.col], [7, 3]);
+    assert.equal(i!.message, 'duplicate key "a" (first at line 3, column 3)');
+  });
+  it('"exit:" written for "exits:" gets a did-you-mean from the keys every block has', () => {
+    const issues = load('start: a\nblocks:\n  a:\n    kind: Stop\n    exit: { next: a }\n');
+    const i = issues.find((x) => x.code === 'E_UNKNOWN_KEY');
+    assert.ok(i, JSON.stringify(issues));
+    assert.deepEqual([i.line, i.col], [5, 5]);
+    assert.match(i.hint!, /^did you mean "exits"\? properties of every block: kind, title, description, exits; of Stop: /);
+  });
+  it('an unknown key inside a property lists only that property\'s keys', () => {
+    const issues = load('variables: { x: string }\nstart: a\nblocks:\n  a:\n    kind: Parser\n    mode: json\n    document: \'[x]\'\n    extract: { x: { path: $.a, requred: true } }\n');
+    const i = issues.find((x) => x.code === 'E_UNKNOWN_KEY');
+    assert.ok(i, JSON.stringify(issues));
+    assert.match(i.hint!, /^did you mean "required"\? properties: /);
+    assert.doesNotMatch(i.hint!, /every block/);
+  });
+});
