@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { TemplatePort } from '../../engine/ports.js';
+import { closest } from '../../engine/suggest.js';
 import type { Value } from '../../engine/values.js';
 import { sanitizeSubject } from './message.js';
 import {
@@ -31,6 +32,9 @@ export interface TemplateVariableUse {
   line: number;
   col: number;
 }
+
+/** The filters this project adds to nunjucks' built-in ones, or replaces (`nl2br` escapes in HTML parts). */
+const OUR_FILTERS = ['nl2br', 'safeUrl'];
 
 export interface TemplateIssue {
   file: string;
@@ -210,7 +214,9 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       const env = envOf(part);
       const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
       for (const f of collectFilterNames(p.ast)) {
-        if (!(f.name in filters)) issues.push({ file, line: f.line, col: f.col, message: `unknown filter "${f.name}"` });
+        if (f.name in filters) continue;
+        const guess = closest(f.name, Object.keys(filters));
+        issues.push({ file, line: f.line, col: f.col, message: `unknown filter "${f.name}"${guess ? ` (did you mean "${guess}"?)` : ` (neither a nunjucks built-in filter nor one of ours: ${OUR_FILTERS.join(', ')})`}` });
       }
       for (const f of findForbiddenLookups(p.ast)) {
         issues.push({ file, line: f.line, col: f.col, message: `property "${f.name}" may not be read in a mail template` });

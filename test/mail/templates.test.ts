@@ -109,7 +109,8 @@ describe('template renderer', () => {
         '{{ row("a") }} {{ {key: dictValue}.key }} {{ name | upper }} {% if maybe is defined %}{{ x }}{% endif %} {{ range(3) | join(",") }}',
       ].join('\n'),
       'unsafe.text.njk': '{{ name.constructor }}',
-      'unknown-filter.text.njk': '{{ name | shout }}',
+      'unknown-filter.text.njk': '{{ name | loudly }}',
+      'typo-filter.html.njk': '<p>{{ name | uper }}</p>',
       'subject-only.subject.njk': 'только тема',
     };
     for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
@@ -173,7 +174,9 @@ describe('template renderer', () => {
 
   it('reports an unknown filter at check time', () => {
     const t = createTemplateRenderer({ dir });
-    assert.deepEqual(t.check('unknown-filter').map((i) => [i.line, i.col, i.message]), [[1, 11, 'unknown filter "shout"']]);
+    assert.deepEqual(t.check('unknown-filter').map((i) => [i.line, i.col, i.message]), [[1, 11, 'unknown filter "loudly" (neither a nunjucks built-in filter nor one of ours: nl2br, safeUrl)']]);
+    // A typo gets the closest filter of that part (an HTML part has nl2br as well).
+    assert.deepEqual(t.check('typo-filter').map((i) => i.message), ['unknown filter "uper" (did you mean "upper"?)']);
   });
 
   it('requires a text or an HTML part', () => {
