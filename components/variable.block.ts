@@ -1,6 +1,6 @@
 // Variable (Присвоение): assigns expressions to variables, in order.
 import { z } from 'zod';
-import type { BlockDefinition, CompiledExpression } from '../engine/index.js';
+import { coerceToType, ExpressionRuntimeError, SCENARIO_ERROR_CODES as C, type BlockDefinition, type CompileContext, type CompiledExpression, type EvalContext } from '../engine/index.js';
 import { exprMap } from './common.js';
 
 const schema = z.strictObject({ set: exprMap.refine((m) => Object.keys(m).length > 0, 'set at least one variable') });
@@ -24,7 +24,9 @@ export const variableBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     const exprs: CompiledExpression[] = [];
     for (const [name, source] of Object.entries(raw.set)) {
       names.push(cx.variable(['set', name], name));
-      exprs.push(cx.expression(['set', name], source));
+      const expr = cx.expression(['set', name], source);
+      if (expr.constant) checkConstant(cx, name, expr);
+      exprs.push(expr);
     }
     return { names, exprs };
   },
@@ -34,3 +36,26 @@ export const variableBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     return 'next';
   },
 };
+
+/** What a constant expression may read while it is checked: nothing (it reads no variable, parameter or clock). */
+const NOTHING: EvalContext = {
+  getVariable: () => null,
+  inputParameter: () => '',
+  now: () => new Date(0),
+  timeZone: 'UTC',
+};
+
+/**
+ * A constant that fails, or that the variable's type can never hold (`i: '"zero"'` for a number), would fail every
+ * run at this block: it is reported at load time, at the assignment, instead.
+ */
+function checkConstant(cx: CompileContext, name: string, expr: CompiledExpression): void {
+  const type = cx.variableType?.(name);
+  if (!type) return;
+  try {
+    coerceToType(expr.evaluate(NOTHING), type, NOTHING.timeZone);
+  } catch (e) {
+    if (!(e instanceof ExpressionRuntimeError)) throw e;
+    cx.issue(['set', name], C.INVALID_PROPERTY, `${name} (${type}) is set to ${expr.source}, which fails on every run: ${e.message}`, `assign a ${type} value, or declare ${name} with the type of this value`);
+  }
+}

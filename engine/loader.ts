@@ -226,6 +226,7 @@ function loadBlock(
       }
       return name;
     },
+    variableType: (name) => variables.get(name)?.type,
     issue(path, code, message, hint) {
       issue(at(path), code, message, hint);
     },

@@ -60,6 +60,8 @@ export interface CompileContext {
   expression(path: readonly (string | number)[], value: unknown): CompiledExpression;
   /** Checks that `name` is a declared variable; reports E_UNKNOWN_VARIABLE at `path` otherwise. */
   variable(path: readonly (string | number)[], name: string): string;
+  /** The declared type of variable `name`, if it is declared. */
+  variableType?(name: string): VarType | undefined;
   /** Reports a problem at `path` (relative to the block). */
   issue(path: readonly (string | number)[], code: ScenarioErrorCode, message: string, hint?: string): void;
   /** Location of `path` in the file (for references checked later, e.g. scenario names). */

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { TemplatePort } from '../../engine/ports.js';
-import { closest } from '../../engine/suggest.js';
+import { closest } from '../../engine/index.js';
 import type { Value } from '../../engine/values.js';
 import { sanitizeSubject } from './message.js';
 import {

@@ -6,18 +6,19 @@ import { describe, it } from 'node:test';
 import { tempDir } from '../helpers.js';
 import { runCli } from './cli.helper.js';
 
-/** The block `compute` (line 9, column 3) fails: "abc" is not a number. */
+/** The block `compute` (line 10, column 3) fails: "abc" is not a number (read from a variable: a constant would not load). */
 const FAILS = `variables:
   n: number
+  s: string
 start: begin
 blocks:
   begin:
     kind: Variable
-    set: { n: 1 }
+    set: { s: '"abc"' }
     exits: { next: compute }
   compute:
     kind: Variable
-    set: { n: 'Num("abc")' }
+    set: { n: 'Num([s])' }
 `;
 
 function run(json: boolean) {
@@ -35,12 +36,12 @@ describe('oktell-emu run: a run error carries the YAML location of its block', (
   it('in the text output, as file:line:col code message', () => {
     const r = run(false);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /^\s+error scenarios\/Fails\.yaml:9:3 R_EXPRESSION block "compute": Num: cannot convert/m);
+    assert.match(r.stdout, /^\s+error scenarios\/Fails\.yaml:10:3 R_EXPRESSION block "compute": Num: cannot convert/m);
   });
   it('in --json, as file, line and col of the error', () => {
     const r = run(true);
     assert.equal(r.code, 1, r.stderr);
     const out = JSON.parse(r.stdout) as { error: Record<string, unknown> };
-    assert.deepEqual({ file: out.error.file, line: out.error.line, col: out.error.col, block: out.error.block }, { file: 'scenarios/Fails.yaml', line: 9, col: 3, block: 'compute' });
+    assert.deepEqual({ file: out.error.file, line: out.error.line, col: out.error.col, block: out.error.block }, { file: 'scenarios/Fails.yaml', line: 10, col: 3, block: 'compute' });
   });
 });

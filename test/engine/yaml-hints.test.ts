@@ -95,3 +95,28 @@ describe('mistakes in the YAML structure name what is wrong and where', () => {
     assert.doesNotMatch(i.hint!, /every block/);
   });
 });
+
+describe('a Variable block assigning a constant its variable can never hold is refused at load time, at the assignment', () => {
+  const cases: Array<{ type: string; value: string; refused?: RegExp }> = [
+    { type: 'number', value: `'"zero"'`, refused: /^i \(number\) is set to "zero", which fails on every run: cannot convert text "zero" to a number$/ },
+    { type: 'number', value: `'"x" + 1'`, refused: /cannot convert text "x1" to a number/ },
+    { type: 'number', value: `'1 / 0'`, refused: /division by zero/ },
+    { type: 'datetime', value: `'"not a date"'`, refused: /i \(datetime\) is set to "not a date"/ },
+    { type: 'json', value: `'"{oops"'`, refused: /is not valid JSON/ },
+    { type: 'number', value: `'"12"'` },
+    { type: 'number', value: '5' },
+    { type: 'string', value: '5' },
+    { type: 'datetime', value: `'"2026-12-01 10:00"'` },
+    { type: 'number', value: `'Len("abc")'` },
+  ];
+  for (const c of cases) {
+    it(`${c.type} i = ${c.value}: ${c.refused ? 'refused' : 'loads'}`, () => {
+      const r = loadScenarioText('Const.yaml', `variables: { i: ${c.type} }\nstart: a\nblocks:\n  a:\n    kind: Variable\n    set:\n      i: ${c.value}\n`, { registry: defaultRegistry });
+      if (!c.refused) return assert.equal(r.ok, true, JSON.stringify(!r.ok && r.issues));
+      assert.equal(r.ok, false);
+      const [i] = r.ok ? [] : r.issues;
+      assert.deepEqual([i!.code, i!.line, i!.col, i!.block], ['E_INVALID_PROPERTY', 7, 10, 'a']);
+      assert.match(i!.message, c.refused);
+    });
+  }
+});
