@@ -51,8 +51,11 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   const report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) =>
     issues.push({ ...loc, code, message, ...(hint ? { hint } : {}), ...(block ? { block } : {}) });
 
+  // One misplaced indent makes the YAML parser report every line after it: the first syntax error is the one to fix.
+  const syntaxErrors = src.doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
   for (const err of src.doc.errors) {
     const loc = src.at(err.pos[0]);
+    if (err.code !== 'DUPLICATE_KEY' && err !== syntaxErrors[0]) continue;
     if (err.code === 'DUPLICATE_KEY') {
       const dup = src.duplicateKey(err.pos[0]);
       report(
@@ -62,7 +65,9 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
         'each key may appear once; rename or merge the two entries',
       );
     } else {
-      report(loc, C.YAML_SYNTAX, `YAML syntax: ${firstLine(err.message)}`, 'check indentation, colons and quotes around this place');
+      const more = syntaxErrors.length - 1;
+      const after = more > 0 ? `; the parser reports ${more} more error${more > 1 ? 's' : ''} after this one, most often caused by it` : '';
+      report(loc, C.YAML_SYNTAX, `YAML syntax: ${firstLine(err.message)}`, `check indentation, colons and quotes around this place${after}`);
     }
   }
   if (issues.length) return { ok: false, issues };
@@ -73,10 +78,13 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     return { ok: false, issues };
   }
   const name = scenarioNameOf(file);
+  /** A key that is a typo of "variables" while "variables" is missing: every variable then looks undeclared. */
+  let variablesMisspelt = false;
   for (const pair of root.items) {
     const key = keyOf(pair);
     if (!(TOP_KEYS as readonly string[]).includes(key)) {
       const guess = closest(key, TOP_KEYS);
+      if (guess === 'variables' && !root.items.some((p) => keyOf(p) === 'variables')) variablesMisspelt = true;
       report(src.locate([key], { key: true }), C.UNKNOWN_KEY, `unknown top-level key "${key}"`, guess ? `did you mean "${guess}"? Known keys: ${TOP_KEYS.join(', ')}` : `known keys: ${TOP_KEYS.join(', ')}`);
     }
   }
@@ -142,6 +150,10 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     }
   }
 
+  if (variablesMisspelt) {
+    // Said once, at the misspelt key: not again for every variable a block reads.
+    for (let i = issues.length - 1; i >= 0; i--) if (issues[i]!.code === C.UNKNOWN_VARIABLE) issues.splice(i, 1);
+  }
   if (issues.length) {
     const declared = new Set(js.variables && typeof js.variables === 'object' && !Array.isArray(js.variables) ? Object.keys(js.variables) : []);
     return { ok: false, issues, references: { name, declared, calls, templates } };

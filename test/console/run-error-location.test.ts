@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { runCli } from '../cli/cli.helper.js';
 import { AUTH, csrfToken, get, readUserJob, startConsoleServer } from './console-helpers.js';
 
-/** Parses input parameter 1 (nothing matches $.prevPayload.values), then fails at block `compute` (line 17, col 3). */
+/** Parses input parameter 1 (nothing matches $.prevPayload.values), then fails at block `compute` (line 17, col 3): the body is not a number. */
 const NOTE_THEN_FAIL_YAML = `variables:
   body: string
   prev: json
@@ -24,7 +24,7 @@ blocks:
     exits: { success: compute }
   compute:
     kind: Variable
-    set: { n: 'Num("abc")' }
+    set: { n: 'Num([body])' }
 `;
 
 describe('the stored run of a failed job', () => {

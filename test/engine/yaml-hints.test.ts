@@ -80,6 +80,16 @@ describe('mistakes in the YAML structure name what is wrong and where', () => {
     assert.deepEqual([i!.line, i!.col], [7, 3]);
     assert.equal(i!.message, 'duplicate key "a" (first at line 3, column 3)');
   });
+  it('one indentation mistake is one error, the first the parser found, and the hint says more followed', () => {
+    const issues = load('variables: { x: string }\nstart: a\nblocks:\n  a:\n    kind: Variable\n   set: { x: \'"1"\' }\n    exits: { next: b }\n  b:\n    kind: Stop\n');
+    assert.deepEqual(issues.map((i) => [i.code, i.line]), [['E_YAML_SYNTAX', 6]]);
+    assert.match(issues[0]!.hint!, /^check indentation, colons and quotes around this place; the parser reports \d+ more errors? after this one/);
+  });
+  it('"varibles:" for "variables:" is one error with a did-you-mean, not one more per variable read', () => {
+    const issues = load('varibles: { x: string, y: number }\nstart: a\nblocks:\n  a:\n    kind: Variable\n    set: { x: \'"1"\', y: \'[y] + 1\' }\n');
+    assert.deepEqual(issues.map((i) => [i.code, i.line, i.col]), [['E_UNKNOWN_KEY', 1, 1]]);
+    assert.match(issues[0]!.hint!, /^did you mean "variables"\?/);
+  });
   it('"exit:" written for "exits:" gets a did-you-mean from the keys every block has', () => {
     const issues = load('start: a\nblocks:\n  a:\n    kind: Stop\n    exit: { next: a }\n');
     const i = issues.find((x) => x.code === 'E_UNKNOWN_KEY');
