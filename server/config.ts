@@ -179,7 +179,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   } catch (e) {
     throw new ConfigError(`${existsSync(filePath) ? `${file}: ` : ''}${(e as Error).message}`);
   }
-  const timeZone = env.OKTELL_TZ ?? fc.timeZone ?? 'Europe/Moscow';
+  const timeZone = validTimeZone(env.OKTELL_TZ, fc.timeZone, file) ?? 'Europe/Moscow';
   return {
     port: flags.port ?? num(env.OKTELL_PORT, 'OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
     host: flags.host ?? env.OKTELL_HOST ?? fc.host ?? '0.0.0.0',
@@ -249,6 +249,21 @@ function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessE
     out.maxResponseBytes = max;
   }
   return out;
+}
+
+/**
+ * The zone of OKTELL_TZ, else of the file's `timeZone`, checked now: an unknown zone would otherwise start the server
+ * and fail every run later with an expression error blamed on the scenario. Intl knows the IANA names (and UTC).
+ */
+function validTimeZone(env: string | undefined, fromFile: string | undefined, file: string): string | undefined {
+  const [value, setting] = env !== undefined && env !== '' ? [env, 'OKTELL_TZ'] : [fromFile, `${file}: timeZone`];
+  if (value === undefined) return undefined;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+  } catch {
+    throw new ConfigError(`${setting}="${value}" is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC`);
+  }
+  return value;
 }
 
 /** `{ webhookMaxAgeMs }` from minutes (the environment wins over the file), `{}` when off. */

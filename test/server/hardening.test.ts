@@ -3,7 +3,7 @@
 // well-formed XML, strict start parameters, sequence ids as digits, a freshness window, and quieter, tighter defaults.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
@@ -138,6 +138,27 @@ describe('hardening (issue 18), pure parts', () => {
         };
         if (want instanceof RegExp) assert.throws(read, want);
         else assert.equal(read(), want);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
+
+  // A setting that would start the server and fail every run (or every request) later is refused at start, by name.
+  const settings: Array<{ env?: Record<string, string>; file?: string; want: RegExp | ((c: ReturnType<typeof loadServerConfig>) => void) }> = [
+    { env: { OKTELL_TZ: 'Mars/Base' }, want: /OKTELL_TZ="Mars\/Base" is not a time zone: use an IANA name such as Europe\/Moscow/ },
+    { file: 'timeZone: Mars/Base\n', want: /oktell\.config\.yaml: timeZone="Mars\/Base" is not a time zone/ },
+    { env: { OKTELL_TZ: 'Asia/Yekaterinburg' }, file: 'timeZone: Mars/Base\n', want: (c) => assert.equal(c.timeZone, 'Asia/Yekaterinburg') },
+    { env: { OKTELL_TZ: 'UTC' }, want: (c) => assert.equal(c.timeZone, 'UTC') },
+  ];
+  for (const { env = {}, file, want } of settings) {
+    it(`${JSON.stringify(env)}${file ? ` with ${JSON.stringify(file)}` : ''} → ${want instanceof RegExp ? 'refused by name' : 'taken'}`, () => {
+      const tmp = tempDir();
+      try {
+        if (file !== undefined) writeFileSync(join(tmp.dir, 'oktell.config.yaml'), file);
+        const load = () => loadServerConfig({}, env, tmp.dir);
+        if (want instanceof RegExp) assert.throws(load, want);
+        else want(load());
       } finally {
         tmp.cleanup();
       }
