@@ -125,11 +125,11 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses "5mb", "512kb", "1048576" into bytes. */
-export function parseSize(v: string | number): number {
+/** Parses "5mb", "512kb", "1048576" into bytes; `setting` (the variable or file key) prefixes the error. */
+export function parseSize(v: string | number, setting?: string): number {
   if (typeof v === 'number') return v;
   const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(v);
-  if (!m) throw new ConfigError(`"${v}" is not a size (e.g. 5mb, 512kb)`);
+  if (!m) throw new ConfigError(`${setting ? `${setting}: ` : ''}"${v}" is not a size (e.g. 5mb, 512kb)`);
   const mult = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
   return Math.round(Number(m[1]) * mult);
 }
@@ -192,7 +192,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       params: { address: 1, headers: 2, method: 3, body: 4, ...fc.hook?.params },
       returns: { body: 1, status: 2, contentType: 3, ...fc.hook?.returns },
     },
-    bodyLimitBytes: parseSize(env.OKTELL_BODY_LIMIT ?? fc.bodyLimit ?? '5mb'),
+    bodyLimitBytes: bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, file),
     ...(tlsCert && tlsKey ? { tls: { cert: base(tlsCert), key: base(tlsKey) } } : {}),
     trustProxy: trust === 'true' ? true : trust === 'false' ? false : trust,
     workers: {
@@ -208,7 +208,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     ...optionalCount('storeMaxPages', env.OKTELL_STORE_MAX_PAGES, 'OKTELL_STORE_MAX_PAGES', 16),
     requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
     store: storeSetting(env.OKTELL_STORE ?? fc.store),
-    retentionMs: Number(env.OKTELL_RETENTION_DAYS ?? fc.retentionDays ?? 30) * 86_400_000,
+    retentionMs: (retentionDays(env.OKTELL_RETENTION_DAYS) ?? fc.retentionDays ?? 30) * 86_400_000,
     storeCheckMs: optionalCount('ms', env.OKTELL_STORE_CHECK_MS, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
     webhookSecrets: secrets,
@@ -243,7 +243,7 @@ function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessE
   const out: WebRequestSettings = {};
   const hosts = fromEnv.allowHosts ?? file?.allowHosts;
   if (hosts && hosts.length > 0) out.allowHosts = hosts;
-  const max = fromEnv.maxResponseBytes ?? (file?.maxResponseBytes !== undefined ? parseSize(file.maxResponseBytes) : undefined);
+  const max = fromEnv.maxResponseBytes ?? (file?.maxResponseBytes !== undefined ? parseSize(file.maxResponseBytes, 'webRequest.maxResponseBytes') : undefined);
   if (max !== undefined) {
     if (max < 1) throw new ConfigError('webRequest.maxResponseBytes must be at least 1 byte');
     out.maxResponseBytes = max;
@@ -264,6 +264,21 @@ function validTimeZone(env: string | undefined, fromFile: string | undefined, fi
     throw new ConfigError(`${setting}="${value}" is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC`);
   }
   return value;
+}
+
+/** OKTELL_BODY_LIMIT, else the file's `bodyLimit`, else 5 MB; an error names the one that is wrong. */
+function bodyLimit(env: string | undefined, fromFile: string | number | undefined, file: string): number {
+  if (env !== undefined && env.trim() !== '') return parseSize(env, 'OKTELL_BODY_LIMIT');
+  if (fromFile !== undefined) return parseSize(fromFile, `${file}: bodyLimit`);
+  return parseSize('5mb');
+}
+
+/** OKTELL_RETENTION_DAYS (a positive number, fractions allowed), undefined when unset. */
+function retentionDays(v: string | undefined): number | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`OKTELL_RETENTION_DAYS="${v}" must be a positive number of days (e.g. 30)`);
+  return n;
 }
 
 /** `{ webhookMaxAgeMs }` from minutes (the environment wins over the file), `{}` when off. */

@@ -150,6 +150,13 @@ describe('hardening (issue 18), pure parts', () => {
     { file: 'timeZone: Mars/Base\n', want: /oktell\.config\.yaml: timeZone="Mars\/Base" is not a time zone/ },
     { env: { OKTELL_TZ: 'Asia/Yekaterinburg' }, file: 'timeZone: Mars/Base\n', want: (c) => assert.equal(c.timeZone, 'Asia/Yekaterinburg') },
     { env: { OKTELL_TZ: 'UTC' }, want: (c) => assert.equal(c.timeZone, 'UTC') },
+    { env: { OKTELL_BODY_LIMIT: 'lots' }, want: /ConfigError: OKTELL_BODY_LIMIT: "lots" is not a size \(e\.g\. 5mb, 512kb\)/ },
+    { file: 'bodyLimit: lots\n', want: /oktell\.config\.yaml: bodyLimit: "lots" is not a size/ },
+    { env: { OKTELL_BODY_LIMIT: '512kb' }, file: 'bodyLimit: lots\n', want: (c) => assert.equal(c.bodyLimitBytes, 512 * 1024) },
+    { file: 'webRequest: { maxResponseBytes: lots }\n', want: /webRequest\.maxResponseBytes: "lots" is not a size/ },
+    { env: { OKTELL_RETENTION_DAYS: 'lots' }, want: /OKTELL_RETENTION_DAYS="lots" must be a positive number of days/ },
+    { env: { OKTELL_RETENTION_DAYS: '0' }, want: /OKTELL_RETENTION_DAYS="0"/ },
+    { env: { OKTELL_RETENTION_DAYS: '0.5' }, want: (c) => assert.equal(c.retentionMs, 43_200_000) },
   ];
   for (const { env = {}, file, want } of settings) {
     it(`${JSON.stringify(env)}${file ? ` with ${JSON.stringify(file)}` : ''} → ${want instanceof RegExp ? 'refused by name' : 'taken'}`, () => {
