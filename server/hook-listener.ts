@@ -70,6 +70,41 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
   };
 }
 
+/**
+ * node:http's `checkContinue` handler, for a request that sends `Expect: 100-continue`. Without it node answers
+ * `100 Continue` at once, inviting the body before anything is checked. Here a request the server would refuse
+ * without reading its body (no valid credentials anywhere but /-/health; on the hook route also a declared
+ * Content-Length over the limit or a cross-site browser request) gets its refusal alone, with `Connection: close` so
+ * the connection does not wait for a body the client was told nothing about; any other request is told to go on
+ * and then handled as usual (`listener`: the hook here, the express routes otherwise).
+ */
+export function continueChecked(d: AppDeps, app: express.Express, listener: RequestListener): RequestListener {
+  const trust = app.get('trust proxy fn') as Trust;
+  return (req, res) => {
+    if (refusedBeforeBody(d, req, trust)) res.setHeader('Connection', 'close');
+    else res.writeContinue();
+    listener(req, res);
+  };
+}
+
+/** Health needs no credentials (express matches its path ignoring case and a trailing slash). */
+const HEALTH_PATH = /^\/-\/health\/?$/i;
+
+/** Whether the request is answered with a refusal before its body is read (see continueChecked). */
+function refusedBeforeBody(d: AppDeps, req: IncomingMessage, trust: Trust): boolean {
+  const url = req.url ?? '/';
+  if (HEALTH_PATH.test(pathOf(url))) return false;
+  if (checkBasicAuth(req.headers.authorization, d.users()) === undefined) return true;
+  if (!takesFastPath(req, url)) return false;
+  return declaredOver(req, d.config.bodyLimitBytes) || crossSiteOf((name) => headerValue(req, name), protocolOf(req, trust), { allowTyped: true }) !== undefined;
+}
+
+/** A Content-Length over the limit: refused before a byte of the body is read. */
+function declaredOver(req: IncomingMessage, limit: number): boolean {
+  const declared = req.headers['content-length'];
+  return declared !== undefined && Number(declared) > limit;
+}
+
 /** The path of a request's address: up to a query or a fragment (as express's `req.path`). */
 export function pathOf(url: string): string {
   const end = url.search(/[?#]/);
@@ -101,8 +136,7 @@ function protocolOf(req: IncomingMessage, trust: Trust): string {
 
 /** The body, up to `limit` bytes: a Content-Length over it is refused before reading, a longer stream when it passes it. */
 function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | 'too-large' | 'aborted') => void): void {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
+  if (declaredOver(req, limit)) {
     req.resume();
     done('too-large');
     return;

@@ -12,7 +12,7 @@ import { databaseDialects } from '../adapters/db/settings.js';
 import type { LoggerPort } from '../engine/index.js';
 import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { createApp, type AppDeps } from './app.js';
-import { hookListener } from './hook-listener.js';
+import { continueChecked, hookListener } from './hook-listener.js';
 import type { OktellUser } from './auth.js';
 import { loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { emulatorWebhookSecret, generatedUser } from './credentials.js';
@@ -134,7 +134,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     cleanup.push(() => tasks.stop());
     let accepting = true;
     const deps: AppDeps = { config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting, tasks: tasks.scheduler };
-    const { server, url, port } = await listen(config, hookListener(deps, createApp(deps)));
+    const app = createApp(deps);
+    const listener = hookListener(deps, app);
+    const { server, url, port } = await listen(config, listener, continueChecked(deps, app, listener));
     cleanup.push(() => server.close());
     bpium.emulator?.retargetSeedWebhooks(serverOrigin(config, port, users[0]!), bpium.webhookSecret!);
     cleanup.push(() => workers.stop(1000));
@@ -199,12 +201,16 @@ async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: St
   return { source: { kind: 'client', options: emulatorClientOptions(env, emulator) }, emulator, webhookSecret };
 }
 
-/** Listens with the configured timeouts (HTTP or HTTPS); resolves with the address to show. */
-async function listen(config: ServerConfig, app: RequestListener): Promise<{ server: Server; url: string; port: number }> {
+/**
+ * Listens with the configured timeouts (HTTP or HTTPS); resolves with the address to show. `checkContinue` decides
+ * whether a request that expects `100 Continue` gets it (instead of node sending it before any check).
+ */
+async function listen(config: ServerConfig, app: RequestListener, checkContinue: RequestListener): Promise<{ server: Server; url: string; port: number }> {
   const timeouts = httpTimeouts(config.requestTimeoutMs);
   const server: Server = config.tls
     ? createHttpsServer({ ...timeouts, cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, app)
     : createHttpServer(timeouts, app);
+  server.on('checkContinue', checkContinue);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

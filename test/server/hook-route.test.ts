@@ -26,6 +26,37 @@ function send(url: string, o: { method?: string; path?: string; headers?: Record
   });
 }
 
+/** What a client that sends `Expect: 100-continue` sees: whether it was told to go on, then the answer. */
+interface ContinueSeen {
+  continued: boolean;
+  status: number;
+  body: string;
+}
+
+/**
+ * Sends the headers with `Expect: 100-continue` and the body only after `100 Continue`; a final answer that comes
+ * first is taken as it is (the body is never sent).
+ */
+function sendExpecting(url: string, o: { path: string; headers: Record<string, string>; body: Buffer }): Promise<ContinueSeen> {
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = request(`${url}${o.path}`, { method: 'POST', headers: { 'content-length': String(o.body.length), ...o.headers, expect: '100-continue' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        resolve({ continued, status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8') });
+        if (!continued) req.destroy();
+      });
+    });
+    req.on('continue', () => {
+      continued = true;
+      req.end(o.body);
+    });
+    req.on('error', (e) => (continued ? reject(e) : undefined));
+    req.flushHeaders();
+  });
+}
+
 /** The headers both routes must agree on (the rest — date, run id, connection — differ by nature). */
 const shape = (r: Raw) => ({
   status: r.status,
@@ -92,6 +123,30 @@ describe('the hook on node:http and through express', () => {
     assert.equal(head.body, '');
     assert.equal(head.headers['content-length'], get.headers['content-length']);
     assert.equal(head.headers['content-type'], 'text/plain; charset=utf-8');
+  });
+
+  it('Expect: 100-continue: a request refused before its body gets the refusal without 100 Continue; one that will be read gets 100 first', async () => {
+    const body = taskWebhook({ name: 'after continue', responsible: ['1'], sequenceId: 71101 });
+    const signed = { 'content-type': 'application/json', 'x-hook-signature': signBpiumBody(t.secret, body) };
+    const big = Buffer.alloc(t.server.config.bodyLimitBytes - 1, 0x20);
+    const badAuth = `Basic ${Buffer.from('bpium:wrong').toString('base64')}`;
+    const cases: Array<[string, { path: string; headers: Record<string, string>; body: Buffer }, boolean, number]> = [
+      ['hook, no credentials, a large body', { path: '/Bpium/NewTask', headers: { 'content-type': 'application/json' }, body: big }, false, 401],
+      ['hook, wrong password', { path: '/Bpium/NewTask', headers: { ...signed, authorization: badAuth }, body: Buffer.from(body) }, false, 401],
+      ['hook, Content-Length over the limit', { path: '/Bpium/NewTask', headers: { ...signed, authorization: AUTH, 'content-length': String(t.server.config.bodyLimitBytes + 1) }, body: Buffer.alloc(0) }, false, 413],
+      ['hook, a cross-site browser', { path: '/Bpium/NewTask', headers: { ...signed, authorization: AUTH, 'sec-fetch-site': 'cross-site', 'content-type': 'text/plain' }, body: Buffer.from(body) }, false, 403],
+      ['hook, good credentials', { path: '/Bpium/NewTask', headers: { ...signed, authorization: AUTH }, body: Buffer.from(body) }, true, 200],
+      ['hook through express (gzip), no credentials', { path: '/Bpium/NewTask', headers: { ...signed, 'content-encoding': 'gzip' }, body: gzipSync(body) }, false, 401],
+      ['hook through express (gzip), good credentials', { path: '/Bpium/NewTask', headers: { ...signed, authorization: AUTH, 'content-encoding': 'gzip' }, body: gzipSync(body) }, true, 200],
+      ['Web-API, no credentials', { path: '/execsvcscriptplain', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from('name=HTTP404') }, false, 401],
+      ['Web-API, good credentials', { path: '/execsvcscriptplain', headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from('name=HTTP404') }, true, 200],
+      ['console, no credentials', { path: '/-/console/', headers: {}, body: Buffer.from('x') }, false, 401],
+    ];
+    for (const [what, request, continued, status] of cases) {
+      const seen = await sendExpecting(t.server.url, request);
+      assert.equal(seen.status, status, `${what}: ${seen.body}`);
+      assert.equal(seen.continued, continued, `${what}: 100 Continue ${continued ? 'expected' : 'sent before the refusal'}`);
+    }
   });
 
   it('the server’s own routes never reach the hook, whatever the case of their address', async () => {
