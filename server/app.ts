@@ -96,6 +96,11 @@ export function createApp(d: AppDeps): express.Express {
       res.status(413).type('text/plain').send(`413 Payload Too Large: the limit is ${d.config.bodyLimitBytes} bytes\n`);
       return;
     }
+    const undecodable = undecodableBody(err, req);
+    if (undecodable) {
+      res.status(400).type('text/plain').send(`400 Bad Request: the body is not valid ${undecodable} (Content-Encoding: ${undecodable})\n`);
+      return;
+    }
     if (e?.status && e.status >= 400 && e.status < 500) {
       res.status(e.status).type('text/plain').send(`${e.status} ${e.message ?? 'Bad Request'}\n`);
       return;
@@ -110,6 +115,17 @@ export function createApp(d: AppDeps): express.Express {
     res.status(500).type('text/plain').send('500 Internal Server Error\n');
   });
   return app;
+}
+
+/**
+ * The content coding a request's body failed to decode in, when that is the error: body-parser passes zlib's own
+ * error on (an errno and a code such as Z_DATA_ERROR, "incorrect header check"), which tells a client nothing.
+ */
+function undecodableBody(err: unknown, req: Request): string | undefined {
+  const e = err as { status?: number; type?: string; errno?: unknown; code?: unknown };
+  const coding = req.get('content-encoding')?.trim().toLowerCase();
+  if (e?.status !== 400 || e.type !== undefined || typeof e.errno !== 'number' || typeof e.code !== 'string') return undefined;
+  return coding && coding !== 'identity' ? coding : undefined;
 }
 
 /**

@@ -108,6 +108,16 @@ describe('the hook on node:http and through express', () => {
     }
   });
 
+  it('a body that is not in its declared content coding gets 400 naming the coding, not zlib’s message', async () => {
+    const body = Buffer.from(taskWebhook({ name: 'not compressed', responsible: ['1'], sequenceId: 71004 }));
+    const truncated = gzipSync(body).subarray(0, 20);
+    for (const [coding, sent] of [['gzip', body], ['gzip', truncated], ['deflate', body], ['br', body]] as const) {
+      const r = await send(t.server.url, { headers: { 'content-type': 'application/json', 'content-encoding': coding }, body: sent });
+      assert.equal(r.status, 400, coding);
+      assert.equal(r.body, `400 Bad Request: the body is not valid ${coding} (Content-Encoding: ${coding})\n`);
+    }
+  });
+
   it('a fragment in the address does not take a signed route out of its secret', async () => {
     const body = taskWebhook({ name: 'fragment', responsible: ['1'], sequenceId: 71004 });
     const r = await send(t.server.url, { path: '/Bpium/NewTask#anything', headers: { 'content-type': 'application/json' }, body: Buffer.from(body) });
