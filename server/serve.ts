@@ -14,7 +14,7 @@ import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulat
 import { createApp, type AppDeps } from './app.js';
 import { continueChecked, hookListener } from './hook-listener.js';
 import type { OktellUser } from './auth.js';
-import { loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
+import { ConfigError, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { emulatorWebhookSecret, generatedUser } from './credentials.js';
 import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
 import { applyHeapSetting } from './heap.js';
@@ -197,6 +197,8 @@ async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: St
     ...(env.BPIUM_LOGIN ? { login: env.BPIUM_LOGIN } : {}),
     ...(env.BPIUM_PASSWORD ? { password: env.BPIUM_PASSWORD } : {}),
     logger,
+  }).catch((e: unknown) => {
+    throw portInUse(e, 'the embedded Bpium emulator', '--bpium-emulator-port, BPIUM_EMULATOR_PORT or bpiumEmulatorPort in the config file (or BPIUM_URL to use another Bpium)');
   });
   return { source: { kind: 'client', options: emulatorClientOptions(env, emulator) }, emulator, webhookSecret };
 }
@@ -212,12 +214,24 @@ async function listen(config: ServerConfig, app: RequestListener, checkContinue:
     : createHttpServer(timeouts, app);
   server.on('checkContinue', checkContinue);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => reject(portInUse(e, 'the server', '--port, OKTELL_PORT or port in the config file')));
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return { server, port, url: `${config.tls ? 'https' : 'http'}://${shownHost}:${port}` };
+}
+
+/** A port another program holds: the start stops with a message naming the settings that choose that port. */
+export class PortInUseError extends ConfigError {
+  override name = 'PortInUseError';
+  readonly code = 'EADDRINUSE';
+}
+
+/** `e` as a PortInUseError when it is EADDRINUSE (`what` holds the port, `settings` choose it), else `e` itself. */
+function portInUse(e: unknown, what: string, settings: string): unknown {
+  if ((e as NodeJS.ErrnoException)?.code !== 'EADDRINUSE') return e;
+  return new PortInUseError(`${(e as Error).message}: another program uses the port of ${what}; set ${settings}`);
 }
 
 /** This server's origin with the first user's credentials: the embedded emulator's seed webhooks post to their paths on it. */

@@ -4,14 +4,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
-import { hookSecret, loadServerConfig } from '../../server/config.js';
+import { ConfigError, hookSecret, loadServerConfig } from '../../server/config.js';
 import { bpiumDeliveryKey, bpiumTimestamp } from '../../server/hook-request.js';
 import { peekJson } from '../../server/json-peek.js';
 import { execSvcScriptXml, xmlSafe } from '../../server/oktell-xml.js';
-import { httpTimeouts } from '../../server/serve.js';
+import { httpTimeouts, startServer } from '../../server/serve.js';
 import { startParams } from '../../server/start-params.js';
 import { freePort } from '../mail/smtp-server.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
@@ -171,6 +172,42 @@ describe('hardening (issue 18), pure parts', () => {
       }
     });
   }
+});
+
+describe('a port another program holds', () => {
+  /** Starts the server with `flags` while a listener holds a port on 127.0.0.1; resolves with the start's error. */
+  async function startWithPortHeld(flags: (held: number) => { port: number; bpiumEmulatorPort: number }): Promise<Error> {
+    const tmp = tempDir();
+    const holder = createNetServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+    const held = (holder.address() as AddressInfo).port;
+    try {
+      const env = { OKTELL_USERS: 'u:p', OKTELL_LOG_LEVEL: 'silent' };
+      const started = await startServer({ host: '127.0.0.1', dataDir: join(tmp.dir, 'var'), scenarios: repoPath('scenarios'), watch: false, env, ...flags(held) }).then(
+        async (s) => s.close(),
+        (e: unknown) => e as Error,
+      );
+      assert.ok(started instanceof Error, 'the start fails');
+      return started;
+    } finally {
+      holder.close();
+      tmp.cleanup();
+    }
+  }
+
+  it("the embedded emulator's port: the message names the emulator's settings, not the server's", async () => {
+    const e = await startWithPortHeld((held) => ({ port: 0, bpiumEmulatorPort: held }));
+    assert.ok(e instanceof ConfigError, 'reported as a configuration problem (the CLI prints it without a stack)');
+    assert.match(e.message, /EADDRINUSE.*another program uses the port of the embedded Bpium emulator; set --bpium-emulator-port, BPIUM_EMULATOR_PORT or bpiumEmulatorPort/);
+    assert.doesNotMatch(e.message, /OKTELL_PORT/);
+  });
+
+  it("the server's own port: the message names --port and OKTELL_PORT", async () => {
+    const e = await startWithPortHeld((held) => ({ port: held, bpiumEmulatorPort: 0 }));
+    assert.ok(e instanceof ConfigError);
+    assert.match(e.message, /another program uses the port of the server; set --port, OKTELL_PORT or port in the config file/);
+    assert.doesNotMatch(e.message, /BPIUM_EMULATOR_PORT/);
+  });
 });
 
 describe('hardening (issue 18), on the real server', () => {
