@@ -20,6 +20,7 @@ import { createDelivery, type Delivery, type WorkerPool } from './delivery/index
 import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
+import { hookScenarioWarning } from './startup-warnings.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore } from './store/sqlite.store.js';
 import type { Store } from './store/store.port.js';
@@ -42,6 +43,8 @@ export interface RunningServer {
   emulator?: BpiumEmulator;
   bpium?: BpiumClient;
   mail: { kind: 'smtp' | 'outbox'; describe: string };
+  /** Problems found at start that did not stop it (also logged as warnings); the start banner shows them. */
+  warnings: string[];
   /** Stops taking requests, lets running jobs finish (or leaves them to be resumed), closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -123,6 +126,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     migrateDatabases(config, logger);
     const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false, databases: databaseDialects(config.databases) });
     cleanup.push(() => host.close());
+    const warnings = startupWarnings(config, host, logger);
     const bpium = await startBpium(config, env, opts, logger);
     cleanup.push(() => bpium.emulator?.close());
     const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: bpium.source, databases: config.databases, webRequest: config.webRequest });
@@ -143,11 +147,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     await workers.start();
     tasks.start();
     const stopRetention = startRetention(store, config, logger);
-    return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), stopRetention });
+    return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), stopRetention, warnings });
   } catch (e) {
     await undo();
     throw e;
   }
+}
+
+/** Problems that let the server start but fail requests (a hook scenario that is not loaded), each logged as a warning. */
+function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: LoggerPort): string[] {
+  const hook = hookScenarioWarning(config.hook.scenario, host.library());
+  if (hook) logger.warn({ scenario: config.hook.scenario, scenarios: config.scenariosDir }, hook);
+  return hook ? [hook] : [];
 }
 
 /** Applies `<scenarios>/db/<connection>/*.sql` to the SQLite connections (each file once); a failing file stops the start. */
@@ -274,6 +285,7 @@ interface Parts {
   emulator: BpiumEmulator | undefined;
   stopAccepting(): void;
   stopRetention(): void;
+  warnings: string[];
 }
 
 /** The running server's handle; `close` takes the steps of the start back in reverse order. */
@@ -294,6 +306,7 @@ function running(p: Parts): RunningServer {
     ...(emulator ? { emulator } : {}),
     ...(built.bpiumClient ? { bpium: built.bpiumClient } : {}),
     mail: { kind: built.mail.kind === 'smtp' ? 'smtp' : 'outbox', describe: built.mail.describe },
+    warnings: p.warnings,
     close(graceMs = 10_000) {
       closed ??= (async () => {
         p.stopAccepting();

@@ -57,6 +57,7 @@ export function serveCommand(): Command {
       const lib = server.host.library();
       const out = process.stderr;
       out.write(`\n${pc.bold('Oktell emulator')} listening on ${pc.cyan(server.url)}\n`);
+      for (const w of server.warnings) out.write(`  ${pc.yellow(`warning    ${w}`)}\n`);
       out.write(`  scenarios  ${server.config.scenariosDir} (${lib.scenarios.size} loaded${lib.issues.length ? pc.red(`, ${lib.issues.length} problem(s): run npx oktell-emu validate`) : ''})\n`);
       out.write(`  data       ${server.config.dataDir}\n`);
       out.write(`  mail       ${server.mail.describe}\n`);

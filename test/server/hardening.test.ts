@@ -16,7 +16,7 @@ import { httpTimeouts, startServer } from '../../server/serve.js';
 import { startParams } from '../../server/start-params.js';
 import { freePort } from '../mail/smtp-server.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
-import { AUTH, postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
+import { AUTH, capturingLogger, postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
 
 const ECHO = `variables: { a: string, b: string }
 start: s
@@ -208,6 +208,33 @@ describe('a port another program holds', () => {
     assert.match(e.message, /another program uses the port of the server; set --port, OKTELL_PORT or port in the config file/);
     assert.doesNotMatch(e.message, /BPIUM_EMULATOR_PORT/);
   });
+});
+
+describe('a hook scenario that is not loaded', () => {
+  const cases: Array<[string, Record<string, string>, RegExp | undefined]> = [
+    ['HTTP404', {}, undefined],
+    ['HTTP40', {}, /the hook scenario HTTP40 \(OKTELL_HOOK_SCENARIO or hook\.scenario\) is not among the scenarios loaded from \S*scenarios — did you mean HTTP404\?: every webhook is answered 500/],
+    ['Nope', {}, /the hook scenario Nope .* is not among the scenarios loaded from \S*scenarios \(loaded: BpiumNewTask, .*HTTP404.*\): every webhook/],
+    ['Broken', { 'Broken.yaml': 'start: nowhere\nblocks: {}\n' }, /the hook scenario Broken is invalid \(\S*Broken\.yaml:\d+:\d+ .*validate shows every problem\): every webhook is answered 500/],
+  ];
+  for (const [scenario, extraScenarios, want] of cases) {
+    it(`OKTELL_HOOK_SCENARIO=${scenario}: ${want ? 'the start warns, naming it and the folder' : 'no warning'}`, async () => {
+      const log = capturingLogger();
+      const t = await startTestServer({ smtp: false, extraScenarios, env: { OKTELL_HOOK_SCENARIO: scenario }, logger: log.logger });
+      try {
+        if (!want) {
+          assert.deepEqual(t.server.warnings, []);
+          return;
+        }
+        assert.equal(t.server.warnings.length, 1, 'one warning for the banner');
+        assert.match(t.server.warnings[0]!, want);
+        assert.ok(t.server.warnings[0]!.includes(t.scenariosDir), 'the folder is named as configured');
+        assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg === t.server.warnings[0]), 'and logged as a warning');
+      } finally {
+        await t.cleanup();
+      }
+    });
+  }
 });
 
 describe('hardening (issue 18), on the real server', () => {
