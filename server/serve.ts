@@ -30,7 +30,10 @@ import { createServiceTasks, type ServiceTasks } from './tasks/index.js';
 import type { TaskScheduler } from './tasks/scheduler.js';
 
 export interface RunningServer {
+  /** An address to reach the server at from this machine (the bound one, or 127.0.0.1 when bound to all interfaces). */
   url: string;
+  /** What the server binds and how to reach it, for the start banner (see `listeningOn`). */
+  listening: string;
   port: number;
   config: ServerConfig;
   users: readonly OktellUser[];
@@ -140,14 +143,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const deps: AppDeps = { config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting, tasks: tasks.scheduler };
     const app = createApp(deps);
     const listener = hookListener(deps, app);
-    const { server, url, port } = await listen(config, listener, continueChecked(deps, app, listener));
+    const { server, url, port, listening } = await listen(config, listener, continueChecked(deps, app, listener));
     cleanup.push(() => server.close());
     bpium.emulator?.retargetSeedWebhooks(serverOrigin(config, port, users[0]!), bpium.webhookSecret!);
     cleanup.push(() => workers.stop(1000));
     await workers.start();
     tasks.start();
     const stopRetention = startRetention(store, config, logger);
-    return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), stopRetention, warnings });
+    return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, listening, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), stopRetention, warnings });
   } catch (e) {
     await undo();
     throw e;
@@ -218,7 +221,7 @@ async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: St
  * Listens with the configured timeouts (HTTP or HTTPS); resolves with the address to show. `checkContinue` decides
  * whether a request that expects `100 Continue` gets it (instead of node sending it before any check).
  */
-async function listen(config: ServerConfig, app: RequestListener, checkContinue: RequestListener): Promise<{ server: Server; url: string; port: number }> {
+async function listen(config: ServerConfig, app: RequestListener, checkContinue: RequestListener): Promise<{ server: Server; url: string; port: number; listening: string }> {
   const timeouts = httpTimeouts(config.requestTimeoutMs);
   const server: Server = config.tls
     ? createHttpsServer({ ...timeouts, cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, app)
@@ -229,8 +232,25 @@ async function listen(config: ServerConfig, app: RequestListener, checkContinue:
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  return { server, port, url: `${config.tls ? 'https' : 'http'}://${shownHost}:${port}` };
+  return { server, port, ...listeningOn(config.host, port, config.tls !== undefined) };
+}
+
+const ALL_INTERFACES = new Set(['0.0.0.0', '::', '']);
+
+/**
+ * The URL to reach a server bound to `host`:`port` from this machine, and the banner's account of it: bound to all
+ * interfaces it says so and gives the loopback URL as an example (`0.0.0.0:4055 (all interfaces), e.g.
+ * http://127.0.0.1:4055`); bound to one address, that address's URL is the whole story.
+ */
+export function listeningOn(host: string, port: number, tls: boolean): { url: string; listening: string } {
+  const scheme = tls ? 'https' : 'http';
+  const inUrl = (h: string) => (h.includes(':') ? `[${h}]` : h);
+  if (ALL_INTERFACES.has(host)) {
+    const url = `${scheme}://127.0.0.1:${port}`;
+    return { url, listening: `${inUrl(host || '0.0.0.0')}:${port} (all interfaces), e.g. ${url}` };
+  }
+  const url = `${scheme}://${inUrl(host)}:${port}`;
+  return { url, listening: url };
 }
 
 /** A port another program holds: the start stops with a message naming the settings that choose that port. */
@@ -281,6 +301,7 @@ interface Parts {
   server: Server;
   url: string;
   port: number;
+  listening: string;
   built: BuiltPorts;
   emulator: BpiumEmulator | undefined;
   stopAccepting(): void;
@@ -295,6 +316,7 @@ function running(p: Parts): RunningServer {
   let closed: Promise<void> | undefined;
   return {
     url: p.url,
+    listening: p.listening,
     port: p.port,
     config,
     users: p.users,

@@ -56,7 +56,8 @@ export function serveCommand(): Command {
       const u = server.users[0]!;
       const lib = server.host.library();
       const out = process.stderr;
-      out.write(`\n${pc.bold('Oktell emulator')} listening on ${pc.cyan(server.url)}\n`);
+      out.write(`\n${pc.bold('Oktell emulator')} listening on ${pc.cyan(server.listening)}\n`);
+      out.write(`  console    ${server.url}/-/console/\n`);
       for (const w of server.warnings) out.write(`  ${pc.yellow(`warning    ${w}`)}\n`);
       out.write(`  scenarios  ${server.config.scenariosDir} (${lib.scenarios.size} loaded${lib.issues.length ? pc.red(`, ${lib.issues.length} problem(s): run npx oktell-emu validate`) : ''})\n`);
       out.write(`  data       ${server.config.dataDir}\n`);

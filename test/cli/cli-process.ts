@@ -38,7 +38,7 @@ export async function startServeProcess(opts: { dataDir: string; env?: Record<st
     const timer = setTimeout(() => reject(new Error(`serve did not start in 30 s:\n${stderr}`)), 30_000);
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      const m = /listening on (\S+)[\s\S]*runs, their status/.exec(stderr);
+      const m = /listening on .*?(https?:\/\/[^\s\x1b]+)[\s\S]*runs, their status/.exec(stderr);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

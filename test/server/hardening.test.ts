@@ -12,8 +12,9 @@ import { ConfigError, hookSecret, loadServerConfig } from '../../server/config.j
 import { bpiumDeliveryKey, bpiumTimestamp } from '../../server/hook-request.js';
 import { peekJson } from '../../server/json-peek.js';
 import { execSvcScriptXml, xmlSafe } from '../../server/oktell-xml.js';
-import { httpTimeouts, startServer } from '../../server/serve.js';
+import { httpTimeouts, listeningOn, startServer } from '../../server/serve.js';
 import { startParams } from '../../server/start-params.js';
+import { startServeProcess } from '../cli/cli-process.js';
 import { freePort } from '../mail/smtp-server.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { AUTH, capturingLogger, postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
@@ -207,6 +208,31 @@ describe('a port another program holds', () => {
     assert.ok(e instanceof ConfigError);
     assert.match(e.message, /another program uses the port of the server; set --port, OKTELL_PORT or port in the config file/);
     assert.doesNotMatch(e.message, /BPIUM_EMULATOR_PORT/);
+  });
+});
+
+describe('the start banner says what the server binds', () => {
+  it('all interfaces are said as such, with a loopback URL to try; one address is its URL', () => {
+    assert.deepEqual(listeningOn('0.0.0.0', 4055, false), { url: 'http://127.0.0.1:4055', listening: '0.0.0.0:4055 (all interfaces), e.g. http://127.0.0.1:4055' });
+    assert.deepEqual(listeningOn('::', 8080, true), { url: 'https://127.0.0.1:8080', listening: '[::]:8080 (all interfaces), e.g. https://127.0.0.1:8080' });
+    assert.deepEqual(listeningOn('127.0.0.1', 4055, false), { url: 'http://127.0.0.1:4055', listening: 'http://127.0.0.1:4055' });
+    assert.deepEqual(listeningOn('::1', 4055, false), { url: 'http://[::1]:4055', listening: 'http://[::1]:4055' });
+  });
+
+  it('oktell-emu serve on 0.0.0.0: the banner names the binding, a URL that answers and the console', { timeout: 40_000 }, async () => {
+    const tmp = tempDir();
+    const serve = await startServeProcess({ dataDir: join(tmp.dir, 'var'), args: ['--host', '0.0.0.0'], env: { OKTELL_USERS: 'u:p' } });
+    try {
+      const banner = serve.stderr();
+      const port = new URL(serve.url).port;
+      assert.match(banner, new RegExp(`listening on 0\\.0\\.0\\.0:${port} \\(all interfaces\\), e\\.g\\. http://127\\.0\\.0\\.1:${port}\n`));
+      assert.ok(banner.includes(`  console    http://127.0.0.1:${port}/-/console/\n`), banner);
+      assert.equal((await fetch(`${serve.url}/-/health`)).status, 200);
+      assert.equal((await fetch(`${serve.url}/-/console/`, { headers: { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` } })).status, 200);
+    } finally {
+      await serve.stop();
+      tmp.cleanup();
+    }
   });
 });
 
