@@ -51,11 +51,16 @@ export function createApp(d: AppDeps): express.Express {
   app.get('/-/health', async (_req, res) => {
     const library = d.host.library();
     const problems = healthProblems(d, library.scenarios.has(d.config.hook.scenario));
+    // `invalid` counts problems and `workers` busy workers (kept as they were: clients read them); the fields after
+    // them say plainly what they count.
     res.status(problems.length ? 503 : 200).json({
       status: problems.length ? 'failing' : 'ok',
       scenarios: library.scenarios.size,
       invalid: library.issues.length,
       workers: d.workers.running,
+      invalidFiles: new Set(library.issues.map((i) => i.file)).size,
+      workersBusy: d.workers.running,
+      workersTotal: d.config.workers.concurrency,
       ...(problems.length ? { problems } : {}),
     });
   });

@@ -236,6 +236,23 @@ describe('the start banner says what the server binds', () => {
   });
 });
 
+describe('/-/health counts', () => {
+  it('invalid counts problems and invalidFiles files; workers and workersBusy count busy workers, workersTotal the configured ones', async () => {
+    const t = await startTestServer({ smtp: false, extraScenarios: { 'Broken.yaml': 'start: nowhere\nblocks: {}\nbogus: 1\n' }, env: { OKTELL_WORKERS: '5' } });
+    try {
+      const health = (await (await fetch(`${t.server.url}/-/health`)).json()) as Record<string, unknown>;
+      assert.equal(health.status, 'ok', 'a broken scenario other than the hook one does not fail health');
+      assert.equal(health.invalid, t.server.host.library().issues.length);
+      assert.ok((health.invalid as number) >= 2, `two problems in one file: ${JSON.stringify(health)}`);
+      assert.equal(health.invalidFiles, 1);
+      assert.equal(health.workersTotal, 5);
+      assert.equal(health.workersBusy, health.workers);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
 describe('a hook scenario that is not loaded', () => {
   const cases: Array<[string, Record<string, string>, RegExp | undefined]> = [
     ['HTTP404', {}, undefined],
