@@ -18,4 +18,5 @@ export { systemClock, fixedClock, randomIds } from './defaults.js';
 export { parseAddressList, formatAddress, bareAddress } from './mail-address.js';
 export { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
 export { closest } from './suggest.js';
+export { allowedKeys } from './schema-issues.js';
 export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';

@@ -68,7 +68,8 @@ function getPath(obj: unknown, path: readonly PathSeg[]): unknown {
 }
 
 /** Keys a (strict) zod object schema accepts at `path`, for "did you mean" hints. */
-function allowedKeys(schema: unknown, path: readonly PathSeg[]): string[] {
+/** The keys a zod object schema allows at `path` (through records, lists, optionals and unions). */
+export function allowedKeys(schema: unknown, path: readonly PathSeg[]): string[] {
   type Schema = { shape?: Record<string, unknown>; def?: { innerType?: unknown; valueType?: unknown; element?: unknown; options?: unknown[] } } | undefined;
   let s = schema as Schema;
   for (const seg of path) {

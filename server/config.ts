@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { databaseSettings, type DatabaseSettings } from '../adapters/db/settings.js';
 import type { WebRequestSettings } from '../adapters/ports.js';
 import { webClientOptionsFromEnv } from '../adapters/web/client.js';
+import { allowedKeys, closest, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
@@ -134,6 +135,30 @@ export function parseSize(v: string | number, setting?: string): number {
   return Math.round(Number(m[1]) * mult);
 }
 
+/**
+ * The config file's problems, one line each, at the file's line and column: an unknown key with the closest known one
+ * (`prot` → `port`), any other problem at its value.
+ */
+function fileIssues(file: string, text: string, issues: readonly z.core.$ZodIssue[]): string {
+  const src = new YamlSource(file, text);
+  return issues
+    .flatMap((i) => {
+      const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
+      const where = path.length ? path.join('.') : 'the top level';
+      if (i.code !== 'unrecognized_keys') {
+        const at = src.locate(path);
+        return [`${file}:${at.line}:${at.col}: ${where}: ${i.message}`];
+      }
+      const known = allowedKeys(fileSchema, path);
+      return i.keys.map((key) => {
+        const at = src.locate([...path, key], { key: true });
+        const guess = closest(key, known);
+        return `${file}:${at.line}:${at.col}: unknown key "${key}" at ${where}${guess ? ` (did you mean "${guess}"?)` : ''}; known keys: ${known.join(', ')}`;
+      });
+    })
+    .join('\n');
+}
+
 /** Users and their origin, before the data folder is consulted for a generated user. */
 export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
   const file = flags.config ?? env.OKTELL_CONFIG ?? 'oktell.config.yaml';
@@ -149,7 +174,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       throw new ConfigError(`${file}: ${(e as Error).message}`);
     }
     const r = fileSchema.safeParse(raw ?? {});
-    if (!r.success) throw new ConfigError(`${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+    if (!r.success) throw new ConfigError(fileIssues(file, fileText, r.error.issues));
     fc = r.data;
   } else if (flags.config || env.OKTELL_CONFIG) {
     throw new ConfigError(`config file ${file} does not exist`);

@@ -490,3 +490,23 @@ describe('hardening (issue 18): the generated password', () => {
     }
   });
 });
+
+describe('a mistake in oktell.config.yaml is named at its line and column', () => {
+  const cases: Array<{ text: string; error: RegExp }> = [
+    { text: 'port: 4055\nprot: 4056\n', error: /^oktell\.config\.yaml:2:1: unknown key "prot" at the top level \(did you mean "port"\?\); known keys: / },
+    { text: 'workers:\n  concurency: 4\n', error: /^oktell\.config\.yaml:2:3: unknown key "concurency" at workers \(did you mean "concurrency"\?\)/ },
+    { text: 'workers:\n  concurrency: 0\n', error: /^oktell\.config\.yaml:2:16: workers\.concurrency: / },
+    { text: 'frobnicate: yes\n', error: /^oktell\.config\.yaml:1:1: unknown key "frobnicate" at the top level; known keys: / },
+  ];
+  for (const c of cases) {
+    it(JSON.stringify(c.text), () => {
+      const tmp = tempDir();
+      try {
+        writeFileSync(join(tmp.dir, 'oktell.config.yaml'), c.text);
+        assert.throws(() => loadServerConfig({}, {}, tmp.dir), (e: unknown) => e instanceof ConfigError && c.error.test(e.message));
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
+});

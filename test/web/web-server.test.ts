@@ -146,7 +146,7 @@ blocks:
       const env = { WEB_REQUEST_ALLOW_HOSTS: 'b.example.ru, c.example.ru', WEB_REQUEST_MAX_RESPONSE_BYTES: '100' };
       assert.deepEqual(loadServerConfig({}, env, tmp.dir).webRequest, { allowHosts: ['b.example.ru', 'c.example.ru'], maxResponseBytes: 100 });
       writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'webRequest: { allowHost: [a.example.ru] }\n');
-      assert.throws(() => loadServerConfig({}, {}, tmp.dir), /webRequest: Unrecognized key/);
+      assert.throws(() => loadServerConfig({}, {}, tmp.dir), /^ConfigError: oktell\.config\.yaml:1:15: unknown key "allowHost" at webRequest \(did you mean "allowHosts"\?\)/);
     } finally {
       tmp.cleanup();
     }
