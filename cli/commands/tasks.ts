@@ -56,7 +56,10 @@ export function tasksCommand(): Command {
     });
   cmd.addCommand(
     common(new Command('run').description('start a service task now (a normal job, marked manual; a running server runs it)').argument('<name>', 'the task'))
-      .action(async (name: string, o: TaskFlags) => {
+      // `tasks` has the same options, and commander gives an option to the parent wherever it stands on the line
+      // (`tasks run r --data-dir X` as well as `tasks --data-dir X run r`): read both levels, the subcommand's first.
+      .action(async (name: string, _o: TaskFlags, command: Command) => {
+        const o = command.optsWithGlobals<TaskFlags>();
         const jobId = await withTasks(o, async (s) => {
           if (!s.has(name)) throw new UsageError(`no service task named "${name}" in the configuration`);
           return s.runNow(name);

@@ -1,6 +1,6 @@
 // `oktell-emu tasks` and `tasks run NAME`, run as the real binary on a configuration and a SQLite store in a temp folder.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
@@ -29,6 +29,32 @@ describe('oktell-emu tasks', () => {
       const unknown = runCli(['tasks', 'run', 'nope'], { cwd: tmp.dir });
       assert.equal(unknown.code, 2);
       assert.match(unknown.stderr, /no service task named "nope"/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('tasks run takes --data-dir after the name or before `run`: the job lands in that folder\'s store, not in ./var', async () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'serviceTasks:\n  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n');
+      for (const [folder, args] of [
+        ['after', (dir: string) => ['tasks', 'run', 'report', '--data-dir', dir]],
+        ['before', (dir: string) => ['tasks', '--data-dir', dir, 'run', 'report']],
+      ] as const) {
+        const dir = join(tmp.dir, folder);
+        mkdirSync(dir);
+        const run = runCli(args(dir), { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR'] });
+        assert.equal(run.code, 0, run.stderr);
+        const jobId = /job (\S+) queued/.exec(run.stdout)?.[1];
+        assert.ok(jobId, run.stdout);
+        const store = await openSqliteStore({ file: join(dir, 'oktell.sqlite') });
+        const job = await store.getJob(jobId);
+        await store.close();
+        assert.equal(job?.scenario, 'DailyReport', `${folder}: the job is in ${dir}`);
+        assert.match(runCli(['tasks', '--data-dir', dir], { cwd: tmp.dir }).stdout, /last run: queued, manual run queued/);
+      }
+      assert.equal(existsSync(join(tmp.dir, 'var')), false, 'nothing was written to ./var');
     } finally {
       tmp.cleanup();
     }
