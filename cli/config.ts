@@ -1,5 +1,5 @@
 // Where things are: scenario folder, data folder, time zone — from flags, then the environment, then defaults.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
@@ -25,6 +25,22 @@ export function dataDir(flag: string | undefined, env = process.env): string {
 export function dataDirArg(dir: string): string {
   if (resolve(dir) === resolve('./var')) return '';
   return ` --data-dir ${/^[\w./:@%+=,-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, `'\\''`)}'`}`;
+}
+
+/**
+ * Checks that a data folder the command reads from (or queues into) exists, and returns it. The CLI never creates a
+ * data folder: `serve` does. A folder missing is most often a typo in --data-dir, and creating it would hide that
+ * behind an empty answer ("no runs recorded yet").
+ */
+export function existingDataDir(dir: string): string {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(dir).isDirectory();
+  } catch {
+    throw new UsageError(`no data folder ${dir}: nothing has been recorded there; start the server with that folder first (npx oktell-emu serve${dataDirArg(dir)}), or check the path (--data-dir, OKTELL_DATA_DIR)`);
+  }
+  if (!isFolder) throw new UsageError(`the data folder ${dir} is a file, not a folder: check --data-dir (or OKTELL_DATA_DIR)`);
+  return dir;
 }
 
 export function timeZone(env = process.env): string {

@@ -1,12 +1,12 @@
 // `oktell-emu outbox`: lists the letters stored in the local outbox (written while SMTP_URL is unset).
 import { Command, InvalidArgumentError } from 'commander';
 import { statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 import { listOutbox, listOutboxPage, type OutboxEntry } from '../../adapters/mail/outbox.adapter.js';
 import { readLetter, type LetterBodies } from '../../server/console/eml-reader.js';
-import { UsageError } from '../config.js';
+import { existingDataDir, UsageError } from '../config.js';
 import { htmlToText } from '../html-text.js';
 
 async function listAll(dir: string): Promise<{ entries: OutboxEntry[]; total: number }> {
@@ -59,7 +59,7 @@ export function outboxCommand(io: OutboxCommandIo = {}): Command {
     .action(async (opts: { json?: boolean; dataDir?: string; limit?: number }) => {
       const env = io.env ?? process.env;
       const write = io.write ?? ((text: string) => void process.stdout.write(text));
-      const dir = join(resolve(opts.dataDir ?? env.OKTELL_DATA_DIR ?? './var'), 'outbox');
+      const dir = join(existingDataDir(resolve(opts.dataDir ?? env.OKTELL_DATA_DIR ?? './var')), 'outbox');
       // With --limit only the newest files are opened (the names alone give their order).
       const { entries, total } = opts.limit !== undefined ? await listOutboxPage(dir, { limit: opts.limit }) : await listAll(dir);
       if (opts.json) {
@@ -104,6 +104,7 @@ async function findLetter(ref: string, dir: string): Promise<string> {
   } catch {
     // Not a path: look in the outbox.
   }
+  existingDataDir(dirname(dir));
   const entries = await listOutbox(dir);
   if (ref === 'last' && entries.length) return entries[entries.length - 1]!.file;
   const bare = ref.replace(/^<(.*)>$/, '$1');

@@ -1,20 +1,29 @@
 // `oktell-emu runs`, `show` and `replay`: look at recorded runs and send failed or dead jobs back to the queue.
 import { Command } from 'commander';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import pc from 'picocolors';
 import { storeSetting } from '../../server/config.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { RUN_STATUSES, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
-import { dataDir, UsageError } from '../config.js';
+import { dataDir, existingDataDir, UsageError } from '../config.js';
 import { formatRunError } from '../../engine/index.js';
 
-/** The store the server uses: PostgreSQL when OKTELL_STORE names one, else the SQLite file in the data folder. */
-export async function withStore<T>(dir: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+/**
+ * The store the server uses: PostgreSQL when OKTELL_STORE names one, else the SQLite file in the data folder, which
+ * must exist (exit 2 otherwise). A command that only reads passes `noStore`: when the folder has no store file yet,
+ * that is its answer, and no file is created just to be read.
+ */
+export async function withStore<T>(dir: string | undefined, fn: (store: Store) => Promise<T>, noStore?: (folder: string) => T): Promise<T> {
   const setting = storeSetting(process.env.OKTELL_STORE);
-  const store =
-    setting.kind === 'postgres'
-      ? await (await import('../../server/store/postgres.store.js')).openPostgresStore({ url: setting.url })
-      : await openSqliteStore({ file: join(dataDir(dir), 'oktell.sqlite') });
+  let store: Store;
+  if (setting.kind === 'postgres') {
+    store = await (await import('../../server/store/postgres.store.js')).openPostgresStore({ url: setting.url });
+  } else {
+    const file = join(existingDataDir(dataDir(dir)), 'oktell.sqlite');
+    if (noStore && !existsSync(file)) return noStore(dirname(file));
+    store = await openSqliteStore({ file });
+  }
   try {
     return await fn(store);
   } finally {
@@ -57,7 +66,7 @@ export function runsCommand(): Command {
         }
         const page = await store.listRuns({ limit, ...(o.status ? { status: o.status as RunStatus } : {}), ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) });
         return page.items.map(summary);
-      });
+      }, () => []);
       if (o.json) {
         process.stdout.write(`${JSON.stringify(rows)}\n`);
         return;
@@ -84,7 +93,9 @@ export function showCommand(): Command {
     .option('--json', 'print the run as JSON')
     .option('--data-dir <dir>', 'data folder')
     .action(async (id: string, o: { json?: boolean; dataDir?: string }) => {
-      const run = await withStore(o.dataDir, (s) => s.getRun(id));
+      const run = await withStore(o.dataDir, (s) => s.getRun(id), (folder) => {
+        throw new UsageError(`no run ${id}: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
+      });
       if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs)`);
       if (o.json) process.stdout.write(`${JSON.stringify(run)}\n`);
       else printRecord(run);
@@ -128,6 +139,10 @@ export function replayCommand(): Command {
           out.push(...(await store.requeue({ ids: [jobId] }, o.pinned && version ? { pinnedVersion: version } : {})));
         }
         return out;
+      }, (folder) => {
+        // Nothing recorded, so nothing to requeue: a store is not created just to find that out.
+        if (ids.length) throw new UsageError(`${ids[0]}: no such run or job: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
+        return [];
       });
       if (o.json) process.stdout.write(`${JSON.stringify(requeued)}\n`);
       else process.stdout.write(requeued.length ? `requeued ${requeued.length} job(s): ${requeued.join(', ')}\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');

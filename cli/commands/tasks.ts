@@ -1,14 +1,14 @@
 // `oktell-emu tasks` and `tasks run NAME`: the service tasks of the configuration with their last and next due
 // times, read from the server's store; and a manual start (a normal job, marked manual, that the server runs).
 import { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import { ConfigError, loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { TaskScheduler, type TaskStatus } from '../../server/tasks/scheduler.js';
-import { UsageError } from '../config.js';
+import { existingDataDir, UsageError } from '../config.js';
 
 interface TaskFlags {
   config?: string;
@@ -16,8 +16,13 @@ interface TaskFlags {
   json?: boolean;
 }
 
-/** The configuration's tasks and the store they are claimed in (the server's: PostgreSQL or the data folder's file). */
-async function withTasks<T>(o: TaskFlags, fn: (tasks: TaskScheduler) => Promise<T>): Promise<T> {
+/**
+ * The configuration's tasks and the store they are claimed in (the server's: PostgreSQL or the data folder's file).
+ * The data folder must exist. When it has no store yet, the listing (`writes` false) reads an empty store in memory
+ * — every task "never run" — rather than creating a file; `tasks run` creates the store there, for the server to
+ * find the job when it starts with that folder.
+ */
+async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskScheduler) => Promise<T>): Promise<T> {
   let config: Omit<ServerConfig, 'usersGenerated' | 'generatedUser'>;
   try {
     config = loadServerConfig({ ...(o.config ? { config: o.config } : {}), ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
@@ -25,11 +30,13 @@ async function withTasks<T>(o: TaskFlags, fn: (tasks: TaskScheduler) => Promise<
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
-  if (config.store.kind === 'sqlite') mkdirSync(config.dataDir, { recursive: true });
-  const store: Store =
-    config.store.kind === 'postgres'
-      ? await (await import('../../server/store/postgres.store.js')).openPostgresStore({ url: config.store.url })
-      : await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite') });
+  let store: Store;
+  if (config.store.kind === 'postgres') {
+    store = await (await import('../../server/store/postgres.store.js')).openPostgresStore({ url: config.store.url });
+  } else {
+    const file = join(existingDataDir(config.dataDir), 'oktell.sqlite');
+    store = await openSqliteStore({ file: writes || existsSync(file) ? file : ':memory:' });
+  }
   const quiet = { info() {}, warn() {}, error() {}, debug() {} };
   try {
     return await fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }));
@@ -50,7 +57,7 @@ export function tasksCommand(): Command {
   const cmd = common(new Command('tasks').description('list the service tasks: schedule, last run, next three due times'))
     .option('--json', 'print JSON')
     .action(async (o: TaskFlags) => {
-      const list = await withTasks(o, (s) => s.status());
+      const list = await withTasks(o, false, (s) => s.status());
       if (o.json) console.log(JSON.stringify(list, null, 2));
       else console.log(list.length ? list.map(line).join('\n') : 'no service tasks in the configuration (serviceTasks:)');
     });
@@ -60,7 +67,7 @@ export function tasksCommand(): Command {
       // (`tasks run r --data-dir X` as well as `tasks --data-dir X run r`): read both levels, the subcommand's first.
       .action(async (name: string, _o: TaskFlags, command: Command) => {
         const o = command.optsWithGlobals<TaskFlags>();
-        const jobId = await withTasks(o, async (s) => {
+        const jobId = await withTasks(o, true, async (s) => {
           if (!s.has(name)) throw new UsageError(`no service task named "${name}" in the configuration`);
           return s.runNow(name);
         });

@@ -12,7 +12,9 @@ describe('oktell-emu tasks', () => {
     const tmp = tempDir('oktell-tasks-cli-');
     try {
       writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'serviceTasks:\n  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n');
-      const list = runCli(['tasks'], { cwd: tmp.dir });
+      // The data folder a server started here would have made (the CLI never creates one).
+      mkdirSync(join(tmp.dir, 'var'));
+      const list = runCli(['tasks'], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR'] });
       assert.equal(list.code, 0, list.stderr);
       assert.match(list.stdout, /^report {2}DailyReport {2}0 9 \* \* \* {2}UTC\n {2}last run: never run\n {2}next: (\d{4}-\d\d-\d\dT09:00:00Z(, )?){3}\n$/);
 
