@@ -19,7 +19,6 @@ export function buildProgram(): Command {
   const program = new Command('oktell-emu')
     .description('Oktell service-scenario emulator: validate and run YAML scenarios, serve webhooks like Oktell\'s web server')
     .version('0.1.0')
-    .showHelpAfterError()
     .exitOverride();
   for (const c of [serveCommand(), validateCommand(), runCommand(), testCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), webhookCommand(), schemaCommand(), tasksCommand()]) {
     program.addCommand(c.exitOverride());
@@ -39,10 +38,48 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
-/** Commander's own print of a parse error is left out: `main` prints it once, as text or JSON (--json). */
+/** The command whose line could not be parsed, so that the message can point at that command's --help. */
+const failedCommand = new WeakMap<CommanderError, Command>();
+
+/**
+ * Commander's own print of a parse error is left out: `main` prints it once, as text or JSON (--json). Each command
+ * notes itself on the error it throws.
+ */
 function silenceParseErrors(command: Command): void {
   command.configureOutput({ outputError: () => undefined });
+  command.exitOverride((e) => {
+    failedCommand.set(e, command);
+    throw e;
+  });
   for (const sub of command.commands) silenceParseErrors(sub);
+}
+
+/** `oktell-emu tasks run`: the names from the program down to the command. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * A parse error on one line, as every usage mistake is: commander's message (its quotes made ours), its suggestion
+ * `(Did you mean one of a, b?)` folded into `(did you mean a or b?)`, and where the right usage is.
+ */
+export function parseErrorLine(e: CommanderError, command: Command | undefined): string {
+  const [first = '', ...rest] = e.message.replace(/^error: /, '').split('\n');
+  // The unknown name is taken whole (it may hold a quote itself); other messages have only commander's own quotes.
+  const named = /^unknown (command|option) '(.*)'$/.exec(first);
+  let text = named ? `unknown ${named[1]} "${named[2]}"` : first.replace(/'([^'\n]*)'/g, '"$1"').replace(/\.$/, '');
+  // A word after a command that only has subcommands (`tasks frob`) is a mistyped subcommand, not an argument.
+  if (e.code === 'commander.excessArguments' && command?.commands.length && !command.registeredArguments.length) {
+    text = `unknown command "${command.args[0]}" for ${commandPath(command)} (its commands: ${command.commands.map((c) => c.name()).join(', ')})`;
+  }
+  const suggested = /^\(Did you mean (?:one of )?(.*)\?\)$/.exec(rest.join(' ').trim());
+  if (suggested) {
+    const names = suggested[1]!.split(', ');
+    text += ` (did you mean ${names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names[0]}?)`;
+  }
+  return `${text}; see ${command ? commandPath(command) : 'oktell-emu'} --help`;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -58,7 +95,7 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = 0;
         return;
       }
-      fail(json, 'E_USAGE', e.message.replace(/^error: /, ''));
+      fail(json, 'E_USAGE', parseErrorLine(e, failedCommand.get(e)));
       return;
     }
     if (e instanceof UsageError) {

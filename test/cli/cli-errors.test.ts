@@ -39,10 +39,13 @@ describe('oktell-emu: errors the user can fix', () => {
 
   it('a missing argument or an unknown option is said once, on one line, exit 2 (with --json: only the JSON object)', () => {
     const cases: Array<[string[], string]> = [
-      [['webhook', 'send', '/Bpium/NewTask'], "missing required argument 'body'"],
-      [['run'], "missing required argument 'scenario'"],
-      [['graph'], "missing required argument 'scenario'"],
-      [['runs', '--bogus'], "unknown option '--bogus'"],
+      [['webhook', 'send', '/Bpium/NewTask'], 'missing required argument "body"; see oktell-emu webhook send --help'],
+      [['run'], 'missing required argument "scenario"; see oktell-emu run --help'],
+      [['graph'], 'missing required argument "scenario"; see oktell-emu graph --help'],
+      [['runs', '--bogus'], 'unknown option "--bogus"; see oktell-emu runs --help'],
+      [['runs', '--statsu', 'dead'], 'unknown option "--statsu" (did you mean --status?); see oktell-emu runs --help'],
+      [['tasks', 'run', 'report', '--bogus'], 'unknown option "--bogus"; see oktell-emu tasks run --help'],
+      [['--bogus'], 'unknown option "--bogus"; see oktell-emu --help'],
     ];
     for (const [args, message] of cases) {
       const r = runCli(args);
@@ -51,6 +54,29 @@ describe('oktell-emu: errors the user can fix', () => {
     }
     const json = runCli(['run', '--json']);
     assert.equal(json.stderr, '');
-    assert.deepEqual(JSON.parse(json.stdout), { status: 'failed', error: { code: 'E_USAGE', message: "missing required argument 'scenario'" } });
+    assert.deepEqual(JSON.parse(json.stdout), { status: 'failed', error: { code: 'E_USAGE', message: 'missing required argument "scenario"; see oktell-emu run --help' } });
+  });
+
+  it('an unknown command is one line naming the nearest commands, not the whole help; exit 2', () => {
+    const cases: Array<[string[], string]> = [
+      [['frobnicate'], 'unknown command "frobnicate"; see oktell-emu --help'],
+      [['runz'], 'unknown command "runz" (did you mean run or runs?); see oktell-emu --help'],
+      [['valdate'], 'unknown command "valdate" (did you mean validate?); see oktell-emu --help'],
+      [['webhook', 'sned'], 'unknown command "sned" (did you mean send?); see oktell-emu webhook --help'],
+      [['tasks', 'frob'], 'unknown command "frob" for oktell-emu tasks (its commands: run); see oktell-emu tasks --help'],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stdout, '', args.join(' '));
+      assert.equal(r.stderr, `oktell-emu: ${message}\n`, args.join(' '));
+    }
+    const json = runCli(['frobnicate', '--json']);
+    assert.equal(json.stderr, '');
+    assert.deepEqual(JSON.parse(json.stdout), { status: 'failed', error: { code: 'E_USAGE', message: 'unknown command "frobnicate"; see oktell-emu --help' } });
+    // Help asked for is still the whole help, on stdout, exit 0.
+    const help = runCli(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: oktell-emu /);
   });
 });
