@@ -14,6 +14,8 @@ import { readServerFile, type ServerFile } from '../server-file.js';
 
 interface SendFlags {
   url?: string;
+  /** `login:password` to send instead of the server's user found in the environment or the data folder. */
+  user?: string;
   dataDir?: string;
   config?: string;
   sign: boolean;
@@ -32,17 +34,38 @@ export interface WebhookOutcome {
   body: string;
   /** The server's data folder, where `show` finds the run. */
   dataDir: string;
+  /** The login sent (never the password) and where it was taken from. */
+  user: { login: string; from: string };
+  /** The server refused the credentials (a 401 with a Basic challenge, not a refused signature). */
+  credentialsRefused: boolean;
 }
 
-/** The server's first configured user, else the one it generated in its data folder. Never creates one. */
-function serverUser(config: Omit<ServerConfig, 'usersGenerated'>): OktellUser {
-  if (config.users[0]) return config.users[0];
+/** A login and where it came from, to say so when the server refuses it. */
+interface ChosenUser {
+  user: OktellUser;
+  from: string;
+}
+
+/** `--user login:password`: the password may hold a colon, the login may not. */
+function userFlag(value: string): OktellUser {
+  const i = value.indexOf(':');
+  if (i <= 0 || i === value.length - 1) throw new UsageError('--user takes login:password (for example --user bpium:change-me)');
+  return { login: value.slice(0, i), password: value.slice(i + 1) };
+}
+
+/**
+ * The credentials to send: --user, else the server's first user as `serve` would read it (OKTELL_USERS, then the
+ * configuration file's `users:`), else the one a server generated in the data folder. Never creates one.
+ */
+function serverUser(flags: SendFlags, config: Omit<ServerConfig, 'usersGenerated'>, env: NodeJS.ProcessEnv): ChosenUser {
+  if (flags.user !== undefined) return { user: userFlag(flags.user), from: '--user' };
+  if (config.users[0]) return { user: config.users[0], from: env.OKTELL_USERS ? 'OKTELL_USERS' : `users: of ${config.configFile ?? 'the configuration file'}` };
   const file = join(config.dataDir, 'server-user.json');
   if (existsSync(file)) {
     const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<OktellUser>;
-    if (typeof u.login === 'string' && typeof u.password === 'string' && u.login && u.password) return { login: u.login, password: u.password };
+    if (typeof u.login === 'string' && typeof u.password === 'string' && u.login && u.password) return { user: { login: u.login, password: u.password }, from: `${file}, the user a server generated there` };
   }
-  throw new UsageError(`no server user: set OKTELL_USERS, or start the server once with the data folder ${config.dataDir} so it generates one`);
+  throw new UsageError(`no server user: give --user login:password, set OKTELL_USERS, or start the server once with the data folder ${config.dataDir} so it generates one`);
 }
 
 /**
@@ -83,7 +106,7 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     throw new UsageError(`--url ${base}: not an address such as http://127.0.0.1:4055`);
   }
   const body = readBody(file);
-  const user = serverUser(config);
+  const { user, from } = serverUser(flags, config, env);
   const secrets = serverSecrets(config, running, env);
   // The secret the server will check: chosen by the whole address, path and query, as the server does.
   const chosen = flags.sign ? hookSecret(secrets, url.pathname, url.pathname + url.search) : undefined;
@@ -110,6 +133,8 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     signedFor,
     body: await res.text(),
     dataDir: config.dataDir,
+    user: { login: user.login, from },
+    credentialsRefused: res.status === 401 && res.headers.has('www-authenticate'),
   };
 }
 
@@ -130,6 +155,10 @@ function describe(o: WebhookOutcome, sign: boolean): string {
   }
   const text = o.body.trim();
   if (text) lines.push(`${pc.dim('body:')} ${text.length > 2000 ? `${text.slice(0, 2000)}…` : text}`);
+  if (o.credentialsRefused) {
+    // The usual cause: the server runs with other users (OKTELL_USERS in its own terminal) than the ones found here.
+    lines.push(pc.yellow(`the server refused the login "${o.user.login}" (from ${o.user.from}): give the server's user with --user login:password, or set OKTELL_USERS=login:password as the server has it`));
+  }
   if (o.runId) lines.push(pc.dim(`the run: npx oktell-emu show ${o.runId}${dataDirArg(o.dataDir)}`));
   return `${lines.join('\n')}\n`;
 }
@@ -144,8 +173,9 @@ export function webhookCommand(): Command {
       .option('--url <url>', 'the server (default: the running serve of the data folder, else http://127.0.0.1:$OKTELL_PORT or 4055)')
       .option('-d, --data-dir <dir>', 'data folder of the server (default $OKTELL_DATA_DIR or ./var)')
       .option('--config <file>', 'configuration file (default ./oktell.config.yaml when present)')
+      .option('-u, --user <login:password>', "the server's credentials (default: the first of $OKTELL_USERS, of users: in the configuration, else the user the server generated in its data folder)")
       .option('--no-sign', 'send without X-Hook-Signature (to see the server refuse it)')
-      .option('--json', 'print one JSON object { url, status, runId, duplicateOf, signedFor, body }')
+      .option('--json', 'print one JSON object { url, status, runId, duplicateOf, signedFor, body, user, credentialsRefused }')
       .action(async (path: string, file: string, flags: SendFlags) => {
         let outcome: WebhookOutcome;
         try {
