@@ -111,6 +111,34 @@ export function demoUrl(flags: { url?: string; dataDir?: string }, env: NodeJS.P
   return readServerFile(dataDir(flags.dataDir, env))?.bpiumEmulator ?? `http://127.0.0.1:${DEFAULT_EMULATOR_PORT}`;
 }
 
+function sameOrigin(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return false;
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The data folder of the server the webhook went to, when the command can know it: the one named (--data-dir,
+ * OKTELL_DATA_DIR), or ./var when the server running there is the one the demo talked to (its emulator, or the
+ * address the webhook was delivered to). Undefined otherwise: an emulator given by --url may belong to a server of
+ * any folder, and ./var would then be the wrong outbox.
+ */
+export function demoDataDir(flags: { dataDir?: string }, env: NodeJS.ProcessEnv, emulatorUrl: string, delivery?: WebhookDelivery): string | undefined {
+  if (flags.dataDir || env.OKTELL_DATA_DIR) return dataDir(flags.dataDir, env);
+  const dir = dataDir(undefined, env);
+  const running = readServerFile(dir);
+  if (running && (sameOrigin(running.bpiumEmulator, emulatorUrl) || sameOrigin(running.url, delivery?.url))) return dir;
+  return undefined;
+}
+
+function whereTheLetterIs(dir: string | undefined): string {
+  if (dir !== undefined) return pc.cyan(`npx oktell-emu outbox${dataDirArg(dir)}`);
+  return `in the outbox of the server's data folder: ${pc.cyan("npx oktell-emu outbox --data-dir <the server's data folder>")}`;
+}
+
 /** `demo [--title T] [--description D] [--responsible ID]` against BPIUM_URL or the local emulator. */
 export function demoCommand(io: DemoCommandIo = {}): Command {
   return new Command('demo')
@@ -136,7 +164,7 @@ export function demoCommand(io: DemoCommandIo = {}): Command {
         write(`${pc.bold('Created')} task ${pc.cyan(r.recordId)} in Задачи (catalog 11): ${JSON.stringify(flags.title)}\n`);
         write(`  responsible: ${r.responsible.name} <${r.responsible.email}> (employee ${r.responsible.id})\n`);
         write(`  webhook: ${describeDelivery(r.delivery)}\n`);
-        write(`The letter to ${r.responsible.email}: ${pc.cyan(`npx oktell-emu outbox${dataDirArg(dataDir(flags.dataDir, env))}`)} (or your SMTP server when SMTP_URL is set)\n`);
+        write(`The letter to ${r.responsible.email}: ${whereTheLetterIs(demoDataDir(flags, env, url, r.delivery))} (or your SMTP server when SMTP_URL is set)\n`);
       } catch (err) {
         if (!(err instanceof DemoError)) throw err;
         (io.writeError ?? ((text: string) => void process.stderr.write(text)))(`${pc.red('oktell-emu demo:')} ${err.message}\n`);

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../helpers.js';
+import { runCli as runCliWith } from './cli.helper.js';
 import { runCli, startServeProcess } from './cli-process.js';
 
 describe('serve writes its addresses, demo reads them', () => {
@@ -24,6 +25,22 @@ describe('serve writes its addresses, demo reads them', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /Created task \d+/);
       assert.match(r.stdout, new RegExp(`webhook: record\\.created #\\d+ → ${server.url.replace(/\./g, '\\.')}/Bpium/NewTask: HTTP 200`));
+      const letter = (out: string) => /^The letter to \S+: (.*)$/m.exec(out)?.[1];
+      assert.equal(letter(r.stdout), `npx oktell-emu outbox --data-dir ${data} (or your SMTP server when SMTP_URL is set)`);
+
+      // --url alone, from a folder whose ./var is not the server's: demo cannot know the outbox, and says so.
+      const elsewhere = tempDir();
+      try {
+        const byUrl = runCliWith(['demo', '--url', file.bpiumEmulator], { cwd: elsewhere.dir, unset: ['OKTELL_DATA_DIR'] });
+        assert.equal(byUrl.code, 0, byUrl.stderr);
+        assert.equal(letter(byUrl.stdout), "in the outbox of the server's data folder: npx oktell-emu outbox --data-dir <the server's data folder> (or your SMTP server when SMTP_URL is set)");
+      } finally {
+        elsewhere.cleanup();
+      }
+      // From the folder whose ./var the server runs on, the same --url is recognised: the plain command is right.
+      const here = runCliWith(['demo', '--url', file.bpiumEmulator], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR'] });
+      assert.equal(here.code, 0, here.stderr);
+      assert.equal(letter(here.stdout), 'npx oktell-emu outbox (or your SMTP server when SMTP_URL is set)');
     } finally {
       assert.equal(await server.stop(), 0);
       assert.equal(existsSync(join(data, 'serve.json')), false, 'a stopped server leaves no addresses behind');
