@@ -1,7 +1,7 @@
 // `oktell-emu run <Scenario> -p N=value …`: runs a scenario (for real, or --dry-run) and shows what it did.
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
   attachChildResults,
   createInProcessStarter,
@@ -15,11 +15,13 @@ import {
 import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { loadHttpFixtures } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { buildPorts } from '../../adapters/ports.js';
-import { maxEffectsFromEnv } from '../../server/config.js';
+import { maxEffectsFromEnv, storeSetting } from '../../server/config.js';
+import { runWrite } from '../../server/run-record.js';
 import { applyMigrations } from '../../adapters/db/migrations.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { cliDatabases, cliWebRequest, dataDir, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
 import { printRun } from '../format.js';
+import { withStore } from './runs.js';
 
 interface RunOpts {
   param: string[];
@@ -46,8 +48,12 @@ export function runCommand(): Command {
     .option('--no-trace', 'do not record the step trace')
     .action(async (name: string, opts: RunOpts) => {
       const result = await runFromCli(name, opts);
+      const recorded = opts.dryRun ? undefined : await recordLiveRun(result, parseParams(opts.param), opts.dataDir);
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-      else printRun(result, process.stdout);
+      else {
+        printRun(result, process.stdout);
+        if (recorded) process.stderr.write(`recorded in ${recorded}: npx oktell-emu show ${result.runId}${opts.dataDir ? ` --data-dir ${opts.dataDir}` : ''}\n`);
+      }
       process.exitCode = result.status === 'completed' ? 0 : 1;
     });
 }
@@ -129,5 +135,28 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
     return attachChildResults(result, await starter.drain());
   } finally {
     await built.close();
+  }
+}
+
+/**
+ * A live run made real effects, so it is kept like the server's runs: in the data folder's store (or the configured
+ * PostgreSQL), with trigger `cli`, and each async run it started with trigger `async` under it, so `runs`, `show`
+ * and the console find them. A dry run changed nothing and is not recorded. Returns where it went, or undefined when
+ * the store could not take it (said on stderr; the run itself stands).
+ */
+async function recordLiveRun(result: RunResult, params: Record<string, Value>, dir: string | undefined): Promise<string | undefined> {
+  try {
+    mkdirSync(dataDir(dir), { recursive: true });
+    return await withStore(dir, async (store) => {
+      const write = async (r: RunResult, trigger: 'cli' | 'async', p: Record<string, Value>, parentRunId: string | null): Promise<void> => {
+        await store.recordRun(runWrite(r, { trigger, params: p, parentRunId }));
+        for (const a of r.asyncStarted) if (a.result) await write(a.result, 'async', a.params, r.runId);
+      };
+      await write(result, 'cli', params, null);
+      return storeSetting(process.env.OKTELL_STORE).kind === 'postgres' ? 'the PostgreSQL store' : join(dataDir(dir), 'oktell.sqlite');
+    });
+  } catch (e) {
+    process.stderr.write(`oktell-emu: the run was not recorded: ${(e as Error).message}\n`);
+    return undefined;
   }
 }

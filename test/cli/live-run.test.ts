@@ -51,4 +51,30 @@ describe('oktell-emu run, live', () => {
       tmp.cleanup();
     }
   });
+
+  it('records the run and the async run it started, so `runs` and `show` find them; a dry run records nothing', { timeout: 30_000 }, async () => {
+    const tmp = tempDir();
+    try {
+      const dry = await cli([...args, '--dry-run'], { SMTP_URL: '', OKTELL_DATA_DIR: tmp.dir });
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.deepEqual(JSON.parse((await cli(['runs', '--json'], { OKTELL_DATA_DIR: tmp.dir })).stdout), []);
+      const r = await cli(args, { SMTP_URL: '', OKTELL_DATA_DIR: tmp.dir });
+      assert.equal(r.code, 0, r.stderr);
+      const root = JSON.parse(r.stdout) as { runId: string; asyncStarted: Array<{ runId: string }> };
+      const runs = JSON.parse((await cli(['runs', '--json'], { OKTELL_DATA_DIR: tmp.dir })).stdout) as Array<{ id: string; scenario: string; trigger: string; status: string }>;
+      assert.deepEqual(
+        runs.map((x) => [x.id, x.scenario, x.trigger, x.status]).sort(),
+        [[root.runId, 'HTTP404', 'cli', 'completed'], [root.asyncStarted[0]!.runId, 'BpiumNewTask', 'async', 'completed']].sort(),
+      );
+      const shown = await cli(['show', root.asyncStarted[0]!.runId, '--json'], { OKTELL_DATA_DIR: tmp.dir });
+      assert.equal(shown.code, 0, shown.stderr);
+      const child = JSON.parse(shown.stdout) as { parentRunId: string; mails: unknown[] };
+      assert.equal(child.parentRunId, root.runId);
+      assert.equal(child.mails.length, 2);
+      const text = await cli(args.filter((a) => a !== '--json'), { SMTP_URL: '', OKTELL_DATA_DIR: tmp.dir });
+      assert.match(text.stderr, /^recorded in .*oktell\.sqlite: npx oktell-emu show [0-9a-f-]{36}\n$/m);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
