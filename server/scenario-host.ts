@@ -1,7 +1,7 @@
 // Keeps the loaded scenarios of a folder, reloads them when files change, and keeps the last good version of a
 // scenario whose edit is invalid. Every version seen stays available by hash for pinned replays.
-import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { watchScenarioFolders, type FolderWatch } from '../adapters/folder-watch.js';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer, type TemplateRenderer } from '../adapters/mail/index.js';
 import { formatIssue, listScenarioFiles, loadScenarioLibrary, scenarioNameOf, type DbDialect, type LoggerPort, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../engine/index.js';
@@ -48,20 +48,16 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
   }
 
   await reload();
-  let watcher: FSWatcher | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let watcher: FolderWatch | undefined;
   let reloading = Promise.resolve();
   if (opts.watch !== false) {
-    try {
-      watcher = watch(dir, { recursive: true }, () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          reloading = reloading.then(reload).catch((e: unknown) => opts.logger?.error({ err: e }, 'scenario reload failed'));
-        }, 150);
-      });
-    } catch (e) {
-      opts.logger?.warn({ err: e }, 'cannot watch the scenarios folder; hot reload is off');
-    }
+    // Each folder on its own (see folder-watch.ts): a recursive watch misses files replaced by rename after the first.
+    watcher = watchScenarioFolders([dir], {
+      onChange: () => {
+        reloading = reloading.then(reload).catch((e: unknown) => opts.logger?.error({ err: e }, 'scenario reload failed'));
+      },
+      onError: (d, e) => opts.logger?.warn({ err: e, dir: d }, 'cannot watch a scenarios folder; its edits are not reloaded'),
+    });
   }
   return {
     library: () => current,
@@ -81,7 +77,6 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
       await reload();
     },
     close() {
-      clearTimeout(timer);
       watcher?.close();
     },
   };

@@ -1,16 +1,10 @@
 // `oktell-emu validate --watch`: validates again after every save in the scenario folders (templates included) and
 // prints only the difference: problems that appeared and problems that were fixed.
-import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import pc from 'picocolors';
+import { watchScenarioFolders } from '../../adapters/folder-watch.js';
 import { formatIssue, type ScenarioIssue } from '../../engine/index.js';
 import { summary, validate, type Validation, type ValidationGroups } from './validate.js';
-
-/** Saves closer together than this are validated once (editors write a file in several steps). */
-const SETTLE_MS = 150;
-
-/** Scenario files and mail templates. */
-const RELEVANT = /\.(ya?ml|njk)$/;
 
 /**
  * A problem's identity across edits: without its line and column, so a problem that only moved because lines were
@@ -35,14 +29,10 @@ function minus(after: readonly ScenarioIssue[], before: readonly ScenarioIssue[]
 /** Watches until SIGINT/SIGTERM (Ctrl-C), then closes the watchers and resolves: the process exits 0. */
 export async function watchValidation(groups: ValidationGroups, first: Validation, out: NodeJS.WritableStream): Promise<void> {
   let last = first;
-  let changed = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
-  const watchers: FSWatcher[] = [];
 
-  const revalidate = async () => {
-    const files = [...changed].sort();
-    changed = new Set();
+  const revalidate = async (changed: string[]) => {
+    const files = changed.map((f) => relative(process.cwd(), f));
     const now = await validate(groups);
     const added = minus(now.issues, last.issues);
     const fixed = minus(last.issues, now.issues);
@@ -58,40 +48,22 @@ export async function watchValidation(groups: ValidationGroups, first: Validatio
     last = now;
   };
 
-  const watched = new Set<string>();
-  const watchFolder = (d: string) => {
-    if (watched.has(d) || !existsSync(d)) return;
-    watched.add(d);
-    const w = watch(d, (_event, name) => onChange(d, name));
+  // Each folder on its own, templates included (see folder-watch.ts): files replaced by rename, as editors and
+  // `sed -i` save them, are seen every time.
+  const watcher = watchScenarioFolders([...groups.keys()], {
+    onChange: (changed) => {
+      running = running.then(() => revalidate(changed)).catch((e: unknown) => void out.write(`${pc.red('validation failed:')} ${(e as Error).message}\n`));
+    },
     // A folder deleted while watched is reported, not a crash; the next validation says what is missing.
-    w.on('error', (e) => void out.write(`${pc.red('cannot watch')} ${relative(process.cwd(), d)}: ${e.message}\n`));
-    watchers.push(w);
-  };
-  const onChange = (dir: string, name: string | null) => {
-    // A templates folder created after the start is watched from then on.
-    if (name === 'templates' && groups.has(dir)) watchFolder(join(dir, name));
-    // Editors write temporary and backup files next to the real one: only scenario and template saves count.
-    if (!name || !RELEVANT.test(name)) return;
-    changed.add(relative(process.cwd(), join(dir, name)));
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      running = running.then(revalidate).catch((e: unknown) => void out.write(`${pc.red('validation failed:')} ${(e as Error).message}\n`));
-    }, SETTLE_MS);
-  };
-  for (const dir of groups.keys()) {
-    // Each folder is watched on its own (not recursively): a directory watch also sees files replaced by rename,
-    // as editors and `sed -i` save them. Templates live in <scenarios>/templates.
-    watchFolder(dir);
-    watchFolder(join(dir, 'templates'));
-  }
+    onError: (d, e) => void out.write(`${pc.red('cannot watch')} ${relative(process.cwd(), d)}: ${e.message}\n`),
+  });
   out.write(`${pc.dim(`watching ${[...groups.keys()].map((d) => relative(process.cwd(), d) || '.').join(', ')} for changes (Ctrl-C to stop)`)}\n`);
 
   await new Promise<void>((done) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      clearTimeout(timer);
-      for (const w of watchers) w.close();
+      watcher.close();
       // A validation under way finishes (it only reads files); then the process ends on its own.
       void running.finally(() => {
         out.write(`${pc.dim('stopped watching')}\n`);

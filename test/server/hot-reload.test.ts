@@ -1,0 +1,73 @@
+// Hot reload of a running server when files are saved the way `sed -i` and many editors save them: a new file
+// written next to the old one and renamed over it. Every such save is seen, not only the first.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { AUTH, startTestServer, waitFor } from './server-helpers.js';
+
+const echo = (text: string) => `variables: { a: string }
+start: r
+blocks:
+  r:
+    kind: ReturnValue
+    values: { 1: '"${text}"', 2: 200 }
+`;
+
+/** Saves `text` as `file` the safe way: a temporary file in the same folder, renamed over the original. */
+function saveByRename(file: string, text: string): void {
+  const temp = join(dirname(file), `.${basename(file)}.tmp${process.pid}`);
+  writeFileSync(temp, text);
+  renameSync(temp, file);
+}
+
+describe('hot reload of files replaced by rename', () => {
+  it('sees every rename-save of a scenario, a broken one and its fix included', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({ smtp: false, watch: true, extraScenarios: { 'Echo.yaml': echo('one') } });
+    try {
+      const file = join(t.scenariosDir, 'Echo.yaml');
+      const call = async () => (await fetch(`${t.server.url}/execsvcscriptplain?name=Echo`, { headers: { authorization: AUTH } })).text();
+      const invalid = async () => ((await (await fetch(`${t.server.url}/-/health`)).json()) as { invalid: number }).invalid;
+      assert.equal(await call(), 'one');
+      saveByRename(file, echo('two'));
+      await waitFor('the first rename-save to load', async () => (await call()) === 'two');
+      saveByRename(file, echo('three'));
+      await waitFor('the second rename-save to load', async () => (await call()) === 'three');
+      saveByRename(file, `${echo('four')}  broken: [\n`);
+      await waitFor('the broken save to show in /-/health', async () => (await invalid()) === 1);
+      saveByRename(file, echo('five'));
+      await waitFor('the fix to load', async () => (await call()) === 'five');
+      assert.equal(await invalid(), 0);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('sees rename-saves of a mail template, and of a templates subfolder made after the start', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({ smtp: false, watch: true });
+    try {
+      const template = join(t.scenariosDir, 'templates', 'bpium-new-task.text.njk');
+      const good = readFileSync(template, 'utf8');
+      const invalid = () => t.server.host.issues().length;
+      assert.equal(invalid(), 0);
+      saveByRename(template, `${good}{% if %}\n`);
+      await waitFor('the broken template to be noticed', () => invalid() > 0);
+      saveByRename(template, good);
+      await waitFor('the fixed template to be noticed', () => invalid() === 0);
+
+      // A partial in a subfolder made after the start: its rename-saves are seen too.
+      const partial = join(t.scenariosDir, 'templates', 'parts', 'signature.njk');
+      mkdirSync(dirname(partial));
+      saveByRename(partial, 'signed v1');
+      saveByRename(join(t.scenariosDir, 'templates', 'note.text.njk'), '{% include "parts/signature.njk" %}\n');
+      const note = () => t.server.host.templates.render('note', {}).text;
+      await waitFor('the partial to load', () => note()?.includes('signed v1'));
+      saveByRename(partial, 'signed v2');
+      await waitFor('the first rename-save of the partial to load', () => note()?.includes('signed v2'));
+      saveByRename(partial, 'signed v3');
+      await waitFor('the second rename-save of the partial to load', () => note()?.includes('signed v3'));
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
