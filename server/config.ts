@@ -109,6 +109,8 @@ export interface ServerConfig {
   /** WebRequest blocks' allow-list of hosts and answer size cap (WEB_REQUEST_* win over `webRequest:`); absent = defaults. */
   webRequest: WebRequestSettings;
   configFile?: string;
+  /** Where the configuration file is, or would be (created later, its service tasks are loaded then). */
+  configPath?: string;
 }
 
 export type HeapSetting = 'compact' | 'v8';
@@ -244,6 +246,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone),
     webRequest: webRequestSettings(fc.webRequest, env),
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
+    configPath: filePath,
   };
 }
 

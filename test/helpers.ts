@@ -1,8 +1,8 @@
 // Shared test helpers: where the repository is, temporary folders, and subset matching for golden results.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (tests run from dist/test/…, fixtures stay in the source tree). */
@@ -16,6 +16,13 @@ export function repoPath(...parts: string[]): string {
 export function tempDir(prefix = 'oktell-test-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Saves `text` as `file` the way `sed -i` and many editors do: a temporary file in the same folder, renamed over it. */
+export function saveByRename(file: string, text: string): void {
+  const temp = join(dirname(file), `.${basename(file)}.tmp${process.pid}`);
+  writeFileSync(temp, text);
+  renameSync(temp, file);
 }
 
 /**

@@ -1,7 +1,9 @@
-// Hot reload of the service tasks: edits of `serviceTasks:` in the configuration file take effect without a restart.
-// A bad edit keeps the last good tasks and logs why, with the file:line:col of every problem (as for scenarios).
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+// Hot reload of the service tasks: edits of `serviceTasks:` in the configuration file take effect without a restart,
+// and so does a configuration file created after the start. A bad edit keeps the last good tasks and logs why, with
+// the file:line:col of every problem (as for scenarios).
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import type { LoggerPort } from '../../engine/ports.js';
 import { serviceTasks } from '../config.js';
 import type { ServiceTask } from './definitions.js';
@@ -13,8 +15,8 @@ export interface TaskDefinitions {
 }
 
 /**
- * The configured tasks, reloaded when the configuration file changes (when `watch` and there is a file). Only the
- * tasks are reloaded: other settings still need a restart.
+ * The configured tasks, reloaded when the configuration file at `configFile` changes or appears (when `watch`). Only
+ * the tasks are reloaded: other settings still need a restart.
  */
 export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean }): TaskDefinitions {
   let tasks: readonly ServiceTask[] = o.initial;
@@ -39,25 +41,22 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
       o.logger.warn({ problems: (e as Error).message }, `service tasks: the edit of ${basename(file)} has problems; keeping the tasks in force\n${(e as Error).message}`);
     }
   };
-  let watcher: FSWatcher | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let watcher: FolderWatch | undefined;
   if (file && o.watch) {
-    try {
-      lastText = readFileSync(file, 'utf8');
-      // The folder, not the file: editors save by writing a new file and renaming it over the old one.
-      watcher = watch(dirname(file), (_event, name) => {
-        if (name !== null && name !== basename(file)) return;
-        clearTimeout(timer);
-        timer = setTimeout(reload, 150);
-      });
-    } catch (e) {
-      o.logger.warn({ err: e }, 'cannot watch the configuration file; service tasks reload only at restart');
-    }
+    // What the server started with; a file that did not exist yet is read whole when it appears.
+    if (existsSync(file)) lastText = readFileSync(file, 'utf8');
+    // The folder, not the file: editors save by writing a new file and renaming it over the old one, and a file
+    // created after the start has nothing to watch yet.
+    watcher = watchFolders({
+      roots: [dirname(file)],
+      relevant: (changed) => changed === file,
+      onChange: reload,
+      onError: (_dir, e) => o.logger.warn({ err: e }, 'cannot watch the configuration file; service tasks reload only at restart'),
+    });
   }
   return {
     current: () => tasks,
     close() {
-      clearTimeout(timer);
       watcher?.close();
     },
   };

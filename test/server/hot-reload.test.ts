@@ -1,9 +1,10 @@
 // Hot reload of a running server when files are saved the way `sed -i` and many editors save them: a new file
 // written next to the old one and renamed over it. Every such save is seen, not only the first.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
+import { saveByRename } from '../helpers.js';
 import { AUTH, startTestServer, waitFor } from './server-helpers.js';
 
 const echo = (text: string) => `variables: { a: string }
@@ -13,13 +14,6 @@ blocks:
     kind: ReturnValue
     values: { 1: '"${text}"', 2: 200 }
 `;
-
-/** Saves `text` as `file` the safe way: a temporary file in the same folder, renamed over the original. */
-function saveByRename(file: string, text: string): void {
-  const temp = join(dirname(file), `.${basename(file)}.tmp${process.pid}`);
-  writeFileSync(temp, text);
-  renameSync(temp, file);
-}
 
 describe('hot reload of files replaced by rename', () => {
   it('sees every rename-save of a scenario, a broken one and its fix included', { timeout: 60_000 }, async () => {

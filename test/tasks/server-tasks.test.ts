@@ -2,7 +2,9 @@
 // one by hand, /-/metrics counts them, and a bad task in the configuration stops the start with its line and column.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { saveByRename, tempDir } from '../helpers.js';
 import { AUTH, startTestServer, waitFor } from '../server/server-helpers.js';
 import { ECHO_DUE } from './task-scenarios.js';
 
@@ -60,6 +62,37 @@ describe('service tasks on a running server', () => {
       assert.deepEqual((await tasks()).map((x) => [x.name, x.enabled]), [['tick', true]]);
     } finally {
       await t.cleanup();
+    }
+  });
+
+  it('takes the tasks of a configuration file created after the start, and its rename-saves', async () => {
+    // No oktell.config.yaml where the server starts (its working folder): the file is looked for there later.
+    const cwd = tempDir('oktell-cwd-');
+    const before = process.cwd();
+    process.chdir(cwd.dir);
+    let t: Awaited<ReturnType<typeof startTestServer>> | undefined;
+    try {
+      t = await startTestServer({ smtp: false, watch: true, extraScenarios: { 'Tick.yaml': ECHO_DUE } });
+    } finally {
+      process.chdir(before);
+    }
+    try {
+      assert.equal(t.server.config.configFile, undefined);
+      const server = t.server;
+      const tasks = async () => ((await (await fetch(`${server.url}/-/tasks`, { headers: { authorization: AUTH } })).json()) as { tasks: Array<{ name: string; enabled: boolean }> }).tasks;
+      assert.deepEqual(await tasks(), []);
+      const file = join(cwd.dir, 'oktell.config.yaml');
+      const task = 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "0 9 * * *", enabled: false }\n';
+      saveByRename(file, task);
+      await waitFor('the tasks of the new file', async () => (await tasks()).length === 1);
+      assert.deepEqual((await tasks()).map((x) => [x.name, x.enabled]), [['tick', false]]);
+      saveByRename(file, task.replace('enabled: false', 'enabled: true'));
+      await waitFor('the rename-save of the file', async () => (await tasks())[0]?.enabled === true);
+      saveByRename(file, `${task}  - { name: tock, scenario: Tick, cron: "0 10 * * *", enabled: false }\n`);
+      await waitFor('the second rename-save of the file', async () => (await tasks()).length === 2);
+    } finally {
+      await t.cleanup();
+      cwd.cleanup();
     }
   });
 
