@@ -12,6 +12,8 @@ export interface ScenarioHost {
   /** A library in which `name` is the version `version` (for pinned replays), or undefined if that version is unknown. */
   libraryWithVersion(name: string, version: string): ScenarioLibrary | undefined;
   readonly templates: TemplateRenderer;
+  /** Every scenario with a file in the folder at the last load, valid or not. */
+  names(): ReadonlySet<string>;
   /** Problems of the last load (invalid files keep running their last good version). */
   issues(): readonly ScenarioIssue[];
   reload(): Promise<void>;
@@ -25,6 +27,7 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
   const versions = new Map<string, Scenario>();
   let current: ScenarioLibrary = { dir, scenarios: new Map(), issues: [] };
   const listeners: Array<() => void> = [];
+  let names: ReadonlySet<string> = new Set();
 
   async function reload() {
     templates.reload();
@@ -44,6 +47,7 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
     const changed = [...scenarios.values()].filter((s) => current.scenarios.get(s.name)?.version !== s.version).map((s) => `${s.name}@${s.version}`);
     if (changed.length && current.scenarios.size) opts.logger?.info({ changed }, 'scenarios reloaded');
     current = { dir, scenarios, issues: loaded.issues };
+    names = onDisk;
     for (const l of listeners) l();
   }
 
@@ -70,6 +74,7 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
       return { dir, scenarios, issues: current.issues };
     },
     templates,
+    names: () => names,
     issues: () => current.issues,
     onReload: (listener) => void listeners.push(listener),
     reload: async () => {

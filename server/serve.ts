@@ -137,7 +137,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const metrics = new Metrics();
     const workers = createDelivery({ config, store, host, ports: built.ports, bpium: bpium.source, env, metrics, logger, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
     host.onReload(() => workers.reload());
-    const tasks = createServiceTasks({ config, store, metrics, logger, watch: opts.watch !== false, ...(opts.taskTickMs ? { tickMs: opts.taskTickMs } : {}) });
+    const tasks = createServiceTasks({ config, store, metrics, logger, scenarios: host, watch: opts.watch !== false, ...(opts.taskTickMs ? { tickMs: opts.taskTickMs } : {}) });
     cleanup.push(() => tasks.stop());
     let accepting = true;
     const deps: AppDeps = { config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting, tasks: tasks.scheduler };

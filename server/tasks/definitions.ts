@@ -2,6 +2,7 @@
 // start, on what schedule, in which zone, with which input parameters. Checked as a whole at load time; every
 // problem is reported with the file, line and column of the bad field.
 import { parseExpression, type CompiledExpression } from '../../engine/expr/index.js';
+import { closest } from '../../engine/suggest.js';
 import { YamlSource, type PathSeg } from '../../engine/yaml-source.js';
 import { checkTimeZone, cronSchedule, intervalSchedule, isoInZone, nextDueTimes, ScheduleError, type Schedule } from './schedule.js';
 
@@ -20,6 +21,8 @@ export interface ServiceTask {
   missed: 'once' | 'skip';
   /** `skip`: a due time whose previous run is still queued or running starts nothing. */
   overlap: 'run' | 'skip';
+  /** Where the task's `scenario:` is (`file:line:col`), to point at it when that scenario is missing. */
+  scenarioAt?: string;
 }
 
 export class ServiceTaskError extends Error {
@@ -106,7 +109,9 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     const overlap = t.overlap ?? 'run';
     if (overlap !== 'run' && overlap !== 'skip') problem(at('overlap'), 'overlap: run (the default) or skip (no new run while the last one is queued or running)');
     if (problems.length === before && name && scenario && schedule && timeZone) {
-      tasks.push({ name, scenario, schedule, timeZone, params, enabled: enabled as boolean, missed: missed as 'once' | 'skip', overlap: overlap as 'run' | 'skip' });
+      const where = src.locate(at('scenario'));
+      const scenarioAt = `${where.file}:${where.line}:${where.col}`;
+      tasks.push({ name, scenario, schedule, timeZone, params, enabled: enabled as boolean, missed: missed as 'once' | 'skip', overlap: overlap as 'run' | 'skip', scenarioAt });
     }
   });
   if (problems.length > 0) {
@@ -114,6 +119,19 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     throw new ServiceTaskError([...problems, ...(good.length ? ['the other tasks are due:', ...good] : [])].join('\n'));
   }
   return tasks;
+}
+
+/**
+ * The tasks whose scenario has no file among `known` (the scenarios folder's names), one `file:line:col: …` line
+ * each, with the closest name when it looks like a typo. Checked apart from parsing: the scenarios are loaded later.
+ */
+export function unknownScenarios(tasks: readonly ServiceTask[], known: ReadonlySet<string>): string[] {
+  return tasks
+    .filter((t) => !known.has(t.scenario))
+    .map((t) => {
+      const guess = closest(t.scenario, known);
+      return `${t.scenarioAt ?? t.name}: scenario: "${t.scenario}" is not in the scenarios folder${guess ? ` (did you mean ${guess}?)` : ''}`;
+    });
 }
 
 function text_(v: unknown): string | undefined {

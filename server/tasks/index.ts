@@ -1,8 +1,10 @@
 // The service-task step of the server's start: definitions (hot-reloaded), the scheduler, its metrics.
 import type { LoggerPort } from '../../engine/ports.js';
-import type { ServerConfig } from '../config.js';
+import { ConfigError, type ServerConfig } from '../config.js';
+import type { ScenarioHost } from '../scenario-host.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.port.js';
+import { unknownScenarios } from './definitions.js';
 import { taskDefinitions } from './reload.js';
 import { TaskScheduler } from './scheduler.js';
 
@@ -13,8 +15,13 @@ export interface ServiceTasks {
   stop(): Promise<void>;
 }
 
-export function createServiceTasks(o: { config: ServerConfig; store: Store; metrics: Metrics; logger: LoggerPort; watch: boolean; tickMs?: number }): ServiceTasks {
-  const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch });
+export function createServiceTasks(o: { config: ServerConfig; store: Store; metrics: Metrics; logger: LoggerPort; watch: boolean; tickMs?: number; scenarios?: Pick<ScenarioHost, 'names' | 'onReload'> }): ServiceTasks {
+  const host = o.scenarios;
+  // At start a task naming a scenario that is not in the folder (a typo, most often) stops the start, as any bad task.
+  const missing = host ? unknownScenarios(o.config.serviceTasks, host.names()) : [];
+  if (missing.length) throw new ConfigError(missing.join('\n'));
+  const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch, ...(host ? { scenarios: () => host.names() } : {}) });
+  host?.onReload(() => definitions.checkScenarios());
   const scheduler = new TaskScheduler({ store: o.store, tasks: definitions.current, logger: o.logger, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
   o.metrics.sources.push(() => scheduler.metricLines());
   return {

@@ -6,11 +6,13 @@ import { basename, dirname } from 'node:path';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import type { LoggerPort } from '../../engine/ports.js';
 import { serviceTasks } from '../config.js';
-import type { ServiceTask } from './definitions.js';
+import { unknownScenarios, type ServiceTask } from './definitions.js';
 
 export interface TaskDefinitions {
   /** The tasks in force: the last good version of the file. */
   current(): readonly ServiceTask[];
+  /** Warns about tasks naming a scenario that is not in the folder (after the scenarios were reloaded). */
+  checkScenarios(): void;
   close(): void;
 }
 
@@ -18,10 +20,20 @@ export interface TaskDefinitions {
  * The configured tasks, reloaded when the configuration file at `configFile` changes or appears (when `watch`). Only
  * the tasks are reloaded: other settings still need a restart.
  */
-export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean }): TaskDefinitions {
+export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string> }): TaskDefinitions {
   let tasks: readonly ServiceTask[] = o.initial;
   let lastText: string | undefined;
   const file = o.configFile;
+  // While running, a missing scenario is a warning, not a refusal: the scenario may be saved next. Each one is
+  // reported once, until it is fixed.
+  let warned = new Set<string>();
+  const checkScenarios = () => {
+    if (!o.scenarios) return;
+    const problems = unknownScenarios(tasks, o.scenarios());
+    const fresh = problems.filter((p) => !warned.has(p));
+    warned = new Set(problems);
+    if (fresh.length) o.logger.warn({ problems: fresh }, `service tasks: a task names a scenario that is not in the scenarios folder; its runs fail until the file is there\n${fresh.join('\n')}`);
+  };
   const reload = () => {
     if (!file) return;
     let text: string;
@@ -37,6 +49,7 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
       const next = serviceTasks(file, text, o.timeZone);
       tasks = next;
       o.logger.info({ tasks: next.map((t) => t.name) }, `service tasks reloaded from ${basename(file)}`);
+      checkScenarios();
     } catch (e) {
       o.logger.warn({ problems: (e as Error).message }, `service tasks: the edit of ${basename(file)} has problems; keeping the tasks in force\n${(e as Error).message}`);
     }
@@ -56,6 +69,7 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
   }
   return {
     current: () => tasks,
+    checkScenarios,
     close() {
       watcher?.close();
     },

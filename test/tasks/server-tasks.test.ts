@@ -1,11 +1,11 @@
 // A real server with a one-second service task: runs happen through the job queue, /-/tasks lists them and starts
 // one by hand, /-/metrics counts them, and a bad task in the configuration stops the start with its line and column.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { saveByRename, tempDir } from '../helpers.js';
-import { AUTH, startTestServer, waitFor } from '../server/server-helpers.js';
+import { AUTH, capturingLogger, startTestServer, waitFor } from '../server/server-helpers.js';
 import { ECHO_DUE } from './task-scenarios.js';
 
 describe('service tasks on a running server', () => {
@@ -93,6 +93,42 @@ describe('service tasks on a running server', () => {
     } finally {
       await t.cleanup();
       cwd.cleanup();
+    }
+  });
+
+  it('does not start with a task naming a scenario that is not in the folder: its line, column and the likely name', async () => {
+    // A server that starts anyway is closed, so the failure is reported instead of keeping the test process alive.
+    const error = await startTestServer({ smtp: false, config: 'serviceTasks:\n  - name: report\n    scenario: DailyReprt\n    cron: "0 9 * * *"\n' }).then(
+      (t) => t.cleanup().then(() => undefined),
+      (e: Error) => e,
+    );
+    assert.ok(error, 'the server started');
+    assert.match(error.message, /oktell\.config\.yaml:3:15: scenario: "DailyReprt" is not in the scenarios folder \(did you mean DailyReport\?\)/);
+  });
+
+  it('while running, warns once about a task whose scenario is missing after an edit of the tasks or of the scenarios', async () => {
+    const { lines, logger } = capturingLogger();
+    const warnings = () => lines.filter((l) => l.level === 'warn' && l.msg?.includes('not in the scenarios folder')).map((l) => l.msg!);
+    const good = 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "0 9 * * *", enabled: false }\n';
+    const t = await startTestServer({ smtp: false, watch: true, logger, extraScenarios: { 'Tick.yaml': ECHO_DUE }, config: good });
+    try {
+      const configFile = t.server.config.configFile!;
+      assert.deepEqual(warnings(), []);
+      // A typo in an edit of the tasks: taken (the scenario may be saved next), with a warning that names the place.
+      saveByRename(configFile, good.replace('scenario: Tick', 'scenario: Tik'));
+      const [warning] = await waitFor('the warning about Tik', () => warnings().length > 0 && warnings());
+      assert.match(warning!, /oktell\.config\.yaml:2:29: scenario: "Tik" is not in the scenarios folder \(did you mean Tick\?\)/);
+      saveByRename(configFile, good);
+      await waitFor('the tasks fixed', async () => ((await (await fetch(`${t.server.url}/-/tasks`, { headers: { authorization: AUTH } })).json()) as { tasks: Array<{ scenario: string }> }).tasks[0]?.scenario === 'Tick');
+      // The task's scenario file removed: warned once, though other scenario edits reload again.
+      rmSync(join(t.scenariosDir, 'Tick.yaml'));
+      await waitFor('the warning about the removed Tick', () => warnings().length === 2);
+      assert.match(warnings()[1]!, /oktell\.config\.yaml:2:29: scenario: "Tick" is not in the scenarios folder$/);
+      writeFileSync(join(t.scenariosDir, 'Other.yaml'), ECHO_DUE);
+      await waitFor('the other scenario to load', () => t.server.host.library().scenarios.has('Other'));
+      assert.equal(warnings().length, 2);
+    } finally {
+      await t.cleanup();
     }
   });
 
