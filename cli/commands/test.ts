@@ -1,9 +1,10 @@
 // `oktell-emu test [files or folders…]`: runs the cases of scenario test files (`tests/*.test.yaml`) and reports
 // each one; exit 0 when all pass, 1 when one fails, 2 on a usage error or an invalid test file.
 import { Command } from 'commander';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
+import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, scenarioNameOf, type ScenarioIssue, type Value } from '../../engine/index.js';
 import { dataDir, scenariosDir, timeZone, UsageError } from '../config.js';
 import { maxEffectsFromEnv, storeSetting } from '../../server/config.js';
@@ -125,8 +126,7 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
  * test files, fixtures). Problems that would end a single pass (an invalid file) are printed and the watch goes on.
  */
 async function watchTests(paths: string[], opts: TestOpts, out: NodeJS.WritableStream): Promise<never> {
-  let watchers: FSWatcher[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  let watcher: FolderWatch | undefined;
   let running = Promise.resolve();
   const pass = async (why?: string) => {
     if (why) out.write(`\n${pc.dim(`── ${why}: running again ──`)}\n`);
@@ -137,23 +137,18 @@ async function watchTests(paths: string[], opts: TestOpts, out: NodeJS.WritableS
       if (!(e instanceof UsageError)) throw e;
       process.stderr.write(`${pc.red('oktell-emu:')} ${e.message}\n`);
     }
-    for (const w of watchers) w.close();
-    watchers = [...folders].flatMap((dir) => {
-      try {
-        const target = statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? dir : dirname(dir);
-        return [watch(target, { recursive: true }, (_event, name) => changed(name ? join(target, String(name)) : target))];
-      } catch {
-        return [];
-      }
+    watcher?.close();
+    // Each folder on its own (and its subfolders: templates/parts, tests/recorded), so rename-saves are seen too.
+    watcher = watchFolders({
+      roots: [...new Set([...folders].map((dir) => (statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? dir : dirname(dir))))],
+      subfolder: () => true,
+      relevant: (file) => !/(~|\.sw[px]|\.tmp\d*)$/.test(file) && !basename(file).startsWith('.#'),
+      onChange: (files) => {
+        running = running.then(() => pass(`${files[0] ? relativeOrSelf(files[0]) : 'a file'} changed`));
+      },
+      onError: () => undefined,
     });
     out.write(pc.dim('watching for changes (Ctrl+C to stop)\n'));
-  };
-  // Editors save in several steps (temporary file, rename): wait for the burst to end before running.
-  const changed = (file: string) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      running = running.then(() => pass(`${relativeOrSelf(file)} changed`));
-    }, 200);
   };
   await pass();
   return new Promise<never>(() => undefined);

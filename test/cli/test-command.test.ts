@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildTestFileJsonSchema } from '../../cli/testing/test-file.js';
-import { repoPath, repoRoot, tempDir } from '../helpers.js';
+import { repoPath, repoRoot, saveByRename, tempDir } from '../helpers.js';
 import { postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 import { runCli } from './cli.helper.js';
 
@@ -329,6 +329,13 @@ describe('oktell-emu test --watch', () => {
       breakSubject(copy.scenarios);
       await waitFor(new RegExp(`bpium-new-task\\.subject\\.njk changed: running again[\\s\\S]*${SHIPPED_CASES - 2} passed, 2 failed\nwatching for changes`));
       assert.match(out, /mails\[0\]\.subject: expected "Новая задача: Подготовить договор" got "New task: Подготовить договор"/);
+      // An editor's safe write (a temporary file renamed over the template) is seen too, and so is the next one.
+      const subject = join(copy.scenarios, 'templates', 'bpium-new-task.subject.njk');
+      const broken = readFileSync(subject, 'utf8');
+      saveByRename(subject, broken.replace('New task:', 'Новая задача:'));
+      await waitFor(new RegExp(`bpium-new-task\\.subject\\.njk changed: running again[\\s\\S]*${SHIPPED_CASES} passed, 0 failed\nwatching for changes \\(Ctrl\\+C to stop\\)\n$`));
+      saveByRename(subject, broken);
+      await waitFor(new RegExp(`${SHIPPED_CASES - 2} passed, 2 failed\nwatching for changes \\(Ctrl\\+C to stop\\)\n$`));
     } finally {
       child.kill();
       await new Promise((res) => child.once('exit', res));
