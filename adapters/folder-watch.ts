@@ -87,10 +87,14 @@ export function watchFolders(o: FolderWatchOptions): FolderWatch {
       // A subfolder made, removed or replaced by rename: watched afresh (or no more) from now on.
       if (wanted(root, path)) {
         if (!isFolder(path)) unwatch(path);
-        else if (!watchers.has(path) || inodes.get(path) !== inodeOf(path)) arm(root, path);
+        else if (!watchers.has(path) || inodes.get(path) !== inodeOf(path)) {
+          arm(root, path);
+          // A folder moved or copied in arrives with its files, which no event will name: report a change.
+          unknown = true;
+        }
       }
-      if (!o.relevant(path)) return;
-      changed.add(path);
+      if (!unknown && !o.relevant(path)) return;
+      if (o.relevant(path)) changed.add(path);
     }
     clearTimeout(timer);
     timer = setTimeout(settle, o.settleMs ?? SETTLE_MS);
