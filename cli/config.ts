@@ -28,9 +28,10 @@ export function dataDirArg(dir: string): string {
 }
 
 /**
- * Checks that a data folder the command reads from (or queues into) exists, and returns it. The CLI never creates a
- * data folder: `serve` does. A folder missing is most often a typo in --data-dir, and creating it would hide that
- * behind an empty answer ("no runs recorded yet").
+ * Checks that a data folder the command reads from (or queues into) exists, and returns it. Commands that read or
+ * queue never create a data folder (`serve` does, and so does a live `run`, which writes letters and its run
+ * record there). A folder missing is most often a typo in --data-dir, and creating it would hide that behind an
+ * empty answer ("no runs recorded yet").
  */
 export function existingDataDir(dir: string): string {
   let isFolder: boolean;

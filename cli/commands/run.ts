@@ -19,7 +19,7 @@ import { maxEffectsFromEnv, storeSetting } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { applyMigrations } from '../../adapters/db/migrations.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
-import { cliDatabases, cliWebRequest, dataDir, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
+import { cliDatabases, cliWebRequest, dataDir, dataDirArg, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
 import { printRun } from '../format.js';
 import { withStore } from './runs.js';
 
@@ -47,12 +47,14 @@ export function runCommand(): Command {
     .option('--data-dir <dir>', 'data folder for the outbox (default $OKTELL_DATA_DIR or ./var)')
     .option('--no-trace', 'do not record the step trace')
     .action(async (name: string, opts: RunOpts) => {
-      const result = await runFromCli(name, opts);
-      const recorded = opts.dryRun ? undefined : await recordLiveRun(result, parseParams(opts.param), opts.dataDir);
+      // Parsed once: a file given as -p N=@file may be a pipe that can be read only once.
+      const params = parseParams(opts.param);
+      const result = await runFromCli(name, params, opts);
+      const recorded = opts.dryRun ? undefined : await recordLiveRun(result, params, opts.dataDir);
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
         printRun(result, process.stdout);
-        if (recorded) process.stderr.write(`recorded in ${recorded}: npx oktell-emu show ${result.runId}${opts.dataDir ? ` --data-dir ${opts.dataDir}` : ''}\n`);
+        if (recorded) process.stderr.write(`recorded in ${recorded}: npx oktell-emu show ${result.runId}${dataDirArg(dataDir(opts.dataDir))}\n`);
       }
       process.exitCode = result.status === 'completed' ? 0 : 1;
     });
@@ -89,8 +91,7 @@ function readHttpFixtures(file: string) {
   }
 }
 
-async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
-  const params = parseParams(opts.param);
+async function runFromCli(name: string, params: Record<string, Value>, opts: RunOpts): Promise<RunResult> {
   const dir = scenariosDir(opts.scenarios);
   const databases = cliDatabases(opts.dataDir);
   try {
@@ -146,14 +147,16 @@ async function runFromCli(name: string, opts: RunOpts): Promise<RunResult> {
  */
 async function recordLiveRun(result: RunResult, params: Record<string, Value>, dir: string | undefined): Promise<string | undefined> {
   try {
-    mkdirSync(dataDir(dir), { recursive: true });
+    const postgres = storeSetting(process.env.OKTELL_STORE).kind === 'postgres';
+    // Like the outbox of a live run, the store's file goes into the data folder, made if need be.
+    if (!postgres) mkdirSync(dataDir(dir), { recursive: true });
     return await withStore(dir, async (store) => {
       const write = async (r: RunResult, trigger: 'cli' | 'async', p: Record<string, Value>, parentRunId: string | null): Promise<void> => {
         await store.recordRun(runWrite(r, { trigger, params: p, parentRunId }));
         for (const a of r.asyncStarted) if (a.result) await write(a.result, 'async', a.params, r.runId);
       };
       await write(result, 'cli', params, null);
-      return storeSetting(process.env.OKTELL_STORE).kind === 'postgres' ? 'the PostgreSQL store' : join(dataDir(dir), 'oktell.sqlite');
+      return postgres ? 'the PostgreSQL store' : join(dataDir(dir), 'oktell.sqlite');
     });
   } catch (e) {
     process.stderr.write(`oktell-emu: the run was not recorded: ${(e as Error).message}\n`);

@@ -82,9 +82,15 @@ describe('oktell-emu run --dry-run --json', () => {
     assert.deepEqual(child.mails, []);
   });
   it('a failing scenario exits 1 with the error in the JSON', () => {
-    const r = cli(['run', 'Spin', '--scenarios', 'test/cases/loop-guard/scenarios', '--json']);
-    assert.equal(r.code, 1);
-    assert.equal(JSON.parse(r.stdout).error.code, 'R_STEP_LIMIT');
+    // A live run is recorded in its data folder: a temporary one, never the checkout's var/.
+    const tmp = tempDir();
+    try {
+      const r = cli(['run', 'Spin', '--scenarios', 'test/cases/loop-guard/scenarios', '--json', '--data-dir', tmp.dir]);
+      assert.equal(r.code, 1);
+      assert.equal(JSON.parse(r.stdout).error.code, 'R_STEP_LIMIT');
+    } finally {
+      tmp.cleanup();
+    }
   });
   it('an unknown scenario exits 2 and still prints one JSON object', () => {
     const r = cli(['run', 'Nope', '--json']);
@@ -104,7 +110,7 @@ describe('oktell-emu run --dry-run --json', () => {
       const scen = join(tmp.dir, 'Echo.yaml');
       writeFileSync(scen, "variables: { a: string, b: string }\nstart: s\nblocks:\n  s:\n    kind: InputParameter\n    params: { a: 1, b: 2 }\n    exits: { next: r }\n  r:\n    kind: ReturnValue\n    values: { 1: '[a]', 2: '[b]' }\n");
       writeFileSync(join(tmp.dir, 'in.txt'), 'из файла');
-      const r = cli(['run', 'Echo', '--scenarios', tmp.dir, '-p', `1=@${join(tmp.dir, 'in.txt')}`, '-p', '2=@@user', '--json']);
+      const r = cli(['run', 'Echo', '--scenarios', tmp.dir, '-p', `1=@${join(tmp.dir, 'in.txt')}`, '-p', '2=@@user', '--json', '--data-dir', join(tmp.dir, 'var')]);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(JSON.parse(r.stdout).returnValues, { '1': 'из файла', '2': '@user' });
     } finally {

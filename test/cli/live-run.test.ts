@@ -1,6 +1,8 @@
 // `oktell-emu run` without --dry-run: real effects — over SMTP when SMTP_URL is set, into the outbox otherwise.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
@@ -71,8 +73,17 @@ describe('oktell-emu run, live', () => {
       const child = JSON.parse(shown.stdout) as { parentRunId: string; mails: unknown[] };
       assert.equal(child.parentRunId, root.runId);
       assert.equal(child.mails.length, 2);
+      // A parameter read from a named pipe (which gives its content once) is read once, and the record keeps it.
+      const fifo = join(tmp.dir, 'body.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const running = cli(['run', 'HTTP404', '-p', '1=/elsewhere', '-p', `4=@${fifo}`, '--json'], { OKTELL_DATA_DIR: tmp.dir });
+      writeFileSync(fifo, '{"piped":true}');
+      const piped = await running;
+      assert.equal(piped.code, 0, piped.stderr);
+      const pipedRun = JSON.parse((await cli(['show', JSON.parse(piped.stdout).runId, '--json'], { OKTELL_DATA_DIR: tmp.dir })).stdout) as { params: Record<string, string> };
+      assert.deepEqual(pipedRun.params, { '1': '/elsewhere', '4': '{"piped":true}' });
       const text = await cli(args.filter((a) => a !== '--json'), { SMTP_URL: '', OKTELL_DATA_DIR: tmp.dir });
-      assert.match(text.stderr, /^recorded in .*oktell\.sqlite: npx oktell-emu show [0-9a-f-]{36}\n$/m);
+      assert.equal(text.stderr, `recorded in ${join(tmp.dir, 'oktell.sqlite')}: npx oktell-emu show ${/show ([0-9a-f-]{36})/.exec(text.stderr)?.[1]} --data-dir ${tmp.dir}\n`);
     } finally {
       tmp.cleanup();
     }
