@@ -17,9 +17,12 @@ export interface ServiceTasks {
 
 export function createServiceTasks(o: { config: ServerConfig; store: Store; metrics: Metrics; logger: LoggerPort; watch: boolean; tickMs?: number; scenarios?: Pick<ScenarioHost, 'names' | 'onReload'> }): ServiceTasks {
   const host = o.scenarios;
-  // At start a task naming a scenario that is not in the folder (a typo, most often) stops the start, as any bad task.
-  const missing = host ? unknownScenarios(o.config.serviceTasks, host.names()) : [];
+  // At start an enabled task naming a scenario that is not in the folder (a typo, most often) stops the start, as any
+  // bad task. A disabled one cannot fail a run, so it only warns: a server must not refuse to restart over it.
+  const enabled = o.config.serviceTasks.filter((t) => t.enabled);
+  const missing = host ? unknownScenarios(enabled, host.names()) : [];
   if (missing.length) throw new ConfigError(missing.join('\n'));
+  if (host) for (const w of unknownScenarios(o.config.serviceTasks.filter((t) => !t.enabled), host.names())) o.logger.warn({}, `${w} (the task is disabled)`);
   const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch, ...(host ? { scenarios: () => host.names() } : {}) });
   host?.onReload(() => definitions.checkScenarios());
   const scheduler = new TaskScheduler({ store: o.store, tasks: definitions.current, logger: o.logger, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });

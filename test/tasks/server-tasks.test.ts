@@ -106,6 +106,16 @@ describe('service tasks on a running server', () => {
     assert.match(error.message, /oktell\.config\.yaml:3:15: scenario: "DailyReprt" is not in the scenarios folder \(did you mean DailyReport\?\)/);
   });
 
+  it('starts with a disabled task naming a missing scenario, and warns about it', async () => {
+    const { lines, logger } = capturingLogger();
+    const t = await startTestServer({ smtp: false, logger, config: 'serviceTasks:\n  - { name: later, scenario: NotWrittenYet, cron: "0 9 * * *", enabled: false }\n' });
+    try {
+      assert.ok(lines.some((l) => l.level === 'warn' && /oktell\.config\.yaml:2:\d+: scenario: "NotWrittenYet" is not in the scenarios folder \(the task is disabled\)/.test(l.msg ?? '')));
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('while running, warns once about a task whose scenario is missing after an edit of the tasks or of the scenarios', async () => {
     const { lines, logger } = capturingLogger();
     const warnings = () => lines.filter((l) => l.level === 'warn' && l.msg?.includes('not in the scenarios folder')).map((l) => l.msg!);
