@@ -87,13 +87,13 @@ export function continueChecked(d: AppDeps, app: express.Express, listener: Requ
   };
 }
 
-/** Health needs no credentials (express matches its path ignoring case and a trailing slash). */
+/** Health needs no credentials for GET and HEAD (express matches its path ignoring case and a trailing slash). */
 const HEALTH_PATH = /^\/-\/health\/?$/i;
 
 /** Whether the request is answered with a refusal before its body is read (see continueChecked). */
 function refusedBeforeBody(d: AppDeps, req: IncomingMessage, trust: Trust): boolean {
   const url = req.url ?? '/';
-  if (HEALTH_PATH.test(pathOf(url))) return false;
+  if ((req.method === 'GET' || req.method === 'HEAD') && HEALTH_PATH.test(pathOf(url))) return false;
   if (checkBasicAuth(req.headers.authorization, d.users()) === undefined) return true;
   if (!takesFastPath(req, url)) return false;
   return declaredOver(req, d.config.bodyLimitBytes) || crossSiteOf((name) => headerValue(req, name), protocolOf(req, trust), { allowTyped: true }) !== undefined;

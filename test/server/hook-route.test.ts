@@ -151,6 +151,8 @@ describe('the hook on node:http and through express', () => {
       ['Web-API, no credentials', { path: '/execsvcscriptplain', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from('name=HTTP404') }, false, 401],
       ['Web-API, good credentials', { path: '/execsvcscriptplain', headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from('name=HTTP404') }, true, 200],
       ['console, no credentials', { path: '/-/console/', headers: {}, body: Buffer.from('x') }, false, 401],
+      // Only GET and HEAD of /-/health need no credentials: a POST there is refused before its body like any other.
+      ['POST /-/health, no credentials', { path: '/-/health', headers: {}, body: Buffer.from('x') }, false, 401],
     ];
     for (const [what, request, continued, status] of cases) {
       const seen = await sendExpecting(t.server.url, request);
