@@ -86,8 +86,14 @@ export function watchFolders(o: FolderWatchOptions): FolderWatch {
       const path = join(dir, name);
       // A subfolder made, removed or replaced by rename: watched afresh (or no more) from now on.
       if (wanted(root, path)) {
-        if (!isFolder(path)) unwatch(path);
-        else if (!watchers.has(path) || inodes.get(path) !== inodeOf(path)) {
+        // Gone (or moved away): its subfolders' watchers would follow it elsewhere, so they go too; and the files it
+        // took along are a change no event names.
+        if (!isFolder(path)) {
+          if (watchers.has(path)) {
+            for (const d of [...watchers.keys()]) if (d === path || d.startsWith(path + sep)) unwatch(d);
+            unknown = true;
+          }
+        } else if (!watchers.has(path) || inodes.get(path) !== inodeOf(path)) {
           arm(root, path);
           // A folder moved or copied in arrives with its files, which no event will name: report a change.
           unknown = true;

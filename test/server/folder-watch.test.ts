@@ -1,5 +1,5 @@
 // The folder watcher behind hot reload, on real folders: a templates folder moved in with its files already inside is
-// a change, though no event names those files.
+// a change though no event names those files, and so is one moved away, whose subfolders are then no longer watched.
 import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { tempDir } from '../helpers.js';
 import { waitFor } from './server-helpers.js';
 
 describe('watching a scenario folder', () => {
-  it('reports a templates folder moved in whole, and then the saves inside it', { timeout: 20_000 }, async () => {
+  it('reports a templates folder moved in whole, the saves inside it, and its moving away', { timeout: 20_000 }, async () => {
     const tmp = tempDir();
     const changes: string[][] = [];
     const root = join(tmp.dir, 'scenarios');
@@ -23,6 +23,16 @@ describe('watching a scenario folder', () => {
       await waitFor('the moved-in folder to be reported', () => changes.length === 1);
       writeFileSync(join(root, 'templates', 'note.text.njk'), 'v2');
       await waitFor('a save inside it to be reported', () => changes.some((c) => c.includes(join(root, 'templates', 'note.text.njk'))));
+      // templates/ moved away with a subfolder: nothing under its new place is reported.
+      mkdirSync(join(root, 'templates', 'parts'));
+      await waitFor('the new subfolder to be reported', () => changes.length >= 3);
+      const away = join(tmp.dir, 'away');
+      renameSync(join(root, 'templates'), away);
+      await waitFor('the move to be reported', () => changes.length >= 4);
+      const afterMove = changes.length;
+      writeFileSync(join(away, 'parts', 'p.njk'), 'elsewhere');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(changes.length, afterMove, 'a save in the moved-away folder is not a change here');
       // A folder that is not templates/ (tests, db) is not watched, and a file there is no change.
       const before = changes.length;
       mkdirSync(join(root, 'tests'));
