@@ -72,7 +72,7 @@ export function outboxCommand(io: OutboxCommandIo = {}): Command {
       }
       write(formatTable(entries));
       const shown = entries.length < total ? `${entries.length} of ${total}` : `${total}`;
-      write(`${shown} letter${total === 1 ? '' : 's'} in ${dir} (read one: oktell-emu outbox show <file>; or open the .eml file in any mail client)\n`);
+      write(`${shown} letter${total === 1 ? '' : 's'} in ${dir} (read one: npx oktell-emu outbox show <file>; or open the .eml file in any mail client)\n`);
     })
     .addCommand(outboxShowCommand(io));
 }
