@@ -311,10 +311,17 @@ function compileProperty(
     if (!variables.has(name)) {
       const offset = Math.max(0, value.indexOf(name));
       const guess = closest(name, [...variables.keys()]);
-      issue(src.locateInScalar(path, offset), C.UNKNOWN_VARIABLE, `unknown variable [${name}]`, guess ? `did you mean [${guess}]?` : `declare it under "variables:", e.g. ${name}: string`);
+      issue(src.locateInScalar(path, offset), C.UNKNOWN_VARIABLE, `unknown variable [${name}]`, guess ? `did you mean [${guess}]?` : `declare it under "variables:", e.g. ${name}: ${typeSuggested(name, value)}`);
     }
   }
   return parsed.expr;
+}
+
+/** The type an undeclared variable's use suggests, for the hint to declare it: number next to arithmetic, else string. */
+function typeSuggested(name: string, source: string): 'number' | 'string' {
+  const v = `\\[\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\]`;
+  const arithmetic = new RegExp(`${v}\\s*[-*/<>]|[-*/<>]=?\\s*${v}|${v}\\s*\\+\\s*[\\d(]|\\d\\s*\\+\\s*${v}`);
+  return arithmetic.test(source) ? 'number' : 'string';
 }
 
 /**

@@ -130,3 +130,21 @@ describe('a Variable block assigning a constant its variable can never hold is r
     });
   }
 });
+
+describe('the hint to declare an unknown variable suggests the type its use implies', () => {
+  const cases: Array<[string, string]> = [
+    [`'[count] + 1'`, 'number'],
+    [`'[count] * 2'`, 'number'],
+    [`'10 - [count]'`, 'number'],
+    [`'[count] > 3'`, 'number'],
+    [`'"Задача " + [count]'`, 'string'],
+    [`'[count]'`, 'string'],
+  ];
+  for (const [expression, type] of cases) {
+    it(`${expression} → e.g. count: ${type}`, () => {
+      const r = loadScenarioText('Hint.yaml', `variables: { note: string }\nstart: a\nblocks:\n  a:\n    kind: Variable\n    set:\n      note: ${expression}\n`, { registry: defaultRegistry });
+      const i = r.ok ? undefined : r.issues.find((x) => x.code === 'E_UNKNOWN_VARIABLE');
+      assert.equal(i?.hint, `declare it under "variables:", e.g. count: ${type}`);
+    });
+  }
+});
