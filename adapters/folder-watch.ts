@@ -53,10 +53,14 @@ export function watchFolders(o: FolderWatchOptions): FolderWatch {
   // Inode of each watched folder: a folder renamed over a watched one is another folder, to be watched afresh.
   const inodes = new Map<string, number>();
   const inodeOf = (path: string) => statSync(path, { throwIfNoEntry: false })?.ino;
-  const unwatch = (dir: string) => {
+  const drop = (dir: string) => {
     watchers.get(dir)?.close();
     watchers.delete(dir);
     inodes.delete(dir);
+  };
+  /** Stops watching `dir` and the folders under it (their watchers would follow it wherever it was moved). */
+  const unwatch = (dir: string) => {
+    for (const d of [...watchers.keys()]) if (d === dir || d.startsWith(dir + sep)) drop(d);
   };
   /** Watches `dir` (afresh if it was watched: it may be another folder now) and its wanted subfolders. */
   const arm = (root: string, dir: string) => {
@@ -70,7 +74,7 @@ export function watchFolders(o: FolderWatchOptions): FolderWatch {
       return;
     }
     w.on('error', (e) => {
-      if (watchers.get(dir) === w) unwatch(dir);
+      if (watchers.get(dir) === w) drop(dir);
       o.onError(dir, e);
     });
     watchers.set(dir, w);
@@ -84,26 +88,26 @@ export function watchFolders(o: FolderWatchOptions): FolderWatch {
     if (name === null) unknown = true;
     else {
       const path = join(dir, name);
-      // A subfolder made, removed or replaced by rename: watched afresh (or no more) from now on.
-      if (wanted(root, path)) {
-        // Gone (or moved away): its subfolders' watchers would follow it elsewhere, so they go too; and the files it
-        // took along are a change no event names.
-        if (!isFolder(path)) {
-          if (watchers.has(path)) {
-            for (const d of [...watchers.keys()]) if (d === path || d.startsWith(path + sep)) unwatch(d);
-            unknown = true;
-          }
-        } else if (!watchers.has(path) || inodes.get(path) !== inodeOf(path)) {
-          arm(root, path);
-          // A folder moved or copied in arrives with its files, which no event will name: report a change.
-          unknown = true;
-        }
-      }
-      if (!unknown && !o.relevant(path)) return;
+      if (wanted(root, path) && subfolderChanged(root, path)) unknown = true;
       if (o.relevant(path)) changed.add(path);
+      else if (!unknown) return;
     }
     clearTimeout(timer);
     timer = setTimeout(settle, o.settleMs ?? SETTLE_MS);
+  };
+  /**
+   * A wanted subfolder made, removed or replaced by rename: watched afresh, or no more, from now on. True when that
+   * brought or took away files that no event names (a folder moved in or out whole).
+   */
+  const subfolderChanged = (root: string, path: string): boolean => {
+    if (!isFolder(path)) {
+      if (!watchers.has(path)) return false;
+      unwatch(path);
+      return true;
+    }
+    if (watchers.has(path) && inodes.get(path) === inodeOf(path)) return false;
+    arm(root, path);
+    return true;
   };
   const settle = () => {
     const files = [...changed].sort();
