@@ -41,7 +41,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       return;
     }
     const header = (name: string) => headerValue(req, name);
-    const crossSite = crossSiteOf(header, protocolOf(req, trust), { allowTyped: true });
+    const crossSite = hookCrossSite(req, trust);
     if (crossSite) {
       req.resume();
       writeAnswer(res, textAnswer(403, crossSiteRefusal(crossSite)), method);
@@ -96,7 +96,12 @@ function refusedBeforeBody(d: AppDeps, req: IncomingMessage, trust: Trust): bool
   if ((req.method === 'GET' || req.method === 'HEAD') && HEALTH_PATH.test(pathOf(url))) return false;
   if (checkBasicAuth(req.headers.authorization, d.users()) === undefined) return true;
   if (!takesFastPath(req, url)) return false;
-  return declaredOver(req, d.config.bodyLimitBytes) || crossSiteOf((name) => headerValue(req, name), protocolOf(req, trust), { allowTyped: true }) !== undefined;
+  return declaredOver(req, d.config.bodyLimitBytes) || hookCrossSite(req, trust) !== undefined;
+}
+
+/** Why the hook refuses a browser's cross-site request, or undefined (typed requests such as JSON are let through). */
+function hookCrossSite(req: IncomingMessage, trust: Trust) {
+  return crossSiteOf((name) => headerValue(req, name), protocolOf(req, trust), { allowTyped: true });
 }
 
 /** A Content-Length over the limit: refused before a byte of the body is read. */
