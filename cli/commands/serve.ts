@@ -47,7 +47,6 @@ export function serveCommand(): Command {
         });
       } catch (e) {
         if (e instanceof ConfigError || e instanceof DamagedStoreError) throw new UsageError(e.message);
-        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`${(e as Error).message}: another program uses the port; set --port or OKTELL_PORT`);
         throw e;
       }
       const signedPaths = Object.keys(server.config.webhookSecrets).sort();
