@@ -11,6 +11,7 @@ import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
 import { parseServiceTasks, ServiceTaskError, type ServiceTask } from './tasks/definitions.js';
+import { checkTimeZone } from './tasks/schedule.js';
 
 export const DEFAULT_PORT = 4055;
 export const DEFAULT_BPIUM_EMULATOR_PORT = 4056;
@@ -281,13 +282,13 @@ function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessE
 
 /**
  * The zone of OKTELL_TZ, else of the file's `timeZone`, checked now: an unknown zone would otherwise start the server
- * and fail every run later with an expression error blamed on the scenario. Intl knows the IANA names (and UTC).
+ * and fail every run later with an expression error blamed on the scenario. The same check as a service task's zone.
  */
 function validTimeZone(env: string | undefined, fromFile: string | undefined, file: string): string | undefined {
   const [value, setting] = env !== undefined && env !== '' ? [env, 'OKTELL_TZ'] : [fromFile, `${file}: timeZone`];
   if (value === undefined) return undefined;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    checkTimeZone(value);
   } catch {
     throw new ConfigError(`${setting}="${value}" is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC`);
   }
