@@ -47,10 +47,17 @@ export function parseUsers(spec: string): OktellUser[] {
     .map((p) => p.trim())
     .filter(Boolean)
     .map((pair) => {
+      const user = userPair(pair);
+      if (user) return user;
       const i = pair.indexOf(':');
-      if (i <= 0 || i === pair.length - 1) throw new Error(`OKTELL_USERS: "${pair.slice(0, Math.max(0, i)) || pair.slice(0, 20)}…" is not user:password`);
-      return { login: pair.slice(0, i), password: pair.slice(i + 1) };
+      throw new Error(`OKTELL_USERS: "${pair.slice(0, Math.max(0, i)) || pair.slice(0, 20)}…" is not user:password`);
     });
+}
+
+/** One `login:password` (the login holds no ':', the password may), or undefined when the text is not that. */
+export function userPair(text: string): OktellUser | undefined {
+  const i = text.indexOf(':');
+  return i <= 0 || i === text.length - 1 ? undefined : { login: text.slice(0, i), password: text.slice(i + 1) };
 }
 
 export const BASIC_CHALLENGE_HEADER = 'WWW-Authenticate';

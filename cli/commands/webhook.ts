@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
-import type { OktellUser } from '../../server/auth.js';
+import { userPair, type OktellUser } from '../../server/auth.js';
 import { ConfigError, hookSecret, loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { emulatorWebhookSecret } from '../../server/credentials.js';
 import { dataDirArg, UsageError } from '../config.js';
@@ -48,9 +48,9 @@ interface ChosenUser {
 
 /** `--user login:password`: the password may hold a colon, the login may not. */
 function userFlag(value: string): OktellUser {
-  const i = value.indexOf(':');
-  if (i <= 0 || i === value.length - 1) throw new UsageError('--user takes login:password (for example --user bpium:change-me)');
-  return { login: value.slice(0, i), password: value.slice(i + 1) };
+  const user = userPair(value);
+  if (!user) throw new UsageError('--user takes login:password (for example --user bpium:change-me)');
+  return user;
 }
 
 /**
