@@ -19,14 +19,17 @@ export interface AckRound {
   lettersMissing: number;
 }
 
+/** One server's figures over the rounds (medians). */
+export type SideSummary = { rps: number; p50: number; p99: number; cpuMsPerRequest: number; mainThreadBusy: number };
+
 export interface AckResult {
   seconds: number;
   connections: number;
   rounds: AckRound[];
-  bare: { rps: number; p50: number; p99: number; cpuMsPerRequest: number; mainThreadBusy: number };
-  oktell: { rps: number; p50: number; p99: number; cpuMsPerRequest: number; mainThreadBusy: number };
-  nodeHttp: { rps: number; p50: number; p99: number; cpuMsPerRequest: number; mainThreadBusy: number };
-  durableFloor: { rps: number; p50: number; p99: number; cpuMsPerRequest: number; mainThreadBusy: number };
+  bare: SideSummary;
+  oktell: SideSummary;
+  nodeHttp: SideSummary;
+  durableFloor: SideSummary;
   /** Median over rounds of each floor's requests per second over bare express's. */
   floorRatios: { nodeHttp: number; durableFloor: number };
   /** Median over rounds of oktell/bare requests per second, and of oktell p99 / bare p99. */
@@ -133,7 +136,7 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
 }
 
 /** Medians over rounds of one side's figures. */
-function side(rs: MeasuredLoad[]) {
+function side(rs: MeasuredLoad[]): SideSummary {
   const m = (f: (r: MeasuredLoad) => number) => median(rs.map(f));
   return { rps: round(m((r) => r.rps), 0), p50: m((r) => r.p50), p99: m((r) => r.p99), cpuMsPerRequest: round(m((r) => r.cpuMsPerRequest), 3), mainThreadBusy: round(m((r) => r.mainThreadBusy), 2) };
 }
