@@ -70,15 +70,18 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
   const files = findTestFiles(roots, paths.length === 0);
   const libraries = new LibraryCache();
   const loaded: TestFile[] = [];
+  // Problems keep only the cases they concern from running: an invalid test file, or a case naming a scenario or a
+  // variable that is not there. The other files and cases still run, and the problems are reported with them.
   const issues: ScenarioIssue[] = [];
+  const blocked = new Set<TestFile['cases'][number]>();
   const checkedFolders = new Set<string>();
   for (const path of files) {
     const r = loadTestFile(path, defaultScenariosFor(path, opts.scenarios));
-    if (r.ok) folders.add(r.file.scenariosDir);
     if (!r.ok) {
       issues.push(...r.issues);
       continue;
     }
+    folders.add(r.file.scenariosDir);
     const { library } = await libraries.get(r.file.scenariosDir, r.file.cases[0]!.timeZone);
     // A broken scenario is reported once, not once per test file of its folder.
     if (!checkedFolders.has(r.file.scenariosDir)) issues.push(...library.issues);
@@ -87,15 +90,21 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
     const onDisk = library.issues.length ? (await listScenarioFiles(r.file.scenariosDir)).map(scenarioNameOf) : [];
     issues.push(...unknownScenarios(r.file, library.scenarios.keys(), onDisk.filter((n) => !library.scenarios.has(n))));
     issues.push(...unknownVariables(r.file, (name) => { const s = library.scenarios.get(name); return s && [...s.variables.keys()]; }));
+    for (const c of r.file.cases) {
+      const scenario = library.scenarios.get(c.scenario);
+      if (!scenario || !Object.keys(c.variables).every((v) => scenario.variables.has(v))) blocked.add(c);
+    }
     loaded.push(r.file);
   }
-  if (issues.length) return invalid(issues, opts, out);
 
   const filter = opts.filter?.toLowerCase();
   const selected = loaded.flatMap((file) =>
-    file.cases.filter((c) => !filter || c.name.toLowerCase().includes(filter) || file.file.toLowerCase().includes(filter)).map((c) => ({ file, c })),
+    file.cases.filter((c) => !blocked.has(c) && (!filter || c.name.toLowerCase().includes(filter) || file.file.toLowerCase().includes(filter))).map((c) => ({ file, c })),
   );
-  if (selected.length === 0) throw new UsageError(filter ? `no case matches --filter ${opts.filter}` : 'no test cases found');
+  if (selected.length === 0) {
+    if (issues.length) return invalid(issues, opts, out);
+    throw new UsageError(filter ? `no case matches --filter ${opts.filter}` : 'no test cases found');
+  }
 
   let defaultMaxEffects: number | undefined;
   try {
@@ -109,16 +118,23 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
     return runCase(c, library, templates, defaultMaxEffects);
   });
   const reports: CaseReport[] = selected.map(({ file, c }, i) => caseReport(file, c.index, outcomes[i]!.mismatches, outcomes[i]!.durationMs));
+  const problems = issues.length ? `${issues.length} problem(s) kept cases from running (listed above)` : undefined;
+  // On stderr for people and CI logs; --json has them in its object.
+  if (problems && !opts.json) process.stderr.write(`${issues.map(formatIssue).join('\n')}\n`);
 
-  if (opts.update) return update(selected.map((s, i) => ({ ...s, outcome: outcomes[i]! })), opts, out);
-  if (opts.json) out.write(jsonReport(reports));
-  else if (opts.reporter === 'junit') out.write(junitReport(reports));
+  if (opts.update) {
+    update(selected.map((s, i) => ({ ...s, outcome: outcomes[i]! })), opts, out, issues);
+    return issues.length ? 2 : 0;
+  }
+  if (opts.json) out.write(jsonReport(reports, issues));
+  else if (opts.reporter === 'junit') out.write(junitReport(reports, issues));
   else {
     for (const r of reports) out.write(textReport(r));
     const failed = reports.some((r) => r.status === 'failed');
-    out.write(`${failed ? pc.red(summaryLine(reports)) : pc.green(summaryLine(reports))}\n`);
+    const line = `${summaryLine(reports)}${problems ? `; ${problems}` : ''}`;
+    out.write(`${failed || problems ? pc.red(line) : pc.green(line)}\n`);
   }
-  return reports.some((r) => r.status === 'failed') ? 1 : 0;
+  return issues.length ? 2 : reports.some((r) => r.status === 'failed') ? 1 : 0;
 }
 
 /**
@@ -187,14 +203,16 @@ async function writeRecorded(file: string, runId: string, opts: TestOpts, out: N
   return runTests([file], { ...opts, filter: String(testCase.name), fromRun: undefined }, out);
 }
 
+/** Nothing could run: every selected case was kept from running by a problem. */
 function invalid(issues: ScenarioIssue[], opts: TestOpts, out: NodeJS.WritableStream): number {
   if (opts.json) out.write(`${JSON.stringify({ status: 'invalid', issues })}\n`);
-  else process.stderr.write(`${issues.map(formatIssue).join('\n')}\n${pc.red('✗')} ${issues.length} problem(s): no case was run\n`);
+  else if (opts.reporter === 'junit') out.write(junitReport([], issues));
+  if (!opts.json) process.stderr.write(`${issues.map(formatIssue).join('\n')}\n${pc.red('✗')} ${issues.length} problem(s): no case was run\n`);
   return 2;
 }
 
-/** Rewrites the failing cases' expectations, file by file; every case then passes, so the exit code is 0. */
-function update(runs: Array<{ file: TestFile; c: TestFile['cases'][number]; outcome: CaseOutcome }>, opts: TestOpts, out: NodeJS.WritableStream): number {
+/** Rewrites the failing cases' expectations, file by file; every case that ran then passes. */
+function update(runs: Array<{ file: TestFile; c: TestFile['cases'][number]; outcome: CaseOutcome }>, opts: TestOpts, out: NodeJS.WritableStream, issues: ScenarioIssue[]): void {
   const byFile = new Map<TestFile, Map<number, unknown>>();
   for (const { file, c, outcome } of runs) {
     if (outcome.mismatches.length === 0) continue;
@@ -207,13 +225,12 @@ function update(runs: Array<{ file: TestFile; c: TestFile['cases'][number]; outc
     writeFileSync(file.path, rewriteExpectations(readFileSync(file.path, 'utf8'), updates));
     written.push({ file: file.file, cases: [...updates.keys()].map((i) => file.cases[i]!.name) });
   }
-  if (opts.json) out.write(`${JSON.stringify({ updated: written })}\n`);
+  if (opts.json) out.write(`${JSON.stringify({ updated: written, ...(issues.length ? { status: 'invalid', issues } : {}) })}\n`);
   else {
     for (const w of written) for (const name of w.cases) out.write(`${pc.yellow('↻')} ${w.file} › ${name} updated\n`);
     const n = written.reduce((s, w) => s + w.cases.length, 0);
-    out.write(`${n} updated, ${runs.length - n} unchanged\n`);
+    out.write(`${n} updated, ${runs.length - n} unchanged${issues.length ? `; ${issues.length} problem(s) kept cases from running (listed above)` : ''}\n`);
   }
-  return 0;
 }
 
 /** Test files under the given paths; a folder is searched through its subfolders. */

@@ -151,6 +151,90 @@ describe('oktell-emu test: invalid test files', () => {
     }
   });
 
+  it('an invalid test file keeps only its own cases from running: the other files run, the problems are listed, exit 2', () => {
+    const copy = scenariosCopy();
+    try {
+      writeFileSync(join(copy.scenarios, 'tests', 'bad.test.yaml'), 'cases:\n  - name: typo\n    scenario: HTTP404\n    expct: { status: completed }\n');
+      const r = cli(['test'], copy.dir);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /^scenarios\/tests\/bad\.test\.yaml:4:5 E_UNKNOWN_KEY unknown key "expct"/m);
+      assert.doesNotMatch(r.stderr, /no case was run/);
+      assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('✓ ')).length, SHIPPED_CASES, r.stdout);
+      assert.equal(r.stdout.trim().split('\n').at(-1), `${SHIPPED_CASES} passed, 0 failed; 2 problem(s) kept cases from running (listed above)`);
+
+      // A failing case as well: the problem still decides the exit code, and both are reported.
+      breakSubject(copy.scenarios);
+      const both = cli(['test'], copy.dir);
+      assert.equal(both.code, 2, both.stdout + both.stderr);
+      assert.equal(both.stdout.trim().split('\n').at(-1), `${SHIPPED_CASES - 2} passed, 2 failed; 2 problem(s) kept cases from running (listed above)`);
+    } finally {
+      copy.cleanup();
+    }
+  });
+
+  it('a case naming an unknown scenario or variable does not run; the other cases of its file do', () => {
+    const copy = scenariosCopy();
+    try {
+      const file = join(copy.scenarios, 'tests', 'mixed.test.yaml');
+      writeFileSync(
+        file,
+        [
+          'cases:',
+          '  - name: runs',
+          '    scenario: HTTP404',
+          '    params: { 1: "/Bpium/NewTask", 4: "@webhooks/one-responsible.json" }',
+          '    expect: { returnValues: { 2: 200 } }',
+          '  - name: unknown scenario',
+          '    scenario: HTTP40',
+          '    expect: { status: completed }',
+          '  - name: unknown variable',
+          '    scenario: BpiumTaskChat',
+          '    variables: { chatUlr: x }',
+          '    expect: { status: completed }',
+          '',
+        ].join('\n'),
+      );
+      const r = cli(['test', 'scenarios/tests/mixed.test.yaml'], copy.dir);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stdout, /^✓ scenarios\/tests\/mixed\.test\.yaml › runs /m);
+      assert.doesNotMatch(r.stdout, /unknown (scenario|variable)/);
+      assert.match(r.stderr, /^scenarios\/tests\/mixed\.test\.yaml:7:15 E_UNKNOWN_SCENARIO unknown scenario "HTTP40"/m);
+      assert.match(r.stderr, /^scenarios\/tests\/mixed\.test\.yaml:11:\d+ E_INVALID_PROPERTY scenario "BpiumTaskChat" has no variable "chatUlr"/m);
+      assert.equal(r.stdout.trim().split('\n').at(-1), '1 passed, 0 failed; 2 problem(s) kept cases from running (listed above)');
+
+      const json = cli(['test', '--json', 'scenarios/tests/mixed.test.yaml'], copy.dir);
+      assert.equal(json.code, 2);
+      const out = JSON.parse(json.stdout) as { passed: number; failed: number; status: string; cases: Array<{ name: string }>; issues: Array<{ line: number; code: string }> };
+      assert.deepEqual([out.passed, out.failed, out.status], [1, 0, 'invalid']);
+      assert.deepEqual(out.cases.map((c) => c.name), ['runs']);
+      assert.deepEqual(out.issues.map((i) => [i.line, i.code]), [[7, 'E_UNKNOWN_SCENARIO'], [11, 'E_INVALID_PROPERTY']]);
+
+      const junit = cli(['test', '--reporter', 'junit', 'scenarios/tests/mixed.test.yaml'], copy.dir);
+      assert.equal(junit.code, 2);
+      assertWellFormedXml(junit.stdout);
+      assert.match(junit.stdout, /<testsuites name="oktell-emu test" tests="2" failures="0" errors="1" /);
+      assert.match(junit.stdout, /<error type="E_UNKNOWN_SCENARIO" message="7:15 unknown scenario &quot;HTTP40&quot; in scenarios \(and 1 more\)">/);
+      assert.match(junit.stdout, /<testcase classname="scenarios\/tests\/mixed\.test\.yaml" name="runs" time="[\d.]+"\/>/);
+    } finally {
+      copy.cleanup();
+    }
+  });
+
+  it('--reporter junit with nothing runnable still writes XML: the problems as errors, not an empty report', () => {
+    const copy = scenariosCopy();
+    try {
+      writeFileSync(join(copy.scenarios, 'tests', 'bad.test.yaml'), 'cases:\n  - name: typo\n    scenario: HTTP404\n    expct: { status: completed }\n');
+      const r = cli(['test', '--reporter', 'junit', 'scenarios/tests/bad.test.yaml'], copy.dir);
+      assert.equal(r.code, 2);
+      assertWellFormedXml(r.stdout);
+      assert.match(r.stdout, /<testsuites name="oktell-emu test" tests="1" failures="0" errors="1" /);
+      assert.match(r.stdout, /<testsuite name="scenarios\/tests\/bad\.test\.yaml" tests="1" failures="0" errors="1" /);
+      assert.match(r.stderr, /no case was run/);
+    } finally {
+      copy.cleanup();
+    }
+  });
+
   it('case variables: preset the scenario\'s settings; a name it does not declare is a problem at its place', () => {
     const copy = scenariosCopy();
     try {
