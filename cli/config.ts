@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
-import type { WebRequestSettings } from '../adapters/ports.js';
 import { loadScenarioLibrary, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
 import { loadServerConfig } from '../server/config.js';
 
@@ -66,22 +65,27 @@ export async function loadLibrary(
   return { library, templates };
 }
 
-/** The database connections of oktell.config.yaml (OKTELL_CONFIG) and OKTELL_DB_*, as the server would use them. */
-export function cliDatabases(dataDirFlag: string | undefined, env = process.env): DatabaseSettings {
+/** Where a command finds the server's configuration: `--config`, else OKTELL_CONFIG, else ./oktell.config.yaml. */
+export interface ServerFlags {
+  dataDir?: string | undefined;
+  config?: string | undefined;
+}
+
+/**
+ * The configuration as the server would read it here (flags, the environment, oktell.config.yaml), so that commands
+ * reading its data find the same data folder, store, databases and allow-list; a mistake in it is a usage error.
+ */
+export function serverSettings(flags: ServerFlags, env = process.env): ReturnType<typeof loadServerConfig> {
   try {
-    return loadServerConfig(dataDirFlag ? { dataDir: dataDirFlag } : {}, env).databases;
+    return loadServerConfig({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.config ? { config: flags.config } : {}) }, env);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
 }
 
-/** `webRequest:` of oktell.config.yaml with WEB_REQUEST_* over it, as the server reads them (`run` obeys the same allow-list). */
-export function cliWebRequest(dataDirFlag: string | undefined, env = process.env): WebRequestSettings {
-  try {
-    return loadServerConfig(dataDirFlag ? { dataDir: dataDirFlag } : {}, env).webRequest;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+/** The database connections of oktell.config.yaml (OKTELL_CONFIG) and OKTELL_DB_*, as the server would use them. */
+export function cliDatabases(dataDirFlag: string | undefined, env = process.env): DatabaseSettings {
+  return serverSettings({ dataDir: dataDirFlag }, env).databases;
 }
 
 /** A mistake in how a command was called: exit code 2. */

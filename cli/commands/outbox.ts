@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 import { listOutbox, listOutboxPage, type OutboxEntry } from '../../adapters/mail/outbox.adapter.js';
 import { readLetter, type LetterBodies } from '../../server/console/eml-reader.js';
-import { existingDataDir, UsageError } from '../config.js';
+import { existingDataDir, serverSettings, UsageError } from '../config.js';
 import { htmlToText } from '../html-text.js';
 
 async function listAll(dir: string): Promise<{ entries: OutboxEntry[]; total: number }> {
@@ -59,7 +59,7 @@ export function outboxCommand(io: OutboxCommandIo = {}): Command {
     .action(async (opts: { json?: boolean; dataDir?: string; limit?: number }) => {
       const env = io.env ?? process.env;
       const write = io.write ?? ((text: string) => void process.stdout.write(text));
-      const dir = join(existingDataDir(resolve(opts.dataDir ?? env.OKTELL_DATA_DIR ?? './var')), 'outbox');
+      const dir = join(existingDataDir(serverSettings({ dataDir: opts.dataDir }, env).dataDir), 'outbox');
       // With --limit only the newest files are opened (the names alone give their order).
       const { entries, total } = opts.limit !== undefined ? await listOutboxPage(dir, { limit: opts.limit }) : await listAll(dir);
       if (opts.json) {
@@ -161,7 +161,7 @@ function outboxShowCommand(io: OutboxCommandIo): Command {
       const opts = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string }>();
       const env = io.env ?? process.env;
       const write = io.write ?? ((text: string) => void process.stdout.write(text));
-      const dir = join(resolve(opts.dataDir ?? env.OKTELL_DATA_DIR ?? './var'), 'outbox');
+      const dir = join(serverSettings({ dataDir: opts.dataDir }, env).dataDir, 'outbox');
       const letter = await showLetter(await findLetter(ref, dir));
       write(opts.json ? `${JSON.stringify(letter, null, 2)}\n` : formatLetter(letter));
     })

@@ -15,13 +15,13 @@ import {
 import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { loadHttpFixtures } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { buildPorts } from '../../adapters/ports.js';
-import { maxEffectsFromEnv, storeSetting } from '../../server/config.js';
+import { maxEffectsFromEnv } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { applyMigrations } from '../../adapters/db/migrations.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
-import { cliDatabases, cliWebRequest, dataDir, dataDirArg, loadLibrary, scenariosDir, timeZone, UsageError } from '../config.js';
+import { dataDir, dataDirArg, loadLibrary, scenariosDir, serverSettings, timeZone, UsageError } from '../config.js';
 import { printRun } from '../format.js';
-import { withStore } from './runs.js';
+import { withStore } from '../store.js';
 
 interface RunOpts {
   param: string[];
@@ -93,7 +93,9 @@ function readHttpFixtures(file: string) {
 
 async function runFromCli(name: string, params: Record<string, Value>, opts: RunOpts): Promise<RunResult> {
   const dir = scenariosDir(opts.scenarios);
-  const databases = cliDatabases(opts.dataDir);
+  // The data folder (for the outbox), databases and web-request allow-list as the server would have them.
+  const settings = serverSettings({ dataDir: opts.dataDir });
+  const databases = settings.databases;
   try {
     // The tables the scenarios expect (scenarios/db/<connection>/*.sql), as the server applies them at start.
     applyMigrations(resolve(dir, 'db'), databases);
@@ -114,12 +116,12 @@ async function runFromCli(name: string, params: Record<string, Value>, opts: Run
   const limits = maxEffects ? { limits: { maxEffects } } : {};
   const built = buildPorts({
     env: process.env,
-    dataDir: dataDir(opts.dataDir),
+    dataDir: settings.dataDir,
     templates,
     ids: randomIds,
     bpium: opts.bpiumFixtures ? { kind: 'port', port: loadBpiumFixtures(resolve(opts.bpiumFixtures)) } : { kind: 'env' },
     ...(opts.httpFixtures ? { httpFixtures: readHttpFixtures(opts.httpFixtures) } : {}),
-    webRequest: cliWebRequest(opts.dataDir),
+    webRequest: settings.webRequest,
     noMail: opts.dryRun === true,
     databases,
     // A dry run's statements run in a transaction rolled back when it ends (async runs it follows included).
@@ -147,16 +149,17 @@ async function runFromCli(name: string, params: Record<string, Value>, opts: Run
  */
 async function recordLiveRun(result: RunResult, params: Record<string, Value>, dir: string | undefined): Promise<string | undefined> {
   try {
-    const postgres = storeSetting(process.env.OKTELL_STORE).kind === 'postgres';
+    const { store: setting, dataDir: folder } = serverSettings({ dataDir: dir });
+    const postgres = setting.kind === 'postgres';
     // Like the outbox of a live run, the store's file goes into the data folder, made if need be.
-    if (!postgres) mkdirSync(dataDir(dir), { recursive: true });
-    return await withStore(dir, async (store) => {
+    if (!postgres) mkdirSync(folder, { recursive: true });
+    return await withStore({ dataDir: dir }, async (store) => {
       const write = async (r: RunResult, trigger: 'cli' | 'async', p: Record<string, Value>, parentRunId: string | null): Promise<void> => {
         await store.recordRun(runWrite(r, { trigger, params: p, parentRunId }));
         for (const a of r.asyncStarted) if (a.result) await write(a.result, 'async', a.params, r.runId);
       };
       await write(result, 'cli', params, null);
-      return postgres ? 'the PostgreSQL store' : join(dataDir(dir), 'oktell.sqlite');
+      return postgres ? 'the PostgreSQL store' : join(folder, 'oktell.sqlite');
     });
   } catch (e) {
     process.stderr.write(`oktell-emu: the run was not recorded: ${(e as Error).message}\n`);

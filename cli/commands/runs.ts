@@ -1,35 +1,10 @@
 // `oktell-emu runs`, `show` and `replay`: look at recorded runs and send failed or dead jobs back to the queue.
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import pc from 'picocolors';
-import { storeSetting } from '../../server/config.js';
-import { openSqliteStore } from '../../server/store/sqlite.store.js';
-import { RUN_STATUSES, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
-import { dataDir, existingDataDir, UsageError } from '../config.js';
+import { RUN_STATUSES, type RunRecord, type RunStatus } from '../../server/store/store.port.js';
+import { UsageError } from '../config.js';
+import { withStore } from '../store.js';
 import { formatRunError } from '../../engine/index.js';
-
-/**
- * The store the server uses: PostgreSQL when OKTELL_STORE names one, else the SQLite file in the data folder, which
- * must exist (exit 2 otherwise). A command that only reads passes `noStore`: when the folder has no store file yet,
- * that is its answer, and no file is created just to be read.
- */
-export async function withStore<T>(dir: string | undefined, fn: (store: Store) => Promise<T>, noStore?: (folder: string) => T): Promise<T> {
-  const setting = storeSetting(process.env.OKTELL_STORE);
-  let store: Store;
-  if (setting.kind === 'postgres') {
-    store = await (await import('../../server/store/postgres.store.js')).openPostgresStore({ url: setting.url });
-  } else {
-    const file = join(existingDataDir(dataDir(dir)), 'oktell.sqlite');
-    if (noStore && !existsSync(file)) return noStore(dirname(file));
-    store = await openSqliteStore({ file });
-  }
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
 export function parseSince(v: string): number {
@@ -54,7 +29,7 @@ export function runsCommand(): Command {
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a number from 1 to 1000');
       if (o.status && o.status !== 'dead' && !(RUN_STATUSES as readonly string[]).includes(o.status)) throw new UsageError(`--status ${o.status}: one of ${RUN_STATUSES.join(', ')}, dead`);
       const since = o.since ? parseSince(o.since) : undefined;
-      const rows = await withStore(o.dataDir, async (store) => {
+      const rows = await withStore(o, async (store) => {
         if (o.status === 'dead') {
           const jobs = await store.listJobs({ status: 'dead', limit, ...(o.scenario ? { scenario: o.scenario } : {}) });
           const runs = [];
@@ -93,7 +68,7 @@ export function showCommand(): Command {
     .option('--json', 'print the run as JSON')
     .option('--data-dir <dir>', 'data folder')
     .action(async (id: string, o: { json?: boolean; dataDir?: string }) => {
-      const run = await withStore(o.dataDir, (s) => s.getRun(id), (folder) => {
+      const run = await withStore(o, (s) => s.getRun(id), (folder) => {
         throw new UsageError(`no run ${id}: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
       });
       if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs)`);
@@ -128,7 +103,7 @@ export function replayCommand(): Command {
     .action(async (ids: string[], o: { status?: string; pinned?: boolean; dataDir?: string; json?: boolean }) => {
       if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');
       if (o.status && o.status !== 'dead' && o.status !== 'failed') throw new UsageError('--status takes dead or failed');
-      const requeued = await withStore(o.dataDir, async (store) => {
+      const requeued = await withStore(o, async (store) => {
         if (o.status) return store.requeue({ status: o.status as 'dead' | 'failed' });
         const out: string[] = [];
         for (const id of ids) {

@@ -1,14 +1,12 @@
 // `oktell-emu tasks` and `tasks run NAME`: the service tasks of the configuration with their last and next due
 // times, read from the server's store; and a manual start (a normal job, marked manual, that the server runs).
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import pc from 'picocolors';
-import { ConfigError, loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { TaskScheduler, type TaskStatus } from '../../server/tasks/scheduler.js';
-import { existingDataDir, UsageError } from '../config.js';
+import { serverSettings, UsageError } from '../config.js';
+import { withStore } from '../store.js';
 
 interface TaskFlags {
   config?: string;
@@ -17,32 +15,24 @@ interface TaskFlags {
 }
 
 /**
- * The configuration's tasks and the store they are claimed in (the server's: PostgreSQL or the data folder's file).
+ * The configuration's tasks and the store they are claimed in: the server's, opened as `runs` opens it (`withStore`).
  * The data folder must exist. When it has no store yet, the listing (`writes` false) reads an empty store in memory
  * — every task "never run" — rather than creating a file; `tasks run` creates the store there, for the server to
  * find the job when it starts with that folder.
  */
 async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskScheduler) => Promise<T>): Promise<T> {
-  let config: Omit<ServerConfig, 'usersGenerated' | 'generatedUser'>;
-  try {
-    config = loadServerConfig({ ...(o.config ? { config: o.config } : {}), ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
-    throw e;
-  }
-  let store: Store;
-  if (config.store.kind === 'postgres') {
-    store = await (await import('../../server/store/postgres.store.js')).openPostgresStore({ url: config.store.url });
-  } else {
-    const file = join(existingDataDir(config.dataDir), 'oktell.sqlite');
-    store = await openSqliteStore({ file: writes || existsSync(file) ? file : ':memory:' });
-  }
+  const config = serverSettings(o);
   const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-  try {
-    return await fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }));
-  } finally {
-    await store.close();
-  }
+  const withScheduler = (store: Store) => fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }));
+  const inMemory = async () => {
+    const store = await openSqliteStore({ file: ':memory:' });
+    try {
+      return await withScheduler(store);
+    } finally {
+      await store.close();
+    }
+  };
+  return withStore(o, withScheduler, writes ? undefined : inMemory);
 }
 
 function line(t: TaskStatus): string {

@@ -6,9 +6,9 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, scenarioNameOf, type ScenarioIssue, type Value } from '../../engine/index.js';
-import { dataDir, scenariosDir, timeZone, UsageError } from '../config.js';
-import { maxEffectsFromEnv, storeSetting } from '../../server/config.js';
-import { withStore } from './runs.js';
+import { scenariosDir, serverSettings, timeZone, UsageError } from '../config.js';
+import { maxEffectsFromEnv } from '../../server/config.js';
+import { withStore } from '../store.js';
 import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
 import { caseReport, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
@@ -179,8 +179,9 @@ function relativeOrSelf(file: string): string {
 async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream): Promise<number> {
   const file = resolve(opts.out ?? join(scenariosDir(opts.scenarios), 'tests', 'recorded.test.yaml'));
   if (!TEST_FILE_SUFFIXES.some((s) => file.endsWith(s))) throw new UsageError(`--out ${opts.out}: a test file name ends with ${TEST_FILE_SUFFIXES.join(' or ')}`);
-  if (storeSetting(process.env.OKTELL_STORE).kind === 'sqlite' && !existsSync(join(dataDir(opts.dataDir), 'oktell.sqlite'))) {
-    throw new UsageError(`no store at ${join(dataDir(opts.dataDir), 'oktell.sqlite')}: point --data-dir (or OKTELL_DATA_DIR) at the server's data folder`);
+  const settings = serverSettings({ dataDir: opts.dataDir });
+  if (settings.store.kind === 'sqlite' && !existsSync(join(settings.dataDir, 'oktell.sqlite'))) {
+    throw new UsageError(`no store at ${join(settings.dataDir, 'oktell.sqlite')}: point --data-dir (or OKTELL_DATA_DIR, or dataDir: in the config file) at the server's data folder`);
   }
   try {
     return await writeRecorded(file, runId, opts, out);
@@ -191,7 +192,7 @@ async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream
 }
 
 async function writeRecorded(file: string, runId: string, opts: TestOpts, out: NodeJS.WritableStream): Promise<number> {
-  const recorded = await withStore(opts.dataDir, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }));
+  const recorded = await withStore({ dataDir: opts.dataDir }, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }));
   const testCase = { ...recorded.case };
   testCase.params = paramsToFiles(testCase.params as Record<string, Value>, runId, (name, text) => {
     mkdirSync(dirname(join(dirname(file), name)), { recursive: true });

@@ -1,0 +1,30 @@
+// The server's store, opened by the commands that read or queue into it (runs, show, replay, tasks, test --from-run,
+// a live run's record), from the same configuration the server reads.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { openSqliteStore } from '../server/store/sqlite.store.js';
+import type { Store } from '../server/store/store.port.js';
+import { existingDataDir, serverSettings, type ServerFlags } from './config.js';
+
+/**
+ * The store the server uses, from the same configuration (`serverSettings`): PostgreSQL when OKTELL_STORE or the config
+ * file's `store:` names one, else the SQLite file in the data folder (--data-dir, OKTELL_DATA_DIR, `dataDir:`), which
+ * must exist (exit 2 otherwise). A command that only reads passes `noStore`: when the folder has no store file yet,
+ * that is its answer, and no file is created just to be read.
+ */
+export async function withStore<T>(flags: ServerFlags, fn: (store: Store) => Promise<T>, noStore?: (folder: string) => T | Promise<T>): Promise<T> {
+  const config = serverSettings(flags);
+  let store: Store;
+  if (config.store.kind === 'postgres') {
+    store = await (await import('../server/store/postgres.store.js')).openPostgresStore({ url: config.store.url });
+  } else {
+    const file = join(existingDataDir(config.dataDir), 'oktell.sqlite');
+    if (noStore && !existsSync(file)) return noStore(dirname(file));
+    store = await openSqliteStore({ file });
+  }
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
