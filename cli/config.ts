@@ -37,9 +37,9 @@ export function existingDataDir(dir: string): string {
   try {
     isFolder = statSync(dir).isDirectory();
   } catch {
-    throw new UsageError(`no data folder ${dir}: nothing has been recorded there; start the server with that folder first (npx oktell-emu serve${dataDirArg(dir)}), or check the path (--data-dir, OKTELL_DATA_DIR)`);
+    throw new UsageError(`no data folder ${dir}: nothing has been recorded there; start the server with that folder first (npx oktell-emu serve${dataDirArg(dir)}), or check the path (--data-dir, OKTELL_DATA_DIR, dataDir: of the configuration file)`);
   }
-  if (!isFolder) throw new UsageError(`the data folder ${dir} is a file, not a folder: check --data-dir (or OKTELL_DATA_DIR)`);
+  if (!isFolder) throw new UsageError(`the data folder ${dir} is a file, not a folder: check --data-dir (or OKTELL_DATA_DIR, or dataDir: of the configuration file)`);
   return dir;
 }
 

@@ -22,7 +22,7 @@ describe('oktell-emu on a missing or empty data folder', () => {
         assert.equal(r.stdout, '', args.join(' '));
         assert.equal(
           r.stderr,
-          `oktell-emu: no data folder ${missing}: nothing has been recorded there; start the server with that folder first (npx oktell-emu serve --data-dir ${missing}), or check the path (--data-dir, OKTELL_DATA_DIR)\n`,
+          `oktell-emu: no data folder ${missing}: nothing has been recorded there; start the server with that folder first (npx oktell-emu serve --data-dir ${missing}), or check the path (--data-dir, OKTELL_DATA_DIR, dataDir: of the configuration file)\n`,
           args.join(' '),
         );
         assert.equal(existsSync(missing), false, `${args.join(' ')} created the folder`);
