@@ -53,23 +53,34 @@ export class HttpExchanger {
       const req = send(url, { method: o.method, headers, agent: https ? this.httpsAgent : this.httpAgent });
       // Why we cut the exchange, if we did: the errors that follow on the request or the answer stream say less.
       let cut: Error | undefined;
-      const abort = (e: Error) => {
-        cut ??= e;
-        req.destroy(e);
-      };
-      const handle = { destroy: abort };
-      this.active.add(handle);
-      const timer = setTimeout(() => abort(new ExchangeTimeout(`no answer within ${o.timeoutMs} ms`)), o.timeoutMs);
+      let answer: IncomingMessage | undefined;
+      let settled = false;
       const done = () => {
+        settled = true;
         clearTimeout(timer);
         this.active.delete(handle);
       };
       const fail = (e: Error) => {
+        if (settled) return;
         done();
         reject(cut ?? e);
       };
+      const abort = (e: Error) => {
+        cut ??= e;
+        if (answer) {
+          // The answer is being read, and may already be complete, its socket back with the agent: destroying the
+          // request with an error then raises it on a socket nobody listens to (a crash). Close the connection
+          // without an error event, and settle here.
+          answer.destroy();
+          fail(e);
+        } else req.destroy(e);
+      };
+      const handle = { destroy: abort };
+      this.active.add(handle);
+      const timer = setTimeout(() => abort(new ExchangeTimeout(`no answer within ${o.timeoutMs} ms`)), o.timeoutMs);
       req.once('error', fail);
       req.once('response', (res: IncomingMessage) => {
+        answer = res;
         const declared = Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > maxBytes) {
           abort(new AnswerTooLarge(`the answer has ${declared} bytes, more than the cap of ${maxBytes}`));
@@ -78,6 +89,7 @@ export class HttpExchanger {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
+          if (settled) return;
           size += c.length;
           // Cut as soon as the cap is passed, so a huge or endless body never fills the memory.
           if (size > maxBytes) abort(new AnswerTooLarge(`the answer is longer than the cap of ${maxBytes} bytes`));
@@ -89,6 +101,7 @@ export class HttpExchanger {
           if (!res.complete) fail(new Error('the answer was cut short'));
         });
         res.once('end', () => {
+          if (settled) return;
           done();
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });

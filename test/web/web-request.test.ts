@@ -235,6 +235,25 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal(seen.length, 1, 'a body too large is not retried');
   });
 
+  it('a body over the cap that arrives whole in one read takes the error exit too, and the next request still works', async () => {
+    // Chunked (no Content-Length), written at once: the whole answer is in the first read, complete before the cap is checked.
+    routes.set('/whole', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ items: 'x'.repeat(20_000) }));
+    });
+    routes.set('/small', (_req, res) => res.writeHead(200).end('fine'));
+    for (let i = 0; i < 3; i++) {
+      const r = await run(`url: '[base] + "/whole"'`, { client: { maxResponseBytes: 10_240 } });
+      assert.equal(exitOf(r), 'error');
+      assert.equal(r.variables.code, 'HTTP_TOO_LARGE');
+    }
+    // Give a stray socket error (the old crash) a turn to surface before the next request.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = await run(`url: '[base] + "/small"'`, { client: { maxResponseBytes: 10_240 } });
+    assert.equal(exitOf(after), 'success');
+    assert.equal(after.variables.body, 'fine');
+  });
+
   it('redirects are refused by default (the 3xx is the answer) and followed up to maxRedirects', async () => {
     routes.set('/old', (_req, res) => res.writeHead(302, { location: '/new' }).end());
     routes.set('/new', (_req, res) => res.writeHead(200).end('moved here'));
