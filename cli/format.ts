@@ -30,7 +30,11 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): v
   }
   for (const c of r.httpCalls ?? []) {
     const how = c.outcome === 'ok' ? pc.green(c.outcome) : c.outcome === 'dry-run' || c.outcome === 'replayed' ? pc.yellow(c.outcome) : pc.red(c.outcome);
-    w(`  ${pc.bold('http')} ${c.method} ${c.url} → ${c.status ?? '—'} ${how}${c.performed ? '' : pc.dim(' (not sent)')}${c.error ? ' ' + pc.red(c.error) : ''}`);
+    // "not sent" only where that is known (a dry run, a request refused before any attempt); a request that got no
+    // answer may still have reached the service.
+    const note = c.performed || c.outcome === 'replayed' ? '' : c.outcome === 'dry-run' || !c.attempts ? ' (not sent)' : ' (no answer)';
+    const tries = c.attempts && c.attempts > 1 ? ` ${c.attempts} attempts` : '';
+    w(`  ${pc.bold('http')} ${c.method} ${c.url} → ${c.status ?? '—'} ${how}${tries}${pc.dim(note)}${c.error ? ' ' + pc.red(c.error) : ''}`);
   }
   if (r.error) w(`  ${pc.red('error')} ${formatRunError(r.error)}${r.error.retryable ? pc.yellow(' (retryable)') : ''}`);
   for (const a of r.asyncStarted) {

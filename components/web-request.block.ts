@@ -316,7 +316,8 @@ function failed(c: Config, rt: BlockRuntime, e: EffectError, method: string, noA
       url: noAnswer.url,
       ...(e.details.status ? { status: e.details.status } : {}),
       outcome: e.kind === 'permanent' ? 'error' : 'timeout',
-      performed: false,
+      // Sent and answered (a 5xx after the retries, say), though not with success; without a status no answer came.
+      performed: e.details.status !== undefined,
       ...(e.details.attempts ? { attempts: e.details.attempts } : {}),
       ms: noAnswer.ms,
       error: e.message,

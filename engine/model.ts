@@ -140,7 +140,11 @@ export interface HttpCallRecord {
   status?: number;
   /** 'ok', 'error', 'timeout', 'dry-run', 'replayed'. */
   outcome: string;
-  /** false in a dry run (for methods that change things), on a replay from the journal, or when no answer came. */
+  /**
+   * Whether the request went out and was answered in this run: false in a dry run (for methods that change things),
+   * on a replay from the journal, and when no answer came (a timeout or a network failure: the service may or may
+   * not have received it).
+   */
   performed: boolean;
   attempts?: number;
   ms?: number;

@@ -187,6 +187,8 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal(exitOf(wired), 'timeout');
     assert.equal(wired.variables.code, '500');
     assert.equal(seen.length, 3);
+    // The service got the requests and answered them: performed, not "not sent".
+    assert.deepEqual(wired.httpCalls?.map((c) => [c.status, c.outcome, c.performed, c.attempts]), [[500, 'timeout', true, 3]]);
     routes.set('/down', (_req, res) => res.writeHead(408).end());
     const unwired = await run(`url: '[base] + "/down"'`, { exits: '{ success: ok, error: bad }' });
     assert.equal(unwired.status, 'failed');
