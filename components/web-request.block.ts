@@ -230,9 +230,18 @@ function buildRequest(c: Config, rt: BlockRuntime): WebRequestSpec {
   const headers: Record<string, string> = {};
   for (const [name, e] of c.headers) headers[name.toLowerCase()] = headerValue(name, text(e));
   if (c.auth) {
-    headers.authorization = 'bearer' in c.auth
-      ? `Bearer ${headerValue('auth.bearer', text(c.auth.bearer))}`
-      : `Basic ${Buffer.from(`${text(c.auth.user)}:${text(c.auth.password)}`, 'utf8').toString('base64')}`;
+    // An empty credential (a token variable never filled in) sends no Authorization header rather than a bare
+    // "Bearer", and says so in the trace: the service's 401 then has its explanation next to it.
+    if ('bearer' in c.auth) {
+      const token = text(c.auth.bearer);
+      if (token) headers.authorization = `Bearer ${headerValue('auth.bearer', token)}`;
+      else rt.traceNote('auth.bearer is empty: the request was sent without an Authorization header');
+    } else {
+      const user = text(c.auth.user);
+      const password = text(c.auth.password);
+      if (user || password) headers.authorization = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+      else rt.traceNote('auth.user and auth.password are empty: the request was sent without an Authorization header');
+    }
   }
   let body: Buffer | undefined;
   if (c.json) {

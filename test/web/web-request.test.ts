@@ -297,6 +297,17 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal(seen.length, 0);
   });
 
+  it('an empty credential sends no Authorization header (not a bare "Bearer"), and the trace says why', async () => {
+    routes.set('/send', (_req, res) => res.writeHead(200).end('ok'));
+    for (const auth of [`{ bearer: '[value]' }`, `{ user: '[value]', password: '[value]' }`]) {
+      seen = [];
+      const r = await run(`url: '[base] + "/send"'\nauth: ${auth}`, { vars: { value: '' } });
+      assert.equal(exitOf(r), 'success');
+      assert.equal(seen[0]!.headers.authorization, undefined, auth);
+      assert.match(r.trace.find((t) => t.block === 'call')!.notes?.join(' ') ?? '', /empty: the request was sent without an Authorization header/);
+    }
+  });
+
   it('a bearer token and secret headers and query values are masked in the trace and the record', async () => {
     const r = await run(`method: POST\nurl: '[base] + "/send"'\nquery: { api_key: '[secret]', to: '"1"' }\nheaders: { X-Auth-Token: '[secret]' }\nauth: { bearer: '[secret]' }\njson: { a: 1, login: { password: '[secret]' } }`);
     assert.equal(exitOf(r), 'success');
