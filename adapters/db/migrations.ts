@@ -34,11 +34,18 @@ export function applyMigrations(dir: string, settings: DatabaseSettings): Migrat
       continue;
     }
     mkdirSync(dirname(s.path), { recursive: true });
-    const db = new Database(s.path);
+    let db: Database.Database;
+    let done: Set<string>;
     try {
+      db = new Database(s.path);
       db.pragma('busy_timeout = 5000');
       db.exec('CREATE TABLE IF NOT EXISTS oktell_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
-      const done = new Set((db.prepare('SELECT name FROM oktell_migrations').all() as Array<{ name: string }>).map((r) => r.name));
+      done = new Set((db.prepare('SELECT name FROM oktell_migrations').all() as Array<{ name: string }>).map((r) => r.name));
+    } catch (e) {
+      const busy = (e as { code?: string }).code === 'SQLITE_BUSY';
+      throw new MigrationError(`db/${connection}: cannot check the migrations of ${s.path}: ${(e as Error).message}${busy ? ' (another program holds a lock on it; waited 5 s)' : ''}`);
+    }
+    try {
       const applied: string[] = [];
       for (const file of files) {
         if (done.has(file)) continue;
@@ -59,4 +66,37 @@ export function applyMigrations(dir: string, settings: DatabaseSettings): Migrat
     }
   }
   return reports;
+}
+
+/**
+ * For a dry run, which keeps nothing: the SQLite connections whose migrations are not all applied yet (or whose file
+ * does not exist) are replaced by scratch copies in `scratchDir`, migrated there; the others are left as they are
+ * (their statements are rolled back). The real files are only read.
+ */
+export function scratchMigrated(dir: string, settings: DatabaseSettings, scratchDir: string): DatabaseSettings {
+  if (!existsSync(dir)) return settings;
+  const out: DatabaseSettings = { ...settings };
+  for (const entry of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory())) {
+    const s = settings[entry.name];
+    const files = readdirSync(join(dir, entry.name)).filter((f) => f.endsWith('.sql'));
+    if (!s || s.dialect !== 'sqlite' || !files.length) continue;
+    const copy = join(scratchDir, `${entry.name}.sqlite`);
+    if (existsSync(s.path)) {
+      const db = new Database(s.path, { readonly: true, fileMustExist: true });
+      try {
+        db.pragma('busy_timeout = 5000');
+        const known = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oktell_migrations'`).get() !== undefined;
+        const done = new Set(known ? (db.prepare('SELECT name FROM oktell_migrations').all() as Array<{ name: string }>).map((r) => r.name) : []);
+        if (files.every((f) => done.has(f))) continue;
+        db.prepare('VACUUM INTO ?').run(copy);
+      } catch (e) {
+        throw new MigrationError(`db/${entry.name}: cannot read ${s.path} for the dry run: ${(e as Error).message}`);
+      } finally {
+        db.close();
+      }
+    }
+    out[entry.name] = { dialect: 'sqlite', path: copy };
+  }
+  applyMigrations(dir, out);
+  return out;
 }

@@ -1,6 +1,7 @@
 // `oktell-emu run <Scenario> -p N=value …`: runs a scenario (for real, or --dry-run) and shows what it did.
 import { Command } from 'commander';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   attachChildResults,
@@ -17,8 +18,8 @@ import { loadHttpFixtures } from '../../adapters/fixtures/http-fixtures.adapter.
 import { buildPorts } from '../../adapters/ports.js';
 import { maxEffectsFromEnv } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
-import { applyMigrations } from '../../adapters/db/migrations.js';
-import { databaseDialects } from '../../adapters/db/settings.js';
+import { applyMigrations, scratchMigrated } from '../../adapters/db/migrations.js';
+import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
 import { dataDir, dataDirArg, loadLibrary, scenariosDir, serverSettings, timeZone, UsageError } from '../config.js';
 import { printRun } from '../format.js';
 import { withStore } from '../store.js';
@@ -95,13 +96,29 @@ async function runFromCli(name: string, params: Record<string, Value>, opts: Run
   const dir = scenariosDir(opts.scenarios);
   // The data folder (for the outbox), databases and web-request allow-list as the server would have them.
   const settings = serverSettings({ dataDir: opts.dataDir });
-  const databases = settings.databases;
+  // A dry run keeps nothing: a database with migrations still to apply (or not created yet) is used through a
+  // migrated scratch copy, removed when the run ends.
+  const scratch = opts.dryRun ? mkdtempSync(join(tmpdir(), 'oktell-dry-run-db-')) : undefined;
+  let databases: DatabaseSettings;
   try {
     // The tables the scenarios expect (scenarios/db/<connection>/*.sql), as the server applies them at start.
-    applyMigrations(resolve(dir, 'db'), databases);
+    if (scratch) databases = scratchMigrated(resolve(dir, 'db'), settings.databases, scratch);
+    else {
+      databases = settings.databases;
+      applyMigrations(resolve(dir, 'db'), databases);
+    }
   } catch (e) {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
     throw new UsageError((e as Error).message);
   }
+  try {
+    return await runWithDatabases(name, params, opts, dir, settings, databases);
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function runWithDatabases(name: string, params: Record<string, Value>, opts: RunOpts, dir: string, settings: ReturnType<typeof serverSettings>, databases: DatabaseSettings): Promise<RunResult> {
   const { library, templates } = await loadLibrary(dir, undefined, timeZone(), databaseDialects(databases));
   if (!library.scenarios.has(name)) {
     if (library.issues.length) throw new UsageError(`scenarios are invalid:\n${library.issues.map(formatIssue).join('\n')}`);

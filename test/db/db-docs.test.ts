@@ -2,7 +2,7 @@
 // command line lists its statements as rolled back and leaves the database as it was.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createDatabasePort } from '../../adapters/db/index.js';
@@ -83,6 +83,61 @@ blocks:
       const db = new Database(join(data, 'main.sqlite'), { readonly: true });
       assert.equal((db.prepare('SELECT count(*) AS n FROM clients').get() as { n: number }).n, 1);
       db.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+  it('a dry run applies pending migrations to a scratch copy only: the data folder keeps no database and no migration', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      const data = join(tmp.dir, 'var');
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      mkdirSync(data);
+      writeFileSync(join(scenarios, 'db', 'main', '001-clients.sql'), "CREATE TABLE clients (id INTEGER PRIMARY KEY, phone TEXT UNIQUE, name TEXT);\nINSERT INTO clients (phone, name) VALUES ('+74951234567', 'Анна');\n");
+      writeFileSync(join(scenarios, 'Count.yaml'), 'variables: { n: number }\nstart: count\nblocks:\n  count:\n    kind: DbQuery\n    sql: SELECT count(*) AS n FROM clients\n');
+      const run = (dry: boolean) => runCli(['run', 'Count', '--json', ...(dry ? ['--dry-run'] : []), '--scenarios', scenarios, '--data-dir', data], { OKTELL_DATA_DIR: data });
+
+      // No database yet: the run sees the migrated table, and nothing is created.
+      const first = run(true);
+      assert.equal(first.code, 0, first.stderr + first.stdout);
+      assert.equal(JSON.parse(first.stdout).variables.n, 1);
+      assert.ok(!existsSync(join(data, 'main.sqlite')), 'no database file was created by the dry run');
+
+      // A live run applies the migration for good; a second one added later is seen by a dry run but not kept.
+      assert.equal(run(false).code, 0);
+      writeFileSync(join(scenarios, 'db', 'main', '002-more.sql'), "INSERT INTO clients (phone, name) VALUES ('+74957654321', 'Борис');\n");
+      const second = run(true);
+      assert.equal(second.code, 0, second.stderr + second.stdout);
+      assert.equal(JSON.parse(second.stdout).variables.n, 2);
+      const db = new Database(join(data, 'main.sqlite'), { readonly: true });
+      assert.deepEqual((db.prepare('SELECT name FROM oktell_migrations ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name), ['001-clients.sql']);
+      assert.equal((db.prepare('SELECT count(*) AS n FROM clients').get() as { n: number }).n, 1);
+      db.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a database locked by another program: the migration check names the file and the lock', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      const data = join(tmp.dir, 'var');
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      mkdirSync(data);
+      writeFileSync(join(scenarios, 'db', 'main', '001-t.sql'), 'CREATE TABLE t (x INTEGER);\n');
+      writeFileSync(join(scenarios, 'Noop.yaml'), 'start: end\nblocks:\n  end: { kind: ReturnValue, values: { 1: \'"ok"\' } }\n');
+      const holder = new Database(join(data, 'main.sqlite'));
+      holder.exec('BEGIN EXCLUSIVE; CREATE TABLE held (x INTEGER);');
+      try {
+        const r = runCli(['run', 'Noop', '--scenarios', scenarios, '--data-dir', data], { OKTELL_DATA_DIR: data });
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, /db\/main: cannot check the migrations of .*main\.sqlite: database is locked \(another program holds a lock on it; waited 5 s\)/);
+      } finally {
+        holder.exec('ROLLBACK');
+        holder.close();
+      }
     } finally {
       tmp.cleanup();
     }
