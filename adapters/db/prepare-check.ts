@@ -1,7 +1,8 @@
 // A validate-time check that each DbQuery statement prepares on its connection, where that connection can be
 // reached. The scenario loader is synchronous and must not depend on a database being up, so this runs only in
-// `oktell-emu validate`: nothing is executed and nothing is kept (SQLite: the connection's pending migrations are
-// applied inside a transaction that is rolled back; PostgreSQL: PREPARE inside a transaction that is rolled back).
+// `oktell-emu validate`: nothing is kept (SQLite: the connection's pending migrations are applied inside a transaction
+// that is rolled back; PostgreSQL: PREPARE inside a transaction that is rolled back). The only statements executed
+// are the scenarios' own CREATE/ALTER statements without parameters, in that transaction, so what uses them prepares.
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,6 +57,20 @@ export async function checkStatementsPrepare(library: ScenarioLibrary, settings:
   return report;
 }
 
+/**
+ * A statement that creates or alters a table or index and takes no parameters (`CREATE TABLE IF NOT EXISTS log …`, as
+ * Oktell scenarios often begin): the check runs it, inside its rolled-back transaction, so the statements that use
+ * what it makes prepare as they will at run time.
+ */
+function makesSchema(s: Statement): boolean {
+  return s.statement.names.length === 0 && /^\s*(CREATE|ALTER)\s/i.test(s.statement.text[0]!);
+}
+
+/** The statements that make schema first, then the others, each group in the order written. */
+function orderedForCheck(statements: Statement[]): Statement[] {
+  return [...statements.filter(makesSchema), ...statements.filter((s) => !makesSchema(s))];
+}
+
 function problem(s: Statement, message: string): ScenarioIssue {
   return { ...s.issue, code: C.SQL_PREPARE, message: `the statement does not prepare on connection "${s.connection}": ${message}`, hint: 'check the table and column names against the database (or its migrations in db/<connection>/*.sql)' };
 }
@@ -72,9 +87,12 @@ function checkSqlite(path: string, migrationsDir: string, statements: Statement[
       const files = existsSync(migrationsDir) ? readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort() : [];
       for (const f of files) if (!done.has(f)) db.exec(readFileSync(join(migrationsDir, f), 'utf8'));
       const issues: ScenarioIssue[] = [];
-      for (const s of statements) {
+      // Tables the scenarios make themselves first (inside the transaction), so a statement using one prepares.
+      for (const s of orderedForCheck(statements)) {
         try {
-          db.prepare(renderNamedSql(s.statement, (n) => `:${n}`));
+          const sql = renderNamedSql(s.statement, (n) => `:${n}`);
+          if (makesSchema(s)) db.exec(sql);
+          else db.prepare(sql);
         } catch (e) {
           issues.push(problem(s, (e as Error).message));
         }
@@ -101,11 +119,14 @@ async function checkPostgres(url: string, statements: Statement[]): Promise<Scen
   try {
     await client.query('BEGIN');
     const issues: ScenarioIssue[] = [];
-    for (const s of statements) {
+    for (const s of orderedForCheck(statements)) {
       await client.query('SAVEPOINT oktell_check');
       try {
-        await client.query(`PREPARE oktell_check AS ${renderNamedSql(s.statement, (_n, i) => `$${i}`)}`);
-        await client.query('DEALLOCATE oktell_check');
+        if (makesSchema(s)) await client.query(renderNamedSql(s.statement, (_n, i) => `$${i}`));
+        else {
+          await client.query(`PREPARE oktell_check AS ${renderNamedSql(s.statement, (_n, i) => `$${i}`)}`);
+          await client.query('DEALLOCATE oktell_check');
+        }
         await client.query('RELEASE SAVEPOINT oktell_check');
       } catch (e) {
         await client.query('ROLLBACK TO SAVEPOINT oktell_check');

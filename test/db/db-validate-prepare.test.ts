@@ -99,4 +99,40 @@ describe('oktell-emu validate prepares the DbQuery statements', () => {
     assert.match(r.stdout, /^scenarios\/Typo\.yaml:4:3 E_SQL_PREPARE the statement does not prepare on connection "main": relation "oktell_no_such_table" does not exist \[block q\]$/m);
     assert.doesNotMatch(r.stdout, /Good\.yaml/);
   });
+  describe('a table the scenario creates itself, in an earlier block (CREATE TABLE IF NOT EXISTS, as Oktell scenarios do)', () => {
+    const MAKES_ITS_TABLE = `variables: { n: number }
+start: use
+blocks:
+  use:
+    kind: DbQuery
+    sql: INSERT INTO own_log (at) VALUES (:at)
+    params: { at: '"now"' }
+    rowCount: n
+    exits: { success: null }
+  make:
+    kind: DbQuery
+    sql: CREATE TABLE IF NOT EXISTS own_log (id INTEGER PRIMARY KEY, at TEXT)
+    exits: { success: use }
+`;
+    it('on SQLite: the statement using it prepares, whatever the order of the blocks, and the table is not kept', () => {
+      let kept = true;
+      const r = validateIn({ 'OwnLog.yaml': MAKES_ITS_TABLE.replace('start: use', 'start: make') }, {}, (dir) => {
+        mkdirSync(join(dir, 'var'));
+        new Database(join(dir, 'var', 'main.sqlite')).close();
+      }, (dir) => {
+        const db = new Database(join(dir, 'var', 'main.sqlite'), { readonly: true });
+        kept = db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'own_log'`).get() !== undefined;
+        db.close();
+      });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(kept, false, 'the check rolled its CREATE TABLE back');
+    });
+
+    it('on PostgreSQL too', async (t) => {
+      const pgAvailable = await testPostgres();
+      if (pgAvailable.skip) return t.skip(pgAvailable.skip);
+      const r = validateIn({ 'OwnLog.yaml': MAKES_ITS_TABLE.replace('start: use', 'start: make').replace('INTEGER PRIMARY KEY', 'SERIAL PRIMARY KEY') }, { OKTELL_DB_MAIN: pgAvailable.url! });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+    });
+  });
 });
