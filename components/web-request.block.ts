@@ -235,12 +235,12 @@ function buildRequest(c: Config, rt: BlockRuntime): WebRequestSpec {
     if ('bearer' in c.auth) {
       const token = text(c.auth.bearer);
       if (token) headers.authorization = `Bearer ${headerValue('auth.bearer', token)}`;
-      else rt.traceNote('auth.bearer is empty: the request was sent without an Authorization header');
+      else rt.traceNote('auth.bearer is empty: the request carries no Authorization header');
     } else {
       const user = text(c.auth.user);
       const password = text(c.auth.password);
       if (user || password) headers.authorization = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
-      else rt.traceNote('auth.user and auth.password are empty: the request was sent without an Authorization header');
+      else rt.traceNote('auth.user and auth.password are empty: the request carries no Authorization header');
     }
   }
   let body: Buffer | undefined;

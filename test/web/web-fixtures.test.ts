@@ -43,11 +43,13 @@ describe('HTTP fixtures', () => {
     try {
       mkdirSync(join(tmp.dir, 'scenarios'));
       scenarios(join(tmp.dir, 'scenarios'));
-      writeFileSync(join(tmp.dir, 'http.yaml'), `- match: POST https://sms.example.ru/api/*\n  status: 201\n  json: { id: m-9 }\n`);
+      // The fixture file docs/scenario-format.md gives for this example, as the page writes it.
+      const doc = readFileSync(repoPath('docs', 'scenario-format.md'), 'utf8');
+      writeFileSync(join(tmp.dir, 'http.yaml'), /fixture file \(`sms\.yaml`[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)![1]!);
       const r = cli(['run', 'SmsNotify', '-p', '1=+79001234567', '-p', '2=Привет', '--dry-run', '--json', '--http-fixtures', 'http.yaml'], tmp.dir);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       const out = JSON.parse(r.stdout) as RunResult;
-      assert.equal(out.returnValues['1'], 'sent m-9');
+      assert.equal(out.returnValues['1'], 'sent m-1', 'the return value the page promises');
       assert.deepEqual(out.httpCalls?.map((c) => [c.method, c.url, c.status, c.outcome, c.performed]), [['POST', 'https://sms.example.ru/api/messages', 201, 'dry-run', false]]);
       const bad = cli(['run', 'SmsNotify', '--dry-run', '--http-fixtures', 'missing.yaml'], tmp.dir);
       assert.equal(bad.code, 2);

@@ -304,7 +304,7 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
       const r = await run(`url: '[base] + "/send"'\nauth: ${auth}`, { vars: { value: '' } });
       assert.equal(exitOf(r), 'success');
       assert.equal(seen[0]!.headers.authorization, undefined, auth);
-      assert.match(r.trace.find((t) => t.block === 'call')!.notes?.join(' ') ?? '', /empty: the request was sent without an Authorization header/);
+      assert.match(r.trace.find((t) => t.block === 'call')!.notes?.join(' ') ?? '', /empty: the request carries no Authorization header/);
     }
   });
 
