@@ -6,6 +6,8 @@ import { dataDirArg, UsageError } from '../config.js';
 import { ConfigError } from '../../server/config.js';
 import { removeServerFile, writeServerFile } from '../server-file.js';
 import { DamagedStoreError } from '../../server/store/sqlite-check.js';
+import type { ServiceTask } from '../../server/tasks/definitions.js';
+import { isoInZone } from '../../server/tasks/schedule.js';
 
 interface ServeOpts {
   port?: string;
@@ -61,6 +63,7 @@ export function serveCommand(): Command {
       out.write(`  scenarios  ${server.config.scenariosDir} (${lib.scenarios.size} loaded${lib.issues.length ? pc.red(`, ${lib.issues.length} problem(s): run npx oktell-emu validate`) : ''})\n`);
       out.write(`  data       ${server.config.dataDir}\n`);
       out.write(`  mail       ${server.mail.describe}\n`);
+      if (server.config.serviceTasks.length) out.write(`  tasks      ${tasksLine(server.config.serviceTasks)} ${pc.dim('(npx oktell-emu tasks: last and next runs)')}\n`);
       out.write(`  bpium      ${server.emulator ? `embedded emulator ${server.emulator.url} (login ${server.emulator.login} / ${server.emulator.password})` : (server.bpium?.baseUrl ?? 'not configured')}\n`);
       // The password is shown once, when it is made; after that the output (often a log) only says where it is kept.
       const shownPassword = server.config.generatedUser?.created ? u.password : undefined;
@@ -106,4 +109,15 @@ function portNumber(v: string, flag: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} ${v}: not a port number`);
   return n;
+}
+
+/** The banner's account of the service tasks, so the configuration is seen to be read: each with its schedule and next due time. */
+function tasksLine(tasks: readonly ServiceTask[], now = Date.now()): string {
+  return tasks
+    .map((t) => {
+      const next = t.enabled ? t.schedule.next(now) : undefined;
+      const when = !t.enabled ? 'disabled' : next === undefined ? 'no due time ahead' : `next ${isoInZone(next, t.timeZone)}`;
+      return `${t.name} (${t.schedule.text}, ${when})`;
+    })
+    .join(', ');
 }

@@ -236,6 +236,22 @@ describe('the start banner says what the server binds', () => {
   });
 });
 
+describe('the start banner and service tasks', () => {
+  it('names each configured task with its schedule and next due time, or that it is disabled', { timeout: 40_000 }, async () => {
+    const tmp = tempDir();
+    const config = join(tmp.dir, 'oktell.config.yaml');
+    writeFileSync(config, 'serviceTasks:\n  - { name: report, scenario: DailyReport, cron: "0 8 * * *", timeZone: Europe/Moscow }\n  - { name: tick, scenario: DailyReport, every: 10m, enabled: false }\n');
+    const serve = await startServeProcess({ dataDir: join(tmp.dir, 'var'), env: { OKTELL_USERS: 'u:p', OKTELL_CONFIG: config } });
+    try {
+      const line = serve.stderr().split('\n').find((l) => l.startsWith('  tasks '));
+      assert.match(line ?? '', /^ {2}tasks {6}report \(0 8 \* \* \*, next \d{4}-\d\d-\d\dT08:00:00\+03:00\), tick \(every 10m, disabled\) \(npx oktell-emu tasks: last and next runs\)$/);
+    } finally {
+      await serve.stop();
+      tmp.cleanup();
+    }
+  });
+});
+
 describe('/-/health counts', () => {
   it('invalid counts problems and invalidFiles files; workers and workersBusy count busy workers, workersTotal the configured ones', async () => {
     const t = await startTestServer({ smtp: false, extraScenarios: { 'Broken.yaml': 'start: nowhere\nblocks: {}\nbogus: 1\n' }, env: { OKTELL_WORKERS: '5' } });
