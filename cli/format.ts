@@ -36,7 +36,8 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): v
     const tries = c.attempts && c.attempts > 1 ? ` ${c.attempts} attempts` : '';
     w(`  ${pc.bold('http')} ${c.method} ${c.url} → ${c.status ?? '—'} ${how}${tries}${pc.dim(note)}${c.error ? ' ' + pc.red(c.error) : ''}`);
   }
-  if (r.error) w(`  ${pc.red('error')} ${formatRunError(r.error)}${r.error.retryable ? pc.yellow(' (retryable)') : ''}`);
+  // A run from the command line is not a queued job: nothing retries it, and `replay` does not know it.
+  if (r.error) w(`  ${pc.red('error')} ${formatRunError(r.error)}${r.error.retryable ? pc.yellow(' (retryable: the server would try a job again later; here, run the command again)') : ''}`);
   for (const a of r.asyncStarted) {
     w(`  ${pc.bold('started')} ${a.scenario} ${pc.dim(`params ${JSON.stringify(a.params).slice(0, 80)}`)}`);
     if (a.result) printRun(a.result, out, depth + 2);

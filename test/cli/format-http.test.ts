@@ -6,14 +6,14 @@ import { describe, it } from 'node:test';
 import { printRun } from '../../cli/format.js';
 import type { HttpCallRecord, RunResult } from '../../engine/index.js';
 
-function printed(calls: HttpCallRecord[]): string[] {
+function printed(calls: HttpCallRecord[], extra: Partial<RunResult> = {}): string[] {
   const out = new PassThrough();
   let text = '';
   out.on('data', (d: Buffer) => (text += d.toString()));
-  const run = { runId: 'r1', scenario: 'S', version: 'v', status: 'completed', returnValues: {}, variables: {}, mails: [], bpiumCalls: [], httpCalls: calls, asyncStarted: [], trace: [], steps: 0, startedAt: '2026-12-01T00:00:00Z', durationMs: 1 } as unknown as RunResult;
+  const run = { runId: 'r1', scenario: 'S', version: 'v', status: 'completed', returnValues: {}, variables: {}, mails: [], bpiumCalls: [], httpCalls: calls, asyncStarted: [], trace: [], steps: 0, startedAt: '2026-12-01T00:00:00Z', durationMs: 1, ...extra } as unknown as RunResult;
   printRun(run, out);
   // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b\[\d+m/g, '').split('\n').filter((l) => l.trim().startsWith('http '));
+  return text.replace(/\u001b\[\d+m/g, '').split('\n').filter((l) => /^\s*(http|error) /.test(l));
 }
 
 const call = (c: Partial<HttpCallRecord>): HttpCallRecord => ({ block: 'b', method: 'POST', url: 'http://sms.example.ru/api', outcome: 'ok', performed: true, ...c });
@@ -34,4 +34,12 @@ describe('run output: web requests', () => {
       assert.match(lines[0]!, line);
     });
   }
+});
+
+describe('run output: a retryable failure', () => {
+  it('says that nothing retries a command-line run, and what to do', () => {
+    const lines = printed([], { status: 'failed', error: { code: 'R_EFFECT_TRANSIENT', message: 'WebRequest "send": HTTP 500', retryable: true } } as Partial<RunResult>);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /R_EFFECT_TRANSIENT .*HTTP 500 \(retryable: the server would try a job again later; here, run the command again\)$/);
+  });
 });
