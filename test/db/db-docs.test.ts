@@ -20,6 +20,16 @@ function clientsDb(path: string): void {
   db.close();
 }
 
+/** A scenarios folder (with db/main for migrations) and a data folder under `root`, and `run` in them from the CLI. */
+function cliFolders(root: string) {
+  const scenarios = join(root, 'scenarios');
+  const data = join(root, 'var');
+  mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+  mkdirSync(data);
+  const run = (args: string[]) => runCli(['run', ...args, '--scenarios', scenarios, '--data-dir', data], { OKTELL_DATA_DIR: data });
+  return { scenarios, data, run };
+}
+
 describe('docs: looking up a client by phone', () => {
   it('the example answers as the page says, and notes the ignored column', async () => {
     assert.ok(example, 'the page has the "# db example: LookupClient.yaml" block');
@@ -48,10 +58,7 @@ describe('docs: looking up a client by phone', () => {
   it('oktell-emu run --dry-run --json: the insert is seen by the run, listed in dbCalls as rolled back, and not kept', () => {
     const tmp = tempDir();
     try {
-      const scenarios = join(tmp.dir, 'scenarios');
-      const data = join(tmp.dir, 'var');
-      mkdirSync(scenarios);
-      mkdirSync(data);
+      const { scenarios, data, run } = cliFolders(tmp.dir);
       clientsDb(join(data, 'main.sqlite'));
       writeFileSync(
         join(scenarios, 'AddClient.yaml'),
@@ -68,7 +75,7 @@ blocks:
     sql: SELECT count(*) AS n FROM clients
 `,
       );
-      const r = runCli(['run', 'AddClient', '-p', '1=+79990000000', '--dry-run', '--json', '--scenarios', scenarios, '--data-dir', data], { OKTELL_DATA_DIR: data });
+      const r = run(['AddClient', '-p', '1=+79990000000', '--dry-run', '--json']);
       assert.equal(r.code, 0, r.stderr + r.stdout);
       const result = JSON.parse(r.stdout);
       assert.equal(result.variables.n, 2);
@@ -87,16 +94,14 @@ blocks:
       tmp.cleanup();
     }
   });
+
   it('a dry run applies pending migrations to a scratch copy only: the data folder keeps no database and no migration', () => {
     const tmp = tempDir();
     try {
-      const scenarios = join(tmp.dir, 'scenarios');
-      const data = join(tmp.dir, 'var');
-      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
-      mkdirSync(data);
+      const { scenarios, data, run: cli } = cliFolders(tmp.dir);
       writeFileSync(join(scenarios, 'db', 'main', '001-clients.sql'), "CREATE TABLE clients (id INTEGER PRIMARY KEY, phone TEXT UNIQUE, name TEXT);\nINSERT INTO clients (phone, name) VALUES ('+74951234567', 'Анна');\n");
       writeFileSync(join(scenarios, 'Count.yaml'), 'variables: { n: number }\nstart: count\nblocks:\n  count:\n    kind: DbQuery\n    sql: SELECT count(*) AS n FROM clients\n');
-      const run = (dry: boolean) => runCli(['run', 'Count', '--json', ...(dry ? ['--dry-run'] : []), '--scenarios', scenarios, '--data-dir', data], { OKTELL_DATA_DIR: data });
+      const run = (dry: boolean) => cli(['Count', '--json', ...(dry ? ['--dry-run'] : [])]);
 
       // No database yet: the run sees the migrated table, and nothing is created.
       const first = run(true);
@@ -122,16 +127,13 @@ blocks:
   it('a database locked by another program: the migration check names the file and the lock', () => {
     const tmp = tempDir();
     try {
-      const scenarios = join(tmp.dir, 'scenarios');
-      const data = join(tmp.dir, 'var');
-      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
-      mkdirSync(data);
+      const { scenarios, data, run } = cliFolders(tmp.dir);
       writeFileSync(join(scenarios, 'db', 'main', '001-t.sql'), 'CREATE TABLE t (x INTEGER);\n');
       writeFileSync(join(scenarios, 'Noop.yaml'), 'start: end\nblocks:\n  end: { kind: ReturnValue, values: { 1: \'"ok"\' } }\n');
       const holder = new Database(join(data, 'main.sqlite'));
       holder.exec('BEGIN EXCLUSIVE; CREATE TABLE held (x INTEGER);');
       try {
-        const r = runCli(['run', 'Noop', '--scenarios', scenarios, '--data-dir', data], { OKTELL_DATA_DIR: data });
+        const r = run(['Noop']);
         assert.equal(r.code, 2, r.stderr);
         assert.match(r.stderr, /db\/main: cannot check the migrations of .*main\.sqlite: database is locked \(another program holds a lock on it; waited 5 s\)/);
       } finally {

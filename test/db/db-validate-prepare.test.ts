@@ -99,6 +99,7 @@ describe('oktell-emu validate prepares the DbQuery statements', () => {
     assert.match(r.stdout, /^scenarios\/Typo\.yaml:4:3 E_SQL_PREPARE the statement does not prepare on connection "main": relation "oktell_no_such_table" does not exist \[block q\]$/m);
     assert.doesNotMatch(r.stdout, /Good\.yaml/);
   });
+
   describe('a table the scenario creates itself, in an earlier block (CREATE TABLE IF NOT EXISTS, as Oktell scenarios do)', () => {
     const MAKES_ITS_TABLE = `variables: { n: number }
 start: use
