@@ -164,7 +164,11 @@ export interface RequeueOptions {
  * while no instance ran), `skipped` (overlap: the previous run was still going; no job), `missed` (times missed while
  * no instance ran, passed over by `missed: skip`; no job).
  */
-export type TaskDueKind = 'due' | 'catch-up' | 'skipped' | 'missed';
+/**
+ * What became of a due time. `paused` is no due time but a mark the scheduler leaves while a task is disabled (and when
+ * it stops with the task disabled), so a later start does not count the disabled time as missed.
+ */
+export type TaskDueKind = 'due' | 'catch-up' | 'skipped' | 'missed' | 'paused';
 
 export interface TaskDueInput {
   task: string;

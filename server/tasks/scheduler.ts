@@ -50,6 +50,11 @@ export interface TaskStatus {
 
 /** Most due times one tick enqueues for one task; the rest wait for the next tick. */
 const MAX_PER_TICK = 100;
+/**
+ * How often a disabled task's `paused` mark is renewed: after a crash, at most this much of the time it was disabled
+ * may be counted as missed (a stop renews it at once).
+ */
+const PAUSE_MARK_MS = 30 * 60_000;
 
 export class TaskScheduler {
   readonly counters = new Map<string, TaskCounters>();
@@ -83,13 +88,22 @@ export class TaskScheduler {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.ticking;
+    // The disabled time runs up to this stop: a start that finds the task enabled counts as missed only what came after.
+    for (const t of this.o.tasks()) if (!t.enabled) await this.markPaused(t.name, true).catch((e: unknown) => this.o.logger.warn({ err: e, task: t.name }, 'cannot record that the task was disabled'));
   }
 
   /** Enqueues what is due now. Tests call it after moving their clock. */
   async tick(): Promise<void> {
     const all = this.o.tasks();
-    // A disabled task resumes from when it is enabled again: what came due meanwhile is not "missed".
-    for (const t of all) if (!t.enabled) this.cursor.set(t.name, this.clock.now());
+    // A disabled task resumes from when it is enabled again: what came due meanwhile is not "missed". The store keeps
+    // a mark of it too (renewed every PAUSE_MARK_MS), for a start after a stop to see.
+    for (const t of all) {
+      if (t.enabled) this.pausedMarkAt.delete(t.name);
+      else {
+        this.cursor.set(t.name, this.clock.now());
+        await this.markPaused(t.name, false);
+      }
+    }
     const tasks = all.filter((t) => t.enabled);
     if (tasks.length === 0) return;
     const stored = new Map((await this.o.store.lastTaskDues(tasks.map((t) => t.name))).map((r) => [r.task, r]));
@@ -118,6 +132,16 @@ export class TaskScheduler {
       c.due++;
       await this.claim(task, t, (await this.overlaps(task)) ? 'skipped' : 'due');
     }
+  }
+
+  /** When this scheduler last left a `paused` mark for each disabled task. */
+  private readonly pausedMarkAt = new Map<string, number>();
+
+  private async markPaused(task: string, always: boolean): Promise<void> {
+    const now = this.clock.now();
+    if (!always && now - (this.pausedMarkAt.get(task) ?? -Infinity) < PAUSE_MARK_MS) return;
+    this.pausedMarkAt.set(task, now);
+    await this.o.store.claimTaskDue({ task, dueAt: now, kind: 'paused', job: null });
   }
 
   /** Claims one due time; enqueues its run unless the kind says none. */

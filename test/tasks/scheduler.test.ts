@@ -118,6 +118,34 @@ describe('the service task scheduler (SQLite, a clock moved by the test)', () =>
     await store.close();
   });
 
+  it('a task disabled while the server ran and enabled again while it was stopped: only the stopped time counts as missed', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const file = 'paused.sqlite';
+    let list = tasks('  - { name: t, scenario: T, every: 1m }\n');
+    let store = await open(clock, file);
+    let s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick(); // 00:01 runs
+    list = tasks('  - { name: t, scenario: T, every: 1m, enabled: false }\n');
+    await s.tick();
+    clock.advance(60 * MIN); // an hour disabled, the server running
+    await s.tick();
+    await s.stop();
+    await store.close();
+    // Enabled again while stopped; started five minutes after the stop.
+    list = tasks('  - { name: t, scenario: T, every: 1m }\n');
+    clock.advance(5 * MIN);
+    const warnings: string[] = [];
+    store = await open(clock, file);
+    s = new TaskScheduler({ store, tasks: () => list, clock, logger: { ...silent, warn: (_o: unknown, m: string) => void warnings.push(m) } });
+    await s.tick();
+    assert.equal(s.counters.get('t')!.missed, 5, 'the five due times of the stop, not the hour it was disabled');
+    assert.match(warnings.join('\n'), /service task t: 5 due time\(s\) missed while not running; one catch-up run/);
+    assert.deepEqual((await taskJobs(store)).map((j) => (j.trigger as { kind: string }).kind), ['due', 'catch-up']);
+    await store.close();
+  });
+
   it('an instance that joins a running one takes a due time the other had not claimed yet as due, not missed', async () => {
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
     const list = tasks('  - { name: t, scenario: T, every: 1m }\n');
