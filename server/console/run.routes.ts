@@ -4,7 +4,7 @@ import type { Request, Response, Router } from 'express';
 import { runErrorLocation, type Value } from '../../engine/index.js';
 import { caseFromRun, inlineParams, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
 import { testFileText } from '../../cli/testing/write-case.js';
-import { JOB_STATUSES, RUN_STATUSES, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger } from '../store/store.port.js';
+import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger } from '../store/store.port.js';
 import { jobVariables } from '../starters.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
@@ -13,7 +13,7 @@ import { ID_PATTERN, runView } from './run-view.js';
 import { dbCallsOf } from './db-calls.js';
 import { httpCallsOf } from './http-calls.js';
 
-const TRIGGERS: readonly RunTrigger[] = ['http', 'webapi', 'async', 'cli', 'replay'];
+const TRIGGERS: readonly RunTrigger[] = RUN_TRIGGERS;
 const REPLAYABLE: ReadonlySet<JobStatus> = new Set(['failed', 'dead']);
 
 export interface RunFilters {

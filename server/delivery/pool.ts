@@ -232,7 +232,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const params = (job.params ?? {}) as Record<string, Value>;
     const host = opts.host;
     const library = job.pinnedVersion ? host.libraryWithVersion(job.scenario, job.pinnedVersion) : host.library();
-    const trigger = job.replayCount > 0 ? 'replay' : 'async';
+    // A service task's job carries its task in the trigger: its runs say `task`, not `async`.
+    const trigger = job.replayCount > 0 ? 'replay' : (job.trigger as { task?: unknown } | null)?.task !== undefined ? 'task' : 'async';
     let result: RunResult;
     const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0));
     if (!library) {

@@ -117,6 +117,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'runs started by service tasks (trigger task)',
+    sql: `
+      ALTER TABLE runs DROP CONSTRAINT runs_trigger_check;
+      ALTER TABLE runs ADD CONSTRAINT runs_trigger_check CHECK (trigger IN ('http', 'webapi', 'async', 'task', 'cli', 'replay'));
+    `,
+  },
 ];
 
 /** Thrown when the database was migrated by a newer version of the emulator than this one. */

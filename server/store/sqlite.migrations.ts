@@ -113,6 +113,44 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'runs started by service tasks (trigger task)',
+    // SQLite cannot change a CHECK in place: the table is copied into one with the new check.
+    sql: `
+      CREATE TABLE runs_v3 (
+        id            TEXT    PRIMARY KEY,
+        job_id        TEXT,
+        inbox_id      INTEGER,
+        parent_run_id TEXT,
+        scenario      TEXT    NOT NULL,
+        version       TEXT    NOT NULL,
+        trigger       TEXT    NOT NULL CHECK (trigger IN ('http', 'webapi', 'async', 'task', 'cli', 'replay')),
+        status        TEXT    NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+        attempt       INTEGER NOT NULL DEFAULT 1,
+        worker_id     TEXT,
+        started_at    INTEGER NOT NULL,
+        finished_at   INTEGER,
+        duration_ms   INTEGER,
+        params        TEXT,
+        return_values TEXT,
+        error         TEXT,
+        trace         TEXT,
+        bpium_calls   TEXT,
+        mails         TEXT
+      );
+      INSERT INTO runs_v3 (id, job_id, inbox_id, parent_run_id, scenario, version, trigger, status, attempt, worker_id,
+          started_at, finished_at, duration_ms, params, return_values, error, trace, bpium_calls, mails)
+        SELECT id, job_id, inbox_id, parent_run_id, scenario, version, trigger, status, attempt, worker_id,
+          started_at, finished_at, duration_ms, params, return_values, error, trace, bpium_calls, mails FROM runs;
+      DROP TABLE runs;
+      ALTER TABLE runs_v3 RENAME TO runs;
+      CREATE INDEX runs_started ON runs (started_at DESC, id DESC);
+      CREATE INDEX runs_status ON runs (status, started_at DESC);
+      CREATE INDEX runs_scenario ON runs (scenario, started_at DESC);
+      CREATE INDEX runs_job ON runs (job_id) WHERE job_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** Thrown when the file was written by a newer version of the emulator than this one. */

@@ -15,6 +15,7 @@ import type {
   RunWrite,
   SignatureCheck,
 } from './store.port.js';
+import { RUN_TRIGGERS } from './store.port.js';
 
 /** Serialises a value for a JSON column; `undefined` becomes null. Refuses what JSON cannot hold (cycles, BigInt). */
 export function toJson(value: unknown, what: string): string {
@@ -216,7 +217,7 @@ export function runFromRow(r: RunRow): RunRecord {
   };
 }
 
-const TRIGGERS: ReadonlySet<string> = new Set(['http', 'webapi', 'async', 'cli', 'replay']);
+const TRIGGERS: ReadonlySet<string> = new Set(RUN_TRIGGERS);
 const RUN_STATUS_SET: ReadonlySet<string> = new Set(['running', 'completed', 'failed']);
 
 export function runParams(r: RunWrite): RunRow {

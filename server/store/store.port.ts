@@ -191,7 +191,12 @@ export interface TaskDueRecord {
 
 export type RunStatus = 'running' | 'completed' | 'failed';
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed'];
-export type RunTrigger = 'http' | 'webapi' | 'async' | 'cli' | 'replay';
+/**
+ * What started a run: the hook (`http`), the Web-API, an AsyncScenario block's job (`async`), a service task's job
+ * (`task`: due, catch-up or manual), the command line, or a replay of a failed or dead job.
+ */
+export const RUN_TRIGGERS = ['http', 'webapi', 'async', 'task', 'cli', 'replay'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 /** A run record to write (insert, or replace the record with the same id, e.g. `running` → `completed`). */
 export interface RunWrite {

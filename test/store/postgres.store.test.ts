@@ -153,6 +153,32 @@ describe('PostgresStore: schema', () => {
     }
   });
 
+  it('migration 3 keeps the runs of an older schema and takes the trigger task', T, async (t) => {
+    if (!pgAvailable.url) return t.skip(pgAvailable.skip);
+    const schema = randomSchemaName('upgrade');
+    const url = urlWithSchema(pgAvailable.url, schema);
+    try {
+      await querySchema(pgAvailable.url, 'public', `CREATE SCHEMA ${schema}`);
+      const older = PG_MIGRATIONS.filter((m) => m.version <= 2);
+      await querySchema(pgAvailable.url, schema, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);
+        ${older.map((m) => `${m.sql}; INSERT INTO schema_migrations VALUES (${m.version}, 'v${m.version}', 0);`).join('\n')}
+        INSERT INTO runs (id, scenario, version, trigger, status, started_at) VALUES ('r-old', 'Hook', 'v', 'http', 'completed', 1);`);
+      const store = await openPostgresStore({ url, poolSize: 1 });
+      try {
+        assert.equal((await store.getRun('r-old'))?.trigger, 'http');
+        const started = Date.UTC(2026, 0, 1);
+        await store.recordRun({ id: 'r-task', scenario: 'Report', version: 'v', trigger: 'task', status: 'completed', startedAt: started, finishedAt: started + 1, durationMs: 1 });
+        assert.equal((await store.getRun('r-task'))?.trigger, 'task');
+      } finally {
+        await store.close();
+      }
+      const rows = await querySchema<{ version: number }>(pgAvailable.url, schema, 'SELECT version FROM schema_migrations ORDER BY version');
+      assert.deepEqual(rows.map((r) => r.version), PG_MIGRATIONS.map((m) => m.version));
+    } finally {
+      await dropSchema(pgAvailable.url, schema);
+    }
+  });
+
   it('refuses a schema migrated by a newer build', T, async (t) => {
     if (!pgAvailable.url) return t.skip(pgAvailable.skip);
     const schema = randomSchemaName('future');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, SchemaTooNewError } from '../../server/store/sqlite.migrations.js';
+import { applyMigrations, MIGRATIONS, SchemaTooNewError } from '../../server/store/sqlite.migrations.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../../server/store/sqlite.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import type { InboxEntryInput } from '../../server/store/store.port.js';
@@ -127,6 +127,33 @@ describe('SqliteStore: schema and settings', () => {
       assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
       assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS[MIGRATIONS.length - 1]!.version);
       db.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('migration 3 keeps the runs of an older file, with their indexes, and takes the trigger task', T, async () => {
+    const { dir, cleanup } = await tempDir();
+    const file = join(dir, 's.db');
+    try {
+      const old = new Database(file);
+      applyMigrations(old, MIGRATIONS.filter((m) => m.version <= 2));
+      old.prepare(`INSERT INTO runs (id, scenario, version, trigger, status, started_at, trace) VALUES ('r-old', 'Hook', 'v', 'http', 'completed', 1, '[]')`).run();
+      old.close();
+      const store = await openSqliteStore({ file });
+      try {
+        assert.equal((await store.getRun('r-old'))?.trigger, 'http');
+        const started = Date.UTC(2026, 0, 1);
+        await store.recordRun({ id: 'r-task', scenario: 'Report', version: 'v', trigger: 'task', status: 'completed', startedAt: started, finishedAt: started + 1, durationMs: 1 });
+        const page = await store.listRuns({ limit: 10 });
+        assert.deepEqual(page.items.map((r) => [r.id, r.trigger]), [['r-task', 'task'], ['r-old', 'http']]);
+      } finally {
+        await store.close();
+      }
+      const db = new Database(file, { readonly: true });
+      const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as Array<{ name: string }>).map((r) => r.name);
+      db.close();
+      assert.deepEqual(indexes, ['runs_job', 'runs_scenario', 'runs_started', 'runs_status']);
     } finally {
       await cleanup();
     }

@@ -18,6 +18,7 @@ describe('service tasks on a running server', () => {
       });
       const run = await t.server.store.getRun(runs[0]!.id);
       assert.match(String((run!.params as Record<string, unknown>)['1']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      assert.equal(run!.trigger, 'task', 'a task run says so, not async');
 
       const list = await fetch(`${t.server.url}/-/tasks`, { headers: { authorization: AUTH } });
       assert.equal(list.status, 200);
