@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { runCli } from '../cli/cli.helper.js';
-import { tempDir } from '../helpers.js';
+import { repoPath, tempDir } from '../helpers.js';
 
 describe('oktell-emu tasks', () => {
   it('lists the tasks with their next three due times, starts one by hand, and shows it as the last run', async () => {
@@ -57,6 +57,32 @@ describe('oktell-emu tasks', () => {
         assert.match(runCli(['tasks', '--data-dir', dir], { cwd: tmp.dir }).stdout, /last run: queued, manual run queued/);
       }
       assert.equal(existsSync(join(tmp.dir, 'var')), false, 'nothing was written to ./var');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('tasks run queues the job with the attempts the server gives its jobs: workers.maxAttempts, OKTELL_MAX_ATTEMPTS, else 8', async () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      const task = '  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n';
+      mkdirSync(join(tmp.dir, 'var'));
+      const attemptsOf = async (config: string, env: Record<string, string>) => {
+        writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `${config}serviceTasks:\n${task}`);
+        const run = runCli(['tasks', 'run', 'report'], { cwd: tmp.dir, env: { OKTELL_SCENARIOS: repoPath('scenarios'), ...env }, unset: ['OKTELL_DATA_DIR', ...(env.OKTELL_MAX_ATTEMPTS ? [] : ['OKTELL_MAX_ATTEMPTS'])] });
+        assert.equal(run.code, 0, run.stderr);
+        const jobId = /job (\S+) queued/.exec(run.stdout)?.[1];
+        assert.ok(jobId, run.stdout);
+        const store = await openSqliteStore({ file: join(tmp.dir, 'var', 'oktell.sqlite') });
+        try {
+          return (await store.getJob(jobId))?.maxAttempts;
+        } finally {
+          await store.close();
+        }
+      };
+      assert.equal(await attemptsOf('', {}), 8, 'the documented default, not the store\'s own');
+      assert.equal(await attemptsOf('workers: { maxAttempts: 4 }\n', {}), 4, 'the configuration file');
+      assert.equal(await attemptsOf('workers: { maxAttempts: 4 }\n', { OKTELL_MAX_ATTEMPTS: '2' }), 2, 'the variable over the file');
     } finally {
       tmp.cleanup();
     }
