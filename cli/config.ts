@@ -69,6 +69,8 @@ export async function loadLibrary(
 export interface ServerFlags {
   dataDir?: string | undefined;
   config?: string | undefined;
+  /** The scenarios folder, for the commands that check against it (`tasks`). */
+  scenarios?: string | undefined;
 }
 
 /**
@@ -77,7 +79,7 @@ export interface ServerFlags {
  */
 export function serverSettings(flags: ServerFlags, env = process.env): ReturnType<typeof loadServerConfig> {
   try {
-    return loadServerConfig({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.config ? { config: flags.config } : {}) }, env);
+    return loadServerConfig({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.config ? { config: flags.config } : {}), ...(flags.scenarios ? { scenarios: flags.scenarios } : {}) }, env);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -22,6 +22,11 @@ export interface ScenarioHost {
   close(): void;
 }
 
+/** The scenarios with a file in `dir`, valid or not (none when the folder cannot be read). */
+export async function scenarioNamesIn(dir: string): Promise<ReadonlySet<string>> {
+  return new Set((await listScenarioFiles(dir).catch(() => [])).map(scenarioNameOf));
+}
+
 export async function createScenarioHost(dir: string, opts: { timeZone: string; logger?: LoggerPort; watch?: boolean; databases?: Readonly<Record<string, DbDialect>> }): Promise<ScenarioHost> {
   const templates = createTemplateRenderer({ dir: join(dir, 'templates'), timeZone: opts.timeZone });
   const versions = new Map<string, Scenario>();
@@ -32,7 +37,7 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
   async function reload() {
     templates.reload();
     const loaded = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: opts.timeZone, ...(opts.databases ? { databases: opts.databases } : {}) });
-    const onDisk = new Set((await listScenarioFiles(dir).catch(() => [])).map(scenarioNameOf));
+    const onDisk = await scenarioNamesIn(dir);
     const scenarios = new Map(loaded.scenarios);
     for (const [name, old] of current.scenarios) {
       // Still on disk but invalid now, through its own file or a file it uses (a mail template, a scenario it

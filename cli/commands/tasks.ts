@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import pc from 'picocolors';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
+import { scenarioNamesIn } from '../../server/scenario-host.js';
+import { scenarioProblems, unknownScenarios } from '../../server/tasks/definitions.js';
 import { TaskScheduler, type TaskStatus } from '../../server/tasks/scheduler.js';
 import { serverSettings, UsageError } from '../config.js';
 import { withStore } from '../store.js';
@@ -11,8 +13,11 @@ import { withStore } from '../store.js';
 interface TaskFlags {
   config?: string;
   dataDir?: string;
+  scenarios?: string;
   json?: boolean;
 }
+
+type Settings = ReturnType<typeof serverSettings>;
 
 /**
  * The configuration's tasks and the store they are claimed in: the server's, opened as `runs` opens it (`withStore`).
@@ -20,10 +25,10 @@ interface TaskFlags {
  * — every task "never run" — rather than creating a file; `tasks run` creates the store there, for the server to
  * find the job when it starts with that folder.
  */
-async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskScheduler) => Promise<T>): Promise<T> {
+async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskScheduler, store: Store, config: Settings) => Promise<T>): Promise<T> {
   const config = serverSettings(o);
   const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-  const withScheduler = (store: Store) => fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }));
+  const withScheduler = (store: Store) => fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }), store, config);
   const inMemory = async () => {
     const store = await openSqliteStore({ file: ':memory:' });
     try {
@@ -35,6 +40,11 @@ async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskSched
   return withStore(o, withScheduler, writes ? undefined : inMemory);
 }
 
+/** The server's start check of the tasks' scenarios, against the scenarios folder it would load. */
+async function scenarioCheck(config: Settings): Promise<{ errors: string[]; warnings: string[]; folder: string }> {
+  return { ...scenarioProblems(config.serviceTasks, await scenarioNamesIn(config.scenariosDir)), folder: config.scenariosDir };
+}
+
 function line(t: TaskStatus): string {
   const r = t.lastRun;
   const last = r ? `${r.status}, ${r.kind} run queued ${r.createdAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}` : pc.dim('never run');
@@ -43,13 +53,20 @@ function line(t: TaskStatus): string {
 }
 
 export function tasksCommand(): Command {
-  const common = (c: Command) => c.option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)').option('--data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)');
+  const common = (c: Command) => c.option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)').option('--data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)').option('-s, --scenarios <dir>', 'scenarios folder the tasks name scenarios of, as serve\'s (default $OKTELL_SCENARIOS or ./scenarios)');
   const cmd = common(new Command('tasks').description('list the service tasks: schedule, last run, next three due times'))
     .option('--json', 'print JSON')
     .action(async (o: TaskFlags) => {
-      const list = await withTasks(o, false, (s) => s.status());
+      const { list, problems } = await withTasks(o, false, async (s, _store, config) => ({ list: await s.status(), problems: await scenarioCheck(config) }));
       if (o.json) console.log(JSON.stringify(list, null, 2));
       else console.log(list.length ? list.map(line).join('\n') : 'no service tasks in the configuration (serviceTasks:)');
+      // The listing is where a schedule is checked before a start: what would stop `serve` fails it too (exit 2),
+      // said with the server's words, after the list so the schedule is still seen.
+      for (const w of problems.warnings) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${w}\n`);
+      if (problems.errors.length) {
+        process.stderr.write(`${pc.red('oktell-emu:')} ${problems.errors.join('\n')}\nthe server does not start with this configuration (scenarios folder: ${problems.folder})\n`);
+        process.exitCode = 2;
+      }
     });
   cmd.addCommand(
     common(new Command('run').description('start a service task now (a normal job, marked manual; a running server runs it)').argument('<name>', 'the task'))
@@ -57,8 +74,12 @@ export function tasksCommand(): Command {
       // (`tasks run r --data-dir X` as well as `tasks --data-dir X run r`): read both levels, the subcommand's first.
       .action(async (name: string, _o: TaskFlags, command: Command) => {
         const o = command.optsWithGlobals<TaskFlags>();
-        const jobId = await withTasks(o, true, async (s) => {
-          if (!s.has(name)) throw new UsageError(`no service task named "${name}" in the configuration`);
+        const jobId = await withTasks(o, true, async (s, _store, config) => {
+          const task = config.serviceTasks.find((t) => t.name === name);
+          if (!task) throw new UsageError(`no service task named "${name}" in the configuration`);
+          // A run of a scenario that is not there fails every attempt (enabled task or not): refused, in the server's words.
+          const [missing] = unknownScenarios([task], await scenarioNamesIn(config.scenariosDir));
+          if (missing) throw new UsageError(`${missing}; nothing queued`);
           return s.runNow(name);
         });
         console.log(`${name}: job ${jobId} queued`);

@@ -134,6 +134,18 @@ export function unknownScenarios(tasks: readonly ServiceTask[], known: ReadonlyS
     });
 }
 
+/**
+ * The start's check of the tasks' scenarios, shared by the server and `oktell-emu tasks`: an enabled task naming a
+ * scenario with no file among `known` is an error (the server refuses to start); a disabled one cannot fail a run,
+ * so it is only a warning.
+ */
+export function scenarioProblems(tasks: readonly ServiceTask[], known: ReadonlySet<string>): { errors: string[]; warnings: string[] } {
+  return {
+    errors: unknownScenarios(tasks.filter((t) => t.enabled), known),
+    warnings: unknownScenarios(tasks.filter((t) => !t.enabled), known).map((w) => `${w} (the task is disabled)`),
+  };
+}
+
 function text_(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : undefined;
 }

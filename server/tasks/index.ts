@@ -4,7 +4,7 @@ import { ConfigError, type ServerConfig } from '../config.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.port.js';
-import { unknownScenarios } from './definitions.js';
+import { scenarioProblems } from './definitions.js';
 import { taskDefinitions } from './reload.js';
 import { TaskScheduler } from './scheduler.js';
 
@@ -19,10 +19,11 @@ export function createServiceTasks(o: { config: ServerConfig; store: Store; metr
   const host = o.scenarios;
   // At start an enabled task naming a scenario that is not in the folder (a typo, most often) stops the start, as any
   // bad task. A disabled one cannot fail a run, so it only warns: a server must not refuse to restart over it.
-  const enabled = o.config.serviceTasks.filter((t) => t.enabled);
-  const missing = host ? unknownScenarios(enabled, host.names()) : [];
-  if (missing.length) throw new ConfigError(missing.join('\n'));
-  if (host) for (const w of unknownScenarios(o.config.serviceTasks.filter((t) => !t.enabled), host.names())) o.logger.warn({}, `${w} (the task is disabled)`);
+  if (host) {
+    const { errors, warnings } = scenarioProblems(o.config.serviceTasks, host.names());
+    if (errors.length) throw new ConfigError(errors.join('\n'));
+    for (const w of warnings) o.logger.warn({}, w);
+  }
   const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch, ...(host ? { scenarios: () => host.names() } : {}) });
   host?.onReload(() => definitions.checkScenarios());
   const scheduler = new TaskScheduler({ store: o.store, tasks: definitions.current, logger: o.logger, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../helpers.js';
+import { repoPath, tempDir } from '../helpers.js';
 import { runCli } from './cli.helper.js';
 
 const TASKS = 'serviceTasks:\n  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n';
@@ -46,7 +46,7 @@ describe('oktell-emu on a missing or empty data folder', () => {
       writeFileSync(join(tmp.dir, 'oktell.config.yaml'), TASKS);
       const empty = join(tmp.dir, 'empty');
       mkdirSync(empty);
-      const cli = (...args: string[]) => runCli([...args, '--data-dir', empty], { cwd: tmp.dir, unset: ['OKTELL_STORE'] });
+      const cli = (...args: string[]) => runCli([...args, '--data-dir', empty], { cwd: tmp.dir, env: { OKTELL_SCENARIOS: repoPath('scenarios') }, unset: ['OKTELL_STORE'] });
 
       assert.deepEqual(cli('runs'), { code: 0, stdout: 'no runs recorded yet\n', stderr: '' });
       assert.equal(cli('runs', '--json').stdout, '[]\n');

@@ -7,6 +7,9 @@ import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { runCli } from '../cli/cli.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
 
+/** The shipped scenarios folder, where DailyReport is (a task naming a missing scenario is refused). */
+const env = { OKTELL_SCENARIOS: repoPath('scenarios') };
+
 describe('oktell-emu tasks', () => {
   it('lists the tasks with their next three due times, starts one by hand, and shows it as the last run', async () => {
     const tmp = tempDir('oktell-tasks-cli-');
@@ -14,11 +17,11 @@ describe('oktell-emu tasks', () => {
       writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'serviceTasks:\n  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n');
       // The data folder a server started here would have made (the CLI never creates one).
       mkdirSync(join(tmp.dir, 'var'));
-      const list = runCli(['tasks'], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR'] });
+      const list = runCli(['tasks'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] });
       assert.equal(list.code, 0, list.stderr);
       assert.match(list.stdout, /^report {2}DailyReport {2}0 9 \* \* \* {2}UTC\n {2}last run: never run\n {2}next: (\d{4}-\d\d-\d\dT09:00:00Z(, )?){3}\n$/);
 
-      const run = runCli(['tasks', 'run', 'report'], { cwd: tmp.dir });
+      const run = runCli(['tasks', 'run', 'report'], { cwd: tmp.dir, env });
       assert.equal(run.code, 0, run.stderr);
       const jobId = /job (\S+) queued/.exec(run.stdout)?.[1];
       assert.ok(jobId, run.stdout);
@@ -27,8 +30,8 @@ describe('oktell-emu tasks', () => {
       await store.close();
       assert.deepEqual({ scenario: job?.scenario, status: job?.status, kind: (job?.trigger as { kind: string }).kind }, { scenario: 'DailyReport', status: 'queued', kind: 'manual' });
 
-      assert.match(runCli(['tasks'], { cwd: tmp.dir }).stdout, /last run: queued, manual run queued/);
-      const unknown = runCli(['tasks', 'run', 'nope'], { cwd: tmp.dir });
+      assert.match(runCli(['tasks'], { cwd: tmp.dir, env }).stdout, /last run: queued, manual run queued/);
+      const unknown = runCli(['tasks', 'run', 'nope'], { cwd: tmp.dir, env });
       assert.equal(unknown.code, 2);
       assert.match(unknown.stderr, /no service task named "nope"/);
     } finally {
@@ -46,7 +49,7 @@ describe('oktell-emu tasks', () => {
       ] as const) {
         const dir = join(tmp.dir, folder);
         mkdirSync(dir);
-        const run = runCli(args(dir), { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR'] });
+        const run = runCli(args(dir), { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] });
         assert.equal(run.code, 0, run.stderr);
         const jobId = /job (\S+) queued/.exec(run.stdout)?.[1];
         assert.ok(jobId, run.stdout);
@@ -54,7 +57,7 @@ describe('oktell-emu tasks', () => {
         const job = await store.getJob(jobId);
         await store.close();
         assert.equal(job?.scenario, 'DailyReport', `${folder}: the job is in ${dir}`);
-        assert.match(runCli(['tasks', '--data-dir', dir], { cwd: tmp.dir }).stdout, /last run: queued, manual run queued/);
+        assert.match(runCli(['tasks', '--data-dir', dir], { cwd: tmp.dir, env }).stdout, /last run: queued, manual run queued/);
       }
       assert.equal(existsSync(join(tmp.dir, 'var')), false, 'nothing was written to ./var');
     } finally {
@@ -67,9 +70,9 @@ describe('oktell-emu tasks', () => {
     try {
       const task = '  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n';
       mkdirSync(join(tmp.dir, 'var'));
-      const attemptsOf = async (config: string, env: Record<string, string>) => {
+      const attemptsOf = async (config: string, vars: Record<string, string>) => {
         writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `${config}serviceTasks:\n${task}`);
-        const run = runCli(['tasks', 'run', 'report'], { cwd: tmp.dir, env: { OKTELL_SCENARIOS: repoPath('scenarios'), ...env }, unset: ['OKTELL_DATA_DIR', ...(env.OKTELL_MAX_ATTEMPTS ? [] : ['OKTELL_MAX_ATTEMPTS'])] });
+        const run = runCli(['tasks', 'run', 'report'], { cwd: tmp.dir, env: { ...env, ...vars }, unset: ['OKTELL_DATA_DIR', ...(vars.OKTELL_MAX_ATTEMPTS ? [] : ['OKTELL_MAX_ATTEMPTS'])] });
         assert.equal(run.code, 0, run.stderr);
         const jobId = /job (\S+) queued/.exec(run.stdout)?.[1];
         assert.ok(jobId, run.stdout);
@@ -83,6 +86,48 @@ describe('oktell-emu tasks', () => {
       assert.equal(await attemptsOf('', {}), 8, 'the documented default, not the store\'s own');
       assert.equal(await attemptsOf('workers: { maxAttempts: 4 }\n', {}), 4, 'the configuration file');
       assert.equal(await attemptsOf('workers: { maxAttempts: 4 }\n', { OKTELL_MAX_ATTEMPTS: '2' }), 2, 'the variable over the file');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('reports a task naming a scenario missing from the folder as serve does: exit 2 for an enabled task, a warning for a disabled one; tasks run refuses it', async () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      writeFileSync(
+        join(tmp.dir, 'oktell.config.yaml'),
+        'serviceTasks:\n  - name: poll-orders\n    scenario: PollOrders\n    every: 5m\n  - { name: old, scenario: DailyReprt, every: 1h, enabled: false }\n  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n',
+      );
+      mkdirSync(join(tmp.dir, 'var'));
+      const missing = 'oktell.config.yaml:3:15: scenario: "PollOrders" is not in the scenarios folder';
+      const disabled = 'oktell.config.yaml:5:28: scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?) (the task is disabled)';
+      const serve = runCli(['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'], timeoutMs: 60_000 });
+      assert.equal(serve.code, 2, serve.stderr);
+      assert.ok(serve.stderr.includes(`oktell-emu: ${missing}\n`), serve.stderr);
+
+      const list = runCli(['tasks'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] });
+      assert.equal(list.code, 2, 'the listing fails as the start does');
+      assert.match(list.stdout, /^poll-orders {2}PollOrders {2}every 5m/m, 'the schedule is still listed');
+      assert.match(list.stdout, /^report {2}DailyReport/m);
+      assert.equal(list.stderr, `oktell-emu: warning: ${disabled}\noktell-emu: ${missing}\nthe server does not start with this configuration (scenarios folder: ${repoPath('scenarios')})\n`);
+
+      const run = runCli(['tasks', 'run', 'poll-orders'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] });
+      assert.deepEqual({ code: run.code, stdout: run.stdout, stderr: run.stderr }, { code: 2, stdout: '', stderr: `oktell-emu: ${missing}; nothing queued\n` });
+      assert.equal(runCli(['tasks', 'run', 'old'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] }).code, 2, 'a disabled task too');
+      const store = await openSqliteStore({ file: join(tmp.dir, 'var', 'oktell.sqlite') });
+      try {
+        assert.deepEqual((await store.listJobs({ limit: 10 })).items, [], 'nothing was queued');
+      } finally {
+        await store.close();
+      }
+      assert.equal(runCli(['tasks', 'run', 'report'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] }).code, 0, 'a good task still runs');
+
+      // The folder serve would be started with (--scenarios, as serve's): every task's scenario is there.
+      const folder = join(tmp.dir, 'own-scenarios');
+      mkdirSync(folder);
+      for (const name of ['PollOrders', 'DailyReprt', 'DailyReport']) writeFileSync(join(folder, `${name}.yaml`), '');
+      const own = runCli(['tasks', '--scenarios', folder], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] });
+      assert.deepEqual({ code: own.code, stderr: own.stderr }, { code: 0, stderr: '' });
     } finally {
       tmp.cleanup();
     }
