@@ -6,7 +6,7 @@ import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { scenarioNamesIn } from '../../server/scenario-host.js';
 import { scenarioProblems, unknownScenarios } from '../../server/tasks/definitions.js';
-import { TaskScheduler, type TaskStatus } from '../../server/tasks/scheduler.js';
+import { TaskScheduler, type ParamErrors, type TaskStatus } from '../../server/tasks/scheduler.js';
 import { serverSettings, UsageError } from '../config.js';
 import { withStore } from '../store.js';
 
@@ -45,11 +45,19 @@ async function scenarioCheck(config: Settings): Promise<{ errors: string[]; warn
   return { ...scenarioProblems(config.serviceTasks, await scenarioNamesIn(config.scenariosDir)), folder: config.scenariosDir };
 }
 
+/** One line per parameter that could not be computed: `parameter 2 failed, passed empty: ToDate: …`. */
+function paramErrorLines(errors: ParamErrors, prefix: string): string {
+  return Object.entries(errors)
+    .map(([n, why]) => `${prefix}parameter ${n} failed, passed empty: ${why}\n`)
+    .join('');
+}
+
 function line(t: TaskStatus): string {
   const r = t.lastRun;
   const last = r ? `${r.status}, ${r.kind} run queued ${r.createdAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}` : pc.dim('never run');
+  const errors = r?.paramErrors ? `\n${paramErrorLines(r.paramErrors, `    ${pc.yellow('!')} `).trimEnd()}` : '';
   const next = t.enabled ? t.next.join(', ') : pc.dim('disabled');
-  return `${pc.bold(t.name)}  ${t.scenario}  ${t.schedule}  ${t.timeZone}\n  last run: ${last}\n  next: ${next}`;
+  return `${pc.bold(t.name)}  ${t.scenario}  ${t.schedule}  ${t.timeZone}\n  last run: ${last}${errors}\n  next: ${next}`;
 }
 
 export function tasksCommand(): Command {
@@ -70,19 +78,23 @@ export function tasksCommand(): Command {
     });
   cmd.addCommand(
     common(new Command('run').description('start a service task now (a normal job, marked manual; a running server runs it)').argument('<name>', 'the task'))
+      .option('--json', 'print the queued run as JSON, as POST /-/tasks/NAME/run answers')
       // `tasks` has the same options, and commander gives an option to the parent wherever it stands on the line
       // (`tasks run r --data-dir X` as well as `tasks --data-dir X run r`): read both levels, the subcommand's first.
       .action(async (name: string, _o: TaskFlags, command: Command) => {
         const o = command.optsWithGlobals<TaskFlags>();
-        const jobId = await withTasks(o, true, async (s, _store, config) => {
+        const run = await withTasks(o, true, async (s, _store, config) => {
           const task = config.serviceTasks.find((t) => t.name === name);
           if (!task) throw new UsageError(`no service task named "${name}" in the configuration`);
           // A run of a scenario that is not there fails every attempt (enabled task or not): refused, in the server's words.
           const [missing] = unknownScenarios([task], await scenarioNamesIn(config.scenariosDir));
           if (missing) throw new UsageError(`${missing}; nothing queued`);
-          return s.runNow(name);
+          return s.startManual(name);
         });
-        console.log(`${name}: job ${jobId} queued`);
+        if (o.json) console.log(JSON.stringify(run));
+        else console.log(`${name}: job ${run.jobId} queued`);
+        // Queued all the same, as the server does for a due run; said here, since nothing else shows it before the run.
+        if (run.paramErrors && !o.json) process.stderr.write(paramErrorLines(run.paramErrors, `${pc.yellow('oktell-emu: warning:')} ${name}: `));
       })
       .exitOverride(),
   );

@@ -18,8 +18,8 @@ export function taskRoutes(scheduler: TaskScheduler): Router {
       return;
     }
     scheduler
-      .runNow(name)
-      .then((jobId) => res.status(202).json({ task: name, jobId }))
+      .startManual(name)
+      .then((run) => res.status(202).json(run))
       .catch(next);
   });
   return r;

@@ -44,8 +44,21 @@ export interface TaskStatus {
   /** The next three due times (ISO 8601 in the task's zone); empty for a disabled task. */
   next: string[];
   last: (Omit<TaskDueRecord, 'dueAt' | 'createdAt'> & { dueAt: string; jobStatus: JobStatus | null }) | null;
-  /** The newest run of the task, manual ones included (among the latest 50 jobs of its scenario). */
-  lastRun: { jobId: string; kind: string; status: JobStatus; createdAt: string; finishedAt: string | null } | null;
+  /**
+   * The newest run of the task, manual ones included (among the latest 50 jobs of its scenario), with the parameters
+   * that could not be computed for it (passed empty), when there were any.
+   */
+  lastRun: { jobId: string; kind: string; status: JobStatus; createdAt: string; finishedAt: string | null; paramErrors?: ParamErrors } | null;
+}
+
+/** Parameter number → why its expression failed (the run got it empty). */
+export type ParamErrors = Record<string, string>;
+
+/** A run started by hand: what `POST /-/tasks/NAME/run` answers and `tasks run --json` prints. */
+export interface ManualRun {
+  task: string;
+  jobId: string;
+  paramErrors?: ParamErrors;
 }
 
 /** Most due times one tick enqueues for one task; the rest wait for the next tick. */
@@ -154,7 +167,7 @@ export class TaskScheduler {
     if (r.jobId) {
       c.started++;
       this.lastJob.set(task.name, r.jobId);
-      const errors = (job?.trigger as { paramErrors?: Record<string, string> } | undefined)?.paramErrors;
+      const errors = paramErrorsOf(job?.trigger);
       if (errors) this.o.logger.warn({ task: task.name, jobId: r.jobId, paramErrors: errors }, `service task ${task.name}: some parameters could not be computed and are empty`);
       this.o.logger.info({ task: task.name, dueAt: isoInZone(dueAt, task.timeZone), jobId: r.jobId, kind }, `service task ${task.name}: run enqueued`);
     } else if (kind === 'skipped') {
@@ -182,11 +195,19 @@ export class TaskScheduler {
 
   /** Starts the task now, outside its schedule (a normal job, marked manual). Returns the job id. */
   async runNow(name: string): Promise<string> {
+    return (await this.startManual(name)).jobId;
+  }
+
+  /** As runNow, and says which parameters could not be computed: the run is queued with them empty, as a due one. */
+  async startManual(name: string): Promise<ManualRun> {
     const task = this.o.tasks().find((t) => t.name === name);
     if (!task) throw new Error(`no service task named "${name}"`);
-    const [id] = await this.o.store.enqueueJobs([taskJob(task, this.clock.now(), 'manual')]);
+    const job = taskJob(task, this.clock.now(), 'manual');
+    const [jobId] = await this.o.store.enqueueJobs([job]);
     this.count(name).started++;
-    return id!;
+    const paramErrors = paramErrorsOf(job.trigger);
+    if (paramErrors) this.o.logger.warn({ task: name, jobId, paramErrors }, `service task ${name}: some parameters could not be computed and are empty`);
+    return { task: name, jobId: jobId!, ...(paramErrors ? { paramErrors } : {}) };
   }
 
   async status(): Promise<TaskStatus[]> {
@@ -199,6 +220,7 @@ export class TaskScheduler {
         const job = l?.jobId ? await this.o.store.getJob(l.jobId) : undefined;
         const recent = (await this.o.store.listJobs({ scenario: t.scenario, limit: 50 })).items;
         const run = recent.find((j) => (j.trigger as { task?: unknown } | null)?.task === t.name);
+        const runErrors = run && paramErrorsOf(run.trigger);
         return {
           name: t.name,
           scenario: t.scenario,
@@ -210,7 +232,7 @@ export class TaskScheduler {
           next: t.enabled ? nextDueTimes(t.schedule, now, 3).map((d) => isoInZone(d, t.timeZone)) : [],
           last: l ? { task: l.task, kind: l.kind, jobId: l.jobId, dueAt: isoInZone(l.dueAt, t.timeZone), jobStatus: job?.status ?? null } : null,
           lastRun: run
-            ? { jobId: run.id, kind: String((run.trigger as { kind?: unknown }).kind), status: run.status, createdAt: isoInZone(run.createdAt, t.timeZone), finishedAt: run.finishedAt === null ? null : isoInZone(run.finishedAt, t.timeZone) }
+            ? { jobId: run.id, kind: String((run.trigger as { kind?: unknown }).kind), status: run.status, createdAt: isoInZone(run.createdAt, t.timeZone), finishedAt: run.finishedAt === null ? null : isoInZone(run.finishedAt, t.timeZone), ...(runErrors ? { paramErrors: runErrors } : {}) }
             : null,
         };
       }),
@@ -270,6 +292,12 @@ export function missedBetween(task: ServiceTask, from: number, until: number): {
   }
   for (let t = next(start); t !== undefined && t < until; t = next(t)) latest = t;
   return { latest, count, atLeast: true };
+}
+
+/** The parameters a task's job got empty because they failed (`paramErrors` of its trigger), if any. */
+export function paramErrorsOf(trigger: unknown): ParamErrors | undefined {
+  const errors = (trigger as { paramErrors?: unknown } | null | undefined)?.paramErrors;
+  return errors && typeof errors === 'object' && Object.keys(errors).length ? (errors as ParamErrors) : undefined;
 }
 
 /**

@@ -132,4 +132,48 @@ describe('oktell-emu tasks', () => {
       tmp.cleanup();
     }
   });
+
+  it('a parameter that fails to compute: tasks run queues the run and says which parameter and why; --json prints the run; the listing shows it on the last run', async () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'serviceTasks:\n  - { name: a, scenario: DailyReport, every: 5m, params: { 2: \'ToDate("x")\', 3: \'"ok"\' } }\n');
+      mkdirSync(join(tmp.dir, 'var'));
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] });
+      const why = /ToDate: cannot read text "x" as a date/;
+
+      const run = cli('tasks', 'run', 'a');
+      assert.equal(run.code, 0, run.stderr);
+      const jobId = /^a: job (\S+) queued\n$/.exec(run.stdout)?.[1];
+      assert.ok(jobId, run.stdout);
+      assert.match(run.stderr, /^oktell-emu: warning: a: parameter 2 failed, passed empty: ToDate: cannot read text "x" as a date .*\n$/);
+      const store = await openSqliteStore({ file: join(tmp.dir, 'var', 'oktell.sqlite') });
+      try {
+        const job = await store.getJob(jobId);
+        const params = job?.params as Record<string, string> | undefined;
+        assert.deepEqual({ status: job?.status, p2: params?.['2'], p3: params?.['3'] }, { status: 'queued', p2: '', p3: 'ok' });
+      } finally {
+        await store.close();
+      }
+
+      // --json after the name or before `run`: one object, the shape POST /-/tasks/NAME/run answers.
+      for (const args of [['tasks', 'run', 'a', '--json'], ['tasks', '--json', 'run', 'a']]) {
+        const r = cli(...args);
+        assert.equal(r.code, 0, r.stderr);
+        const out = JSON.parse(r.stdout) as { task: string; jobId: string; paramErrors: Record<string, string> };
+        assert.deepEqual(Object.keys(out), ['task', 'jobId', 'paramErrors'], args.join(' '));
+        assert.equal(out.task, 'a');
+        assert.match(out.jobId, /^\w+$/);
+        assert.deepEqual(Object.keys(out.paramErrors), ['2']);
+        assert.match(out.paramErrors['2']!, why);
+      }
+
+      const list = cli('tasks');
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, /\n {2}last run: queued, manual run queued [^\n]*\n {4}! parameter 2 failed, passed empty: ToDate: cannot read text "x"[^\n]*\n {2}next: /);
+      const json = JSON.parse(cli('tasks', '--json').stdout) as Array<{ lastRun: { paramErrors?: Record<string, string> } }>;
+      assert.match(json[0]!.lastRun.paramErrors?.['2'] ?? '', why);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });

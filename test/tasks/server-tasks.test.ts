@@ -10,7 +10,7 @@ import { ECHO_DUE } from './task-scenarios.js';
 
 describe('service tasks on a running server', () => {
   it('starts the scenario every second through the queue; lists, starts by hand and counts the task', async () => {
-    const t = await startTestServer({ smtp: false, extraScenarios: { 'Tick.yaml': ECHO_DUE }, config: 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * * *", timeZone: UTC }\n' });
+    const t = await startTestServer({ smtp: false, extraScenarios: { 'Tick.yaml': ECHO_DUE }, config: 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * * *", timeZone: UTC }\n  - { name: bad-param, scenario: Tick, every: 1d, params: { 2: \'ToDate("x")\' } }\n' });
     try {
       const runs = await waitFor('two completed task runs', async () => {
         const page = await t.server.store.listRuns({ scenario: 'Tick', status: 'completed' });
@@ -35,6 +35,12 @@ describe('service tasks on a running server', () => {
         return j?.status === 'succeeded' && j;
       });
       assert.equal((job.trigger as { kind: string }).kind, 'manual');
+      // A parameter that fails is passed empty and the run queued, and the answer says which one and why.
+      const bad = await fetch(`${t.server.url}/-/tasks/bad-param/run`, { method: 'POST', headers: { authorization: AUTH } });
+      assert.equal(bad.status, 202);
+      const queued = (await bad.json()) as { task: string; jobId: string; paramErrors?: Record<string, string> };
+      assert.equal(queued.task, 'bad-param');
+      assert.match(queued.paramErrors?.['2'] ?? '', /^ToDate: cannot read text "x" as a date/);
       assert.equal((await fetch(`${t.server.url}/-/tasks/nope/run`, { method: 'POST', headers: { authorization: AUTH } })).status, 404);
       assert.equal((await fetch(`${t.server.url}/-/tasks`)).status, 401);
 
