@@ -329,7 +329,7 @@ function typeSuggested(name: string, source: string): 'number' | 'string' {
  * (`text: "Готово"` is the expression `Готово`), so a fix that needs expression quotes is shown in '…', and a bare
  * variable name gets its square brackets.
  */
-function yamlHint(src: YamlSource, path: readonly PathSeg[], value: string, e: ExpressionSyntaxError, variables: ReadonlyMap<string, VariableDecl>): string | undefined {
+export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: string, e: ExpressionSyntaxError, variables: ReadonlyMap<string, VariableDecl>): string | undefined {
   const word = value.trim();
   if (variables.has(word)) {
     return `"${word}" is a variable: read it in square brackets, quoted for YAML: '[${word}]'`;
@@ -339,6 +339,13 @@ function yamlHint(src: YamlSource, path: readonly PathSeg[], value: string, e: E
     // The whole corrected value only when it is right; otherwise the expression's own hint, with YAML's quotes.
     if (parseExpression(e.fix).ok) return `write ${yamlSingleQuoted(e.fix)} — YAML drops the "…" around a whole value; the outer '…' keep them for the expression`;
     return `${e.hint ?? 'put text in quotes'}, and wrap the whole value in '…' so YAML keeps those quotes`;
+  }
+  // "reports@example.com": the "…" were meant as the text's quotes, and YAML took them (or, written bare, the text has
+  // none). When the value as text is a valid expression (no variables, no quotes of its own to mix up), that is the fix.
+  const asText = `"${value}"`;
+  if ((style === 'PLAIN' || style === 'QUOTE_DOUBLE') && !/["[\]]/.test(value) && parseExpression(asText).ok) {
+    const why = style === 'QUOTE_DOUBLE' ? 'YAML drops the "…" around a whole value' : 'text needs its own quotes';
+    return `write ${yamlSingleQuoted(asText)} — ${why}; the outer '…' keep them for the expression`;
   }
   return e.hint;
 }

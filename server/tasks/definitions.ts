@@ -2,6 +2,7 @@
 // start, on what schedule, in which zone, with which input parameters. Checked as a whole at load time; every
 // problem is reported with the file, line and column of the bad field.
 import { parseExpression, type CompiledExpression } from '../../engine/expr/index.js';
+import { yamlHint } from '../../engine/loader.js';
 import { closest } from '../../engine/suggest.js';
 import { YamlSource, type PathSeg } from '../../engine/yaml-source.js';
 import { checkTimeZone, cronSchedule, intervalSchedule, isoInZone, nextDueTimes, ScheduleError, type Schedule } from './schedule.js';
@@ -96,7 +97,9 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
             const r = parseExpression(String(v));
             if (!r.ok) {
               const where = src.locateInScalar(at('params', k), r.error.offset);
-              problems.push(`${where.file}:${where.line}:${where.col}: params.${k}: ${r.error.message}${r.error.hint ? ` (${r.error.hint})` : ''}`);
+              // The scenario validator's hint, written for YAML: `2: "text"` lost its quotes to YAML, so the fix is '"text"'.
+              const hint = yamlHint(src, at('params', k), String(v), r.error, new Map());
+              problems.push(`${where.file}:${where.line}:${where.col}: params.${k}: ${r.error.message}${hint ? ` (${hint})` : ''}`);
             } else if (r.expr.variables.length > 0) problem(at('params', k), `params.${k}: a task has no variables ([${r.expr.variables[0]}]); use Now(), the due time`);
             else params[String(Number(k))] = r.expr;
           }

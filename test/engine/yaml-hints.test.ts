@@ -34,6 +34,14 @@ describe('expression hints that fit YAML', () => {
     const [i] = issuesOf(`Готово + 'x'`);
     assert.match(i!.hint!, /'"Готово" \+ ''x'''/);
   });
+  it('text with a character no expression has (an e-mail address), in double quotes or bare, gets the quoted text as its fix', () => {
+    const [quoted] = issuesOf('"reports@example.com"');
+    assert.equal(quoted!.hint, `write '"reports@example.com"' — YAML drops the "…" around a whole value; the outer '…' keep them for the expression`);
+    const [bare] = issuesOf('reports@example.com');
+    assert.equal(bare!.hint, `write '"reports@example.com"' — text needs its own quotes; the outer '…' keep them for the expression`);
+    // With a variable in it, the whole value is not text: no such fix.
+    assert.equal(issuesOf('"[note] @"')[0]!.hint, 'put text in quotes, e.g. "text"');
+  });
   it('a correction that would still be wrong is not offered whole; the YAML quoting is still said', () => {
     const [i] = issuesOf('"Задача [note]"');
     assert.equal(i!.hint, `put text in quotes: "Задача", and wrap the whole value in '…' so YAML keeps those quotes`);

@@ -176,4 +176,17 @@ describe('oktell-emu tasks', () => {
       tmp.cleanup();
     }
   });
+
+  it('a task parameter written "reports@example.com" gets the scenario validator\'s YAML hint: write \'"reports@example.com"\'', () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'serviceTasks:\n  - name: a\n    scenario: DailyReport\n    every: 5m\n    params:\n      2: "reports@example.com"\n');
+      mkdirSync(join(tmp.dir, 'var'));
+      const r = runCli(['tasks'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] });
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr, `oktell-emu: oktell.config.yaml:6:18: params.2: unexpected character "@" (write '"reports@example.com"' — YAML drops the "…" around a whole value; the outer '…' keep them for the expression)\n`);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
