@@ -35,7 +35,7 @@ const KEYS = ['name', 'scenario', 'cron', 'every', 'timeZone', 'params', 'enable
 /**
  * Reads `serviceTasks` from the configuration file's text. Throws ServiceTaskError listing every problem as
  * `file:line:col: message`, followed by the next three due times of the tasks that are good (so a fix can be checked
- * against them). `now` is only used for that hint.
+ * against them; a disabled one is said to be disabled). `now` is only used for that hint.
  */
 export function parseServiceTasks(file: string, text: string, defaultZone: string, now = Date.now()): ServiceTask[] {
   const src = new YamlSource(file, text);
@@ -118,7 +118,8 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     }
   });
   if (problems.length > 0) {
-    const good = tasks.map((t) => `  ${t.name} (${t.schedule.text}): next ${nextDueTimes(t.schedule, now, 3).map((d) => isoInZone(d, t.timeZone)).join(', ')}`);
+    // A disabled task is never due: said so, as `tasks` lists it, rather than given due times it will not run at.
+    const good = tasks.map((t) => `  ${t.name} (${t.schedule.text}): ${t.enabled ? `next ${nextDueTimes(t.schedule, now, 3).map((d) => isoInZone(d, t.timeZone)).join(', ')}` : 'disabled'}`);
     throw new ServiceTaskError([...problems, ...(good.length ? ['the other tasks are due:', ...good] : [])].join('\n'));
   }
   return tasks;

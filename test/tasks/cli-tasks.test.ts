@@ -189,4 +189,20 @@ describe('oktell-emu tasks', () => {
       tmp.cleanup();
     }
   });
+
+  it('a bad task: the other tasks are listed with their due times, a disabled one as disabled', () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      writeFileSync(
+        join(tmp.dir, 'oktell.config.yaml'),
+        'serviceTasks:\n  - { name: daily-report, scenario: DailyReport, cron: "0 8 * * *", enabled: false }\n  - { name: morning, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n  - { name: tick, scenario: DailyReport, cron: "0 25 * * *" }\n',
+      );
+      mkdirSync(join(tmp.dir, 'var'));
+      const r = runCli(['tasks'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^oktell-emu: oktell\.config\.yaml:4:48: cron: hour: 25 is outside 0-23\nthe other tasks are due:\n {2}daily-report \(0 8 \* \* \*\): disabled\n {2}morning \(0 9 \* \* \*\): next (\d{4}-\d\d-\d\dT09:00:00Z(, )?){3}\n$/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
