@@ -1,9 +1,10 @@
 // `oktell-emu runs`, `show` and `replay`: look at recorded runs and send failed or dead jobs back to the queue.
 import { Command } from 'commander';
 import pc from 'picocolors';
-import { RUN_STATUSES, type RunRecord, type RunStatus } from '../../server/store/store.port.js';
+import { RUN_STATUSES, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
 import { UsageError } from '../config.js';
 import { withStore } from '../store.js';
+import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
 import { formatRunError } from '../../engine/index.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
@@ -37,10 +38,10 @@ export function runsCommand(): Command {
             const r = j.lastRunId ? await store.getRun(j.lastRunId) : undefined;
             if (r && (!since || r.startedAt >= since)) runs.push({ ...summary(r), dead: true });
           }
-          return runs;
+          return withTaskOrigins(store, runs);
         }
         const page = await store.listRuns({ limit, ...(o.status ? { status: o.status as RunStatus } : {}), ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) });
-        return page.items.map(summary);
+        return withTaskOrigins(store, page.items.map(summary));
       }, () => []);
       if (o.json) {
         process.stdout.write(`${JSON.stringify(rows)}\n`);
@@ -52,7 +53,7 @@ export function runsCommand(): Command {
       }
       for (const r of rows) {
         const st = r.status === 'completed' ? pc.green(r.status) : r.status === 'failed' ? pc.red(r.status) : pc.yellow(r.status);
-        process.stdout.write(`${new Date(r.startedAt).toISOString()}  ${st.padEnd(18)} ${r.scenario.padEnd(20)} ${r.trigger.padEnd(7)} ${String(r.durationMs ?? '').padStart(8)} ms  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}\n`);
+        process.stdout.write(`${new Date(r.startedAt).toISOString()}  ${st.padEnd(18)} ${r.scenario.padEnd(20)} ${(r.task ? 'task' : r.trigger).padEnd(7)} ${String(r.durationMs ?? '').padStart(8)} ms  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
       }
     });
 }
@@ -68,7 +69,11 @@ export function showCommand(): Command {
     .option('--json', 'print the run as JSON')
     .option('--data-dir <dir>', 'data folder')
     .action(async (id: string, o: { json?: boolean; dataDir?: string }) => {
-      const run = await withStore(o, (s) => s.getRun(id), (folder) => {
+      const found = async (s: Store) => {
+        const r = await s.getRun(id);
+        return r ? (await withTaskOrigins(s, [r]))[0] : undefined;
+      };
+      const run = await withStore(o, found, (folder) => {
         throw new UsageError(`no run ${id}: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
       });
       if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs)`);
@@ -77,11 +82,12 @@ export function showCommand(): Command {
     });
 }
 
-function printRecord(r: RunRecord) {
+function printRecord(r: RunRecord & { task?: TaskOrigin }) {
   const w = (s: string) => process.stdout.write(`${s}\n`);
-  w(`${pc.bold(r.scenario)} ${r.status === 'completed' ? pc.green(r.status) : pc.red(r.status)} run ${r.id} · ${r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
+  w(`${pc.bold(r.scenario)} ${r.status === 'completed' ? pc.green(r.status) : pc.red(r.status)} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
   w(`  started ${new Date(r.startedAt).toISOString()} · ${r.durationMs ?? '?'} ms`);
   w(`  params ${JSON.stringify(r.params).slice(0, 300)}`);
+  for (const [n, why] of Object.entries(r.task?.paramErrors ?? {})) w(`  ${pc.yellow('parameter')} ${n} failed, passed empty: ${why}`);
   for (const s of (r.trace ?? []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; notes?: string[]; error?: string }>) {
     w(`  ${String(s.step).padStart(3)} ${s.block} ${pc.dim(s.kind)} → ${s.exit}${s.changed ? ' ' + JSON.stringify(s.changed).slice(0, 200) : ''}${s.error ? ' ' + pc.red(s.error) : ''}`);
     for (const n of s.notes ?? []) w(`      ${pc.yellow('note')} ${n}`);
