@@ -14,6 +14,10 @@ export interface MigrationReport {
 
 export class MigrationError extends Error {
   override name = 'MigrationError';
+  /** The failing file, when one failed (its path), so a caller can point at it. */
+  constructor(message: string, readonly file?: string) {
+    super(message);
+  }
 }
 
 /**
@@ -56,7 +60,7 @@ export function applyMigrations(dir: string, settings: DatabaseSettings): Migrat
             db.prepare('INSERT INTO oktell_migrations (name, applied_at) VALUES (?, ?)').run(file, new Date().toISOString());
           })();
         } catch (e) {
-          throw new MigrationError(`db/${connection}/${file}: ${(e as Error).message}`);
+          throw new MigrationError(`db/${connection}/${file}: ${(e as Error).message}`, join(dir, connection, file));
         }
         applied.push(file);
       }

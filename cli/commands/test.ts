@@ -12,7 +12,7 @@ import { withStore } from '../store.js';
 import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
 import { caseReport, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
-import { LibraryCache, runCase, type CaseOutcome } from '../testing/run-case.js';
+import { CaseSetupError, LibraryCache, runCase, type CaseOutcome } from '../testing/run-case.js';
 import { loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, unknownVariables, type TestFile } from '../testing/test-file.js';
 import { refreshed, rewriteExpectations } from '../testing/update.js';
 
@@ -113,17 +113,35 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const outcomes = await inParallel(selected, PARALLEL, async ({ file, c }) => {
+  const results = await inParallel(selected, PARALLEL, async ({ file, c }) => {
     const { library, templates } = await libraries.get(file.scenariosDir, c.timeZone);
-    return runCase(c, library, templates, defaultMaxEffects);
+    try {
+      return await runCase(c, library, templates, defaultMaxEffects);
+    } catch (e) {
+      // A data set or migration the database refuses keeps the case from running, like any other problem.
+      if (e instanceof CaseSetupError) return e;
+      throw e;
+    }
   });
-  const reports: CaseReport[] = selected.map(({ file, c }, i) => caseReport(file, c.index, outcomes[i]!.mismatches, outcomes[i]!.durationMs));
+  // A file's data set (or a migration) fails for each case using it: reported once, at its line, with the count.
+  const setups = new Map<string, { issue: ScenarioIssue; cases: number }>();
+  for (const r of results) {
+    if (!(r instanceof CaseSetupError)) continue;
+    const key = formatIssue(r.issue);
+    const seen = setups.get(key) ?? { issue: r.issue, cases: 0 };
+    seen.cases++;
+    setups.set(key, seen);
+  }
+  for (const { issue, cases } of setups.values()) issues.push({ ...issue, message: `${issue.message} (${cases === 1 ? 'its case was' : `${cases} cases were`} not run)` });
+  const ran = selected.flatMap((s, i) => { const r = results[i]!; return r instanceof CaseSetupError ? [] : [{ ...s, outcome: r }]; });
+  if (ran.length === 0) return invalid(issues, opts, out);
+  const reports: CaseReport[] = ran.map(({ file, c, outcome }) => caseReport(file, c.index, outcome.mismatches, outcome.durationMs));
   const problems = issues.length ? `${issues.length} problem(s) kept cases from running (listed above)` : undefined;
   // On stderr for people and CI logs; --json has them in its object.
   if (problems && !opts.json) process.stderr.write(`${issues.map(formatIssue).join('\n')}\n`);
 
   if (opts.update) {
-    update(selected.map((s, i) => ({ ...s, outcome: outcomes[i]! })), opts, out, issues);
+    update(ran, opts, out, issues);
     return issues.length ? 2 : 0;
   }
   if (opts.json) out.write(jsonReport(reports, issues));

@@ -3,8 +3,8 @@
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { applyMigrations, createDatabasePort, type ClosableDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
+import { join, relative } from 'node:path';
+import { applyMigrations, createDatabasePort, MigrationError, type ClosableDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
 import { createFixtureBpium } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { createFixtureWeb } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import {
@@ -12,6 +12,8 @@ import {
   createInProcessStarter,
   fixedClock,
   runScenario,
+  SCENARIO_ERROR_CODES as C,
+  type ScenarioIssue,
   type EnginePorts,
   type IdPort,
   type RunResult,
@@ -19,7 +21,7 @@ import {
 } from '../../engine/index.js';
 import { loadLibrary } from '../config.js';
 import { match, observe, type Mismatch, type Observed } from './expectations.js';
-import type { TestCase } from './test-file.js';
+import type { DataSet, TestCase } from './test-file.js';
 
 /** Loaded scenario folders, one per folder and time zone (templates format dates in the case's zone). */
 export class LibraryCache {
@@ -40,6 +42,17 @@ export interface CaseOutcome {
   observed: Observed;
   mismatches: Mismatch[];
   durationMs: number;
+}
+
+/**
+ * The case's databases could not be prepared: its `db:` data set (or a migration before it) fails. A problem of the
+ * test file or the scenarios folder, located, not a result of the scenario: the case does not run.
+ */
+export class CaseSetupError extends Error {
+  override name = 'CaseSetupError';
+  constructor(readonly issue: ScenarioIssue) {
+    super(issue.message);
+  }
 }
 
 /** Ids count up per case, so a dry-run Bpium create gets the same made-up id every time. */
@@ -73,15 +86,24 @@ function caseDatabases(c: TestCase, scenariosDir: string): { port: ClosableDatab
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    applyMigrations(join(scenariosDir, 'db'), settings);
-    for (const [name, parts] of Object.entries(c.db)) {
+    try {
+      applyMigrations(join(scenariosDir, 'db'), settings);
+    } catch (e) {
+      if (e instanceof MigrationError) throw new CaseSetupError(migrationIssue(e));
+      throw e;
+    }
+    for (const [name, sets] of Object.entries(c.db)) {
       const s = settings[name]!;
       if (s.dialect !== 'sqlite') continue;
       const db = new Database(s.path);
       try {
-        for (const sql of parts) db.exec(sql);
-      } catch (e) {
-        throw new Error(`db.${name} of the case "${c.name}": ${(e as Error).message}`);
+        for (const set of sets) {
+          try {
+            db.exec(set.sql);
+          } catch (e) {
+            throw new CaseSetupError(dataSetIssue(name, set, (e as Error).message));
+          }
+        }
       } finally {
         db.close();
       }
@@ -91,6 +113,34 @@ function caseDatabases(c: TestCase, scenariosDir: string): { port: ClosableDatab
     throw e;
   }
   return { port, close };
+}
+
+/** A data set the fresh database refuses, at its `db.<connection>` entry, with what usually causes it. */
+function dataSetIssue(connection: string, set: DataSet, message: string): ScenarioIssue {
+  const migrations = `scenarios/db/${connection}/*.sql`;
+  const hint = /UNIQUE constraint failed/i.test(message)
+    ? `the row is there already (a migration, ${migrations}, or an earlier data set inserts it too): leave it out here or write INSERT OR IGNORE`
+    : /no such table/i.test(message)
+      ? `a data set fills tables: create the table in a migration (${migrations}), which every case's database gets first`
+      : `the data set is SQLite SQL, run on a fresh "${connection}" database after the migrations (${migrations})`;
+  return {
+    ...set.at,
+    code: C.DATA_SET,
+    message: `db.${connection}${set.from ? ` (${set.from})` : ''}: the data set fails on a fresh "${connection}" database: ${message}`,
+    hint,
+  };
+}
+
+/** A migration that fails on an empty database: every case of the folder needs it, so it is the file's problem. */
+function migrationIssue(e: MigrationError): ScenarioIssue {
+  return {
+    file: e.file ? relative(process.cwd(), e.file) || e.file : 'scenarios/db',
+    line: 1,
+    col: 1,
+    code: C.DATA_SET,
+    message: `the migration fails on a fresh test database: ${e.message}`,
+    hint: 'each case starts from empty SQLite databases with the migrations applied; fix the file (`oktell-emu run` applies it the same way)',
+  };
 }
 
 async function runWith(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], databases: ClosableDatabasePort, t0: number, defaultMaxEffects: number | undefined): Promise<CaseOutcome> {

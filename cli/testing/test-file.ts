@@ -10,6 +10,7 @@ import {
   type PathSeg,
   type ScenarioErrorCode,
   type ScenarioIssue,
+  type SourceLocation,
   type Value,
 } from '../../engine/index.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
@@ -187,13 +188,22 @@ export interface TestCase {
   variables: Record<string, Value>;
   bpium: BpiumFixtureFile | undefined;
   /** SQL per connection run on fresh databases before the case: the file's, then the case's. */
-  db: Record<string, string[]>;
+  db: Record<string, DataSet[]>;
   http: HttpFixture[] | undefined;
   clock: Date;
   timeZone: string;
   /** The case's or the file's cap; undefined: the command's default. */
   maxEffects: number | undefined;
   expect: Expectation;
+}
+
+/** One `db:` entry: its SQL and where it is written, so a failing data set is reported at its line. */
+export interface DataSet {
+  sql: string;
+  /** The `db.<connection>` entry in the test file. */
+  at: SourceLocation;
+  /** `@file.sql` as written, when the SQL came from a file. */
+  from?: string;
 }
 
 export interface TestFile {
@@ -354,25 +364,26 @@ function readParams(raw: Record<string, string | number | boolean>, base: string
   return out;
 }
 
-/** `db:` values: SQL text, or `@file.sql` relative to the test file. */
-function readDb(raw: Record<string, string>, base: string, src: YamlSource, at: PathSeg[], report: Report): Record<string, string> {
-  const out: Record<string, string> = {};
+/** `db:` values: SQL text, or `@file.sql` relative to the test file; each with the place of its entry. */
+function readDb(raw: Record<string, string>, base: string, src: YamlSource, at: PathSeg[], report: Report): Record<string, DataSet> {
+  const out: Record<string, DataSet> = {};
   for (const [name, v] of Object.entries(raw)) {
-    if (!v.startsWith('@')) out[name] = v;
+    const place = src.locate([...at, name]);
+    if (!v.startsWith('@')) out[name] = { sql: v, at: place };
     else {
       try {
-        out[name] = readFileSync(resolve(base, v.slice(1)), 'utf8');
+        out[name] = { sql: readFileSync(resolve(base, v.slice(1)), 'utf8'), at: place, from: v.slice(1) };
       } catch (e) {
-        report(src.locate([...at, name]), C.READ_FAILED, `db.${name}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'a path after @ is relative to the test file');
+        report(place, C.READ_FAILED, `db.${name}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'a path after @ is relative to the test file');
       }
     }
   }
   return out;
 }
 
-function mergeDb(file: Record<string, string>, own: Record<string, string>): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const part of [file, own]) for (const [name, sql] of Object.entries(part)) (out[name] ??= []).push(sql);
+function mergeDb(file: Record<string, DataSet>, own: Record<string, DataSet>): Record<string, DataSet[]> {
+  const out: Record<string, DataSet[]> = {};
+  for (const part of [file, own]) for (const [name, set] of Object.entries(part)) (out[name] ??= []).push(set);
   return out;
 }
 

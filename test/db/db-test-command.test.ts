@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { runCli } from '../cli/cli-process.js';
-import { tempDir } from '../helpers.js';
+import { repoPath, tempDir } from '../helpers.js';
 
 const FIND = `variables: { name: string, n: number }
 start: find
@@ -70,6 +71,101 @@ describe('oktell-emu test with db: data sets', () => {
       assert.match(r.stdout, /✗ .*a wrong expectation fails/);
       assert.match(r.stdout, /find\.test\.yaml:\d+:\d+ variables\.name: expected "Вера" got "Анна"/);
       assert.match(r.stdout, /2 passed, 1 failed/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a data set the database refuses is a located problem of the test file: its cases do not run, the others do', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      mkdirSync(join(scenarios, 'tests'));
+      writeFileSync(join(scenarios, 'Find.yaml'), FIND);
+      writeFileSync(join(scenarios, 'db', 'main', '001-tables.sql'), "CREATE TABLE clients (phone TEXT PRIMARY KEY, name TEXT); CREATE TABLE lookups (phone TEXT); INSERT INTO clients VALUES ('+7001', 'Анна');");
+      // The file's data set inserts the migration's row again: both of its cases are kept from running.
+      writeFileSync(join(scenarios, 'tests', 'clash.test.yaml'), [
+        'db:',
+        '  main: "INSERT INTO clients VALUES (\'+7001\', \'Анна\');"',
+        'cases:',
+        '  - { name: first, scenario: Find, params: { 1: "+7001" }, expect: { status: completed } }',
+        '  - { name: second, scenario: Find, params: { 1: "+7001" }, expect: { status: completed } }',
+        '',
+      ].join('\n'));
+      // A case's own data set names a table no migration creates; the next case of the file still runs.
+      writeFileSync(join(scenarios, 'tests', 'missing.test.yaml'), [
+        'cases:',
+        '  - name: no table',
+        '    scenario: Find',
+        '    params: { 1: "+7001" }',
+        '    db:',
+        '      main: "INSERT INTO nosuch VALUES (1);"',
+        '    expect: { status: completed }',
+        '  - { name: still runs, scenario: Find, params: { 1: "+7001" }, expect: { variables: { name: Анна } } }',
+        '',
+      ].join('\n'));
+      const env = { OKTELL_DATA_DIR: join(tmp.dir, 'var') };
+      const r = runCli(['test', '--scenarios', scenarios], env);
+      assert.equal(r.code, 2, r.stderr + r.stdout);
+      assert.doesNotMatch(r.stderr, /at caseDatabases|Error:/);
+      assert.match(r.stderr, /clash\.test\.yaml:2:9 E_DATA_SET db\.main: the data set fails on a fresh "main" database: UNIQUE constraint failed: clients\.phone \(2 cases were not run\)\n\s+hint: the row is there already/);
+      assert.match(r.stderr, /missing\.test\.yaml:6:13 E_DATA_SET db\.main: .*no such table: nosuch \(its case was not run\)\n\s+hint: .*create the table in a migration/);
+      assert.match(r.stdout, /✓ .*still runs/);
+      assert.doesNotMatch(r.stdout, /first|second|no table/);
+      assert.match(r.stdout, /1 passed, 0 failed; 2 problem\(s\) kept cases from running/);
+
+      const j = runCli(['test', '--scenarios', scenarios, '--json'], env);
+      assert.equal(j.code, 2, j.stderr);
+      const report = JSON.parse(j.stdout) as { passed: number; status: string; issues: Array<{ file: string; line: number; code: string }> };
+      assert.equal(report.passed, 1);
+      assert.equal(report.status, 'invalid');
+      assert.deepEqual(report.issues.map((i) => [i.file.split(/[\\/]/).pop(), i.line, i.code]), [['clash.test.yaml', 2, 'E_DATA_SET'], ['missing.test.yaml', 6, 'E_DATA_SET']]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a migration that fails on a fresh test database is a problem at its file', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      mkdirSync(join(scenarios, 'tests'));
+      writeFileSync(join(scenarios, 'Find.yaml'), FIND);
+      writeFileSync(join(scenarios, 'db', 'main', '001-tables.sql'), 'CREATE TABLE clients (phone TEXT PRIMARY KEY, name TEXT); INSERT INTO lookups VALUES (1);');
+      writeFileSync(join(scenarios, 'tests', 'find.test.yaml'), 'cases:\n  - { name: a, scenario: Find, params: { 1: "+7001" }, expect: { status: completed } }\n');
+      const r = runCli(['test', '--scenarios', scenarios, '--json'], { OKTELL_DATA_DIR: join(tmp.dir, 'var') });
+      assert.equal(r.code, 2, r.stderr + r.stdout);
+      const report = JSON.parse(r.stdout) as { status: string; issues: Array<{ file: string; line: number; code: string; message: string }> };
+      assert.equal(report.status, 'invalid');
+      assert.equal(report.issues.length, 1);
+      assert.match(report.issues[0]!.file, /db[\\/]main[\\/]001-tables\.sql$/);
+      assert.equal(report.issues[0]!.code, 'E_DATA_SET');
+      assert.match(report.issues[0]!.message, /no such table: lookups/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it("the docs' data set example passes with the docs' LookupClient and migration, pasted as they are", () => {
+    const block = (page: string, re: RegExp) => {
+      const m = re.exec(readFileSync(repoPath('docs', page), 'utf8'));
+      assert.ok(m, `${page}: ${re}`);
+      return m[1]!;
+    };
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      mkdirSync(join(scenarios, 'tests'));
+      writeFileSync(join(scenarios, 'LookupClient.yaml'), block('scenario-format.md', /```yaml\n(# db example: LookupClient\.yaml\n[\s\S]*?)```/));
+      writeFileSync(join(scenarios, 'db', 'main', '001-clients.sql'), block('configuration.md', /```sql\n-- scenarios\/db\/main\/001-clients\.sql\n([\s\S]*?)```/));
+      writeFileSync(join(scenarios, 'tests', 'lookup.test.yaml'), block('testing-scenarios.md', /A case with a data set[\s\S]*?```yaml\n([\s\S]*?)```/));
+      writeFileSync(join(scenarios, 'tests', 'more-clients.sql'), "INSERT INTO clients (phone, name) VALUES ('+75550001122', 'Иван');");
+      const r = runCli(['test', '--scenarios', scenarios], { OKTELL_DATA_DIR: join(tmp.dir, 'var') });
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, /2 passed, 0 failed/);
     } finally {
       tmp.cleanup();
     }
