@@ -1,11 +1,11 @@
 // `oktell-emu runs`, `show` and `replay`: look at recorded runs and send failed or dead jobs back to the queue.
 import { Command } from 'commander';
 import pc from 'picocolors';
-import { RUN_STATUSES, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
-import { UsageError } from '../config.js';
+import { RUN_STATUSES, type JobRecord, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
+import { dataDirArg, serverSettings, UsageError } from '../config.js';
 import { withStore } from '../store.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
-import { formatRunError } from '../../engine/index.js';
+import { closest, formatRunError } from '../../engine/index.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
 export function parseSince(v: string): number {
@@ -30,32 +30,67 @@ export function runsCommand(): Command {
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a number from 1 to 1000');
       if (o.status && o.status !== 'dead' && !(RUN_STATUSES as readonly string[]).includes(o.status)) throw new UsageError(`--status ${o.status}: one of ${RUN_STATUSES.join(', ')}, dead`);
       const since = o.since ? parseSince(o.since) : undefined;
+      let nothing = 'no runs recorded yet';
       const rows = await withStore(o, async (store) => {
-        if (o.status === 'dead') {
-          const jobs = await store.listJobs({ status: 'dead', limit, ...(o.scenario ? { scenario: o.scenario } : {}) });
-          const runs = [];
-          for (const j of jobs.items) {
-            const r = j.lastRunId ? await store.getRun(j.lastRunId) : undefined;
-            if (r && (!since || r.startedAt >= since)) runs.push({ ...summary(r), dead: true });
-          }
-          return withTaskOrigins(store, runs);
-        }
-        const page = await store.listRuns({ limit, ...(o.status ? { status: o.status as RunStatus } : {}), ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) });
-        return withTaskOrigins(store, page.items.map(summary));
+        const found = await withTaskOrigins(store, await listMatching(store, o, limit, since));
+        if (!found.length) nothing = await noMatch(store, o);
+        return found;
       }, () => []);
       if (o.json) {
         process.stdout.write(`${JSON.stringify(rows)}\n`);
         return;
       }
       if (!rows.length) {
-        process.stdout.write('no runs recorded yet\n');
+        process.stdout.write(`${nothing}\n`);
         return;
       }
       for (const r of rows) {
-        const st = r.status === 'completed' ? pc.green(r.status) : r.status === 'failed' ? pc.red(r.status) : pc.yellow(r.status);
+        const st = r.dead ? pc.red('dead') : r.status === 'completed' ? pc.green(r.status) : r.status === 'failed' ? pc.red(r.status) : pc.yellow(r.status);
         process.stdout.write(`${new Date(r.startedAt).toISOString()}  ${st.padEnd(18)} ${r.scenario.padEnd(20)} ${(r.task ? 'task' : r.trigger).padEnd(7)} ${String(r.durationMs ?? '').padStart(8)} ms  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
       }
     });
+}
+
+type RunsFilter = { status?: string; scenario?: string; since?: string };
+type RunRow = ReturnType<typeof summary> & { dead?: true };
+
+/** The runs the filter selects, newest first; the last run of a dead-lettered job is marked `dead`. */
+async function listMatching(store: Store, o: RunsFilter, limit: number, since: number | undefined): Promise<RunRow[]> {
+  if (o.status === 'dead') {
+    const jobs = await store.listJobs({ status: 'dead', limit, ...(o.scenario ? { scenario: o.scenario } : {}) });
+    const runs: RunRow[] = [];
+    for (const j of jobs.items) {
+      const r = j.lastRunId ? await store.getRun(j.lastRunId) : undefined;
+      if (r && (!since || r.startedAt >= since)) runs.push({ ...summary(r), dead: true });
+    }
+    return runs;
+  }
+  const page = await store.listRuns({ limit, ...(o.status ? { status: o.status as RunStatus } : {}), ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) });
+  // A failed run whose job then died reads "failed" like an attempt that will be retried: look its job up.
+  const jobs = new Map<string, JobRecord | undefined>();
+  for (const r of page.items) if (r.status === 'failed' && r.jobId && !jobs.has(r.jobId)) jobs.set(r.jobId, await store.getJob(r.jobId));
+  return page.items.map((r) => {
+    const job = r.jobId ? jobs.get(r.jobId) : undefined;
+    return job?.status === 'dead' && job.lastRunId === r.id ? { ...summary(r), dead: true } : summary(r);
+  });
+}
+
+/**
+ * Why a filtered list is empty: runs are recorded but none matches (named, so the user does not go looking for
+ * another data folder), and a scenario no run was ever recorded for, with the closest recorded name.
+ */
+async function noMatch(store: Store, o: RunsFilter): Promise<string> {
+  const counts = await store.counts();
+  const total = Object.values(counts.runs).reduce((a, b) => a + b, 0);
+  if (total === 0) return 'no runs recorded yet';
+  const filter = [o.status && `--status ${o.status}`, o.scenario && `--scenario ${o.scenario}`, o.since && `--since ${o.since}`].filter(Boolean).join(' ');
+  let line = `no run matches ${filter} (${total} run(s) recorded: oktell-emu runs lists the newest)`;
+  if (o.scenario && (await store.listRuns({ scenario: o.scenario, limit: 1 })).items.length === 0) {
+    const recorded = new Set((await store.listRuns({ limit: 1000 })).items.map((r) => r.scenario));
+    const guess = closest(o.scenario, recorded);
+    line += `\nno run of scenario "${o.scenario}" is recorded at all${guess ? `: did you mean "${guess}"?` : ` (recorded: ${[...recorded].sort().join(', ')})`}`;
+  }
+  return line;
 }
 
 function summary(r: { id: string; jobId: string | null; scenario: string; version: string; trigger: string; status: string; attempt: number; startedAt: number; durationMs: number | null; error: unknown }) {
@@ -69,16 +104,22 @@ export function showCommand(): Command {
     .option('--json', 'print the run as JSON')
     .option('--data-dir <dir>', 'data folder')
     .action(async (id: string, o: { json?: boolean; dataDir?: string }) => {
-      const found = async (s: Store) => {
+      const found = await withStore(o, async (s) => {
         const r = await s.getRun(id);
-        return r ? (await withTaskOrigins(s, [r]))[0] : undefined;
-      };
-      const run = await withStore(o, found, (folder) => {
+        const run = r ? (await withTaskOrigins(s, [r]))[0] : undefined;
+        return { run, job: run?.jobId ? await s.getJob(run.jobId) : undefined };
+      }, (folder) => {
         throw new UsageError(`no run ${id}: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
       });
+      const { run, job } = found;
       if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs)`);
-      if (o.json) process.stdout.write(`${JSON.stringify(run)}\n`);
-      else printRecord(run);
+      // The job's state now: whether this failure will be retried, or is dead and waits for a replay.
+      const jobState = job ? { status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, nextRunAt: job.nextRunAt, lastRunId: job.lastRunId } : undefined;
+      if (o.json) process.stdout.write(`${JSON.stringify(jobState ? { ...run, job: jobState } : run)}\n`);
+      else {
+        printRecord(run);
+        if (job) printJobState(run, job, dataDirArg(serverSettings({ dataDir: o.dataDir }).dataDir));
+      }
     });
 }
 
@@ -96,6 +137,23 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }) {
   for (const m of (r.mails ?? []) as Array<{ to: string[]; subject: string; status: string }>) w(`  mail ${m.status} to ${m.to.join(', ')} · ${m.subject}`);
   for (const c of (r.bpiumCalls ?? []) as Array<{ method: string; catalogId: string; recordId?: string; status: string }>) w(`  bpium ${c.method} ${c.catalogId}/${c.recordId ?? ''} → ${c.status}`);
   if (r.error) w(`  ${pc.red('error')} ${r.error && typeof r.error === 'object' && 'code' in r.error ? formatRunError(r.error as { code: string; message: string }) : JSON.stringify(r.error)}`);
+}
+
+/**
+ * After a failed run of a job, what happens to the job: tried again (when), or dead (with the replay command), as
+ * the console's Jobs page shows it. Nothing for a run whose job went on normally.
+ */
+function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string): void {
+  const w = (s: string) => process.stdout.write(`${s}\n`);
+  const replay = `npx oktell-emu replay ${r.id}${dataDirFlag}`;
+  const tries = `${job.attempts}/${job.maxAttempts} attempts`;
+  const latest = job.lastRunId && job.lastRunId !== r.id ? ` (its latest run: ${job.lastRunId})` : '';
+  if (job.status === 'dead') w(`  ${pc.red('job')} ${job.id} is dead-lettered after ${tries}${latest}: nothing retries it; replay it: ${replay}`);
+  else if (r.status !== 'failed') return;
+  else if (job.status === 'failed') w(`  ${pc.red('job')} ${job.id} failed for good (the error is not retryable)${latest}; replay it once fixed: ${replay}`);
+  else if (job.status === 'queued') w(`  ${pc.yellow('job')} ${job.id} will be tried again at ${new Date(job.nextRunAt).toISOString()} (${tries} so far)`);
+  else if (job.status === 'running') w(`  ${pc.yellow('job')} ${job.id} is being tried again now (attempt ${job.attempts}/${job.maxAttempts})`);
+  else if (job.status === 'succeeded') w(`  ${pc.green('job')} ${job.id} succeeded later${latest}`);
 }
 
 export function replayCommand(): Command {
