@@ -169,14 +169,18 @@ export function replayCommand(): Command {
       if (o.status && o.status !== 'dead' && o.status !== 'failed') throw new UsageError('--status takes dead or failed');
       const requeued = await withStore(o, async (store) => {
         if (o.status) return store.requeue({ status: o.status as 'dead' | 'failed' });
-        const out: string[] = [];
+        // Every named id is checked first: one that cannot be replayed is said (and nothing is queued), since a
+        // script naming it expects it to run again.
+        const targets: Array<{ jobId: string; version: string | undefined }> = [];
+        const problems: string[] = [];
         for (const id of ids) {
-          const run = await store.getRun(id);
-          const jobId = run?.jobId ?? ((await store.getJob(id)) ? id : undefined);
-          if (!jobId) throw new UsageError(`${id}: no such run or job, or a run that was not a job (only background runs can be replayed)`);
-          const version = run?.version;
-          out.push(...(await store.requeue({ ids: [jobId] }, o.pinned && version ? { pinnedVersion: version } : {})));
+          const t = await replayTarget(store, id);
+          if ('problem' in t) problems.push(t.problem);
+          else targets.push(t);
         }
+        if (problems.length) throw new UsageError(problems.join('\n'));
+        const out: string[] = [];
+        for (const t of targets) out.push(...(await store.requeue({ ids: [t.jobId] }, o.pinned && t.version ? { pinnedVersion: t.version } : {})));
         return out;
       }, (folder) => {
         // Nothing recorded, so nothing to requeue: a store is not created just to find that out.
@@ -186,4 +190,32 @@ export function replayCommand(): Command {
       if (o.json) process.stdout.write(`${JSON.stringify(requeued)}\n`);
       else process.stdout.write(requeued.length ? `requeued ${requeued.length} job(s): ${requeued.join(', ')}\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');
     });
+}
+
+/** The job a named run (or job) id replays, or why it cannot be replayed: what the id is, and what to do instead. */
+async function replayTarget(store: Store, id: string): Promise<{ jobId: string; version: string | undefined } | { problem: string }> {
+  const run = await store.getRun(id);
+  const jobId = run?.jobId ?? ((await store.getJob(id)) ? id : undefined);
+  if (!jobId) {
+    if (!run) return { problem: `${id}: no such run or job (see: oktell-emu runs)` };
+    if (run.trigger === 'cli') return { problem: `${id}: run of ${run.scenario} started by \`oktell-emu run\`, not a queued job: nothing replays it; run it again` };
+    // A hook (or Web-API) run answers a request and is not queued; the jobs it started are what can be replayed.
+    const started = (await store.listJobs({ limit: 1000 })).items.filter((j) => j.parentRunId === id);
+    const children = started.length
+      ? `; the job(s) it started: ${started.map((j) => `${j.id} (${j.scenario}, ${j.status})`).join(', ')}${started.some(replayable) ? ` — npx oktell-emu replay ${started.filter(replayable).map((j) => j.id).join(' ')}` : ''}`
+      : '; it started no job';
+    const kind = run.trigger === 'http' ? 'webhook' : run.trigger === 'webapi' ? 'Web-API' : run.trigger;
+    return { problem: `${id}: the ${kind} run of ${run.scenario} (it answered its request), not a queued job: it is not replayed${children}` };
+  }
+  const job = (await store.getJob(jobId))!;
+  if (!replayable(job)) {
+    const what = run ? `run ${id}: its job ${jobId}` : `job ${jobId}`;
+    const state = job.status === 'succeeded' ? 'succeeded' : job.status === 'queued' ? 'is queued (it will run)' : 'is running now';
+    return { problem: `${what} ${state}: nothing to replay (only failed or dead jobs are replayed)` };
+  }
+  return { jobId, version: run?.version };
+}
+
+function replayable(job: JobRecord): boolean {
+  return job.status === 'failed' || job.status === 'dead';
 }

@@ -3,13 +3,15 @@
 // nothing says so instead of "no runs recorded yet".
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { freePort } from '../mail/smtp-server.helper.js';
+import { freePort, startSmtpServer } from '../mail/smtp-server.helper.js';
 import { postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 import { runCli } from './cli-process.js';
 
 describe('runs and show of a dead-lettered job', () => {
-  it('runs marks it dead, show says so with the replay command, an empty filter names itself', { timeout: 60_000 }, async () => {
-    const t = await startTestServer({ smtp: false, smtpPort: await freePort(), config: 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n' });
+  it('runs marks it dead, show says so with the replay command, an empty filter names itself, replay says what a named id is', { timeout: 60_000 }, async () => {
+    const smtpPort = await freePort();
+    let smtp: Awaited<ReturnType<typeof startSmtpServer>> | undefined;
+    const t = await startTestServer({ smtp: false, smtpPort, config: 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n' });
     try {
       const res = await postWebhook(t.server.url, taskWebhook({ name: 'мёртвое письмо', responsible: ['3'] }), t.secret);
       assert.equal(res.status, 200);
@@ -43,8 +45,26 @@ describe('runs and show of a dead-lettered job', () => {
       assert.doesNotMatch(none.stdout, /no runs recorded yet/);
       const typo = cli('runs', '--scenario', 'BpiumNewTsk');
       assert.match(typo.stdout, /no run matches --scenario BpiumNewTsk .*\nno run of scenario "BpiumNewTsk" is recorded at all: did you mean "BpiumNewTask"\?/);
+
+      // replay of the webhook's own run: said what it is, with the job it started (dead) and how to replay that.
+      const hook = (await t.server.store.listRuns({ scenario: 'HTTP404' })).items[0]!;
+      const notJob = cli('replay', hook.id);
+      assert.equal(notJob.code, 2, notJob.stdout);
+      assert.match(notJob.stderr, new RegExp(`${hook.id}: the webhook run of HTTP404 \\(it answered its request\\), not a queued job: it is not replayed; the job\\(s\\) it started: ${dead.id} \\(BpiumNewTask, dead\\) — npx oktell-emu replay ${dead.id}`));
+      assert.equal((await t.server.store.getJob(dead.id))!.status, 'dead', 'nothing was queued');
+
+      // SMTP back: the replay by run id delivers; naming the run again says its job succeeded, and exits non-zero.
+      smtp = await startSmtpServer({ port: smtpPort });
+      const replayed = cli('replay', last!.id);
+      assert.equal(replayed.code, 0, replayed.stderr);
+      assert.equal(replayed.stdout, `requeued 1 job(s): ${dead.id}\n`);
+      await waitFor('the replayed job to succeed', async () => ((await t.server.store.getJob(dead.id))?.status === 'succeeded' ? true : undefined), 20_000);
+      const again = cli('replay', last!.id);
+      assert.equal(again.code, 2, again.stdout);
+      assert.match(again.stderr, new RegExp(`run ${last!.id}: its job ${dead.id} succeeded: nothing to replay`));
     } finally {
       await t.cleanup();
+      await smtp?.close();
     }
   });
 });
