@@ -106,7 +106,9 @@ async function findLetter(ref: string, dir: string): Promise<string> {
   }
   existingDataDir(dirname(dir));
   const entries = await listOutbox(dir);
-  if (ref === 'last' && entries.length) return entries[entries.length - 1]!.file;
+  // An empty outbox is the answer whatever was asked for (a server with SMTP_URL set stores nothing here).
+  if (!entries.length) throw new UsageError(`the outbox ${dir} is empty: no letters stored yet (letters are stored there only while SMTP_URL is unset; with it set they go to the SMTP server)`);
+  if (ref === 'last') return entries[entries.length - 1]!.file;
   const bare = ref.replace(/^<(.*)>$/, '$1');
   const exact = entries.find((e) => basename(e.file) === ref || basename(e.file) === `${ref}.eml` || e.messageId === `<${bare}>`);
   if (exact) return exact.file;

@@ -1,7 +1,7 @@
 // Reading letters from the command line, through the real binary: `run` shows each letter's recipients, subject and
 // text; `outbox show` prints one stored letter decoded (headers, text, HTML as text, attachments).
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
@@ -104,6 +104,22 @@ describe('oktell-emu outbox show', () => {
       assert.match(r.stdout, /^From: +Бухгалтерия <buh@example\.com>\nTo: +ivan@example\.com\nSubject: +Отчёт за ноябрь\n/);
       assert.match(r.stdout, /── text ──\nСм\. вложение\.\n/);
       assert.match(r.stdout, /── 2 attachments ──\nreport\.pdf  application\/pdf, 2\.9 KiB\nсписок\.csv  text\/csv, 8 B\n$/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('on an empty outbox says it is empty, for last or any name, instead of asking for "last"', () => {
+    const tmp = tempDir();
+    try {
+      // A data folder with no outbox yet, then an empty outbox.
+      for (const ref of ['last', '20250301-090001-000']) {
+        if (ref !== 'last') mkdirSync(join(tmp.dir, 'outbox'));
+        const r = runCli(['outbox', 'show', ref], { OKTELL_DATA_DIR: tmp.dir });
+        assert.equal(r.code, 2, r.stdout);
+        assert.match(r.stderr, /the outbox .*outbox is empty: no letters stored yet \(letters are stored there only while SMTP_URL is unset/);
+        assert.doesNotMatch(r.stderr, /give a \.eml file/);
+      }
     } finally {
       tmp.cleanup();
     }
