@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { databaseSettings, type DatabaseSettings } from '../adapters/db/settings.js';
 import type { WebRequestSettings } from '../adapters/ports.js';
 import { webClientOptionsFromEnv } from '../adapters/web/client.js';
+import { parseSize as parseSizeValue } from '../adapters/size.js';
 import { allowedKeys, closest, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
@@ -129,13 +130,13 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses "5mb", "512kb", "1048576" into bytes; `setting` (the variable or file key) prefixes the error. */
+/** Parses "5mb", "512kb", "1048576" into bytes (adapters/size.ts, which the web client's variables share); a ConfigError. */
 export function parseSize(v: string | number, setting?: string): number {
-  if (typeof v === 'number') return v;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(v);
-  if (!m) throw new ConfigError(`${setting ? `${setting}: ` : ''}"${v}" is not a size (e.g. 5mb, 512kb)`);
-  const mult = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
-  return Math.round(Number(m[1]) * mult);
+  try {
+    return parseSizeValue(v, setting);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { EffectError } from '../../engine/errors.js';
 import type { LoggerPort, WebAnswer, WebAttempt, WebRequestPort, WebRequestSpec } from '../../engine/ports.js';
 import { sleep } from '../bpium/rate-limiter.js';
 import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, type RawAnswer } from '../http/exchange.js';
+import { parseSize } from '../size.js';
 import { isTlsFailureCode } from '../tls-failure.js';
 import { backoffDelay, networkErrorCode, parseRetryAfter, type RetryOptions } from '../bpium/retry.js';
 import { maskUrl } from './redact.js';
@@ -163,7 +164,7 @@ function decode(body: Buffer, contentType: string | undefined): string {
 
 /**
  * Settings from the environment: WEB_REQUEST_ALLOW_HOSTS (comma-separated host names, `*.example.com` allowed),
- * WEB_REQUEST_MAX_RESPONSE_BYTES (default 1048576), WEB_REQUEST_ATTEMPTS (total attempts, default 3).
+ * WEB_REQUEST_MAX_RESPONSE_BYTES (a size: 1048576, 512kb, 1mb; default 1mb), WEB_REQUEST_ATTEMPTS (total attempts, default 3).
  * @example webClientOptionsFromEnv({ WEB_REQUEST_ALLOW_HOSTS: 'sms.example.ru, *.bpium.ru' })
  */
 export function webClientOptionsFromEnv(env: NodeJS.ProcessEnv): WebClientOptions {
@@ -177,8 +178,13 @@ export function webClientOptionsFromEnv(env: NodeJS.ProcessEnv): WebClientOption
     if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of at least ${min}, got ${JSON.stringify(raw)}`);
     return n;
   };
-  const max = count('WEB_REQUEST_MAX_RESPONSE_BYTES', 1);
-  if (max !== undefined) options.maxResponseBytes = max;
+  // A size as the file's webRequest.maxResponseBytes takes it: 10kb, 1mb, or bytes.
+  const rawMax = env.WEB_REQUEST_MAX_RESPONSE_BYTES?.trim();
+  if (rawMax) {
+    const max = parseSize(rawMax, 'WEB_REQUEST_MAX_RESPONSE_BYTES');
+    if (max < 1) throw new Error(`WEB_REQUEST_MAX_RESPONSE_BYTES must be at least 1 byte, got ${JSON.stringify(rawMax)}`);
+    options.maxResponseBytes = max;
+  }
   const attempts = count('WEB_REQUEST_ATTEMPTS', 1);
   if (attempts !== undefined) options.retry = { ...DEFAULT_WEB_RETRY, attempts };
   return options;
