@@ -104,11 +104,12 @@ async function rootParams(store: Store, run: RunRecord): Promise<Record<string, 
 }
 
 /**
- * The runs each run started, by parent run id: the last attempt of each job, in the order the jobs were created.
- * Children start after their parent, so the runs since the root started are enough.
+ * The runs each run started, by parent run id: the last attempt of each job (the one started last: a replay counts
+ * its attempts from 1 again, so the attempt number cannot tell), in the order the jobs were created. Children start
+ * after their parent, so the runs since the root started are enough.
  */
 async function childrenOf(store: Store, root: RunRecord): Promise<Map<string, RunRecord[]>> {
-  const byJob = new Map<string, { runId: string; attempt: number; parent: string; jobId: string }>();
+  const byJob = new Map<string, { runId: string; startedAt: number; parent: string; jobId: string }>();
   let cursor: string | null | undefined;
   let scanned = 0;
   do {
@@ -116,7 +117,9 @@ async function childrenOf(store: Store, root: RunRecord): Promise<Map<string, Ru
     for (const r of page.items) {
       if (!r.parentRunId || !r.jobId) continue;
       const prev = byJob.get(r.jobId);
-      if (!prev || r.attempt > prev.attempt) byJob.set(r.jobId, { runId: r.id, attempt: r.attempt, parent: r.parentRunId, jobId: r.jobId });
+      // Run ids are sortable by creation too: they break a tie of two attempts started in the same millisecond.
+      const later = !prev || r.startedAt > prev.startedAt || (r.startedAt === prev.startedAt && r.id > prev.runId);
+      if (later) byJob.set(r.jobId, { runId: r.id, startedAt: r.startedAt, parent: r.parentRunId, jobId: r.jobId });
     }
     scanned += page.items.length;
     cursor = page.nextCursor;

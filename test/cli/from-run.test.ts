@@ -13,6 +13,9 @@ import { createInProcessStarter, fixedClock, randomIds, runScenario, type Engine
 import { runWrite } from '../../server/run-record.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, tempDir } from '../helpers.js';
+import { freePort, startSmtpServer } from '../mail/smtp-server.helper.js';
+import { postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
+import { runCli } from './cli-process.js';
 
 const body = readFileSync(repoPath('test', 'fixtures', 'record-created.json'), 'utf8');
 const users: BpiumFixtureFile = {
@@ -108,6 +111,36 @@ describe('a recorded run with failed Bpium calls becomes a test', () => {
     } finally {
       await store.close();
       tmp.cleanup();
+    }
+  });
+});
+
+describe('--from-run of a webhook whose started job was dead-lettered, then replayed', () => {
+  it('takes the replayed attempt that completed (the last one), not the dead one with the higher attempt number', { timeout: 60_000 }, async () => {
+    const smtpPort = await freePort();
+    let smtp: Awaited<ReturnType<typeof startSmtpServer>> | undefined;
+    const t = await startTestServer({ smtp: false, smtpPort, config: 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n' });
+    try {
+      assert.equal((await postWebhook(t.server.url, taskWebhook({ name: 'после повтора', responsible: ['2'] }), t.secret)).status, 200);
+      const dead = await waitFor('a dead letter', async () => (await t.server.store.listJobs({ status: 'dead' })).items[0]);
+      smtp = await startSmtpServer({ port: smtpPort });
+      assert.deepEqual(await t.server.store.requeue({ ids: [dead.id] }), [dead.id]);
+      await waitFor('the replayed job to succeed', async () => ((await t.server.store.getJob(dead.id))?.status === 'succeeded' ? true : undefined), 20_000);
+      const attempts = (await t.server.store.listRuns({ jobId: dead.id })).items;
+      // The cause: a replay counts its attempts from 1 again, below the dead attempt #2.
+      assert.deepEqual(attempts.map((r) => [r.status, r.attempt]), [['completed', 1], ['failed', 2], ['failed', 1]]);
+      const hook = (await t.server.store.listRuns({ scenario: 'HTTP404' })).items[0]!;
+
+      const out = join(t.scenariosDir, 'tests', 'replayed.test.yaml');
+      const r = runCli(['test', '--from-run', hook.id, '--name', 'after the replay', '--out', out, '--scenarios', t.scenariosDir, '--data-dir', t.dataDir]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /✓ .*after the replay/);
+      const written = readFileSync(out, 'utf8');
+      assert.match(written, /asyncStarted:[\s\S]*scenario: BpiumNewTask[\s\S]*status: completed/);
+      assert.doesNotMatch(written, /R_EFFECT_TRANSIENT|status: failed/);
+    } finally {
+      await t.cleanup();
+      await smtp?.close();
     }
   });
 });
