@@ -216,9 +216,13 @@ async function writeRecorded(file: string, runId: string, opts: TestOpts, out: N
     mkdirSync(dirname(join(dirname(file), name)), { recursive: true });
     writeFileSync(join(dirname(file), name), text);
   });
-  appendCase(file, testCase, recordedNote(runId, recorded.unrecorded));
+  appendCase(file, testCase, recordedNote(runId, recorded.unrecorded, recorded.dbUnrecorded));
   const shown = relativeOrSelf(file);
-  out.write(`${pc.green('+')} case "${String(testCase.name)}" written to ${shown}${recorded.unrecorded.length ? pc.yellow(` (${recorded.unrecorded.length} Bpium answer(s) not recorded: see the comment above it)`) : ''}\n`);
+  const missing = [
+    recorded.unrecorded.length ? `${recorded.unrecorded.length} Bpium answer(s)` : '',
+    recorded.dbUnrecorded.length ? `the rows of ${recorded.dbUnrecorded.length} database read(s)` : '',
+  ].filter(Boolean).join(' and ');
+  out.write(`${pc.green('+')} case "${String(testCase.name)}" written to ${shown}${missing ? pc.yellow(` (${missing} not recorded: see the comment above it)`) : ''}\n`);
   return runTests([file], { ...opts, filter: String(testCase.name), fromRun: undefined }, out);
 }
 

@@ -12,6 +12,7 @@ import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { expectationOf, type Observed } from './expectations.js';
+import { rowsAsData, type RecordedRead } from './recorded-rows.js';
 
 /** The run cannot become a test (not stored, still running, or the target file cannot take the case). */
 export class RecordedRunError extends Error {
@@ -22,6 +23,8 @@ export interface RecordedCase {
   case: Record<string, unknown>;
   /** Bpium reads whose answer was not kept (described for a comment in the test file). */
   unrecorded: string[];
+  /** Database reads whose rows could not be written as the case's `db:` data (described for the same comment). */
+  dbUnrecorded: string[];
 }
 
 /** Runs scanned at most when looking for the children of a run (runs listed since it started). */
@@ -39,11 +42,14 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const fixture: BpiumFixtureFile = { catalogs: {} };
   const http: HttpFixture[] = [];
   const unrecorded: string[] = [];
+  const db: Record<string, string[]> = {};
+  const dbUnrecorded: string[] = [];
   let maxEffects: number | undefined;
 
   const describe = async (run: RunRecord): Promise<Observed> => {
     collectBpium(run, fixture, unrecorded);
     collectHttp(run, http);
+    collectDbReads(run, db, dbUnrecorded);
     maxEffects ??= effectCapOf(run);
     const kids = (children.get(run.id) ?? []).filter((k) => k.status !== 'running');
     return {
@@ -68,12 +74,14 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
       params: await rootParams(store, root),
       bpium: { catalogs: fixture.catalogs, ...(failures ? { failures } : {}) },
       ...(http.length ? { http } : {}),
+      ...(Object.keys(db).length ? { db: Object.fromEntries(Object.entries(db).map(([name, sql]) => [name, `${sql.join('\n')}\n`])) } : {}),
       clock: new Date(root.startedAt).toISOString(),
       timeZone: opts.timeZone,
       ...(maxEffects !== undefined ? { maxEffects } : {}),
       expect: expectationOf(observed),
     },
     unrecorded,
+    dbUnrecorded,
   };
 }
 
@@ -201,6 +209,38 @@ function collectHttp(run: RunRecord, http: HttpFixture[]) {
 }
 
 /**
+ * Adds the rows each DbQuery read of `run` got to the data set of its connection (writes run in the test itself);
+ * a read whose rows cannot be written back is described in `unrecorded`.
+ */
+function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded: string[]) {
+  for (const step of asList(run.trace)) {
+    if (step.kind !== 'DbQuery') continue;
+    const e = step.effect as { connection?: unknown; statement?: unknown; params?: unknown; outcome?: unknown; rowCount?: unknown; columns?: unknown; rows?: unknown } | undefined;
+    if (!e || e.outcome !== 'ok' || typeof e.statement !== 'string' || typeof e.connection !== 'string') continue;
+    const kind = /^\s*(\w+)/.exec(e.statement)?.[1]?.toLowerCase();
+    if ((kind !== 'select' && kind !== 'with') || !e.rowCount) continue;
+    const read: RecordedRead = {
+      scenario: run.scenario,
+      block: String(step.block),
+      connection: e.connection,
+      statement: e.statement,
+      params: (e.params ?? {}) as Record<string, JsonValue>,
+      columns: Array.isArray(e.columns) ? e.columns.map(String) : [],
+      rows: Array.isArray(e.rows) ? (e.rows as Array<Record<string, JsonValue>>) : undefined,
+      rowCount: Number(e.rowCount),
+    };
+    const data = rowsAsData(read);
+    if ('sql' in data) {
+      const set = (db[read.connection] ??= []);
+      for (const sql of data.sql) if (!set.includes(sql)) set.push(sql);
+    } else {
+      const rows = read.rows ? `: ${JSON.stringify(read.rows).slice(0, 300)}` : '';
+      unrecorded.push(`${read.connection}: ${read.statement.replace(/\s+/g, ' ').trim()} (block ${read.block} of ${read.scenario}): ${data.reason}; it read ${read.rowCount} row(s)${rows}`);
+    }
+  }
+}
+
+/**
  * The effect cap a run stopped at, read from its R_EFFECT_LIMIT message ("…its cap of N effects…"): the case gets the
  * same cap, so it stops where the server's run did whatever the cap of the machine running the test.
  */
@@ -246,8 +286,10 @@ function isJson(text: string): boolean {
   }
 }
 
-/** The comment above a recorded case: where it comes from, and the Bpium answers to add by hand. */
-export function recordedNote(runId: string, unrecorded: string[]): string {
-  if (!unrecorded.length) return ` Recorded from run ${runId}.`;
-  return ` Recorded from run ${runId}. Bpium answers the server did not keep (add them under bpium.catalogs):\n${unrecorded.map((u) => `   - ${u}`).join('\n')}`;
+/** The comment above a recorded case: where it comes from, and the Bpium answers and database rows to add by hand. */
+export function recordedNote(runId: string, unrecorded: string[], dbUnrecorded: string[] = []): string {
+  let note = ` Recorded from run ${runId}.`;
+  if (unrecorded.length) note += ` Bpium answers the server did not keep (add them under bpium.catalogs):\n${unrecorded.map((u) => `   - ${u}`).join('\n')}`;
+  if (dbUnrecorded.length) note += `${unrecorded.length ? '\n' : ''} Database reads whose rows are not in db: (add INSERT statements that give them there):\n${dbUnrecorded.map((u) => `   - ${u}`).join('\n')}`;
+  return note;
 }

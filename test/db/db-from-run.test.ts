@@ -1,0 +1,57 @@
+// `test --from-run` of runs that read a database, through the real binary: the rows a plain SELECT read become the
+// case's db: data set (so the case passes on its fresh test database); rows it cannot write back (a computed
+// column) are named in the comment above the case and in the command's output.
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from '../cli/cli.helper.js';
+import { repoPath, tempDir } from '../helpers.js';
+
+const COUNT = `variables: { n: number }
+start: count
+blocks:
+  count:
+    kind: DbQuery
+    sql: SELECT count(*) AS n FROM clients
+    exits: { success: done }
+  done: { kind: ReturnValue, values: { 1: '[n]' } }
+`;
+
+describe('test --from-run of a run that read the database', () => {
+  it('the rows a SELECT read become db:, and the case passes; a computed read is named in the comment', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      const doc = (page: string, re: RegExp) => re.exec(readFileSync(repoPath('docs', page), 'utf8'))![1]!;
+      writeFileSync(join(scenarios, 'LookupClient.yaml'), doc('scenario-format.md', /```yaml\n(# db example: LookupClient\.yaml\n[\s\S]*?)```/));
+      writeFileSync(join(scenarios, 'db', 'main', '001-clients.sql'), doc('configuration.md', /```sql\n-- scenarios\/db\/main\/001-clients\.sql\n([\s\S]*?)```/));
+      writeFileSync(join(scenarios, 'CountClients.yaml'), COUNT);
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR'] });
+      const lastRun = () => (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+
+      // The migration makes the table; a client is added by hand, as real data would be.
+      assert.equal(cli('run', 'LookupClient', '-p', '1=+74951234567').code, 0);
+      const db = new Database(join(tmp.dir, 'var', 'main.sqlite'));
+      db.prepare("INSERT INTO clients (phone, name, manager) VALUES ('+75550001122', 'Вера', 'Иван')").run();
+      db.close();
+      assert.equal(cli('run', 'LookupClient', '-p', '1=+75550001122').code, 0);
+      const vera = cli('test', '--from-run', lastRun(), '--name', 'vera');
+      assert.equal(vera.code, 0, vera.stdout + vera.stderr);
+      assert.match(vera.stdout, /\+ case "vera" written to scenarios\/tests\/recorded\.test\.yaml\n✓ .*vera/);
+      const file = join(scenarios, 'tests', 'recorded.test.yaml');
+      assert.match(readFileSync(file, 'utf8'), /db:\n\s+main: \|\n\s+INSERT OR IGNORE INTO clients \(phone, id, name, manager\) VALUES \('\+75550001122', 2, 'Вера', 'Иван'\);\n/);
+
+      // count(*) cannot be written back as rows: said in the output and the comment, and the case fails honestly.
+      assert.equal(cli('run', 'CountClients').code, 0);
+      const counted = cli('test', '--from-run', lastRun(), '--name', 'count');
+      assert.equal(counted.code, 1, counted.stdout + counted.stderr);
+      assert.match(counted.stdout, /\(the rows of 1 database read\(s\) not recorded: see the comment above it\)/);
+      assert.match(readFileSync(file, 'utf8'), /# Recorded from run \S+\. Database reads whose rows are not in db: .*\n\s+#\s+- main: SELECT count\(\*\) AS n FROM clients \(block count of CountClients\): its select list computes values \(a function or an expression\); it read 1 row\(s\): \[\{"n":2\}\]/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
