@@ -12,7 +12,7 @@ import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { expectationOf, type Observed } from './expectations.js';
-import { rowsAsData, type RecordedRead } from './recorded-rows.js';
+import { rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
 
 /** The run cannot become a test (not stored, still running, or the target file cannot take the case). */
 export class RecordedRunError extends Error {
@@ -213,10 +213,14 @@ function collectHttp(run: RunRecord, http: HttpFixture[]) {
  * a read whose rows cannot be written back is described in `unrecorded`.
  */
 function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded: string[]) {
+  // Tables the run wrote to: a later read of one may return the run's own rows, which the case makes itself.
+  const written = new Set<string>();
   for (const step of asList(run.trace)) {
     if (step.kind !== 'DbQuery') continue;
     const e = step.effect as { connection?: unknown; statement?: unknown; params?: unknown; outcome?: unknown; rowCount?: unknown; columns?: unknown; rows?: unknown } | undefined;
     if (!e || e.outcome !== 'ok' || typeof e.statement !== 'string' || typeof e.connection !== 'string') continue;
+    const table = writtenTable(e.statement);
+    if (table) written.add(`${e.connection}\u0000${table}`);
     const kind = /^\s*(\w+)/.exec(e.statement)?.[1]?.toLowerCase();
     if ((kind !== 'select' && kind !== 'with') || !e.rowCount) continue;
     const read: RecordedRead = {
@@ -229,7 +233,8 @@ function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded
       rows: Array.isArray(e.rows) ? (e.rows as Array<Record<string, JsonValue>>) : undefined,
       rowCount: Number(e.rowCount),
     };
-    const data = rowsAsData(read);
+    let data = rowsAsData(read);
+    if ('sql' in data && written.has(`${read.connection}\u0000${data.table.toLowerCase()}`)) data = { reason: `the run wrote to ${data.table} before this read, so its rows may be the run's own` };
     if ('sql' in data) {
       const set = (db[read.connection] ??= []);
       for (const sql of data.sql) if (!set.includes(sql)) set.push(sql);

@@ -21,7 +21,7 @@ export interface RecordedRead {
   rowCount: number;
 }
 
-export type RowsAsData = { sql: string[] } | { reason: string };
+export type RowsAsData = { sql: string[]; table: string } | { reason: string };
 
 const IDENT = '[A-Za-z_][A-Za-z0-9_]*';
 /** Words that end a FROM table name rather than name its alias. */
@@ -47,7 +47,13 @@ export function rowsAsData(read: RecordedRead): RowsAsData {
     // OR IGNORE: a row a migration (or another read) already gives is not an error, and is not doubled.
     statements.add(`INSERT OR IGNORE INTO ${table} (${names.join(', ')}) VALUES (${names.map((n) => literal(values.get(n)!)).join(', ')});`);
   }
-  return { sql: [...statements] };
+  return { sql: [...statements], table };
+}
+
+/** The table a statement writes to (INSERT, REPLACE, UPDATE, DELETE), lower case; undefined for anything else. */
+export function writtenTable(statement: string): string | undefined {
+  const m = new RegExp(`^\\s*(?:insert(?: or \\w+)? into|replace into|update(?: or \\w+)?|delete from)\\s+(${IDENT}(?:\\.${IDENT})?)`, 'i').exec(statement.replace(/\s+/g, ' '));
+  return m?.[1]?.toLowerCase();
 }
 
 /** Result column → table column, from the select list; a message when an item is an expression. */
