@@ -1,6 +1,6 @@
-// Which service task started a run. The runs table records a task's run with trigger `async` (its schema knows no
-// other background trigger); the task, its due time and kind, and the parameters that failed are on the run's job
-// (its trigger), so `runs` and `show` read them there.
+// Which service task started a run. The run's trigger says `task` (`async` for runs recorded before migration 3); the
+// task's name, its due time and kind, and the parameters that failed are on the run's job (its trigger), so `runs`
+// and `show` read them there.
 import type { Store } from '../server/store/store.port.js';
 import { paramErrorsOf, type ParamErrors } from '../server/tasks/scheduler.js';
 

@@ -35,7 +35,7 @@ describe('runs and show tell a service task\'s run', () => {
       const due = rows.find((r) => r.task?.name === 'tick');
       const byHand = rows.find((r) => r.task?.name === 'bad-param');
       assert.ok(due && byHand, JSON.stringify(rows));
-      assert.equal(due.trigger, 'async', 'the run as recorded');
+      assert.equal(due.trigger, 'task', 'the run as recorded (migration 3)');
       assert.deepEqual({ kind: due.task!.kind, paramErrors: due.task!.paramErrors }, { kind: 'due', paramErrors: undefined });
       assert.match(due.task!.dueAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       assert.equal(byHand.task!.kind, 'manual');
