@@ -3,7 +3,7 @@
 // well-formed XML, strict start parameters, sequence ids as digits, a freshness window, and quieter, tighter defaults.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +15,7 @@ import { execSvcScriptXml, xmlSafe } from '../../server/oktell-xml.js';
 import { httpTimeouts, listeningOn, startServer } from '../../server/serve.js';
 import { startParams } from '../../server/start-params.js';
 import { startServeProcess } from '../cli/cli-process.js';
+import { runCli } from '../cli/cli.helper.js';
 import { freePort } from '../mail/smtp-server.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { AUTH, capturingLogger, postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
@@ -247,6 +248,31 @@ describe('the start banner and service tasks', () => {
       assert.match(line ?? '', /^ {2}tasks {6}report \(0 8 \* \* \*, next \d{4}-\d\d-\d\dT08:00:00\+03:00\), tick \(every 10m, disabled\) \(npx oktell-emu tasks: last and next runs\)$/);
     } finally {
       await serve.stop();
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('the generated user and a start that fails', () => {
+  it('a start refused over its configuration keeps no generated user, so the start that works shows the password', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    const data = join(tmp.dir, 'var');
+    const config = join(tmp.dir, 'oktell.config.yaml');
+    writeFileSync(config, 'serviceTasks:\n  - { name: poll, scenario: PollOrders, every: 5m }\n');
+    const env = { OKTELL_CONFIG: config };
+    try {
+      const refused = runCli(['serve', '--port', '0', '--bpium-emulator-port', '0', '--data-dir', data], { env, unset: ['OKTELL_USERS'] });
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /PollOrders/);
+      assert.equal(existsSync(join(data, 'server-user.json')), false, 'no user kept from the refused start');
+      writeFileSync(config, 'serviceTasks: []\n');
+      const serve = await startServeProcess({ dataDir: data, env });
+      try {
+        assert.match(serve.stderr(), /\n {2}user {7}oktell \/ \S+ \(generated; kept in .*shown only now/);
+      } finally {
+        await serve.stop();
+      }
+    } finally {
       tmp.cleanup();
     }
   });
