@@ -68,3 +68,12 @@ export function readServerFile(dataDir: string, alive: (pid: number) => boolean 
     startedAt: String(f.startedAt ?? ''),
   };
 }
+
+/**
+ * For a command that queued work into a data folder's SQLite store: a note when no server of that folder is running to
+ * take it (the work waits). Undefined when one runs, or for PostgreSQL, whose servers may run on other machines.
+ */
+export function noServerNote(settings: { dataDir: string; store: { kind: string } }, dataDirArg: string): string | undefined {
+  if (settings.store.kind !== 'sqlite' || readServerFile(settings.dataDir)) return undefined;
+  return `no server is running with ${settings.dataDir}: the queued job(s) wait there until one starts (npx oktell-emu serve${dataDirArg})`;
+}

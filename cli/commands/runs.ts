@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import pc from 'picocolors';
 import { RUN_STATUSES, type JobRecord, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
 import { dataDirArg, serverSettings, UsageError } from '../config.js';
+import { noServerNote } from '../server-file.js';
 import { withStore } from '../store.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
 import { closest, formatRunError } from '../../engine/index.js';
@@ -189,6 +190,9 @@ export function replayCommand(): Command {
       });
       if (o.json) process.stdout.write(`${JSON.stringify(requeued)}\n`);
       else process.stdout.write(requeued.length ? `requeued ${requeued.length} job(s): ${requeued.join(', ')}\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');
+      const settings = serverSettings(o);
+      const note = requeued.length ? noServerNote(settings, dataDirArg(settings.dataDir)) : undefined;
+      if (note) process.stderr.write(`${pc.yellow('oktell-emu: note:')} ${note}\n`);
     });
 }
 

@@ -7,7 +7,8 @@ import type { Store } from '../../server/store/store.port.js';
 import { scenarioNamesIn } from '../../server/scenario-host.js';
 import { scenarioProblems, unknownScenarios } from '../../server/tasks/definitions.js';
 import { TaskScheduler, type ParamErrors, type TaskStatus } from '../../server/tasks/scheduler.js';
-import { serverSettings, UsageError } from '../config.js';
+import { dataDirArg, serverSettings, UsageError } from '../config.js';
+import { noServerNote } from '../server-file.js';
 import { withStore } from '../store.js';
 
 interface TaskFlags {
@@ -95,6 +96,9 @@ export function tasksCommand(): Command {
         else console.log(`${name}: job ${run.jobId} queued`);
         // Queued all the same, as the server does for a due run; said here, since nothing else shows it before the run.
         if (run.paramErrors && !o.json) process.stderr.write(paramErrorLines(run.paramErrors, `${pc.yellow('oktell-emu: warning:')} ${name}: `));
+        const settings = serverSettings(o);
+        const note = noServerNote(settings, dataDirArg(settings.dataDir));
+        if (note) process.stderr.write(`${pc.yellow('oktell-emu: note:')} ${note}\n`);
       })
       .exitOverride(),
   );
