@@ -1,7 +1,7 @@
 // Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls, web requests and started
 // children.
 import pc from 'picocolors';
-import { formatRunError, type MailRecord, type RunResult, type Value } from '../engine/index.js';
+import { formatRunError, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type Value } from '../engine/index.js';
 import { htmlToText } from './html-text.js';
 
 /** Lines of a letter's text shown under it; `--json` has the whole letter. */
@@ -24,18 +24,8 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): v
   for (const c of r.bpiumCalls) {
     w(`  ${pc.bold('bpium')} ${c.method} catalog ${c.catalogId}${c.recordId ? ` record ${c.recordId}` : ''} → ${c.status}${c.performed ? '' : pc.dim(' (not performed)')}${c.error ? ' ' + pc.red(c.error) : ''}`);
   }
-  for (const d of r.dbCalls ?? []) {
-    const rows = d.rowCount !== undefined ? ` ${d.rowCount} row(s)` : '';
-    w(`  ${pc.bold('db')} ${d.connection} ${d.statement.replace(/\s+/g, ' ').slice(0, 100)} → ${d.status}${rows}${d.rolledBack ? pc.dim(' (rolled back)') : ''}${d.error ? ' ' + pc.red(d.error) : ''}`);
-  }
-  for (const c of r.httpCalls ?? []) {
-    const how = c.outcome === 'ok' ? pc.green(c.outcome) : c.outcome === 'dry-run' || c.outcome === 'replayed' ? pc.yellow(c.outcome) : pc.red(c.outcome);
-    // "not sent" only where that is known (a dry run, a request refused before any attempt); a request that got no
-    // answer may still have reached the service.
-    const note = c.performed || c.outcome === 'replayed' ? '' : c.outcome === 'dry-run' || !c.attempts ? ' (not sent)' : ' (no answer)';
-    const tries = c.attempts && c.attempts > 1 ? ` ${c.attempts} attempts` : '';
-    w(`  ${pc.bold('http')} ${c.method} ${c.url} → ${c.status ?? '—'} ${how}${tries}${pc.dim(note)}${c.error ? ' ' + pc.red(c.error) : ''}`);
-  }
+  for (const d of r.dbCalls ?? []) w(`  ${dbCallLine(d)}`);
+  for (const c of r.httpCalls ?? []) w(`  ${httpCallLine(c)}`);
   // A run from the command line is not a queued job: nothing retries it, and `replay` does not know it.
   if (r.error) w(`  ${pc.red('error')} ${formatRunError(r.error)}${r.error.retryable ? pc.yellow(' (retryable: the server would try a job again later; here, run the command again)') : ''}`);
   for (const a of r.asyncStarted) {
@@ -60,4 +50,20 @@ function printMail(m: MailRecord, w: (s: string) => void): void {
 function show(v: Value): string {
   const s = v instanceof Date ? v.toISOString() : typeof v === 'string' ? JSON.stringify(v) : String(v);
   return s.length > 120 ? `${s.slice(0, 117)}…` : s;
+}
+
+/** One database statement of a run, as `run` and `show` print it. */
+export function dbCallLine(d: DbCallRecord): string {
+  const rows = d.rowCount !== undefined ? ` ${d.rowCount} row(s)` : '';
+  return `${pc.bold('db')} ${d.connection} ${d.statement.replace(/\s+/g, ' ').slice(0, 100)} → ${d.status}${rows}${d.rolledBack ? pc.dim(' (rolled back)') : ''}${d.error ? ' ' + pc.red(d.error) : ''}`;
+}
+
+/** One web request of a run, as `run` and `show` print it. */
+export function httpCallLine(c: HttpCallRecord): string {
+  const how = c.outcome === 'ok' ? pc.green(c.outcome) : c.outcome === 'dry-run' || c.outcome === 'replayed' ? pc.yellow(c.outcome) : pc.red(c.outcome);
+  // "not sent" only where that is known (a dry run, a request refused before any attempt); a request that got no
+  // answer may still have reached the service.
+  const note = c.performed || c.outcome === 'replayed' ? '' : c.outcome === 'dry-run' || !c.attempts ? ' (not sent)' : ' (no answer)';
+  const tries = c.attempts && c.attempts > 1 ? ` ${c.attempts} attempts` : '';
+  return `${pc.bold('http')} ${c.method} ${c.url} → ${c.status ?? '—'} ${how}${tries}${pc.dim(note)}${c.error ? ' ' + pc.red(c.error) : ''}`;
 }

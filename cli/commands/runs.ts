@@ -7,6 +7,9 @@ import { noServerNote } from '../server-file.js';
 import { withStore } from '../store.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
 import { closest, formatRunError } from '../../engine/index.js';
+import { dbCallsOf } from '../../server/console/db-calls.js';
+import { httpCallsOf } from '../../server/console/http-calls.js';
+import { dbCallLine, httpCallLine } from '../format.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
 export function parseSince(v: string): number {
@@ -100,7 +103,7 @@ function summary(r: { id: string; jobId: string | null; scenario: string; versio
 
 export function showCommand(): Command {
   return new Command('show')
-    .description('show one run: parameters, trace with variables, return values, letters, Bpium calls')
+    .description('show one run: parameters, trace with variables, return values, letters, Bpium calls, web requests, database statements, the jobs it started')
     .argument('<runId>')
     .option('--json', 'print the run as JSON')
     .option('--data-dir <dir>', 'data folder')
@@ -108,23 +111,38 @@ export function showCommand(): Command {
       const found = await withStore(o, async (s) => {
         const r = await s.getRun(id);
         const run = r ? (await withTaskOrigins(s, [r]))[0] : undefined;
-        return { run, job: run?.jobId ? await s.getJob(run.jobId) : undefined };
+        return { run, job: run?.jobId ? await s.getJob(run.jobId) : undefined, started: run ? await startedJobs(s, run.id) : [] };
       }, (folder) => {
         throw new UsageError(`no run ${id}: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
       });
-      const { run, job } = found;
+      const { run, job, started } = found;
       if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs)`);
       // The job's state now: whether this failure will be retried, or is dead and waits for a replay.
       const jobState = job ? { status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, nextRunAt: job.nextRunAt, lastRunId: job.lastRunId } : undefined;
-      if (o.json) process.stdout.write(`${JSON.stringify(jobState ? { ...run, job: jobState } : run)}\n`);
+      // Web requests and statements are kept in the trace; read back as the console reads them.
+      const trace = (run.trace ?? []) as unknown[];
+      const calls = { httpCalls: httpCallsOf(run, trace), dbCalls: dbCallsOf(run, trace) };
+      const children = started.map((j) => ({ jobId: j.id, scenario: j.scenario, status: j.status, lastRunId: j.lastRunId }));
+      if (o.json) process.stdout.write(`${JSON.stringify({ ...run, ...calls, started: children, ...(jobState ? { job: jobState } : {}) })}\n`);
       else {
-        printRecord(run);
+        printRecord(run, [
+          ...calls.dbCalls.map(dbCallLine),
+          ...calls.httpCalls.map(httpCallLine),
+          // What the run's AsyncScenario blocks started, and how each ended: the way from a webhook to its letter.
+          ...children.map((c) => `${pc.bold('started')} ${c.scenario} job ${c.jobId} ${c.status}${c.lastRunId ? ` → run ${c.lastRunId} (npx oktell-emu show ${c.lastRunId})` : ''}`),
+        ]);
         if (job) printJobState(run, job, dataDirArg(serverSettings({ dataDir: o.dataDir }).dataDir));
       }
     });
 }
 
-function printRecord(r: RunRecord & { task?: TaskOrigin }) {
+/** The jobs a run started (its AsyncScenario blocks), oldest first. */
+async function startedJobs(store: Store, runId: string): Promise<JobRecord[]> {
+  return (await store.listJobs({ parentRunId: runId, limit: 1000 })).items.reverse();
+}
+
+/** A recorded run for people; `more` are lines about its effects and children, printed before its error. */
+function printRecord(r: RunRecord & { task?: TaskOrigin }, more: string[] = []) {
   const w = (s: string) => process.stdout.write(`${s}\n`);
   w(`${pc.bold(r.scenario)} ${r.status === 'completed' ? pc.green(r.status) : pc.red(r.status)} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
   w(`  started ${new Date(r.startedAt).toISOString()} · ${r.durationMs ?? '?'} ms`);
@@ -137,6 +155,7 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }) {
   w(`  return values ${JSON.stringify(r.returnValues)}`);
   for (const m of (r.mails ?? []) as Array<{ to: string[]; subject: string; status: string }>) w(`  mail ${m.status} to ${m.to.join(', ')} · ${m.subject}`);
   for (const c of (r.bpiumCalls ?? []) as Array<{ method: string; catalogId: string; recordId?: string; status: string }>) w(`  bpium ${c.method} ${c.catalogId}/${c.recordId ?? ''} → ${c.status}`);
+  for (const line of more) w(`  ${line}`);
   if (r.error) w(`  ${pc.red('error')} ${r.error && typeof r.error === 'object' && 'code' in r.error ? formatRunError(r.error as { code: string; message: string }) : JSON.stringify(r.error)}`);
 }
 
@@ -204,7 +223,7 @@ async function replayTarget(store: Store, id: string): Promise<{ jobId: string; 
     if (!run) return { problem: `${id}: no such run or job (see: oktell-emu runs)` };
     if (run.trigger === 'cli') return { problem: `${id}: run of ${run.scenario} started by \`oktell-emu run\`, not a queued job: nothing replays it; run it again` };
     // A hook (or Web-API) run answers a request and is not queued; the jobs it started are what can be replayed.
-    const started = (await store.listJobs({ limit: 1000 })).items.filter((j) => j.parentRunId === id);
+    const started = await startedJobs(store, id);
     const children = started.length
       ? `; the job(s) it started: ${started.map((j) => `${j.id} (${j.scenario}, ${j.status})`).join(', ')}${started.some(replayable) ? ` — npx oktell-emu replay ${started.filter(replayable).map((j) => j.id).join(' ')}` : ''}`
       : '; it started no job';

@@ -418,6 +418,7 @@ export class PostgresStore implements Store {
     const arg = (v: unknown) => `$${args.push(v)}`;
     if (q.status !== undefined) where.push(`status = ${arg(q.status)}`);
     if (q.scenario !== undefined) where.push(`scenario = ${arg(q.scenario)}`);
+    if (q.parentRunId !== undefined) where.push(`parent_run_id = ${arg(q.parentRunId)}`);
     if (q.cursor) {
       const cur = decodeCursor(q.cursor);
       where.push(`(created_at, id) < (${arg(cur.time)}::bigint, ${arg(cur.id)}::text)`);

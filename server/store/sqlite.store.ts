@@ -352,6 +352,10 @@ export class SqliteStore implements Store {
       where.push('scenario = @scenario');
       args.scenario = q.scenario;
     }
+    if (q.parentRunId !== undefined) {
+      where.push('parent_run_id = @parent');
+      args.parent = q.parentRunId;
+    }
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
       where.push('(created_at < @ct OR (created_at = @ct AND id < @cid))');

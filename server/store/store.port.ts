@@ -266,6 +266,8 @@ export interface ListRunsQuery {
 export interface ListJobsQuery {
   status?: JobStatus;
   scenario?: string;
+  /** The jobs a run started (AsyncScenario blocks of a hook or job run). Not indexed: a scan, for `show` and `replay`. */
+  parentRunId?: string;
   limit?: number;
   cursor?: string | null;
 }

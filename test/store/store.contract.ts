@@ -426,6 +426,14 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         assert.deepEqual((await store.listJobs({ status: 'running' })).items.map((j) => j.id), ['j0']);
       });
     });
+
+    it('lists the jobs a run started', T, async () => {
+      await withStore(async (store) => {
+        await store.enqueueJobs([job({ id: 'c1', parentRunId: 'hook-a' }), job({ id: 'c2', parentRunId: 'hook-b' }), job({ id: 'c3', parentRunId: 'hook-a' }), job({ id: 'c4' })]);
+        assert.deepEqual((await store.listJobs({ parentRunId: 'hook-a' })).items.map((j) => j.id).sort(), ['c1', 'c3']);
+        assert.deepEqual((await store.listJobs({ parentRunId: 'nobody' })).items, []);
+      });
+    });
   });
 
   describe(`${name}: crash recovery`, () => {

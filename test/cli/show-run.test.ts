@@ -1,0 +1,77 @@
+// `show` prints what a run did, as `run` does: its web requests and database statements (kept in its trace), and the
+// jobs its AsyncScenario blocks started with the run each ended in, so a webhook's run leads to its letter's run.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../helpers.js';
+import { postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
+import { runCli } from './cli-process.js';
+import { startCli } from './cli.helper.js';
+
+describe('show: what a run did and started', () => {
+  it('the web requests and database statements of a live run, in text and --json', { timeout: 60_000 }, async () => {
+    const gateway: Server = createServer((_req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{"id":"m-1"}'));
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      const data = join(tmp.dir, 'var');
+      mkdirSync(scenarios);
+      mkdirSync(data);
+      writeFileSync(
+        join(scenarios, 'Probe.yaml'),
+        `variables: { n: number, code: string }
+start: count
+blocks:
+  count:
+    kind: DbQuery
+    sql: SELECT 2 AS n
+    exits: { success: post }
+  post:
+    kind: WebRequest
+    method: POST
+    url: '"http://127.0.0.1:${(gateway.address() as AddressInfo).port}/api/messages"'
+    json: { n: '[n]' }
+    errorCode: code
+    exits: { success: null, error: null }
+`,
+      );
+      const cli = (...args: string[]) => runCli([...args, '--data-dir', data], { OKTELL_DATA_DIR: data });
+      // In the background: the gateway answers from this process, which a synchronous spawn would block.
+      const live = startCli(['run', 'Probe', '--json', '--scenarios', scenarios, '--data-dir', data], { env: { OKTELL_DATA_DIR: data } });
+      assert.equal((await live.exited).code, 0, live.stderr());
+      const { runId } = JSON.parse(live.stdout()) as { runId: string };
+      const shown = cli('show', runId);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /^ {2}db main SELECT 2 AS n → ok 1 row\(s\)$/m);
+      assert.match(shown.stdout, /^ {2}http POST http:\/\/127\.0\.0\.1:\d+\/api\/messages → 201 ok$/m);
+      const json = JSON.parse(cli('show', runId, '--json').stdout) as { httpCalls: Array<{ method: string; status: number; outcome: string }>; dbCalls: Array<{ connection: string; status: string }>; started: unknown[] };
+      assert.deepEqual(json.httpCalls.map((c) => [c.method, c.status, c.outcome]), [['POST', 201, 'ok']]);
+      assert.deepEqual(json.dbCalls.map((c) => [c.connection, c.status]), [['main', 'ok']]);
+      assert.deepEqual(json.started, []);
+    } finally {
+      await new Promise((r) => gateway.close(r));
+      tmp.cleanup();
+    }
+  });
+
+  it('a webhook run lists the job it started and the run that job ended in', { timeout: 60_000 }, async () => {
+    const t = await startTestServer();
+    try {
+      const res = await postWebhook(t.server.url, taskWebhook({ name: 'показать путь', responsible: ['2'] }), t.secret);
+      assert.equal(res.status, 200);
+      const hookRunId = res.headers.get('x-oktell-run-id')!;
+      const job = await waitFor('the letter job', async () => (await t.server.store.listJobs({ status: 'succeeded' })).items[0]);
+      const shown = runCli(['show', hookRunId, '--data-dir', t.dataDir]);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, new RegExp(`^ {2}started BpiumNewTask job ${job.id} succeeded → run ${job.lastRunId} \\(npx oktell-emu show ${job.lastRunId}\\)$`, 'm'));
+      const json = JSON.parse(runCli(['show', hookRunId, '--json', '--data-dir', t.dataDir]).stdout) as { started: Array<{ jobId: string; scenario: string; status: string; lastRunId: string }> };
+      assert.deepEqual(json.started, [{ jobId: job.id, scenario: 'BpiumNewTask', status: 'succeeded', lastRunId: job.lastRunId }]);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
