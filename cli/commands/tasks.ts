@@ -1,6 +1,7 @@
 // `oktell-emu tasks` and `tasks run NAME`: the service tasks of the configuration with their last and next due
 // times, read from the server's store; and a manual start (a normal job, marked manual, that the server runs).
 import { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import pc from 'picocolors';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
@@ -38,6 +39,12 @@ async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskSched
       await store.close();
     }
   };
+  // The schedule needs no store: a listing before the server ever ran with its data folder still shows it, with the
+  // last runs unknown and a note (a typo in --data-dir shows there too). `tasks run` needs the folder.
+  if (!writes && config.store.kind === 'sqlite' && !existsSync(config.dataDir)) {
+    process.stderr.write(`${pc.yellow('oktell-emu: note:')} no data folder ${config.dataDir} yet: every task is listed as never run (start the server with it, or check --data-dir)\n`);
+    return inMemory();
+  }
   return withStore(o, withScheduler, writes ? undefined : inMemory);
 }
 
@@ -67,7 +74,8 @@ export function tasksCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (o: TaskFlags) => {
       const { list, problems } = await withTasks(o, false, async (s, _store, config) => ({ list: await s.status(), problems: await scenarioCheck(config) }));
-      if (o.json) console.log(JSON.stringify(list, null, 2));
+      // The document GET /-/tasks answers, so a script reads either the same way.
+      if (o.json) console.log(JSON.stringify({ tasks: list }, null, 2));
       else console.log(list.length ? list.map(line).join('\n') : 'no service tasks in the configuration (serviceTasks:)');
       // The listing is where a schedule is checked before a start: what would stop `serve` fails it too (exit 2),
       // said with the server's words, after the list so the schedule is still seen.

@@ -15,7 +15,7 @@ describe('oktell-emu on a missing or empty data folder', () => {
     try {
       writeFileSync(join(tmp.dir, 'oktell.config.yaml'), TASKS);
       const missing = join(tmp.dir, 'no-such-dir');
-      const commands = [['runs'], ['show', 'some-run'], ['replay', '--status', 'dead'], ['outbox'], ['outbox', 'show', 'last'], ['tasks'], ['tasks', 'run', 'report']];
+      const commands = [['runs'], ['show', 'some-run'], ['replay', '--status', 'dead'], ['outbox'], ['outbox', 'show', 'last'], ['tasks', 'run', 'report']];
       for (const args of commands) {
         const r = runCli([...args, '--data-dir', missing], { cwd: tmp.dir, unset: ['OKTELL_STORE'] });
         assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -27,6 +27,12 @@ describe('oktell-emu on a missing or empty data folder', () => {
         );
         assert.equal(existsSync(missing), false, `${args.join(' ')} created the folder`);
       }
+      // The task listing needs no store to show the schedule: listed, with a note that the folder is not there.
+      const tasks = runCli(['tasks', '--data-dir', missing], { cwd: tmp.dir, env: { OKTELL_SCENARIOS: repoPath('scenarios') }, unset: ['OKTELL_STORE'] });
+      assert.equal(tasks.code, 0, tasks.stderr);
+      assert.match(tasks.stdout, /^report {2}DailyReport {2}0 9 \* \* \* {2}UTC\n {2}last run: never run\n {2}next: /);
+      assert.equal(tasks.stderr, `oktell-emu: note: no data folder ${missing} yet: every task is listed as never run (start the server with it, or check --data-dir)\n`);
+      assert.equal(existsSync(missing), false, 'tasks created the folder');
       // The same through OKTELL_DATA_DIR, and with --json only the JSON object.
       const json = runCli(['runs', '--json'], { cwd: tmp.dir, env: { OKTELL_DATA_DIR: missing } });
       assert.equal(json.code, 2);

@@ -172,7 +172,7 @@ describe('oktell-emu tasks', () => {
       const list = cli('tasks');
       assert.equal(list.code, 0, list.stderr);
       assert.match(list.stdout, /\n {2}last run: queued, manual run queued [^\n]*\n {4}! parameter 2 failed, passed empty: ToDate: cannot read text "x"[^\n]*\n {2}next: /);
-      const json = JSON.parse(cli('tasks', '--json').stdout) as Array<{ lastRun: { paramErrors?: Record<string, string> } }>;
+      const json = (JSON.parse(cli('tasks', '--json').stdout) as { tasks: Array<{ lastRun: { paramErrors?: Record<string, string> } }> }).tasks;
       assert.match(json[0]!.lastRun.paramErrors?.['2'] ?? '', why);
     } finally {
       tmp.cleanup();
