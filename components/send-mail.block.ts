@@ -75,6 +75,8 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     }
     const record = { to: message.to, cc: message.cc, bcc: message.bcc, subject: message.subject, ...(message.text !== undefined ? { text: message.text } : {}), ...(message.html !== undefined ? { html: message.html } : {}) };
     if (rt.dryRun) {
+      const failure = rt.mailer?.dryRunFailure?.(message);
+      if (failure) return failed(c, rt, failure, record);
       rt.recordMail({ ...record, performed: false, status: 'dry-run' });
       rt.traceEffect({ mail: { to: message.to, subject: message.subject }, dryRun: true });
       return 'success';

@@ -1,6 +1,7 @@
 // Interfaces of every side effect a scenario can have. Blocks reach the world only through these ports;
 // adapters (HTTP Bpium client, SMTP, outbox, durable queue) implement them, and a dry run swaps in recording ones.
 import type { JsonValue, Value } from './values.js';
+import type { EffectError } from './errors.js';
 
 /** A Bpium record as the REST API returns it (`id`, `catalogId`, `title`, `values` by field id). Ids are opaque strings. */
 export interface BpiumRecord {
@@ -92,6 +93,11 @@ export interface MailReceipt {
 /** Sends mail. Throws `EffectError`: `transient` for refused connection, timeouts and SMTP 4xx; `permanent` for 5xx. */
 export interface MailerPort {
   send(message: MailMessage): Promise<MailReceipt>;
+  /**
+   * For dry runs, which send nothing: the failure a letter meets by fixture (scenario tests' `mail.failures`), so
+   * SendMail's error exit and an SMTP outage can be tried; undefined: the letter is rendered and not sent.
+   */
+  dryRunFailure?(message: MailMessage): EffectError | undefined;
 }
 
 /** A nunjucks template set (subject, text, html) rendered with the scenario's variables. */

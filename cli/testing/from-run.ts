@@ -11,6 +11,7 @@ import { cutTextParts } from '../../server/run-record.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
+import type { MailFixture } from '../../adapters/fixtures/mail-fixtures.adapter.js';
 import { expectationOf, type Observed } from './expectations.js';
 import { rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
 
@@ -41,6 +42,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const children = await childrenOf(store, root);
   const fixture: BpiumFixtureFile = { catalogs: {} };
   const http: HttpFixture[] = [];
+  const mailFailures: MailFixture['failures'] = {};
   const unrecorded: string[] = [];
   const db: Record<string, string[]> = {};
   const dbUnrecorded: string[] = [];
@@ -49,6 +51,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const describe = async (run: RunRecord): Promise<Observed> => {
     collectBpium(run, fixture, unrecorded);
     collectHttp(run, http);
+    collectMailFailures(run, mailFailures);
     collectDbReads(run, db, dbUnrecorded);
     maxEffects ??= effectCapOf(run);
     const kids = (children.get(run.id) ?? []).filter((k) => k.status !== 'running');
@@ -74,6 +77,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
       params: await rootParams(store, root),
       bpium: { catalogs: fixture.catalogs, ...(failures ? { failures } : {}) },
       ...(http.length ? { http } : {}),
+      ...(Object.keys(mailFailures).length ? { mail: { failures: mailFailures } } : {}),
       ...(Object.keys(db).length ? { db: Object.fromEntries(Object.entries(db).map(([name, sql]) => [name, `${sql.join('\n')}\n`])) } : {}),
       clock: new Date(root.startedAt).toISOString(),
       timeZone: opts.timeZone,
@@ -191,6 +195,18 @@ function collectBpium(run: RunRecord, fixture: BpiumFixtureFile, unrecorded: str
  * Adds what each web request of `run` got as an HTTP fixture: the answer its trace kept (status, body, content type),
  * or the failure it met. A secret the trace masked (`***`) becomes a `*` wildcard of the fixture's URL.
  */
+/**
+ * A letter the mail server refused or could not take becomes a mail fixture failure for its first recipient: 550 for a
+ * permanent refusal, 451 for an outage (SMTP's own words are in the recorded error).
+ */
+function collectMailFailures(run: RunRecord, failures: MailFixture['failures']) {
+  for (const m of asList(run.mails)) {
+    const to = Array.isArray(m.to) ? String(m.to[0] ?? '') : '';
+    if (m.status !== 'failed' || !to || failures[to] !== undefined) continue;
+    failures[to] = /^SMTP permanent/.test(String(m.error ?? '')) ? '550' : '451';
+  }
+}
+
 function collectHttp(run: RunRecord, http: HttpFixture[]) {
   for (const step of asList(run.trace)) {
     if (step.kind !== 'WebRequest') continue;

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { applyMigrations, createDatabasePort, MigrationError, type ClosableDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
 import { createFixtureBpium } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { createFixtureWeb } from '../../adapters/fixtures/http-fixtures.adapter.js';
+import { createFixtureMailer } from '../../adapters/fixtures/mail-fixtures.adapter.js';
 import {
   attachChildResults,
   createInProcessStarter,
@@ -151,6 +152,8 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
     ...(c.bpium ? { bpium: createFixtureBpium(structuredClone(c.bpium)) } : {}),
     // Web services only from the case's fixtures: a test never reaches the network (unmatched: HTTP_NO_FIXTURE).
     web: createFixtureWeb(c.http ?? []),
+    // Letters are rendered, never sent; those the case's mail fixture names fail as the SMTP server would make them.
+    ...(c.mail ? { mailer: createFixtureMailer(c.mail) } : {}),
     ...(templates ? { templates } : {}),
     clock: fixedClock(c.clock),
     ids,

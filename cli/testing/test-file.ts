@@ -15,6 +15,7 @@ import {
 } from '../../engine/index.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { httpFixturesSchema, type HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
+import { mailFixtureSchema, type MailFixture } from '../../adapters/fixtures/mail-fixtures.adapter.js';
 import { isMatcher } from './expectations.js';
 
 export const TEST_FILE_SUFFIXES = ['.test.yaml', '.test.yml'];
@@ -131,6 +132,8 @@ const http = z
   .union([z.string().describe('a fixture file, relative to the test file'), httpFixturesSchema])
   .describe('canned answers of web services (as --http-fixtures of `run`); a request none matches fails with HTTP_NO_FIXTURE');
 
+const mail = mailFixtureSchema.describe('the mail server of the case: letters are never sent, but those named under failures fail as it would make them');
+
 const clock = z.string().describe('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z');
 const timeZone = z.string().describe('IANA time zone for dates in expressions and templates, e.g. Europe/Moscow');
 const maxEffects = z
@@ -147,6 +150,7 @@ const testCase = z.strictObject({
   bpium: bpium.optional(),
   db: db.optional(),
   http: http.optional(),
+  mail: mail.optional(),
   clock: clock.optional(),
   timeZone: timeZone.optional(),
   maxEffects: maxEffects.optional(),
@@ -159,6 +163,7 @@ const testFile = z.strictObject({
   bpium: bpium.optional().describe('the fake Bpium of every case that sets none'),
   db: db.optional().describe('data every case starts from (a case\'s own db: runs after it)'),
   http: http.optional().describe('the web services of every case that sets none'),
+  mail: mail.optional().describe('the mail server of every case that sets none'),
   clock: clock.optional().describe(`the clock of every case that sets none (default ${DEFAULT_TEST_CLOCK})`),
   timeZone: timeZone.optional().describe(`the time zone of every case that sets none (default ${DEFAULT_TEST_TIME_ZONE})`),
   maxEffects: maxEffects.optional().describe('the effect cap of every case that sets none (default $OKTELL_MAX_EFFECTS, else 100)'),
@@ -190,6 +195,8 @@ export interface TestCase {
   /** SQL per connection run on fresh databases before the case: the file's, then the case's. */
   db: Record<string, DataSet[]>;
   http: HttpFixture[] | undefined;
+  /** Letters the case's mail server fails; undefined: none fail. */
+  mail: MailFixture | undefined;
   clock: Date;
   timeZone: string;
   /** The case's or the file's cap; undefined: the command's default. */
@@ -282,6 +289,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
       bpium: c.bpium !== undefined ? readFixture(c.bpium, base, src, at('bpium'), report) : fileBpium,
       db: mergeDb(fileDb, readDb(c.db ?? {}, base, src, at('db'), report)),
       http: c.http !== undefined ? readHttpFixture(c.http, base, src, at('http'), report) : fileHttp,
+      mail: c.mail ?? data.mail,
       clock: c.clock !== undefined ? checkClock(c.clock, src, at('clock'), report) : fileClock,
       timeZone: c.timeZone !== undefined ? checkTimeZone(c.timeZone, src, at('timeZone'), report) : fileTz,
       maxEffects: c.maxEffects ?? data.maxEffects,

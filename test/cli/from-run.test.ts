@@ -143,4 +143,21 @@ describe('--from-run of a webhook whose started job was dead-lettered, then repl
       await smtp?.close();
     }
   });
+  it('a letter the mail server could not take becomes a mail fixture failure, and the written case passes', { timeout: 60_000 }, async () => {
+    const smtpPort = await freePort();
+    const t = await startTestServer({ smtp: false, smtpPort, config: 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n' });
+    try {
+      assert.equal((await postWebhook(t.server.url, taskWebhook({ name: 'почта лежит', responsible: ['2'] }), t.secret)).status, 200);
+      const dead = await waitFor('a dead letter', async () => (await t.server.store.listJobs({ status: 'dead' })).items[0]);
+      const out = join(t.scenariosDir, 'tests', 'smtp-down.test.yaml');
+      const r = runCli(['test', '--from-run', dead.lastRunId!, '--name', 'smtp down', '--out', out, '--scenarios', t.scenariosDir, '--data-dir', t.dataDir]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /✓ .*smtp down/);
+      const written = readFileSync(out, 'utf8');
+      assert.match(written, /mail:\s*\n\s*failures: \{ ivan\.petrov@example\.com: "451" \}/);
+      assert.match(written, /R_EFFECT_TRANSIENT/);
+    } finally {
+      await t.cleanup();
+    }
+  });
 });
