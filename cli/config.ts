@@ -1,10 +1,10 @@
 // Where things are: scenario folder, data folder, time zone — from flags, then the environment, then defaults.
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
-import { loadScenarioLibrary, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
+import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
 import { loadServerConfig } from '../server/config.js';
 
 export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
@@ -90,7 +90,28 @@ export function cliDatabases(dataDirFlag: string | undefined, env = process.env)
   return serverSettings({ dataDir: dataDirFlag }, env).databases;
 }
 
-/** A mistake in how a command was called: exit code 2. */
+/**
+ * A mistake in how a command was called, or input it cannot work with: exit code 2. `code` and `details` go into the
+ * JSON object printed with --json (e.g. the problems of an invalid scenario, as structured issues).
+ */
 export class UsageError extends Error {
   override name = 'UsageError';
+  constructor(
+    message: string,
+    readonly code = 'E_USAGE',
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What a command's `<scenario>` argument names: a scenario of the scenarios folder by name, or a scenario file by its
+ * path (a .yaml/.yml file), whose folder is then the scenarios folder.
+ */
+export function scenarioTarget(arg: string, scenarios: string | undefined): { dir: string; name: string; file?: string } {
+  if (!SCENARIO_EXTENSIONS.includes(extname(arg))) return { dir: scenariosDir(scenarios), name: arg };
+  const file = resolve(arg);
+  if (!existsSync(file)) throw new UsageError(`${arg}: no such file`);
+  return { dir: dirname(file), name: scenarioNameOf(file), file };
 }

@@ -99,15 +99,15 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (e instanceof UsageError) {
-      fail(json, 'E_USAGE', e.message);
+      fail(json, e.code, e.message, e.details);
       return;
     }
     throw e;
   }
 }
 
-function fail(json: boolean, code: string, message: string) {
-  if (json) process.stdout.write(`${JSON.stringify({ status: 'failed', error: { code, message } })}\n`);
+function fail(json: boolean, code: string, message: string, details: Readonly<Record<string, unknown>> = {}) {
+  if (json) process.stdout.write(`${JSON.stringify({ status: 'failed', error: { code, message, ...details } })}\n`);
   else process.stderr.write(`${pc.red('oktell-emu:')} ${message}\n`);
   process.exitCode = 2;
 }

@@ -18,6 +18,11 @@ export interface ScenarioLibrary {
   readonly scenarios: ReadonlyMap<string, Scenario>;
   /** Problems found; scenarios with problems are absent from `scenarios`. */
   readonly issues: readonly ScenarioIssue[];
+  /**
+   * The scenarios each loaded file starts (call, jump or async), by name, kept for files with problems too, so that a
+   * run can tell which problems stand in its way. A file whose YAML cannot be read has no entry.
+   */
+  readonly calls?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface LibraryOptions extends LoadOptions {
@@ -54,6 +59,7 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   const scenarios = new Map<string, Scenario>();
   // References of files with problems of their own are checked too: every problem is reported in one pass.
   const invalidRefs: ScenarioReferences[] = [];
+  const calls = new Map<string, string[]>();
   for (const t of texts) {
     const shown = relative(base, t.p) || t.p;
     if ('error' in t) {
@@ -61,10 +67,15 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
       continue;
     }
     const r = loadScenarioText(shown, t.text!, opts);
-    if (r.ok) scenarios.set(r.scenario.name, r.scenario);
-    else {
+    if (r.ok) {
+      scenarios.set(r.scenario.name, r.scenario);
+      calls.set(r.scenario.name, r.scenario.calls.map((c) => c.scenario));
+    } else {
       issues.push(...r.issues);
-      if (r.references) invalidRefs.push(r.references);
+      if (r.references) {
+        invalidRefs.push(r.references);
+        calls.set(r.references.name, r.references.calls.map((c) => c.scenario));
+      }
     }
   }
   // Names that exist on disk count as known even when their file has errors (their own errors are reported).
@@ -80,7 +91,7 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   }
   for (const refs of invalidRefs) issues.push(...check(refs));
   issues.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
-  return { dir, scenarios, issues: dedupe(issues) };
+  return { dir, scenarios, issues: dedupe(issues), calls };
 }
 
 /** Two scenarios using one broken template report its problem once. */

@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, extname, join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import pc from 'picocolors';
 import { defaultRegistry } from '../../components/registry.js';
 import {
@@ -17,21 +17,13 @@ import {
   type ScenarioIssue,
   type ScenarioOutline,
 } from '../../engine/index.js';
-import { loadLibrary, scenariosDir, UsageError } from '../config.js';
+import { loadLibrary, scenarioTarget, UsageError } from '../config.js';
 
 type GraphFormat = 'mermaid' | 'svg';
 
 function graphFormat(value: string): GraphFormat {
   if (value !== 'mermaid' && value !== 'svg') throw new InvalidArgumentError('expected mermaid or svg');
   return value;
-}
-
-/** The folder, the scenario's name and (for a path) its file, from a name or a path to a .yaml file. */
-function target(arg: string, scenarios: string | undefined): { dir: string; name: string; file?: string } {
-  if (!SCENARIO_EXTENSIONS.includes(extname(arg))) return { dir: scenariosDir(scenarios), name: arg };
-  const file = resolve(arg);
-  if (!existsSync(file)) throw new UsageError(`${arg}: no such file`);
-  return { dir: dirname(file), name: scenarioNameOf(file), file };
 }
 
 export function graphCommand(): Command {
@@ -42,7 +34,7 @@ export function graphCommand(): Command {
     .option('-f, --format <format>', 'mermaid (default) or svg', graphFormat, 'mermaid' as GraphFormat)
     .option('-o, --output <file>', 'write the diagram to this file instead of standard output')
     .action(async (arg: string, opts: { scenarios?: string; format: GraphFormat; output?: string }) => {
-      const { dir, name, file } = target(arg, opts.scenarios);
+      const { dir, name, file } = scenarioTarget(arg, opts.scenarios);
       const { library } = await loadLibrary(dir, file ? [file] : undefined);
       const problems = library.issues.filter((i) => scenarioNameOf(i.file) === name);
       const loaded = library.scenarios.get(name);

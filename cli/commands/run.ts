@@ -2,15 +2,18 @@
 import { Command } from 'commander';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   attachChildResults,
   createInProcessStarter,
   formatIssue,
+  listScenarioFiles,
   randomIds,
   runScenario,
   type EnginePorts,
+  scenarioNameOf,
   type RunResult,
+  type ScenarioLibrary,
   type Value,
 } from '../../engine/index.js';
 import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
@@ -20,7 +23,7 @@ import { maxEffectsFromEnv } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { applyMigrations, scratchMigrated } from '../../adapters/db/migrations.js';
 import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
-import { dataDir, dataDirArg, loadLibrary, scenariosDir, serverSettings, timeZone, UsageError } from '../config.js';
+import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, timeZone, UsageError } from '../config.js';
 import { printRun } from '../format.js';
 import { withStore } from '../store.js';
 
@@ -38,7 +41,7 @@ interface RunOpts {
 export function runCommand(): Command {
   return new Command('run')
     .description('run a service scenario with input parameters; --dry-run sends no mail, makes no Bpium write, rolls back database changes and sends only GET/HEAD/OPTIONS web requests')
-    .argument('<scenario>', 'scenario name (file name without .yaml)')
+    .argument('<scenario>', 'scenario name (file name without .yaml) or path to a scenario file (its folder is then the scenarios folder)')
     .option('-p, --param <N=value>', 'input parameter N (repeatable); N=@file reads a file; N=@@text passes "@text"', collect, [])
     .option('--dry-run', 'no mail is sent, no Bpium write is made, database statements are rolled back, web requests other than GET/HEAD/OPTIONS are recorded, not sent; async starts are followed inline')
     .option('--json', 'print exactly one JSON object with the result')
@@ -65,23 +68,37 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Parses `N=value`, `N=@file`, `N=@@literal`. */
+/**
+ * Parses `N=value`, `N=@file`, `N=@@literal`. A parameter given twice is refused rather than one of the values kept
+ * silently (easy to do when editing a long command line from the shell's history).
+ */
 export function parseParams(specs: string[]): Record<string, Value> {
   const out: Record<string, Value> = {};
+  const given = new Map<string, string>();
   for (const spec of specs) {
     const m = /^(\d{1,2})=([\s\S]*)$/.exec(spec);
     if (!m || Number(m[1]) < 1) throw new UsageError(`-p ${spec}: expected N=value with N from 1, e.g. -p 1=/Bpium/NewTask or -p 4=@body.json`);
+    // `01` and `1` are the same parameter.
+    const n = String(Number(m[1]));
+    const before = given.get(n);
+    if (before !== undefined) throw new UsageError(`parameter ${n} is given twice (-p ${shortened(before)} and -p ${shortened(spec)}): give each parameter once`);
+    given.set(n, spec);
     const raw = m[2]!;
-    if (raw.startsWith('@@')) out[m[1]!] = raw.slice(1);
+    if (raw.startsWith('@@')) out[n] = raw.slice(1);
     else if (raw.startsWith('@')) {
       try {
-        out[m[1]!] = readFileSync(resolve(raw.slice(1)), 'utf8');
+        out[n] = readFileSync(resolve(raw.slice(1)), 'utf8');
       } catch (e) {
-        throw new UsageError(`-p ${m[1]}=${raw}: cannot read ${raw.slice(1)}: ${(e as Error).message}`);
+        throw new UsageError(`-p ${n}=${raw}: cannot read ${raw.slice(1)}: ${(e as Error).message}`);
       }
-    } else out[m[1]!] = raw;
+    } else out[n] = raw;
   }
   return out;
+}
+
+/** A command-line value as quoted back in a message: a long JSON body is cut. */
+function shortened(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
 function readHttpFixtures(file: string) {
@@ -92,8 +109,24 @@ function readHttpFixtures(file: string) {
   }
 }
 
-async function runFromCli(name: string, params: Record<string, Value>, opts: RunOpts): Promise<RunResult> {
-  const dir = scenariosDir(opts.scenarios);
+/**
+ * The folder and the scenario to run: `run X` runs X of the scenarios folder, `run path/to/X.yaml` X of that file's
+ * folder (as `graph` takes them). A path with a different --scenarios folder, or a path without .yaml, is refused
+ * with what was meant, rather than read as an unknown name.
+ */
+export function runTarget(arg: string, scenarios: string | undefined): { dir: string; name: string } {
+  const { dir, name, file } = scenarioTarget(arg, scenarios);
+  if (file && scenarios !== undefined && resolve(scenarios) !== dir) {
+    throw new UsageError(`${arg} is not in the --scenarios folder ${resolve(scenarios)}: give the scenario's name with --scenarios (run ${name} --scenarios ${dir}), or its path alone`);
+  }
+  if (!file && /[\\/]/.test(arg)) {
+    throw new UsageError(`"${arg}" is not a scenario name: give the name (the file name without .yaml, e.g. run ${basename(arg)} --scenarios ${dirname(resolve(arg))}) or the path to the .yaml file`);
+  }
+  return { dir, name };
+}
+
+async function runFromCli(target: string, params: Record<string, Value>, opts: RunOpts): Promise<RunResult> {
+  const { dir, name } = runTarget(target, opts.scenarios);
   // The data folder (for the outbox), databases and web-request allow-list as the server would have them.
   const settings = serverSettings({ dataDir: opts.dataDir });
   // A dry run keeps nothing: a database with migrations still to apply (or not created yet) is used through a
@@ -120,10 +153,7 @@ async function runFromCli(name: string, params: Record<string, Value>, opts: Run
 
 async function runWithDatabases(name: string, params: Record<string, Value>, opts: RunOpts, dir: string, settings: ReturnType<typeof serverSettings>, databases: DatabaseSettings): Promise<RunResult> {
   const { library, templates } = await loadLibrary(dir, undefined, timeZone(), databaseDialects(databases));
-  if (!library.scenarios.has(name)) {
-    if (library.issues.length) throw new UsageError(`scenarios are invalid:\n${library.issues.map(formatIssue).join('\n')}`);
-    throw new UsageError(`unknown scenario "${name}"; known: ${[...library.scenarios.keys()].join(', ')}`);
-  }
+  await refuseInvalid(library, name, databases);
   let maxEffects: number | undefined;
   try {
     maxEffects = maxEffectsFromEnv(process.env);
@@ -156,6 +186,52 @@ async function runWithDatabases(name: string, params: Record<string, Value>, opt
   } finally {
     await built.close();
   }
+}
+
+/**
+ * Stops before running when the scenario, or one it can start (call, jump, async; those it starts in turn too), has
+ * problems: those are listed, as `validate` gives them, and structured under --json; the problems of unrelated files
+ * of the folder are only counted, since they do not stand in this run's way.
+ */
+async function refuseInvalid(library: ScenarioLibrary, name: string, databases: DatabaseSettings): Promise<void> {
+  const onDisk = new Map((await listScenarioFiles(library.dir)).map((f) => [scenarioNameOf(f), f]));
+  if (!onDisk.has(name)) {
+    const known = [...onDisk.keys()];
+    throw new UsageError(`unknown scenario "${name}" in ${library.dir} (the scenarios folder: --scenarios, else OKTELL_SCENARIOS, else ./scenarios)${known.length ? `; its scenarios: ${known.join(', ')}` : ', which has no scenario files'}; or give the path to the file: run path/to/${name}.yaml`);
+  }
+  const reach = reachable(library.calls ?? new Map(), name);
+  if ([...reach].every((n) => library.scenarios.has(n))) return;
+  // Loaded again on their own, these files report exactly their problems, those of the templates they use included.
+  const files = [...reach].map((n) => onDisk.get(n)).filter((f): f is string => f !== undefined);
+  const { library: own } = await loadLibrary(library.dir, files, timeZone(), databaseDialects(databases));
+  const issues = own.issues.length ? own.issues : library.issues.filter((i) => reach.has(scenarioNameOf(i.file)));
+  const ownFiles = new Set(issues.map((i) => i.file));
+  const others = new Set(library.issues.map((i) => i.file).filter((f) => !ownFiles.has(f))).size;
+  const started = [...reach].filter((n) => n !== name);
+  const scope = started.length ? `${name} and the scenarios it starts (${started.join(', ')})` : name;
+  const shown = relative(process.cwd(), library.dir);
+  const folder = shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : library.dir;
+  const note = others ? `\n${others} other file(s) of the folder have problems too, not in this run's way: npx oktell-emu validate --scenarios ${folder}` : '';
+  throw new UsageError(`scenario ${name} cannot run: ${issues.length} problem(s) in ${scope}:\n${issues.map(formatIssue).join('\n')}${note}`, 'E_INVALID_SCENARIO', {
+    scenario: name,
+    issues,
+    otherInvalidFiles: others,
+  });
+}
+
+/** The scenario and every scenario it can start, directly or through others. */
+function reachable(calls: ReadonlyMap<string, readonly string[]>, name: string): Set<string> {
+  const seen = new Set<string>([name]);
+  const queue = [name];
+  for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+    for (const next of calls.get(n) ?? []) {
+      if (!seen.has(next)) {
+        seen.add(next);
+        queue.push(next);
+      }
+    }
+  }
+  return seen;
 }
 
 /**
