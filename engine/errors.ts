@@ -5,6 +5,8 @@ export const SCENARIO_ERROR_CODES = {
   YAML_SYNTAX: 'E_YAML_SYNTAX',
   DUPLICATE_KEY: 'E_DUPLICATE_KEY',
   NOT_A_MAPPING: 'E_NOT_A_MAPPING',
+  /** A fixture, test, seed or configuration file among the scenarios (engine/other-files.ts). */
+  NOT_A_SCENARIO: 'E_NOT_A_SCENARIO',
   UNKNOWN_KEY: 'E_UNKNOWN_KEY',
   MISSING_PROPERTY: 'E_MISSING_PROPERTY',
   INVALID_PROPERTY: 'E_INVALID_PROPERTY',

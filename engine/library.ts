@@ -5,6 +5,7 @@ import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
 import { loadScenarioText, scenarioNameOf, type LoadOptions, type ScenarioReferences } from './loader.js';
 import type { Scenario } from './model.js';
 import { closest } from './suggest.js';
+import { notAScenario } from './other-files.js';
 
 /** What the library needs to know about mail templates to check them at load time. */
 export interface TemplateChecker {
@@ -60,6 +61,8 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   // References of files with problems of their own are checked too: every problem is reported in one pass.
   const invalidRefs: ScenarioReferences[] = [];
   const calls = new Map<string, string[]>();
+  // Fixture, test and configuration files among the scenarios: reported as such, and not offered as scenario names.
+  const notScenarios = new Set<string>();
   for (const t of texts) {
     const shown = relative(base, t.p) || t.p;
     if ('error' in t) {
@@ -71,6 +74,12 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
       scenarios.set(r.scenario.name, r.scenario);
       calls.set(r.scenario.name, r.scenario.calls.map((c) => c.scenario));
     } else {
+      const other = notAScenario(shown, t.text!);
+      if (other) {
+        issues.push(other);
+        notScenarios.add(scenarioNameOf(t.p));
+        continue;
+      }
       issues.push(...r.issues);
       if (r.references) {
         invalidRefs.push(r.references);
@@ -79,7 +88,7 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
     }
   }
   // Names that exist on disk count as known even when their file has errors (their own errors are reported).
-  const known = new Set([...(files ? await listScenarioFiles(dir).catch(() => []) : paths), ...paths].map(scenarioNameOf));
+  const known = new Set([...(files ? await listScenarioFiles(dir).catch(() => []) : paths), ...paths].map(scenarioNameOf).filter((n) => !notScenarios.has(n)));
   const shownPath = (file: string) => (isAbsolute(file) ? relative(base, file) || file : file);
   const check = (refs: ScenarioReferences) => crossCheck(refs, known, opts.templates).map((i) => ({ ...i, file: shownPath(i.file) }));
   for (const s of [...scenarios.values()]) {
