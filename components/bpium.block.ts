@@ -197,7 +197,9 @@ async function fieldId(
   }
   const id = entry.byName.get(field.trim().toLowerCase());
   if (id === undefined) {
-    throw new EffectError('permanent', `catalog ${catalogId} has no field named ${JSON.stringify(field)} (fields: ${entry.names.join(', ')})`, { code: 'BPIUM_UNKNOWN_FIELD' });
+    // A structure without fields comes from a fixture catalog given without `fields:` (a real one always has some).
+    const known = entry.names.length ? `fields: ${entry.names.join(', ')}` : 'its structure lists no fields; a fixture file names them under fields: of the catalog';
+    throw new EffectError('permanent', `catalog ${catalogId} has no field named ${JSON.stringify(field)} (${known})`, { code: 'BPIUM_UNKNOWN_FIELD' });
   }
   return id;
 }
