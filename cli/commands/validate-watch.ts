@@ -27,13 +27,13 @@ function minus(after: readonly ScenarioIssue[], before: readonly ScenarioIssue[]
 }
 
 /** Watches until SIGINT/SIGTERM (Ctrl-C), then closes the watchers and resolves: the process exits 0. */
-export async function watchValidation(groups: ValidationGroups, first: Validation, out: NodeJS.WritableStream): Promise<void> {
+export async function watchValidation(groups: ValidationGroups, first: Validation, out: NodeJS.WritableStream, dataDir?: string): Promise<void> {
   let last = first;
   let running: Promise<void> = Promise.resolve();
 
   const revalidate = async (changed: string[]) => {
     const files = changed.map((f) => relative(process.cwd(), f));
-    const now = await validate(groups);
+    const now = await validate(groups, dataDir);
     const added = minus(now.issues, last.issues);
     const fixed = minus(last.issues, now.issues);
     const time = new Date().toTimeString().slice(0, 8);

@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type ScenarioIssue } from '../../engine/index.js';
 import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare } from '../../adapters/db/prepare-check.js';
-import { cliDatabases, loadLibrary, scenariosDir, UsageError } from '../config.js';
+import { cliDatabases, existingDataDir, loadLibrary, scenariosDir, UsageError } from '../config.js';
 import { watchValidation } from './validate-watch.js';
 
 /** Scenario folders to validate, each with the files to check (undefined: every scenario of the folder). */
@@ -26,11 +26,14 @@ export function validateCommand(): Command {
     .argument('[paths...]', 'scenario files or folders')
     .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
     .option('--json', 'print the problems as one JSON object')
+    .option('--data-dir <dir>', 'data folder whose databases the DbQuery statements are prepared against (default $OKTELL_DATA_DIR, dataDir: of the configuration, or ./var), as run --data-dir uses it')
     .option('-w, --watch', 'keep running: validate again on every save of a scenario or template, print only what changed')
-    .action(async (paths: string[], opts: { scenarios?: string; json?: boolean; watch?: boolean }) => {
+    .action(async (paths: string[], opts: { scenarios?: string; json?: boolean; watch?: boolean; dataDir?: string }) => {
       if (opts.watch && opts.json) throw new UsageError('--watch prints for people; use --json without --watch');
       const groups = await groupByFolder(paths.length ? paths : [scenariosDir(opts.scenarios)]);
-      const result = await validate(groups);
+      // A data folder named on the command line must exist: a typo would otherwise check against an empty database.
+      if (opts.dataDir !== undefined) existingDataDir(resolve(opts.dataDir));
+      const result = await validate(groups, opts.dataDir);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ valid: result.issues.length === 0, scenarios: result.count, issues: result.issues, ...(result.unchecked.length ? { unchecked: result.unchecked } : {}) }, null, 2)}\n`);
       } else {
@@ -39,15 +42,18 @@ export function validateCommand(): Command {
         process.stdout.write(`${summary(result)}\n`);
       }
       process.exitCode = result.issues.length ? 1 : 0;
-      if (opts.watch) await watchValidation(groups, result, process.stdout);
+      if (opts.watch) await watchValidation(groups, result, process.stdout, opts.dataDir);
     });
 }
 
-/** Validates every group once; files are checked with the other scenarios of their folder. */
-export async function validate(groups: ValidationGroups): Promise<Validation> {
+/**
+ * Validates every group once; files are checked with the other scenarios of their folder, DbQuery statements against
+ * the databases of the data folder `dataDir` (else the configured one).
+ */
+export async function validate(groups: ValidationGroups, dataDir?: string): Promise<Validation> {
   const issues: ScenarioIssue[] = [];
   const unchecked: Validation['unchecked'] = [];
-  const settings = configuredDatabases();
+  const settings = configuredDatabases(dataDir);
   let count = 0;
   for (const [dir, files] of groups) {
     const { library } = await loadLibrary(dir, files, undefined, settings && databaseDialects(settings));
@@ -90,9 +96,9 @@ async function groupByFolder(paths: string[]): Promise<ValidationGroups> {
 }
 
 /** The configured connections, to check DbQuery/DbProcedure against; a configuration that does not load skips that check. */
-function configuredDatabases(): DatabaseSettings | undefined {
+function configuredDatabases(dataDir: string | undefined): DatabaseSettings | undefined {
   try {
-    return cliDatabases(undefined);
+    return cliDatabases(dataDir);
   } catch {
     return undefined;
   }
