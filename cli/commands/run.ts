@@ -6,10 +6,12 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import {
   attachChildResults,
   createInProcessStarter,
+  fixedClock,
   formatIssue,
   listScenarioFiles,
   randomIds,
   runScenario,
+  type ClockPort,
   type EnginePorts,
   scenarioNameOf,
   type RunResult,
@@ -19,6 +21,7 @@ import {
 import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { loadHttpFixtures } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { buildPorts } from '../../adapters/ports.js';
+import { parseDateText } from '../../engine/expr/date-time.js';
 import { maxEffectsFromEnv } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { applyMigrations, scratchMigrated } from '../../adapters/db/migrations.js';
@@ -36,6 +39,8 @@ interface RunOpts {
   httpFixtures?: string;
   dataDir?: string;
   trace?: boolean;
+  now?: string;
+  tz?: string;
 }
 
 export function runCommand(): Command {
@@ -50,6 +55,8 @@ export function runCommand(): Command {
     .option('--http-fixtures <file>', 'answer WebRequest blocks from a fixture file (method + URL with * → status, headers, body)')
     .option('--data-dir <dir>', 'data folder for the outbox (default $OKTELL_DATA_DIR or ./var)')
     .option('--no-trace', 'do not record the step trace')
+    .option('--now <time>', 'with --dry-run: the time Now() gives during the run, e.g. 2024-03-15T18:05 or "15.03.2024 18:05" (wall time in the run\'s zone unless it ends in Z or +03:00)')
+    .option('--tz <zone>', 'the run\'s time zone, an IANA name such as Asia/Yekaterinburg (default $OKTELL_TZ, else Europe/Moscow)')
     .action(async (name: string, opts: RunOpts) => {
       // Parsed once: a file given as -p N=@file may be a pipe that can be read only once.
       const params = parseParams(opts.param);
@@ -125,8 +132,28 @@ export function runTarget(arg: string, scenarios: string | undefined): { dir: st
   return { dir, name };
 }
 
+/** The run's time zone (--tz, else OKTELL_TZ, else the default), and with --now the fixed time of its clock. */
+export function runTime(opts: Pick<RunOpts, 'now' | 'tz' | 'dryRun'>): { tz: string; clock?: ClockPort } {
+  const tz = opts.tz ?? timeZone();
+  if (opts.tz !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: opts.tz });
+    } catch {
+      throw new UsageError(`--tz "${opts.tz}" is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC`);
+    }
+  }
+  if (opts.now === undefined) return { tz };
+  // A live run is recorded with its times, and its effects are real: a made-up clock there would mislead `runs`.
+  if (!opts.dryRun) throw new UsageError('--now fixes the clock of a dry run only: add --dry-run');
+  const at = parseDateText(opts.now, tz);
+  if (!at) throw new UsageError(`--now "${opts.now}" is not a date and time: write e.g. 2024-03-15T18:05, "15.03.2024 18:05" or 2024-03-15T15:05Z`);
+  return { tz, clock: fixedClock(at) };
+}
+
 async function runFromCli(target: string, params: Record<string, Value>, opts: RunOpts): Promise<RunResult> {
   const { dir, name } = runTarget(target, opts.scenarios);
+  // Checked before the databases are touched: a mistyped option changes nothing.
+  const time = runTime(opts);
   // The data folder (for the outbox), databases and web-request allow-list as the server would have them.
   const settings = serverSettings({ dataDir: opts.dataDir });
   // A dry run keeps nothing: a database with migrations still to apply (or not created yet) is used through a
@@ -145,15 +172,24 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
     throw new UsageError((e as Error).message);
   }
   try {
-    return await runWithDatabases(name, params, opts, dir, settings, databases);
+    return await runWithDatabases(name, params, opts, dir, settings, databases, time);
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-async function runWithDatabases(name: string, params: Record<string, Value>, opts: RunOpts, dir: string, settings: ReturnType<typeof serverSettings>, databases: DatabaseSettings): Promise<RunResult> {
-  const { library, templates } = await loadLibrary(dir, undefined, timeZone(), databaseDialects(databases));
-  await refuseInvalid(library, name, databases);
+async function runWithDatabases(
+  name: string,
+  params: Record<string, Value>,
+  opts: RunOpts,
+  dir: string,
+  settings: ReturnType<typeof serverSettings>,
+  databases: DatabaseSettings,
+  time: { tz: string; clock?: ClockPort },
+): Promise<RunResult> {
+  const tz = time.tz;
+  const { library, templates } = await loadLibrary(dir, undefined, tz, databaseDialects(databases));
+  await refuseInvalid(library, name, databases, tz);
   let maxEffects: number | undefined;
   try {
     maxEffects = maxEffectsFromEnv(process.env);
@@ -173,8 +209,8 @@ async function runWithDatabases(name: string, params: Record<string, Value>, opt
     databases,
     // A dry run's statements run in a transaction rolled back when it ends (async runs it follows included).
     rollBackDatabases: opts.dryRun === true,
+    ...(time.clock ? { clock: time.clock } : {}),
   });
-  const tz = timeZone();
   const ports: EnginePorts = { ...built.ports, asyncStarter: undefined as never };
   const starter = createInProcessStarter(randomIds, (req, runId) =>
     runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports, ...limits }),
@@ -193,7 +229,7 @@ async function runWithDatabases(name: string, params: Record<string, Value>, opt
  * problems: those are listed, as `validate` gives them, and structured under --json; the problems of unrelated files
  * of the folder are only counted, since they do not stand in this run's way.
  */
-async function refuseInvalid(library: ScenarioLibrary, name: string, databases: DatabaseSettings): Promise<void> {
+async function refuseInvalid(library: ScenarioLibrary, name: string, databases: DatabaseSettings, tz: string): Promise<void> {
   const onDisk = new Map((await listScenarioFiles(library.dir)).map((f) => [scenarioNameOf(f), f]));
   if (!onDisk.has(name)) {
     const known = [...onDisk.keys()];
@@ -203,7 +239,7 @@ async function refuseInvalid(library: ScenarioLibrary, name: string, databases: 
   if ([...reach].every((n) => library.scenarios.has(n))) return;
   // Loaded again on their own, these files report exactly their problems, those of the templates they use included.
   const files = [...reach].map((n) => onDisk.get(n)).filter((f): f is string => f !== undefined);
-  const { library: own } = await loadLibrary(library.dir, files, timeZone(), databaseDialects(databases));
+  const { library: own } = await loadLibrary(library.dir, files, tz, databaseDialects(databases));
   const issues = own.issues.length ? own.issues : library.issues.filter((i) => reach.has(scenarioNameOf(i.file)));
   const ownFiles = new Set(issues.map((i) => i.file));
   const others = new Set(library.issues.map((i) => i.file).filter((f) => !ownFiles.has(f))).size;
