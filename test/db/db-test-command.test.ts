@@ -53,15 +53,21 @@ cases:
       variables: { name: Вера }
 `;
 
+/** A scenarios folder under `root` with db/main and tests/, the scenario `name` as `text`, and the migration `sql`. */
+function scenariosFolder(root: string, name: string, text: string, migration: [string, string]): string {
+  const scenarios = join(root, 'scenarios');
+  mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+  mkdirSync(join(scenarios, 'tests'));
+  writeFileSync(join(scenarios, name), text);
+  writeFileSync(join(scenarios, 'db', 'main', migration[0]), migration[1]);
+  return scenarios;
+}
+
 describe('oktell-emu test with db: data sets', () => {
   it('each case starts from the migrations and its data; a mismatch is reported at its line', () => {
     const tmp = tempDir();
     try {
-      const scenarios = join(tmp.dir, 'scenarios');
-      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
-      mkdirSync(join(scenarios, 'tests'));
-      writeFileSync(join(scenarios, 'Find.yaml'), FIND);
-      writeFileSync(join(scenarios, 'db', 'main', '001-tables.sql'), 'CREATE TABLE clients (phone TEXT PRIMARY KEY, name TEXT); CREATE TABLE lookups (phone TEXT);');
+      const scenarios = scenariosFolder(tmp.dir, 'Find.yaml', FIND, ['001-tables.sql', 'CREATE TABLE clients (phone TEXT PRIMARY KEY, name TEXT); CREATE TABLE lookups (phone TEXT);']);
       writeFileSync(join(scenarios, 'tests', 'find.test.yaml'), TESTS);
       writeFileSync(join(scenarios, 'tests', 'extra.sql'), "INSERT INTO clients VALUES ('+7002', 'Борис'); INSERT INTO lookups VALUES ('a'), ('b');");
       const r = runCli(['test', '--scenarios', scenarios], { OKTELL_DATA_DIR: join(tmp.dir, 'var') });
@@ -79,11 +85,7 @@ describe('oktell-emu test with db: data sets', () => {
   it('a data set the database refuses is a located problem of the test file: its cases do not run, the others do', () => {
     const tmp = tempDir();
     try {
-      const scenarios = join(tmp.dir, 'scenarios');
-      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
-      mkdirSync(join(scenarios, 'tests'));
-      writeFileSync(join(scenarios, 'Find.yaml'), FIND);
-      writeFileSync(join(scenarios, 'db', 'main', '001-tables.sql'), "CREATE TABLE clients (phone TEXT PRIMARY KEY, name TEXT); CREATE TABLE lookups (phone TEXT); INSERT INTO clients VALUES ('+7001', 'Анна');");
+      const scenarios = scenariosFolder(tmp.dir, 'Find.yaml', FIND, ['001-tables.sql', "CREATE TABLE clients (phone TEXT PRIMARY KEY, name TEXT); CREATE TABLE lookups (phone TEXT); INSERT INTO clients VALUES ('+7001', 'Анна');"]);
       // The file's data set inserts the migration's row again: both of its cases are kept from running.
       writeFileSync(join(scenarios, 'tests', 'clash.test.yaml'), [
         'db:',
@@ -129,11 +131,7 @@ describe('oktell-emu test with db: data sets', () => {
   it('a migration that fails on a fresh test database is a problem at its file', () => {
     const tmp = tempDir();
     try {
-      const scenarios = join(tmp.dir, 'scenarios');
-      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
-      mkdirSync(join(scenarios, 'tests'));
-      writeFileSync(join(scenarios, 'Find.yaml'), FIND);
-      writeFileSync(join(scenarios, 'db', 'main', '001-tables.sql'), 'CREATE TABLE clients (phone TEXT PRIMARY KEY, name TEXT); INSERT INTO lookups VALUES (1);');
+      const scenarios = scenariosFolder(tmp.dir, 'Find.yaml', FIND, ['001-tables.sql', 'CREATE TABLE clients (phone TEXT PRIMARY KEY, name TEXT); INSERT INTO lookups VALUES (1);']);
       writeFileSync(join(scenarios, 'tests', 'find.test.yaml'), 'cases:\n  - { name: a, scenario: Find, params: { 1: "+7001" }, expect: { status: completed } }\n');
       const r = runCli(['test', '--scenarios', scenarios, '--json'], { OKTELL_DATA_DIR: join(tmp.dir, 'var') });
       assert.equal(r.code, 2, r.stderr + r.stdout);
@@ -156,11 +154,7 @@ describe('oktell-emu test with db: data sets', () => {
     };
     const tmp = tempDir();
     try {
-      const scenarios = join(tmp.dir, 'scenarios');
-      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
-      mkdirSync(join(scenarios, 'tests'));
-      writeFileSync(join(scenarios, 'LookupClient.yaml'), block('scenario-format.md', /```yaml\n(# db example: LookupClient\.yaml\n[\s\S]*?)```/));
-      writeFileSync(join(scenarios, 'db', 'main', '001-clients.sql'), block('configuration.md', /```sql\n-- scenarios\/db\/main\/001-clients\.sql\n([\s\S]*?)```/));
+      const scenarios = scenariosFolder(tmp.dir, 'LookupClient.yaml', block('scenario-format.md', /```yaml\n(# db example: LookupClient\.yaml\n[\s\S]*?)```/), ['001-clients.sql', block('configuration.md', /```sql\n-- scenarios\/db\/main\/001-clients\.sql\n([\s\S]*?)```/)]);
       writeFileSync(join(scenarios, 'tests', 'lookup.test.yaml'), block('testing-scenarios.md', /A case with a data set[\s\S]*?```yaml\n([\s\S]*?)```/));
       writeFileSync(join(scenarios, 'tests', 'more-clients.sql'), "INSERT INTO clients (phone, name) VALUES ('+75550001122', 'Иван');");
       const r = runCli(['test', '--scenarios', scenarios], { OKTELL_DATA_DIR: join(tmp.dir, 'var') });
