@@ -1,10 +1,11 @@
 // InputParameter (Входной параметр): copies numbered input parameters into variables.
 import { z } from 'zod';
-import type { BlockDefinition } from '../engine/index.js';
+import type { BlockDefinition, SourceLocation } from '../engine/index.js';
 
 const schema = z.strictObject({ params: z.record(z.string(), z.number().int().min(1).max(100)) });
 
-type Config = { pairs: Array<[string, number]> };
+/** Variable, parameter number, and where the pair is written (a value that does not fit is reported there). */
+type Config = { pairs: Array<[string, number, SourceLocation]> };
 
 export const inputParameterBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
   kind: 'InputParameter',
@@ -19,10 +20,10 @@ export const inputParameterBlock: BlockDefinition<z.infer<typeof schema>, Config
     body: 4
   exits: { next: check }`,
   compile(raw, cx) {
-    return { pairs: Object.entries(raw.params).map(([name, n]) => [cx.variable(['params', name], name), n]) };
+    return { pairs: Object.entries(raw.params).map(([name, n]) => [cx.variable(['params', name], name), n, cx.locate(['params', name])]) };
   },
   run(config, rt) {
-    for (const [name, n] of config.pairs) rt.set(name, rt.inputParameter(n));
+    for (const [name, n, at] of config.pairs) rt.set(name, rt.inputParameter(n), { from: `parameter ${n}`, at });
     return 'next';
   },
 };

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   SCENARIO_ERROR_CODES as C,
+  ExpressionRuntimeError,
   checkJsonPath,
   queryJsonPath,
   toNumber,
@@ -10,6 +11,7 @@ import {
   type BlockDefinition,
   type CompiledExpression,
   type JsonValue,
+  type SourceLocation,
   type Value,
 } from '../engine/index.js';
 import { expr, varName } from './common.js';
@@ -46,6 +48,8 @@ interface Extraction {
   index?: CompiledExpression;
   /** A query that matches nothing takes the error exit instead of leaving the variable empty. */
   required: boolean;
+  /** Where the query is written: a value that does not fit the variable is reported there. */
+  at: SourceLocation;
 }
 
 type Config = { mode: 'json' | 'regex'; document: CompiledExpression; extractions: Extraction[]; errorVariable?: string };
@@ -74,7 +78,7 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       cx.variable(['extract', variable], variable);
       const spec = typeof q === 'string' ? (raw.mode === 'json' ? { path: q } : { pattern: q }) : q;
       const at = typeof q === 'string' ? ['extract', variable] : ['extract', variable, raw.mode === 'json' ? 'path' : 'pattern'];
-      const e: Extraction = { variable, fn: spec.function ?? 'value', group: spec.group ?? (raw.mode === 'regex' ? 1 : 0), required: spec.required ?? false };
+      const e: Extraction = { variable, fn: spec.function ?? 'value', group: spec.group ?? (raw.mode === 'regex' ? 1 : 0), required: spec.required ?? false, at: cx.locate(at) };
       if (raw.mode === 'json') {
         if (spec.pattern !== undefined || spec.group !== undefined) cx.issue(at, C.INVALID_PROPERTY, 'pattern and group belong to regex mode', 'in json mode give a JSONPath as path');
         if (spec.path === undefined) {
@@ -101,7 +105,14 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       if (typeof q !== 'string' && q.index !== undefined) e.index = cx.expression(['extract', variable, 'index'], q.index);
       extractions.push(e);
     }
-    if (raw.errorVariable) cx.variable(['errorVariable'], raw.errorVariable);
+    if (raw.errorVariable) {
+      cx.variable(['errorVariable'], raw.errorVariable);
+      // The reason is always text: a number or date variable could not hold it, and the error exit would fail the run.
+      const type = cx.variableType?.(raw.errorVariable);
+      if (type !== undefined && type !== 'string') {
+        cx.issue(['errorVariable'], C.INVALID_PROPERTY, `errorVariable ${raw.errorVariable} is a ${type} variable, but it receives the reason as text`, `declare ${raw.errorVariable}: string`);
+      }
+    }
     return {
       mode: raw.mode,
       document: cx.expression(['document'], raw.document),
@@ -152,7 +163,14 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
           break;
         }
       }
-      rt.set(x.variable, result);
+      try {
+        rt.set(x.variable, result, { from: x.path ?? `/${x.regex!.source}/`, at: x.at });
+      } catch (err) {
+        // The document comes from outside: a value that does not fit the variable is the sender's mistake, like bad
+        // JSON, so it takes the error exit when there is one (the message names the path, the variable and the value).
+        if (!(err instanceof ExpressionRuntimeError) || !rt.hasExit('error')) throw err;
+        return fail(config, rt, err.message);
+      }
     }
     if (config.errorVariable) rt.set(config.errorVariable, '');
     return 'success';

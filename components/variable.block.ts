@@ -32,7 +32,16 @@ export const variableBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
   },
   run(config, rt) {
     const { names, exprs } = config;
-    for (let i = 0; i < names.length; i++) rt.set(names[i]!, rt.evaluate(exprs[i]!));
+    for (let i = 0; i < names.length; i++) {
+      let value;
+      try {
+        value = rt.evaluate(exprs[i]!);
+      } catch (e) {
+        // Named by the variable being set: a block may set ten, and the expression alone may read several.
+        throw e instanceof ExpressionRuntimeError ? e.place(`set ${names[i]!}`, exprs[i]!.at) : e;
+      }
+      rt.set(names[i]!, value, { at: exprs[i]!.at });
+    }
     return 'next';
   },
 };

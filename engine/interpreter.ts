@@ -165,11 +165,24 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     runId,
     dryRun: opts.dryRun === true,
     timeZone,
-    evaluate: (expr: CompiledExpression) => expr.evaluate(exprCtx),
+    evaluate(expr: CompiledExpression) {
+      try {
+        return expr.evaluate(exprCtx);
+      } catch (e) {
+        throw e instanceof ExpressionRuntimeError ? e.place(undefined, expr.at) : e;
+      }
+    },
     get: (n) => vars.get(n) ?? null,
-    set(n, value) {
+    set(n, value, where) {
       const decl = frame.scenario.variables.get(n);
-      const v = decl ? coerceToType(value, decl.type, timeZone) : value;
+      let v = value;
+      if (decl) {
+        try {
+          v = coerceToType(value, decl.type, timeZone);
+        } catch (e) {
+          throw e instanceof ExpressionRuntimeError ? e.place(`${where?.from ? `${where.from} → ` : ''}${n} (${decl.type})`, where?.at) : e;
+        }
+      }
       vars.set(n, v);
       if (traceOn) (changed ??= {})[n] = v;
     },
@@ -376,7 +389,8 @@ function toRunError(e: unknown, block: Block | undefined, scenario: string): Run
     };
   }
   if (e instanceof ExpressionRuntimeError) {
-    return { code: R.EXPRESSION, message: `block "${block?.id}": ${e.message}`, retryable: false, ...where };
+    // Pointed at the failing line (the set: entry, the property) when the block said which it was.
+    return { code: R.EXPRESSION, message: `block "${block?.id}": ${e.message}`, retryable: false, ...where, ...(e.at ?? {}) };
   }
   if (isStackOverflow(e)) {
     // Data nested so deep that walking it recursively (a JSONPath "..", a JSON body sent on) exhausts the stack:

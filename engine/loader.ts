@@ -228,7 +228,8 @@ function loadBlock(
     blockId: id,
     ...(databases ? { databases } : {}),
     expression(path, value) {
-      return compileProperty(src, [...base, ...path], value, variables, issue);
+      // The location travels with the expression: a run-time failure points at this property, not only the block.
+      return { ...compileProperty(src, [...base, ...path], value, variables, issue), at: at(path) };
     },
     variable(path, name) {
       if (!variables.has(name)) {

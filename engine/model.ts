@@ -216,6 +216,12 @@ export interface RunResultBase {
   durationMs: number;
 }
 
+/** Where an assigned value comes from, for the message of a conversion that fails. */
+export interface AssignmentPlace {
+  from?: string;
+  at?: { file: string; line: number; col: number } | undefined;
+}
+
 /** The ports and facts a block can use while it runs. */
 export interface BlockRuntime {
   readonly blockId: string;
@@ -224,8 +230,12 @@ export interface BlockRuntime {
   readonly dryRun: boolean;
   evaluate(expr: CompiledExpression): Value;
   get(name: string): Value;
-  /** Assigns with conversion to the variable's declared type. */
-  set(name: string, value: Value): void;
+  /**
+   * Assigns with conversion to the variable's declared type. A value that does not fit throws an expression error
+   * naming the variable and its type; `from` (e.g. "parameter 2", a JSONPath) and `at` (the line of the assignment)
+   * make the message say where the value came from and point at the line.
+   */
+  set(name: string, value: Value, where?: AssignmentPlace): void;
   inputParameter(n: number): Value;
   setReturnValue(n: number, value: Value): void;
   // The ports below reach the outside world. A block calls them inside `effect` (a write: made once per run and step)

@@ -15,6 +15,8 @@ export { ExpressionRuntimeError } from './runtime-error.js';
 /** An expression parsed and compiled once; `evaluate` runs the compiled closures against a context. */
 export interface CompiledExpression {
   readonly source: string;
+  /** Where the expression is written in its scenario file (set by the loader), so a run-time error can point at it. */
+  readonly at?: { file: string; line: number; col: number };
   /** Every `[variable]` referenced (trimmed, unique, in order of appearance). */
   readonly variables: readonly string[];
   /** Canonical names of the functions used (unique, in order of appearance). */

@@ -20,6 +20,19 @@ export class ExpressionRuntimeError extends Error {
     super(operation ? `${operation}: ${reason}` : reason);
   }
 
+  /** Where in the scenario file the failing value was written (the `set:` entry, the property), when known. */
+  at: { file: string; line: number; col: number } | undefined;
+
+  /**
+   * Names what was being computed (`variable b (number)`, `parameter 2 → b`) and where it is written, once: with ten
+   * assignments in a block, "cannot convert text "abc"" alone is a hunt.
+   */
+  place(subject: string | undefined, at: { file: string; line: number; col: number } | undefined): this {
+    if (at && !this.at) this.at = at;
+    if (subject && !this.message.startsWith(`${subject}: `)) this.message = `${subject}: ${this.message}`;
+    return this;
+  }
+
   /** Adds the expression's source to the message, once. */
   attachExpression(source: string): this {
     if (this.expression === undefined) {
