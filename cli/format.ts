@@ -1,14 +1,21 @@
 // Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls, web requests and started
 // children.
 import pc from 'picocolors';
-import { formatRunError, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type Value } from '../engine/index.js';
+import { formatRunError, numberToText, toText, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type Value } from '../engine/index.js';
+import { timeZone as configuredTimeZone } from './config.js';
 import { htmlToText } from './html-text.js';
 
 /** Lines of a letter's text shown under it; `--json` has the whole letter. */
 const SHOWN_TEXT_LINES = 30;
 
-export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): void {
+/**
+ * Prints a run for a person: values the way the scenario's own text conversion shows them (dates as
+ * `dd.MM.yyyy HH:mm:ss` in the run's `timeZone`, numbers without float noise), text in quotes. `--json` keeps the
+ * raw values (ISO instants, JSON numbers) for programs.
+ */
+export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, timeZone = configuredTimeZone()): void {
   const pad = '  '.repeat(depth);
+  const show = (v: Value) => shown(v, timeZone);
   const w = (s: string) => out.write(`${pad}${s}\n`);
   const status = r.status === 'completed' ? pc.green('completed') : pc.red('failed');
   w(`${pc.bold(r.scenario)} ${status} ${pc.dim(`run ${r.runId} · ${r.steps} steps · ${r.durationMs} ms · version ${r.version}`)}`);
@@ -30,7 +37,7 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0): v
   if (r.error) w(`  ${pc.red('error')} ${formatRunError(r.error)}${r.error.retryable ? pc.yellow(' (retryable: the server would try a job again later; here, run the command again)') : ''}`);
   for (const a of r.asyncStarted) {
     w(`  ${pc.bold('started')} ${a.scenario} ${pc.dim(`params ${JSON.stringify(a.params).slice(0, 80)}`)}`);
-    if (a.result) printRun(a.result, out, depth + 2);
+    if (a.result) printRun(a.result, out, depth + 2, timeZone);
   }
 }
 
@@ -47,8 +54,8 @@ function printMail(m: MailRecord, w: (s: string) => void): void {
   if (lines.length > SHOWN_TEXT_LINES) w(`    ${pc.dim(`│ … ${lines.length - SHOWN_TEXT_LINES} more lines (--json has the whole letter)`)}`);
 }
 
-function show(v: Value): string {
-  const s = v instanceof Date ? v.toISOString() : typeof v === 'string' ? JSON.stringify(v) : String(v);
+function shown(v: Value, timeZone: string): string {
+  const s = typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : toText(v, timeZone);
   return s.length > 120 ? `${s.slice(0, 117)}…` : s;
 }
 

@@ -149,7 +149,13 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   let stepScenario = root.name;
 
   const exprCtx = {
-    getVariable: (n: string) => vars.get(n) ?? null,
+    getVariable(n: string): Value {
+      const v = vars.get(n);
+      // A json variable holding JSON null (what a Parser miss leaves) reads as the empty value: it joins as empty
+      // text, not as the word "null", as IsEmpty already treats it. The variable itself keeps the text "null".
+      if (v === 'null' && frame.scenario.variables.get(n)?.type === 'json') return null;
+      return v ?? null;
+    },
     inputParameter: (n: number) => params.get(n) ?? '',
     now: () => clock.now(),
     timeZone,

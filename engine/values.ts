@@ -33,9 +33,14 @@ export function numberFromText(text: string): number {
   return Number.isFinite(n) ? n : NaN;
 }
 
-/** A number as text: integers as they are, fractions rounded to 15 significant digits (0.1 + 0.2 → "0.3"). */
+/**
+ * A number as text: integers as they are, fractions rounded to 15 significant digits (0.1 + 0.2 → "0.3"). An integer
+ * beyond 2^53 is not held exactly, so its last digits would be invented: it prints with 15 significant digits in
+ * exponent form (123456789012345678 → "1.23456789012346e+17").
+ */
 export function numberToText(n: number): string {
-  if (Number.isInteger(n)) return String(n);
+  if (Number.isSafeInteger(n)) return String(n);
+  if (Number.isInteger(n)) return n.toPrecision(15).replace(/\.?0+e/, 'e');
   if (!Number.isFinite(n)) return String(n);
   const rounded = Number(n.toPrecision(15));
   const s = String(rounded);
