@@ -149,11 +149,16 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
   },
   async run(c, rt) {
     let spec: WebRequestSpec;
+    const seen: { url?: string } = {};
     try {
-      spec = buildRequest(c, rt);
+      spec = buildRequest(c, rt, seen);
     } catch (e) {
       if (!(e instanceof EffectError)) throw e;
+      // Refused before anything was sent (a bad URL or header): the reason goes in the trace and in the run's web
+      // requests, not only the bare code in errorCode.
       rt.traceEffect({ failure: e.kind, error: e.message });
+      rt.traceNote(e.message);
+      rt.recordHttpCall({ method: c.method, url: seen.url ?? '(invalid URL)', outcome: 'error', performed: false, error: e.message });
       return failed(c, rt, e, c.method, undefined);
     }
     const shownUrl = maskUrl(spec.url);
@@ -211,7 +216,7 @@ function dryRun(c: Config, rt: BlockRuntime, spec: WebRequestSpec, request: Json
 }
 
 /** Builds the request from the block's expressions; data is only ever encoded, never parsed as anything but text. */
-function buildRequest(c: Config, rt: BlockRuntime): WebRequestSpec {
+function buildRequest(c: Config, rt: BlockRuntime, seen: { url?: string }): WebRequestSpec {
   const text = (e: CompiledExpression) => toText(rt.evaluate(e), rt.timeZone);
   const urlText = text(c.url).trim();
   if (/[\u0000-\u001f\u007f]/.test(urlText)) throw new EffectError('permanent', 'the URL contains control characters (a line break?)', { code: 'HTTP_BAD_URL' });
@@ -221,11 +226,14 @@ function buildRequest(c: Config, rt: BlockRuntime): WebRequestSpec {
   } catch {
     throw new EffectError('permanent', `not an absolute URL: ${JSON.stringify(urlText.slice(0, 200))}`, { code: 'HTTP_BAD_URL' });
   }
+  // Shown (secrets masked) with a refusal from here on.
+  seen.url = maskUrl(url);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EffectError('permanent', `only http and https URLs can be requested, not ${url.protocol}`, { code: 'HTTP_BAD_URL' });
   if (url.username || url.password) throw new EffectError('permanent', 'the URL carries a user or password: give them in "auth" instead', { code: 'HTTP_BAD_URL' });
   if (c.query.length) {
     const extra = c.query.map(([k, e]) => `${encodeURIComponent(k)}=${encodeURIComponent(text(e))}`).join('&');
     url.search = url.search ? `${url.search}&${extra}` : `?${extra}`;
+    seen.url = maskUrl(url);
   }
   const headers: Record<string, string> = {};
   for (const [name, e] of c.headers) headers[name.toLowerCase()] = headerValue(name, text(e));

@@ -297,6 +297,30 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal(seen.length, 0);
   });
 
+  // A request refused before sending says why: the reason is a note of the step (shown by `run`) and the refused
+  // request is listed in the run's web requests with the URL as far as it is known (credentials masked).
+  const refusals: Array<[string, string, Record<string, string>, string, RegExp, string]> = [
+    ['a Cyrillic header value', `url: '[base] + "/x"'\nheaders: { X-Name: '[value]' }`, { value: 'Иван' }, 'HTTP_BAD_HEADER', /header X-Name has characters a header cannot carry/, '/x'],
+    ['a user and password in the URL', `url: '"https://user:pw@x.example.ru/api"'`, {}, 'HTTP_BAD_URL', /carries a user or password: give them in "auth"/, 'https://***@x.example.ru/api'],
+    ['a scheme other than http(s)', `url: '"ftp://x.example.ru/"'`, {}, 'HTTP_BAD_URL', /only http and https URLs can be requested, not ftp:/, 'ftp://x.example.ru/'],
+    ['text that is not a URL', `url: '[value]'`, { value: 'crm.example.ru' }, 'HTTP_BAD_URL', /not an absolute URL: "crm\.example\.ru"/, '(invalid URL)'],
+  ];
+  for (const [name, props, vars, code, reason, url] of refusals) {
+    it(`${name} is refused before sending, with the reason in the trace and the web requests`, async () => {
+      const r = await run(props, { vars });
+      assert.equal(exitOf(r), 'error');
+      assert.equal(r.variables.code, code);
+      assert.equal(seen.length, 0);
+      assert.match(r.trace.find((t) => t.block === 'call')!.notes?.join(' ') ?? '', reason);
+      assert.equal(r.httpCalls?.length, 1);
+      const call = r.httpCalls![0]!;
+      assert.ok(call.url.endsWith(url), call.url);
+      assert.equal(call.outcome, 'error');
+      assert.equal(call.performed, false);
+      assert.match(call.error ?? '', reason);
+    });
+  }
+
   it('an empty credential sends no Authorization header (not a bare "Bearer"), and the trace says why', async () => {
     routes.set('/send', (_req, res) => res.writeHead(200).end('ok'));
     for (const auth of [`{ bearer: '[value]' }`, `{ user: '[value]', password: '[value]' }`]) {
