@@ -97,7 +97,12 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
         try {
           e.regex = new RegExp(spec.pattern, `g${raw.flags ?? ''}`);
           const groups = new RegExp(`${spec.pattern}|`).exec('')!.length - 1;
-          if (e.group > groups) cx.issue(at, C.INVALID_REGEX, `group ${e.group} does not exist: the pattern has ${groups} group(s)`, 'group 0 is the whole match');
+          // count and exists look at matches, not at a group: without one given, a pattern with no group is fine.
+          const groupMatters = spec.group !== undefined || (e.fn !== 'count' && e.fn !== 'exists');
+          if (groupMatters && e.group > groups) {
+            const hint = e.group === 1 && groups === 0 ? `group 0 is the whole match: { pattern: ${JSON.stringify(spec.pattern)}, group: 0 }, or put the part you want in ( )` : 'group 0 is the whole match';
+            cx.issue(at, C.INVALID_REGEX, `group ${e.group} does not exist: the pattern has ${groups} group(s)`, hint);
+          }
         } catch (err) {
           cx.issue(at, C.INVALID_REGEX, `invalid regular expression: ${(err as Error).message}`, 'check brackets and escapes (a backslash must be doubled inside double quotes)');
         }
