@@ -17,7 +17,11 @@ export const startBlock: BlockDefinition<z.infer<typeof schema>, { param?: strin
   exits: { next: check }`,
   compile: (raw, cx) => (raw.param ? { param: cx.variable(['param'], raw.param) } : {}),
   run(config, rt) {
-    if (config.param) rt.set(config.param, rt.startParameter());
+    if (!config.param) return 'next';
+    const value = rt.startParameter();
+    // A call or jump without params: variables are shared by name, so the caller's value stays (not wiped to empty).
+    if (value === undefined) rt.traceNote(`no start value passed: ${config.param} keeps its value`);
+    else rt.set(config.param, value);
     return 'next';
   },
 };

@@ -89,7 +89,8 @@ interface Frame {
   scenario: Scenario;
   /** Where to continue in the caller when this called scenario ends. */
   returnTo: string | undefined;
-  startParam: Value;
+  /** Undefined when a call/jump passed no parameter 1: the Start then leaves its shared variable as it is. */
+  startParam: Value | undefined;
 }
 
 /** Runs scenario `name` of `library` to its end. Never throws for scenario-level failures: they are in the result. */

@@ -77,8 +77,8 @@ export interface CompileContext {
 /** Control signals a block can return instead of an exit name. */
 export type Control =
   | { control: 'stop'; returnControl: boolean }
-  | { control: 'call'; scenario: string; startParam: Value; exit: string }
-  | { control: 'jump'; scenario: string; startParam: Value };
+  | { control: 'call'; scenario: string; startParam: Value | undefined; exit: string }
+  | { control: 'jump'; scenario: string; startParam: Value | undefined };
 
 /** What `run` returns: the name of the exit taken, or a control signal for the interpreter. */
 export type BlockResult = string | Control;
@@ -274,8 +274,11 @@ export interface BlockRuntime {
   traceNote(text: string): void;
   /** Whether this block has `exit` wired (blocks choose between an error exit and failing the run). */
   hasExit(exit: string): boolean;
-  /** The value passed to this scenario's Start block (input parameter 1, or a caller's start value). */
-  startParameter(): Value;
+  /**
+   * The value passed to this scenario's Start block (input parameter 1, or a caller's start value); undefined when a
+   * `call`/`jump` passed none, so the shared variable keeps its value.
+   */
+  startParameter(): Value | undefined;
   readonly timeZone: string;
 }
 
