@@ -1,6 +1,6 @@
 // Condition (Сравнение): evaluates a condition and takes the `true` or `false` exit.
 import { z } from 'zod';
-import { SCENARIO_ERROR_CODES, parseExpression, toBoolean, type BlockDefinition, type CompiledExpression } from '../engine/index.js';
+import { SCENARIO_ERROR_CODES, parseExpression, toBoolean, toText, type BlockDefinition, type BlockRuntime, type CompiledExpression, type Value } from '../engine/index.js';
 import { expr } from './common.js';
 
 const OPERATORS = ['=', '<>', '==', '!=', '>', '<', '>=', '<=', 'contains', 'startsWith', 'endsWith'] as const;
@@ -14,6 +14,8 @@ type Config = {
   condition: CompiledExpression;
   /** The condition as written, the operand form as `left operator right`: what diagrams show. */
   text: string;
+  /** The operand form's two sides, evaluated again only to show in the trace what was compared. */
+  operands?: { left: CompiledExpression; operator: string; right: CompiledExpression };
 };
 
 export const conditionBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
@@ -50,10 +52,39 @@ export const conditionBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       }
       return { condition: left, text };
     }
-    return { condition: parsed.expr, text };
+    // A run-time failure points at the left operand's line (the combined expression is not written anywhere).
+    return { condition: { ...parsed.expr, ...(left.at ? { at: left.at } : {}) }, text, operands: { left, operator: raw.operator, right } };
   },
-  run: (config, rt) => (toBoolean(rt.evaluate(config.condition)) ? 'true' : 'false'),
+  run(config, rt) {
+    const holds = toBoolean(rt.evaluate(config.condition));
+    const compared = comparedText(config, rt);
+    if (compared) rt.traceNote(compared);
+    return holds ? 'true' : 'false';
+  },
 };
+
+/** Longest value shown in the note; a JSON body is cut. */
+const SHOWN = 60;
+
+/**
+ * What the step compared, for the trace (the exit alone does not say why): the operand form's two values
+ * (`"7" startsWith 8`), or the values of the variables an expression reads (`[i] = 5, [name] = "Иван"`). Nothing for a
+ * condition that reads no variable.
+ */
+function comparedText(config: Config, rt: BlockRuntime): string | undefined {
+  const show = (v: Value): string => {
+    const t = typeof v === 'string' ? JSON.stringify(v) : v === null ? 'empty' : toText(v, rt.timeZone);
+    return t.length > SHOWN ? `${t.slice(0, SHOWN - 1)}…` : t;
+  };
+  if (config.operands) {
+    const { left, operator, right } = config.operands;
+    if (left.constant && right.constant) return undefined;
+    return `compared ${show(rt.evaluate(left))} ${operator} ${show(rt.evaluate(right))}`;
+  }
+  const names = config.condition.variables;
+  if (names.length === 0) return undefined;
+  return `with ${names.map((n) => `[${n}] = ${show(rt.get(n))}`).join(', ')}`;
+}
 
 function sourceOf(v: string | number | boolean): string {
   return typeof v === 'string' ? v : String(v);
