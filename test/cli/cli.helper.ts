@@ -33,6 +33,9 @@ export function runCli(args: string[], opts: CliOptions = {}): CliResult {
     encoding: 'utf8',
     env: cliEnvironment(opts.env, opts.unset),
     timeout: opts.timeoutMs ?? 30_000,
+    // A runaway loop's --json (10,000 trace steps, each Condition with its compared values) passes spawnSync's 1 MB
+    // default; cut off, the process would look killed (status null).
+    maxBuffer: 64 * 1024 * 1024,
     ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

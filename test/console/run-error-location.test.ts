@@ -5,7 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import { runCli } from '../cli/cli.helper.js';
 import { AUTH, csrfToken, get, readUserJob, startConsoleServer } from './console-helpers.js';
 
-/** Parses input parameter 1 (nothing matches $.prevPayload.values), then fails at block `compute` (line 17, col 3): the body is not a number. */
+/**
+ * Parses input parameter 1 (nothing matches $.prevPayload.values), then fails in block `compute` at its `set:` entry's
+ * expression (line 19, col 15): the body is not a number.
+ */
 const NOTE_THEN_FAIL_YAML = `variables:
   body: string
   prev: json
@@ -64,6 +67,6 @@ describe('the stored run of a failed job', () => {
     assert.equal(res.status, 303);
     const html = await (await get(new URL(res.headers.get('location')!, t.server.url).toString())).text();
     assert.match(html, /<span class="step-note">no match for `\$\.prevPayload\.values`: prev left empty<\/span>/);
-    assert.match(html, /<code class="location">[^<]*NoteThenFail\.yaml:17:3<\/code> <strong>R_EXPRESSION<\/strong>/);
+    assert.match(html, /<code class="location">[^<]*NoteThenFail\.yaml:19:15<\/code> <strong>R_EXPRESSION<\/strong>/);
   });
 });
