@@ -1,4 +1,5 @@
-// A run that fails says where, like a load error: file:line:col of the failing block, in text and in --json.
+// A run that fails says where, like a load error: file:line:col of the failing line (here the set: entry's
+// expression), in text and in --json.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { describe, it } from 'node:test';
 import { tempDir } from '../helpers.js';
 import { runCli } from './cli.helper.js';
 
-/** The block `compute` (line 10, column 3) fails: "abc" is not a number (read from a variable: a constant would not load). */
+/** The block `compute` fails at its set: entry (line 12, column 15): "abc" is not a number (read from a variable: a constant would not load). */
 const FAILS = `variables:
   n: number
   s: string
@@ -32,16 +33,16 @@ function run(json: boolean) {
   }
 }
 
-describe('oktell-emu run: a run error carries the YAML location of its block', () => {
+describe('oktell-emu run: a run error carries the YAML location of its failing line', () => {
   it('in the text output, as file:line:col code message', () => {
     const r = run(false);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /^\s+error scenarios\/Fails\.yaml:10:3 R_EXPRESSION block "compute": Num: cannot convert/m);
+    assert.match(r.stdout, /^\s+error scenarios\/Fails\.yaml:12:15 R_EXPRESSION block "compute": set n: Num: cannot convert/m);
   });
   it('in --json, as file, line and col of the error', () => {
     const r = run(true);
     assert.equal(r.code, 1, r.stderr);
     const out = JSON.parse(r.stdout) as { error: Record<string, unknown> };
-    assert.deepEqual({ file: out.error.file, line: out.error.line, col: out.error.col, block: out.error.block }, { file: 'scenarios/Fails.yaml', line: 10, col: 3, block: 'compute' });
+    assert.deepEqual({ file: out.error.file, line: out.error.line, col: out.error.col, block: out.error.block }, { file: 'scenarios/Fails.yaml', line: 12, col: 15, block: 'compute' });
   });
 });
