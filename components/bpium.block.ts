@@ -17,7 +17,7 @@ import {
   type CompiledExpression,
   type JsonValue,
 } from '../engine/index.js';
-import { expr, exprMap, varName } from './common.js';
+import { checkTextVariable, expr, exprMap, varName } from './common.js';
 
 const METHODS = ['findRecord', 'getRecord', 'getCatalogStructure', 'createRecord', 'updateRecord', 'deleteRecord'] as const;
 type Method = (typeof METHODS)[number];
@@ -108,7 +108,8 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
     only('valuesJson', ['createRecord', 'updateRecord']);
     only('newId', ['createRecord']);
     only('fields', ['findRecord', 'getRecord']);
-    for (const v of [raw.answer, raw.errorCode, raw.newId]) if (v) cx.variable([], v);
+    for (const v of [raw.answer, raw.newId]) if (v) cx.variable([], v);
+    if (raw.errorCode) checkTextVariable(cx, 'errorCode', raw.errorCode);
     const fields: Array<[string, CompiledExpression]> = Object.entries(raw.fields ?? {}).map(([v, f]) => [cx.variable(['fields', v], v), cx.expression(['fields', v], f)]);
     const map = (obj: Record<string, unknown> | undefined, key: string) =>
       obj ? Object.entries(obj).map(([k, v]): [string, CompiledExpression] => [k, cx.expression([key, k], v)]) : undefined;

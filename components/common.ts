@@ -1,6 +1,6 @@
 // Schema pieces shared by block definitions.
 import { z } from 'zod';
-import { expressionSchema, variableNameSchema } from '../engine/index.js';
+import { SCENARIO_ERROR_CODES, expressionSchema, variableNameSchema, type CompileContext } from '../engine/index.js';
 
 /** An expression property: text is an Oktell expression, a number or boolean a constant. */
 export const expr = expressionSchema(z.union([z.string(), z.number(), z.boolean()]));
@@ -10,3 +10,16 @@ export const varName = variableNameSchema(z.string().min(1));
 
 /** A field id or name → expression map, in file order. */
 export const exprMap = z.record(z.string(), expr);
+
+/**
+ * Checks a variable that receives a reason or an error code (`errorVariable`, `errorCode`): always text (a code like
+ * HTTP_TIMEOUT too), so a number, date or json variable could not hold it and the error exit would fail the run
+ * while storing it. Refused at load time, at `property`.
+ */
+export function checkTextVariable(cx: CompileContext, property: string, name: string): void {
+  cx.variable([property], name);
+  const type = cx.variableType?.(name);
+  if (type !== undefined && type !== 'string') {
+    cx.issue([property], SCENARIO_ERROR_CODES.INVALID_PROPERTY, `${property} ${name} is a ${type} variable, but it receives text`, `declare ${name}: string`);
+  }
+}

@@ -14,7 +14,7 @@ import {
   type SourceLocation,
   type Value,
 } from '../engine/index.js';
-import { expr, varName } from './common.js';
+import { checkTextVariable, expr, varName } from './common.js';
 
 const FUNCTIONS = ['value', 'count', 'exists', 'all'] as const;
 type Fn = (typeof FUNCTIONS)[number];
@@ -110,14 +110,7 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       if (typeof q !== 'string' && q.index !== undefined) e.index = cx.expression(['extract', variable, 'index'], q.index);
       extractions.push(e);
     }
-    if (raw.errorVariable) {
-      cx.variable(['errorVariable'], raw.errorVariable);
-      // The reason is always text: a number or date variable could not hold it, and the error exit would fail the run.
-      const type = cx.variableType?.(raw.errorVariable);
-      if (type !== undefined && type !== 'string') {
-        cx.issue(['errorVariable'], C.INVALID_PROPERTY, `errorVariable ${raw.errorVariable} is a ${type} variable, but it receives the reason as text`, `declare ${raw.errorVariable}: string`);
-      }
-    }
+    if (raw.errorVariable) checkTextVariable(cx, 'errorVariable', raw.errorVariable);
     return {
       mode: raw.mode,
       document: cx.expression(['document'], raw.document),

@@ -11,7 +11,7 @@ import {
   type CompiledExpression,
   type MailMessage,
 } from '../engine/index.js';
-import { expr, varName } from './common.js';
+import { checkTextVariable, expr, varName } from './common.js';
 
 const schema = z.strictObject({
   to: expr,
@@ -56,7 +56,7 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       cx.issue([], 'E_MISSING_PROPERTY', 'SendMail needs "text", "html" or "template"', 'e.g. template: bpium-new-task');
     }
     if (!raw.template && raw.subject === undefined) cx.issue([], 'E_MISSING_PROPERTY', 'SendMail needs "subject" (or a template with a subject file)');
-    if (raw.errorVariable) cx.variable(['errorVariable'], raw.errorVariable);
+    if (raw.errorVariable) checkTextVariable(cx, 'errorVariable', raw.errorVariable);
     const c: Config = { to: cx.expression(['to'], raw.to) };
     for (const k of ['cc', 'bcc', 'subject', 'text', 'html'] as const) {
       if (raw[k] !== undefined) c[k] = cx.expression([k], raw[k]);

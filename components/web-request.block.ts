@@ -17,7 +17,7 @@ import {
   type WebRequestSpec,
 } from '../engine/index.js';
 import { maskBody, maskHeaders, maskUrl } from '../adapters/web/redact.js';
-import { expr, varName } from './common.js';
+import { checkTextVariable, expr, varName } from './common.js';
 import { cookieHeader, keepCookies } from './web-cookies.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -120,7 +120,8 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
       else if (lower === 'authorization' && raw.auth) cx.issue(['headers', name], 'E_INVALID_PROPERTY', '"auth" and an Authorization header are alternatives: give one');
       else if (lower === 'cookie' && raw.cookies) cx.issue(['headers', name], 'E_INVALID_PROPERTY', '"cookies: true" and a Cookie header are alternatives: give one');
     }
-    for (const v of [raw.status, raw.responseBody, raw.responseHeaders, raw.errorCode]) if (v) cx.variable([], v);
+    for (const v of [raw.status, raw.responseBody, raw.responseHeaders]) if (v) cx.variable([], v);
+    if (raw.errorCode) checkTextVariable(cx, 'errorCode', raw.errorCode);
     const pairs = (obj: Record<string, unknown> | undefined, key: string) =>
       Object.entries(obj ?? {}).map(([k, v]): [string, CompiledExpression] => [k, cx.expression([key, k], v)]);
     const shape = (v: JsonShape, path: string[]): CompiledShape =>
