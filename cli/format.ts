@@ -1,7 +1,7 @@
 // Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls, web requests and started
 // children.
 import pc from 'picocolors';
-import { formatRunError, numberToText, toText, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type Value } from '../engine/index.js';
+import { formatRunError, toText, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type Value } from '../engine/index.js';
 import { timeZone as configuredTimeZone } from './config.js';
 import { htmlToText } from './html-text.js';
 
