@@ -57,8 +57,8 @@ export const conditionBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
   },
   run(config, rt) {
     const holds = toBoolean(rt.evaluate(config.condition));
-    const compared = comparedText(config, rt);
-    if (compared) rt.traceNote(compared);
+    // Worked out only when the run keeps a trace.
+    rt.traceNote(() => comparedText(config, rt));
     return holds ? 'true' : 'false';
   },
 };
@@ -73,7 +73,8 @@ const SHOWN = 60;
  */
 function comparedText(config: Config, rt: BlockRuntime): string | undefined {
   const show = (v: Value): string => {
-    const t = typeof v === 'string' ? JSON.stringify(v) : v === null ? 'empty' : toText(v, rt.timeZone);
+    // Cut before quoting: a variable may hold a whole webhook body.
+    const t = typeof v === 'string' ? JSON.stringify(v.length > SHOWN ? v.slice(0, SHOWN) : v) : v === null ? 'empty' : toText(v, rt.timeZone);
     return t.length > SHOWN ? `${t.slice(0, SHOWN - 1)}…` : t;
   };
   if (config.operands) {

@@ -270,8 +270,11 @@ export interface BlockRuntime {
   effectKey(): string;
   /** Attaches effect details to this step's trace entry. */
   traceEffect(details: JsonValue): void;
-  /** Adds a note to this step's trace entry (something that went quietly, like a query that matched nothing). */
-  traceNote(text: string): void;
+  /**
+   * Adds a note to this step's trace entry (something that went quietly, like a query that matched nothing). A note
+   * that costs something to work out is given as a function, called only when the run keeps a trace.
+   */
+  traceNote(text: string | (() => string | undefined)): void;
   /** Whether this block has `exit` wired (blocks choose between an error exit and failing the run). */
   hasExit(exit: string): boolean;
   /**
