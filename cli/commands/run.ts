@@ -64,7 +64,8 @@ export function runCommand(): Command {
       const recorded = opts.dryRun ? undefined : await recordLiveRun(result, params, opts.dataDir);
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
-        printRun(result, process.stdout);
+        // Dates in the run's zone: --tz when given, as the run itself used it.
+        printRun(result, process.stdout, 0, runTime(opts).tz);
         if (recorded) process.stderr.write(`recorded in ${recorded}: npx oktell-emu show ${result.runId}${dataDirArg(dataDir(opts.dataDir))}\n`);
       }
       process.exitCode = result.status === 'completed' ? 0 : 1;

@@ -46,6 +46,11 @@ describe('oktell-emu run --now and --tz', () => {
     assert.equal(answer('--now', '2024-03-15T12:05Z'), 'open 15.03.2024 15:05');
     assert.equal(answer('--now', '2024-03-15T12:05Z', '--tz', 'Asia/Yekaterinburg'), 'open 15.03.2024 17:05');
     assert.equal(answer('--now', '2024-03-15T20:05', '--tz', 'Asia/Yekaterinburg'), 'closed 15.03.2024 20:05');
+    // The text output prints the run's dates in that zone too.
+    writeFileSync(join(dir, 'Stamp.yaml'), "variables: { at: datetime }\nblocks:\n  s: { kind: Variable, set: { at: 'Now()' }, exits: { next: r } }\n  r: { kind: ReturnValue, values: { 1: '[at]' } }\n");
+    const text = runCli(['run', 'Stamp', '--scenarios', dir, '--dry-run', '--now', '2024-03-15T12:05Z', '--tz', 'Asia/Yekaterinburg'], { unset: ['OKTELL_TZ'] });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /return values 1=15\.03\.2024 17:05:00/);
   });
 
   it('refuses a time that is not one, an unknown zone, and --now on a live run', () => {
