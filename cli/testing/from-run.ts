@@ -11,7 +11,7 @@ import { cutTextParts } from '../../server/run-record.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
-import type { MailFixture } from '../../adapters/fixtures/mail-fixtures.adapter.js';
+import { bareAddress, type MailFixture } from '../../adapters/fixtures/mail-fixtures.adapter.js';
 import { expectationOf, type Observed } from './expectations.js';
 import { rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
 
@@ -51,7 +51,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const describe = async (run: RunRecord): Promise<Observed> => {
     collectBpium(run, fixture, unrecorded);
     collectHttp(run, http);
-    collectMailFailures(run, mailFailures);
+    collectMailFailures(run, mailFailures, unrecorded);
     collectDbReads(run, db, dbUnrecorded);
     maxEffects ??= effectCapOf(run);
     const kids = (children.get(run.id) ?? []).filter((k) => k.status !== 'running');
@@ -196,14 +196,18 @@ function collectBpium(run: RunRecord, fixture: BpiumFixtureFile, unrecorded: str
  * or the failure it met. A secret the trace masked (`***`) becomes a `*` wildcard of the fixture's URL.
  */
 /**
- * A letter the mail server refused or could not take becomes a mail fixture failure for its first recipient: 550 for a
- * permanent refusal, 451 for an outage (SMTP's own words are in the recorded error).
+ * A letter the SMTP server refused or could not take becomes a mail fixture failure for its first recipient's address:
+ * 550 for a permanent refusal, 451 for an outage (SMTP's own words are in the recorded error). A letter that failed
+ * otherwise (the outbox could not be written) has no fixture to stand for it: it is named in `unrecorded`.
  */
-function collectMailFailures(run: RunRecord, failures: MailFixture['failures']) {
+function collectMailFailures(run: RunRecord, failures: MailFixture['failures'], unrecorded: string[]) {
   for (const m of asList(run.mails)) {
-    const to = Array.isArray(m.to) ? String(m.to[0] ?? '') : '';
+    const to = Array.isArray(m.to) && m.to[0] !== undefined ? bareAddress(String(m.to[0])) : '';
     if (m.status !== 'failed' || !to || failures[to] !== undefined) continue;
-    failures[to] = /^SMTP permanent/.test(String(m.error ?? '')) ? '550' : '451';
+    const error = String(m.error ?? '');
+    if (/^SMTP permanent/.test(error)) failures[to] = '550';
+    else if (/^SMTP transient/.test(error)) failures[to] = '451';
+    else unrecorded.push(`the letter to ${to} failed without the SMTP server (${error.slice(0, 200)}) (block ${String(m.block ?? '?')} of ${run.scenario}): no mail fixture stands for it`);
   }
 }
 
