@@ -50,7 +50,14 @@ async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskSched
 
 /** The server's start check of the tasks' scenarios, against the scenarios folder it would load. */
 async function scenarioCheck(config: Settings): Promise<{ errors: string[]; warnings: string[]; folder: string }> {
+  // Run from elsewhere than the server's folder (an admin's machine, another working folder), there is nothing to
+  // check against: said, not taken for "every scenario is missing".
+  if (!existsSync(config.scenariosDir)) return { errors: [], warnings: [uncheckedNote(config)], folder: config.scenariosDir };
   return { ...scenarioProblems(config.serviceTasks, await scenarioNamesIn(config.scenariosDir)), folder: config.scenariosDir };
+}
+
+function uncheckedNote(config: Settings): string {
+  return `the tasks' scenarios are not checked: no scenarios folder ${config.scenariosDir} here (give --scenarios, or OKTELL_SCENARIOS, the server's folder)`;
 }
 
 /** One line per parameter that could not be computed: `parameter 2 failed, passed empty: ToDate: …`. */
@@ -96,8 +103,11 @@ export function tasksCommand(): Command {
           const task = config.serviceTasks.find((t) => t.name === name);
           if (!task) throw new UsageError(`no service task named "${name}" in the configuration`);
           // A run of a scenario that is not there fails every attempt (enabled task or not): refused, in the server's words.
-          const [missing] = unknownScenarios([task], await scenarioNamesIn(config.scenariosDir));
-          if (missing) throw new UsageError(`${missing}; nothing queued`);
+          if (!existsSync(config.scenariosDir)) process.stderr.write(`${pc.yellow('oktell-emu: note:')} ${uncheckedNote(config)}\n`);
+          else {
+            const [missing] = unknownScenarios([task], await scenarioNamesIn(config.scenariosDir));
+            if (missing) throw new UsageError(`${missing}; nothing queued`);
+          }
           return s.startManual(name);
         });
         if (o.json) console.log(JSON.stringify(run));

@@ -93,6 +93,24 @@ describe('oktell-emu tasks', () => {
     }
   });
 
+  it('run where there is no scenarios folder (another machine, another folder): the scenarios are not checked, said as a note', () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'serviceTasks:\n  - { name: report, scenario: DailyReport, every: 1h }\n');
+      mkdirSync(join(tmp.dir, 'var'));
+      const elsewhere = { unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR'], cwd: tmp.dir };
+      const list = runCli(['tasks'], elsewhere);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stderr, /warning: the tasks' scenarios are not checked: no scenarios folder \S+scenarios here/);
+      const run = runCli(['tasks', 'run', 'report'], elsewhere);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /report: job \S+ queued/);
+      assert.match(run.stderr, /note: the tasks' scenarios are not checked/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('reports a task naming a scenario missing from the folder as serve does: exit 2 for an enabled task, a warning for a disabled one; tasks run refuses it', async () => {
     const tmp = tempDir('oktell-tasks-cli-');
     try {
