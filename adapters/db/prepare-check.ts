@@ -2,7 +2,7 @@
 // reached. The scenario loader is synchronous and must not depend on a database being up, so this runs only in
 // `oktell-emu validate`: nothing is kept (SQLite: the connection's pending migrations are applied inside a transaction
 // that is rolled back; PostgreSQL: PREPARE inside a transaction that is rolled back). The only statements executed
-// are the scenarios' own CREATE/ALTER statements without parameters, in that transaction, so what uses them prepares.
+// are the scenarios' own CREATE TABLE statements without parameters, in that transaction, so what uses them prepares.
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,12 +58,15 @@ export async function checkStatementsPrepare(library: ScenarioLibrary, settings:
 }
 
 /**
- * A statement that creates or alters a table or index and takes no parameters (`CREATE TABLE IF NOT EXISTS log …`, as
- * Oktell scenarios often begin): the check runs it, inside its rolled-back transaction, so the statements that use
- * what it makes prepare as they will at run time.
+ * A statement that creates a table and takes no parameters (`CREATE TABLE IF NOT EXISTS log …`, as Oktell scenarios
+ * often begin): the check runs it, inside its rolled-back transaction, so the statements that use the table prepare
+ * as they will at run time.
  */
 function makesSchema(s: Statement): boolean {
-  return s.statement.names.length === 0 && /^\s*(CREATE|ALTER)\s/i.test(s.statement.text[0]!);
+  // One CREATE TABLE, nothing else: an index build or an ALTER would lock a real table for the check's length, and a
+  // second statement (a COMMIT) could end the check's transaction and keep what it ran.
+  const text = s.statement.text[0]!.trim().replace(/;\s*$/, '');
+  return s.statement.names.length === 0 && /^CREATE\s+(TEMP(ORARY)?\s+)?TABLE\s/i.test(text) && !text.includes(';');
 }
 
 /** The statements that make schema first, then the others, each group in the order written. */
@@ -91,7 +94,7 @@ function checkSqlite(path: string, migrationsDir: string, statements: Statement[
       for (const s of orderedForCheck(statements)) {
         try {
           const sql = renderNamedSql(s.statement, (n) => `:${n}`);
-          if (makesSchema(s)) db.exec(sql);
+          if (makesSchema(s)) db.prepare(sql).run();
           else db.prepare(sql);
         } catch (e) {
           issues.push(problem(s, (e as Error).message));
