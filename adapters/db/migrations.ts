@@ -38,14 +38,15 @@ export function applyMigrations(dir: string, settings: DatabaseSettings): Migrat
       continue;
     }
     mkdirSync(dirname(s.path), { recursive: true });
-    let db: Database.Database;
+    let db: Database.Database | undefined;
     let done: Set<string>;
     try {
       db = new Database(s.path);
       db.pragma('busy_timeout = 5000');
       db.exec('CREATE TABLE IF NOT EXISTS oktell_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
-      done = new Set((db.prepare('SELECT name FROM oktell_migrations').all() as Array<{ name: string }>).map((r) => r.name));
+      done = appliedMigrations(db);
     } catch (e) {
+      db?.close();
       const busy = (e as { code?: string }).code === 'SQLITE_BUSY';
       throw new MigrationError(`db/${connection}: cannot check the migrations of ${s.path}: ${(e as Error).message}${busy ? ' (another program holds a lock on it; waited 5 s)' : ''}`);
     }
@@ -89,8 +90,7 @@ export function scratchMigrated(dir: string, settings: DatabaseSettings, scratch
       const db = new Database(s.path, { readonly: true, fileMustExist: true });
       try {
         db.pragma('busy_timeout = 5000');
-        const known = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oktell_migrations'`).get() !== undefined;
-        const done = new Set(known ? (db.prepare('SELECT name FROM oktell_migrations').all() as Array<{ name: string }>).map((r) => r.name) : []);
+        const done = appliedMigrations(db);
         if (files.every((f) => done.has(f))) continue;
         db.prepare('VACUUM INTO ?').run(copy);
       } catch (e) {
@@ -103,4 +103,10 @@ export function scratchMigrated(dir: string, settings: DatabaseSettings, scratch
   }
   applyMigrations(dir, out);
   return out;
+}
+
+/** The migration files recorded as applied in a database; none when it has no `oktell_migrations` table yet. */
+export function appliedMigrations(db: Database.Database): Set<string> {
+  const known = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oktell_migrations'`).get() !== undefined;
+  return new Set(known ? (db.prepare('SELECT name FROM oktell_migrations').all() as Array<{ name: string }>).map((r) => r.name) : []);
 }

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderNamedSql, SCENARIO_ERROR_CODES as C, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
+import { appliedMigrations } from './migrations.js';
 import type { DatabaseSettings } from './settings.js';
 
 /** One statement to check, and where its block is written. */
@@ -83,9 +84,7 @@ function checkSqlite(path: string, migrationsDir: string, statements: Statement[
   try {
     db.exec('BEGIN');
     try {
-      const done = new Set<string>();
-      const hasLog = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oktell_migrations'`).get();
-      if (hasLog) for (const r of db.prepare('SELECT name FROM oktell_migrations').all() as Array<{ name: string }>) done.add(r.name);
+      const done = appliedMigrations(db);
       // The server applies these at its next start; the statements are checked as they will run then.
       const files = existsSync(migrationsDir) ? readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort() : [];
       for (const f of files) if (!done.has(f)) db.exec(readFileSync(join(migrationsDir, f), 'utf8'));
