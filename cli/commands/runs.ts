@@ -221,7 +221,8 @@ async function replayTarget(store: Store, id: string): Promise<{ jobId: string; 
   const jobId = run?.jobId ?? ((await store.getJob(id)) ? id : undefined);
   if (!jobId) {
     if (!run) return { problem: `${id}: no such run or job (see: oktell-emu runs)` };
-    if (run.trigger === 'cli') return { problem: `${id}: run of ${run.scenario} started by \`oktell-emu run\`, not a queued job: nothing replays it; run it again` };
+    // A live `oktell-emu run` records its run (trigger cli) and the async runs it followed (trigger async, no job).
+    if (run.trigger === 'cli' || run.trigger === 'async') return { problem: `${id}: run of ${run.scenario} recorded by \`oktell-emu run\`, not a queued job: nothing replays it; run the command again` };
     // A hook (or Web-API) run answers a request and is not queued; the jobs it started are what can be replayed.
     const started = await startedJobs(store, id);
     const children = started.length
@@ -230,7 +231,9 @@ async function replayTarget(store: Store, id: string): Promise<{ jobId: string; 
     const kind = run.trigger === 'http' ? 'webhook' : run.trigger === 'webapi' ? 'Web-API' : run.trigger;
     return { problem: `${id}: the ${kind} run of ${run.scenario} (it answered its request), not a queued job: it is not replayed${children}` };
   }
-  const job = (await store.getJob(jobId))!;
+  const job = await store.getJob(jobId);
+  // A run outlives its job when retention pruned the job first (or the store was trimmed by hand).
+  if (!job) return { problem: `${id}: its job ${jobId} is no longer stored (pruned by retention): nothing to replay` };
   if (!replayable(job)) {
     const what = run ? `run ${id}: its job ${jobId}` : `job ${jobId}`;
     const state = job.status === 'succeeded' ? 'succeeded' : job.status === 'queued' ? 'is queued (it will run)' : 'is running now';
