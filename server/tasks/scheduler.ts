@@ -125,16 +125,20 @@ export class TaskScheduler {
 
   private async tickTask(task: ServiceTask, stored: TaskDueRecord | undefined): Promise<void> {
     const now = this.clock.now();
-    // A task never run before starts from now: there is nothing it could have missed.
-    const from = Math.max(stored?.dueAt ?? -Infinity, this.cursor.get(task.name) ?? (stored ? -Infinity : now));
-    this.cursor.set(task.name, from);
+    // A task never run before starts from now: there is nothing it could have missed. A paused mark (the task was
+    // disabled, here or on another instance) only keeps the disabled time from counting as missed: due times on time
+    // are still taken, so an instance that has the task enabled loses none while another still has it disabled.
+    const paused = stored?.kind === 'paused' ? stored.dueAt : -Infinity;
+    const claimedUpTo = Math.max(paused === -Infinity ? (stored?.dueAt ?? -Infinity) : -Infinity, this.cursor.get(task.name) ?? (stored ? -Infinity : now));
+    const from = Math.max(claimedUpTo, paused);
+    this.cursor.set(task.name, claimedUpTo);
     // On time: due since this scheduler started (less two ticks, so an instance joining others does not call what
     // they were about to claim "missed"), and not older than lateAfterMs.
     const onTimeFrom = Math.max(this.startedAt - 2 * (this.o.tickMs ?? 1000), now - (this.o.lateAfterMs ?? 60_000));
     const c = this.count(task.name);
     const { latest: latestMissed, count: missed, atLeast } = missedBetween(task, from, onTimeFrom);
     const onTime: number[] = [];
-    for (let t = task.schedule.next(Math.max(from, onTimeFrom - 1)); t !== undefined && t <= now && onTime.length < MAX_PER_TICK; t = task.schedule.next(t)) onTime.push(t);
+    for (let t = task.schedule.next(Math.max(claimedUpTo, onTimeFrom - 1)); t !== undefined && t <= now && onTime.length < MAX_PER_TICK; t = task.schedule.next(t)) onTime.push(t);
     if (latestMissed !== undefined) {
       c.missed += missed;
       const kind: TaskDueKind = task.missed === 'once' ? 'catch-up' : 'missed';
@@ -154,7 +158,8 @@ export class TaskScheduler {
     const now = this.clock.now();
     if (!always && now - (this.pausedMarkAt.get(task) ?? -Infinity) < PAUSE_MARK_MS) return;
     this.pausedMarkAt.set(task, now);
-    await this.o.store.claimTaskDue({ task, dueAt: now, kind: 'paused', job: null });
+    // At the last millisecond of the second before: never a due time (schedules are whole seconds), never ahead of now.
+    await this.o.store.claimTaskDue({ task, dueAt: Math.floor(now / 1000) * 1000 - 1, kind: 'paused', job: null });
   }
 
   /** Claims one due time; enqueues its run unless the kind says none. */

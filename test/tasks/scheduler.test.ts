@@ -146,6 +146,25 @@ describe('the service task scheduler (SQLite, a clock moved by the test)', () =>
     await store.close();
   });
 
+  it('while another instance still has a task disabled, one that has it enabled loses no due time to its paused mark', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const enabled = tasks('  - { name: t, scenario: T, every: 1m }\n');
+    const disabled = tasks('  - { name: t, scenario: T, every: 1m, enabled: false }\n');
+    const store = await open(clock);
+    const b = new TaskScheduler({ store, tasks: () => enabled, clock, logger: silent });
+    await b.tick();
+    clock.advance(30_300); // 00:01:00.300: the disabled instance ticks first and leaves its mark
+    const a = new TaskScheduler({ store, tasks: () => disabled, clock, logger: silent });
+    await a.tick();
+    clock.advance(400);
+    await b.tick();
+    clock.advance(MIN);
+    await b.tick();
+    assert.deepEqual((await taskJobs(store)).map((j) => (j.trigger as { dueAt: string }).dueAt), ['2026-01-01T00:01:00Z', '2026-01-01T00:02:00Z']);
+    assert.equal(b.counters.get('t')!.missed, 0);
+    await store.close();
+  });
+
   it('an instance that joins a running one takes a due time the other had not claimed yet as due, not missed', async () => {
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
     const list = tasks('  - { name: t, scenario: T, every: 1m }\n');
