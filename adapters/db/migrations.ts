@@ -74,32 +74,35 @@ export function applyMigrations(dir: string, settings: DatabaseSettings): Migrat
 }
 
 /**
- * For a dry run, which keeps nothing: the SQLite connections whose migrations are not all applied yet (or whose file
- * does not exist) are replaced by scratch copies in `scratchDir`, migrated there; the others are left as they are
- * (their statements are rolled back). The real files are only read.
+ * For a dry run, which keeps nothing: the SQLite connections whose file does not exist yet, or whose migrations are
+ * not all applied, are replaced by scratch databases in `scratchDir` (a copy of the file, migrated there); the others
+ * are left as they are (their statements are rolled back). The real files are only read.
  */
 export function scratchMigrated(dir: string, settings: DatabaseSettings, scratchDir: string): DatabaseSettings {
-  if (!existsSync(dir)) return settings;
   const out: DatabaseSettings = { ...settings };
-  for (const entry of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory())) {
-    const s = settings[entry.name];
-    const files = readdirSync(join(dir, entry.name)).filter((f) => f.endsWith('.sql'));
-    if (!s || s.dialect !== 'sqlite' || !files.length) continue;
-    const copy = join(scratchDir, `${entry.name}.sqlite`);
-    if (existsSync(s.path)) {
-      const db = new Database(s.path, { readonly: true, fileMustExist: true });
-      try {
-        db.pragma('busy_timeout = 5000');
-        const done = appliedMigrations(db);
-        if (files.every((f) => done.has(f))) continue;
-        db.prepare('VACUUM INTO ?').run(copy);
-      } catch (e) {
-        throw new MigrationError(`db/${entry.name}: cannot read ${s.path} for the dry run: ${(e as Error).message}`);
-      } finally {
-        db.close();
-      }
+  for (const [name, s] of Object.entries(settings)) {
+    if (s.dialect !== 'sqlite') continue;
+    const copy = join(scratchDir, `${name}.sqlite`);
+    // Not created yet: the dry run gets a scratch database (migrated below) rather than making the file.
+    if (!existsSync(s.path)) {
+      out[name] = { dialect: 'sqlite', path: copy };
+      continue;
     }
-    out[entry.name] = { dialect: 'sqlite', path: copy };
+    const folder = join(dir, name);
+    const files = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.sql')) : [];
+    if (!files.length) continue;
+    const db = new Database(s.path, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      const done = appliedMigrations(db);
+      if (files.every((f) => done.has(f))) continue;
+      db.prepare('VACUUM INTO ?').run(copy);
+    } catch (e) {
+      throw new MigrationError(`db/${name}: cannot read ${s.path} for the dry run: ${(e as Error).message}`);
+    } finally {
+      db.close();
+    }
+    out[name] = { dialect: 'sqlite', path: copy };
   }
   applyMigrations(dir, out);
   return out;

@@ -23,9 +23,9 @@ type Settings = ReturnType<typeof serverSettings>;
 
 /**
  * The configuration's tasks and the store they are claimed in: the server's, opened as `runs` opens it (`withStore`).
- * The data folder must exist. When it has no store yet, the listing (`writes` false) reads an empty store in memory
- * — every task "never run" — rather than creating a file; `tasks run` creates the store there, for the server to
- * find the job when it starts with that folder.
+ * `tasks run` needs the data folder; the listing goes on without it. When there is no store yet, the listing reads an
+ * empty store in memory — every task "never run" — rather than creating a file; `tasks run` creates the store there,
+ * for the server to find the job when it starts with that folder.
  */
 async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskScheduler, store: Store, config: Settings) => Promise<T>): Promise<T> {
   const config = serverSettings(o);

@@ -136,7 +136,7 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
   const ran = selected.flatMap((s, i) => { const r = results[i]!; return r instanceof CaseSetupError ? [] : [{ ...s, outcome: r }]; });
   if (ran.length === 0) return invalid(issues, opts, out);
   const reports: CaseReport[] = ran.map(({ file, c, outcome }) => caseReport(file, c.index, outcome.mismatches, outcome.durationMs));
-  const problems = issues.length ? `${issues.length} problem(s) kept cases from running (listed above)` : undefined;
+  const problems = issues.length ? `${issues.length} problem(s) listed above (the cases they concern did not run)` : undefined;
   // On stderr for people and CI logs; --json has them in its object.
   if (problems && !opts.json) process.stderr.write(`${issues.map(formatIssue).join('\n')}\n`);
 
@@ -252,7 +252,7 @@ function update(runs: Array<{ file: TestFile; c: TestFile['cases'][number]; outc
   else {
     for (const w of written) for (const name of w.cases) out.write(`${pc.yellow('↻')} ${w.file} › ${name} updated\n`);
     const n = written.reduce((s, w) => s + w.cases.length, 0);
-    out.write(`${n} updated, ${runs.length - n} unchanged${issues.length ? `; ${issues.length} problem(s) kept cases from running (listed above)` : ''}\n`);
+    out.write(`${n} updated, ${runs.length - n} unchanged${issues.length ? `; ${issues.length} problem(s) listed above (the cases they concern did not run)` : ''}\n`);
   }
 }
 

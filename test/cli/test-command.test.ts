@@ -160,13 +160,13 @@ describe('oktell-emu test: invalid test files', () => {
       assert.match(r.stderr, /^scenarios\/tests\/bad\.test\.yaml:4:5 E_UNKNOWN_KEY unknown key "expct"/m);
       assert.doesNotMatch(r.stderr, /no case was run/);
       assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('✓ ')).length, SHIPPED_CASES, r.stdout);
-      assert.equal(r.stdout.trim().split('\n').at(-1), `${SHIPPED_CASES} passed, 0 failed; 2 problem(s) kept cases from running (listed above)`);
+      assert.equal(r.stdout.trim().split('\n').at(-1), `${SHIPPED_CASES} passed, 0 failed; 2 problem(s) listed above (the cases they concern did not run)`);
 
       // A failing case as well: the problem still decides the exit code, and both are reported.
       breakSubject(copy.scenarios);
       const both = cli(['test'], copy.dir);
       assert.equal(both.code, 2, both.stdout + both.stderr);
-      assert.equal(both.stdout.trim().split('\n').at(-1), `${SHIPPED_CASES - 2} passed, 2 failed; 2 problem(s) kept cases from running (listed above)`);
+      assert.equal(both.stdout.trim().split('\n').at(-1), `${SHIPPED_CASES - 2} passed, 2 failed; 2 problem(s) listed above (the cases they concern did not run)`);
     } finally {
       copy.cleanup();
     }
@@ -200,7 +200,7 @@ describe('oktell-emu test: invalid test files', () => {
       assert.doesNotMatch(r.stdout, /unknown (scenario|variable)/);
       assert.match(r.stderr, /^scenarios\/tests\/mixed\.test\.yaml:7:15 E_UNKNOWN_SCENARIO unknown scenario "HTTP40"/m);
       assert.match(r.stderr, /^scenarios\/tests\/mixed\.test\.yaml:11:\d+ E_INVALID_PROPERTY scenario "BpiumTaskChat" has no variable "chatUlr"/m);
-      assert.equal(r.stdout.trim().split('\n').at(-1), '1 passed, 0 failed; 2 problem(s) kept cases from running (listed above)');
+      assert.equal(r.stdout.trim().split('\n').at(-1), '1 passed, 0 failed; 2 problem(s) listed above (the cases they concern did not run)');
 
       const json = cli(['test', '--json', 'scenarios/tests/mixed.test.yaml'], copy.dir);
       assert.equal(json.code, 2);

@@ -124,6 +124,20 @@ blocks:
     }
   });
 
+  it('a dry run on a database that does not exist, with no migrations, creates no file either', () => {
+    const tmp = tempDir();
+    try {
+      const { scenarios, data, run } = cliFolders(tmp.dir);
+      writeFileSync(join(scenarios, 'One.yaml'), 'variables: { n: number }\nstart: q\nblocks:\n  q:\n    kind: DbQuery\n    sql: SELECT 1 AS n\n');
+      const r = run(['One', '--dry-run', '--json']);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.equal(JSON.parse(r.stdout).variables.n, 1);
+      assert.ok(!existsSync(join(data, 'main.sqlite')), 'the dry run made no database file');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('a database locked by another program: the migration check names the file and the lock', () => {
     const tmp = tempDir();
     try {

@@ -115,7 +115,7 @@ describe('oktell-emu test with db: data sets', () => {
       assert.match(r.stderr, /missing\.test\.yaml:6:13 E_DATA_SET db\.main: .*no such table: nosuch \(its case was not run\)\n\s+hint: .*create the table in a migration/);
       assert.match(r.stdout, /✓ .*still runs/);
       assert.doesNotMatch(r.stdout, /first|second|no table/);
-      assert.match(r.stdout, /1 passed, 0 failed; 2 problem\(s\) kept cases from running/);
+      assert.match(r.stdout, /1 passed, 0 failed; 2 problem\(s\) listed above \(the cases they concern did not run\)/);
 
       const j = runCli(['test', '--scenarios', scenarios, '--json'], env);
       assert.equal(j.code, 2, j.stderr);
