@@ -16,7 +16,7 @@ import {
   type WebAttempt,
   type WebRequestSpec,
 } from '../engine/index.js';
-import { maskBody, maskHeaders, maskUrl } from '../adapters/web/redact.js';
+import { maskBody, maskHeaders, maskUrl, maskUrlText } from '../adapters/web/redact.js';
 import { checkTextVariable, expr, varName } from './common.js';
 import { cookieHeader, keepCookies } from './web-cookies.js';
 
@@ -225,7 +225,8 @@ function buildRequest(c: Config, rt: BlockRuntime, seen: { url?: string }): WebR
   try {
     url = new URL(urlText);
   } catch {
-    throw new EffectError('permanent', `not an absolute URL: ${JSON.stringify(urlText.slice(0, 200))}`, { code: 'HTTP_BAD_URL' });
+    // The text did not parse, so the masking of parsed URLs cannot apply: what looks like a secret is masked here.
+    throw new EffectError('permanent', `not an absolute URL: ${JSON.stringify(maskUrlText(urlText.slice(0, 200)))}`, { code: 'HTTP_BAD_URL' });
   }
   // Shown (secrets masked) with a refusal from here on.
   seen.url = maskUrl(url);

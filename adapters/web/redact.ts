@@ -30,6 +30,16 @@ export function maskUrl(url: URL): string {
 }
 
 /**
+ * A URL that did not parse, as text, with what looks like a secret masked: the values of query parameters named like
+ * secrets, and a `user:password@` before the host.
+ */
+export function maskUrlText(text: string): string {
+  return text
+    .replace(/([?&;]([^=&;#]*)=)([^&;#]*)/g, (all, head: string, name: string) => (SECRET_PARAM.test(name) ? `${head}${MASK}` : all))
+    .replace(/^([a-z][\w+.-]*:\/\/)?[^/@\s]*@/i, (_all, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`);
+}
+
+/**
  * A request body as the trace shows it: form fields and JSON keys named like secrets (`password`, `token`, `api_key`)
  * masked; other text as it is.
  */

@@ -304,6 +304,8 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     ['a user and password in the URL', `url: '"https://user:pw@x.example.ru/api"'`, {}, 'HTTP_BAD_URL', /carries a user or password: give them in "auth"/, 'https://***@x.example.ru/api'],
     ['a scheme other than http(s)', `url: '"ftp://x.example.ru/"'`, {}, 'HTTP_BAD_URL', /only http and https URLs can be requested, not ftp:/, 'ftp://x.example.ru/'],
     ['text that is not a URL', `url: '[value]'`, { value: 'crm.example.ru' }, 'HTTP_BAD_URL', /not an absolute URL: "crm\.example\.ru"/, '(invalid URL)'],
+    // Not parsed, so not masked by the URL's rules: the text's own query secrets and user:password are masked.
+    ['text that is not a URL, with a token in it', `url: '[value]'`, { value: 'crm.example.ru/api?token=S3CRET&x=1' }, 'HTTP_BAD_URL', /not an absolute URL: "crm\.example\.ru\/api\?token=\*\*\*&x=1"/, '(invalid URL)'],
   ];
   for (const [name, props, vars, code, reason, url] of refusals) {
     it(`${name} is refused before sending, with the reason in the trace and the web requests`, async () => {
@@ -318,6 +320,7 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
       assert.equal(call.outcome, 'error');
       assert.equal(call.performed, false);
       assert.match(call.error ?? '', reason);
+      assert.doesNotMatch(JSON.stringify([r.httpCalls, r.trace]), /S3CRET/, 'no secret of the URL text is kept in the web requests or the trace');
     });
   }
 
