@@ -2,6 +2,7 @@
 import type { BinaryOperator, Node } from './ast.js';
 import type { Operator, Token } from './lexer.js';
 import { tokenize } from './lexer.js';
+import { digitGroupsAsText } from './digit-groups.js';
 import { closeFunctionNames, findFunction, MULTI_WORD_NAMES } from './registry.js';
 import { syntaxError, type ExpressionSyntaxError } from './syntax-error.js';
 
@@ -18,6 +19,8 @@ class SyntaxFailure {
 export function parseToTree(source: string): { ok: true; tree: Node } | { ok: false; error: ExpressionSyntaxError } {
   const lexed = tokenize(source, MULTI_WORD_NAMES);
   if (!lexed.ok) return lexed;
+  const digits = digitGroupsAsText(source, lexed.tokens);
+  if (digits) return { ok: false, error: digits };
   try {
     return { ok: true, tree: new Parser(source, lexed.tokens).parseWhole() };
   } catch (e) {
