@@ -24,7 +24,7 @@ export const variableBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     const exprs: CompiledExpression[] = [];
     for (const [name, source] of Object.entries(raw.set)) {
       names.push(cx.variable(['set', name], name));
-      const expr = cx.expression(['set', name], source);
+      const expr = cx.expression(['set', name], source, cx.variableType?.(name));
       if (expr.constant) checkConstant(cx, name, expr);
       exprs.push(expr);
     }

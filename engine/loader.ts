@@ -8,6 +8,8 @@ import { constantExpression } from './constant.js';
 import { checkGraph } from './graph.js';
 import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } from './model.js';
 import type { DbDialect } from './ports.js';
+import type { VarType } from './values.js';
+import { lostNumber } from './yaml-numbers.js';
 import { closest } from './suggest.js';
 import { BLOCK_KEYS, reportSchemaIssues, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables } from './variables.js';
@@ -227,9 +229,9 @@ function loadBlock(
   const cx: CompileContext = {
     blockId: id,
     ...(databases ? { databases } : {}),
-    expression(path, value) {
+    expression(path, value, expects) {
       // The location travels with the expression: a run-time failure points at this property, not only the block.
-      return { ...compileProperty(src, [...base, ...path], value, variables, issue), at: at(path) };
+      return { ...compileProperty(src, [...base, ...path], value, variables, issue, expects), at: at(path) };
     },
     variable(path, name) {
       if (!variables.has(name)) {
@@ -294,7 +296,12 @@ function compileProperty(
   value: unknown,
   variables: ReadonlyMap<string, VariableDecl>,
   issue: Report,
+  expects?: VarType,
 ): CompiledExpression {
+  if (typeof value === 'number') {
+    const lost = lostNumber(src.sourceOf(path) ?? String(value), value, expects);
+    if (lost) issue(src.locate(path), C.INVALID_EXPRESSION, lost.message, lost.hint);
+  }
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) {
     return constantExpression(value);
   }

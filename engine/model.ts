@@ -56,8 +56,11 @@ export interface Scenario {
 /** What the loader gives a block definition to compile its properties and report problems at their place. */
 export interface CompileContext {
   readonly blockId: string;
-  /** Compiles an expression property (a YAML string is an Oktell expression; a YAML number/boolean a constant). */
-  expression(path: readonly (string | number)[], value: unknown): CompiledExpression;
+  /**
+   * Compiles an expression property (a YAML string is an Oktell expression; a YAML number/boolean a constant).
+   * `expects`: the type the value is stored as, when known, so a YAML number that loses its text is judged by it.
+   */
+  expression(path: readonly (string | number)[], value: unknown, expects?: VarType): CompiledExpression;
   /** Checks that `name` is a declared variable; reports E_UNKNOWN_VARIABLE at `path` otherwise. */
   variable(path: readonly (string | number)[], name: string): string;
   /** The declared type of variable `name`, if it is declared. */

@@ -2,6 +2,7 @@
 import { SCENARIO_ERROR_CODES as C, type SourceLocation, type ScenarioErrorCode } from './errors.js';
 import type { VariableDecl } from './model.js';
 import { coerceToType, VAR_TYPES, type Value, type VarType } from './values.js';
+import { lostNumber } from './yaml-numbers.js';
 import type { YamlSource } from './yaml-source.js';
 
 const VAR_NAME_FORBIDDEN = /[[\]\\]/;
@@ -44,6 +45,11 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
     if (initial !== undefined && initial !== null) {
       if (typeof initial !== 'string' && typeof initial !== 'number' && typeof initial !== 'boolean') {
         report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}" must be a number or text`, 'structured data goes in as JSON text in a json variable');
+        continue;
+      }
+      const lost = typeof initial === 'number' ? lostNumber(src.sourceOf(['variables', name, 'initial']) ?? String(initial), initial, type as VarType) : undefined;
+      if (lost) {
+        report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}": ${lost.message}`, lost.hint);
         continue;
       }
       try {

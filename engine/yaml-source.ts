@@ -109,6 +109,12 @@ export class YamlSource {
     return this.at(alignNonBlank(node.value, offset, this.text, body, end));
   }
 
+  /** The text of the scalar at `path` as written in the file (`+79001234567` where its value is 79001234567). */
+  sourceOf(path: readonly PathSeg[]): string | undefined {
+    const { node } = this.find(path);
+    return isScalar(node) && node.range ? this.text.slice(node.range[0], node.range[1]) : undefined;
+  }
+
   /** The YAML style of the scalar at `path` (PLAIN, QUOTE_SINGLE, QUOTE_DOUBLE, BLOCK_LITERAL, BLOCK_FOLDED). */
   scalarStyle(path: readonly PathSeg[]): string | undefined {
     const { node } = this.find(path);
