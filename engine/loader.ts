@@ -10,6 +10,7 @@ import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } fro
 import type { DbDialect } from './ports.js';
 import type { VarType } from './values.js';
 import { lostNumber } from './yaml-numbers.js';
+import { yamlSyntaxHint } from './yaml-syntax-hints.js';
 import { closest } from './suggest.js';
 import { BLOCK_KEYS, reportSchemaIssues, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables } from './variables.js';
@@ -69,7 +70,9 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     } else {
       const more = syntaxErrors.length - 1;
       const after = more > 0 ? `; the parser reports ${more} more error${more > 1 ? 's' : ''} after this one, most often caused by it` : '';
-      report(loc, C.YAML_SYNTAX, `YAML syntax: ${firstLine(err.message)}`, `check indentation, colons and quotes around this place${after}`);
+      const known = yamlSyntaxHint(text, firstLine(err.message), loc);
+      const hint = known ? `${known.hint}${after}` : `check indentation, colons and quotes around this place${after}`;
+      report(known?.at ? { ...loc, ...known.at } : loc, C.YAML_SYNTAX, `YAML syntax: ${firstLine(err.message)}`, hint);
     }
   }
   if (issues.length) return { ok: false, issues };
@@ -353,6 +356,8 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
   const asText = `"${value}"`;
   if ((style === 'PLAIN' || style === 'QUOTE_DOUBLE') && !/["[\]]/.test(value) && parseExpression(asText).ok) {
     const why = style === 'QUOTE_DOUBLE' ? 'YAML drops the "…" around a whole value' : 'text needs its own quotes';
+    // "1 000": thousands written with spaces are a number to the writer; it has no spaces in an expression.
+    if (/^\d{1,3}( \d{3})+$/.test(word)) return `a number has no spaces: write ${word.replaceAll(' ', '')}, or ${yamlSingleQuoted(asText)} for text`;
     return `write ${yamlSingleQuoted(asText)} — ${why}; the outer '…' keep them for the expression`;
   }
   return e.hint;

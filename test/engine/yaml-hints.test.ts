@@ -91,7 +91,7 @@ describe('mistakes in the YAML structure name what is wrong and where', () => {
   it('one indentation mistake is one error, the first the parser found, and the hint says more followed', () => {
     const issues = load('variables: { x: string }\nstart: a\nblocks:\n  a:\n    kind: Variable\n   set: { x: \'"1"\' }\n    exits: { next: b }\n  b:\n    kind: Stop\n');
     assert.deepEqual(issues.map((i) => [i.code, i.line]), [['E_YAML_SYNTAX', 6]]);
-    assert.match(issues[0]!.hint!, /^check indentation, colons and quotes around this place; the parser reports \d+ more errors? after this one/);
+    assert.match(issues[0]!.hint!, /^indent "set" like "kind" on line 5 \(column 5\), with spaces; the parser reports \d+ more errors? after this one/);
   });
   it('"varibles:" for "variables:" is one error with a did-you-mean, not one more per variable read', () => {
     const issues = load('varibles: { x: string, y: number }\nstart: a\nblocks:\n  a:\n    kind: Variable\n    set: { x: \'"1"\', y: \'[y] + 1\' }\n');
@@ -155,4 +155,60 @@ describe('the hint to declare an unknown variable suggests the type its use impl
       assert.equal(i?.hint, `declare it under "variables:", e.g. count: ${type}`);
     });
   }
+});
+
+describe('the YAML parser\'s own errors for the usual slips get the line to paste', () => {
+  const load = (text: string) => {
+    const r = loadScenarioText('Slip.yaml', text, { registry: defaultRegistry });
+    assert.equal(r.ok, false, 'the scenario must be invalid');
+    return r.ok ? [] : r.issues;
+  };
+  const cases: Array<{ what: string; yaml: string; at: [number, number]; hint: string }> = [
+    {
+      what: 'an expression starting with a double-quoted text followed by more (a comment after it is left out)',
+      yaml: 'variables: { who: string, greeting: string }\nblocks:\n  greet:\n    kind: Variable\n    set:\n      greeting: "Здравствуйте, " + Trim([who]) + "!"   # привет\n',
+      at: [6, 34],
+      hint: `YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: greeting: '"Здравствуйте, " + Trim([who]) + "!"'`,
+    },
+    {
+      what: 'a list item in the same shape, with a single quote inside doubled for YAML',
+      yaml: `variables: { who: string }\nblocks:\n  r:\n    kind: ReturnValue\n    values:\n      1: "It's " + [who]\n`,
+      at: [6, 18],
+      hint: `YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: 1: '"It''s " + [who]'`,
+    },
+    {
+      what: 'operator: >= unquoted',
+      yaml: `variables: { n: number }\nblocks:\n  a:\n    kind: Condition\n    left: '[n]'\n    operator: >=\n    right: 5\n`,
+      at: [6, 16],
+      hint: `YAML reads a value starting with > as a block of text; quote it: operator: '>='`,
+    },
+    {
+      what: 'a tab in the indentation',
+      yaml: 'blocks:\n  a:\n    kind: Start\n\texits: {}\n',
+      at: [4, 1],
+      hint: 'replace the tab at 4:1 with spaces: YAML indents with spaces only',
+    },
+    {
+      what: 'a key indented one space less than the one above, pointed at the key',
+      yaml: `blocks:\n  a:\n    kind: ReturnValue\n   values: { 1: '"x"' }\n`,
+      at: [4, 4],
+      hint: 'indent "values" like "kind" on line 3 (column 5), with spaces',
+    },
+  ];
+  for (const c of cases) {
+    it(c.what, () => {
+      const issues = load(c.yaml);
+      assert.deepEqual(issues.map((i) => [i.code, i.line, i.col, i.hint]), [['E_YAML_SYNTAX', ...c.at, c.hint]]);
+    });
+  }
+  it('a number written with a thousands space is offered as a number or as text', () => {
+    const [i] = issuesOf('1 000');
+    assert.equal(i!.hint, `a number has no spaces: write 1000, or '"1 000"' for text`);
+  });
+  it('unquoted dates, times and a content type get the quoted form', () => {
+    for (const v of ['15.03.2024', '09:30', 'text/html; charset=utf-8']) {
+      const [i] = issuesOf(v);
+      assert.equal(i!.hint, `write '"${v}"' — text needs its own quotes; the outer '…' keep them for the expression`, v);
+    }
+  });
 });
