@@ -6,6 +6,7 @@ import { createTemplateRenderer } from '../adapters/mail/templates.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
 import { loadServerConfig } from '../server/config.js';
+import { checkTimeZone } from '../server/tasks/schedule.js';
 
 export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
@@ -43,8 +44,18 @@ export function existingDataDir(dir: string): string {
   return dir;
 }
 
+/**
+ * OKTELL_TZ, else the default zone. An unknown zone is a usage error naming the setting, as `run` and `serve` say it:
+ * left to the loader, it would be blamed on every scenario with a datetime initial value.
+ */
 export function timeZone(env = process.env): string {
-  return env.OKTELL_TZ || DEFAULT_TIME_ZONE;
+  const zone = env.OKTELL_TZ || DEFAULT_TIME_ZONE;
+  try {
+    checkTimeZone(zone);
+  } catch {
+    throw new UsageError(`OKTELL_TZ="${zone}" is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC`);
+  }
+  return zone;
 }
 
 /** Templates live in `<scenarios>/templates`. */

@@ -105,7 +105,9 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     report(src.locate(['name']), C.SCENARIO_NAME, `"name: ${String(js.name)}" differs from the file name "${name}"`, `a scenario is named by its file; rename the file or remove "name"`);
   }
 
-  const variables = loadVariables(src, js.variables, opts, report);
+  /** Variables declared without a valid type (reported already): reading them is not an unknown variable. */
+  const untyped = new Set<string>();
+  const variables = loadVariables(src, js.variables, opts, report, untyped);
 
   // Blocks
   const blocksNode = src.find(['blocks']).node;
@@ -117,7 +119,7 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   } else {
     for (const pair of (blocksNode as YAMLMap).items) {
       const id = keyOf(pair);
-      const block = loadBlock(src, id, (js.blocks as Record<string, unknown>)[id], variables, opts.registry, report, calls, templates, opts.databases);
+      const block = loadBlock(src, id, (js.blocks as Record<string, unknown>)[id], variables, untyped, opts.registry, report, calls, templates, opts.databases);
       if (block) blocks.set(id, block);
     }
   }
@@ -184,6 +186,7 @@ function loadBlock(
   id: string,
   raw: unknown,
   variables: ReadonlyMap<string, VariableDecl>,
+  untyped: ReadonlySet<string>,
   registry: BlockRegistry,
   report: Report,
   calls: Array<{ scenario: string; loc: SourceLocation; block: string }>,
@@ -234,10 +237,10 @@ function loadBlock(
     ...(databases ? { databases } : {}),
     expression(path, value, expects) {
       // The location travels with the expression: a run-time failure points at this property, not only the block.
-      return { ...compileProperty(src, [...base, ...path], value, variables, issue, expects), at: at(path) };
+      return { ...compileProperty(src, [...base, ...path], value, variables, untyped, issue, expects), at: at(path) };
     },
     variable(path, name) {
-      if (!variables.has(name)) {
+      if (!variables.has(name) && !untyped.has(name)) {
         const guess = closest(name, [...variables.keys()]);
         // A variable named by a mapping key (set: { x: … }) is reported at the key; one given as a value at the value.
         issue(at(path, path[path.length - 1] === name), C.UNKNOWN_VARIABLE, `unknown variable "${name}"`, guess ? `did you mean "${guess}"? Declare variables under "variables:"` : `declare it under "variables:", e.g. ${name}: string`);
@@ -298,6 +301,7 @@ function compileProperty(
   path: readonly PathSeg[],
   value: unknown,
   variables: ReadonlyMap<string, VariableDecl>,
+  untyped: ReadonlySet<string>,
   issue: Report,
   expects?: VarType,
 ): CompiledExpression {
@@ -319,7 +323,7 @@ function compileProperty(
     return constantExpression(null);
   }
   for (const name of parsed.expr.variables) {
-    if (!variables.has(name)) {
+    if (!variables.has(name) && !untyped.has(name)) {
       const offset = Math.max(0, value.indexOf(name));
       const guess = closest(name, [...variables.keys()]);
       issue(src.locateInScalar(path, offset), C.UNKNOWN_VARIABLE, `unknown variable [${name}]`, guess ? `did you mean [${guess}]?` : `declare it under "variables:", e.g. ${name}: ${typeSuggested(name, value)}`);

@@ -2,6 +2,7 @@
 import { SCENARIO_ERROR_CODES as C, type SourceLocation, type ScenarioErrorCode } from './errors.js';
 import type { VariableDecl } from './model.js';
 import { coerceToType, VAR_TYPES, type Value, type VarType } from './values.js';
+import { closest } from './suggest.js';
 import { lostNumber } from './yaml-numbers.js';
 import type { YamlSource } from './yaml-source.js';
 
@@ -9,7 +10,12 @@ const VAR_NAME_FORBIDDEN = /[[\]\\]/;
 
 type Report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) => void;
 
-export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: string }, report: Report): Map<string, VariableDecl> {
+/**
+ * The declared variables, each with its type and initial value. A variable whose declaration has a problem (reported
+ * here) is still declared: one with a bad `initial` keeps its type and the type's empty value, and the name of one
+ * without a valid type goes into `untyped`, so that reading it is not reported again as an unknown variable.
+ */
+export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: string }, report: Report, untyped = new Set<string>()): Map<string, VariableDecl> {
   const vars = new Map<string, VariableDecl>();
   if (raw === undefined || raw === null) return vars;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
@@ -38,25 +44,25 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
       }
     }
     if (typeof type !== 'string' || !(VAR_TYPES as readonly string[]).includes(type)) {
-      report(src.locate(['variables', name]), C.INVALID_VARIABLE, `variable "${name}" has no valid type`, `types: ${VAR_TYPES.join(', ')}; e.g. ${name}: string`);
+      const guess = typeof type === 'string' ? closest(type, VAR_TYPES) : undefined;
+      report(src.locate(['variables', name]), C.INVALID_VARIABLE, `variable "${name}" has no valid type`, `${guess ? `did you mean ${name}: ${guess}? ` : ''}types: ${VAR_TYPES.join(', ')}; e.g. ${name}: string`);
+      untyped.add(name);
       continue;
     }
     let value: Value = defaultOf(type as VarType);
     if (initial !== undefined && initial !== null) {
       if (typeof initial !== 'string' && typeof initial !== 'number' && typeof initial !== 'boolean') {
         report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}" must be a number or text`, 'structured data goes in as JSON text in a json variable');
-        continue;
-      }
-      const lost = typeof initial === 'number' ? lostNumber(src.sourceOf(['variables', name, 'initial']) ?? String(initial), initial, type as VarType) : undefined;
-      if (lost) {
-        report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}": ${lost.message}`, lost.hint);
-        continue;
-      }
-      try {
-        value = coerceToType(initial, type as VarType, opts.timeZone ?? 'UTC');
-      } catch (e) {
-        report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}": ${(e as Error).message}`, `give a value of type ${type}`);
-        continue;
+      } else {
+        const lost = typeof initial === 'number' ? lostNumber(src.sourceOf(['variables', name, 'initial']) ?? String(initial), initial, type as VarType) : undefined;
+        if (lost) report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}": ${lost.message}`, lost.hint);
+        else {
+          try {
+            value = coerceToType(initial, type as VarType, opts.timeZone ?? 'UTC');
+          } catch (e) {
+            report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}": ${(e as Error).message}`, `give a value of type ${type}`);
+          }
+        }
       }
     }
     vars.set(name, { name, type: type as VarType, initial: value, ...(description ? { description } : {}), loc });
