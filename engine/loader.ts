@@ -61,11 +61,15 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     if (err.code !== 'DUPLICATE_KEY' && err !== syntaxErrors[0]) continue;
     if (err.code === 'DUPLICATE_KEY') {
       const dup = src.duplicateKey(err.pos[0]);
+      // Oktell's Присвоение may set a variable on several lines; here `set:` is a mapping, so the key once.
+      const inSet = dup?.parentKey === 'set';
       report(
         loc,
         C.DUPLICATE_KEY,
         dup ? `duplicate key "${dup.key}" (first at line ${dup.first.line}, column ${dup.first.col})` : 'duplicate key in a mapping',
-        'each key may appear once; rename or merge the two entries',
+        inSet
+          ? `a Variable block sets each variable once: nest the two expressions in one (the later one with the earlier in place of [${dup.key}]), or set it again in a second Variable block; the rest of the file is checked with the later line`
+          : 'each key may appear once; rename or merge the two entries; the rest of the file is checked with the later one',
       );
     } else {
       const more = syntaxErrors.length - 1;
@@ -75,7 +79,9 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
       report(known?.at ? { ...loc, ...known.at } : loc, C.YAML_SYNTAX, `YAML syntax: ${firstLine(err.message)}`, hint);
     }
   }
-  if (issues.length) return { ok: false, issues };
+  // A duplicate key leaves a document the parser could read (the later entry wins), so the rest is still checked in
+  // this pass; a syntax error leaves nothing to trust.
+  if (syntaxErrors.length) return { ok: false, issues };
 
   const root = src.doc.contents;
   if (!isMap(root)) {
@@ -117,8 +123,8 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   if (!isMap(blocksNode) || blocksNode.items.length === 0) {
     report(src.locate(['blocks']), C.MISSING_PROPERTY, 'a scenario needs "blocks": a mapping of block ids to blocks', 'add at least one block, e.g. a ReturnValue');
   } else {
-    for (const pair of (blocksNode as YAMLMap).items) {
-      const id = keyOf(pair);
+    // A duplicate block id is reported already; its later block is the one loaded, once.
+    for (const id of new Set((blocksNode as YAMLMap).items.map(keyOf))) {
       const block = loadBlock(src, id, (js.blocks as Record<string, unknown>)[id], variables, untyped, opts.registry, report, calls, templates, opts.databases);
       if (block) blocks.set(id, block);
     }
@@ -129,7 +135,7 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   if (js.start !== undefined && typeof js.start !== 'string') {
     report(src.locate(['start']), C.INVALID_PROPERTY, '"start" must be a block id', 'e.g. start: saveParams');
   }
-  const blockIds = isMap(blocksNode) ? (blocksNode as YAMLMap).items.map(keyOf) : [];
+  const blockIds = isMap(blocksNode) ? [...new Set((blocksNode as YAMLMap).items.map(keyOf))] : [];
   if (start === undefined) start = blockIds[0];
   else if (!blockIds.includes(start)) {
     const guess = closest(start, blockIds);

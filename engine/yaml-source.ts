@@ -16,15 +16,16 @@ export class YamlSource {
   }
 
   /** For a duplicate key whose second occurrence starts at `offset`: the key and where it first appears in its mapping. */
-  duplicateKey(offset: number): { key: string; first: SourceLocation } | undefined {
-    let found: { key: string; first: SourceLocation } | undefined;
+  duplicateKey(offset: number): { key: string; first: SourceLocation; parentKey?: string } | undefined {
+    let found: { key: string; first: SourceLocation; parentKey?: string } | undefined;
     visit(this.doc, {
-      Map: (_, map) => {
+      Map: (_, map, path) => {
         const keys = map.items.map((p) => ({ key: keyOf(p), start: (p.key as Node | null)?.range?.[0] }));
         const dup = keys.find((k) => k.start === offset);
         const first = dup && keys.find((k) => k.key === dup.key && k.start !== undefined && k.start < offset);
         if (!first) return undefined;
-        found = { key: dup.key, first: this.at(first.start!) };
+        const parent = path[path.length - 1];
+        found = { key: dup.key, first: this.at(first.start!), ...(isPair(parent) ? { parentKey: keyOf(parent) } : {}) };
         return visit.BREAK;
       },
     });
@@ -43,7 +44,8 @@ export class YamlSource {
     let pair: Pair | undefined;
     for (const seg of path) {
       if (isMap(node)) {
-        pair = node.items.find((p) => keyOf(p) === String(seg));
+        // The last of duplicate keys (reported already), as the parsed values keep the last one.
+        pair = node.items.findLast((p) => keyOf(p) === String(seg));
         if (!pair) return { pair: undefined, node: undefined };
         node = pair.value;
       } else if (isSeq(node) && typeof seg === 'number') {

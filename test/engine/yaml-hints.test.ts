@@ -88,6 +88,29 @@ describe('mistakes in the YAML structure name what is wrong and where', () => {
     assert.deepEqual([i!.line, i!.col], [7, 3]);
     assert.equal(i!.message, 'duplicate key "a" (first at line 3, column 3)');
   });
+  it('a duplicate key does not hide the file\'s other problems; in a Variable\'s set: the hint says how to set it twice', () => {
+    const issues = load(`variables: { num: number, dt: datetime, s: string }
+blocks:
+  a:
+    kind: Variable
+    set:
+      num: '"zero"'
+      dt: '5'
+      s: '[nope]'
+      num: 3
+`);
+    assert.deepEqual(issues.map((i) => [i.code, i.line, i.col]), [
+      ['E_DUPLICATE_KEY', 9, 7],
+      ['E_INVALID_PROPERTY', 7, 11],
+      ['E_UNKNOWN_VARIABLE', 8, 12],
+    ]);
+    assert.equal(issues[0]!.hint, 'a Variable block sets each variable once: nest the two expressions in one (the later one with the earlier in place of [num]), or set it again in a second Variable block; the rest of the file is checked with the later line');
+  });
+  it('a duplicate block id is reported once, and the later block is checked once', () => {
+    const issues = load(`variables: { x: number }\nblocks:\n  a:\n    kind: Stop\n  a:\n    kind: Variable\n    set: { x: '[y]' }\n`);
+    assert.deepEqual(issues.map((i) => [i.code, i.line, i.col]), [['E_DUPLICATE_KEY', 5, 3], ['E_UNKNOWN_VARIABLE', 7, 17]]);
+    assert.match(issues[0]!.hint!, /^each key may appear once; rename or merge the two entries/);
+  });
   it('one indentation mistake is one error, the first the parser found, and the hint says more followed', () => {
     const issues = load('variables: { x: string }\nstart: a\nblocks:\n  a:\n    kind: Variable\n   set: { x: \'"1"\' }\n    exits: { next: b }\n  b:\n    kind: Stop\n');
     assert.deepEqual(issues.map((i) => [i.code, i.line]), [['E_YAML_SYNTAX', 6]]);
