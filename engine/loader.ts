@@ -12,7 +12,7 @@ import type { VarType } from './values.js';
 import { lostNumber } from './yaml-numbers.js';
 import { yamlSyntaxHint } from './yaml-syntax-hints.js';
 import { closest } from './suggest.js';
-import { BLOCK_KEYS, reportSchemaIssues, type ZodIssueLike } from './schema-issues.js';
+import { BLOCK_KEYS, reportSchemaIssues, withoutBadEntries, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables } from './variables.js';
 import { checkWellFormedProperties } from './well-formed.js';
 import { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
@@ -273,8 +273,10 @@ function loadBlock(
     reportSchemaIssues(zodIssues, [], props, def, at, issue);
     // When the only trouble is unknown properties (typos), the rest is still checked in this same pass: without
     // them the block may parse, and its expressions and variables get checked too.
-    const onlyUnknownKeys = zodIssues.every((z) => z.code === 'unrecognized_keys' && z.path.length === 0);
-    if (onlyUnknownKeys) parsed = def.schema.safeParse(Object.fromEntries(Object.entries(props).filter(([k]) => !zodIssues.some((z) => z.keys?.includes(k)))));
+    // Wrong entries of a mapping property (one bad `extract` option) are left out the same way, so the other
+    // entries are compiled and checked too.
+    const rest = withoutBadEntries(def.schema, zodIssues, props);
+    if (rest) parsed = def.schema.safeParse(rest);
     if (!parsed.success) {
       // The block cannot be compiled, but its well-formed properties are still checked one by one, so one wrongly
       // shaped property does not hide the mistakes in the others until it is fixed.

@@ -28,7 +28,10 @@ export function reportSchemaIssues(
   for (const zi of issues) {
     const path = [...prefix, ...zi.path.filter((p): p is string | number => typeof p !== 'symbol')];
     if (zi.code === 'invalid_union' && zi.errors?.length) {
-      const best = zi.errors.reduce((a, b) => (b.length < a.length ? b : a));
+      // A branch of another type altogether (a string for a { path, function } mapping) is the worst fit: the
+      // branch of the value's own type names the real fault, even when it has as many issues.
+      const cost = (branch: ZodIssueLike[]) => branch.length + (branch.some((b) => b.code === 'invalid_type' && b.path.length === 0) ? 1000 : 0);
+      const best = zi.errors.reduce((a, b) => (cost(b) < cost(a) ? b : a));
       reportSchemaIssues(best, path, props, def, at, issue);
       continue;
     }
@@ -88,4 +91,38 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `      ${l}`)
     .join('\n');
+}
+
+/**
+ * `props` without the entries of record-valued properties (`extract: { f: … }`, `set: { x: … }`) that zod found
+ * wrong, when those are the only problems besides unknown keys at the block's level (dropped too): the block can then
+ * be compiled from the rest, so its other entries get their own checks (a JSONPath, a pattern) in the same pass.
+ * Undefined when some other problem remains.
+ */
+export function withoutBadEntries(schema: unknown, issues: readonly ZodIssueLike[], props: Record<string, unknown>): Record<string, unknown> | undefined {
+  const shape = (schema as { shape?: Record<string, { def?: { type?: string; innerType?: { def?: { type?: string } } } }> }).shape ?? {};
+  const isRecord = (key: string) => {
+    const def = shape[key]?.def;
+    return (def?.type === 'optional' ? def.innerType?.def?.type : def?.type) === 'record';
+  };
+  const drop = new Map<string, Set<string>>();
+  const unknownKeys = new Set<string>();
+  for (const zi of issues) {
+    const [prop, entry] = zi.path;
+    if (zi.path.length === 0 && zi.code === 'unrecognized_keys') {
+      for (const k of zi.keys ?? []) unknownKeys.add(k);
+      continue;
+    }
+    const value = typeof prop === 'string' ? props[prop] : undefined;
+    if (typeof prop !== 'string' || typeof entry !== 'string' || !isRecord(prop) || !value || typeof value !== 'object') return undefined;
+    if (!drop.has(prop)) drop.set(prop, new Set());
+    drop.get(prop)!.add(entry);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(props)) {
+    if (unknownKeys.has(k)) continue;
+    const bad = drop.get(k);
+    out[k] = bad ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([e]) => !bad.has(e))) : v;
+  }
+  return out;
 }

@@ -1,0 +1,48 @@
+// One wrong entry of a mapping property (a Parser `extract` entry with a bad option) is reported as what it is, and
+// the other entries still get their own checks in the same pass.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioText } from '../../engine/index.js';
+
+const load = (text: string) => {
+  const r = loadScenarioText('Jp.yaml', text, { registry: defaultRegistry });
+  // In file order, as validate prints them.
+  return r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.message]).sort((x, y) => (x[1] as number) - (y[1] as number));
+};
+
+describe('a Parser with one bad extract entry', () => {
+  it('names the bad option, not "expected string, received object", and checks every other entry', () => {
+    const issues = load(`variables: { body: string, a: string, b: string, c: string, f: string, g: string }
+blocks:
+  p:
+    kind: Parser
+    mode: json
+    document: '[body]'
+    extract:
+      a: $.items[?(@.price > 10)].name
+      b: payload.id
+      c: $.items[
+      f: { path: $.x, function: sum }
+    exits: { success: r }
+  r:
+    kind: Parser
+    mode: regex
+    document: '[body]'
+    extract:
+      g: { pattern: '(?<num>\\d+)', group: num }
+`);
+    assert.deepEqual(issues, [
+      ['E_INVALID_JSONPATH', 8, 10, 'JSONPath "$.items[?(@.price > 10)].name": filter and script expressions ([?(...)], [(...)]) are not supported'],
+      ['E_INVALID_JSONPATH', 9, 10, 'JSONPath "payload.id": a JSONPath must start with "$"'],
+      ['E_INVALID_JSONPATH', 10, 10, 'JSONPath "$.items[": unclosed "["'],
+      ['E_INVALID_PROPERTY', 11, 33, '"extract.f.function": Invalid option: expected one of "value"|"count"|"exists"|"all"'],
+      ['E_INVALID_PROPERTY', 18, 43, '"extract.g.group": Invalid input: expected number, received string'],
+    ]);
+  });
+  it('a Variable block with one entry YAML read as a list still has its other assignments checked', () => {
+    const issues = load(`variables: { n: number, s: string }\nblocks:\n  a:\n    kind: Variable\n    set:\n      s: [n]\n      n: '"zero"'\n`);
+    assert.deepEqual(issues.map((i) => [i[0], i[1]]), [['E_INVALID_PROPERTY', 6], ['E_INVALID_PROPERTY', 7]]);
+    assert.match(issues[1]![3] as string, /^n \(number\) is set to "zero", which fails on every run/);
+  });
+});
