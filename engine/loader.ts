@@ -360,7 +360,11 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
   const style = src.scalarStyle(path);
   if (e.fix !== undefined && (style === 'PLAIN' || style === 'QUOTE_DOUBLE')) {
     // The whole corrected value only when it is right; otherwise the expression's own hint, with YAML's quotes.
-    if (parseExpression(e.fix).ok) return `write ${yamlSingleQuoted(e.fix)} — YAML drops the "…" around a whole value; the outer '…' keep them for the expression`;
+    if (parseExpression(e.fix).ok) {
+      // Only a fix with quotes of its own needs the reason for the outer '…' (Mod(5, 2) does not).
+      const why = /["']/.test(e.fix) ? ` — YAML drops the "…" around a whole value; the outer '…' keep them for the expression` : '';
+      return `write ${yamlSingleQuoted(e.fix)}${why}`;
+    }
     return `${e.hint ?? 'put text in quotes'}, and wrap the whole value in '…' so YAML keeps those quotes`;
   }
   // "reports@example.com": the "…" were meant as the text's quotes, and YAML took them (or, written bare, the text has

@@ -27,6 +27,7 @@ export function reportSchemaIssues(
 ) {
   for (const zi of issues) {
     const path = [...prefix, ...zi.path.filter((p): p is string | number => typeof p !== 'symbol')];
+    if (zi.code === 'invalid_union' && zi.errors?.length && path.length === 0 && reportMixedForms(zi.errors, def, at, issue)) continue;
     if (zi.code === 'invalid_union' && zi.errors?.length) {
       // A branch of another type altogether (a string for a { path, function } mapping) is the worst fit: the
       // branch of the value's own type names the real fault, even when it has as many issues.
@@ -53,6 +54,33 @@ export function reportSchemaIssues(
       issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, flowListHint(value) ?? `see the ${def.kind} example:\n${indent(def.example)}`);
     }
   }
+}
+
+/**
+ * A block with alternative forms (Condition: `expression`, or `left`/`operator`/`right`) given both: every form
+ * refuses only the other form's keys. One problem saying so, not "unknown property left … did you mean left?".
+ */
+function reportMixedForms(
+  branches: ZodIssueLike[][],
+  def: { kind: string; schema: unknown },
+  at: (path: readonly PathSeg[], key?: boolean) => SourceLocation,
+  issue: Report,
+): boolean {
+  const options = (def.schema as { def?: { options?: unknown[] } }).def?.options;
+  if (!options || options.length !== branches.length) return false;
+  const extra = branches.map((b) => (b.every((i) => i.code === 'unrecognized_keys' && i.path.length === 0) ? b.flatMap((i) => i.keys ?? []) : undefined));
+  if (extra.some((k) => !k || k.length === 0)) return false;
+  const forms = options.map((o) => allowedKeys(o, []));
+  if (!extra.every((keys) => keys!.every((k) => forms.some((f) => f.includes(k))))) return false;
+  const named = (keys: readonly string[]) => keys.map((k) => `"${k}"`).join(', ');
+  const first = extra[0]![0]!;
+  issue(
+    at([first], true),
+    C.INVALID_PROPERTY,
+    `${def.kind} takes one form: ${forms.map(named).join(' or ')}, not both`,
+    `remove ${extra.map((k) => named(k!)).join(', or remove ')}`,
+  );
+  return true;
 }
 
 /** `to: [authorEmail]` unquoted is a YAML list, not the expression [authorEmail]: say so and show it quoted. */

@@ -166,10 +166,23 @@ class Parser {
         return this.fail('expected a value, found ")"', t.start, 1, 'there may be an extra ")" or a missing value before it');
       case ',':
         return this.fail('expected a value, found ","', t.start, 1, 'a comma separates function arguments; is an argument missing?');
-      case 'op':
+      case 'op': {
+        this.failOperatorSlip(t);
         return this.fail(`expected a value, found "${this.text(t)}"`, t.start, t.end - t.start,
           t.op === '=' && t.start === 0 ? 'an expression does not start with "="; write just the value, e.g. [a] + 1' : 'an operator needs a value on each side');
+      }
     }
+  }
+
+  /** Operators from other languages typed as two touching operators (=<, =>, ===, ><): the one meant, in place. */
+  private failOperatorSlip(t: Token & { kind: 'op' }): void {
+    const prev = this.tokens[this.tokens.indexOf(t) - 1];
+    if (prev?.kind !== 'op' || prev.end !== t.start) return;
+    const typed = this.source.slice(prev.start, t.end);
+    const meant = ({ '=<': '<=', '=>': '>=', '===': '=', '!==': '<>', '><': '<>' } as Record<string, string>)[typed];
+    if (!meant) return;
+    const fix = `${this.source.slice(0, prev.start)}${meant}${this.source.slice(t.end)}`;
+    this.fail(`"${typed}" is not an operator`, prev.start, t.end - prev.start, `did you mean ${meant}? ${fix}`, fix);
   }
 
   private parseCall(nameTok: Token & { kind: 'name' }): Node {
@@ -220,6 +233,17 @@ class Parser {
     if (!afterValue && findFunction(first.text)) {
       const f = findFunction(first.text)!;
       this.fail(`function ${f.name} needs parentheses`, first.start, first.end - first.start, `call it as ${f.signature}`);
+    }
+    const before0 = this.tokens[this.tokens.indexOf(first) - 1];
+    const after0 = this.peek();
+    if (afterValue && /^(mod|div)$/i.test(first.text) && before0 && after0.kind !== 'eof') {
+      // Pascal's and Basic's `a mod b`: the language has the function instead.
+      const isMod = first.text.toLowerCase() === 'mod';
+      const left = this.source.slice(before0.start, before0.end);
+      const right = this.source.slice(after0.start, after0.end);
+      const example = isMod ? `Mod(${left}, ${right})` : `Floor(${left} / ${right})`;
+      const whole = before0.start === 0 && after0.end === this.source.length;
+      this.fail(`there is no ${first.text} operator`, first.start, first.end - first.start, `write ${example}`, whole ? example : undefined);
     }
     let end = first.end;
     while (this.peek().kind === 'name' || this.peek().kind === 'number') end = this.next().end;

@@ -46,3 +46,22 @@ blocks:
     assert.match(issues[1]![3] as string, /^n \(number\) is set to "zero", which fails on every run/);
   });
 });
+
+describe('a Condition given both of its forms', () => {
+  it('is one problem saying so, not an unknown property with a did-you-mean of its own name', () => {
+    const r = loadScenarioText('C.yaml', `variables: { n: number }
+blocks:
+  c2:
+    kind: Condition
+    expression: '[n] > 1'
+    left: '[n]'
+    operator: '>'
+    right: 1
+    exits: { true: c3, false: c3 }
+  c3: { kind: Stop }
+`, { registry: defaultRegistry });
+    assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.message, i.hint]), [
+      ['E_INVALID_PROPERTY', 6, 5, 'Condition takes one form: "expression" or "left", "operator", "right", not both', 'remove "left", "operator", "right", or remove "expression"'],
+    ]);
+  });
+});

@@ -235,3 +235,21 @@ describe('the YAML parser\'s own errors for the usual slips get the line to past
     }
   });
 });
+
+describe('operators from other languages get the one meant', () => {
+  const cases: Array<[string, string, string]> = [
+    [`'[note] =< 5'`, '"=<" is not an operator', 'did you mean <=? [note] <= 5'],
+    [`'[note] => 5'`, '"=>" is not an operator', 'did you mean >=? [note] >= 5'],
+    [`'[note] === 5'`, '"===" is not an operator', 'did you mean =? [note] = 5'],
+    [`'[note] >< 5'`, '"><" is not an operator', 'did you mean <>? [note] <> 5'],
+    ['5 mod 2', 'there is no mod operator', `write 'Mod(5, 2)'`],
+    [`'[note] div 2 + 1'`, 'there is no div operator', 'write Floor([note] / 2)'],
+  ];
+  for (const [yaml, message, hint] of cases) {
+    it(`${yaml}: ${hint}`, () => {
+      const [i] = issuesOf(yaml);
+      assert.equal(i!.message, `${message} in expression ${JSON.stringify(yaml.replace(/^'|'$/g, ''))}`);
+      assert.equal(i!.hint, hint);
+    });
+  }
+});
