@@ -213,8 +213,7 @@ function loadBlock(
   }
   const def = registry.get(r.kind);
   if (!def) {
-    const guess = closest(r.kind, known);
-    report(at(['kind']), C.UNKNOWN_KIND, `unknown block kind "${r.kind}"`, `${guess ? `did you mean "${guess}"? ` : ''}known kinds: ${known.join(', ')}`, id);
+    report(at(['kind']), C.UNKNOWN_KIND, `unknown block kind "${r.kind}"`, kindHint(r.kind, registry), id);
     return undefined;
   }
   let ok = true;
@@ -301,6 +300,27 @@ function loadBlock(
     def,
     loc: src.locate(base, { key: true }),
   };
+}
+
+/**
+ * The hint for an unknown kind: Oktell's own name of a kind (scenario-format.md titles each kind with it, so
+ * «Присвоение» is typed), the kind a part of the name starts or is contained in (Return, Async, Mail), a typo.
+ */
+function kindHint(kind: string, registry: BlockRegistry): string {
+  const known = [...registry.keys()];
+  const list = `known kinds: ${known.join(', ')}`;
+  const lower = kind.trim().toLowerCase();
+  // The whole name, its first words («Запрос к»… is ambiguous, so only a unique match counts), or the name with a
+  // number after it («Возвращаемое значение 1»).
+  const named = [...registry.values()].filter((d) => {
+    const o = d.oktellName.toLowerCase();
+    return o === lower || o.startsWith(`${lower} `) || lower.startsWith(`${o} `);
+  });
+  const oktell = named.length === 1 ? named[0] : named.find((d) => d.oktellName.toLowerCase() === lower);
+  if (oktell) return `«${oktell.oktellName}» is kind: ${oktell.kind}`;
+  const parts = lower.length >= 3 ? known.filter((k) => k.toLowerCase().includes(lower)) : [];
+  const guess = parts.length === 1 ? parts[0] : closest(kind, known);
+  return `${guess ? `did you mean "${guess}"? ` : ''}${list}`;
 }
 
 /** Compiles an expression-valued property and checks the variables it reads. */

@@ -65,3 +65,23 @@ blocks:
     ]);
   });
 });
+
+describe('an unknown kind', () => {
+  const hintFor = (kind: string) => {
+    const r = loadScenarioText('K.yaml', `blocks:\n  a: { kind: ${kind} }\n`, { registry: defaultRegistry });
+    const i = r.ok ? undefined : r.issues[0];
+    assert.equal(i?.code, 'E_UNKNOWN_KIND');
+    return i!.hint!.replace(/ known kinds: .*$/, '');
+  };
+  const cases: Array<[string, string]> = [
+    ['Присвоение', '«Присвоение» is kind: Variable'],
+    ['сравнение', '«Сравнение» is kind: Condition'],
+    ['Возвращаемое значение 1', '«Возвращаемое значение» is kind: ReturnValue'],
+    ['Запрос к Bpium', '«Запрос к Bpium» is kind: Bpium'],
+    ['Return', 'did you mean "ReturnValue"?'],
+    ['Async', 'did you mean "AsyncScenario"?'],
+    ['Mail', 'did you mean "SendMail"?'],
+    ['Varable', 'did you mean "Variable"?'],
+  ];
+  for (const [kind, hint] of cases) it(`kind: ${kind} → ${hint}`, () => assert.equal(hintFor(kind), hint));
+});
