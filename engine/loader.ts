@@ -1,7 +1,7 @@
 // Loads one scenario file: YAML with positions → validated, compiled Scenario, or every problem found in it.
 import { createHash } from 'node:crypto';
 import { basename, extname } from 'node:path';
-import { isMap, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
 import { SCENARIO_ERROR_CODES as C, type ScenarioErrorCode, type ScenarioIssue, type SourceLocation } from './errors.js';
 import { parseExpression, type CompiledExpression, type ExpressionSyntaxError } from './expr/index.js';
 import { constantExpression } from './constant.js';
@@ -120,7 +120,12 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   const blocks = new Map<string, Block>();
   const calls: Array<{ scenario: string; loc: SourceLocation; block: string }> = [];
   const templates: Array<{ name: string; loc: SourceLocation; block: string }> = [];
-  if (!isMap(blocksNode) || blocksNode.items.length === 0) {
+  if (isSeq(blocksNode)) {
+    // `- kind: Start` items: the blocks are there, without the ids exits lead to.
+    report(src.locate(['blocks']), C.NOT_A_MAPPING, '"blocks" must be a mapping of block ids to blocks, not a list', 'give each block an id in place of its "- ", e.g. begin: { kind: Start, exits: { next: done } } (exits lead to ids)');
+  } else if (blocksNode !== undefined && blocksNode !== null && !isMap(blocksNode) && !(isScalar(blocksNode) && blocksNode.value === null)) {
+    report(src.locate(['blocks']), C.NOT_A_MAPPING, '"blocks" must be a mapping of block ids to blocks', 'e.g. blocks: { begin: { kind: Start } }');
+  } else if (!isMap(blocksNode) || blocksNode.items.length === 0) {
     report(src.locate(['blocks']), C.MISSING_PROPERTY, 'a scenario needs "blocks": a mapping of block ids to blocks', 'add at least one block, e.g. a ReturnValue');
   } else {
     // A duplicate block id is reported already; its later block is the one loaded, once.
@@ -147,12 +152,13 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     for (const id of blockIds) {
       const raw = (js.blocks as Record<string, unknown>)[id] as Record<string, unknown> | undefined;
       const exits = raw?.exits;
-      if (!exits || typeof exits !== 'object') continue;
+      // Exits not given as a mapping are reported with their block already.
+      if (!exits || typeof exits !== 'object' || Array.isArray(exits)) continue;
       for (const [exit, target] of Object.entries(exits as Record<string, unknown>)) {
         if (target === null) continue;
         if (typeof target !== 'string' || !blockIds.includes(target)) {
           const guess = typeof target === 'string' ? closest(target, blockIds) : undefined;
-          report(src.locate(['blocks', id, 'exits', exit]), C.UNKNOWN_TARGET, `exit "${exit}" leads to "${String(target)}", which is not a block of this scenario`, guess ? `did you mean "${guess}"?` : `known blocks: ${blockIds.join(', ')}`, id);
+          report(src.locate(['blocks', id, 'exits', exit]), C.UNKNOWN_TARGET, `exit "${exit}" leads to ${typeof target === 'string' ? `"${target}"` : JSON.stringify(target)}, which is not a block of this scenario`, guess ? `did you mean "${guess}"?` : `known blocks: ${blockIds.join(', ')}`, id);
         }
       }
     }
@@ -227,7 +233,7 @@ function loadBlock(
   const exits: Record<string, string> = {};
   if (r.exits !== undefined && r.exits !== null) {
     if (typeof r.exits !== 'object' || Array.isArray(r.exits)) {
-      issue(at(['exits']), C.INVALID_PROPERTY, '"exits" must map exit names to block ids', `exits of ${def.kind}: ${def.exits.join(', ') || 'none'}`);
+      issue(at(['exits']), C.INVALID_PROPERTY, '"exits" must map exit names to block ids', exitsHint(r.exits, def.kind, def.exits));
     } else {
       for (const [exit, target] of Object.entries(r.exits as Record<string, unknown>)) {
         if (!def.exits.includes(exit)) {
@@ -300,6 +306,16 @@ function loadBlock(
     def,
     loc: src.locate(base, { key: true }),
   };
+}
+
+/** A pasteable `exits:` for the list (`- next: c`) or bare (`exits: b`) forms, else the kind's exits. */
+function exitsHint(exits: unknown, kind: string, names: readonly string[]): string {
+  const listed = `exits of ${kind}: ${names.join(', ') || 'none'}`;
+  let pairs: Array<[string, unknown]> | undefined;
+  if (Array.isArray(exits) && exits.every((e) => e && typeof e === 'object' && !Array.isArray(e))) pairs = exits.flatMap((e) => Object.entries(e as object));
+  else if (typeof exits === 'string' && names.length === 1) pairs = [[names[0]!, exits]];
+  if (!pairs?.length || !pairs.every(([, t]) => typeof t === 'string' || t === null)) return listed;
+  return `write exits: { ${pairs.map(([k, t]) => `${k}: ${t === null ? 'null' : String(t)}`).join(', ')} }; ${listed}`;
 }
 
 /**

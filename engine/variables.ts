@@ -19,7 +19,11 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
   const vars = new Map<string, VariableDecl>();
   if (raw === undefined || raw === null) return vars;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    report(src.locate(['variables']), C.INVALID_VARIABLE, '"variables" must be a mapping of names to types', 'e.g. variables: { body: string, count: number }');
+    // A list of names (`- phone`) still declares them, untyped: the blocks reading them are not reported again.
+    const names = Array.isArray(raw) ? raw.filter((n): n is string => typeof n === 'string') : [];
+    for (const n of names) untyped.add(n);
+    const example = names.length ? names.map((n) => `${n}: string`).join(', ') : 'body: string, count: number';
+    report(src.locate(['variables']), C.INVALID_VARIABLE, '"variables" must be a mapping of names to types', `${names.length ? 'give each its type: ' : 'e.g. '}variables: { ${example} }`);
     return vars;
   }
   for (const [name, spec] of Object.entries(raw as Record<string, unknown>)) {

@@ -85,3 +85,39 @@ describe('an unknown kind', () => {
   ];
   for (const [kind, hint] of cases) it(`kind: ${kind} → ${hint}`, () => assert.equal(hintFor(kind), hint));
 });
+
+describe('lists where mappings belong: one problem each, with the mapping to paste', () => {
+  const issuesOf = (text: string) => {
+    const r = loadScenarioText('Sh.yaml', text, { registry: defaultRegistry });
+    return r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.message, i.hint]);
+  };
+  it('variables and exits as lists: no unknown variable, no exit leading to "[object Object]"', () => {
+    assert.deepEqual(issuesOf(`variables:
+  - phone
+blocks:
+  a:
+    kind: Start
+    param: phone
+    exits: b
+  b:
+    kind: Variable
+    set: { phone: '"x"' }
+    exits:
+      - next: c
+  c: { kind: Stop }
+`), [
+      ['E_INVALID_VARIABLE', 2, 3, '"variables" must be a mapping of names to types', 'give each its type: variables: { phone: string }'],
+      ['E_INVALID_PROPERTY', 7, 12, '"exits" must map exit names to block ids', 'write exits: { next: b }; exits of Start: next'],
+      ['E_INVALID_PROPERTY', 12, 7, '"exits" must map exit names to block ids', 'write exits: { next: c }; exits of Variable: next'],
+    ]);
+  });
+  it('blocks as a list is not "a scenario needs blocks"', () => {
+    assert.deepEqual(issuesOf('blocks:\n  - kind: Start\n  - kind: Stop\n'), [
+      ['E_NOT_A_MAPPING', 2, 3, '"blocks" must be a mapping of block ids to blocks, not a list', 'give each block an id in place of its "- ", e.g. begin: { kind: Start, exits: { next: done } } (exits lead to ids)'],
+    ]);
+  });
+  it('an exit leading to a mapping shows it as written, not as [object Object]', () => {
+    const [i] = issuesOf('blocks:\n  a:\n    kind: Start\n    exits: { next: { b: 1 } }\n  b: { kind: Stop }\n');
+    assert.equal(i![3], 'exit "next" leads to {"b":1}, which is not a block of this scenario');
+  });
+});
