@@ -35,7 +35,9 @@ export class YamlSource {
   /** Location of a character offset in the file. */
   at(offset: number): SourceLocation {
     const pos = this.lineCounter.linePos(Math.max(0, Math.min(offset, this.text.length)));
-    return { file: this.file, line: pos.line, col: pos.col };
+    // A byte-order mark (Notepad writes one) is no column in an editor.
+    const bom = pos.line === 1 && this.text.startsWith('\uFEFF') && pos.col > 1 ? 1 : 0;
+    return { file: this.file, line: pos.line, col: pos.col - bom };
   }
 
   /** The pair and value node at `path` (keys of mappings, indexes of sequences). */
@@ -91,10 +93,15 @@ export class YamlSource {
         body = start;
         break;
       case 'QUOTE_DOUBLE':
-      case 'QUOTE_SINGLE':
-        if (raw.includes('\\') || raw.includes("''")) return this.at(start);
+      case 'QUOTE_SINGLE': {
+        // A backslash is an escape in "…" only; in '…' the one escape is ''. On one line the escapes can be
+        // walked; a value spread over lines with escapes is located at its start.
+        const escaped = node.type === 'QUOTE_DOUBLE' ? raw.includes('\\') : raw.includes("''");
+        if (escaped && raw.includes('\n')) return this.at(start);
+        if (escaped) return this.at(start + 1 + rawOffset(raw.slice(1), offset, node.type));
         body = start + 1;
         break;
+      }
       case 'BLOCK_FOLDED':
       case 'BLOCK_LITERAL': {
         // The value starts on the line after the header (`>-`, `|` and their indicators).
@@ -122,6 +129,17 @@ export class YamlSource {
     const { node } = this.find(path);
     return isScalar(node) ? node.type : undefined;
   }
+}
+
+/** Offset in a quoted scalar's source (after its opening quote) of value character `offset`, walking escapes. */
+function rawOffset(raw: string, offset: number, type: 'QUOTE_DOUBLE' | 'QUOTE_SINGLE'): number {
+  let i = 0;
+  for (let v = 0; v < offset && i < raw.length; v++) {
+    if (type === 'QUOTE_SINGLE') i += raw.startsWith("''", i) ? 2 : 1;
+    else if (raw[i] === '\\') i += 2 + (({ x: 2, u: 4, U: 8 } as Record<string, number>)[raw[i + 1] ?? ''] ?? 0);
+    else i++;
+  }
+  return i;
 }
 
 const isBlank = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';

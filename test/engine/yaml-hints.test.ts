@@ -253,3 +253,25 @@ describe('operators from other languages get the one meant', () => {
     });
   }
 });
+
+describe('positions in values with escapes and in files with a byte-order mark', () => {
+  const first = (text: string) => {
+    const r = loadScenarioText('Pos.yaml', text, { registry: defaultRegistry });
+    assert.equal(r.ok, false);
+    const [i] = r.ok ? [] : r.issues;
+    return [i!.code, i!.line, i!.col];
+  };
+  it('a backslash inside a single-quoted value is located at the backslash (it is no escape there)', () => {
+    // The string "x[\" closes at the quote after the backslash; the next backslash, at column 48, is the stray one.
+    assert.deepEqual(first(`variables: { body: string }\nblocks:\n  r:\n    kind: ReturnValue\n    values:\n      1: '"a" + [body] + JsonGet([body], "x[\\"y\\"]")'\n`), ['E_INVALID_EXPRESSION', 6, 48]);
+  });
+  it('a double-quoted value with \\" escapes is located at the character, escapes walked', () => {
+    assert.deepEqual(first(`variables: { body: string }\nblocks:\n  r:\n    kind: ReturnValue\n    values:\n      2: "[body] + \\"x\\" + [nop]"\n`), ['E_UNKNOWN_VARIABLE', 6, 29]);
+  });
+  it("'' in a single-quoted value counts as one character", () => {
+    assert.deepEqual(first(`variables: { body: string }\nblocks:\n  r:\n    kind: ReturnValue\n    values:\n      1: '"it''s " + [nop]'\n`), ['E_UNKNOWN_VARIABLE', 6, 23]);
+  });
+  it('a byte-order mark is not a column on line 1', () => {
+    assert.deepEqual(first('\uFEFFvaribles:\n  i: number\nblocks:\n  a:\n    kind: ReturnValue\n    values: { 1: "[i]" }\n'), ['E_UNKNOWN_KEY', 1, 1]);
+  });
+});
