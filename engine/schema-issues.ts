@@ -14,6 +14,8 @@ export interface ZodIssueLike {
   message: string;
   keys?: string[];
   errors?: ZodIssueLike[][];
+  /** For an invalid record key: what the key's own schema said about it. */
+  issues?: ZodIssueLike[];
 }
 
 /** Turns zod's issues into located scenario issues; for a union, reports the branch that came closest. */
@@ -47,7 +49,17 @@ export function reportSchemaIssues(
       }
       continue;
     }
+    if (zi.code === 'invalid_key' && zi.issues?.[0]) {
+      // The key schema's own words ("return value numbers are 1..99"), not zod's "Invalid key in record".
+      issue(at(path, true), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.issues[0].message}, got "${String(path[path.length - 1])}"`, `see the ${def.kind} example:\n${indent(def.example)}`);
+      continue;
+    }
     const value = getPath(props, path);
+    if (value === null && path.length > 0) {
+      // `5: null` or `5:` with nothing after it: the line is there, its value is not.
+      issue(at(path, true), C.INVALID_PROPERTY, `"${path.join('.')}" has no value`, `give it a value ('""' for empty text), or remove the line`);
+      continue;
+    }
     if (value === undefined) {
       issue(at(path.slice(0, -1)), C.MISSING_PROPERTY, `${def.kind} needs "${path.join('.')}"`, `example:\n${indent(def.example)}`);
     } else {

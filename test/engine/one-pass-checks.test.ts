@@ -121,3 +121,15 @@ blocks:
     assert.equal(i![3], 'exit "next" leads to {"b":1}, which is not a block of this scenario');
   });
 });
+
+describe('ReturnValue numbers and empty values', () => {
+  it('a number 0 or a word as a return value number is named with the rule at the key; an empty value says to remove the line', () => {
+    const r = loadScenarioText('RV.yaml', `blocks:\n  r:\n    kind: ReturnValue\n    values:\n      1: '"a"'\n      0: 1\n      x: 2\n      5: null\n      6:\n`, { registry: defaultRegistry });
+    assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.line, i.col, i.message, i.hint?.split('\n')[0]]).sort((a, b) => (a[0] as number) - (b[0] as number)), [
+      [6, 7, '"values.0": return value numbers are 1..99, got "0"', 'see the ReturnValue example:'],
+      [7, 7, '"values.x": return value numbers are 1..99, got "x"', 'see the ReturnValue example:'],
+      [8, 7, '"values.5" has no value', `give it a value ('""' for empty text), or remove the line`],
+      [9, 7, '"values.6" has no value', `give it a value ('""' for empty text), or remove the line`],
+    ]);
+  });
+});
