@@ -164,7 +164,10 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     }
     if (!issues.some((i) => i.code === C.UNKNOWN_TARGET || i.code === C.UNKNOWN_START) && blocks.size === blockIds.length) {
       for (const g of checkGraph(start, blocks)) {
-        report(src.locate(['blocks', g.block], { key: true }), g.code, g.message, g.hint, g.block);
+        // A Start block no exit reaches, with start: naming another block: the likely mistake is start:.
+        const skippedStart = g.code === C.UNREACHABLE_BLOCK && js.start !== undefined && blocks.get(g.block)?.kind === 'Start';
+        const hint = skippedStart ? `"start: ${start}" skips the Start block "${g.block}": remove "start:", or write start: ${g.block}` : g.hint;
+        report(src.locate(['blocks', g.block], { key: true }), g.code, g.message, hint, g.block);
       }
     }
   }

@@ -133,3 +133,24 @@ describe('ReturnValue numbers and empty values', () => {
     ]);
   });
 });
+
+describe('start: pointing past the Start block', () => {
+  it('the unreachable Start block gets a hint about start:, not "wire an exit to it, or delete it"', () => {
+    const r = loadScenarioText('Unr.yaml', `variables: { x: number }
+start: a
+blocks:
+  z: { kind: Start, exits: { next: a } }
+  a:
+    kind: Variable
+    set: { x: '[x] + 1' }
+    exits: { next: c }
+  c:
+    kind: Condition
+    expression: '[x] < 3'
+    exits: { true: a, false: null }
+`, { registry: defaultRegistry });
+    assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.hint]), [
+      ['E_UNREACHABLE_BLOCK', 4, 3, '"start: a" skips the Start block "z": remove "start:", or write start: z'],
+    ]);
+  });
+});
