@@ -85,7 +85,14 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
 
   const root = src.doc.contents;
   if (!isMap(root)) {
-    report(src.locate([]), C.NOT_A_MAPPING, 'a scenario file must be a mapping with "variables", "start" and "blocks"', 'see docs/scenario-format.md');
+    // Every .yaml of the folder is read as a scenario; a list of `- match:` items is an HTTP fixture file put there.
+    const fixtures = isSeq(root) && root.items.length > 0 && root.items.every((i) => isMap(i) && i.items.some((p) => keyOf(p) === 'match'));
+    report(
+      src.locate([]),
+      C.NOT_A_MAPPING,
+      'a scenario file must be a mapping with "variables", "start" and "blocks"',
+      fixtures ? 'this looks like an --http-fixtures file: every .yaml in the scenarios folder is read as a scenario, so keep fixtures outside it' : 'see docs/scenario-format.md',
+    );
     return { ok: false, issues };
   }
   const name = scenarioNameOf(file);

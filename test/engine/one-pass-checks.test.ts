@@ -154,3 +154,12 @@ blocks:
     ]);
   });
 });
+
+describe('an HTTP fixture file in the scenarios folder', () => {
+  it('is recognised by its "- match:" items', () => {
+    const r = loadScenarioText('sms.yaml', '- match: POST https://sms.example.ru/api/*\n  status: 201\n  json: { id: m-1 }\n', { registry: defaultRegistry });
+    assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.hint]), [
+      ['E_NOT_A_MAPPING', 1, 1, 'this looks like an --http-fixtures file: every .yaml in the scenarios folder is read as a scenario, so keep fixtures outside it'],
+    ]);
+  });
+});
