@@ -61,8 +61,17 @@ const NOTHING: EvalContext = {
 function checkConstant(cx: CompileContext, name: string, expr: CompiledExpression): void {
   const type = cx.variableType?.(name);
   if (!type) return;
+  let value;
   try {
-    coerceToType(expr.evaluate(NOTHING), type, NOTHING.timeZone);
+    value = expr.evaluate(NOTHING);
+  } catch (e) {
+    if (!(e instanceof ExpressionRuntimeError)) throw e;
+    // The expression itself fails (1 / 0): the variable's type has nothing to do with it.
+    cx.issue(['set', name], C.INVALID_PROPERTY, `${name} (${type}) is set to ${expr.source}, which fails on every run: ${e.message}`, 'the expression fails whatever it is assigned to: correct the expression');
+    return;
+  }
+  try {
+    coerceToType(value, type, NOTHING.timeZone);
   } catch (e) {
     if (!(e instanceof ExpressionRuntimeError)) throw e;
     cx.issue(['set', name], C.INVALID_PROPERTY, `${name} (${type}) is set to ${expr.source}, which fails on every run: ${e.message}`, `assign a ${type} value, or declare ${name} with the type of this value`);

@@ -162,6 +162,16 @@ describe('a Variable block assigning a constant its variable can never hold is r
   }
 });
 
+describe('a constant expression that fails by itself is not blamed on the variable\'s type', () => {
+  it('s (string) = 1 / 0: the hint is about the expression', () => {
+    const r = loadScenarioText('Const.yaml', `variables: { s: string, n: number }\nblocks:\n  a:\n    kind: Variable\n    set:\n      s: '1 / 0'\n      n: '"x"'\n`, { registry: defaultRegistry });
+    assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.line, i.message, i.hint]), [
+      [6, 's (string) is set to 1 / 0, which fails on every run: operator /: division by zero (in expression "1 / 0")', 'the expression fails whatever it is assigned to: correct the expression'],
+      [7, 'n (number) is set to "x", which fails on every run: cannot convert text "x" to a number', 'assign a number value, or declare n with the type of this value'],
+    ]);
+  });
+});
+
 describe('the hint to declare an unknown variable suggests the type its use implies', () => {
   const cases: Array<[string, string]> = [
     [`'[count] + 1'`, 'number'],
