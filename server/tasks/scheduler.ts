@@ -114,7 +114,8 @@ export class TaskScheduler {
       if (t.enabled) this.pausedMarkAt.delete(t.name);
       else {
         this.cursor.set(t.name, this.clock.now());
-        await this.markPaused(t.name, false);
+        // A mark the store refuses now is tried again at the next tick; the enabled tasks go on meanwhile.
+        await this.markPaused(t.name, false).catch((e: unknown) => this.o.logger.warn({ err: e, task: t.name }, 'cannot record that the task is disabled; trying again'));
       }
     }
     const tasks = all.filter((t) => t.enabled);
@@ -157,9 +158,9 @@ export class TaskScheduler {
   private async markPaused(task: string, always: boolean): Promise<void> {
     const now = this.clock.now();
     if (!always && now - (this.pausedMarkAt.get(task) ?? -Infinity) < PAUSE_MARK_MS) return;
-    this.pausedMarkAt.set(task, now);
     // At the last millisecond of the second before: never a due time (schedules are whole seconds), never ahead of now.
     await this.o.store.claimTaskDue({ task, dueAt: Math.floor(now / 1000) * 1000 - 1, kind: 'paused', job: null });
+    this.pausedMarkAt.set(task, now);
   }
 
   /** Claims one due time; enqueues its run unless the kind says none. */
