@@ -78,7 +78,8 @@ export class HttpExchanger {
       const handle = { destroy: abort };
       this.active.add(handle);
       const timer = setTimeout(() => abort(new ExchangeTimeout(`no answer within ${o.timeoutMs} ms`)), o.timeoutMs);
-      req.once('error', fail);
+      // on, not once: a second error (after the first settled the exchange) must still have a listener.
+      req.on('error', fail);
       req.once('response', (res: IncomingMessage) => {
         answer = res;
         const declared = Number(res.headers['content-length']);
@@ -95,7 +96,7 @@ export class HttpExchanger {
           if (size > maxBytes) abort(new AnswerTooLarge(`the answer is longer than the cap of ${maxBytes} bytes`));
           else chunks.push(c);
         });
-        res.once('error', fail);
+        res.on('error', fail);
         // A stream cut short (by us or by the server) may close without an error event on either side.
         res.once('close', () => {
           if (!res.complete) fail(new Error('the answer was cut short'));
