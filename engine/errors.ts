@@ -111,6 +111,8 @@ export const RUN_ERROR_CODES = {
   TOO_DEEP: 'R_TOO_DEEP',
   DEADLINE: 'R_DEADLINE',
   DEPTH_LIMIT: 'R_DEPTH_LIMIT',
+  /** A command-line or test run followed more async starts than its cap: scenarios that start each other without end. */
+  ASYNC_LIMIT: 'R_ASYNC_LIMIT',
   EXPRESSION: 'R_EXPRESSION',
   EFFECT_PERMANENT: 'R_EFFECT_PERMANENT',
   EFFECT_TRANSIENT: 'R_EFFECT_TRANSIENT',

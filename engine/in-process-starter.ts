@@ -2,6 +2,7 @@
 // The CLI uses it (live and dry runs alike); the server replaces it with its durable job queue.
 import type { AsyncStarterPort, AsyncStartRequest, IdPort } from './ports.js';
 import type { RunResult } from './model.js';
+import { RUN_ERROR_CODES, RunFailure } from './errors.js';
 
 export interface InProcessStarter extends AsyncStarterPort {
   /** Waits until every started run (and what those runs started) has finished; returns results by run id. */
@@ -18,7 +19,8 @@ export function createInProcessStarter(ids: IdPort, runChild: (req: AsyncStartRe
   return {
     async start(req) {
       if (pending.size + done.size >= maxRuns) {
-        throw new Error(`more than ${maxRuns} asynchronous starts in one run: scenarios probably start each other without end`);
+        // A guard doing its job, not an internal error: named, with the scenario whose start went over.
+        throw new RunFailure(RUN_ERROR_CODES.ASYNC_LIMIT, `more than ${maxRuns} asynchronous starts followed in one run (the last: ${req.scenario}): scenarios probably start each other without end`);
       }
       const runId = ids.newId();
       // Started on the next turn, as a real queue would: the caller goes on without waiting.

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   attachChildResults,
+  RUN_ERROR_CODES,
   createInProcessStarter,
   fixedClock,
   formatIssue,
@@ -67,6 +68,9 @@ export function runCommand(): Command {
         // Dates in the run's zone: --tz when given, as the run itself used it.
         printRun(result, process.stdout, 0, runTime(opts).tz);
         if (recorded) process.stderr.write(`recorded in ${recorded}: npx oktell-emu show ${result.runId}${dataDirArg(dataDir(opts.dataDir))}\n`);
+        // The storm guard trips deep in the nested output: said once at the end, where it is seen.
+        const storm = stoppedStarts(result);
+        if (storm) process.stderr.write(`oktell-emu: note: ${storm} started run(s) stopped with ${RUN_ERROR_CODES.ASYNC_LIMIT}: the scenarios start each other without end\n`);
       }
       process.exitCode = result.status === 'completed' ? 0 : 1;
     });
@@ -295,4 +299,9 @@ async function recordLiveRun(result: RunResult, params: Record<string, Value>, d
     process.stderr.write(`oktell-emu: the run was not recorded: ${(e as Error).message}\n`);
     return undefined;
   }
+}
+
+/** How many runs under `r` failed because the run followed too many async starts (scenarios starting each other). */
+function stoppedStarts(r: RunResult): number {
+  return r.asyncStarted.reduce((n, a) => n + (a.result ? (a.result.error?.code === RUN_ERROR_CODES.ASYNC_LIMIT ? 1 : 0) + stoppedStarts(a.result) : 0), 0);
 }

@@ -1,0 +1,39 @@
+// Scenarios that start each other without end: the command-line run's guard stops them with its own code,
+// R_ASYNC_LIMIT (it was reported as an internal error), and says so once at the end of the text output.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../helpers.js';
+import { runCli } from './cli.helper.js';
+
+const FORK = `variables: { n: number }
+blocks:
+  inc: { kind: Variable, set: { n: '[n] + 1' }, exits: { next: j } }
+  j: { kind: AsyncScenario, scenario: Fork, exits: { next: k } }
+  k: { kind: AsyncScenario, scenario: Fork }
+`;
+
+type Run = { error?: { code: string; message: string }; asyncStarted: Array<{ result?: Run }> };
+
+function codes(r: Run): string[] {
+  return [...(r.error ? [r.error.code] : []), ...r.asyncStarted.flatMap((a) => (a.result ? codes(a.result) : []))];
+}
+
+describe('run: scenarios that start each other without end', () => {
+  it('are stopped with R_ASYNC_LIMIT, named, never R_INTERNAL; the text output says it at the end', () => {
+    const tmp = tempDir();
+    try {
+      writeFileSync(join(tmp.dir, 'Fork.yaml'), FORK);
+      const json = runCli(['run', 'Fork', '--scenarios', tmp.dir, '--dry-run', '--json'], { timeoutMs: 60_000 });
+      assert.equal(json.code, 0, json.stderr);
+      const all = codes(JSON.parse(json.stdout) as Run);
+      assert.ok(all.length > 0, 'some started runs were stopped');
+      assert.deepEqual([...new Set(all)], ['R_ASYNC_LIMIT']);
+      const text = runCli(['run', 'Fork', '--scenarios', tmp.dir, '--dry-run'], { timeoutMs: 60_000 });
+      assert.match(text.stderr, /note: \d+ started run\(s\) stopped with R_ASYNC_LIMIT: the scenarios start each other without end\n$/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
