@@ -25,6 +25,7 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, ti
     w(`  ${pc.dim(String(s.step).padStart(3))} ${s.block} ${pc.dim(s.kind)} ${exit}${changed}${s.error ? ' ' + pc.red(s.error) : ''}`);
     for (const n of s.notes ?? []) w(`      ${pc.yellow('note')} ${n}`);
   }
+  if (r.traceTruncated) w(`  ${pc.yellow(`… ${r.traceTruncated} more step(s) not in the trace: it keeps the first ${r.trace.length}`)}`);
   const rv = Object.entries(r.returnValues);
   if (rv.length) w(`  ${pc.bold('return values')} ${rv.map(([k, v]) => `${k}=${show(v)}`).join(' ')}`);
   for (const m of r.mails) printMail(m, w);

@@ -259,7 +259,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         continue;
       }
       if (++step > limits.maxSteps) {
-        throw new RunFailure(R.STEP_LIMIT, `stopped after ${limits.maxSteps} blocks: the scenario is probably looping (last block "${blockId}"); check the loop's exit condition`);
+        // Named as the error's place is: the last block that ran (the loop's exit condition is usually there).
+        throw new RunFailure(R.STEP_LIMIT, `stopped after ${limits.maxSteps} blocks: the scenario is probably looping (last block "${block?.id ?? blockId}", next "${blockId}"); check the loop's exit condition`);
       }
       if ((step & 1023) === 0 && Date.now() > deadline) {
         throw new RunFailure(R.DEADLINE, `stopped after ${limits.deadlineMs} ms at block "${blockId}": a slow Bpium/SMTP or a long loop; raise the deadline only if the work is really that long`, true);

@@ -87,7 +87,13 @@ describe('oktell-emu run --dry-run --json', () => {
     try {
       const r = cli(['run', 'Spin', '--scenarios', 'test/cases/loop-guard/scenarios', '--json', '--data-dir', tmp.dir]);
       assert.equal(r.code, 1);
-      assert.equal(JSON.parse(r.stdout).error.code, 'R_STEP_LIMIT');
+      const error = JSON.parse(r.stdout).error as { code: string; message: string; block: string };
+      assert.equal(error.code, 'R_STEP_LIMIT');
+      // The message names the block the error is placed at (the last that ran), and the one that came next.
+      assert.match(error.message, new RegExp(`last block "${error.block}", next "`));
+      // The text output says the trace was cut, and where.
+      const text = cli(['run', 'Spin', '--scenarios', 'test/cases/loop-guard/scenarios', '--data-dir', tmp.dir]);
+      assert.match(text.stdout, /… \d+ more step\(s\) not in the trace: it keeps the first 10000\n/);
     } finally {
       tmp.cleanup();
     }
