@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import { RUN_STATUSES, type JobRecord, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
 import { dataDirArg, serverSettings, UsageError } from '../config.js';
 import { noServerNote } from '../server-file.js';
+import { isoInZone } from '../../server/tasks/schedule.js';
 import { withStore } from '../store.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
 import { closest, formatRunError } from '../../engine/index.js';
@@ -48,9 +49,11 @@ export function runsCommand(): Command {
         process.stdout.write(`${nothing}\n`);
         return;
       }
+      // Times in the server's zone (OKTELL_TZ, timeZone:), as the console and `tasks` show them.
+      const zone = serverSettings(o).timeZone;
       for (const r of rows) {
         const st = r.dead ? pc.red('dead') : r.status === 'completed' ? pc.green(r.status) : r.status === 'failed' ? pc.red(r.status) : pc.yellow(r.status);
-        process.stdout.write(`${new Date(r.startedAt).toISOString()}  ${st.padEnd(18)} ${r.scenario.padEnd(20)} ${(r.task ? 'task' : r.trigger).padEnd(7)} ${String(r.durationMs ?? '').padStart(8)} ms  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
+        process.stdout.write(`${isoInZone(r.startedAt, zone)}  ${st.padEnd(18)} ${r.scenario.padEnd(20)} ${(r.task ? 'task' : r.trigger).padEnd(7)} ${String(r.durationMs ?? '').padStart(8)} ms  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
       }
     });
 }
@@ -125,13 +128,14 @@ export function showCommand(): Command {
       const children = started.map((j) => ({ jobId: j.id, scenario: j.scenario, status: j.status, lastRunId: j.lastRunId }));
       if (o.json) process.stdout.write(`${JSON.stringify({ ...run, ...calls, started: children, ...(jobState ? { job: jobState } : {}) })}\n`);
       else {
-        printRecord(run, [
+        const settings = serverSettings({ dataDir: o.dataDir });
+        printRecord(run, settings.timeZone, [
           ...calls.dbCalls.map(dbCallLine),
           ...calls.httpCalls.map(httpCallLine),
           // What the run's AsyncScenario blocks started, and how each ended: the way from a webhook to its letter.
           ...children.map((c) => `${pc.bold('started')} ${c.scenario} job ${c.jobId} ${c.status}${c.lastRunId ? ` → run ${c.lastRunId} (npx oktell-emu show ${c.lastRunId})` : ''}`),
         ]);
-        if (job) printJobState(run, job, dataDirArg(serverSettings({ dataDir: o.dataDir }).dataDir));
+        if (job) printJobState(run, job, dataDirArg(settings.dataDir), settings.timeZone);
       }
     });
 }
@@ -142,10 +146,10 @@ async function startedJobs(store: Store, runId: string): Promise<JobRecord[]> {
 }
 
 /** A recorded run for people; `more` are lines about its effects and children, printed before its error. */
-function printRecord(r: RunRecord & { task?: TaskOrigin }, more: string[] = []) {
+function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, more: string[] = []) {
   const w = (s: string) => process.stdout.write(`${s}\n`);
   w(`${pc.bold(r.scenario)} ${r.status === 'completed' ? pc.green(r.status) : pc.red(r.status)} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
-  w(`  started ${new Date(r.startedAt).toISOString()} · ${r.durationMs ?? '?'} ms`);
+  w(`  started ${isoInZone(r.startedAt, zone)} · ${r.durationMs ?? '?'} ms`);
   w(`  params ${JSON.stringify(r.params).slice(0, 300)}`);
   for (const [n, why] of Object.entries(r.task?.paramErrors ?? {})) w(`  ${pc.yellow('parameter')} ${n} failed, passed empty: ${why}`);
   for (const s of (r.trace ?? []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; notes?: string[]; error?: string }>) {
@@ -163,7 +167,7 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }, more: string[] = []) 
  * After a failed run of a job, what happens to the job: tried again (when), or dead (with the replay command), as
  * the console's Jobs page shows it. Nothing for a run whose job went on normally.
  */
-function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string): void {
+function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string, zone: string): void {
   const w = (s: string) => process.stdout.write(`${s}\n`);
   const replay = `npx oktell-emu replay ${r.id}${dataDirFlag}`;
   const tries = `${job.attempts}/${job.maxAttempts} attempts`;
@@ -171,7 +175,7 @@ function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string): void 
   if (job.status === 'dead') w(`  ${pc.red('job')} ${job.id} is dead-lettered after ${tries}${latest}: nothing retries it; replay it: ${replay}`);
   else if (r.status !== 'failed') return;
   else if (job.status === 'failed') w(`  ${pc.red('job')} ${job.id} failed for good (the error is not retryable)${latest}; replay it once fixed: ${replay}`);
-  else if (job.status === 'queued') w(`  ${pc.yellow('job')} ${job.id} will be tried again at ${new Date(job.nextRunAt).toISOString()} (${tries} so far)`);
+  else if (job.status === 'queued') w(`  ${pc.yellow('job')} ${job.id} will be tried again at ${isoInZone(job.nextRunAt, zone)} (${tries} so far)`);
   else if (job.status === 'running') w(`  ${pc.yellow('job')} ${job.id} is being tried again now (attempt ${job.attempts}/${job.maxAttempts})`);
   else if (job.status === 'succeeded') w(`  ${pc.green('job')} ${job.id} succeeded later${latest}`);
 }
