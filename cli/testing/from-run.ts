@@ -11,7 +11,7 @@ import { cutTextParts } from '../../server/run-record.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
-import { bareAddress, type MailFixture } from '../../adapters/fixtures/mail-fixtures.adapter.js';
+import { recipientKey, type MailFixture } from '../../adapters/fixtures/mail-fixtures.adapter.js';
 import { expectationOf, type Observed } from './expectations.js';
 import { rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
 
@@ -202,7 +202,7 @@ function collectBpium(run: RunRecord, fixture: BpiumFixtureFile, unrecorded: str
  */
 function collectMailFailures(run: RunRecord, failures: MailFixture['failures'], unrecorded: string[]) {
   for (const m of asList(run.mails)) {
-    const to = Array.isArray(m.to) && m.to[0] !== undefined ? bareAddress(String(m.to[0])) : '';
+    const to = Array.isArray(m.to) && m.to[0] !== undefined ? recipientKey(String(m.to[0])) : '';
     if (m.status !== 'failed' || !to || failures[to] !== undefined) continue;
     const error = String(m.error ?? '');
     if (/^SMTP permanent/.test(error)) failures[to] = '550';
