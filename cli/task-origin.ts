@@ -2,7 +2,7 @@
 // task's name, its due time and kind, and the parameters that failed are on the run's job (its trigger), so `runs`
 // and `show` read them there.
 import type { Store } from '../server/store/store.port.js';
-import { paramErrorsOf, type ParamErrors } from '../server/tasks/scheduler.js';
+import { paramErrorsOf, taskNameOf, type ParamErrors } from '../server/tasks/scheduler.js';
 
 export interface TaskOrigin {
   /** The task's name. */
@@ -16,10 +16,11 @@ export interface TaskOrigin {
 
 /** The task a job's trigger names, if it is a task's job. */
 export function taskOrigin(trigger: unknown): TaskOrigin | undefined {
-  const t = trigger as { task?: unknown; kind?: unknown; dueAt?: unknown } | null | undefined;
-  if (typeof t?.task !== 'string') return undefined;
+  const name = taskNameOf(trigger);
+  if (name === undefined) return undefined;
+  const t = trigger as { kind?: unknown; dueAt?: unknown };
   const paramErrors = paramErrorsOf(trigger);
-  return { name: t.task, kind: String(t.kind), dueAt: String(t.dueAt), ...(paramErrors ? { paramErrors } : {}) };
+  return { name, kind: String(t.kind), dueAt: String(t.dueAt), ...(paramErrors ? { paramErrors } : {}) };
 }
 
 /** `task tick (due 2026-06-01T09:00:00+03:00)`, `task tick (manual)`. */

@@ -8,6 +8,7 @@ import type { SharedPorts } from '../../adapters/ports.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import { enqueueingStarter, jobVariables } from '../starters.js';
 import { runWrite } from '../run-record.js';
+import { taskNameOf } from '../tasks/scheduler.js';
 import type { JobLease, JobRecord } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
 import { attemptJournal } from './attempt-journal.js';
@@ -233,7 +234,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const host = opts.host;
     const library = job.pinnedVersion ? host.libraryWithVersion(job.scenario, job.pinnedVersion) : host.library();
     // A service task's job carries its task in the trigger: its runs say `task`, not `async`.
-    const trigger = job.replayCount > 0 ? 'replay' : (job.trigger as { task?: unknown } | null)?.task !== undefined ? 'task' : 'async';
+    const trigger = job.replayCount > 0 ? 'replay' : taskNameOf(job.trigger) !== undefined ? 'task' : 'async';
     let result: RunResult;
     const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0));
     if (!library) {

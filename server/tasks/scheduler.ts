@@ -225,7 +225,7 @@ export class TaskScheduler {
         const l = last.get(t.name);
         const job = l?.jobId ? await this.o.store.getJob(l.jobId) : undefined;
         const recent = (await this.o.store.listJobs({ scenario: t.scenario, limit: 50 })).items;
-        const run = recent.find((j) => (j.trigger as { task?: unknown } | null)?.task === t.name);
+        const run = recent.find((j) => taskNameOf(j.trigger) === t.name);
         const runErrors = run && paramErrorsOf(run.trigger);
         return {
           name: t.name,
@@ -301,6 +301,12 @@ export function missedBetween(task: ServiceTask, from: number, until: number): {
 }
 
 /** The parameters a task's job got empty because they failed (`paramErrors` of its trigger), if any. */
+/** The service task a job's trigger names (`taskJob` writes it), or undefined for a job no task started. */
+export function taskNameOf(trigger: unknown): string | undefined {
+  const task = (trigger as { task?: unknown } | null | undefined)?.task;
+  return typeof task === 'string' ? task : undefined;
+}
+
 export function paramErrorsOf(trigger: unknown): ParamErrors | undefined {
   const errors = (trigger as { paramErrors?: unknown } | null | undefined)?.paramErrors;
   return errors && typeof errors === 'object' && Object.keys(errors).length ? (errors as ParamErrors) : undefined;
