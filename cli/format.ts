@@ -75,3 +75,8 @@ export function httpCallLine(c: HttpCallRecord): string {
   const tries = c.attempts && c.attempts > 1 ? ` ${c.attempts} attempts` : '';
   return `${pc.bold('http')} ${c.method} ${c.url} → ${c.status ?? '—'} ${how}${tries}${pc.dim(note)}${c.error ? ' ' + pc.red(c.error) : ''}`;
 }
+
+/** A note on stderr beside a command's answer: something to know that is not a failure. */
+export function printNote(text: string): void {
+  process.stderr.write(`${pc.yellow('oktell-emu: note:')} ${text}\n`);
+}

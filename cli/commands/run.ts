@@ -28,7 +28,7 @@ import { runWrite } from '../../server/run-record.js';
 import { applyMigrations, scratchMigrated } from '../../adapters/db/migrations.js';
 import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
 import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, timeZone, UsageError } from '../config.js';
-import { printRun } from '../format.js';
+import { printNote, printRun } from '../format.js';
 import { withStore } from '../store.js';
 
 interface RunOpts {
@@ -70,7 +70,7 @@ export function runCommand(): Command {
         if (recorded) process.stderr.write(`recorded in ${recorded}: npx oktell-emu show ${result.runId}${dataDirArg(dataDir(opts.dataDir))}\n`);
         // The storm guard trips deep in the nested output: said once at the end, where it is seen.
         const storm = stoppedStarts(result);
-        if (storm) process.stderr.write(`oktell-emu: note: ${storm} started run(s) stopped with ${RUN_ERROR_CODES.ASYNC_LIMIT}: the scenarios start each other without end\n`);
+        if (storm) printNote(`${storm} started run(s) stopped with ${RUN_ERROR_CODES.ASYNC_LIMIT}: the scenarios start each other without end`);
       }
       process.exitCode = result.status === 'completed' ? 0 : 1;
     });

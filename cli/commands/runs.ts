@@ -10,7 +10,7 @@ import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin
 import { closest, formatRunError } from '../../engine/index.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
-import { dbCallLine, httpCallLine } from '../format.js';
+import { dbCallLine, httpCallLine, printNote } from '../format.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
 export function parseSince(v: string): number {
@@ -215,7 +215,7 @@ export function replayCommand(): Command {
       else process.stdout.write(requeued.length ? `requeued ${requeued.length} job(s): ${requeued.join(', ')}\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');
       const settings = serverSettings(o);
       const note = requeued.length ? noServerNote(settings, dataDirArg(settings.dataDir)) : undefined;
-      if (note) process.stderr.write(`${pc.yellow('oktell-emu: note:')} ${note}\n`);
+      if (note) printNote(note);
     });
 }
 

@@ -10,6 +10,7 @@ import { scenarioProblems, unknownScenarios } from '../../server/tasks/definitio
 import { TaskScheduler, type ParamErrors, type TaskStatus } from '../../server/tasks/scheduler.js';
 import { dataDirArg, serverSettings, UsageError } from '../config.js';
 import { noServerNote } from '../server-file.js';
+import { printNote } from '../format.js';
 import { withStore } from '../store.js';
 
 interface TaskFlags {
@@ -42,7 +43,7 @@ async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskSched
   // The schedule needs no store: a listing before the server ever ran with its data folder still shows it, with the
   // last runs unknown and a note (a typo in --data-dir shows there too). `tasks run` needs the folder.
   if (!writes && config.store.kind === 'sqlite' && !existsSync(config.dataDir)) {
-    process.stderr.write(`${pc.yellow('oktell-emu: note:')} no data folder ${config.dataDir} yet: every task is listed as never run (start the server with it, or check --data-dir)\n`);
+    printNote(`no data folder ${config.dataDir} yet: every task is listed as never run (start the server with it, or check --data-dir)`);
     return inMemory();
   }
   return withStore(o, withScheduler, writes ? undefined : inMemory);
@@ -103,7 +104,7 @@ export function tasksCommand(): Command {
           const task = config.serviceTasks.find((t) => t.name === name);
           if (!task) throw new UsageError(`no service task named "${name}" in the configuration`);
           // A run of a scenario that is not there fails every attempt (enabled task or not): refused, in the server's words.
-          if (!existsSync(config.scenariosDir)) process.stderr.write(`${pc.yellow('oktell-emu: note:')} ${uncheckedNote(config)}\n`);
+          if (!existsSync(config.scenariosDir)) printNote(uncheckedNote(config));
           else {
             const [missing] = unknownScenarios([task], await scenarioNamesIn(config.scenariosDir));
             if (missing) throw new UsageError(`${missing}; nothing queued`);
@@ -116,7 +117,7 @@ export function tasksCommand(): Command {
         if (run.paramErrors && !o.json) process.stderr.write(paramErrorLines(run.paramErrors, `${pc.yellow('oktell-emu: warning:')} ${name}: `));
         const settings = serverSettings(o);
         const note = noServerNote(settings, dataDirArg(settings.dataDir));
-        if (note) process.stderr.write(`${pc.yellow('oktell-emu: note:')} ${note}\n`);
+        if (note) printNote(note);
       })
       .exitOverride(),
   );
