@@ -5,8 +5,7 @@ import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
-import { loadServerConfig } from '../server/config.js';
-import { checkTimeZone } from '../server/tasks/schedule.js';
+import { loadServerConfig, timeZoneProblem } from '../server/config.js';
 
 export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
@@ -50,11 +49,8 @@ export function existingDataDir(dir: string): string {
  */
 export function timeZone(env = process.env): string {
   const zone = env.OKTELL_TZ || DEFAULT_TIME_ZONE;
-  try {
-    checkTimeZone(zone);
-  } catch {
-    throw new UsageError(`OKTELL_TZ="${zone}" is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC`);
-  }
+  const problem = timeZoneProblem(zone, `OKTELL_TZ="${zone}"`);
+  if (problem) throw new UsageError(problem);
   return zone;
 }
 

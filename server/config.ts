@@ -285,14 +285,24 @@ function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessE
  * The zone of OKTELL_TZ, else of the file's `timeZone`, checked now: an unknown zone would otherwise start the server
  * and fail every run later with an expression error blamed on the scenario. The same check as a service task's zone.
  */
+/**
+ * Why `zone`, given as `given` (`OKTELL_TZ="Mars/Base"`, `--tz "Mars/Base"`), is not a time zone; undefined when it
+ * is one. The server's settings, `validate` and `run` say it in the same words.
+ */
+export function timeZoneProblem(zone: string, given: string): string | undefined {
+  try {
+    checkTimeZone(zone);
+    return undefined;
+  } catch {
+    return `${given} is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC`;
+  }
+}
+
 function validTimeZone(env: string | undefined, fromFile: string | undefined, file: string): string | undefined {
   const [value, setting] = env !== undefined && env !== '' ? [env, 'OKTELL_TZ'] : [fromFile, `${file}: timeZone`];
   if (value === undefined) return undefined;
-  try {
-    checkTimeZone(value);
-  } catch {
-    throw new ConfigError(`${setting}="${value}" is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC`);
-  }
+  const problem = timeZoneProblem(value, `${setting}="${value}"`);
+  if (problem) throw new ConfigError(problem);
   return value;
 }
 

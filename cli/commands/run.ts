@@ -23,7 +23,7 @@ import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapte
 import { loadHttpFixtures } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { buildPorts } from '../../adapters/ports.js';
 import { parseDateText } from '../../engine/expr/date-time.js';
-import { maxEffectsFromEnv } from '../../server/config.js';
+import { maxEffectsFromEnv, timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { applyMigrations, scratchMigrated } from '../../adapters/db/migrations.js';
 import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
@@ -140,13 +140,8 @@ export function runTarget(arg: string, scenarios: string | undefined): { dir: st
 /** The run's time zone (--tz, else OKTELL_TZ, else the default), and with --now the fixed time of its clock. */
 export function runTime(opts: Pick<RunOpts, 'now' | 'tz' | 'dryRun'>): { tz: string; clock?: ClockPort } {
   const tz = opts.tz ?? timeZone();
-  if (opts.tz !== undefined) {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: opts.tz });
-    } catch {
-      throw new UsageError(`--tz "${opts.tz}" is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC`);
-    }
-  }
+  const problem = opts.tz !== undefined ? timeZoneProblem(opts.tz, `--tz "${opts.tz}"`) : undefined;
+  if (problem) throw new UsageError(problem);
   if (opts.now === undefined) return { tz };
   // A live run is recorded with its times, and its effects are real: a made-up clock there would mislead `runs`.
   if (!opts.dryRun) throw new UsageError('--now fixes the clock of a dry run only: add --dry-run');
