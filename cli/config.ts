@@ -84,7 +84,9 @@ export interface ServerFlags {
  * The configuration as the server would read it here (flags, the environment, oktell.config.yaml), so that commands
  * reading its data find the same data folder, store, databases and allow-list; a mistake in it is a usage error.
  */
-export function serverSettings(flags: ServerFlags, env = process.env): ReturnType<typeof loadServerConfig> {
+export type ServerSettings = ReturnType<typeof loadServerConfig>;
+
+export function serverSettings(flags: ServerFlags, env = process.env): ServerSettings {
   try {
     return loadServerConfig({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.config ? { config: flags.config } : {}), ...(flags.scenarios ? { scenarios: flags.scenarios } : {}) }, env);
   } catch (e) {

@@ -27,7 +27,7 @@ import { maxEffectsFromEnv, timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { applyMigrations, scratchMigrated } from '../../adapters/db/migrations.js';
 import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
-import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, timeZone, UsageError } from '../config.js';
+import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { printNote, printRun } from '../format.js';
 import { withStore } from '../store.js';
 
@@ -183,7 +183,7 @@ async function runWithDatabases(
   params: Record<string, Value>,
   opts: RunOpts,
   dir: string,
-  settings: ReturnType<typeof serverSettings>,
+  settings: ServerSettings,
   databases: DatabaseSettings,
   time: { tz: string; clock?: ClockPort },
 ): Promise<RunResult> {
@@ -278,7 +278,8 @@ function reachable(calls: ReadonlyMap<string, readonly string[]>, name: string):
  */
 async function recordLiveRun(result: RunResult, params: Record<string, Value>, dir: string | undefined): Promise<string | undefined> {
   try {
-    const { store: setting, dataDir: folder } = serverSettings({ dataDir: dir });
+    const settings = serverSettings({ dataDir: dir });
+    const { store: setting, dataDir: folder } = settings;
     const postgres = setting.kind === 'postgres';
     // Like the outbox of a live run, the store's file goes into the data folder, made if need be.
     if (!postgres) mkdirSync(folder, { recursive: true });
@@ -289,7 +290,7 @@ async function recordLiveRun(result: RunResult, params: Record<string, Value>, d
       };
       await write(result, 'cli', params, null);
       return postgres ? 'the PostgreSQL store' : join(folder, 'oktell.sqlite');
-    });
+    }, undefined, settings);
   } catch (e) {
     process.stderr.write(`oktell-emu: the run was not recorded: ${(e as Error).message}\n`);
     return undefined;

@@ -36,7 +36,9 @@ export function runsCommand(): Command {
       if (o.status && o.status !== 'dead' && !(RUN_STATUSES as readonly string[]).includes(o.status)) throw new UsageError(`--status ${o.status}: one of ${RUN_STATUSES.join(', ')}, dead`);
       const since = o.since ? parseSince(o.since) : undefined;
       let nothing = 'no runs recorded yet';
-      const rows = await withStore(o, async (store) => {
+      let zone = '';
+      const rows = await withStore(o, async (store, config) => {
+        zone = config.timeZone;
         const found = await withTaskOrigins(store, await listMatching(store, o, limit, since));
         if (!found.length) nothing = await noMatch(store, o);
         return found;
@@ -50,7 +52,6 @@ export function runsCommand(): Command {
         return;
       }
       // Times in the server's zone (OKTELL_TZ, timeZone:), as the console and `tasks` show them.
-      const zone = serverSettings(o).timeZone;
       for (const r of rows) {
         const st = r.dead ? pc.red('dead') : r.status === 'completed' ? pc.green(r.status) : r.status === 'failed' ? pc.red(r.status) : pc.yellow(r.status);
         process.stdout.write(`${isoInZone(r.startedAt, zone)}  ${st.padEnd(18)} ${r.scenario.padEnd(20)} ${(r.task ? 'task' : r.trigger).padEnd(7)} ${String(r.durationMs ?? '').padStart(8)} ms  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
@@ -111,13 +112,14 @@ export function showCommand(): Command {
     .option('--json', 'print the run as JSON')
     .option('--data-dir <dir>', 'data folder')
     .action(async (id: string, o: { json?: boolean; dataDir?: string }) => {
+      const settings = serverSettings(o);
       const found = await withStore(o, async (s) => {
         const r = await s.getRun(id);
         const run = r ? (await withTaskOrigins(s, [r]))[0] : undefined;
         return { run, job: run?.jobId ? await s.getJob(run.jobId) : undefined, started: run ? await startedJobs(s, run.id) : [] };
       }, (folder) => {
         throw new UsageError(`no run ${id}: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
-      });
+      }, settings);
       const { run, job, started } = found;
       if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs)`);
       // The job's state now: whether this failure will be retried, or is dead and waits for a replay.
@@ -128,7 +130,6 @@ export function showCommand(): Command {
       const children = started.map((j) => ({ jobId: j.id, scenario: j.scenario, status: j.status, lastRunId: j.lastRunId }));
       if (o.json) process.stdout.write(`${JSON.stringify({ ...run, ...calls, started: children, ...(jobState ? { job: jobState } : {}) })}\n`);
       else {
-        const settings = serverSettings({ dataDir: o.dataDir });
         printRecord(run, settings.timeZone, [
           ...calls.dbCalls.map(dbCallLine),
           ...calls.httpCalls.map(httpCallLine),
@@ -191,6 +192,7 @@ export function replayCommand(): Command {
     .action(async (ids: string[], o: { status?: string; pinned?: boolean; dataDir?: string; json?: boolean }) => {
       if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');
       if (o.status && o.status !== 'dead' && o.status !== 'failed') throw new UsageError('--status takes dead or failed');
+      const settings = serverSettings(o);
       const requeued = await withStore(o, async (store) => {
         if (o.status) return store.requeue({ status: o.status as 'dead' | 'failed' });
         // Every named id is checked first: one that cannot be replayed is said (and nothing is queued), since a
@@ -210,10 +212,9 @@ export function replayCommand(): Command {
         // Nothing recorded, so nothing to requeue: a store is not created just to find that out.
         if (ids.length) throw new UsageError(`${ids[0]}: no such run or job: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
         return [];
-      });
+      }, settings);
       if (o.json) process.stdout.write(`${JSON.stringify(requeued)}\n`);
       else process.stdout.write(requeued.length ? `requeued ${requeued.length} job(s): ${requeued.join(', ')}\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');
-      const settings = serverSettings(o);
       const note = requeued.length ? noServerNote(settings, dataDirArg(settings.dataDir)) : undefined;
       if (note) printNote(note);
     });

@@ -8,7 +8,7 @@ import type { Store } from '../../server/store/store.port.js';
 import { scenarioNamesIn } from '../../server/scenario-host.js';
 import { scenarioProblems, unknownScenarios } from '../../server/tasks/definitions.js';
 import { TaskScheduler, type ParamErrors, type TaskStatus } from '../../server/tasks/scheduler.js';
-import { dataDirArg, serverSettings, UsageError } from '../config.js';
+import { dataDirArg, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { noServerNote } from '../server-file.js';
 import { printNote } from '../format.js';
 import { withStore } from '../store.js';
@@ -20,15 +20,13 @@ interface TaskFlags {
   json?: boolean;
 }
 
-type Settings = ReturnType<typeof serverSettings>;
-
 /**
  * The configuration's tasks and the store they are claimed in: the server's, opened as `runs` opens it (`withStore`).
  * `tasks run` needs the data folder; the listing goes on without it. When there is no store yet, the listing reads an
  * empty store in memory — every task "never run" — rather than creating a file; `tasks run` creates the store there,
  * for the server to find the job when it starts with that folder.
  */
-async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskScheduler, store: Store, config: Settings) => Promise<T>): Promise<T> {
+async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskScheduler, store: Store, config: ServerSettings) => Promise<T>): Promise<T> {
   const config = serverSettings(o);
   const quiet = { info() {}, warn() {}, error() {}, debug() {} };
   const withScheduler = (store: Store) => fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }), store, config);
@@ -46,18 +44,18 @@ async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskSched
     printNote(`no data folder ${config.dataDir} yet: every task is listed as never run (start the server with it, or check --data-dir)`);
     return inMemory();
   }
-  return withStore(o, withScheduler, writes ? undefined : inMemory);
+  return withStore(o, withScheduler, writes ? undefined : inMemory, config);
 }
 
 /** The server's start check of the tasks' scenarios, against the scenarios folder it would load. */
-async function scenarioCheck(config: Settings): Promise<{ errors: string[]; warnings: string[]; folder: string }> {
+async function scenarioCheck(config: ServerSettings): Promise<{ errors: string[]; warnings: string[]; folder: string }> {
   // Run from elsewhere than the server's folder (an admin's machine, another working folder), there is nothing to
   // check against: said, not taken for "every scenario is missing".
   if (!existsSync(config.scenariosDir)) return { errors: [], warnings: [uncheckedNote(config)], folder: config.scenariosDir };
   return { ...scenarioProblems(config.serviceTasks, await scenarioNamesIn(config.scenariosDir)), folder: config.scenariosDir };
 }
 
-function uncheckedNote(config: Settings): string {
+function uncheckedNote(config: ServerSettings): string {
   return `the tasks' scenarios are not checked: no scenarios folder ${config.scenariosDir} here (give --scenarios, or OKTELL_SCENARIOS, the server's folder)`;
 }
 
@@ -100,7 +98,7 @@ export function tasksCommand(): Command {
       // (`tasks run r --data-dir X` as well as `tasks --data-dir X run r`): read both levels, the subcommand's first.
       .action(async (name: string, _o: TaskFlags, command: Command) => {
         const o = command.optsWithGlobals<TaskFlags>();
-        const run = await withTasks(o, true, async (s, _store, config) => {
+        const { run, config } = await withTasks(o, true, async (s, _store, config) => {
           const task = config.serviceTasks.find((t) => t.name === name);
           if (!task) throw new UsageError(`no service task named "${name}" in the configuration`);
           // A run of a scenario that is not there fails every attempt (enabled task or not): refused, in the server's words.
@@ -109,14 +107,13 @@ export function tasksCommand(): Command {
             const [missing] = unknownScenarios([task], await scenarioNamesIn(config.scenariosDir));
             if (missing) throw new UsageError(`${missing}; nothing queued`);
           }
-          return s.startManual(name);
+          return { run: await s.startManual(name), config };
         });
         if (o.json) console.log(JSON.stringify(run));
         else console.log(`${name}: job ${run.jobId} queued`);
         // Queued all the same, as the server does for a due run; said here, since nothing else shows it before the run.
         if (run.paramErrors && !o.json) process.stderr.write(paramErrorLines(run.paramErrors, `${pc.yellow('oktell-emu: warning:')} ${name}: `));
-        const settings = serverSettings(o);
-        const note = noServerNote(settings, dataDirArg(settings.dataDir));
+        const note = noServerNote(config, dataDirArg(config.dataDir));
         if (note) printNote(note);
       })
       .exitOverride(),

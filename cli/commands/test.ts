@@ -6,7 +6,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, scenarioNameOf, type ScenarioIssue, type Value } from '../../engine/index.js';
-import { scenariosDir, serverSettings, timeZone, UsageError } from '../config.js';
+import { scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { maxEffectsFromEnv } from '../../server/config.js';
 import { withStore } from '../store.js';
 import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
@@ -202,15 +202,15 @@ async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream
     throw new UsageError(`no store at ${join(settings.dataDir, 'oktell.sqlite')}: point --data-dir (or OKTELL_DATA_DIR, or dataDir: in the config file) at the server's data folder`);
   }
   try {
-    return await writeRecorded(file, runId, opts, out);
+    return await writeRecorded(file, runId, opts, out, settings);
   } catch (e) {
     if (e instanceof RecordedRunError) throw new UsageError(e.message);
     throw e;
   }
 }
 
-async function writeRecorded(file: string, runId: string, opts: TestOpts, out: NodeJS.WritableStream): Promise<number> {
-  const recorded = await withStore({ dataDir: opts.dataDir }, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }));
+async function writeRecorded(file: string, runId: string, opts: TestOpts, out: NodeJS.WritableStream, settings: ServerSettings): Promise<number> {
+  const recorded = await withStore({ dataDir: opts.dataDir }, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }), undefined, settings);
   const testCase = { ...recorded.case };
   testCase.params = paramsToFiles(testCase.params as Record<string, Value>, runId, (name, text) => {
     mkdirSync(dirname(join(dirname(file), name)), { recursive: true });
