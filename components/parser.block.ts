@@ -104,7 +104,7 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
             cx.issue(at, C.INVALID_REGEX, `group ${e.group} does not exist: the pattern has ${groups} group(s)`, hint);
           }
         } catch (err) {
-          cx.issue(at, C.INVALID_REGEX, `invalid regular expression: ${(err as Error).message}`, 'check brackets and escapes (a backslash must be doubled inside double quotes)');
+          cx.issue(at, C.INVALID_REGEX, `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`, 'check brackets and escapes (a backslash must be doubled inside double quotes)');
         }
       }
       if (typeof q !== 'string' && q.index !== undefined) e.index = cx.expression(['extract', variable, 'index'], q.index);

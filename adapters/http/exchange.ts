@@ -82,7 +82,9 @@ export class HttpExchanger {
       req.on('error', fail);
       req.once('response', (res: IncomingMessage) => {
         answer = res;
-        const declared = Number(res.headers['content-length']);
+        // A HEAD answer, a 204 and a 304 have no body whatever their Content-Length says (it names the resource's size).
+        const bodiless = o.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+        const declared = bodiless ? NaN : Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > maxBytes) {
           abort(new AnswerTooLarge(`the answer has ${declared} bytes, more than the cap of ${maxBytes}`));
           return;

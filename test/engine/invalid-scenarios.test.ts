@@ -50,6 +50,11 @@ describe('the hints help to fix the mistake', () => {
     const i = await load('unknown-property.yaml');
     assert.match(i.hint!, /did you mean "set"/);
   });
+  it('a bad regular expression says "invalid regular expression" once, with the engine\'s reason', async () => {
+    const i = await load('invalid-regex.yaml');
+    assert.equal(i.message.match(/invalid regular expression/gi)?.length, 1, i.message);
+    assert.match(i.message, /^invalid regular expression: \/.+\/g?: \w/, i.message);
+  });
   it('a missing property shows the kind\'s example', async () => {
     const i = await load('missing-property.yaml');
     assert.match(i.hint!, /kind: Condition/);

@@ -256,6 +256,18 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal(after.variables.body, 'fine');
   });
 
+  it('a HEAD answer is not refused by the size its Content-Length names: it has no body', async () => {
+    routes.set('/file', (_req, res) => res.writeHead(200, { 'content-length': '50000', 'content-type': 'application/zip' }).end());
+    const r = await run(`url: '[base] + "/file"'\nmethod: HEAD`, { client: { maxResponseBytes: 1000 } });
+    assert.equal(exitOf(r), 'success');
+    assert.equal(r.variables.status, 200);
+    assert.deepEqual(seen.map((s) => s.method), ['HEAD']);
+    seen = [];
+    routes.set('/file-get', (_req, res) => res.writeHead(200, { 'content-length': '50000' }).end('x'.repeat(50000)));
+    const got = await run(`url: '[base] + "/file-get"'`, { client: { maxResponseBytes: 1000 } });
+    assert.equal(got.variables.code, 'HTTP_TOO_LARGE', 'a GET of the same size is still refused');
+  });
+
   it('redirects are refused by default (the 3xx is the answer) and followed up to maxRedirects', async () => {
     routes.set('/old', (_req, res) => res.writeHead(302, { location: '/new' }).end());
     routes.set('/new', (_req, res) => res.writeHead(200).end('moved here'));
