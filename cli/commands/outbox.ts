@@ -7,6 +7,7 @@ import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 import { listOutbox, listOutboxPage, type OutboxEntry } from '../../adapters/mail/outbox.adapter.js';
 import { readLetter, type LetterBodies } from '../../server/console/eml-reader.js';
 import { existingDataDir, serverSettings, UsageError } from '../config.js';
+import { isoInZone } from '../../server/tasks/schedule.js';
 import { htmlToText } from '../html-text.js';
 
 async function listAll(dir: string): Promise<{ entries: OutboxEntry[]; total: number }> {
@@ -31,9 +32,10 @@ function clip(text: string, width: number): string {
   return chars.length <= width ? text.padEnd(width) : `${chars.slice(0, width - 1).join('')}…`;
 }
 
-function formatTable(entries: OutboxEntry[]): string {
+/** The table, times in the server's zone with their offset (as `runs`, `show`, `tasks` and the console print them). */
+function formatTable(entries: OutboxEntry[], zone: string): string {
   const rows = entries.map((e) => ({
-    time: e.time.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'),
+    time: Number.isFinite(Date.parse(e.time)) ? isoInZone(Date.parse(e.time), zone) : e.time,
     to: [...e.to, ...e.cc.map((c) => `cc:${c}`)].join(', ') || '(no recipient)',
     subject: e.subject || '(no subject)',
     file: e.file.split(/[\\/]/).pop() ?? e.file,
@@ -59,7 +61,8 @@ export function outboxCommand(io: OutboxCommandIo = {}): Command {
     .action(async (opts: { json?: boolean; dataDir?: string; limit?: number }) => {
       const env = io.env ?? process.env;
       const write = io.write ?? ((text: string) => void process.stdout.write(text));
-      const dir = join(existingDataDir(serverSettings({ dataDir: opts.dataDir }, env).dataDir), 'outbox');
+      const settings = serverSettings({ dataDir: opts.dataDir }, env);
+      const dir = join(existingDataDir(settings.dataDir), 'outbox');
       // With --limit only the newest files are opened (the names alone give their order).
       const { entries, total } = opts.limit !== undefined ? await listOutboxPage(dir, { limit: opts.limit }) : await listAll(dir);
       if (opts.json) {
@@ -70,7 +73,7 @@ export function outboxCommand(io: OutboxCommandIo = {}): Command {
         write(`The outbox ${dir} is empty: no letters stored yet.\n`);
         return;
       }
-      write(formatTable(entries));
+      write(formatTable(entries, settings.timeZone));
       const shown = entries.length < total ? `${entries.length} of ${total}` : `${total}`;
       write(`${shown} letter${total === 1 ? '' : 's'} in ${dir} (read one: npx oktell-emu outbox show <file>; or open the .eml file in any mail client)\n`);
     })

@@ -40,9 +40,12 @@ describe('outbox command', { timeout: 20_000 }, () => {
     const out = await runInProcess(['--data-dir', dataDir]);
     const lines = out.trimEnd().split('\n');
     assert.equal(lines.length, 3);
-    assert.match(lines[0]!, /^2025-05-01 08:01:00Z\s+ivan@example\.com\s+Новая задача: Позвонить клиенту\s+20250501-080100-000-\d{6}-[0-9a-f]{8}\.eml$/);
+    // In the server's zone (Moscow by default, UTC+3), as runs and show print times.
+    assert.match(lines[0]!, /^2025-05-01T11:01:00\+03:00\s+ivan@example\.com\s+Новая задача: Позвонить клиенту\s+20250501-080100-000-\d{6}-[0-9a-f]{8}\.eml$/);
     assert.match(lines[1]!, /petr@example\.org, cc:boss@example\.com\s+Новая задача: Отправить счёт/);
     assert.match(lines[2]!, /^2 letters in .*outbox/);
+    const utc = await runInProcess(['--data-dir', dataDir], { OKTELL_TZ: 'UTC' });
+    assert.match(utc, /^2025-05-01T08:01:00Z\s+ivan/, 'OKTELL_TZ picks the zone');
   });
 
   it('prints exactly one JSON array with one object per letter for --json', async () => {
