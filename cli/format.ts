@@ -5,6 +5,9 @@ import { formatRunError, toText, type DbCallRecord, type HttpCallRecord, type Ma
 import { timeZone as configuredTimeZone } from './config.js';
 import { htmlToText } from './html-text.js';
 
+/** Steps shown from each end of a trace that was cut (a runaway loop); `--json` has every step kept. */
+const CUT_TRACE_EDGE = 20;
+
 /** Lines of a letter's text shown under it; `--json` has the whole letter. */
 const SHOWN_TEXT_LINES = 30;
 
@@ -19,13 +22,22 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, ti
   const w = (s: string) => out.write(`${pad}${s}\n`);
   const status = r.status === 'completed' ? pc.green('completed') : pc.red('failed');
   w(`${pc.bold(r.scenario)} ${status} ${pc.dim(`run ${r.runId} · ${r.steps} steps · ${r.durationMs} ms · version ${r.version}`)}`);
-  for (const s of r.trace) {
+  const printStep = (s: RunResult['trace'][number]) => {
     const exit = s.exit === 'failed' ? pc.red('✗ failed') : pc.cyan(`→ ${s.exit}`);
     const changed = s.changed ? ' ' + Object.entries(s.changed).map(([k, v]) => `${pc.yellow(k)}=${show(v)}`).join(' ') : '';
     w(`  ${pc.dim(String(s.step).padStart(3))} ${s.block} ${pc.dim(s.kind)} ${exit}${changed}${s.error ? ' ' + pc.red(s.error) : ''}`);
     for (const n of s.notes ?? []) w(`      ${pc.yellow('note')} ${n}`);
+  };
+  if (!r.traceTruncated || r.trace.length <= 2 * CUT_TRACE_EDGE) r.trace.forEach(printStep);
+  else {
+    // A runaway run: its beginning and its end (where the loop was when it stopped) say more than 10,000 lines.
+    const head = r.trace.slice(0, CUT_TRACE_EDGE);
+    const tail = r.trace.slice(-CUT_TRACE_EDGE);
+    head.forEach(printStep);
+    const kept = r.trace.length;
+    w(`  ${pc.yellow(`… steps ${head[head.length - 1]!.step + 1}–${tail[0]!.step - 1} not shown. Of ${kept + r.traceTruncated} steps the trace keeps the first ${Math.ceil(kept / 2)} and the last ${Math.floor(kept / 2)}, which --json prints.`)}`);
+    tail.forEach(printStep);
   }
-  if (r.traceTruncated) w(`  ${pc.yellow(`… ${r.traceTruncated} more step(s) not in the trace: it keeps the first ${r.trace.length}`)}`);
   const rv = Object.entries(r.returnValues);
   if (rv.length) w(`  ${pc.bold('return values')} ${rv.map(([k, v]) => `${k}=${show(v)}`).join(' ')}`);
   for (const m of r.mails) printMail(m, w);

@@ -78,7 +78,10 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Record a step trace (default true). */
   trace?: boolean;
-  /** Steps recorded in the trace at most (default 10,000); later steps are counted in `traceTruncated`. */
+  /**
+   * Steps recorded in the trace at most (default 10,000). A longer run keeps its first half and its last half (where a
+   * runaway loop ended); the steps between are counted in `traceTruncated`.
+   */
   traceLimit?: number;
   limits?: Partial<RunLimits>;
   timeZone?: string;
@@ -127,6 +130,10 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const traceOn = opts.trace !== false;
   const traceLimit = opts.traceLimit ?? 10_000;
+  // Past the first half of the limit, steps go round a ring of the other half, so the trace ends with the last steps.
+  const traceHead = Math.ceil(traceLimit / 2);
+  const traceTail: TraceStep[] = [];
+  let tailNext = 0;
   const timeZone = opts.timeZone ?? 'UTC';
   const params = new Map<number, Value>();
   for (const [k, v] of Object.entries(opts.params ?? {})) params.set(Number(k), v);
@@ -301,6 +308,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   }
 
   base.steps = step;
+  if (traceTail.length) base.trace.push(...traceTail.slice(tailNext), ...traceTail.slice(0, tailNext));
   if (base.traceTruncated === undefined) delete base.traceTruncated;
   if (base.dbCalls === undefined) delete base.dbCalls;
   if (base.httpCalls === undefined) delete base.httpCalls;
@@ -310,9 +318,11 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   return failure ? { ...base, status: 'failed', error: failure } : { ...base, status: 'completed' };
 
   function pushTrace(exit: string, s0: number, error?: string) {
-    if (base.trace.length >= traceLimit) {
+    const tailMax = traceLimit - traceHead;
+    if (base.trace.length >= traceHead && traceTail.length >= tailMax) {
+      // The oldest step of the ring is dropped (or, with no room for a tail, the step itself).
       base.traceTruncated = (base.traceTruncated ?? 0) + 1;
-      return;
+      if (tailMax === 0) return;
     }
     // Built by assignment, not spreads: this runs once per block, and the temporary objects of spreads showed in
     // the engine benchmark's profile (bench/engine.bench.ts).
@@ -321,7 +331,12 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     if (effectDetail !== undefined) entry.effect = effectDetail;
     if (notes) entry.notes = notes;
     if (error) entry.error = error;
-    base.trace.push(entry);
+    if (base.trace.length < traceHead) base.trace.push(entry);
+    else if (traceTail.length < tailMax) traceTail.push(entry);
+    else {
+      traceTail[tailNext] = entry;
+      tailNext = (tailNext + 1) % tailMax;
+    }
   }
 
   /** Applies a control signal; returns the next block id in the (possibly new) current scenario. */

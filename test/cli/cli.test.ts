@@ -93,7 +93,13 @@ describe('oktell-emu run --dry-run --json', () => {
       assert.match(error.message, new RegExp(`last block "${error.block}", next "`));
       // The text output says the trace was cut, and where.
       const text = cli(['run', 'Spin', '--scenarios', 'test/cases/loop-guard/scenarios', '--data-dir', tmp.dir]);
-      assert.match(text.stdout, /… \d+ more step\(s\) not in the trace: it keeps the first 10000\n/);
+      assert.match(text.stdout, /… steps 21–\d+ not shown\. Of \d+ steps the trace keeps the first 5000 and the last 5000, which --json prints\.\n/);
+      assert.ok(text.stdout.split('\n').length < 100, 'a runaway loop prints its two ends, not 10,000 lines');
+      // --json keeps the first half and the last half: the trace ends where the loop was stopped.
+      const steps = (JSON.parse(r.stdout) as { steps: number; trace: Array<{ step: number }> });
+      assert.equal(steps.trace.length, 10_000);
+      assert.equal(steps.trace[4999]!.step, 5000);
+      assert.equal(steps.trace.at(-1)!.step, steps.steps);
     } finally {
       tmp.cleanup();
     }

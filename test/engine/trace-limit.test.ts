@@ -1,0 +1,51 @@
+// A run longer than its trace limit keeps the trace's first half and its last half: the end of a runaway loop is
+// where the reader looks. The steps between are counted, never silently lost.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultRegistry } from '../../components/registry.js';
+import { fixedClock, loadScenarioText, randomIds, runScenario, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
+
+const LOOP = `variables: { i: number }
+start: inc
+blocks:
+  inc:
+    kind: Variable
+    set: { i: '[i] + 1' }
+    exits: { next: check }
+  check:
+    kind: Condition
+    expression: '[i] < 12'
+    exits: { true: inc, false: done }
+  done:
+    kind: Stop
+`;
+
+async function run(traceLimit: number) {
+  const loaded = loadScenarioText('Loop.yaml', LOOP, { registry: defaultRegistry });
+  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
+  const scenario = (loaded as { scenario: Scenario }).scenario;
+  const library: ScenarioLibrary = { dir: '.', scenarios: new Map([[scenario.name, scenario]]), issues: [] };
+  return runScenario(library, scenario.name, { traceLimit, ports: { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } } });
+}
+
+describe('the trace limit', () => {
+  // 12 rounds of inc + check, then done: 25 steps.
+  const cases: Array<{ limit: number; steps: number[]; cut: number | undefined }> = [
+    { limit: 100, steps: Array.from({ length: 25 }, (_, i) => i + 1), cut: undefined },
+    { limit: 25, steps: Array.from({ length: 25 }, (_, i) => i + 1), cut: undefined },
+    { limit: 10, steps: [1, 2, 3, 4, 5, 21, 22, 23, 24, 25], cut: 15 },
+    { limit: 7, steps: [1, 2, 3, 4, 23, 24, 25], cut: 18 },
+    { limit: 1, steps: [1], cut: 24 },
+    { limit: 0, steps: [], cut: 25 },
+  ];
+  for (const c of cases) {
+    it(`${c.limit} steps at most → ${c.steps.length} kept, ${c.cut ?? 0} counted as left out`, async () => {
+      const r = await run(c.limit);
+      assert.equal(r.status, 'completed', JSON.stringify(r.error));
+      assert.equal(r.steps, 25);
+      assert.deepEqual(r.trace.map((s) => s.step), c.steps);
+      assert.equal(r.traceTruncated, c.cut);
+      if (c.steps.length > 1) assert.equal(r.trace.at(-1)!.block, 'done', 'the last step is the last block that ran');
+    });
+  }
+});
