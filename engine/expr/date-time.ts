@@ -303,6 +303,15 @@ export function addDaysInZone(date: Date, days: number, timeZone: string): Date 
   return fraction === 0 ? result : new Date(result.getTime() + fraction * 86_400_000);
 }
 
+/**
+ * Days from `from` to `to` as the wall clock of `timeZone` counts them (fractions kept): the inverse of
+ * `addDaysInZone`, so a day that a daylight-saving change makes 23 or 25 hours long still counts as one.
+ */
+export function wallDaysBetween(from: Date, to: Date, timeZone: string): number {
+  const wall = (d: Date) => d.getTime() + zoneOffsetMs(d.getTime(), timeZone);
+  return (wall(to) - wall(from)) / 86_400_000;
+}
+
 /** Midnight (00:00:00) of the day `date` falls on in `timeZone`. */
 export function startOfDay(date: Date, timeZone: string): Date {
   const w = wallTimeOf(date, timeZone);

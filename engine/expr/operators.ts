@@ -1,10 +1,8 @@
 // Oktell operator semantics: + adds numbers or joins text, arithmetic, dates ± days, comparisons, equality.
 import { numberFromText, numberToText, toNumber, toText, type Value } from '../values.js';
 import type { EvalContext } from './context.js';
-import { addDaysInZone, parseDateText } from './date-time.js';
+import { addDaysInZone, parseDateText, wallDaysBetween } from './date-time.js';
 import { ExpressionRuntimeError } from './runtime-error.js';
-
-const DAY_MS = 86_400_000;
 
 /** Text of a value; reads the zone only for dates, so constant parts can fold at load time. */
 function textOf(v: Value, ctx: EvalContext): string {
@@ -42,7 +40,7 @@ export function add(a: Value, b: Value, ctx: EvalContext): Value {
 export function subtract(a: Value, b: Value, ctx: EvalContext): Value {
   if (typeof a === 'number' && typeof b === 'number') return checked(a - b, '-');
   if (a instanceof Date) {
-    if (b instanceof Date) return (a.getTime() - b.getTime()) / DAY_MS;
+    if (b instanceof Date) return wallDaysBetween(b, a, ctx.timeZone);
     return shiftDays(a, typeof b === 'number' ? -b : -toNumber(b, 'operator -'), '-', ctx);
   }
   return checked(toNumber(a, 'operator -') - toNumber(b, 'operator -'), '-');

@@ -200,6 +200,16 @@ describe('dates in other time zones', () => {
     assert.equal(run('Str(ToDate("30.03.2024 12:00") + 1)', berlin), '31.03.2024 12:00:00');
     assert.equal(run('DateDiff("hours", "30.03.2024 12:00", "31.03.2024 12:00")', berlin), 23);
   });
+  it('counts calendar days across a daylight-saving change, as AddDays adds them; hours stay the time elapsed', () => {
+    // The 23-hour day (spring) and the 25-hour day (autumn, 27.10.2024) each count as one day.
+    for (const [from, to, days] of [['30.03.2024 12:00', '31.03.2024 12:00', 1], ['26.10.2024 12:00', '27.10.2024 12:00', 1], ['01.03.2024 00:00', '01.04.2024 00:00', 31], ['31.03.2024 12:00', '30.03.2024 12:00', -1], ['31.03.2024 11:59', '30.03.2024 12:00', 0]] as const) {
+      assert.equal(run(`DateDiff("days", "${from}", "${to}")`, berlin), days, `${from} → ${to}`);
+      assert.equal(run(`DateDiff("days", "${from}", AddDays("${from}", ${days}))`, berlin), days, 'the inverse of AddDays');
+    }
+    assert.equal(run('ToDate("31.03.2024 12:00") - ToDate("30.03.2024 12:00")', berlin), 1, 'date minus date is the inverse of date plus days');
+    assert.equal(run('ToDate("27.10.2024 12:00") - ToDate("26.10.2024 12:00")', berlin), 1);
+    assert.equal(run('DateDiff("hours", "26.10.2024 12:00", "27.10.2024 12:00")', berlin), 25);
+  });
   it('gives midnight of the zone\'s day for Today()', () => {
     const lateUtc = createContext({}, { now: new Date('2024-03-15T22:30:00Z') });
     assert.equal(run('Str(Today())', lateUtc), '16.03.2024 00:00:00');

@@ -1,11 +1,12 @@
 // Date functions: the injected clock, formatting and parsing in the run's time zone, arithmetic and differences.
 import type { Node } from '../ast.js';
-import { addDaysInZone, compileDateFormat, FORMAT_TOKENS_HINT, formatWithParts, parseDateWithParts, startOfDay } from '../date-time.js';
+import { addDaysInZone, compileDateFormat, FORMAT_TOKENS_HINT, formatWithParts, parseDateWithParts, startOfDay, wallDaysBetween } from '../date-time.js';
 import { ExpressionRuntimeError, quoteForMessage } from '../runtime-error.js';
 import { date, defineFunction, literal, num, text, type ArgProblem, type FunctionDef } from './function-def.js';
 
+const DAY_MS = 86_400_000;
 const UNIT_MS: Record<string, number> = {
-  days: 86_400_000, day: 86_400_000, d: 86_400_000,
+  days: DAY_MS, day: DAY_MS, d: DAY_MS,
   hours: 3_600_000, hour: 3_600_000, h: 3_600_000,
   minutes: 60_000, minute: 60_000, min: 60_000,
   seconds: 1000, second: 1000, s: 1000, sec: 1000,
@@ -85,7 +86,7 @@ export const DATE_FUNCTIONS: FunctionDef[] = [
   shift('AddSeconds', 1000, 'seconds'),
   defineFunction({
     name: 'DateDiff', signature: 'DateDiff(unit, from, to)', minArgs: 3, maxArgs: 3,
-    description: `Whole units from the first date to the second (negative when to is earlier); ${UNITS_HINT}.`,
+    description: `Whole units from the first date to the second (negative when to is earlier); days as the calendar counts them (as AddDays), smaller units as the time elapsed; ${UNITS_HINT}.`,
     check: (args) => {
       const u = literal(args[0]);
       return typeof u === 'string' && UNIT_MS[u.trim().toLowerCase()] === undefined
@@ -96,8 +97,11 @@ export const DATE_FUNCTIONS: FunctionDef[] = [
       const u = text(unit!, ctx).trim().toLowerCase();
       const ms = UNIT_MS[u];
       if (ms === undefined) throw new ExpressionRuntimeError('DateDiff', `unknown unit ${quoteForMessage(u)}; ${UNITS_HINT}`);
-      const diff = date(b!, ctx, 'DateDiff').getTime() - date(a!, ctx, 'DateDiff').getTime();
-      return Math.trunc(diff / ms) + 0;
+      const from = date(a!, ctx, 'DateDiff');
+      const to = date(b!, ctx, 'DateDiff');
+      // Days are calendar days at the wall clock (as AddDays counts them); smaller units are the time that elapsed.
+      if (ms === DAY_MS) return Math.trunc(wallDaysBetween(from, to, ctx.timeZone)) + 0;
+      return Math.trunc((to.getTime() - from.getTime()) / ms) + 0;
     },
   }),
 ];
