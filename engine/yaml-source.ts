@@ -94,11 +94,11 @@ export class YamlSource {
         break;
       case 'QUOTE_DOUBLE':
       case 'QUOTE_SINGLE': {
-        // A backslash is an escape in "…" only; in '…' the one escape is ''. On one line the escapes can be
-        // walked; a value spread over lines with escapes is located at its start.
+        // A backslash is an escape in "…" only; in '…' the one escape is ''. On one line the escapes are walked;
+        // over several lines they are walked while folding is matched (alignNonBlank).
         const escaped = node.type === 'QUOTE_DOUBLE' ? raw.includes('\\') : raw.includes("''");
-        if (escaped && raw.includes('\n')) return this.at(start);
-        if (escaped) return this.at(start + 1 + rawOffset(raw.slice(1), offset, node.type));
+        if (escaped && !raw.includes('\n')) return this.at(start + 1 + rawOffset(raw.slice(1), offset, node.type));
+        if (escaped && typeof node.value === 'string') return this.at(alignNonBlank(node.value, offset, this.text, start + 1, end, node.type));
         body = start + 1;
         break;
       }
@@ -144,20 +144,34 @@ function rawOffset(raw: string, offset: number, type: 'QUOTE_DOUBLE' | 'QUOTE_SI
 
 const isBlank = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
 
+/** Escapes of "…" whose character is blank (a line feed, a tab, a space, a carriage return). */
+const BLANK_ESCAPES = new Set(['n', 't', '\t', ' ', 'r']);
+
 /**
  * Source offset of value character `offset` for a scalar spread over lines. Folding and indentation change only
- * whitespace, so the n-th non-blank character of the value is the n-th non-blank character of the source text.
+ * whitespace, so the n-th non-blank character of the value is the n-th non-blank character of the source text. In a
+ * quoted scalar an escape (`\"`, `\x41`, `''`) is one character of the value, and a backslash before a line break
+ * is none.
  */
-function alignNonBlank(value: string, offset: number, text: string, from: number, to: number): number {
+function alignNonBlank(value: string, offset: number, text: string, from: number, to: number, quote?: 'QUOTE_DOUBLE' | 'QUOTE_SINGLE'): number {
   let n = 0;
   for (let i = 0; i < Math.min(offset, value.length); i++) if (!isBlank(value[i]!)) n++;
   let seen = 0;
   let after = from;
-  for (let j = from; j < to; j++) {
-    if (isBlank(text[j]!)) continue;
-    if (seen === n) return j;
-    seen++;
-    after = j + 1;
+  for (let j = from; j < to; ) {
+    let width = 1;
+    let blank = isBlank(text[j]!);
+    if (quote === 'QUOTE_DOUBLE' && text[j] === '\\') {
+      const next = text[j + 1] ?? '';
+      width = 2 + (({ x: 2, u: 4, U: 8 } as Record<string, number>)[next] ?? 0);
+      blank = next === '\n' || next === '\r' || BLANK_ESCAPES.has(next);
+    } else if (quote === 'QUOTE_SINGLE' && text.startsWith("''", j)) width = 2;
+    if (!blank) {
+      if (seen === n) return j;
+      seen++;
+      after = j + width;
+    }
+    j += width;
   }
   return after;
 }

@@ -278,6 +278,15 @@ describe('positions in values with escapes and in files with a byte-order mark',
   it('a double-quoted value with \\" escapes is located at the character, escapes walked', () => {
     assert.deepEqual(first(`variables: { body: string }\nblocks:\n  r:\n    kind: ReturnValue\n    values:\n      2: "[body] + \\"x\\" + [nop]"\n`), ['E_UNKNOWN_VARIABLE', 6, 29]);
   });
+  it('a double-quoted value over several lines with \\" escapes is located on the offending line', () => {
+    // Line 7 is `        [nte2]"`: the unknown variable's name starts at column 10.
+    assert.deepEqual(first(`variables: { note: string }\nblocks:\n  b:\n    kind: Variable\n    set:\n      note: "\\"Привет\\" +\n        [nte2]"\n`), ['E_UNKNOWN_VARIABLE', 7, 10]);
+    // An escaped line break (a backslash at the end of the line) and a \\t escape take no place in the count.
+    assert.deepEqual(first(`variables: { note: string }\nblocks:\n  b:\n    kind: Variable\n    set:\n      note: "\\"a\\tb\\" + \\\n        \\"c\\" + [nte2]"\n`), ['E_UNKNOWN_VARIABLE', 7, 18]);
+  });
+  it("'' in a single-quoted value over several lines counts as one character", () => {
+    assert.deepEqual(first(`variables: { note: string }\nblocks:\n  b:\n    kind: Variable\n    set:\n      note: '"it''s" +\n        [nte2]'\n`), ['E_UNKNOWN_VARIABLE', 7, 10]);
+  });
   it("'' in a single-quoted value counts as one character", () => {
     assert.deepEqual(first(`variables: { body: string }\nblocks:\n  r:\n    kind: ReturnValue\n    values:\n      1: '"it''s " + [nop]'\n`), ['E_UNKNOWN_VARIABLE', 6, 23]);
   });
