@@ -16,6 +16,8 @@ export interface ZodIssueLike {
   errors?: ZodIssueLike[][];
   /** For an invalid record key: what the key's own schema said about it. */
   issues?: ZodIssueLike[];
+  /** For a value outside a fixed set (an enum): the allowed values. */
+  values?: unknown[];
 }
 
 /** Turns zod's issues into located scenario issues; for a union, reports the branch that came closest. */
@@ -58,6 +60,14 @@ export function reportSchemaIssues(
     if (value === null && path.length > 0) {
       // `5: null` or `5:` with nothing after it: the line is there, its value is not.
       issue(at(path, true), C.INVALID_PROPERTY, `"${path.join('.')}" has no value`, `give it a value ('""' for empty text), or remove the line`);
+      continue;
+    }
+    if (zi.code === 'invalid_value' && typeof value === 'string' && zi.values?.every((v) => typeof v === 'string')) {
+      // One of a fixed set (an operator, a method, a mode): say which, and the likely one (`=>` is `>=` reversed).
+      const allowed = zi.values as string[];
+      const reversed = [...value.trim()].reverse().join('');
+      const guess = allowed.includes(reversed) ? reversed : closest(value.trim(), allowed);
+      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${JSON.stringify(value)} is not one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`, guess ? `did you mean ${JSON.stringify(guess)}?` : `see the ${def.kind} example:\n${indent(def.example)}`);
       continue;
     }
     if (value === undefined) {

@@ -36,7 +36,7 @@ blocks:
       ['E_INVALID_JSONPATH', 8, 10, 'JSONPath "$.items[?(@.price > 10)].name": filter and script expressions ([?(...)], [(...)]) are not supported'],
       ['E_INVALID_JSONPATH', 9, 10, 'JSONPath "payload.id": a JSONPath must start with "$"'],
       ['E_INVALID_JSONPATH', 10, 10, 'JSONPath "$.items[": unclosed "["'],
-      ['E_INVALID_PROPERTY', 11, 33, '"extract.f.function": Invalid option: expected one of "value"|"count"|"exists"|"all"'],
+      ['E_INVALID_PROPERTY', 11, 33, '"extract.f.function": "sum" is not one of "value", "count", "exists", "all"'],
       ['E_INVALID_PROPERTY', 18, 43, '"extract.g.group": Invalid input: expected number, received string'],
     ]);
   });

@@ -76,6 +76,25 @@ describe('expression hints that fit YAML', () => {
   });
 });
 
+describe('a value outside a fixed set names the set and the likely one', () => {
+  const first = (operator: string) => {
+    const r = loadScenarioText('Op.yaml', `variables: { n: number }\nstart: c\nblocks:\n  c:\n    kind: Condition\n    left: '[n]'\n    operator: '${operator}'\n    right: 5\n    exits: { true: s, false: s }\n  s: { kind: Stop }\n`, { registry: defaultRegistry });
+    assert.equal(r.ok, false);
+    return r.ok ? undefined : r.issues[0]!;
+  };
+  for (const [written, meant] of [['=>', '>='], ['=<', '<='], ['===', '=='], ['contain', 'contains'], ['STARTSWITH', 'startsWith']] as const) {
+    it(`operator ${written} → did you mean ${meant}`, () => {
+      const i = first(written)!;
+      assert.deepEqual([i.code, i.line, i.col], ['E_INVALID_PROPERTY', 7, 15]);
+      assert.match(i.message, new RegExp(`^"operator": ${JSON.stringify(written)} is not one of "=", "<>", `));
+      assert.equal(i.hint, `did you mean "${meant}"?`);
+    });
+  }
+  it('nothing close: the kind\'s example', () => {
+    assert.match(first('xyz')!.hint!, /^see the Condition example/);
+  });
+});
+
 describe('mistakes in the YAML structure name what is wrong and where', () => {
   const load = (text: string) => {
     const r = loadScenarioText('Keys.yaml', text, { registry: defaultRegistry });

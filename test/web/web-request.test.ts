@@ -530,7 +530,7 @@ describe('WebRequest properties are checked when the scenario loads', () => {
     assert.match(issues(`url: '"http://x"'\nheaders: { 'Bad Name': '"x"' }`)[0]!, /^7:28 E_INVALID_PROPERTY "Bad Name" is not a valid header name/);
     assert.match(issues(`url: '"http://x"'\nheaders: { Host: '"x"' }`)[0]!, /E_INVALID_PROPERTY the "Host" header is set by the client/);
     assert.match(issues(`method: PUT\nurl: '"http://x"'\nidempotencyKey: true`)[0]!, /E_INVALID_PROPERTY "idempotencyKey" is for POST and PATCH/);
-    assert.match(issues(`method: TRACE\nurl: '"http://x"'`)[0]!, /^6:13 E_INVALID_PROPERTY "method": Invalid option/);
+    assert.match(issues(`method: TRACE\nurl: '"http://x"'`)[0]!, /^6:13 E_INVALID_PROPERTY "method": "TRACE" is not one of "GET", /);
     assert.match(issues(`url: '"http://x"'\nresponseBody: nope`)[0]!, /E_UNKNOWN_VARIABLE/);
   });
 });
