@@ -241,8 +241,14 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       effectDetail = details;
     },
     traceNote(text) {
-      // A note made by a function costs nothing when the run keeps no trace.
-      const t = typeof text === 'function' ? (traceOn ? text() : undefined) : text;
+      // A note made by a function costs nothing when the run keeps no trace, and one that fails to compute is left
+      // out: keeping a trace must never change how a run ends.
+      let t: string | undefined;
+      try {
+        t = typeof text === 'function' ? (traceOn ? text() : undefined) : text;
+      } catch {
+        t = undefined;
+      }
       if (t) (notes ??= []).push(t);
     },
   };

@@ -1,9 +1,11 @@
 // A run longer than its trace limit keeps the trace's first half and its last half: the end of a runaway loop is
-// where the reader looks. The steps between are counted, never silently lost.
+// where the reader looks. The steps between are counted, never silently lost. And keeping a trace never changes how
+// a run ends: a trace note that fails to compute is left out.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { z } from 'zod';
 import { defaultRegistry } from '../../components/registry.js';
-import { fixedClock, loadScenarioText, randomIds, runScenario, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
+import { fixedClock, loadScenarioText, randomIds, runScenario, type BlockDefinition, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
 
 const LOOP = `variables: { i: number }
 start: inc
@@ -20,12 +22,12 @@ blocks:
     kind: Stop
 `;
 
-async function run(traceLimit: number) {
-  const loaded = loadScenarioText('Loop.yaml', LOOP, { registry: defaultRegistry });
+async function run(traceLimit: number, text = LOOP, registry = defaultRegistry, trace = true) {
+  const loaded = loadScenarioText('Loop.yaml', text, { registry });
   assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
   const scenario = (loaded as { scenario: Scenario }).scenario;
   const library: ScenarioLibrary = { dir: '.', scenarios: new Map([[scenario.name, scenario]]), issues: [] };
-  return runScenario(library, scenario.name, { traceLimit, ports: { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } } });
+  return runScenario(library, scenario.name, { traceLimit, trace, ports: { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } } });
 }
 
 describe('the trace limit', () => {
@@ -46,6 +48,32 @@ describe('the trace limit', () => {
       assert.deepEqual(r.trace.map((s) => s.step), c.steps);
       assert.equal(r.traceTruncated, c.cut);
       if (c.steps.length > 1) assert.equal(r.trace.at(-1)!.block, 'done', 'the last step is the last block that ran');
+    });
+  }
+});
+
+describe('trace notes', () => {
+  // A block of this test only: its note throws, as a note re-reading a value could.
+  const noisy: BlockDefinition<Record<string, never>, null> = {
+    kind: 'Noisy', oktellName: 'Шумный', description: 'test block', exits: ['next'], schema: z.strictObject({}), example: 'n: { kind: Noisy }',
+    compile: () => null,
+    run(_config, rt) {
+      rt.traceNote(() => {
+        throw new Error('the note failed');
+      });
+      rt.traceNote('kept');
+      return 'next';
+    },
+  };
+  const registry = new Map([...defaultRegistry, ['Noisy', noisy]]);
+  const text = 'start: n\nblocks:\n  n:\n    kind: Noisy\n    exits: { next: done }\n  done:\n    kind: Stop\n';
+  for (const trace of [true, false]) {
+    it(`a note that fails to compute is left out; the run ends the same (trace ${trace ? 'on' : 'off'})`, async () => {
+      const r = await run(100, text, registry, trace);
+      assert.equal(r.status, 'completed', JSON.stringify(r.error));
+      assert.equal(r.steps, 2);
+      if (trace) assert.deepEqual(r.trace[0]!.notes, ['kept']);
+      else assert.deepEqual(r.trace, []);
     });
   }
 });
