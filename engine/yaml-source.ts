@@ -131,12 +131,15 @@ export class YamlSource {
   }
 }
 
+/** Hex digits after the letter of a `\x`, `\u` or `\U` escape in "…". */
+const HEX_DIGITS: Record<string, number> = { x: 2, u: 4, U: 8 };
+
 /** Offset in a quoted scalar's source (after its opening quote) of value character `offset`, walking escapes. */
 function rawOffset(raw: string, offset: number, type: 'QUOTE_DOUBLE' | 'QUOTE_SINGLE'): number {
   let i = 0;
   for (let v = 0; v < offset && i < raw.length; v++) {
     if (type === 'QUOTE_SINGLE') i += raw.startsWith("''", i) ? 2 : 1;
-    else if (raw[i] === '\\') i += 2 + (({ x: 2, u: 4, U: 8 } as Record<string, number>)[raw[i + 1] ?? ''] ?? 0);
+    else if (raw[i] === '\\') i += 2 + (HEX_DIGITS[raw[i + 1] ?? ''] ?? 0);
     else i++;
   }
   return i;
@@ -163,7 +166,7 @@ function alignNonBlank(value: string, offset: number, text: string, from: number
     let blank = isBlank(text[j]!);
     if (quote === 'QUOTE_DOUBLE' && text[j] === '\\') {
       const next = text[j + 1] ?? '';
-      width = 2 + (({ x: 2, u: 4, U: 8 } as Record<string, number>)[next] ?? 0);
+      width = 2 + (HEX_DIGITS[next] ?? 0);
       blank = next === '\n' || next === '\r' || BLANK_ESCAPES.has(next);
     } else if (quote === 'QUOTE_SINGLE' && text.startsWith("''", j)) width = 2;
     if (!blank) {
