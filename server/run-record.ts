@@ -3,7 +3,8 @@
 // step, parameter and letter. The whole values stay where they are needed: the request body in the inbox, a job's
 // parameters and variables in the job.
 import type { JsonValue, MailRecord, RunResult, TraceStep, Value } from '../engine/index.js';
-import type { RunTrigger, RunWrite } from './store/store.port.js';
+import type { JobRecord, RunTrigger, RunWrite } from './store/store.port.js';
+import { taskNameOf } from './tasks/scheduler.js';
 
 /** Characters of a text kept in a run record (trace values, parameters); the rest is counted, not stored. */
 export const STORED_TEXT_CHARS = 256;
@@ -82,5 +83,47 @@ export function runWrite(
     ...(extra.parentRunId !== undefined ? { parentRunId: extra.parentRunId } : {}),
     ...(extra.attempt !== undefined ? { attempt: extra.attempt } : {}),
     ...(extra.workerId !== undefined ? { workerId: extra.workerId } : {}),
+  };
+}
+
+/** The trigger a job's runs are recorded with: a replay, a service task's run, or an AsyncScenario start. */
+export function jobRunTrigger(job: Pick<JobRecord, 'replayCount' | 'trigger'>): RunTrigger {
+  return job.replayCount > 0 ? 'replay' : taskNameOf(job.trigger) !== undefined ? 'task' : 'async';
+}
+
+/** Why an attempt was lost: its worker stopped renewing its lease (another instance, or a stalled process). */
+export const LEASE_LOST = { code: 'LEASE_EXPIRED', message: 'the worker stopped renewing its lease' } as const;
+/** Why an attempt was lost: the server stopped while it ran (found at the next start). */
+export const PROCESS_STOPPED = { code: 'PROCESS_STOPPED', message: 'the server stopped during this attempt' } as const;
+
+/**
+ * The run record of an attempt whose worker vanished: its lease expired, or the server stopped while it ran. A run is
+ * recorded only when an attempt ends, so without this the attempt (and, at the last attempt, the dead letter it
+ * leaves) would appear in no list. What it did is not known: it is recorded as failed from the worker's last sign of
+ * life (the claim or the last lease renewal) to the moment the loss was found.
+ */
+export function lostAttemptRun(job: JobRecord, error: { code: string; message: string }, id: string, now: number): RunWrite {
+  const params = job.params && typeof job.params === 'object' && !Array.isArray(job.params) ? cutRecord(job.params as Record<string, JsonValue>, STORED_PARAM_CHARS) : {};
+  const who = job.leaseOwner ? `worker ${job.leaseOwner}` : 'its worker';
+  return {
+    id,
+    scenario: job.scenario,
+    version: job.pinnedVersion ?? 'unknown',
+    trigger: jobRunTrigger(job),
+    status: 'failed',
+    startedAt: job.updatedAt,
+    finishedAt: now,
+    durationMs: Math.max(0, now - job.updatedAt),
+    params,
+    returnValues: {},
+    error: { code: error.code, message: `${error.message} (${who}, attempt ${job.attempts}); what the attempt did is not known: a letter or other effect it made may be made again by the next attempt` },
+    trace: [],
+    bpiumCalls: [],
+    mails: [],
+    jobId: job.id,
+    inboxId: job.inboxId,
+    parentRunId: job.parentRunId,
+    attempt: job.attempts,
+    workerId: job.leaseOwner,
   };
 }

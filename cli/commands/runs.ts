@@ -108,13 +108,16 @@ function summary(r: { id: string; jobId: string | null; scenario: string; versio
 export function showCommand(): Command {
   return new Command('show')
     .description('show one run: parameters, trace with variables, return values, letters, Bpium calls, web requests, database statements, the jobs it started')
-    .argument('<runId>')
+    .argument('<runId>', 'a run id, or a job id (its last run is shown)')
     .option('--json', 'print the run as JSON')
     .option('--data-dir <dir>', 'data folder')
     .action(async (id: string, o: { json?: boolean; dataDir?: string }) => {
       const settings = serverSettings(o);
       const found = await withStore(o, async (s) => {
-        const r = await s.getRun(id);
+        // `replay` takes job ids (a dead letter's), so `show` does too: the job's last run.
+        const asJob = (await s.getRun(id)) ? undefined : await s.getJob(id);
+        if (asJob && !asJob.lastRunId) throw new UsageError(`job ${id} (${asJob.scenario}) is ${asJob.status} and has no run recorded yet`);
+        const r = await s.getRun(asJob?.lastRunId ?? id);
         const run = r ? (await withTaskOrigins(s, [r]))[0] : undefined;
         return { run, job: run?.jobId ? await s.getJob(run.jobId) : undefined, started: run ? await startedJobs(s, run.id) : [] };
       }, (folder) => {

@@ -7,8 +7,7 @@ import { RUN_ERROR_CODES, runScenario, type LoggerPort, type RunResult, type Val
 import type { SharedPorts } from '../../adapters/ports.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import { enqueueingStarter, jobVariables } from '../starters.js';
-import { runWrite } from '../run-record.js';
-import { taskNameOf } from '../tasks/scheduler.js';
+import { jobRunTrigger, runWrite } from '../run-record.js';
 import type { JobLease, JobRecord } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
 import { attemptJournal } from './attempt-journal.js';
@@ -234,7 +233,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const host = opts.host;
     const library = job.pinnedVersion ? host.libraryWithVersion(job.scenario, job.pinnedVersion) : host.library();
     // A service task's job carries its task in the trigger: its runs say `task`, not `async`.
-    const trigger = job.replayCount > 0 ? 'replay' : taskNameOf(job.trigger) !== undefined ? 'task' : 'async';
+    const trigger = jobRunTrigger(job);
     let result: RunResult;
     const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0));
     if (!library) {

@@ -77,13 +77,14 @@ export const PG_SQL = {
 
   getJob: `SELECT * FROM jobs WHERE id = $1`,
   /** Jobs whose worker stopped renewing: locked so exactly one claimer deals with each. $1 now. */
-  lockExpired: `SELECT id, attempts >= max_attempts AS last FROM jobs
+  lockExpired: `SELECT *, attempts >= max_attempts AS last FROM jobs
     WHERE status = 'running' AND lease_expires_at <= $1
     ORDER BY priority DESC, next_run_at
     FOR UPDATE SKIP LOCKED`,
   /** $1 job ids, $2 error JSON, $3 now. */
   failRunsOfJobs: `UPDATE runs SET status = 'failed', error = $2, finished_at = $3, duration_ms = $3 - started_at
-    WHERE job_id = ANY($1::text[]) AND status = 'running'`,
+    WHERE job_id = ANY($1::text[]) AND status = 'running'
+    RETURNING id, job_id`,
   /** $1 job ids, $2 error JSON, $3 now. */
   buryJobs: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = $2,
       finished_at = $3, updated_at = $3
@@ -125,6 +126,11 @@ export const PG_SQL = {
   finishJob: `UPDATE jobs SET status = $5, lease_owner = NULL, lease_expires_at = NULL, last_error = $2,
       finished_at = $3, updated_at = $3, last_run_id = COALESCE($4, last_run_id)
     WHERE id = $1`,
+  /** Single instance only: the jobs a stopped server left running. */
+  runningJobs: `SELECT * FROM jobs WHERE status = 'running'`,
+  /** $1 JSON array of { id, run_id }: each job's last run. */
+  setLastRuns: `UPDATE jobs SET last_run_id = x.run_id
+    FROM jsonb_to_recordset($1::jsonb) AS x(id text, run_id text) WHERE jobs.id = x.id`,
   /** Single instance only. $1 now, $2 error. */
   buryOrphans: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = $2,
       finished_at = $1, updated_at = $1

@@ -1,6 +1,7 @@
 // The Store on PostgreSQL, shared by several server processes: SKIP LOCKED claims under leases, grouped commits.
 import pg from 'pg';
 import type { EffectJournalPort } from '../../engine/ports.js';
+import { LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { classifyPgError, PgWriteBatcher, type PgOp } from './postgres.batcher.js';
 import { applyPgMigrations } from './postgres.migrations.js';
@@ -299,10 +300,10 @@ export class PostgresStore implements Store {
       const expires = now + leaseMs;
       const claimed: JobRow[] = [];
       // Expired leases first: their worker vanished. Locked rows are another claimer's business right now.
-      const expired = (await exec<{ id: string; last: boolean }>(c, 'lockExpired', [now])).rows;
+      const expired = (await exec<JobRow & { last: boolean }>(c, 'lockExpired', [now])).rows;
       if (expired.length > 0) {
         const lost = toJson({ code: 'LEASE_EXPIRED', message: 'the worker stopped renewing its lease during the last attempt' }, 'error');
-        await exec(c, 'failRunsOfJobs', [expired.map((r) => r.id), lost, now]);
+        await endLostAttempts(c, expired.map(jobFromRow), LEASE_LOST, lost, now);
         const last = expired.filter((r) => r.last).map((r) => r.id);
         if (last.length > 0) await exec(c, 'buryJobs', [last, lost, now]);
         const retake = expired.filter((r) => !r.last).slice(0, limit).map((r) => r.id);
@@ -376,10 +377,11 @@ export class PostgresStore implements Store {
   async recoverOrphans(): Promise<RecoverResult> {
     return this.write(async (c) => {
       const now = this.clock.now();
-      const error = toJson({ code: 'PROCESS_STOPPED', message: 'the server stopped during this attempt' }, 'error');
+      const error = toJson(PROCESS_STOPPED, 'error');
+      let runsFailed = await endLostAttempts(c, (await exec<JobRow>(c, 'runningJobs', [])).rows.map(jobFromRow), PROCESS_STOPPED, error, now);
       const dead = (await exec(c, 'buryOrphans', [now, error])).rowCount ?? 0;
       const requeued = (await exec(c, 'requeueOrphans', [now, error])).rowCount ?? 0;
-      const runsFailed = (await exec(c, 'failRunningRuns', [now, error])).rowCount ?? 0;
+      runsFailed += (await exec(c, 'failRunningRuns', [now, error])).rowCount ?? 0;
       return { requeued, dead, runsFailed };
     });
   }
@@ -539,6 +541,21 @@ export class PostgresStore implements Store {
 
 function exec<R extends pg.QueryResultRow = pg.QueryResultRow>(c: pg.PoolClient, name: PgStatementName, values: unknown[]): Promise<pg.QueryResult<R>> {
   return c.query<R>({ name, text: PG_SQL[name], values });
+}
+
+/**
+ * Ends the records of attempts whose worker vanished (inside a write): run records they left `running` are failed,
+ * the others get a record of the lost attempt; either becomes the job's last run. Returns the records failed.
+ */
+async function endLostAttempts(c: pg.PoolClient, jobs: JobRecord[], error: { code: string; message: string }, errorJson: string, now: number): Promise<number> {
+  if (jobs.length === 0) return 0;
+  const failed = (await exec<{ id: string; job_id: string }>(c, 'failRunsOfJobs', [jobs.map((j) => j.id), errorJson, now])).rows;
+  const last = new Map(failed.map((r) => [r.job_id, r.id]));
+  const lost = jobs.filter((j) => !last.has(j.id)).map((j) => lostAttemptRun(j, error, newSortableId(now), now));
+  if (lost.length) await exec(c, 'upsertRuns', [JSON.stringify(lost.map(runParams)), null]);
+  for (const r of lost) last.set(r.jobId!, r.id);
+  await exec(c, 'setLastRuns', [JSON.stringify([...last].map(([id, runId]) => ({ id, run_id: runId })))]);
+  return failed.length;
 }
 
 /** PostgreSQL text cannot hold NUL characters; a stray one in free text must not cost the whole request. */

@@ -19,7 +19,9 @@ const SQL = {
       @attempts, @max_attempts, @next_run_at, @status, @lease_owner, @lease_expires_at, @pinned_version, @now, @now)`,
   getJob: `SELECT * FROM jobs WHERE id = ?`,
   anyExpiredLease: `SELECT 1 FROM jobs INDEXED BY jobs_lease WHERE status = 'running' AND lease_expires_at <= ? LIMIT 1`,
-  expiredLeases: `SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= ?`,
+  expiredLeases: `SELECT * FROM jobs WHERE status = 'running' AND lease_expires_at <= ?`,
+  runningJobs: `SELECT * FROM jobs WHERE status = 'running'`,
+  setLastRun: `UPDATE jobs SET last_run_id = @run_id WHERE id = @id`,
   buryExpired: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = @error,
       finished_at = @now, updated_at = @now
     WHERE status = 'running' AND lease_expires_at <= @now AND attempts >= max_attempts`,
@@ -57,7 +59,8 @@ const SQL = {
   failRunningRuns: `UPDATE runs SET status = 'failed', error = @error, finished_at = @now, duration_ms = @now - started_at
     WHERE status = 'running'`,
   failRunsOfJob: `UPDATE runs SET status = 'failed', error = @error, finished_at = @now, duration_ms = @now - started_at
-    WHERE job_id = @job_id AND status = 'running'`,
+    WHERE job_id = @job_id AND status = 'running'
+    RETURNING id`,
   requeueOne: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = @now, lease_owner = NULL,
       lease_expires_at = NULL, finished_at = NULL, updated_at = @now, replay_count = replay_count + 1,
       pinned_version = CASE WHEN @set_pin = 1 THEN @pin ELSE pinned_version END

@@ -1,6 +1,7 @@
 // The Store on one SQLite file (better-sqlite3, WAL): for a single server process. Writes go through grouped commits.
 import Database from 'better-sqlite3';
 import type { EffectJournalPort } from '../../engine/ports.js';
+import { LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { newSortableId } from './sortable-id.js';
 import { applyMigrations } from './sqlite.migrations.js';
@@ -243,9 +244,9 @@ export class SqliteStore implements Store {
       // Expired leases are rare: one indexed probe decides whether the three statements that handle them run at all.
       if (this.st.anyExpiredLease.get(now) !== undefined) {
         const lost = toJson({ code: 'LEASE_EXPIRED', message: 'the worker stopped renewing its lease during the last attempt' }, 'error');
-        // Runs of attempts whose worker vanished: their record would otherwise say `running` forever.
-        const expired = this.st.expiredLeases.all(now) as Array<{ id: string }>;
-        for (const { id } of expired) this.st.failRunsOfJob.run({ job_id: id, error: lost, now });
+        // Attempts whose worker vanished: a run record marked running would otherwise say so forever, and an attempt
+        // that wrote none gets one (lost), so it and the dead letter it may leave appear in every list.
+        for (const row of this.st.expiredLeases.all(now) as JobRow[]) this.endLostAttempt(jobFromRow(row), LEASE_LOST, lost, now);
         this.st.buryExpired.run({ now, error: lost });
         claimed.push(...(this.st.claimExpired.all({ ...lease, limit }) as JobRow[]));
       }
@@ -310,12 +311,26 @@ export class SqliteStore implements Store {
   async recoverOrphans(): Promise<RecoverResult> {
     return this.batcher.submit(() => {
       const now = this.clock.now();
-      const error = toJson({ code: 'PROCESS_STOPPED', message: 'the server stopped during this attempt' }, 'error');
+      const error = toJson(PROCESS_STOPPED, 'error');
+      let runsFailed = 0;
+      for (const row of this.st.runningJobs.all() as JobRow[]) runsFailed += this.endLostAttempt(jobFromRow(row), PROCESS_STOPPED, error, now);
       const dead = this.st.buryOrphans.run({ now, error }).changes;
       const requeued = this.st.requeueOrphans.run({ now, error }).changes;
-      const runsFailed = this.st.failRunningRuns.run({ now, error }).changes;
+      runsFailed += this.st.failRunningRuns.run({ now, error }).changes;
       return { requeued, dead, runsFailed };
     });
+  }
+
+  /**
+   * Ends the record of an attempt whose worker vanished (inside a write): a run record it left `running` is failed,
+   * else a record of the lost attempt is written; either becomes the job's last run. Returns the records failed.
+   */
+  private endLostAttempt(job: JobRecord, error: { code: string; message: string }, errorJson: string, now: number): number {
+    const failed = this.st.failRunsOfJob.all({ job_id: job.id, error: errorJson, now }) as Array<{ id: string }>;
+    const runId = failed.length ? failed[failed.length - 1]!.id : newSortableId(now);
+    if (!failed.length) this.st.upsertRun.run(runParams(lostAttemptRun(job, error, runId, now)));
+    this.st.setLastRun.run({ id: job.id, run_id: runId });
+    return failed.length;
   }
 
   async requeue(selector: RequeueSelector, opts: RequeueOptions = {}): Promise<string[]> {

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
 import { postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 import { runCli } from './cli-process.js';
@@ -70,8 +71,38 @@ blocks:
       assert.match(shown.stdout, new RegExp(`^ {2}started BpiumNewTask job ${job.id} succeeded → run ${job.lastRunId} \\(npx oktell-emu show ${job.lastRunId}\\)$`, 'm'));
       const json = JSON.parse(runCli(['show', hookRunId, '--json', '--data-dir', t.dataDir]).stdout) as { started: Array<{ jobId: string; scenario: string; status: string; lastRunId: string }> };
       assert.deepEqual(json.started, [{ jobId: job.id, scenario: 'BpiumNewTask', status: 'succeeded', lastRunId: job.lastRunId }]);
+      // A job id shows the job's last run (replay takes job ids, so show does too).
+      const byJob = runCli(['show', job.id, '--data-dir', t.dataDir]);
+      assert.equal(byJob.code, 0, byJob.stderr);
+      assert.match(byJob.stdout, new RegExp(`^BpiumNewTask completed run ${job.lastRunId}`));
     } finally {
       await t.cleanup();
+    }
+  });
+
+  it('a dead letter left by an attempt whose lease expired is listed by runs --status dead and shown by its job id', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    try {
+      const data = join(tmp.dir, 'var');
+      mkdirSync(data);
+      let now = Date.parse('2026-12-01T09:00:00Z');
+      const store = await openSqliteStore({ file: join(data, 'oktell.sqlite'), clock: { now: () => now } });
+      const [jobId] = await store.enqueueJobs([{ scenario: 'BpiumNewTask', params: { 1: '{}' }, maxAttempts: 1 }]);
+      await store.claimJobs('vm:1234:a', 1, 1000);
+      now += 1000;
+      // Another worker's claim finds the lease expired at the last attempt: the job is dead.
+      assert.deepEqual(await store.claimJobs('vm:5678:b', 1, 1000), []);
+      await store.close();
+      const cli = (...args: string[]) => runCli([...args, '--data-dir', data], { OKTELL_DATA_DIR: data });
+      const dead = cli('runs', '--status', 'dead');
+      assert.equal(dead.code, 0, dead.stderr);
+      assert.match(dead.stdout, new RegExp(`dead\\s+BpiumNewTask .* job ${jobId} #1 LEASE_EXPIRED`));
+      const shown = cli('show', jobId!);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /the worker stopped renewing its lease \(worker vm:1234:a, attempt 1\); what the attempt did is not known/);
+      assert.match(shown.stdout, new RegExp(`job ${jobId} is dead-lettered`));
+    } finally {
+      tmp.cleanup();
     }
   });
 });

@@ -317,6 +317,12 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         assert.deepEqual(await store.completeJob(id, 'slow'), { accepted: false });
         assert.deepEqual(await store.failJob(id, 'slow', { retryable: true, error: 'x' }), { accepted: false });
         assert.deepEqual(await store.completeJob(id, 'other'), { accepted: true });
+        // The lost attempt has a run record of its own: it ran on 'slow', and what it did is not known.
+        const runs = (await store.listRuns({ jobId: id })).items;
+        assert.deepEqual(runs.map((r) => [r.status, r.attempt, r.workerId, (r.error as { code?: string } | null)?.code]), [['failed', 1, 'slow', 'LEASE_EXPIRED']]);
+        const lost = await store.getRun(runs[0]!.id);
+        assert.match(String((lost?.error as { message?: string }).message), /what the attempt did is not known/);
+        assert.equal(lost?.trigger, 'async');
       });
     });
 
@@ -374,6 +380,22 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         assert.deepEqual(await store.claimJobs('w2', 1, 1000), []);
         assert.equal((await store.getJob(id))?.status, 'dead');
         assert.equal((await store.getRun('abandoned'))?.status, 'failed');
+        assert.equal((await store.getJob(id))?.lastRunId, 'abandoned', 'the abandoned record is the attempt: no second one');
+        assert.equal((await store.listRuns({ jobId: id })).items.length, 1);
+      });
+    });
+
+    it('gives a dead letter left by an attempt that recorded nothing a failed run record, as its last run', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const id = await enqueueOne(store, { maxAttempts: 1 });
+        await store.claimJobs('w', 1, 1000);
+        clock.advance(1000);
+        assert.deepEqual(await store.claimJobs('w2', 1, 1000), []);
+        const dead = await store.getJob(id);
+        assert.equal(dead?.status, 'dead');
+        assert.ok(dead?.lastRunId, 'the dead job points at a run');
+        const r = await store.getRun(dead!.lastRunId!);
+        assert.deepEqual([r?.status, r?.jobId, r?.attempt, r?.workerId, (r?.error as { code?: string } | null)?.code], ['failed', id, 1, 'w', 'LEASE_EXPIRED']);
       });
     });
 
@@ -459,6 +481,10 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         assert.equal(again?.attempts, 1, 'the interrupted attempt counts');
         assert.equal((await store.getJob('last'))?.status, 'dead');
         assert.equal((await store.getRun('half'))?.status, 'failed');
+        assert.equal(again?.lastRunId, 'half');
+        // 'last' recorded nothing before the stop: its dead letter gets a record of the lost attempt.
+        const lost = await store.getRun((await store.getJob('last'))!.lastRunId!);
+        assert.deepEqual([lost?.status, lost?.jobId, lost?.workerId, (lost?.error as { code?: string } | null)?.code], ['failed', 'last', 'gone', 'PROCESS_STOPPED']);
         const ids = (await store.claimJobs('new', 10, 60_000)).map((j) => j.id).sort();
         assert.deepEqual(ids, ['again', 'waiting']);
       } finally {
