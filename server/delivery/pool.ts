@@ -274,10 +274,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         if (last) break;
       }
     }
-    const level = result.status === 'completed' ? 'info' : outcome === 'dead' ? 'error' : 'warn';
+    // A lost lease means another worker took the job over: what this attempt did (a letter) may be done again.
+    const level = outcome === 'dead' ? 'error' : outcome === 'lease-lost' || result.status !== 'completed' ? 'warn' : 'info';
+    const note = outcome === 'queued' ? ' (will retry)' : outcome === 'dead' ? ' (dead letter)' : outcome === 'lease-lost' ? ' but its lease had expired: another worker took the job over, and may repeat what this attempt did' : '';
     opts.logger?.[level](
       { runId: result.runId, jobId: job.id, scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(result.error ? { code: result.error.code, error: result.error.message } : {}) },
-      `run ${job.scenario} ${result.status}${outcome === 'queued' ? ' (will retry)' : outcome === 'dead' ? ' (dead letter)' : ''}`,
+      `run ${job.scenario} ${result.status}${note}`,
     );
     opts.onAttempt?.(job, result, outcome);
   }

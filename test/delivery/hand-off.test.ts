@@ -20,7 +20,7 @@ blocks:
 
 const inbox = (n: number) => ({ receivedAt: Date.now(), method: 'POST', path: '/hook', headers: '', body: Buffer.from(`{"n":${n}}`), signature: 'absent' as const, dedupKey: null });
 
-async function setUp(over: { concurrency?: number; inFlight?: () => number; completeJob?: DeliveryStore['completeJob'] } = {}) {
+async function setUp(over: { concurrency?: number; inFlight?: () => number; completeJob?: DeliveryStore['completeJob']; logged?: string[] } = {}) {
   const t = tempDir();
   writeFileSync(join(t.dir, 'Echo.yaml'), ECHO);
   const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
@@ -48,6 +48,7 @@ async function setUp(over: { concurrency?: number; inFlight?: () => number; comp
     timeZone: 'UTC',
     pollMs: 60_000,
     onAttempt: (job, r, outcome) => finished.push(`${job.id}:${outcome}${r.error ? ` ${r.error.message}` : ''}`),
+    ...(over.logged ? { logger: logLines(over.logged) } : {}),
   });
   return {
     store, pool, claims, finished,
@@ -58,6 +59,12 @@ async function setUp(over: { concurrency?: number; inFlight?: () => number; comp
     },
   };
 }
+
+/** A logger that keeps `level message` lines. */
+const logLines = (lines: string[]) => {
+  const at = (level: string) => (_fields: unknown, msg?: string) => void lines.push(`${level} ${msg ?? ''}`);
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+};
 
 const until = async (what: string, ok: () => boolean) => {
   for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -171,6 +178,21 @@ describe('hand-off of new jobs to a worker with room', () => {
       assert.deepEqual(s.finished, [`${id}:succeeded`]);
       assert.equal((await s.store.getJob(id!))?.status, 'succeeded');
       assert.equal(refusals, 2);
+    } finally {
+      await s.done();
+    }
+  });
+
+  it('an attempt that finds its lease lost at the end says so as a warning: another worker may repeat it', async () => {
+    const logged: string[] = [];
+    const s = await setUp({ completeJob: async () => ({ accepted: false }), logged });
+    try {
+      s.pool.start();
+      await s.store.enqueueJobs([{ id: 'taken', scenario: 'Echo', params: {} }]);
+      s.pool.wake();
+      await until('the attempt ended', () => s.finished.length === 1);
+      assert.deepEqual(s.finished, ['taken:lease-lost']);
+      assert.ok(logged.includes('warn run Echo completed but its lease had expired: another worker took the job over, and may repeat what this attempt did'), logged.join('\n'));
     } finally {
       await s.done();
     }
