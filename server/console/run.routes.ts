@@ -122,7 +122,12 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     try {
       const id = req.params.id;
       const run = ID_PATTERN.test(id) ? await ctx.d.store.getRun(id) : undefined;
-      if (!run) return ctx.notFound(res, 'There is no such run (runs older than the retention period are removed).');
+      if (!run) {
+        // A job id (the Web-API's asynchronous `runid`, a dead letter's id): its last run, or its runs so far.
+        const asJob = ID_PATTERN.test(id) ? await ctx.d.store.getJob(id) : undefined;
+        if (asJob) return res.redirect(303, asJob.lastRunId ? `${CONSOLE_BASE}/runs/${encodeURIComponent(asJob.lastRunId)}` : `${CONSOLE_BASE}/runs?${new URLSearchParams({ job: asJob.id })}`);
+        return ctx.notFound(res, 'There is no such run (runs older than the retention period are removed).');
+      }
       const [job, attempts] = run.jobId ? await Promise.all([ctx.d.store.getJob(run.jobId), ctx.d.store.listRuns({ jobId: run.jobId, limit: 20 })]) : [undefined, undefined];
       const host = ctx.d.host;
       const scenario = host.libraryWithVersion(run.scenario, run.version)?.scenarios.get(run.scenario) ?? host.library().scenarios.get(run.scenario);

@@ -153,6 +153,17 @@ describe('web console over HTTP', () => {
     }
   });
 
+  it('a job id in the run address leads to the job\'s last run, or to its runs while it has none', { timeout: 10_000 }, async () => {
+    const done = (await t.server.store.getRun(completedRunId))!;
+    const last = await get(`${t.base}/runs/${done.jobId}`);
+    assert.equal(last.status, 303);
+    assert.equal(last.headers.get('location'), `${t.base.replace(/^https?:\/\/[^/]+/, '')}/runs/${(await t.server.store.getJob(done.jobId!))!.lastRunId}`);
+    const [waiting] = await t.server.store.enqueueJobs([{ scenario: 'BpiumNewTask', params: { 1: '{}' }, runAt: Date.now() + 3_600_000 }]);
+    const none = await get(`${t.base}/runs/${waiting}`);
+    assert.equal(none.status, 303);
+    assert.equal(none.headers.get('location'), `${t.base.replace(/^https?:\/\/[^/]+/, '')}/runs?job=${waiting}`);
+  });
+
   // Speed is measured, not asserted (timed assertions fail on a loaded machine): the medians go to the test's
   // diagnostics, next to the functional checks.
   it('every console page answers 200 after warm-up, its median render time reported', { timeout: 30_000 }, async (ctx) => {
