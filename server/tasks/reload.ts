@@ -3,6 +3,7 @@
 // the file:line:col of every problem (as for scenarios).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { parse } from 'yaml';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import type { LoggerPort } from '../../engine/ports.js';
 import { serviceTasks } from '../config.js';
@@ -44,6 +45,8 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
       return;
     }
     if (text === lastText) return;
+    const changed = otherSettingsChanged(lastText, text);
+    if (changed.length) o.logger.warn({ settings: changed }, `${basename(file)}: ${changed.join(', ')} changed; restart the server to apply (only serviceTasks are reloaded while it runs)`);
     lastText = text;
     try {
       const next = serviceTasks(file, text, o.timeZone);
@@ -74,4 +77,20 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
       watcher?.close();
     },
   };
+}
+
+/** The top-level settings other than `serviceTasks` that differ between two texts of the file (none when unreadable). */
+export function otherSettingsChanged(before: string | undefined, after: string): string[] {
+  const read = (text: string | undefined): Record<string, unknown> | undefined => {
+    try {
+      const v: unknown = text === undefined ? {} : parse(text);
+      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : v == null ? {} : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const a = read(before);
+  const b = read(after);
+  if (!a || !b) return [];
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k !== 'serviceTasks' && JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
 }

@@ -1,0 +1,44 @@
+// Only `serviceTasks:` is reloaded while the server runs; an edit of any other setting is said in the log (restart to
+// apply) instead of being silently ignored.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { otherSettingsChanged, taskDefinitions } from '../../server/tasks/reload.js';
+import { tempDir } from '../helpers.js';
+
+describe('which settings an edit of the configuration file changed', () => {
+  const cases: Array<[string, string | undefined, string, string[]]> = [
+    ['the port', 'port: 4055\n', 'port: 4056\n', ['port']],
+    ['only the tasks', 'serviceTasks: []\n', 'serviceTasks:\n  - { name: a, scenario: S, every: 10s }\n', []],
+    ['a setting added and one removed', 'port: 4055\n', 'timeZone: UTC\n', ['port', 'timeZone']],
+    ['a nested value', 'workers:\n  leaseMs: 60000\n', 'workers:\n  leaseMs: 30000\n', ['workers']],
+    ['a comment only', 'port: 4055\n', '# the port\nport: 4055\n', []],
+    ['a file created after the start', undefined, 'port: 4056\nserviceTasks: []\n', ['port']],
+    ['unreadable YAML says nothing (the tasks reload reports it)', 'port: 4055\n', 'port: [\n', []],
+  ];
+  for (const [what, before, after, changed] of cases) {
+    it(what, () => assert.deepEqual(otherSettingsChanged(before, after), changed));
+  }
+});
+
+describe('the configuration file watched while the server runs', () => {
+  it('an edited port is logged as needing a restart; the tasks are reloaded', { timeout: 15_000 }, async () => {
+    const t = tempDir();
+    const file = join(t.dir, 'oktell.config.yaml');
+    writeFileSync(file, 'port: 4055\nserviceTasks: []\n');
+    const lines: string[] = [];
+    const at = (level: string) => (_f: unknown, msg?: string) => void lines.push(`${level} ${msg ?? ''}`);
+    const defs = taskDefinitions({ configFile: file, timeZone: 'UTC', initial: [], logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, watch: true });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      writeFileSync(file, 'port: 4056\nserviceTasks:\n  - { name: tick, scenario: S, every: 10s }\n');
+      for (let i = 0; i < 100 && !lines.some((l) => l.startsWith('info service tasks reloaded')); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(lines.includes('warn oktell.config.yaml: port changed; restart the server to apply (only serviceTasks are reloaded while it runs)'), lines.join('\n'));
+      assert.deepEqual(defs.current().map((x) => x.name), ['tick']);
+    } finally {
+      defs.close();
+      t.cleanup();
+    }
+  });
+});
