@@ -22,16 +22,22 @@ export interface RunFilters {
   trigger?: RunTrigger;
   job?: string;
   cursor?: string;
+  /** Filter values that are not values of their filter: ignored, and said on the page. */
+  ignored?: string[];
 }
 
-/** Reads the filters of the runs list from the query string; invalid values are ignored. */
+/** Reads the filters of the runs list from the query string; invalid values are ignored and listed in `ignored`. */
 export function runFilters(q: Request['query']): RunFilters {
   const str = (v: unknown, max: number) => (typeof v === 'string' && v !== '' && v.length <= max ? v : undefined);
   const f: RunFilters = {};
+  const ignored: string[] = [];
   const status = str(q.status, 20);
   if (status && (RUN_STATUSES as readonly string[]).includes(status)) f.status = status as RunStatus;
+  else if (typeof q.status === 'string' && q.status !== '') ignored.push(`status "${q.status.slice(0, 40)}" (one of ${RUN_STATUSES.join(', ')}, or dead)`);
   const trigger = str(q.trigger, 20);
   if (trigger && (TRIGGERS as readonly string[]).includes(trigger)) f.trigger = trigger as RunTrigger;
+  else if (typeof q.trigger === 'string' && q.trigger !== '') ignored.push(`trigger "${q.trigger.slice(0, 40)}" (one of ${TRIGGERS.join(', ')})`);
+  if (ignored.length) f.ignored = ignored;
   const scenario = str(q.scenario, 200);
   if (scenario) f.scenario = scenario;
   const job = str(q.job, 80);
@@ -87,6 +93,8 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
 
   router.get('/runs', async (req, res, next) => {
     try {
+      // Dead letters are jobs, listed on their own page (as `runs --status dead` lists their last runs).
+      if (req.query.status === 'dead') return res.redirect(303, `${CONSOLE_BASE}/jobs?status=dead`);
       const f = runFilters(req.query);
       const [page, counts] = await Promise.all([listRuns(ctx, f), ctx.d.store.counts()]);
       ctx.render(res, 'runs.njk', {
@@ -253,7 +261,7 @@ async function replay(ctx: ConsoleContext, res: Response, jobId: string): Promis
   res.redirect(303, `${CONSOLE_BASE}/runs?job=${encodeURIComponent(jobId)}&replayed=1`);
 }
 
-function jobRow(j: JobRecord, time: (ms: unknown) => string) {
+export function jobRow(j: JobRecord, time: (ms: unknown) => string) {
   return {
     id: j.id,
     scenario: j.scenario,
@@ -266,6 +274,8 @@ function jobRow(j: JobRecord, time: (ms: unknown) => string) {
     next: j.status === 'queued' ? time(j.nextRunAt) : '',
     lastRunId: j.lastRunId,
     error: errorOf(j.lastError)?.message.slice(0, 200) ?? '',
+    // A job that succeeded after failing keeps its last error as history, not as its state.
+    errorIsPast: j.status === 'succeeded' && j.lastError != null,
     replayable: REPLAYABLE.has(j.status),
   };
 }

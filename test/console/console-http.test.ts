@@ -164,6 +164,15 @@ describe('web console over HTTP', () => {
     assert.equal(none.headers.get('location'), `${t.base.replace(/^https?:\/\/[^/]+/, '')}/runs?job=${waiting}`);
   });
 
+  it('a filter value the runs page does not know is said, not silently dropped; status dead leads to the dead letters', { timeout: 10_000 }, async () => {
+    const page = await (await get(`${t.base}/runs?status=bogus&trigger=%3Cb%3E`)).text();
+    assert.match(page, /Not a filter value, so not applied: status &quot;bogus&quot; \(one of [^)]*, or dead\); trigger &quot;&lt;b&gt;&quot;/);
+    assert.match(page, /<option value="dead">dead \(dead letters\)<\/option>/);
+    const dead = await get(`${t.base}/runs?status=dead`);
+    assert.equal(dead.status, 303);
+    assert.match(dead.headers.get('location') ?? '', /\/jobs\?status=dead$/);
+  });
+
   // Speed is measured, not asserted (timed assertions fail on a loaded machine): the medians go to the test's
   // diagnostics, next to the functional checks.
   it('every console page answers 200 after warm-up, its median render time reported', { timeout: 30_000 }, async (ctx) => {

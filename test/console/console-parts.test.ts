@@ -8,6 +8,7 @@ import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioText, type Scenario } from '../../engine/index.js';
 import { createCsrf } from '../../server/console/console-security.js';
 import { parseLetter } from '../../server/console/eml-reader.js';
+import { jobRow } from '../../server/console/run.routes.js';
 import { runView } from '../../server/console/run-view.js';
 import { diagramOf, layoutScenario, markDiagram, pathMarks, START_NODE, wrapText } from '../../server/console/scenario-graph.js';
 import { yamlTokens } from '../../server/console/scenario-pages.js';
@@ -187,3 +188,19 @@ describe('outbox letter reader', () => {
     assert.equal(letter.html, 'Привет');
   });
 });
+
+describe('the jobs table', () => {
+  const job = (status: 'succeeded' | 'dead' | 'queued') => ({
+    id: 'j1', scenario: 'BpiumNewTask', params: {}, variables: null, parentRunId: null, parentBlock: null, trigger: null, inboxId: null, priority: 0,
+    attempts: 2, maxAttempts: 8, nextRunAt: 0, status, leaseOwner: null, leaseExpiresAt: null, lastError: { code: 'SMTP', message: 'SMTP transient failure' },
+    lastRunId: 'r1', pinnedVersion: null, replayCount: 1, createdAt: 0, updatedAt: 0, finishedAt: 0,
+  });
+  for (const [status, past] of [['succeeded', true], ['dead', false], ['queued', false]] as const) {
+    it(`a ${status} job's last error is ${past ? 'history' : 'its state'}`, () => {
+      const row = jobRow(job(status) as Parameters<typeof jobRow>[0], () => '');
+      assert.equal(row.error, 'SMTP transient failure');
+      assert.equal(row.errorIsPast, past);
+    });
+  }
+});
+
