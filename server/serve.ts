@@ -9,6 +9,7 @@ import { bpiumClientOptionsFromEnv, type BpiumClient } from '../adapters/bpium/c
 import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } from '../adapters/ports.js';
 import { applyMigrations } from '../adapters/db/migrations.js';
 import { databaseDialects } from '../adapters/db/settings.js';
+import { pruneOutbox } from '../adapters/mail/outbox.adapter.js';
 import type { LoggerPort } from '../engine/index.js';
 import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { createApp, type AppDeps } from './app.js';
@@ -281,7 +282,9 @@ function startRetention(store: Store, config: ServerConfig, logger: LoggerPort):
   const prune = async () => {
     try {
       const r = await store.prune({ olderThanMs: config.retentionMs });
-      if (r.inbox + r.runs + r.jobs) logger.info({ pruned: r }, 'retention: old entries removed');
+      // Letters kept in the outbox (no SMTP_URL) go by the same rule, or a busy service task fills the disk.
+      const letters = await pruneOutbox(join(config.dataDir, 'outbox'), Date.now() - config.retentionMs);
+      if (r.inbox + r.runs + r.jobs + letters) logger.info({ pruned: { ...r, outboxLetters: letters } }, 'retention: old entries removed');
     } catch (e) {
       logger.warn({ err: e }, 'retention: prune failed');
     }

@@ -185,6 +185,28 @@ export async function listOutboxPage(dir: string, opts: { limit: number; before?
   return { entries, total: names.length, ...(start > 0 ? { olderBefore: names[start]! } : {}) };
 }
 
+/**
+ * Deletes the letters written before `cutoffMs` (by the time in their file names; files named otherwise are kept) and
+ * returns how many. The names are sorted by time, so the walk stops at the first letter young enough.
+ */
+export async function pruneOutbox(dir: string, cutoffMs: number): Promise<number> {
+  const abs = resolve(dir);
+  let removed = 0;
+  for (const name of await outboxNames(abs)) {
+    const time = timeFromName(name);
+    if (time === undefined) continue;
+    if (Date.parse(time) >= cutoffMs) break;
+    try {
+      await unlink(join(abs, name));
+      removed++;
+    } catch (e) {
+      // Gone already (a reader deleted it): nothing to do; any other error stops this round.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return removed;
+}
+
 /** One letter of the outbox by its file name, reading only that file; undefined when there is no such letter. */
 export async function readOutboxEntry(dir: string, name: string): Promise<OutboxEntry | undefined> {
   if (!isLetterName(name)) return undefined;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser, type AddressObject } from 'mailparser';
-import { createOutboxMailer, listOutbox } from '../../adapters/mail/outbox.adapter.js';
+import { createOutboxMailer, listOutbox, pruneOutbox } from '../../adapters/mail/outbox.adapter.js';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 import { createMailerFromEnv } from '../../adapters/mail/index.js';
 import { MailConfigError } from '../../adapters/mail/smtp-url.js';
@@ -85,6 +85,20 @@ describe('outbox mailer', { timeout: 20_000 }, () => {
     for (let i = 0; i < 5; i++) files.push((await mailer.send({ to: ['a@example.com'], cc: [], bcc: [], subject: `n${i}`, text: 'x' })).file!);
     assert.equal(new Set(files).size, 5);
     assert.deepEqual((await listOutbox(outbox)).map((e) => e.subject), ['n0', 'n1', 'n2', 'n3', 'n4']);
+  });
+
+  it('prunes the letters written before a time, by their names, and keeps the rest and other files', async () => {
+    const outbox = join(dir, 'prune');
+    let now = Date.parse('2025-03-01T09:00:00.000Z');
+    const mailer = createOutboxMailer({ dir: outbox, from: 'robot@example.com', clock: { now: () => new Date(now) } });
+    for (const subject of ['old 1', 'old 2', 'new']) {
+      await mailer.send({ to: ['a@example.com'], cc: [], bcc: [], subject, text: 'x' });
+      now += subject === 'old 2' ? 86_400_000 : 1000;
+    }
+    await writeFile(join(outbox, 'report.eml'), 'Subject: kept\r\n\r\nnot named by the outbox');
+    assert.equal(await pruneOutbox(outbox, Date.parse('2025-03-02T00:00:00.000Z')), 2);
+    assert.deepEqual((await listOutbox(outbox)).map((e) => e.subject).sort(), ['kept', 'new']);
+    assert.equal(await pruneOutbox(join(dir, 'no-such-folder'), Date.now()), 0);
   });
 
   it('ignores temporary files and treats a missing folder as an empty outbox', async () => {
