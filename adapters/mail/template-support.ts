@@ -1,9 +1,10 @@
 // Helpers of the template renderer: its extra filters, date printing, and finding where an unclosed tag opens.
 import nunjucks from 'nunjucks';
-import { toText } from '../../engine/values.js';
+import { numberToText, toText } from '../../engine/values.js';
 
 type SafeStringCtor = new (s: string) => object;
-const runtime = (nunjucks as unknown as { runtime: { SafeString: SafeStringCtor; markSafe(s: string): object } }).runtime;
+type SuppressValue = (value: unknown, autoescape: boolean) => unknown;
+const runtime = (nunjucks as unknown as { runtime: { SafeString: SafeStringCtor; markSafe(s: string): object; suppressValue: SuppressValue } }).runtime;
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -29,6 +30,26 @@ export class TemplateDate extends Date {
   }
   override toString(): string {
     return toText(new Date(this.getTime()), this.#timeZone);
+  }
+}
+
+// Every `{{ … }}` goes through nunjucks' runtime.suppressValue, which prints a number with String() and so shows
+// float noise (0.1 * 3 → 0.30000000000000004). Mail templates must print a number as the engine's text conversion
+// does (0.3), also when the number is computed in the template. nunjucks has no per-environment output hook, so the
+// shared function is wrapped once and changes numbers only while a mail template renders (rendering is synchronous),
+// leaving any other nunjucks user (the console) as it was. Only the value is converted, never compiled.
+let engineNumbers = 0;
+const suppressValue = runtime.suppressValue;
+runtime.suppressValue = (value, autoescape) =>
+  suppressValue(engineNumbers > 0 && typeof value === 'number' ? numberToText(value) : value, autoescape);
+
+/** Runs a synchronous nunjucks render in which `{{ number }}` prints as the engine's text conversion does. */
+export function withEngineNumbers<T>(render: () => T): T {
+  engineNumbers++;
+  try {
+    return render();
+  } finally {
+    engineNumbers--;
   }
 }
 

@@ -15,7 +15,15 @@ import {
   type NjNode,
   type VariableUse,
 } from './template-ast.js';
-import { TemplateDate, nl2brFilter, safeUrlFilter, stripNunjucksPrefix, unclosedBlockAt, unclosedTagAt } from './template-support.js';
+import {
+  TemplateDate,
+  nl2brFilter,
+  safeUrlFilter,
+  stripNunjucksPrefix,
+  unclosedBlockAt,
+  unclosedTagAt,
+  withEngineNumbers,
+} from './template-support.js';
 
 export interface TemplateRendererOptions {
   /** Folder holding the `.njk` files, usually `<scenarios>/templates`. */
@@ -260,7 +268,9 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       });
     }
     try {
-      return kept ? new nunjucks.Template(kept.src, envOf(part), file, true).render(ctx) : envOf(part).render(`${name}.${part}.njk`, ctx);
+      return withEngineNumbers(() =>
+        kept ? new nunjucks.Template(kept.src, envOf(part), file, true).render(ctx) : envOf(part).render(`${name}.${part}.njk`, ctx),
+      );
     } catch (e) {
       const err = e as { lineno?: number; colno?: number; message?: string };
       const message = stripNunjucksPrefix(err.message ?? String(e));

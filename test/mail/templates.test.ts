@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import nunjucks from 'nunjucks';
 import { TemplateRenderError, createTemplateRenderer } from '../../adapters/mail/templates.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -112,6 +113,9 @@ describe('template renderer', () => {
       'unknown-filter.text.njk': '{{ name | loudly }}',
       'typo-filter.html.njk': '<p>{{ name | uper }}</p>',
       'subject-only.subject.njk': 'только тема',
+      'sum.subject.njk': 'Итого: {{ total }}',
+      'sum.text.njk': 'Итого: {{ total }}, втрое: {{ price * 3 }}, {% if zero %}ноль истина{% else %}ноль ложь{% endif %}, {{ big }}',
+      'sum.html.njk': '<p>{{ name }}: {{ total }}</p>',
     };
     for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
   });
@@ -124,6 +128,16 @@ describe('template renderer', () => {
     const out = t.render('greet', { name: null, when: new Date('2025-03-01T09:05:07Z') });
     assert.equal(out.text, 'Привет, !\nСегодня 01.03.2025 12:05:07.\n');
     assert.equal(out.html, undefined);
+  });
+
+  it('prints numbers as the engine does (0.3, not 0.30000000000000004) in every part, keeping HTML escaping', () => {
+    const t = createTemplateRenderer({ dir });
+    const out = t.render('sum', { total: 0.1 * 3, price: 0.1, zero: 0, big: 123456789012345678, name: '<b>A & B</b>' });
+    assert.equal(out.subject, 'Итого: 0.3');
+    assert.equal(out.text, 'Итого: 0.3, втрое: 0.3, ноль ложь, 1.23456789012346e+17');
+    assert.equal(out.html, '<p>&lt;b&gt;A &amp; B&lt;/b&gt;: 0.3</p>');
+    // Only mail templates: nunjucks used elsewhere (the console) prints as it always did.
+    assert.equal(nunjucks.renderString('{{ n }}', { n: 0.1 * 3 }), '0.30000000000000004');
   });
 
   it('names an undefined variable with its file, line and column', () => {
