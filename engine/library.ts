@@ -10,8 +10,11 @@ import { notAScenario } from './other-files.js';
 /** What the library needs to know about mail templates to check them at load time. */
 export interface TemplateChecker {
   has(name: string): boolean;
+  /** The templates that exist, to suggest one for a misspelt name. */
+  names?(): string[];
   variablesOf(name: string): Array<{ file: string; name: string; line: number; col: number }>;
-  check(name: string): Array<{ file: string; line: number; col: number; message: string }>;
+  /** A problem without `file` concerns the template as a whole and is reported where the scenario names it. */
+  check(name: string): Array<{ file?: string; line: number; col: number; message: string; hint?: string }>;
 }
 
 export interface ScenarioLibrary {
@@ -131,17 +134,21 @@ function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates
   for (const use of s.templates) {
     if (!templates) continue;
     if (!templates.has(use.name)) {
+      const guess = closest(use.name, templates.names?.() ?? []);
       issues.push({
         ...use.loc,
         block: use.block,
         code: C.INVALID_TEMPLATE,
         message: `mail template "${use.name}" not found`,
-        hint: `create templates/${use.name}.subject.njk and ${use.name}.text.njk and/or ${use.name}.html.njk beside the scenarios`,
+        hint: guess
+          ? `did you mean "${guess}"?`
+          : `create templates/${use.name}.subject.njk and ${use.name}.text.njk and/or ${use.name}.html.njk beside the scenarios`,
       });
       continue;
     }
     for (const e of templates.check(use.name)) {
-      issues.push({ file: e.file, line: e.line, col: e.col, block: use.block, code: C.INVALID_TEMPLATE, message: e.message });
+      const at = e.file === undefined ? use.loc : { file: e.file, line: e.line, col: e.col };
+      issues.push({ ...at, block: use.block, code: C.INVALID_TEMPLATE, message: e.message, ...(e.hint ? { hint: e.hint } : {}) });
     }
     for (const v of templates.variablesOf(use.name)) {
       if (!s.declared.has(v.name)) {

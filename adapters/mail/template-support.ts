@@ -71,20 +71,54 @@ export function unclosedTagAt(src: string): { line: number; col: number } | unde
 }
 
 const BLOCK_TAGS = new Set(['if', 'for', 'asyncEach', 'asyncAll', 'macro', 'call', 'block', 'filter', 'set', 'raw', 'verbatim', 'switch']);
+const CLOSERS: Record<string, string> = { variable: '}}', block: '%}', comment: '#}' };
 
-/** Where the last block tag (`{% if %}`, `{% for %}`...) that is never closed opens: for "got end of file" errors. */
-export function unclosedBlockAt(src: string): { line: number; col: number } | undefined {
+/** The block tags still open at `end` (an index into `src`), innermost last. */
+function openBlocks(src: string, end = src.length): Array<{ tag: string; index: number }> {
   const open: Array<{ tag: string; index: number }> = [];
-  for (const m of src.matchAll(/\{%-?\s*(\w+)([^%]*)%\}/g)) {
+  for (const m of src.slice(0, end).matchAll(/\{%-?\s*(\w+)([^%]*)%\}/g)) {
     const tag = m[1]!;
     if (tag === 'set' && m[2]!.includes('=')) continue; // `{% set x = 1 %}` has no end tag
     if (BLOCK_TAGS.has(tag)) open.push({ tag, index: m.index });
     else if (tag.startsWith('end') && open.at(-1)?.tag === tag.slice(3)) open.pop();
   }
-  const last = open.at(-1);
-  if (!last) return undefined;
-  const before = src.slice(0, last.index).split('\n');
+  return open;
+}
+
+function lineColOf(src: string, index: number): { line: number; col: number } {
+  const before = src.slice(0, index).split('\n');
   return { line: before.length, col: before[before.length - 1]!.length + 1 };
+}
+
+function indexOf(src: string, at: { line: number; col: number }): number {
+  const lines = src.split('\n');
+  return lines.slice(0, at.line - 1).reduce((n, l) => n + l.length + 1, 0) + at.col - 1;
+}
+
+/** Where the last block tag (`{% if %}`, `{% for %}`...) that is never closed opens: for "got end of file" errors. */
+export function unclosedBlockAt(src: string): { line: number; col: number; tag: string } | undefined {
+  const last = openBlocks(src).at(-1);
+  return last ? { ...lineColOf(src, last.index), tag: last.tag } : undefined;
+}
+
+/**
+ * How to fix a nunjucks syntax error about a tag left open: nunjucks says "got end of file" or "unknown block tag:
+ * endif" without naming the tag to close. `at` is where nunjucks puts the error, when it knows.
+ */
+export function syntaxErrorHint(src: string, message: string, at?: { line: number; col: number }): string | undefined {
+  const unterminated = /expected (variable|block|comment) end/.exec(message);
+  if (unterminated) return `close it with ${CLOSERS[unterminated[1]!]}`;
+  if (/end of file/.test(message)) {
+    const open = unclosedBlockAt(src);
+    if (open) return `close {% ${open.tag} %} with {% end${open.tag} %}`;
+  }
+  const stray = /unknown block tag: (end\w+)/.exec(message);
+  if (stray && at) {
+    const open = openBlocks(src, indexOf(src, at)).at(-1);
+    if (!open) return `{% ${stray[1]} %} closes nothing: remove it, or open its block before it`;
+    return `{% ${open.tag} %} at line ${lineColOf(src, open.index).line} is still open here: close it with {% end${open.tag} %} before {% ${stray[1]} %}`;
+  }
+  return undefined;
 }
 
 export function stripNunjucksPrefix(message: string): string {

@@ -1,5 +1,5 @@
 // TemplatePort over nunjucks: <name>.{subject,text,html}.njk rendered with scenario variables, checked at load time.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { TemplatePort } from '../../engine/ports.js';
@@ -20,6 +20,7 @@ import {
   nl2brFilter,
   safeUrlFilter,
   stripNunjucksPrefix,
+  syntaxErrorHint,
   unclosedBlockAt,
   unclosedTagAt,
   withEngineNumbers,
@@ -45,15 +46,19 @@ export interface TemplateVariableUse {
 const OUR_FILTERS = ['nl2br', 'safeUrl'];
 
 export interface TemplateIssue {
-  file: string;
+  /** Absent for a problem of the template as a whole (a missing part, a bad name): it belongs where it is used. */
+  file?: string;
   line: number;
   col: number;
   message: string;
+  hint?: string;
 }
 
 export type TemplateRenderer = TemplatePort & {
   /** True when at least one of `<name>.subject.njk`, `<name>.text.njk`, `<name>.html.njk` exists. */
   has(name: string): boolean;
+  /** The names of the templates in the folder (for "did you mean"). */
+  names(): string[];
   /** Context variables the template's files read: the first place each name appears in each file. */
   variablesOf(name: string): TemplateVariableUse[];
   /** Syntax errors, unknown filters, unsafe lookups and a missing text/html part, each with its place. */
@@ -154,15 +159,10 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       } catch (e) {
         const err = e as { lineno?: number; colno?: number; message?: string };
         const guess = err.lineno ? undefined : (unclosedTagAt(src) ?? unclosedBlockAt(src));
-        result = {
-          ok: false,
-          issue: {
-            file,
-            line: err.lineno ?? guess?.line ?? 1,
-            col: err.colno ?? guess?.col ?? 1,
-            message: `template syntax error: ${stripNunjucksPrefix(err.message ?? String(e))}`,
-          },
-        };
+        const message = stripNunjucksPrefix(err.message ?? String(e));
+        const at = { line: err.lineno ?? guess?.line ?? 1, col: err.colno ?? guess?.col ?? 1 };
+        const hint = syntaxErrorHint(src, message, err.lineno && err.colno ? at : undefined);
+        result = { ok: false, issue: { file, ...at, message: `template syntax error: ${message}`, ...(hint ? { hint } : {}) } };
       }
     } catch (e) {
       result = { ok: false, issue: { file, line: 1, col: 1, message: `cannot read the template: ${(e as Error).message}` } };
@@ -205,12 +205,12 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
 
   function checkFiles(name: string): TemplateIssue[] {
     if (!validName(name)) {
-      return [{ file: join(dir, name), line: 1, col: 1, message: `"${name}" is not a valid template name (letters, digits, "_", "-", ".")` }];
+      return [{ line: 1, col: 1, message: `"${name}" is not a valid template name (letters, digits, "_", "-", ".")` }];
     }
     const parts = partsOf(name);
     const issues: TemplateIssue[] = [];
     if (!parts.includes('text') && !parts.includes('html')) {
-      issues.push({ file: fileOf(name, 'text'), line: 1, col: 1, message: `template "${name}" needs ${name}.text.njk or ${name}.html.njk` });
+      issues.push({ line: 1, col: 1, message: `template "${name}" needs ${name}.text.njk or ${name}.html.njk` });
     }
     for (const part of parts) {
       const file = fileOf(name, part);
@@ -295,8 +295,19 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     return out;
   }
 
+  function names(): string[] {
+    let files: string[];
+    try {
+      files = readdirSync(dir);
+    } catch {
+      return [];
+    }
+    return [...new Set(files.flatMap((f) => /^(.+)\.(?:subject|text|html)\.njk$/.exec(f)?.[1] ?? []))].filter(validName);
+  }
+
   return {
     has: (name) => partsOf(name).length > 0,
+    names,
     variablesOf,
     check,
     reload() {

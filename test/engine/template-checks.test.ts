@@ -49,4 +49,36 @@ describe('template checks at load time', () => {
     assert.equal(lib.issues[0]!.code, 'E_INVALID_TEMPLATE');
     assert.match(lib.issues[0]!.file, /bad\.text\.njk$/);
   });
+  it('a misspelt template name suggests the existing one', async () => {
+    const lib = await load({ 'hello.html.njk': '<p>Привет</p>' }, 'helo');
+    assert.deepEqual(
+      lib.issues.map((i) => [i.code, i.line, i.message, i.hint]),
+      [['E_INVALID_TEMPLATE', 7, 'mail template "helo" not found', 'did you mean "hello"?']],
+    );
+  });
+  it('a template with only a subject file is one problem at the template property, not at a file that does not exist', async () => {
+    const lib = await load({ 'subj-only.subject.njk': 'Тема' }, 'subj-only');
+    assert.deepEqual(
+      lib.issues.map((i) => [i.file, i.line, i.col, i.message]),
+      [['Mail.yaml', 7, 15, 'template "subj-only" needs subj-only.text.njk or subj-only.html.njk']],
+    );
+  });
+  it('a template name that is not valid is reported at the template property', async () => {
+    const lib = await load({}, "'a/b'");
+    assert.deepEqual(lib.issues.map((i) => [i.file, i.line]), [['Mail.yaml', 7]]);
+  });
+  it('a block tag left open gets a hint naming its end tag', async () => {
+    const cases: Array<[string, string]> = [
+      ['Привет\n{% if note %}\n{{ note }}\n', 'close {% if %} with {% endif %}'],
+      ['{% for x in [1, 2] %}{{ x }}\n', 'close {% for %} with {% endfor %}'],
+      ['{% block body %}x\n', 'close {% block %} with {% endblock %}'],
+      ['{% macro m() %}x\n', 'close {% macro %} with {% endmacro %}'],
+      ['{% if name %}\n{% for x in [1] %}{{ x }}\n{% endif %}\n', '{% for %} at line 2 is still open here: close it with {% endfor %} before {% endif %}'],
+      ['x {% endif %}\n', '{% endif %} closes nothing: remove it, or open its block before it'],
+    ];
+    for (const [text, hint] of cases) {
+      const lib = await load({ 'open.text.njk': text }, 'open');
+      assert.deepEqual(lib.issues.map((i) => [i.code, i.hint]), [['E_INVALID_TEMPLATE', hint]], text);
+    }
+  });
 });

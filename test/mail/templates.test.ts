@@ -161,9 +161,10 @@ describe('template renderer', () => {
     const t = createTemplateRenderer({ dir });
     const [issue] = t.check('broken');
     assert.ok(issue, 'an issue is reported');
-    assert.ok(issue.file.endsWith('broken.text.njk'));
+    assert.ok(issue.file?.endsWith('broken.text.njk'));
     assert.deepEqual({ line: issue.line, col: issue.col }, { line: 3, col: 1 }, 'where the unclosed {% if %} opens');
     assert.match(issue.message, /syntax error/);
+    assert.equal(issue.hint, 'close {% if %} with {% endif %}');
     const e = renderError(() => t.render('broken', { name: 'x' }));
     assert.equal(e.line, issue.line);
   });
@@ -172,6 +173,7 @@ describe('template renderer', () => {
     const t = createTemplateRenderer({ dir });
     const [issue] = t.check('unclosed');
     assert.deepEqual({ line: issue?.line, col: issue?.col }, { line: 3, col: 3 });
+    assert.equal(issue?.hint, 'close it with }}');
   });
 
   it('lists only context variables: not loop, set, macro, dictionary-key, filter, test or global names', () => {
