@@ -132,6 +132,11 @@ describe('runtime errors name the operation and the expression', () => {
     ['PadLeft("a", 1000000)', /^PadLeft: length 1000000 is too large/],
     ['PadLeft("a", 5, "")', /^PadLeft: the fill text is empty/],
     ['UrlEncode("\uD800")', /^UrlEncode: the text holds a broken/],
+    ['UrlDecode("%E0%A4%A")', /^UrlDecode: "%A" at character 7 is not a percent escape: % must be followed by two hex digits/],
+    ['UrlDecode("100%")', /^UrlDecode: "%" at character 4 is not a percent escape/],
+    ['UrlDecode("50% off")', /^UrlDecode: "% o" at character 3 is not a percent escape/],
+    ['UrlDecode("ok %D0%B4 %E0%A4 x")', /^UrlDecode: the bytes "%E0%A4" at character 11 are not UTF-8 text/],
+    ['UrlDecode("%C8%E2%E0%ED")', /^UrlDecode: the bytes "%C8%E2%E0%ED" at character 1 are not UTF-8 text/],
     ['Round(1, [n] + 20)', /^Round: digits must be from -15 to 15/],
   ];
   for (const [source, message] of RUNTIME) {

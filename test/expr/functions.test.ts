@@ -259,6 +259,13 @@ table('JSON and web functions', [
   ['JsonString(5)', '"5"'],
   ['JsonString([nul])', '""'],
   ['UrlEncode("Привет мир?&=/")', '%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82%20%D0%BC%D0%B8%D1%80%3F%26%3D%2F'],
+  ['UrlDecode("%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82%20%D0%BC%D0%B8%D1%80%3F%26%3D%2F")', 'Привет мир?&=/'],
+  ['UrlDecode("/crm/%D0%BB%D0%B8%D0%B4?q=%d0%b0")', '/crm/лид?q=а'],
+  ['UrlDecode("%2B7900+1")', '+7900+1'],
+  ['UrlDecode("plain text")', 'plain text'],
+  ['UrlDecode("")', ''],
+  ['UrlDecode(UrlEncode("a b&c=д 100%"))', 'a b&c=д 100%'],
+  ['UrlDecode(42)', '42'],
   ['HtmlEscape("<a href=\'x\'>&</a>")', '&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;'],
   ['HtmlEscape("plain")', 'plain'],
 ]);
@@ -281,7 +288,7 @@ describe('the function catalogue', () => {
     for (const n of ['InputParameter', 'Contains', 'SubStr', 'Length', 'Left', 'Right', 'IndexOf', 'Replace', 'Upper', 'Lower',
       'Trim', 'Num', 'Str', 'If', 'IsEmpty', 'Round', 'Abs', 'Floor', 'Ceil', 'Min', 'Max', 'Log10', 'Sin', 'Cos', 'Sqrt', 'Now',
       'Today', 'FormatDate', 'ToDate', 'AddDays', 'AddHours', 'AddMinutes', 'AddSeconds', 'DateDiff', 'JsonGet', 'JsonCount',
-      'JsonString', 'UrlEncode', 'HtmlEscape']) {
+      'JsonString', 'UrlEncode', 'UrlDecode', 'HtmlEscape']) {
       assert.ok(names.has(n), `missing ${n}`);
     }
     assert.deepEqual(fns.find((f) => f.name === 'Length')?.aliases, ['Len']);

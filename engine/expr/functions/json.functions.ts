@@ -86,8 +86,38 @@ export const JSON_FUNCTIONS: FunctionDef[] = [
     },
   }),
   defineFunction({
+    name: 'UrlDecode', signature: 'UrlDecode(text)', minArgs: 1, maxArgs: 1,
+    description: 'Percent-encoding (%D0%B4, %20) decoded as UTF-8 text: the opposite of UrlEncode; "+" stays "+".',
+    call: (ctx, v) => urlDecode(text(v!, ctx)),
+  }),
+  defineFunction({
     name: 'HtmlEscape', signature: 'HtmlEscape(text)', minArgs: 1, maxArgs: 1,
     description: 'The text with & < > " \' escaped for HTML.',
     call: (ctx, v) => text(v!, ctx).replace(/[&<>"']/g, (c) => HTML[c]!),
   }),
 ];
+
+/** decodeURIComponent with an error that says which escape is wrong, instead of "URI malformed". */
+function urlDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    const lone = /%(?![0-9a-fA-F]{2})/.exec(s);
+    if (lone) {
+      const escape = s.slice(lone.index, lone.index + 3);
+      throw new ExpressionRuntimeError(
+        'UrlDecode',
+        `${quoteForMessage(escape)} at character ${lone.index + 1} is not a percent escape: % must be followed by two hex digits (a % itself is written %25)`,
+      );
+    }
+    // Every % has its two hex digits, so a run of escapes holds bytes that are not UTF-8 (cut short, or another encoding).
+    for (const run of s.matchAll(/(?:%[0-9a-fA-F]{2})+/g)) {
+      try {
+        decodeURIComponent(run[0]);
+      } catch {
+        throw new ExpressionRuntimeError('UrlDecode', `the bytes ${quoteForMessage(run[0])} at character ${run.index + 1} are not UTF-8 text`);
+      }
+    }
+    throw new ExpressionRuntimeError('UrlDecode', `${quoteForMessage(s)} is not valid percent-encoding`);
+  }
+}
