@@ -57,7 +57,7 @@ function userFlag(value: string): OktellUser {
  * The credentials to send: --user, else the server's first user as `serve` would read it (OKTELL_USERS, then the
  * configuration file's `users:`), else the one a server generated in the data folder. Never creates one.
  */
-function serverUser(flags: SendFlags, config: Omit<ServerConfig, 'usersGenerated'>, env: NodeJS.ProcessEnv): ChosenUser {
+function serverUser(flags: SendFlags, config: Omit<ServerConfig, 'usersGenerated'>, env: NodeJS.ProcessEnv, running: ServerFile | undefined): ChosenUser {
   if (flags.user !== undefined) return { user: userFlag(flags.user), from: '--user' };
   if (config.users[0]) return { user: config.users[0], from: env.OKTELL_USERS ? 'OKTELL_USERS' : `users: of ${config.configFile ?? 'the configuration file'}` };
   const file = join(config.dataDir, 'server-user.json');
@@ -65,7 +65,12 @@ function serverUser(flags: SendFlags, config: Omit<ServerConfig, 'usersGenerated
     const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<OktellUser>;
     if (typeof u.login === 'string' && typeof u.password === 'string' && u.login && u.password) return { user: { login: u.login, password: u.password }, from: `${file}, the user a server generated there` };
   }
-  throw new UsageError(`no server user: give --user login:password, set OKTELL_USERS, or start the server once with the data folder ${config.dataDir} so it generates one`);
+  // A server generates a user only when it is started without any (no OKTELL_USERS, no users: in its configuration):
+  // one running on this folder without having written the file was given its users, and will never generate one.
+  const why = running
+    ? `the server running on the data folder ${config.dataDir} (${running.url}) was started with its own users (OKTELL_USERS or users: in its configuration), so it generated none`
+    : `a server started with no users of its own (neither OKTELL_USERS nor users: in its configuration) generates one in ${file}, and there is none there`;
+  throw new UsageError(`no server user: give --user login:password, or set OKTELL_USERS=login:password as the server has it; ${why}`);
 }
 
 /**
@@ -106,7 +111,7 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     throw new UsageError(`--url ${base}: not an address such as http://127.0.0.1:4055`);
   }
   const body = readBody(file);
-  const { user, from } = serverUser(flags, config, env);
+  const { user, from } = serverUser(flags, config, env, running);
   const secrets = serverSecrets(config, running, env);
   // The secret the server will check: chosen by the whole address, path and query, as the server does.
   const chosen = flags.sign ? hookSecret(secrets, url.pathname, url.pathname + url.search) : undefined;

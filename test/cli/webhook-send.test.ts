@@ -126,6 +126,34 @@ describe('oktell-emu webhook send', () => {
     }
   });
 
+  it('without a user to send, says what is true: a server started with its users generated none', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const data = join(tmp.dir, 'var');
+    const body = join(tmp.dir, 'task.json');
+    writeFileSync(body, taskWebhook({ name: 'Без пользователя', responsible: ['2'], sequenceId: 8 }));
+    const send = () => runCliWith(['webhook', 'send', '/Bpium/NewTask', body, '--data-dir', data], { unset: ['OKTELL_USERS'] });
+    const advice = 'oktell-emu: no server user: give --user login:password, or set OKTELL_USERS=login:password as the server has it; ';
+    const stopped = send();
+    assert.equal(stopped.code, 2);
+    assert.equal(
+      stopped.stderr,
+      `${advice}a server started with no users of its own (neither OKTELL_USERS nor users: in its configuration) generates one in ${join(data, 'server-user.json')}, and there is none there\n`,
+    );
+    const server = await startServeProcess({ dataDir: data, env: { OKTELL_USERS: 'u1:s3cret-pass', OKTELL_LOG_LEVEL: 'warn' } });
+    try {
+      const started = send();
+      assert.equal(started.code, 2);
+      assert.equal(
+        started.stderr,
+        `${advice}the server running on the data folder ${data} (${server.url}) was started with its own users (OKTELL_USERS or users: in its configuration), so it generated none\n`,
+      );
+      assert.doesNotMatch(started.stderr, /s3cret-pass/);
+    } finally {
+      assert.equal(await server.stop(), 0);
+      tmp.cleanup();
+    }
+  });
+
   it('says how to reach the server when nothing listens, and refuses a path without a leading slash', { timeout: 30_000 }, () => {
     const tmp = tempDir();
     try {
