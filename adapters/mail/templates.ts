@@ -326,7 +326,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
         throw new TemplateRenderError(`template "${name}" not found: no ${name}.{subject,text,html}.njk in ${dir}`, { template: name });
       }
       if (!parts.includes('text') && !parts.includes('html')) {
-        throw new TemplateRenderError(`template "${name}" has neither a text nor an html file`, { template: name, file: fileOf(name, 'text') });
+        throw new TemplateRenderError(`template "${name}" has neither a text nor an html file in ${dir}`, { template: name });
       }
       return renderParts(name, parts.map((p) => [p, undefined]), context);
     },

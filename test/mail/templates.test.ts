@@ -198,8 +198,12 @@ describe('template renderer', () => {
   it('requires a text or an HTML part', () => {
     const t = createTemplateRenderer({ dir });
     assert.equal(t.has('subject-only'), true);
-    assert.match(t.check('subject-only')[0]?.message ?? '', /needs subject-only\.text\.njk or subject-only\.html\.njk/);
-    assert.throws(() => t.render('subject-only', {}), /neither a text nor an html file/);
+    const [issue] = t.check('subject-only');
+    assert.match(issue?.message ?? '', /needs subject-only\.text\.njk or subject-only\.html\.njk/);
+    assert.equal(issue?.file, undefined, 'no file: subject-only.text.njk does not exist, the template as a whole lacks it');
+    const e = renderError(() => t.render('subject-only', {}));
+    assert.match(e.message, /^template "subject-only" has neither a text nor an html file/);
+    assert.equal(e.file, undefined);
   });
 
   it('refuses a template name that could leave the folder', () => {
