@@ -57,11 +57,12 @@ export function outboxCommand(io: OutboxCommandIo = {}): Command {
     .description('list the letters stored in the outbox (.eml files written while SMTP_URL is unset), oldest first')
     .option('--json', 'print one JSON array, one object per letter')
     .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)')
+    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
     .option('-n, --limit <n>', 'show only the newest n letters', positiveInt)
-    .action(async (opts: { json?: boolean; dataDir?: string; limit?: number }) => {
+    .action(async (opts: { json?: boolean; dataDir?: string; config?: string; limit?: number }) => {
       const env = io.env ?? process.env;
       const write = io.write ?? ((text: string) => void process.stdout.write(text));
-      const settings = serverSettings({ dataDir: opts.dataDir }, env);
+      const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config }, env);
       const dir = join(existingDataDir(settings.dataDir), 'outbox');
       // With --limit only the newest files are opened (the names alone give their order).
       const { entries, total } = opts.limit !== undefined ? await listOutboxPage(dir, { limit: opts.limit }) : await listAll(dir);
@@ -162,11 +163,12 @@ function outboxShowCommand(io: OutboxCommandIo): Command {
     .argument('<letter>', 'a .eml file, a file name (or its beginning) from `oktell-emu outbox`, a Message-ID, or last')
     .option('--json', 'print one JSON object { file, headers, text, html, htmlAsText, attachments }')
     .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)')
+    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
-      const opts = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string }>();
+      const opts = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string; config?: string }>();
       const env = io.env ?? process.env;
       const write = io.write ?? ((text: string) => void process.stdout.write(text));
-      const dir = join(serverSettings({ dataDir: opts.dataDir }, env).dataDir, 'outbox');
+      const dir = join(serverSettings({ dataDir: opts.dataDir, config: opts.config }, env).dataDir, 'outbox');
       const letter = await showLetter(await findLetter(ref, dir));
       write(opts.json ? `${JSON.stringify(letter, null, 2)}\n` : formatLetter(letter));
     })

@@ -29,8 +29,9 @@ export function runsCommand(): Command {
     .option('--since <time>', 'started at or after: an ISO time or 30m, 2h, 7d')
     .option('-n, --limit <n>', 'how many', '50')
     .option('--json', 'print a JSON array')
+    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
     .option('--data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)')
-    .action(async (o: { status?: string; scenario?: string; since?: string; limit: string; json?: boolean; dataDir?: string }) => {
+    .action(async (o: { status?: string; scenario?: string; since?: string; limit: string; json?: boolean; dataDir?: string; config?: string }) => {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a number from 1 to 1000');
       if (o.status && o.status !== 'dead' && !(RUN_STATUSES as readonly string[]).includes(o.status)) throw new UsageError(`--status ${o.status}: one of ${RUN_STATUSES.join(', ')}, dead`);
@@ -110,8 +111,9 @@ export function showCommand(): Command {
     .description('show one run: parameters, trace with variables, return values, letters, Bpium calls, web requests, database statements, the jobs it started')
     .argument('<runId>', 'a run id, or a job id (its last run is shown)')
     .option('--json', 'print the run as JSON')
+    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
     .option('--data-dir <dir>', 'data folder')
-    .action(async (id: string, o: { json?: boolean; dataDir?: string }) => {
+    .action(async (id: string, o: { json?: boolean; dataDir?: string; config?: string }) => {
       const settings = serverSettings(o);
       const found = await withStore(o, async (s) => {
         // `replay` takes job ids (a dead letter's), so `show` does too: the job's last run.
@@ -190,9 +192,10 @@ export function replayCommand(): Command {
     .argument('[runIds...]', 'runs (or job ids) to replay')
     .option('--status <status>', 'replay every job with this status: dead or failed')
     .option('--pinned', 'replay on the scenario version the run had, not the current one')
+    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
     .option('--data-dir <dir>', 'data folder')
     .option('--json', 'print the requeued job ids as JSON')
-    .action(async (ids: string[], o: { status?: string; pinned?: boolean; dataDir?: string; json?: boolean }) => {
+    .action(async (ids: string[], o: { status?: string; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }) => {
       if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');
       if (o.status && o.status !== 'dead' && o.status !== 'failed') throw new UsageError('--status takes dead or failed');
       const settings = serverSettings(o);

@@ -32,6 +32,17 @@ describe('CLI commands read the data folder and store of oktell.config.yaml', ()
       assert.equal(outbox.code, 0, outbox.stderr);
       assert.equal((JSON.parse(outbox.stdout) as unknown[]).length, 2, 'the two letters of the live run');
 
+      // --config names the file from any working folder, as serve --config does (relative paths in it are read from
+      // the working folder, so this one is absolute).
+      writeFileSync(join(tmp.dir, 'absolute.yaml'), `dataDir: ${JSON.stringify(join(tmp.dir, 'kept'))}\n`);
+      const fromElsewhere = (args: string[]) => runCli([...args, '--config', join(tmp.dir, 'absolute.yaml')], { cwd: repoPath('test'), env: { OKTELL_SCENARIOS: repoPath('scenarios') }, unset: ['OKTELL_DATA_DIR', 'OKTELL_STORE', 'OKTELL_CONFIG'] });
+      for (const args of [['runs', '--json'], ['show', root.runId, '--json'], ['outbox', '--json'], ['replay', root.runId]]) {
+        const r = fromElsewhere(args);
+        assert.ok(!/unknown option/.test(r.stderr), `${args[0]} takes --config: ${r.stderr}`);
+        if (args[0] !== 'replay') assert.equal(r.code, 0, `${args[0]}: ${r.stderr}`);
+      }
+      assert.match(fromElsewhere(['replay', root.runId]).stderr, /recorded by `oktell-emu run`, not a queued job/, 'replay read the configured store: it knows the run');
+
       // --data-dir still wins over the file.
       const elsewhere = cli(['runs', '--data-dir', join(tmp.dir, 'nowhere')]);
       assert.equal(elsewhere.code, 2);
