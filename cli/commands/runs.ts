@@ -102,8 +102,9 @@ async function noMatch(store: Store, o: RunsFilter): Promise<string> {
   return line;
 }
 
-function summary(r: { id: string; jobId: string | null; scenario: string; version: string; trigger: string; status: string; attempt: number; startedAt: number; durationMs: number | null; error: unknown }) {
-  return { id: r.id, jobId: r.jobId, scenario: r.scenario, version: r.version, trigger: r.trigger, status: r.status, attempt: r.attempt, startedAt: r.startedAt, durationMs: r.durationMs, error: r.error };
+function summary(r: { id: string; jobId: string | null; scenario: string; version: string; trigger: string; status: string; attempt: number; workerId: string | null; startedAt: number; durationMs: number | null; error: unknown }) {
+  // workerId names the instance (process) that ran a job's attempt: with several instances, which one ran it.
+  return { id: r.id, jobId: r.jobId, scenario: r.scenario, version: r.version, trigger: r.trigger, status: r.status, attempt: r.attempt, workerId: r.workerId, startedAt: r.startedAt, durationMs: r.durationMs, error: r.error };
 }
 
 export function showCommand(): Command {
@@ -155,7 +156,7 @@ async function startedJobs(store: Store, runId: string): Promise<JobRecord[]> {
 function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, more: string[] = []) {
   const w = (s: string) => process.stdout.write(`${s}\n`);
   w(`${pc.bold(r.scenario)} ${r.status === 'completed' ? pc.green(r.status) : pc.red(r.status)} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
-  w(`  started ${isoInZone(r.startedAt, zone)} · ${r.durationMs ?? '?'} ms`);
+  w(`  started ${isoInZone(r.startedAt, zone)} · ${r.durationMs ?? '?'} ms${r.workerId ? ` · on ${r.workerId}` : ''}`);
   w(`  params ${JSON.stringify(r.params).slice(0, 300)}`);
   for (const [n, why] of Object.entries(r.task?.paramErrors ?? {})) w(`  ${pc.yellow('parameter')} ${n} failed, passed empty: ${why}`);
   for (const s of (r.trace ?? []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; notes?: string[]; error?: string }>) {

@@ -101,6 +101,8 @@ blocks:
       assert.equal(shown.code, 0, shown.stderr);
       assert.match(shown.stdout, /the worker stopped renewing its lease \(worker vm:1234:a, attempt 1\); what the attempt did is not known/);
       assert.match(shown.stdout, new RegExp(`job ${jobId} is dead-lettered`));
+      assert.match(shown.stdout, /^ {2}started .* · on vm:1234:a$/m, 'the instance that ran the attempt');
+      assert.equal((JSON.parse(cli('runs', '--status', 'dead', '--json').stdout) as Array<{ workerId: string }>)[0]!.workerId, 'vm:1234:a');
     } finally {
       tmp.cleanup();
     }
