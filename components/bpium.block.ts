@@ -141,8 +141,8 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
     const attempts: BpiumAttempt[] = [];
     const opts: BpiumCallOptions = { timeoutMs: c.timeoutMs, onAttempt: (a) => attempts.push(a) };
     const write = WRITES.has(c.method);
-    if (write && rt.dryRun) return dryRunWrite(c, rt, catalogId, recordId);
     try {
+      if (write && rt.dryRun) return await dryRunWrite(c, rt, bpium, catalogId, recordId, opts);
       const answer = write
         ? (await rt.effect(() => perform(c, rt, bpium, catalogId, recordId, opts))).value
         : await rt.external(() => perform(c, rt, bpium, catalogId, recordId, opts));
@@ -259,8 +259,13 @@ async function perform(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId:
   }
 }
 
-function dryRunWrite(c: Config, rt: BlockRuntime, catalogId: string, recordId: string | undefined) {
-  const values = c.method === 'deleteRecord' ? undefined : buildValues(c, rt);
+/**
+ * A write in a dry run is recorded, not made. Its field names are still resolved, as `perform` does (the structure
+ * read is a read, which a dry run does): an unknown name fails here with the live run's BPIUM_UNKNOWN_FIELD instead of
+ * a dry run "succeeding" with a write the real Bpium refuses.
+ */
+async function dryRunWrite(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId: string, recordId: string | undefined, opts: BpiumCallOptions) {
+  const values = c.method === 'deleteRecord' ? undefined : await rt.external(() => resolveKeys(bpium, catalogId, buildValues(c, rt), opts));
   const id = c.method === 'createRecord' ? `dry-run-${rt.runId.slice(0, 8)}-${rt.blockId}` : recordId!;
   rt.recordBpiumCall({ method: c.method, catalogId, recordId: id, status: 'dry-run', performed: false });
   rt.traceEffect({ method: c.method, catalogId, recordId: id, dryRun: true, ...(values ? { values } : {}) });

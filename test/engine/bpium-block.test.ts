@@ -109,6 +109,30 @@ blocks:
     values: { 1: '[email] + " / " + [title] + " / " + [code]' }
 `;
 
+/** Dry-run writes with field names: a known name (any case) is recorded, an unknown one is refused as live. */
+const DRY_BY_NAME = `variables: { id: string, code: string }
+start: known
+blocks:
+  known:
+    kind: Bpium
+    method: createRecord
+    catalog: 11
+    values: { "название задачи": '"Только запись"' }
+    newId: id
+    exits: { success: unknown }
+  unknown:
+    kind: Bpium
+    method: updateRecord
+    catalog: 11
+    record: 1
+    values: { "Нет такого поля": '"x"' }
+    errorCode: code
+    exits: { success: done, error: done }
+  done:
+    kind: ReturnValue
+    values: { 1: '[id] + " / " + [code]' }
+`;
+
 describe('the Bpium block over HTTP', () => {
   let tmp: ReturnType<typeof tempDir>;
   let emu: BpiumEmulator;
@@ -121,6 +145,7 @@ describe('the Bpium block over HTTP', () => {
     writeFileSync(join(tmp.dir, 'GetUser.yaml'), GET_USER);
     writeFileSync(join(tmp.dir, 'Write.yaml'), WRITE);
     writeFileSync(join(tmp.dir, 'ByName.yaml'), BY_NAME);
+    writeFileSync(join(tmp.dir, 'DryByName.yaml'), DRY_BY_NAME);
     lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
     assert.deepEqual(lib.issues, []);
   });
@@ -182,5 +207,18 @@ describe('the Bpium block over HTTP', () => {
     const r = await run('Write', true);
     assert.equal(r.bpiumCalls[0]!.status, 'dry-run');
     assert.equal(emu.requests().filter((q) => q.method !== 'GET').length, before);
+  });
+
+  it('in a dry run a write still resolves its field names: an unknown name takes error with the live run\'s code', async () => {
+    const before = emu.requests().filter((q) => q.method !== 'GET').length;
+    const r = await run('DryByName', true);
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.match(String(r.returnValues['1']), /^dry-run-\S+ \/ BPIUM_UNKNOWN_FIELD$/);
+    assert.deepEqual(r.bpiumCalls.map((c) => [c.method, c.status, c.performed]), [
+      ['createRecord', 'dry-run', false],
+      ['updateRecord', 'error', false],
+    ]);
+    assert.match(r.bpiumCalls[1]!.error ?? '', /^catalog 11 has no field named "Нет такого поля" \(fields: Название задачи, /);
+    assert.equal(emu.requests().filter((q) => q.method !== 'GET').length, before, 'nothing was written');
   });
 });
