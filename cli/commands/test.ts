@@ -13,7 +13,7 @@ import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../t
 import { appendCase } from '../testing/write-case.js';
 import { caseReport, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseOutcome } from '../testing/run-case.js';
-import { loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, unknownVariables, type TestFile } from '../testing/test-file.js';
+import { loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, variableProblems, type TestFile } from '../testing/test-file.js';
 import { refreshed, rewriteExpectations } from '../testing/update.js';
 
 export interface TestOpts {
@@ -71,7 +71,7 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
   const libraries = new LibraryCache();
   const loaded: TestFile[] = [];
   // Problems keep only the cases they concern from running: an invalid test file, or a case naming a scenario or a
-  // variable that is not there. The other files and cases still run, and the problems are reported with them.
+  // variable that is not there, or presetting a variable with a value its type cannot hold. The other files and cases still run, and the problems are reported with them.
   const issues: ScenarioIssue[] = [];
   const blocked = new Set<TestFile['cases'][number]>();
   const checkedFolders = new Set<string>();
@@ -89,11 +89,9 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
     // Scenarios whose file is there but did not load are invalid, not unknown.
     const onDisk = library.issues.length ? (await listScenarioFiles(r.file.scenariosDir)).map(scenarioNameOf) : [];
     issues.push(...unknownScenarios(r.file, library.scenarios.keys(), onDisk.filter((n) => !library.scenarios.has(n))));
-    issues.push(...unknownVariables(r.file, (name) => { const s = library.scenarios.get(name); return s && [...s.variables.keys()]; }));
-    for (const c of r.file.cases) {
-      const scenario = library.scenarios.get(c.scenario);
-      if (!scenario || !Object.keys(c.variables).every((v) => scenario.variables.has(v))) blocked.add(c);
-    }
+    const presets = variableProblems(r.file, (name) => library.scenarios.get(name)?.variables);
+    issues.push(...presets.issues);
+    for (const c of r.file.cases) if (!library.scenarios.has(c.scenario) || presets.cases.has(c.index)) blocked.add(c);
     loaded.push(r.file);
   }
 

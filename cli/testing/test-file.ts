@@ -5,6 +5,8 @@ import { dirname, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import {
   closest,
+  coerceToType,
+  ExpressionRuntimeError,
   SCENARIO_ERROR_CODES as C,
   YamlSource,
   type PathSeg,
@@ -12,6 +14,8 @@ import {
   type ScenarioIssue,
   type SourceLocation,
   type Value,
+  type VariableDecl,
+  type VarType,
 } from '../../engine/index.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { httpFixturesSchema, type HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
@@ -334,24 +338,64 @@ export function unknownScenarios(file: TestFile, known: Iterable<string>, invali
   return issues;
 }
 
-/** Case `variables:` the case's scenario does not declare (a preset it would silently ignore), at their names. */
-export function unknownVariables(file: TestFile, declared: (scenario: string) => readonly string[] | undefined): ScenarioIssue[] {
+/** Problems of cases' `variables:`, with the indexes of the cases they keep from running. */
+export interface VariableProblems {
+  issues: ScenarioIssue[];
+  cases: Set<number>;
+}
+
+/**
+ * Case `variables:` the run would silently ignore, located in the test file: a name the case's scenario does not
+ * declare (at its name), or a value its variable's type cannot hold (at the value) — the run keeps the variable's
+ * initial value for both, as it does for a variable an async start copies, so the case would test something else.
+ */
+export function variableProblems(file: TestFile, declared: (scenario: string) => ReadonlyMap<string, VariableDecl> | undefined): VariableProblems {
   const issues: ScenarioIssue[] = [];
+  const cases = new Set<number>();
   for (const c of file.cases) {
-    const names = declared(c.scenario);
-    if (!names) continue;
-    for (const name of Object.keys(c.variables)) {
-      if (names.includes(name)) continue;
-      const guess = closest(name, [...names]);
-      issues.push({
-        ...file.source.locate(['cases', c.index, 'variables', name]),
-        code: C.INVALID_PROPERTY,
-        message: `scenario "${c.scenario}" has no variable "${name}"`,
-        hint: guess ? `did you mean "${guess}"?` : `its variables: ${names.join(', ') || '(none)'}`,
-      });
+    const vars = declared(c.scenario);
+    if (!vars) continue;
+    const names = [...vars.keys()];
+    for (const [name, value] of Object.entries(c.variables)) {
+      const at = ['cases', c.index, 'variables', name];
+      const decl = vars.get(name);
+      if (!decl) {
+        const guess = closest(name, names);
+        issues.push({
+          ...file.source.locate(at),
+          code: C.INVALID_PROPERTY,
+          message: `scenario "${c.scenario}" has no variable "${name}"`,
+          hint: guess ? `did you mean "${guess}"?` : `its variables: ${names.join(', ') || '(none)'}`,
+        });
+      } else {
+        const refused = typeRefuses(value, decl.type, c.timeZone);
+        if (refused === undefined) continue;
+        issues.push({
+          ...file.source.locate(at),
+          code: C.INVALID_PROPERTY,
+          message: `variable "${name}" of scenario "${c.scenario}" is of type ${decl.type} and cannot hold ${JSON.stringify(value)}: ${refused}`,
+          hint: `give a value of type ${decl.type}, e.g. ${name}: ${TYPE_EXAMPLES[decl.type]}`,
+        });
+      }
+      cases.add(c.index);
     }
   }
-  return issues;
+  return { issues, cases };
+}
+
+/** A value of each type as a test file writes it, for hints. */
+const TYPE_EXAMPLES: Record<VarType, string> = { number: '10', string: 'some text', datetime: '2026-11-28T09:00:00Z', json: '\'{"id": 2}\'' };
+
+/** Why a variable of `type` cannot hold `value` (the run's own conversion refusing it); undefined when it can. */
+function typeRefuses(value: Value, type: VarType, timeZone: string): string | undefined {
+  try {
+    coerceToType(value, type, timeZone);
+    return undefined;
+  } catch (e) {
+    // Only the conversion's refusal: a time zone the case gets wrong is a problem of its own, reported at its line.
+    if (e instanceof ExpressionRuntimeError) return e.message;
+    return undefined;
+  }
 }
 
 type Report = (at: { file: string; line: number; col: number }, code: ScenarioErrorCode, message: string, hint?: string) => void;
