@@ -13,7 +13,7 @@ import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../t
 import { appendCase } from '../testing/write-case.js';
 import { caseReport, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseOutcome } from '../testing/run-case.js';
-import { loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, variableProblems, type TestFile } from '../testing/test-file.js';
+import { DEFAULT_TEST_TIME_ZONE, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, variableProblems, type TestFile } from '../testing/test-file.js';
 import { refreshed, rewriteExpectations } from '../testing/update.js';
 
 export interface TestOpts {
@@ -70,8 +70,10 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
   const files = findTestFiles(roots, paths.length === 0);
   const libraries = new LibraryCache();
   const loaded: TestFile[] = [];
-  // Problems keep only the cases they concern from running: an invalid test file, or a case naming a scenario or a
-  // variable that is not there, or presetting a variable with a value its type cannot hold. The other files and cases still run, and the problems are reported with them.
+  // Problems keep only the cases they concern from running: a test file whose form is wrong, a case with an @file,
+  // fixture, clock or time zone that is not right (or using the file's, when that one is not), a case naming a
+  // scenario or a variable that is not there, or presetting a variable with a value its type cannot hold. A loaded
+  // file's problems are reported together, in the order of the file; the other files and cases still run.
   const issues: ScenarioIssue[] = [];
   const blocked = new Set<TestFile['cases'][number]>();
   const checkedFolders = new Set<string>();
@@ -81,18 +83,20 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
       issues.push(...r.issues);
       continue;
     }
-    folders.add(r.file.scenariosDir);
-    const { library } = await libraries.get(r.file.scenariosDir, r.file.cases[0]!.timeZone);
+    const file = r.file;
+    folders.add(file.scenariosDir);
+    // Loaded in a time zone a case will run in: a blocked case's may be the wrong one.
+    const { library } = await libraries.get(file.scenariosDir, file.cases.find((c) => !c.blocked)?.timeZone ?? DEFAULT_TEST_TIME_ZONE);
     // A broken scenario is reported once, not once per test file of its folder.
-    if (!checkedFolders.has(r.file.scenariosDir)) issues.push(...library.issues);
-    checkedFolders.add(r.file.scenariosDir);
+    if (!checkedFolders.has(file.scenariosDir)) issues.push(...library.issues);
+    checkedFolders.add(file.scenariosDir);
     // Scenarios whose file is there but did not load are invalid, not unknown.
-    const onDisk = library.issues.length ? (await listScenarioFiles(r.file.scenariosDir)).map(scenarioNameOf) : [];
-    issues.push(...unknownScenarios(r.file, library.scenarios.keys(), onDisk.filter((n) => !library.scenarios.has(n))));
-    const presets = variableProblems(r.file, (name) => library.scenarios.get(name)?.variables);
-    issues.push(...presets.issues);
-    for (const c of r.file.cases) if (!library.scenarios.has(c.scenario) || presets.cases.has(c.index)) blocked.add(c);
-    loaded.push(r.file);
+    const onDisk = library.issues.length ? (await listScenarioFiles(file.scenariosDir)).map(scenarioNameOf) : [];
+    const presets = variableProblems(file, (name) => library.scenarios.get(name)?.variables);
+    const unknown = unknownScenarios(file, library.scenarios.keys(), onDisk.filter((n) => !library.scenarios.has(n)));
+    issues.push(...[...file.issues, ...unknown, ...presets.issues].sort((a, b) => a.line - b.line || a.col - b.col));
+    for (const c of file.cases) if (c.blocked || !library.scenarios.has(c.scenario) || presets.cases.has(c.index)) blocked.add(c);
+    loaded.push(file);
   }
 
   const filter = opts.filter?.toLowerCase();

@@ -206,6 +206,8 @@ export interface TestCase {
   /** The case's or the file's cap; undefined: the command's default. */
   maxEffects: number | undefined;
   expect: Expectation;
+  /** A problem of the test file concerns this case (listed in the file's `issues`): it does not run. */
+  blocked: boolean;
 }
 
 /** One `db:` entry: its SQL and where it is written, so a failing data set is reported at its line. */
@@ -224,11 +226,17 @@ export interface TestFile {
   source: YamlSource;
   scenariosDir: string;
   cases: TestCase[];
+  /** Problems found once the form was right (@files, fixtures, clocks, …); the cases they concern are `blocked`. */
+  issues: ScenarioIssue[];
 }
 
+/** A file whose form is wrong does not load (`ok: false`, every form problem at once); one that loads may have issues. */
 export type TestFileLoad = { ok: true; file: TestFile } | { ok: false; issues: ScenarioIssue[] };
 
-/** Parses and checks a test file; the scenario names are checked by `unknownScenarios` once its folder is loaded. */
+/**
+ * Parses and checks a test file; the scenario names and variables are checked by `unknownScenarios` and
+ * `variableProblems` once its folder is loaded, in the same round as the file's own issues.
+ */
 export function loadTestFile(path: string, defaultScenariosDir: string): TestFileLoad {
   const shown = relative(process.cwd(), path) || path;
   const issues: ScenarioIssue[] = [];
@@ -271,37 +279,54 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
     return { ok: false, issues };
   }
   const data: RawFile = parsed.data;
+  // The form is right: from here a problem keeps only the cases it concerns from running — its own case, or, for a
+  // file-wide setting, the cases that use it (those without their own). The file still loads, so its scenario names
+  // and variables are checked in the same round.
+  const checked = <T>(read: () => T): { value: T; bad: boolean } => {
+    const before = issues.length;
+    const value = read();
+    return { value, bad: issues.length > before };
+  };
   const base = dirname(path);
   const scenariosDir = data.scenarios !== undefined ? resolve(base, data.scenarios) : defaultScenariosDir;
-  const fileBpium = data.bpium !== undefined ? readFixture(data.bpium, base, src, ['bpium'], report) : undefined;
-  const fileHttp = data.http !== undefined ? readHttpFixture(data.http, base, src, ['http'], report) : undefined;
-  const fileClock = data.clock !== undefined ? checkClock(data.clock, src, ['clock'], report) : new Date(DEFAULT_TEST_CLOCK);
-  const fileDb = readDb(data.db ?? {}, base, src, ['db'], report);
-  const fileTz = data.timeZone !== undefined ? checkTimeZone(data.timeZone, src, ['timeZone'], report) : DEFAULT_TEST_TIME_ZONE;
+  const fileBpium = checked(() => (data.bpium !== undefined ? readFixture(data.bpium, base, src, ['bpium'], report) : undefined));
+  const fileHttp = checked(() => (data.http !== undefined ? readHttpFixture(data.http, base, src, ['http'], report) : undefined));
+  const fileClock = checked(() => (data.clock !== undefined ? checkClock(data.clock, src, ['clock'], report) : new Date(DEFAULT_TEST_CLOCK)));
+  const fileDb = checked(() => readDb(data.db ?? {}, base, src, ['db'], report));
+  const fileTz = checked(() => (data.timeZone !== undefined ? checkTimeZone(data.timeZone, src, ['timeZone'], report) : DEFAULT_TEST_TIME_ZONE));
+  /** The case's own setting when it has one, else the file's (and whether that one has a problem). */
+  const own = <T>(value: unknown, read: () => T, file: { value: T; bad: boolean }): { value: T; bad: boolean } => (value !== undefined ? checked(read) : file);
   const names = new Set<string>();
   const cases: TestCase[] = data.cases.map((c, i) => {
     const at = (...p: PathSeg[]): PathSeg[] => ['cases', i, ...p];
+    const before = issues.length;
     if (names.has(c.name)) report(src.locate(at('name')), C.INVALID_PROPERTY, `two cases are named "${c.name}"`, 'names pick cases for --filter and --update: make them unique');
     names.add(c.name);
     checkRegexes(c.expect, at('expect'), src, report);
+    const params = readParams(c.params ?? {}, base, src, at('params'), report);
+    const db = mergeDb(fileDb.value, readDb(c.db ?? {}, base, src, at('db'), report));
+    const bpium = own(c.bpium, () => readFixture(c.bpium!, base, src, at('bpium'), report), fileBpium);
+    const http = own(c.http, () => readHttpFixture(c.http!, base, src, at('http'), report), fileHttp);
+    const clock = own(c.clock, () => checkClock(c.clock!, src, at('clock'), report), fileClock);
+    const timeZone = own(c.timeZone, () => checkTimeZone(c.timeZone!, src, at('timeZone'), report), fileTz);
     return {
       index: i,
       name: c.name,
       scenario: c.scenario,
-      params: readParams(c.params ?? {}, base, src, at('params'), report),
+      params,
       variables: c.variables ?? {},
-      bpium: c.bpium !== undefined ? readFixture(c.bpium, base, src, at('bpium'), report) : fileBpium,
-      db: mergeDb(fileDb, readDb(c.db ?? {}, base, src, at('db'), report)),
-      http: c.http !== undefined ? readHttpFixture(c.http, base, src, at('http'), report) : fileHttp,
+      bpium: bpium.value,
+      db,
+      http: http.value,
       mail: c.mail ?? data.mail,
-      clock: c.clock !== undefined ? checkClock(c.clock, src, at('clock'), report) : fileClock,
-      timeZone: c.timeZone !== undefined ? checkTimeZone(c.timeZone, src, at('timeZone'), report) : fileTz,
+      clock: clock.value,
+      timeZone: timeZone.value,
       maxEffects: c.maxEffects ?? data.maxEffects,
       expect: c.expect,
+      blocked: issues.length > before || fileDb.bad || bpium.bad || http.bad || clock.bad || timeZone.bad,
     };
   });
-  if (issues.length) return { ok: false, issues };
-  return { ok: true, file: { file: shown, path, source: src, scenariosDir, cases } };
+  return { ok: true, file: { file: shown, path, source: src, scenariosDir, cases, issues } };
 }
 
 /**

@@ -1,6 +1,7 @@
-// Problems of a scenario test file that only show once its scenarios are known: a case's `variables:` preset that
-// the variable's type cannot hold is a located problem (the run would silently keep the initial value), and it keeps
-// only its own case from running.
+// Problems of a scenario test file whose form is right: a case's `variables:` preset that the variable's type cannot
+// hold is a located problem (the run would silently keep the initial value); scenario names and variables are
+// reported in the same round as @files, fixtures and clocks, and each problem keeps only the cases it concerns from
+// running (a file-wide setting: the cases using it).
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,5 +65,95 @@ describe('oktell-emu test: case variables its scenario cannot hold', () => {
   it('values a variable converts are accepted: numeric text and a number for text', () => {
     const r = test('convert.test.yaml', `cases:\n  - name: converted\n    scenario: Cfg\n    variables: { limit: "41" }\n    expect: { returnValues: { 1: 42 } }\n`);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
+});
+
+/** Start parameter 1 into p, returned. */
+const ROUTER = `variables: { p: string }
+blocks:
+  begin: { kind: Start, param: p, exits: { next: save } }
+  save: { kind: ReturnValue, values: { 1: '[p]' } }
+`;
+
+describe('oktell-emu test: every problem of a loaded test file in one round, each keeping only its cases from running', () => {
+  const tmp = tempDir();
+  const scenarios = join(tmp.dir, 's');
+  before(() => {
+    mkdirSync(join(scenarios, 'tests'), { recursive: true });
+    writeFileSync(join(scenarios, 'Cfg.yaml'), CFG);
+    writeFileSync(join(scenarios, 'Router.yaml'), ROUTER);
+  });
+  after(() => tmp.cleanup());
+  const test = (name: string, text: string) => {
+    writeFileSync(join(scenarios, 'tests', name), text);
+    return runCli(['test', join(scenarios, 'tests', name)], { cwd: tmp.dir });
+  };
+  const problems = (stderr: string) => stderr.split('\n').filter((l) => / E_/.test(l)).map((l) => l.replace(/^\S+?:(\d+:\d+) (E_\w+) .*$/, '$1 $2'));
+
+  it('unknown scenario and variable come with a missing @file and a bad clock; the case without a problem runs', () => {
+    const r = test(
+      'mixed.test.yaml',
+      `cases:
+  - name: fine
+    scenario: Router
+    params: { 1: /crm/lead }
+    expect: { path: [begin, save], returnValues: { 1: /crm/lead } }
+  - name: unknown scenario
+    scenario: Routr
+    expect: { status: completed }
+  - name: missing file
+    scenario: Router
+    params: { 1: "@nofile.json" }
+    expect: { status: completed }
+  - name: bad variable
+    scenario: Cfg
+    variables: { limt: 1 }
+    expect: { status: completed }
+  - name: bad clock
+    scenario: Router
+    clock: 15.03.2024
+    expect: { status: completed }
+`,
+    );
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.deepEqual(problems(r.stderr), ['7:15 E_UNKNOWN_SCENARIO', '11:18 E_READ_FAILED', '15:24 E_INVALID_PROPERTY', '19:12 E_INVALID_PROPERTY']);
+    assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('✓') || l.startsWith('✗')).map((l) => l.replace(/ \(.*$/, '')), ['✓ s/tests/mixed.test.yaml › fine']);
+    assert.equal(r.stdout.trim().split('\n').at(-1), '1 passed, 0 failed; 4 problem(s) listed above (the cases they concern did not run)');
+  });
+
+  it('a bad file-wide clock or fixture stops the cases using it; a case with its own still runs', () => {
+    const r = test(
+      'file-wide.test.yaml',
+      `clock: yesterday
+bpium: missing-fixture.yaml
+cases:
+  - name: uses the file's clock
+    scenario: Router
+    params: { 1: a }
+    bpium: { catalogs: {} }
+    expect: { returnValues: { 1: a } }
+  - name: uses the file's fixture
+    scenario: Router
+    params: { 1: b }
+    clock: 2026-03-15T09:30:00Z
+    expect: { returnValues: { 1: b } }
+  - name: its own clock and fixture
+    scenario: Router
+    params: { 1: c }
+    clock: 2026-03-15T09:30:00Z
+    bpium: { catalogs: {} }
+    expect: { returnValues: { 1: c } }
+`,
+    );
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.deepEqual(problems(r.stderr), ['1:8 E_INVALID_PROPERTY', '2:8 E_READ_FAILED']);
+    assert.deepEqual(r.stdout.split('\n').filter((l) => /^[✓✗]/.test(l)).map((l) => l.replace(/ \(.*$/, '')), ['✓ s/tests/file-wide.test.yaml › its own clock and fixture']);
+  });
+
+  it('a mistake in the form still stops the whole file, with every form mistake at once', () => {
+    const r = test('form.test.yaml', 'cases:\n  - name: a\n    scenario: Routr\n    expct: {}\n  - name: b\n    scenario: Router\n    clock: 5\n    expect: {}\n');
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.deepEqual(problems(r.stderr), ['2:5 E_MISSING_PROPERTY', '4:5 E_UNKNOWN_KEY', '7:12 E_INVALID_PROPERTY']);
+    assert.match(r.stderr, /no case was run/);
   });
 });
