@@ -150,6 +150,13 @@ cases:
     assert.deepEqual(r.stdout.split('\n').filter((l) => /^[✓✗]/.test(l)).map((l) => l.replace(/ \(.*$/, '')), ['✓ s/tests/file-wide.test.yaml › its own clock and fixture']);
   });
 
+  it('a repeated case name stops the repeated case only', () => {
+    const r = test('names.test.yaml', 'cases:\n  - name: same\n    scenario: Router\n    params: { 1: a }\n    expect: { returnValues: { 1: a } }\n  - name: same\n    scenario: Router\n    expect: {}\n');
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.deepEqual(problems(r.stderr), ['6:11 E_INVALID_PROPERTY']);
+    assert.match(r.stdout, /^1 passed, 0 failed; 1 problem\(s\) listed above/m);
+  });
+
   it('a mistake in the form still stops the whole file, with every form mistake at once', () => {
     const r = test('form.test.yaml', 'cases:\n  - name: a\n    scenario: Routr\n    expct: {}\n  - name: b\n    scenario: Router\n    clock: 5\n    expect: {}\n');
     assert.equal(r.code, 2, r.stdout + r.stderr);
