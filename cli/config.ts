@@ -5,16 +5,16 @@ import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
-import { loadServerConfig, timeZoneProblem } from '../server/config.js';
+import { envSetting, loadServerConfig, timeZoneProblem } from '../server/config.js';
 
 export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
 export function scenariosDir(flag: string | undefined, env = process.env): string {
-  return resolve(flag ?? env.OKTELL_SCENARIOS ?? './scenarios');
+  return resolve(flag ?? envSetting(env, 'OKTELL_SCENARIOS') ?? './scenarios');
 }
 
 export function dataDir(flag: string | undefined, env = process.env): string {
-  return resolve(flag ?? env.OKTELL_DATA_DIR ?? './var');
+  return resolve(flag ?? envSetting(env, 'OKTELL_DATA_DIR') ?? './var');
 }
 
 /**

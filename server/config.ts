@@ -126,6 +126,16 @@ export interface ConfigFlags {
   bpiumEmulatorPort?: number;
 }
 
+/**
+ * An environment variable's value, or undefined when it is unset or blank. A blank one (`OKTELL_STORE=` in an env
+ * file, a compose template's empty `${STORE}`) means "not set here": the file's setting, else the default, applies,
+ * instead of an empty value quietly beating `store: postgres://…` and moving the instance onto its own SQLite.
+ */
+export function envSetting(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -165,7 +175,7 @@ function fileIssues(file: string, text: string, issues: readonly z.core.$ZodIssu
 
 /** Users and their origin, before the data folder is consulted for a generated user. */
 export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
-  const file = flags.config ?? env.OKTELL_CONFIG ?? 'oktell.config.yaml';
+  const file = flags.config ?? envSetting(env, 'OKTELL_CONFIG') ?? 'oktell.config.yaml';
   const filePath = resolve(cwd, file);
   let fc: ConfigFile = {};
   let fileText: string | undefined;
@@ -180,7 +190,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     const r = fileSchema.safeParse(raw ?? {});
     if (!r.success) throw new ConfigError(fileIssues(file, fileText, r.error.issues));
     fc = r.data;
-  } else if (flags.config || env.OKTELL_CONFIG) {
+  } else if (flags.config || envSetting(env, 'OKTELL_CONFIG')) {
     throw new ConfigError(`config file ${file} does not exist`);
   }
   const num = (v: string | undefined, name: string) => {
@@ -190,18 +200,19 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     return n;
   };
   const base = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
-  const users = env.OKTELL_USERS ? parseUsers(env.OKTELL_USERS) : (fc.users ?? []);
+  const usersVar = envSetting(env, 'OKTELL_USERS');
+  const users = usersVar ? parseUsers(usersVar) : (fc.users ?? []);
   const secrets: Record<string, string> = {};
   for (const [path, s] of Object.entries(fc.webhookSecrets ?? {})) {
     secrets[path] = typeof s === 'string' ? s : readSecretFile(base(s.file), path);
   }
   if (env.BPIUM_WEBHOOK_SECRET) secrets['*'] = env.BPIUM_WEBHOOK_SECRET;
   else if (env.BPIUM_WEBHOOK_SECRET_FILE) secrets['*'] = readSecretFile(base(env.BPIUM_WEBHOOK_SECRET_FILE), '*');
-  const tlsCert = env.OKTELL_TLS_CERT ?? fc.tls?.cert;
-  const tlsKey = env.OKTELL_TLS_KEY ?? fc.tls?.key;
+  const tlsCert = envSetting(env, 'OKTELL_TLS_CERT') ?? fc.tls?.cert;
+  const tlsKey = envSetting(env, 'OKTELL_TLS_KEY') ?? fc.tls?.key;
   if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new ConfigError('HTTPS needs both OKTELL_TLS_CERT and OKTELL_TLS_KEY');
-  const trust = env.OKTELL_TRUST_PROXY ?? fc.trustProxy ?? false;
-  const dataDir = base(flags.dataDir ?? env.OKTELL_DATA_DIR ?? fc.dataDir ?? './var');
+  const trust = envSetting(env, 'OKTELL_TRUST_PROXY') ?? fc.trustProxy ?? false;
+  const dataDir = base(flags.dataDir ?? envSetting(env, 'OKTELL_DATA_DIR') ?? fc.dataDir ?? './var');
   let databases: DatabaseSettings;
   try {
     databases = databaseSettings(fc.databases, env, dataDir, cwd);
@@ -211,13 +222,13 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   const timeZone = validTimeZone(env.OKTELL_TZ, fc.timeZone, file) ?? 'Europe/Moscow';
   return {
     port: flags.port ?? num(env.OKTELL_PORT, 'OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
-    host: flags.host ?? env.OKTELL_HOST ?? fc.host ?? '0.0.0.0',
+    host: flags.host ?? envSetting(env, 'OKTELL_HOST') ?? fc.host ?? '0.0.0.0',
     users,
-    scenariosDir: base(flags.scenarios ?? env.OKTELL_SCENARIOS ?? fc.scenarios ?? './scenarios'),
+    scenariosDir: base(flags.scenarios ?? envSetting(env, 'OKTELL_SCENARIOS') ?? fc.scenarios ?? './scenarios'),
     dataDir,
     timeZone,
     hook: {
-      scenario: env.OKTELL_HOOK_SCENARIO ?? fc.hook?.scenario ?? 'HTTP404',
+      scenario: envSetting(env, 'OKTELL_HOOK_SCENARIO') ?? fc.hook?.scenario ?? 'HTTP404',
       params: { address: 1, headers: 2, method: 3, body: 4, ...fc.hook?.params },
       returns: { body: 1, status: 2, contentType: 3, ...fc.hook?.returns },
     },
@@ -236,7 +247,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     },
     ...optionalCount('storeMaxPages', env.OKTELL_STORE_MAX_PAGES, 'OKTELL_STORE_MAX_PAGES', 16),
     requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
-    store: storeSetting(env.OKTELL_STORE ?? fc.store),
+    store: storeSetting(envSetting(env, 'OKTELL_STORE') ?? fc.store),
     retentionMs: (retentionDays(env.OKTELL_RETENTION_DAYS) ?? fc.retentionDays ?? 30) * 86_400_000,
     storeCheckMs: optionalCount('ms', env.OKTELL_STORE_CHECK_MS, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,

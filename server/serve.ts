@@ -15,7 +15,7 @@ import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulat
 import { createApp, type AppDeps } from './app.js';
 import { continueChecked, hookListener } from './hook-listener.js';
 import type { OktellUser } from './auth.js';
-import { ConfigError, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
+import { ConfigError, envSetting, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { emulatorWebhookSecret, generatedUser } from './credentials.js';
 import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
 import { applyHeapSetting } from './heap.js';
@@ -69,7 +69,7 @@ export interface StartOptions extends ConfigFlags {
 /** Logs to stdout: JSON lines, or readable lines on a terminal (OKTELL_LOG_FORMAT chooses; see log-format.ts). */
 export function createLogger(env: NodeJS.ProcessEnv = process.env): LoggerPort & { flush?(): void } {
   const options = {
-    level: env.OKTELL_LOG_LEVEL ?? 'info',
+    level: envSetting(env, 'OKTELL_LOG_LEVEL') ?? 'info',
     base: undefined,
     redact: { paths: ['password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'headers.cookie', 'cookie', 'secret', '*.secret'], censor: '[redacted]' },
   };

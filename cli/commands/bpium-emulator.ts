@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import pc from 'picocolors';
 import type { LoggerPort } from '../../engine/ports.js';
 import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, SeedError, startBpiumEmulator, type BpiumEmulatorOptions } from '../../bpium-emulator/index.js';
-import { UsageError } from '../config.js';
+import { dataDir, UsageError } from '../config.js';
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
 export interface BpiumEmulatorCommandIo {
@@ -48,7 +48,7 @@ export function resolveEmulatorSettings(flags: BpiumEmulatorFlags, env: NodeJS.P
   const options: BpiumEmulatorOptions = {
     port,
     host: flags.host ?? '127.0.0.1',
-    dataDir: resolve(flags.dataDir ?? env.OKTELL_DATA_DIR ?? './var'),
+    dataDir: dataDir(flags.dataDir, env),
     login: env.BPIUM_LOGIN?.trim() || DEMO_LOGIN,
     password: env.BPIUM_PASSWORD || DEMO_PASSWORD,
   };

@@ -1,0 +1,71 @@
+// A blank environment variable (`OKTELL_STORE=` in an env file, a compose template's empty `${STORE}`) is unset:
+// the configuration file's value applies, not an empty one. One case per variable the server or the CLI reads.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { dataDir as cliDataDir, scenariosDir as cliScenariosDir } from '../../cli/config.js';
+import { resolveEmulatorSettings } from '../../cli/commands/bpium-emulator.js';
+import { loadServerConfig, type ServerConfig } from '../../server/config.js';
+import { createLogger } from '../../server/serve.js';
+import { tempDir } from '../helpers.js';
+
+type Loaded = ReturnType<typeof loadServerConfig>;
+
+interface Case {
+  /** The variables left blank. */
+  vars: string[];
+  /** oktell.config.yaml in the working folder. */
+  file: string;
+  /** What the configuration must then hold (cwd: the working folder). */
+  expect(config: Loaded, cwd: string): void;
+}
+
+const CASES: Case[] = [
+  {
+    vars: ['OKTELL_STORE'],
+    file: 'store: postgres://oktell:pw@db.example:5432/oktell?schema=cluster\n',
+    expect: (c) => assert.deepEqual(c.store, { kind: 'postgres', url: 'postgres://oktell:pw@db.example:5432/oktell?schema=cluster' } satisfies ServerConfig['store']),
+  },
+  { vars: ['OKTELL_DATA_DIR'], file: 'dataDir: kept\n', expect: (c, cwd) => assert.equal(c.dataDir, join(cwd, 'kept')) },
+  { vars: ['OKTELL_SCENARIOS'], file: 'scenarios: flows\n', expect: (c, cwd) => assert.equal(c.scenariosDir, join(cwd, 'flows')) },
+  { vars: ['OKTELL_HOST'], file: 'host: 127.0.0.2\n', expect: (c) => assert.equal(c.host, '127.0.0.2') },
+  { vars: ['OKTELL_HOOK_SCENARIO'], file: 'hook:\n  scenario: Other\n', expect: (c) => assert.equal(c.hook.scenario, 'Other') },
+  { vars: ['OKTELL_TRUST_PROXY'], file: 'trustProxy: loopback\n', expect: (c) => assert.equal(c.trustProxy, 'loopback') },
+  {
+    vars: ['OKTELL_TLS_CERT', 'OKTELL_TLS_KEY'],
+    file: 'tls:\n  cert: c.pem\n  key: k.pem\n',
+    expect: (c, cwd) => assert.deepEqual(c.tls, { cert: join(cwd, 'c.pem'), key: join(cwd, 'k.pem') }),
+  },
+  { vars: ['OKTELL_USERS'], file: 'users:\n  - { login: ops, password: pw }\n', expect: (c) => assert.deepEqual(c.users, [{ login: 'ops', password: 'pw' }]) },
+  // A blank OKTELL_CONFIG is no file name: ./oktell.config.yaml is read (it was taken as the folder itself).
+  { vars: ['OKTELL_CONFIG'], file: 'port: 4999\n', expect: (c) => assert.equal(c.port, 4999) },
+];
+
+describe('a blank environment variable counts as unset', () => {
+  for (const blank of ['', '  ']) {
+    for (const c of CASES) {
+      it(`${c.vars.join(' and ')}=${JSON.stringify(blank)}: the file's value applies`, () => {
+        const tmp = tempDir();
+        try {
+          writeFileSync(join(tmp.dir, 'oktell.config.yaml'), c.file);
+          const env = Object.fromEntries(c.vars.map((v) => [v, blank]));
+          c.expect(loadServerConfig({}, env, tmp.dir), tmp.dir);
+        } finally {
+          tmp.cleanup();
+        }
+      });
+    }
+
+    it(`the CLI's folders and the emulator's data folder with OKTELL_DATA_DIR / OKTELL_SCENARIOS=${JSON.stringify(blank)}: the defaults`, () => {
+      const env = { OKTELL_DATA_DIR: blank, OKTELL_SCENARIOS: blank };
+      assert.equal(cliDataDir(undefined, env), join(process.cwd(), 'var'));
+      assert.equal(cliScenariosDir(undefined, env), join(process.cwd(), 'scenarios'));
+      assert.equal(resolveEmulatorSettings({}, env).dataDir, join(process.cwd(), 'var'));
+    });
+
+    it(`OKTELL_LOG_LEVEL=${JSON.stringify(blank)}: the default level`, () => {
+      assert.equal((createLogger({ OKTELL_LOG_LEVEL: blank, OKTELL_LOG_FORMAT: 'json' }) as unknown as { level: string }).level, 'info');
+    });
+  }
+});
