@@ -5,6 +5,7 @@ import { LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { classifyPgError, PgWriteBatcher, type PgOp } from './postgres.batcher.js';
 import { applyPgMigrations } from './postgres.migrations.js';
+import { pgSchemaProblem } from './postgres.url.js';
 import { PG_SQL, type PgStatementName } from './postgres.sql.js';
 import { newSortableId } from './sortable-id.js';
 import {
@@ -88,7 +89,6 @@ export interface PostgresStoreOptions {
 }
 
 const PRUNE_CHUNK = 5000;
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** BIGINT (times in epoch ms, ids) as JavaScript numbers: every value the store writes is below 2^53. */
 const TYPES: pg.CustomTypesConfig = {
@@ -101,16 +101,8 @@ export function isPostgresUrl(value: string | undefined): value is string {
   return typeof value === 'string' && /^postgres(ql)?:\/\//i.test(value.trim());
 }
 
-/** The URL with its password masked, for logs. */
-export function redactPostgresUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparseable URL)';
-  }
-}
+/** The URL with its passwords masked, for logs. */
+export { redactPostgresUrl } from './postgres.url.js';
 
 /**
  * Connects, creates the schema if a `schema` is named, applies migrations (serialised among instances by an advisory
@@ -171,9 +163,8 @@ function splitSchema(url: string, override: string | undefined): { connectionStr
   }
   const schema = override ?? (u.searchParams.get('schema') || undefined);
   u.searchParams.delete('schema');
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
-    throw new StoreUsageError(`schema "${schema}" is not a plain lower-case identifier (letters, digits, _)`);
-  }
+  const problem = schema !== undefined ? pgSchemaProblem(schema) : undefined;
+  if (problem) throw new StoreUsageError(problem);
   return { connectionString: u.toString(), schema };
 }
 

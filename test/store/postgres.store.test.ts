@@ -247,6 +247,14 @@ describe('PostgresStore: when the database cannot be reached', () => {
       [undefined, false],
     ];
     for (const [value, expected] of cases) assert.equal(isPostgresUrl(value), expected, String(value));
-    assert.equal(redactPostgresUrl('postgres://oktell:hunter2@db:5432/oktell?schema=a'), 'postgres://oktell:***@db:5432/oktell?schema=a');
+    // Every place a password can be written: the userinfo, and libpq's query parameters, which the driver accepts too.
+    const shown: Array<[string, string]> = [
+      ['postgres://oktell:hunter2@db:5432/oktell?schema=a', 'postgres://oktell:***@db:5432/oktell?schema=a'],
+      ['postgres://oktell@db:5432/oktell?schema=a&password=hunter2', 'postgres://oktell@db:5432/oktell?schema=a&password=***'],
+      ['postgres://oktell@db/oktell?PASSWORD=hunter2', 'postgres://oktell@db/oktell?PASSWORD=***'],
+      ['postgres://oktell:hunter2@db/oktell?sslpassword=hunter3&schema=a', 'postgres://oktell:***@db/oktell?sslpassword=***&schema=a'],
+      ['postgres://oktell@db/oktell', 'postgres://oktell@db/oktell'],
+    ];
+    for (const [url, expected] of shown) assert.equal(redactPostgresUrl(url), expected, url);
   });
 });
