@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { UsageError } from './config.js';
+import { StoreOpenError } from '../server/store/store-open.js';
 import { graphCommand } from './commands/graph.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
@@ -102,12 +103,17 @@ export async function main(argv: string[]): Promise<void> {
       fail(json, e.code, e.message, e.details);
       return;
     }
+    // The store named by the configuration cannot be opened: one line, not the driver's stack.
+    if (e instanceof StoreOpenError) {
+      fail(json, 'E_STORE', e.message, {}, e.usage ? 2 : 1);
+      return;
+    }
     throw e;
   }
 }
 
-function fail(json: boolean, code: string, message: string, details: Readonly<Record<string, unknown>> = {}) {
+function fail(json: boolean, code: string, message: string, details: Readonly<Record<string, unknown>> = {}, exitCode = 2) {
   if (json) process.stdout.write(`${JSON.stringify({ status: 'failed', error: { code, message, ...details } })}\n`);
   else process.stderr.write(`${pc.red('oktell-emu:')} ${message}\n`);
-  process.exitCode = 2;
+  process.exitCode = exitCode;
 }

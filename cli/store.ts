@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openSqliteStore } from '../server/store/sqlite.store.js';
+import { pgStoreOpenError } from '../server/store/store-open.js';
 import type { Store } from '../server/store/store.port.js';
 import { existingDataDir, serverSettings, type ServerFlags, type ServerSettings } from './config.js';
 
@@ -13,6 +14,11 @@ import { existingDataDir, serverSettings, type ServerFlags, type ServerSettings 
  * that is its answer, and no file is created just to be read. Jobs queued through it (`tasks run`) get the attempts
  * the server gives its own (workers.maxAttempts, OKTELL_MAX_ATTEMPTS), not the store's built-in default. A command
  * that has read the configuration already passes it as `config`; `fn` gets it either way.
+ *
+ * PostgreSQL is opened without DDL by every command, those that write (`replay`, `tasks run`, a live run's record)
+ * included: a schema that is missing (a mistyped `?schema=`) or older than this build is refused with a
+ * `StoreOpenError`, never created or migrated. Several instances share that schema, and an operator's CLI of another
+ * build must not change it under them; the servers migrate it as they start.
  */
 export async function withStore<T>(
   flags: ServerFlags,
@@ -23,7 +29,11 @@ export async function withStore<T>(
   let store: Store;
   const defaultMaxAttempts = config.workers.maxAttempts;
   if (config.store.kind === 'postgres') {
-    store = await (await import('../server/store/postgres.store.js')).openPostgresStore({ url: config.store.url, defaultMaxAttempts });
+    const url = config.store.url;
+    // Only a server creates and migrates the shared schema: see the comment above.
+    store = await (await import('../server/store/postgres.store.js')).openPostgresStore({ url, defaultMaxAttempts, migrate: false }).catch((e: unknown) => {
+      throw pgStoreOpenError(url, e);
+    });
   } else {
     const file = join(existingDataDir(config.dataDir), 'oktell.sqlite');
     if (noStore && !existsSync(file)) return noStore(dirname(file));

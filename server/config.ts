@@ -10,6 +10,7 @@ import { parseSize as parseSizeValue } from '../adapters/size.js';
 import { allowedKeys, closest, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
+import { pgSchemaOf, pgSchemaProblem } from './store/postgres.url.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
 import { parseServiceTasks, ServiceTaskError, type ServiceTask } from './tasks/definitions.js';
 import { checkTimeZone } from './tasks/schedule.js';
@@ -389,6 +390,9 @@ export function storeSetting(v: string | undefined): StoreSetting {
     } catch {
       throw new ConfigError('OKTELL_STORE / store: the postgres:// URL cannot be parsed (characters like @ : / in the password must be percent-encoded)');
     }
+    const schema = pgSchemaOf(value);
+    const problem = schema !== undefined ? pgSchemaProblem(schema) : undefined;
+    if (problem) throw new ConfigError(`OKTELL_STORE / store: ?schema=: ${problem}`);
     return { kind: 'postgres', url: value };
   }
   throw new ConfigError('OKTELL_STORE / store must be "sqlite" or a postgres://user:password@host:5432/database URL');

@@ -24,6 +24,7 @@ import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
 import { hookScenarioWarning } from './startup-warnings.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore } from './store/sqlite.store.js';
+import { pgStoreOpenError } from './store/store-open.js';
 import type { Store } from './store/store.port.js';
 import { logFormat, prettyDestination } from './log-format.js';
 import { checkSqliteStore } from './store/sqlite-check.js';
@@ -87,7 +88,10 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
   if (config.store.kind === 'postgres') {
     // Loaded only when used: the pg driver costs a noticeable part of start-up.
     const { openPostgresStore, redactPostgresUrl } = await import('./store/postgres.store.js');
-    const store = await openPostgresStore({ url: config.store.url, defaultMaxAttempts, backoff });
+    const url = config.store.url;
+    const store = await openPostgresStore({ url, defaultMaxAttempts, backoff }).catch((e: unknown) => {
+      throw pgStoreOpenError(url, e);
+    });
     logger.info({ store: redactPostgresUrl(config.store.url), leaseMs: config.workers.leaseMs }, 'store: PostgreSQL, shared with any other instance using it');
     return store;
   }

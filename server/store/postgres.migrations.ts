@@ -132,6 +132,36 @@ export class PgSchemaTooNewError extends Error {
   override name = 'PgSchemaTooNewError';
 }
 
+/** The schema a command would read is not there, or not migrated as far as this build needs: nothing was changed. */
+export class PgSchemaNotReadyError extends Error {
+  override name = 'PgSchemaNotReadyError';
+}
+
+/**
+ * Checks, without changing anything (no CREATE, no migration), that the current schema (the first of `search_path`;
+ * `schema` is the one the URL named) holds the store at the version this build knows. What reads a shared database
+ * (the CLI: `runs`, `show`, `tasks`…) opens it so: a mistyped `?schema=` is said instead of made, and an operator's
+ * newer build does not migrate the schema under instances of an older one (only a server migrates, as it starts).
+ */
+export async function checkPgSchema(client: PoolClient, schema: string | undefined, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<void> {
+  const first = 'start a server with this store first';
+  const found = (await client.query<{ db: string; s: string | null; named: boolean; tables: boolean }>(
+    `SELECT current_database() AS db, current_schema() AS s,
+            EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS named,
+            to_regclass('schema_migrations') IS NOT NULL AS tables`,
+    [schema ?? ''],
+  )).rows[0]!;
+  if (schema !== undefined && !found.named) throw new PgSchemaNotReadyError(`no schema ${schema} in database ${found.db}; ${first} (or check ?schema= of the URL)`);
+  if (!found.s) throw new PgSchemaNotReadyError(`no schema to read in database ${found.db} (the role's search_path names none); ${first}`);
+  if (!found.tables) throw new PgSchemaNotReadyError(`schema ${found.s} of database ${found.db} holds no store; ${first} (or check ?schema= of the URL)`);
+  const current = Number((await client.query<{ v: string | number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0]?.v ?? 0);
+  const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  if (current > known) throw new PgSchemaTooNewError(`database schema ${found.s} is version ${current}, this build knows up to ${known}: use a newer build`);
+  if (current < known) {
+    throw new PgSchemaNotReadyError(`schema ${found.s} is at version ${current}, this build reads version ${known}: the servers have not migrated it yet (a server of this build does as it starts); nothing was changed`);
+  }
+}
+
 /**
  * Brings the current schema (the first of `search_path`) up to the last migration, in one transaction that holds an
  * advisory lock named after that schema: a second instance starting at the same moment waits, then finds nothing to

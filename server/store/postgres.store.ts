@@ -4,7 +4,7 @@ import type { EffectJournalPort } from '../../engine/ports.js';
 import { LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { classifyPgError, PgWriteBatcher, type PgOp } from './postgres.batcher.js';
-import { applyPgMigrations } from './postgres.migrations.js';
+import { applyPgMigrations, checkPgSchema } from './postgres.migrations.js';
 import { pgSchemaProblem } from './postgres.url.js';
 import { PG_SQL, type PgStatementName } from './postgres.sql.js';
 import { newSortableId } from './sortable-id.js';
@@ -86,6 +86,11 @@ export interface PostgresStoreOptions {
   newId?: () => string;
   /** Shown in pg_stat_activity. Default `oktell-emu`. */
   applicationName?: string;
+  /**
+   * Default true: create the schema and apply migrations (a server starting). false: change nothing, and refuse a
+   * schema that is missing or not at this build's version (`PgSchemaNotReadyError`): what the CLI opens.
+   */
+  migrate?: boolean;
 }
 
 const PRUNE_CHUNK = 5000;
@@ -133,8 +138,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   try {
     const client = await pool.connect();
     try {
-      if (schema) await createSchema(client, schema);
-      await applyPgMigrations(client, undefined, (options.clock ?? Date).now());
+      if (options.migrate === false) await checkPgSchema(client, schema);
+      else {
+        if (schema) await createSchema(client, schema);
+        await applyPgMigrations(client, undefined, (options.clock ?? Date).now());
+      }
     } finally {
       client.release();
     }

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath, tempDir } from '../helpers.js';
 import { runCli } from './cli.helper.js';
+import { openPostgresStore } from '../../server/store/postgres.store.js';
+import { dropSchema, randomSchemaName, urlWithSchema } from '../store/postgres.helper.js';
 
 const PG_URL = process.env.OKTELL_TEST_PG_URL;
 
@@ -64,15 +66,20 @@ describe('CLI commands read the data folder and store of oktell.config.yaml', ()
     }
   });
 
-  it('store: a postgres:// URL in the file is the store runs reads (no data folder needed)', { skip: PG_URL ? false : 'set OKTELL_TEST_PG_URL to run it' }, () => {
+  it('store: a postgres:// URL in the file is the store runs reads (no data folder needed)', { skip: PG_URL ? false : 'set OKTELL_TEST_PG_URL to run it' }, async () => {
     const tmp = tempDir();
+    // A schema a server has migrated: the CLI reads a store, it does not make one.
+    const schema = randomSchemaName('cfg');
+    const url = urlWithSchema(PG_URL!, schema);
+    await (await openPostgresStore({ url })).close();
     try {
-      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `store: ${PG_URL}\n`);
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `store: ${url}\n`);
       const r = runCli(['runs', '--json', '--limit', '1'], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR', 'OKTELL_STORE', 'OKTELL_CONFIG'] });
       assert.equal(r.code, 0, r.stderr);
-      assert.ok(Array.isArray(JSON.parse(r.stdout)));
+      assert.deepEqual(JSON.parse(r.stdout), []);
     } finally {
       tmp.cleanup();
+      await dropSchema(PG_URL!, schema);
     }
   });
 });

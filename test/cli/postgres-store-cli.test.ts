@@ -1,0 +1,143 @@
+// The CLI against a PostgreSQL store, as an operator runs it next to a cluster: it never creates or migrates the
+// shared schema (only a server does), a schema missing or older than the build is said and left as it is, and a store
+// that cannot be opened is one line naming it with its password masked, not the driver's stack.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import { applyPgMigrations, PG_MIGRATIONS } from '../../server/store/postgres.migrations.js';
+import { openPostgresStore } from '../../server/store/postgres.store.js';
+import { tempDir } from '../helpers.js';
+import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+import { runCli } from './cli.helper.js';
+
+const pgAvailable = await testPostgres();
+const T = { skip: pgAvailable.skip ?? false };
+const LAST = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+/** The commands that read the store, and `replay` / `tasks run`, which write to it but must not change its schema. */
+const READERS: Array<{ args: string[]; name: string }> = [
+  { name: 'runs', args: ['runs'] },
+  { name: 'show', args: ['show', '01m8t1xbnmetspjv8xqct9a469'] },
+  { name: 'tasks', args: ['tasks'] },
+  { name: 'replay', args: ['replay', '--status', 'dead'] },
+  { name: 'test --from-run', args: ['test', '--from-run', '01m8t1xbnmetspjv8xqct9a469'] },
+];
+
+async function schemaExists(url: string, schema: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount === 1;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Makes `schema` as a server of an older build left it: migrated up to `version`. */
+async function schemaAtVersion(url: string, schema: string, version: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${schema}`);
+    await applyPgMigrations(client as unknown as pg.PoolClient, PG_MIGRATIONS.filter((m) => m.version <= version));
+  } finally {
+    await client.end();
+  }
+}
+
+/** A local port where nothing listens (just freed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+describe('the CLI opens a PostgreSQL store without changing its schema', () => {
+  const url = pgAvailable.url ?? '';
+  const tmp = tempDir();
+  const made: string[] = [];
+  const cli = (args: string[], storeUrl: string, env: Record<string, string> = {}) =>
+    runCli(args, { cwd: tmp.dir, env: { OKTELL_STORE: storeUrl, OKTELL_DATA_DIR: tmp.dir, ...env }, unset: ['OKTELL_CONFIG'] });
+  after(async () => {
+    for (const s of made) await dropSchema(url, s).catch(() => undefined);
+    tmp.cleanup();
+  });
+
+  for (const r of READERS) {
+    it(`${r.name}: a missing schema is said (exit 2) and not created`, T, async () => {
+      const schema = randomSchemaName('typo');
+      made.push(schema);
+      const res = cli(r.args, urlWithSchema(url, schema));
+      assert.equal(res.code, 2, res.stderr);
+      assert.match(res.stderr, new RegExp(`^oktell-emu: cannot open the store postgres://[^\\n]*schema=${schema}: no schema ${schema} in database \\w+; start a server with this store first`));
+      assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
+      assert.equal(await schemaExists(url, schema), false, 'the schema was not created');
+    });
+  }
+
+  it('a schema older than the build is said and left at its version', T, async () => {
+    const schema = randomSchemaName('old');
+    made.push(schema);
+    await schemaAtVersion(url, schema, LAST - 1);
+    for (const r of READERS) {
+      const res = cli(r.args, urlWithSchema(url, schema));
+      assert.equal(res.code, 2, `${r.name}: ${res.stderr}`);
+      assert.match(res.stderr, new RegExp(`schema ${schema} is at version ${LAST - 1}, this build reads version ${LAST}: the servers have not migrated it yet`));
+    }
+    const versions = await querySchema<{ version: number }>(url, schema, 'SELECT version FROM schema_migrations ORDER BY version');
+    assert.deepEqual(versions.map((v) => v.version), PG_MIGRATIONS.filter((m) => m.version < LAST).map((m) => m.version));
+  });
+
+  it('a schema newer than the build is said in one line (exit 2)', T, async () => {
+    const schema = randomSchemaName('new');
+    made.push(schema);
+    await (await openPostgresStore({ url: urlWithSchema(url, schema) })).close();
+    await querySchema(url, schema, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'from the future', 0)", [LAST + 1]);
+    const res = cli(['runs'], urlWithSchema(url, schema));
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, new RegExp(`^oktell-emu: cannot open the store .*: database schema ${schema} is version ${LAST + 1}, this build knows up to ${LAST}: use a newer build\\n$`));
+  });
+
+  it('a schema a server migrated is read', T, async () => {
+    const schema = randomSchemaName('ok');
+    made.push(schema);
+    await (await openPostgresStore({ url: urlWithSchema(url, schema) })).close();
+    const res = cli(['runs', '--json'], urlWithSchema(url, schema));
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(JSON.parse(res.stdout), []);
+  });
+
+  it('a store that refuses connections: one line naming it, password masked, exit 1 (runs and serve)', async () => {
+    const port = await closedPort();
+    const storeUrl = `postgres://oktell:S3cr3tPW@127.0.0.1:${port}/oktell?schema=cluster`;
+    const res = cli(['runs'], storeUrl);
+    assert.equal(res.code, 1, res.stderr);
+    assert.equal(res.stderr, `oktell-emu: cannot open the store postgres://oktell:***@127.0.0.1:${port}/oktell?schema=cluster: connect ECONNREFUSED 127.0.0.1:${port} (nothing accepts connections there: is PostgreSQL running on that host and port?)\n`);
+    const served = cli(['serve', '--port', '0', '--bpium-emulator-port', '0', '--host', '127.0.0.1'], storeUrl, { OKTELL_USERS: 'a:b', OKTELL_LOG_FORMAT: 'json' });
+    assert.equal(served.code, 1, served.stderr);
+    assert.match(served.stderr, new RegExp(`^oktell-emu: cannot open the store postgres://oktell:\\*\\*\\*@127\\.0\\.0\\.1:${port}/oktell\\?schema=cluster: connect ECONNREFUSED[^\\n]*\\n$`));
+    assert.doesNotMatch(served.stdout + served.stderr, /S3cr3tPW|\n\s+at /);
+  });
+
+  it('a bad schema name is a configuration error, said before connecting (exit 2, runs and serve)', () => {
+    const storeUrl = 'postgres://oktell:S3cr3tPW@127.0.0.1:1/oktell?schema=My-Schema';
+    const expected = 'oktell-emu: OKTELL_STORE / store: ?schema=: schema "My-Schema" is not a plain lower-case identifier: use lower-case letters, digits and _ (not first), at most 63 characters\n';
+    const res = cli(['runs'], storeUrl);
+    assert.equal(res.code, 2);
+    assert.equal(res.stderr, expected);
+    const served = cli(['serve', '--port', '0', '--bpium-emulator-port', '0', '--host', '127.0.0.1'], storeUrl, { OKTELL_USERS: 'a:b' });
+    assert.equal(served.code, 2);
+    assert.equal(served.stderr, expected);
+  });
+
+  it('a wrong password: one line with the server\'s answer, the password masked (exit 1)', T, () => {
+    const u = new URL(url);
+    u.password = 'Wr0ngS3cret';
+    const res = cli(['runs'], u.toString());
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stderr, /^oktell-emu: cannot open the store postgres:\/\/[^:]+:\*\*\*@[^\n]*: password authentication failed for user "[^"]+"\n$/);
+  });
+});
