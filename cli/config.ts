@@ -23,7 +23,12 @@ export function dataDir(flag: string | undefined, env = process.env): string {
  */
 export function dataDirArg(dir: string): string {
   if (resolve(dir) === resolve('./var')) return '';
-  return ` --data-dir ${/^[\w./:@%+=,-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, `'\\''`)}'`}`;
+  return ` --data-dir ${shellWord(dir)}`;
+}
+
+/** `text` as one word of a shell command line: as it is when plain, else in single quotes. */
+export function shellWord(text: string): string {
+  return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

@@ -2,8 +2,10 @@
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { startServer } from '../../server/serve.js';
-import { dataDirArg, UsageError } from '../config.js';
-import { ConfigError } from '../../server/config.js';
+import { join, resolve } from 'node:path';
+import { dataDirArg, shellWord, UsageError } from '../config.js';
+import { ConfigError, envSetting, type StoreSetting } from '../../server/config.js';
+import { redactPostgresUrl } from '../../server/store/postgres.url.js';
 import { removeServerFile, writeServerFile } from '../server-file.js';
 import { DamagedStoreError } from '../../server/store/sqlite-check.js';
 import type { ServiceTask } from '../../server/tasks/definitions.js';
@@ -62,6 +64,8 @@ export function serveCommand(): Command {
       for (const w of server.warnings) out.write(`  ${pc.yellow(`warning    ${w}`)}\n`);
       out.write(`  scenarios  ${server.config.scenariosDir} (${lib.scenarios.size} loaded${lib.issues.length ? pc.red(`, ${lib.issues.length} problem(s): run npx oktell-emu validate`) : ''})\n`);
       out.write(`  data       ${server.config.dataDir}\n`);
+      const store = storeBanner(server.config.store, server.config.dataDir, process.env, server.config.configFile);
+      out.write(`  store      ${store.line}\n`);
       out.write(`  mail       ${server.mail.describe}\n`);
       if (server.config.serviceTasks.length) out.write(`  tasks      ${tasksLine(server.config.serviceTasks)} ${pc.dim('(npx oktell-emu tasks: last and next runs)')}\n`);
       out.write(`  bpium      ${server.emulator ? `embedded emulator ${server.emulator.url} (login ${server.emulator.login} / ${server.emulator.password})` : (server.bpium?.baseUrl ?? 'not configured')}\n`);
@@ -84,7 +88,7 @@ export function serveCommand(): Command {
       } else {
         out.write(`  ${pc.dim('# /Bpium/NewTask requires X-Hook-Signature (the emulator signs its webhooks); other paths:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' ${server.url}/anything   ${pc.dim('# → 404 from HTTP404')}\n`);
       }
-      out.write(`  npx oktell-emu outbox${dirArg}        ${pc.dim('# letters written to the outbox')}\n  npx oktell-emu runs${dirArg}          ${pc.dim('# runs, their status and retries')}\n\n`);
+      out.write(`  npx oktell-emu outbox${dirArg}        ${pc.dim('# letters written to the outbox')}\n  ${store.runs}          ${pc.dim(`# runs, their status and retries${store.note ? `; ${store.note}` : ''}`)}\n\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -120,4 +124,20 @@ function tasksLine(tasks: readonly ServiceTask[], now = Date.now()): string {
       return `${t.name} (${t.schedule.text}, ${when})`;
     })
     .join(', ');
+}
+
+/**
+ * The banner's `store` line, and a `runs` command that reads that store when typed in this folder: with SQLite the
+ * data folder's file; with PostgreSQL the same OKTELL_STORE (masked: `note` says to put the password back) or the
+ * same configuration file, since `--data-dir` alone would read a local file and answer "no runs recorded yet".
+ */
+export function storeBanner(store: StoreSetting, dataDir: string, env: NodeJS.ProcessEnv, configFile?: string, cwd = process.cwd()): { line: string; runs: string; note?: string } {
+  if (store.kind === 'sqlite') return { line: join(dataDir, 'oktell.sqlite'), runs: `npx oktell-emu runs${dataDirArg(dataDir)}` };
+  const shown = redactPostgresUrl(store.url);
+  const line = `${shown} (PostgreSQL, shared with every instance using it)`;
+  if (envSetting(env, 'OKTELL_STORE') !== undefined) {
+    return { line, runs: `OKTELL_STORE=${shellWord(shown)} npx oktell-emu runs`, ...(shown !== store.url ? { note: 'the password in place of ***' } : {}) };
+  }
+  const inHere = configFile === undefined || resolve(cwd, 'oktell.config.yaml') === configFile;
+  return { line, runs: `${inHere ? '' : `OKTELL_CONFIG=${shellWord(configFile)} `}npx oktell-emu runs` };
 }

@@ -10,6 +10,7 @@ import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { tempDir } from '../helpers.js';
 import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 import { runCli } from './cli.helper.js';
+import { startServeProcess } from './cli-process.js';
 
 const pgAvailable = await testPostgres();
 const T = { skip: pgAvailable.skip ?? false };
@@ -139,5 +140,52 @@ describe('the CLI opens a PostgreSQL store without changing its schema', () => {
     const res = cli(['runs'], u.toString());
     assert.equal(res.code, 1, res.stderr);
     assert.match(res.stderr, /^oktell-emu: cannot open the store postgres:\/\/[^:]+:\*\*\*@[^\n]*: password authentication failed for user "[^"]+"\n$/);
+  });
+
+  it('the start banner names the store, and its runs command reads that store (PostgreSQL from OKTELL_STORE, ?password= masked)', T, async () => {
+    const schema = randomSchemaName('banner');
+    made.push(schema);
+    // The password as a ?password= parameter: masked in the log line and the banner like the userinfo's.
+    const u = new URL(urlWithSchema(url, schema));
+    const password = decodeURIComponent(u.password);
+    u.password = '';
+    u.searchParams.set('password', password);
+    const served = await startServeProcess({ dataDir: tmp.dir, env: { OKTELL_STORE: u.toString(), OKTELL_USERS: 'a:b', OKTELL_LOG_FORMAT: 'json' } });
+    let banner: string;
+    let log: string;
+    try {
+      banner = served.stderr();
+      log = served.stdout();
+    } finally {
+      await served.stop();
+    }
+    const masked = `postgres://${u.username}@${u.host}${u.pathname}?schema=${schema}&password=***`;
+    assert.match(banner, new RegExp(`\\n  store      ${masked.replace(/[?*.]/g, '\\$&')} \\(PostgreSQL, shared with every instance using it\\)\\n`));
+    assert.match(log, /"store":"[^"]*password=\*\*\*"/);
+    assert.doesNotMatch(banner + log, new RegExp(`password=${password}\\b`));
+    const hint = /\n  OKTELL_STORE='([^']+)' npx oktell-emu runs +# runs, their status and retries; the password in place of \*\*\*\n/.exec(banner);
+    assert.ok(hint, banner);
+    assert.equal(hint[1], masked);
+    // Typed as printed (the password put back) in another folder, with no data folder there: it reads the shared store.
+    const elsewhere = tempDir();
+    try {
+      const typed = runCli(['runs', '--json'], { cwd: elsewhere.dir, env: { OKTELL_STORE: hint[1]!.replace('***', password) }, unset: ['OKTELL_CONFIG', 'OKTELL_DATA_DIR'] });
+      assert.equal(typed.code, 0, typed.stderr);
+      assert.deepEqual(JSON.parse(typed.stdout), []);
+    } finally {
+      elsewhere.cleanup();
+    }
+  });
+
+  it('the start banner names the SQLite file of the data folder as the store', async () => {
+    const dir = tempDir();
+    const served = await startServeProcess({ dataDir: dir.dir, env: { OKTELL_STORE: 'sqlite', OKTELL_USERS: 'a:b' } });
+    try {
+      assert.ok(served.stderr().includes(`\n  store      ${dir.dir}/oktell.sqlite\n`), served.stderr());
+      assert.match(served.stderr(), /\n  npx oktell-emu runs --data-dir \S+ +# runs, their status and retries\n/);
+    } finally {
+      await served.stop();
+      dir.cleanup();
+    }
   });
 });
