@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { databaseSettings, type DatabaseSettings } from '../adapters/db/settings.js';
+import { databaseSettings, urlWithSecretPassword, type DatabaseSettings } from '../adapters/db/settings.js';
 import type { WebRequestSettings } from '../adapters/ports.js';
 import { webClientOptionsFromEnv } from '../adapters/web/client.js';
 import { parseSize as parseSizeValue } from '../adapters/size.js';
@@ -44,8 +44,8 @@ const fileSchema = z.strictObject({
   tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
   trustProxy: z.union([z.boolean(), z.string(), z.number()]).optional(),
   workers: z.strictObject({ concurrency: z.number().int().min(1).max(256).optional(), maxAttempts: z.number().int().min(1).max(100).optional(), baseDelayMs: z.number().int().min(1).optional(), maxDelayMs: z.number().int().min(1).optional(), leaseMs: z.number().int().min(MIN_LEASE_MS).optional(), thread: z.boolean().optional() }).optional(),
-  /** `sqlite` (default) or a `postgres://` URL shared by several instances. */
-  store: z.string().optional(),
+  /** `sqlite` (default) or a `postgres://` URL shared by several instances; or { url, passwordEnv | passwordFile } to keep the password out of the file. */
+  store: z.union([z.string(), z.strictObject({ url: z.string(), passwordEnv: z.string().min(1).optional(), passwordFile: z.string().min(1).optional() })]).optional(),
   retentionDays: z.number().positive().optional(),
   /** Effects (letters, Bpium calls, async starts) one run may make; the run fails with R_EFFECT_LIMIT before the next. */
   maxEffectsPerRun: z.number().int().min(1).optional(),
@@ -248,7 +248,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     },
     ...optionalCount('storeMaxPages', env.OKTELL_STORE_MAX_PAGES, 'OKTELL_STORE_MAX_PAGES', 16),
     requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
-    store: storeSetting(envSetting(env, 'OKTELL_STORE') ?? fc.store),
+    store: storeSetting(envSetting(env, 'OKTELL_STORE') ?? storeFromFile(fc.store, file, env, cwd)),
     retentionMs: (retentionDays(env.OKTELL_RETENTION_DAYS) ?? fc.retentionDays ?? 30) * 86_400_000,
     storeCheckMs: optionalCount('ms', env.OKTELL_STORE_CHECK_MS, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
@@ -378,6 +378,24 @@ function leaseMs(v: string | undefined): number | undefined {
   const n = Number(v);
   if (!Number.isInteger(n) || n < MIN_LEASE_MS) throw new ConfigError(`OKTELL_LEASE_MS="${v}" must be a whole number of milliseconds, at least ${MIN_LEASE_MS}`);
   return n;
+}
+
+/**
+ * The file's `store:` as a URL: a string as it is; `{ url, passwordEnv | passwordFile }` with that password put in
+ * (the one the URL may carry is replaced), so the secret can stay out of the file as for `databases:`.
+ */
+function storeFromFile(store: ConfigFile['store'], file: string, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  if (store === undefined || typeof store === 'string') return store;
+  if (store.passwordEnv !== undefined && store.passwordFile !== undefined) throw new ConfigError(`${file}: store: give passwordEnv or passwordFile, not both`);
+  if ((store.passwordEnv !== undefined || store.passwordFile !== undefined) && !/^postgres(ql)?:\/\//i.test(store.url.trim())) {
+    throw new ConfigError(`${file}: store: a password applies to a postgres:// URL only`);
+  }
+  storeSetting(store.url);
+  try {
+    return urlWithSecretPassword(store.url.trim(), store, `${file}: store`, env, cwd);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
 }
 
 /** The value may hold a password: error messages never repeat it. */

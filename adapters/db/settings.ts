@@ -79,20 +79,31 @@ function withPassword(entry: Exclude<DatabaseFileEntry, string>, name: string, e
   const target = parseTarget(entry.url, `${where}.url`, baseDir);
   if (entry.passwordEnv === undefined && entry.passwordFile === undefined) return target;
   if (target.dialect !== 'postgres') throw new DatabaseConfigError(`${where}: a password applies to PostgreSQL connections only`);
+  return { dialect: 'postgres', url: urlWithSecretPassword(target.url, entry, where, env, baseDir) };
+}
+
+/**
+ * `url` with the password its entry keeps out of the file: the environment variable `passwordEnv` names, or the text
+ * of `passwordFile` (relative to `baseDir`); `url` as it is when the entry names neither. Also used by the store's
+ * `store: { url, passwordEnv | passwordFile }`. `where` names the setting in errors (DatabaseConfigError).
+ */
+export function urlWithSecretPassword(url: string, entry: { passwordEnv?: string | undefined; passwordFile?: string | undefined }, where: string, env: NodeJS.ProcessEnv, baseDir: string): string {
   let password: string;
   if (entry.passwordEnv !== undefined) {
     const v = env[entry.passwordEnv];
     if (v === undefined) throw new DatabaseConfigError(`${where}: the environment variable ${entry.passwordEnv} (passwordEnv) is not set`);
     password = v;
-  } else {
-    const path = isAbsolute(entry.passwordFile!) ? entry.passwordFile! : resolve(baseDir, entry.passwordFile!);
+  } else if (entry.passwordFile !== undefined) {
+    const path = isAbsolute(entry.passwordFile) ? entry.passwordFile : resolve(baseDir, entry.passwordFile);
     try {
       password = readFileSync(path, 'utf8').trim();
     } catch (e) {
       throw new DatabaseConfigError(`${where}: cannot read passwordFile ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
+  } else {
+    return url;
   }
-  const u = new URL(target.url);
+  const u = new URL(url);
   u.password = encodeURIComponent(password);
-  return { dialect: 'postgres', url: u.toString() };
+  return u.toString();
 }

@@ -2,7 +2,9 @@
 // shared schema (only a server does), a schema missing or older than the build is said and left as it is, and a store
 // that cannot be opened is one line naming it with its password masked, not the driver's stack.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { applyPgMigrations, PG_MIGRATIONS } from '../../server/store/postgres.migrations.js';
@@ -109,6 +111,24 @@ describe('the CLI opens a PostgreSQL store without changing its schema', () => {
     const res = cli(['runs', '--json'], urlWithSchema(url, schema));
     assert.equal(res.code, 0, res.stderr);
     assert.deepEqual(JSON.parse(res.stdout), []);
+  });
+
+  it('store: { url, passwordEnv } in the configuration file: the CLI connects with the variable\'s password', T, async () => {
+    const schema = randomSchemaName('pwenv');
+    made.push(schema);
+    await (await openPostgresStore({ url: urlWithSchema(url, schema) })).close();
+    const u = new URL(urlWithSchema(url, schema));
+    const password = decodeURIComponent(u.password);
+    u.password = '';
+    const dir = tempDir();
+    try {
+      writeFileSync(join(dir.dir, 'oktell.config.yaml'), `store:\n  url: ${u.toString()}\n  passwordEnv: STORE_PW\n`);
+      const res = runCli(['runs', '--json', '-n', '1'], { cwd: dir.dir, env: { STORE_PW: password }, unset: ['OKTELL_STORE', 'OKTELL_CONFIG', 'OKTELL_DATA_DIR', 'PGPASSWORD'] });
+      assert.equal(res.code, 0, res.stderr);
+      assert.deepEqual(JSON.parse(res.stdout), []);
+    } finally {
+      dir.cleanup();
+    }
   });
 
   it('a store that refuses connections: one line naming it, password masked, exit 1 (runs and serve)', async () => {
