@@ -1,6 +1,23 @@
 // Graph checks on a scenario's blocks: unreachable blocks and loops that have no way out.
 import { SCENARIO_ERROR_CODES as C, type ScenarioErrorCode } from './errors.js';
-import type { Block } from './model.js';
+
+/**
+ * What the graph checks need of a block: where its exits lead, and what can end a run in it. Built from the file's
+ * text, so a block whose properties have mistakes (and so did not compile) still takes part in the checks.
+ */
+export interface GraphNode {
+  kind: string;
+  /** Where each exit leads (only targets that are blocks of the scenario). */
+  exits: Readonly<Record<string, string>>;
+  /** Blocks that exits to unknown targets likely mean (by spelling): they count as reached, but make no loop. */
+  guessed: readonly string[];
+  /** The kind's exits; undefined for an unknown kind, whose way out cannot be told (so it is assumed to have one). */
+  exitNames?: readonly string[];
+  /** An AsyncScenario in jump mode: the run goes on in another scenario, so it leaves any loop. */
+  jump: boolean;
+  /** An exit leads to a block that does not exist and resembles none: the block it was meant to reach is unknown. */
+  lostExit: boolean;
+}
 
 export interface GraphIssue {
   block: string;
@@ -12,7 +29,7 @@ export interface GraphIssue {
 /** Kinds whose run can end the scenario by themselves (besides an unwired exit). */
 const ENDING_KINDS = new Set(['Stop']);
 
-export function checkGraph(start: string, blocks: ReadonlyMap<string, Block>): GraphIssue[] {
+export function checkGraph(start: string, blocks: ReadonlyMap<string, GraphNode>): GraphIssue[] {
   const issues: GraphIssue[] = [];
   const reachable = new Set<string>();
   const stack = [start];
@@ -20,10 +37,14 @@ export function checkGraph(start: string, blocks: ReadonlyMap<string, Block>): G
     const id = stack.pop()!;
     if (reachable.has(id)) continue;
     reachable.add(id);
-    for (const t of Object.values(blocks.get(id)?.exits ?? {})) stack.push(t);
+    const b = blocks.get(id);
+    if (b) stack.push(...Object.values(b.exits), ...b.guessed);
   }
+  // Any block not reached may be the one a reachable block's lost exit was meant for: reporting them would report
+  // that exit's mistake again (it is reported as an unknown target, with the known blocks).
+  const unknownReach = [...reachable].some((id) => blocks.get(id)?.lostExit);
   for (const id of blocks.keys()) {
-    if (!reachable.has(id)) {
+    if (!reachable.has(id) && !unknownReach) {
       issues.push({
         block: id,
         code: C.UNREACHABLE_BLOCK,
@@ -38,8 +59,8 @@ export function checkGraph(start: string, blocks: ReadonlyMap<string, Block>): G
     const inside = new Set(scc);
     const wayOut = scc.some((id) => {
       const b = blocks.get(id)!;
-      if (ENDING_KINDS.has(b.kind) || isJump(b)) return true;
-      return b.def.exits.some((exit) => {
+      if (ENDING_KINDS.has(b.kind) || b.jump || !b.exitNames) return true;
+      return b.exitNames.some((exit) => {
         const target = b.exits[exit];
         return target === undefined || !inside.has(target);
       });
@@ -57,18 +78,13 @@ export function checkGraph(start: string, blocks: ReadonlyMap<string, Block>): G
   return issues;
 }
 
-function isJump(b: Block): boolean {
-  return b.kind === 'AsyncScenario' && (b.config as { mode?: string }).mode === 'jump';
-}
-
-function isCycle(scc: string[], blocks: ReadonlyMap<string, Block>): boolean {
+function isCycle(scc: string[], blocks: ReadonlyMap<string, GraphNode>): boolean {
   if (scc.length > 1) return true;
-  const b = blocks.get(scc[0]!)!;
-  return Object.values(b.exits).includes(b.id);
+  return Object.values(blocks.get(scc[0]!)!.exits).includes(scc[0]!);
 }
 
 /** Tarjan's algorithm, iterative so that long chains of blocks cannot overflow the stack. */
-function stronglyConnected(blocks: ReadonlyMap<string, Block>): string[][] {
+function stronglyConnected(blocks: ReadonlyMap<string, GraphNode>): string[][] {
   let index = 0;
   const idx = new Map<string, number>();
   const low = new Map<string, number>();

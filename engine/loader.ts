@@ -5,7 +5,7 @@ import { isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
 import { SCENARIO_ERROR_CODES as C, type ScenarioErrorCode, type ScenarioIssue, type SourceLocation } from './errors.js';
 import { parseExpression, type CompiledExpression, type ExpressionSyntaxError } from './expr/index.js';
 import { constantExpression } from './constant.js';
-import { checkGraph } from './graph.js';
+import { checkGraph, type GraphNode } from './graph.js';
 import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } from './model.js';
 import type { DbDialect } from './ports.js';
 import type { VarType } from './values.js';
@@ -154,7 +154,7 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     report(src.locate(['start']), C.UNKNOWN_START, `start block "${start}" does not exist`, guess ? `did you mean "${guess}"?` : `known blocks: ${blockIds.join(', ')}`);
   }
 
-  // Exits and graph checks (only when every block loaded, so targets are known)
+  // Exits and graph checks
   if (start !== undefined && blockIds.length) {
     for (const id of blockIds) {
       const raw = (js.blocks as Record<string, unknown>)[id] as Record<string, unknown> | undefined;
@@ -169,11 +169,15 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
         }
       }
     }
-    if (!issues.some((i) => i.code === C.UNKNOWN_TARGET || i.code === C.UNKNOWN_START) && blocks.size === blockIds.length) {
-      for (const g of checkGraph(start, blocks)) {
+    // The graph is checked whenever every block's exits could be read, whatever else is wrong in the file, so a loop
+    // or an orphan block is reported in the same pass; a mistyped exit or target counts as the one it likely means.
+    const graph = graphOf(js.blocks as Record<string, unknown>, blockIds, opts.registry);
+    const graphStart = js.start !== undefined && typeof js.start !== 'string' ? undefined : blockIds.includes(start) ? start : closest(start, blockIds);
+    if (graph && graphStart !== undefined) {
+      for (const g of checkGraph(graphStart, graph)) {
         // A Start block no exit reaches, with start: naming another block: the likely mistake is start:.
-        const skippedStart = g.code === C.UNREACHABLE_BLOCK && js.start !== undefined && blocks.get(g.block)?.kind === 'Start';
-        const hint = skippedStart ? `"start: ${start}" skips the Start block "${g.block}": remove "start:", or write start: ${g.block}` : g.hint;
+        const skippedStart = g.code === C.UNREACHABLE_BLOCK && js.start !== undefined && graph.get(g.block)?.kind === 'Start';
+        const hint = skippedStart ? `"start: ${graphStart}" skips the Start block "${g.block}": remove "start:", or write start: ${g.block}` : g.hint;
         report(src.locate(['blocks', g.block], { key: true }), g.code, g.message, hint, g.block);
       }
     }
@@ -199,6 +203,44 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     templates,
   };
   return { ok: true, scenario };
+}
+
+/**
+ * The scenario's graph as written, for the graph checks; undefined when some block's exits cannot be read (a block
+ * that is not a mapping, exits that are not a mapping): then the checks would report what that mistake causes.
+ * An unknown exit name that resembles one of the kind's counts as that one (the fix its error suggests); an unknown
+ * target that resembles a block is a guess, so the block is not reported as unreachable, yet no loop is built on it.
+ */
+function graphOf(raw: Record<string, unknown>, blockIds: readonly string[], registry: BlockRegistry): Map<string, GraphNode> | undefined {
+  const nodes = new Map<string, GraphNode>();
+  for (const id of blockIds) {
+    const r = raw[id];
+    if (!r || typeof r !== 'object' || Array.isArray(r)) return undefined;
+    const b = r as Record<string, unknown>;
+    if (b.exits !== undefined && b.exits !== null && (typeof b.exits !== 'object' || Array.isArray(b.exits))) return undefined;
+    const kind = typeof b.kind === 'string' ? b.kind : '';
+    const exitNames = registry.get(kind)?.exits;
+    const exits: Record<string, string> = {};
+    const guessed: string[] = [];
+    let lostExit = false;
+    for (const [written, target] of Object.entries((b.exits ?? {}) as Record<string, unknown>)) {
+      if (target === null) continue;
+      if (typeof target !== 'string') {
+        lostExit = true;
+        continue;
+      }
+      const meant = !exitNames || exitNames.includes(written) ? written : closest(written, exitNames);
+      const exit = meant !== undefined && !(meant in (b.exits as object)) ? meant : written;
+      if (blockIds.includes(target)) exits[exit] = target;
+      else {
+        const guess = closest(target, blockIds);
+        if (guess !== undefined) guessed.push(guess);
+        else lostExit = true;
+      }
+    }
+    nodes.set(id, { kind, exits, guessed, ...(exitNames ? { exitNames } : {}), jump: kind === 'AsyncScenario' && b.mode === 'jump', lostExit });
+  }
+  return nodes;
 }
 
 type Report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) => void;

@@ -163,3 +163,43 @@ describe('an HTTP fixture file in the scenarios folder', () => {
     ]);
   });
 });
+
+describe('the graph checks run whatever else is wrong in the file', () => {
+  const loop = (exitOfA: string, orphanExits = '') => `variables:
+  i: number
+blocks:
+  a:
+    kind: Variable
+    set: { i: '[i] + [nope]' }
+    exits: { ${exitOfA} }
+  b:
+    kind: Condition
+    expression: '[i] < 3'
+    exits: { true: a, false: a }
+  orphan:
+    kind: ReturnValue
+    values: { 1: 1 }${orphanExits}
+`;
+  const codes = (text: string) => load(text).map((i) => `${i[0]} ${i[1]}:${i[2]}`);
+  it('an unknown variable does not hide an endless loop and an unreachable block', () => {
+    assert.deepEqual(codes(loop('next: b')), ['E_ENDLESS_LOOP 4:3', 'E_UNKNOWN_VARIABLE 6:23', 'E_UNREACHABLE_BLOCK 12:3']);
+  });
+  it('a mistyped exit name counts as the exit it resembles', () => {
+    assert.deepEqual(codes(loop('nxt: b')), ['E_ENDLESS_LOOP 4:3', 'E_UNKNOWN_VARIABLE 6:23', 'E_UNKNOWN_EXIT 7:14', 'E_UNREACHABLE_BLOCK 12:3']);
+  });
+  it('a mistyped target does not make the block it resembles unreachable, nor makes a loop of it', () => {
+    assert.deepEqual(codes(loop('next: bb')), ['E_UNKNOWN_VARIABLE 6:23', 'E_UNKNOWN_TARGET 7:20', 'E_UNREACHABLE_BLOCK 12:3']);
+  });
+  it('a target that resembles no block may have meant any block not reached: none is reported unreachable', () => {
+    assert.deepEqual(codes(loop('next: zzz')), ['E_UNKNOWN_VARIABLE 6:23', 'E_UNKNOWN_TARGET 7:20']);
+  });
+  it('an unknown target on a block that cannot run does not hide that the block cannot run', () => {
+    assert.deepEqual(codes(loop('next: b', '\n    exits: { next: zzz }')), ['E_ENDLESS_LOOP 4:3', 'E_UNKNOWN_VARIABLE 6:23', 'E_UNREACHABLE_BLOCK 12:3', 'E_UNKNOWN_TARGET 15:20']);
+  });
+  it('a mistyped start counts as the block it resembles', () => {
+    assert.deepEqual(codes(`start: aa\n${loop('next: b')}`), ['E_UNKNOWN_START 1:8', 'E_ENDLESS_LOOP 5:3', 'E_UNKNOWN_VARIABLE 7:23', 'E_UNREACHABLE_BLOCK 13:3']);
+  });
+  it('a block whose exits cannot be read leaves the graph unknown: no graph problem is reported', () => {
+    assert.deepEqual(codes(loop('next: b').replace('exits: { true: a, false: a }', 'exits: [a]')), ['E_UNKNOWN_VARIABLE 6:23', 'E_INVALID_PROPERTY 11:12']);
+  });
+});
