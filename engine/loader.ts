@@ -76,7 +76,7 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
       const after = more > 0 ? `; the parser reports ${more} more error${more > 1 ? 's' : ''} after this one, most often caused by it` : '';
       const known = yamlSyntaxHint(text, firstLine(err.message), loc);
       const hint = known ? `${known.hint}${after}` : `check indentation, colons and quotes around this place${after}`;
-      report(known?.at ? { ...loc, ...known.at } : loc, C.YAML_SYNTAX, `YAML syntax: ${firstLine(err.message)}`, hint);
+      report(known?.at ? { ...loc, ...known.at } : loc, C.YAML_SYNTAX, `YAML syntax: ${known?.message ?? firstLine(err.message)}`, hint);
     }
   }
   // A duplicate key leaves a document the parser could read (the later entry wins), so the rest is still checked in

@@ -7,6 +7,8 @@ export interface SyntaxHint {
   hint: string;
   /** A better place than the parser's, when it points at a line start rather than the offending key. */
   at?: { line: number; col: number };
+  /** The parser's message said of that better place, when its own describes what the slip made of the line above. */
+  message?: string;
 }
 
 /** `key: value` on one line, the key plain (block mappings and list items `- key: value`). */
@@ -23,6 +25,7 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
     return { hint: `replace the tab at ${loc.line}:${loc.col} with spaces: YAML indents with spaces only` };
   }
   if (/^All mapping items must start at the same column/.test(message)) return indentHint(lines, loc.line);
+  if (/^Nested mappings are not allowed in compact mappings/.test(message)) return deeperKeyHint(lines, loc.line);
   const kv = KEY_VALUE.exec(line);
   if (!kv) return undefined;
   const [, , key, value] = kv as unknown as [string, string, string, string];
@@ -57,6 +60,30 @@ function indentHint(lines: readonly string[], lineNo: number): SyntaxHint | unde
     return {
       hint: `indent "${key}" like "${aboveKey}" on line ${n} (column ${aboveIndent + 1}), with spaces`,
       at: { line: lineNo, col: indent + 1 },
+    };
+  }
+  return undefined;
+}
+
+/**
+ * A key indented further than the `key: value` line above it: YAML reads it as more of that value's text (`kind:
+ * ReturnValue values: …`) and reports the line above. Point at the key instead, as for a key indented too little.
+ */
+function deeperKeyHint(lines: readonly string[], lineNo: number): SyntaxHint | undefined {
+  const above = lines[lineNo - 1] ?? '';
+  const aboveIndent = above.length - above.trimStart().length;
+  const aboveKey = /^\s*([^\s:#'"{[-][^\s:#]*)\s*:/.exec(above)?.[1];
+  if (!aboveKey) return undefined;
+  for (let n = lineNo + 1; n <= lines.length; n++) {
+    const line = lines[n - 1]!;
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const indent = line.length - line.trimStart().length;
+    const key = /^\s*([^\s:#]+)\s*:/.exec(line)?.[1];
+    if (indent <= aboveIndent || !key) return undefined;
+    return {
+      hint: `indent "${key}" like "${aboveKey}" on line ${lineNo} (column ${aboveIndent + 1}), with spaces`,
+      at: { line: n, col: indent + 1 },
+      message: 'All mapping items must start at the same column',
     };
   }
   return undefined;

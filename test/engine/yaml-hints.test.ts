@@ -246,6 +246,24 @@ describe('the YAML parser\'s own errors for the usual slips get the line to past
       at: [4, 4],
       hint: 'indent "values" like "kind" on line 3 (column 5), with spaces',
     },
+    {
+      what: 'a key indented one space more than the one above, pointed at the key, not at the value above it',
+      yaml: `blocks:\n  a:\n    kind: ReturnValue\n     values: { 1: '"x"' }\n`,
+      at: [4, 6],
+      hint: 'indent "values" like "kind" on line 3 (column 5), with spaces; the parser reports 1 more error after this one, most often caused by it',
+    },
+    {
+      what: 'a key indented more than the one above, with its own mapping under it',
+      yaml: `variables: { n: number }\nblocks:\n  a:\n    kind: Variable\n      set:\n        n: 1\n`,
+      at: [5, 7],
+      hint: 'indent "set" like "kind" on line 4 (column 5), with spaces; the parser reports 1 more error after this one, most often caused by it',
+    },
+    {
+      what: 'a variable declared one space more to the right than the one above',
+      yaml: `variables:\n  n: number\n   s: string\nblocks:\n  a: { kind: Stop }\n`,
+      at: [3, 4],
+      hint: 'indent "s" like "n" on line 2 (column 3), with spaces; the parser reports 1 more error after this one, most often caused by it',
+    },
   ];
   for (const c of cases) {
     it(c.what, () => {
@@ -253,6 +271,10 @@ describe('the YAML parser\'s own errors for the usual slips get the line to past
       assert.deepEqual(issues.map((i) => [i.code, i.line, i.col, i.hint]), [['E_YAML_SYNTAX', ...c.at, c.hint]]);
     });
   }
+  it('a key indented too far gets the same message as one indented too little, not the parser\'s words about the line above', () => {
+    const issues = load(`blocks:\n  a:\n    kind: ReturnValue\n     values: { 1: '"x"' }\n`);
+    assert.deepEqual(issues.map((i) => i.message), ['YAML syntax: All mapping items must start at the same column']);
+  });
   it('a number written with a thousands space is offered as a number or as text', () => {
     const [i] = issuesOf('1 000');
     assert.equal(i!.hint, `a number has no spaces: write 1000, or '"1 000"' for text`);
