@@ -188,7 +188,8 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     for (let i = issues.length - 1; i >= 0; i--) if (issues[i]!.code === C.UNKNOWN_VARIABLE) issues.splice(i, 1);
   }
   if (issues.length) {
-    const declared = new Set(js.variables && typeof js.variables === 'object' && !Array.isArray(js.variables) ? Object.keys(js.variables) : []);
+    // A list under variables: declares its names too (untyped), as reported there.
+    const declared = new Set([...(js.variables && typeof js.variables === 'object' && !Array.isArray(js.variables) ? Object.keys(js.variables) : []), ...untyped]);
     return { ok: false, issues, references: { name, declared, calls, templates } };
   }
   const scenario: Scenario = {

@@ -19,11 +19,16 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
   const vars = new Map<string, VariableDecl>();
   if (raw === undefined || raw === null) return vars;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    // A list of names (`- phone`) still declares them, untyped: the blocks reading them are not reported again.
-    const names = Array.isArray(raw) ? raw.filter((n): n is string => typeof n === 'string') : [];
-    for (const n of names) untyped.add(n);
-    const example = names.length ? names.map((n) => `${n}: string`).join(', ') : 'body: string, count: number';
-    report(src.locate(['variables']), C.INVALID_VARIABLE, '"variables" must be a mapping of names to types', `${names.length ? 'give each its type: ' : 'e.g. '}variables: { ${example} }`);
+    // A list still declares its names, untyped: the blocks reading them are not reported again.
+    const items = Array.isArray(raw) ? raw.map(listedVariable) : [];
+    for (const item of items) if (item) untyped.add(item.name);
+    const all = items.length > 0 && items.every((i) => i !== undefined);
+    let hint = 'e.g. variables: { body: string, count: number }';
+    // Every item a name with its type (`- x: string`): the same declarations as a mapping, ready to paste.
+    if (all && items.every((i) => i!.spec !== undefined)) hint = `write variables: { ${items.map((i) => `${i!.name}: ${i!.spec}`).join(', ')} }`;
+    // Bare names (`- phone`): the types are missing too.
+    else if (all) hint = `give each its type: variables: { ${items.map((i) => `${i!.name}: ${i!.spec ?? 'string'}`).join(', ')} }`;
+    report(src.locate(['variables']), C.INVALID_VARIABLE, '"variables" must be a mapping of names to types', hint);
     return vars;
   }
   for (const [name, spec] of Object.entries(raw as Record<string, unknown>)) {
@@ -72,6 +77,33 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
     vars.set(name, { name, type: type as VarType, initial: value, ...(description ? { description } : {}), loc });
   }
   return vars;
+}
+
+/**
+ * One item of `variables:` written as a list: a bare name (`- phone`), a name with its declaration (`- x: string`,
+ * `- x: { type: number, initial: 1 }`) or a name and a type (`- name: x` + `type: string`), with the declaration in
+ * the mapping form's words (undefined for a bare name); undefined for anything else.
+ */
+function listedVariable(item: unknown): { name: string; spec?: string } | undefined {
+  if (typeof item === 'string') return { name: item };
+  if (!item || typeof item !== 'object' || Array.isArray(item)) return undefined;
+  const entries = Object.entries(item as Record<string, unknown>);
+  const o = item as Record<string, unknown>;
+  if (typeof o.name === 'string' && entries.length > 1 && entries.every(([k]) => ['name', 'type', 'initial', 'description'].includes(k))) {
+    const rest = entries.filter(([k]) => k !== 'name');
+    return { name: o.name, spec: rest.length === 1 && rest[0]![0] === 'type' ? String(o.type) : flowMapping(rest) };
+  }
+  if (entries.length !== 1) return undefined;
+  const [name, spec] = entries[0]!;
+  if (typeof spec === 'string') return { name, spec };
+  if (spec && typeof spec === 'object' && !Array.isArray(spec)) return { name, spec: flowMapping(Object.entries(spec)) };
+  return { name };
+}
+
+/** `{ type: number, initial: 1 }`; undefined when a value is not a plain scalar (the hint then shows no paste). */
+function flowMapping(entries: Array<[string, unknown]>): string | undefined {
+  if (!entries.every(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) return undefined;
+  return `{ ${entries.map(([k, v]) => `${k}: ${typeof v === 'string' && /[:#,{}[\]'"]|^\s|\s$/.test(v) ? JSON.stringify(v) : String(v)}`).join(', ')} }`;
 }
 
 /** The empty value of each type, as Oktell initialises variables (number 0, empty text, no date). */

@@ -111,6 +111,25 @@ blocks:
       ['E_INVALID_PROPERTY', 12, 7, '"exits" must map exit names to block ids', 'write exits: { next: c }; exits of Variable: next'],
     ]);
   });
+  it('variables as a list of "- name: type" items: the mapping to paste, and the names read are not unknown', () => {
+    assert.deepEqual(issuesOf(`variables:
+  - x: string
+  - n: { type: number, initial: 1 }
+blocks:
+  a:
+    kind: Variable
+    set: { x: 1, n: '[n] + 1' }
+    exits: { next: b }
+  b:
+    kind: Condition
+    expression: "[x] = 1"
+`), [['E_INVALID_VARIABLE', 2, 3, '"variables" must be a mapping of names to types', 'write variables: { x: string, n: { type: number, initial: 1 } }']]);
+  });
+  it('variables as a list of "- name:" and "type:" items reads the names and types from them', () => {
+    assert.deepEqual(issuesOf('variables:\n  - name: x\n    type: string\n  - phone\nblocks:\n  a: { kind: Variable, set: { x: \'[phone]\' } }\n'), [
+      ['E_INVALID_VARIABLE', 2, 3, '"variables" must be a mapping of names to types', 'give each its type: variables: { x: string, phone: string }'],
+    ]);
+  });
   it('blocks as a list is not "a scenario needs blocks"', () => {
     assert.deepEqual(issuesOf('blocks:\n  - kind: Start\n  - kind: Stop\n'), [
       ['E_NOT_A_MAPPING', 2, 3, '"blocks" must be a mapping of block ids to blocks, not a list', 'give each block an id in place of its "- ", e.g. begin: { kind: Start, exits: { next: done } } (exits lead to ids)'],
