@@ -14,6 +14,7 @@ import {
   type BpiumFindQuery,
   type BpiumPort,
   type BpiumRecord,
+  type CompileContext,
   type CompiledExpression,
   type JsonValue,
 } from '../engine/index.js';
@@ -22,6 +23,28 @@ import { checkTextVariable, expr, exprMap, varName } from './common.js';
 const METHODS = ['findRecord', 'getRecord', 'getCatalogStructure', 'createRecord', 'updateRecord', 'deleteRecord'] as const;
 type Method = (typeof METHODS)[number];
 const WRITES: ReadonlySet<Method> = new Set(['createRecord', 'updateRecord', 'deleteRecord']);
+/** Quotes around a whole key: "…", '…' or «…» (an expression's text quotes). */
+const QUOTED_KEY = /^(?:"(.*)"|'(.*)'|«(.*)»)$/s;
+
+/**
+ * A key of `values` / `filters` is a field id or name taken as it is, not an expression: quotes written inside it
+ * (`'"Эл. почта"'`, the way text is written in expressions) would become part of the name Bpium is asked for.
+ */
+function checkFieldKey(cx: CompileContext, property: string, key: string): string {
+  const m = QUOTED_KEY.exec(key.trim());
+  const inner = m ? (m[1] ?? m[2] ?? m[3])! : undefined;
+  if (inner !== undefined && inner.trim() !== '') {
+    cx.issue(
+      [property, key],
+      'E_INVALID_PROPERTY',
+      `"${property}" key ${JSON.stringify(key)} has quotes inside: Bpium would be asked for a field named with them`,
+      `keys of "${property}" are literal field ids or names, not expressions: write the key without the inner quotes, '${inner.replaceAll("'", "''")}'`,
+      true,
+    );
+  }
+  return key;
+}
+
 const NEEDS_RECORD: ReadonlySet<Method> = new Set(['getRecord', 'updateRecord', 'deleteRecord']);
 
 const schema = z.strictObject({
@@ -112,7 +135,7 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
     if (raw.errorCode) checkTextVariable(cx, 'errorCode', raw.errorCode);
     const fields: Array<[string, CompiledExpression]> = Object.entries(raw.fields ?? {}).map(([v, f]) => [cx.variable(['fields', v], v), cx.expression(['fields', v], f)]);
     const map = (obj: Record<string, unknown> | undefined, key: string) =>
-      obj ? Object.entries(obj).map(([k, v]): [string, CompiledExpression] => [k, cx.expression([key, k], v)]) : undefined;
+      obj ? Object.entries(obj).map(([k, v]): [string, CompiledExpression] => [checkFieldKey(cx, key, k), cx.expression([key, k], v)]) : undefined;
     const opt = (key: keyof Raw) => (raw[key] !== undefined ? cx.expression([key], raw[key]) : undefined);
     return strip({
       method: m,

@@ -312,8 +312,8 @@ function loadBlock(
       return name;
     },
     variableType: (name) => variables.get(name)?.type,
-    issue(path, code, message, hint) {
-      issue(at(path), code, message, hint);
+    issue(path, code, message, hint, key) {
+      issue(at(path, key), code, message, hint);
     },
     locate: (path) => at(path),
     callsScenario(path, scenario) {

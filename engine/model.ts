@@ -65,8 +65,8 @@ export interface CompileContext {
   variable(path: readonly (string | number)[], name: string): string;
   /** The declared type of variable `name`, if it is declared. */
   variableType?(name: string): VarType | undefined;
-  /** Reports a problem at `path` (relative to the block). */
-  issue(path: readonly (string | number)[], code: ScenarioErrorCode, message: string, hint?: string): void;
+  /** Reports a problem at `path` (relative to the block); `key`: at the mapping key `path` ends with, not its value. */
+  issue(path: readonly (string | number)[], code: ScenarioErrorCode, message: string, hint?: string, key?: boolean): void;
   /** Location of `path` in the file (for references checked later, e.g. scenario names). */
   locate(path: readonly (string | number)[]): SourceLocation;
   /** Declares a call to another scenario, checked once the whole library is loaded. */

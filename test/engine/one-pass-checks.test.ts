@@ -222,3 +222,27 @@ blocks:
     assert.deepEqual(codes(loop('next: b').replace('exits: { true: a, false: a }', 'exits: [a]')), ['E_UNKNOWN_VARIABLE 6:23', 'E_INVALID_PROPERTY 11:12']);
   });
 });
+
+describe('keys of a Bpium block\'s values and filters are literal', () => {
+  it('a key written with quotes inside is refused at the key, with the unquoted form; the other keys pass', () => {
+    const r = loadScenarioText('Bq.yaml', `variables: { email: string, id: string }
+blocks:
+  find:
+    kind: Bpium
+    method: findRecord
+    catalog: 3
+    filters: { '"Эл. почта"': '[email]' }
+    exits: { success: make }
+  make:
+    kind: Bpium
+    method: createRecord
+    catalog: 4
+    values: { '"2"': '[email]', 3: '"ok"', Статус: '"new"' }
+    newId: id
+`, { registry: defaultRegistry });
+    assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.message, i.hint]), [
+      ['E_INVALID_PROPERTY', 7, 16, '"filters" key "\\"Эл. почта\\"" has quotes inside: Bpium would be asked for a field named with them', `keys of "filters" are literal field ids or names, not expressions: write the key without the inner quotes, 'Эл. почта'`],
+      ['E_INVALID_PROPERTY', 13, 15, '"values" key "\\"2\\"" has quotes inside: Bpium would be asked for a field named with them', `keys of "values" are literal field ids or names, not expressions: write the key without the inner quotes, '2'`],
+    ]);
+  });
+});
