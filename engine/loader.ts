@@ -423,10 +423,26 @@ function compileProperty(
     if (!variables.has(name) && !untyped.has(name)) {
       const offset = Math.max(0, value.indexOf(name));
       const guess = closest(name, [...variables.keys()]);
-      issue(src.locateInScalar(path, offset), C.UNKNOWN_VARIABLE, `unknown variable [${name}]`, guess ? `did you mean [${guess}]?` : `declare it under "variables:", e.g. ${name}: ${typeSuggested(name, value)}`);
+      const hint = NOT_A_VARIABLE_NAME.test(name)
+        ? jsonAsTextHint(name, value)
+        : guess
+          ? `did you mean [${guess}]?`
+          : `declare it under "variables:", e.g. ${name}: ${typeSuggested(name, value)}`;
+      issue(src.locateInScalar(path, offset), C.UNKNOWN_VARIABLE, `unknown variable [${name}]`, hint);
     }
   }
   return parsed.expr;
+}
+
+/** Quotes, braces and colons: `[{"id": "2"}]` is JSON written in an expression, not a variable to declare. */
+const NOT_A_VARIABLE_NAME = /["'{}:«»]/;
+
+/** `[…]` reads a variable; JSON meant as a value is text, quoted «…» so that its own " stay inside (expressions.md). */
+function jsonAsTextHint(name: string, value: string): string {
+  const why = `[…] reads a variable, and ${name} is not a variable name; JSON is written as text`;
+  if (/[«»]/.test(name)) return `${why}, in quotes of a kind it does not contain`;
+  const text = `«[${name}]»`;
+  return value.trim() === `[${name}]` ? `${why}: write ${yamlSingleQuoted(text)}` : `${why}: write ${text} in its place`;
 }
 
 /** The type an undeclared variable's use suggests, for the hint to declare it: number next to arithmetic, else string. */

@@ -246,3 +246,27 @@ blocks:
     ]);
   });
 });
+
+describe('JSON written in square brackets', () => {
+  it('is not offered as a variable to declare: […] reads a variable, JSON is text in «…»', () => {
+    const r = loadScenarioText('Js.yaml', `variables: { id: string }
+blocks:
+  make:
+    kind: Bpium
+    method: createRecord
+    catalog: 4
+    values: { '4': '[{"id": "2"}]', 5: '"a" + [{"id": "2"}]', 6: '[idd]' }
+    newId: id
+`, { registry: defaultRegistry });
+    const why = '[…] reads a variable, and {"id": "2"} is not a variable name; JSON is written as text';
+    assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.hint]), [
+      ['E_UNKNOWN_VARIABLE', 7, 22, `${why}: write '«[{"id": "2"}]»'`],
+      ['E_UNKNOWN_VARIABLE', 7, 48, `${why}: write «[{"id": "2"}]» in its place`],
+      ['E_UNKNOWN_VARIABLE', 7, 68, 'did you mean [id]?'],
+    ]);
+  });
+  it('the «…» form it proposes loads', () => {
+    const r = loadScenarioText('Js.yaml', `variables: { id: string }\nblocks:\n  make:\n    kind: Bpium\n    method: createRecord\n    catalog: 4\n    values: { '4': '«[{"id": "2"}]»' }\n    newId: id\n`, { registry: defaultRegistry });
+    assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.issues));
+  });
+});
