@@ -12,7 +12,7 @@ import type { VarType } from './values.js';
 import { lostNumber } from './yaml-numbers.js';
 import { yamlSyntaxHint } from './yaml-syntax-hints.js';
 import { closest } from './suggest.js';
-import { BLOCK_KEYS, reportSchemaIssues, withoutBadEntries, type ZodIssueLike } from './schema-issues.js';
+import { allowedKeys, BLOCK_KEYS, reportSchemaIssues, withoutBadEntries, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables } from './variables.js';
 import { checkWellFormedProperties } from './well-formed.js';
 import { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
@@ -218,20 +218,26 @@ function graphOf(raw: Record<string, unknown>, blockIds: readonly string[], regi
     const r = raw[id];
     if (!r || typeof r !== 'object' || Array.isArray(r)) return undefined;
     const b = r as Record<string, unknown>;
-    if (b.exits !== undefined && b.exits !== null && (typeof b.exits !== 'object' || Array.isArray(b.exits))) return undefined;
     const kind = typeof b.kind === 'string' ? b.kind : '';
-    const exitNames = registry.get(kind)?.exits;
+    const def = registry.get(kind);
+    // `exit:` or `exist:` for `exits:` is reported as an unknown property meaning "exits": its exits are those.
+    const candidates = [...BLOCK_KEYS, ...(def ? allowedKeys(def.schema, []) : [])];
+    const exitsKey = 'exits' in b ? 'exits' : Object.keys(b).find((k) => !BLOCK_META_KEYS.has(k) && closest(k, candidates) === 'exits');
+    const written = exitsKey === undefined ? undefined : b[exitsKey];
+    if (written !== undefined && written !== null && (typeof written !== 'object' || Array.isArray(written))) return undefined;
+    const exitNames = def?.exits;
     const exits: Record<string, string> = {};
     const guessed: string[] = [];
     let lostExit = false;
-    for (const [written, target] of Object.entries((b.exits ?? {}) as Record<string, unknown>)) {
+    const given = (written ?? {}) as Record<string, unknown>;
+    for (const [name, target] of Object.entries(given)) {
       if (target === null) continue;
       if (typeof target !== 'string') {
         lostExit = true;
         continue;
       }
-      const meant = !exitNames || exitNames.includes(written) ? written : closest(written, exitNames);
-      const exit = meant !== undefined && !(meant in (b.exits as object)) ? meant : written;
+      const meant = !exitNames || exitNames.includes(name) ? name : closest(name, exitNames);
+      const exit = meant !== undefined && !(meant in given) ? meant : name;
       if (blockIds.includes(target)) exits[exit] = target;
       else {
         const guess = closest(target, blockIds);

@@ -218,6 +218,9 @@ blocks:
   it('a mistyped start counts as the block it resembles', () => {
     assert.deepEqual(codes(`start: aa\n${loop('next: b')}`), ['E_UNKNOWN_START 1:8', 'E_ENDLESS_LOOP 5:3', 'E_UNKNOWN_VARIABLE 7:23', 'E_UNREACHABLE_BLOCK 13:3']);
   });
+  it('exits under a misspelt key ("exit:") are the block\'s exits: the block they lead to is not reported unreachable', () => {
+    assert.deepEqual(codes(loop('next: b').replace('exits: { next: b }', 'exit: { next: b }')), ['E_ENDLESS_LOOP 4:3', 'E_UNKNOWN_VARIABLE 6:23', 'E_UNKNOWN_KEY 7:5', 'E_UNREACHABLE_BLOCK 12:3']);
+  });
   it('a block whose exits cannot be read leaves the graph unknown: no graph problem is reported', () => {
     assert.deepEqual(codes(loop('next: b').replace('exits: { true: a, false: a }', 'exits: [a]')), ['E_UNKNOWN_VARIABLE 6:23', 'E_INVALID_PROPERTY 11:12']);
   });
