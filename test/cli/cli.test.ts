@@ -24,7 +24,7 @@ describe('oktell-emu validate', () => {
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('test/'));
     assert.deepEqual(
       lines.map((l) => l.split(' ').slice(0, 2).join(' ')),
-      ['test/scenarios/invalid/three-mistakes.yaml:9:11 E_UNKNOWN_KIND', 'test/scenarios/invalid/three-mistakes.yaml:12:17 E_UNKNOWN_VARIABLE', 'test/scenarios/invalid/three-mistakes.yaml:13:20 E_UNKNOWN_TARGET'],
+      ['test/scenarios/invalid/three-mistakes.yaml:9:11 E_UNKNOWN_KIND', 'test/scenarios/invalid/three-mistakes.yaml:13:17 E_UNKNOWN_VARIABLE', 'test/scenarios/invalid/three-mistakes.yaml:14:20 E_UNKNOWN_TARGET'],
     );
   });
   it('exits 2 on a usage error', () => {
