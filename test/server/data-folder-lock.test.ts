@@ -1,0 +1,74 @@
+// One `serve` per data folder with the SQLite store (review s24, O1): a second one is refused with the first one's pid
+// and address, leaves the first one's serve.json in place, and a folder whose server was killed starts again.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { startServeProcess } from '../cli/cli-process.js';
+import { runCli, startCli, type BackgroundCli } from '../cli/cli.helper.js';
+import { tempDir } from '../helpers.js';
+
+const ENV = { OKTELL_USERS: 'ops:pw' };
+const serveArgs = (dataDir: string) => ['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0', '--data-dir', dataDir];
+/** Resolves once `p` printed its start banner or ended (not a speed check: only a guard against hanging). */
+async function bannerOf(p: BackgroundCli): Promise<void> {
+  for (let i = 0; i < 600 && p.child.exitCode === null && !/runs, their status/.test(p.stderr()); i++) await new Promise((r) => setTimeout(r, 100));
+}
+const serverFile = (dataDir: string) => JSON.parse(readFileSync(join(dataDir, 'serve.json'), 'utf8')) as { pid: number; url: string };
+
+describe('a data folder with the SQLite store serves one process', () => {
+  it('a second serve on a live server’s folder is refused, naming that server, and its serve.json stays', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const dataDir = join(tmp.dir, 'var');
+    const first = await startServeProcess({ dataDir, env: ENV });
+    try {
+      const held = serverFile(dataDir);
+      const second = runCli(serveArgs(dataDir), { env: ENV, timeoutMs: 30_000 });
+      assert.equal(second.code, 2, second.stderr);
+      assert.match(second.stderr, new RegExp(`^oktell-emu: the data folder .* is in use by the server with pid ${held.pid} \\(${held.url.replace(/\./g, '\\.')}\\)`));
+      assert.match(second.stderr, /Stop that server first, or give this one another data folder/);
+      assert.doesNotMatch(second.stderr, /\n\s+at /, 'no stack trace');
+      assert.deepEqual(serverFile(dataDir), held, 'the live server’s serve.json is untouched');
+      assert.equal((await fetch(`${first.url}/-/health`)).status, 200);
+    } finally {
+      await first.stop();
+    }
+    tmp.cleanup();
+  });
+
+  it('a folder whose server was killed (a stale serve.json) starts again', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const dataDir = join(tmp.dir, 'var');
+    const first = await startServeProcess({ dataDir, env: ENV });
+    process.kill(serverFile(dataDir).pid, 'SIGKILL');
+    await first.stop();
+    const again = await startServeProcess({ dataDir, env: ENV });
+    try {
+      assert.equal((await fetch(`${again.url}/-/health`)).status, 200);
+    } finally {
+      await again.stop();
+    }
+    tmp.cleanup();
+  });
+
+  it('two servers started at the same moment: one runs, the other is refused', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const dataDir = join(tmp.dir, 'var');
+    const a = startCli(serveArgs(dataDir), { env: ENV });
+    const b = startCli(serveArgs(dataDir), { env: ENV });
+    try {
+      // The refused one exits; the other keeps running until it is stopped.
+      const refused = await Promise.race([a.exited.then(() => a), b.exited.then(() => b)]);
+      const runner = refused === a ? b : a;
+      assert.equal((await refused.exited).code, 2, refused.stderr());
+      assert.match(refused.stderr(), /^oktell-emu: the data folder .* is in use by (the server with pid \d+|another server \(still starting\))/);
+      await bannerOf(runner);
+      assert.equal(runner.child.exitCode, null, runner.stderr());
+      assert.match(runner.stderr(), /listening on/);
+    } finally {
+      for (const p of [a, b]) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+      await Promise.all([a.exited, b.exited]);
+    }
+    tmp.cleanup();
+  });
+});
