@@ -3,6 +3,10 @@ import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { UsageError } from './config.js';
 import { StoreOpenError } from '../server/store/store-open.js';
+import { ConfigError } from '../server/config.js';
+import { MailConfigError } from '../adapters/mail/smtp-url.js';
+import { BpiumConfigError } from '../adapters/bpium/url.js';
+import { DamagedStoreError } from '../server/store/sqlite-check.js';
 import { graphCommand } from './commands/graph.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
@@ -108,8 +112,20 @@ export async function main(argv: string[]): Promise<void> {
       fail(json, 'E_STORE', e.message, {}, e.usage ? 2 : 1);
       return;
     }
+    if (configurationError(e)) {
+      fail(json, 'E_USAGE', e.message);
+      return;
+    }
     throw e;
   }
+}
+
+/**
+ * A setting (or a file a setting names) that is wrong, thrown by whichever part reads it: one line naming the
+ * setting and exit 2, as docs/cli.md promises, for every command, not a stack trace.
+ */
+function configurationError(e: unknown): e is Error {
+  return e instanceof ConfigError || e instanceof MailConfigError || e instanceof BpiumConfigError || e instanceof DamagedStoreError;
 }
 
 function fail(json: boolean, code: string, message: string, details: Readonly<Record<string, unknown>> = {}, exitCode = 2) {

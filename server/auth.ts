@@ -40,18 +40,23 @@ export function checkBasicAuth(header: string | undefined, users: readonly Oktel
   return matched;
 }
 
-/** Parses `OKTELL_USERS`: `user:password` pairs separated by commas (a password may contain ':'). */
+/**
+ * Parses `OKTELL_USERS`: `user:password` pairs separated by commas (a password may contain ':', not ','). An entry
+ * that is not a pair is named by its position, never by its text: after a comma inside a password, that text is
+ * the rest of the password, and the message goes to the log.
+ */
 export function parseUsers(spec: string): OktellUser[] {
-  return spec
+  const entries = spec
     .split(',')
     .map((p) => p.trim())
-    .filter(Boolean)
-    .map((pair) => {
-      const user = userPair(pair);
-      if (user) return user;
-      const i = pair.indexOf(':');
-      throw new Error(`OKTELL_USERS: "${pair.slice(0, Math.max(0, i)) || pair.slice(0, 20)}…" is not user:password`);
-    });
+    .filter(Boolean);
+  return entries.map((pair, n) => {
+    const user = userPair(pair);
+    if (user) return user;
+    throw new Error(
+      `OKTELL_USERS: entry ${n + 1} of ${entries.length} is not login:password (entries are separated by commas, so a password cannot contain one there; give such a user under users: in the config file)`,
+    );
+  });
 }
 
 /** One `login:password` (the login holds no ':', the password may), or undefined when the text is not that. */

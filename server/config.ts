@@ -1,6 +1,7 @@
 // Server configuration: flags win over the environment, the environment over oktell.config.yaml, that over defaults.
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { databaseSettings, urlWithSecretPassword, type DatabaseSettings } from '../adapters/db/settings.js';
@@ -174,6 +175,40 @@ function fileIssues(file: string, text: string, issues: readonly z.core.$ZodIssu
     .join('\n');
 }
 
+/** OKTELL_USERS as a ConfigError when it does not parse (auth.ts says which entry, never its text). */
+function usersSetting(spec: string): OktellUser[] {
+  try {
+    return parseUsers(spec);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `trust proxy` as express takes it: true/false, a number of hops, or addresses, subnets (a.b.c.d/n) and the names
+ * loopback, linklocal, uniquelocal, comma-separated. Checked here: express's refusal is a stack trace at start.
+ */
+export function trustProxySetting(v: boolean | string | number, setting: string): boolean | string | number {
+  if (typeof v !== 'string') return v;
+  const t = v.trim();
+  if (t === 'true' || t === 'false') return t === 'true';
+  if (/^\d+$/.test(t)) return Number(t);
+  const bad = t.split(',').map((p) => p.trim()).find((p) => !PROXY_NAMES.has(p) && !subnet(p));
+  if (bad !== undefined) throw new ConfigError(`${setting}="${v}": "${bad}" is not an address, a subnet (10.0.0.0/8) or one of loopback, linklocal, uniquelocal; or give true, false or a number of hops`);
+  return t;
+}
+
+function subnet(p: string): boolean {
+  const [addr = '', bits, ...more] = p.split('/');
+  const family = isIP(addr);
+  if (!family || more.length) return false;
+  if (bits === undefined) return true;
+  if (isIP(bits) === family) return true; // a netmask
+  return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
 /** Users and their origin, before the data folder is consulted for a generated user. */
 export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
   const file = flags.config ?? envSetting(env, 'OKTELL_CONFIG') ?? 'oktell.config.yaml';
@@ -202,7 +237,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   };
   const base = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   const usersVar = envSetting(env, 'OKTELL_USERS');
-  const users = usersVar ? parseUsers(usersVar) : (fc.users ?? []);
+  const users = usersVar ? usersSetting(usersVar) : (fc.users ?? []);
   const secrets: Record<string, string> = {};
   for (const [path, s] of Object.entries(fc.webhookSecrets ?? {})) {
     secrets[path] = typeof s === 'string' ? s : readSecretFile(base(s.file), path);
@@ -212,7 +247,8 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   const tlsCert = envSetting(env, 'OKTELL_TLS_CERT') ?? fc.tls?.cert;
   const tlsKey = envSetting(env, 'OKTELL_TLS_KEY') ?? fc.tls?.key;
   if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new ConfigError('HTTPS needs both OKTELL_TLS_CERT and OKTELL_TLS_KEY');
-  const trust = envSetting(env, 'OKTELL_TRUST_PROXY') ?? fc.trustProxy ?? false;
+  const trustVar = envSetting(env, 'OKTELL_TRUST_PROXY');
+  const trust = trustProxySetting(trustVar ?? fc.trustProxy ?? false, trustVar !== undefined ? 'OKTELL_TRUST_PROXY' : `${file}: trustProxy`);
   const dataDir = base(flags.dataDir ?? envSetting(env, 'OKTELL_DATA_DIR') ?? fc.dataDir ?? './var');
   let databases: DatabaseSettings;
   try {
@@ -235,7 +271,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     },
     bodyLimitBytes: bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, file),
     ...(tlsCert && tlsKey ? { tls: { cert: base(tlsCert), key: base(tlsKey) } } : {}),
-    trustProxy: trust === 'true' ? true : trust === 'false' ? false : trust,
+    trustProxy: trust,
     workers: {
       // The same bounds as the file's `workers:` keys: 0 workers would accept webhooks and never deliver them.
       concurrency: optionalCount('n', env.OKTELL_WORKERS, 'OKTELL_WORKERS', 1, 256).n ?? fc.workers?.concurrency ?? 32,

@@ -1,9 +1,9 @@
 // Starts the emulated Oktell web server with everything it needs: store, scenarios, Bpium, mail, workers.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { bpiumClientOptionsFromEnv, type BpiumClient } from '../adapters/bpium/client.js';
 import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } from '../adapters/ports.js';
@@ -72,11 +72,20 @@ export interface StartOptions extends ConfigFlags {
 /** Logs to stdout: JSON lines, or readable lines on a terminal (OKTELL_LOG_FORMAT chooses; see log-format.ts). */
 export function createLogger(env: NodeJS.ProcessEnv = process.env): LoggerPort & { flush?(): void } {
   const options = {
-    level: envSetting(env, 'OKTELL_LOG_LEVEL') ?? 'info',
+    level: logLevel(envSetting(env, 'OKTELL_LOG_LEVEL')),
     base: undefined,
     redact: { paths: ['password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'headers.cookie', 'cookie', 'secret', '*.secret'], censor: '[redacted]' },
   };
   return logFormat(env, process.stdout.isTTY === true) === 'pretty' ? pino(options, prettyDestination(process.stdout)) : pino(options);
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** OKTELL_LOG_LEVEL, checked here: pino's own refusal is a stack trace that names no setting. */
+function logLevel(v: string | undefined): string {
+  if (v === undefined || v === '') return 'info';
+  if (!LOG_LEVELS.includes(v)) throw new ConfigError(`OKTELL_LOG_LEVEL="${v}": expected ${LOG_LEVELS.slice(0, -1).join(', ')} or silent`);
+  return v;
 }
 
 /**
@@ -188,6 +197,8 @@ function migrateDatabases(config: ServerConfig, logger: LoggerPort): void {
 /** The configuration with its users: the configured ones, or one generated and kept in the data folder. */
 function resolveConfig(opts: StartOptions, env: NodeJS.ProcessEnv): ServerConfig {
   const base = loadServerConfig(opts, env);
+  makeDataDir(base.dataDir);
+  if (!isFolder(base.scenariosDir)) throw new ConfigError(`the scenarios folder ${base.scenariosDir} does not exist or is not a folder: give it with -s/--scenarios, OKTELL_SCENARIOS or scenarios: in the config file`);
   const usersGenerated = base.users.length === 0;
   const generated = usersGenerated ? generatedUser(base.dataDir) : undefined;
   const config: ServerConfig = {
@@ -196,9 +207,38 @@ function resolveConfig(opts: StartOptions, env: NodeJS.ProcessEnv): ServerConfig
     users: generated ? [generated.user] : base.users,
     ...(generated ? { generatedUser: { file: generated.file, created: generated.created } } : {}),
   };
-  mkdirSync(config.dataDir, { recursive: true });
   applyHeapSetting(config.heap, { deliveryThread: config.workers.thread });
   return config;
+}
+
+function isFolder(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory();
+}
+
+/**
+ * Creates the data folder and the missing folders above it, one level at a time. Node's recursive mkdir never returns
+ * on some paths (under /proc it loops on ENOENT/EEXIST, deaf to SIGTERM), and its errors name no setting.
+ */
+function makeDataDir(dir: string): void {
+  const missing: string[] = [];
+  let found = dir;
+  while (!existsSync(found) && dirname(found) !== found) {
+    missing.unshift(found);
+    found = dirname(found);
+  }
+  try {
+    if (!statSync(found).isDirectory()) throw new Error(`${found} is not a folder`);
+    for (const m of missing) {
+      try {
+        mkdirSync(m);
+      } catch (e) {
+        // Made meanwhile by another process: as good.
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
+  } catch (e) {
+    throw new ConfigError(`the data folder ${dir} cannot be created: ${(e as Error).message}; choose another with --data-dir, OKTELL_DATA_DIR or dataDir: in the config file`);
+  }
 }
 
 interface BpiumSetup {
@@ -227,7 +267,13 @@ async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: St
   }).catch((e: unknown) => {
     throw portInUse(e, 'the embedded Bpium emulator', '--bpium-emulator-port, BPIUM_EMULATOR_PORT or bpiumEmulatorPort in the config file (or BPIUM_URL to use another Bpium)');
   });
-  return { source: { kind: 'client', options: emulatorClientOptions(env, emulator) }, emulator, webhookSecret };
+  try {
+    return { source: { kind: 'client', options: emulatorClientOptions(env, emulator) }, emulator, webhookSecret };
+  } catch (e) {
+    // A bad BPIUM_* setting: the emulator, not yet in the caller's cleanup, would keep the process alive.
+    await emulator.close();
+    throw e;
+  }
 }
 
 /**
@@ -237,11 +283,11 @@ async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: St
 async function listen(config: ServerConfig, app: RequestListener, checkContinue: RequestListener): Promise<{ server: Server; url: string; port: number; listening: string }> {
   const timeouts = httpTimeouts(config.requestTimeoutMs);
   const server: Server = config.tls
-    ? createHttpsServer({ ...timeouts, cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, app)
+    ? createHttpsServer({ ...timeouts, cert: tlsFile(config.tls.cert, 'OKTELL_TLS_CERT or tls.cert'), key: tlsFile(config.tls.key, 'OKTELL_TLS_KEY or tls.key') }, app)
     : createHttpServer(timeouts, app);
   server.on('checkContinue', checkContinue);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(portInUse(e, 'the server', '--port, OKTELL_PORT or port in the config file')));
+    server.once('error', (e) => reject(badAddress(portInUse(e, 'the server', '--port, OKTELL_PORT or port in the config file'), config.host)));
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
@@ -276,6 +322,22 @@ export class PortInUseError extends ConfigError {
 function portInUse(e: unknown, what: string, settings: string): unknown {
   if ((e as NodeJS.ErrnoException)?.code !== 'EADDRINUSE') return e;
   return new PortInUseError(`${(e as Error).message}: another program uses the port of ${what}; set ${settings}`);
+}
+
+/** A certificate or key file of the HTTPS settings; one that cannot be read names the setting that gave it. */
+function tlsFile(file: string, setting: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new ConfigError(`${setting} ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** An address to listen on that does not resolve or is not this machine's: a ConfigError naming the host settings. */
+function badAddress(e: unknown, host: string): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code !== 'ENOTFOUND' && code !== 'EADDRNOTAVAIL' && code !== 'EAI_AGAIN') return e;
+  return new ConfigError(`cannot listen on host "${host}" (${code}: ${code === 'EADDRNOTAVAIL' ? 'not an address of this machine' : 'no such address'}); set --host, OKTELL_HOST or host in the config file`);
 }
 
 /** This server's origin with the first user's credentials: the embedded emulator's seed webhooks post to their paths on it. */

@@ -37,8 +37,11 @@ export function serveCommand(): Command {
       let stopOnSignal: ((signal: string) => void) | undefined;
       let pendingSignal: string | undefined;
       const onSignal = (signal: string) => (stopOnSignal ? stopOnSignal(signal) : (pendingSignal ??= signal));
-      process.once('SIGTERM', () => onSignal('SIGTERM'));
-      process.once('SIGINT', () => onSignal('SIGINT'));
+      const handlers = (['SIGTERM', 'SIGINT', 'SIGHUP'] as const).map((signal) => {
+        const handler = () => onSignal(signal);
+        process.once(signal, handler);
+        return [signal, handler] as const;
+      });
       let server;
       try {
         server = await startServer({
@@ -50,6 +53,8 @@ export function serveCommand(): Command {
           ...(emuPort !== undefined ? { bpiumEmulatorPort: emuPort } : {}),
         });
       } catch (e) {
+        // The start failed: a signal from now on ends the process as usual instead of waiting for a server.
+        for (const [signal, handler] of handlers) process.removeListener(signal, handler);
         if (e instanceof ConfigError || e instanceof DamagedStoreError) throw new UsageError(e.message);
         throw e;
       }
