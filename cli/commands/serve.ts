@@ -87,13 +87,18 @@ export function serveCommand(): Command {
       const dirArg = dataDirArg(server.config.dataDir);
       const body = JSON.stringify({ timestamp: '1700000000', hook: { id: '1', event: 'record.created', sequenceId: 1 }, payload: { catalogId: '11', recordId: '1', values: { '2': 'Тестовая задача', '3': 'Описание', '4': [{ id: '2', title: 'Иван Петров' }] } }, user: { id: '1' } });
       if (signedPaths.length) out.write(`  signed     ${[...signedPaths.filter((p) => p !== '*'), ...(signedPaths.includes('*') ? ['every path'] : [])].join(', ')} ${pc.dim('(X-Hook-Signature required; npx oktell-emu webhook send signs)')}\n`);
-      out.write(`\nTry it:\n  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npm run demo${dirArg ? ` --${dirArg}` : ''}\n`);
+      out.write('\nTry it:\n');
+      // `demo` drives the embedded emulator: with BPIUM_URL there is none, and the hint would only fail.
+      if (server.emulator) out.write(`  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npm run demo${dirArg ? ` --${dirArg}` : ''}\n`);
       if (!server.config.webhookSecrets['/Bpium/NewTask'] && !server.config.webhookSecrets['*']) {
-        out.write(`  ${pc.dim('# or post a webhook yourself:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' -H 'Content-Type: application/json' --data '${body}' ${server.url}/Bpium/NewTask\n`);
+        out.write(`  ${pc.dim(server.emulator ? '# or post a webhook yourself:' : '# post a webhook:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' -H 'Content-Type: application/json' --data '${body}' ${server.url}/Bpium/NewTask\n`);
       } else {
         out.write(`  ${pc.dim('# /Bpium/NewTask requires X-Hook-Signature (the emulator signs its webhooks); other paths:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' ${server.url}/anything   ${pc.dim('# → 404 from HTTP404')}\n`);
       }
-      out.write(`  npx oktell-emu outbox${dirArg}        ${pc.dim('# letters written to the outbox')}\n  ${store.runs}          ${pc.dim(`# runs, their status and retries${store.note ? `; ${store.note}` : ''}`)}\n\n`);
+      // With SMTP_URL the outbox stays empty: the letters are in the runs (and the mailboxes).
+      if (server.mail.kind === 'outbox') out.write(`  npx oktell-emu outbox${dirArg}        ${pc.dim('# letters written to the outbox')}\n`);
+      const where = server.mail.kind === 'outbox' ? '' : ' (letters go over SMTP; show <runId> lists them)';
+      out.write(`  ${store.runs}          ${pc.dim(`# runs, their status and retries${where}${store.note ? `; ${store.note}` : ''}`)}\n\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
