@@ -74,9 +74,12 @@ export function serveCommand(): Command {
       out.write(`  mail       ${server.mail.describe}\n`);
       if (server.config.serviceTasks.length) out.write(`  tasks      ${tasksLine(server.config.serviceTasks)} ${pc.dim('(npx oktell-emu tasks: last and next runs)')}\n`);
       out.write(`  bpium      ${server.emulator ? `embedded emulator ${server.emulator.url} (login ${server.emulator.login} / ${server.emulator.password})` : (server.bpium?.baseUrl ?? 'not configured')}\n`);
-      // The password is shown once, when it is made; after that the output (often a log) only says where it is kept.
-      const shownPassword = server.config.generatedUser?.created ? u.password : undefined;
-      if (server.config.generatedUser?.created) {
+      // The password is shown once, when it is made, and only to a person: when stderr is not a terminal it is a log
+      // (systemd, Docker, `2> file`), and a log must not hold a secret. Otherwise the banner only says where it is kept.
+      const shownPassword = server.config.generatedUser?.created && out.isTTY === true ? u.password : undefined;
+      if (server.config.generatedUser?.created && shownPassword === undefined) {
+        out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated; the password is in ${server.config.generatedUser.file}, mode 600, and is not printed because stderr is not a terminal; set OKTELL_USERS to choose)`)}\n`);
+      } else if (server.config.generatedUser?.created) {
         out.write(`  user       ${pc.bold(u.login)} / ${pc.bold(u.password)} ${pc.dim(`(generated; kept in ${server.config.generatedUser.file}; shown only now; set OKTELL_USERS to choose)`)}\n`);
       } else if (server.config.generatedUser) {
         out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated earlier; the password is in ${server.config.generatedUser.file}; set OKTELL_USERS to choose)`)}\n`);

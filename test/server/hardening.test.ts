@@ -519,14 +519,53 @@ describe('hardening (issue 18): the generated password', () => {
     }
   }
 
-  it('is printed when it is generated, and afterwards only where it is kept', { timeout: 60_000 }, async () => {
+  /** As startOnce, with stderr on a terminal (script(1) gives the process a pseudo-terminal); returns what it printed. */
+  async function startOnceOnTerminal(dataDir: string): Promise<string> {
+    const port = await freePort();
+    const command = [process.execPath, repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--bpium-emulator-port', '0'].map((a) => `'${a}'`).join(' ');
+    const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], {
+      env: { ...process.env, OKTELL_USERS: '', OKTELL_LOG_LEVEL: 'silent', BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'ignore'],
+      cwd: repoPath(),
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor('the start banner', () => out.includes('npx oktell-emu runs'), 30_000);
+      return out;
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      // The server is script's child, on the terminal: the terminal's interrupt key stops it gracefully.
+      child.stdin!.write('\x03');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+      child.kill('SIGKILL');
+    }
+  }
+
+  it('is not printed when stderr is not a terminal (a log): the banner says where it is kept', { timeout: 60_000 }, async () => {
     const tmp = tempDir();
     try {
       const dataDir = join(tmp.dir, 'var');
       const first = await startOnce(dataDir);
       const file = join(dataDir, 'server-user.json');
       const { password } = JSON.parse(readFileSync(file, 'utf8')) as { password: string };
-      assert.ok(first.includes(password), 'the first start shows the new password');
+      assert.ok(!first.includes(password), 'the password is not in a redirected stderr');
+      assert.ok(first.includes(`the password is in ${file}, mode 600, and is not printed because stderr is not a terminal`), first);
+      assert.match(first, /curl -u 'oktell:PASSWORD'/);
+      assert.equal((statSync(file).mode & 0o777).toString(8), '600');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('is printed when it is generated on a terminal, and afterwards only where it is kept', { timeout: 90_000, skip: !existsSync('/usr/bin/script') && 'needs script(1) for a terminal' }, async () => {
+    const tmp = tempDir();
+    try {
+      const dataDir = join(tmp.dir, 'var');
+      const first = await startOnceOnTerminal(dataDir);
+      const file = join(dataDir, 'server-user.json');
+      const { password } = JSON.parse(readFileSync(file, 'utf8')) as { password: string };
+      assert.ok(first.includes(password), `the first start shows the new password:\n${first}`);
       const second = await startOnce(dataDir);
       assert.ok(!second.includes(password), 'a later start does not print it');
       assert.ok(second.includes(file), 'it says where the password is kept');
