@@ -65,7 +65,7 @@ export function createApp(d: AppDeps): express.Express {
     });
   });
 
-  const auth = basicAuth(d.users);
+  const auth = basicAuth(d.users, undefined, d.logger);
   app.get('/-/metrics', noStore, auth, async (_req, res, next) => {
     try {
       res.type('text/plain; version=0.0.4').send(await d.metrics.render(d.store));

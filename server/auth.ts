@@ -1,6 +1,7 @@
 // HTTP Basic authentication for scenario paths and the Web-API, compared in constant time.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import type { LoggerPort } from '../engine/ports.js';
 
 export interface OktellUser {
   login: string;
@@ -69,11 +70,27 @@ export const BASIC_CHALLENGE_HEADER = 'WWW-Authenticate';
 export const basicChallenge = (realm = 'Oktell') => `Basic realm="${realm}", charset="UTF-8"`;
 export const UNAUTHORIZED_TEXT = '401 Unauthorized: valid Oktell credentials are required\n';
 
-/** Express middleware: 401 with a Basic challenge unless the request carries valid credentials. */
-export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell') {
+/**
+ * Logs a refused login as a warning, so that password guessing stands out from traffic: the login tried (cut to 64
+ * characters), never the password. A request with no credentials at all (a browser's first try, before it asks)
+ * is not a refused login.
+ */
+export function logRefusedLogin(logger: LoggerPort, header: string | undefined, where: { path: string; ip: string | undefined }): void {
+  if (!header) return;
+  let login = '';
+  if (/^basic /i.test(header)) {
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    login = decoded.slice(0, Math.max(0, decoded.indexOf(':'))).slice(0, 64);
+  }
+  logger.warn({ login, scheme: header.split(' ')[0]!.slice(0, 16), path: where.path, ip: where.ip }, 'login refused');
+}
+
+/** Express middleware: 401 with a Basic challenge unless the request carries valid credentials (a refusal is logged). */
+export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', logger?: LoggerPort) {
   return (req: Request, res: Response, next: NextFunction) => {
     const login = checkBasicAuth(req.headers.authorization, users());
     if (login === undefined) {
+      if (logger) logRefusedLogin(logger, req.headers.authorization, { path: req.originalUrl.split('?')[0]!, ip: req.ip });
       res.status(401).set(BASIC_CHALLENGE_HEADER, basicChallenge(realm)).type('text/plain').send(UNAUTHORIZED_TEXT);
       return;
     }

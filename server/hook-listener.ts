@@ -10,7 +10,7 @@ import { lookup as lookupType } from 'mime-types';
 import proxyaddr from 'proxy-addr';
 import type express from 'express';
 import type { AppDeps } from './app.js';
-import { BASIC_CHALLENGE_HEADER, basicChallenge, checkBasicAuth, UNAUTHORIZED_TEXT } from './auth.js';
+import { BASIC_CHALLENGE_HEADER, basicChallenge, checkBasicAuth, logRefusedLogin, UNAUTHORIZED_TEXT } from './auth.js';
 import { crossSiteOf, crossSiteRefusal, NO_STORE_HEADERS } from './cross-site.js';
 import { answerHook, textAnswer, type HookAnswer } from './hook.js';
 import { levelEnabled } from './log-format.js';
@@ -36,6 +36,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
     observeRequest(d, method, path, ip, res, () => runId);
     for (const [k, v] of Object.entries(NO_STORE_HEADERS)) res.setHeader(k, v);
     if (checkBasicAuth(req.headers.authorization, d.users()) === undefined) {
+      logRefusedLogin(d.logger, req.headers.authorization, { path, ip: ip() });
       req.resume();
       writeAnswer(res, textAnswer(401, UNAUTHORIZED_TEXT, { [BASIC_CHALLENGE_HEADER]: basicChallenge() }), method);
       return;
@@ -206,6 +207,8 @@ export function utf8Type(type: string): string {
   return out;
 }
 
+const PROBES = new Set(['/-/health', '/-/metrics']);
+
 /**
  * Counts the request in flight until it ends and writes its log line (method, path without the query, status,
  * duration, client address, the hook run's id).
@@ -221,9 +224,11 @@ export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: s
   res.on('close', settled);
   res.on('finish', () => {
     settled();
-    // A line that would not be written is not made (the client's address included).
-    if (!levelEnabled(d.logger, 'info')) return;
+    // Probes (a load balancer's health check every few seconds, a metrics scrape) that succeed are debug: at info
+    // they would bury the traffic. A line that would not be written is not made (the client's address included).
+    const level = PROBES.has(path) && res.statusCode < 400 ? 'debug' : 'info';
+    if (!levelEnabled(d.logger, level)) return;
     const id = runId();
-    d.logger.info({ method, path, status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) }, 'request');
+    d.logger[level]({ method, path, status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) }, 'request');
   });
 }

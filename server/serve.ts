@@ -169,6 +169,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     await workers.start();
     tasks.start();
     const stopRetention = startRetention(store, config, logger);
+    // The log stream's own start record (the banner on stderr is for a person, and often not collected).
+    logger.info(
+      { url, listening, pid: process.pid, dataDir: config.dataDir, store: config.store.kind, scenariosDir: config.scenariosDir, scenarios: host.library().scenarios.size, users: users.map((u) => u.login), mail: built.mail.kind },
+      `listening on ${listening}`,
+    );
     return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, listening, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), stopRetention, warnings, dataLock });
   } catch (e) {
     await undo();
@@ -425,8 +430,14 @@ function running(p: Parts): RunningServer {
         host.close();
         await built.close();
         await emulator?.close();
+        // What waits for the next start, counted before the store closes, for the stop record.
+        const queued = await store.counts().then(
+          (c) => c.jobs.queued,
+          () => undefined,
+        );
         await store.close();
         p.dataLock?.release();
+        logger.info({ unfinished, ...(queued !== undefined ? { queued } : {}) }, `stopped${queued ? `: ${queued} job(s) ${config.store.kind === 'postgres' ? 'queued in the shared store' : 'left queued for the next start'}` : ''}`);
       })();
       return closed;
     },

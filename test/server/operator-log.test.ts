@@ -1,0 +1,48 @@
+// What the log stream tells an operator (review s24, O9): successful probes at debug, a refused login as a warning
+// with the login tried and never the password, and a start and a stop record.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { capturingLogger, startTestServer, USER } from './server-helpers.js';
+
+const basic = (pair: string) => `Basic ${Buffer.from(pair).toString('base64')}`;
+
+describe('the log stream, for an operator', () => {
+  it('probes are debug; refused logins are warnings without the password; start and stop are recorded', { timeout: 60_000 }, async () => {
+    const { lines, logger } = capturingLogger();
+    const t = await startTestServer({ smtp: false, logger });
+    const url = t.server.url;
+    try {
+      const start = lines.find((l) => l.msg?.startsWith('listening on '));
+      assert.ok(start, 'a start record');
+      assert.equal(start.level, 'info');
+      assert.equal(start.obj.url, url);
+      assert.equal(start.obj.dataDir, t.dataDir);
+      assert.deepEqual(start.obj.users, [USER.login]);
+
+      assert.equal((await fetch(`${url}/-/health`)).status, 200);
+      assert.equal((await fetch(`${url}/-/metrics`, { headers: { authorization: basic(`${USER.login}:${USER.password}`) } })).status, 200);
+      const probes = lines.filter((l) => l.msg === 'request' && (l.obj.path === '/-/health' || l.obj.path === '/-/metrics'));
+      assert.deepEqual(probes.map((l) => [l.obj.path, l.level]), [['/-/health', 'debug'], ['/-/metrics', 'debug']]);
+
+      const wrong = 'Guess-Number-7';
+      // The console (express) and a hook path (the fast path) each decide on credentials.
+      for (const path of ['/-/console/', '/Bpium/NewTask', '/anything']) {
+        const r = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: basic(`intruder:${wrong}`), 'content-type': 'application/json' }, body: '{}' });
+        assert.equal(r.status, 401, path);
+      }
+      // No credentials at all (a browser's first try) is not a refused login.
+      assert.equal((await fetch(`${url}/anything`)).status, 401);
+      const refused = lines.filter((l) => l.msg === 'login refused');
+      assert.deepEqual(refused.map((l) => [l.level, l.obj.login, l.obj.path]), [['warn', 'intruder', '/-/console/'], ['warn', 'intruder', '/Bpium/NewTask'], ['warn', 'intruder', '/anything']]);
+      assert.ok(!JSON.stringify(lines).includes(wrong), 'the password tried is never logged');
+
+      await t.server.close(2000);
+      const stop = lines.find((l) => l.msg?.startsWith('stopped'));
+      assert.ok(stop, 'a stop record');
+      assert.equal(stop.level, 'info');
+      assert.equal(stop.obj.queued, 0);
+    } finally {
+      await t.cleanup(); // close is idempotent
+    }
+  });
+});
