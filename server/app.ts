@@ -37,6 +37,14 @@ export interface AppDeps {
 /** Paths the server answers itself; everything else goes to the HTTP404 hook. */
 export const OWN_ROUTES = ['/-/', '/execsvcscript', '/execsvcscriptplain'];
 
+/** The methods of the server's own routes that take a fixed set (`/-/console` answers its own); undefined for others. */
+export function allowedMethods(path: string, tasks: boolean): string | undefined {
+  if (path === '/-/health' || path === '/-/metrics') return 'GET, HEAD';
+  if (tasks && /^\/-\/tasks\/?$/.test(path)) return 'GET, HEAD';
+  if (tasks && /^\/-\/tasks\/[^/]+\/run\/?$/.test(path)) return 'POST';
+  return undefined;
+}
+
 export function createApp(d: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -75,7 +83,13 @@ export function createApp(d: AppDeps): express.Express {
   });
   app.use('/-/console', auth, lazyConsole(d));
   if (d.tasks) app.use('/-/tasks', noStore, auth, refuseCrossSite, taskRoutes(d.tasks));
-  app.all('/-/{*rest}', auth, (_req, res) => {
+  app.all('/-/{*rest}', auth, (req, res) => {
+    // A route that exists, asked with another method (a task URL typed into a browser): 405 says which methods.
+    const allow = allowedMethods(req.path, d.tasks !== undefined);
+    if (allow) {
+      res.status(405).set('Allow', allow).type('text/plain').send(`405 Method Not Allowed: ${req.path} takes ${allow}\n`);
+      return;
+    }
     res.status(404).type('text/plain').send('404 Not Found: unknown server route\n');
   });
 
