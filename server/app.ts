@@ -4,7 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { runScenario, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
 import { basicAuth, type OktellUser } from './auth.js';
 import type { ServerConfig } from './config.js';
-import type { Metrics } from './metrics.js';
+import { letterTally, type Metrics } from './metrics.js';
 import { noStore, refuseCrossSite } from './cross-site.js';
 import { execSvcScriptXml } from './oktell-xml.js';
 import { runWrite } from './run-record.js';
@@ -207,9 +207,11 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     limits: { maxEffects: d.config.maxEffectsPerRun },
     ports: { ...d.ports, asyncStarter: enqueueingStarter(d.ports.ids, d.store, { webapi: req.path }, () => d.workers.wake()) },
   });
-  void running.then((result) =>
-    d.store.recordRun(runWrite(result, { trigger: 'webapi', params })).catch((e: unknown) => d.logger.error({ err: e, runId: result.runId }, 'cannot record a Web-API run')),
-  );
+  void running.then((result) => {
+    // Counted when the run ends, also when the answer went out before (startresult 2).
+    d.metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails));
+    return d.store.recordRun(runWrite(result, { trigger: 'webapi', params })).catch((e: unknown) => d.logger.error({ err: e, runId: result.runId }, 'cannot record a Web-API run'));
+  });
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutS * 1000)));
   const outcome = await Promise.race([running, timedOut]);
@@ -218,7 +220,6 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(200, { started: true, startResult: 2, returnValue: '', runId });
     return;
   }
-  d.metrics.run(outcome.status, outcome.durationMs / 1000);
   const rv1 = outcome.returnValues['1'];
   answer(200, {
     started: true,

@@ -10,6 +10,7 @@ import { runWrite } from './run-record.js';
 import { collectingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
 import type { RecordRequestResult } from './store/store.port.js';
+import { letterTally } from './metrics.js';
 
 export interface HookInput {
   method: string;
@@ -78,7 +79,7 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   const params = hookParams(d.config.hook.params, { url: req.url, headers, method: req.method, body, contentType: req.header('content-type') }, signature);
   const starter = collectingStarter(d.ports.ids, { hook: req.path });
   const result = await runScenario(d.host.library(), d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
-  d.metrics.run(result.status, result.durationMs / 1000);
+  d.metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails));
   const response = hookResponse(result, d.config.hook.returns, d.config.timeZone);
   // A worker with room takes the jobs as they are stored, already claimed: no claim, no wait for the next poll.
   const reservation = starter.jobs.length ? d.workers.reserve?.(starter.jobs.length) : undefined;

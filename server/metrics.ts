@@ -1,6 +1,22 @@
 // Prometheus metrics in the text exposition format: request counters, run durations, and job counts from the store.
 import type { Store } from './store/store.port.js';
 
+/** Letters of one run by outcome: `sent` went to SMTP or the outbox; `failed` were refused or not delivered. */
+export interface LetterTally {
+  sent: number;
+  failed: number;
+}
+
+/** Counts the letters a run sent and failed to send (dry-run and replayed letters are neither). */
+export function letterTally(mails: ReadonlyArray<{ status: string }>): LetterTally {
+  const t: LetterTally = { sent: 0, failed: 0 };
+  for (const m of mails) {
+    if (m.status === 'sent') t.sent++;
+    else if (m.status === 'failed') t.failed++;
+  }
+  return t;
+}
+
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class Metrics {
@@ -24,6 +40,8 @@ export class Metrics {
   }
   /** More metric lines from other parts (service tasks), appended to the page. */
   readonly sources: Array<() => string[]> = [];
+  /** Letters by outcome since this process started, so an alert can watch for failures (a refused SMTP login…). */
+  readonly letters: LetterTally = { sent: 0, failed: 0 };
   private runs = new Map<string, { count: number; sum: number; buckets: number[] }>();
 
   response(status: number) {
@@ -31,7 +49,12 @@ export class Metrics {
     else this.rejected.set(status, (this.rejected.get(status) ?? 0) + 1);
   }
 
-  run(status: string, seconds: number) {
+  /** Records a finished run: its duration by outcome, and the letters it sent or failed to send. */
+  run(status: string, seconds: number, letters?: LetterTally) {
+    if (letters) {
+      this.letters.sent += letters.sent;
+      this.letters.failed += letters.failed;
+    }
     let h = this.runs.get(status);
     if (!h) this.runs.set(status, (h = { count: 0, sum: 0, buckets: BUCKETS.map(() => 0) }));
     h.count++;
@@ -57,6 +80,10 @@ export class Metrics {
       '# HELP oktell_store_unavailable_total Requests refused with 503 because the store could not take them.',
       '# TYPE oktell_store_unavailable_total counter',
       `oktell_store_unavailable_total ${this.unavailable}`,
+      '# HELP oktell_letters_total Letters handed to SMTP or the outbox (sent) or not delivered (failed), by runs of this process.',
+      '# TYPE oktell_letters_total counter',
+      `oktell_letters_total{outcome="sent"} ${this.letters.sent}`,
+      `oktell_letters_total{outcome="failed"} ${this.letters.failed}`,
       '# HELP oktell_jobs Jobs by status.',
       '# TYPE oktell_jobs gauge',
       ...Object.entries(c.jobs).map(([s, n]) => `oktell_jobs{status="${s}"} ${n}`),

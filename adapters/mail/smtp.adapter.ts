@@ -59,6 +59,14 @@ interface Classified {
   reason: string;
   status?: number;
   code?: string;
+  /** false: a transient failure that another try within this send cannot fix (a refused login). */
+  retryHere?: boolean;
+}
+
+/** A refusal of our credentials: any non-2xx reply to AUTH, or 530 (authentication required) to any command. */
+function isLoginRefusal(command: string | undefined, code: string | undefined, status: number): boolean {
+  if (status === 530) return true;
+  return (command === 'AUTH' || code === 'EAUTH') && status >= 500;
 }
 
 /** Sorts an SMTP failure into transient (retry may help) or permanent, with a readable reason. */
@@ -70,6 +78,18 @@ export function classifySmtpError(err: unknown, where: string): Classified {
   if (status !== undefined) {
     const reply = (e.response ?? message).trim();
     const command = e.command ? ` to ${e.command}` : '';
+    if (isLoginRefusal(e.command, code, status)) {
+      // The server refused our login (535 bad credentials, 534/538 mechanism, 530 login required, AUTH not offered):
+      // a fault of the server's configuration, not of the letter. Transient, so the job is retried and ends as a dead
+      // letter that `replay` sends once SMTP_URL is fixed; not retried here, since asking again cannot change it.
+      return {
+        kind: 'transient',
+        status,
+        code: code ?? 'EAUTH',
+        retryHere: false,
+        reason: `the SMTP server refused the login: "${reply}"${command}; check the user and password of SMTP_URL (the letter is kept and retried)`,
+      };
+    }
     // 4xx: the server asks to come back later. 5xx: it refuses for good.
     const kind: EffectFailureKind = status >= 400 && status < 500 ? 'transient' : 'permanent';
     return { kind, status, ...(code ? { code } : {}), reason: `the SMTP server answered "${reply}"${command}` };
@@ -98,7 +118,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * Creates a mailer that delivers over SMTP. A 4xx reply or a network failure is retried here (with backoff and
- * jitter) before `EffectError('transient')` is thrown; a 5xx reply throws `EffectError('permanent')` at once.
+ * jitter) before `EffectError('transient')` is thrown; a 5xx reply throws `EffectError('permanent')` at once, except a
+ * refused login (5xx to AUTH, or 530), which throws `EffectError('transient')` at once: the job retries it later.
  * `details.status` is the SMTP reply code, `details.code` nodemailer's code, `details.attempts` the attempts made.
  *
  * @example
@@ -151,10 +172,11 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
       } catch (err) {
         const c = classifySmtpError(err, where);
         const reason = redact(c.reason);
-        const last = c.kind === 'permanent' || attempt >= attemptsAllowed;
+        const last = c.kind === 'permanent' || c.retryHere === false || attempt >= attemptsAllowed;
         if (last) {
           const tries = `${attempt} attempt${attempt === 1 ? '' : 's'}`;
-          const note = c.kind === 'permanent' ? 'permanent failure, not retried' : `transient failure, gave up after ${tries}`;
+          const note =
+            c.kind === 'permanent' ? 'permanent failure, not retried' : c.retryHere === false ? 'transient failure (server configuration)' : `transient failure, gave up after ${tries}`;
           log?.error({ messageId, status: c.status, code: c.code, attempts: attempt, transport: 'smtp' }, `letter not sent: ${reason}`);
           throw new EffectError(c.kind, `SMTP ${note}: ${reason}`, {
             ...(c.status !== undefined ? { status: c.status } : {}),

@@ -4,7 +4,7 @@ import type { BpiumSource, SharedPorts } from '../../adapters/ports.js';
 import type { LoggerPort } from '../../engine/index.js';
 import type { ServerConfig } from '../config.js';
 import { deliveryThreadLimits } from '../heap.js';
-import type { Metrics } from '../metrics.js';
+import { letterTally, type Metrics } from '../metrics.js';
 import { levelEnabled } from '../log-format.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import type { Store } from '../store/store.port.js';
@@ -54,7 +54,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       ports: s.ports,
       logger,
       inFlight: () => metrics.inFlight,
-      onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000),
+      onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails)),
     });
     return Object.assign(pool, { reload: () => undefined });
   }
@@ -73,7 +73,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       databases: config.databases,
       webRequest: config.webRequest,
     },
-    onAttempt: (status, seconds) => metrics.run(status, seconds),
+    onAttempt: (status, seconds, letters) => metrics.run(status, seconds, letters),
     ...(limits ? { resourceLimits: limits } : {}),
   });
 }

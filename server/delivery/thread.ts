@@ -5,6 +5,7 @@ import { buildPorts } from '../../adapters/ports.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import type { LoggerPort } from '../../engine/index.js';
 import { sortableIds } from '../store/sortable-id.js';
+import { letterTally } from '../metrics.js';
 import { createScenarioHost } from '../scenario-host.js';
 import { createWorkerPool } from './pool.js';
 import { serializeError, type DeliveryInit, type SerializedError, type ToMain, type ToThread } from './protocol.js';
@@ -66,7 +67,7 @@ const pool = createWorkerPool({
   ...(init.pollMs ? { pollMs: init.pollMs } : {}),
   inFlight: () => Atomics.load(init.inFlightCell, 0),
   ...(init.burstInFlight !== undefined ? { burstInFlight: init.burstInFlight } : {}),
-  onAttempt: (_job, result) => post({ t: 'attempt', status: result.status, seconds: result.durationMs / 1000, running: pool.running }),
+  onAttempt: (_job, result) => post({ t: 'attempt', status: result.status, seconds: result.durationMs / 1000, letters: letterTally(result.mails), running: pool.running }),
 });
 
 port.on('message', (m: ToThread) => {

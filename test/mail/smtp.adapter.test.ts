@@ -215,8 +215,12 @@ describe('SMTP mailer failures', { timeout: 20_000 }, () => {
       await good.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' });
       assert.equal(server.letters.at(-1)?.user, 'robot');
       const e = await expectEffectError(bad.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' }));
-      assert.equal(e.kind, 'permanent');
+      // A refused login is the server's configuration, not the letter: transient (the job retries), not retried here.
+      assert.equal(e.kind, 'transient');
       assert.equal(e.details.status, 535);
+      assert.equal(e.details.code, 'EAUTH');
+      assert.equal(e.details.attempts, 1);
+      assert.match(e.message, /refused the login/);
       assert.ok(!e.message.includes('wrong-password-1'));
       assert.ok(!JSON.stringify(e.details).includes('wrong-password-1'));
       for (const line of logger.lines) {

@@ -138,6 +138,42 @@ describe('durability', () => {
     }
   });
 
+  it('a refused SMTP login is a server fault: the job is retried, dead-lettered, counted as failed, and replay sends it once the login works', { timeout: 60_000 }, async () => {
+    const login = { user: 'robot', pass: 'the-right-one' };
+    const smtp = await startSmtpServer({ auth: login });
+    login.pass = 'changed-on-the-server';
+    const t = await startTestServer({
+      smtp: false,
+      env: { SMTP_URL: `smtp://robot:the-right-one@127.0.0.1:${smtp.port}` },
+      config: 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n',
+    });
+    const metric = async (outcome: string) => {
+      const text = await (await fetch(`${t.server.url}/-/metrics`, { headers: { authorization: AUTH } })).text();
+      return Number(new RegExp(`^oktell_letters_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+    };
+    try {
+      const res = await postWebhook(t.server.url, taskWebhook({ name: 'пароль сменили', responsible: ['3'] }), t.secret);
+      assert.equal(res.status, 200);
+      // Not the SendMail error exit ("completed, notified 0 of 1"): the run fails, the job is retried, then dead.
+      const dead = await waitFor('a dead letter', async () => (await t.server.store.listJobs({ status: 'dead' })).items[0], 20_000);
+      assert.equal(dead.attempts, 2);
+      assert.match(JSON.stringify(dead.lastError), /refused the login.*535/);
+      assert.ok(!JSON.stringify(dead.lastError).includes('the-right-one'));
+      assert.equal((await t.server.store.listRuns({ status: 'completed', scenario: 'BpiumNewTask' })).items.length, 0);
+      assert.equal(await metric('failed'), 2);
+      assert.equal(await metric('sent'), 0);
+      login.pass = 'the-right-one';
+      const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'replay', '--status', 'dead', '--data-dir', t.dataDir, '--json'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      await waitFor('the replayed letter', () => smtp.letters.length === 1, 20_000);
+      assert.equal(smtp.letters[0]!.user, 'robot');
+      await waitFor('the sent letter counted', async () => (await metric('sent')) === 1);
+    } finally {
+      await t.cleanup();
+      await smtp.close();
+    }
+  });
+
   it('a retried run does not send again the letters that already went out', { timeout: 60_000 }, async () => {
     // Two responsibles: the first letter is accepted, the second refused with 451 until SMTP "recovers".
     let refuse = true;
