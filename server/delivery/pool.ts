@@ -11,6 +11,7 @@ import { jobRunTrigger, runWrite } from '../run-record.js';
 import type { JobLease, JobRecord } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
 import { attemptJournal } from './attempt-journal.js';
+import { repeatingFailureLog } from './failure-log.js';
 
 /** Jobs the pool keeps running during a burst of requests: enough to make progress, few enough to stay out of the way. */
 const BURST_JOBS = 2;
@@ -96,6 +97,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     return now - burstSeenAt < BURST_QUIET_MS ? burstConcurrency : opts.concurrency;
   };
   let held = false;
+  // A store that refuses claims (full, read-only) refuses every poll: one line per minute, not two a second.
+  const claimFailures = repeatingFailureLog(opts.logger, { failing: 'cannot claim jobs; will try again', recovered: 'jobs can be claimed again' });
   /** Slots promised to jobs being stored right now (`reserve`). */
   let reserved = 0;
   /**
@@ -181,8 +184,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         const claimedAt = Date.now();
         try {
           jobs = await opts.store.claimJobs(workerId, limit, leaseMs);
+          claimFailures.succeeded();
         } catch (e) {
-          opts.logger?.warn({ err: e }, 'cannot claim jobs; will try again');
+          claimFailures.failed(e);
           break;
         }
         if (stopping) {

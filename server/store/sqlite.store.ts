@@ -27,7 +27,7 @@ import {
   type RunRow,
 } from './sqlite.rows.js';
 import { prepareStatements, type Statements } from './sqlite.statements.js';
-import { closedError, StoreUsageError } from './store.errors.js';
+import { closedError, StoreUnavailableError, StoreUsageError } from './store.errors.js';
 import {
   JOB_STATUSES,
   RUN_STATUSES,
@@ -86,6 +86,16 @@ export interface SqliteStoreOptions {
 
 const PRUNE_CHUNK = 5000;
 
+/**
+ * Room kept under a quota (`maxPageCount`) for the work already accepted, so that new hook requests are refused while
+ * the jobs they queued can still be claimed and record their run and outcome. Without it the hook fills the file to
+ * the last page and delivery stalls: a job that cannot record its end runs again (its letter too) after a restart.
+ * Kept: `PAGES_PER_PENDING_JOB` pages (8 KiB) per queued or running job, plus `QUOTA_MARGIN` of the quota.
+ */
+export const PAGES_PER_PENDING_JOB = 2;
+export const QUOTA_MARGIN = 0.05;
+const PENDING_JOBS_SQL = `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')`;
+
 /** The claim columns of a job stored queued. */
 const QUEUED = { status: 'queued', attempts: 0, lease_owner: null, lease_expires_at: null };
 
@@ -110,6 +120,8 @@ export class SqliteStore implements Store {
   private readonly defaultMaxAttempts: number;
   private readonly newId: () => string;
   private readonly listCache = new Map<string, Database.Statement>();
+  /** The quota in pages (undefined: none), for the room check of `recordRequest`. */
+  private readonly maxPages: number | undefined;
   private closed = false;
 
   constructor(o: SqliteStoreOptions) {
@@ -119,6 +131,7 @@ export class SqliteStore implements Store {
     this.random = o.random ?? Math.random;
     this.defaultMaxAttempts = o.defaultMaxAttempts ?? 5;
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
+    this.maxPages = o.maxPageCount !== undefined ? Math.trunc(o.maxPageCount) : undefined;
     if (o.file !== ':memory:') createPrivateFile(o.file);
     this.db = new Database(o.file, { timeout: o.busyTimeoutMs ?? 1000 });
     try {
@@ -154,6 +167,7 @@ export class SqliteStore implements Store {
   // ----- inbox -------------------------------------------------------------------------------------------------
 
   async recordRequest(input: RecordRequestInput): Promise<RecordRequestResult> {
+    this.assertRoomForRequests();
     const e = input.inbox;
     const entry = {
       received_at: e.receivedAt,
@@ -458,6 +472,26 @@ export class SqliteStore implements Store {
     }
     await this.batcher.submit(() => this.cached(forSqlite(TASK_SQL.prune)).run(cutoff));
     return result;
+  }
+
+  /**
+   * Under a quota, refuses a new request when the pages in use plus the room kept for the pending jobs (see
+   * `PAGES_PER_PENDING_JOB`) reach the quota. Below half the quota only two pager counters are read (no I/O); above
+   * it the pending jobs are counted too (through the `jobs_due` index). Without a quota nothing is read.
+   */
+  private assertRoomForRequests(): void {
+    if (this.maxPages === undefined) return;
+    this.assertOpen();
+    const used = Number(this.db.pragma('page_count', { simple: true })) - Number(this.db.pragma('freelist_count', { simple: true }));
+    if (used < this.maxPages / 2) return;
+    const pending = Number((this.cached(PENDING_JOBS_SQL).get() as { n: number }).n);
+    const kept = pending * PAGES_PER_PENDING_JOB + Math.ceil(this.maxPages * QUOTA_MARGIN);
+    if (used + kept < this.maxPages) return;
+    throw new StoreUnavailableError(
+      'full',
+      `the store is near its quota of ${this.maxPages} pages (${used} in use, ${kept} kept for the ${pending} job(s) not finished yet): new requests are refused until they are delivered or room is freed`,
+      30,
+    );
   }
 
   /** The connection's effective settings, for health checks and tests (synchronous: 1 NORMAL, 2 FULL). */

@@ -74,6 +74,36 @@ describe('faults', () => {
     }
   });
 
+  it('at the store quota, the webhooks already acknowledged are still delivered: new ones are refused before the last pages', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({ env: { OKTELL_STORE_MAX_PAGES: '160' } });
+    try {
+      const acked: string[] = [];
+      let refused = 0;
+      // Five at a time, as Bpium sends them: jobs queue up behind the acknowledgements, as in a burst.
+      for (let round = 0; round < 80 && refused === 0; round++) {
+        const names = Array.from({ length: 5 }, (_, i) => `запас ${round}.${i}`);
+        const answers = await Promise.all(names.map((name, i) => postWebhook(t.server.url, taskWebhook({ name, responsible: ['2'], sequenceId: 60_000 + round * 5 + i }), t.secret)));
+        answers.forEach((res, i) => {
+          if (res.status === 200) acked.push(names[i]!);
+          else if (res.status === 503) refused++;
+          else assert.fail(`unexpected status ${res.status}`);
+        });
+      }
+      assert.ok(refused > 0, 'the quota was reached');
+      assert.ok(acked.length >= 5, `some webhooks fitted before the quota (${acked.length})`);
+      // Every acknowledged webhook gets its letter and its job ends succeeded: claims and outcomes still fit.
+      await waitFor('a letter for every acknowledged webhook', async () => (await subjectsOf(t)).length >= acked.length, 30_000);
+      const jobs = await waitFor('every job to succeed', async () => {
+        const c = (await t.server.store.counts()).jobs;
+        return c.succeeded === acked.length ? c : undefined;
+      }, 20_000);
+      assert.deepEqual({ queued: jobs.queued, running: jobs.running, failed: jobs.failed, dead: jobs.dead }, { queued: 0, running: 0, failed: 0, dead: 0 });
+      assert.deepEqual((await subjectsOf(t)).sort(), [...acked].sort(), 'one letter per acknowledged webhook, none twice');
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('the same delivery five times at once: all acknowledged, one job, one letter', { timeout: 30_000 }, async () => {
     const t = await startTestServer();
     try {

@@ -1,0 +1,46 @@
+// Logs a failure that repeats on every poll (the store refusing claims) without flooding: the first one in full,
+// then one line per interval without the stack, and one line when it stops.
+import type { LoggerPort } from '../../engine/index.js';
+
+export interface FailureLog {
+  /** The operation failed again. */
+  failed(err: unknown): void;
+  /** The operation worked: ends a run of failures (logged when there was one). */
+  succeeded(): void;
+}
+
+/** Repeats of a failure are summarised every `intervalMs` (default one minute). */
+export function repeatingFailureLog(
+  logger: LoggerPort | undefined,
+  message: { failing: string; recovered: string },
+  intervalMs = 60_000,
+  now: () => number = Date.now,
+): FailureLog {
+  let first = 0;
+  let lastLogged = 0;
+  let count = 0;
+  let since = 0;
+  return {
+    failed(err) {
+      count++;
+      const t = now();
+      if (count === 1) {
+        first = lastLogged = t;
+        since = 0;
+        logger?.warn({ err }, message.failing);
+        return;
+      }
+      since++;
+      if (t - lastLogged < intervalMs) return;
+      lastLogged = t;
+      const reason = err instanceof Error ? err.message : String(err);
+      logger?.warn({ reason, failures: count, sinceMs: t - first }, `${message.failing} (still failing: ${since} more time(s) since the last line)`);
+      since = 0;
+    },
+    succeeded() {
+      if (count === 0) return;
+      logger?.info({ failures: count, ms: now() - first }, `${message.recovered} after ${count} failure(s)`);
+      count = 0;
+    },
+  };
+}
