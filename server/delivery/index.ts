@@ -43,6 +43,8 @@ export function createDelivery(s: DeliverySettings): Delivery {
     leaseMs: config.workers.leaseMs,
     timeZone: config.timeZone,
     maxEffects: config.maxEffectsPerRun,
+    // One process per SQLite file: nothing claims a released job before this one exits.
+    releaseOnStop: config.store.kind === 'sqlite',
     ...(s.pollMs ? { pollMs: s.pollMs } : {}),
     ...(config.workers.burstInFlight !== undefined ? { burstInFlight: config.workers.burstInFlight } : {}),
   };

@@ -49,6 +49,12 @@ export interface WorkerPoolOptions {
   burstInFlight?: number;
   /** Called after each finished attempt (metrics, tests). */
   onAttempt?: (job: JobRecord, result: RunResult, outcome: string) => void;
+  /**
+   * At `stop`, jobs still running when the grace period ends go back to the queue with their attempt given back, so
+   * restarts do not use up a job's attempts (it resumes at the next start, its journaled effects not repeated). Only
+   * for a store no other process claims from (SQLite): this process still runs them until it exits.
+   */
+  releaseOnStop?: boolean;
 }
 
 export interface WorkerPool {
@@ -62,7 +68,10 @@ export interface WorkerPool {
    * pool is full, has a backlog, or runs on another thread: store the jobs queued and `wake()` the pool.
    */
   reserve?(count: number): JobReservation | undefined;
-  /** Stops claiming; waits up to `graceMs` for running jobs. Jobs still running keep their lease and are recovered on the next start. */
+  /**
+   * Stops claiming; waits up to `graceMs` for running jobs. Jobs still running then go back to the queue uncounted
+   * (`releaseOnStop`), or keep their lease and are recovered on the next start or by another instance.
+   */
   stop(graceMs?: number): Promise<{ unfinished: number }>;
   readonly running: number;
 }
@@ -330,7 +339,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       let timedOut = false;
       await Promise.race([all, new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref())]);
       clearInterval(heartbeat);
-      return { unfinished: timedOut ? active.size : 0 };
+      const unfinished = timedOut ? [...active.keys()] : [];
+      // Cut short by a stop, not failed: the attempt is not counted (else each restart during a slow SMTP uses one).
+      if (unfinished.length && opts.releaseOnStop) {
+        await opts.store.releaseJobs(unfinished, workerId).catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give unfinished jobs back; their attempt counts, and they resume at the next start'));
+      }
+      return { unfinished: unfinished.length };
     },
     get running() {
       return active.size;

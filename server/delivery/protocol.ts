@@ -15,6 +15,7 @@ export interface DeliveryInit {
   leaseMs: number;
   pollMs?: number;
   burstInFlight?: number;
+  releaseOnStop?: boolean;
   /** Requests the main thread is answering right now (Metrics.inFlightCell). */
   inFlightCell: Int32Array;
   /** Bpium as the main thread sees it: the embedded emulator's client settings, BPIUM_URL (`env`), or none. */

@@ -67,6 +67,7 @@ const pool = createWorkerPool({
   ...(init.pollMs ? { pollMs: init.pollMs } : {}),
   inFlight: () => Atomics.load(init.inFlightCell, 0),
   ...(init.burstInFlight !== undefined ? { burstInFlight: init.burstInFlight } : {}),
+  ...(init.releaseOnStop ? { releaseOnStop: true } : {}),
   onAttempt: (_job, result) => post({ t: 'attempt', status: result.status, seconds: result.durationMs / 1000, letters: letterTally(result.mails), running: pool.running }),
 });
 

@@ -4,7 +4,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, startSmtpServer } from '../mail/smtp-server.helper.js';
+import { freePort, startSilentServer, startSmtpServer } from '../mail/smtp-server.helper.js';
+import { startServer } from '../../server/serve.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, USER, waitFor } from './server-helpers.js';
 
@@ -171,6 +173,47 @@ describe('durability', () => {
     } finally {
       await t.cleanup();
       await smtp.close();
+    }
+  });
+
+  it('a graceful stop does not use up the attempt of a job still running: restarts never dead-letter it, and it is delivered', { timeout: 60_000 }, async () => {
+    const silent = await startSilentServer(); // SMTP that never answers: the job is still running at each stop
+    const smtp = await startSmtpServer();
+    const config = 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n';
+    const t = await startTestServer({ smtp: false, smtpPort: silent.port, config });
+    const restart = (smtpPort: number) =>
+      startServer({
+        port: 0,
+        host: '127.0.0.1',
+        dataDir: t.dataDir,
+        scenarios: t.scenariosDir,
+        bpiumEmulatorPort: 0,
+        watch: false,
+        pollMs: 50,
+        config: join(t.dataDir, '..', 'oktell.config.yaml'),
+        env: { OKTELL_USERS: `${USER.login}:${USER.password}`, OKTELL_LOG_LEVEL: 'silent', SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, MAIL_FROM: 'Oktell <oktell@example.com>' },
+      });
+    let server = t.server;
+    try {
+      const res = await postWebhook(server.url, taskWebhook({ name: 'три перезапуска', responsible: ['3'] }), t.secret);
+      assert.equal(res.status, 200);
+      for (let stop = 1; stop <= 3; stop++) {
+        const running = await waitFor('the job to run', async () => (await server.store.listJobs({ status: 'running' })).items[0]);
+        await server.close(200);
+        const store = await openSqliteStore({ file: join(t.dataDir, 'oktell.sqlite') });
+        const job = await store.getJob(running.id);
+        await store.close();
+        assert.deepEqual({ status: job?.status, attempts: job?.attempts }, { status: 'queued', attempts: 0 }, `after stop ${stop}, the cut attempt is given back`);
+        server = await restart(stop < 3 ? silent.port : smtp.port);
+      }
+      await waitFor('the letter', () => smtp.letters.length === 1, 20_000);
+      const done = await waitFor('the job to succeed', async () => (await server.store.listJobs({ status: 'succeeded', scenario: 'BpiumNewTask' })).items[0]);
+      assert.equal(done.attempts, 1);
+    } finally {
+      await server.close(200);
+      await t.cleanup();
+      await smtp.close();
+      await silent.close();
     }
   });
 
