@@ -5,6 +5,7 @@ import { runScenario, type EnginePorts, type IdPort, type LoggerPort, type Value
 import { basicAuth, type OktellUser } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { letterTally, type Metrics } from './metrics.js';
+import type { SyncRuns } from './sync-runs.js';
 import { noStore, refuseCrossSite } from './cross-site.js';
 import { execSvcScriptXml } from './oktell-xml.js';
 import { runWrite } from './run-record.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   users: () => readonly OktellUser[];
   /** false while shutting down: new hook requests get 503. */
   accepting: () => boolean;
+  /** Synchronous Web-API runs in flight, which a graceful stop waits for. */
+  syncRuns?: SyncRuns;
   /** Service tasks, listed and started by hand under /-/tasks. */
   tasks?: TaskScheduler;
 }
@@ -177,6 +180,11 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     if (plain) res.status(status).type('text/plain; charset=utf-8').send(a.returnValue);
     else res.status(status).type('application/xml; charset=utf-8').send(execSvcScriptXml(a));
   };
+  if (!d.accepting()) {
+    res.set('Retry-After', '5');
+    answer(503, { started: false, startResult: -1, returnValue: 'the server is shutting down' });
+    return;
+  }
   if (!name) {
     answer(400, { started: false, startResult: -1, returnValue: 'the "name" parameter (the service scenario) is required' });
     return;
@@ -207,16 +215,18 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     limits: { maxEffects: d.config.maxEffectsPerRun },
     ports: { ...d.ports, asyncStarter: enqueueingStarter(d.ports.ids, d.store, { webapi: req.path }, () => d.workers.wake()) },
   });
-  void running.then((result) => {
+  const recorded = running.then((result) => {
     // Counted when the run ends, also when the answer went out before (startresult 2).
     d.metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails));
     return d.store.recordRun(runWrite(result, { trigger: 'webapi', params })).catch((e: unknown) => d.logger.error({ err: e, runId: result.runId }, 'cannot record a Web-API run'));
   });
+  const cutShort = d.syncRuns?.track(recorded);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutS * 1000)));
-  const outcome = await Promise.race([running, timedOut]);
+  // A stop whose grace period ended first answers like a timeout: the caller learns the run did not finish.
+  const outcome = await Promise.race([running, timedOut, ...(cutShort ? [cutShort] : [])]);
   clearTimeout(timer);
-  if (outcome === 'timeout') {
+  if (outcome === 'timeout' || outcome === 'cut') {
     answer(200, { started: true, startResult: 2, returnValue: '', runId });
     return;
   }

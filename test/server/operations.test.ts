@@ -2,7 +2,8 @@
 // and SIGTERM stops cleanly.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -85,6 +86,57 @@ describe('operating the server', () => {
         await t.cleanup();
       }
     } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('SIGTERM during a synchronous Web-API call waits for the run: the caller gets its result and the run is recorded', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    // A slow service the scenario calls: the run is in the middle of it when SIGTERM comes.
+    let called!: () => void;
+    const reached = new Promise<void>((r) => (called = r));
+    const slow = createServer((_req, res) => {
+      called();
+      setTimeout(() => res.end('ответ сервиса'), 1500);
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+    const slowPort = (slow.address() as { port: number }).port;
+    const scenarios = join(tmp.dir, 'scenarios');
+    cpSync(repoPath('scenarios'), scenarios, { recursive: true });
+    writeFileSync(
+      join(scenarios, 'Slow.yaml'),
+      `variables: { body: string }
+start: call
+blocks:
+  call: { kind: WebRequest, url: '"http://127.0.0.1:${slowPort}/slow"', responseBody: body, exits: { success: done } }
+  done: { kind: ReturnValue, values: { 1: '[body]' } }
+`,
+    );
+    const port = await freePort();
+    const dataDir = join(tmp.dir, 'var');
+    const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios, '--bpium-emulator-port', '0'], {
+      env: { ...process.env, OKTELL_USERS: `${USER.login}:${USER.password}`, OKTELL_LOG_LEVEL: 'silent', BPIUM_URL: '', SMTP_URL: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: repoPath(),
+    });
+    try {
+      await waitFor('the server', async () => (await fetch(`http://127.0.0.1:${port}/-/health`).catch(() => undefined))?.ok, 20_000);
+      const answer = fetch(`http://127.0.0.1:${port}/execsvcscriptplain?name=Slow&timeout=30`, { headers: { authorization: AUTH } });
+      await reached;
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      const res = await answer; // without the wait: "fetch failed" (an empty reply)
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), 'ответ сервиса');
+      const runId = res.headers.get('x-oktell-run-id')!;
+      assert.equal(await exited, 0);
+      const db = new Database(join(dataDir, 'oktell.sqlite'), { readonly: true });
+      const run = db.prepare('SELECT status, trigger FROM runs WHERE id = ?').get(runId) as { status: string; trigger: string } | undefined;
+      db.close();
+      assert.deepEqual(run, { status: 'completed', trigger: 'webapi' });
+    } finally {
+      child.kill('SIGKILL');
+      slow.close();
       tmp.cleanup();
     }
   });
