@@ -1,7 +1,7 @@
 // The express application of the emulated Oktell web server: own routes under /-/, the Web-API, and the HTTP404
 // hook for every other path.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { runScenario, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
+import { closest, runScenario, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
 import { basicAuth, type OktellUser } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { letterTally, type Metrics } from './metrics.js';
@@ -166,12 +166,29 @@ function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
   return problems;
 }
 
+/**
+ * Why a Web-API call is refused before anything runs: a method other than GET or POST, a JSON body (the Web-API
+ * takes query or form parameters), `name` missing or given twice, or an `async` / `timeout` it does not understand.
+ * As strict as `startparam…`: a caller that meant something else learns it instead of getting another behaviour.
+ */
+function webApiRefusal(req: Request, q: Record<string, unknown>): { status: number; reason: string } | undefined {
+  if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') return { status: 405, reason: `${req.method} is not allowed: call the Web-API with GET or POST` };
+  if (req.is('application/json')) return { status: 415, reason: 'the Web-API takes its parameters in the query or as a form (application/x-www-form-urlencoded), not as JSON' };
+  if (Array.isArray(q.name)) return { status: 400, reason: `the "name" parameter is given ${q.name.length} times: give it once` };
+  if (typeof q.name !== 'string' || !q.name) return { status: 400, reason: 'the "name" parameter (the service scenario) is required' };
+  if (q.async !== undefined && q.async !== '0' && q.async !== '1') return { status: 400, reason: `"async" must be 0 (wait for the result) or 1 (answer at once); got ${JSON.stringify(String(q.async)).slice(0, 40)}` };
+  if (q.timeout !== undefined) {
+    const t = typeof q.timeout === 'string' && q.timeout.trim() !== '' ? Number(q.timeout) : NaN;
+    if (!(t > 0 && t <= 600)) return { status: 400, reason: `"timeout" must be a number of seconds above 0 and at most 600; got ${JSON.stringify(String(q.timeout)).slice(0, 40)}` };
+  }
+  return undefined;
+}
+
 /** Oktell's Web-API: execsvcscript (XML answer) and execsvcscriptplain (the return value as plain text). */
 async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   const plain = req.path === '/execsvcscriptplain';
   const form: Record<string, unknown> = typeof req.body === 'object' && req.body ? req.body : {};
   const q: Record<string, unknown> = { ...form, ...req.query };
-  const name = typeof q.name === 'string' ? q.name : '';
   const answer = (status: number, a: Parameters<typeof execSvcScriptXml>[0]) => {
     if (a.runId) {
       res.set('X-Oktell-Run-Id', a.runId);
@@ -185,13 +202,17 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(503, { started: false, startResult: -1, returnValue: 'the server is shutting down' });
     return;
   }
-  if (!name) {
-    answer(400, { started: false, startResult: -1, returnValue: 'the "name" parameter (the service scenario) is required' });
+  const refusal = webApiRefusal(req, q);
+  if (refusal) {
+    if (refusal.status === 405) res.set('Allow', 'GET, HEAD, POST');
+    answer(refusal.status, { started: false, startResult: -1, returnValue: refusal.reason });
     return;
   }
+  const name = q.name as string;
   const library = d.host.library();
   if (!library.scenarios.has(name)) {
-    answer(404, { started: false, startResult: -1, returnValue: `unknown service scenario "${name}"` });
+    const guess = closest(name, library.scenarios.keys());
+    answer(404, { started: false, startResult: -1, returnValue: `unknown service scenario "${name}"${guess ? `; did you mean "${guess}"?` : ''}` });
     return;
   }
   const started = startParams([req.query as Record<string, unknown>, form]);
@@ -200,13 +221,13 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     return;
   }
   const params: Record<string, Value> = started.params;
-  if (String(q.async ?? '0') === '1') {
+  if (q.async === '1') {
     const [jobId] = await d.store.enqueueJobs([{ scenario: name, params, trigger: { webapi: req.path } }]);
     d.workers.wake();
     answer(200, { started: true, startResult: 0, returnValue: '', runId: jobId! });
     return;
   }
-  const timeoutS = Math.min(Math.max(Number(q.timeout ?? 30) || 30, 0.1), 600);
+  const timeoutS = q.timeout === undefined ? 30 : Number(q.timeout);
   const runId = d.ports.ids.newId();
   const running = runScenario(library, name, {
     runId,

@@ -153,6 +153,36 @@ describe('the web server', () => {
     assert.equal(noName.status, 400);
   });
 
+  it('the Web-API refuses what it does not understand instead of guessing: timeout, async, JSON bodies, a name given twice, other methods', async () => {
+    const call = async (query: string, init: RequestInit = {}) => {
+      const res = await fetch(`${t.server.url}/execsvcscriptplain?${query}`, { ...init, headers: { authorization: AUTH, ...(init.headers as Record<string, string>) } });
+      return { status: res.status, text: await res.text(), allow: res.headers.get('allow') };
+    };
+    const runsBefore = (await t.server.store.listRuns({ scenario: 'Echo' })).items.length;
+    for (const [query, reason] of [
+      ['name=Echo&timeout=abc', /"timeout" must be a number of seconds above 0 and at most 600; got "abc"/],
+      ['name=Echo&timeout=100000', /"timeout" must be/],
+      ['name=Echo&timeout=', /"timeout" must be/],
+      ['name=Echo&async=yes', /"async" must be 0 \(wait for the result\) or 1 \(answer at once\); got "yes"/],
+      ['name=Echo&name=HTTP404', /the "name" parameter is given 2 times/],
+    ] as const) {
+      const r = await call(query);
+      assert.equal(r.status, 400, query);
+      assert.match(r.text, reason, query);
+    }
+    const json = await call('', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Echo"}' });
+    assert.equal(json.status, 415);
+    assert.match(json.text, /in the query or as a form/);
+    const del = await call('name=Echo', { method: 'DELETE' });
+    assert.deepEqual([del.status, del.allow], [405, 'GET, HEAD, POST']);
+    const typo = await call('name=echo');
+    assert.equal(typo.status, 404);
+    assert.match(typo.text, /unknown service scenario "echo"; did you mean "Echo"\?/);
+    assert.equal((await t.server.store.listRuns({ scenario: 'Echo' })).items.length, runsBefore, 'nothing ran');
+    // What is understood still works: a fractional timeout, async=0.
+    assert.equal((await call('name=Echo&timeout=0.5&async=0&startparam1=x')).status, 200);
+  });
+
   it('the Web-API requires credentials too', async () => {
     const res = await fetch(`${t.server.url}/execsvcscript?name=Echo`);
     assert.equal(res.status, 401);
