@@ -6,6 +6,7 @@ import { dataDirArg, serverSettings, UsageError } from '../config.js';
 import { noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { withStore } from '../store.js';
+import { jobRunTrigger } from '../../server/run-record.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
 import { closest, formatRunError } from '../../engine/index.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
@@ -55,13 +56,26 @@ export function runsCommand(): Command {
       // Times in the server's zone (OKTELL_TZ, timeZone:), as the console and `tasks` show them.
       for (const r of rows) {
         const st = r.dead ? pc.red('dead') : r.status === 'completed' ? pc.green(r.status) : r.status === 'failed' ? pc.red(r.status) : pc.yellow(r.status);
+        if (r.inProgress) {
+          process.stdout.write(`${isoInZone(r.startedAt, zone)}  ${st.padEnd(18)} ${r.scenario.padEnd(20)} ${r.trigger.padEnd(7)} ${''.padStart(8)}     job ${r.jobId} #${r.attempt} ${pc.dim('(in progress: its run is recorded when the attempt ends)')}\n`);
+          continue;
+        }
         process.stdout.write(`${isoInZone(r.startedAt, zone)}  ${st.padEnd(18)} ${r.scenario.padEnd(20)} ${(r.task ? 'task' : r.trigger).padEnd(7)} ${String(r.durationMs ?? '').padStart(8)} ms  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
       }
     });
 }
 
 type RunsFilter = { status?: string; scenario?: string; since?: string };
-type RunRow = ReturnType<typeof summary> & { dead?: true };
+/** `inProgress`: a job running now, whose run is recorded only when its attempt ends (`id` is then empty). */
+type RunRow = ReturnType<typeof summary> & { dead?: true; inProgress?: true };
+
+/** Jobs running now, as rows: their attempt's run is written when it ends, so `listRuns` cannot show them yet. */
+async function runningJobs(store: Store, o: RunsFilter, limit: number, since: number | undefined): Promise<RunRow[]> {
+  const jobs = await store.listJobs({ status: 'running', limit, ...(o.scenario ? { scenario: o.scenario } : {}) });
+  return jobs.items
+    .filter((j) => !since || j.updatedAt >= since)
+    .map((j) => ({ ...summary({ id: '', jobId: j.id, scenario: j.scenario, version: j.pinnedVersion ?? '', trigger: jobRunTrigger(j), status: 'running', attempt: j.attempts, startedAt: j.updatedAt, durationMs: null, error: null }), inProgress: true as const }));
+}
 
 /** The runs the filter selects, newest first; the last run of a dead-lettered job is marked `dead`. */
 async function listMatching(store: Store, o: RunsFilter, limit: number, since: number | undefined): Promise<RunRow[]> {
@@ -75,6 +89,11 @@ async function listMatching(store: Store, o: RunsFilter, limit: number, since: n
     return runs;
   }
   const page = await store.listRuns({ limit, ...(o.status ? { status: o.status as RunStatus } : {}), ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) });
+  if (o.status === 'running') {
+    const recorded = page.items.map((r) => summary(r));
+    const jobs = (await runningJobs(store, o, limit, since)).filter((j) => !recorded.some((r) => r.jobId === j.jobId && r.attempt === j.attempt));
+    return [...jobs, ...recorded].sort((a, b) => b.startedAt - a.startedAt).slice(0, limit);
+  }
   // A failed run whose job then died reads "failed" like an attempt that will be retried: look its job up.
   const jobs = new Map<string, JobRecord | undefined>();
   for (const r of page.items) if (r.status === 'failed' && r.jobId && !jobs.has(r.jobId)) jobs.set(r.jobId, await store.getJob(r.jobId));
