@@ -1,9 +1,10 @@
 // `runs --status running` on a real server's data folder while a job is in the middle of its attempt (SMTP that never
-// answers): the job is listed as in progress, although its run is recorded only when the attempt ends.
+// answers): the job is listed as in progress, although its run is recorded only when the attempt ends; the console
+// counts it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startSilentServer } from '../mail/smtp-server.helper.js';
-import { postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
+import { AUTH, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 import { runCli } from './cli-process.js';
 
 describe('runs --status running', () => {
@@ -19,6 +20,9 @@ describe('runs --status running', () => {
       assert.match(text.stdout, new RegExp(`running\\s+BpiumNewTask\\s+async\\s+job ${job.id} #1 \\(in progress: its run is recorded when the attempt ends\\)`));
       const rows = JSON.parse(runCli(['runs', '--status', 'running', '--json', '--data-dir', t.dataDir]).stdout) as Array<{ jobId: string; status: string; inProgress?: boolean; attempt: number }>;
       assert.deepEqual(rows.map((r) => [r.jobId, r.status, r.inProgress, r.attempt]), [[job.id, 'running', true, 1]]);
+      // The console's runs page counts it as running too.
+      const page = await (await fetch(`${t.server.url}/-/console/runs`, { headers: { authorization: AUTH } })).text();
+      assert.match(page, /<b>1<\/b> running/);
     } finally {
       await t.cleanup();
       await silent.close();
