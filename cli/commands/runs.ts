@@ -74,7 +74,7 @@ async function runningJobs(store: Store, o: RunsFilter, limit: number, since: nu
   const jobs = await store.listJobs({ status: 'running', limit, ...(o.scenario ? { scenario: o.scenario } : {}) });
   return jobs.items
     .filter((j) => !since || j.updatedAt >= since)
-    .map((j) => ({ ...summary({ id: '', jobId: j.id, scenario: j.scenario, version: j.pinnedVersion ?? '', trigger: jobRunTrigger(j), status: 'running', attempt: j.attempts, startedAt: j.updatedAt, durationMs: null, error: null }), inProgress: true as const }));
+    .map((j) => ({ ...summary({ id: '', jobId: j.id, scenario: j.scenario, version: j.pinnedVersion ?? '', trigger: jobRunTrigger(j), status: 'running', attempt: j.attempts, workerId: j.leaseOwner, startedAt: j.updatedAt, durationMs: null, error: null }), inProgress: true as const }));
 }
 
 /** The runs the filter selects, newest first; the last run of a dead-lettered job is marked `dead`. */
