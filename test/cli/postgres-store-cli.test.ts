@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { applyPgMigrations, PG_MIGRATIONS } from '../../server/store/postgres.migrations.js';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
-import { tempDir } from '../helpers.js';
+import { repoPath, tempDir } from '../helpers.js';
 import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 import { runCli } from './cli.helper.js';
 import { startServeProcess } from './cli-process.js';
@@ -137,7 +137,7 @@ describe('the CLI opens a PostgreSQL store without changing its schema', () => {
     const res = cli(['runs'], storeUrl);
     assert.equal(res.code, 1, res.stderr);
     assert.equal(res.stderr, `oktell-emu: cannot open the store postgres://oktell:***@127.0.0.1:${port}/oktell?schema=cluster: connect ECONNREFUSED 127.0.0.1:${port} (nothing accepts connections there: is PostgreSQL running on that host and port?)\n`);
-    const served = cli(['serve', '--port', '0', '--bpium-emulator-port', '0', '--host', '127.0.0.1'], storeUrl, { OKTELL_USERS: 'a:b', OKTELL_LOG_FORMAT: 'json' });
+    const served = cli(['serve', '--port', '0', '--bpium-emulator-port', '0', '--host', '127.0.0.1', '--scenarios', repoPath('scenarios')], storeUrl, { OKTELL_USERS: 'a:b', OKTELL_LOG_FORMAT: 'json' });
     assert.equal(served.code, 1, served.stderr);
     assert.match(served.stderr, new RegExp(`^oktell-emu: cannot open the store postgres://oktell:\\*\\*\\*@127\\.0\\.0\\.1:${port}/oktell\\?schema=cluster: connect ECONNREFUSED[^\\n]*\\n$`));
     assert.doesNotMatch(served.stdout + served.stderr, /S3cr3tPW|\n\s+at /);
