@@ -82,12 +82,17 @@ export interface JobReservation {
   take(jobs: readonly JobRecord[]): void;
 }
 
+/** The error a job cut short by a graceful stop is given back with (its attempt not counted). */
+const CUT_BY_STOP = { code: 'STOPPED', message: 'the server stopped during this attempt; the job was given back to the queue, the attempt not counted' };
+
 export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   // host:pid[/tN]:random: /tN names the delivery thread a job ran on (none: the main thread).
   const workerId = `${hostname()}:${process.pid}${threadId ? `/t${threadId}` : ''}:${randomUUID().slice(0, 8)}`;
   const leaseMs = opts.leaseMs ?? 60_000;
   const pollMs = opts.pollMs ?? 500;
   const active = new Map<string, Promise<void>>();
+  /** Jobs this pool's stop gave back to the queue while their attempt still ran. */
+  const givenBack = new Set<string>();
   let stopping = false;
   let started = false;
   let timer: NodeJS.Timeout | undefined;
@@ -248,7 +253,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // A service task's job carries its task in the trigger: its runs say `task`, not `async`.
     const trigger = jobRunTrigger(job);
     let result: RunResult;
-    const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0));
+    // A first attempt has nothing journaled, so its look-ups are skipped; a job with an error on record (an attempt cut
+    // by a graceful stop is given back uncounted, with one) may have made effects already, so it looks them up.
+    const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0 && job.lastError == null));
     if (!library) {
       result = failedResult(job, `version ${job.pinnedVersion} of ${job.scenario} is not loaded in this process; replay without --pinned`);
     } else {
@@ -288,8 +295,16 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       }
     }
     // A lost lease means another worker took the job over: what this attempt did (a letter) may be done again.
+    // Given back by this pool's own stop, the lease was lost on purpose: its effects are journaled with the refused
+    // outcome, so the next attempt replays them instead of repeating them.
+    if (outcome === 'lease-lost' && givenBack.has(job.id)) outcome = 'given-back';
     const level = outcome === 'dead' ? 'error' : outcome === 'lease-lost' || result.status !== 'completed' ? 'warn' : 'info';
-    const note = outcome === 'queued' ? ' (will retry)' : outcome === 'dead' ? ' (dead letter)' : outcome === 'lease-lost' ? ' but its lease had expired: another worker took the job over, and may repeat what this attempt did' : '';
+    const note =
+      outcome === 'queued' ? ' (will retry)'
+      : outcome === 'dead' ? ' (dead letter)'
+      : outcome === 'lease-lost' ? ' but its lease had expired: another worker took the job over, and may repeat what this attempt did'
+      : outcome === 'given-back' ? ' after the stop gave the job back to the queue: the next start runs it again, replaying what this attempt did'
+      : '';
     opts.logger?.[level](
       { runId: result.runId, jobId: job.id, scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(result.error ? { code: result.error.code, error: result.error.message } : {}) },
       `run ${job.scenario} ${result.status}${note}`,
@@ -342,7 +357,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       const unfinished = timedOut ? [...active.keys()] : [];
       // Cut short by a stop, not failed: the attempt is not counted (else each restart during a slow SMTP uses one).
       if (unfinished.length && opts.releaseOnStop) {
-        await opts.store.releaseJobs(unfinished, workerId).catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give unfinished jobs back; their attempt counts, and they resume at the next start'));
+        for (const id of unfinished) givenBack.add(id);
+        await opts.store.releaseJobs(unfinished, workerId, CUT_BY_STOP).catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give unfinished jobs back; their attempt counts, and they resume at the next start'));
       }
       return { unfinished: unfinished.length };
     },

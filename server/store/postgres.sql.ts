@@ -109,7 +109,7 @@ export const PG_SQL = {
     RETURNING id`,
   /** $1 ids, $2 worker, $3 now. */
   releaseJobs: `UPDATE jobs SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL,
-      updated_at = $3
+      updated_at = $3, last_error = COALESCE($4, last_error)
     WHERE id = ANY($1::text[]) AND status = 'running' AND lease_owner = $2
     RETURNING id`,
   /** $1 id, $2 worker, $3 now, $4 run id. */

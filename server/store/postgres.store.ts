@@ -1,6 +1,7 @@
 // The Store on PostgreSQL, shared by several server processes: SKIP LOCKED claims under leases, grouped commits.
 import pg from 'pg';
 import type { EffectJournalPort } from '../../engine/ports.js';
+import type { JsonValue } from '../../engine/values.js';
 import { LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { classifyPgError, PgWriteBatcher, type PgOp } from './postgres.batcher.js';
@@ -302,10 +303,12 @@ export class PostgresStore implements Store {
       const expired = (await exec<JobRow & { last: boolean }>(c, 'lockExpired', [now])).rows;
       if (expired.length > 0) {
         const lost = toJson({ code: 'LEASE_EXPIRED', message: 'the worker stopped renewing its lease during the last attempt' }, 'error');
-        await endLostAttempts(c, expired.map(jobFromRow), LEASE_LOST, lost, now);
         const last = expired.filter((r) => r.last).map((r) => r.id);
-        if (last.length > 0) await exec(c, 'buryJobs', [last, lost, now]);
         const retake = expired.filter((r) => !r.last).slice(0, limit).map((r) => r.id);
+        // Only for the jobs this claim deals with: the others stay expired for the next claim, which records them.
+        const dealt = new Set([...last, ...retake]);
+        await endLostAttempts(c, expired.filter((r) => dealt.has(r.id)).map(jobFromRow), LEASE_LOST, lost, now);
+        if (last.length > 0) await exec(c, 'buryJobs', [last, lost, now]);
         if (retake.length > 0) claimed.push(...(await exec<JobRow>(c, 'claimIds', [retake, workerId, expires, now])).rows);
       }
       if (claimed.length < limit) claimed.push(...(await exec<JobRow>(c, 'claimQueued', [workerId, expires, now, limit - claimed.length])).rows);
@@ -322,10 +325,11 @@ export class PostgresStore implements Store {
     });
   }
 
-  async releaseJobs(jobIds: string[], workerId: string): Promise<string[]> {
+  async releaseJobs(jobIds: string[], workerId: string, lastError?: JsonValue): Promise<string[]> {
     if (jobIds.length === 0) return [];
+    const error = lastError === undefined ? null : toJson(lastError, 'job error');
     return this.write(async (c) => {
-      const released = new Set((await exec<{ id: string }>(c, 'releaseJobs', [jobIds, workerId, this.clock.now()])).rows.map((r) => r.id));
+      const released = new Set((await exec<{ id: string }>(c, 'releaseJobs', [jobIds, workerId, this.clock.now(), error])).rows.map((r) => r.id));
       return jobIds.filter((id) => released.has(id));
     });
   }

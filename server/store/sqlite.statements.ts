@@ -38,7 +38,7 @@ const SQL = {
   extendLease: `UPDATE jobs SET lease_expires_at = @expires, updated_at = @now
     WHERE id = @id AND status = 'running' AND lease_owner = @worker`,
   releaseJob: `UPDATE jobs SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL,
-      updated_at = @now
+      updated_at = @now, last_error = COALESCE(@error, last_error)
     WHERE id = @id AND status = 'running' AND lease_owner = @worker`,
   completeJob: `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, finished_at = @now,
       updated_at = @now, last_run_id = COALESCE(@run_id, last_run_id)

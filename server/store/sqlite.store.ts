@@ -1,6 +1,7 @@
 // The Store on one SQLite file (better-sqlite3, WAL): for a single server process. Writes go through grouped commits.
 import Database from 'better-sqlite3';
 import type { EffectJournalPort } from '../../engine/ports.js';
+import type { JsonValue } from '../../engine/values.js';
 import { LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { newSortableId } from './sortable-id.js';
@@ -260,9 +261,16 @@ export class SqliteStore implements Store {
         const lost = toJson({ code: 'LEASE_EXPIRED', message: 'the worker stopped renewing its lease during the last attempt' }, 'error');
         // Attempts whose worker vanished: a run record marked running would otherwise say so forever, and an attempt
         // that wrote none gets one (lost), so it and the dead letter it may leave appear in every list.
-        for (const row of this.st.expiredLeases.all(now) as JobRow[]) this.endLostAttempt(jobFromRow(row), LEASE_LOST, lost, now);
+        // Only for the jobs this claim deals with (buried, or taken again): the others stay expired for the next one,
+        // which would otherwise record their lost attempt a second time.
+        const expired = new Map((this.st.expiredLeases.all(now) as JobRow[]).map((r) => [r.id, r]));
         this.st.buryExpired.run({ now, error: lost });
-        claimed.push(...(this.st.claimExpired.all({ ...lease, limit }) as JobRow[]));
+        const taken = this.st.claimExpired.all({ ...lease, limit }) as JobRow[];
+        claimed.push(...taken);
+        const takenIds = new Set(taken.map((r) => r.id));
+        for (const row of expired.values()) {
+          if (row.attempts >= row.max_attempts || takenIds.has(row.id)) this.endLostAttempt(jobFromRow(row), LEASE_LOST, lost, now);
+        }
       }
       if (claimed.length < limit) claimed.push(...(this.st.claimQueued.all({ ...lease, limit: limit - claimed.length }) as JobRow[]));
       return claimed.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.nextRunAt - b.nextRunAt);
@@ -276,10 +284,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  async releaseJobs(jobIds: string[], workerId: string): Promise<string[]> {
+  async releaseJobs(jobIds: string[], workerId: string, lastError?: JsonValue): Promise<string[]> {
+    const error = lastError === undefined ? null : toJson(lastError, 'job error');
     return this.batcher.submit(() => {
       const now = this.clock.now();
-      return jobIds.filter((id) => this.st.releaseJob.run({ id, worker: workerId, now }).changes === 1);
+      return jobIds.filter((id) => this.st.releaseJob.run({ id, worker: workerId, now, error }).changes === 1);
     });
   }
 

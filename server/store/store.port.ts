@@ -368,11 +368,12 @@ export interface Store {
   /** Extends the leases `workerId` still holds; returns the ids extended (a missing id means the lease was lost). */
   heartbeat(jobIds: string[], workerId: string, leaseMs: number): Promise<string[]>;
   /**
-   * Gives back jobs `workerId` claimed but never started (a stopping pool's jobs claimed ahead): queued again, due as
-   * they were, the claim's attempt not counted. Returns the ids given back; a job whose lease is no longer this
-   * worker's is left alone.
+   * Gives back jobs `workerId` claimed but never started (a stopping pool's jobs claimed ahead), or cut short by a
+   * graceful stop: queued again, due as they were, the claim's attempt not counted. A cut job is given `lastError`
+   * (why it was cut), so its next attempt knows an earlier one may have made effects and consults the journal.
+   * Returns the ids given back; a job whose lease is no longer this worker's is left alone.
    */
-  releaseJobs(jobIds: string[], workerId: string): Promise<string[]>;
+  releaseJobs(jobIds: string[], workerId: string, lastError?: JsonValue): Promise<string[]>;
   /** Marks the job succeeded, writes the run and enqueues the jobs it started, atomically. */
   completeJob(id: string, workerId: string, outcome?: AttemptOutcome): Promise<{ accepted: boolean }>;
   /**

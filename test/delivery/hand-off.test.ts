@@ -18,11 +18,24 @@ blocks:
     values: { 1: '"done"' }
 `;
 
+// One effect (an async start), so an attempt's journal look-ups can be counted.
+const STARTER = `start: go
+blocks:
+  go:
+    kind: AsyncScenario
+    scenario: Echo
+    exits: { next: rv }
+  rv:
+    kind: ReturnValue
+    values: { 1: '"started"' }
+`;
+
 const inbox = (n: number) => ({ receivedAt: Date.now(), method: 'POST', path: '/hook', headers: '', body: Buffer.from(`{"n":${n}}`), signature: 'absent' as const, dedupKey: null });
 
-async function setUp(over: { concurrency?: number; inFlight?: () => number; completeJob?: DeliveryStore['completeJob']; logged?: string[] } = {}) {
+async function setUp(over: { concurrency?: number; inFlight?: () => number; completeJob?: DeliveryStore['completeJob']; logged?: string[]; lookUps?: string[] } = {}) {
   const t = tempDir();
   writeFileSync(join(t.dir, 'Echo.yaml'), ECHO);
+  writeFileSync(join(t.dir, 'Starter.yaml'), STARTER);
   const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
   assert.deepEqual(lib.issues, []);
   const store = await openSqliteStore({ file: join(t.dir, 'q.db') });
@@ -37,6 +50,10 @@ async function setUp(over: { concurrency?: number; inFlight?: () => number; comp
       return got;
     },
     ...(over.completeJob ? { completeJob: over.completeJob } : {}),
+    getEffect: async (...a) => {
+      over.lookUps?.push(a[0]);
+      return real.getEffect(...a);
+    },
   };
   const finished: string[] = [];
   const pool = createWorkerPool({
@@ -197,4 +214,29 @@ describe('hand-off of new jobs to a worker with room', () => {
       await s.done();
     }
   });
+
+  it('a first attempt skips the journal, unless the job has an error on record (an attempt cut by a stop)', async () => {
+    const lookUps: string[] = [];
+    const s = await setUp({ lookUps });
+    try {
+      s.pool.start();
+      await s.store.enqueueJobs([{ id: 'fresh', scenario: 'Starter', params: {} }]);
+      s.pool.wake();
+      await until('the fresh job ran', () => s.finished.some((f) => f.startsWith('fresh:')));
+      assert.deepEqual(lookUps, [], 'nothing can be journaled before a first attempt');
+      // As a graceful stop leaves it: claimed once, given back uncounted, with why.
+      await s.store.enqueueJobs([{ id: 'cut', scenario: 'Starter', params: {}, runAt: Date.now() + 60_000 }]);
+      assert.deepEqual(await s.store.claimJobs('old', 1, 60_000), []);
+      const db = (s.store as unknown as { db: { prepare(sql: string): { run(...a: unknown[]): unknown } } }).db;
+      db.prepare(`UPDATE jobs SET status = 'running', attempts = 1, lease_owner = 'old', lease_expires_at = ? WHERE id = 'cut'`).run(Date.now() + 60_000);
+      assert.deepEqual(await s.store.releaseJobs(['cut'], 'old', { code: 'STOPPED', message: 'cut' }), ['cut']);
+      db.prepare(`UPDATE jobs SET next_run_at = 0 WHERE id = 'cut'`).run();
+      s.pool.wake();
+      await until('the cut job ran again', () => s.finished.some((f) => f.startsWith('cut:')));
+      assert.ok((lookUps as string[]).includes('cut'), 'its journal was consulted');
+    } finally {
+      await s.done();
+    }
+  });
 });
+

@@ -204,6 +204,8 @@ describe('durability', () => {
         const job = await store.getJob(running.id);
         await store.close();
         assert.deepEqual({ status: job?.status, attempts: job?.attempts }, { status: 'queued', attempts: 0 }, `after stop ${stop}, the cut attempt is given back`);
+        // With a reason on record, so the next attempt consults the journal for what the cut one already did.
+        assert.equal((job?.lastError as { code?: string } | null)?.code, 'STOPPED');
         server = await restart(stop < 3 ? silent.port : smtp.port);
       }
       await waitFor('the letter', () => smtp.letters.length === 1, 20_000);

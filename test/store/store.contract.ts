@@ -385,6 +385,20 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('records each lost attempt once, when a claim takes its job again, however many claims see its lease expired', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const ids = await store.enqueueJobs([job({ id: 'x1' }), job({ id: 'x2' }), job({ id: 'x3' })]);
+        assert.equal((await store.claimJobs('gone', 3, 1000)).length, 3);
+        clock.advance(1000);
+        const lostRuns = async () => (await Promise.all(ids.map(async (id) => (await store.listRuns({ jobId: id })).items.length)));
+        for (let claim = 1; claim <= 3; claim++) {
+          assert.equal((await store.claimJobs(`w${claim}`, 1, 60_000)).length, 1);
+          assert.equal((await lostRuns()).reduce((a, b) => a + b, 0), claim, `after claim ${claim}: one record per job taken so far`);
+        }
+        assert.deepEqual(await lostRuns(), [1, 1, 1]);
+      });
+    });
+
     it('gives a dead letter left by an attempt that recorded nothing a failed run record, as its last run', T, async () => {
       await withStore(async (store, { clock }) => {
         const id = await enqueueOne(store, { maxAttempts: 1 });
