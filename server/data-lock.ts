@@ -38,7 +38,13 @@ export interface Holder {
 export function lockDataFolder(dataDir: string, holder: () => Holder | undefined): DataFolderLock {
   const file = join(dataDir, DATA_LOCK_FILE);
   // timeout 0: a held lock is an answer at once, not a wait.
-  const db = new Database(file, { timeout: 0 });
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: 0 });
+  } catch (e) {
+    // A folder the server cannot write to (permissions, a read-only disk): said as the setting's problem, in one line.
+    throw new ConfigError(`cannot use the data folder ${dataDir} (${(e as Error).message}): give the server a folder it can write to (--data-dir, OKTELL_DATA_DIR or dataDir: of the configuration file)`);
+  }
   try {
     db.exec('BEGIN EXCLUSIVE');
   } catch (e) {

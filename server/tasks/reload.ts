@@ -24,6 +24,8 @@ export interface TaskDefinitions {
 export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string> }): TaskDefinitions {
   let tasks: readonly ServiceTask[] = o.initial;
   let lastText: string | undefined;
+  /** The last text of the file that parsed as YAML, which the settings in force came from. */
+  let lastReadable: string | undefined;
   const file = o.configFile;
   // While running, a missing scenario is a warning, not a refusal: the scenario may be saved next. Each one is
   // reported once, until it is fixed.
@@ -45,9 +47,13 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
       return;
     }
     if (text === lastText) return;
-    const changed = otherSettingsChanged(lastText, text);
-    if (changed.length) o.logger.warn({ settings: changed }, `${basename(file)}: ${changed.join(', ')} changed; restart the server to apply (only serviceTasks are reloaded while it runs)`);
     lastText = text;
+    // Compared with the last text that parsed: an editor's unparseable intermediate save must not hide the change.
+    if (readable(text)) {
+      const changed = otherSettingsChanged(lastReadable, text);
+      if (changed.length) o.logger.warn({ settings: changed }, `${basename(file)}: ${changed.join(', ')} changed; restart the server to apply (only serviceTasks are reloaded while it runs)`);
+      lastReadable = text;
+    }
     try {
       const next = serviceTasks(file, text, o.timeZone);
       tasks = next;
@@ -60,7 +66,7 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
   let watcher: FolderWatch | undefined;
   if (file && o.watch) {
     // What the server started with; a file that did not exist yet is read whole when it appears.
-    if (existsSync(file)) lastText = readFileSync(file, 'utf8');
+    if (existsSync(file)) lastText = lastReadable = readFileSync(file, 'utf8');
     // The folder, not the file: editors save by writing a new file and renaming it over the old one, and a file
     // created after the start has nothing to watch yet.
     watcher = watchFolders({
@@ -77,6 +83,16 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
       watcher?.close();
     },
   };
+}
+
+/** Whether the text parses as YAML (a mapping or nothing). */
+function readable(text: string): boolean {
+  try {
+    const v: unknown = parse(text);
+    return v == null || (typeof v === 'object' && !Array.isArray(v));
+  } catch {
+    return false;
+  }
 }
 
 /** The top-level settings other than `serviceTasks` that differ between two texts of the file (none when unreadable). */

@@ -1,7 +1,7 @@
 // One `serve` per data folder with the SQLite store (review s24, O1): a second one is refused with the first one's pid
 // and address, leaves the first one's serve.json in place, and a folder whose server was killed starts again.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startServeProcess } from '../cli/cli-process.js';
@@ -34,6 +34,20 @@ describe('a data folder with the SQLite store serves one process', () => {
       await first.stop();
     }
     tmp.cleanup();
+  });
+
+  it('a data folder the lock cannot be made in is one line naming the folder, exit 2', { timeout: 60_000 }, () => {
+    const t = tempDir();
+    try {
+      // Root may write anywhere, so a directory where the lock file goes stands for a folder it cannot use.
+      mkdirSync(join(t.dir, 'serve.lock'));
+      const r = runCli(serveArgs(t.dir), { env: ENV });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^oktell-emu: cannot use the data folder \S+ \(unable to open database file\): give the server a folder it can write to/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('a folder whose server was killed (a stale serve.json) starts again', { timeout: 90_000 }, async () => {

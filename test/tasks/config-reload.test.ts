@@ -36,6 +36,13 @@ describe('the configuration file watched while the server runs', () => {
       for (let i = 0; i < 100 && !lines.some((l) => l.startsWith('info service tasks reloaded')); i++) await new Promise((r) => setTimeout(r, 50));
       assert.ok(lines.includes('warn oktell.config.yaml: port changed; restart the server to apply (only serviceTasks are reloaded while it runs)'), lines.join('\n'));
       assert.deepEqual(defs.current().map((x) => x.name), ['tick']);
+      // An unparseable save in between does not hide the next change from the comparison.
+      lines.length = 0;
+      writeFileSync(file, 'port: [\n');
+      for (let i = 0; i < 100 && !lines.some((l) => l.includes('keeping the tasks in force')); i++) await new Promise((r) => setTimeout(r, 50));
+      writeFileSync(file, 'port: 4057\nstore: sqlite\nserviceTasks:\n  - { name: tick, scenario: S, every: 10s }\n');
+      for (let i = 0; i < 100 && !lines.some((l) => l.includes('restart the server')); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(lines.includes('warn oktell.config.yaml: port, store changed; restart the server to apply (only serviceTasks are reloaded while it runs)'), lines.join('\n'));
     } finally {
       defs.close();
       t.cleanup();
