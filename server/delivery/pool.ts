@@ -51,9 +51,9 @@ export interface WorkerPoolOptions {
   onAttempt?: (job: JobRecord, result: RunResult, outcome: string) => void;
   /**
    * At `stop`, jobs still running when the grace period ends go back to the queue with their attempt given back, so
-   * restarts do not use up a job's attempts; marked STOPPED, it resumes at the next start consulting its journal, so
-   * what the cut attempt journaled is not repeated. Only
-   * for a store no other process claims from (SQLite): this process still runs them until it exits.
+   * restarts do not use up a job's attempts. Marked STOPPED, such a job resumes at the next start consulting its
+   * journal, so what the cut attempt journaled is not repeated. Only for a store no other process claims from
+   * (SQLite): this process still runs the cut attempts until it exits.
    */
   releaseOnStop?: boolean;
 }
