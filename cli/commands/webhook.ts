@@ -10,7 +10,7 @@ import { userPair, type OktellUser } from '../../server/auth.js';
 import { ConfigError, hookSecret, loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { emulatorWebhookSecret } from '../../server/credentials.js';
 import { dataDirArg, UsageError } from '../config.js';
-import { readServerFile, type ServerFile } from '../server-file.js';
+import { readServerFile, serverFilePath, type ServerFile } from '../server-file.js';
 
 interface SendFlags {
   url?: string;
@@ -127,7 +127,10 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     res = await fetch(url, { method: 'POST', headers, body });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    throw new WebhookSendError(`nothing answers at ${url.origin} (${cause}): start the server with \`npm start\`, or give its address with --url`);
+    // A serve.json whose process is gone (the server was killed): say so, rather than only the address guessed.
+    const stale = running || flags.url ? undefined : readServerFile(config.dataDir, () => true);
+    const recorded = stale ? `; the server recorded in ${serverFilePath(config.dataDir)} (pid ${stale.pid}, ${stale.url}) is not running any more` : '';
+    throw new WebhookSendError(`nothing answers at ${url.origin} (${cause})${recorded}: start the server with \`npm start\`, or give its address with --url`);
   }
   const duplicate = res.headers.get('x-oktell-duplicate-of');
   return {

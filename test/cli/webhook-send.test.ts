@@ -1,6 +1,7 @@
 // `oktell-emu webhook send` through the real binary against a real `serve`: signed with the secret the server checks
 // for the path, sent with the server's credentials, status and run id printed, a re-post called a duplicate.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -162,6 +163,12 @@ describe('oktell-emu webhook send', () => {
       const down = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--url', 'http://127.0.0.1:9', '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b' });
       assert.equal(down.code, 1);
       assert.match(down.stderr, /nothing answers at http:\/\/127\.0\.0\.1:9 .*npm start.*--url/);
+      // A serve.json left by a killed server: its address is said, not only the default one tried.
+      const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+      writeFileSync(join(tmp.dir, 'serve.json'), JSON.stringify({ pid: gone, url: 'http://127.0.0.1:47999', signedPaths: [], startedAt: new Date().toISOString() }));
+      const stale = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b', OKTELL_PORT: '9' });
+      assert.equal(stale.code, 1);
+      assert.match(stale.stderr, new RegExp(`nothing answers at http://127\\.0\\.0\\.1:9 .*; the server recorded in \\S+serve\\.json \\(pid ${gone}, http://127\\.0\\.0\\.1:47999\\) is not running any more: start the server`));
       const bad = runCli(['webhook', 'send', 'Bpium/NewTask', body, '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b' });
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /must start with \//);
