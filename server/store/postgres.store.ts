@@ -302,7 +302,7 @@ export class PostgresStore implements Store {
       // Expired leases first: their worker vanished. Locked rows are another claimer's business right now.
       const expired = (await exec<JobRow & { last: boolean }>(c, 'lockExpired', [now])).rows;
       if (expired.length > 0) {
-        const lost = toJson({ code: 'LEASE_EXPIRED', message: 'the worker stopped renewing its lease during the last attempt' }, 'error');
+        const lost = toJson({ code: LEASE_LOST.code, message: `${LEASE_LOST.message} during the last attempt` }, 'error');
         const last = expired.filter((r) => r.last).map((r) => r.id);
         const retake = expired.filter((r) => !r.last).slice(0, limit).map((r) => r.id);
         // Only for the jobs this claim deals with: the others stay expired for the next claim, which records them.

@@ -258,7 +258,7 @@ export class SqliteStore implements Store {
       const claimed: JobRow[] = [];
       // Expired leases are rare: one indexed probe decides whether the three statements that handle them run at all.
       if (this.st.anyExpiredLease.get(now) !== undefined) {
-        const lost = toJson({ code: 'LEASE_EXPIRED', message: 'the worker stopped renewing its lease during the last attempt' }, 'error');
+        const lost = toJson({ code: LEASE_LOST.code, message: `${LEASE_LOST.message} during the last attempt` }, 'error');
         // Attempts whose worker vanished: a run record marked running would otherwise say so forever, and an attempt
         // that wrote none gets one (lost), so it and the dead letter it may leave appear in every list.
         // Only for the jobs this claim deals with (buried, or taken again): the others stay expired for the next one,
