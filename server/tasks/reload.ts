@@ -24,8 +24,8 @@ export interface TaskDefinitions {
 export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string> }): TaskDefinitions {
   let tasks: readonly ServiceTask[] = o.initial;
   let lastText: string | undefined;
-  /** The last text of the file that parsed as YAML, which the settings in force came from. */
-  let lastReadable: string | undefined;
+  /** The top-level settings of the last text of the file that parsed, which the settings in force came from. */
+  let lastSettings: Record<string, unknown> | undefined;
   const file = o.configFile;
   // While running, a missing scenario is a warning, not a refusal: the scenario may be saved next. Each one is
   // reported once, until it is fixed.
@@ -49,10 +49,11 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
     if (text === lastText) return;
     lastText = text;
     // Compared with the last text that parsed: an editor's unparseable intermediate save must not hide the change.
-    if (readable(text)) {
-      const changed = otherSettingsChanged(lastReadable, text);
+    const settings = settingsOf(text);
+    if (settings) {
+      const changed = changedSettings(lastSettings ?? {}, settings);
       if (changed.length) o.logger.warn({ settings: changed }, `${basename(file)}: ${changed.join(', ')} changed; restart the server to apply (only serviceTasks are reloaded while it runs)`);
-      lastReadable = text;
+      lastSettings = settings;
     }
     try {
       const next = serviceTasks(file, text, o.timeZone);
@@ -66,7 +67,10 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
   let watcher: FolderWatch | undefined;
   if (file && o.watch) {
     // What the server started with; a file that did not exist yet is read whole when it appears.
-    if (existsSync(file)) lastText = lastReadable = readFileSync(file, 'utf8');
+    if (existsSync(file)) {
+      lastText = readFileSync(file, 'utf8');
+      lastSettings = settingsOf(lastText);
+    }
     // The folder, not the file: editors save by writing a new file and renaming it over the old one, and a file
     // created after the start has nothing to watch yet.
     watcher = watchFolders({
@@ -85,28 +89,24 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
   };
 }
 
-/** Whether the text parses as YAML (a mapping or nothing). */
-function readable(text: string): boolean {
+/** The file's top-level settings, or undefined when the text is not YAML of a mapping (or nothing). */
+function settingsOf(text: string): Record<string, unknown> | undefined {
   try {
     const v: unknown = parse(text);
-    return v == null || (typeof v === 'object' && !Array.isArray(v));
+    return v == null ? {} : typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** The top-level settings other than `serviceTasks` that differ between two versions of the file, sorted. */
+function changedSettings(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k !== 'serviceTasks' && JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
 }
 
 /** The top-level settings other than `serviceTasks` that differ between two texts of the file (none when unreadable). */
 export function otherSettingsChanged(before: string | undefined, after: string): string[] {
-  const read = (text: string | undefined): Record<string, unknown> | undefined => {
-    try {
-      const v: unknown = text === undefined ? {} : parse(text);
-      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : v == null ? {} : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const a = read(before);
-  const b = read(after);
-  if (!a || !b) return [];
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k !== 'serviceTasks' && JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
+  const a = before === undefined ? {} : settingsOf(before);
+  const b = settingsOf(after);
+  return a && b ? changedSettings(a, b) : [];
 }
