@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { bpiumClientOptionsFromEnv, type BpiumClient } from '../adapters/bpium/client.js';
@@ -27,6 +28,7 @@ import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore } from './store/sqlite.store.js';
 import { pgStoreOpenError } from './store/store-open.js';
 import type { Store } from './store/store.port.js';
+import { migratedText, type SchemaMigrated } from './store/migrated.js';
 import { logFormat, prettyDestination } from './log-format.js';
 import { checkSqliteStore } from './store/sqlite-check.js';
 import { lockDataFolder, type DataFolderLock } from './data-lock.js';
@@ -105,15 +107,26 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
       throw pgStoreOpenError(url, e);
     });
     logger.info({ store: redactPostgresUrl(config.store.url), leaseMs: config.workers.leaseMs }, 'store: PostgreSQL, shared with any other instance using it');
+    if (store.migrated) logMigrated(logger, store.migrated, redactPostgresUrl(config.store.url));
     return store;
   }
   await checkSqliteStore(join(config.dataDir, 'oktell.sqlite'), { timeoutMs: config.storeCheckMs, logger });
   const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts, backoff, ...(config.storeMaxPages ? { maxPageCount: config.storeMaxPages } : {}) });
+  logMigrated(logger, store.migrated, store.file);
   const recovered = await store.recoverOrphans();
   if (recovered.requeued + recovered.dead + recovered.runsFailed) {
     logger.warn({ recovered }, `resumed ${recovered.requeued} job(s) left unfinished by the previous process (${recovered.dead} had no attempts left)`);
   }
   return store;
+}
+
+/**
+ * The store's migrations at this start, or that it found the schema up to date. `instance` (host:pid) begins every
+ * worker id of this process, the `workerId` its runs record: with several instances on one PostgreSQL database it
+ * tells which of them migrated the schema.
+ */
+function logMigrated(logger: LoggerPort, m: SchemaMigrated, store: string): void {
+  logger.info({ instance: `${hostname()}:${process.pid}`, store, applied: m.applied, version: m.version }, migratedText(m));
 }
 
 /**

@@ -1,5 +1,6 @@
 // Numbered schema migrations of the PostgreSQL store, applied at open under an advisory lock so instances can start together.
 import type { PoolClient } from 'pg';
+import type { SchemaMigrated } from './migrated.js';
 
 export interface PgMigration {
   version: number;
@@ -165,9 +166,9 @@ export async function checkPgSchema(client: PoolClient, schema: string | undefin
 /**
  * Brings the current schema (the first of `search_path`) up to the last migration, in one transaction that holds an
  * advisory lock named after that schema: a second instance starting at the same moment waits, then finds nothing to
- * do. Returns the versions applied now.
+ * do. Returns the versions applied now (none for that second instance) and the version the schema is at.
  */
-export async function applyPgMigrations(client: PoolClient, migrations: readonly PgMigration[] = PG_MIGRATIONS, now = Date.now()): Promise<number[]> {
+export async function applyPgMigrations(client: PoolClient, migrations: readonly PgMigration[] = PG_MIGRATIONS, now = Date.now()): Promise<SchemaMigrated> {
   await client.query('BEGIN');
   try {
     const schema = (await client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s;
@@ -188,7 +189,7 @@ export async function applyPgMigrations(client: PoolClient, migrations: readonly
       applied.push(m.version);
     }
     await client.query('COMMIT');
-    return applied;
+    return { applied, version: known };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

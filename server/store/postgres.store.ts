@@ -6,6 +6,7 @@ import { LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { classifyPgError, PgWriteBatcher, type PgOp } from './postgres.batcher.js';
 import { applyPgMigrations, checkPgSchema } from './postgres.migrations.js';
+import type { SchemaMigrated } from './migrated.js';
 import { pgSchemaProblem } from './postgres.url.js';
 import { PG_SQL, type PgStatementName } from './postgres.sql.js';
 import { newSortableId } from './sortable-id.js';
@@ -136,13 +137,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // An idle connection that breaks (server restart) emits 'error'; the next call gets a fresh one.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
+  let migrated: SchemaMigrated | undefined;
   try {
     const client = await pool.connect();
     try {
       if (options.migrate === false) await checkPgSchema(client, schema);
       else {
         if (schema) await createSchema(client, schema);
-        await applyPgMigrations(client, undefined, (options.clock ?? Date).now());
+        migrated = await applyPgMigrations(client, undefined, (options.clock ?? Date).now());
       }
     } finally {
       client.release();
@@ -151,7 +153,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await pool.end().catch(() => undefined);
     throw classifyPgError(err);
   }
-  return new PostgresStore(pool, options, schema);
+  return new PostgresStore(pool, options, schema, migrated);
 }
 
 async function createSchema(client: pg.PoolClient, schema: string): Promise<void> {
@@ -192,6 +194,8 @@ export class PostgresStore implements Store {
     o: PostgresStoreOptions,
     /** The schema holding the tables, when one was named. */
     readonly schema: string | undefined,
+    /** What this open did to the schema (the server's start log says it); undefined when opened without migrating. */
+    readonly migrated?: SchemaMigrated,
   ) {
     this.clock = o.clock ?? { now: () => Date.now() };
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;

@@ -1,5 +1,6 @@
 // Numbered schema migrations of the SQLite store, applied in order at open; each runs once, in its own transaction.
 import type Database from 'better-sqlite3';
+import type { SchemaMigrated } from './migrated.js';
 
 export interface Migration {
   version: number;
@@ -158,8 +159,8 @@ export class SchemaTooNewError extends Error {
   override name = 'SchemaTooNewError';
 }
 
-/** Brings the schema up to the last migration; returns the versions applied now. */
-export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, now = Date.now()): number[] {
+/** Brings the schema up to the last migration; returns the versions applied now and the version it is at. */
+export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, now = Date.now()): SchemaMigrated {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
   const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
@@ -178,5 +179,5 @@ export function applyMigrations(db: Database.Database, migrations: readonly Migr
     }).immediate();
     applied.push(m.version);
   }
-  return applied;
+  return { applied, version: known };
 }

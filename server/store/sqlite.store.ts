@@ -6,6 +6,7 @@ import { LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { newSortableId } from './sortable-id.js';
 import { applyMigrations } from './sqlite.migrations.js';
+import type { SchemaMigrated } from './migrated.js';
 import {
   decodeCursor,
   encodeCursor,
@@ -123,6 +124,8 @@ export class SqliteStore implements Store {
   private readonly listCache = new Map<string, Database.Statement>();
   /** The quota in pages (undefined: none), for the room check of `recordRequest`. */
   private readonly maxPages: number | undefined;
+  /** What this open did to the schema (the server's start log says it). */
+  readonly migrated: SchemaMigrated;
   private closed = false;
 
   constructor(o: SqliteStoreOptions) {
@@ -144,7 +147,7 @@ export class SqliteStore implements Store {
       // quarter of the main thread's time to a sixth. The WAL file is cut back to 64 MB after a checkpoint.
       this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
       this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-      applyMigrations(this.db, undefined, this.clock.now());
+      this.migrated = applyMigrations(this.db, undefined, this.clock.now());
       if (o.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${Math.trunc(o.maxPageCount)}`);
       this.st = prepareStatements(this.db);
     } catch (err) {
