@@ -1,6 +1,6 @@
 // Keeps the loaded scenarios of a folder, reloads them when files change, and keeps the last good version of a
 // scenario whose edit is invalid. Every version seen stays available by hash for pinned replays.
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { watchScenarioFolders, type FolderWatch } from '../adapters/folder-watch.js';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer, type TemplateRenderer } from '../adapters/mail/index.js';
@@ -20,6 +20,17 @@ export interface ScenarioHost {
   /** Calls `listener` after every reload (the delivery thread reloads its own copy then). */
   onReload(listener: () => void): void;
   close(): void;
+}
+
+/**
+ * How the log names a file of a scenario problem: relative to the scenarios folder when it is inside it
+ * (`HTTP404.yaml`, `templates/report.text.njk`), else absolute. The loader names files relative to the working
+ * directory, which for a server is wherever it was started (`../../srv/oktell/scenarios/HTTP404.yaml`).
+ */
+export function fileInFolder(file: string, dir: string): string {
+  const absolute = resolve(file);
+  const inside = relative(resolve(dir), absolute);
+  return inside && inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside) ? inside : absolute;
 }
 
 /** The scenarios with a file in `dir`, valid or not (none when the folder cannot be read). */
@@ -48,7 +59,10 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
       }
     }
     for (const s of scenarios.values()) versions.set(`${s.name}@${s.version}`, s);
-    for (const i of loaded.issues) opts.logger?.error({ code: i.code, file: i.file, line: i.line, col: i.col }, formatIssue(i));
+    for (const issue of loaded.issues) {
+      const i = { ...issue, file: fileInFolder(issue.file, dir) };
+      opts.logger?.error({ code: i.code, file: i.file, line: i.line, col: i.col, scenarios: dir }, formatIssue(i));
+    }
     const changed = [...scenarios.values()].filter((s) => current.scenarios.get(s.name)?.version !== s.version).map((s) => `${s.name}@${s.version}`);
     if (changed.length && current.scenarios.size) opts.logger?.info({ changed }, 'scenarios reloaded');
     current = { dir, scenarios, issues: loaded.issues };
