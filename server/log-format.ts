@@ -3,6 +3,7 @@
 // both forms carry exactly the same fields.
 import pc from 'picocolors';
 import { ConfigError } from './config.js';
+import { isoInZone } from './tasks/schedule.js';
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -29,11 +30,15 @@ const LEVELS: Record<number, { name: string; colour: (s: string) => string }> = 
   60: { name: 'FATAL', colour: pc.red },
 };
 
-/** Local wall-clock time to the millisecond: the date is rarely what a person at a terminal needs. */
-function clock(epochMs: unknown): string {
-  const d = typeof epochMs === 'number' ? new Date(epochMs) : new Date();
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+/**
+ * The wall-clock time to the millisecond in `timeZone` with its offset (`09:00:00.008+03:00`, `Z` for UTC): the zone
+ * and offset `runs`, `show` and the console print times in (isoInZone), so a log line and a run can be matched. The
+ * date is rarely what a person at a terminal needs.
+ */
+function clock(epochMs: unknown, timeZone: string): string {
+  const t = typeof epochMs === 'number' && Number.isFinite(epochMs) ? Math.floor(epochMs) : Date.now();
+  const iso = isoInZone(t, timeZone); // 2026-03-08T09:00:00+03:00
+  return `${iso.slice(11, 19)}.${String(((t % 1000) + 1000) % 1000).padStart(3, '0')}${iso.slice(19)}`;
 }
 
 /** `key=value`: bare when the value is a plain word or number, JSON otherwise (quotes, spaces, objects). */
@@ -43,12 +48,12 @@ function field(key: string, value: unknown): string {
 }
 
 /**
- * Renders one pino JSON line as `HH:MM:SS.mmm LEVEL message key=value …`; an error's stack follows on indented
- * lines. A line that is not a JSON object is passed through unchanged.
+ * Renders one pino JSON line as `HH:MM:SS.mmm±HH:MM LEVEL message key=value …`, the time in `timeZone`; an error's
+ * stack follows on indented lines. A line that is not a JSON object is passed through unchanged.
  *
- * @example formatLogLine('{"level":30,"time":0,"msg":"request","status":200}')  // '03:00:00.000 INFO  request status=200'
+ * @example formatLogLine('{"level":30,"time":0,"msg":"request","status":200}', 'Europe/Moscow')  // '03:00:00.000+03:00 INFO  request status=200'
  */
-export function formatLogLine(line: string): string {
+export function formatLogLine(line: string, timeZone: string): string {
   let rec: Record<string, unknown>;
   try {
     const parsed: unknown = JSON.parse(line);
@@ -59,7 +64,7 @@ export function formatLogLine(line: string): string {
   }
   const { level, time, msg, err, ...rest } = rec;
   const lv = LEVELS[Number(level)] ?? { name: String(level ?? '?').toUpperCase(), colour: (s: string) => s };
-  const parts = [pc.dim(clock(time)), lv.colour(lv.name.padEnd(5))];
+  const parts = [pc.dim(clock(time, timeZone)), lv.colour(lv.name.padEnd(5))];
   if (msg !== undefined) parts.push(String(msg));
   let stack = '';
   if (err && typeof err === 'object') {
@@ -71,7 +76,7 @@ export function formatLogLine(line: string): string {
   return `${parts.join(' ')}\n${stack}`;
 }
 
-/** A pino destination that writes each record as a readable line to `out`. */
-export function prettyDestination(out: NodeJS.WritableStream): { write(line: string): void } {
-  return { write: (chunk: string) => void out.write(chunk.split('\n').filter((l) => l !== '').map(formatLogLine).join('')) };
+/** A pino destination that writes each record as a readable line to `out`, its time in `timeZone`. */
+export function prettyDestination(out: NodeJS.WritableStream, timeZone: string): { write(line: string): void } {
+  return { write: (chunk: string) => void out.write(chunk.split('\n').filter((l) => l !== '').map((l) => formatLogLine(l, timeZone)).join('')) };
 }

@@ -72,14 +72,17 @@ export interface StartOptions extends ConfigFlags {
   taskTickMs?: number;
 }
 
-/** Logs to stdout: JSON lines, or readable lines on a terminal (OKTELL_LOG_FORMAT chooses; see log-format.ts). */
-export function createLogger(env: NodeJS.ProcessEnv = process.env): LoggerPort & { flush?(): void } {
+/**
+ * Logs to stdout: JSON lines (`time` in epoch milliseconds), or readable lines on a terminal with times in
+ * `timeZone`, the server's zone (OKTELL_LOG_FORMAT chooses; see log-format.ts).
+ */
+export function createLogger(env: NodeJS.ProcessEnv, timeZone: string): LoggerPort & { flush?(): void } {
   const options = {
     level: logLevel(envSetting(env, 'OKTELL_LOG_LEVEL')),
     base: undefined,
     redact: { paths: ['password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'headers.cookie', 'cookie', 'secret', '*.secret'], censor: '[redacted]' },
   };
-  return logFormat(env, process.stdout.isTTY === true) === 'pretty' ? pino(options, prettyDestination(process.stdout)) : pino(options);
+  return logFormat(env, process.stdout.isTTY === true) === 'pretty' ? pino(options, prettyDestination(process.stdout, timeZone)) : pino(options);
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -146,7 +149,6 @@ export function httpTimeouts(requestTimeout: number): { requestTimeout: number; 
  */
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const env = opts.env ?? process.env;
-  const logger = opts.logger ?? createLogger(env);
   const config = resolveConfig(opts, env);
   const users = config.users;
   const cleanup: Array<() => unknown> = [];
@@ -154,6 +156,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     for (const c of cleanup.reverse()) await c();
   };
   try {
+    // Made once the configuration gives the zone of readable log times (OKTELL_TZ or timeZone:, as `runs` shows).
+    const logger = opts.logger ?? createLogger(env, config.timeZone);
     // Before the store is opened: opening it requeues the jobs left running, which must not be another live server's.
     const dataLock = config.store.kind === 'sqlite' ? lockDataFolder(config.dataDir, () => readServerFile(config.dataDir)) : undefined;
     cleanup.push(() => dataLock?.release());

@@ -25,11 +25,16 @@ async function logsOf(env: Record<string, string>, more: string[] = []): Promise
 }
 
 describe('serve logs through the real binary', () => {
-  it('OKTELL_LOG_FORMAT=pretty: time, level, message and key fields on one readable line', { timeout: 60_000 }, async () => {
-    const out = await logsOf({ OKTELL_LOG_FORMAT: 'pretty' });
+  it('OKTELL_LOG_FORMAT=pretty: time (in OKTELL_TZ, with its offset), level, message and key fields on one readable line', { timeout: 60_000 }, async () => {
+    // The machine's zone differs from OKTELL_TZ: the times follow OKTELL_TZ, as `runs` and `show` print them.
+    const before = Date.now();
+    const out = await logsOf({ OKTELL_LOG_FORMAT: 'pretty', OKTELL_TZ: 'Asia/Kolkata', TZ: 'America/New_York' });
+    const after = Date.now();
     const line = out.split('\n').find((l) => / request /.test(l));
     assert.ok(line, out);
-    assert.match(line, /^\d\d:\d\d:\d\d\.\d{3} INFO  request method=GET path=\/no\/such\/hook status=404 ms=[\d.]+ ip=127\.0\.0\.1 runId=\S+$/);
+    assert.match(line, /^\d\d:\d\d:\d\d\.\d{3}\+05:30 INFO  request method=GET path=\/no\/such\/hook status=404 ms=[\d.]+ ip=127\.0\.0\.1 runId=\S+$/);
+    const kolkataHour = (t: number) => new Date(t + 5.5 * 3_600_000).getUTCHours();
+    assert.ok([kolkataHour(before), kolkataHour(after)].includes(Number(line.slice(0, 2))), `${line}: the hour in Asia/Kolkata`);
     assert.ok(!out.split('\n').some((l) => l.startsWith('{')), 'no JSON line in the readable form');
     assert.doesNotMatch(out, new RegExp(USER.password));
   });
@@ -72,12 +77,22 @@ describe('the readable form', () => {
   });
 
   it('quotes values with spaces, writes objects as JSON, puts an error message in line and its stack below', () => {
-    const time = new Date(2026, 0, 2, 3, 4, 5, 67).getTime();
+    const time = Date.UTC(2026, 0, 2, 0, 4, 5, 67);
     const line = JSON.stringify({ level: 50, time, msg: 'cannot record a run', runId: 'r1', note: 'two words', pruned: { inbox: 2 }, err: { type: 'Error', message: 'disk full', stack: 'Error: disk full\n    at write (store.js:1:1)' } });
-    assert.equal(formatLogLine(line).replace(/\x1b\[[0-9;]*m/g, ""), '03:04:05.067 ERROR cannot record a run err="disk full" runId=r1 note="two words" pruned={"inbox":2}\n    at write (store.js:1:1)\n');
+    assert.equal(formatLogLine(line, 'Europe/Moscow').replace(/\x1b\[[0-9;]*m/g, ""), '03:04:05.067+03:00 ERROR cannot record a run err="disk full" runId=r1 note="two words" pruned={"inbox":2}\n    at write (store.js:1:1)\n');
+  });
+
+  it('gives the time in the zone it is given, with the offset of that moment (Z for UTC)', () => {
+    const plain = (time: number, zone: string) => formatLogLine(JSON.stringify({ level: 30, time, msg: 'm' }), zone).replace(/\x1b\[[0-9;]*m/g, '').split(' ')[0];
+    const t = Date.UTC(2026, 6, 1, 23, 59, 59, 8);
+    assert.equal(plain(t, 'UTC'), '23:59:59.008Z');
+    assert.equal(plain(t, 'Asia/Kolkata'), '05:29:59.008+05:30');
+    assert.equal(plain(t, 'Europe/Berlin'), '01:59:59.008+02:00'); // summer time
+    assert.equal(plain(Date.UTC(2026, 0, 1, 23, 59, 59, 8), 'Europe/Berlin'), '00:59:59.008+01:00');
+    assert.equal(plain(Date.UTC(2026, 0, 1, 12, 0, 0, 999), 'America/New_York'), '07:00:00.999-05:00');
   });
 
   it('passes a line that is not JSON through unchanged', () => {
-    assert.equal(formatLogLine('plain text'), 'plain text\n');
+    assert.equal(formatLogLine('plain text', 'UTC'), 'plain text\n');
   });
 });

@@ -65,7 +65,7 @@ describe('a blank environment variable counts as unset', () => {
     });
 
     it(`OKTELL_LOG_LEVEL=${JSON.stringify(blank)}: the default level`, () => {
-      assert.equal((createLogger({ OKTELL_LOG_LEVEL: blank, OKTELL_LOG_FORMAT: 'json' }) as unknown as { level: string }).level, 'info');
+      assert.equal((createLogger({ OKTELL_LOG_LEVEL: blank, OKTELL_LOG_FORMAT: 'json' }, 'UTC') as unknown as { level: string }).level, 'info');
     });
   }
 });
