@@ -1,5 +1,6 @@
 // What the start-up output warns about: settings that let the server start but make part of it fail on every request.
 import { closest, scenarioNameOf, type ScenarioLibrary } from '../engine/index.js';
+import { fileInFolder } from './scenario-host.js';
 
 /**
  * Why the hook scenario cannot run, when it cannot: its file is invalid, or no loaded scenario has its name (with the
@@ -12,7 +13,8 @@ export function hookScenarioWarning(scenario: string, library: ScenarioLibrary):
   const consequence = 'every webhook is answered 500 and /-/health fails until it is there (the folder is watched: fixing or adding the file is enough)';
   const invalid = library.issues.find((i) => scenarioNameOf(i.file) === scenario);
   if (invalid) {
-    return `the hook scenario ${scenario} is invalid (${invalid.file}:${invalid.line}:${invalid.col} ${invalid.message}; npx oktell-emu validate shows every problem): ${consequence}`;
+    // The file as the log names scenario problems: relative to the scenarios folder, not to the server's working directory.
+    return `the hook scenario ${scenario} is invalid (${fileInFolder(invalid.file, library.dir)}:${invalid.line}:${invalid.col} ${invalid.message}; npx oktell-emu validate shows every problem): ${consequence}`;
   }
   const guess = closest(scenario, library.scenarios.keys());
   const loaded = [...library.scenarios.keys()].sort();
