@@ -163,6 +163,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     cleanup.push(() => dataLock?.release());
     const store = await openStore(config, logger);
     cleanup.push(() => store.close());
+    // Jobs acknowledged before this start and not yet delivered (with SQLite, those just resumed too), for the start record.
+    const queued = await queuedJobs(store);
     migrateDatabases(config, logger);
     const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false, databases: databaseDialects(config.databases) });
     cleanup.push(() => host.close());
@@ -190,8 +192,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const stopRetention = startRetention(store, config, logger);
     // The log stream's own start record (the banner on stderr is for a person, and often not collected).
     logger.info(
-      { url, listening, pid: process.pid, dataDir: config.dataDir, store: config.store.kind, scenariosDir: config.scenariosDir, scenarios: host.library().scenarios.size, users: users.map((u) => u.login), mail: built.mail.kind },
-      `listening on ${listening}`,
+      { url, listening, pid: process.pid, dataDir: config.dataDir, store: config.store.kind, scenariosDir: config.scenariosDir, scenarios: host.library().scenarios.size, users: users.map((u) => u.login), mail: built.mail.kind, ...(queued !== undefined ? { queued } : {}) },
+      `listening on ${listening}${queued ? `; ${queued} job(s) found waiting ${config.store.kind === 'postgres' ? 'in the shared queue' : 'in the queue from before this start'}` : ''}`,
     );
     return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, listening, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), syncRuns, stopRetention, warnings, dataLock });
   } catch (e) {
@@ -413,6 +415,14 @@ interface Parts {
   dataLock: DataFolderLock | undefined;
 }
 
+/** The jobs waiting in the queue, for the start and stop records; undefined when the store cannot count them now. */
+function queuedJobs(store: Store): Promise<number | undefined> {
+  return store.counts().then(
+    (c) => c.jobs.queued,
+    () => undefined,
+  );
+}
+
 /** The running server's handle; `close` takes the steps of the start back in reverse order. */
 function running(p: Parts): RunningServer {
   const { config, store, host, workers, logger, server, emulator, built } = p;
@@ -453,10 +463,7 @@ function running(p: Parts): RunningServer {
         await built.close();
         await emulator?.close();
         // What waits for the next start, counted before the store closes, for the stop record.
-        const queued = await store.counts().then(
-          (c) => c.jobs.queued,
-          () => undefined,
-        );
+        const queued = await queuedJobs(store);
         await store.close();
         p.dataLock?.release();
         logger.info({ unfinished, ...(queued !== undefined ? { queued } : {}) }, `stopped${queued ? `: ${queued} job(s) ${config.store.kind === 'postgres' ? 'queued in the shared store' : 'left queued for the next start'}` : ''}`);

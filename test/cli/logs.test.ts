@@ -1,8 +1,10 @@
 // serve's logs: readable lines for a person (a terminal, or OKTELL_LOG_FORMAT=pretty), JSON lines for machines.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatLogLine, logFormat } from '../../server/log-format.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
 import { runCli, startServeProcess } from './cli-process.js';
 
@@ -54,6 +56,29 @@ describe('serve logs through the real binary', () => {
     const paths = out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.msg === 'request').map((r) => r.path);
     assert.deepEqual(paths, ['/no/such/hook', '/-/console/runs']);
     assert.doesNotMatch(out, /query-secret-42/);
+  });
+
+  it('SIGTERM: the stop record says how many jobs are left queued; the start record how many it found waiting', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    try {
+      const dataDir = join(tmp.dir, 'var');
+      mkdirSync(dataDir);
+      const before = await openSqliteStore({ file: join(dataDir, 'oktell.sqlite') });
+      const tomorrow = Date.now() + 86_400_000;
+      await before.enqueueJobs([{ scenario: 'BpiumNewTask', params: {}, runAt: tomorrow }, { scenario: 'BpiumNewTask', params: {}, runAt: tomorrow }]);
+      await before.close();
+      const server = await startServeProcess({ dataDir, env: { OKTELL_USERS: `${USER.login}:${USER.password}`, OKTELL_LOG_FORMAT: 'json' } });
+      assert.equal(await server.stop(), 0);
+      const records = server.stdout().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const start = records.find((r) => String(r.msg).startsWith('listening on '));
+      assert.equal(start?.queued, 2, server.stdout());
+      assert.match(String(start?.msg), /; 2 job\(s\) found waiting in the queue from before this start$/);
+      const stop = records.find((r) => String(r.msg).startsWith('stopped'));
+      assert.equal(stop?.queued, 2, server.stdout());
+      assert.equal(stop?.msg, 'stopped: 2 job(s) left queued for the next start');
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   it('an unknown OKTELL_LOG_FORMAT is a usage error', { timeout: 30_000 }, () => {

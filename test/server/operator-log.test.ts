@@ -1,7 +1,12 @@
 // What the log stream tells an operator (review s24, O9): successful probes at debug, a refused login as a warning
 // with the login tried and never the password, and a start and a stop record.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { startServer } from '../../server/serve.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { repoPath, tempDir } from '../helpers.js';
 import { capturingLogger, startTestServer, USER } from './server-helpers.js';
 
 const basic = (pair: string) => `Basic ${Buffer.from(pair).toString('base64')}`;
@@ -15,6 +20,8 @@ describe('the log stream, for an operator', () => {
       const start = lines.find((l) => l.msg?.startsWith('listening on '));
       assert.ok(start, 'a start record');
       assert.equal(start.level, 'info');
+      assert.equal(start.msg, `listening on ${url}`, 'nothing waiting: no word of it');
+      assert.equal(start.obj.queued, 0);
       assert.equal(start.obj.url, url);
       assert.equal(start.obj.dataDir, t.dataDir);
       assert.deepEqual(start.obj.users, [USER.login]);
@@ -44,5 +51,36 @@ describe('the log stream, for an operator', () => {
     } finally {
       await t.cleanup(); // close is idempotent
     }
+  });
+
+  it('the start record counts the jobs found waiting (the resumed ones too); the stop record those left', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    const dataDir = join(tmp.dir, 'var');
+    mkdirSync(dataDir);
+    // A previous process's store: two jobs due tomorrow, and one it was running when it was killed.
+    const before = await openSqliteStore({ file: join(dataDir, 'oktell.sqlite') });
+    const tomorrow = Date.now() + 86_400_000;
+    await before.enqueueJobs([{ scenario: 'BpiumNewTask', params: {}, runAt: tomorrow }, { scenario: 'BpiumNewTask', params: {}, runAt: tomorrow }]);
+    // Its scenario is not in the folder: each attempt fails as retryable, so it stays queued.
+    await before.enqueueJobs([{ id: 'orphan', scenario: 'GoneScenario', params: {} }]);
+    assert.deepEqual((await before.claimJobs('killed-host:1:abc', 1, 60_000)).map((j) => j.id), ['orphan']);
+    await before.close();
+
+    const { lines, logger } = capturingLogger();
+    const server = await startServer({ port: 0, host: '127.0.0.1', dataDir, scenarios: repoPath('scenarios'), bpiumEmulatorPort: 0, watch: false, pollMs: 50, logger, env: { OKTELL_USERS: `${USER.login}:${USER.password}` } });
+    try {
+      assert.ok(lines.some((l) => l.level === 'warn' && l.msg?.startsWith('resumed 1 job(s)')), 'the resumed one is said on its own');
+      const start = lines.find((l) => l.msg?.startsWith('listening on '));
+      assert.ok(start, 'a start record');
+      assert.equal(start.obj.queued, 3);
+      assert.equal(start.msg, `listening on ${server.url}; 3 job(s) found waiting in the queue from before this start`);
+    } finally {
+      await server.close(2000);
+      tmp.cleanup();
+    }
+    const stop = lines.find((l) => l.msg?.startsWith('stopped'));
+    assert.ok(stop, 'a stop record');
+    assert.equal(stop.obj.queued, 3);
+    assert.equal(stop.msg, 'stopped: 3 job(s) left queued for the next start');
   });
 });
