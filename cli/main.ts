@@ -7,6 +7,7 @@ import { ConfigError } from '../server/config.js';
 import { MailConfigError } from '../adapters/mail/smtp-url.js';
 import { BpiumConfigError } from '../adapters/bpium/url.js';
 import { DamagedStoreError } from '../server/store/sqlite-check.js';
+import { StoreUnavailableError } from '../server/store/store.errors.js';
 import { graphCommand } from './commands/graph.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
@@ -110,6 +111,11 @@ export async function main(argv: string[]): Promise<void> {
     // The store named by the configuration cannot be opened: one line, not the driver's stack.
     if (e instanceof StoreOpenError) {
       fail(json, 'E_STORE', e.message, {}, e.usage ? 2 : 1);
+      return;
+    }
+    // The store refuses the write (its quota is near, the disk is full, it is locked): one line, exit 1; try later.
+    if (e instanceof StoreUnavailableError) {
+      fail(json, 'E_STORE', `the store refuses the write (${e.reason}): ${e.message}`, {}, 1);
       return;
     }
     if (configurationError(e)) {

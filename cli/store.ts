@@ -12,7 +12,8 @@ import { existingDataDir, serverSettings, type ServerFlags, type ServerSettings 
  * file's `store:` names one, else the SQLite file in the data folder (--data-dir, OKTELL_DATA_DIR, `dataDir:`), which
  * must exist (exit 2 otherwise). A command that only reads passes `noStore`: when the folder has no store file yet,
  * that is its answer, and no file is created just to be read. Jobs queued through it (`tasks run`) get the attempts
- * the server gives its own (workers.maxAttempts, OKTELL_MAX_ATTEMPTS), not the store's built-in default. A command
+ * the server gives its own (workers.maxAttempts, OKTELL_MAX_ATTEMPTS), not the store's built-in default, and the
+ * server's quota (OKTELL_STORE_MAX_PAGES) applies to them as to the server's own starts. A command
  * that has read the configuration already passes it as `config`; `fn` gets it either way.
  *
  * PostgreSQL is opened without DDL by every command, those that write (`replay`, `tasks run`, a live run's record)
@@ -37,7 +38,8 @@ export async function withStore<T>(
   } else {
     const file = join(existingDataDir(config.dataDir), 'oktell.sqlite');
     if (noStore && !existsSync(file)) return noStore(dirname(file));
-    store = await openSqliteStore({ file, defaultMaxAttempts });
+    // With the server's quota, so that `tasks run` is refused near it as the server's own starts are.
+    store = await openSqliteStore({ file, defaultMaxAttempts, ...(config.storeMaxPages ? { maxPageCount: config.storeMaxPages } : {}) });
   }
   try {
     return await fn(store, config);

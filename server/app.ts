@@ -128,8 +128,7 @@ export function createApp(d: AppDeps): express.Express {
       return;
     }
     if (err instanceof StoreUnavailableError) {
-      d.metrics.unavailable++;
-      d.metrics.storeRefused = { at: Date.now(), reason: err.reason };
+      noteStoreRefusal(d, err);
       res.status(503).set('Retry-After', String(err.retryAfterSeconds)).type('text/plain').send('503 Service Unavailable: the store cannot take requests right now; retry later\n');
       return;
     }
@@ -156,6 +155,12 @@ function undecodableBody(err: unknown, req: Request): string | undefined {
  * to prove the store writable again) lets it back in to try.
  */
 const STORE_REFUSAL_MEMORY_MS = 30_000;
+
+/** Counts a request the store refused, and lets `/-/health` say so for a while. */
+function noteStoreRefusal(d: AppDeps, err: StoreUnavailableError): void {
+  d.metrics.unavailable++;
+  d.metrics.storeRefused = { at: Date.now(), reason: err.reason };
+}
 
 /** What makes the server unable to take webhooks: no hook scenario, or a store refusing writes. */
 function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
@@ -222,7 +227,17 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   }
   const params: Record<string, Value> = started.params;
   if (q.async === '1') {
-    const [jobId] = await d.store.enqueueJobs([{ scenario: name, params, trigger: { webapi: req.path } }]);
+    let jobId: string | undefined;
+    try {
+      [jobId] = await d.store.enqueueJobs([{ scenario: name, params, trigger: { webapi: req.path } }]);
+    } catch (err) {
+      // The store quota (or an outage) refuses the start as it refuses a hook request: 503, Retry-After, nothing queued.
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      noteStoreRefusal(d, err);
+      res.set('Retry-After', String(err.retryAfterSeconds));
+      answer(503, { started: false, startResult: -1, returnValue: 'the store cannot take new runs right now; retry later' });
+      return;
+    }
     d.workers.wake();
     answer(200, { started: true, startResult: 0, returnValue: '', runId: jobId! });
     return;

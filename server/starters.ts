@@ -1,6 +1,6 @@
 // AsyncStarterPort implementations for the server: collect starts to store with a request, or enqueue at once.
 import type { AsyncStarterPort, AsyncStartRequest, IdPort, JsonValue, Value } from '../engine/index.js';
-import type { NewJob, Store } from './store/store.port.js';
+import type { EnqueueOptions, NewJob, Store } from './store/store.port.js';
 
 /**
  * A job's variables that hold the same long text as one of its parameters (HTTP404 passes the webhook body as
@@ -58,13 +58,14 @@ export function collectingStarter(ids: IdPort, trigger: JsonValue): AsyncStarter
 
 /**
  * Enqueues each start at once (for runs outside a request: jobs and Web-API runs). The effect journal records the
- * start after the job is stored, so a crash between the two can start a job twice but never lose one.
+ * start after the job is stored, so a crash between the two can start a job twice but never lose one. A job's own
+ * starts pass `{ byRunningJob: true }` (see `EnqueueOptions`).
  */
-export function enqueueingStarter(ids: IdPort, store: Pick<Store, 'enqueueJobs'>, trigger: JsonValue, onEnqueued?: () => void): AsyncStarterPort {
+export function enqueueingStarter(ids: IdPort, store: Pick<Store, 'enqueueJobs'>, trigger: JsonValue, onEnqueued?: () => void, options?: EnqueueOptions): AsyncStarterPort {
   return {
     async start(req) {
       const id = ids.newId();
-      await store.enqueueJobs([jobFromStart(id, req, trigger)]);
+      await store.enqueueJobs([jobFromStart(id, req, trigger)], options);
       onEnqueued?.();
       return { runId: id };
     },

@@ -269,7 +269,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         ports: {
           ...opts.ports,
           journal: journal.port,
-          asyncStarter: enqueueingStarter(opts.ports.ids, opts.store, { parentJob: job.id }, () => wake()),
+          asyncStarter: enqueueingStarter(opts.ports.ids, opts.store, { parentJob: job.id }, () => wake(), { byRunningJob: true }),
         },
       });
     }

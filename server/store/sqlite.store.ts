@@ -34,6 +34,7 @@ import {
   JOB_STATUSES,
   RUN_STATUSES,
   type AttemptOutcome,
+  type EnqueueOptions,
   type FailJobInput,
   type FailJobResult,
   type InboxEntry,
@@ -89,9 +90,10 @@ export interface SqliteStoreOptions {
 const PRUNE_CHUNK = 5000;
 
 /**
- * Room kept under a quota (`maxPageCount`) for the work already accepted, so that new hook requests are refused while
- * the jobs they queued can still be claimed and record their run and outcome. Without it the hook fills the file to
- * the last page and delivery stalls: a job that cannot record its end runs again (its letter too) after a restart.
+ * Room kept under a quota (`maxPageCount`) for the work already accepted, so that new work from outside (hook requests,
+ * Web-API starts, service-task runs) is refused while the jobs already queued can still be claimed and record their
+ * run and outcome. Without it new work fills the file to the last page and delivery stalls: a job that cannot record
+ * its end runs again (its letter too) after a restart.
  * Kept: `PAGES_PER_PENDING_JOB` pages (8 KiB) per queued or running job, plus `QUOTA_MARGIN` of the quota.
  */
 export const PAGES_PER_PENDING_JOB = 2;
@@ -122,7 +124,7 @@ export class SqliteStore implements Store {
   private readonly defaultMaxAttempts: number;
   private readonly newId: () => string;
   private readonly listCache = new Map<string, Database.Statement>();
-  /** The quota in pages (undefined: none), for the room check of `recordRequest`. */
+  /** The quota in pages (undefined: none), for the room check of new work (`assertRoomForNewWork`). */
   private readonly maxPages: number | undefined;
   /** What this open did to the schema (the server's start log says it). */
   readonly migrated: SchemaMigrated;
@@ -171,7 +173,7 @@ export class SqliteStore implements Store {
   // ----- inbox -------------------------------------------------------------------------------------------------
 
   async recordRequest(input: RecordRequestInput): Promise<RecordRequestResult> {
-    this.assertRoomForRequests();
+    this.assertRoomForNewWork();
     const e = input.inbox;
     const entry = {
       received_at: e.receivedAt,
@@ -229,13 +231,17 @@ export class SqliteStore implements Store {
 
   // ----- jobs --------------------------------------------------------------------------------------------------
 
-  async enqueueJobs(jobs: NewJob[]): Promise<string[]> {
+  async enqueueJobs(jobs: NewJob[], options: EnqueueOptions = {}): Promise<string[]> {
+    // A running job's children use the room kept for it; any other start is new work.
+    if (!options.byRunningJob) this.assertRoomForNewWork();
     const prepared = this.prepareJobs(jobs);
     return this.batcher.submit(() => this.insertJobs(prepared, null));
   }
 
   async claimTaskDue(input: TaskDueInput): Promise<{ claimed: boolean; jobId: string | null }> {
     const job = input.job ? this.prepareJobs([input.job])[0]! : null;
+    // A due time that starts a run is new work; the marks without a job (skipped, missed, paused) are a few bytes.
+    if (job) this.assertRoomForNewWork();
     return this.batcher.submit(() => {
       const r = this.cached(forSqlite(TASK_SQL.claim)).run(input.task, input.dueAt, input.kind, job?.id ?? null, this.clock.now());
       if (r.changes === 0) return { claimed: false, jobId: null };
@@ -487,11 +493,11 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Under a quota, refuses a new request when the pages in use plus the room kept for the pending jobs (see
+   * Under a quota, refuses new work (a hook request, a job started from outside a running job) when the pages in use plus the room kept for the pending jobs (see
    * `PAGES_PER_PENDING_JOB`) reach the quota. Below half the quota only two pager counters are read (no I/O); above
    * it the pending jobs are counted too (through the `jobs_due` index). Without a quota nothing is read.
    */
-  private assertRoomForRequests(): void {
+  private assertRoomForNewWork(): void {
     if (this.maxPages === undefined) return;
     this.assertOpen();
     const used = Number(this.db.pragma('page_count', { simple: true })) - Number(this.db.pragma('freelist_count', { simple: true }));
@@ -501,7 +507,7 @@ export class SqliteStore implements Store {
     if (used + kept < this.maxPages) return;
     throw new StoreUnavailableError(
       'full',
-      `the store is near its quota of ${this.maxPages} pages (${used} in use, ${kept} kept for the ${pending} job(s) not finished yet): new requests are refused until they are delivered or room is freed`,
+      `the store is near its quota of ${this.maxPages} pages (${used} in use, ${kept} kept for the ${pending} job(s) not finished yet): new requests and runs are refused until they are delivered or room is freed`,
       30,
     );
   }

@@ -87,6 +87,16 @@ export interface NewJob {
   pinnedVersion?: string | null;
 }
 
+/** How `enqueueJobs` treats a store quota (SQLite's `maxPageCount`; PostgreSQL has none). */
+export interface EnqueueOptions {
+  /**
+   * The jobs are started by a job that is running (an AsyncScenario block inside it): not refused near the quota, so
+   * the running job can still finish and record its outcome. Any other start is new work from outside (Web-API, a
+   * service task, the CLI) and is refused, as a hook request, once only the room kept for pending jobs is left.
+   */
+  byRunningJob?: boolean;
+}
+
 /** A job as stored. */
 export interface JobRecord {
   id: string;
@@ -357,8 +367,11 @@ export interface Store {
   findByDedupKey(dedupKey: string): Promise<InboxEntry | undefined>;
   getInboxEntry(id: number): Promise<InboxEntry | undefined>;
 
-  /** Enqueues jobs outside a request (e.g. a CLI or operator start). Returns their ids. */
-  enqueueJobs(jobs: NewJob[]): Promise<string[]>;
+  /**
+   * Enqueues jobs outside a request (e.g. a CLI or operator start). Returns their ids. Near a quota it rejects with
+   * `StoreUnavailableError` (`full`) unless `options.byRunningJob`.
+   */
+  enqueueJobs(jobs: NewJob[], options?: EnqueueOptions): Promise<string[]>;
   /**
    * Takes up to `limit` due jobs (queued with `nextRunAt <= now`, or running with an expired lease), highest priority
    * first, marks them running under `workerId` until now + `leaseMs`, and counts the attempt. A job whose lease
@@ -393,7 +406,7 @@ export interface Store {
   /**
    * Claims one due time of a service task and enqueues its job, in one transaction. The key (task, due time) is
    * unique: when another call (this or another instance, before or after a restart) already claimed it, nothing is
-   * written and `claimed` is false.
+   * written and `claimed` is false. A due time that enqueues a job is refused near a quota, as `enqueueJobs`.
    */
   claimTaskDue(input: TaskDueInput): Promise<{ claimed: boolean; jobId: string | null }>;
   /** The latest claimed due time of each named task that has one. */

@@ -4,6 +4,8 @@
 import type { EvalContext } from '../../engine/expr/index.js';
 import type { LoggerPort } from '../../engine/ports.js';
 import { toText } from '../../engine/values.js';
+import { repeatingFailureLog, type FailureLog } from '../delivery/failure-log.js';
+import { StoreUnavailableError } from '../store/store.errors.js';
 import type { JobStatus, NewJob, Store, TaskDueKind, TaskDueRecord } from '../store/store.port.js';
 import type { ServiceTask } from './definitions.js';
 import { isoInZone, nextDueTimes } from './schedule.js';
@@ -140,16 +142,40 @@ export class TaskScheduler {
     const { latest: latestMissed, count: missed, atLeast } = missedBetween(task, from, onTimeFrom);
     const onTime: number[] = [];
     for (let t = task.schedule.next(Math.max(claimedUpTo, onTimeFrom - 1)); t !== undefined && t <= now && onTime.length < MAX_PER_TICK; t = task.schedule.next(t)) onTime.push(t);
-    if (latestMissed !== undefined) {
-      c.missed += missed;
-      const kind: TaskDueKind = task.missed === 'once' ? 'catch-up' : 'missed';
-      this.o.logger.warn({ task: task.name, missed, policy: task.missed }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${kind === 'catch-up' ? 'one catch-up run' : 'skipped (missed: skip)'}`);
-      await this.claim(task, latestMissed, kind);
+    try {
+      if (latestMissed !== undefined) {
+        const kind: TaskDueKind = task.missed === 'once' ? 'catch-up' : 'missed';
+        await this.claim(task, latestMissed, kind);
+        // Counted and said once claimed: a claim the store refuses is tried again at the next tick.
+        c.missed += missed;
+        this.o.logger.warn({ task: task.name, missed, policy: task.missed }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${kind === 'catch-up' ? 'one catch-up run' : 'skipped (missed: skip)'}`);
+      }
+      for (const t of onTime) {
+        await this.claim(task, t, (await this.overlaps(task)) ? 'skipped' : 'due');
+        c.due++;
+      }
+    } catch (err) {
+      // Near the store quota a run is refused as a hook request is (the room left is for the jobs already queued).
+      // The due time stays unclaimed and is tried again at every tick; one that waits longer than lateAfterMs counts as
+      // missed, so a long refusal ends in the task's missed policy, not in a run per due time.
+      if (!(err instanceof StoreUnavailableError && err.reason === 'full')) throw err;
+      this.refusals(task.name).failed(err);
     }
-    for (const t of onTime) {
-      c.due++;
-      await this.claim(task, t, (await this.overlaps(task)) ? 'skipped' : 'due');
+  }
+
+  /** Per task: refused runs, logged once in full, then one line a minute, and once when runs are enqueued again. */
+  private readonly refusalLogs = new Map<string, FailureLog>();
+
+  private refusals(task: string): FailureLog {
+    let log = this.refusalLogs.get(task);
+    if (!log) {
+      const message = {
+        failing: `service task ${task}: the store is near its quota (OKTELL_STORE_MAX_PAGES), the run is not enqueued; tried again at every tick`,
+        recovered: `service task ${task}: runs are enqueued again`,
+      };
+      this.refusalLogs.set(task, (log = repeatingFailureLog(this.o.logger, message, 60_000, () => this.clock.now())));
     }
+    return log;
   }
 
   /** When this scheduler last left a `paused` mark for each disabled task. */
@@ -171,6 +197,7 @@ export class TaskScheduler {
     if (!r.claimed) return; // another instance (or an earlier life of this one) handled it
     const c = this.count(task.name);
     if (r.jobId) {
+      this.refusalLogs.get(task.name)?.succeeded();
       c.started++;
       this.lastJob.set(task.name, r.jobId);
       const errors = paramErrorsOf(job?.trigger);

@@ -2,8 +2,13 @@
 // repeated concurrently. (SIGKILL under load and SMTP down-then-up are in test/server/durability.test.ts; a locked
 // store in test/server/operations.test.ts.)
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
+import { runCli } from '../cli/cli.helper.js';
+import { AUTH, capturingLogger, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
+import { ECHO_DUE } from '../tasks/task-scenarios.js';
 
 const subjectsOf = async (t: Awaited<ReturnType<typeof startTestServer>>) => (await parsedLetters(t.smtp!)).map((m) => m.subject!.replace('Новая задача: ', ''));
 
@@ -101,6 +106,101 @@ describe('faults', () => {
       assert.deepEqual((await subjectsOf(t)).sort(), [...acked].sort(), 'one letter per acknowledged webhook, none twice');
     } finally {
       await t.cleanup();
+    }
+  });
+
+  it('near the store quota, new runs from outside are refused as webhooks are (Web-API async, tasks run, a due service task), while a running job still starts its child', { timeout: 90_000 }, async () => {
+    // A gate the running job waits on (its WebRequest), so that it starts its child only once the store is near the quota.
+    let open: () => void = () => undefined;
+    const opened = new Promise<void>((r) => (open = r));
+    let gateCalls = 0;
+    const gate = createServer((_req, res) => {
+      gateCalls++;
+      void opened.then(() => res.end('open'));
+    });
+    await new Promise<void>((r) => gate.listen(0, '127.0.0.1', r));
+    const parent = `start: wait
+blocks:
+  wait:
+    kind: WebRequest
+    method: GET
+    url: '"http://127.0.0.1:${(gate.address() as AddressInfo).port}/gate"'
+    timeout: 60
+    exits: { success: child, error: child, timeout: child }
+  child:
+    kind: AsyncScenario
+    scenario: Tick
+    exits: { next: rv }
+  rv:
+    kind: ReturnValue
+    values: { 1: '"started"' }
+`;
+    const disabled = 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * * *", enabled: false }\n';
+    const log = capturingLogger();
+    const t = await startTestServer({ watch: true, logger: log.logger, extraScenarios: { 'Tick.yaml': ECHO_DUE, 'Parent.yaml': parent }, config: disabled, env: { OKTELL_STORE_MAX_PAGES: '160' } });
+    try {
+      const webApi = (name: string) => fetch(`${t.server.url}/execsvcscript?name=${name}&async=1`, { headers: { authorization: AUTH } });
+      const started = await webApi('Parent');
+      assert.equal(started.status, 200, 'with room, a Web-API start is queued');
+      const parentJob = started.headers.get('x-oktell-run-id')!;
+      await waitFor('the parent job waiting at the gate', () => gateCalls > 0);
+
+      // Webhooks until the hook refuses, and still refuses once the jobs they queued are delivered (only the parent,
+      // held at the gate, stays pending): from then on nothing changes the room left.
+      let seq = 80_000;
+      const post = () => postWebhook(t.server.url, taskWebhook({ name: `запас ${seq}`, responsible: ['2'], sequenceId: seq++ }), t.secret);
+      let settledRefusal = false;
+      for (let round = 0; round < 20 && !settledRefusal; round++) {
+        for (let i = 0; i < 300; i++) {
+          const res = await post();
+          if (res.status === 503) break;
+          assert.equal(res.status, 200, `unexpected status ${res.status}`);
+        }
+        await waitFor('the acknowledged jobs delivered', async () => {
+          const c = (await t.server.store.counts()).jobs;
+          return c.queued + c.running === 1;
+        }, 30_000);
+        settledRefusal = (await post()).status === 503;
+      }
+      assert.ok(settledRefusal, 'the hook refuses new webhooks near the quota');
+      const jobsNow = async () => Object.values((await t.server.store.counts()).jobs).reduce((a, b) => a + b, 0);
+      const before = await jobsNow();
+
+      // The Web-API's async start: the hook's 503 and Retry-After, in the Web-API's own answer; nothing queued.
+      const refused = await webApi('Tick');
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get('retry-after'), '30');
+      assert.match(await refused.text(), /the store cannot take new runs right now/);
+      // A start by hand, over HTTP and from the CLI (which opens the store with the server's quota).
+      const manual = await fetch(`${t.server.url}/-/tasks/tick/run`, { method: 'POST', headers: { authorization: AUTH } });
+      assert.equal(manual.status, 503);
+      assert.equal(manual.headers.get('retry-after'), '30');
+      const cli = runCli(['tasks', 'run', 'tick', '--config', t.server.config.configFile!, '--data-dir', t.dataDir], { env: { OKTELL_STORE_MAX_PAGES: '160', OKTELL_SCENARIOS: t.scenariosDir } });
+      assert.equal(cli.code, 1, cli.stderr);
+      assert.match(cli.stderr, /the store refuses the write \(full\): the store is near its quota/);
+
+      // The task enabled: its due times are refused each second, said once (not once a tick), and nothing is queued.
+      writeFileSync(t.server.config.configFile!, disabled.replace('enabled: false', 'enabled: true'));
+      const refusalLines = () => log.lines.filter((l) => l.level === 'warn' && l.msg?.startsWith('service task tick: the store is near its quota'));
+      await waitFor('the scheduler to meet the quota', () => refusalLines().length > 0);
+      await new Promise((r) => setTimeout(r, 3500));
+      assert.equal(refusalLines().length, 1, 'one warning for a run of refusals');
+      assert.deepEqual(log.lines.filter((l) => l.msg?.includes('a tick failed')), [], 'a refusal is not a failed tick');
+      assert.equal(await jobsNow(), before, 'nothing was queued by the refused starts');
+
+      // The running job goes on: its AsyncScenario start uses the room kept for it, and the job succeeds.
+      open();
+      const done = await waitFor('the parent job to end', async () => {
+        const j = await t.server.store.getJob(parentJob);
+        return j && (j.status === 'succeeded' || j.status === 'failed' || j.status === 'dead' || j.lastError) ? j : undefined;
+      }, 30_000);
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.lastError));
+      const children = (await t.server.store.listJobs({ scenario: 'Tick' })).items.filter((j) => (j.trigger as { parentJob?: string }).parentJob === parentJob);
+      assert.equal(children.length, 1, 'the child of the running job was queued');
+    } finally {
+      open();
+      await t.cleanup();
+      await new Promise((r) => gate.close(r));
     }
   });
 
