@@ -99,21 +99,23 @@ export const PROCESS_STOPPED = { code: 'PROCESS_STOPPED', message: 'the server s
 /**
  * The run record of an attempt whose worker vanished: its lease expired, or the server stopped while it ran. A run is
  * recorded only when an attempt ends, so without this the attempt (and, at the last attempt, the dead letter it
- * leaves) would appear in no list. What it did is not known: it is recorded as failed from the worker's last sign of
- * life (the claim or the last lease renewal) to the moment the loss was found.
+ * leaves) would appear in no list. What it did is not known: it is recorded as failed from the attempt's claim to the
+ * moment the loss was found (for an attempt claimed before claim times were stored, from the worker's last sign of
+ * life: the claim or the last lease renewal).
  */
 export function lostAttemptRun(job: JobRecord, error: { code: string; message: string }, id: string, now: number): RunWrite {
   const params = job.params && typeof job.params === 'object' && !Array.isArray(job.params) ? cutRecord(job.params as Record<string, JsonValue>, STORED_PARAM_CHARS) : {};
   const who = job.leaseOwner ? `worker ${job.leaseOwner}` : 'its worker';
+  const startedAt = job.claimedAt ?? job.updatedAt;
   return {
     id,
     scenario: job.scenario,
     version: job.pinnedVersion ?? 'unknown',
     trigger: jobRunTrigger(job),
     status: 'failed',
-    startedAt: job.updatedAt,
+    startedAt,
     finishedAt: now,
-    durationMs: Math.max(0, now - job.updatedAt),
+    durationMs: Math.max(0, now - startedAt),
     params,
     returnValues: {},
     error: { code: error.code, message: `${error.message} (${who}, attempt ${job.attempts}); what the attempt did is not known: a letter or other effect it made may be made again by the next attempt` },

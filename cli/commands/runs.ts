@@ -69,12 +69,16 @@ type RunsFilter = { status?: string; scenario?: string; since?: string };
 /** `inProgress`: a job running now, whose run is recorded only when its attempt ends (`id` is then empty). */
 type RunRow = ReturnType<typeof summary> & { dead?: true; inProgress?: true };
 
-/** Jobs running now, as rows: their attempt's run is written when it ends, so `listRuns` cannot show them yet. */
+/**
+ * Jobs running now, as rows: their attempt's run is written when it ends, so `listRuns` cannot show them yet. The
+ * start is when the attempt was claimed (not `updatedAt`, which every lease renewal moves).
+ */
 async function runningJobs(store: Store, o: RunsFilter, limit: number, since: number | undefined): Promise<RunRow[]> {
   const jobs = await store.listJobs({ status: 'running', limit, ...(o.scenario ? { scenario: o.scenario } : {}) });
   return jobs.items
-    .filter((j) => !since || j.updatedAt >= since)
-    .map((j) => ({ ...summary({ id: '', jobId: j.id, scenario: j.scenario, version: j.pinnedVersion ?? '', trigger: jobRunTrigger(j), status: 'running', attempt: j.attempts, workerId: j.leaseOwner, startedAt: j.updatedAt, durationMs: null, error: null }), inProgress: true as const }));
+    .map((j) => ({ job: j, startedAt: j.claimedAt ?? j.updatedAt }))
+    .filter(({ startedAt }) => !since || startedAt >= since)
+    .map(({ job: j, startedAt }) => ({ ...summary({ id: '', jobId: j.id, scenario: j.scenario, version: j.pinnedVersion ?? '', trigger: jobRunTrigger(j), status: 'running', attempt: j.attempts, workerId: j.leaseOwner, startedAt, durationMs: null, error: null }), inProgress: true as const }));
 }
 
 /** The runs the filter selects, newest first; the last run of a dead-lettered job is marked `dead`. */

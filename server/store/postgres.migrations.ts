@@ -126,6 +126,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE runs ADD CONSTRAINT runs_trigger_check CHECK (trigger IN ('http', 'webapi', 'async', 'task', 'cli', 'replay'));
     `,
   },
+  {
+    version: 4,
+    name: 'jobs: when the current attempt was claimed',
+    // As SQLite's migration 4: updated_at moves with every lease renewal; a job running now gets its last update.
+    sql: `
+      ALTER TABLE jobs ADD COLUMN claimed_at BIGINT;
+      UPDATE jobs SET claimed_at = updated_at WHERE status = 'running';
+    `,
+  },
 ];
 
 /** Thrown when the database was migrated by a newer version of the emulator than this one. */

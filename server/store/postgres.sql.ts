@@ -90,7 +90,7 @@ export const PG_SQL = {
       finished_at = $3, updated_at = $3
     WHERE id = ANY($1::text[])`,
   /** Takes over expired leases already locked by this transaction. $1 ids, $2 worker, $3 expires, $4 now. */
-  claimIds: `UPDATE jobs SET attempts = attempts + 1, lease_owner = $2, lease_expires_at = $3, updated_at = $4
+  claimIds: `UPDATE jobs SET attempts = attempts + 1, lease_owner = $2, lease_expires_at = $3, claimed_at = $4, updated_at = $4
     WHERE id = ANY($1::text[])
     RETURNING *`,
   /** Due queued jobs, highest priority first, skipping rows other instances are taking. $1 worker, $2 expires, $3 now, $4 limit. */
@@ -100,7 +100,8 @@ export const PG_SQL = {
       LIMIT $4
       FOR UPDATE SKIP LOCKED
     )
-    UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, updated_at = $3
+    UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, claimed_at = $3,
+      updated_at = $3
     FROM due WHERE jobs.id = due.id
     RETURNING jobs.*`,
   /** $1 ids, $2 worker, $3 expires, $4 now. */

@@ -152,6 +152,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_job ON runs (job_id) WHERE job_id IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'jobs: when the current attempt was claimed',
+    // updated_at moves with every lease renewal, so it cannot say when an attempt began. For a job running when the
+    // file is migrated the claim time was never stored: its last update (the claim or a renewal) is the best known.
+    sql: `
+      ALTER TABLE jobs ADD COLUMN claimed_at INTEGER;
+      UPDATE jobs SET claimed_at = updated_at WHERE status = 'running';
+    `,
+  },
 ];
 
 /** Thrown when the file was written by a newer version of the emulator than this one. */

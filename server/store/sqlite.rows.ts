@@ -89,6 +89,8 @@ export interface JobRow {
   status: JobStatus;
   lease_owner: string | null;
   lease_expires_at: number | null;
+  /** Absent from a row built in memory before its insert. */
+  claimed_at?: number | null;
   last_error: string | null;
   last_run_id: string | null;
   pinned_version: string | null;
@@ -115,6 +117,7 @@ export function jobFromRow(r: JobRow): JobRecord {
     status: r.status,
     leaseOwner: r.lease_owner,
     leaseExpiresAt: r.lease_expires_at,
+    claimedAt: r.claimed_at ?? null,
     lastError: fromJson(r.last_error),
     lastRunId: r.last_run_id,
     pinnedVersion: r.pinned_version,

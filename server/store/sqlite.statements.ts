@@ -14,9 +14,9 @@ const SQL = {
   getInbox: `SELECT * FROM inbox WHERE id = ?`,
 
   insertJob: `INSERT INTO jobs (id, scenario, params, variables, parent_run_id, parent_block, trigger, inbox_id, priority,
-      attempts, max_attempts, next_run_at, status, lease_owner, lease_expires_at, pinned_version, created_at, updated_at)
+      attempts, max_attempts, next_run_at, status, lease_owner, lease_expires_at, claimed_at, pinned_version, created_at, updated_at)
     VALUES (@id, @scenario, @params, @variables, @parent_run_id, @parent_block, @trigger, @inbox_id, @priority,
-      @attempts, @max_attempts, @next_run_at, @status, @lease_owner, @lease_expires_at, @pinned_version, @now, @now)`,
+      @attempts, @max_attempts, @next_run_at, @status, @lease_owner, @lease_expires_at, @claimed_at, @pinned_version, @now, @now)`,
   getJob: `SELECT * FROM jobs WHERE id = ?`,
   anyExpiredLease: `SELECT 1 FROM jobs INDEXED BY jobs_lease WHERE status = 'running' AND lease_expires_at <= ? LIMIT 1`,
   expiredLeases: `SELECT * FROM jobs WHERE status = 'running' AND lease_expires_at <= ?`,
@@ -25,13 +25,15 @@ const SQL = {
   buryExpired: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = @error,
       finished_at = @now, updated_at = @now
     WHERE status = 'running' AND lease_expires_at <= @now AND attempts >= max_attempts`,
-  claimExpired: `UPDATE jobs SET attempts = attempts + 1, lease_owner = @worker, lease_expires_at = @expires, updated_at = @now
+  // claimed_at: when this attempt began (updated_at moves again with every lease renewal).
+  claimExpired: `UPDATE jobs SET attempts = attempts + 1, lease_owner = @worker, lease_expires_at = @expires, claimed_at = @now,
+      updated_at = @now
     WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= @now
       ORDER BY priority DESC, next_run_at LIMIT @limit)
     RETURNING *`,
   // Walks jobs_due in (priority DESC, next_run_at) order and stops at the limit.
   claimQueued: `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = @worker,
-      lease_expires_at = @expires, updated_at = @now
+      lease_expires_at = @expires, claimed_at = @now, updated_at = @now
     WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND next_run_at <= @now
       ORDER BY priority DESC, next_run_at LIMIT @limit)
     RETURNING *`,

@@ -101,7 +101,7 @@ export const QUOTA_MARGIN = 0.05;
 const PENDING_JOBS_SQL = `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')`;
 
 /** The claim columns of a job stored queued. */
-const QUEUED = { status: 'queued', attempts: 0, lease_owner: null, lease_expires_at: null };
+const QUEUED = { status: 'queued', attempts: 0, lease_owner: null, lease_expires_at: null, claimed_at: null };
 
 
 /** Opens (creating if needed) and migrates a SQLite store. */
@@ -557,7 +557,7 @@ export class SqliteStore implements Store {
   /** Inside a transaction: the jobs go in already claimed by `lease.worker` (their first attempt), due now. */
   private insertLeasedJobs(jobs: JobParams[], inboxId: number | null, lease: JobLease): JobRecord[] {
     const now = this.clock.now();
-    const claim = { status: 'running', attempts: 1, lease_owner: lease.worker, lease_expires_at: now + lease.leaseMs };
+    const claim = { status: 'running', attempts: 1, lease_owner: lease.worker, lease_expires_at: now + lease.leaseMs, claimed_at: now };
     return jobs.map((j) => {
       const row = { ...j, ...claim, inbox_id: j.inbox_id ?? inboxId, next_run_at: now, now };
       this.st.insertJob.run(row);

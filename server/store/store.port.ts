@@ -115,6 +115,11 @@ export interface JobRecord {
   status: JobStatus;
   leaseOwner: string | null;
   leaseExpiresAt: EpochMs | null;
+  /**
+   * When the last attempt was claimed (its start, for a running job); null before the first claim. Unlike `updatedAt`,
+   * which every lease renewal moves. A job already running when the store was upgraded has its last update instead.
+   */
+  claimedAt: EpochMs | null;
   lastError: JsonValue;
   lastRunId: string | null;
   pinnedVersion: string | null;

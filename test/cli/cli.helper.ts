@@ -1,5 +1,5 @@
 // Runs the real oktell-emu binary in a chosen folder: once to completion, or in the background for watch modes.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { repoPath, repoRoot } from '../helpers.js';
 
 export interface CliResult {
@@ -39,6 +39,19 @@ export function runCli(args: string[], opts: CliOptions = {}): CliResult {
     ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * As `runCli`, without blocking: for a test whose server runs in the test's own process, which `runCli` (spawnSync)
+ * would freeze meanwhile (its leases unrenewed, its idle keep-alive sockets closed under the next request).
+ */
+export function runCliAsync(args: string[], opts: Omit<CliOptions, 'input'> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], { cwd: opts.cwd ?? repoRoot, encoding: 'utf8', env: cliEnvironment(opts.env, opts.unset), timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /** A running oktell-emu process whose output is collected; `waitFor` resolves once the output matches. */

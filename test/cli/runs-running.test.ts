@@ -1,25 +1,39 @@
 // `runs --status running` on a real server's data folder while a job is in the middle of its attempt (SMTP that never
-// answers): the job is listed as in progress, although its run is recorded only when the attempt ends; the console
-// counts it.
+// answers): the job is listed as in progress, although its run is recorded only when the attempt ends, from when its
+// attempt was claimed (not its last lease renewal); the console counts it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startSilentServer } from '../mail/smtp-server.helper.js';
 import { AUTH, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
-import { runCli } from './cli-process.js';
+import { runCliAsync } from './cli.helper.js';
 
 describe('runs --status running', () => {
-  it('lists a job running now, as /-/metrics counts it, with its attempt', { timeout: 60_000 }, async () => {
+  it('lists a job running now, as /-/metrics counts it, with its attempt and when the attempt began', { timeout: 60_000 }, async () => {
     const silent = await startSilentServer();
-    const t = await startTestServer({ smtp: false, smtpPort: silent.port });
+    // The shortest lease: renewed every second, so the job's updatedAt soon moves past its claim.
+    const t = await startTestServer({ smtp: false, smtpPort: silent.port, env: { OKTELL_LEASE_MS: '3000' } });
+    // Not spawnSync: the server runs in this process and must renew its lease meanwhile.
+    const runs = (...args: string[]) => runCliAsync(['runs', '--status', 'running', ...args, '--data-dir', t.dataDir]);
     try {
       const res = await postWebhook(t.server.url, taskWebhook({ name: 'долгое письмо', responsible: ['3'] }), t.secret);
       assert.equal(res.status, 200);
       const job = await waitFor('the job to run', async () => (await t.server.store.listJobs({ status: 'running' })).items[0]);
-      const text = runCli(['runs', '--status', 'running', '--data-dir', t.dataDir]);
+      const renewed = await waitFor('a lease renewal', async () => {
+        const j = await t.server.store.getJob(job.id);
+        return j && j.claimedAt !== null && j.updatedAt > j.claimedAt ? j : undefined;
+      });
+      const text = await runs();
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, new RegExp(`running\\s+BpiumNewTask\\s+async\\s+job ${job.id} #1 \\(in progress: its run is recorded when the attempt ends\\)`));
-      const rows = JSON.parse(runCli(['runs', '--status', 'running', '--json', '--data-dir', t.dataDir]).stdout) as Array<{ jobId: string; status: string; inProgress?: boolean; attempt: number }>;
+      const rows = JSON.parse((await runs('--json')).stdout) as Array<{ jobId: string; status: string; inProgress?: boolean; attempt: number; startedAt: number }>;
       assert.deepEqual(rows.map((r) => [r.jobId, r.status, r.inProgress, r.attempt]), [[job.id, 'running', true, 1]]);
+      assert.equal(rows[0]!.startedAt, renewed.claimedAt, 'the start is the claim of the attempt, not its last renewal');
+      // --since filters on that start too: an attempt begun before the time given is not listed, though renewed after.
+      const since = new Date(renewed.claimedAt! + 1).toISOString();
+      const later = await runs('--since', since, '--json');
+      assert.deepEqual(JSON.parse(later.stdout), [], later.stderr);
+      const earlier = JSON.parse((await runs('--since', new Date(renewed.claimedAt!).toISOString(), '--json')).stdout) as Array<{ jobId: string }>;
+      assert.deepEqual(earlier.map((r) => r.jobId), [job.id]);
       // The console's runs page counts it as running too.
       const page = await (await fetch(`${t.server.url}/-/console/runs`, { headers: { authorization: AUTH } })).text();
       assert.match(page, /<b>1<\/b> running/);

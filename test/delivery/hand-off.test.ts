@@ -111,6 +111,7 @@ describe('hand-off of new jobs to a worker with room', () => {
       const row = await s.store.getJob(leased[0]!.id);
       assert.equal(row?.status, 'succeeded');
       assert.equal(row?.attempts, 1);
+      assert.ok(row?.claimedAt && row.claimedAt === leased[0]!.claimedAt && row.claimedAt === row.createdAt, 'the hand-off is the claim of its first attempt');
     } finally {
       await s.done();
     }

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { runCli } from '../cli/cli.helper.js';
+import { runCliAsync } from '../cli/cli.helper.js';
 import { AUTH, capturingLogger, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 import { ECHO_DUE } from '../tasks/task-scenarios.js';
 
@@ -175,7 +175,7 @@ blocks:
       const manual = await fetch(`${t.server.url}/-/tasks/tick/run`, { method: 'POST', headers: { authorization: AUTH } });
       assert.equal(manual.status, 503);
       assert.equal(manual.headers.get('retry-after'), '30');
-      const cli = runCli(['tasks', 'run', 'tick', '--config', t.server.config.configFile!, '--data-dir', t.dataDir], { env: { OKTELL_STORE_MAX_PAGES: '160', OKTELL_SCENARIOS: t.scenariosDir } });
+      const cli = await runCliAsync(['tasks', 'run', 'tick', '--config', t.server.config.configFile!, '--data-dir', t.dataDir], { env: { OKTELL_STORE_MAX_PAGES: '160', OKTELL_SCENARIOS: t.scenariosDir } });
       assert.equal(cli.code, 1, cli.stderr);
       assert.match(cli.stderr, /the store refuses the write \(full\): the store is near its quota/);
 

@@ -179,6 +179,32 @@ describe('PostgresStore: schema', () => {
     }
   });
 
+  it('migration 4 gives a job running in an older schema its last update as claim time, and the others none', T, async (t) => {
+    if (!pgAvailable.url) return t.skip(pgAvailable.skip);
+    const schema = randomSchemaName('upgrade');
+    const url = urlWithSchema(pgAvailable.url, schema);
+    try {
+      await querySchema(pgAvailable.url, 'public', `CREATE SCHEMA ${schema}`);
+      const older = PG_MIGRATIONS.filter((m) => m.version <= 3);
+      const job = (id: string, status: string, attempts: number, owner: string, expires: string, updated: number) =>
+        `INSERT INTO jobs (id, scenario, params, variables, trigger, max_attempts, next_run_at, status, attempts, lease_owner,
+          lease_expires_at, created_at, updated_at) VALUES ('${id}', 'S', '{}', '{}', '{}', 3, 1, '${status}', ${attempts}, ${owner}, ${expires}, 1, ${updated});`;
+      await querySchema(pgAvailable.url, schema, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);
+        ${older.map((m) => `${m.sql}; INSERT INTO schema_migrations VALUES (${m.version}, 'v${m.version}', 0);`).join('\n')}
+        ${job('running', 'running', 1, "'w'", '9000', 5000)}
+        ${job('queued', 'queued', 0, 'NULL', 'NULL', 2000)}`);
+      const store = await openPostgresStore({ url, poolSize: 1 });
+      try {
+        assert.equal((await store.getJob('running'))?.claimedAt, 5000);
+        assert.equal((await store.getJob('queued'))?.claimedAt, null);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await dropSchema(pgAvailable.url, schema);
+    }
+  });
+
   it('refuses a schema migrated by a newer build', T, async (t) => {
     if (!pgAvailable.url) return t.skip(pgAvailable.skip);
     const schema = randomSchemaName('future');

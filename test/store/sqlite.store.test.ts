@@ -159,6 +159,29 @@ describe('SqliteStore: schema and settings', () => {
     }
   });
 
+  it('migration 4 gives a job running in an older file its last update as claim time, and the others none', T, async () => {
+    const { dir, cleanup } = await tempDir();
+    const file = join(dir, 's.db');
+    try {
+      const old = new Database(file);
+      applyMigrations(old, MIGRATIONS.filter((m) => m.version <= 3));
+      const insert = old.prepare(`INSERT INTO jobs (id, scenario, params, variables, trigger, max_attempts, next_run_at, status, attempts, lease_owner,
+          lease_expires_at, created_at, updated_at) VALUES (?, 'S', '{}', '{}', '{}', 3, 1, ?, ?, ?, ?, 1, ?)`);
+      insert.run('running', 'running', 1, 'w', 9_000, 5_000);
+      insert.run('queued', 'queued', 0, null, null, 2_000);
+      old.close();
+      const store = await openSqliteStore({ file });
+      try {
+        assert.equal((await store.getJob('running'))?.claimedAt, 5_000);
+        assert.equal((await store.getJob('queued'))?.claimedAt, null);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('refuses to open a database written by a newer schema', T, async () => {
     const { dir, cleanup } = await tempDir();
     const file = join(dir, 's.db');

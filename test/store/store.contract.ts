@@ -371,6 +371,28 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('keeps when the attempt was claimed: renewals move updatedAt, not claimedAt, and a lost attempt\'s run starts at its claim', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const id = await enqueueOne(store);
+        assert.equal((await store.getJob(id))?.claimedAt, null, 'not claimed yet');
+        const claimedAt = clock.now();
+        const [claimed] = await store.claimJobs('w', 1, 1000);
+        assert.equal(claimed?.claimedAt, claimedAt);
+        clock.advance(800);
+        assert.deepEqual(await store.heartbeat([id], 'w', 1000), [id]);
+        const renewed = await store.getJob(id);
+        assert.deepEqual([renewed?.claimedAt, renewed?.updatedAt], [claimedAt, claimedAt + 800], 'the renewal is not a new start');
+        // The worker vanishes: another takes the job over (a new attempt, claimed now), and the lost attempt is
+        // recorded from its own claim, not from the last renewal.
+        clock.advance(1000);
+        const [taken] = await store.claimJobs('w2', 1, 1000);
+        assert.equal(taken?.claimedAt, clock.now());
+        assert.equal((await store.getJob(id))?.claimedAt, clock.now());
+        const [lost] = (await store.listRuns({ jobId: id })).items;
+        assert.deepEqual([lost?.attempt, lost?.startedAt, lost?.durationMs], [1, claimedAt, 1800]);
+      });
+    });
+
     it('makes a job dead when its lease expires during its last attempt, and fails the abandoned run', T, async () => {
       await withStore(async (store, { clock }) => {
         const id = await enqueueOne(store, { maxAttempts: 1 });
