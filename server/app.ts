@@ -191,7 +191,9 @@ function webApiRefusal(req: Request, q: Record<string, unknown>): { status: numb
 
 /** Oktell's Web-API: execsvcscript (XML answer) and execsvcscriptplain (the return value as plain text). */
 async function execSvcScript(d: AppDeps, req: Request, res: Response) {
-  const plain = req.path === '/execsvcscriptplain';
+  // The same spellings the route takes (express matches paths case-insensitively and with a trailing slash), so a
+  // client writing `/ExecSvcScriptPlain` or `/execsvcscriptplain/` gets the plain text it reads, not XML.
+  const plain = req.path.toLowerCase().replace(/\/$/, '') === '/execsvcscriptplain';
   const form: Record<string, unknown> = typeof req.body === 'object' && req.body ? req.body : {};
   const q: Record<string, unknown> = { ...form, ...req.query };
   const answer = (status: number, a: Parameters<typeof execSvcScriptXml>[0]) => {

@@ -145,6 +145,18 @@ describe('the web server', () => {
     assert.equal(await res.text(), 'ABC|2');
   });
 
+  it('execsvcscriptplain answers plain text in any letter case and with a trailing slash, as the route takes it', async () => {
+    for (const path of ['/ExecSvcScriptPlain', '/EXECSVCSCRIPTPLAIN', '/execsvcscriptplain/', '/ExecSvcScriptPlain/']) {
+      const res = await fetch(`${t.server.url}${path}?name=Echo&startparam1=z&startparam2=y`, { headers: { authorization: AUTH } });
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get('content-type')!, /^text\/plain/, path);
+      assert.equal(await res.text(), 'Z|y', path);
+    }
+    const xml = await fetch(`${t.server.url}/ExecSvcScript/?name=Echo&startparam1=z`, { headers: { authorization: AUTH } });
+    assert.match(xml.headers.get('content-type')!, /xml/);
+    assert.match(await xml.text(), /<!\[CDATA\[Z\|\]\]>/);
+  });
+
   it('execsvcscript answers 404 with started=0 for an unknown scenario and 400 without a name', async () => {
     const unknown = await fetch(`${t.server.url}/execsvcscript?name=Nope`, { headers: { authorization: AUTH } });
     assert.equal(unknown.status, 404);
