@@ -47,7 +47,7 @@ export const asyncScenarioBlock: BlockDefinition<z.infer<typeof schema>, Config>
     // Without params 1 no start value is passed: variables are shared, and the callee's Start keeps the caller's value.
     if (config.mode === 'call') return { control: 'call', scenario: config.scenario, startParam: params['1'], exit: 'next' };
     if (config.mode === 'jump') return { control: 'jump', scenario: config.scenario, startParam: params['1'] };
-    const variables = config.copyVariables ? rt.snapshot() : {};
+    const variables = config.copyVariables ? rt.snapshot(config.scenario) : {};
     const { value } = await rt.effect(async () => {
       const { runId } = await rt.asyncStarter.start({ scenario: config.scenario, params, variables, parentRunId: rt.runId, parentBlock: rt.blockId });
       return runId;

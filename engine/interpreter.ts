@@ -29,7 +29,7 @@ import type {
   TemplatePort,
   WebRequestPort,
 } from './ports.js';
-import { coerceToType, type JsonValue, type Value } from './values.js';
+import { coerceToType, type JsonValue, type Value, type VarType } from './values.js';
 
 /** Ports a run uses. Only `asyncStarter`, `clock` and `ids` are required; a missing adapter fails the block that needs it. */
 export interface EnginePorts {
@@ -215,7 +215,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     asyncStarter: ports.asyncStarter,
     clock,
     mailFrom: ports.mailFrom,
-    snapshot: () => Object.fromEntries(vars),
+    snapshot: (forScenario) => (forScenario === undefined ? Object.fromEntries(vars) : sameTyped(forScenario)),
     async effect<T extends JsonValue>(perform: () => Promise<T>) {
       const key = stepKey();
       if (journal) {
@@ -252,6 +252,31 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       if (t) (notes ??= []).push(t);
     },
   };
+
+  /**
+   * The variables an async start copies into scenario `name`: those it declares with the same name and the same type
+   * as this run does (Oktell's rule). A scenario that is not loaded gets them all; its run converts what fits when
+   * the scenario is back (a job waiting for a restored file must not lose its copies).
+   */
+  function sameTyped(name: string): Record<string, Value> {
+    const target = library.scenarios.get(name);
+    if (!target) return Object.fromEntries(vars);
+    const out: Record<string, Value> = {};
+    for (const [n, v] of vars) {
+      const type = target.variables.get(n)?.type;
+      if (type !== undefined && type === declaredType(n)) out[n] = v;
+    }
+    return out;
+  }
+
+  /** A variable's declared type: this scenario's declaration, else the nearest caller's (call/jump share variables). */
+  function declaredType(n: string): VarType | undefined {
+    for (let i = frames.length; i >= 0; i--) {
+      const type = (i === frames.length ? frame : frames[i]!).scenario.variables.get(n)?.type;
+      if (type !== undefined) return type;
+    }
+    return undefined;
+  }
 
   /** The journal's key of the current step: scenario, block and the how-many-th visit of it in this run. */
   function stepKey(): string {
@@ -386,10 +411,11 @@ function initVariables(s: Scenario, vars: Map<string, Value>, preset: Readonly<R
       const decl = s.variables.get(k);
       if (!decl) continue;
       try {
+        // The starter sent only variables of the same name and type (rt.snapshot(scenario)); converting still turns
+        // a stored job's date, kept as ISO text, back into a date.
         vars.set(k, coerceToType(v, decl.type, timeZone));
       } catch {
-        // A copied value that does not fit this scenario's type keeps the initial value, as Oktell copies only
-        // variables that match by name and type.
+        // The scenario was edited between the start and the run, and the value no longer fits: the initial value.
       }
     }
   }

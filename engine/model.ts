@@ -252,8 +252,11 @@ export interface BlockRuntime {
   readonly asyncStarter: AsyncStarterPort;
   readonly clock: ClockPort;
   readonly mailFrom: string | undefined;
-  /** Variables as a plain object (template context, async copies). */
-  snapshot(): Record<string, Value>;
+  /**
+   * Variables as a plain object (template context); given a scenario's name, only those that scenario declares with
+   * the same name and type (what an async start copies).
+   */
+  snapshot(forScenario?: string): Record<string, Value>;
   /**
    * Runs an effect once per run and step: when the journal already holds this step's outcome (a retried run), it is
    * returned without running `perform` again.
