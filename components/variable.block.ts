@@ -1,11 +1,14 @@
 // Variable (Присвоение): assigns expressions to variables, in order.
 import { z } from 'zod';
-import { coerceToType, ExpressionRuntimeError, SCENARIO_ERROR_CODES as C, type BlockDefinition, type CompileContext, type CompiledExpression, type EvalContext } from '../engine/index.js';
+import { coerceToType, ExpressionRuntimeError, returnValueSlot, SCENARIO_ERROR_CODES as C, type BlockDefinition, type CompileContext, type CompiledExpression, type EvalContext } from '../engine/index.js';
 import { exprMap } from './common.js';
 
 const schema = z.strictObject({ set: exprMap.refine((m) => Object.keys(m).length > 0, 'set at least one variable') });
 
-type Config = { names: string[]; exprs: CompiledExpression[] };
+/** What one line of `set:` assigns: a variable, or a return value named as Oktell's service variable. */
+type Target = { variable: string } | { returnValue: number };
+
+type Config = { names: string[]; targets: Target[]; exprs: CompiledExpression[] };
 
 export const variableBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
   kind: 'Variable',
@@ -21,17 +24,27 @@ export const variableBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
   exits: { next: loop }`,
   compile(raw, cx) {
     const names: string[] = [];
+    const targets: Target[] = [];
     const exprs: CompiledExpression[] = [];
     for (const [name, source] of Object.entries(raw.set)) {
-      names.push(cx.variable(['set', name], name));
+      names.push(name);
+      // In Oktell the return values are service variables, assigned here like any other (the article's HTTP404 sets
+      // «(сл) Возвращаемое значение 2» to 200): such a name is the ReturnValue block's slot, not a variable.
+      const slot = returnValueSlot(name);
+      if (slot !== undefined) {
+        targets.push({ returnValue: slot });
+        exprs.push(cx.expression(['set', name], source));
+        continue;
+      }
+      targets.push({ variable: cx.variable(['set', name], name) });
       const expr = cx.expression(['set', name], source, cx.variableType?.(name));
       if (expr.constant) checkConstant(cx, name, expr);
       exprs.push(expr);
     }
-    return { names, exprs };
+    return { names, targets, exprs };
   },
   run(config, rt) {
-    const { names, exprs } = config;
+    const { names, targets, exprs } = config;
     for (let i = 0; i < names.length; i++) {
       let value;
       try {
@@ -40,7 +53,9 @@ export const variableBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
         // Named by the variable being set: a block may set ten, and the expression alone may read several.
         throw e instanceof ExpressionRuntimeError ? e.place(`set ${names[i]!}`, exprs[i]!.at) : e;
       }
-      rt.set(names[i]!, value, { at: exprs[i]!.at });
+      const target = targets[i]!;
+      if ('returnValue' in target) rt.setReturnValue(target.returnValue, value);
+      else rt.set(target.variable, value, { at: exprs[i]!.at });
     }
     return 'next';
   },

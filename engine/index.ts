@@ -9,7 +9,7 @@ export { checkJsonPath, queryJsonPath } from './jsonpath.js';
 export { jsonText, isStackOverflow } from './json-text.js';
 export { loadScenarioText, scenarioNameOf, type LoadOptions, type LoadResult } from './loader.js';
 export { expressionSchema, variableNameSchema } from './well-formed.js';
-export { defaultOf } from './variables.js';
+export { defaultOf, returnValueSlot } from './variables.js';
 export { outlineOfScenario, outlineOfText, unwiredEnd, blockDetail, EXIT_END_LABELS, type ScenarioOutline, type OutlineBlock, type OutlineExit, type ExitEnd } from './outline.js';
 export { loadScenarioLibrary, listScenarioFiles, SCENARIO_EXTENSIONS, type ScenarioLibrary, type TemplateChecker, type LibraryOptions } from './library.js';
 export { runScenario, DEFAULT_LIMITS, DEFAULT_MAX_EFFECTS, type EnginePorts, type RunOptions, type RunLimits } from './interpreter.js';

@@ -13,7 +13,7 @@ import { lostNumber } from './yaml-numbers.js';
 import { yamlSyntaxHint } from './yaml-syntax-hints.js';
 import { closest } from './suggest.js';
 import { allowedKeys, BLOCK_KEYS, reportSchemaIssues, withoutBadEntries, type ZodIssueLike } from './schema-issues.js';
-import { loadVariables } from './variables.js';
+import { loadVariables, returnValueSlot } from './variables.js';
 import { checkWellFormedProperties } from './well-formed.js';
 import { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
 
@@ -313,7 +313,15 @@ function loadBlock(
       if (!variables.has(name) && !untyped.has(name)) {
         const guess = closest(name, [...variables.keys()]);
         // A variable named by a mapping key (set: { x: … }) is reported at the key; one given as a value at the value.
-        issue(at(path, path[path.length - 1] === name), C.UNKNOWN_VARIABLE, `unknown variable "${name}"`, guess ? `did you mean "${guess}"? Declare variables under "variables:"` : `declare it under "variables:", e.g. ${name}: string`);
+        const slot = returnValueSlot(name);
+        // Return values are Oktell's service variables: declaring one would make an ordinary variable, and the
+        // scenario would return nothing. Only a Variable block's `set:` assigns them by name.
+        const hint = slot !== undefined
+          ? `return value ${slot} is set by a Variable block's set: or a ReturnValue block: values: { ${slot}: … }`
+          : guess
+            ? `did you mean "${guess}"? Declare variables under "variables:"`
+            : `declare it under "variables:", e.g. ${name}: string`;
+        issue(at(path, path[path.length - 1] === name), C.UNKNOWN_VARIABLE, `unknown variable "${name}"`, hint);
       }
       return name;
     },
@@ -429,7 +437,10 @@ function compileProperty(
     if (!variables.has(name) && !untyped.has(name)) {
       const offset = Math.max(0, value.indexOf(name));
       const guess = closest(name, [...variables.keys()]);
-      const hint = NOT_A_VARIABLE_NAME.test(name)
+      const slot = returnValueSlot(name);
+      const hint = slot !== undefined
+        ? `return value ${slot} can be set but not read (Oktell's service variables are write-only): keep the value in a variable of its own and read that`
+        : NOT_A_VARIABLE_NAME.test(name)
         ? jsonAsTextHint(name, value)
         : guess
           ? `did you mean [${guess}]?`

@@ -37,6 +37,11 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
       report(loc, C.INVALID_VARIABLE, `variable name "${name}" is not allowed`, 'names may not contain "[", "]" or "\\" nor start or end with a space');
       continue;
     }
+    const slot = returnValueSlot(name);
+    if (slot !== undefined) {
+      report(loc, C.INVALID_VARIABLE, `"${name}" is Oktell's service variable for return value ${slot}, not a variable to declare`, `remove the declaration; a Variable block's set: { "${name}": … } assigns it, as does a ReturnValue block: values: { ${slot}: … }`);
+      continue;
+    }
     let type: unknown;
     let initial: unknown;
     let description: string | undefined;
@@ -106,7 +111,7 @@ function flowMapping(entries: Array<[string, unknown]>): string | undefined {
   return `{ ${entries.map(([k, v]) => `${k}: ${typeof v === 'string' && /[:#,{}[\]'"]|^\s|\s$/.test(v) ? JSON.stringify(v) : String(v)}`).join(', ')} }`;
 }
 
-/** The empty value of each type, as Oktell initialises variables (number 0, empty text, no date). */
+/** The empty value of each type, a variable's start without `initial` (our choice; scenario-format.md says why). */
 export function defaultOf(type: VarType): Value {
   switch (type) {
     case 'number':
@@ -120,3 +125,16 @@ export function defaultOf(type: VarType): Value {
   }
 }
 
+
+/**
+ * Oktell's service variable «(сл) Возвращаемое значение N» under the spellings an integrator copies from Oktell
+ * (`(сл) Возвращаемое значение 2`, `Возвращаемое значение 2`, `Return value 2`, any case): its number N (1..99), or
+ * undefined for any other name. In Oktell the return values are assigned like variables; here a Variable block's
+ * `set:` takes these names as a ReturnValue block would, and a declaration of one is refused.
+ */
+export function returnValueSlot(name: string): number | undefined {
+  const m = RETURN_VALUE_NAME.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+const RETURN_VALUE_NAME = /^\s*(?:\(\s*сл\.?\s*\)\s*)?(?:возвращаемое\s+значение|return\s+value)\s*([1-9]\d?)\s*$/iu;
