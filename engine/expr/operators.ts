@@ -36,14 +36,28 @@ export function add(a: Value, b: Value, ctx: EvalContext): Value {
   return checked(toNumber(a, 'operator +') + toNumber(b, 'operator +'), '+');
 }
 
-/** `a - b`: numbers (numeric text converts); date minus number subtracts days; date minus date gives days. */
+/**
+ * `a - b`: numbers (numeric text converts); date minus number subtracts days; date minus date gives days, and so
+ * does a date with date text on the other side (`[d] - "14.03.2024"`), as comparisons read date text.
+ */
 export function subtract(a: Value, b: Value, ctx: EvalContext): Value {
   if (typeof a === 'number' && typeof b === 'number') return checked(a - b, '-');
   if (a instanceof Date) {
-    if (b instanceof Date) return wallDaysBetween(b, a, ctx.timeZone);
+    const other = b instanceof Date ? b : dateText(b, ctx);
+    if (other) return wallDaysBetween(other, a, ctx.timeZone);
     return shiftDays(a, typeof b === 'number' ? -b : -toNumber(b, 'operator -'), '-', ctx);
   }
+  if (b instanceof Date) {
+    const first = dateText(a, ctx);
+    if (first) return wallDaysBetween(b, first, ctx.timeZone);
+  }
   return checked(toNumber(a, 'operator -') - toNumber(b, 'operator -'), '-');
+}
+
+/** The date a text holds, when it is date text and not a number (`"3"` next to a date is a number of days). */
+function dateText(v: Value, ctx: EvalContext): Date | undefined {
+  if (typeof v !== 'string' || numberFromText(v) === numberFromText(v)) return undefined;
+  return parseDateText(v, ctx.timeZone);
 }
 
 export function multiply(a: Value, b: Value): number {
@@ -73,8 +87,26 @@ function compareNumbers(a: number, b: number): number {
   return a < b ? -1 : 1;
 }
 
+/**
+ * Text order: by character code, except that ё and Ё take their place in the Russian alphabet, right after е and Е
+ * (by code ё comes after я and Ё before А, so every ё-name would sort out of place).
+ */
 function compareTexts(a: string, b: string): number {
-  return a === b ? 0 : a < b ? -1 : 1;
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return textWeight(x) < textWeight(y) ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : 1;
+}
+
+/** A code unit's place in text order: twice its code, ё/Ё one more than twice е/Е (between е and ж, Е and Ж). */
+function textWeight(c: number): number {
+  if (c === 0x451) return 0x435 * 2 + 1;
+  if (c === 0x401) return 0x415 * 2 + 1;
+  return c * 2;
 }
 
 function compareDateWith(d: Date, other: Value, ctx: EvalContext): number {

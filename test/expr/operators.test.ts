@@ -59,6 +59,11 @@ table('arithmetic converts numeric text and handles dates', [
   ['[d] - "1"', new Date('2024-03-14T06:30:00Z')],
   ['[d2] - [d]', 1.5],
   ['[d] - [d2]', -1.5],
+  // Date text on either side of a date is read as a date, as comparisons read it; numeric text stays days.
+  ['[d] - "14.03.2024 09:30"', 1],
+  ['[d2] - "2024-03-15T06:30:00Z"', 1.5],
+  ['"16.03.2024 21:30" - [d]', 1.5],
+  ['[d] - "0,5"', new Date('2024-03-14T18:30:00Z')],
 ]);
 
 table('comparisons', [
@@ -79,6 +84,15 @@ table('comparisons', [
   ['"abc" = "ABC"', false],
   ['"a" < "b"', true],
   ['"Я" > "А"', true],
+  // ё and Ё sort in the Russian alphabet, after е and Е, not by code (after я, before А).
+  ['"ёлка" < "яблоко"', true],
+  ['"ёж" > "ель"', true],
+  ['"ёж" < "жук"', true],
+  ['"Ёлка" > "Алла"', true],
+  ['"Ёлка" < "Жанна"', true],
+  ['"Ёлка" > "Ель"', true],
+  ['"Ё" < "а"', true],
+  ['"ё" = "е"', false],
   ['"b" >= "b"', true],
   ['[t] = true', true],
   ['[t] = 1', true],
