@@ -17,10 +17,24 @@ blocks:
     values: { 1: 'Upper([a]) + "|" + [b]', 2: 201 }
 `;
 
+/** Sets its return value as Oktell writes it: an assignment to the service variable, in a Variable block. */
+const SERVICE_VARIABLE = `variables: { who: string }
+start: s
+blocks:
+  s:
+    kind: Start
+    param: who
+    exits: { next: answer }
+  answer:
+    kind: Variable
+    set:
+      (сл) Возвращаемое значение 1: '"привет, " + [who]'
+`;
+
 describe('the web server', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ extraScenarios: { 'Echo.yaml': ECHO } });
+    t = await startTestServer({ extraScenarios: { 'Echo.yaml': ECHO, 'ServiceVariable.yaml': SERVICE_VARIABLE } });
   });
   after(async () => t.cleanup());
 
@@ -155,6 +169,12 @@ describe('the web server', () => {
     const xml = await fetch(`${t.server.url}/ExecSvcScript/?name=Echo&startparam1=z`, { headers: { authorization: AUTH } });
     assert.match(xml.headers.get('content-type')!, /xml/);
     assert.match(await xml.text(), /<!\[CDATA\[Z\|\]\]>/);
+  });
+
+  it("the Web-API answers the return value a Variable block assigned by Oktell's service-variable name", async () => {
+    const res = await fetch(`${t.server.url}/execsvcscriptplain?name=ServiceVariable&startparam1=${encodeURIComponent('Анна')}`, { headers: { authorization: AUTH } });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'привет, Анна');
   });
 
   it('execsvcscript answers 404 with started=0 for an unknown scenario and 400 without a name', async () => {
