@@ -316,11 +316,12 @@ function loadBlock(
         const slot = returnValueSlot(name);
         // Return values are Oktell's service variables: declaring one would make an ordinary variable, and the
         // scenario would return nothing. Only a Variable block's `set:` assigns them by name.
-        const hint = slot !== undefined
-          ? `return value ${slot} is set by a Variable block's set: or a ReturnValue block: values: { ${slot}: … }`
-          : guess
-            ? `did you mean "${guess}"? Declare variables under "variables:"`
-            : `declare it under "variables:", e.g. ${name}: string`;
+        const hint =
+          slot !== undefined
+            ? `return value ${slot} is set by a Variable block's set: or a ReturnValue block: values: { ${slot}: … }`
+            : guess
+              ? `did you mean "${guess}"? Declare variables under "variables:"`
+              : `declare it under "variables:", e.g. ${name}: string`;
         issue(at(path, path[path.length - 1] === name), C.UNKNOWN_VARIABLE, `unknown variable "${name}"`, hint);
       }
       return name;
@@ -438,13 +439,14 @@ function compileProperty(
       const offset = Math.max(0, value.indexOf(name));
       const guess = closest(name, [...variables.keys()]);
       const slot = returnValueSlot(name);
-      const hint = slot !== undefined
-        ? `return value ${slot} can be set but not read (Oktell's service variables are write-only): keep the value in a variable of its own and read that`
-        : NOT_A_VARIABLE_NAME.test(name)
-        ? jsonAsTextHint(name, value)
-        : guess
-          ? `did you mean [${guess}]?`
-          : `declare it under "variables:", e.g. ${name}: ${typeSuggested(name, value)}`;
+      const hint =
+        slot !== undefined
+          ? `return value ${slot} can be set but not read (Oktell's service variables are write-only): keep the value in a variable of its own and read that`
+          : NOT_A_VARIABLE_NAME.test(name)
+            ? jsonAsTextHint(name, value)
+            : guess
+              ? `did you mean [${guess}]?`
+              : `declare it under "variables:", e.g. ${name}: ${typeSuggested(name, value)}`;
       issue(src.locateInScalar(path, offset), C.UNKNOWN_VARIABLE, `unknown variable [${name}]`, hint);
     }
   }
