@@ -1,4 +1,5 @@
 // AsyncStarterPort implementations for the server: collect starts to store with a request, or enqueue at once.
+import { EffectError } from '../engine/index.js';
 import type { AsyncStarterPort, AsyncStartRequest, IdPort, JsonValue, Value } from '../engine/index.js';
 import type { EnqueueOptions, NewJob, Store } from './store/store.port.js';
 
@@ -65,7 +66,16 @@ export function enqueueingStarter(ids: IdPort, store: Pick<Store, 'enqueueJobs'>
   return {
     async start(req) {
       const id = ids.newId();
-      await store.enqueueJobs([jobFromStart(id, req, trigger)], options);
+      try {
+        await store.enqueueJobs([jobFromStart(id, req, trigger)], options);
+      } catch (e) {
+        // The store refusing the job (full, locked, down; seen by name, since a thread boundary loses the class) is
+        // a passing condition, not a fault of the scenario: the run fails as retryable, or takes the block's error
+        // exit, instead of ending as an internal error that is never retried.
+        const name = (e as { name?: unknown })?.name;
+        if (name !== 'StoreUnavailableError') throw e;
+        throw new EffectError('transient', `the store could not queue "${req.scenario}": ${(e as Error).message}`, { code: 'STORE_UNAVAILABLE', cause: e });
+      }
       onEnqueued?.();
       return { runId: id };
     },
