@@ -200,7 +200,38 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
 const FIELD_ID = /^(\d+|\$[A-Za-z_]\w*)$/;
 /** How long a catalog structure is reused for resolving field names (Oktell refreshes its copy every few hours). */
 const STRUCTURE_TTL_MS = 3 * 60 * 60 * 1000;
-const structures = new WeakMap<BpiumPort, Map<string, { expires: number; byName: Map<string, string>; names: string[] }>>();
+const structures = new WeakMap<BpiumPort, Map<string, CatalogFields>>();
+
+/** What a cached catalog structure tells about its fields. */
+interface CatalogFields {
+  expires: number;
+  byName: Map<string, string>;
+  names: string[];
+  ids: Set<string>;
+}
+
+/** The fields of a catalog, read through its structure once and reused for `STRUCTURE_TTL_MS`. */
+async function catalogFields(
+  bpium: BpiumPort,
+  catalogId: string,
+  opts: BpiumCallOptions,
+  external: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
+): Promise<CatalogFields> {
+  let perPort = structures.get(bpium);
+  if (!perPort) structures.set(bpium, (perPort = new Map()));
+  let entry = perPort.get(catalogId);
+  if (!entry || entry.expires < Date.now()) {
+    const catalog = await external(() => bpium.getCatalog(catalogId, opts));
+    entry = {
+      expires: Date.now() + STRUCTURE_TTL_MS,
+      byName: new Map(catalog.fields.map((f) => [f.name.trim().toLowerCase(), String(f.id)])),
+      names: catalog.fields.map((f) => f.name),
+      ids: new Set(catalog.fields.map((f) => String(f.id))),
+    };
+    perPort.set(catalogId, entry);
+  }
+  return entry;
+}
 
 /** Resolves a field given by id or by its Bpium name (case-insensitive) through a cached catalog structure. */
 async function fieldId(
@@ -211,14 +242,7 @@ async function fieldId(
   external: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
 ): Promise<string> {
   if (FIELD_ID.test(field)) return field;
-  let perPort = structures.get(bpium);
-  if (!perPort) structures.set(bpium, (perPort = new Map()));
-  let entry = perPort.get(catalogId);
-  if (!entry || entry.expires < Date.now()) {
-    const catalog = await external(() => bpium.getCatalog(catalogId, opts));
-    entry = { expires: Date.now() + STRUCTURE_TTL_MS, byName: new Map(catalog.fields.map((f) => [f.name.trim().toLowerCase(), String(f.id)])), names: catalog.fields.map((f) => f.name) };
-    perPort.set(catalogId, entry);
-  }
+  const entry = await catalogFields(bpium, catalogId, opts, external);
   const id = entry.byName.get(field.trim().toLowerCase());
   if (id === undefined) {
     // A structure without fields comes from a fixture catalog given without `fields:` (a real one always has some).
@@ -226,6 +250,22 @@ async function fieldId(
     throw new EffectError('permanent', `catalog ${catalogId} has no field named ${JSON.stringify(field)} (${known})`, { code: 'BPIUM_UNKNOWN_FIELD' });
   }
   return id;
+}
+
+/**
+ * A dry-run write's numeric field ids checked against the catalog structure, as Bpium checks them: an id the catalog
+ * does not have is refused with the live answer's status and code (HTTP 400, BPIUM_BAD_REQUEST), so `errorCode` and
+ * the error exit see what the live run would. A structure that lists no fields (a fixture catalog without `fields:`)
+ * says nothing about ids: nothing is checked then.
+ */
+async function checkFieldIds(bpium: BpiumPort, catalogId: string, values: Record<string, unknown>, opts: BpiumCallOptions): Promise<void> {
+  const numeric = Object.keys(values).filter((k) => /^\d+$/.test(k));
+  if (!numeric.length) return;
+  const entry = await catalogFields(bpium, catalogId, opts);
+  if (!entry.ids.size) return;
+  const unknown = numeric.find((k) => !entry.ids.has(k));
+  if (unknown === undefined) return;
+  throw new EffectError('permanent', `catalog ${catalogId} has no field ${JSON.stringify(unknown)} (checked against the catalog structure in a dry run: the write was not sent; Bpium answers it with HTTP 400)`, { status: 400, code: 'BPIUM_BAD_REQUEST' });
 }
 
 async function resolveKeys<T>(bpium: BpiumPort, catalogId: string, obj: Record<string, T>, opts: BpiumCallOptions): Promise<Record<string, T>> {
@@ -285,10 +325,14 @@ async function perform(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId:
 /**
  * A write in a dry run is recorded, not made. Its field names are still resolved, as `perform` does (the structure
  * read is a read, which a dry run does): an unknown name fails here with the live run's BPIUM_UNKNOWN_FIELD instead of
- * a dry run "succeeding" with a write the real Bpium refuses.
+ * a dry run "succeeding" with a write the real Bpium refuses. Its field ids are checked against the same structure.
  */
 async function dryRunWrite(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId: string, recordId: string | undefined, opts: BpiumCallOptions) {
-  const values = c.method === 'deleteRecord' ? undefined : await rt.external(() => resolveKeys(bpium, catalogId, buildValues(c, rt), opts));
+  const values = c.method === 'deleteRecord' ? undefined : await rt.external(async () => {
+    const resolved = await resolveKeys(bpium, catalogId, buildValues(c, rt), opts);
+    await checkFieldIds(bpium, catalogId, resolved, opts);
+    return resolved;
+  });
   const id = c.method === 'createRecord' ? `dry-run-${rt.runId.slice(0, 8)}-${rt.blockId}` : recordId!;
   rt.recordBpiumCall({ method: c.method, catalogId, recordId: id, status: 'dry-run', performed: false });
   rt.traceEffect({ method: c.method, catalogId, recordId: id, dryRun: true, ...(values ? { values } : {}) });
