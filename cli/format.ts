@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import { formatRunError, toText, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type Value } from '../engine/index.js';
 import { timeZone as configuredTimeZone } from './config.js';
 import { htmlToText } from './html-text.js';
+import { isValue } from '../server/stored-values.js';
 
 /** Steps shown from each end of a trace that was cut (a runaway loop); `--json` has every step kept. */
 const CUT_TRACE_EDGE = 20;
@@ -18,7 +19,7 @@ const SHOWN_TEXT_LINES = 30;
  */
 export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, timeZone = configuredTimeZone()): void {
   const pad = '  '.repeat(depth);
-  const show = (v: Value) => shown(v, timeZone);
+  const show = (v: Value) => shownValue(v, timeZone);
   const w = (s: string) => out.write(`${pad}${s}\n`);
   const status = r.status === 'completed' ? pc.green('completed') : pc.red('failed');
   w(`${pc.bold(r.scenario)} ${status} ${pc.dim(`run ${r.runId} · ${r.steps} steps · ${r.durationMs} ms · version ${r.version}`)}`);
@@ -67,8 +68,12 @@ function printMail(m: MailRecord, w: (s: string) => void): void {
   if (lines.length > SHOWN_TEXT_LINES) w(`    ${pc.dim(`│ … ${lines.length - SHOWN_TEXT_LINES} more lines (--json has the whole letter)`)}`);
 }
 
-function shown(v: Value, timeZone: string): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : toText(v, timeZone);
+/**
+ * A value as `run` prints it, and `show` for a stored run: text in quotes, numbers and dates as the scenario's text
+ * conversion writes them; anything that is no scenario value (JSON in a stored record) as JSON. Cut to 120 characters.
+ */
+export function shownValue(v: unknown, timeZone: string): string {
+  const s = typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : isValue(v) ? toText(v, timeZone) : String(JSON.stringify(v));
   return s.length > 120 ? `${s.slice(0, 117)}…` : s;
 }
 

@@ -5,6 +5,7 @@
 import type { JsonValue, MailRecord, RunResult, TraceStep, Value } from '../engine/index.js';
 import type { JobRecord, RunTrigger, RunWrite } from './store/store.port.js';
 import { taskNameOf } from './tasks/scheduler.js';
+import { dateKeys, type DateTags } from './stored-values.js';
 
 /** Characters of a text kept in a run record (trace values, parameters); the rest is counted, not stored. */
 export const STORED_TEXT_CHARS = 256;
@@ -40,11 +41,16 @@ function cutRecord<T>(values: Record<string, T>, max = STORED_TEXT_CHARS): Recor
   return out ?? values;
 }
 
-/** The trace with long values cut; steps with nothing to cut are kept as they are (no copy per step). */
-function cutTrace(trace: TraceStep[]): TraceStep[] {
+/**
+ * The trace with long values cut, and the dates among a step's values tagged (JSON keeps them as text; see
+ * stored-values.ts); steps with nothing to cut or tag are kept as they are (no copy per step).
+ */
+function cutTrace(trace: TraceStep[]): Array<TraceStep & DateTags> {
   return trace.map((s) => {
-    const changed = s.changed && cutRecord(s.changed);
-    return changed === s.changed ? s : { ...s, changed };
+    if (!s.changed) return s;
+    const changed = cutRecord(s.changed);
+    const dates = dateKeys(s.changed);
+    return changed === s.changed && !dates ? s : { ...s, changed, ...(dates ? { dates } : {}) };
   });
 }
 

@@ -11,7 +11,8 @@ import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin
 import { closest, formatRunError } from '../../engine/index.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
-import { dbCallLine, httpCallLine, printNote } from '../format.js';
+import { dbCallLine, httpCallLine, printNote, shownValue } from '../format.js';
+import { storedChanged, storedReturnValues } from '../../server/stored-values.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
 export function parseSince(v: string): number {
@@ -175,18 +176,27 @@ async function startedJobs(store: Store, runId: string): Promise<JobRecord[]> {
   return (await store.listJobs({ parentRunId: runId, limit: 1000 })).items.reverse();
 }
 
-/** A recorded run for people; `more` are lines about its effects and children, printed before its error. */
+/**
+ * A recorded run for people; `more` are lines about its effects and children, printed before its error. Values are
+ * printed as `run` prints them (dates in the server's zone, numbers without float noise): the dates the record tagged
+ * are read back as dates (stored-values.ts).
+ */
 function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, more: string[] = []) {
   const w = (s: string) => process.stdout.write(`${s}\n`);
+  const values = (v: Record<string, unknown> | undefined) => Object.entries(v ?? {}).map(([k, x]) => `${k}=${shownValue(x, zone)}`).join(' ');
   w(`${pc.bold(r.scenario)} ${r.status === 'completed' ? pc.green(r.status) : pc.red(r.status)} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
   w(`  started ${isoInZone(r.startedAt, zone)} · ${r.durationMs ?? '?'} ms${r.workerId ? ` · on ${r.workerId}` : ''}`);
-  w(`  params ${JSON.stringify(r.params).slice(0, 300)}`);
+  const params = r.params && typeof r.params === 'object' && !Array.isArray(r.params) ? values(r.params as Record<string, unknown>) : shownValue(r.params, zone);
+  if (params) w(`  params ${params}`);
   for (const [n, why] of Object.entries(r.task?.paramErrors ?? {})) w(`  ${pc.yellow('parameter')} ${n} failed, passed empty: ${why}`);
-  for (const s of (r.trace ?? []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; notes?: string[]; error?: string }>) {
-    w(`  ${String(s.step).padStart(3)} ${s.block} ${pc.dim(s.kind)} → ${s.exit}${s.changed ? ' ' + JSON.stringify(s.changed).slice(0, 200) : ''}${s.error ? ' ' + pc.red(s.error) : ''}`);
+  const trace = (Array.isArray(r.trace) ? r.trace : []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; dates?: string[]; notes?: string[]; error?: string }>;
+  for (const s of trace) {
+    const changed = storedChanged(s);
+    w(`  ${String(s.step).padStart(3)} ${s.block} ${pc.dim(s.kind)} → ${s.exit}${changed ? ` ${values(changed)}` : ''}${s.error ? ' ' + pc.red(s.error) : ''}`);
     for (const n of s.notes ?? []) w(`      ${pc.yellow('note')} ${n}`);
   }
-  w(`  return values ${JSON.stringify(r.returnValues)}`);
+  const returned = values(storedReturnValues(r.returnValues, trace));
+  if (returned) w(`  return values ${returned}`);
   for (const m of (r.mails ?? []) as Array<{ to: string[]; subject: string; status: string }>) w(`  mail ${m.status} to ${m.to.join(', ')} · ${m.subject}`);
   for (const c of (r.bpiumCalls ?? []) as Array<{ method: string; catalogId: string; recordId?: string; status: string }>) w(`  bpium ${c.method} ${c.catalogId}/${c.recordId ?? ''} → ${c.status}`);
   for (const line of more) w(`  ${line}`);

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
+import { toText } from '../../engine/index.js';
 
 /** Where the console is mounted; links in the views start with it. */
 export const CONSOLE_BASE = '/-/console';
@@ -36,16 +37,21 @@ export function formatDuration(ms: unknown): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-/** A value as one readable line or block: strings as they are, everything else as JSON. */
-export function showValue(v: unknown): string {
+/**
+ * A value as one readable line or block: strings as they are; numbers and dates as the scenario's text conversion
+ * writes them, as `run` and `show` print them (no float noise; `dd.MM.yyyy HH:mm:ss` in the server's zone);
+ * everything else as JSON.
+ */
+export function showValue(v: unknown, timeZone: string): string {
   if (v === '') return '""';
   if (typeof v === 'string') return v;
   if (v === undefined) return '';
+  if (typeof v === 'number' || v instanceof Date) return toText(v, timeZone);
   return JSON.stringify(v, null, typeof v === 'object' && v !== null && JSON.stringify(v).length > 80 ? 2 : undefined) ?? String(v);
 }
 
 /** Like `showValue`, but JSON text (a webhook body) is indented to be read. */
-export function prettyValue(v: unknown): string {
+export function prettyValue(v: unknown, timeZone: string): string {
   if (typeof v === 'string' && v.length <= 65_536 && /^\s*[[{]/.test(v)) {
     try {
       return JSON.stringify(JSON.parse(v), null, 2);
@@ -53,7 +59,7 @@ export function prettyValue(v: unknown): string {
       return v;
     }
   }
-  return showValue(v);
+  return showValue(v, timeZone);
 }
 
 export function createViews(timeZone: string): nunjucks.Environment {
@@ -65,8 +71,8 @@ export function createViews(timeZone: string): nunjucks.Environment {
   });
   env.addFilter('time', timeFormatter(timeZone));
   env.addFilter('duration', formatDuration);
-  env.addFilter('value', showValue);
-  env.addFilter('pretty', prettyValue);
+  env.addFilter('value', (v: unknown) => showValue(v, timeZone));
+  env.addFilter('pretty', (v: unknown) => prettyValue(v, timeZone));
   env.addFilter('json', (v: unknown) => JSON.stringify(v, null, 2) ?? '');
   return env;
 }

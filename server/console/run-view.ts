@@ -2,6 +2,7 @@
 // one, the path on the diagram, letters, Bpium calls and started scenarios.
 import type { Scenario } from '../../engine/index.js';
 import { diagramOf, markDiagram, pathMarks, type MarkedDiagram } from './scenario-graph.js';
+import { storedChanged } from '../stored-values.js';
 
 /** The trace of a run as stored (JSON) or as returned by the engine. */
 export interface TraceLike {
@@ -12,6 +13,8 @@ export interface TraceLike {
   exit: string;
   ms: number;
   changed?: Record<string, unknown>;
+  /** In a stored trace: the keys of `changed` that were dates. */
+  dates?: string[];
   effect?: unknown;
   notes?: string[];
   error?: string;
@@ -56,13 +59,14 @@ export function runView(input: { scenarioName: string; trace: unknown; scenario:
   const trace = asTrace(input.trace);
   const s = input.scenario;
   const state = new Map<string, unknown>();
-  if (s) for (const v of s.variables.values()) state.set(v.name, v.initial instanceof Date ? v.initial.toISOString() : v.initial);
+  if (s) for (const v of s.variables.values()) state.set(v.name, v.initial);
   if (input.initial && typeof input.initial === 'object' && !Array.isArray(input.initial)) {
     for (const [k, v] of Object.entries(input.initial)) if (state.has(k)) state.set(k, v);
   }
   const steps: StepView[] = [];
   for (const t of trace) {
-    const changed = Object.entries(t.changed ?? {});
+    // A stored step's dates come back as dates (stored-values.ts), to be shown as the run showed them.
+    const changed = Object.entries(storedChanged(t) ?? {});
     const changedVars = changed.filter(([k]) => !RETURN_KEY.test(k));
     for (const [k, v] of changedVars) state.set(k, v);
     if (steps.length >= SHOWN_STEPS) continue;

@@ -6,6 +6,7 @@ import { caseFromRun, inlineParams, recordedNote, RecordedRunError } from '../..
 import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger } from '../store/store.port.js';
 import { jobVariables } from '../starters.js';
+import { storedReturnValues } from '../stored-values.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
 import { CONSOLE_BASE, formatDuration, timeFormatter } from './console-views.js';
@@ -153,7 +154,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         replayable: !!job && REPLAYABLE.has(job.status),
         attempts: attempts?.items.filter((a) => a.id !== run.id).map(rowOf) ?? [],
         params: objectEntries(run.params),
-        returnValues: objectEntries(run.returnValues),
+        returnValues: objectEntries(storedReturnValues(run.returnValues, trace)),
         mails: arrayOf(run.mails),
         bpiumCalls: arrayOf(run.bpiumCalls),
         dbCalls: dbCallsOf(run, trace),
