@@ -18,7 +18,7 @@ export function dateKeys(values: Readonly<Record<string, unknown>>): string[] | 
 }
 
 /** A stored value read back: a value tagged as a date that still reads as one becomes a Date; the rest as stored. */
-function readBack(v: unknown, isDate: boolean): unknown {
+export function readBack(v: unknown, isDate: boolean): unknown {
   if (!isDate || typeof v !== 'string') return v;
   const d = new Date(v);
   return Number.isNaN(d.getTime()) ? v : d;

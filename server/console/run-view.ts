@@ -2,7 +2,7 @@
 // one, the path on the diagram, letters, Bpium calls and started scenarios.
 import type { Scenario } from '../../engine/index.js';
 import { diagramOf, markDiagram, pathMarks, type MarkedDiagram } from './scenario-graph.js';
-import { storedChanged } from '../stored-values.js';
+import { readBack, storedChanged } from '../stored-values.js';
 
 /** The trace of a run as stored (JSON) or as returned by the engine. */
 export interface TraceLike {
@@ -61,7 +61,9 @@ export function runView(input: { scenarioName: string; trace: unknown; scenario:
   const state = new Map<string, unknown>();
   if (s) for (const v of s.variables.values()) state.set(v.name, v.initial);
   if (input.initial && typeof input.initial === 'object' && !Array.isArray(input.initial)) {
-    for (const [k, v] of Object.entries(input.initial)) if (state.has(k)) state.set(k, v);
+    // A job keeps the variables it copied as JSON; the run converted each to its declared type, so a datetime one
+    // was a date there (and is shown as one).
+    for (const [k, v] of Object.entries(input.initial)) if (state.has(k)) state.set(k, readBack(v, s?.variables.get(k)?.type === 'datetime'));
   }
   const steps: StepView[] = [];
   for (const t of trace) {

@@ -18,6 +18,14 @@ blocks:
   answer:
     kind: ReturnValue
     values: { 1: '[d]', 2: '[x]', 3: '[t]' }
+    exits: { next: later }
+  later: { kind: AsyncScenario, scenario: Later }
+`;
+
+/** Started by Values: its job copies the caller's [d] (as JSON, so as ISO text); the run makes it a date again. */
+const LATER_YAML = `variables: { d: datetime }
+blocks:
+  answer: { kind: ReturnValue, values: { 1: '"done"' } }
 `;
 
 const ZONE = { OKTELL_TZ: 'Europe/Moscow' };
@@ -36,7 +44,7 @@ describe('show and the run page print stored values as run prints them', () => {
   let t: Awaited<ReturnType<typeof startConsoleServer>>;
   let runId: string;
   before(async () => {
-    t = await startConsoleServer({ 'Values.yaml': VALUES_YAML }, ZONE);
+    t = await startConsoleServer({ 'Values.yaml': VALUES_YAML, 'Later.yaml': LATER_YAML }, ZONE);
     const res = await fetch(`${t.server.url}/execsvcscript?name=Values`, { headers: { authorization: AUTH } });
     assert.equal(res.status, 200, await res.text());
     runId = await waitFor('the Values run to be recorded', async () => (await t.server.store.listRuns({ scenario: 'Values' })).items[0]?.id);
@@ -63,6 +71,12 @@ describe('show and the run page print stored values as run prints them', () => {
     assert.match(html, /<tr class="just-changed"><th>d<\/th><td>02\.12\.2026 00:03:00<\/td><\/tr>/);
     assert.match(html, /<div><dt>1<\/dt><dd>02\.12\.2026 00:03:00<\/dd><\/div><div><dt>2<\/dt><dd>0\.3<\/dd><\/div>/);
     assert.doesNotMatch(html, /0\.30000000000000004|&quot;2026-12-01T21:03:00\.000Z&quot;/);
+  });
+
+  it('the run page of a job: a datetime variable the job copied from its caller is shown as a date', { timeout: 30_000 }, async () => {
+    const later = await waitFor('the Later run', async () => (await t.server.store.listRuns({ scenario: 'Later' })).items.find((r) => r.status === 'completed'));
+    const html = await (await get(`${t.base}/runs/${later.id}`)).text();
+    assert.match(html, /<tr><th>d<\/th><td>02\.12\.2026 00:03:00<\/td><\/tr>/);
   });
 
   it('a record written before the date tags: numbers without noise, its dates as the text they were stored as', { timeout: 30_000 }, async () => {
