@@ -32,7 +32,7 @@ describe('deeply nested JSON', () => {
     const templates = createTemplateRenderer({ dir: repoPath('scenarios', 'templates') });
     const lib = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates });
     const fixture = parse(readFileSync(repoPath('test', 'fixtures', 'bpium-users.yaml'), 'utf8')) as BpiumFixtureFile;
-    const body = `{"hook":{"id":"1","sequenceId":7},"payload":{"catalogId":"11","recordId":"5","values":{"2":"Глубокая задача","3":${deep},"4":[{"id":"2"}]}}}`;
+    const body = `{"hook":{"id":"1","event":"record.created","sequenceId":7},"payload":{"catalogId":"11","recordId":"5","values":{"2":"Глубокая задача","3":${deep},"4":[{"id":"2"}]}}}`;
     const r = await runScenario(lib, 'BpiumNewTask', { params: { 1: body }, dryRun: true, timeZone: 'UTC', ports: ports(createFixtureBpium(fixture), templates) });
     assert.equal(r.status, 'completed', JSON.stringify(r.error));
     assert.equal(r.returnValues['1'], 'notified 1 of 1');
