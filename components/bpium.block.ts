@@ -171,7 +171,7 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
         : await rt.external(() => perform(c, rt, bpium, catalogId, recordId, opts));
       rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: 'ok', performed: true, ...(attempts.length ? { attempts: attempts.length } : {}) });
       rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', attempts: attempts.map(attemptJson), ...answerForTrace(write, answer) });
-      saveAnswer(c, rt, answer, await fieldIds(c, rt, bpium, catalogId, opts));
+      saveAnswer(c, rt, answer, await fieldIds(c, rt, bpium, catalogId, opts, answer));
       if (c.errorCode) rt.set(c.errorCode, '');
       return 'success';
     } catch (e) {
@@ -200,23 +200,19 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
 const FIELD_ID = /^(\d+|\$[A-Za-z_]\w*)$/;
 /** How long a catalog structure is reused for resolving field names (Oktell refreshes its copy every few hours). */
 const STRUCTURE_TTL_MS = 3 * 60 * 60 * 1000;
-const structures = new WeakMap<BpiumPort, Map<string, CatalogFields>>();
-
-/** What a cached catalog structure tells about its fields. */
-interface CatalogFields {
+interface Structure {
   expires: number;
   byName: Map<string, string>;
   names: string[];
+  /** The field ids, and `id name` of each for messages. */
   ids: Set<string>;
+  labels: string[];
 }
+const structures = new WeakMap<BpiumPort, Map<string, Structure>>();
+type External = <T>(read: () => Promise<T>) => Promise<T>;
 
-/** The fields of a catalog, read through its structure once and reused for `STRUCTURE_TTL_MS`. */
-async function catalogFields(
-  bpium: BpiumPort,
-  catalogId: string,
-  opts: BpiumCallOptions,
-  external: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
-): Promise<CatalogFields> {
+/** The catalog's structure, read once per STRUCTURE_TTL_MS per port. */
+async function structureOf(bpium: BpiumPort, catalogId: string, opts: BpiumCallOptions, external: External): Promise<Structure> {
   let perPort = structures.get(bpium);
   if (!perPort) structures.set(bpium, (perPort = new Map()));
   let entry = perPort.get(catalogId);
@@ -227,6 +223,7 @@ async function catalogFields(
       byName: new Map(catalog.fields.map((f) => [f.name.trim().toLowerCase(), String(f.id)])),
       names: catalog.fields.map((f) => f.name),
       ids: new Set(catalog.fields.map((f) => String(f.id))),
+      labels: catalog.fields.map((f) => `${String(f.id)} ${f.name}`),
     };
     perPort.set(catalogId, entry);
   }
@@ -239,10 +236,10 @@ async function fieldId(
   catalogId: string,
   field: string,
   opts: BpiumCallOptions,
-  external: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
+  external: External = (read) => read(),
 ): Promise<string> {
   if (FIELD_ID.test(field)) return field;
-  const entry = await catalogFields(bpium, catalogId, opts, external);
+  const entry = await structureOf(bpium, catalogId, opts, external);
   const id = entry.byName.get(field.trim().toLowerCase());
   if (id === undefined) {
     // A structure without fields comes from a fixture catalog given without `fields:` (a real one always has some).
@@ -261,7 +258,7 @@ async function fieldId(
 async function checkFieldIds(bpium: BpiumPort, catalogId: string, values: Record<string, unknown>, opts: BpiumCallOptions): Promise<void> {
   const numeric = Object.keys(values).filter((k) => /^\d+$/.test(k));
   if (!numeric.length) return;
-  const entry = await catalogFields(bpium, catalogId, opts);
+  const entry = await structureOf(bpium, catalogId, opts, (read) => read());
   if (!entry.ids.size) return;
   const unknown = numeric.find((k) => !entry.ids.has(k));
   if (unknown === undefined) return;
@@ -341,12 +338,35 @@ async function dryRunWrite(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalo
   return 'success';
 }
 
-/** The field ids of the `fields` mapping, evaluated and resolved (names through the catalog structure). */
-async function fieldIds(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId: string, opts: BpiumCallOptions): Promise<string[]> {
+/**
+ * The field ids of the `fields` mapping, evaluated and resolved (names through the catalog structure). An id the
+ * answer's values do not have is looked up in the structure too: Bpium may leave an empty field out, but an id the
+ * catalog does not have (`9`, or `$email`, which only Bpium 2.0 adds beside `2`) fails like an unknown name instead of
+ * leaving the variable silently empty.
+ */
+async function fieldIds(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId: string, opts: BpiumCallOptions, answer: JsonValue): Promise<string[]> {
   const ids: string[] = [];
   // Fetching a catalog structure not yet cached is a read like the block's own: through `rt.external`.
-  for (const [, field] of c.fields) ids.push(await fieldId(bpium, catalogId, toText(rt.evaluate(field), rt.timeZone), opts, (read) => rt.external(read)));
+  const external: External = (read) => rt.external(read);
+  const values = answer && typeof answer === 'object' && !Array.isArray(answer) && answer.values && typeof answer.values === 'object' ? (answer.values as Record<string, JsonValue>) : {};
+  for (const [variable, field] of c.fields) {
+    const id = await fieldId(bpium, catalogId, toText(rt.evaluate(field), rt.timeZone), opts, external);
+    if (!Object.hasOwn(values, id)) await checkAbsentId(bpium, catalogId, id, variable, opts, external, rt);
+    ids.push(id);
+  }
   return ids;
+}
+
+async function checkAbsentId(bpium: BpiumPort, catalogId: string, id: string, variable: string, opts: BpiumCallOptions, external: External, rt: BlockRuntime): Promise<void> {
+  const structure = await structureOf(bpium, catalogId, opts, external);
+  if (structure.ids.has(id)) return; // a field the record leaves empty
+  if (structure.ids.size === 0) {
+    // A fixture catalog given without `fields:` cannot say which ids exist (a real one always lists its fields).
+    rt.traceNote(`field ${id} is not in the answer: ${variable} left empty`);
+    return;
+  }
+  const v2 = id.startsWith('$') ? `; text ids such as ${id} exist only on Bpium 2.0, a v1 tenant (and the emulator) has only the numeric ones` : '';
+  throw new EffectError('permanent', `catalog ${catalogId} has no field with id ${JSON.stringify(id)} (fields: ${structure.labels.join(', ')})${v2}`, { code: 'BPIUM_UNKNOWN_FIELD' });
 }
 
 function saveAnswer(c: Config, rt: BlockRuntime, answer: JsonValue, ids: readonly string[] = []) {

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createBpiumClient, type BpiumClient } from '../../adapters/bpium/client.js';
+import { createFixtureBpium } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type ScenarioLibrary } from '../../engine/index.js';
 import { startBpiumEmulator, type BpiumEmulator } from '../../bpium-emulator/emulator.js';
@@ -133,6 +134,31 @@ blocks:
     values: { 1: '[id] + " / " + [code]' }
 `;
 
+/** Field ids the record does not have: Bpium 2.0's "$email" on a v1-like tenant, and a number no field has. */
+const ABSENT_ID = `variables: { email: string, missing: string, code: string, code2: string }
+start: v2
+blocks:
+  v2:
+    kind: Bpium
+    method: getRecord
+    catalog: '"$users"'
+    record: 2
+    fields: { email: '"$email"' }
+    errorCode: code
+    exits: { success: other, error: other }
+  other:
+    kind: Bpium
+    method: getRecord
+    catalog: 3
+    record: 2
+    fields: { email: 2, missing: 9 }
+    errorCode: code2
+    exits: { success: done, error: done }
+  done:
+    kind: ReturnValue
+    values: { 1: '[code] + " / " + [code2] + " / [" + [email] + "]"' }
+`;
+
 describe('the Bpium block over HTTP', () => {
   let tmp: ReturnType<typeof tempDir>;
   let emu: BpiumEmulator;
@@ -146,6 +172,7 @@ describe('the Bpium block over HTTP', () => {
     writeFileSync(join(tmp.dir, 'Write.yaml'), WRITE);
     writeFileSync(join(tmp.dir, 'ByName.yaml'), BY_NAME);
     writeFileSync(join(tmp.dir, 'DryByName.yaml'), DRY_BY_NAME);
+    writeFileSync(join(tmp.dir, 'AbsentId.yaml'), ABSENT_ID);
     lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
     assert.deepEqual(lib.issues, []);
   });
@@ -200,6 +227,23 @@ describe('the Bpium block over HTTP', () => {
     assert.equal(r.returnValues['1'], 'maria.smirnova@example.org / По имени поля / BPIUM_UNKNOWN_FIELD');
     const structureReads = emu.requests().filter((q) => q.method === 'GET' && /\/catalogs\/11$/.test(q.path)).length;
     assert.equal(structureReads, 1, 'the structure of catalog 11 is read once and cached');
+  });
+
+  it('a field id the catalog does not have ("$email" on a v1 tenant, "9") takes the error exit with BPIUM_UNKNOWN_FIELD, not an empty value', async () => {
+    const r = await run('AbsentId');
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.equal(r.returnValues['1'], 'BPIUM_UNKNOWN_FIELD / BPIUM_UNKNOWN_FIELD / []');
+    assert.match(r.bpiumCalls.find((c) => c.status === 'error')?.error ?? '', /^catalog \$users has no field with id "\$email" \(fields: 1 Имя, 2 Эл\. почта\); text ids such as \$email exist only on Bpium 2\.0/);
+    assert.match(r.bpiumCalls.filter((c) => c.status === 'error')[1]?.error ?? '', /^catalog 3 has no field with id "9" \(fields: 1 Имя, 2 Эл\. почта\)$/);
+  });
+
+  it('with a fixture catalog that lists no fields, an id the record lacks is left empty with a note in the trace', async () => {
+    const bpium = createFixtureBpium({ catalogs: { '3': { records: { '2': { '1': 'Иван Петров' } } } } });
+    const r = await runScenario(lib, 'AbsentId', { ports: { bpium, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.equal(r.returnValues['1'], ' /  / []');
+    assert.deepEqual(r.trace.find((s) => s.block === 'v2')?.notes, ['field $email is not in the answer: email left empty']);
+    assert.deepEqual(r.trace.find((s) => s.block === 'other')?.notes, ['field 2 is not in the answer: email left empty', 'field 9 is not in the answer: missing left empty']);
   });
 
   it('in a dry run the writes are not made', async () => {
