@@ -1,4 +1,6 @@
 // Webhook emitter of the emulator: signed JSON POSTs per subscription, persisted sequenceId, no retries, 410 unsubscribes.
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { signBpiumBody } from '../adapters/bpium/signature.js';
 import type { LoggerPort } from '../engine/ports.js';
 import type { HookEvent, JsonObject, WebhookSubscription } from './model.js';
@@ -25,6 +27,46 @@ export function splitCredentials(raw: string): { url: string; authorization?: st
   url.username = '';
   url.password = '';
   return { url: url.toString(), authorization: `Basic ${Buffer.from(`${user}:${pass}`, 'utf8').toString('base64')}` };
+}
+
+/**
+ * The User-Agent of the emulator's webhooks. Bpium documents only `Content-Type` and `X-Hook-Signature` for its
+ * webhooks; a receiver that logs or filters by User-Agent sees who is calling instead of a generic HTTP library.
+ */
+export const WEBHOOK_USER_AGENT = 'Bpium-Emulator/1.0 (oktell-emulator)';
+
+/** A webhook POST that got no complete answer in time. */
+class WebhookTimeout extends Error {
+  override name = 'WebhookTimeout';
+}
+
+/**
+ * POSTs one webhook with exactly the given headers (plus Host, Content-Length and Connection, which HTTP needs) and
+ * resolves with the status. node:http rather than fetch: fetch adds a browser's headers (`Sec-Fetch-Mode: cors`,
+ * `Accept-Language: *`, `User-Agent: node`, …) that a server-to-server sender such as Bpium does not send. Redirects
+ * are not followed; the reply body is read and dropped (Bpium ignores it for notifications).
+ */
+function postOnce(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const bytes = Buffer.from(body, 'utf8');
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(target, { method: 'POST', agent: false, headers: { ...headers, 'content-length': String(bytes.length) } }, (res: IncomingMessage) => {
+      res.on('error', fail);
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve(res.statusCode ?? 0);
+      });
+      res.resume();
+    });
+    const timer = setTimeout(() => req.destroy(new WebhookTimeout(`timeout after ${timeoutMs} ms`)), timeoutMs);
+    function fail(err: Error): void {
+      clearTimeout(timer);
+      reject(err);
+    }
+    req.on('error', fail);
+    req.end(bytes);
+  });
 }
 
 /** Fires matching subscriptions in parallel and records each outcome; Bpium neither queues nor retries. */
@@ -73,16 +115,14 @@ export class WebhookDispatcher {
     try {
       const { url, authorization } = splitCredentials(hook.url);
       target = url;
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (hook.secret !== '') headers['x-hook-signature'] = signBpiumBody(hook.secret, body);
-      if (authorization) headers.authorization = authorization;
-      const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.opts.timeoutMs) });
-      await res.arrayBuffer().catch(() => undefined); // the reply body of a notification is ignored
-      outcome.status = res.status;
-      if (res.status === 410) this.store.deleteHook(hook.id);
+      const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': WEBHOOK_USER_AGENT };
+      if (hook.secret !== '') headers['X-Hook-Signature'] = signBpiumBody(hook.secret, body);
+      if (authorization) headers.Authorization = authorization;
+      outcome.status = await postOnce(url, headers, body, this.opts.timeoutMs);
+      if (outcome.status === 410) this.store.deleteHook(hook.id);
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause;
-      outcome.error = (err as Error).name === 'TimeoutError' ? `timeout after ${this.opts.timeoutMs} ms` : cause?.code ?? (err as Error).message;
+      // A system error names its code (ECONNREFUSED, ENOTFOUND, …); a timeout or a bad URL its message.
+      outcome.error = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     }
     const ms = Date.now() - started;
     this.store.addDelivery({

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyBpiumSignature } from '../../adapters/bpium/signature.js';
 import { startBpiumEmulator } from '../../bpium-emulator/index.js';
+import { WEBHOOK_USER_AGENT } from '../../bpium-emulator/webhooks.js';
 import { clientFor, startReceiver, startTestEmulator, tempDir } from './helpers.js';
 
 const SECRET = 'hook-secret-for-tests';
@@ -35,13 +36,32 @@ test('creating a task POSTs record.created with all filled values, signed, with 
     assert.deepEqual({ ...hook.body, timestamp: 'T' }, {
       timestamp: 'T',
       hook: { id: '1', event: 'record.created', sequenceId: 1 },
-      payload: { catalogId: '11', recordId: id, values: { '2': 'Позвонить клиенту', '4': [{ id: '2', title: 'Иван Петров' }] } },
+      payload: { catalogId: '11', recordId: id, values: { '2': 'Позвонить клиенту', '4': [{ id: '2', title: 'Иван Петров', isRemoved: false }] } },
       user: { id: '1' },
     });
     const [delivery] = emulator.deliveries({ recordId: id });
     assert.equal(delivery?.status, 200);
     assert.equal(delivery?.url, receiver.url, 'the recorded URL carries no credentials');
     bpium.close();
+  } finally {
+    await emulator.stop();
+    await receiver.close();
+  }
+});
+
+test('a webhook carries the headers Bpium sends and a User-Agent naming the emulator, none of fetch\'s browser ones', { timeout: 10_000 }, async () => {
+  const receiver = await startReceiver();
+  const emulator = await startTestEmulator({ webhookTarget: { url: withCredentials(receiver.url, 'oktell', 'pw'), secret: SECRET } });
+  try {
+    const bpium = clientFor(emulator);
+    await bpium.createRecord('11', { '2': 'Заголовки' });
+    await emulator.settled();
+    bpium.close();
+    const headers = receiver.received[0]!.headers;
+    assert.deepEqual(Object.keys(headers).sort(), ['authorization', 'connection', 'content-length', 'content-type', 'host', 'user-agent', 'x-hook-signature']);
+    assert.equal(headers['user-agent'], WEBHOOK_USER_AGENT);
+    assert.match(WEBHOOK_USER_AGENT, /^Bpium-Emulator\/\S+ \(oktell-emulator\)$/);
+    assert.equal(headers['content-length'], String(receiver.received[0]!.raw.length));
   } finally {
     await emulator.stop();
     await receiver.close();
@@ -84,11 +104,11 @@ test('record.updated carries only the changed fields in values and every field i
     await emulator.settled();
     assert.deepEqual(receiver.received.map((h) => h.body.hook.event), ['record.updated', 'record.deleted']);
     const updated = receiver.received[0]!.body.payload;
-    assert.deepEqual(updated.values, { '4': [{ id: '4', title: 'Олег Кузнецов' }] });
+    assert.deepEqual(updated.values, { '4': [{ id: '4', title: 'Олег Кузнецов', isRemoved: false }] });
     assert.deepEqual(updated.prevValues, {
       '2': 'Подготовить отчёт за квартал',
       '3': 'Свести продажи по отделам и отправить руководителю.',
-      '4': [{ id: '3', title: 'Мария Смирнова' }],
+      '4': [{ id: '3', title: 'Мария Смирнова', isRemoved: false }],
       '5': ['2'],
     });
     assert.equal(receiver.received[1]!.body.payload.recordId, '1');
@@ -141,5 +161,31 @@ test('a receiver that drops the connection is recorded as an error delivery, wit
   } finally {
     await emulator.stop();
     await new Promise<void>((r) => dropper.close(() => r()));
+  }
+});
+
+test('a receiver that never answers is recorded as a timeout after webhookTimeoutMs, and the connection is closed', { timeout: 10_000 }, async () => {
+  const sockets: Array<import('node:net').Socket> = [];
+  const silent = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    socket.resume(); // reads the request and never answers; reading lets the client's close reach this side
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const { port } = silent.address() as AddressInfo;
+  const emulator = await startTestEmulator({ webhookTimeoutMs: 300, webhookTarget: { url: `http://127.0.0.1:${port}/Bpium/NewTask`, secret: SECRET } });
+  try {
+    const bpium = clientFor(emulator);
+    const { id } = await bpium.createRecord('11', { '2': 'Без ответа' });
+    await emulator.settled();
+    bpium.close();
+    const [delivery] = emulator.deliveries({ recordId: id });
+    assert.equal(delivery?.status, undefined);
+    assert.equal(delivery?.error, 'timeout after 300 ms');
+    await new Promise<void>((r) => (sockets[0]!.closed ? r() : sockets[0]!.once('close', () => r())));
+  } finally {
+    await emulator.stop();
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
   }
 });
