@@ -3,11 +3,12 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { JsonValue } from '../engine/values.js';
 import type { LoggerPort } from '../engine/ports.js';
 import { SESSION_COOKIE, type EmulatorAuth } from './auth.js';
+import { resourceMethods } from './methods.js';
 import { compileFilters, parseNestedQuery, searchPredicate, sortRecords } from './filters.js';
 import type { BpiumFault, CatalogDef, EmulatorRequest, JsonObject, StoredRecord, WebhookSubscription } from './model.js';
 import type { EmulatorStore } from './store.js';
 import { publicSubscription, readNewSubscription, readSubscriptionChange } from './subscriptions.js';
-import { BadValueError, checkWrite, recordTitle, renderValues, resolveCatalogId, USERS_CATALOG, type ValueLookup } from './values.js';
+import { BadValueError, checkWrite, publicField, recordTitle, renderValues, resolveCatalogId, USERS_CATALOG, type ValueLookup } from './values.js';
 import type { WebhookDispatcher } from './webhooks.js';
 
 export interface EmulatorContext {
@@ -50,7 +51,7 @@ function authorOf(ctx: EmulatorContext, req: Request): string {
 }
 
 function lookupOf(store: EmulatorStore): ValueLookup {
-  return { catalog: (id) => store.catalog(resolveCatalogId(id)), record: (c, r) => store.record(resolveCatalogId(c), r) };
+  return { catalog: (id) => store.catalog(resolveCatalogId(id)), record: (c, r) => store.record(resolveCatalogId(c), r), newFileId: () => store.nextFileId() };
 }
 
 function recordJson(catalog: CatalogDef, record: StoredRecord, lookup: ValueLookup, only?: string[]): JsonObject {
@@ -160,7 +161,7 @@ export function createEmulatorApp(ctx: EmulatorContext): express.Express {
 
   app.get('/api/v1/catalogs/:catalogId', (req, res) => {
     const catalog = catalogOr404(req, res);
-    if (catalog) res.json({ id: catalog.id, sectionId: catalog.sectionId, icon: catalog.icon, name: catalog.name, privilegeCode: 'edit', fieldPrivilegeCodes: {}, fields: catalog.fields });
+    if (catalog) res.json({ id: catalog.id, sectionId: catalog.sectionId, icon: catalog.icon, name: catalog.name, privilegeCode: 'edit', fieldPrivilegeCodes: {}, fields: catalog.fields.map(publicField) });
   });
 
   app.get('/api/v1/catalogs/:catalogId/records', (req, res) => {
@@ -202,7 +203,7 @@ export function createEmulatorApp(ctx: EmulatorContext): express.Express {
     const before = catalog && recordOr404(catalog, req, res);
     if (!catalog || !before) return;
     const userId = authorOf(ctx, req);
-    const changes = checkWrite(catalog, (req.body as { values?: unknown } | undefined)?.values, lookup);
+    const changes = checkWrite(catalog, (req.body as { values?: unknown } | undefined)?.values, lookup, before.values);
     const prevValues = renderValues(catalog, before, lookup);
     const after: StoredRecord = { ...before, values: { ...before.values, ...changes } };
     ctx.store.updateRecord(catalog.id, before.id, after.values);
@@ -275,6 +276,7 @@ export function createEmulatorApp(ctx: EmulatorContext): express.Express {
     if (hook && ctx.store.deleteHook(hook.id)) res.status(200).end();
   });
 
+  app.use('/api/v1', resourceMethods(fail)); // 405 with Allow, or 501, for a resource Bpium has
   app.use((_req: Request, res: Response) => fail(res, 404, 'no such resource'));
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

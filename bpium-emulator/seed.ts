@@ -96,7 +96,7 @@ export function applySeed(store: EmulatorStore, seed: SeedData): boolean {
     for (const c of seed.catalogs) {
       const def = store.catalog(c.id) as CatalogDef;
       for (const r of c.records) {
-        const lookup = { catalog: (cid: string) => store.catalog(cid), record: (cid: string, rid: string) => store.record(cid, rid) };
+        const lookup = { catalog: (cid: string) => store.catalog(cid), record: (cid: string, rid: string) => store.record(cid, rid), newFileId: () => store.nextFileId() };
         const values = asSeedError(`catalog ${c.id} record ${r.id ?? '(new)'}`, () => checkWrite(def, r.values, lookup));
         store.insertRecord(c.id, values, r.id);
       }

@@ -86,6 +86,16 @@ export class EmulatorStore {
     this.q("INSERT OR REPLACE INTO meta (key, value) VALUES ('seeded', ?)").run(new Date().toISOString());
   }
 
+  /** A new file id: files are numbered across the emulator, from 1, and numbers are never reused. */
+  nextFileId(): string {
+    return this.transaction(() => {
+      const row = this.q("SELECT value FROM meta WHERE key = 'next_file_id'").get() as { value: string } | undefined;
+      const id = row ? Number(row.value) : 1;
+      this.q("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_file_id', ?)").run(String(id + 1));
+      return String(id);
+    });
+  }
+
   /** The catalogs in order; read once and kept until a catalog is added. Callers must not change them. */
   catalogs(): CatalogDef[] {
     if (this.catalogCache) return this.catalogCache;

@@ -14,11 +14,16 @@ export function resolveCatalogId(id: string): string {
   return id === '$users' ? USERS_CATALOG : id;
 }
 
-/** Reads what the renderer needs from other records: catalogs and records by id. */
+/** Reads what the renderer needs from other records: catalogs and records by id; numbers newly attached files. */
 export interface ValueLookup {
   catalog(id: string): CatalogDef | undefined;
   record(catalogId: string, id: string): StoredRecord | undefined;
+  /** The id of a file attached now (writes only). */
+  newFileId(): string;
 }
+
+/** The values a stars or progress field takes: Bpium documents 0–5 and 0–100. */
+const RANGES: Record<string, [number, number]> = { stars: [0, 5], progress: [0, 100] };
 
 const ARRAY_TYPES = new Set(['dropdown', 'checkboxes', 'user', 'object', 'contact', 'file']);
 
@@ -45,7 +50,7 @@ export function isFilled(value: JsonValue | undefined): boolean {
   return !(value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0));
 }
 
-function checkOne(field: FieldDef, raw: JsonValue, lookup: ValueLookup): JsonValue {
+function checkOne(field: FieldDef, raw: JsonValue, lookup: ValueLookup, previous: JsonValue | undefined): JsonValue {
   const bad = (why: string) => new BadValueError(`field "${field.id}" (${field.name}, ${field.type}): ${why}`);
   if (raw === null) return emptyValue(field);
   const multiselect = configOf(field).multiselect !== false;
@@ -58,6 +63,8 @@ function checkOne(field: FieldDef, raw: JsonValue, lookup: ValueLookup): JsonVal
     case 'number': case 'progress': case 'stars': {
       const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
       if (typeof n !== 'number' || !Number.isFinite(n)) throw bad('expected a number');
+      const range = RANGES[field.type];
+      if (range && (n < range[0] || n > range[1])) throw bad(`expected a number from ${range[0]} to ${range[1]}`);
       return n;
     }
     case 'date': {
@@ -112,21 +119,59 @@ function checkOne(field: FieldDef, raw: JsonValue, lookup: ValueLookup): JsonVal
         return { contact: item.contact, comment: typeof item.comment === 'string' ? item.comment : '' };
       });
     }
+    case 'file':
+      return checkFiles(raw, previous, lookup, bad);
     default:
-      return raw; // file, address and newer types are kept as given
+      return raw; // address and newer types are kept as given
   }
 }
 
-/** Checks a `values` object of a POST/PATCH against the catalog; returns the stored form or throws BadValueError. */
-export function checkWrite(catalog: CatalogDef, values: unknown, lookup: ValueLookup): JsonObject {
+/**
+ * A file field's write: `{src, title, mimeType, size}` attaches an external file (it gets a new id, and `src` becomes
+ * its `url`), `{id}` keeps a file the field already has; files left out are detached. Stored in read form.
+ */
+function checkFiles(raw: JsonValue, previous: JsonValue | undefined, lookup: ValueLookup, bad: (why: string) => BadValueError): JsonValue {
+  if (!Array.isArray(raw)) throw bad('expected an array like [{"src":"https://…","title":"…"}] or [{"id":"5"}]');
+  const kept = Array.isArray(previous) ? previous.filter(isObject) : [];
+  return raw.map((item): JsonValue => {
+    if (!isObject(item)) throw bad('each entry needs "src" (a file to attach) or "id" (a file the field has)');
+    if (item.src !== undefined) {
+      if (typeof item.src !== 'string' || !/^https?:\/\/\S+$/i.test(item.src)) throw bad('"src" must be an http(s) URL');
+      const size = typeof item.size === 'string' && item.size.trim() !== '' ? Number(item.size) : item.size ?? 0;
+      if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) throw bad('"size" must be a number of bytes');
+      const title = typeof item.title === 'string' && item.title !== '' ? item.title : decodeURIComponent(new URL(item.src).pathname.split('/').pop() ?? '');
+      return { id: lookup.newFileId(), title, url: item.src, size, mimeType: typeof item.mimeType === 'string' ? item.mimeType : '', metadata: null };
+    }
+    const id = idOf(item.id);
+    const same = kept.find((f) => idOf(f.id) === id);
+    if (id === undefined || !same) throw bad(`no file with id ${JSON.stringify(id ?? item.id ?? null)} in this field (attach a new one with "src")`);
+    return same;
+  });
+}
+
+/**
+ * Checks a `values` object of a POST/PATCH against the catalog; returns the stored form or throws BadValueError.
+ * `previous` is the record's stored values before a PATCH (the files a file field may keep).
+ */
+export function checkWrite(catalog: CatalogDef, values: unknown, lookup: ValueLookup, previous: JsonObject = {}): JsonObject {
   if (!isObject(values as JsonValue)) throw new BadValueError('the body must be {"values": {"<fieldId>": value, …}}');
   const out: JsonObject = {};
   for (const [fieldId, raw] of Object.entries(values as JsonObject)) {
     const field = catalog.fields.find((f) => f.id === fieldId);
     if (!field) throw new BadValueError(`catalog ${catalog.id} has no field "${fieldId}"`);
-    out[fieldId] = checkOne(field, raw, lookup);
+    out[fieldId] = checkOne(field, raw, lookup, previous[fieldId]);
   }
   return out;
+}
+
+/**
+ * A field definition as `GET /catalogs/{id}` shows it: Bpium documents the keys id, name, type, hint, required,
+ * apiOnly, history, filterable, comment, config, visible. Keys the seed leaves out get neutral defaults (our choice:
+ * the values of a plain optional field); keys the seed gives win.
+ */
+export function publicField(field: FieldDef): FieldDef {
+  const { id, name, type, ...given } = field;
+  return { id, name, type, hint: '', required: false, apiOnly: false, history: true, filterable: true, comment: '', config: {}, visible: true, ...given };
 }
 
 /** The record's title: the first text field's value (our choice; Bpium's rule is not documented). */
@@ -143,8 +188,20 @@ function renderOne(field: FieldDef, stored: JsonValue, lookup: ValueLookup): Jso
     return stored.map((entry) => {
       const id = isObject(entry) ? idOf(entry.id) ?? '' : '';
       const user = lookup.record(USERS_CATALOG, id);
-      return { id, title: users && user ? recordTitle(users, user) : '' };
+      // isRemoved as the vendor client and the scenario docs show it: true once the employee's record is gone.
+      return { id, title: users && user ? recordTitle(users, user) : '', isRemoved: user === undefined };
     });
+  }
+  if (field.type === 'file' && Array.isArray(stored)) {
+    // Stored in read form; a database written before files got ids holds the write form: shown with src as url.
+    return stored.filter(isObject).map((f) => ({
+      id: idOf(f.id) ?? '',
+      title: typeof f.title === 'string' ? f.title : '',
+      url: typeof f.url === 'string' ? f.url : typeof f.src === 'string' ? f.src : '',
+      size: f.size ?? 0,
+      mimeType: typeof f.mimeType === 'string' ? f.mimeType : '',
+      metadata: f.metadata ?? null,
+    }));
   }
   if (field.type === 'object' && Array.isArray(stored)) {
     return stored.map((entry) => {

@@ -55,7 +55,7 @@ test('the demo creates a task with a responsible employee and reports the webhoo
     assert.deepEqual(result.responsible, { id: '2', name: 'Иван Петров', email: 'ivan.petrov@example.com' });
     assert.equal(result.delivery?.status, 200);
     assert.equal(receiver.received[0]?.body.payload.recordId, result.recordId);
-    assert.deepEqual(receiver.received[0]?.body.payload.values['4'], [{ id: '2', title: 'Иван Петров' }]);
+    assert.deepEqual(receiver.received[0]?.body.payload.values['4'], [{ id: '2', title: 'Иван Петров', isRemoved: false }]);
 
     let out = '';
     const origin = emulator.url.replace(/\/api\/v1$/, '');

@@ -20,7 +20,7 @@ test('getRecord reads a task with its responsible employee as [{id, title}]', { 
   const task = await bpium.getRecord('11', '1');
   assert.equal(task.id, '1');
   assert.equal(task.title, 'Подготовить отчёт за квартал');
-  assert.deepEqual(task.values['4'], [{ id: '3', title: 'Мария Смирнова' }]);
+  assert.deepEqual(task.values['4'], [{ id: '3', title: 'Мария Смирнова', isRemoved: false }]);
   bpium.close();
 });
 
@@ -47,7 +47,7 @@ test('createRecord answers the new id, updateRecord changes only the given field
   assert.equal(updated?.values['3'], 'Список обновлён');
   const reread = await bpium.getRecord('11', id);
   assert.equal(reread.values['2'], 'Обзвонить клиентов');
-  assert.deepEqual(reread.values['4'], [{ id: '2', title: 'Иван Петров' }]);
+  assert.deepEqual(reread.values['4'], [{ id: '2', title: 'Иван Петров', isRemoved: false }]);
   await bpium.deleteRecord('11', id);
   await assert.rejects(bpium.getRecord('11', id), (err: unknown) => err instanceof EffectError && err.details.status === 404);
   bpium.close();

@@ -1,4 +1,5 @@
 // The Bpium emulator answers in the shapes Bpium documents, authenticates like Bpium, and seeds only once.
+import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBpiumEmulator } from '../../bpium-emulator/index.js';
@@ -36,12 +37,12 @@ test('the users catalog has field "1" name and "2" e-mail of config.type mail', 
   assert.deepEqual(body.fields[1].config, { type: 'mail' });
 });
 
-test('a record reads as {id, title, values} with the user field as [{id, title}]', { timeout: 10_000 }, async () => {
+test('a record reads as {id, title, values} with the user field as [{id, title, isRemoved}]', { timeout: 10_000 }, async () => {
   const { status, body } = await api('/catalogs/11/records/1');
   assert.equal(status, 200);
   assert.equal(body.id, '1');
   assert.equal(body.title, 'Подготовить отчёт за квартал');
-  assert.deepEqual(body.values['4'], [{ id: '3', title: 'Мария Смирнова' }]);
+  assert.deepEqual(body.values['4'], [{ id: '3', title: 'Мария Смирнова', isRemoved: false }]);
 });
 
 test('POST answers 200 {"id": "…"} and the record reads back; user values are written as [{id}]', { timeout: 10_000 }, async () => {
@@ -50,7 +51,7 @@ test('POST answers 200 {"id": "…"} and the record reads back; user values are 
   assert.deepEqual(Object.keys(created.body), ['id']);
   assert.equal(typeof created.body.id, 'string');
   const read = await api(`/catalogs/11/records/${created.body.id}`);
-  assert.deepEqual(read.body.values, { '2': 'Новая', '3': null, '4': [{ id: '4', title: 'Олег Кузнецов' }], '5': [] });
+  assert.deepEqual(read.body.values, { '2': 'Новая', '3': null, '4': [{ id: '4', title: 'Олег Кузнецов', isRemoved: false }], '5': [] });
 });
 
 test('PATCH merges the given fields and answers the record; DELETE answers 200 with an empty body', { timeout: 10_000 }, async () => {
@@ -148,4 +149,85 @@ test('injected faults answer their status (with Retry-After) and then the emulat
   const c = await api('/catalogs');
   assert.deepEqual([a.status, b.status, c.status], [503, 503, 200]);
   assert.equal(a.headers.get('retry-after'), '3');
+});
+
+test('a wrong method on a Bpium resource is 405 with Allow; a documented resource the emulator lacks is 501; other paths 404', { timeout: 10_000 }, async () => {
+  const put = await api('/catalogs/11/records/1', { method: 'PUT', body: JSON.stringify({ values: { '2': 'x' } }) });
+  assert.equal(put.status, 405);
+  assert.equal(put.headers.get('allow'), 'GET, HEAD, PATCH, DELETE');
+  assert.match(put.body.message, /^PUT is not allowed on \/catalogs\/11\/records\/1 .*Bpium changes with PATCH, not PUT$/);
+  for (const [method, path, allow] of [['POST', '/catalogs/11/records/1', 'GET, HEAD, PATCH, DELETE'], ['PATCH', '/catalogs/11/records', 'GET, HEAD, POST'], ['DELETE', '/users', 'GET, HEAD'], ['PUT', '/catalogs/11', 'GET, HEAD, PATCH, DELETE']] as const) {
+    const r = await api(path, { method });
+    assert.deepEqual([method, path, r.status, r.headers.get('allow')], [method, path, 405, allow]);
+  }
+  for (const [method, path] of [['POST', '/catalogs'], ['PATCH', '/catalogs/11'], ['DELETE', '/catalogs/11'], ['GET', '/sections'], ['GET', '/catalogs/11/records/1/relations'], ['GET', '/histories'], ['GET', '/catalogs/11/views'], ['GET', '/files/5'], ['GET', '/boards/1']] as const) {
+    const r = await api(path, { method, ...(method === 'GET' ? {} : { body: '{}' }) });
+    assert.deepEqual([method, path, r.status], [method, path, 501]);
+    assert.match(r.body.message, /the emulator does not implement/);
+  }
+  assert.equal((await api('/catalogs/11/records/1')).status, 200, 'the record exists: the 405 was about the method');
+  assert.equal((await api('/nothing/here')).status, 404);
+  assert.equal((await api('/catalogs/11/records/1/nothing')).status, 404);
+  const anonymous = await fetch(`${emulator.url}/catalogs/11/records/1`, { method: 'PUT' });
+  assert.equal(anonymous.status, 401, 'authentication comes first');
+});
+
+test('field definitions carry the keys Bpium documents; a user value carries isRemoved, true once the employee is gone', { timeout: 10_000 }, async () => {
+  const { body } = await api('/catalogs/11');
+  for (const field of body.fields) {
+    assert.deepEqual(Object.keys(field), ['id', 'name', 'type', 'hint', 'required', 'apiOnly', 'history', 'filterable', 'comment', 'config', 'visible']);
+  }
+  assert.deepEqual(body.fields.find((f: { id: string }) => f.id === '4'), {
+    id: '4', name: 'Ответственный', type: 'user', hint: '', required: false, apiOnly: false, history: true, filterable: true, comment: '', config: { multiselect: false }, visible: true,
+  });
+  const user = await api('/catalogs/3/records', { method: 'POST', body: JSON.stringify({ values: { '1': 'Уволится', '2': 'gone@example.com' } }) });
+  const task = await api('/catalogs/11/records', { method: 'POST', body: JSON.stringify({ values: { '2': 'Чья задача', '4': [{ id: user.body.id }] } }) });
+  assert.deepEqual((await api(`/catalogs/11/records/${task.body.id}`)).body.values['4'], [{ id: user.body.id, title: 'Уволится', isRemoved: false }]);
+  assert.equal((await api(`/catalogs/3/records/${user.body.id}`, { method: 'DELETE' })).status, 200);
+  assert.deepEqual((await api(`/catalogs/11/records/${task.body.id}`)).body.values['4'], [{ id: user.body.id, title: '', isRemoved: true }]);
+});
+
+test('file values read as {id, title, url, size, mimeType, metadata}; kept by id, detached when left out; stars and progress in range', { timeout: 15_000 }, async () => {
+  const dir = tempDir();
+  const seed = `${dir.path}/seed.yaml`;
+  writeFileSync(seed, [
+    'catalogs:',
+    '  - id: "20"',
+    '    name: Документы',
+    '    fields:',
+    '      - { id: "1", name: Название, type: text }',
+    '      - { id: "2", name: Файлы, type: file }',
+    '      - { id: "3", name: Оценка, type: stars }',
+    '      - { id: "4", name: Готовность, type: progress }',
+  ].join('\n'));
+  const own = await startTestEmulator({ seedFile: seed });
+  const call = async (path: string, init: RequestInit = {}) => {
+    const res = await fetch(own.url + path, { ...init, headers: { authorization: basicAuth(own.login, own.password), 'content-type': 'application/json' } });
+    const text = await res.text();
+    return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+  };
+  try {
+    const logo = { src: 'https://files.example.org/a/logo.png', title: 'logo.png', mimeType: 'image/png', size: 8513 };
+    const created = await call('/catalogs/20/records', { method: 'POST', body: JSON.stringify({ values: { '1': 'Договор', '2': [logo, { src: 'https://files.example.org/b/%D0%B4%D0%BE%D0%B3%D0%BE%D0%B2%D0%BE%D1%80.pdf' }] } }) });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const read = await call(`/catalogs/20/records/${created.body.id}`);
+    assert.deepEqual(read.body.values['2'], [
+      { id: '1', title: 'logo.png', url: logo.src, size: 8513, mimeType: 'image/png', metadata: null },
+      { id: '2', title: 'договор.pdf', url: 'https://files.example.org/b/%D0%B4%D0%BE%D0%B3%D0%BE%D0%B2%D0%BE%D1%80.pdf', size: 0, mimeType: '', metadata: null },
+    ]);
+    const kept = await call(`/catalogs/20/records/${created.body.id}`, { method: 'PATCH', body: JSON.stringify({ values: { '2': [{ id: '2' }, { src: 'https://files.example.org/c.txt', title: 'c.txt', size: '3' }] } }) });
+    assert.equal(kept.status, 200, JSON.stringify(kept.body));
+    assert.deepEqual(kept.body.values['2'].map((f: { id: string; title: string; size: number }) => [f.id, f.title, f.size]), [['2', 'договор.pdf', 0], ['3', 'c.txt', 3]]);
+    for (const bad of [[{ id: '1' }], [{ src: 'ftp://x/y' }], [{ title: 'no src' }], 'logo.png']) {
+      const r = await call(`/catalogs/20/records/${created.body.id}`, { method: 'PATCH', body: JSON.stringify({ values: { '2': bad } }) });
+      assert.equal(r.status, 400, JSON.stringify(bad));
+    }
+    for (const [field, value, status] of [['3', 5, 200], ['3', 0, 200], ['3', 7, 400], ['3', -1, 400], ['4', 100, 200], ['4', 101, 400], ['4', -0.5, 400]] as const) {
+      const r = await call(`/catalogs/20/records/${created.body.id}`, { method: 'PATCH', body: JSON.stringify({ values: { [field]: value } }) });
+      assert.deepEqual([field, value, r.status], [field, value, status], JSON.stringify(r.body));
+    }
+  } finally {
+    await own.stop();
+    dir.remove();
+  }
 });

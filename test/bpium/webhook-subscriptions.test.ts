@@ -59,7 +59,7 @@ test('a record.updated subscription made over REST: status change by another emp
         prevValues: {
           '2': 'Подготовить отчёт за квартал',
           '3': 'Свести продажи по отделам и отправить руководителю.',
-          '4': [{ id: '3', title: 'Мария Смирнова' }],
+          '4': [{ id: '3', title: 'Мария Смирнова', isRemoved: false }],
           '5': ['2'],
         },
       },
@@ -102,7 +102,7 @@ test('subscriptions are listed without secrets, changed and deleted over REST; r
     assert.equal(deleted.headers.authorization, basicAuth('oktell', 'hook-pass'));
     assert.equal(deleted.body.hook.event, 'record.deleted');
     assert.equal(deleted.body.payload.recordId, task.body.id);
-    assert.deepEqual(deleted.body.payload.values, { '2': 'Удалить меня', '3': null, '4': [{ id: '4', title: 'Олег Кузнецов' }], '5': ['1'] });
+    assert.deepEqual(deleted.body.payload.values, { '2': 'Удалить меня', '3': null, '4': [{ id: '4', title: 'Олег Кузнецов', isRemoved: false }], '5': ['1'] });
     assert.deepEqual(deleted.body.user, { id: '3' });
 
     assert.equal((await api(emulator, `/-/webhooks/${id}`, { method: 'DELETE' })).status, 200);
