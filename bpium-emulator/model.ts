@@ -20,7 +20,7 @@ export interface CatalogDef {
   fields: FieldDef[];
 }
 
-/** A record as stored: write forms (`user` → `[{id}]`, `object` → `[{catalogId, recordId}]`). */
+/** A record as stored: write forms (`user` → `[{id}]`, `object` → `[{catalogId, recordId}]`); a file with its id and url. */
 export interface StoredRecord {
   catalogId: string;
   id: string;

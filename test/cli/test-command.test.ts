@@ -25,8 +25,8 @@ function breakSubject(scenarios: string) {
 }
 
 /** The cases of the article's flow (article.test.yaml), of the WebRequest example (task-chat) and of the database examples. */
-const ARTICLE_CASES = 8;
-const SHIPPED_CASES = ARTICLE_CASES + 4 + 4 + 3;
+const ARTICLE_CASES = 11;
+const SHIPPED_CASES = ARTICLE_CASES + 5 + 4 + 3;
 
 describe('oktell-emu test: the shipped scenario tests', () => {
   it('pass: one line per case, the summary line, exit 0', () => {
@@ -36,7 +36,7 @@ describe('oktell-emu test: the shipped scenario tests', () => {
     assert.equal(lines.filter((l) => l.startsWith('✓ scenarios/tests/article.test.yaml › ')).length, ARTICLE_CASES, r.stdout);
     assert.equal(lines.filter((l) => l.startsWith('✓ scenarios/tests/record-notification.test.yaml › ')).length, 4, r.stdout);
     assert.equal(lines.filter((l) => l.startsWith('✓ scenarios/tests/daily-report.test.yaml › ')).length, 3, r.stdout);
-    assert.equal(lines.filter((l) => l.startsWith('✓ scenarios/tests/task-chat.test.yaml › ')).length, 4, r.stdout);
+    assert.equal(lines.filter((l) => l.startsWith('✓ scenarios/tests/task-chat.test.yaml › ')).length, 5, r.stdout);
     assert.equal(lines.at(-1), `${SHIPPED_CASES} passed, 0 failed`);
   });
 
