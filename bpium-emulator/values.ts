@@ -136,17 +136,36 @@ function checkFiles(raw: JsonValue, previous: JsonValue | undefined, lookup: Val
   return raw.map((item): JsonValue => {
     if (!isObject(item)) throw bad('each entry needs "src" (a file to attach) or "id" (a file the field has)');
     if (item.src !== undefined) {
-      if (typeof item.src !== 'string' || !/^https?:\/\/\S+$/i.test(item.src)) throw bad('"src" must be an http(s) URL');
+      const url = typeof item.src === 'string' ? parsedUrl(item.src) : undefined;
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw bad('"src" must be an http(s) URL');
       const size = typeof item.size === 'string' && item.size.trim() !== '' ? Number(item.size) : item.size ?? 0;
       if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) throw bad('"size" must be a number of bytes');
-      const title = typeof item.title === 'string' && item.title !== '' ? item.title : decodeURIComponent(new URL(item.src).pathname.split('/').pop() ?? '');
-      return { id: lookup.newFileId(), title, url: item.src, size, mimeType: typeof item.mimeType === 'string' ? item.mimeType : '', metadata: null };
+      const title = typeof item.title === 'string' && item.title !== '' ? item.title : lastPathSegment(url);
+      return { id: lookup.newFileId(), title, url: item.src as string, size, mimeType: typeof item.mimeType === 'string' ? item.mimeType : '', metadata: null };
     }
     const id = idOf(item.id);
     const same = kept.find((f) => idOf(f.id) === id);
     if (id === undefined || !same) throw bad(`no file with id ${JSON.stringify(id ?? item.id ?? null)} in this field (attach a new one with "src")`);
     return same;
   });
+}
+
+function parsedUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The file name a URL ends with, decoded when it can be. */
+function lastPathSegment(url: URL): string {
+  const segment = url.pathname.split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment; // malformed percent-encoding: the name as written
+  }
 }
 
 /**

@@ -218,6 +218,10 @@ test('file values read as {id, title, url, size, mimeType, metadata}; kept by id
     const kept = await call(`/catalogs/20/records/${created.body.id}`, { method: 'PATCH', body: JSON.stringify({ values: { '2': [{ id: '2' }, { src: 'https://files.example.org/c.txt', title: 'c.txt', size: '3' }] } }) });
     assert.equal(kept.status, 200, JSON.stringify(kept.body));
     assert.deepEqual(kept.body.values['2'].map((f: { id: string; title: string; size: number }) => [f.id, f.title, f.size]), [['2', 'договор.pdf', 0], ['3', 'c.txt', 3]]);
+    const odd = await call(`/catalogs/20/records/${created.body.id}`, { method: 'PATCH', body: JSON.stringify({ values: { '2': [{ src: 'https://files.example.org/100%.txt' }, { src: 'http://[bad' }] } }) });
+    assert.equal(odd.status, 400, 'a src that is no URL is refused, not a 500');
+    const percent = await call(`/catalogs/20/records/${created.body.id}`, { method: 'PATCH', body: JSON.stringify({ values: { '2': [{ src: 'https://files.example.org/100%.txt' }] } }) });
+    assert.equal(percent.body.values['2'][0].title, '100%.txt', 'a name that does not decode is kept as written');
     for (const bad of [[{ id: '1' }], [{ src: 'ftp://x/y' }], [{ title: 'no src' }], 'logo.png']) {
       const r = await call(`/catalogs/20/records/${created.body.id}`, { method: 'PATCH', body: JSON.stringify({ values: { '2': bad } }) });
       assert.equal(r.status, 400, JSON.stringify(bad));
