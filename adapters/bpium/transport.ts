@@ -57,7 +57,7 @@ export interface CallResponse {
 
 const SESSION_COOKIES = ['connect.sid', 'sid'];
 
-/** Maps a final 4xx answer to a stable code. */
+/** Maps a final answer that is not a success to a stable code. */
 function codeForStatus(status: number): string {
   switch (status) {
     case 400: return 'BPIUM_BAD_REQUEST';
@@ -66,6 +66,7 @@ function codeForStatus(status: number): string {
     case 403: return 'BPIUM_FORBIDDEN';
     case 404: return 'BPIUM_NOT_FOUND';
     case 429: return 'BPIUM_RATE_LIMITED';
+    case 501: return 'BPIUM_NOT_IMPLEMENTED';
     default: return status >= 500 ? 'BPIUM_SERVER_ERROR' : 'BPIUM_HTTP_ERROR';
   }
 }
@@ -200,7 +201,8 @@ export class BpiumTransport {
       if (res.status >= 200 && res.status < 300) {
         return { status: res.status, body: this.parseBody(label, text, attempts), attempts };
       }
-      const retryable = res.status === 429 || res.status >= 500;
+      // 501 and 505 say the server cannot do this request at all: asking again gives the same answer.
+      const retryable = res.status === 429 || (res.status >= 500 && res.status !== 501 && res.status !== 505);
       if (retryable) {
         failures++;
         const canRetry = req.retryMode === 'always' || res.status === 429;

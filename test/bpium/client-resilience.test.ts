@@ -88,6 +88,22 @@ test('a persistent 500 ends in a transient EffectError that counts every attempt
   bpium.close();
 });
 
+test('a 501 (a resource Bpium does not implement) is permanent after one attempt: asking again will not help', { timeout: 10_000 }, async () => {
+  const calls: BpiumCallRecord[] = [];
+  emulator.injectFaults({ status: 501, times: 10, pathPrefix: '/api/v1/catalogs/11' });
+  const bpium = clientFor(emulator, { onCall: (c) => calls.push(c), retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 } });
+  await assert.rejects(bpium.getRecord('11', '1'), (err: unknown) => {
+    assert.ok(err instanceof EffectError);
+    assert.equal(err.kind, 'permanent');
+    assert.equal(err.details.code, 'BPIUM_NOT_IMPLEMENTED');
+    assert.equal(err.details.attempts, 1);
+    return true;
+  });
+  assert.equal(calls.length, 1);
+  emulator.clearFaults();
+  bpium.close();
+});
+
 test('a create that met a 500 is not sent again, because Bpium may have created the record', { timeout: 10_000 }, async () => {
   const calls: BpiumCallRecord[] = [];
   emulator.injectFaults({ status: 500, times: 1, method: 'POST' });
