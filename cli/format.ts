@@ -5,6 +5,7 @@ import { formatRunError, toText, type DbCallRecord, type HttpCallRecord, type Ma
 import { timeZone as configuredTimeZone } from './config.js';
 import { htmlToText } from './html-text.js';
 import { isValue } from '../server/stored-values.js';
+import { bpiumCallNote, httpCallNote } from '../server/console/call-notes.js';
 
 /** Steps shown from each end of a trace that was cut (a runaway loop); `--json` has every step kept. */
 const CUT_TRACE_EDGE = 20;
@@ -43,7 +44,7 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, ti
   if (rv.length) w(`  ${pc.bold('return values')} ${rv.map(([k, v]) => `${k}=${show(v)}`).join(' ')}`);
   for (const m of r.mails) printMail(m, w);
   for (const c of r.bpiumCalls) {
-    w(`  ${pc.bold('bpium')} ${c.method} catalog ${c.catalogId}${c.recordId ? ` record ${c.recordId}` : ''} → ${c.status}${c.performed ? '' : pc.dim(' (not performed)')}${c.error ? ' ' + pc.red(c.error) : ''}`);
+    w(`  ${pc.bold('bpium')} ${c.method} catalog ${c.catalogId}${c.recordId ? ` record ${c.recordId}` : ''} → ${c.status}${bpiumCallNote(c) ? pc.dim(` (${bpiumCallNote(c)})`) : ''}${c.error ? ' ' + pc.red(c.error) : ''}`);
   }
   for (const d of r.dbCalls ?? []) w(`  ${dbCallLine(d)}`);
   for (const c of r.httpCalls ?? []) w(`  ${httpCallLine(c)}`);
@@ -86,9 +87,8 @@ export function dbCallLine(d: DbCallRecord): string {
 /** One web request of a run, as `run` and `show` print it. */
 export function httpCallLine(c: HttpCallRecord): string {
   const how = c.outcome === 'ok' ? pc.green(c.outcome) : c.outcome === 'dry-run' || c.outcome === 'replayed' ? pc.yellow(c.outcome) : pc.red(c.outcome);
-  // "not sent" only where that is known (a dry run, a request refused before any attempt); a request that got no
-  // answer may still have reached the service.
-  const note = c.performed || c.outcome === 'replayed' ? '' : c.outcome === 'dry-run' || !c.attempts ? ' (not sent)' : ' (no answer)';
+  // "not sent" only where that is known (a dry run, a request refused before any attempt); the console says the same.
+  const note = httpCallNote(c) ? ` (${httpCallNote(c)})` : '';
   const tries = c.attempts && c.attempts > 1 ? ` ${c.attempts} attempts` : '';
   return `${pc.bold('http')} ${c.method} ${c.url} → ${c.status ?? '—'} ${how}${tries}${pc.dim(note)}${c.error ? ' ' + pc.red(c.error) : ''}`;
 }

@@ -22,7 +22,8 @@ import { checkTextVariable, expr, exprMap, varName } from './common.js';
 
 const METHODS = ['findRecord', 'getRecord', 'getCatalogStructure', 'createRecord', 'updateRecord', 'deleteRecord'] as const;
 type Method = (typeof METHODS)[number];
-const WRITES: ReadonlySet<Method> = new Set(['createRecord', 'updateRecord', 'deleteRecord']);
+/** The methods that change Bpium (a dry run does not perform them; a refused one had no effect). */
+export const WRITES: ReadonlySet<string> = new Set<Method>(['createRecord', 'updateRecord', 'deleteRecord']);
 /** Quotes around a whole key: "…", '…' or «…» (an expression's text quotes). */
 const QUOTED_KEY = /^(?:"(.*)"|'(.*)'|«(.*)»)$/s;
 

@@ -204,7 +204,7 @@ function dryRun(c: Config, rt: BlockRuntime, spec: WebRequestSpec, request: Json
     answer = rt.web?.dryRunAnswer?.(spec) ?? { status: 200, headers: {}, body: '', url: spec.url.href, attempts: 0 };
   } catch (e) {
     if (!(e instanceof EffectError)) throw e;
-    rt.recordHttpCall({ method: c.method, url: shownUrl, ...(e.details.status ? { status: e.details.status } : {}), outcome: e.kind === 'permanent' ? 'error' : 'timeout', performed: false, error: e.message });
+    rt.recordHttpCall({ method: c.method, url: shownUrl, ...(e.details.status ? { status: e.details.status } : {}), outcome: httpFailureOutcome(e.kind, e.details.status), performed: false, error: e.message });
     rt.traceEffect({ request, dryRun: true, failure: e.kind, error: e.message });
     return failed(c, rt, e, c.method, undefined);
   }
@@ -324,6 +324,17 @@ function setAnswer(c: Config, rt: BlockRuntime, answer: WebAnswer) {
 }
 
 /**
+ * The outcome shown for a request that failed, from its effect error kind: `error` for a refusal, `network error` for
+ * a connection that failed with no answer at all (refused, reset, unknown host), `timeout` for no answer in time or an
+ * outage answer (5xx, 408, 429). The last two both take the block's `timeout` exit, but a refused connection is not a
+ * timeout, and the person reading why a request failed needs to tell them apart.
+ */
+export function httpFailureOutcome(kind: string, status: unknown): 'error' | 'network error' | 'timeout' {
+  if (kind === 'permanent') return 'error';
+  return kind === 'transient' && (status === undefined || status === null) ? 'network error' : 'timeout';
+}
+
+/**
  * Records a request that got no answer, sets `errorCode`, and applies the one failure rule of blocks with side
  * effects: a refusal takes `error` (else the run fails for good); an outage (no answer, 5xx, 408, 429 after the
  * retries) takes `timeout` (else the run fails as retryable, to be tried again).
@@ -334,7 +345,7 @@ function failed(c: Config, rt: BlockRuntime, e: EffectError, method: string, noA
       method,
       url: noAnswer.url,
       ...(e.details.status ? { status: e.details.status } : {}),
-      outcome: e.kind === 'permanent' ? 'error' : 'timeout',
+      outcome: httpFailureOutcome(e.kind, e.details.status),
       // Sent and answered (a 5xx after the retries, say), though not with success; without a status no answer came.
       performed: e.details.status !== undefined,
       ...(e.details.attempts ? { attempts: e.details.attempts } : {}),

@@ -6,7 +6,7 @@ import { dataDirArg, serverSettings, UsageError } from '../config.js';
 import { noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { withStore } from '../store.js';
-import { jobRunTrigger } from '../../server/run-record.js';
+import { deadRunIds, inProgressRun, listedStatus } from '../../server/run-status.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
 import { closest, formatRunError } from '../../engine/index.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
@@ -77,9 +77,8 @@ type RunRow = ReturnType<typeof summary> & { dead?: true; inProgress?: true };
 async function runningJobs(store: Store, o: RunsFilter, limit: number, since: number | undefined): Promise<RunRow[]> {
   const jobs = await store.listJobs({ status: 'running', limit, ...(o.scenario ? { scenario: o.scenario } : {}) });
   return jobs.items
-    .map((j) => ({ job: j, startedAt: j.claimedAt ?? j.updatedAt }))
-    .filter(({ startedAt }) => !since || startedAt >= since)
-    .map(({ job: j, startedAt }) => ({ ...summary({ id: '', jobId: j.id, scenario: j.scenario, version: j.pinnedVersion ?? '', trigger: jobRunTrigger(j), status: 'running', attempt: j.attempts, workerId: j.leaseOwner, startedAt, durationMs: null, error: null }), inProgress: true as const }));
+    .filter((j) => !since || (j.claimedAt ?? j.updatedAt) >= since)
+    .map((j) => ({ ...summary(inProgressRun(j)), inProgress: true as const }));
 }
 
 /** The runs the filter selects, newest first; the last run of a dead-lettered job is marked `dead`. */
@@ -99,13 +98,9 @@ async function listMatching(store: Store, o: RunsFilter, limit: number, since: n
     const jobs = (await runningJobs(store, o, limit, since)).filter((j) => !recorded.some((r) => r.jobId === j.jobId && r.attempt === j.attempt));
     return [...jobs, ...recorded].sort((a, b) => b.startedAt - a.startedAt).slice(0, limit);
   }
-  // A failed run whose job then died reads "failed" like an attempt that will be retried: look its job up.
-  const jobs = new Map<string, JobRecord | undefined>();
-  for (const r of page.items) if (r.status === 'failed' && r.jobId && !jobs.has(r.jobId)) jobs.set(r.jobId, await store.getJob(r.jobId));
-  return page.items.map((r) => {
-    const job = r.jobId ? jobs.get(r.jobId) : undefined;
-    return job?.status === 'dead' && job.lastRunId === r.id ? { ...summary(r), dead: true } : summary(r);
-  });
+  // A failed run whose job then died reads "failed" like an attempt that will be retried: marked as the console does.
+  const dead = await deadRunIds(store, page.items);
+  return page.items.map((r) => (listedStatus(r, dead) === 'dead' ? { ...summary(r), dead: true as const } : summary(r)));
 }
 
 /**

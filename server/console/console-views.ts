@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import { toText } from '../../engine/index.js';
+import { bpiumCallNote, httpCallNote } from './call-notes.js';
 
 /** Where the console is mounted; links in the views start with it. */
 export const CONSOLE_BASE = '/-/console';
@@ -73,6 +74,8 @@ export function createViews(timeZone: string): nunjucks.Environment {
   env.addFilter('duration', formatDuration);
   env.addFilter('value', (v: unknown) => showValue(v, timeZone));
   env.addFilter('pretty', (v: unknown) => prettyValue(v, timeZone));
+  env.addFilter('httpNote', httpCallNote);
+  env.addFilter('bpiumNote', bpiumCallNote);
   env.addFilter('json', (v: unknown) => JSON.stringify(v, null, 2) ?? '');
   return env;
 }

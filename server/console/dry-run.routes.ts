@@ -65,6 +65,7 @@ export function dryRunRoutes(router: Router, ctx: ConsoleContext): void {
       ...formModel(rec.input),
       resultId: rec.id,
       params: Object.entries(rec.params),
+      warnings: dryRunWarnings(rec.input, ctx.d.config.hook.scenario),
       result: resultModel(ctx, rec.result, `${CONSOLE_BASE}/dry-run/${rec.id}/mails/`, 0),
     });
   });
@@ -79,6 +80,27 @@ export function dryRunRoutes(router: Router, ctx: ConsoleContext): void {
     if (!mail?.html) return ctx.notFound(res, 'This letter has no HTML part.');
     sendLetterHtml(res, mail.html);
   });
+}
+
+/**
+ * What the form may have meant otherwise, said above the result: a webhook given to a scenario other than the hook
+ * scenario gets the path as parameter 1 (which it rarely reads), and a body that is not JSON is passed on as text.
+ */
+export function dryRunWarnings(input: DryRunInput, hookScenario: string): string[] {
+  if (input.mode !== 'webhook') return [];
+  const out: string[] = [];
+  if (input.scenario !== hookScenario) {
+    out.push(`Given as a webhook request: ${input.scenario} got the path as parameter 1 and the body as a later parameter, as ${hookScenario} would. To give it the body as parameter 1, choose "input parameters".`);
+  }
+  const body = input.webhook.body.trim();
+  if (body !== '') {
+    try {
+      JSON.parse(body);
+    } catch {
+      out.push('The body is not valid JSON; it was passed on as text, as the server would pass a malformed webhook.');
+    }
+  }
+  return out;
 }
 
 interface ResultModel {

@@ -1,6 +1,7 @@
 // The web requests of a run for the console, from its trace (trace-calls.ts): each WebRequest step's effect names the
 // request and how it went.
 import type { HttpCallRecord } from '../../engine/index.js';
+import { httpFailureOutcome } from '../../components/web-request.block.js';
 import { callsFromTrace } from './trace-calls.js';
 
 interface WebEffect {
@@ -20,7 +21,7 @@ export function httpCallsOf(run: object, trace: readonly unknown[]): HttpCallRec
   return callsFromTrace<HttpCallRecord, WebEffect>(run, 'httpCalls', trace, WEB_KINDS, (s, e) => {
     if (!e.request || typeof e.request.url !== 'string') return undefined;
     const status = typeof e.status === 'number' ? e.status : undefined;
-    const outcome = e.dryRun ? 'dry-run' : e.replayed ? 'replayed' : e.failure === 'permanent' ? 'error' : e.failure ? 'timeout' : status !== undefined && status >= 200 && status < 300 ? 'ok' : 'error';
+    const outcome = e.dryRun ? 'dry-run' : e.replayed ? 'replayed' : e.failure ? httpFailureOutcome(String(e.failure), e.status) : status !== undefined && status >= 200 && status < 300 ? 'ok' : 'error';
     return {
       block: String(s.block),
       method: String(e.request.method ?? ''),

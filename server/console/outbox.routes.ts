@@ -55,6 +55,7 @@ export function outboxRoutes(router: Router, ctx: ConsoleContext): void {
       ctx.render(res, 'letter.njk', {
         title: entry.subject || 'Letter',
         nav: 'outbox',
+        sentBy: sentByOf(header('x-oktell-reference')),
         letter: { name: nameOf(entry), time: time(entry.time), from: header('from'), to: entry.to.join(', '), cc: entry.cc.join(', '), bcc: header('bcc'), subject: entry.subject, messageId: entry.messageId, text: letter.text, hasHtml: letter.html !== undefined },
       });
     } catch (e) {
@@ -72,4 +73,13 @@ export function outboxRoutes(router: Router, ctx: ConsoleContext): void {
       next(e);
     }
   });
+}
+
+/**
+ * The run and block that sent a letter, from its `X-Oktell-Reference: <run id>/<block>` header (the SMTP adapter and
+ * the outbox write it), so the letter page can link back to the run. Undefined for a header of another shape.
+ */
+export function sentByOf(reference: string): { runId: string; block: string } | undefined {
+  const m = /^([A-Za-z0-9_-]{1,80})\/([^\s/]{1,200})$/.exec(reference.trim());
+  return m ? { runId: m[1]!, block: m[2]! } : undefined;
 }

@@ -1,12 +1,13 @@
 // Console pages of runs and jobs: the self-updating runs list (and its JSON), one run with its path and effects,
 // the jobs list with dead letters, and replay.
 import type { Request, Response, Router } from 'express';
-import { runErrorLocation, type Value } from '../../engine/index.js';
+import { closest, runErrorLocation, type Value } from '../../engine/index.js';
 import { caseFromRun, inlineParams, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
 import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger } from '../store/store.port.js';
 import { jobVariables } from '../starters.js';
 import { storedReturnValues } from '../stored-values.js';
+import { deadRunIds, inProgressRun, listedCounts, listedStatus, type ListedRunStatus } from '../run-status.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
 import { CONSOLE_BASE, formatDuration, timeFormatter } from './console-views.js';
@@ -27,35 +28,67 @@ export interface RunFilters {
   ignored?: string[];
 }
 
-/** Reads the filters of the runs list from the query string; invalid values are ignored and listed in `ignored`. */
-export function runFilters(q: Request['query']): RunFilters {
+/**
+ * Reads the filters of the runs list from the query string; invalid values are ignored and listed in `ignored`. A
+ * scenario must be one of `scenarios` (the loaded ones, as the form offers them): a misspelt or removed one would
+ * otherwise filter the list down to nothing while the form says "any".
+ */
+export function runFilters(q: Request['query'], scenarios: readonly string[]): RunFilters {
   const str = (v: unknown, max: number) => (typeof v === 'string' && v !== '' && v.length <= max ? v : undefined);
+  const given = (v: unknown) => (typeof v === 'string' ? v.slice(0, 40) : '');
   const f: RunFilters = {};
   const ignored: string[] = [];
   const status = str(q.status, 20);
   if (status && (RUN_STATUSES as readonly string[]).includes(status)) f.status = status as RunStatus;
-  else if (typeof q.status === 'string' && q.status !== '') ignored.push(`status "${q.status.slice(0, 40)}" (one of ${RUN_STATUSES.join(', ')}, or dead)`);
+  else if (typeof q.status === 'string' && q.status !== '') ignored.push(`status "${given(q.status)}" (one of ${RUN_STATUSES.join(', ')}, or dead)`);
   const trigger = str(q.trigger, 20);
   if (trigger && (TRIGGERS as readonly string[]).includes(trigger)) f.trigger = trigger as RunTrigger;
-  else if (typeof q.trigger === 'string' && q.trigger !== '') ignored.push(`trigger "${q.trigger.slice(0, 40)}" (one of ${TRIGGERS.join(', ')})`);
-  if (ignored.length) f.ignored = ignored;
+  else if (typeof q.trigger === 'string' && q.trigger !== '') ignored.push(`trigger "${given(q.trigger)}" (one of ${TRIGGERS.join(', ')})`);
   const scenario = str(q.scenario, 200);
-  if (scenario) f.scenario = scenario;
+  if (scenario && scenarios.includes(scenario)) f.scenario = scenario;
+  else if (typeof q.scenario === 'string' && q.scenario !== '') {
+    const guess = closest(q.scenario, scenarios);
+    ignored.push(`scenario "${given(q.scenario)}" (no such scenario is loaded${guess ? `; did you mean ${guess}?` : ''})`);
+  }
   const job = str(q.job, 80);
   if (job && ID_PATTERN.test(job)) f.job = job;
+  else if (typeof q.job === 'string' && q.job !== '') ignored.push(`job "${given(q.job)}" (not a job id)`);
+  if (ignored.length) f.ignored = ignored;
   const cursor = str(q.cursor, 400);
   if (cursor) f.cursor = cursor;
   return f;
 }
 
-/** One page of runs, newest first. The store cannot filter by trigger, so that filter thins each page. */
-async function listRuns(ctx: ConsoleContext, f: RunFilters): Promise<{ items: RunSummary[]; nextCursor: string | null }> {
+/** One listed run: a recorded run, or a job's attempt running now (`inProgress`, no run id yet). */
+type ListedRun = RunSummary & { listed: ListedRunStatus; inProgress?: true };
+
+/**
+ * One page of runs, newest first, with the status each is listed with (the CLI's `runs` marks the same dead runs).
+ * The store cannot filter by trigger, so that filter thins each page. On the first page of one job's runs, or of the
+ * running ones, a job whose attempt runs now comes first (its run is recorded when the attempt ends).
+ */
+async function listRuns(ctx: ConsoleContext, f: RunFilters): Promise<{ items: ListedRun[]; nextCursor: string | null }> {
   const q: ListRunsQuery = { limit: 50, cursor: f.cursor ?? null };
   if (f.status) q.status = f.status;
   if (f.scenario) q.scenario = f.scenario;
   if (f.job) q.jobId = f.job;
   const page = await ctx.d.store.listRuns(q);
-  return { items: f.trigger ? page.items.filter((r) => r.trigger === f.trigger) : page.items, nextCursor: page.nextCursor };
+  const dead = await deadRunIds(ctx.d.store, page.items);
+  const items: ListedRun[] = page.items.map((r) => ({ ...r, listed: listedStatus(r, dead) }));
+  const running = f.cursor || (f.status && f.status !== 'running') || (!f.job && f.status !== 'running') ? [] : await runningJobs(ctx, f);
+  const now = running.filter((j) => !items.some((r) => r.jobId === j.jobId && r.attempt === j.attempt)).map((r) => ({ ...r, listed: 'running' as const, inProgress: true as const }));
+  const all = [...now, ...items];
+  return { items: f.trigger ? all.filter((r) => r.trigger === f.trigger) : all, nextCursor: page.nextCursor };
+}
+
+/** The attempts running now of the job filtered on, or of every running job (scenario filter applied). */
+async function runningJobs(ctx: ConsoleContext, f: RunFilters): Promise<RunSummary[]> {
+  if (f.job) {
+    const job = await ctx.d.store.getJob(f.job);
+    return job?.status === 'running' ? [inProgressRun(job)] : [];
+  }
+  const jobs = await ctx.d.store.listJobs({ status: 'running', limit: 50, ...(f.scenario ? { scenario: f.scenario } : {}) });
+  return jobs.items.map(inProgressRun);
 }
 
 function errorOf(v: unknown): { code: string; message: string; block?: string; scenario?: string; retryable?: boolean; location?: string } | undefined {
@@ -81,30 +114,43 @@ function filterQuery(f: RunFilters, extra: Record<string, string> = {}): string 
 
 export function runRoutes(router: Router, ctx: ConsoleContext): void {
   const time = timeFormatter(ctx.d.config.timeZone);
-  const rowOf = (r: RunSummary) => ({
+  const rowOf = (r: ListedRun | RunSummary) => ({
     id: r.id,
+    jobId: r.jobId,
+    href: r.id ? `${CONSOLE_BASE}/runs/${encodeURIComponent(r.id)}` : `${CONSOLE_BASE}/jobs?status=running`,
     scenario: r.scenario,
-    status: r.status,
+    status: 'listed' in r ? r.listed : r.status,
     trigger: r.trigger,
     attempt: r.attempt,
     started: time(r.startedAt),
-    duration: r.status === 'running' ? 'running' : formatDuration(r.durationMs),
+    duration: r.status === 'running' ? ('inProgress' in r ? `running since ${time(r.startedAt).slice(11)}` : 'running') : formatDuration(r.durationMs),
     error: errorOf(r.error)?.message.slice(0, 160) ?? '',
   });
+  const scenarioNames = () => [...ctx.d.host.library().scenarios.keys()].sort();
+  /** The filters of a request, with a job id that names no job said so (its runs would just be "none"). */
+  const filtersOf = async (req: Request) => {
+    const f = runFilters(req.query, scenarioNames());
+    if (f.job && !(await ctx.d.store.getJob(f.job))) {
+      f.ignored = [...(f.ignored ?? []), `job "${f.job}" (no such job: it may have been removed with its runs after the retention period)`];
+      delete f.job;
+    }
+    return f;
+  };
+  const countsOf = async () => listedCounts(await ctx.d.store.counts());
 
   router.get('/runs', async (req, res, next) => {
     try {
       // Dead letters are jobs, listed on their own page (as `runs --status dead` lists their last runs).
       if (req.query.status === 'dead') return res.redirect(303, `${CONSOLE_BASE}/jobs?status=dead`);
-      const f = runFilters(req.query);
-      const [page, counts] = await Promise.all([listRuns(ctx, f), ctx.d.store.counts()]);
+      const f = await filtersOf(req);
+      const [page, counts] = await Promise.all([listRuns(ctx, f), countsOf()]);
       ctx.render(res, 'runs.njk', {
         title: f.job ? `Runs of job ${f.job}` : 'Runs',
         nav: 'runs',
         filters: f,
         statuses: RUN_STATUSES,
         triggers: TRIGGERS,
-        scenarios: [...ctx.d.host.library().scenarios.keys()].sort(),
+        scenarios: scenarioNames(),
         rows: page.items.map(rowOf),
         counts,
         live: !f.cursor,
@@ -118,10 +164,12 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     }
   });
 
+  // What the live list redraws from: the rows, the counts above them, and the time of this answer.
   router.get('/runs.json', async (req, res, next) => {
     try {
-      const page = await listRuns(ctx, runFilters(req.query));
-      res.json({ items: page.items.map(rowOf), nextCursor: page.nextCursor });
+      const f = await filtersOf(req);
+      const [page, counts] = await Promise.all([listRuns(ctx, f), countsOf()]);
+      res.json({ items: page.items.map(rowOf), nextCursor: page.nextCursor, counts, at: time(Date.now()) });
     } catch (e) {
       next(e);
     }
@@ -146,10 +194,13 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       const failedBlock = last?.exit === 'failed' && last.scenario === run.scenario ? last.block : undefined;
       const view = runView({ scenarioName: run.scenario, trace, scenario, versionRan: run.version, ...(failedBlock ? { failedBlock } : {}), ...(job ? { initial: jobVariables((job.params ?? {}) as Record<string, Value>, job.variables as Record<string, unknown> | null) } : {}) });
       const duplicate = await duplicateOf(ctx, run.inboxId);
+      // The jobs this run queued (its AsyncScenario blocks): the way forward from a webhook to the letter it caused.
+      const started = (await ctx.d.store.listJobs({ parentRunId: run.id, limit: 20 })).items.map((j) => ({ id: j.id, scenario: j.scenario, block: j.parentBlock, status: j.status, lastRunId: j.lastRunId }));
       ctx.render(res, 'run.njk', {
         title: `Run of ${run.scenario}`,
         nav: 'runs',
         run: { ...run, error },
+        retryNote: error?.block ? retryNote(error.retryable === true, job, time) : undefined,
         job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, replayCount: job.replayCount, nextRunAt: job.nextRunAt } : undefined,
         replayable: !!job && REPLAYABLE.has(job.status),
         attempts: attempts?.items.filter((a) => a.id !== run.id).map(rowOf) ?? [],
@@ -161,6 +212,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         httpCalls: httpCallsOf(run, trace),
         view,
         duplicate,
+        started,
       });
     } catch (e) {
       next(e);
@@ -208,12 +260,15 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
   router.get('/jobs', async (req, res, next) => {
     try {
       const status = typeof req.query.status === 'string' && (JOB_STATUSES as readonly string[]).includes(req.query.status) ? (req.query.status as JobStatus) : undefined;
+      // As on the runs list: a status that is not one is named, not silently taken for "all".
+      const ignored = !status && typeof req.query.status === 'string' && req.query.status !== '' ? `status "${req.query.status.slice(0, 40)}" (one of ${JOB_STATUSES.join(', ')})` : undefined;
       const cursor = typeof req.query.cursor === 'string' && req.query.cursor.length <= 400 ? req.query.cursor : null;
       const [page, counts] = await Promise.all([ctx.d.store.listJobs({ ...(status ? { status } : {}), limit: 50, cursor }), ctx.d.store.counts()]);
       ctx.render(res, 'jobs.njk', {
         title: status === 'dead' ? 'Dead letters' : 'Jobs',
         nav: 'jobs',
         status,
+        ignored,
         statuses: JOB_STATUSES,
         counts,
         jobs: page.items.map((j) => jobRow(j, time)),
@@ -245,6 +300,27 @@ async function duplicateOf(ctx: ConsoleContext, inboxId: number | null): Promise
   if (!entry || entry.duplicateOf === null) return undefined;
   const original = await ctx.d.store.getInboxEntry(entry.duplicateOf);
   return { inboxId: entry.duplicateOf, runId: original?.runId ?? null };
+}
+
+/**
+ * What became of a failed run's error, from its job's state now: a retryable error is retried only while the job has
+ * attempts left, so a dead letter's run must not promise "a later attempt may succeed".
+ */
+export function retryNote(retryable: boolean, job: Pick<JobRecord, 'status' | 'nextRunAt'> | undefined, time: (ms: unknown) => string): string {
+  if (!retryable) return 'not retryable: the scenario or the data must change';
+  if (!job) return 'retryable: the caller may send the request again';
+  switch (job.status) {
+    case 'dead':
+      return 'retryable, but the job ran out of attempts: it is a dead letter, and only Replay tries it again';
+    case 'queued':
+      return `retryable: the job is tried again at ${time(job.nextRunAt)}`;
+    case 'running':
+      return 'retryable: the job is being tried again now';
+    case 'succeeded':
+      return 'retryable: a later attempt of the job succeeded';
+    default:
+      return `retryable, but the job is ${job.status}: only Replay tries it again`;
+  }
 }
 
 /** Sends a failed or dead job back to the queue and shows its runs, where the new attempt appears. */

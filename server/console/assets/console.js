@@ -1,64 +1,160 @@
-// Keeps the runs list current: polls its JSON every 2 s while the tab is visible and redraws the rows with text only.
+// Keeps the runs list current: polls its JSON every 2 s while the tab is visible. Rows are changed in place and only
+// when their data changed, so keyboard focus and a text selection in the list survive the updates; new rows are
+// inserted above and announced to screen readers. The counts above the list follow, and the "live" badge says
+// "offline" while the server does not answer (or refuses the login). Text only: never HTML.
 (function () {
   'use strict';
   var table = document.querySelector('table[data-live]');
   if (!table || !window.fetch) return;
   var url = table.getAttribute('data-live');
-  var base = table.getAttribute('data-base');
   var body = table.tBodies[0];
   var empty = document.querySelector('.empty');
   var live = document.getElementById('live');
+  var news = document.getElementById('live-news');
+  var lastText = null;
+  var lastAt = null;
   if (live) live.hidden = false;
 
-  function td(text, cls) {
+  function keyOf(r) { return r.id || 'job:' + r.jobId; }
+  function cell(cls) {
     var c = document.createElement('td');
     if (cls) c.className = cls;
-    c.textContent = text;
     return c;
   }
-  function link(text, href, cls) {
+  function link(cls) {
     var a = document.createElement('a');
-    a.href = href;
     if (cls) a.className = cls;
-    a.textContent = text;
     return a;
   }
-  function row(r, known) {
+  function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
+  function setAttr(el, name, value) { if (el.getAttribute(name) !== value) el.setAttribute(name, value); }
+
+  function newRow() {
     var tr = document.createElement('tr');
-    tr.setAttribute('data-id', r.id);
-    tr.setAttribute('data-status', r.status);
-    var href = base + '/runs/' + encodeURIComponent(r.id);
-    var status = td('');
-    status.appendChild(link(r.status, href, 'badge st-' + r.status));
+    var status = cell('');
+    status.appendChild(link('badge'));
     tr.appendChild(status);
-    var scenario = td('', 'c-scenario');
-    scenario.appendChild(link(r.scenario, href));
+    var scenario = cell('c-scenario');
+    scenario.appendChild(link(''));
     tr.appendChild(scenario);
-    tr.appendChild(td(r.trigger, 'c-trigger'));
-    tr.appendChild(td(r.started, 'c-time'));
-    tr.appendChild(td(r.duration, 'num'));
-    tr.appendChild(td(String(r.attempt), 'num c-attempt'));
-    tr.appendChild(td(r.error, 'c-error'));
-    if (!known) tr.className = 'fresh';
+    tr.appendChild(cell('c-trigger'));
+    tr.appendChild(cell('c-time'));
+    tr.appendChild(cell('num'));
+    tr.appendChild(cell('num c-attempt'));
+    tr.appendChild(cell('c-error'));
     return tr;
   }
+  // Writes only what differs, so untouched text keeps its selection and a focused link stays where it is.
+  function fill(tr, r) {
+    var c = tr.cells;
+    var badge = c[0].firstChild;
+    setAttr(badge, 'href', r.href);
+    setAttr(badge, 'class', 'badge st-' + r.status);
+    setText(badge, r.status);
+    setAttr(c[1].firstChild, 'href', r.href);
+    setText(c[1].firstChild, r.scenario);
+    setText(c[2], r.trigger);
+    setText(c[3], r.started);
+    setText(c[4], r.duration);
+    setText(c[5], String(r.attempt));
+    setText(c[6], r.error);
+  }
   function render(items) {
-    var known = {};
-    for (var i = 0; i < body.rows.length; i++) known[body.rows[i].getAttribute('data-id') + '/' + body.rows[i].getAttribute('data-status')] = true;
-    var frag = document.createDocumentFragment();
-    items.forEach(function (r) { frag.appendChild(row(r, known[r.id + '/' + r.status])); });
-    body.textContent = '';
-    body.appendChild(frag);
+    var existing = {};
+    for (var i = 0; i < body.rows.length; i++) existing[body.rows[i].getAttribute('data-id')] = body.rows[i];
+    var wanted = {};
+    var added = 0;
+    items.forEach(function (r, index) {
+      var key = keyOf(r);
+      wanted[key] = true;
+      var tr = existing[key];
+      if (!tr) {
+        tr = newRow();
+        tr.setAttribute('data-id', key);
+        tr.className = 'fresh';
+        added++;
+      } else if (tr.getAttribute('data-status') !== r.status) {
+        tr.className = 'fresh';
+      }
+      setAttr(tr, 'data-status', r.status);
+      fill(tr, r);
+      // Moves a row only when it is out of place (a move would drop the focus inside it).
+      if (body.rows[index] !== tr) body.insertBefore(tr, body.rows[index] || null);
+    });
+    for (var key in existing) if (!wanted[key] && existing[key].parentNode === body) body.removeChild(existing[key]);
     if (empty) empty.hidden = items.length > 0;
+    if (news && added) news.textContent = added === 1 ? '1 new run' : added + ' new runs';
+  }
+  function renderCounts(counts) {
+    if (!counts) return;
+    var els = document.querySelectorAll('[data-count]');
+    for (var i = 0; i < els.length; i++) {
+      var n = counts[els[i].getAttribute('data-count')];
+      if (typeof n === 'number') setText(els[i], String(n));
+    }
+    var dead = document.querySelector('[data-count-link="dead"]');
+    if (dead) dead.classList.toggle('bad', counts.dead > 0);
+  }
+  function online(ok) {
+    if (!live) return;
+    live.classList.toggle('offline', !ok);
+    setText(live, ok ? 'live' : 'offline' + (lastAt ? ' — last update ' + lastAt : ''));
+    setAttr(live, 'title', ok ? 'The list and the counts update every 2 seconds' : 'The server did not answer the last update (stopped, unreachable, or the login is no longer accepted); retrying every 2 seconds');
   }
   function poll() {
     if (document.hidden) return later();
     fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } })
-      .then(function (res) { return res.ok ? res.json() : null; })
-      .then(function (j) { if (j && j.items) render(j.items); })
-      .catch(function () {})
+      .then(function (res) {
+        if (!res.ok) throw new Error('HTTP ' + res.status);
+        return res.text();
+      })
+      .then(function (text) {
+        var j = JSON.parse(text);
+        if (!j || !j.items) throw new Error('not a runs list');
+        lastAt = typeof j.at === 'string' ? j.at.slice(11) : null;
+        online(true);
+        // Nothing changed since the last answer (apart from its time): leave the page alone.
+        var same = text.replace(/"at":"[^"]*"/, '');
+        if (same === lastText) return;
+        lastText = same;
+        render(j.items);
+        renderCounts(j.counts);
+      })
+      .catch(function () { online(false); })
       .then(later);
   }
   function later() { setTimeout(poll, 2000); }
   later();
+})();
+
+// The dry-run form: only the input the chosen mode uses can be edited, and choosing a scenario other than the hook
+// scenario switches to input parameters (a webhook request would give it the path as parameter 1, not the body).
+(function () {
+  'use strict';
+  var form = document.querySelector('form.dry-form');
+  if (!form) return;
+  var hook = form.getAttribute('data-hook-scenario');
+  var select = form.querySelector('#scenario');
+  var sets = { webhook: form.querySelector('fieldset.webhook'), params: form.querySelector('fieldset.params') };
+  function mode() {
+    var checked = form.querySelector('input[name="mode"]:checked');
+    return checked ? checked.value : 'params';
+  }
+  function apply() {
+    var m = mode();
+    for (var k in sets) {
+      if (!sets[k]) continue;
+      sets[k].disabled = k !== m;
+      sets[k].removeAttribute('data-inactive');
+    }
+  }
+  function choose(m) {
+    var radio = form.querySelector('input[name="mode"][value="' + m + '"]');
+    if (radio) radio.checked = true;
+    apply();
+  }
+  var radios = form.querySelectorAll('input[name="mode"]');
+  for (var i = 0; i < radios.length; i++) radios[i].addEventListener('change', apply);
+  if (select) select.addEventListener('change', function () { choose(select.value === hook ? 'webhook' : 'params'); });
+  apply();
 })();

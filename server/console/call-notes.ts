@@ -1,0 +1,22 @@
+// The short note beside a web request's or a Bpium call's outcome, shared by the console and the CLI so both say the
+// same. "Not sent" / "not performed" only where that is known: a call that was made and answered with an error was
+// performed, and one that got no answer may still have reached the service.
+import type { BpiumCallRecord, HttpCallRecord } from '../../engine/index.js';
+import { WRITES } from '../../components/bpium.block.js';
+
+/** `not sent` (a dry run, or refused before any attempt), `no answer`, or '' (answered, or taken from the journal). */
+export function httpCallNote(c: Pick<HttpCallRecord, 'performed' | 'outcome' | 'attempts'>): string {
+  if (c.performed || c.outcome === 'replayed') return '';
+  return c.outcome === 'dry-run' || !c.attempts ? 'not sent' : 'no answer';
+}
+
+/**
+ * `not performed` (a write a dry run skipped), `no effect` (a write Bpium refused with a 4xx), `no answer`, or ''
+ * (made and answered: a read that found nothing was still performed).
+ */
+export function bpiumCallNote(c: Pick<BpiumCallRecord, 'performed' | 'status' | 'method' | 'httpStatus' | 'attempts'>): string {
+  if (c.performed) return '';
+  if (c.status === 'dry-run') return 'not performed';
+  if (typeof c.httpStatus === 'number') return WRITES.has(c.method) && c.httpStatus >= 400 && c.httpStatus < 500 ? 'no effect' : '';
+  return c.status === 'timeout' || c.status === 'transient' ? 'no answer' : 'not performed';
+}

@@ -1,0 +1,83 @@
+// The status a run is listed with, shared by `oktell-emu runs` and the console's runs list so both say the same:
+// the last run of a dead-lettered job is "dead", not "failed" (nothing will retry it; only a replay will).
+import type { JobRecord, RunStatus, RunSummary, StoreCounts } from './store/store.port.js';
+import { jobRunTrigger } from './run-record.js';
+
+/** A run's status in a list: the stored status, or `dead` for the run that made its job a dead letter. */
+export type ListedRunStatus = RunStatus | 'dead';
+
+/** The jobs a store can look up by id (the part of `Store` this needs). */
+export interface JobLookup {
+  getJob(id: string): Promise<JobRecord | undefined>;
+}
+
+/**
+ * The ids of the runs among `runs` that are the last run of a dead job. Only failed runs with a job can be, so only
+ * their jobs are read, once per job.
+ */
+export async function deadRunIds(store: JobLookup, runs: readonly Pick<RunSummary, 'id' | 'jobId' | 'status'>[]): Promise<Set<string>> {
+  const jobs = new Map<string, JobRecord | undefined>();
+  for (const r of runs) if (r.status === 'failed' && r.jobId && !jobs.has(r.jobId)) jobs.set(r.jobId, await store.getJob(r.jobId));
+  const dead = new Set<string>();
+  for (const r of runs) {
+    const job = r.jobId ? jobs.get(r.jobId) : undefined;
+    if (job?.status === 'dead' && job.lastRunId === r.id) dead.add(r.id);
+  }
+  return dead;
+}
+
+/** The status to show for `run`, given the ids `deadRunIds` found. */
+export function listedStatus(run: Pick<RunSummary, 'id' | 'status'>, dead: ReadonlySet<string>): ListedRunStatus {
+  return dead.has(run.id) ? 'dead' : run.status;
+}
+
+/** The counts above a runs list, in the same words as its rows. */
+export interface ListedCounts {
+  /** Runs running now, with the jobs whose attempt is running (a job's run is recorded when its attempt ends). */
+  running: number;
+  completed: number;
+  /** Failed runs that are not the last run of a dead letter: those are counted under `dead` instead. */
+  failed: number;
+  queued: number;
+  /** Dead letters (dead jobs), each with its last run. */
+  dead: number;
+}
+
+/**
+ * The store's counts in the list's vocabulary. Every dead job's last attempt is a failed run, so the failed runs
+ * minus the dead jobs are the failed runs still listed as "failed" (never below zero: retention may have removed a
+ * dead job's run before the job).
+ */
+export function listedCounts(c: StoreCounts): ListedCounts {
+  return {
+    running: c.runs.running + c.jobs.running,
+    completed: c.runs.completed,
+    failed: Math.max(0, c.runs.failed - c.jobs.dead),
+    queued: c.jobs.queued,
+    dead: c.jobs.dead,
+  };
+}
+
+/**
+ * A job whose attempt is running now, as a run summary: its run is recorded only when the attempt ends, so lists
+ * show this in its place. `id` is empty (there is no run yet); it started when the job was claimed (`updatedAt`).
+ */
+export function inProgressRun(j: JobRecord): RunSummary {
+  return {
+    id: '',
+    jobId: j.id,
+    inboxId: j.inboxId,
+    parentRunId: j.parentRunId,
+    scenario: j.scenario,
+    version: j.pinnedVersion ?? '',
+    trigger: jobRunTrigger(j),
+    status: 'running',
+    attempt: j.attempts,
+    workerId: j.leaseOwner,
+    // The attempt's claim; a job claimed before the column existed has only its last lease renewal.
+    startedAt: j.claimedAt ?? j.updatedAt,
+    finishedAt: null,
+    durationMs: null,
+    error: null,
+  };
+}

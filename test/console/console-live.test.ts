@@ -1,0 +1,125 @@
+// The live parts of the console in a real browser (Debian's Chromium through playwright-core): the runs list keeps
+// keyboard focus and a text selection across its updates and changes nothing when nothing changed, its counts follow
+// the rows, its badge says "offline" when the server stops; the dry-run form follows the chosen scenario.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumMissing, consoleContext, launchChromium, postWebhook, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
+
+type Server = Awaited<ReturnType<typeof startConsoleServer>>;
+
+/** Resolves after the page has fetched and handled `n` more answers of runs.json. */
+async function polls(page: Page, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await page.waitForResponse((r) => r.url().includes('/runs.json'), { timeout: 15_000 });
+  // The answer is handled in the same task chain as its body is read: one more turn lets the page apply it.
+  await page.evaluate('new Promise((r) => setTimeout(r, 50))');
+}
+
+describe('web console live list in a browser', () => {
+  let t: Server;
+  let browser: Browser;
+  let context: BrowserContext;
+  before(async () => {
+    if (chromiumMissing) return;
+    t = await startConsoleServer();
+    browser = await launchChromium();
+    context = await consoleContext(browser);
+  });
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await t?.cleanup();
+  });
+
+  async function webhookRun(name: string): Promise<void> {
+    const before = (await t.server.store.counts()).runs.completed;
+    const res = await postWebhook(t.server.url, taskWebhook({ name, responsible: ['2'] }), t.secret);
+    assert.equal(res.status, 200);
+    await waitFor('the letter run', async () => (await t.server.store.counts()).runs.completed >= before + 2);
+  }
+
+  it('keeps the focused link and the selected text while polls change nothing, then while a new run arrives', { timeout: 90_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    await webhookRun('первая задача');
+    const page = await context.newPage();
+    await page.goto(`${t.base}/runs`);
+    await page.locator('#live').waitFor();
+    const rows = await page.locator('table.runs tbody tr').count();
+    assert.ok(rows >= 2);
+    // Count every change to the rows, focus a run link and select a run's start time, as a keyboard user copying it.
+    await page.evaluate(`window.mutations = 0;
+      new MutationObserver((list) => (window.mutations += list.length)).observe(document.querySelector('table.runs tbody'), { subtree: true, childList: true, characterData: true, attributes: true });`);
+    const focused = page.locator('table.runs tbody tr').nth(0).locator('td.c-scenario a');
+    const href = await focused.getAttribute('href');
+    await focused.focus();
+    await page.evaluate(`const range = document.createRange();
+      range.selectNodeContents(document.querySelectorAll('table.runs tbody tr')[1].querySelector('td.c-time'));
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);`);
+    const selection = () => page.evaluate('String(window.getSelection())') as Promise<string>;
+    const selected = await selection();
+    assert.match(selected, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    await polls(page, 2);
+    assert.equal(await page.evaluate('window.mutations'), 0, 'nothing changed, so nothing was redrawn');
+    assert.equal(await page.evaluate("document.activeElement.getAttribute('href')"), href, 'the focus stayed on the link');
+    assert.equal(await selection(), selected, 'the selection stayed');
+    // A new run: its rows are inserted above, the focused link is still the same element, and it is announced.
+    await page.evaluate('document.activeElement.mark = 1');
+    await webhookRun('вторая задача');
+    await page.locator('table.runs tbody tr').nth(rows + 1).waitFor({ timeout: 15_000 });
+    assert.equal(await page.evaluate('document.activeElement.mark'), 1, 'the same link keeps the focus');
+    assert.equal(await selection(), selected);
+    // Announced ("1 new run" or "2 new runs": the two runs may arrive in one poll or in two).
+    assert.match((await page.locator('#live-news').textContent()) ?? '', /^(1 new run|2 new runs)$/);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate("document.activeElement.closest('table.runs') !== null"), true, 'Tab goes on to the next row, not from the top of the page');
+    await page.close();
+  });
+
+  it('updates the counts above the list with the rows', { timeout: 90_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const page = await context.newPage();
+    await page.goto(`${t.base}/runs`);
+    const completed = Number(await page.locator('[data-count="completed"]').textContent());
+    await webhookRun('третья задача');
+    await waitFor('the counts to follow', async () => Number(await page.locator('[data-count="completed"]').textContent()) === completed + 2, 15_000);
+    assert.equal(Number(await page.locator('[data-count="completed"]').textContent()), (await t.server.store.counts()).runs.completed);
+    await page.close();
+  });
+
+  it('the dry-run form switches to input parameters for another scenario, and back to the webhook for the hook scenario', { timeout: 60_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const page = await context.newPage();
+    await page.goto(`${t.base}/dry-run`);
+    const hook = t.server.host.library().scenarios.has('HTTP404') ? 'HTTP404' : await page.locator('#scenario').inputValue();
+    assert.equal(await page.locator('#scenario').inputValue(), hook);
+    assert.ok(await page.locator('input[name="mode"][value="webhook"]').isChecked());
+    assert.ok(await page.locator('fieldset.params input[name="p1"]').isDisabled(), 'the unused parameters cannot be typed into');
+    await page.selectOption('#scenario', 'BpiumNewTask');
+    assert.ok(await page.locator('input[name="mode"][value="params"]').isChecked(), 'another scenario gets input parameters');
+    assert.ok(await page.locator('fieldset.webhook textarea[name="body"]').isDisabled());
+    assert.ok(await page.locator('fieldset.params input[name="p1"]').isEditable());
+    await page.selectOption('#scenario', hook);
+    assert.ok(await page.locator('input[name="mode"][value="webhook"]').isChecked());
+    await page.close();
+  });
+
+  it('the live badge says offline when the server stops', { timeout: 90_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const other = await startConsoleServer();
+    let stopped = false;
+    try {
+      const page = await context.newPage();
+      await page.goto(`${other.base}/runs`);
+      await polls(page, 1);
+      assert.equal(await page.locator('#live').textContent(), 'live');
+      await other.cleanup();
+      stopped = true;
+      await page.locator('#live.offline').waitFor({ timeout: 15_000 });
+      assert.match((await page.locator('#live').textContent()) ?? '', /^offline — last update \d\d:\d\d:\d\d$/);
+      await page.close();
+    } finally {
+      if (!stopped) await other.cleanup();
+    }
+  });
+});

@@ -1,0 +1,189 @@
+// The console after the s25 review, over plain HTTP to real servers: a dead letter's last run listed "dead" as the
+// CLI lists it, with counts that do not count it twice; a run of a dead job that does not promise a later attempt;
+// filter values that name nothing said so and not applied; a job running now listed on its runs page; a webhook's
+// run linked to the job it started; a letter linked to the run that sent it; call notes that say what happened.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bpiumCallNote, httpCallNote } from '../../server/console/call-notes.js';
+import { httpCallsOf } from '../../server/console/http-calls.js';
+import { retryNote } from '../../server/console/run.routes.js';
+import { sentByOf } from '../../server/console/outbox.routes.js';
+import { freePort, startSilentServer } from '../mail/smtp-server.helper.js';
+import { startTestServer } from '../server/server-helpers.js';
+import { runCli } from '../cli/cli-process.js';
+import { AUTH, get, postWebhook, readUserJob, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
+
+interface JsonRow {
+  id: string;
+  jobId: string | null;
+  status: string;
+  href: string;
+  duration: string;
+}
+interface RunsJson {
+  items: JsonRow[];
+  counts: Record<string, number>;
+  at: string;
+}
+
+async function runsJson(base: string, query = ''): Promise<RunsJson> {
+  const res = await get(`${base}/runs.json${query}`);
+  assert.equal(res.status, 200);
+  return (await res.json()) as RunsJson;
+}
+
+describe('console: a dead letter in the runs list', () => {
+  it('its last run is listed dead in the page and its JSON, as `oktell-emu runs` lists it, counted once', { timeout: 60_000 }, async () => {
+    const smtpPort = await freePort();
+    const t = await startTestServer({ smtp: false, smtpPort, config: 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n' });
+    const base = `${t.server.url}/-/console`;
+    try {
+      const res = await postWebhook(t.server.url, taskWebhook({ name: 'мёртвое письмо', responsible: ['3'] }), t.secret);
+      assert.equal(res.status, 200);
+      const hookRunId = res.headers.get('x-oktell-run-id')!;
+      const dead = await waitFor('a dead letter', async () => (await t.server.store.listJobs({ status: 'dead' })).items[0]);
+      const [last, first] = (await t.server.store.listRuns({ jobId: dead.id })).items;
+      assert.equal(last!.id, dead.lastRunId);
+
+      const json = await runsJson(base);
+      const statusOf = (id: string) => json.items.find((r) => r.id === id)?.status;
+      assert.equal(statusOf(last!.id), 'dead', 'the run that made the job a dead letter');
+      assert.equal(statusOf(first!.id), 'failed', 'the earlier attempt was retried: it stays failed');
+      // The CLI marks the same runs (one status logic for both).
+      const cli = JSON.parse(runCli(['runs', '--json', '--data-dir', t.dataDir]).stdout) as Array<{ id: string; dead?: boolean }>;
+      assert.deepEqual(cli.filter((r) => r.dead).map((r) => r.id), json.items.filter((r) => r.status === 'dead').map((r) => r.id));
+      // Counted once: under dead letters, not also under failed.
+      const stored = await t.server.store.counts();
+      assert.equal(stored.runs.failed, 2);
+      assert.deepEqual([json.counts.failed, json.counts.dead], [1, 1]);
+      const page = await (await get(`${base}/runs`)).text();
+      assert.match(page, new RegExp(`<tr data-id="${last!.id}" data-status="dead">\\s*<td><a class="badge st-dead"`));
+      assert.match(page, /<b data-count="failed">1<\/b> failed/);
+      assert.match(page, /<b data-count="dead">1<\/b> dead letters/);
+
+      // The run page of either attempt does not promise a later attempt: the job is out of them.
+      for (const run of [last!, first!]) {
+        const html = await (await get(`${base}/runs/${run.id}`)).text();
+        assert.doesNotMatch(html, /a later attempt may succeed/);
+        assert.match(html, /<span class="retry-note">retryable, but the job ran out of attempts: it is a dead letter, and only Replay tries it again<\/span>/);
+      }
+
+      // The webhook's run links forward to the job it started and that job's last run.
+      const hook = await (await get(`${base}/runs/${hookRunId}`)).text();
+      const started = hook.slice(hook.indexOf('<section class="panel started">'));
+      assert.ok(started.length < hook.length, 'the hook run has a Started panel');
+      assert.match(started, new RegExp(`<span class="badge st-dead">dead</span> <a href="/-/console/runs\\?job=${dead.id}">BpiumNewTask</a>`));
+      assert.match(started, new RegExp(`<a href="/-/console/runs/${last!.id}">its last run</a>`));
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe('console: a job whose attempt is running now', () => {
+  it('is listed on its runs page as running, with no "no runs match"', { timeout: 60_000 }, async () => {
+    const silent = await startSilentServer();
+    const t = await startTestServer({ smtp: false, smtpPort: silent.port });
+    const base = `${t.server.url}/-/console`;
+    try {
+      const res = await postWebhook(t.server.url, taskWebhook({ name: 'долгое письмо', responsible: ['3'] }), t.secret);
+      assert.equal(res.status, 200);
+      const job = await waitFor('the job to run', async () => (await t.server.store.listJobs({ status: 'running' })).items[0]);
+      const json = await runsJson(base, `?job=${job.id}`);
+      assert.deepEqual(json.items.map((r) => [r.id, r.jobId, r.status]), [['', job.id, 'running']]);
+      assert.match(json.items[0]!.duration, /^running since \d\d:\d\d:\d\d$/);
+      const page = await (await get(`${base}/runs?job=${job.id}`)).text();
+      assert.match(page, new RegExp(`<tr data-id="job:${job.id}" data-status="running">`));
+      assert.match(page, /<p class="empty muted" hidden>/);
+      // The running list shows it too, as `runs --status running` does.
+      assert.deepEqual((await runsJson(base, '?status=running')).items.map((r) => r.jobId), [job.id]);
+    } finally {
+      await t.cleanup();
+      await silent.close();
+    }
+  });
+});
+
+describe('console: filters, links and notes', () => {
+  it('a scenario that is not loaded, a malformed or unknown job id, a bad jobs status: named, not applied', { timeout: 60_000 }, async () => {
+    const t = await startConsoleServer();
+    try {
+      await readUserJob(t, '77');
+      const all = (await runsJson(t.base)).items.length;
+      assert.ok(all > 0);
+      const bad = await get(`${t.base}/runs?scenario=readuser&status=bogus`);
+      assert.equal(bad.status, 200);
+      const html = await bad.text();
+      assert.match(html, /Not a filter value, so not applied: status &quot;bogus&quot; \(one of [^)]*\); scenario &quot;readuser&quot; \(no such scenario is loaded; did you mean ReadUser\?\)\./);
+      assert.doesNotMatch(html, /match these filters/);
+      assert.equal((await runsJson(t.base, '?scenario=Nope')).items.length, all, 'the list is not filtered by it');
+      for (const [job, why] of [['zz!z', 'not a job id'], ['zzz', 'no such job']] as const) {
+        const page = await (await get(`${t.base}/runs?job=${encodeURIComponent(job)}`)).text();
+        assert.match(page, new RegExp(`job &quot;${job.replace('!', '\\!')}&quot; \\(${why}`));
+        assert.match(page, /<h1>Runs /, 'not titled as the runs of that job');
+        assert.equal((await runsJson(t.base, `?job=${encodeURIComponent(job)}`)).items.length, all);
+      }
+      const jobs = await (await get(`${t.base}/jobs?status=bogus`)).text();
+      assert.match(jobs, /Not a filter value, so not applied: status &quot;bogus&quot; \(one of queued, running, succeeded, failed, dead\)/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('a letter in the outbox links to the run that sent it', { timeout: 60_000 }, async () => {
+    const t = await startConsoleServer();
+    try {
+      await postWebhook(t.server.url, taskWebhook({ name: 'письмо со ссылкой', responsible: ['2'] }), t.secret);
+      const run = await waitFor('the letter run', async () => (await t.server.store.listRuns({ scenario: 'BpiumNewTask', status: 'completed' })).items[0]);
+      const outbox = await (await get(`${t.base}/outbox`)).text();
+      const name = /href="\/-\/console\/outbox\/([^"/]+\.eml)"/.exec(outbox)?.[1];
+      assert.ok(name, 'the outbox lists the letter');
+      const letter = await (await get(`${t.base}/outbox/${name}`)).text();
+      const m = /<dt>Sent by<\/dt><dd class="sent-by">run <a href="\/-\/console\/runs\/([^"]+)"><code>[^<]+<\/code><\/a> · block <code>([^<]+)<\/code>/.exec(letter);
+      assert.ok(m, 'the letter page names the run and block');
+      assert.equal(m[1], run.id);
+      assert.equal((await get(`${t.base}/runs/${m[1]}`)).status, 200);
+      assert.deepEqual(sentByOf('01abc/notify'), { runId: '01abc', block: 'notify' });
+      assert.equal(sentByOf('not a reference'), undefined);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('a Bpium read answered 404 was performed: no "(not performed)"', { timeout: 60_000 }, async () => {
+    const t = await startConsoleServer();
+    try {
+      const failed = await readUserJob(t, '77');
+      const html = await (await get(`${t.base}/runs/${failed.runId}`, { authorization: AUTH })).text();
+      const panel = html.slice(html.indexOf('<h2>Bpium calls</h2>'), html.indexOf('</section>', html.indexOf('<h2>Bpium calls</h2>')));
+      assert.match(panel, /not-found<\/span> HTTP 404/);
+      assert.doesNotMatch(panel, /not performed/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('call notes and outcomes say what happened to the request', () => {
+    // A refused connection, retried three times: a network error that got no answer, not a timeout "not sent".
+    const refused = httpCallsOf({}, [{ kind: 'WebRequest', block: 'post', effect: { request: { method: 'POST', url: 'http://127.0.0.1:9/api' }, failure: 'transient', status: null, attempts: [{}, {}, {}], error: 'ECONNREFUSED' } }]);
+    assert.deepEqual(refused.map((c) => [c.outcome, c.performed, httpCallNote(c)]), [['network error', false, 'no answer']]);
+    const slow = httpCallsOf({}, [{ kind: 'WebRequest', block: 'post', effect: { request: { method: 'POST', url: 'http://x/' }, failure: 'timeout', status: null, attempts: [{}], error: 'no answer' } }]);
+    assert.deepEqual(slow.map((c) => [c.outcome, httpCallNote(c)]), [['timeout', 'no answer']]);
+    const down = httpCallsOf({}, [{ kind: 'WebRequest', block: 'post', effect: { request: { method: 'POST', url: 'http://x/' }, failure: 'transient', status: 503, attempts: [{}, {}] } }]);
+    assert.deepEqual(down.map((c) => [c.outcome, c.performed, httpCallNote(c)]), [['timeout', true, '']]);
+    const call = { method: 'getRecord', performed: false };
+    assert.equal(bpiumCallNote({ ...call, status: 'not-found', httpStatus: 404 }), '');
+    assert.equal(bpiumCallNote({ ...call, method: 'updateRecord', status: 'error', httpStatus: 400 }), 'no effect');
+    assert.equal(bpiumCallNote({ ...call, method: 'createRecord', status: 'dry-run' }), 'not performed');
+    assert.equal(bpiumCallNote({ ...call, status: 'timeout', attempts: 3 }), 'no answer');
+    assert.equal(bpiumCallNote({ ...call, status: 'ok', performed: true }), '');
+  });
+
+  it('a retryable error says what became of the job', () => {
+    const time = () => '2026-12-02 05:30:00';
+    assert.equal(retryNote(true, { status: 'queued', nextRunAt: 0 }, time), 'retryable: the job is tried again at 2026-12-02 05:30:00');
+    assert.match(retryNote(true, { status: 'dead', nextRunAt: 0 }, time), /dead letter, and only Replay/);
+    assert.equal(retryNote(true, { status: 'succeeded', nextRunAt: 0 }, time), 'retryable: a later attempt of the job succeeded');
+    assert.equal(retryNote(false, { status: 'dead', nextRunAt: 0 }, time), 'not retryable: the scenario or the data must change');
+  });
+});
