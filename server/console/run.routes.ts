@@ -325,10 +325,19 @@ export function retryNote(retryable: boolean, job: Pick<JobRecord, 'status' | 'n
 
 /** Sends a failed or dead job back to the queue and shows its runs, where the new attempt appears. */
 async function replay(ctx: ConsoleContext, res: Response, jobId: string): Promise<void> {
+  const time = timeFormatter(ctx.d.config.timeZone);
   const job = await ctx.d.store.getJob(jobId);
   if (!job) return ctx.notFound(res, 'There is no such job.');
   if (!REPLAYABLE.has(job.status)) {
-    return ctx.render(res, 'error.njk', { title: 'Cannot replay', message: `The job is ${job.status}; only failed and dead jobs are replayed.`, nav: 'jobs' }, 409);
+    // Most often a page opened before someone (or this user, in another tab) replayed it: say so, and lead to the
+    // job's runs, where that replay is, rather than back to the whole list.
+    const already = job.replayCount > 0 ? `It was already replayed (${job.replayCount}× so far, last change ${time(job.updatedAt)}): the page you came from was older than that. ` : '';
+    return ctx.render(res, 'error.njk', {
+      title: already ? 'Already replayed' : 'Cannot replay',
+      message: `${already}The job is ${job.status} now; only failed and dead jobs are replayed.`,
+      link: { href: `${CONSOLE_BASE}/runs?${new URLSearchParams({ job: job.id })}`, text: `The runs of job ${job.id}` },
+      nav: 'jobs',
+    }, 409);
   }
   const ids = await ctx.d.store.requeue({ ids: [jobId] });
   if (ids.length) {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumMissing, consoleContext, launchChromium, postWebhook, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
+import { chromiumMissing, consoleContext, launchChromium, postWebhook, readUserJob, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
 
 type Server = Awaited<ReturnType<typeof startConsoleServer>>;
 
@@ -102,6 +102,47 @@ describe('web console live list in a browser', () => {
     await page.selectOption('#scenario', hook);
     assert.ok(await page.locator('input[name="mode"][value="webhook"]').isChecked());
     await page.close();
+  });
+
+  it('an in-page jump lands below the sticky header, on a wide screen and on a phone', { timeout: 60_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const line = t.server.host.library().scenarios.get('BpiumNewTask')!.blocks.get('getUser')!.loc.line;
+    for (const [width, height] of [[1280, 900], [390, 844]] as const) {
+      const ctx = await consoleContext(browser, width, height);
+      try {
+        const page = await ctx.newPage();
+        await page.goto(`${t.base}/scenarios/BpiumNewTask#L${line}`);
+        const header = (await page.locator('header.top').boundingBox())!;
+        const target = (await page.locator(`tr#L${line}`).boundingBox())!;
+        assert.ok(target.y >= header.y + header.height, `${width} px: line ${line} at y=${target.y} is under the header (bottom ${header.y + header.height})`);
+      } finally {
+        await ctx.close();
+      }
+    }
+  });
+
+  it('on a phone the Replay button and the reason of a failure are on the screen', { timeout: 60_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const failed = await readUserJob(t, '88');
+    const phone = await consoleContext(browser, 390, 844);
+    try {
+      const page = await phone.newPage();
+      await page.goto(`${t.base}/jobs?status=failed`);
+      const replay = page.locator(`tr[data-id="${failed.jobId}"] button`, { hasText: 'Replay' });
+      const box = (await replay.boundingBox())!;
+      assert.ok(box.x >= 0 && box.x + box.width <= 390, `Replay spans x=${box.x}..${box.x + box.width}`);
+      const error = page.locator(`tr[data-id="${failed.jobId}"] td.c-error`);
+      assert.ok(await error.isVisible());
+      const errorBox = (await error.boundingBox())!;
+      assert.ok(errorBox.x + errorBox.width <= 390);
+      await page.goto(`${t.base}/runs`);
+      const runError = page.locator(`tr[data-id="${failed.runId}"] td.c-error`);
+      assert.ok(await runError.isVisible(), 'a failed run says why on a phone too');
+      assert.match((await runError.textContent()) ?? '', /404/);
+      assert.ok((await page.evaluate('document.documentElement.scrollWidth')) as number <= 390);
+    } finally {
+      await phone.close();
+    }
   });
 
   it('the live badge says offline when the server stops', { timeout: 90_000 }, async (tc) => {

@@ -11,7 +11,7 @@ import { sentByOf } from '../../server/console/outbox.routes.js';
 import { freePort, startSilentServer } from '../mail/smtp-server.helper.js';
 import { startTestServer } from '../server/server-helpers.js';
 import { runCli } from '../cli/cli-process.js';
-import { AUTH, get, postWebhook, readUserJob, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
+import { AUTH, csrfToken, get, postWebhook, readUserJob, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
 
 interface JsonRow {
   id: string;
@@ -125,6 +125,30 @@ describe('console: filters, links and notes', () => {
       }
       const jobs = await (await get(`${t.base}/jobs?status=bogus`)).text();
       assert.match(jobs, /Not a filter value, so not applied: status &quot;bogus&quot; \(one of queued, running, succeeded, failed, dead\)/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('replaying a job that is not failed or dead leads to its runs; buttons are named per row; a skip link; diagram links are not hidden in an image', { timeout: 60_000 }, async () => {
+    const t = await startConsoleServer();
+    try {
+      const failed = await readUserJob(t, '77');
+      await postWebhook(t.server.url, taskWebhook({ name: 'уже готово', responsible: ['2'] }), t.secret);
+      const done = await waitFor('a succeeded job', async () => (await t.server.store.listJobs({ status: 'succeeded' })).items[0]);
+      const csrf = await csrfToken(t.base);
+      const res = await fetch(`${t.base}/jobs/${done.id}/replay`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: t.server.url }, body: new URLSearchParams({ csrf }).toString(), redirect: 'manual' });
+      assert.equal(res.status, 409);
+      const html = await res.text();
+      assert.match(html, /The job is succeeded now; only failed and dead jobs are replayed\./);
+      assert.match(html, new RegExp(`<a href="/-/console/runs\\?job=${done.id}">The runs of job ${done.id}</a>`));
+      const jobs = await (await get(`${t.base}/jobs?status=failed`)).text();
+      assert.match(jobs, new RegExp(`<button type="submit" class="small" aria-label="Replay job ${failed.jobId} \\(ReadUser\\)">Replay</button>`));
+      assert.match(jobs, /<a class="skip" href="#main">Skip to the content<\/a>/);
+      assert.match(await (await get(`${t.base}/jobs?status=dead`)).text(), /No dead letters\./);
+      const run = await (await get(`${t.base}/runs/${failed.runId}`)).text();
+      assert.match(run, /<svg class="diagram[^"]*"[^>]* role="group" aria-label="Flowchart of ReadUser"/);
+      assert.match(run, /<span class="blk" lang="ru">Прочитать сотрудника<\/span>/);
     } finally {
       await t.cleanup();
     }
