@@ -8,6 +8,7 @@
 // HTTP status or kind becomes a scripted failure, a 404 an absent record.
 import { RUN_ERROR_CODES as R, type JsonValue, type Value } from '../../engine/index.js';
 import { cutTextParts } from '../../server/run-record.js';
+import { isoInZone } from '../../server/tasks/schedule.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
@@ -72,7 +73,8 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const failures = fixture.failures && Object.keys(fixture.failures).length ? fixture.failures : undefined;
   return {
     case: {
-      name: opts.name ?? `run ${root.id} (${root.scenario}, ${new Date(root.startedAt).toISOString().slice(0, 16).replace('T', ' ')})`,
+      // The start time in the server's zone, as the console and `runs` show it (not UTC, hours off in Moscow).
+      name: opts.name ?? `run ${root.id} (${root.scenario}, ${isoInZone(root.startedAt, opts.timeZone).slice(0, 16).replace('T', ' ')})`,
       scenario: root.scenario,
       params: await rootParams(store, root),
       bpium: { catalogs: fixture.catalogs, ...(failures ? { failures } : {}) },

@@ -71,6 +71,8 @@ export function createViews(timeZone: string): nunjucks.Environment {
     lstripBlocks: true,
   });
   env.addFilter('time', timeFormatter(timeZone));
+  // Named beside the times of a list (OKTELL_TZ): the times carry no offset of their own.
+  env.addGlobal('timeZone', timeZone);
   env.addFilter('duration', formatDuration);
   env.addFilter('value', (v: unknown) => showValue(v, timeZone));
   env.addFilter('pretty', (v: unknown) => prettyValue(v, timeZone));

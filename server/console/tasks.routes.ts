@@ -6,7 +6,13 @@ import { CONSOLE_BASE } from './console-views.js';
 export function taskRoutes(router: Router, ctx: ConsoleContext): void {
   router.get('/tasks', async (_req, res, next) => {
     try {
-      const tasks = ctx.d.tasks ? await ctx.d.tasks.status() : [];
+      // Due times come as ISO 8601 in each task's zone (as `oktell-emu tasks` prints them); the page shows them in the
+      // console's one format, the wall-clock time in that zone, which the row names under the schedule.
+      const tasks = (ctx.d.tasks ? await ctx.d.tasks.status() : []).map((t) => ({
+        ...t,
+        next: t.next.map(wallClock),
+        lastRun: t.lastRun ? { ...t.lastRun, createdAt: wallClock(t.lastRun.createdAt) } : null,
+      }));
       ctx.render(res, 'tasks.njk', { title: 'Service tasks', nav: 'tasks', tasks });
     } catch (e) {
       next(e);
@@ -25,4 +31,9 @@ export function taskRoutes(router: Router, ctx: ConsoleContext): void {
       next(e);
     }
   });
+}
+
+/** `2026-12-02T05:26:00+03:00` → `2026-12-02 05:26:00`: the console's time format, in the zone the ISO text is in. */
+export function wallClock(iso: string): string {
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(iso) ? iso.slice(0, 19).replace('T', ' ') : iso;
 }

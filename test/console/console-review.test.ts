@@ -145,6 +145,9 @@ describe('console: filters, links and notes', () => {
       const jobs = await (await get(`${t.base}/jobs?status=failed`)).text();
       assert.match(jobs, new RegExp(`<button type="submit" class="small" aria-label="Replay job ${failed.jobId} \\(ReadUser\\)">Replay</button>`));
       assert.match(jobs, /<a class="skip" href="#main">Skip to the content<\/a>/);
+      // The lists name the zone of their times (OKTELL_TZ, Europe/Moscow by default).
+      assert.match(jobs, /<th>Created <span class="zone">Europe\/Moscow<\/span><\/th>/);
+      assert.match(await (await get(`${t.base}/runs`)).text(), /<th>Started <span class="zone">Europe\/Moscow<\/span><\/th>/);
       assert.match(await (await get(`${t.base}/jobs?status=dead`)).text(), /No dead letters\./);
       const run = await (await get(`${t.base}/runs/${failed.runId}`)).text();
       assert.match(run, /<svg class="diagram[^"]*"[^>]* role="group" aria-label="Flowchart of ReadUser"/);

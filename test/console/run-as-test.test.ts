@@ -29,6 +29,10 @@ describe('console: a run as a test file', () => {
     assert.match(res.headers.get('content-disposition') ?? '', new RegExp(`attachment; filename="?HTTP404-${hookRunId}\\.test\\.yaml`));
     const text = await res.text();
     assert.match(text, /subject: "?Новая задача: Из консоли/);
+    // The case is named with the start time the page shows (the server's zone), not UTC.
+    const started = /<span>started (\d{4}-\d\d-\d\d \d\d:\d\d):\d\d<\/span>/.exec(page)?.[1];
+    assert.ok(started, 'the run page shows its start');
+    assert.match(text, new RegExp(`run ${hookRunId} \\(HTTP404, ${started}\\)`));
     assert.doesNotMatch(text, /authorization|basic |x-hook-signature|\[redacted\]/i, 'no credentials in the file');
     writeFileSync(join(t.scenariosDir, 'tests', 'downloaded.test.yaml'), text);
     const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'test', 'tests/downloaded.test.yaml'], { cwd: t.scenariosDir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });

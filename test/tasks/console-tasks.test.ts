@@ -20,7 +20,9 @@ describe('the console lists the service tasks', () => {
       assert.deepEqual(await page.locator('tr[data-task]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task'))), ['morning-report', 'poll']);
       const next = await page.locator('tr[data-task="morning-report"] td.next div').allTextContents();
       assert.equal(next.length, 3);
-      for (const d of next) assert.match(d, /^\d{4}-\d\d-\d\dT09:00:00Z$/);
+      // In the console's one time format (as the runs list), the wall-clock time in the task's zone named beside it.
+      for (const d of next) assert.match(d, /^\d{4}-\d\d-\d\d 09:00:00$/);
+      assert.match(await page.locator('tr[data-task="morning-report"]').innerText(), /UTC/);
       assert.match(await page.locator('tr[data-task="poll"]').innerText(), /disabled/);
       assert.equal(await page.locator('nav a.active').innerText(), 'Tasks');
 
