@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type nunjucks from 'nunjucks';
 import type { AppDeps } from '../app.js';
 import { persistentSecret } from '../credentials.js';
-import { StoreUnavailableError } from '../store/store.errors.js';
+import { InvalidCursorError, StoreUnavailableError } from '../store/store.errors.js';
 import { consoleHeaders, createCsrf, requireSameOrigin, type Csrf } from './console-security.js';
 import { CONSOLE_BASE, consoleSourceDir, createViews } from './console-views.js';
 import { createDryRunResults, type DryRunResults } from './dry-run.js';
@@ -79,6 +79,10 @@ export function consoleRouter(d: AppDeps): Router {
   router.use((_req, res) => ctx.notFound(res, 'The console has no such page.'));
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     const e = err as { status?: number; type?: string };
+    // A hand-edited page cursor on a list page: the console's own error page (with the way back), not bare text.
+    if (err instanceof InvalidCursorError && !req.path.endsWith('.json') && !res.headersSent) {
+      return ctx.render(res, 'error.njk', { title: 'Bad page link', message: `${err.message}.`, nav: '' }, 400);
+    }
     if (err instanceof StoreUnavailableError || e?.type === 'entity.too.large' || (e?.status && e.status < 500)) return next(err);
     d.logger.error({ err, path: req.path }, 'console page failed');
     if (res.headersSent) return next(err);

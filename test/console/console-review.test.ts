@@ -13,6 +13,23 @@ import { startTestServer } from '../server/server-helpers.js';
 import { runCli } from '../cli/cli-process.js';
 import { AUTH, csrfToken, get, postWebhook, readUserJob, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
 
+/** 200 turns of a loop: 401 steps, past the 300 that carry every variable. */
+const LOOP_YAML = `variables:
+  i: number
+start: inc
+blocks:
+  inc:
+    kind: Variable
+    set: { i: '[i] + 1' }
+    exits: { next: check }
+  check:
+    kind: Condition
+    expression: '[i] >= 200'
+    exits: { true: done, false: inc }
+  done:
+    kind: Stop
+`;
+
 interface JsonRow {
   id: string;
   jobId: string | null;
@@ -152,6 +169,26 @@ describe('console: filters, links and notes', () => {
       const run = await (await get(`${t.base}/runs/${failed.runId}`)).text();
       assert.match(run, /<svg class="diagram[^"]*"[^>]* role="group" aria-label="Flowchart of ReadUser"/);
       assert.match(run, /<span class="blk" lang="ru">Прочитать сотрудника<\/span>/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('a long trace says once that variables are shown for the first 300 steps; a bad page cursor gets the console page', { timeout: 60_000 }, async () => {
+    const t = await startConsoleServer({ 'Loop.yaml': LOOP_YAML });
+    try {
+      const res = await fetch(`${t.server.url}/execsvcscript?name=Loop`, { headers: { authorization: AUTH } });
+      assert.equal(res.status, 200, await res.text());
+      const runId = res.headers.get('x-oktell-run-id')!;
+      const html = await (await get(`${t.base}/runs/${runId}`)).text();
+      assert.equal(html.match(/first 300 steps/g)?.length, 1);
+      assert.equal(html.match(/<li id="step-/g)?.length, 401);
+      const bad = await get(`${t.base}/runs?cursor=garbage`);
+      assert.equal(bad.status, 400);
+      const page = await bad.text();
+      assert.match(page, /<title>Bad page link · Oktell console<\/title>/);
+      assert.match(page, /invalid page cursor/);
+      assert.match(page, /<a href="\/-\/console\/runs">Back to the runs<\/a>/);
     } finally {
       await t.cleanup();
     }
