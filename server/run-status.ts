@@ -60,9 +60,11 @@ export function listedCounts(c: StoreCounts): ListedCounts {
 
 /**
  * A job whose attempt is running now, as a run summary: its run is recorded only when the attempt ends, so lists
- * show this in its place. `id` is empty (there is no run yet); it started when the job was claimed (`updatedAt`).
+ * show this in its place. `id` is empty (there is no run yet).
  */
 export function inProgressRun(j: JobRecord): RunSummary {
+  // The attempt began when it was claimed (claimedAt); a job claimed before the store recorded claims has only its
+  // last update, which a lease renewal also moves.
   return {
     id: '',
     jobId: j.id,
@@ -74,7 +76,6 @@ export function inProgressRun(j: JobRecord): RunSummary {
     status: 'running',
     attempt: j.attempts,
     workerId: j.leaseOwner,
-    // The attempt's claim; a job claimed before the column existed has only its last lease renewal.
     startedAt: j.claimedAt ?? j.updatedAt,
     finishedAt: null,
     durationMs: null,

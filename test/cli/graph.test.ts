@@ -153,10 +153,14 @@ describe('oktell-emu graph --format svg', () => {
   });
   after(async () => t?.cleanup());
 
-  /** The drawing only: no embedded stylesheet, no links around blocks, no layout whitespace. */
+  /**
+   * The drawing only: no embedded stylesheet, no links around blocks (nor the role that goes with them: a group of
+   * links in the console, an image in a file), no layout whitespace.
+   */
   function drawing(svg: string): string {
     return svg
       .replace(/<\?xml[^>]*>/, '')
+      .replace(/ role="(?:img|group)"/, '')
       .replace(/<style>[\s\S]*?<\/style>/, '')
       .replace(/<a href="[^"]*">|<\/a>/g, '')
       .replace(/\s*\n\s*/g, '');

@@ -80,10 +80,10 @@ describe('web console live list in a browser', () => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
     const page = await context.newPage();
     await page.goto(`${t.base}/runs`);
-    const completed = Number(await page.locator('[data-count="completed"]').textContent());
+    const completed = Number(await page.locator('[data-count="completed"] b').textContent());
     await webhookRun('третья задача');
-    await waitFor('the counts to follow', async () => Number(await page.locator('[data-count="completed"]').textContent()) === completed + 2, 15_000);
-    assert.equal(Number(await page.locator('[data-count="completed"]').textContent()), (await t.server.store.counts()).runs.completed);
+    await waitFor('the counts to follow', async () => Number(await page.locator('[data-count="completed"] b').textContent()) === completed + 2, 15_000);
+    assert.equal(Number(await page.locator('[data-count="completed"] b').textContent()), (await t.server.store.counts()).runs.completed);
     await page.close();
   });
 

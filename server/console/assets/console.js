@@ -87,12 +87,14 @@
   }
   function renderCounts(counts) {
     if (!counts) return;
+    // Each count is the <b> inside an element named by data-count.
     var els = document.querySelectorAll('[data-count]');
     for (var i = 0; i < els.length; i++) {
       var n = counts[els[i].getAttribute('data-count')];
-      if (typeof n === 'number') setText(els[i], String(n));
+      var b = els[i].querySelector('b');
+      if (typeof n === 'number' && b) setText(b, String(n));
     }
-    var dead = document.querySelector('[data-count-link="dead"]');
+    var dead = document.querySelector('[data-count="dead"]');
     if (dead) dead.classList.toggle('bad', counts.dead > 0);
   }
   function online(ok) {
