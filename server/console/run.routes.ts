@@ -158,6 +158,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         olderUrl: page.nextCursor ? `${CONSOLE_BASE}/runs${filterQuery(f, { cursor: page.nextCursor })}` : undefined,
         newestUrl: f.cursor ? `${CONSOLE_BASE}/runs${filterQuery(f)}` : undefined,
         replayed: req.query.replayed === '1',
+        startedTask: typeof req.query.started === 'string' ? req.query.started.slice(0, 80) : undefined,
       });
     } catch (e) {
       next(e);

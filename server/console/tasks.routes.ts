@@ -26,7 +26,8 @@ export function taskRoutes(router: Router, ctx: ConsoleContext): void {
       const jobId = await ctx.d.tasks.runNow(name);
       ctx.d.workers.wake();
       ctx.d.logger.info({ task: name, jobId, user: res.locals.user }, 'service task started from the console');
-      res.redirect(303, `${CONSOLE_BASE}/runs?job=${encodeURIComponent(jobId)}`);
+      // The runs of that job, with a notice that it started (as Replay has): a quick task may already be done.
+      res.redirect(303, `${CONSOLE_BASE}/runs?${new URLSearchParams({ job: jobId, started: name })}`);
     } catch (e) {
       next(e);
     }

@@ -29,6 +29,7 @@ describe('the console lists the service tasks', () => {
       await page.click('tr[data-task="morning-report"] button');
       await page.waitForURL(/\/-\/console\/runs\?job=/);
       const jobId = new URL(page.url()).searchParams.get('job')!;
+      assert.match((await page.locator('.notice.started-task').textContent()) ?? '', /^Service task morning-report started outside its schedule/);
       const job = await waitFor('the manual run to succeed', async () => {
         const j = await t.server.store.getJob(jobId);
         return j?.status === 'succeeded' && j;
