@@ -2,11 +2,11 @@
 // hook for every other path.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { closest, runScenario, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
-import { basicAuth, type OktellUser } from './auth.js';
+import { basicAuth, type OktellUser, type Right } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { letterTally, type Metrics } from './metrics.js';
 import type { SyncRuns } from './sync-runs.js';
-import { noStore, refuseCrossSite } from './cross-site.js';
+import { noStore, refuseCrossSite, scenarioAnswer } from './cross-site.js';
 import { execSvcScriptXml } from './oktell-xml.js';
 import { runWrite } from './run-record.js';
 import type { ScenarioHost } from './scenario-host.js';
@@ -18,6 +18,7 @@ import type { WorkerPool } from './delivery/index.js';
 import type { TaskScheduler } from './tasks/scheduler.js';
 import { taskRoutes } from './tasks/routes.js';
 import { answerHook } from './hook.js';
+import { budgetFor, BUDGET_REFUSAL_TEXT, BUDGET_RETRY_AFTER_S, expectedBodyBytes, holdFor } from './body-budget.js';
 import { observeRequest, pathOf, writeAnswer } from './hook-listener.js';
 
 export interface AppDeps {
@@ -84,8 +85,10 @@ export function createApp(d: AppDeps): express.Express {
       next(e);
     }
   });
-  app.use('/-/console', auth, lazyConsole(d));
-  if (d.tasks) app.use('/-/tasks', noStore, auth, refuseCrossSite, taskRoutes(d.tasks));
+  // Each route needs its right (auth.ts, Right); metrics and unknown /-/ routes only a valid login.
+  const may = (right: Right) => basicAuth(d.users, undefined, d.logger, right);
+  app.use('/-/console', may('console'), lazyConsole(d));
+  if (d.tasks) app.use('/-/tasks', noStore, may('api'), refuseCrossSite, taskRoutes(d.tasks));
   app.all('/-/{*rest}', auth, (req, res) => {
     // A route that exists, asked with another method (a task URL typed into a browser): 405 says which methods.
     const allow = allowedMethods(req.path, d.tasks !== undefined);
@@ -97,13 +100,26 @@ export function createApp(d: AppDeps): express.Express {
   });
 
   const urlencoded = express.urlencoded({ extended: false, limit: d.config.bodyLimitBytes });
-  app.all(['/execsvcscript', '/execsvcscriptplain'], noStore, auth, refuseCrossSite, urlencoded, (req, res, next) => {
+  const budget = budgetFor(d.config);
+  // Bodies express reads (the Web-API's form, a compressed hook body) count against the same budget as the hook
+  // route's, by their declared size or, when unknown before reading, the whole body limit.
+  const withinBudget: express.RequestHandler = (req, res, next) => {
+    const bytes = expectedBodyBytes(req, d.config.bodyLimitBytes);
+    if (bytes === 0 || holdFor(budget, res).take(bytes)) {
+      next();
+      return;
+    }
+    d.metrics.response(503);
+    d.logger.warn({ path: logPath(req), ip: req.ip }, 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)');
+    res.status(503).set({ 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' }).type('text/plain').send(BUDGET_REFUSAL_TEXT);
+  };
+  app.all(['/execsvcscript', '/execsvcscriptplain'], scenarioAnswer, may('api'), refuseCrossSite, withinBudget, urlencoded, (req, res, next) => {
     execSvcScript(d, req, res).catch(next);
   });
 
   const raw = express.raw({ type: () => true, limit: d.config.bodyLimitBytes });
   // Requests the node:http route (hook-listener.ts) hands over: the same hook, through express's body reading.
-  app.use(noStore, auth, refuseCrossSite, raw, (req, res, next) => {
+  app.use(scenarioAnswer, may('hook'), refuseCrossSite, withinBudget, raw, (req, res, next) => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     answerHook(d, { method: req.method, url: req.originalUrl, path: req.path, rawHeaders: req.rawHeaders, header: (n) => req.get(n), ip: req.ip ?? null, body }).then((a) => {
       res.locals.runId = a.runId;

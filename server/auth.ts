@@ -3,9 +3,41 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { LoggerPort } from '../engine/ports.js';
 
+/**
+ * What a login may use: `hook` (webhooks to any other path), `api` (the Web-API and /-/tasks), `console` (the web
+ * console). A webhook sender's login is kept in a third party's settings, so it should have `hook` alone: with `api`
+ * it could start any scenario with parameters of its choosing, including those a signed hook route protects.
+ */
+export type Right = 'hook' | 'api' | 'console';
+export const RIGHTS: readonly Right[] = ['hook', 'api', 'console'];
+
 export interface OktellUser {
   login: string;
   password: string;
+  /** What the login may use; absent = every right (configurations written before rights existed keep working). */
+  rights?: readonly Right[];
+}
+
+/** A user's rights: the ones given, or all of them when none are. */
+export function rightsOf(u: OktellUser): readonly Right[] {
+  return u.rights ?? RIGHTS;
+}
+
+export function hasRight(u: OktellUser, right: Right): boolean {
+  return rightsOf(u).includes(right);
+}
+
+/** What each right opens, for refusals. */
+const RIGHT_PLACE: Record<Right, string> = { hook: 'send webhooks', api: 'use the Web-API', console: 'use the console' };
+
+/** The 403 answer's text for a login without the right a route needs. */
+export function forbiddenText(user: OktellUser, right: Right): string {
+  return `403 Forbidden: login ${user.login} may not ${RIGHT_PLACE[right]} (its rights: ${rightsOf(user).join(', ')})\n`;
+}
+
+/** The first user that may send webhooks (the embedded emulator and `webhook send` post with it), else the first. */
+export function hookUser<U extends OktellUser>(users: readonly U[]): U | undefined {
+  return users.find((u) => hasRight(u, 'hook')) ?? users[0];
 }
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
@@ -25,6 +57,11 @@ function userDigest(u: OktellUser): Buffer {
  * does `parseUsers`), so comparing the whole pair is the same as comparing login and password.
  */
 export function checkBasicAuth(header: string | undefined, users: readonly OktellUser[]): string | undefined {
+  return authenticate(header, users)?.login;
+}
+
+/** The user whose credentials the header carries (see checkBasicAuth), or undefined. */
+export function authenticate(header: string | undefined, users: readonly OktellUser[]): OktellUser | undefined {
   if (!header || !/^basic /i.test(header)) return undefined;
   let decoded: string;
   try {
@@ -34,17 +71,18 @@ export function checkBasicAuth(header: string | undefined, users: readonly Oktel
   }
   if (decoded.indexOf(':') <= 0) return undefined;
   const sent = digest(decoded);
-  let matched: string | undefined;
+  let matched: OktellUser | undefined;
   for (const u of users) {
-    if (timingSafeEqual(sent, userDigest(u)) && matched === undefined) matched = u.login;
+    if (timingSafeEqual(sent, userDigest(u)) && matched === undefined) matched = u;
   }
   return matched;
 }
 
 /**
- * Parses `OKTELL_USERS`: `user:password` pairs separated by commas (a password may contain ':', not ','). An entry
- * that is not a pair is named by its position, never by its text: after a comma inside a password, that text is
- * the rest of the password, and the message goes to the log.
+ * Parses `OKTELL_USERS`: `user:password` pairs separated by commas (a password may contain ':', not ','), each login
+ * optionally followed by its rights in brackets, `bpium[hook]:secret` or `ops[api+console]:other`. An entry that is
+ * not a pair is named by its position, never by its text: after a comma inside a password, that text is the rest of
+ * the password, and the message goes to the log.
  */
 export function parseUsers(spec: string): OktellUser[] {
   const entries = spec
@@ -53,11 +91,32 @@ export function parseUsers(spec: string): OktellUser[] {
     .filter(Boolean);
   return entries.map((pair, n) => {
     const user = userPair(pair);
-    if (user) return user;
-    throw new Error(
-      `OKTELL_USERS: entry ${n + 1} of ${entries.length} is not login:password (entries are separated by commas, so a password cannot contain one there; give such a user under users: in the config file)`,
-    );
+    const where = `OKTELL_USERS: entry ${n + 1} of ${entries.length}`;
+    if (!user) {
+      throw new Error(
+        `${where} is not login:password (entries are separated by commas, so a password cannot contain one there; give such a user under users: in the config file)`,
+      );
+    }
+    const m = /^([^[\]]+)\[([^\]]*)\]$/.exec(user.login);
+    if (!m) return user;
+    const rights = parseRights(m[2]!.split('+'), `${where} (login ${m[1]})`);
+    return { login: m[1]!, password: user.password, rights };
   });
+}
+
+/** Rights by name (`hook`, `api`, `console`), each once; an unknown name is an error that lists the known ones. */
+export function parseRights(names: readonly string[], where: string): Right[] {
+  const rights: Right[] = [];
+  for (const raw of names) {
+    const name = raw.trim().toLowerCase();
+    if (!name) continue;
+    if (!(RIGHTS as readonly string[]).includes(name)) {
+      throw new Error(`${where}: "${raw.trim().slice(0, 20)}" is not a right; the rights are ${RIGHTS.join(', ')} (joined with + in OKTELL_USERS, e.g. bpium[hook]:password)`);
+    }
+    if (!rights.includes(name as Right)) rights.push(name as Right);
+  }
+  if (!rights.length) throw new Error(`${where}: no rights given; the rights are ${RIGHTS.join(', ')}`);
+  return rights;
 }
 
 /** One `login:password` (the login holds no ':', the password may), or undefined when the text is not that. */
@@ -71,30 +130,58 @@ export const basicChallenge = (realm = 'Oktell') => `Basic realm="${realm}", cha
 export const UNAUTHORIZED_TEXT = '401 Unauthorized: valid Oktell credentials are required\n';
 
 /**
- * Logs a refused login as a warning, so that password guessing stands out from traffic: the login tried (cut to 64
- * characters), never the password. A request with no credentials at all (a browser's first try, before it asks)
- * is not a refused login.
+ * Logs a refused login as a warning, so that password guessing stands out from traffic. The login tried is named
+ * only when it is a configured login: a client that puts the password (or a token) in the user part — `curl -u
+ * 'PASSWORD:'`, a password typed into the browser's user field — would otherwise have it logged in clear; an unknown
+ * login is logged as its length only. Any text from the request is logged with its control characters escaped, so
+ * it cannot drive the operator's terminal. A request with no credentials at all (a browser's first try, before it
+ * asks) is not a refused login.
  */
-export function logRefusedLogin(logger: LoggerPort, header: string | undefined, where: { path: string; ip: string | undefined }): void {
+export function logRefusedLogin(logger: LoggerPort, header: string | undefined, where: { path: string; ip: string | undefined }, users: readonly OktellUser[] = []): void {
   if (!header) return;
   let login = '';
   if (/^basic /i.test(header)) {
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    login = decoded.slice(0, Math.max(0, decoded.indexOf(':'))).slice(0, 64);
+    const tried = decoded.slice(0, Math.max(0, decoded.indexOf(':')));
+    login = !tried ? '' : users.some((u) => u.login === tried) ? printable(tried) : `(unknown, ${[...tried].length} chars)`;
   }
-  logger.warn({ login, scheme: header.split(' ')[0]!.slice(0, 16), path: where.path, ip: where.ip }, 'login refused');
+  logger.warn({ login, scheme: printable(header.split(' ')[0]!.slice(0, 16)), path: printable(where.path), ip: where.ip }, 'login refused');
 }
 
-/** Express middleware: 401 with a Basic challenge unless the request carries valid credentials (a refusal is logged). */
-export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', logger?: LoggerPort) {
+/** Logs a login refused for lacking the right a route needs (with the login: it is a configured one). */
+export function logForbidden(logger: LoggerPort, user: OktellUser, right: Right, where: { path: string; ip: string | undefined }): void {
+  logger.warn({ login: printable(user.login), right, path: printable(where.path), ip: where.ip }, 'login lacks the right');
+}
+
+/**
+ * Request text for a log line with C0/C1 control characters (ESC, BEL, CR, …) written as `\xNN`: the readable log
+ * prints values without quotes, and a terminal would obey them.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * Express middleware: 401 with a Basic challenge unless the request carries valid credentials (a refusal is logged);
+ * 403 when the login lacks `right` (when one is given).
+ */
+export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', logger?: LoggerPort, right?: Right) {
   return (req: Request, res: Response, next: NextFunction) => {
-    const login = checkBasicAuth(req.headers.authorization, users());
-    if (login === undefined) {
-      if (logger) logRefusedLogin(logger, req.headers.authorization, { path: req.originalUrl.split('?')[0]!, ip: req.ip });
+    const all = users();
+    const user = authenticate(req.headers.authorization, all);
+    const path = req.originalUrl.split('?')[0]!;
+    if (user === undefined) {
+      if (logger) logRefusedLogin(logger, req.headers.authorization, { path, ip: req.ip }, all);
       res.status(401).set(BASIC_CHALLENGE_HEADER, basicChallenge(realm)).type('text/plain').send(UNAUTHORIZED_TEXT);
       return;
     }
-    res.locals.user = login;
+    if (right && !hasRight(user, right)) {
+      if (logger) logForbidden(logger, user, right, { path, ip: req.ip });
+      res.status(403).type('text/plain').send(forbiddenText(user, right));
+      return;
+    }
+    res.locals.user = user.login;
     next();
   };
 }

@@ -28,7 +28,8 @@ export type StoreSetting = { kind: 'sqlite' } | { kind: 'postgres'; url: string 
 const fileSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).optional(),
   host: z.string().optional(),
-  users: z.array(z.strictObject({ login: z.string().min(1), password: z.string().min(1) })).optional(),
+  /** `rights`: what the login may use (hook, api, console); absent = all of them. */
+  users: z.array(z.strictObject({ login: z.string().min(1), password: z.string().min(1), rights: z.array(z.enum(['hook', 'api', 'console'])).min(1).optional() })).optional(),
   scenarios: z.string().optional(),
   dataDir: z.string().optional(),
   timeZone: z.string().optional(),
@@ -42,6 +43,8 @@ const fileSchema = z.strictObject({
     })
     .optional(),
   bodyLimit: z.union([z.string(), z.number()]).optional(),
+  /** Request body bytes held in memory at once, across all connections (past it: 503). */
+  bodyBudget: z.union([z.string(), z.number()]).optional(),
   tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
   trustProxy: z.union([z.boolean(), z.string(), z.number()]).optional(),
   workers: z.strictObject({ concurrency: z.number().int().min(1).max(256).optional(), maxAttempts: z.number().int().min(1).max(100).optional(), baseDelayMs: z.number().int().min(1).optional(), maxDelayMs: z.number().int().min(1).optional(), leaseMs: z.number().int().min(MIN_LEASE_MS).optional(), thread: z.boolean().optional() }).optional(),
@@ -85,6 +88,8 @@ export interface ServerConfig {
     returns: { body: number; status: number; contentType: number };
   };
   bodyLimitBytes: number;
+  /** Request body bytes held in memory at once across all connections; past it requests get 503 (absent: the default). */
+  bodyBudgetBytes?: number;
   tls?: { cert: string; key: string };
   trustProxy: boolean | string | number;
   /** `leaseMs`: how long a job stays taken by an instance that stops renewing it (it died) before another takes it. */
@@ -270,6 +275,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       returns: { body: 1, status: 2, contentType: 3, ...fc.hook?.returns },
     },
     bodyLimitBytes: bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, file),
+    ...bodyBudget(env.OKTELL_BODY_BUDGET, fc.bodyBudget, file, bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, file)),
     ...(tlsCert && tlsKey ? { tls: { cert: base(tlsCert), key: base(tlsKey) } } : {}),
     trustProxy: trust,
     workers: {
@@ -359,6 +365,15 @@ function bodyLimit(env: string | undefined, fromFile: string | number | undefine
   if (env !== undefined && env.trim() !== '') return parseSize(env, 'OKTELL_BODY_LIMIT');
   if (fromFile !== undefined) return parseSize(fromFile, `${file}: bodyLimit`);
   return parseSize('5mb');
+}
+
+/** `{ bodyBudgetBytes }` from OKTELL_BODY_BUDGET or `bodyBudget:` (not below the body limit), `{}` for the default. */
+function bodyBudget(env: string | undefined, fromFile: string | number | undefined, file: string, limit: number): { bodyBudgetBytes?: number } {
+  const setting = env !== undefined && env.trim() !== '' ? 'OKTELL_BODY_BUDGET' : fromFile !== undefined ? `${file}: bodyBudget` : undefined;
+  if (setting === undefined) return {};
+  const bytes = parseSize(setting === 'OKTELL_BODY_BUDGET' ? env! : fromFile!, setting);
+  if (bytes < limit) throw new ConfigError(`${setting} (${bytes} bytes) is below the body limit (${limit} bytes): one request of the largest size allowed would always be refused`);
+  return { bodyBudgetBytes: bytes };
 }
 
 /** OKTELL_RETENTION_DAYS (a positive number, fractions allowed), undefined when unset. */
@@ -463,7 +478,11 @@ function readSecretFile(path: string, forPath: string): string {
 /** The secret that protects a hook request, and the route it belongs to (the dedup scope of its deliveries). */
 export interface HookSecret {
   secret: string;
-  /** The configured secret path the request matched, or the request path itself for an exact or '*' secret. */
+  /**
+   * The configured secret path the request matched (the request path itself for an exact entry), or `*` for the
+   * secret of every path: one scope for all its paths, so a signed delivery resent to `/Bpium/NewTask/` or
+   * `/x/Bpium/NewTask` (which a hook scenario's Contains still matches) is the same delivery.
+   */
   route: string;
 }
 
@@ -489,5 +508,5 @@ export function hookSecret(secrets: Readonly<Record<string, string>>, path: stri
   }
   if (best !== undefined) return { secret: secrets[best]!, route: best };
   const any = secrets['*'];
-  return any !== undefined ? { secret: any, route: path } : undefined;
+  return any !== undefined ? { secret: any, route: '*' } : undefined;
 }

@@ -10,10 +10,11 @@ import { lookup as lookupType } from 'mime-types';
 import proxyaddr from 'proxy-addr';
 import type express from 'express';
 import type { AppDeps } from './app.js';
-import { BASIC_CHALLENGE_HEADER, basicChallenge, checkBasicAuth, logRefusedLogin, UNAUTHORIZED_TEXT } from './auth.js';
-import { crossSiteOf, crossSiteRefusal, NO_STORE_HEADERS } from './cross-site.js';
+import { authenticate, BASIC_CHALLENGE_HEADER, basicChallenge, forbiddenText, hasRight, logForbidden, logRefusedLogin, printable, UNAUTHORIZED_TEXT } from './auth.js';
+import { crossSiteOf, crossSiteRefusal, SCENARIO_ANSWER_HEADERS } from './cross-site.js';
 import { answerHook, textAnswer, type HookAnswer } from './hook.js';
 import { levelEnabled } from './log-format.js';
+import { budgetFor, BUDGET_REFUSAL_TEXT, BUDGET_RETRY_AFTER_S, holdFor } from './body-budget.js';
 
 type Trust = (address: string, hop: number) => boolean;
 
@@ -34,11 +35,19 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
     let runId: string | undefined;
     const ip = () => proxyaddr(req, trust);
     observeRequest(d, method, path, ip, res, () => runId);
-    for (const [k, v] of Object.entries(NO_STORE_HEADERS)) res.setHeader(k, v);
-    if (checkBasicAuth(req.headers.authorization, d.users()) === undefined) {
-      logRefusedLogin(d.logger, req.headers.authorization, { path, ip: ip() });
+    for (const [k, v] of Object.entries(SCENARIO_ANSWER_HEADERS)) res.setHeader(k, v);
+    const users = d.users();
+    const user = authenticate(req.headers.authorization, users);
+    if (user === undefined) {
+      logRefusedLogin(d.logger, req.headers.authorization, { path, ip: ip() }, users);
       req.resume();
       writeAnswer(res, textAnswer(401, UNAUTHORIZED_TEXT, { [BASIC_CHALLENGE_HEADER]: basicChallenge() }), method);
+      return;
+    }
+    if (!hasRight(user, 'hook')) {
+      logForbidden(d.logger, user, 'hook', { path, ip: ip() });
+      req.resume();
+      writeAnswer(res, textAnswer(403, forbiddenText(user, 'hook')), method);
       return;
     }
     const header = (name: string) => headerValue(req, name);
@@ -48,7 +57,14 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       writeAnswer(res, textAnswer(403, crossSiteRefusal(crossSite)), method);
       return;
     }
-    readBody(req, d.config.bodyLimitBytes, (body) => {
+    const hold = holdFor(budgetFor(d.config), res);
+    readBody(req, d.config.bodyLimitBytes, hold.take, (body) => {
+      if (body === 'over-budget') {
+        d.metrics.response(503);
+        d.logger.warn({ path, ip: ip() }, 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)');
+        writeAnswer(res, textAnswer(503, BUDGET_REFUSAL_TEXT, { 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' }), method);
+        return;
+      }
       if (body === 'too-large') {
         // Closing the connection spares reading the rest of a body nobody will use.
         d.metrics.response(413);
@@ -95,14 +111,15 @@ const HEALTH_PATH = /^\/-\/health\/?$/i;
 function refusedBeforeBody(d: AppDeps, req: IncomingMessage, trust: Trust): boolean {
   const url = req.url ?? '/';
   if ((req.method === 'GET' || req.method === 'HEAD') && HEALTH_PATH.test(pathOf(url))) return false;
-  if (checkBasicAuth(req.headers.authorization, d.users()) === undefined) return true;
+  const user = authenticate(req.headers.authorization, d.users());
+  if (user === undefined) return true;
   if (!takesFastPath(req, url)) return false;
-  return declaredOver(req, d.config.bodyLimitBytes) || hookCrossSite(req, trust) !== undefined;
+  return !hasRight(user, 'hook') || declaredOver(req, d.config.bodyLimitBytes) || hookCrossSite(req, trust) !== undefined;
 }
 
-/** Why the hook refuses a browser's cross-site request, or undefined (typed requests such as JSON are let through). */
+/** Why the hook refuses a browser's request not made by this server's pages (see crossSiteOf), or undefined. */
 function hookCrossSite(req: IncomingMessage, trust: Trust) {
-  return crossSiteOf((name) => headerValue(req, name), protocolOf(req, trust), { allowTyped: true });
+  return crossSiteOf((name) => headerValue(req, name), protocolOf(req, trust));
 }
 
 /** A Content-Length over the limit: refused before a byte of the body is read. */
@@ -140,8 +157,11 @@ function protocolOf(req: IncomingMessage, trust: Trust): string {
   return (comma === -1 ? forwarded : forwarded.slice(0, comma)).trim();
 }
 
-/** The body, up to `limit` bytes: a Content-Length over it is refused before reading, a longer stream when it passes it. */
-function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | 'too-large' | 'aborted') => void): void {
+/**
+ * The body, up to `limit` bytes: a Content-Length over it is refused before reading, a longer stream when it passes
+ * it; each chunk is taken from the server's body budget (`take`), and the body is dropped when that is spent.
+ */
+function readBody(req: IncomingMessage, limit: number, take: (n: number) => boolean, done: (body: Buffer | 'too-large' | 'over-budget' | 'aborted') => void): void {
   if (declaredOver(req, limit)) {
     req.resume();
     done('too-large');
@@ -150,7 +170,7 @@ function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | 'to
   const chunks: Buffer[] = [];
   let size = 0;
   let settled = false;
-  const settle = (body: Buffer | 'too-large' | 'aborted') => {
+  const settle = (body: Buffer | 'too-large' | 'over-budget' | 'aborted') => {
     if (settled) return;
     settled = true;
     done(body);
@@ -161,6 +181,11 @@ function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | 'to
     if (size > limit) {
       chunks.length = 0;
       settle('too-large');
+      return;
+    }
+    if (!take(chunk.length)) {
+      chunks.length = 0;
+      settle('over-budget');
       return;
     }
     chunks.push(chunk);
@@ -229,6 +254,6 @@ export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: s
     const level = PROBES.has(path) && res.statusCode < 400 ? 'debug' : 'info';
     if (!levelEnabled(d.logger, level)) return;
     const id = runId();
-    d.logger[level]({ method, path, status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) }, 'request');
+    d.logger[level]({ method, path: printable(path), status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) }, 'request');
   });
 }

@@ -3,39 +3,60 @@ import { createHash } from 'node:crypto';
 import { toText, type RunResult, type Value } from '../engine/index.js';
 import type { ServerConfig } from './config.js';
 import { peekJsonText } from './json-peek.js';
+import { isSecretHeader } from '../adapters/web/redact.js';
 
 /** Headers whose values never reach a scenario, a log or the store: the server has checked them already. */
 export const REDACTED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-hook-signature']);
+
+/**
+ * Whether a request header's value is replaced by `[redacted]`: the ones above, and any header named like a
+ * credential (`X-Api-Key`, `X-Auth-Token`, `…-Secret`, `…-Password`), by the same rule WebRequest masks with.
+ */
+export function isRedactedHeader(name: string): boolean {
+  return REDACTED_HEADERS.has(name.toLowerCase()) || isSecretHeader(name);
+}
 
 /** `Name: value` lines joined by CRLF, in the order received, with secrets replaced by `[redacted]`. */
 export function headersText(rawHeaders: readonly string[]): string {
   const lines: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    const value = REDACTED_HEADERS.has(name.toLowerCase()) ? '[redacted]' : rawHeaders[i + 1]!;
+    const value = isRedactedHeader(name) ? '[redacted]' : rawHeaders[i + 1]!;
     lines.push(`${name}: ${value.replace(/[\r\n]+/g, ' ')}`);
   }
   return lines.join('\r\n');
 }
 
+/**
+ * Decoders by charset label as clients send it. Bounded: the labels are the client's text, so an unbounded cache
+ * would keep every distinct one forever. The WHATWG encoding labels are about 220, all short; a longer label is no
+ * encoding at all (decoded as UTF-8 without being looked up), and past the bound a label is looked up each time.
+ */
 const DECODERS = new Map<string, InstanceType<typeof TextDecoder>>();
+export const DECODER_CACHE_LIMIT = 256;
+const LONGEST_CHARSET_LABEL = 40;
+const UTF8 = new TextDecoder('utf-8');
 
 /** The body as text, decoded by the charset the request declares (UTF-8 by default; invalid bytes become U+FFFD). */
 export function decodeBody(raw: Buffer, contentType: string | undefined): string {
   if (raw.length === 0) return '';
   const m = /charset\s*=\s*"?([\w.:-]+)"?/i.exec(contentType ?? '');
   const charset = (m?.[1] ?? 'utf-8').toLowerCase();
+  if (charset.length > LONGEST_CHARSET_LABEL) return UTF8.decode(raw);
   let decoder = DECODERS.get(charset);
   if (!decoder) {
     try {
       decoder = new TextDecoder(charset);
     } catch {
-      decoder = new TextDecoder('utf-8');
+      decoder = UTF8;
     }
-    DECODERS.set(charset, decoder);
+    if (DECODERS.size < DECODER_CACHE_LIMIT) DECODERS.set(charset, decoder);
   }
   return decoder.decode(raw);
 }
+
+/** How many charset labels have a cached decoder (for tests: the cache is bounded). */
+export const cachedDecoders = (): number => DECODERS.size;
 
 /** Input parameters of the hook scenario, by the configured mapping (default 1 address, 2 headers, 3 method, 4 body). */
 export function hookParams(
@@ -83,6 +104,8 @@ export interface HookResponse {
   status: number;
   body: string;
   contentType: string;
+  /** Why the scenario's answer was replaced by a 500 (an invalid status), for the log. */
+  problem?: string;
 }
 
 /**
@@ -104,8 +127,11 @@ export function hookResponse(result: RunResult, map: ServerConfig['hook']['retur
   let status = 200;
   if (hasStatus) {
     const n = Number(typeof statusValue === 'string' ? statusValue.trim() : statusValue);
-    if (!Number.isInteger(n) || n < 100 || n > 599) {
-      return { status: 500, contentType: 'text/plain; charset=utf-8', body: `500 Internal Server Error: scenario ${result.scenario} set return value ${map.status} to ${JSON.stringify(String(statusValue)).slice(0, 40)}, not an HTTP status (run ${result.runId})\n` };
+    // 1xx are interim answers (100 Continue, 101 Switching Protocols): sent as the final answer, with a body, they
+    // leave the client waiting or make a proxy treat the connection as upgraded.
+    if (!Number.isInteger(n) || n < 200 || n > 599) {
+      const problem = `scenario ${result.scenario} set return value ${map.status} to ${JSON.stringify(String(statusValue)).slice(0, 40)}, not an HTTP status for an answer (200–599)`;
+      return { status: 500, contentType: 'text/plain; charset=utf-8', body: `500 Internal Server Error: ${problem} (run ${result.runId})\n`, problem };
     }
     status = n;
   }

@@ -75,12 +75,14 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   const signature = guard !== undefined ? 'valid' : 'absent';
   // Only a verified request reaches this line, and its key names its route: a request to another path (signed or
   // not) can neither claim nor be answered from this route's deliveries.
-  const dedupKey = bpiumDeliveryKey(body, guard?.route ?? req.path);
+  const dedupKey = await deliveryKey(d, body, guard?.route, req.path);
   const params = hookParams(d.config.hook.params, { url: req.url, headers, method: req.method, body, contentType: req.header('content-type') }, signature);
   const starter = collectingStarter(d.ports.ids, { hook: req.path });
   const result = await runScenario(d.host.library(), d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
   d.metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails));
   const response = hookResponse(result, d.config.hook.returns, d.config.timeZone);
+  if (response.problem) d.logger.warn({ runId: result.runId, scenario: result.scenario }, `hook answer replaced by 500: ${response.problem}`);
+  const { problem: _problem, ...answer } = response;
   // A worker with room takes the jobs as they are stored, already claimed: no claim, no wait for the next poll.
   const reservation = starter.jobs.length ? d.workers.reserve?.(starter.jobs.length) : undefined;
   let stored: RecordRequestResult | undefined;
@@ -102,7 +104,19 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
     return ran(d, result, { status, contentType: response.contentType, body: stored.original.responseBody ?? response.body, headers: { 'X-Oktell-Duplicate-Of': String(stored.inboxId) } });
   }
   if (stored.jobIds.length > (stored.leased?.length ?? 0)) d.workers.wake();
-  return ran(d, result, { ...response, headers: {} });
+  return ran(d, result, { ...answer, headers: {} });
+}
+
+/**
+ * The delivery key of a verified request. Under the secret of every path (route `*`) keys used to name the request
+ * path (`bpium:1:6@/Bpium/NewTask`); they now name `*`. A delivery whose original was stored under the old key, on
+ * this same path, keeps that key, so a resend within the dedup window after an upgrade is still a duplicate.
+ */
+async function deliveryKey(d: AppDeps, body: Buffer, route: string | undefined, path: string): Promise<string | null> {
+  const key = bpiumDeliveryKey(body, route ?? path);
+  if (key === null || route !== '*') return key;
+  const legacy = bpiumDeliveryKey(body, path)!;
+  return (await d.store.findByDedupKey(legacy)) !== undefined ? legacy : key;
 }
 
 function ran(d: AppDeps, result: RunResult, a: HookAnswer): HookAnswer {

@@ -15,7 +15,7 @@ import type { LoggerPort } from '../engine/index.js';
 import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { createApp, type AppDeps } from './app.js';
 import { continueChecked, hookListener } from './hook-listener.js';
-import type { OktellUser } from './auth.js';
+import { hookUser, type OktellUser } from './auth.js';
 import { ConfigError, envSetting, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { emulatorWebhookSecret, generatedUser } from './credentials.js';
 import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
@@ -171,6 +171,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const warnings = startupWarnings(config, host, logger);
     const bpium = await startBpium(config, env, opts, logger);
     cleanup.push(() => bpium.emulator?.close());
+    warnAllRights(config, logger);
     const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: bpium.source, databases: config.databases, webRequest: config.webRequest });
     cleanup.push(() => built.close());
     const metrics = new Metrics();
@@ -185,7 +186,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const listener = hookListener(deps, app);
     const { server, url, port, listening } = await listen(config, listener, continueChecked(deps, app, listener));
     cleanup.push(() => server.close());
-    bpium.emulator?.retargetSeedWebhooks(serverOrigin(config, port, users[0]!), bpium.webhookSecret!);
+    bpium.emulator?.retargetSeedWebhooks(serverOrigin(config, port, hookUser(users)!), bpium.webhookSecret!);
     cleanup.push(() => workers.stop(1000));
     await workers.start();
     tasks.start();
@@ -210,6 +211,21 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
   const hook = hookScenarioWarning(config.hook.scenario, host.library());
   if (hook) logger.warn({ scenario: config.hook.scenario, scenarios: config.scenariosDir }, hook);
   return hook ? [hook] : [];
+}
+
+/**
+ * Configured users given no rights have all of them (as before rights existed). With a signed hook route that is
+ * worth a warning: such a login, if it is the webhook sender's, can start the scenario the signature protects
+ * through the Web-API with parameters of its choosing. The generated user of a first start is the operator's own.
+ */
+function warnAllRights(config: ServerConfig, logger: LoggerPort): void {
+  if (config.usersGenerated || Object.keys(config.webhookSecrets).length === 0) return;
+  const implicit = config.users.filter((u) => u.rights === undefined).map((u) => u.login);
+  if (!implicit.length) return;
+  logger.warn(
+    { users: implicit },
+    `user(s) ${implicit.join(', ')} have every right (hook, api, console) because none is given; a webhook sender's login should have only hook, or it can start any scenario through the Web-API without a signature: OKTELL_USERS='bpium[hook]:PASSWORD,ops:OTHER' or rights: [hook] under users: (docs/configuration.md, "Users and rights")`,
+  );
 }
 
 /** Applies `<scenarios>/db/<connection>/*.sql` to the SQLite connections (each file once); a failing file stops the start. */

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { startServer } from '../../server/serve.js';
+import { hookUser, rightsOf, type OktellUser } from '../../server/auth.js';
 import { join, resolve } from 'node:path';
 import { dataDirArg, shellWord, UsageError } from '../config.js';
 import { ConfigError, envSetting, type StoreSetting } from '../../server/config.js';
@@ -61,7 +62,8 @@ export function serveCommand(): Command {
       const signedPaths = Object.keys(server.config.webhookSecrets).sort();
       // `demo` and `webhook send` read the addresses from here, so other ports than the defaults need no flags there.
       writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...(server.emulator ? { bpiumEmulator: server.emulator.url } : {}), signedPaths, startedAt: new Date().toISOString() });
-      const u = server.users[0]!;
+      const u = hookUser(server.users)!;
+      const rights = (x: OktellUser) => rightsOf(x).join(', ');
       const lib = server.host.library();
       const out = process.stderr;
       out.write(`\n${pc.bold('Oktell emulator')} listening on ${pc.cyan(server.listening)}\n`);
@@ -78,13 +80,13 @@ export function serveCommand(): Command {
       // (systemd, Docker, `2> file`), and a log must not hold a secret. Otherwise the banner only says where it is kept.
       const shownPassword = server.config.generatedUser?.created && out.isTTY === true ? u.password : undefined;
       if (server.config.generatedUser?.created && shownPassword === undefined) {
-        out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated; the password is in ${server.config.generatedUser.file}, mode 600, and is not printed because stderr is not a terminal; set OKTELL_USERS to choose)`)}\n`);
+        out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated, rights ${rights(u)}; the password is in ${server.config.generatedUser.file}, mode 600, and is not printed because stderr is not a terminal; set OKTELL_USERS to choose)`)}\n`);
       } else if (server.config.generatedUser?.created) {
-        out.write(`  user       ${pc.bold(u.login)} / ${pc.bold(u.password)} ${pc.dim(`(generated; kept in ${server.config.generatedUser.file}; shown only now; set OKTELL_USERS to choose)`)}\n`);
+        out.write(`  user       ${pc.bold(u.login)} / ${pc.bold(u.password)} ${pc.dim(`(generated, rights ${rights(u)}; kept in ${server.config.generatedUser.file}; shown only now; set OKTELL_USERS to choose, e.g. a hook-only login for a webhook sender: bpium[hook]:PASSWORD)`)}\n`);
       } else if (server.config.generatedUser) {
-        out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated earlier; the password is in ${server.config.generatedUser.file}; set OKTELL_USERS to choose)`)}\n`);
+        out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated earlier, rights ${rights(u)}; the password is in ${server.config.generatedUser.file}; set OKTELL_USERS to choose)`)}\n`);
       } else {
-        out.write(`  users      ${server.users.map((x) => x.login).join(', ')}\n`);
+        out.write(`  users      ${server.users.map((x) => `${x.login} (${rights(x)}${x.rights ? '' : ': none given, so all'})`).join(', ')}\n`);
       }
       // The commands suggested below read ./var unless told otherwise: they name another data folder so they work as printed.
       const dirArg = dataDirArg(server.config.dataDir);

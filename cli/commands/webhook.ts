@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
-import { userPair, type OktellUser } from '../../server/auth.js';
+import { hookUser, userPair, type OktellUser } from '../../server/auth.js';
 import { ConfigError, hookSecret, loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { emulatorWebhookSecret } from '../../server/credentials.js';
 import { dataDirArg, UsageError } from '../config.js';
@@ -54,12 +54,13 @@ function userFlag(value: string): OktellUser {
 }
 
 /**
- * The credentials to send: --user, else the server's first user as `serve` would read it (OKTELL_USERS, then the
+ * The credentials to send: --user, else the server's first user with the hook right as `serve` would read it (OKTELL_USERS, then the
  * configuration file's `users:`), else the one a server generated in the data folder. Never creates one.
  */
 function serverUser(flags: SendFlags, config: Omit<ServerConfig, 'usersGenerated'>, env: NodeJS.ProcessEnv, running: ServerFile | undefined): ChosenUser {
   if (flags.user !== undefined) return { user: userFlag(flags.user), from: '--user' };
-  if (config.users[0]) return { user: config.users[0], from: env.OKTELL_USERS ? 'OKTELL_USERS' : `users: of ${config.configFile ?? 'the configuration file'}` };
+  const sender = hookUser(config.users);
+  if (sender) return { user: sender, from: env.OKTELL_USERS ? 'OKTELL_USERS' : `users: of ${config.configFile ?? 'the configuration file'}` };
   const file = join(config.dataDir, 'server-user.json');
   if (existsSync(file)) {
     const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<OktellUser>;

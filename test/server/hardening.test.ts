@@ -399,10 +399,11 @@ describe('hardening (issue 18), on the real server', () => {
     const hook = await fetch(`${t.server.url}/Bpium/NewTask`, { method: 'POST', body, headers: { authorization: AUTH, 'x-hook-signature': signBpiumBody(t.secret, body), origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' } });
     assert.equal(hook.status, 403);
     assert.equal(await runsOf(), runsBefore, 'no run started');
-    // The same origin, a typed address, and servers (no such headers) are served.
+    // A typed address is refused too: a link opened from a mail client or a messenger looks the same (S19).
+    assert.equal((await fetch(url, { headers: { authorization: AUTH, 'sec-fetch-site': 'none' } })).status, 403);
+    // The same origin and servers (no such headers) are served.
     const own = await fetch(url, { headers: { authorization: AUTH, origin: t.server.url, 'sec-fetch-site': 'same-origin' } });
     assert.equal(own.status, 200);
-    assert.equal((await fetch(url, { headers: { authorization: AUTH, 'sec-fetch-site': 'none' } })).status, 200);
     assert.equal((await fetch(url, { headers: { authorization: AUTH } })).status, 200);
   });
 
