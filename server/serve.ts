@@ -23,7 +23,7 @@ import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
 import { SyncRuns } from './sync-runs.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
-import { hookScenarioWarning } from './startup-warnings.js';
+import { hookScenarioWarning, hookStatusWarnings } from './startup-warnings.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore } from './store/sqlite.store.js';
 import { pgStoreOpenError } from './store/store-open.js';
@@ -210,7 +210,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: LoggerPort): string[] {
   const hook = hookScenarioWarning(config.hook.scenario, host.library());
   if (hook) logger.warn({ scenario: config.hook.scenario, scenarios: config.scenariosDir }, hook);
-  return hook ? [hook] : [];
+  const statuses = () => hookStatusWarnings(config.hook.scenario, host.library(), config.hook.returns.status);
+  for (const w of statuses()) logger.warn({ scenario: config.hook.scenario }, w);
+  // Said again when an edit of the folder brings such a status in (or keeps it).
+  host.onReload(() => {
+    for (const w of statuses()) logger.warn({ scenario: config.hook.scenario }, w);
+  });
+  return [...(hook ? [hook] : []), ...statuses()];
 }
 
 /**

@@ -1,5 +1,5 @@
 // What the start-up output warns about: settings that let the server start but make part of it fail on every request.
-import { closest, scenarioNameOf, type ScenarioLibrary } from '../engine/index.js';
+import { closest, scenarioNameOf, type CompiledExpression, type ScenarioLibrary } from '../engine/index.js';
 import { fileInFolder } from './scenario-host.js';
 
 /**
@@ -22,4 +22,29 @@ export function hookScenarioWarning(scenario: string, library: ScenarioLibrary):
     `the hook scenario ${scenario} (OKTELL_HOOK_SCENARIO or hook.scenario) is not among the scenarios loaded from ${library.dir}` +
     `${guess ? ` — did you mean ${guess}?` : loaded.length ? ` (loaded: ${loaded.join(', ')})` : ' (none loaded)'}: ${consequence}`
   );
+}
+
+/**
+ * Literal statuses the hook scenario's ReturnValue blocks give the status return value (2 by default) that no answer
+ * may have: outside 200–599 (1xx are interim answers: 101 would tell a proxy the connection was upgraded). Each
+ * such answer is replaced by a 500 at run time; this says so at load, with the place in the file.
+ */
+export function hookStatusWarnings(scenario: string, library: ScenarioLibrary, statusSlot: number): string[] {
+  const s = library.scenarios.get(scenario);
+  if (!s) return [];
+  const out: string[] = [];
+  for (const block of s.blocks.values()) {
+    if (block.kind !== 'ReturnValue') continue;
+    const config = block.config as { slots?: readonly number[]; exprs?: readonly CompiledExpression[] };
+    config.slots?.forEach((slot, i) => {
+      const e = config.exprs?.[i];
+      const literal = e && /^\s*(?:"\s*(-?\d+)\s*"|(-?\d+))\s*$/.exec(e.source);
+      if (slot !== statusSlot || !literal) return;
+      const n = Number(literal[1] ?? literal[2]);
+      if (n >= 200 && n <= 599) return;
+      const at = e.at ? `${e.at.file}:${e.at.line}:${e.at.col}` : `${s.file}:${block.loc.line}:${block.loc.col}`;
+      out.push(`${at}: block ${block.id} of the hook scenario ${scenario} sets return value ${statusSlot} (the answer's status) to ${n}; an answer's status must be 200–599, so every such answer is replaced by 500`);
+    });
+  }
+  return out;
 }

@@ -80,11 +80,11 @@ export function serveCommand(): Command {
       // (systemd, Docker, `2> file`), and a log must not hold a secret. Otherwise the banner only says where it is kept.
       const shownPassword = server.config.generatedUser?.created && out.isTTY === true ? u.password : undefined;
       if (server.config.generatedUser?.created && shownPassword === undefined) {
-        out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated, rights ${rights(u)}; the password is in ${server.config.generatedUser.file}, mode 600, and is not printed because stderr is not a terminal; set OKTELL_USERS to choose)`)}\n`);
+        out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated; the password is in ${server.config.generatedUser.file}, mode 600, and is not printed because stderr is not a terminal; rights ${rights(u)}; set OKTELL_USERS to choose)`)}\n`);
       } else if (server.config.generatedUser?.created) {
-        out.write(`  user       ${pc.bold(u.login)} / ${pc.bold(u.password)} ${pc.dim(`(generated, rights ${rights(u)}; kept in ${server.config.generatedUser.file}; shown only now; set OKTELL_USERS to choose, e.g. a hook-only login for a webhook sender: bpium[hook]:PASSWORD)`)}\n`);
+        out.write(`  user       ${pc.bold(u.login)} / ${pc.bold(u.password)} ${pc.dim(`(generated; kept in ${server.config.generatedUser.file}; shown only now; rights ${rights(u)}; set OKTELL_USERS to choose, e.g. a hook-only login for a webhook sender: bpium[hook]:PASSWORD)`)}\n`);
       } else if (server.config.generatedUser) {
-        out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated earlier, rights ${rights(u)}; the password is in ${server.config.generatedUser.file}; set OKTELL_USERS to choose)`)}\n`);
+        out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated earlier; the password is in ${server.config.generatedUser.file}; rights ${rights(u)}; set OKTELL_USERS to choose)`)}\n`);
       } else {
         out.write(`  users      ${server.users.map((x) => `${x.login} (${rights(x)}${x.rights ? '' : ': none given, so all'})`).join(', ')}\n`);
       }

@@ -119,6 +119,24 @@ describe('scenario answers in a browser and on the wire', () => {
   });
 });
 
+describe('a literal status no answer may have', () => {
+  it('is named at start with its place in the file, and answered 500 (S6)', async () => {
+    const log = capturingLogger();
+    const hook = `start: r\nblocks:\n  r:\n    kind: ReturnValue\n    values: { 1: '"switching"', 2: 101 }\n`;
+    const t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'HTTP404.yaml': hook }, env: { SMTP_URL: '' } });
+    try {
+      const warning = t.server.warnings.find((w) => w.includes('sets return value 2'));
+      assert.ok(warning, t.server.warnings.join('\n'));
+      assert.match(warning, /HTTP404\.yaml:5:\d+: block r of the hook scenario HTTP404 sets return value 2 \(the answer's status\) to 101; an answer's status must be 200–599/);
+      assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg === warning), 'and logged');
+      const res = await fetch(`${t.server.url}/any`, { headers: { authorization: AUTH } });
+      assert.equal(res.status, 500);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
 describe('records and logs of requests', () => {
   let t: TestServer;
   const log = capturingLogger();

@@ -74,7 +74,8 @@ describe('hardening (issue 18), pure parts', () => {
     }
     assert.equal(hookSecret(secrets, '/nothing', '/nothing?x=1'), undefined);
     assert.equal(hookSecret(secrets, '/bad', '/bad?%E0%A4%A'), undefined, 'a malformed escape does not throw');
-    assert.deepEqual(hookSecret({ '*': 'g' }, '/a', '/a?b'), { secret: 'g', route: '/a' }, "'*' keeps each path its own route");
+    // One dedup scope for every path under '*': a signed delivery resent to another spelling of its path is the same one (S10).
+    assert.deepEqual(hookSecret({ '*': 'g' }, '/a', '/a?b'), { secret: 'g', route: '*' }, "'*' is one route for every path");
   });
 
   it('start parameters: a bare startparam is 1; 0, 100, other names and repeats are refused with a reason', () => {
