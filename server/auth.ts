@@ -158,7 +158,6 @@ export function logForbidden(logger: LoggerPort, user: OktellUser, right: Right,
  * prints values without quotes, and a terminal would obey them.
  */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

@@ -220,14 +220,16 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
 }
 
 /**
- * Configured users given no rights have all of them (as before rights existed). With a signed hook route that is
- * worth a warning: such a login, if it is the webhook sender's, can start the scenario the signature protects
- * through the Web-API with parameters of its choosing. The generated user of a first start is the operator's own.
+ * Configured users given no rights have all of them (as before rights existed). With a signed hook route and no
+ * user given rights at all (a configuration written before rights existed) that is worth a warning: the webhook
+ * sender's login can then start the scenario the signature protects through the Web-API with parameters of its
+ * choosing. Once any user has rights the setup is taken as deliberate (an operator's login with every right is
+ * normal). The generated user of a first start is the operator's own.
  */
 function warnAllRights(config: ServerConfig, logger: LoggerPort): void {
   if (config.usersGenerated || Object.keys(config.webhookSecrets).length === 0) return;
-  const implicit = config.users.filter((u) => u.rights === undefined).map((u) => u.login);
-  if (!implicit.length) return;
+  if (config.users.some((u) => u.rights !== undefined)) return;
+  const implicit = config.users.map((u) => u.login);
   logger.warn(
     { users: implicit },
     `user(s) ${implicit.join(', ')} have every right (hook, api, console) because none is given; a webhook sender's login should have only hook, or it can start any scenario through the Web-API without a signature: OKTELL_USERS='bpium[hook]:PASSWORD,ops:OTHER' or rights: [hook] under users: (docs/configuration.md, "Users and rights")`,

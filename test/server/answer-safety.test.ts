@@ -146,6 +146,13 @@ describe('records and logs of requests', () => {
   });
   after(async () => t?.cleanup());
 
+  it('start-up warns when no user has rights and a route is signed: the webhook login is also an administrator (S17)', () => {
+    const w = log.lines.find((l) => l.level === 'warn' && /have every right/.test(l.msg ?? ''));
+    assert.ok(w, 'warned');
+    assert.deepEqual(w.obj.users, [USER.login]);
+    assert.match(w.msg!, /a webhook sender's login should have only hook.*bpium\[hook\]:PASSWORD/);
+  });
+
   it('headers named like credentials are stored and passed on as [redacted] (S4)', async () => {
     // (Every path needs a signature on this server: BPIUM_WEBHOOK_SECRET.)
     const res = await postWebhook(t.server.url, '{}', SECRET, '/nothing', AUTH, { 'X-Api-Key': 'ApiKey1', 'X-Auth-Token': 'Tok2', 'X-Client-Secret': 'Sec3', 'X-Request-Id': 'keep-me' });
