@@ -1,6 +1,7 @@
 // The interpreter: runs a loaded scenario block by block, with guardrails, a trace and injected ports.
 import { EffectError, RUN_ERROR_CODES as R, RunFailure } from './errors.js';
 import { ExpressionRuntimeError, type CompiledExpression } from './expr/index.js';
+import { traceCutter } from './cut-text.js';
 import { isStackOverflow } from './json-text.js';
 import type { ScenarioLibrary } from './library.js';
 import type {
@@ -134,6 +135,9 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   const traceHead = Math.ceil(traceLimit / 2);
   const traceTail: TraceStep[] = [];
   let tailNext = 0;
+  // Values are cut as a step records them, not when the run is stored: 10,000 kept steps of a text growing in a loop
+  // would otherwise hold (and, once cut, copy) thousands of versions of it (see cut-text.ts).
+  const traceValue = traceCutter();
   const timeZone = opts.timeZone ?? 'UTC';
   const params = new Map<number, Value>();
   for (const [k, v] of Object.entries(opts.params ?? {})) params.set(Number(k), v);
@@ -198,13 +202,13 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         }
       }
       vars.set(n, v);
-      if (traceOn) (changed ??= {})[n] = v;
+      if (traceOn) (changed ??= {})[n] = traceValue(v);
     },
     inputParameter: (n) => params.get(n) ?? '',
     startParameter: () => frame.startParam,
     setReturnValue(n, value) {
       returnValues.set(n, value);
-      if (traceOn) (changed ??= {})[`Return value ${n}`] = value;
+      if (traceOn) (changed ??= {})[`Return value ${n}`] = traceValue(value);
     },
     hasExit: (exit) => block!.exits[exit] !== undefined,
     bpium: ports.bpium,

@@ -2,31 +2,24 @@
 // `runs`, tests made from runs): long texts are cut there, so a 5 MB webhook body is not stored again in every trace
 // step, parameter and letter. The whole values stay where they are needed: the request body in the inbox, a job's
 // parameters and variables in the job.
-import type { JsonValue, MailRecord, RunResult, TraceStep, Value } from '../engine/index.js';
+import { cutText, cutTextParts, TRACE_TEXT_CHARS, type JsonValue, type MailRecord, type RunError, type RunResult, type TraceStep, type Value } from '../engine/index.js';
 import type { JobRecord, RunTrigger, RunWrite } from './store/store.port.js';
 import { taskNameOf } from './tasks/scheduler.js';
 import { dateKeys, type DateTags } from './stored-values.js';
 
 /** Characters of a text kept in a run record (trace values, parameters); the rest is counted, not stored. */
-export const STORED_TEXT_CHARS = 256;
-/** Characters of an input parameter kept in a run record (the whole value is in the inbox or the job). */
+export const STORED_TEXT_CHARS = TRACE_TEXT_CHARS;
+/** Characters of an input parameter or a return value kept in a run record (the whole value is in the inbox or the job). */
 export const STORED_PARAM_CHARS = 4096;
 /** Characters of a letter's text and HTML kept in a run record. */
 export const STORED_LETTER_CHARS = 8192;
+/**
+ * Characters of text and HTML kept for all the letters of one run together: a run that mails one long text to 50
+ * people keeps it about once, not 50 times (each letter as sent is in the outbox, when letters go there).
+ */
+export const STORED_LETTERS_CHARS = 16_384;
 
-/** A text cut to `max` characters, with a note saying how long it was. */
-export function cutText(text: string, max = STORED_TEXT_CHARS): string {
-  return text.length <= max ? text : `${text.slice(0, max)}${CUT_NOTE_START}${text.length} characters in all]`;
-}
-
-const CUT_NOTE_START = '… [cut: ';
-const CUT_NOTE = /… \[cut: (\d+) characters in all\]$/;
-
-/** For a text `cutText` made: its beginning and the length of the whole; undefined for any other text. */
-export function cutTextParts(text: string): { start: string; length: number } | undefined {
-  const m = CUT_NOTE.exec(text);
-  return m ? { start: text.slice(0, m.index), length: Number(m[1]) } : undefined;
-}
+export { cutText, cutTextParts };
 
 function cutValue<T extends Value | JsonValue | unknown>(v: T, max = STORED_TEXT_CHARS): T {
   return (typeof v === 'string' && v.length > max ? cutText(v, max) : v) as T;
@@ -54,13 +47,28 @@ function cutTrace(trace: TraceStep[]): Array<TraceStep & DateTags> {
   });
 }
 
-function cutMail(m: MailRecord): MailRecord {
-  if ((m.text?.length ?? 0) <= STORED_LETTER_CHARS && (m.html?.length ?? 0) <= STORED_LETTER_CHARS) return m;
-  return {
-    ...m,
-    ...(m.text !== undefined ? { text: cutText(m.text, STORED_LETTER_CHARS) } : {}),
-    ...(m.html !== undefined ? { html: cutText(m.html, STORED_LETTER_CHARS) } : {}),
+/** The run's letters with their text and HTML cut to one budget for the whole run (see STORED_LETTERS_CHARS). */
+function cutMails(mails: MailRecord[]): MailRecord[] {
+  let left = STORED_LETTERS_CHARS;
+  const part = (text: string): string => {
+    const max = Math.min(STORED_LETTER_CHARS, left);
+    left -= Math.min(text.length, max);
+    return cutText(text, max);
   };
+  return mails.map((m) => {
+    const subject = cutText(m.subject, STORED_TEXT_CHARS);
+    const text = m.text !== undefined ? part(m.text) : undefined;
+    const html = m.html !== undefined ? part(m.html) : undefined;
+    const error = m.error !== undefined ? cutText(m.error, STORED_PARAM_CHARS) : undefined;
+    if (subject === m.subject && text === m.text && html === m.html && error === m.error) return m;
+    return { ...m, subject, ...(text !== undefined ? { text } : {}), ...(html !== undefined ? { html } : {}), ...(error !== undefined ? { error } : {}) };
+  });
+}
+
+/** The run's error with its message cut (an SMTP or HTTP server's answer can be quoted in it). */
+function cutError(error: RunError | undefined): RunError | null {
+  if (!error) return null;
+  return error.message.length > STORED_PARAM_CHARS ? { ...error, message: cutText(error.message, STORED_PARAM_CHARS) } : error;
 }
 
 export function runWrite(
@@ -79,11 +87,11 @@ export function runWrite(
     finishedAt: startedAt + Math.round(result.durationMs),
     durationMs: result.durationMs,
     params,
-    returnValues: result.returnValues,
-    error: result.error ?? null,
+    returnValues: cutRecord(result.returnValues, STORED_PARAM_CHARS),
+    error: cutError(result.error),
     trace: cutTrace(result.trace),
     bpiumCalls: result.bpiumCalls,
-    mails: result.mails.map(cutMail),
+    mails: cutMails(result.mails),
     ...(extra.jobId !== undefined ? { jobId: extra.jobId } : {}),
     ...(extra.inboxId !== undefined ? { inboxId: extra.inboxId } : {}),
     ...(extra.parentRunId !== undefined ? { parentRunId: extra.parentRunId } : {}),

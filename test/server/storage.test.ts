@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { cutText, STORED_TEXT_CHARS } from '../../server/run-record.js';
-import { postWebhook, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
+import { cutText, STORED_LETTERS_CHARS, STORED_TEXT_CHARS } from '../../server/run-record.js';
+import { AUTH, postWebhook, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
 
 /** Bytes of every value in every table of the store (text as UTF-8, blobs as they are). */
 function storedBytes(file: string): { total: number; byTable: Record<string, number> } {
@@ -58,6 +58,76 @@ describe('storage per webhook', () => {
       const byTable = Object.fromEntries(Object.entries(after.byTable).map(([k, v]) => [k, v - (before.byTable[k] ?? 0)]));
       t.diagnostic(`body ${bodyBytes} bytes; store grew by ${grown} bytes: ${JSON.stringify(byTable)}`);
       assert.ok(grown <= 2 * bodyBytes + 64 * 1024, `store grew by ${grown} bytes for a ${bodyBytes}-byte webhook: ${JSON.stringify(byTable)}`);
+    } finally {
+      await server.cleanup();
+    }
+  });
+
+  it('a 17 KB webhook mailed 50 times costs twice its body, 16 KB of letter text and 2 KB per letter at most (was 58 times its body)', { timeout: 60_000 }, async (t) => {
+    const server = await startTestServer({ env: { OKTELL_DELIVERY_THREAD: 'off' } });
+    try {
+      const file = join(server.dataDir, 'oktell.sqlite');
+      const before = storedBytes(file);
+      // One long description, and the same responsible 50 times: 50 letters, each carrying the whole description.
+      const body = taskWebhook({ name: 'Задача', description: 'C'.repeat(16_000), responsible: Array.from({ length: 50 }, () => '2') });
+      const bodyBytes = Buffer.byteLength(body);
+      const res = await postWebhook(server.server.url, body, server.secret);
+      assert.equal(res.status, 200);
+      const job = await waitFor('the job to finish', async () => {
+        const page = await server.server.store.listJobs({ limit: 5 });
+        const j = page.items.find((x) => x.scenario === 'BpiumNewTask');
+        return j?.status === 'succeeded' ? j : undefined;
+      }, 30_000);
+      assert.equal(server.smtp!.letters.length, 50);
+      const run = (await server.server.store.getRun(job.lastRunId!))!;
+      const mails = run.mails as Array<{ text?: string; status: string }>;
+      assert.equal(mails.length, 50, 'every letter is still listed');
+      assert.match(mails.at(-1)!.text ?? '', /\[cut: \d+ characters in all\]$/);
+      const after = storedBytes(file);
+      const grown = after.total - before.total;
+      const byTable = Object.fromEntries(Object.entries(after.byTable).map(([k, v]) => [k, v - (before.byTable[k] ?? 0)]));
+      t.diagnostic(`body ${bodyBytes} bytes; store grew by ${grown} bytes: ${JSON.stringify(byTable)}`);
+      // The bound docs/store.md states: each letter's own steps (reading the employee, sending) and entries take about
+      // 2 KB; the letters' text and HTML share one budget per run instead of 16 KB each.
+      const bound = 2 * bodyBytes + STORED_LETTERS_CHARS + 50 * 2048 + 32 * 1024;
+      assert.ok(grown <= bound, `store grew by ${grown} bytes for a ${bodyBytes}-byte webhook (bound ${bound}): ${JSON.stringify(byTable)}`);
+      assert.ok((byTable.runs ?? 0) <= 50 * 2048 + STORED_LETTERS_CHARS + 32 * 1024, `the run records take ${byTable.runs} bytes`);
+    } finally {
+      await server.cleanup();
+    }
+  });
+
+  it('a return value of 300 KB is stored cut to 4 KB', { timeout: 60_000 }, async () => {
+    const echo = `variables: { a: string }
+start: s
+blocks:
+  s:
+    kind: InputParameter
+    params: { a: 1 }
+    exits: { next: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[a]' }
+`;
+    const server = await startTestServer({ smtp: false, env: { OKTELL_DELIVERY_THREAD: 'off' }, extraScenarios: { 'Echo.yaml': echo } });
+    try {
+      const file = join(server.dataDir, 'oktell.sqlite');
+      const before = storedBytes(file);
+      const res = await fetch(`${server.server.url}/execsvcscriptplain`, {
+        method: 'POST',
+        headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ name: 'Echo', startparam1: 'x'.repeat(300_000) }),
+      });
+      assert.equal(res.status, 200);
+      assert.equal((await res.text()).length, 300_000, 'the caller gets the whole value');
+      const runs = await waitFor('the run record', async () => {
+        const page = await server.server.store.listRuns({ limit: 5 });
+        return page.items.length ? page.items : undefined;
+      });
+      const run = (await server.server.store.getRun(runs[0]!.id))!;
+      assert.match(String((run.returnValues as Record<string, unknown>)['1']), /^x{4096}… \[cut: 300000 characters in all\]$/);
+      const grown = storedBytes(file).byTable.runs! - (before.byTable.runs ?? 0);
+      assert.ok(grown <= 16 * 1024, `the run record takes ${grown} bytes`);
     } finally {
       await server.cleanup();
     }

@@ -1,0 +1,60 @@
+// Long texts cut for a trace or a run record: the beginning and a note with the whole length.
+//
+// Two V8 facts shape this. A text built by `acc = acc + "x"` in a loop is a rope that shares every earlier version,
+// so keeping 5,000 versions costs little; but reading any character of a rope (slice, charCodeAt, Buffer.write…)
+// first flattens it into its own full copy, and `slice` then returns a view that keeps that copy alive. So a cut must
+// (1) be a fresh small string that refers to nothing, and (2) be made at most a bounded number of times per run,
+// since each one may copy the whole text.
+
+/** Characters of a text kept in a trace step or a run record; the rest is counted, not kept. */
+export const TRACE_TEXT_CHARS = 256;
+
+/**
+ * Characters of long texts a run may read to cut them for its trace (each cut may copy the whole text, see above).
+ * Past it, a long value is kept as its length only. 32 M characters is some tens of milliseconds of copying.
+ */
+export const TRACE_CUT_BUDGET = 32_000_000;
+
+const CUT_NOTE_START = '… [cut: ';
+const CUT_NOTE = /… \[cut: (\d+) characters in all\]$/;
+
+/** A text cut to `max` characters, with a note saying how long it was; a new string that keeps nothing of `text`. */
+export function cutText(text: string, max = TRACE_TEXT_CHARS): string {
+  if (text.length <= max) return text;
+  if (max <= 0) return lengthOnly(text.length);
+  let end = max;
+  // Not between the two halves of a surrogate pair: a lone half would become U+FFFD.
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return independent(`${text.slice(0, end)}${CUT_NOTE_START}${text.length} characters in all]`);
+}
+
+/** A long text kept as its length only (a run past its cut budget). */
+export function lengthOnly(length: number): string {
+  return `${CUT_NOTE_START}${length} characters in all]`;
+}
+
+/** For a text `cutText` or `lengthOnly` made: its beginning and the length of the whole; undefined for any other text. */
+export function cutTextParts(text: string): { start: string; length: number } | undefined {
+  const m = CUT_NOTE.exec(text);
+  return m ? { start: text.slice(0, m.index), length: Number(m[1]) } : undefined;
+}
+
+/**
+ * Cuts long texts for one run, reading at most `budget` characters of them in all; past it, `lengthOnly`. Other
+ * values are returned as they are.
+ */
+export function traceCutter(max = TRACE_TEXT_CHARS, budget = TRACE_CUT_BUDGET): <T>(v: T) => T {
+  let left = budget;
+  return <T>(v: T): T => {
+    if (typeof v !== 'string' || v.length <= max) return v;
+    if (left < v.length) return lengthOnly(v.length) as T;
+    left -= v.length;
+    return cutText(v, max) as T;
+  };
+}
+
+/** A copy of `s` in a string of its own (a slice of a long text would keep the whole text alive). */
+function independent(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
