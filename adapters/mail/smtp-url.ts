@@ -31,6 +31,15 @@ function readBoolean(key: string, value: string): boolean {
   throw new MailConfigError(`SMTP_URL option ${key}=${value} must be true or false`);
 }
 
+/** A percent-encoded user or password; a bad escape is named, never echoed (it is part of a secret). */
+function decodeCredential(text: string, what: 'user' | 'password'): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new MailConfigError(`SMTP_URL: the ${what} has a % that is not followed by two hex digits of a character (write %25 for a literal %)`);
+  }
+}
+
 /**
  * Parses an SMTP URL. Default ports: 587 for smtp://, 465 for smtps://. User and password are percent-decoded.
  *
@@ -53,8 +62,8 @@ export function parseSmtpUrl(url: string): SmtpEndpoint {
   const secure = protocol === 'smtps';
   const port = parsed.port ? Number(parsed.port) : secure ? 465 : 587;
   const endpoint: SmtpEndpoint = { host, port, secure, requireTLS: false, ignoreTLS: false };
-  if (parsed.username) endpoint.user = decodeURIComponent(parsed.username);
-  if (parsed.password) endpoint.pass = decodeURIComponent(parsed.password);
+  if (parsed.username) endpoint.user = decodeCredential(parsed.username, 'user');
+  if (parsed.password) endpoint.pass = decodeCredential(parsed.password, 'password');
   for (const [key, value] of parsed.searchParams) {
     switch (key as (typeof QUERY_KEYS)[number]) {
       case 'requireTLS':

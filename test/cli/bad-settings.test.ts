@@ -32,6 +32,7 @@ const CASES: Case[] = [
   { name: 'BPIUM_RATE_LIMIT', env: { BPIUM_RATE_LIMIT: 'fast' }, says: /^BPIUM_RATE_LIMIT must look like/ },
   { name: 'BPIUM_URL without a login', env: { BPIUM_URL: 'company.bpium.ru' }, says: /^BPIUM_URL is set, so BPIUM_LOGIN and BPIUM_PASSWORD must be set too$/ },
   { name: 'SMTP_URL', env: { SMTP_URL: 'http://x' }, says: /^SMTP_URL must start with smtp:\/\/ or smtps:\/\// },
+  { name: 'SMTP_URL with a bad % in the password', env: { SMTP_URL: 'smtp://u:Smtp%zzSecret48@127.0.0.1:1' }, says: /^SMTP_URL: the password has a % that is not followed by two hex digits .*%25/, hides: 'Secret48' },
   { name: 'OKTELL_HOST that does not resolve', env: { OKTELL_HOST: '999.1.1.1' }, args: [], says: /^cannot listen on host "999\.1\.1\.1" .*OKTELL_HOST/ },
   { name: 'a missing TLS file', env: { OKTELL_TLS_CERT: join(tmp.dir, 'nope.pem'), OKTELL_TLS_KEY: join(tmp.dir, 'nope-key.pem') }, says: /^OKTELL_TLS_CERT or tls\.cert .*nope\.pem cannot be read: ENOENT$/ },
   { name: 'a missing scenarios folder', args: ['-s', join(tmp.dir, 'scenarios-nope')], says: /^the scenarios folder .*scenarios-nope does not exist or is not a folder: give it with -s\/--scenarios, OKTELL_SCENARIOS/ },
