@@ -280,7 +280,9 @@ function makeDataDir(dir: string): void {
     if (!statSync(found).isDirectory()) throw new Error(`${found} is not a folder`);
     for (const m of missing) {
       try {
-        mkdirSync(m);
+        // The data folder holds webhook bodies, letters and databases: readable by its owner only. Folders made
+        // above it, and a folder that exists already, keep their modes.
+        mkdirSync(m, m === dir ? 0o700 : 0o777);
       } catch (e) {
         // Made meanwhile by another process: as good.
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

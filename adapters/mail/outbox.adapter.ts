@@ -88,8 +88,9 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
       const file = join(dir, name);
       const temp = join(dir, `.${name}.tmp`);
       try {
-        await mkdir(dir, { recursive: true });
-        const handle = await open(temp, 'wx');
+        // A letter holds its recipients and the webhook's data: readable by the owner only, as the store is.
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const handle = await open(temp, 'wx', 0o600);
         try {
           await handle.writeFile(bytes);
           await handle.sync();
