@@ -20,6 +20,8 @@ export interface BpiumClientOptions {
   password: string;
   /** Default deadline of one call in ms (all attempts and backoff waits); a call's `opts.timeoutMs` wins. */
   timeoutMs?: number;
+  /** Bytes of one answer at most (default 16 MiB): a larger one is BPIUM_TOO_LARGE, not the server's memory. */
+  maxResponseBytes?: number;
   /** Retries on 429, 5xx and network errors, with jittered exponential backoff; Retry-After wins when present. */
   retry?: RetryOptions;
   /** Client-side limiter; default 100 requests per 30 000 ms (Bpium cloud); `false` turns it off. */
@@ -42,6 +44,8 @@ export interface BpiumClientStats {
 export type BpiumClient = BpiumPort & { close(): void; stats(): BpiumClientStats; readonly baseUrl: string };
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** A page of 500 records with long texts stays far below it; a runaway answer (a wrong URL, a broken proxy) does not. */
+export const DEFAULT_BPIUM_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 const DEFAULT_PAGING = { pageSize: 500, maxRecords: 5000 };
 
 function invalidResponse(what: string): EffectError {
@@ -76,6 +80,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
     login: opts.login,
     password: opts.password,
     timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxResponseBytes: opts.maxResponseBytes ?? DEFAULT_BPIUM_MAX_RESPONSE_BYTES,
     retry: opts.retry ?? DEFAULT_RETRY,
     limiter,
     logger: opts.logger,

@@ -14,6 +14,7 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
  * Client options from the environment, or undefined when BPIUM_URL is not set (no Bpium configured).
  * - BPIUM_URL, BPIUM_LOGIN, BPIUM_PASSWORD (the last two required once BPIUM_URL is set)
  * - BPIUM_TIMEOUT_MS (default 10000), BPIUM_RETRY_ATTEMPTS (total attempts, default 3)
+ * - BPIUM_MAX_RESPONSE_BYTES: bytes of one answer at most (default 16 MiB)
  * - BPIUM_RATE_LIMIT: `100/30000` (requests/ms, the default) or `off`
  * - BPIUM_USERS_CACHE_TTL_MS: when > 0, caches reads of catalogs "3" and "$users" for that long
  * @example bpiumClientOptionsFromEnv({ BPIUM_URL: 'company.bpium.ru', BPIUM_LOGIN: 'a@b.ru', BPIUM_PASSWORD: 'x' })
@@ -30,6 +31,8 @@ export function bpiumClientOptionsFromEnv(env: NodeJS.ProcessEnv): BpiumClientOp
   const options: BpiumClientOptions = { url, login, password };
   const timeoutMs = positiveInt(env, 'BPIUM_TIMEOUT_MS');
   if (timeoutMs !== undefined && timeoutMs > 0) options.timeoutMs = timeoutMs;
+  const maxBytes = positiveInt(env, 'BPIUM_MAX_RESPONSE_BYTES');
+  if (maxBytes !== undefined && maxBytes > 0) options.maxResponseBytes = maxBytes;
   const attempts = positiveInt(env, 'BPIUM_RETRY_ATTEMPTS');
   if (attempts !== undefined) options.retry = { attempts: Math.max(1, attempts), baseDelayMs: 250, maxDelayMs: 4000 };
   const rate = env.BPIUM_RATE_LIMIT?.trim();

@@ -2,7 +2,7 @@
 import { EffectError } from '../../engine/errors.js';
 import type { JsonValue } from '../../engine/values.js';
 import type { LoggerPort } from '../../engine/ports.js';
-import { ExchangeTimeout, HttpExchanger, type RawAnswer } from '../http/exchange.js';
+import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, type RawAnswer } from '../http/exchange.js';
 import { SlidingWindowLimiter, sleep } from './rate-limiter.js';
 import { backoffDelay, failedBeforeSending, networkErrorCode, parseRetryAfter, type RetryOptions } from './retry.js';
 
@@ -31,6 +31,8 @@ export interface TransportOptions {
   login: string;
   password: string;
   timeoutMs: number;
+  /** Bytes of one answer at most; a longer one fails the call as BPIUM_TOO_LARGE as soon as it is passed. */
+  maxResponseBytes: number;
   retry: RetryOptions;
   limiter?: SlidingWindowLimiter;
   logger?: LoggerPort;
@@ -155,12 +157,17 @@ export class BpiumTransport {
         if (this.cookie) headers.cookie = this.cookie;
         else headers.authorization = this.basic;
         const body = req.body === undefined ? undefined : JSON.stringify(req.body);
-        res = await this.http.exchange(this.opts.baseUrl + req.path, { method: req.method, headers, ...(body !== undefined ? { body } : {}), timeoutMs: remaining });
+        res = await this.http.exchange(this.opts.baseUrl + req.path, { method: req.method, headers, ...(body !== undefined ? { body } : {}), timeoutMs: remaining, maxBytes: this.opts.maxResponseBytes });
         text = res.body.toString('utf8');
       } catch (err) {
         if (this.closed) {
           record(undefined, 'client closed');
           throw this.closer.signal.reason as Error;
+        }
+        if (err instanceof AnswerTooLarge) {
+          record(undefined, 'too large');
+          // Permanent: the same request would get the same answer; a wrong BPIUM_URL or a broken proxy is likelier.
+          throw new EffectError('permanent', `Bpium ${label}: ${err.message} (BPIUM_MAX_RESPONSE_BYTES; check BPIUM_URL)`, { code: 'BPIUM_TOO_LARGE', attempts, cause: err });
         }
         if (err instanceof ExchangeTimeout) {
           record(undefined, 'timeout');

@@ -111,3 +111,8 @@ test('repeated query keys become lists and prototype keys are refused', () => {
   assert.deepEqual(parseNestedQuery('id=1&id=2'), { id: ['1', '2'] });
   assert.throws(() => parseNestedQuery('filters[__proto__][x]=1'));
 });
+
+test('BPIUM_MAX_RESPONSE_BYTES sets the cap on one answer; a word is refused naming it', () => {
+  assert.equal(bpiumClientOptionsFromEnv({ BPIUM_URL: 'x.bpium.ru', BPIUM_LOGIN: 'a', BPIUM_PASSWORD: 'b', BPIUM_MAX_RESPONSE_BYTES: '1048576' })?.maxResponseBytes, 1_048_576);
+  assert.throws(() => bpiumClientOptionsFromEnv({ BPIUM_URL: 'x.bpium.ru', BPIUM_LOGIN: 'a', BPIUM_PASSWORD: 'b', BPIUM_MAX_RESPONSE_BYTES: 'big' }), (e: unknown) => e instanceof BpiumConfigError && /^BPIUM_MAX_RESPONSE_BYTES must be a whole number/.test((e as Error).message));
+});

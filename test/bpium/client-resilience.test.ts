@@ -170,3 +170,19 @@ test('a closed client refuses further calls', { timeout: 10_000 }, async () => {
   bpium.close();
   await assert.rejects(bpium.getRecord('11', '1'), (err: unknown) => err instanceof EffectError && err.details.code === 'BPIUM_CLIENT_CLOSED');
 });
+
+test('an answer over the size cap fails the call as a permanent BPIUM_TOO_LARGE after one attempt, not the memory', { timeout: 10_000 }, async () => {
+  const writer = clientFor(emulator);
+  const { id } = await writer.createRecord('11', { '2': 'Большая задача', '3': 'x'.repeat(200_000) });
+  writer.close();
+  const calls: BpiumCallRecord[] = [];
+  const bpium = clientFor(emulator, { maxResponseBytes: 100_000, onCall: (c) => calls.push(c) });
+  await assert.rejects(bpium.getRecord('11', id), (err: unknown) =>
+    err instanceof EffectError && err.kind === 'permanent' && err.details.code === 'BPIUM_TOO_LARGE' && err.details.attempts === 1 && /cap of 100000/.test(err.message));
+  assert.equal(calls.length, 1);
+  // The same record under the default cap (16 MiB) is read whole.
+  const roomy = clientFor(emulator);
+  assert.equal(((await roomy.getRecord('11', id)).values['3'] as string).length, 200_000);
+  roomy.close();
+  bpium.close();
+});
