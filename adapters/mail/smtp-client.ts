@@ -398,6 +398,14 @@ export class SmtpPool {
       await this.hello(conn, name);
     }
     if (!conn.secure && endpoint.requireTLS) throw new SmtpError('the SMTP server does not offer STARTTLS and requireTLS is set', 'ETLS', { command: 'STARTTLS' });
+    if (endpoint.user && !conn.secure && !endpoint.plainAuth && !isLoopbackHost(endpoint.host)) {
+      // Whoever is on the path can strip STARTTLS from the EHLO answer; the password must not follow in clear.
+      throw new SmtpError(
+        `${endpoint.host} offers no STARTTLS, so the password would cross the network in clear: not sent. Use smtps://, a server with STARTTLS, or add ?plainAuth=true to SMTP_URL to allow it`,
+        'ETLS',
+        { command: 'AUTH' },
+      );
+    }
     if (endpoint.user) await this.login(conn, endpoint.user, endpoint.pass ?? '');
   }
 
@@ -439,4 +447,9 @@ export class SmtpPool {
     }
     for (const w of this.queue.splice(0)) w();
   }
+}
+
+/** A host that is this machine (localhost, 127.0.0.0/8, ::1): a login to it never crosses a network. */
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

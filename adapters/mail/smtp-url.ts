@@ -17,13 +17,18 @@ export interface SmtpEndpoint {
   requireTLS: boolean;
   /** `?ignoreTLS=true`: never use STARTTLS, even when offered (local test servers). */
   ignoreTLS: boolean;
+  /**
+   * `?plainAuth=true`: send the user and password even over a connection without TLS to a host that is not loopback.
+   * Off by default: such a login is refused before the password is sent.
+   */
+  plainAuth?: boolean;
   /** `?rejectUnauthorized=false`: accept self-signed certificates. Undefined leaves Node's default (verify). */
   rejectUnauthorized?: boolean;
   /** `?name=host.example`: the name sent with EHLO. */
   name?: string;
 }
 
-const QUERY_KEYS = ['requireTLS', 'ignoreTLS', 'rejectUnauthorized', 'name'] as const;
+const QUERY_KEYS = ['requireTLS', 'ignoreTLS', 'plainAuth', 'rejectUnauthorized', 'name'] as const;
 
 function readBoolean(key: string, value: string): boolean {
   if (value === 'true' || value === '1') return true;
@@ -71,6 +76,9 @@ export function parseSmtpUrl(url: string): SmtpEndpoint {
         break;
       case 'ignoreTLS':
         endpoint.ignoreTLS = readBoolean(key, value);
+        break;
+      case 'plainAuth':
+        endpoint.plainAuth = readBoolean(key, value);
         break;
       case 'rejectUnauthorized':
         endpoint.rejectUnauthorized = readBoolean(key, value);

@@ -35,6 +35,8 @@ export interface TestSmtpOptions {
   auth?: { user: string; pass: string };
   /** Listen on this port (default: any free one). */
   port?: number;
+  /** Listen on this address (default 127.0.0.1). */
+  host?: string;
   /** Close a connection idle this long (smtp-server's socketTimeout). */
   socketTimeoutMs?: number;
   /** Do not offer PIPELINING (clients must send one command at a time). */
@@ -90,7 +92,7 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
   const server = new SMTPServer(options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   // A client that dies mid-session (a server killed with SIGKILL in a test) resets its connection: not a test failure.
   server.on('error', () => undefined);

@@ -1,5 +1,6 @@
 // The SMTP mailer against a real smtp-server on loopback: delivery, header safety, retries and failure kinds.
 import assert from 'node:assert/strict';
+import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { EffectError } from '../../engine/errors.js';
@@ -202,6 +203,27 @@ describe('SMTP mailer failures', { timeout: 20_000 }, () => {
     } finally {
       await mailer.close();
       await silent.close();
+    }
+  });
+
+  // The machine's own address that is not loopback, to reach a server "over the network" without leaving it.
+  const outward = Object.values(networkInterfaces()).flat().find((a) => a && !a.internal && a.family === 'IPv4')?.address;
+  it('refuses to send the password in clear to a host that is not loopback and offers no STARTTLS, unless ?plainAuth=true', { skip: outward ? false : 'no non-loopback IPv4 address' }, async () => {
+    const server = await startSmtpServer({ auth: { user: 'robot', pass: 'S3cret-pa$$' }, host: '0.0.0.0' });
+    const url = `smtp://robot:${encodeURIComponent('S3cret-pa$$')}@${outward}:${server.port}`;
+    const refused = createSmtpMailer({ url, from: 'robot@example.com', retry: FAST_RETRY });
+    const allowed = createSmtpMailer({ url: `${url}?plainAuth=true`, from: 'robot@example.com', retry: FAST_RETRY });
+    try {
+      const e = await expectEffectError(refused.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' }));
+      assert.equal(e.kind, 'permanent');
+      assert.match(e.message, /offers no STARTTLS, so the password would cross the network in clear: not sent.*plainAuth=true/);
+      assert.equal(server.letters.length, 0);
+      await allowed.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' });
+      assert.equal(server.letters.at(-1)?.user, 'robot');
+    } finally {
+      await refused.close();
+      await allowed.close();
+      await server.close();
     }
   });
 
