@@ -64,6 +64,9 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
       if (!hostAllowed(url.hostname, o.allowHosts)) {
         throw new EffectError('permanent', `${url.hostname} is not in the hosts web requests may reach (webRequest.allowHosts / WEB_REQUEST_ALLOW_HOSTS)`, { code: 'HTTP_HOST_REFUSED' });
       }
+      if (isLinkLocal(url.hostname) && !listedExactly(url.hostname, o.allowHosts)) {
+        throw new EffectError('permanent', `${url.hostname} is a link-local address (cloud metadata services live there): refused unless listed in webRequest.allowHosts / WEB_REQUEST_ALLOW_HOSTS`, { code: 'HTTP_HOST_REFUSED' });
+      }
       const answer = await exchange(url, method, headers, body, spec.timeoutMs);
       const location = answer.headers.location;
       if (answer.status < 300 || answer.status >= 400 || answer.status === 304 || !location || hop >= spec.maxRedirects) return { ...answer, url };
@@ -80,8 +83,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
         body = undefined;
         headers = withoutHeaders(headers, ['content-type']);
       }
-      // Credentials are for the host they were written for, not for wherever a redirect points.
-      if (next.host !== url.host) headers = withoutHeaders(headers, ['authorization', 'cookie', 'proxy-authorization']);
+      headers = headersForRedirect(headers, url, next);
       url = next;
     }
   }
@@ -133,6 +135,27 @@ function classify(e: unknown, label: string, attempts: number): EffectError {
     return new EffectError('permanent', `${label}: TLS failure ${code}`, { code: 'HTTP_TLS', attempts, cause: e });
   }
   return new EffectError('transient', `${label}: ${code ?? (e as Error).message ?? 'network error'}`, { code: 'HTTP_NETWORK', attempts, cause: e });
+}
+
+/**
+ * The headers a redirect from `from` to `to` is sent with. Credentials are for the origin they were written for
+ * (scheme, host and port, as browsers and fetch do): an https → http redirect on the same host would send a bearer
+ * token in clear.
+ */
+export function headersForRedirect(headers: Record<string, string>, from: URL, to: URL): Record<string, string> {
+  return to.origin === from.origin ? headers : withoutHeaders(headers, ['authorization', 'cookie', 'proxy-authorization']);
+}
+
+/** 169.254.0.0/16 or fe80::/10 (URL has already turned 2852039166 or 0xa9fea9fe into dotted form). */
+export function isLinkLocal(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return /^169\.254\.\d{1,3}\.\d{1,3}$/.test(h) || /^fe[89ab][0-9a-f]:/.test(h);
+}
+
+/** Whether `host` itself (not a `*.` pattern) is in the allow-list. */
+function listedExactly(host: string, allow: readonly string[] | undefined): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return (allow ?? []).some((p) => p.toLowerCase() === h);
 }
 
 function withoutHeaders(headers: Record<string, string>, names: string[]): Record<string, string> {

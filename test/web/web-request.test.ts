@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createWebClient, type WebClient, type WebClientOptions } from '../../adapters/web/client.js';
+import { createWebClient, headersForRedirect, isLinkLocal, type WebClient, type WebClientOptions } from '../../adapters/web/client.js';
 import { defaultRegistry } from '../../components/registry.js';
 import {
   createInProcessStarter,
@@ -286,6 +286,36 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal(exitOf(odd), 'error', 'a redirect to something that is not a URL is a refusal, not an outage');
     assert.equal(odd.variables.code, 'HTTP_BAD_URL');
     assert.equal(seen.length, 1);
+  });
+
+  it('a redirect to another origin drops the credentials; the same origin keeps them', async () => {
+    routes.set('/away', (_req, res) => res.writeHead(302, { location: base.replace('127.0.0.1', 'localhost') + '/landed' }).end());
+    routes.set('/near', (_req, res) => res.writeHead(302, { location: '/landed' }).end());
+    routes.set('/landed', (_req, res) => res.writeHead(200).end('here'));
+    await run(`url: '[base] + "/away"'\nmaxRedirects: 1\nauth: { bearer: '[secret]' }`);
+    assert.deepEqual(seen.map((x) => [x.url, x.headers.authorization]), [['/away', 'Bearer s3cr3t-token'], ['/landed', undefined]]);
+    seen = [];
+    await run(`url: '[base] + "/near"'\nmaxRedirects: 1\nauth: { bearer: '[secret]' }`);
+    assert.deepEqual(seen.map((x) => [x.url, x.headers.authorization]), [['/near', 'Bearer s3cr3t-token'], ['/landed', 'Bearer s3cr3t-token']]);
+    // The scheme is part of the origin: https → http on the same host would send the token in clear.
+    const h = { authorization: 'Bearer t', cookie: 'a=b', accept: '*/*' };
+    assert.deepEqual(headersForRedirect(h, new URL('https://api.example.ru/a'), new URL('http://api.example.ru/b')), { accept: '*/*' });
+    assert.deepEqual(headersForRedirect(h, new URL('https://api.example.ru/a'), new URL('https://api.example.ru:443/b')), h);
+  });
+
+  it('link-local addresses (cloud metadata) are refused without a request, also through a redirect or a decimal form, unless listed', async () => {
+    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://2852039166/', 'http://[fe80::1]/']) {
+      const r = await run(`url: '"${url}"'`);
+      assert.equal(r.variables.code, 'HTTP_HOST_REFUSED', url);
+      assert.match(String(r.variables.error ?? JSON.stringify(r.trace)), /link-local/);
+    }
+    routes.set('/meta', (_req, res) => res.writeHead(302, { location: 'http://169.254.169.254/latest/' }).end());
+    seen = [];
+    const via = await run(`url: '[base] + "/meta"'\nmaxRedirects: 1`);
+    assert.equal(via.variables.code, 'HTTP_HOST_REFUSED');
+    assert.equal(seen.length, 1);
+    assert.equal(isLinkLocal('169.254.0.1'), true);
+    assert.equal(isLinkLocal('10.0.0.1'), false);
   });
 
   it('a host outside the allow-list is refused without a request', async () => {
