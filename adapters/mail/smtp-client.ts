@@ -51,6 +51,11 @@ export interface SmtpSendResult {
   response: string;
 }
 
+/** Characters of one reply line at most (RFC 5321 allows 512 octets; some servers write long EHLO lines). */
+const MAX_REPLY_LINE = 4096;
+/** Lines of one reply at most (an EHLO answer lists a dozen extensions). */
+const MAX_REPLY_LINES = 100;
+
 /** One SMTP connection: a reply reader over the socket and the commands of a session. */
 class Connection {
   private socket: Socket | TLSSocket;
@@ -91,12 +96,14 @@ class Connection {
   }
 
   private onData(chunk: string) {
+    if (this.failure) return;
     this.pendingText += chunk;
     let at: number;
     while ((at = this.pendingText.indexOf('\r\n')) >= 0) {
       const line = this.pendingText.slice(0, at);
       this.pendingText = this.pendingText.slice(at + 2);
       this.lines.push(line);
+      if (line.length > MAX_REPLY_LINE || this.lines.length > MAX_REPLY_LINES) return this.tooLong();
       // The last line of a reply has a space (or nothing) after its code; "250-" lines continue it.
       if (/^\d{3}(?: |$)/.test(line)) {
         const lines = this.lines.map((l) => l.slice(4));
@@ -107,6 +114,15 @@ class Connection {
         else if (reply.code === 421) this.fail(new SmtpError(`the SMTP server is closing the connection: ${reply.text}`, 'ECONNECTION', { responseCode: 421, response: reply.text }));
       }
     }
+    if (this.pendingText.length > MAX_REPLY_LINE) this.tooLong();
+  }
+
+  /** A broken or hostile server sending an endless reply: the connection is dropped, not buffered. */
+  private tooLong() {
+    this.pendingText = '';
+    this.lines = [];
+    this.fail(new SmtpError(`the SMTP server's reply is longer than ${MAX_REPLY_LINES} lines of ${MAX_REPLY_LINE} characters: not an SMTP server, or a broken one`, 'EPROTOCOL'));
+    this.socket.destroy();
   }
 
   private fail(e: Error) {

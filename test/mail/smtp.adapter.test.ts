@@ -1,5 +1,6 @@
 // The SMTP mailer against a real smtp-server on loopback: delivery, header safety, retries and failure kinds.
 import assert from 'node:assert/strict';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser, type AddressObject } from 'mailparser';
@@ -134,6 +135,37 @@ describe('SMTP mailer failures', { timeout: 20_000 }, () => {
     } finally {
       await mailer.close();
       await server.close();
+    }
+  });
+
+  it('drops a server whose reply never ends (one endless line, or endless continuation lines) instead of buffering it', async () => {
+    for (const endless of ['x'.repeat(64 * 1024), '250-x\r\n'.repeat(5000)]) {
+      let sent = 0;
+      const sockets = new Set<Socket>();
+      const server = createNetServer((socket) => {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.write('220 hello\r\n');
+        socket.once('data', () => {
+          // Answer EHLO with far more than any reply holds, in chunks, as long as the client reads.
+          const more = () => {
+            while (sent < 4 * 1024 * 1024 && socket.write(endless)) sent += endless.length;
+          };
+          socket.on('drain', more);
+          more();
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${(server.address() as AddressInfo).port}?ignoreTLS=true`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
+      try {
+        const e = await expectEffectError(mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' }));
+        assert.match(e.message, /reply is longer than 100 lines of 4096 characters/);
+        assert.ok(e.message.length < 2000, `the error quotes no endless reply (${e.message.length} characters)`);
+      } finally {
+        await mailer.close();
+        for (const so of sockets) so.destroy();
+        await new Promise((r) => server.close(r));
+      }
     }
   });
 
