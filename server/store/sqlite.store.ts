@@ -94,9 +94,9 @@ const PRUNE_CHUNK = 5000;
  * Web-API starts, service-task runs) is refused while the jobs already queued can still be claimed and record their
  * run and outcome. Without it new work fills the file to the last page and delivery stalls: a job that cannot record
  * its end runs again (its letter too) after a restart.
- * Kept: `PAGES_PER_PENDING_JOB` pages (8 KiB) per queued or running job, plus `QUOTA_MARGIN` of the quota.
+ * Kept: `PAGES_PER_PENDING_JOB` pages (16 KiB) per queued or running job, plus `QUOTA_MARGIN` of the quota.
  */
-export const PAGES_PER_PENDING_JOB = 2;
+export const PAGES_PER_PENDING_JOB = 4;
 export const QUOTA_MARGIN = 0.05;
 const PENDING_JOBS_SQL = `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')`;
 
@@ -494,14 +494,14 @@ export class SqliteStore implements Store {
 
   /**
    * Under a quota, refuses new work (a hook request, a job started from outside a running job) when the pages in use plus the room kept for the pending jobs (see
-   * `PAGES_PER_PENDING_JOB`) reach the quota. Below half the quota only two pager counters are read (no I/O); above
-   * it the pending jobs are counted too (through the `jobs_due` index). Without a quota nothing is read.
+   * `PAGES_PER_PENDING_JOB`) reach the quota. The pending jobs are counted at every call (through the `jobs_due`
+   * index): skipping the count below half the quota let a burst queue more jobs than the other half could finish (65
+   * queued jobs at 80 of 160 pages left 3 of them unable to record their end). Without a quota nothing is read.
    */
   private assertRoomForNewWork(): void {
     if (this.maxPages === undefined) return;
     this.assertOpen();
     const used = Number(this.db.pragma('page_count', { simple: true })) - Number(this.db.pragma('freelist_count', { simple: true }));
-    if (used < this.maxPages / 2) return;
     const pending = Number((this.cached(PENDING_JOBS_SQL).get() as { n: number }).n);
     const kept = pending * PAGES_PER_PENDING_JOB + Math.ceil(this.maxPages * QUOTA_MARGIN);
     if (used + kept < this.maxPages) return;
