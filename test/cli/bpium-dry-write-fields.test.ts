@@ -6,39 +6,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../helpers.js';
+import { FIXTURE, writeScenario } from './bpium-dry-write.helper.js';
 import { runCli } from './cli.helper.js';
 
-/** createRecord in catalog 11 with one value named by `field`, then updateRecord of record 5 by the same name. */
-const scenario = (field: string) => `variables: { newId: string, err: string }
-blocks:
-  create:
-    kind: Bpium
-    method: createRecord
-    catalog: '"11"'
-    values: { '${field}': '"Позвонить клиенту"', '4': '«[{"id": "2"}]»' }
-    newId: newId
-    errorCode: err
-    exits: { success: update, error: fail }
-  update:
-    kind: Bpium
-    method: updateRecord
-    catalog: '"11"'
-    record: '"5"'
-    values: { '${field}': '"Перезвонить"' }
-    errorCode: err
-    exits: { success: ok, error: fail }
-  ok: { kind: ReturnValue, values: { 1: '"ok " + [newId]' } }
-  fail: { kind: ReturnValue, values: { 1: '"fail " + [err]' } }
-`;
-
-const FIXTURE = `catalogs:
-  "11":
-    fields:
-      - { id: "2", name: Название, type: text }
-      - { id: "4", name: Ответственный, type: user }
-    records:
-      "5": { "2": Старая задача }
-`;
+const scenario = (field: string) => writeScenario(field, '5', `'4': '«[{"id": "2"}]»'`);
 
 const TESTS = `bpium: bpium.yaml
 cases:

@@ -7,40 +7,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../helpers.js';
+import { FIXTURE, writeScenario } from './bpium-dry-write.helper.js';
 import { startTestEmulator } from '../bpium/helpers.js';
 import { runCli, startCli } from './cli.helper.js';
 
-/** createRecord in catalog 11 with a value for field `field`, then updateRecord of record `record` with the same. */
-const scenario = (field: string, record: string) => `variables: { newId: string, err: string }
-blocks:
-  create:
-    kind: Bpium
-    method: createRecord
-    catalog: '"11"'
-    values: { '${field}': '"Позвонить клиенту"' }
-    newId: newId
-    errorCode: err
-    exits: { success: update, error: fail }
-  update:
-    kind: Bpium
-    method: updateRecord
-    catalog: '"11"'
-    record: '"${record}"'
-    values: { '${field}': '"Перезвонить"' }
-    errorCode: err
-    exits: { success: ok, error: fail }
-  ok: { kind: ReturnValue, values: { 1: '"ok " + [newId]' } }
-  fail: { kind: ReturnValue, values: { 1: '"fail " + [err]' } }
-`;
-
-const FIXTURE = `catalogs:
-  "11":
-    fields:
-      - { id: "2", name: Название, type: text }
-      - { id: "4", name: Ответственный, type: user }
-    records:
-      "5": { "2": Старая задача }
-`;
+const scenario = (field: string, record: string) => writeScenario(field, record);
 
 const TESTS = `bpium: bpium.yaml
 cases:
