@@ -13,6 +13,9 @@ import { LETTER_CSP } from './console-security.js';
 import { CONSOLE_BASE, formatDuration, timeFormatter } from './console-views.js';
 import { ID_PATTERN, runView } from './run-view.js';
 import { dbCallsOf } from './db-calls.js';
+
+/** How long the live list reuses the counts above it. */
+const COUNTS_FRESH_MS = 10_000;
 import { httpCallsOf } from './http-calls.js';
 
 const TRIGGERS: readonly RunTrigger[] = RUN_TRIGGERS;
@@ -136,7 +139,21 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     }
     return f;
   };
-  const countsOf = async () => listedCounts(await ctx.d.store.counts());
+  // The counts read every retained run and inbox row. The live list asks every 2 s from each open tab, so its answer
+  // reuses counts made in the last COUNTS_FRESH_MS (shared by all tabs): on SQLite they are read on the thread that
+  // acknowledges webhooks. The page itself always counts anew.
+  let lastCounts: { at: number; counts: Promise<ReturnType<typeof listedCounts>> } | undefined;
+  const countsOf = async (reuse = false) => {
+    const now = Date.now();
+    if (!reuse || !lastCounts || now - lastCounts.at > COUNTS_FRESH_MS) {
+      const counts = ctx.d.store.counts().then(listedCounts);
+      lastCounts = { at: now, counts };
+      counts.catch(() => {
+        if (lastCounts?.counts === counts) lastCounts = undefined;
+      });
+    }
+    return lastCounts.counts;
+  };
 
   router.get('/runs', async (req, res, next) => {
     try {
@@ -169,7 +186,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
   router.get('/runs.json', async (req, res, next) => {
     try {
       const f = await filtersOf(req);
-      const [page, counts] = await Promise.all([listRuns(ctx, f), countsOf()]);
+      const [page, counts] = await Promise.all([listRuns(ctx, f), countsOf(true)]);
       res.json({ items: page.items.map(rowOf), nextCursor: page.nextCursor, counts, at: time(Date.now()) });
     } catch (e) {
       next(e);

@@ -155,7 +155,21 @@ export function nextDueTimes(s: Schedule, after: Ms, n: number): Ms[] {
 /** `2026-03-08T09:00:00+03:00`: the wall time in the zone and its offset. */
 export function isoInZone(t: number, zone: string): string {
   const p: Record<string, string> = {};
-  for (const x of new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset' }).formatToParts(t)) p[x.type] = x.value;
+  for (const x of isoFormatter(zone).formatToParts(t)) p[x.type] = x.value;
   const offset = (p.timeZoneName ?? 'GMT').replace('GMT', '') || '+00:00';
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${offset === '+00:00' ? 'Z' : offset}`;
+}
+
+/**
+ * One formatter per zone, made once: building an ICU formatter costs far more than using one, and readable log lines
+ * format a time per request. Zones come from configuration, so the map stays small.
+ */
+const isoFormatters = new Map<string, Intl.DateTimeFormat>();
+function isoFormatter(zone: string): Intl.DateTimeFormat {
+  let f = isoFormatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset' });
+    isoFormatters.set(zone, f);
+  }
+  return f;
 }
