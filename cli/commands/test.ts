@@ -218,7 +218,7 @@ async function writeRecorded(file: string, runId: string, opts: TestOpts, out: N
     mkdirSync(dirname(join(dirname(file), name)), { recursive: true });
     writeFileSync(join(dirname(file), name), text);
   });
-  appendCase(file, testCase, recordedNote(runId, recorded.unrecorded, recorded.dbUnrecorded));
+  appendCase(file, testCase, recordedNote(runId, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues));
   const shown = relativeOrSelf(file);
   const missing = [
     recorded.unrecorded.length ? `${recorded.unrecorded.length} Bpium answer(s)` : '',

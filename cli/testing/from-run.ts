@@ -27,6 +27,8 @@ export interface RecordedCase {
   unrecorded: string[];
   /** Database reads whose rows could not be written as the case's `db:` data (described for the same comment). */
   dbUnrecorded: string[];
+  /** Return values and subjects the record kept cut, expected by their beginning only (described for the same comment). */
+  cutValues: string[];
 }
 
 /** Runs scanned at most when looking for the children of a run (runs listed since it started). */
@@ -47,6 +49,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const unrecorded: string[] = [];
   const db: Record<string, string[]> = {};
   const dbUnrecorded: string[] = [];
+  const cutValues: string[] = [];
   let maxEffects: number | undefined;
 
   const describe = async (run: RunRecord): Promise<Observed> => {
@@ -59,9 +62,11 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
     return {
       scenario: run.scenario,
       status: run.status as Observed['status'],
-      returnValues: (run.returnValues ?? {}) as Record<string, unknown>,
+      returnValues: Object.fromEntries(
+        Object.entries((run.returnValues ?? {}) as Record<string, unknown>).map(([n, v]) => [n, expectedOfStored(v, `return value ${n} of ${run.scenario}`, cutValues)]),
+      ),
       ...(run.error && typeof run.error === 'object' ? { error: run.error as Record<string, unknown> } : {}),
-      mails: asList(run.mails),
+      mails: asList(run.mails).map((m, i) => ({ ...m, subject: expectedOfStored(m.subject, `the subject of letter ${i + 1} of ${run.scenario}`, cutValues) })),
       // A test runs dry: a write the server made is recorded there as "dry-run".
       bpiumCalls: asList(run.bpiumCalls).map((c) => (WRITES.has(String(c.method)) && c.status === 'ok' ? { ...c, status: 'dry-run' } : c)),
       asyncStarted: await Promise.all(kids.map(async (k) => ({ scenario: k.scenario, params: await jobParams(store, k), result: await describe(k) }))),
@@ -88,7 +93,21 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
     },
     unrecorded,
     dbUnrecorded,
+    cutValues,
   };
+}
+
+/**
+ * What a case expects of a value as the run record kept it. The record keeps a long return value (over 4096
+ * characters) or subject (over 256) cut, with a note of its whole length (run-record.ts); the case's run makes it
+ * whole, so the cut text can never match: the kept beginning is expected with `{ contains }`, and the comment above
+ * the case says so. A value kept as its length only leaves an empty beginning, which `{ contains }` finds anywhere.
+ */
+function expectedOfStored(v: unknown, what: string, cutValues: string[]): unknown {
+  const cut = typeof v === 'string' ? cutTextParts(v) : undefined;
+  if (!cut) return v;
+  cutValues.push(cut.start ? `${what}: ${cut.length} characters, only the first ${cut.start.length} are checked` : `${what}: ${cut.length} characters, not checked`);
+  return { contains: cut.start };
 }
 
 /** A job's run's parameters, whole, from its job (the run record keeps them cut). */
@@ -313,10 +332,17 @@ function isJson(text: string): boolean {
   }
 }
 
-/** The comment above a recorded case: where it comes from, and the Bpium answers and database rows to add by hand. */
-export function recordedNote(runId: string, unrecorded: string[], dbUnrecorded: string[] = []): string {
+/**
+ * The comment above a recorded case: where it comes from, the Bpium answers and database rows to add by hand, and the
+ * values the server kept cut (expected by their beginning).
+ */
+export function recordedNote(runId: string, unrecorded: string[], dbUnrecorded: string[] = [], cutValues: string[] = []): string {
   let note = ` Recorded from run ${runId}.`;
   if (unrecorded.length) note += ` Bpium answers the server did not keep (add them under bpium.catalogs):\n${unrecorded.map((u) => `   - ${u}`).join('\n')}`;
   if (dbUnrecorded.length) note += `${unrecorded.length ? '\n' : ''} Database reads whose rows are not in db: (add INSERT statements that give them there):\n${dbUnrecorded.map((u) => `   - ${u}`).join('\n')}`;
+  if (cutValues.length) {
+    const lead = unrecorded.length || dbUnrecorded.length ? '\n' : '';
+    note += `${lead} Values the server kept cut, expected by their kept beginning ({ contains }; the rest is not checked):\n${cutValues.map((u) => `   - ${u}`).join('\n')}`;
+  }
   return note;
 }
