@@ -246,6 +246,17 @@ describe('the Bpium block over HTTP', () => {
     assert.deepEqual(r.trace.find((s) => s.block === 'other')?.notes, ['field 2 is not in the answer: email left empty', 'field 9 is not in the answer: missing left empty']);
   });
 
+  it('a good read whose catalog structure cannot be read to check an absent id keeps the read: the value is left empty with a note, the block does not fail', async () => {
+    const fixture = createFixtureBpium({ catalogs: { '3': { records: { '2': { '1': 'Иван Петров' } } } } });
+    // A fake Bpium port (named so): the fixture's reads, but its structure read fails as a Bpium that is down would.
+    const bpium = Object.create(fixture) as typeof fixture;
+    bpium.getCatalog = () => Promise.reject(new Error('Bpium getCatalog: HTTP 503'));
+    const r = await runScenario(lib, 'AbsentId', { ports: { bpium, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.equal(r.returnValues['1'], ' /  / []');
+    assert.match(r.trace.find((s) => s.block === 'v2')?.notes?.[0] ?? '', /^field \$email is not in the answer: email left empty \(the catalog structure could not be read to check the id: Bpium getCatalog: HTTP 503\)$/);
+  });
+
   it('in a dry run the writes are not made', async () => {
     const before = emu.requests().filter((q) => q.method !== 'GET').length;
     const r = await run('Write', true);
