@@ -1,6 +1,6 @@
 // Pure pieces of the HTTP404 hook: request → input parameters, return values → response, the Bpium delivery key.
 import { createHash } from 'node:crypto';
-import { toText, type RunResult, type Value } from '../engine/index.js';
+import { cutTextParts, toText, type RunResult, type Value } from '../engine/index.js';
 import type { ServerConfig } from './config.js';
 import { peekJsonText } from './json-peek.js';
 import { isSecretHeader } from '../adapters/web/redact.js';
@@ -9,22 +9,71 @@ import { isSecretHeader } from '../adapters/web/redact.js';
 export const REDACTED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-hook-signature']);
 
 /**
- * Whether a request header's value is replaced by `[redacted]`: the ones above, and any header named like a
- * credential (`X-Api-Key`, `X-Auth-Token`, `…-Secret`, `…-Password`), by the same rule WebRequest masks with.
+ * Named like a credential (the rule WebRequest masks with) but not one: a retry's key, a WebSocket handshake nonce.
+ * Kept in stored headers, where a person reading a run needs them (an Idempotency-Key tells two resends apart).
  */
-export function isRedactedHeader(name: string): boolean {
-  return REDACTED_HEADERS.has(name.toLowerCase()) || isSecretHeader(name);
+const NOT_CREDENTIALS = new Set(['idempotency-key', 'sec-websocket-key']);
+
+/**
+ * Whether a header is named like a credential the server does not check (`X-Api-Key`, `X-Auth-Token`,
+ * `…-Secret`, `…-Password`): the scenario sees its value (it may be the sender's only proof of identity), the store,
+ * the console, `show` and the logs see `[redacted]`.
+ */
+export function isStoredRedactedHeader(name: string): boolean {
+  return isSecretHeader(name) && !NOT_CREDENTIALS.has(name.toLowerCase());
 }
 
-/** `Name: value` lines joined by CRLF, in the order received, with secrets replaced by `[redacted]`. */
-export function headersText(rawHeaders: readonly string[]): string {
-  const lines: string[] = [];
+/** The request headers twice: as the scenario gets them (parameter 2), and as they are stored and shown. */
+export interface HookHeaders {
+  /** Only the headers the server checked redacted (REDACTED_HEADERS). */
+  scenario: string;
+  /** Credential-named headers redacted too; the same string as `scenario` when the request has none. */
+  stored: string;
+  /** The headers redacted in `stored` only, name and value as sent. */
+  credentials: Array<{ name: string; value: string }>;
+}
+
+/** `Name: value` lines joined by CRLF, in the order received, with secrets replaced by `[redacted]` (see HookHeaders). */
+export function hookHeaders(rawHeaders: readonly string[]): HookHeaders {
+  const scenario: string[] = [];
+  const credentials: HookHeaders['credentials'] = [];
+  let stored: string[] | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    const value = isRedactedHeader(name) ? '[redacted]' : rawHeaders[i + 1]!;
-    lines.push(`${name}: ${value.replace(/[\r\n]+/g, ' ')}`);
+    const line = `${name}: ${REDACTED_HEADERS.has(name.toLowerCase()) ? '[redacted]' : rawHeaders[i + 1]!.replace(/[\r\n]+/g, ' ')}`;
+    const credential = isStoredRedactedHeader(name);
+    if (credential) credentials.push({ name, value: rawHeaders[i + 1]! });
+    if (credential && !stored) stored = scenario.slice();
+    scenario.push(line);
+    stored?.push(credential ? `${name}: [redacted]` : line);
   }
-  return lines.join('\r\n');
+  const text = scenario.join('\r\n');
+  return { scenario: text, stored: stored ? stored.join('\r\n') : text, credentials };
+}
+
+/** The headers as the scenario gets them (see HookHeaders). */
+export const headersText = (rawHeaders: readonly string[]): string => hookHeaders(rawHeaders).scenario;
+
+/** Credential values at least this long are also found inside any trace text (shorter ones would hit other text). */
+const SEARCHED_VALUE_CHARS = 8;
+
+/**
+ * A function that redacts the credential-named headers' values in a text of the run's trace: the `Name: value` lines
+ * of a variable set to the headers parameter (whole, or cut for the trace), and any value long enough to be told
+ * apart (a Condition's note quoting the key it compared, a variable holding the key alone).
+ */
+export function credentialRedactor(headers: HookHeaders): (text: string) => string {
+  if (headers.credentials.length === 0) return (text) => text;
+  const names = [...new Set(headers.credentials.map((c) => c.name.replace(/[^\w-]/g, (ch) => `\\${ch}`)))].join('|');
+  const line = new RegExp(`(^|\r\n)(${names}): [^\r\n]*`, 'g');
+  const values = headers.credentials.map((c) => c.value.trim()).filter((v) => v.length >= SEARCHED_VALUE_CHARS);
+  return (text) => {
+    const cut = cutTextParts(text);
+    const start = cut ? cut.start : text;
+    let redacted = start.replace(line, '$1$2: [redacted]');
+    for (const value of values) if (redacted.includes(value)) redacted = redacted.split(value).join('[redacted]');
+    return redacted === start ? text : cut ? redacted + text.slice(start.length) : redacted;
+  };
 }
 
 /**

@@ -2,10 +2,10 @@
 // (status, headers, body). The fast node:http route (hook-listener.ts) and the express route (app.ts, for requests
 // the fast route hands over) both call `answerHook`, so the two can never answer differently.
 import { verifyBpiumSignature } from '../adapters/bpium/signature.js';
-import { runScenario, type RunResult } from '../engine/index.js';
+import { runScenario, type RunResult, type Value } from '../engine/index.js';
 import type { AppDeps } from './app.js';
 import { hookSecret } from './config.js';
-import { bpiumDeliveryKey, bpiumTimestamp, headersText, hookParams, hookResponse } from './hook-request.js';
+import { bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, hookHeaders, hookParams, hookResponse, type HookHeaders } from './hook-request.js';
 import { runWrite } from './run-record.js';
 import { collectingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
@@ -57,8 +57,8 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   const body = req.body;
   const receivedAt = Date.now();
   const guard = hookSecret(d.config.webhookSecrets, req.path, req.url);
-  const headers = headersText(req.rawHeaders);
-  const inboxBase = { receivedAt, method: req.method, path: req.url, headers, body, remoteAddress: req.ip };
+  const headers = hookHeaders(req.rawHeaders);
+  const inboxBase = { receivedAt, method: req.method, path: req.url, headers: headers.stored, body, remoteAddress: req.ip };
   const sentSignature = req.header('x-hook-signature');
   if (guard !== undefined) {
     const refusal = !verifyBpiumSignature(guard.secret, body, sentSignature)
@@ -76,7 +76,7 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   // Only a verified request reaches this line, and its key names its route: a request to another path (signed or
   // not) can neither claim nor be answered from this route's deliveries.
   const dedupKey = await deliveryKey(d, body, guard?.route, req.path);
-  const params = hookParams(d.config.hook.params, { url: req.url, headers, method: req.method, body, contentType: req.header('content-type') }, signature);
+  const params = hookParams(d.config.hook.params, { url: req.url, headers: headers.scenario, method: req.method, body, contentType: req.header('content-type') }, signature);
   const starter = collectingStarter(d.ports.ids, { hook: req.path });
   const result = await runScenario(d.host.library(), d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
   d.metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails));
@@ -89,7 +89,7 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   try {
     stored = await d.store.recordRequest({
       inbox: { ...inboxBase, signature, dedupKey, response: { status: response.status, body: response.body.slice(0, 4096) } },
-      run: runWrite(result, { trigger: 'http', params }),
+      run: runWrite(storedResult(result, headers), { trigger: 'http', params: storedParams(params, d.config.hook.params.headers, headers) }),
       jobs: starter.jobs,
       ...(reservation ? { lease: reservation.lease } : {}),
     });
@@ -117,6 +117,35 @@ async function deliveryKey(d: AppDeps, body: Buffer, route: string | undefined, 
   if (key === null || route !== '*') return key;
   const legacy = bpiumDeliveryKey(body, path)!;
   return (await d.store.findByDedupKey(legacy)) !== undefined ? legacy : key;
+}
+
+/**
+ * The parameters as the run record keeps them: the headers parameter with credential-named values redacted, as in the
+ * inbox (the scenario got them whole: it may check a sender's token header the server does not).
+ */
+function storedParams(params: Record<string, Value>, slot: number, headers: HookHeaders): Record<string, Value> {
+  return headers.stored === headers.scenario ? params : { ...params, [slot]: headers.stored };
+}
+
+/**
+ * The run as recorded: the credential-named headers' values redacted in its trace (variables set from the headers
+ * parameter, Condition notes), as in the inbox and the stored parameters.
+ */
+function storedResult(result: RunResult, headers: HookHeaders): RunResult {
+  if (headers.credentials.length === 0) return result;
+  const redact = credentialRedactor(headers);
+  const trace = result.trace.map((s) => {
+    let changed: typeof s.changed | undefined;
+    for (const [k, v] of Object.entries(s.changed ?? {})) {
+      if (typeof v !== 'string') continue;
+      const r = redact(v);
+      if (r !== v) (changed ??= { ...s.changed })[k] = r;
+    }
+    const notes = s.notes?.map(redact);
+    const notesChanged = notes !== undefined && notes.some((n, i) => n !== s.notes![i]);
+    return changed || notesChanged ? { ...s, ...(changed ? { changed } : {}), ...(notesChanged ? { notes } : {}) } : s;
+  });
+  return { ...result, trace };
 }
 
 function ran(d: AppDeps, result: RunResult, a: HookAnswer): HookAnswer {

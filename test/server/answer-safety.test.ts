@@ -1,7 +1,8 @@
 // What review s25 found in the answers and records of the hook and the Web-API, each kept fixed: browser navigations
 // from other programs refused (S19), scenario HTML sandboxed (S18), no 1xx final answers (S6), credential headers
-// redacted (S4), refused logins logged without a password or terminal escapes (S3, S11), a bounded charset cache
-// (S13), one dedup scope for the secret of every path (S10), a budget for bodies held at once (S7).
+// redacted where stored, not from the hook scenario (S4, F4), refused logins logged without a password or terminal
+// escapes (S3, S11), a bounded charset cache (S13), one dedup scope for the secret of every path (S10), a budget for
+// bodies held at once (S7).
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { ConfigError, loadServerConfig } from '../../server/config.js';
 import { cachedDecoders, DECODER_CACHE_LIMIT, decodeBody } from '../../server/hook-request.js';
 import { chromiumMissing, launchChromium } from '../console/console-helpers.js';
 import { AUTH, USER, capturingLogger, postWebhook, startTestServer, taskWebhook, type TestServer } from './server-helpers.js';
+import { startCli } from '../cli/cli.helper.js';
 
 /** A hook scenario that answers an HTML page with the address in it (unescaped) and the status the body names. */
 const HTML_ECHO = `variables: { address: string, body: string }
@@ -137,6 +139,74 @@ describe('a literal status no answer may have', () => {
   });
 });
 
+/** The sender's key, checked by the hook scenario itself: the server knows nothing of X-Api-Key. */
+const SENDER_KEY = 'K3y-of-the-1C-sender-7731';
+
+/** A hook that serves only a request with the right X-Api-Key, and says whether it saw the Authorization value (sent as `authorization` by postWebhook). */
+const KEY_CHECK = `variables: { headers: string }
+start: s
+blocks:
+  s:
+    kind: Variable
+    set: { headers: InputParameter(2) }
+    exits: { next: check }
+  check:
+    kind: Condition
+    expression: 'Contains([headers], "X-Api-Key: ${SENDER_KEY}")'
+    exits: { true: ok, false: refuse }
+  ok:
+    kind: ReturnValue
+    values: { 1: '"welcome; Authorization " + If(Contains([headers], "authorization: [redacted]"), "hidden", "seen")', 2: 200 }
+  refuse:
+    kind: ReturnValue
+    values: { 1: '"wrong key"', 2: 403 }
+`;
+
+describe('a hook that checks a token header of its own (F4)', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ smtp: false, extraScenarios: { 'HTTP404.yaml': KEY_CHECK }, env: { SMTP_URL: '' } });
+  });
+  after(async () => t?.cleanup());
+
+  const send = (key: string) =>
+    postWebhook(t.server.url, '{}', undefined, '/from-1c', AUTH, { 'X-Api-Key': key, 'X-Auth-Token': 'Tok2-of-the-sender', 'Idempotency-Key': 'order-5521', 'X-Request-Id': 'keep-me' });
+
+  it('parameter 2 has the X-Api-Key value: the right key is served, a wrong one refused; Authorization stays hidden', async () => {
+    const ok = await send(SENDER_KEY);
+    assert.equal(ok.status, 200);
+    assert.equal(await ok.text(), 'welcome; Authorization hidden');
+    const wrong = await send('some-other-key-0000');
+    assert.equal(wrong.status, 403);
+    assert.equal(await wrong.text(), 'wrong key');
+  });
+
+  it('the inbox, the stored run (parameters and trace) and show have the credential headers as [redacted]', { timeout: 30_000 }, async () => {
+    const res = await send(SENDER_KEY);
+    assert.equal(res.status, 200);
+    const runId = res.headers.get('x-oktell-run-id')!;
+    const run = (await t.server.store.getRun(runId))!;
+    const headers = String((run.params as Record<string, unknown>)['2']);
+    assert.match(headers, /x-api-key: \[redacted\]/i);
+    assert.match(headers, /x-auth-token: \[redacted\]/i);
+    assert.match(headers, /authorization: \[redacted\]/i);
+    assert.match(headers, /idempotency-key: order-5521/i, 'a retry key is no credential');
+    assert.match(headers, /x-request-id: keep-me/i);
+    const record = JSON.stringify(run);
+    for (const secret of [SENDER_KEY, 'Tok2-of-the-sender']) assert.ok(!record.includes(secret), `${secret} is in the run record: ${record}`);
+    assert.ok((run.trace as Array<{ changed?: Record<string, unknown> }>).some((s) => String(s.changed?.headers ?? '').includes('[redacted]')), 'the variable set from parameter 2 is recorded redacted');
+    const inbox = (await t.server.store.getInboxEntry(run.inboxId!))!;
+    assert.ok(!inbox.headers.includes(SENDER_KEY) && !inbox.headers.includes('Tok2-of-the-sender'), inbox.headers);
+    assert.match(inbox.headers, /x-api-key: \[redacted\]/i);
+    assert.match(inbox.headers, /idempotency-key: order-5521/i);
+    const shown = startCli(['show', runId, '--data-dir', t.dataDir]);
+    const { code } = await shown.exited;
+    assert.equal(code, 0, shown.stderr());
+    assert.match(shown.stdout(), /\[redacted\]/);
+    assert.ok(!shown.stdout().includes(SENDER_KEY), shown.stdout());
+  });
+});
+
 describe('records and logs of requests', () => {
   let t: TestServer;
   const log = capturingLogger();
@@ -151,20 +221,6 @@ describe('records and logs of requests', () => {
     assert.ok(w, 'warned');
     assert.deepEqual(w.obj.users, [USER.login]);
     assert.match(w.msg!, /a webhook sender's login should have only hook.*bpium\[hook\]:PASSWORD/);
-  });
-
-  it('headers named like credentials are stored and passed on as [redacted] (S4)', async () => {
-    // (Every path needs a signature on this server: BPIUM_WEBHOOK_SECRET.)
-    const res = await postWebhook(t.server.url, '{}', SECRET, '/nothing', AUTH, { 'X-Api-Key': 'ApiKey1', 'X-Auth-Token': 'Tok2', 'X-Client-Secret': 'Sec3', 'X-Request-Id': 'keep-me' });
-    assert.equal(res.status, 404, await res.clone().text());
-    const run = (await t.server.store.getRun(res.headers.get('x-oktell-run-id')!))!;
-    const headers = String((run.params as Record<string, unknown>)['2']);
-    for (const secret of ['ApiKey1', 'Tok2', 'Sec3']) assert.ok(!headers.includes(secret), secret);
-    assert.match(headers, /X-Api-Key: \[redacted\]/);
-    assert.match(headers, /X-Auth-Token: \[redacted\]/);
-    assert.match(headers, /X-Request-Id: keep-me/);
-    const inbox = await t.server.store.getInboxEntry(run.inboxId!);
-    assert.ok(inbox && !inbox.headers.includes('ApiKey1') && inbox.headers.includes('X-Api-Key: [redacted]'), 'nor in the inbox');
   });
 
   it('a refused login is logged by name only when it is a configured login, with no control characters (S3, S11)', async () => {
