@@ -152,7 +152,9 @@ blocks:
     exits: { next: check }
   check:
     kind: Condition
-    expression: 'Contains([headers], "X-Api-Key: ${SENDER_KEY}")'
+    left: '[headers]'
+    operator: contains
+    right: '"X-Api-Key: ${SENDER_KEY}"'
     exits: { true: ok, false: refuse }
   ok:
     kind: ReturnValue
@@ -194,7 +196,9 @@ describe('a hook that checks a token header of its own (F4)', () => {
     assert.match(headers, /x-request-id: keep-me/i);
     const record = JSON.stringify(run);
     for (const secret of [SENDER_KEY, 'Tok2-of-the-sender']) assert.ok(!record.includes(secret), `${secret} is in the run record: ${record}`);
-    assert.ok((run.trace as Array<{ changed?: Record<string, unknown> }>).some((s) => String(s.changed?.headers ?? '').includes('[redacted]')), 'the variable set from parameter 2 is recorded redacted');
+    const trace = run.trace as Array<{ changed?: Record<string, unknown>; notes?: string[] }>;
+    assert.ok(trace.some((s) => String(s.changed?.headers ?? '').includes('X-Api-Key: [redacted]')), 'the variable set from parameter 2 is recorded redacted');
+    assert.ok(trace.some((s) => s.notes?.some((n) => n.includes('X-Api-Key: [redacted]'))), 'and so is the key the Condition compared with');
     const inbox = (await t.server.store.getInboxEntry(run.inboxId!))!;
     assert.ok(!inbox.headers.includes(SENDER_KEY) && !inbox.headers.includes('Tok2-of-the-sender'), inbox.headers);
     assert.match(inbox.headers, /x-api-key: \[redacted\]/i);
