@@ -36,6 +36,11 @@ export interface AppDeps {
   syncRuns?: SyncRuns;
   /** Service tasks, listed and started by hand under /-/tasks. */
   tasks?: TaskScheduler;
+  /**
+   * false when the store holds no delivery key naming a path, so a delivery under the secret of every path is not
+   * looked up under its old key too (see `deliveryKey` in hook.ts); undefined: look it up.
+   */
+  pathDeliveryKeys?: boolean;
 }
 
 /** Paths the server answers itself; everything else goes to the HTTP404 hook. */

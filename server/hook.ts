@@ -114,7 +114,8 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
  */
 async function deliveryKey(d: AppDeps, body: Buffer, route: string | undefined, path: string): Promise<string | null> {
   const key = bpiumDeliveryKey(body, route ?? path);
-  if (key === null || route !== '*') return key;
+  // A store known to hold no key naming a path (a new one, or one whose old keys have left) needs no second look-up.
+  if (key === null || route !== '*' || d.pathDeliveryKeys === false) return key;
   const legacy = bpiumDeliveryKey(body, path)!;
   return (await d.store.findByDedupKey(legacy)) !== undefined ? legacy : key;
 }

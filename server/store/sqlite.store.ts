@@ -98,6 +98,7 @@ const PRUNE_CHUNK = 5000;
  */
 export const PAGES_PER_PENDING_JOB = 4;
 export const QUOTA_MARGIN = 0.05;
+const PATH_DELIVERY_KEY_SQL = `SELECT 1 FROM inbox WHERE dedup_key >= 'bpium:' AND dedup_key < 'bpium;' AND duplicate_of IS NULL AND dedup_key NOT LIKE '%@*' LIMIT 1`;
 const PENDING_JOBS_SQL = `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')`;
 
 /** The claim columns of a job stored queued. */
@@ -221,6 +222,12 @@ export class SqliteStore implements Store {
     this.assertOpen();
     const row = this.st.findOriginal.get(dedupKey) as InboxRow | undefined;
     return row ? inboxFromRow(row) : undefined;
+  }
+
+  async hasPathDeliveryKeys(): Promise<boolean> {
+    this.assertOpen();
+    // Through the index of original keys: the range of Bpium keys, then their ends.
+    return this.cached(PATH_DELIVERY_KEY_SQL).get() !== undefined;
   }
 
   async getInboxEntry(id: number): Promise<InboxEntry | undefined> {

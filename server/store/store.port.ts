@@ -370,6 +370,12 @@ export interface Store {
   recordRequest(input: RecordRequestInput): Promise<RecordRequestResult>;
   /** Looks up the original entry for a dedup key (to skip running the hook for a known duplicate). */
   findByDedupKey(dedupKey: string): Promise<InboxEntry | undefined>;
+  /**
+   * Whether any original delivery's key names a request path (`bpium:1:6@/Bpium/NewTask`), as keys of the secret of
+   * every path did before they named `*`. A store that leaves this out may hold such keys at any time (PostgreSQL: an
+   * instance of an older build may still be writing them); SQLite has one server, so what it finds at the start holds.
+   */
+  hasPathDeliveryKeys?(): Promise<boolean>;
   getInboxEntry(id: number): Promise<InboxEntry | undefined>;
 
   /**

@@ -14,6 +14,8 @@ import { cachedDecoders, DECODER_CACHE_LIMIT, decodeBody } from '../../server/ho
 import { chromiumMissing, launchChromium } from '../console/console-helpers.js';
 import { AUTH, USER, capturingLogger, postWebhook, startTestServer, taskWebhook, type TestServer } from './server-helpers.js';
 import { startCli } from '../cli/cli.helper.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { join } from 'node:path';
 
 /** A hook scenario that answers an HTML page with the address in it (unescaped) and the status the body names. */
 const HTML_ECHO = `variables: { address: string, body: string }
@@ -258,12 +260,38 @@ describe('records and logs of requests', () => {
 
   it('a delivery stored under the old key (request path) before the upgrade is still a duplicate on that path (S10)', async () => {
     const body = taskWebhook({ name: 'До обновления', responsible: ['2'], sequenceId: 9200 });
-    await t.server.store.recordRequest({
-      inbox: { receivedAt: Date.now(), method: 'POST', path: '/Bpium/NewTask', headers: '', body: Buffer.from(body), signature: 'valid', dedupKey: 'bpium:1:9200@/Bpium/NewTask', response: { status: 200, body: '' } },
+    // What a build before the * keys left in the store: the delivery's key names the request path.
+    const old = await startTestServer({
+      smtp: false,
+      env: { SMTP_URL: '', BPIUM_WEBHOOK_SECRET: SECRET },
+      before: async (dataDir) => {
+        const store = await openSqliteStore({ file: join(dataDir, 'oktell.sqlite') });
+        await store.recordRequest({
+          inbox: { receivedAt: Date.now(), method: 'POST', path: '/Bpium/NewTask', headers: '', body: Buffer.from(body), signature: 'valid', dedupKey: 'bpium:1:9200@/Bpium/NewTask', response: { status: 200, body: '' } },
+        });
+        await store.close();
+      },
     });
-    const again = await postWebhook(t.server.url, body, SECRET);
-    assert.equal(again.status, 200);
-    assert.ok(again.headers.get('x-oktell-duplicate-of'), 'answered as the stored delivery');
+    try {
+      const again = await postWebhook(old.server.url, body, SECRET);
+      assert.equal(again.status, 200);
+      assert.ok(again.headers.get('x-oktell-duplicate-of'), 'answered as the stored delivery');
+    } finally {
+      await old.cleanup();
+    }
+  });
+
+  it('a store with no key naming a path is not searched for old keys: a new store answers from the * key alone', async () => {
+    assert.equal(t.server.store.hasPathDeliveryKeys ? await t.server.store.hasPathDeliveryKeys() : undefined, false, 'this server wrote only * keys');
+    // A key naming the path, written after the start (which no server of this build writes under the secret of
+    // every path), is not looked for: the start found none, and this server is the store's only writer.
+    const body = taskWebhook({ name: 'Только новые ключи', responsible: ['2'], sequenceId: 9300 });
+    await t.server.store.recordRequest({
+      inbox: { receivedAt: Date.now(), method: 'POST', path: '/Bpium/NewTask', headers: '', body: Buffer.from(body), signature: 'valid', dedupKey: 'bpium:1:9300@/Bpium/NewTask', response: { status: 200, body: '' } },
+    });
+    const res = await postWebhook(t.server.url, body, SECRET);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-oktell-duplicate-of'), null, 'no look-up under the old key');
   });
 
   it('bodies held at once past OKTELL_BODY_BUDGET get 503 with Retry-After; the budget is given back (S7)', { timeout: 30_000 }, async () => {

@@ -1,5 +1,5 @@
 // Starting the real server for tests: a temp data folder, a real SMTP server on loopback, free ports everywhere.
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
@@ -20,7 +20,17 @@ export interface TestServer {
   cleanup(): Promise<void>;
 }
 
-export async function startTestServer(opts: { smtp?: TestSmtpOptions | false; smtpPort?: number; config?: string; extraScenarios?: Record<string, string>; env?: Record<string, string>; watch?: boolean; logger?: StartOptions['logger'] } = {}): Promise<TestServer> {
+export async function startTestServer(opts: {
+  smtp?: TestSmtpOptions | false;
+  smtpPort?: number;
+  config?: string;
+  extraScenarios?: Record<string, string>;
+  env?: Record<string, string>;
+  watch?: boolean;
+  logger?: StartOptions['logger'];
+  /** Fills the data folder before the server starts (what an earlier build left there). */
+  before?: (dataDir: string) => Promise<void>;
+} = {}): Promise<TestServer> {
   const tmp = tempDir('oktell-server-');
   const scenariosDir = join(tmp.dir, 'scenarios');
   cpSync(repoPath('scenarios'), scenariosDir, { recursive: true });
@@ -31,6 +41,10 @@ export async function startTestServer(opts: { smtp?: TestSmtpOptions | false; sm
   if (opts.config) {
     configPath = join(tmp.dir, 'oktell.config.yaml');
     writeFileSync(configPath, opts.config);
+  }
+  if (opts.before) {
+    mkdirSync(join(tmp.dir, 'var'), { recursive: true });
+    await opts.before(join(tmp.dir, 'var'));
   }
   const server = await startServer({
     port: 0,
