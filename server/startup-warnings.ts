@@ -25,7 +25,7 @@ export function hookScenarioWarning(scenario: string, library: ScenarioLibrary):
 }
 
 /**
- * Literal statuses the hook scenario's ReturnValue blocks give the status return value (2 by default) that no answer
+ * Literal statuses the hook scenario's ReturnValue blocks (or Variable blocks, by the return value's Oktell name) give the status return value (2 by default) that no answer
  * may have: outside 200–599 (1xx are interim answers: 101 would tell a proxy the connection was upgraded). Each
  * such answer is replaced by a 500 at run time; this says so at load, with the place in the file.
  */
@@ -34,10 +34,18 @@ export function hookStatusWarnings(scenario: string, library: ScenarioLibrary, s
   if (!s) return [];
   const out: string[] = [];
   for (const block of s.blocks.values()) {
-    if (block.kind !== 'ReturnValue') continue;
-    const config = block.config as { slots?: readonly number[]; exprs?: readonly CompiledExpression[] };
-    config.slots?.forEach((slot, i) => {
-      const e = config.exprs?.[i];
+    // A ReturnValue block's slots, or a Variable block's assignments to a return value by its Oktell name.
+    let slots: ReadonlyArray<number | undefined> | undefined;
+    let exprs: readonly CompiledExpression[] | undefined;
+    if (block.kind === 'ReturnValue') {
+      ({ slots, exprs } = block.config as { slots?: readonly number[]; exprs?: readonly CompiledExpression[] });
+    } else if (block.kind === 'Variable') {
+      const config = block.config as { targets?: ReadonlyArray<{ returnValue?: number }>; exprs?: readonly CompiledExpression[] };
+      slots = config.targets?.map((t) => t.returnValue);
+      exprs = config.exprs;
+    } else continue;
+    slots?.forEach((slot, i) => {
+      const e = exprs?.[i];
       const literal = e && /^\s*(?:"\s*(-?\d+)\s*"|(-?\d+))\s*$/.exec(e.source);
       if (slot !== statusSlot || !literal) return;
       const n = Number(literal[1] ?? literal[2]);
