@@ -138,8 +138,17 @@ export function bpiumDeliveryKey(raw: Buffer, route: string): string | null {
   const id = peekJsonText(text, ['hook', 'id']);
   const seq = peekJsonText(text, ['hook', 'sequenceId']);
   if (id === undefined || seq === undefined || !/^[\w$-]{1,64}$/.test(id) || !/^\d{1,64}$/.test(seq)) return null;
-  const routeKey = route.length <= ROUTE_KEY_LIMIT ? route : `sha256:${createHash('sha256').update(route).digest('hex')}`;
-  return `bpium:${id}:${seq.replace(/^0+(?=\d)/, '')}@${routeKey}`;
+  return `bpium:${id}:${seq.replace(/^0+(?=\d)/, '')}@${routeKey(route)}`;
+}
+
+/** The same delivery's key on another route: the key with its route part replaced (hook id and sequenceId hold no `@`). */
+export function onRoute(key: string, route: string): string {
+  return `${key.slice(0, key.indexOf('@'))}@${routeKey(route)}`;
+}
+
+/** A route as keys name it: a long one by its hash, so a key stays short. */
+function routeKey(route: string): string {
+  return route.length <= ROUTE_KEY_LIMIT ? route : `sha256:${createHash('sha256').update(route).digest('hex')}`;
 }
 
 /** Bpium's `timestamp` (Unix seconds, as a string or a number) of a webhook body, or undefined when it has none. */

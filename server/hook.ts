@@ -5,7 +5,7 @@ import { verifyBpiumSignature } from '../adapters/bpium/signature.js';
 import { runScenario, type RunResult, type Value } from '../engine/index.js';
 import type { AppDeps } from './app.js';
 import { hookSecret } from './config.js';
-import { bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, hookHeaders, hookParams, hookResponse, type HookHeaders } from './hook-request.js';
+import { bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, hookHeaders, hookParams, hookResponse, onRoute, type HookHeaders } from './hook-request.js';
 import { runWrite } from './run-record.js';
 import { collectingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
@@ -116,7 +116,7 @@ async function deliveryKey(d: AppDeps, body: Buffer, route: string | undefined, 
   const key = bpiumDeliveryKey(body, route ?? path);
   // A store known to hold no key naming a path (a new one, or one whose old keys have left) needs no second look-up.
   if (key === null || route !== '*' || d.pathDeliveryKeys === false) return key;
-  const legacy = bpiumDeliveryKey(body, path)!;
+  const legacy = onRoute(key, path);
   return (await d.store.findByDedupKey(legacy)) !== undefined ? legacy : key;
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
 import { ConfigError, hookSecret, loadServerConfig } from '../../server/config.js';
-import { bpiumDeliveryKey, bpiumTimestamp } from '../../server/hook-request.js';
+import { bpiumDeliveryKey, bpiumTimestamp, onRoute } from '../../server/hook-request.js';
 import { peekJson } from '../../server/json-peek.js';
 import { execSvcScriptXml, xmlSafe } from '../../server/oktell-xml.js';
 import { httpTimeouts, listeningOn, startServer } from '../../server/serve.js';
@@ -50,6 +50,9 @@ describe('hardening (issue 18), pure parts', () => {
     assert.equal(key('"0042"'), key('42'), 'a string id and a number id with the same digits are one delivery');
     for (const bad of ['1.5', '-3', '1e300', '"x"', 'null', '[1]']) assert.equal(key(bad), null, `${bad}: no key`);
     assert.match(bpiumDeliveryKey(Buffer.from('{"hook":{"id":"7","sequenceId":1}}'), `/${'a'.repeat(5000)}`)!, /^bpium:7:1@sha256:[0-9a-f]{64}$/, 'a long route is hashed');
+    // The same delivery on another route, as a key of that route would be.
+    const star = bpiumDeliveryKey(Buffer.from('{"hook":{"id":"7","sequenceId":1}}'), '*')!;
+    for (const route of ['/Bpium/NewTask', `/${'a'.repeat(5000)}`]) assert.equal(onRoute(star, route), bpiumDeliveryKey(Buffer.from('{"hook":{"id":"7","sequenceId":1}}'), route));
     const big = Buffer.from(`{"payload":"${'x'.repeat(2_000_000)}","hook":{"id":"7","sequenceId":5}}`);
     assert.equal(bpiumDeliveryKey(big, '/r'), 'bpium:7:5@/r', 'a body over 1 MB gets its key');
     const deep = Buffer.from(`{"payload":${'['.repeat(200_000)}${']'.repeat(200_000)},"hook":{"id":"7","sequenceId":6}}`);
