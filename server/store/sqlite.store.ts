@@ -100,6 +100,8 @@ export const PAGES_PER_PENDING_JOB = 4;
 export const QUOTA_MARGIN = 0.05;
 const PATH_DELIVERY_KEY_SQL = `SELECT 1 FROM inbox WHERE dedup_key >= 'bpium:' AND dedup_key < 'bpium;' AND duplicate_of IS NULL AND dedup_key NOT LIKE '%@*' LIMIT 1`;
 const PENDING_JOBS_SQL = `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')`;
+/** How long a count of the pending jobs serves the quota's room check (see `pendingJobs`). */
+const PENDING_RECOUNT_MS = 1000;
 
 /** The claim columns of a job stored queued. */
 const QUEUED = { status: 'queued', attempts: 0, lease_owner: null, lease_expires_at: null, claimed_at: null };
@@ -130,6 +132,9 @@ export class SqliteStore implements Store {
   /** What this open did to the schema (the server's start log says it). */
   readonly migrated: SchemaMigrated;
   private closed = false;
+  /** The last count of pending jobs and when (performance.now()), and the jobs queued since (see `pendingJobs`). */
+  private pendingCount: { n: number; at: number } | undefined;
+  private queuedSinceCount = 0;
 
   constructor(o: SqliteStoreOptions) {
     this.file = o.file;
@@ -384,6 +389,7 @@ export class SqliteStore implements Store {
         ids = (this.st.requeueByStatus.all({ status: selector.status, now, ...pin }) as Array<{ id: string }>).map((r) => r.id);
       }
       if (opts.clearEffects) for (const id of ids) this.st.clearEffects.run(id);
+      this.queuedSinceCount += ids.length;
       return ids;
     });
   }
@@ -501,15 +507,16 @@ export class SqliteStore implements Store {
 
   /**
    * Under a quota, refuses new work (a hook request, a job started from outside a running job) when the pages in use plus the room kept for the pending jobs (see
-   * `PAGES_PER_PENDING_JOB`) reach the quota. The pending jobs are counted at every call (through the `jobs_due`
-   * index): skipping the count below half the quota let a burst queue more jobs than the other half could finish (65
-   * queued jobs at 80 of 160 pages left 3 of them unable to record their end). Without a quota nothing is read.
+   * `PAGES_PER_PENDING_JOB`) reach the quota. The pending jobs are counted at most once a second, and in between taken
+   * as that count plus the jobs queued since (see `pendingJobs`), never fewer than are pending: skipping the count below half
+   * the quota let a burst queue more jobs than the other half could finish (65 queued jobs at 80 of 160 pages left 3
+   * of them unable to record their end). Without a quota nothing is read.
    */
   private assertRoomForNewWork(): void {
     if (this.maxPages === undefined) return;
     this.assertOpen();
     const used = Number(this.db.pragma('page_count', { simple: true })) - Number(this.db.pragma('freelist_count', { simple: true }));
-    const pending = Number((this.cached(PENDING_JOBS_SQL).get() as { n: number }).n);
+    const pending = this.pendingJobs();
     const kept = pending * PAGES_PER_PENDING_JOB + Math.ceil(this.maxPages * QUOTA_MARGIN);
     if (used + kept < this.maxPages) return;
     throw new StoreUnavailableError(
@@ -552,8 +559,26 @@ export class SqliteStore implements Store {
     for (const [stepKey, text] of effects) this.st.putEffect.run(jobId, stepKey, text, now);
   }
 
+  /**
+   * The queued and running jobs, for the quota's room check: counted at most once per `PENDING_RECOUNT_MS` of real
+   * time, plus every job this store has queued since (inserted or requeued; counted even when its transaction rolled
+   * back). Finished jobs are not subtracted until the next count, so between counts the figure is never below the
+   * truth for this process's writes: a backlog of 10,000 jobs is no longer walked through the index for every hook
+   * request. Only another process writing the same file (the CLI's `requeue`) can add jobs unseen, for at most the
+   * recount interval, within the quota's margin.
+   */
+  private pendingJobs(): number {
+    const at = performance.now();
+    if (this.pendingCount === undefined || at - this.pendingCount.at >= PENDING_RECOUNT_MS) {
+      this.pendingCount = { n: Number((this.cached(PENDING_JOBS_SQL).get() as { n: number }).n), at };
+      this.queuedSinceCount = 0;
+    }
+    return this.pendingCount.n + this.queuedSinceCount;
+  }
+
   /** Inside a transaction. */
   private insertJobs(jobs: JobParams[], inboxId: number | null): string[] {
+    this.queuedSinceCount += jobs.length;
     const now = this.clock.now();
     for (const j of jobs) {
       this.st.insertJob.run({ ...j, ...QUEUED, inbox_id: j.inbox_id ?? inboxId, next_run_at: j.run_at ?? now, now });
@@ -563,6 +588,7 @@ export class SqliteStore implements Store {
 
   /** Inside a transaction: the jobs go in already claimed by `lease.worker` (their first attempt), due now. */
   private insertLeasedJobs(jobs: JobParams[], inboxId: number | null, lease: JobLease): JobRecord[] {
+    this.queuedSinceCount += jobs.length;
     const now = this.clock.now();
     const claim = { status: 'running', attempts: 1, lease_owner: lease.worker, lease_expires_at: now + lease.leaseMs, claimed_at: now };
     return jobs.map((j) => {

@@ -45,6 +45,59 @@ function request(i: number, bodyBytes = 100): { inbox: InboxEntryInput } {
   };
 }
 
+describe('SqliteStore: the quota\'s room for pending jobs', () => {
+  /** What the room check must hold before each new request: pages in use plus 4 per pending job plus 5 % margin. */
+  function roomLeft(file: string, maxPages: number): number {
+    const db = new Database(file, { readonly: true });
+    try {
+      const used = Number(db.pragma('page_count', { simple: true })) - Number(db.pragma('freelist_count', { simple: true }));
+      const pending = (db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')`).get() as { n: number }).n;
+      return maxPages - (used + pending * 4 + Math.ceil(maxPages * 0.05));
+    } finally {
+      db.close();
+    }
+  }
+  const withJob = (i: number) => ({ ...request(i), jobs: [{ id: `j${i}`, scenario: 'S', params: {}, maxAttempts: 1 }] });
+
+  it('never takes a request the exact count would refuse, for jobs queued between two counts (inserted or requeued)', T, async () => {
+    const { dir, cleanup } = await tempDir();
+    const file = join(dir, 's.db');
+    const maxPages = 400;
+    const store = await openSqliteStore({ file, maxPageCount: maxPages });
+    try {
+      // Jobs queued in a burst, all within the second one count of pending jobs serves.
+      let accepted = 0;
+      for (let i = 0; i < 400; i++) {
+        const left = roomLeft(file, maxPages);
+        try {
+          await store.recordRequest(withJob(i));
+          assert.ok(left > 0, `request ${i} taken with ${left} page(s) of room left by the exact count`);
+          accepted++;
+        } catch (err) {
+          assert.ok(err instanceof StoreUnavailableError && err.reason === 'full', String(err));
+          break;
+        }
+      }
+      assert.ok(accepted > 10 && accepted < 400, `the burst was refused at the quota (${accepted} taken)`);
+      // The same jobs dead and requeued at once: the next request is judged with them pending again.
+      const claimed = await store.claimJobs('w', accepted, 60_000);
+      for (const j of claimed) await store.failJob(j.id, 'w', { retryable: true, error: 'x' });
+      // A count made while they are dead (past the recount interval), then the requeue within the next one.
+      await new Promise((r) => setTimeout(r, 1100));
+      await store.recordRequest(request(999));
+      const requeued = await store.requeue({ status: 'dead' });
+      assert.equal(requeued.length, accepted);
+      const left = roomLeft(file, maxPages);
+      const next = await store.recordRequest(withJob(1000)).then(() => 'taken', (err: unknown) => (err instanceof StoreUnavailableError ? 'refused' : String(err)));
+      assert.equal(next, left > 0 ? 'taken' : 'refused', `room left by the exact count: ${left}`);
+      assert.equal(next, 'refused', 'the requeued jobs fill the room again');
+    } finally {
+      await store.close();
+      await cleanup();
+    }
+  });
+});
+
 describe('SqliteStore: when the database cannot take writes', () => {
   it('rejects appends with StoreUnavailableError (full) once the disk is full, and keeps what was stored', T, async () => {
     const { dir, cleanup } = await tempDir();
