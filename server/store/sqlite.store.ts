@@ -508,7 +508,7 @@ export class SqliteStore implements Store {
   /**
    * Under a quota, refuses new work (a hook request, a job started from outside a running job) when the pages in use plus the room kept for the pending jobs (see
    * `PAGES_PER_PENDING_JOB`) reach the quota. The pending jobs are counted at most once a second, and in between taken
-   * as that count plus the jobs queued since (see `pendingJobs`), never fewer than are pending: skipping the count below half
+   * as that count plus the jobs queued since (see `pendingJobs`), never fewer than are pending; a refusal is decided on an exact count: skipping the count below half
    * the quota let a burst queue more jobs than the other half could finish (65 queued jobs at 80 of 160 pages left 3
    * of them unable to record their end). Without a quota nothing is read.
    */
@@ -516,8 +516,11 @@ export class SqliteStore implements Store {
     if (this.maxPages === undefined) return;
     this.assertOpen();
     const used = Number(this.db.pragma('page_count', { simple: true })) - Number(this.db.pragma('freelist_count', { simple: true }));
-    const pending = this.pendingJobs();
-    const kept = pending * PAGES_PER_PENDING_JOB + Math.ceil(this.maxPages * QUOTA_MARGIN);
+    const margin = Math.ceil(this.maxPages * QUOTA_MARGIN);
+    if (used + this.pendingJobs() * PAGES_PER_PENDING_JOB + margin < this.maxPages) return;
+    // The estimate may count jobs finished since the last count: a refusal is made on an exact count.
+    const pending = this.pendingJobs(true);
+    const kept = pending * PAGES_PER_PENDING_JOB + margin;
     if (used + kept < this.maxPages) return;
     throw new StoreUnavailableError(
       'full',
@@ -565,11 +568,11 @@ export class SqliteStore implements Store {
    * back). Finished jobs are not subtracted until the next count, so between counts the figure is never below the
    * truth for this process's writes: a backlog of 10,000 jobs is no longer walked through the index for every hook
    * request. Only another process writing the same file (the CLI's `requeue`) can add jobs unseen, for at most the
-   * recount interval, within the quota's margin.
+   * recount interval, within the quota's margin. `recount` forces a count (a refusal is decided on one).
    */
-  private pendingJobs(): number {
+  private pendingJobs(recount = false): number {
     const at = performance.now();
-    if (this.pendingCount === undefined || at - this.pendingCount.at >= PENDING_RECOUNT_MS) {
+    if (recount || this.pendingCount === undefined || at - this.pendingCount.at >= PENDING_RECOUNT_MS) {
       this.pendingCount = { n: Number((this.cached(PENDING_JOBS_SQL).get() as { n: number }).n), at };
       this.queuedSinceCount = 0;
     }
