@@ -51,6 +51,8 @@ const fileSchema = z.strictObject({
   /** `sqlite` (default) or a `postgres://` URL shared by several instances; or { url, passwordEnv | passwordFile } to keep the password out of the file. */
   store: z.union([z.string(), z.strictObject({ url: z.string(), passwordEnv: z.string().min(1).optional(), passwordFile: z.string().min(1).optional() })]).optional(),
   retentionDays: z.number().positive().optional(),
+  /** Dead letters (failed and dead jobs) are kept until replayed; given this, they go after this many days. */
+  deadLetterRetentionDays: z.number().positive().optional(),
   /** Effects (letters, Bpium calls, async starts) one run may make; the run fails with R_EFFECT_LIMIT before the next. */
   maxEffectsPerRun: z.number().int().min(1).optional(),
   webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
@@ -100,6 +102,8 @@ export interface ServerConfig {
   storeMaxPages?: number;
   store: StoreSetting;
   retentionMs: number;
+  /** Dead letters (failed and dead jobs) older than this are pruned; absent: kept until replayed. */
+  deadLetterRetentionMs?: number;
   /** How long the start-up integrity check of the SQLite store may take (0: no check). */
   storeCheckMs: number;
   /** Effects one run may make (letters, Bpium calls, async starts): a cap on fan-out from one request. */
@@ -291,7 +295,8 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     ...optionalCount('storeMaxPages', env.OKTELL_STORE_MAX_PAGES, 'OKTELL_STORE_MAX_PAGES', 16),
     requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
     store: storeSetting(envSetting(env, 'OKTELL_STORE') ?? storeFromFile(fc.store, file, env, cwd)),
-    retentionMs: (retentionDays(env.OKTELL_RETENTION_DAYS) ?? fc.retentionDays ?? 30) * 86_400_000,
+    retentionMs: (retentionDays(env.OKTELL_RETENTION_DAYS, 'OKTELL_RETENTION_DAYS') ?? fc.retentionDays ?? 30) * 86_400_000,
+    ...deadLetterRetention(retentionDays(env.OKTELL_DEAD_LETTER_RETENTION_DAYS, 'OKTELL_DEAD_LETTER_RETENTION_DAYS') ?? fc.deadLetterRetentionDays),
     storeCheckMs: optionalCount('ms', env.OKTELL_STORE_CHECK_MS, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
     webhookSecrets: secrets,
@@ -376,13 +381,16 @@ function bodyBudget(env: string | undefined, fromFile: string | number | undefin
   return { bodyBudgetBytes: bytes };
 }
 
-/** OKTELL_RETENTION_DAYS (a positive number, fractions allowed), undefined when unset. */
-function retentionDays(v: string | undefined): number | undefined {
+/** A number of days (positive, fractions allowed) from the named setting, undefined when unset. */
+function retentionDays(v: string | undefined, setting: string): number | undefined {
   if (v === undefined || v.trim() === '') return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`OKTELL_RETENTION_DAYS="${v}" must be a positive number of days (e.g. 30)`);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${setting}="${v}" must be a positive number of days (e.g. 30)`);
   return n;
 }
+
+/** `{ deadLetterRetentionMs }` when dead letters have a retention of their own, `{}` when they are kept until replayed. */
+const deadLetterRetention = (days: number | undefined): { deadLetterRetentionMs?: number } => (days === undefined ? {} : { deadLetterRetentionMs: days * 86_400_000 });
 
 /** `{ webhookMaxAgeMs }` from minutes (the environment wins over the file), `{}` when off. */
 function webhookMaxAge(env: string | undefined, file: number | undefined): { webhookMaxAgeMs?: number } {

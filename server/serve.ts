@@ -406,10 +406,16 @@ function serverOrigin(config: ServerConfig, port: number, user: OktellUser): str
 function startRetention(store: Store, config: ServerConfig, logger: LoggerPort): () => void {
   const prune = async () => {
     try {
-      const r = await store.prune({ olderThanMs: config.retentionMs });
+      const dead = config.deadLetterRetentionMs;
+      const { deadLetters, deadLetterIds, ...r } = await store.prune({ olderThanMs: config.retentionMs, ...(dead !== undefined ? { deadLettersOlderThanMs: dead } : {}) });
       // Letters kept in the outbox (no SMTP_URL) go by the same rule, or a busy service task fills the disk.
       const letters = await pruneOutbox(join(config.dataDir, 'outbox'), Date.now() - config.retentionMs);
       if (r.inbox + r.runs + r.jobs + letters) logger.info({ pruned: { ...r, outboxLetters: letters } }, 'retention: old entries removed');
+      // Acknowledged webhooks that were never delivered: never removed without saying so.
+      if (deadLetters) {
+        const more = deadLetters > deadLetterIds.length ? ` (the first ${deadLetterIds.length} named)` : '';
+        logger.warn({ deadLetters, jobs: deadLetterIds }, `retention: ${deadLetters} dead letter(s) never delivered were removed, older than OKTELL_DEAD_LETTER_RETENTION_DAYS${more}`);
+      }
     } catch (e) {
       logger.warn({ err: e }, 'retention: prune failed');
     }

@@ -160,10 +160,15 @@ export const PG_SQL = {
 
   /** $1 cutoff, $2 chunk. */
   pruneInbox: `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE received_at < $1 LIMIT $2)`,
+  // The last run of a dead letter (a failed or dead job) is kept with it.
   pruneRuns: `DELETE FROM runs WHERE id IN (SELECT id FROM runs
-    WHERE started_at < $1 AND status <> 'running' AND finished_at < $1 LIMIT $2)`,
+    WHERE started_at < $1 AND status <> 'running' AND finished_at < $1
+      AND id NOT IN (SELECT last_run_id FROM jobs WHERE status IN ('failed', 'dead') AND last_run_id IS NOT NULL) LIMIT $2)`,
   pruneJobs: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
-    WHERE finished_at IS NOT NULL AND finished_at < $1 AND status IN ('succeeded', 'failed', 'dead') LIMIT $2)`,
+    WHERE finished_at IS NOT NULL AND finished_at < $1 AND status = 'succeeded' LIMIT $2)`,
+  pruneDeadLetters: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
+    WHERE finished_at IS NOT NULL AND finished_at < $1 AND status IN ('failed', 'dead') LIMIT $2)
+    RETURNING id`,
   pruneEffects: `DELETE FROM effects WHERE (run_key, step_key) IN (SELECT e.run_key, e.step_key FROM effects e
     WHERE e.recorded_at < $1 AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = e.run_key) LIMIT $2)`,
 } as const;

@@ -44,6 +44,7 @@ import {
   type ListRunsQuery,
   type NewJob,
   type Page,
+  type PruneOptions,
   type PruneResult,
   type RecordRequestInput,
   type RecordRequestResult,
@@ -60,6 +61,7 @@ import {
   type TaskDueInput,
   type TaskDueRecord,
 } from './store.port.js';
+import { emptyPruneResult, noteDeadLetters, pruneCutoffs } from './prune.js';
 import { TASK_SQL, taskDueFromRow, type TaskRunRow } from './task-runs.sql.js';
 
 export interface PostgresStoreOptions {
@@ -483,25 +485,30 @@ export class PostgresStore implements Store {
     return { jobs, runs, inbox: { total: Number(inboxRows[0]?.total ?? 0), duplicates: Number(inboxRows[0]?.duplicates ?? 0) } };
   }
 
-  async prune(opts: { olderThanMs: number }): Promise<PruneResult> {
-    if (!(opts.olderThanMs >= 0)) throw new StoreUsageError('olderThanMs must be a non-negative number');
-    const cutoff = this.clock.now() - opts.olderThanMs;
-    const result: PruneResult = { inbox: 0, runs: 0, jobs: 0, effects: 0 };
-    // Chunks, each its own grouped write, so webhooks keep being stored between them. Jobs before effects: an
-    // effect is kept while its job is.
-    const plan: Array<[keyof PruneResult, PgStatementName]> = [
-      ['inbox', 'pruneInbox'],
-      ['runs', 'pruneRuns'],
-      ['jobs', 'pruneJobs'],
-      ['effects', 'pruneEffects'],
-    ];
-    for (const [key, statement] of plan) {
+  async prune(opts: PruneOptions): Promise<PruneResult> {
+    const { cutoff, deadCutoff } = pruneCutoffs(opts, this.clock.now());
+    const result = emptyPruneResult();
+    // Chunks, each its own grouped write, so webhooks keep being stored between them. Dead letters before runs: the
+    // last run of one is kept while it is. Jobs before effects: an effect is kept while its job is.
+    const chunks = async (statement: PgStatementName, at: number): Promise<number> => {
+      let all = 0;
       for (;;) {
-        const n = await this.write(async (c) => (await exec(c, statement, [cutoff, PRUNE_CHUNK])).rowCount ?? 0);
-        result[key] += n;
-        if (n < PRUNE_CHUNK) break;
+        const n = await this.write(async (c) => (await exec(c, statement, [at, PRUNE_CHUNK])).rowCount ?? 0);
+        all += n;
+        if (n < PRUNE_CHUNK) return all;
+      }
+    };
+    result.inbox = await chunks('pruneInbox', cutoff);
+    result.jobs = await chunks('pruneJobs', cutoff);
+    if (deadCutoff !== undefined) {
+      for (;;) {
+        const ids = await this.write(async (c) => (await exec(c, 'pruneDeadLetters', [deadCutoff, PRUNE_CHUNK])).rows.map((r) => String((r as { id: string }).id)));
+        noteDeadLetters(result, ids);
+        if (ids.length < PRUNE_CHUNK) break;
       }
     }
+    result.runs = await chunks('pruneRuns', cutoff);
+    result.effects = await chunks('pruneEffects', cutoff);
     await this.write((c) => c.query(TASK_SQL.prune, [cutoff]));
     return result;
   }

@@ -1,7 +1,8 @@
 // Every SQL statement of the SQLite store, prepared once at open. Named parameters (@name) match the row types.
 import type Database from 'better-sqlite3';
 
-const TERMINAL = `('succeeded', 'failed', 'dead')`;
+/** Dead letters: jobs that ended without delivering (kept past the retention, see `prune`). */
+const UNDELIVERED = `('failed', 'dead')`;
 
 /** The SQL, by name; kept apart from the store's logic so the whole query surface reads in one place. */
 const SQL = {
@@ -94,10 +95,15 @@ const SQL = {
   clearEffects: `DELETE FROM effects WHERE run_key = ?`,
 
   pruneInbox: `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE received_at < @cutoff LIMIT @chunk)`,
+  // The last run of a dead letter is kept with it (what a person replaying it needs to read).
   pruneRuns: `DELETE FROM runs WHERE id IN (SELECT id FROM runs
-    WHERE started_at < @cutoff AND status <> 'running' AND finished_at < @cutoff LIMIT @chunk)`,
+    WHERE started_at < @cutoff AND status <> 'running' AND finished_at < @cutoff
+      AND id NOT IN (SELECT last_run_id FROM jobs WHERE status IN ${UNDELIVERED} AND last_run_id IS NOT NULL) LIMIT @chunk)`,
   pruneJobs: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
-    WHERE finished_at IS NOT NULL AND finished_at < @cutoff AND status IN ${TERMINAL} LIMIT @chunk)`,
+    WHERE finished_at IS NOT NULL AND finished_at < @cutoff AND status = 'succeeded' LIMIT @chunk)`,
+  pruneDeadLetters: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
+    WHERE finished_at IS NOT NULL AND finished_at < @cutoff AND status IN ${UNDELIVERED} LIMIT @chunk)
+    RETURNING id`,
   pruneEffects: `DELETE FROM effects WHERE (run_key, step_key) IN (SELECT run_key, step_key FROM effects
     WHERE recorded_at < @cutoff AND run_key NOT IN (SELECT id FROM jobs) LIMIT @chunk)`,
 } as const;

@@ -44,6 +44,7 @@ import {
   type ListRunsQuery,
   type NewJob,
   type Page,
+  type PruneOptions,
   type PruneResult,
   type RecordRequestInput,
   type RecordRequestResult,
@@ -60,6 +61,7 @@ import {
   type TaskDueInput,
   type TaskDueRecord,
 } from './store.port.js';
+import { emptyPruneResult, noteDeadLetters, pruneCutoffs } from './prune.js';
 import { forSqlite, TASK_SQL, taskDueFromRow, type TaskRunRow } from './task-runs.sql.js';
 import { WriteBatcher } from './write-batcher.js';
 import { createPrivateFile } from '../../adapters/private-file.js';
@@ -482,25 +484,30 @@ export class SqliteStore implements Store {
     return { jobs, runs, inbox: { total: inbox.total, duplicates: inbox.duplicates ?? 0 } };
   }
 
-  async prune(opts: { olderThanMs: number }): Promise<PruneResult> {
-    if (!(opts.olderThanMs >= 0)) throw new StoreUsageError('olderThanMs must be a non-negative number');
-    const cutoff = this.clock.now() - opts.olderThanMs;
-    const result: PruneResult = { inbox: 0, runs: 0, jobs: 0, effects: 0 };
-    // In chunks, each its own grouped write, so webhooks keep being stored between them. Jobs before effects:
-    // effects are kept while their job is.
-    const plan: Array<[keyof PruneResult, Database.Statement]> = [
-      ['inbox', this.st.pruneInbox],
-      ['runs', this.st.pruneRuns],
-      ['jobs', this.st.pruneJobs],
-      ['effects', this.st.pruneEffects],
-    ];
-    for (const [key, stmt] of plan) {
+  async prune(opts: PruneOptions): Promise<PruneResult> {
+    const { cutoff, deadCutoff } = pruneCutoffs(opts, this.clock.now());
+    const result = emptyPruneResult();
+    // In chunks, each its own grouped write, so webhooks keep being stored between them. Dead letters before runs:
+    // the last run of one is kept while it is. Jobs before effects: effects are kept while their job is.
+    const chunks = (stmt: Database.Statement, at: number) => async (): Promise<number> => {
+      let all = 0;
       for (;;) {
-        const n = await this.batcher.submit(() => stmt.run({ cutoff, chunk: PRUNE_CHUNK }).changes);
-        result[key] += n;
-        if (n < PRUNE_CHUNK) break;
+        const n = await this.batcher.submit(() => stmt.run({ cutoff: at, chunk: PRUNE_CHUNK }).changes);
+        all += n;
+        if (n < PRUNE_CHUNK) return all;
+      }
+    };
+    result.inbox = await chunks(this.st.pruneInbox, cutoff)();
+    result.jobs = await chunks(this.st.pruneJobs, cutoff)();
+    if (deadCutoff !== undefined) {
+      for (;;) {
+        const ids = await this.batcher.submit(() => (this.st.pruneDeadLetters.all({ cutoff: deadCutoff, chunk: PRUNE_CHUNK }) as Array<{ id: string }>).map((r) => r.id));
+        noteDeadLetters(result, ids);
+        if (ids.length < PRUNE_CHUNK) break;
       }
     }
+    result.runs = await chunks(this.st.pruneRuns, cutoff)();
+    result.effects = await chunks(this.st.pruneEffects, cutoff)();
     await this.batcher.submit(() => this.cached(forSqlite(TASK_SQL.prune)).run(cutoff));
     return result;
   }

@@ -344,8 +344,25 @@ export interface RecoverResult {
 export interface PruneResult {
   inbox: number;
   runs: number;
+  /** Succeeded jobs. */
   jobs: number;
   effects: number;
+  /** Dead letters (failed or dead jobs, never delivered) removed under `deadLettersOlderThanMs`. */
+  deadLetters: number;
+  /** The first `PRUNED_DEAD_LETTER_IDS` of them, for the warning the server logs. */
+  deadLetterIds: string[];
+}
+
+/** How many ids of pruned dead letters a prune reports (its log line names them). */
+export const PRUNED_DEAD_LETTER_IDS = 20;
+
+export interface PruneOptions {
+  olderThanMs: number;
+  /**
+   * Dead letters (failed and dead jobs: acknowledged webhooks never delivered) are kept past `olderThanMs`, with the
+   * last run of each, until they are replayed; given this, those finished before now - this are removed too.
+   */
+  deadLettersOlderThanMs?: number;
 }
 
 /** How hard the store is working; the grouped-commit counters show how many calls shared a transaction. */
@@ -434,11 +451,13 @@ export interface Store {
 
   counts(): Promise<StoreCounts>;
   /**
-   * Deletes inbox entries received, runs finished and terminal jobs finished before now - `olderThanMs`, and journalled
-   * effects recorded before then whose key is no longer a stored job. Never touches queued or running jobs, nor runs
-   * still running. Dedup keys go with their inbox entries, so the dedup window equals the retention.
+   * Deletes inbox entries received, runs finished and succeeded jobs finished before now - `olderThanMs`, and
+   * journalled effects recorded before then whose key is no longer a stored job. Never touches queued or running jobs,
+   * nor runs still running. Failed and dead jobs (dead letters), their journal and the last run of each are kept until
+   * replayed, or until `deadLettersOlderThanMs` when given. Dedup keys go with their inbox entries, so the dedup window
+   * equals the retention.
    */
-  prune(opts: { olderThanMs: number }): Promise<PruneResult>;
+  prune(opts: PruneOptions): Promise<PruneResult>;
   stats(): StoreStats;
   /** Commits what is pending, then closes. Later calls reject with `StoreUnavailableError`. */
   close(): Promise<void>;

@@ -164,6 +164,9 @@ describe('hardening (issue 18), pure parts', () => {
     { env: { OKTELL_RETENTION_DAYS: 'lots' }, want: /OKTELL_RETENTION_DAYS="lots" must be a positive number of days/ },
     { env: { OKTELL_RETENTION_DAYS: '0' }, want: /OKTELL_RETENTION_DAYS="0"/ },
     { env: { OKTELL_RETENTION_DAYS: '0.5' }, want: (c) => assert.equal(c.retentionMs, 43_200_000) },
+    { env: {}, want: (c) => assert.equal(c.deadLetterRetentionMs, undefined, 'dead letters are kept until replayed') },
+    { env: { OKTELL_DEAD_LETTER_RETENTION_DAYS: '90' }, want: (c) => assert.equal(c.deadLetterRetentionMs, 90 * 86_400_000) },
+    { env: { OKTELL_DEAD_LETTER_RETENTION_DAYS: '-1' }, want: /OKTELL_DEAD_LETTER_RETENTION_DAYS="-1" must be a positive number of days/ },
   ];
   for (const { env = {}, file, want } of settings) {
     it(`${JSON.stringify(env)}${file ? ` with ${JSON.stringify(file)}` : ''} → ${want instanceof RegExp ? 'refused by name' : 'taken'}`, () => {

@@ -625,7 +625,7 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         clock.advance(8 * day);
         await store.recordRequest({ inbox: inbox({ dedupKey: 'new' }, clock), run: run('new-run', { startedAt: clock.now(), finishedAt: clock.now() + 1 }) });
         const result = await store.prune({ olderThanMs: 7 * day });
-        assert.deepEqual(result, { inbox: 1, runs: 1, jobs: 1, effects: 1 });
+        assert.deepEqual(result, { inbox: 1, runs: 1, jobs: 1, effects: 1, deadLetters: 0, deadLetterIds: [] });
         assert.equal(await store.findByDedupKey('old'), undefined, 'the dedup window is the retention');
         assert.ok(await store.findByDedupKey('new'));
         assert.equal(await store.getJob('old-done'), undefined);
@@ -635,7 +635,33 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         assert.ok(await store.getRun('old-still-running'));
         assert.ok(await store.getRun('new-run'));
         assert.deepEqual(await store.effects.get('old-running', 'mail#1'), { ok: true });
-        assert.deepEqual(await store.prune({ olderThanMs: 7 * day }), { inbox: 0, runs: 0, jobs: 0, effects: 0 });
+        assert.deepEqual(await store.prune({ olderThanMs: 7 * day }), { inbox: 0, runs: 0, jobs: 0, effects: 0, deadLetters: 0, deadLetterIds: [] });
+      });
+    });
+
+    it('keeps dead letters (failed and dead jobs), their journal and their last run past the retention, until their own retention', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const day = 86_400_000;
+        await store.enqueueJobs([job({ id: 'dead', maxAttempts: 1 }), job({ id: 'failed' }), job({ id: 'done' })]);
+        await store.claimJobs('w', 3, 365 * day);
+        await store.failJob('dead', 'w', { retryable: true, error: 'smtp down', run: run('dead-run', { startedAt: clock.now(), finishedAt: clock.now() + 1, status: 'failed' }), effects: [{ stepKey: 'mail#1', outcome: { messageId: 'm1' } }] });
+        await store.failJob('failed', 'w', { retryable: false, error: 'bad', run: run('failed-run', { startedAt: clock.now(), finishedAt: clock.now() + 1, status: 'failed' }) });
+        await store.completeJob('done', 'w', { run: run('done-run', { startedAt: clock.now(), finishedAt: clock.now() + 1 }) });
+        clock.advance(40 * day);
+
+        const kept = await store.prune({ olderThanMs: 30 * day });
+        assert.deepEqual([kept.jobs, kept.runs, kept.deadLetters], [1, 1, 0], 'only the delivered job and its run go');
+        assert.equal((await store.getJob('dead'))?.status, 'dead');
+        assert.equal((await store.getJob('failed'))?.status, 'failed');
+        assert.ok(await store.getRun('dead-run'), 'the last run of a dead letter is kept with it');
+        assert.ok(await store.getRun('failed-run'));
+        assert.deepEqual(await store.effects.get('dead', 'mail#1'), { messageId: 'm1' }, 'a replay still does not resend the first letter');
+
+        assert.deepEqual(await store.prune({ olderThanMs: 30 * day, deadLettersOlderThanMs: 60 * day }), { inbox: 0, runs: 0, jobs: 0, effects: 0, deadLetters: 0, deadLetterIds: [] }, 'younger than their own retention');
+        const gone = await store.prune({ olderThanMs: 30 * day, deadLettersOlderThanMs: 35 * day });
+        assert.deepEqual([gone.deadLetters, [...gone.deadLetterIds].sort(), gone.runs, gone.effects], [2, ['dead', 'failed'], 2, 1]);
+        assert.equal(await store.getJob('dead'), undefined);
+        assert.equal(await store.getRun('dead-run'), undefined);
       });
     });
 
