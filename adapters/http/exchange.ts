@@ -4,6 +4,7 @@
 // redirects and what a status means are the callers' business.
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 
 /** The exchange took longer than its deadline. */
 export class ExchangeTimeout extends Error {
@@ -38,9 +39,11 @@ export class HttpExchanger {
   private readonly active = new Set<{ destroy(e: Error): void }>();
   private closedWith: Error | undefined;
 
-  constructor(maxSockets = 16) {
-    this.httpAgent = new HttpAgent({ keepAlive: true, maxSockets });
-    this.httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets });
+  /** `lookup` resolves host names for new connections (default: the system's); it may refuse an address. */
+  constructor(maxSockets = 16, o: { lookup?: LookupFunction } = {}) {
+    const lookup = o.lookup ? { lookup: o.lookup } : {};
+    this.httpAgent = new HttpAgent({ keepAlive: true, maxSockets, ...lookup });
+    this.httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets, ...lookup });
   }
 
   exchange(url: URL | string, o: ExchangeRequest): Promise<RawAnswer> {

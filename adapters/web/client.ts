@@ -2,6 +2,7 @@
 // one attempt at a time with a deadline and a cap on the answer, redirects only when asked, an allow-list of hosts
 // checked on every hop, and retries of 5xx/408/429/network failures/timeouts with backoff.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { LookupFunction } from 'node:net';
 import { EffectError } from '../../engine/errors.js';
 import type { LoggerPort, WebAnswer, WebAttempt, WebRequestPort, WebRequestSpec } from '../../engine/ports.js';
 import { sleep } from '../bpium/rate-limiter.js';
@@ -10,6 +11,9 @@ import { parseSize } from '../size.js';
 import { isTlsFailureCode } from '../tls-failure.js';
 import { backoffDelay, networkErrorCode, parseRetryAfter, type RetryOptions } from '../bpium/retry.js';
 import { maskUrl } from './redact.js';
+import { ALLOW_SETTING, HostRefused, isLinkLocal, linkLocalRefusal, refusingLinkLocal } from './link-local.js';
+
+export { isLinkLocal } from './link-local.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 /** A Retry-After longer than this is not waited for inside the block: the run fails as retryable instead. */
@@ -22,6 +26,8 @@ export interface WebClientOptions {
   maxResponseBytes?: number;
   retry?: RetryOptions;
   logger?: LoggerPort;
+  /** How host names are resolved (default: the system's, `dns.lookup`); tests map names to addresses with it. */
+  lookup?: LookupFunction;
 }
 
 export interface WebClient extends WebRequestPort {
@@ -45,7 +51,8 @@ export function hostAllowed(host: string, allow: readonly string[] | undefined):
 
 
 export function createWebClient(o: WebClientOptions = {}): WebClient {
-  const http = new HttpExchanger(16);
+  // A name resolving to a link-local address is refused at connect time, on every hop, unless listed by name.
+  const http = new HttpExchanger(16, { lookup: refusingLinkLocal((host) => listedExactly(host, o.allowHosts), o.lookup) });
   const maxBytes = o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const retry = o.retry ?? DEFAULT_WEB_RETRY;
   let closed = false;
@@ -62,10 +69,12 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
     let body = spec.body;
     for (let hop = 0; ; hop++) {
       if (!hostAllowed(url.hostname, o.allowHosts)) {
-        throw new EffectError('permanent', `${url.hostname} is not in the hosts web requests may reach (webRequest.allowHosts / WEB_REQUEST_ALLOW_HOSTS)`, { code: 'HTTP_HOST_REFUSED' });
+        throw new EffectError('permanent', `${url.hostname} is not in the hosts web requests may reach (${ALLOW_SETTING})`, { code: 'HTTP_HOST_REFUSED' });
       }
+      // A literal address never reaches the lookup: checked here, IPv4-mapped IPv6 included.
       if (isLinkLocal(url.hostname) && !listedExactly(url.hostname, o.allowHosts)) {
-        throw new EffectError('permanent', `${url.hostname} is a link-local address (cloud metadata services live there): refused unless listed in webRequest.allowHosts / WEB_REQUEST_ALLOW_HOSTS`, { code: 'HTTP_HOST_REFUSED' });
+        const refusal = linkLocalRefusal(url.hostname);
+        throw new EffectError('permanent', refusal.message, { code: refusal.code });
       }
       const answer = await exchange(url, method, headers, body, spec.timeoutMs);
       const location = answer.headers.location;
@@ -129,6 +138,8 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
 function classify(e: unknown, label: string, attempts: number): EffectError {
   if (e instanceof ExchangeTimeout) return new EffectError('timeout', `${label}: ${e.message}`, { code: 'HTTP_TIMEOUT', attempts });
   if (e instanceof AnswerTooLarge) return new EffectError('permanent', `${label}: ${e.message}`, { code: 'HTTP_TOO_LARGE', attempts });
+  // A name that resolved to a link-local address: a setting, which no retry changes.
+  if (e instanceof HostRefused) return new EffectError('permanent', e.message, { code: e.code, attempts });
   const code = networkErrorCode(e) ?? (e as { code?: string }).code;
   if (isTlsFailureCode(code)) {
     // A certificate that does not verify will not verify on the next attempt either: the operator must act.
@@ -144,12 +155,6 @@ function classify(e: unknown, label: string, attempts: number): EffectError {
  */
 export function headersForRedirect(headers: Record<string, string>, from: URL, to: URL): Record<string, string> {
   return to.origin === from.origin ? headers : withoutHeaders(headers, ['authorization', 'cookie', 'proxy-authorization']);
-}
-
-/** 169.254.0.0/16 or fe80::/10 (URL has already turned 2852039166 or 0xa9fea9fe into dotted form). */
-export function isLinkLocal(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  return /^169\.254\.\d{1,3}\.\d{1,3}$/.test(h) || /^fe[89ab][0-9a-f]:/.test(h);
 }
 
 /** Whether `host` itself (not a `*.` pattern) is in the allow-list. */

@@ -2,11 +2,12 @@
 // exit and retry rule, redirects, the answer cap, the host allow-list, the journal replay, dry runs and the effect cap.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createWebClient, headersForRedirect, isLinkLocal, type WebClient, type WebClientOptions } from '../../adapters/web/client.js';
+import { HostRefused, refusingLinkLocal } from '../../adapters/web/link-local.js';
 import { defaultRegistry } from '../../components/registry.js';
 import {
   createInProcessStarter,
@@ -304,8 +305,12 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
   });
 
   it('link-local addresses (cloud metadata) are refused without a request, also through a redirect or a decimal form, unless listed', async () => {
-    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://2852039166/', 'http://[fe80::1]/']) {
-      const r = await run(`url: '"${url}"'`);
+    const literals = ['http://169.254.169.254/latest/meta-data/', 'http://2852039166/', 'http://[fe80::1]/',
+      // IPv4-mapped IPv6: URL writes the first as the second; the socket would reach 169.254.169.254.
+      'http://[::ffff:169.254.169.254]/latest/', 'http://[::ffff:a9fe:a9fe]/latest/'];
+    for (const url of literals) {
+      // A short deadline: were the address not refused, the attempt would end in a timeout, not a refusal.
+      const r = await run(`url: '"${url}"'\ntimeout: 0.5`, { client: { retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } } });
       assert.equal(r.variables.code, 'HTTP_HOST_REFUSED', url);
       assert.match(String(r.variables.error ?? JSON.stringify(r.trace)), /link-local/);
     }
@@ -315,7 +320,68 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal(via.variables.code, 'HTTP_HOST_REFUSED');
     assert.equal(seen.length, 1);
     assert.equal(isLinkLocal('169.254.0.1'), true);
+    assert.equal(isLinkLocal('[::ffff:a9fe:a9fe]'), true);
+    assert.equal(isLinkLocal('[::ffff:a00:1]'), false);
     assert.equal(isLinkLocal('10.0.0.1'), false);
+  });
+
+  // Host names as a resolver answers them: no real DNS. `metadata.test` stands for metadata.google.internal or a
+  // name an /etc/hosts maps to the metadata address.
+  const names: Record<string, [string, 4 | 6]> = {
+    'svc.test': ['127.0.0.1', 4],
+    'metadata.test': ['169.254.169.254', 4],
+    'mapped.test': ['::ffff:169.254.169.254', 6],
+    'v6.test': ['fe80::1', 6],
+  };
+  const fakeLookup = ((hostname: string, options: { all?: boolean }, callback: (...a: unknown[]) => void) => {
+    const found = names[hostname];
+    if (!found) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+    if (options.all) callback(null, [{ address: found[0], family: found[1] }]);
+    else callback(null, found[0], found[1]);
+  }) as unknown as LookupFunction;
+  const port = () => new URL(base).port;
+
+  it('a host name that resolves to a link-local address is refused at connect time, for good, naming the host, the address and the setting', async () => {
+    for (const [host, address] of [['metadata.test', '169.254.169.254'], ['mapped.test', '::ffff:169.254.169.254'], ['v6.test', 'fe80::1']]) {
+      const r = await run(`url: '"http://${host}:${port()}/latest/meta-data/"'\ntimeout: 0.5`, { client: { lookup: fakeLookup } });
+      assert.equal(exitOf(r), 'error', host);
+      assert.equal(r.variables.code, 'HTTP_HOST_REFUSED', host);
+      const call = r.httpCalls![0]!;
+      assert.equal(call.error, `${host} resolves to ${address}, a link-local address (cloud metadata services live there): refused unless ${host} is listed in webRequest.allowHosts / WEB_REQUEST_ALLOW_HOSTS`);
+      assert.equal(call.outcome, 'error');
+      assert.equal(call.attempts, 1, 'a refusal is not retried');
+    }
+    // Without the exit wired, the run fails for good, not as retryable.
+    const unwired = await run(`url: '"http://metadata.test:${port()}/"'`, { client: { lookup: fakeLookup }, exits: '{ success: ok }' });
+    assert.equal(unwired.status, 'failed');
+    assert.equal(unwired.error?.code, 'R_EFFECT_PERMANENT');
+  });
+
+  it('a redirect from an allowed host to a name that resolves to a link-local address is refused; the allowed host works', async () => {
+    // `*.test` lets metadata.test pass the list by pattern; only the name itself, listed, lets it resolve there.
+    const client = { lookup: fakeLookup, allowHosts: ['svc.test', '*.test'] };
+    routes.set('/meta', (_req, res) => res.writeHead(302, { location: `http://metadata.test:${port()}/latest/` }).end());
+    const via = await run(`url: '"http://svc.test:${port()}/meta"'\nmaxRedirects: 1\ntimeout: 0.5`, { client });
+    assert.equal(exitOf(via), 'error');
+    assert.equal(via.variables.code, 'HTTP_HOST_REFUSED');
+    assert.deepEqual(seen.map((x) => [x.url, x.headers.host]), [['/meta', `svc.test:${port()}`]]);
+    seen = [];
+    const ok = await run(`url: '"http://svc.test:${port()}/x"'`, { client });
+    assert.equal(exitOf(ok), 'success');
+    assert.equal(ok.variables.body, '{"ok":true,"method":"GET"}');
+    assert.equal(seen.length, 1);
+  });
+
+  it('the connect-time lookup lets a link-local address through only for a name listed exactly', async () => {
+    const resolve = (lookup: LookupFunction, host: string, all: boolean) =>
+      new Promise<unknown>((done) => lookup(host, { all }, (err: Error | null, address: unknown) => done(err ?? address)));
+    const listed = refusingLinkLocal((h) => h === 'metadata.test', fakeLookup);
+    assert.equal(await resolve(listed, 'metadata.test', false), '169.254.169.254');
+    assert.deepEqual(await resolve(listed, 'metadata.test', true), [{ address: '169.254.169.254', family: 4 }]);
+    const refused = await resolve(listed, 'mapped.test', true);
+    assert.ok(refused instanceof HostRefused);
+    assert.equal(refused.message, 'mapped.test resolves to ::ffff:169.254.169.254, a link-local address (cloud metadata services live there): refused unless mapped.test is listed in webRequest.allowHosts / WEB_REQUEST_ALLOW_HOSTS');
+    assert.equal(await resolve(listed, 'svc.test', true) instanceof Error, false);
   });
 
   it('a host outside the allow-list is refused without a request', async () => {
