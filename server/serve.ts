@@ -11,6 +11,7 @@ import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } 
 import { applyMigrations } from '../adapters/db/migrations.js';
 import { databaseDialects } from '../adapters/db/settings.js';
 import { pruneOutbox } from '../adapters/mail/outbox.adapter.js';
+import { plainAuthWarning } from '../adapters/mail/plain-auth-warning.js';
 import type { LoggerPort } from '../engine/index.js';
 import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { createApp, type AppDeps } from './app.js';
@@ -174,6 +175,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     warnAllRights(config, logger);
     const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: bpium.source, databases: config.databases, webRequest: config.webRequest });
     cleanup.push(() => built.close());
+    warnPlainAuth(env, logger, warnings);
     const metrics = new Metrics();
     const workers = createDelivery({ config, store, host, ports: built.ports, bpium: bpium.source, env, metrics, logger, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
     host.onReload(() => workers.reload());
@@ -219,6 +221,14 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
     for (const w of statuses()) logger.warn({ scenario: config.hook.scenario }, w);
   });
   return [...(hook ? [hook] : []), ...statuses()];
+}
+
+/** An SMTP login the mail client will refuse on every letter unless the server offers STARTTLS: said at the start. */
+function warnPlainAuth(env: NodeJS.ProcessEnv, logger: LoggerPort, warnings: string[]): void {
+  const w = plainAuthWarning(env);
+  if (!w) return;
+  logger.warn({ mail: 'smtp' }, w);
+  warnings.push(w);
 }
 
 /**

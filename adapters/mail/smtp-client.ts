@@ -466,6 +466,6 @@ export class SmtpPool {
 }
 
 /** A host that is this machine (localhost, 127.0.0.0/8, ::1): a login to it never crosses a network. */
-function isLoopbackHost(host: string): boolean {
+export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -22,6 +22,7 @@ import {
 import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { loadHttpFixtures } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { buildPorts } from '../../adapters/ports.js';
+import { plainAuthWarning } from '../../adapters/mail/plain-auth-warning.js';
 import { parseDateText } from '../../engine/expr/date-time.js';
 import { maxEffectsFromEnv, timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
@@ -211,6 +212,9 @@ async function runWithDatabases(
     rollBackDatabases: opts.dryRun === true,
     ...(time.clock ? { clock: time.clock } : {}),
   });
+  // A live run sends its letters: a login the mail client will refuse is said before the first letter fails.
+  const mailWarning = opts.dryRun === true ? undefined : plainAuthWarning(process.env);
+  if (mailWarning) process.stderr.write(`oktell-emu: warning: ${mailWarning}\n`);
   const ports: EnginePorts = { ...built.ports, asyncStarter: undefined as never };
   const starter = createInProcessStarter(randomIds, (req, runId) =>
     runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports, ...limits }),
