@@ -22,7 +22,7 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
 const args = ['run', 'HTTP404', '-p', '1=/Bpium/NewTask', '-p', '4=@test/fixtures/record-created.json', '--bpium-fixtures', 'test/fixtures/bpium-users.yaml', '--json'];
 
 describe('oktell-emu run, live', () => {
-  it('with SMTP_URL the letters are delivered over SMTP, and run waits for the async scenario', { timeout: 30_000 }, async () => {
+  it('with SMTP_URL the letters are delivered over SMTP, and run waits for the async scenario', { timeout: 90_000 }, async () => {
     const smtp = await startSmtpServer();
     const tmp = tempDir();
     try {
@@ -39,7 +39,7 @@ describe('oktell-emu run, live', () => {
     }
   });
 
-  it('without SMTP_URL the letters land in the outbox, listed by `outbox --json`', { timeout: 30_000 }, async () => {
+  it('without SMTP_URL the letters land in the outbox, listed by `outbox --json`', { timeout: 90_000 }, async () => {
     const tmp = tempDir();
     try {
       const r = await cli(args, { SMTP_URL: '', OKTELL_DATA_DIR: tmp.dir });
@@ -54,7 +54,7 @@ describe('oktell-emu run, live', () => {
     }
   });
 
-  it('records the run and the async run it started, so `runs` and `show` find them; a dry run records nothing', { timeout: 30_000 }, async () => {
+  it('records the run and the async run it started, so `runs` and `show` find them; a dry run records nothing', { timeout: 90_000 }, async () => {
     const tmp = tempDir();
     try {
       const dry = await cli([...args, '--dry-run'], { SMTP_URL: '', OKTELL_DATA_DIR: tmp.dir });
