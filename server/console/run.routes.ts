@@ -211,7 +211,9 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       const last = trace[trace.length - 1] as { exit?: string; block?: string; scenario?: string } | undefined;
       const failedBlock = last?.exit === 'failed' && last.scenario === run.scenario ? last.block : undefined;
       const view = runView({ scenarioName: run.scenario, trace, scenario, versionRan: run.version, ...(failedBlock ? { failedBlock } : {}), ...(job ? { initial: jobVariables((job.params ?? {}) as Record<string, Value>, job.variables as Record<string, unknown> | null) } : {}) });
-      const duplicate = await duplicateOf(ctx, run.inboxId);
+      const { duplicate, answered } = await answerOf(ctx, run);
+      // A duplicate delivery's hook run ran again, but the jobs its AsyncScenario blocks made were not queued.
+      if (duplicate) for (const s of view.steps) if (s.kind === 'AsyncScenario') s.notes = [...(s.notes ?? []), `not queued: duplicate of inbox entry ${duplicate.inboxId}`];
       // The jobs this run queued (its AsyncScenario blocks): the way forward from a webhook to the letter it caused.
       const started = (await ctx.d.store.listJobs({ parentRunId: run.id, limit: 20 })).items.map((j) => ({ id: j.id, scenario: j.scenario, block: j.parentBlock, status: j.status, lastRunId: j.lastRunId }));
       ctx.render(res, 'run.njk', {
@@ -230,6 +232,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         httpCalls: httpCallsOf(run, trace),
         view,
         duplicate,
+        answered,
         started,
       });
     } catch (e) {
@@ -309,15 +312,25 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
 }
 
 /**
- * For the hook run of a re-delivered webhook: the inbox entry of the first delivery and the run that answered it.
- * The server answered the duplicate as before and started nothing, which the run page must say in words.
+ * What the caller of a run that answered a request was told (`answered`), and for the hook run of a re-delivered
+ * webhook the inbox entry of the first delivery and the run that answered it (`duplicate`). The server answered a
+ * duplicate as it answered the first delivery and started nothing, which the run page must say in words.
  */
-async function duplicateOf(ctx: ConsoleContext, inboxId: number | null): Promise<{ inboxId: number; runId: string | null } | undefined> {
-  if (inboxId === null) return undefined;
-  const entry = await ctx.d.store.getInboxEntry(inboxId);
-  if (!entry || entry.duplicateOf === null) return undefined;
-  const original = await ctx.d.store.getInboxEntry(entry.duplicateOf);
-  return { inboxId: entry.duplicateOf, runId: original?.runId ?? null };
+async function answerOf(ctx: ConsoleContext, run: RunSummary): Promise<{ answered?: string; duplicate?: { inboxId: number; runId: string | null } }> {
+  if (run.trigger === 'webapi') {
+    // The Web-API answers 200 once the scenario exists and starts; the run's end is told by startresult, unless the
+    // caller's timeout came first (startresult 2), which the run record does not keep.
+    return { answered: `HTTP 200 · startresult ${run.status === 'failed' ? 1 : 0}, or 2 if the caller's timeout ended first` };
+  }
+  if (run.trigger !== 'http' || run.inboxId === null) return {};
+  const entry = await ctx.d.store.getInboxEntry(run.inboxId);
+  if (!entry) return {};
+  const original = entry.duplicateOf === null ? undefined : await ctx.d.store.getInboxEntry(entry.duplicateOf);
+  const status = original?.responseStatus ?? entry.responseStatus;
+  return {
+    ...(status !== null ? { answered: `HTTP ${status}` } : {}),
+    ...(entry.duplicateOf !== null ? { duplicate: { inboxId: entry.duplicateOf, runId: original?.runId ?? null } } : {}),
+  };
 }
 
 /**
