@@ -36,6 +36,8 @@ export interface AppDeps {
   syncRuns?: SyncRuns;
   /** Service tasks, listed and started by hand under /-/tasks. */
   tasks?: TaskScheduler;
+  /** How letters leave (SMTP server or outbox folder), safe to show: the console's outbox page names it. */
+  mail?: { kind: 'smtp' | 'outbox' | 'none'; describe: string };
   /**
    * false when the store holds no delivery key naming a path, so a delivery under the secret of every path is not
    * looked up under its old key too (see `deliveryKey` in hook.ts); undefined: look it up.

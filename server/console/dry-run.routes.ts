@@ -5,7 +5,7 @@ import type { RunResult } from '../../engine/index.js';
 import type { ConsoleContext } from './console.router.js';
 import { CONSOLE_BASE } from './console-views.js';
 import { DRY_RUN_PARAMS, dryRunInput, dryRunParams, performDryRun, type DryRunInput } from './dry-run.js';
-import { runView } from './run-view.js';
+import { errorLocation, runView } from './run-view.js';
 import { sendLetterHtml } from './run.routes.js';
 
 /** A Bpium "record created" webhook for the seeded task of the embedded emulator, offered as a starting point. */
@@ -109,6 +109,8 @@ interface ResultModel {
   /** Letter n's HTML is at `${mailBase}${n}/html`. */
   mailBase: string;
   children: Array<{ scenario: string; params: Array<[string, unknown]>; result?: ResultModel }>;
+  /** Where the run failed, `file:line:col` inside the scenarios folder. */
+  location?: string;
 }
 
 /** The result and the runs it started, nested (a few levels at most). */
@@ -120,6 +122,7 @@ function resultModel(ctx: ConsoleContext, run: RunResult, mailBase: string, dept
     run,
     view: runView({ scenarioName: run.scenario, trace: run.trace, scenario, versionRan: run.version, ...(failedBlock ? { failedBlock } : {}) }),
     mailBase,
+    ...(run.error && errorLocation(run.error, ctx.d.host.library().dir) ? { location: errorLocation(run.error, ctx.d.host.library().dir) } : {}),
     children: run.asyncStarted.map((a, i) => ({
       scenario: a.scenario,
       params: Object.entries(a.params),

@@ -38,6 +38,8 @@ export function outboxRoutes(router: Router, ctx: ConsoleContext): void {
         total: page.total,
         shown: letters.length,
         dir,
+        // Which way letters leave: with SMTP in use the outbox stays empty, and the page says where letters go instead.
+        smtp: ctx.d.mail?.kind === 'smtp' ? ctx.d.mail.describe.replace(/^SMTP /, '') : undefined,
         olderUrl: page.olderBefore ? `${CONSOLE_BASE}/outbox?before=${encodeURIComponent(page.olderBefore)}` : undefined,
         newestUrl: before ? `${CONSOLE_BASE}/outbox` : undefined,
       });

@@ -1,6 +1,7 @@
 // Turns a run (stored record or dry-run result) into what the run pages show: steps with the variables after each
 // one, the path on the diagram, letters, Bpium calls and started scenarios.
-import type { Scenario } from '../../engine/index.js';
+import { runErrorLocation, type Scenario } from '../../engine/index.js';
+import { fileInFolder } from '../scenario-host.js';
 import { diagramOf, markDiagram, pathMarks, type MarkedDiagram } from './scenario-graph.js';
 import { readBack, storedChanged } from '../stored-values.js';
 
@@ -91,3 +92,12 @@ export function runView(input: { scenarioName: string; trace: unknown; scenario:
 
 /** Ids of runs and jobs go into URLs and queries only when they look like ids. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+
+/**
+ * `file:line:col` of a run error's block with the file named inside the scenarios folder (`ReadUser.yaml:12:3`), as
+ * the scenario pages name it: the engine names it from the server's working directory, which may be anywhere.
+ */
+export function errorLocation(error: { file?: unknown; line?: unknown; col?: unknown }, scenariosDir: string): string | undefined {
+  const where = runErrorLocation(error);
+  return where && typeof error.file === 'string' ? `${fileInFolder(error.file, scenariosDir)}:${String(error.line)}:${String(error.col)}` : undefined;
+}

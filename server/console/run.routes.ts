@@ -1,7 +1,7 @@
 // Console pages of runs and jobs: the self-updating runs list (and its JSON), one run with its path and effects,
 // the jobs list with dead letters, and replay.
 import type { Request, Response, Router } from 'express';
-import { closest, runErrorLocation, type Value } from '../../engine/index.js';
+import { closest, type Value } from '../../engine/index.js';
 import { caseFromRun, inlineParams, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
 import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger } from '../store/store.port.js';
@@ -11,7 +11,7 @@ import { deadRunIds, inProgressRun, listedCounts, listedStatus, type ListedRunSt
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
 import { CONSOLE_BASE, formatDuration, timeFormatter } from './console-views.js';
-import { ID_PATTERN, runView } from './run-view.js';
+import { errorLocation, ID_PATTERN, runView } from './run-view.js';
 import { dbCallsOf } from './db-calls.js';
 
 /** How long the live list reuses the counts above it. */
@@ -94,7 +94,8 @@ async function runningJobs(ctx: ConsoleContext, f: RunFilters): Promise<RunSumma
   return jobs.items.map(inProgressRun);
 }
 
-function errorOf(v: unknown): { code: string; message: string; block?: string; scenario?: string; retryable?: boolean; location?: string } | undefined {
+/** A stored run error as the pages show it; with `scenariosDir`, its location too (named inside that folder). */
+function errorOf(v: unknown, scenariosDir?: string): { code: string; message: string; block?: string; scenario?: string; retryable?: boolean; location?: string } | undefined {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
   const e = v as Record<string, unknown>;
   return {
@@ -103,7 +104,7 @@ function errorOf(v: unknown): { code: string; message: string; block?: string; s
     ...(typeof e.block === 'string' ? { block: e.block } : {}),
     ...(typeof e.scenario === 'string' ? { scenario: e.scenario } : {}),
     ...(typeof e.retryable === 'boolean' ? { retryable: e.retryable } : {}),
-    ...(runErrorLocation(e) ? { location: runErrorLocation(e) } : {}),
+    ...(scenariosDir && errorLocation(e, scenariosDir) ? { location: errorLocation(e, scenariosDir) } : {}),
   };
 }
 
@@ -206,7 +207,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       const [job, attempts] = run.jobId ? await Promise.all([ctx.d.store.getJob(run.jobId), ctx.d.store.listRuns({ jobId: run.jobId, limit: 20 })]) : [undefined, undefined];
       const host = ctx.d.host;
       const scenario = host.libraryWithVersion(run.scenario, run.version)?.scenarios.get(run.scenario) ?? host.library().scenarios.get(run.scenario);
-      const error = errorOf(run.error);
+      const error = errorOf(run.error, host.library().dir);
       const trace = Array.isArray(run.trace) ? run.trace : [];
       const last = trace[trace.length - 1] as { exit?: string; block?: string; scenario?: string } | undefined;
       const failedBlock = last?.exit === 'failed' && last.scenario === run.scenario ? last.block : undefined;

@@ -1,9 +1,9 @@
 // The Web requests and Bpium calls tables of a run page fit their half-width panel at 1280 px (U9): a long URL,
 // record id and error wrap inside their cells instead of being cut at the panel's edge.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { freePort } from '../mail/smtp-server.helper.js';
 import { AUTH, chromiumMissing, consoleContext, launchChromium, readUserJob, startConsoleServer } from './console-helpers.js';
 
 /** Posts to the URL in input parameter 1; with no timeout exit, a refused connection fails the run. */
@@ -20,15 +20,6 @@ blocks:
     exits: { error: done }
   done: { kind: ReturnValue, values: { 1: '[code]' } }
 `;
-
-/** A port on 127.0.0.1 that nothing listens on (taken, then given back). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** The widths of a table and of the box it scrolls in, as laid out. */
 function widths(page: Page, selector: string): Promise<{ table: number; box: number; scroll: number }> {
@@ -57,7 +48,7 @@ describe('call tables of a run page at 1280 px', () => {
 
   it('a web request with a long URL and its error fit the Web requests panel', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
-    const url = `http://127.0.0.1:${await closedPort()}/api/v1/${'segment-'.repeat(14)}messages?reference=${'0123456789abcdef'.repeat(6)}`;
+    const url = `http://127.0.0.1:${await freePort()}/api/v1/${'segment-'.repeat(14)}messages?reference=${'0123456789abcdef'.repeat(6)}`;
     const res = await fetch(`${t.server.url}/execsvcscript?name=PostTo&startparam1=${encodeURIComponent(url)}`, { headers: { authorization: AUTH } });
     assert.equal(res.status, 200);
     const runId = res.headers.get('x-oktell-run-id')!;
