@@ -1,0 +1,61 @@
+// Text colours of the console's stylesheet meet WCAG AA (4.5:1) on the backgrounds they are drawn on (review U13):
+// step durations, muted text (also inside the red error box) and the green status badges. The contrast is computed
+// from the colours in console.css, as a checker would compute it from the rendered page.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { repoPath } from '../helpers.js';
+
+const CSS = readFileSync(repoPath('server/console/assets/console.css'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+const ROOT = Object.fromEntries([...(/:root\s*{([^}]*)}/.exec(CSS)?.[1] ?? '').matchAll(/(--[\w-]+)\s*:\s*([^;]+);/g)].map((m) => [m[1], m[2]!.trim()]));
+
+/** The value of `property` in the first top-level rule whose selector list has `selector`, variables resolved. */
+function declared(selector: string, property: string): string {
+  for (const rule of CSS.matchAll(/([^{}]+){([^{}]*)}/g)) {
+    if (!rule[1]!.split(',').map((s) => s.trim()).includes(selector)) continue;
+    const m = new RegExp(`(?:^|;)\\s*${property}\\s*:\\s*([^;]+)`).exec(rule[2]!);
+    if (m) return resolve(m[1]!.trim());
+  }
+  throw new Error(`no ${property} for ${selector} in console.css`);
+}
+
+function resolve(value: string): string {
+  const v = /^var\((--[\w-]+)\)$/.exec(value);
+  return v ? resolve(ROOT[v[1]!] ?? '') : value;
+}
+
+/** WCAG 2 relative luminance of a #rgb or #rrggbb colour. */
+function luminance(color: string): number {
+  assert.match(color, /^#([0-9a-f]{3}|[0-9a-f]{6})$/i);
+  const hex = color.length === 4 ? `#${[...color.slice(1)].map((c) => c + c).join('')}` : color;
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
+
+function contrast(a: string, b: string): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
+describe('console colours', () => {
+  it('computes contrast as WCAG does', () => {
+    assert.equal(contrast('#000000', '#ffffff').toFixed(1), '21.0');
+    assert.equal(contrast('#a4adbb', '#ffffff').toFixed(2), '2.26'); // the review's step duration colour
+  });
+
+  const pairs: Array<[string, string, string]> = [
+    ['step durations on a panel', declared('.step .ms', 'color'), resolve('var(--surface)')],
+    ['step durations on a jumped-to step', declared('.step .ms', 'color'), declared('.step:target', 'background')],
+    ['muted text on a panel', declared('.muted', 'color'), resolve('var(--surface)')],
+    ['muted text on the page background', declared('.muted', 'color'), resolve('var(--bg)')],
+    ['muted text in the red error box', declared('.muted', 'color'), declared('.notice.bad', 'background')],
+    ['green badges (completed, succeeded, sent, valid)', declared('.st-completed', 'color'), declared('.st-completed', 'background')],
+    ['the live badge', declared('.live', 'color'), declared('.live', 'background')],
+  ];
+  for (const [what, fg, bg] of pairs) {
+    it(`${what}: ${fg} on ${bg} is at least 4.5:1`, () => {
+      const ratio = contrast(fg, bg);
+      assert.ok(ratio >= 4.5, `${what}: ${fg} on ${bg} is ${ratio.toFixed(2)}:1`);
+    });
+  }
+});
