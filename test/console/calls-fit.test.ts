@@ -1,10 +1,10 @@
 // The Web requests and Bpium calls tables of a run page fit their half-width panel at 1280 px (U9): a long URL,
 // record id and error wrap inside their cells instead of being cut at the panel's edge.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import { freePort } from '../mail/smtp-server.helper.js';
-import { AUTH, chromiumMissing, consoleContext, launchChromium, readUserJob, startConsoleServer } from './console-helpers.js';
+import { AUTH, chromiumMissing, readUserJob, useConsoleBrowser } from './console-helpers.js';
 
 /** Posts to the URL in input parameter 1; with no timeout exit, a refused connection fails the run. */
 const POST_TO_YAML = `variables:
@@ -31,29 +31,16 @@ function widths(page: Page, selector: string): Promise<{ table: number; box: num
 }
 
 describe('call tables of a run page at 1280 px', () => {
-  let t: Awaited<ReturnType<typeof startConsoleServer>>;
-  let browser: Browser;
-  let context: BrowserContext;
-  before(async () => {
-    if (chromiumMissing) return;
-    t = await startConsoleServer({ 'PostTo.yaml': POST_TO_YAML }, { WEB_REQUEST_ATTEMPTS: '1' });
-    browser = await launchChromium();
-    context = await consoleContext(browser, 1280, 900);
-  });
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await t?.cleanup();
-  });
+  const s = useConsoleBrowser({ scenarios: { 'PostTo.yaml': POST_TO_YAML }, env: { WEB_REQUEST_ATTEMPTS: '1' } });
 
   it('a web request with a long URL and its error fit the Web requests panel', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
     const url = `http://127.0.0.1:${await freePort()}/api/v1/${'segment-'.repeat(14)}messages?reference=${'0123456789abcdef'.repeat(6)}`;
-    const res = await fetch(`${t.server.url}/execsvcscript?name=PostTo&startparam1=${encodeURIComponent(url)}`, { headers: { authorization: AUTH } });
+    const res = await fetch(`${s.t.server.url}/execsvcscript?name=PostTo&startparam1=${encodeURIComponent(url)}`, { headers: { authorization: AUTH } });
     assert.equal(res.status, 200);
     const runId = res.headers.get('x-oktell-run-id')!;
-    const page = await context.newPage();
-    await page.goto(`${t.base}/runs/${runId}`);
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/runs/${runId}`);
     const table = page.locator('table.http-calls');
     assert.ok((await table.textContent())?.includes(url.slice(0, 60)), 'the URL is in the table');
     assert.match((await table.locator('.error-text').textContent()) ?? '', /ECONNREFUSED/);
@@ -65,10 +52,10 @@ describe('call tables of a run page at 1280 px', () => {
 
   it('a Bpium call with a long record id fits the Bpium calls panel', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
-    const failed = await readUserJob(t, `9${'0'.repeat(120)}`);
+    const failed = await readUserJob(s.t, `9${'0'.repeat(120)}`);
     assert.equal(failed.status, 'failed');
-    const page = await context.newPage();
-    await page.goto(`${t.base}/runs/${failed.runId}`);
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/runs/${failed.runId}`);
     assert.equal(await page.locator('table.bpium-calls tbody tr').count(), 1);
     const w = await widths(page, 'table.bpium-calls');
     assert.ok(w.scroll <= w.box, `the table needs ${w.scroll} px in a ${w.box} px panel`);

@@ -1,11 +1,9 @@
 // The console in a real browser (Debian's Chromium through playwright-core): a scenario's blocks on its diagram, a
 // run's path highlighted, a failed run replayed until it succeeds, a dry run from the form, the outbox, a phone screen.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumMissing, consoleContext, launchChromium, postWebhook, readUserJob, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
-
-type Server = Awaited<ReturnType<typeof startConsoleServer>>;
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { chromiumMissing, consoleContext, postWebhook, readUserJob, taskWebhook, useConsoleBrowser, waitFor } from './console-helpers.js';
 
 async function attributes(page: Page, selector: string, name: string): Promise<string[]> {
   const out: string[] = [];
@@ -14,28 +12,15 @@ async function attributes(page: Page, selector: string, name: string): Promise<s
 }
 
 describe('web console in a browser', () => {
-  let t: Server;
-  let browser: Browser;
-  let context: BrowserContext;
-  before(async () => {
-    if (chromiumMissing) return;
-    t = await startConsoleServer();
-    browser = await launchChromium();
-    context = await consoleContext(browser);
-  });
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await t?.cleanup();
-  });
+  const s = useConsoleBrowser();
 
   it('a scenario page draws every block with its title and kind, and labels the exits', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
-    const page = await context.newPage();
-    await page.goto(`${t.base}/scenarios`);
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/scenarios`);
     await page.click('a[data-scenario="BpiumNewTask"]');
     await page.waitForURL(/\/scenarios\/BpiumNewTask$/);
-    const scenario = t.server.host.library().scenarios.get('BpiumNewTask')!;
+    const scenario = s.t.server.host.library().scenarios.get('BpiumNewTask')!;
     const drawn = await attributes(page, 'svg.diagram g.node', 'data-block');
     assert.deepEqual(new Set(drawn), new Set(scenario.blocks.keys()));
     const getUser = page.locator('svg.diagram g.node[data-block="getUser"]');
@@ -53,12 +38,12 @@ describe('web console in a browser', () => {
 
   it('a run page highlights exactly the blocks the run went through', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
-    const res = await postWebhook(t.server.url, taskWebhook({ name: 'Сверить остатки', responsible: ['2', '9'] }), t.secret);
+    const res = await postWebhook(s.t.server.url, taskWebhook({ name: 'Сверить остатки', responsible: ['2', '9'] }), s.t.secret);
     assert.equal(res.status, 200);
-    const summary = await waitFor('the BpiumNewTask run', async () => (await t.server.store.listRuns({ scenario: 'BpiumNewTask', status: 'completed' })).items[0]);
-    const run = (await t.server.store.getRun(summary.id))!;
-    const page = await context.newPage();
-    await page.goto(`${t.base}/runs`);
+    const summary = await waitFor('the BpiumNewTask run', async () => (await s.t.server.store.listRuns({ scenario: 'BpiumNewTask', status: 'completed' })).items[0]);
+    const run = (await s.t.server.store.getRun(summary.id))!;
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/runs`);
     await page.click(`tr[data-id="${run.id}"] a.badge`);
     await page.waitForURL(new RegExp(`/runs/${run.id}$`));
     const traceBlocks = new Set((run.trace as Array<{ block: string }>).map((s) => s.block));
@@ -78,14 +63,14 @@ describe('web console in a browser', () => {
 
   it('a failed run is replayed from its page and the new attempt succeeds', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
-    const failed = await readUserJob(t, '5');
+    const failed = await readUserJob(s.t, '5');
     assert.equal(failed.status, 'failed', 'employee 5 does not exist in Bpium yet');
-    const page = await context.newPage();
-    await page.goto(`${t.base}/runs/${failed.runId}`);
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/runs/${failed.runId}`);
     assert.match((await page.locator('.run-error').textContent()) ?? '', /404/);
     assert.deepEqual(await attributes(page, 'svg.diagram g.node.st-failed', 'data-block'), ['getUser']);
     // Fix the data the way an operator would: create the employee in Bpium (the emulator's REST API).
-    const emu = t.server.emulator!;
+    const emu = s.t.server.emulator!;
     const created = await fetch(`${emu.url}/catalogs/3/records`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`${emu.login}:${emu.password}`).toString('base64')}`, 'content-type': 'application/json' },
@@ -96,10 +81,10 @@ describe('web console in a browser', () => {
     await page.waitForURL(new RegExp(`/runs\\?job=${failed.jobId}&replayed=1$`));
     // The list updates itself: the new attempt appears without a reload.
     await page.locator('tr[data-status="completed"]').waitFor({ timeout: 15_000 });
-    assert.equal((await t.server.store.getJob(failed.jobId))!.status, 'succeeded');
+    assert.equal((await s.t.server.store.getJob(failed.jobId))!.status, 'succeeded');
     assert.equal(await page.locator('tr[data-status="completed"] td.c-trigger').textContent(), 'replay');
     // The letter of the replayed run is in the outbox, HTML shown sandboxed.
-    await page.goto(`${t.base}/outbox`);
+    await page.goto(`${s.t.base}/outbox`);
     await page.getByText('Проверка связи, Анна Соколова').click();
     assert.match((await page.locator('pre.letter-text').textContent()) ?? '', /Здравствуйте! Это проверка\./);
     const frame = page.frameLocator('iframe.letter-frame');
@@ -110,9 +95,9 @@ describe('web console in a browser', () => {
 
   it('a dry run from the form shows the result and trace and leaves no trace in the store', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
-    const runsBefore = (await t.server.store.listRuns({ limit: 1000 })).items.length;
-    const page = await context.newPage();
-    await page.goto(`${t.base}/dry-run`);
+    const runsBefore = (await s.t.server.store.listRuns({ limit: 1000 })).items.length;
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/dry-run`);
     await page.selectOption('#scenario', 'ReadUser');
     await page.check('input[name="mode"][value="params"]');
     await page.fill('input[name="p1"]', '3');
@@ -124,21 +109,21 @@ describe('web console in a browser', () => {
     assert.match((await result.locator('.mails').textContent()) ?? '', /dry-run[\s\S]*Проверка связи, Мария Смирнова/);
     assert.deepEqual(new Set(await attributes(page, 'svg.diagram g.node.st-visited', 'data-block')), new Set(['begin', 'getUser', 'letter', 'answer']));
     assert.equal(await page.locator('.steps > li').count(), 4);
-    assert.equal((await t.server.store.listRuns({ limit: 1000 })).items.length, runsBefore, 'a dry run records no run');
+    assert.equal((await s.t.server.store.listRuns({ limit: 1000 })).items.length, runsBefore, 'a dry run records no run');
     await page.close();
   });
 
   it('on a phone-width screen the pages fit the width and the diagram scrolls inside its panel', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
-    const phone = await consoleContext(browser, 390, 844);
+    const phone = await consoleContext(s.browser, 390, 844);
     try {
       const page = await phone.newPage();
       for (const path of ['/runs', '/scenarios', '/scenarios/BpiumNewTask', '/jobs', '/outbox', '/dry-run']) {
-        await page.goto(`${t.base}${path}`);
+        await page.goto(`${s.t.base}${path}`);
         const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
         assert.ok(width <= 390, `${path} is ${width} px wide`);
       }
-      await page.goto(`${t.base}/scenarios/BpiumNewTask`);
+      await page.goto(`${s.t.base}/scenarios/BpiumNewTask`);
       const box = await page.locator('svg.diagram').boundingBox();
       assert.ok(box && box.width > 390, 'the diagram keeps a readable size');
     } finally {

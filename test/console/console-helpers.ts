@@ -1,6 +1,7 @@
 // Test helpers of the web console: a real server on a temp folder (outbox mail, embedded Bpium emulator), requests
 // with and without credentials, and Debian's Chromium through playwright-core when it is installed.
 import { existsSync } from 'node:fs';
+import { after, before } from 'node:test';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { AUTH, postWebhook, startTestServer, taskWebhook, USER, waitFor, type TestServer } from '../server/server-helpers.js';
 
@@ -109,4 +110,46 @@ export async function launchChromium(): Promise<Browser> {
 
 export function consoleContext(browser: Browser, width = 1280, height = 900): Promise<BrowserContext> {
   return browser.newContext({ httpCredentials: { username: USER.login, password: USER.password }, viewport: { width, height }, deviceScaleFactor: 1 });
+}
+
+export type ConsoleServer = Awaited<ReturnType<typeof startConsoleServer>>;
+
+/** What a browser suite's tests use; set by its `before` hook (`browser` and `context` stay unset without Chromium). */
+export interface ConsoleBrowser {
+  t: ConsoleServer;
+  browser: Browser;
+  /** Logged in as the test user, 1280×900 unless told otherwise. */
+  context: BrowserContext;
+}
+
+/**
+ * The set-up of a browser test suite, registered as its `before` and `after` hooks: a console server (with `scenarios`
+ * added to the shipped ones and `env` over the test defaults), Chromium and a logged-in context. Without Chromium
+ * nothing starts, unless `serverWithoutBrowser` (a suite with HTTP-only tests too). Call it inside `describe`.
+ *
+ * @example
+ * describe('the runs list in a browser', () => {
+ *   const s = useConsoleBrowser();
+ *   it('…', async (tc) => {
+ *     if (chromiumMissing) return tc.skip(chromiumMissing);
+ *     const page = await s.context.newPage();
+ *     await page.goto(`${s.t.base}/runs`);
+ *   });
+ * });
+ */
+export function useConsoleBrowser(opts: { scenarios?: Record<string, string>; env?: Record<string, string>; serverWithoutBrowser?: boolean; width?: number; height?: number } = {}): ConsoleBrowser {
+  const suite = {} as ConsoleBrowser;
+  before(async () => {
+    if (chromiumMissing && !opts.serverWithoutBrowser) return;
+    suite.t = await startConsoleServer(opts.scenarios, opts.env);
+    if (chromiumMissing) return;
+    suite.browser = await launchChromium();
+    suite.context = await consoleContext(suite.browser, opts.width, opts.height);
+  });
+  after(async () => {
+    await suite.context?.close();
+    await suite.browser?.close();
+    await suite.t?.cleanup();
+  });
+  return suite;
 }

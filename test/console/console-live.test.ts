@@ -2,11 +2,9 @@
 // keyboard focus and a text selection across its updates and changes nothing when nothing changed, its counts follow
 // the rows, its badge says "offline" when the server stops; the dry-run form follows the chosen scenario.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumMissing, consoleContext, launchChromium, postWebhook, readUserJob, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
-
-type Server = Awaited<ReturnType<typeof startConsoleServer>>;
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { chromiumMissing, consoleContext, postWebhook, readUserJob, startConsoleServer, taskWebhook, useConsoleBrowser, waitFor } from './console-helpers.js';
 
 /** Resolves after the page has fetched and handled `n` more answers of runs.json. */
 async function polls(page: Page, n: number): Promise<void> {
@@ -16,33 +14,20 @@ async function polls(page: Page, n: number): Promise<void> {
 }
 
 describe('web console live list in a browser', () => {
-  let t: Server;
-  let browser: Browser;
-  let context: BrowserContext;
-  before(async () => {
-    if (chromiumMissing) return;
-    t = await startConsoleServer();
-    browser = await launchChromium();
-    context = await consoleContext(browser);
-  });
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await t?.cleanup();
-  });
+  const s = useConsoleBrowser();
 
   async function webhookRun(name: string): Promise<void> {
-    const before = (await t.server.store.counts()).runs.completed;
-    const res = await postWebhook(t.server.url, taskWebhook({ name, responsible: ['2'] }), t.secret);
+    const before = (await s.t.server.store.counts()).runs.completed;
+    const res = await postWebhook(s.t.server.url, taskWebhook({ name, responsible: ['2'] }), s.t.secret);
     assert.equal(res.status, 200);
-    await waitFor('the letter run', async () => (await t.server.store.counts()).runs.completed >= before + 2);
+    await waitFor('the letter run', async () => (await s.t.server.store.counts()).runs.completed >= before + 2);
   }
 
   it('keeps the focused link and the selected text while polls change nothing, then while a new run arrives', { timeout: 90_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
     await webhookRun('первая задача');
-    const page = await context.newPage();
-    await page.goto(`${t.base}/runs`);
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/runs`);
     await page.locator('#live').waitFor();
     const rows = await page.locator('table.runs tbody tr').count();
     assert.ok(rows >= 2);
@@ -78,20 +63,20 @@ describe('web console live list in a browser', () => {
 
   it('updates the counts above the list with the rows', { timeout: 90_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
-    const page = await context.newPage();
-    await page.goto(`${t.base}/runs`);
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/runs`);
     const completed = Number(await page.locator('[data-count="completed"] b').textContent());
     await webhookRun('третья задача');
     await waitFor('the counts to follow', async () => Number(await page.locator('[data-count="completed"] b').textContent()) === completed + 2, 15_000);
-    assert.equal(Number(await page.locator('[data-count="completed"] b').textContent()), (await t.server.store.counts()).runs.completed);
+    assert.equal(Number(await page.locator('[data-count="completed"] b').textContent()), (await s.t.server.store.counts()).runs.completed);
     await page.close();
   });
 
   it('the dry-run form switches to input parameters for another scenario, and back to the webhook for the hook scenario', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
-    const page = await context.newPage();
-    await page.goto(`${t.base}/dry-run`);
-    const hook = t.server.host.library().scenarios.has('HTTP404') ? 'HTTP404' : await page.locator('#scenario').inputValue();
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/dry-run`);
+    const hook = s.t.server.host.library().scenarios.has('HTTP404') ? 'HTTP404' : await page.locator('#scenario').inputValue();
     assert.equal(await page.locator('#scenario').inputValue(), hook);
     assert.ok(await page.locator('input[name="mode"][value="webhook"]').isChecked());
     assert.ok(await page.locator('fieldset.params input[name="p1"]').isDisabled(), 'the unused parameters cannot be typed into');
@@ -106,12 +91,12 @@ describe('web console live list in a browser', () => {
 
   it('an in-page jump lands below the sticky header, on a wide screen and on a phone', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
-    const line = t.server.host.library().scenarios.get('BpiumNewTask')!.blocks.get('getUser')!.loc.line;
+    const line = s.t.server.host.library().scenarios.get('BpiumNewTask')!.blocks.get('getUser')!.loc.line;
     for (const [width, height] of [[1280, 900], [390, 844]] as const) {
-      const ctx = await consoleContext(browser, width, height);
+      const ctx = await consoleContext(s.browser, width, height);
       try {
         const page = await ctx.newPage();
-        await page.goto(`${t.base}/scenarios/BpiumNewTask#L${line}`);
+        await page.goto(`${s.t.base}/scenarios/BpiumNewTask#L${line}`);
         const header = (await page.locator('header.top').boundingBox())!;
         const target = (await page.locator(`tr#L${line}`).boundingBox())!;
         assert.ok(target.y >= header.y + header.height, `${width} px: line ${line} at y=${target.y} is under the header (bottom ${header.y + header.height})`);
@@ -123,11 +108,11 @@ describe('web console live list in a browser', () => {
 
   it('on a phone the Replay button and the reason of a failure are on the screen', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
-    const failed = await readUserJob(t, '88');
-    const phone = await consoleContext(browser, 390, 844);
+    const failed = await readUserJob(s.t, '88');
+    const phone = await consoleContext(s.browser, 390, 844);
     try {
       const page = await phone.newPage();
-      await page.goto(`${t.base}/jobs?status=failed`);
+      await page.goto(`${s.t.base}/jobs?status=failed`);
       const replay = page.locator(`tr[data-id="${failed.jobId}"] button`, { hasText: 'Replay' });
       const box = (await replay.boundingBox())!;
       assert.ok(box.x >= 0 && box.x + box.width <= 390, `Replay spans x=${box.x}..${box.x + box.width}`);
@@ -135,7 +120,7 @@ describe('web console live list in a browser', () => {
       assert.ok(await error.isVisible());
       const errorBox = (await error.boundingBox())!;
       assert.ok(errorBox.x + errorBox.width <= 390);
-      await page.goto(`${t.base}/runs`);
+      await page.goto(`${s.t.base}/runs`);
       const runError = page.locator(`tr[data-id="${failed.runId}"] td.c-error`);
       assert.ok(await runError.isVisible(), 'a failed run says why on a phone too');
       assert.match((await runError.textContent()) ?? '', /404/);
@@ -150,7 +135,7 @@ describe('web console live list in a browser', () => {
     const other = await startConsoleServer();
     let stopped = false;
     try {
-      const page = await context.newPage();
+      const page = await s.context.newPage();
       await page.goto(`${other.base}/runs`);
       await polls(page, 1);
       assert.equal(await page.locator('#live').textContent(), 'live');

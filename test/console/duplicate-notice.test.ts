@@ -1,38 +1,24 @@
 // A re-delivered webhook is named a duplicate on its run page, in words, with a link to the first delivery's run.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { chromiumMissing, consoleContext, get, launchChromium, postWebhook, startConsoleServer, taskWebhook } from './console-helpers.js';
+import { describe, it } from 'node:test';
+import { chromiumMissing, get, postWebhook, taskWebhook, useConsoleBrowser } from './console-helpers.js';
 
 describe('the duplicate notice in a browser', () => {
-  let t: Awaited<ReturnType<typeof startConsoleServer>>;
-  let browser: Browser;
-  let context: BrowserContext;
-  before(async () => {
-    t = await startConsoleServer();
-    if (chromiumMissing) return;
-    browser = await launchChromium();
-    context = await consoleContext(browser);
-  });
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await t?.cleanup();
-  });
+  const s = useConsoleBrowser({ serverWithoutBrowser: true });
 
   it('the run of a re-post says it was a duplicate of the first delivery; the first run says nothing of the kind', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
     const body = taskWebhook({ name: 'Дважды', responsible: ['2'], sequenceId: 7001 });
-    const first = await postWebhook(t.server.url, body, t.secret);
-    const again = await postWebhook(t.server.url, body, t.secret);
+    const first = await postWebhook(s.t.server.url, body, s.t.secret);
+    const again = await postWebhook(s.t.server.url, body, s.t.secret);
     assert.equal(first.status, 200);
     assert.equal(again.status, 200);
     const firstRun = first.headers.get('x-oktell-run-id')!;
     const againRun = again.headers.get('x-oktell-run-id')!;
     assert.notEqual(firstRun, againRun);
 
-    const page = await context.newPage();
-    await page.goto(`${t.base}/runs/${againRun}`);
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/runs/${againRun}`);
     const notice = page.locator('#duplicate');
     assert.ok(await notice.isVisible());
     const text = ((await notice.textContent()) ?? '').replace(/\s+/g, ' ');
@@ -45,12 +31,12 @@ describe('the duplicate notice in a browser', () => {
 
   it('the page as served carries the notice (checked without a browser too)', { timeout: 30_000 }, async () => {
     const body = taskWebhook({ name: 'Снова', responsible: ['2'], sequenceId: 7002 });
-    const first = await postWebhook(t.server.url, body, t.secret);
-    const again = await postWebhook(t.server.url, body, t.secret);
-    const html = await (await get(`${t.base}/runs/${again.headers.get('x-oktell-run-id')}`)).text();
+    const first = await postWebhook(s.t.server.url, body, s.t.secret);
+    const again = await postWebhook(s.t.server.url, body, s.t.secret);
+    const html = await (await get(`${s.t.base}/runs/${again.headers.get('x-oktell-run-id')}`)).text();
     assert.match(html, /<div class="notice warn duplicate" id="duplicate">\s*<strong>Duplicate delivery\.<\/strong>/);
     assert.ok(html.includes(`/runs/${first.headers.get('x-oktell-run-id')}"`), 'links to the first delivery\'s run');
-    const firstHtml = await (await get(`${t.base}/runs/${first.headers.get('x-oktell-run-id')}`)).text();
+    const firstHtml = await (await get(`${s.t.base}/runs/${first.headers.get('x-oktell-run-id')}`)).text();
     assert.ok(!firstHtml.includes('id="duplicate"'));
   });
 });
