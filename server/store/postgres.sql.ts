@@ -86,7 +86,7 @@ export const PG_SQL = {
     WHERE job_id = ANY($1::text[]) AND status = 'running'
     RETURNING id, job_id`,
   /** $1 job ids, $2 error JSON, $3 now. */
-  buryJobs: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = $2,
+  buryJobs: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = $2,
       finished_at = $3, updated_at = $3
     WHERE id = ANY($1::text[])`,
   /** Takes over expired leases already locked by this transaction. $1 ids, $2 worker, $3 expires, $4 now. */
@@ -109,22 +109,22 @@ export const PG_SQL = {
     WHERE id = ANY($1::text[]) AND status = 'running' AND lease_owner = $2
     RETURNING id`,
   /** $1 ids, $2 worker, $3 now. */
-  releaseJobs: `UPDATE jobs SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL,
+  releaseJobs: `UPDATE jobs SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
       updated_at = $3, last_error = COALESCE($4, last_error)
     WHERE id = ANY($1::text[]) AND status = 'running' AND lease_owner = $2
     RETURNING id`,
   /** $1 id, $2 worker, $3 now, $4 run id. */
-  completeJob: `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, finished_at = $3,
+  completeJob: `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, finished_at = $3,
       updated_at = $3, last_run_id = COALESCE($4, last_run_id)
     WHERE id = $1 AND status = 'running' AND lease_owner = $2`,
   /** $1 id, $2 worker. */
   ownedJob: `SELECT attempts, max_attempts FROM jobs WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE`,
   /** $1 id, $2 error, $3 now, $4 run id, $5 next run at. */
-  retryJob: `UPDATE jobs SET status = 'queued', next_run_at = $5, lease_owner = NULL, lease_expires_at = NULL,
+  retryJob: `UPDATE jobs SET status = 'queued', next_run_at = $5, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
       last_error = $2, updated_at = $3, last_run_id = COALESCE($4, last_run_id)
     WHERE id = $1`,
   /** $1 id, $2 error, $3 now, $4 run id, $5 status. */
-  finishJob: `UPDATE jobs SET status = $5, lease_owner = NULL, lease_expires_at = NULL, last_error = $2,
+  finishJob: `UPDATE jobs SET status = $5, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = $2,
       finished_at = $3, updated_at = $3, last_run_id = COALESCE($4, last_run_id)
     WHERE id = $1`,
   /** Single instance only: the jobs a stopped server left running. */
@@ -133,17 +133,17 @@ export const PG_SQL = {
   setLastRuns: `UPDATE jobs SET last_run_id = x.run_id
     FROM jsonb_to_recordset($1::jsonb) AS x(id text, run_id text) WHERE jobs.id = x.id`,
   /** Single instance only. $1 now, $2 error. */
-  buryOrphans: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = $2,
+  buryOrphans: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = $2,
       finished_at = $1, updated_at = $1
     WHERE status = 'running' AND attempts >= max_attempts`,
-  requeueOrphans: `UPDATE jobs SET status = 'queued', next_run_at = $1, lease_owner = NULL, lease_expires_at = NULL,
+  requeueOrphans: `UPDATE jobs SET status = 'queued', next_run_at = $1, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
       last_error = $2, updated_at = $1
     WHERE status = 'running'`,
   failRunningRuns: `UPDATE runs SET status = 'failed', error = $2, finished_at = $1, duration_ms = $1 - started_at
     WHERE status = 'running'`,
   /** $1 ids or null, $2 status or null, $3 now, $4 set the pin?, $5 pin. */
   requeue: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = $3, lease_owner = NULL,
-      lease_expires_at = NULL, finished_at = NULL, updated_at = $3, replay_count = replay_count + 1,
+      lease_expires_at = NULL, claimed_at = NULL, finished_at = NULL, updated_at = $3, replay_count = replay_count + 1,
       pinned_version = CASE WHEN $4::boolean THEN $5 ELSE pinned_version END
     WHERE status IN ('failed', 'dead') AND ($1::text[] IS NULL OR id = ANY($1::text[])) AND ($2::text IS NULL OR status = $2)
     RETURNING id`,

@@ -23,7 +23,7 @@ const SQL = {
   expiredLeases: `SELECT * FROM jobs WHERE status = 'running' AND lease_expires_at <= ?`,
   runningJobs: `SELECT * FROM jobs WHERE status = 'running'`,
   setLastRun: `UPDATE jobs SET last_run_id = @run_id WHERE id = @id`,
-  buryExpired: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = @error,
+  buryExpired: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = @error,
       finished_at = @now, updated_at = @now
     WHERE status = 'running' AND lease_expires_at <= @now AND attempts >= max_attempts`,
   // claimed_at: when this attempt began (updated_at moves again with every lease renewal).
@@ -40,23 +40,23 @@ const SQL = {
     RETURNING *`,
   extendLease: `UPDATE jobs SET lease_expires_at = @expires, updated_at = @now
     WHERE id = @id AND status = 'running' AND lease_owner = @worker`,
-  releaseJob: `UPDATE jobs SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL,
+  releaseJob: `UPDATE jobs SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
       updated_at = @now, last_error = COALESCE(@error, last_error)
     WHERE id = @id AND status = 'running' AND lease_owner = @worker`,
-  completeJob: `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, finished_at = @now,
+  completeJob: `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, finished_at = @now,
       updated_at = @now, last_run_id = COALESCE(@run_id, last_run_id)
     WHERE id = @id AND status = 'running' AND lease_owner = @worker`,
   ownedJob: `SELECT attempts, max_attempts FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ?`,
-  retryJob: `UPDATE jobs SET status = 'queued', next_run_at = @next_run_at, lease_owner = NULL, lease_expires_at = NULL,
+  retryJob: `UPDATE jobs SET status = 'queued', next_run_at = @next_run_at, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
       last_error = @error, updated_at = @now, last_run_id = COALESCE(@run_id, last_run_id)
     WHERE id = @id`,
-  finishJob: `UPDATE jobs SET status = @status, lease_owner = NULL, lease_expires_at = NULL, last_error = @error,
+  finishJob: `UPDATE jobs SET status = @status, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = @error,
       finished_at = @now, updated_at = @now, last_run_id = COALESCE(@run_id, last_run_id)
     WHERE id = @id`,
-  buryOrphans: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = @error,
+  buryOrphans: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = @error,
       finished_at = @now, updated_at = @now
     WHERE status = 'running' AND attempts >= max_attempts`,
-  requeueOrphans: `UPDATE jobs SET status = 'queued', next_run_at = @now, lease_owner = NULL, lease_expires_at = NULL,
+  requeueOrphans: `UPDATE jobs SET status = 'queued', next_run_at = @now, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
       last_error = @error, updated_at = @now
     WHERE status = 'running'`,
   failRunningRuns: `UPDATE runs SET status = 'failed', error = @error, finished_at = @now, duration_ms = @now - started_at
@@ -65,11 +65,11 @@ const SQL = {
     WHERE job_id = @job_id AND status = 'running'
     RETURNING id`,
   requeueOne: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = @now, lease_owner = NULL,
-      lease_expires_at = NULL, finished_at = NULL, updated_at = @now, replay_count = replay_count + 1,
+      lease_expires_at = NULL, claimed_at = NULL, finished_at = NULL, updated_at = @now, replay_count = replay_count + 1,
       pinned_version = CASE WHEN @set_pin = 1 THEN @pin ELSE pinned_version END
     WHERE id = @id AND status IN ('failed', 'dead')`,
   requeueByStatus: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = @now, lease_owner = NULL,
-      lease_expires_at = NULL, finished_at = NULL, updated_at = @now, replay_count = replay_count + 1,
+      lease_expires_at = NULL, claimed_at = NULL, finished_at = NULL, updated_at = @now, replay_count = replay_count + 1,
       pinned_version = CASE WHEN @set_pin = 1 THEN @pin ELSE pinned_version END
     WHERE status = @status
     RETURNING id`,

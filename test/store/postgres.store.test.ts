@@ -22,7 +22,8 @@ if (pgAvailable.url) {
       defaultMaxAttempts: ctx.defaultMaxAttempts,
       poolSize: 4,
     };
-    return { store: await openPostgresStore(options), cleanup: () => dropSchema(baseUrl, schema), reopen: () => openPostgresStore(options) };
+    const rawSql = async (sql: string): Promise<void> => void (await querySchema(baseUrl, schema, sql));
+    return { store: await openPostgresStore(options), cleanup: () => dropSchema(baseUrl, schema), reopen: () => openPostgresStore(options), rawSql };
   });
 } else {
   it('PostgresStore passes the store contract (skipped: no PostgreSQL)', (t) => {

@@ -28,7 +28,16 @@ storeContractTests('SqliteStore', async (ctx) => {
     backoff: ctx.backoff,
     defaultMaxAttempts: ctx.defaultMaxAttempts,
   };
-  return { store: await openSqliteStore(options), cleanup, reopen: () => openSqliteStore(options) };
+  const rawSql = async (sql: string): Promise<void> => {
+    const db = new Database(options.file);
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+  };
+  return { store: await openSqliteStore(options), cleanup, reopen: () => openSqliteStore(options), rawSql };
 });
 
 function request(i: number, bodyBytes = 100): { inbox: InboxEntryInput } {

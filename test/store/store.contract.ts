@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BackoffPolicy } from '../../server/store/backoff.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
+import { inProgressRun } from '../../server/run-status.js';
 import type { InboxEntryInput, NewJob, RunWrite, Store } from '../../server/store/store.port.js';
 
 /** A clock the test moves by hand. */
@@ -28,6 +29,8 @@ export interface StoreUnderTest {
   cleanup(): Promise<void>;
   /** Opens the same database again after `store.close()` (for the crash-recovery case); omit if impossible. */
   reopen?(): Promise<Store>;
+  /** Runs one SQL statement on the same database with a connection of its own, as another program (an older server) would. */
+  rawSql(sql: string): Promise<void>;
 }
 
 const BACKOFF: BackoffPolicy = { initialMs: 1000, factor: 2, maxMs: 60_000, jitter: 0 };
@@ -390,6 +393,70 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         assert.equal((await store.getJob(id))?.claimedAt, clock.now());
         const [lost] = (await store.listRuns({ jobId: id })).items;
         assert.deepEqual([lost?.attempt, lost?.startedAt, lost?.durationMs], [1, claimedAt, 1800]);
+      });
+    });
+
+    it('clears claimedAt whenever a job leaves running: retried, released, finished, failed, dead, requeued, orphaned', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const [retried, released, done, failed, lost] = await store.enqueueJobs(['retried', 'released', 'done', 'failed', 'lost'].map((id) => job({ id, maxAttempts: 1 })));
+        await store.enqueueJobs([job({ id: 'again' })]);
+        assert.equal((await store.claimJobs('w', 6, 1000)).length, 6);
+        const claimedAt = async (id: string) => (await store.getJob(id))?.claimedAt;
+        assert.equal(await claimedAt(retried!), clock.now(), 'a claim sets it');
+        const r = await store.failJob('again', 'w', { retryable: true, error: 'SMTP 451' });
+        assert.equal(r.accepted && r.status, 'queued');
+        assert.equal(await claimedAt('again'), null, 'retried');
+        assert.deepEqual(await store.releaseJobs([released!], 'w'), [released]);
+        assert.equal(await claimedAt(released!), null, 'released');
+        assert.deepEqual(await store.completeJob(done!, 'w'), { accepted: true });
+        assert.equal(await claimedAt(done!), null, 'succeeded');
+        const f = await store.failJob(failed!, 'w', { retryable: true, error: 'SMTP 451' });
+        assert.equal(f.accepted && f.status, 'dead', 'the last attempt');
+        assert.equal(await claimedAt(failed!), null, 'dead after its last attempt');
+        await store.failJob(retried!, 'w', { retryable: false, error: 'bad address' });
+        assert.equal((await store.getJob(retried!))?.status, 'failed');
+        assert.equal(await claimedAt(retried!), null, 'failed for good');
+        clock.advance(1000);
+        await store.claimJobs('w2', 1, 1000);
+        assert.deepEqual([(await store.getJob(lost!))?.status, await claimedAt(lost!)], ['dead', null], 'buried after its lease expired');
+        assert.deepEqual(await store.requeue({ ids: [lost!] }), [lost]);
+        assert.equal(await claimedAt(lost!), null, 'requeued');
+      });
+    });
+
+    it('clears claimedAt of the jobs a stopped server left running', T, async () => {
+      await withStore(async (store) => {
+        await store.enqueueJobs([job({ id: 'once', maxAttempts: 1 }), job({ id: 'more' })]);
+        await store.claimJobs('w', 2, 60_000);
+        assert.deepEqual(await store.recoverOrphans(), { requeued: 1, dead: 1, runsFailed: 0 });
+        assert.deepEqual([(await store.getJob('once'))?.claimedAt, (await store.getJob('more'))?.claimedAt], [null, null]);
+      });
+    });
+
+    // During a rolling upgrade an instance still running code from before claim times claims jobs without setting
+    // claimed_at. As every way out of running clears it, such a claim leaves it empty, and the attempt's start falls
+    // back to its last update: never the claim of an earlier attempt.
+    it('an attempt claimed by an older instance (no claimed_at) starts at its claim, not at the previous attempt\'s', T, async () => {
+      await withStore(async (store, { clock }, sut) => {
+        const id = await enqueueOne(store, { id: 'upgraded' });
+        const firstClaim = clock.now();
+        await store.claimJobs('new', 1, 1000);
+        clock.advance(500);
+        const r = await store.failJob(id, 'new', { retryable: true, error: 'SMTP 451' });
+        assert.ok(r.accepted && r.status === 'queued');
+        clock.advance(r.nextRunAt - clock.now() + 5000);
+        const oldClaim = clock.now();
+        await sut.rawSql(`UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = 'old', lease_expires_at = ${oldClaim + 1000}, updated_at = ${oldClaim} WHERE id = '${id}'`);
+        const running = await store.getJob(id);
+        assert.deepEqual([running?.status, running?.claimedAt, running?.updatedAt], ['running', null, oldClaim]);
+        assert.equal(inProgressRun(running!).startedAt, oldClaim, 'runs --status running: the old claimer\'s claim');
+        assert.notEqual(oldClaim, firstClaim);
+        // The old instance vanishes: its lost attempt is recorded from its own claim.
+        clock.advance(1000);
+        const [taken] = await store.claimJobs('new', 1, 1000);
+        assert.equal(taken?.claimedAt, clock.now());
+        const lost = (await store.listRuns({ jobId: id })).items.find((x) => x.attempt === 2);
+        assert.deepEqual([lost?.status, lost?.startedAt, lost?.durationMs], ['failed', oldClaim, 1000]);
       });
     });
 
