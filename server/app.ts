@@ -279,7 +279,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   const recorded = running.then((result) => {
     // Counted when the run ends, also when the answer went out before (startresult 2).
     d.metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails));
-    return d.store.recordRun(runWrite(result, { trigger: 'webapi', params })).catch((e: unknown) => d.logger.error({ err: e, runId: result.runId }, 'cannot record a Web-API run'));
+    return d.store.recordRun(runWrite(result, { trigger: 'webapi', params, budgetBytes: d.config.runRecordBytes })).catch((e: unknown) => d.logger.error({ err: e, runId: result.runId }, 'cannot record a Web-API run'));
   });
   const cutShort = d.syncRuns?.track(recorded);
   let timer: NodeJS.Timeout | undefined;

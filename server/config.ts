@@ -11,6 +11,7 @@ import { parseSize as parseSizeValue } from '../adapters/size.js';
 import { allowedKeys, closest, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
+import { DEFAULT_RUN_RECORD_BYTES, MIN_RUN_RECORD_BYTES, RUN_RECORD_BUDGET_SETTING } from './run-budget.js';
 import { pgSchemaOf, pgSchemaProblem } from './store/postgres.url.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
 import { parseServiceTasks, ServiceTaskError, type ServiceTask } from './tasks/definitions.js';
@@ -45,6 +46,8 @@ const fileSchema = z.strictObject({
   bodyLimit: z.union([z.string(), z.number()]).optional(),
   /** Request body bytes held in memory at once, across all connections (past it: 503). */
   bodyBudget: z.union([z.string(), z.number()]).optional(),
+  /** Bytes one stored run record may take (trace, calls, letters, values); past it the middle is left out. */
+  runRecordBudget: z.union([z.string(), z.number()]).optional(),
   tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
   trustProxy: z.union([z.boolean(), z.string(), z.number()]).optional(),
   workers: z.strictObject({ concurrency: z.number().int().min(1).max(256).optional(), maxAttempts: z.number().int().min(1).max(100).optional(), baseDelayMs: z.number().int().min(1).optional(), maxDelayMs: z.number().int().min(1).optional(), leaseMs: z.number().int().min(MIN_LEASE_MS).optional(), thread: z.boolean().optional() }).optional(),
@@ -92,6 +95,8 @@ export interface ServerConfig {
   bodyLimitBytes: number;
   /** Request body bytes held in memory at once across all connections; past it requests get 503 (absent: the default). */
   bodyBudgetBytes?: number;
+  /** Bytes one stored run record may take; past it its trace, calls and letters keep their head and tail. */
+  runRecordBytes: number;
   tls?: { cert: string; key: string };
   trustProxy: boolean | string | number;
   /** `leaseMs`: how long a job stays taken by an instance that stops renewing it (it died) before another takes it. */
@@ -280,6 +285,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     },
     bodyLimitBytes: bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, file),
     ...bodyBudget(env.OKTELL_BODY_BUDGET, fc.bodyBudget, file, bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, file)),
+    runRecordBytes: runRecordBudget(env.OKTELL_RUN_RECORD_BUDGET, fc.runRecordBudget, file),
     ...(tlsCert && tlsKey ? { tls: { cert: base(tlsCert), key: base(tlsKey) } } : {}),
     trustProxy: trust,
     workers: {
@@ -379,6 +385,15 @@ function bodyBudget(env: string | undefined, fromFile: string | number | undefin
   const bytes = parseSize(setting === 'OKTELL_BODY_BUDGET' ? env! : fromFile!, setting);
   if (bytes < limit) throw new ConfigError(`${setting} (${bytes} bytes) is below the body limit (${limit} bytes): one request of the largest size allowed would always be refused`);
   return { bodyBudgetBytes: bytes };
+}
+
+/** OKTELL_RUN_RECORD_BUDGET, else the file's `runRecordBudget`, else 64 KiB; not below 16 KiB. */
+function runRecordBudget(env: string | undefined, fromFile: string | number | undefined, file: string): number {
+  const setting = env !== undefined && env.trim() !== '' ? RUN_RECORD_BUDGET_SETTING : fromFile !== undefined ? `${file}: runRecordBudget` : undefined;
+  if (setting === undefined) return DEFAULT_RUN_RECORD_BYTES;
+  const bytes = parseSize(setting === RUN_RECORD_BUDGET_SETTING ? env! : fromFile!, setting);
+  if (bytes < MIN_RUN_RECORD_BYTES) throw new ConfigError(`${setting} (${bytes} bytes) is below ${MIN_RUN_RECORD_BYTES} bytes (16kb): a hook run's cut parameters alone may take that much`);
+  return bytes;
 }
 
 /** A number of days (positive, fractions allowed) from the named setting, undefined when unset. */

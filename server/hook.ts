@@ -89,7 +89,7 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   try {
     stored = await d.store.recordRequest({
       inbox: { ...inboxBase, signature, dedupKey, response: { status: response.status, body: response.body.slice(0, 4096) } },
-      run: runWrite(storedResult(result, headers), { trigger: 'http', params: storedParams(params, d.config.hook.params.headers, headers) }),
+      run: runWrite(storedResult(result, headers), { trigger: 'http', params: storedParams(params, d.config.hook.params.headers, headers), budgetBytes: d.config.runRecordBytes }),
       jobs: starter.jobs,
       ...(reservation ? { lease: reservation.lease } : {}),
     });

@@ -6,6 +6,7 @@ import { cutText, cutTextParts, TRACE_TEXT_CHARS, type JsonValue, type MailRecor
 import type { JobRecord, RunTrigger, RunWrite } from './store/store.port.js';
 import { taskNameOf } from './tasks/scheduler.js';
 import { dateKeys, type DateTags } from './stored-values.js';
+import { DEFAULT_RUN_RECORD_BYTES, fitRunRecord } from './run-budget.js';
 
 /** Characters of a text kept in a run record (trace values, parameters); the rest is counted, not stored. */
 export const STORED_TEXT_CHARS = TRACE_TEXT_CHARS;
@@ -73,10 +74,14 @@ function cutError(error: RunError | undefined): RunError | null {
 
 export function runWrite(
   result: RunResult,
-  extra: { trigger: RunTrigger; params: unknown; jobId?: string | null; inboxId?: number | null; parentRunId?: string | null; attempt?: number; workerId?: string | null },
+  extra: { trigger: RunTrigger; params: unknown; jobId?: string | null; inboxId?: number | null; parentRunId?: string | null; attempt?: number; workerId?: string | null; budgetBytes?: number },
 ): RunWrite {
   const startedAt = Date.parse(result.startedAt);
   const params = extra.params && typeof extra.params === 'object' ? cutRecord(extra.params as Record<string, unknown>, STORED_PARAM_CHARS) : cutValue(extra.params, STORED_PARAM_CHARS);
+  const returnValues = cutRecord(result.returnValues, STORED_PARAM_CHARS);
+  const error = cutError(result.error);
+  // The whole record within its budget: a run looping over calls or letters keeps their head and tail (run-budget.ts).
+  const lists = fitRunRecord({ trace: cutTrace(result.trace), bpiumCalls: result.bpiumCalls, mails: cutMails(result.mails) }, [params, returnValues, error], extra.budgetBytes ?? DEFAULT_RUN_RECORD_BYTES, result.runId, result.scenario);
   return {
     id: result.runId,
     scenario: result.scenario,
@@ -87,11 +92,11 @@ export function runWrite(
     finishedAt: startedAt + Math.round(result.durationMs),
     durationMs: result.durationMs,
     params,
-    returnValues: cutRecord(result.returnValues, STORED_PARAM_CHARS),
-    error: cutError(result.error),
-    trace: cutTrace(result.trace),
-    bpiumCalls: result.bpiumCalls,
-    mails: cutMails(result.mails),
+    returnValues,
+    error,
+    trace: lists.trace,
+    bpiumCalls: lists.bpiumCalls,
+    mails: lists.mails,
     ...(extra.jobId !== undefined ? { jobId: extra.jobId } : {}),
     ...(extra.inboxId !== undefined ? { inboxId: extra.inboxId } : {}),
     ...(extra.parentRunId !== undefined ? { parentRunId: extra.parentRunId } : {}),

@@ -4,6 +4,7 @@
 // so a report can show all that changed at once. Objects are compared by the keys the expectation names; lists item
 // by item with the same length; `{ equals }`, `{ contains }` and `{ matches }` change how one value is compared.
 import type { RunResult } from '../../engine/index.js';
+import type { KeptEnds } from '../../server/run-budget.js';
 
 /** A run as tests see it: plain JSON, the trace reduced to the path of blocks, started children nested. */
 export interface Observed {
@@ -20,6 +21,8 @@ export interface Observed {
   asyncStarted: Array<{ scenario: string; params: Record<string, unknown>; result?: Observed }>;
   path: string[];
   variables: Record<string, unknown>;
+  /** Of a stored run whose record was cut at its budget: where its path, Bpium calls and letters lost their middle. */
+  kept?: { path: KeptEnds; bpiumCalls: KeptEnds; mails: KeptEnds };
 }
 
 export function observe(r: RunResult): Observed {
@@ -50,13 +53,18 @@ export interface Mismatch {
   actual: string;
 }
 
-const MATCHERS = ['equals', 'contains', 'matches'] as const;
-type Matcher = { equals: unknown } | { contains: unknown } | { matches: string };
+const MATCHERS = ['equals', 'contains', 'matches', 'edges'] as const;
+/** `edges`: a list's first and last items (and its length), the items between not checked: see `matchEdges`. */
+export type Edges = { first?: unknown[]; last?: unknown[]; length?: number };
+type Matcher = { equals: unknown } | { contains: unknown } | { matches: string } | { edges: Edges };
 
 export function isMatcher(v: unknown): v is Matcher {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
   const keys = Object.keys(v);
-  return keys.length === 1 && (MATCHERS as readonly string[]).includes(keys[0]!);
+  if (keys.length !== 1 || !(MATCHERS as readonly string[]).includes(keys[0]!)) return false;
+  // A variable may be called `edges`: only an object of first/last/length is the matcher.
+  const edges = (v as { edges?: unknown }).edges;
+  return keys[0] !== 'edges' || (!!edges && typeof edges === 'object' && !Array.isArray(edges));
 }
 
 /** Every difference between what `expected` names and `actual`; empty when it matches. */
@@ -80,6 +88,7 @@ export function match(expected: unknown, actual: unknown, place: Place = []): Mi
 
 function matchOne(m: Matcher, actual: unknown, place: Place): Mismatch[] {
   if ('equals' in m) return deepEqual(m.equals, actual) ? [] : [{ place, expected: show(m.equals), actual: show(actual) }];
+  if ('edges' in m) return matchEdges(m.edges, actual, place);
   if ('matches' in m) {
     const ok = typeof actual === 'string' && new RegExp(m.matches).test(actual);
     return ok ? [] : [{ place, expected: `text matching /${m.matches}/`, actual: show(actual) }];
@@ -89,6 +98,21 @@ function matchOne(m: Matcher, actual: unknown, place: Place): Mismatch[] {
   }
   const ok = typeof actual === 'string' && actual.includes(String(m.contains));
   return ok ? [] : [{ place, expected: `text containing ${show(m.contains)}`, actual: show(actual) }];
+}
+
+/**
+ * A list that begins with the items `first` names and ends with those `last` names, each matched like a list's item,
+ * with `length` items in all when given; the items between are not checked. A test made from a stored run whose
+ * record was cut at its budget expects this of its path, Bpium calls and letters (only what the record kept).
+ */
+function matchEdges(e: Edges, actual: unknown, place: Place): Mismatch[] {
+  const first = e.first ?? [];
+  const last = e.last ?? [];
+  if (!Array.isArray(actual)) return [{ place, expected: `a list of ${e.length ?? `at least ${first.length + last.length}`} item(s)`, actual: show(actual) }];
+  if (e.length !== undefined && actual.length !== e.length) return [{ place, expected: `${e.length} item(s)`, actual: `${actual.length} item(s)` }];
+  if (actual.length < first.length + last.length) return [{ place, expected: `at least ${first.length + last.length} item(s)`, actual: `${actual.length} item(s): ${show(actual)}` }];
+  const tail = actual.length - last.length;
+  return [...first.flatMap((x, i) => match(x, actual[i], [...place, i])), ...last.flatMap((x, i) => match(x, actual[tail + i], [...place, tail + i]))];
 }
 
 /** Scalars compare strictly (200 is not "200"); `null` in an expectation also stands for "not set". */
@@ -120,15 +144,21 @@ export function expectationOf(o: Observed): Record<string, unknown> {
     status: o.status,
     returnValues: o.returnValues,
     ...(o.error ? { error: { code: o.error.code, ...(o.error.block !== undefined ? { block: o.error.block } : {}) } } : {}),
-    mails: o.mails.map((m) => ({ to: m.to, ...(Array.isArray(m.cc) && m.cc.length ? { cc: m.cc } : {}), subject: m.subject })),
-    bpiumCalls: o.bpiumCalls.map((c) => pick(c, ['method', 'catalogId', 'recordId', 'status'])),
+    mails: keptList(o.mails.map((m) => ({ to: m.to, ...(Array.isArray(m.cc) && m.cc.length ? { cc: m.cc } : {}), subject: m.subject })), o.kept?.mails),
+    bpiumCalls: keptList(o.bpiumCalls.map((c) => pick(c, ['method', 'catalogId', 'recordId', 'status'])), o.kept?.bpiumCalls),
     ...(o.dbCalls ? { dbCalls: o.dbCalls.map((c) => pick(c, ['connection', 'statement', 'status', 'rowCount'])) } : {}),
     ...(o.httpCalls?.length ? { httpCalls: o.httpCalls.map((c) => pick(c, ['method', 'url', 'status', 'outcome'])) } : {}),
     ...(o.asyncStarted.length
       ? { asyncStarted: o.asyncStarted.map((a) => ({ scenario: a.scenario, ...(a.result ? { result: expectationOf(a.result) } : {}) })) }
       : {}),
-    path: o.path,
+    path: keptList(o.path, o.kept?.path),
   };
+}
+
+/** A list as expected: whole, or by its kept ends (`{ edges }`) when the record it comes from left out its middle. */
+function keptList<T>(items: T[], kept: KeptEnds | undefined): T[] | { edges: Edges } {
+  if (!kept?.omitted) return items;
+  return { edges: { first: items.slice(0, kept.first), last: items.slice(kept.first), length: items.length + kept.omitted } };
 }
 
 function pick(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {

@@ -8,6 +8,7 @@
 // HTTP status or kind becomes a scripted failure, a 404 an absent record.
 import { RUN_ERROR_CODES as R, type JsonValue, type Value } from '../../engine/index.js';
 import { cutTextParts } from '../../server/run-record.js';
+import { isRecordCutStep, recordCutOf, type RecordCut } from '../../server/run-budget.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
@@ -58,6 +59,8 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
     collectMailFailures(run, mailFailures, unrecorded);
     collectDbReads(run, db, dbUnrecorded);
     maxEffects ??= effectCapOf(run);
+    const cut = recordCutOf(run.trace);
+    if (cut) unrecorded.push(recordCutNote(run.scenario, cut));
     const kids = (children.get(run.id) ?? []).filter((k) => k.status !== 'running');
     return {
       scenario: run.scenario,
@@ -70,8 +73,9 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
       // A test runs dry: a write the server made is recorded there as "dry-run".
       bpiumCalls: asList(run.bpiumCalls).map((c) => (WRITES.has(String(c.method)) && c.status === 'ok' ? { ...c, status: 'dry-run' } : c)),
       asyncStarted: await Promise.all(kids.map(async (k) => ({ scenario: k.scenario, params: await jobParams(store, k), result: await describe(k) }))),
-      path: asList(run.trace).map((s) => String(s.block)),
+      path: asList(run.trace).filter((s) => !isRecordCutStep(s)).map((s) => String(s.block)),
       variables: {},
+      ...(cut ? { kept: { path: cut.steps, bpiumCalls: cut.bpiumCalls, mails: cut.mails } } : {}),
     };
   };
   const observed = await describe(root);
@@ -108,6 +112,15 @@ function expectedOfStored(v: unknown, what: string, cutValues: string[]): unknow
   if (!cut) return v;
   cutValues.push(cut.start ? `${what}: ${cut.length} characters, only the first ${cut.start.length} are checked` : `${what}: ${cut.length} characters, not checked`);
   return { contains: cut.start };
+}
+
+/**
+ * What a record cut at its budget means for its case: the answers its left-out steps got are in no fixture, and only
+ * the kept ends of its path, Bpium calls and letters are checked (`{ edges }`).
+ */
+function recordCutNote(scenario: string, cut: RecordCut): string {
+  const left = [[cut.steps.omitted, 'steps'], [cut.bpiumCalls.omitted, 'Bpium calls'], [cut.mails.omitted, 'letters']].filter(([n]) => n).map(([n, what]) => `${n} ${what}`);
+  return `${left.join(', ') || 'nothing'} of ${scenario} were left out of its record (the record's size budget): what they read is not in the fixtures, and only the kept first and last items of its path, Bpium calls and letters are checked ({ edges })`;
 }
 
 /** A job's run's parameters, whole, from its job (the run record keeps them cut). */

@@ -35,6 +35,9 @@ const matcher = z.union([
   z.strictObject({ equals: z.unknown() }).describe('the value equals this exactly (no subset matching inside)'),
   z.strictObject({ contains: z.unknown() }).describe('text: contains this text; list: has an item matching this'),
   z.strictObject({ matches: z.string() }).describe('text matching this regular expression (JavaScript syntax)'),
+  z
+    .strictObject({ edges: z.strictObject({ first: z.array(z.unknown()), last: z.array(z.unknown()), length: z.number().int().min(0) }).partial() })
+    .describe('list: its first items match `first`, its last ones `last`, it has `length` items; the items between are not checked'),
 ]);
 const text = z.union([z.string(), matcher]);
 const addresses = z.union([z.array(z.union([z.string(), matcher])), matcher]);

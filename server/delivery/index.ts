@@ -43,6 +43,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
     leaseMs: config.workers.leaseMs,
     timeZone: config.timeZone,
     maxEffects: config.maxEffectsPerRun,
+    runRecordBytes: config.runRecordBytes,
     // One process per SQLite file: nothing claims a released job before this one exits.
     releaseOnStop: config.store.kind === 'sqlite',
     ...(s.pollMs ? { pollMs: s.pollMs } : {}),

@@ -35,6 +35,8 @@ export interface WorkerPoolOptions {
   timeZone: string;
   /** Effects one run may make (RunLimits.maxEffects); the engine's default when absent. */
   maxEffects?: number;
+  /** Bytes one stored run record may take (run-budget.ts); the default when absent. */
+  runRecordBytes?: number;
   leaseMs?: number;
   /** How often to look for due jobs when nothing woke the pool (retries come due by time). */
   pollMs?: number;
@@ -273,7 +275,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         },
       });
     }
-    const run = runWrite(result, { trigger, params, jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId });
+    const run = runWrite(result, { trigger, params, jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId, ...(opts.runRecordBytes ? { budgetBytes: opts.runRecordBytes } : {}) });
     const effects = journal.take();
     let outcome = 'store-error';
     // The outcome carries the journal entries of a failed attempt: it is tried again for a while (the job stays in

@@ -11,6 +11,7 @@ export interface DeliveryInit {
   dataDir: string;
   timeZone: string;
   maxEffects: number;
+  runRecordBytes: number;
   concurrency: number;
   leaseMs: number;
   pollMs?: number;

@@ -63,6 +63,7 @@ const pool = createWorkerPool({
   leaseMs: init.leaseMs,
   timeZone: init.timeZone,
   maxEffects: init.maxEffects,
+  runRecordBytes: init.runRecordBytes,
   logger,
   ...(init.pollMs ? { pollMs: init.pollMs } : {}),
   inFlight: () => Atomics.load(init.inFlightCell, 0),
