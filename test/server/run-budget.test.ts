@@ -10,7 +10,7 @@ import { match } from '../../cli/testing/expectations.js';
 import { DEFAULT_RUN_RECORD_BYTES, fitRunRecord, recordCutOf, RECORD_CUT_KIND } from '../../server/run-budget.js';
 import type { TraceStep } from '../../engine/index.js';
 import { runCli } from '../cli/cli-process.js';
-import { postWebhook, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
+import { AUTH, postWebhook, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
 
 /** Bytes of one row of `runs` as SQLite holds its values (text as UTF-8). */
 function runRowBytes(file: string, runId: string): number {
@@ -79,6 +79,17 @@ describe('the size budget of a run record', () => {
       assert.equal(shown.code, 0, shown.stdout + shown.stderr);
       assert.match(shown.stdout, /… RecordCut → left out/);
       assert.match(shown.stdout, new RegExp(`note Left out of this record, which may take 65536 bytes \\(OKTELL_RUN_RECORD_BUDGET\\): steps \\d+–\\d+ \\(${cut.steps.omitted} of \\d+\\), Bpium calls \\d+–\\d+ \\(${cut.bpiumCalls.omitted} of 300\\), letters \\d+–\\d+ \\(${cut.mails.omitted} of 300\\)\\. They are not kept anywhere`));
+
+      // The console's run page shows the marker where the middle was, with its note.
+      const page = await fetch(`${server.server.url}/-/console/runs/${runId}`, { headers: { authorization: AUTH } });
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      assert.match(html, /<span class="blk" lang="ru">…<\/span>\s*<span class="kind">RecordCut<\/span>/);
+      assert.match(html, /<span class="step-note">Left out of this record, which may take 65536 bytes/);
+      // Its "download as test" is the same case as --from-run's.
+      const download = await fetch(`${server.server.url}/-/console/runs/${runId}/test.yaml`, { headers: { authorization: AUTH } });
+      assert.equal(download.status, 200);
+      assert.match(await download.text(), /path:\s*\n\s*edges:/);
 
       const out = join(server.scenariosDir, 'tests', 'fan-out.test.yaml');
       const made = runCli(['test', '--from-run', runId, '--name', 'fan-out', '--out', out, '--scenarios', server.scenariosDir, '--data-dir', server.dataDir], { OKTELL_MAX_EFFECTS: '2000' });
