@@ -65,11 +65,10 @@ export function fitRunRecord<S extends TraceStep>(lists: RecordLists<S>, fixed: 
   const cut: RecordCut = { budgetBytes, steps: trace.ends, bpiumCalls: calls.ends, mails: mails.ends };
   const steps = trace.items as Array<S | TraceStep>;
   const at = trace.ends.omitted ? trace.ends.first : steps.length;
-  const before = steps[at - 1];
-  const after = trace.ends.omitted ? steps[at] : undefined;
-  const first = before ? before.step + 1 : 1;
-  const stepRange = after ? `steps ${first}–${after.step - 1} (${trace.ends.omitted} of ${lists.trace.length})` : undefined;
-  const marker = markerStep(cut, lists, stepRange, runId, scenario, first);
+  // Step numbers, not places: the engine's own trace may already lack the middle of a runaway loop.
+  const gap = trace.ends.omitted ? [lists.trace[at]!.step, lists.trace[at + trace.ends.omitted - 1]!.step] : undefined;
+  const stepRange = gap ? `steps ${gap[0]}–${gap[1]} (${trace.ends.omitted} of ${lists.trace.length})` : undefined;
+  const marker = markerStep(cut, lists, stepRange, runId, scenario, gap ? gap[0]! : (steps.at(-1)?.step ?? 0) + 1);
   return { trace: [...steps.slice(0, at), marker, ...steps.slice(at)], bpiumCalls: calls.items, mails: mails.items };
 }
 

@@ -85,9 +85,11 @@ describe('values kept by the trace', () => {
       const record = runWrite(result, { trigger: 'webapi', params: {} });
       gc();
       const grown = process.memoryUsage().heapUsed - before;
-      process.stdout.write(JSON.stringify({ grown, steps: record.trace.length }));`;
-    const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' })) as { grown: number; steps: number };
+      process.stdout.write(JSON.stringify({ grown, steps: result.trace.length, stored: Buffer.byteLength(JSON.stringify(record.trace)) }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' })) as { grown: number; steps: number; stored: number };
     assert.equal(out.steps, 10_000);
+    // The record keeps the head and the tail of those steps within its budget (run-budget.ts).
+    assert.ok(out.stored < 64 * 1024, `the stored trace takes ${out.stored} bytes`);
     // 10,000 steps of a few hundred characters each, twice (result and record), and the last 108 KB text.
     assert.ok(out.grown < 40 * 1024 * 1024, `the run and its record retain ${(out.grown / 1048576).toFixed(1)} MiB`);
   });
