@@ -4,6 +4,7 @@
 // Bpium calls and of its letters (as the engine's trace keeps the first and the last steps of a runaway loop) and one
 // marker step in the place of the middle, which says what was left out. What is left out is not kept anywhere.
 import type { BpiumCallRecord, JsonValue, MailRecord, TraceStep } from '../engine/index.js';
+import { stringifyOnce } from './store/json-memo.js';
 
 /** Bytes (UTF-8, as the store holds them) of a stored run record when nothing else is configured. */
 export const DEFAULT_RUN_RECORD_BYTES = 64 * 1024;
@@ -44,14 +45,19 @@ function jsonBytes(v: unknown): number {
   return Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8');
 }
 
+/** Bytes of a value the store will write as it is: its text is kept for the store (json-memo.ts). */
+function storedBytes(v: unknown): number {
+  return v === undefined ? 0 : Buffer.byteLength(stringifyOnce(v), 'utf8');
+}
+
 /**
  * The lists of a run record fitted to `budgetBytes` together with the record's other values (`fixed`: parameters,
  * return values, error). Returned as they are when they fit; else each list gets a share of the room in proportion
  * to its size and keeps its head and its tail in it, and the trace gets a marker step (see `markerStep`).
  */
 export function fitRunRecord<S extends TraceStep>(lists: RecordLists<S>, fixed: unknown[], budgetBytes: number, runId: string, scenario: string): RecordLists<S | TraceStep> {
-  const texts = [JSON.stringify(lists.trace), JSON.stringify(lists.bpiumCalls), JSON.stringify(lists.mails)];
-  const fixedBytes = ROW_BYTES + fixed.reduce<number>((n, v) => n + jsonBytes(v), 0);
+  const texts = [stringifyOnce(lists.trace), stringifyOnce(lists.bpiumCalls), stringifyOnce(lists.mails)];
+  const fixedBytes = ROW_BYTES + fixed.reduce<number>((n, v) => n + storedBytes(v), 0);
   // A UTF-16 unit is at most 3 bytes in UTF-8: most records are known to fit without counting their bytes.
   if (fixedBytes + 3 * texts.reduce((n, t) => n + t.length, 0) <= budgetBytes) return lists;
   const sizes = texts.map((t) => Buffer.byteLength(t, 'utf8'));

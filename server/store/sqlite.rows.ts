@@ -16,9 +16,12 @@ import type {
   SignatureCheck,
 } from './store.port.js';
 import { RUN_TRIGGERS } from './store.port.js';
+import { takeText } from './json-memo.js';
 
 /** Serialises a value for a JSON column; `undefined` becomes null. Refuses what JSON cannot hold (cycles, BigInt). */
 export function toJson(value: unknown, what: string): string {
+  const measured = takeText(value);
+  if (measured !== undefined) return measured;
   try {
     return JSON.stringify(value ?? null);
   } catch (err) {
