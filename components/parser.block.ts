@@ -1,4 +1,5 @@
 // Parser (Парсер): takes values out of a JSON document (JSONPath) or text (regular expressions) into variables.
+import type { RE2JS } from 're2js';
 import { z } from 'zod';
 import {
   SCENARIO_ERROR_CODES as C,
@@ -15,6 +16,7 @@ import {
   type Value,
 } from '../engine/index.js';
 import { checkTextVariable, expr, varName } from './common.js';
+import { allMatches, compilePattern } from './re2-pattern.js';
 
 const FUNCTIONS = ['value', 'count', 'exists', 'all'] as const;
 type Fn = (typeof FUNCTIONS)[number];
@@ -43,7 +45,9 @@ interface Extraction {
   variable: string;
   fn: Fn;
   path?: string;
-  regex?: RegExp;
+  /** The pattern as written (for messages) and compiled for RE2, which matches in linear time (see re2-pattern.ts). */
+  pattern?: string;
+  regex?: RE2JS;
   group: number;
   index?: CompiledExpression;
   /** A query that matches nothing takes the error exit instead of leaving the variable empty. */
@@ -94,17 +98,20 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
           cx.issue(at, C.MISSING_PROPERTY, `"${variable}" needs a pattern`, 'e.g. "Заказ №(\\d+)"');
           continue;
         }
-        try {
-          e.regex = new RegExp(spec.pattern, `g${raw.flags ?? ''}`);
-          const groups = new RegExp(`${spec.pattern}|`).exec('')!.length - 1;
+        const compiled = compilePattern(spec.pattern, raw.flags ?? '');
+        if (!compiled.ok) {
+          const { offset, message, hint } = compiled.problem;
+          cx.issue(at, C.INVALID_REGEX, `invalid regular expression: ${message}`, hint, false, offset);
+        } else {
+          e.pattern = spec.pattern;
+          e.regex = compiled.re;
+          const groups = compiled.groups;
           // count and exists look at matches, not at a group: without one given, a pattern with no group is fine.
           const groupMatters = spec.group !== undefined || (e.fn !== 'count' && e.fn !== 'exists');
           if (groupMatters && e.group > groups) {
             const hint = e.group === 1 && groups === 0 ? `group 0 is the whole match: { pattern: ${JSON.stringify(spec.pattern)}, group: 0 }, or put the part you want in ( )` : 'group 0 is the whole match';
             cx.issue(at, C.INVALID_REGEX, `group ${e.group} does not exist: the pattern has ${groups} group(s)`, hint);
           }
-        } catch (err) {
-          cx.issue(at, C.INVALID_REGEX, `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`, 'check brackets and escapes (a backslash must be doubled inside double quotes)');
         }
       }
       if (typeof q !== 'string' && q.index !== undefined) e.index = cx.expression(['extract', variable, 'index'], q.index);
@@ -129,11 +136,11 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       }
     }
     for (const x of config.extractions) {
-      const matches: JsonValue[] = config.mode === 'json' ? queryJsonPath(x.path!, json!) : regexMatches(x, text);
+      const matches: JsonValue[] = config.mode === 'json' ? queryJsonPath(x.path!, json!) : allMatches(x.regex!, text, x.group);
       // Zero matches is an answer for count/exists/all; for a value it means the variable stays empty — say so.
       const missing = x.fn === 'value' && matches.length === 0;
       if (missing || (x.required && matches.length === 0)) {
-        const what = `no match for \`${x.path ?? x.regex!.source}\``;
+        const what = `no match for \`${x.path ?? x.pattern!}\``;
         if (x.required) return fail(config, rt, `${what} (required for ${x.variable})`);
         rt.traceNote(`${what}: ${x.variable} left empty`);
       }
@@ -153,7 +160,7 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
           const at = i < 0 ? matches.length + i : i;
           const m = matches[at];
           if (m === undefined && matches.length > 0) {
-            const what = `no match at index ${i} of \`${x.path ?? x.regex!.source}\` (${matches.length} found)`;
+            const what = `no match at index ${i} of \`${x.path ?? x.pattern!}\` (${matches.length} found)`;
             if (x.required) return fail(config, rt, `${what} (required for ${x.variable})`);
             rt.traceNote(`${what}: ${x.variable} left empty`);
           }
@@ -162,7 +169,7 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
         }
       }
       try {
-        rt.set(x.variable, result, { from: x.path ?? `/${x.regex!.source}/`, at: x.at });
+        rt.set(x.variable, result, { from: x.path ?? `/${x.pattern!}/`, at: x.at });
       } catch (err) {
         // The document comes from outside: a value that does not fit the variable is the sender's mistake, like bad
         // JSON, so it takes the error exit when there is one (the message names the path, the variable and the value).
@@ -180,13 +187,6 @@ function fail(config: Config, rt: Parameters<typeof parserBlock.run>[1], reason:
   rt.traceEffect({ error: reason });
   rt.traceNote(reason);
   return 'error';
-}
-
-function regexMatches(x: Extraction, text: string): JsonValue[] {
-  const out: JsonValue[] = [];
-  x.regex!.lastIndex = 0;
-  for (const m of text.matchAll(x.regex!)) out.push(m[x.group] ?? '');
-  return out;
 }
 
 /** Scalars keep their type; objects and arrays become JSON text; nothing found becomes empty text. */

@@ -327,8 +327,8 @@ function loadBlock(
       return name;
     },
     variableType: (name) => variables.get(name)?.type,
-    issue(path, code, message, hint, key) {
-      issue(at(path, key), code, message, hint);
+    issue(path, code, message, hint, key, offset) {
+      issue(offset === undefined ? at(path, key) : src.locateInScalar([...base, ...path], offset), code, message, hint);
     },
     locate: (path) => at(path),
     callsScenario(path, scenario) {

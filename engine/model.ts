@@ -65,8 +65,11 @@ export interface CompileContext {
   variable(path: readonly (string | number)[], name: string): string;
   /** The declared type of variable `name`, if it is declared. */
   variableType?(name: string): VarType | undefined;
-  /** Reports a problem at `path` (relative to the block); `key`: at the mapping key `path` ends with, not its value. */
-  issue(path: readonly (string | number)[], code: ScenarioErrorCode, message: string, hint?: string, key?: boolean): void;
+  /**
+   * Reports a problem at `path` (relative to the block); `key`: at the mapping key `path` ends with, not its value;
+   * `offset`: at that character of the text value (a piece of a regular expression), not at its start.
+   */
+  issue(path: readonly (string | number)[], code: ScenarioErrorCode, message: string, hint?: string, key?: boolean, offset?: number): void;
   /** Location of `path` in the file (for references checked later, e.g. scenario names). */
   locate(path: readonly (string | number)[]): SourceLocation;
   /** Declares a call to another scenario, checked once the whole library is loaded. */

@@ -53,7 +53,15 @@ describe('the hints help to fix the mistake', () => {
   it('a bad regular expression says "invalid regular expression" once, with the engine\'s reason', async () => {
     const i = await load('invalid-regex.yaml');
     assert.equal(i.message.match(/invalid regular expression/gi)?.length, 1, i.message);
-    assert.match(i.message, /^invalid regular expression: \/.+\/g?: \w/, i.message);
+    assert.match(i.message, /^invalid regular expression: missing closing \): `\(unclosed`$/, i.message);
+  });
+  it('a backreference or a lookaround is refused naming the construct, RE2 and the way to write it', async () => {
+    const back = await load('regex-backreference.yaml');
+    assert.equal(back.message, 'invalid regular expression: the backreference \\1 is not supported: RE2 syntax: no backreferences or lookaround (patterns match in time linear in the text)');
+    assert.match(back.hint!, /compare the two variables in a Condition/);
+    const ahead = await load('regex-lookaround.yaml');
+    assert.match(ahead.message, /^invalid regular expression: the lookahead \(\?= is not supported: RE2 syntax: no backreferences or lookaround/);
+    assert.match(ahead.hint!, /\(\\d\+\) руб instead of \\d\+\(\?= руб\)/);
   });
   it('a missing property shows the kind\'s example', async () => {
     const i = await load('missing-property.yaml');
