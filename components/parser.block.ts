@@ -136,7 +136,11 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       }
     }
     for (const x of config.extractions) {
-      const matches: JsonValue[] = config.mode === 'json' ? queryJsonPath(x.path!, json!) : allMatches(x.regex!, text, x.group);
+      const i = x.fn === 'value' && x.index ? toNumber(rt.evaluate(x.index)) : 0;
+      // A regex search stops once it has what the function needs: exists needs one match, a value at index i (from the
+      // start) i + 1; count, all and an index from the end need them all.
+      const enough = x.fn === 'exists' ? 1 : x.fn === 'value' && Number.isInteger(i) && i >= 0 ? i + 1 : Infinity;
+      const matches: JsonValue[] = config.mode === 'json' ? queryJsonPath(x.path!, json!) : allMatches(x.regex!, text, x.group, enough);
       // Zero matches is an answer for count/exists/all; for a value it means the variable stays empty — say so.
       const missing = x.fn === 'value' && matches.length === 0;
       if (missing || (x.required && matches.length === 0)) {
@@ -156,7 +160,6 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
           result = jsonText(matches);
           break;
         case 'value': {
-          const i = x.index ? toNumber(rt.evaluate(x.index)) : 0;
           const at = i < 0 ? matches.length + i : i;
           const m = matches[at];
           if (m === undefined && matches.length > 0) {
