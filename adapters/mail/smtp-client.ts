@@ -41,6 +41,11 @@ export interface SmtpPoolOptions {
   connectionTimeoutMs?: number;
   /** Longest silence of an open connection, ms (default 30 000); an idle connection is closed after it. */
   socketTimeoutMs?: number;
+  /**
+   * Longest wait for the reply to the end of a message, ms (default 600 000, RFC 5321 §4.5.3.2.6). The server may
+   * already hold the letter while it scans it, so giving up sooner and sending again would deliver it twice.
+   */
+  dataTimeoutMs?: number;
   /** Close each connection after one letter (no pool). */
   noReuse?: boolean;
 }
@@ -207,6 +212,9 @@ function replyError(r: Reply, command: string, what: string): SmtpError {
   return new SmtpError(`${what}: ${r.text}`, 'EENVELOPE', { responseCode: r.code, response: r.text, command });
 }
 
+/** RFC 5321 §4.5.3.2.6: a client waits 10 minutes for the reply to the end of the message. */
+const DATA_TIMEOUT_MS = 600_000;
+
 const isPositive = (r: Reply | undefined) => !!r && r.code >= 200 && r.code < 300;
 const END = Buffer.from('\r\n.\r\n');
 const END_AFTER_NEWLINE = Buffer.from('.\r\n');
@@ -240,12 +248,14 @@ export class SmtpPool {
   private readonly maxMessages: number;
   private readonly connectionTimeoutMs: number;
   private readonly socketTimeoutMs: number;
+  private readonly dataTimeoutMs: number;
 
   constructor(private readonly o: SmtpPoolOptions) {
     this.max = Math.max(1, o.maxConnections ?? 5);
     this.maxMessages = o.noReuse ? 1 : Math.max(1, o.maxMessages ?? 100);
     this.connectionTimeoutMs = o.connectionTimeoutMs ?? 10_000;
     this.socketTimeoutMs = o.socketTimeoutMs ?? 30_000;
+    this.dataTimeoutMs = Math.max(this.socketTimeoutMs, o.dataTimeoutMs ?? DATA_TIMEOUT_MS);
   }
 
   /** Sends one message; a connection the server closed while it was idle is replaced once without a retry delay. */
@@ -284,8 +294,12 @@ export class SmtpPool {
       throw replyError(dataReply ?? mail, 'DATA', 'the SMTP server refused the message');
     }
     const done = quiet(conn.reply());
+    // From here the server may have the letter: a content filter can take far longer than our idle timeout to say
+    // 250, and a client that gave up and sent again would deliver it twice.
+    conn.setTimeout(this.dataTimeoutMs);
     conn.write(Buffer.concat([dotStuff(data), data[data.length - 1] === 0x0a ? END_AFTER_NEWLINE : END]));
     const final = await done;
+    conn.setTimeout(this.socketTimeoutMs);
     if (final.code !== 250) throw new SmtpError(`the SMTP server refused the message: ${final.text}`, 'EMESSAGE', { responseCode: final.code, response: final.text, command: 'DATA' });
     return { accepted, rejected, response: final.text };
   }

@@ -22,6 +22,8 @@ export interface SmtpMailerOptions {
   connectionTimeoutMs?: number;
   /** Longest silence of an open connection, ms (default 30 000). */
   socketTimeoutMs?: number;
+  /** Longest wait for the server's reply to the end of a message, ms (default 600 000, as RFC 5321 asks). */
+  dataTimeoutMs?: number;
   /** Attempts in all (first try included) for transient failures, and the backoff between them. */
   retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
   /** Overrides `?rejectUnauthorized=` of the URL. */
@@ -151,6 +153,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
     maxMessages: 100,
     connectionTimeoutMs: connectionTimeout,
     socketTimeoutMs: opts.socketTimeoutMs ?? 30_000,
+    ...(opts.dataTimeoutMs !== undefined ? { dataTimeoutMs: opts.dataTimeoutMs } : {}),
     noReuse: opts.pool === false,
   });
   const log = opts.logger;

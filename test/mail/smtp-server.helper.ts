@@ -29,6 +29,8 @@ export interface TestSmtpOptions {
   rcpt?: (address: string, n: number) => Error | undefined;
   /** Decide per DATA: return an error to refuse the message. `n` counts DATA commands from 1. */
   data?: (n: number) => Error | undefined;
+  /** Hold the reply to the end of message `n` (counted from 1) this many ms: a slow content filter. The letter is recorded at once. */
+  dataReplyDelayMs?: (n: number) => number;
   /** Offer STARTTLS (smtp-server's built-in self-signed certificate). Off by default. */
   starttls?: boolean;
   /** Require AUTH with this user and password. */
@@ -75,7 +77,8 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        const refusal = opts.data?.(counts.data);
+        const n = counts.data;
+        const refusal = opts.data?.(n);
         if (refusal) return callback(refusal);
         const from = session.envelope.mailFrom;
         letters.push({
@@ -85,7 +88,9 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
           secure: session.secure,
           ...(session.user ? { user: String(session.user) } : {}),
         });
-        callback(null);
+        const delayMs = opts.dataReplyDelayMs?.(n) ?? 0;
+        if (delayMs > 0) setTimeout(() => callback(null), delayMs);
+        else callback(null);
       });
     },
   };

@@ -138,6 +138,36 @@ describe('SMTP mailer failures', { timeout: 20_000 }, () => {
     }
   });
 
+  it('waits for a slow reply to the end of the message (a content filter) instead of sending the letter again', async () => {
+    // The server has the letter once the message is sent; a client that times out on the 250 and retries delivers it
+    // twice. The idle timeout (socketTimeoutMs) is short here; the wait for that reply is not cut by it.
+    const server = await startSmtpServer({ dataReplyDelayMs: (n) => (n === 1 ? 800 : 0) });
+    const logger = recordingLogger();
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, socketTimeoutMs: 200, logger });
+    try {
+      const receipt = await mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'медленный фильтр', text: 't' });
+      assert.equal(receipt.attempts, 1);
+      assert.equal(server.letters.length, 1, 'the letter reached the server once');
+      assert.equal(logger.lines.filter((l) => l.startsWith('warn SMTP attempt failed')).length, 0);
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+
+  it('gives up on the reply to the end of the message after dataTimeoutMs, as a transient timeout', async () => {
+    const server = await startSmtpServer({ dataReplyDelayMs: () => 1500 });
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { ...FAST_RETRY, attempts: 1 }, socketTimeoutMs: 100, dataTimeoutMs: 300 });
+    try {
+      const err = await expectEffectError(mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'молчит', text: 't' }));
+      assert.equal(err.kind, 'transient');
+      assert.match(err.message, /ETIMEDOUT/);
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+
   it('drops a server whose reply never ends (one endless line, or endless continuation lines) instead of buffering it', async () => {
     for (const endless of ['x'.repeat(64 * 1024), '250-x\r\n'.repeat(5000)]) {
       let sent = 0;
