@@ -24,6 +24,13 @@ const BURST_QUIET_MS = 100;
 const CLAIM_AHEAD = 16;
 /** Waits before each try of writing an attempt's outcome when the store refuses it (about 5 s in all). */
 const OUTCOME_RETRY_MS = [0, 100, 400, 1500, 3000];
+/**
+ * After those, the outcome is tried again this often for as long as the pool runs: the attempt has made its effects
+ * (a letter), and an outcome given up on runs the job again, letter included, once its lease expires. While the job
+ * stays in `active` the heartbeat keeps its lease and this pool never runs it a second time, so a store that comes
+ * back (space freed, quota raised, PostgreSQL back) records the end instead.
+ */
+const OUTCOME_RETRY_LATER_MS = 5000;
 
 export interface WorkerPoolOptions {
   /** Claims, leases, outcomes, new jobs and the effect journal: the store itself, or its proxy in the delivery thread. */
@@ -97,6 +104,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   /** Jobs this pool's stop gave back to the queue while their attempt still ran. */
   const givenBack = new Set<string>();
   let stopping = false;
+  /** Waits of outcomes the store refused, cut short by `stop` so a graceful stop is not held up by them. */
+  const stopWaits = new Set<() => void>();
   let started = false;
   let timer: NodeJS.Timeout | undefined;
   let claiming = false;
@@ -278,10 +287,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const run = runWrite(result, { trigger, params, jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId, ...(opts.runRecordBytes ? { budgetBytes: opts.runRecordBytes } : {}) });
     const effects = journal.take();
     let outcome = 'store-error';
-    // The outcome carries the journal entries of a failed attempt: it is tried again for a while (the job stays in
-    // `active`, so the heartbeat keeps its lease) before the attempt is left to run again when its lease expires.
-    for (const waitMs of OUTCOME_RETRY_MS) {
-      if (waitMs) await new Promise((r) => setTimeout(r, waitMs));
+    // The outcome carries the journal entries of the attempt: it is tried again (the job stays in `active`, so the
+    // heartbeat keeps its lease) until it is written or the pool stops; only then is the attempt left to run again.
+    let stuck = false;
+    for (let n = 0; ; n++) {
+      const waitMs = OUTCOME_RETRY_MS[n] ?? OUTCOME_RETRY_LATER_MS;
+      if (waitMs) await waitUnlessStopping(waitMs);
       try {
         if (result.status === 'completed') {
           const r = await opts.store.completeJob(job.id, workerId, { run, effects });
@@ -290,11 +301,20 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           const r = await opts.store.failJob(job.id, workerId, { run, effects, retryable: result.error.retryable, error: result.error });
           outcome = r.accepted ? r.status : 'lease-lost';
         }
+        if (stuck) opts.logger?.warn({ jobId: job.id, runId: result.runId, outcome }, 'the end of the job is recorded after all: what its attempt did is not repeated');
         break;
       } catch (e) {
-        const last = waitMs === OUTCOME_RETRY_MS[OUTCOME_RETRY_MS.length - 1] || stopping;
-        opts.logger?.[last ? 'error' : 'warn']({ err: e, jobId: job.id, runId: result.runId }, last ? 'cannot record the end of a job; it will run again when its lease expires' : 'cannot record the end of a job yet; trying again');
-        if (last) break;
+        const gone = stopping || (e as { reason?: unknown }).reason === 'closed';
+        if (gone) {
+          opts.logger?.error({ err: e, jobId: job.id, runId: result.runId }, 'cannot record the end of a job; it runs again at the next start or when its lease expires, and may repeat what this attempt did');
+          break;
+        }
+        if (n === OUTCOME_RETRY_MS.length - 1) {
+          stuck = true;
+          opts.logger?.error({ err: e, jobId: job.id, runId: result.runId }, `cannot record the end of a job; trying again every ${OUTCOME_RETRY_LATER_MS / 1000} s while the server runs, so that what it did is not repeated`);
+        } else if (n < OUTCOME_RETRY_MS.length - 1) {
+          opts.logger?.warn({ err: e, jobId: job.id, runId: result.runId }, 'cannot record the end of a job yet; trying again');
+        }
       }
     }
     // A lost lease means another worker took the job over: what this attempt did (a letter) may be done again.
@@ -313,6 +333,20 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       `run ${job.scenario} ${result.status}${note}`,
     );
     opts.onAttempt?.(job, result, outcome);
+  }
+
+  /** Resolves after `ms`, or at once when the pool stops. */
+  function waitUnlessStopping(ms: number): Promise<void> {
+    if (stopping) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        stopWaits.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      stopWaits.add(done);
+    });
   }
 
   function wake() {
@@ -349,6 +383,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     async stop(graceMs = 10_000) {
       stopping = true;
       clearTimeout(timer);
+      for (const cut of [...stopWaits]) cut();
       // Jobs claimed ahead never started: they go back to the queue, their attempt not counted.
       const ahead = claimedAhead.splice(0);
       aheadUntil.clear();

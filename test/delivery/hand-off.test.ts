@@ -9,6 +9,7 @@ import { loadScenarioLibrary, randomIds, systemClock } from '../../engine/index.
 import { createWorkerPool } from '../../server/delivery/pool.js';
 import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import { tempDir } from '../helpers.js';
 
 const ECHO = `start: rv
@@ -32,7 +33,7 @@ blocks:
 
 const inbox = (n: number) => ({ receivedAt: Date.now(), method: 'POST', path: '/hook', headers: '', body: Buffer.from(`{"n":${n}}`), signature: 'absent' as const, dedupKey: null });
 
-async function setUp(over: { concurrency?: number; inFlight?: () => number; completeJob?: DeliveryStore['completeJob']; logged?: string[]; lookUps?: string[] } = {}) {
+async function setUp(over: { concurrency?: number; inFlight?: () => number; completeJob?: DeliveryStore['completeJob']; logged?: string[]; lookUps?: string[]; pollMs?: number; leaseMs?: number } = {}) {
   const t = tempDir();
   writeFileSync(join(t.dir, 'Echo.yaml'), ECHO);
   writeFileSync(join(t.dir, 'Starter.yaml'), STARTER);
@@ -63,7 +64,8 @@ async function setUp(over: { concurrency?: number; inFlight?: () => number; comp
     concurrency: over.concurrency ?? 2,
     ...(over.inFlight ? { inFlight: over.inFlight } : {}),
     timeZone: 'UTC',
-    pollMs: 60_000,
+    pollMs: over.pollMs ?? 60_000,
+    ...(over.leaseMs ? { leaseMs: over.leaseMs } : {}),
     onAttempt: (job, r, outcome) => finished.push(`${job.id}:${outcome}${r.error ? ` ${r.error.message}` : ''}`),
     ...(over.logged ? { logger: logLines(over.logged) } : {}),
   });
@@ -83,8 +85,8 @@ const logLines = (lines: string[]) => {
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 };
 
-const until = async (what: string, ok: () => boolean) => {
-  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+const until = async (what: string, ok: () => boolean, ms = 2000) => {
+  for (let i = 0; i < ms / 10 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(ok(), what);
 };
 
@@ -198,6 +200,39 @@ describe('hand-off of new jobs to a worker with room', () => {
       assert.deepEqual(s.finished, [`${id}:succeeded`]);
       assert.equal((await s.store.getJob(id!))?.status, 'succeeded');
       assert.equal(refusals, 2);
+    } finally {
+      await s.done();
+    }
+  });
+
+  it('keeps writing an attempt’s outcome while the store refuses it for longer than the first retries, instead of running the job again', { timeout: 60_000 }, async () => {
+    // A disk that filled up (or a quota reached) for a while: the attempt already made its effects (a letter). Given
+    // up on after about 5 s, the job ran again once its lease expired, and the letter went out twice.
+    const logged: string[] = [];
+    let refuseUntil = Infinity;
+    let store!: Awaited<ReturnType<typeof setUp>>['store'];
+    const s = await setUp({
+      pollMs: 50,
+      leaseMs: 3000,
+      logged,
+      completeJob: async (...a) => {
+        if (Date.now() < refuseUntil) throw new StoreUnavailableError('full', 'database or disk is full (fault injected by the test)', 30);
+        return store.completeJob(...a);
+      },
+    });
+    store = s.store;
+    try {
+      const [id] = await s.store.enqueueJobs([{ scenario: 'Echo', params: {} }]);
+      // Refused past the first retries and past the lease: the heartbeat keeps the lease, so nobody takes the job.
+      refuseUntil = Date.now() + 9000;
+      s.pool.start();
+      await until('the job ended', () => s.finished.some((f) => f.endsWith(':succeeded')), 30_000);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(s.finished, [`${id}:succeeded`], 'one attempt: the job was not run a second time');
+      const job = await s.store.getJob(id!);
+      assert.equal(job?.status, 'succeeded');
+      assert.equal(job?.attempts, 1);
+      assert.ok(logged.includes('warn the end of the job is recorded after all: what its attempt did is not repeated'), logged.join('\n'));
     } finally {
       await s.done();
     }
