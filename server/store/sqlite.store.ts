@@ -96,9 +96,14 @@ const PRUNE_CHUNK = 5000;
  * Web-API starts, service-task runs) is refused while the jobs already queued can still be claimed and record their
  * run and outcome. Without it new work fills the file to the last page and delivery stalls: a job that cannot record
  * its end runs again (its letter too) after a restart.
- * Kept: `PAGES_PER_PENDING_JOB` pages (16 KiB) per queued or running job, plus `QUOTA_MARGIN` of the quota.
+ * Kept: `PAGES_PER_PENDING_JOB` pages (64 KiB) per queued or running job, plus `QUOTA_MARGIN` of the quota. That is
+ * what one attempt of the article's flow can record: a run record keeps up to 16,384 characters of letter text (up to
+ * 32 KiB of Cyrillic in UTF-8), 4,096 characters of each parameter (the webhook's body) and 256 of each traced value,
+ * plus the job's row and index entries. 16 KiB was the size of a short task's record: a flood of tasks with long
+ * descriptions (about 30 KB per record) filled the quota to the last page, and jobs could neither record their end
+ * nor be claimed.
  */
-export const PAGES_PER_PENDING_JOB = 4;
+export const PAGES_PER_PENDING_JOB = 16;
 export const QUOTA_MARGIN = 0.05;
 const PATH_DELIVERY_KEY_SQL = `SELECT 1 FROM inbox WHERE dedup_key >= 'bpium:' AND dedup_key < 'bpium;' AND duplicate_of IS NULL AND dedup_key NOT LIKE '%@*' LIMIT 1`;
 const PENDING_JOBS_SQL = `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')`;

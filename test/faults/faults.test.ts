@@ -109,6 +109,39 @@ describe('faults', () => {
     }
   });
 
+  it('at the store quota, webhooks with long task texts are delivered too: the room kept covers the run records of their jobs', { timeout: 90_000 }, async () => {
+    // A Bpium task with a long description makes a run record (letter text, parameters, trace) of about 30 KB; the room
+    // kept per pending job was 16 KiB, so a flood filled the quota to the last page: jobs could not record their
+    // end (their letters would go out again) and the jobs still queued could not be claimed.
+    const { lines, logger } = capturingLogger();
+    const t = await startTestServer({ env: { OKTELL_STORE_MAX_PAGES: '1500' }, logger });
+    const description = 'Подробное описание задачи. '.repeat(300);
+    try {
+      const acked: string[] = [];
+      let refused = 0;
+      for (let round = 0; round < 100 && refused < 20; round++) {
+        const names = Array.from({ length: 10 }, (_, i) => `длинная ${round}.${i}`);
+        const answers = await Promise.all(names.map((name, i) => postWebhook(t.server.url, taskWebhook({ name, description, responsible: ['2'], sequenceId: 70_000 + round * 10 + i }), t.secret)));
+        answers.forEach((res, i) => {
+          if (res.status === 200) acked.push(names[i]!);
+          else if (res.status === 503) refused++;
+          else assert.fail(`unexpected status ${res.status}`);
+        });
+      }
+      assert.ok(refused > 0, 'the quota was reached');
+      assert.ok(acked.length >= 10, `some webhooks fitted before the quota (${acked.length})`);
+      const jobs = await waitFor('every job to succeed', async () => {
+        const c = (await t.server.store.counts()).jobs;
+        return c.succeeded === acked.length ? c : undefined;
+      }, 60_000).catch(async (e: Error) => assert.fail(`${e.message}: ${JSON.stringify((await t.server.store.counts()).jobs)} of ${acked.length} acknowledged`));
+      assert.deepEqual({ queued: jobs.queued, running: jobs.running, failed: jobs.failed, dead: jobs.dead }, { queued: 0, running: 0, failed: 0, dead: 0 });
+      assert.deepEqual((await subjectsOf(t)).sort(), [...acked].sort(), 'one letter per acknowledged webhook, none twice');
+      assert.deepEqual(lines.filter((l) => /cannot (record the end of a job|claim jobs)/.test(l.msg ?? '')).map((l) => l.msg), [], 'claims and outcomes always fitted');
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('near the store quota, new runs from outside are refused as webhooks are (Web-API async, tasks run, a due service task), while a running job still starts its child', { timeout: 90_000 }, async () => {
     // A gate the running job waits on (its WebRequest), so that it starts its child only once the store is near the quota.
     let open: () => void = () => undefined;
