@@ -27,6 +27,7 @@ import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
 import { hookScenarioWarning, hookStatusWarnings } from './startup-warnings.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore } from './store/sqlite.store.js';
+import { StoreUnavailableError } from './store/store.errors.js';
 import { pgStoreOpenError } from './store/store-open.js';
 import type { Store } from './store/store.port.js';
 import { migratedText, type SchemaMigrated } from './store/migrated.js';
@@ -96,6 +97,28 @@ function logLevel(v: string | undefined): string {
 }
 
 /**
+ * Why the jobs a stopped process left running cannot be requeued at start, said so that the operator knows what to
+ * change: a store full at its quota (the server would otherwise fail the same way at every restart of a supervisor),
+ * or a file another program holds locked. Anything else is passed on as it is.
+ */
+function recoveryRefusal(e: unknown, file: string, maxPages: number | undefined): unknown {
+  if (!(e instanceof StoreUnavailableError)) return e;
+  const base = `${file}: the jobs left running by the previous process cannot be requeued, so the server does not start`;
+  if (e.reason === 'full' && maxPages) {
+    return new StoreUnavailableError(
+      'full',
+      `${base}: the store is at its quota (OKTELL_STORE_MAX_PAGES=${maxPages}). Start it with a higher quota (or none) until the queue has drained, or once with a shorter OKTELL_RETENTION_DAYS; nothing stored is lost meanwhile`,
+      e.retryAfterSeconds,
+      { cause: e },
+    );
+  }
+  if (e.reason === 'busy') {
+    return new StoreUnavailableError('busy', `${base}: another program holds a lock on the file (a sqlite3 shell, a backup); end it and start again`, e.retryAfterSeconds, { cause: e });
+  }
+  return e;
+}
+
+/**
  * Opens the configured store. SQLite: one process owns the file, so jobs a killed process left `running` are
  * requeued now. PostgreSQL: other live instances may be running jobs right now, so nothing is requeued here; a dead
  * instance's jobs go back to the queue when their leases expire.
@@ -117,7 +140,9 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
   await checkSqliteStore(join(config.dataDir, 'oktell.sqlite'), { timeoutMs: config.storeCheckMs, logger });
   const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts, backoff, ...(config.storeMaxPages ? { maxPageCount: config.storeMaxPages } : {}) });
   logMigrated(logger, store.migrated, store.file);
-  const recovered = await store.recoverOrphans();
+  const recovered = await store.recoverOrphans().catch((e: unknown) => {
+    throw recoveryRefusal(e, store.file, config.storeMaxPages);
+  });
   if (recovered.requeued + recovered.dead + recovered.runsFailed) {
     logger.warn({ recovered }, `resumed ${recovered.requeued} job(s) left unfinished by the previous process (${recovered.dead} had no attempts left)`);
   }

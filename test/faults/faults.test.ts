@@ -3,10 +3,12 @@
 // store in test/server/operations.test.ts.)
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { runCliAsync } from '../cli/cli.helper.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { AUTH, capturingLogger, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 import { ECHO_DUE } from '../tasks/task-scenarios.js';
 
@@ -140,6 +142,25 @@ describe('faults', () => {
     } finally {
       await t.cleanup();
     }
+  });
+
+  it('a store already at its quota with jobs left running: the start is refused naming OKTELL_STORE_MAX_PAGES and what to do', { timeout: 30_000 }, async () => {
+    // Under a supervisor (Restart=always) it would otherwise restart in a loop saying only "the store refuses the write (full)".
+    const start = startTestServer({
+      smtp: false,
+      env: { OKTELL_STORE_MAX_PAGES: '16' },
+      before: async (dataDir) => {
+        const store = await openSqliteStore({ file: join(dataDir, 'oktell.sqlite') });
+        await store.enqueueJobs([{ scenario: 'BpiumNewTask', params: { 1: 'длинная задача '.repeat(300) } }]);
+        assert.equal((await store.claimJobs('killed-process', 1, 60_000)).length, 1);
+        await store.close();
+      },
+    });
+    await assert.rejects(start, (e: Error) => {
+      assert.equal(e.name, 'StoreUnavailableError');
+      assert.match(e.message, /the jobs left running by the previous process cannot be requeued, so the server does not start: the store is at its quota \(OKTELL_STORE_MAX_PAGES=16\)\. Start it with a higher quota/);
+      return true;
+    });
   });
 
   it('near the store quota, new runs from outside are refused as webhooks are (Web-API async, tasks run, a due service task), while a running job still starts its child', { timeout: 90_000 }, async () => {
