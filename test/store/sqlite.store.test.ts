@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { applyMigrations, MIGRATIONS, SchemaTooNewError } from '../../server/store/sqlite.migrations.js';
-import { openSqliteStore, type SqliteStoreOptions } from '../../server/store/sqlite.store.js';
+import { openSqliteStore, PAGES_PER_PENDING_JOB, QUOTA_MARGIN, type SqliteStoreOptions } from '../../server/store/sqlite.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import type { InboxEntryInput } from '../../server/store/store.port.js';
 import { storeContractTests } from './store.contract.js';
@@ -55,13 +55,13 @@ function request(i: number, bodyBytes = 100): { inbox: InboxEntryInput } {
 }
 
 describe('SqliteStore: the quota\'s room for pending jobs', () => {
-  /** What the room check must hold before each new request: pages in use plus 4 per pending job plus 5 % margin. */
+  /** What the room check must hold before each new request: pages in use plus the room per pending job plus the margin. */
   function roomLeft(file: string, maxPages: number): number {
     const db = new Database(file, { readonly: true });
     try {
       const used = Number(db.pragma('page_count', { simple: true })) - Number(db.pragma('freelist_count', { simple: true }));
       const pending = (db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')`).get() as { n: number }).n;
-      return maxPages - (used + pending * 4 + Math.ceil(maxPages * 0.05));
+      return maxPages - (used + pending * PAGES_PER_PENDING_JOB + Math.ceil(maxPages * QUOTA_MARGIN));
     } finally {
       db.close();
     }
@@ -71,7 +71,7 @@ describe('SqliteStore: the quota\'s room for pending jobs', () => {
   it('never takes a request the exact count would refuse, for jobs queued between two counts (inserted or requeued)', T, async () => {
     const { dir, cleanup } = await tempDir();
     const file = join(dir, 's.db');
-    const maxPages = 400;
+    const maxPages = 1000;
     const store = await openSqliteStore({ file, maxPageCount: maxPages });
     try {
       // Jobs queued in a burst, all within the second one count of pending jobs serves.
