@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const main = join(root, 'dist', 'cli', 'main.js');
 if (!existsSync(main)) {
-  process.stderr.write('oktell-emu: the compiled CLI is missing (dist/cli/main.js). Run `npm install` or `npm run build` first.\n');
+  process.stderr.write('oktell-emu: the compiled CLI is missing (dist/cli/main.js). In a clone of the repository, run `npm install` or `npm run build` first.\n');
   process.exit(2);
 }
 const { main: run } = await import(main);

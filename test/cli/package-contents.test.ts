@@ -1,0 +1,51 @@
+// What `npm pack` puts in the package, and that the packed files alone make a working oktell-emu: the compiled CLI
+// and the files it reads at run time, without the tests, the benchmarks or anything of a data folder.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoPath, repoRoot, tempDir } from '../helpers.js';
+import { cliEnvironment } from './cli.helper.js';
+
+/** The paths `npm pack` would put in the tarball (scripts skipped: dist/ is the one this test run compiled). */
+function packedFiles(): string[] {
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const [pack] = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>;
+  return pack!.files.map((f) => f.path);
+}
+
+describe('the npm package', () => {
+  const files = packedFiles();
+
+  it('holds the compiled CLI and its run-time files, not the tests, benchmarks, sources or data', () => {
+    for (const f of ['bin/oktell-emu.js', 'dist/cli/main.js', 'dist/server/delivery/thread.js', 'bpium-emulator/seed.yaml', 'server/console/views/layout.njk', 'server/console/assets/diagram.css', 'scenarios/HTTP404.yaml', 'README.md']) {
+      assert.ok(files.includes(f), `${f} is packed`);
+    }
+    const unwanted = files.filter((f) => /^(test|bench|var|\.ci|dist\/test|dist\/bench)\//.test(f) || f.endsWith('.ts') || f.endsWith('.map'));
+    assert.deepEqual(unwanted, []);
+  });
+
+  it('the packed files alone run: --version, and a diagram drawn with the console stylesheet', () => {
+    const tmp = tempDir();
+    try {
+      const root = join(tmp.dir, 'oktell-emulator');
+      for (const f of files) {
+        mkdirSync(dirname(join(root, f)), { recursive: true });
+        copyFileSync(repoPath(f), join(root, f));
+      }
+      // The dependencies an install would bring.
+      symlinkSync(repoPath('node_modules'), join(root, 'node_modules'), 'dir');
+      const bin = join(root, 'bin', 'oktell-emu.js');
+      const version = spawnSync(process.execPath, [bin, '--version'], { cwd: tmp.dir, encoding: 'utf8', env: cliEnvironment() });
+      assert.equal(version.status, 0, version.stderr);
+      assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+      const svg = spawnSync(process.execPath, [bin, 'graph', join(root, 'scenarios', 'HTTP404.yaml'), '--format', 'svg'], { cwd: tmp.dir, encoding: 'utf8', env: cliEnvironment() });
+      assert.equal(svg.status, 0, svg.stderr);
+      assert.match(svg.stdout, /<svg[\s\S]*<style>[\s\S]*<\/svg>/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
