@@ -1,5 +1,7 @@
 // The `oktell-emu` command line: one program, one subcommand per file under cli/commands.
 import { Command, CommanderError } from 'commander';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pc from 'picocolors';
 import { UsageError } from './config.js';
 import { StoreOpenError } from '../server/store/store-open.js';
@@ -122,6 +124,10 @@ export async function main(argv: string[]): Promise<void> {
       fail(json, 'E_USAGE', e.message);
       return;
     }
+    if (fileSystemError(e)) {
+      fail(json, 'E_FILE', fileErrorLine(e));
+      return;
+    }
     throw e;
   }
 }
@@ -132,6 +138,34 @@ export async function main(argv: string[]): Promise<void> {
  */
 function configurationError(e: unknown): e is Error {
   return e instanceof ConfigError || e instanceof MailConfigError || e instanceof BpiumConfigError || e instanceof DamagedStoreError;
+}
+
+/**
+ * A file or folder named on the command line (`graph -o`, `test --out`) that the system refuses: a mistake in the
+ * command, said in one line with the path, exit 2, instead of Node's stack. Only errors that name a path are such;
+ * anything else is a bug and keeps its stack.
+ */
+function fileSystemError(e: unknown): e is NodeJS.ErrnoException & { path: string; code: string } {
+  const f = e as NodeJS.ErrnoException;
+  return e instanceof Error && typeof f.code === 'string' && typeof f.syscall === 'string' && typeof f.path === 'string';
+}
+
+const FILE_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder, not a file',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EEXIST: 'it already exists',
+};
+
+function fileErrorLine(e: NodeJS.ErrnoException & { path: string; code: string }): string {
+  const action = e.syscall === 'mkdir' ? 'create the folder' : e.syscall === 'scandir' ? 'read the folder' : e.syscall === 'open' ? 'open' : `${e.syscall}`;
+  // The usual slip: an output file in a folder that is not there.
+  const reason = e.code === 'ENOENT' && e.syscall === 'open' && !existsSync(dirname(e.path)) ? `the folder ${dirname(e.path)} does not exist` : (FILE_ERRORS[e.code] ?? e.message);
+  return `cannot ${action} ${e.path}: ${reason} (${e.code})`;
 }
 
 function fail(json: boolean, code: string, message: string, details: Readonly<Record<string, unknown>> = {}, exitCode = 2) {

@@ -79,4 +79,22 @@ describe('oktell-emu: errors the user can fix', () => {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: oktell-emu /);
   });
+
+  it('an output file that cannot be written is one line naming the path and why, exit 2, not a stack', () => {
+    const tmp = tempDir();
+    try {
+      const missing = join(tmp.dir, 'no-such-folder', 'HTTP404.mmd');
+      const r = runCli(['graph', 'HTTP404', '-o', missing]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, `oktell-emu: cannot open ${missing}: the folder ${join(tmp.dir, 'no-such-folder')} does not exist (ENOENT)\n`);
+      // A path through a file: the folder part is not a folder.
+      const file = join(tmp.dir, 'plain.txt');
+      writeFileSync(file, 'x');
+      const under = runCli(['graph', 'HTTP404', '--output', join(file, 'HTTP404.mmd')]);
+      assert.equal(under.code, 2, under.stderr);
+      assert.equal(under.stderr, `oktell-emu: cannot open ${join(file, 'HTTP404.mmd')}: a part of the path is not a folder (ENOTDIR)\n`);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
