@@ -90,17 +90,31 @@ export function parseErrorLine(e: CommanderError, command: Command | undefined):
   return `${text}; see ${command ? commandPath(command) : 'oktell-emu'} --help`;
 }
 
+/**
+ * `oktell-emu help run` is read as `oktell-emu run --help`; a name that is not a command (`help runz`) is read as that
+ * name alone, so it gets the one-line error with the nearest commands that `oktell-emu runz` gets, instead of the whole
+ * help and exit 0.
+ */
+function helpAsOption(program: Command, argv: string[]): string[] {
+  const [node = '', script = '', first, name, ...rest] = argv;
+  if (first !== 'help' || name === undefined) return argv;
+  const known = program.commands.some((c) => c.name() === name || c.aliases().includes(name));
+  return known ? [node, script, name, ...rest, '--help'] : [node, script, name];
+}
+
 export async function main(argv: string[]): Promise<void> {
   quietOnClosedPipe(process.stdout);
   quietOnClosedPipe(process.stderr);
   const program = buildProgram();
   const json = argv.includes('--json');
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(helpAsOption(program, argv));
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
-        process.exitCode = 0;
+        // Help asked for exits 0; help shown because a command is missing (`oktell-emu`, `oktell-emu webhook`,
+        // printed on stderr) is a usage error, so a script whose command word came out empty does not pass.
+        process.exitCode = e.exitCode === 0 ? 0 : 2;
         return;
       }
       fail(json, 'E_USAGE', parseErrorLine(e, failedCommand.get(e)));

@@ -97,4 +97,27 @@ describe('oktell-emu: errors the user can fix', () => {
       tmp.cleanup();
     }
   });
+
+  it('a missing command is a usage error: the help on stderr and exit 2; help asked for is on stdout, exit 0', () => {
+    for (const args of [[], ['webhook']]) {
+      const r = runCli(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stdout, '', args.join(' '));
+      assert.match(r.stderr, /^Usage: oktell-emu /, args.join(' '));
+    }
+    const help = runCli(['help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: oktell-emu \[options\] \[command\]/);
+    const run = runCli(['help', 'run']);
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /^Usage: oktell-emu run \[options\] <scenario>/);
+    const send = runCli(['help', 'webhook', 'send']);
+    assert.equal(send.code, 0);
+    assert.match(send.stdout, /^Usage: oktell-emu webhook send /);
+    // A name that is not a command, after help, as without it.
+    const unknown = runCli(['help', 'runz']);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stdout, '');
+    assert.equal(unknown.stderr, 'oktell-emu: unknown command "runz" (did you mean run or runs?); see oktell-emu --help\n');
+  });
 });
