@@ -30,7 +30,7 @@ export function graphCommand(): Command {
   return new Command('graph')
     .description('draw a scenario as a Mermaid flowchart or an SVG (the console\'s diagram); an invalid one as far as it can be read, with its problems; exit 1 when it has problems')
     .argument('<scenario>', 'scenario name (file name without .yaml) or path to a scenario file')
-    .option('-s, --scenarios <dir>', 'scenarios folder')
+    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
     .option('-f, --format <format>', 'mermaid (default) or svg', graphFormat, 'mermaid' as GraphFormat)
     .option('-o, --output <file>', 'write the diagram to this file instead of standard output')
     .action(async (arg: string, opts: { scenarios?: string; format: GraphFormat; output?: string }) => {

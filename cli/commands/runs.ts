@@ -29,12 +29,12 @@ export function runsCommand(): Command {
     .option('--status <status>', `completed | failed | running, or dead (runs of dead-lettered jobs)`)
     .option('--scenario <name>', 'only this scenario')
     .option('--since <time>', 'started at or after: an ISO time or 30m, 2h, 7d')
-    .option('-n, --limit <n>', 'how many', '50')
+    .option('-n, --limit <n>', 'how many (default 50)')
     .option('--json', 'print a JSON array')
     .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('--data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)')
-    .action(async (o: { status?: string; scenario?: string; since?: string; limit: string; json?: boolean; dataDir?: string; config?: string }) => {
-      const limit = Number(o.limit);
+    .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
+    .action(async (o: { status?: string; scenario?: string; since?: string; limit?: string; json?: boolean; dataDir?: string; config?: string }) => {
+      const limit = Number(o.limit ?? '50');
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a number from 1 to 1000');
       if (o.status && o.status !== 'dead' && !(RUN_STATUSES as readonly string[]).includes(o.status)) throw new UsageError(`--status ${o.status}: one of ${RUN_STATUSES.join(', ')}, dead`);
       const since = o.since ? parseSince(o.since) : undefined;
@@ -132,7 +132,7 @@ export function showCommand(): Command {
     .argument('<runId>', 'a run id, or a job id (its last run is shown)')
     .option('--json', 'print the run as JSON')
     .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('--data-dir <dir>', 'data folder')
+    .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
     .action(async (id: string, o: { json?: boolean; dataDir?: string; config?: string }) => {
       const settings = serverSettings(o);
       const found = await withStore(o, async (s) => {
@@ -222,7 +222,7 @@ export function replayCommand(): Command {
     .option('--status <status>', 'replay every job with this status: dead or failed')
     .option('--pinned', 'replay on the scenario version the run had, not the current one')
     .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('--data-dir <dir>', 'data folder')
+    .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
     .option('--json', 'print the requeued job ids as JSON')
     .action(async (ids: string[], o: { status?: string; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }) => {
       if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');

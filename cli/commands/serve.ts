@@ -27,8 +27,8 @@ export function serveCommand(): Command {
     .option('--port <port>', 'port (default $OKTELL_PORT or 4055)')
     .option('--host <host>', 'address to listen on (default $OKTELL_HOST or 0.0.0.0)')
     .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
-    .option('--data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)')
-    .option('--config <file>', 'configuration file (default ./oktell.config.yaml when present)')
+    .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
+    .option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)')
     .option('--bpium-emulator-port <port>', 'port of the embedded Bpium emulator (default $BPIUM_EMULATOR_PORT or 4056)')
     .action(async (o: ServeOpts) => {
       const port = o.port !== undefined ? portNumber(o.port, '--port') : undefined;

@@ -75,7 +75,7 @@ function line(t: TaskStatus): string {
 }
 
 export function tasksCommand(): Command {
-  const common = (c: Command) => c.option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)').option('--data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)').option('-s, --scenarios <dir>', 'scenarios folder the tasks name scenarios of, as serve\'s (default $OKTELL_SCENARIOS or ./scenarios)');
+  const common = (c: Command) => c.option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)').option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)').option('-s, --scenarios <dir>', 'scenarios folder the tasks name scenarios of, as serve\'s (default $OKTELL_SCENARIOS or ./scenarios)');
   const cmd = common(new Command('tasks').description('list the service tasks: schedule, last run, next three due times'))
     .option('--json', 'print JSON')
     .action(async (o: TaskFlags) => {

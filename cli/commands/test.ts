@@ -45,7 +45,7 @@ export function testCommand(): Command {
     .option('--from-run <runId>', 'write a test case from a run the server recorded, then run it')
     .option('--name <name>', 'with --from-run: the name of the new case')
     .option('--out <file>', 'with --from-run: the test file to add the case to (default <scenarios>/tests/recorded.test.yaml)')
-    .option('--data-dir <dir>', 'with --from-run: the server\'s data folder (default $OKTELL_DATA_DIR or ./var)')
+    .option('-d, --data-dir <dir>', 'with --from-run: the server\'s data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
     .action(async (paths: string[], opts: TestOpts) => {
       if (!['text', 'junit'].includes(opts.reporter)) throw new UsageError(`--reporter ${opts.reporter}: expected text or junit`);
       if (opts.fromRun) {

@@ -26,7 +26,7 @@ export function validateCommand(): Command {
     .argument('[paths...]', 'scenario files or folders')
     .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
     .option('--json', 'print the problems as one JSON object')
-    .option('--data-dir <dir>', 'data folder whose databases the DbQuery statements are prepared against (default $OKTELL_DATA_DIR, dataDir: of the configuration, or ./var), as run --data-dir uses it')
+    .option('-d, --data-dir <dir>', 'data folder whose databases the DbQuery statements are prepared against (default $OKTELL_DATA_DIR, dataDir: of the configuration, or ./var), as run --data-dir uses it')
     .option('-w, --watch', 'keep running: validate again on every save of a scenario or template, print only what changed')
     .action(async (paths: string[], opts: { scenarios?: string; json?: boolean; watch?: boolean; dataDir?: string }) => {
       if (opts.watch && opts.json) throw new UsageError('--watch prints for people; use --json without --watch');

@@ -181,7 +181,7 @@ export function webhookCommand(): Command {
       .argument('<body>', 'file with the raw body (JSON), or - for stdin')
       .option('--url <url>', 'the server (default: the running serve of the data folder, else http://127.0.0.1:$OKTELL_PORT or 4055)')
       .option('-d, --data-dir <dir>', 'data folder of the server (default $OKTELL_DATA_DIR or ./var)')
-      .option('--config <file>', 'configuration file (default ./oktell.config.yaml when present)')
+      .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
       .option('-u, --user <login:password>', "the server's credentials (default: the first of $OKTELL_USERS, of users: in the configuration, else the user the server generated in its data folder)")
       .option('--no-sign', 'send without X-Hook-Signature (to see the server refuse it)')
       .option('--json', 'print one JSON object { url, status, runId, duplicateOf, signedFor, body, user, credentialsRefused }')

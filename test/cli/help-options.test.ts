@@ -1,0 +1,54 @@
+// The help of every command, read as a user reads it: the same option has the same name, short flag and default
+// everywhere, so what works after one command works after the next.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../helpers.js';
+import { runCli } from './cli-process.js';
+
+const COMMANDS = [
+  ['serve'], ['validate'], ['run'], ['test'], ['graph'], ['runs'], ['show'], ['replay'], ['outbox'], ['outbox', 'show'],
+  ['bpium-emulator'], ['demo'], ['webhook', 'send'], ['schema'], ['tasks'], ['tasks', 'run'],
+];
+
+/** The options of a command's help, each as one line (commander wraps long descriptions). */
+function helpOptions(command: string[]): string[] {
+  const r = runCli([...command, '--help']);
+  assert.equal(r.code, 0, `${command.join(' ')} --help: ${r.stderr}`);
+  const block = r.stdout.split(/\n(?=\S)/).find((b) => b.startsWith('Options:')) ?? '';
+  return block.split(/\n(?= {2}-)/).slice(1).map((o) => o.replace(/\s+/g, ' ').trim());
+}
+
+describe('oktell-emu --help: options named alike across commands', () => {
+  const options = new Map(COMMANDS.map((c) => [c.join(' '), helpOptions(c)]));
+
+  it('--data-dir is -d wherever it is taken, and --config names $OKTELL_CONFIG', () => {
+    for (const [command, list] of options) {
+      for (const o of list.filter((o) => o.includes('--data-dir'))) assert.match(o, /^-d, --data-dir <dir> /, command);
+      for (const o of list.filter((o) => o.includes('--config'))) assert.match(o, /\$OKTELL_CONFIG/, command);
+      for (const o of list.filter((o) => o.includes('--scenarios'))) assert.match(o, /\$OKTELL_SCENARIOS/, command);
+    }
+    assert.ok([...options.values()].filter((list) => list.some((o) => o.includes('--data-dir'))).length >= 12, 'the commands that take a data folder');
+  });
+
+  it('a data folder\'s default says where it comes from, and a number\'s default is not a quoted string', () => {
+    for (const [command, list] of options) {
+      for (const o of list.filter((o) => o.startsWith('-d, --data-dir'))) assert.match(o, /\(default /, command);
+      for (const o of list) assert.doesNotMatch(o, /\(default: "\d+"\)/, `${command}: ${o}`);
+    }
+  });
+
+  it('-d works as --data-dir on the commands that read what a server recorded', () => {
+    const tmp = tempDir();
+    try {
+      const missing = join(tmp.dir, 'no-such-dir');
+      for (const args of [['runs'], ['show', 'x'], ['replay', '--status', 'dead'], ['tasks', 'run', 'report']]) {
+        const r = runCli([...args, '-d', missing]);
+        assert.equal(r.code, 2, args.join(' '));
+        assert.match(r.stderr, new RegExp(`^oktell-emu: no data folder ${missing}`), args.join(' '));
+      }
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
