@@ -22,6 +22,7 @@ import { testCommand } from './commands/test.js';
 import { replayCommand, runsCommand, showCommand } from './commands/runs.js';
 import { webhookCommand } from './commands/webhook.js';
 import { tasksCommand } from './commands/tasks.js';
+import { addHelpExamples } from './help-examples.js';
 
 export function buildProgram(): Command {
   const program = new Command('oktell-emu')
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     program.addCommand(c.exitOverride());
   }
   silenceParseErrors(program);
+  addHelpExamples(program);
   return program;
 }
 

@@ -4,19 +4,36 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../helpers.js';
-import { runCli } from './cli-process.js';
+import { runCli, type CliResult } from './cli-process.js';
 
 const COMMANDS = [
   ['serve'], ['validate'], ['run'], ['test'], ['graph'], ['runs'], ['show'], ['replay'], ['outbox'], ['outbox', 'show'],
   ['bpium-emulator'], ['demo'], ['webhook', 'send'], ['schema'], ['tasks'], ['tasks', 'run'],
 ];
 
+const helps = new Map<string, CliResult>();
+
+/** `oktell-emu … --help`, run once per command. */
+function help(command: string[]): CliResult {
+  const key = command.join(' ');
+  if (!helps.has(key)) helps.set(key, runCli([...command, '--help']));
+  return helps.get(key)!;
+}
+
 /** The options of a command's help, each as one line (commander wraps long descriptions). */
 function helpOptions(command: string[]): string[] {
-  const r = runCli([...command, '--help']);
+  const r = help(command);
   assert.equal(r.code, 0, `${command.join(' ')} --help: ${r.stderr}`);
   const block = r.stdout.split(/\n(?=\S)/).find((b) => b.startsWith('Options:')) ?? '';
   return block.split(/\n(?= {2}-)/).slice(1).map((o) => o.replace(/\s+/g, ' ').trim());
+}
+
+/** The command an example calls: its first word, and the second when that is one of the command's subcommands. */
+function commandPath(words: string[]): string[] {
+  const [first = '', second = ''] = words;
+  if (first === 'help') return [];
+  const sub = COMMANDS.find((c) => c.length === 2 && c[0] === first && c[1] === second);
+  return sub ?? [first];
 }
 
 describe('oktell-emu --help: options named alike across commands', () => {
@@ -49,6 +66,23 @@ describe('oktell-emu --help: options named alike across commands', () => {
       }
     } finally {
       tmp.cleanup();
+    }
+  });
+
+  it('every command\'s help ends with examples, and each option an example uses is one of that command\'s', () => {
+    for (const command of [[], ...COMMANDS]) {
+      const r = help(command);
+      const examples = r.stdout.split('\nExamples:\n')[1];
+      assert.ok(examples, `${command.join(' ') || 'oktell-emu'} --help has examples`);
+      const lines = examples.replace(/\n+$/, '').split('\n');
+      assert.ok(lines.every((l) => /^ {2}\$ (\S+=\S+ |cat \S+ \| )*oktell-emu /.test(l)), lines.join('\n'));
+      // The options of an example, before any redirection, are in the help of the command it calls.
+      for (const line of lines) {
+        const words = line.replace(/^.*?oktell-emu /, '').split(/ [>|] /)[0]!.split(' ');
+        const path = commandPath(words);
+        const known = helpOptions(path).join(' ');
+        for (const flag of words.filter((w) => /^--?[a-z]/.test(w))) assert.ok(new RegExp(`(^|[ ,])${flag}[ ,]`).test(known), `${line}: ${flag} is an option of ${path.join(' ')}`);
+      }
     }
   });
 });
