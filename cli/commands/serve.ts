@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import pc from 'picocolors';
 import { startServer } from '../../server/serve.js';
 import { hookUser, rightsOf, type OktellUser } from '../../server/auth.js';
+import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { dataDirArg, shellWord, UsageError } from '../config.js';
 import { ConfigError, envSetting, type StoreSetting } from '../../server/config.js';
@@ -108,7 +109,8 @@ export function serveCommand(): Command {
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        out.write(`${signal}: finishing running jobs, then stopping…\n`);
+        out.write(`${signal}: finishing running jobs, then stopping… (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to stop now)\n`);
+        forceOnSecondSignal(out);
         removeServerFile(server.config.dataDir);
         server.close().then(
           () => process.exit(0),
@@ -122,6 +124,20 @@ export function serveCommand(): Command {
       if (pendingSignal) stop(pendingSignal);
       await new Promise(() => undefined);
     });
+}
+
+/**
+ * A second stop signal while the server waits for its running jobs stops it at once, as a kill would (the jobs cut off
+ * are taken up again, their journaled effects replayed, as after a kill): said, and exit 128 + the signal's number
+ * (130 for a second Ctrl-C), not Node's silent default.
+ */
+function forceOnSecondSignal(out: NodeJS.WritableStream): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      out.write(`${signal} again: stopping now, without waiting for the running jobs (they are taken up again, as after a kill)\n`);
+      process.exit(128 + (osConstants.signals[signal] ?? 0));
+    });
+  }
 }
 
 function portNumber(v: string, flag: string): number {
