@@ -161,7 +161,7 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
  * --watch: a pass now, then another after each change under the folders the last pass used (scenarios, templates,
  * test files, fixtures). Problems that would end a single pass (an invalid file) are printed and the watch goes on.
  */
-async function watchTests(paths: string[], opts: TestOpts, out: NodeJS.WritableStream): Promise<never> {
+async function watchTests(paths: string[], opts: TestOpts, out: NodeJS.WritableStream): Promise<void> {
   let watcher: FolderWatch | undefined;
   let running = Promise.resolve();
   const pass = async (why?: string) => {
@@ -187,7 +187,22 @@ async function watchTests(paths: string[], opts: TestOpts, out: NodeJS.WritableS
     out.write(pc.dim('watching for changes (Ctrl+C to stop)\n'));
   };
   await pass();
-  return new Promise<never>(() => undefined);
+  // Ctrl-C ends the watch as validate --watch ends it: a pass under way finishes, then "stopped watching", exit 0
+  // (stopping is what the user asked for, not a failed test).
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      watcher?.close();
+      void running.finally(() => {
+        out.write(`${pc.dim('stopped watching')}\n`);
+        process.exitCode = 0;
+        done();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
 
 function relativeOrSelf(file: string): string {

@@ -420,9 +420,16 @@ describe('oktell-emu test --watch', () => {
       await waitFor(new RegExp(`bpium-new-task\\.subject\\.njk changed: running again[\\s\\S]*${SHIPPED_CASES} passed, 0 failed\nwatching for changes \\(Ctrl\\+C to stop\\)\n$`));
       saveByRename(subject, broken);
       await waitFor(new RegExp(`${SHIPPED_CASES - 2} passed, 2 failed\nwatching for changes \\(Ctrl\\+C to stop\\)\n$`));
+      // Ctrl-C stops the watch as validate --watch's does: said, exit 0 (not 130, not silent).
+      child.kill('SIGINT');
+      const [code, signal] = (await new Promise((res) => child.once('exit', (c, s) => res([c, s])))) as [number | null, string | null];
+      assert.deepEqual({ code, signal }, { code: 0, signal: null });
+      assert.match(out, /watching for changes \(Ctrl\+C to stop\)\nstopped watching\n$/);
     } finally {
-      child.kill();
-      await new Promise((res) => child.once('exit', res));
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill();
+        await new Promise((res) => child.once('exit', res));
+      }
       copy.cleanup();
     }
   });
