@@ -28,6 +28,9 @@ export function buildProgram(): Command {
   const program = new Command('oktell-emu')
     .description('Oktell service-scenario emulator: validate and run YAML scenarios, serve webhooks like Oktell\'s web server')
     .version('0.1.0')
+    // Read by bin/oktell-emu.js (and picocolors) before parsing; declared here so that the help lists them.
+    .option('--color', 'colours even when the output is not a terminal (as FORCE_COLOR=1); with every command')
+    .option('--no-color', 'no colours (as NO_COLOR=1); with every command')
     .exitOverride();
   for (const c of [serveCommand(), validateCommand(), runCommand(), testCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), webhookCommand(), schemaCommand(), tasksCommand()]) {
     program.addCommand(c.exitOverride());

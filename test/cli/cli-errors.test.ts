@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
 import { runCli } from './cli-process.js';
+import { runCli as runCliIn } from './cli.helper.js';
 
 describe('oktell-emu: errors the user can fix', () => {
   it('bpium-emulator with an invalid seed prints what is wrong and exits 2, without a stack', () => {
@@ -119,5 +120,20 @@ describe('oktell-emu: errors the user can fix', () => {
     assert.equal(unknown.code, 2);
     assert.equal(unknown.stdout, '');
     assert.equal(unknown.stderr, 'oktell-emu: unknown command "runz" (did you mean run or runs?); see oktell-emu --help\n');
+  });
+
+  it('colours: FORCE_COLOR=0 turns them off; --no-color and --color are taken by any command', () => {
+    const args = ['run', 'HTTP404', '--dry-run', '-p', '1=/x'];
+    const ansi = /\x1b\[/;
+    const off = runCliIn(args, { env: { FORCE_COLOR: '0' }, unset: ['NO_COLOR'] });
+    assert.equal(off.code, 0, off.stderr);
+    assert.doesNotMatch(off.stdout, ansi);
+    const noColor = runCliIn([...args, '--no-color'], { env: { FORCE_COLOR: '1' }, unset: ['NO_COLOR'] });
+    assert.equal(noColor.code, 0, noColor.stderr);
+    assert.doesNotMatch(noColor.stdout, ansi);
+    const color = runCliIn([...args, '--color'], { unset: ['NO_COLOR', 'FORCE_COLOR'] });
+    assert.equal(color.code, 0, color.stderr);
+    assert.match(color.stdout, ansi);
+    assert.match(color.stdout, /HTTP404\S* \S*completed/);
   });
 });
