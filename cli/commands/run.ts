@@ -49,7 +49,7 @@ export function runCommand(): Command {
   return new Command('run')
     .description('run a service scenario with input parameters; --dry-run sends no mail, makes no Bpium write, rolls back database changes and sends only GET/HEAD/OPTIONS web requests')
     .argument('<scenario>', 'scenario name (file name without .yaml) or path to a scenario file (its folder is then the scenarios folder)')
-    .option('-p, --param <N=value>', 'input parameter N (repeatable); N=@file reads a file; N=@@text passes "@text"', collect, [])
+    .option('-p, --param <N=value>', 'input parameter N (repeatable); N=@file reads a file, N=@- standard input; N=@@text passes "@text"', collect, [])
     .option('--dry-run', 'no mail is sent, no Bpium write is made, database statements are rolled back, web requests other than GET/HEAD/OPTIONS are recorded, not sent; async starts are followed inline')
     .option('--json', 'print exactly one JSON object with the result')
     .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
@@ -98,7 +98,11 @@ export function parseParams(specs: string[]): Record<string, Value> {
     given.set(n, spec);
     const raw = m[2]!;
     if (raw.startsWith('@@')) out[n] = raw.slice(1);
-    else if (raw.startsWith('@')) {
+    else if (raw === '@-') {
+      // Standard input, as `webhook send … -` takes a body: `cat body.json | oktell-emu run … -p 4=@-`. It can be read once.
+      if ([...given.values()].filter((s) => s.endsWith('=@-')).length > 1) throw new UsageError(`-p ${n}=@-: standard input can be read by one parameter only`);
+      out[n] = readFileSync(0, 'utf8');
+    } else if (raw.startsWith('@')) {
       try {
         out[n] = readFileSync(resolve(raw.slice(1)), 'utf8');
       } catch (e) {

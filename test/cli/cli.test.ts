@@ -129,6 +129,21 @@ describe('oktell-emu run --dry-run --json', () => {
       tmp.cleanup();
     }
   });
+  it('reads -p N=@- from standard input, for one parameter only', () => {
+    const tmp = tempDir();
+    try {
+      writeFileSync(join(tmp.dir, 'Echo.yaml'), "variables: { a: string, b: string }\nstart: s\nblocks:\n  s:\n    kind: InputParameter\n    params: { a: 1, b: 2 }\n    exits: { next: r }\n  r:\n    kind: ReturnValue\n    values: { 1: '[a]', 2: '[b]' }\n");
+      const r = runCli(['run', 'Echo', '--scenarios', tmp.dir, '-p', '1=@-', '-p', '2=b', '--json', '--dry-run'], { input: '{"из":"stdin"}\n' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout).returnValues, { '1': '{"из":"stdin"}\n', '2': 'b' });
+      const twice = runCli(['run', 'Echo', '--scenarios', tmp.dir, '-p', '1=@-', '-p', '2=@-', '--dry-run'], { input: 'x' });
+      assert.equal(twice.code, 2);
+      assert.equal(twice.stderr, 'oktell-emu: -p 2=@-: standard input can be read by one parameter only\n');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('a bad -p is a usage error', () => {
     const r = cli(['run', 'HTTP404', '-p', 'x=1']);
     assert.equal(r.code, 2);
