@@ -48,6 +48,8 @@ export function testCommand(): Command {
     .option('-d, --data-dir <dir>', 'with --from-run: the server\'s data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
     .action(async (paths: string[], opts: TestOpts) => {
       if (!['text', 'junit'].includes(opts.reporter)) throw new UsageError(`--reporter ${opts.reporter}: expected text or junit`);
+      // Two formats for one standard output: one of them would be dropped without a word.
+      if (opts.json && opts.reporter !== 'text') throw new UsageError(`--json and --reporter ${opts.reporter} both choose the output: give one`);
       if (opts.fromRun) {
         if (paths.length || opts.watch || opts.update) throw new UsageError('--from-run writes one case: it takes no paths, --watch or --update');
         process.exitCode = await fromRun(opts.fromRun, opts, process.stdout);

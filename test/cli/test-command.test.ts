@@ -439,6 +439,12 @@ describe('oktell-emu test --watch', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--watch .* does not go with --update/);
   });
+
+  it('--json and --reporter junit together are a usage error, not one of them dropped', () => {
+    const r = cli(['test', '--json', '--reporter', 'junit']);
+    assert.equal(r.code, 2);
+    assert.deepEqual(JSON.parse(r.stdout), { status: 'failed', error: { code: 'E_USAGE', message: '--json and --reporter junit both choose the output: give one' } });
+  });
 });
 
 describe('oktell-emu test --from-run', () => {
