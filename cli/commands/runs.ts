@@ -146,7 +146,8 @@ export function showCommand(): Command {
         throw new UsageError(`no run ${id}: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
       }, settings);
       const { run, job, started } = found;
-      if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs)`);
+      // The hint names the same data folder, so it lists the runs of the store that was searched.
+      if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs${settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : ''})`);
       // The job's state now: whether this failure will be retried, or is dead and waits for a replay.
       const jobState = job ? { status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, nextRunAt: job.nextRunAt, lastRunId: job.lastRunId } : undefined;
       // Web requests and statements are kept in the trace; read back as the console reads them.

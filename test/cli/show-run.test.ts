@@ -13,6 +13,21 @@ import { runCli } from './cli-process.js';
 import { startCli } from './cli.helper.js';
 
 describe('show: what a run did and started', () => {
+  it('an id the store does not have: the hint lists the runs of the same data folder', async () => {
+    const tmp = tempDir();
+    try {
+      const data = join(tmp.dir, 'var');
+      mkdirSync(data);
+      const store = await openSqliteStore({ file: join(data, 'oktell.sqlite') });
+      await store.close();
+      const r = runCli(['show', 'nosuch', '--data-dir', data]);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr, `oktell-emu: no run nosuch (see: oktell-emu runs --data-dir ${data})\n`);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('the web requests and database statements of a live run, in text and --json', { timeout: 60_000 }, async () => {
     const gateway: Server = createServer((_req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{"id":"m-1"}'));
     await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
