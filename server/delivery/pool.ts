@@ -305,7 +305,10 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         break;
       } catch (e) {
         const gone = stopping || (e as { reason?: unknown }).reason === 'closed';
-        if (gone) {
+        // Only a store that cannot write for now (full, busy, down) is waited for; any other error (a record it
+        // refuses) would be refused again every time, holding the worker for ever.
+        const outage = (e as { name?: unknown }).name === 'StoreUnavailableError';
+        if (gone || (!outage && n === OUTCOME_RETRY_MS.length - 1)) {
           opts.logger?.error({ err: e, jobId: job.id, runId: result.runId }, 'cannot record the end of a job; it runs again at the next start or when its lease expires, and may repeat what this attempt did');
           break;
         }

@@ -48,14 +48,17 @@ export interface SerializedError {
   message: string;
   code?: string;
   retryAfterSeconds?: number;
+  /** A StoreUnavailableError's reason (`closed`, `full`, …). */
+  reason?: string;
 }
 
 export function serializeError(e: unknown): SerializedError {
-  const err = e as { name?: unknown; message?: unknown; code?: unknown; retryAfterSeconds?: unknown };
+  const err = e as { name?: unknown; message?: unknown; code?: unknown; retryAfterSeconds?: unknown; reason?: unknown };
   return {
     name: typeof err?.name === 'string' ? err.name : 'Error',
     message: typeof err?.message === 'string' ? err.message : String(e),
     ...(typeof err?.code === 'string' ? { code: err.code } : {}),
     ...(typeof err?.retryAfterSeconds === 'number' ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+    ...(typeof err?.reason === 'string' ? { reason: err.reason } : {}),
   };
 }

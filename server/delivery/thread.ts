@@ -28,10 +28,11 @@ function send(call: DeliveryCall): Promise<unknown> {
 
 /** An error from the main thread's store, with the fields the pool and the logs look at. */
 function remoteError(s: SerializedError): Error {
-  const e = new Error(s.message) as Error & { code?: string; retryAfterSeconds?: number };
+  const e = new Error(s.message) as Error & { code?: string; retryAfterSeconds?: number; reason?: string };
   e.name = s.name;
   if (s.code) e.code = s.code;
   if (s.retryAfterSeconds !== undefined) e.retryAfterSeconds = s.retryAfterSeconds;
+  if (s.reason !== undefined) e.reason = s.reason;
   return e;
 }
 

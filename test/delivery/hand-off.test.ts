@@ -9,7 +9,7 @@ import { loadScenarioLibrary, randomIds, systemClock } from '../../engine/index.
 import { createWorkerPool } from '../../server/delivery/pool.js';
 import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
-import { StoreUnavailableError } from '../../server/store/store.errors.js';
+import { StoreUnavailableError, StoreUsageError } from '../../server/store/store.errors.js';
 import { tempDir } from '../helpers.js';
 
 const ECHO = `start: rv
@@ -233,6 +233,28 @@ describe('hand-off of new jobs to a worker with room', () => {
       assert.equal(job?.status, 'succeeded');
       assert.equal(job?.attempts, 1);
       assert.ok(logged.includes('warn the end of the job is recorded after all: what its attempt did is not repeated'), logged.join('\n'));
+    } finally {
+      await s.done();
+    }
+  });
+
+  it('gives up writing an outcome the store refuses for another reason than an outage (after the first retries), instead of holding the worker for ever', { timeout: 30_000 }, async () => {
+    const logged: string[] = [];
+    let refusals = 0;
+    const s = await setUp({
+      logged,
+      completeJob: async () => {
+        refusals++;
+        throw new StoreUsageError('run trace is not JSON-serialisable (fault injected by the test)');
+      },
+    });
+    try {
+      const [id] = await s.store.enqueueJobs([{ scenario: 'Echo', params: {} }]);
+      s.pool.start();
+      await until('the attempt given up', () => s.finished.length === 1, 15_000);
+      assert.deepEqual(s.finished, [`${id}:store-error`]);
+      assert.equal(refusals, 5, 'the first retries only, not one every 5 s for ever');
+      assert.ok(logged.includes('error cannot record the end of a job; it runs again at the next start or when its lease expires, and may repeat what this attempt did'), logged.join('\n'));
     } finally {
       await s.done();
     }
