@@ -11,6 +11,7 @@ import { maxEffectsFromEnv } from '../../server/config.js';
 import { withStore } from '../store.js';
 import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
+import { untilStopped } from '../watch-stop.js';
 import { caseReport, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseOutcome } from '../testing/run-case.js';
 import { DEFAULT_TEST_TIME_ZONE, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, variableProblems, type TestFile } from '../testing/test-file.js';
@@ -189,22 +190,7 @@ async function watchTests(paths: string[], opts: TestOpts, out: NodeJS.WritableS
     out.write(pc.dim('watching for changes (Ctrl+C to stop)\n'));
   };
   await pass();
-  // Ctrl-C ends the watch as validate --watch ends it: a pass under way finishes, then "stopped watching", exit 0
-  // (stopping is what the user asked for, not a failed test).
-  await new Promise<void>((done) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      watcher?.close();
-      void running.finally(() => {
-        out.write(`${pc.dim('stopped watching')}\n`);
-        process.exitCode = 0;
-        done();
-      });
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilStopped(out, () => watcher?.close(), () => running);
 }
 
 function relativeOrSelf(file: string): string {

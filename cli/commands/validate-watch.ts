@@ -5,6 +5,7 @@ import pc from 'picocolors';
 import { watchScenarioFolders } from '../../adapters/folder-watch.js';
 import { formatIssue, type ScenarioIssue } from '../../engine/index.js';
 import { summary, validate, type Validation, type ValidationGroups } from './validate.js';
+import { untilStopped } from '../watch-stop.js';
 
 /**
  * A problem's identity across edits: without its line and column, so a problem that only moved because lines were
@@ -59,20 +60,6 @@ export async function watchValidation(groups: ValidationGroups, first: Validatio
   });
   out.write(`${pc.dim(`watching ${[...groups.keys()].map((d) => relative(process.cwd(), d) || '.').join(', ')} for changes (Ctrl-C to stop)`)}\n`);
 
-  await new Promise<void>((done) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      watcher.close();
-      // A validation under way finishes (it only reads files); then the process ends on its own.
-      void running.finally(() => {
-        out.write(`${pc.dim('stopped watching')}\n`);
-        // Stopping is what the user asked for, not a failed validation.
-        process.exitCode = 0;
-        done();
-      });
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  // A validation under way finishes (it only reads files); then the process ends on its own.
+  await untilStopped(out, () => watcher.close(), () => running);
 }

@@ -81,6 +81,15 @@ export function get(url: string, headers: Record<string, string> = { authorizati
   return fetch(url, { headers, redirect: 'manual' });
 }
 
+/** Runs `scenario` through the Web-API (it must answer 200) and returns its run id and the console's page of the run. */
+export async function runPageOf(t: ConsoleServer, scenario: string): Promise<{ runId: string; html: string }> {
+  const res = await fetch(`${t.server.url}/execsvcscript?name=${scenario}`, { headers: { authorization: AUTH } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${scenario} answered ${res.status}: ${text}`);
+  const runId = res.headers.get('x-oktell-run-id')!;
+  return { runId, html: await (await get(`${t.base}/runs/${runId}`)).text() };
+}
+
 /** The CSRF token of the console's forms, read from a page the way a browser would see it. */
 export async function csrfToken(base: string): Promise<string> {
   const html = await (await get(`${base}/dry-run`)).text();

@@ -11,7 +11,7 @@ import { sentByOf } from '../../server/console/outbox.routes.js';
 import { freePort, startSilentServer } from '../mail/smtp-server.helper.js';
 import { startTestServer } from '../server/server-helpers.js';
 import { runCli } from '../cli/cli-process.js';
-import { AUTH, csrfToken, get, postWebhook, readUserJob, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
+import { AUTH, csrfToken, get, postWebhook, readUserJob, runPageOf, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
 
 /** 200 turns of a loop: 401 steps, past the 300 that carry every variable. */
 const LOOP_YAML = `variables:
@@ -177,10 +177,7 @@ describe('console: filters, links and notes', () => {
   it('a long trace says once that variables are shown for the first 300 steps; a bad page cursor gets the console page', { timeout: 60_000 }, async () => {
     const t = await startConsoleServer({ 'Loop.yaml': LOOP_YAML });
     try {
-      const res = await fetch(`${t.server.url}/execsvcscript?name=Loop`, { headers: { authorization: AUTH } });
-      assert.equal(res.status, 200, await res.text());
-      const runId = res.headers.get('x-oktell-run-id')!;
-      const html = await (await get(`${t.base}/runs/${runId}`)).text();
+      const { html } = await runPageOf(t, 'Loop');
       assert.equal(html.match(/first 300 steps/g)?.length, 1);
       assert.equal(html.match(/<li id="step-/g)?.length, 401);
       const bad = await get(`${t.base}/runs?cursor=garbage`);
