@@ -190,7 +190,13 @@ function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
   const problems: string[] = [];
   if (!hasHookScenario) problems.push(`the hook scenario ${d.config.hook.scenario} is missing or invalid: every hook request fails (put ${d.config.hook.scenario}.yaml back in the scenarios folder; oktell-emu validate shows what is wrong)`);
   const refused = d.metrics.storeRefused;
-  if (refused && Date.now() - refused.at < STORE_REFUSAL_MEMORY_MS) problems.push(`the store refuses writes (${refused.reason}): webhooks are answered 503`);
+  const now = Date.now();
+  if (refused && now - refused.at < STORE_REFUSAL_MEMORY_MS) problems.push(`the store refuses writes (${refused.reason}): webhooks are answered 503`);
+  // Claims and the ends of jobs refused with nothing committed since: the queue does not move, webhooks or not.
+  const { lastRefusal, lastCommitAt } = d.store.stats();
+  if (lastRefusal && now - lastRefusal.at < STORE_REFUSAL_MEMORY_MS && (lastCommitAt === undefined || lastCommitAt < lastRefusal.at)) {
+    problems.push(`the store refuses every write (${lastRefusal.reason}): jobs cannot be claimed or finished, so the queue does not move`);
+  }
   return problems;
 }
 

@@ -71,6 +71,11 @@ export class PgWriteBatcher {
     });
   }
 
+  /** Remembers a batch the database refused (for `/-/health`: a store that takes no write at all). */
+  private noteRefusal(error: unknown): void {
+    if (error instanceof StoreUnavailableError) this.counters.lastRefusal = { at: Date.now(), reason: error.reason };
+  }
+
   stats(): StoreStats {
     return { ...this.counters };
   }
@@ -101,6 +106,7 @@ export class PgWriteBatcher {
       client = await this.pool.connect();
     } catch (err) {
       const error = classifyPgError(err);
+      this.noteRefusal(error);
       for (const w of batch) w.reject(error);
       return;
     }
@@ -111,6 +117,7 @@ export class PgWriteBatcher {
         this.counters.transactions++;
         const outcome = await this.attempt(client, batch, isolate);
         if (outcome.ok) {
+          this.counters.lastCommitAt = Date.now();
           batch.forEach((w, i) => {
             const r = outcome.results[i]!;
             if (r.ok) w.resolve(r.value);
@@ -123,6 +130,7 @@ export class PgWriteBatcher {
         if (kind === 'unavailable') {
           if (isConnectionError(outcome.err)) broken = outcome.err as Error;
           const error = classifyPgError(outcome.err);
+          this.noteRefusal(error);
           for (const w of batch) w.reject(error);
           return;
         }

@@ -375,6 +375,10 @@ export interface StoreStats {
   failedTransactions: number;
   /** The most calls that shared one transaction. */
   largestBatch: number;
+  /** The last transaction the database refused as a whole (disk full, locked, down), when and why. */
+  lastRefusal?: { at: EpochMs; reason: string };
+  /** When a transaction last committed. */
+  lastCommitAt?: EpochMs;
 }
 
 /**

@@ -97,9 +97,11 @@ export class WriteBatcher {
     }
     if (failure) {
       const error = classifySqliteError(failure.err);
+      if (error instanceof StoreUnavailableError) this.counters.lastRefusal = { at: Date.now(), reason: error.reason };
       for (const w of batch) w.reject(error);
       return;
     }
+    this.counters.lastCommitAt = Date.now();
     batch.forEach((w, i) => {
       const r = results[i]!;
       if (r.ok) w.resolve(r.value);

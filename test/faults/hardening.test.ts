@@ -89,6 +89,27 @@ describe('hardening (issue 18)', () => {
     }
   });
 
+  it('health: a store that takes no write at all (the queue cannot move) fails /-/health without any webhook, and it recovers', { timeout: 30_000 }, async () => {
+    const t = await startTestServer({ smtp: false });
+    const blocker = new Database(join(t.dataDir, 'oktell.sqlite'));
+    try {
+      assert.equal((await health(t.server.url)).code, 200);
+      blocker.exec('BEGIN EXCLUSIVE');
+      // No webhook comes: only the workers' claims meet the lock.
+      const stuck = await waitFor('health to see the refused claims', async () => {
+        const h = await health(t.server.url);
+        return h.code === 503 ? h : undefined;
+      }, 15_000);
+      assert.equal(stuck.body.status, 'failing');
+      assert.match(stuck.body.problems!.join('\n'), /the store refuses every write \(busy\): jobs cannot be claimed or finished/);
+      blocker.exec('ROLLBACK');
+      await waitFor('a claim to commit and health to be ok again', async () => (await health(t.server.url)).code === 200, 15_000);
+    } finally {
+      blocker.close();
+      await t.cleanup();
+    }
+  });
+
   it('fan-out: a webhook listing one employee 200 times stops at the configured cap on effects, failing for good', { timeout: 60_000 }, async () => {
     // maxEffectsPerRun 6: three employees, each a Bpium read and a letter; the seventh effect is never performed.
     const t = await startTestServer({ config: 'maxEffectsPerRun: 6\nworkers: { baseDelayMs: 50, maxDelayMs: 200 }\n' });
