@@ -77,8 +77,9 @@ export const PG_SQL = {
 
   getJob: `SELECT * FROM jobs WHERE id = $1`,
   /** Jobs whose worker stopped renewing: locked so exactly one claimer deals with each. $1 now. */
+  // Not the claimer's own: a pool still holds those (it waits to record their end through a store outage).
   lockExpired: `SELECT *, attempts >= max_attempts AS last FROM jobs
-    WHERE status = 'running' AND lease_expires_at <= $1
+    WHERE status = 'running' AND lease_expires_at <= $1 AND lease_owner IS DISTINCT FROM $2
     ORDER BY priority DESC, next_run_at
     FOR UPDATE SKIP LOCKED`,
   /** $1 job ids, $2 error JSON, $3 now. */

@@ -306,7 +306,7 @@ export class PostgresStore implements Store {
       const expires = now + leaseMs;
       const claimed: JobRow[] = [];
       // Expired leases first: their worker vanished. Locked rows are another claimer's business right now.
-      const expired = (await exec<JobRow & { last: boolean }>(c, 'lockExpired', [now])).rows;
+      const expired = (await exec<JobRow & { last: boolean }>(c, 'lockExpired', [now, workerId])).rows;
       if (expired.length > 0) {
         const lost = toJson({ code: LEASE_LOST.code, message: `${LEASE_LOST.message} during the last attempt` }, 'error');
         const last = expired.filter((r) => r.last).map((r) => r.id);

@@ -19,17 +19,19 @@ const SQL = {
     VALUES (@id, @scenario, @params, @variables, @parent_run_id, @parent_block, @trigger, @inbox_id, @priority,
       @attempts, @max_attempts, @next_run_at, @status, @lease_owner, @lease_expires_at, @claimed_at, @pinned_version, @now, @now)`,
   getJob: `SELECT * FROM jobs WHERE id = ?`,
-  anyExpiredLease: `SELECT 1 FROM jobs INDEXED BY jobs_lease WHERE status = 'running' AND lease_expires_at <= ? LIMIT 1`,
-  expiredLeases: `SELECT * FROM jobs WHERE status = 'running' AND lease_expires_at <= ?`,
+  // Expired leases, except the claimer's own: a pool still holds those (it waits to record their end through a store
+  // outage that outlasted the lease), and taking them back would run an attempt that already made its effects again.
+  anyExpiredLease: `SELECT 1 FROM jobs INDEXED BY jobs_lease WHERE status = 'running' AND lease_expires_at <= ? AND lease_owner IS NOT ? LIMIT 1`,
+  expiredLeases: `SELECT * FROM jobs WHERE status = 'running' AND lease_expires_at <= ? AND lease_owner IS NOT ?`,
   runningJobs: `SELECT * FROM jobs WHERE status = 'running'`,
   setLastRun: `UPDATE jobs SET last_run_id = @run_id WHERE id = @id`,
   buryExpired: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = @error,
       finished_at = @now, updated_at = @now
-    WHERE status = 'running' AND lease_expires_at <= @now AND attempts >= max_attempts`,
+    WHERE status = 'running' AND lease_expires_at <= @now AND lease_owner IS NOT @worker AND attempts >= max_attempts`,
   // claimed_at: when this attempt began (updated_at moves again with every lease renewal).
   claimExpired: `UPDATE jobs SET attempts = attempts + 1, lease_owner = @worker, lease_expires_at = @expires, claimed_at = @now,
       updated_at = @now
-    WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= @now
+    WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= @now AND lease_owner IS NOT @worker
       ORDER BY priority DESC, next_run_at LIMIT @limit)
     RETURNING *`,
   // Walks jobs_due in (priority DESC, next_run_at) order and stops at the limit.

@@ -285,14 +285,14 @@ export class SqliteStore implements Store {
       const lease = { worker: workerId, expires: now + leaseMs, now };
       const claimed: JobRow[] = [];
       // Expired leases are rare: one indexed probe decides whether the three statements that handle them run at all.
-      if (this.st.anyExpiredLease.get(now) !== undefined) {
+      if (this.st.anyExpiredLease.get(now, workerId) !== undefined) {
         const lost = toJson({ code: LEASE_LOST.code, message: `${LEASE_LOST.message} during the last attempt` }, 'error');
         // Attempts whose worker vanished: a run record marked running would otherwise say so forever, and an attempt
         // that wrote none gets one (lost), so it and the dead letter it may leave appear in every list.
         // Only for the jobs this claim deals with (buried, or taken again): the others stay expired for the next one,
         // which would otherwise record their lost attempt a second time.
-        const expired = new Map((this.st.expiredLeases.all(now) as JobRow[]).map((r) => [r.id, r]));
-        this.st.buryExpired.run({ now, error: lost });
+        const expired = new Map((this.st.expiredLeases.all(now, workerId) as JobRow[]).map((r) => [r.id, r]));
+        this.st.buryExpired.run({ now, error: lost, worker: workerId });
         const taken = this.st.claimExpired.all({ ...lease, limit }) as JobRow[];
         claimed.push(...taken);
         const takenIds = new Set(taken.map((r) => r.id));

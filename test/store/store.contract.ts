@@ -502,6 +502,23 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('never takes back or buries a worker\'s own expired lease for that worker: it still holds the attempt (a store outage outlasted the lease)', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const last = await enqueueOne(store, { maxAttempts: 1 });
+        const other = await enqueueOne(store, { maxAttempts: 3 });
+        assert.equal((await store.claimJobs('w', 2, 1000)).length, 2);
+        clock.advance(5000);
+        assert.deepEqual(await store.claimJobs('w', 2, 1000), [], 'its own expired jobs are not claimed again by the same worker');
+        assert.deepEqual([(await store.getJob(last))?.status, (await store.getJob(other))?.attempts], ['running', 1], 'nor buried, nor an attempt added');
+        // The store is back: the worker records the end it kept trying to write, as the owner of the lease.
+        assert.equal((await store.completeJob(last, 'w', { run: run('r-last', { startedAt: clock.now(), finishedAt: clock.now() + 1 }) })).accepted, true);
+        assert.equal((await store.getJob(last))?.status, 'succeeded');
+        // Another worker (another instance, or this one after a restart) still takes an expired lease over.
+        const taken = await store.claimJobs('w2', 2, 1000);
+        assert.deepEqual(taken.map((j) => [j.id, j.attempts]), [[other, 2]]);
+      });
+    });
+
     it('sends dead and failed jobs back to the queue with attempts reset, noting the replay', T, async () => {
       await withStore(async (store) => {
         await store.enqueueJobs([job({ id: 'd1', maxAttempts: 1 }), job({ id: 'd2', maxAttempts: 1 }), job({ id: 'f1' }), job({ id: 'q1', runAt: Date.UTC(2030, 0, 1) })]);
