@@ -26,7 +26,7 @@ import { SyncRuns } from './sync-runs.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
 import { hookScenarioWarning, hookStatusWarnings } from './startup-warnings.js';
 import { sortableIds } from './store/sortable-id.js';
-import { openSqliteStore } from './store/sqlite.store.js';
+import { openSqliteStore, pagesPerPendingJob } from './store/sqlite.store.js';
 import { StoreUnavailableError } from './store/store.errors.js';
 import { pgStoreOpenError } from './store/store-open.js';
 import type { Store } from './store/store.port.js';
@@ -138,7 +138,7 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
     return store;
   }
   await checkSqliteStore(join(config.dataDir, 'oktell.sqlite'), { timeoutMs: config.storeCheckMs, logger });
-  const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts, backoff, ...(config.storeMaxPages ? { maxPageCount: config.storeMaxPages } : {}) });
+  const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts, backoff, ...(config.storeMaxPages ? { maxPageCount: config.storeMaxPages, pagesPerPendingJob: pagesPerPendingJob(config.runRecordBytes) } : {}) });
   logMigrated(logger, store.migrated, store.file);
   const recovered = await store.recoverOrphans().catch((e: unknown) => {
     throw recoveryRefusal(e, store.file, config.storeMaxPages);

@@ -79,6 +79,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Caps the database size in pages (4 KiB each): a write past it fails as `full`. For tests and hard quotas. */
   maxPageCount?: number;
+  /** Under `maxPageCount`, the pages kept per pending job (see `pagesPerPendingJob`). Default `PAGES_PER_PENDING_JOB`. */
+  pagesPerPendingJob?: number;
   /** Attempts of a job unless the job says otherwise. Default 5. */
   defaultMaxAttempts?: number;
   backoff?: BackoffPolicy;
@@ -105,6 +107,15 @@ const PRUNE_CHUNK = 5000;
  */
 export const PAGES_PER_PENDING_JOB = 16;
 export const QUOTA_MARGIN = 0.05;
+
+/**
+ * The room per pending job for a run-record budget (`OKTELL_RUN_RECORD_BUDGET`): a record may take its budget, plus a
+ * quarter for pages it half fills, the job's row and the index entries; never less than `PAGES_PER_PENDING_JOB`. A
+ * larger budget needs more room, or the jobs already accepted could not record their end.
+ */
+export function pagesPerPendingJob(runRecordBytes: number | undefined): number {
+  return Math.max(PAGES_PER_PENDING_JOB, Math.ceil(((runRecordBytes ?? 0) * 1.25) / 4096));
+}
 const PATH_DELIVERY_KEY_SQL = `SELECT 1 FROM inbox WHERE dedup_key >= 'bpium:' AND dedup_key < 'bpium;' AND duplicate_of IS NULL AND dedup_key NOT LIKE '%@*' LIMIT 1`;
 const PENDING_JOBS_SQL = `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')`;
 /** How long a count of the pending jobs serves the quota's room check (see `pendingJobs`). */
@@ -136,6 +147,7 @@ export class SqliteStore implements Store {
   private readonly listCache = new Map<string, Database.Statement>();
   /** The quota in pages (undefined: none), for the room check of new work (`assertRoomForNewWork`). */
   private readonly maxPages: number | undefined;
+  private readonly pagesPerJob: number;
   /** What this open did to the schema (the server's start log says it). */
   readonly migrated: SchemaMigrated;
   private closed = false;
@@ -151,6 +163,7 @@ export class SqliteStore implements Store {
     this.defaultMaxAttempts = o.defaultMaxAttempts ?? 5;
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
     this.maxPages = o.maxPageCount !== undefined ? Math.trunc(o.maxPageCount) : undefined;
+    this.pagesPerJob = o.pagesPerPendingJob ?? PAGES_PER_PENDING_JOB;
     if (o.file !== ':memory:') createPrivateFile(o.file);
     this.db = new Database(o.file, { timeout: o.busyTimeoutMs ?? 1000 });
     try {
@@ -529,10 +542,10 @@ export class SqliteStore implements Store {
     this.assertOpen();
     const used = Number(this.db.pragma('page_count', { simple: true })) - Number(this.db.pragma('freelist_count', { simple: true }));
     const margin = Math.ceil(this.maxPages * QUOTA_MARGIN);
-    if (used + this.pendingJobs() * PAGES_PER_PENDING_JOB + margin < this.maxPages) return;
+    if (used + this.pendingJobs() * this.pagesPerJob + margin < this.maxPages) return;
     // The estimate may count jobs finished since the last count: a refusal is made on an exact count.
     const pending = this.pendingJobs(true);
-    const kept = pending * PAGES_PER_PENDING_JOB + margin;
+    const kept = pending * this.pagesPerJob + margin;
     if (used + kept < this.maxPages) return;
     throw new StoreUnavailableError(
       'full',

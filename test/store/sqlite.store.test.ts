@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { applyMigrations, MIGRATIONS, SchemaTooNewError } from '../../server/store/sqlite.migrations.js';
-import { openSqliteStore, PAGES_PER_PENDING_JOB, QUOTA_MARGIN, type SqliteStoreOptions } from '../../server/store/sqlite.store.js';
+import { openSqliteStore, PAGES_PER_PENDING_JOB, pagesPerPendingJob, QUOTA_MARGIN, type SqliteStoreOptions } from '../../server/store/sqlite.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import type { InboxEntryInput } from '../../server/store/store.port.js';
 import { storeContractTests } from './store.contract.js';
@@ -67,6 +67,13 @@ describe('SqliteStore: the quota\'s room for pending jobs', () => {
     }
   }
   const withJob = (i: number) => ({ ...request(i), jobs: [{ id: `j${i}`, scenario: 'S', params: {}, maxAttempts: 1 }] });
+
+  it('keeps room per pending job for the run-record budget: more for a larger budget, never below the default', () => {
+    assert.equal(pagesPerPendingJob(undefined), PAGES_PER_PENDING_JOB);
+    assert.equal(pagesPerPendingJob(16 * 1024), PAGES_PER_PENDING_JOB);
+    assert.equal(pagesPerPendingJob(64 * 1024), 20);
+    assert.equal(pagesPerPendingJob(256 * 1024), 80, 'the docs\' example: four times the default budget');
+  });
 
   it('never takes a request the exact count would refuse, for jobs queued between two counts (inserted or requeued)', T, async () => {
     const { dir, cleanup } = await tempDir();
