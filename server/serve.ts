@@ -107,7 +107,7 @@ function recoveryRefusal(e: unknown, file: string, maxPages: number | undefined)
   if (e.reason === 'full' && maxPages) {
     return new StoreUnavailableError(
       'full',
-      `${base}: the store is at its quota (OKTELL_STORE_MAX_PAGES=${maxPages}). Start it with a higher quota (or none) until the queue has drained, or once with a shorter OKTELL_RETENTION_DAYS; nothing stored is lost meanwhile`,
+      `${base}: the store is at its quota (OKTELL_STORE_MAX_PAGES=${maxPages}). Start it with a higher quota (or none) until the queue has drained; nothing stored is lost meanwhile`,
       e.retryAfterSeconds,
       { cause: e },
     );
