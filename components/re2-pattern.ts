@@ -94,6 +94,8 @@ function toRe2(p: string, dotAll: boolean, multiline: boolean): { source: string
       if (e === 's') out += inClass ? JS_SPACE : `[${JS_SPACE}]`;
       else if (e === 'S' && !inClass) out += `[^${JS_SPACE}]`;
       else if (e === 'b' && inClass) out += '\\x{8}'; // a backspace inside [ ], as in JavaScript
+      // Plain letters in JavaScript, but anchors, quoting or a byte class in RE2 (\A start, \z end, \Q…\E, \C).
+      else if ('AzZQEC'.includes(e)) out += e;
       else out += c + e;
       i++;
       continue;
