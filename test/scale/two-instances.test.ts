@@ -70,6 +70,11 @@ describe('scale-out: two instances sharing one PostgreSQL', () => {
         while (next < total) {
           const i = next++;
           if (i === killAt) {
+            // Killed while it holds a job under its lease (its worker ids carry its pid), so B has one to take over:
+            // with the burst rule A may run none at a given instant.
+            const pid = a.proc.pid;
+            const held = async () => (await querySchema<{ n: number }>(pgAvailable.url, schema, `SELECT COUNT(*)::int AS n FROM jobs WHERE status = 'running' AND (lease_owner LIKE $1 OR lease_owner LIKE $2)`, [`%:${pid}:%`, `%:${pid}/%`]))[0]!.n > 0;
+            await waitFor('A to hold a running job', held, 10_000).catch(() => undefined);
             a.proc.kill('SIGKILL');
             aKilled = true;
           }
