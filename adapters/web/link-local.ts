@@ -6,10 +6,16 @@
 import { lookup as dnsLookup } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 
-/** The link-local networks; BlockList also matches IPv4-mapped IPv6 (`::ffff:169.254.169.254`) against the IPv4 one. */
+/**
+ * The link-local networks, and the metadata addresses clouds put outside them: AWS's IPv6 one, Alibaba's, and the
+ * NAT64 form of 169.254.0.0/16. BlockList also matches IPv4-mapped IPv6 (`::ffff:169.254.169.254`) against IPv4 rules.
+ */
 const LINK_LOCAL = new BlockList();
 LINK_LOCAL.addSubnet('169.254.0.0', 16, 'ipv4');
 LINK_LOCAL.addSubnet('fe80::', 10, 'ipv6');
+LINK_LOCAL.addAddress('fd00:ec2::254', 'ipv6');
+LINK_LOCAL.addAddress('100.100.100.200', 'ipv4');
+LINK_LOCAL.addSubnet('64:ff9b::a9fe:0', 112, 'ipv6');
 
 /** The setting a refused host can be listed in. */
 export const ALLOW_SETTING = 'webRequest.allowHosts / WEB_REQUEST_ALLOW_HOSTS';

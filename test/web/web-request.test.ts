@@ -323,6 +323,9 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal(isLinkLocal('[::ffff:a9fe:a9fe]'), true);
     assert.equal(isLinkLocal('[::ffff:a00:1]'), false);
     assert.equal(isLinkLocal('10.0.0.1'), false);
+    // Cloud metadata outside the link-local ranges: AWS over IPv6, Alibaba, and 169.254.169.254 through NAT64.
+    for (const host of ['[fd00:ec2::254]', '100.100.100.200', '[64:ff9b::a9fe:a9fe]']) assert.equal(isLinkLocal(host), true, host);
+    assert.equal(isLinkLocal('100.100.100.201'), false);
   });
 
   // Host names as a resolver answers them: no real DNS. `metadata.test` stands for metadata.google.internal or a
