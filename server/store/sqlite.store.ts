@@ -531,11 +531,12 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Under a quota, refuses new work (a hook request, a job started from outside a running job) when the pages in use plus the room kept for the pending jobs (see
-   * `PAGES_PER_PENDING_JOB`) reach the quota. The pending jobs are counted at most once a second, and in between taken
-   * as that count plus the jobs queued since (see `pendingJobs`), never fewer than are pending; a refusal is decided on an exact count: skipping the count below half
-   * the quota let a burst queue more jobs than the other half could finish (65 queued jobs at 80 of 160 pages left 3
-   * of them unable to record their end). Without a quota nothing is read.
+   * Under a quota, refuses new work (a hook request, a job started from outside a running job) when the pages in use
+   * plus the room kept for the pending jobs (`pagesPerPendingJob`) reach the quota. The pending jobs are counted at most
+   * once a second, and in between taken as that count plus the jobs queued since (see `pendingJobs`), never fewer than
+   * are pending; a refusal is decided on an exact count. Skipping the count below half the quota let a burst queue more
+   * jobs than the other half could finish (65 queued jobs at 80 of 160 pages left 3 of them unable to record their
+   * end). Without a quota nothing is read.
    */
   private assertRoomForNewWork(): void {
     if (this.maxPages === undefined) return;
