@@ -81,6 +81,26 @@ export function get(url: string, headers: Record<string, string> = { authorizati
   return fetch(url, { headers, redirect: 'manual' });
 }
 
+/** A scenario that counts `turns` times round a Variable and a Condition: 2 × turns + 1 steps, then returns its count. */
+export function loopScenarioYaml(turns: number): string {
+  return `variables:
+  i: number
+start: inc
+blocks:
+  inc:
+    kind: Variable
+    set: { i: '[i] + 1' }
+    exits: { next: check }
+  check:
+    kind: Condition
+    expression: '[i] >= ${turns}'
+    exits: { true: done, false: inc }
+  done:
+    kind: ReturnValue
+    values: { 1: '"turns " + [i]' }
+`;
+}
+
 /** Runs `scenario` through the Web-API (it must answer 200) and returns its run id and the console's page of the run. */
 export async function runPageOf(t: ConsoleServer, scenario: string): Promise<{ runId: string; html: string }> {
   const res = await fetch(`${t.server.url}/execsvcscript?name=${scenario}`, { headers: { authorization: AUTH } });

@@ -11,24 +11,10 @@ import { sentByOf } from '../../server/console/outbox.routes.js';
 import { freePort, startSilentServer } from '../mail/smtp-server.helper.js';
 import { startTestServer } from '../server/server-helpers.js';
 import { runCli } from '../cli/cli-process.js';
-import { AUTH, csrfToken, get, postWebhook, readUserJob, runPageOf, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
+import { AUTH, csrfToken, get, loopScenarioYaml, postWebhook, readUserJob, runPageOf, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
 
 /** 200 turns of a loop: 401 steps, past the 300 that carry every variable. */
-const LOOP_YAML = `variables:
-  i: number
-start: inc
-blocks:
-  inc:
-    kind: Variable
-    set: { i: '[i] + 1' }
-    exits: { next: check }
-  check:
-    kind: Condition
-    expression: '[i] >= 200'
-    exits: { true: done, false: inc }
-  done:
-    kind: Stop
-`;
+const LOOP_YAML = loopScenarioYaml(200);
 
 interface JsonRow {
   id: string;

@@ -4,25 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { freePort } from '../mail/smtp-server.helper.js';
-import { get, readUserJob, runPageOf, startConsoleServer } from './console-helpers.js';
+import { get, loopScenarioYaml, readUserJob, runPageOf, startConsoleServer } from './console-helpers.js';
 
 /** 600 turns of a loop: 1201 steps, past the 1000 a run page shows. */
-const LONG_LOOP_YAML = `variables:
-  i: number
-start: inc
-blocks:
-  inc:
-    kind: Variable
-    set: { i: '[i] + 1' }
-    exits: { next: check }
-  check:
-    kind: Condition
-    expression: '[i] >= 600'
-    exits: { true: done, false: inc }
-  done:
-    kind: ReturnValue
-    values: { 1: '"turns " + [i]' }
-`;
+const LONG_LOOP_YAML = loopScenarioYaml(600);
 
 describe('console review leftovers (U19)', () => {
   it('with SMTP_URL set, the outbox page names the SMTP server in use and not its password', { timeout: 30_000 }, async () => {
