@@ -2,7 +2,7 @@
 // a live run's record), from the same configuration the server reads.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { openSqliteStore, pagesPerPendingJob } from '../server/store/sqlite.store.js';
+import { openSqliteStore, quotaOptions } from '../server/store/sqlite.store.js';
 import { pgStoreOpenError } from '../server/store/store-open.js';
 import type { Store } from '../server/store/store.port.js';
 import { existingDataDir, serverSettings, type ServerFlags, type ServerSettings } from './config.js';
@@ -39,7 +39,7 @@ export async function withStore<T>(
     const file = join(existingDataDir(config.dataDir), 'oktell.sqlite');
     if (noStore && !existsSync(file)) return noStore(dirname(file));
     // With the server's quota, so that `tasks run` is refused near it as the server's own starts are.
-    store = await openSqliteStore({ file, defaultMaxAttempts, ...(config.storeMaxPages ? { maxPageCount: config.storeMaxPages, pagesPerPendingJob: pagesPerPendingJob(config.runRecordBytes) } : {}) });
+    store = await openSqliteStore({ file, defaultMaxAttempts, ...quotaOptions(config) });
   }
   try {
     return await fn(store, config);

@@ -26,7 +26,7 @@ import { SyncRuns } from './sync-runs.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
 import { hookScenarioWarning, hookStatusWarnings } from './startup-warnings.js';
 import { sortableIds } from './store/sortable-id.js';
-import { openSqliteStore, pagesPerPendingJob } from './store/sqlite.store.js';
+import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
 import { StoreUnavailableError } from './store/store.errors.js';
 import { pgStoreOpenError } from './store/store-open.js';
 import type { Store } from './store/store.port.js';
@@ -138,7 +138,7 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
     return store;
   }
   await checkSqliteStore(join(config.dataDir, 'oktell.sqlite'), { timeoutMs: config.storeCheckMs, logger });
-  const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts, backoff, ...(config.storeMaxPages ? { maxPageCount: config.storeMaxPages, pagesPerPendingJob: pagesPerPendingJob(config.runRecordBytes) } : {}) });
+  const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts, backoff, ...quotaOptions(config) });
   logMigrated(logger, store.migrated, store.file);
   const recovered = await store.recoverOrphans().catch((e: unknown) => {
     throw recoveryRefusal(e, store.file, config.storeMaxPages);
@@ -239,12 +239,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: LoggerPort): string[] {
   const hook = hookScenarioWarning(config.hook.scenario, host.library());
   if (hook) logger.warn({ scenario: config.hook.scenario, scenarios: config.scenariosDir }, hook);
-  const statuses = () => hookStatusWarnings(config.hook.scenario, host.library(), config.hook.returns.status);
-  for (const w of statuses()) logger.warn({ scenario: config.hook.scenario }, w);
+  const statuses = () => {
+    const found = hookStatusWarnings(config.hook.scenario, host.library(), config.hook.returns.status);
+    for (const w of found) logger.warn({ scenario: config.hook.scenario }, w);
+    return found;
+  };
   // Said again when an edit of the folder brings such a status in (or keeps it).
-  host.onReload(() => {
-    for (const w of statuses()) logger.warn({ scenario: config.hook.scenario }, w);
-  });
+  host.onReload(statuses);
   return [...(hook ? [hook] : []), ...statuses()];
 }
 

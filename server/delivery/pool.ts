@@ -308,14 +308,15 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         // Only a store that cannot write for now (full, busy, down) is waited for; any other error (a record it
         // refuses) would be refused again every time, holding the worker for ever.
         const outage = (e as { name?: unknown }).name === 'StoreUnavailableError';
-        if (gone || (!outage && n === OUTCOME_RETRY_MS.length - 1)) {
+        const lastQuickTry = n === OUTCOME_RETRY_MS.length - 1;
+        if (gone || (!outage && lastQuickTry)) {
           opts.logger?.error({ err: e, jobId: job.id, runId: result.runId }, 'cannot record the end of a job; it runs again at the next start or when its lease expires, and may repeat what this attempt did');
           break;
         }
-        if (n === OUTCOME_RETRY_MS.length - 1) {
+        if (lastQuickTry) {
           stuck = true;
           opts.logger?.error({ err: e, jobId: job.id, runId: result.runId }, `cannot record the end of a job; trying again every ${OUTCOME_RETRY_LATER_MS / 1000} s while the server runs, so that what it did is not repeated`);
-        } else if (n < OUTCOME_RETRY_MS.length - 1) {
+        } else if (!stuck) {
           opts.logger?.warn({ err: e, jobId: job.id, runId: result.runId }, 'cannot record the end of a job yet; trying again');
         }
       }

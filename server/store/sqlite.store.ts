@@ -116,6 +116,11 @@ export const QUOTA_MARGIN = 0.05;
 export function pagesPerPendingJob(runRecordBytes: number | undefined): number {
   return Math.max(PAGES_PER_PENDING_JOB, Math.ceil(((runRecordBytes ?? 0) * 1.25) / 4096));
 }
+
+/** The store options of a configured quota (`OKTELL_STORE_MAX_PAGES`) and run-record budget; none without a quota. */
+export function quotaOptions(config: { storeMaxPages?: number; runRecordBytes: number }): Pick<SqliteStoreOptions, 'maxPageCount' | 'pagesPerPendingJob'> {
+  return config.storeMaxPages ? { maxPageCount: config.storeMaxPages, pagesPerPendingJob: pagesPerPendingJob(config.runRecordBytes) } : {};
+}
 const PATH_DELIVERY_KEY_SQL = `SELECT 1 FROM inbox WHERE dedup_key >= 'bpium:' AND dedup_key < 'bpium;' AND duplicate_of IS NULL AND dedup_key NOT LIKE '%@*' LIMIT 1`;
 const PENDING_JOBS_SQL = `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')`;
 /** How long a count of the pending jobs serves the quota's room check (see `pendingJobs`). */
@@ -507,7 +512,7 @@ export class SqliteStore implements Store {
     const result = emptyPruneResult();
     // In chunks, each its own grouped write, so webhooks keep being stored between them. Dead letters before runs:
     // the last run of one is kept while it is. Jobs before effects: effects are kept while their job is.
-    const chunks = (stmt: Database.Statement, at: number) => async (): Promise<number> => {
+    const chunks = async (stmt: Database.Statement, at: number): Promise<number> => {
       let all = 0;
       for (;;) {
         const n = await this.batcher.submit(() => stmt.run({ cutoff: at, chunk: PRUNE_CHUNK }).changes);
@@ -515,8 +520,8 @@ export class SqliteStore implements Store {
         if (n < PRUNE_CHUNK) return all;
       }
     };
-    result.inbox = await chunks(this.st.pruneInbox, cutoff)();
-    result.jobs = await chunks(this.st.pruneJobs, cutoff)();
+    result.inbox = await chunks(this.st.pruneInbox, cutoff);
+    result.jobs = await chunks(this.st.pruneJobs, cutoff);
     if (deadCutoff !== undefined) {
       for (;;) {
         const ids = await this.batcher.submit(() => (this.st.pruneDeadLetters.all({ cutoff: deadCutoff, chunk: PRUNE_CHUNK }) as Array<{ id: string }>).map((r) => r.id));
@@ -524,8 +529,8 @@ export class SqliteStore implements Store {
         if (ids.length < PRUNE_CHUNK) break;
       }
     }
-    result.runs = await chunks(this.st.pruneRuns, cutoff)();
-    result.effects = await chunks(this.st.pruneEffects, cutoff)();
+    result.runs = await chunks(this.st.pruneRuns, cutoff);
+    result.effects = await chunks(this.st.pruneEffects, cutoff);
     await this.batcher.submit(() => this.cached(forSqlite(TASK_SQL.prune)).run(cutoff));
     return result;
   }
