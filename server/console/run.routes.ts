@@ -4,7 +4,7 @@ import type { Request, Response, Router } from 'express';
 import { closest, type Value } from '../../engine/index.js';
 import { caseFromRun, inlineParams, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
 import { testFileText } from '../../cli/testing/write-case.js';
-import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger } from '../store/store.port.js';
+import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type InboxEntry, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
 import { jobVariables } from '../starters.js';
 import { storedReturnValues } from '../stored-values.js';
 import { deadRunIds, inProgressRun, listedCounts, listedStatus, type ListedRunStatus } from '../run-status.js';
@@ -118,7 +118,8 @@ function filterQuery(f: RunFilters, extra: Record<string, string> = {}): string 
 
 export function runRoutes(router: Router, ctx: ConsoleContext): void {
   const time = timeFormatter(ctx.d.config.timeZone);
-  const rowOf = (r: ListedRun | RunSummary) => ({
+  /** A listed run; `answers` (from hookAnswers) give a hook run the status its caller was answered with. */
+  const rowOf = (r: ListedRun | RunSummary, answers?: ReadonlyMap<number, number>) => ({
     id: r.id,
     jobId: r.jobId,
     href: r.id ? `${CONSOLE_BASE}/runs/${encodeURIComponent(r.id)}` : `${CONSOLE_BASE}/jobs?status=running`,
@@ -129,7 +130,10 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     started: time(r.startedAt),
     duration: r.status === 'running' ? ('inProgress' in r ? `running since ${time(r.startedAt).slice(11)}` : 'running') : formatDuration(r.durationMs),
     error: errorOf(r.error)?.message.slice(0, 160) ?? '',
+    // Only a hook run answered a caller (a job it queued may carry the same inbox entry).
+    answer: r.trigger === 'http' && r.inboxId !== null ? (answers?.get(r.inboxId) ?? null) : null,
   });
+  const answersOf = hookAnswers(ctx.d.store);
   const scenarioNames = () => [...ctx.d.host.library().scenarios.keys()].sort();
   /** The filters of a request, with a job id that names no job said so (its runs would just be "none"). */
   const filtersOf = async (req: Request) => {
@@ -162,6 +166,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       if (req.query.status === 'dead') return res.redirect(303, `${CONSOLE_BASE}/jobs?status=dead`);
       const f = await filtersOf(req);
       const [page, counts] = await Promise.all([listRuns(ctx, f), countsOf()]);
+      const answers = await answersOf(page.items);
       ctx.render(res, 'runs.njk', {
         title: f.job ? `Runs of job ${f.job}` : 'Runs',
         nav: 'runs',
@@ -169,7 +174,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         statuses: RUN_STATUSES,
         triggers: TRIGGERS,
         scenarios: scenarioNames(),
-        rows: page.items.map(rowOf),
+        rows: page.items.map((r) => rowOf(r, answers)),
         counts,
         live: !f.cursor,
         jsonUrl: `${CONSOLE_BASE}/runs.json${filterQuery(f)}`,
@@ -188,7 +193,8 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     try {
       const f = await filtersOf(req);
       const [page, counts] = await Promise.all([listRuns(ctx, f), countsOf(true)]);
-      res.json({ items: page.items.map(rowOf), nextCursor: page.nextCursor, counts, at: time(Date.now()) });
+      const answers = await answersOf(page.items);
+      res.json({ items: page.items.map((r) => rowOf(r, answers)), nextCursor: page.nextCursor, counts, at: time(Date.now()) });
     } catch (e) {
       next(e);
     }
@@ -224,7 +230,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         retryNote: error?.block ? retryNote(error.retryable === true, job, time) : undefined,
         job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, replayCount: job.replayCount, nextRunAt: job.nextRunAt } : undefined,
         replayable: !!job && REPLAYABLE.has(job.status),
-        attempts: attempts?.items.filter((a) => a.id !== run.id).map(rowOf) ?? [],
+        attempts: attempts?.items.filter((a) => a.id !== run.id).map((a) => rowOf(a)) ?? [],
         params: objectEntries(run.params),
         returnValues: objectEntries(storedReturnValues(run.returnValues, trace)),
         mails: arrayOf(run.mails),
@@ -324,13 +330,49 @@ async function answerOf(ctx: ConsoleContext, run: RunSummary): Promise<{ answere
     return { answered: `HTTP 200 · startresult ${run.status === 'failed' ? 1 : 0}, or 2 if the caller's timeout ended first` };
   }
   if (run.trigger !== 'http' || run.inboxId === null) return {};
-  const entry = await ctx.d.store.getInboxEntry(run.inboxId);
-  if (!entry) return {};
-  const original = entry.duplicateOf === null ? undefined : await ctx.d.store.getInboxEntry(entry.duplicateOf);
-  const status = original?.responseStatus ?? entry.responseStatus;
+  const answer = await hookAnswer(ctx.d.store, run.inboxId);
+  if (!answer) return {};
+  const { entry, original, status } = answer;
   return {
     ...(status !== null ? { answered: `HTTP ${status}` } : {}),
     ...(entry.duplicateOf !== null ? { duplicate: { inboxId: entry.duplicateOf, runId: original?.runId ?? null } } : {}),
+  };
+}
+
+/**
+ * The inbox entry of a hook run, the first delivery's entry when it is a duplicate, and the status its caller was
+ * answered with: a duplicate is answered as the first delivery was.
+ */
+async function hookAnswer(store: Store, inboxId: number): Promise<{ entry: InboxEntry; original?: InboxEntry; status: number | null } | undefined> {
+  const entry = await store.getInboxEntry(inboxId);
+  if (!entry) return undefined;
+  const original = entry.duplicateOf === null ? undefined : await store.getInboxEntry(entry.duplicateOf);
+  return { entry, ...(original ? { original } : {}), status: original?.responseStatus ?? entry.responseStatus };
+}
+
+/** How many answered statuses of hook runs the runs list keeps in memory (a few pages of the busiest list). */
+const HOOK_ANSWERS_KEPT = 2000;
+
+/**
+ * The HTTP status each hook run of a list page answered its caller with, by inbox entry id. A stored status never
+ * changes, so each is read once and kept (the live list asks for the same page every 2 s from every open tab; an
+ * inbox entry is read with its body); entries with no status yet are asked again next time.
+ */
+function hookAnswers(store: Store): (runs: ReadonlyArray<Pick<RunSummary, 'trigger' | 'inboxId'>>) => Promise<Map<number, number>> {
+  const known = new Map<number, number>();
+  return async (runs) => {
+    const ids = [...new Set(runs.filter((r) => r.trigger === 'http' && r.inboxId !== null).map((r) => r.inboxId!))];
+    await Promise.all(
+      ids
+        .filter((id) => !known.has(id))
+        .map(async (id) => {
+          const status = (await hookAnswer(store, id))?.status;
+          if (typeof status !== 'number') return;
+          if (known.size >= HOOK_ANSWERS_KEPT) known.delete(known.keys().next().value!);
+          known.set(id, status);
+        }),
+    );
+    return new Map(ids.filter((id) => known.has(id)).map((id) => [id, known.get(id)!]));
   };
 }
 

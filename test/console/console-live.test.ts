@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { chromiumMissing, consoleContext, postWebhook, readUserJob, startConsoleServer, taskWebhook, useConsoleBrowser, waitFor } from './console-helpers.js';
+import { AUTH, chromiumMissing, consoleContext, postWebhook, readUserJob, startConsoleServer, taskWebhook, useConsoleBrowser, waitFor } from './console-helpers.js';
 
 /** Resolves after the page has fetched and handled `n` more answers of runs.json. */
 async function polls(page: Page, n: number): Promise<void> {
@@ -58,6 +58,32 @@ describe('web console live list in a browser', () => {
     assert.match((await page.locator('#live-news').textContent()) ?? '', /^(1 new run|2 new runs)$/);
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate("document.activeElement.closest('table.runs') !== null"), true, 'Tab goes on to the next row, not from the top of the page');
+    await page.close();
+  });
+
+  it('a hook run that arrives live carries its answer badge; the job run it queued has none', { timeout: 90_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/runs`);
+    await page.locator('#live').waitFor();
+    const res = await fetch(`${s.t.server.url}/no/such/hook`, { headers: { authorization: AUTH } });
+    assert.equal(res.status, 404);
+    const badge = page.locator(`tr[data-id="${res.headers.get('x-oktell-run-id')}"] td.c-answer .badge`);
+    await badge.waitFor({ timeout: 15_000 });
+    assert.equal(await badge.getAttribute('class'), 'badge http-4xx');
+    assert.equal(await badge.getAttribute('title'), 'Answered HTTP 404');
+    assert.equal(await badge.textContent(), 'HTTP 404');
+    assert.equal(await badge.locator('.sr-only').textContent(), 'HTTP ', 'the word HTTP is for screen readers only');
+    await webhookRun('задача со значком');
+    const job = page.locator('tr[data-status="completed"]').filter({ has: page.locator('td.c-trigger', { hasText: /^async$/ }) }).first();
+    await job.waitFor({ timeout: 15_000 });
+    assert.equal(await job.locator('td.c-answer').innerHTML(), '');
+    assert.ok((await page.locator('table.runs tbody').innerHTML()).includes('title="Answered HTTP 200"'), 'the webhook run got its 200 badge live');
+    // The script draws the badge exactly as the server's page does.
+    const cell = page.locator(`tr[data-id="${res.headers.get('x-oktell-run-id')}"] td.c-answer`);
+    const drawnLive = await cell.innerHTML();
+    await page.reload();
+    assert.equal(await cell.innerHTML(), drawnLive);
     await page.close();
   });
 

@@ -51,6 +51,10 @@ describe('console colours', () => {
     ['muted text in the red error box', declared('.muted', 'color'), declared('.notice.bad', 'background')],
     ['green badges (completed, succeeded, sent, valid)', declared('.st-completed', 'color'), declared('.st-completed', 'background')],
     ['the live badge', declared('.live', 'color'), declared('.live', 'background')],
+    ['2xx answer badges', declared('.http-2xx', 'color'), declared('.http-2xx', 'background')],
+    ['4xx answer badges', declared('.http-4xx', 'color'), declared('.http-4xx', 'background')],
+    ['5xx answer badges', declared('.http-5xx', 'color'), declared('.http-5xx', 'background')],
+    ['3xx answer badges (the plain badge)', declared('.badge', 'color'), declared('.badge', 'background')],
   ];
   for (const [what, fg, bg] of pairs) {
     it(`${what}: ${fg} on ${bg} is at least 4.5:1`, () => {

@@ -1,7 +1,9 @@
 // A run that answered a request says on its page what the caller was told (U17), and the hook run of a duplicate
-// delivery says at its AsyncScenario step that nothing was queued.
+// delivery says at its AsyncScenario step that nothing was queued. The runs list badges the status each hook run
+// answered with, and nothing for the other runs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createViews } from '../../server/console/console-views.js';
 import { AUTH, get, postWebhook, readUserJob, startConsoleServer, taskWebhook } from './console-helpers.js';
 
 /** The AsyncScenario step of a run page: its `<li>` up to the end of its summary. */
@@ -65,5 +67,47 @@ describe('the answer a run gave', () => {
     assert.equal(job.status, 'completed');
     const html = await page(job.runId);
     assert.doesNotMatch(html, /Answered:/);
+  });
+
+  /** The row of `runId` on the runs list (HTML) and in runs.json. */
+  async function listed(runId: string): Promise<{ row: string; answer: unknown }> {
+    const html = await (await get(`${t.base}/runs`)).text();
+    const m = new RegExp(`<tr data-id="${runId}"[\\s\\S]*?</tr>`).exec(html);
+    assert.ok(m, `run ${runId} is listed`);
+    const json = (await (await get(`${t.base}/runs.json`)).json()) as { items: Array<{ id: string; answer: unknown }> };
+    return { row: m[0], answer: json.items.find((r) => r.id === runId)?.answer };
+  }
+
+  it('the runs list badges a hook run with the status it answered, coloured by class; other runs get none', { timeout: 30_000 }, async () => {
+    const notFound = await fetch(`${t.server.url}/anything/else`, { headers: { authorization: AUTH } });
+    assert.equal(notFound.status, 404);
+    const missing = await listed(notFound.headers.get('x-oktell-run-id')!);
+    assert.match(missing.row, /<td class="c-answer"><span class="badge http-4xx" title="Answered HTTP 404"><span class="sr-only">HTTP <\/span>404<\/span><\/td>/);
+    assert.equal(missing.answer, 404);
+
+    const hook = await postWebhook(t.server.url, taskWebhook({ name: 'Значок', responsible: ['2'], sequenceId: 8103 }), t.secret);
+    assert.equal(hook.status, 200);
+    const answered = await listed(hook.headers.get('x-oktell-run-id')!);
+    assert.match(answered.row, /<td class="c-answer"><span class="badge http-2xx" title="Answered HTTP 200"><span class="sr-only">HTTP <\/span>200<\/span><\/td>/);
+    assert.equal(answered.answer, 200);
+
+    // A Web-API run and a queued job's run (the job carries no answer of its own) have an empty cell.
+    const webapi = await fetch(`${t.server.url}/execsvcscript?name=ReadUser&startparam1=1`, { headers: { authorization: AUTH } });
+    assert.equal(webapi.status, 200);
+    const job = await readUserJob(t, '2');
+    for (const runId of [webapi.headers.get('x-oktell-run-id')!, job.runId]) {
+      const other = await listed(runId);
+      assert.match(other.row, /<td class="c-answer"><\/td>/);
+      assert.equal(other.answer, null);
+    }
+  });
+
+  it('the badge is coloured by the class of the status: 2xx, 3xx, 4xx, 5xx', () => {
+    const views = createViews('UTC');
+    const badge = (status: number | null) => views.renderString('{% import "macros.njk" as m %}{{ m.answerBadge(status) }}', { status });
+    assert.equal(badge(503), '<span class="badge http-5xx" title="Answered HTTP 503"><span class="sr-only">HTTP </span>503</span>');
+    assert.match(badge(302), /class="badge http-3xx"/);
+    assert.match(badge(201), /class="badge http-2xx"/);
+    assert.equal(badge(null), '');
   });
 });

@@ -38,6 +38,7 @@
     scenario.appendChild(link(''));
     tr.appendChild(scenario);
     tr.appendChild(cell('c-trigger'));
+    tr.appendChild(cell('c-answer'));
     tr.appendChild(cell('c-time'));
     tr.appendChild(cell('num'));
     tr.appendChild(cell('num c-attempt'));
@@ -54,10 +55,31 @@
     setAttr(c[1].firstChild, 'href', r.href);
     setText(c[1].firstChild, r.scenario);
     setText(c[2], r.trigger);
-    setText(c[3], r.started);
-    setText(c[4], r.duration);
-    setText(c[5], String(r.attempt));
-    setText(c[6], r.error);
+    fillAnswer(c[3], r.answer);
+    setText(c[4], r.started);
+    setText(c[5], r.duration);
+    setText(c[6], String(r.attempt));
+    setText(c[7], r.error);
+  }
+  // The badge of the HTTP status a hook run answered with, as the page's answerBadge macro draws it; none for others.
+  function fillAnswer(td, status) {
+    var badge = td.firstChild;
+    if (typeof status !== 'number') {
+      if (badge) td.removeChild(badge);
+      return;
+    }
+    if (!badge) {
+      badge = document.createElement('span');
+      var sr = document.createElement('span');
+      sr.className = 'sr-only';
+      sr.textContent = 'HTTP ';
+      badge.appendChild(sr);
+      badge.appendChild(document.createTextNode(''));
+      td.appendChild(badge);
+    }
+    setAttr(badge, 'class', 'badge http-' + Math.floor(status / 100) + 'xx');
+    setAttr(badge, 'title', 'Answered HTTP ' + status);
+    if (badge.lastChild.nodeValue !== String(status)) badge.lastChild.nodeValue = String(status);
   }
   function render(items) {
     var existing = {};
