@@ -94,7 +94,8 @@ export function createApp(d: AppDeps): express.Express {
   });
   // Each route needs its right (auth.ts, Right); metrics and unknown /-/ routes only a valid login.
   const may = (right: Right) => basicAuth(d.users, undefined, d.logger, right);
-  app.use('/-/console', may('console'), lazyConsole(d));
+  // `view` lets a login in read-only; the console itself refuses its actions to a login without `console`.
+  app.use('/-/console', may('view'), lazyConsole(d));
   if (d.tasks) app.use('/-/tasks', noStore, may('api'), refuseCrossSite, taskRoutes(d.tasks));
   app.all('/-/{*rest}', auth, (req, res) => {
     // A route that exists, asked with another method (a task URL typed into a browser): 405 says which methods.

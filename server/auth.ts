@@ -5,11 +5,14 @@ import type { LoggerPort } from '../engine/ports.js';
 
 /**
  * What a login may use: `hook` (webhooks to any other path), `api` (the Web-API and /-/tasks), `console` (the web
- * console). A webhook sender's login is kept in a third party's settings, so it should have `hook` alone: with `api`
- * it could start any scenario with parameters of its choosing, including those a signed hook route protects.
+ * console, its actions included), `view` (the web console read-only: every page, no replay, run now or dry run). A
+ * webhook sender's login is kept in a third party's settings, so it should have `hook` alone: with `api` it could
+ * start any scenario with parameters of its choosing, including those a signed hook route protects.
  */
-export type Right = 'hook' | 'api' | 'console';
-export const RIGHTS: readonly Right[] = ['hook', 'api', 'console'];
+export type Right = 'hook' | 'api' | 'console' | 'view';
+export const RIGHTS: readonly Right[] = ['hook', 'api', 'console', 'view'];
+/** The rights of a login given none: all but `view`, which `console` includes. */
+const DEFAULT_RIGHTS: readonly Right[] = ['hook', 'api', 'console'];
 
 export interface OktellUser {
   login: string;
@@ -18,17 +21,19 @@ export interface OktellUser {
   rights?: readonly Right[];
 }
 
-/** A user's rights: the ones given, or all of them when none are. */
+/** A user's rights: the ones given, or hook, api and console when none are. */
 export function rightsOf(u: OktellUser): readonly Right[] {
-  return u.rights ?? RIGHTS;
+  return u.rights ?? DEFAULT_RIGHTS;
 }
 
+/** Whether the login has `right`; `console` (the console with its actions) includes `view` (the console read-only). */
 export function hasRight(u: OktellUser, right: Right): boolean {
-  return rightsOf(u).includes(right);
+  const rights = rightsOf(u);
+  return rights.includes(right) || (right === 'view' && rights.includes('console'));
 }
 
 /** What each right opens, for refusals. */
-const RIGHT_PLACE: Record<Right, string> = { hook: 'send webhooks', api: 'use the Web-API', console: 'use the console' };
+const RIGHT_PLACE: Record<Right, string> = { hook: 'send webhooks', api: 'use the Web-API', console: 'change anything in the console', view: 'use the console' };
 
 /** The 403 answer's text for a login without the right a route needs. */
 export function forbiddenText(user: OktellUser, right: Right): string {
@@ -181,6 +186,8 @@ export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', 
       return;
     }
     res.locals.user = user.login;
+    // The console asks it whether the login may act or only look.
+    res.locals.oktellUser = user;
     next();
   };
 }

@@ -29,8 +29,8 @@ export type StoreSetting = { kind: 'sqlite' } | { kind: 'postgres'; url: string 
 const fileSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).optional(),
   host: z.string().optional(),
-  /** `rights`: what the login may use (hook, api, console); absent = all of them. */
-  users: z.array(z.strictObject({ login: z.string().min(1), password: z.string().min(1), rights: z.array(z.enum(['hook', 'api', 'console'])).min(1).optional() })).optional(),
+  /** `rights`: what the login may use (hook, api, console, view: the console read-only); absent = hook, api, console. */
+  users: z.array(z.strictObject({ login: z.string().min(1), password: z.string().min(1), rights: z.array(z.enum(['hook', 'api', 'console', 'view'])).min(1).optional() })).optional(),
   scenarios: z.string().optional(),
   dataDir: z.string().optional(),
   timeZone: z.string().optional(),

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type nunjucks from 'nunjucks';
 import type { AppDeps } from '../app.js';
+import { hasRight, logForbidden, printable, rightsOf, type OktellUser } from '../auth.js';
 import { persistentSecret } from '../credentials.js';
 import { InvalidCursorError, StoreUnavailableError } from '../store/store.errors.js';
 import { consoleHeaders, createCsrf, requireSameOrigin, type Csrf } from './console-security.js';
@@ -31,6 +32,16 @@ export interface ConsoleContext {
   notFound(res: Response, what: string): void;
 }
 
+/**
+ * Whether the request's login may act in the console (replay, run now, dry run): it has the `console` right, not only
+ * `view`. Basic auth (app.ts) puts the login in `res.locals.oktellUser`; without one (a router mounted some other way)
+ * nothing is allowed.
+ */
+function mayAct(res: Response): boolean {
+  const user = res.locals.oktellUser as OktellUser | undefined;
+  return !!user && hasRight(user, 'console');
+}
+
 const ASSETS: Record<string, string> = { 'console.css': 'text/css; charset=utf-8', 'diagram.css': 'text/css; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
 
 /**
@@ -55,7 +66,7 @@ export function consoleRouter(d: AppDeps): Router {
     form: express.urlencoded({ extended: false, limit: Math.min(d.config.bodyLimitBytes, 2 * 1024 * 1024), parameterLimit: 100 }),
     render(res, view, model, status = 200) {
       const login = typeof res.locals.user === 'string' ? res.locals.user : '';
-      const html = views.render(view, { base: CONSOLE_BASE, user: login, csrf: csrf.tokenFor(login), ...model });
+      const html = views.render(view, { base: CONSOLE_BASE, user: login, csrf: csrf.tokenFor(login), readOnly: !mayAct(res), ...model });
       res.status(status).type('text/html; charset=utf-8').send(html);
     },
     notFound(res, what) {
@@ -64,6 +75,14 @@ export function consoleRouter(d: AppDeps): Router {
   };
 
   router.use(consoleHeaders);
+  // A read-only login (right `view` without `console`) may look at everything and change nothing: every request that
+  // is not a GET or HEAD is refused here, before any route or body parser, so a route added later is covered too.
+  router.use((req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || mayAct(res)) return next();
+    const user = res.locals.oktellUser as OktellUser;
+    logForbidden(d.logger, user, 'console', { path: req.originalUrl.split('?')[0]!, ip: req.ip });
+    ctx.render(res, 'error.njk', { title: 'Read-only login', message: `The login ${printable(user.login)} may look at the console but not change anything (its rights: ${rightsOf(user).join(', ')}); the console right is needed to replay, run a task now or dry-run.`, nav: '' }, 403);
+  });
   router.get('/assets/:name', (req, res) => {
     const body = assets.get(req.params.name);
     if (!body) return ctx.notFound(res, 'No such asset.');
@@ -71,6 +90,8 @@ export function consoleRouter(d: AppDeps): Router {
     res.set('Cache-Control', 'private, max-age=300').type(ASSETS[req.params.name]!).send(body);
   });
   router.get('/', (_req, res) => res.redirect(303, `${CONSOLE_BASE}/runs`));
+  // Basic authentication has no session to end: the page says so and how to sign out for real.
+  router.get('/sign-out', (_req, res) => ctx.render(res, 'sign-out.njk', { title: 'Signing out', nav: 'sign-out' }));
   scenarioRoutes(router, ctx);
   runRoutes(router, ctx);
   outboxRoutes(router, ctx);
