@@ -71,8 +71,14 @@ blocks:
     exits: { next: nowhere }
 `;
 
-export async function startConsoleServer(extra: Record<string, string> = {}, env: Record<string, string> = {}): Promise<TestServer & { base: string }> {
-  const t = await startTestServer({ smtp: false, extraScenarios: { 'ReadUser.yaml': READ_USER_YAML, ...extra }, env: { SMTP_URL: '', ...env } });
+/** More of a console test server: a configuration file's text (service tasks, users) and a logger to read. */
+export interface ConsoleServerOptions {
+  config?: string;
+  logger?: NonNullable<Parameters<typeof startTestServer>[0]>['logger'];
+}
+
+export async function startConsoleServer(extra: Record<string, string> = {}, env: Record<string, string> = {}, more: ConsoleServerOptions = {}): Promise<TestServer & { base: string }> {
+  const t = await startTestServer({ smtp: false, extraScenarios: { 'ReadUser.yaml': READ_USER_YAML, ...extra }, env: { SMTP_URL: '', ...env }, ...more });
   return Object.assign(t, { base: `${t.server.url}/-/console` });
 }
 
@@ -153,8 +159,10 @@ export interface ConsoleBrowser {
 
 /**
  * The set-up of a browser test suite, registered as its `before` and `after` hooks: a console server (with `scenarios`
- * added to the shipped ones and `env` over the test defaults), Chromium and a logged-in context. Without Chromium
- * nothing starts, unless `serverWithoutBrowser` (a suite with HTTP-only tests too). Call it inside `describe`.
+ * added to the shipped ones, `env` over the test defaults, a configuration file's text in `config`, a `logger`),
+ * Chromium and a logged-in context. Without Chromium nothing starts, unless `serverWithoutBrowser` (a suite with
+ * HTTP-only tests too); with a `skip` reason (the suite's tests skip themselves) nothing starts at all. Call it
+ * inside `describe`.
  *
  * @example
  * describe('the runs list in a browser', () => {
@@ -166,11 +174,13 @@ export interface ConsoleBrowser {
  *   });
  * });
  */
-export function useConsoleBrowser(opts: { scenarios?: Record<string, string>; env?: Record<string, string>; serverWithoutBrowser?: boolean; width?: number; height?: number } = {}): ConsoleBrowser {
+export function useConsoleBrowser(
+  opts: { scenarios?: Record<string, string>; env?: Record<string, string>; serverWithoutBrowser?: boolean; width?: number; height?: number; skip?: string } & ConsoleServerOptions = {},
+): ConsoleBrowser {
   const suite = {} as ConsoleBrowser;
   before(async () => {
-    if (chromiumMissing && !opts.serverWithoutBrowser) return;
-    suite.t = await startConsoleServer(opts.scenarios, opts.env);
+    if (opts.skip || (chromiumMissing && !opts.serverWithoutBrowser)) return;
+    suite.t = await startConsoleServer(opts.scenarios, opts.env, { ...(opts.config ? { config: opts.config } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
     if (chromiumMissing) return;
     suite.browser = await launchChromium();
     suite.context = await consoleContext(suite.browser, opts.width, opts.height);

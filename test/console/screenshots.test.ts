@@ -3,26 +3,27 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { it } from 'node:test';
+import { describe, it } from 'node:test';
 import { repoPath } from '../helpers.js';
-import { BROKEN_YAML, chromiumMissing, consoleContext, launchChromium, postWebhook, readUserJob, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
+import { BROKEN_YAML, chromiumMissing, consoleContext, get, postWebhook, readUserJob, taskWebhook, useConsoleBrowser, waitFor } from './console-helpers.js';
 
 const skip = process.env.UPDATE_SCREENSHOTS !== '1' ? 'screenshots are regenerated only with UPDATE_SCREENSHOTS=1' : chromiumMissing;
 
-it('screenshots of every console page are saved to docs/screenshots', { timeout: 180_000 }, async (tc) => {
-  if (skip) return tc.skip(skip);
-  const out = repoPath('docs', 'screenshots');
-  mkdirSync(out, { recursive: true });
-  const t = await startConsoleServer({ 'Broken.yaml': BROKEN_YAML });
-  const browser = await launchChromium();
-  try {
+describe('console screenshots', () => {
+  const suite = useConsoleBrowser({ scenarios: { 'Broken.yaml': BROKEN_YAML }, ...(skip ? { skip } : {}) });
+
+  it('screenshots of every console page are saved to docs/screenshots', { timeout: 180_000 }, async (tc) => {
+    if (skip) return tc.skip(skip);
+    const out = repoPath('docs', 'screenshots');
+    mkdirSync(out, { recursive: true });
+    const { t, browser } = suite;
     await postWebhook(t.server.url, taskWebhook({ name: 'Подготовить отчёт за квартал', description: 'Свести продажи по отделам и отправить руководителю.', responsible: ['2', '3'] }), t.secret);
     const ok = await waitFor('a completed BpiumNewTask run', async () => (await t.server.store.listRuns({ scenario: 'BpiumNewTask', status: 'completed' })).items[0]);
     const failed = await readUserJob(t, '5');
     await postWebhook(t.server.url, taskWebhook({ name: 'Обзвонить новых клиентов', responsible: ['4'] }), t.secret);
     await waitFor('two BpiumNewTask runs', async () => (await t.server.store.listRuns({ scenario: 'BpiumNewTask', status: 'completed' })).items.length >= 2);
     const letters = await waitFor('letters in the outbox', async () => {
-      const html = await (await fetch(`${t.base}/outbox`, { headers: { authorization: `Basic ${Buffer.from('bpium:s3cret:pass').toString('base64')}` } })).text();
+      const html = await (await get(`${t.base}/outbox`)).text();
       return [...html.matchAll(/href="\/-\/console\/outbox\/([^"]+\.eml)"/g)].map((m) => m[1]!);
     });
 
@@ -60,8 +61,5 @@ it('screenshots of every console page are saved to docs/screenshots', { timeout:
       assert.ok(statSync(file).size > 5_000, `${s.file} is a real picture`);
       tc.diagnostic(`${s.file}: ${Math.round(statSync(file).size / 1024)} KiB`);
     }
-  } finally {
-    await browser.close();
-    await t.cleanup();
-  }
+  });
 });

@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
 import { budgetFor } from '../../server/body-budget.js';
 import { ConfigError, loadServerConfig } from '../../server/config.js';
 import { cachedDecoders, DECODER_CACHE_LIMIT, decodeBody } from '../../server/hook-request.js';
-import { chromiumMissing, launchChromium } from '../console/console-helpers.js';
+import { chromiumMissing, consoleContext, useConsoleBrowser } from '../console/console-helpers.js';
 import { AUTH, USER, capturingLogger, postWebhook, startTestServer, taskWebhook, type TestServer } from './server-helpers.js';
 import { startCli } from '../cli/cli.helper.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
@@ -45,37 +44,29 @@ blocks:
 `;
 
 describe('scenario answers in a browser and on the wire', () => {
-  let t: TestServer;
-  let browser: Browser | undefined;
   const log = capturingLogger();
-  before(async () => {
-    t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'HTTP404.yaml': HTML_ECHO, 'Echo.yaml': ECHO }, env: { SMTP_URL: '' } });
-    if (!chromiumMissing) browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await t?.cleanup();
-  });
+  // The server for every test here; Chromium (and a fresh logged-in context per browser test) when it is installed.
+  const s = useConsoleBrowser({ scenarios: { 'HTTP404.yaml': HTML_ECHO, 'Echo.yaml': ECHO }, logger: log.logger, serverWithoutBrowser: true });
 
   it('hook and Web-API answers carry a sandboxing CSP, nosniff and no framing (S18)', async () => {
     for (const path of ['/hi', '/execsvcscriptplain?name=Echo&startparam1=x', '/execsvcscript?name=Echo']) {
-      const res = await fetch(`${t.server.url}${path}`, { headers: { authorization: AUTH } });
+      const res = await fetch(`${s.t.server.url}${path}`, { headers: { authorization: AUTH } });
       assert.equal(res.status, 200, path);
       assert.equal(res.headers.get('content-security-policy'), "sandbox; default-src 'none'; frame-ancestors 'none'", path);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
       assert.equal(res.headers.get('x-frame-options'), 'DENY');
     }
-    const html = await fetch(`${t.server.url}/hi`, { headers: { authorization: AUTH } });
+    const html = await fetch(`${s.t.server.url}/hi`, { headers: { authorization: AUTH } });
     assert.match(html.headers.get('content-type')!, /^text\/html/, 'the scenario still chooses its content type');
     assert.match(await html.text(), /<h1>Hello \/hi<\/h1>/);
   });
 
   it('HTML a scenario returns with request data runs no script on the console\'s origin (S18, Chromium)', { timeout: 60_000 }, async (tc) => {
-    if (!browser) return tc.skip(chromiumMissing);
-    const context = await browser.newContext({ httpCredentials: { username: USER.login, password: USER.password } });
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const context = await consoleContext(s.browser);
     try {
       const page = await context.newPage();
-      await page.goto(`${t.server.url}/-/console/runs`);
+      await page.goto(`${s.t.server.url}/-/console/runs`);
       const payload = `<script>document.title = 'stolen ' + document.cookie</script>`;
       // A same-origin navigation (a link on one of the server's pages), which the hook serves.
       const answered = page.waitForResponse((r) => r.url().includes('/hi'));
@@ -92,33 +83,33 @@ describe('scenario answers in a browser and on the wire', () => {
   });
 
   it('a link opened from a mail client (Sec-Fetch-Site: none) runs nothing, with the console\'s login cached (S19, Chromium)', { timeout: 60_000 }, async (tc) => {
-    if (!browser) return tc.skip(chromiumMissing);
-    const before = (await t.server.store.listRuns({ scenario: 'Echo', limit: 1000 })).items.length;
-    const context = await browser.newContext({ httpCredentials: { username: USER.login, password: USER.password } });
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const before = (await s.t.server.store.listRuns({ scenario: 'Echo', limit: 1000 })).items.length;
+    const context = await consoleContext(s.browser);
     try {
       const page = await context.newPage();
-      await page.goto(`${t.server.url}/-/console/runs`);
-      const res = (await page.goto(`${t.server.url}/execsvcscriptplain?name=Echo&startparam1=via-link`))!;
+      await page.goto(`${s.t.server.url}/-/console/runs`);
+      const res = (await page.goto(`${s.t.server.url}/execsvcscriptplain?name=Echo&startparam1=via-link`))!;
       assert.equal((await res.request().allHeaders())['sec-fetch-site'], 'none');
       assert.equal(res.status(), 403);
       assert.match(await res.text(), /Sec-Fetch-Site is "none"/);
-      const hook = (await page.goto(`${t.server.url}/hi?via=link`))!;
+      const hook = (await page.goto(`${s.t.server.url}/hi?via=link`))!;
       assert.equal(hook.status(), 403);
     } finally {
       await context.close();
     }
-    assert.equal((await t.server.store.listRuns({ scenario: 'Echo', limit: 1000 })).items.length, before, 'no run');
+    assert.equal((await s.t.server.store.listRuns({ scenario: 'Echo', limit: 1000 })).items.length, before, 'no run');
     // A program (no Sec-Fetch headers) still calls it.
-    assert.equal(await (await fetch(`${t.server.url}/execsvcscriptplain?name=Echo&startparam1=curl`, { headers: { authorization: AUTH } })).text(), 'echo curl');
+    assert.equal(await (await fetch(`${s.t.server.url}/execsvcscriptplain?name=Echo&startparam1=curl`, { headers: { authorization: AUTH } })).text(), 'echo curl');
   });
 
   it('a scenario status of 100 or 101 becomes a 500 that says why, and is logged (S6)', async () => {
     for (const status of ['100', '101', '199']) {
-      const res = await fetch(`${t.server.url}/s`, { method: 'POST', body: status, headers: { authorization: AUTH } });
+      const res = await fetch(`${s.t.server.url}/s`, { method: 'POST', body: status, headers: { authorization: AUTH } });
       assert.equal(res.status, 500, status);
       assert.match(await res.text(), new RegExp(`set return value 2 to "${status}", not an HTTP status for an answer \\(200–599\\)`));
     }
-    assert.equal((await fetch(`${t.server.url}/s`, { method: 'POST', body: '201', headers: { authorization: AUTH } })).status, 201);
+    assert.equal((await fetch(`${s.t.server.url}/s`, { method: 'POST', body: '201', headers: { authorization: AUTH } })).status, 201);
     assert.ok(log.lines.some((l) => l.level === 'warn' && /^hook answer replaced by 500: scenario HTTP404 set return value 2 to "101"/.test(l.msg ?? '')));
   });
 });
