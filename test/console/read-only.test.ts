@@ -4,8 +4,12 @@
 // refusal is the role's, not a malformed request's. A test reads the route files so a new POST route cannot be missed.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { repoPath } from '../helpers.js';
+import { hasRight, parseUsers } from '../../server/auth.js';
+import { loadServerConfig } from '../../server/config.js';
+import { repoPath, tempDir } from '../helpers.js';
 import { capturingLogger, startTestServer, type TestServer } from '../server/server-helpers.js';
 import { ECHO_DUE } from '../tasks/task-scenarios.js';
 import { AUTH, get, READ_USER_YAML, readUserJob, waitFor } from './console-helpers.js';
@@ -31,6 +35,23 @@ const ACTIONS: ActionRoute[] = [
   { pattern: '/tasks/:name/run', path: () => '/tasks/morning-report/run', adminStatus: 303 },
   { pattern: '/dry-run', path: () => '/dry-run', form: { scenario: 'ReadUser', mode: 'params', p1: '1' }, adminStatus: 303 },
 ];
+
+describe('the view right', () => {
+  it('is given like the others, in OKTELL_USERS or under users:, and console includes it', () => {
+    const [support, ops, sender] = parseUsers('support[view]:l00k,ops:0ther,bpium[hook]:s3cret');
+    assert.deepEqual(support!.rights, ['view']);
+    assert.deepEqual([hasRight(support!, 'view'), hasRight(support!, 'console'), hasRight(support!, 'api'), hasRight(support!, 'hook')], [true, false, false, false]);
+    assert.deepEqual([hasRight(ops!, 'view'), hasRight(ops!, 'console')], [true, true], 'a login given no rights keeps the console, actions included');
+    assert.equal(hasRight(sender!, 'view'), false);
+    const tmp = tempDir('oktell-view-');
+    try {
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'users:\n  - { login: support, password: l00k, rights: [view] }\n');
+      assert.deepEqual(loadServerConfig({}, {}, tmp.dir).users, [{ login: 'support', password: 'l00k', rights: ['view'] }]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
 
 describe('a read-only console login', () => {
   let t: TestServer;
