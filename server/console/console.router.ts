@@ -79,7 +79,8 @@ export function consoleRouter(d: AppDeps): Router {
   // is not a GET or HEAD is refused here, before any route or body parser, so a route added later is covered too.
   router.use((req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD' || mayAct(res)) return next();
-    const user = res.locals.oktellUser as OktellUser;
+    const user = res.locals.oktellUser as OktellUser | undefined;
+    if (!user) return void res.status(403).type('text/plain').send('403 Forbidden: no login\n');
     logForbidden(d.logger, user, 'console', { path: req.originalUrl.split('?')[0]!, ip: req.ip });
     ctx.render(res, 'error.njk', { title: 'Read-only login', message: `The login ${printable(user.login)} may look at the console but not change anything (its rights: ${rightsOf(user).join(', ')}); the console right is needed to replay, run a task now or dry-run.`, nav: '' }, 403);
   });

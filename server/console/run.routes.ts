@@ -355,8 +355,9 @@ const HOOK_ANSWERS_KEPT = 2000;
 
 /**
  * The HTTP status each hook run of a list page answered its caller with, by inbox entry id. A stored status never
- * changes, so each is read once and kept (the live list asks for the same page every 2 s from every open tab; an
- * inbox entry is read with its body); entries with no status yet are asked again next time.
+ * changes and an inbox id is never reused (AUTOINCREMENT in SQLite, an identity in PostgreSQL), so each is read once
+ * and kept: the live list asks for the same page every 2 s from every open tab, and an inbox entry is read with its
+ * body. Entries with no status yet are asked again next time.
  */
 function hookAnswers(store: Store): (runs: ReadonlyArray<Pick<RunSummary, 'trigger' | 'inboxId'>>) => Promise<Map<number, number>> {
   const known = new Map<number, number>();
