@@ -37,6 +37,8 @@ export interface PortSettings {
   rollBackDatabases?: boolean;
   clock?: ClockPort;
   logger?: LoggerPort;
+  /** Milliseconds one Parser regex extraction may search (the config's `regexBudgetMs`); default: the engine's. */
+  regexBudgetMs?: number;
 }
 
 /** The WebRequest settings a configuration file may give (the rest of the client's tuning is env only). */
@@ -96,6 +98,7 @@ export function buildPorts(s: PortSettings): BuiltPorts {
       ids: s.ids,
       ...(logger ? { logger } : {}),
       ...(mailFrom ? { mailFrom } : {}),
+      ...(s.regexBudgetMs !== undefined ? { regexBudgetMs: s.regexBudgetMs } : {}),
     },
     ...(bpiumClient ? { bpiumClient } : {}),
     mail: mail ? { kind: mail.kind, describe: mail.describe } : { kind: 'none', describe: 'no mail (dry run)' },

@@ -140,7 +140,15 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       // A regex search stops once it has what the function needs: exists needs one match, a value at index i (from the
       // start) i + 1; count, all and an index from the end need them all.
       const enough = x.fn === 'exists' ? 1 : x.fn === 'value' && Number.isInteger(i) && i >= 0 ? i + 1 : Infinity;
-      const matches: JsonValue[] = config.mode === 'json' ? queryJsonPath(x.path!, json!) : allMatches(x.regex!, text, x.group, enough);
+      let matches: JsonValue[];
+      if (config.mode === 'json') matches = queryJsonPath(x.path!, json!);
+      else {
+        const found = allMatches(x.regex!, text, x.group, enough, rt.regexBudgetMs);
+        // The text is request data: an extraction that would hold the thread for seconds is the input's problem, like
+        // bad JSON, so it takes the error exit instead of an answer computed however long it takes.
+        if (!found.done) return fail(config, rt, budgetReason(rt, x, text.length));
+        matches = found.values;
+      }
       // Zero matches is an answer for count/exists/all; for a value it means the variable stays empty — say so.
       const missing = x.fn === 'value' && matches.length === 0;
       if (missing || (x.required && matches.length === 0)) {
@@ -190,6 +198,11 @@ function fail(config: Config, rt: Parameters<typeof parserBlock.run>[1], reason:
   rt.traceEffect({ error: reason });
   rt.traceNote(reason);
   return 'error';
+}
+
+/** Why an extraction stopped at its time budget: the block, the pattern, the setting that raises it (no timings: a run's record stays the same). */
+function budgetReason(rt: Parameters<typeof parserBlock.run>[1], x: Extraction, length: number): string {
+  return `block "${rt.blockId}": the regex \`${x.pattern!}\` (${x.fn} for ${x.variable}) ran out of its ${rt.regexBudgetMs} ms budget over a text of ${length} characters; make each match end near where it starts (a pattern that reads on to the end of the text at every match is quadratic), or raise regexBudgetMs (OKTELL_REGEX_BUDGET_MS)`;
 }
 
 /** Scalars keep their type; objects and arrays become JSON text; nothing found becomes empty text. */

@@ -55,19 +55,36 @@ export function compilePattern(pattern: string, flags: string): CompiledPattern 
   }
 }
 
+/** What `allMatches` found: the matches asked for, or, when its time budget ran out first, how far it got. */
+export type Matches = { done: true; values: string[] } | { done: false; found: number; elapsedMs: number };
+
 /**
- * Group `group` of every match, in order ('' for a group that took no part in a match), up to `limit` matches.
+ * Group `group` of every match, in order ('' for a group that took no part in a match), up to `limit` matches, within
+ * `budgetMs` milliseconds.
  * `test` runs on RE2's DFA, several times faster than the search that reports groups: a text with no match (the
  * common case of most extractions) is turned away by it alone.
+ *
+ * Why a budget: one search is linear in the text (and the text is bounded by the request body limit), but collecting
+ * every match searches once per match, and a pattern whose every match looks ahead to the end of the text —
+ * `(\d+)(?:[^;]*;)?` over digits and no `;` — makes the sum quadratic: seconds for 20 KB, while the one thread that
+ * answers webhooks waits. A search cannot be interrupted, so the clock is read between searches, and only when
+ * another one is to come (a search that ends the work never fails it).
  */
-export function allMatches(re: RE2JS, text: string, group: number, limit = Infinity): string[] {
+export function allMatches(re: RE2JS, text: string, group: number, limit = Infinity, budgetMs = Infinity): Matches {
   const out: string[] = [];
-  if (limit < 1 || !re.test(text)) return out;
+  const t0 = performance.now();
+  if (limit < 1 || !re.test(text)) return { done: true, values: out };
   // A group the pattern lacks (count and exists need none) reads as '' as with RegExp; re2js would throw.
   const has = group <= re.groupCount();
   const m = re.matcher(text);
-  while (out.length < limit && m.find()) out.push((has ? m.group(group) : null) ?? '');
-  return out;
+  while (out.length < limit && m.find()) {
+    out.push((has ? m.group(group) : null) ?? '');
+    if (out.length < limit) {
+      const elapsedMs = performance.now() - t0;
+      if (elapsedMs > budgetMs) return { done: false, found: out.length, elapsedMs };
+    }
+  }
+  return { done: true, values: out };
 }
 
 /** One pass over the pattern: refuses backreferences and lookaround, rewrites what RE2 reads differently. */

@@ -46,6 +46,8 @@ export interface EnginePorts {
   journal?: EffectJournalPort;
   logger?: LoggerPort;
   mailFrom?: string;
+  /** Milliseconds one regex extraction may search (the server's `regexBudgetMs`); default DEFAULT_REGEX_BUDGET_MS. */
+  regexBudgetMs?: number;
 }
 
 export interface RunLimits {
@@ -65,6 +67,12 @@ export interface RunLimits {
 
 /** The default of `RunLimits.maxEffects` (the server's `maxEffectsPerRun`, `OKTELL_MAX_EFFECTS`). */
 export const DEFAULT_MAX_EFFECTS = 100;
+
+/**
+ * The default of `EnginePorts.regexBudgetMs` (`regexBudgetMs`, `OKTELL_REGEX_BUDGET_MS`): a usual extraction takes
+ * microseconds; this stops the rare pattern whose matches each scan the rest of the text from holding the thread.
+ */
+export const DEFAULT_REGEX_BUDGET_MS = 100;
 
 export const DEFAULT_LIMITS: RunLimits = { maxSteps: 100_000, deadlineMs: 120_000, maxDepth: 16, maxEffects: DEFAULT_MAX_EFFECTS };
 
@@ -219,6 +227,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     asyncStarter: ports.asyncStarter,
     clock,
     mailFrom: ports.mailFrom,
+    regexBudgetMs: ports.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS,
     snapshot: (forScenario) => (forScenario === undefined ? Object.fromEntries(vars) : sameTyped(forScenario)),
     async effect<T extends JsonValue>(perform: () => Promise<T>) {
       const key = stepKey();

@@ -255,6 +255,8 @@ export interface BlockRuntime {
   readonly asyncStarter: AsyncStarterPort;
   readonly clock: ClockPort;
   readonly mailFrom: string | undefined;
+  /** Milliseconds one regex extraction may search before it gives up (a setting, not a port). */
+  readonly regexBudgetMs: number;
   /**
    * Variables as a plain object (template context); given a scenario's name, only those that scenario declares with
    * the same name and type (what an async start copies).

@@ -9,7 +9,7 @@ import type { WebRequestSettings } from '../adapters/ports.js';
 import { webClientOptionsFromEnv } from '../adapters/web/client.js';
 import { parseSize as parseSizeValue } from '../adapters/size.js';
 import { allowedKeys, closest, YamlSource } from '../engine/index.js';
-import { DEFAULT_MAX_EFFECTS } from '../engine/interpreter.js';
+import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { DEFAULT_RUN_RECORD_BYTES, MIN_RUN_RECORD_BYTES, RUN_RECORD_BUDGET_SETTING } from './run-budget.js';
 import { pgSchemaOf, pgSchemaProblem } from './store/postgres.url.js';
@@ -58,6 +58,8 @@ const fileSchema = z.strictObject({
   deadLetterRetentionDays: z.number().positive().optional(),
   /** Effects (letters, Bpium calls, async starts) one run may make; the run fails with R_EFFECT_LIMIT before the next. */
   maxEffectsPerRun: z.number().int().min(1).optional(),
+  /** Milliseconds one Parser regex extraction may search; past it the block takes its error exit. */
+  regexBudgetMs: z.number().int().min(1).optional(),
   webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
   /** Refuse signed webhooks whose Bpium `timestamp` is further than this from now (off when absent). */
   webhookMaxAgeMinutes: z.number().positive().optional(),
@@ -113,6 +115,8 @@ export interface ServerConfig {
   storeCheckMs: number;
   /** Effects one run may make (letters, Bpium calls, async starts): a cap on fan-out from one request. */
   maxEffectsPerRun: number;
+  /** Milliseconds one Parser regex extraction may search over request data before it gives up (its error exit). */
+  regexBudgetMs: number;
   /** Webhook secrets by path ('*' = every path): X-Hook-Signature is required where one is set. */
   webhookSecrets: Record<string, string>;
   /** Signed webhooks whose Bpium `timestamp` is further than this from now are refused (replays); absent = off. */
@@ -305,6 +309,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     ...deadLetterRetention(retentionDays(env.OKTELL_DEAD_LETTER_RETENTION_DAYS, 'OKTELL_DEAD_LETTER_RETENTION_DAYS') ?? fc.deadLetterRetentionDays),
     storeCheckMs: optionalCount('ms', env.OKTELL_STORE_CHECK_MS, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
+    regexBudgetMs: regexBudgetFromEnv(env) ?? fc.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS,
     webhookSecrets: secrets,
     ...webhookMaxAge(env.BPIUM_WEBHOOK_MAX_AGE_MINUTES, fc.webhookMaxAgeMinutes),
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
@@ -420,6 +425,11 @@ function webhookMaxAge(env: string | undefined, file: number | undefined): { web
 /** OKTELL_MAX_EFFECTS, the per-run cap on effects (also read by `oktell-emu run`); undefined when unset. */
 export function maxEffectsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   return optionalCount('n', env.OKTELL_MAX_EFFECTS, 'OKTELL_MAX_EFFECTS', 1).n;
+}
+
+/** OKTELL_REGEX_BUDGET_MS, the time one regex extraction may take (also read by `oktell-emu test`); undefined when unset. */
+export function regexBudgetFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  return optionalCount('ms', env.OKTELL_REGEX_BUDGET_MS, 'OKTELL_REGEX_BUDGET_MS', 1).ms;
 }
 
 function heapSetting(v: string | undefined): HeapSetting | undefined {

@@ -198,7 +198,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const bpium = await startBpium(config, env, opts, logger);
     cleanup.push(() => bpium.emulator?.close());
     warnAllRights(config, logger);
-    const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: bpium.source, databases: config.databases, webRequest: config.webRequest });
+    const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: bpium.source, databases: config.databases, webRequest: config.webRequest, regexBudgetMs: config.regexBudgetMs });
     cleanup.push(() => built.close());
     warnPlainAuth(env, logger, warnings);
     const metrics = new Metrics();

@@ -210,6 +210,7 @@ async function runWithDatabases(
     bpium: opts.bpiumFixtures ? { kind: 'port', port: loadBpiumFixtures(resolve(opts.bpiumFixtures)) } : { kind: 'env' },
     ...(opts.httpFixtures ? { httpFixtures: readHttpFixtures(opts.httpFixtures) } : {}),
     webRequest: settings.webRequest,
+    regexBudgetMs: settings.regexBudgetMs,
     noMail: opts.dryRun === true,
     databases,
     // A dry run's statements run in a transaction rolled back when it ends (async runs it follows included).

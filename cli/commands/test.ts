@@ -7,13 +7,13 @@ import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, scenarioNameOf, type ScenarioIssue, type Value } from '../../engine/index.js';
 import { scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
-import { maxEffectsFromEnv } from '../../server/config.js';
+import { maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
 import { withStore } from '../store.js';
 import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { caseReport, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
-import { CaseSetupError, LibraryCache, runCase, type CaseOutcome } from '../testing/run-case.js';
+import { CaseSetupError, LibraryCache, runCase, type CaseDefaults, type CaseOutcome } from '../testing/run-case.js';
 import { DEFAULT_TEST_TIME_ZONE, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, variableProblems, type TestFile } from '../testing/test-file.js';
 import { refreshed, rewriteExpectations } from '../testing/update.js';
 
@@ -111,17 +111,20 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
     throw new UsageError(filter ? `no case matches --filter ${opts.filter}` : 'no test cases found');
   }
 
-  let defaultMaxEffects: number | undefined;
+  let defaults: CaseDefaults;
   try {
-    // The server's cap from the environment, so a case fails where the server's run would; a case or file can set its own.
-    defaultMaxEffects = maxEffectsFromEnv(process.env);
+    // The server's cap and regex budget from the environment, so a case fails where the server's run would; a case or
+    // file can set its own cap.
+    const maxEffects = maxEffectsFromEnv(process.env);
+    const regexBudgetMs = regexBudgetFromEnv(process.env);
+    defaults = { ...(maxEffects !== undefined ? { maxEffects } : {}), ...(regexBudgetMs !== undefined ? { regexBudgetMs } : {}) };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
   const results = await inParallel(selected, PARALLEL, async ({ file, c }) => {
     const { library, templates } = await libraries.get(file.scenariosDir, c.timeZone);
     try {
-      return await runCase(c, library, templates, defaultMaxEffects);
+      return await runCase(c, library, templates, defaults);
     } catch (e) {
       // A data set or migration the database refuses keeps the case from running, like any other problem.
       if (e instanceof CaseSetupError) return e;

@@ -62,12 +62,19 @@ function sequentialIds(): IdPort {
   return { newId: () => `test-${++n}` };
 }
 
-/** `defaultMaxEffects`: the cap of a case whose file sets none (OKTELL_MAX_EFFECTS); undefined: the engine's default. */
-export async function runCase(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], defaultMaxEffects?: number): Promise<CaseOutcome> {
+/** The server's settings a case runs with, from the environment; undefined: the engine's defaults. */
+export interface CaseDefaults {
+  /** The effect cap of a case whose file sets none (OKTELL_MAX_EFFECTS). */
+  maxEffects?: number;
+  /** Milliseconds one Parser regex extraction may search (OKTELL_REGEX_BUDGET_MS), as on the server. */
+  regexBudgetMs?: number;
+}
+
+export async function runCase(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], defaults: CaseDefaults = {}): Promise<CaseOutcome> {
   const t0 = performance.now();
   const data = caseDatabases(c, library.dir);
   try {
-    return await runWith(c, library, templates, data.port, t0, defaultMaxEffects);
+    return await runWith(c, library, templates, data.port, t0, defaults);
   } finally {
     await data.close();
   }
@@ -144,7 +151,7 @@ function migrationIssue(e: MigrationError): ScenarioIssue {
   };
 }
 
-async function runWith(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], databases: ClosableDatabasePort, t0: number, defaultMaxEffects: number | undefined): Promise<CaseOutcome> {
+async function runWith(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], databases: ClosableDatabasePort, t0: number, defaults: CaseDefaults): Promise<CaseOutcome> {
   const ids = sequentialIds();
   const ports: EnginePorts = {
     databases,
@@ -157,9 +164,10 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
     ...(templates ? { templates } : {}),
     clock: fixedClock(c.clock),
     ids,
+    ...(defaults.regexBudgetMs !== undefined ? { regexBudgetMs: defaults.regexBudgetMs } : {}),
     asyncStarter: undefined as never,
   };
-  const maxEffects = c.maxEffects ?? defaultMaxEffects;
+  const maxEffects = c.maxEffects ?? defaults.maxEffects;
   const opts = { dryRun: true, timeZone: c.timeZone, ports, ...(maxEffects !== undefined ? { limits: { maxEffects } } : {}) };
   const starter = createInProcessStarter(ids, (req, runId) => runScenario(library, req.scenario, { ...opts, params: req.params, variables: req.variables, runId }));
   ports.asyncStarter = starter;

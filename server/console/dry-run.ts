@@ -73,6 +73,7 @@ export async function performDryRun(library: ScenarioLibrary, name: string, para
     ids: ports.ids,
     ...(ports.logger ? { logger: ports.logger } : {}),
     ...(ports.mailFrom ? { mailFrom: ports.mailFrom } : {}),
+    ...(ports.regexBudgetMs !== undefined ? { regexBudgetMs: ports.regexBudgetMs } : {}),
     asyncStarter: undefined as never,
   };
   const starter = createInProcessStarter(

@@ -75,6 +75,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       bpium: s.bpium,
       databases: config.databases,
       webRequest: config.webRequest,
+      regexBudgetMs: config.regexBudgetMs,
     },
     onAttempt: (status, seconds, letters) => metrics.run(status, seconds, letters),
     ...(limits ? { resourceLimits: limits } : {}),

@@ -55,7 +55,7 @@ function logAt(level: 'debug' | 'info' | 'warn' | 'error') {
 const logger: LoggerPort = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
 
 const host = await createScenarioHost(init.scenariosDir, { timeZone: init.timeZone, logger: quietReloads(logger), watch: false, databases: databaseDialects(init.databases) });
-const built = buildPorts({ env: init.env, dataDir: init.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: init.bpium, databases: init.databases, webRequest: init.webRequest });
+const built = buildPorts({ env: init.env, dataDir: init.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: init.bpium, databases: init.databases, webRequest: init.webRequest, regexBudgetMs: init.regexBudgetMs });
 const pool = createWorkerPool({
   store,
   host,
