@@ -3,11 +3,13 @@
 // characters kept the server's one thread busy for minutes (no deadline interrupts a synchronous match): every
 // webhook and the health check stalled. Patterns now run on RE2, linear in the text. The server runs as its own
 // process, so the old behaviour makes this test fail (the request is abandoned) instead of freezing the test runner.
+// A leftover of RE2: count, all and an index from the end search once per match, so a pattern whose every match reads
+// on to the end of the text is quadratic (seconds for 20 KB); each extraction now has a time budget (regexBudgetMs).
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { startServeProcess } from '../cli/cli-process.js';
+import { runCli, startServeProcess } from '../cli/cli-process.js';
 import { tempDir } from '../helpers.js';
 
 const SNIFF = `variables: { body: string, nested: number, words: number, lead: string }
@@ -31,6 +33,30 @@ blocks:
     values: { 1: '[nested] + "|" + [words] + "|" + [lead]', 2: 200 }
 `;
 
+// Every number makes the optional group read on to the end of the text for a ";" that never comes.
+const SCAN = `variables: { body: string, numbers: number, err: string }
+start: save
+blocks:
+  save:
+    kind: InputParameter
+    params: { body: 4 }
+    exits: { next: parse }
+  parse:
+    kind: Parser
+    mode: regex
+    document: '[body]'
+    extract:
+      numbers: { pattern: '(\\d+)(?:[^;]*;)?', function: count }
+    errorVariable: err
+    exits: { success: answer, error: refuse }
+  answer:
+    kind: ReturnValue
+    values: { 1: '[numbers]', 2: 200 }
+  refuse:
+    kind: ReturnValue
+    values: { 1: '[err]', 2: 422 }
+`;
+
 describe('a Parser regex with nested quantifiers over a crafted body (S5)', () => {
   it('answers the request with the matches, and the server keeps answering', { timeout: 120_000 }, async () => {
     const tmp = tempDir();
@@ -50,6 +76,46 @@ describe('a Parser regex with nested quantifiers over a crafted body (S5)', () =
       assert.equal((await fetch(`${serve.url}/-/health`, { signal: AbortSignal.timeout(60_000) })).status, 200);
     } finally {
       await serve.stop();
+      tmp.cleanup();
+    }
+  });
+
+  it('a count whose every match reads to the end of a 20 KB body stops at the regex budget: the webhook gets the error exit\'s answer, the run record says why, the next requests are answered', { timeout: 120_000 }, async () => {
+    const tmp = tempDir();
+    const scenarios = join(tmp.dir, 'scenarios');
+    const dataDir = join(tmp.dir, 'var');
+    mkdirSync(scenarios);
+    writeFileSync(join(scenarios, 'Scan.yaml'), SCAN);
+    // The default budget (no OKTELL_REGEX_BUDGET_MS): the server's settings as shipped.
+    const serve = await startServeProcess({ dataDir, args: ['--scenarios', scenarios], env: { OKTELL_USERS: 'u:p', OKTELL_HOOK_SCENARIO: 'Scan' } });
+    const authorization = `Basic ${Buffer.from('u:p').toString('base64')}`;
+    // Guards so a stalled server fails this test instead of hanging it, not speed checks.
+    const post = (body: string) => fetch(`${serve.url}/scan`, { method: 'POST', headers: { authorization, 'content-type': 'text/plain' }, body, signal: AbortSignal.timeout(60_000) });
+    try {
+      const slow = await post('1 '.repeat(10_000));
+      assert.equal(slow.status, 422);
+      const reason = await slow.text();
+      assert.match(reason, /^block "parse": the regex `\(\\d\+\)\(\?:\[\^;\]\*;\)\?` \(count for numbers\) ran out of its 100 ms budget over a text of 20000 characters; .* raise regexBudgetMs \(OKTELL_REGEX_BUDGET_MS\)$/);
+      // The server keeps answering: the health check, and the same scenario over a body with the ";" it looks for.
+      assert.equal((await fetch(`${serve.url}/-/health`, { signal: AbortSignal.timeout(60_000) })).status, 200);
+      const quick = await post('1; 2; 3;');
+      assert.equal(quick.status, 200);
+      assert.equal(await quick.text(), '3');
+    } finally {
+      await serve.stop();
+    }
+    try {
+      // The stored run of the first webhook (runs are listed newest first): the Parser took its error exit, the reason
+      // in its trace.
+      const runs = JSON.parse(runCli(['runs', '--scenario', 'Scan', '--json', '--data-dir', dataDir]).stdout) as Array<{ id: string }>;
+      assert.equal(runs.length, 2);
+      const shown = runCli(['show', runs[1]!.id, '--json', '--data-dir', dataDir]);
+      const run = JSON.parse(shown.stdout) as { status: string; trace: Array<{ block: string; exit: string; notes?: string[] }> };
+      assert.equal(run.status, 'completed');
+      const parse = run.trace.find((t) => t.block === 'parse');
+      assert.equal(parse?.exit, 'error');
+      assert.match(parse?.notes?.join('\n') ?? '', /ran out of its 100 ms budget/);
+    } finally {
       tmp.cleanup();
     }
   });
