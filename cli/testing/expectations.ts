@@ -3,6 +3,7 @@
 // The match collects every difference (not only the first) with its place, e.g. `asyncStarted[0].result.mails[0].subject`,
 // so a report can show all that changed at once. Objects are compared by the keys the expectation names; lists item
 // by item with the same length; `{ equals }`, `{ contains }` and `{ matches }` change how one value is compared.
+import { compilePattern } from '../../components/re2-pattern.js';
 import type { RunResult } from '../../engine/index.js';
 import type { KeptEnds } from '../../server/run-budget.js';
 
@@ -90,7 +91,11 @@ function matchOne(m: Matcher, actual: unknown, place: Place): Mismatch[] {
   if ('equals' in m) return deepEqual(m.equals, actual) ? [] : [{ place, expected: show(m.equals), actual: show(actual) }];
   if ('edges' in m) return matchEdges(m.edges, actual, place);
   if ('matches' in m) {
-    const ok = typeof actual === 'string' && new RegExp(m.matches).test(actual);
+    // The Parser's dialect and engine (RE2, see re2-pattern.ts): a pattern means in a test what it means in a scenario.
+    // The test file's check refuses a pattern that does not compile, with its place; one that reaches here anyway
+    // (an expectation built in code) matches nothing.
+    const compiled = compilePattern(m.matches, '');
+    const ok = compiled.ok && typeof actual === 'string' && compiled.re.test(actual);
     return ok ? [] : [{ place, expected: `text matching /${m.matches}/`, actual: show(actual) }];
   }
   if (Array.isArray(actual)) {

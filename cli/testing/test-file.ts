@@ -20,6 +20,7 @@ import {
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { httpFixturesSchema, type HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { mailFixtureSchema, type MailFixture } from '../../adapters/fixtures/mail-fixtures.adapter.js';
+import { compilePattern } from '../../components/re2-pattern.js';
 import { isMatcher } from './expectations.js';
 
 export const TEST_FILE_SUFFIXES = ['.test.yaml', '.test.yml'];
@@ -34,7 +35,7 @@ export const DEFAULT_TEST_TIME_ZONE = 'Europe/Moscow';
 const matcher = z.union([
   z.strictObject({ equals: z.unknown() }).describe('the value equals this exactly (no subset matching inside)'),
   z.strictObject({ contains: z.unknown() }).describe('text: contains this text; list: has an item matching this'),
-  z.strictObject({ matches: z.string() }).describe('text matching this regular expression (JavaScript syntax)'),
+  z.strictObject({ matches: z.string() }).describe('text matching this regular expression, read as the Parser reads its patterns (JavaScript syntax run on RE2: no lookaround, no backreferences)'),
   z
     .strictObject({ edges: z.strictObject({ first: z.array(z.unknown()), last: z.array(z.unknown()), length: z.number().int().min(0) }).partial() })
     .describe('list: its first items match `first`, its last ones `last`, it has `length` items; the items between are not checked'),
@@ -501,11 +502,14 @@ function checkRegexes(v: unknown, at: PathSeg[], src: YamlSource, report: Report
   if (Array.isArray(v)) return v.forEach((item, i) => checkRegexes(item, [...at, i], src, report));
   if (!v || typeof v !== 'object') return;
   if (isMatcher(v) && 'matches' in v) {
-    try {
-      if (typeof v.matches !== 'string') throw new Error('it must be text');
-      new RegExp(v.matches);
-    } catch (e) {
-      report(src.locate([...at, 'matches']), C.INVALID_PROPERTY, `not a valid regular expression: ${(e as Error).message}`, 'JavaScript syntax, e.g. matches: "^notified \\d+ of \\d+$"');
+    const place = [...at, 'matches'];
+    if (typeof v.matches !== 'string') return report(src.locate(place), C.INVALID_PROPERTY, 'matches: the regular expression must be text', 'e.g. matches: "^notified \\d+ of \\d+$"');
+    // Compiled as the Parser compiles its patterns (RE2, JavaScript's dialect): what a scenario refuses is refused
+    // here too, at the construct.
+    const compiled = compilePattern(v.matches, '');
+    if (!compiled.ok) {
+      const { offset, message, hint } = compiled.problem;
+      report(src.locateInScalar(place, offset), C.INVALID_REGEX, `invalid regular expression: ${message}`, hint);
     }
     return;
   }

@@ -264,7 +264,7 @@ describe('oktell-emu test: invalid test files', () => {
       writeFileSync(join(tmp.dir, 'tests', 'regex.test.yaml'), 'cases:\n  - name: bad regex\n    scenario: HTTP404\n    expect:\n      returnValues: { 2: { matches: "(unclosed" } }\n');
       const r = cli(['test', 'tests'], tmp.dir);
       assert.equal(r.code, 2, r.stdout + r.stderr);
-      assert.match(r.stderr, /^tests\/regex\.test\.yaml:5:\d+ E_INVALID_PROPERTY .*not a valid regular expression/m);
+      assert.match(r.stderr, /^tests\/regex\.test\.yaml:5:\d+ E_INVALID_REGEX invalid regular expression: missing closing \)/m);
     } finally {
       tmp.cleanup();
     }
