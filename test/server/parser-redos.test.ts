@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli, startServeProcess } from '../cli/cli-process.js';
 import { tempDir } from '../helpers.js';
+import { AUTH, startTestServer, waitFor } from './server-helpers.js';
 
 const SNIFF = `variables: { body: string, nested: number, words: number, lead: string }
 start: save
@@ -55,6 +56,35 @@ blocks:
   refuse:
     kind: ReturnValue
     values: { 1: '[err]', 2: 422 }
+`;
+
+// The same count over a text the scenario makes itself (13 doublings of "1 ": 16 KB), so the Web-API can start it.
+const SCAN_BUILT = `variables: { text: string, i: number, numbers: number, err: string }
+start: seed
+blocks:
+  seed:
+    kind: Variable
+    set: { text: '"1 "', i: 0 }
+    exits: { next: grow }
+  grow:
+    kind: Variable
+    set: { text: '[text] + [text]', i: '[i] + 1' }
+    exits: { next: enough }
+  enough:
+    kind: Condition
+    expression: '[i] < 13'
+    exits: { true: grow, false: parse }
+  parse:
+    kind: Parser
+    mode: regex
+    document: '[text]'
+    extract:
+      numbers: { pattern: '(\\d+)(?:[^;]*;)?', function: count }
+    errorVariable: err
+    exits: { success: answer, error: answer }
+  answer:
+    kind: ReturnValue
+    values: { 1: '[err]' }
 `;
 
 describe('a Parser regex with nested quantifiers over a crafted body (S5)', () => {
@@ -117,6 +147,30 @@ describe('a Parser regex with nested quantifiers over a crafted body (S5)', () =
       assert.match(parse?.notes?.join('\n') ?? '', /ran out of its 100 ms budget/);
     } finally {
       tmp.cleanup();
+    }
+  });
+
+  it('the budget of the configuration file (regexBudgetMs) reaches runs on the main thread and on the delivery thread', { timeout: 120_000 }, async () => {
+    const t = await startTestServer({ config: 'regexBudgetMs: 30\n', env: { OKTELL_DELIVERY_THREAD: 'on', OKTELL_REGEX_BUDGET_MS: '' }, extraScenarios: { 'ScanBuilt.yaml': SCAN_BUILT } });
+    try {
+      const expected = /^block "parse": the regex .* ran out of its 30 ms budget over a text of 16384 characters; /;
+      // The Web-API's plain call runs on the main thread.
+      const plain = await fetch(`${t.server.url}/execsvcscriptplain?name=ScanBuilt`, { headers: { authorization: AUTH } });
+      assert.equal(plain.status, 200);
+      assert.match(await plain.text(), expected);
+      // async=1 makes it a job, run by the delivery thread with ports of its own.
+      const started = await fetch(`${t.server.url}/execsvcscriptplain?name=ScanBuilt&async=1`, { headers: { authorization: AUTH } });
+      assert.equal(started.status, 200);
+      const jobId = started.headers.get('x-oktell-run-id')!;
+      const job = await waitFor('the job to finish', async () => {
+        const j = await t.server.store.getJob(jobId);
+        return j?.status === 'succeeded' && j.lastRunId ? j : undefined;
+      });
+      const run = (await t.server.store.getRun(job.lastRunId!))!;
+      assert.match(run.workerId ?? '', /\/t\d+:/, 'run by the delivery thread');
+      assert.match(String((run.returnValues as Record<string, unknown>)['1']), expected);
+    } finally {
+      await t.cleanup();
     }
   });
 });
