@@ -68,7 +68,7 @@ export type Matches = { done: true; values: string[] } | { done: false; found: n
  * every match searches once per match, and a pattern whose every match looks ahead to the end of the text —
  * `(\d+)(?:[^;]*;)?` over digits and no `;` — makes the sum quadratic: seconds for 20 KB, while the one thread that
  * answers webhooks waits. A search cannot be interrupted, so the clock is read between searches, and only when
- * another one is to come (a search that ends the work never fails it).
+ * another one with text left to read is to come (a search that ends the work never fails it).
  */
 export function allMatches(re: RE2JS, text: string, group: number, limit = Infinity, budgetMs = Infinity): Matches {
   const out: string[] = [];
@@ -79,7 +79,8 @@ export function allMatches(re: RE2JS, text: string, group: number, limit = Infin
   const m = re.matcher(text);
   while (out.length < limit && m.find()) {
     out.push((has ? m.group(group) : null) ?? '');
-    if (out.length < limit) {
+    // A match that reaches the end of the text leaves only an empty match there to find: nothing to bound.
+    if (out.length < limit && m.end() < text.length) {
       const elapsedMs = performance.now() - t0;
       if (elapsedMs > budgetMs) return { done: false, found: out.length, elapsedMs };
     }
