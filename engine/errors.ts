@@ -86,8 +86,11 @@ export class ScenarioLoadError extends Error {
  * - `permanent`: refused or invalid (Bpium 4xx, SMTP 5xx, bad address). Retrying will not help.
  * - `transient`: network, 429, 5xx, SMTP 4xx. Already retried by the adapter for a short while.
  * - `timeout`: no answer in time (a kind of transient failure that Oktell routes to its own exit).
+ * - `unknown`: the request went out whole and its answer never came (an SMTP server silent after the end of a
+ *   letter): the effect may have been made. Not retried, since a retry could make it twice; the job is parked as a
+ *   dead letter for someone to check and replay.
  */
-export type EffectFailureKind = 'permanent' | 'transient' | 'timeout';
+export type EffectFailureKind = 'permanent' | 'transient' | 'timeout' | 'unknown';
 
 /** Thrown by port adapters (Bpium client, mailer) for a failed effect. */
 export class EffectError extends Error {
@@ -100,7 +103,7 @@ export class EffectError extends Error {
     super(message);
   }
   get retryable(): boolean {
-    return this.kind !== 'permanent';
+    return this.kind === 'transient' || this.kind === 'timeout';
   }
 }
 
@@ -116,6 +119,8 @@ export const RUN_ERROR_CODES = {
   EXPRESSION: 'R_EXPRESSION',
   EFFECT_PERMANENT: 'R_EFFECT_PERMANENT',
   EFFECT_TRANSIENT: 'R_EFFECT_TRANSIENT',
+  /** An effect whose outcome is unknown (EffectError kind `unknown`): not retried, the job becomes a dead letter. */
+  EFFECT_UNKNOWN: 'R_EFFECT_UNKNOWN',
   TEMPLATE: 'R_TEMPLATE',
   UNKNOWN_SCENARIO: 'R_UNKNOWN_SCENARIO',
   ADAPTER_MISSING: 'R_ADAPTER_MISSING',

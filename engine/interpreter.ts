@@ -452,7 +452,7 @@ function toRunError(e: unknown, block: Block | undefined, scenario: string): Run
   if (e instanceof RunFailure) return { code: e.code, message: e.message, retryable: e.retryable, ...where };
   if (e instanceof EffectError) {
     return {
-      code: e.retryable ? R.EFFECT_TRANSIENT : R.EFFECT_PERMANENT,
+      code: e.kind === 'unknown' ? R.EFFECT_UNKNOWN : e.retryable ? R.EFFECT_TRANSIENT : R.EFFECT_PERMANENT,
       message: `${block?.kind ?? 'block'} "${block?.id}": ${e.message}`,
       retryable: e.retryable,
       ...where,

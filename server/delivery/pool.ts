@@ -298,7 +298,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           const r = await opts.store.completeJob(job.id, workerId, { run, effects });
           outcome = r.accepted ? 'succeeded' : 'lease-lost';
         } else {
-          const r = await opts.store.failJob(job.id, workerId, { run, effects, retryable: result.error.retryable, error: result.error });
+          // An effect whose outcome is unknown (a letter the SMTP server may hold): retrying could repeat it.
+          const retryable = result.error.code === RUN_ERROR_CODES.EFFECT_UNKNOWN ? 'dead-letter' : result.error.retryable;
+          const r = await opts.store.failJob(job.id, workerId, { run, effects, retryable, error: result.error });
           outcome = r.accepted ? r.status : 'lease-lost';
         }
         if (stuck) opts.logger?.warn({ jobId: job.id, runId: result.runId, outcome }, 'the end of the job is recorded after all: what its attempt did is not repeated');

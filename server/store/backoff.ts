@@ -34,14 +34,19 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy = DEFAULT_BA
 /** What happens after a failed attempt: retry at a time, or stop as `failed` (permanent) or `dead` (exhausted). */
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false; status: 'failed' | 'dead' };
 
-/** Decides the fate of a job whose attempt number `attempt` (1-based) of `maxAttempts` just failed. */
+/**
+ * Decides the fate of a job whose attempt number `attempt` (1-based) of `maxAttempts` just failed. `'dead-letter'`:
+ * a retry could repeat an effect whose outcome is unknown (a letter the SMTP server went silent on), so the job stops
+ * at once as `dead`, for someone to check and replay.
+ */
 export function decideRetry(
   attempt: number,
   maxAttempts: number,
-  retryable: boolean,
+  retryable: boolean | 'dead-letter',
   policy: BackoffPolicy = DEFAULT_BACKOFF,
   random: () => number = Math.random,
 ): RetryDecision {
+  if (retryable === 'dead-letter') return { retry: false, status: 'dead' };
   if (!retryable) return { retry: false, status: 'failed' };
   if (attempt >= maxAttempts) return { retry: false, status: 'dead' };
   return { retry: true, delayMs: backoffDelay(attempt, policy, random) };

@@ -149,8 +149,11 @@ export interface JournalEntry {
 }
 
 export interface FailJobInput extends AttemptOutcome {
-  /** false for a permanent failure (the job becomes `failed`); true to retry with backoff until attempts run out. */
-  retryable: boolean;
+  /**
+   * false for a permanent failure (the job becomes `failed`); true to retry with backoff until attempts run out;
+   * `'dead-letter'` to stop retrying at once and make it `dead` (an effect whose outcome is unknown, see decideRetry).
+   */
+  retryable: boolean | 'dead-letter';
   error: unknown;
   /** Retry not before this time (e.g. from a Retry-After); default: the store's backoff policy. */
   retryAt?: EpochMs;
