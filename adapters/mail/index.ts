@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { LoggerPort, MailerPort } from '../../engine/ports.js';
 import { DEFAULT_MAIL_FROM } from './compose.js';
 import { createOutboxMailer } from './outbox.adapter.js';
-import { createSmtpMailer } from './smtp.adapter.js';
+import { UNKNOWN_OUTCOME_POLICIES, createSmtpMailer, type UnknownOutcomePolicy } from './smtp.adapter.js';
 import { MailConfigError } from './smtp-url.js';
 
 export { DEFAULT_MAIL_FROM, REFERENCE_HEADER } from './compose.js';
@@ -12,7 +12,7 @@ export type { MailLimits } from './message.js';
 export { createOutboxMailer, listOutbox, listOutboxPage, readOutboxEntry } from './outbox.adapter.js';
 export type { OutboxEntry, OutboxMailerOptions, OutboxPage } from './outbox.adapter.js';
 export { DEFAULT_SMTP_RETRY, createSmtpMailer } from './smtp.adapter.js';
-export type { SmtpMailer, SmtpMailerOptions, SmtpReceipt } from './smtp.adapter.js';
+export type { SmtpMailer, SmtpMailerOptions, SmtpReceipt, UnknownOutcomePolicy } from './smtp.adapter.js';
 export { MailConfigError, parseSmtpUrl } from './smtp-url.js';
 export { TemplateRenderError, createTemplateRenderer } from './templates.js';
 export type { TemplateIssue, TemplateRenderer, TemplateVariableUse } from './templates.js';
@@ -43,7 +43,11 @@ export function createMailerFromEnv(
   if (url) {
     const max = env.SMTP_MAX_CONNECTIONS?.trim();
     if (max && !(/^\d+$/.test(max) && Number(max) >= 1 && Number(max) <= 100)) throw new MailConfigError(`SMTP_MAX_CONNECTIONS must be a whole number from 1 to 100, got "${max}"`);
-    const smtp = createSmtpMailer({ url, from, ...logger, ...(max ? { maxConnections: Number(max) } : {}) });
+    const unknown = env.SMTP_UNKNOWN_OUTCOME?.trim();
+    if (unknown && !UNKNOWN_OUTCOME_POLICIES.includes(unknown as UnknownOutcomePolicy)) {
+      throw new MailConfigError(`SMTP_UNKNOWN_OUTCOME must be ${UNKNOWN_OUTCOME_POLICIES.join(' or ')}, got "${unknown}"`);
+    }
+    const smtp = createSmtpMailer({ url, from, ...logger, ...(max ? { maxConnections: Number(max) } : {}), ...(unknown ? { unknownOutcome: unknown as UnknownOutcomePolicy } : {}) });
     return { mailer: smtp, kind: 'smtp', describe: `SMTP ${smtp.describe}, from ${from}` };
   }
   const dir = outboxDir(opts.dataDir);

@@ -8,6 +8,9 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { isTlsFailureCode } from '../tls-failure.js';
 import type { SmtpEndpoint } from './smtp-url.js';
 
+/** The code of an `SmtpError` after the end of a message was written: whether the server has the letter is unknown. */
+export const OUTCOME_UNKNOWN = 'EOUTCOME';
+
 export class SmtpError extends Error {
   override name = 'SmtpError';
   constructor(
@@ -42,8 +45,9 @@ export interface SmtpPoolOptions {
   /** Longest silence of an open connection, ms (default 30 000); an idle connection is closed after it. */
   socketTimeoutMs?: number;
   /**
-   * Longest wait for the reply to the end of a message, ms (default 600 000, RFC 5321 §4.5.3.2.6). The server may
-   * already hold the letter while it scans it, so giving up sooner and sending again would deliver it twice.
+   * Longest wait for the reply to the end of a message, ms (default 600 000, RFC 5321 §4.5.3.2.6), counted from when
+   * the whole message has been written (while it is written, `socketTimeoutMs` applies). The server may already hold
+   * the letter while it scans it: giving up in this wait fails with `OUTCOME_UNKNOWN`, which is never sent again.
    */
   dataTimeoutMs?: number;
   /** Close each connection after one letter (no pool). */
@@ -149,6 +153,17 @@ class Connection {
     this.socket.write(text);
   }
 
+  /**
+   * Writes a message and resolves once all of it has left this process (handed to the operating system): until then
+   * the server cannot have its end, so a failure before it means the letter was not sent.
+   */
+  writeOut(data: Buffer): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.socket.write(data, (e) => (e ? reject(this.failure ?? networkError(e)) : resolve()));
+    });
+  }
+
   /** Sends a command and reads its reply. */
   async command(line: string): Promise<Reply> {
     const r = quiet(this.reply());
@@ -206,6 +221,16 @@ function networkError(e: NodeJS.ErrnoException): SmtpError {
 
 function tlsError(e: NodeJS.ErrnoException): SmtpError {
   return new SmtpError(e.message, 'ETLS', e.code ? { originalCode: e.code } : {});
+}
+
+/**
+ * A connection that failed after the whole message, its final dot included, was written: the server may hold the
+ * letter and deliver it, or may not. Sending it again could deliver it twice, so this failure is never retried as
+ * a network failure is (see `classifySmtpError`).
+ */
+function outcomeUnknown(e: SmtpError): SmtpError {
+  const cause = e.originalCode ?? e.code;
+  return new SmtpError(`no reply to the end of the message (${cause}: ${e.message})`, OUTCOME_UNKNOWN, { command: 'DATA', originalCode: cause });
 }
 
 function replyError(r: Reply, command: string, what: string): SmtpError {
@@ -294,11 +319,26 @@ export class SmtpPool {
       throw replyError(dataReply ?? mail, 'DATA', 'the SMTP server refused the message');
     }
     const done = quiet(conn.reply());
-    // From here the server may have the letter: a content filter can take far longer than our idle timeout to say
-    // 250, and a client that gave up and sent again would deliver it twice.
-    conn.setTimeout(this.dataTimeoutMs);
-    conn.write(Buffer.concat([dotStuff(data), data[data.length - 1] === 0x0a ? END_AFTER_NEWLINE : END]));
-    const final = await done;
+    // While the message is written the idle timeout holds (RFC 5321 gives 3 minutes per data block): a transfer that
+    // stalls fails soon, and since the end of the message never left, the letter is not sent and may be sent again.
+    let ended = false;
+    let final: Reply | undefined;
+    const written = quiet(
+      conn.writeOut(Buffer.concat([dotStuff(data), data[data.length - 1] === 0x0a ? END_AFTER_NEWLINE : END])).then(() => {
+        ended = true;
+        // From here the server may have the letter: a content filter can take far longer than our idle timeout to
+        // say 250, so the long wait starts now (unless the reply came first); a failure from here on leaves the
+        // outcome unknown.
+        if (!final) conn.setTimeout(this.dataTimeoutMs);
+      }),
+    );
+    try {
+      await Promise.race([written, done]);
+      final = await done;
+    } catch (e) {
+      if (ended) throw outcomeUnknown(e as SmtpError);
+      throw e;
+    }
     conn.setTimeout(this.socketTimeoutMs);
     if (final.code !== 250) throw new SmtpError(`the SMTP server refused the message: ${final.text}`, 'EMESSAGE', { responseCode: final.code, response: final.text, command: 'DATA' });
     return { accepted, rejected, response: final.text };

@@ -6,7 +6,7 @@ import { makeMessageId } from './compose.js';
 import { bareAddress, buildSafeMessage, parseAddressList, type MailLimits } from './message.js';
 import { asciiAddress, composeMime } from './mime.js';
 import { isTlsFailureCode } from '../tls-failure.js';
-import { SmtpPool, type SmtpError } from './smtp-client.js';
+import { OUTCOME_UNKNOWN, SmtpPool, type SmtpError } from './smtp-client.js';
 import { MailConfigError, describeSmtpEndpoint, parseSmtpUrl } from './smtp-url.js';
 
 export interface SmtpMailerOptions {
@@ -24,6 +24,12 @@ export interface SmtpMailerOptions {
   socketTimeoutMs?: number;
   /** Longest wait for the server's reply to the end of a message, ms (default 600 000, as RFC 5321 asks). */
   dataTimeoutMs?: number;
+  /**
+   * What a letter whose end was written but never answered becomes (SMTP_UNKNOWN_OUTCOME). The server may hold it, so
+   * it is never sent again here. `dead-letter` (default): EffectError kind `unknown`, the job stops as a dead letter
+   * to check the mailbox and replay. `retry`: kind `transient`, the job retries it later, at the risk of a second copy.
+   */
+  unknownOutcome?: UnknownOutcomePolicy;
   /** Attempts in all (first try included) for transient failures, and the backoff between them. */
   retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
   /** Overrides `?rejectUnauthorized=` of the URL. */
@@ -50,6 +56,10 @@ export interface SmtpMailer extends MailerPort {
   readonly describe: string;
 }
 
+/** What becomes of a letter the server may or may not have (see `SmtpMailerOptions.unknownOutcome`). */
+export type UnknownOutcomePolicy = 'dead-letter' | 'retry';
+export const UNKNOWN_OUTCOME_POLICIES: readonly UnknownOutcomePolicy[] = ['dead-letter', 'retry'];
+
 /** Default retry policy: 3 attempts in all, 500 ms doubling up to 5 s, each delay jittered down by up to half. */
 export const DEFAULT_SMTP_RETRY = Object.freeze({ attempts: 3, baseDelayMs: 500, maxDelayMs: 5000 });
 
@@ -71,12 +81,28 @@ function isLoginRefusal(command: string | undefined, code: string | undefined, s
   return (command === 'AUTH' || code === 'EAUTH') && status >= 500;
 }
 
-/** Sorts an SMTP failure into transient (retry may help) or permanent, with a readable reason. */
-export function classifySmtpError(err: unknown, where: string): Classified {
+/**
+ * Sorts an SMTP failure into transient (retry may help), permanent, or unknown (the letter may have been delivered),
+ * with a readable reason.
+ */
+export function classifySmtpError(err: unknown, where: string, unknownOutcome: UnknownOutcomePolicy = 'dead-letter'): Classified {
   const e = (err ?? {}) as Partial<SmtpError>;
   const code = typeof e.code === 'string' ? e.code : undefined;
   const status = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const message = e instanceof Error ? e.message : String(err);
+  if (code === OUTCOME_UNKNOWN) {
+    // The whole letter went out and the server fell silent or hung up before saying whether it took it. Sending it
+    // again at once is how a slow server gets two copies: never here, and by the job only if configured so.
+    const retried = unknownOutcome === 'retry';
+    return {
+      kind: retried ? 'transient' : 'unknown',
+      code,
+      retryHere: false,
+      reason: `the SMTP server ${where} gave ${message}: the letter may have been delivered; ${
+        retried ? 'the job sends it again later (SMTP_UNKNOWN_OUTCOME=retry), which may deliver a second copy' : 'it is not sent again: check the mailbox before replaying the job'
+      }`,
+    };
+  }
   if (status !== undefined) {
     const reply = (e.response ?? message).trim();
     const command = e.command ? ` to ${e.command}` : '';
@@ -122,6 +148,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * Creates a mailer that delivers over SMTP. A 4xx reply or a network failure is retried here (with backoff and
  * jitter) before `EffectError('transient')` is thrown; a 5xx reply throws `EffectError('permanent')` at once, except a
  * refused login (5xx to AUTH, or 530), which throws `EffectError('transient')` at once: the job retries it later.
+ * A failure after the whole letter was written (no reply to its end) is never retried here: the server may have it.
+ * It throws `EffectError('unknown')` (code `EOUTCOME`), which parks the job as a dead letter, or with
+ * `unknownOutcome: 'retry'` `EffectError('transient')`.
  * `details.status` is the SMTP reply code, `details.code` nodemailer's code, `details.attempts` the attempts made.
  *
  * @example
@@ -173,14 +202,17 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
         }
         return { messageId, transport: 'smtp', attempts: attempt, rejected: info.rejected, response: info.response };
       } catch (err) {
-        const c = classifySmtpError(err, where);
+        const c = classifySmtpError(err, where, opts.unknownOutcome);
         const reason = redact(c.reason);
         const last = c.kind === 'permanent' || c.retryHere === false || attempt >= attemptsAllowed;
         if (last) {
           const tries = `${attempt} attempt${attempt === 1 ? '' : 's'}`;
           const note =
-            c.kind === 'permanent' ? 'permanent failure, not retried' : c.retryHere === false ? 'transient failure (server configuration)' : `transient failure, gave up after ${tries}`;
-          log?.error({ messageId, status: c.status, code: c.code, attempts: attempt, transport: 'smtp' }, `letter not sent: ${reason}`);
+            c.kind === 'permanent' ? 'permanent failure, not retried'
+            : c.code === OUTCOME_UNKNOWN ? 'outcome unknown, not retried'
+            : c.retryHere === false ? 'transient failure (server configuration)'
+            : `transient failure, gave up after ${tries}`;
+          log?.error({ messageId, status: c.status, code: c.code, attempts: attempt, transport: 'smtp' }, `${c.code === OUTCOME_UNKNOWN ? 'letter perhaps not sent' : 'letter not sent'}: ${reason}`);
           throw new EffectError(c.kind, `SMTP ${note}: ${reason}`, {
             ...(c.status !== undefined ? { status: c.status } : {}),
             ...(c.code !== undefined ? { code: c.code } : {}),

@@ -31,6 +31,11 @@ export interface TestSmtpOptions {
   data?: (n: number) => Error | undefined;
   /** Hold the reply to the end of message `n` (counted from 1) this many ms: a slow content filter. The letter is recorded at once. */
   dataReplyDelayMs?: (n: number) => number;
+  /**
+   * After recording message `n` (the final dot received): `silent` never answers it, `hang-up` closes the connection
+   * without answering. Either way the client cannot tell whether the letter was accepted.
+   */
+  afterData?: (n: number) => 'answer' | 'silent' | 'hang-up';
   /** Offer STARTTLS (smtp-server's built-in self-signed certificate). Off by default. */
   starttls?: boolean;
   /** Require AUTH with this user and password. */
@@ -49,6 +54,7 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
   const letters: ReceivedLetter[] = [];
   const counts = { rcpt: 0, data: 0 };
   const connections = { open: 0, max: 0 };
+  const sockets = new Set<Socket>();
   const options: SMTPServerOptions = {
     logger: false,
     onConnect(_session, callback) {
@@ -88,6 +94,12 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
           secure: session.secure,
           ...(session.user ? { user: String(session.user) } : {}),
         });
+        const after = opts.afterData?.(n) ?? 'answer';
+        if (after === 'silent') return;
+        if (after === 'hang-up') {
+          for (const socket of sockets) socket.destroy();
+          return;
+        }
         const delayMs = opts.dataReplyDelayMs?.(n) ?? 0;
         if (delayMs > 0) setTimeout(() => callback(null), delayMs);
         else callback(null);
@@ -101,6 +113,10 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
   });
   // A client that dies mid-session (a server killed with SIGKILL in a test) resets its connection: not a test failure.
   server.on('error', () => undefined);
+  server.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   const address = server.server.address();
   if (!address || typeof address === 'string') throw new Error('SMTP test server has no port');
   return {
@@ -131,6 +147,61 @@ export async function startSilentServer(): Promise<{ port: number; close(): Prom
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
   return {
     port: (s.address() as { port: number }).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        s.close(() => resolve());
+      }),
+  };
+}
+
+/** What the scripted server does with the body of message `n` (counted from 1) once it has said 354. */
+export type BodyBehaviour = 'accept' | 'stall' | 'drop';
+
+/**
+ * A minimal SMTP server written on a bare socket, for what smtp-server cannot be made to do: stop reading in the
+ * middle of a message (`stall`: the client's writes back up) or drop the connection at its first bytes (`drop`).
+ * `accept` reads up to the final dot and answers 250. `started` counts 354 replies, `ended` messages read whole.
+ */
+export async function startScriptedSmtpServer(body: (n: number) => BodyBehaviour): Promise<{ port: number; counts: { started: number; ended: number }; close(): Promise<void> }> {
+  const counts = { started: 0, ended: 0 };
+  const sockets = new Set<Socket>();
+  const s: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.setEncoding('latin1');
+    let text = '';
+    let reading: BodyBehaviour | undefined;
+    socket.write('220 scripted ESMTP\r\n');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (reading === 'drop') return void socket.destroy();
+      if (reading === 'accept') {
+        const end = text.indexOf('\r\n.\r\n');
+        if (end < 0) return void (text = text.slice(-4));
+        text = text.slice(end + 5);
+        reading = undefined;
+        counts.ended++;
+        socket.write('250 queued\r\n');
+      }
+      let at: number;
+      while (reading === undefined && (at = text.indexOf('\r\n')) >= 0) {
+        const line = text.slice(0, at).toUpperCase();
+        text = text.slice(at + 2);
+        if (line.startsWith('DATA')) {
+          reading = body(++counts.started);
+          socket.write('354 go ahead\r\n');
+          if (reading === 'stall') socket.pause();
+        } else if (line.startsWith('QUIT')) socket.end('221 bye\r\n');
+        else socket.write('250 ok\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (s.address() as { port: number }).port,
+    counts,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

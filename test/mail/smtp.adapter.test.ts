@@ -7,7 +7,7 @@ import { simpleParser, type AddressObject } from 'mailparser';
 import { EffectError } from '../../engine/errors.js';
 import type { LoggerPort } from '../../engine/ports.js';
 import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
-import { freePort, smtpError, startSilentServer, startSmtpServer, type TestSmtpServer } from './smtp-server.helper.js';
+import { freePort, smtpError, startScriptedSmtpServer, startSilentServer, startSmtpServer, type TestSmtpServer } from './smtp-server.helper.js';
 
 const FAST_RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 40 };
 
@@ -155,13 +155,72 @@ describe('SMTP mailer failures', { timeout: 20_000 }, () => {
     }
   });
 
-  it('gives up on the reply to the end of the message after dataTimeoutMs, as a transient timeout', async () => {
-    const server = await startSmtpServer({ dataReplyDelayMs: () => 1500 });
-    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { ...FAST_RETRY, attempts: 1 }, socketTimeoutMs: 100, dataTimeoutMs: 300 });
+  for (const after of ['silent', 'hang-up'] as const) {
+    it(`a server ${after === 'silent' ? 'silent after' : 'hanging up at'} the end of the message: the outcome is unknown, and the letter is not sent again`, async () => {
+      // The server holds the letter and may deliver it: another try would be a second copy (review D5).
+      const server = await startSmtpServer({ afterData: () => after });
+      const logger = recordingLogger();
+      const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, socketTimeoutMs: 100, dataTimeoutMs: 300, logger });
+      try {
+        const err = await expectEffectError(mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'молчит', text: 't' }));
+        assert.equal(server.counts.data, 1, 'one DATA transfer reached the server');
+        assert.equal(server.letters.length, 1);
+        assert.equal(err.kind, 'unknown');
+        assert.equal(err.retryable, false);
+        assert.equal(err.details.code, 'EOUTCOME');
+        assert.equal(err.details.attempts, 1);
+        assert.match(err.message, after === 'silent' ? /ETIMEDOUT/ : /ECONNECTION/);
+        assert.match(err.message, /may have been delivered; it is not sent again: check the mailbox before replaying/);
+        assert.equal(logger.lines.filter((l) => l.startsWith('warn SMTP attempt failed')).length, 0);
+      } finally {
+        await mailer.close();
+        await server.close();
+      }
+    });
+  }
+
+  it('SMTP_UNKNOWN_OUTCOME=retry: the same failure is transient for the job to retry, but still not sent again within the send', async () => {
+    const server = await startSmtpServer({ afterData: () => 'silent' });
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, socketTimeoutMs: 100, dataTimeoutMs: 300, unknownOutcome: 'retry' });
     try {
       const err = await expectEffectError(mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'молчит', text: 't' }));
+      assert.equal(server.counts.data, 1);
       assert.equal(err.kind, 'transient');
-      assert.match(err.message, /ETIMEDOUT/);
+      assert.equal(err.details.code, 'EOUTCOME');
+      assert.match(err.message, /may have been delivered; the job sends it again later \(SMTP_UNKNOWN_OUTCOME=retry\)/);
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+
+  // A message big enough that the kernel's buffers cannot take it whole while the server is not reading.
+  const bigText = ('x'.repeat(70) + '\n').repeat(16 * 1024 * 1024 / 71);
+  const bigLetter = { to: ['ivan@example.com'], cc: [], bcc: [], subject: 'большое', text: bigText };
+  const bigLimits = { maxBodyBytes: 32 * 1024 * 1024 };
+
+  it('a transfer of the message that stalls fails after the idle timeout, not the long wait for the reply, and is sent again', { timeout: 60_000 }, async () => {
+    // The end of the message has not left: the server cannot have the letter, so another try is safe. The wait for the
+    // reply to the end (10 minutes here, the default) only starts once the message is written.
+    const server = await startScriptedSmtpServer((n) => (n === 1 ? 'stall' : 'accept'));
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, socketTimeoutMs: 300, limits: bigLimits });
+    try {
+      const receipt = await mailer.send(bigLetter);
+      assert.equal(receipt.attempts, 2);
+      assert.deepEqual(server.counts, { started: 2, ended: 1 }, 'the stalled transfer was given up and the second one read whole');
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+
+  it('a connection dropped before the end of the message is still retried within the send (the failure is not "unknown")', { timeout: 60_000 }, async () => {
+    const server = await startScriptedSmtpServer((n) => (n === 1 ? 'drop' : 'accept'));
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, socketTimeoutMs: 300, limits: bigLimits });
+    try {
+      const receipt = await mailer.send(bigLetter);
+      assert.equal(receipt.attempts, 2);
+      assert.deepEqual(server.counts, { started: 2, ended: 1 });
     } finally {
       await mailer.close();
       await server.close();

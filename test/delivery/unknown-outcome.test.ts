@@ -1,0 +1,100 @@
+// A letter whose end reached the SMTP server but was never answered, through the whole delivery path: a real SQLite
+// queue, the worker pool, SendMail, the SMTP mailer and smtp-server on loopback (review D5). The server may hold the
+// letter, so the job must not send it again by itself: it stops as a dead letter saying so, and a replay sends it.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { simpleParser } from 'mailparser';
+import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioLibrary, randomIds, systemClock, type RunResult } from '../../engine/index.js';
+import { createWorkerPool } from '../../server/delivery/pool.js';
+import { deliveryStoreOf } from '../../server/delivery/store-link.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { tempDir } from '../helpers.js';
+import { startSmtpServer } from '../mail/smtp-server.helper.js';
+
+// Two letters; the second has an error exit, which an unknown outcome must not take (the run would end "completed",
+// and nobody would look at the letter).
+const TWO_LETTERS = `start: first
+blocks:
+  first:
+    kind: SendMail
+    to: '"ivan@example.com"'
+    subject: '"первое"'
+    text: '"t"'
+    exits: { success: second }
+  second:
+    kind: SendMail
+    to: '"ivan@example.com"'
+    subject: '"второе"'
+    text: '"t"'
+    exits: { success: sent, error: refused }
+  sent:
+    kind: ReturnValue
+    values: { 1: '"sent"' }
+  refused:
+    kind: ReturnValue
+    values: { 1: '"refused"' }
+`;
+
+const until = async (what: string, ok: () => boolean, ms = 10_000) => {
+  for (let i = 0; i < ms / 20 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(ok(), what);
+};
+
+describe('a letter whose outcome is unknown, through the job queue', { timeout: 60_000 }, () => {
+  it('the job becomes a dead letter saying the letter may have been delivered, without a second copy; a replay sends it', async () => {
+    const t = tempDir();
+    // The second letter of the first attempt is received, then never answered; everything else is answered.
+    const server = await startSmtpServer({ afterData: (n) => (n === 2 ? 'silent' : 'answer') });
+    writeFileSync(join(t.dir, 'TwoLetters.yaml'), TWO_LETTERS);
+    const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
+    assert.deepEqual(lib.issues, []);
+    const store = await openSqliteStore({ file: join(t.dir, 'q.db') });
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 40 }, socketTimeoutMs: 200, dataTimeoutMs: 400 });
+    const attempts: Array<{ outcome: string; result: RunResult }> = [];
+    const pool = createWorkerPool({
+      store: deliveryStoreOf(store),
+      host: { library: () => lib, libraryWithVersion: () => lib },
+      ports: { clock: systemClock, ids: randomIds, mailer },
+      concurrency: 1,
+      timeZone: 'UTC',
+      pollMs: 50,
+      onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
+    });
+    try {
+      const [id] = await store.enqueueJobs([{ scenario: 'TwoLetters', params: {} }]);
+      pool.start();
+      await until('the first attempt ended', () => attempts.length === 1);
+      assert.equal(attempts[0]!.outcome, 'dead', 'the job is not queued for a retry');
+      const { result } = attempts[0]!;
+      assert.equal(result.status, 'failed');
+      assert.equal(result.error?.code, 'R_EFFECT_UNKNOWN');
+      assert.equal(result.error?.block, 'second');
+      assert.deepEqual(result.returnValues, {}, 'the error exit was not taken');
+      const dead = await store.getJob(id!);
+      assert.equal(dead?.status, 'dead');
+      assert.match(JSON.stringify(dead?.lastError), /may have been delivered; it is not sent again: check the mailbox before replaying the job/);
+      assert.equal(server.counts.data, 2, 'each letter reached the server once');
+
+      // The operator checked the mailbox and the second letter is not there: the replay sends it, and only it.
+      assert.deepEqual(await store.requeue({ ids: [id!] }), [id]);
+      pool.wake();
+      await until('the replay ended', () => attempts.length === 2);
+      assert.equal(attempts[1]!.outcome, 'succeeded');
+      assert.deepEqual(attempts[1]!.result.returnValues, { 1: 'sent' });
+      assert.deepEqual(attempts[1]!.result.mails.map((m) => [m.subject, m.status]), [['первое', 'replayed'], ['второе', 'sent']]);
+      const subjects = await Promise.all(server.letters.map(async (l) => (await simpleParser(l.raw)).subject));
+      assert.deepEqual(subjects, ['первое', 'второе', 'второе'], 'the replay sent the second letter again, not the first');
+      assert.equal((await store.getJob(id!))?.status, 'succeeded');
+    } finally {
+      await pool.stop(1000);
+      await mailer.close();
+      await server.close();
+      await store.close();
+      t.cleanup();
+    }
+  });
+});
