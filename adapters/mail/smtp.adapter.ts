@@ -203,7 +203,8 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
         return { messageId, transport: 'smtp', attempts: attempt, rejected: info.rejected, response: info.response };
       } catch (err) {
         const c = classifySmtpError(err, where, opts.unknownOutcome);
-        const reason = redact(c.reason);
+        // The Message-ID lets whoever checks the mailbox find the letter; a replay sends it with the same one.
+        const reason = redact(c.code === OUTCOME_UNKNOWN ? `${c.reason} (Message-ID ${messageId})` : c.reason);
         const last = c.kind === 'permanent' || c.retryHere === false || attempt >= attemptsAllowed;
         if (last) {
           const tries = `${attempt} attempt${attempt === 1 ? '' : 's'}`;

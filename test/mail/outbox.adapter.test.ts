@@ -10,6 +10,7 @@ import { createOutboxMailer, listOutbox, pruneOutbox } from '../../adapters/mail
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 import { createMailerFromEnv } from '../../adapters/mail/index.js';
 import { MailConfigError } from '../../adapters/mail/smtp-url.js';
+import { EffectError } from '../../engine/errors.js';
 
 function addressesOf(field: AddressObject | AddressObject[] | undefined): string[] {
   const list = Array.isArray(field) ? field : field ? [field] : [];
@@ -198,6 +199,24 @@ describe('createMailerFromEnv', () => {
     for (const v of ['0', '101', 'many', '2.5']) {
       assert.throws(() => createMailerFromEnv({ SMTP_URL: 'smtp://127.0.0.1:2525', SMTP_MAX_CONNECTIONS: v }, { dataDir: '.' }), (e: unknown) => e instanceof MailConfigError && e.message.includes(`got "${v}"`), v);
     }
+  });
+
+  it('SMTP_UNKNOWN_OUTCOME picks what a letter the server hung up on after its end becomes: a dead letter (default) or a retry', { timeout: 20_000 }, async () => {
+    const smtp = await startSmtpServer({ afterData: () => 'hang-up' });
+    try {
+      for (const [setting, kind] of [[undefined, 'unknown'], ['dead-letter', 'unknown'], ['retry', 'transient']] as const) {
+        const { mailer } = createMailerFromEnv({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, ...(setting ? { SMTP_UNKNOWN_OUTCOME: setting } : {}) }, { dataDir: '.' });
+        try {
+          await assert.rejects(mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 'x' }), (e: unknown) => e instanceof EffectError && e.kind === kind, String(setting));
+        } finally {
+          await mailer.close();
+        }
+      }
+      assert.equal(smtp.counts.data, 3, 'each letter was sent once');
+    } finally {
+      await smtp.close();
+    }
+    assert.throws(() => createMailerFromEnv({ SMTP_URL: 'smtp://127.0.0.1:2525', SMTP_UNKNOWN_OUTCOME: 'resend' }, { dataDir: '.' }), (e: unknown) => e instanceof MailConfigError && e.message.includes('SMTP_UNKNOWN_OUTCOME must be dead-letter or retry, got "resend"'));
   });
 
   it('rejects a malformed SMTP_URL or MAIL_FROM at start-up without echoing secrets', () => {

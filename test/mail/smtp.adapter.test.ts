@@ -171,6 +171,7 @@ describe('SMTP mailer failures', { timeout: 20_000 }, () => {
         assert.equal(err.details.attempts, 1);
         assert.match(err.message, after === 'silent' ? /ETIMEDOUT/ : /ECONNECTION/);
         assert.match(err.message, /may have been delivered; it is not sent again: check the mailbox before replaying/);
+        assert.match(err.message, /\(Message-ID <[^<>\s]+@example\.com>\)$/, 'the letter to look for is named');
         assert.equal(logger.lines.filter((l) => l.startsWith('warn SMTP attempt failed')).length, 0);
       } finally {
         await mailer.close();
