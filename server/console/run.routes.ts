@@ -1,7 +1,7 @@
 // Console pages of runs and jobs: the self-updating runs list (and its JSON), one run with its path and effects,
 // the jobs list with dead letters, and replay.
 import type { Request, Response, Router } from 'express';
-import { closest, type Value } from '../../engine/index.js';
+import { closest, RUN_ERROR_CODES, type Value } from '../../engine/index.js';
 import { caseFromRun, inlineParams, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
 import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type InboxEntry, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
@@ -227,7 +227,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         title: `Run of ${run.scenario}`,
         nav: 'runs',
         run: { ...run, error },
-        retryNote: error?.block ? retryNote(error.retryable === true, job, time) : undefined,
+        retryNote: error?.block ? retryNote(error.retryable === true, job, time, error.code) : undefined,
         job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, replayCount: job.replayCount, nextRunAt: job.nextRunAt } : undefined,
         replayable: !!job && REPLAYABLE.has(job.status),
         attempts: attempts?.items.filter((a) => a.id !== run.id).map((a) => rowOf(a)) ?? [],
@@ -379,9 +379,11 @@ function hookAnswers(store: Store): (runs: ReadonlyArray<Pick<RunSummary, 'trigg
 
 /**
  * What became of a failed run's error, from its job's state now: a retryable error is retried only while the job has
- * attempts left, so a dead letter's run must not promise "a later attempt may succeed".
+ * attempts left, so a dead letter's run must not promise "a later attempt may succeed". An effect of unknown outcome
+ * is not retried, yet nothing need change: it may have been made, so it is checked before a replay.
  */
-export function retryNote(retryable: boolean, job: Pick<JobRecord, 'status' | 'nextRunAt'> | undefined, time: (ms: unknown) => string): string {
+export function retryNote(retryable: boolean, job: Pick<JobRecord, 'status' | 'nextRunAt'> | undefined, time: (ms: unknown) => string, code?: unknown): string {
+  if (code === RUN_ERROR_CODES.EFFECT_UNKNOWN) return 'not retried: it may have been done (a letter delivered) with no answer to say so; check, then Replay does it again';
   if (!retryable) return 'not retryable: the scenario or the data must change';
   if (!job) return 'retryable: the caller may send the request again';
   switch (job.status) {
