@@ -231,7 +231,7 @@ function collectBpium(run: RunRecord, fixture: BpiumFixtureFile, unrecorded: str
  */
 /**
  * A letter the SMTP server refused or could not take becomes a mail fixture failure for its first recipient's address:
- * 550 for a permanent refusal, 451 for an outage (SMTP's own words are in the recorded error). A letter that failed
+ * 550 for a permanent refusal, 451 for an outage, no-reply for an unknown outcome (SMTP's own words are in the recorded error). A letter that failed
  * otherwise (the outbox could not be written) has no fixture to stand for it: it is named in `unrecorded`.
  */
 function collectMailFailures(run: RunRecord, failures: MailFixture['failures'], unrecorded: string[]) {
@@ -241,6 +241,7 @@ function collectMailFailures(run: RunRecord, failures: MailFixture['failures'], 
     const error = String(m.error ?? '');
     if (/^SMTP permanent/.test(error)) failures[to] = '550';
     else if (/^SMTP transient/.test(error)) failures[to] = '451';
+    else if (/^SMTP outcome unknown/.test(error)) failures[to] = 'no-reply';
     else unrecorded.push(`the letter to ${to} failed without the SMTP server (${error.slice(0, 200)}) (block ${String(m.block ?? '?')} of ${run.scenario}): no mail fixture stands for it`);
   }
 }

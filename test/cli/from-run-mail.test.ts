@@ -8,7 +8,7 @@ import { caseFromRun } from '../../cli/testing/from-run.js';
 import { tempDir } from '../helpers.js';
 
 describe('test --from-run: failed letters', () => {
-  it('550 and 451 by the bare address; an outbox failure named as unrecorded', async () => {
+  it('550, 451 and no-reply (an unknown outcome) by the bare address; an outbox failure named as unrecorded', async () => {
     const tmp = tempDir();
     const store = await openSqliteStore({ file: join(tmp.dir, 's.sqlite') });
     try {
@@ -20,10 +20,11 @@ describe('test --from-run: failed letters', () => {
           mail('"Анна Иванова" <Ann@Example.com>', 'SMTP permanent failure, not retried: 550 no such mailbox'),
           mail('bob@example.com', 'SMTP transient failure, gave up after 3 attempts: 451 try later'),
           mail('eve@example.com', 'cannot write the outbox: ENOSPC'),
+          mail('joe@example.com', 'SMTP outcome unknown, not retried: the SMTP server 127.0.0.1:2525 gave no reply to the end of the message'),
         ],
       });
       const recorded = await caseFromRun(store, 'r1', { timeZone: 'UTC' });
-      assert.deepEqual(recorded.case.mail, { failures: { 'ann@example.com': '550', 'bob@example.com': '451' } });
+      assert.deepEqual(recorded.case.mail, { failures: { 'ann@example.com': '550', 'bob@example.com': '451', 'joe@example.com': 'no-reply' } });
       assert.equal(recorded.unrecorded.length, 1);
       assert.match(recorded.unrecorded[0]!, /the letter to eve@example\.com failed without the SMTP server \(cannot write the outbox: ENOSPC\)/);
     } finally {
