@@ -74,6 +74,8 @@ export const PG_SQL = {
   insertJobs: insertJobsFrom('$1', '$2::bigint', '$3::bigint'),
   findOriginal: `SELECT * FROM inbox WHERE dedup_key = $1 AND duplicate_of IS NULL`,
   getInbox: `SELECT * FROM inbox WHERE id = $1`,
+  answeredStatuses: `SELECT e.id AS id, COALESCE(o.response_status, e.response_status) AS status FROM inbox e
+    LEFT JOIN inbox o ON o.id = e.duplicate_of WHERE e.id = ANY($1::bigint[])`,
 
   getJob: `SELECT * FROM jobs WHERE id = $1`,
   /** Jobs whose worker stopped renewing: locked so exactly one claimer deals with each. $1 now. */

@@ -14,6 +14,7 @@ import {
   decodeCursor,
   encodeCursor,
   fromJson,
+  answeredMap,
   inboxFromRow,
   page,
   pageLimit,
@@ -268,6 +269,12 @@ export class PostgresStore implements Store {
     if (!Number.isSafeInteger(id)) return undefined;
     const row = (await this.read<InboxRow>('getInbox', [id]))[0];
     return row ? inboxFromRow(row) : undefined;
+  }
+
+  async answeredStatuses(ids: readonly number[]): Promise<Map<number, number>> {
+    const safe = ids.filter(Number.isSafeInteger);
+    if (safe.length === 0) return new Map();
+    return answeredMap(await this.read<{ id: string | number; status: number | null }>('answeredStatuses', [safe]));
   }
 
   // ----- jobs --------------------------------------------------------------------------------------------------

@@ -76,6 +76,11 @@ export function inboxFromRow(r: InboxRow): InboxEntry {
   };
 }
 
+/** Rows of `answeredStatuses` (ids as numbers or PostgreSQL's bigint text) as a map, the unanswered left out. */
+export function answeredMap(rows: ReadonlyArray<{ id: string | number; status: number | null }>): Map<number, number> {
+  return new Map(rows.flatMap((r) => (r.status === null ? [] : [[Number(r.id), Number(r.status)] as [number, number]])));
+}
+
 export interface JobRow {
   id: string;
   scenario: string;

@@ -13,6 +13,8 @@ const SQL = {
   findOriginal: `SELECT * FROM inbox WHERE dedup_key = ? AND duplicate_of IS NULL`,
   bumpDuplicates: `UPDATE inbox SET duplicates = duplicates + 1 WHERE id = ?`,
   getInbox: `SELECT * FROM inbox WHERE id = ?`,
+  answeredStatuses: `SELECT e.id AS id, COALESCE(o.response_status, e.response_status) AS status FROM inbox e
+    LEFT JOIN inbox o ON o.id = e.duplicate_of WHERE e.id IN (SELECT value FROM json_each(?))`,
 
   insertJob: `INSERT INTO jobs (id, scenario, params, variables, parent_run_id, parent_block, trigger, inbox_id, priority,
       attempts, max_attempts, next_run_at, status, lease_owner, lease_expires_at, claimed_at, pinned_version, created_at, updated_at)

@@ -11,6 +11,7 @@ import {
   decodeCursor,
   encodeCursor,
   fromJson,
+  answeredMap,
   inboxFromRow,
   page,
   pageLimit,
@@ -264,6 +265,14 @@ export class SqliteStore implements Store {
     this.assertOpen();
     const row = this.st.getInbox.get(id) as InboxRow | undefined;
     return row ? inboxFromRow(row) : undefined;
+  }
+
+  async answeredStatuses(ids: readonly number[]): Promise<Map<number, number>> {
+    this.assertOpen();
+    const safe = ids.filter(Number.isSafeInteger);
+    if (safe.length === 0) return new Map();
+    const rows = this.st.answeredStatuses.all(JSON.stringify(safe)) as { id: number; status: number | null }[];
+    return answeredMap(rows);
   }
 
   // ----- jobs --------------------------------------------------------------------------------------------------

@@ -401,6 +401,11 @@ export interface Store {
    */
   hasPathDeliveryKeys?(): Promise<boolean>;
   getInboxEntry(id: number): Promise<InboxEntry | undefined>;
+  /**
+   * The HTTP status each of these inbox entries was answered with (a duplicate: its original's), without their bodies:
+   * the console's runs list shows it for every hook run of a page. Entries unknown or not answered yet are left out.
+   */
+  answeredStatuses(ids: readonly number[]): Promise<Map<number, number>>;
 
   /**
    * Enqueues jobs outside a request (e.g. a CLI or operator start). Returns their ids. Near a quota it rejects with

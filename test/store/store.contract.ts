@@ -149,6 +149,20 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('gives the answered status of many entries at once, a duplicate its original\'s, the unanswered left out', T, async () => {
+      await withStore(async (store) => {
+        const first = await store.recordRequest({ inbox: inbox({ dedupKey: 'a1', response: { status: 202 } }) });
+        const dup = await store.recordRequest({ inbox: inbox({ dedupKey: 'a1', response: { status: 500 } }) });
+        assert.ok(dup.duplicate);
+        const notFound = await store.recordRequest({ inbox: inbox({ response: { status: 404 } }) });
+        const unanswered = await store.recordRequest({ inbox: inbox() });
+        const got = await store.answeredStatuses([first.inboxId, dup.duplicateEntryId, notFound.inboxId, unanswered.inboxId, 987654]);
+        const byId = (m: Iterable<[number, number]>) => [...m].sort((a, b) => a[0] - b[0]);
+        assert.deepEqual(byId(got), byId([[first.inboxId, 202], [dup.duplicateEntryId, 202], [notFound.inboxId, 404]]));
+        assert.equal((await store.answeredStatuses([])).size, 0);
+      });
+    });
+
     it('recognises a duplicate among concurrent deliveries: exactly one original, its jobs enqueued once', T, async () => {
       await withStore(async (store) => {
         const results = await Promise.all(Array.from({ length: 20 }, () => store.recordRequest({ inbox: inbox({ dedupKey: 'same' }), jobs: [job()] })));
