@@ -5,7 +5,7 @@ import type { BpiumPort, ClockPort, EnginePorts, IdPort, LoggerPort, TemplatePor
 import { systemClock } from '../engine/index.js';
 import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient, type BpiumClientOptions } from './bpium/client.js';
 import { createDatabasePort, databaseSettings, type DatabaseSettings } from './db/index.js';
-import { createMailerFromEnv } from './mail/index.js';
+import { checkMailSettings, createMailerFromEnv } from './mail/index.js';
 import { createWebClient, webClientOptionsFromEnv, type WebClientOptions } from './web/client.js';
 import { createFixtureWeb, type HttpFixture } from './fixtures/http-fixtures.adapter.js';
 
@@ -113,4 +113,17 @@ export function buildPorts(s: PortSettings): BuiltPorts {
 /** Client settings for the embedded Bpium emulator: the BPIUM_* tuning knobs apply, the rate limiter is off. */
 export function emulatorClientOptions(env: NodeJS.ProcessEnv, emulator: { url: string; login: string; password: string }): Omit<BpiumClientOptions, 'logger' | 'onCall'> {
   return { ...bpiumClientOptionsFromEnv({ ...env, BPIUM_URL: emulator.url, BPIUM_LOGIN: emulator.login, BPIUM_PASSWORD: emulator.password })!, rateLimit: false };
+}
+
+/**
+ * Throws the configuration error `buildPorts` (and, for `bpium: 'emulator'`, `emulatorClientOptions`) would throw for
+ * these settings, without building anything: no outbox folder, no connection. A server checks its settings with it
+ * before it makes its data folder, so a typo in SMTP_URL or BPIUM_URL leaves nothing behind.
+ */
+export function checkPortSettings(s: { env: NodeJS.ProcessEnv; bpium: 'env' | 'emulator' | 'none'; webRequest?: WebRequestSettings }): void {
+  if (s.bpium === 'env') bpiumClientOptionsFromEnv(s.env);
+  // The emulator's address and login are the emulator's own; the BPIUM_* tuning knobs still apply and are checked.
+  else if (s.bpium === 'emulator') emulatorClientOptions(s.env, { url: 'http://127.0.0.1', login: 'emulator', password: 'emulator' });
+  checkMailSettings(s.env);
+  webRequestOptions(s.webRequest, s.env);
 }

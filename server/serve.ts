@@ -1,5 +1,5 @@
 // Starts the emulated Oktell web server with everything it needs: store, scenarios, Bpium, mail, workers.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -36,6 +36,7 @@ import { checkSqliteStore } from './store/sqlite-check.js';
 import { lockDataFolder, type DataFolderLock } from './data-lock.js';
 import { readServerFile } from '../cli/server-file.js';
 import { createServiceTasks, type ServiceTasks } from './tasks/index.js';
+import { badAddress, checkBeforeStart, EMULATOR_PORT_SETTINGS, portInUse, SERVER_PORT_SETTINGS, tlsFile } from './start-checks.js';
 import type { TaskScheduler } from './tasks/scheduler.js';
 
 export interface RunningServer {
@@ -175,7 +176,10 @@ export function httpTimeouts(requestTimeout: number): { requestTimeout: number; 
  */
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const env = opts.env ?? process.env;
-  const config = resolveConfig(opts, env);
+  const base = loadServerConfig(opts, env);
+  // What can be found wrong without touching anything is refused before the data folder is made (review s26-cli F8).
+  await checkBeforeStart(base, env, opts.embeddedBpium !== false);
+  const config = resolveConfig(base);
   const users = config.users;
   const cleanup: Array<() => unknown> = [];
   const undo = async () => {
@@ -283,8 +287,7 @@ function migrateDatabases(config: ServerConfig, logger: LoggerPort): void {
 }
 
 /** The configuration with its users: the configured ones, or one generated and kept in the data folder. */
-function resolveConfig(opts: StartOptions, env: NodeJS.ProcessEnv): ServerConfig {
-  const base = loadServerConfig(opts, env);
+function resolveConfig(base: ReturnType<typeof loadServerConfig>): ServerConfig {
   makeDataDir(base.dataDir);
   if (!isFolder(base.scenariosDir)) throw new ConfigError(`the scenarios folder ${base.scenariosDir} does not exist or is not a folder: give it with -s/--scenarios, OKTELL_SCENARIOS or scenarios: in the config file`);
   const usersGenerated = base.users.length === 0;
@@ -355,7 +358,7 @@ async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: St
     ...(env.BPIUM_PASSWORD ? { password: env.BPIUM_PASSWORD } : {}),
     logger,
   }).catch((e: unknown) => {
-    throw portInUse(e, 'the embedded Bpium emulator', '--bpium-emulator-port, BPIUM_EMULATOR_PORT or bpiumEmulatorPort in the config file (or BPIUM_URL to use another Bpium)');
+    throw portInUse(e, 'the embedded Bpium emulator', EMULATOR_PORT_SETTINGS);
   });
   try {
     return { source: { kind: 'client', options: emulatorClientOptions(env, emulator) }, emulator, webhookSecret };
@@ -377,7 +380,7 @@ async function listen(config: ServerConfig, app: RequestListener, checkContinue:
     : createHttpServer(timeouts, app);
   server.on('checkContinue', checkContinue);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(badAddress(portInUse(e, 'the server', '--port, OKTELL_PORT or port in the config file'), config.host)));
+    server.once('error', (e) => reject(badAddress(portInUse(e, 'the server', SERVER_PORT_SETTINGS), config.host)));
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
@@ -402,33 +405,7 @@ export function listeningOn(host: string, port: number, tls: boolean): { url: st
   return { url, listening: url };
 }
 
-/** A port another program holds: the start stops with a message naming the settings that choose that port. */
-export class PortInUseError extends ConfigError {
-  override name = 'PortInUseError';
-  readonly code = 'EADDRINUSE';
-}
-
-/** `e` as a PortInUseError when it is EADDRINUSE (`what` holds the port, `settings` choose it), else `e` itself. */
-function portInUse(e: unknown, what: string, settings: string): unknown {
-  if ((e as NodeJS.ErrnoException)?.code !== 'EADDRINUSE') return e;
-  return new PortInUseError(`${(e as Error).message}: another program uses the port of ${what}; set ${settings}`);
-}
-
-/** A certificate or key file of the HTTPS settings; one that cannot be read names the setting that gave it. */
-function tlsFile(file: string, setting: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    throw new ConfigError(`${setting} ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-/** An address to listen on that does not resolve or is not this machine's: a ConfigError naming the host settings. */
-function badAddress(e: unknown, host: string): unknown {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code !== 'ENOTFOUND' && code !== 'EADDRNOTAVAIL' && code !== 'EAI_AGAIN') return e;
-  return new ConfigError(`cannot listen on host "${host}" (${code}: ${code === 'EADDRNOTAVAIL' ? 'not an address of this machine' : 'no such address'}); set --host, OKTELL_HOST or host in the config file`);
-}
+export { PortInUseError } from './start-checks.js';
 
 /** This server's origin with the first user's credentials: the embedded emulator's seed webhooks post to their paths on it. */
 function serverOrigin(config: ServerConfig, port: number, user: OktellUser): string {

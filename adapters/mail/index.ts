@@ -4,7 +4,8 @@ import type { LoggerPort, MailerPort } from '../../engine/ports.js';
 import { DEFAULT_MAIL_FROM } from './compose.js';
 import { createOutboxMailer } from './outbox.adapter.js';
 import { UNKNOWN_OUTCOME_POLICIES, createSmtpMailer, type UnknownOutcomePolicy } from './smtp.adapter.js';
-import { MailConfigError } from './smtp-url.js';
+import { MailConfigError, parseSmtpUrl } from './smtp-url.js';
+import { parseAddressList } from './message.js';
 
 export { DEFAULT_MAIL_FROM, REFERENCE_HEADER } from './compose.js';
 export { DEFAULT_MAIL_LIMITS, MAIL_SAFETY_CODES, buildSafeMessage, parseAddressList, sanitizeSubject } from './message.js';
@@ -41,13 +42,9 @@ export function createMailerFromEnv(
   const url = env.SMTP_URL?.trim();
   const logger = opts.logger ? { logger: opts.logger } : {};
   if (url) {
-    const max = env.SMTP_MAX_CONNECTIONS?.trim();
-    if (max && !(/^\d+$/.test(max) && Number(max) >= 1 && Number(max) <= 100)) throw new MailConfigError(`SMTP_MAX_CONNECTIONS must be a whole number from 1 to 100, got "${max}"`);
-    const unknown = env.SMTP_UNKNOWN_OUTCOME?.trim();
-    if (unknown && !UNKNOWN_OUTCOME_POLICIES.includes(unknown as UnknownOutcomePolicy)) {
-      throw new MailConfigError(`SMTP_UNKNOWN_OUTCOME must be ${UNKNOWN_OUTCOME_POLICIES.join(' or ')}, got "${unknown}"`);
-    }
-    const smtp = createSmtpMailer({ url, from, ...logger, ...(max ? { maxConnections: Number(max) } : {}), ...(unknown ? { unknownOutcome: unknown as UnknownOutcomePolicy } : {}) });
+    const max = smtpMaxConnections(env);
+    const unknown = smtpUnknownOutcome(env);
+    const smtp = createSmtpMailer({ url, from, ...logger, ...(max !== undefined ? { maxConnections: max } : {}), ...(unknown ? { unknownOutcome: unknown } : {}) });
     return { mailer: smtp, kind: 'smtp', describe: `SMTP ${smtp.describe}, from ${from}` };
   }
   const dir = outboxDir(opts.dataDir);
@@ -57,4 +54,37 @@ export function createMailerFromEnv(
     kind: 'outbox',
     describe: `outbox ${dir} (SMTP_URL is not set: letters are stored as .eml files, not sent), from ${from}`,
   };
+}
+
+/** SMTP_MAX_CONNECTIONS, or undefined when unset; anything but a whole number from 1 to 100 is refused. */
+function smtpMaxConnections(env: NodeJS.ProcessEnv): number | undefined {
+  const max = env.SMTP_MAX_CONNECTIONS?.trim();
+  if (!max) return undefined;
+  if (!(/^\d+$/.test(max) && Number(max) >= 1 && Number(max) <= 100)) throw new MailConfigError(`SMTP_MAX_CONNECTIONS must be a whole number from 1 to 100, got "${max}"`);
+  return Number(max);
+}
+
+/** SMTP_UNKNOWN_OUTCOME, or undefined when unset; anything but one of the policies is refused. */
+function smtpUnknownOutcome(env: NodeJS.ProcessEnv): UnknownOutcomePolicy | undefined {
+  const unknown = env.SMTP_UNKNOWN_OUTCOME?.trim();
+  if (!unknown) return undefined;
+  if (!UNKNOWN_OUTCOME_POLICIES.includes(unknown as UnknownOutcomePolicy)) {
+    throw new MailConfigError(`SMTP_UNKNOWN_OUTCOME must be ${UNKNOWN_OUTCOME_POLICIES.join(' or ')}, got "${unknown}"`);
+  }
+  return unknown as UnknownOutcomePolicy;
+}
+
+/**
+ * Throws the `MailConfigError` that `createMailerFromEnv` would throw for these settings, without making a mailer
+ * (which would make the outbox folder or an SMTP pool): `serve` checks its settings before it touches anything.
+ */
+export function checkMailSettings(env: NodeJS.ProcessEnv): void {
+  const url = env.SMTP_URL?.trim();
+  if (url) {
+    parseSmtpUrl(url);
+    smtpMaxConnections(env);
+    smtpUnknownOutcome(env);
+  }
+  const from = parseAddressList(env.MAIL_FROM?.trim() || DEFAULT_MAIL_FROM);
+  if (!from.ok || from.addresses.length !== 1) throw new MailConfigError('MAIL_FROM must be one address such as "Oktell <oktell@example.com>"');
 }

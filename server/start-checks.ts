@@ -1,0 +1,78 @@
+// What `serve` can find wrong before it touches anything: the settings the ports are built from, the TLS files, and
+// the ports it will listen on. A start refused here leaves no data folder, store or generated user behind.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { checkPortSettings } from '../adapters/ports.js';
+import { ConfigError, type ServerConfig } from './config.js';
+
+/** The settings the server listens with (its own port and the embedded emulator's port name these). */
+export const SERVER_PORT_SETTINGS = '--port, OKTELL_PORT or port in the config file';
+export const EMULATOR_PORT_SETTINGS = '--bpium-emulator-port, BPIUM_EMULATOR_PORT or bpiumEmulatorPort in the config file (or BPIUM_URL to use another Bpium)';
+
+/**
+ * Throws the ConfigError (or the adapters' configuration error) that would otherwise stop the start half-way, after
+ * the data folder is made and the store migrated. A port taken by another program between this check and the real
+ * listen is still refused there, with the same message (the start then undoes what it opened).
+ */
+export async function checkBeforeStart(config: Pick<ServerConfig, 'port' | 'host' | 'tls' | 'webRequest' | 'bpiumEmulatorPort'>, env: NodeJS.ProcessEnv, embeddedBpium: boolean): Promise<void> {
+  // BPIUM_URL set: that Bpium (checked whole); unset: the embedded emulator unless turned off (as startBpium decides).
+  const bpium = env.BPIUM_URL?.trim() ? 'env' : embeddedBpium ? 'emulator' : 'none';
+  try {
+    checkPortSettings({ env, bpium, webRequest: config.webRequest });
+  } catch (e) {
+    // The web client's settings throw plain errors; as a ConfigError they are one line naming the setting.
+    throw e instanceof Error && e.constructor === Error ? new ConfigError(e.message) : e;
+  }
+  if (config.tls) {
+    tlsFile(config.tls.cert, 'OKTELL_TLS_CERT or tls.cert');
+    tlsFile(config.tls.key, 'OKTELL_TLS_KEY or tls.key');
+  }
+  await portFree(config.port, config.host, 'the server', SERVER_PORT_SETTINGS).catch((e: unknown) => {
+    throw badAddress(e, config.host);
+  });
+  if (bpium === 'emulator') await portFree(config.bpiumEmulatorPort, '127.0.0.1', 'the embedded Bpium emulator', EMULATOR_PORT_SETTINGS);
+}
+
+/** Listens on `port` and closes at once: another program holding it is found before anything is made. Port 0 is always free. */
+async function portFree(port: number, host: string, what: string, settings: string): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (e) => reject(portInUse(e, what, settings)));
+    probe.listen(port, host, () => resolve());
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
+/** A port another program holds: the start stops with a message naming the settings that choose that port. */
+export class PortInUseError extends ConfigError {
+  override name = 'PortInUseError';
+  readonly code = 'EADDRINUSE';
+}
+
+/**
+ * `e` as a PortInUseError when it is EADDRINUSE (`what` holds the port, `settings` choose it), else `e` itself. One
+ * line: the address, the code, whose port it is and what to set, without Node's own wording in front.
+ */
+export function portInUse(e: unknown, what: string, settings: string): unknown {
+  const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (err?.code !== 'EADDRINUSE') return e;
+  const where = err.address !== undefined && err.port !== undefined ? `${err.address.includes(':') ? `[${err.address}]` : err.address}:${err.port}` : 'the port';
+  return new PortInUseError(`cannot listen on ${where} (EADDRINUSE): another program uses the port of ${what}; set ${settings}`);
+}
+
+/** A certificate or key file of the HTTPS settings; one that cannot be read names the setting that gave it. */
+export function tlsFile(file: string, setting: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new ConfigError(`${setting} ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** An address to listen on that does not resolve or is not this machine's: a ConfigError naming the host settings. */
+export function badAddress(e: unknown, host: string): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code !== 'ENOTFOUND' && code !== 'EADDRNOTAVAIL' && code !== 'EAI_AGAIN') return e;
+  return new ConfigError(`cannot listen on host "${host}" (${code}: ${code === 'EADDRNOTAVAIL' ? 'not an address of this machine' : 'no such address'}); set --host, OKTELL_HOST or host in the config file`);
+}
