@@ -1,21 +1,26 @@
 // `oktell-emu bpium-emulator`: runs the local Bpium emulator (REST API + webhooks) until SIGINT/SIGTERM.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import type { LoggerPort } from '../../engine/ports.js';
 import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, SeedError, startBpiumEmulator, type BpiumEmulatorOptions } from '../../bpium-emulator/index.js';
 import { dataDir, UsageError } from '../config.js';
+import { portInUse } from '../../server/start-checks.js';
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
 export interface BpiumEmulatorCommandIo {
   env?: NodeJS.ProcessEnv;
   write?: (text: string) => void;
+  /** Where warnings go (default standard error). */
+  warn?: (text: string) => void;
   /** Resolves when the emulator should stop; default: the first SIGINT or SIGTERM. */
   stopSignal?: () => Promise<void>;
 }
 
 export interface BpiumEmulatorFlags {
   port?: number;
+  /** The deprecated `-p` (now `--param` of run and test); read as --port, with a warning. */
+  p?: number;
   host?: string;
   dataDir?: string;
   seed?: string;
@@ -88,7 +93,9 @@ function waitForSignal(): Promise<void> {
 export function bpiumEmulatorCommand(io: BpiumEmulatorCommandIo = {}): Command {
   return new Command('bpium-emulator')
     .description('run a local Bpium emulator: REST API /api/v1 with demo data and webhooks to the Oktell server')
-    .option('-p, --port <port>', `port (default $BPIUM_EMULATOR_PORT or ${DEFAULT_EMULATOR_PORT})`, portNumber)
+    .option('--port <port>', `port (default $BPIUM_EMULATOR_PORT or ${DEFAULT_EMULATOR_PORT})`, portNumber)
+    // `-p` is `--param` elsewhere (run); here it was --port. Still read so, with a warning, but no longer listed.
+    .addOption(new Option('-p <port>', 'deprecated: use --port').argParser(portNumber).hideHelp())
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('-d, --data-dir <dir>', 'data folder for bpium-emulator.sqlite (default $OKTELL_DATA_DIR or ./var)')
     .option('--seed <file>', 'YAML seed used when the database is new (default bpium-emulator/seed.yaml)')
@@ -97,6 +104,11 @@ export function bpiumEmulatorCommand(io: BpiumEmulatorCommandIo = {}): Command {
     .action(async (flags: BpiumEmulatorFlags) => {
       const env = io.env ?? process.env;
       const write = io.write ?? ((text: string) => void process.stdout.write(text));
+      const warn = io.warn ?? ((text: string) => void process.stderr.write(text));
+      if (flags.p !== undefined) {
+        warn(pc.yellow('oktell-emu: bpium-emulator -p is deprecated and will be removed: use --port (-p means --param in run)\n'));
+        flags.port ??= flags.p;
+      }
       const settings = resolveEmulatorSettings(flags, env);
       let emulator;
       try {
@@ -104,8 +116,7 @@ export function bpiumEmulatorCommand(io: BpiumEmulatorCommandIo = {}): Command {
       } catch (e) {
         // A seed the user wrote, or a port in use, is theirs to fix: the message and exit 2, not a stack.
         if (e instanceof SeedError) throw new UsageError(e.message);
-        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`${(e as Error).message}: another program uses the port; set --port or BPIUM_EMULATOR_PORT`);
-        throw e;
+        throw portInUse(e, 'the Bpium emulator', '--port or BPIUM_EMULATOR_PORT');
       }
       const usingDemo = settings.login === DEMO_LOGIN && settings.password === DEMO_PASSWORD;
       write(`${pc.bold('Bpium emulator')} listening on ${pc.cyan(emulator.url)}\n`);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../helpers.js';
 import { runCli, type CliResult } from './cli-process.js';
+import { startCli } from './cli.helper.js';
 
 const COMMANDS = [
   ['serve'], ['validate'], ['run'], ['test'], ['graph'], ['runs'], ['show'], ['replay'], ['outbox'], ['outbox', 'show'],
@@ -46,6 +47,36 @@ describe('oktell-emu --help: options named alike across commands', () => {
       for (const o of list.filter((o) => o.includes('--scenarios'))) assert.match(o, /\$OKTELL_SCENARIOS/, command);
     }
     assert.ok([...options.values()].filter((list) => list.some((o) => o.includes('--data-dir'))).length >= 12, 'the commands that take a data folder');
+  });
+
+  it('a short flag stands for the same long option in every command (-p is --param, never --port)', () => {
+    const longOf = new Map<string, Map<string, string[]>>();
+    for (const [command, list] of options) {
+      for (const o of list) {
+        const m = /^(-[a-zA-Z]), (--[a-z-]+)/.exec(o);
+        if (!m) continue;
+        const byLong = longOf.get(m[1]!) ?? new Map<string, string[]>();
+        byLong.set(m[2]!, [...(byLong.get(m[2]!) ?? []), command]);
+        longOf.set(m[1]!, byLong);
+      }
+    }
+    for (const [short, byLong] of longOf) {
+      assert.equal(byLong.size, 1, `${short} means ${[...byLong].map(([long, commands]) => `${long} in ${commands.join(', ')}`).join(' but ')}`);
+    }
+    assert.deepEqual([...longOf.get('-p')!.keys()], ['--param']);
+  });
+
+  it('bpium-emulator -p still sets the port for now, with a warning that names --port', { timeout: 30_000 }, async () => {
+    const tmp = tempDir();
+    const cli = startCli(['bpium-emulator', '-p', '0', '-d', tmp.dir]);
+    try {
+      await cli.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/);
+      assert.match(cli.stderr(), /^oktell-emu: bpium-emulator -p is deprecated and will be removed: use --port \(-p means --param in run\)\n$/);
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+      tmp.cleanup();
+    }
   });
 
   it('a data folder\'s default says where it comes from, and a number\'s default is not a quoted string', () => {
