@@ -42,9 +42,12 @@ function formatTable(entries: OutboxEntry[], zone: string): string {
   }));
   // Columns as wide as their longest value, capped so one long subject does not push the file name off screen.
   const width = (pick: (r: (typeof rows)[number]) => string, cap: number) => Math.min(cap, Math.max(...rows.map((r) => [...pick(r)].length)));
-  const toWidth = width((r) => r.to, 40);
-  const subjectWidth = width((r) => r.subject, 60);
-  return rows.map((r) => `${r.time}  ${clip(r.to, toWidth)}  ${clip(r.subject, subjectWidth)}  ${r.file}\n`).join('');
+  const toWidth = Math.max(width((r) => r.to, 40), 'to'.length);
+  const subjectWidth = Math.max(width((r) => r.subject, 60), 'subject'.length);
+  const timeWidth = Math.max(...rows.map((r) => r.time.length));
+  // A header line names the columns, as `runs` does; dimmed on a terminal.
+  const header = pc.dim(`${'time'.padEnd(timeWidth)}  ${clip('to', toWidth)}  ${clip('subject', subjectWidth)}  file`);
+  return [header, ...rows.map((r) => `${r.time.padEnd(timeWidth)}  ${clip(r.to, toWidth)}  ${clip(r.subject, subjectWidth)}  ${r.file}`)].map((l) => `${l}\n`).join('');
 }
 
 /**

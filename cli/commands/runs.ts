@@ -54,16 +54,28 @@ export function runsCommand(): Command {
         process.stdout.write(`${nothing}\n`);
         return;
       }
+      process.stdout.write(`${pc.dim(runColumns('started', 'status', 'scenario', 'trigger', 'duration'))}  run\n`);
       // Times in the server's zone (OKTELL_TZ, timeZone:), as the console and `tasks` show them.
       for (const r of rows) {
-        const st = r.dead ? pc.red('dead') : r.status === 'completed' ? pc.green(r.status) : r.status === 'failed' ? pc.red(r.status) : pc.yellow(r.status);
+        const status = r.dead ? 'dead' : r.status;
+        const colour = status === 'completed' ? pc.green : status === 'failed' || status === 'dead' ? pc.red : pc.yellow;
+        const started = isoInZone(r.startedAt, zone);
         if (r.inProgress) {
-          process.stdout.write(`${isoInZone(r.startedAt, zone)}  ${st.padEnd(18)} ${r.scenario.padEnd(20)} ${r.trigger.padEnd(7)} ${''.padStart(8)}     job ${r.jobId} #${r.attempt} ${pc.dim('(in progress: its run is recorded when the attempt ends)')}\n`);
+          process.stdout.write(`${runColumns(started, status, r.scenario, r.trigger, '', colour)}  job ${r.jobId} #${r.attempt} ${pc.dim('(in progress: its run is recorded when the attempt ends)')}\n`);
           continue;
         }
-        process.stdout.write(`${isoInZone(r.startedAt, zone)}  ${st.padEnd(18)} ${r.scenario.padEnd(20)} ${(r.task ? 'task' : r.trigger).padEnd(7)} ${String(r.durationMs ?? '').padStart(8)} ms  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
+        const duration = `${r.durationMs ?? ''} ms`;
+        process.stdout.write(`${runColumns(started, status, r.scenario, r.task ? 'task' : r.trigger, duration, colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
       }
     });
+}
+
+/**
+ * The fixed columns of a `runs` line (and of its header): each padded before it is coloured, so the escape codes of a
+ * terminal do not shift the columns after it. `started` is as wide as a time with its offset (2026-12-02T11:11:23+03:00).
+ */
+function runColumns(started: string, status: string, scenario: string, trigger: string, duration: string, colour: (s: string) => string = (s) => s): string {
+  return `${started.padEnd(25)}  ${colour(status.padEnd(9))}  ${scenario.padEnd(20)}  ${trigger.padEnd(7)}  ${duration.padStart(11)}`;
 }
 
 type RunsFilter = { status?: string; scenario?: string; since?: string };

@@ -68,6 +68,16 @@ describe('oktell-emu run, live', () => {
         runs.map((x) => [x.id, x.scenario, x.trigger, x.status]).sort(),
         [[root.runId, 'HTTP404', 'cli', 'completed'], [root.asyncStarted[0]!.runId, 'BpiumNewTask', 'async', 'completed']].sort(),
       );
+      // As text: a header names the columns, each above its values; --json (above) has none.
+      const listed = (await cli(['runs'], { OKTELL_DATA_DIR: tmp.dir })).stdout.trimEnd().split('\n');
+      assert.equal(listed.length, 3, listed.join('\n'));
+      assert.match(listed[0]!, /^started\s+status\s+scenario\s+trigger\s+duration\s+run$/);
+      const rootLine = listed.find((l) => l.includes(root.runId))!;
+      assert.match(rootLine, /^\S+\s+completed\s+HTTP404\s+cli\s+[\d.]+ ms\s+\S+/);
+      for (const [name, value] of [['status', 'completed'], ['scenario', 'HTTP404'], ['trigger', 'cli'], ['run', root.runId]] as const) {
+        assert.equal(listed[0]!.indexOf(` ${name}`) + 1, rootLine.indexOf(value), `the ${name} column`);
+      }
+      assert.equal(listed[0]!.indexOf('duration') + 'duration'.length, rootLine.indexOf(' ms') + ' ms'.length, 'the duration column ends under its header');
       const shown = await cli(['show', root.asyncStarted[0]!.runId, '--json'], { OKTELL_DATA_DIR: tmp.dir });
       assert.equal(shown.code, 0, shown.stderr);
       const child = JSON.parse(shown.stdout) as { parentRunId: string; mails: unknown[] };

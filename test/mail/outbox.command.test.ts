@@ -36,16 +36,21 @@ describe('outbox command', { timeout: 20_000 }, () => {
     await rm(emptyDir, { recursive: true, force: true });
   });
 
-  it('prints a table, oldest first, with time, recipients, subject and file, and a count', async () => {
+  it('prints a table under a header, oldest first, with time, recipients, subject and file, and a count', async () => {
     const out = await runInProcess(['--data-dir', dataDir]);
     const lines = out.trimEnd().split('\n');
-    assert.equal(lines.length, 3);
+    assert.equal(lines.length, 4);
+    // A header names the columns, each above its values (as `runs` has one).
+    assert.match(lines[0]!, /^time\s+to\s+subject\s+file$/);
+    for (const [name, value] of [['to', 'ivan@example.com'], ['subject', 'Новая задача'], ['file', '20250501-']] as const) {
+      assert.equal(lines[0]!.indexOf(` ${name}`) + 1, lines[1]!.indexOf(value), `the ${name} column`);
+    }
     // In the server's zone (Moscow by default, UTC+3), as runs and show print times.
-    assert.match(lines[0]!, /^2025-05-01T11:01:00\+03:00\s+ivan@example\.com\s+Новая задача: Позвонить клиенту\s+20250501-080100-000-\d{6}-[0-9a-f]{8}\.eml$/);
-    assert.match(lines[1]!, /petr@example\.org, cc:boss@example\.com\s+Новая задача: Отправить счёт/);
-    assert.match(lines[2]!, /^2 letters in .*outbox/);
+    assert.match(lines[1]!, /^2025-05-01T11:01:00\+03:00\s+ivan@example\.com\s+Новая задача: Позвонить клиенту\s+20250501-080100-000-\d{6}-[0-9a-f]{8}\.eml$/);
+    assert.match(lines[2]!, /petr@example\.org, cc:boss@example\.com\s+Новая задача: Отправить счёт/);
+    assert.match(lines[3]!, /^2 letters in .*outbox/);
     const utc = await runInProcess(['--data-dir', dataDir], { OKTELL_TZ: 'UTC' });
-    assert.match(utc, /^2025-05-01T08:01:00Z\s+ivan/, 'OKTELL_TZ picks the zone');
+    assert.match(utc.split('\n')[1]!, /^2025-05-01T08:01:00Z\s+ivan/, 'OKTELL_TZ picks the zone');
   });
 
   it('prints exactly one JSON array with one object per letter for --json', async () => {
