@@ -1,12 +1,13 @@
 // Examples at the end of each command's --help, as gh and npm print them: the usual calls, ready to copy. Kept here in
 // one table, keyed by the command's path, so the command files stay about what the commands do; a test checks that every
-// command has some and that each option an example uses is one the command takes.
+// command has some and that each option an example uses is one the command takes. The files they name are ones the
+// package ships (the scenarios' own test data), so an example works as printed in an installed package too.
 import type { Command } from 'commander';
 
 const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   '': [
     'oktell-emu validate',
-    'oktell-emu run HTTP404 -p 1=/Bpium/NewTask -p 4=@test/fixtures/record-created.json --dry-run --bpium-fixtures test/fixtures/bpium-users.yaml',
+    'oktell-emu run HTTP404 -p 1=/Bpium/NewTask -p 4=@scenarios/tests/webhooks/one-responsible.json --dry-run --bpium-fixtures scenarios/tests/bpium-users.yaml',
     'oktell-emu serve',
     'oktell-emu help run',
   ],
@@ -17,8 +18,8 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   ],
   validate: ['oktell-emu validate', 'oktell-emu validate scenarios/BpiumNewTask.yaml --json', 'oktell-emu validate --watch'],
   run: [
-    'oktell-emu run HTTP404 -p 1=/Bpium/NewTask -p 4=@test/fixtures/record-created.json --dry-run --bpium-fixtures test/fixtures/bpium-users.yaml',
-    'oktell-emu run BpiumNewTask -p 1=@test/fixtures/record-created.json --dry-run --json --bpium-fixtures test/fixtures/bpium-users.yaml',
+    'oktell-emu run HTTP404 -p 1=/Bpium/NewTask -p 4=@scenarios/tests/webhooks/one-responsible.json --dry-run --bpium-fixtures scenarios/tests/bpium-users.yaml',
+    'oktell-emu run BpiumNewTask -p 1=@scenarios/tests/webhooks/one-responsible.json --dry-run --json --bpium-fixtures scenarios/tests/bpium-users.yaml',
     'oktell-emu run DailyReport --dry-run --now "15.03.2024 18:05" --tz Asia/Yekaterinburg',
   ],
   test: [
@@ -35,9 +36,9 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'outbox show': ['oktell-emu outbox show last', 'oktell-emu outbox show <letter> --json'],
   'bpium-emulator': ['oktell-emu bpium-emulator', 'oktell-emu bpium-emulator --port 8081 --webhook-url http://127.0.0.1:8080'],
   demo: ['oktell-emu demo', 'oktell-emu demo -d /srv/oktell/var', 'oktell-emu demo --url http://127.0.0.1:8081'],
-  webhook: ['oktell-emu webhook send /Bpium/NewTask test/fixtures/record-created.json'],
+  webhook: ['oktell-emu webhook send /Bpium/NewTask scenarios/tests/webhooks/one-responsible.json'],
   'webhook send': [
-    'oktell-emu webhook send /Bpium/NewTask test/fixtures/record-created.json',
+    'oktell-emu webhook send /Bpium/NewTask scenarios/tests/webhooks/one-responsible.json',
     'cat body.json | oktell-emu webhook send /Bpium/NewTask - --json',
     'oktell-emu webhook send /Bpium/NewTask body.json --no-sign',
   ],

@@ -94,8 +94,9 @@ export function serveCommand(): Command {
       const body = JSON.stringify({ timestamp: '1700000000', hook: { id: '1', event: 'record.created', sequenceId: 1 }, payload: { catalogId: '11', recordId: '1', values: { '2': 'Тестовая задача', '3': 'Описание', '4': [{ id: '2', title: 'Иван Петров' }] } }, user: { id: '1' } });
       if (signedPaths.length) out.write(`  signed     ${[...signedPaths.filter((p) => p !== '*'), ...(signedPaths.includes('*') ? ['every path'] : [])].join(', ')} ${pc.dim('(X-Hook-Signature required; npx oktell-emu webhook send signs)')}\n`);
       out.write('\nTry it:\n');
-      // `demo` drives the embedded emulator: with BPIUM_URL there is none, and the hint would only fail.
-      if (server.emulator) out.write(`  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npm run demo${dirArg ? ` --${dirArg}` : ''}\n`);
+      // `demo` drives the embedded emulator: with BPIUM_URL there is none, and the hint would only fail. Said as the
+      // command itself, not `npm run demo`: that script is the repository's, and an installed package has none.
+      if (server.emulator) out.write(`  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npx oktell-emu demo${dirArg}\n`);
       if (!server.config.webhookSecrets['/Bpium/NewTask'] && !server.config.webhookSecrets['*']) {
         out.write(`  ${pc.dim(server.emulator ? '# or post a webhook yourself:' : '# post a webhook:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' -H 'Content-Type: application/json' --data '${body}' ${server.url}/Bpium/NewTask\n`);
       } else {

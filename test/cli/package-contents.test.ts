@@ -7,6 +7,9 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
 import { cliEnvironment } from './cli.helper.js';
+import { buildProgram } from '../../cli/main.js';
+import { helpExamples } from '../../cli/help-examples.js';
+import type { Command } from 'commander';
 
 /** The paths `npm pack` would put in the tarball (scripts skipped: dist/ is the one this test run compiled). */
 function packedFiles(): string[] {
@@ -25,6 +28,18 @@ describe('the npm package', () => {
     }
     const unwanted = files.filter((f) => /^(test|bench|var|\.ci|dist\/test|dist\/bench)\//.test(f) || f.endsWith('.ts') || f.endsWith('.map'));
     assert.deepEqual(unwanted, []);
+  });
+
+  it('every file a --help example names is packed, so the example works in an installed package', () => {
+    const paths = (c: Command, path: string): string[] => [path, ...c.commands.flatMap((sub) => paths(sub, path ? `${path} ${sub.name()}` : sub.name()))];
+    const named = paths(buildProgram(), '')
+      .flatMap((p) => helpExamples(p))
+      .flatMap((line) => line.split(' '))
+      // `-p 4=@file` reads a file; other words are files when they are a relative path with an extension.
+      .map((word) => word.replace(/^\d+=@/, ''))
+      .filter((word) => /^\w[\w.-]*\/[\w./-]+\.(json|ya?ml|eml)$/.test(word));
+    assert.ok(named.length >= 4, `the examples name files: ${named.join(', ')}`);
+    assert.deepEqual(named.filter((f) => !files.includes(f)), [], 'named by an example but not packed');
   });
 
   it('the packed files alone run: --version, and a diagram drawn with the console stylesheet', () => {

@@ -28,7 +28,7 @@ describe('oktell-emu webhook send', () => {
       const shown = /the run: npx oktell-emu (show .*)$/m.exec(first.stdout)?.[1];
       assert.equal(shown, `show ${runId} --data-dir ${data}`);
       assert.equal(runCli(shown.split(' ')).code, 0);
-      assert.match(server.stderr(), new RegExp(`npm run demo -- --data-dir ${data}\n`));
+      assert.match(server.stderr(), new RegExp(`npx oktell-emu demo --data-dir ${data}\n`));
       for (const cmd of ['outbox', 'runs']) {
         const line = new RegExp(`npx oktell-emu (${cmd} .*?) +#`).exec(server.stderr())?.[1];
         assert.equal(line, `${cmd} --data-dir ${data}`);
