@@ -187,7 +187,18 @@ function fileErrorLine(e: NodeJS.ErrnoException & { path: string; code: string }
   return `cannot ${action} ${e.path}: ${reason} (${e.code})`;
 }
 
-function fail(json: boolean, code: string, message: string, details: Readonly<Record<string, unknown>> = {}, exitCode = 2) {
+/**
+ * The SQLite driver's compiled part is missing when its install script did not run (`npm install --ignore-scripts`,
+ * or an npm that refuses scripts not approved). Whichever part met it wraps the driver's message (a list of a dozen
+ * paths it tried) in its own words, which then blame a data folder or a migration: said once, in one line, with the fix.
+ */
+export function driverMissingLine(message: string): string | undefined {
+  if (!/Could not locate the bindings file/.test(message) || !/better[-_]sqlite3/.test(message)) return undefined;
+  return 'the SQLite driver (better-sqlite3) is installed without its compiled part: its install script did not run (npm install --ignore-scripts, or npm refusing scripts not approved); run npm rebuild better-sqlite3 where oktell-emulator is installed';
+}
+
+function fail(json: boolean, code: string, given: string, details: Readonly<Record<string, unknown>> = {}, exitCode = 2) {
+  const message = driverMissingLine(given) ?? given;
   if (json) process.stdout.write(`${JSON.stringify({ status: 'failed', error: { code, message, ...details } })}\n`);
   else process.stderr.write(`${pc.red('oktell-emu:')} ${message}\n`);
   process.exitCode = exitCode;

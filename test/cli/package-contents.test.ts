@@ -2,7 +2,7 @@
 // and the files it reads at run time, without the tests, the benchmarks or anything of a data folder.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
@@ -40,6 +40,31 @@ describe('the npm package', () => {
       .filter((word) => /^\w[\w.-]*\/[\w./-]+\.(json|ya?ml|eml)$/.test(word));
     assert.ok(named.length >= 4, `the examples name files: ${named.join(', ')}`);
     assert.deepEqual(named.filter((f) => !files.includes(f)), [], 'named by an example but not packed');
+  });
+
+  it('installed without the SQLite driver\'s build (its install script refused), a command says so in one line with the fix', () => {
+    const tmp = tempDir();
+    try {
+      const root = join(tmp.dir, 'oktell-emulator');
+      for (const f of files) {
+        mkdirSync(dirname(join(root, f)), { recursive: true });
+        copyFileSync(repoPath(f), join(root, f));
+      }
+      // The dependencies an install with --ignore-scripts brings: all of them, better-sqlite3 without its build/.
+      const modules = join(root, 'node_modules');
+      mkdirSync(modules);
+      for (const name of readdirSync(repoPath('node_modules'))) {
+        if (name !== 'better-sqlite3') symlinkSync(repoPath('node_modules', name), join(modules, name), 'dir');
+      }
+      for (const part of ['package.json', 'lib']) cpSync(repoPath('node_modules', 'better-sqlite3', part), join(modules, 'better-sqlite3', part), { recursive: true });
+      assert.ok(!existsSync(join(modules, 'better-sqlite3', 'build')));
+      const bin = join(root, 'bin', 'oktell-emu.js');
+      const r = spawnSync(process.execPath, [bin, 'run', 'DailyReport', '-s', join(root, 'scenarios'), '-d', join(tmp.dir, 'var'), '--dry-run'], { cwd: tmp.dir, encoding: 'utf8', env: cliEnvironment() });
+      assert.notEqual(r.status, 0);
+      assert.equal(r.stderr, 'oktell-emu: the SQLite driver (better-sqlite3) is installed without its compiled part: its install script did not run (npm install --ignore-scripts, or npm refusing scripts not approved); run npm rebuild better-sqlite3 where oktell-emulator is installed\n');
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   it('the packed files alone run: --version, and a diagram drawn with the console stylesheet', () => {
