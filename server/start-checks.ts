@@ -17,12 +17,8 @@ export const EMULATOR_PORT_SETTINGS = '--bpium-emulator-port, BPIUM_EMULATOR_POR
 export async function checkBeforeStart(config: Pick<ServerConfig, 'port' | 'host' | 'tls' | 'webRequest' | 'bpiumEmulatorPort'>, env: NodeJS.ProcessEnv, embeddedBpium: boolean): Promise<void> {
   // BPIUM_URL set: that Bpium (checked whole); unset: the embedded emulator unless turned off (as startBpium decides).
   const bpium = env.BPIUM_URL?.trim() ? 'env' : embeddedBpium ? 'emulator' : 'none';
-  try {
-    checkPortSettings({ env, bpium, webRequest: config.webRequest });
-  } catch (e) {
-    // The web client's settings throw plain errors; as a ConfigError they are one line naming the setting.
-    throw e instanceof Error && e.constructor === Error ? new ConfigError(e.message) : e;
-  }
+  // WEB_REQUEST_* are read (and refused) with the configuration already; the mail and Bpium settings only here.
+  checkPortSettings({ env, bpium, webRequest: config.webRequest });
   if (config.tls) {
     tlsFile(config.tls.cert, 'OKTELL_TLS_CERT or tls.cert');
     tlsFile(config.tls.key, 'OKTELL_TLS_KEY or tls.key');
@@ -33,9 +29,11 @@ export async function checkBeforeStart(config: Pick<ServerConfig, 'port' | 'host
   if (bpium === 'emulator') await portFree(config.bpiumEmulatorPort, '127.0.0.1', 'the embedded Bpium emulator', EMULATOR_PORT_SETTINGS);
 }
 
-/** Listens on `port` and closes at once: another program holding it is found before anything is made. Port 0 is always free. */
+/**
+ * Listens on `port` and closes at once: another program holding it, or a host that is not this machine's, is found
+ * before anything is made (port 0 is always free, but its probe still checks the host).
+ */
 async function portFree(port: number, host: string, what: string, settings: string): Promise<void> {
-  if (port === 0) return;
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', (e) => reject(portInUse(e, what, settings)));

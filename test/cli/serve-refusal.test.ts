@@ -1,5 +1,5 @@
 // A start that cannot succeed is refused before it touches anything (review s26-cli F8): a wrong SMTP or Bpium
-// setting, an unreadable TLS file or a port another program holds stops `serve` with one line naming the setting and
+// setting, an unreadable TLS file, a host that is not this machine's or a port another program holds stops `serve` with one line naming the setting and
 // exit 2, and the data folder it was given is not created (nor a store migrated in it, nor a user generated there).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -44,6 +44,7 @@ const CASES: Case[] = [
   { name: 'a bad BPIUM_RATE_LIMIT with the embedded emulator', env: { BPIUM_RATE_LIMIT: 'fast' }, says: /^BPIUM_RATE_LIMIT must look like/ },
   { name: 'a bad WEB_REQUEST_ATTEMPTS', env: { WEB_REQUEST_ATTEMPTS: 'many' }, says: /^WEB_REQUEST_ATTEMPTS must be a whole number of at least 1, got "many"$/ },
   { name: 'a missing TLS certificate', env: { OKTELL_TLS_CERT: join(tmp.dir, 'nope.pem'), OKTELL_TLS_KEY: join(tmp.dir, 'nope-key.pem') }, says: /^OKTELL_TLS_CERT or tls\.cert .*nope\.pem cannot be read: ENOENT$/ },
+  { name: 'an OKTELL_HOST that is not an address of this machine', env: { OKTELL_HOST: '999.1.1.1' }, says: /^cannot listen on host "999\.1\.1\.1" .*OKTELL_HOST/ },
   { name: 'the server port in use', args: () => ['--port', String(heldPort)], says: /^cannot listen on 127\.0\.0\.1:HELD \(EADDRINUSE\): another program uses the port of the server; set --port, OKTELL_PORT or port in the config file$/ },
   { name: 'the embedded emulator port in use', args: () => ['--bpium-emulator-port', String(heldPort)], says: /^cannot listen on 127\.0\.0\.1:HELD \(EADDRINUSE\): another program uses the port of the embedded Bpium emulator; set --bpium-emulator-port, BPIUM_EMULATOR_PORT or bpiumEmulatorPort in the config file \(or BPIUM_URL to use another Bpium\)$/ },
 ];
@@ -53,7 +54,9 @@ describe('serve refuses a start that cannot succeed before it creates the data f
     it(c.name, { timeout: 60_000 }, async () => {
       const dataDir = join(tmp.dir, `var-${i}`, 'data');
       // Later flags win: a case's --port replaces the 0 given first.
-      const args = ['serve', '--port', '0', '--bpium-emulator-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...(c.args?.() ?? [])];
+      // --host 127.0.0.1 unless the case is about the host.
+      const host = c.env?.OKTELL_HOST ? [] : ['--host', '127.0.0.1'];
+      const args = ['serve', '--port', '0', '--bpium-emulator-port', '0', ...host, '--data-dir', dataDir, ...(c.args?.() ?? [])];
       const r = await runCliAsync(args, { env: { OKTELL_USERS: 'ops:pw', ...c.env }, timeoutMs: 45_000 });
       const lines = r.stderr.trimEnd().split('\n');
       assert.equal(r.code, 2, r.stderr);
