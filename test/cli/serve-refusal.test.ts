@@ -1,6 +1,7 @@
 // A start that cannot succeed is refused before it touches anything (review s26-cli F8): a wrong SMTP or Bpium
-// setting, an unreadable TLS file, a host that is not this machine's or a port another program holds stops `serve` with one line naming the setting and
-// exit 2, and the data folder it was given is not created (nor a store migrated in it, nor a user generated there).
+// setting, an unreadable TLS file, a host that is not this machine's or a port another program holds stops `serve`
+// with one line naming the setting and exit 2, and the data folder it was given is not created (nor a store migrated
+// in it, nor a user generated there).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
