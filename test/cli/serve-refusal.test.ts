@@ -62,6 +62,8 @@ describe('serve refuses a start that cannot succeed before it creates the data f
       const lines = r.stderr.trimEnd().split('\n');
       assert.equal(r.code, 2, r.stderr);
       assert.equal(lines.length, 1, `one line, no stack:\n${r.stderr}`);
+      // Nothing was started, so nothing logged its start (a store migration, a database's migrations) on stdout.
+      assert.equal(r.stdout, '');
       assert.match(lines[0]!, /^oktell-emu: /);
       const says = new RegExp(c.says.source.replace('HELD', String(heldPort)));
       assert.match(lines[0]!.replace(/^oktell-emu: /, ''), says);
