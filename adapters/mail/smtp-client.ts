@@ -60,6 +60,9 @@ export interface SmtpSendResult {
   response: string;
 }
 
+/** Bytes of a message written at once (see `writeOut`): a usual letter is one piece. */
+const WRITE_PIECE = 256 * 1024;
+
 /** Characters of one reply line at most (RFC 5321 allows 512 octets; some servers write long EHLO lines). */
 const MAX_REPLY_LINE = 4096;
 /** Lines of one reply at most (an EHLO answer lists a dozen extensions). */
@@ -155,13 +158,18 @@ class Connection {
 
   /**
    * Writes a message and resolves once all of it has left this process (handed to the operating system): until then
-   * the server cannot have its end, so a failure before it means the letter was not sent.
+   * the server cannot have its end, so a failure before it means the letter was not sent. A message larger than one
+   * piece is written piece by piece, each once the last has left: Node restarts the idle timer at each write, not
+   * while it drains one large write, so a big letter over a slow link would otherwise time out while still moving.
    */
-  writeOut(data: Buffer): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.socket.write(data, (e) => (e ? reject(this.failure ?? networkError(e)) : resolve()));
-    });
+  async writeOut(data: Buffer): Promise<void> {
+    for (let at = 0; at < data.length || at === 0; at += WRITE_PIECE) {
+      if (this.failure) throw this.failure;
+      const piece = data.subarray(at, at + WRITE_PIECE);
+      await new Promise<void>((resolve, reject) => {
+        this.socket.write(piece, (e) => (e ? reject(this.failure ?? networkError(e)) : resolve()));
+      });
+    }
   }
 
   /** Sends a command and reads its reply. */

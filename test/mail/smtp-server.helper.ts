@@ -155,8 +155,11 @@ export async function startSilentServer(): Promise<{ port: number; close(): Prom
   };
 }
 
-/** What the scripted server does with the body of message `n` (counted from 1) once it has said 354. */
-export type BodyBehaviour = 'accept' | 'stall' | 'drop';
+/**
+ * What the scripted server does with the body of message `n` (counted from 1) once it has said 354: `slow` accepts it
+ * while reading steadily but slowly (a pause of 20 ms after every chunk), as over a slow link.
+ */
+export type BodyBehaviour = 'accept' | 'stall' | 'drop' | 'slow';
 
 /**
  * A minimal SMTP server written on a bare socket, for what smtp-server cannot be made to do: stop reading in the
@@ -177,7 +180,11 @@ export async function startScriptedSmtpServer(body: (n: number) => BodyBehaviour
     socket.on('data', (chunk: string) => {
       text += chunk;
       if (reading === 'drop') return void socket.destroy();
-      if (reading === 'accept') {
+      if (reading === 'slow') {
+        socket.pause();
+        setTimeout(() => socket.resume(), 20).unref();
+      }
+      if (reading === 'accept' || reading === 'slow') {
         const end = text.indexOf('\r\n.\r\n');
         if (end < 0) return void (text = text.slice(-4));
         text = text.slice(end + 5);

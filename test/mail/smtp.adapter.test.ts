@@ -215,6 +215,21 @@ describe('SMTP mailer failures', { timeout: 20_000 }, () => {
     }
   });
 
+  it('a message that moves slowly but steadily is not cut by the idle timeout meant for a stalled transfer', { timeout: 120_000 }, async () => {
+    // The idle timeout is far shorter than the whole transfer, but longer than any pause in it: each piece of the message
+    // that leaves shows the transfer is alive. Written in one piece, it timed out while it was still moving.
+    const server = await startScriptedSmtpServer(() => 'slow');
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { ...FAST_RETRY, attempts: 1 }, socketTimeoutMs: 400, limits: bigLimits });
+    try {
+      const receipt = await mailer.send(bigLetter);
+      assert.equal(receipt.attempts, 1);
+      assert.deepEqual(server.counts, { started: 1, ended: 1 });
+    } finally {
+      await mailer.close();
+      await server.close();
+    }
+  });
+
   it('a connection dropped before the end of the message is still retried within the send (the failure is not "unknown")', { timeout: 60_000 }, async () => {
     const server = await startScriptedSmtpServer((n) => (n === 1 ? 'drop' : 'accept'));
     const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, socketTimeoutMs: 300, limits: bigLimits });
