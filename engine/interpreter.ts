@@ -46,7 +46,7 @@ export interface EnginePorts {
   journal?: EffectJournalPort;
   logger?: LoggerPort;
   mailFrom?: string;
-  /** Milliseconds one regex extraction may search (the server's `regexBudgetMs`); default DEFAULT_REGEX_BUDGET_MS. */
+  /** Milliseconds a run's regex extractions may search in all (the server's `regexBudgetMs`); default DEFAULT_REGEX_BUDGET_MS. */
   regexBudgetMs?: number;
 }
 
@@ -227,7 +227,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     asyncStarter: ports.asyncStarter,
     clock,
     mailFrom: ports.mailFrom,
-    regexBudgetMs: ports.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS,
+    regexBudget: { limitMs: ports.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS, spentMs: 0 },
     snapshot: (forScenario) => (forScenario === undefined ? Object.fromEntries(vars) : sameTyped(forScenario)),
     async effect<T extends JsonValue>(perform: () => Promise<T>) {
       const key = stepKey();

@@ -229,6 +229,12 @@ export interface AssignmentPlace {
 }
 
 /** The ports and facts a block can use while it runs. */
+/** See `BlockRuntime.regexBudget`. */
+export interface RegexBudget {
+  readonly limitMs: number;
+  spentMs: number;
+}
+
 export interface BlockRuntime {
   readonly blockId: string;
   readonly scenario: string;
@@ -255,8 +261,12 @@ export interface BlockRuntime {
   readonly asyncStarter: AsyncStarterPort;
   readonly clock: ClockPort;
   readonly mailFrom: string | undefined;
-  /** Milliseconds one regex extraction may search before it gives up (a setting, not a port). */
-  readonly regexBudgetMs: number;
+  /**
+   * The run's regex budget (a setting, not a port): the milliseconds its Parser regex extractions may search, all of
+   * them together, and how many they have used. Per run, not per extraction, so a loop that takes match i of a long
+   * text at each turn (quadratic over the turns) is bounded too.
+   */
+  readonly regexBudget: RegexBudget;
   /**
    * Variables as a plain object (template context); given a scenario's name, only those that scenario declares with
    * the same name and type (what an async start copies).

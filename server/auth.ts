@@ -17,7 +17,7 @@ const DEFAULT_RIGHTS: readonly Right[] = ['hook', 'api', 'console'];
 export interface OktellUser {
   login: string;
   password: string;
-  /** What the login may use; absent = every right (configurations written before rights existed keep working). */
+  /** What the login may use; absent = hook, api and console (configurations written before rights existed keep working). */
   rights?: readonly Right[];
 }
 
@@ -109,7 +109,7 @@ export function parseUsers(spec: string): OktellUser[] {
   });
 }
 
-/** Rights by name (`hook`, `api`, `console`), each once; an unknown name is an error that lists the known ones. */
+/** Rights by name (`hook`, `api`, `console`, `view`), each once; an unknown name is an error that lists the known ones. */
 export function parseRights(names: readonly string[], where: string): Right[] {
   const rights: Right[] = [];
   for (const raw of names) {

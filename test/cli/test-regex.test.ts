@@ -103,7 +103,7 @@ describe('the Parser\'s regex budget in the CLI', () => {
     params: { 1: '${body}' }
     expect:
       path: [begin, parse, slow]
-      returnValues: { 1: { contains: 'ran out of its 40 ms budget over a text of 20000 characters' }, 2: 422 }
+      returnValues: { 1: { contains: "ran out of the run's 40 ms regex budget over a text of 20000 characters" }, 2: 422 }
 `,
     });
     try {
@@ -125,8 +125,8 @@ describe('the Parser\'s regex budget in the CLI', () => {
       return String(result.returnValues['1']);
     };
     try {
-      assert.match(answer(run({})), /^block "parse": the regex `\(\\d\+\)\(\?:\[\^;\]\*;\)\?` \(count for numbers\) ran out of its 30 ms budget/);
-      assert.match(answer(run({ OKTELL_REGEX_BUDGET_MS: '40' })), /ran out of its 40 ms budget/);
+      assert.match(answer(run({})), /^block "parse": the regex `\(\\d\+\)\(\?:\[\^;\]\*;\)\?` \(count for numbers\) ran out of the run's 30 ms regex budget/);
+      assert.match(answer(run({ OKTELL_REGEX_BUDGET_MS: '40' })), /ran out of the run's 40 ms regex budget/);
       const bad = run({ OKTELL_REGEX_BUDGET_MS: 'fast' });
       assert.equal(bad.code, 2, bad.stdout + bad.stderr);
       assert.deepEqual((JSON.parse(bad.stdout) as { error: unknown }).error, { code: 'E_USAGE', message: 'OKTELL_REGEX_BUDGET_MS="fast" must be a whole number, at least 1' });

@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { allMatches, compilePattern } from '../../components/re2-pattern.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { fixedClock, loadScenarioText, randomIds, runScenario, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
 
 function re(pattern: string) {
   const c = compilePattern(pattern, '');
@@ -27,5 +29,55 @@ describe('allMatches and its time budget', () => {
     assert.deepEqual(allMatches(re('(\\d+)'), 'a1 b22 c333', 1, 1, -1), { done: true, values: ['1'] });
     // The empty match at the end of the text (the S5 pattern over a body that almost matches).
     assert.deepEqual(allMatches(re('(\\w+\\s?)*$'), 'aaa!', 0, Infinity, -1), { done: true, values: [''] });
+  });
+});
+
+// A loop that takes match i of the text at each turn: every extraction is cheap (i + 1 short searches, well under a
+// millisecond), but the turns together are quadratic. The budget is the run's, so the loop is stopped too; with a
+// budget per extraction it ran to its end (review s27 F1).
+const LOOP = `variables: { body: string, n: number, i: number, id: string, err: string }
+start: begin
+blocks:
+  begin: { kind: Start, param: body, exits: { next: size } }
+  size:
+    kind: Variable
+    set: { n: '800' }
+    exits: { next: check }
+  check:
+    kind: Condition
+    expression: '[i] < [n]'
+    exits: { true: take, false: done }
+  take:
+    kind: Parser
+    mode: regex
+    document: '[body]'
+    extract:
+      id: { pattern: 'id=(\\d+)', index: '[i]' }
+    errorVariable: err
+    exits: { success: inc, error: stopped }
+  inc:
+    kind: Variable
+    set: { i: '[i] + 1' }
+    exits: { next: check }
+  done: { kind: ReturnValue, values: { 1: '"done"', 2: '[i]' } }
+  stopped: { kind: ReturnValue, values: { 1: '[err]', 2: '[i]' } }
+`;
+
+describe('the regex budget of a run', () => {
+  it('stops a loop of cheap extractions that are quadratic together', async () => {
+    const loaded = loadScenarioText('Loop.yaml', LOOP, { registry: defaultRegistry });
+    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
+    const scenario = (loaded as { scenario: Scenario }).scenario;
+    const library: ScenarioLibrary = { dir: '.', scenarios: new Map([[scenario.name, scenario]]), issues: [] };
+    const matches = 800;
+    const body = Array.from({ length: matches }, (_, k) => `id=${k}`).join(' ');
+    // 800 turns of up to 800 searches: some hundreds of milliseconds of searching in all, against a budget of 20.
+    const r = await runScenario(library, scenario.name, {
+      params: { 1: body },
+      ports: { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) }, regexBudgetMs: 20 },
+    });
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.match(String(r.returnValues[1]), /^block "take": the regex `id=\(\\d\+\)` \(value for id\) ran out of the run's 20 ms regex budget/);
+    assert.ok(Number(r.returnValues[2]) < matches, `stopped at turn ${String(r.returnValues[2])} of ${matches}`);
   });
 });

@@ -125,7 +125,7 @@ describe('a Parser regex with nested quantifiers over a crafted body (S5)', () =
       const slow = await post('1 '.repeat(10_000));
       assert.equal(slow.status, 422);
       const reason = await slow.text();
-      assert.match(reason, /^block "parse": the regex `\(\\d\+\)\(\?:\[\^;\]\*;\)\?` \(count for numbers\) ran out of its 100 ms budget over a text of 20000 characters; .* raise regexBudgetMs \(OKTELL_REGEX_BUDGET_MS\)$/);
+      assert.match(reason, /^block "parse": the regex `\(\\d\+\)\(\?:\[\^;\]\*;\)\?` \(count for numbers\) ran out of the run's 100 ms regex budget over a text of 20000 characters; .* raise regexBudgetMs \(OKTELL_REGEX_BUDGET_MS\)$/);
       // The server keeps answering: the health check, and the same scenario over a body with the ";" it looks for.
       assert.equal((await fetch(`${serve.url}/-/health`, { signal: AbortSignal.timeout(60_000) })).status, 200);
       const quick = await post('1; 2; 3;');
@@ -144,7 +144,7 @@ describe('a Parser regex with nested quantifiers over a crafted body (S5)', () =
       assert.equal(run.status, 'completed');
       const parse = run.trace.find((t) => t.block === 'parse');
       assert.equal(parse?.exit, 'error');
-      assert.match(parse?.notes?.join('\n') ?? '', /ran out of its 100 ms budget/);
+      assert.match(parse?.notes?.join('\n') ?? '', /ran out of the run's 100 ms regex budget/);
     } finally {
       tmp.cleanup();
     }
@@ -153,7 +153,7 @@ describe('a Parser regex with nested quantifiers over a crafted body (S5)', () =
   it('the budget of the configuration file (regexBudgetMs) reaches runs on the main thread and on the delivery thread', { timeout: 120_000 }, async () => {
     const t = await startTestServer({ config: 'regexBudgetMs: 30\n', env: { OKTELL_DELIVERY_THREAD: 'on', OKTELL_REGEX_BUDGET_MS: '' }, extraScenarios: { 'ScanBuilt.yaml': SCAN_BUILT } });
     try {
-      const expected = /^block "parse": the regex .* ran out of its 30 ms budget over a text of 16384 characters; /;
+      const expected = /^block "parse": the regex .* ran out of the run's 30 ms regex budget over a text of 16384 characters; /;
       // The Web-API's plain call runs on the main thread.
       const plain = await fetch(`${t.server.url}/execsvcscriptplain?name=ScanBuilt`, { headers: { authorization: AUTH } });
       assert.equal(plain.status, 200);
