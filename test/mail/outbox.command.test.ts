@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { createOutboxMailer } from '../../adapters/mail/outbox.adapter.js';
 import { outboxCommand } from '../../cli/commands/outbox.js';
@@ -17,7 +17,9 @@ async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promis
   let out = '';
   const cmd = outboxCommand({ env, write: (t) => void (out += t) }).exitOverride();
   await cmd.parseAsync(args, { from: 'user' });
-  return out;
+  // Colours follow the test's own environment (picocolors turns them on under CI=true, as CI logs show them): the
+  // table is checked as text.
+  return stripVTControlCharacters(out);
 }
 
 describe('outbox command', { timeout: 20_000 }, () => {
