@@ -100,7 +100,7 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
 };
 
 function failed(c: Config, rt: BlockRuntime, e: EffectError, record: Omit<Parameters<BlockRuntime['recordMail']>[0], 'performed' | 'status'> | undefined) {
-  if (record) rt.recordMail({ ...record, performed: false, status: 'failed', error: e.message });
+  if (record) rt.recordMail({ ...record, performed: false, status: e.kind === 'unknown' ? 'unknown' : 'failed', error: e.message });
   rt.traceEffect({ failure: e.kind, error: e.message, attempts: e.details.attempts ?? null });
   if (c.errorVariable) rt.set(c.errorVariable, e.message);
   // A refused letter may take the error exit; an outage must not end the run "completed" without its mail.

@@ -100,7 +100,8 @@ export interface MailRecord {
   html?: string;
   /** false in a dry run, or when the send failed. */
   performed: boolean;
-  status: 'sent' | 'dry-run' | 'failed' | 'replayed';
+  /** `unknown`: written whole, but the server never answered its end; it may have been delivered (never sent again). */
+  status: 'sent' | 'dry-run' | 'failed' | 'replayed' | 'unknown';
   transport?: string;
   messageId?: string;
   error?: string;

@@ -1,18 +1,23 @@
 // Prometheus metrics in the text exposition format: request counters, run durations, and job counts from the store.
 import type { Store } from './store/store.port.js';
 
-/** Letters of one run by outcome: `sent` went to SMTP or the outbox; `failed` were refused or not delivered. */
+/**
+ * Letters of one run by outcome: `sent` went to SMTP or the outbox; `failed` were refused or not delivered; `unknown`
+ * were written whole but their end never answered, so they may have been delivered (a person checks them).
+ */
 export interface LetterTally {
   sent: number;
   failed: number;
+  unknown: number;
 }
 
 /** Counts the letters a run sent and failed to send (dry-run and replayed letters are neither). */
 export function letterTally(mails: ReadonlyArray<{ status: string }>): LetterTally {
-  const t: LetterTally = { sent: 0, failed: 0 };
+  const t: LetterTally = { sent: 0, failed: 0, unknown: 0 };
   for (const m of mails) {
     if (m.status === 'sent') t.sent++;
     else if (m.status === 'failed') t.failed++;
+    else if (m.status === 'unknown') t.unknown++;
   }
   return t;
 }
@@ -41,7 +46,7 @@ export class Metrics {
   /** More metric lines from other parts (service tasks), appended to the page. */
   readonly sources: Array<() => string[]> = [];
   /** Letters by outcome since this process started, so an alert can watch for failures (a refused SMTP login…). */
-  readonly letters: LetterTally = { sent: 0, failed: 0 };
+  readonly letters: LetterTally = { sent: 0, failed: 0, unknown: 0 };
   private runs = new Map<string, { count: number; sum: number; buckets: number[] }>();
 
   response(status: number) {
@@ -54,6 +59,7 @@ export class Metrics {
     if (letters) {
       this.letters.sent += letters.sent;
       this.letters.failed += letters.failed;
+      this.letters.unknown += letters.unknown;
     }
     let h = this.runs.get(status);
     if (!h) this.runs.set(status, (h = { count: 0, sum: 0, buckets: BUCKETS.map(() => 0) }));
@@ -80,10 +86,11 @@ export class Metrics {
       '# HELP oktell_store_unavailable_total Requests refused with 503 because the store could not take them.',
       '# TYPE oktell_store_unavailable_total counter',
       `oktell_store_unavailable_total ${this.unavailable}`,
-      '# HELP oktell_letters_total Letters handed to SMTP or the outbox (sent) or not delivered (failed), by runs of this process.',
+      '# HELP oktell_letters_total Letters handed to SMTP or the outbox (sent), not delivered (failed), or of unknown outcome (unknown: written whole, their end never answered), by runs of this process.',
       '# TYPE oktell_letters_total counter',
       `oktell_letters_total{outcome="sent"} ${this.letters.sent}`,
       `oktell_letters_total{outcome="failed"} ${this.letters.failed}`,
+      `oktell_letters_total{outcome="unknown"} ${this.letters.unknown}`,
       '# HELP oktell_jobs Jobs by status.',
       '# TYPE oktell_jobs gauge',
       ...Object.entries(c.jobs).map(([s, n]) => `oktell_jobs{status="${s}"} ${n}`),

@@ -237,7 +237,7 @@ function collectBpium(run: RunRecord, fixture: BpiumFixtureFile, unrecorded: str
 function collectMailFailures(run: RunRecord, failures: MailFixture['failures'], unrecorded: string[]) {
   for (const m of asList(run.mails)) {
     const to = Array.isArray(m.to) && m.to[0] !== undefined ? recipientKey(String(m.to[0])) : '';
-    if (m.status !== 'failed' || !to || failures[to] !== undefined) continue;
+    if ((m.status !== 'failed' && m.status !== 'unknown') || !to || failures[to] !== undefined) continue;
     const error = String(m.error ?? '');
     if (/^SMTP permanent/.test(error)) failures[to] = '550';
     else if (/^SMTP transient/.test(error)) failures[to] = '451';

@@ -27,7 +27,7 @@ const CASES: Array<[string, string, string]> = [
   ['550 for the recipient: the error exit', 'mail: { failures: { ANN@example.com: 550 } }', '{ returnValues: { 1: { contains: "refused: SMTP permanent failure" } }, mails: [ { status: failed } ] }'],
   ['451 for every letter: an outage, the run fails as retryable', 'mail: { failures: { "*": 451 } }', '{ status: failed, error: { code: R_EFFECT_TRANSIENT, block: send, retryable: true } }'],
   ['network: the same outage', 'mail: { failures: { "*": network } }', '{ status: failed, error: { code: R_EFFECT_TRANSIENT } }'],
-  ['no-reply: the outcome is unknown, no exit is taken and the run fails as not retryable', 'mail: { failures: { "*": no-reply } }', '{ status: failed, returnValues: {}, error: { code: R_EFFECT_UNKNOWN, block: send, retryable: false }, mails: [ { status: failed } ] }'],
+  ['no-reply: the outcome is unknown, no exit is taken and the run fails as not retryable', 'mail: { failures: { "*": no-reply } }', '{ status: failed, returnValues: {}, error: { code: R_EFFECT_UNKNOWN, block: send, retryable: false }, mails: [ { status: unknown } ] }'],
   ['another recipient named: this letter goes through', 'mail: { failures: { bob@example.com: 550 } }', '{ returnValues: { 1: sent } }'],
 ];
 

@@ -11,6 +11,7 @@ import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, randomIds, systemClock, type RunResult } from '../../engine/index.js';
 import { createWorkerPool } from '../../server/delivery/pool.js';
 import { deliveryStoreOf } from '../../server/delivery/store-link.js';
+import { letterTally } from '../../server/metrics.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
@@ -74,6 +75,9 @@ describe('a letter whose outcome is unknown, through the job queue', { timeout: 
       assert.equal(result.error?.code, 'R_EFFECT_UNKNOWN');
       assert.equal(result.error?.block, 'second');
       assert.deepEqual(result.returnValues, {}, 'the error exit was not taken');
+      // The letter is recorded (and counted in the metrics) as of unknown outcome, not as failed: it may be delivered.
+      assert.deepEqual(result.mails.map((m) => [m.subject, m.status]), [['первое', 'sent'], ['второе', 'unknown']]);
+      assert.deepEqual(letterTally(result.mails), { sent: 1, failed: 0, unknown: 1 });
       const dead = await store.getJob(id!);
       assert.equal(dead?.status, 'dead');
       assert.match(JSON.stringify(dead?.lastError), /may have been delivered; it is not sent again: check the mailbox before replaying the job/);
