@@ -204,7 +204,9 @@ blocks:
       let seq = 80_000;
       const post = () => postWebhook(t.server.url, taskWebhook({ name: `запас ${seq}`, responsible: ['2'], sequenceId: seq++ }), t.secret);
       let settledRefusal = false;
-      for (let round = 0; round < 20 && !settledRefusal; round++) {
+      // Near the quota a round takes one webhook (refused, then accepted once the last is delivered): filling the
+      // last pages takes about 20 rounds here, so the cap leaves ample room (each round is a few milliseconds).
+      for (let round = 0; round < 200 && !settledRefusal; round++) {
         for (let i = 0; i < 300; i++) {
           const res = await post();
           if (res.status === 503) break;
