@@ -5,7 +5,7 @@ import { DEFAULT_MAIL_FROM } from './compose.js';
 import { createOutboxMailer } from './outbox.adapter.js';
 import { UNKNOWN_OUTCOME_POLICIES, createSmtpMailer, type UnknownOutcomePolicy } from './smtp.adapter.js';
 import { MailConfigError, parseSmtpUrl } from './smtp-url.js';
-import { parseAddressList } from './message.js';
+import { senderAddress } from './message.js';
 
 export { DEFAULT_MAIL_FROM, REFERENCE_HEADER } from './compose.js';
 export { DEFAULT_MAIL_LIMITS, MAIL_SAFETY_CODES, buildSafeMessage, parseAddressList, sanitizeSubject } from './message.js';
@@ -85,6 +85,5 @@ export function checkMailSettings(env: NodeJS.ProcessEnv): void {
     smtpMaxConnections(env);
     smtpUnknownOutcome(env);
   }
-  const from = parseAddressList(env.MAIL_FROM?.trim() || DEFAULT_MAIL_FROM);
-  if (!from.ok || from.addresses.length !== 1) throw new MailConfigError('MAIL_FROM must be one address such as "Oktell <oktell@example.com>"');
+  senderAddress(env.MAIL_FROM?.trim() || DEFAULT_MAIL_FROM);
 }

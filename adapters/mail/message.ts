@@ -29,6 +29,7 @@ export const MAIL_SAFETY_CODES = {
 } as const;
 
 import { bareAddress, formatAddress, parseAddressList } from '../../engine/mail-address.js';
+import { MailConfigError } from './smtp-url.js';
 
 export { bareAddress, formatAddress, parseAddressList };
 
@@ -103,4 +104,13 @@ export function buildSafeMessage(m: MailMessage, limits: Partial<MailLimits> = {
     if (reference) safe.reference = reference;
   }
   return safe;
+}
+
+/** MAIL_FROM as the one address it must be: anything else is a MailConfigError that says what was found. */
+export function senderAddress(from: string): string {
+  const parsed = parseAddressList(from);
+  if (!parsed.ok || parsed.addresses.length !== 1) {
+    throw new MailConfigError(`MAIL_FROM must be one address such as "Oktell <oktell@example.com>": ${parsed.ok ? `found ${parsed.addresses.length}` : parsed.error}`);
+  }
+  return parsed.addresses[0]!;
 }

@@ -7,8 +7,7 @@ import type addressparserType from 'nodemailer/lib/addressparser';
 import { EffectError } from '../../engine/errors.js';
 import type { ClockPort, LoggerPort, MailMessage, MailReceipt, MailerPort } from '../../engine/ports.js';
 import { DEFAULT_MAIL_FROM, makeMessageId, toSendMailOptions } from './compose.js';
-import { buildSafeMessage, parseAddressList, type MailLimits } from './message.js';
-import { MailConfigError } from './smtp-url.js';
+import { buildSafeMessage, senderAddress, type MailLimits } from './message.js';
 import { decodeHeaderWords, readHeaderBlock } from './header-reader.js';
 
 export interface OutboxMailerOptions {
@@ -67,11 +66,7 @@ function fsFailure(err: unknown, what: string): EffectError {
  */
 export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
   const dir = resolve(opts.dir);
-  const fromCheck = parseAddressList(opts.from || DEFAULT_MAIL_FROM);
-  if (!fromCheck.ok || fromCheck.addresses.length !== 1) {
-    throw new MailConfigError(`MAIL_FROM must be one address such as "Oktell <oktell@example.com>"`);
-  }
-  const from = fromCheck.addresses[0]!;
+  const from = senderAddress(opts.from || DEFAULT_MAIL_FROM);
   const clock = opts.clock ?? { now: () => new Date() };
 
   return {

@@ -3,11 +3,11 @@
 import { EffectError, type EffectFailureKind } from '../../engine/errors.js';
 import type { LoggerPort, MailMessage, MailReceipt, MailerPort } from '../../engine/ports.js';
 import { makeMessageId } from './compose.js';
-import { bareAddress, buildSafeMessage, parseAddressList, type MailLimits } from './message.js';
+import { bareAddress, buildSafeMessage, senderAddress, type MailLimits } from './message.js';
 import { asciiAddress, composeMime } from './mime.js';
 import { isTlsFailureCode } from '../tls-failure.js';
 import { OUTCOME_UNKNOWN, SmtpPool, type SmtpError } from './smtp-client.js';
-import { MailConfigError, describeSmtpEndpoint, parseSmtpUrl } from './smtp-url.js';
+import { describeSmtpEndpoint, parseSmtpUrl } from './smtp-url.js';
 
 export interface SmtpMailerOptions {
   /** SMTP_URL: `smtp://[user:pass@]host[:port][?options]` (STARTTLS when offered) or `smtps://...` (implicit TLS). */
@@ -160,11 +160,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
   const endpoint = parseSmtpUrl(opts.url);
-  const fromCheck = parseAddressList(opts.from);
-  if (!fromCheck.ok || fromCheck.addresses.length !== 1) {
-    throw new MailConfigError(`MAIL_FROM must be one address such as "Oktell <oktell@example.com>": ${fromCheck.ok ? 'found ' + fromCheck.addresses.length : fromCheck.error}`);
-  }
-  const from = fromCheck.addresses[0]!;
+  const from = senderAddress(opts.from);
   const retry = opts.retry ?? DEFAULT_SMTP_RETRY;
   const attemptsAllowed = Math.max(1, Math.floor(retry.attempts));
   const connectionTimeout = opts.connectionTimeoutMs ?? 10_000;
