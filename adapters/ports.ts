@@ -37,7 +37,7 @@ export interface PortSettings {
   rollBackDatabases?: boolean;
   clock?: ClockPort;
   logger?: LoggerPort;
-  /** Milliseconds one Parser regex extraction may search (the config's `regexBudgetMs`); default: the engine's. */
+  /** Milliseconds a run's Parser regex extractions may search in all (the config's `regexBudgetMs`); default: the engine's. */
   regexBudgetMs?: number;
 }
 

@@ -58,7 +58,7 @@ const fileSchema = z.strictObject({
   deadLetterRetentionDays: z.number().positive().optional(),
   /** Effects (letters, Bpium calls, async starts) one run may make; the run fails with R_EFFECT_LIMIT before the next. */
   maxEffectsPerRun: z.number().int().min(1).optional(),
-  /** Milliseconds one Parser regex extraction may search; past it the block takes its error exit. */
+  /** Milliseconds a run's Parser regex extractions may search in all; past it the block takes its error exit. */
   regexBudgetMs: z.number().int().min(1).optional(),
   webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
   /** Refuse signed webhooks whose Bpium `timestamp` is further than this from now (off when absent). */
@@ -115,7 +115,7 @@ export interface ServerConfig {
   storeCheckMs: number;
   /** Effects one run may make (letters, Bpium calls, async starts): a cap on fan-out from one request. */
   maxEffectsPerRun: number;
-  /** Milliseconds one Parser regex extraction may search over request data before it gives up (its error exit). */
+  /** Milliseconds a run's Parser regex extractions may search in all before the next one gives up (its error exit). */
   regexBudgetMs: number;
   /** Webhook secrets by path ('*' = every path): X-Hook-Signature is required where one is set. */
   webhookSecrets: Record<string, string>;
@@ -427,7 +427,7 @@ export function maxEffectsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   return optionalCount('n', env.OKTELL_MAX_EFFECTS, 'OKTELL_MAX_EFFECTS', 1).n;
 }
 
-/** OKTELL_REGEX_BUDGET_MS, the time one regex extraction may take (also read by `oktell-emu test`); undefined when unset. */
+/** OKTELL_REGEX_BUDGET_MS, the time a run's regex extractions may take in all (also read by `oktell-emu test`); undefined when unset. */
 export function regexBudgetFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   return optionalCount('ms', env.OKTELL_REGEX_BUDGET_MS, 'OKTELL_REGEX_BUDGET_MS', 1).ms;
 }

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import pino from 'pino';
-import { bpiumClientOptionsFromEnv, type BpiumClient } from '../adapters/bpium/client.js';
+import type { BpiumClient } from '../adapters/bpium/client.js';
 import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } from '../adapters/ports.js';
 import { applyMigrations } from '../adapters/db/migrations.js';
 import { databaseDialects } from '../adapters/db/settings.js';
@@ -36,7 +36,7 @@ import { checkSqliteStore } from './store/sqlite-check.js';
 import { lockDataFolder, type DataFolderLock } from './data-lock.js';
 import { readServerFile } from '../cli/server-file.js';
 import { createServiceTasks, type ServiceTasks } from './tasks/index.js';
-import { badAddress, checkBeforeStart, EMULATOR_PORT_SETTINGS, portInUse, SERVER_PORT_SETTINGS, tlsFile } from './start-checks.js';
+import { badAddress, bpiumSource, checkBeforeStart, EMULATOR_PORT_SETTINGS, portInUse, SERVER_PORT_SETTINGS, tlsFile } from './start-checks.js';
 import type { TaskScheduler } from './tasks/scheduler.js';
 
 export interface RunningServer {
@@ -347,8 +347,8 @@ interface BpiumSetup {
  * this server's /Bpium/NewTask signed with a secret the server then requires on that path.
  */
 async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: StartOptions, logger: LoggerPort): Promise<BpiumSetup> {
-  if (bpiumClientOptionsFromEnv(env)) return { source: { kind: 'env' } };
-  if (opts.embeddedBpium === false) return { source: { kind: 'none' } };
+  const source = bpiumSource(env, opts.embeddedBpium !== false);
+  if (source !== 'emulator') return { source: { kind: source } };
   const webhookSecret = emulatorWebhookSecret(config.webhookSecrets, config.dataDir);
   const emulator = await startBpiumEmulator({
     port: config.bpiumEmulatorPort,

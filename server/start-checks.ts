@@ -15,8 +15,7 @@ export const EMULATOR_PORT_SETTINGS = '--bpium-emulator-port, BPIUM_EMULATOR_POR
  * listen is still refused there, with the same message (the start then undoes what it opened).
  */
 export async function checkBeforeStart(config: Pick<ServerConfig, 'port' | 'host' | 'tls' | 'webRequest' | 'bpiumEmulatorPort'>, env: NodeJS.ProcessEnv, embeddedBpium: boolean): Promise<void> {
-  // BPIUM_URL set: that Bpium (checked whole); unset: the embedded emulator unless turned off (as startBpium decides).
-  const bpium = env.BPIUM_URL?.trim() ? 'env' : embeddedBpium ? 'emulator' : 'none';
+  const bpium = bpiumSource(env, embeddedBpium);
   // WEB_REQUEST_* are read (and refused) with the configuration already; the mail and Bpium settings only here.
   checkPortSettings({ env, bpium, webRequest: config.webRequest });
   if (config.tls) {
@@ -27,6 +26,11 @@ export async function checkBeforeStart(config: Pick<ServerConfig, 'port' | 'host
     throw badAddress(e, config.host);
   });
   if (bpium === 'emulator') await portFree(config.bpiumEmulatorPort, '127.0.0.1', 'the embedded Bpium emulator', EMULATOR_PORT_SETTINGS);
+}
+
+/** Which Bpium the server uses: BPIUM_URL's when it is set, else the embedded emulator unless it is turned off. */
+export function bpiumSource(env: NodeJS.ProcessEnv, embeddedBpium: boolean): 'env' | 'emulator' | 'none' {
+  return env.BPIUM_URL?.trim() ? 'env' : embeddedBpium ? 'emulator' : 'none';
 }
 
 /**

@@ -66,7 +66,7 @@ function sequentialIds(): IdPort {
 export interface CaseDefaults {
   /** The effect cap of a case whose file sets none (OKTELL_MAX_EFFECTS). */
   maxEffects?: number;
-  /** Milliseconds one Parser regex extraction may search (OKTELL_REGEX_BUDGET_MS), as on the server. */
+  /** Milliseconds a run's Parser regex extractions may search in all (OKTELL_REGEX_BUDGET_MS), as on the server. */
   regexBudgetMs?: number;
 }
 

@@ -25,7 +25,7 @@ export interface DeliveryInit {
   databases: DatabaseSettings;
   /** WebRequest settings of the config (`webRequest:`), resolved as the main thread sees them. */
   webRequest: WebRequestSettings;
-  /** Milliseconds one Parser regex extraction may search (`regexBudgetMs`). */
+  /** Milliseconds a run's Parser regex extractions may search in all (`regexBudgetMs`). */
   regexBudgetMs: number;
   /** Log levels the main thread's logger writes; the others are not even sent. */
   logLevels: Array<'debug' | 'info' | 'warn' | 'error'>;

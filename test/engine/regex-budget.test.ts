@@ -1,5 +1,5 @@
-// The time budget of one regex extraction (components/re2-pattern.ts, allMatches): checked only between searches, and
-// only when a search with text left to read is to come. A budget of -1 is one already spent, so these checks do not
+// The time budget of regex extractions (components/re2-pattern.ts, allMatches, given what is left of the run's): checked
+// only between searches, and only when a search with text left to read is to come. A budget of -1 is one already spent, so these checks do not
 // depend on the machine's speed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
