@@ -4,7 +4,7 @@ import type { Request, Response, Router } from 'express';
 import { closest, RUN_ERROR_CODES, type Value } from '../../engine/index.js';
 import { caseFromRun, inlineParams, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
 import { testFileText } from '../../cli/testing/write-case.js';
-import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type InboxEntry, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
+import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
 import { jobVariables } from '../starters.js';
 import { storedReturnValues } from '../stored-values.js';
 import { deadRunIds, inProgressRun, listedCounts, listedStatus, type ListedRunStatus } from '../run-status.js';
@@ -330,24 +330,15 @@ async function answerOf(ctx: ConsoleContext, run: RunSummary): Promise<{ answere
     return { answered: `HTTP 200 · startresult ${run.status === 'failed' ? 1 : 0}, or 2 if the caller's timeout ended first` };
   }
   if (run.trigger !== 'http' || run.inboxId === null) return {};
-  const answer = await hookAnswer(ctx.d.store, run.inboxId);
-  if (!answer) return {};
-  const { entry, original, status } = answer;
+  const entry = await ctx.d.store.getInboxEntry(run.inboxId);
+  if (!entry) return {};
+  // A duplicate was answered as the first delivery was.
+  const original = entry.duplicateOf === null ? undefined : await ctx.d.store.getInboxEntry(entry.duplicateOf);
+  const status = original?.responseStatus ?? entry.responseStatus;
   return {
     ...(status !== null ? { answered: `HTTP ${status}` } : {}),
     ...(entry.duplicateOf !== null ? { duplicate: { inboxId: entry.duplicateOf, runId: original?.runId ?? null } } : {}),
   };
-}
-
-/**
- * The inbox entry of a hook run, the first delivery's entry when it is a duplicate, and the status its caller was
- * answered with: a duplicate is answered as the first delivery was.
- */
-async function hookAnswer(store: Store, inboxId: number): Promise<{ entry: InboxEntry; original?: InboxEntry; status: number | null } | undefined> {
-  const entry = await store.getInboxEntry(inboxId);
-  if (!entry) return undefined;
-  const original = entry.duplicateOf === null ? undefined : await store.getInboxEntry(entry.duplicateOf);
-  return { entry, ...(original ? { original } : {}), status: original?.responseStatus ?? entry.responseStatus };
 }
 
 /** How many answered statuses of hook runs the runs list keeps in memory (a few pages of the busiest list). */
