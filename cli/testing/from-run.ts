@@ -239,9 +239,9 @@ function collectMailFailures(run: RunRecord, failures: MailFixture['failures'], 
     const to = Array.isArray(m.to) && m.to[0] !== undefined ? recipientKey(String(m.to[0])) : '';
     if ((m.status !== 'failed' && m.status !== 'unknown') || !to || failures[to] !== undefined) continue;
     const error = String(m.error ?? '');
-    if (/^SMTP permanent/.test(error)) failures[to] = '550';
+    if (m.status === 'unknown') failures[to] = 'no-reply';
+    else if (/^SMTP permanent/.test(error)) failures[to] = '550';
     else if (/^SMTP transient/.test(error)) failures[to] = '451';
-    else if (/^SMTP outcome unknown/.test(error)) failures[to] = 'no-reply';
     else unrecorded.push(`the letter to ${to} failed without the SMTP server (${error.slice(0, 200)}) (block ${String(m.block ?? '?')} of ${run.scenario}): no mail fixture stands for it`);
   }
 }
