@@ -46,10 +46,7 @@ describe('the npm package', () => {
     const tmp = tempDir();
     try {
       const root = join(tmp.dir, 'oktell-emulator');
-      for (const f of files) {
-        mkdirSync(dirname(join(root, f)), { recursive: true });
-        copyFileSync(repoPath(f), join(root, f));
-      }
+      copyPacked(files, root);
       // The dependencies an install with --ignore-scripts brings: all of them, better-sqlite3 without its build/.
       const modules = join(root, 'node_modules');
       mkdirSync(modules);
@@ -71,10 +68,7 @@ describe('the npm package', () => {
     const tmp = tempDir();
     try {
       const root = join(tmp.dir, 'oktell-emulator');
-      for (const f of files) {
-        mkdirSync(dirname(join(root, f)), { recursive: true });
-        copyFileSync(repoPath(f), join(root, f));
-      }
+      copyPacked(files, root);
       // The dependencies an install would bring.
       symlinkSync(repoPath('node_modules'), join(root, 'node_modules'), 'dir');
       const bin = join(root, 'bin', 'oktell-emu.js');
@@ -89,3 +83,11 @@ describe('the npm package', () => {
     }
   });
 });
+
+/** The packed files, copied under `root` as an install would lay them out. */
+function copyPacked(files: readonly string[], root: string): void {
+  for (const f of files) {
+    mkdirSync(dirname(join(root, f)), { recursive: true });
+    copyFileSync(repoPath(f), join(root, f));
+  }
+}
