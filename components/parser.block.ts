@@ -147,7 +147,11 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
         const found = regexMatches(rt.regexBudget, x, text, enough);
         // The text is request data: an extraction that would hold the thread for seconds is the input's problem, like
         // bad JSON, so it takes the error exit instead of an answer computed however long it takes.
-        if (!found.done) return fail(config, rt, budgetReason(rt, x, text.length));
+        if (!found.done) {
+          const reason = budgetReason(rt, x, text.length);
+          rt.regexBudget.exhausted ??= { block: rt.blockId, reason };
+          return fail(config, rt, reason);
+        }
         matches = found.values;
       }
       // Zero matches is an answer for count/exists/all; for a value it means the variable stays empty — say so.

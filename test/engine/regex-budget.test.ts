@@ -64,20 +64,47 @@ blocks:
 `;
 
 describe('the regex budget of a run', () => {
-  it('stops a loop of cheap extractions that are quadratic together', async () => {
+  const loop = () => {
     const loaded = loadScenarioText('Loop.yaml', LOOP, { registry: defaultRegistry });
     assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
     const scenario = (loaded as { scenario: Scenario }).scenario;
     const library: ScenarioLibrary = { dir: '.', scenarios: new Map([[scenario.name, scenario]]), issues: [] };
-    const matches = 800;
-    const body = Array.from({ length: matches }, (_, k) => `id=${k}`).join(' ');
-    // 800 turns of up to 800 searches: some hundreds of milliseconds of searching in all, against a budget of 20.
-    const r = await runScenario(library, scenario.name, {
-      params: { 1: body },
-      ports: { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) }, regexBudgetMs: 20 },
+    return { library, name: scenario.name };
+  };
+  const matches = 800;
+  const body = Array.from({ length: matches }, (_, k) => `id=${k}`).join(' ');
+  /** Runs the loop over `text` with `regexBudgetMs`, its warnings caught. */
+  const runLoop = async (text: string, regexBudgetMs: number) => {
+    const { library, name } = loop();
+    const warnings: Array<{ obj: Record<string, unknown>; msg: string | undefined }> = [];
+    const ignore = () => {};
+    const logger = { debug: ignore, info: ignore, error: ignore, warn: (obj: object, msg?: string) => warnings.push({ obj: obj as Record<string, unknown>, msg }) };
+    const r = await runScenario(library, name, {
+      params: { 1: text },
+      ports: { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) }, regexBudgetMs, logger },
     });
+    return { r, warnings };
+  };
+
+  it('stops a loop of cheap extractions that are quadratic together', async () => {
+    // 800 turns of up to 800 searches: some hundreds of milliseconds of searching in all, against a budget of 20.
+    const { r } = await runLoop(body, 20);
     assert.equal(r.status, 'completed', JSON.stringify(r.error));
     assert.match(String(r.returnValues[1]), /^block "take": the regex `id=\(\\d\+\)` \(value for id\) ran out of the run's 20 ms regex budget/);
     assert.ok(Number(r.returnValues[2]) < matches, `stopped at turn ${String(r.returnValues[2])} of ${matches}`);
+  });
+
+  it('a run whose budget ran out says so in one warning (the run itself completes), naming the run, the block and the limit', async () => {
+    const { r, warnings } = await runLoop(body, 20);
+    assert.equal(r.status, 'completed');
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.deepEqual(warnings[0]!.obj, { runId: r.runId, scenario: 'Loop', block: 'take', limitMs: 20 });
+    assert.equal(warnings[0]!.msg, r.returnValues[1]);
+  });
+
+  it('a run within its budget logs nothing', async () => {
+    const { r, warnings } = await runLoop('id=1 id=2', 1000);
+    assert.equal(r.returnValues[1], 'done');
+    assert.deepEqual(warnings, []);
   });
 });

@@ -134,6 +134,13 @@ describe('a Parser regex with nested quantifiers over a crafted body (S5)', () =
     } finally {
       await serve.stop();
     }
+    // The run completed (the error exit is the scenario's answer), so the server's log says the budget ran out: one
+    // warning, for the first webhook only, with the run's id and the block.
+    const log = serve.stdout() + serve.stderr();
+    const warned = log.split('\n').filter((l) => l.includes("ran out of the run's 100 ms regex budget"));
+    assert.equal(warned.length, 1, log);
+    assert.match(warned[0]!, /"block":"parse"/);
+    assert.match(warned[0]!, /"limitMs":100/);
     try {
       // The stored run of the first webhook (runs are listed newest first): the Parser took its error exit, the reason
       // in its trace.
