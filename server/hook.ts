@@ -9,7 +9,8 @@ import { bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, hookHeaders, hook
 import { runWrite } from './run-record.js';
 import { collectingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
-import type { RecordRequestResult } from './store/store.port.js';
+import type { InboxEntry, InboxEntryInput, RecordRequestResult } from './store/store.port.js';
+import { claimDelivery } from './hook-in-flight.js';
 import { letterTally } from './metrics.js';
 
 export interface HookInput {
@@ -73,10 +74,68 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
     }
   }
   const signature = guard !== undefined ? 'valid' : 'absent';
+  const inbox: StoredRequest = { ...inboxBase, signature };
   // Only a verified request reaches this line, and its key names its route: a request to another path (signed or
   // not) can neither claim nor be answered from this route's deliveries.
-  const dedupKey = await deliveryKey(d, body, guard?.route, req.path);
-  const params = hookParams(d.config.hook.params, { url: req.url, headers: headers.scenario, method: req.method, body, contentType: req.header('content-type') }, signature);
+  const delivery = await deliveryKey(d, body, guard?.route, req.path);
+  if (delivery.key === null) return runAndStore(d, req, inbox, headers, null);
+  if (answered(delivery.original)) return answerAsBefore(d, inbox, delivery.key, delivery.original);
+  // Taken before the look-up and held until this request is stored or refused, so a resend arriving meanwhile waits
+  // for it instead of running HTTP404 beside it.
+  const claim = await claimDelivery(d.store, delivery.key);
+  try {
+    if (answered(claim.original)) {
+      claim.release();
+      return await answerAsBefore(d, inbox, delivery.key, claim.original);
+    }
+    return await runAndStore(d, req, inbox, headers, delivery.key);
+  } finally {
+    claim.release();
+  }
+}
+
+/** The inbox entry of a request that passed the signature checks, but for its key and answer. */
+type StoredRequest = Omit<InboxEntryInput, 'dedupKey' | 'response' | 'signature'> & { signature: 'valid' | 'absent' };
+
+/** An original stored with the answer it got: enough to answer its duplicates without running HTTP404. */
+type AnsweredEntry = InboxEntry & { responseStatus: number };
+
+/**
+ * Whether a delivery's original can answer for it. One stored without its answer (by a tool, or by a build that did
+ * not keep answers) cannot: the request runs HTTP404 as before, and the store records it as a duplicate after.
+ */
+const answered = (original: InboxEntry | undefined): original is AnsweredEntry => original !== undefined && original.responseStatus !== null;
+
+/**
+ * A delivery stored before: answered with its original's status and body without running HTTP404, so none of the
+ * scenario's own effects (a letter, a Bpium write, a web request) happen again. It is still stored, as a duplicate
+ * entry pointing at the original, with the answer it got; it has no run of its own, so `X-Oktell-Run-Id` names the
+ * original's run (the one that made this answer), or is left out when the original has none. The content type is not
+ * stored: the answer is plain text, as for a scenario that sets none.
+ */
+async function answerAsBefore(d: AppDeps, inbox: StoredRequest, dedupKey: string, original: AnsweredEntry): Promise<HookAnswer> {
+  const response = { status: original.responseStatus, body: original.responseBody ?? '' };
+  // The original may have been pruned since the look-up; the request is then stored as a new original with this
+  // answer, and later resends are answered from it. It is still answered as the duplicate it was when looked up.
+  const stored = await d.store.recordRequest({ inbox: { ...inbox, dedupKey, response } });
+  d.metrics.storeRefused = undefined;
+  const originalId = stored.duplicate ? stored.inboxId : original.id;
+  countDuplicate(d, dedupKey, originalId);
+  d.metrics.response(response.status);
+  const runId = original.runId ?? undefined;
+  const headers: Record<string, string> = { 'X-Oktell-Duplicate-Of': String(originalId) };
+  if (runId) headers['X-Oktell-Run-Id'] = runId;
+  return { status: response.status, contentType: 'text/plain; charset=utf-8', body: response.body, headers, ...(runId ? { runId } : {}) };
+}
+
+function countDuplicate(d: AppDeps, dedupKey: string, original: number): void {
+  d.metrics.duplicates++;
+  d.logger.info({ dedupKey, original }, 'duplicate delivery: answered as before, nothing started again');
+}
+
+/** Runs HTTP404 for the request and stores the request with its run and jobs (or as a duplicate, if the store says so). */
+async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, headers: HookHeaders, dedupKey: string | null): Promise<HookAnswer> {
+  const params = hookParams(d.config.hook.params, { url: req.url, headers: headers.scenario, method: req.method, body: req.body, contentType: req.header('content-type') }, inbox.signature);
   const starter = collectingStarter(d.ports.ids, { hook: req.path });
   const result = await runScenario(d.host.library(), d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
   d.metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails));
@@ -88,7 +147,7 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   let stored: RecordRequestResult | undefined;
   try {
     stored = await d.store.recordRequest({
-      inbox: { ...inboxBase, signature, dedupKey, response: { status: response.status, body: response.body.slice(0, 4096) } },
+      inbox: { ...inbox, dedupKey, response: { status: response.status, body: response.body.slice(0, 4096) } },
       run: runWrite(storedResult(result, headers), { trigger: 'http', params: storedParams(params, d.config.hook.params.headers, headers), budgetBytes: d.config.runRecordBytes }),
       jobs: starter.jobs,
       ...(reservation ? { lease: reservation.lease } : {}),
@@ -98,8 +157,9 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   }
   d.metrics.storeRefused = undefined;
   if (stored.duplicate) {
-    d.metrics.duplicates++;
-    d.logger.info({ dedupKey, original: stored.inboxId }, 'duplicate delivery: answered as before, nothing started again');
+    // Another server stored the same delivery while this one ran HTTP404 (or the original kept no answer): the run
+    // happened, but its jobs are dropped and the answer is the original's.
+    countDuplicate(d, dedupKey!, stored.inboxId);
     const status = stored.original.responseStatus ?? response.status;
     return ran(d, result, { status, contentType: response.contentType, body: stored.original.responseBody ?? response.body, headers: { 'X-Oktell-Duplicate-Of': String(stored.inboxId) } });
   }
@@ -108,16 +168,18 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
 }
 
 /**
- * The delivery key of a verified request. Under the secret of every path (route `*`) keys used to name the request
- * path (`bpium:1:6@/Bpium/NewTask`); they now name `*`. A delivery whose original was stored under the old key, on
- * this same path, keeps that key, so a resend within the dedup window after an upgrade is still a duplicate.
+ * The delivery key of a verified request, and its original when the look-up under an old key found one. Under the
+ * secret of every path (route `*`) keys used to name the request path (`bpium:1:6@/Bpium/NewTask`); they now name
+ * `*`. A delivery whose original was stored under the old key, on this same path, keeps that key, so a resend within
+ * the dedup window after an upgrade is still a duplicate.
  */
-async function deliveryKey(d: AppDeps, body: Buffer, route: string | undefined, path: string): Promise<string | null> {
+async function deliveryKey(d: AppDeps, body: Buffer, route: string | undefined, path: string): Promise<{ key: string | null; original?: InboxEntry }> {
   const key = bpiumDeliveryKey(body, route ?? path);
   // A store known to hold no key naming a path (a new one, or one whose old keys have left) needs no second look-up.
-  if (key === null || route !== '*' || d.pathDeliveryKeys === false) return key;
+  if (key === null || route !== '*' || d.pathDeliveryKeys === false) return { key };
   const legacy = onRoute(key, path);
-  return (await d.store.findByDedupKey(legacy)) !== undefined ? legacy : key;
+  const original = await d.store.findByDedupKey(legacy);
+  return original !== undefined ? { key: legacy, original } : { key };
 }
 
 /**

@@ -3,9 +3,9 @@
 import { existsSync } from 'node:fs';
 import { after, before } from 'node:test';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { AUTH, postWebhook, startTestServer, taskWebhook, USER, waitFor, type TestServer } from '../server/server-helpers.js';
+import { AUTH, postRacingWebhook, postWebhook, startTestServer, taskWebhook, USER, waitFor, type TestServer } from '../server/server-helpers.js';
 
-export { AUTH, USER, postWebhook, taskWebhook, waitFor };
+export { AUTH, USER, postRacingWebhook, postWebhook, taskWebhook, waitFor };
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const chromiumMissing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (apt-get install chromium); the browser tests need Debian's Chromium`;

@@ -124,3 +124,19 @@ export function capturingLogger() {
   const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, ...(msg !== undefined ? { msg } : {}) });
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
+
+/**
+ * Posts a delivery as a second server racing the first meets it (two servers on one PostgreSQL): its look-up before
+ * HTTP404 finds nothing, so the hook runs, and only the store's unique key then makes the request a duplicate. Such
+ * a duplicate has a hook run of its own; a resend to the same server is answered from the store without one.
+ */
+export async function postRacingWebhook(t: TestServer, body: string, secret: string | undefined, path?: string): Promise<Response> {
+  const store = t.server.store;
+  const lookUp = store.findByDedupKey;
+  store.findByDedupKey = async () => undefined;
+  try {
+    return await postWebhook(t.server.url, body, secret, path);
+  } finally {
+    store.findByDedupKey = lookUp;
+  }
+}

@@ -1,0 +1,161 @@
+// A resent Bpium delivery is answered from the store without running HTTP404 again, so the hook scenario's own
+// effects (here a letter it sends itself, not through an AsyncScenario job) happen once per delivery: for a resend
+// after the first was stored, and for copies arriving together. On SQLite and on PostgreSQL.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { deliveriesInFlight } from '../../server/hook-in-flight.js';
+import { StoreUnavailableError } from '../../server/store/store.errors.js';
+import type { RecordRequestInput, Store } from '../../server/store/store.port.js';
+import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+import { postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
+
+/** A hook that mails on its own for every request to /Bpium/NewTask, then answers 202 with a text of its own. */
+const MAILING_HOOK = `variables: { address: string, mailError: string }
+start: save
+blocks:
+  save:
+    kind: Variable
+    set: { address: InputParameter(1) }
+    exits: { next: isNewTask }
+  isNewTask:
+    kind: Condition
+    expression: Contains([address], "/Bpium/NewTask")
+    exits: { true: mail, false: other }
+  mail:
+    kind: SendMail
+    to: '"duty@example.com"'
+    subject: '"webhook received"'
+    text: '"a webhook came in"'
+    errorVariable: mailError
+    exits: { success: answer, error: answer }
+  answer:
+    kind: ReturnValue
+    values: { 1: '"mailed once"', 2: 202 }
+  other:
+    kind: ReturnValue
+    values: { 1: '"not a task"', 2: 200 }
+`;
+
+const pg = await testPostgres();
+
+/** Counts the store's look-ups by delivery key (the cost of a keyed request: one). */
+function countLookups(store: Store): { n: number } {
+  const count = { n: 0 };
+  const real = store.findByDedupKey.bind(store);
+  store.findByDedupKey = (key) => {
+    count.n++;
+    return real(key);
+  };
+  return count;
+}
+
+const hookRuns = async (t: TestServer) => (await t.server.store.listRuns({ scenario: 'HTTP404', limit: 1000 })).items.length;
+
+const answerOf = async (res: Response) => ({
+  status: res.status,
+  body: await res.text(),
+  duplicateOf: res.headers.get('x-oktell-duplicate-of'),
+  runId: res.headers.get('x-oktell-run-id'),
+});
+
+for (const kind of ['sqlite', 'postgres'] as const) {
+  describe(`a resent delivery does not run HTTP404 again (${kind})`, () => {
+    let t: TestServer;
+    let schema: string | undefined;
+    let lookups: { n: number };
+    const skip = kind === 'postgres' ? pg.skip : undefined;
+
+    before(async () => {
+      if (skip !== undefined) return;
+      const env: Record<string, string> = {};
+      if (kind === 'postgres') {
+        schema = randomSchemaName('dedup');
+        env.OKTELL_STORE = urlWithSchema(pg.url!, schema);
+      }
+      t = await startTestServer({ extraScenarios: { 'HTTP404.yaml': MAILING_HOOK }, env });
+      lookups = countLookups(t.server.store);
+    });
+    after(async () => {
+      await t?.cleanup();
+      if (schema) await dropSchema(pg.url!, schema);
+    });
+
+    it('sent again after the first was answered: one letter, the original\'s answer, its run and its inbox id', { skip }, async () => {
+      const letters = t.smtp!.letters.length;
+      const runs = await hookRuns(t);
+      const stored = (await t.server.store.counts()).inbox;
+      const body = taskWebhook({ name: 'дважды подряд', responsible: ['2'], sequenceId: 880_001 });
+      const first = await answerOf(await postWebhook(t.server.url, body, t.secret));
+      const duplicatesBefore = t.server.metrics.duplicates;
+      const again = await answerOf(await postWebhook(t.server.url, body, t.secret));
+      assert.deepEqual([first.status, first.body, first.duplicateOf], [202, 'mailed once', null]);
+      assert.equal(t.smtp!.letters.length, letters + 1, 'one letter: HTTP404 did not run for the resend');
+      assert.deepEqual([again.status, again.body], [202, 'mailed once'], 'answered as the first was');
+      const original = (await t.server.store.getRun(first.runId!))!.inboxId!;
+      assert.equal(again.duplicateOf, String(original));
+      assert.equal(again.runId, first.runId, 'the run that made the answer');
+      assert.equal(t.server.metrics.duplicates, duplicatesBefore + 1);
+      // The resend is still stored, as a duplicate of the first, but has no run of its own.
+      assert.equal((await t.server.store.getInboxEntry(original))!.duplicates, 1);
+      assert.deepEqual((await t.server.store.counts()).inbox, { total: stored.total + 2, duplicates: stored.duplicates + 1 });
+      assert.equal(await hookRuns(t), runs + 1, 'one HTTP404 run for two requests');
+    });
+
+    it('five copies at once: one letter, and all five answers agree', { skip }, async () => {
+      const letters = t.smtp!.letters.length;
+      const body = taskWebhook({ name: 'пять сразу', responsible: ['2'], sequenceId: 880_002 });
+      const answers = await Promise.all(Array.from({ length: 5 }, async () => answerOf(await postWebhook(t.server.url, body, t.secret))));
+      assert.equal(t.smtp!.letters.length, letters + 1, 'one letter for five copies');
+      assert.deepEqual(new Set(answers.map((a) => `${a.status} ${a.body}`)), new Set(['202 mailed once']));
+      const originals = answers.filter((a) => a.duplicateOf === null);
+      assert.equal(originals.length, 1, 'one copy ran HTTP404');
+      const original = String((await t.server.store.getRun(originals[0]!.runId!))!.inboxId);
+      assert.deepEqual(answers.filter((a) => a.duplicateOf !== null).map((a) => [a.duplicateOf, a.runId]), Array(4).fill([original, originals[0]!.runId]));
+      assert.equal(deliveriesInFlight(t.server.store), 0, 'every key given back');
+    });
+
+    it('a copy waiting for a first that the store refused (503) runs as the first', { skip }, async () => {
+      const store = t.server.store;
+      const real = store.recordRequest.bind(store);
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let refuse = true;
+      store.recordRequest = async (input: RecordRequestInput) => {
+        if (refuse && input.inbox.dedupKey?.startsWith('bpium:1:880003@')) {
+          refuse = false;
+          await gate;
+          throw new StoreUnavailableError('busy', 'refused by the test', 1);
+        }
+        return real(input);
+      };
+      try {
+        const letters = t.smtp!.letters.length;
+        const received = t.server.metrics.received;
+        const body = taskWebhook({ name: 'первая отказана', responsible: ['2'], sequenceId: 880_003 });
+        const a = postWebhook(t.server.url, body, t.secret).then(answerOf);
+        const b = postWebhook(t.server.url, body, t.secret).then(answerOf);
+        // The first has mailed and is held in the store; the second has arrived and found its key in flight.
+        await waitFor('the first copy\'s letter', () => t.smtp!.letters.length === letters + 1);
+        await waitFor('both copies received', () => t.server.metrics.received === received + 2);
+        assert.equal(t.smtp!.letters.length, letters + 1, 'the second copy waits while the first is not settled');
+        open();
+        const answers = (await Promise.all([a, b])).sort((x, y) => y.status - x.status);
+        assert.deepEqual(answers.map((x) => [x.status, x.duplicateOf]), [[503, null], [202, null]], 'the refused one 503, the other stored as the original');
+        assert.equal(t.smtp!.letters.length, letters + 2, 'the second copy ran HTTP404 itself');
+        assert.equal(deliveriesInFlight(store), 0, 'the refused request gave its key back');
+      } finally {
+        open();
+        store.recordRequest = real;
+      }
+    });
+
+    it('looks a key up once per keyed request, and never for a request without one', { skip }, async () => {
+      const before = lookups.n;
+      await postWebhook(t.server.url, taskWebhook({ name: 'один поиск', responsible: ['2'], sequenceId: 880_004 }), t.secret);
+      assert.equal(lookups.n, before + 1);
+      const res = await postWebhook(t.server.url, '{"no":"key"}', t.secret);
+      assert.equal(res.status, 202);
+      assert.equal(lookups.n, before + 1, 'no key, no look-up');
+    });
+  });
+}
