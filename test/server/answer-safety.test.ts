@@ -267,6 +267,9 @@ describe('records and logs of requests', () => {
       const again = await postWebhook(old.server.url, body, SECRET);
       assert.equal(again.status, 200);
       assert.ok(again.headers.get('x-oktell-duplicate-of'), 'answered as the stored delivery');
+      // Answered from the store: HTTP404 did not run, and the original (stored by hand) has no run to name.
+      assert.equal(again.headers.get('x-oktell-run-id'), null);
+      assert.equal((await old.server.store.listRuns({ scenario: 'HTTP404' })).items.length, 0);
     } finally {
       await old.cleanup();
     }
