@@ -80,8 +80,8 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   const delivery = await deliveryKey(d, body, guard?.route, req.path);
   if (delivery.key === null) return runAndStore(d, req, inbox, headers, null);
   if (answered(delivery.original)) return answerAsBefore(d, inbox, delivery.key, delivery.original);
-  // Taken before the look-up and held until this request is stored or refused, so a resend arriving meanwhile waits
-  // for it instead of running HTTP404 beside it.
+  // Taken before the look-up and, when HTTP404 is to run, held until this request is stored or refused, so a resend
+  // arriving meanwhile waits for it instead of running HTTP404 beside it. A duplicate gives it back at once.
   const claim = await claimDelivery(d.store, delivery.key);
   try {
     if (answered(claim.original)) {
