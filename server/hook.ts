@@ -147,7 +147,7 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
   let stored: RecordRequestResult | undefined;
   try {
     stored = await d.store.recordRequest({
-      inbox: { ...inbox, dedupKey, response: { status: response.status, body: response.body.slice(0, 4096) } },
+      inbox: { ...inbox, dedupKey: claimsKey(response.status, starter.jobs.length) ? dedupKey : null, response: { status: response.status, body: response.body.slice(0, 4096) } },
       run: runWrite(storedResult(result, headers), { trigger: 'http', params: storedParams(params, d.config.hook.params.headers, headers), budgetBytes: d.config.runRecordBytes }),
       jobs: starter.jobs,
       ...(reservation ? { lease: reservation.lease } : {}),
@@ -165,6 +165,17 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
   }
   if (stored.jobIds.length > (stored.leased?.length ?? 0)) d.workers.wake();
   return ran(d, result, { ...answer, headers: {} });
+}
+
+/**
+ * Whether a delivery, answered so, takes its key: later copies are then its duplicates. One that was acknowledged
+ * (2xx) does, and so does one that started jobs whatever its answer (running it again would start them twice). One
+ * the scenario refused or failed (a 503 "try later", a 500 from a failed run) and that started nothing does not: the
+ * sender was told it did not go through, so a resend runs HTTP404 again and may succeed, instead of getting the same
+ * refusal for as long as the key is kept. What that run did itself before it failed happens again.
+ */
+export function claimsKey(status: number, jobs: number): boolean {
+  return (status >= 200 && status < 300) || jobs > 0;
 }
 
 /**

@@ -9,13 +9,17 @@ import type { RecordRequestInput, Store } from '../../server/store/store.port.js
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 import { postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
 
-/** A hook that mails on its own for every request to /Bpium/NewTask, then answers 202 with a text of its own. */
-const MAILING_HOOK = `variables: { address: string, mailError: string }
+/**
+ * A hook that mails on its own for every request to /Bpium/NewTask, then answers 202 with a text of its own; or,
+ * asked by a test header (not part of the delivery key), refuses with 503 after mailing, or starts a job and answers
+ * 500.
+ */
+const MAILING_HOOK = `variables: { address: string, headers: string, mailError: string }
 start: save
 blocks:
   save:
     kind: Variable
-    set: { address: InputParameter(1) }
+    set: { address: InputParameter(1), headers: InputParameter(2) }
     exits: { next: isNewTask }
   isNewTask:
     kind: Condition
@@ -27,13 +31,37 @@ blocks:
     subject: '"webhook received"'
     text: '"a webhook came in"'
     errorVariable: mailError
-    exits: { success: answer, error: answer }
+    exits: { success: refuses, error: refuses }
+  refuses:
+    kind: Condition
+    expression: 'Contains([headers], "x-test-answer: 503")'
+    exits: { true: tryLater, false: startsJob }
+  tryLater:
+    kind: ReturnValue
+    values: { 1: '"try later"', 2: 503 }
+  startsJob:
+    kind: Condition
+    expression: 'Contains([headers], "x-test-answer: job+500")'
+    exits: { true: job, false: answer }
+  job:
+    kind: AsyncScenario
+    scenario: Noop
+    mode: async
+    exits: { next: failed }
+  failed:
+    kind: ReturnValue
+    values: { 1: '"started, then failed"', 2: 500 }
   answer:
     kind: ReturnValue
     values: { 1: '"mailed once"', 2: 202 }
   other:
     kind: ReturnValue
     values: { 1: '"not a task"', 2: 200 }
+`;
+
+const NOOP = `start: done
+blocks:
+  done: { kind: ReturnValue, values: { 1: '"done"' } }
 `;
 
 const pg = await testPostgres();
@@ -72,7 +100,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         schema = randomSchemaName('dedup');
         env.OKTELL_STORE = urlWithSchema(pg.url!, schema);
       }
-      t = await startTestServer({ extraScenarios: { 'HTTP404.yaml': MAILING_HOOK }, env });
+      t = await startTestServer({ extraScenarios: { 'HTTP404.yaml': MAILING_HOOK, 'Noop.yaml': NOOP }, env });
       lookups = countLookups(t.server.store);
     });
     after(async () => {
@@ -147,6 +175,36 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         open();
         store.recordRequest = real;
       }
+    });
+
+    it('a delivery the scenario refused (503) and that started nothing takes no key: a resend runs HTTP404 again, and its success is what later copies get', { skip }, async () => {
+      const letters = t.smtp!.letters.length;
+      const body = taskWebhook({ name: 'сначала отказ', responsible: ['2'], sequenceId: 880_005 });
+      const refused = await answerOf(await postWebhook(t.server.url, body, t.secret, '/Bpium/NewTask', undefined, { 'x-test-answer': '503' }));
+      assert.deepEqual([refused.status, refused.body, refused.duplicateOf], [503, 'try later', null]);
+      const resent = await answerOf(await postWebhook(t.server.url, body, t.secret));
+      assert.deepEqual([resent.status, resent.body, resent.duplicateOf], [202, 'mailed once', null], 'ran again, not answered with the refusal');
+      // What the refused run did itself (its letter) happened again: the sender was told it had not gone through.
+      assert.equal(t.smtp!.letters.length, letters + 2);
+      const third = await answerOf(await postWebhook(t.server.url, body, t.secret));
+      const original = (await t.server.store.getRun(resent.runId!))!.inboxId!;
+      assert.deepEqual([third.status, third.body, third.duplicateOf, third.runId], [202, 'mailed once', String(original), resent.runId], 'the success took the key');
+      assert.equal(t.smtp!.letters.length, letters + 2);
+    });
+
+    it('a delivery that started a job takes its key whatever it answered: a resend of a 500 is its duplicate and starts nothing', { skip }, async () => {
+      const body = taskWebhook({ name: 'задание и 500', responsible: ['2'], sequenceId: 880_006 });
+      // Jobs in any status: one that has run is still counted.
+      const queued = async () => Object.values((await t.server.store.counts()).jobs).reduce((a, b) => a + b, 0);
+      const before = await queued();
+      const first = await answerOf(await postWebhook(t.server.url, body, t.secret, '/Bpium/NewTask', undefined, { 'x-test-answer': 'job+500' }));
+      assert.deepEqual([first.status, first.body], [500, 'started, then failed']);
+      const after = await queued();
+      assert.equal(after, before + 1, 'the job was stored');
+      const again = await answerOf(await postWebhook(t.server.url, body, t.secret));
+      const original = (await t.server.store.getRun(first.runId!))!.inboxId!;
+      assert.deepEqual([again.status, again.body, again.duplicateOf], [500, 'started, then failed', String(original)]);
+      assert.equal(await queued(), after, 'no second job');
     });
 
     it('looks a key up once per keyed request, and never for a request without one', { skip }, async () => {
