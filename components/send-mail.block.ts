@@ -9,7 +9,9 @@ import {
   type BlockDefinition,
   type BlockRuntime,
   type CompiledExpression,
+  type JsonValue,
   type MailMessage,
+  type MailerPort,
 } from '../engine/index.js';
 import { checkTextVariable, expr, varName } from './common.js';
 
@@ -84,10 +86,15 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     const mailer = rt.mailer;
     if (!mailer) throw new RunFailure(R.ADAPTER_MISSING, 'no mailer is configured: set SMTP_URL, or use the outbox');
     try {
-      const { value, replayed } = await rt.effect(async () => {
-        const receipt = await mailer.send(message);
-        return { messageId: receipt.messageId, transport: receipt.transport, ...(receipt.file ? { file: receipt.file } : {}) };
-      });
+      const { value, replayed } = await rt.effect(
+        async (inFlight) => {
+          // A letter its server is slow to answer is marked in the journal: if this attempt is cut off in that wait,
+          // the next one must not send it a second time.
+          const receipt = await mailer.send(message, { onOutcomePending: (p) => inFlight.markPending({ messageId: p.messageId }) });
+          return { messageId: receipt.messageId, transport: receipt.transport, ...(receipt.file ? { file: receipt.file } : {}) };
+        },
+        mailer.interruptedOutcome ? { interrupted: (detail) => stopUnlessResent(mailer, detail) } : undefined,
+      );
       rt.recordMail({ ...record, performed: !replayed, status: replayed ? 'replayed' : 'sent', transport: String(value.transport), messageId: String(value.messageId) });
       rt.traceEffect({ mail: { to: message.to, subject: message.subject }, ...value, ...(replayed ? { replayed: true } : {}) });
       if (c.errorVariable) rt.set(c.errorVariable, '');
@@ -98,6 +105,13 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     }
   },
 };
+
+/** A letter an earlier attempt left waiting for the server's answer: the mailer says whether it is sent again. */
+function stopUnlessResent(mailer: MailerPort, detail: JsonValue): void {
+  const id = detail !== null && typeof detail === 'object' && !Array.isArray(detail) ? detail.messageId : undefined;
+  const stop = mailer.interruptedOutcome!(typeof id === 'string' ? { messageId: id } : {});
+  if (stop) throw stop;
+}
 
 function failed(c: Config, rt: BlockRuntime, e: EffectError, record: Omit<Parameters<BlockRuntime['recordMail']>[0], 'performed' | 'status'> | undefined) {
   if (record) rt.recordMail({ ...record, performed: false, status: e.kind === 'unknown' ? 'unknown' : 'failed', error: e.message });

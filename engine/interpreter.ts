@@ -4,6 +4,7 @@ import { ExpressionRuntimeError, type CompiledExpression } from './expr/index.js
 import { traceCutter } from './cut-text.js';
 import { isStackOverflow } from './json-text.js';
 import type { ScenarioLibrary } from './library.js';
+import { NO_MARKS, onInterrupted, pendingMarks, readJournalEntry } from './pending-effects.js';
 import type {
   AsyncStartRecord,
   Block,
@@ -11,6 +12,8 @@ import type {
   BpiumCallRecord,
   Control,
   DbCallRecord,
+  EffectInFlight,
+  EffectOptions,
   HttpCallRecord,
   MailRecord,
   RunError,
@@ -84,6 +87,11 @@ export interface RunOptions {
   runId?: string;
   /** Stable key for the effect journal across attempts (the job id); default the run id. */
   journalKey?: string;
+  /**
+   * How many times the job was replayed by an operator (its replay count; default 0). A pending mark an attempt
+   * made before the latest replay no longer stops its effect: the replay is the decision to make it again.
+   */
+  journalEpoch?: number;
   dryRun?: boolean;
   /** Record a step trace (default true). */
   trace?: boolean;
@@ -155,6 +163,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   const journalKey = opts.journalKey ?? runId;
   /** The effect journal, unless this is a dry run (which makes no effects to record). */
   const journal = opts.dryRun === true ? undefined : ports.journal;
+  const journalEpoch = opts.journalEpoch ?? 0;
 
   let frame: Frame = { scenario: root, returnTo: undefined, startParam: params.get(1) ?? '' };
   const frames: Frame[] = [];
@@ -229,15 +238,23 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     mailFrom: ports.mailFrom,
     regexBudget: { limitMs: ports.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS, spentMs: 0 },
     snapshot: (forScenario) => (forScenario === undefined ? Object.fromEntries(vars) : sameTyped(forScenario)),
-    async effect<T extends JsonValue>(perform: () => Promise<T>) {
+    async effect<T extends JsonValue>(perform: (inFlight: EffectInFlight) => Promise<T>, effectOpts?: EffectOptions) {
       const key = stepKey();
-      if (journal) {
-        const prior = await journaled(() => journal.get(journalKey, key));
-        if (prior !== undefined) return { value: prior as T, replayed: true };
+      if (!journal) return { value: await perform(NO_MARKS), replayed: false };
+      const prior = readJournalEntry(await journaled(() => journal.get(journalKey, key)), journalEpoch);
+      if (prior.kind === 'outcome') return { value: prior.value as T, replayed: true };
+      if (prior.kind === 'pending') onInterrupted(prior.detail, effectOpts);
+      const marks = pendingMarks(journal, journalKey, key, journalEpoch, ports.logger);
+      let value: T;
+      try {
+        value = await perform(marks.handle);
+      } catch (e) {
+        await marks.afterFailure(e);
+        throw e;
       }
-      const value = await perform();
       // Not retryable: the effect was made, and a retry that cannot find it in the journal would make it again.
-      if (journal) await journaled(() => journal.put(journalKey, key, value), false);
+      await journaled(() => journal.put(journalKey, key, value), false);
+      await marks.afterOutcome();
       return { value, replayed: false };
     },
     async external<T>(perform: () => Promise<T>): Promise<T> {

@@ -229,6 +229,25 @@ export interface AssignmentPlace {
   at?: { file: string; line: number; col: number } | undefined;
 }
 
+/** What `perform` of `BlockRuntime.effect` may do while the effect is under way. */
+export interface EffectInFlight {
+  /**
+   * Records at once, durably, that the effect may be made already while its outcome is not known yet (a letter
+   * written whole, its server silent so far). `detail` is kept with the mark (e.g. the letter's Message-ID). The
+   * outcome supersedes the mark; a failure of kind other than `unknown` withdraws it. Only the first call counts;
+   * a run without a journal (a dry run) ignores it. Call it after a delay, not for every effect: it is a write.
+   */
+  markPending(detail: JsonValue): void;
+}
+
+export interface EffectOptions {
+  /**
+   * The journal holds a pending mark for this step, made by an earlier attempt cut off while it waited (stopped,
+   * killed, or its job taken over), and no outcome. Throw (an EffectError) to stop; return to make the effect again.
+   */
+  interrupted?(detail: JsonValue): void;
+}
+
 /** The ports and facts a block can use while it runs. */
 /** See `BlockRuntime.regexBudget`. */
 export interface RegexBudget {
@@ -277,9 +296,11 @@ export interface BlockRuntime {
   snapshot(forScenario?: string): Record<string, Value>;
   /**
    * Runs an effect once per run and step: when the journal already holds this step's outcome (a retried run), it is
-   * returned without running `perform` again.
+   * returned without running `perform` again. When it holds a pending mark instead (`EffectInFlight.markPending`: an
+   * earlier attempt was cut off while it waited for the effect's answer), `opts.interrupted` decides; by default the
+   * run fails with an EffectError of kind `unknown` and `perform` is not called.
    */
-  effect<T extends JsonValue>(perform: () => Promise<T>): Promise<{ value: T; replayed: boolean }>;
+  effect<T extends JsonValue>(perform: (inFlight: EffectInFlight) => Promise<T>, opts?: EffectOptions): Promise<{ value: T; replayed: boolean }>;
   /**
    * Runs an outside call that is not an effect (a read: a Bpium GET, a database SELECT). Effects this run has already
    * done are made durable first, so a crash while the call waits on the outside world cannot make a retry repeat them.

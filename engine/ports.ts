@@ -90,9 +90,25 @@ export interface MailReceipt {
   file?: string;
 }
 
+/** What the caller of `MailerPort.send` may be told while the letter is under way. */
+export interface MailSendOptions {
+  /**
+   * The letter has been handed over whole and the server has not answered it for a while (SMTP_PENDING_MARK_MS):
+   * from now, if the sender is cut off, nobody knows whether the letter was delivered. Called at most once; not at
+   * all for a letter answered in time, or by a mailer with no such wait (the outbox).
+   */
+  onOutcomePending?(pending: { messageId: string }): void;
+}
+
 /** Sends mail. Throws `EffectError`: `transient` for refused connection, timeouts and SMTP 4xx; `permanent` for 5xx. */
 export interface MailerPort {
-  send(message: MailMessage): Promise<MailReceipt>;
+  send(message: MailMessage, opts?: MailSendOptions): Promise<MailReceipt>;
+  /**
+   * A letter an earlier attempt reported with `onOutcomePending` and was then cut off before its answer came: the
+   * error that stops it from being sent again, or undefined to send it again (SMTP_UNKNOWN_OUTCOME=retry). A mailer
+   * without it never sends such a letter again.
+   */
+  interruptedOutcome?(pending: { messageId?: string }): EffectError | undefined;
   /**
    * For dry runs, which send nothing: the failure a letter meets by fixture (scenario tests' `mail.failures`), so
    * SendMail's error exit and an SMTP outage can be tried; undefined: the letter is rendered and not sent.

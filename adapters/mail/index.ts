@@ -12,7 +12,7 @@ export { DEFAULT_MAIL_LIMITS, MAIL_SAFETY_CODES, buildSafeMessage, parseAddressL
 export type { MailLimits } from './message.js';
 export { createOutboxMailer, listOutbox, listOutboxPage, readOutboxEntry } from './outbox.adapter.js';
 export type { OutboxEntry, OutboxMailerOptions, OutboxPage } from './outbox.adapter.js';
-export { DEFAULT_SMTP_RETRY, createSmtpMailer } from './smtp.adapter.js';
+export { DEFAULT_PENDING_MARK_MS, DEFAULT_SMTP_RETRY, createSmtpMailer } from './smtp.adapter.js';
 export type { SmtpMailer, SmtpMailerOptions, SmtpReceipt, UnknownOutcomePolicy } from './smtp.adapter.js';
 export { MailConfigError, parseSmtpUrl } from './smtp-url.js';
 export { TemplateRenderError, createTemplateRenderer } from './templates.js';
@@ -44,7 +44,15 @@ export function createMailerFromEnv(
   if (url) {
     const max = smtpMaxConnections(env);
     const unknown = smtpUnknownOutcome(env);
-    const smtp = createSmtpMailer({ url, from, ...logger, ...(max !== undefined ? { maxConnections: max } : {}), ...(unknown ? { unknownOutcome: unknown } : {}) });
+    const markMs = smtpPendingMarkMs(env);
+    const smtp = createSmtpMailer({
+      url,
+      from,
+      ...logger,
+      ...(max !== undefined ? { maxConnections: max } : {}),
+      ...(unknown ? { unknownOutcome: unknown } : {}),
+      ...(markMs !== undefined ? { pendingMarkMs: markMs } : {}),
+    });
     return { mailer: smtp, kind: 'smtp', describe: `SMTP ${smtp.describe}, from ${from}` };
   }
   const dir = outboxDir(opts.dataDir);
@@ -75,6 +83,19 @@ function smtpUnknownOutcome(env: NodeJS.ProcessEnv): UnknownOutcomePolicy | unde
 }
 
 /**
+ * SMTP_PENDING_MARK_MS, or undefined when unset: a whole number of milliseconds from 1 to 600000 (the wait for the
+ * reply to a letter's end; 0 would turn the client's idle timer off, and more than the wait could never mark).
+ */
+function smtpPendingMarkMs(env: NodeJS.ProcessEnv): number | undefined {
+  const ms = env.SMTP_PENDING_MARK_MS?.trim();
+  if (!ms) return undefined;
+  if (!(/^\d+$/.test(ms) && Number(ms) >= 1 && Number(ms) <= 600_000)) {
+    throw new MailConfigError(`SMTP_PENDING_MARK_MS must be a whole number of milliseconds from 1 to 600000, got "${ms}"`);
+  }
+  return Number(ms);
+}
+
+/**
  * Throws the `MailConfigError` that `createMailerFromEnv` would throw for these settings, without making a mailer
  * (which would make the outbox folder or an SMTP pool): `serve` checks its settings before it touches anything.
  */
@@ -84,6 +105,7 @@ export function checkMailSettings(env: NodeJS.ProcessEnv): void {
     parseSmtpUrl(url);
     smtpMaxConnections(env);
     smtpUnknownOutcome(env);
+    smtpPendingMarkMs(env);
   }
   senderAddress(env.MAIL_FROM?.trim() || DEFAULT_MAIL_FROM);
 }

@@ -54,6 +54,12 @@ export interface SmtpPoolOptions {
   noReuse?: boolean;
 }
 
+/** Report a letter whose end has been written and not answered within `afterMs` (see `SmtpPool.send`). */
+export interface PendingReport {
+  afterMs: number;
+  report(): void;
+}
+
 export interface SmtpSendResult {
   accepted: string[];
   rejected: string[];
@@ -79,6 +85,8 @@ class Connection {
   authMethods = new Set<string>();
   messages = 0;
   secure: boolean;
+  /** Called instead of failing at the next idle timeout, once (see `SmtpPool.awaitEnd`). */
+  onQuiet: (() => void) | undefined;
 
   constructor(
     socket: Socket | TLSSocket,
@@ -101,6 +109,9 @@ class Connection {
     socket.on('error', (e: NodeJS.ErrnoException) => this.fail(networkError(e)));
     socket.on('close', () => this.fail(new SmtpError('the SMTP server closed the connection', 'ECONNECTION')));
     socket.on('timeout', () => {
+      const quiet = this.onQuiet;
+      this.onQuiet = undefined;
+      if (quiet) return quiet();
       const e = new SmtpError('the SMTP server did not answer in time', 'ETIMEDOUT');
       this.fail(e);
       socket.destroy();
@@ -291,14 +302,17 @@ export class SmtpPool {
     this.dataTimeoutMs = Math.max(this.socketTimeoutMs, o.dataTimeoutMs ?? DATA_TIMEOUT_MS);
   }
 
-  /** Sends one message; a connection the server closed while it was idle is replaced once without a retry delay. */
-  async send(from: string, recipients: string[], data: Buffer): Promise<SmtpSendResult> {
+  /**
+   * Sends one message; a connection the server closed while it was idle is replaced once without a retry delay.
+   * `pending.report` is called when the whole message has been written and its reply has not come in `afterMs`.
+   */
+  async send(from: string, recipients: string[], data: Buffer, pending?: PendingReport): Promise<SmtpSendResult> {
     for (let fresh = false; ; fresh = true) {
       const conn = await this.acquire(fresh);
       const reused = conn.messages > 0;
       let started = false;
       try {
-        const result = await this.transaction(conn, from, recipients, data, () => (started = true));
+        const result = await this.transaction(conn, from, recipients, data, () => (started = true), pending);
         this.release(conn);
         return result;
       } catch (e) {
@@ -312,7 +326,7 @@ export class SmtpPool {
     }
   }
 
-  private async transaction(conn: Connection, from: string, recipients: string[], data: Buffer, onReply: () => void): Promise<SmtpSendResult> {
+  private async transaction(conn: Connection, from: string, recipients: string[], data: Buffer, onReply: () => void, pending: PendingReport | undefined): Promise<SmtpSendResult> {
     conn.messages++;
     const { mail, rcpt, data: dataReply } = await this.envelope(conn, from, recipients, onReply);
     const accepted = recipients.filter((_, i) => isPositive(rcpt[i]));
@@ -337,7 +351,7 @@ export class SmtpPool {
         // From here the server may have the letter: a content filter can take far longer than our idle timeout to
         // say 250, so the long wait starts now (unless the reply came first); a failure from here on leaves the
         // outcome unknown.
-        if (!final) conn.setTimeout(this.dataTimeoutMs);
+        if (!final) this.awaitEnd(conn, pending);
       }),
     );
     try {
@@ -346,10 +360,30 @@ export class SmtpPool {
     } catch (e) {
       if (ended) throw outcomeUnknown(e as SmtpError);
       throw e;
+    } finally {
+      conn.onQuiet = undefined;
     }
     conn.setTimeout(this.socketTimeoutMs);
     if (final.code !== 250) throw new SmtpError(`the SMTP server refused the message: ${final.text}`, 'EMESSAGE', { responseCode: final.code, response: final.text, command: 'DATA' });
     return { accepted, rejected, response: final.text };
+  }
+
+  /**
+   * The long wait for the reply to the end of a message. With `pending`, its first `afterMs` are timed apart, on the
+   * same idle timer (no timer of its own per letter): when they pass in silence the letter is reported, and the wait
+   * goes on for the rest of `dataTimeoutMs`.
+   */
+  private awaitEnd(conn: Connection, pending: PendingReport | undefined) {
+    if (!pending || pending.afterMs >= this.dataTimeoutMs) return conn.setTimeout(this.dataTimeoutMs);
+    conn.onQuiet = () => {
+      conn.setTimeout(this.dataTimeoutMs - pending.afterMs);
+      try {
+        pending.report();
+      } catch {
+        // The report is the caller's bookkeeping: it must not break the wait for the server's reply.
+      }
+    };
+    conn.setTimeout(pending.afterMs);
   }
 
   /** MAIL FROM, RCPT TO for each recipient, DATA: in one write where the server allows PIPELINING. */

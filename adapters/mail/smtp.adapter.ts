@@ -1,12 +1,12 @@
 // MailerPort over SMTP: pooled kept-alive connections (smtp-client.ts), the letter written in one pass (mime.ts),
 // timeouts, retries with backoff for 4xx replies and network failures.
 import { EffectError, type EffectFailureKind } from '../../engine/errors.js';
-import type { LoggerPort, MailMessage, MailReceipt, MailerPort } from '../../engine/ports.js';
+import type { LoggerPort, MailMessage, MailReceipt, MailSendOptions, MailerPort } from '../../engine/ports.js';
 import { makeMessageId } from './compose.js';
 import { bareAddress, buildSafeMessage, senderAddress, type MailLimits } from './message.js';
 import { asciiAddress, composeMime } from './mime.js';
 import { isTlsFailureCode } from '../tls-failure.js';
-import { OUTCOME_UNKNOWN, SmtpPool, type SmtpError } from './smtp-client.js';
+import { OUTCOME_UNKNOWN, SmtpPool, type PendingReport, type SmtpError } from './smtp-client.js';
 import { describeSmtpEndpoint, parseSmtpUrl } from './smtp-url.js';
 
 export interface SmtpMailerOptions {
@@ -30,6 +30,11 @@ export interface SmtpMailerOptions {
    * to check the mailbox and replay. `retry`: kind `transient`, the job retries it later, at the risk of a second copy.
    */
   unknownOutcome?: UnknownOutcomePolicy;
+  /**
+   * SMTP_PENDING_MARK_MS: how long the reply to the end of a letter may take before the caller is told the letter's
+   * outcome is pending (`MailSendOptions.onOutcomePending`), default `DEFAULT_PENDING_MARK_MS`.
+   */
+  pendingMarkMs?: number;
   /** Attempts in all (first try included) for transient failures, and the backoff between them. */
   retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
   /** Overrides `?rejectUnauthorized=` of the URL. */
@@ -50,7 +55,8 @@ export interface SmtpReceipt extends MailReceipt {
 
 /** The SMTP mailer: a `MailerPort` whose receipts say how many attempts it took, plus `close` and a loggable `describe`. */
 export interface SmtpMailer extends MailerPort {
-  send(message: MailMessage): Promise<SmtpReceipt>;
+  send(message: MailMessage, opts?: MailSendOptions): Promise<SmtpReceipt>;
+  interruptedOutcome(pending: { messageId?: string }): EffectError | undefined;
   close(): Promise<void>;
   /** The endpoint with the password hidden, e.g. `smtp://robot:***@smtp.example.com:587 (STARTTLS when offered)`. */
   readonly describe: string;
@@ -59,6 +65,14 @@ export interface SmtpMailer extends MailerPort {
 /** What becomes of a letter the server may or may not have (see `SmtpMailerOptions.unknownOutcome`). */
 export type UnknownOutcomePolicy = 'dead-letter' | 'retry';
 export const UNKNOWN_OUTCOME_POLICIES: readonly UnknownOutcomePolicy[] = ['dead-letter', 'retry'];
+
+/**
+ * Default of `pendingMarkMs`: a server that takes the letter answers its end within a second or so, content filter
+ * included, so a letter answered in time writes nothing more; and well inside the 10 s a graceful stop waits, so a
+ * letter still unanswered when that grace ends has been marked unless its end left in the last 2 s. Marks cost one
+ * store write each, at most `maxConnections` per 2 s (5 connections: 2.5 writes a second, only against a slow server).
+ */
+export const DEFAULT_PENDING_MARK_MS = 2000;
 
 /** Default retry policy: 3 attempts in all, 500 ms doubling up to 5 s, each delay jittered down by up to half. */
 export const DEFAULT_SMTP_RETRY = Object.freeze({ attempts: 3, baseDelayMs: 500, maxDelayMs: 5000 });
@@ -183,15 +197,42 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
   });
   const log = opts.logger;
 
-  async function send(message: MailMessage): Promise<SmtpReceipt> {
+  const pendingMarkMs = opts.pendingMarkMs ?? DEFAULT_PENDING_MARK_MS;
+
+  /** The report of a letter left unanswered for `pendingMarkMs` after its end, when the caller asked for it. */
+  function pendingReport(messageId: string, sendOpts: MailSendOptions | undefined): PendingReport | undefined {
+    const onPending = sendOpts?.onOutcomePending;
+    if (!onPending) return undefined;
+    return {
+      afterMs: pendingMarkMs,
+      report() {
+        log?.info({ messageId, afterMs: pendingMarkMs, transport: 'smtp' }, 'letter written whole, no reply to its end yet: recorded as pending, so it is not sent again if this attempt is cut off');
+        onPending({ messageId });
+      },
+    };
+  }
+
+  /** A letter an earlier attempt was cut off from while it waited for the server's reply to its end. */
+  function interruptedOutcome(pending: { messageId?: string }): EffectError | undefined {
+    const id = pending.messageId ?? 'unknown';
+    const what = `an earlier attempt of this job was cut off (the server stopped or was killed, or another instance took the job over) while it waited for the reply of the SMTP server ${where} to the end of the letter: the letter may have been delivered`;
+    if (opts.unknownOutcome === 'retry') {
+      log?.warn({ messageId: id, transport: 'smtp' }, `sending a letter again: ${what}; SMTP_UNKNOWN_OUTCOME=retry, so a second copy may arrive`);
+      return undefined;
+    }
+    return new EffectError('unknown', `SMTP outcome unknown, not sent again: ${what}; check the mailbox before replaying the job (Message-ID ${id})`, { code: OUTCOME_UNKNOWN });
+  }
+
+  async function send(message: MailMessage, sendOpts?: MailSendOptions): Promise<SmtpReceipt> {
     const safe = buildSafeMessage(message, opts.limits);
     const messageId = makeMessageId(safe, from);
     const envelopeTo = [...new Set([...safe.to, ...safe.cc, ...safe.bcc].map((a) => asciiAddress(bareAddress(a))))];
     const envelopeFrom = asciiAddress(bareAddress(safe.from ?? from));
     const data = composeMime(safe, from, messageId);
+    const pending = pendingReport(messageId, sendOpts);
     for (let attempt = 1; ; attempt++) {
       try {
-        const info = await pool.send(envelopeFrom, envelopeTo, data);
+        const info = await pool.send(envelopeFrom, envelopeTo, data, pending);
         if (info.rejected.length > 0) log?.warn({ messageId, rejected: info.rejected, transport: 'smtp' }, 'SMTP server refused some recipients');
         if (log && (log as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.('info') !== false) {
           log.info({ messageId, recipients: envelopeTo.length, attempts: attempt, transport: 'smtp' }, 'letter sent');
@@ -225,6 +266,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
 
   return {
     send,
+    interruptedOutcome,
     describe,
     close: () => pool.close(),
   };

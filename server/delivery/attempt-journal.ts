@@ -46,6 +46,10 @@ export function attemptJournal(store: Pick<DeliveryStore, 'getEffect' | 'putEffe
         return lookUp ? store.getEffect(runKey, stepKey) : undefined;
       },
       async put(runKey: string, stepKey: string, outcome: JsonValue): Promise<void> {
+        // The last put of a step wins (an outcome over the pending mark a slow letter left, if that mark's write
+        // failed and waits here): the entries of one flush are written at once, in no set order.
+        const same = waiting.findIndex((e) => e.stepKey === stepKey && e.runKey === runKey);
+        if (same >= 0) waiting.splice(same, 1);
         waiting.push({ runKey, stepKey, outcome });
       },
       // A read is about to wait on the outside world: the same.

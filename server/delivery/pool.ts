@@ -275,6 +275,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         params,
         variables: jobVariables(params, job.variables as Record<string, unknown> | null),
         journalKey: job.id,
+        // A pending letter an earlier attempt left is not sent again, unless an operator has replayed the job since.
+        journalEpoch: job.replayCount,
         timeZone: opts.timeZone,
         ...(opts.maxEffects ? { limits: { maxEffects: opts.maxEffects } } : {}),
         ports: {
