@@ -17,7 +17,7 @@ import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { tempDir } from '../helpers.js';
-import { startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
+import { smtpError, startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 
 const TWO_LETTERS = `start: first
@@ -77,12 +77,17 @@ const STORES: StoreKind[] = [
   },
 ];
 
-async function rig(kind: StoreKind, afterData: (n: number) => 'answer' | 'silent', replyDelayMs: (n: number) => number = () => 0): Promise<Rig> {
+async function rig(
+  kind: StoreKind,
+  afterData: (n: number) => 'answer' | 'silent',
+  replyDelayMs: (n: number) => number = () => 0,
+  refuse: (n: number) => Error | undefined = () => undefined,
+): Promise<Rig> {
   const t = tempDir();
   writeFileSync(join(t.dir, 'TwoLetters.yaml'), TWO_LETTERS);
   const lib: ScenarioLibrary = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
   assert.deepEqual(lib.issues, []);
-  const server = await startSmtpServer({ afterData, dataReplyDelayMs: replyDelayMs });
+  const server = await startSmtpServer({ afterData, dataReplyDelayMs: replyDelayMs, data: refuse });
   const { store, drop } = await kind.open(t.dir);
   const writes: Rig['writes'] = [];
   const base = deliveryStoreOf(store);
@@ -204,6 +209,26 @@ for (const kind of STORES) {
         assert.deepEqual(b.attempts[0]!.result.mails.map((m) => [m.subject, m.status]), [['первое', 'replayed'], ['второе', 'sent']]);
         assert.equal(r.server.counts.data, 3, 'the second letter was sent again');
         assert.equal((await r.store.getJob(id))?.status, 'succeeded');
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('a letter refused after its mark (451) is sent again by the job\'s retry: the refusal withdraws the mark', async () => {
+      const r = await rig(kind, () => 'answer', (n) => (n === 2 ? 600 : 0), (n) => (n === 2 ? smtpError(451, 'greylisted, try again later') : undefined));
+      try {
+        const [id] = await r.store.enqueueJobs([{ scenario: 'TwoLetters', params: {} }]);
+        const a = r.pool({});
+        a.pool.start();
+        await until('the first attempt ended', () => a.attempts.length === 1);
+        assert.equal(a.attempts[0]!.outcome, 'queued', 'a refusal is retried as before');
+        assert.ok(r.writes.some((w) => w.stepKey === SECOND && isMark(w.outcome)), 'the letter was marked while it waited');
+        // The failed attempt's end carried the withdrawal of the mark.
+        assert.deepEqual(await r.store.effects.get(id!, SECOND), { $effect: 'not-made' });
+        await until('the retry ended', () => a.attempts.length === 2);
+        assert.equal(a.attempts[1]!.outcome, 'succeeded');
+        assert.deepEqual(a.attempts[1]!.result.mails.map((m) => [m.subject, m.status]), [['первое', 'replayed'], ['второе', 'sent']]);
+        assert.equal(r.server.counts.data, 3, 'the refused letter was sent again, once');
       } finally {
         await r.close();
       }

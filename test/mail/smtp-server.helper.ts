@@ -29,7 +29,10 @@ export interface TestSmtpOptions {
   rcpt?: (address: string, n: number) => Error | undefined;
   /** Decide per DATA: return an error to refuse the message. `n` counts DATA commands from 1. */
   data?: (n: number) => Error | undefined;
-  /** Hold the reply to the end of message `n` (counted from 1) this many ms: a slow content filter. The letter is recorded at once. */
+  /**
+   * Hold the reply to the end of message `n` (counted from 1) this many ms: a slow content filter. The letter is
+   * recorded at once; a refusal (`data`) is held as long.
+   */
   dataReplyDelayMs?: (n: number) => number;
   /**
    * After recording message `n` (the final dot received): `silent` never answers it, `hang-up` closes the connection
@@ -85,7 +88,10 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
       stream.on('end', () => {
         const n = counts.data;
         const refusal = opts.data?.(n);
-        if (refusal) return callback(refusal);
+        if (refusal) {
+          const refuseAfterMs = opts.dataReplyDelayMs?.(n) ?? 0;
+          return refuseAfterMs > 0 ? void setTimeout(() => callback(refusal), refuseAfterMs) : callback(refusal);
+        }
         const from = session.envelope.mailFrom;
         letters.push({
           mailFrom: from ? from.address : '',
