@@ -40,6 +40,7 @@ const CASES: Case[] = [
   { name: 'an SMTP_URL with an unknown option', env: { SMTP_URL: 'smtp://127.0.0.1:2525?tls=yes' }, says: /^SMTP_URL has an unknown option "tls"/ },
   { name: 'SMTP_MAX_CONNECTIONS out of range', env: { SMTP_URL: 'smtp://127.0.0.1:2525', SMTP_MAX_CONNECTIONS: '0' }, says: /^SMTP_MAX_CONNECTIONS must be a whole number from 1 to 100/ },
   { name: 'an unknown SMTP_UNKNOWN_OUTCOME policy', env: { SMTP_URL: 'smtp://127.0.0.1:2525', SMTP_UNKNOWN_OUTCOME: 'resend' }, says: /^SMTP_UNKNOWN_OUTCOME must be dead-letter or retry/ },
+  { name: 'an SMTP_PENDING_MARK_MS of 0', env: { SMTP_URL: 'smtp://127.0.0.1:2525', SMTP_PENDING_MARK_MS: '0' }, says: /^SMTP_PENDING_MARK_MS must be a whole number of milliseconds from 1 to 600000, got "0"$/ },
   { name: 'a MAIL_FROM of two addresses', env: { MAIL_FROM: 'a@example.com, b@example.com' }, says: /^MAIL_FROM must be one address/ },
   { name: 'a BPIUM_URL of an unknown scheme', env: { BPIUM_URL: 'ftp://company.bpium.ru', BPIUM_LOGIN: 'a@b.ru', BPIUM_PASSWORD: 'x' }, says: /^BPIUM_URL must use http or https, not ftp:/ },
   { name: 'a BPIUM_URL without a login', env: { BPIUM_URL: 'company.bpium.ru' }, says: /^BPIUM_URL is set, so BPIUM_LOGIN and BPIUM_PASSWORD must be set too$/ },

@@ -219,6 +219,29 @@ describe('createMailerFromEnv', () => {
     assert.throws(() => createMailerFromEnv({ SMTP_URL: 'smtp://127.0.0.1:2525', SMTP_UNKNOWN_OUTCOME: 'resend' }, { dataDir: '.' }), (e: unknown) => e instanceof MailConfigError && e.message.includes('SMTP_UNKNOWN_OUTCOME must be dead-letter or retry, got "resend"'));
   });
 
+  it('SMTP_PENDING_MARK_MS is how long the reply to the end of a letter may take before the letter is reported pending', { timeout: 20_000 }, async () => {
+    // The first letter is answered at once, the second after 500 ms: only that one is reported, past 100 ms.
+    const smtp = await startSmtpServer({ dataReplyDelayMs: (n) => (n === 2 ? 500 : 0) });
+    const { mailer } = createMailerFromEnv({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, SMTP_PENDING_MARK_MS: '100' }, { dataDir: '.' });
+    const reported: string[] = [];
+    try {
+      for (const subject of ['fast', 'slow']) {
+        const receipt = await mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject, text: 'x' }, { onOutcomePending: (p) => reported.push(`${subject} ${p.messageId}`) });
+        if (subject === 'slow') assert.deepEqual(reported, [`slow ${receipt.messageId}`]);
+      }
+    } finally {
+      await mailer.close();
+      await smtp.close();
+    }
+    for (const v of ['0', '600001', 'soon', '1.5', '-5']) {
+      assert.throws(
+        () => createMailerFromEnv({ SMTP_URL: 'smtp://127.0.0.1:2525', SMTP_PENDING_MARK_MS: v }, { dataDir: '.' }),
+        (e: unknown) => e instanceof MailConfigError && e.message.includes(`SMTP_PENDING_MARK_MS must be a whole number of milliseconds from 1 to 600000, got "${v}"`),
+        v,
+      );
+    }
+  });
+
   it('rejects a malformed SMTP_URL or MAIL_FROM at start-up without echoing secrets', () => {
     assert.throws(() => createMailerFromEnv({ SMTP_URL: 'http://u:topsecret@host' }, { dataDir: '.' }), (e: unknown) => e instanceof MailConfigError && !e.message.includes('topsecret'));
     assert.throws(() => createMailerFromEnv({ SMTP_URL: 'smtp://u:topsecret@host?tls=yes' }, { dataDir: '.' }), (e: unknown) => e instanceof MailConfigError && /unknown option "tls"/.test(e.message));
