@@ -90,7 +90,8 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
         async (inFlight) => {
           // A letter its server is slow to answer is marked in the journal: if this attempt is cut off in that wait,
           // the next one must not send it a second time.
-          const receipt = await mailer.send(message, { onOutcomePending: (p) => inFlight.markPending({ messageId: p.messageId }) });
+          const mark = inFlight.markPending;
+          const receipt = await mailer.send(message, mark ? { onOutcomePending: (p) => mark({ messageId: p.messageId }) } : undefined);
           return { messageId: receipt.messageId, transport: receipt.transport, ...(receipt.file ? { file: receipt.file } : {}) };
         },
         mailer.interruptedOutcome ? { interrupted: (detail) => stopUnlessResent(mailer, detail) } : undefined,

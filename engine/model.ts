@@ -234,10 +234,11 @@ export interface EffectInFlight {
   /**
    * Records at once, durably, that the effect may be made already while its outcome is not known yet (a letter
    * written whole, its server silent so far). `detail` is kept with the mark (e.g. the letter's Message-ID). The
-   * outcome supersedes the mark; a failure of kind other than `unknown` withdraws it. Only the first call counts;
-   * a run without a journal (a dry run) ignores it. Call it after a delay, not for every effect: it is a write.
+   * outcome supersedes the mark; a failure of kind other than `unknown` withdraws it. Only the first call counts.
+   * Absent when the run keeps no journal (a dry run, a hook's own run). Call it after a delay, not for every effect:
+   * it is a write.
    */
-  markPending(detail: JsonValue): void;
+  markPending?(detail: JsonValue): void;
 }
 
 export interface EffectOptions {

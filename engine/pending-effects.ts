@@ -48,7 +48,7 @@ export interface PendingMarks {
 }
 
 /** Nothing to mark with: a dry run, or no journal. */
-export const NO_MARKS: EffectInFlight = { markPending: () => undefined };
+export const NO_MARKS: EffectInFlight = {};
 
 /**
  * Marks for the effect at `stepKey`. A mark is written at once (`put` then `settle`), while `perform` still waits;
