@@ -142,6 +142,7 @@ function compose(c: Config, rt: BlockRuntime): MailMessage {
     bcc: addresses(text(c.bcc) ?? '', 'bcc'),
     subject,
     reference: `${rt.runId}/${rt.blockId}`,
+    messageKey: rt.effectKey(),
   };
   const body = text(c.text) ?? rendered.text;
   const html = text(c.html) ?? rendered.html;

@@ -78,8 +78,14 @@ export interface MailMessage {
   subject: string;
   text?: string;
   html?: string;
-  /** Identifies the run and step for idempotency and tracing (e.g. `run-id/step-7`). */
+  /** Identifies the run and step for tracing (e.g. `run-id/step-7`): the `X-Oktell-Reference` header. */
   reference?: string;
+  /**
+   * The step's key, the same for every attempt and replay of a job (`BlockRuntime.effectKey`): the `Message-ID` is
+   * derived from it and the letter's content, so a letter sent again by a retry or a replay carries the id of the
+   * first copy, and a mailbox that keeps one letter per id shows it once. Without it, the reference is used.
+   */
+  messageKey?: string;
 }
 
 /** Result of a delivered (or stored) letter. */

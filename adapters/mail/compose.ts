@@ -16,17 +16,18 @@ function messageIdDomain(from: string): string {
 }
 
 /**
- * A Message-ID for the letter. With a reference (run id and step) it is derived from the reference and the letter's
- * recipients, subject and body, so the same letter re-sent for the same step carries the same id (a mail client can
- * spot the duplicate), while two different letters from one block visited twice still differ. Without a reference
- * it is random.
+ * A Message-ID for the letter. With a step's key (the job's, the same for every attempt and replay; else the run id
+ * and step) it is derived from that key and the letter's recipients, subject and body, so the same letter re-sent
+ * for the same step, by a retry or a replay too, carries the same id (a mail client can spot the duplicate), while
+ * two different letters from one block visited twice still differ. Without either it is random.
  */
 export function makeMessageId(safe: MailMessage, defaultFrom: string): string {
   const from = safe.from ?? defaultFrom;
   let local: string;
-  if (safe.reference) {
+  const key = safe.messageKey ?? safe.reference;
+  if (key) {
     const hash = createHash('sha256');
-    for (const part of [safe.reference, from, ...safe.to, '|', ...safe.cc, '|', ...safe.bcc, '|', safe.subject, safe.text ?? '', safe.html ?? '']) {
+    for (const part of [key, from, ...safe.to, '|', ...safe.cc, '|', ...safe.bcc, '|', safe.subject, safe.text ?? '', safe.html ?? '']) {
       hash.update(part).update('\0');
     }
     local = `${hash.digest('hex').slice(0, 32)}.oktell`;

@@ -103,6 +103,8 @@ export function buildSafeMessage(m: MailMessage, limits: Partial<MailLimits> = {
     const reference = m.reference.replace(/[\x00-\x1f\x7f]+/g, '').slice(0, 200);
     if (reference) safe.reference = reference;
   }
+  // Only hashed into the Message-ID, never written out as it is.
+  if (m.messageKey) safe.messageKey = m.messageKey;
   return safe;
 }
 

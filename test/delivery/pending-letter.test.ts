@@ -192,6 +192,8 @@ for (const kind of STORES) {
           assert.deepEqual(b.attempts[1]!.result.mails.map((m) => [m.subject, m.status]), [['первое', 'replayed'], ['второе', 'sent']]);
           assert.equal(r.server.counts.data, 3);
           assert.equal((await simpleParser(r.server.letters[2]!.raw)).subject, 'второе');
+          // The copy the replay sent is the same letter by its id, as the dead letter's reason says it is looked for.
+          assert.equal(await messageIdOf(r, 2), await messageIdOf(r, 1), 'the replay keeps the Message-ID the reason named');
         } finally {
           await r.close();
         }

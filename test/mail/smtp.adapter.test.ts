@@ -32,7 +32,7 @@ async function expectEffectError(p: Promise<unknown>): Promise<EffectError> {
   assert.fail('expected the send to fail');
 }
 
-describe('SMTP mailer', { timeout: 20_000 }, () => {
+describe('SMTP mailer', { timeout: 120_000 }, () => {
   let server: TestSmtpServer;
   before(async () => {
     server = await startSmtpServer();
@@ -121,7 +121,7 @@ describe('SMTP mailer', { timeout: 20_000 }, () => {
   });
 });
 
-describe('SMTP mailer failures', { timeout: 20_000 }, () => {
+describe('SMTP mailer failures', { timeout: 120_000 }, () => {
   it('retries a 451 reply twice and delivers on the third attempt, reporting the attempts', async () => {
     const server = await startSmtpServer({ rcpt: (_a, n) => (n <= 2 ? smtpError(451, 'Temporary local problem, try later') : undefined) });
     const logger = recordingLogger();
