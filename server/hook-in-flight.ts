@@ -2,7 +2,7 @@
 // waits for it to settle rather than running HTTP404 a second time: once the first is stored, the resend is its
 // duplicate; if the first was refused (503) or failed, the resend runs as if it were first.
 // Across processes (several servers on one PostgreSQL) nothing is shared: the store's unique key is the backstop.
-import type { InboxEntry, Store } from './store/store.port.js';
+import type { DeliveryOriginal, Store } from './store/store.port.js';
 
 /**
  * The most keys held at once. Only requests being answered hold one (and the body budget already bounds those), so
@@ -15,7 +15,7 @@ const inFlight = new WeakMap<Store, Map<string, Promise<void>>>();
 
 /** The delivery's original as stored (undefined if none yet), and `release`, to call once the request is settled. */
 export interface DeliveryClaim {
-  original: InboxEntry | undefined;
+  original: DeliveryOriginal | undefined;
   /** Lets the next request with this key go on; safe to call more than once. */
   release(): void;
 }

@@ -9,7 +9,7 @@ import { bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, hookHeaders, hook
 import { runWrite } from './run-record.js';
 import { collectingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
-import type { InboxEntry, InboxEntryInput, RecordRequestResult } from './store/store.port.js';
+import type { DeliveryOriginal, InboxEntryInput, RecordRequestResult } from './store/store.port.js';
 import { claimDelivery } from './hook-in-flight.js';
 import { letterTally } from './metrics.js';
 
@@ -98,13 +98,13 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
 type StoredRequest = Omit<InboxEntryInput, 'dedupKey' | 'response' | 'signature'> & { signature: 'valid' | 'absent' };
 
 /** An original stored with the answer it got: enough to answer its duplicates without running HTTP404. */
-type AnsweredEntry = InboxEntry & { responseStatus: number };
+type AnsweredEntry = DeliveryOriginal & { responseStatus: number };
 
 /**
  * Whether a delivery's original can answer for it. One stored without its answer (by a tool, or by a build that did
  * not keep answers) cannot: the request runs HTTP404 as before, and the store records it as a duplicate after.
  */
-const answered = (original: InboxEntry | undefined): original is AnsweredEntry => original !== undefined && original.responseStatus !== null;
+const answered = (original: DeliveryOriginal | undefined): original is AnsweredEntry => original !== undefined && original.responseStatus !== null;
 
 /**
  * A delivery stored before: answered with its original's status and body without running HTTP404, so none of the
@@ -184,7 +184,7 @@ export function claimsKey(status: number, jobs: number): boolean {
  * `*`. A delivery whose original was stored under the old key, on this same path, keeps that key, so a resend within
  * the dedup window after an upgrade is still a duplicate.
  */
-async function deliveryKey(d: AppDeps, body: Buffer, route: string | undefined, path: string): Promise<{ key: string | null; original?: InboxEntry }> {
+async function deliveryKey(d: AppDeps, body: Buffer, route: string | undefined, path: string): Promise<{ key: string | null; original?: DeliveryOriginal }> {
   const key = bpiumDeliveryKey(body, route ?? path);
   // A store known to hold no key naming a path (a new one, or one whose old keys have left) needs no second look-up.
   if (key === null || route !== '*' || d.pathDeliveryKeys === false) return { key };

@@ -30,6 +30,8 @@ import {
   type InboxRow,
   type JobParams,
   type JobRow,
+  type OriginalRow,
+  originalFromRow,
   type RunRow,
 } from './sqlite.rows.js';
 import { closedError, StoreUsageError } from './store.errors.js';
@@ -39,6 +41,7 @@ import {
   type AttemptOutcome,
   type FailJobInput,
   type FailJobResult,
+  type DeliveryOriginal,
   type InboxEntry,
   type JobRecord,
   type ListJobsQuery,
@@ -260,9 +263,9 @@ export class PostgresStore implements Store {
     });
   }
 
-  async findByDedupKey(dedupKey: string): Promise<InboxEntry | undefined> {
-    const row = (await this.read<InboxRow>('findOriginal', [dedupKey]))[0];
-    return row ? inboxFromRow(row) : undefined;
+  async findByDedupKey(dedupKey: string): Promise<DeliveryOriginal | undefined> {
+    const row = (await this.read<OriginalRow>('findOriginal', [dedupKey]))[0];
+    return row ? originalFromRow(row) : undefined;
   }
 
   async getInboxEntry(id: number): Promise<InboxEntry | undefined> {

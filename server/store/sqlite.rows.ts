@@ -2,6 +2,7 @@
 import type { JsonValue } from '../../engine/values.js';
 import { InvalidCursorError, StoreUsageError } from './store.errors.js';
 import type {
+  DeliveryOriginal,
   InboxEntry,
   JobRecord,
   JobStatus,
@@ -54,6 +55,13 @@ export interface InboxRow {
   run_id: string | null;
   response_status: number | null;
   response_body: string | null;
+}
+
+/** The columns `findOriginal` reads: what a resend needs of its original, never its body. */
+export type OriginalRow = Pick<InboxRow, 'id' | 'response_status' | 'response_body' | 'run_id'>;
+
+export function originalFromRow(r: OriginalRow): DeliveryOriginal {
+  return { id: r.id, responseStatus: r.response_status, responseBody: r.response_body, runId: r.run_id };
 }
 
 export function inboxFromRow(r: InboxRow): InboxEntry {

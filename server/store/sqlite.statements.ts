@@ -10,7 +10,7 @@ const SQL = {
       duplicate_of, run_id, response_status, response_body)
     VALUES (@received_at, @method, @path, @hook_id, @headers, @body, @remote_address, @signature, @dedup_key,
       @duplicate_of, @run_id, @response_status, @response_body)`,
-  findOriginal: `SELECT * FROM inbox WHERE dedup_key = ? AND duplicate_of IS NULL`,
+  findOriginal: `SELECT id, response_status, response_body, run_id FROM inbox WHERE dedup_key = ? AND duplicate_of IS NULL`,
   bumpDuplicates: `UPDATE inbox SET duplicates = duplicates + 1 WHERE id = ?`,
   getInbox: `SELECT * FROM inbox WHERE id = ?`,
   answeredStatuses: `SELECT e.id AS id, COALESCE(o.response_status, e.response_status) AS status FROM inbox e

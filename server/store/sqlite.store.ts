@@ -25,6 +25,8 @@ import {
   toBuffer,
   toJson,
   type InboxRow,
+  type OriginalRow,
+  originalFromRow,
   type JobParams,
   type JobRow,
   type RunRow,
@@ -38,6 +40,7 @@ import {
   type EnqueueOptions,
   type FailJobInput,
   type FailJobResult,
+  type DeliveryOriginal,
   type InboxEntry,
   type JobLease,
   type JobRecord,
@@ -225,7 +228,7 @@ export class SqliteStore implements Store {
     const run = input.run ? runParams(input.run) : undefined;
     const jobs = this.prepareJobs(input.jobs ?? []);
     return this.batcher.submit((): RecordRequestResult => {
-      const original = e.dedupKey === null ? undefined : (this.st.findOriginal.get(e.dedupKey) as InboxRow | undefined);
+      const original = e.dedupKey === null ? undefined : (this.st.findOriginal.get(e.dedupKey) as OriginalRow | undefined);
       if (original) {
         const dupId = Number(this.st.insertInbox.run({ ...entry, duplicate_of: original.id }).lastInsertRowid);
         this.st.bumpDuplicates.run(original.id);
@@ -249,10 +252,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  async findByDedupKey(dedupKey: string): Promise<InboxEntry | undefined> {
+  async findByDedupKey(dedupKey: string): Promise<DeliveryOriginal | undefined> {
     this.assertOpen();
-    const row = this.st.findOriginal.get(dedupKey) as InboxRow | undefined;
-    return row ? inboxFromRow(row) : undefined;
+    const row = this.st.findOriginal.get(dedupKey) as OriginalRow | undefined;
+    return row ? originalFromRow(row) : undefined;
   }
 
   async hasPathDeliveryKeys(): Promise<boolean> {

@@ -332,6 +332,14 @@ export type RecordRequestResult =
       jobIds: [];
     };
 
+/** An original delivery, as `findByDedupKey` gives it. */
+export interface DeliveryOriginal {
+  id: number;
+  responseStatus: number | null;
+  responseBody: string | null;
+  runId: string | null;
+}
+
 export interface StoreCounts {
   jobs: Record<JobStatus, number>;
   runs: Record<RunStatus, number>;
@@ -392,8 +400,11 @@ export interface StoreStats {
 export interface Store {
   /** Stores a webhook request, its hook run and its jobs atomically. A duplicate dedup key enqueues nothing. */
   recordRequest(input: RecordRequestInput): Promise<RecordRequestResult>;
-  /** Looks up the original entry for a dedup key (to skip running the hook for a known duplicate). */
-  findByDedupKey(dedupKey: string): Promise<InboxEntry | undefined>;
+  /**
+   * The original delivery of a dedup key, as its resends need it (to answer them as it was answered without running
+   * the hook, and to point at it): never its body or headers, which may be megabytes.
+   */
+  findByDedupKey(dedupKey: string): Promise<DeliveryOriginal | undefined>;
   /**
    * Whether any original delivery's key names a request path (`bpium:1:6@/Bpium/NewTask`), as keys of the secret of
    * every path did before they named `*`. A store that leaves this out may hold such keys at any time (PostgreSQL: an
