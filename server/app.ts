@@ -129,7 +129,7 @@ export function createApp(d: AppDeps): express.Express {
   // Requests the node:http route (hook-listener.ts) hands over: the same hook, through express's body reading.
   app.use(scenarioAnswer, may('hook'), refuseCrossSite, withinBudget, raw, (req, res, next) => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    answerHook(d, { method: req.method, url: req.originalUrl, path: req.path, rawHeaders: req.rawHeaders, header: (n) => req.get(n), ip: req.ip ?? null, body }).then((a) => {
+    answerHook(d, { method: req.method, url: req.originalUrl, path: req.path, rawHeaders: req.rawHeaders, header: (n) => req.get(n), ip: req.ip ?? null, body, clientGone: () => req.socket.destroyed }).then((a) => {
       res.locals.runId = a.runId;
       writeAnswer(res, a, req.method);
     }, next);

@@ -72,7 +72,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
         return;
       }
       if (body === 'aborted') return;
-      answerHook(d, { method, url, path, rawHeaders: req.rawHeaders, header, ip: ip() ?? null, body }).then(
+      answerHook(d, { method, url, path, rawHeaders: req.rawHeaders, header, ip: ip() ?? null, body, clientGone: () => req.socket.destroyed }).then(
         (a) => {
           runId = a.runId;
           writeAnswer(res, a, method);

@@ -25,6 +25,8 @@ export interface HookInput {
   /** The client's address (after `trust proxy`), or null. */
   ip: string | null;
   body: Buffer;
+  /** Whether the client has gone (its connection closed): a copy that waited for another then neither runs nor is stored. */
+  clientGone?: () => boolean;
 }
 
 export interface HookAnswer {
@@ -82,7 +84,13 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   if (answered(delivery.original)) return answerAsBefore(d, inbox, delivery.key, delivery.original);
   // Taken before the look-up and, when HTTP404 is to run, held until this request is stored or refused, so a resend
   // arriving meanwhile waits for it instead of running HTTP404 beside it. A duplicate gives it back at once.
-  const claim = await claimDelivery(d.store, delivery.key);
+  const claim = await claimDelivery(d.store, delivery.key, req.clientGone ? { clientGone: req.clientGone } : {});
+  if (claim === 'busy') {
+    d.metrics.response(503);
+    d.logger.warn({ dedupKey: delivery.key, path: req.path }, 'another copy of this delivery is still being handled; this one is refused with 503 so its sender retries');
+    return textAnswer(503, '503 Service Unavailable: another copy of this delivery is still being handled; retry later\n', { 'Retry-After': '5' });
+  }
+  if (claim === 'gone') return textAnswer(503, '503 Service Unavailable: the client left\n');
   try {
     if (answered(claim.original)) {
       claim.release();
