@@ -149,7 +149,7 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
         // bad JSON, so it takes the error exit instead of an answer computed however long it takes.
         if (!found.done) {
           const reason = budgetReason(rt, x, text.length);
-          rt.regexBudget.exhausted ??= { block: rt.blockId, reason };
+          rt.regexBudget.exhausted ??= { scenario: rt.scenario, block: rt.blockId, reason };
           return fail(config, rt, reason);
         }
         matches = found.values;

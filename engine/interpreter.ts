@@ -371,7 +371,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   // A Parser that took its error exit for the regex budget leaves the run completed: without this line an
   // operator would learn of it only by reading the run's trace.
   const exhausted = rt.regexBudget.exhausted;
-  if (exhausted) ports.logger?.warn({ runId, scenario: name, block: exhausted.block, limitMs: rt.regexBudget.limitMs }, exhausted.reason);
+  if (exhausted) ports.logger?.warn({ runId, scenario: exhausted.scenario, block: exhausted.block, limitMs: rt.regexBudget.limitMs }, exhausted.reason);
   base.steps = step;
   if (traceTail.length) base.trace.push(...traceTail.slice(tailNext), ...traceTail.slice(0, tailNext));
   if (base.traceTruncated === undefined) delete base.traceTruncated;

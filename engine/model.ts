@@ -255,7 +255,7 @@ export interface RegexBudget {
   readonly limitMs: number;
   spentMs: number;
   /** The block whose extraction found the budget spent first, and why (the run logs it once, as a warning, when it ends). */
-  exhausted?: { block: string; reason: string };
+  exhausted?: { scenario: string; block: string; reason: string };
 }
 
 export interface BlockRuntime {

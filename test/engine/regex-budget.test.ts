@@ -102,6 +102,29 @@ describe('the regex budget of a run', () => {
     assert.equal(warnings[0]!.msg, r.returnValues[1]);
   });
 
+  it('the warning names the scenario the Parser is in, when a scenario it called ran out', async () => {
+    const outer = `variables: { body: string, n: number, i: number, id: string, err: string }
+start: begin
+blocks:
+  begin: { kind: Start, param: body, exits: { next: scan } }
+  scan: { kind: AsyncScenario, scenario: Loop, mode: call, params: { 1: '[body]' }, exits: { next: done } }
+  done: { kind: ReturnValue, values: { 1: '[err]' } }
+`;
+    const inner = loop().library.scenarios.get('Loop')!;
+    const loaded = loadScenarioText('Outer.yaml', outer, { registry: defaultRegistry });
+    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
+    const o = (loaded as { scenario: Scenario }).scenario;
+    const library: ScenarioLibrary = { dir: '.', scenarios: new Map([[o.name, o], [inner.name, inner]]), issues: [] };
+    const warnings: Array<Record<string, unknown>> = [];
+    const ignore = () => {};
+    const r = await runScenario(library, 'Outer', {
+      params: { 1: body },
+      ports: { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) }, regexBudgetMs: 20, logger: { debug: ignore, info: ignore, error: ignore, warn: (obj: object) => warnings.push(obj as Record<string, unknown>) } },
+    });
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.deepEqual(warnings, [{ runId: r.runId, scenario: 'Loop', block: 'take', limitMs: 20 }]);
+  });
+
   it('a run within its budget logs nothing', async () => {
     const { r, warnings } = await runLoop('id=1 id=2', 1000);
     assert.equal(r.returnValues[1], 'done');
