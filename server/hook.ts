@@ -152,10 +152,11 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
   const { problem: _problem, ...answer } = response;
   // A worker with room takes the jobs as they are stored, already claimed: no claim, no wait for the next poll.
   const reservation = starter.jobs.length ? d.workers.reserve?.(starter.jobs.length) : undefined;
+  const key = dedupKey !== null && (claimsKey(response.status, starter.jobs.length) || (await storedMeanwhile(d, dedupKey))) ? dedupKey : null;
   let stored: RecordRequestResult | undefined;
   try {
     stored = await d.store.recordRequest({
-      inbox: { ...inbox, dedupKey: claimsKey(response.status, starter.jobs.length) ? dedupKey : null, response: { status: response.status, body: response.body.slice(0, 4096) } },
+      inbox: { ...inbox, dedupKey: key, response: { status: response.status, body: response.body.slice(0, 4096) } },
       run: runWrite(storedResult(result, headers), { trigger: 'http', params: storedParams(params, d.config.hook.params.headers, headers), budgetBytes: d.config.runRecordBytes }),
       jobs: starter.jobs,
       ...(reservation ? { lease: reservation.lease } : {}),
@@ -184,6 +185,15 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
  */
 export function claimsKey(status: number, jobs: number): boolean {
   return (status >= 200 && status < 300) || jobs > 0;
+}
+
+/**
+ * Whether the delivery's original was stored while this copy ran and failed (by another server on the same
+ * PostgreSQL): the copy is then stored with the key, as its duplicate, and answered as the original was rather than
+ * with its own refusal. Asked only on that failure path.
+ */
+async function storedMeanwhile(d: AppDeps, dedupKey: string): Promise<boolean> {
+  return answered(await d.store.findByDedupKey(dedupKey));
 }
 
 /**

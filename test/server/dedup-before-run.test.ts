@@ -192,6 +192,27 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal(t.smtp!.letters.length, letters + 2);
     });
 
+    it('a copy that ran beside the stored original (another server) and was refused is answered as the original was, and stored as its duplicate', { skip }, async () => {
+      const body = taskWebhook({ name: 'гонка и отказ', responsible: ['2'], sequenceId: 880_007 });
+      const first = await answerOf(await postWebhook(t.server.url, body, t.secret));
+      assert.equal(first.status, 202);
+      // The copy's look-up before HTTP404 misses the original, as on a second server racing the first; later
+      // look-ups see it.
+      const store = t.server.store;
+      const lookUp = store.findByDedupKey.bind(store);
+      let hidden = 1;
+      store.findByDedupKey = async (key) => (hidden-- > 0 ? undefined : lookUp(key));
+      let copy;
+      try {
+        copy = await answerOf(await postWebhook(t.server.url, body, t.secret, '/Bpium/NewTask', undefined, { 'x-test-answer': '503' }));
+      } finally {
+        store.findByDedupKey = lookUp;
+      }
+      const original = (await store.getRun(first.runId!))!.inboxId!;
+      assert.deepEqual([copy.status, copy.body, copy.duplicateOf], [202, 'mailed once', String(original)], 'the original\'s answer, not the copy\'s own 503');
+      assert.equal((await store.getInboxEntry(original))!.duplicates, 1);
+    });
+
     it('a delivery that started a job takes its key whatever it answered: a resend of a 500 is its duplicate and starts nothing', { skip }, async () => {
       const body = taskWebhook({ name: 'задание и 500', responsible: ['2'], sequenceId: 880_006 });
       // Jobs in any status: one that has run is still counted.
