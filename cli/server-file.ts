@@ -12,6 +12,13 @@ export interface ServerFile {
   url: string;
   /** The embedded Bpium emulator, when `serve` started one. */
   bpiumEmulator?: string;
+  /** The emulator's API login (BPIUM_LOGIN of the server, else the demo account). */
+  bpiumEmulatorLogin?: string;
+  /**
+   * Whether the emulator takes the public demo password, which can then be printed in a hint. Its password itself is
+   * never written here: a server started with its own BPIUM_PASSWORD keeps it to itself.
+   */
+  bpiumEmulatorDemoPassword?: boolean;
   /** Hook paths that require X-Hook-Signature (`*` = every path). */
   signedPaths: string[];
   startedAt: string;
@@ -64,6 +71,8 @@ export function readServerFile(dataDir: string, alive: (pid: number) => boolean 
     pid: f.pid,
     url: f.url,
     ...(typeof f.bpiumEmulator === 'string' ? { bpiumEmulator: f.bpiumEmulator } : {}),
+    ...(typeof f.bpiumEmulatorLogin === 'string' ? { bpiumEmulatorLogin: f.bpiumEmulatorLogin } : {}),
+    ...(typeof f.bpiumEmulatorDemoPassword === 'boolean' ? { bpiumEmulatorDemoPassword: f.bpiumEmulatorDemoPassword } : {}),
     signedPaths: Array.isArray(f.signedPaths) ? f.signedPaths.filter((p): p is string => typeof p === 'string') : [],
     startedAt: String(f.startedAt ?? ''),
   };

@@ -159,7 +159,7 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
   },
   async run(c, rt) {
     const bpium = rt.bpium;
-    if (!bpium) throw new RunFailure(R.ADAPTER_MISSING, 'no Bpium is configured: set BPIUM_URL, BPIUM_LOGIN and BPIUM_PASSWORD, or pass --bpium-fixtures');
+    if (!bpium) throw new RunFailure(R.ADAPTER_MISSING, `no Bpium is configured: set BPIUM_URL, BPIUM_LOGIN and BPIUM_PASSWORD, or pass --bpium-fixtures${rt.bpiumHint ? `; ${rt.bpiumHint}` : ''}`);
     const catalogId = toText(rt.evaluate(c.catalog), rt.timeZone);
     const recordId = c.record ? toText(rt.evaluate(c.record), rt.timeZone) : undefined;
     const attempts: BpiumAttempt[] = [];

@@ -38,6 +38,8 @@ import { coerceToType, type JsonValue, type Value, type VarType } from './values
 /** Ports a run uses. Only `asyncStarter`, `clock` and `ids` are required; a missing adapter fails the block that needs it. */
 export interface EnginePorts {
   bpium?: BpiumPort;
+  /** With no `bpium`: what the run's caller knows about a Bpium to use, added to the block's failure message. */
+  bpiumHint?: string;
   mailer?: MailerPort;
   web?: WebRequestPort;
   templates?: TemplatePort;
@@ -229,6 +231,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     },
     hasExit: (exit) => block!.exits[exit] !== undefined,
     bpium: ports.bpium,
+    ...(ports.bpiumHint ? { bpiumHint: ports.bpiumHint } : {}),
     mailer: ports.mailer,
     web: ports.web,
     templates: ports.templates,

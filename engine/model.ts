@@ -277,6 +277,8 @@ export interface BlockRuntime {
   // or `external` (a read): never bare, or a job's journal could still hold an effect's record in memory while the
   // run waits on the outside world, and a crash then would make a retry repeat the effect.
   readonly bpium: BpiumPort | undefined;
+  /** See `EnginePorts.bpiumHint`. */
+  readonly bpiumHint?: string;
   readonly mailer: MailerPort | undefined;
   readonly web: WebRequestPort | undefined;
   readonly templates: TemplatePort | undefined;

@@ -7,6 +7,7 @@ import {
   attachChildResults,
   RUN_ERROR_CODES,
   createInProcessStarter,
+  formatRunError,
   fixedClock,
   formatIssue,
   listScenarioFiles,
@@ -28,7 +29,9 @@ import { maxEffectsFromEnv, timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { applyMigrations, scratchMigrated } from '../../adapters/db/migrations.js';
 import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
-import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
+import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, shellWord, timeZone, UsageError, type ServerSettings } from '../config.js';
+import { readServerFile } from '../server-file.js';
+import { DEMO_LOGIN, DEMO_PASSWORD } from '../../bpium-emulator/index.js';
 import { printNote, printRun } from '../format.js';
 import { withStore } from '../store.js';
 
@@ -70,10 +73,16 @@ export function runCommand(): Command {
         printRun(result, process.stdout, 0, runTime(opts).tz);
         if (recorded) process.stderr.write(`recorded in ${recorded}: npx oktell-emu show ${result.runId}${dataDirArg(dataDir(opts.dataDir))}\n`);
         // The storm guard trips deep in the nested output: said once at the end, where it is seen.
+      }
+      // A CI script reads the exit code only: a started run that failed (run inline here) fails the command too, and
+      // one line on stderr names it, beside the complete --json or trace on stdout.
+      const failed = failedRuns(result);
+      if (failed.length) process.stderr.write(`${failureLine(failed)}\n`);
+      if (!opts.json) {
         const storm = stoppedStarts(result);
         if (storm) printNote(`${storm} started run(s) stopped with ${RUN_ERROR_CODES.ASYNC_LIMIT}: the scenarios start each other without end`);
       }
-      process.exitCode = result.status === 'completed' ? 0 : 1;
+      process.exitCode = failed.length ? 1 : 0;
     });
 }
 
@@ -220,7 +229,8 @@ async function runWithDatabases(
   // A live run sends its letters: a login the mail client will refuse is said before the first letter fails.
   const mailWarning = opts.dryRun === true ? undefined : plainAuthWarning(process.env);
   if (mailWarning) process.stderr.write(`oktell-emu: warning: ${mailWarning}\n`);
-  const ports: EnginePorts = { ...built.ports, asyncStarter: undefined as never };
+  const hint = built.ports.bpium ? undefined : runningEmulatorHint(settings.dataDir);
+  const ports: EnginePorts = { ...built.ports, ...(hint ? { bpiumHint: hint } : {}), asyncStarter: undefined as never };
   const starter = createInProcessStarter(randomIds, (req, runId) =>
     runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports, ...limits }),
   );
@@ -309,4 +319,41 @@ async function recordLiveRun(result: RunResult, params: Record<string, Value>, d
 /** How many runs under `r` failed because the run followed too many async starts (scenarios starting each other). */
 function stoppedStarts(r: RunResult): number {
   return r.asyncStarted.reduce((n, a) => n + (a.result ? (a.result.error?.code === RUN_ERROR_CODES.ASYNC_LIMIT ? 1 : 0) + stoppedStarts(a.result) : 0), 0);
+}
+
+/** A failed run of the tree and the run that started it (undefined for the top run). */
+interface FailedRun {
+  run: RunResult & { status: 'failed' };
+  startedBy?: RunResult;
+}
+
+/** Every failed run of the tree, the top run first, then the started ones depth-first (the order the trace shows). */
+export function failedRuns(r: RunResult, startedBy?: RunResult): FailedRun[] {
+  const own: FailedRun[] = r.status === 'failed' ? [{ run: r, ...(startedBy ? { startedBy } : {}) }] : [];
+  return [...own, ...r.asyncStarted.flatMap((a) => (a.result ? failedRuns(a.result, r) : []))];
+}
+
+/** The one stderr line for a tree with failed runs: the first named with its error, the others counted. */
+export function failureLine(failed: readonly FailedRun[]): string {
+  const [first, ...rest] = failed;
+  const { run, startedBy } = first!;
+  const which = startedBy ? `started run ${run.scenario} (run ${run.runId}, started by ${startedBy.scenario})` : `run ${run.scenario} (run ${run.runId})`;
+  const more = rest.length ? ` (and ${rest.length} more failed run(s) of this tree: see the output)` : '';
+  return `oktell-emu: ${which} failed: ${formatRunError(run.error)}${more}`;
+}
+
+/**
+ * With no Bpium configured, how to use the emulator of the server running on this data folder (its `serve.json`), as
+ * settings to copy. The password is printed only when it is the emulator's public demo one; a server started with its
+ * own BPIUM_PASSWORD did not write it down, and it is not guessed.
+ */
+export function runningEmulatorHint(dir: string): string | undefined {
+  const running = readServerFile(dir);
+  if (!running?.bpiumEmulator) return undefined;
+  const login = running.bpiumEmulatorLogin;
+  // A serve.json of an older server has no login: its emulator took BPIUM_LOGIN, else the demo account.
+  const account = login === undefined
+    ? `BPIUM_LOGIN and BPIUM_PASSWORD set to its account (${DEMO_LOGIN} / ${DEMO_PASSWORD} unless that server was started with its own)`
+    : `BPIUM_LOGIN=${shellWord(login)} BPIUM_PASSWORD=${running.bpiumEmulatorDemoPassword ? DEMO_PASSWORD : "'<the BPIUM_PASSWORD that server was started with>'"}`;
+  return `the server running on ${dir} (pid ${running.pid}) has a Bpium emulator at ${running.bpiumEmulator}: to use it, run with BPIUM_URL=${running.bpiumEmulator} ${account}`;
 }

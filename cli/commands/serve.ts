@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { dataDirArg, shellWord, UsageError } from '../config.js';
 import { ConfigError, envSetting, type StoreSetting } from '../../server/config.js';
 import { redactPostgresUrl } from '../../server/store/postgres.url.js';
-import { removeServerFile, writeServerFile } from '../server-file.js';
+import { removeServerFile, writeServerFile, type ServerFile } from '../server-file.js';
+import { DEMO_PASSWORD, type BpiumEmulator } from '../../bpium-emulator/index.js';
 import { DamagedStoreError } from '../../server/store/sqlite-check.js';
 import type { ServiceTask } from '../../server/tasks/definitions.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
@@ -62,7 +63,7 @@ export function serveCommand(): Command {
       }
       const signedPaths = Object.keys(server.config.webhookSecrets).sort();
       // `demo` and `webhook send` read the addresses from here, so other ports than the defaults need no flags there.
-      writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...(server.emulator ? { bpiumEmulator: server.emulator.url } : {}), signedPaths, startedAt: new Date().toISOString() });
+      writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString() });
       const u = hookUser(server.users)!;
       const rights = (x: OktellUser) => rightsOf(x).join(', ');
       const lib = server.host.library();
@@ -172,4 +173,13 @@ export function storeBanner(store: StoreSetting, dataDir: string, env: NodeJS.Pr
   }
   const inHere = configFile === undefined || resolve(cwd, 'oktell.config.yaml') === configFile;
   return { line, runs: `${inHere ? '' : `OKTELL_CONFIG=${shellWord(configFile)} `}npx oktell-emu runs` };
+}
+
+/**
+ * The embedded emulator as `serve.json` names it, for `run`'s hint on how to use it: its address and login, and
+ * whether its password is the public demo one (the password itself is not written).
+ */
+function emulatorEntry(emulator: BpiumEmulator | undefined): Pick<ServerFile, 'bpiumEmulator' | 'bpiumEmulatorLogin' | 'bpiumEmulatorDemoPassword'> {
+  if (!emulator) return {};
+  return { bpiumEmulator: emulator.url, bpiumEmulatorLogin: emulator.login, bpiumEmulatorDemoPassword: emulator.password === DEMO_PASSWORD };
 }
