@@ -20,6 +20,15 @@ interface SendFlags {
   config?: string;
   sign: boolean;
   json?: boolean;
+  /** Give the body a new hook.sequenceId and the current timestamp before signing (a new delivery, not a resend). */
+  fresh?: boolean;
+}
+
+/** A field `--fresh` changed, from and to, as printed. */
+export interface FreshChange {
+  field: 'hook.sequenceId' | 'timestamp';
+  from: string | number | null;
+  to: string | number;
 }
 
 export interface WebhookOutcome {
@@ -38,6 +47,8 @@ export interface WebhookOutcome {
   user: { login: string; from: string };
   /** The server refused the credentials (a 401 with a Basic challenge, not a refused signature). */
   credentialsRefused: boolean;
+  /** With --fresh: what was changed in the body before it was signed. */
+  fresh?: FreshChange[];
 }
 
 /** A login and where it came from, to say so when the server refuses it. */
@@ -111,7 +122,8 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
   } catch {
     throw new UsageError(`--url ${base}: not an address such as http://127.0.0.1:4055`);
   }
-  const body = readBody(file);
+  const read = readBody(file);
+  const { body, changes } = flags.fresh ? freshBody(read, new Date()) : { body: read, changes: undefined };
   const { user, from } = serverUser(flags, config, env, running);
   const secrets = serverSecrets(config, running, env);
   // The secret the server will check: chosen by the whole address, path and query, as the server does.
@@ -144,7 +156,42 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     dataDir: config.dataDir,
     user: { login: user.login, from },
     credentialsRefused: res.status === 401 && res.headers.has('www-authenticate'),
+    ...(changes ? { fresh: changes } : {}),
   };
+}
+
+/**
+ * `--fresh`: the body as a new delivery of the same event. The server takes a body with a hook id and sequenceId it has
+ * seen as a resend (and answers it as it did then), so a saved example works once per data folder; a new sequenceId
+ * makes it new, and the current timestamp keeps it inside BPIUM_WEBHOOK_MAX_AGE_MINUTES. Each field keeps its JSON
+ * type (Bpium sends the timestamp as text). The body is written out again as indented JSON and signed as sent.
+ */
+export function freshBody(raw: Buffer, now: Date): { body: Buffer; changes: FreshChange[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    throw new UsageError(`--fresh: the body is not JSON (${(e as Error).message}): it changes hook.sequenceId of a Bpium webhook body`);
+  }
+  const body = parsed as { hook?: unknown; timestamp?: unknown } | null;
+  const hook = body && typeof body === 'object' && !Array.isArray(body) ? body.hook : undefined;
+  if (!hook || typeof hook !== 'object' || Array.isArray(hook)) {
+    throw new UsageError('--fresh: the body has no "hook": { "id", "sequenceId" } object, as a Bpium webhook has; without it the server does not take it for a resend, so send it without --fresh');
+  }
+  const h = hook as { sequenceId?: unknown };
+  const seq = now.getTime();
+  const seconds = Math.floor(seq / 1000);
+  const changes: FreshChange[] = [
+    { field: 'hook.sequenceId', from: shownField(h.sequenceId), to: typeof h.sequenceId === 'string' ? String(seq) : seq },
+    { field: 'timestamp', from: shownField(body!.timestamp), to: typeof body!.timestamp === 'number' ? seconds : String(seconds) },
+  ];
+  h.sequenceId = changes[0]!.to;
+  body!.timestamp = changes[1]!.to;
+  return { body: Buffer.from(`${JSON.stringify(body, null, 2)}\n`), changes };
+}
+
+function shownField(v: unknown): string | number | null {
+  return typeof v === 'string' || typeof v === 'number' ? v : v === undefined ? null : JSON.stringify(v);
 }
 
 /** The server could not be reached: exit 1 with the message. */
@@ -154,6 +201,7 @@ export class WebhookSendError extends Error {
 
 function describe(o: WebhookOutcome, sign: boolean): string {
   const lines: string[] = [];
+  for (const c of o.fresh ?? []) lines.push(pc.dim(`--fresh: ${c.field} ${c.from === null ? '(none)' : JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`));
   const unsigned = sign ? 'unsigned: no secret is set for this path' : 'unsigned: --no-sign';
   const signed = o.signedFor === null ? unsigned : `signed with the secret for ${o.signedFor === '*' ? 'every path' : o.signedFor}`;
   lines.push(`POST ${o.url} ${pc.dim(`(${signed})`)}`);
@@ -184,7 +232,8 @@ export function webhookCommand(): Command {
       .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
       .option('-u, --user <login:password>', "the server's credentials (default: the first of $OKTELL_USERS, of users: in the configuration, else the user the server generated in its data folder)")
       .option('--no-sign', 'send without X-Hook-Signature (to see the server refuse it)')
-      .option('--json', 'print one JSON object { url, status, runId, duplicateOf, signedFor, body, user, credentialsRefused }')
+      .option('--fresh', 'give the body a new hook.sequenceId and the current timestamp before signing, so the server takes it as a new delivery rather than a resend of one it has seen')
+      .option('--json', 'print one JSON object { url, status, runId, duplicateOf, signedFor, body, user, credentialsRefused, fresh }')
       .action(async (path: string, file: string, flags: SendFlags) => {
         let outcome: WebhookOutcome;
         try {

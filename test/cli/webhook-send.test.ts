@@ -2,10 +2,10 @@
 // for the path, sent with the server's credentials, status and run id printed, a re-post called a duplicate.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../helpers.js';
+import { repoPath, tempDir } from '../helpers.js';
 import { taskWebhook } from '../server/server-helpers.js';
 import { runCli as runCliWith } from './cli.helper.js';
 import { runCli, startServeProcess } from './cli-process.js';
@@ -173,6 +173,56 @@ describe('oktell-emu webhook send', () => {
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /must start with \//);
     } finally {
+      tmp.cleanup();
+    }
+  });
+  it('--fresh: the shipped example gets a new sequenceId and timestamp, signed as sent, and runs again where a resend is a duplicate', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const data = join(tmp.dir, 'var');
+    const fixture = repoPath('test', 'fixtures', 'record-created.json');
+    const original = readFileSync(fixture, 'utf8');
+    const server = await startServeProcess({ dataDir: data, env: { OKTELL_LOG_LEVEL: 'warn' } });
+    try {
+      const send = (...extra: string[]) => runCli(['webhook', 'send', '/Bpium/NewTask', 'test/fixtures/record-created.json', '--data-dir', data, ...extra]);
+      const first = send();
+      assert.equal(first.code, 0, first.stderr + first.stdout);
+      const firstRun = /→ HTTP 200 · run (\S+)/.exec(first.stdout)?.[1];
+      assert.ok(firstRun, first.stdout);
+      assert.match(send().stdout, /duplicate: this delivery/);
+
+      const before = Math.floor(Date.now() / 1000);
+      const fresh = send('--fresh');
+      assert.equal(fresh.code, 0, fresh.stderr + fresh.stdout);
+      const seq = /^--fresh: hook\.sequenceId 42 → (\d+)$/m.exec(fresh.stdout)?.[1];
+      assert.ok(seq, fresh.stdout);
+      assert.notEqual(seq, '42');
+      const stamp = /^--fresh: timestamp "1732780800" → "(\d+)"$/m.exec(fresh.stdout)?.[1];
+      assert.ok(stamp && Number(stamp) >= before && Number(stamp) <= Math.floor(Date.now() / 1000), fresh.stdout);
+      // Accepted on a path that requires X-Hook-Signature (a bad one is a 401), and taken as a new delivery.
+      assert.match(fresh.stdout, /\(signed with the secret for \/Bpium\/NewTask\)\n→ HTTP 200 · run (\S+)/);
+      assert.doesNotMatch(fresh.stdout, /duplicate/);
+      const freshRun = /→ HTTP 200 · run (\S+)/.exec(fresh.stdout)![1]!;
+      assert.notEqual(freshRun, firstRun);
+      // The body the scenario got is the changed one.
+      const shown = runCli(['show', freshRun, '--json', '--data-dir', data]);
+      assert.equal(shown.code, 0, shown.stderr);
+      const body = JSON.parse((JSON.parse(shown.stdout) as { params: Record<string, string> }).params['4']!) as { hook: { id: string; sequenceId: number }; timestamp: string };
+      assert.deepEqual([body.hook.id, body.hook.sequenceId, body.timestamp], ['7', Number(seq), stamp]);
+
+      // Each --fresh send is new again; --json says what was changed.
+      const json = JSON.parse(send('--fresh', '--json').stdout) as { status: number; duplicateOf: number | null; fresh: Array<{ field: string; from: unknown; to: unknown }> };
+      assert.deepEqual([json.status, json.duplicateOf, json.fresh.map((c) => [c.field, c.from])], [200, null, [['hook.sequenceId', 42], ['timestamp', '1732780800']]]);
+      assert.notEqual(json.fresh[0]!.to, Number(seq));
+      // The file itself is left as it was.
+      assert.equal(readFileSync(fixture, 'utf8'), original);
+
+      const notHook = join(tmp.dir, 'plain.json');
+      writeFileSync(notHook, '{"hello":"world"}');
+      const refused = runCli(['webhook', 'send', '/Bpium/NewTask', notHook, '--fresh', '--data-dir', data]);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /--fresh: the body has no "hook"/);
+    } finally {
+      assert.equal(await server.stop(), 0);
       tmp.cleanup();
     }
   });
