@@ -6,6 +6,29 @@ import { watchScenarioFolders } from '../../adapters/folder-watch.js';
 import { formatIssue, type ScenarioIssue } from '../../engine/index.js';
 import { summary, validate, type Validation, type ValidationGroups } from './validate.js';
 import { untilStopped } from '../watch-stop.js';
+import { serverSettings, timeZone } from '../config.js';
+import { isoInZone } from '../../server/tasks/schedule.js';
+
+/**
+ * The zone `runs`, `show`, the logs and `outbox` print times in (OKTELL_TZ, else timeZone: of the configuration, else
+ * Europe/Moscow), so a line here can be matched with them; a configuration that does not load falls back to OKTELL_TZ.
+ */
+function watchZone(dataDir: string | undefined): string {
+  try {
+    return serverSettings({ dataDir }).timeZone;
+  } catch {
+    try {
+      return timeZone();
+    } catch {
+      return 'UTC';
+    }
+  }
+}
+
+/** `14:28:35+03:00`: the time of day with its offset, as the server's log lines give it (without their milliseconds). */
+export function watchTime(ms: number, zone: string): string {
+  return isoInZone(ms, zone).slice(11);
+}
 
 /**
  * A problem's identity across edits: without its line and column, so a problem that only moved because lines were
@@ -29,6 +52,7 @@ function minus(after: readonly ScenarioIssue[], before: readonly ScenarioIssue[]
 
 /** Watches until SIGINT/SIGTERM (Ctrl-C), then closes the watchers and resolves: the process exits 0. */
 export async function watchValidation(groups: ValidationGroups, first: Validation, out: NodeJS.WritableStream, dataDir?: string): Promise<void> {
+  const zone = watchZone(dataDir);
   let last = first;
   let running: Promise<void> = Promise.resolve();
 
@@ -37,7 +61,7 @@ export async function watchValidation(groups: ValidationGroups, first: Validatio
     const now = await validate(groups, dataDir);
     const added = minus(now.issues, last.issues);
     const fixed = minus(last.issues, now.issues);
-    const time = new Date().toTimeString().slice(0, 8);
+    const time = watchTime(Date.now(), zone);
     out.write(`${pc.dim(time)} ${files.join(', ') || 'files'} changed\n`);
     if (added.length === 0 && fixed.length === 0) {
       out.write(`  ${pc.dim('no change:')} ${summary(now)}\n`);

@@ -120,6 +120,35 @@ blocks:
 
 describe('oktell-emu validate --watch', () => {
   const valid = mistakes.replace("'[nosuch]'", "'\"ivan@example.com\"'").replace('scenario: NoSuchScenario', 'scenario: Notify');
+  it('stamps each change with the time in OKTELL_TZ and its offset, as runs, show, the logs and outbox do, not the machine\'s zone', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    const scenarioFile = join(tmp.dir, 'scenarios', 'Notify.yaml');
+    mkdirSync(join(tmp.dir, 'scenarios', 'templates'), { recursive: true });
+    writeFileSync(scenarioFile, valid);
+    writeFileSync(join(tmp.dir, 'scenarios', 'templates', 'hello.subject.njk'), 'Привет');
+    writeFileSync(join(tmp.dir, 'scenarios', 'templates', 'hello.text.njk'), 'Письмо для {{ to }}\n');
+    // The machine in UTC, the configured zone 5:30 ahead: the stamp must follow the configured one.
+    const cli = startCli(['validate', '--watch'], { cwd: tmp.dir, env: { TZ: 'UTC', OKTELL_TZ: 'Asia/Kolkata' } });
+    try {
+      await cli.waitFor(/watching scenarios for changes/);
+      const from = cli.stdout().length;
+      writeFileSync(scenarioFile, `${valid}# saved\n`);
+      await cli.waitFor(/no change: /, from);
+      const line = /^(\S+) scenarios\/Notify\.yaml changed$/m.exec(cli.stdout().slice(from));
+      assert.ok(line, cli.stdout().slice(from));
+      assert.match(line[1]!, /^\d\d:\d\d:\d\d\+05:30$/);
+      // The hour and minute are the wall time in that zone (UTC + 5:30), whatever the machine's zone.
+      const [h, m] = line[1]!.split(':').map(Number) as [number, number];
+      const expected = new Date(Date.now() + 5.5 * 3600_000);
+      const minutes = (h * 60 + m - (expected.getUTCHours() * 60 + expected.getUTCMinutes()) + 1440) % 1440;
+      assert.ok(minutes <= 1 || minutes === 1439, `${line[1]} vs ${expected.toISOString()}`);
+    } finally {
+      cli.child.kill('SIGINT');
+      await cli.exited;
+      tmp.cleanup();
+    }
+  });
+
   it('validates again on every save of a scenario or template, prints only what changed, and stops cleanly on Ctrl-C', { timeout: 60_000 }, async () => {
     const tmp = tempDir();
     const scenarioFile = join(tmp.dir, 'scenarios', 'Notify.yaml');
