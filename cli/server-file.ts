@@ -18,7 +18,7 @@ export interface ServerFile {
    * Whether the emulator takes the public demo password, which can then be printed in a hint. Its password itself is
    * never written here: a server started with its own BPIUM_PASSWORD keeps it to itself.
    */
-  bpiumEmulatorDemoPassword?: boolean;
+  bpiumEmulatorDemoAccount?: boolean;
   /** Hook paths that require X-Hook-Signature (`*` = every path). */
   signedPaths: string[];
   startedAt: string;
@@ -72,7 +72,7 @@ export function readServerFile(dataDir: string, alive: (pid: number) => boolean 
     url: f.url,
     ...(typeof f.bpiumEmulator === 'string' ? { bpiumEmulator: f.bpiumEmulator } : {}),
     ...(typeof f.bpiumEmulatorLogin === 'string' ? { bpiumEmulatorLogin: f.bpiumEmulatorLogin } : {}),
-    ...(typeof f.bpiumEmulatorDemoPassword === 'boolean' ? { bpiumEmulatorDemoPassword: f.bpiumEmulatorDemoPassword } : {}),
+    ...(typeof f.bpiumEmulatorDemoAccount === 'boolean' ? { bpiumEmulatorDemoAccount: f.bpiumEmulatorDemoAccount } : {}),
     signedPaths: Array.isArray(f.signedPaths) ? f.signedPaths.filter((p): p is string => typeof p === 'string') : [],
     startedAt: String(f.startedAt ?? ''),
   };

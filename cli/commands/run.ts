@@ -354,6 +354,6 @@ export function runningEmulatorHint(dir: string): string | undefined {
   // A serve.json of an older server has no login: its emulator took BPIUM_LOGIN, else the demo account.
   const account = login === undefined
     ? `BPIUM_LOGIN and BPIUM_PASSWORD set to its account (${DEMO_LOGIN} / ${DEMO_PASSWORD} unless that server was started with its own)`
-    : `BPIUM_LOGIN=${shellWord(login)} BPIUM_PASSWORD=${running.bpiumEmulatorDemoPassword ? DEMO_PASSWORD : "'<the BPIUM_PASSWORD that server was started with>'"}`;
+    : `BPIUM_LOGIN=${shellWord(login)} BPIUM_PASSWORD=${running.bpiumEmulatorDemoAccount ? DEMO_PASSWORD : "'<the BPIUM_PASSWORD that server was started with>'"}`;
   return `the server running on ${dir} (pid ${running.pid}) has a Bpium emulator at ${running.bpiumEmulator}: to use it, run with BPIUM_URL=${running.bpiumEmulator} ${account}`;
 }

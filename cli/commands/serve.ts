@@ -179,7 +179,7 @@ export function storeBanner(store: StoreSetting, dataDir: string, env: NodeJS.Pr
  * The embedded emulator as `serve.json` names it, for `run`'s hint on how to use it: its address and login, and
  * whether its password is the public demo one (the password itself is not written).
  */
-function emulatorEntry(emulator: BpiumEmulator | undefined): Pick<ServerFile, 'bpiumEmulator' | 'bpiumEmulatorLogin' | 'bpiumEmulatorDemoPassword'> {
+function emulatorEntry(emulator: BpiumEmulator | undefined): Pick<ServerFile, 'bpiumEmulator' | 'bpiumEmulatorLogin' | 'bpiumEmulatorDemoAccount'> {
   if (!emulator) return {};
-  return { bpiumEmulator: emulator.url, bpiumEmulatorLogin: emulator.login, bpiumEmulatorDemoPassword: emulator.password === DEMO_PASSWORD };
+  return { bpiumEmulator: emulator.url, bpiumEmulatorLogin: emulator.login, bpiumEmulatorDemoAccount: emulator.password === DEMO_PASSWORD };
 }
