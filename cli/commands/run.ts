@@ -72,13 +72,13 @@ export function runCommand(): Command {
         // Dates in the run's zone: --tz when given, as the run itself used it.
         printRun(result, process.stdout, 0, runTime(opts).tz);
         if (recorded) process.stderr.write(`recorded in ${recorded}: npx oktell-emu show ${result.runId}${dataDirArg(dataDir(opts.dataDir))}\n`);
-        // The storm guard trips deep in the nested output: said once at the end, where it is seen.
       }
       // A CI script reads the exit code only: a started run that failed (run inline here) fails the command too, and
       // one line on stderr names it, beside the complete --json or trace on stdout.
       const failed = failedRuns(result);
       if (failed.length) process.stderr.write(`${failureLine(failed)}\n`);
       if (!opts.json) {
+        // The storm guard trips deep in the nested output: said once at the end, where it is seen.
         const storm = stoppedStarts(result);
         if (storm) printNote(`${storm} started run(s) stopped with ${RUN_ERROR_CODES.ASYNC_LIMIT}: the scenarios start each other without end`);
       }
