@@ -12,6 +12,7 @@ import { allowedKeys, closest, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { DEFAULT_RUN_RECORD_BYTES, MIN_RUN_RECORD_BYTES, RUN_RECORD_BUDGET_SETTING } from './run-budget.js';
+import type { BackoffPolicy } from './store/backoff.js';
 import { pgSchemaOf, pgSchemaProblem } from './store/postgres.url.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
 import { parseServiceTasks, ServiceTaskError, type ServiceTask } from './tasks/definitions.js';
@@ -22,6 +23,20 @@ export const DEFAULT_BPIUM_EMULATOR_PORT = 4056;
 /** Shortest job lease: workers renew every third of it, and at most once a second. */
 export const MIN_LEASE_MS = 3000;
 export const DEFAULT_LEASE_MS = 60_000;
+
+/**
+ * How a job that fails as retryable is retried: the first retry after 1 s, each next delay ×3, at most 30 min apart,
+ * 16 attempts in all. The delays 1 s, 3 s, 9 s, 27 s, 81 s, 4 min, 12 min, then 30 min eight times: the first few catch
+ * a blip at once, and the window from the first attempt to the last is about 4 h 18 min (at least 3 h with the
+ * jitter), so a mail server's or Bpium's maintenance of a few hours ends before the job is a dead letter.
+ */
+export const DEFAULT_RETRY = Object.freeze({ maxAttempts: 16, baseDelayMs: 1000, maxDelayMs: 30 * 60_000 });
+/** Each retry delay is this many times the one before, up to the cap. */
+export const RETRY_FACTOR = 3;
+/** Share of each delay that is random (see BackoffPolicy.jitter). */
+export const RETRY_JITTER = 0.3;
+/** The longest retry delay the settings take: one day (longer would hide the end of an outage for days). */
+export const MAX_RETRY_DELAY_MS = 86_400_000;
 
 /** Where the inbox, the job queue and the runs live: one SQLite file in the data folder, or a shared PostgreSQL. */
 export type StoreSetting = { kind: 'sqlite' } | { kind: 'postgres'; url: string };
@@ -50,7 +65,7 @@ const fileSchema = z.strictObject({
   runRecordBudget: z.union([z.string(), z.number()]).optional(),
   tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
   trustProxy: z.union([z.boolean(), z.string(), z.number()]).optional(),
-  workers: z.strictObject({ concurrency: z.number().int().min(1).max(256).optional(), maxAttempts: z.number().int().min(1).max(100).optional(), baseDelayMs: z.number().int().min(1).optional(), maxDelayMs: z.number().int().min(1).optional(), leaseMs: z.number().int().min(MIN_LEASE_MS).optional(), thread: z.boolean().optional() }).optional(),
+  workers: z.strictObject({ concurrency: z.number().int().min(1).max(256).optional(), maxAttempts: z.number().int().min(1).max(100).optional(), baseDelayMs: z.number().int().min(1).max(MAX_RETRY_DELAY_MS).optional(), maxDelayMs: z.number().int().min(1).max(MAX_RETRY_DELAY_MS).optional(), leaseMs: z.number().int().min(MIN_LEASE_MS).optional(), thread: z.boolean().optional() }).optional(),
   /** `sqlite` (default) or a `postgres://` URL shared by several instances; or { url, passwordEnv | passwordFile } to keep the password out of the file. */
   store: z.union([z.string(), z.strictObject({ url: z.string(), passwordEnv: z.string().min(1).optional(), passwordFile: z.string().min(1).optional() })]).optional(),
   retentionDays: z.number().positive().optional(),
@@ -295,9 +310,8 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     workers: {
       // The same bounds as the file's `workers:` keys: 0 workers would accept webhooks and never deliver them.
       concurrency: optionalCount('n', env.OKTELL_WORKERS, 'OKTELL_WORKERS', 1, 256).n ?? fc.workers?.concurrency ?? 32,
-      maxAttempts: optionalCount('n', env.OKTELL_MAX_ATTEMPTS, 'OKTELL_MAX_ATTEMPTS', 1, 100).n ?? fc.workers?.maxAttempts ?? 8,
-      baseDelayMs: fc.workers?.baseDelayMs ?? 1000,
-      maxDelayMs: fc.workers?.maxDelayMs ?? 10 * 60 * 1000,
+      maxAttempts: optionalCount('n', env.OKTELL_MAX_ATTEMPTS, 'OKTELL_MAX_ATTEMPTS', 1, 100).n ?? fc.workers?.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
+      ...retryDelays(env, fc.workers, file, fileText),
       leaseMs: leaseMs(env.OKTELL_LEASE_MS) ?? fc.workers?.leaseMs ?? DEFAULT_LEASE_MS,
       ...optionalCount('burstInFlight', env.OKTELL_BURST_IN_FLIGHT, 'OKTELL_BURST_IN_FLIGHT', 0),
       thread: onOff(env.OKTELL_DELIVERY_THREAD, 'OKTELL_DELIVERY_THREAD') ?? fc.workers?.thread ?? false,
@@ -320,6 +334,39 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
     configPath: filePath,
   };
+}
+
+/**
+ * The retry delays: OKTELL_RETRY_BASE_DELAY_MS / OKTELL_RETRY_MAX_DELAY_MS over the file's `workers.baseDelayMs` /
+ * `workers.maxDelayMs`, over the defaults. A first delay above the cap is refused, naming where each came from (the
+ * file's at its line and column): every delay would be the cap, which is not what whoever set the first one meant.
+ */
+function retryDelays(env: NodeJS.ProcessEnv, fromFile: ConfigFile['workers'], file: string, fileText: string | undefined): { baseDelayMs: number; maxDelayMs: number } {
+  const setting = (name: string, key: 'baseDelayMs' | 'maxDelayMs', fallback: number) => {
+    const n = optionalCount('ms', env[name], name, 1, MAX_RETRY_DELAY_MS).ms;
+    if (n !== undefined) return { ms: n, from: name };
+    const v = fromFile?.[key];
+    if (v === undefined || fileText === undefined) return { ms: fallback, from: `the default ${key}` };
+    const at = new YamlSource(file, fileText).locate(['workers', key]);
+    return { ms: v, from: `${file}:${at.line}:${at.col}: workers.${key}` };
+  };
+  const base = setting('OKTELL_RETRY_BASE_DELAY_MS', 'baseDelayMs', DEFAULT_RETRY.baseDelayMs);
+  const max = setting('OKTELL_RETRY_MAX_DELAY_MS', 'maxDelayMs', DEFAULT_RETRY.maxDelayMs);
+  if (base.ms > max.ms) {
+    // Led by a setting of the file when there is one, so its file:line:col starts the line as editors expect.
+    const inFile = (x: { from: string }) => x.from.startsWith(`${file}:`);
+    throw new ConfigError(
+      inFile(max) && !inFile(base)
+        ? `${max.from} (${max.ms} ms) is below ${base.from} (${base.ms} ms): the longest retry delay must not be shorter than the first one`
+        : `${base.from} (${base.ms} ms) is above ${max.from} (${max.ms} ms): the first retry delay must not exceed the longest one`,
+    );
+  }
+  return { baseDelayMs: base.ms, maxDelayMs: max.ms };
+}
+
+/** The backoff the workers retry jobs with, from the workers' settings. */
+export function jobBackoff(workers: Pick<ServerConfig['workers'], 'baseDelayMs' | 'maxDelayMs'>): BackoffPolicy {
+  return { initialMs: workers.baseDelayMs, factor: RETRY_FACTOR, maxMs: workers.maxDelayMs, jitter: RETRY_JITTER };
 }
 
 /** The configured service tasks; their problems become one ConfigError with every file:line:col. */

@@ -17,7 +17,7 @@ import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulat
 import { createApp, type AppDeps } from './app.js';
 import { continueChecked, hookListener } from './hook-listener.js';
 import { hookUser, type OktellUser } from './auth.js';
-import { ConfigError, envSetting, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
+import { ConfigError, envSetting, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { emulatorWebhookSecret, generatedUser } from './credentials.js';
 import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
 import { applyHeapSetting } from './heap.js';
@@ -25,6 +25,7 @@ import { Metrics } from './metrics.js';
 import { SyncRuns } from './sync-runs.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
 import { hookScenarioWarning, hookStatusWarnings } from './startup-warnings.js';
+import { retryWindowText } from './store/backoff.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
 import { StoreUnavailableError } from './store/store.errors.js';
@@ -126,7 +127,7 @@ function recoveryRefusal(e: unknown, file: string, maxPages: number | undefined)
  */
 async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Store> {
   const defaultMaxAttempts = config.workers.maxAttempts;
-  const backoff = { initialMs: config.workers.baseDelayMs, factor: 3, maxMs: config.workers.maxDelayMs, jitter: 0.3 };
+  const backoff = jobBackoff(config.workers);
   if (config.store.kind === 'postgres') {
     // Loaded only when used: the pg driver costs a noticeable part of start-up.
     const { openPostgresStore, redactPostgresUrl } = await import('./store/postgres.store.js');
@@ -228,6 +229,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     logger.info(
       { url, listening, pid: process.pid, dataDir: config.dataDir, store: config.store.kind, scenariosDir: config.scenariosDir, scenarios: host.library().scenarios.size, users: users.map((u) => u.login), mail: built.mail.kind, ...(queued !== undefined ? { queued } : {}) },
       `listening on ${listening}${queued ? `; ${queued} job(s) found waiting ${config.store.kind === 'postgres' ? 'in the shared queue' : 'in the queue from before this start'}` : ''}`,
+    );
+    // How long an outage may last before its webhooks are dead letters: said once, from the settings in force.
+    logger.info(
+      { retries: { maxAttempts: config.workers.maxAttempts, baseDelayMs: config.workers.baseDelayMs, maxDelayMs: config.workers.maxDelayMs } },
+      `jobs that fail as retryable: ${retryWindowText(config.workers.maxAttempts, jobBackoff(config.workers))} (oktell-emu runs --status dead lists those)`,
     );
     return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, listening, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), syncRuns, stopRetention, warnings, dataLock });
   } catch (e) {

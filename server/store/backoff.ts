@@ -31,6 +31,38 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy = DEFAULT_BA
   return Math.round(base * (1 - jitter * r));
 }
 
+/**
+ * The nominal retry schedule of a job that keeps failing as retryable: the delay before each attempt after the first
+ * (jitter left out, which only shortens them), the time from the first attempt to the last (`windowMs`), and that
+ * time at its shortest, every delay shortened by the whole jitter (`shortestWindowMs`). An outage shorter than the
+ * shortest window is always ridden out; after the last attempt the job is a dead letter.
+ */
+export function retrySchedule(maxAttempts: number, policy: BackoffPolicy): { delaysMs: number[]; windowMs: number; shortestWindowMs: number } {
+  const delaysMs = Array.from({ length: Math.max(0, maxAttempts - 1) }, (_, i) => backoffDelay(i + 1, { ...policy, jitter: 0 }));
+  const windowMs = delaysMs.reduce((a, b) => a + b, 0);
+  const jitter = Math.min(1, Math.max(0, policy.jitter));
+  return { delaysMs, windowMs, shortestWindowMs: Math.round(windowMs * (1 - jitter)) };
+}
+
+/**
+ * What the schedule means for an operator, one line: `16 attempts over about 4 h 18 min (at least 3 h 0 min with
+ * the jitter), then a dead letter`. The start log says it, so nobody has to add the delays up.
+ */
+export function retryWindowText(maxAttempts: number, policy: BackoffPolicy): string {
+  const { windowMs, shortestWindowMs } = retrySchedule(maxAttempts, policy);
+  if (maxAttempts <= 1) return '1 attempt, no retry: a job that fails as retryable is a dead letter at once';
+  const jittered = shortestWindowMs < windowMs ? ` (at least ${spanText(shortestWindowMs)} with the jitter)` : '';
+  return `${maxAttempts} attempts over about ${spanText(windowMs)}${jittered}, then a dead letter`;
+}
+
+/** `0.7 s`, `16 min 33 s`, `4 h 18 min`: a span of time as an operator reads it. */
+export function spanText(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 100) / 10} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
 /** What happens after a failed attempt: retry at a time, or stop as `failed` (permanent) or `dead` (exhausted). */
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false; status: 'failed' | 'dead' };
 

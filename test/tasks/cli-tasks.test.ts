@@ -67,7 +67,7 @@ describe('oktell-emu tasks', () => {
     }
   });
 
-  it('tasks run queues the job with the attempts the server gives its jobs: workers.maxAttempts, OKTELL_MAX_ATTEMPTS, else 8', async () => {
+  it('tasks run queues the job with the attempts the server gives its jobs: workers.maxAttempts, OKTELL_MAX_ATTEMPTS, else 16', async () => {
     const tmp = tempDir('oktell-tasks-cli-');
     try {
       const task = '  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n';
@@ -85,7 +85,7 @@ describe('oktell-emu tasks', () => {
           await store.close();
         }
       };
-      assert.equal(await attemptsOf('', {}), 8, 'the documented default, not the store\'s own');
+      assert.equal(await attemptsOf('', {}), 16, 'the documented default, not the store\'s own');
       assert.equal(await attemptsOf('workers: { maxAttempts: 4 }\n', {}), 4, 'the configuration file');
       assert.equal(await attemptsOf('workers: { maxAttempts: 4 }\n', { OKTELL_MAX_ATTEMPTS: '2' }), 2, 'the variable over the file');
     } finally {
