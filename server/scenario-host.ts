@@ -44,17 +44,21 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
   let current: ScenarioLibrary = { dir, scenarios: new Map(), issues: [] };
   const listeners: Array<() => void> = [];
   let names: ReadonlySet<string> = new Set();
+  /** Scenarios whose file was invalid at the last load (their last good version kept running). */
+  let kept = new Set<string>();
 
   async function reload() {
     templates.reload();
     const loaded = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: opts.timeZone, ...(opts.databases ? { databases: opts.databases } : {}) });
     const onDisk = await scenarioNamesIn(dir);
     const scenarios = new Map(loaded.scenarios);
+    const keptNow = new Set<string>();
     for (const [name, old] of current.scenarios) {
       // Still on disk but invalid now, through its own file or a file it uses (a mail template, a scenario it
       // starts): keep running the last good version. Only a scenario whose file is gone is dropped.
       if (!scenarios.has(name) && (onDisk.has(name) || loaded.issues.some((i) => i.file.endsWith(old.file)))) {
         scenarios.set(name, old);
+        keptNow.add(name);
         opts.logger?.error({ scenario: name, version: old.version }, `scenario ${name} is invalid after an edit; still running version ${old.version}`);
       }
     }
@@ -65,6 +69,15 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
     }
     const changed = [...scenarios.values()].filter((s) => current.scenarios.get(s.name)?.version !== s.version).map((s) => `${s.name}@${s.version}`);
     if (changed.length && current.scenarios.size) opts.logger?.info({ changed }, 'scenarios reloaded');
+    // The last word about a scenario whose edit was invalid must not stay that ERROR once the file is good again,
+    // also when it went back to the very text that runs (an undo, a `git checkout`) and so nothing was reloaded.
+    for (const name of kept) {
+      const s = scenarios.get(name);
+      if (!s || keptNow.has(name)) continue;
+      const same = current.scenarios.get(name)?.version === s.version;
+      opts.logger?.info({ scenario: name, version: s.version }, `scenario ${name} is valid again; running version ${s.version}${same ? ', the one that was running' : ''}`);
+    }
+    kept = keptNow;
     current = { dir, scenarios, issues: loaded.issues };
     names = onDisk;
     for (const l of listeners) l();

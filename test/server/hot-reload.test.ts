@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { saveByRename } from '../helpers.js';
-import { AUTH, startTestServer, waitFor } from './server-helpers.js';
+import { AUTH, capturingLogger, startTestServer, waitFor } from './server-helpers.js';
 
 const echo = (text: string) => `variables: { a: string }
 start: r
@@ -32,6 +32,36 @@ describe('hot reload of files replaced by rename', () => {
       saveByRename(file, echo('five'));
       await waitFor('the fix to load', async () => (await call()) === 'five');
       assert.equal(await invalid(), 0);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('says a scenario is valid again when a broken edit is undone back to the text that runs, and when it is fixed', { timeout: 60_000 }, async () => {
+    const { lines, logger } = capturingLogger();
+    const t = await startTestServer({ smtp: false, watch: true, logger, extraScenarios: { 'Echo.yaml': echo('one') } });
+    try {
+      const file = join(t.scenariosDir, 'Echo.yaml');
+      const running = t.server.host.library().scenarios.get('Echo')!.version;
+      const said = (level: string, text: string) => lines.filter((l) => l.level === level && l.msg?.startsWith(text)).map((l) => l.msg);
+      saveByRename(file, `${echo('two')}  broken: [\n`);
+      await waitFor('the ERROR about the broken edit', () => said('error', 'scenario Echo is invalid after an edit').length > 0);
+      // Back to the very text that runs (`git checkout`): nothing is reloaded, and the log says so.
+      saveByRename(file, echo('one'));
+      const again = await waitFor('the line that Echo is valid again', () => said('info', 'scenario Echo is valid again')[0]);
+      assert.equal(again, `scenario Echo is valid again; running version ${running}, the one that was running`);
+      assert.equal(t.server.host.library().scenarios.get('Echo')!.version, running);
+      assert.deepEqual(said('info', 'scenarios reloaded'), []);
+
+      // Broken again, then fixed with new content: the new version is named.
+      saveByRename(file, `${echo('three')}  broken: [\n`);
+      await waitFor('the second ERROR', () => said('error', 'scenario Echo is invalid after an edit').length > 1);
+      saveByRename(file, echo('four'));
+      await waitFor('the second line that Echo is valid again', () => said('info', 'scenario Echo is valid again').length > 1);
+      const fixed = t.server.host.library().scenarios.get('Echo')!.version;
+      assert.notEqual(fixed, running);
+      assert.equal(said('info', 'scenario Echo is valid again')[1], `scenario Echo is valid again; running version ${fixed}`);
+      assert.equal(said('info', 'scenario Echo is valid again').length, 2, 'said once per fix');
     } finally {
       await t.cleanup();
     }
