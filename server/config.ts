@@ -1,6 +1,6 @@
 // Server configuration: flags win over the environment, the environment over oktell.config.yaml, that over defaults.
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { extname, isAbsolute, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -8,7 +8,7 @@ import { databaseSettings, urlWithSecretPassword, type DatabaseSettings } from '
 import type { WebRequestSettings } from '../adapters/ports.js';
 import { webClientOptionsFromEnv } from '../adapters/web/client.js';
 import { parseSize as parseSizeValue } from '../adapters/size.js';
-import { allowedKeys, closest, YamlSource } from '../engine/index.js';
+import { allowedKeys, closest, scenarioNameOf, SCENARIO_EXTENSIONS, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { DEFAULT_RUN_RECORD_BYTES, MIN_RUN_RECORD_BYTES, RUN_RECORD_BUDGET_SETTING } from './run-budget.js';
@@ -269,6 +269,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     return n;
   };
   const base = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const scenariosDir = base(flags.scenarios ?? envSetting(env, 'OKTELL_SCENARIOS') ?? fc.scenarios ?? './scenarios');
   const usersVar = envSetting(env, 'OKTELL_USERS');
   const users = usersVar ? usersSetting(usersVar) : (fc.users ?? []);
   const secrets: Record<string, string> = {};
@@ -294,7 +295,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     port: flags.port ?? num(env.OKTELL_PORT, 'OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
     host: flags.host ?? envSetting(env, 'OKTELL_HOST') ?? fc.host ?? '0.0.0.0',
     users,
-    scenariosDir: base(flags.scenarios ?? envSetting(env, 'OKTELL_SCENARIOS') ?? fc.scenarios ?? './scenarios'),
+    scenariosDir,
     dataDir,
     timeZone,
     hook: {
@@ -329,7 +330,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
     heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
     databases,
-    serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone),
+    serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone, scenarioNamesOnDisk(scenariosDir)),
     webRequest: webRequestSettings(fc.webRequest, env),
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
     configPath: filePath,
@@ -369,13 +370,25 @@ export function jobBackoff(workers: Pick<ServerConfig['workers'], 'baseDelayMs' 
   return { initialMs: workers.baseDelayMs, factor: RETRY_FACTOR, maxMs: workers.maxDelayMs, jitter: RETRY_JITTER };
 }
 
-/** The configured service tasks; their problems become one ConfigError with every file:line:col. */
-export function serviceTasks(file: string, text: string, timeZone: string): ServiceTask[] {
+/**
+ * The configured service tasks; their problems become one ConfigError with every file:line:col, a task's scenario
+ * missing from `known` (the folder's names) among them when there are others.
+ */
+export function serviceTasks(file: string, text: string, timeZone: string, known?: ReadonlySet<string>): ServiceTask[] {
   try {
-    return parseServiceTasks(file, text, timeZone);
+    return parseServiceTasks(file, text, timeZone, Date.now(), known);
   } catch (e) {
     if (e instanceof ServiceTaskError) throw new ConfigError(e.message);
     throw e;
+  }
+}
+
+/** The scenario names of the files in `dir` (as the scenario host names them), undefined when it cannot be read. */
+function scenarioNamesOnDisk(dir: string): ReadonlySet<string> | undefined {
+  try {
+    return new Set(readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && SCENARIO_EXTENSIONS.includes(extname(e.name))).map((e) => scenarioNameOf(e.name)));
+  } catch {
+    return undefined;
   }
 }
 

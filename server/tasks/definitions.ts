@@ -36,13 +36,20 @@ const KEYS = ['name', 'scenario', 'cron', 'every', 'timeZone', 'params', 'enable
  * Reads `serviceTasks` from the configuration file's text. Throws ServiceTaskError listing every problem as
  * `file:line:col: message`, followed by the next three due times of the tasks that are good (so a fix can be checked
  * against them; a disabled one is said to be disabled). `now` is only used for that hint.
+ *
+ * `known`, the scenarios folder's names when it can be read: a task naming another scenario is listed among the
+ * problems when there are others, so one round of fixes is enough (a bad cron must not hide a misspelt scenario).
+ * Alone it throws nothing: whether it stops the start or only warns (a hot reload, a disabled task) is the caller's
+ * call (scenarioProblems, TaskDefinitions.checkScenarios).
  */
-export function parseServiceTasks(file: string, text: string, defaultZone: string, now = Date.now()): ServiceTask[] {
+export function parseServiceTasks(file: string, text: string, defaultZone: string, now = Date.now(), known?: ReadonlySet<string>): ServiceTask[] {
   const src = new YamlSource(file, text);
   const root = src.doc.toJS() as Record<string, unknown> | null;
   const list = root?.serviceTasks;
   if (list === undefined || list === null) return [];
   const problems: string[] = [];
+  /** How many of the problems are unknown scenarios, which alone refuse nothing here. */
+  let missing = 0;
   const problem = (path: PathSeg[], message: string, key = false) => {
     const at = src.locate(path, { key });
     problems.push(`${at.file}:${at.line}:${at.col}: ${message}`);
@@ -57,7 +64,7 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     const at = (...p: PathSeg[]) => ['serviceTasks', i, ...p];
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return problem(at(), 'a task is a mapping with name, scenario and cron or every');
     const t = raw as Record<string, unknown>;
-    const before = problems.length;
+    const before = problems.length - missing;
     for (const k of Object.keys(t)) if (!KEYS.includes(k)) problem(at(k), `unknown key "${k}" (known: ${KEYS.join(', ')})`, true);
     const name = text_(t.name);
     if (!name) problem(at('name'), 'name: a task needs a name (letters, digits, - _ .)');
@@ -66,6 +73,11 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     else names.add(name);
     const scenario = text_(t.scenario);
     if (!scenario) problem(at('scenario'), 'scenario: the name of the service scenario to start');
+    else if (known && !known.has(scenario)) {
+      const where = src.locate(at('scenario'));
+      problems.push(`${missingScenario(`${where.file}:${where.line}:${where.col}`, scenario, known)}${t.enabled === false ? ' (the task is disabled)' : ''}`);
+      missing++;
+    }
     let timeZone = t.timeZone === undefined ? defaultZone : text_(t.timeZone);
     try {
       if (!timeZone) throw new ScheduleError('timeZone must be a zone name');
@@ -111,13 +123,13 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     if (missed !== 'once' && missed !== 'skip') problem(at('missed'), 'missed: once (one catch-up run after a stop) or skip');
     const overlap = t.overlap ?? 'run';
     if (overlap !== 'run' && overlap !== 'skip') problem(at('overlap'), 'overlap: run (the default) or skip (no new run while the last one is queued or running)');
-    if (problems.length === before && name && scenario && schedule && timeZone) {
+    if (problems.length - missing === before && name && scenario && schedule && timeZone) {
       const where = src.locate(at('scenario'));
       const scenarioAt = `${where.file}:${where.line}:${where.col}`;
       tasks.push({ name, scenario, schedule, timeZone, params, enabled: enabled as boolean, missed: missed as 'once' | 'skip', overlap: overlap as 'run' | 'skip', scenarioAt });
     }
   });
-  if (problems.length > 0) {
+  if (problems.length > missing) {
     // A disabled task is never due: said so, as `tasks` lists it, rather than given due times it will not run at.
     const good = tasks.map((t) => `  ${t.name} (${t.schedule.text}): ${t.enabled ? `next ${nextDueTimes(t.schedule, now, 3).map((d) => isoInZone(d, t.timeZone)).join(', ')}` : 'disabled'}`);
     throw new ServiceTaskError([...problems, ...(good.length ? ['the other tasks are due:', ...good] : [])].join('\n'));
@@ -132,10 +144,13 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
 export function unknownScenarios(tasks: readonly ServiceTask[], known: ReadonlySet<string>): string[] {
   return tasks
     .filter((t) => !known.has(t.scenario))
-    .map((t) => {
-      const guess = closest(t.scenario, known);
-      return `${t.scenarioAt ?? t.name}: scenario: "${t.scenario}" is not in the scenarios folder${guess ? ` (did you mean ${guess}?)` : ''}`;
-    });
+    .map((t) => missingScenario(t.scenarioAt ?? t.name, t.scenario, known));
+}
+
+/** `file:line:col: scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?)`. */
+function missingScenario(at: string, scenario: string, known: ReadonlySet<string>): string {
+  const guess = closest(scenario, known);
+  return `${at}: scenario: "${scenario}" is not in the scenarios folder${guess ? ` (did you mean ${guess}?)` : ''}`;
 }
 
 /**

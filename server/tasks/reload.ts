@@ -56,7 +56,7 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
       lastSettings = settings;
     }
     try {
-      const next = serviceTasks(file, text, o.timeZone);
+      const next = serviceTasks(file, text, o.timeZone, o.scenarios?.());
       tasks = next;
       o.logger.info({ tasks: next.map((t) => t.name) }, `service tasks reloaded from ${basename(file)}`);
       checkScenarios();

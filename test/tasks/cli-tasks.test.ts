@@ -111,6 +111,44 @@ describe('oktell-emu tasks', () => {
     }
   });
 
+  it('lists every problem of every task at once, a misspelt scenario beside a bad cron, in tasks and serve alike', () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      writeFileSync(
+        join(tmp.dir, 'oktell.config.yaml'),
+        [
+          'serviceTasks:',
+          '  - name: report',
+          '    scenario: DailyReprt',
+          '    cron: "0 25 * * *"',
+          '  - { name: poll, scenario: PollOrders, every: 5x, timeZone: Mars/Base }',
+          '  - { name: old, scenario: DailyReprt, every: 1h, enabled: false }',
+          '  - { name: fine, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }',
+          '',
+        ].join('\n'),
+      );
+      mkdirSync(join(tmp.dir, 'var'));
+      const problems = [
+        'oktell.config.yaml:3:15: scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?)',
+        'oktell.config.yaml:4:11: cron: hour: 25 is outside 0-23',
+        'oktell.config.yaml:5:29: scenario: "PollOrders" is not in the scenarios folder',
+        'oktell.config.yaml:5:62: timeZone: "Mars/Base" is not a time zone (e.g. Europe/Moscow, UTC)',
+        'oktell.config.yaml:6:28: scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?) (the task is disabled)',
+        'the other tasks are due:',
+      ];
+      for (const args of [['tasks'], ['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0']]) {
+        const out = runCli(args, { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'], timeoutMs: 60_000 });
+        assert.equal(out.code, 2, out.stderr);
+        const lines = out.stderr.replace(/^oktell-emu: /, '').split('\n');
+        assert.deepEqual(lines.slice(0, problems.length).map((l, i) => l.slice(0, problems[i]!.length)), problems, `${args[0]}: ${out.stderr}`);
+        assert.equal(lines[problems.length], '  old (every 1h): disabled');
+        assert.match(lines[problems.length + 1]!, /^ {2}fine \(0 9 \* \* \*\): next \d{4}-/);
+      }
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('reports a task naming a scenario missing from the folder as serve does: exit 2 for an enabled task, a warning for a disabled one; tasks run refuses it', async () => {
     const tmp = tempDir('oktell-tasks-cli-');
     try {
