@@ -66,6 +66,10 @@ describe('service tasks on a running server', () => {
       writeFileSync(configFile, 'serviceTasks:\n  - { name: tick, scenario: Tick, cron: "* * * * 13 *" }\n');
       const warning = await waitFor('the warning about the bad edit', () => warnings.find((w) => w.includes('keeping the tasks in force')));
       assert.match(warning, /oktell\.config\.yaml:2:41: cron: month: 13 is outside 1-12/);
+      // A misspelt scenario beside it comes in the same warning, not after the cron is fixed.
+      writeFileSync(configFile, 'serviceTasks:\n  - { name: tick, scenario: Tik, cron: "* * * * 13 *" }\n');
+      const both = await waitFor('the warning about the second bad edit', () => warnings.find((w) => w.includes('keeping the tasks in force') && w.includes('"Tik"')));
+      assert.match(both, /\n\S*oktell\.config\.yaml:2:29: scenario: "Tik" is not in the scenarios folder \(did you mean Tick\?\)\n\S*oktell\.config\.yaml:2:40: cron: month: 13 is outside 1-12$/);
       assert.deepEqual((await tasks()).map((x) => [x.name, x.enabled]), [['tick', true]]);
     } finally {
       await t.cleanup();
