@@ -89,10 +89,11 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     }
     let schedule: Schedule | undefined;
     if ((t.cron === undefined) === (t.every === undefined)) problem(at(t.cron !== undefined ? 'every' : ''), 'give exactly one of cron (e.g. "0 9 * * *") or every (e.g. 5m)');
-    else if (timeZone) {
+    else if (timeZone || t.every !== undefined) {
+      // An interval needs no zone: a bad one is reported beside a bad zone, not after it is fixed.
       const which = t.cron !== undefined ? 'cron' : 'every';
       try {
-        schedule = which === 'cron' ? cronSchedule(String(t.cron), timeZone) : intervalSchedule(String(t.every));
+        schedule = which === 'cron' ? cronSchedule(String(t.cron), timeZone!) : intervalSchedule(String(t.every));
       } catch (e) {
         if (!(e instanceof ScheduleError)) throw e;
         problem(at(which), `${which}: ${e.message}`);

@@ -133,6 +133,7 @@ describe('oktell-emu tasks', () => {
         'oktell.config.yaml:4:11: cron: hour: 25 is outside 0-23',
         'oktell.config.yaml:5:29: scenario: "PollOrders" is not in the scenarios folder',
         'oktell.config.yaml:5:62: timeZone: "Mars/Base" is not a time zone (e.g. Europe/Moscow, UTC)',
+        'oktell.config.yaml:5:48: every: "5x" is not an interval',
         'oktell.config.yaml:6:28: scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?) (the task is disabled)',
         'the other tasks are due:',
       ];
