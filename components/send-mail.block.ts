@@ -81,6 +81,8 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       if (failure) return failed(c, rt, failure, record);
       rt.recordMail({ ...record, performed: false, status: 'dry-run' });
       rt.traceEffect({ mail: { to: message.to, subject: message.subject }, dryRun: true });
+      // As after a letter sent: the success exit clears the error variable, so the dry trace shows what the live one does.
+      if (c.errorVariable) rt.set(c.errorVariable, '');
       return 'success';
     }
     const mailer = rt.mailer;
