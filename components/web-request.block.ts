@@ -164,13 +164,25 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
     }
     const shownUrl = maskUrl(spec.url);
     const request = { method: spec.method, url: shownUrl, headers: maskHeaders(spec.headers), ...(spec.body ? { body: excerpt(maskBody(spec.body.toString('utf8'), spec.headers['content-type'])) } : {}) };
-    if (rt.dryRun && !SAFE.has(c.method)) return dryRun(c, rt, spec, request, shownUrl);
+    if (rt.dryRun) {
+      // The client's checks that need no network (allow-list, link-local address) decide a dry run as they decide
+      // the live one below: a request the live run refuses is refused here too, whatever its method.
+      const refused = rt.web?.refusal?.(spec);
+      if (refused) return refusedBeforeSending(c, rt, refused, request, shownUrl);
+      if (!SAFE.has(c.method)) return dryRun(c, rt, spec, request, shownUrl);
+    }
     const web = rt.web;
     if (!web) throw new RunFailure(R.ADAPTER_MISSING, 'no web client is configured for WebRequest blocks');
     const attempts: WebAttempt[] = [];
     const started = Date.now();
     try {
-      const { value, replayed } = await rt.effect(async () => asJson(await web.send(spec, { onAttempt: (a) => attempts.push(a) })));
+      const { value, replayed } = await rt.effect(async () => {
+        // Asked inside the effect: a request this job sent before (its answer journaled) is replayed, not refused, if
+        // the settings changed since.
+        const refused = web.refusal?.(spec);
+        if (refused) throw new NotSent(refused);
+        return asJson(await web.send(spec, { onAttempt: (a) => attempts.push(a) }));
+      });
       const answer = value as unknown as WebAnswer;
       const ok = answer.status >= 200 && answer.status < 300;
       rt.recordHttpCall({
@@ -187,12 +199,32 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
       setAnswer(c, rt, answer);
       return failed(c, rt, refusal, c.method, undefined);
     } catch (e) {
+      if (e instanceof NotSent) return refusedBeforeSending(c, rt, e.refusal, request, shownUrl);
       if (!(e instanceof EffectError)) throw e;
       rt.traceEffect({ request, failure: e.kind, status: e.details.status ?? null, attempts: attempts.map(attemptJson), error: e.message });
       return failed(c, rt, e, c.method, { url: shownUrl, ms: Date.now() - started });
     }
   },
 };
+
+/** Carries a refusal out of the effect, so that it is told apart from a failure of a request that was sent. */
+class NotSent extends Error {
+  override name = 'NotSent';
+  constructor(readonly refusal: EffectError) {
+    super(refusal.message);
+  }
+}
+
+/**
+ * A request the client refuses before sending anything (HTTP_HOST_REFUSED), live or dry: the same trace, the same
+ * record (not sent: no attempt) and the same exit, so a dry run shows what the live run would do.
+ */
+function refusedBeforeSending(c: Config, rt: BlockRuntime, e: EffectError, request: JsonValue, shownUrl: string): string {
+  rt.traceEffect({ request, failure: e.kind, error: e.message });
+  rt.traceNote(e.message);
+  rt.recordHttpCall({ method: c.method, url: shownUrl, outcome: httpFailureOutcome(e.kind, undefined), performed: false, error: e.message });
+  return failed(c, rt, e, c.method, undefined);
+}
 
 /**
  * A request a dry run does not send, because it may change the world: answered by a fixture when one matches (which

@@ -258,4 +258,10 @@ export interface WebRequestPort {
    * default (200, empty body). May throw the fixture's failure as an EffectError. Real clients leave it out.
    */
   dryRunAnswer?(request: WebRequestSpec): WebAnswer | undefined;
+  /**
+   * Why the client would refuse this request before sending anything, from what needs no network (the allow-list of
+   * hosts, a literal link-local address); undefined: it would try. The block asks before a live request and in a dry
+   * run alike, so a dry run takes the exit the live run would take, with the same code (HTTP_HOST_REFUSED).
+   */
+  refusal?(request: WebRequestSpec): EffectError | undefined;
 }

@@ -62,21 +62,16 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
     http.exchange(url, { method, headers, ...(body !== undefined ? { body } : {}), timeoutMs, maxBytes });
 
   /** One attempt: the exchange and the redirects it is allowed to follow. */
-  async function attempt(spec: WebRequestSpec): Promise<RawAnswer & { url: URL }> {
+  async function attempt(spec: WebRequestSpec, progress: { answeredHops: number }): Promise<RawAnswer & { url: URL }> {
     let url = spec.url;
     let method = spec.method;
     let headers = spec.headers;
     let body = spec.body;
     for (let hop = 0; ; hop++) {
-      if (!hostAllowed(url.hostname, o.allowHosts)) {
-        throw new EffectError('permanent', `${url.hostname} is not in the hosts web requests may reach (${ALLOW_SETTING})`, { code: 'HTTP_HOST_REFUSED' });
-      }
-      // A literal address never reaches the lookup: checked here, IPv4-mapped IPv6 included.
-      if (isLinkLocal(url.hostname) && !listedExactly(url.hostname, o.allowHosts)) {
-        const refusal = linkLocalRefusal(url.hostname);
-        throw new EffectError('permanent', refusal.message, { code: refusal.code });
-      }
+      const refused = refusalBeforeSending(url, o.allowHosts);
+      if (refused) throw refused;
       const answer = await exchange(url, method, headers, body, spec.timeoutMs);
+      progress.answeredHops++;
       const location = answer.headers.location;
       if (answer.status < 300 || answer.status >= 400 || answer.status === 304 || !location || hop >= spec.maxRedirects) return { ...answer, url };
       let next: URL;
@@ -98,6 +93,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
   }
 
   return {
+    refusal: (spec) => refusalBeforeSending(spec.url, o.allowHosts),
     async send(spec, opts = {}): Promise<WebAnswer> {
       const label = `${spec.method} ${maskUrl(spec.url)}`;
       for (let n = 1; ; n++) {
@@ -106,18 +102,23 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
         const report = (a: Omit<WebAttempt, 'attempt' | 'ms'>) => opts.onAttempt?.({ attempt: n, ms: Date.now() - started, ...a });
         let failure: EffectError;
         let wait: number | undefined;
+        const progress = { answeredHops: 0 };
         try {
-          const a = await attempt(spec);
+          const a = await attempt(spec, progress);
           report({ status: a.status });
           if (!isRetryableStatus(a.status)) return { status: a.status, headers: flatHeaders(a.headers), body: decode(a.body, a.headers['content-type']), url: a.url.href, attempts: n };
           failure = new EffectError('transient', `${label}: HTTP ${a.status}`, { status: a.status, code: 'HTTP_STATUS', attempts: n });
           wait = parseRetryAfter(first(a.headers['retry-after']), Date.now());
         } catch (e) {
+          // A host refused on the first hop (by the allow-list, or a name that resolved to a link-local address, at
+          // connect time) means this attempt sent nothing: the count of attempts says so, and the request is shown
+          // as "not sent", not "no answer".
+          const sent = progress.answeredHops > 0 || !(e instanceof HostRefused || (e instanceof EffectError && e.details.code === 'HTTP_HOST_REFUSED')) ? n : n - 1;
           if (e instanceof EffectError) {
             report({ error: e.details.code ?? e.message });
-            throw new EffectError(e.kind, e.message, { ...e.details, attempts: n });
+            throw new EffectError(e.kind, e.message, { ...e.details, attempts: sent });
           }
-          failure = classify(e, label, n);
+          failure = classify(e, label, sent);
           report({ error: failure.details.code ?? failure.kind });
           if (!failure.retryable) throw failure;
         }
@@ -132,6 +133,22 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
       http.close(new Error('the web client is closed'));
     },
   };
+}
+
+/**
+ * The refusal of a URL that needs no network to decide: a host outside the allow-list, or a literal link-local address
+ * (which never reaches the lookup; IPv4-mapped IPv6 included) not listed by name. Every hop is checked with it, and the
+ * WebRequest block asks it before a request, live or dry, so both refuse the same requests.
+ */
+export function refusalBeforeSending(url: URL, allowHosts: readonly string[] | undefined): EffectError | undefined {
+  if (!hostAllowed(url.hostname, allowHosts)) {
+    return new EffectError('permanent', `${url.hostname} is not in the hosts web requests may reach (${ALLOW_SETTING})`, { code: 'HTTP_HOST_REFUSED' });
+  }
+  if (isLinkLocal(url.hostname) && !listedExactly(url.hostname, allowHosts)) {
+    const refusal = linkLocalRefusal(url.hostname);
+    return new EffectError('permanent', refusal.message, { code: refusal.code });
+  }
+  return undefined;
 }
 
 /** Turns a failed exchange into the EffectError the block understands. */
