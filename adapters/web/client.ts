@@ -111,15 +111,16 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
           wait = parseRetryAfter(first(a.headers['retry-after']), Date.now());
         } catch (e) {
           // A host refused on the first hop (by the allow-list, or a name that resolved to a link-local address, at
-          // connect time) means this attempt sent nothing: the count of attempts says so, and the request is shown
-          // as "not sent", not "no answer".
-          const sent = progress.answeredHops > 0 || !(e instanceof HostRefused || (e instanceof EffectError && e.details.code === 'HTTP_HOST_REFUSED')) ? n : n - 1;
+          // connect time) means this attempt sent nothing: it is neither counted nor reported as an attempt, so the
+          // request is shown "not sent" (by the run's record and by its trace alike), not "no answer".
+          const sentNothing = progress.answeredHops === 0 && (e instanceof HostRefused || (e instanceof EffectError && e.details.code === 'HTTP_HOST_REFUSED'));
+          const sent = sentNothing ? n - 1 : n;
           if (e instanceof EffectError) {
-            report({ error: e.details.code ?? e.message });
+            if (!sentNothing) report({ error: e.details.code ?? e.message });
             throw new EffectError(e.kind, e.message, { ...e.details, attempts: sent });
           }
           failure = classify(e, label, sent);
-          report({ error: failure.details.code ?? failure.kind });
+          if (!sentNothing) report({ error: failure.details.code ?? failure.kind });
           if (!failure.retryable) throw failure;
         }
         const delay = wait ?? backoffDelay(n, retry);

@@ -106,6 +106,11 @@ describe('a request refused before sending: the dry run takes the live run\'s ex
         assert.match(line, new RegExp(`→ — error \\(not sent\\) ${c.refusal!.source}`), what);
         assert.doesNotMatch(r.stdout, /no answer|dry-run \(not sent\)/, what);
       }
+      // `show` of the recorded live run (made from its stored trace) marks the request the same way.
+      const runId = /run ([0-9a-f-]{36})/.exec(live.stdout)![1]!;
+      const shown = await runCliAsync(['show', runId, '--data-dir', join(tmp.dir, 'data-live')], { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS'], timeoutMs: 60_000 });
+      assert.equal(shown.code, 0, shown.stdout + shown.stderr);
+      assert.match(shown.stdout, new RegExp(`http ${c.method} \\S+ → — error \\(not sent\\) ${c.refusal!.source}`), shown.stdout);
       // The same lines, but for the run id: the dry run shows what the live run does.
       const steps = (out: string) => out.split('\n').filter((l) => !/run [0-9a-f-]{36}|recorded in/.test(l)).join('\n');
       assert.equal(steps(dry.stdout), steps(live.stdout));

@@ -9,6 +9,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { createWebClient, headersForRedirect, isLinkLocal, type WebClient, type WebClientOptions } from '../../adapters/web/client.js';
 import { HostRefused, refusingLinkLocal } from '../../adapters/web/link-local.js';
 import { httpCallNote } from '../../server/console/call-notes.js';
+import { httpCallsOf } from '../../server/console/http-calls.js';
 import { defaultRegistry } from '../../components/registry.js';
 import {
   createInProcessStarter,
@@ -353,11 +354,12 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
       const call = r.httpCalls![0]!;
       assert.equal(call.error, `${host} resolves to ${address}, a link-local address (cloud metadata services live there): refused unless ${host} is listed in webRequest.allowHosts / WEB_REQUEST_ALLOW_HOSTS`);
       assert.equal(call.outcome, 'error');
-      // Refused before connecting: no attempt sent anything, so the request is "not sent", not "no answer".
+      // Refused before connecting: no attempt sent anything, so the request is "not sent", not "no answer" — in the
+      // run's record (run, --json) and in what the console and `show` make of a stored trace.
       assert.equal(call.attempts, undefined, host);
       assert.equal(httpCallNote(call), 'not sent', host);
-      const step = r.trace.find((s) => s.block === 'call')!;
-      assert.equal((step.effect as { attempts: unknown[] }).attempts.length, 1, 'a refusal is not retried');
+      const fromTrace = httpCallsOf({}, r.trace);
+      assert.deepEqual(fromTrace.map((c) => [c.outcome, c.attempts, httpCallNote(c)]), [['error', undefined, 'not sent']], host);
     }
     // Without the exit wired, the run fails for good, not as retryable.
     const unwired = await run(`url: '"http://metadata.test:${port()}/"'`, { client: { lookup: fakeLookup }, exits: '{ success: ok }' });
