@@ -1,6 +1,7 @@
 // Files that hold secrets (the SQLite stores keep webhook bodies, secrets and credentials) are created readable by
-// their owner only, whatever the umask; SQLite then gives its -wal and -shm files the same mode.
-import { closeSync, openSync } from 'node:fs';
+// their owner only, whatever the umask; SQLite then gives its -wal, -shm and -journal files the same mode.
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** Creates `file` empty with mode 0600 unless it exists already (an existing file keeps its mode). */
 export function createPrivateFile(file: string): void {
@@ -9,4 +10,44 @@ export function createPrivateFile(file: string): void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
+}
+
+/** A path SQLite opens as a file of that name (not `:memory:`, not a `file:` URI). */
+export function isPlainDatabaseFile(path: string): boolean {
+  return path !== '' && path !== ':memory:' && !path.startsWith('file:');
+}
+
+/**
+ * Creates the SQLite database `path` empty with mode 0600, and its folder 0700 when missing, before a driver opens
+ * it: a file the driver creates itself gets 0644 under the usual umask 022.
+ */
+export function createPrivateDatabase(path: string): void {
+  if (!isPlainDatabaseFile(path)) return;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  createPrivateFile(path);
+}
+
+/**
+ * Creates the folder `dir` with mode 0700 and the missing folders above it with the usual mode, one level at a time.
+ * Returns whether `dir` was made now (false: it was there). Node's recursive mkdir never returns on some paths (under
+ * /proc it loops on ENOENT/EEXIST, deaf to SIGTERM), and it would give its mode to the folders above too.
+ */
+export function makePrivateFolder(dir: string): boolean {
+  const missing: string[] = [];
+  let found = dir;
+  while (!existsSync(found) && dirname(found) !== found) {
+    missing.unshift(found);
+    found = dirname(found);
+  }
+  if (!missing.length) return false;
+  if (!statSync(found).isDirectory()) throw new Error(`${found} is not a folder`);
+  for (const m of missing) {
+    try {
+      mkdirSync(m, m === dir ? 0o700 : 0o777);
+    } catch (e) {
+      // Made meanwhile by another process: as good.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  return true;
 }

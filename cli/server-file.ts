@@ -32,7 +32,8 @@ export function serverFilePath(dataDir: string): string {
 export function writeServerFile(dataDir: string, info: ServerFile): void {
   const file = serverFilePath(dataDir);
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`);
+  // Owner-only like the rest of the data folder: it says which process serves it, which is no one else's business.
+  writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, file);
 }
 

@@ -5,7 +5,24 @@ import { dirname, join } from 'node:path';
 import { openSqliteStore, quotaOptions } from '../server/store/sqlite.store.js';
 import { pgStoreOpenError } from '../server/store/store-open.js';
 import type { Store } from '../server/store/store.port.js';
-import { existingDataDir, serverSettings, type ServerFlags, type ServerSettings } from './config.js';
+import { existingDataDir, serverSettings, UsageError, type ServerFlags, type ServerSettings } from './config.js';
+import { makePrivateFolder } from '../adapters/private-file.js';
+import { printNote } from './format.js';
+
+/**
+ * For the commands that write into the data folder (a live `run`, `tasks run`), as `serve` does: a missing folder is
+ * made, mode 0700 like the server's, and said on stderr, so a mistyped --data-dir shows in what the command prints.
+ * The commands that only read never make it (`existingDataDir`).
+ */
+export function makeDataFolder(dir: string): void {
+  let made: boolean;
+  try {
+    made = makePrivateFolder(dir);
+  } catch (e) {
+    throw new UsageError(`the data folder ${dir} cannot be created: ${(e as Error).message}; choose another with --data-dir, OKTELL_DATA_DIR or dataDir: in the config file`);
+  }
+  if (made) printNote(`made the data folder ${dir} (mode 700)`);
+}
 
 /**
  * The store the server uses, from the same configuration (`serverSettings`): PostgreSQL when OKTELL_STORE or the config

@@ -7,6 +7,7 @@
 // and a reused pid in an old `serve.json` cannot keep a server from starting.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { createPrivateFile } from '../adapters/private-file.js';
 import { ConfigError } from './config.js';
 
 export const DATA_LOCK_FILE = 'serve.lock';
@@ -40,6 +41,8 @@ export function lockDataFolder(dataDir: string, holder: () => Holder | undefined
   // timeout 0: a held lock is an answer at once, not a wait.
   let db: Database.Database;
   try {
+    // Private like every file of the data folder (its -journal follows the mode), whatever the umask.
+    createPrivateFile(file);
     db = new Database(file, { timeout: 0 });
   } catch (e) {
     // A folder the server cannot write to (permissions, a read-only disk): said as the setting's problem, in one line.

@@ -1,10 +1,10 @@
 // Starts the emulated Oktell web server with everything it needs: store, scenarios, Bpium, mail, workers.
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import pino from 'pino';
 import type { BpiumClient } from '../adapters/bpium/client.js';
 import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } from '../adapters/ports.js';
@@ -13,6 +13,7 @@ import { databaseDialects } from '../adapters/db/settings.js';
 import { pruneOutbox } from '../adapters/mail/outbox.adapter.js';
 import { plainAuthWarning } from '../adapters/mail/plain-auth-warning.js';
 import type { LoggerPort } from '../engine/index.js';
+import { makePrivateFolder } from '../adapters/private-file.js';
 import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { createApp, type AppDeps } from './app.js';
 import { continueChecked, hookListener } from './hook-listener.js';
@@ -312,29 +313,10 @@ function isFolder(p: string): boolean {
   return existsSync(p) && statSync(p).isDirectory();
 }
 
-/**
- * Creates the data folder and the missing folders above it, one level at a time. Node's recursive mkdir never returns
- * on some paths (under /proc it loops on ENOENT/EEXIST, deaf to SIGTERM), and its errors name no setting.
- */
+/** Creates the data folder (0700: it holds webhook bodies, letters and databases); a folder already there keeps its mode. */
 function makeDataDir(dir: string): void {
-  const missing: string[] = [];
-  let found = dir;
-  while (!existsSync(found) && dirname(found) !== found) {
-    missing.unshift(found);
-    found = dirname(found);
-  }
   try {
-    if (!statSync(found).isDirectory()) throw new Error(`${found} is not a folder`);
-    for (const m of missing) {
-      try {
-        // The data folder holds webhook bodies, letters and databases: readable by its owner only. Folders made
-        // above it, and a folder that exists already, keep their modes.
-        mkdirSync(m, m === dir ? 0o700 : 0o777);
-      } catch (e) {
-        // Made meanwhile by another process: as good.
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-    }
+    makePrivateFolder(dir);
   } catch (e) {
     throw new ConfigError(`the data folder ${dir} cannot be created: ${(e as Error).message}; choose another with --data-dir, OKTELL_DATA_DIR or dataDir: in the config file`);
   }

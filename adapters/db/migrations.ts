@@ -1,8 +1,9 @@
 // Migrations for the SQLite connections: `<scenarios>/db/<connection>/*.sql`, applied in name order, each once
 // (recorded in the table `oktell_migrations`), so an example's tables exist out of the box.
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPrivateDatabase } from '../private-file.js';
 import type { DatabaseSettings } from './settings.js';
 
 export interface MigrationReport {
@@ -37,10 +38,11 @@ export function applyMigrations(dir: string, settings: DatabaseSettings): Migrat
       reports.push({ connection, applied: [], skipped: s ? 'migrations are applied to SQLite connections only' : 'no such connection is configured' });
       continue;
     }
-    mkdirSync(dirname(s.path), { recursive: true });
     let db: Database.Database | undefined;
     let done: Set<string>;
     try {
+      // Usually made here, before DbQuery opens it: private as the driver makes it (sqlite.ts), for the same rows.
+      createPrivateDatabase(s.path);
       db = new Database(s.path);
       db.pragma('busy_timeout = 5000');
       db.exec('CREATE TABLE IF NOT EXISTS oktell_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');

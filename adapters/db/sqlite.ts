@@ -1,9 +1,7 @@
 // SQLite connections (better-sqlite3): one file per connection, opened on first use. The driver is synchronous, so
 // the block's timeout is how long a statement waits for another connection's lock (busy_timeout).
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { createPrivateFile } from '../private-file.js';
-import { dirname } from 'node:path';
+import { createPrivateDatabase } from '../private-file.js';
 import { EffectError, distinctNames, renderNamedSql, type DbResult, type DbValue } from '../../engine/index.js';
 import { collectRows, type DbDriver } from './driver.js';
 
@@ -15,19 +13,13 @@ const LOCK = /^SQLITE_(BUSY|LOCKED)/;
  * `rollsBack`: a dry run's connection. The first statement opens a transaction that `close` rolls back; each
  * statement runs in a savepoint so a failed one leaves the earlier ones of the run in place.
  */
-/** A path SQLite opens as a file of that name (not `:memory:`, not a `file:` URI). */
-function isPlainFile(path: string): boolean {
-  return path !== '' && path !== ':memory:' && !path.startsWith('file:');
-}
-
 export function sqliteDriver(path: string, rollsBack: boolean): DbDriver {
   let db: Database.Database | undefined;
   const open = (): Database.Database => {
     if (db) return db;
     try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       // Its tables hold what scenarios write (employees' addresses, task ids): readable by the owner only.
-      if (isPlainFile(path)) createPrivateFile(path);
+      createPrivateDatabase(path);
       db = new Database(path);
     } catch (e) {
       throw classify(e);

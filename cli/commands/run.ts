@@ -1,6 +1,7 @@
 // `oktell-emu run <Scenario> -p N=value …`: runs a scenario (for real, or --dry-run) and shows what it did.
 import { Command } from 'commander';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { makePrivateFolder } from '../../adapters/private-file.js';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
@@ -33,7 +34,7 @@ import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, shell
 import { readServerFile } from '../server-file.js';
 import { DEMO_LOGIN, DEMO_PASSWORD } from '../../bpium-emulator/index.js';
 import { printNote, printRun } from '../format.js';
-import { withStore } from '../store.js';
+import { makeDataFolder, withStore } from '../store.js';
 
 interface RunOpts {
   param: string[];
@@ -170,17 +171,19 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
   const time = runTime(opts);
   // The data folder (for the outbox), databases and web-request allow-list as the server would have them.
   const settings = serverSettings({ dataDir: opts.dataDir });
+  // A scenario that is not there (a typo) is refused once the library is loaded, and must leave nothing behind: no
+  // data folder, no database made by the migrations.
+  const present = ['.yaml', '.yml'].some((ext) => existsSync(join(dir, `${name}${ext}`)));
+  // A live run writes its record, letters and databases there: the folder is made now, 0700, before any of them.
+  if (present && !opts.dryRun && settings.store.kind === 'sqlite') makeDataFolder(settings.dataDir);
   // A dry run keeps nothing: a database with migrations still to apply (or not created yet) is used through a
   // migrated scratch copy, removed when the run ends.
-  const scratch = opts.dryRun ? mkdtempSync(join(tmpdir(), 'oktell-dry-run-db-')) : undefined;
-  let databases: DatabaseSettings;
+  const scratch = present && opts.dryRun ? mkdtempSync(join(tmpdir(), 'oktell-dry-run-db-')) : undefined;
+  let databases = settings.databases;
   try {
     // The tables the scenarios expect (scenarios/db/<connection>/*.sql), as the server applies them at start.
     if (scratch) databases = scratchMigrated(resolve(dir, 'db'), settings.databases, scratch);
-    else {
-      databases = settings.databases;
-      applyMigrations(resolve(dir, 'db'), databases);
-    }
+    else if (present) applyMigrations(resolve(dir, 'db'), databases);
   } catch (e) {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
     throw new UsageError((e as Error).message);
@@ -300,8 +303,8 @@ async function recordLiveRun(result: RunResult, params: Record<string, Value>, d
     const settings = serverSettings({ dataDir: dir });
     const { store: setting, dataDir: folder } = settings;
     const postgres = setting.kind === 'postgres';
-    // Like the outbox of a live run, the store's file goes into the data folder, made if need be.
-    if (!postgres) mkdirSync(folder, { recursive: true });
+    // The folder was made before the run (runFromCli); made again, quietly, should it have gone meanwhile.
+    if (!postgres) makePrivateFolder(folder);
     return await withStore({ dataDir: dir }, async (store) => {
       const write = async (r: RunResult, trigger: 'cli' | 'async', p: Record<string, Value>, parentRunId: string | null): Promise<void> => {
         await store.recordRun(runWrite(r, { trigger, params: p, parentRunId, budgetBytes: settings.runRecordBytes }));

@@ -11,7 +11,7 @@ import { TaskScheduler, type ParamErrors, type TaskStatus } from '../../server/t
 import { dataDirArg, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { noServerNote } from '../server-file.js';
 import { printNote } from '../format.js';
-import { withStore } from '../store.js';
+import { makeDataFolder, withStore } from '../store.js';
 
 interface TaskFlags {
   config?: string;
@@ -22,11 +22,12 @@ interface TaskFlags {
 
 /**
  * The configuration's tasks and the store they are claimed in: the server's, opened as `runs` opens it (`withStore`).
- * `tasks run` needs the data folder; the listing goes on without it. When there is no store yet, the listing reads an
- * empty store in memory — every task "never run" — rather than creating a file; `tasks run` creates the store there,
- * for the server to find the job when it starts with that folder.
+ * The listing goes on without the data folder. When there is no store yet, the listing reads an empty store in
+ * memory — every task "never run" — rather than creating a file; `tasks run` creates the store there (and the folder,
+ * 0700, when missing), for the server to find the job when it starts with that folder. `writes` (for `tasks run`)
+ * refuses what cannot be queued before anything is created.
  */
-async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskScheduler, store: Store, config: ServerSettings) => Promise<T>): Promise<T> {
+async function withTasks<T>(o: TaskFlags, writes: false | ((config: ServerSettings) => Promise<void>), fn: (tasks: TaskScheduler, store: Store, config: ServerSettings) => Promise<T>): Promise<T> {
   const config = serverSettings(o);
   const quiet = { info() {}, warn() {}, error() {}, debug() {} };
   const withScheduler = (store: Store) => fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }), store, config);
@@ -39,11 +40,14 @@ async function withTasks<T>(o: TaskFlags, writes: boolean, fn: (tasks: TaskSched
     }
   };
   // The schedule needs no store: a listing before the server ever ran with its data folder still shows it, with the
-  // last runs unknown and a note (a typo in --data-dir shows there too). `tasks run` needs the folder.
+  // last runs unknown and a note (a typo in --data-dir shows there too).
   if (!writes && config.store.kind === 'sqlite' && !existsSync(config.dataDir)) {
     printNote(`no data folder ${config.dataDir} yet: every task is listed as never run (start the server with it, or check --data-dir)`);
     return inMemory();
   }
+  if (writes) await writes(config);
+  // `tasks run` makes a missing folder, as a live `run` and `serve` do: the job waits there for the server.
+  if (writes && config.store.kind === 'sqlite') makeDataFolder(config.dataDir);
   return withStore(o, withScheduler, writes ? undefined : inMemory, config);
 }
 
@@ -53,6 +57,17 @@ async function scenarioCheck(config: ServerSettings): Promise<{ errors: string[]
   // check against: said, not taken for "every scenario is missing".
   if (!existsSync(config.scenariosDir)) return { errors: [], warnings: [uncheckedNote(config)], folder: config.scenariosDir };
   return { ...scenarioProblems(config.serviceTasks, await scenarioNamesIn(config.scenariosDir)), folder: config.scenariosDir };
+}
+
+/** An unknown task, or one whose scenario is not in the scenarios folder (it would fail every attempt): refused, in the server's words. */
+async function refuseUnqueueable(config: ServerSettings, name: string): Promise<void> {
+  const task = config.serviceTasks.find((t) => t.name === name);
+  if (!task) throw new UsageError(`no service task named "${name}" in the configuration`);
+  if (!existsSync(config.scenariosDir)) printNote(uncheckedNote(config));
+  else {
+    const [missing] = unknownScenarios([task], await scenarioNamesIn(config.scenariosDir));
+    if (missing) throw new UsageError(`${missing}; nothing queued`);
+  }
 }
 
 function uncheckedNote(config: ServerSettings): string {
@@ -98,17 +113,7 @@ export function tasksCommand(): Command {
       // (`tasks run r --data-dir X` as well as `tasks --data-dir X run r`): read both levels, the subcommand's first.
       .action(async (name: string, _o: TaskFlags, command: Command) => {
         const o = command.optsWithGlobals<TaskFlags>();
-        const { run, config } = await withTasks(o, true, async (s, _store, config) => {
-          const task = config.serviceTasks.find((t) => t.name === name);
-          if (!task) throw new UsageError(`no service task named "${name}" in the configuration`);
-          // A run of a scenario that is not there fails every attempt (enabled task or not): refused, in the server's words.
-          if (!existsSync(config.scenariosDir)) printNote(uncheckedNote(config));
-          else {
-            const [missing] = unknownScenarios([task], await scenarioNamesIn(config.scenariosDir));
-            if (missing) throw new UsageError(`${missing}; nothing queued`);
-          }
-          return { run: await s.startManual(name), config };
-        });
+        const { run, config } = await withTasks(o, (config) => refuseUnqueueable(config, name), async (s, _store, config) => ({ run: await s.startManual(name), config }));
         if (o.json) console.log(JSON.stringify(run));
         else console.log(`${name}: job ${run.jobId} queued`);
         // Queued all the same, as the server does for a due run; said here, since nothing else shows it before the run.
