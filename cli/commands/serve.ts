@@ -76,7 +76,7 @@ export function serveCommand(): Command {
       const store = storeBanner(server.config.store, server.config.dataDir, process.env, server.config.configFile);
       out.write(`  store      ${store.line}\n`);
       out.write(`  mail       ${server.mail.describe}\n`);
-      if (server.config.serviceTasks.length) out.write(`  tasks      ${tasksLine(server.config.serviceTasks)} ${pc.dim('(npx oktell-emu tasks: last and next runs)')}\n`);
+      if (server.config.serviceTasks.length) out.write(`  tasks      ${tasksLine(server.config.serviceTasks)} ${pc.dim(`(${tasksCommandHint(store, server.config.configFile, server.config.scenariosDir)}: last and next runs${store.note ? `; ${store.note}` : ''})`)}\n`);
       out.write(`  bpium      ${server.emulator ? `embedded emulator ${server.emulator.url} (login ${server.emulator.login} / ${server.emulator.password})` : (server.bpium?.baseUrl ?? 'not configured')}\n`);
       // The password is shown once, when it is made, and only to a person: when stderr is not a terminal it is a log
       // (systemd, Docker, `2> file`), and a log must not hold a secret. Otherwise the banner only says where it is kept.
@@ -157,6 +157,19 @@ function tasksLine(tasks: readonly ServiceTask[], now = Date.now()): string {
       return `${t.name} (${t.schedule.text}, ${when})`;
     })
     .join(', ');
+}
+
+/**
+ * The `tasks` command the banner suggests, naming what this server was started with so it works as printed in a new
+ * shell: the store as `runs` names it (`--data-dir`, or OKTELL_STORE/OKTELL_CONFIG with PostgreSQL), the
+ * configuration file that holds the schedule, and the scenarios folder the tasks' scenarios are checked against.
+ */
+export function tasksCommandHint(store: { runs: string }, configFile: string | undefined, scenariosDir: string, cwd = process.cwd()): string {
+  const base = store.runs.replace(/npx oktell-emu runs/, 'npx oktell-emu tasks');
+  const named = base.includes('OKTELL_CONFIG=') || configFile === undefined || resolve(cwd, 'oktell.config.yaml') === configFile;
+  const config = named ? '' : ` --config ${shellWord(configFile)}`;
+  const scenarios = resolve(cwd, 'scenarios') === scenariosDir ? '' : ` --scenarios ${shellWord(scenariosDir)}`;
+  return `${base}${config}${scenarios}`;
 }
 
 /**

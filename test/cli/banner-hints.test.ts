@@ -1,9 +1,11 @@
 // The start banner's "Try it" hints follow the configuration (review s24, O8): `demo` only with the embedded Bpium
 // emulator, `outbox` only when letters go to the outbox.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { startServeProcess } from './cli-process.js';
+import { runCli, startServeProcess } from './cli-process.js';
+import { tasksCommandHint } from '../../cli/commands/serve.js';
 import { tempDir } from '../helpers.js';
 
 async function banner(env: Record<string, string>): Promise<string> {
@@ -33,5 +35,31 @@ describe('the start banner suggests only what works with the configuration', () 
     assert.doesNotMatch(text, /oktell-emu outbox/);
     assert.match(text, /npx oktell-emu runs --data-dir .*letters go over SMTP; show <runId> lists them/);
     assert.match(text, /Try it:\n {2}# post a webhook:\n {2}curl -u 'ops:PASSWORD'/);
+  });
+
+  it('the tasks hint carries --data-dir, --config and --scenarios, as the other hints do, and works as printed (newcomer s28, finding 8)', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    const data = join(tmp.dir, 'data');
+    const config = join(tmp.dir, 'tasks.config.yaml');
+    writeFileSync(config, 'serviceTasks:\n  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n');
+    const serve = await startServeProcess({ dataDir: data, env: { OKTELL_USERS: 'ops:pw' }, args: ['--config', config] });
+    try {
+      const line = /\n {2}tasks {6}report \(0 9 \* \* \*, next [^)]+\) \((.+): last and next runs\)\n/.exec(serve.stderr());
+      assert.ok(line, serve.stderr());
+      assert.equal(line[1], `npx oktell-emu tasks --data-dir ${data} --config ${config}`);
+      // Typed as printed, in the server's folder, it reads this server's schedule and store.
+      const listed = runCli(line[1]!.split(' ').slice(2));
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.match(listed.stdout, /^report {2}DailyReport {2}0 9 \* \* \* {2}UTC\n/);
+    } finally {
+      await serve.stop();
+      tmp.cleanup();
+    }
+  });
+
+  it('the tasks hint names a scenarios folder other than ./scenarios, and keeps OKTELL_CONFIG= of a PostgreSQL runs hint', () => {
+    assert.equal(tasksCommandHint({ runs: 'npx oktell-emu runs' }, undefined, '/srv/sc', '/work'), 'npx oktell-emu tasks --scenarios /srv/sc');
+    assert.equal(tasksCommandHint({ runs: 'npx oktell-emu runs' }, '/work/oktell.config.yaml', '/work/scenarios', '/work'), 'npx oktell-emu tasks');
+    assert.equal(tasksCommandHint({ runs: 'OKTELL_CONFIG=/etc/o.yaml npx oktell-emu runs' }, '/etc/o.yaml', '/work/scenarios', '/work'), 'OKTELL_CONFIG=/etc/o.yaml npx oktell-emu tasks');
   });
 });
