@@ -9,6 +9,8 @@ import { notAScenario } from './other-files.js';
 
 /** What the library needs to know about mail templates to check them at load time. */
 export interface TemplateChecker {
+  /** The folder the templates are looked up in, named by the hint for a missing one. */
+  readonly dir?: string;
   has(name: string): boolean;
   /** The templates that exist, to suggest one for a misspelt name. */
   names?(): string[];
@@ -93,7 +95,7 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   // Names that exist on disk count as known even when their file has errors (their own errors are reported).
   const known = new Set([...(files ? await listScenarioFiles(dir).catch(() => []) : paths), ...paths].map(scenarioNameOf).filter((n) => !notScenarios.has(n)));
   const shownPath = (file: string) => (isAbsolute(file) ? relative(base, file) || file : file);
-  const check = (refs: ScenarioReferences) => crossCheck(refs, known, opts.templates).map((i) => ({ ...i, file: shownPath(i.file) }));
+  const check = (refs: ScenarioReferences) => crossCheck(refs, known, opts.templates, shownPath).map((i) => ({ ...i, file: shownPath(i.file) }));
   for (const s of [...scenarios.values()]) {
     const own = check({ name: s.name, declared: new Set(s.variables.keys()), calls: s.calls, templates: s.templates });
     if (own.length) {
@@ -104,6 +106,12 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   for (const refs of invalidRefs) issues.push(...check(refs));
   issues.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
   return { dir, scenarios, issues: dedupe(issues), calls };
+}
+
+/** Where to create a missing template: in the folder searched, named, so a file checked from elsewhere shows which one. */
+function missingTemplateHint(name: string, folder: string | undefined): string {
+  const files = `${name}.subject.njk and ${name}.text.njk and/or ${name}.html.njk`;
+  return folder === undefined ? `create templates/${files} beside the scenarios` : `create ${files} in ${folder}/ (the templates folder searched)`;
 }
 
 /** Two scenarios using one broken template report its problem once. */
@@ -117,7 +125,7 @@ function dedupe(issues: ScenarioIssue[]): ScenarioIssue[] {
   });
 }
 
-function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates: TemplateChecker | undefined): ScenarioIssue[] {
+function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates: TemplateChecker | undefined, shownPath: (file: string) => string): ScenarioIssue[] {
   const issues: ScenarioIssue[] = [];
   for (const call of s.calls) {
     if (!known.has(call.scenario)) {
@@ -142,7 +150,7 @@ function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates
         message: `mail template "${use.name}" not found`,
         hint: guess
           ? `did you mean "${guess}"?`
-          : `create templates/${use.name}.subject.njk and ${use.name}.text.njk and/or ${use.name}.html.njk beside the scenarios`,
+          : missingTemplateHint(use.name, templates.dir === undefined ? undefined : shownPath(templates.dir)),
       });
       continue;
     }

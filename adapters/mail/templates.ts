@@ -55,6 +55,8 @@ export interface TemplateIssue {
 }
 
 export type TemplateRenderer = TemplatePort & {
+  /** The folder the templates are read from (absolute). */
+  readonly dir: string;
   /** True when at least one of `<name>.subject.njk`, `<name>.text.njk`, `<name>.html.njk` exists. */
   has(name: string): boolean;
   /** The names of the templates in the folder (for "did you mean"). */
@@ -306,6 +308,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
   }
 
   return {
+    dir,
     has: (name) => partsOf(name).length > 0,
     names,
     variablesOf,

@@ -1,6 +1,6 @@
 // `oktell-emu validate --watch`: validates again after every save in the scenario folders (templates included) and
 // prints only the difference: problems that appeared and problems that were fixed.
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import pc from 'picocolors';
 import { watchScenarioFolders } from '../../adapters/folder-watch.js';
 import { formatIssue, type ScenarioIssue } from '../../engine/index.js';
@@ -75,14 +75,16 @@ export async function watchValidation(groups: ValidationGroups, first: Validatio
 
   // Each folder on its own, templates included (see folder-watch.ts): files replaced by rename, as editors and
   // `sed -i` save them, are seen every time.
-  const watcher = watchScenarioFolders([...groups.keys()], {
+  // A file validated with the --scenarios folder from outside it is watched in its own folder too.
+  const folders = [...new Set([...groups.keys(), ...[...groups.values()].flatMap((files) => (files ?? []).map((f) => dirname(f)))])];
+  const watcher = watchScenarioFolders(folders, {
     onChange: (changed) => {
       running = running.then(() => revalidate(changed)).catch((e: unknown) => void out.write(`${pc.red('validation failed:')} ${(e as Error).message}\n`));
     },
     // A folder deleted while watched is reported, not a crash; the next validation says what is missing.
     onError: (d, e) => void out.write(`${pc.red('cannot watch')} ${relative(process.cwd(), d)}: ${e.message}\n`),
   });
-  out.write(`${pc.dim(`watching ${[...groups.keys()].map((d) => relative(process.cwd(), d) || '.').join(', ')} for changes (Ctrl-C to stop)`)}\n`);
+  out.write(`${pc.dim(`watching ${folders.map((d) => relative(process.cwd(), d) || '.').join(', ')} for changes (Ctrl-C to stop)`)}\n`);
 
   // A validation under way finishes (it only reads files); then the process ends on its own.
   await untilStopped(out, () => watcher.close(), () => running);

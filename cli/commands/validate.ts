@@ -30,7 +30,7 @@ export function validateCommand(): Command {
     .option('-w, --watch', 'keep running: validate again on every save of a scenario or template, print only what changed')
     .action(async (paths: string[], opts: { scenarios?: string; json?: boolean; watch?: boolean; dataDir?: string }) => {
       if (opts.watch && opts.json) throw new UsageError('--watch prints for people; use --json without --watch');
-      const groups = await groupByFolder(paths.length ? paths : [scenariosDir(opts.scenarios)]);
+      const groups = await groupByFolder(paths.length ? paths : [scenariosDir(opts.scenarios)], opts.scenarios);
       // A data folder named on the command line must exist: a typo would otherwise check against an empty database.
       if (opts.dataDir !== undefined) existingDataDir(resolve(opts.dataDir));
       const result = await validate(groups, opts.dataDir);
@@ -75,8 +75,14 @@ export function summary(v: Validation): string {
   return `${pc.red('✗')} ${v.issues.length} problem(s) in ${new Set(v.issues.map((i) => i.file)).size} file(s)`;
 }
 
-/** Files are validated together with the other scenarios of their folder, so references between them resolve. */
-async function groupByFolder(paths: string[]): Promise<ValidationGroups> {
+/**
+ * Files are validated together with the other scenarios of their folder, so references between them resolve. A file
+ * outside the folder given with --scenarios is validated with that folder instead (its templates, the scenarios it
+ * calls, its migrations), as if it were saved there: how a copy being edited elsewhere is checked before it goes in.
+ */
+async function groupByFolder(paths: string[], scenariosFlag?: string): Promise<ValidationGroups> {
+  const home = scenariosFlag === undefined ? undefined : resolve(scenariosFlag);
+  if (home !== undefined && !(await stat(home).catch(() => undefined))?.isDirectory()) throw new UsageError(`--scenarios ${scenariosFlag}: no such folder`);
   const groups: ValidationGroups = new Map();
   for (const p of paths) {
     const abs = resolve(p);
@@ -87,7 +93,7 @@ async function groupByFolder(paths: string[]): Promise<ValidationGroups> {
     } else {
       if (!SCENARIO_EXTENSIONS.includes(extname(abs))) throw new UsageError(`${p}: not a scenario file (${SCENARIO_EXTENSIONS.join(', ')})`);
       if (/\.test\.ya?ml$/.test(abs)) throw new UsageError(`${p} is a test file, not a scenario: run it with \`oktell-emu test ${p}\``);
-      const dir = dirname(abs);
+      const dir = home ?? dirname(abs);
       if (groups.has(dir) && groups.get(dir) === undefined) continue;
       groups.set(dir, [...(groups.get(dir) ?? []), abs]);
     }
