@@ -90,7 +90,7 @@ describe('oktell-emu --help: options named alike across commands', () => {
     const tmp = tempDir();
     try {
       const missing = join(tmp.dir, 'no-such-dir');
-      for (const args of [['runs'], ['show', 'x'], ['replay', '--status', 'dead'], ['tasks', 'run', 'report']]) {
+      for (const args of [['runs'], ['show', 'x'], ['replay', '--status', 'dead'], ['outbox']]) {
         const r = runCli([...args, '-d', missing]);
         assert.equal(r.code, 2, args.join(' '));
         assert.match(r.stderr, new RegExp(`^oktell-emu: no data folder ${missing}`), args.join(' '));

@@ -252,7 +252,9 @@ describe('the start banner and service tasks', () => {
     const serve = await startServeProcess({ dataDir: join(tmp.dir, 'var'), env: { OKTELL_USERS: 'u:p', OKTELL_CONFIG: config } });
     try {
       const line = serve.stderr().split('\n').find((l) => l.startsWith('  tasks '));
-      assert.match(line ?? '', /^ {2}tasks {6}report \(0 8 \* \* \*, next \d{4}-\d\d-\d\dT08:00:00\+03:00\), tick \(every 10m, disabled\) \(npx oktell-emu tasks: last and next runs\)$/);
+      assert.match(line ?? '', /^ {2}tasks {6}report \(0 8 \* \* \*, next \d{4}-\d\d-\d\dT08:00:00\+03:00\), tick \(every 10m, disabled\) \(npx oktell-emu tasks --data-dir \S+ --config \S+: last and next runs\)$/);
+      // The suggested command names this server's data folder and configuration file, so it works as printed.
+      assert.ok(line!.endsWith(`(npx oktell-emu tasks --data-dir ${join(tmp.dir, 'var')} --config ${config}: last and next runs)`), line);
     } finally {
       await serve.stop();
       tmp.cleanup();
