@@ -150,9 +150,9 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
   const response = hookResponse(result, d.config.hook.returns, d.config.timeZone);
   if (response.problem) d.logger.warn({ runId: result.runId, scenario: result.scenario }, `hook answer replaced by 500: ${response.problem}`);
   const { problem: _problem, ...answer } = response;
+  const key = dedupKey !== null && (claimsKey(response.status, starter.jobs.length) || (await storedMeanwhile(d, dedupKey))) ? dedupKey : null;
   // A worker with room takes the jobs as they are stored, already claimed: no claim, no wait for the next poll.
   const reservation = starter.jobs.length ? d.workers.reserve?.(starter.jobs.length) : undefined;
-  const key = dedupKey !== null && (claimsKey(response.status, starter.jobs.length) || (await storedMeanwhile(d, dedupKey))) ? dedupKey : null;
   let stored: RecordRequestResult | undefined;
   try {
     stored = await d.store.recordRequest({
