@@ -231,7 +231,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     },
     hasExit: (exit) => block!.exits[exit] !== undefined,
     bpium: ports.bpium,
-    ...(ports.bpiumHint ? { bpiumHint: ports.bpiumHint } : {}),
+    bpiumHint: ports.bpiumHint,
     mailer: ports.mailer,
     web: ports.web,
     templates: ports.templates,

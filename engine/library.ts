@@ -1,4 +1,5 @@
 // Loads every scenario of a folder and checks what spans files: async-start targets and mail templates.
+import { readdirSync, type Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative } from 'node:path';
 import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
@@ -41,7 +42,15 @@ export const SCENARIO_EXTENSIONS = ['.yaml', '.yml'];
 
 /** Lists scenario files of a folder (not its subfolders: templates and fixtures live there). */
 export async function listScenarioFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+  return scenarioFilesOf(dir, await readdir(dir, { withFileTypes: true }));
+}
+
+/** `listScenarioFiles` for a caller that cannot wait (the server's configuration is read synchronously). */
+export function listScenarioFilesSync(dir: string): string[] {
+  return scenarioFilesOf(dir, readdirSync(dir, { withFileTypes: true }));
+}
+
+function scenarioFilesOf(dir: string, entries: Dirent[]): string[] {
   return entries
     .filter((e) => e.isFile() && SCENARIO_EXTENSIONS.includes(extname(e.name)))
     .map((e) => join(dir, e.name))

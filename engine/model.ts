@@ -278,7 +278,7 @@ export interface BlockRuntime {
   // run waits on the outside world, and a crash then would make a retry repeat the effect.
   readonly bpium: BpiumPort | undefined;
   /** See `EnginePorts.bpiumHint`. */
-  readonly bpiumHint?: string;
+  readonly bpiumHint: string | undefined;
   readonly mailer: MailerPort | undefined;
   readonly web: WebRequestPort | undefined;
   readonly templates: TemplatePort | undefined;

@@ -1,6 +1,6 @@
 // Server configuration: flags win over the environment, the environment over oktell.config.yaml, that over defaults.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { extname, isAbsolute, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -8,7 +8,7 @@ import { databaseSettings, urlWithSecretPassword, type DatabaseSettings } from '
 import type { WebRequestSettings } from '../adapters/ports.js';
 import { webClientOptionsFromEnv } from '../adapters/web/client.js';
 import { parseSize as parseSizeValue } from '../adapters/size.js';
-import { allowedKeys, closest, scenarioNameOf, SCENARIO_EXTENSIONS, YamlSource } from '../engine/index.js';
+import { allowedKeys, closest, listScenarioFilesSync, scenarioNameOf, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { DEFAULT_RUN_RECORD_BYTES, MIN_RUN_RECORD_BYTES, RUN_RECORD_BUDGET_SETTING } from './run-budget.js';
@@ -386,7 +386,7 @@ export function serviceTasks(file: string, text: string, timeZone: string, known
 /** The scenario names of the files in `dir` (as the scenario host names them), undefined when it cannot be read. */
 function scenarioNamesOnDisk(dir: string): ReadonlySet<string> | undefined {
   try {
-    return new Set(readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && SCENARIO_EXTENSIONS.includes(extname(e.name))).map((e) => scenarioNameOf(e.name)));
+    return new Set(listScenarioFilesSync(dir).map(scenarioNameOf));
   } catch {
     return undefined;
   }
