@@ -75,6 +75,11 @@ export interface StartOptions extends ConfigFlags {
   pollMs?: number;
   /** How often the service tasks look for due times (default 1 s). */
   taskTickMs?: number;
+  /**
+   * The `runs` command that reads this server's store when typed in a new shell (the CLI's, with `--data-dir` or the
+   * store's setting), for the start log's hint on dead letters. Default `npx oktell-emu runs`.
+   */
+  runsCommand?: (config: ServerConfig) => string;
 }
 
 /**
@@ -234,7 +239,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // How long an outage may last before its webhooks are dead letters: said once, from the settings in force.
     logger.info(
       { retries: { maxAttempts: config.workers.maxAttempts, baseDelayMs: config.workers.baseDelayMs, maxDelayMs: config.workers.maxDelayMs } },
-      `jobs that fail as retryable: ${retryWindowText(config.workers.maxAttempts, jobBackoff(config.workers))} (oktell-emu runs --status dead lists those)`,
+      `jobs that fail as retryable: ${retryWindowText(config.workers.maxAttempts, jobBackoff(config.workers))} (${opts.runsCommand?.(config) ?? 'npx oktell-emu runs'} --status dead lists those)`,
     );
     return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, listening, built, emulator: bpium.emulator, stopAccepting: () => (accepting = false), syncRuns, stopRetention, warnings, dataLock });
   } catch (e) {

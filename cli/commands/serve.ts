@@ -54,6 +54,7 @@ export function serveCommand(): Command {
           ...(o.dataDir ? { dataDir: o.dataDir } : {}),
           ...(o.config ? { config: o.config } : {}),
           ...(emuPort !== undefined ? { bpiumEmulatorPort: emuPort } : {}),
+          runsCommand: (c) => storeBanner(c.store, c.dataDir, process.env, c.configFile).runs,
         });
       } catch (e) {
         // The start failed: a signal from now on ends the process as usual instead of waiting for a server.

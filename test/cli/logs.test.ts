@@ -58,6 +58,21 @@ describe('serve logs through the real binary', () => {
     assert.doesNotMatch(out, /query-secret-42/);
   });
 
+  it('the start record on retries names the runs command that reads this data folder', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    try {
+      const dataDir = join(tmp.dir, 'elsewhere var');
+      const server = await startServeProcess({ dataDir, env: { OKTELL_USERS: `${USER.login}:${USER.password}`, OKTELL_LOG_FORMAT: 'json' } });
+      assert.equal(await server.stop(), 0);
+      const records = server.stdout().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const retries = records.find((r) => String(r.msg).startsWith('jobs that fail as retryable'));
+      // Typed in a new shell, the command must read this folder, not ./var (the quoted path has a space).
+      assert.match(String(retries?.msg), new RegExp(`\\(npx oktell-emu runs --data-dir '${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' --status dead lists those\\)$`), server.stdout());
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('SIGTERM: the stop record says how many jobs are left queued; the start record how many it found waiting', { timeout: 60_000 }, async () => {
     const tmp = tempDir();
     try {

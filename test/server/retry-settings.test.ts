@@ -76,7 +76,7 @@ describe('retry settings', () => {
     const t = await startTestServer({ smtp: false, logger, env: { OKTELL_MAX_ATTEMPTS: '4', OKTELL_RETRY_BASE_DELAY_MS: '2000', OKTELL_RETRY_MAX_DELAY_MS: '10000' } });
     try {
       const said = lines.find((l) => l.level === 'info' && l.msg?.startsWith('jobs that fail as retryable'));
-      assert.equal(said?.msg, 'jobs that fail as retryable: 4 attempts over about 18 s (at least 12.6 s with the jitter), then a dead letter (oktell-emu runs --status dead lists those)');
+      assert.equal(said?.msg, 'jobs that fail as retryable: 4 attempts over about 18 s (at least 12.6 s with the jitter), then a dead letter (npx oktell-emu runs --status dead lists those)');
       assert.deepEqual(said?.obj.retries, { maxAttempts: 4, baseDelayMs: 2000, maxDelayMs: 10000 });
     } finally {
       await t.cleanup();
