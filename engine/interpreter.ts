@@ -4,7 +4,7 @@ import { ExpressionRuntimeError, type CompiledExpression } from './expr/index.js
 import { traceCutter } from './cut-text.js';
 import { isStackOverflow } from './json-text.js';
 import type { ScenarioLibrary } from './library.js';
-import { NO_MARKS, onInterrupted, pendingMarks, readJournalEntry } from './pending-effects.js';
+import { NO_MARKS, onInterrupted, pendingMarks, readJournal } from './pending-effects.js';
 import type {
   AsyncStartRecord,
   Block,
@@ -244,7 +244,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     async effect<T extends JsonValue>(perform: (inFlight: EffectInFlight) => Promise<T>, effectOpts?: EffectOptions) {
       const key = stepKey();
       if (!journal) return { value: await perform(NO_MARKS), replayed: false };
-      const prior = readJournalEntry(await journaled(() => journal.get(journalKey, key)), journalEpoch);
+      const prior = await readJournal((at) => journaled(() => journal.get(journalKey, at)), key, journalEpoch);
       if (prior.kind === 'outcome') return { value: prior.value as T, replayed: true };
       if (prior.kind === 'pending') onInterrupted(prior.detail, effectOpts);
       const marks = pendingMarks(journal, journalKey, key, journalEpoch, ports.logger);

@@ -13,6 +13,24 @@ const STATE = '$effect';
 export type JournalRead = { kind: 'none' } | { kind: 'outcome'; value: JsonValue } | { kind: 'pending'; detail: JsonValue };
 
 /**
+ * Where a step's marks are kept: beside its outcome, under a key of their own. A build that knows no marks (an
+ * instance not yet upgraded, sharing a PostgreSQL store) reads only the step's own key: there it would take a mark for
+ * the outcome and skip the effect; beside it, the mark is invisible to it, and it makes the effect as it always did.
+ */
+export const markKey = (stepKey: string): string => `${stepKey}/mark`;
+
+/**
+ * What the journal holds for the effect at `stepKey`: its outcome, else a mark. A mark at the step's own key is one
+ * written by the build of 2026-12-02, which kept marks there; it is still honoured.
+ */
+export async function readJournal(get: (stepKey: string) => Promise<JsonValue | undefined>, stepKey: string, epoch: number): Promise<JournalRead> {
+  const own = readJournalEntry(await get(stepKey), epoch);
+  if (own.kind !== 'none') return own;
+  const mark = readJournalEntry(await get(markKey(stepKey)), epoch);
+  return mark.kind === 'pending' ? mark : { kind: 'none' };
+}
+
+/**
  * Reads a stored entry. A mark made before the job's latest replay (`epoch`, its replay count) no longer stops the
  * effect: replaying a dead letter is the operator's word that it was checked and must be made again.
  */
@@ -56,8 +74,9 @@ export const NO_MARKS: EffectInFlight = {};
  */
 export function pendingMarks(journal: EffectJournalPort, runKey: string, stepKey: string, epoch: number, logger: LoggerPort | undefined): PendingMarks {
   let written: Promise<void> | undefined;
+  const at = markKey(stepKey);
   const write = async (entry: JsonValue) => {
-    await journal.put(runKey, stepKey, entry);
+    await journal.put(runKey, at, entry);
     await journal.settle?.();
   };
   const warn = (what: string) => (e: unknown) => logger?.warn({ err: e, runKey, stepKey }, what);
@@ -73,7 +92,8 @@ export function pendingMarks(journal: EffectJournalPort, runKey: string, stepKey
     async afterOutcome() {
       if (!written) return;
       await written;
-      // The outcome was put just before; written now instead of with the attempt's end, so the mark does not outlive it.
+      // The outcome was put just before; written now instead of with the attempt's end, so that an attempt cut off
+      // from here on finds the outcome (which a reader takes before the mark) and does not stop at the mark.
       await Promise.resolve(journal.settle?.()).catch(warn('cannot record an effect outcome yet; it is recorded with the end of the attempt'));
     },
     async afterFailure(e) {
@@ -82,7 +102,7 @@ export function pendingMarks(journal: EffectJournalPort, runKey: string, stepKey
       // A failure of kind `unknown` leaves the effect perhaps made: the mark stays, so no later attempt repeats it.
       // Any other failure means it was not made (a refusal): withdrawn with the attempt's end, so a retry makes it.
       if (e instanceof EffectError && e.kind !== 'unknown') {
-        await journal.put(runKey, stepKey, { [STATE]: 'not-made' }).catch(warn('cannot withdraw the pending mark of a failed effect'));
+        await journal.put(runKey, at, { [STATE]: 'not-made' }).catch(warn('cannot withdraw the pending mark of a failed effect'));
       }
     },
   };

@@ -40,6 +40,8 @@ blocks:
 `;
 const FIRST = 'TwoLetters:first#1';
 const SECOND = 'TwoLetters:second#1';
+/** Marks are kept beside the outcome, under their own key (an older build reads only the step's own key). */
+const SECOND_MARK = 'TwoLetters:second#1/mark';
 /** The mark is written after this much silence; the letters the tests call fast are answered at once. */
 const MARK_MS = 50;
 
@@ -147,12 +149,15 @@ async function cutOffDuringTheWait(r: Rig, how: 'stop-gives-back' | 'lease-runs-
   const [id] = await r.store.enqueueJobs([{ scenario: 'TwoLetters', params: {} }]);
   const a = r.pool(how === 'stop-gives-back' ? { releaseOnStop: true } : { leaseMs: 1000 });
   a.pool.start();
-  await until('the second letter is marked pending in the journal', () => r.writes.some((w) => w.stepKey === SECOND && isMark(w.outcome)));
+  await until('the second letter is marked pending in the journal', () => r.writes.some((w) => w.stepKey === SECOND_MARK && isMark(w.outcome)));
   assert.equal(r.server.counts.data, 2, 'both letters reached the server; the second is not answered');
   // Stopped with the letter still waiting: given back to the queue, or (as for a killed instance) left under a lease
   // that nobody renews any more.
   const { unfinished } = await a.pool.stop(50);
   assert.equal(unfinished, 1);
+  // An instance of an older build sharing the store reads only the step's own key: it finds no outcome there (so it
+  // sends the letter again, as it always did) instead of taking the mark for one and skipping the letter.
+  assert.equal(await r.store.effects.get(id!, SECOND), undefined);
   return id!;
 }
 
@@ -224,9 +229,9 @@ for (const kind of STORES) {
         a.pool.start();
         await until('the first attempt ended', () => a.attempts.length === 1);
         assert.equal(a.attempts[0]!.outcome, 'queued', 'a refusal is retried as before');
-        assert.ok(r.writes.some((w) => w.stepKey === SECOND && isMark(w.outcome)), 'the letter was marked while it waited');
+        assert.ok(r.writes.some((w) => w.stepKey === SECOND_MARK && isMark(w.outcome)), 'the letter was marked while it waited');
         // The failed attempt's end carried the withdrawal of the mark.
-        assert.deepEqual(await r.store.effects.get(id!, SECOND), { $effect: 'not-made' });
+        assert.deepEqual(await r.store.effects.get(id!, SECOND_MARK), { $effect: 'not-made' });
         await until('the retry ended', () => a.attempts.length === 2);
         assert.equal(a.attempts[1]!.outcome, 'succeeded');
         assert.deepEqual(a.attempts[1]!.result.mails.map((m) => [m.subject, m.status]), [['первое', 'replayed'], ['второе', 'sent']]);
@@ -251,15 +256,15 @@ for (const kind of STORES) {
           [
             // The fast letter: its outcome only, written before the next letter went out, as before.
             [FIRST, 'outcome'],
-            // The slow one: marked while it waited, then its outcome over the mark at once.
-            [SECOND, 'mark'],
+            // The slow one: marked while it waited, then its outcome beside the mark at once.
+            [SECOND_MARK, 'mark'],
             [SECOND, 'outcome'],
           ],
         );
         const first = (await r.store.effects.get(id!, FIRST)) as { messageId?: string };
         assert.equal(first.messageId, await messageIdOf(r, 0), 'the fast letter has its outcome in the journal, no mark');
         const second = (await r.store.effects.get(id!, SECOND)) as { messageId?: string };
-        assert.ok(!isMark(second as JsonValue), 'the mark was superseded');
+        assert.ok(!isMark(second as JsonValue), 'the outcome is at the step\'s own key, where an older build reads it');
         assert.equal(second.messageId, await messageIdOf(r, 1));
       } finally {
         await r.close();
