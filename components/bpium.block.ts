@@ -22,8 +22,10 @@ import { checkTextVariable, expr, exprMap, varName } from './common.js';
 
 const METHODS = ['findRecord', 'getRecord', 'getCatalogStructure', 'createRecord', 'updateRecord', 'deleteRecord'] as const;
 type Method = (typeof METHODS)[number];
+/** The methods that change Bpium, with what each does as a warning says it (the other methods only read). */
+const WRITE_PHRASES: Partial<Record<Method, string>> = { createRecord: 'creates a Bpium record', updateRecord: 'changes a Bpium record', deleteRecord: 'deletes a Bpium record' };
 /** The methods that change Bpium (a dry run does not perform them; a refused one had no effect). */
-export const WRITES: ReadonlySet<string> = new Set<Method>(['createRecord', 'updateRecord', 'deleteRecord']);
+export const WRITES: ReadonlySet<string> = new Set(Object.keys(WRITE_PHRASES));
 /** Quotes around a whole key: "…", '…' or «…» (an expression's text quotes). */
 const QUOTED_KEY = /^(?:"(.*)"|'(.*)'|«(.*)»)$/s;
 
@@ -100,6 +102,7 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
     'Calls Bpium: findRecord, getRecord, getCatalogStructure, createRecord, updateRecord, deleteRecord. Exits success / timeout / error; the answer as JSON text and chosen fields into variables.',
   exits: ['success', 'timeout', 'error'],
   effect: true,
+  writes: (c) => WRITE_PHRASES[c.method],
   schema,
   example: `getUser:
   kind: Bpium

@@ -20,6 +20,7 @@ export const dbProcedureBlock: BlockDefinition<z.infer<typeof schema>, Config> =
     'Calls a stored procedure (CALL) or a function, also a set-returning one (SELECT * FROM f(…)), on a PostgreSQL connection, parameters by name. Results as in DbQuery: same-name variables or "into", "rows", "rowCount", "errorCode". Exits success / error / timeout.',
   exits: ['success', 'error', 'timeout'],
   effect: true,
+  writes: (c) => `calls the stored procedure ${c.procedure} on "${c.connection}", which may change the database`,
   schema,
   example: `register:
   kind: DbProcedure

@@ -14,6 +14,7 @@ export const dbQueryBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     'Runs one SQL statement on a configured database (default "main", an SQLite file in the data folder). Parameters (:name) are bound from "params", never spliced into the text. The first row goes into the variables named like its columns, or as "into" says; "rows" gets all rows as JSON, "rowCount" the rows returned or changed, "errorCode" the driver\'s code. Exits success / error / timeout.',
   exits: ['success', 'error', 'timeout'],
   effect: true,
+  writes: (c) => (c.write ? `writes to the database "${c.connection}"` : undefined),
   schema,
   example: `findClient:
   kind: DbQuery

@@ -44,6 +44,7 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     'Sends one letter (to, cc, bcc, subject, text and/or html), written as expressions or rendered from a nunjucks template with the scenario variables. Exits success / error.',
   exits: ['success', 'error'],
   effect: true,
+  writes: () => 'sends a letter',
   schema,
   example: `notify:
   kind: SendMail

@@ -85,6 +85,8 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
     'Calls an HTTP(S) service: method, url, query, headers, a JSON, form or raw body, Basic or bearer auth. The status, body and headers go into variables. Exits success (2xx) / error (refused: 4xx) / timeout (no answer, 5xx, after retries).',
   exits: ['success', 'error', 'timeout'],
   effect: true,
+  // A GET that fails changes nothing: the scenario takes its exit and the sender sees the answer it chose.
+  writes: (c) => (SAFE.has(c.method) ? undefined : `sends a ${c.method} request`),
   schema,
   example: `sendSms:
   kind: WebRequest

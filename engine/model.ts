@@ -350,6 +350,13 @@ export interface BlockDefinition<Raw = unknown, C = unknown> {
   example: string;
   /** true when the block has side effects (Bpium, mail, async start): it is journaled and retried. */
   effect?: boolean;
+  /**
+   * What a run of this block changes outside the emulator, as a phrase for a warning ("sends a letter"); undefined
+   * when this configuration only reads (a Bpium getRecord, a GET, a SELECT). The server warns about such blocks in
+   * the hook scenario, whose run is not a job: a write there that fails is neither retried nor kept as a dead letter.
+   * An async start has none: it is stored as a job with the webhook.
+   */
+  writes?(config: C): string | undefined;
   compile(raw: Raw, cx: CompileContext): C;
   run(config: C, rt: BlockRuntime): BlockResult | Promise<BlockResult>;
 }
