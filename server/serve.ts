@@ -25,7 +25,7 @@ import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
 import { SyncRuns } from './sync-runs.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
-import { hookScenarioWarning, hookStatusWarnings } from './startup-warnings.js';
+import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings } from './startup-warnings.js';
 import { retryWindowText } from './store/backoff.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
@@ -251,18 +251,21 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   }
 }
 
-/** Problems that let the server start but fail requests (a hook scenario that is not loaded), each logged as a warning. */
+/**
+ * Problems that let the server start but fail requests (a hook scenario that is not loaded, a status no answer may
+ * have) or lose work (a write the hook makes while the webhook waits), each logged as a warning.
+ */
 function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: LoggerPort): string[] {
   const hook = hookScenarioWarning(config.hook.scenario, host.library());
   if (hook) logger.warn({ scenario: config.hook.scenario, scenarios: config.scenariosDir }, hook);
-  const statuses = () => {
-    const found = hookStatusWarnings(config.hook.scenario, host.library(), config.hook.returns.status);
+  const inTheHook = () => {
+    const found = [...hookStatusWarnings(config.hook.scenario, host.library(), config.hook.returns.status), ...hookWriteWarnings(config.hook.scenario, host.library())];
     for (const w of found) logger.warn({ scenario: config.hook.scenario }, w);
     return found;
   };
-  // Said again when an edit of the folder brings such a status in (or keeps it).
-  host.onReload(statuses);
-  return [...(hook ? [hook] : []), ...statuses()];
+  // Said again when an edit of the folder brings such a status or write in (or keeps it).
+  host.onReload(inTheHook);
+  return [...(hook ? [hook] : []), ...inTheHook()];
 }
 
 /** An SMTP login the mail client will refuse on every letter unless the server offers STARTTLS: said at the start. */

@@ -1,5 +1,5 @@
 // What the start-up output warns about: settings that let the server start but make part of it fail on every request.
-import { closest, scenarioNameOf, type CompiledExpression, type ScenarioLibrary } from '../engine/index.js';
+import { closest, scenarioNameOf, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
 import { fileInFolder } from './scenario-host.js';
 
 /**
@@ -55,4 +55,59 @@ export function hookStatusWarnings(scenario: string, library: ScenarioLibrary, s
     });
   }
   return out;
+}
+
+/**
+ * The blocks that write to the outside world while a webhook waits for its answer: in the hook scenario, and in the
+ * scenarios it runs synchronously (AsyncScenario in call or jump mode), each named with its place in the file. The
+ * hook's run is not a job, so such a write that fails is not retried and leaves no dead letter; one made by a
+ * scenario started asynchronously is (docs/server.md, "Writes in the hook scenario").
+ */
+export function hookWriteWarnings(scenario: string, library: ScenarioLibrary): string[] {
+  const out: string[] = [];
+  for (const { scenario: s, block, via } of blocksRunWhileTheWebhookWaits(scenario, library)) {
+    const what = block.def.writes?.(block.config);
+    if (what) out.push(hookWriteWarning(scenario, library, s, block, via, what));
+  }
+  return out;
+}
+
+/** How a scenario was reached from the hook scenario: the synchronous starts on the way, hook first. */
+type Route = ReadonlyArray<{ block: string; mode: string }>;
+
+/**
+ * Every block of the hook scenario and of the scenarios it runs synchronously, each scenario once (a call cycle, or
+ * two routes to one scenario, is followed once). A scenario that is not loaded is skipped: that is said elsewhere.
+ */
+function* blocksRunWhileTheWebhookWaits(hook: string, library: ScenarioLibrary): Generator<{ scenario: Scenario; block: Block; via: Route }> {
+  const seen = new Set<string>([hook]);
+  const queue: Array<{ name: string; via: Route }> = [{ name: hook, via: [] }];
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    const s = library.scenarios.get(next.name);
+    if (!s) continue;
+    for (const block of s.blocks.values()) {
+      yield { scenario: s, block, via: next.via };
+      const callee = synchronousCallee(block);
+      if (!callee || seen.has(callee.scenario)) continue;
+      seen.add(callee.scenario);
+      queue.push({ name: callee.scenario, via: [...next.via, { block: block.id, mode: callee.mode }] });
+    }
+  }
+}
+
+/** The scenario an AsyncScenario block runs within this run (call or jump); undefined for an async start (a job). */
+function synchronousCallee(block: Block): { scenario: string; mode: string } | undefined {
+  if (block.kind !== 'AsyncScenario') return undefined;
+  const { scenario, mode } = block.config as { scenario: string; mode: string };
+  return mode === 'async' ? undefined : { scenario, mode };
+}
+
+/** One warning: where the block is, what it writes, what a failure then costs, and the fix. */
+function hookWriteWarning(hook: string, library: ScenarioLibrary, s: Scenario, block: Block, via: Route, what: string): string {
+  const at = `${fileInFolder(s.file, library.dir)}:${block.loc.line}:${block.loc.col}`;
+  const whose = via.length === 0 ? `the hook scenario ${hook}` : `scenario ${s.name}, which the hook scenario ${hook} runs through ${via.map((v) => `block ${v.block} (${v.mode})`).join(', then ')},`;
+  return (
+    `${at}: block ${block.id} of ${whose} ${what} while the webhook waits: if it fails it is not retried and leaves no dead letter; ` +
+    'do it in a scenario the hook starts with AsyncScenario in async mode, which runs as a job (as the shipped HTTP404 starts BpiumNewTask)'
+  );
 }
