@@ -83,7 +83,7 @@ export function buildPorts(s: PortSettings): BuiltPorts {
   }
   const mail = s.noMail ? undefined : createMailerFromEnv(s.env, { dataDir: s.dataDir, ...(logger ? { logger } : {}) });
   const mailFrom = s.env.MAIL_FROM;
-  const databases = createDatabasePort(s.databases ?? databaseSettings(undefined, s.env, s.dataDir, process.cwd()), { rollsBack: s.rollBackDatabases === true });
+  const databases = createDatabasePort(s.databases ?? databaseSettings(undefined, s.env, s.dataDir, process.cwd()), { rollsBack: s.rollBackDatabases === true, ...(logger ? { logger } : {}) });
   // WebRequest blocks: always available (a dry run still performs GET/HEAD/OPTIONS and only records the others).
   const webClient = createWebClient({ ...webRequestOptions(s.webRequest, s.env), ...(logger ? { logger } : {}) });
   const web = s.httpFixtures ? createFixtureWeb(s.httpFixtures, webClient) : webClient;

@@ -189,7 +189,7 @@ export interface DbResult {
 }
 
 export interface DbCallOptions {
-  /** The block's «Таймаут»: PostgreSQL's statement_timeout, SQLite's wait for a lock. */
+  /** The block's «Таймаут»: PostgreSQL's statement_timeout; on SQLite both the wait for a lock and how long the statement may run. */
   timeoutMs: number;
   maxRows: number;
 }

@@ -1,0 +1,88 @@
+// The process that runs one SQLite connection's statements (started by sqlite.ts with child_process.fork).
+// better-sqlite3 is synchronous and cannot be interrupted, so a statement runs here, away from the server's thread:
+// the server waits for the answer with the block's deadline and kills this process when it is over, which really
+// stops the statement (SQLite rolls back what it had not committed when the file is next opened).
+import Database from 'better-sqlite3';
+import { createPrivateDatabase } from '../private-file.js';
+import { collectRows } from './driver.js';
+import type { SqliteAnswer, SqliteRequest } from './sqlite-protocol.js';
+
+let db: Database.Database | undefined;
+
+function send(answer: SqliteAnswer): void {
+  process.send?.(answer);
+}
+
+function open(path: string, rollsBack: boolean): Database.Database {
+  if (db) return db;
+  // Its tables hold what scenarios write (employees' addresses, task ids): readable by the owner only.
+  createPrivateDatabase(path);
+  db = new Database(path);
+  if (rollsBack) db.exec('BEGIN');
+  return db;
+}
+
+function errorAnswer(id: number, e: unknown): SqliteAnswer {
+  const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'SQLITE_MISUSE';
+  return { id, ok: false, code, message: (e as Error).message ?? String(e) };
+}
+
+/** One statement; a dry run's runs in a savepoint so a failed one leaves the earlier ones of the run in place. */
+function run(req: Extract<SqliteRequest, { op: 'query' }>): SqliteAnswer {
+  let conn: Database.Database;
+  try {
+    conn = open(req.path, req.rollsBack);
+  } catch (e) {
+    return errorAnswer(req.id, e);
+  }
+  conn.pragma(`busy_timeout = ${Math.max(0, Math.round(req.busyMs))}`);
+  const args = req.bind ? [req.bind] : [];
+  if (req.rollsBack) conn.exec('SAVEPOINT oktell_statement');
+  try {
+    const stmt = conn.prepare(req.text);
+    let answer: SqliteAnswer;
+    if (stmt.reader) {
+      const columns = stmt.columns().map((c) => c.name);
+      // Only maxRows rows are kept; the rest are counted and dropped, so a huge result does not fill the memory.
+      const { rows, count } = collectRows(stmt.iterate(...args) as Iterable<Record<string, unknown>>, req.maxRows);
+      answer = { id: req.id, ok: true, result: { columns, rows, rowCount: count, truncated: count > rows.length } };
+    } else {
+      answer = { id: req.id, ok: true, result: { columns: [], rows: [], rowCount: stmt.run(...args).changes, truncated: false } };
+    }
+    if (req.rollsBack) conn.exec('RELEASE oktell_statement');
+    return answer;
+  } catch (e) {
+    if (req.rollsBack && conn.inTransaction) {
+      try {
+        conn.exec('ROLLBACK TO oktell_statement; RELEASE oktell_statement');
+      } catch {
+        /* the transaction is gone already (SQLite rolled it back itself) */
+      }
+    }
+    return errorAnswer(req.id, e);
+  }
+}
+
+/** Rolls back a dry run's transaction and closes the file; the process then ends. */
+function close(): void {
+  if (db?.inTransaction) db.exec('ROLLBACK');
+  db?.close();
+  db = undefined;
+}
+
+process.on('message', (req: SqliteRequest) => {
+  if (req.op === 'query') send(run(req));
+  else if (req.op === 'close') {
+    try {
+      close();
+    } finally {
+      process.disconnect?.();
+    }
+  }
+});
+// The server went away (or closed the connection): nothing is left to answer.
+process.on('disconnect', () => {
+  close();
+  process.exit(0);
+});
+send({ ready: true });

@@ -1,0 +1,25 @@
+// The messages between an SQLite connection (sqlite.ts) and the process that runs its statements (sqlite-process.ts).
+import type { DbResult } from '../../engine/index.js';
+
+export type SqliteRequest =
+  | {
+      op: 'query';
+      id: number;
+      /** The database file, opened on the first statement. */
+      path: string;
+      /** A dry run: the first statement opens a transaction that `close` rolls back. */
+      rollsBack: boolean;
+      /** The statement with :name parameters. */
+      text: string;
+      /** Values by parameter name, or none when the statement has no parameters. */
+      bind?: Record<string, string | number | null>;
+      /** How long to wait for another connection's lock (busy_timeout). */
+      busyMs: number;
+      maxRows: number;
+    }
+  | { op: 'close' };
+
+export type SqliteAnswer =
+  | { ready: true }
+  | { id: number; ok: true; result: DbResult }
+  | { id: number; ok: false; code: string; message: string };
