@@ -42,6 +42,8 @@ function track(child: ChildProcess): void {
 interface Helper {
   child: ChildProcess;
   ready: Promise<void>;
+  /** When it said it was ready (performance.now()): the time before does not count against a statement's timeout. */
+  readyAt: number;
   /** The answer awaited for the statement in flight, if any. */
   pending?: { id: number; settle(a: SqliteAnswer | Error): void };
   exited: boolean;
@@ -59,13 +61,14 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
   let queue: Promise<unknown> = Promise.resolve();
 
   function start(): Helper {
-    const child = fork(PROCESS_SCRIPT, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(PROCESS_SCRIPT, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
     track(child);
-    const h: Helper = { child, exited: false, ready: Promise.resolve() };
+    const h: Helper = { child, exited: false, ready: Promise.resolve(), readyAt: Infinity };
     h.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the SQLite process did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       child.once('message', () => {
         clearTimeout(timer);
+        h.readyAt = performance.now();
         resolve();
       });
       child.once('exit', () => {
@@ -113,7 +116,7 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
         throw new EffectError('transient', `SQLite: ${(e as Error).message}`, { code: 'SQLITE_CANTOPEN', cause: e });
       }
       // The wait behind earlier statements counts against the timeout; the process's start does not.
-      const remaining = opts.timeoutMs - (performance.now() - queuedAt);
+      const remaining = opts.timeoutMs - (performance.now() - Math.max(queuedAt, h.readyAt));
       if (remaining <= 0) {
         throw new EffectError('timeout', `SQLite: the statement waited for earlier statements on this connection until its timeout (${seconds(opts.timeoutMs)}) and was not run`, { code: SQLITE_TIMEOUT_CODE });
       }
