@@ -3,6 +3,7 @@
 // the server waits for the answer with the block's deadline and kills this process when it is over, which really
 // stops the statement (SQLite rolls back what it had not committed when the file is next opened).
 import Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
 import { createPrivateDatabase } from '../private-file.js';
 import { collectRows } from './driver.js';
 import type { SqliteAnswer, SqliteRequest } from './sqlite-protocol.js';
@@ -85,4 +86,19 @@ process.on('disconnect', () => {
   close();
   process.exit(0);
 });
+watchParent();
 send({ ready: true });
+
+/**
+ * While a statement runs, this thread cannot notice that the server is gone (killed with SIGKILL, so it could not
+ * kill this process): a small thread beside it checks once a second and ends the process when the parent changed,
+ * so an endless statement does not outlive the server holding the file's lock.
+ */
+function watchParent(): void {
+  const watcher = new Worker(
+    `const parent = process.ppid;
+     setInterval(() => { if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL'); }, 1000);`,
+    { eval: true },
+  );
+  watcher.unref();
+}
