@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
+  AnsweredWebFailure,
   EffectError,
   RunFailure,
   RUN_ERROR_CODES as R,
@@ -183,10 +184,17 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
         // the settings changed since.
         const refused = web.refusal?.(spec);
         if (refused) throw new NotSent(refused);
-        return asJson(await web.send(spec, { onAttempt: (a) => attempts.push(a) }));
+        try {
+          return asJson(await web.send(spec, { onAttempt: (a) => attempts.push(a) }));
+        } catch (e) {
+          // An answer too large to read is an answer all the same (a POST was acted on): journaled like any other, so a
+          // retried job does not send the request again and takes the same exit with the same variables.
+          if (e instanceof AnsweredWebFailure && e.details.code === TOO_LARGE) return { ...asJson(e.answer) as Record<string, JsonValue>, tooLarge: e.message };
+          throw e;
+        }
       });
-      const answer = value as unknown as WebAnswer;
-      const ok = answer.status >= 200 && answer.status < 300;
+      const answer = value as unknown as WebAnswer & { tooLarge?: string };
+      const ok = answer.status >= 200 && answer.status < 300 && answer.tooLarge === undefined;
       rt.recordHttpCall({
         method: c.method,
         url: shownUrl,
@@ -194,20 +202,32 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
         outcome: replayed ? 'replayed' : ok ? 'ok' : 'error',
         performed: !replayed,
         ...(replayed ? {} : { attempts: answer.attempts, ms: Date.now() - started }),
+        ...(answer.tooLarge !== undefined ? { error: answer.tooLarge } : {}),
       });
-      rt.traceEffect({ request, status: answer.status, attempts: attempts.map(attemptJson), ...(replayed ? { replayed: true } : {}), ...answerForTrace(answer) });
+      const tooLarge = answer.tooLarge !== undefined ? { failure: 'permanent', tooLarge: true, error: answer.tooLarge } : answerForTrace(answer);
+      rt.traceEffect({ request, status: answer.status, attempts: attempts.map(attemptJson), ...(replayed ? { replayed: true } : {}), ...tooLarge });
       if (ok) return answered(c, rt, answer);
-      const refusal = new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status}${answer.body ? `: ${excerpt(answer.body, 200)}` : ''}`, { status: answer.status });
       setAnswer(c, rt, answer);
+      if (answer.tooLarge !== undefined) {
+        return failed(c, rt, new EffectError('permanent', answer.tooLarge, { status: answer.status, code: TOO_LARGE }), c.method, undefined);
+      }
+      const refusal = new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status}${answer.body ? `: ${excerpt(answer.body, 200)}` : ''}`, { status: answer.status });
       return failed(c, rt, refusal, c.method, undefined);
     } catch (e) {
       if (e instanceof NotSent) return refusedBeforeSending(c, rt, e.refusal, request, shownUrl);
       if (!(e instanceof EffectError)) throw e;
-      rt.traceEffect({ request, failure: e.kind, status: e.details.status ?? null, attempts: attempts.map(attemptJson), error: e.message });
+      // A 5xx, 408 or 429 that outlasted the retries still came with a status, headers and a body: the scenario gets
+      // them, as it gets a 404's, before it takes its exit.
+      if (e instanceof AnsweredWebFailure) setAnswer(c, rt, e.answer);
+      const answer = e instanceof AnsweredWebFailure ? answerForTrace(e.answer) : {};
+      rt.traceEffect({ request, failure: e.kind, status: e.details.status ?? null, attempts: attempts.map(attemptJson), error: e.message, ...answer });
       return failed(c, rt, e, c.method, { url: shownUrl, ms: Date.now() - started });
     }
   },
 };
+
+/** The errorCode of an answer over the size cap (the status is in `status`). */
+const TOO_LARGE = 'HTTP_TOO_LARGE';
 
 /** Carries a refusal out of the effect, so that it is told apart from a failure of a request that was sent. */
 class NotSent extends Error {
@@ -239,7 +259,9 @@ function dryRun(c: Config, rt: BlockRuntime, spec: WebRequestSpec, request: Json
   } catch (e) {
     if (!(e instanceof EffectError)) throw e;
     rt.recordHttpCall({ method: c.method, url: shownUrl, ...(e.details.status ? { status: e.details.status } : {}), outcome: httpFailureOutcome(e.kind, e.details.status), performed: false, error: e.message });
-    rt.traceEffect({ request, dryRun: true, failure: e.kind, error: e.message });
+    rt.traceEffect({ request, dryRun: true, failure: e.kind, ...(e.details.status ? { status: e.details.status } : {}), error: e.message });
+    // A fixture's 500 is the answer a live 500 leaves after the retries: the same variables.
+    if (e instanceof AnsweredWebFailure) setAnswer(c, rt, e.answer);
     return failed(c, rt, e, c.method, undefined);
   }
   const ok = answer.status >= 200 && answer.status < 300;
@@ -259,11 +281,12 @@ function buildRequest(c: Config, rt: BlockRuntime, seen: { url?: string }): WebR
   try {
     url = new URL(urlText);
   } catch {
-    // The text did not parse, so the masking of parsed URLs cannot apply: what looks like a secret is masked here.
-    throw new EffectError('permanent', `not an absolute URL: ${JSON.stringify(maskUrlText(urlText.slice(0, 200)))}`, { code: 'HTTP_BAD_URL' });
+    throw new EffectError('permanent', whyNotAUrl(urlText), { code: 'HTTP_BAD_URL' });
   }
   // Shown (secrets masked) with a refusal from here on.
   seen.url = maskUrl(url);
+  // Port 0 parses, but nothing can be reached there: said now, rather than as a network failure retried three times.
+  if (url.port === '0') throw new EffectError('permanent', `the port 0 is out of range (1–65535): ${JSON.stringify(seen.url)}`, { code: 'HTTP_BAD_URL' });
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EffectError('permanent', `only http and https URLs can be requested, not ${url.protocol}`, { code: 'HTTP_BAD_URL' });
   if (url.username || url.password) throw new EffectError('permanent', 'the URL carries a user or password: give them in "auth" instead', { code: 'HTTP_BAD_URL' });
   if (c.query.length) {
@@ -302,6 +325,26 @@ function buildRequest(c: Config, rt: BlockRuntime, seen: { url?: string }): WebR
   const cookie = c.cookies ? cookieHeader(rt, url.hostname) : undefined;
   if (cookie) headers.cookie = cookie;
   return { method: c.method, url, headers, ...(body ? { body } : {}), timeoutMs: c.timeoutMs, maxRedirects: c.maxRedirects };
+}
+
+/**
+ * Why text that `new URL` refused is not a URL, in the words of the part at fault: a port beyond 65535 is not a
+ * "relative URL". The text did not parse, so the masking of parsed URLs cannot apply: what looks like a secret is
+ * masked here.
+ */
+function whyNotAUrl(text: string): string {
+  const shown = JSON.stringify(maskUrlText(text.slice(0, 200)));
+  if (text === '') return 'the URL is empty';
+  const parts = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(text);
+  if (!parts) return `not an absolute URL: ${shown} (it must start with http:// or https://)`;
+  const hostAndPort = parts[1]!.replace(/^.*@/, '');
+  if (hostAndPort === '') return `the URL has no host: ${shown}`;
+  const port = /^(?:\[[^\]]*\]|[^:]*):(.*)$/.exec(hostAndPort)?.[1];
+  if (port) {
+    if (!/^\d+$/.test(port)) return `the port ${JSON.stringify(port)} is not a number: ${shown}`;
+    if (Number(port) < 1 || Number(port) > 65535) return `the port ${port.replace(/^0+(?=\d)/, '')} is out of range (1–65535): ${shown}`;
+  }
+  return `the host of ${shown} is not a valid host name or address`;
 }
 
 /**
@@ -387,10 +430,20 @@ function failed(c: Config, rt: BlockRuntime, e: EffectError, method: string, noA
       error: e.message,
     });
   }
-  if (c.errorCode) rt.set(c.errorCode, e.details.status ?? e.details.code ?? e.kind);
+  if (c.errorCode) rt.set(c.errorCode, errorCodeOf(e));
   const exit = e.kind === 'permanent' ? 'error' : 'timeout';
   if (rt.hasExit(exit)) return exit;
   throw e;
+}
+
+/**
+ * What `errorCode` gets: the status of an answer that was refused or outlasted the retries (`404`, `500`), else the
+ * client's code (`HTTP_TIMEOUT`; `HTTP_TOO_LARGE` even though that answer has a status, which `status` holds).
+ */
+function errorCodeOf(e: EffectError): string | number {
+  const { status, code } = e.details;
+  if (status !== undefined && (code === undefined || code === 'HTTP_STATUS')) return status;
+  return code ?? e.kind;
 }
 
 function attemptJson(a: WebAttempt): JsonValue {

@@ -1,4 +1,5 @@
 // One catalogue of error codes and the Error subclasses the engine throws, sorted by who must act.
+import type { WebAnswer } from './ports.js';
 
 /** Stable codes for problems in scenario files, found before anything runs (the author must act). */
 export const SCENARIO_ERROR_CODES = {
@@ -104,6 +105,23 @@ export class EffectError extends Error {
   }
   get retryable(): boolean {
     return this.kind === 'transient' || this.kind === 'timeout';
+  }
+}
+
+/**
+ * A web request that failed although the server answered: the last answer of an outage that outlasted the retries
+ * (5xx, 408, 429), or the status and headers of an answer too large to read (its body left empty). The WebRequest
+ * block puts it in its variables before taking its exit, as it does with any other answer.
+ */
+export class AnsweredWebFailure extends EffectError {
+  override name = 'AnsweredWebFailure';
+  constructor(
+    kind: EffectFailureKind,
+    message: string,
+    details: { code?: string; status?: number; attempts?: number; cause?: unknown },
+    readonly answer: WebAnswer,
+  ) {
+    super(kind, message, details);
   }
 }
 

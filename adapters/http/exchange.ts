@@ -11,9 +11,16 @@ export class ExchangeTimeout extends Error {
   override name = 'ExchangeTimeout';
 }
 
-/** The answer was longer than the cap; it was cut off as it arrived. */
+/** The answer was longer than the cap; it was cut off as it arrived. Its status and headers had come: they are kept. */
 export class AnswerTooLarge extends Error {
   override name = 'AnswerTooLarge';
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly headers: IncomingHttpHeaders,
+  ) {
+    super(message);
+  }
 }
 
 export interface RawAnswer {
@@ -89,7 +96,7 @@ export class HttpExchanger {
         const bodiless = o.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
         const declared = bodiless ? NaN : Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > maxBytes) {
-          abort(new AnswerTooLarge(`the answer has ${declared} bytes, more than the cap of ${maxBytes}`));
+          abort(new AnswerTooLarge(`the body has ${declared} bytes, more than the cap of ${maxBytes}`, res.statusCode ?? 0, res.headers));
           return;
         }
         const chunks: Buffer[] = [];
@@ -98,7 +105,7 @@ export class HttpExchanger {
           if (settled) return;
           size += c.length;
           // Cut as soon as the cap is passed, so a huge or endless body never fills the memory.
-          if (size > maxBytes) abort(new AnswerTooLarge(`the answer is longer than the cap of ${maxBytes} bytes`));
+          if (size > maxBytes) abort(new AnswerTooLarge(`the body is longer than the cap of ${maxBytes} bytes`, res.statusCode ?? 0, res.headers));
           else chunks.push(c);
         });
         res.on('error', fail);

@@ -3,7 +3,7 @@
 // checked on every hop, and retries of 5xx/408/429/network failures/timeouts with backoff.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import { EffectError } from '../../engine/errors.js';
+import { AnsweredWebFailure, EffectError } from '../../engine/errors.js';
 import type { LoggerPort, WebAnswer, WebAttempt, WebRequestPort, WebRequestSpec } from '../../engine/ports.js';
 import { sleep } from '../bpium/rate-limiter.js';
 import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, type RawAnswer } from '../http/exchange.js';
@@ -62,7 +62,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
     http.exchange(url, { method, headers, ...(body !== undefined ? { body } : {}), timeoutMs, maxBytes });
 
   /** One attempt: the exchange and the redirects it is allowed to follow. */
-  async function attempt(spec: WebRequestSpec, progress: { answeredHops: number }): Promise<RawAnswer & { url: URL }> {
+  async function attempt(spec: WebRequestSpec, progress: Progress): Promise<RawAnswer & { url: URL }> {
     let url = spec.url;
     let method = spec.method;
     let headers = spec.headers;
@@ -70,6 +70,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
     for (let hop = 0; ; hop++) {
       const refused = refusalBeforeSending(url, o.allowHosts);
       if (refused) throw refused;
+      progress.url = url;
       const answer = await exchange(url, method, headers, body, spec.timeoutMs);
       progress.answeredHops++;
       const location = answer.headers.location;
@@ -102,12 +103,14 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
         const report = (a: Omit<WebAttempt, 'attempt' | 'ms'>) => opts.onAttempt?.({ attempt: n, ms: Date.now() - started, ...a });
         let failure: EffectError;
         let wait: number | undefined;
-        const progress = { answeredHops: 0 };
+        const progress: Progress = { answeredHops: 0, url: spec.url };
         try {
           const a = await attempt(spec, progress);
           report({ status: a.status });
-          if (!isRetryableStatus(a.status)) return { status: a.status, headers: flatHeaders(a.headers), body: decode(a.body, a.headers['content-type']), url: a.url.href, attempts: n };
-          failure = new EffectError('transient', `${label}: HTTP ${a.status}`, { status: a.status, code: 'HTTP_STATUS', attempts: n });
+          const answer: WebAnswer = { status: a.status, headers: flatHeaders(a.headers), body: decode(a.body, a.headers['content-type']), url: a.url.href, attempts: n };
+          if (!isRetryableStatus(a.status)) return answer;
+          // Kept with the failure: if this is the last attempt, the block shows what the service said.
+          failure = new AnsweredWebFailure('transient', `${label}: HTTP ${a.status}`, { status: a.status, code: 'HTTP_STATUS', attempts: n }, answer);
           wait = parseRetryAfter(first(a.headers['retry-after']), Date.now());
         } catch (e) {
           // A host refused on the first hop (by the allow-list, or a name that resolved to a link-local address, at
@@ -119,8 +122,8 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
             if (!sentNothing) report({ error: e.details.code ?? e.message });
             throw new EffectError(e.kind, e.message, { ...e.details, attempts: sent });
           }
-          failure = classify(e, label, sent);
-          if (!sentNothing) report({ error: failure.details.code ?? failure.kind });
+          failure = classify(e, label, sent, progress.url);
+          if (!sentNothing) report({ ...(failure.details.status !== undefined ? { status: failure.details.status } : {}), error: failure.details.code ?? failure.kind });
           if (!failure.retryable) throw failure;
         }
         const delay = wait ?? backoffDelay(n, retry);
@@ -152,10 +155,21 @@ export function refusalBeforeSending(url: URL, allowHosts: readonly string[] | u
   return undefined;
 }
 
+/** How far an attempt got: the hops answered, and the URL of the latest hop (a redirect's target). */
+interface Progress {
+  answeredHops: number;
+  url: URL;
+}
+
 /** Turns a failed exchange into the EffectError the block understands. */
-function classify(e: unknown, label: string, attempts: number): EffectError {
+function classify(e: unknown, label: string, attempts: number, url: URL): EffectError {
   if (e instanceof ExchangeTimeout) return new EffectError('timeout', `${label}: ${e.message}`, { code: 'HTTP_TIMEOUT', attempts });
-  if (e instanceof AnswerTooLarge) return new EffectError('permanent', `${label}: ${e.message}`, { code: 'HTTP_TOO_LARGE', attempts });
+  if (e instanceof AnswerTooLarge) {
+    // The service answered (and, for a POST, acted): its status and headers are kept, the body is not, since a cut
+    // body (half a JSON document) could pass for a whole one.
+    const answer: WebAnswer = { status: e.status, headers: flatHeaders(e.headers), body: '', url: url.href, attempts };
+    return new AnsweredWebFailure('permanent', `${label}: answered ${e.status}, but ${e.message} (webRequest.maxResponseBytes / WEB_REQUEST_MAX_RESPONSE_BYTES)`, { status: e.status, code: 'HTTP_TOO_LARGE', attempts }, answer);
+  }
   // A name that resolved to a link-local address: a setting, which no retry changes.
   if (e instanceof HostRefused) return new EffectError('permanent', e.message, { code: e.code, attempts });
   const code = networkErrorCode(e) ?? (e as { code?: string }).code;

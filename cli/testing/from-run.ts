@@ -249,8 +249,9 @@ function collectMailFailures(run: RunRecord, failures: MailFixture['failures'], 
 function collectHttp(run: RunRecord, http: HttpFixture[]) {
   for (const step of asList(run.trace)) {
     if (step.kind !== 'WebRequest') continue;
-    const effect = step.effect as { request?: { method?: unknown; url?: unknown }; status?: unknown; failure?: unknown; answer?: { body?: unknown; contentType?: unknown }; dryRun?: unknown } | undefined;
-    if (!effect?.request || typeof effect.request.url !== 'string' || effect.dryRun) continue;
+    const effect = step.effect as { request?: { method?: unknown; url?: unknown }; status?: unknown; failure?: unknown; tooLarge?: unknown; answer?: { body?: unknown; contentType?: unknown }; dryRun?: unknown } | undefined;
+    // An answer over the size cap has a status but no body a fixture could give back: it makes no fixture.
+    if (!effect?.request || typeof effect.request.url !== 'string' || effect.dryRun || effect.tooLarge) continue;
     const match = `${String(effect.request.method)} ${effect.request.url.replaceAll('***', '*').replaceAll('%2A%2A%2A', '*')}`;
     if (http.some((f) => f.match === match)) continue;
     if (typeof effect.status !== 'number') {

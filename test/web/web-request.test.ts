@@ -9,6 +9,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { createWebClient, headersForRedirect, isLinkLocal, type WebClient, type WebClientOptions } from '../../adapters/web/client.js';
 import { HostRefused, refusingLinkLocal } from '../../adapters/web/link-local.js';
 import { httpCallNote } from '../../server/console/call-notes.js';
+import { httpCallLine } from '../../cli/format.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
 import { defaultRegistry } from '../../components/registry.js';
 import {
@@ -200,6 +201,20 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal(unwired.error?.block, 'call');
   });
 
+  it('a 5xx that outlasts the retries: status, headers and body of the last answer are set before the timeout exit', async () => {
+    let calls = 0;
+    routes.set('/boom', (_req, res) => res.writeHead(500, { 'content-type': 'text/plain', 'x-trace': `t-${++calls}` }).end(`boom ${calls}`));
+    const r = await run(`url: '[base] + "/boom"'`);
+    assert.equal(exitOf(r), 'timeout');
+    assert.equal(r.variables.code, '500');
+    assert.equal(r.variables.status, 500);
+    assert.equal(r.variables.body, 'boom 3', 'the text of the last answer');
+    assert.equal((JSON.parse(String(r.variables.headers)) as Record<string, string>)['x-trace'], 't-3');
+    assert.deepEqual(r.httpCalls?.map((c) => [c.status, c.outcome, c.performed, c.attempts]), [[500, 'timeout', true, 3]]);
+    // The trace keeps the answer as it keeps a 404's, so --from-run makes a fixture with the same body.
+    assert.deepEqual((r.trace[0]!.effect as { answer?: unknown }).answer, { body: 'boom 3', contentType: 'text/plain' });
+  });
+
   it('no answer in time: retried, then the timeout exit with HTTP_TIMEOUT', async () => {
     routes.set('/hang', () => undefined);
     const r = await run(`url: '[base] + "/hang"'\ntimeout: 0.2`, { client: { retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } } });
@@ -257,6 +272,23 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     const after = await run(`url: '[base] + "/small"'`, { client: { maxResponseBytes: 10_240 } });
     assert.equal(exitOf(after), 'success');
     assert.equal(after.variables.body, 'fine');
+  });
+
+  it('an answer over the cap: status and headers are set, the body is left empty, and the call shows the server answered', async () => {
+    routes.set('/huge', (_req, res) => res.writeHead(200, { 'content-length': '50000', 'x-total': '9' }).end('x'.repeat(50000)));
+    const r = await run(`url: '[base] + "/huge"'`, { client: { maxResponseBytes: 1000 } });
+    assert.equal(exitOf(r), 'error');
+    assert.equal(r.variables.code, 'HTTP_TOO_LARGE');
+    assert.equal(r.variables.status, 200);
+    assert.equal(r.variables.body, '');
+    assert.equal((JSON.parse(String(r.variables.headers)) as Record<string, string>)['x-total'], '9');
+    const call = r.httpCalls![0]!;
+    assert.deepEqual([call.status, call.outcome, call.performed], [200, 'error', true]);
+    assert.equal(httpCallNote(call), '', 'not "no answer": the server answered');
+    assert.match(call.error ?? '', /: answered 200, but the body has 50000 bytes, more than the cap of 1000 \(webRequest\.maxResponseBytes/);
+    assert.match(httpCallLine(call).replace(/\x1b\[[0-9;]*m/g, ''), /^http GET http:\/\/127\.0\.0\.1:\d+\/huge → 200 error GET .*answered 200, but the body has 50000 bytes/);
+    // The console, which reads stored runs from their trace, shows the same.
+    assert.deepEqual(httpCallsOf({}, r.trace).map((c) => [c.status, c.outcome, c.performed]), [[200, 'error', true]]);
   });
 
   it('a HEAD answer is not refused by the size its Content-Length names: it has no body', async () => {
@@ -422,6 +454,12 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     ['a user and password in the URL', `url: '"https://user:pw@x.example.ru/api"'`, {}, 'HTTP_BAD_URL', /carries a user or password: give them in "auth"/, 'https://***@x.example.ru/api'],
     ['a scheme other than http(s)', `url: '"ftp://x.example.ru/"'`, {}, 'HTTP_BAD_URL', /only http and https URLs can be requested, not ftp:/, 'ftp://x.example.ru/'],
     ['text that is not a URL', `url: '[value]'`, { value: 'crm.example.ru' }, 'HTTP_BAD_URL', /not an absolute URL: "crm\.example\.ru"/, '(invalid URL)'],
+    // Each refusal names the part at fault: a port beyond 65535 is no "relative URL".
+    ['a port out of range', `url: '[value]'`, { value: 'http://127.0.0.1:99999/' }, 'HTTP_BAD_URL', /^the port 99999 is out of range \(1–65535\): "http:\/\/127\.0\.0\.1:99999\/"$/, '(invalid URL)'],
+    ['port 0', `url: '[value]'`, { value: 'http://127.0.0.1:0/x' }, 'HTTP_BAD_URL', /^the port 0 is out of range \(1–65535\)/, 'http://127.0.0.1:0/x'],
+    ['a port that is not a number', `url: '[value]'`, { value: 'http://crm.example.ru:80a/' }, 'HTTP_BAD_URL', /^the port "80a" is not a number/, '(invalid URL)'],
+    ['a URL without a host', `url: '[value]'`, { value: 'https://' }, 'HTTP_BAD_URL', /^the URL has no host: "https:\/\/"$/, '(invalid URL)'],
+    ['a host that cannot be', `url: '[value]'`, { value: 'http://crm example.ru/' }, 'HTTP_BAD_URL', /^the host of "http:\/\/crm example\.ru\/" is not a valid host name or address$/, '(invalid URL)'],
     // Not parsed, so not masked by the URL's rules: the text's own query secrets and user:password are masked.
     ['text that is not a URL, with a token in it', `url: '[value]'`, { value: 'crm.example.ru/api?token=S3CRET&x=1' }, 'HTTP_BAD_URL', /not an absolute URL: "crm\.example\.ru\/api\?token=\*\*\*&x=1"/, '(invalid URL)'],
   ];
@@ -511,6 +549,52 @@ ${props.replace(/^/gm, '    ')}
     assert.equal(posts[0]!.headers['idempotency-key'], posts[1]!.headers['idempotency-key']);
     assert.deepEqual(a3.httpCalls?.map((c) => [c.method, c.outcome, c.performed]), [['POST', 'replayed', false], ['GET', 'replayed', false]]);
     assert.equal(seen.filter((s) => s.method === 'GET').length, 1, 'the GET that followed succeeded once and is replayed too');
+  });
+
+  it('a retried run replays a POST whose answer was too large: not sent again, the same variables and exit', async () => {
+    const kept = new Map<string, JsonValue>();
+    const journal: EffectJournalPort = {
+      get: async (run, key) => kept.get(`${run}|${key}`),
+      put: async (run, key, value) => void kept.set(`${run}|${key}`, value),
+    };
+    let afterFails = true;
+    routes.set('/export', (_req, res) => res.writeHead(201, { 'content-length': '5000', location: '/exports/5' }).end('x'.repeat(5000)));
+    routes.set('/after', (_req, res) => (afterFails ? res.writeHead(503).end() : res.writeHead(200).end('ok')));
+    const name = `Export${++n}`;
+    // The export's error exit goes on to a request that fails once: the job is retried from the start.
+    writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string, status: number, body: string, headers: string, code: string }
+start: call
+blocks:
+  call:
+    kind: WebRequest
+    method: POST
+    url: '[base] + "/export"'
+    json: { all: true }
+    status: status
+    responseBody: body
+    responseHeaders: headers
+    errorCode: code
+    exits: { success: after, error: after }
+  after:
+    kind: WebRequest
+    url: '[base] + "/after"'
+`);
+    const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
+    const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, maxResponseBytes: 1000 });
+    clients.push(client);
+    const attempt = () =>
+      runScenario(lib, name, { journalKey: 'job-large', variables: { base }, ports: { web: client, journal, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    const a1 = await attempt();
+    assert.equal(a1.status, 'failed');
+    assert.equal(a1.error?.retryable, true);
+    afterFails = false;
+    const a2 = await attempt();
+    assert.equal(a2.status, 'completed', JSON.stringify(a2.error));
+    assert.equal(seen.filter((s) => s.method === 'POST').length, 1, 'the POST the service answered is not sent again');
+    const shown = (r: RunResult) => [r.variables.status, r.variables.body, (JSON.parse(String(r.variables.headers)) as Record<string, string>).location, r.variables.code, r.trace[0]!.exit];
+    assert.deepEqual(shown(a1), [201, '', '/exports/5', 'HTTP_TOO_LARGE', 'error']);
+    assert.deepEqual(shown(a2), shown(a1));
+    assert.deepEqual(a2.httpCalls?.map((c) => [c.method, c.status, c.outcome, c.performed]), [['POST', 201, 'replayed', false], ['GET', 200, 'ok', true]]);
   });
 
   it('a dry run records a POST without sending it (answered 200, empty), and performs a GET', async () => {
