@@ -541,11 +541,16 @@ interface ZodIssue {
   errors?: ZodIssue[][];
 }
 
-/** For a union, keeps the issues of the branch that came closest (prefixed with the union's path). */
+/**
+ * For a union, keeps the issues of the branch that came closest (prefixed with the union's path). A branch of another
+ * type than the value (the file name of "a file name or a list", given a list) is the farthest, whatever its count:
+ * a list with one bad field must be told about that field, at its line.
+ */
 function flattenIssues(issues: ZodIssue[]): ZodIssue[] {
   return issues.flatMap((zi) => {
     if (zi.code !== 'invalid_union' || !zi.errors?.length) return [zi];
-    const best = zi.errors.reduce((a, b) => (b.length < a.length ? b : a));
+    const ofTheType = zi.errors.filter((branch) => !branch.some((b) => b.code === 'invalid_type' && b.path.length === 0));
+    const best = (ofTheType.length ? ofTheType : zi.errors).reduce((a, b) => (b.length < a.length ? b : a));
     return flattenIssues(best.map((b) => ({ ...b, path: [...zi.path, ...b.path] })));
   });
 }

@@ -153,6 +153,125 @@ describe('HTTP fixtures', () => {
   });
 });
 
+describe('HTTP fixtures answer as the live service does', () => {
+  /** A POST with every answer variable; each exit returns its name. */
+  const POST = `variables: { base: { type: string, initial: "https://shop.example" }, st: number, body: string, hd: string, err: string }
+start: call
+blocks:
+  call:
+    kind: WebRequest
+    method: POST
+    url: '[base] + "/orders"'
+    json: { item: 1 }
+    status: st
+    responseBody: body
+    responseHeaders: hd
+    errorCode: err
+    exits: { success: ok, error: bad, timeout: slow }
+  ok: { kind: ReturnValue, values: { 1: '"success"' } }
+  bad: { kind: ReturnValue, values: { 1: '"error"' } }
+  slow: { kind: ReturnValue, values: { 1: '"timeout"' } }
+`;
+  const shown = (r: RunResult) => [r.returnValues['1'], r.variables.st, r.variables.body, r.variables.hd ? (JSON.parse(String(r.variables.hd)) as Record<string, string>)['x-trace'] : r.variables.hd, r.variables.err];
+
+  it('a fixture with status 500 sets the variables a live 500 sets after the retries: dry run, --http-fixtures and test files', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(500, { 'content-type': 'text/plain', 'x-trace': 't-1' }).end('boom'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const tmp = tempDir();
+    const client = createWebClient({ retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    try {
+      const dir = join(tmp.dir, 'scenarios');
+      mkdirSync(join(dir, 'tests'), { recursive: true });
+      writeFileSync(join(dir, 'Orders.yaml'), POST);
+      const lib = await loadScenarioLibrary(dir, { registry: defaultRegistry });
+      assert.deepEqual(lib.issues, []);
+      const ports = (web: Parameters<typeof runScenario>[2]['ports']['web']) => ({ web, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) });
+      const live = await runScenario(lib, 'Orders', { variables: { base }, ports: ports(client) });
+      assert.deepEqual(shown(live), ['timeout', 500, 'boom', 't-1', '500']);
+      const fixture = { match: 'POST */orders', status: 500, body: 'boom', headers: { 'X-Trace': 't-1' } };
+      const dry = await runScenario(lib, 'Orders', { dryRun: true, variables: { base }, ports: ports(createFixtureWeb([fixture])) });
+      assert.deepEqual(shown(dry), shown(live));
+      // The same through the command line: run --dry-run --http-fixtures, and a case of a test file.
+      writeFileSync(join(tmp.dir, 'http.yaml'), `- match: POST */orders\n  status: 500\n  body: boom\n  headers: { X-Trace: t-1 }\n`);
+      const r = cli(['run', 'Orders', '--dry-run', '--json', '--http-fixtures', 'http.yaml'], tmp.dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.deepEqual(shown(JSON.parse(r.stdout) as RunResult), shown(live));
+      writeFileSync(
+        join(dir, 'tests', 'orders.test.yaml'),
+        `cases:
+  - name: the service is down
+    scenario: Orders
+    http: [ { match: POST */orders, status: 500, body: boom } ]
+    expect:
+      returnValues: { 1: timeout }
+      variables: { st: 500, body: boom, err: "500" }
+`,
+      );
+      const t = cli(['test'], tmp.dir);
+      assert.equal(t.code, 0, t.stdout + t.stderr);
+      assert.match(t.stdout, /1 passed, 0 failed/);
+    } finally {
+      client.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      tmp.cleanup();
+    }
+  });
+
+  it('a fixture whose match starts with a misspelt method is refused, with a did-you-mean: test files and --http-fixtures', () => {
+    const tmp = tempDir();
+    try {
+      const dir = join(tmp.dir, 'scenarios');
+      mkdirSync(join(dir, 'tests'), { recursive: true });
+      writeFileSync(join(dir, 'Orders.yaml'), POST);
+      writeFileSync(join(tmp.dir, 'http.yaml'), `- match: PSOT https://shop.example/orders\n  status: 201\n`);
+      const run = cli(['run', 'Orders', '--dry-run', '--http-fixtures', 'http.yaml'], tmp.dir);
+      assert.equal(run.code, 2, run.stdout + run.stderr);
+      assert.match(run.stderr, /http\.yaml: not a list of HTTP fixtures at "0\.match": "PSOT" is not an HTTP method: did you mean "POST"\?/);
+      writeFileSync(
+        join(dir, 'tests', 'typo.test.yaml'),
+        `cases:
+  - name: a status that is not a number
+    scenario: Orders
+    http:
+      - match: POST https://shop.example/orders
+        status: "two hundred"
+    expect: { returnValues: { 1: success } }
+  - name: a misspelt method
+    scenario: Orders
+    http:
+      - match: GETT https://shop.example/orders
+    expect: { returnValues: { 1: success } }
+  - name: a method the engine does not guess
+    scenario: Orders
+    http: [ { match: FORWARD https://shop.example/orders } ]
+    expect: { returnValues: { 1: success } }
+`,
+      );
+      const t = cli(['test'], tmp.dir);
+      assert.equal(t.code, 2, t.stdout + t.stderr);
+      const lines = t.stderr.split('\n').filter((l) => / E_/.test(l));
+      assert.deepEqual(lines, [
+        'scenarios/tests/typo.test.yaml:6:17 E_INVALID_PROPERTY "cases.0.http.0.status": Invalid input: expected number, received string',
+        'scenarios/tests/typo.test.yaml:11:16 E_INVALID_PROPERTY "cases.1.http.0.match": "GETT" is not an HTTP method: did you mean "GET"? (write "METHOD URL" with GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or *, or the URL alone)',
+        'scenarios/tests/typo.test.yaml:15:22 E_INVALID_PROPERTY "cases.2.http.0.match": "FORWARD" is not an HTTP method (write "METHOD URL" with GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or *, or the URL alone)',
+      ]);
+      // The same fixture in a file the test file names.
+      writeFileSync(join(dir, 'tests', 'http.yaml'), `- match: GETT https://shop.example/orders\n`);
+      writeFileSync(join(dir, 'tests', 'typo.test.yaml'), `cases:\n  - name: from a file\n    scenario: Orders\n    http: http.yaml\n    expect: { returnValues: { 1: success } }\n`);
+      const f = cli(['test'], tmp.dir);
+      assert.equal(f.code, 2, f.stdout + f.stderr);
+      assert.match(f.stderr, /typo\.test\.yaml:4:11 E_INVALID_PROPERTY the HTTP fixture http\.yaml is invalid at "0\.match": "GETT" is not an HTTP method: did you mean "GET"\?/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
 describe('WebRequest in diagrams', () => {
   it('a block shows its method and URL, and its unwired exits say how the run ends', () => {
     const o = outlineOfText('Sms.yaml', `start: send\nblocks:\n  send: { kind: WebRequest, method: POST, url: '[gw] + "/api/messages"', exits: { success: done } }\n  done: { kind: Stop }\n`, defaultRegistry);
