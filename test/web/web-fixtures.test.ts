@@ -11,7 +11,7 @@ import { createWebClient } from '../../adapters/web/client.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { createInProcessStarter, loadScenarioLibrary, outlineOfText, randomIds, runScenario, systemClock, type RunResult } from '../../engine/index.js';
 import { repoPath, tempDir } from '../helpers.js';
-import { runCli } from '../cli/cli.helper.js';
+import { runCli, runCliAsync } from '../cli/cli.helper.js';
 
 /** The SMS example of docs/scenario-format.md, plus a scenario that reads a price list with a GET. */
 function scenarios(dir: string) {
@@ -267,6 +267,58 @@ blocks:
       assert.equal(f.code, 2, f.stdout + f.stderr);
       assert.match(f.stderr, /typo\.test\.yaml:4:11 E_INVALID_PROPERTY the HTTP fixture http\.yaml is invalid at "0\.match": "GETT" is not an HTTP method: did you mean "GET"\?/);
     } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('--from-run on web requests that ended in error', () => {
+  it('a 500 becomes a fixture with its body; an answer over the cap makes none (no fixture has a body too large)', { timeout: 120_000 }, async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/big') res.writeHead(200, { 'content-length': '5000' }).end('x'.repeat(5000));
+      else res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const tmp = tempDir();
+    try {
+      const dir = join(tmp.dir, 'scenarios');
+      mkdirSync(join(dir, 'tests'), { recursive: true });
+      writeFileSync(
+        join(dir, 'Get.yaml'),
+        `variables: { body: string, err: string }
+start: call
+blocks:
+  call: { kind: WebRequest, url: InputParameter(1), responseBody: body, errorCode: err, exits: { success: ok, error: bad, timeout: slow } }
+  ok: { kind: ReturnValue, values: { 1: '"success"' } }
+  bad: { kind: ReturnValue, values: { 1: '"error " + [err]' } }
+  slow: { kind: ReturnValue, values: { 1: '"timeout " + [body]' } }
+`,
+      );
+      const env = { WEB_REQUEST_ATTEMPTS: '1', WEB_REQUEST_MAX_RESPONSE_BYTES: '1000' };
+      const runOf = async (url: string) => {
+        const r = await runCliAsync(['run', 'Get', '-p', `1=${url}`, '--json'], { cwd: tmp.dir, env, unset: ['OKTELL_SCENARIOS'], timeoutMs: 60_000 });
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        return JSON.parse(r.stdout) as RunResult & { runId: string };
+      };
+      const down = await runOf(`${base}/down`);
+      assert.equal(down.returnValues['1'], 'timeout boom');
+      const big = await runOf(`${base}/big`);
+      assert.equal(big.returnValues['1'], 'error HTTP_TOO_LARGE');
+      const out = join(dir, 'tests', 'recorded.test.yaml');
+      const record = (id: string) => runCliAsync(['test', '--from-run', id, '--out', out], { cwd: tmp.dir, env, unset: ['OKTELL_SCENARIOS'], timeoutMs: 60_000 });
+      const w = await record(down.runId);
+      assert.equal(w.code, 0, w.stdout + w.stderr);
+      // No fixture answers "too large": the recorded case meets HTTP_NO_FIXTURE instead, which its check shows.
+      await record(big.runId);
+      const written = readFileSync(out, 'utf8');
+      assert.match(written, /match: GET http:\/\/127\.0\.0\.1:\d+\/down\n\s+status: 500\n\s+body: boom/);
+      assert.doesNotMatch(written, /\/big, status/, 'no fixture answering 200 with an empty body: the case would take success');
+      const t = await runCliAsync(['test'], { cwd: tmp.dir, env, unset: ['OKTELL_SCENARIOS'], timeoutMs: 60_000 });
+      assert.match(t.stdout, new RegExp(`✓ \\S+ › run ${down.runId} `), 'the 500 is answered as the server answered it');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
       tmp.cleanup();
     }
   });
