@@ -324,6 +324,23 @@ blocks:
   });
 });
 
+describe('run --dry-run names the part of a URL at fault', () => {
+  it('a port beyond 65535 is "out of range", not "not an absolute URL"', () => {
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.dir, 'scenarios'));
+      writeFileSync(join(tmp.dir, 'scenarios', 'Web1.yaml'), `variables: { err: string }\nstart: call\nblocks:\n  call: { kind: WebRequest, url: InputParameter(1), errorCode: err, exits: { success: ok, error: bad } }\n  ok: { kind: ReturnValue, values: { 1: '"success"' } }\n  bad: { kind: ReturnValue, values: { 1: '"error " + [err]' } }\n`);
+      const r = cli(['run', 'Web1', '-p', '1=http://127.0.0.1:99999/', '--dry-run'], tmp.dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /note the port 99999 is out of range \(1–65535\): "http:\/\/127\.0\.0\.1:99999\/"/);
+      assert.match(r.stdout, /http GET \(invalid URL\) → — error \(not sent\) the port 99999 is out of range/);
+      assert.doesNotMatch(r.stdout, /not an absolute URL/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
 describe('WebRequest in diagrams', () => {
   it('a block shows its method and URL, and its unwired exits say how the run ends', () => {
     const o = outlineOfText('Sms.yaml', `start: send\nblocks:\n  send: { kind: WebRequest, method: POST, url: '[gw] + "/api/messages"', exits: { success: done } }\n  done: { kind: Stop }\n`, defaultRegistry);
