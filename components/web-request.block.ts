@@ -204,8 +204,8 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
         ...(replayed ? {} : { attempts: answer.attempts, ms: Date.now() - started }),
         ...(answer.tooLarge !== undefined ? { error: answer.tooLarge } : {}),
       });
-      const tooLarge = answer.tooLarge !== undefined ? { failure: 'permanent', tooLarge: true, error: answer.tooLarge } : answerForTrace(answer);
-      rt.traceEffect({ request, status: answer.status, attempts: attempts.map(attemptJson), ...(replayed ? { replayed: true } : {}), ...tooLarge });
+      const traced = answer.tooLarge !== undefined ? { failure: 'permanent', tooLarge: true, error: answer.tooLarge } : answerForTrace(answer);
+      rt.traceEffect({ request, status: answer.status, attempts: attempts.map(attemptJson), ...(replayed ? { replayed: true } : {}), ...traced });
       if (ok) return answered(c, rt, answer);
       setAnswer(c, rt, answer);
       if (answer.tooLarge !== undefined) {
