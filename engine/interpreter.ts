@@ -120,6 +120,13 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   const ports = opts.ports;
   const clock = ports.clock;
   const started = clock.now();
+  /** The times the current step read from the clock, for its trace entry: a test made from the run replays them. */
+  let clockReads: string[] | undefined;
+  const readClock = (): Date => {
+    const now = clock.now();
+    if (opts.trace !== false) (clockReads ??= []).push(now.toISOString());
+    return now;
+  };
   const t0 = performance.now();
   const runId = opts.runId ?? ports.ids.newId();
   const root = library.scenarios.get(name);
@@ -188,7 +195,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       return v ?? null;
     },
     inputParameter: (n: number) => params.get(n) ?? '',
-    now: () => clock.now(),
+    now: () => readClock(),
     timeZone,
   };
 
@@ -237,7 +244,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     templates: ports.templates,
     databases: ports.databases,
     asyncStarter: ports.asyncStarter,
-    clock,
+    clock: { now: readClock },
     mailFrom: ports.mailFrom,
     regexBudget: { limitMs: ports.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS, spentMs: 0 },
     snapshot: (forScenario) => (forScenario === undefined ? Object.fromEntries(vars) : sameTyped(forScenario)),
@@ -353,6 +360,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       changed = undefined;
       effectDetail = undefined;
       notes = undefined;
+      clockReads = undefined;
       let result = block.def.run(block.config, rt);
       if (typeof result !== 'string' && 'then' in result) result = await result;
       let exitName: string;
@@ -398,6 +406,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     if (changed) entry.changed = changed;
     if (effectDetail !== undefined) entry.effect = effectDetail;
     if (notes) entry.notes = notes;
+    if (clockReads) entry.clock = clockReads;
     if (error) entry.error = error;
     if (base.trace.length < traceHead) base.trace.push(entry);
     else if (traceTail.length < tailMax) traceTail.push(entry);

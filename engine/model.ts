@@ -182,6 +182,8 @@ export interface TraceStep {
   effect?: JsonValue;
   /** What the block wants the reader of the trace to know, e.g. a Parser query that matched nothing. */
   notes?: string[];
+  /** The times the step read from the run's clock (Now(), a cookie's age), in order: a test made from the run replays them. */
+  clock?: string[];
   error?: string;
 }
 

@@ -224,13 +224,15 @@ async function writeRecorded(file: string, runId: string, opts: TestOpts, out: N
     mkdirSync(dirname(join(dirname(file), name)), { recursive: true });
     writeFileSync(join(dirname(file), name), text);
   });
-  appendCase(file, testCase, recordedNote(runId, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues));
+  appendCase(file, testCase, recordedNote(runId, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed));
   const shown = relativeOrSelf(file);
   const missing = [
     recorded.unrecorded.length ? `${recorded.unrecorded.length} Bpium answer(s)` : '',
     recorded.dbUnrecorded.length ? `the rows of ${recorded.dbUnrecorded.length} database read(s)` : '',
   ].filter(Boolean).join(' and ');
   out.write(`${pc.green('+')} case "${String(testCase.name)}" written to ${shown}${missing ? pc.yellow(` (${missing} not recorded: see the comment above it)`) : ''}\n`);
+  // Named here, not only in the file: the case will likely fail at once, and this says why before its report does.
+  for (const what of recorded.notReplayed) out.write(`${pc.yellow('!')} cannot be replayed: ${what}\n`);
   return runTests([file], { ...opts, filter: String(testCase.name), fromRun: undefined }, out);
 }
 

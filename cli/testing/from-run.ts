@@ -30,6 +30,8 @@ export interface RecordedCase {
   dbUnrecorded: string[];
   /** Return values and subjects the record kept cut, expected by their beginning only (described for the same comment). */
   cutValues: string[];
+  /** Outcomes the case's run cannot bring about again (a database lock, times its async runs read), for the same comment. */
+  notReplayed: string[];
 }
 
 /** Runs scanned at most when looking for the children of a run (runs listed since it started). */
@@ -51,6 +53,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const db: Record<string, string[]> = {};
   const dbUnrecorded: string[] = [];
   const cutValues: string[] = [];
+  const notReplayed: string[] = [];
   let maxEffects: number | undefined;
 
   const describe = async (run: RunRecord): Promise<Observed> => {
@@ -58,6 +61,8 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
     collectHttp(run, http);
     collectMailFailures(run, mailFailures, unrecorded);
     collectDbReads(run, db, dbUnrecorded);
+    collectDbOutages(run, notReplayed);
+    if (run !== root) collectChildClock(run, notReplayed);
     maxEffects ??= effectCapOf(run);
     const cut = recordCutOf(run.trace);
     if (cut) unrecorded.push(recordCutNote(run.scenario, cut));
@@ -90,7 +95,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
       ...(http.length ? { http } : {}),
       ...(Object.keys(mailFailures).length ? { mail: { failures: mailFailures } } : {}),
       ...(Object.keys(db).length ? { db: Object.fromEntries(Object.entries(db).map(([name, sql]) => [name, `${sql.join('\n')}\n`])) } : {}),
-      clock: new Date(root.startedAt).toISOString(),
+      clock: clockOf(root, notReplayed),
       timeZone: opts.timeZone,
       ...(maxEffects !== undefined ? { maxEffects } : {}),
       expect: expectationOf(observed),
@@ -98,7 +103,27 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
     unrecorded,
     dbUnrecorded,
     cutValues,
+    notReplayed,
   };
+}
+
+/**
+ * The case's clock: the run's start, and when its steps read the clock (Now()) the times they got, in order, so the
+ * case's run gets them again (a step after a 2 ms database read sees a later time than the start). Runs recorded
+ * before steps kept their readings get the start alone. Readings of steps left out of a record cut at its budget are
+ * lost: only those before the cut are replayed.
+ */
+function clockOf(root: RunRecord, notReplayed: string[]): string | { start: string; reads: string[] } {
+  const start = new Date(root.startedAt).toISOString();
+  const reads: string[] = [];
+  for (const step of asList(root.trace)) {
+    if (isRecordCutStep(step)) {
+      notReplayed.push(`the clock readings of the steps of ${root.scenario} left out of its record: the clock stays at ${reads.at(-1) ?? start} from there`);
+      break;
+    }
+    if (Array.isArray(step.clock)) reads.push(...step.clock.map(String));
+  }
+  return reads.length ? { start, reads } : start;
 }
 
 /**
@@ -302,6 +327,30 @@ function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded
 }
 
 /**
+ * Database statements that timed out or met an outage (SQLITE_BUSY: another program's lock, a connection refused):
+ * a case's databases are fresh files of its own, never locked nor away, and no fixture scripts a database's answer,
+ * so the case's run takes another way there. Named for the comment above the case and the command's output.
+ */
+function collectDbOutages(run: RunRecord, notReplayed: string[]) {
+  for (const step of asList(run.trace)) {
+    if (step.kind !== 'DbQuery' && step.kind !== 'DbProcedure') continue;
+    const e = step.effect as { connection?: unknown; statement?: unknown; failure?: unknown; code?: unknown } | undefined;
+    if (!e || (e.failure !== 'timeout' && e.failure !== 'transient')) continue;
+    const statement = String(e.statement ?? '').replace(/\s+/g, ' ').trim().slice(0, 200);
+    notReplayed.push(`${String(e.connection)}: ${statement} (block ${String(step.block)} of ${run.scenario}) took its ${e.failure === 'timeout' ? 'timeout' : 'outage'} way (${String(e.code ?? e.failure)}, exit "${String(step.exit)}"): the case's own database is never locked or away, so there the statement runs on the case's data and its run takes another way; expect that, or drop the case`);
+  }
+}
+
+/**
+ * An async run that read the clock: in the case it runs right after the case's run and reads the case's start, not
+ * the later time its job ran at on the server, so a value made from Now() there may differ from the recorded one.
+ */
+function collectChildClock(run: RunRecord, notReplayed: string[]) {
+  const read = asList(run.trace).find((s) => Array.isArray(s.clock));
+  if (read) notReplayed.push(`${run.scenario}, started asynchronously, read the clock (Now()) at ${String((read.clock as unknown[])[0])} (block ${String(read.block)}): in the case it reads the case's start instead, so a value made from it may differ`);
+}
+
+/**
  * The effect cap a run stopped at, read from its R_EFFECT_LIMIT message ("…its cap of N effects…"): the case gets the
  * same cap, so it stops where the server's run did whatever the cap of the machine running the test.
  */
@@ -351,13 +400,17 @@ function isJson(text: string): boolean {
  * The comment above a recorded case: where it comes from, the Bpium answers and database rows to add by hand, and the
  * values the server kept cut (expected by their beginning).
  */
-export function recordedNote(runId: string, unrecorded: string[], dbUnrecorded: string[] = [], cutValues: string[] = []): string {
+export function recordedNote(runId: string, unrecorded: string[], dbUnrecorded: string[] = [], cutValues: string[] = [], notReplayed: string[] = []): string {
   let note = ` Recorded from run ${runId}.`;
   if (unrecorded.length) note += ` Bpium answers the server did not keep (add them under bpium.catalogs):\n${unrecorded.map((u) => `   - ${u}`).join('\n')}`;
   if (dbUnrecorded.length) note += `${unrecorded.length ? '\n' : ''} Database reads whose rows are not in db: (add INSERT statements that give them there):\n${dbUnrecorded.map((u) => `   - ${u}`).join('\n')}`;
   if (cutValues.length) {
     const lead = unrecorded.length || dbUnrecorded.length ? '\n' : '';
     note += `${lead} Values the server kept cut, expected by their kept beginning ({ contains }; the rest is not checked):\n${cutValues.map((u) => `   - ${u}`).join('\n')}`;
+  }
+  if (notReplayed.length) {
+    const lead = unrecorded.length || dbUnrecorded.length || cutValues.length ? '\n' : '';
+    note += `${lead} What the case cannot replay (its run may differ from the recorded one there; the expectation is the recorded run's):\n${notReplayed.map((u) => `   - ${u}`).join('\n')}`;
   }
   return note;
 }

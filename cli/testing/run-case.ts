@@ -14,6 +14,7 @@ import {
   fixedClock,
   runScenario,
   SCENARIO_ERROR_CODES as C,
+  type ClockPort,
   type ScenarioIssue,
   type EnginePorts,
   type IdPort,
@@ -22,7 +23,7 @@ import {
 } from '../../engine/index.js';
 import { loadLibrary } from '../config.js';
 import { match, observe, type Mismatch, type Observed } from './expectations.js';
-import type { DataSet, TestCase } from './test-file.js';
+import type { DataSet, TestCase, TestClock } from './test-file.js';
 
 /** Loaded scenario folders, one per folder and time zone (templates format dates in the case's zone). */
 export class LibraryCache {
@@ -151,6 +152,19 @@ function migrationIssue(e: MigrationError): ScenarioIssue {
   };
 }
 
+/** The case's clock: its start, then the recorded readings in turn, then the last one for good. */
+function replayClock(clock: TestClock): ClockPort {
+  const times = [clock.start, ...clock.reads];
+  let next = 0;
+  return {
+    now() {
+      const t = times[Math.min(next, times.length - 1)]!;
+      next++;
+      return new Date(t.getTime());
+    },
+  };
+}
+
 async function runWith(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], databases: ClosableDatabasePort, t0: number, defaults: CaseDefaults): Promise<CaseOutcome> {
   const ids = sequentialIds();
   const ports: EnginePorts = {
@@ -162,15 +176,18 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
     // Letters are rendered, never sent; those the case's mail fixture names fail as the SMTP server would make them.
     ...(c.mail ? { mailer: createFixtureMailer(c.mail) } : {}),
     ...(templates ? { templates } : {}),
-    clock: fixedClock(c.clock),
+    clock: replayClock(c.clock),
     ids,
     ...(defaults.regexBudgetMs !== undefined ? { regexBudgetMs: defaults.regexBudgetMs } : {}),
     asyncStarter: undefined as never,
   };
   const maxEffects = c.maxEffects ?? defaults.maxEffects;
   const opts = { dryRun: true, timeZone: c.timeZone, ports, ...(maxEffects !== undefined ? { limits: { maxEffects } } : {}) };
-  const starter = createInProcessStarter(ids, (req, runId) => runScenario(library, req.scenario, { ...opts, params: req.params, variables: req.variables, runId }));
+  // The runs it starts read a fixed clock at the case's start: the recorded times are those of the case's own run.
+  const childOpts = { ...opts, ports: { ...ports, clock: fixedClock(c.clock.start) } };
+  const starter = createInProcessStarter(ids, (req, runId) => runScenario(library, req.scenario, { ...childOpts, params: req.params, variables: req.variables, runId }));
   ports.asyncStarter = starter;
+  childOpts.ports.asyncStarter = starter;
   const result: RunResult = attachChildResults(await runScenario(library, c.scenario, { ...opts, params: c.params, variables: c.variables }), await starter.drain());
   const observed = observe(result);
   return { observed, mismatches: match(c.expect, observed), durationMs: Math.round((performance.now() - t0) * 10) / 10 };

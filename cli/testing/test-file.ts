@@ -142,7 +142,15 @@ const http = z
 
 const mail = mailFixtureSchema.describe('the mail server of the case: letters are never sent, but those named under failures fail as it would make them');
 
-const clock = z.string().describe('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z');
+const clock = z.union([
+  z.string().describe('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z'),
+  z
+    .strictObject({
+      start: z.string().describe('the time the run starts at, ISO 8601'),
+      reads: z.array(z.string()).describe('the times the run\'s later reads of the clock (Now()) get, in order; past the last, the clock stays at it'),
+    })
+    .describe('a clock that moves as a recorded run\'s did (--from-run writes it)'),
+]);
 const timeZone = z.string().describe('IANA time zone for dates in expressions and templates, e.g. Europe/Moscow');
 const maxEffects = z
   .number()
@@ -205,13 +213,22 @@ export interface TestCase {
   http: HttpFixture[] | undefined;
   /** Letters the case's mail server fails; undefined: none fail. */
   mail: MailFixture | undefined;
-  clock: Date;
+  clock: TestClock;
   timeZone: string;
   /** The case's or the file's cap; undefined: the command's default. */
   maxEffects: number | undefined;
   expect: Expectation;
   /** A problem of the test file concerns this case (listed in the file's `issues`): it does not run. */
   blocked: boolean;
+}
+
+/**
+ * The times a case's run reads: `start` when it starts, then each of `reads` in turn (a recorded run's readings), then
+ * the last one again. A plain `clock:` is a start with no reads: a fixed clock.
+ */
+export interface TestClock {
+  start: Date;
+  reads: Date[];
 }
 
 /** One `db:` entry: its SQL and where it is written, so a failing data set is reported at its line. */
@@ -295,7 +312,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
   const scenariosDir = data.scenarios !== undefined ? resolve(base, data.scenarios) : defaultScenariosDir;
   const fileBpium = checked(() => (data.bpium !== undefined ? readFixture(data.bpium, base, src, ['bpium'], report) : undefined));
   const fileHttp = checked(() => (data.http !== undefined ? readHttpFixture(data.http, base, src, ['http'], report) : undefined));
-  const fileClock = checked(() => (data.clock !== undefined ? checkClock(data.clock, src, ['clock'], report) : new Date(DEFAULT_TEST_CLOCK)));
+  const fileClock = checked(() => (data.clock !== undefined ? checkClock(data.clock, src, ['clock'], report) : { start: new Date(DEFAULT_TEST_CLOCK), reads: [] }));
   const fileDb = checked(() => readDb(data.db ?? {}, base, src, ['db'], report));
   const fileTz = checked(() => (data.timeZone !== undefined ? checkTimeZone(data.timeZone, src, ['timeZone'], report) : DEFAULT_TEST_TIME_ZONE));
   /** The case's own setting when it has one, else the file's (and whether that one has a problem). */
@@ -516,7 +533,12 @@ function checkRegexes(v: unknown, at: PathSeg[], src: YamlSource, report: Report
   for (const [k, child] of Object.entries(v)) checkRegexes(child, [...at, k], src, report);
 }
 
-function checkClock(value: string, src: YamlSource, at: PathSeg[], report: Report): Date {
+function checkClock(value: string | { start: string; reads: string[] }, src: YamlSource, at: PathSeg[], report: Report): TestClock {
+  if (typeof value === 'string') return { start: checkTime(value, src, at, report), reads: [] };
+  return { start: checkTime(value.start, src, [...at, 'start'], report), reads: value.reads.map((r, i) => checkTime(r, src, [...at, 'reads', i], report)) };
+}
+
+function checkTime(value: string, src: YamlSource, at: PathSeg[], report: Report): Date {
   const d = new Date(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) {
     report(src.locate(at), C.INVALID_PROPERTY, `"${value}" is not a date and time`, 'write it in ISO 8601, e.g. 2026-11-28T09:00:00Z');

@@ -266,7 +266,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       const recorded = await caseFromRun(ctx.d.store, id, { timeZone: ctx.d.config.timeZone });
       res.attachment(`${String(recorded.case.scenario)}-${id}.test.yaml`);
       const testCase = { ...recorded.case, params: inlineParams(recorded.case.params as Record<string, Value>) };
-      res.type('application/yaml; charset=utf-8').send(testFileText(testCase, recordedNote(id, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues)));
+      res.type('application/yaml; charset=utf-8').send(testFileText(testCase, recordedNote(id, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed)));
     } catch (e) {
       if (e instanceof RecordedRunError) return ctx.render(res, 'error.njk', { title: 'No test yet', message: e.message, nav: 'runs' }, 409);
       next(e);
