@@ -120,6 +120,21 @@ export class UsageError extends Error {
 }
 
 /**
+ * The command was called right but cannot be done now, for a reason outside it (a database another program holds
+ * locked): one line and exit 1, as for a store that cannot be reached, not 2, which means the call or the scenario
+ * is wrong. Trying again later may work.
+ */
+export class UnavailableError extends Error {
+  override name = 'UnavailableError';
+  constructor(
+    message: string,
+    readonly code = 'E_UNAVAILABLE',
+  ) {
+    super(message);
+  }
+}
+
+/**
  * What a command's `<scenario>` argument names: a scenario of the scenarios folder by name, or a scenario file by its
  * path (a .yaml/.yml file), whose folder is then the scenarios folder.
  */

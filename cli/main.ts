@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pc from 'picocolors';
-import { UsageError } from './config.js';
+import { UnavailableError, UsageError } from './config.js';
 import { StoreOpenError } from '../server/store/store-open.js';
 import { ConfigError } from '../server/config.js';
 import { MailConfigError } from '../adapters/mail/smtp-url.js';
@@ -127,6 +127,10 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (e instanceof UsageError) {
       fail(json, e.code, e.message, e.details);
+      return;
+    }
+    if (e instanceof UnavailableError) {
+      fail(json, e.code, e.message, {}, 1);
       return;
     }
     // The store named by the configuration cannot be opened: one line, not the driver's stack.

@@ -15,8 +15,15 @@ export interface MigrationReport {
 
 export class MigrationError extends Error {
   override name = 'MigrationError';
-  /** The failing file, when one failed (its path), so a caller can point at it. */
-  constructor(message: string, readonly file?: string) {
+  /**
+   * `file`: the failing file, when one failed (its path), so a caller can point at it. `busy`: another program held
+   * a lock on the database the whole wait: nothing is wrong with the scenarios, trying again later may work.
+   */
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly busy = false,
+  ) {
     super(message);
   }
 }
@@ -50,7 +57,7 @@ export function applyMigrations(dir: string, settings: DatabaseSettings): Migrat
     } catch (e) {
       db?.close();
       const busy = (e as { code?: string }).code === 'SQLITE_BUSY';
-      throw new MigrationError(`db/${connection}: cannot check the migrations of ${s.path}: ${(e as Error).message}${busy ? ' (another program holds a lock on it; waited 5 s)' : ''}`);
+      throw new MigrationError(`db/${connection}: cannot check the migrations of ${s.path}: ${(e as Error).message}${busy ? ' (another program holds a lock on it; waited 5 s)' : ''}`, undefined, busy);
     }
     try {
       const applied: string[] = [];
@@ -100,7 +107,8 @@ export function scratchMigrated(dir: string, settings: DatabaseSettings, scratch
       if (files.every((f) => done.has(f))) continue;
       db.prepare('VACUUM INTO ?').run(copy);
     } catch (e) {
-      throw new MigrationError(`db/${name}: cannot read ${s.path} for the dry run: ${(e as Error).message}`);
+      const busy = (e as { code?: string }).code === 'SQLITE_BUSY';
+      throw new MigrationError(`db/${name}: cannot read ${s.path} for the dry run: ${(e as Error).message}${busy ? ' (another program holds a lock on it; waited 5 s)' : ''}`, undefined, busy);
     } finally {
       db.close();
     }

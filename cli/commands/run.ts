@@ -28,9 +28,9 @@ import { plainAuthWarning } from '../../adapters/mail/plain-auth-warning.js';
 import { parseDateText } from '../../engine/expr/date-time.js';
 import { maxEffectsFromEnv, timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
-import { applyMigrations, scratchMigrated } from '../../adapters/db/migrations.js';
+import { applyMigrations, MigrationError, scratchMigrated } from '../../adapters/db/migrations.js';
 import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
-import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, shellWord, timeZone, UsageError, type ServerSettings } from '../config.js';
+import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, shellWord, timeZone, UnavailableError, UsageError, type ServerSettings } from '../config.js';
 import { readServerFile } from '../server-file.js';
 import { DEMO_LOGIN, DEMO_PASSWORD } from '../../bpium-emulator/index.js';
 import { printNote, printRun } from '../format.js';
@@ -186,6 +186,8 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
     else if (present) applyMigrations(resolve(dir, 'db'), databases);
   } catch (e) {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
+    // A database another program holds locked is not a mistake of the call or the scenario: exit 1, try again later.
+    if (e instanceof MigrationError && e.busy) throw new UnavailableError(e.message, 'E_DB_LOCKED');
     throw new UsageError((e as Error).message);
   }
   try {

@@ -138,7 +138,7 @@ blocks:
     }
   });
 
-  it('a database locked by another program: the migration check names the file and the lock', () => {
+  it('a database locked by another program: the migration check names the file and the lock, exit 1 (a runtime reason, not a usage error)', () => {
     const tmp = tempDir();
     try {
       const { scenarios, data, run } = cliFolders(tmp.dir);
@@ -147,9 +147,13 @@ blocks:
       const holder = new Database(join(data, 'main.sqlite'));
       holder.exec('BEGIN EXCLUSIVE; CREATE TABLE held (x INTEGER);');
       try {
-        const r = run(['Noop']);
-        assert.equal(r.code, 2, r.stderr);
-        assert.match(r.stderr, /db\/main: cannot check the migrations of .*main\.sqlite: database is locked \(another program holds a lock on it; waited 5 s\)/);
+        const r = run(['Noop', '--json']);
+        assert.equal(r.code, 1, r.stderr + r.stdout);
+        assert.equal(JSON.parse(r.stdout).error.code, 'E_DB_LOCKED');
+        assert.match(JSON.parse(r.stdout).error.message, /db\/main: cannot check the migrations of .*main\.sqlite: database is locked \(another program holds a lock on it; waited 5 s\)/);
+        const plain = run(['Noop']);
+        assert.equal(plain.code, 1, plain.stderr);
+        assert.match(plain.stderr, /db\/main: cannot check the migrations of .*main\.sqlite: database is locked \(another program holds a lock on it; waited 5 s\)/);
       } finally {
         holder.exec('ROLLBACK');
         holder.close();
