@@ -47,16 +47,20 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
   const root = src.doc.toJS() as Record<string, unknown> | null;
   const list = root?.serviceTasks;
   if (list === undefined || list === null) return [];
-  const problems: string[] = [];
+  /** The problems with where they are, so they are listed in file order whichever check found them first. */
+  const problems: Array<{ line: number; col: number; text: string }> = [];
+  const located = (text: string, at: { line: number; col: number }) => problems.push({ line: at.line, col: at.col, text });
+  // Sorting is stable: two problems at one place keep the order they were found in.
+  const inFileOrder = () => [...problems].sort((a, b) => a.line - b.line || a.col - b.col).map((p) => p.text);
   /** How many of the problems are unknown scenarios, which alone refuse nothing here. */
   let missing = 0;
   const problem = (path: PathSeg[], message: string, key = false) => {
     const at = src.locate(path, { key });
-    problems.push(`${at.file}:${at.line}:${at.col}: ${message}`);
+    located(`${at.file}:${at.line}:${at.col}: ${message}`, at);
   };
   if (!Array.isArray(list)) {
     problem(['serviceTasks'], 'serviceTasks must be a list of tasks (- name: ...)');
-    throw new ServiceTaskError(problems.join('\n'));
+    throw new ServiceTaskError(inFileOrder().join('\n'));
   }
   const tasks: ServiceTask[] = [];
   const names = new Set<string>();
@@ -75,7 +79,7 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     if (!scenario) problem(at('scenario'), 'scenario: the name of the service scenario to start');
     else if (known && !known.has(scenario)) {
       const where = src.locate(at('scenario'));
-      problems.push(`${missingScenario(`${where.file}:${where.line}:${where.col}`, scenario, known)}${t.enabled === false ? ' (the task is disabled)' : ''}`);
+      located(`${missingScenario(`${where.file}:${where.line}:${where.col}`, scenario, known)}${t.enabled === false ? ' (the task is disabled)' : ''}`, where);
       missing++;
     }
     let timeZone = t.timeZone === undefined ? defaultZone : text_(t.timeZone);
@@ -89,11 +93,13 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     }
     let schedule: Schedule | undefined;
     if ((t.cron === undefined) === (t.every === undefined)) problem(at(t.cron !== undefined ? 'every' : ''), 'give exactly one of cron (e.g. "0 9 * * *") or every (e.g. 5m)');
-    else if (timeZone || t.every !== undefined) {
-      // An interval needs no zone: a bad one is reported beside a bad zone, not after it is fixed.
+    else {
+      // Neither needs a good zone to be checked: a bad cron is reported beside a bad zone, not after it is fixed
+      // (read in UTC then, only to find its mistakes; the task is not kept).
       const which = t.cron !== undefined ? 'cron' : 'every';
       try {
-        schedule = which === 'cron' ? cronSchedule(String(t.cron), timeZone!) : intervalSchedule(String(t.every));
+        const checked = which === 'cron' ? cronSchedule(String(t.cron), timeZone ?? 'UTC') : intervalSchedule(String(t.every));
+        if (timeZone || which === 'every') schedule = checked;
       } catch (e) {
         if (!(e instanceof ScheduleError)) throw e;
         problem(at(which), `${which}: ${e.message}`);
@@ -112,7 +118,7 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
               const where = src.locateInScalar(at('params', k), r.error.offset);
               // The scenario validator's hint, written for YAML: `2: "text"` lost its quotes to YAML, so the fix is '"text"'.
               const hint = yamlHint(src, at('params', k), String(v), r.error, new Map());
-              problems.push(`${where.file}:${where.line}:${where.col}: params.${k}: ${r.error.message}${hint ? ` (${hint})` : ''}`);
+              located(`${where.file}:${where.line}:${where.col}: params.${k}: ${r.error.message}${hint ? ` (${hint})` : ''}`, where);
             } else if (r.expr.variables.length > 0) problem(at('params', k), `params.${k}: a task has no variables ([${r.expr.variables[0]}]); use Now(), the due time`);
             else params[String(Number(k))] = r.expr;
           }
@@ -133,7 +139,7 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
   if (problems.length > missing) {
     // A disabled task is never due: said so, as `tasks` lists it, rather than given due times it will not run at.
     const good = tasks.map((t) => `  ${t.name} (${t.schedule.text}): ${t.enabled ? `next ${nextDueTimes(t.schedule, now, 3).map((d) => isoInZone(d, t.timeZone)).join(', ')}` : 'disabled'}`);
-    throw new ServiceTaskError([...problems, ...(good.length ? ['the other tasks are due:', ...good] : [])].join('\n'));
+    throw new ServiceTaskError([...inFileOrder(), ...(good.length ? ['the other tasks are due:', ...good] : [])].join('\n'));
   }
   return tasks;
 }

@@ -132,9 +132,14 @@ export function cronSchedule(expression: string, zone: string): Schedule {
   // come from croner, a well-kept cron library: day of month and day of week matched as in Vixie cron (either), and
   // its daylight-saving rules (a time skipped by a forward change runs right after it, a time that happens twice runs
   // once) for expressions whose seconds, minutes and hours are not wildcards or steps.
-  (withSeconds ? FIELDS : FIELDS.slice(1)).forEach((f, i) => parseField(parts[i]!, f));
+  const allowed = (withSeconds ? FIELDS : FIELDS.slice(1)).map((f, i) => parseField(parts[i]!, f));
   checkTimeZone(zone);
   const cron = new Cron(withSeconds ? expanded : `0 ${expanded}`, { timezone: zone, paused: true, domAndDow: false, fixedTimeRule: 'no-wildcard' });
+  // Every field can be right and the whole still match no date (30 February): croner then has no next run. Such a
+  // task would be accepted and never start, so it is a mistake of the schedule like a field out of range.
+  const [dayOfMonth, month, dayOfWeek] = allowed.slice(withSeconds ? 3 : 2);
+  const first = cron.nextRun(new Date());
+  if (!first || first.getTime() - Date.now() > FIVE_YEARS) throw new ScheduleError(`"${text}" is never due: ${neverDueReason(dayOfMonth!, month!, dayOfWeek!)}`);
   return {
     text,
     next(after: Ms): Ms | undefined {
@@ -142,6 +147,30 @@ export function cronSchedule(expression: string, zone: string): Schedule {
       return next && next.getTime() - after <= FIVE_YEARS ? next.getTime() : undefined;
     },
   };
+}
+
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+/** The most days each month can have (February: 29, in a leap year). */
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Why a cron expression whose fields are each right matches no date: the usual cause, a day of month that none of its
+ * months has (with any day of the week, which would otherwise match too), is named; anything else is said plainly.
+ */
+function neverDueReason(dayOfMonth: Allowed, month: Allowed, dayOfWeek: Allowed): string {
+  const firstDay = dayOfMonth.set.indexOf(true);
+  const months = month.set.map((on, m) => (on && m >= 1 ? m : -1)).filter((m) => m >= 1);
+  if (dayOfWeek.any && firstDay > 0 && months.every((m) => MONTH_DAYS[m - 1]! < firstDay)) {
+    const names = months.map((m) => MONTH_NAMES[m - 1]!);
+    const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
+    return `${list} ${names.length === 1 ? 'has' : 'have'} no ${ordinal(firstDay)}`;
+  }
+  return 'no date matches it in the next five years';
+}
+
+function ordinal(n: number): string {
+  const suffix = n % 10 === 1 && n !== 11 ? 'st' : n % 10 === 2 && n !== 12 ? 'nd' : n % 10 === 3 && n !== 13 ? 'rd' : 'th';
+  return `${n}${suffix}`;
 }
 
 /** The next `n` due times after `after` (fewer when the schedule ends). */

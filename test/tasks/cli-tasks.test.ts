@@ -132,8 +132,8 @@ describe('oktell-emu tasks', () => {
         'oktell.config.yaml:3:15: scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?)',
         'oktell.config.yaml:4:11: cron: hour: 25 is outside 0-23',
         'oktell.config.yaml:5:29: scenario: "PollOrders" is not in the scenarios folder',
-        'oktell.config.yaml:5:62: timeZone: "Mars/Base" is not a time zone (e.g. Europe/Moscow, UTC)',
         'oktell.config.yaml:5:48: every: "5x" is not an interval',
+        'oktell.config.yaml:5:62: timeZone: "Mars/Base" is not a time zone (e.g. Europe/Moscow, UTC)',
         'oktell.config.yaml:6:28: scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?) (the task is disabled)',
         'the other tasks are due:',
       ];
@@ -144,6 +144,50 @@ describe('oktell-emu tasks', () => {
         assert.deepEqual(lines.slice(0, problems.length).map((l, i) => l.slice(0, problems[i]!.length)), problems, `${args[0]}: ${out.stderr}`);
         assert.equal(lines[problems.length], '  old (every 1h): disabled');
         assert.match(lines[problems.length + 1]!, /^ {2}fine \(0 9 \* \* \*\): next \d{4}-/);
+      }
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('problems in file order (line, then column); a bad cron beside a bad time zone; a cron that is never due (30 February)', () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      writeFileSync(
+        join(tmp.dir, 'oktell.config.yaml'),
+        [
+          'serviceTasks:',
+          '  - name: report',
+          '    scenario: DailyReport',
+          '    timeZone: Mars/Base',
+          '    cron: "61 * * * *"',
+          '    overlap: sometimes',
+          '    missed: never',
+          '  - name: leap',
+          '    scenario: DailyReport',
+          '    cron: "0 0 30 2 *"',
+          '    timeZone: UTC',
+          '  - { name: april, scenario: DailyReport, cron: "0 0 31 4,6 *" }',
+          '  - { name: fine, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }',
+          '',
+        ].join('\n'),
+      );
+      mkdirSync(join(tmp.dir, 'var'));
+      const problems = [
+        'oktell.config.yaml:4:15: timeZone: "Mars/Base" is not a time zone (e.g. Europe/Moscow, UTC)',
+        'oktell.config.yaml:5:11: cron: minute: 61 is outside 0-59',
+        'oktell.config.yaml:6:14: overlap: run (the default) or skip',
+        'oktell.config.yaml:7:13: missed: once (one catch-up run after a stop) or skip',
+        'oktell.config.yaml:10:11: cron: "0 0 30 2 *" is never due: February has no 30th',
+        'oktell.config.yaml:12:49: cron: "0 0 31 4,6 *" is never due: April and June have no 31st',
+        'the other tasks are due:',
+      ];
+      for (const args of [['tasks'], ['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0']]) {
+        const out = runCli(args, { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'], timeoutMs: 60_000 });
+        assert.equal(out.code, 2, out.stderr);
+        const lines = out.stderr.replace(/^oktell-emu: /, '').split('\n');
+        assert.deepEqual(lines.slice(0, problems.length).map((l, i) => l.slice(0, problems[i]!.length)), problems, `${args[0]}: ${out.stderr}`);
+        assert.match(lines[problems.length]!, /^ {2}fine \(0 9 \* \* \*\): next \d{4}-/);
       }
     } finally {
       tmp.cleanup();
