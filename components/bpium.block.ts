@@ -18,7 +18,7 @@ import {
   type CompiledExpression,
   type JsonValue,
 } from '../engine/index.js';
-import { checkTextVariable, expr, exprMap, varName } from './common.js';
+import { checkTextVariable, expr, exprMap, isKnown, varName } from './common.js';
 
 const METHODS = ['findRecord', 'getRecord', 'getCatalogStructure', 'createRecord', 'updateRecord', 'deleteRecord'] as const;
 type Method = (typeof METHODS)[number];
@@ -118,8 +118,8 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
   exits: { success: send, error: unknownUser }`,
   compile(raw, cx) {
     const m = raw.method;
-    if (NEEDS_RECORD.has(m) && raw.record === undefined) cx.issue([], 'E_MISSING_PROPERTY', `${m} needs "record"`, "e.g. record: '[recordId]'");
-    if ((m === 'createRecord' || m === 'updateRecord') && raw.values === undefined && raw.valuesJson === undefined) {
+    if (NEEDS_RECORD.has(m) && raw.record === undefined && isKnown(cx, 'record')) cx.issue([], 'E_MISSING_PROPERTY', `${m} needs "record"`, "e.g. record: '[recordId]'");
+    if ((m === 'createRecord' || m === 'updateRecord') && raw.values === undefined && raw.valuesJson === undefined && isKnown(cx, 'values', 'valuesJson')) {
       cx.issue([], 'E_MISSING_PROPERTY', `${m} needs "values" or "valuesJson"`, `e.g. values: { "2": '[taskName]' }`);
     }
     const only = (key: keyof Raw, methods: Method[]) => {

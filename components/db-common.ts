@@ -19,7 +19,7 @@ import {
   type JsonValue,
   type Value,
 } from '../engine/index.js';
-import { checkTextVariable, expr, varName } from './common.js';
+import { checkTextVariable, expr, isKnown, varName } from './common.js';
 
 export const DEFAULT_CONNECTION = 'main';
 export const DEFAULT_MAX_ROWS = 1000;
@@ -67,7 +67,8 @@ export function compileDbCommon(raw: DbCommonRaw, cx: CompileContext): DbCommonC
   const connection = raw.connection ?? DEFAULT_CONNECTION;
   const known = cx.databases;
   let dialect: DbDialect | undefined;
-  if (known) {
+  // A connection left out as wrong is unknown, not the default "main": neither checked nor given a dialect.
+  if (known && isKnown(cx, 'connection')) {
     dialect = known[connection];
     if (!dialect) {
       const guess = closest(connection, Object.keys(known));

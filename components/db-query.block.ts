@@ -1,6 +1,7 @@
 // DbQuery (Запрос в БД): one SQL statement with named parameters on a configured connection.
 import { z } from 'zod';
 import { SCENARIO_ERROR_CODES as C, distinctNames, isReadOnlySql, parseNamedSql, type BlockDefinition, type NamedSql } from '../engine/index.js';
+import { isKnown } from './common.js';
 import { compileDbCommon, dbCommonShape, runDbCall, type DbCommonConfig } from './db-common.js';
 
 const schema = z.strictObject({ sql: z.string().min(1), ...dbCommonShape });
@@ -35,7 +36,8 @@ export const dbQueryBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     const given = new Set(common.params.map(([n]) => n));
     const used = distinctNames(parsed);
     for (const name of used) {
-      if (!given.has(name)) cx.issue(['sql'], C.MISSING_PROPERTY, `the statement uses :${name}, which "params" does not give`, `add it: params: { ${name}: '[${name}]' }`);
+      // A parameter left out as wrong (`c:` with no value) is reported there already, not as missing.
+      if (!given.has(name) && isKnown(cx, `params.${name}`)) cx.issue(['sql'], C.MISSING_PROPERTY, `the statement uses :${name}, which "params" does not give`, `add it: params: { ${name}: '[${name}]' }`);
     }
     for (const [name] of common.params) {
       if (!used.includes(name)) cx.issue(['params', name], C.INVALID_PROPERTY, `parameter "${name}" is not used by the statement`, used.length ? `the statement uses ${used.map((n) => `:${n}`).join(', ')}` : 'the statement has no :name parameters');

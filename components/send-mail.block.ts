@@ -13,7 +13,7 @@ import {
   type MailMessage,
   type MailerPort,
 } from '../engine/index.js';
-import { checkTextVariable, expr, varName } from './common.js';
+import { checkTextVariable, expr, isKnown, varName } from './common.js';
 
 const schema = z.strictObject({
   to: expr,
@@ -55,10 +55,10 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
   exits: { success: next, error: failed }`,
   compile(raw, cx) {
     if (raw.template) cx.usesTemplate(['template'], raw.template);
-    else if (raw.text === undefined && raw.html === undefined) {
+    else if (raw.text === undefined && raw.html === undefined && isKnown(cx, 'text', 'html', 'template')) {
       cx.issue([], 'E_MISSING_PROPERTY', 'SendMail needs "text", "html" or "template"', 'e.g. template: bpium-new-task');
     }
-    if (!raw.template && raw.subject === undefined) cx.issue([], 'E_MISSING_PROPERTY', 'SendMail needs "subject" (or a template with a subject file)');
+    if (!raw.template && raw.subject === undefined && isKnown(cx, 'subject', 'template')) cx.issue([], 'E_MISSING_PROPERTY', 'SendMail needs "subject" (or a template with a subject file)');
     if (raw.errorVariable) checkTextVariable(cx, 'errorVariable', raw.errorVariable);
     const c: Config = { to: cx.expression(['to'], raw.to) };
     for (const k of ['cc', 'bcc', 'subject', 'text', 'html'] as const) {

@@ -18,7 +18,7 @@ import {
   type WebRequestSpec,
 } from '../engine/index.js';
 import { maskBody, maskHeaders, maskUrl, maskUrlText } from '../adapters/web/redact.js';
-import { checkTextVariable, expr, varName } from './common.js';
+import { checkTextVariable, expr, isKnown, varName } from './common.js';
 import { cookieHeader, keepCookies } from './web-cookies.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -106,14 +106,15 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
   compile(raw, cx) {
     const bodies = (['json', 'form', 'body'] as const).filter((k) => raw[k] !== undefined);
     if (bodies.length > 1) cx.issue([bodies[1]!], 'E_INVALID_PROPERTY', `"${bodies.join('" and "')}" are alternatives: give one body`);
-    if (bodies.length > 0 && (raw.method === 'GET' || raw.method === 'HEAD')) {
+    // A method left out as wrong (FETCH) is unknown here, not the default GET: nothing is said about its body.
+    if (bodies.length > 0 && (raw.method === 'GET' || raw.method === 'HEAD') && isKnown(cx, 'method')) {
       cx.issue([bodies[0]!], 'E_INVALID_PROPERTY', `a ${raw.method} request has no body`, 'put the values in "query", or use method: POST');
     }
     if (raw.contentType !== undefined) {
-      if (raw.body === undefined) cx.issue(['contentType'], 'E_INVALID_PROPERTY', '"contentType" goes with "body" ("json" and "form" set their own)');
+      if (raw.body === undefined && isKnown(cx, 'body')) cx.issue(['contentType'], 'E_INVALID_PROPERTY', '"contentType" goes with "body" ("json" and "form" set their own)');
       if (/[\r\n]/.test(raw.contentType)) cx.issue(['contentType'], 'E_INVALID_PROPERTY', '"contentType" must be one line');
     }
-    if (raw.idempotencyKey && raw.method !== 'POST' && raw.method !== 'PATCH') {
+    if (raw.idempotencyKey && raw.method !== 'POST' && raw.method !== 'PATCH' && isKnown(cx, 'method')) {
       cx.issue(['idempotencyKey'], 'E_INVALID_PROPERTY', `"idempotencyKey" is for POST and PATCH; ${raw.method} is idempotent already`);
     }
     for (const name of Object.keys(raw.headers ?? {})) {

@@ -8,7 +8,7 @@ export type { CompiledExpression, EvalContext, ExpressionSyntaxError } from './e
 export { checkJsonPath, queryJsonPath } from './jsonpath.js';
 export { jsonText, isStackOverflow } from './json-text.js';
 export { cutText, cutTextParts, TRACE_TEXT_CHARS } from './cut-text.js';
-export { loadScenarioText, scenarioNameOf, type LoadOptions, type LoadResult } from './loader.js';
+export { loadScenarioText, scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOptions, type LoadResult } from './loader.js';
 export { expressionSchema, variableNameSchema } from './well-formed.js';
 export { defaultOf, returnValueSlot } from './variables.js';
 export { outlineOfScenario, outlineOfText, unwiredEnd, blockDetail, EXIT_END_LABELS, type ScenarioOutline, type OutlineBlock, type OutlineExit, type ExitEnd } from './outline.js';

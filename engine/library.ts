@@ -3,7 +3,7 @@ import { readdirSync, type Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative } from 'node:path';
 import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
-import { loadScenarioText, scenarioNameOf, type LoadOptions, type ScenarioReferences } from './loader.js';
+import { loadScenarioText, scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOptions, type ScenarioReferences } from './loader.js';
 import type { Scenario } from './model.js';
 import { closest } from './suggest.js';
 import { notAScenario } from './other-files.js';
@@ -30,6 +30,13 @@ export interface ScenarioLibrary {
    * run can tell which problems stand in its way. A file whose YAML cannot be read has no entry.
    */
   readonly calls?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The blocks of the files with problems that could still be compiled, so that checks made beside the loader (a
+   * DbQuery statement prepared on its database) cover them in the same pass; `faulty` says which have problems.
+   */
+  readonly compiled?: readonly CompiledBlock[];
+  /** Checks that wait for problems reported with their block to be fixed. */
+  readonly deferred?: readonly DeferredCheck[];
 }
 
 export interface LibraryOptions extends LoadOptions {
@@ -75,6 +82,8 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   // References of files with problems of their own are checked too: every problem is reported in one pass.
   const invalidRefs: ScenarioReferences[] = [];
   const calls = new Map<string, string[]>();
+  const compiled: CompiledBlock[] = [];
+  const deferred: DeferredCheck[] = [];
   // Fixture, test and configuration files among the scenarios: reported as such, and not offered as scenario names.
   const notScenarios = new Set<string>();
   for (const t of texts) {
@@ -95,6 +104,8 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
         continue;
       }
       issues.push(...r.issues);
+      compiled.push(...(r.compiled ?? []));
+      deferred.push(...(r.deferred ?? []));
       if (r.references) {
         invalidRefs.push(r.references);
         calls.set(r.references.name, r.references.calls.map((c) => c.scenario));
@@ -110,11 +121,12 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
     if (own.length) {
       issues.push(...own);
       scenarios.delete(s.name);
+      for (const block of s.blocks.values()) compiled.push({ block, faulty: new Set() });
     }
   }
   for (const refs of invalidRefs) issues.push(...check(refs));
   issues.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
-  return { dir, scenarios, issues: dedupe(issues), calls };
+  return { dir, scenarios, issues: dedupe(issues), calls, compiled, deferred };
 }
 
 /** Where to create a missing template: in the folder searched, named, so a file checked from elsewhere shows which one. */

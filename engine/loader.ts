@@ -12,7 +12,7 @@ import type { VarType } from './values.js';
 import { lostNumber } from './yaml-numbers.js';
 import { yamlSyntaxHint } from './yaml-syntax-hints.js';
 import { closest } from './suggest.js';
-import { allowedKeys, BLOCK_KEYS, reportSchemaIssues, withoutBadEntries, type ZodIssueLike } from './schema-issues.js';
+import { allowedKeys, BLOCK_KEYS, reportSchemaIssues, wellFormedPart, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables, returnValueSlot } from './variables.js';
 import { checkWellFormedProperties } from './well-formed.js';
 import { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
@@ -40,7 +40,26 @@ export interface ScenarioReferences {
   templates: Scenario['templates'];
 }
 
-export type LoadResult = { ok: true; scenario: Scenario } | { ok: false; issues: ScenarioIssue[]; references?: ScenarioReferences };
+/**
+ * A block of a file with problems that could still be compiled (from its well-formed properties when it has problems
+ * of its own), for the checks run beside the loader, such as preparing a DbQuery statement on its database.
+ */
+export interface CompiledBlock {
+  block: Block;
+  /** Its top-level properties with problems ('' for the block as a whole); empty when the block has none of its own. */
+  faulty: ReadonlySet<string>;
+}
+
+/** Checks that could not run on a block because of the problems reported with it: they run once those are fixed. */
+export interface DeferredCheck extends SourceLocation {
+  block: string;
+  /** Which checks, e.g. "its own checks" or "preparing its statement". */
+  checks: string;
+}
+
+export type LoadResult =
+  | { ok: true; scenario: Scenario }
+  | { ok: false; issues: ScenarioIssue[]; references?: ScenarioReferences; compiled?: CompiledBlock[]; deferred?: DeferredCheck[] };
 
 /** Scenario name from a file path: the file name without its extension, as Oktell names service scenarios. */
 export function scenarioNameOf(file: string): string {
@@ -127,6 +146,8 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   const blocks = new Map<string, Block>();
   const calls: Array<{ scenario: string; loc: SourceLocation; block: string }> = [];
   const templates: Array<{ name: string; loc: SourceLocation; block: string }> = [];
+  const compiled: CompiledBlock[] = [];
+  const deferred: DeferredCheck[] = [];
   if (isSeq(blocksNode)) {
     // `- kind: Start` items: the blocks are there, without the ids exits lead to.
     report(src.locate(['blocks']), C.NOT_A_MAPPING, '"blocks" must be a mapping of block ids to blocks, not a list', 'give each block an id in place of its "- ", e.g. begin: { kind: Start, exits: { next: done } } (exits lead to ids)');
@@ -137,8 +158,12 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   } else {
     // A duplicate block id is reported already; its later block is the one loaded, once.
     for (const id of new Set((blocksNode as YAMLMap).items.map(keyOf))) {
-      const block = loadBlock(src, id, (js.blocks as Record<string, unknown>)[id], variables, untyped, opts.registry, report, calls, templates, opts.databases);
-      if (block) blocks.set(id, block);
+      const loaded = loadBlock(src, id, (js.blocks as Record<string, unknown>)[id], variables, untyped, opts.registry, report, calls, templates, opts.databases);
+      if (loaded === 'deferred') deferred.push({ ...src.locate(['blocks', id], { key: true }), block: id, checks: 'its own checks' });
+      else if (loaded) {
+        compiled.push(loaded);
+        if (loaded.faulty.size === 0) blocks.set(id, loaded.block);
+      }
     }
   }
 
@@ -190,7 +215,7 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   if (issues.length) {
     // A list under variables: declares its names too (untyped), as reported there.
     const declared = new Set([...(js.variables && typeof js.variables === 'object' && !Array.isArray(js.variables) ? Object.keys(js.variables) : []), ...untyped]);
-    return { ok: false, issues, references: { name, declared, calls, templates } };
+    return { ok: false, issues, references: { name, declared, calls, templates }, compiled, deferred };
   }
   const scenario: Scenario = {
     name,
@@ -263,7 +288,7 @@ function loadBlock(
   calls: Array<{ scenario: string; loc: SourceLocation; block: string }>,
   templates: Array<{ name: string; loc: SourceLocation; block: string }>,
   databases?: Readonly<Record<string, DbDialect>>,
-): Block | undefined {
+): CompiledBlock | 'deferred' | undefined {
   const base = ['blocks', id];
   const at = (path: readonly PathSeg[], key = false) => src.locate([...base, ...path], { key });
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -281,13 +306,28 @@ function loadBlock(
     report(at(['kind']), C.UNKNOWN_KIND, `unknown block kind "${r.kind}"`, kindHint(r.kind, registry), id);
     return undefined;
   }
-  let ok = true;
+  /** Problems reported for this block so far; one reported twice (by the schema walk and the compile) is said once. */
+  const said = new Set<string>();
+  /** The top-level properties with problems ('' for the block as a whole). */
+  const faulty = new Set<string>();
   const issue: Report = (loc, code, message, hint) => {
-    ok = false;
+    const key = `${loc.line}:${loc.col}:${code}:${message}`;
+    if (said.has(key)) return;
+    said.add(key);
     report(loc, code, message, hint, id);
   };
+  /** Runs a check of the property at `path`, marking the property faulty when the check reports a problem. */
+  const checking = <T>(path: readonly PathSeg[], check: () => T): T => {
+    const before = said.size;
+    const result = check();
+    if (said.size > before) faulty.add(String(path[0] ?? ''));
+    return result;
+  };
   for (const k of ['title', 'description'] as const) {
-    if (r[k] !== undefined && typeof r[k] !== 'string') issue(at([k]), C.INVALID_PROPERTY, `"${k}" must be text`);
+    if (r[k] !== undefined && typeof r[k] !== 'string') {
+      faulty.add(k);
+      issue(at([k]), C.INVALID_PROPERTY, `"${k}" must be text`);
+    }
   }
   const exits: Record<string, string> = {};
   if (r.exits !== undefined && r.exits !== null) {
@@ -307,10 +347,11 @@ function loadBlock(
     ...(databases ? { databases } : {}),
     expression(path, value, expects) {
       // The location travels with the expression: a run-time failure points at this property, not only the block.
-      return { ...compileProperty(src, [...base, ...path], value, variables, untyped, issue, expects), at: at(path) };
+      return { ...checking(path, () => compileProperty(src, [...base, ...path], value, variables, untyped, issue, expects)), at: at(path) };
     },
     variable(path, name) {
       if (!variables.has(name) && !untyped.has(name)) {
+        faulty.add(String(path[0] ?? ''));
         const guess = closest(name, [...variables.keys()]);
         // A variable named by a mapping key (set: { x: … }) is reported at the key; one given as a value at the value.
         const slot = returnValueSlot(name);
@@ -328,6 +369,7 @@ function loadBlock(
     },
     variableType: (name) => variables.get(name)?.type,
     issue(path, code, message, hint, key, offset) {
+      faulty.add(String(path[0] ?? ''));
       issue(offset === undefined ? at(path, key) : src.locateInScalar([...base, ...path], offset), code, message, hint);
     },
     locate: (path) => at(path),
@@ -341,30 +383,41 @@ function loadBlock(
   const props: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) if (!BLOCK_META_KEYS.has(k)) props[k] = v;
   let parsed = def.schema.safeParse(props);
+  let compileCx = cx;
   if (!parsed.success) {
     const zodIssues = parsed.error.issues as unknown as ZodIssueLike[];
     reportSchemaIssues(zodIssues, [], props, def, at, issue);
-    // When the only trouble is unknown properties (typos), the rest is still checked in this same pass: without
-    // them the block may parse, and its expressions and variables get checked too.
-    // Wrong entries of a mapping property (one bad `extract` option) are left out the same way, so the other
-    // entries are compiled and checked too.
-    const rest = withoutBadEntries(def.schema, zodIssues, props);
-    if (rest) parsed = def.schema.safeParse(rest);
-    if (!parsed.success) {
-      // The block cannot be compiled, but its well-formed properties are still checked one by one, so one wrongly
-      // shaped property does not hide the mistakes in the others until it is fixed.
+    for (const zi of zodIssues) if (zi.path.length > 0 || zi.code !== 'unrecognized_keys') faulty.add(String(zi.path[0] ?? ''));
+    // The block is still compiled without what is wrong (a wrong property, a wrong entry of a mapping, an unknown
+    // key), so its own checks (two bodies, an unknown connection, a statement's parameters) report in this same
+    // pass; checks that need a left-out property learn it is unknown through `omitted` and stay silent.
+    const part = wellFormedPart(def.schema, zodIssues, props);
+    const lenient = part && def.schema.safeParse(part.props);
+    if (!part || !lenient?.success) {
+      // A required property is missing or wrong, or no form fits: the block cannot be compiled, but its well-formed
+      // properties are still checked one by one, so one wrongly shaped property does not hide the mistakes in the
+      // others until it is fixed. What else the block checks waits for these fixes, which validate says.
       checkWellFormedProperties(def.schema, zodIssues, props, cx);
-      return undefined;
+      return 'deferred';
+    }
+    // What was left out is still checked where it is well formed (an expression beside a wrong option).
+    checkWellFormedProperties(def.schema, zodIssues, part.rest, cx);
+    parsed = lenient;
+    if (part.omitted.size) {
+      compileCx = { ...cx, omitted: part.omitted };
+      for (const o of part.omitted) faulty.add(o.split('.')[0]!);
     }
   }
   let config: unknown;
   try {
-    config = def.compile(parsed.data, cx);
+    config = def.compile(parsed.data, compileCx);
   } catch (e) {
+    faulty.add('');
     issue(at([]), C.INVALID_PROPERTY, `could not compile ${def.kind}: ${(e as Error).message}`);
   }
-  if (!ok) return undefined;
-  return {
+  // Every problem of the block marks something faulty (an unknown key or exit: the block as a whole).
+  if (said.size > 0 && faulty.size === 0) faulty.add('');
+  const block: Block = {
     id,
     kind: def.kind,
     ...(typeof r.title === 'string' ? { title: r.title } : {}),
@@ -374,6 +427,7 @@ function loadBlock(
     def,
     loc: src.locate(base, { key: true }),
   };
+  return { block, faulty };
 }
 
 /** A pasteable `exits:` for the list (`- next: c`) or bare (`exits: b`) forms, else the kind's exits. */

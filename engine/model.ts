@@ -78,6 +78,13 @@ export interface CompileContext {
   readonly databases?: Readonly<Record<string, DbDialect>>;
   /** Declares the use of a mail template, checked against the template files. */
   usesTemplate(path: readonly (string | number)[], name: string): void;
+  /**
+   * Set when the block failed its schema and is compiled from its well-formed properties alone, so that its own
+   * checks still report in the same pass: the properties left out as wrong (`method`), wrong entries of a mapping
+   * (`params.c`), and the property an unknown key most likely means. Their values are unknown (a left-out property with
+   * a default has the default), so a check that depends on one must stay silent: use `isKnown` from components/common.
+   */
+  readonly omitted?: ReadonlySet<string>;
 }
 
 /** Control signals a block can return instead of an exit name. */

@@ -143,36 +143,70 @@ function indent(text: string): string {
     .join('\n');
 }
 
+/** What of a block's properties fits its schema on its own, and what was left out to get it. */
+export interface WellFormedPart {
+  props: Record<string, unknown>;
+  /** Left out as wrong: properties (`method`), entries of mapping properties (`params.c`), and meant-but-misspelt ones. */
+  omitted: Set<string>;
+  /** The left-out values themselves (whole properties, or a mapping with only its wrong entries). */
+  rest: Record<string, unknown>;
+}
+
 /**
- * `props` without the entries of record-valued properties (`extract: { f: … }`, `set: { x: … }`) that zod found
- * wrong, when those are the only problems besides unknown keys at the block's level (dropped too): the block can then
- * be compiled from the rest, so its other entries get their own checks (a JSONPath, a pattern) in the same pass.
- * Undefined when some other problem remains.
+ * `props` without what zod found wrong, so that the block can still be compiled and its own checks (a body given
+ * twice, an unknown connection, a statement's parameters) report in the same pass as the schema's: a wrong property
+ * is left out, a mapping property (`extract`, `params`, `set`) keeps its good entries, unknown keys are dropped.
+ * An unknown key that resembles a property not given (`subjct`) counts as that property left out, since it is most
+ * likely meant. Undefined when a problem concerns the block as a whole (a union of forms that fits none).
  */
-export function withoutBadEntries(schema: unknown, issues: readonly ZodIssueLike[], props: Record<string, unknown>): Record<string, unknown> | undefined {
-  const shape = (schema as { shape?: Record<string, { def?: { type?: string; innerType?: { def?: { type?: string } } } }> }).shape ?? {};
+export function wellFormedPart(schema: unknown, issues: readonly ZodIssueLike[], props: Record<string, unknown>): WellFormedPart | undefined {
+  type Def = { def?: { type?: string; innerType?: { def?: { type?: string } } } };
+  const shape = (schema as { shape?: Record<string, Def> }).shape;
+  if (!shape) return undefined;
   const isRecord = (key: string) => {
     const def = shape[key]?.def;
     return (def?.type === 'optional' ? def.innerType?.def?.type : def?.type) === 'record';
   };
-  const drop = new Map<string, Set<string>>();
+  const badProps = new Set<string>();
+  const badEntries = new Map<string, Set<string>>();
   const unknownKeys = new Set<string>();
   for (const zi of issues) {
     const [prop, entry] = zi.path;
-    if (zi.path.length === 0 && zi.code === 'unrecognized_keys') {
+    if (zi.path.length === 0) {
+      if (zi.code !== 'unrecognized_keys') return undefined;
       for (const k of zi.keys ?? []) unknownKeys.add(k);
       continue;
     }
-    const value = typeof prop === 'string' ? props[prop] : undefined;
-    if (typeof prop !== 'string' || typeof entry !== 'string' || !isRecord(prop) || !value || typeof value !== 'object') return undefined;
-    if (!drop.has(prop)) drop.set(prop, new Set());
-    drop.get(prop)!.add(entry);
+    if (typeof prop !== 'string') return undefined;
+    const value = props[prop];
+    if (typeof entry === 'string' && isRecord(prop) && value && typeof value === 'object' && !Array.isArray(value)) {
+      if (!badEntries.has(prop)) badEntries.set(prop, new Set());
+      badEntries.get(prop)!.add(entry);
+    } else badProps.add(prop);
   }
   const out: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  const omitted = new Set<string>(badProps);
   for (const [k, v] of Object.entries(props)) {
     if (unknownKeys.has(k)) continue;
-    const bad = drop.get(k);
-    out[k] = bad ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([e]) => !bad.has(e))) : v;
+    if (badProps.has(k)) {
+      rest[k] = v;
+      continue;
+    }
+    const bad = badEntries.get(k);
+    if (!bad) {
+      out[k] = v;
+      continue;
+    }
+    const entries = Object.entries(v as Record<string, unknown>);
+    out[k] = Object.fromEntries(entries.filter(([e]) => !bad.has(e)));
+    rest[k] = Object.fromEntries(entries.filter(([e]) => bad.has(e)));
+    for (const e of bad) omitted.add(`${k}.${e}`);
   }
-  return out;
+  const allowed = Object.keys(shape);
+  for (const k of unknownKeys) {
+    const meant = closest(k, [...BLOCK_KEYS, ...allowed]);
+    if (meant !== undefined && allowed.includes(meant) && !(meant in props)) omitted.add(meant);
+  }
+  return { props: out, omitted, rest };
 }

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderNamedSql, SCENARIO_ERROR_CODES as C, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
+import { renderNamedSql, SCENARIO_ERROR_CODES as C, type CompiledBlock, type DeferredCheck, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
 import { appliedMigrations } from './migrations.js';
 import type { DatabaseSettings } from './settings.js';
 
@@ -21,7 +21,16 @@ export interface PrepareReport {
   issues: ScenarioIssue[];
   /** Connections whose statements were not checked, and why (unreachable, no such connection…). */
   skipped: Array<{ connection: string; reason: string }>;
+  /** Statements not prepared because their block's statement or connection has a problem reported already. */
+  deferred: DeferredCheck[];
 }
+
+/**
+ * A block's problems that make preparing its statement pointless or misleading: in the statement itself (a `?`
+ * placeholder, a parameter missing), in its connection, or in the block as a whole (an unknown default connection).
+ * Problems elsewhere (a bad maxRows, an unused parameter, another block) do not stop the check.
+ */
+const SPOILS_THE_STATEMENT = ['sql', 'connection', ''];
 
 const CONNECT_TIMEOUT_MS = 3000;
 /** PostgreSQL cannot guess a parameter's type from the text alone (`SELECT :x`): that is not the author's mistake. */
@@ -34,16 +43,23 @@ const PG_INDETERMINATE_TYPE = '42P18';
  */
 export async function checkStatementsPrepare(library: ScenarioLibrary, settings: DatabaseSettings, scenariosDir: string): Promise<PrepareReport> {
   const byConnection = new Map<string, Statement[]>();
-  for (const scenario of library.scenarios.values()) {
-    for (const block of scenario.blocks.values()) {
-      if (block.kind !== 'DbQuery') continue;
-      const c = block.config as { connection: string; statement: NamedSql };
-      const list = byConnection.get(c.connection) ?? [];
-      list.push({ connection: c.connection, statement: c.statement, issue: { ...block.loc, block: block.id } });
-      byConnection.set(c.connection, list);
+  const report: PrepareReport = { issues: [], skipped: [], deferred: [] };
+  // The statements of files with problems elsewhere are prepared too, in the same pass as those problems.
+  const blocks: CompiledBlock[] = [
+    ...[...library.scenarios.values()].flatMap((s) => [...s.blocks.values()].map((block) => ({ block, faulty: new Set<string>() }))),
+    ...(library.compiled ?? []),
+  ];
+  for (const { block, faulty } of blocks) {
+    if (block.kind !== 'DbQuery') continue;
+    if (SPOILS_THE_STATEMENT.some((p) => faulty.has(p))) {
+      report.deferred.push({ ...block.loc, block: block.id, checks: 'preparing its statement' });
+      continue;
     }
+    const c = block.config as { connection: string; statement: NamedSql };
+    const list = byConnection.get(c.connection) ?? [];
+    list.push({ connection: c.connection, statement: c.statement, issue: { ...block.loc, block: block.id } });
+    byConnection.set(c.connection, list);
   }
-  const report: PrepareReport = { issues: [], skipped: [] };
   for (const [connection, statements] of byConnection) {
     const s = settings[connection];
     try {

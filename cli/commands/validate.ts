@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import pc from 'picocolors';
-import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type ScenarioIssue } from '../../engine/index.js';
+import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type DeferredCheck, type ScenarioIssue } from '../../engine/index.js';
 import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare } from '../../adapters/db/prepare-check.js';
 import { cliDatabases, existingDataDir, loadLibrary, scenariosDir, UsageError } from '../config.js';
@@ -18,6 +18,8 @@ export interface Validation {
   count: number;
   /** Connections whose DbQuery statements could not be prepared (the database is down…), and why. */
   unchecked: Array<{ connection: string; reason: string }>;
+  /** Checks of blocks that wait for the problems reported with them to be fixed. */
+  deferred: DeferredCheck[];
 }
 
 export function validateCommand(): Command {
@@ -35,10 +37,12 @@ export function validateCommand(): Command {
       if (opts.dataDir !== undefined) existingDataDir(resolve(opts.dataDir));
       const result = await validate(groups, opts.dataDir);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ valid: result.issues.length === 0, scenarios: result.count, issues: result.issues, ...(result.unchecked.length ? { unchecked: result.unchecked } : {}) }, null, 2)}\n`);
+        const extra = { ...(result.unchecked.length ? { unchecked: result.unchecked } : {}), ...(result.deferred.length ? { deferred: result.deferred } : {}) };
+        process.stdout.write(`${JSON.stringify({ valid: result.issues.length === 0, scenarios: result.count, issues: result.issues, ...extra }, null, 2)}\n`);
       } else {
         for (const i of result.issues) process.stdout.write(`${formatIssue(i)}\n`);
         for (const u of result.unchecked) process.stderr.write(`note: the statements on connection "${u.connection}" were not prepared: ${u.reason}\n`);
+        if (result.deferred.length) process.stdout.write(`${deferredNote(result.deferred)}\n`);
         process.stdout.write(`${summary(result)}\n`);
       }
       process.exitCode = result.issues.length ? 1 : 0;
@@ -53,20 +57,30 @@ export function validateCommand(): Command {
 export async function validate(groups: ValidationGroups, dataDir?: string): Promise<Validation> {
   const issues: ScenarioIssue[] = [];
   const unchecked: Validation['unchecked'] = [];
+  const deferred: DeferredCheck[] = [];
   const settings = configuredDatabases(dataDir);
   let count = 0;
   for (const [dir, files] of groups) {
     const { library } = await loadLibrary(dir, files, undefined, settings && databaseDialects(settings));
-    issues.push(...library.issues);
-    // Where a connection can be reached, its statements must prepare there too (reported at the block's line).
+    const found = [...library.issues];
+    deferred.push(...(library.deferred ?? []));
+    // Where a connection can be reached, its statements must prepare there too (reported at the block's line), also
+    // in files with other problems, so that they come in the same list.
     if (settings) {
       const prepared = await checkStatementsPrepare(library, settings, dir);
-      issues.push(...prepared.issues);
+      found.push(...prepared.issues);
       unchecked.push(...prepared.skipped);
+      deferred.push(...prepared.deferred);
     }
+    issues.push(...found.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
     count += files?.length ?? (await listScenarioFiles(dir)).length;
   }
-  return { issues, count, unchecked };
+  return { issues, count, unchecked, deferred: deferred.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line) };
+}
+
+/** One line naming the checks that wait for fixes, so that a clean second run is not mistaken for the last word. */
+export function deferredNote(deferred: readonly DeferredCheck[]): string {
+  return `note: more checks run once these are fixed: ${deferred.map((d) => `${d.file}:${d.line}:${d.col} block ${d.block} (${d.checks})`).join('; ')}`;
 }
 
 /** The last line of a validation: all valid, or how many problems in how many files. */

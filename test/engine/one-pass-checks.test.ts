@@ -273,3 +273,49 @@ blocks:
     assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.issues));
   });
 });
+
+describe('a block with schema mistakes still has its own checks, in the same pass', () => {
+  /** Every problem of one load, as `line:col code`, in file order. */
+  const problems = (text: string, databases?: Record<string, 'sqlite' | 'postgres'>) => {
+    const r = loadScenarioText('B.yaml', text, { registry: defaultRegistry, ...(databases ? { databases } : {}) });
+    return r.ok ? [] : r.issues.map((i) => `${i.line}:${i.col} ${i.code}`).sort((a, b) => parseFloat(a.replace(':', '.')) - parseFloat(b.replace(':', '.')) || a.localeCompare(b));
+  };
+  const block = (lines: string) => `variables: { err: number, body: string, when: datetime, x: string }\nblocks:\n  b:\n${lines.replace(/^/gm, '    ')}\n`;
+  // [what, the block's lines (line 4 on), the problems, the connections configured (default: main and crm)]
+  const cases: Array<[string, string, string[], Record<string, 'sqlite' | 'postgres'>?]> = [
+    [
+      'WebRequest: wrong types beside two bodies, bad headers and a number errorCode',
+      `kind: WebRequest\nmethod: FETCH\nurl: '"https://x.example"'\ntimeout: "ten"\nmaxRedirects: -1\njson: { a: '"1"' }\nform: { b: '"2"' }\nheaders: { "Bad Header": '"x"', Content-Length: '"1"' }\nerrorCode: err`,
+      ['5:13 E_INVALID_PROPERTY', '7:14 E_INVALID_PROPERTY', '8:19 E_INVALID_PROPERTY', '10:11 E_INVALID_PROPERTY', '11:30 E_INVALID_PROPERTY', '11:53 E_INVALID_PROPERTY', '12:16 E_INVALID_PROPERTY'],
+    ],
+    [
+      'DbQuery: a wrong maxRows beside an unknown connection, a ? placeholder, a missing and an unused parameter',
+      `kind: DbQuery\nconnection: crmm\nsql: SELECT x FROM t WHERE a = ? AND b = :b\nparams: { c: '"1"' }\nmaxRows: lots`,
+      ['5:17 E_UNKNOWN_CONNECTION', '6:10 E_INVALID_PROPERTY', '6:10 E_MISSING_PROPERTY', '7:18 E_INVALID_PROPERTY', '8:14 E_INVALID_PROPERTY'],
+    ],
+    // A left-out property is unknown, not absent nor its default: no second problem for the same mistake.
+    ['a wrong method is not taken for GET (no "a GET request has no body", no idempotencyKey remark)', `kind: WebRequest\nmethod: post\nurl: '"https://x.example"'\njson: { a: '"1"' }\nidempotencyKey: true`, ['5:13 E_INVALID_PROPERTY']],
+    ['a wrong body leaves contentType alone', `kind: WebRequest\nmethod: POST\nurl: '"https://x.example"'\nbody: [x]\ncontentType: text/plain`, ['7:11 E_INVALID_PROPERTY']],
+    ['a parameter without a value is not also missing from params', `kind: DbQuery\nsql: SELECT 1 WHERE :c = 1\nparams: { c }`, ['6:15 E_INVALID_PROPERTY']],
+    ['a wrong connection is not taken for "main" (which is not configured here)', `kind: DbQuery\nconnection: 5\nsql: SELECT 1 AS one`, ['5:17 E_INVALID_PROPERTY'], { crm: 'sqlite' }],
+    ['a text given as a list does not make SendMail "need text"', `kind: SendMail\nto: '"a@example.com"'\nsubject: '"s"'\ntext: [body]`, ['7:11 E_INVALID_PROPERTY']],
+    ['a misspelt subject does not make SendMail "need subject"', `kind: SendMail\nto: '"a@example.com"'\nsubjct: '"s"'\ntext: '"t"'`, ['6:5 E_UNKNOWN_KEY']],
+    ['a wrong record does not make getRecord "need record"', `kind: Bpium\nmethod: getRecord\ncatalog: '"3"'\nrecord: [x]`, ['7:13 E_INVALID_PROPERTY']],
+  ];
+  const both: Record<string, 'sqlite' | 'postgres'> = { main: 'sqlite', crm: 'postgres' };
+  for (const [what, lines, expected, databases = both] of cases) {
+    it(what, () => assert.deepEqual(problems(block(lines), databases), expected));
+  }
+
+  it('says which blocks could not be checked further: a required property missing, or no form of a Condition fits', () => {
+    const text = block(`kind: SendMail\nsubject: '"s"'\ntext: '[nobody]'\nexits: { success: c }`) + `  c:\n    kind: Condition\n    left: '[x]'\n    operator: '=>'\n    right: '""'\n`;
+    const r = loadScenarioText('D.yaml', text, { registry: defaultRegistry });
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.deepEqual(r.issues.map((i) => `${i.line}:${i.col} ${i.code}`), ['4:5 E_MISSING_PROPERTY', '6:13 E_UNKNOWN_VARIABLE', '11:15 E_INVALID_PROPERTY']);
+    assert.deepEqual(r.deferred, [
+      { file: 'D.yaml', line: 3, col: 3, block: 'b', checks: 'its own checks' },
+      { file: 'D.yaml', line: 8, col: 3, block: 'c', checks: 'its own checks' },
+    ]);
+  });
+});
