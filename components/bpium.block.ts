@@ -18,7 +18,7 @@ import {
   type CompiledExpression,
   type JsonValue,
 } from '../engine/index.js';
-import { checkTextVariable, expr, exprMap, isKnown, varName } from './common.js';
+import { checkOutputVariable, checkTextVariable, expr, exprMap, isKnown, varName } from './common.js';
 
 const METHODS = ['findRecord', 'getRecord', 'getCatalogStructure', 'createRecord', 'updateRecord', 'deleteRecord'] as const;
 type Method = (typeof METHODS)[number];
@@ -135,7 +135,9 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
     only('valuesJson', ['createRecord', 'updateRecord']);
     only('newId', ['createRecord']);
     only('fields', ['findRecord', 'getRecord']);
-    for (const v of [raw.answer, raw.newId]) if (v) cx.variable([], v);
+    // The answer is the record (or list) as JSON text: a number or date variable could never hold it.
+    if (raw.answer) checkOutputVariable(cx, 'answer', raw.answer, 'json');
+    if (raw.newId) cx.variable(['newId'], raw.newId);
     if (raw.errorCode) checkTextVariable(cx, 'errorCode', raw.errorCode);
     const fields: Array<[string, CompiledExpression]> = Object.entries(raw.fields ?? {}).map(([v, f]) => [cx.variable(['fields', v], v), cx.expression(['fields', v], f)]);
     const map = (obj: Record<string, unknown> | undefined, key: string) =>

@@ -1,6 +1,6 @@
 // Schema pieces shared by block definitions.
 import { z } from 'zod';
-import { SCENARIO_ERROR_CODES, expressionSchema, variableNameSchema, type CompileContext } from '../engine/index.js';
+import { SCENARIO_ERROR_CODES, expressionSchema, variableNameSchema, type CompileContext, type VarType } from '../engine/index.js';
 
 /** An expression property: text is an Oktell expression, a number or boolean a constant. */
 export const expr = expressionSchema(z.union([z.string(), z.number(), z.boolean()]));
@@ -23,14 +23,41 @@ export function isKnown(cx: CompileContext, ...properties: string[]): boolean {
 }
 
 /**
+ * What a block stores in an output variable, and the variable types that can hold it on every run. Text codes
+ * (errorCode) fit only text; JSON that is always an object or array (headers, rows, a Bpium answer) also a json
+ * variable; an answer's body too (a JSON API's body), never a number or a date, since any other body (an error page,
+ * an empty answer) would fail the run after the request was sent; a number (status, row count) anything but a date.
+ */
+const RECEIVES = {
+  text: { what: 'text', fits: ['string'], fix: 'string' },
+  json: { what: 'JSON text', fits: ['string', 'json'], fix: 'string or json, and take values out of it with a Parser' },
+  body: { what: 'the answer\'s text', fits: ['string', 'json'], fix: 'string or json, and take a number or date out of it with a Parser, whose error exit handles an answer that does not fit' },
+  number: { what: 'a number', fits: ['number', 'string', 'json'], fix: 'number' },
+} as const satisfies Record<string, { what: string; fits: readonly VarType[]; fix: string }>;
+
+/**
+ * Checks a variable a block stores its result in (`responseBody`, `rows`, `errorCode` …): it must be declared, and of a
+ * type that can hold what it receives. Storing happens after the block's effect (the request was sent, the row
+ * written), so a type that cannot hold it would fail the run for good after the fact: refused at load time instead.
+ */
+export function checkOutputVariable(cx: CompileContext, property: string, name: string, receives: keyof typeof RECEIVES): void {
+  cx.variable([property], name);
+  checkOutputType(cx, [property], `${property} ${name}`, name, receives);
+}
+
+/** The type half of checkOutputVariable, for a variable named elsewhere (a key of `extract`); `subject` opens the message. */
+export function checkOutputType(cx: CompileContext, path: readonly (string | number)[], subject: string, name: string, receives: keyof typeof RECEIVES): void {
+  const type = cx.variableType?.(name);
+  const r = RECEIVES[receives];
+  if (type === undefined || (r.fits as readonly VarType[]).includes(type)) return;
+  cx.issue(path, SCENARIO_ERROR_CODES.INVALID_PROPERTY, `${subject} is a ${type} variable, but it receives ${r.what}`, `declare ${name}: ${r.fix}`);
+}
+
+/**
  * Checks a variable that receives a reason or an error code (`errorVariable`, `errorCode`): always text (a code like
  * HTTP_TIMEOUT too), so a number, date or json variable could not hold it and the error exit would fail the run
  * while storing it. Refused at load time, at `property`.
  */
 export function checkTextVariable(cx: CompileContext, property: string, name: string): void {
-  cx.variable([property], name);
-  const type = cx.variableType?.(name);
-  if (type !== undefined && type !== 'string') {
-    cx.issue([property], SCENARIO_ERROR_CODES.INVALID_PROPERTY, `${property} ${name} is a ${type} variable, but it receives text`, `declare ${name}: string`);
-  }
+  checkOutputVariable(cx, property, name, 'text');
 }

@@ -19,7 +19,7 @@ import {
   type JsonValue,
   type Value,
 } from '../engine/index.js';
-import { checkTextVariable, expr, isKnown, varName } from './common.js';
+import { checkOutputVariable, expr, isKnown, varName } from './common.js';
 
 export const DEFAULT_CONNECTION = 'main';
 export const DEFAULT_MAX_ROWS = 1000;
@@ -80,8 +80,9 @@ export function compileDbCommon(raw: DbCommonRaw, cx: CompileContext): DbCommonC
     if (!IDENTIFIER.test(name)) cx.issue(['params', name], C.INVALID_PROPERTY, `"${name}" is not a parameter name`, 'letters, digits and "_", starting with a letter');
     params.push([name, cx.expression(['params', name], value)]);
   }
-  for (const v of [raw.rows, raw.rowCount]) if (v) cx.variable([], v);
-  if (raw.errorCode) checkTextVariable(cx, 'errorCode', raw.errorCode);
+  if (raw.rows) checkOutputVariable(cx, 'rows', raw.rows, 'json');
+  if (raw.rowCount) checkOutputVariable(cx, 'rowCount', raw.rowCount, 'number');
+  if (raw.errorCode) checkOutputVariable(cx, 'errorCode', raw.errorCode, 'text');
   const into = raw.into ? Object.entries(raw.into).map(([v, col]): [string, string] => [cx.variable(['into', v], v), col]) : undefined;
   return {
     connection,

@@ -16,7 +16,7 @@ import {
   type SourceLocation,
   type Value,
 } from '../engine/index.js';
-import { checkTextVariable, expr, varName } from './common.js';
+import { checkOutputType, checkTextVariable, expr, varName } from './common.js';
 import { allMatches, compilePattern, type Matches } from './re2-pattern.js';
 
 const FUNCTIONS = ['value', 'count', 'exists', 'all'] as const;
@@ -83,6 +83,9 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       cx.variable(['extract', variable], variable);
       const spec = typeof q === 'string' ? (raw.mode === 'json' ? { path: q } : { pattern: q }) : q;
       const at = typeof q === 'string' ? ['extract', variable] : ['extract', variable, raw.mode === 'json' ? 'path' : 'pattern'];
+      // count and exists give a number, all a JSON array: a variable that can never hold it fails every match.
+      if (spec.function === 'all') checkOutputType(cx, ['extract', variable, 'function'], `extract ${variable}`, variable, 'json');
+      else if (spec.function === 'count' || spec.function === 'exists') checkOutputType(cx, ['extract', variable, 'function'], `extract ${variable}`, variable, 'number');
       const e: Extraction = { variable, fn: spec.function ?? 'value', group: spec.group ?? (raw.mode === 'regex' ? 1 : 0), required: spec.required ?? false, at: cx.locate(at) };
       if (raw.mode === 'json') {
         if (spec.pattern !== undefined || spec.group !== undefined) cx.issue(at, C.INVALID_PROPERTY, 'pattern and group belong to regex mode', 'in json mode give a JSONPath as path');

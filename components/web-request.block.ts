@@ -18,7 +18,7 @@ import {
   type WebRequestSpec,
 } from '../engine/index.js';
 import { maskBody, maskHeaders, maskUrl, maskUrlText } from '../adapters/web/redact.js';
-import { checkTextVariable, expr, isKnown, varName } from './common.js';
+import { checkOutputVariable, expr, isKnown, varName } from './common.js';
 import { cookieHeader, keepCookies } from './web-cookies.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -124,8 +124,11 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
       else if (lower === 'authorization' && raw.auth) cx.issue(['headers', name], 'E_INVALID_PROPERTY', '"auth" and an Authorization header are alternatives: give one');
       else if (lower === 'cookie' && raw.cookies) cx.issue(['headers', name], 'E_INVALID_PROPERTY', '"cookies: true" and a Cookie header are alternatives: give one');
     }
-    for (const v of [raw.status, raw.responseBody, raw.responseHeaders]) if (v) cx.variable([], v);
-    if (raw.errorCode) checkTextVariable(cx, 'errorCode', raw.errorCode);
+    // The answer is stored after the request was sent: a variable that cannot hold it would fail the run after the fact.
+    if (raw.status) checkOutputVariable(cx, 'status', raw.status, 'number');
+    if (raw.responseBody) checkOutputVariable(cx, 'responseBody', raw.responseBody, 'body');
+    if (raw.responseHeaders) checkOutputVariable(cx, 'responseHeaders', raw.responseHeaders, 'json');
+    if (raw.errorCode) checkOutputVariable(cx, 'errorCode', raw.errorCode, 'text');
     const pairs = (obj: Record<string, unknown> | undefined, key: string) =>
       Object.entries(obj ?? {}).map(([k, v]): [string, CompiledExpression] => [k, cx.expression([key, k], v)]);
     const shape = (v: JsonShape, path: string[]): CompiledShape =>

@@ -301,6 +301,8 @@ describe('a block with schema mistakes still has its own checks, in the same pas
     ['a text given as a list does not make SendMail "need text"', `kind: SendMail\nto: '"a@example.com"'\nsubject: '"s"'\ntext: [body]`, ['7:11 E_INVALID_PROPERTY']],
     ['a misspelt subject does not make SendMail "need subject"', `kind: SendMail\nto: '"a@example.com"'\nsubjct: '"s"'\ntext: '"t"'`, ['6:5 E_UNKNOWN_KEY']],
     ['a wrong record does not make getRecord "need record"', `kind: Bpium\nmethod: getRecord\ncatalog: '"3"'\nrecord: [x]`, ['7:13 E_INVALID_PROPERTY']],
+    // Output variables are checked in the same pass, at their property.
+    ['responseBody into a datetime beside a wrong timeout', `kind: WebRequest\nurl: '"https://x.example"'\ntimeout: 0\nresponseBody: when`, ['6:14 E_INVALID_PROPERTY', '7:19 E_INVALID_PROPERTY']],
   ];
   const both: Record<string, 'sqlite' | 'postgres'> = { main: 'sqlite', crm: 'postgres' };
   for (const [what, lines, expected, databases = both] of cases) {
