@@ -31,14 +31,14 @@ function withoutOktellSettings(): NodeJS.ProcessEnv {
 }
 
 /** A scenarios folder with a migration creating `notes`, the given scenarios, and validate run in its parent. */
-function validateIn(scenarios: Record<string, string>, env: Record<string, string> = {}, prepare?: (dir: string) => void, inspect?: (dir: string) => void) {
+function validateIn(scenarios: Record<string, string>, env: Record<string, string> = {}, prepare?: (dir: string) => void, inspect?: (dir: string) => void, args: string[] = []) {
   const tmp = tempDir();
   try {
     mkdirSync(join(tmp.dir, 'scenarios', 'db', 'main'), { recursive: true });
     writeFileSync(join(tmp.dir, 'scenarios', 'db', 'main', '001-notes.sql'), 'CREATE TABLE notes (task_id TEXT NOT NULL, n INTEGER);\n');
     for (const [name, text] of Object.entries(scenarios)) writeFileSync(join(tmp.dir, 'scenarios', name), text);
     prepare?.(tmp.dir);
-    const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'validate'], {
+    const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'validate', ...args], {
       cwd: tmp.dir,
       encoding: 'utf8',
       env: { ...withoutOktellSettings(), NO_COLOR: '1', ...env },
@@ -134,6 +134,81 @@ blocks:
       if (pgAvailable.skip) return t.skip(pgAvailable.skip);
       const r = validateIn({ 'OwnLog.yaml': MAKES_ITS_TABLE.replace('start: use', 'start: make').replace('INTEGER PRIMARY KEY', 'SERIAL PRIMARY KEY') }, { OKTELL_DB_MAIN: pgAvailable.url! });
       assert.equal(r.code, 0, r.stdout + r.stderr);
+    });
+  });
+
+  describe('in a file with other problems, in one run with them (a trial needed three rounds)', () => {
+    // The trial's file: a WebRequest and a DbQuery, each with mistakes of the schema and of its own checks, and two
+    // statements the database refuses, one in a block whose other property is wrong.
+    const MANY = `variables: { err: number, body: number, r: datetime, n: number }
+start: get
+blocks:
+  get:
+    kind: WebRequest
+    method: FETCH
+    url: '"http://127.0.0.1:1/x"'
+    timeout: "ten"
+    maxRedirects: -1
+    json: { a: '"1"' }
+    form: { b: '"2"' }
+    headers: { "Bad Header": '"x"', Content-Length: '"1"' }
+    responseBody: body
+    errorCode: err
+    exits: { success: q }
+  q:
+    kind: DbQuery
+    connection: crmm
+    sql: SELECT x FROM t WHERE a = ? AND b = :b
+    params: { c: '"1"' }
+    maxRows: lots
+    rows: r
+    exits: { success: typo }
+  typo:
+    kind: DbQuery
+    sql: SELEC 1
+    exits: { success: missing }
+  missing:
+    kind: DbQuery
+    sql: SELECT n FROM nosuch WHERE t = :t
+    params: { t: '"1"' }
+    maxRows: lots
+`;
+    const EVERY_PROBLEM = [
+      'scenarios/W.yaml:6:13 E_INVALID_PROPERTY',
+      'scenarios/W.yaml:8:14 E_INVALID_PROPERTY',
+      'scenarios/W.yaml:9:19 E_INVALID_PROPERTY',
+      'scenarios/W.yaml:11:11 E_INVALID_PROPERTY',
+      'scenarios/W.yaml:12:30 E_INVALID_PROPERTY',
+      'scenarios/W.yaml:12:53 E_INVALID_PROPERTY',
+      'scenarios/W.yaml:13:19 E_INVALID_PROPERTY',
+      'scenarios/W.yaml:14:16 E_INVALID_PROPERTY',
+      'scenarios/W.yaml:18:17 E_UNKNOWN_CONNECTION',
+      'scenarios/W.yaml:19:10 E_INVALID_PROPERTY',
+      'scenarios/W.yaml:19:10 E_MISSING_PROPERTY',
+      'scenarios/W.yaml:20:18 E_INVALID_PROPERTY',
+      'scenarios/W.yaml:21:14 E_INVALID_PROPERTY',
+      'scenarios/W.yaml:22:11 E_INVALID_PROPERTY',
+      'scenarios/W.yaml:24:3 E_SQL_PREPARE',
+      'scenarios/W.yaml:28:3 E_SQL_PREPARE',
+      'scenarios/W.yaml:32:14 E_INVALID_PROPERTY',
+    ];
+
+    it('every problem at once, in file order, and one line naming the statement that waits for its block\'s fixes', () => {
+      const r = validateIn({ 'W.yaml': MANY });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const lines = r.stdout.split('\n').filter((l) => !l.startsWith('    '));
+      assert.deepEqual(lines.filter((l) => l.startsWith('scenarios/')).map((l) => l.split(' ').slice(0, 2).join(' ')), EVERY_PROBLEM);
+      assert.match(r.stdout, /^scenarios\/W\.yaml:24:3 E_SQL_PREPARE the statement does not prepare on connection "main": near "SELEC": syntax error \[block typo\]$/m);
+      assert.match(r.stdout, /^scenarios\/W\.yaml:28:3 E_SQL_PREPARE the statement does not prepare on connection "main": no such table: nosuch \[block missing\]$/m);
+      assert.deepEqual(lines.slice(-3), ['note: more checks run once these are fixed: scenarios/W.yaml:16:3 block q (preparing its statement)', `✗ ${EVERY_PROBLEM.length} problem(s) in 1 file(s)`, '']);
+    });
+
+    it('--json lists the same problems, and the check that waits under "deferred"', () => {
+      const r = validateIn({ 'W.yaml': MANY }, {}, undefined, undefined, ['--json']);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const out = JSON.parse(r.stdout) as { issues: Array<{ file: string; line: number; col: number; code: string }>; deferred: unknown };
+      assert.deepEqual(out.issues.map((i) => `${i.file}:${i.line}:${i.col} ${i.code}`), EVERY_PROBLEM);
+      assert.deepEqual(out.deferred, [{ file: 'scenarios/W.yaml', line: 16, col: 3, block: 'q', checks: 'preparing its statement' }]);
     });
   });
 });
