@@ -61,13 +61,14 @@ export function hookStatusWarnings(scenario: string, library: ScenarioLibrary, s
  * The blocks that write to the outside world while a webhook waits for its answer: in the hook scenario, and in the
  * scenarios it runs synchronously (AsyncScenario in call or jump mode), each named with its place in the file. The
  * hook's run is not a job, so such a write that fails is not retried and leaves no dead letter; one made by a
- * scenario started asynchronously is (docs/server.md, "Writes in the hook scenario").
+ * scenario started asynchronously is (docs/server.md, "Writes in the hook scenario"). `fileName` names a scenario's
+ * file in the message: by default from the scenarios folder, as the server's log names them.
  */
-export function hookWriteWarnings(scenario: string, library: ScenarioLibrary): string[] {
+export function hookWriteWarnings(scenario: string, library: ScenarioLibrary, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   const out: string[] = [];
   for (const { scenario: s, block, via } of blocksRunWhileTheWebhookWaits(scenario, library)) {
     const what = block.def.writes?.(block.config);
-    if (what) out.push(hookWriteWarning(scenario, library, s, block, via, what));
+    if (what) out.push(hookWriteWarning(scenario, fileName(s.file), s, block, via, what));
   }
   return out;
 }
@@ -103,8 +104,8 @@ function synchronousCallee(block: Block): { scenario: string; mode: string } | u
 }
 
 /** One warning: where the block is, what it writes, what a failure then costs, and the fix. */
-function hookWriteWarning(hook: string, library: ScenarioLibrary, s: Scenario, block: Block, via: Route, what: string): string {
-  const at = `${fileInFolder(s.file, library.dir)}:${block.loc.line}:${block.loc.col}`;
+function hookWriteWarning(hook: string, file: string, s: Scenario, block: Block, via: Route, what: string): string {
+  const at = `${file}:${block.loc.line}:${block.loc.col}`;
   const whose = via.length === 0 ? `the hook scenario ${hook}` : `scenario ${s.name}, which the hook scenario ${hook} runs through ${via.map((v) => `block ${v.block} (${v.mode})`).join(', then ')},`;
   return (
     `${at}: block ${block.id} of ${whose} ${what} while the webhook waits: if it fails it is not retried and leaves no dead letter; ` +

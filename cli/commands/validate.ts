@@ -6,7 +6,8 @@ import pc from 'picocolors';
 import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type DeferredCheck, type ScenarioIssue } from '../../engine/index.js';
 import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare } from '../../adapters/db/prepare-check.js';
-import { cliDatabases, existingDataDir, loadLibrary, scenariosDir, UsageError } from '../config.js';
+import { hookStatusWarnings, hookWriteWarnings } from '../../server/startup-warnings.js';
+import { cliDatabases, existingDataDir, loadLibrary, scenariosDir, serverSettings, UsageError } from '../config.js';
 import { watchValidation } from './validate-watch.js';
 
 /** Scenario folders to validate, each with the files to check (undefined: every scenario of the folder). */
@@ -20,6 +21,11 @@ export interface Validation {
   unchecked: Array<{ connection: string; reason: string }>;
   /** Checks of blocks that wait for the problems reported with them to be fixed. */
   deferred: DeferredCheck[];
+  /**
+   * What `serve` would warn about in the hook scenario, when the folder holds it: a status no answer may have, a write
+   * made while the webhook waits. Not problems: the files are valid, and the exit code does not count them.
+   */
+  warnings: string[];
 }
 
 export function validateCommand(): Command {
@@ -37,11 +43,16 @@ export function validateCommand(): Command {
       if (opts.dataDir !== undefined) existingDataDir(resolve(opts.dataDir));
       const result = await validate(groups, opts.dataDir);
       if (opts.json) {
-        const extra = { ...(result.unchecked.length ? { unchecked: result.unchecked } : {}), ...(result.deferred.length ? { deferred: result.deferred } : {}) };
+        const extra = {
+          ...(result.unchecked.length ? { unchecked: result.unchecked } : {}),
+          ...(result.deferred.length ? { deferred: result.deferred } : {}),
+          ...(result.warnings.length ? { warnings: result.warnings } : {}),
+        };
         process.stdout.write(`${JSON.stringify({ valid: result.issues.length === 0, scenarios: result.count, issues: result.issues, ...extra }, null, 2)}\n`);
       } else {
         for (const i of result.issues) process.stdout.write(`${formatIssue(i)}\n`);
         for (const u of result.unchecked) process.stderr.write(`note: the statements on connection "${u.connection}" were not prepared: ${u.reason}\n`);
+        for (const w of result.warnings) process.stdout.write(`${pc.yellow('warning:')} ${w}\n`);
         if (result.deferred.length) process.stdout.write(`${deferredNote(result.deferred)}\n`);
         process.stdout.write(`${summary(result)}\n`);
       }
@@ -59,6 +70,8 @@ export async function validate(groups: ValidationGroups, dataDir?: string): Prom
   const unchecked: Validation['unchecked'] = [];
   const deferred: DeferredCheck[] = [];
   const settings = configuredDatabases(dataDir);
+  const hook = hookSettings(dataDir);
+  const warnings: string[] = [];
   let count = 0;
   for (const [dir, files] of groups) {
     const { library } = await loadLibrary(dir, files, undefined, settings && databaseDialects(settings));
@@ -73,9 +86,11 @@ export async function validate(groups: ValidationGroups, dataDir?: string): Prom
       deferred.push(...prepared.deferred);
     }
     issues.push(...found.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
+    // Files named as in the problems above (from the working folder), not from the scenarios folder as the server's log does.
+    warnings.push(...hookStatusWarnings(hook.scenario, library, hook.statusSlot), ...hookWriteWarnings(hook.scenario, library, (file) => file));
     count += files?.length ?? (await listScenarioFiles(dir)).length;
   }
-  return { issues, count, unchecked, deferred: deferred.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line) };
+  return { issues, count, unchecked, deferred: deferred.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line), warnings };
 }
 
 /** One line naming the checks that wait for fixes, so that a clean second run is not mistaken for the last word. */
@@ -121,5 +136,18 @@ function configuredDatabases(dataDir: string | undefined): DatabaseSettings | un
     return cliDatabases(dataDir);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The hook scenario and the return value that holds its answer's status, as `serve` would take them from the
+ * configuration (OKTELL_HOOK_SCENARIO, hook: in the file); the defaults when the configuration does not load.
+ */
+function hookSettings(dataDir: string | undefined): { scenario: string; statusSlot: number } {
+  try {
+    const hook = serverSettings({ dataDir }).hook;
+    return { scenario: hook.scenario, statusSlot: hook.returns.status };
+  } catch {
+    return { scenario: 'HTTP404', statusSlot: 2 };
   }
 }
