@@ -4,7 +4,7 @@
 // statement waits for another connection's lock (busy_timeout) and how long it may run: past it the process is killed
 // (which stops the statement and rolls back what it had not committed) and a new one serves the next statement.
 import { fork, type ChildProcess } from 'node:child_process';
-import { EffectError, distinctNames, renderNamedSql, type DbResult, type DbValue, type LoggerPort } from '../../engine/index.js';
+import { EffectError, distinctNames, isReadOnlySql, renderNamedSql, type DbResult, type DbValue, type LoggerPort } from '../../engine/index.js';
 import type { DbDriver } from './driver.js';
 import type { SqliteAnswer, SqliteRequest } from './sqlite-protocol.js';
 
@@ -42,11 +42,41 @@ function track(child: ChildProcess): void {
 interface Helper {
   child: ChildProcess;
   ready: Promise<void>;
-  /** When it said it was ready (performance.now()): the time before does not count against a statement's timeout. */
+  /** When it was started and when it said it was ready (performance.now()). */
+  startedAt: number;
   readyAt: number;
-  /** The answer awaited for the statement in flight, if any. */
-  pending?: { id: number; settle(a: SqliteAnswer | Error): void };
+  /** The answer awaited for the statement in flight, if any ('late': stopped before it answered). */
+  pending?: { id: number; settle(a: SqliteAnswer | Error | 'late'): void };
   exited: boolean;
+  /** Killed by this side (a statement past its deadline, or the connection closed with one running). */
+  killed: boolean;
+  /** The end of what it wrote to stderr (a native module that does not load, a bad NODE_OPTIONS), for the error. */
+  stderrTail: string;
+}
+
+/** The process ended on its own while a statement ran (a crash, the OOM killer): it may have committed or not. */
+class ProcessEnded extends Error {}
+
+/** One statement waiting for its turn on the connection, or running. */
+interface Turn {
+  text: string;
+  bind: Extract<SqliteRequest, { op: 'query' }>['bind'];
+  timeoutMs: number;
+  maxRows: number;
+  /** Only reads: a statement that ends without an answer then can simply be run again. */
+  reads: boolean;
+  queuedAt: number;
+  started: boolean;
+  gaveUp: boolean;
+}
+
+/**
+ * The environment of the process: what SQLite and Node need to start (the search path, the folder for temporary
+ * files), none of the server's settings, which hold passwords it has no use for.
+ */
+export function processEnv(): NodeJS.ProcessEnv {
+  const keep = ['PATH', 'TMPDIR', 'TMP', 'TEMP', 'SystemRoot', 'LANG'];
+  return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
 }
 
 /**
@@ -57,13 +87,16 @@ interface Helper {
 export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPort): DbDriver {
   let helper: Helper | undefined;
   let nextId = 1;
+  let closing = false;
   /** Statements run one at a time, in order, as they did on the one synchronous connection. */
   let queue: Promise<unknown> = Promise.resolve();
 
   function start(): Helper {
-    const child = fork(PROCESS_SCRIPT, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    const child = fork(PROCESS_SCRIPT, [], { execArgv: [], env: processEnv(), serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     track(child);
-    const h: Helper = { child, exited: false, ready: Promise.resolve(), readyAt: Infinity };
+    const h: Helper = { child, exited: false, killed: false, ready: Promise.resolve(), startedAt: performance.now(), readyAt: Infinity, stderrTail: '' };
+    // Read here, not inherited: an orphan must not hold a caller's pipe open, and a failed start can say why.
+    child.stderr?.on('data', (c: Buffer) => (h.stderrTail = (h.stderrTail + c.toString()).slice(-1000)));
     h.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the SQLite process did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       child.once('message', () => {
@@ -71,9 +104,9 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
         h.readyAt = performance.now();
         resolve();
       });
-      child.once('exit', () => {
+      child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error('the SQLite process ended as it started'));
+        reject(new Error(`the SQLite process ended as it started (${signal ?? `exit code ${code}`})${lastLine(h.stderrTail)}`));
       });
       child.once('error', (e) => {
         clearTimeout(timer);
@@ -87,7 +120,8 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
     child.on('exit', (code, signal) => {
       h.exited = true;
       if (helper === h) helper = undefined;
-      h.pending?.settle(new Error(`the SQLite process ended unexpectedly (${signal ?? `exit code ${code}`})`));
+      // One this side killed is settled by whoever killed it, with an answer that came first if one did.
+      if (!h.killed) h.pending?.settle(new ProcessEnded(`the SQLite process ended unexpectedly (${signal ?? `exit code ${code}`})${lastLine(h.stderrTail)}`));
     });
     child.on('error', () => undefined);
     idle(h);
@@ -98,13 +132,58 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
   function idle(h: Helper) {
     h.child.unref();
     (h.child.channel as { unref?(): void } | undefined)?.unref?.();
+    (h.child.stderr as { unref?(): void } | null)?.unref?.();
   }
   function busy(h: Helper) {
     h.child.ref();
     (h.child.channel as { ref?(): void } | undefined)?.ref?.();
   }
 
-  async function perform(text: string, bind: Extract<SqliteRequest, { op: 'query' }>['bind'], opts: { timeoutMs: number; maxRows: number }, queuedAt: number): Promise<DbResult> {
+  /**
+   * Kills the process and resolves once it is gone and everything it sent has been read: an answer already on its
+   * way (a statement that ended just before the deadline, read late because this thread was busy) is still taken.
+   */
+  function kill(h: Helper): Promise<void> {
+    if (helper === h) helper = undefined;
+    h.killed = true;
+    const gone = new Promise<void>((resolve) => {
+      let waiting = 0;
+      const one = () => --waiting <= 0 && resolve();
+      if (!h.exited) {
+        waiting++;
+        h.child.once('exit', one);
+      }
+      if (h.child.connected) {
+        waiting++;
+        h.child.once('disconnect', one);
+      }
+      if (waiting === 0) resolve();
+      setTimeout(resolve, 2_000).unref();
+    });
+    h.child.kill('SIGKILL');
+    return gone;
+  }
+
+  /** Sends one statement; settles with its answer, an error, or 'late' when it was stopped at `deadlineMs`. */
+  function exchange(h: Helper, req: Extract<SqliteRequest, { op: 'query' }>, deadlineMs: number): Promise<SqliteAnswer | Error | 'late'> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (a: SqliteAnswer | Error | 'late') => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        delete h.pending;
+        resolve(a);
+      };
+      const timer = setTimeout(() => void kill(h).then(() => settle('late')), deadlineMs);
+      h.pending = { id: req.id, settle };
+      h.child.send(req, (e) => e && settle(e));
+    });
+  }
+
+  async function perform(t: Turn): Promise<DbResult> {
+    if (closing) throw new EffectError('transient', 'SQLite: the connection is closing (the server is stopping); the statement was not run', { code: 'SQLITE_CANTOPEN' });
+    const fresh = helper === undefined;
     const h = (helper ??= start());
     busy(h);
     try {
@@ -112,29 +191,22 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
         await h.ready;
       } catch (e) {
         if (helper === h) helper = undefined;
+        h.killed = true;
         h.child.kill('SIGKILL');
         throw new EffectError('transient', `SQLite: ${(e as Error).message}`, { code: 'SQLITE_CANTOPEN', cause: e });
       }
-      // The wait behind earlier statements counts against the timeout; the process's start does not.
-      const remaining = opts.timeoutMs - (performance.now() - Math.max(queuedAt, h.readyAt));
-      if (remaining <= 0) {
-        throw new EffectError('timeout', `SQLite: the statement waited for earlier statements on this connection until its timeout (${seconds(opts.timeoutMs)}) and was not run`, { code: SQLITE_TIMEOUT_CODE });
+      // The wait behind earlier statements counts against the timeout; the start of a process this statement had to
+      // wait for does not (a process started for an earlier statement, or after one was stopped, is not its cost).
+      const startCost = fresh ? h.readyAt - Math.max(t.queuedAt, h.startedAt) : 0;
+      const remaining = t.timeoutMs - (performance.now() - t.queuedAt - Math.max(0, startCost));
+      if (remaining <= 0) throw waitedTooLong(t.timeoutMs);
+      const req: SqliteRequest = { op: 'query', id: nextId++, path, rollsBack, text: t.text, ...(t.bind ? { bind: t.bind } : {}), busyMs: remaining, maxRows: t.maxRows };
+      const answer = await exchange(h, req, remaining + LOCK_WAIT_GRACE_MS);
+      if (answer === 'late') throw abandoned(t.timeoutMs, closing);
+      if (answer instanceof ProcessEnded && !t.reads) {
+        // A write whose process died with no answer may have committed: running it again could make it twice.
+        throw new EffectError('unknown', `SQLite: ${answer.message} while a statement that writes ran: it may have been committed; it is not run again`, { code: 'SQLITE_IOERR', cause: answer });
       }
-      const id = nextId++;
-      const answer = await new Promise<SqliteAnswer | Error | 'late'>((resolve) => {
-        const timer = setTimeout(() => resolve('late'), remaining + LOCK_WAIT_GRACE_MS);
-        h.pending = {
-          id,
-          settle: (a) => {
-            clearTimeout(timer);
-            resolve(a);
-          },
-        };
-        const req: SqliteRequest = { op: 'query', id, path, rollsBack, text, ...(bind ? { bind } : {}), busyMs: remaining, maxRows: opts.maxRows };
-        h.child.send(req, (e) => e && h.pending?.settle(e));
-      });
-      delete h.pending;
-      if (answer === 'late') throw abandon(h, opts.timeoutMs);
       if (answer instanceof Error) throw new EffectError('transient', `SQLite: ${answer.message}`, { code: 'SQLITE_IOERR', cause: answer });
       if ('ready' in answer) throw new EffectError('transient', 'SQLite: an unexpected answer', { code: 'SQLITE_PROTOCOL' });
       if (!answer.ok) throw classify(answer.code, answer.message);
@@ -144,11 +216,12 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
     }
   }
 
-  /** Kills the process running a statement past its deadline: the statement stops, a new process serves the next. */
-  function abandon(h: Helper, timeoutMs: number): EffectError {
-    if (helper === h) helper = undefined;
-    h.child.kill('SIGKILL');
-    const lost = rollsBack ? '; this dry run\'s earlier statements on it are rolled back too' : '';
+  /** The error of a statement stopped at its deadline, or because the connection closed while it ran. */
+  function abandoned(timeoutMs: number, byClose: boolean): EffectError {
+    const lost = rollsBack ? "; this dry run's earlier statements on it are rolled back too" : '';
+    if (byClose) {
+      return new EffectError('transient', `SQLite: the server stopped while the statement ran; it was stopped and what it had not committed is rolled back${lost}`, { code: 'SQLITE_IOERR' });
+    }
     logger?.error(
       { database: `sqlite:${path}`, timeoutMs, code: SQLITE_TIMEOUT_CODE },
       `an SQLite statement ran past its timeout (${seconds(timeoutMs)}) and was abandoned: the process running it was killed, which stops the statement and rolls back what it had not committed${lost}; a new process serves the next statement`,
@@ -158,19 +231,44 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
 
   return {
     query(statement, params, opts): Promise<DbResult> {
-      const queuedAt = performance.now();
       const names = distinctNames(statement);
-      const bind = names.length ? Object.fromEntries(names.map((n) => [n, bindable(params[n] ?? null)])) : undefined;
-      const text = renderNamedSql(statement, (n) => `:${n}`);
-      const next = queue.then(() => perform(text, bind, opts, queuedAt));
-      queue = next.catch(() => undefined);
-      return next;
+      const t: Turn = {
+        text: renderNamedSql(statement, (n) => `:${n}`),
+        bind: names.length ? Object.fromEntries(names.map((n) => [n, bindable(params[n] ?? null)])) : undefined,
+        timeoutMs: opts.timeoutMs,
+        maxRows: opts.maxRows,
+        reads: isReadOnlySql(statement),
+        queuedAt: performance.now(),
+        started: false,
+        gaveUp: false,
+      };
+      const turn = queue.then(() => {
+        if (t.gaveUp) throw waitedTooLong(t.timeoutMs);
+        t.started = true;
+        return perform(t);
+      });
+      queue = turn.catch(() => undefined);
+      // A statement still waiting for its turn when its timeout is over takes its timeout exit then, not when its turn
+      // comes (behind a statement that runs long, that could be much later); it is not run.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          if (t.started) return;
+          t.gaveUp = true;
+          reject(waitedTooLong(t.timeoutMs));
+        }, t.timeoutMs + LOCK_WAIT_GRACE_MS);
+        timer.unref();
+      });
+      return Promise.race([turn, waited]).finally(() => clearTimeout(timer));
     },
     async close() {
-      await queue;
+      closing = true;
       const h = helper;
+      // Called when the server's grace period is over: a statement still running is stopped, not waited for.
+      if (h?.pending) await kill(h).then(() => h.pending?.settle('late'));
+      await queue;
       helper = undefined;
-      if (!h || h.exited) return;
+      if (!h || h.exited || h.killed) return;
       busy(h);
       const ended = new Promise<void>((resolve) => h.child.once('exit', () => resolve()));
       // The process rolls back a dry run's transaction and ends; one that does not is killed.
@@ -181,6 +279,16 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
       clearTimeout(timer);
     },
   };
+}
+
+function waitedTooLong(timeoutMs: number): EffectError {
+  return new EffectError('timeout', `SQLite: the statement waited for earlier statements on this connection until its timeout (${seconds(timeoutMs)}) and was not run`, { code: SQLITE_TIMEOUT_CODE });
+}
+
+/** The last line the process wrote to stderr, as a clause for an error message. */
+function lastLine(text: string): string {
+  const line = text.trim().split('\n').pop()?.trim();
+  return line ? `: ${line.slice(0, 300)}` : '';
 }
 
 function seconds(ms: number): string {
