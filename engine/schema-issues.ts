@@ -33,10 +33,7 @@ export function reportSchemaIssues(
     const path = [...prefix, ...zi.path.filter((p): p is string | number => typeof p !== 'symbol')];
     if (zi.code === 'invalid_union' && zi.errors?.length && path.length === 0 && reportMixedForms(zi.errors, def, at, issue)) continue;
     if (zi.code === 'invalid_union' && zi.errors?.length) {
-      // A branch of another type altogether (a string for a { path, function } mapping) is the worst fit: the
-      // branch of the value's own type names the real fault, even when it has as many issues.
-      const cost = (branch: ZodIssueLike[]) => branch.length + (branch.some((b) => b.code === 'invalid_type' && b.path.length === 0) ? 1000 : 0);
-      const best = zi.errors.reduce((a, b) => (cost(b) < cost(a) ? b : a));
+      const best = zi.errors.reduce((a, b) => (branchCost(b) < branchCost(a) ? b : a));
       reportSchemaIssues(best, path, props, def, at, issue);
       continue;
     }
@@ -76,6 +73,18 @@ export function reportSchemaIssues(
       issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, flowListHint(value) ?? `see the ${def.kind} example:\n${indent(def.example)}`);
     }
   }
+}
+
+/**
+ * How badly a union branch fits, for choosing the one to report. A branch of another type altogether (a string for a
+ * { path, function } mapping) is the worst fit: the branch of the value's own type names the real fault, even when it
+ * has as many issues. Each key a branch does not know counts on its own: a Condition's operand form with two wrong
+ * operands (2 issues) fits better than the expression form refusing left, operator and right and missing expression
+ * (2 issues too, as the keys come in one), which was chosen and reported neither wrong operand.
+ */
+export function branchCost(branch: readonly ZodIssueLike[]): number {
+  const issues = branch.reduce((n, b) => n + (b.code === 'unrecognized_keys' ? Math.max(1, b.keys?.length ?? 1) : 1), 0);
+  return issues + (branch.some((b) => b.code === 'invalid_type' && b.path.length === 0) ? 1000 : 0);
 }
 
 /**

@@ -3,7 +3,7 @@
 // not discover only afterwards that `to` and `subject` were wrong too. This walks a block kind's zod schema next to
 // the block's properties and hands every well-formed expression and variable name to the loader's usual checks,
 // skipping whatever zod already reported, so nothing is reported twice.
-import type { ZodIssueLike } from './schema-issues.js';
+import { branchCost, type ZodIssueLike } from './schema-issues.js';
 import type { PathSeg } from './yaml-source.js';
 
 /** Schemas that hold an Oktell expression; block kinds mark them through `expressionSchema`. */
@@ -93,9 +93,10 @@ function walkUnion(s: SchemaLike, issues: readonly ZodIssueLike[], path: readonl
   }
   const failed = issues.length === 1 ? issues[0]! : undefined;
   if (failed?.code !== 'invalid_union' || failed.path.length !== 0 || !failed.errors?.length) return;
+  // The branch the problems were reported for (reportSchemaIssues), so what is checked here is what was not reported.
   let best = 0;
   failed.errors.forEach((branch, i) => {
-    if (branch.length < failed.errors![best]!.length) best = i;
+    if (branchCost(branch) < branchCost(failed.errors![best]!)) best = i;
   });
   walk(options[best], failed.errors[best]!, path, value, checks);
 }

@@ -261,6 +261,31 @@ describe('a block with one property of the wrong shape', () => {
   }
 });
 
+describe('a block of two forms with two of its properties wrong', () => {
+  // Both wrong values at their lines, not "Condition needs expression" and left, operator, right as unknown keys:
+  // the form whose keys were all written is the one meant, though each form has two issues.
+  const operands = { left: `'[s]'`, operator: 'contains', right: `'"x"'` };
+  for (const [a, b] of [['left', 'operator'], ['left', 'right'], ['operator', 'right']] as const) {
+    it(`Condition: ${a} and ${b}`, () => {
+      const given = { ...operands, [a]: '[a, b]', [b]: '{ s: 1 }' };
+      const { issues, problems } = loadChecked(fileOf('Condition', given));
+      assert.deepEqual(problems, []);
+      const lines = [a, b].map((n) => FIRST_PROPERTY_LINE + Object.keys(given).indexOf(n));
+      assert.deepEqual(issues.map((i) => [i.code, i.line]), lines.map((l) => ['E_INVALID_PROPERTY', l]), issues.map(show).join('; '));
+    });
+  }
+  it('the well-formed operand of that form is still checked', () => {
+    const given = { left: '[a, b]', operator: '=>', right: `'[nosuch]'` };
+    const { issues } = loadChecked(fileOf('Condition', given));
+    assert.deepEqual(issues.map((i) => [i.code, i.line]), [['E_INVALID_PROPERTY', 5], ['E_INVALID_PROPERTY', 6], ['E_UNKNOWN_VARIABLE', 7]], issues.map(show).join('; '));
+  });
+  it('WebRequest: auth with user and password both wrong', () => {
+    const given = { url: `'"https://example.com"'`, auth: '{ user: [a], password: [b] }' };
+    const { issues } = loadChecked(fileOf('WebRequest', given));
+    assert.deepEqual(issues.map((i) => [i.code, i.line, i.message.split(':')[0]]), [['E_INVALID_PROPERTY', 6, '"auth.user"'], ['E_INVALID_PROPERTY', 6, '"auth.password"']], issues.map(show).join('; '));
+  });
+});
+
 describe('oktell-emu validate on malformed blocks', () => {
   it('exits 1 with located problems and no stack trace', () => {
     const tmp = tempDir();
