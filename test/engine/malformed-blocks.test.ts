@@ -261,6 +261,31 @@ describe('a block with one property of the wrong shape', () => {
   }
 });
 
+describe('a block with two properties of the wrong shape', () => {
+  // Checks that join two properties (isKnown with several names) meet both left out at once.
+  for (const v of variants) {
+    it(`${v.name}: each pair reported at its two lines and nowhere else`, () => {
+      const keys = Object.entries(blockKeySchemas(v.def)).map(([name, schema]) => ({ name, schema, required: false }));
+      const props = [...propertiesOf(v.form), ...keys].filter((q) => q.name in v.props);
+      const problems: string[] = [];
+      for (const [x, p] of props.entries()) {
+        for (const q of props.slice(x + 1)) {
+          for (const yaml of ['[a, b]', 'null', '{ s: 1 }']) {
+            if (p.schema.safeParse(parse(yaml)).success || q.schema.safeParse(parse(yaml)).success) continue;
+            const { issues, problems: bad } = loadChecked(fileOf(v.def.kind, { ...v.props, [p.name]: yaml, [q.name]: yaml }));
+            const lines = [p, q].map((r) => FIRST_PROPERTY_LINE + Object.keys(v.props).indexOf(r.name));
+            const elsewhere = issues.filter((i) => !lines.includes(i.line));
+            problems.push(...bad.map((b) => `${p.name}+${q.name} ${yaml}: ${b}`));
+            if (elsewhere.length) problems.push(`${p.name}+${q.name} ${yaml}: elsewhere: ${elsewhere.map(show).join('; ')}`);
+            for (const l of lines) if (!issues.some((i) => i.line === l)) problems.push(`${p.name}+${q.name} ${yaml}: nothing at line ${l}`);
+          }
+        }
+      }
+      assert.deepEqual(problems, []);
+    });
+  }
+});
+
 describe('a block of two forms with two of its properties wrong', () => {
   // Both wrong values at their lines, not "Condition needs expression" and left, operator, right as unknown keys:
   // the form whose keys were all written is the one meant, though each form has two issues.
