@@ -10,6 +10,20 @@ import { repoPath, tempDir } from '../helpers.js';
 /** The shipped scenarios folder, where DailyReport is (a task naming a missing scenario is refused). */
 const env = { OKTELL_SCENARIOS: repoPath('scenarios') };
 
+/**
+ * `tasks` and `serve` in `dir` both refuse its configuration with exit 2 and these problems first (each line compared
+ * up to the expected text's length); the lines of each command's stderr, for what follows the problems.
+ */
+function refusedBothWays(dir: string, problems: readonly string[]): string[][] {
+  return [['tasks'], ['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0']].map((args) => {
+    const out = runCli(args, { cwd: dir, env, unset: ['OKTELL_DATA_DIR'], timeoutMs: 60_000 });
+    assert.equal(out.code, 2, out.stderr);
+    const lines = out.stderr.replace(/^oktell-emu: /, '').split('\n');
+    assert.deepEqual(lines.slice(0, problems.length).map((l, i) => l.slice(0, problems[i]!.length)), problems, `${args[0]}: ${out.stderr}`);
+    return lines;
+  });
+}
+
 describe('oktell-emu tasks', () => {
   it('lists the tasks with their next three due times, starts one by hand, and shows it as the last run', async () => {
     const tmp = tempDir('oktell-tasks-cli-');
@@ -137,11 +151,7 @@ describe('oktell-emu tasks', () => {
         'oktell.config.yaml:6:28: scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?) (the task is disabled)',
         'the other tasks are due:',
       ];
-      for (const args of [['tasks'], ['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0']]) {
-        const out = runCli(args, { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'], timeoutMs: 60_000 });
-        assert.equal(out.code, 2, out.stderr);
-        const lines = out.stderr.replace(/^oktell-emu: /, '').split('\n');
-        assert.deepEqual(lines.slice(0, problems.length).map((l, i) => l.slice(0, problems[i]!.length)), problems, `${args[0]}: ${out.stderr}`);
+      for (const lines of refusedBothWays(tmp.dir, problems)) {
         assert.equal(lines[problems.length], '  old (every 1h): disabled');
         assert.match(lines[problems.length + 1]!, /^ {2}fine \(0 9 \* \* \*\): next \d{4}-/);
       }
@@ -182,13 +192,7 @@ describe('oktell-emu tasks', () => {
         'oktell.config.yaml:12:49: cron: "0 0 31 4,6 *" is never due: April and June have no 31st',
         'the other tasks are due:',
       ];
-      for (const args of [['tasks'], ['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0']]) {
-        const out = runCli(args, { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'], timeoutMs: 60_000 });
-        assert.equal(out.code, 2, out.stderr);
-        const lines = out.stderr.replace(/^oktell-emu: /, '').split('\n');
-        assert.deepEqual(lines.slice(0, problems.length).map((l, i) => l.slice(0, problems[i]!.length)), problems, `${args[0]}: ${out.stderr}`);
-        assert.match(lines[problems.length]!, /^ {2}fine \(0 9 \* \* \*\): next \d{4}-/);
-      }
+      for (const lines of refusedBothWays(tmp.dir, problems)) assert.match(lines[problems.length]!, /^ {2}fine \(0 9 \* \* \*\): next \d{4}-/);
     } finally {
       tmp.cleanup();
     }
