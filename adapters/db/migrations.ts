@@ -28,6 +28,12 @@ export class MigrationError extends Error {
   }
 }
 
+/** A database that could not be read: `what` and the driver's reason, and whether another program held it locked. */
+function cannotRead(what: string, e: unknown): MigrationError {
+  const busy = (e as { code?: string }).code === 'SQLITE_BUSY';
+  return new MigrationError(`${what}: ${(e as Error).message}${busy ? ' (another program holds a lock on it; waited 5 s)' : ''}`, undefined, busy);
+}
+
 /**
  * Applies the new migration files of every SQLite connection that has a folder. A file runs in one transaction with
  * its record, so a failing file leaves no half of itself behind and is tried again at the next start.
@@ -56,8 +62,7 @@ export function applyMigrations(dir: string, settings: DatabaseSettings): Migrat
       done = appliedMigrations(db);
     } catch (e) {
       db?.close();
-      const busy = (e as { code?: string }).code === 'SQLITE_BUSY';
-      throw new MigrationError(`db/${connection}: cannot check the migrations of ${s.path}: ${(e as Error).message}${busy ? ' (another program holds a lock on it; waited 5 s)' : ''}`, undefined, busy);
+      throw cannotRead(`db/${connection}: cannot check the migrations of ${s.path}`, e);
     }
     try {
       const applied: string[] = [];
@@ -107,8 +112,7 @@ export function scratchMigrated(dir: string, settings: DatabaseSettings, scratch
       if (files.every((f) => done.has(f))) continue;
       db.prepare('VACUUM INTO ?').run(copy);
     } catch (e) {
-      const busy = (e as { code?: string }).code === 'SQLITE_BUSY';
-      throw new MigrationError(`db/${name}: cannot read ${s.path} for the dry run: ${(e as Error).message}${busy ? ' (another program holds a lock on it; waited 5 s)' : ''}`, undefined, busy);
+      throw cannotRead(`db/${name}: cannot read ${s.path} for the dry run`, e);
     } finally {
       db.close();
     }
