@@ -3,7 +3,6 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
-import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
 import { envSetting, loadServerConfig, timeZoneProblem } from '../server/config.js';
 
@@ -97,11 +96,6 @@ export function serverSettings(flags: ServerFlags, env = process.env): ServerSet
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-}
-
-/** The database connections of oktell.config.yaml (OKTELL_CONFIG) and OKTELL_DB_*, as the server would use them. */
-export function cliDatabases(dataDirFlag: string | undefined, env = process.env): DatabaseSettings {
-  return serverSettings({ dataDir: dataDirFlag }, env).databases;
 }
 
 /**

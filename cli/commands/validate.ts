@@ -4,10 +4,10 @@ import { stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import pc from 'picocolors';
 import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type DeferredCheck, type ScenarioIssue } from '../../engine/index.js';
-import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
+import { databaseDialects } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare } from '../../adapters/db/prepare-check.js';
 import { hookStatusWarnings, hookWriteWarnings } from '../../server/startup-warnings.js';
-import { cliDatabases, existingDataDir, loadLibrary, scenariosDir, serverSettings, UsageError } from '../config.js';
+import { existingDataDir, loadLibrary, scenariosDir, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { watchValidation } from './validate-watch.js';
 
 /** Scenario folders to validate, each with the files to check (undefined: every scenario of the folder). */
@@ -69,8 +69,9 @@ export async function validate(groups: ValidationGroups, dataDir?: string): Prom
   const issues: ScenarioIssue[] = [];
   const unchecked: Validation['unchecked'] = [];
   const deferred: DeferredCheck[] = [];
-  const settings = configuredDatabases(dataDir);
-  const hook = hookSettings(dataDir);
+  const configured = configuration(dataDir);
+  const settings = configured?.databases;
+  const hook = configured ? { scenario: configured.hook.scenario, statusSlot: configured.hook.returns.status } : DEFAULT_HOOK;
   const warnings: string[] = [];
   let count = 0;
   for (const [dir, files] of groups) {
@@ -130,24 +131,18 @@ async function groupByFolder(paths: string[], scenariosFlag?: string): Promise<V
   return groups;
 }
 
-/** The configured connections, to check DbQuery/DbProcedure against; a configuration that does not load skips that check. */
-function configuredDatabases(dataDir: string | undefined): DatabaseSettings | undefined {
+/**
+ * The configuration as the server would load it (the files and OKTELL_* settings), read once for the connections to
+ * prepare statements on and the hook scenario to warn about; undefined when it does not load: those checks then use
+ * no connection, and the default hook scenario.
+ */
+function configuration(dataDir: string | undefined): ServerSettings | undefined {
   try {
-    return cliDatabases(dataDir);
+    return serverSettings({ dataDir });
   } catch {
     return undefined;
   }
 }
 
-/**
- * The hook scenario and the return value that holds its answer's status, as `serve` would take them from the
- * configuration (OKTELL_HOOK_SCENARIO, hook: in the file); the defaults when the configuration does not load.
- */
-function hookSettings(dataDir: string | undefined): { scenario: string; statusSlot: number } {
-  try {
-    const hook = serverSettings({ dataDir }).hook;
-    return { scenario: hook.scenario, statusSlot: hook.returns.status };
-  } catch {
-    return { scenario: 'HTTP404', statusSlot: 2 };
-  }
-}
+/** The hook scenario and the return value of its answer's status when the configuration does not say (it does not load). */
+const DEFAULT_HOOK = { scenario: 'HTTP404', statusSlot: 2 };
