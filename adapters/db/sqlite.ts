@@ -190,9 +190,7 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
       try {
         await h.ready;
       } catch (e) {
-        if (helper === h) helper = undefined;
-        h.killed = true;
-        h.child.kill('SIGKILL');
+        void kill(h); // nothing to wait for: it never answered
         throw new EffectError('transient', `SQLite: ${(e as Error).message}`, { code: 'SQLITE_CANTOPEN', cause: e });
       }
       // The wait behind earlier statements counts against the timeout; the start of a process this statement had to
