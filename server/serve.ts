@@ -10,6 +10,7 @@ import type { BpiumClient } from '../adapters/bpium/client.js';
 import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } from '../adapters/ports.js';
 import { applyMigrations } from '../adapters/db/migrations.js';
 import { databaseDialects } from '../adapters/db/settings.js';
+import { endSpareSqliteProcesses } from '../adapters/db/sqlite.js';
 import { pruneOutbox } from '../adapters/mail/outbox.adapter.js';
 import { plainAuthWarning } from '../adapters/mail/plain-auth-warning.js';
 import type { LoggerPort } from '../engine/index.js';
@@ -504,6 +505,8 @@ function running(p: Parts): RunningServer {
         await serverClosed;
         host.close();
         await built.close();
+        // Processes kept from closed SQLite connections (console dry runs) end with the server, not 30 s later.
+        endSpareSqliteProcesses();
         await emulator?.close();
         // What waits for the next start, counted before the store closes, for the stop record.
         const queued = await queuedJobs(store);

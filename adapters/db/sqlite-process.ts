@@ -73,7 +73,14 @@ function close(): void {
 
 process.on('message', (req: SqliteRequest) => {
   if (req.op === 'query') send(run(req));
-  else if (req.op === 'close') {
+  else if (req.op === 'close' && req.keep) {
+    try {
+      close();
+      send({ closed: true });
+    } catch {
+      send({ closed: false });
+    }
+  } else if (req.op === 'close') {
     try {
       close();
     } finally {

@@ -17,9 +17,12 @@ export type SqliteRequest =
       busyMs: number;
       maxRows: number;
     }
-  | { op: 'close' };
+  /** Rolls back a dry run's transaction and closes the file; with `keep` the process then waits for the next one, else it ends. */
+  | { op: 'close'; keep?: boolean };
 
 export type SqliteAnswer =
   | { ready: true }
+  /** The answer to `close` with `keep`: whether the file was closed (the process is then fit for another). */
+  | { closed: boolean }
   | { id: number; ok: true; result: DbResult }
   | { id: number; ok: false; code: string; message: string };

@@ -2,7 +2,8 @@
 // and cannot interrupt a statement, so the statements run in a process of their own (sqlite-process.ts), one at a
 // time: a statement that never ends can no longer stop the server's thread. The block's timeout bounds how long a
 // statement waits for another connection's lock (busy_timeout) and how long it may run: past it the process is killed
-// (which stops the statement and rolls back what it had not committed) and a new one serves the next statement.
+// (which stops the statement and rolls back what it had not committed) and a new one serves the next statement. A
+// closed connection's process is kept a while for the next connection (a scenario test's, a console dry run's).
 import { fork, type ChildProcess } from 'node:child_process';
 import { EffectError, distinctNames, isReadOnlySql, renderNamedSql, type DbResult, type DbValue, type LoggerPort } from '../../engine/index.js';
 import type { DbDriver } from './driver.js';
@@ -26,6 +27,12 @@ const START_TIMEOUT_MS = 30_000;
 
 const PROCESS_SCRIPT = new URL('./sqlite-process.js', import.meta.url);
 
+/**
+ * The process's Node flags: a small young generation (it holds one statement's rows at a time), and none of the
+ * server's own (an inspector port, a heap limit meant for the server).
+ */
+const CHILD_FLAGS = ['--max-semi-space-size=1'];
+
 /** Processes still alive when this process (or thread) exits are killed: none must outlive the server. */
 const alive = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -47,11 +54,120 @@ interface Helper {
   readyAt: number;
   /** The answer awaited for the statement in flight, if any ('late': stopped before it answered). */
   pending?: { id: number; settle(a: SqliteAnswer | Error | 'late'): void };
+  /** The connection's own "the process is gone" (it then starts a new one for its next statement). */
+  onExit?: () => void;
+  /** The connection's "its database is closed" (an answer to `close` with `keep`). */
+  onClosed?: (ok: boolean) => void;
   exited: boolean;
   /** Killed by this side (a statement past its deadline, or the connection closed with one running). */
   killed: boolean;
   /** The end of what it wrote to stderr (a native module that does not load, a bad NODE_OPTIONS), for the error. */
   stderrTail: string;
+}
+
+/**
+ * A process whose connection was closed, kept (with no database open) for the next connection to use: a scenario
+ * test or a console dry run opens fresh connections each time, and starting a process costs far more than its
+ * statements (a Node process loading the native driver, about 0.2–1 s). A spare is ended when it has waited
+ * SPARE_IDLE_MS, and never keeps this process alive.
+ */
+const spares: { helper: Helper; timer: NodeJS.Timeout }[] = [];
+const MAX_SPARES = 4;
+const SPARE_IDLE_MS = 30_000;
+
+/** How many SQLite processes this thread has started: what reusing them saves can be seen (and tested). */
+let processesStarted = 0;
+export const sqliteProcessesStarted = (): number => processesStarted;
+
+/** Ends the spare processes at once (a server that stops, a test that counts processes). */
+export function endSpareSqliteProcesses(): void {
+  for (const s of spares.splice(0)) {
+    clearTimeout(s.timer);
+    s.helper.killed = true;
+    s.helper.child.kill('SIGKILL');
+  }
+}
+
+function takeSpare(): Helper | undefined {
+  for (let s = spares.pop(); s; s = spares.pop()) {
+    clearTimeout(s.timer);
+    if (!s.helper.exited) return s.helper;
+  }
+  return undefined;
+}
+
+/** Keeps a process whose database was closed for the next connection, or ends it when enough are kept. */
+function keepSpare(h: Helper): void {
+  h.onExit = undefined;
+  h.onClosed = undefined;
+  if (spares.length >= MAX_SPARES || h.exited) {
+    h.killed = true;
+    h.child.kill('SIGKILL');
+    return;
+  }
+  const entry = {
+    helper: h,
+    timer: setTimeout(() => {
+      const i = spares.indexOf(entry);
+      if (i >= 0) spares.splice(i, 1);
+      h.killed = true;
+      h.child.kill('SIGKILL');
+    }, SPARE_IDLE_MS),
+  };
+  entry.timer.unref();
+  spares.push(entry);
+  idle(h);
+}
+
+function spawnHelper(): Helper {
+  processesStarted++;
+  const child = fork(PROCESS_SCRIPT, [], { execArgv: CHILD_FLAGS, env: processEnv(), serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  track(child);
+  const h: Helper = { child, exited: false, killed: false, ready: Promise.resolve(), startedAt: performance.now(), readyAt: Infinity, stderrTail: '' };
+  // Read here, not inherited: an orphan must not hold a caller's pipe open, and a failed start can say why.
+  child.stderr?.on('data', (c: Buffer) => (h.stderrTail = (h.stderrTail + c.toString()).slice(-1000)));
+  h.ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the SQLite process did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    child.once('message', () => {
+      clearTimeout(timer);
+      h.readyAt = performance.now();
+      resolve();
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the SQLite process ended as it started (${signal ?? `exit code ${code}`})${lastLine(h.stderrTail)}`));
+    });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+  h.ready.catch(() => undefined);
+  child.on('message', (a: SqliteAnswer) => {
+    if ('closed' in a) h.onClosed?.(a.closed);
+    else if ('id' in a && h.pending?.id === a.id) h.pending.settle(a);
+  });
+  child.on('exit', (code, signal) => {
+    h.exited = true;
+    h.onExit?.();
+    h.onClosed?.(false);
+    // One this side killed is settled by whoever killed it, with an answer that came first if one did.
+    if (!h.killed) h.pending?.settle(new ProcessEnded(`the SQLite process ended unexpectedly (${signal ?? `exit code ${code}`})${lastLine(h.stderrTail)}`));
+  });
+  child.on('error', () => undefined);
+  idle(h);
+  return h;
+}
+
+/** An idle process does not keep a CLI run (or a test) alive; one with a statement in flight does. */
+function idle(h: Helper) {
+  h.child.unref();
+  (h.child.channel as { unref?(): void } | undefined)?.unref?.();
+  (h.child.stderr as { unref?(): void } | null)?.unref?.();
+}
+function busy(h: Helper) {
+  h.child.ref();
+  (h.child.channel as { ref?(): void } | undefined)?.ref?.();
 }
 
 /** The process ended on its own while a statement ran (a crash, the OOM killer): it may have committed or not. */
@@ -92,51 +208,11 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
   let queue: Promise<unknown> = Promise.resolve();
 
   function start(): Helper {
-    const child = fork(PROCESS_SCRIPT, [], { execArgv: [], env: processEnv(), serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    track(child);
-    const h: Helper = { child, exited: false, killed: false, ready: Promise.resolve(), startedAt: performance.now(), readyAt: Infinity, stderrTail: '' };
-    // Read here, not inherited: an orphan must not hold a caller's pipe open, and a failed start can say why.
-    child.stderr?.on('data', (c: Buffer) => (h.stderrTail = (h.stderrTail + c.toString()).slice(-1000)));
-    h.ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the SQLite process did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-      child.once('message', () => {
-        clearTimeout(timer);
-        h.readyAt = performance.now();
-        resolve();
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`the SQLite process ended as it started (${signal ?? `exit code ${code}`})${lastLine(h.stderrTail)}`));
-      });
-      child.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
-    h.ready.catch(() => undefined);
-    child.on('message', (a: SqliteAnswer) => {
-      if ('id' in a && h.pending?.id === a.id) h.pending.settle(a);
-    });
-    child.on('exit', (code, signal) => {
-      h.exited = true;
+    const h = takeSpare() ?? spawnHelper();
+    h.onExit = () => {
       if (helper === h) helper = undefined;
-      // One this side killed is settled by whoever killed it, with an answer that came first if one did.
-      if (!h.killed) h.pending?.settle(new ProcessEnded(`the SQLite process ended unexpectedly (${signal ?? `exit code ${code}`})${lastLine(h.stderrTail)}`));
-    });
-    child.on('error', () => undefined);
-    idle(h);
+    };
     return h;
-  }
-
-  /** An idle process does not keep a CLI run (or a test) alive; one with a statement in flight does. */
-  function idle(h: Helper) {
-    h.child.unref();
-    (h.child.channel as { unref?(): void } | undefined)?.unref?.();
-    (h.child.stderr as { unref?(): void } | null)?.unref?.();
-  }
-  function busy(h: Helper) {
-    h.child.ref();
-    (h.child.channel as { ref?(): void } | undefined)?.ref?.();
   }
 
   /**
@@ -206,7 +282,7 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
         throw new EffectError('unknown', `SQLite: ${answer.message} while a statement that writes ran: it may have been committed; it is not run again`, { code: 'SQLITE_IOERR', cause: answer });
       }
       if (answer instanceof Error) throw new EffectError('transient', `SQLite: ${answer.message}`, { code: 'SQLITE_IOERR', cause: answer });
-      if ('ready' in answer) throw new EffectError('transient', 'SQLite: an unexpected answer', { code: 'SQLITE_PROTOCOL' });
+      if (!('id' in answer)) throw new EffectError('transient', 'SQLite: an unexpected answer', { code: 'SQLITE_PROTOCOL' });
       if (!answer.ok) throw classify(answer.code, answer.message);
       return answer.result;
     } finally {
@@ -267,14 +343,22 @@ export function sqliteDriver(path: string, rollsBack: boolean, logger?: LoggerPo
       await queue;
       helper = undefined;
       if (!h || h.exited || h.killed) return;
+      h.onExit = undefined;
       busy(h);
-      const ended = new Promise<void>((resolve) => h.child.once('exit', () => resolve()));
-      // The process rolls back a dry run's transaction and ends; one that does not is killed.
-      const timer = setTimeout(() => h.child.kill('SIGKILL'), 5_000);
-      if (h.child.connected) h.child.send({ op: 'close' } satisfies SqliteRequest, () => undefined);
-      else h.child.kill('SIGKILL');
-      await ended;
-      clearTimeout(timer);
+      // The process rolls back a dry run's transaction and closes the file; it is then kept for the next connection
+      // (with no database open), or ended when it cannot say it closed it.
+      const closed = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 5_000);
+        h.onClosed = (ok) => {
+          clearTimeout(timer);
+          resolve(ok);
+        };
+        if (h.child.connected) h.child.send({ op: 'close', keep: true } satisfies SqliteRequest, (e) => e && resolve(false));
+        else resolve(false);
+      });
+      if (closed) return keepSpare(h);
+      h.onClosed = undefined;
+      await kill(h);
     },
   };
 }

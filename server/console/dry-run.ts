@@ -62,7 +62,8 @@ export function dryRunParams(input: DryRunInput, config: ServerConfig): Record<s
  */
 export async function performDryRun(library: ScenarioLibrary, name: string, params: Record<string, Value>, ports: Omit<EnginePorts, 'asyncStarter' | 'journal' | 'mailer'>, timeZone: string, maxEffects?: number, databases?: DatabaseSettings): Promise<RunResult> {
   const limits = maxEffects ? { limits: { maxEffects } } : {};
-  const db = databases ? createDatabasePort(databases, { rollsBack: true }) : undefined;
+  // A statement stopped at its timeout is logged as the server's own are.
+  const db = databases ? createDatabasePort(databases, { rollsBack: true, ...(ports.logger ? { logger: ports.logger } : {}) }) : undefined;
   const base: EnginePorts = {
     ...(db ? { databases: db } : {}),
     ...(ports.bpium ? { bpium: ports.bpium } : {}),

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { processEnv, sqliteDriver } from '../../adapters/db/sqlite.js';
+import { endSpareSqliteProcesses, processEnv, sqliteDriver } from '../../adapters/db/sqlite.js';
 import { EffectError, parseNamedSql } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
 
@@ -98,6 +98,7 @@ describe('the SQLite driver at its edges', { timeout: 120_000 }, () => {
   });
 
   it('a write whose process dies with no answer is of unknown outcome (not retried); a read is retried', async () => {
+    endSpareSqliteProcesses(); // processes kept from the tests above would be counted below
     for (const [text, kind] of [
       ['INSERT INTO t (n) WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r WHERE x < 400000000) SELECT x FROM r', 'unknown'],
       [COUNT_TO, 'transient'],
