@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildPorts } from '../../adapters/ports.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
+import { endSpareSqliteProcesses } from '../../adapters/db/sqlite.js';
 import type { LoggerPort } from '../../engine/index.js';
 import { sortableIds } from '../store/sortable-id.js';
 import { letterTally } from '../metrics.js';
@@ -94,6 +95,7 @@ port.on('message', (m: ToThread) => {
         const { unfinished } = await pool.stop(m.graceMs);
         host.close();
         await built.close();
+        endSpareSqliteProcesses(); // a thread's kept processes would outlive it (their idle timers end with it)
         post({ t: 'stopped', unfinished });
       })();
       return;
