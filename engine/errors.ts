@@ -145,6 +145,11 @@ export const RUN_ERROR_CODES = {
   CANCELLED: 'R_CANCELLED',
   /** The effect journal could not be read or written (its store refused): retryable, unless an effect made could not be recorded. */
   JOURNAL: 'R_JOURNAL',
+  /**
+   * The attempt stopped before an effect because it could no longer be sure it still held its job (its lease ran out
+   * or was taken over while the process was stalled): the effect is left to the job's new owner.
+   */
+  LEASE_LOST: 'R_LEASE_LOST',
   INTERNAL: 'R_INTERNAL',
 } as const;
 

@@ -255,6 +255,9 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       if (prior.kind === 'outcome') return { value: prior.value as T, replayed: true };
       if (prior.kind === 'pending') onInterrupted(prior.detail, effectOpts);
       const marks = pendingMarks(journal, journalKey, key, journalEpoch, ports.logger);
+      // Last, right before the effect: a job whose lease this attempt may have lost is left to its new owner.
+      const fenced = journal.fence?.();
+      if (fenced) await fenced;
       let value: T;
       try {
         value = await perform(marks.handle);

@@ -163,6 +163,12 @@ export interface EffectJournalPort {
   put(runId: string, stepKey: string, outcome: JsonValue): Promise<void>;
   /** Makes every outcome put so far durable (a journal that writes at `put` has nothing to do). */
   settle?(): Promise<void>;
+  /**
+   * Called right before an effect is made (after the journal was read, so nothing is awaited between this and the
+   * effect but what it returns): throws a RunFailure when the run may no longer make effects (its job's lease is
+   * lost). Returns nothing when it can tell at once, or a promise when it must ask first (a lease near its end).
+   */
+  fence?(): void | Promise<void>;
 }
 
 export interface LoggerPort {

@@ -20,9 +20,9 @@ export interface AttemptJournal {
 
 /**
  * `lookUp`: false for a first attempt (never claimed before, never replayed), which has nothing in the store to
- * replay, so it skips the look-ups.
+ * replay, so it skips the look-ups. `fence`: checked right before each effect (lease-fence.ts).
  */
-export function attemptJournal(store: Pick<DeliveryStore, 'getEffect' | 'putEffect'>, lookUp: boolean): AttemptJournal {
+export function attemptJournal(store: Pick<DeliveryStore, 'getEffect' | 'putEffect'>, lookUp: boolean, fence?: () => void | Promise<void>): AttemptJournal {
   let waiting: Array<JournalEntry & { runKey: string }> = [];
   const flush = async () => {
     const batch = waiting;
@@ -54,6 +54,7 @@ export function attemptJournal(store: Pick<DeliveryStore, 'getEffect' | 'putEffe
       },
       // A read is about to wait on the outside world: the same.
       settle,
+      ...(fence ? { fence } : {}),
     },
     take() {
       const out = waiting.map(({ stepKey, outcome }) => ({ stepKey, outcome }));

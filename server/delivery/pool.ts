@@ -12,6 +12,7 @@ import type { JobLease, JobRecord } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
 import { attemptJournal } from './attempt-journal.js';
 import { repeatingFailureLog } from './failure-log.js';
+import { leaseClock, leaseFence, type LeaseClock, type LeaseHold } from './lease-fence.js';
 
 /** Jobs the pool keeps running during a burst of requests: enough to make progress, few enough to stay out of the way. */
 const BURST_JOBS = 2;
@@ -45,6 +46,8 @@ export interface WorkerPoolOptions {
   /** Bytes one stored run record may take (run-budget.ts); the default when absent. */
   runRecordBytes?: number;
   leaseMs?: number;
+  /** The clock lease ages are measured on (lease-fence.ts); tests move it forward. */
+  leaseClock?: LeaseClock;
   /** How often to look for due jobs when nothing woke the pool (retries come due by time). */
   pollMs?: number;
   logger?: LoggerPort;
@@ -99,6 +102,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   // host:pid[/tN]:random: /tN names the delivery thread a job ran on (none: the main thread).
   const workerId = `${hostname()}:${process.pid}${threadId ? `/t${threadId}` : ''}:${randomUUID().slice(0, 8)}`;
   const leaseMs = opts.leaseMs ?? 60_000;
+  const clock = opts.leaseClock ?? leaseClock();
   const pollMs = opts.pollMs ?? 500;
   const active = new Map<string, Promise<void>>();
   /** Jobs this pool's stop gave back to the queue while their attempt still ran. */
@@ -135,23 +139,32 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   let backlog = true;
   /** Jobs claimed ahead (`CLAIM_AHEAD`), leased to this pool, waiting for a free slot. */
   const claimedAhead: JobRecord[] = [];
-  /** When the lease of each job claimed ahead runs out, as far as this pool knows (from the claim or the last renewal). */
-  const aheadUntil = new Map<string, number>();
+  /**
+   * The lease of each job this pool holds, claimed ahead or running: when its claim or last renewal was sent, and
+   * whether a renewal found it lost. A running attempt checks its hold before each effect (lease-fence.ts).
+   */
+  const holds = new Map<string, LeaseHold>();
+  const newHold = (since: number): LeaseHold => ({ since, lost: false });
   // Never more jobs held (running, promised, claimed ahead) than the pool has workers: on PostgreSQL the jobs of an
   // instance that dies wait for their leases to expire, so an instance must not take more than it could be running.
   const claimLimit = (free: number) => Math.max(free, Math.min(CLAIM_AHEAD, opts.concurrency - active.size - reserved));
 
   const heartbeat = setInterval(() => {
-    const ahead = claimedAhead.map((j) => j.id);
-    const leased = [...active.keys(), ...ahead];
+    // The holds themselves, not their ids: a job that ends and is claimed again meanwhile has a new hold, which this
+    // renewal's answer must not touch.
+    const leased = [...holds];
     if (!leased.length) return;
-    const t0 = Date.now();
-    opts.store.heartbeat(leased, workerId, leaseMs).then(
+    const t0 = clock();
+    opts.store.heartbeat(leased.map(([id]) => id), workerId, leaseMs).then(
       (renewed) => {
         const kept = new Set(renewed);
-        for (const id of ahead) if (kept.has(id)) aheadUntil.set(id, t0 + leaseMs);
+        for (const [id, hold] of leased) {
+          if (kept.has(id)) hold.since = Math.max(hold.since, t0);
+          else hold.lost = true;
+        }
         // A job claimed ahead whose lease this pool lost belongs to whoever took it over: it must not run here too.
-        dropAhead((j) => !kept.has(j.id) && ahead.includes(j.id), 'its lease was lost while it waited');
+        // A running one stops before its next effect (its attempt's fence).
+        dropAhead((j) => holds.get(j.id)?.lost === true, 'its lease was lost while it waited');
       },
       (e: unknown) => opts.logger?.warn({ err: e }, 'heartbeat failed'),
     );
@@ -164,7 +177,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     for (let i = claimedAhead.length - 1; i >= 0; i--) {
       if (!match(claimedAhead[i]!)) continue;
       const [job] = claimedAhead.splice(i, 1);
-      aheadUntil.delete(job!.id);
+      holds.delete(job!.id);
       dropped.push(job!);
     }
     if (dropped.length) opts.logger?.warn({ jobs: dropped.map((j) => j.id) }, `jobs claimed ahead not run here: ${why}`);
@@ -179,11 +192,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
 
   /** The next job claimed ahead whose lease still has a third of its time left (the others go back to the queue). */
   function nextAhead(): JobRecord | undefined {
-    const now = Date.now();
-    void release(dropAhead((j) => (aheadUntil.get(j.id) ?? 0) - now < leaseMs / 3, 'its lease is about to run out'));
-    const job = claimedAhead.shift();
-    if (job) aheadUntil.delete(job.id);
-    return job;
+    const now = clock();
+    void release(dropAhead((j) => (holds.get(j.id)?.since ?? -Infinity) + leaseMs - now < leaseMs / 3, 'its lease is about to run out'));
+    return claimedAhead.shift();
   }
 
   async function fill() {
@@ -207,7 +218,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         if (free <= 0 || (active.size > 0 && free < Math.max(1, Math.floor(cap / 4)))) break;
         const limit = claimLimit(free);
         let jobs: JobRecord[];
-        const claimedAt = Date.now();
+        const claimedAt = clock();
         try {
           jobs = await opts.store.claimJobs(workerId, limit, leaseMs);
           claimFailures.succeeded();
@@ -220,12 +231,10 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           break;
         }
         for (const job of jobs) {
-          if (active.has(job.id) || aheadUntil.has(job.id)) continue;
+          if (holds.has(job.id)) continue;
+          holds.set(job.id, newHold(claimedAt));
           if (free-- > 0) launch(job);
-          else {
-            claimedAhead.push(job);
-            aheadUntil.set(job.id, claimedAt + leaseMs);
-          }
+          else claimedAhead.push(job);
         }
         backlog = jobs.length === limit;
         if (backlog) again = true;
@@ -247,16 +256,19 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       }, held ? Math.min(pollMs, 20) : pollMs);
   }
 
+  /** Runs a job this pool holds (its hold in `holds`, set at the claim or by `take`). */
   function launch(job: JobRecord) {
-    if (active.has(job.id)) return;
-    const p = runJob(job).finally(() => {
+    const hold = holds.get(job.id);
+    if (active.has(job.id) || !hold) return;
+    const p = runJob(job, hold).finally(() => {
       active.delete(job.id);
+      if (holds.get(job.id) === hold) holds.delete(job.id);
       if (backlog || claimedAhead.length > 0) void fill();
     });
     active.set(job.id, p);
   }
 
-  async function runJob(job: JobRecord) {
+  async function runJob(job: JobRecord, hold: LeaseHold) {
     // Let the I/O already waiting (requests to acknowledge) run before this job's first blocks.
     await new Promise<void>((r) => setImmediate(r));
     const params = (job.params ?? {}) as Record<string, Value>;
@@ -267,7 +279,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     let result: RunResult;
     // A first attempt has nothing journaled, so its look-ups are skipped; a job with an error on record (an attempt cut
     // by a graceful stop is given back uncounted, with one) may have made effects already, so it looks them up.
-    const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0 && job.lastError == null));
+    const fence = leaseFence(hold, { leaseMs, clock, renew: async () => (await opts.store.heartbeat([job.id], workerId, leaseMs)).includes(job.id) });
+    const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0 && job.lastError == null), fence);
     if (!library) {
       result = failedResult(job, `version ${job.pinnedVersion} of ${job.scenario} is not loaded in this process; replay without --pinned`);
     } else {
@@ -330,9 +343,11 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // outcome, so the next attempt replays them instead of repeating them.
     if (outcome === 'lease-lost' && givenBack.has(job.id)) outcome = 'given-back';
     const level = outcome === 'dead' ? 'error' : outcome === 'lease-lost' || result.status !== 'completed' ? 'warn' : 'info';
+    const fenced = result.error?.code === RUN_ERROR_CODES.LEASE_LOST;
     const note =
       outcome === 'queued' ? ' (will retry)'
       : outcome === 'dead' ? ' (dead letter)'
+      : outcome === 'lease-lost' && fenced ? ' before its next effect: its lease had expired and another worker took the job over; the effect was left to it'
       : outcome === 'lease-lost' ? ' but its lease had expired: another worker took the job over, and may repeat what this attempt did'
       : outcome === 'given-back' ? ' after the stop gave the job back to the queue: the next start runs it again, replaying what this attempt did'
       : '';
@@ -366,6 +381,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     if (!started || stopping || backlog || claimedAhead.length > 0 || count < 1) return undefined;
     if (active.size + reserved + count > capacity()) return undefined;
     reserved += count;
+    // The caller writes the jobs under the lease after this: their lease runs at least leaseMs from now.
+    const since = clock();
     let taken = false;
     return {
       lease: { worker: workerId, leaseMs },
@@ -375,7 +392,11 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         reserved -= count;
         // Stored after the pool began to stop: back to the queue for the next start or another instance.
         if (stopping) return void release(jobs);
-        for (const job of jobs) launch(job);
+        for (const job of jobs) {
+          if (holds.has(job.id)) continue;
+          holds.set(job.id, newHold(since));
+          launch(job);
+        }
         if (jobs.length < count && backlog) void fill();
       },
     };
@@ -394,7 +415,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       for (const cut of [...stopWaits]) cut();
       // Jobs claimed ahead never started: they go back to the queue, their attempt not counted.
       const ahead = claimedAhead.splice(0);
-      aheadUntil.clear();
+      for (const j of ahead) holds.delete(j.id);
       await release(ahead);
       const all = Promise.allSettled([...active.values()]);
       let timedOut = false;

@@ -1,0 +1,32 @@
+// What the lease fence tests share: a scenario of two letters, and the letters an SMTP test server received by subject.
+import { simpleParser } from 'mailparser';
+import type { TestSmtpServer } from '../mail/smtp-server.helper.js';
+
+export const TWO_LETTERS = `start: first
+blocks:
+  first:
+    kind: SendMail
+    to: '"ivan@example.com"'
+    subject: '"первое"'
+    text: '"t"'
+    exits: { success: second }
+  second:
+    kind: SendMail
+    to: '"ivan@example.com"'
+    subject: '"второе"'
+    text: '"t"'
+    exits: { success: sent }
+  sent:
+    kind: ReturnValue
+    values: { 1: '"sent"' }
+`;
+
+/** How many letters of each subject the server received. */
+export async function subjectsOf(server: TestSmtpServer): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const letter of server.letters) {
+    const subject = (await simpleParser(letter.raw)).subject ?? '';
+    counts[subject] = (counts[subject] ?? 0) + 1;
+  }
+  return counts;
+}

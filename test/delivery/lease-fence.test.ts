@@ -1,0 +1,196 @@
+// The fence before each effect of an attempt (server/delivery/lease-fence.ts): an attempt held up past its lease, whose
+// job another pool took over meanwhile, does not send its letter when it goes on; one whose lease is only near its
+// end renews it first and sends its letter once. Real parts: smtp-server on loopback, the SMTP mailer, the worker
+// pools and the store (SQLite, and PostgreSQL when reachable). The hold-up is a letter whose send does not return
+// until the test lets it, and the time that passes meanwhile is a jump of the clocks the store and the first pool
+// read; test/delivery/lease-fence-stall.test.ts stops a real process instead.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioLibrary, randomIds, systemClock, type MailerPort, type RunResult, type ScenarioLibrary } from '../../engine/index.js';
+import { createWorkerPool, type WorkerPool } from '../../server/delivery/pool.js';
+import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
+import { openPostgresStore } from '../../server/store/postgres.store.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import type { Store } from '../../server/store/store.port.js';
+import { tempDir } from '../helpers.js';
+import { startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
+import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+import { subjectsOf, TWO_LETTERS } from './lease-fence.helper.js';
+
+/** Long enough that no heartbeat runs during a test (it renews every third of the lease): only the fence renews. */
+const LEASE_MS = 60_000;
+
+const until = async (what: string, ok: () => boolean, ms = 15_000) => {
+  for (let i = 0; i < ms / 20 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(ok(), what);
+};
+
+type Attempt = { outcome: string; result: RunResult };
+
+interface Rig {
+  store: Store;
+  server: TestSmtpServer;
+  /** Added to the store's clock and to the lease clock of pools made with `skewed`: time that passed in a stall. */
+  skew: { ms: number };
+  /** The lease renewals each pool asked for, with the letters the server had received at that moment. */
+  renewals: Array<{ pool: string; ids: string[]; lettersBefore: number }>;
+  pool(name: string, o: { skewed?: boolean; afterFirstLetter?: () => Promise<void> | void }): { pool: WorkerPool; attempts: Attempt[] };
+  close(): Promise<void>;
+}
+
+type StoreKind = { name: string; skip?: string; open(dir: string, clock: { now(): number }): Promise<{ store: Store; drop(): Promise<void> }> };
+
+const pg = await testPostgres();
+const STORES: StoreKind[] = [
+  { name: 'SQLite', open: async (dir, clock) => ({ store: await openSqliteStore({ file: join(dir, 'q.db'), clock }), drop: async () => undefined }) },
+  {
+    name: 'PostgreSQL',
+    ...(pg.skip ? { skip: pg.skip } : {}),
+    open: async (_dir, clock) => {
+      const schema = randomSchemaName('fence');
+      return { store: await openPostgresStore({ url: urlWithSchema(pg.url!, schema), poolSize: 4, clock }), drop: () => dropSchema(pg.url!, schema) };
+    },
+  },
+];
+
+async function rig(kind: StoreKind): Promise<Rig> {
+  const t = tempDir();
+  writeFileSync(join(t.dir, 'TwoLetters.yaml'), TWO_LETTERS);
+  const lib: ScenarioLibrary = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
+  assert.deepEqual(lib.issues, []);
+  const server = await startSmtpServer();
+  const skew = { ms: 0 };
+  const { store, drop } = await kind.open(t.dir, { now: () => Date.now() + skew.ms });
+  const renewals: Rig['renewals'] = [];
+  const made: Array<{ pool: WorkerPool; close(): Promise<void> }> = [];
+  return {
+    store,
+    server,
+    skew,
+    renewals,
+    pool(name, o) {
+      const base = deliveryStoreOf(store);
+      const spied: DeliveryStore = {
+        ...base,
+        heartbeat: (ids, worker, leaseMs) => {
+          renewals.push({ pool: name, ids, lettersBefore: server.counts.data });
+          return base.heartbeat(ids, worker, leaseMs);
+        },
+      };
+      const smtp = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
+      let sent = 0;
+      // The letter is delivered; the attempt then stays held up in the mailer until the test lets it go on.
+      const mailer: MailerPort = {
+        ...smtp,
+        async send(message, sendOpts) {
+          const receipt = await smtp.send(message, sendOpts);
+          if (++sent === 1) await o.afterFirstLetter?.();
+          return receipt;
+        },
+      };
+      const attempts: Attempt[] = [];
+      const pool = createWorkerPool({
+        store: spied,
+        host: { library: () => lib, libraryWithVersion: () => lib },
+        ports: { clock: systemClock, ids: randomIds, mailer },
+        concurrency: 1,
+        timeZone: 'UTC',
+        pollMs: 50,
+        leaseMs: LEASE_MS,
+        ...(o.skewed ? { leaseClock: () => performance.now() + skew.ms } : {}),
+        onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
+      });
+      made.push({ pool, close: () => smtp.close() });
+      return { pool, attempts };
+    },
+    async close() {
+      for (const m of made) await m.pool.stop(2000);
+      for (const m of made) await m.close();
+      await server.close();
+      await store.close();
+      await drop();
+      t.cleanup();
+    },
+  };
+}
+
+for (const kind of STORES) {
+  describe(`the lease fence before an attempt's effects (${kind.name})`, { timeout: 60_000, ...(kind.skip ? { skip: kind.skip } : {}) }, () => {
+    it('an attempt held up past its lease does not send its next letter once another pool has taken the job over', async () => {
+      const r = await rig(kind);
+      try {
+        const [id] = await r.store.enqueueJobs([{ scenario: 'TwoLetters', params: {} }]);
+        let goOn!: () => void;
+        const heldUp = new Promise<void>((resolve) => (goOn = resolve));
+        const a = r.pool('A', {
+          skewed: true,
+          afterFirstLetter: () => {
+            // A stall of more than the lease, as seen by the store (whose clock decides expiry) and by pool A.
+            r.skew.ms += LEASE_MS + 5000;
+            return heldUp;
+          },
+        });
+        a.pool.start();
+        await until('the first letter of the first attempt is delivered', () => r.server.counts.data === 1);
+        const b = r.pool('B', {});
+        b.pool.start();
+        await until('the second pool took the job over and finished it', () => b.attempts.length === 1);
+        assert.equal(b.attempts[0]!.outcome, 'succeeded');
+        assert.equal(r.server.counts.data, 3, 'the new owner sent both letters (the first again: its journal entry was never written)');
+
+        goOn();
+        await until('the held-up attempt ended', () => a.attempts.length === 1);
+        assert.deepEqual(await subjectsOf(r.server), { первое: 2, второе: 1 }, 'no letter from the held-up attempt after the takeover');
+        const { outcome, result } = a.attempts[0]!;
+        assert.equal(outcome, 'lease-lost');
+        assert.equal(result.error?.code, 'R_LEASE_LOST');
+        assert.equal(result.error?.block, 'second');
+        assert.match(result.error?.message ?? '', /not made: its lease ran out and another worker took the job over/);
+        assert.deepEqual(result.mails.map((m) => [m.subject, m.status]), [['первое', 'sent']], 'the second letter is not in its record: not sent');
+        // It asked the store once, right before the letter, and was told the lease was gone.
+        assert.deepEqual(r.renewals.filter((x) => x.pool === 'A'), [{ pool: 'A', ids: [id!], lettersBefore: 3 }]);
+        assert.equal((await r.store.getJob(id!))?.status, 'succeeded');
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('an attempt whose lease is near its end renews it before the letter and sends it once', async () => {
+      const r = await rig(kind);
+      try {
+        const [id] = await r.store.enqueueJobs([{ scenario: 'TwoLetters', params: {} }]);
+        // The first letter takes most of the lease (as a slow server or a short stall would), but not all of it.
+        const a = r.pool('A', { skewed: true, afterFirstLetter: () => void (r.skew.ms += LEASE_MS * 0.8) });
+        a.pool.start();
+        await until('the attempt ended', () => a.attempts.length === 1);
+        assert.equal(a.attempts[0]!.outcome, 'succeeded');
+        assert.deepEqual(a.attempts[0]!.result.mails.map((m) => [m.subject, m.status]), [['первое', 'sent'], ['второе', 'sent']]);
+        assert.deepEqual(await subjectsOf(r.server), { первое: 1, второе: 1 });
+        // One renewal, between the two letters: the second letter went out under a renewed lease.
+        assert.deepEqual(r.renewals, [{ pool: 'A', ids: [id!], lettersBefore: 1 }]);
+        assert.equal((await r.store.getJob(id!))?.status, 'succeeded');
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('an attempt well inside its lease asks the store nothing before its letters', async () => {
+      const r = await rig(kind);
+      try {
+        await r.store.enqueueJobs([{ scenario: 'TwoLetters', params: {} }]);
+        const a = r.pool('A', { skewed: true });
+        a.pool.start();
+        await until('the attempt ended', () => a.attempts.length === 1);
+        assert.equal(a.attempts[0]!.outcome, 'succeeded');
+        assert.deepEqual(await subjectsOf(r.server), { первое: 1, второе: 1 });
+        assert.deepEqual(r.renewals, [], 'no renewal, no extra statement per letter');
+      } finally {
+        await r.close();
+      }
+    });
+  });
+}
