@@ -38,7 +38,11 @@ interface Rig {
   skew: { ms: number };
   /** The lease renewals each pool asked for, with the letters the server had received at that moment. */
   renewals: Array<{ pool: string; ids: string[]; lettersBefore: number }>;
-  pool(name: string, o: { skewed?: boolean; afterFirstLetter?: () => Promise<void> | void }): { pool: WorkerPool; attempts: Attempt[] };
+  /** Renewals of pool A refused (as if they never left a stalled process) while this is set. */
+  renewalsCut: { on: boolean };
+  /** The answers of pool A's renewals, to wait for. */
+  answered: Array<Promise<unknown>>;
+  pool(name: string, o: { skewed?: boolean; leaseMs?: number; afterFirstLetter?: () => Promise<void> | void }): { pool: WorkerPool; attempts: Attempt[] };
   close(): Promise<void>;
 }
 
@@ -66,19 +70,26 @@ async function rig(kind: StoreKind): Promise<Rig> {
   const skew = { ms: 0 };
   const { store, drop } = await kind.open(t.dir, { now: () => Date.now() + skew.ms });
   const renewals: Rig['renewals'] = [];
+  const renewalsCut = { on: false };
+  const answered: Array<Promise<unknown>> = [];
   const made: Array<{ pool: WorkerPool; close(): Promise<void> }> = [];
   return {
     store,
     server,
     skew,
     renewals,
+    renewalsCut,
+    answered,
     pool(name, o) {
       const base = deliveryStoreOf(store);
       const spied: DeliveryStore = {
         ...base,
         heartbeat: (ids, worker, leaseMs) => {
+          if (name === 'A' && renewalsCut.on) return Promise.reject(new Error('stalled'));
           renewals.push({ pool: name, ids, lettersBefore: server.counts.data });
-          return base.heartbeat(ids, worker, leaseMs);
+          const answer = base.heartbeat(ids, worker, leaseMs);
+          if (name === 'A') answered.push(answer.catch(() => undefined));
+          return answer;
         },
       };
       const smtp = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
@@ -100,7 +111,7 @@ async function rig(kind: StoreKind): Promise<Rig> {
         concurrency: 1,
         timeZone: 'UTC',
         pollMs: 50,
-        leaseMs: LEASE_MS,
+        leaseMs: o.leaseMs ?? LEASE_MS,
         ...(o.skewed ? { leaseClock: () => performance.now() + skew.ms } : {}),
         onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
       });
@@ -153,6 +164,50 @@ for (const kind of STORES) {
         assert.deepEqual(result.mails.map((m) => [m.subject, m.status]), [['первое', 'sent']], 'the second letter is not in its record: not sent');
         // It asked the store once, right before the letter, and was told the lease was gone.
         assert.deepEqual(r.renewals.filter((x) => x.pool === 'A'), [{ pool: 'A', ids: [id!], lettersBefore: 3 }]);
+        assert.equal((await r.store.getJob(id!))?.status, 'succeeded');
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('an attempt stops before its next letter, without asking the store, once the heartbeat found its job taken over', async () => {
+      const r = await rig(kind);
+      // The shortest lease the server accepts: the heartbeat renews every second.
+      const leaseMs = 3000;
+      try {
+        const [id] = await r.store.enqueueJobs([{ scenario: 'TwoLetters', params: {} }]);
+        let goOn!: () => void;
+        const heldUp = new Promise<void>((resolve) => (goOn = resolve));
+        const a = r.pool('A', {
+          skewed: true,
+          leaseMs,
+          afterFirstLetter: () => {
+            r.renewalsCut.on = true;
+            r.skew.ms += leaseMs + 5000;
+            return heldUp;
+          },
+        });
+        a.pool.start();
+        await until('the first letter of the first attempt is delivered', () => r.server.counts.data === 1);
+        const b = r.pool('B', { leaseMs });
+        b.pool.start();
+        await until('the second pool took the job over and finished it', () => b.attempts.length === 1);
+        assert.equal(b.attempts[0]!.outcome, 'succeeded');
+        // The stall ends for the heartbeat first: its next renewal comes back without the job.
+        r.renewalsCut.on = false;
+        const before = r.renewals.filter((x) => x.pool === 'A').length;
+        await until('the heartbeat tried to renew the lease', () => r.renewals.filter((x) => x.pool === 'A').length > before);
+        await Promise.all(r.answered);
+        // Moved back so that the lease looks young again: only what the heartbeat found can stop the letter now.
+        r.skew.ms = 0;
+        const asked = r.renewals.filter((x) => x.pool === 'A').length;
+        goOn();
+        await until('the held-up attempt ended', () => a.attempts.length === 1);
+        assert.deepEqual(await subjectsOf(r.server), { первое: 2, второе: 1 }, 'no letter from the held-up attempt after the takeover');
+        assert.equal(a.attempts[0]!.outcome, 'lease-lost');
+        assert.equal(a.attempts[0]!.result.error?.code, 'R_LEASE_LOST');
+        assert.match(a.attempts[0]!.result.error?.message ?? '', /the heartbeat could not renew its lease/);
+        assert.equal(r.renewals.filter((x) => x.pool === 'A').length, asked, 'the fence made no renewal of its own');
         assert.equal((await r.store.getJob(id!))?.status, 'succeeded');
       } finally {
         await r.close();
