@@ -29,7 +29,12 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'oktell-emu test --from-run <runId> --name "a task with two responsible"',
   ],
   graph: ['oktell-emu graph HTTP404', 'oktell-emu graph BpiumNewTask --format svg -o BpiumNewTask.svg'],
-  runs: ['oktell-emu runs', 'oktell-emu runs --status failed --since 2h', 'oktell-emu runs --scenario BpiumNewTask -n 10 --json'],
+  runs: [
+    'oktell-emu runs',
+    'oktell-emu runs --status failed --since 2h',
+    'oktell-emu runs --scenario BpiumNewTask -n 10 --json',
+    "OKTELL_STORE='postgres://oktell:PASSWORD@db.example.com:5432/oktell?schema=oktell' oktell-emu runs --status dead",
+  ],
   show: ['oktell-emu show <runId>', 'oktell-emu show <runId> --json -d /srv/oktell/var'],
   replay: ['oktell-emu replay --status dead', 'oktell-emu replay <runId> --pinned'],
   outbox: ['oktell-emu outbox', 'oktell-emu outbox -n 5 --json', 'oktell-emu outbox show last'],

@@ -22,7 +22,18 @@ export interface ServerFile {
   /** Hook paths that require X-Hook-Signature (`*` = every path). */
   signedPaths: string[];
   startedAt: string;
+  /**
+   * The store the server uses, so that a command given only this folder does not read (or create) an empty SQLite file
+   * next to a server whose jobs are in PostgreSQL. Absent in the file of an older server.
+   */
+  store?: ServerFileStore;
 }
+
+/**
+ * `url` is masked (`redactPostgresUrl`): the file holds no secret. `configFile`: the configuration file whose `store:`
+ * named it, when OKTELL_STORE did not.
+ */
+export type ServerFileStore = { kind: 'sqlite' } | { kind: 'postgres'; url: string; configFile?: string };
 
 export function serverFilePath(dataDir: string): string {
   return join(dataDir, SERVER_FILE);
@@ -76,7 +87,25 @@ export function readServerFile(dataDir: string, alive: (pid: number) => boolean 
     ...(typeof f.bpiumEmulatorDemoAccount === 'boolean' ? { bpiumEmulatorDemoAccount: f.bpiumEmulatorDemoAccount } : {}),
     signedPaths: Array.isArray(f.signedPaths) ? f.signedPaths.filter((p): p is string => typeof p === 'string') : [],
     startedAt: String(f.startedAt ?? ''),
+    ...(storeEntry(f.store) ? { store: storeEntry(f.store)! } : {}),
   };
+}
+
+function storeEntry(v: unknown): ServerFileStore | undefined {
+  const s = v as { kind?: unknown; url?: unknown; configFile?: unknown } | null | undefined;
+  if (s?.kind === 'sqlite') return { kind: 'sqlite' };
+  if (s?.kind !== 'postgres' || typeof s.url !== 'string') return undefined;
+  return { kind: 'postgres', url: s.url, ...(typeof s.configFile === 'string' ? { configFile: s.configFile } : {}) };
+}
+
+/**
+ * The PostgreSQL store named by the folder's `serve.json`, with whether its server still runs. The file of a killed
+ * server counts too: it was serving that folder with PostgreSQL, and most likely will again when restarted.
+ */
+export function folderPostgresStore(dataDir: string): { url: string; configFile?: string; pid: number; running: boolean } | undefined {
+  const file = readServerFile(dataDir, () => true);
+  if (file?.store?.kind !== 'postgres') return undefined;
+  return { url: file.store.url, ...(file.store.configFile ? { configFile: file.store.configFile } : {}), pid: file.pid, running: processAlive(file.pid) };
 }
 
 /**

@@ -5,9 +5,33 @@ import { dirname, join } from 'node:path';
 import { openSqliteStore, quotaOptions } from '../server/store/sqlite.store.js';
 import { pgStoreOpenError } from '../server/store/store-open.js';
 import type { Store } from '../server/store/store.port.js';
-import { existingDataDir, serverSettings, UsageError, type ServerFlags, type ServerSettings } from './config.js';
+import { existingDataDir, serverSettings, shellWord, UsageError, type ServerFlags, type ServerSettings } from './config.js';
 import { makePrivateFolder } from '../adapters/private-file.js';
 import { printNote } from './format.js';
+import { folderPostgresStore } from './server-file.js';
+
+/**
+ * For the --help of the commands that open the store: where it is, since `--data-dir` alone names only a SQLite one.
+ * Said in the option's text, so that it is read where the data folder is.
+ */
+export const STORE_DATA_DIR_HELP = 'data folder of a SQLite store (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var); a PostgreSQL store is named by $OKTELL_STORE (or store: of the configuration file), as for serve';
+
+/**
+ * Refuses (exit 2) to use a SQLite store in a data folder whose server uses PostgreSQL, as its `serve.json` says: the
+ * shell lacks the server's OKTELL_STORE (a systemd EnvironmentFile, say), and the command would answer from an empty
+ * file ("no runs recorded yet", "nothing to replay") or queue a job there that no server ever runs. One line naming the
+ * server's store and the command to type instead. `argv`: the command's words, repeated in that line.
+ */
+export function refuseSqliteBesidePostgres(dataDir: string, argv: readonly string[] = process.argv.slice(2)): void {
+  const pg = folderPostgresStore(dataDir);
+  if (!pg) return;
+  const words = argv.map(shellWord).join(' ');
+  const via = pg.configFile ? `OKTELL_CONFIG=${shellWord(pg.configFile)}` : `OKTELL_STORE=${shellWord(pg.url)}`;
+  const password = !pg.configFile && pg.url.includes('***') ? ' (the password in place of ***)' : '';
+  const stale = pg.running ? '' : ` (that server, pid ${pg.pid}, is not running now; if the folder no longer belongs to a PostgreSQL server, remove its serve.json)`;
+  const named = pg.configFile ? `the PostgreSQL store of ${pg.configFile} (${pg.url})` : `the PostgreSQL store ${pg.url}`;
+  throw new UsageError(`the server of ${dataDir} uses ${named}, not a SQLite file in that folder: nothing is read or written there${stale}; give this command the server's store: ${via} npx oktell-emu ${words}${password}`);
+}
 
 /**
  * For the commands that write into the data folder (a live `run`, `tasks run`), as `serve` does: a missing folder is
@@ -53,6 +77,7 @@ export async function withStore<T>(
       throw pgStoreOpenError(url, e);
     });
   } else {
+    refuseSqliteBesidePostgres(config.dataDir);
     const file = join(existingDataDir(config.dataDir), 'oktell.sqlite');
     if (noStore && !existsSync(file)) return noStore(dirname(file));
     // With the server's quota, so that `tasks run` is refused near it as the server's own starts are.

@@ -34,7 +34,7 @@ import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, shell
 import { readServerFile } from '../server-file.js';
 import { DEMO_LOGIN, DEMO_PASSWORD } from '../../bpium-emulator/index.js';
 import { printNote, printRun } from '../format.js';
-import { makeDataFolder, withStore } from '../store.js';
+import { makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
 
 interface RunOpts {
   param: string[];
@@ -175,6 +175,8 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
   // data folder, no database made by the migrations.
   const present = ['.yaml', '.yml'].some((ext) => existsSync(join(dir, `${name}${ext}`)));
   // A live run writes its record, letters and databases there: the folder is made now, 0700, before any of them.
+  // Refused before it sends anything when the folder's server keeps its runs in PostgreSQL: the record would go nowhere.
+  if (present && !opts.dryRun && settings.store.kind === 'sqlite') refuseSqliteBesidePostgres(settings.dataDir);
   if (present && !opts.dryRun && settings.store.kind === 'sqlite') makeDataFolder(settings.dataDir);
   // A dry run keeps nothing: a database with migrations still to apply (or not created yet) is used through a
   // migrated scratch copy, removed when the run ends.

@@ -5,7 +5,7 @@ import { RUN_STATUSES, type JobRecord, type RunRecord, type RunStatus, type Stor
 import { dataDirArg, serverSettings, UsageError } from '../config.js';
 import { noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
-import { withStore } from '../store.js';
+import { STORE_DATA_DIR_HELP, withStore } from '../store.js';
 import { deadRunIds, inProgressRun, listedStatus } from '../../server/run-status.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
 import { closest, formatRunError } from '../../engine/index.js';
@@ -32,7 +32,7 @@ export function runsCommand(): Command {
     .option('-n, --limit <n>', 'how many (default 50)')
     .option('--json', 'print a JSON array')
     .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
+    .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
     .action(async (o: { status?: string; scenario?: string; since?: string; limit?: string; json?: boolean; dataDir?: string; config?: string }) => {
       const limit = Number(o.limit ?? '50');
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a number from 1 to 1000');
@@ -144,7 +144,7 @@ export function showCommand(): Command {
     .argument('<runId>', 'a run id, or a job id (its last run is shown)')
     .option('--json', 'print the run as JSON')
     .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
+    .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
     .action(async (id: string, o: { json?: boolean; dataDir?: string; config?: string }) => {
       const settings = serverSettings(o);
       const found = await withStore(o, async (s) => {
@@ -235,7 +235,7 @@ export function replayCommand(): Command {
     .option('--status <status>', 'replay every job with this status: dead or failed')
     .option('--pinned', 'replay on the scenario version the run had, not the current one')
     .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
+    .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
     .option('--json', 'print the requeued job ids as JSON')
     .action(async (ids: string[], o: { status?: string; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }) => {
       if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { dataDirArg, shellWord, UsageError } from '../config.js';
 import { ConfigError, envSetting, type StoreSetting } from '../../server/config.js';
 import { redactPostgresUrl } from '../../server/store/postgres.url.js';
-import { removeServerFile, writeServerFile, type ServerFile } from '../server-file.js';
+import { removeServerFile, writeServerFile, type ServerFile, type ServerFileStore } from '../server-file.js';
 import { DEMO_PASSWORD, type BpiumEmulator } from '../../bpium-emulator/index.js';
 import { DamagedStoreError } from '../../server/store/sqlite-check.js';
 import type { ServiceTask } from '../../server/tasks/definitions.js';
@@ -64,7 +64,10 @@ export function serveCommand(): Command {
       }
       const signedPaths = Object.keys(server.config.webhookSecrets).sort();
       // `demo` and `webhook send` read the addresses from here, so other ports than the defaults need no flags there.
-      writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString() });
+      // The store too, so that a command given only this folder (an operator's shell without OKTELL_STORE) is refused
+      // rather than answered from an empty SQLite file there.
+      const storeEntry = serverFileStore(server.config.store, process.env, server.config.configFile);
+      writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString(), store: storeEntry });
       const u = hookUser(server.users)!;
       const rights = (x: OktellUser) => rightsOf(x).join(', ');
       const lib = server.host.library();
@@ -187,6 +190,13 @@ export function storeBanner(store: StoreSetting, dataDir: string, env: NodeJS.Pr
   }
   const inHere = configFile === undefined || resolve(cwd, 'oktell.config.yaml') === configFile;
   return { line, runs: `${inHere ? '' : `OKTELL_CONFIG=${shellWord(configFile)} `}npx oktell-emu runs` };
+}
+
+/** The store as `serve.json` names it: its kind, and for PostgreSQL the URL masked and the configuration file that named it. */
+export function serverFileStore(store: StoreSetting, env: NodeJS.ProcessEnv, configFile: string | undefined): ServerFileStore {
+  if (store.kind === 'sqlite') return { kind: 'sqlite' };
+  const fromFile = envSetting(env, 'OKTELL_STORE') === undefined && configFile !== undefined;
+  return { kind: 'postgres', url: redactPostgresUrl(store.url), ...(fromFile ? { configFile } : {}) };
 }
 
 /**

@@ -11,7 +11,7 @@ import { TaskScheduler, type ParamErrors, type TaskStatus } from '../../server/t
 import { dataDirArg, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { noServerNote } from '../server-file.js';
 import { printNote } from '../format.js';
-import { makeDataFolder, withStore } from '../store.js';
+import { makeDataFolder, refuseSqliteBesidePostgres, STORE_DATA_DIR_HELP, withStore } from '../store.js';
 
 interface TaskFlags {
   config?: string;
@@ -39,6 +39,8 @@ async function withTasks<T>(o: TaskFlags, writes: false | ((config: ServerSettin
       await store.close();
     }
   };
+  // Before anything else, so that what is said is the store the server uses, not a task name checked against the wrong one.
+  if (config.store.kind === 'sqlite') refuseSqliteBesidePostgres(config.dataDir);
   // The schedule needs no store: a listing before the server ever ran with its data folder still shows it, with the
   // last runs unknown and a note (a typo in --data-dir shows there too).
   if (!writes && config.store.kind === 'sqlite' && !existsSync(config.dataDir)) {
@@ -90,7 +92,7 @@ function line(t: TaskStatus): string {
 }
 
 export function tasksCommand(): Command {
-  const common = (c: Command) => c.option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)').option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)').option('-s, --scenarios <dir>', 'scenarios folder the tasks name scenarios of, as serve\'s (default $OKTELL_SCENARIOS or ./scenarios)');
+  const common = (c: Command) => c.option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)').option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP).option('-s, --scenarios <dir>', 'scenarios folder the tasks name scenarios of, as serve\'s (default $OKTELL_SCENARIOS or ./scenarios)');
   const cmd = common(new Command('tasks').description('list the service tasks: schedule, last run, next three due times'))
     .option('--json', 'print JSON')
     .action(async (o: TaskFlags) => {

@@ -8,7 +8,7 @@ import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, scenarioNameOf, type ScenarioIssue, type Value } from '../../engine/index.js';
 import { scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
-import { withStore } from '../store.js';
+import { refuseSqliteBesidePostgres, withStore } from '../store.js';
 import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
@@ -46,7 +46,7 @@ export function testCommand(): Command {
     .option('--from-run <runId>', 'write a test case from a run the server recorded, then run it')
     .option('--name <name>', 'with --from-run: the name of the new case')
     .option('--out <file>', 'with --from-run: the test file to add the case to (default <scenarios>/tests/recorded.test.yaml)')
-    .option('-d, --data-dir <dir>', 'with --from-run: the server\'s data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
+    .option('-d, --data-dir <dir>', 'with --from-run: the server\'s data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var); a PostgreSQL store is named by $OKTELL_STORE')
     .action(async (paths: string[], opts: TestOpts) => {
       if (!['text', 'junit'].includes(opts.reporter)) throw new UsageError(`--reporter ${opts.reporter}: expected text or junit`);
       // Two formats for one standard output: one of them would be dropped without a word.
@@ -206,6 +206,7 @@ async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream
   const file = resolve(opts.out ?? join(scenariosDir(opts.scenarios), 'tests', 'recorded.test.yaml'));
   if (!TEST_FILE_SUFFIXES.some((s) => file.endsWith(s))) throw new UsageError(`--out ${opts.out}: a test file name ends with ${TEST_FILE_SUFFIXES.join(' or ')}`);
   const settings = serverSettings({ dataDir: opts.dataDir });
+  if (settings.store.kind === 'sqlite') refuseSqliteBesidePostgres(settings.dataDir);
   if (settings.store.kind === 'sqlite' && !existsSync(join(settings.dataDir, 'oktell.sqlite'))) {
     throw new UsageError(`no store at ${join(settings.dataDir, 'oktell.sqlite')}: point --data-dir (or OKTELL_DATA_DIR, or dataDir: in the config file) at the server's data folder`);
   }
