@@ -93,6 +93,11 @@ export function httpCallLine(c: HttpCallRecord): string {
   return `${pc.bold('http')} ${c.method} ${c.url} → ${c.status ?? '—'} ${how}${tries}${pc.dim(note)}${c.error ? ' ' + pc.red(c.error) : ''}`;
 }
 
+/** A warning on stderr beside a command's answer: something done, or left, that the user should look at. */
+export function printWarning(text: string): void {
+  process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${text}\n`);
+}
+
 /** A note on stderr beside a command's answer: something to know that is not a failure. */
 export function printNote(text: string): void {
   process.stderr.write(`${pc.yellow('oktell-emu: note:')} ${text}\n`);

@@ -8,10 +8,10 @@ import { isoInZone } from '../../server/tasks/schedule.js';
 import { STORE_DATA_DIR_HELP, withStore } from '../store.js';
 import { deadRunIds, inProgressRun, listedStatus } from '../../server/run-status.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
-import { closest, formatRunError } from '../../engine/index.js';
+import { closest, formatRunError, RUN_ERROR_CODES } from '../../engine/index.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
-import { dbCallLine, httpCallLine, printNote, shownValue } from '../format.js';
+import { dbCallLine, httpCallLine, printNote, printWarning, shownValue } from '../format.js';
 import { storedChanged, storedReturnValues } from '../../server/stored-values.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
@@ -232,20 +232,22 @@ export function replayCommand(): Command {
   return new Command('replay')
     .description('send failed or dead-lettered jobs back to the queue (a running server picks them up)')
     .argument('[runIds...]', 'runs (or job ids) to replay')
-    .option('--status <status>', 'replay every job with this status: dead or failed')
+    .option('--status <status>', 'replay every job with this status: dead or failed (except those of unknown outcome: see --include-unknown)')
+    .option('--include-unknown', 'with --status: replay also the jobs whose last effect has an unknown outcome (R_EFFECT_UNKNOWN: a letter that may have been delivered), doing it again')
     .option('--pinned', 'replay on the scenario version the run had, not the current one')
     .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
     .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
     .option('--json', 'print the requeued job ids as JSON')
-    .action(async (ids: string[], o: { status?: string; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }) => {
+    .action(async (ids: string[], o: { status?: string; includeUnknown?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }) => {
       if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');
       if (o.status && o.status !== 'dead' && o.status !== 'failed') throw new UsageError('--status takes dead or failed');
+      if (o.includeUnknown && !o.status) throw new UsageError('--include-unknown goes with --status: a job named by its id is replayed whatever its outcome');
       const settings = serverSettings(o);
-      const requeued = await withStore(o, async (store) => {
-        if (o.status) return store.requeue({ status: o.status as 'dead' | 'failed' });
+      const { requeued, left, unknown } = await withStore(o, async (store): Promise<Replayed> => {
+        if (o.status) return replayByStatus(store, o.status as 'dead' | 'failed', o.includeUnknown === true);
         // Every named id is checked first: one that cannot be replayed is said (and nothing is queued), since a
         // script naming it expects it to run again.
-        const targets: Array<{ jobId: string; version: string | undefined }> = [];
+        const targets: ReplayTarget[] = [];
         const problems: string[] = [];
         for (const id of ids) {
           const t = await replayTarget(store, id);
@@ -255,21 +257,80 @@ export function replayCommand(): Command {
         if (problems.length) throw new UsageError(problems.join('\n'));
         const out: string[] = [];
         for (const t of targets) out.push(...(await store.requeue({ ids: [t.jobId] }, o.pinned && t.version ? { pinnedVersion: t.version } : {})));
-        return out;
+        return { requeued: out, left: [], unknown: targets.filter((t) => t.unknown && out.includes(t.jobId)).map((t) => t.job) };
       }, (folder) => {
         // Nothing recorded, so nothing to requeue: a store is not created just to find that out.
         if (ids.length) throw new UsageError(`${ids[0]}: no such run or job: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
-        return [];
+        return { requeued: [], left: [], unknown: [] };
       }, settings);
       if (o.json) process.stdout.write(`${JSON.stringify(requeued)}\n`);
-      else process.stdout.write(requeued.length ? `requeued ${requeued.length} job(s): ${requeued.join(', ')}\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');
+      else if (requeued.length) process.stdout.write(`requeued ${requeued.length} job(s): ${requeued.join(', ')}\n`);
+      else process.stdout.write(left.length ? `nothing requeued: every ${o.status} job left has an effect of unknown outcome\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');
+      const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
+      for (const job of unknown) printWarning(`job ${job.id} (${job.scenario}) ended with an effect of unknown outcome (R_EFFECT_UNKNOWN: ${UNKNOWN_WHAT}): replayed as asked, so it is done again`);
+      if (left.length) {
+        // Said on stderr with the exit code 1, so that a script running the bulk form after an incident sees that it
+        // did not replay everything, and a person gets the commands to replay each job once its mailbox is checked.
+        process.stderr.write(`${leftOutText(left, o.status!, dirFlag)}\n`);
+        process.exitCode = 1;
+      }
       const note = requeued.length ? noServerNote(settings, dataDirArg(settings.dataDir)) : undefined;
       if (note) printNote(note);
     });
 }
 
+/** What the bulk replay requeued, the jobs it left out (of unknown outcome), and the named ones of unknown outcome it replayed. */
+type Replayed = { requeued: string[]; left: JobRecord[]; unknown: JobRecord[] };
+type ReplayTarget = { jobId: string; version: string | undefined; job: JobRecord; unknown: boolean };
+
+const UNKNOWN_WHAT = 'a letter the mail server never confirmed, which may have been delivered, or a database statement that may have been committed';
+
+/**
+ * `replay --status`: every job with that status, except those whose last attempt ended with an effect of unknown
+ * outcome (R_EFFECT_UNKNOWN), unless asked for. Those were parked as dead letters because doing them again may
+ * duplicate them: a person checks (the mailbox) and replays each by its id. Without any of them, the whole status is
+ * requeued in one statement, as before.
+ */
+async function replayByStatus(store: Store, status: 'dead' | 'failed', includeUnknown: boolean): Promise<Replayed> {
+  if (includeUnknown) return { requeued: await store.requeue({ status }), left: [], unknown: [] };
+  const jobs = await jobsWithStatus(store, status);
+  const left = jobs.filter(unknownOutcome);
+  if (!left.length) return { requeued: await store.requeue({ status }), left: [], unknown: [] };
+  const others = jobs.filter((j) => !unknownOutcome(j)).map((j) => j.id);
+  // By id: only those still failed or dead are requeued (another replay may have taken some meanwhile).
+  return { requeued: others.length ? await store.requeue({ ids: others }) : [], left, unknown: [] };
+}
+
+/** Every job with the status, page by page. */
+async function jobsWithStatus(store: Store, status: 'dead' | 'failed'): Promise<JobRecord[]> {
+  const all: JobRecord[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Awaited<ReturnType<Store['listJobs']>> = await store.listJobs({ status, limit: 1000, cursor });
+    all.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
+/** Whether the job's last attempt ended with an effect that may have been made (the pool makes such a job dead at once). */
+function unknownOutcome(job: JobRecord): boolean {
+  const error = job.lastError as { code?: unknown } | null;
+  return error?.code === RUN_ERROR_CODES.EFFECT_UNKNOWN;
+}
+
+/** The bulk replay's account of the jobs it left out: how many, why, and the command that replays each. */
+function leftOutText(left: readonly JobRecord[], status: string, dirFlag: string): string {
+  const lines = [
+    `${pc.yellow('oktell-emu: warning:')} left out ${left.length} ${status} job(s) of unknown outcome (R_EFFECT_UNKNOWN: ${UNKNOWN_WHAT}): a replay would do it again. Check each first (npx oktell-emu show <job id>${dirFlag} names the letter and its Message-ID), then replay each one that did not arrive:`,
+    ...left.map((j) => `  npx oktell-emu replay ${j.id}${dirFlag}   ${pc.dim(`# ${j.scenario}`)}`),
+    `or all of them with: npx oktell-emu replay --status ${status} --include-unknown${dirFlag}`,
+  ];
+  return lines.join('\n');
+}
+
 /** The job a named run (or job) id replays, or why it cannot be replayed: what the id is, and what to do instead. */
-async function replayTarget(store: Store, id: string): Promise<{ jobId: string; version: string | undefined } | { problem: string }> {
+async function replayTarget(store: Store, id: string): Promise<ReplayTarget | { problem: string }> {
   const run = await store.getRun(id);
   const jobId = run?.jobId ?? ((await store.getJob(id)) ? id : undefined);
   if (!jobId) {
@@ -292,7 +353,7 @@ async function replayTarget(store: Store, id: string): Promise<{ jobId: string; 
     const state = job.status === 'succeeded' ? 'succeeded' : job.status === 'queued' ? 'is queued (it will run)' : 'is running now';
     return { problem: `${what} ${state}: nothing to replay (only failed or dead jobs are replayed)` };
   }
-  return { jobId, version: run?.version };
+  return { jobId, version: run?.version, job, unknown: unknownOutcome(job) };
 }
 
 function replayable(job: JobRecord): boolean {
