@@ -132,13 +132,19 @@ export class TaskScheduler {
     // disabled, here or on another instance) only keeps the disabled time from counting as missed: due times on time
     // are still taken, so an instance that has the task enabled loses none while another still has it disabled.
     const paused = stored?.kind === 'paused' ? stored.dueAt : -Infinity;
-    const claimedUpTo = Math.max(paused === -Infinity ? (stored?.dueAt ?? -Infinity) : -Infinity, this.cursor.get(task.name) ?? (stored ? -Infinity : now));
+    const seenUpTo = this.cursor.get(task.name);
+    const claimedUpTo = Math.max(paused === -Infinity ? (stored?.dueAt ?? -Infinity) : -Infinity, seenUpTo ?? (stored ? -Infinity : now));
     const from = Math.max(claimedUpTo, paused);
     this.cursor.set(task.name, claimedUpTo);
     // On time: due since this scheduler started (less two ticks, so an instance joining others does not call what
     // they were about to claim "missed"), and not older than lateAfterMs.
     const onTimeFrom = Math.max(this.startedAt - 2 * (this.o.tickMs ?? 1000), now - (this.o.lateAfterMs ?? 60_000));
     const c = this.count(task.name);
+    // Due times another instance claimed on time since this one last looked came due here too: counted as due, as a
+    // due time this instance tried to claim and found taken is, so every instance's due_total counts every due time.
+    // (A catch-up or missed claim covers due times missed while no instance ran: the instance that claims it counts them.)
+    const storedClaim = stored?.kind === 'due' || stored?.kind === 'skipped' ? stored.dueAt : undefined;
+    if (storedClaim !== undefined) c.due += dueTimesBetween(task, Math.max(seenUpTo ?? -Infinity, onTimeFrom - 1), Math.min(storedClaim, now));
     const { latest: latestMissed, count: missed, atLeast } = missedBetween(task, from, onTimeFrom);
     const onTime: number[] = [];
     for (let t = task.schedule.next(Math.max(claimedUpTo, onTimeFrom - 1)); t !== undefined && t <= now && onTime.length < MAX_PER_TICK; t = task.schedule.next(t)) onTime.push(t);
@@ -325,6 +331,13 @@ export function missedBetween(task: ServiceTask, from: number, until: number): {
   }
   for (let t = next(start); t !== undefined && t < until; t = next(t)) latest = t;
   return { latest, count, atLeast: true };
+}
+
+/** How many due times of the task fall in (after, upTo]; at most MAX_PER_TICK, as one tick would claim. */
+function dueTimesBetween(task: ServiceTask, after: number, upTo: number): number {
+  let n = 0;
+  for (let t = task.schedule.next(after); t !== undefined && t <= upTo && n < MAX_PER_TICK; t = task.schedule.next(t)) n++;
+  return n;
 }
 
 /** The parameters a task's job got empty because they failed (`paramErrors` of its trigger), if any. */

@@ -288,6 +288,39 @@ describe('the service task scheduler on PostgreSQL: two instances', async () => 
       await dropSchema(pg.url!, schema);
     }
   });
+
+  it('two instances taking turns: each counts every due time as due, the ones the other claimed first too; started adds up to the runs', { skip: pg.skip }, async () => {
+    const schema = randomSchemaName('taskmetrics');
+    const url = urlWithSchema(pg.url!, schema);
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const a = await openPostgresStore({ url, clock });
+    const b = await openPostgresStore({ url, clock });
+    try {
+      const list = tasks('  - { name: tick, scenario: Tick, every: 10s }\n');
+      const sa = new TaskScheduler({ store: a, tasks: () => list, clock, logger: silent });
+      const sb = new TaskScheduler({ store: b, tasks: () => list, clock, logger: silent });
+      await sa.tick();
+      await sb.tick();
+      // One after the other, never together: whoever ticks first claims, the other finds the due time taken in the
+      // store. Mostly a goes first; every fourth round b does, so each claims some.
+      for (let i = 1; i <= 12; i++) {
+        clock.advance(10_000);
+        const [first, second] = i % 4 === 0 ? [sb, sa] : [sa, sb];
+        await first.tick();
+        await second.tick();
+      }
+      assert.equal((await taskJobs(a)).length, 12);
+      const ca = sa.counters.get('tick')!;
+      const cb = sb.counters.get('tick')!;
+      assert.deepEqual({ a: ca.due, b: cb.due }, { a: 12, b: 12 }, 'every due time counted as due by both instances');
+      assert.deepEqual({ a: ca.started, b: cb.started }, { a: 9, b: 3 });
+      assert.equal(ca.missed + cb.missed, 0);
+    } finally {
+      await a.close();
+      await b.close();
+      await dropSchema(pg.url!, schema);
+    }
+  });
 });
 
 describe('a SIGKILL between due and enqueued', () => {
