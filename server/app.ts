@@ -43,6 +43,11 @@ export interface AppDeps {
    * looked up under its old key too (see `deliveryKey` in hook.ts); undefined: look it up.
    */
   pathDeliveryKeys?: boolean;
+  /**
+   * The secret of the console's form tokens kept in a shared store (see sharedConsoleSecret): the same on every server
+   * of a PostgreSQL store. Undefined: the console keeps one in the data folder.
+   */
+  consoleSecret?: string;
 }
 
 /** Paths the server answers itself; everything else goes to the HTTP404 hook. */

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OktellUser } from './auth.js';
+import type { Store } from './store/store.port.js';
 
 /** The generated user, the file that keeps it, and whether it was made just now (only then is it shown in full). */
 export interface GeneratedUser {
@@ -34,6 +35,19 @@ export function persistentSecret(dataDir: string, name: string): string {
   const secret = randomBytes(24).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/** Under which name the console's form token secret is kept: a file of the data folder, or a shared setting. */
+export const CONSOLE_SECRET_NAME = 'console-csrf-secret';
+
+/**
+ * The secret the console signs its form tokens with, when the store is shared. Servers sharing a store (PostgreSQL)
+ * behind a load balancer must all hold the same one, or a form one of them rendered is refused by the next: it is kept
+ * in the store, made by the first server to start. Undefined for a store of one server (SQLite): the console then
+ * keeps its secret in the data folder (`persistentSecret`), made on its first request.
+ */
+export async function sharedConsoleSecret(store: Pick<Store, 'sharedSecret'>): Promise<string | undefined> {
+  return store.sharedSecret?.(CONSOLE_SECRET_NAME, randomBytes(24).toString('base64url'));
 }
 
 /** The hook path the embedded Bpium emulator posts its webhooks to. */

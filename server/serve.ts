@@ -20,7 +20,7 @@ import { createApp, type AppDeps } from './app.js';
 import { continueChecked, hookListener } from './hook-listener.js';
 import { hookUser, type OktellUser } from './auth.js';
 import { ConfigError, envSetting, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
-import { emulatorWebhookSecret, generatedUser } from './credentials.js';
+import { emulatorWebhookSecret, generatedUser, sharedConsoleSecret } from './credentials.js';
 import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
 import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
@@ -222,7 +222,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const syncRuns = new SyncRuns();
     // Read once: a store that answers keeps answering for this server alone (see hasPathDeliveryKeys).
     const pathDeliveryKeys = store.hasPathDeliveryKeys ? await store.hasPathDeliveryKeys() : undefined;
-    const deps: AppDeps = { config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting, syncRuns, tasks: tasks.scheduler, pathDeliveryKeys, mail: built.mail };
+    const deps: AppDeps = { config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting, syncRuns, tasks: tasks.scheduler, pathDeliveryKeys, mail: built.mail, consoleSecret: await sharedConsoleSecret(store) };
     const app = createApp(deps);
     const listener = hookListener(deps, app);
     const { server, url, port, listening } = await listen(config, listener, continueChecked(deps, app, listener));

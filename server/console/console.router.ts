@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type nunjucks from 'nunjucks';
 import type { AppDeps } from '../app.js';
 import { hasRight, logForbidden, printable, rightsOf, type OktellUser } from '../auth.js';
-import { persistentSecret } from '../credentials.js';
+import { CONSOLE_SECRET_NAME, persistentSecret } from '../credentials.js';
 import { InvalidCursorError, StoreUnavailableError } from '../store/store.errors.js';
 import { consoleHeaders, createCsrf, requireSameOrigin, type Csrf } from './console-security.js';
 import { CONSOLE_BASE, consoleSourceDir, createViews } from './console-views.js';
@@ -53,7 +53,9 @@ const ASSETS: Record<string, string> = { 'console.css': 'text/css; charset=utf-8
 export function consoleRouter(d: AppDeps): Router {
   const router = express.Router({ strict: false });
   const views = createViews(d.config.timeZone);
-  const csrf = createCsrf(persistentSecret(d.config.dataDir, 'console-csrf-secret'));
+  // The server reads the secret as it starts (shared by every instance of a PostgreSQL store); an app built without it
+  // (tests) uses the data folder's.
+  const csrf = createCsrf(d.consoleSecret ?? persistentSecret(d.config.dataDir, CONSOLE_SECRET_NAME));
   const assetDir = join(consoleSourceDir(), 'assets');
   const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(assetDir, name))]));
 

@@ -135,6 +135,18 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       UPDATE jobs SET claimed_at = updated_at WHERE status = 'running';
     `,
   },
+  {
+    version: 5,
+    name: 'settings every instance shares (the console form token secret)',
+    // PostgreSQL only: a SQLite store has one server, which keeps such secrets in its data folder.
+    sql: `
+      CREATE TABLE shared_settings (
+        name       TEXT   PRIMARY KEY,
+        value      TEXT   NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Thrown when the database was migrated by a newer version of the emulator than this one. */

@@ -309,6 +309,17 @@ export class PostgresStore implements Store {
     return rows.flatMap((r) => r.map(taskDueFromRow));
   }
 
+  async sharedSecret(name: string, candidate: string): Promise<string> {
+    return this.write(async (c) => {
+      // A server inserting the same name at once makes this insert wait for its commit and do nothing; the select,
+      // a statement of its own, then sees the row that won.
+      await c.query('INSERT INTO shared_settings (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [name, candidate, this.clock.now()]);
+      const row = (await c.query<{ value: string }>('SELECT value FROM shared_settings WHERE name = $1', [name])).rows[0];
+      if (!row) throw new Error(`shared setting ${name} was neither inserted nor found`);
+      return row.value;
+    });
+  }
+
   async claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new StoreUsageError(`claim limit must be a positive integer, got ${limit}`);
     return this.write(async (c) => {

@@ -464,6 +464,13 @@ export interface Store {
   lastTaskDues(tasks: readonly string[]): Promise<TaskDueRecord[]>;
   listJobs(query?: ListJobsQuery): Promise<Page<JobRecord>>;
 
+  /**
+   * A secret every server on this store must hold alike (the console's form tokens): the value kept under `name`, or,
+   * when there is none yet, `candidate`, kept now. Atomic: of servers starting together the first writer wins and all
+   * get its value. Only a store shared by several servers has it (PostgreSQL); a SQLite server keeps its own in its data folder.
+   */
+  sharedSecret?(name: string, candidate: string): Promise<string>;
+
   /** Inserts or replaces a run record. */
   recordRun(run: RunWrite): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;

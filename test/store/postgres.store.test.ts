@@ -105,6 +105,16 @@ describe('PostgresStore: several instances on one database', () => {
     });
   });
 
+  it('keeps one shared secret: of instances asking at once with their own candidates, the first writer wins for all', T, async (t) => {
+    await withInstances(t, 3, async (stores) => {
+      const got = await Promise.all(stores.flatMap((s, i) => [s.sharedSecret!('console-csrf-secret', `candidate-${i}a`), s.sharedSecret!('console-csrf-secret', `candidate-${i}b`)]));
+      assert.equal(new Set(got).size, 1, `one value for all: ${got.join(', ')}`);
+      assert.match(got[0]!, /^candidate-\d[ab]$/);
+      assert.equal(await stores[1]!.sharedSecret!('console-csrf-secret', 'later'), got[0], 'a later candidate does not replace it');
+      assert.equal(await stores[2]!.sharedSecret!('other', 'x'), 'x', 'each name has its own');
+    });
+  });
+
   it('groups the webhooks of each instance into few transactions while all instances write at once', T, async (t) => {
     await withInstances(t, 2, async (stores) => {
       const n = 400;
