@@ -26,7 +26,7 @@ import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
 import { SyncRuns } from './sync-runs.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
-import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings } from './startup-warnings.js';
+import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
 import { retryWindowText } from './store/backoff.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
@@ -254,7 +254,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 
 /**
  * Problems that let the server start but fail requests (a hook scenario that is not loaded, a status no answer may
- * have) or lose work (a write the hook makes while the webhook waits), each logged as a warning.
+ * have), lose work (a write the hook makes while the webhook waits) or split what should be shared (a scenario's
+ * SQLite database, per instance, under a PostgreSQL store), each logged as a warning.
  */
 function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: LoggerPort): string[] {
   const hook = hookScenarioWarning(config.hook.scenario, host.library());
@@ -264,9 +265,17 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
     for (const w of found) logger.warn({ scenario: config.hook.scenario }, w);
     return found;
   };
-  // Said again when an edit of the folder brings such a status or write in (or keeps it).
-  host.onReload(inTheHook);
-  return [...(hook ? [hook] : []), ...inTheHook()];
+  const perInstanceDatabases = () => {
+    const found = sharedStoreDatabaseWarnings(config.store, config.databases, host.library());
+    for (const w of found) logger.warn({ store: 'postgres' }, w);
+    return found;
+  };
+  // Said again when an edit of the folder brings such a status, write or database use in (or keeps it).
+  host.onReload(() => {
+    inTheHook();
+    perInstanceDatabases();
+  });
+  return [...(hook ? [hook] : []), ...inTheHook(), ...perInstanceDatabases()];
 }
 
 /** An SMTP login the mail client will refuse on every letter unless the server offers STARTTLS: said at the start. */

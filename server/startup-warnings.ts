@@ -1,5 +1,6 @@
 // What the start-up output warns about: settings that let the server start but make part of it fail on every request.
 import { closest, scenarioNameOf, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
+import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { fileInFolder } from './scenario-host.js';
 
 /**
@@ -111,4 +112,42 @@ function hookWriteWarning(hook: string, file: string, s: Scenario, block: Block,
     `${at}: block ${block.id} of ${whose} ${what} while the webhook waits: if it fails it is not retried and leaves no dead letter; ` +
     'do it in a scenario the hook starts with AsyncScenario in async mode, which runs as a job (as the shipped HTTP404 starts BpiumNewTask)'
   );
+}
+
+/**
+ * With a PostgreSQL store, instances share the queue and the runs, but a database connection is whatever its setting
+ * says, and `main` defaults to an SQLite file in each instance's data folder. A scenario using such a connection then
+ * works on a database of its own on every instance: what one instance writes (RecordNotification's rows, by which it
+ * ignores a repeat) the others do not read (DailyReport, run by whichever instance claims it, counts its own). One
+ * warning per SQLite connection a loaded scenario uses, naming the scenarios and the fix; none with a SQLite store.
+ */
+export function sharedStoreDatabaseWarnings(store: { kind: string }, databases: DatabaseSettings, library: ScenarioLibrary): string[] {
+  if (store.kind !== 'postgres') return [];
+  const out: string[] = [];
+  for (const [connection, scenarios] of connectionsUsed(library)) {
+    const setting = databases[connection];
+    if (setting?.dialect !== 'sqlite') continue;
+    const env = /^[A-Za-z0-9_]+$/.test(connection) ? `OKTELL_DB_${connection.toUpperCase()}=postgres://… or ` : '';
+    out.push(
+      `database connection "${connection}" (used by ${scenarios.join(', ')}) is the SQLite file ${setting.path} of this instance, while the store is PostgreSQL, shared with other instances: ` +
+        'each instance reads and writes its own copy, so what a scenario records on one instance the others do not see (a repeat another instance recorded is not caught; a report counts the rows of whichever instance runs it). ' +
+        `Point it at a database every instance shares: ${env}databases: { ${connection}: postgres://… } in oktell.config.yaml (docs/scaling.md, "What is shared, what is not")`,
+    );
+  }
+  return out;
+}
+
+/** Each connection the DbQuery and DbProcedure blocks of the loaded scenarios use, with those scenarios' names, sorted. */
+function connectionsUsed(library: ScenarioLibrary): Map<string, string[]> {
+  const used = new Map<string, Set<string>>();
+  for (const s of library.scenarios.values()) {
+    for (const block of s.blocks.values()) {
+      if (block.kind !== 'DbQuery' && block.kind !== 'DbProcedure') continue;
+      const connection = (block.config as { connection?: unknown }).connection;
+      if (typeof connection !== 'string') continue;
+      if (!used.has(connection)) used.set(connection, new Set());
+      used.get(connection)!.add(s.name);
+    }
+  }
+  return new Map([...used].sort(([a], [b]) => a.localeCompare(b)).map(([c, names]) => [c, [...names].sort()]));
 }
