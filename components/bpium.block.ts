@@ -5,6 +5,8 @@ import {
   RunFailure,
   RUN_ERROR_CODES as R,
   jsonText,
+  JsonTooDeepError,
+  parseJsonWithinDepth,
   toNumber,
   toText,
   type BlockDefinition,
@@ -404,7 +406,7 @@ function buildFilters(c: Config, rt: BlockRuntime): BpiumFindQuery['filters'] | 
   }
   if (!c.filters) return undefined;
   const out: Record<string, JsonValue> = {};
-  for (const [field, e] of c.filters) out[field] = jsonish(rt.evaluate(e), rt.timeZone);
+  for (const [field, e] of c.filters) out[field] = jsonish(rt.evaluate(e), rt.timeZone, `filter ${field}`);
   return out;
 }
 
@@ -417,19 +419,21 @@ function buildValues(c: Config, rt: BlockRuntime): Record<string, JsonValue> {
     return parsed;
   }
   const out: Record<string, JsonValue> = {};
-  for (const [field, e] of c.values ?? []) out[field] = jsonish(rt.evaluate(e), rt.timeZone);
+  for (const [field, e] of c.values ?? []) out[field] = jsonish(rt.evaluate(e), rt.timeZone, `value ${field}`);
   return out;
 }
 
 /** A value for Bpium: numbers stay numbers, dates become ISO text, JSON text of an array or object is sent parsed. */
-function jsonish(v: ReturnType<BlockRuntime['evaluate']>, timeZone: string): JsonValue {
+function jsonish(v: ReturnType<BlockRuntime['evaluate']>, timeZone: string, what: string): JsonValue {
   if (v === null || typeof v === 'number' || typeof v === 'boolean') return v;
   if (v instanceof Date) return v.toISOString();
   const t = v.trim();
   if ((t.startsWith('[') && t.endsWith(']')) || (t.startsWith('{') && t.endsWith('}'))) {
     try {
-      return JSON.parse(t) as JsonValue;
-    } catch {
+      return parseJsonWithinDepth(t) as JsonValue;
+    } catch (e) {
+      // Sending such a value as text instead would store something other than what the scenario meant.
+      if (e instanceof JsonTooDeepError) throw new EffectError('permanent', `${what} ${e.message}`, { code: 'BPIUM_BAD_JSON' });
       /* plain text that merely looks like JSON */
     }
   }
@@ -438,8 +442,9 @@ function jsonish(v: ReturnType<BlockRuntime['evaluate']>, timeZone: string): Jso
 
 function parseJsonText(text: string, what: string): JsonValue {
   try {
-    return JSON.parse(text) as JsonValue;
+    return parseJsonWithinDepth(text) as JsonValue;
   } catch (e) {
+    if (e instanceof JsonTooDeepError) throw new EffectError('permanent', `${what} ${e.message}`, { code: 'BPIUM_BAD_JSON' });
     throw new EffectError('permanent', `${what} is not valid JSON: ${(e as Error).message}`, { code: 'BPIUM_BAD_JSON' });
   }
 }

@@ -8,6 +8,8 @@ import {
   queryJsonPath,
   toNumber,
   jsonText,
+  JsonTooDeepError,
+  parseJsonWithinDepth,
   toText,
   type BlockDefinition,
   type CompiledExpression,
@@ -134,8 +136,10 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     let json: JsonValue | undefined;
     if (config.mode === 'json') {
       try {
-        json = JSON.parse(text) as JsonValue;
+        json = parseJsonWithinDepth(text) as JsonValue;
       } catch (e) {
+        // Too deep is the sender's doing like bad JSON: the error exit, with the limit in the reason.
+        if (e instanceof JsonTooDeepError) return fail(config, rt, `the document ${e.message}`);
         return fail(config, rt, `the document is not valid JSON: ${(e as Error).message}`);
       }
     }

@@ -7,6 +7,7 @@ export { parseExpression, ExpressionRuntimeError, listFunctions } from './expr/i
 export type { CompiledExpression, EvalContext, ExpressionSyntaxError } from './expr/index.js';
 export { checkJsonPath, queryJsonPath } from './jsonpath.js';
 export { jsonText, isStackOverflow } from './json-text.js';
+export { MAX_JSON_DEPTH, JsonTooDeepError, jsonTooDeepAt, parseJsonWithinDepth } from './json-depth.js';
 export { cutText, cutTextParts, TRACE_TEXT_CHARS } from './cut-text.js';
 export { loadScenarioText, scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOptions, type LoadResult } from './loader.js';
 export { expressionSchema, variableNameSchema } from './well-formed.js';

@@ -1,6 +1,7 @@
 // Runtime values of scenario variables and expressions, and Oktell's variable types.
 import { formatDefault, parseDateText } from './expr/date-time.js';
 import { ExpressionRuntimeError, quoteForMessage } from './expr/runtime-error.js';
+import { JsonTooDeepError, parseJsonWithinDepth } from './json-depth.js';
 
 /**
  * A value held by a scenario variable or produced by an expression.
@@ -147,8 +148,9 @@ export function coerceToType(v: Value, type: VarType, timeZone: string): Value {
       if (typeof v === 'string') {
         if (v.trim() === '') return 'null';
         try {
-          JSON.parse(v);
+          parseJsonWithinDepth(v);
         } catch (e) {
+          if (e instanceof JsonTooDeepError) throw new ExpressionRuntimeError('', `text ${quoteForMessage(v)} ${e.message}`);
           throw new ExpressionRuntimeError('', `text ${quoteForMessage(v)} is not valid JSON (${(e as Error).message})`);
         }
         return v;

@@ -1,4 +1,5 @@
 // Masks the secrets of a web request before it is logged, traced or recorded: credentials in headers and query.
+import { jsonTooDeepAt, MAX_JSON_DEPTH } from '../../engine/json-depth.js';
 
 const MASK = '***';
 
@@ -51,6 +52,8 @@ export function maskBody(body: string, contentType: string | undefined): string 
     return form.toString();
   }
   if (type.includes('json')) {
+    // Too deep to parse cheaply (and to mask without overflowing the stack): not shown rather than shown unmasked.
+    if (jsonTooDeepAt(body) >= 0) return `(JSON nested deeper than ${MAX_JSON_DEPTH} levels: not shown)`;
     try {
       return JSON.stringify(maskJson(JSON.parse(body) as unknown));
     } catch {

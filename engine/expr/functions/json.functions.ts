@@ -1,4 +1,5 @@
 // JSON and web helpers: read values out of JSON text, count items, build JSON strings, escape for URLs and HTML.
+import { JsonTooDeepError, parseJsonWithinDepth } from '../../json-depth.js';
 import { jsonText } from '../../json-text.js';
 import type { JsonValue, Value } from '../../values.js';
 import type { EvalContext } from '../context.js';
@@ -17,8 +18,9 @@ function jsonArg(v: Value, fn: string): JsonValue {
     if (v.trim() === '') return null;
     let doc: JsonValue;
     try {
-      doc = JSON.parse(v) as JsonValue;
+      doc = parseJsonWithinDepth(v) as JsonValue;
     } catch (e) {
+      if (e instanceof JsonTooDeepError) throw new ExpressionRuntimeError(fn, `text ${quoteForMessage(v)} ${e.message}`);
       throw new ExpressionRuntimeError(fn, `text ${quoteForMessage(v)} is not valid JSON (${(e as Error).message})`);
     }
     lastText = v;
