@@ -10,7 +10,7 @@ import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, type RawAnswer } from '
 import { parseSize } from '../size.js';
 import { isTlsFailureCode } from '../tls-failure.js';
 import { backoffDelay, networkErrorCode, parseRetryAfter, type RetryOptions } from '../bpium/retry.js';
-import { maskUrl } from './redact.js';
+import { isSecretHeader, maskUrl } from './redact.js';
 import { ALLOW_SETTING, HostRefused, isLinkLocal, linkLocalRefusal, refusingLinkLocal } from './link-local.js';
 
 export { isLinkLocal } from './link-local.js';
@@ -183,10 +183,12 @@ function classify(e: unknown, label: string, attempts: number, url: URL): Effect
 /**
  * The headers a redirect from `from` to `to` is sent with. Credentials are for the origin they were written for
  * (scheme, host and port, as browsers and fetch do): an https → http redirect on the same host would send a bearer
- * token in clear.
+ * token in clear. A credential is whatever the trace masks as one (redact.ts: Authorization, Cookie, X-Api-Key,
+ * *-Token, *-Key, *secret*…), so an API key in its own header does not follow to a host it was not meant for.
  */
 export function headersForRedirect(headers: Record<string, string>, from: URL, to: URL): Record<string, string> {
-  return to.origin === from.origin ? headers : withoutHeaders(headers, ['authorization', 'cookie', 'proxy-authorization']);
+  if (to.origin === from.origin) return headers;
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !isSecretHeader(name)));
 }
 
 /** Whether `host` itself (not a `*.` pattern) is in the allow-list. */

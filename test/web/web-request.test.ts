@@ -338,6 +338,40 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.deepEqual(headersForRedirect(h, new URL('https://api.example.ru/a'), new URL('https://api.example.ru:443/b')), h);
   });
 
+  it('a redirect to another origin drops every header the trace masks as a credential, not only Authorization (review s30 L1)', async () => {
+    // A second real server: another port is another origin.
+    const other: Seen[] = [];
+    const second = createServer((req, res) => {
+      other.push({ method: req.method!, url: req.url!, headers: req.headers, body: '', at: Date.now() });
+      res.writeHead(200).end('other');
+    });
+    await new Promise<void>((r) => second.listen(0, '127.0.0.1', r));
+    const otherBase = `http://127.0.0.1:${(second.address() as AddressInfo).port}`;
+    try {
+      routes.set('/to-other', (_req, res) => res.writeHead(302, { location: `${otherBase}/landed` }).end());
+      routes.set('/to-self', (_req, res) => res.writeHead(302, { location: '/landed' }).end());
+      routes.set('/landed', (_req, res) => res.writeHead(200).end('here'));
+      const headers = `headers: { X-Api-Key: '"k-1"', X-Auth-Token: '"t-2"', Api-Key: '"k-3"', X-Client-Secret: '"s-4"', Private-Token: '"t-5"', X-Trace-Id: '"trace-6"', Accept: '"text/plain"' }`;
+      const away = await run(`url: '[base] + "/to-other"'\nmaxRedirects: 1\n${headers}`);
+      assert.equal(exitOf(away), 'success');
+      assert.equal(seen[0]!.headers['x-api-key'], 'k-1', 'the first hop has them all');
+      assert.equal(other.length, 1);
+      const landed = other[0]!.headers;
+      for (const name of ['x-api-key', 'x-auth-token', 'api-key', 'x-client-secret', 'private-token']) assert.equal(landed[name], undefined, name);
+      assert.equal(landed['x-trace-id'], 'trace-6', 'other headers still go');
+      assert.equal(landed.accept, 'text/plain');
+      seen = [];
+      await run(`url: '[base] + "/to-self"'\nmaxRedirects: 1\n${headers}`);
+      assert.deepEqual(seen.map((x) => [x.url, x.headers['x-api-key'], x.headers['x-client-secret']]), [['/to-self', 'k-1', 's-4'], ['/landed', 'k-1', 's-4']], 'the same origin keeps them');
+      // https → http on the same host is another origin too: the key would cross the network in clear.
+      const h = { 'x-api-key': 'k', 'x-auth-token': 't', accept: '*/*' };
+      assert.deepEqual(headersForRedirect(h, new URL('https://api.example.ru/a'), new URL('http://api.example.ru/b')), { accept: '*/*' });
+    } finally {
+      second.closeAllConnections();
+      await new Promise((r) => second.close(r));
+    }
+  });
+
   it('link-local addresses (cloud metadata) are refused without a request, also through a redirect or a decimal form, unless listed', async () => {
     const literals = ['http://169.254.169.254/latest/meta-data/', 'http://2852039166/', 'http://[fe80::1]/',
       // IPv4-mapped IPv6: URL writes the first as the second; the socket would reach 169.254.169.254.
