@@ -31,6 +31,9 @@ const CASES: Case[] = [
   { name: 'OKTELL_TRUST_PROXY', env: { OKTELL_TRUST_PROXY: 'banana' }, says: /^OKTELL_TRUST_PROXY="banana": "banana" is not an address/ },
   { name: 'BPIUM_RATE_LIMIT', env: { BPIUM_RATE_LIMIT: 'fast' }, says: /^BPIUM_RATE_LIMIT must look like/ },
   { name: 'BPIUM_URL without a login', env: { BPIUM_URL: 'company.bpium.ru' }, says: /^BPIUM_URL is set, so BPIUM_LOGIN and BPIUM_PASSWORD must be set too$/ },
+  // Review s30 L2: an address that does not parse is quoted with its login and password masked.
+  { name: 'BPIUM_URL with a password and a bad port', env: { BPIUM_URL: 'http://u:ZEBRA-X11@host:99999', BPIUM_LOGIN: 'a', BPIUM_PASSWORD: 'b' }, says: /^BPIUM_URL is not a valid address: "http:\/\/\*\*\*@host:99999"$/, hides: 'ZEBRA-X11' },
+  { name: 'BPIUM_URL with a password and a space in the scheme', env: { BPIUM_URL: 'ht tp://u:ZEBRA-X10@host', BPIUM_LOGIN: 'a', BPIUM_PASSWORD: 'b' }, says: /^BPIUM_URL is not a valid address: "\*\*\*@host"$/, hides: 'ZEBRA-X10' },
   { name: 'SMTP_URL', env: { SMTP_URL: 'http://x' }, says: /^SMTP_URL must start with smtp:\/\/ or smtps:\/\// },
   { name: 'SMTP_URL with a bad % in the password', env: { SMTP_URL: 'smtp://u:Smtp%zzSecret48@127.0.0.1:1' }, says: /^SMTP_URL: the password has a % that is not followed by two hex digits .*%25/, hides: 'Secret48' },
   { name: 'OKTELL_HOST that does not resolve', env: { OKTELL_HOST: '999.1.1.1' }, args: [], says: /^cannot listen on host "999\.1\.1\.1" .*OKTELL_HOST/ },
