@@ -1,4 +1,5 @@
 // Turns the BPIUM_URL setting (bare domain or full URL) into the API base `https://host[:port][/prefix]/api/v1`.
+import { maskAddressLogin } from '../web/redact.js';
 
 /** Thrown for a Bpium setting that cannot work (bad URL, missing login); the operator must fix the configuration. */
 export class BpiumConfigError extends Error {
@@ -19,7 +20,7 @@ export function normalizeBpiumUrl(raw: string): string {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new BpiumConfigError(`BPIUM_URL is not a valid address: ${shownAddress(text)}`);
+    throw new BpiumConfigError(`BPIUM_URL is not a valid address: ${JSON.stringify(maskAddressLogin(text))}`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new BpiumConfigError(`BPIUM_URL must use http or https, not ${url.protocol}`);
@@ -35,15 +36,3 @@ export function normalizeBpiumUrl(raw: string): string {
   return `${url.protocol}//${url.host}${path}`;
 }
 
-/**
- * An address that did not parse, as an error message may quote it: everything between the scheme and the last `@`
- * (a login and password, however malformed) becomes `***`. The message goes to stderr and from there to the journal,
- * so it must not carry the password, as the SMTP_URL and OKTELL_STORE messages do not. The host stays, to say what
- * to fix. A Bpium address has no other use for `@` (credentials and queries are refused below).
- */
-function shownAddress(text: string): string {
-  const at = text.lastIndexOf('@');
-  if (at < 0) return JSON.stringify(text);
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ?? '';
-  return JSON.stringify(`${scheme}***@${text.slice(at + 1)}`);
-}

@@ -41,6 +41,19 @@ export function maskUrlText(text: string): string {
 }
 
 /**
+ * A settings address that did not parse (BPIUM_URL, `webhook send --url`), as an error message may quote it:
+ * everything between the scheme and the last `@` (a login and password, however malformed) becomes `***`, and the
+ * host stays, to say what to fix. Unlike maskUrlText it does not rely on the text looking like a URL
+ * (`ht tp://u:pw@host`, `http://u:pa/ss@host`); such addresses have no other use for `@`.
+ */
+export function maskAddressLogin(text: string): string {
+  const at = text.lastIndexOf('@');
+  if (at < 0) return text;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ?? '';
+  return `${scheme}${MASK}@${text.slice(at + 1)}`;
+}
+
+/**
  * A request body as the trace shows it: form fields and JSON keys named like secrets (`password`, `token`, `api_key`)
  * masked; other text as it is.
  */

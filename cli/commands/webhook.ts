@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
+import { maskAddressLogin } from '../../adapters/web/redact.js';
 import { hookUser, userPair, type OktellUser } from '../../server/auth.js';
 import { ConfigError, hookSecret, loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { emulatorWebhookSecret } from '../../server/credentials.js';
@@ -68,8 +69,10 @@ function userFlag(value: string): OktellUser {
  * The credentials to send: --user, else the server's first user with the hook right as `serve` would read it (OKTELL_USERS, then the
  * configuration file's `users:`), else the one a server generated in the data folder. Never creates one.
  */
-function serverUser(flags: SendFlags, config: Omit<ServerConfig, 'usersGenerated'>, env: NodeJS.ProcessEnv, running: ServerFile | undefined): ChosenUser {
+function serverUser(flags: SendFlags, config: Omit<ServerConfig, 'usersGenerated'>, env: NodeJS.ProcessEnv, running: ServerFile | undefined, inUrl: OktellUser | undefined): ChosenUser {
+  if (flags.user !== undefined && inUrl) throw new UsageError('--url carries a login and --user gives one: keep one of them');
   if (flags.user !== undefined) return { user: userFlag(flags.user), from: '--user' };
+  if (inUrl) return { user: inUrl, from: '--url' };
   const sender = hookUser(config.users);
   if (sender) return { user: sender, from: env.OKTELL_USERS ? 'OKTELL_USERS' : `users: of ${config.configFile ?? 'the configuration file'}` };
   const file = join(config.dataDir, 'server-user.json');
@@ -120,11 +123,12 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
   try {
     url = new URL(path, base);
   } catch {
-    throw new UsageError(`--url ${base}: not an address such as http://127.0.0.1:4055`);
+    throw new UsageError(`--url ${maskAddressLogin(base)}: not an address such as http://127.0.0.1:4055`);
   }
+  const inUrl = loginOfUrl(url);
   const read = readBody(file);
   const { body, changes } = flags.fresh ? freshBody(read, new Date()) : { body: read, changes: undefined };
-  const { user, from } = serverUser(flags, config, env, running);
+  const { user, from } = serverUser(flags, config, env, running, inUrl);
   const secrets = serverSecrets(config, running, env);
   // The secret the server will check: chosen by the whole address, path and query, as the server does.
   const chosen = flags.sign ? hookSecret(secrets, url.pathname, url.pathname + url.search) : undefined;
@@ -139,7 +143,11 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
   try {
     res = await fetch(url, { method: 'POST', headers, body });
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    const failed = (e as { cause?: { code?: string; message?: string } }).cause;
+    // Without a network cause the request was never made (fetch refused to build it): no "nothing answers", and its
+    // message, which may repeat the address, only with any login in it masked.
+    if (failed === undefined) throw new WebhookSendError(`cannot send to ${url.origin}${url.pathname}: the address was refused before sending (${maskAddressLogin((e as Error).message)})`);
+    const cause = failed.code ?? maskAddressLogin(String(failed.message ?? (e as Error).message));
     // A serve.json whose process is gone (the server was killed): say so, rather than only the address guessed.
     const stale = running || flags.url ? undefined : readServerFile(config.dataDir, () => true);
     const recorded = stale ? `; the server recorded in ${serverFilePath(config.dataDir)} (pid ${stale.pid}, ${stale.url}) is not running any more` : '';
@@ -158,6 +166,25 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     credentialsRefused: res.status === 401 && res.headers.has('www-authenticate'),
     ...(changes ? { fresh: changes } : {}),
   };
+}
+
+/**
+ * The login and password of `--url http://user:pass@host` (docs/server.md: such a URL becomes the Authorization
+ * header in clients), taken out of the address so that fetch, which refuses a URL with credentials, can send it and
+ * no message or `--json` output repeats the password. Undefined when the address has none.
+ */
+function loginOfUrl(url: URL): OktellUser | undefined {
+  if (url.username === '' && url.password === '') return undefined;
+  let user: OktellUser;
+  try {
+    user = { login: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  } catch {
+    throw new UsageError(`--url ${url.protocol}//***@${url.host}: the login or password has a % that is not followed by two hex digits (write %25 for a literal %)`);
+  }
+  if (user.login === '' || user.password === '') throw new UsageError(`--url ${url.protocol}//***@${url.host}: give both a login and a password (user:password@), or use --user login:password`);
+  url.username = '';
+  url.password = '';
+  return user;
 }
 
 /**

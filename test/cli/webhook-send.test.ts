@@ -118,6 +118,16 @@ describe('oktell-emu webhook send', () => {
       assert.match(unsigned.stdout, /→ HTTP 401/);
       assert.doesNotMatch(unsigned.stdout, /refused the login/);
 
+      // Review s30 L3: credentials in --url are the login to send (fetch refuses them in the address), never printed.
+      const inUrl = send('--url', server.url.replace('://', '://bpium:change-me@'), '--json');
+      assert.equal(inUrl.code, 0, inUrl.stdout + inUrl.stderr);
+      const sent = JSON.parse(inUrl.stdout) as { status: number; url: string; user: unknown };
+      assert.deepEqual([sent.status, sent.url, sent.user], [200, `${server.url}/Bpium/NewTask`, { login: 'bpium', from: '--url' }]);
+      assert.doesNotMatch(inUrl.stdout + inUrl.stderr, /change-me/);
+      const both = send('--url', server.url.replace('://', '://bpium:change-me@'), '--user', 'bpium:change-me');
+      assert.equal(both.code, 2);
+      assert.equal(both.stderr, 'oktell-emu: --url carries a login and --user gives one: keep one of them\n');
+
       const bad = send('--user', 'no-colon');
       assert.equal(bad.code, 2);
       assert.equal(bad.stderr, 'oktell-emu: --user takes login:password (for example --user bpium:change-me)\n');
@@ -169,6 +179,19 @@ describe('oktell-emu webhook send', () => {
       const stale = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b', OKTELL_PORT: '9' });
       assert.equal(stale.code, 1);
       assert.match(stale.stderr, new RegExp(`nothing answers at http://127\\.0\\.0\\.1:9 .*; the server recorded in \\S+serve\\.json \\(pid ${gone}, http://127\\.0\\.0\\.1:47999\\) is not running any more: start the server`));
+      // Review s30 L3: a password in --url is never printed, neither when nothing answers nor when the address is bad.
+      const withLogin = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--url', 'http://admin:ZEBRA-WS2@127.0.0.1:9', '--json', '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b' });
+      assert.equal(withLogin.code, 1);
+      assert.match(withLogin.stdout + withLogin.stderr, /"message":"nothing answers at http:\/\/127\.0\.0\.1:9 \(/);
+      assert.doesNotMatch(withLogin.stdout + withLogin.stderr, /ZEBRA-WS2|credentials/);
+      const badPort = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--url', 'http://admin:ZEBRA-WS3@127.0.0.1:99999', '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b' });
+      assert.equal(badPort.code, 2);
+      assert.equal(badPort.stderr, 'oktell-emu: --url http://***@127.0.0.1:99999: not an address such as http://127.0.0.1:4055\n');
+      const noPassword = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--url', 'http://admin@127.0.0.1:9', '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b' });
+      assert.equal(noPassword.code, 2);
+      assert.match(noPassword.stderr, /^oktell-emu: --url http:\/\/\*\*\*@127\.0\.0\.1:9: give both a login and a password/);
+      assert.doesNotMatch(noPassword.stderr, /nothing answers/);
+
       const bad = runCli(['webhook', 'send', 'Bpium/NewTask', body, '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b' });
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /must start with \//);
