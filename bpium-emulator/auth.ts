@@ -71,7 +71,20 @@ export function readCookie(header: string | undefined, name: string): string | u
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodedCookie(part.slice(eq + 1).trim());
   }
   return undefined;
+}
+
+/**
+ * A cookie value with its %-escapes decoded. One that is not valid percent-encoding (`%E0%A4%A`) is kept as sent: it
+ * names no session, so the request gets the 401 of any unknown cookie instead of a 500 and an error-level stack trace
+ * that anyone reaching the port could repeat (review s30 L4).
+ */
+function decodedCookie(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }

@@ -121,6 +121,23 @@ test('Basic sets a connect.sid cookie that alone authenticates later requests, a
   assert.equal(refused.status, 401);
 });
 
+test('a connect.sid that is not valid percent-encoding is a 401 like any unknown cookie, with no error logged (review s30 L4)', { timeout: 10_000 }, async () => {
+  const errors: unknown[] = [];
+  const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (o: object) => void errors.push(o) };
+  const own = await startTestEmulator({ logger });
+  try {
+    for (const cookie of ['connect.sid=%E0%A4%A', 'connect.sid=%', 'other=1; connect.sid=%zz']) {
+      const res = await fetch(`${own.url}/catalogs`, { headers: { cookie } });
+      assert.equal(res.status, 401, cookie);
+      assert.equal(res.headers.get('www-authenticate'), null, cookie);
+    }
+    assert.equal((await fetch(`${own.url}/catalogs`, { headers: { cookie: 'connect.sid=%E0%A4%A', authorization: basicAuth(own.login, own.password) } })).status, 200, 'Basic still works next to it');
+    assert.deepEqual(errors, []);
+  } finally {
+    await own.stop();
+  }
+});
+
 test('the seed is loaded once: a restart keeps created records and the ids carry on', { timeout: 15_000 }, async () => {
   const dir = tempDir();
   const target = { url: `http://127.0.0.1:${await closedPort()}/Bpium/NewTask`, secret: 's' };
