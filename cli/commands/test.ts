@@ -12,7 +12,7 @@ import { refuseSqliteBesidePostgres, withStore } from '../store.js';
 import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
-import { caseReport, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
+import { caseReport, inFileOrder, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseDefaults, type CaseOutcome } from '../testing/run-case.js';
 import { DEFAULT_TEST_TIME_ZONE, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, variableProblems, type TestFile } from '../testing/test-file.js';
 import { refreshed, rewriteExpectations } from '../testing/update.js';
@@ -143,7 +143,9 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
   for (const { issue, cases } of setups.values()) issues.push({ ...issue, message: `${issue.message} (${cases === 1 ? 'its case was' : `${cases} cases were`} not run)` });
   const ran = selected.flatMap((s, i) => { const r = results[i]!; return r instanceof CaseSetupError ? [] : [{ ...s, outcome: r }]; });
   if (ran.length === 0) return invalid(issues, opts, out);
-  const reports: CaseReport[] = ran.map(({ file, c, outcome }) => caseReport(file, c.index, outcome.mismatches, outcome.durationMs));
+  const reports: CaseReport[] = ran.map(({ file, c, outcome }) => caseReport(file, c.index, outcome.mismatches, outcome.durationMs, outcome.runErrors));
+  // Gathered file by file and check by check: listed as a reader goes through each file.
+  issues.splice(0, issues.length, ...inFileOrder(issues));
   const problems = issues.length ? `${issues.length} problem(s) listed above (the cases they concern did not run)` : undefined;
   // On stderr for people and CI logs; --json has them in its object.
   if (problems && !opts.json) process.stderr.write(`${issues.map(formatIssue).join('\n')}\n`);
@@ -227,18 +229,21 @@ async function writeRecorded(file: string, runId: string, opts: TestOpts, out: N
   });
   appendCase(file, testCase, recordedNote(runId, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed));
   const shown = relativeOrSelf(file);
+  // With --json or JUnit, standard output is the report alone, for a program to parse: the notices go to stderr.
+  const notices = opts.json || opts.reporter !== 'text' ? process.stderr : out;
   const missing = [
     recorded.unrecorded.length ? `${recorded.unrecorded.length} Bpium answer(s)` : '',
     recorded.dbUnrecorded.length ? `the rows of ${recorded.dbUnrecorded.length} database read(s)` : '',
   ].filter(Boolean).join(' and ');
-  out.write(`${pc.green('+')} case "${String(testCase.name)}" written to ${shown}${missing ? pc.yellow(` (${missing} not recorded: see the comment above it)`) : ''}\n`);
+  notices.write(`${pc.green('+')} case "${String(testCase.name)}" written to ${shown}${missing ? pc.yellow(` (${missing} not recorded: see the comment above it)`) : ''}\n`);
   // Named here, not only in the file: the case will likely fail at once, and this says why before its report does.
-  for (const what of recorded.notReplayed) out.write(`${pc.yellow('!')} cannot be replayed: ${what}\n`);
+  for (const what of recorded.notReplayed) notices.write(`${pc.yellow('!')} cannot be replayed: ${what}\n`);
   return runTests([file], { ...opts, filter: String(testCase.name), fromRun: undefined }, out);
 }
 
 /** Nothing could run: every selected case was kept from running by a problem. */
-function invalid(issues: ScenarioIssue[], opts: TestOpts, out: NodeJS.WritableStream): number {
+function invalid(unordered: ScenarioIssue[], opts: TestOpts, out: NodeJS.WritableStream): number {
+  const issues = inFileOrder(unordered);
   if (opts.json) out.write(`${JSON.stringify({ status: 'invalid', issues })}\n`);
   else if (opts.reporter === 'junit') out.write(junitReport([], issues));
   if (!opts.json) process.stderr.write(`${issues.map(formatIssue).join('\n')}\n${pc.red('✗')} ${issues.length} problem(s): no case was run\n`);

@@ -3,6 +3,8 @@
 // The match collects every difference (not only the first) with its place, e.g. `asyncStarted[0].result.mails[0].subject`,
 // so a report can show all that changed at once. Objects are compared by the keys the expectation names; lists item
 // by item with the same length; `{ equals }`, `{ contains }` and `{ matches }` change how one value is compared.
+// Where a value dump would hide the difference, a mismatch carries `detail` lines: the items of a list of letters or
+// calls whose length differs, or the lines around the first difference of two texts of several lines.
 import { compilePattern } from '../../components/re2-pattern.js';
 import type { RunResult } from '../../engine/index.js';
 import type { KeptEnds } from '../../server/run-budget.js';
@@ -15,9 +17,12 @@ export interface Observed {
   error?: Record<string, unknown>;
   mails: Array<Record<string, unknown>>;
   bpiumCalls: Array<Record<string, unknown>>;
-  /** Database statements, without their durations (which vary); absent when the run made none. */
+  /**
+   * Database statements, without their durations (which vary). A test's run always has the list (empty when it made
+   * none), so `dbCalls: []` can be expected; a run described from a store may leave it out.
+   */
   dbCalls?: Array<Record<string, unknown>>;
-  /** Present when the run made web requests. */
+  /** Web requests; as `dbCalls`, always there (maybe empty) for a test's run. */
   httpCalls?: Array<Record<string, unknown>>;
   asyncStarted: Array<{ scenario: string; params: Record<string, unknown>; result?: Observed }>;
   path: string[];
@@ -35,8 +40,9 @@ export function observe(r: RunResult): Observed {
     ...(r.error ? { error: json(r.error) as unknown as Record<string, unknown> } : {}),
     mails: json(r.mails) as unknown as Array<Record<string, unknown>>,
     bpiumCalls: json(r.bpiumCalls) as unknown as Array<Record<string, unknown>>,
-    ...(r.dbCalls ? { dbCalls: r.dbCalls.map(({ ms: _ms, ...c }) => json(c) as unknown as Record<string, unknown>) } : {}),
-    ...(r.httpCalls ? { httpCalls: json(r.httpCalls) as unknown as Array<Record<string, unknown>> } : {}),
+    // The engine leaves both lists out when empty; a test sees them empty, so `dbCalls: []` expects "no statement".
+    dbCalls: (r.dbCalls ?? []).map(({ ms: _ms, ...c }) => json(c) as unknown as Record<string, unknown>),
+    httpCalls: json(r.httpCalls ?? []) as unknown as Array<Record<string, unknown>>,
     asyncStarted: r.asyncStarted.map((a) => ({ scenario: a.scenario, params: json(a.params), ...(a.result ? { result: observe(a.result) } : {}) })),
     path: r.trace.map((s) => s.block),
     variables: json(r.variables),
@@ -52,6 +58,12 @@ export interface Mismatch {
   expected: string;
   /** What the run did at that place. */
   actual: string;
+  /**
+   * Lines that show the difference where one value would hide it: a list of letters or calls whose length differs,
+   * item by item (`+` a run's item no expected one fits, `-` an expected item no run item fits); or two texts of
+   * several lines, around the first line that differs.
+   */
+  detail?: string[];
 }
 
 const MATCHERS = ['equals', 'contains', 'matches', 'edges'] as const;
@@ -74,7 +86,7 @@ export function match(expected: unknown, actual: unknown, place: Place = []): Mi
   if (isMatcher(expected)) return matchOne(expected, actual, place);
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return [{ place, expected: `a list of ${expected.length} item(s)`, actual: show(actual) }];
-    if (actual.length !== expected.length) return [{ place, expected: `${expected.length} item(s)`, actual: `${actual.length} item(s): ${show(actual)}` }];
+    if (actual.length !== expected.length) return [lengthMismatch(expected, actual, place)];
     return expected.flatMap((e, i) => match(e, actual[i], [...place, i]));
   }
   if (expected !== null && typeof expected === 'object') {
@@ -84,11 +96,17 @@ export function match(expected: unknown, actual: unknown, place: Place = []): Mi
       return match(v, (actual as Record<string, unknown>)[k], [...place, k]);
     });
   }
-  return sameValue(expected, actual) ? [] : [{ place, expected: show(expected), actual: show(actual) }];
+  return sameValue(expected, actual) ? [] : [valueMismatch(expected, actual, place)];
+}
+
+/** Two values that differ; two texts of which one has several lines are shown by their differing lines. */
+function valueMismatch(expected: unknown, actual: unknown, place: Place): Mismatch {
+  if (typeof expected === 'string' && typeof actual === 'string' && (expected.includes('\n') || actual.includes('\n'))) return textMismatch(expected, actual, place);
+  return { place, expected: show(expected), actual: show(actual) };
 }
 
 function matchOne(m: Matcher, actual: unknown, place: Place): Mismatch[] {
-  if ('equals' in m) return deepEqual(m.equals, actual) ? [] : [{ place, expected: show(m.equals), actual: show(actual) }];
+  if ('equals' in m) return deepEqual(m.equals, actual) ? [] : [valueMismatch(m.equals, actual, place)];
   if ('edges' in m) return matchEdges(m.edges, actual, place);
   if ('matches' in m) {
     // The Parser's dialect and engine (RE2, see re2-pattern.ts): a pattern means in a test what it means in a scenario.
@@ -139,6 +157,148 @@ export function formatPlace(place: Place): string {
   return place.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
 }
 
+/** The lists whose items a length mismatch shows one per line, and the parts of an item that identify it. */
+const ITEM_PARTS: Record<string, Array<{ key: string; label?: string; before?: string; quoted?: boolean }>> = {
+  mails: [{ key: 'to', label: 'to' }, { key: 'cc', label: 'cc' }, { key: 'subject', quoted: true }],
+  bpiumCalls: [{ key: 'method' }, { key: 'catalogId', label: 'catalog' }, { key: 'recordId', label: 'record' }, { key: 'status', before: '→' }],
+  httpCalls: [{ key: 'method' }, { key: 'url' }, { key: 'status', before: '→' }, { key: 'outcome' }],
+  dbCalls: [{ key: 'connection' }, { key: 'statement', quoted: true }, { key: 'status', before: '→' }, { key: 'rowCount', label: 'rows' }],
+  asyncStarted: [{ key: 'scenario' }],
+};
+
+/** Items shown under a length mismatch; a longer list is cut, the rest counted. */
+const SHOWN_ITEMS = 30;
+
+/**
+ * A list of another length than expected. For letters and calls, one short line per item, matched in order
+ * (the longest run of items that fit their expectation, as a line diff does), so the extra or missing one is named
+ * instead of hidden in a cut dump of the whole list.
+ */
+function lengthMismatch(expected: unknown[], actual: unknown[], place: Place): Mismatch {
+  const list = place.at(-1);
+  const parts = typeof list === 'string' ? ITEM_PARTS[list] : undefined;
+  if (!parts) return { place, expected: `${expected.length} item(s)`, actual: `${actual.length} item(s): ${show(actual)}` };
+  const summary = (item: unknown) => itemSummary(item, parts);
+  const lines = alignItems(expected, actual).map((step) =>
+    step.kind === 'both'
+      ? `  [${step.actual}] ${summary(actual[step.actual])}`
+      : step.kind === 'extra'
+        ? `+ [${step.actual}] ${summary(actual[step.actual])} (extra)`
+        : `- ${summary(expected[step.expected])} (missing: item [${step.expected}] of the expectation)`,
+  );
+  const detail = lines.length > SHOWN_ITEMS ? [...lines.slice(0, SHOWN_ITEMS), `… ${lines.length - SHOWN_ITEMS} more`] : lines;
+  return { place, expected: `${expected.length} item(s)`, actual: `${actual.length} item(s)`, detail };
+}
+
+type Aligned = { kind: 'both'; expected: number; actual: number } | { kind: 'extra'; actual: number } | { kind: 'missing'; expected: number };
+
+/** Pairs expected items with the run's items they fit, keeping both orders and pairing as many as possible. */
+function alignItems(expected: unknown[], actual: unknown[]): Aligned[] {
+  const n = expected.length;
+  const m = actual.length;
+  // Too long to compare every pair (each comparison walks an item): the run's items alone, all marked extra.
+  if (n * m > 10_000) return actual.map((_, j) => ({ kind: 'extra', actual: j }));
+  const fits = expected.map((e) => actual.map((a) => match(e, a).length === 0));
+  // best[i][j]: how many pairs the items from i (expected) and j (actual) onwards can make.
+  const best = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) best[i]![j] = fits[i]![j] ? best[i + 1]![j + 1]! + 1 : Math.max(best[i + 1]![j]!, best[i]![j + 1]!);
+  }
+  const steps: Aligned[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && fits[i]![j]) steps.push({ kind: 'both', expected: i++, actual: j++ });
+    else if (j < m && (i === n || best[i]![j + 1]! >= best[i + 1]![j]!)) steps.push({ kind: 'extra', actual: j++ });
+    else steps.push({ kind: 'missing', expected: i++ });
+  }
+  return steps;
+}
+
+/** An item as one short line, from the parts that identify it (an expected item: those it names). */
+function itemSummary(item: unknown, parts: (typeof ITEM_PARTS)[string]): string {
+  if (!item || typeof item !== 'object' || Array.isArray(item) || isMatcher(item)) return brief(item);
+  const o = item as Record<string, unknown>;
+  const shown = parts
+    .filter((p) => o[p.key] !== undefined && !(Array.isArray(o[p.key]) && p.key === 'cc' && (o[p.key] as unknown[]).length === 0))
+    .map((p) => [p.before, p.label, brief(o[p.key], p.quoted)].filter(Boolean).join(' '));
+  // A started run: how it ended, when the expectation or the run says.
+  const result = o.result as Record<string, unknown> | undefined;
+  if (parts === ITEM_PARTS.asyncStarted && result && typeof result === 'object' && result.status !== undefined) shown.push(`→ ${brief(result.status)}`);
+  return shown.length ? shown.join(' ') : brief(item);
+}
+
+/** A value in a few words: text as it is (quoted when asked), lists joined, matchers in words; cut at 60 characters. */
+function brief(v: unknown, quoted = false): string {
+  let s: string;
+  if (typeof v === 'string') s = quoted ? JSON.stringify(v.replace(/\s+/g, ' ')) : v;
+  else if (Array.isArray(v)) s = v.map((x) => brief(x)).join(', ') || '(none)';
+  else if (isMatcher(v)) {
+    const [[how, what]] = Object.entries(v) as [[string, unknown]];
+    s = how === 'equals' ? brief(what, quoted) : how === 'matches' ? `matching /${String(what)}/` : how === 'contains' ? `containing ${JSON.stringify(what)}` : 'a list (edges)';
+  } else s = show(v);
+  return s.length > 60 ? `${s.slice(0, 59)}…` : s;
+}
+
+/** Lines of context shown around the differing lines of two texts, and differing lines shown from each side. */
+const CONTEXT_LINES = 1;
+const SHOWN_CHANGED_LINES = 5;
+
+/**
+ * Two texts of several lines (a letter's text or HTML) that differ: from the first differing line to the last, with a
+ * line of context either side, each line numbered and quoted (so a changed space or line end shows).
+ */
+function textMismatch(expected: string, actual: string, place: Place): Mismatch {
+  const e = expected.split('\n');
+  const a = actual.split('\n');
+  let head = 0;
+  while (head < e.length && head < a.length && e[head] === a[head]) head++;
+  let tail = 0;
+  while (tail < e.length - head && tail < a.length - head && e[e.length - 1 - tail] === a[a.length - 1 - tail]) tail++;
+  const numbered = (mark: string, lines: string[], from: number) => lines.map((l, k) => `${mark} ${String(from + k + 1).padStart(4)} ${JSON.stringify(l)}`);
+  const changed = (mark: string, lines: string[]) => {
+    const differing = lines.slice(head, lines.length - tail);
+    const shown = numbered(mark, differing.slice(0, SHOWN_CHANGED_LINES), head);
+    return differing.length > SHOWN_CHANGED_LINES ? [...shown, `${mark}      … ${differing.length - SHOWN_CHANGED_LINES} more line(s)`] : shown;
+  };
+  const before = numbered(' ', e.slice(Math.max(0, head - CONTEXT_LINES), head), Math.max(0, head - CONTEXT_LINES));
+  const after = numbered(' ', e.slice(e.length - tail, e.length - tail + CONTEXT_LINES), e.length - tail);
+  return {
+    place,
+    expected: `a text of ${e.length} line(s)`,
+    actual: `one that differs at line ${head + 1} (- expected, + got)`,
+    detail: [...before, ...changed('-', e), ...changed('+', a), ...after],
+  };
+}
+
+/** A run of the case's tree that failed, at its place in the expectation (`[]`: the case's own run). */
+export interface RunErrorAt {
+  place: Place;
+  error: Record<string, unknown>;
+}
+
+/**
+ * The failed runs of the tree whose failure the expectation does not account for: it names neither `status` nor
+ * `error` of that run, or they do not match. Their errors say why the case failed where its mismatches only say
+ * that it did.
+ */
+export function unexpectedRunErrors(expected: unknown, o: Observed, place: Place = []): RunErrorAt[] {
+  const e = expected !== null && typeof expected === 'object' && !Array.isArray(expected) && !isMatcher(expected) ? (expected as Record<string, unknown>) : {};
+  const own = o.status === 'failed' && o.error && !failureExpected(e, o) ? [{ place, error: o.error }] : [];
+  const started = Array.isArray(e.asyncStarted) ? e.asyncStarted : [];
+  const children = o.asyncStarted.flatMap((a, i) => {
+    if (!a.result) return [];
+    const item = started[i] as { result?: unknown } | undefined;
+    return unexpectedRunErrors(item && typeof item === 'object' ? item.result : undefined, a.result, [...place, 'asyncStarted', i, 'result']);
+  });
+  return [...own, ...children];
+}
+
+function failureExpected(e: Record<string, unknown>, o: Observed): boolean {
+  const named = pick(e, ['status', 'error']);
+  return Object.keys(named).length > 0 && match(named, o).length === 0;
+}
+
 /**
  * The expectation a case gets when it is written from a run (`--from-run`, or `--update` of a case without one):
  * the outcome, return values, letters (addresses and subject), Bpium calls, web requests, the path, and each started
@@ -151,7 +311,7 @@ export function expectationOf(o: Observed): Record<string, unknown> {
     ...(o.error ? { error: { code: o.error.code, ...(o.error.block !== undefined ? { block: o.error.block } : {}) } } : {}),
     mails: keptList(o.mails.map((m) => ({ to: m.to, ...(Array.isArray(m.cc) && m.cc.length ? { cc: m.cc } : {}), subject: m.subject })), o.kept?.mails),
     bpiumCalls: keptList(o.bpiumCalls.map((c) => pick(c, ['method', 'catalogId', 'recordId', 'status'])), o.kept?.bpiumCalls),
-    ...(o.dbCalls ? { dbCalls: o.dbCalls.map((c) => pick(c, ['connection', 'statement', 'status', 'rowCount'])) } : {}),
+    ...(o.dbCalls?.length ? { dbCalls: o.dbCalls.map((c) => pick(c, ['connection', 'statement', 'status', 'rowCount'])) } : {}),
     ...(o.httpCalls?.length ? { httpCalls: o.httpCalls.map((c) => pick(c, ['method', 'url', 'status', 'outcome'])) } : {}),
     ...(o.asyncStarted.length
       ? { asyncStarted: o.asyncStarted.map((a) => ({ scenario: a.scenario, ...(a.result ? { result: expectationOf(a.result) } : {}) })) }

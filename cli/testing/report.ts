@@ -1,7 +1,7 @@
 // How `oktell-emu test` reports: one line per case for people, one JSON object for tools, JUnit XML for CI servers.
 import pc from 'picocolors';
-import { formatIssue, type ScenarioIssue } from '../../engine/index.js';
-import { formatPlace, type Mismatch } from './expectations.js';
+import { formatIssue, formatRunError, type ScenarioIssue } from '../../engine/index.js';
+import { formatPlace, type Mismatch, type RunErrorAt } from './expectations.js';
 import type { TestFile } from './test-file.js';
 
 export interface CaseReport {
@@ -10,25 +10,69 @@ export interface CaseReport {
   scenario: string;
   status: 'passed' | 'failed';
   durationMs: number;
-  failures: Array<{ place: string; file: string; line: number; col: number; expected: string; actual: string }>;
+  /** In the order of the test file (line, then column). `detail`: lines showing the difference (see `Mismatch`). */
+  failures: Array<{ place: string; file: string; line: number; col: number; expected: string; actual: string; detail?: string[] }>;
+  /**
+   * Of a failed case: the runs of its tree that failed although the case did not expect it, each with its error as
+   * `run --json` has it (code, message, block, scenario, file, line, col) and its place in the expectation (`""`: the
+   * case's own run, `asyncStarted[0].result`: the first run it started).
+   */
+  runErrors?: CaseRunError[];
 }
 
+export type CaseRunError = { place: string; code: string; message: string; scenario?: string; file?: string; line?: number; col?: number } & Record<string, unknown>;
+
 /** Each difference located at the line of the test file that asked for it (or its closest parent there). */
-export function caseReport(file: TestFile, index: number, mismatches: Mismatch[], durationMs: number): CaseReport {
+export function caseReport(file: TestFile, index: number, mismatches: Mismatch[], durationMs: number, runErrors: RunErrorAt[] = []): CaseReport {
   const c = file.cases[index]!;
+  const failures = mismatches.map((m) => ({
+    place: formatPlace(m.place),
+    ...file.source.locate(['cases', index, 'expect', ...m.place]),
+    expected: m.expected,
+    actual: m.actual,
+    ...(m.detail ? { detail: m.detail } : {}),
+  }));
+  // The match walks the expectation in its keys' order, not the file's: read top to bottom, like the file.
+  failures.sort((a, b) => a.line - b.line || a.col - b.col);
   return {
     file: file.file,
     name: c.name,
     scenario: c.scenario,
     status: mismatches.length ? 'failed' : 'passed',
     durationMs,
-    failures: mismatches.map((m) => ({
-      place: formatPlace(m.place),
-      ...file.source.locate(['cases', index, 'expect', ...m.place]),
-      expected: m.expected,
-      actual: m.actual,
-    })),
+    failures,
+    ...(mismatches.length && runErrors.length ? { runErrors: runErrors.map((r) => ({ place: formatPlace(r.place), ...r.error }) as CaseRunError) } : {}),
   };
+}
+
+/** Problems in the order of their files (as first listed), then by line and column. */
+export function inFileOrder(issues: ScenarioIssue[]): ScenarioIssue[] {
+  const files = [...new Set(issues.map((i) => i.file))];
+  return [...issues].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line || a.col - b.col);
+}
+
+/**
+ * A run error as `run` prints it (`file:line:col code message`, the message naming the block), preceded for a started
+ * run by which one it is.
+ */
+function runErrorText(e: CaseRunError): string {
+  const which = e.place ? `in started run ${String(e.scenario)} (${e.place}): ` : '';
+  return `${which}${formatRunError(e)}`;
+}
+
+/** A failure's line and the lines of its detail, indented under it; `paint` colours the values for a terminal. */
+function failureLines(f: CaseReport['failures'][number], paint = false): string[] {
+  const where = `${f.file}:${f.line}:${f.col}`;
+  const head = paint
+    ? `${pc.dim(where)} ${pc.bold(f.place)}: expected ${pc.green(f.expected)} got ${pc.red(f.actual)}`
+    : `${where} ${f.place}: expected ${f.expected} got ${f.actual}`;
+  const detail = (f.detail ?? []).map((l) => `    ${paint ? colourDetail(l) : l}`);
+  return [head, ...detail];
+}
+
+/** `+` lines (what the run did instead) red, `-` lines (what the case expected) green, as the values above them. */
+function colourDetail(line: string): string {
+  return line.startsWith('+') ? pc.red(line) : line.startsWith('-') ? pc.green(line) : pc.dim(line);
 }
 
 export function summaryLine(reports: CaseReport[]): string {
@@ -38,7 +82,10 @@ export function summaryLine(reports: CaseReport[]): string {
 
 export function textReport(r: CaseReport): string {
   if (r.status === 'passed') return `${pc.green('✓')} ${r.file} › ${r.name} ${pc.dim(`(${r.durationMs} ms)`)}\n`;
-  const lines = r.failures.map((f) => `    ${pc.dim(`${f.file}:${f.line}:${f.col}`)} ${pc.bold(f.place)}: expected ${pc.green(f.expected)} got ${pc.red(f.actual)}`);
+  const lines = [
+    ...r.failures.flatMap((f) => failureLines(f, true)),
+    ...(r.runErrors ?? []).map((e) => `${pc.red('error')} ${runErrorText(e)}`),
+  ].map((l) => `    ${l}`);
   return `${pc.red('✗')} ${r.file} › ${r.name} ${pc.dim(`(${r.durationMs} ms)`)}\n${lines.join('\n')}\n`;
 }
 
@@ -86,7 +133,7 @@ export function junitReport(reports: CaseReport[], issues: ScenarioIssue[] = [],
         out.push(`${open}/>`);
         continue;
       }
-      const body = r.failures.map((f) => `${f.file}:${f.line}:${f.col} ${f.place}: expected ${f.expected} got ${f.actual}`).join('\n');
+      const body = [...r.failures.flatMap((f) => failureLines(f)), ...(r.runErrors ?? []).map((e) => `error ${runErrorText(e)}`)].join('\n');
       const first = r.failures[0]!;
       out.push(`${open}>`, `      <failure type="mismatch" message="${xml(`${first.place}: expected ${first.expected} got ${first.actual}`)}">${xml(body)}</failure>`, '    </testcase>');
     }

@@ -22,7 +22,7 @@ import {
   type ScenarioLibrary,
 } from '../../engine/index.js';
 import { loadLibrary } from '../config.js';
-import { match, observe, type Mismatch, type Observed } from './expectations.js';
+import { match, observe, unexpectedRunErrors, type Mismatch, type Observed, type RunErrorAt } from './expectations.js';
 import type { DataSet, TestCase, TestClock } from './test-file.js';
 
 /** Loaded scenario folders, one per folder and time zone (templates format dates in the case's zone). */
@@ -43,6 +43,8 @@ export class LibraryCache {
 export interface CaseOutcome {
   observed: Observed;
   mismatches: Mismatch[];
+  /** Of a failing case: the runs of its tree that failed where it did not expect them to, with their errors. */
+  runErrors: RunErrorAt[];
   durationMs: number;
 }
 
@@ -190,5 +192,8 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
   childOpts.ports.asyncStarter = starter;
   const result: RunResult = attachChildResults(await runScenario(library, c.scenario, { ...opts, params: c.params, variables: c.variables }), await starter.drain());
   const observed = observe(result);
-  return { observed, mismatches: match(c.expect, observed), durationMs: Math.round((performance.now() - t0) * 10) / 10 };
+  const mismatches = match(c.expect, observed);
+  // The mismatches say that the case failed; a run error it did not expect usually says why.
+  const runErrors = mismatches.length ? unexpectedRunErrors(c.expect, observed) : [];
+  return { observed, mismatches, runErrors, durationMs: Math.round((performance.now() - t0) * 10) / 10 };
 }
