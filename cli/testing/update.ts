@@ -34,6 +34,7 @@ function defaultItem(listName: string | undefined, item: unknown): unknown {
   const probe: Observed = { scenario: '', status: 'completed', returnValues: {}, mails: [], bpiumCalls: [], asyncStarted: [], path: [], variables: {} };
   if (listName === 'mails') return (expectationOf({ ...probe, mails: [item as Record<string, unknown>] }).mails as unknown[])[0];
   if (listName === 'bpiumCalls') return (expectationOf({ ...probe, bpiumCalls: [item as Record<string, unknown>] }).bpiumCalls as unknown[])[0];
+  if (listName === 'dbCalls') return (expectationOf({ ...probe, dbCalls: [item as Record<string, unknown>] }).dbCalls as unknown[])[0];
   if (listName === 'httpCalls') return (expectationOf({ ...probe, httpCalls: [item as Record<string, unknown>] }).httpCalls as unknown[])[0];
   if (listName === 'asyncStarted') return (expectationOf({ ...probe, asyncStarted: [item as Observed['asyncStarted'][number]] }).asyncStarted as unknown[])[0];
   return item;

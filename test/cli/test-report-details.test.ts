@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadLibrary } from '../../cli/config.js';
 import { formatPlace, match } from '../../cli/testing/expectations.js';
+import { refreshed } from '../../cli/testing/update.js';
 import { fixedClock, randomIds, runScenario, createInProcessStarter, type EnginePorts } from '../../engine/index.js';
 import { runWrite } from '../../server/run-record.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
@@ -274,5 +275,12 @@ describe('oktell-emu test --from-run with --json or --reporter junit', () => {
     } finally {
       f.cleanup();
     }
+  });
+});
+
+describe('--update of dbCalls: [] once the scenario makes a statement', () => {
+  it('writes the statement as a recorded case expects it (connection, statement, status, rowCount), not every field of the run', () => {
+    const statement = { connection: 'main', statement: 'INSERT INTO deal_audit (amount) VALUES (:amount)', params: { amount: 5 }, status: 'ok', rowCount: 1, rolledBack: true, block: 'audit' };
+    assert.deepEqual(refreshed({ dbCalls: [] }, { dbCalls: [statement] }), { dbCalls: [{ connection: 'main', statement: statement.statement, status: 'ok', rowCount: 1 }] });
   });
 });
