@@ -166,7 +166,7 @@ const ITEM_PARTS: Record<string, Array<{ key: string; label?: string; before?: s
   asyncStarted: [{ key: 'scenario' }],
 };
 
-/** Items shown under a length mismatch; a longer list is cut, the rest counted. */
+/** Up to this many items, every one is shown under a length mismatch; a longer list shows its changes with one item of context. */
 const SHOWN_ITEMS = 30;
 
 /**
@@ -179,15 +179,31 @@ function lengthMismatch(expected: unknown[], actual: unknown[], place: Place): M
   const parts = typeof list === 'string' ? ITEM_PARTS[list] : undefined;
   if (!parts) return { place, expected: `${expected.length} item(s)`, actual: `${actual.length} item(s): ${show(actual)}` };
   const summary = (item: unknown) => itemSummary(item, parts);
-  const lines = alignItems(expected, actual).map((step) =>
+  const line = (step: Aligned) =>
     step.kind === 'both'
       ? `  [${step.actual}] ${summary(actual[step.actual])}`
       : step.kind === 'extra'
         ? `+ [${step.actual}] ${summary(actual[step.actual])} (extra)`
-        : `- ${summary(expected[step.expected])} (missing: item [${step.expected}] of the expectation)`,
-  );
-  const detail = lines.length > SHOWN_ITEMS ? [...lines.slice(0, SHOWN_ITEMS), `… ${lines.length - SHOWN_ITEMS} more`] : lines;
+        : `- ${summary(expected[step.expected])} (missing: item [${step.expected}] of the expectation)`;
+  const steps = alignItems(expected, actual);
+  const detail = steps.length <= SHOWN_ITEMS ? steps.map(line) : aroundChanges(steps, line);
   return { place, expected: `${expected.length} item(s)`, actual: `${actual.length} item(s)`, detail };
+}
+
+/** The extra and missing items of a long list, each with the matched item before and after it; other matched ones counted. */
+function aroundChanges(steps: Aligned[], line: (step: Aligned) => string): string[] {
+  const changed = (k: number) => k >= 0 && k < steps.length && steps[k]!.kind !== 'both';
+  const near = (k: number) => changed(k - 1) || changed(k) || changed(k + 1);
+  const out: string[] = [];
+  let skipped = 0;
+  steps.forEach((step, k) => {
+    if (!near(k)) return void skipped++;
+    if (skipped) out.push(`  … ${skipped} item(s) as expected`);
+    skipped = 0;
+    out.push(line(step));
+  });
+  if (skipped) out.push(`  … ${skipped} item(s) as expected`);
+  return out;
 }
 
 type Aligned = { kind: 'both'; expected: number; actual: number } | { kind: 'extra'; actual: number } | { kind: 'missing'; expected: number };
@@ -196,8 +212,8 @@ type Aligned = { kind: 'both'; expected: number; actual: number } | { kind: 'ext
 function alignItems(expected: unknown[], actual: unknown[]): Aligned[] {
   const n = expected.length;
   const m = actual.length;
-  // Too long to compare every pair (each comparison walks an item): the run's items alone, all marked extra.
-  if (n * m > 10_000) return actual.map((_, j) => ({ kind: 'extra', actual: j }));
+  // Too long to compare every pair (each comparison walks an item): item by item at the same position.
+  if (n * m > 40_000) return byPosition(expected, actual);
   const fits = expected.map((e) => actual.map((a) => match(e, a).length === 0));
   // best[i][j]: how many pairs the items from i (expected) and j (actual) onwards can make.
   const best = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
@@ -213,6 +229,15 @@ function alignItems(expected: unknown[], actual: unknown[]): Aligned[] {
     else steps.push({ kind: 'missing', expected: i++ });
   }
   return steps;
+}
+
+/** Each expected item against the run's item at its position; what is left of the longer list is extra or missing. */
+function byPosition(expected: unknown[], actual: unknown[]): Aligned[] {
+  return Array.from({ length: Math.max(expected.length, actual.length) }, (_, k): Aligned[] => {
+    if (k >= expected.length) return [{ kind: 'extra', actual: k }];
+    if (k >= actual.length) return [{ kind: 'missing', expected: k }];
+    return match(expected[k], actual[k]).length === 0 ? [{ kind: 'both', expected: k, actual: k }] : [{ kind: 'missing', expected: k }, { kind: 'extra', actual: k }];
+  }).flat();
 }
 
 /** An item as one short line, from the parts that identify it (an expected item: those it names). */

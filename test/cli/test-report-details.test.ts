@@ -192,6 +192,24 @@ cases:
     }
   });
 
+  it('a long list shows its extra and missing items with the item before and after each, the others counted', () => {
+    const call = (id: number) => ({ method: 'getRecord', catalogId: '3', recordId: String(id), status: 'ok' });
+    const expected = Array.from({ length: 100 }, (_, i) => call(i));
+    const [m] = match({ bpiumCalls: expected }, { bpiumCalls: [...expected.slice(0, 50), call(500), ...expected.slice(50)] });
+    assert.equal(m!.actual, '101 item(s)');
+    assert.deepEqual(m!.detail, [
+      '  … 49 item(s) as expected',
+      '  [49] getRecord catalog 3 record 49 → ok',
+      '+ [50] getRecord catalog 3 record 500 → ok (extra)',
+      '  [51] getRecord catalog 3 record 50 → ok',
+      '  … 49 item(s) as expected',
+    ]);
+    // Too long to pair every item with every other: compared at the same position.
+    const many = Array.from({ length: 250 }, (_, i) => call(i));
+    const [p] = match({ bpiumCalls: many }, { bpiumCalls: [...many, call(999)] });
+    assert.deepEqual(p!.detail, ['  … 249 item(s) as expected', '  [249] getRecord catalog 3 record 249 → ok', '+ [250] getRecord catalog 3 record 999 → ok (extra)']);
+  });
+
   it('two texts of several lines: the differing line numbered from each side, with a line of context', () => {
     const mismatches = match({ mails: [{ text: 'Здравствуйте!\n\nСделка «Станки»\nсумма 25000 руб.\n--\n' }] }, { mails: [{ text: 'Здравствуйте!\n\nСделка «Станки»\nсумма 250000 руб.\n--\n' }] });
     assert.deepEqual(mismatches.map((m) => [formatPlace(m.place), m.expected, m.actual, m.detail]), [
