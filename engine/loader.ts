@@ -10,7 +10,7 @@ import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } fro
 import type { DbDialect } from './ports.js';
 import type { VarType } from './values.js';
 import { lostNumber } from './yaml-numbers.js';
-import { yamlSyntaxHint } from './yaml-syntax-hints.js';
+import { firstSyntaxProblem } from './yaml-syntax-hints.js';
 import { closest } from './suggest.js';
 import { allowedKeys, BLOCK_KEYS, reportSchemaIssues, wellFormedPart, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables, returnValueSlot } from './variables.js';
@@ -74,33 +74,26 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     issues.push({ ...loc, code, message, ...(hint ? { hint } : {}), ...(block ? { block } : {}) });
 
   // One misplaced indent makes the YAML parser report every line after it: the first syntax error is the one to fix.
-  const syntaxErrors = src.doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
+  const syntax = firstSyntaxProblem(src);
+  const firstSyntax = src.doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');
   for (const err of src.doc.errors) {
-    const loc = src.at(err.pos[0]);
-    if (err.code !== 'DUPLICATE_KEY' && err !== syntaxErrors[0]) continue;
-    if (err.code === 'DUPLICATE_KEY') {
-      const dup = src.duplicateKey(err.pos[0]);
-      // Oktell's Присвоение may set a variable on several lines; here `set:` is a mapping, so the key once.
-      const inSet = dup?.parentKey === 'set';
-      report(
-        loc,
-        C.DUPLICATE_KEY,
-        dup ? `duplicate key "${dup.key}" (first at line ${dup.first.line}, column ${dup.first.col})` : 'duplicate key in a mapping',
-        inSet
-          ? `a Variable block sets each variable once: nest the two expressions in one (the later one with the earlier in place of [${dup.key}]), or set it again in a second Variable block; the rest of the file is checked with the later line`
-          : 'each key may appear once; rename or merge the two entries; the rest of the file is checked with the later one',
-      );
-    } else {
-      const more = syntaxErrors.length - 1;
-      const after = more > 0 ? `; the parser reports ${more} more error${more > 1 ? 's' : ''} after this one, most often caused by it` : '';
-      const known = yamlSyntaxHint(text, firstLine(err.message), loc);
-      const hint = known ? `${known.hint}${after}` : `check indentation, colons and quotes around this place${after}`;
-      report(known?.at ? { ...loc, ...known.at } : loc, C.YAML_SYNTAX, `YAML syntax: ${known?.message ?? firstLine(err.message)}`, hint);
-    }
+    if (err === firstSyntax && syntax) report(syntax.at, C.YAML_SYNTAX, syntax.message, syntax.hint);
+    if (err.code !== 'DUPLICATE_KEY') continue;
+    const dup = src.duplicateKey(err.pos[0]);
+    // Oktell's Присвоение may set a variable on several lines; here `set:` is a mapping, so the key once.
+    const inSet = dup?.parentKey === 'set';
+    report(
+      src.at(err.pos[0]),
+      C.DUPLICATE_KEY,
+      dup ? `duplicate key "${dup.key}" (first at line ${dup.first.line}, column ${dup.first.col})` : 'duplicate key in a mapping',
+      inSet
+        ? `a Variable block sets each variable once: nest the two expressions in one (the later one with the earlier in place of [${dup.key}]), or set it again in a second Variable block; the rest of the file is checked with the later line`
+        : 'each key may appear once; rename or merge the two entries; the rest of the file is checked with the later one',
+    );
   }
   // A duplicate key leaves a document the parser could read (the later entry wins), so the rest is still checked in
   // this pass; a syntax error leaves nothing to trust.
-  if (syntaxErrors.length) return { ok: false, issues };
+  if (syntax) return { ok: false, issues };
 
   const root = src.doc.contents;
   if (!isMap(root)) {

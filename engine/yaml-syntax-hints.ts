@@ -2,6 +2,34 @@
 // characters"). For the slips integrators make most often when they type expressions into YAML, the line at fault
 // tells what was meant, and the hint proposes the line to paste instead.
 import type { SourceLocation } from './errors.js';
+import type { YamlSource } from './yaml-source.js';
+
+/** The first syntax error of a file, said as `loadScenarioText` and the test-file loader report it. */
+export interface SyntaxProblem {
+  at: SourceLocation;
+  message: string;
+  hint: string;
+}
+
+/**
+ * The syntax error to fix first in `src` (duplicate keys aside), with a hint, or undefined when there is none. One
+ * misplaced indent makes the parser report every line after it, so the others are only counted in the hint.
+ */
+export function firstSyntaxProblem(src: YamlSource): SyntaxProblem | undefined {
+  const errors = src.doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
+  const first = errors[0];
+  if (!first) return undefined;
+  const loc = src.at(first.pos[0]);
+  const parserSays = first.message.split('\n')[0]!;
+  const more = errors.length - 1;
+  const after = more > 0 ? `; the parser reports ${more} more error${more > 1 ? 's' : ''} after this one, most often caused by it` : '';
+  const known = yamlSyntaxHint(src.text, parserSays, loc);
+  return {
+    at: known?.at ? { ...loc, ...known.at } : loc,
+    message: `YAML syntax: ${known?.message ?? parserSays}`,
+    hint: known ? `${known.hint}${after}` : `check indentation, colons and quotes around this place${after}`,
+  };
+}
 
 export interface SyntaxHint {
   hint: string;
@@ -25,7 +53,10 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
     return { hint: `replace the tab at ${loc.line}:${loc.col} with spaces: YAML indents with spaces only` };
   }
   if (/^All mapping items must start at the same column/.test(message)) return indentHint(lines, loc.line);
-  if (/^Nested mappings are not allowed in compact mappings/.test(message)) return deeperKeyHint(lines, loc.line);
+  // A key indented less than the other keys of a list item: the parser expects another `- ` item there.
+  if (/^Sequence item without - indicator/.test(message)) return indentHint(lines, loc.line);
+  if (/^Nested mappings are not allowed in compact mappings/.test(message)) return colonInValueHint(line) ?? deeperKeyHint(lines, loc.line);
+  if (/^Implicit keys need to be on a single line/.test(message)) return strayLineHint(line, loc.line);
   const kv = KEY_VALUE.exec(line);
   if (!kv) return undefined;
   const [, , key, value] = kv as unknown as [string, string, string, string];
@@ -46,23 +77,54 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
   return undefined;
 }
 
-/** A mapping item indented differently from the item above it: say which column the mapping's items are at. */
+/** The key a line starts (after a list item's `- `, whose key is at the column after it) and its column from 0. */
+function keyOfLine(line: string): { key: string; col: number } | undefined {
+  const m = /^(\s*(?:-\s+)?)([^\s:#]+)\s*:/.exec(line);
+  return m ? { key: m[2]!, col: m[1]!.length } : undefined;
+}
+
+/**
+ * A mapping item indented differently from the items above it: say which column the mapping's items are at. Of the
+ * keys above, back to the first one left of it (its parent), the one nearest its column is the one it goes with.
+ */
 function indentHint(lines: readonly string[], lineNo: number): SyntaxHint | undefined {
-  const line = lines[lineNo - 1] ?? '';
-  const indent = line.length - line.trimStart().length;
-  const key = /^\s*([^\s:#]+)\s*:/.exec(line)?.[1];
+  const here = keyOfLine(lines[lineNo - 1] ?? '');
+  if (!here) return undefined;
+  let best: { key: string; col: number; line: number } | undefined;
   for (let n = lineNo - 1; n >= 1; n--) {
     const above = lines[n - 1]!;
     if (above.trim() === '' || above.trimStart().startsWith('#')) continue;
-    const aboveIndent = above.length - above.trimStart().length;
-    const aboveKey = /^\s*([^\s:#]+)\s*:/.exec(above)?.[1];
-    if (aboveIndent === indent || !aboveKey || !key) return undefined;
-    return {
-      hint: `indent "${key}" like "${aboveKey}" on line ${n} (column ${aboveIndent + 1}), with spaces`,
-      at: { line: lineNo, col: indent + 1 },
-    };
+    const key = keyOfLine(above);
+    if (!key) return best && hintTo(here, best, lineNo);
+    if (!best || Math.abs(key.col - here.col) < Math.abs(best.col - here.col)) best = { ...key, line: n };
+    if (key.col <= here.col) break;
   }
-  return undefined;
+  return best && hintTo(here, best, lineNo);
+}
+
+function hintTo(here: { key: string; col: number }, like: { key: string; col: number; line: number }, lineNo: number): SyntaxHint | undefined {
+  if (like.col === here.col) return undefined;
+  return {
+    hint: `indent "${here.key}" like "${like.key}" on line ${like.line} (column ${like.col + 1}), with spaces`,
+    at: { line: lineNo, col: here.col + 1 },
+    message: 'All mapping items must start at the same column',
+  };
+}
+
+/** `subject: Сделка: Поставка`: the second ": " makes YAML read a key inside the value; quoting keeps it text. */
+function colonInValueHint(line: string): SyntaxHint | undefined {
+  const kv = KEY_VALUE.exec(line);
+  if (!kv) return undefined;
+  const [, , key, value] = kv as unknown as [string, string, string, string];
+  if (!/: /.test(value) || /^["'{[|>]/.test(value)) return undefined;
+  return { hint: `YAML reads ": " inside a value as a new key; quote the value: ${key}: ${singleQuoted(value)}` };
+}
+
+/** A line of a mapping that is no `key: value` and no `- item`: YAML takes it for the start of a key. */
+function strayLineHint(line: string, lineNo: number): SyntaxHint | undefined {
+  const text = line.trim();
+  if (!text || text.includes(':') || text.startsWith('-') || text.startsWith('#')) return undefined;
+  return { hint: `line ${lineNo} ("${text}") is neither "key: value" nor a list item "- …": remove it, or end a key with ":"` };
 }
 
 /**
