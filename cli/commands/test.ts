@@ -14,7 +14,7 @@ import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { caseReport, inFileOrder, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseDefaults, type CaseOutcome } from '../testing/run-case.js';
-import { DEFAULT_TEST_TIME_ZONE, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, variableProblems, type TestFile } from '../testing/test-file.js';
+import { DEFAULT_TEST_TIME_ZONE, libraryProblems, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, type TestFile } from '../testing/test-file.js';
 import { refreshed, rewriteExpectations } from '../testing/update.js';
 
 export interface TestOpts {
@@ -95,7 +95,7 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
     checkedFolders.add(file.scenariosDir);
     // Scenarios whose file is there but did not load are invalid, not unknown.
     const onDisk = library.issues.length ? (await listScenarioFiles(file.scenariosDir)).map(scenarioNameOf) : [];
-    const presets = variableProblems(file, (name) => library.scenarios.get(name)?.variables);
+    const presets = libraryProblems(file, library);
     const unknown = unknownScenarios(file, library.scenarios.keys(), onDisk.filter((n) => !library.scenarios.has(n)));
     issues.push(...[...file.issues, ...unknown, ...presets.issues].sort((a, b) => a.line - b.line || a.col - b.col));
     for (const c of file.cases) if (c.blocked || !library.scenarios.has(c.scenario) || presets.cases.has(c.index)) blocked.add(c);

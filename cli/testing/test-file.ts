@@ -1,17 +1,19 @@
 // Test files (`tests/*.test.yaml` next to the scenarios): their schema, and loading them with every problem located
 // at file:line:col, like scenario files. A test file is data: it is parsed, never compiled or evaluated.
-import { readFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import {
   closest,
   coerceToType,
   ExpressionRuntimeError,
   SCENARIO_ERROR_CODES as C,
+  firstSyntaxProblem,
   YamlSource,
   type PathSeg,
   type ScenarioErrorCode,
   type ScenarioIssue,
+  type ScenarioLibrary,
   type SourceLocation,
   type Value,
   type VariableDecl,
@@ -22,6 +24,7 @@ import { httpFixturesSchema, type HttpFixture } from '../../adapters/fixtures/ht
 import { mailFixtureSchema, type MailFixture } from '../../adapters/fixtures/mail-fixtures.adapter.js';
 import { compilePattern } from '../../components/re2-pattern.js';
 import { isMatcher } from './expectations.js';
+import { formProblems, saidAs, type FormProblem } from './form-problems.js';
 
 export const TEST_FILE_SUFFIXES = ['.test.yaml', '.test.yml'];
 
@@ -32,40 +35,65 @@ export const DEFAULT_TEST_TIME_ZONE = 'Europe/Moscow';
 // ── Schema ─────────────────────────────────────────────────────────────────────────────────────────────────────
 // One zod schema checks the files and, through z.toJSONSchema, is the JSON Schema editors get: the two cannot drift.
 
+/** How a problem names a matcher, any of the four. */
+const MATCHER = 'a matcher ({ equals | contains | matches | edges: … })';
 const matcher = z.union([
-  z.strictObject({ equals: z.unknown() }).describe('the value equals this exactly (no subset matching inside)'),
-  z.strictObject({ contains: z.unknown() }).describe('text: contains this text; list: has an item matching this'),
-  z.strictObject({ matches: z.string() }).describe('text matching this regular expression, read as the Parser reads its patterns (JavaScript syntax run on RE2: no lookaround, no backreferences)'),
-  z
+  saidAs(z.strictObject({ equals: z.unknown() }).describe('the value equals this exactly (no subset matching inside)'), MATCHER),
+  saidAs(z.strictObject({ contains: z.unknown() }).describe('text: contains this text; list: has an item matching this'), MATCHER),
+  saidAs(z.strictObject({ matches: z.string() }).describe('text matching this regular expression, read as the Parser reads its patterns (JavaScript syntax run on RE2: no lookaround, no backreferences)'), MATCHER),
+  saidAs(z
     .strictObject({ edges: z.strictObject({ first: z.array(z.unknown()), last: z.array(z.unknown()), length: z.number().int().min(0) }).partial() })
-    .describe('list: its first items match `first`, its last ones `last`, it has `length` items; the items between are not checked'),
+    .describe('list: its first items match `first`, its last ones `last`, it has `length` items; the items between are not checked'), MATCHER),
 ]);
 const text = z.union([z.string(), matcher]);
-const addresses = z.union([z.array(z.union([z.string(), matcher])), matcher]);
+const addresses = z.union([saidAs(z.array(z.union([z.string(), matcher])), 'a list of addresses'), matcher]);
+/** A field of a recorded item: its value, or a matcher for it. */
+const field = <T extends z.ZodType>(value: T) => z.union([value, matcher]);
 
+// The items of mails, bpiumCalls, dbCalls and httpCalls have the fields of the run's records, no others: a key none of
+// them has (`catalog` for `catalogId`) would be expected of every item and fail as "got nothing" without a hint.
 const mailExpect = z
-  .object({ to: addresses, cc: addresses, bcc: addresses, subject: text, text, html: text, status: z.string(), performed: z.boolean() })
+  .strictObject({ to: addresses, cc: addresses, bcc: addresses, subject: text, text, html: text, status: field(z.string()), performed: field(z.boolean()), block: field(z.string()), error: text })
   .partial()
-  .catchall(z.unknown())
   .describe('a letter: only the fields named are checked');
 
 const dbCallExpect = z
-  .object({ connection: z.string(), statement: text, params: z.record(z.string(), z.unknown()), status: z.string(), rowCount: z.number(), code: z.string() })
+  .strictObject({
+    connection: field(z.string()),
+    statement: text,
+    params: z.record(z.string(), z.unknown()),
+    status: field(z.string()),
+    rowCount: field(z.number()),
+    code: field(z.string()),
+    rolledBack: field(z.boolean()),
+    block: field(z.string()),
+    error: text,
+  })
   .partial()
-  .catchall(z.unknown())
   .describe('a database statement: only the fields named are checked');
 
 const bpiumCallExpect = z
-  .object({ method: z.string(), catalogId: z.string(), recordId: z.string(), status: z.string(), performed: z.boolean() })
+  .strictObject({
+    method: field(z.string()),
+    catalogId: field(z.string()),
+    recordId: field(z.string()),
+    status: field(z.string()),
+    performed: field(z.boolean()),
+    httpStatus: field(z.number()),
+    attempts: field(z.number()),
+    block: field(z.string()),
+    error: text,
+  })
   .partial()
-  .catchall(z.unknown())
   .describe('a Bpium call: only the fields named are checked');
 
 const httpCallExpect = z
-  .object({ method: z.string(), url: text, status: z.number(), outcome: z.string(), performed: z.boolean() })
+  .strictObject({ method: field(z.string()), url: text, status: field(z.number()), outcome: field(z.string()), performed: field(z.boolean()), attempts: field(z.number()), block: field(z.string()), error: text })
   .partial()
-  .catchall(z.unknown())
   .describe('a web request: only the fields named are checked');
+
+/** A return value or variable: scalars only (a run's values are), so a mapping there is a matcher or a mistake. */
+const expectedValue = z.union([z.string(), z.number(), z.boolean(), z.null(), matcher]);
 
 export interface Expectation {
   status?: 'completed' | 'failed';
@@ -83,7 +111,7 @@ export interface Expectation {
 const expectation: z.ZodType<Expectation> = z
   .strictObject({
     status: z.enum(['completed', 'failed']).describe('how the run ended'),
-    returnValues: z.record(z.string(), z.unknown()).describe('return values by number; only those named are checked'),
+    returnValues: z.union([matcher, z.record(z.string(), expectedValue)]).describe('return values by number; only those named are checked'),
     error: z.record(z.string(), z.unknown()).describe('the failure: code, message, block, retryable'),
     mails: z.union([z.array(mailExpect), matcher]).describe('every letter, in order (a list must have the same length)'),
     bpiumCalls: z.union([z.array(bpiumCallExpect), matcher]).describe('every Bpium call, in order'),
@@ -101,7 +129,7 @@ const expectation: z.ZodType<Expectation> = z
         .describe('every asynchronous start, in order, with what the started scenario did');
     },
     path: z.union([z.array(z.string()), matcher]).describe('the ids of the blocks the run went through, in order'),
-    variables: z.record(z.string(), z.unknown()).describe('variables when the run ended; only those named are checked'),
+    variables: z.union([matcher, z.record(z.string(), expectedValue)]).describe('variables when the run ended; only those named are checked'),
   })
   .partial();
 
@@ -121,35 +149,35 @@ const bpiumFixture = z
       z.strictObject({
         name: z.string(),
         fields: z.array(z.strictObject({ id: z.string(), name: z.string(), type: z.string() })),
-        records: z.record(z.string(), z.record(z.string(), z.unknown())),
+        records: saidAs(z.record(z.string(), z.record(z.string(), z.unknown())), 'a mapping of record id → its field values'),
       }).partial(),
     ),
     failures: z
-      .record(z.string(), z.union([z.literal(404), z.literal(429), z.literal(500), z.number().int(), z.enum(['timeout', 'network'])]))
+      .record(z.string(), z.union([z.literal(404), z.literal(429), z.literal(500), saidAs(z.number().int(), 'another HTTP status'), z.enum(['timeout', 'network'])]))
       .describe('"<catalogId>/<recordId>" (or "<catalogId>/*" for searches): 404 | 429 | 500 | timeout | network'),
   })
   .partial({ failures: true });
 const bpium = z
-  .union([z.string().describe('a fixture file, relative to the test file'), bpiumFixture])
+  .union([saidAs(z.string().describe('a fixture file, relative to the test file'), 'a fixture file name'), saidAs(bpiumFixture, 'the fixture itself (catalogs:, failures:)')])
   .describe('the fake Bpium the case talks to (as --bpium-fixtures of `run`); none: a Bpium block fails');
 
 const db = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a connection name'), z.string())
   .describe('a known data set: connection → SQL (or "@file.sql", relative to the test file) run on a fresh SQLite database of that name before the case, after scenarios/db/<connection>/*.sql');
 const http = z
-  .union([z.string().describe('a fixture file, relative to the test file'), httpFixturesSchema])
+  .union([saidAs(z.string().describe('a fixture file, relative to the test file'), 'a fixture file name'), saidAs(httpFixturesSchema, 'a list of fixtures (- match: …)')])
   .describe('canned answers of web services (as --http-fixtures of `run`); a request none matches fails with HTTP_NO_FIXTURE');
 
 const mail = mailFixtureSchema.describe('the mail server of the case: letters are never sent, but those named under failures fail as it would make them');
 
 const clock = z.union([
-  z.string().describe('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z'),
-  z
+  saidAs(z.string().describe('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z'), 'a date and time (ISO 8601)'),
+  saidAs(z
     .strictObject({
       start: z.string().describe('the time the run starts at, ISO 8601'),
       reads: z.array(z.string()).describe('the times the run\'s later reads of the clock (Now()) get, in order; past the last, the clock stays at it'),
     })
-    .describe('a clock that moves as a recorded run\'s did (--from-run writes it)'),
+    .describe('a clock that moves as a recorded run\'s did (--from-run writes it)'), '{ start: …, reads: […] }'),
 ]);
 const timeZone = z.string().describe('IANA time zone for dates in expressions and templates, e.g. Europe/Moscow');
 const maxEffects = z
@@ -194,7 +222,8 @@ export function buildTestFileJsonSchema(): Record<string, unknown> {
     $id: 'https://github.com/oktell-emulator/oktell-emulator/schema/scenario-test.schema.json',
     title: 'Oktell emulator scenario test file',
     description: 'Cases that run scenarios with fixed inputs and check what they did. See docs/testing-scenarios.md.',
-    ...(z.toJSONSchema(testFile, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown>),
+    // The matcher, allowed at most places, once under $defs rather than written out at each.
+    ...(z.toJSONSchema(testFile, { unrepresentable: 'any', io: 'input', reused: 'ref' }) as Record<string, unknown>),
   };
 }
 
@@ -270,10 +299,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
     return { ok: false, issues: [{ file: shown, line: 1, col: 1, code: C.READ_FAILED, message: `cannot read the test file: ${(e as Error).message}` }] };
   }
   const src = new YamlSource(shown, text);
-  for (const err of src.doc.errors) {
-    report(src.at(err.pos[0]), err.code === 'DUPLICATE_KEY' ? C.DUPLICATE_KEY : C.YAML_SYNTAX, `YAML: ${err.message.split('\n')[0]}`);
-  }
-  if (issues.length) return { ok: false, issues };
+  if (!readable(src, report)) return { ok: false, issues };
   let raw: unknown;
   try {
     raw = src.doc.toJS({ maxAliasCount: 100 });
@@ -283,21 +309,9 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
   }
   const parsed = testFile.safeParse(raw);
   if (!parsed.success) {
-    for (const zi of flattenIssues(parsed.error.issues as unknown as ZodIssue[])) {
-      const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol');
-      if (zi.code === 'unrecognized_keys') {
-        for (const key of zi.keys ?? []) {
-          const known = knownKeysAt(path);
-          const guess = closest(key, known);
-          report(src.locate([...path, key], { key: true }), C.UNKNOWN_KEY, `unknown key "${key}"`, `${guess ? `did you mean "${guess}"? ` : ''}see docs/testing-scenarios.md`);
-        }
-      } else if (valueAt(raw, path) === undefined) {
-        report(src.locate(path.slice(0, -1)), C.MISSING_PROPERTY, `"${path.join('.')}" is required`, 'see docs/testing-scenarios.md');
-      } else {
-        report(src.locate(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, 'see docs/testing-scenarios.md');
-      }
-    }
-    return { ok: false, issues };
+    reportForm(formProblems(parsed.error.issues, raw, testFile), src, report);
+    // In the order of the file, as a loaded file's problems are.
+    return { ok: false, issues: issues.sort((a, b) => a.line - b.line || a.col - b.col) };
   }
   const data: RawFile = parsed.data;
   // The form is right: from here a problem keeps only the cases it concerns from running — its own case, or, for a
@@ -347,7 +361,44 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
       blocked: issues.length > before || fileDb.bad || bpium.bad || http.bad || clock.bad || timeZone.bad,
     };
   });
-  return { ok: true, file: { file: shown, path, source: src, scenariosDir, cases, issues } };
+  return { ok: true, file: { file: shown, path, source: src, scenariosDir, cases, issues: once(issues) } };
+}
+
+/**
+ * Reports the duplicate keys and the first syntax error of a test or fixture file, as the scenario loader does (the
+ * same hints; the errors the first one causes only counted); false when the file cannot be trusted.
+ */
+function readable(src: YamlSource, report: Report): boolean {
+  let ok = true;
+  for (const err of src.doc.errors) {
+    if (err.code !== 'DUPLICATE_KEY') continue;
+    const dup = src.duplicateKey(err.pos[0]);
+    report(src.at(err.pos[0]), C.DUPLICATE_KEY, dup ? `duplicate key "${dup.key}" (first at line ${dup.first.line}, column ${dup.first.col})` : 'duplicate key in a mapping', 'each key may appear once');
+    ok = false;
+  }
+  const syntax = firstSyntaxProblem(src);
+  if (syntax) report(syntax.at, C.YAML_SYNTAX, syntax.message, syntax.hint);
+  return ok && !syntax;
+}
+
+/** Problems of a file's form, each at its place in `src`: an unknown key at the key, the others at the value. */
+function reportForm(problems: FormProblem[], src: YamlSource, report: Report): void {
+  for (const p of problems) {
+    if (p.kind === 'unknown-key') report(src.locate([...p.path, p.key], { key: true }), C.UNKNOWN_KEY, p.message, p.hint);
+    else if (p.kind === 'missing') report(src.locate(p.path.slice(0, -1)), C.MISSING_PROPERTY, p.message, p.hint);
+    else report(src.locate(p.path), C.INVALID_PROPERTY, p.message, p.hint);
+  }
+}
+
+/** A fixture file several cases name is reported once. */
+function once(issues: ScenarioIssue[]): ScenarioIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.file}:${i.line}:${i.col} ${i.code} ${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**
@@ -429,6 +480,102 @@ export function variableProblems(file: TestFile, declared: (scenario: string) =>
   return { issues, cases };
 }
 
+/**
+ * Every problem of a loaded test file that needs its scenarios: unknown case variables and presets their type refuses
+ * (`variableProblems`), variables an expectation names that its scenario does not have, and `db:` connections no
+ * scenario uses; with the cases they keep from running.
+ */
+export function libraryProblems(file: TestFile, library: ScenarioLibrary): VariableProblems {
+  const presets = variableProblems(file, (name) => library.scenarios.get(name)?.variables);
+  const issues = [...presets.issues];
+  const cases = new Set(presets.cases);
+  for (const c of file.cases) {
+    const found = [...expectedVariableProblems(file, library, c.scenario, c.expect, ['cases', c.index, 'expect']), ...connectionProblems(file, library, c)];
+    if (found.length) cases.add(c.index);
+    issues.push(...found);
+  }
+  return { issues: once(issues), cases };
+}
+
+/**
+ * `expect.variables` (and a started scenario's `result.variables`) naming a variable its scenario does not declare
+ * (nor any scenario it calls or jumps to, whose variables the run ends with too): it would fail as "got nothing",
+ * however the scenario behaves.
+ */
+function expectedVariableProblems(file: TestFile, library: ScenarioLibrary, scenario: string | undefined, expect: Expectation | undefined, at: PathSeg[]): ScenarioIssue[] {
+  if (!expect) return [];
+  const issues: ScenarioIssue[] = [];
+  const names = scenario !== undefined && library.scenarios.has(scenario) ? variablesReached(library, scenario) : undefined;
+  // A matcher of the whole (`variables: { equals: {…} }`) names no variable by its keys.
+  if (names && !isMatcher(expect.variables)) {
+    for (const name of Object.keys(expect.variables ?? {})) {
+      if (names.includes(name)) continue;
+      const guess = closest(name, names);
+      issues.push({
+        ...file.source.locate([...at, 'variables', name], { key: true }),
+        code: C.INVALID_PROPERTY,
+        message: `scenario "${scenario}" has no variable "${name}"`,
+        hint: guess ? `did you mean "${guess}"?` : `its variables: ${names.join(', ') || '(none)'}`,
+      });
+    }
+  }
+  (expect.asyncStarted ?? []).forEach((a, i) => issues.push(...expectedVariableProblems(file, library, a.scenario, a.result, [...at, 'asyncStarted', i, 'result'])));
+  return issues;
+}
+
+/** The variables of `scenario` and of the scenarios it starts, through any number of starts. */
+function variablesReached(library: ScenarioLibrary, scenario: string): string[] {
+  const seen = new Set<string>();
+  const names = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const v of library.scenarios.get(name)?.variables.keys() ?? []) names.add(v);
+    for (const next of library.calls?.get(name) ?? []) visit(next);
+  };
+  visit(scenario);
+  return [...names];
+}
+
+/**
+ * `db:` entries (the file's, for each case using them, and the case's own) naming a connection no scenario of the
+ * folder uses, nor a migrations folder: a typo (`mian`) fills a database no statement reads, or fails for want of the
+ * migrations' tables.
+ */
+function connectionProblems(file: TestFile, library: ScenarioLibrary, c: TestCase): ScenarioIssue[] {
+  const known = knownConnections(library);
+  const issues: ScenarioIssue[] = [];
+  for (const [name, sets] of Object.entries(c.db)) {
+    if (known.includes(name)) continue;
+    const guess = closest(name, known);
+    for (const set of sets) {
+      issues.push({
+        ...set.at,
+        code: C.UNKNOWN_CONNECTION,
+        message: `db.${name}: no scenario uses a connection named "${name}"`,
+        hint: `${guess ? `did you mean "${guess}"? ` : ''}the scenarios' connections: ${known.join(', ')} (a DbQuery or DbProcedure block's connection:, or a folder of migrations under db/)`,
+      });
+    }
+  }
+  return issues;
+}
+
+/** `main`, the connections of the folder's DbQuery and DbProcedure blocks, and those with migrations (db/<name>/). */
+function knownConnections(library: ScenarioLibrary): string[] {
+  const names = new Set(['main']);
+  const blocks = [...[...library.scenarios.values()].flatMap((s) => [...s.blocks.values()]), ...(library.compiled ?? []).map((c) => c.block)];
+  for (const b of blocks) {
+    const connection = (b.config as { connection?: unknown } | undefined)?.connection;
+    if (typeof connection === 'string') names.add(connection);
+  }
+  try {
+    for (const d of readdirSync(join(library.dir, 'db'), { withFileTypes: true })) if (d.isDirectory()) names.add(d.name);
+  } catch {
+    // No migrations folder: no connection from there.
+  }
+  return [...names];
+}
+
 /** A value of each type as a test file writes it, for hints. */
 const TYPE_EXAMPLES: Record<VarType, string> = { number: '10', string: 'some text', datetime: '2026-11-28T09:00:00Z', json: '\'{"id": 2}\'' };
 
@@ -495,20 +642,33 @@ function readHttpFixture(value: string | HttpFixture[], base: string, src: YamlS
   return readFixtureFile(value, httpFixturesSchema, 'HTTP', '--http-fixtures', base, src, at, report);
 }
 
-/** A fixture file named in a test file (relative to it), checked with `schema`; problems reported at `at`. */
+/**
+ * A fixture file named in a test file (relative to it), checked with `schema`. A file it cannot read is reported at
+ * `at`; a mistake inside it at its own line in the fixture file, the hint naming the line of the test file using it.
+ */
 function readFixtureFile<T extends z.ZodType>(file: string, schema: T, what: string, flag: string, base: string, src: YamlSource, at: PathSeg[], report: Report): z.infer<T> | undefined {
   const path = resolve(base, file);
-  let data: unknown;
+  let fixture: YamlSource;
   try {
-    data = new YamlSource(path, readFileSync(path, 'utf8')).doc.toJS();
+    fixture = new YamlSource(relative(process.cwd(), path) || path, readFileSync(path, 'utf8'));
   } catch (e) {
     report(src.locate(at), C.READ_FAILED, `cannot read the ${what} fixture ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'the path is relative to the test file');
     return undefined;
   }
+  const user = src.locate(at);
+  const usedBy = `the ${what} fixture of ${user.file}:${user.line}:${user.col}; see "${flag}" in docs/cli.md`;
+  const inFixture: Report = (place, code, message, hint) => report(place, code, message, hint ? `${hint}; ${usedBy}` : usedBy);
+  if (!readable(fixture, inFixture)) return undefined;
+  let data: unknown;
+  try {
+    data = fixture.doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    inFixture(fixture.locate([]), C.YAML_SYNTAX, `YAML: ${(e as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
   const ok = schema.safeParse(data);
   if (!ok.success) {
-    const first = ok.error.issues[0]!;
-    report(src.locate(at), C.INVALID_PROPERTY, `the ${what} fixture ${file} is invalid at "${first.path.join('.')}": ${first.message}`, `see "${flag}" in docs/cli.md`);
+    reportForm(formProblems(ok.error.issues, data, schema, usedBy), fixture, report);
     return undefined;
   }
   return ok.data;
@@ -553,45 +713,4 @@ function checkTimeZone(value: string, src: YamlSource, at: PathSeg[], report: Re
     report(src.locate(at), C.INVALID_PROPERTY, `unknown time zone "${value}"`, 'use an IANA name such as Europe/Moscow or UTC');
   }
   return value;
-}
-
-interface ZodIssue {
-  code: string;
-  path: PropertyKey[];
-  message: string;
-  keys?: string[];
-  errors?: ZodIssue[][];
-}
-
-/**
- * For a union, keeps the issues of the branch that came closest (prefixed with the union's path). A branch of another
- * type than the value (the file name of "a file name or a list", given a list) is the farthest, whatever its count:
- * a list with one bad field must be told about that field, at its line.
- */
-function flattenIssues(issues: ZodIssue[]): ZodIssue[] {
-  return issues.flatMap((zi) => {
-    if (zi.code !== 'invalid_union' || !zi.errors?.length) return [zi];
-    const ofTheType = zi.errors.filter((branch) => !branch.some((b) => b.code === 'invalid_type' && b.path.length === 0));
-    const best = (ofTheType.length ? ofTheType : zi.errors).reduce((a, b) => (b.length < a.length ? b : a));
-    return flattenIssues(best.map((b) => ({ ...b, path: [...zi.path, ...b.path] })));
-  });
-}
-
-function valueAt(obj: unknown, path: readonly PathSeg[]): unknown {
-  let cur = obj;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string | number, unknown>)[seg];
-  }
-  return cur;
-}
-
-/** Keys known at a place of a test file, for "did you mean" hints. */
-function knownKeysAt(path: readonly PathSeg[]): string[] {
-  const last = path.filter((p) => typeof p === 'string').at(-1);
-  if (path.length === 0) return Object.keys(testFile.shape);
-  if (path.length === 2 && path[0] === 'cases') return Object.keys(testCase.shape);
-  if (last === 'expect' || last === 'result') return ['status', 'returnValues', 'error', 'mails', 'bpiumCalls', 'dbCalls', 'httpCalls', 'asyncStarted', 'path', 'variables'];
-  if (last === 'asyncStarted') return ['scenario', 'params', 'result'];
-  return [];
 }

@@ -256,7 +256,7 @@ blocks:
       assert.equal(t.code, 2, t.stdout + t.stderr);
       const lines = t.stderr.split('\n').filter((l) => / E_/.test(l));
       assert.deepEqual(lines, [
-        'scenarios/tests/typo.test.yaml:6:17 E_INVALID_PROPERTY "cases.0.http.0.status": Invalid input: expected number, received string',
+        'scenarios/tests/typo.test.yaml:6:17 E_INVALID_PROPERTY "cases.0.http.0.status" is text ("two hundred"): expected a whole number',
         'scenarios/tests/typo.test.yaml:11:16 E_INVALID_PROPERTY "cases.1.http.0.match": "GETT" is not an HTTP method: did you mean "GET"? (write "METHOD URL" with GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or *, or the URL alone)',
         'scenarios/tests/typo.test.yaml:15:22 E_INVALID_PROPERTY "cases.2.http.0.match": "FORWARD" is not an HTTP method (write "METHOD URL" with GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or *, or the URL alone)',
       ]);
