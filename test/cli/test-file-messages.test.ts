@@ -1,0 +1,158 @@
+// The messages for mistakes in scenario test files and the fixture files they name: YAML slips get the scenario
+// loader's hints (first error only), wrong matcher and fixture shapes name the allowed forms and the nearest key or
+// value, item keys of recorded lists are checked, a fixture file's mistake is located in it, and expected variables
+// and data set connections are checked against the scenarios. Data-driven: file text → the located lines it gets.
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { repoPath, tempDir } from '../helpers.js';
+import { runCli } from './cli.helper.js';
+
+interface Row {
+  what: string;
+  text: string;
+  /** Every located line on stderr, `line:col CODE message`, in order; with `hint` the hint after the first. */
+  lines: string[];
+  hint?: RegExp;
+  /** Other files next to the test file. */
+  files?: Record<string, string>;
+}
+
+const ROWS: Row[] = [
+  {
+    what: 'a key of a case indented one column less than its siblings: at the key, which sibling to align with',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    params: { 1: /x }\n   expect:\n      status: completed\n',
+    lines: ['5:4 E_YAML_SYNTAX YAML syntax: All mapping items must start at the same column'],
+    hint: /^indent "expect" like "params" on line 4 \(column 5\), with spaces$/,
+  },
+  {
+    what: 'a key of a list item one column too far',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      mails:\n        - to: [a@example.com]\n           subject: x\n',
+    lines: ['7:12 E_YAML_SYNTAX YAML syntax: All mapping items must start at the same column'],
+    hint: /^indent "subject" like "to" on line 6 \(column 11\), with spaces$/,
+  },
+  {
+    what: 'an unquoted value with ": " in it: quote it',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      mails:\n        - subject: Крупная сделка: Поставка станков\n',
+    lines: ['6:20 E_YAML_SYNTAX YAML syntax: Nested mappings are not allowed in compact mappings'],
+    hint: /^YAML reads ": " inside a value as a new key; quote the value: subject: 'Крупная сделка: Поставка станков'$/,
+  },
+  {
+    what: 'a stray line: one problem, the errors after it counted',
+    text: 'cases:\n  bad\n  - name: one\n    scenario: HTTP404\n    expect:\n      status: completed\n',
+    lines: ['2:3 E_YAML_SYNTAX YAML syntax: Implicit keys need to be on a single line'],
+    hint: /^line 2 \("bad"\) is neither "key: value" nor a list item "- …": remove it, or end a key with ":"; the parser reports 4 more errors after this one/,
+  },
+  {
+    what: 'typos inside list items are reported at their keys, not as a wrong kind of list',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      mails: [ { subject: { matchs: "Крупная" }, text: { contains: "a", matches: "руб" } } ]\n',
+    lines: ['5:29 E_UNKNOWN_KEY unknown key "matchs"', '5:73 E_UNKNOWN_KEY "matches" does not go with "contains" here'],
+    hint: /^did you mean "matches"\?/,
+  },
+  {
+    what: 'a misspelt matcher of a return value is a problem, not a failing case',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      returnValues: { 1: { contain: done } }\n',
+    lines: ['5:28 E_UNKNOWN_KEY unknown key "contain"'],
+    hint: /^did you mean "contains"\?/,
+  },
+  {
+    what: 'a matcher on a field of a Bpium call',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      bpiumCalls: [ { status: { contain: o } } ]\n',
+    lines: ['5:33 E_UNKNOWN_KEY unknown key "contain"'],
+    hint: /^did you mean "contains"\?/,
+  },
+  {
+    what: 'http: as a mapping names both forms and offers the list',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    http: { match: "GET https://x.example/*" }\n    expect: {}\n',
+    lines: ['4:11 E_INVALID_PROPERTY "cases.0.http" is a mapping: expected a fixture file name or a list of fixtures (- match: …)'],
+    hint: /^write a list, even of one: \[\{"match":"GET https:\/\/x\.example\/\*"\}\]/,
+  },
+  {
+    what: 'to: as text says a list of addresses',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      mails: [ { to: ivan.petrov@example.com } ]\n',
+    lines: ['5:22 E_INVALID_PROPERTY "cases.0.expect.mails.0.to" is text ("ivan.petrov@example.com"): expected a list of addresses or a matcher ({ equals | contains | matches | edges: … })'],
+    hint: /^write a list, even of one: \["ivan\.petrov@example\.com"\]/,
+  },
+  {
+    what: 'inline Bpium fixture: records as a list, a failure misspelt',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    bpium: { catalogs: { "3": { records: [ { a: 1 } ] } }, failures: { "3/2": timout } }\n    expect: {}\n',
+    lines: [
+      '4:42 E_INVALID_PROPERTY "cases.0.bpium.catalogs.3.records" is a list: expected a mapping of record id → its field values',
+      '4:79 E_INVALID_PROPERTY "cases.0.bpium.failures.3/2" is text ("timout"): expected 404, 429, 500, another HTTP status, timeout or network',
+    ],
+  },
+  {
+    what: 'item keys of recorded lists are checked, with a did-you-mean',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      bpiumCalls: [ { method: getRecord, catalog: "3" } ]\n      mails: [ { subjet: x } ]\n      httpCalls: [ { statusCode: 200 } ]\n      dbCalls: [ { rows: 1 } ]\n',
+    lines: ['5:42 E_UNKNOWN_KEY unknown key "catalog"', '6:18 E_UNKNOWN_KEY unknown key "subjet"', '7:22 E_UNKNOWN_KEY unknown key "statusCode"', '8:20 E_UNKNOWN_KEY unknown key "rows"'],
+    hint: /^did you mean "catalogId"\?/,
+  },
+  {
+    what: 'a mistake in a Bpium fixture file is located in it, the hint naming the test file line using it',
+    text: 'bpium: users.yaml\ncases:\n  - name: one\n    scenario: HTTP404\n    expect: {}\n',
+    files: { 'users.yaml': 'catalogs:\n  "3":\n    name: Сотрудники\n    record:\n      "2": { "4": ivan@example.com }\n' },
+    lines: ['4:5 E_UNKNOWN_KEY unknown key "record"'],
+    hint: /^did you mean "records"\? the Bpium fixture of s\/tests\/row\d+\.test\.yaml:1:8; see "--bpium-fixtures" in docs\/cli\.md$/,
+  },
+  {
+    what: 'a YAML slip in a fixture file gets the hint too',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    bpium: users.yaml\n    expect: {}\n',
+    files: { 'users.yaml': 'catalogs:\n  "3":\n    name: Сотрудники\n   records: {}\n' },
+    lines: ['4:4 E_YAML_SYNTAX YAML syntax: All mapping items must start at the same column'],
+    hint: /^indent "records" like "name" on line 3 \(column 5\), with spaces/,
+  },
+  {
+    what: 'an expected variable its scenario does not declare',
+    text: 'cases:\n  - name: one\n    scenario: Cfg\n    expect: { variables: { limt: 10 } }\n',
+    lines: ['4:28 E_INVALID_PROPERTY scenario "Cfg" has no variable "limt"'],
+    hint: /^did you mean "limit"\?$/,
+  },
+  {
+    what: 'a data set for a connection no scenario uses',
+    text: 'cases:\n  - name: one\n    scenario: Cfg\n    db: { mian: "SELECT 1" }\n    expect: {}\n',
+    lines: ['4:17 E_UNKNOWN_CONNECTION db.mian: no scenario uses a connection named "mian"'],
+    hint: /^did you mean "main"\? the scenarios' connections: main, crm /,
+  },
+];
+
+/** A number variable with an initial value, and a statement on connection crm. */
+const CFG = `variables:
+  limit: { type: number, initial: 10 }
+blocks:
+  q: { kind: DbQuery, connection: crm, sql: "SELECT 1 AS one", exits: { success: r, error: r } }
+  r: { kind: ReturnValue, values: { 1: '[limit]' } }
+`;
+
+describe('oktell-emu test: messages for mistakes in test files and their fixtures', () => {
+  const tmp = tempDir();
+  const scenarios = join(tmp.dir, 's');
+  before(() => {
+    mkdirSync(join(scenarios, 'tests'), { recursive: true });
+    cpSync(repoPath('scenarios', 'HTTP404.yaml'), join(scenarios, 'HTTP404.yaml'));
+    cpSync(repoPath('scenarios', 'BpiumNewTask.yaml'), join(scenarios, 'BpiumNewTask.yaml'));
+    cpSync(repoPath('scenarios', 'BpiumTaskChat.yaml'), join(scenarios, 'BpiumTaskChat.yaml'));
+    cpSync(repoPath('scenarios', 'templates'), join(scenarios, 'templates'), { recursive: true });
+    writeFileSync(join(scenarios, 'Cfg.yaml'), CFG);
+  });
+  after(() => tmp.cleanup());
+
+  ROWS.forEach((row, n) => {
+    it(row.what, () => {
+      for (const [name, text] of Object.entries(row.files ?? {})) writeFileSync(join(scenarios, 'tests', name), text);
+      writeFileSync(join(scenarios, 'tests', `row${n}.test.yaml`), row.text);
+      const r = runCli(['test', join(scenarios, 'tests', `row${n}.test.yaml`)], { cwd: tmp.dir, env: { OKTELL_DATABASES: '' } });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      const located = r.stderr.split('\n').filter((l) => / E_/.test(l));
+      assert.deepEqual(
+        located.map((l) => l.replace(/^\S+?:(\d+:\d+) /, '$1 ')),
+        row.lines,
+        r.stderr,
+      );
+      if (row.hint) {
+        const hint = r.stderr.split('\n').find((l) => l.startsWith('    hint: '))?.slice('    hint: '.length);
+        assert.match(hint ?? '', row.hint, r.stderr);
+      }
+    });
+  });
+});
