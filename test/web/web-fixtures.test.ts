@@ -265,7 +265,9 @@ blocks:
       writeFileSync(join(dir, 'tests', 'typo.test.yaml'), `cases:\n  - name: from a file\n    scenario: Orders\n    http: http.yaml\n    expect: { returnValues: { 1: success } }\n`);
       const f = cli(['test'], tmp.dir);
       assert.equal(f.code, 2, f.stdout + f.stderr);
-      assert.match(f.stderr, /typo\.test\.yaml:4:11 E_INVALID_PROPERTY the HTTP fixture http\.yaml is invalid at "0\.match": "GETT" is not an HTTP method: did you mean "GET"\?/);
+      // At its line in the fixture file; the hint names the test file's line that uses it.
+      assert.match(f.stderr, /^scenarios\/tests\/http\.yaml:1:10 E_INVALID_PROPERTY "0\.match": "GETT" is not an HTTP method: did you mean "GET"\?/m);
+      assert.match(f.stderr, /hint: the HTTP fixture of scenarios\/tests\/typo\.test\.yaml:4:11; see "--http-fixtures" in docs\/cli\.md/);
     } finally {
       tmp.cleanup();
     }
