@@ -11,13 +11,14 @@ import { applySeed, defaultSeedFile, readSeed } from './seed.js';
 import { EmulatorStore } from './store.js';
 import { readNewSubscription } from './subscriptions.js';
 import { WebhookDispatcher } from './webhooks.js';
+import { DEFAULT_EMULATOR_PORT } from './default-port.js';
 
 export type { BpiumFault, EmulatorRequest, WebhookDelivery, WebhookSubscription, HookEvent } from './model.js';
 
 /** Demo credentials of the emulator's single API account (the e-mail of employee "1" in the seed). */
 export const DEMO_LOGIN = 'demo@example.com';
 export const DEMO_PASSWORD = 'demo';
-export const DEFAULT_EMULATOR_PORT = 4056;
+export { DEFAULT_EMULATOR_PORT } from './default-port.js';
 
 export interface BpiumEmulatorOptions {
   /** Default 4056; 0 picks a free port (tests). */

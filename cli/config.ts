@@ -5,6 +5,8 @@ import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
 import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
 import { envSetting, loadServerConfig, timeZoneProblem } from '../server/config.js';
+import { UsageError } from './errors.js';
+export { UnavailableError, UsageError } from './errors.js';
 
 export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
@@ -95,36 +97,6 @@ export function serverSettings(flags: ServerFlags, env = process.env): ServerSet
     return loadServerConfig({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.config ? { config: flags.config } : {}), ...(flags.scenarios ? { scenarios: flags.scenarios } : {}) }, env);
   } catch (e) {
     throw new UsageError((e as Error).message);
-  }
-}
-
-/**
- * A mistake in how a command was called, or input it cannot work with: exit code 2. `code` and `details` go into the
- * JSON object printed with --json (e.g. the problems of an invalid scenario, as structured issues).
- */
-export class UsageError extends Error {
-  override name = 'UsageError';
-  constructor(
-    message: string,
-    readonly code = 'E_USAGE',
-    readonly details: Readonly<Record<string, unknown>> = {},
-  ) {
-    super(message);
-  }
-}
-
-/**
- * The command was called right but cannot be done now, for a reason outside it (a database another program holds
- * locked): one line and exit 1, as for a store that cannot be reached, not 2, which means the call or the scenario
- * is wrong. Trying again later may work.
- */
-export class UnavailableError extends Error {
-  override name = 'UnavailableError';
-  constructor(
-    message: string,
-    readonly code = 'E_UNAVAILABLE',
-  ) {
-    super(message);
   }
 }
 

@@ -3,25 +3,19 @@ import { Command, CommanderError } from 'commander';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pc from 'picocolors';
-import { UnavailableError, UsageError } from './config.js';
-import { StoreOpenError } from '../server/store/store-open.js';
-import { ConfigError } from '../server/config.js';
-import { MailConfigError } from '../adapters/mail/smtp-url.js';
-import { BpiumConfigError } from '../adapters/bpium/url.js';
-import { DamagedStoreError } from '../server/store/sqlite-check.js';
-import { StoreUnavailableError } from '../server/store/store.errors.js';
-import { graphCommand } from './commands/graph.js';
-import { runCommand } from './commands/run.js';
-import { validateCommand } from './commands/validate.js';
-import { outboxCommand } from './commands/outbox.js';
-import { bpiumEmulatorCommand } from './commands/bpium-emulator.js';
-import { demoCommand } from './commands/demo.js';
-import { schemaCommand } from './commands/schema.js';
-import { serveCommand } from './commands/serve.js';
-import { testCommand } from './commands/test.js';
-import { replayCommand, runsCommand, showCommand } from './commands/runs.js';
-import { webhookCommand } from './commands/webhook.js';
-import { tasksCommand } from './commands/tasks.js';
+import { UnavailableError, UsageError } from './errors.js';
+import { graphCommand } from './commands/graph.command.js';
+import { runCommand } from './commands/run.command.js';
+import { validateCommand } from './commands/validate.command.js';
+import { outboxCommand } from './commands/outbox.command.js';
+import { bpiumEmulatorCommand } from './commands/bpium-emulator.command.js';
+import { demoCommand } from './commands/demo.command.js';
+import { schemaCommand } from './commands/schema.command.js';
+import { serveCommand } from './commands/serve.command.js';
+import { testCommand } from './commands/test.command.js';
+import { replayCommand, runsCommand, showCommand } from './commands/runs.command.js';
+import { webhookCommand } from './commands/webhook.command.js';
+import { tasksCommand } from './commands/tasks.command.js';
 import { addHelpExamples } from './help-examples.js';
 
 export function buildProgram(): Command {
@@ -133,6 +127,7 @@ export async function main(argv: string[]): Promise<void> {
       fail(json, e.code, e.message, {}, 1);
       return;
     }
+    const { StoreOpenError, StoreUnavailableError, configurationError } = await serviceErrors();
     // The store named by the configuration cannot be opened: one line, not the driver's stack.
     if (e instanceof StoreOpenError) {
       fail(json, 'E_STORE', e.message, {}, e.usage ? 2 : 1);
@@ -156,11 +151,24 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /**
- * A setting (or a file a setting names) that is wrong, thrown by whichever part reads it: one line naming the
- * setting and exit 2, as docs/cli.md promises, for every command, not a stack trace.
+ * The errors of the parts a command runs (the store, the settings, the mail and Bpium addresses), loaded only when a
+ * command failed: their modules are the command's own, so that `--version`, `--help` and other commands skip them.
  */
-function configurationError(e: unknown): e is Error {
-  return e instanceof ConfigError || e instanceof MailConfigError || e instanceof BpiumConfigError || e instanceof DamagedStoreError;
+async function serviceErrors() {
+  const [{ StoreOpenError }, { StoreUnavailableError }, { ConfigError }, { MailConfigError }, { BpiumConfigError }, { DamagedStoreError }] = await Promise.all([
+    import('../server/store/store-open.js'),
+    import('../server/store/store.errors.js'),
+    import('../server/config.js'),
+    import('../adapters/mail/smtp-url.js'),
+    import('../adapters/bpium/url.js'),
+    import('../server/store/sqlite-check.js'),
+  ]);
+  /**
+   * A setting (or a file a setting names) that is wrong, thrown by whichever part reads it: one line naming the
+   * setting and exit 2, as docs/cli.md promises, for every command, not a stack trace.
+   */
+  const configurationError = (e: unknown): e is Error => e instanceof ConfigError || e instanceof MailConfigError || e instanceof BpiumConfigError || e instanceof DamagedStoreError;
+  return { StoreOpenError, StoreUnavailableError, configurationError };
 }
 
 /**

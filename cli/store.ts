@@ -14,7 +14,7 @@ import { folderPostgresStore } from './server-file.js';
  * For the --help of the commands that open the store: where it is, since `--data-dir` alone names only a SQLite one.
  * Said in the option's text, so that it is read where the data folder is.
  */
-export const STORE_DATA_DIR_HELP = 'data folder of a SQLite store (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var); a PostgreSQL store is named by $OKTELL_STORE (or store: of the configuration file), as for serve';
+export { STORE_DATA_DIR_HELP } from './help-texts.js';
 
 /**
  * Refuses (exit 2) to use a SQLite store in a data folder whose server uses PostgreSQL, as its `serve.json` says: the

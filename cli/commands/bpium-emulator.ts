@@ -1,5 +1,6 @@
 // `oktell-emu bpium-emulator`: runs the local Bpium emulator (REST API + webhooks) until SIGINT/SIGTERM.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { portNumber } from './bpium-emulator.command.js';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import type { LoggerPort } from '../../engine/ports.js';
@@ -28,11 +29,6 @@ export interface BpiumEmulatorFlags {
   webhookSecret?: string;
 }
 
-function portNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
-  return n;
-}
 
 /**
  * Settings from flags, then the environment, then defaults: port `--port` > BPIUM_EMULATOR_PORT > 4056;
@@ -89,46 +85,34 @@ function waitForSignal(): Promise<void> {
   });
 }
 
-/** `bpium-emulator [--port P] [--host H] [--data-dir D] [--seed F] [--webhook-url U --webhook-secret S]`. */
-export function bpiumEmulatorCommand(io: BpiumEmulatorCommandIo = {}): Command {
-  return new Command('bpium-emulator')
-    .description('run a local Bpium emulator: REST API /api/v1 with demo data and webhooks to the Oktell server')
-    .option('--port <port>', `port (default $BPIUM_EMULATOR_PORT or ${DEFAULT_EMULATOR_PORT})`, portNumber)
-    // `-p` is `--param` elsewhere (run); here it was --port. Still read so, with a warning, but no longer listed.
-    .addOption(new Option('-p <port>', 'deprecated: use --port').argParser(portNumber).hideHelp())
-    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
-    .option('-d, --data-dir <dir>', 'data folder for bpium-emulator.sqlite (default $OKTELL_DATA_DIR or ./var)')
-    .option('--seed <file>', 'YAML seed used when the database is new (default bpium-emulator/seed.yaml)')
-    .option('--webhook-url <url>', 'the Oktell server the seed webhooks written as a path post to (its origin and credentials; each keeps its path) (default $BPIUM_EMULATOR_WEBHOOK_URL or http://127.0.0.1:4055)')
-    .option('--webhook-secret <secret>', 'signing secret for those webhooks (default $BPIUM_WEBHOOK_SECRET)')
-    .action(async (flags: BpiumEmulatorFlags) => {
-      const env = io.env ?? process.env;
-      const write = io.write ?? ((text: string) => void process.stdout.write(text));
-      const warn = io.warn ?? ((text: string) => void process.stderr.write(text));
-      if (flags.p !== undefined) {
-        warn(pc.yellow('oktell-emu: bpium-emulator -p is deprecated and will be removed: use --port (-p means --param in run)\n'));
-        flags.port ??= flags.p;
-      }
-      const settings = resolveEmulatorSettings(flags, env);
-      let emulator;
-      try {
-        emulator = await startBpiumEmulator({ ...settings, logger: consoleLogger(write) });
-      } catch (e) {
-        // A seed the user wrote, or a port in use, is theirs to fix: the message and exit 2, not a stack.
-        if (e instanceof SeedError) throw new UsageError(e.message);
-        throw portInUse(e, 'the Bpium emulator', '--port or BPIUM_EMULATOR_PORT');
-      }
-      const usingDemo = settings.login === DEMO_LOGIN && settings.password === DEMO_PASSWORD;
-      write(`${pc.bold('Bpium emulator')} listening on ${pc.cyan(emulator.url)}\n`);
-      write(`  login ${emulator.login} / ${usingDemo ? emulator.password : '(BPIUM_PASSWORD)'}\n`);
-      write(`  data  ${emulator.dataFile}\n`);
-      for (const hook of emulator.webhooks()) {
-        const shown = hook.url.replace(/\/\/[^/@]*@/, '//***@');
-        write(`  webhook ${hook.id}: catalog ${hook.catalogId} ${hook.events.join(',')} → ${shown}\n`);
-      }
-      write(pc.dim('Press Ctrl+C to stop.\n'));
-      await (io.stopSignal ?? waitForSignal)();
-      await emulator.close();
-      write('Bpium emulator stopped.\n');
-    });
+export async function bpiumEmulatorAction(io: BpiumEmulatorCommandIo, flags: BpiumEmulatorFlags): Promise<void> {
+  const env = io.env ?? process.env;
+  const write = io.write ?? ((text: string) => void process.stdout.write(text));
+  const warn = io.warn ?? ((text: string) => void process.stderr.write(text));
+  if (flags.p !== undefined) {
+    warn(pc.yellow('oktell-emu: bpium-emulator -p is deprecated and will be removed: use --port (-p means --param in run)\n'));
+    flags.port ??= flags.p;
+  }
+  const settings = resolveEmulatorSettings(flags, env);
+  let emulator;
+  try {
+    emulator = await startBpiumEmulator({ ...settings, logger: consoleLogger(write) });
+  } catch (e) {
+    // A seed the user wrote, or a port in use, is theirs to fix: the message and exit 2, not a stack.
+    if (e instanceof SeedError) throw new UsageError(e.message);
+    throw portInUse(e, 'the Bpium emulator', '--port or BPIUM_EMULATOR_PORT');
+  }
+  const usingDemo = settings.login === DEMO_LOGIN && settings.password === DEMO_PASSWORD;
+  write(`${pc.bold('Bpium emulator')} listening on ${pc.cyan(emulator.url)}\n`);
+  write(`  login ${emulator.login} / ${usingDemo ? emulator.password : '(BPIUM_PASSWORD)'}\n`);
+  write(`  data  ${emulator.dataFile}\n`);
+  for (const hook of emulator.webhooks()) {
+    const shown = hook.url.replace(/\/\/[^/@]*@/, '//***@');
+    write(`  webhook ${hook.id}: catalog ${hook.catalogId} ${hook.events.join(',')} → ${shown}\n`);
+  }
+  write(pc.dim('Press Ctrl+C to stop.\n'));
+  await (io.stopSignal ?? waitForSignal)();
+  await emulator.close();
+  write('Bpium emulator stopped.\n');
 }
+

@@ -1,5 +1,4 @@
 // `oktell-emu demo`: creates a task with a responsible employee in the emulator and shows where the webhook went.
-import { Command } from 'commander';
 import pc from 'picocolors';
 import { EffectError } from '../../engine/errors.js';
 import { createBpiumClient } from '../../adapters/bpium/client.js';
@@ -139,36 +138,27 @@ function whereTheLetterIs(dir: string | undefined): string {
   return `in the outbox of the server's data folder: ${pc.cyan("npx oktell-emu outbox --data-dir <the server's data folder>")}`;
 }
 
-/** `demo [--title T] [--description D] [--responsible ID]` against BPIUM_URL or the local emulator. */
-export function demoCommand(io: DemoCommandIo = {}): Command {
-  return new Command('demo')
-    .description('create a task in the Bpium emulator (Задачи) and show the webhook it sent to the Oktell server')
-    .option('--title <text>', 'task name', 'Позвонить клиенту')
-    .option('--description <text>', 'task description', 'Клиент просил перезвонить после обеда.')
-    .option('--responsible <id>', 'employee id in catalog 3 (default: the first one with an e-mail, other than the API account)')
-    .option('--url <url>', 'the Bpium emulator (default $BPIUM_URL, else the one the running `serve` started, else port 4056)')
-    .option('-d, --data-dir <dir>', 'data folder of the running server (default $OKTELL_DATA_DIR or ./var)')
-    .action(async (flags: { title: string; description: string; responsible?: string; url?: string; dataDir?: string }) => {
-      const env = io.env ?? process.env;
-      const write = io.write ?? ((text: string) => void process.stdout.write(text));
-      const url = demoUrl(flags, env);
-      try {
-        const r = await runDemo({
-          url,
-          login: env.BPIUM_LOGIN?.trim() || DEMO_LOGIN,
-          password: env.BPIUM_PASSWORD || DEMO_PASSWORD,
-          title: flags.title,
-          description: flags.description,
-          ...(flags.responsible ? { responsible: flags.responsible } : {}),
-        });
-        write(`${pc.bold('Created')} task ${pc.cyan(r.recordId)} in Задачи (catalog 11): ${JSON.stringify(flags.title)}\n`);
-        write(`  responsible: ${r.responsible.name} <${r.responsible.email}> (employee ${r.responsible.id})\n`);
-        write(`  webhook: ${describeDelivery(r.delivery)}\n`);
-        write(`The letter to ${r.responsible.email}: ${whereTheLetterIs(demoDataDir(flags, env, url, r.delivery))} (or your SMTP server when SMTP_URL is set)\n`);
-      } catch (err) {
-        if (!(err instanceof DemoError)) throw err;
-        (io.writeError ?? ((text: string) => void process.stderr.write(text)))(`${pc.red('oktell-emu demo:')} ${err.message}\n`);
-        process.exitCode = 1;
-      }
+export async function demoAction(io: DemoCommandIo, flags: { title: string; description: string; responsible?: string; url?: string; dataDir?: string }): Promise<void> {
+  const env = io.env ?? process.env;
+  const write = io.write ?? ((text: string) => void process.stdout.write(text));
+  const url = demoUrl(flags, env);
+  try {
+    const r = await runDemo({
+      url,
+      login: env.BPIUM_LOGIN?.trim() || DEMO_LOGIN,
+      password: env.BPIUM_PASSWORD || DEMO_PASSWORD,
+      title: flags.title,
+      description: flags.description,
+      ...(flags.responsible ? { responsible: flags.responsible } : {}),
     });
+    write(`${pc.bold('Created')} task ${pc.cyan(r.recordId)} in Задачи (catalog 11): ${JSON.stringify(flags.title)}\n`);
+    write(`  responsible: ${r.responsible.name} <${r.responsible.email}> (employee ${r.responsible.id})\n`);
+    write(`  webhook: ${describeDelivery(r.delivery)}\n`);
+    write(`The letter to ${r.responsible.email}: ${whereTheLetterIs(demoDataDir(flags, env, url, r.delivery))} (or your SMTP server when SMTP_URL is set)\n`);
+  } catch (err) {
+    if (!(err instanceof DemoError)) throw err;
+    (io.writeError ?? ((text: string) => void process.stderr.write(text)))(`${pc.red('oktell-emu demo:')} ${err.message}\n`);
+    process.exitCode = 1;
+  }
 }
+

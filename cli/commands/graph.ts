@@ -1,6 +1,6 @@
 // `oktell-emu graph <Scenario>`: draws a scenario as a Mermaid flowchart or as the console's SVG. Unwired exits show
 // how the run ends there; an invalid scenario is drawn as far as its YAML can be read, with its problems listed.
-import { Command, InvalidArgumentError } from 'commander';
+import type { GraphFormat } from './graph.command.js';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -19,47 +19,35 @@ import {
 } from '../../engine/index.js';
 import { loadLibrary, scenarioTarget, UsageError } from '../config.js';
 
-type GraphFormat = 'mermaid' | 'svg';
 
-function graphFormat(value: string): GraphFormat {
-  if (value !== 'mermaid' && value !== 'svg') throw new InvalidArgumentError('expected mermaid or svg');
-  return value;
+
+export async function graphAction(arg: string, opts: { scenarios?: string; format: GraphFormat; output?: string }): Promise<void> {
+  const { dir, name, file } = scenarioTarget(arg, opts.scenarios);
+  const { library } = await loadLibrary(dir, file ? [file] : undefined);
+  const problems = library.issues.filter((i) => scenarioNameOf(i.file) === name);
+  const loaded = library.scenarios.get(name);
+  let outline: ScenarioOutline;
+  if (loaded) outline = outlineOfScenario(loaded);
+  else {
+    const path = file ?? SCENARIO_EXTENSIONS.map((ext) => join(dir, `${name}${ext}`)).find((p) => existsSync(p));
+    if (!path) throw new UsageError(`unknown scenario "${name}"; known: ${[...library.scenarios.keys()].join(', ')}`);
+    outline = outlineOfText(relative(process.cwd(), path) || path, await readFile(path, 'utf8'), defaultRegistry);
+  }
+  const named = new Set(problems.map((p) => p.block).filter((b): b is string => b !== undefined));
+  for (const b of outline.blocks) if (named.has(b.id)) b.problem = true;
+
+  const text = opts.format === 'svg' ? (await import('../../server/console/diagram-svg.js')).diagramSvg(outline) : toMermaid(outline, problems);
+  if (opts.output) {
+    await writeFile(opts.output, text);
+    process.stdout.write(`wrote ${opts.output}\n`);
+  } else process.stdout.write(text);
+  if (problems.length) {
+    for (const p of problems) process.stderr.write(`${formatIssue(p)}\n`);
+    process.stderr.write(`${pc.red('✗')} ${problems.length} problem(s) in ${name}: the diagram shows what could be read\n`);
+    process.exitCode = 1;
+  }
 }
 
-export function graphCommand(): Command {
-  return new Command('graph')
-    .description('draw a scenario as a Mermaid flowchart or an SVG (the console\'s diagram); an invalid one as far as it can be read, with its problems; exit 1 when it has problems')
-    .argument('<scenario>', 'scenario name (file name without .yaml) or path to a scenario file')
-    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
-    .option('-f, --format <format>', 'mermaid (default) or svg', graphFormat, 'mermaid' as GraphFormat)
-    .option('-o, --output <file>', 'write the diagram to this file instead of standard output')
-    .action(async (arg: string, opts: { scenarios?: string; format: GraphFormat; output?: string }) => {
-      const { dir, name, file } = scenarioTarget(arg, opts.scenarios);
-      const { library } = await loadLibrary(dir, file ? [file] : undefined);
-      const problems = library.issues.filter((i) => scenarioNameOf(i.file) === name);
-      const loaded = library.scenarios.get(name);
-      let outline: ScenarioOutline;
-      if (loaded) outline = outlineOfScenario(loaded);
-      else {
-        const path = file ?? SCENARIO_EXTENSIONS.map((ext) => join(dir, `${name}${ext}`)).find((p) => existsSync(p));
-        if (!path) throw new UsageError(`unknown scenario "${name}"; known: ${[...library.scenarios.keys()].join(', ')}`);
-        outline = outlineOfText(relative(process.cwd(), path) || path, await readFile(path, 'utf8'), defaultRegistry);
-      }
-      const named = new Set(problems.map((p) => p.block).filter((b): b is string => b !== undefined));
-      for (const b of outline.blocks) if (named.has(b.id)) b.problem = true;
-
-      const text = opts.format === 'svg' ? (await import('../../server/console/diagram-svg.js')).diagramSvg(outline) : toMermaid(outline, problems);
-      if (opts.output) {
-        await writeFile(opts.output, text);
-        process.stdout.write(`wrote ${opts.output}\n`);
-      } else process.stdout.write(text);
-      if (problems.length) {
-        for (const p of problems) process.stderr.write(`${formatIssue(p)}\n`);
-        process.stderr.write(`${pc.red('✗')} ${problems.length} problem(s) in ${name}: the diagram shows what could be read\n`);
-        process.exitCode = 1;
-      }
-    });
-}
 
 /** Mermaid classes of the terminal nodes and of blocks with problems (colours as in the console). */
 const MERMAID_CLASSES: Record<ExitEnd | 'missing' | 'problem', string> = {

@@ -1,5 +1,5 @@
 // `oktell-emu outbox`: lists the letters stored in the local outbox (written while SMTP_URL is unset).
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import pc from 'picocolors';
@@ -21,11 +21,6 @@ export interface OutboxCommandIo {
   write?: (text: string) => void;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
-  return n;
-}
 
 function clip(text: string, width: number): string {
   const chars = [...text];
@@ -50,39 +45,26 @@ function formatTable(entries: OutboxEntry[], zone: string): string {
   return [header, ...rows.map((r) => `${r.time.padEnd(timeWidth)}  ${clip(r.to, toWidth)}  ${clip(r.subject, subjectWidth)}  ${r.file}`)].map((l) => `${l}\n`).join('');
 }
 
-/**
- * `outbox [--json] [--data-dir D] [--limit N]`. The outbox is `<data dir>/outbox`, the data dir being the flag, else
- * `OKTELL_DATA_DIR`, else `./var`. Letters are listed oldest first; `--limit N` keeps the newest N.
- * `--json` prints one JSON array of `{ time, to, cc, subject, file, messageId }`.
- */
-export function outboxCommand(io: OutboxCommandIo = {}): Command {
-  return new Command('outbox')
-    .description('list the letters stored in the outbox (.eml files written while SMTP_URL is unset), oldest first')
-    .option('--json', 'print one JSON array, one object per letter')
-    .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)')
-    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('-n, --limit <n>', 'show only the newest n letters', positiveInt)
-    .action(async (opts: { json?: boolean; dataDir?: string; config?: string; limit?: number }) => {
-      const env = io.env ?? process.env;
-      const write = io.write ?? ((text: string) => void process.stdout.write(text));
-      const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config }, env);
-      const dir = join(existingDataDir(settings.dataDir), 'outbox');
-      // With --limit only the newest files are opened (the names alone give their order).
-      const { entries, total } = opts.limit !== undefined ? await listOutboxPage(dir, { limit: opts.limit }) : await listAll(dir);
-      if (opts.json) {
-        write(`${JSON.stringify(entries, null, 2)}\n`);
-        return;
-      }
-      if (total === 0) {
-        write(`The outbox ${dir} is empty: no letters stored yet.\n`);
-        return;
-      }
-      write(formatTable(entries, settings.timeZone));
-      const shown = entries.length < total ? `${entries.length} of ${total}` : `${total}`;
-      write(`${shown} letter${total === 1 ? '' : 's'} in ${dir} (read one: npx oktell-emu outbox show <file>; or open the .eml file in any mail client)\n`);
-    })
-    .addCommand(outboxShowCommand(io));
+export async function outboxAction(io: OutboxCommandIo, opts: { json?: boolean; dataDir?: string; config?: string; limit?: number }): Promise<void> {
+  const env = io.env ?? process.env;
+  const write = io.write ?? ((text: string) => void process.stdout.write(text));
+  const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config }, env);
+  const dir = join(existingDataDir(settings.dataDir), 'outbox');
+  // With --limit only the newest files are opened (the names alone give their order).
+  const { entries, total } = opts.limit !== undefined ? await listOutboxPage(dir, { limit: opts.limit }) : await listAll(dir);
+  if (opts.json) {
+    write(`${JSON.stringify(entries, null, 2)}\n`);
+    return;
+  }
+  if (total === 0) {
+    write(`The outbox ${dir} is empty: no letters stored yet.\n`);
+    return;
+  }
+  write(formatTable(entries, settings.timeZone));
+  const shown = entries.length < total ? `${entries.length} of ${total}` : `${total}`;
+  write(`${shown} letter${total === 1 ? '' : 's'} in ${dir} (read one: npx oktell-emu outbox show <file>; or open the .eml file in any mail client)\n`);
 }
+
 
 /** The headers `outbox show` prints, in this order, when the letter has them. */
 const SHOWN_HEADERS = ['date', 'from', 'reply-to', 'to', 'cc', 'bcc', 'subject', 'message-id'];
@@ -159,21 +141,12 @@ export function formatLetter(l: ShownLetter): string {
   return `${out.join('\n')}\n`;
 }
 
-/** `outbox show <letter> [--json] [--data-dir D]`. */
-function outboxShowCommand(io: OutboxCommandIo): Command {
-  return new Command('show')
-    .description('print one letter decoded: headers, the text part, the HTML part as text, the attachments')
-    .argument('<letter>', 'a .eml file, a file name (or its beginning) from `oktell-emu outbox`, a Message-ID, or last')
-    .option('--json', 'print one JSON object { file, headers, text, html, htmlAsText, attachments }')
-    .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR or ./var)')
-    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .action(async (ref: string, _opts: unknown, cmd: Command) => {
-      const opts = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string; config?: string }>();
-      const env = io.env ?? process.env;
-      const write = io.write ?? ((text: string) => void process.stdout.write(text));
-      const dir = join(serverSettings({ dataDir: opts.dataDir, config: opts.config }, env).dataDir, 'outbox');
-      const letter = await showLetter(await findLetter(ref, dir));
-      write(opts.json ? `${JSON.stringify(letter, null, 2)}\n` : formatLetter(letter));
-    })
-    .exitOverride();
+export async function outboxShowAction(io: OutboxCommandIo, ref: string, _opts: unknown, cmd: Command): Promise<void> {
+  const opts = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string; config?: string }>();
+  const env = io.env ?? process.env;
+  const write = io.write ?? ((text: string) => void process.stdout.write(text));
+  const dir = join(serverSettings({ dataDir: opts.dataDir, config: opts.config }, env).dataDir, 'outbox');
+  const letter = await showLetter(await findLetter(ref, dir));
+  write(opts.json ? `${JSON.stringify(letter, null, 2)}\n` : formatLetter(letter));
 }
+

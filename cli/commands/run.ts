@@ -1,5 +1,4 @@
 // `oktell-emu run <Scenario> -p N=value …`: runs a scenario (for real, or --dry-run) and shows what it did.
-import { Command } from 'commander';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { makePrivateFolder } from '../../adapters/private-file.js';
 import { tmpdir } from 'node:os';
@@ -36,7 +35,7 @@ import { DEMO_LOGIN, DEMO_PASSWORD } from '../../bpium-emulator/index.js';
 import { printNote, printRun } from '../format.js';
 import { makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
 
-interface RunOpts {
+export interface RunOpts {
   param: string[];
   dryRun?: boolean;
   json?: boolean;
@@ -49,47 +48,30 @@ interface RunOpts {
   tz?: string;
 }
 
-export function runCommand(): Command {
-  return new Command('run')
-    .description('run a service scenario with input parameters; --dry-run sends no mail, makes no Bpium write, rolls back database changes and sends only GET/HEAD/OPTIONS web requests')
-    .argument('<scenario>', 'scenario name (file name without .yaml) or path to a scenario file (its folder is then the scenarios folder)')
-    .option('-p, --param <N=value>', 'input parameter N (repeatable); N=@file reads a file, N=@- standard input; N=@@text passes "@text"', collect, [])
-    .option('--dry-run', 'no mail is sent, no Bpium write is made, database statements are rolled back, web requests other than GET/HEAD/OPTIONS are recorded, not sent; async starts are followed inline')
-    .option('--json', 'print exactly one JSON object with the result')
-    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
-    .option('--bpium-fixtures <file>', 'answer Bpium reads from a fixture file instead of BPIUM_URL (a fake Bpium)')
-    .option('--http-fixtures <file>', 'answer WebRequest blocks from a fixture file (method + URL with * → status, headers, body)')
-    .option('-d, --data-dir <dir>', 'data folder: the outbox, the embedded databases, the runs a live run records (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
-    .option('--no-trace', 'do not record the step trace')
-    .option('--now <time>', 'with --dry-run: the time Now() gives during the run, e.g. 2024-03-15T18:05 or "15.03.2024 18:05" (wall time in the run\'s zone unless it ends in Z or +03:00)')
-    .option('--tz <zone>', 'the run\'s time zone, an IANA name such as Asia/Yekaterinburg (default $OKTELL_TZ, else Europe/Moscow)')
-    .action(async (name: string, opts: RunOpts) => {
-      // Parsed once: a file given as -p N=@file may be a pipe that can be read only once.
-      const params = parseParams(opts.param);
-      const result = await runFromCli(name, params, opts);
-      const recorded = opts.dryRun ? undefined : await recordLiveRun(result, params, opts.dataDir);
-      if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-      else {
-        // Dates in the run's zone: --tz when given, as the run itself used it.
-        printRun(result, process.stdout, 0, runTime(opts).tz);
-        if (recorded) process.stderr.write(`recorded in ${recorded}: npx oktell-emu show ${result.runId}${dataDirArg(dataDir(opts.dataDir))}\n`);
-      }
-      // A CI script reads the exit code only: a started run that failed (run inline here) fails the command too, and
-      // one line on stderr names it, beside the complete --json or trace on stdout.
-      const failed = failedRuns(result);
-      if (failed.length) process.stderr.write(`${failureLine(failed)}\n`);
-      if (!opts.json) {
-        // The storm guard trips deep in the nested output: said once at the end, where it is seen.
-        const storm = stoppedStarts(result);
-        if (storm) printNote(`${storm} started run(s) stopped with ${RUN_ERROR_CODES.ASYNC_LIMIT}: the scenarios start each other without end`);
-      }
-      process.exitCode = failed.length ? 1 : 0;
-    });
+export async function runAction(name: string, opts: RunOpts): Promise<void> {
+  // Parsed once: a file given as -p N=@file may be a pipe that can be read only once.
+  const params = parseParams(opts.param);
+  const result = await runFromCli(name, params, opts);
+  const recorded = opts.dryRun ? undefined : await recordLiveRun(result, params, opts.dataDir);
+  if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    // Dates in the run's zone: --tz when given, as the run itself used it.
+    printRun(result, process.stdout, 0, runTime(opts).tz);
+    if (recorded) process.stderr.write(`recorded in ${recorded}: npx oktell-emu show ${result.runId}${dataDirArg(dataDir(opts.dataDir))}\n`);
+  }
+  // A CI script reads the exit code only: a started run that failed (run inline here) fails the command too, and
+  // one line on stderr names it, beside the complete --json or trace on stdout.
+  const failed = failedRuns(result);
+  if (failed.length) process.stderr.write(`${failureLine(failed)}\n`);
+  if (!opts.json) {
+    // The storm guard trips deep in the nested output: said once at the end, where it is seen.
+    const storm = stoppedStarts(result);
+    if (storm) printNote(`${storm} started run(s) stopped with ${RUN_ERROR_CODES.ASYNC_LIMIT}: the scenarios start each other without end`);
+  }
+  process.exitCode = failed.length ? 1 : 0;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+
 
 /**
  * Parses `N=value`, `N=@file`, `N=@@literal`. A parameter given twice is refused rather than one of the values kept

@@ -1,11 +1,10 @@
 // `oktell-emu runs`, `show` and `replay`: look at recorded runs and send failed or dead jobs back to the queue.
-import { Command } from 'commander';
 import pc from 'picocolors';
 import { RUN_STATUSES, type JobRecord, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
 import { dataDirArg, serverSettings, UsageError } from '../config.js';
 import { noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
-import { STORE_DATA_DIR_HELP, withStore } from '../store.js';
+import { withStore } from '../store.js';
 import { deadRunIds, inProgressRun, listedStatus } from '../../server/run-status.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
 import { closest, formatRunError, RUN_ERROR_CODES } from '../../engine/index.js';
@@ -23,52 +22,42 @@ export function parseSince(v: string): number {
   return t;
 }
 
-export function runsCommand(): Command {
-  return new Command('runs')
-    .description('list recorded runs, newest first')
-    .option('--status <status>', `completed | failed | running, or dead (runs of dead-lettered jobs)`)
-    .option('--scenario <name>', 'only this scenario')
-    .option('--since <time>', 'started at or after: an ISO time or 30m, 2h, 7d')
-    .option('-n, --limit <n>', 'how many (default 50)')
-    .option('--json', 'print a JSON array')
-    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
-    .action(async (o: { status?: string; scenario?: string; since?: string; limit?: string; json?: boolean; dataDir?: string; config?: string }) => {
-      const limit = Number(o.limit ?? '50');
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a number from 1 to 1000');
-      if (o.status && o.status !== 'dead' && !(RUN_STATUSES as readonly string[]).includes(o.status)) throw new UsageError(`--status ${o.status}: one of ${RUN_STATUSES.join(', ')}, dead`);
-      const since = o.since ? parseSince(o.since) : undefined;
-      let nothing = 'no runs recorded yet';
-      let zone = '';
-      const rows = await withStore(o, async (store, config) => {
-        zone = config.timeZone;
-        const found = await withTaskOrigins(store, await listMatching(store, o, limit, since));
-        if (!found.length) nothing = await noMatch(store, o);
-        return found;
-      }, () => []);
-      if (o.json) {
-        process.stdout.write(`${JSON.stringify(rows)}\n`);
-        return;
-      }
-      if (!rows.length) {
-        process.stdout.write(`${nothing}\n`);
-        return;
-      }
-      process.stdout.write(`${pc.dim(runColumns('started', 'status', 'scenario', 'trigger', 'duration'))}  run\n`);
-      // Times in the server's zone (OKTELL_TZ, timeZone:), as the console and `tasks` show them.
-      for (const r of rows) {
-        const status = r.dead ? 'dead' : r.status;
-        const colour = status === 'completed' ? pc.green : status === 'failed' || status === 'dead' ? pc.red : pc.yellow;
-        const started = isoInZone(r.startedAt, zone);
-        if (r.inProgress) {
-          process.stdout.write(`${runColumns(started, status, r.scenario, r.trigger, '', colour)}  job ${r.jobId} #${r.attempt} ${pc.dim('(in progress: its run is recorded when the attempt ends)')}\n`);
-          continue;
-        }
-        const duration = `${r.durationMs ?? ''} ms`;
-        process.stdout.write(`${runColumns(started, status, r.scenario, r.task ? 'task' : r.trigger, duration, colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
-      }
-    });
+export async function runsAction(o: { status?: string; scenario?: string; since?: string; limit?: string; json?: boolean; dataDir?: string; config?: string }): Promise<void> {
+  const limit = Number(o.limit ?? '50');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a number from 1 to 1000');
+  if (o.status && o.status !== 'dead' && !(RUN_STATUSES as readonly string[]).includes(o.status)) throw new UsageError(`--status ${o.status}: one of ${RUN_STATUSES.join(', ')}, dead`);
+  const since = o.since ? parseSince(o.since) : undefined;
+  let nothing = 'no runs recorded yet';
+  let zone = '';
+  const rows = await withStore(o, async (store, config) => {
+    zone = config.timeZone;
+    const found = await withTaskOrigins(store, await listMatching(store, o, limit, since));
+    if (!found.length) nothing = await noMatch(store, o);
+    return found;
+  }, () => []);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(rows)}\n`);
+    return;
+  }
+  if (!rows.length) {
+    process.stdout.write(`${nothing}\n`);
+    return;
+  }
+  process.stdout.write(`${pc.dim(runColumns('started', 'status', 'scenario', 'trigger', 'duration'))}  run\n`);
+  // Times in the server's zone (OKTELL_TZ, timeZone:), as the console and `tasks` show them.
+  for (const r of rows) {
+    const status = r.dead ? 'dead' : r.status;
+    const colour = status === 'completed' ? pc.green : status === 'failed' || status === 'dead' ? pc.red : pc.yellow;
+    const started = isoInZone(r.startedAt, zone);
+    if (r.inProgress) {
+      process.stdout.write(`${runColumns(started, status, r.scenario, r.trigger, '', colour)}  job ${r.jobId} #${r.attempt} ${pc.dim('(in progress: its run is recorded when the attempt ends)')}\n`);
+      continue;
+    }
+    const duration = `${r.durationMs ?? ''} ms`;
+    process.stdout.write(`${runColumns(started, status, r.scenario, r.task ? 'task' : r.trigger, duration, colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
+  }
 }
+
 
 /**
  * The fixed columns of a `runs` line (and of its header): each padded before it is coloured, so the escape codes of a
@@ -138,46 +127,39 @@ function summary(r: { id: string; jobId: string | null; scenario: string; versio
   return { id: r.id, jobId: r.jobId, scenario: r.scenario, version: r.version, trigger: r.trigger, status: r.status, attempt: r.attempt, workerId: r.workerId, startedAt: r.startedAt, durationMs: r.durationMs, error: r.error };
 }
 
-export function showCommand(): Command {
-  return new Command('show')
-    .description('show one run: parameters, trace with variables, return values, letters, Bpium calls, web requests, database statements, the jobs it started')
-    .argument('<runId>', 'a run id, or a job id (its last run is shown)')
-    .option('--json', 'print the run as JSON')
-    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
-    .action(async (id: string, o: { json?: boolean; dataDir?: string; config?: string }) => {
-      const settings = serverSettings(o);
-      const found = await withStore(o, async (s) => {
-        // `replay` takes job ids (a dead letter's), so `show` does too: the job's last run.
-        const asJob = (await s.getRun(id)) ? undefined : await s.getJob(id);
-        if (asJob && !asJob.lastRunId) throw new UsageError(`job ${id} (${asJob.scenario}) is ${asJob.status} and has no run recorded yet`);
-        const r = await s.getRun(asJob?.lastRunId ?? id);
-        const run = r ? (await withTaskOrigins(s, [r]))[0] : undefined;
-        return { run, job: run?.jobId ? await s.getJob(run.jobId) : undefined, started: run ? await startedJobs(s, run.id) : [] };
-      }, (folder) => {
-        throw new UsageError(`no run ${id}: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
-      }, settings);
-      const { run, job, started } = found;
-      // The hint names the same data folder, so it lists the runs of the store that was searched.
-      if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs${settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : ''})`);
-      // The job's state now: whether this failure will be retried, or is dead and waits for a replay.
-      const jobState = job ? { status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, nextRunAt: job.nextRunAt, lastRunId: job.lastRunId } : undefined;
-      // Web requests and statements are kept in the trace; read back as the console reads them.
-      const trace = (run.trace ?? []) as unknown[];
-      const calls = { httpCalls: httpCallsOf(run, trace), dbCalls: dbCallsOf(run, trace) };
-      const children = started.map((j) => ({ jobId: j.id, scenario: j.scenario, status: j.status, lastRunId: j.lastRunId }));
-      if (o.json) process.stdout.write(`${JSON.stringify({ ...run, ...calls, started: children, ...(jobState ? { job: jobState } : {}) })}\n`);
-      else {
-        printRecord(run, settings.timeZone, [
-          ...calls.dbCalls.map(dbCallLine),
-          ...calls.httpCalls.map(httpCallLine),
-          // What the run's AsyncScenario blocks started, and how each ended: the way from a webhook to its letter.
-          ...children.map((c) => `${pc.bold('started')} ${c.scenario} job ${c.jobId} ${c.status}${c.lastRunId ? ` → run ${c.lastRunId} (npx oktell-emu show ${c.lastRunId})` : ''}`),
-        ]);
-        if (job) printJobState(run, job, dataDirArg(settings.dataDir), settings.timeZone);
-      }
-    });
+export async function showAction(id: string, o: { json?: boolean; dataDir?: string; config?: string }): Promise<void> {
+  const settings = serverSettings(o);
+  const found = await withStore(o, async (s) => {
+    // `replay` takes job ids (a dead letter's), so `show` does too: the job's last run.
+    const asJob = (await s.getRun(id)) ? undefined : await s.getJob(id);
+    if (asJob && !asJob.lastRunId) throw new UsageError(`job ${id} (${asJob.scenario}) is ${asJob.status} and has no run recorded yet`);
+    const r = await s.getRun(asJob?.lastRunId ?? id);
+    const run = r ? (await withTaskOrigins(s, [r]))[0] : undefined;
+    return { run, job: run?.jobId ? await s.getJob(run.jobId) : undefined, started: run ? await startedJobs(s, run.id) : [] };
+  }, (folder) => {
+    throw new UsageError(`no run ${id}: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
+  }, settings);
+  const { run, job, started } = found;
+  // The hint names the same data folder, so it lists the runs of the store that was searched.
+  if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs${settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : ''})`);
+  // The job's state now: whether this failure will be retried, or is dead and waits for a replay.
+  const jobState = job ? { status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, nextRunAt: job.nextRunAt, lastRunId: job.lastRunId } : undefined;
+  // Web requests and statements are kept in the trace; read back as the console reads them.
+  const trace = (run.trace ?? []) as unknown[];
+  const calls = { httpCalls: httpCallsOf(run, trace), dbCalls: dbCallsOf(run, trace) };
+  const children = started.map((j) => ({ jobId: j.id, scenario: j.scenario, status: j.status, lastRunId: j.lastRunId }));
+  if (o.json) process.stdout.write(`${JSON.stringify({ ...run, ...calls, started: children, ...(jobState ? { job: jobState } : {}) })}\n`);
+  else {
+    printRecord(run, settings.timeZone, [
+      ...calls.dbCalls.map(dbCallLine),
+      ...calls.httpCalls.map(httpCallLine),
+      // What the run's AsyncScenario blocks started, and how each ended: the way from a webhook to its letter.
+      ...children.map((c) => `${pc.bold('started')} ${c.scenario} job ${c.jobId} ${c.status}${c.lastRunId ? ` → run ${c.lastRunId} (npx oktell-emu show ${c.lastRunId})` : ''}`),
+    ]);
+    if (job) printJobState(run, job, dataDirArg(settings.dataDir), settings.timeZone);
+  }
 }
+
 
 /** The jobs a run started (its AsyncScenario blocks), oldest first. */
 async function startedJobs(store: Store, runId: string): Promise<JobRecord[]> {
@@ -228,55 +210,44 @@ function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string, zone: 
   else if (job.status === 'succeeded') w(`  ${pc.green('job')} ${job.id} succeeded later${latest}`);
 }
 
-export function replayCommand(): Command {
-  return new Command('replay')
-    .description('send failed or dead-lettered jobs back to the queue (a running server picks them up)')
-    .argument('[runIds...]', 'runs (or job ids) to replay')
-    .option('--status <status>', 'replay every job with this status: dead or failed (except those of unknown outcome: see --include-unknown)')
-    .option('--include-unknown', 'with --status: replay also the jobs whose last effect has an unknown outcome (R_EFFECT_UNKNOWN: a letter that may have been delivered), doing it again')
-    .option('--pinned', 'replay on the scenario version the run had, not the current one')
-    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
-    .option('--json', 'print the requeued job ids as JSON')
-    .action(async (ids: string[], o: { status?: string; includeUnknown?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }) => {
-      if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');
-      if (o.status && o.status !== 'dead' && o.status !== 'failed') throw new UsageError('--status takes dead or failed');
-      if (o.includeUnknown && !o.status) throw new UsageError('--include-unknown goes with --status: a job named by its id is replayed whatever its outcome');
-      const settings = serverSettings(o);
-      const { requeued, left, unknown } = await withStore(o, async (store): Promise<Replayed> => {
-        if (o.status) return replayByStatus(store, o.status as 'dead' | 'failed', o.includeUnknown === true);
-        // Every named id is checked first: one that cannot be replayed is said (and nothing is queued), since a
-        // script naming it expects it to run again.
-        const targets: ReplayTarget[] = [];
-        const problems: string[] = [];
-        for (const id of ids) {
-          const t = await replayTarget(store, id);
-          if ('problem' in t) problems.push(t.problem);
-          else targets.push(t);
-        }
-        if (problems.length) throw new UsageError(problems.join('\n'));
-        const out: string[] = [];
-        for (const t of targets) out.push(...(await store.requeue({ ids: [t.jobId] }, o.pinned && t.version ? { pinnedVersion: t.version } : {})));
-        return { requeued: out, left: [], unknown: targets.filter((t) => t.unknown && out.includes(t.jobId)).map((t) => t.job) };
-      }, (folder) => {
-        // Nothing recorded, so nothing to requeue: a store is not created just to find that out.
-        if (ids.length) throw new UsageError(`${ids[0]}: no such run or job: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
-        return { requeued: [], left: [], unknown: [] };
-      }, settings);
-      if (o.json) process.stdout.write(`${JSON.stringify(requeued)}\n`);
-      else if (requeued.length) process.stdout.write(`requeued ${requeued.length} job(s): ${requeued.join(', ')}\n`);
-      else process.stdout.write(left.length ? `nothing requeued: every ${o.status} job left has an effect of unknown outcome\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');
-      const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
-      for (const job of unknown) printWarning(`job ${job.id} (${job.scenario}) ended with an effect of unknown outcome (R_EFFECT_UNKNOWN: ${UNKNOWN_WHAT}): replayed as asked, so it is done again`);
-      if (left.length) {
-        // Said on stderr with the exit code 1, so that a script running the bulk form after an incident sees that it
-        // did not replay everything, and a person gets the commands to replay each job once its mailbox is checked.
-        process.stderr.write(`${leftOutText(left, o.status!, dirFlag)}\n`);
-        process.exitCode = 1;
-      }
-      const note = requeued.length ? noServerNote(settings, dataDirArg(settings.dataDir)) : undefined;
-      if (note) printNote(note);
-    });
+export async function replayAction(ids: string[], o: { status?: string; includeUnknown?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }): Promise<void> {
+  if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');
+  if (o.status && o.status !== 'dead' && o.status !== 'failed') throw new UsageError('--status takes dead or failed');
+  if (o.includeUnknown && !o.status) throw new UsageError('--include-unknown goes with --status: a job named by its id is replayed whatever its outcome');
+  const settings = serverSettings(o);
+  const { requeued, left, unknown } = await withStore(o, async (store): Promise<Replayed> => {
+    if (o.status) return replayByStatus(store, o.status as 'dead' | 'failed', o.includeUnknown === true);
+    // Every named id is checked first: one that cannot be replayed is said (and nothing is queued), since a
+    // script naming it expects it to run again.
+    const targets: ReplayTarget[] = [];
+    const problems: string[] = [];
+    for (const id of ids) {
+      const t = await replayTarget(store, id);
+      if ('problem' in t) problems.push(t.problem);
+      else targets.push(t);
+    }
+    if (problems.length) throw new UsageError(problems.join('\n'));
+    const out: string[] = [];
+    for (const t of targets) out.push(...(await store.requeue({ ids: [t.jobId] }, o.pinned && t.version ? { pinnedVersion: t.version } : {})));
+    return { requeued: out, left: [], unknown: targets.filter((t) => t.unknown && out.includes(t.jobId)).map((t) => t.job) };
+  }, (folder) => {
+    // Nothing recorded, so nothing to requeue: a store is not created just to find that out.
+    if (ids.length) throw new UsageError(`${ids[0]}: no such run or job: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
+    return { requeued: [], left: [], unknown: [] };
+  }, settings);
+  if (o.json) process.stdout.write(`${JSON.stringify(requeued)}\n`);
+  else if (requeued.length) process.stdout.write(`requeued ${requeued.length} job(s): ${requeued.join(', ')}\n`);
+  else process.stdout.write(left.length ? `nothing requeued: every ${o.status} job left has an effect of unknown outcome\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');
+  const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
+  for (const job of unknown) printWarning(`job ${job.id} (${job.scenario}) ended with an effect of unknown outcome (R_EFFECT_UNKNOWN: ${UNKNOWN_WHAT}): replayed as asked, so it is done again`);
+  if (left.length) {
+    // Said on stderr with the exit code 1, so that a script running the bulk form after an incident sees that it
+    // did not replay everything, and a person gets the commands to replay each job once its mailbox is checked.
+    process.stderr.write(`${leftOutText(left, o.status!, dirFlag)}\n`);
+    process.exitCode = 1;
+  }
+  const note = requeued.length ? noServerNote(settings, dataDirArg(settings.dataDir)) : undefined;
+  if (note) printNote(note);
 }
 
 /** What the bulk replay requeued, the jobs it left out (of unknown outcome), and the named ones of unknown outcome it replayed. */
@@ -328,6 +299,7 @@ function leftOutText(left: readonly JobRecord[], status: string, dirFlag: string
   ];
   return lines.join('\n');
 }
+
 
 /** The job a named run (or job) id replays, or why it cannot be replayed: what the id is, and what to do instead. */
 async function replayTarget(store: Store, id: string): Promise<ReplayTarget | { problem: string }> {

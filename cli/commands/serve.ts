@@ -1,5 +1,4 @@
 // `oktell-emu serve` (npm start): the emulated Oktell web server, with the embedded Bpium emulator and outbox by default.
-import { Command } from 'commander';
 import pc from 'picocolors';
 import { startServer } from '../../server/serve.js';
 import { hookUser, rightsOf, type OktellUser } from '../../server/auth.js';
@@ -14,7 +13,7 @@ import { DamagedStoreError } from '../../server/store/sqlite-check.js';
 import type { ServiceTask } from '../../server/tasks/definitions.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 
-interface ServeOpts {
+export interface ServeOpts {
   port?: string;
   host?: string;
   scenarios?: string;
@@ -23,114 +22,105 @@ interface ServeOpts {
   bpiumEmulatorPort?: string;
 }
 
-export function serveCommand(): Command {
-  return new Command('serve')
-    .description("start the emulated Oktell web server (HTTP404 hook, Web-API, durable job queue)")
-    .option('--port <port>', 'port (default $OKTELL_PORT or 4055)')
-    .option('--host <host>', 'address to listen on (default $OKTELL_HOST or 0.0.0.0)')
-    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
-    .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
-    .option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('--bpium-emulator-port <port>', 'port of the embedded Bpium emulator (default $BPIUM_EMULATOR_PORT or 4056)')
-    .action(async (o: ServeOpts) => {
-      const port = o.port !== undefined ? portNumber(o.port, '--port') : undefined;
-      const emuPort = o.bpiumEmulatorPort !== undefined ? portNumber(o.bpiumEmulatorPort, '--bpium-emulator-port') : undefined;
-      // Signals are taken from the start: one that arrives while the server is still starting (it listens before its
-      // delivery thread is ready) stops it cleanly once it has started.
-      let stopOnSignal: ((signal: string) => void) | undefined;
-      let pendingSignal: string | undefined;
-      const onSignal = (signal: string) => (stopOnSignal ? stopOnSignal(signal) : (pendingSignal ??= signal));
-      const handlers = (['SIGTERM', 'SIGINT', 'SIGHUP'] as const).map((signal) => {
-        const handler = () => onSignal(signal);
-        process.once(signal, handler);
-        return [signal, handler] as const;
-      });
-      let server;
-      try {
-        server = await startServer({
-          ...(port !== undefined ? { port } : {}),
-          ...(o.host ? { host: o.host } : {}),
-          ...(o.scenarios ? { scenarios: o.scenarios } : {}),
-          ...(o.dataDir ? { dataDir: o.dataDir } : {}),
-          ...(o.config ? { config: o.config } : {}),
-          ...(emuPort !== undefined ? { bpiumEmulatorPort: emuPort } : {}),
-          runsCommand: (c) => storeBanner(c.store, c.dataDir, process.env, c.configFile).runs,
-        });
-      } catch (e) {
-        // The start failed: a signal from now on ends the process as usual instead of waiting for a server.
-        for (const [signal, handler] of handlers) process.removeListener(signal, handler);
-        if (e instanceof ConfigError || e instanceof DamagedStoreError) throw new UsageError(e.message);
-        throw e;
-      }
-      const signedPaths = Object.keys(server.config.webhookSecrets).sort();
-      // `demo` and `webhook send` read the addresses from here, so other ports than the defaults need no flags there.
-      // The store too, so that a command given only this folder (an operator's shell without OKTELL_STORE) is refused
-      // rather than answered from an empty SQLite file there.
-      const storeEntry = serverFileStore(server.config.store, process.env, server.config.configFile);
-      writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString(), store: storeEntry });
-      const u = hookUser(server.users)!;
-      const rights = (x: OktellUser) => rightsOf(x).join(', ');
-      const lib = server.host.library();
-      const out = process.stderr;
-      out.write(`\n${pc.bold('Oktell emulator')} listening on ${pc.cyan(server.listening)}\n`);
-      out.write(`  console    ${server.url}/-/console/\n`);
-      for (const w of server.warnings) out.write(`  ${pc.yellow(`warning    ${w}`)}\n`);
-      out.write(`  scenarios  ${server.config.scenariosDir} (${lib.scenarios.size} loaded${lib.issues.length ? pc.red(`, ${lib.issues.length} problem(s): run npx oktell-emu validate`) : ''})\n`);
-      out.write(`  data       ${server.config.dataDir}\n`);
-      const store = storeBanner(server.config.store, server.config.dataDir, process.env, server.config.configFile);
-      out.write(`  store      ${store.line}\n`);
-      out.write(`  mail       ${server.mail.describe}\n`);
-      if (server.config.serviceTasks.length) out.write(`  tasks      ${tasksLine(server.config.serviceTasks)} ${pc.dim(`(${tasksCommandHint(store, server.config.configFile, server.config.scenariosDir)}: last and next runs${store.note ? `; ${store.note}` : ''})`)}\n`);
-      out.write(`  bpium      ${server.emulator ? `embedded emulator ${server.emulator.url} (login ${server.emulator.login} / ${server.emulator.password})` : (server.bpium?.baseUrl ?? 'not configured')}\n`);
-      // The password is shown once, when it is made, and only to a person: when stderr is not a terminal it is a log
-      // (systemd, Docker, `2> file`), and a log must not hold a secret. Otherwise the banner only says where it is kept.
-      const shownPassword = server.config.generatedUser?.created && out.isTTY === true ? u.password : undefined;
-      if (server.config.generatedUser?.created && shownPassword === undefined) {
-        out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated; the password is in ${server.config.generatedUser.file}, mode 600, and is not printed because stderr is not a terminal; rights ${rights(u)}; set OKTELL_USERS to choose)`)}\n`);
-      } else if (server.config.generatedUser?.created) {
-        out.write(`  user       ${pc.bold(u.login)} / ${pc.bold(u.password)} ${pc.dim(`(generated; kept in ${server.config.generatedUser.file}; shown only now; rights ${rights(u)}; set OKTELL_USERS to choose, e.g. a hook-only login for a webhook sender: bpium[hook]:PASSWORD)`)}\n`);
-      } else if (server.config.generatedUser) {
-        out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated earlier; the password is in ${server.config.generatedUser.file}; rights ${rights(u)}; set OKTELL_USERS to choose)`)}\n`);
-      } else {
-        out.write(`  users      ${server.users.map((x) => `${x.login} (${rights(x)}${x.rights ? '' : ': none given, so all'})`).join(', ')}\n`);
-      }
-      // The commands suggested below read ./var unless told otherwise: they name another data folder so they work as printed.
-      const dirArg = dataDirArg(server.config.dataDir);
-      const body = JSON.stringify({ timestamp: '1700000000', hook: { id: '1', event: 'record.created', sequenceId: 1 }, payload: { catalogId: '11', recordId: '1', values: { '2': 'Тестовая задача', '3': 'Описание', '4': [{ id: '2', title: 'Иван Петров' }] } }, user: { id: '1' } });
-      if (signedPaths.length) out.write(`  signed     ${[...signedPaths.filter((p) => p !== '*'), ...(signedPaths.includes('*') ? ['every path'] : [])].join(', ')} ${pc.dim('(X-Hook-Signature required; npx oktell-emu webhook send signs)')}\n`);
-      out.write('\nTry it:\n');
-      // `demo` drives the embedded emulator: with BPIUM_URL there is none, and the hint would only fail. Said as the
-      // command itself, not `npm run demo`: that script is the repository's, and an installed package has none.
-      if (server.emulator) out.write(`  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npx oktell-emu demo${dirArg}\n`);
-      if (!server.config.webhookSecrets['/Bpium/NewTask'] && !server.config.webhookSecrets['*']) {
-        out.write(`  ${pc.dim(server.emulator ? '# or post a webhook yourself:' : '# post a webhook:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' -H 'Content-Type: application/json' --data '${body}' ${server.url}/Bpium/NewTask\n`);
-      } else {
-        out.write(`  ${pc.dim('# /Bpium/NewTask requires X-Hook-Signature (the emulator signs its webhooks); other paths:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' ${server.url}/anything   ${pc.dim('# → 404 from HTTP404')}\n`);
-      }
-      // With SMTP_URL the outbox stays empty: the letters are in the runs (and the mailboxes).
-      if (server.mail.kind === 'outbox') out.write(`  npx oktell-emu outbox${dirArg}        ${pc.dim('# letters written to the outbox')}\n`);
-      const where = server.mail.kind === 'outbox' ? '' : ' (letters go over SMTP; show <runId> lists them)';
-      out.write(`  ${store.runs}          ${pc.dim(`# runs, their status and retries${where}${store.note ? `; ${store.note}` : ''}`)}\n\n`);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        out.write(`${signal}: finishing running jobs, then stopping… (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to stop now)\n`);
-        forceOnSecondSignal(out);
-        removeServerFile(server.config.dataDir);
-        server.close().then(
-          () => process.exit(0),
-          (e: unknown) => {
-            out.write(`error while stopping: ${(e as Error).message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      stopOnSignal = stop;
-      if (pendingSignal) stop(pendingSignal);
-      await new Promise(() => undefined);
+export async function serveAction(o: ServeOpts): Promise<void> {
+  const port = o.port !== undefined ? portNumber(o.port, '--port') : undefined;
+  const emuPort = o.bpiumEmulatorPort !== undefined ? portNumber(o.bpiumEmulatorPort, '--bpium-emulator-port') : undefined;
+  // Signals are taken from the start: one that arrives while the server is still starting (it listens before its
+  // delivery thread is ready) stops it cleanly once it has started.
+  let stopOnSignal: ((signal: string) => void) | undefined;
+  let pendingSignal: string | undefined;
+  const onSignal = (signal: string) => (stopOnSignal ? stopOnSignal(signal) : (pendingSignal ??= signal));
+  const handlers = (['SIGTERM', 'SIGINT', 'SIGHUP'] as const).map((signal) => {
+    const handler = () => onSignal(signal);
+    process.once(signal, handler);
+    return [signal, handler] as const;
+  });
+  let server;
+  try {
+    server = await startServer({
+      ...(port !== undefined ? { port } : {}),
+      ...(o.host ? { host: o.host } : {}),
+      ...(o.scenarios ? { scenarios: o.scenarios } : {}),
+      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+      ...(o.config ? { config: o.config } : {}),
+      ...(emuPort !== undefined ? { bpiumEmulatorPort: emuPort } : {}),
+      runsCommand: (c) => storeBanner(c.store, c.dataDir, process.env, c.configFile).runs,
     });
+  } catch (e) {
+    // The start failed: a signal from now on ends the process as usual instead of waiting for a server.
+    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+    if (e instanceof ConfigError || e instanceof DamagedStoreError) throw new UsageError(e.message);
+    throw e;
+  }
+  const signedPaths = Object.keys(server.config.webhookSecrets).sort();
+  // `demo` and `webhook send` read the addresses from here, so other ports than the defaults need no flags there.
+  // The store too, so that a command given only this folder (an operator's shell without OKTELL_STORE) is refused
+  // rather than answered from an empty SQLite file there.
+  const storeEntry = serverFileStore(server.config.store, process.env, server.config.configFile);
+  writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString(), store: storeEntry });
+  const u = hookUser(server.users)!;
+  const rights = (x: OktellUser) => rightsOf(x).join(', ');
+  const lib = server.host.library();
+  const out = process.stderr;
+  out.write(`\n${pc.bold('Oktell emulator')} listening on ${pc.cyan(server.listening)}\n`);
+  out.write(`  console    ${server.url}/-/console/\n`);
+  for (const w of server.warnings) out.write(`  ${pc.yellow(`warning    ${w}`)}\n`);
+  out.write(`  scenarios  ${server.config.scenariosDir} (${lib.scenarios.size} loaded${lib.issues.length ? pc.red(`, ${lib.issues.length} problem(s): run npx oktell-emu validate`) : ''})\n`);
+  out.write(`  data       ${server.config.dataDir}\n`);
+  const store = storeBanner(server.config.store, server.config.dataDir, process.env, server.config.configFile);
+  out.write(`  store      ${store.line}\n`);
+  out.write(`  mail       ${server.mail.describe}\n`);
+  if (server.config.serviceTasks.length) out.write(`  tasks      ${tasksLine(server.config.serviceTasks)} ${pc.dim(`(${tasksCommandHint(store, server.config.configFile, server.config.scenariosDir)}: last and next runs${store.note ? `; ${store.note}` : ''})`)}\n`);
+  out.write(`  bpium      ${server.emulator ? `embedded emulator ${server.emulator.url} (login ${server.emulator.login} / ${server.emulator.password})` : (server.bpium?.baseUrl ?? 'not configured')}\n`);
+  // The password is shown once, when it is made, and only to a person: when stderr is not a terminal it is a log
+  // (systemd, Docker, `2> file`), and a log must not hold a secret. Otherwise the banner only says where it is kept.
+  const shownPassword = server.config.generatedUser?.created && out.isTTY === true ? u.password : undefined;
+  if (server.config.generatedUser?.created && shownPassword === undefined) {
+    out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated; the password is in ${server.config.generatedUser.file}, mode 600, and is not printed because stderr is not a terminal; rights ${rights(u)}; set OKTELL_USERS to choose)`)}\n`);
+  } else if (server.config.generatedUser?.created) {
+    out.write(`  user       ${pc.bold(u.login)} / ${pc.bold(u.password)} ${pc.dim(`(generated; kept in ${server.config.generatedUser.file}; shown only now; rights ${rights(u)}; set OKTELL_USERS to choose, e.g. a hook-only login for a webhook sender: bpium[hook]:PASSWORD)`)}\n`);
+  } else if (server.config.generatedUser) {
+    out.write(`  user       ${pc.bold(u.login)} ${pc.dim(`(generated earlier; the password is in ${server.config.generatedUser.file}; rights ${rights(u)}; set OKTELL_USERS to choose)`)}\n`);
+  } else {
+    out.write(`  users      ${server.users.map((x) => `${x.login} (${rights(x)}${x.rights ? '' : ': none given, so all'})`).join(', ')}\n`);
+  }
+  // The commands suggested below read ./var unless told otherwise: they name another data folder so they work as printed.
+  const dirArg = dataDirArg(server.config.dataDir);
+  const body = JSON.stringify({ timestamp: '1700000000', hook: { id: '1', event: 'record.created', sequenceId: 1 }, payload: { catalogId: '11', recordId: '1', values: { '2': 'Тестовая задача', '3': 'Описание', '4': [{ id: '2', title: 'Иван Петров' }] } }, user: { id: '1' } });
+  if (signedPaths.length) out.write(`  signed     ${[...signedPaths.filter((p) => p !== '*'), ...(signedPaths.includes('*') ? ['every path'] : [])].join(', ')} ${pc.dim('(X-Hook-Signature required; npx oktell-emu webhook send signs)')}\n`);
+  out.write('\nTry it:\n');
+  // `demo` drives the embedded emulator: with BPIUM_URL there is none, and the hint would only fail. Said as the
+  // command itself, not `npm run demo`: that script is the repository's, and an installed package has none.
+  if (server.emulator) out.write(`  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npx oktell-emu demo${dirArg}\n`);
+  if (!server.config.webhookSecrets['/Bpium/NewTask'] && !server.config.webhookSecrets['*']) {
+    out.write(`  ${pc.dim(server.emulator ? '# or post a webhook yourself:' : '# post a webhook:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' -H 'Content-Type: application/json' --data '${body}' ${server.url}/Bpium/NewTask\n`);
+  } else {
+    out.write(`  ${pc.dim('# /Bpium/NewTask requires X-Hook-Signature (the emulator signs its webhooks); other paths:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' ${server.url}/anything   ${pc.dim('# → 404 from HTTP404')}\n`);
+  }
+  // With SMTP_URL the outbox stays empty: the letters are in the runs (and the mailboxes).
+  if (server.mail.kind === 'outbox') out.write(`  npx oktell-emu outbox${dirArg}        ${pc.dim('# letters written to the outbox')}\n`);
+  const where = server.mail.kind === 'outbox' ? '' : ' (letters go over SMTP; show <runId> lists them)';
+  out.write(`  ${store.runs}          ${pc.dim(`# runs, their status and retries${where}${store.note ? `; ${store.note}` : ''}`)}\n\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    out.write(`${signal}: finishing running jobs, then stopping… (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to stop now)\n`);
+    forceOnSecondSignal(out);
+    removeServerFile(server.config.dataDir);
+    server.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        out.write(`error while stopping: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  stopOnSignal = stop;
+  if (pendingSignal) stop(pendingSignal);
+  await new Promise(() => undefined);
 }
+
 
 /**
  * A second stop signal while the server waits for its running jobs stops it at once, as a kill would (the jobs cut off

@@ -1,6 +1,6 @@
 // `oktell-emu tasks` and `tasks run NAME`: the service tasks of the configuration with their last and next due
 // times, read from the server's store; and a manual start (a normal job, marked manual, that the server runs).
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import pc from 'picocolors';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
@@ -11,9 +11,9 @@ import { TaskScheduler, type ParamErrors, type TaskStatus } from '../../server/t
 import { dataDirArg, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { noServerNote } from '../server-file.js';
 import { printNote } from '../format.js';
-import { makeDataFolder, refuseSqliteBesidePostgres, STORE_DATA_DIR_HELP, withStore } from '../store.js';
+import { makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
 
-interface TaskFlags {
+export interface TaskFlags {
   config?: string;
   dataDir?: string;
   scenarios?: string;
@@ -91,39 +91,29 @@ function line(t: TaskStatus): string {
   return `${pc.bold(t.name)}  ${t.scenario}  ${t.schedule}  ${t.timeZone}\n  last run: ${last}${errors}\n  next: ${next}`;
 }
 
-export function tasksCommand(): Command {
-  const common = (c: Command) => c.option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)').option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP).option('-s, --scenarios <dir>', 'scenarios folder the tasks name scenarios of, as serve\'s (default $OKTELL_SCENARIOS or ./scenarios)');
-  const cmd = common(new Command('tasks').description('list the service tasks: schedule, last run, next three due times'))
-    .option('--json', 'print JSON')
-    .action(async (o: TaskFlags) => {
-      const { list, problems } = await withTasks(o, false, async (s, _store, config) => ({ list: await s.status(), problems: await scenarioCheck(config) }));
-      // The document GET /-/tasks answers, so a script reads either the same way.
-      if (o.json) console.log(JSON.stringify({ tasks: list }, null, 2));
-      else console.log(list.length ? list.map(line).join('\n') : 'no service tasks in the configuration (serviceTasks:)');
-      // The listing is where a schedule is checked before a start: what would stop `serve` fails it too (exit 2),
-      // said with the server's words, after the list so the schedule is still seen.
-      for (const w of problems.warnings) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${w}\n`);
-      if (problems.errors.length) {
-        process.stderr.write(`${pc.red('oktell-emu:')} ${problems.errors.join('\n')}\nthe server does not start with this configuration (scenarios folder: ${problems.folder})\n`);
-        process.exitCode = 2;
-      }
-    });
-  cmd.addCommand(
-    common(new Command('run').description('start a service task now (a normal job, marked manual; a running server runs it)').argument('<name>', 'the task'))
-      .option('--json', 'print the queued run as JSON, as POST /-/tasks/NAME/run answers')
-      // `tasks` has the same options, and commander gives an option to the parent wherever it stands on the line
-      // (`tasks run r --data-dir X` as well as `tasks --data-dir X run r`): read both levels, the subcommand's first.
-      .action(async (name: string, _o: TaskFlags, command: Command) => {
-        const o = command.optsWithGlobals<TaskFlags>();
-        const { run, config } = await withTasks(o, (config) => refuseUnqueueable(config, name), async (s, _store, config) => ({ run: await s.startManual(name), config }));
-        if (o.json) console.log(JSON.stringify(run));
-        else console.log(`${name}: job ${run.jobId} queued`);
-        // Queued all the same, as the server does for a due run; said here, since nothing else shows it before the run.
-        if (run.paramErrors && !o.json) process.stderr.write(paramErrorLines(run.paramErrors, `${pc.yellow('oktell-emu: warning:')} ${name}: `));
-        const note = noServerNote(config, dataDirArg(config.dataDir));
-        if (note) printNote(note);
-      })
-      .exitOverride(),
-  );
-  return cmd;
+export async function tasksAction(o: TaskFlags): Promise<void> {
+  const { list, problems } = await withTasks(o, false, async (s, _store, config) => ({ list: await s.status(), problems: await scenarioCheck(config) }));
+  // The document GET /-/tasks answers, so a script reads either the same way.
+  if (o.json) console.log(JSON.stringify({ tasks: list }, null, 2));
+  else console.log(list.length ? list.map(line).join('\n') : 'no service tasks in the configuration (serviceTasks:)');
+  // The listing is where a schedule is checked before a start: what would stop `serve` fails it too (exit 2),
+  // said with the server's words, after the list so the schedule is still seen.
+  for (const w of problems.warnings) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${w}\n`);
+  if (problems.errors.length) {
+    process.stderr.write(`${pc.red('oktell-emu:')} ${problems.errors.join('\n')}\nthe server does not start with this configuration (scenarios folder: ${problems.folder})\n`);
+    process.exitCode = 2;
+  }
 }
+
+
+export async function tasksRunAction(name: string, _o: TaskFlags, command: Command): Promise<void> {
+    const o = command.optsWithGlobals<TaskFlags>();
+    const { run, config } = await withTasks(o, (config) => refuseUnqueueable(config, name), async (s, _store, config) => ({ run: await s.startManual(name), config }));
+    if (o.json) console.log(JSON.stringify(run));
+    else console.log(`${name}: job ${run.jobId} queued`);
+    // Queued all the same, as the server does for a due run; said here, since nothing else shows it before the run.
+    if (run.paramErrors && !o.json) process.stderr.write(paramErrorLines(run.paramErrors, `${pc.yellow('oktell-emu: warning:')} ${name}: `));
+    const note = noServerNote(config, dataDirArg(config.dataDir));
+    if (note) printNote(note);
+  }
+

@@ -1,6 +1,5 @@
 // `oktell-emu test [files or folders…]`: runs the cases of scenario test files (`tests/*.test.yaml`) and reports
 // each one; exit 0 when all pass, 1 when one fails, 2 on a usage error or an invalid test file.
-import { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
@@ -33,35 +32,21 @@ export interface TestOpts {
 /** Cases run this many at a time: enough to overlap template and file reads, few enough to keep output steady. */
 const PARALLEL = 4;
 
-export function testCommand(): Command {
-  return new Command('test')
-    .description('run the cases of scenario test files (default: <scenarios>/tests); exit 0 when all pass')
-    .argument('[paths...]', 'test files (*.test.yaml) or folders holding them')
-    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
-    .option('--json', 'print one JSON object with every case')
-    .option('--reporter <name>', 'text (default) or junit (JUnit XML on stdout, for CI servers)', 'text')
-    .option('--filter <text>', 'run only the cases whose name or file contains this text')
-    .option('--update', 'rewrite the expectations of the failing selected cases from what the scenarios do now')
-    .option('--watch', 'run again whenever a scenario, template or test file changes (Ctrl+C to stop)')
-    .option('--from-run <runId>', 'write a test case from a run the server recorded, then run it')
-    .option('--name <name>', 'with --from-run: the name of the new case')
-    .option('--out <file>', 'with --from-run: the test file to add the case to (default <scenarios>/tests/recorded.test.yaml)')
-    .option('-d, --data-dir <dir>', 'with --from-run: the server\'s data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var); a PostgreSQL store is named by $OKTELL_STORE')
-    .action(async (paths: string[], opts: TestOpts) => {
-      if (!['text', 'junit'].includes(opts.reporter)) throw new UsageError(`--reporter ${opts.reporter}: expected text or junit`);
-      // Two formats for one standard output: one of them would be dropped without a word.
-      if (opts.json && opts.reporter !== 'text') throw new UsageError(`--json and --reporter ${opts.reporter} both choose the output: give one`);
-      if (opts.fromRun) {
-        if (paths.length || opts.watch || opts.update) throw new UsageError('--from-run writes one case: it takes no paths, --watch or --update');
-        process.exitCode = await fromRun(opts.fromRun, opts, process.stdout);
-        return;
-      }
-      if (opts.name || opts.out) throw new UsageError('--name and --out go with --from-run');
-      if (opts.watch && (opts.update || opts.json || opts.reporter !== 'text')) throw new UsageError('--watch prints for people: it does not go with --update, --json or --reporter junit');
-      if (opts.watch) await watchTests(paths, opts, process.stdout);
-      else process.exitCode = await runTests(paths, opts, process.stdout);
-    });
+export async function testAction(paths: string[], opts: TestOpts): Promise<void> {
+  if (!['text', 'junit'].includes(opts.reporter)) throw new UsageError(`--reporter ${opts.reporter}: expected text or junit`);
+  // Two formats for one standard output: one of them would be dropped without a word.
+  if (opts.json && opts.reporter !== 'text') throw new UsageError(`--json and --reporter ${opts.reporter} both choose the output: give one`);
+  if (opts.fromRun) {
+    if (paths.length || opts.watch || opts.update) throw new UsageError('--from-run writes one case: it takes no paths, --watch or --update');
+    process.exitCode = await fromRun(opts.fromRun, opts, process.stdout);
+    return;
+  }
+  if (opts.name || opts.out) throw new UsageError('--name and --out go with --from-run');
+  if (opts.watch && (opts.update || opts.json || opts.reporter !== 'text')) throw new UsageError('--watch prints for people: it does not go with --update, --json or --reporter junit');
+  if (opts.watch) await watchTests(paths, opts, process.stdout);
+  else process.exitCode = await runTests(paths, opts, process.stdout);
 }
+
 
 /**
  * One pass over the test files: loads, runs, reports; returns the exit code. `folders` collects the folders the pass

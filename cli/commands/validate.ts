@@ -1,5 +1,4 @@
 // `oktell-emu validate [paths…]`: checks scenario files and prints every problem as file:line:col code message.
-import { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import pc from 'picocolors';
@@ -29,38 +28,30 @@ export interface Validation {
   warnings: string[];
 }
 
-export function validateCommand(): Command {
-  return new Command('validate')
-    .description('check scenario files (default: every scenario in the scenarios folder); exit 0 when all are valid')
-    .argument('[paths...]', 'scenario files or folders')
-    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
-    .option('--json', 'print the problems as one JSON object')
-    .option('-d, --data-dir <dir>', 'data folder whose databases the DbQuery statements are prepared against (default $OKTELL_DATA_DIR, dataDir: of the configuration, or ./var), as run --data-dir uses it')
-    .option('-w, --watch', 'keep running: validate again on every save of a scenario or template, print only what changed')
-    .action(async (paths: string[], opts: { scenarios?: string; json?: boolean; watch?: boolean; dataDir?: string }) => {
-      if (opts.watch && opts.json) throw new UsageError('--watch prints for people; use --json without --watch');
-      const groups = await groupByFolder(paths.length ? paths : [scenariosDir(opts.scenarios)], opts.scenarios);
-      // A data folder named on the command line must exist: a typo would otherwise check against an empty database.
-      if (opts.dataDir !== undefined) existingDataDir(resolve(opts.dataDir));
-      const result = await validate(groups, opts.dataDir);
-      if (opts.json) {
-        const extra = {
-          ...(result.unchecked.length ? { unchecked: result.unchecked } : {}),
-          ...(result.deferred.length ? { deferred: result.deferred } : {}),
-          ...(result.warnings.length ? { warnings: result.warnings } : {}),
-        };
-        process.stdout.write(`${JSON.stringify({ valid: result.issues.length === 0, scenarios: result.count, issues: result.issues, ...extra }, null, 2)}\n`);
-      } else {
-        for (const i of result.issues) process.stdout.write(`${formatIssue(i)}\n`);
-        for (const u of result.unchecked) process.stderr.write(`note: the statements on connection "${u.connection}" were not prepared: ${u.reason}\n`);
-        for (const w of result.warnings) process.stdout.write(`${pc.yellow('warning:')} ${w}\n`);
-        if (result.deferred.length) process.stdout.write(`${deferredNote(result.deferred)}\n`);
-        process.stdout.write(`${summary(result)}\n`);
-      }
-      process.exitCode = result.issues.length ? 1 : 0;
-      if (opts.watch) await watchValidation(groups, result, process.stdout, opts.dataDir);
-    });
+export async function validateAction(paths: string[], opts: { scenarios?: string; json?: boolean; watch?: boolean; dataDir?: string }): Promise<void> {
+  if (opts.watch && opts.json) throw new UsageError('--watch prints for people; use --json without --watch');
+  const groups = await groupByFolder(paths.length ? paths : [scenariosDir(opts.scenarios)], opts.scenarios);
+  // A data folder named on the command line must exist: a typo would otherwise check against an empty database.
+  if (opts.dataDir !== undefined) existingDataDir(resolve(opts.dataDir));
+  const result = await validate(groups, opts.dataDir);
+  if (opts.json) {
+    const extra = {
+      ...(result.unchecked.length ? { unchecked: result.unchecked } : {}),
+      ...(result.deferred.length ? { deferred: result.deferred } : {}),
+      ...(result.warnings.length ? { warnings: result.warnings } : {}),
+    };
+    process.stdout.write(`${JSON.stringify({ valid: result.issues.length === 0, scenarios: result.count, issues: result.issues, ...extra }, null, 2)}\n`);
+  } else {
+    for (const i of result.issues) process.stdout.write(`${formatIssue(i)}\n`);
+    for (const u of result.unchecked) process.stderr.write(`note: the statements on connection "${u.connection}" were not prepared: ${u.reason}\n`);
+    for (const w of result.warnings) process.stdout.write(`${pc.yellow('warning:')} ${w}\n`);
+    if (result.deferred.length) process.stdout.write(`${deferredNote(result.deferred)}\n`);
+    process.stdout.write(`${summary(result)}\n`);
+  }
+  process.exitCode = result.issues.length ? 1 : 0;
+  if (opts.watch) await watchValidation(groups, result, process.stdout, opts.dataDir);
 }
+
 
 /**
  * Validates every group once; files are checked with the other scenarios of their folder, DbQuery statements against

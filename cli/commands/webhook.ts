@@ -1,7 +1,6 @@
 // `oktell-emu webhook send <path> <body.json>`: posts a test webhook to the running server the way Bpium would —
 // signed with the secret the server checks for that path, with the server's Basic credentials — and says what
 // became of it (status, run id, duplicate).
-import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pc from 'picocolors';
@@ -13,7 +12,7 @@ import { emulatorWebhookSecret } from '../../server/credentials.js';
 import { dataDirArg, UsageError } from '../config.js';
 import { readServerFile, serverFilePath, type ServerFile } from '../server-file.js';
 
-interface SendFlags {
+export interface SendFlags {
   url?: string;
   /** `login:password` to send instead of the server's user found in the environment or the data folder. */
   user?: string;
@@ -247,35 +246,18 @@ function describe(o: WebhookOutcome, sign: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function webhookCommand(): Command {
-  const webhook = new Command('webhook').description('post test webhooks to the running server');
-  webhook.addCommand(
-    new Command('send')
-      .description('POST a body to a hook path, signed with the secret the server checks there and with its Basic credentials; prints status and run id')
-      .argument('<path>', 'hook path, e.g. /Bpium/NewTask')
-      .argument('<body>', 'file with the raw body (JSON), or - for stdin')
-      .option('--url <url>', 'the server (default: the running serve of the data folder, else http://127.0.0.1:$OKTELL_PORT or 4055)')
-      .option('-d, --data-dir <dir>', 'data folder of the server (default $OKTELL_DATA_DIR or ./var)')
-      .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-      .option('-u, --user <login:password>', "the server's credentials (default: the first of $OKTELL_USERS, of users: in the configuration, else the user the server generated in its data folder)")
-      .option('--no-sign', 'send without X-Hook-Signature (to see the server refuse it)')
-      .option('--fresh', 'give the body a new hook.sequenceId and the current timestamp before signing, so the server takes it as a new delivery rather than a resend of one it has seen')
-      .option('--json', 'print one JSON object { url, status, runId, duplicateOf, signedFor, body, user, credentialsRefused, fresh }')
-      .action(async (path: string, file: string, flags: SendFlags) => {
-        let outcome: WebhookOutcome;
-        try {
-          outcome = await sendWebhook(path, file, flags, process.env);
-        } catch (e) {
-          if (!(e instanceof WebhookSendError)) throw e;
-          if (flags.json) process.stdout.write(`${JSON.stringify({ status: 'failed', error: { code: 'E_NETWORK', message: e.message } })}\n`);
-          else process.stderr.write(`${pc.red('oktell-emu webhook send:')} ${e.message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        process.stdout.write(flags.json ? `${JSON.stringify(outcome)}\n` : describe(outcome, flags.sign));
-        process.exitCode = outcome.status >= 200 && outcome.status < 300 ? 0 : 1;
-      })
-      .exitOverride(),
-  );
-  return webhook;
-}
+export async function webhookSendAction(path: string, file: string, flags: SendFlags): Promise<void> {
+    let outcome: WebhookOutcome;
+    try {
+      outcome = await sendWebhook(path, file, flags, process.env);
+    } catch (e) {
+      if (!(e instanceof WebhookSendError)) throw e;
+      if (flags.json) process.stdout.write(`${JSON.stringify({ status: 'failed', error: { code: 'E_NETWORK', message: e.message } })}\n`);
+      else process.stderr.write(`${pc.red('oktell-emu webhook send:')} ${e.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stdout.write(flags.json ? `${JSON.stringify(outcome)}\n` : describe(outcome, flags.sign));
+    process.exitCode = outcome.status >= 200 && outcome.status < 300 ? 0 : 1;
+  }
+

@@ -1,8 +1,10 @@
 // The bpium-emulator and demo commands: settings precedence, a real emulator run, the demo end to end, clear errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bpiumEmulatorCommand, resolveEmulatorSettings } from '../../cli/commands/bpium-emulator.js';
-import { DemoError, demoCommand, runDemo } from '../../cli/commands/demo.js';
+import { bpiumEmulatorCommand } from '../../cli/commands/bpium-emulator.command.js';
+import { resolveEmulatorSettings } from '../../cli/commands/bpium-emulator.js';
+import { demoCommand } from '../../cli/commands/demo.command.js';
+import { DemoError, runDemo } from '../../cli/commands/demo.js';
 import { basicAuth, closedPort, startReceiver, startTestEmulator, tempDir } from './helpers.js';
 
 test('the emulator port comes from the flag, else BPIUM_EMULATOR_PORT, else 4056', () => {

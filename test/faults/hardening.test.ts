@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { createOutboxMailer } from '../../adapters/mail/outbox.adapter.js';
-import { outboxCommand } from '../../cli/commands/outbox.js';
+import { outboxCommand } from '../../cli/commands/outbox.command.js';
 import { startServer } from '../../server/serve.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';

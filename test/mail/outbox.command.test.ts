@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify, stripVTControlCharacters } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { createOutboxMailer } from '../../adapters/mail/outbox.adapter.js';
-import { outboxCommand } from '../../cli/commands/outbox.js';
+import { outboxCommand } from '../../cli/commands/outbox.command.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const run = promisify(execFile);

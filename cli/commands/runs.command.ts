@@ -1,0 +1,40 @@
+// `oktell-emu runs`, `show` and `replay`: the command line (arguments, options, help). What the command does is in ./runs.js, imported
+// when the command runs, so that other commands, --help and --version do not pay for loading it.
+import { Command } from 'commander';
+import { STORE_DATA_DIR_HELP } from '../help-texts.js';
+
+export function runsCommand(): Command {
+  return new Command('runs')
+    .description('list recorded runs, newest first')
+    .option('--status <status>', `completed | failed | running, or dead (runs of dead-lettered jobs)`)
+    .option('--scenario <name>', 'only this scenario')
+    .option('--since <time>', 'started at or after: an ISO time or 30m, 2h, 7d')
+    .option('-n, --limit <n>', 'how many (default 50)')
+    .option('--json', 'print a JSON array')
+    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
+    .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
+    .action(async (o: { status?: string; scenario?: string; since?: string; limit?: string; json?: boolean; dataDir?: string; config?: string }) => (await import('./runs.js')).runsAction(o));
+}
+
+export function showCommand(): Command {
+  return new Command('show')
+    .description('show one run: parameters, trace with variables, return values, letters, Bpium calls, web requests, database statements, the jobs it started')
+    .argument('<runId>', 'a run id, or a job id (its last run is shown)')
+    .option('--json', 'print the run as JSON')
+    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
+    .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
+    .action(async (id: string, o: { json?: boolean; dataDir?: string; config?: string }) => (await import('./runs.js')).showAction(id, o));
+}
+
+export function replayCommand(): Command {
+  return new Command('replay')
+    .description('send failed or dead-lettered jobs back to the queue (a running server picks them up)')
+    .argument('[runIds...]', 'runs (or job ids) to replay')
+    .option('--status <status>', 'replay every job with this status: dead or failed (except those of unknown outcome: see --include-unknown)')
+    .option('--include-unknown', 'with --status: replay also the jobs whose last effect has an unknown outcome (R_EFFECT_UNKNOWN: a letter that may have been delivered), doing it again')
+    .option('--pinned', 'replay on the scenario version the run had, not the current one')
+    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
+    .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
+    .option('--json', 'print the requeued job ids as JSON')
+    .action(async (ids: string[], o: { status?: string; includeUnknown?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }) => (await import('./runs.js')).replayAction(ids, o));
+}

@@ -1,0 +1,21 @@
+// `oktell-emu test`: the command line (arguments, options, help). What the command does is in ./test.js, imported
+// when the command runs, so that other commands, --help and --version do not pay for loading it.
+import { Command } from 'commander';
+import type { TestOpts } from './test.js';
+
+export function testCommand(): Command {
+  return new Command('test')
+    .description('run the cases of scenario test files (default: <scenarios>/tests); exit 0 when all pass')
+    .argument('[paths...]', 'test files (*.test.yaml) or folders holding them')
+    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
+    .option('--json', 'print one JSON object with every case')
+    .option('--reporter <name>', 'text (default) or junit (JUnit XML on stdout, for CI servers)', 'text')
+    .option('--filter <text>', 'run only the cases whose name or file contains this text')
+    .option('--update', 'rewrite the expectations of the failing selected cases from what the scenarios do now')
+    .option('--watch', 'run again whenever a scenario, template or test file changes (Ctrl+C to stop)')
+    .option('--from-run <runId>', 'write a test case from a run the server recorded, then run it')
+    .option('--name <name>', 'with --from-run: the name of the new case')
+    .option('--out <file>', 'with --from-run: the test file to add the case to (default <scenarios>/tests/recorded.test.yaml)')
+    .option('-d, --data-dir <dir>', 'with --from-run: the server\'s data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var); a PostgreSQL store is named by $OKTELL_STORE')
+    .action(async (paths: string[], opts: TestOpts) => (await import('./test.js')).testAction(paths, opts));
+}
