@@ -76,18 +76,67 @@ export interface CaseDefaults {
 export async function runCase(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], defaults: CaseDefaults = {}): Promise<CaseOutcome> {
   const t0 = performance.now();
   const data = caseDatabases(c, library.dir);
+  let outcome: CaseOutcome;
   try {
-    return await runWith(c, library, templates, data.port, t0, defaults);
+    outcome = await runWith(c, library, templates, data.port, t0, defaults);
   } finally {
     await data.close();
   }
+  // A migration that failed on the case's first statement: the run only saw a failing statement, the cause is the file's.
+  const failure = data.setupFailure();
+  if (failure) throw failure;
+  return outcome;
+}
+
+interface CaseDatabases {
+  port: ClosableDatabasePort;
+  close(): Promise<void>;
+  /** The setup problem met when the databases were made on first use, if any. */
+  setupFailure(): CaseSetupError | undefined;
+}
+
+/**
+ * The case's databases. A case with a `db:` data set gets them at once, so that a data set the database refuses is
+ * reported even when the scenario never reaches a statement. Any other case gets them on its first statement: most
+ * cases touch no database, and a temporary folder with SQLite files and the migrations for each costs more than the
+ * run itself.
+ */
+function caseDatabases(c: TestCase, scenariosDir: string): CaseDatabases {
+  if (Object.keys(c.db).length) return { ...freshDatabases(c, scenariosDir), setupFailure: () => undefined };
+  return onFirstStatement(['main'], () => freshDatabases(c, scenariosDir));
+}
+
+/** A port that makes the databases when a statement first needs them; `dialect` is known without them (SQLite). */
+function onFirstStatement(connections: readonly string[], make: () => { port: ClosableDatabasePort; close(): Promise<void> }): CaseDatabases {
+  let made: { port: ClosableDatabasePort; close(): Promise<void> } | undefined;
+  let failure: CaseSetupError | undefined;
+  const open = (): ClosableDatabasePort => {
+    if (failure) throw failure;
+    if (!made) {
+      try {
+        made = make();
+      } catch (e) {
+        if (e instanceof CaseSetupError) failure = e;
+        throw e;
+      }
+    }
+    return made.port;
+  };
+  const port: ClosableDatabasePort = {
+    dialect: (name) => (connections.includes(name) ? 'sqlite' : undefined),
+    query: (connection, statement, params, opts) => open().query(connection, statement, params, opts),
+    procedure: (connection, name, params, opts) => open().procedure(connection, name, params, opts),
+    rollsBack: true,
+    close: async () => made?.close(),
+  };
+  return { port, close: port.close, setupFailure: () => failure };
 }
 
 /**
  * Fresh SQLite databases for the case (`main` and each connection its `db:` names), with the scenarios' migrations
  * and the case's data applied, reached through a port that rolls back like any dry run's.
  */
-function caseDatabases(c: TestCase, scenariosDir: string): { port: ClosableDatabasePort; close(): Promise<void> } {
+function freshDatabases(c: TestCase, scenariosDir: string): { port: ClosableDatabasePort; close(): Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'oktell-test-db-'));
   const settings: DatabaseSettings = {};
   for (const name of new Set(['main', ...Object.keys(c.db)])) settings[name] = { dialect: 'sqlite', path: join(dir, `${name}.sqlite`) };

@@ -146,6 +146,23 @@ describe('oktell-emu test with db: data sets', () => {
     }
   });
 
+  it('a case whose run makes no statement gets no database: a broken migration stops only the cases that reach one', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = scenariosFolder(tmp.dir, 'Find.yaml', FIND, ['001-tables.sql', 'CREATE TABLE clients (phone TEXT PRIMARY KEY, name TEXT); INSERT INTO lookups VALUES (1);']);
+      writeFileSync(join(scenarios, 'Hello.yaml'), 'start: done\nblocks:\n  done: { kind: ReturnValue, values: { 1: "\'hi\'" } }\n');
+      writeFileSync(join(scenarios, 'tests', 'both.test.yaml'), 'cases:\n  - { name: no database, scenario: Hello, expect: { returnValues: { 1: hi } } }\n  - { name: a lookup, scenario: Find, params: { 1: "+7001" }, expect: { status: completed } }\n');
+      const r = runCli(['test', '--scenarios', scenarios], { OKTELL_DATA_DIR: join(tmp.dir, 'var') });
+      assert.equal(r.code, 2, r.stderr + r.stdout);
+      // The migration is never applied for the case without statements, so it runs and passes.
+      assert.match(r.stdout, /✓ .*no database/);
+      assert.doesNotMatch(r.stdout, /✓ .*a lookup/);
+      assert.match(r.stdout + r.stderr, /001-tables\.sql.*E_DATA_SET.*no such table: lookups/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it("the docs' data set example passes with the docs' LookupClient and migration, pasted as they are", () => {
     const block = (page: string, re: RegExp) => {
       const m = re.exec(readFileSync(repoPath('docs', page), 'utf8'));
