@@ -33,6 +33,7 @@ import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, shell
 import { readServerFile } from '../server-file.js';
 import { DEMO_LOGIN, DEMO_PASSWORD } from '../../bpium-emulator/index.js';
 import { printNote, printRun } from '../format.js';
+import { reachable } from '../scenario-reach.js';
 import { makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
 
 export interface RunOpts {
@@ -261,21 +262,6 @@ async function refuseInvalid(library: ScenarioLibrary, name: string, databases: 
     issues,
     otherInvalidFiles: others,
   });
-}
-
-/** The scenario and every scenario it can start, directly or through others. */
-function reachable(calls: ReadonlyMap<string, readonly string[]>, name: string): Set<string> {
-  const seen = new Set<string>([name]);
-  const queue = [name];
-  for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
-    for (const next of calls.get(n) ?? []) {
-      if (!seen.has(next)) {
-        seen.add(next);
-        queue.push(next);
-      }
-    }
-  }
-  return seen;
 }
 
 /**

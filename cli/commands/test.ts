@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
-import { formatIssue, listScenarioFiles, scenarioNameOf, type ScenarioIssue, type Value } from '../../engine/index.js';
+import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, type ScenarioIssue, type Value } from '../../engine/index.js';
+import { reachable } from '../scenario-reach.js';
 import { scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
@@ -13,7 +14,7 @@ import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { caseReport, inFileOrder, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseDefaults, type CaseOutcome } from '../testing/run-case.js';
-import { DEFAULT_TEST_TIME_ZONE, libraryProblems, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, type TestFile } from '../testing/test-file.js';
+import { DEFAULT_TEST_TIME_ZONE, libraryProblems, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, type TestCase, type TestFile } from '../testing/test-file.js';
 import { refreshed, rewriteExpectations } from '../testing/update.js';
 
 export interface TestOpts {
@@ -58,6 +59,8 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
   const files = findTestFiles(roots, paths.length === 0);
   const libraries = new LibraryCache();
   const loaded: TestFile[] = [];
+  const filter = opts.filter?.toLowerCase();
+  const matches = (file: TestFile, c: TestCase) => !filter || c.name.toLowerCase().includes(filter) || file.file.toLowerCase().includes(filter);
   // Problems keep only the cases they concern from running: a test file whose form is wrong, a case with an @file,
   // fixture, clock or time zone that is not right (or using the file's, when that one is not), a case naming a
   // scenario or a variable that is not there, or presetting a variable with a value its type cannot hold. A loaded
@@ -81,16 +84,16 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
     // Scenarios whose file is there but did not load are invalid, not unknown.
     const onDisk = library.issues.length ? (await listScenarioFiles(file.scenariosDir)).map(scenarioNameOf) : [];
     const presets = libraryProblems(file, library);
-    const unknown = unknownScenarios(file, library.scenarios.keys(), onDisk.filter((n) => !library.scenarios.has(n)));
-    issues.push(...[...file.issues, ...unknown, ...presets.issues].sort((a, b) => a.line - b.line || a.col - b.col));
-    for (const c of file.cases) if (c.blocked || !library.scenarios.has(c.scenario) || presets.cases.has(c.index)) blocked.add(c);
+    const invalid = new Set(onDisk.filter((n) => !library.scenarios.has(n)));
+    // Invalid scenarios are not unknown: the cases that can reach one are held back below, as `run` refuses them.
+    const unknown = unknownScenarios(file, [...library.scenarios.keys(), ...invalid]);
+    const trees = invalidTrees(file, library.calls ?? new Map(), invalid, (c) => matches(file, c));
+    issues.push(...[...file.issues, ...unknown, ...trees.issues, ...presets.issues].sort((a, b) => a.line - b.line || a.col - b.col));
+    for (const c of file.cases) if (c.blocked || !library.scenarios.has(c.scenario) || trees.cases.has(c) || presets.cases.has(c.index)) blocked.add(c);
     loaded.push(file);
   }
 
-  const filter = opts.filter?.toLowerCase();
-  const selected = loaded.flatMap((file) =>
-    file.cases.filter((c) => !blocked.has(c) && (!filter || c.name.toLowerCase().includes(filter) || file.file.toLowerCase().includes(filter))).map((c) => ({ file, c })),
-  );
+  const selected = loaded.flatMap((file) => file.cases.filter((c) => !blocked.has(c) && matches(file, c)).map((c) => ({ file, c })));
   if (selected.length === 0) {
     if (issues.length) return invalid(issues, opts, out);
     throw new UsageError(filter ? `no case matches --filter ${opts.filter}` : 'no test cases found');
@@ -148,6 +151,35 @@ export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.Writ
     out.write(`${failed || problems ? pc.red(line) : pc.green(line)}\n`);
   }
   return issues.length ? 2 : reports.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+/**
+ * The selected cases whose scenario is invalid, or can start one that is (call, jump, AsyncScenario, and those in
+ * turn): such a run would stop at the broken scenario, so they are held back as `run` refuses such a tree, with one
+ * problem per scenario at its first selected case, counting only the selected cases (--filter).
+ */
+function invalidTrees(file: TestFile, calls: ReadonlyMap<string, readonly string[]>, invalid: ReadonlySet<string>, selected: (c: TestCase) => boolean): { issues: ScenarioIssue[]; cases: Set<TestCase> } {
+  const byScenario = new Map<string, { broken: string[]; cases: TestCase[] }>();
+  for (const c of file.cases) {
+    if (!selected(c)) continue;
+    const entry = byScenario.get(c.scenario) ?? { broken: [...reachable(calls, c.scenario)].filter((n) => invalid.has(n)), cases: [] };
+    if (!entry.broken.length) continue;
+    entry.cases.push(c);
+    byScenario.set(c.scenario, entry);
+  }
+  const issues = [...byScenario].map(([scenario, { broken, cases }]): ScenarioIssue => {
+    const who = cases.length === 1 ? 'its case' : `the ${cases.length} cases running it`;
+    const what = broken.includes(scenario)
+      ? 'is invalid (its problems are listed with its file)'
+      : `starts ${broken.length === 1 ? `an invalid scenario (${broken[0]}: its problems are listed with its file)` : `invalid scenarios (${broken.join(', ')}: their problems are listed with their files)`}`;
+    return {
+      ...file.source.locate(['cases', cases[0]!.index, 'scenario']),
+      code: SCENARIO_ERROR_CODES.INVALID_PROPERTY,
+      message: `scenario "${scenario}" ${what}: ${who} cannot run`,
+      hint: 'fix it; `oktell-emu validate` lists the problems (`oktell-emu run` refuses such a scenario the same way)',
+    };
+  });
+  return { issues, cases: new Set([...byScenario.values()].flatMap((e) => e.cases)) };
 }
 
 /**

@@ -151,6 +151,26 @@ describe('oktell-emu test: invalid test files', () => {
     }
   });
 
+  it('a case whose scenario can start an invalid one is held back as run refuses it; the count is of the selected cases', () => {
+    const copy = scenariosCopy();
+    try {
+      const file = join(copy.scenarios, 'BpiumNewTask.yaml');
+      writeFileSync(file, `${readFileSync(file, 'utf8')}\nbogusKey: 1\n`);
+      const messages = (filter: string) => {
+        const r = cli(['test', 'scenarios/tests/article.test.yaml', '--json', '--filter', filter], copy.dir);
+        assert.equal(r.code, 2, r.stdout + r.stderr);
+        const out = JSON.parse(r.stdout) as { status: string; issues: Array<{ message: string }> };
+        // Nothing ran: HTTP404 starts BpiumNewTask (AsyncScenario), whose run would only fail at its broken file.
+        assert.equal(out.status, 'invalid');
+        return out.issues.map((i) => i.message).filter((m) => m.startsWith('scenario "'));
+      };
+      assert.deepEqual(messages('a deleted task'), ['scenario "HTTP404" starts an invalid scenario (BpiumNewTask: its problems are listed with its file): its case cannot run']);
+      assert.deepEqual(messages('sends nothing'), ['scenario "BpiumNewTask" is invalid (its problems are listed with its file): the 2 cases running it cannot run']);
+    } finally {
+      copy.cleanup();
+    }
+  });
+
   it('an invalid test file keeps only its own cases from running: the other files run, the problems are listed, exit 2', () => {
     const copy = scenariosCopy();
     try {
