@@ -15,6 +15,8 @@ import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.ad
 import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { recipientKey, type MailFixture } from '../../adapters/fixtures/mail-fixtures.adapter.js';
 import { expectationOf, type Observed } from './expectations.js';
+import { dbCallsOf } from '../../server/console/db-calls.js';
+import { httpCallsOf } from '../../server/console/http-calls.js';
 import { rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
 
 /** The run cannot become a test (not stored, still running, or the target file cannot take the case). */
@@ -77,6 +79,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
       mails: asList(run.mails).map((m, i) => ({ ...m, subject: expectedOfStored(m.subject, `the subject of letter ${i + 1} of ${run.scenario}`, cutValues) })),
       // A test runs dry: a write the server made is recorded there as "dry-run".
       bpiumCalls: asList(run.bpiumCalls).map((c) => (WRITES.has(String(c.method)) && c.status === 'ok' ? { ...c, status: 'dry-run' } : c)),
+      ...recordedEffects(run),
       asyncStarted: await Promise.all(kids.map(async (k) => ({ scenario: k.scenario, params: await jobParams(store, k), result: await describe(k) }))),
       path: asList(run.trace).filter((s) => !isRecordCutStep(s)).map((s) => String(s.block)),
       variables: {},
@@ -105,6 +108,32 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
     cutValues,
     notReplayed,
   };
+}
+
+/** Web request methods a dry run sends (through the case's fixtures); the others it records without sending. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The web requests and database statements of a recorded run, as the case's dry run will observe them, so that a
+ * changed URL or statement in the scenario fails the case. A write request the server sent is, in a test, answered by
+ * its fixture without being sent: outcome "dry-run", as a Bpium write. Only what the case's run gives again is
+ * expected: the outcome when it was a success (a failure's wording differs between a live and a fixture answer), and a
+ * statement's status and row count when it ran (a timeout or an outage of the server's database is not replayed).
+ */
+function recordedEffects(run: RunRecord): Pick<Observed, 'httpCalls' | 'dbCalls'> {
+  const trace = asList(run.trace);
+  const http = httpCallsOf(run, trace).map((c) => ({
+    method: c.method,
+    url: c.url,
+    ...(c.status !== undefined ? { status: c.status } : {}),
+    ...(c.outcome === 'ok' || c.outcome === 'dry-run' ? { outcome: SAFE_METHODS.has(c.method) ? c.outcome : 'dry-run' } : {}),
+  }));
+  const db = dbCallsOf(run, trace).map((c) => ({
+    connection: c.connection,
+    statement: c.statement,
+    ...(c.status === 'ok' ? { status: 'ok', ...(c.rowCount !== undefined ? { rowCount: c.rowCount } : {}) } : {}),
+  }));
+  return { ...(http.length ? { httpCalls: http } : {}), ...(db.length ? { dbCalls: db } : {}) };
 }
 
 /**

@@ -77,4 +77,28 @@ describe('test --from-run of a run that read the database', () => {
       tmp.cleanup();
     }
   });
+
+  it('the recorded case expects the statements the run made: a changed INSERT fails it', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      writeFileSync(join(scenarios, 'db', 'main', '001-clients.sql'), 'CREATE TABLE clients (phone TEXT PRIMARY KEY, name TEXT);\n');
+      writeFileSync(join(scenarios, 'AddAndRead.yaml'), ADD_AND_READ);
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR'] });
+      assert.equal(cli('run', 'AddAndRead', '-p', '1=+70000000002').code, 0);
+      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const made = cli('test', '--from-run', id, '--name', 'add');
+      assert.equal(made.code, 0, made.stdout + made.stderr);
+      const file = join(scenarios, 'tests', 'recorded.test.yaml');
+      assert.match(readFileSync(file, 'utf8'), /dbCalls:[\s\S]*statement: INSERT INTO clients \(phone, name\) VALUES \(:phone, 'Гость'\)[\s\S]*rowCount: 1/);
+      // The same return value and path, another statement: only the expected statements tell.
+      writeFileSync(join(scenarios, 'AddAndRead.yaml'), ADD_AND_READ.replace('INSERT INTO', 'INSERT OR REPLACE INTO'));
+      const changed = cli('test');
+      assert.equal(changed.code, 1, changed.stdout + changed.stderr);
+      assert.match(changed.stdout, /dbCalls\[0\]\.statement: expected "INSERT INTO clients/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
