@@ -3,6 +3,7 @@ import { EffectError, RUN_ERROR_CODES as R, RunFailure } from './errors.js';
 import { ExpressionRuntimeError, type CompiledExpression } from './expr/index.js';
 import { traceCutter } from './cut-text.js';
 import { isStackOverflow } from './json-text.js';
+import { RunSecrets, SECRET_MASK } from './secrets.js';
 import type { ScenarioLibrary } from './library.js';
 import { NO_MARKS, onInterrupted, pendingMarks, readJournal } from './pending-effects.js';
 import type {
@@ -177,6 +178,9 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   let frame: Frame = { scenario: root, returnTo: undefined, startParam: params.get(1) ?? '' };
   const frames: Frame[] = [];
   initVariables(frame.scenario, vars, opts.variables, timeZone);
+  /** The run's secret variables and their values, masked in what the run records (secrets.ts). */
+  const secrets = new RunSecrets();
+  secrets.addScenario(root, vars);
 
   let block: Block | undefined;
   let changed: Record<string, Value> | undefined;
@@ -228,7 +232,10 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         }
       }
       vars.set(n, v);
-      if (traceOn) (changed ??= {})[n] = traceValue(v);
+      if (secrets.isSecret(n)) {
+        secrets.addValue(v);
+        if (traceOn) (changed ??= {})[n] = SECRET_MASK;
+      } else if (traceOn) (changed ??= {})[n] = traceValue(v);
     },
     inputParameter: (n) => params.get(n) ?? '',
     startParameter: () => frame.startParam,
@@ -303,9 +310,15 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
    */
   function sameTyped(name: string): Record<string, Value> {
     const target = library.scenarios.get(name);
-    if (!target) return Object.fromEntries(vars);
     const out: Record<string, Value> = {};
     for (const [n, v] of vars) {
+      // A secret stays in this run: the job of the start is stored, and the started scenario takes its own secret
+      // from its own declaration (the same environment variable or file, when it declares the same).
+      if (secrets.isSecret(n)) continue;
+      if (!target) {
+        out[n] = v;
+        continue;
+      }
       const type = target.variables.get(n)?.type;
       if (type !== undefined && type === declaredType(n)) out[n] = v;
     }
@@ -377,7 +390,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       if (traceOn) pushTrace(exitName, s0);
     }
   } catch (e) {
-    failure = toRunError(e, block, frame.scenario.name);
+    failure = secrets.maskTexts(toRunError(e, block, frame.scenario.name));
     if (traceOn && block) pushTrace('failed', performance.now(), failure.message);
     ports.logger?.[failure.code === R.INTERNAL ? 'error' : 'warn']({ runId, scenario: name, block: block?.id, code: failure.code, err: failure.code === R.INTERNAL ? e : undefined }, failure.message);
   }
@@ -392,9 +405,23 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   if (base.dbCalls === undefined) delete base.dbCalls;
   if (base.httpCalls === undefined) delete base.httpCalls;
   base.returnValues = Object.fromEntries([...returnValues].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]));
-  base.variables = Object.fromEntries(vars);
+  base.variables = secrets.maskTexts(secrets.maskVariables(Object.fromEntries(vars)));
+  if (!secrets.none) maskRecord();
   base.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
   return failure ? { ...base, status: 'failed', error: failure } : { ...base, status: 'completed' };
+
+  /**
+   * Replaces the run's secret values wherever the record quotes them: a header or URL built from a secret, an error
+   * message, a letter. The return values are not masked: they are the scenario's answer (the hook's HTTP response).
+   */
+  function maskRecord() {
+    base.trace = secrets.maskTexts(base.trace);
+    base.bpiumCalls = secrets.maskTexts(base.bpiumCalls);
+    base.mails = secrets.maskTexts(base.mails);
+    base.asyncStarted = secrets.maskTexts(base.asyncStarted);
+    if (base.dbCalls) base.dbCalls = secrets.maskTexts(base.dbCalls);
+    if (base.httpCalls) base.httpCalls = secrets.maskTexts(base.httpCalls);
+  }
 
   function pushTrace(exit: string, s0: number, error?: string) {
     const tailMax = traceLimit - traceHead;
@@ -436,6 +463,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         const returnTo = block!.exits[c.exit];
         frame = { scenario: callee, returnTo, startParam: c.startParam };
         initVariables(callee, vars, undefined, timeZone, true);
+        secrets.addScenario(callee, vars);
         return callee.start;
       }
       case 'jump': {
@@ -443,6 +471,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         if (!next) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`, true);
         frame = { scenario: next, returnTo: frame.returnTo, startParam: c.startParam };
         initVariables(next, vars, undefined, timeZone, true);
+        secrets.addScenario(next, vars);
         return next.start;
       }
     }

@@ -26,6 +26,8 @@ export interface LoadOptions {
   timeZone?: string;
   /** Database connections by name and dialect: DbQuery/DbProcedure blocks are checked against them when given. */
   databases?: Readonly<Record<string, DbDialect>>;
+  /** Where `env:` of a variable declaration is looked up; default the process's environment. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**

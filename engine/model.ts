@@ -21,7 +21,24 @@ export interface VariableDecl {
   /** Initial value (already converted to the type); absent → '' / 0 / null by type. */
   initial: Value;
   description?: string;
+  /**
+   * The value is a secret (a token, a password): runs record it as `***` (in the trace, the variables, the console),
+   * and an async start does not copy it. True by default for a variable whose value comes from the environment or a file.
+   */
+  secret?: boolean;
+  /** Where `initial` came from, when not from the YAML: an environment variable or a file of the server. */
+  source?: VariableSource;
   loc: SourceLocation;
+}
+
+/** The environment variable or file a variable's initial value is read from, and whether it was there at load. */
+export interface VariableSource {
+  env?: string;
+  file?: string;
+  /** Not set (or the file could not be read) when the scenario was loaded: the variable starts with its fallback. */
+  missing?: boolean;
+  /** What the variable starts with then: its `initial`, or its type's empty value (the validator warns). */
+  fallback?: 'initial' | 'empty';
 }
 
 /** A block of a loaded scenario: its compiled config and where its exits lead. */

@@ -1,6 +1,7 @@
 // Declared scenario variables: names, types and initial values, checked with their positions.
 import { SCENARIO_ERROR_CODES as C, type SourceLocation, type ScenarioErrorCode } from './errors.js';
-import type { VariableDecl } from './model.js';
+import { readFileSync } from 'node:fs';
+import type { VariableDecl, VariableSource } from './model.js';
 import { coerceToType, VAR_TYPES, type Value, type VarType } from './values.js';
 import { closest } from './suggest.js';
 import { lostNumber } from './yaml-numbers.js';
@@ -15,7 +16,7 @@ type Report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hi
  * here) is still declared: one with a bad `initial` keeps its type and the type's empty value, and the name of one
  * without a valid type goes into `untyped`, so that reading it is not reported again as an unknown variable.
  */
-export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: string }, report: Report, untyped = new Set<string>()): Map<string, VariableDecl> {
+export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: string; env?: Readonly<Record<string, string | undefined>> }, report: Report, untyped = new Set<string>()): Map<string, VariableDecl> {
   const vars = new Map<string, VariableDecl>();
   if (raw === undefined || raw === null) return vars;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
@@ -45,6 +46,8 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
     let type: unknown;
     let initial: unknown;
     let description: string | undefined;
+    let secret: boolean | undefined;
+    let from: { env?: string; file?: string } | undefined;
     if (typeof spec === 'string') type = spec;
     else if (spec && typeof spec === 'object' && !Array.isArray(spec)) {
       const s = spec as Record<string, unknown>;
@@ -52,10 +55,13 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
       initial = s.initial;
       if (typeof s.description === 'string') description = s.description;
       for (const k of Object.keys(s)) {
-        if (!['type', 'initial', 'description'].includes(k)) {
-          report(src.locate(['variables', name, k], { key: true }), C.UNKNOWN_KEY, `unknown key "${k}" in variable "${name}"`, 'a variable has type, initial and description');
+        if (!VARIABLE_KEYS.includes(k)) {
+          const guess = closest(k, VARIABLE_KEYS);
+          report(src.locate(['variables', name, k], { key: true }), C.UNKNOWN_KEY, `unknown key "${k}" in variable "${name}"`, `${guess ? `did you mean "${guess}"? ` : ''}a variable has ${VARIABLE_KEYS.join(', ')}`);
         }
       }
+      secret = secretFlag(src, name, s.secret, report);
+      from = valueSource(src, name, s, report);
     }
     if (typeof type !== 'string' || !(VAR_TYPES as readonly string[]).includes(type)) {
       const guess = typeof type === 'string' ? closest(type, VAR_TYPES) : undefined;
@@ -64,6 +70,21 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
       continue;
     }
     let value: Value = defaultOf(type as VarType);
+    let source: VariableSource | undefined;
+    if (from) {
+      const read = readSource(from, opts.env ?? process.env);
+      source = { ...from, ...(read === undefined ? { missing: true, fallback: initial === undefined || initial === null ? 'empty' : 'initial' } : {}) };
+      if (read !== undefined) {
+        // The value itself is never put in a message: it is a secret, and a problem report is shown and logged.
+        initial = undefined;
+        try {
+          value = coerceToType(read, type as VarType, opts.timeZone ?? 'UTC');
+        } catch {
+          const key = from.env !== undefined ? 'env' : 'file';
+          report(src.locate(['variables', name, key]), C.INVALID_VARIABLE, `the value of ${describeSource(from)} does not fit variable "${name}" (${type as string})`, `give it a value of type ${type as string}, or declare ${name} as a string`);
+        }
+      }
+    }
     if (initial !== undefined && initial !== null) {
       if (typeof initial !== 'string' && typeof initial !== 'number' && typeof initial !== 'boolean') {
         report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}" must be a number or text`, 'structured data goes in as JSON text in a json variable');
@@ -79,9 +100,80 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
         }
       }
     }
-    vars.set(name, { name, type: type as VarType, initial: value, ...(description ? { description } : {}), loc });
+    // A value taken from outside the file is secret unless the declaration says otherwise (secret: false).
+    const isSecret = secret ?? from !== undefined;
+    vars.set(name, { name, type: type as VarType, initial: value, ...(description ? { description } : {}), ...(isSecret ? { secret: true } : {}), ...(source ? { source } : {}), loc });
   }
   return vars;
+}
+
+/** The keys of a variable's mapping form. */
+const VARIABLE_KEYS = ['type', 'initial', 'description', 'env', 'file', 'secret'];
+
+/** A name the environment can hold, as shells write them (letters, digits, underscores; not starting with a digit). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `secret:` of a declaration: true, false, or undefined when absent (reported when it is not a boolean). */
+function secretFlag(src: YamlSource, name: string, raw: unknown, report: Report): boolean | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'boolean') return raw;
+  report(src.locate(['variables', name, 'secret']), C.INVALID_VARIABLE, `"secret" of variable "${name}" must be true or false`, `e.g. ${name}: { type: string, env: MY_TOKEN, secret: true }`);
+  return undefined;
+}
+
+/** `env:` or `file:` of a declaration, checked; undefined when it has neither (or a problem, reported). */
+function valueSource(src: YamlSource, name: string, s: Record<string, unknown>, report: Report): { env?: string; file?: string } | undefined {
+  if (s.env === undefined && s.file === undefined) return undefined;
+  if (s.env !== undefined && s.file !== undefined) {
+    report(src.locate(['variables', name, 'file'], { key: true }), C.INVALID_VARIABLE, `variable "${name}" has both "env" and "file"`, 'keep one: the value is read from one place');
+    return undefined;
+  }
+  if (s.env !== undefined) {
+    if (typeof s.env === 'string' && ENV_NAME.test(s.env)) return { env: s.env };
+    report(src.locate(['variables', name, 'env']), C.INVALID_VARIABLE, `"env" of variable "${name}" must be the name of an environment variable`, `letters, digits and "_", e.g. ${name}: { type: string, env: OKTELL_${name.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()} }`);
+    return undefined;
+  }
+  if (typeof s.file === 'string' && s.file.trim() !== '') return { file: s.file };
+  report(src.locate(['variables', name, 'file']), C.INVALID_VARIABLE, `"file" of variable "${name}" must be the path of a file`, `e.g. ${name}: { type: string, file: /run/secrets/${name} }`);
+  return undefined;
+}
+
+/**
+ * The text of an environment variable or a file; undefined when the variable is not set or the file cannot be read.
+ * A file's one final line break is not part of the value (`echo token > file` writes one). A relative path is taken
+ * from the server's working directory, as the other paths of its configuration are.
+ */
+function readSource(from: { env?: string; file?: string }, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (from.env !== undefined) return env[from.env];
+  try {
+    return readFileSync(from.file!, 'utf8').replace(/\r?\n$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** "environment variable X" or "file F", for messages. */
+export function describeSource(from: { env?: string; file?: string }): string {
+  return from.env !== undefined ? `environment variable ${from.env}` : `file ${from.file}`;
+}
+
+/**
+ * The warnings about a scenario's variables whose environment variable was not set or whose file could not be read,
+ * and which start empty for it (a declaration with `initial:` chose its fallback, and is not warned about).
+ */
+export function variableSourceWarnings(s: { file: string; variables: ReadonlyMap<string, VariableDecl> }, fileName: (file: string) => string = (f) => f): string[] {
+  const out: string[] = [];
+  for (const v of s.variables.values()) {
+    const at = `${fileName(s.file)}:${v.loc.line}:${v.loc.col}`;
+    if (v.source?.missing && v.source.fallback === 'empty') {
+      const why = v.source.env !== undefined ? 'is not set' : 'cannot be read';
+      out.push(`${at}: variable ${v.name} takes its value from ${describeSource(v.source)}, which ${why}: it starts empty (set it, or give the declaration an initial: to make that the intended fallback)`);
+    } else if (v.secret && !v.source && v.initial !== defaultOf(v.type)) {
+      // secret: true masks the runs, but the console shows the file itself to every login with the view right.
+      out.push(`${at}: secret variable ${v.name} has its value written in the scenario file, which the console shows to every login with the view right: take it from the environment (env: NAME) or a file (file: PATH)`);
+    }
+  }
+  return out;
 }
 
 /**
@@ -94,7 +186,7 @@ function listedVariable(item: unknown): { name: string; spec?: string } | undefi
   if (!item || typeof item !== 'object' || Array.isArray(item)) return undefined;
   const entries = Object.entries(item as Record<string, unknown>);
   const o = item as Record<string, unknown>;
-  if (typeof o.name === 'string' && entries.length > 1 && entries.every(([k]) => ['name', 'type', 'initial', 'description'].includes(k))) {
+  if (typeof o.name === 'string' && entries.length > 1 && entries.every(([k]) => k === 'name' || VARIABLE_KEYS.includes(k))) {
     const rest = entries.filter(([k]) => k !== 'name');
     return { name: o.name, spec: rest.length === 1 && rest[0]![0] === 'type' ? String(o.type) : flowMapping(rest) };
   }

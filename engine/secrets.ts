@@ -1,0 +1,97 @@
+// Secret variables in a run's record: what a run keeps for people to read (its trace, variables, calls, letters,
+// error) shows `***` in place of a secret, while the blocks used the value itself.
+import type { Scenario } from './model.js';
+import type { Value } from './values.js';
+
+/** What a secret value is shown as. */
+export const SECRET_MASK = '***';
+
+/**
+ * Values shorter than this are masked only where they appear under their variable's name: replacing every "1" or "ab"
+ * in a run's record would make it unreadable and tell nothing a reader could not guess.
+ */
+export const MIN_MASKED_TEXT = 4;
+
+/** The secret variables met by one run (across the scenarios it called or jumped to), and the values they held. */
+export class RunSecrets {
+  private readonly names = new Set<string>();
+  private readonly texts = new Set<string>();
+
+  /** Notes the secret variables `s` declares, with the values `vars` gives them now. */
+  addScenario(s: Scenario, vars: ReadonlyMap<string, Value>): void {
+    for (const decl of s.variables.values()) {
+      if (!decl.secret) continue;
+      this.names.add(decl.name);
+      this.addValue(vars.get(decl.name));
+    }
+  }
+
+  isSecret(name: string): boolean {
+    return this.names.size > 0 && this.names.has(name);
+  }
+
+  /** Notes a value a secret variable took. */
+  addValue(v: Value | undefined): void {
+    if (v === null || v === undefined || v instanceof Date) return;
+    const text = String(v);
+    if (text.length >= MIN_MASKED_TEXT) this.texts.add(text);
+  }
+
+  get none(): boolean {
+    return this.names.size === 0;
+  }
+
+  /** The variables with every secret one shown as the mask. */
+  maskVariables<T>(vars: Record<string, T>): Record<string, T | string> {
+    if (this.none) return vars;
+    const out: Record<string, T | string> = { ...vars };
+    for (const n of Object.keys(out)) if (this.names.has(n)) out[n] = SECRET_MASK;
+    return out;
+  }
+
+  /** A copy of `data` with every secret value met in its texts replaced by the mask (see maskSecretTexts). */
+  maskTexts<T>(data: T): T {
+    return maskSecretTexts(data, [...this.texts]);
+  }
+}
+
+/**
+ * A copy of `data` (JSON-like: texts, numbers, arrays, plain objects) where every occurrence of each of `secrets` in
+ * a text, key or value, is replaced by the mask. A value derived from a secret ("Bearer " + token, a URL with it) is
+ * masked too, which masking by variable name alone would miss. Parts with nothing to replace are kept, not copied.
+ */
+export function maskSecretTexts<T>(data: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return data;
+  // The longest first, so a secret that contains another is replaced whole.
+  const ordered = [...secrets].sort((a, b) => b.length - a.length);
+  const maskText = (text: string): string => {
+    let out = text;
+    for (const s of ordered) if (out.includes(s)) out = out.split(s).join(SECRET_MASK);
+    return out;
+  };
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return maskText(v);
+    if (Array.isArray(v)) {
+      let copy: unknown[] | undefined;
+      v.forEach((item, i) => {
+        const m = walk(item);
+        if (m !== item) (copy ??= [...v])[i] = m;
+      });
+      return copy ?? v;
+    }
+    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      let copy: Record<string, unknown> | undefined;
+      for (const [k, item] of Object.entries(v)) {
+        const mk = maskText(k);
+        const m = walk(item);
+        if (m === item && mk === k) continue;
+        copy ??= { ...(v as Record<string, unknown>) };
+        if (mk !== k) delete copy[k];
+        copy[mk] = m;
+      }
+      return copy ?? v;
+    }
+    return v;
+  };
+  return walk(data) as T;
+}

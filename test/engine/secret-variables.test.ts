@@ -1,0 +1,136 @@
+// Variables whose initial value comes from the environment or a file, and secret variables: how they load, what
+// validation says about them, and what a run records of them (the masked value) while its blocks use the real one.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { defaultRegistry } from '../../components/registry.js';
+import { fixedClock, loadScenarioText, randomIds, runScenario, variableSourceWarnings, type AsyncStartRequest, type EnginePorts, type LoadOptions, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
+import { tempDir } from '../helpers.js';
+
+function load(text: string, env: Record<string, string> = {}, name = 'Sec'): ReturnType<typeof loadScenarioText> {
+  const opts: LoadOptions = { registry: defaultRegistry, env };
+  return loadScenarioText(`scenarios/${name}.yaml`, text, opts);
+}
+
+function loaded(text: string, env: Record<string, string> = {}, name = 'Sec'): Scenario {
+  const r = load(text, env, name);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+  return r.scenario;
+}
+
+const TOKEN = 'ZEBRA-ENGINE-77aa';
+
+/** Builds a header text from the secret, keeps it, returns it, and starts Child (which declares `tok` and `header`). */
+const SEC = `variables:
+  tok: { type: string, env: SEC_TOKEN }
+  header: string
+start: build
+blocks:
+  build:
+    kind: Variable
+    set: { header: '"Bearer " + [tok]' }
+    exits: { next: child }
+  child:
+    kind: AsyncScenario
+    scenario: Child
+    exits: { next: answer }
+  answer:
+    kind: ReturnValue
+    values: { 1: '"sent " + Len([tok])' }
+`;
+const CHILD = `variables: { tok: string, header: string }
+start: r
+blocks:
+  r: { kind: ReturnValue, values: { 1: '[tok]' } }
+`;
+
+describe('a variable from the environment', () => {
+  it('takes the environment variable as its initial value, converted to its type, and is secret by default', () => {
+    const s = loaded(`variables:\n  tok: { type: string, env: SEC_TOKEN }\n  port: { type: number, env: SEC_PORT, secret: false }\n  plain: string\nstart: r\nblocks:\n  r: { kind: ReturnValue, values: { 1: '[tok]' } }\n`, { SEC_TOKEN: TOKEN, SEC_PORT: '8080' });
+    assert.equal(s.variables.get('tok')!.initial, TOKEN);
+    assert.equal(s.variables.get('tok')!.secret, true);
+    assert.equal(s.variables.get('port')!.initial, 8080);
+    assert.equal(s.variables.get('port')!.secret, undefined);
+    assert.equal(s.variables.get('plain')!.secret, undefined);
+    assert.deepEqual(variableSourceWarnings(s), []);
+  });
+
+  it('not set: starts empty with a warning naming file:line:col, or with its initial: as the chosen fallback, silently', () => {
+    const s = loaded(`variables:\n  tok: { type: string, env: SEC_TOKEN }\n  url: { type: string, env: SEC_URL, initial: "none" }\nstart: r\nblocks:\n  r: { kind: ReturnValue, values: { 1: '[tok] + [url]' } }\n`);
+    assert.equal(s.variables.get('tok')!.initial, '');
+    assert.equal(s.variables.get('url')!.initial, 'none');
+    assert.deepEqual(variableSourceWarnings(s), [
+      'scenarios/Sec.yaml:2:3: variable tok takes its value from environment variable SEC_TOKEN, which is not set: it starts empty (set it, or give the declaration an initial: to make that the intended fallback)',
+    ]);
+  });
+
+  it('a file: its text without the final line break; an unreadable one is warned about like an unset variable', () => {
+    const tmp = tempDir();
+    try {
+      const file = join(tmp.dir, 'token');
+      writeFileSync(file, `${TOKEN}\n`);
+      const s = loaded(`variables:\n  tok: { type: string, file: ${file} }\n  gone: { type: string, file: ${file}-missing }\nstart: r\nblocks:\n  r: { kind: ReturnValue, values: { 1: '[tok] + [gone]' } }\n`);
+      assert.equal(s.variables.get('tok')!.initial, TOKEN);
+      assert.equal(s.variables.get('tok')!.secret, true);
+      assert.match(variableSourceWarnings(s).join('\n'), new RegExp(`^scenarios/Sec\\.yaml:3:3: variable gone takes its value from file ${file}-missing, which cannot be read: it starts empty`));
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('problems are reported at their place, and a value that does not fit is not quoted', () => {
+    const r = load(`variables:\n  n: { type: number, env: SEC_N }\n  bad: { type: string, env: "not a name" }\n  both: { type: string, env: A, file: /x }\n  flag: { type: string, secret: "yes" }\n  typo: { type: string, enf: A }\nstart: r\nblocks:\n  r: { kind: ReturnValue, values: { 1: '[n]' } }\n`, { SEC_N: 'ZEBRA-NOT-A-NUMBER' });
+    assert.ok(!r.ok);
+    const issues = r.issues.map((i) => `${i.line}:${i.col} ${i.code} ${i.message}`);
+    assert.deepEqual(issues, [
+      '2:27 E_INVALID_VARIABLE the value of environment variable SEC_N does not fit variable "n" (number)',
+      '3:29 E_INVALID_VARIABLE "env" of variable "bad" must be the name of an environment variable',
+      '4:33 E_INVALID_VARIABLE variable "both" has both "env" and "file"',
+      '5:33 E_INVALID_VARIABLE "secret" of variable "flag" must be true or false',
+      '6:25 E_UNKNOWN_KEY unknown key "enf" in variable "typo"',
+    ]);
+    assert.ok(!JSON.stringify(r.issues).includes('ZEBRA'), 'the value is in no message');
+    assert.match(r.issues[4]!.hint ?? '', /did you mean "env"\?/);
+  });
+
+  it('a secret written in the file is warned about: the console shows the file', () => {
+    const s = loaded(`variables:\n  pw: { type: string, initial: "hunter22", secret: true }\nstart: r\nblocks:\n  r: { kind: ReturnValue, values: { 1: '[pw]' } }\n`);
+    assert.match(variableSourceWarnings(s)[0]!, /^scenarios\/Sec\.yaml:2:3: secret variable pw has its value written in the scenario file/);
+  });
+});
+
+describe('a run with a secret variable', () => {
+  it('uses the value, records *** for it and for the texts made from it, and does not copy it to an async start', async () => {
+    const library: ScenarioLibrary = {
+      dir: 'scenarios',
+      scenarios: new Map([
+        ['Sec', loaded(SEC, { SEC_TOKEN: TOKEN })],
+        ['Child', loaded(CHILD, {}, 'Child')],
+      ]),
+      issues: [],
+    };
+    const starts: AsyncStartRequest[] = [];
+    const ports: EnginePorts = { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async (req) => (starts.push(req), { runId: 'child-1' }) } };
+    const r = await runScenario(library, 'Sec', { dryRun: true, ports });
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    // The block used the value (its length), and the return value, the scenario's answer, is kept as it is.
+    assert.equal(r.returnValues['1'], `sent ${TOKEN.length}`);
+    assert.deepEqual(r.variables, { tok: '***', header: 'Bearer ***' });
+    assert.deepEqual(r.trace[0]!.changed, { header: 'Bearer ***' });
+    assert.ok(!JSON.stringify(r).includes(TOKEN), JSON.stringify(r));
+    // The secret stays in this run; the plain variable made from it is copied, masked nowhere but in the record.
+    assert.equal(starts.length, 1);
+    assert.deepEqual(Object.keys(starts[0]!.variables ?? {}).sort(), ['header']);
+    assert.equal(starts[0]!.variables!.header, `Bearer ${TOKEN}`);
+  });
+
+  it('a secret set during the run (secret: true, no source) is masked where it is set', async () => {
+    const s = loaded(`variables:\n  pw: { type: string, secret: true }\nstart: v\nblocks:\n  v:\n    kind: Variable\n    set: { pw: '"hunter" + "2207"' }\n    exits: { next: r }\n  r: { kind: ReturnValue, values: { 1: 'Len([pw])' } }\n`);
+    const library: ScenarioLibrary = { dir: 'scenarios', scenarios: new Map([['Sec', s]]), issues: [] };
+    const r = await runScenario(library, 'Sec', { dryRun: true, ports: { clock: fixedClock(new Date()), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } } });
+    assert.equal(r.returnValues['1'], 10);
+    assert.deepEqual(r.trace[0]!.changed, { pw: '***' });
+    assert.deepEqual(r.variables, { pw: '***' });
+  });
+});
