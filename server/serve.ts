@@ -26,7 +26,7 @@ import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
 import { SyncRuns } from './sync-runs.js';
 import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
-import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
+import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from './startup-warnings.js';
 import { retryWindowText } from './store/backoff.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
@@ -263,7 +263,10 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
   const inTheHook = () => {
     const found = [...hookStatusWarnings(config.hook.scenario, host.library(), config.hook.returns.status), ...hookWriteWarnings(config.hook.scenario, host.library())];
     for (const w of found) logger.warn({ scenario: config.hook.scenario }, w);
-    return found;
+    // A secret the environment does not give: the scenario runs with an empty value, which the operator should know.
+    const variables = variableWarnings(host.library());
+    for (const w of variables) logger.warn({ scenarios: config.scenariosDir }, w);
+    return [...found, ...variables];
   };
   const perInstanceDatabases = () => {
     const found = sharedStoreDatabaseWarnings(config.store, config.databases, host.library());

@@ -1,5 +1,5 @@
 // What the start-up output warns about: settings that let the server start but make part of it fail on every request.
-import { closest, scenarioNameOf, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
+import { closest, scenarioNameOf, variableSourceWarnings, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { fileInFolder } from './scenario-host.js';
 
@@ -150,4 +150,12 @@ function connectionsUsed(library: ScenarioLibrary): Map<string, string[]> {
     }
   }
   return new Map([...used].sort(([a], [b]) => a.localeCompare(b)).map(([c, names]) => [c, [...names].sort()]));
+}
+
+/**
+ * Variables of the loaded scenarios that take their value from an environment variable that is not set (or a file
+ * that cannot be read) and so start empty, and secrets written in a scenario file, each with its place.
+ */
+export function variableWarnings(library: ScenarioLibrary, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
+  return [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name)).flatMap((s) => variableSourceWarnings(s, fileName));
 }

@@ -5,7 +5,7 @@ import pc from 'picocolors';
 import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type DeferredCheck, type ScenarioIssue } from '../../engine/index.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare } from '../../adapters/db/prepare-check.js';
-import { hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings } from '../../server/startup-warnings.js';
+import { hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from '../../server/startup-warnings.js';
 import { existingDataDir, loadLibrary, scenariosDir, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { watchValidation } from './validate-watch.js';
 
@@ -22,8 +22,10 @@ export interface Validation {
   deferred: DeferredCheck[];
   /**
    * What `serve` would warn about in the hook scenario, when the folder holds it: a status no answer may have, a write
-   * made while the webhook waits; and, with a PostgreSQL store configured, a scenario's connection that is SQLite (each
-   * instance's own). Not problems: the files are valid, and the exit code does not count them.
+   * made while the webhook waits; with a PostgreSQL store configured, a scenario's connection that is SQLite (each
+   * instance's own); and variables that take their value from an environment variable that is not set here or a file
+   * that cannot be read, or that are secrets written in the file. Not problems: the files are valid, and the exit code
+   * does not count them.
    */
   warnings: string[];
 }
@@ -80,7 +82,7 @@ export async function validate(groups: ValidationGroups, dataDir?: string): Prom
     }
     issues.push(...found.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
     // Files named as in the problems above (from the working folder), not from the scenarios folder as the server's log does.
-    warnings.push(...hookStatusWarnings(hook.scenario, library, hook.statusSlot), ...hookWriteWarnings(hook.scenario, library, (file) => file));
+    warnings.push(...hookStatusWarnings(hook.scenario, library, hook.statusSlot), ...hookWriteWarnings(hook.scenario, library, (file) => file), ...variableWarnings(library, (file) => file));
     // As `serve` says it: a scenario's SQLite database would be each instance's own under the configured PostgreSQL store.
     if (configured) warnings.push(...sharedStoreDatabaseWarnings(configured.store, configured.databases, library));
     count += files?.length ?? (await listScenarioFiles(dir)).length;
