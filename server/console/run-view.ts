@@ -1,6 +1,6 @@
 // Turns a run (stored record or dry-run result) into what the run pages show: steps with the variables after each
 // one, the path on the diagram, letters, Bpium calls and started scenarios.
-import { runErrorLocation, type Scenario } from '../../engine/index.js';
+import { runErrorLocation, SECRET_MASK, type Scenario } from '../../engine/index.js';
 import { fileInFolder } from '../scenario-host.js';
 import { diagramOf, markDiagram, pathMarks, type MarkedDiagram } from './scenario-graph.js';
 import { readBack, storedChanged } from '../stored-values.js';
@@ -60,11 +60,15 @@ export function runView(input: { scenarioName: string; trace: unknown; scenario:
   const trace = asTrace(input.trace);
   const s = input.scenario;
   const state = new Map<string, unknown>();
-  if (s) for (const v of s.variables.values()) state.set(v.name, v.initial);
+  // A secret variable's value (from the environment, a file or the YAML) is not for the readers of run pages.
+  if (s) for (const v of s.variables.values()) state.set(v.name, v.secret ? SECRET_MASK : v.initial);
   if (input.initial && typeof input.initial === 'object' && !Array.isArray(input.initial)) {
     // A job keeps the variables it copied as JSON; the run converted each to its declared type, so a datetime one
     // was a date there (and is shown as one).
-    for (const [k, v] of Object.entries(input.initial)) if (state.has(k)) state.set(k, readBack(v, s?.variables.get(k)?.type === 'datetime'));
+    for (const [k, v] of Object.entries(input.initial)) {
+      const decl = s?.variables.get(k);
+      if (state.has(k) && !decl?.secret) state.set(k, readBack(v, decl?.type === 'datetime'));
+    }
   }
   const steps: StepView[] = [];
   for (const t of trace) {
