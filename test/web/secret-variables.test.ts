@@ -107,4 +107,21 @@ describe('a secret variable from the environment through the server', () => {
       await new Promise((r) => gateway.close(r));
     }
   });
+
+  it('not set: the server starts and warns with the place of the declaration, in its log and its start-up warnings', { timeout: 30_000 }, async () => {
+    delete process.env.OKTELL_TEST_UNSET_TOKEN;
+    const log = capturingLogger();
+    const t = await startTestServer({
+      smtp: false,
+      logger: log.logger,
+      extraScenarios: { 'NeedsToken.yaml': `variables:\n  token: { type: string, env: OKTELL_TEST_UNSET_TOKEN }\nstart: r\nblocks:\n  r: { kind: ReturnValue, values: { 1: 'Len([token])' } }\n` },
+    });
+    try {
+      const expected = 'NeedsToken.yaml:2:3: variable token takes its value from environment variable OKTELL_TEST_UNSET_TOKEN, which is not set: it starts empty (set it, or give the declaration an initial: to make that the intended fallback)';
+      assert.deepEqual(t.server.warnings.filter((w) => w.includes('OKTELL_')), [expected]);
+      assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg === expected), JSON.stringify(log.lines.filter((l) => l.level === 'warn')));
+    } finally {
+      await t.cleanup();
+    }
+  });
 });
