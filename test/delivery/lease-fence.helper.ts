@@ -1,4 +1,4 @@
-// What the lease fence tests share: a scenario of two letters, and the letters an SMTP test server received by subject.
+// What the lease fence and pending-letter tests share: a scenario of two letters, and the letters an SMTP test server received by subject.
 import { simpleParser } from 'mailparser';
 import type { TestSmtpServer } from '../mail/smtp-server.helper.js';
 

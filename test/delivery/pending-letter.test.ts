@@ -19,25 +19,8 @@ import type { Store } from '../../server/store/store.port.js';
 import { tempDir } from '../helpers.js';
 import { smtpError, startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+import { TWO_LETTERS } from './lease-fence.helper.js';
 
-const TWO_LETTERS = `start: first
-blocks:
-  first:
-    kind: SendMail
-    to: '"ivan@example.com"'
-    subject: '"первое"'
-    text: '"t"'
-    exits: { success: second }
-  second:
-    kind: SendMail
-    to: '"ivan@example.com"'
-    subject: '"второе"'
-    text: '"t"'
-    exits: { success: sent }
-  sent:
-    kind: ReturnValue
-    values: { 1: '"sent"' }
-`;
 const FIRST = 'TwoLetters:first#1';
 const SECOND = 'TwoLetters:second#1';
 /** Marks are kept beside the outcome, under their own key (an older build reads only the step's own key). */
