@@ -9,14 +9,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioLibrary, randomIds, systemClock } from '../../engine/index.js';
-import { createWorkerPool } from '../../server/delivery/pool.js';
-import { deliveryStoreOf } from '../../server/delivery/store-link.js';
+import { loadScenarioLibrary } from '../../engine/index.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { JobStatus } from '../../server/store/store.port.js';
 import { tempDir } from '../helpers.js';
 import { smtpError, startSmtpServer } from '../mail/smtp-server.helper.js';
 import { runCli, type CliResult } from './cli.helper.js';
+import { mailPool } from '../delivery/pool.helper.js';
 
 const ONE_LETTER = `start: send
 blocks:
@@ -47,14 +46,8 @@ async function deadLetters(data: string, scenarios: string): Promise<{ unknown1:
   const store = await openSqliteStore({ file: join(data, 'oktell.sqlite'), defaultMaxAttempts: 1 });
   const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${smtp.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 }, socketTimeoutMs: 200, dataTimeoutMs: 400 });
   const ended: string[] = [];
-  const pool = createWorkerPool({
-    store: deliveryStoreOf(store),
-    host: { library: () => lib, libraryWithVersion: () => lib },
-    ports: { clock: systemClock, ids: randomIds, mailer },
-    concurrency: 1,
-    timeZone: 'UTC',
-    pollMs: 50,
-    onAttempt: (_job, _result, outcome) => void ended.push(outcome),
+  const pool = mailPool(store, lib, mailer, {
+        onAttempt: (_job, _result, outcome) => void ended.push(outcome),
   });
   try {
     pool.start();

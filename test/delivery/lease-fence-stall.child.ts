@@ -2,10 +2,9 @@
 // It prints one JSON line per finished attempt on stdout, its log on stderr, and exits after its first attempt.
 import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioLibrary, randomIds, systemClock, type LoggerPort } from '../../engine/index.js';
-import { createWorkerPool } from '../../server/delivery/pool.js';
-import { deliveryStoreOf } from '../../server/delivery/store-link.js';
+import { loadScenarioLibrary, type LoggerPort } from '../../engine/index.js';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
+import { mailPool } from './pool.helper.js';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -28,14 +27,8 @@ const mailer = createSmtpMailer({
   dataTimeoutMs: 120_000,
   pendingMarkMs: 120_000,
 });
-const pool = createWorkerPool({
-  store: deliveryStoreOf(store),
-  host: { library: () => lib, libraryWithVersion: () => lib },
-  ports: { clock: systemClock, ids: randomIds, mailer },
-  concurrency: 1,
-  timeZone: 'UTC',
-  pollMs: 50,
-  leaseMs: Number(env('FENCE_LEASE_MS')),
+const pool = mailPool(store, lib, mailer, {
+    leaseMs: Number(env('FENCE_LEASE_MS')),
   logger,
   onAttempt: (_job, result, outcome) => {
     process.stdout.write(`${JSON.stringify({ outcome, code: result.error?.code ?? null, mails: result.mails.map((m) => [m.subject, m.status]) })}\n`);

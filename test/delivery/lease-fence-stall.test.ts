@@ -11,14 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioLibrary, randomIds, systemClock, type RunResult } from '../../engine/index.js';
-import { createWorkerPool } from '../../server/delivery/pool.js';
-import { deliveryStoreOf } from '../../server/delivery/store-link.js';
+import { loadScenarioLibrary, type RunResult } from '../../engine/index.js';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { tempDir } from '../helpers.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 import { subjectsOf, TWO_LETTERS } from './lease-fence.helper.js';
+import { mailPool } from './pool.helper.js';
 
 /** The shortest lease the server accepts: the takeover comes 3 s after the stop at most. */
 const LEASE_MS = 3000;
@@ -51,14 +50,8 @@ describe('an instance stopped (SIGSTOP) past its lease in the middle of a job', 
     const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
     const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
     const taken: Array<{ outcome: string; result: RunResult }> = [];
-    const b = createWorkerPool({
-      store: deliveryStoreOf(store),
-      host: { library: () => lib, libraryWithVersion: () => lib },
-      ports: { clock: systemClock, ids: randomIds, mailer },
-      concurrency: 1,
-      timeZone: 'UTC',
-      pollMs: 50,
-      leaseMs: LEASE_MS,
+    const b = mailPool(store, lib, mailer, {
+            leaseMs: LEASE_MS,
       onAttempt: (_job, result, outcome) => void taken.push({ outcome, result }),
     });
     let out = '';

@@ -8,13 +8,12 @@ import { describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioLibrary, randomIds, systemClock, type RunResult } from '../../engine/index.js';
-import { createWorkerPool } from '../../server/delivery/pool.js';
-import { deliveryStoreOf } from '../../server/delivery/store-link.js';
+import { loadScenarioLibrary, type RunResult } from '../../engine/index.js';
 import { letterTally } from '../../server/metrics.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
+import { mailPool } from './pool.helper.js';
 
 // Two letters; the second has an error exit, which an unknown outcome must not take (the run would end "completed",
 // and nobody would look at the letter).
@@ -56,14 +55,8 @@ describe('a letter whose outcome is unknown, through the job queue', { timeout: 
     const store = await openSqliteStore({ file: join(t.dir, 'q.db') });
     const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 40 }, socketTimeoutMs: 200, dataTimeoutMs: 400 });
     const attempts: Array<{ outcome: string; result: RunResult }> = [];
-    const pool = createWorkerPool({
-      store: deliveryStoreOf(store),
-      host: { library: () => lib, libraryWithVersion: () => lib },
-      ports: { clock: systemClock, ids: randomIds, mailer },
-      concurrency: 1,
-      timeZone: 'UTC',
-      pollMs: 50,
-      onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
+    const pool = mailPool(store, lib, mailer, {
+            onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
     });
     try {
       const [id] = await store.enqueueJobs([{ scenario: 'TwoLetters', params: {} }]);
