@@ -47,7 +47,7 @@ async function deadLetters(data: string, scenarios: string): Promise<{ unknown1:
   const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${smtp.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 }, socketTimeoutMs: 200, dataTimeoutMs: 400 });
   const ended: string[] = [];
   const pool = mailPool(store, lib, mailer, {
-        onAttempt: (_job, _result, outcome) => void ended.push(outcome),
+    onAttempt: (_job, _result, outcome) => void ended.push(outcome),
   });
   try {
     pool.start();

@@ -28,7 +28,7 @@ const mailer = createSmtpMailer({
   pendingMarkMs: 120_000,
 });
 const pool = mailPool(store, lib, mailer, {
-    leaseMs: Number(env('FENCE_LEASE_MS')),
+  leaseMs: Number(env('FENCE_LEASE_MS')),
   logger,
   onAttempt: (_job, result, outcome) => {
     process.stdout.write(`${JSON.stringify({ outcome, code: result.error?.code ?? null, mails: result.mails.map((m) => [m.subject, m.status]) })}\n`);

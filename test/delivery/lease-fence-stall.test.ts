@@ -51,7 +51,7 @@ describe('an instance stopped (SIGSTOP) past its lease in the middle of a job', 
     const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
     const taken: Array<{ outcome: string; result: RunResult }> = [];
     const b = mailPool(store, lib, mailer, {
-            leaseMs: LEASE_MS,
+      leaseMs: LEASE_MS,
       onAttempt: (_job, result, outcome) => void taken.push({ outcome, result }),
     });
     let out = '';

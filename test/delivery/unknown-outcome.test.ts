@@ -56,7 +56,7 @@ describe('a letter whose outcome is unknown, through the job queue', { timeout: 
     const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 40 }, socketTimeoutMs: 200, dataTimeoutMs: 400 });
     const attempts: Array<{ outcome: string; result: RunResult }> = [];
     const pool = mailPool(store, lib, mailer, {
-            onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
+      onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
     });
     try {
       const [id] = await store.enqueueJobs([{ scenario: 'TwoLetters', params: {} }]);
