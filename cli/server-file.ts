@@ -5,6 +5,13 @@ import { join } from 'node:path';
 
 export const SERVER_FILE = 'serve.json';
 
+/**
+ * The store of the folder's last server when that store is PostgreSQL, kept after the server stops (its `serve.json`
+ * goes): a command given only the folder is still refused rather than answered from an empty SQLite file there. A
+ * server that starts on the folder with SQLite removes it.
+ */
+export const STORE_FILE = 'store.json';
+
 export interface ServerFile {
   /** The process that wrote it; a file whose process is gone is ignored. */
   pid: number;
@@ -59,6 +66,33 @@ export function removeServerFile(dataDir: string, pid = process.pid): void {
   }
 }
 
+/**
+ * Keeps `store.json` in step with the server that starts on the folder: written (owner-only, password masked, like
+ * `serve.json`) for a PostgreSQL store, removed for SQLite.
+ */
+export function writeStoreFile(dataDir: string, store: ServerFileStore): void {
+  const file = join(dataDir, STORE_FILE);
+  if (store.kind === 'sqlite') {
+    try {
+      unlinkSync(file);
+    } catch {
+      // None: the folder was never a PostgreSQL server's.
+    }
+    return;
+  }
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ store, since: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+function readStoreFile(dataDir: string): ServerFileStore | undefined {
+  try {
+    return storeEntry((JSON.parse(readFileSync(join(dataDir, STORE_FILE), 'utf8')) as { store?: unknown } | null)?.store);
+  } catch {
+    return undefined;
+  }
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -100,12 +134,16 @@ function storeEntry(v: unknown): ServerFileStore | undefined {
 
 /**
  * The PostgreSQL store named by the folder's `serve.json`, with whether its server still runs. The file of a killed
- * server counts too: it was serving that folder with PostgreSQL, and most likely will again when restarted.
+ * server counts too: it was serving that folder with PostgreSQL, and most likely will again when restarted. With no
+ * `serve.json` (its server stopped normally), the `store.json` that server left; `pid` is then undefined.
  */
-export function folderPostgresStore(dataDir: string): { url: string; configFile?: string; pid: number; running: boolean } | undefined {
-  const file = readServerFile(dataDir, () => true);
-  if (file?.store?.kind !== 'postgres') return undefined;
-  return { url: file.store.url, ...(file.store.configFile ? { configFile: file.store.configFile } : {}), pid: file.pid, running: processAlive(file.pid) };
+export function folderPostgresStore(dataDir: string): { url: string; configFile?: string; pid?: number; running: boolean; file: string } | undefined {
+  const served = readServerFile(dataDir, () => true);
+  const store = served ? served.store : readStoreFile(dataDir);
+  if (store?.kind !== 'postgres') return undefined;
+  const configFile = store.configFile ? { configFile: store.configFile } : {};
+  if (served) return { url: store.url, ...configFile, pid: served.pid, running: processAlive(served.pid), file: SERVER_FILE };
+  return { url: store.url, ...configFile, running: false, file: STORE_FILE };
 }
 
 /**

@@ -17,7 +17,7 @@ import { folderPostgresStore } from './server-file.js';
 export { STORE_DATA_DIR_HELP } from './help-texts.js';
 
 /**
- * Refuses (exit 2) to use a SQLite store in a data folder whose server uses PostgreSQL, as its `serve.json` says: the
+ * Refuses (exit 2) to use a SQLite store in a data folder whose server uses PostgreSQL, as its `serve.json` (or, once that server stopped, its `store.json`) says: the
  * shell lacks the server's OKTELL_STORE (a systemd EnvironmentFile, say), and the command would answer from an empty
  * file ("no runs recorded yet", "nothing to replay") or queue a job there that no server ever runs. One line naming the
  * server's store and the command to type instead. `argv`: the command's words, repeated in that line.
@@ -28,7 +28,8 @@ export function refuseSqliteBesidePostgres(dataDir: string, argv: readonly strin
   const words = argv.map(shellWord).join(' ');
   const via = pg.configFile ? `OKTELL_CONFIG=${shellWord(pg.configFile)}` : `OKTELL_STORE=${shellWord(pg.url)}`;
   const password = !pg.configFile && pg.url.includes('***') ? ' (the password in place of ***)' : '';
-  const stale = pg.running ? '' : ` (that server, pid ${pg.pid}, is not running now; if the folder no longer belongs to a PostgreSQL server, remove its serve.json)`;
+  const gone = pg.pid === undefined ? 'that server has stopped' : `that server, pid ${pg.pid}, is not running now`;
+  const stale = pg.running ? '' : ` (${gone}; if the folder no longer belongs to a PostgreSQL server, remove its ${pg.file})`;
   const named = pg.configFile ? `the PostgreSQL store of ${pg.configFile} (${pg.url})` : `the PostgreSQL store ${pg.url}`;
   throw new UsageError(`the server of ${dataDir} uses ${named}, not a SQLite file in that folder: nothing is read or written there${stale}; give this command the server's store: ${via} npx oktell-emu ${words}${password}`);
 }

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { dataDirArg, shellWord, UsageError } from '../config.js';
 import { ConfigError, envSetting, type StoreSetting } from '../../server/config.js';
 import { redactPostgresUrl } from '../../server/store/postgres.url.js';
-import { removeServerFile, writeServerFile, type ServerFile, type ServerFileStore } from '../server-file.js';
+import { removeServerFile, writeServerFile, writeStoreFile, type ServerFile, type ServerFileStore } from '../server-file.js';
 import { DEMO_PASSWORD, type BpiumEmulator } from '../../bpium-emulator/index.js';
 import { DamagedStoreError } from '../../server/store/sqlite-check.js';
 import type { ServiceTask } from '../../server/tasks/definitions.js';
@@ -58,6 +58,8 @@ export async function serveAction(o: ServeOpts): Promise<void> {
   // rather than answered from an empty SQLite file there.
   const storeEntry = serverFileStore(server.config.store, process.env, server.config.configFile);
   writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString(), store: storeEntry });
+  // serve.json goes when the server stops; store.json stays, so the refusal outlives the server.
+  writeStoreFile(server.config.dataDir, storeEntry);
   const u = hookUser(server.users)!;
   const rights = (x: OktellUser) => rightsOf(x).join(', ');
   const lib = server.host.library();

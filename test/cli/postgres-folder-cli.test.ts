@@ -4,7 +4,7 @@
 // for that, with the password masked; a folder of a SQLite server, or of an older server's serve.json, works as before.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { repoPath, tempDir } from '../helpers.js';
@@ -83,6 +83,22 @@ describe('a command without OKTELL_STORE on the data folder of a PostgreSQL serv
     assert.deepEqual(readdirSync(data), ['serve.json']);
   });
 
+  it('a server stopped normally leaves store.json: the refusal outlives it and says to remove that file', () => {
+    const data = join(tmp.dir, 'pg-stopped');
+    mkdirSync(data);
+    writeFileSync(join(data, 'store.json'), JSON.stringify({ store: { kind: 'postgres', url: MASKED }, since: new Date().toISOString() }));
+    const r = cli(['runs'], data);
+    assert.equal(r.code, 2, r.stdout);
+    assert.equal(
+      r.stderr,
+      `oktell-emu: the server of ${data} uses the PostgreSQL store ${MASKED}, not a SQLite file in that folder: nothing is read or written there (that server has stopped; if the folder no longer belongs to a PostgreSQL server, remove its store.json); give this command the server's store: OKTELL_STORE='${MASKED}' npx oktell-emu runs --data-dir ${data} (the password in place of ***)\n`,
+    );
+    assert.deepEqual(readdirSync(data), ['store.json']);
+    // A live SQLite server's serve.json decides over an old store.json.
+    serveFile(data, process.pid, { kind: 'sqlite' });
+    assert.deepEqual(cli(['runs'], data), { code: 0, stdout: 'no runs recorded yet\n', stderr: '' });
+  });
+
   it('the folder of a SQLite server, or an older server’s serve.json without a store, works as before', () => {
     for (const [name, store] of [['sqlite', { kind: 'sqlite' }], ['older', undefined]] as const) {
       const data = join(tmp.dir, name);
@@ -117,9 +133,13 @@ describe('serve records its store in serve.json', () => {
 
   it('SQLite: kind sqlite, and the commands read its folder', { timeout: 90_000 }, async () => {
     const data = join(tmp.dir, 'sqlite');
+    // Left by an earlier PostgreSQL server of the folder: a SQLite server takes the folder over and removes it.
+    mkdirSync(data, { recursive: true, mode: 0o700 });
+    writeFileSync(join(data, 'store.json'), JSON.stringify({ store: { kind: 'postgres', url: 'postgres://old@db/oktell' } }));
     const serve = await startServeProcess({ dataDir: data, env: { OKTELL_STORE: '' } });
     try {
       assert.deepEqual(storeOf(data), { kind: 'sqlite' });
+      assert.equal(existsSync(join(data, 'store.json')), false, 'store.json removed');
       const r = runCli(['runs', '--data-dir', data], { unset: ['OKTELL_STORE', 'OKTELL_CONFIG'] });
       assert.equal(r.code, 0, r.stderr);
     } finally {
@@ -133,9 +153,9 @@ describe('serve records its store in serve.json', () => {
     const url = urlWithSchema(pgAvailable.url!, schema);
     const data = join(tmp.dir, 'pg');
     const serve = await startServeProcess({ dataDir: data, env: { OKTELL_STORE: url } });
+    const masked = new URL(url);
+    masked.password = '***';
     try {
-      const masked = new URL(url);
-      masked.password = '***';
       assert.deepEqual(storeOf(data), { kind: 'postgres', url: masked.toString() });
       assert.doesNotMatch(readFileSync(join(data, 'serve.json'), 'utf8'), new RegExp(`:${new URL(url).password}@`), 'no password in serve.json');
 
@@ -153,5 +173,14 @@ describe('serve records its store in serve.json', () => {
     } finally {
       await serve.stop();
     }
+    // Stopped normally: serve.json is gone, store.json (owner-only, no password) keeps the refusal.
+    assert.equal(existsSync(join(data, 'serve.json')), false);
+    const kept = readFileSync(join(data, 'store.json'), 'utf8');
+    assert.deepEqual((JSON.parse(kept) as { store: unknown }).store, { kind: 'postgres', url: masked.toString() });
+    assert.doesNotMatch(kept, new RegExp(`:${new URL(url).password}@`), 'no password in store.json');
+    assert.equal(statSync(join(data, 'store.json')).mode & 0o777, 0o600);
+    const stopped = runCli(['runs', '--data-dir', data], { unset: ['OKTELL_STORE', 'OKTELL_CONFIG'] });
+    assert.equal(stopped.code, 2, stopped.stdout);
+    assert.match(stopped.stderr, /\(that server has stopped; if the folder no longer belongs to a PostgreSQL server, remove its store\.json\)/);
   });
 });
