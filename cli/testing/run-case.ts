@@ -23,7 +23,7 @@ import {
 } from '../../engine/index.js';
 import { loadLibrary } from '../config.js';
 import { match, observe, unexpectedRunErrors, type Mismatch, type Observed, type RunErrorAt } from './expectations.js';
-import type { DataSet, TestCase, TestClock } from './test-file.js';
+import { knownConnections, type DataSet, type TestCase, type TestClock } from './test-file.js';
 
 /** Loaded scenario folders, one per folder and time zone (templates format dates in the case's zone). */
 export class LibraryCache {
@@ -75,7 +75,7 @@ export interface CaseDefaults {
 
 export async function runCase(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], defaults: CaseDefaults = {}): Promise<CaseOutcome> {
   const t0 = performance.now();
-  const data = caseDatabases(c, library.dir);
+  const data = caseDatabases(c, library.dir, knownConnections(library));
   let outcome: CaseOutcome;
   try {
     outcome = await runWith(c, library, templates, data.port, t0, defaults);
@@ -96,14 +96,16 @@ interface CaseDatabases {
 }
 
 /**
- * The case's databases. A case with a `db:` data set gets them at once, so that a data set the database refuses is
- * reported even when the scenario never reaches a statement. Any other case gets them on its first statement: most
- * cases touch no database, and a temporary folder with SQLite files and the migrations for each costs more than the
- * run itself.
+ * The case's databases: `main`, every connection a block of the folder names or a migrations folder has, and every
+ * connection its `db:` names, as the server has them configured. A case with a `db:` data set gets them at once, so
+ * that a data set the database refuses is reported even when the scenario never reaches a statement. Any other case
+ * gets them on its first statement: most cases touch no database, and a temporary folder with SQLite files and the
+ * migrations for each costs more than the run itself.
  */
-function caseDatabases(c: TestCase, scenariosDir: string): CaseDatabases {
-  if (Object.keys(c.db).length) return { ...freshDatabases(c, scenariosDir), setupFailure: () => undefined };
-  return onFirstStatement(['main'], () => freshDatabases(c, scenariosDir));
+function caseDatabases(c: TestCase, scenariosDir: string, used: readonly string[]): CaseDatabases {
+  const connections = [...new Set(['main', ...used, ...Object.keys(c.db)])];
+  if (Object.keys(c.db).length) return { ...freshDatabases(c, scenariosDir, connections), setupFailure: () => undefined };
+  return onFirstStatement(connections, () => freshDatabases(c, scenariosDir, connections));
 }
 
 /** A port that makes the databases when a statement first needs them; `dialect` is known without them (SQLite). */
@@ -133,13 +135,13 @@ function onFirstStatement(connections: readonly string[], make: () => { port: Cl
 }
 
 /**
- * Fresh SQLite databases for the case (`main` and each connection its `db:` names), with the scenarios' migrations
- * and the case's data applied, reached through a port that rolls back like any dry run's.
+ * Fresh SQLite databases for the case's `connections`, with the scenarios' migrations and the case's data applied,
+ * reached through a port that rolls back like any dry run's.
  */
-function freshDatabases(c: TestCase, scenariosDir: string): { port: ClosableDatabasePort; close(): Promise<void> } {
+function freshDatabases(c: TestCase, scenariosDir: string, connections: readonly string[]): { port: ClosableDatabasePort; close(): Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'oktell-test-db-'));
   const settings: DatabaseSettings = {};
-  for (const name of new Set(['main', ...Object.keys(c.db)])) settings[name] = { dialect: 'sqlite', path: join(dir, `${name}.sqlite`) };
+  for (const name of connections) settings[name] = { dialect: 'sqlite', path: join(dir, `${name}.sqlite`) };
   const port = createDatabasePort(settings, { rollsBack: true });
   const close = async () => {
     await port.close();

@@ -561,7 +561,7 @@ function connectionProblems(file: TestFile, library: ScenarioLibrary, c: TestCas
 }
 
 /** `main`, the connections of the folder's DbQuery and DbProcedure blocks, and those with migrations (db/<name>/). */
-function knownConnections(library: ScenarioLibrary): string[] {
+export function knownConnections(library: ScenarioLibrary): string[] {
   const names = new Set(['main']);
   const blocks = [...[...library.scenarios.values()].flatMap((s) => [...s.blocks.values()]), ...(library.compiled ?? []).map((c) => c.block)];
   for (const b of blocks) {

@@ -128,6 +128,51 @@ describe('oktell-emu test with db: data sets', () => {
     }
   });
 
+  it('a case without db: gets every connection the folder uses, not only main, as a recorded case expects', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'crm'), { recursive: true });
+      mkdirSync(join(scenarios, 'tests'));
+      // One connection with migrations, one only named by a block: both exist in a case, fresh and empty but for them.
+      writeFileSync(join(scenarios, 'db', 'crm', '001-clients.sql'), "CREATE TABLE clients (phone TEXT, name TEXT); INSERT INTO clients VALUES ('+7001', 'Анна');");
+      writeFileSync(join(scenarios, 'Lookup.yaml'), [
+        'variables: { name: string, n: number }',
+        'start: find',
+        'blocks:',
+        '  find:',
+        '    kind: DbQuery',
+        '    connection: crm',
+        '    sql: SELECT name FROM clients WHERE phone = :phone',
+        '    params: { phone: InputParameter(1) }',
+        '    exits: { success: scratch }',
+        '  scratch:',
+        '    kind: DbQuery',
+        '    connection: scratch',
+        '    sql: SELECT 1 AS n',
+        '',
+      ].join('\n'));
+      writeFileSync(join(scenarios, 'tests', 'lookup.test.yaml'), [
+        'cases:',
+        '  - name: named connections without db',
+        '    scenario: Lookup',
+        '    params: { 1: "+7001" }',
+        '    expect:',
+        '      status: completed',
+        '      variables: { name: Анна, n: 1 }',
+        '      dbCalls:',
+        '        - { connection: crm, status: ok, rowCount: 1 }',
+        '        - { connection: scratch, status: ok, rowCount: 1 }',
+        '',
+      ].join('\n'));
+      const r = runCli(['test', '--scenarios', scenarios], { OKTELL_DATA_DIR: join(tmp.dir, 'var') });
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, /1 passed, 0 failed/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('a migration that fails on a fresh test database is a problem at its file', () => {
     const tmp = tempDir();
     try {
