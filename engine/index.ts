@@ -12,7 +12,7 @@ export { cutText, cutTextParts, TRACE_TEXT_CHARS } from './cut-text.js';
 export { loadScenarioText, scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOptions, type LoadResult } from './loader.js';
 export { expressionSchema, variableNameSchema } from './well-formed.js';
 export { defaultOf, returnValueSlot, variableSourceWarnings } from './variables.js';
-export { SECRET_MASK, maskSecretTexts } from './secrets.js';
+export { SECRET_MASK, maskSecretTexts, answerValues } from './secrets.js';
 export { outlineOfScenario, outlineOfText, unwiredEnd, blockDetail, EXIT_END_LABELS, type ScenarioOutline, type OutlineBlock, type OutlineExit, type ExitEnd } from './outline.js';
 export { loadScenarioLibrary, listScenarioFiles, listScenarioFilesSync, SCENARIO_EXTENSIONS, type ScenarioLibrary, type TemplateChecker, type LibraryOptions } from './library.js';
 export { runScenario, DEFAULT_LIMITS, DEFAULT_MAX_EFFECTS, type EnginePorts, type RunOptions, type RunLimits } from './interpreter.js';

@@ -3,7 +3,7 @@ import { EffectError, RUN_ERROR_CODES as R, RunFailure } from './errors.js';
 import { ExpressionRuntimeError, type CompiledExpression } from './expr/index.js';
 import { traceCutter } from './cut-text.js';
 import { isStackOverflow } from './json-text.js';
-import { RunSecrets, SECRET_MASK } from './secrets.js';
+import { maskReturnValues, RunSecrets, SECRET_MASK } from './secrets.js';
 import type { ScenarioLibrary } from './library.js';
 import { NO_MARKS, onInterrupted, pendingMarks, readJournal } from './pending-effects.js';
 import type {
@@ -241,7 +241,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     startParameter: () => frame.startParam,
     setReturnValue(n, value) {
       returnValues.set(n, value);
-      if (traceOn) (changed ??= {})[`Return value ${n}`] = traceValue(value);
+      // A number that is a secret's value is known as one now (its variable holds it); a text is masked with the record.
+      if (traceOn) (changed ??= {})[`Return value ${n}`] = traceValue(secrets.maskValue(value));
     },
     hasExit: (exit) => block!.exits[exit] !== undefined,
     bpium: ports.bpium,
@@ -408,11 +409,13 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   base.variables = secrets.maskTexts(secrets.maskVariables(Object.fromEntries(vars)));
   if (!secrets.none) maskRecord();
   base.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
-  return failure ? { ...base, status: 'failed', error: failure } : { ...base, status: 'completed' };
+  // The return values as the record shows them; the scenario's answer keeps them as set (secrets.ts, answerValues).
+  const result: RunResult = failure ? { ...base, status: 'failed', error: failure } : { ...base, status: 'completed' };
+  return maskReturnValues(result, secrets);
 
   /**
    * Replaces the run's secret values wherever the record quotes them: a header or URL built from a secret, an error
-   * message, a letter. The return values are not masked: they are the scenario's answer (the hook's HTTP response).
+   * message, a letter. The return values are masked apart (maskReturnValues): the answer to the caller keeps them.
    */
   function maskRecord() {
     base.trace = secrets.maskTexts(base.trace);

@@ -1,6 +1,7 @@
 // Secret variables in a run's record: what a run keeps for people to read (its trace, variables, calls, letters,
-// error) shows `***` in place of a secret, while the blocks used the value itself.
-import type { Scenario } from './model.js';
+// error, return values) shows `***` in place of a secret, while the blocks used the value itself, and the scenario's
+// answer to its caller (answerValues) has the return values as set.
+import type { RunResult, Scenario } from './model.js';
 import type { Value } from './values.js';
 
 /** What a secret value is shown as. */
@@ -53,6 +54,47 @@ export class RunSecrets {
   maskTexts<T>(data: T): T {
     return maskSecretTexts(data, [...this.texts]);
   }
+
+  /**
+   * A value as the record shows it: a text with the secret values in it masked, and a number or yes/no that is a
+   * secret value (a number variable from the environment, returned as it is) as the mask.
+   */
+  maskValue(v: Value): Value {
+    if (typeof v === 'string') return this.maskTexts(v);
+    if ((typeof v === 'number' || typeof v === 'boolean') && this.texts.has(String(v))) return SECRET_MASK;
+    return v;
+  }
+}
+
+/** Where a run result keeps its return values as the scenario set them, when its `returnValues` had secrets masked. */
+const ANSWER = Symbol('the return values as set');
+type Answered = { [ANSWER]?: Record<string, Value> };
+
+/**
+ * `result` with `returnValues` as the record shows them (secret values masked, see RunSecrets.maskValue), keeping the
+ * values as set for answerValues. They are kept under a symbol: JSON (`run --json`, the store) and copies made for
+ * another thread leave them out, while a spread copy of the result keeps them.
+ */
+export function maskReturnValues<T extends { returnValues: Record<string, Value> }>(result: T, secrets: RunSecrets): T {
+  if (secrets.none) return result;
+  let masked: Record<string, Value> | undefined;
+  for (const [k, v] of Object.entries(result.returnValues)) {
+    const m = secrets.maskValue(v);
+    if (m !== v) (masked ??= { ...result.returnValues })[k] = m;
+  }
+  if (!masked) return result;
+  const answered: T & Answered = { ...result, returnValues: masked };
+  answered[ANSWER] = result.returnValues;
+  return answered;
+}
+
+/**
+ * The return values of a run as the scenario set them, secrets included: its answer to the caller that waits for
+ * it (the hook's HTTP response, the Web-API's returnvalue), which the scenario's author chose to send. Anything
+ * recorded or shown takes `result.returnValues`, where secret values are masked.
+ */
+export function answerValues(result: Pick<RunResult, 'returnValues'>): Record<string, Value> {
+  return (result as Answered)[ANSWER] ?? result.returnValues;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The express application of the emulated Oktell web server: own routes under /-/, the Web-API, and the HTTP404
 // hook for every other path.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { closest, runScenario, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
+import { closest, runScenario, answerValues, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
 import { basicAuth, type OktellUser, type Right } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { letterTally, type Metrics } from './metrics.js';
@@ -303,7 +303,8 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(200, { started: true, startResult: 2, returnValue: '', runId });
     return;
   }
-  const rv1 = outcome.returnValues['1'];
+  // The caller gets return value 1 as the scenario set it; the run recorded above has secret values masked.
+  const rv1 = answerValues(outcome)['1'];
   answer(200, {
     started: true,
     startResult: outcome.status === 'completed' ? 0 : 1,

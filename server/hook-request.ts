@@ -1,6 +1,6 @@
 // Pure pieces of the HTTP404 hook: request → input parameters, return values → response, the Bpium delivery key.
 import { createHash } from 'node:crypto';
-import { cutTextParts, toText, type RunResult, type Value } from '../engine/index.js';
+import { cutTextParts, answerValues, toText, type RunResult, type Value } from '../engine/index.js';
 import type { ServerConfig } from './config.js';
 import { peekJsonText } from './json-peek.js';
 import { isSecretHeader } from '../adapters/web/redact.js';
@@ -175,7 +175,8 @@ export function hookResponse(result: RunResult, map: ServerConfig['hook']['retur
   if (result.status === 'failed') {
     return { status: 500, contentType: 'text/plain; charset=utf-8', body: `500 Internal Server Error: scenario ${result.scenario} failed (run ${result.runId})\n` };
   }
-  const rv = result.returnValues;
+  // The answer carries the return values as the scenario set them; the record (and the log) has them masked.
+  const rv = answerValues(result);
   const statusValue = rv[String(map.status)];
   const bodyValue = rv[String(map.body)];
   const typeValue = rv[String(map.contentType)];
@@ -188,7 +189,8 @@ export function hookResponse(result: RunResult, map: ServerConfig['hook']['retur
     // 1xx are interim answers (100 Continue, 101 Switching Protocols): sent as the final answer, with a body, they
     // leave the client waiting or make a proxy treat the connection as upgraded.
     if (!Number.isInteger(n) || n < 200 || n > 599) {
-      const problem = `scenario ${result.scenario} set return value ${map.status} to ${JSON.stringify(String(statusValue)).slice(0, 40)}, not an HTTP status for an answer (200–599)`;
+      const shown = result.returnValues[String(map.status)];
+      const problem = `scenario ${result.scenario} set return value ${map.status} to ${JSON.stringify(String(shown)).slice(0, 40)}, not an HTTP status for an answer (200–599)`;
       return { status: 500, contentType: 'text/plain; charset=utf-8', body: `500 Internal Server Error: ${problem} (run ${result.runId})\n`, problem };
     }
     status = n;

@@ -114,7 +114,7 @@ describe('a run with a secret variable', () => {
     const ports: EnginePorts = { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async (req) => (starts.push(req), { runId: 'child-1' }) } };
     const r = await runScenario(library, 'Sec', { dryRun: true, ports });
     assert.equal(r.status, 'completed', JSON.stringify(r.error));
-    // The block used the value (its length), and the return value, the scenario's answer, is kept as it is.
+    // The block used the value (its length); the return value holds no secret text and is kept as it is.
     assert.equal(r.returnValues['1'], `sent ${TOKEN.length}`);
     assert.deepEqual(r.variables, { tok: '***', header: 'Bearer ***' });
     assert.deepEqual(r.trace[0]!.changed, { header: 'Bearer ***' });
