@@ -4,9 +4,37 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative } from 'node:path';
 import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
 import { loadScenarioText, scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOptions, type ScenarioReferences } from './loader.js';
-import type { Scenario } from './model.js';
+import type { Block, Scenario } from './model.js';
 import { closest } from './suggest.js';
 import { notAScenario } from './other-files.js';
+
+/** A block, with the name of the scenario it is written in. */
+export interface ScenarioBlock {
+  scenario: string;
+  block: Pick<Block, 'kind' | 'config'>;
+}
+
+/** The blocks of `scenarios`, each with its scenario's name. */
+export function blocksOfScenarios(scenarios: Iterable<Scenario>): ScenarioBlock[] {
+  return [...scenarios].flatMap((s) => [...s.blocks.values()].map((block) => ({ scenario: s.name, block })));
+}
+
+/**
+ * Each database connection the DbQuery and DbProcedure blocks among `blocks` name (`connection:`), with the scenarios
+ * those blocks are in, once each: connections and scenarios in the order first met. A block whose file has problems
+ * may have no config: it names none.
+ */
+export function connectionsOfBlocks(blocks: Iterable<ScenarioBlock>): Map<string, string[]> {
+  const used = new Map<string, Set<string>>();
+  for (const { scenario, block } of blocks) {
+    if (block.kind !== 'DbQuery' && block.kind !== 'DbProcedure') continue;
+    const connection = (block.config as { connection?: unknown } | undefined)?.connection;
+    if (typeof connection !== 'string') continue;
+    if (!used.has(connection)) used.set(connection, new Set());
+    used.get(connection)!.add(scenario);
+  }
+  return new Map([...used].map(([c, names]) => [c, [...names]]));
+}
 
 /** What the library needs to know about mail templates to check them at load time. */
 export interface TemplateChecker {

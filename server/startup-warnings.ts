@@ -1,5 +1,5 @@
 // What the start-up output warns about: settings that let the server start but make part of it fail on every request.
-import { closest, scenarioNameOf, variableSourceWarnings, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
+import { blocksOfScenarios, closest, connectionsOfBlocks, scenarioNameOf, variableSourceWarnings, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { fileInFolder } from './scenario-host.js';
 
@@ -139,16 +139,7 @@ export function sharedStoreDatabaseWarnings(store: { kind: string }, databases: 
 
 /** Each connection the DbQuery and DbProcedure blocks of the loaded scenarios use, with those scenarios' names, sorted. */
 function connectionsUsed(library: ScenarioLibrary): Map<string, string[]> {
-  const used = new Map<string, Set<string>>();
-  for (const s of library.scenarios.values()) {
-    for (const block of s.blocks.values()) {
-      if (block.kind !== 'DbQuery' && block.kind !== 'DbProcedure') continue;
-      const connection = (block.config as { connection?: unknown }).connection;
-      if (typeof connection !== 'string') continue;
-      if (!used.has(connection)) used.set(connection, new Set());
-      used.get(connection)!.add(s.name);
-    }
-  }
+  const used = connectionsOfBlocks(blocksOfScenarios(library.scenarios.values()));
   return new Map([...used].sort(([a], [b]) => a.localeCompare(b)).map(([c, names]) => [c, [...names].sort()]));
 }
 

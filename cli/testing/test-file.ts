@@ -4,13 +4,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import {
+  blocksOfScenarios,
   closest,
   coerceToType,
+  connectionsOfBlocks,
   ExpressionRuntimeError,
   SCENARIO_ERROR_CODES as C,
   firstSyntaxProblem,
+  scenarioNameOf,
   YamlSource,
   type PathSeg,
+  type ScenarioBlock,
   type ScenarioErrorCode,
   type ScenarioIssue,
   type ScenarioLibrary,
@@ -562,12 +566,12 @@ function connectionProblems(file: TestFile, library: ScenarioLibrary, c: TestCas
 
 /** `main`, the connections of the folder's DbQuery and DbProcedure blocks, and those with migrations (db/<name>/). */
 export function knownConnections(library: ScenarioLibrary): string[] {
-  const names = new Set(['main']);
-  const blocks = [...[...library.scenarios.values()].flatMap((s) => [...s.blocks.values()]), ...(library.compiled ?? []).map((c) => c.block)];
-  for (const b of blocks) {
-    const connection = (b.config as { connection?: unknown } | undefined)?.connection;
-    if (typeof connection === 'string') names.add(connection);
-  }
+  const blocks: ScenarioBlock[] = [
+    ...blocksOfScenarios(library.scenarios.values()),
+    // The blocks of files with problems: a connection being edited is still known.
+    ...(library.compiled ?? []).map((c) => ({ scenario: scenarioNameOf(c.block.loc.file), block: c.block })),
+  ];
+  const names = new Set(['main', ...connectionsOfBlocks(blocks).keys()]);
   try {
     for (const d of readdirSync(join(library.dir, 'db'), { withFileTypes: true })) if (d.isDirectory()) names.add(d.name);
   } catch {

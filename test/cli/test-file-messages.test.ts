@@ -1,9 +1,10 @@
 // The messages for mistakes in scenario test files and the fixture files they name: YAML slips get the scenario
 // loader's hints (first error only), wrong matcher and fixture shapes name the allowed forms and the nearest key or
 // value, item keys of recorded lists are checked, a fixture file's mistake is located in it, and expected variables
-// and data set connections are checked against the scenarios. Data-driven: file text → the located lines it gets.
+// and data set connections are checked against the scenarios (a file with problems counts for its connections).
+// Data-driven: file text → the located lines it gets.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoPath, tempDir } from '../helpers.js';
@@ -154,5 +155,24 @@ describe('oktell-emu test: messages for mistakes in test files and their fixture
         assert.match(hint ?? '', row.hint, r.stderr);
       }
     });
+  });
+
+  it('a data set may name main, the connection of any file (with problems too) and a migrations folder, listed in that order', () => {
+    // A statement on connection ledger, in a file with a problem (an unknown variable): its scenario is not loaded.
+    const broken = join(scenarios, 'Broken.yaml');
+    writeFileSync(broken, `blocks:\n  q: { kind: DbQuery, connection: ledger, sql: "SELECT 1 AS one", exits: { success: r, error: r } }\n  r: { kind: ReturnValue, values: { 1: '[nope]' } }\n`);
+    mkdirSync(join(scenarios, 'db', 'archive'), { recursive: true });
+    try {
+      const file = join(scenarios, 'tests', 'connections.test.yaml');
+      writeFileSync(file, 'cases:\n  - name: one\n    scenario: Cfg\n    db: { ledger: "SELECT 1", archive: "SELECT 1", ledgr: "SELECT 1" }\n    expect: {}\n');
+      const r = runCli(['test', file], { cwd: tmp.dir, env: { OKTELL_DATABASES: '' } });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      const connections = r.stderr.split('\n').filter((l) => / E_UNKNOWN_CONNECTION /.test(l));
+      assert.deepEqual(connections.map((l) => l.replace(/^\S+?:(\d+:\d+) /, '$1 ')), ['4:59 E_UNKNOWN_CONNECTION db.ledgr: no scenario uses a connection named "ledgr"'], r.stderr);
+      assert.match(r.stderr, /hint: did you mean "ledger"\? the scenarios' connections: main, crm, ledger, archive \(/);
+    } finally {
+      rmSync(broken);
+      rmSync(join(scenarios, 'db'), { recursive: true });
+    }
   });
 });
