@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultRegistry } from '../../components/registry.js';
 import { answerValues, fixedClock, loadScenarioText, randomIds, runScenario, type ScenarioLibrary } from '../../engine/index.js';
+import { performDryRun } from '../../server/console/dry-run.js';
 import { hookResponse } from '../../server/hook-request.js';
 import { runCli } from '../cli/cli.helper.js';
 import { tempDir } from '../helpers.js';
@@ -27,11 +28,16 @@ blocks:
     values: { 1: '"token " + [tok]', 2: '[code]', 4: '[tok]' }
 `;
 
-async function runReturns(code: string) {
+function returnsLibrary(code: string): ScenarioLibrary {
   const loaded = loadScenarioText('scenarios/Returns.yaml', RETURNS, { registry: defaultRegistry, env: { [ENV]: TOKEN, [`${ENV}_CODE`]: code } });
   assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
-  const library: ScenarioLibrary = { dir: 'scenarios', scenarios: new Map([['Returns', loaded.scenario]]), issues: [] };
-  const r = await runScenario(library, 'Returns', { dryRun: true, ports: { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } } });
+  return { dir: 'scenarios', scenarios: new Map([['Returns', loaded.scenario]]), issues: [] };
+}
+
+const clock = fixedClock(new Date('2026-12-01T09:00:00Z'));
+
+async function runReturns(code: string) {
+  const r = await runScenario(returnsLibrary(code), 'Returns', { dryRun: true, ports: { clock, ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } } });
   assert.equal(r.status, 'completed', JSON.stringify(r.error));
   return r;
 }
@@ -58,6 +64,11 @@ describe('a return value holding a secret', () => {
     assert.equal(refused.status, 500);
     assert.match(refused.problem!, /set return value 2 to "\*\*\*", not an HTTP status/);
     assert.ok(!refused.body.includes('20468'), refused.body);
+  });
+
+  it("is *** in the console's dry run", async () => {
+    const r = await performDryRun(returnsLibrary('20468'), 'Returns', {}, { clock, ids: randomIds }, 'UTC');
+    assert.deepEqual(r.returnValues, { 1: 'token ***', 2: '***', 4: '***' });
   });
 
   it('run --dry-run prints it masked, as text and as --json', () => {
