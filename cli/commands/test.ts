@@ -240,11 +240,12 @@ async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream
 async function writeRecorded(file: string, runId: string, opts: TestOpts, out: NodeJS.WritableStream, settings: ServerSettings): Promise<number> {
   const recorded = await withStore({ dataDir: opts.dataDir }, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }), undefined, settings);
   const testCase = { ...recorded.case };
+  const sources: string[] = [];
   testCase.params = paramsToFiles(testCase.params as Record<string, Value>, runId, (name, text) => {
     mkdirSync(dirname(join(dirname(file), name)), { recursive: true });
     writeFileSync(join(dirname(file), name), text);
-  });
-  appendCase(file, testCase, recordedNote(runId, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed));
+  }, sources);
+  appendCase(file, testCase, recordedNote(runId, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed, sources));
   const shown = relativeOrSelf(file);
   // With --json or JUnit, standard output is the report alone, for a program to parse: the notices go to stderr.
   const notices = opts.json || opts.reporter !== 'text' ? process.stderr : out;

@@ -394,17 +394,39 @@ function asList(v: unknown): Array<Record<string, unknown>> {
   return Array.isArray(v) ? (v as Array<Record<string, unknown>>) : [];
 }
 
-/** Writes long parameters (webhook bodies) to files next to the test file, and returns the case's `params`. */
-export function paramsToFiles(params: Record<string, Value>, runId: string, write: (name: string, text: string) => void): Record<string, Value> {
+/**
+ * Writes long parameters (webhook bodies) to files next to the test file, and returns the case's `params`. A JSON body
+ * sent on one line (as Bpium sends it) is written indented, for a person to read and edit: the scenario gets the same
+ * JSON, only its spacing differs. `notes` gets a line for each such file, for the comment above the case.
+ */
+export function paramsToFiles(params: Record<string, Value>, runId: string, write: (name: string, text: string) => void, notes: string[] = []): Record<string, Value> {
   const out: Record<string, Value> = {};
   for (const [n, v] of Object.entries(params)) {
     if (typeof v === 'string' && v.length > 200) {
       const name = `recorded/${runId}-${n}.${isJson(v) ? 'json' : 'txt'}`;
-      write(name, v);
+      const indented = indentedJson(v);
+      write(name, indented ?? v);
+      if (indented !== undefined) notes.push(`Parameter ${n} (${name}) is the JSON the run got on one line, indented for reading: same values, other spacing.`);
       out[n] = `@${name}`;
     } else out[n] = inlineParam(v);
   }
   return out;
+}
+
+/**
+ * `text` indented two spaces a level, when it is an object or array written compactly, exactly as JSON.stringify
+ * writes it: then nothing but spacing changes (no number, escape or key order is rewritten), which a scenario's JSON
+ * functions do not see. Other text (already spaced, big numbers, escapes) is left as it came.
+ */
+export function indentedJson(text: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || JSON.stringify(parsed) !== text) return undefined;
+  return `${JSON.stringify(parsed, null, 2)}\n`;
 }
 
 /** A parameter written as itself: a leading @ is doubled, so it is not read as a file name. */
@@ -429,7 +451,7 @@ function isJson(text: string): boolean {
  * The comment above a recorded case: where it comes from, the Bpium answers and database rows to add by hand, and the
  * values the server kept cut (expected by their beginning).
  */
-export function recordedNote(runId: string, unrecorded: string[], dbUnrecorded: string[] = [], cutValues: string[] = [], notReplayed: string[] = []): string {
+export function recordedNote(runId: string, unrecorded: string[], dbUnrecorded: string[] = [], cutValues: string[] = [], notReplayed: string[] = [], sources: string[] = []): string {
   let note = ` Recorded from run ${runId}.`;
   if (unrecorded.length) note += ` Bpium answers the server did not keep (add them under bpium.catalogs):\n${unrecorded.map((u) => `   - ${u}`).join('\n')}`;
   if (dbUnrecorded.length) note += `${unrecorded.length ? '\n' : ''} Database reads whose rows are not in db: (add INSERT statements that give them there):\n${dbUnrecorded.map((u) => `   - ${u}`).join('\n')}`;
@@ -441,5 +463,6 @@ export function recordedNote(runId: string, unrecorded: string[], dbUnrecorded: 
     const lead = unrecorded.length || dbUnrecorded.length || cutValues.length ? '\n' : '';
     note += `${lead} What the case cannot replay (its run may differ from the recorded one there; the expectation is the recorded run's):\n${notReplayed.map((u) => `   - ${u}`).join('\n')}`;
   }
+  if (sources.length) note += `\n${sources.map((u) => ` ${u}`).join('\n')}`;
   return note;
 }

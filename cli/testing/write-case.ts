@@ -2,7 +2,7 @@
 // other cases of an existing file stay as they are.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Document, isMap, isSeq, parseDocument, visit, type Node } from 'yaml';
+import { Document, isMap, isPair, isScalar, isSeq, parseDocument, Scalar, visit, type Node } from 'yaml';
 import { keyOf } from '../../engine/index.js';
 import { RecordedRunError } from './from-run.js';
 
@@ -21,6 +21,8 @@ export function appendCase(file: string, testCase: Record<string, unknown>, comm
   const node = doc.createNode(testCase) as Node;
   compact(node);
   if (comment) node.commentBefore = comment;
+  // A blank line between cases, as a person leaves one (none above the first, right under `cases:`).
+  if (cases.items.length) node.spaceBefore = true;
   cases.items.push(node);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, doc.toString({ lineWidth: 0 }));
@@ -42,14 +44,43 @@ function newTestFile(): Document {
   return doc;
 }
 
-/** Short lists and mappings of scalars in flow style (`[a, b]`, `{ id: "2" }`), as a person would write them. */
+/**
+ * Written as a person would: short lists and mappings of one-line scalars in flow style (`[a, b]`, `{ id: "2" }`),
+ * text of several lines as a block (`|`) rather than a quoted string with `\n`s, and the numbers of input parameters
+ * and return values as numbers (`{ 1: /Bpium/NewTask }`), which read back as the same keys.
+ */
 function compact(node: Node): void {
   visit(node, {
-    Map: (_k, m) => {
-      if (m.items.every((p) => !isMap(p.value) && !isSeq(p.value)) && JSON.stringify(m.toJSON()).length <= 80) m.flow = true;
+    Pair: (_k, p) => {
+      const key = isScalar(p.key) ? p.key.value : p.key;
+      if ((key === 'params' || key === 'returnValues') && isMap(p.value)) {
+        for (const item of p.value.items) {
+          if (isScalar(item.key) && typeof item.key.value === 'string' && /^[1-9]\d*$/.test(item.key.value)) item.key = new Scalar(Number(item.key.value));
+        }
+      }
     },
-    Seq: (_k, s) => {
-      if (s.items.every((i) => !isMap(i) && !isSeq(i)) && JSON.stringify(s.toJSON()).length <= 80) s.flow = true;
+    Scalar: (_k, s) => {
+      if (typeof s.value === 'string' && blockable(s.value)) s.type = Scalar.BLOCK_LITERAL;
     },
   });
+  visit(node, {
+    Map: (_k, m) => {
+      if (m.items.every((p) => isPair(p) && !isMap(p.value) && !isSeq(p.value) && !multiline(p.value)) && JSON.stringify(m.toJSON()).length <= 80) m.flow = true;
+    },
+    Seq: (_k, s) => {
+      if (s.items.every((i) => !isMap(i) && !isSeq(i) && !multiline(i)) && JSON.stringify(s.toJSON()).length <= 80) s.flow = true;
+    },
+  });
+}
+
+/**
+ * Text a block scalar gives back exactly: several lines, no carriage return or other control character (which a
+ * block would turn into a line break or refuse), no spaces or tabs ending the last line.
+ */
+function blockable(text: string): boolean {
+  return text.includes('\n') && !/[\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(text) && !/[\t ]$/.test(text.replace(/\n+$/, '')) && text.trim() !== '';
+}
+
+function multiline(node: unknown): boolean {
+  return isScalar(node) && typeof node.value === 'string' && node.value.includes('\n');
 }

@@ -47,8 +47,8 @@ describe('test --from-run of a run with values the store kept cut', () => {
 
       const written = readFileSync(out, 'utf8');
       assert.doesNotMatch(written, /\[cut: /);
-      assert.match(written, /returnValues:\s*\n\s*"1":\s*\n?\s*contains: начало abab/);
-      assert.match(written, /"2": short/);
+      assert.match(written, /returnValues:\s*\n\s*"?1"?:\s*\n?\s*contains: начало abab/);
+      assert.match(written, /"?2"?: short/);
       assert.match(written, /subject:\s*\n?\s*contains: Длинная тема ттт/);
       assert.match(written, /return value 1 of LongAnswer: 5007 characters, only the first 4096 are checked/);
       assert.match(written, /the subject of letter 1 of LongAnswer: 313 characters, only the first 256 are checked/);

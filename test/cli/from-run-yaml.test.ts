@@ -1,0 +1,96 @@
+// What `test --from-run` writes reads like a hand-written test file: a real run of the article's BpiumNewTask with
+// Bpium's one-line webhook body, recorded in a real SQLite store, made a case by the real binary, which then passes.
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { createFixtureBpium } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { loadLibrary } from '../../cli/config.js';
+import { testFileText } from '../../cli/testing/write-case.js';
+import { createInProcessStarter, fixedClock, randomIds, runScenario, type EnginePorts } from '../../engine/index.js';
+import { runWrite } from '../../server/run-record.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { repoPath, tempDir } from '../helpers.js';
+import { runCli } from './cli-process.js';
+
+/** The webhook body as Bpium sends it: JSON on one line. */
+const body = JSON.stringify(JSON.parse(readFileSync(repoPath('test', 'fixtures', 'record-created.json'), 'utf8')));
+
+/** Runs the article's BpiumNewTask on `body` and records the run in a SQLite store of `dataDir`. */
+export async function recordArticleRun(dataDir: string): Promise<string> {
+  const { library, templates } = await loadLibrary(repoPath('scenarios'), undefined, 'Europe/Moscow');
+  const ports: EnginePorts = {
+    bpium: createFixtureBpium({ catalogs: { '3': { records: { '2': { '1': 'Иван Петров', '2': 'ivan.petrov@example.com' }, '3': { '1': 'Мария', '2': 'maria@example.org' } } } } }),
+    templates,
+    clock: fixedClock(new Date('2026-11-30T07:15:00Z')),
+    ids: randomIds,
+    asyncStarter: createInProcessStarter(randomIds, async () => {
+      throw new Error('BpiumNewTask starts nothing');
+    }),
+  };
+  const result = await runScenario(library, 'BpiumNewTask', { params: { 1: body }, dryRun: true, timeZone: 'Europe/Moscow', ports });
+  assert.equal(result.status, 'completed');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const store = await openSqliteStore({ file: join(dataDir, 'oktell.sqlite') });
+  try {
+    await store.recordRun(runWrite(result, { trigger: 'cli', params: { 1: body } }));
+  } finally {
+    await store.close();
+  }
+  return result.runId;
+}
+
+describe('the case --from-run writes reads like one written by hand', () => {
+  it('indents the one-line JSON body it writes to a file, writes parameter and return value numbers plain, and the case passes', async () => {
+    const tmp = tempDir();
+    try {
+      const runId = await recordArticleRun(join(tmp.dir, 'var'));
+      cpSync(repoPath('scenarios'), join(tmp.dir, 'scenarios'), { recursive: true });
+      const out = join(tmp.dir, 'scenarios', 'tests', 'recorded.test.yaml');
+      const args = ['test', '--from-run', runId, '--scenarios', join(tmp.dir, 'scenarios'), '--data-dir', join(tmp.dir, 'var')];
+      const r = runCli([...args, '--name', 'two responsible']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /✓ .*two responsible/);
+      const again = runCli([...args, '--name', 'the same again']);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+
+      const written = readFileSync(out, 'utf8');
+      // Numbers as a person writes them (`1:`), not quoted keys (`"1":`); strings that need quotes keep them.
+      assert.match(written, /params: \{ 1: "@recorded\/[^"]+-1\.json" \}/);
+      assert.match(written, /returnValues: \{ 1: notified 2 of 2 \}/);
+      assert.doesNotMatch(written, /"1": (notified|"@)/);
+      assert.match(written, /subject: "Новая задача: Перезвонить клиенту"/);
+      // Where the file's text comes from, above the case; a blank line between the two cases.
+      assert.match(written, /# Recorded from run \S+\.\n\s+# Parameter 1 \(recorded\/\S+-1\.json\) is the JSON the run got on one line, indented for reading/);
+      assert.match(written, /\n\n {2}# Recorded from run \S+\.\n(.*\n)? {2}- name: the same again/);
+
+      const [file] = readdirSync(join(tmp.dir, 'scenarios', 'tests', 'recorded'));
+      const json = readFileSync(join(tmp.dir, 'scenarios', 'tests', 'recorded', file!), 'utf8');
+      assert.match(json, /^\{\n {2}"timestamp": "1732780800",\n {2}"hook": \{\n {4}"id": "7",/);
+      assert.deepEqual(JSON.parse(json), JSON.parse(body));
+      assert.ok(json.endsWith('}\n'));
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('writes text of several lines as a block, never inside a { } mapping, and reads back the same values', () => {
+    const testCase = {
+      name: 'lines',
+      scenario: 'Report',
+      params: { '1': 'first line\nsecond line', '2': '  indented\nnext\n', '3': 'crlf\r\nline', '4': '@literal' },
+      db: { main: "INSERT OR IGNORE INTO clients (id) VALUES (1);\nINSERT OR IGNORE INTO clients (id) VALUES (2);\n" },
+      expect: { returnValues: { '1': 'two\nlines', '2': 200 }, dbCalls: [{ connection: 'main', statement: 'SELECT id\n  FROM clients', status: 'ok' }] },
+    };
+    const text = testFileText(testCase);
+    assert.deepEqual(parse(text).cases[0], testCase);
+    assert.match(text, /\n {6}main: \|\n {8}INSERT OR IGNORE INTO clients \(id\) VALUES \(1\);\n {8}INSERT/);
+    assert.match(text, /\n {6}1: \|-\n {8}first line\n {8}second line\n/);
+    assert.match(text, /returnValues:\n {8}1: \|-\n {10}two\n {10}lines\n {8}2: 200\n/);
+    // A carriage return has no block form: it stays quoted, as does the @ that is not a file.
+    assert.match(text, /3: "crlf\\r\\nline"/);
+    assert.match(text, /4: "@literal"/);
+    assert.doesNotMatch(text, /\{\s*\n/);
+  });
+});
