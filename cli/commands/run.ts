@@ -20,7 +20,8 @@ import {
   type ScenarioLibrary,
   type Value,
 } from '../../engine/index.js';
-import { loadBpiumFixtures } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { createFixtureBpium, type BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
+import { checkBpiumFixtureFile } from '../testing/test-file.js';
 import { loadHttpFixtures } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { buildPorts } from '../../adapters/ports.js';
 import { plainAuthWarning } from '../../adapters/mail/plain-auth-warning.js';
@@ -111,6 +112,16 @@ function shortened(text: string): string {
   return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
+/**
+ * The --bpium-fixtures file, checked as a test file's Bpium fixture: a YAML mistake or a wrong form (a misspelt key,
+ * a failure that is no status) is a usage error listing each problem at its file:line:col with the fix.
+ */
+function readBpiumFixtures(file: string): BpiumFixtureFile {
+  const r = checkBpiumFixtureFile(resolve(file));
+  if (r.ok) return r.fixture;
+  throw new UsageError(`--bpium-fixtures ${file}: ${r.issues.length} problem(s) in the fixture file, nothing was run:\n${r.issues.map(formatIssue).join('\n')}`, 'E_INVALID_FIXTURE', { issues: r.issues });
+}
+
 function readHttpFixtures(file: string) {
   try {
     return loadHttpFixtures(resolve(file));
@@ -152,6 +163,8 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
   const { dir, name } = runTarget(target, opts.scenarios);
   // Checked before the databases are touched: a mistyped option changes nothing.
   const time = runTime(opts);
+  // The fake Bpium too: a mistake in its file is said at its line before anything runs, not met halfway through.
+  const bpium = opts.bpiumFixtures !== undefined ? readBpiumFixtures(opts.bpiumFixtures) : undefined;
   // The data folder (for the outbox), databases and web-request allow-list as the server would have them.
   const settings = serverSettings({ dataDir: opts.dataDir });
   // A scenario that is not there (a typo) is refused once the library is loaded, and must leave nothing behind: no
@@ -176,7 +189,7 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
     throw new UsageError((e as Error).message);
   }
   try {
-    return await runWithDatabases(name, params, opts, dir, settings, databases, time);
+    return await runWithDatabases(name, params, opts, dir, settings, databases, time, bpium);
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
@@ -190,6 +203,7 @@ async function runWithDatabases(
   settings: ServerSettings,
   databases: DatabaseSettings,
   time: { tz: string; clock?: ClockPort },
+  bpiumFixture: BpiumFixtureFile | undefined,
 ): Promise<RunResult> {
   const tz = time.tz;
   const { library, templates } = await loadLibrary(dir, undefined, tz, databaseDialects(databases));
@@ -206,7 +220,7 @@ async function runWithDatabases(
     dataDir: settings.dataDir,
     templates,
     ids: randomIds,
-    bpium: opts.bpiumFixtures ? { kind: 'port', port: loadBpiumFixtures(resolve(opts.bpiumFixtures)) } : { kind: 'env' },
+    bpium: bpiumFixture ? { kind: 'port', port: createFixtureBpium(bpiumFixture) } : { kind: 'env' },
     ...(opts.httpFixtures ? { httpFixtures: readHttpFixtures(opts.httpFixtures) } : {}),
     webRequest: settings.webRequest,
     regexBudgetMs: settings.regexBudgetMs,

@@ -660,7 +660,14 @@ function readFixtureFile<T extends z.ZodType>(file: string, schema: T, what: str
     return undefined;
   }
   const user = src.locate(at);
-  const usedBy = `the ${what} fixture of ${user.file}:${user.line}:${user.col}; see "${flag}" in docs/cli.md`;
+  return checkedFixture(fixture, schema, `the ${what} fixture of ${user.file}:${user.line}:${user.col}; see "${flag}" in docs/cli.md`, report);
+}
+
+/**
+ * A fixture file's text checked with `schema`: its YAML, then its form, each problem at its own line and column, the
+ * hint ending with `usedBy` (what uses the file, where its form is described).
+ */
+function checkedFixture<T extends z.ZodType>(fixture: YamlSource, schema: T, usedBy: string, report: Report): z.infer<T> | undefined {
   const inFixture: Report = (place, code, message, hint) => report(place, code, message, hint ? `${hint}; ${usedBy}` : usedBy);
   if (!readable(fixture, inFixture)) return undefined;
   let data: unknown;
@@ -676,6 +683,27 @@ function readFixtureFile<T extends z.ZodType>(file: string, schema: T, what: str
     return undefined;
   }
   return ok.data;
+}
+
+/**
+ * The Bpium fixture file of `run --bpium-fixtures`, checked as a test file's fixture is: a YAML mistake, a misspelt
+ * key (`recods`), a failure that is no status or kind, each at its file:line:col with the fix, before anything runs.
+ */
+export function checkBpiumFixtureFile(path: string): { ok: true; fixture: BpiumFixtureFile } | { ok: false; issues: ScenarioIssue[] } {
+  const shown = relative(process.cwd(), path) || path;
+  const issues: ScenarioIssue[] = [];
+  const report: Report = (at, code, message, hint) => issues.push({ ...at, code, message, ...(hint ? { hint } : {}) });
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return { ok: false, issues: [{ file: shown, line: 1, col: 1, code: C.READ_FAILED, message: `cannot read the Bpium fixture file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, hint: 'the path is relative to the current folder' }] };
+  }
+  if (!text.replace(/#.*$/gm, '').trim()) {
+    return { ok: false, issues: [{ file: shown, line: 1, col: 1, code: C.MISSING_PROPERTY, message: 'the Bpium fixture file is empty', hint: 'give it catalogs: with the records Bpium is to answer, e.g. catalogs: { "3": { records: { "2": { "1": Иван } } } }; see "--bpium-fixtures" in docs/cli.md' }] };
+  }
+  const fixture = checkedFixture(new YamlSource(shown, text), bpiumFixture, 'a Bpium fixture file: see "--bpium-fixtures" in docs/cli.md', report);
+  return fixture && !issues.length ? { ok: true, fixture: fixture as BpiumFixtureFile } : { ok: false, issues };
 }
 
 /** Every `{ matches }` anywhere in an expectation (return values and variables hold any value) must compile. */
