@@ -34,6 +34,8 @@ export interface ServerFile {
    * next to a server whose jobs are in PostgreSQL. Absent in the file of an older server.
    */
   store?: ServerFileStore;
+  /** The scenarios folder the server runs (absolute), so `test --from-run` can tell a case written for another one. */
+  scenariosDir?: string;
 }
 
 /**
@@ -122,6 +124,7 @@ export function readServerFile(dataDir: string, alive: (pid: number) => boolean 
     signedPaths: Array.isArray(f.signedPaths) ? f.signedPaths.filter((p): p is string => typeof p === 'string') : [],
     startedAt: String(f.startedAt ?? ''),
     ...(storeEntry(f.store) ? { store: storeEntry(f.store)! } : {}),
+    ...(typeof f.scenariosDir === 'string' ? { scenariosDir: f.scenariosDir } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 // `oktell-emu test [files or folders…]`: runs the cases of scenario test files (`tests/*.test.yaml`) and reports
 // each one; exit 0 when all pass, 1 when one fails, 2 on a usage error or an invalid test file.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
@@ -12,6 +13,7 @@ import { refuseSqliteBesidePostgres, withStore } from '../store.js';
 import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
+import { readServerFile } from '../server-file.js';
 import { caseReport, inFileOrder, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseDefaults, type CaseOutcome } from '../testing/run-case.js';
 import { DEFAULT_TEST_TIME_ZONE, libraryProblems, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, type TestCase, type TestFile } from '../testing/test-file.js';
@@ -239,6 +241,10 @@ async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream
 
 async function writeRecorded(file: string, runId: string, opts: TestOpts, out: NodeJS.WritableStream, settings: ServerSettings): Promise<number> {
   const recorded = await withStore({ dataDir: opts.dataDir }, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }), undefined, settings);
+  // The case will run the scenarios of the folder its file is in: said now when they are not the ones that ran.
+  const folders = folderCheck(runId, recorded.ran, defaultScenariosFor(file, opts.scenarios), serverFolder(settings));
+  if (folders.refusal) throw new UsageError(folders.refusal);
+  for (const w of folders.warnings) process.stderr.write(`${pc.yellow('!')} ${w}\n`);
   const testCase = { ...recorded.case };
   const sources: string[] = [];
   testCase.params = paramsToFiles(testCase.params as Record<string, Value>, runId, (name, text) => {
@@ -257,6 +263,57 @@ async function writeRecorded(file: string, runId: string, opts: TestOpts, out: N
   // Named here, not only in the file: the case will likely fail at once, and this says why before its report does.
   for (const what of recorded.notReplayed) notices.write(`${pc.yellow('!')} cannot be replayed: ${what}\n`);
   return runTests([file], { ...opts, filter: String(testCase.name), fromRun: undefined }, out);
+}
+
+/**
+ * The scenarios folder the server that recorded the runs reads, as far as this command can know it: the one the
+ * data folder's `serve.json` names (a running server, or one killed without removing it), else the one of
+ * OKTELL_SCENARIOS or of `scenarios:` in the configuration file. Undefined when neither says (the server may have had
+ * -s): then only the versions of the scenarios tell.
+ */
+function serverFolder(settings: ServerSettings): { dir: string; from: string } | undefined {
+  const file = readServerFile(settings.dataDir, () => true);
+  if (file?.scenariosDir) return { dir: file.scenariosDir, from: `the server of ${relativeOrSelf(settings.dataDir)} (serve.json)` };
+  if (process.env.OKTELL_SCENARIOS) return { dir: resolve(settings.scenariosDir), from: 'OKTELL_SCENARIOS' };
+  if (settings.configFile && resolve(settings.scenariosDir) !== resolve('scenarios')) return { dir: resolve(settings.scenariosDir), from: `scenarios: of ${relativeOrSelf(settings.configFile)}` };
+  return undefined;
+}
+
+/**
+ * Whether the scenarios of `target` (the folder the case's file runs) are the ones that ran: each recorded run keeps
+ * the version (content hash) of its scenario, compared with the file of the same name there. The case's own scenario
+ * missing from `target` is refused: the case could not run. Another version, a started scenario missing, or a server
+ * known to read another folder is a warning naming both folders: the case is written and run, and likely fails.
+ */
+export function folderCheck(runId: string, ran: ReadonlyArray<{ scenario: string; version: string }>, target: string, server: { dir: string; from: string } | undefined): { refusal?: string; warnings: string[] } {
+  const shown = relativeOrSelf(target);
+  const other = server && resolve(server.dir) !== resolve(target) ? server : undefined;
+  const serverSays = other ? `; ${other.from} reads ${relativeOrSelf(other.dir)}` : '';
+  const give = other ? `give --scenarios ${relativeOrSelf(other.dir)}` : 'give --scenarios the folder the server reads';
+  const warnings: string[] = [];
+  for (const [i, { scenario, version }] of ran.entries()) {
+    const onDisk = scenarioFile(target, scenario);
+    if (onDisk === undefined && i === 0) {
+      return { refusal: `run ${runId} ran ${scenario}, which the scenarios folder ${shown} does not have${serverSays}: the case would test nothing; ${give} (or --out a test file under that folder's tests/)`, warnings };
+    }
+    if (onDisk === undefined) warnings.push(`run ${runId} started ${scenario}, which the scenarios folder ${shown} does not have${serverSays}: the case's run will fail there`);
+    else if (version && version !== 'unknown' && onDisk.version !== version) {
+      warnings.push(`run ${runId} ran ${scenario} at version ${version}, but ${relativeOrSelf(onDisk.file)} is version ${onDisk.version}${serverSays}: the case tests the scenario of ${shown}, not the one that ran (edited since, or another folder: ${give} if so)`);
+    }
+  }
+  if (other && !warnings.length) {
+    warnings.push(`the case is written for the scenarios of ${shown}, but ${other.from} reads ${relativeOrSelf(other.dir)}; the scenarios that ran are at the versions that ran in ${shown}, but its templates and data may not be the server's (${give} to write the case there)`);
+  }
+  return { warnings };
+}
+
+/** `name`'s file in `dir` and its version (the content hash the loader gives it, which run records keep); undefined when absent. */
+function scenarioFile(dir: string, name: string): { file: string; version: string } | undefined {
+  for (const ext of ['.yaml', '.yml']) {
+    const file = join(dir, `${name}${ext}`);
+    if (existsSync(file)) return { file, version: createHash('sha256').update(readFileSync(file, 'utf8')).digest('hex').slice(0, 12) };
+  }
+  return undefined;
 }
 
 /** Nothing could run: every selected case was kept from running by a problem. */

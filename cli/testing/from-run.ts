@@ -34,6 +34,8 @@ export interface RecordedCase {
   cutValues: string[];
   /** Outcomes the case's run cannot bring about again (a database lock, times its async runs read), for the same comment. */
   notReplayed: string[];
+  /** The scenarios that ran, the case's own first, each with the version (content hash) it ran at, once each. */
+  ran: Array<{ scenario: string; version: string }>;
 }
 
 /** Runs scanned at most when looking for the children of a run (runs listed since it started). */
@@ -57,8 +59,10 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const cutValues: string[] = [];
   const notReplayed: string[] = [];
   let maxEffects: number | undefined;
+  const ran: RecordedCase['ran'] = [];
 
   const describe = async (run: RunRecord): Promise<Observed> => {
+    if (!ran.some((r) => r.scenario === run.scenario && r.version === run.version)) ran.push({ scenario: run.scenario, version: run.version });
     collectBpium(run, fixture, unrecorded);
     collectHttp(run, http);
     collectMailFailures(run, mailFailures, unrecorded);
@@ -107,6 +111,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
     dbUnrecorded,
     cutValues,
     notReplayed,
+    ran,
   };
 }
 

@@ -1,45 +1,14 @@
 // What `test --from-run` writes reads like a hand-written test file: a real run of the article's BpiumNewTask with
 // Bpium's one-line webhook body, recorded in a real SQLite store, made a case by the real binary, which then passes.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { createFixtureBpium } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
-import { loadLibrary } from '../../cli/config.js';
 import { testFileText } from '../../cli/testing/write-case.js';
-import { createInProcessStarter, fixedClock, randomIds, runScenario, type EnginePorts } from '../../engine/index.js';
-import { runWrite } from '../../server/run-record.js';
-import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { runCli } from './cli-process.js';
-
-/** The webhook body as Bpium sends it: JSON on one line. */
-const body = JSON.stringify(JSON.parse(readFileSync(repoPath('test', 'fixtures', 'record-created.json'), 'utf8')));
-
-/** Runs the article's BpiumNewTask on `body` and records the run in a SQLite store of `dataDir`. */
-export async function recordArticleRun(dataDir: string): Promise<string> {
-  const { library, templates } = await loadLibrary(repoPath('scenarios'), undefined, 'Europe/Moscow');
-  const ports: EnginePorts = {
-    bpium: createFixtureBpium({ catalogs: { '3': { records: { '2': { '1': 'Иван Петров', '2': 'ivan.petrov@example.com' }, '3': { '1': 'Мария', '2': 'maria@example.org' } } } } }),
-    templates,
-    clock: fixedClock(new Date('2026-11-30T07:15:00Z')),
-    ids: randomIds,
-    asyncStarter: createInProcessStarter(randomIds, async () => {
-      throw new Error('BpiumNewTask starts nothing');
-    }),
-  };
-  const result = await runScenario(library, 'BpiumNewTask', { params: { 1: body }, dryRun: true, timeZone: 'Europe/Moscow', ports });
-  assert.equal(result.status, 'completed');
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const store = await openSqliteStore({ file: join(dataDir, 'oktell.sqlite') });
-  try {
-    await store.recordRun(runWrite(result, { trigger: 'cli', params: { 1: body } }));
-  } finally {
-    await store.close();
-  }
-  return result.runId;
-}
+import { articleBody as body, recordArticleRun } from './from-run.helper.js';
 
 describe('the case --from-run writes reads like one written by hand', () => {
   it('indents the one-line JSON body it writes to a file, writes parameter and return value numbers plain, and the case passes', async () => {
