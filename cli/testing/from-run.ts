@@ -434,9 +434,19 @@ export function indentedJson(text: string): string | undefined {
   return `${JSON.stringify(parsed, null, 2)}\n`;
 }
 
-/** A parameter written as itself: a leading @ is doubled, so it is not read as a file name. */
-export function inlineParams(params: Record<string, Value>): Record<string, Value> {
-  return Object.fromEntries(Object.entries(params).map(([n, v]) => [n, inlineParam(v)]));
+/**
+ * Parameters written as themselves (the console's download): a leading @ is doubled, so it is not read as a file
+ * name; a one-line JSON body is indented, as paramsToFiles writes it, and so becomes a readable block.
+ */
+export function inlineParams(params: Record<string, Value>, notes: string[] = []): Record<string, Value> {
+  return Object.fromEntries(
+    Object.entries(params).map(([n, v]) => {
+      const indented = typeof v === 'string' && v.length > 200 ? indentedJson(v) : undefined;
+      if (indented === undefined) return [n, inlineParam(v)];
+      notes.push(`Parameter ${n} is the JSON the run got on one line, indented for reading: same values, other spacing.`);
+      return [n, indented];
+    }),
+  );
 }
 
 function inlineParam(v: Value): Value {
