@@ -43,6 +43,8 @@ const CHILD_SCAN_LIMIT = 20_000;
 
 const WRITES = new Set(['createRecord', 'updateRecord', 'deleteRecord']);
 /** Header lines that never go into a test file, whatever the server already masked: credentials by name (auth, session, token…). */
+/** A parameter holding a request's header lines (`name: value`, CRLF between them), as a hook run gets them. */
+const HEADER_LINES = /^[\w-]+: .*(\r\n[\w-]+: .*)*$/;
 const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-hook-signature|[\w-]*(token|secret|password|api-?key|auth|session)[\w-]*)\s*:/i;
 
 export async function caseFromRun(store: Store, runId: string, opts: { name?: string; timeZone: string }): Promise<RecordedCase> {
@@ -201,7 +203,7 @@ async function rootParams(store: Store, run: RunRecord): Promise<Record<string, 
     const whole = cut && body ? Buffer.from(body.body).toString('utf8') : undefined;
     if (cut && whole !== undefined && whole.length === cut.length && whole.startsWith(cut.start)) {
       params[k] = whole;
-    } else if (/^[\w-]+: .*(\r\n[\w-]+: .*)*$/.test(v)) {
+    } else if (HEADER_LINES.test(v)) {
       params[k] = v.split('\r\n').filter((line) => !SECRET_HEADER.test(line) && !line.endsWith(': [redacted]')).join('\r\n');
     }
   }
@@ -412,6 +414,7 @@ export function paramsToFiles(params: Record<string, Value>, runId: string, writ
       const indented = indentedJson(v);
       write(name, indented ?? v);
       if (indented !== undefined) notes.push(`Parameter ${n} (${name}) is the JSON the run got on one line, indented for reading: same values, other spacing.`);
+      else if (HEADER_LINES.test(v)) notes.push(`Parameter ${n} (${name}) is the request's headers, credentials left out.`);
       out[n] = `@${name}`;
     } else out[n] = inlineParam(v);
   }

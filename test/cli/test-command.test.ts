@@ -502,6 +502,7 @@ describe('oktell-emu test --from-run', () => {
       assert.equal(readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-4.json`), 'utf8'), `${JSON.stringify(JSON.parse(body), null, 2)}\n`, 'the webhook body, indented');
       const headers = readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-2.txt`), 'utf8');
       assert.match(headers, /content-type: application\/json/i);
+      assert.match(text, new RegExp(`# Parameter 2 \\(recorded/${hookRunId}-2\\.txt\\) is the request's headers, credentials left out\\.`));
       assert.match(headers, /x-request-id: req-5/i);
       assert.doesNotMatch(headers, /xauth-value-1|sess-value-77/);
       for (const secret of [text, headers]) {
