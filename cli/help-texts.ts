@@ -3,3 +3,12 @@
 
 /** The --data-dir option of the commands that read the store. */
 export const STORE_DATA_DIR_HELP = 'data folder of a SQLite store (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var); a PostgreSQL store is named by $OKTELL_STORE (or store: of the configuration file), as for serve';
+
+/**
+ * The --data-dir option of the commands that find the server through its data folder as `serve` does (outbox,
+ * webhook send, demo): the flag, OKTELL_DATA_DIR, dataDir: of the configuration file, ./var.
+ */
+export const SERVER_DATA_DIR_HELP = 'data folder of the server (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)';
+
+/** The --config option of the commands that read the server's configuration file. */
+export const CONFIG_FILE_HELP = 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)';

@@ -2,9 +2,11 @@
 import pc from 'picocolors';
 import { EffectError } from '../../engine/errors.js';
 import { createBpiumClient } from '../../adapters/bpium/client.js';
-import { dataDir, dataDirArg } from '../config.js';
-import { readServerFile } from '../server-file.js';
-import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, type WebhookDelivery } from '../../bpium-emulator/index.js';
+import { resolve } from 'node:path';
+import { envSetting } from '../../server/config.js';
+import { dataDirArg, serverSettings } from '../config.js';
+import { readServerFile, type ServerFile } from '../server-file.js';
+import { DEMO_LOGIN, DEMO_PASSWORD, type WebhookDelivery } from '../../bpium-emulator/index.js';
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
 export interface DemoCommandIo {
@@ -24,6 +26,8 @@ export interface DemoOptions {
   responsible?: string;
   /** How long to wait for the webhook delivery record; default 15 s (the emulator's POST timeout is 10 s). */
   waitMs?: number;
+  /** The message when nothing answers at the address (given the API base); default: how to start or point to one. */
+  unreachable?: (base: string) => string;
 }
 
 export interface DemoResult {
@@ -80,7 +84,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     }
   } catch (err) {
     if (err instanceof EffectError && err.details.code === 'BPIUM_NETWORK') {
-      throw new DemoError(`nothing answers at ${bpium.baseUrl}. Start the server and the emulator with \`npm start\` (or \`npx oktell-emu bpium-emulator\`), or give its address with --url or BPIUM_URL.`);
+      throw new DemoError(opts.unreachable ? opts.unreachable(bpium.baseUrl) : `nothing answers at ${bpium.baseUrl}. Start the server and the emulator with \`npm start\` (or \`npx oktell-emu bpium-emulator\`), or give its address with --url or BPIUM_URL.`);
     }
     if (err instanceof EffectError && err.details.code === 'BPIUM_UNAUTHORIZED') {
       throw new DemoError(`the emulator refused ${opts.login}: set BPIUM_LOGIN and BPIUM_PASSWORD to its account (default ${DEMO_LOGIN} / ${DEMO_PASSWORD}).`);
@@ -99,15 +103,57 @@ function describeDelivery(d: WebhookDelivery | undefined): string {
   return `${d.event} #${d.sequenceId} → ${d.url}: ${colour(outcome)} in ${d.ms} ms${hint}`;
 }
 
+/** Where `demo` looks for the emulator, and why there: what its messages say when nothing answers. */
+export interface DemoTarget {
+  /** The emulator's address (API base or origin). */
+  url: string;
+  /** How the address was chosen. */
+  source: 'flag' | 'BPIUM_URL' | 'BPIUM_EMULATOR_PORT' | 'server' | 'port';
+  /** The data folder of the server, as the server reads it (--data-dir, OKTELL_DATA_DIR, dataDir: of the configuration file, ./var). */
+  dataDir: string;
+  /** What named the data folder (`--data-dir`, `OKTELL_DATA_DIR`, `dataDir: of <file>`); undefined for the default ./var. */
+  dataDirFrom?: string;
+  /** The server running on that folder, when one is. */
+  server?: ServerFile;
+  /** The emulator's port when no server runs there: bpiumEmulatorPort of the configuration file, or the default. */
+  port: number;
+  configFile?: string;
+}
+
 /**
  * Where the emulator is: `--url`, else BPIUM_URL, else BPIUM_EMULATOR_PORT on this machine, else the emulator the
- * running `serve` of the data folder started (it writes its addresses there), else the default port.
+ * running `serve` of the data folder started (it writes its addresses there), else the emulator port of the
+ * configuration (default 4056). The data folder and the configuration file are found as `serve`, `outbox` and
+ * `webhook send` find them: --data-dir, OKTELL_DATA_DIR, dataDir: of the configuration file (--config,
+ * OKTELL_CONFIG or ./oktell.config.yaml), ./var.
  */
-export function demoUrl(flags: { url?: string; dataDir?: string }, env: NodeJS.ProcessEnv): string {
-  const explicit = flags.url?.trim() || env.BPIUM_URL?.trim();
-  if (explicit) return explicit;
-  if (env.BPIUM_EMULATOR_PORT?.trim()) return `http://127.0.0.1:${env.BPIUM_EMULATOR_PORT.trim()}`;
-  return readServerFile(dataDir(flags.dataDir, env))?.bpiumEmulator ?? `http://127.0.0.1:${DEFAULT_EMULATOR_PORT}`;
+export function demoTarget(flags: { url?: string; dataDir?: string; config?: string }, env: NodeJS.ProcessEnv): DemoTarget {
+  const settings = serverSettings({ dataDir: flags.dataDir, config: flags.config }, env);
+  const dataDirFrom = flags.dataDir
+    ? '--data-dir'
+    : envSetting(env, 'OKTELL_DATA_DIR')
+      ? 'OKTELL_DATA_DIR'
+      : settings.configFile && resolve(settings.dataDir) !== resolve('./var')
+        ? `dataDir: of ${settings.configFile}`
+        : undefined;
+  const server = readServerFile(settings.dataDir);
+  const common = {
+    dataDir: settings.dataDir,
+    ...(dataDirFrom ? { dataDirFrom } : {}),
+    ...(server ? { server } : {}),
+    port: settings.bpiumEmulatorPort,
+    ...(settings.configFile ? { configFile: settings.configFile } : {}),
+  };
+  if (flags.url?.trim()) return { url: flags.url.trim(), source: 'flag', ...common };
+  if (env.BPIUM_URL?.trim()) return { url: env.BPIUM_URL.trim(), source: 'BPIUM_URL', ...common };
+  if (env.BPIUM_EMULATOR_PORT?.trim()) return { url: `http://127.0.0.1:${env.BPIUM_EMULATOR_PORT.trim()}`, source: 'BPIUM_EMULATOR_PORT', ...common };
+  if (server?.bpiumEmulator) return { url: server.bpiumEmulator, source: 'server', ...common };
+  return { url: `http://127.0.0.1:${settings.bpiumEmulatorPort}`, source: 'port', ...common };
+}
+
+/** The emulator's address (see demoTarget). */
+export function demoUrl(flags: { url?: string; dataDir?: string; config?: string }, env: NodeJS.ProcessEnv): string {
+  return demoTarget(flags, env).url;
 }
 
 function sameOrigin(a: string | undefined, b: string | undefined): boolean {
@@ -121,16 +167,41 @@ function sameOrigin(a: string | undefined, b: string | undefined): boolean {
 
 /**
  * The data folder of the server the webhook went to, when the command can know it: the one named (--data-dir,
- * OKTELL_DATA_DIR), or ./var when the server running there is the one the demo talked to (its emulator, or the
- * address the webhook was delivered to). Undefined otherwise: an emulator given by --url may belong to a server of
- * any folder, and ./var would then be the wrong outbox.
+ * OKTELL_DATA_DIR, dataDir: of the configuration file), or ./var when the server running there is the one the demo
+ * talked to (its emulator, or the address the webhook was delivered to). Undefined otherwise: an emulator given by
+ * --url may belong to a server of any folder, and ./var would then be the wrong outbox.
  */
-export function demoDataDir(flags: { dataDir?: string }, env: NodeJS.ProcessEnv, emulatorUrl: string, delivery?: WebhookDelivery): string | undefined {
-  if (flags.dataDir || env.OKTELL_DATA_DIR) return dataDir(flags.dataDir, env);
-  const dir = dataDir(undefined, env);
-  const running = readServerFile(dir);
-  if (running && (sameOrigin(running.bpiumEmulator, emulatorUrl) || sameOrigin(running.url, delivery?.url))) return dir;
+export function demoDataDir(target: DemoTarget, delivery?: WebhookDelivery): string | undefined {
+  if (target.dataDirFrom) return target.dataDir;
+  const running = target.server;
+  if (running && (sameOrigin(running.bpiumEmulator, target.url) || sameOrigin(running.url, delivery?.url))) return target.dataDir;
   return undefined;
+}
+
+/**
+ * What to say when nothing answers at the emulator's address: where the address came from, and, when it was only the
+ * emulator port because no server runs on a data folder that was named, that folder and how to point at another.
+ */
+export function unreachableMessage(target: DemoTarget, base: string): string {
+  const pointIt = 'give its address with --url or BPIUM_URL';
+  switch (target.source) {
+    case 'flag':
+    case 'BPIUM_URL':
+      return `nothing answers at ${base} (${target.source === 'flag' ? '--url' : 'BPIUM_URL'}). Start the server and the emulator with \`npm start\` (or \`npx oktell-emu bpium-emulator\`), or ${pointIt}.`;
+    case 'BPIUM_EMULATOR_PORT':
+      return `nothing answers at ${base} (BPIUM_EMULATOR_PORT). Start the server and the emulator with \`npm start\` (or \`npx oktell-emu bpium-emulator\`), or ${pointIt}.`;
+    case 'server':
+      return `nothing answers at ${base}, where the server running on the data folder ${target.dataDir} (pid ${target.server!.pid}) said its Bpium emulator listens: wait until it has started, or ${pointIt}.`;
+    case 'port': {
+      const portFrom = target.configFile ? `bpiumEmulatorPort of ${target.configFile}, or the default` : 'the default';
+      if (!target.dataDirFrom) {
+        return `nothing answers at ${base} (no server is running on ${target.dataDir}, and ${target.port} is ${portFrom}). Start the server and the emulator with \`npm start\` (or \`npx oktell-emu bpium-emulator\`), or ${pointIt}.`;
+      }
+      const atVar = resolve(target.dataDir) !== resolve('./var') ? readServerFile(resolve('./var')) : undefined;
+      const other = atVar ? ` A server is running on ./var (pid ${atVar.pid}, ${atVar.url}): to use it, add --data-dir ./var.` : '';
+      return `nothing answers at ${base}: no server is running on the data folder ${target.dataDir} (${target.dataDirFrom}), so demo tried the emulator port ${target.port} (${portFrom}).${other} To reach a server running on another data folder, name that folder with --data-dir, or ${pointIt}.`;
+    }
+  }
 }
 
 function whereTheLetterIs(dir: string | undefined): string {
@@ -138,13 +209,14 @@ function whereTheLetterIs(dir: string | undefined): string {
   return `in the outbox of the server's data folder: ${pc.cyan("npx oktell-emu outbox --data-dir <the server's data folder>")}`;
 }
 
-export async function demoAction(io: DemoCommandIo, flags: { title: string; description: string; responsible?: string; url?: string; dataDir?: string }): Promise<void> {
+export async function demoAction(io: DemoCommandIo, flags: { title: string; description: string; responsible?: string; url?: string; dataDir?: string; config?: string }): Promise<void> {
   const env = io.env ?? process.env;
   const write = io.write ?? ((text: string) => void process.stdout.write(text));
-  const url = demoUrl(flags, env);
+  const target = demoTarget(flags, env);
   try {
     const r = await runDemo({
-      url,
+      url: target.url,
+      unreachable: (base) => unreachableMessage(target, base),
       login: env.BPIUM_LOGIN?.trim() || DEMO_LOGIN,
       password: env.BPIUM_PASSWORD || DEMO_PASSWORD,
       title: flags.title,
@@ -154,7 +226,7 @@ export async function demoAction(io: DemoCommandIo, flags: { title: string; desc
     write(`${pc.bold('Created')} task ${pc.cyan(r.recordId)} in Задачи (catalog 11): ${JSON.stringify(flags.title)}\n`);
     write(`  responsible: ${r.responsible.name} <${r.responsible.email}> (employee ${r.responsible.id})\n`);
     write(`  webhook: ${describeDelivery(r.delivery)}\n`);
-    write(`The letter to ${r.responsible.email}: ${whereTheLetterIs(demoDataDir(flags, env, url, r.delivery))} (or your SMTP server when SMTP_URL is set)\n`);
+    write(`The letter to ${r.responsible.email}: ${whereTheLetterIs(demoDataDir(target, r.delivery))} (or your SMTP server when SMTP_URL is set)\n`);
   } catch (err) {
     if (!(err instanceof DemoError)) throw err;
     (io.writeError ?? ((text: string) => void process.stderr.write(text)))(`${pc.red('oktell-emu demo:')} ${err.message}\n`);

@@ -1,7 +1,7 @@
 // `npm run demo` finds a server started on other ports than the defaults: `serve` writes its addresses to the data
 // folder, and `demo` reads them there (flags and the environment still win).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../helpers.js';
@@ -44,6 +44,45 @@ describe('serve writes its addresses, demo reads them', () => {
     } finally {
       assert.equal(await server.stop(), 0);
       assert.equal(existsSync(join(data, 'serve.json')), false, 'a stopped server leaves no addresses behind');
+      tmp.cleanup();
+    }
+  });
+
+  it('the data folder named by dataDir: of the configuration file (./oktell.config.yaml, OKTELL_CONFIG, --config) is where demo finds the server', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const data = join(tmp.dir, 'elsewhere');
+    const server = await startServeProcess({ dataDir: data, env: { OKTELL_LOG_LEVEL: 'warn' } });
+    const unset = ['OKTELL_DATA_DIR', 'OKTELL_CONFIG'];
+    try {
+      const cwd = join(tmp.dir, 'project');
+      const config = join(tmp.dir, 'other.yaml');
+      mkdirSync(cwd);
+      writeFileSync(join(cwd, 'oktell.config.yaml'), `dataDir: ${JSON.stringify(data)}\n`);
+      writeFileSync(config, `dataDir: ${JSON.stringify(data)}\n`);
+      const hook = new RegExp(`webhook: record\\.created #\\d+ → ${server.url.replace(/\./g, '\\.')}/Bpium/NewTask: HTTP 200`);
+      const letter = `The letter to ${'\\S+'}: npx oktell-emu outbox --data-dir ${data} `;
+      for (const [how, args, env] of [
+        ['./oktell.config.yaml', [], {}],
+        ['OKTELL_CONFIG', [], { OKTELL_CONFIG: config }],
+        ['--config', ['--config', config], {}],
+      ] as const) {
+        const r = runCliWith(['demo', ...args], { cwd, env: { ...env }, unset: unset.filter((u) => !(u in env)) });
+        assert.equal(r.code, 0, `${how}: ${r.stderr}`);
+        assert.match(r.stdout, hook, how);
+        assert.match(r.stdout, new RegExp(letter), how);
+      }
+
+      // A configuration naming a folder no server runs on: demo says which folder, from where, and the port it tried.
+      const empty = join(tmp.dir, 'empty.yaml');
+      writeFileSync(empty, `dataDir: ${JSON.stringify(join(tmp.dir, 'nothing'))}\nbpiumEmulatorPort: 9\n`);
+      const r = runCliWith(['demo', '--config', empty], { cwd, unset });
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.stderr.trim(),
+        `oktell-emu demo: nothing answers at http://127.0.0.1:9/api/v1: no server is running on the data folder ${join(tmp.dir, 'nothing')} (dataDir: of ${empty}), so demo tried the emulator port 9 (bpiumEmulatorPort of ${empty}, or the default). To reach a server running on another data folder, name that folder with --data-dir, or give its address with --url or BPIUM_URL.`,
+      );
+    } finally {
+      assert.equal(await server.stop(), 0);
       tmp.cleanup();
     }
   });
