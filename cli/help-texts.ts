@@ -10,5 +10,11 @@ export const STORE_DATA_DIR_HELP = 'data folder of a SQLite store (default $OKTE
  */
 export const SERVER_DATA_DIR_HELP = 'data folder of the server (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)';
 
+/**
+ * The --data-dir option of `bpium-emulator`, which reads no configuration file: its folder is the flag, OKTELL_DATA_DIR
+ * or ./var, even where an oktell.config.yaml names another (the folder of `serve` is then given with -d).
+ */
+export const EMULATOR_DATA_DIR_HELP = 'data folder for bpium-emulator.sqlite (default $OKTELL_DATA_DIR or ./var; the configuration file is not read, so give -d for the dataDir: it names)';
+
 /** The --config option of the commands that read the server's configuration file. */
 export const CONFIG_FILE_HELP = 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)';

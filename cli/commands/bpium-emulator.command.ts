@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_EMULATOR_PORT } from '../../bpium-emulator/default-port.js';
 import type { BpiumEmulatorCommandIo, BpiumEmulatorFlags } from './bpium-emulator.js';
+import { EMULATOR_DATA_DIR_HELP } from '../help-texts.js';
 
 /** `bpium-emulator [--port P] [--host H] [--data-dir D] [--seed F] [--webhook-url U --webhook-secret S]`. */
 export function bpiumEmulatorCommand(io: BpiumEmulatorCommandIo = {}): Command {
@@ -12,7 +13,7 @@ export function bpiumEmulatorCommand(io: BpiumEmulatorCommandIo = {}): Command {
     // `-p` is `--param` elsewhere (run); here it was --port. Still read so, with a warning, but no longer listed.
     .addOption(new Option('-p <port>', 'deprecated: use --port').argParser(portNumber).hideHelp())
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
-    .option('-d, --data-dir <dir>', 'data folder for bpium-emulator.sqlite (default $OKTELL_DATA_DIR or ./var)')
+    .option('-d, --data-dir <dir>', EMULATOR_DATA_DIR_HELP)
     .option('--seed <file>', 'YAML seed used when the database is new (default bpium-emulator/seed.yaml)')
     .option('--webhook-url <url>', 'the Oktell server the seed webhooks written as a path post to (its origin and credentials; each keeps its path) (default $BPIUM_EMULATOR_WEBHOOK_URL or http://127.0.0.1:4055)')
     .option('--webhook-secret <secret>', 'signing secret for those webhooks (default $BPIUM_WEBHOOK_SECRET)')

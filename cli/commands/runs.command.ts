@@ -1,7 +1,7 @@
 // `oktell-emu runs`, `show` and `replay`: the command line (arguments, options, help). What the command does is in ./runs.js, imported
 // when the command runs, so that other commands, --help and --version do not pay for loading it.
 import { Command } from 'commander';
-import { STORE_DATA_DIR_HELP } from '../help-texts.js';
+import { CONFIG_FILE_HELP, STORE_DATA_DIR_HELP } from '../help-texts.js';
 
 export function runsCommand(): Command {
   return new Command('runs')
@@ -11,7 +11,7 @@ export function runsCommand(): Command {
     .option('--since <time>', 'started at or after: an ISO time or 30m, 2h, 7d')
     .option('-n, --limit <n>', 'how many (default 50)')
     .option('--json', 'print a JSON array')
-    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
+    .option('--config <file>', CONFIG_FILE_HELP)
     .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
     .action(async (o: { status?: string; scenario?: string; since?: string; limit?: string; json?: boolean; dataDir?: string; config?: string }) => (await import('./runs.js')).runsAction(o));
 }
@@ -21,7 +21,7 @@ export function showCommand(): Command {
     .description('show one run: parameters, trace with variables, return values, letters, Bpium calls, web requests, database statements, the jobs it started')
     .argument('<runId>', 'a run id, or a job id (its last run is shown)')
     .option('--json', 'print the run as JSON')
-    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
+    .option('--config <file>', CONFIG_FILE_HELP)
     .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
     .action(async (id: string, o: { json?: boolean; dataDir?: string; config?: string }) => (await import('./runs.js')).showAction(id, o));
 }
@@ -33,7 +33,7 @@ export function replayCommand(): Command {
     .option('--status <status>', 'replay every job with this status: dead or failed (except those of unknown outcome: see --include-unknown)')
     .option('--include-unknown', 'with --status: replay also the jobs whose last effect has an unknown outcome (R_EFFECT_UNKNOWN: a letter that may have been delivered), doing it again')
     .option('--pinned', 'replay on the scenario version the run had, not the current one')
-    .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
+    .option('--config <file>', CONFIG_FILE_HELP)
     .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
     .option('--json', 'print the requeued job ids as JSON')
     .action(async (ids: string[], o: { status?: string; includeUnknown?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }) => (await import('./runs.js')).replayAction(ids, o));

@@ -2,6 +2,7 @@
 // when the command runs, so that other commands, --help and --version do not pay for loading it.
 import { Command } from 'commander';
 import type { SendFlags } from './webhook.js';
+import { CONFIG_FILE_HELP, SERVER_DATA_DIR_HELP } from '../help-texts.js';
 
 export function webhookCommand(): Command {
   const webhook = new Command('webhook').description('post test webhooks to the running server');
@@ -11,8 +12,8 @@ export function webhookCommand(): Command {
       .argument('<path>', 'hook path, e.g. /Bpium/NewTask')
       .argument('<body>', 'file with the raw body (JSON), or - for stdin')
       .option('--url <url>', 'the server (default: the running serve of the data folder, else http://127.0.0.1:$OKTELL_PORT or 4055)')
-      .option('-d, --data-dir <dir>', 'data folder of the server (default $OKTELL_DATA_DIR or ./var)')
-      .option('--config <file>', 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)')
+      .option('-d, --data-dir <dir>', SERVER_DATA_DIR_HELP)
+      .option('--config <file>', CONFIG_FILE_HELP)
       .option('-u, --user <login:password>', "the server's credentials (default: the first of $OKTELL_USERS, of users: in the configuration, else the user the server generated in its data folder)")
       .option('--no-sign', 'send without X-Hook-Signature (to see the server refuse it)')
       .option('--fresh', 'give the body a new hook.sequenceId and the current timestamp before signing, so the server takes it as a new delivery rather than a resend of one it has seen')

@@ -49,6 +49,19 @@ describe('oktell-emu --help: options named alike across commands', () => {
     assert.ok([...options.values()].filter((list) => list.some((o) => o.includes('--data-dir'))).length >= 12, 'the commands that take a data folder');
   });
 
+  it('--data-dir gives the default each command really reads: dataDir: of the configuration file wherever --config is taken, and bpium-emulator says it reads no configuration file', () => {
+    for (const [command, list] of options) {
+      const dataDir = list.find((o) => o.includes('--data-dir'));
+      if (!dataDir || !list.some((o) => o.startsWith('--config '))) continue;
+      assert.match(dataDir, /\(default \$OKTELL_DATA_DIR, dataDir: of the configuration file, or \.\/var\)/, command);
+    }
+    for (const command of ['outbox', 'outbox show', 'webhook send', 'demo']) {
+      assert.ok(options.get(command)!.some((o) => o.startsWith('--config ')), `${command} takes --config`);
+    }
+    const emulator = options.get('bpium-emulator')!.find((o) => o.includes('--data-dir'))!;
+    assert.match(emulator, /\(default \$OKTELL_DATA_DIR or \.\/var; the configuration file is not read/);
+  });
+
   it('a short flag stands for the same long option in every command (-p is --param, never --port)', () => {
     const longOf = new Map<string, Map<string, string[]>>();
     for (const [command, list] of options) {
