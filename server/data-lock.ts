@@ -68,3 +68,27 @@ export function lockDataFolder(dataDir: string, holder: () => Holder | undefined
     },
   };
 }
+
+/**
+ * Whether a live server holds the data folder's lock now, without taking it for longer than the look: false when the
+ * folder has no lock file (no server with the SQLite store ever ran there) or nobody holds it (the server is gone,
+ * whatever an old `serve.json` says).
+ */
+export function dataFolderHeld(dataDir: string): boolean {
+  let db: Database.Database;
+  try {
+    db = new Database(join(dataDir, DATA_LOCK_FILE), { timeout: 0, fileMustExist: true });
+  } catch {
+    return false;
+  }
+  try {
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('ROLLBACK');
+    return false;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') return true;
+    throw e;
+  } finally {
+    db.close();
+  }
+}

@@ -7,6 +7,8 @@ import type { LoggerPort } from '../../engine/ports.js';
 import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, SeedError, startBpiumEmulator, type BpiumEmulatorOptions } from '../../bpium-emulator/index.js';
 import { dataDir, UsageError } from '../config.js';
 import { portInUse } from '../../server/start-checks.js';
+import { dataFolderHeld } from '../../server/data-lock.js';
+import { readServerFile } from '../server-file.js';
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
 export interface BpiumEmulatorCommandIo {
@@ -73,6 +75,22 @@ function consoleLogger(write: (text: string) => void): LoggerPort {
   return { debug: () => undefined, info: line(pc.green), warn: line(pc.yellow), error: line(pc.red) };
 }
 
+/**
+ * Refuses a data folder whose running server has its embedded emulator on it: both would use the same
+ * bpium-emulator.sqlite, and this one would take over the seed webhook the server's emulator posts with. A server
+ * started with BPIUM_URL (no embedded emulator) shares the folder with a standalone emulator as before. The server is
+ * known from its `serve.json`; with the SQLite store its lock must also be held, so an old file whose pid was reused
+ * refuses nothing.
+ */
+export function refuseServedFolder(dataDir: string): void {
+  const running = readServerFile(dataDir);
+  if (!running?.bpiumEmulator) return;
+  if (running.store?.kind !== 'postgres' && !dataFolderHeld(dataDir)) return;
+  throw new UsageError(
+    `the data folder ${dataDir} is in use by the server with pid ${running.pid} (${running.url}), whose embedded Bpium emulator (${running.bpiumEmulator}) keeps its data there: use that emulator, stop that server first, or give this one another data folder (--data-dir or OKTELL_DATA_DIR)`,
+  );
+}
+
 function waitForSignal(): Promise<void> {
   return new Promise((resolveStop) => {
     const stop = () => {
@@ -94,6 +112,7 @@ export async function bpiumEmulatorAction(io: BpiumEmulatorCommandIo, flags: Bpi
     flags.port ??= flags.p;
   }
   const settings = resolveEmulatorSettings(flags, env);
+  refuseServedFolder(settings.dataDir);
   let emulator;
   try {
     emulator = await startBpiumEmulator({ ...settings, logger: consoleLogger(write) });

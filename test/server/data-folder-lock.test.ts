@@ -14,7 +14,7 @@ const serveArgs = (dataDir: string) => ['serve', '--port', '0', '--host', '127.0
 async function bannerOf(p: BackgroundCli): Promise<void> {
   for (let i = 0; i < 600 && p.child.exitCode === null && !/runs, their status/.test(p.stderr()); i++) await new Promise((r) => setTimeout(r, 100));
 }
-const serverFile = (dataDir: string) => JSON.parse(readFileSync(join(dataDir, 'serve.json'), 'utf8')) as { pid: number; url: string };
+const serverFile = (dataDir: string) => JSON.parse(readFileSync(join(dataDir, 'serve.json'), 'utf8')) as { pid: number; url: string; bpiumEmulator: string };
 
 describe('a data folder with the SQLite store serves one process', () => {
   it('a second serve on a live server’s folder is refused, naming that server, and its serve.json stays', { timeout: 90_000 }, async () => {
@@ -34,6 +34,36 @@ describe('a data folder with the SQLite store serves one process', () => {
       await first.stop();
     }
     tmp.cleanup();
+  });
+
+  it('a standalone bpium-emulator on the folder of a server running its embedded emulator is refused, naming the server; once it stops, the emulator starts there', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const dataDir = join(tmp.dir, 'var');
+    const server = await startServeProcess({ dataDir, env: ENV });
+    let stopped = false;
+    try {
+      const held = serverFile(dataDir);
+      const r = runCli(['bpium-emulator', '--port', '0', '--data-dir', dataDir], { env: ENV });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(
+        r.stderr.trim(),
+        `oktell-emu: the data folder ${dataDir} is in use by the server with pid ${held.pid} (${held.url}), whose embedded Bpium emulator (${held.bpiumEmulator}) keeps its data there: use that emulator, stop that server first, or give this one another data folder (--data-dir or OKTELL_DATA_DIR)`,
+      );
+      assert.equal(r.stdout, '', 'it never listened');
+      assert.equal(await server.stop(), 0);
+      stopped = true;
+      // The lock file stays behind; nobody holds it, so the folder is free.
+      const emulator = startCli(['bpium-emulator', '--port', '0', '--data-dir', dataDir], { env: ENV });
+      try {
+        await emulator.waitFor(/Bpium emulator listening on http:\/\/127\.0\.0\.1:\d+\/api\/v1/);
+      } finally {
+        emulator.child.kill('SIGTERM');
+        await emulator.exited;
+      }
+    } finally {
+      if (!stopped) await server.stop();
+      tmp.cleanup();
+    }
   });
 
   it('a data folder the lock cannot be made in is one line naming the folder, exit 2', { timeout: 60_000 }, () => {
