@@ -1,6 +1,7 @@
 // `oktell-emu validate --watch`: validates again after every save in the scenario folders (templates included) and
-// prints only the difference: problems that appeared and problems that were fixed.
-import { dirname, relative } from 'node:path';
+// prints only the difference: problems that appeared, problems that were fixed, and those gone with a removed file.
+import { existsSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import pc from 'picocolors';
 import { watchScenarioFolders } from '../../adapters/folder-watch.js';
 import { formatIssue, type ScenarioIssue } from '../../engine/index.js';
@@ -57,15 +58,25 @@ export async function watchValidation(groups: ValidationGroups, first: Validatio
   let running: Promise<void> = Promise.resolve();
 
   const revalidate = async (changed: string[]) => {
-    const files = changed.map((f) => relative(process.cwd(), f));
+    // A file deleted (or moved away) is "removed", and its problems went with it: nothing was fixed.
+    const removed = new Set(changed.filter((f) => !existsSync(f)).map((f) => resolve(f)));
+    const edited = changed.filter((f) => !removed.has(resolve(f)));
     const now = await validate(groups, dataDir);
     const added = minus(now.issues, last.issues);
-    const fixed = minus(last.issues, now.issues);
+    const gone = minus(last.issues, now.issues);
+    const inRemoved = (i: ScenarioIssue) => removed.has(resolve(i.file));
+    const fixed = gone.filter((i) => !inRemoved(i));
+    const withFile = gone.filter(inRemoved);
     const time = watchTime(Date.now(), zone);
-    out.write(`${pc.dim(time)} ${files.join(', ') || 'files'} changed\n`);
-    if (added.length === 0 && fixed.length === 0) {
+    const what = [
+      ...(edited.length ? [`${edited.map((f) => relative(process.cwd(), f)).join(', ')} changed`] : []),
+      ...(removed.size ? [`${[...removed].map((f) => relative(process.cwd(), f)).join(', ')} removed`] : []),
+    ];
+    out.write(`${pc.dim(time)} ${what.join('; ') || 'files changed'}\n`);
+    if (added.length === 0 && fixed.length === 0 && withFile.length === 0) {
       out.write(`  ${pc.dim('no change:')} ${summary(now)}\n`);
     } else {
+      for (const i of withFile) out.write(`  ${pc.dim('gone')}  ${formatIssue(i).replace(/\n {4}hint: .*/s, '')} ${pc.dim('(with its file)')}\n`);
       for (const i of fixed) out.write(`  ${pc.green('fixed')} ${formatIssue(i).replace(/\n {4}hint: .*/s, '')}\n`);
       for (const i of added) out.write(`  ${pc.red('new')}   ${formatIssue(i).replaceAll('\n', '\n      ')}\n`);
       out.write(`  ${summary(now)}\n`);

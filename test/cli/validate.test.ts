@@ -1,6 +1,6 @@
 // `oktell-emu validate` through the real binary, run inside a temporary scenarios folder as a new user would.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../helpers.js';
@@ -142,6 +142,41 @@ describe('oktell-emu validate --watch', () => {
       const expected = new Date(Date.now() + 5.5 * 3600_000);
       const minutes = (h * 60 + m - (expected.getUTCHours() * 60 + expected.getUTCMinutes()) + 1440) % 1440;
       assert.ok(minutes <= 1 || minutes === 1439, `${line[1]} vs ${expected.toISOString()}`);
+    } finally {
+      cli.child.kill('SIGINT');
+      await cli.exited;
+      tmp.cleanup();
+    }
+  });
+
+  it('a file deleted while watched is "removed", and its problems are gone with it, not "fixed"', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    mkdirSync(join(tmp.dir, 'scenarios', 'templates'), { recursive: true });
+    writeFileSync(join(tmp.dir, 'scenarios', 'Notify.yaml'), valid);
+    writeFileSync(join(tmp.dir, 'scenarios', 'templates', 'hello.subject.njk'), 'Привет');
+    writeFileSync(join(tmp.dir, 'scenarios', 'templates', 'hello.text.njk'), 'Письмо для {{ to }}\n');
+    const broken = join(tmp.dir, 'scenarios', 'Broken.yaml');
+    const cli = startCli(['validate', '--watch'], { cwd: tmp.dir });
+    try {
+      await cli.waitFor(/watching scenarios for changes/);
+      let from = cli.stdout().length;
+      writeFileSync(broken, valid.replace(`'"ivan@example.com"'`, "'[nosuch]'"));
+      await cli.waitFor(/new\s+scenarios\/Broken\.yaml:6:18 E_UNKNOWN_VARIABLE[\s\S]*✗ 1 problem\(s\) in 1 file\(s\)/, from);
+
+      from = cli.stdout().length;
+      rmSync(broken);
+      await cli.waitFor(/✓ .*valid\n/, from);
+      const part = cli.stdout().slice(from).replace(/^\S+ /, '');
+      assert.equal(
+        part,
+        [
+          'scenarios/Broken.yaml removed',
+          '  gone  scenarios/Broken.yaml:6:18 E_UNKNOWN_VARIABLE unknown variable [nosuch] [block begin] (with its file)',
+          '  ✓ 1 scenario file(s) valid',
+          '',
+        ].join('\n'),
+      );
+      assert.doesNotMatch(part, /changed|fixed/);
     } finally {
       cli.child.kill('SIGINT');
       await cli.exited;
