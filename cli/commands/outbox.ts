@@ -127,9 +127,22 @@ function size(bytes: number): string {
 
 const LABELS: Record<string, string> = { date: 'Date', from: 'From', 'reply-to': 'Reply-To', to: 'To', cc: 'Cc', bcc: 'Bcc', subject: 'Subject', 'message-id': 'Message-ID' };
 
-export function formatLetter(l: ShownLetter): string {
+/**
+ * The Date header as written, followed by the same moment in the server's zone with its offset, as `outbox`, `runs`
+ * and `show` print times (the header itself is UTC): `Thu, 03 Dec 2026 02:10:22 +0000 (2026-12-03T05:10:22+03:00)`.
+ */
+function shownDate(header: string, zone: string | undefined): string {
+  const ms = Date.parse(header);
+  if (zone === undefined || !Number.isFinite(ms)) return header;
+  return `${header} ${pc.dim(`(${isoInZone(ms, zone)})`)}`;
+}
+
+export function formatLetter(l: ShownLetter, zone?: string): string {
   const out: string[] = [];
-  for (const name of SHOWN_HEADERS) if (l.headers[name] !== undefined) out.push(`${pc.bold(`${LABELS[name]}:`.padEnd(12))}${l.headers[name]}`);
+  for (const name of SHOWN_HEADERS) {
+    const value = l.headers[name];
+    if (value !== undefined) out.push(`${pc.bold(`${LABELS[name]}:`.padEnd(12))}${name === 'date' ? shownDate(value, zone) : value}`);
+  }
   out.push(`${pc.bold('File:'.padEnd(12))}${l.file}`);
   if (l.text !== null) out.push('', pc.dim('── text ──'), l.text.trimEnd());
   if (l.htmlAsText !== null) out.push('', pc.dim('── HTML, as text ──'), l.htmlAsText);
@@ -145,8 +158,9 @@ export async function outboxShowAction(io: OutboxCommandIo, ref: string, _opts: 
   const opts = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string; config?: string }>();
   const env = io.env ?? process.env;
   const write = io.write ?? ((text: string) => void process.stdout.write(text));
-  const dir = join(serverSettings({ dataDir: opts.dataDir, config: opts.config }, env).dataDir, 'outbox');
+  const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config }, env);
+  const dir = join(settings.dataDir, 'outbox');
   const letter = await showLetter(await findLetter(ref, dir));
-  write(opts.json ? `${JSON.stringify(letter, null, 2)}\n` : formatLetter(letter));
+  write(opts.json ? `${JSON.stringify(letter, null, 2)}\n` : formatLetter(letter, settings.timeZone));
 }
 

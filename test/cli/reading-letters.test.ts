@@ -27,6 +27,23 @@ describe('oktell-emu run without --json shows the letters', () => {
 });
 
 describe('oktell-emu outbox show', () => {
+  it('prints the Date header as written, then the same moment in OKTELL_TZ with its offset, as outbox lists it; --json keeps the header alone', { timeout: 30_000 }, () => {
+    const tmp = tempDir();
+    try {
+      const env = { OKTELL_DATA_DIR: tmp.dir, OKTELL_TZ: 'Asia/Kolkata' };
+      assert.equal(runCli(article, env).code, 0);
+      const shown = runCli(['outbox', 'show', 'last'], env);
+      assert.equal(shown.code, 0, shown.stderr);
+      const m = /^Date: +(\S.*\d\d:\d\d:\d\d [+-]\d{4}) \((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+05:30)\)\n/.exec(shown.stdout);
+      assert.ok(m, shown.stdout.split('\n')[0]);
+      assert.equal(Date.parse(m[2]!), Date.parse(m[1]!), 'the same moment');
+      const json = JSON.parse(runCli(['outbox', 'show', 'last', '--json'], env).stdout) as { headers: { date: string } };
+      assert.equal(json.headers.date, m[1]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('prints a letter the run stored: decoded headers, its text exactly, its HTML as text', { timeout: 30_000 }, async () => {
     const tmp = tempDir();
     try {
