@@ -36,6 +36,12 @@ export interface ServerFile {
   store?: ServerFileStore;
   /** The scenarios folder the server runs (absolute), so `test --from-run` can tell a case written for another one. */
   scenariosDir?: string;
+  /**
+   * The attempts the server gives every job it queues (workers.maxAttempts, OKTELL_MAX_ATTEMPTS), so that a job the
+   * CLI queues for it (`tasks run`) is retried as the server's own, whatever the operator's shell sets. Absent in the
+   * file of an older server.
+   */
+  maxAttempts?: number;
 }
 
 /**
@@ -125,6 +131,7 @@ export function readServerFile(dataDir: string, alive: (pid: number) => boolean 
     startedAt: String(f.startedAt ?? ''),
     ...(storeEntry(f.store) ? { store: storeEntry(f.store)! } : {}),
     ...(typeof f.scenariosDir === 'string' ? { scenariosDir: f.scenariosDir } : {}),
+    ...(typeof f.maxAttempts === 'number' && Number.isInteger(f.maxAttempts) && f.maxAttempts >= 1 ? { maxAttempts: f.maxAttempts } : {}),
   };
 }
 

@@ -8,7 +8,8 @@ import type { Store } from '../server/store/store.port.js';
 import { existingDataDir, serverSettings, shellWord, UsageError, type ServerFlags, type ServerSettings } from './config.js';
 import { makePrivateFolder } from '../adapters/private-file.js';
 import { printNote } from './format.js';
-import { folderPostgresStore } from './server-file.js';
+import { folderPostgresStore, readServerFile } from './server-file.js';
+import { redactPostgresUrl } from '../server/store/postgres.url.js';
 
 /**
  * For the --help of the commands that open the store: where it is, since `--data-dir` alone names only a SQLite one.
@@ -56,7 +57,8 @@ export function makeDataFolder(dir: string): void {
  * that is its answer, and no file is created just to be read. Jobs queued through it (`tasks run`) get the attempts
  * the server gives its own (workers.maxAttempts, OKTELL_MAX_ATTEMPTS), not the store's built-in default, and the
  * server's quota (OKTELL_STORE_MAX_PAGES) applies to them as to the server's own starts. A command
- * that has read the configuration already passes it as `config`; `fn` gets it either way.
+ * that has read the configuration already passes it as `config`; `fn` gets it either way. The attempts are the running
+ * server's when one runs on the data folder with this store (`jobAttempts`).
  *
  * PostgreSQL is opened without DDL by every command, those that write (`replay`, `tasks run`, a live run's record)
  * included: a schema that is missing (a mistyped `?schema=`) or older than this build is refused with a
@@ -70,7 +72,7 @@ export async function withStore<T>(
   config: ServerSettings = serverSettings(flags),
 ): Promise<T> {
   let store: Store;
-  const defaultMaxAttempts = config.workers.maxAttempts;
+  const defaultMaxAttempts = jobAttempts(config).maxAttempts;
   if (config.store.kind === 'postgres') {
     const url = config.store.url;
     // Only a server creates and migrates the shared schema: see the comment above.
@@ -89,4 +91,21 @@ export async function withStore<T>(
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The attempts a job queued by the CLI gets: those of the server running on the data folder, as its `serve.json` says,
+ * when that server uses the same store (the SQLite file of the folder, or the same PostgreSQL URL); else this
+ * command's own configuration (OKTELL_MAX_ATTEMPTS, workers.maxAttempts, default 16), which is what the operator's
+ * shell and the server share when no server runs there (a PostgreSQL store reached from another machine, say).
+ * `server`: the running server whose setting was taken.
+ */
+export function jobAttempts(config: ServerSettings): { maxAttempts: number; server?: { pid: number } } {
+  const own = { maxAttempts: config.workers.maxAttempts };
+  const running = readServerFile(config.dataDir);
+  if (running?.maxAttempts === undefined) return own;
+  const same = config.store.kind === 'sqlite'
+    ? (running.store ?? { kind: 'sqlite' }).kind === 'sqlite'
+    : running.store?.kind === 'postgres' && running.store.url === redactPostgresUrl(config.store.url);
+  return same ? { maxAttempts: running.maxAttempts, server: { pid: running.pid } } : own;
 }

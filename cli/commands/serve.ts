@@ -57,7 +57,7 @@ export async function serveAction(o: ServeOpts): Promise<void> {
   // The store too, so that a command given only this folder (an operator's shell without OKTELL_STORE) is refused
   // rather than answered from an empty SQLite file there.
   const storeEntry = serverFileStore(server.config.store, process.env, server.config.configFile);
-  writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString(), store: storeEntry, scenariosDir: resolve(server.config.scenariosDir) });
+  writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString(), store: storeEntry, scenariosDir: resolve(server.config.scenariosDir), maxAttempts: server.config.workers.maxAttempts });
   // serve.json goes when the server stops; store.json stays, so the refusal outlives the server.
   writeStoreFile(server.config.dataDir, storeEntry);
   const u = hookUser(server.users)!;

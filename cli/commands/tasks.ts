@@ -11,7 +11,7 @@ import { TaskScheduler, type ParamErrors, type TaskStatus } from '../../server/t
 import { dataDirArg, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { noServerNote } from '../server-file.js';
 import { printNote } from '../format.js';
-import { makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
+import { jobAttempts, makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
 
 export interface TaskFlags {
   config?: string;
@@ -108,12 +108,29 @@ export async function tasksAction(o: TaskFlags): Promise<void> {
 
 export async function tasksRunAction(name: string, _o: TaskFlags, command: Command): Promise<void> {
     const o = command.optsWithGlobals<TaskFlags>();
-    const { run, config } = await withTasks(o, (config) => refuseUnqueueable(config, name), async (s, _store, config) => ({ run: await s.startManual(name), config }));
+    const { run, config, maxAttempts } = await withTasks(o, (config) => refuseUnqueueable(config, name), async (s, store, config) => {
+      const run = await s.startManual(name);
+      return { run, config, maxAttempts: (await store.getJob(run.jobId))?.maxAttempts };
+    });
     if (o.json) console.log(JSON.stringify(run));
     else console.log(`${name}: job ${run.jobId} queued`);
+    const attempts = attemptsNote(config, maxAttempts);
+    if (attempts) printNote(attempts);
     // Queued all the same, as the server does for a due run; said here, since nothing else shows it before the run.
     if (run.paramErrors && !o.json) process.stderr.write(paramErrorLines(run.paramErrors, `${pc.yellow('oktell-emu: warning:')} ${name}: `));
     const note = noServerNote(config, dataDirArg(config.dataDir));
     if (note) printNote(note);
   }
 
+
+/**
+ * When the job took the attempts of the server running on the folder rather than this command's own setting (the
+ * operator's shell without the server's OKTELL_MAX_ATTEMPTS, say): which one it got, and what the other said.
+ */
+function attemptsNote(config: ServerSettings, maxAttempts: number | undefined): string | undefined {
+  const own = config.workers.maxAttempts;
+  if (maxAttempts === undefined || maxAttempts === own) return undefined;
+  const server = jobAttempts(config).server;
+  const whose = server ? `those of the server running on ${config.dataDir} (pid ${server.pid})` : 'not this command\'s setting';
+  return `the job gets ${maxAttempts} attempts, ${whose}; this command's own setting (OKTELL_MAX_ATTEMPTS, else workers.maxAttempts of the configuration, else 16) says ${own}`;
+}
