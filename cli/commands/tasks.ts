@@ -7,7 +7,7 @@ import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { scenarioNamesIn } from '../../server/scenario-host.js';
 import { scenarioProblems, unknownScenarios } from '../../server/tasks/definitions.js';
-import { TaskScheduler, type ParamErrors, type TaskStatus } from '../../server/tasks/scheduler.js';
+import { TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } from '../../server/tasks/scheduler.js';
 import { dataDirArg, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { noServerNote } from '../server-file.js';
 import { printNote } from '../format.js';
@@ -83,19 +83,46 @@ function paramErrorLines(errors: ParamErrors, prefix: string): string {
     .join('');
 }
 
-function line(t: TaskStatus): string {
+/**
+ * The state of a task's last run as a person reads it: a queued job that already failed is "retrying", with its
+ * attempts, last error and next attempt; a dead or failed one with its attempts and last error.
+ */
+function lastRunState(r: TaskLastRun): string {
+  const error = r.lastErrorCode ? `, last error ${r.lastErrorCode}` : '';
+  const tries = `${r.attempts}/${r.maxAttempts}`;
+  if (r.status === 'queued' && r.nextAttemptAt) return `${pc.yellow('retrying')} (attempt ${tries}${error}), next ${r.nextAttemptAt}`;
+  if (r.status === 'running' && r.attempts > 1) return `${pc.yellow('running')} (attempt ${tries}${error})`;
+  if (r.status === 'dead') return `${pc.red('dead')} after ${tries} attempts${error ? ` (${error.slice(2)})` : ''}`;
+  if (r.status === 'failed') return `${pc.red('failed')} (${error ? `${error.slice(2)}, ` : ''}not retryable)`;
+  return r.status;
+}
+
+/** The command that replays a dead or failed last run, as `show` prints it; undefined for the others. */
+function replayCommand(r: TaskLastRun | null, config: ServerSettings): string | undefined {
+  if (r?.status !== 'dead' && r?.status !== 'failed') return undefined;
+  return `npx oktell-emu replay ${r.jobId}${config.store.kind === 'sqlite' ? dataDirArg(config.dataDir) : ''}`;
+}
+
+function line(t: TaskStatus, config: ServerSettings): string {
   const r = t.lastRun;
-  const last = r ? `${r.status}, ${r.kind} run queued ${r.createdAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}` : pc.dim('never run');
+  const last = r ? `${lastRunState(r)}, ${r.kind} run queued ${r.createdAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}, job ${r.jobId}` : pc.dim('never run');
+  const replay = replayCommand(r, config);
+  const again = replay ? `\n    ${r!.status === 'dead' ? 'nothing retries it; replay it' : 'replay it once fixed'}: ${replay}` : '';
   const errors = r?.paramErrors ? `\n${paramErrorLines(r.paramErrors, `    ${pc.yellow('!')} `).trimEnd()}` : '';
   const next = t.enabled ? t.next.join(', ') : pc.dim('disabled');
-  return `${pc.bold(t.name)}  ${t.scenario}  ${t.schedule}  ${t.timeZone}\n  last run: ${last}${errors}\n  next: ${next}`;
+  return `${pc.bold(t.name)}  ${t.scenario}  ${t.schedule}  ${t.timeZone}\n  last run: ${last}${again}${errors}\n  next: ${next}`;
 }
 
 export async function tasksAction(o: TaskFlags): Promise<void> {
-  const { list, problems } = await withTasks(o, false, async (s, _store, config) => ({ list: await s.status(), problems: await scenarioCheck(config) }));
-  // The document GET /-/tasks answers, so a script reads either the same way.
-  if (o.json) console.log(JSON.stringify({ tasks: list }, null, 2));
-  else console.log(list.length ? list.map(line).join('\n') : 'no service tasks in the configuration (serviceTasks:)');
+  const { list, problems, config } = await withTasks(o, false, async (s, _store, config) => ({ list: await s.status(), problems: await scenarioCheck(config), config }));
+  // The document GET /-/tasks answers, so a script reads either the same way; the CLI adds to a dead or failed last
+  // run the command that replays it (`replay`).
+  const withReplay = list.map((t) => {
+    const replay = replayCommand(t.lastRun, config);
+    return replay ? { ...t, lastRun: { ...t.lastRun!, replay } } : t;
+  });
+  if (o.json) console.log(JSON.stringify({ tasks: withReplay }, null, 2));
+  else console.log(list.length ? list.map((t) => line(t, config)).join('\n') : 'no service tasks in the configuration (serviceTasks:)');
   // The listing is where a schedule is checked before a start: what would stop `serve` fails it too (exit 2),
   // said with the server's words, after the list so the schedule is still seen.
   for (const w of problems.warnings) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${w}\n`);

@@ -6,7 +6,7 @@ import type { LoggerPort } from '../../engine/ports.js';
 import { toText } from '../../engine/values.js';
 import { repeatingFailureLog, type FailureLog } from '../delivery/failure-log.js';
 import { StoreUnavailableError } from '../store/store.errors.js';
-import type { JobStatus, NewJob, Store, TaskDueKind, TaskDueRecord } from '../store/store.port.js';
+import type { JobRecord, JobStatus, NewJob, Store, TaskDueKind, TaskDueRecord } from '../store/store.port.js';
 import type { ServiceTask } from './definitions.js';
 import { isoInZone, nextDueTimes } from './schedule.js';
 
@@ -50,7 +50,26 @@ export interface TaskStatus {
    * The newest run of the task, manual ones included (among the latest 50 jobs of its scenario), with the parameters
    * that could not be computed for it (passed empty), when there were any.
    */
-  lastRun: { jobId: string; kind: string; status: JobStatus; createdAt: string; finishedAt: string | null; paramErrors?: ParamErrors } | null;
+  lastRun: TaskLastRun | null;
+}
+
+/**
+ * A task's newest run (its job). `attempts` (started so far) of `maxAttempts`; `nextAttemptAt` (ISO in the task's
+ * zone) when the job failed and waits to be tried again (status `queued`); `lastErrorCode`, the code of its last
+ * failure (kept after a later success); `lastRunId`, its latest recorded run.
+ */
+export interface TaskLastRun {
+  jobId: string;
+  kind: string;
+  status: JobStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  paramErrors?: ParamErrors;
+  attempts: number;
+  maxAttempts: number;
+  nextAttemptAt?: string;
+  lastErrorCode?: string;
+  lastRunId: string | null;
 }
 
 /** Parameter number → why its expression failed (the run got it empty). */
@@ -270,9 +289,7 @@ export class TaskScheduler {
           overlap: t.overlap,
           next: t.enabled ? nextDueTimes(t.schedule, now, 3).map((d) => isoInZone(d, t.timeZone)) : [],
           last: l ? { task: l.task, kind: l.kind, jobId: l.jobId, dueAt: isoInZone(l.dueAt, t.timeZone), jobStatus: job?.status ?? null } : null,
-          lastRun: run
-            ? { jobId: run.id, kind: String((run.trigger as { kind?: unknown }).kind), status: run.status, createdAt: isoInZone(run.createdAt, t.timeZone), finishedAt: run.finishedAt === null ? null : isoInZone(run.finishedAt, t.timeZone), ...(runErrors ? { paramErrors: runErrors } : {}) }
-            : null,
+          lastRun: run ? lastRunOf(run, t.timeZone, runErrors) : null,
         };
       }),
     );
@@ -342,6 +359,24 @@ function dueTimesBetween(task: ServiceTask, after: number, upTo: number): number
 
 /** The parameters a task's job got empty because they failed (`paramErrors` of its trigger), if any. */
 /** The service task a job's trigger names (`taskJob` writes it), or undefined for a job no task started. */
+/** A task's newest job as `status` shows it; a queued job with attempts behind it is one being retried. */
+function lastRunOf(run: JobRecord, zone: string, paramErrors: ParamErrors | undefined): TaskLastRun {
+  const code = (run.lastError as { code?: unknown } | null)?.code;
+  return {
+    jobId: run.id,
+    kind: String((run.trigger as { kind?: unknown }).kind),
+    status: run.status,
+    createdAt: isoInZone(run.createdAt, zone),
+    finishedAt: run.finishedAt === null ? null : isoInZone(run.finishedAt, zone),
+    ...(paramErrors ? { paramErrors } : {}),
+    attempts: run.attempts,
+    maxAttempts: run.maxAttempts,
+    ...(run.status === 'queued' && run.attempts > 0 ? { nextAttemptAt: isoInZone(run.nextRunAt, zone) } : {}),
+    ...(typeof code === 'string' ? { lastErrorCode: code } : {}),
+    lastRunId: run.lastRunId,
+  };
+}
+
 export function taskNameOf(trigger: unknown): string | undefined {
   const task = (trigger as { task?: unknown } | null | undefined)?.task;
   return typeof task === 'string' ? task : undefined;

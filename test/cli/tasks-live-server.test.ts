@@ -53,4 +53,58 @@ describe('tasks run beside a running server', () => {
       tmp.cleanup();
     }
   });
+
+  it('tasks says a failing last run is retrying (attempt, last error, next attempt) or dead (with the replay command), with its job id, in text and --json', async () => {
+    const tmp = tempDir('oktell-tasks-live-');
+    const data = join(tmp.dir, 'var');
+    const own = join(tmp.dir, 'scenarios');
+    mkdirSync(data);
+    mkdirSync(own);
+    // A web request to a closed port with only `success` wired: every attempt fails as retryable.
+    writeFileSync(join(own, 'Flaky.yaml'), 'start: call\nblocks:\n  call:\n    kind: WebRequest\n    method: GET\n    url: \'"http://127.0.0.1:1/x"\'\n    exits: { success: null }\n');
+    const config = join(tmp.dir, 'oktell.config.yaml');
+    writeFileSync(config, 'serviceTasks:\n  - { name: flaky, scenario: Flaky, cron: "0 9 * * *", timeZone: UTC, enabled: false }\n');
+    const cli = (args: string[], env: Record<string, string> = {}) => runCli([...args, '--config', config, '--data-dir', data, '--scenarios', own], { OKTELL_MAX_ATTEMPTS: '', ...env });
+    const lastRun = () => {
+      const out = cli(['tasks', '--json']);
+      assert.equal(out.code, 0, out.stderr);
+      return (JSON.parse(out.stdout) as { tasks: Array<{ lastRun: Record<string, unknown> }> }).tasks[0]!.lastRun;
+    };
+    const settle = async (jobId: string, status: string, attempts: number) => {
+      for (let i = 0; i < 200; i++) {
+        const r = lastRun();
+        if (r.jobId === jobId && r.status === status && r.attempts === attempts && r.lastErrorCode) return r;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      throw new Error(`job ${jobId} did not become ${status}: ${JSON.stringify(lastRun())}`);
+    };
+    // Queued before the server starts, with this shell's single attempt: its failure makes it dead.
+    const first = cli(['tasks', 'run', 'flaky'], { OKTELL_MAX_ATTEMPTS: '1' });
+    assert.equal(first.code, 0, first.stderr);
+    const deadJob = /job (\S+) queued/.exec(first.stdout)![1]!;
+    const serve = await startServeProcess({ dataDir: data, env: { OKTELL_USERS: 'ops:pw', OKTELL_MAX_ATTEMPTS: '3', OKTELL_RETRY_BASE_DELAY_MS: '600000', OKTELL_SCENARIOS: own }, args: ['--config', config] });
+    try {
+      const dead = await settle(deadJob, 'dead', 1);
+      assert.equal(dead.maxAttempts, 1);
+      assert.match(String(dead.lastErrorCode), /^R_/);
+      assert.match(String(dead.replay), new RegExp(`^npx oktell-emu replay ${deadJob} --data-dir \\S+var$`));
+      const deadText = cli(['tasks']);
+      assert.equal(deadText.code, 0, deadText.stderr);
+      assert.match(deadText.stdout, new RegExp(`last run: dead after 1/1 attempts \\(last error ${dead.lastErrorCode}\\), manual run queued \\S+, finished \\S+, job ${deadJob}\\n    nothing retries it; replay it: npx oktell-emu replay ${deadJob} --data-dir \\S+var\\n`));
+
+      // Queued with the server's 3 attempts: after the first fails, it waits ten minutes for the next.
+      const second = cli(['tasks', 'run', 'flaky']);
+      assert.equal(second.code, 0, second.stderr);
+      const retryJob = /job (\S+) queued/.exec(second.stdout)![1]!;
+      const retrying = await settle(retryJob, 'queued', 1);
+      assert.equal(retrying.maxAttempts, 3);
+      assert.match(String(retrying.nextAttemptAt), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+      assert.equal(retrying.replay, undefined);
+      const text = cli(['tasks']);
+      assert.match(text.stdout, new RegExp(`last run: retrying \\(attempt 1/3, last error ${retrying.lastErrorCode}\\), next ${String(retrying.nextAttemptAt).replace(/[.]/g, '\\.')}, manual run queued \\S+, job ${retryJob}\\n  next: disabled`));
+    } finally {
+      await serve.stop();
+      tmp.cleanup();
+    }
+  });
 });

@@ -252,7 +252,7 @@ describe('the service task scheduler (SQLite, a clock moved by the test)', () =>
       overlap: 'run',
       next: 0,
       last: null,
-      lastRun: { jobId: id, kind: 'manual', status: 'queued', createdAt: '2026-01-01T00:00:30Z', finishedAt: null },
+      lastRun: { jobId: id, kind: 'manual', status: 'queued', createdAt: '2026-01-01T00:00:30Z', finishedAt: null, attempts: 0, maxAttempts: 5, lastRunId: null },
     });
     await store.close();
   });
