@@ -8,7 +8,9 @@ import type { Store } from '../../server/store/store.port.js';
 import { scenarioNamesIn } from '../../server/scenario-host.js';
 import { scenarioProblems, unknownScenarios } from '../../server/tasks/definitions.js';
 import { TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } from '../../server/tasks/scheduler.js';
-import { dataDirArg, serverSettings, UsageError, type ServerSettings } from '../config.js';
+import { dataDirArg, loadLibrary, serverSettings, UsageError, type ServerSettings } from '../config.js';
+import { databaseDialects } from '../../adapters/db/settings.js';
+import { scenarioNameOf, type ScenarioIssue } from '../../engine/index.js';
 import { noServerNote } from '../server-file.js';
 import { printNote } from '../format.js';
 import { jobAttempts, makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
@@ -72,6 +74,31 @@ async function refuseUnqueueable(config: ServerSettings, name: string): Promise<
   }
 }
 
+/**
+ * The tasks' scenarios whose file is there but does not load now (the server keeps running the last good version it
+ * loaded): each with the first problem of its own file, else the first of the folder (a template or a scenario it
+ * starts). Empty without a scenarios folder here.
+ */
+async function invalidScenarios(config: ServerSettings, names: readonly string[]): Promise<Map<string, ScenarioIssue>> {
+  const found = new Map<string, ScenarioIssue>();
+  if (!names.length || !existsSync(config.scenariosDir)) return found;
+  const onDisk = await scenarioNamesIn(config.scenariosDir);
+  if (!names.some((n) => onDisk.has(n))) return found;
+  const { library } = await loadLibrary(config.scenariosDir, undefined, config.timeZone, databaseDialects(config.databases));
+  for (const name of names) {
+    if (library.scenarios.has(name) || !onDisk.has(name)) continue;
+    const own = library.issues.filter((i) => scenarioNameOf(i.file) === name);
+    const first = own[0] ?? library.issues[0];
+    if (first) found.set(name, first);
+  }
+  return found;
+}
+
+/** One line for an invalid scenario: where its first problem is, and what the server runs instead. */
+function invalidLine(scenario: string, issue: ScenarioIssue): string {
+  return `scenario ${scenario} is invalid on disk: ${issue.file}:${issue.line}:${issue.col} ${issue.code} ${issue.message}; the server runs the last good version it loaded (none, and the run fails, if it started while the file was broken)`;
+}
+
 function uncheckedNote(config: ServerSettings): string {
   return `the tasks' scenarios are not checked: no scenarios folder ${config.scenariosDir} here (give --scenarios, or OKTELL_SCENARIOS, the server's folder)`;
 }
@@ -103,26 +130,34 @@ function replayCommand(r: TaskLastRun | null, config: ServerSettings): string | 
   return `npx oktell-emu replay ${r.jobId}${config.store.kind === 'sqlite' ? dataDirArg(config.dataDir) : ''}`;
 }
 
-function line(t: TaskStatus, config: ServerSettings): string {
+function line(t: TaskStatus, config: ServerSettings, invalid: ScenarioIssue | undefined): string {
   const r = t.lastRun;
   const last = r ? `${lastRunState(r)}, ${r.kind} run queued ${r.createdAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}, job ${r.jobId}` : pc.dim('never run');
   const replay = replayCommand(r, config);
   const again = replay ? `\n    ${r!.status === 'dead' ? 'nothing retries it; replay it' : 'replay it once fixed'}: ${replay}` : '';
   const errors = r?.paramErrors ? `\n${paramErrorLines(r.paramErrors, `    ${pc.yellow('!')} `).trimEnd()}` : '';
   const next = t.enabled ? t.next.join(', ') : pc.dim('disabled');
-  return `${pc.bold(t.name)}  ${t.scenario}  ${t.schedule}  ${t.timeZone}\n  last run: ${last}${again}${errors}\n  next: ${next}`;
+  const broken = invalid ? `\n  ${pc.yellow('!')} ${invalidLine(t.scenario, invalid)}` : '';
+  return `${pc.bold(t.name)}  ${t.scenario}  ${t.schedule}  ${t.timeZone}${broken}\n  last run: ${last}${again}${errors}\n  next: ${next}`;
 }
 
 export async function tasksAction(o: TaskFlags): Promise<void> {
   const { list, problems, config } = await withTasks(o, false, async (s, _store, config) => ({ list: await s.status(), problems: await scenarioCheck(config), config }));
-  // The document GET /-/tasks answers, so a script reads either the same way; the CLI adds to a dead or failed last
-  // run the command that replays it (`replay`).
+  const invalid = await invalidScenarios(config, [...new Set(list.map((t) => t.scenario))]);
+  // The document GET /-/tasks answers, so a script reads either the same way; the CLI adds the command that replays
+  // a dead or failed last run (`lastRun.replay`), and the first problem of a scenario file that does not load now
+  // (`scenarioInvalid`).
   const withReplay = list.map((t) => {
     const replay = replayCommand(t.lastRun, config);
-    return replay ? { ...t, lastRun: { ...t.lastRun!, replay } } : t;
+    const issue = invalid.get(t.scenario);
+    return {
+      ...t,
+      ...(replay ? { lastRun: { ...t.lastRun!, replay } } : {}),
+      ...(issue ? { scenarioInvalid: { file: issue.file, line: issue.line, col: issue.col, code: issue.code, message: issue.message } } : {}),
+    };
   });
   if (o.json) console.log(JSON.stringify({ tasks: withReplay }, null, 2));
-  else console.log(list.length ? list.map((t) => line(t, config)).join('\n') : 'no service tasks in the configuration (serviceTasks:)');
+  else console.log(list.length ? list.map((t) => line(t, config, invalid.get(t.scenario))).join('\n') : 'no service tasks in the configuration (serviceTasks:)');
   // The listing is where a schedule is checked before a start: what would stop `serve` fails it too (exit 2),
   // said with the server's words, after the list so the schedule is still seen.
   for (const w of problems.warnings) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${w}\n`);
@@ -141,6 +176,10 @@ export async function tasksRunAction(name: string, _o: TaskFlags, command: Comma
     });
     if (o.json) console.log(JSON.stringify(run));
     else console.log(`${name}: job ${run.jobId} queued`);
+    // Queued all the same: a running server has the last good version; but what is on disk is not what will run.
+    const task = config.serviceTasks.find((t) => t.name === name)!;
+    const broken = (await invalidScenarios(config, [task.scenario])).get(task.scenario);
+    if (broken) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${name}: ${invalidLine(task.scenario, broken)}\n`);
     const attempts = attemptsNote(config, maxAttempts);
     if (attempts) printNote(attempts);
     // Queued all the same, as the server does for a due run; said here, since nothing else shows it before the run.

@@ -107,4 +107,48 @@ describe('tasks run beside a running server', () => {
       tmp.cleanup();
     }
   });
+
+  it('tasks run of a task whose scenario file is invalid now warns with the first problem\'s file:line:col; the server runs the last good version, and tasks marks it', async () => {
+    const tmp = tempDir('oktell-tasks-live-');
+    const data = join(tmp.dir, 'var');
+    const own = join(tmp.dir, 'scenarios');
+    mkdirSync(data);
+    mkdirSync(own);
+    const file = join(own, 'Ping.yaml');
+    const good = 'variables: { n: number }\nstart: set\nblocks:\n  set:\n    kind: Variable\n    set: { n: 1 }\n    exits: { next: null }\n';
+    writeFileSync(file, good);
+    const config = join(tmp.dir, 'oktell.config.yaml');
+    writeFileSync(config, 'serviceTasks:\n  - { name: ping, scenario: Ping, cron: "0 9 * * *", timeZone: UTC, enabled: false }\n');
+    const cli = (args: string[]) => runCli([...args, '--config', config, '--data-dir', data, '--scenarios', own], {}, undefined);
+    const serve = await startServeProcess({ dataDir: data, env: { OKTELL_USERS: 'ops:pw', OKTELL_SCENARIOS: own }, args: ['--config', config] });
+    try {
+      const clean = cli(['tasks', 'run', 'ping']);
+      assert.equal(clean.code, 0, clean.stderr);
+      assert.doesNotMatch(clean.stderr, /invalid/);
+      // Broken on disk after the server loaded it: an exit to a block that does not exist, on line 7.
+      writeFileSync(file, good.replace('next: null', 'next: nowhere'));
+      const run = cli(['tasks', 'run', 'ping']);
+      assert.equal(run.code, 0, run.stderr);
+      const jobId = /job (\S+) queued/.exec(run.stdout)?.[1];
+      assert.ok(jobId, run.stdout);
+      assert.match(run.stderr, /warning: ping: scenario Ping is invalid on disk: \S*Ping\.yaml:7:\d+ E_UNKNOWN_TARGET [^\n]*nowhere[^\n]*; the server runs the last good version it loaded/);
+
+      const list = cli(['tasks']);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, /^ping {2}Ping {2}0 9 \* \* \* {2}UTC\n {2}! scenario Ping is invalid on disk: \S*Ping\.yaml:7:\d+ E_UNKNOWN_TARGET /);
+      // The server ran the job on the version it had: it succeeded.
+      let last: { jobId?: string; status?: string } = {};
+      let json: { tasks: Array<{ scenarioInvalid?: { line: number; code: string }; lastRun: typeof last }> } = { tasks: [] };
+      for (let i = 0; i < 100 && !(last.jobId === jobId && last.status === 'succeeded'); i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        json = JSON.parse(cli(['tasks', '--json']).stdout) as typeof json;
+        last = json.tasks[0]!.lastRun;
+      }
+      assert.deepEqual({ jobId: last.jobId, status: last.status }, { jobId, status: 'succeeded' });
+      assert.deepEqual({ line: json.tasks[0]!.scenarioInvalid?.line, code: json.tasks[0]!.scenarioInvalid?.code }, { line: 7, code: 'E_UNKNOWN_TARGET' });
+    } finally {
+      await serve.stop();
+      tmp.cleanup();
+    }
+  });
 });
