@@ -53,6 +53,9 @@ export async function sharedConsoleSecret(store: Pick<Store, 'sharedSecret'>): P
 /** The hook path the embedded Bpium emulator posts its webhooks to. */
 export const EMULATOR_HOOK_PATH = '/Bpium/NewTask';
 
+/** The file of the data folder that keeps the secret generated for the embedded emulator. */
+export const EMULATOR_SECRET_FILE = 'bpium-webhook-secret';
+
 /**
  * The secret the embedded Bpium emulator signs with: the one configured for its hook path (or for every path), else
  * one generated once in the data folder, which that path then requires (it is added to `secrets`). `serve` and
@@ -61,7 +64,7 @@ export const EMULATOR_HOOK_PATH = '/Bpium/NewTask';
 export function emulatorWebhookSecret(secrets: Record<string, string>, dataDir: string): string {
   const configured = secrets[EMULATOR_HOOK_PATH] ?? secrets['*'];
   if (configured !== undefined) return configured;
-  const generated = persistentSecret(dataDir, 'bpium-webhook-secret');
+  const generated = persistentSecret(dataDir, EMULATOR_SECRET_FILE);
   secrets[EMULATOR_HOOK_PATH] = generated;
   return generated;
 }

@@ -89,7 +89,11 @@ export async function serveAction(o: ServeOpts): Promise<void> {
   // The commands suggested below read ./var unless told otherwise: they name another data folder so they work as printed.
   const dirArg = dataDirArg(server.config.dataDir);
   const body = JSON.stringify({ timestamp: '1700000000', hook: { id: '1', event: 'record.created', sequenceId: 1 }, payload: { catalogId: '11', recordId: '1', values: { '2': 'Тестовая задача', '3': 'Описание', '4': [{ id: '2', title: 'Иван Петров' }] } }, user: { id: '1' } });
-  if (signedPaths.length) out.write(`  signed     ${[...signedPaths.filter((p) => p !== '*'), ...(signedPaths.includes('*') ? ['every path'] : [])].join(', ')} ${pc.dim('(X-Hook-Signature required; npx oktell-emu webhook send signs)')}\n`);
+  // A secret nobody configured (the one made for the embedded emulator) is named by its file, so that a 401 on that
+  // path can be traced to it; the secret itself is never printed.
+  const generated = server.generatedWebhookSecret;
+  const secretSource = generated ? `; the secret of ${generated.path} was generated for the embedded Bpium emulator and is kept in ${generated.file} (webhookSecrets or BPIUM_WEBHOOK_SECRET to choose your own)` : '';
+  if (signedPaths.length) out.write(`  signed     ${[...signedPaths.filter((p) => p !== '*'), ...(signedPaths.includes('*') ? ['every path'] : [])].join(', ')} ${pc.dim(`(X-Hook-Signature required; npx oktell-emu webhook send signs${secretSource})`)}\n`);
   out.write('\nTry it:\n');
   // `demo` drives the embedded emulator: with BPIUM_URL there is none, and the hint would only fail. Said as the
   // command itself, not `npm run demo`: that script is the repository's, and an installed package has none.
