@@ -7,8 +7,10 @@ import { describe, it } from 'node:test';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { runCli, startServeProcess } from './cli-process.js';
+import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 
 const scenarios = repoPath('scenarios');
+const pg = await testPostgres();
 
 async function jobMaxAttempts(dataDir: string, jobId: string): Promise<number | undefined> {
   const store = await openSqliteStore({ file: join(dataDir, 'oktell.sqlite') });
@@ -148,6 +150,37 @@ describe('tasks run beside a running server', () => {
       assert.deepEqual({ line: json.tasks[0]!.scenarioInvalid?.line, code: json.tasks[0]!.scenarioInvalid?.code }, { line: 7, code: 'E_UNKNOWN_TARGET' });
     } finally {
       await serve.stop();
+      tmp.cleanup();
+    }
+  });
+
+  it('PostgreSQL: the server running on the data folder with the same store gives its attempts; the same store from another folder takes the command\'s own', { skip: pg.skip, timeout: 120_000 }, async () => {
+    const tmp = tempDir('oktell-tasks-live-');
+    const schema = randomSchemaName('attempts');
+    const store = urlWithSchema(pg.url!, schema);
+    const data = join(tmp.dir, 'var');
+    const elsewhere = join(tmp.dir, 'other');
+    mkdirSync(data);
+    mkdirSync(elsewhere);
+    const config = join(tmp.dir, 'oktell.config.yaml');
+    writeFileSync(config, 'serviceTasks:\n  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC, enabled: false }\n');
+    const serve = await startServeProcess({ dataDir: data, env: { OKTELL_USERS: 'ops:pw', OKTELL_STORE: store, OKTELL_MAX_ATTEMPTS: '4', OKTELL_SCENARIOS: scenarios }, args: ['--config', config] });
+    try {
+      const queue = (dir: string) => {
+        const r = runCli(['tasks', 'run', 'report', '--config', config, '--data-dir', dir], { OKTELL_STORE: store, OKTELL_SCENARIOS: scenarios, OKTELL_MAX_ATTEMPTS: '' });
+        assert.equal(r.code, 0, r.stderr);
+        return { jobId: /job (\S+) queued/.exec(r.stdout)![1]!, stderr: r.stderr };
+      };
+      const attempts = async (id: string) => (await querySchema<{ max_attempts: number }>(pg.url!, schema, 'SELECT max_attempts FROM jobs WHERE id = $1', [id]))[0]?.max_attempts;
+      const beside = queue(data);
+      assert.equal(await attempts(beside.jobId), 4);
+      assert.match(beside.stderr, /note: the job gets 4 attempts, those of the server running on \S+var \(pid \d+\)/);
+      const away = queue(elsewhere);
+      assert.equal(await attempts(away.jobId), 16);
+      assert.doesNotMatch(away.stderr, /attempts/);
+    } finally {
+      await serve.stop();
+      await dropSchema(pg.url!, schema);
       tmp.cleanup();
     }
   });
