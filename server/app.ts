@@ -11,7 +11,7 @@ import { execSvcScriptXml } from './oktell-xml.js';
 import { runWrite } from './run-record.js';
 import type { ScenarioHost } from './scenario-host.js';
 import { enqueueingStarter } from './starters.js';
-import { startParams } from './start-params.js';
+import { startParams, webApiKeys, type WebApiKey } from './start-params.js';
 import { StoreUnavailableError } from './store/store.errors.js';
 import type { Store } from './store/store.port.js';
 import type { WorkerPool } from './delivery/index.js';
@@ -49,6 +49,9 @@ export interface AppDeps {
    */
   consoleSecret?: string;
 }
+
+/** The header that carries the Web-API's startresult (0 completed, 1 failed, 2 still running, -1 not started). */
+export const START_RESULT_HEADER = 'X-Oktell-Start-Result';
 
 /** Paths the server answers itself; everything else goes to the HTTP404 hook. */
 export const OWN_ROUTES = ['/-/', '/execsvcscript', '/execsvcscriptplain'];
@@ -206,22 +209,31 @@ function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
   return problems;
 }
 
+/** The methods the Web-API takes: a HEAD is refused, since answering it would run the scenario with all its effects. */
+export const WEB_API_METHODS = 'GET, POST';
+
 /**
- * Why a Web-API call is refused before anything runs: a method other than GET or POST, a JSON body (the Web-API
- * takes query or form parameters), `name` missing or given twice, or an `async` / `timeout` it does not understand.
- * As strict as `startparam…`: a caller that meant something else learns it instead of getting another behaviour.
+ * Why a Web-API call is refused before anything runs: a method other than GET or POST (a HEAD too: a link checker or
+ * an uptime probe must not start a scenario), a JSON body (the Web-API takes query or form parameters), `name`
+ * missing, `name` / `async` / `timeout` given more than once, or an `async` / `timeout` it does not understand. As
+ * strict as `startparam…`: a caller that meant something else learns it instead of getting another behaviour.
  */
-function webApiRefusal(req: Request, q: Record<string, unknown>): { status: number; reason: string } | undefined {
-  if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') return { status: 405, reason: `${req.method} is not allowed: call the Web-API with GET or POST` };
+function webApiRefusal(req: Request, form: Record<string, unknown>): { status: number; reason: string } | { q: Partial<Record<WebApiKey, string>> } {
+  if (req.method !== 'GET' && req.method !== 'POST') return { status: 405, reason: `${req.method} is not allowed: call the Web-API with GET or POST` };
   if (req.is('application/json')) return { status: 415, reason: 'the Web-API takes its parameters in the query or as a form (application/x-www-form-urlencoded), not as JSON' };
-  if (Array.isArray(q.name)) return { status: 400, reason: `the "name" parameter is given ${q.name.length} times: give it once` };
-  if (typeof q.name !== 'string' || !q.name) return { status: 400, reason: 'the "name" parameter (the service scenario) is required' };
+  const keys = webApiKeys([
+    { from: 'query', values: req.query as Record<string, unknown> },
+    { from: 'form', values: form },
+  ]);
+  if (!keys.ok) return { status: 400, reason: keys.reason };
+  const q = keys.values;
+  if (!q.name) return { status: 400, reason: 'the "name" parameter (the service scenario) is required' };
   if (q.async !== undefined && q.async !== '0' && q.async !== '1') return { status: 400, reason: `"async" must be 0 (wait for the result) or 1 (answer at once); got ${JSON.stringify(String(q.async)).slice(0, 40)}` };
   if (q.timeout !== undefined) {
-    const t = typeof q.timeout === 'string' && q.timeout.trim() !== '' ? Number(q.timeout) : NaN;
+    const t = q.timeout.trim() !== '' ? Number(q.timeout) : NaN;
     if (!(t > 0 && t <= 600)) return { status: 400, reason: `"timeout" must be a number of seconds above 0 and at most 600; got ${JSON.stringify(String(q.timeout)).slice(0, 40)}` };
   }
-  return undefined;
+  return { q };
 }
 
 /** Oktell's Web-API: execsvcscript (XML answer) and execsvcscriptplain (the return value as plain text). */
@@ -230,8 +242,10 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   // client writing `/ExecSvcScriptPlain` or `/execsvcscriptplain/` gets the plain text it reads, not XML.
   const plain = req.path.toLowerCase().replace(/\/$/, '') === '/execsvcscriptplain';
   const form: Record<string, unknown> = typeof req.body === 'object' && req.body ? req.body : {};
-  const q: Record<string, unknown> = { ...form, ...req.query };
   const answer = (status: number, a: Parameters<typeof execSvcScriptXml>[0]) => {
+    // startresult in a header too: in the plain form it is the only way to tell a failed run, one still running and
+    // an async start from a completed run that returned nothing (all 200 with an empty body).
+    res.set(START_RESULT_HEADER, String(a.startResult));
     if (a.runId) {
       res.set('X-Oktell-Run-Id', a.runId);
       res.locals.runId = a.runId;
@@ -244,13 +258,14 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(503, { started: false, startResult: -1, returnValue: 'the server is shutting down' });
     return;
   }
-  const refusal = webApiRefusal(req, q);
-  if (refusal) {
-    if (refusal.status === 405) res.set('Allow', 'GET, HEAD, POST');
+  const refusal = webApiRefusal(req, form);
+  if (!('q' in refusal)) {
+    if (refusal.status === 405) res.set('Allow', WEB_API_METHODS);
     answer(refusal.status, { started: false, startResult: -1, returnValue: refusal.reason });
     return;
   }
-  const name = q.name as string;
+  const { q } = refusal;
+  const name = q.name!;
   const library = d.host.library();
   if (!library.scenarios.has(name)) {
     const guess = closest(name, library.scenarios.keys());
@@ -302,6 +317,10 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   if (outcome === 'timeout' || outcome === 'cut') {
     answer(200, { started: true, startResult: 2, returnValue: '', runId });
     return;
+  }
+  if (outcome.status !== 'completed') {
+    // As a job's failure is logged: the run and its error code, not its parameters (they may carry secrets).
+    d.logger.warn({ runId: outcome.runId, scenario: name, trigger: 'webapi', ms: outcome.durationMs, ...(outcome.error ? { code: outcome.error.code } : {}) }, `run ${name} failed`);
   }
   // The caller gets return value 1 as the scenario set it; the run recorded above has secret values masked.
   const rv1 = answerValues(outcome)['1'];

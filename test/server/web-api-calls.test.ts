@@ -1,0 +1,142 @@
+// The Web-API over real HTTP, as an integrator calls it: what a HEAD does, how the plain form tells the outcomes apart,
+// parameters given twice or in another letter case.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { AUTH, capturingLogger, startTestServer, waitFor, type TestServer } from './server-helpers.js';
+
+const ECHO = `variables: { a: string, b: string }
+start: s
+blocks:
+  s:
+    kind: InputParameter
+    params: { a: 1, b: 2 }
+    exits: { next: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[a] + "|" + [b]' }
+`;
+
+/** Returns nothing: its plain answer is an empty body, as a failed run's is. */
+const SILENT = `start: s
+blocks:
+  s: { kind: Stop }
+`;
+
+/** Fails when its parameter 1 is not a number: the text cannot be put into a number variable. */
+const BROKEN = `variables: { n: number, a: string }
+start: s
+blocks:
+  s:
+    kind: InputParameter
+    params: { a: 1 }
+    exits: { next: v }
+  v:
+    kind: Variable
+    set: { n: '[a]' }
+    exits: { next: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[n]' }
+`;
+
+describe('the Web-API, as an integrator calls it', () => {
+  let t: TestServer;
+  const log = capturingLogger();
+  before(async () => {
+    t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'Echo.yaml': ECHO, 'Silent.yaml': SILENT, 'Broken.yaml': BROKEN } });
+  });
+  after(async () => t.cleanup());
+
+  const call = async (path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${t.server.url}${path}`, { ...init, headers: { authorization: AUTH, ...(init.headers as Record<string, string>) } });
+    return { status: res.status, text: await res.text(), headers: res.headers };
+  };
+  const runsOf = async (scenario: string) => (await t.server.store.listRuns({ scenario })).items;
+
+  it('refuses HEAD with 405 and Allow: GET, POST, and runs nothing (a link checker or an uptime probe starts no scenario)', async () => {
+    for (const path of ['/execsvcscriptplain', '/execsvcscript', '/ExecSvcScriptPlain/']) {
+      const head = await call(`${path}?name=Echo&startparam1=head`, { method: 'HEAD' });
+      assert.equal(head.status, 405, path);
+      assert.equal(head.headers.get('allow'), 'GET, POST', path);
+    }
+    const del = await call('/execsvcscriptplain?name=Echo', { method: 'DELETE' });
+    assert.deepEqual([del.status, del.headers.get('allow')], [405, 'GET, POST']);
+    assert.match(del.text, /DELETE is not allowed: call the Web-API with GET or POST/);
+    // Give a run started by the HEAD the time to be recorded, had it started one.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await runsOf('Echo'), [], 'no run');
+  });
+
+  it('says the startresult in X-Oktell-Start-Result in both forms, so a plain client tells a failed run from an empty return value', async () => {
+    const completed = await call('/execsvcscriptplain?name=Silent');
+    const failed = await call('/execsvcscriptplain?name=Broken&startparam1=abc');
+    assert.deepEqual([completed.status, completed.text], [200, '']);
+    assert.deepEqual([failed.status, failed.text], [200, ''], 'the plain bodies alike');
+    assert.equal(completed.headers.get('x-oktell-start-result'), '0');
+    assert.equal(failed.headers.get('x-oktell-start-result'), '1');
+    const queued = await call('/execsvcscriptplain?name=Silent&async=1');
+    assert.deepEqual([queued.status, queued.text, queued.headers.get('x-oktell-start-result')], [200, '', '0']);
+    const xml = await call('/execsvcscript?name=Broken&startparam1=abc');
+    assert.match(xml.text, /key="startresult" value="1" name="failed"/);
+    assert.equal(xml.headers.get('x-oktell-start-result'), '1');
+    const unknown = await call('/execsvcscriptplain?name=Nope');
+    assert.deepEqual([unknown.status, unknown.headers.get('x-oktell-start-result')], [404, '-1']);
+  });
+
+  it('says startresult 2 in the header when the sync wait ends before the run', async () => {
+    const slow = `variables: { email: string }\nstart: s\nblocks:\n  s:\n    kind: Bpium\n    method: getRecord\n    catalog: 3\n    record: 2\n    fields: { email: 2 }\n    timeout: 20\n    exits: { success: r }\n  r: { kind: Stop }\n`;
+    const s = await startTestServer({ smtp: false, extraScenarios: { 'Slow.yaml': slow } });
+    try {
+      s.server.emulator!.injectFaults({ delayMs: 1000, times: 1, pathPrefix: '/api/v1/catalogs/3/records/2' });
+      const res = await fetch(`${s.server.url}/execsvcscriptplain?name=Slow&timeout=0.2`, { headers: { authorization: AUTH } });
+      assert.deepEqual([res.status, await res.text(), res.headers.get('x-oktell-start-result')], [200, '', '2']);
+      await waitFor('the slow run to be recorded', () => s.server.store.getRun(res.headers.get('x-oktell-run-id')!));
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('logs a failed synchronous run with its run id and error code, and none of its parameters', async () => {
+    const res = await call('/execsvcscriptplain?name=Broken&startparam1=secret-token-123');
+    const runId = res.headers.get('x-oktell-run-id')!;
+    const line = log.lines.find((l) => l.obj.runId === runId && l.msg === 'run Broken failed');
+    assert.ok(line, `a "run Broken failed" line for ${runId}: ${JSON.stringify(log.lines.filter((l) => l.level === 'warn'))}`);
+    assert.equal(line.level, 'warn');
+    assert.equal(line.obj.code, ((await t.server.store.getRun(runId))!.error as { code: string }).code);
+    assert.ok(!JSON.stringify(line).includes('secret-token-123'), 'no parameter in the line');
+    const ok = await call('/execsvcscriptplain?name=Echo&startparam1=fine');
+    const okId = ok.headers.get('x-oktell-run-id')!;
+    assert.equal(log.lines.filter((l) => l.obj.runId === okId && l.level === 'warn').length, 0, 'a completed run logs no warning');
+  });
+
+  it('refuses name, async or timeout given in both the query and the form, as a startparam given twice is', async () => {
+    const before = (await runsOf('Echo')).length;
+    const silentBefore = (await runsOf('Silent')).length;
+    for (const [query, form, reason] of [
+      ['name=Echo&startparam1=q', 'name=Silent', /the "name" parameter is given 2 times \("name" in the query, "name" in the form\): give it once/],
+      ['name=Echo&async=0', 'async=1', /the "async" parameter is given 2 times \("async" in the query, "async" in the form\)/],
+      ['name=Echo&timeout=5', 'timeout=10', /the "timeout" parameter is given 2 times/],
+      ['name=Echo&async=0&async=1', '', /the "async" parameter is given 2 times \("async" in the query 2 times\)/],
+    ] as const) {
+      const r = await call(`/execsvcscriptplain?${query}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+      assert.equal(r.status, 400, `${query} + ${form}`);
+      assert.match(r.text, reason);
+    }
+    assert.equal((await runsOf('Echo')).length, before, 'nothing ran');
+    assert.equal((await runsOf('Silent')).length, silentBefore);
+    // Given once, in either place, it works.
+    const r = await call('/execsvcscriptplain?startparam1=f', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=Echo&timeout=5' });
+    assert.deepEqual([r.status, r.text], [200, 'f|']);
+  });
+
+  it('matches name, async and timeout in any letter case, as startparam is; two spellings of one are refused', async () => {
+    const r = await call('/execsvcscriptplain?Name=Echo&startParam1=x&TIMEOUT=5&Async=0');
+    assert.deepEqual([r.status, r.text], [200, 'x|']);
+    const both = await call('/execsvcscriptplain?name=Echo&Name=Silent');
+    assert.equal(both.status, 400);
+    assert.match(both.text, /the "name" parameter is given 2 times \("name" in the query, "Name" in the query\): give it once/);
+    const bad = await call('/execsvcscriptplain?NAME=Echo&ASYNC=yes');
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /"async" must be 0/);
+  });
+});
