@@ -105,9 +105,19 @@ export function runWrite(
   };
 }
 
-/** The trigger a job's runs are recorded with: a replay, a service task's run, or an AsyncScenario start. */
-export function jobRunTrigger(job: Pick<JobRecord, 'replayCount' | 'trigger'>): RunTrigger {
-  return job.replayCount > 0 ? 'replay' : taskNameOf(job.trigger) !== undefined ? 'task' : 'async';
+/**
+ * The trigger a job's runs are recorded with: a replay, a service task's run, a Web-API call with `async=1` (a job of
+ * its own, not started by a run), or an AsyncScenario start (a webhook's or a Web-API run's included).
+ */
+export function jobRunTrigger(job: Pick<JobRecord, 'replayCount' | 'trigger' | 'parentRunId'>): RunTrigger {
+  if (job.replayCount > 0) return 'replay';
+  if (taskNameOf(job.trigger) !== undefined) return 'task';
+  return job.parentRunId === null && isWebApiTrigger(job.trigger) ? 'webapi' : 'async';
+}
+
+/** A job's trigger as the Web-API stores it: `{"webapi": "/execsvcscript…"}`. */
+function isWebApiTrigger(trigger: unknown): boolean {
+  return typeof trigger === 'object' && trigger !== null && typeof (trigger as { webapi?: unknown }).webapi === 'string';
 }
 
 /** Why an attempt was lost: its worker stopped renewing its lease (another instance, or a stalled process). */

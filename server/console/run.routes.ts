@@ -325,6 +325,8 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
  * duplicate as it answered the first delivery and started nothing, which the run page must say in words.
  */
 async function answerOf(ctx: ConsoleContext, run: RunSummary): Promise<{ answered?: string; duplicate?: { inboxId: number; runId: string | null } }> {
+  // The job of an async=1 call: its caller was answered when it was queued, not by this run.
+  if (run.trigger === 'webapi' && run.jobId) return {};
   if (run.trigger === 'webapi') {
     // The Web-API answers 200 once the scenario exists and starts; the run's end is told by startresult, unless the
     // caller's timeout came first (startresult 2), which the run record does not keep.

@@ -1,5 +1,5 @@
 // The Web-API over real HTTP, as an integrator calls it: what a HEAD does, how the plain form tells the outcomes apart,
-// parameters given twice or in another letter case.
+// parameters given twice or in another letter case, and how its async runs are listed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AUTH, capturingLogger, startTestServer, waitFor, type TestServer } from './server-helpers.js';
@@ -138,5 +138,21 @@ describe('the Web-API, as an integrator calls it', () => {
     const bad = await call('/execsvcscriptplain?NAME=Echo&ASYNC=yes');
     assert.equal(bad.status, 400);
     assert.match(bad.text, /"async" must be 0/);
+  });
+
+  it('lists the runs of its async=1 jobs with the trigger webapi, not async as AsyncScenario starts are', async () => {
+    const res = await call('/execsvcscript?name=Echo&startparam1=later&async=1');
+    const jobId = res.headers.get('x-oktell-run-id')!;
+    const run = await waitFor('the async run', async () => (await runsOf('Echo')).find((r) => r.jobId === jobId));
+    assert.equal(run.trigger, 'webapi');
+    const list = async (trigger: string) => {
+      const res = await fetch(`${t.server.url}/-/console/runs.json?trigger=${trigger}`, { headers: { authorization: AUTH } });
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { items: Array<{ id: string }> }).items.map((r) => r.id);
+    };
+    assert.ok((await list('webapi')).includes(run.id), "the console's trigger filter webapi finds it");
+    assert.ok(!(await list('async')).includes(run.id), 'and async does not');
+    const page = await (await fetch(`${t.server.url}/-/console/runs/${run.id}`, { headers: { authorization: AUTH } })).text();
+    assert.doesNotMatch(page, /Answered:/, 'its caller was answered when the job was queued, not by this run');
   });
 });
