@@ -197,6 +197,7 @@ function noteStoreRefusal(d: AppDeps, err: StoreUnavailableError): void {
 /** What makes the server unable to take webhooks: no hook scenario, or a store refusing writes. */
 function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
   const problems: string[] = [];
+  if (!d.accepting()) problems.push('the server is stopping: new webhooks and Web-API calls are answered 503 until it has stopped');
   if (!hasHookScenario) problems.push(`the hook scenario ${d.config.hook.scenario} is missing or invalid: every hook request fails (put ${d.config.hook.scenario}.yaml back in the scenarios folder; oktell-emu validate shows what is wrong)`);
   const refused = d.metrics.storeRefused;
   const now = Date.now();

@@ -26,6 +26,9 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
   const trust = app.get('trust proxy fn') as Trust;
   return (req, res) => {
     const url = req.url ?? '/';
+    // While the server stops (it keeps listening during the grace period), every answer closes its connection, so
+    // a client's next request opens a new one, to another instance or to this one once it is back.
+    if (!d.accepting()) res.setHeader('Connection', 'close');
     if (!takesFastPath(req, url)) {
       app(req, res);
       return;

@@ -515,10 +515,14 @@ function running(p: Parts): RunningServer {
         p.stopAccepting();
         p.stopRetention();
         await p.tasks.stop();
-        const serverClosed = new Promise<void>((r) => server.close(() => r()));
+        // The port stays open while running jobs and synchronous Web-API runs finish: a request that comes meanwhile
+        // is answered 503 with Retry-After and Connection: close (hookListener, /-/health failing), which a load
+        // balancer or a client takes as "try elsewhere or later", instead of finding the port closed. Idle
+        // keep-alive connections are closed now; the port closes when nothing runs any more.
         server.closeIdleConnections();
         // Jobs and synchronous Web-API runs share the grace period: callers waiting on a run get its answer.
         const [{ unfinished }, cut] = await Promise.all([workers.stop(graceMs), p.syncRuns.drain(graceMs)]);
+        const serverClosed = new Promise<void>((r) => server.close(() => r()));
         if (unfinished) {
           const when = config.store.kind === 'postgres' ? 'another instance takes them when their lease expires' : 'they resume at the next start';
           logger.warn({ unfinished }, `${unfinished} job(s) still running at shutdown; ${when}`);

@@ -1,6 +1,7 @@
 // The Web-API over real HTTP, as an integrator calls it: what a HEAD does, how the plain form tells the outcomes apart,
 // parameters given twice or in another letter case, and how its async runs are listed.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { AUTH, capturingLogger, startTestServer, waitFor, type TestServer } from './server-helpers.js';
 
@@ -154,5 +155,55 @@ describe('the Web-API, as an integrator calls it', () => {
     assert.ok(!(await list('async')).includes(run.id), 'and async does not');
     const page = await (await fetch(`${t.server.url}/-/console/runs/${run.id}`, { headers: { authorization: AUTH } })).text();
     assert.doesNotMatch(page, /Answered:/, 'its caller was answered when the job was queued, not by this run');
+  });
+});
+
+/** One request on a connection of its own (no keep-alive pool), as a new client or a load balancer's probe makes it. */
+function freshRequest(url: string, init: { method?: string; auth?: string; body?: string } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string } | Error> {
+  return new Promise((resolve) => {
+    const req = http.request(url, { method: init.method ?? 'GET', agent: false, headers: init.auth ? { authorization: init.auth } : {} }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+    });
+    req.on('error', resolve);
+    req.end(init.body);
+  });
+}
+
+describe('the Web-API and the hook while the server stops', () => {
+  it('keeps listening while a synchronous run finishes: a new call, a webhook and /-/health get 503, Retry-After and Connection: close', { timeout: 30_000 }, async () => {
+    const slow = `variables: { email: string }\nstart: s\nblocks:\n  s:\n    kind: Bpium\n    method: getRecord\n    catalog: 3\n    record: 2\n    fields: { email: 2 }\n    timeout: 20\n    exits: { success: r }\n  r:\n    kind: ReturnValue\n    values: { 1: '[email]' }\n`;
+    const s = await startTestServer({ smtp: false, extraScenarios: { 'Slow.yaml': slow } });
+    let closing: Promise<void> | undefined;
+    try {
+      s.server.emulator!.injectFaults({ delayMs: 1500, times: 1, pathPrefix: '/api/v1/catalogs/3/records/2' });
+      const running = freshRequest(`${s.server.url}/execsvcscriptplain?name=Slow&timeout=20`, { auth: AUTH });
+      await waitFor('the slow run to start', () => s.server.metrics.inFlight > 0);
+      await new Promise((r) => setTimeout(r, 200));
+      closing = s.server.close(10_000);
+      await new Promise((r) => setTimeout(r, 100));
+      const late = await freshRequest(`${s.server.url}/execsvcscriptplain?name=Slow`, { auth: AUTH });
+      assert.ok(!(late instanceof Error), `a new call during the stop is answered, not refused: ${late instanceof Error ? late.message : ''}`);
+      assert.deepEqual([late.status, late.headers['retry-after'], late.headers.connection, late.headers['x-oktell-start-result']], [503, '5', 'close', '-1']);
+      assert.equal(late.text, 'the server is shutting down');
+      const hook = await freshRequest(`${s.server.url}/some/hook`, { method: 'POST', auth: AUTH, body: '{}' });
+      assert.ok(!(hook instanceof Error));
+      assert.deepEqual([hook.status, hook.headers['retry-after'], hook.headers.connection], [503, '5', 'close']);
+      const health = await freshRequest(`${s.server.url}/-/health`);
+      assert.ok(!(health instanceof Error));
+      assert.equal(health.status, 503);
+      assert.match(health.text, /the server is stopping/);
+      const first = await running;
+      assert.ok(!(first instanceof Error));
+      assert.deepEqual([first.status, first.text, first.headers['x-oktell-start-result']], [200, 'ivan.petrov@example.com', '0'], 'the run in flight gets its answer');
+      await closing;
+      const after = await freshRequest(`${s.server.url}/-/health`);
+      assert.ok(after instanceof Error, 'the port is closed once the server has stopped');
+    } finally {
+      // close() is called once: the cleanup's waits for the stop begun above.
+      await s.cleanup();
+    }
   });
 });
