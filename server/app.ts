@@ -214,10 +214,11 @@ function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
 export const WEB_API_METHODS = 'GET, POST';
 
 /**
- * Why a Web-API call is refused before anything runs: a method other than GET or POST (a HEAD too: a link checker or
- * an uptime probe must not start a scenario), a JSON body (the Web-API takes query or form parameters), `name`
- * missing, `name` / `async` / `timeout` given more than once, or an `async` / `timeout` it does not understand. As
- * strict as `startparam…`: a caller that meant something else learns it instead of getting another behaviour.
+ * The parameters of a Web-API call (`q`), or why it is refused before anything runs: a method other than GET or POST
+ * (a HEAD too: a link checker or an uptime probe must not start a scenario), a JSON body (the Web-API takes query or
+ * form parameters), `name` missing, `name` / `async` / `timeout` given more than once, or an `async` / `timeout` it
+ * does not understand. As strict as `startparam…`: a caller that meant something else learns it instead of getting
+ * another behaviour.
  */
 function webApiRefusal(req: Request, form: Record<string, unknown>): { status: number; reason: string } | { q: Partial<Record<WebApiKey, string>> } {
   if (req.method !== 'GET' && req.method !== 'POST') return { status: 405, reason: `${req.method} is not allowed: call the Web-API with GET or POST` };
@@ -259,13 +260,13 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(503, { started: false, startResult: -1, returnValue: 'the server is shutting down' });
     return;
   }
-  const refusal = webApiRefusal(req, form);
-  if (!('q' in refusal)) {
-    if (refusal.status === 405) res.set('Allow', WEB_API_METHODS);
-    answer(refusal.status, { started: false, startResult: -1, returnValue: refusal.reason });
+  const checked = webApiRefusal(req, form);
+  if (!('q' in checked)) {
+    if (checked.status === 405) res.set('Allow', WEB_API_METHODS);
+    answer(checked.status, { started: false, startResult: -1, returnValue: checked.reason });
     return;
   }
-  const { q } = refusal;
+  const { q } = checked;
   const name = q.name!;
   const library = d.host.library();
   if (!library.scenarios.has(name)) {
@@ -307,6 +308,9 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   const recorded = running.then((result) => {
     // Counted when the run ends, also when the answer went out before (startresult 2).
     d.metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails));
+    // As a job's failure is logged (also when the caller was answered startresult 2 before the end): the run and its
+    // error code, not its parameters (they may carry secrets).
+    if (result.status !== 'completed') d.logger.warn({ runId: result.runId, scenario: name, trigger: 'webapi', ms: result.durationMs, ...(result.error ? { code: result.error.code } : {}) }, `run ${name} failed`);
     return d.store.recordRun(runWrite(result, { trigger: 'webapi', params, budgetBytes: d.config.runRecordBytes })).catch((e: unknown) => d.logger.error({ err: e, runId: result.runId }, 'cannot record a Web-API run'));
   });
   const cutShort = d.syncRuns?.track(recorded);
@@ -318,10 +322,6 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   if (outcome === 'timeout' || outcome === 'cut') {
     answer(200, { started: true, startResult: 2, returnValue: '', runId });
     return;
-  }
-  if (outcome.status !== 'completed') {
-    // As a job's failure is logged: the run and its error code, not its parameters (they may carry secrets).
-    d.logger.warn({ runId: outcome.runId, scenario: name, trigger: 'webapi', ms: outcome.durationMs, ...(outcome.error ? { code: outcome.error.code } : {}) }, `run ${name} failed`);
   }
   // The caller gets return value 1 as the scenario set it; the run recorded above has secret values masked.
   const rv1 = answerValues(outcome)['1'];

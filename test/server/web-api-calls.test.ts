@@ -40,11 +40,28 @@ blocks:
     values: { 1: '[n]' }
 `;
 
+/** Reads a Bpium record with only its success exit wired: a Bpium error fails the run. */
+const SLOW_FAIL = `variables: { email: string }
+start: s
+blocks:
+  s:
+    kind: Bpium
+    method: getRecord
+    catalog: 3
+    record: 2
+    fields: { email: 2 }
+    timeout: 20
+    exits: { success: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[email]' }
+`;
+
 describe('the Web-API, as an integrator calls it', () => {
   let t: TestServer;
   const log = capturingLogger();
   before(async () => {
-    t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'Echo.yaml': ECHO, 'Silent.yaml': SILENT, 'Broken.yaml': BROKEN } });
+    t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'Echo.yaml': ECHO, 'Silent.yaml': SILENT, 'Broken.yaml': BROKEN, 'SlowFail.yaml': SLOW_FAIL } });
   });
   after(async () => t.cleanup());
 
@@ -108,6 +125,16 @@ describe('the Web-API, as an integrator calls it', () => {
     const ok = await call('/execsvcscriptplain?name=Echo&startparam1=fine');
     const okId = ok.headers.get('x-oktell-run-id')!;
     assert.equal(log.lines.filter((l) => l.obj.runId === okId && l.level === 'warn').length, 0, 'a completed run logs no warning');
+  });
+
+  it('logs a synchronous run that fails after its caller was answered startresult 2', async () => {
+    t.server.emulator!.injectFaults({ status: 404, delayMs: 600, times: 1, pathPrefix: '/api/v1/catalogs/3/records/2' });
+    const res = await call('/execsvcscriptplain?name=SlowFail&timeout=0.1');
+    assert.equal(res.headers.get('x-oktell-start-result'), '2');
+    const runId = res.headers.get('x-oktell-run-id')!;
+    const line = await waitFor('the "run SlowFail failed" line', () => log.lines.find((l) => l.obj.runId === runId && l.msg === 'run SlowFail failed'));
+    assert.equal(line.level, 'warn');
+    assert.equal((await waitFor('the run', () => t.server.store.getRun(runId))).status, 'failed');
   });
 
   it('refuses name, async or timeout given in both the query and the form, as a startparam given twice is', async () => {
