@@ -18,19 +18,7 @@ import { startServeProcess } from '../cli/cli-process.js';
 import { runCli } from '../cli/cli.helper.js';
 import { freePort } from '../mail/smtp-server.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
-import { AUTH, capturingLogger, postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
-
-const ECHO = `variables: { a: string, b: string }
-start: s
-blocks:
-  s:
-    kind: InputParameter
-    params: { a: 1, b: 2 }
-    exits: { next: r }
-  r:
-    kind: ReturnValue
-    values: { 1: '[a] + "|" + [b]', 2: 200 }
-`;
+import { AUTH, capturingLogger, echoScenario, postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
 
 /** A task webhook whose `hook.sequenceId` is written exactly as `digits` (no float rounding on the way). */
 function webhookWithSequence(digits: string, name: string): string {
@@ -338,7 +326,7 @@ describe('a hook scenario that is not loaded', () => {
 describe('hardening (issue 18), on the real server', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ extraScenarios: { 'Echo.yaml': ECHO } });
+    t = await startTestServer({ extraScenarios: { 'Echo.yaml': echoScenario(', 2: 200') } });
   });
   after(async () => t.cleanup());
 

@@ -78,6 +78,41 @@ export async function startTestServer(opts: {
   };
 }
 
+/**
+ * A scenario reading Bpium record 2 of catalog 3 (its field 2) with a 20 s timeout and only its success exit wired, so a
+ * Bpium failure fails the run: for the Web-API's timeouts and failures (delay it with the emulator's injectFaults).
+ */
+export const BPIUM_READ_SCENARIO = `variables: { email: string }
+start: s
+blocks:
+  s:
+    kind: Bpium
+    method: getRecord
+    catalog: 3
+    record: 2
+    fields: { email: 2 }
+    timeout: 20
+    exits: { success: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[email]' }
+`;
+
+/** A scenario returning its parameters 1 and 2 joined by "|" as return value 1, and `extra` return values after it. */
+export function echoScenario(extra = ''): string {
+  return `variables: { a: string, b: string }
+start: s
+blocks:
+  s:
+    kind: InputParameter
+    params: { a: 1, b: 2 }
+    exits: { next: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[a] + "|" + [b]'${extra} }
+`;
+}
+
 /** A Bpium record.created webhook body for a task with the given responsible employees. */
 export function taskWebhook(task: { name: string; description?: string; responsible: string[]; recordId?: string; sequenceId?: number }): string {
   return JSON.stringify({

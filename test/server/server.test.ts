@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
-import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
+import { AUTH, BPIUM_READ_SCENARIO, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
 
 const ECHO = `description: Echoes its start parameters, for the Web-API tests.
 variables: { a: string, b: string }
@@ -279,22 +279,7 @@ blocks:
   });
 
   it('execsvcscript answers startresult 2 (still running) when the sync wait times out, and the run finishes anyway', async () => {
-    const slow = `variables: { email: string }
-start: get
-blocks:
-  get:
-    kind: Bpium
-    method: getRecord
-    catalog: 3
-    record: 2
-    fields: { email: 2 }
-    timeout: 20
-    exits: { success: r }
-  r:
-    kind: ReturnValue
-    values: { 1: '[email]' }
-`;
-    const t = await startTestServer({ smtp: false, extraScenarios: { 'Slow.yaml': slow } });
+    const t = await startTestServer({ smtp: false, extraScenarios: { 'Slow.yaml': BPIUM_READ_SCENARIO } });
     try {
       t.server.emulator!.injectFaults({ delayMs: 1500, times: 1, pathPrefix: '/api/v1/catalogs/3/records/2' });
       const res = await fetch(`${t.server.url}/execsvcscript?name=Slow&timeout=0.3`, { headers: { authorization: AUTH } });

@@ -3,19 +3,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { AUTH, capturingLogger, startTestServer, waitFor, type TestServer } from './server-helpers.js';
-
-const ECHO = `variables: { a: string, b: string }
-start: s
-blocks:
-  s:
-    kind: InputParameter
-    params: { a: 1, b: 2 }
-    exits: { next: r }
-  r:
-    kind: ReturnValue
-    values: { 1: '[a] + "|" + [b]' }
-`;
+import { AUTH, BPIUM_READ_SCENARIO, capturingLogger, echoScenario, startTestServer, waitFor, type TestServer } from './server-helpers.js';
 
 /** Returns nothing: its plain answer is an empty body, as a failed run's is. */
 const SILENT = `start: s
@@ -40,28 +28,11 @@ blocks:
     values: { 1: '[n]' }
 `;
 
-/** Reads a Bpium record with only its success exit wired: a Bpium error fails the run. */
-const SLOW_FAIL = `variables: { email: string }
-start: s
-blocks:
-  s:
-    kind: Bpium
-    method: getRecord
-    catalog: 3
-    record: 2
-    fields: { email: 2 }
-    timeout: 20
-    exits: { success: r }
-  r:
-    kind: ReturnValue
-    values: { 1: '[email]' }
-`;
-
 describe('the Web-API, as an integrator calls it', () => {
   let t: TestServer;
   const log = capturingLogger();
   before(async () => {
-    t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'Echo.yaml': ECHO, 'Silent.yaml': SILENT, 'Broken.yaml': BROKEN, 'SlowFail.yaml': SLOW_FAIL } });
+    t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'Echo.yaml': echoScenario(), 'Silent.yaml': SILENT, 'Broken.yaml': BROKEN, 'SlowFail.yaml': BPIUM_READ_SCENARIO } });
   });
   after(async () => t.cleanup());
 
