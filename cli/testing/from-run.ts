@@ -402,19 +402,18 @@ function asList(v: unknown): Array<Record<string, unknown>> {
 }
 
 /**
- * Writes long parameters (webhook bodies) to files next to the test file, and returns the case's `params`. A JSON body
- * sent on one line (as Bpium sends it) is written indented, for a person to read and edit: the scenario gets the same
- * JSON, only its spacing differs. `notes` gets a line for each such file, for the comment above the case.
+ * Writes long parameters (webhook bodies) to files next to the test file, and returns the case's `params`. The file
+ * holds the text exactly as the run got it: a scenario may measure, compare or forward the body as text, so even its
+ * spacing is part of what the case replays. `notes` gets a line for a file of request headers, for the comment above
+ * the case.
  */
 export function paramsToFiles(params: Record<string, Value>, runId: string, write: (name: string, text: string) => void, notes: string[] = []): Record<string, Value> {
   const out: Record<string, Value> = {};
   for (const [n, v] of Object.entries(params)) {
     if (typeof v === 'string' && v.length > 200) {
       const name = `recorded/${runId}-${n}.${isJson(v) ? 'json' : 'txt'}`;
-      const indented = indentedJson(v);
-      write(name, indented ?? v);
-      if (indented !== undefined) notes.push(`Parameter ${n} (${name}) is the JSON the run got on one line, indented for reading: same values, other spacing.`);
-      else if (HEADER_LINES.test(v)) notes.push(`Parameter ${n} (${name}) is the request's headers, credentials left out.`);
+      write(name, v);
+      if (HEADER_LINES.test(v)) notes.push(`Parameter ${n} (${name}) is the request's headers, credentials left out.`);
       out[n] = `@${name}`;
     } else out[n] = inlineParam(v);
   }
@@ -422,34 +421,11 @@ export function paramsToFiles(params: Record<string, Value>, runId: string, writ
 }
 
 /**
- * `text` indented two spaces a level, when it is an object or array written compactly, exactly as JSON.stringify
- * writes it: then nothing but spacing changes (no number, escape or key order is rewritten), which a scenario's JSON
- * functions do not see. Other text (already spaced, big numbers, escapes) is left as it came.
+ * Parameters written as themselves (the console's download), exactly as the run got them: a leading @ is doubled, so
+ * it is not read as a file name.
  */
-export function indentedJson(text: string): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (parsed === null || typeof parsed !== 'object' || JSON.stringify(parsed) !== text) return undefined;
-  return `${JSON.stringify(parsed, null, 2)}\n`;
-}
-
-/**
- * Parameters written as themselves (the console's download): a leading @ is doubled, so it is not read as a file
- * name; a one-line JSON body is indented, as paramsToFiles writes it, and so becomes a readable block.
- */
-export function inlineParams(params: Record<string, Value>, notes: string[] = []): Record<string, Value> {
-  return Object.fromEntries(
-    Object.entries(params).map(([n, v]) => {
-      const indented = typeof v === 'string' && v.length > 200 ? indentedJson(v) : undefined;
-      if (indented === undefined) return [n, inlineParam(v)];
-      notes.push(`Parameter ${n} is the JSON the run got on one line, indented for reading: same values, other spacing.`);
-      return [n, indented];
-    }),
-  );
+export function inlineParams(params: Record<string, Value>): Record<string, Value> {
+  return Object.fromEntries(Object.entries(params).map(([n, v]) => [n, inlineParam(v)]));
 }
 
 function inlineParam(v: Value): Value {

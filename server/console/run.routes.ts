@@ -265,9 +265,8 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       if (!ID_PATTERN.test(id) || !(await ctx.d.store.getRun(id))) return ctx.notFound(res, 'There is no such run.');
       const recorded = await caseFromRun(ctx.d.store, id, { timeZone: ctx.d.config.timeZone });
       res.attachment(`${String(recorded.case.scenario)}-${id}.test.yaml`);
-      const sources: string[] = [];
-      const testCase = { ...recorded.case, params: inlineParams(recorded.case.params as Record<string, Value>, sources) };
-      res.type('application/yaml; charset=utf-8').send(testFileText(testCase, recordedNote(id, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed, sources)));
+      const testCase = { ...recorded.case, params: inlineParams(recorded.case.params as Record<string, Value>) };
+      res.type('application/yaml; charset=utf-8').send(testFileText(testCase, recordedNote(id, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed)));
     } catch (e) {
       if (e instanceof RecordedRunError) return ctx.render(res, 'error.njk', { title: 'No test yet', message: e.message, nav: 'runs' }, 409);
       next(e);

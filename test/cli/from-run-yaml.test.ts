@@ -1,7 +1,7 @@
 // What `test --from-run` writes reads like a hand-written test file: a real run of the article's BpiumNewTask with
 // Bpium's one-line webhook body, recorded in a real SQLite store, made a case by the real binary, which then passes.
 import assert from 'node:assert/strict';
-import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -11,7 +11,7 @@ import { runCli } from './cli-process.js';
 import { articleBody as body, recordArticleRun } from './from-run.helper.js';
 
 describe('the case --from-run writes reads like one written by hand', () => {
-  it('indents the one-line JSON body it writes to a file, writes parameter and return value numbers plain, and the case passes', async () => {
+  it('writes the body to a file exactly as received, parameter and return value numbers plain, and the case passes', async () => {
     const tmp = tempDir();
     try {
       const runId = await recordArticleRun(join(tmp.dir, 'var'));
@@ -30,15 +30,42 @@ describe('the case --from-run writes reads like one written by hand', () => {
       assert.match(written, /returnValues: \{ 1: notified 2 of 2 \}/);
       assert.doesNotMatch(written, /"1": (notified|"@)/);
       assert.match(written, /subject: "Новая задача: Перезвонить клиенту"/);
-      // Where the file's text comes from, above the case; a blank line between the two cases.
-      assert.match(written, /# Recorded from run \S+\.\n\s+# Parameter 1 \(recorded\/\S+-1\.json\) is the JSON the run got on one line, indented for reading/);
+      // A blank line between the two cases, each with its comment.
+      assert.doesNotMatch(written, /indented for reading/);
       assert.match(written, /\n\n {2}# Recorded from run \S+\.\n(.*\n)? {2}- name: the same again/);
 
       const [file] = readdirSync(join(tmp.dir, 'scenarios', 'tests', 'recorded'));
-      const json = readFileSync(join(tmp.dir, 'scenarios', 'tests', 'recorded', file!), 'utf8');
-      assert.match(json, /^\{\n {2}"timestamp": "1732780800",\n {2}"hook": \{\n {4}"id": "7",/);
-      assert.deepEqual(JSON.parse(json), JSON.parse(body));
-      assert.ok(json.endsWith('}\n'));
+      assert.equal(readFileSync(join(tmp.dir, 'scenarios', 'tests', 'recorded', file!), 'utf8'), body, 'byte for byte');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a scenario that measures the body as text gets the same text in the case (review s31: an indented body changed its length)', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'tests'), { recursive: true });
+      writeFileSync(join(scenarios, 'Measure.yaml'), [
+        'variables: { body: string }',
+        'start: s',
+        'blocks:',
+        '  s:',
+        '    kind: InputParameter',
+        '    params: { body: 1 }',
+        '    exits: { next: r }',
+        '  r:',
+        '    kind: ReturnValue',
+        "    values: { 1: 'Len([body])', 2: '[body]' }",
+        '',
+      ].join('\n'));
+      const env = { OKTELL_DATA_DIR: join(tmp.dir, 'var'), OKTELL_SCENARIOS: scenarios };
+      const live = runCli(['run', 'Measure', '-p', `1=${body}`, '--json'], env);
+      assert.equal(live.code, 0, live.stderr);
+      const runId = (JSON.parse(live.stdout) as { runId: string }).runId;
+      const r = runCli(['test', '--from-run', runId, '--scenarios', scenarios, '--out', join(scenarios, 'tests', 'measure.test.yaml')], env);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /1 passed, 0 failed/);
     } finally {
       tmp.cleanup();
     }

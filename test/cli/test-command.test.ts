@@ -498,8 +498,8 @@ describe('oktell-emu test --from-run', () => {
       assert.match(text, /recordId: "99", status: not-found/);
       assert.match(text, /"?4"?: "@recorded\/[0-9a-z]+-4\.json"/);
       assert.doesNotMatch(text, /authorization|basic |s3cret|x-hook-signature/i, 'no credentials in a test file');
-      // The body as received, indented for reading: the same JSON, other spacing.
-      assert.equal(readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-4.json`), 'utf8'), `${JSON.stringify(JSON.parse(body), null, 2)}\n`, 'the webhook body, indented');
+      // The body byte for byte as received: a scenario may read its length or forward it as text.
+      assert.equal(readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-4.json`), 'utf8'), body, 'the webhook body, as received');
       const headers = readFileSync(join(t.scenariosDir, 'tests', 'recorded', `${hookRunId}-2.txt`), 'utf8');
       assert.match(headers, /content-type: application\/json/i);
       assert.match(text, new RegExp(`# Parameter 2 \\(recorded/${hookRunId}-2\\.txt\\) is the request's headers, credentials left out\\.`));
