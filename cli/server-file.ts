@@ -2,6 +2,7 @@
 // `webhook send` find a server started on other ports than the defaults. It holds no secret.
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dataFolderHeld } from '../server/data-lock.js';
 
 export const SERVER_FILE = 'serve.json';
 
@@ -145,7 +146,8 @@ function storeEntry(v: unknown): ServerFileStore | undefined {
 /**
  * The PostgreSQL store named by the folder's `serve.json`, with whether its server still runs. The file of a killed
  * server counts too: it was serving that folder with PostgreSQL, and most likely will again when restarted. With no
- * `serve.json` (its server stopped normally), the `store.json` that server left; `pid` is then undefined.
+ * `serve.json` (its server stopped normally), the `store.json` that server left, unless a SQLite server holds the
+ * folder's lock now; `pid` is then undefined.
  */
 export function folderPostgresStore(dataDir: string): { url: string; configFile?: string; pid?: number; running: boolean; file: string } | undefined {
   const served = readServerFile(dataDir, () => true);
@@ -153,6 +155,8 @@ export function folderPostgresStore(dataDir: string): { url: string; configFile?
   if (store?.kind !== 'postgres') return undefined;
   const configFile = store.configFile ? { configFile: store.configFile } : {};
   if (served) return { url: store.url, ...configFile, pid: served.pid, running: processAlive(served.pid), file: SERVER_FILE };
+  // A SQLite server holding the folder now decides over what a PostgreSQL server once left there.
+  if (dataFolderHeld(dataDir)) return undefined;
   return { url: store.url, ...configFile, running: false, file: STORE_FILE };
 }
 

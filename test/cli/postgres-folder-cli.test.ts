@@ -4,7 +4,7 @@
 // for that, with the password masked; a folder of a SQLite server, or of an older server's serve.json, works as before.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { repoPath, tempDir } from '../helpers.js';
@@ -142,6 +142,12 @@ describe('serve records its store in serve.json', () => {
       assert.equal(existsSync(join(data, 'store.json')), false, 'store.json removed');
       const r = runCli(['runs', '--data-dir', data], { unset: ['OKTELL_STORE', 'OKTELL_CONFIG'] });
       assert.equal(r.code, 0, r.stderr);
+      // A PostgreSQL server started on the folder meanwhile, and stopped, leaves serve.json gone and its store.json:
+      // the SQLite server holding the folder's lock still decides (review s31, 3).
+      rmSync(join(data, 'serve.json'));
+      writeFileSync(join(data, 'store.json'), JSON.stringify({ store: { kind: 'postgres', url: 'postgres://old@db/oktell' } }));
+      const held = runCli(['runs', '--data-dir', data], { unset: ['OKTELL_STORE', 'OKTELL_CONFIG'] });
+      assert.equal(held.code, 0, held.stderr);
     } finally {
       await serve.stop();
     }
