@@ -8,7 +8,7 @@ import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, SeedError, startBpium
 import { dataDir, UsageError } from '../config.js';
 import { portInUse } from '../../server/start-checks.js';
 import { dataFolderHeld } from '../../server/data-lock.js';
-import { readServerFile } from '../server-file.js';
+import { readServerFile, serverFilePath } from '../server-file.js';
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
 export interface BpiumEmulatorCommandIo {
@@ -86,8 +86,10 @@ export function refuseServedFolder(dataDir: string): void {
   const running = readServerFile(dataDir);
   if (!running?.bpiumEmulator) return;
   if (running.store?.kind !== 'postgres' && !dataFolderHeld(dataDir)) return;
+  // A PostgreSQL server takes no lock on the folder: only its pid tells, and a reused pid would keep refusing.
+  const stale = running.store?.kind === 'postgres' ? ` (if no such server runs, its serve.json is left over: remove ${serverFilePath(dataDir)})` : '';
   throw new UsageError(
-    `the data folder ${dataDir} is in use by the server with pid ${running.pid} (${running.url}), whose embedded Bpium emulator (${running.bpiumEmulator}) keeps its data there: use that emulator, stop that server first, or give this one another data folder (--data-dir or OKTELL_DATA_DIR)`,
+    `the data folder ${dataDir} is in use by the server with pid ${running.pid} (${running.url}), whose embedded Bpium emulator (${running.bpiumEmulator}) keeps its data there: use that emulator, stop that server first, or give this one another data folder (--data-dir or OKTELL_DATA_DIR)${stale}`,
   );
 }
 

@@ -1,7 +1,7 @@
 // One `serve` per data folder with the SQLite store (review s24, O1): a second one is refused with the first one's pid
 // and address, leaves the first one's serve.json in place, and a folder whose server was killed starts again.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startServeProcess } from '../cli/cli-process.js';
@@ -93,6 +93,22 @@ describe('a data folder with the SQLite store serves one process', () => {
       await again.stop();
     }
     tmp.cleanup();
+  });
+
+  it('a PostgreSQL server’s serve.json (no lock to check) refuses the emulator by its pid alone, and says how to clear a left-over file', () => {
+    const tmp = tempDir();
+    try {
+      const dataDir = join(tmp.dir, 'var');
+      mkdirSync(dataDir);
+      // A live pid (this test's own), as a reused pid of a server long gone would be.
+      const file = join(dataDir, 'serve.json');
+      writeFileSync(file, JSON.stringify({ pid: process.pid, url: 'http://127.0.0.1:4055', bpiumEmulator: 'http://127.0.0.1:4056', signedPaths: [], startedAt: '', store: { kind: 'postgres', url: 'postgres://ops@db/oktell' } }));
+      const r = runCli(['bpium-emulator', '--port', '0', '--data-dir', dataDir], { env: ENV });
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(r.stderr.trim().endsWith(`(if no such server runs, its serve.json is left over: remove ${file})`), r.stderr);
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   it('two servers started at the same moment: one runs, the other is refused', { timeout: 90_000 }, async () => {
