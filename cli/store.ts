@@ -18,10 +18,11 @@ import { redactPostgresUrl } from '../server/store/postgres.url.js';
 export { STORE_DATA_DIR_HELP } from './help-texts.js';
 
 /**
- * Refuses (exit 2) to use a SQLite store in a data folder whose server uses PostgreSQL, as its `serve.json` (or, once that server stopped, its `store.json`) says: the
- * shell lacks the server's OKTELL_STORE (a systemd EnvironmentFile, say), and the command would answer from an empty
- * file ("no runs recorded yet", "nothing to replay") or queue a job there that no server ever runs. One line naming the
- * server's store and the command to type instead. `argv`: the command's words, repeated in that line.
+ * Refuses (exit 2) to use a SQLite store in a data folder whose server uses PostgreSQL, as its `serve.json` (or, once
+ * that server stopped, its `store.json`) says: the shell lacks the server's OKTELL_STORE (a systemd EnvironmentFile,
+ * say), and the command would answer from an empty file ("no runs recorded yet", "nothing to replay") or queue a job
+ * there that no server ever runs. One line naming the server's store and the command to type instead. `argv`: the
+ * command's words, repeated in that line.
  */
 export function refuseSqliteBesidePostgres(dataDir: string, argv: readonly string[] = process.argv.slice(2)): void {
   const pg = folderPostgresStore(dataDir);
