@@ -21,8 +21,8 @@ import {
   type Value,
 } from '../../engine/index.js';
 import { createFixtureBpium, type BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
-import { checkBpiumFixtureFile } from '../testing/test-file.js';
-import { loadHttpFixtures } from '../../adapters/fixtures/http-fixtures.adapter.js';
+import { checkBpiumFixtureFile, checkHttpFixtureFile, type FixtureFileCheck } from '../testing/test-file.js';
+import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { buildPorts } from '../../adapters/ports.js';
 import { plainAuthWarning } from '../../adapters/mail/plain-auth-warning.js';
 import { parseDateText } from '../../engine/expr/date-time.js';
@@ -113,21 +113,14 @@ function shortened(text: string): string {
 }
 
 /**
- * The --bpium-fixtures file, checked as a test file's Bpium fixture: a YAML mistake or a wrong form (a misspelt key,
- * a failure that is no status) is a usage error listing each problem at its file:line:col with the fix.
+ * A fixture file of `run`, checked as a test file's fixture: a YAML mistake or a wrong form (a misspelt key, a
+ * failure that is no status, a `match` whose method is misspelt) is a usage error listing each problem at its
+ * file:line:col with the fix.
  */
-function readBpiumFixtures(file: string): BpiumFixtureFile {
-  const r = checkBpiumFixtureFile(resolve(file));
+function readFixtures<T>(flag: string, file: string, check: (path: string) => FixtureFileCheck<T>): T {
+  const r = check(resolve(file));
   if (r.ok) return r.fixture;
-  throw new UsageError(`--bpium-fixtures ${file}: ${r.issues.length} problem(s) in the fixture file, nothing was run:\n${r.issues.map(formatIssue).join('\n')}`, 'E_INVALID_FIXTURE', { issues: r.issues });
-}
-
-function readHttpFixtures(file: string) {
-  try {
-    return loadHttpFixtures(resolve(file));
-  } catch (e) {
-    throw new UsageError(`--http-fixtures: ${(e as Error).message}`);
-  }
+  throw new UsageError(`${flag} ${file}: ${r.issues.length} problem(s) in the fixture file, nothing was run:\n${r.issues.map(formatIssue).join('\n')}`, 'E_INVALID_FIXTURE', { issues: r.issues });
 }
 
 /**
@@ -163,8 +156,10 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
   const { dir, name } = runTarget(target, opts.scenarios);
   // Checked before the databases are touched: a mistyped option changes nothing.
   const time = runTime(opts);
-  // The fake Bpium too: a mistake in its file is said at its line before anything runs, not met halfway through.
-  const bpium = opts.bpiumFixtures !== undefined ? readBpiumFixtures(opts.bpiumFixtures) : undefined;
+  // The fake Bpium and web services too: a mistake in their files is said at its line before anything runs, not met
+  // halfway through (or, for a misspelt method, never: the fixture would silently match nothing).
+  const bpium = opts.bpiumFixtures !== undefined ? readFixtures('--bpium-fixtures', opts.bpiumFixtures, checkBpiumFixtureFile) : undefined;
+  const http = opts.httpFixtures !== undefined ? readFixtures('--http-fixtures', opts.httpFixtures, checkHttpFixtureFile) : undefined;
   // The data folder (for the outbox), databases and web-request allow-list as the server would have them.
   const settings = serverSettings({ dataDir: opts.dataDir });
   // A scenario that is not there (a typo) is refused once the library is loaded, and must leave nothing behind: no
@@ -189,7 +184,7 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
     throw new UsageError((e as Error).message);
   }
   try {
-    return await runWithDatabases(name, params, opts, dir, settings, databases, time, bpium);
+    return await runWithDatabases(name, params, opts, dir, settings, databases, time, { bpium, http });
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
@@ -203,7 +198,7 @@ async function runWithDatabases(
   settings: ServerSettings,
   databases: DatabaseSettings,
   time: { tz: string; clock?: ClockPort },
-  bpiumFixture: BpiumFixtureFile | undefined,
+  fixtures: { bpium?: BpiumFixtureFile; http?: HttpFixture[] },
 ): Promise<RunResult> {
   const tz = time.tz;
   const { library, templates } = await loadLibrary(dir, undefined, tz, databaseDialects(databases));
@@ -220,8 +215,8 @@ async function runWithDatabases(
     dataDir: settings.dataDir,
     templates,
     ids: randomIds,
-    bpium: bpiumFixture ? { kind: 'port', port: createFixtureBpium(bpiumFixture) } : { kind: 'env' },
-    ...(opts.httpFixtures ? { httpFixtures: readHttpFixtures(opts.httpFixtures) } : {}),
+    bpium: fixtures.bpium ? { kind: 'port', port: createFixtureBpium(fixtures.bpium) } : { kind: 'env' },
+    ...(fixtures.http ? { httpFixtures: fixtures.http } : {}),
     webRequest: settings.webRequest,
     regexBudgetMs: settings.regexBudgetMs,
     noMail: opts.dryRun === true,

@@ -127,7 +127,9 @@ function wrongForm(schema: z.ZodType, path: FormPath, value: unknown, docs: stri
   const list = forms.find((f) => def(f).type === 'array');
   const asList = list && !Array.isArray(value) && def(list).element!.safeParse(value).success;
   const hint = guess ? `did you mean "${guess}"? ${docs}` : asList ? `write a list, even of one: [${JSON.stringify(value)}]; ${docs}` : docs;
-  return { kind: 'invalid', path, message: `"${path.join('.')}" is ${kindOf(value)}: expected ${orList(words)}`, hint };
+  // Both callers check a whole file: at its root, the file is what has the wrong kind.
+  const place = path.length ? `"${path.join('.')}"` : 'the file';
+  return { kind: 'invalid', path, message: `${place} is ${kindOf(value)}: expected ${orList(words)}`, hint };
 }
 
 function orList(words: string[]): string {

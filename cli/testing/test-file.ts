@@ -685,25 +685,55 @@ function checkedFixture<T extends z.ZodType>(fixture: YamlSource, schema: T, use
   return ok.data;
 }
 
+/** A fixture file of `run`, checked: its value, or each problem at its file:line:col with the fix. */
+export type FixtureFileCheck<T> = { ok: true; fixture: T } | { ok: false; issues: ScenarioIssue[] };
+
 /**
- * The Bpium fixture file of `run --bpium-fixtures`, checked as a test file's fixture is: a YAML mistake, a misspelt
- * key (`recods`), a failure that is no status or kind, each at its file:line:col with the fix, before anything runs.
+ * A fixture file given to `run` (`--bpium-fixtures`, `--http-fixtures`), checked as a test file's fixture is: a file
+ * it cannot read, an empty one (`example` says what to write), a YAML mistake, a misspelt key, a wrong value, each at
+ * its file:line:col with the fix, before anything runs.
  */
-export function checkBpiumFixtureFile(path: string): { ok: true; fixture: BpiumFixtureFile } | { ok: false; issues: ScenarioIssue[] } {
+function checkRunFixtureFile<T extends z.ZodType>(path: string, schema: T, kind: { what: string; a: string; flag: string; example: string }): FixtureFileCheck<z.infer<T>> {
+  const { what, a, flag, example } = kind;
   const shown = relative(process.cwd(), path) || path;
   const issues: ScenarioIssue[] = [];
   const report: Report = (at, code, message, hint) => issues.push({ ...at, code, message, ...(hint ? { hint } : {}) });
+  const see = `see "${flag}" in docs/cli.md`;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    return { ok: false, issues: [{ file: shown, line: 1, col: 1, code: C.READ_FAILED, message: `cannot read the Bpium fixture file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, hint: 'the path is relative to the current folder' }] };
+    return { ok: false, issues: [{ file: shown, line: 1, col: 1, code: C.READ_FAILED, message: `cannot read the ${what} fixture file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, hint: 'the path is relative to the current folder' }] };
   }
   if (!text.replace(/#.*$/gm, '').trim()) {
-    return { ok: false, issues: [{ file: shown, line: 1, col: 1, code: C.MISSING_PROPERTY, message: 'the Bpium fixture file is empty', hint: 'give it catalogs: with the records Bpium is to answer, e.g. catalogs: { "3": { records: { "2": { "1": Иван } } } }; see "--bpium-fixtures" in docs/cli.md' }] };
+    return { ok: false, issues: [{ file: shown, line: 1, col: 1, code: C.MISSING_PROPERTY, message: `the ${what} fixture file is empty`, hint: `${example}; ${see}` }] };
   }
-  const fixture = checkedFixture(new YamlSource(shown, text), bpiumFixture, 'a Bpium fixture file: see "--bpium-fixtures" in docs/cli.md', report);
-  return fixture && !issues.length ? { ok: true, fixture: fixture as BpiumFixtureFile } : { ok: false, issues };
+  const fixture = checkedFixture(new YamlSource(shown, text), schema, `${a} ${what} fixture file: ${see}`, report);
+  return fixture !== undefined && !issues.length ? { ok: true, fixture } : { ok: false, issues };
+}
+
+/** The Bpium fixture file of `run --bpium-fixtures` (a misspelt `recods`, a failure that is no status or kind…). */
+export function checkBpiumFixtureFile(path: string): FixtureFileCheck<BpiumFixtureFile> {
+  const r = checkRunFixtureFile(path, bpiumFixture, {
+    what: 'Bpium',
+    a: 'a',
+    flag: '--bpium-fixtures',
+    example: 'give it catalogs: with the records Bpium is to answer, e.g. catalogs: { "3": { records: { "2": { "1": Иван } } } }',
+  });
+  return r.ok ? { ok: true, fixture: r.fixture as BpiumFixtureFile } : r;
+}
+
+/**
+ * The HTTP fixture file of `run --http-fixtures`, the list a test file's `http:` names: a misspelt `stauts`, a
+ * `match` whose first word is no method (`GETT https://…`, which would match nothing) are refused as in a test file.
+ */
+export function checkHttpFixtureFile(path: string): FixtureFileCheck<HttpFixture[]> {
+  return checkRunFixtureFile(path, httpFixturesSchema, {
+    what: 'HTTP',
+    a: 'an',
+    flag: '--http-fixtures',
+    example: 'give it a list of canned answers, e.g. - match: GET https://crm.example.ru/clients/*',
+  });
 }
 
 /** Every `{ matches }` anywhere in an expectation (return values and variables hold any value) must compile. */

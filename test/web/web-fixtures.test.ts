@@ -53,7 +53,7 @@ describe('HTTP fixtures', () => {
       assert.deepEqual(out.httpCalls?.map((c) => [c.method, c.url, c.status, c.outcome, c.performed]), [['POST', 'https://sms.example.ru/api/messages', 201, 'dry-run', false]]);
       const bad = cli(['run', 'SmsNotify', '--dry-run', '--http-fixtures', 'missing.yaml'], tmp.dir);
       assert.equal(bad.code, 2);
-      assert.match(bad.stderr, /--http-fixtures: .*missing\.yaml/);
+      assert.match(bad.stderr, /--http-fixtures missing\.yaml: .*\nmissing\.yaml:1:1 E_READ_FAILED cannot read the HTTP fixture file: ENOENT/);
     } finally {
       tmp.cleanup();
     }
@@ -231,7 +231,7 @@ blocks:
       writeFileSync(join(tmp.dir, 'http.yaml'), `- match: PSOT https://shop.example/orders\n  status: 201\n`);
       const run = cli(['run', 'Orders', '--dry-run', '--http-fixtures', 'http.yaml'], tmp.dir);
       assert.equal(run.code, 2, run.stdout + run.stderr);
-      assert.match(run.stderr, /http\.yaml: not a list of HTTP fixtures at "0\.match": "PSOT" is not an HTTP method: did you mean "POST"\?/);
+      assert.match(run.stderr, /\nhttp\.yaml:1:10 E_INVALID_PROPERTY "0\.match": "PSOT" is not an HTTP method: did you mean "POST"\?/);
       writeFileSync(
         join(dir, 'tests', 'typo.test.yaml'),
         `cases:
