@@ -187,9 +187,8 @@ export function unreachableMessage(target: DemoTarget, base: string): string {
   switch (target.source) {
     case 'flag':
     case 'BPIUM_URL':
-      return `nothing answers at ${base} (${target.source === 'flag' ? '--url' : 'BPIUM_URL'}). Start the server and the emulator with \`npm start\` (or \`npx oktell-emu bpium-emulator\`), or ${pointIt}.`;
     case 'BPIUM_EMULATOR_PORT':
-      return `nothing answers at ${base} (BPIUM_EMULATOR_PORT). Start the server and the emulator with \`npm start\` (or \`npx oktell-emu bpium-emulator\`), or ${pointIt}.`;
+      return `nothing answers at ${base} (${target.source === 'flag' ? '--url' : target.source}). Start the server and the emulator with \`npm start\` (or \`npx oktell-emu bpium-emulator\`), or ${pointIt}.`;
     case 'server':
       return `nothing answers at ${base}, where the server running on the data folder ${target.dataDir} (pid ${target.server!.pid}) said its Bpium emulator listens: wait until it has started, or ${pointIt}.`;
     case 'port': {

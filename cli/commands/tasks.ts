@@ -188,7 +188,6 @@ export async function tasksRunAction(name: string, _o: TaskFlags, command: Comma
     if (note) printNote(note);
   }
 
-
 /**
  * When the job took the attempts of the server running on the folder rather than this command's own setting (the
  * operator's shell without the server's OKTELL_MAX_ATTEMPTS, say): which one it got, and what the other said.
