@@ -63,6 +63,11 @@ export type LoadResult =
   | { ok: true; scenario: Scenario }
   | { ok: false; issues: ScenarioIssue[]; references?: ScenarioReferences; compiled?: CompiledBlock[]; deferred?: DeferredCheck[] };
 
+/** A scenario's version as runs record it: the first 12 hex digits of the SHA-256 of its file's text. */
+export function scenarioVersion(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+}
+
 /** Scenario name from a file path: the file name without its extension, as Oktell names service scenarios. */
 export function scenarioNameOf(file: string): string {
   return basename(file, extname(file));
@@ -216,7 +221,7 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     name,
     file,
     ...(typeof js.description === 'string' ? { description: js.description } : {}),
-    version: createHash('sha256').update(text).digest('hex').slice(0, 12),
+    version: scenarioVersion(text),
     variables,
     start: start!,
     blocks,

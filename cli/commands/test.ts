@@ -1,11 +1,10 @@
 // `oktell-emu test [files or folders…]`: runs the cases of scenario test files (`tests/*.test.yaml`) and reports
 // each one; exit 0 when all pass, 1 when one fails, 2 on a usage error or an invalid test file.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
-import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, type ScenarioIssue, type Value } from '../../engine/index.js';
+import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
 import { scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
@@ -311,7 +310,7 @@ export function folderCheck(runId: string, ran: ReadonlyArray<{ scenario: string
 function scenarioFile(dir: string, name: string): { file: string; version: string } | undefined {
   for (const ext of ['.yaml', '.yml']) {
     const file = join(dir, `${name}${ext}`);
-    if (existsSync(file)) return { file, version: createHash('sha256').update(readFileSync(file, 'utf8')).digest('hex').slice(0, 12) };
+    if (existsSync(file)) return { file, version: scenarioVersion(readFileSync(file, 'utf8')) };
   }
   return undefined;
 }
