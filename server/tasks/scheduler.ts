@@ -357,8 +357,6 @@ function dueTimesBetween(task: ServiceTask, after: number, upTo: number): number
   return n;
 }
 
-/** The parameters a task's job got empty because they failed (`paramErrors` of its trigger), if any. */
-/** The service task a job's trigger names (`taskJob` writes it), or undefined for a job no task started. */
 /** A task's newest job as `status` shows it; a queued job with attempts behind it is one being retried. */
 function lastRunOf(run: JobRecord, zone: string, paramErrors: ParamErrors | undefined): TaskLastRun {
   const code = (run.lastError as { code?: unknown } | null)?.code;
@@ -377,11 +375,13 @@ function lastRunOf(run: JobRecord, zone: string, paramErrors: ParamErrors | unde
   };
 }
 
+/** The service task a job's trigger names (`taskJob` writes it), or undefined for a job no task started. */
 export function taskNameOf(trigger: unknown): string | undefined {
   const task = (trigger as { task?: unknown } | null | undefined)?.task;
   return typeof task === 'string' ? task : undefined;
 }
 
+/** The parameters a task's job got empty because they failed (`paramErrors` of its trigger), if any. */
 export function paramErrorsOf(trigger: unknown): ParamErrors | undefined {
   const errors = (trigger as { paramErrors?: unknown } | null | undefined)?.paramErrors;
   return errors && typeof errors === 'object' && Object.keys(errors).length ? (errors as ParamErrors) : undefined;
