@@ -56,13 +56,18 @@ export const EMULATOR_HOOK_PATH = '/Bpium/NewTask';
 /** The file of the data folder that keeps the secret generated for the embedded emulator. */
 export const EMULATOR_SECRET_FILE = 'bpium-webhook-secret';
 
+/** The secret configured for the embedded emulator's hook path (or for every path); undefined: one is generated. */
+export function configuredEmulatorSecret(secrets: Record<string, string>): string | undefined {
+  return secrets[EMULATOR_HOOK_PATH] ?? secrets['*'];
+}
+
 /**
  * The secret the embedded Bpium emulator signs with: the one configured for its hook path (or for every path), else
  * one generated once in the data folder, which that path then requires (it is added to `secrets`). `serve` and
  * `oktell-emu webhook send` both call this, so the command signs exactly as the server checks.
  */
 export function emulatorWebhookSecret(secrets: Record<string, string>, dataDir: string): string {
-  const configured = secrets[EMULATOR_HOOK_PATH] ?? secrets['*'];
+  const configured = configuredEmulatorSecret(secrets);
   if (configured !== undefined) return configured;
   const generated = persistentSecret(dataDir, EMULATOR_SECRET_FILE);
   secrets[EMULATOR_HOOK_PATH] = generated;

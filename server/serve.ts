@@ -20,7 +20,7 @@ import { createApp, type AppDeps } from './app.js';
 import { continueChecked, hookListener } from './hook-listener.js';
 import { hookUser, type OktellUser } from './auth.js';
 import { ConfigError, envSetting, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
-import { EMULATOR_HOOK_PATH, EMULATOR_SECRET_FILE, emulatorWebhookSecret, generatedUser, sharedConsoleSecret } from './credentials.js';
+import { configuredEmulatorSecret, EMULATOR_HOOK_PATH, EMULATOR_SECRET_FILE, emulatorWebhookSecret, generatedUser, sharedConsoleSecret } from './credentials.js';
 import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
 import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
@@ -365,7 +365,7 @@ interface BpiumSetup {
 async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: StartOptions, logger: LoggerPort): Promise<BpiumSetup> {
   const source = bpiumSource(env, opts.embeddedBpium !== false);
   if (source !== 'emulator') return { source: { kind: source } };
-  const generated = config.webhookSecrets[EMULATOR_HOOK_PATH] === undefined && config.webhookSecrets['*'] === undefined;
+  const generated = configuredEmulatorSecret(config.webhookSecrets) === undefined;
   const webhookSecret = emulatorWebhookSecret(config.webhookSecrets, config.dataDir);
   const generatedWebhookSecret = generated ? { generatedWebhookSecret: { path: EMULATOR_HOOK_PATH, file: join(config.dataDir, EMULATOR_SECRET_FILE) } } : {};
   const emulator = await startBpiumEmulator({
