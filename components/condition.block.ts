@@ -80,11 +80,14 @@ function comparedText(config: Config, rt: BlockRuntime): string | undefined {
   if (config.operands) {
     const { left, operator, right } = config.operands;
     if (left.constant && right.constant) return undefined;
-    return `compared ${show(rt.evaluate(left))} ${operator} ${show(rt.evaluate(right))}`;
+    // Joined, not concatenated: a trace keeps the note of every step, and `+` would keep it as a tree of pieces.
+    return ['compared ', show(rt.evaluate(left)), ' ', operator, ' ', show(rt.evaluate(right))].join('');
   }
   const names = config.condition.variables;
   if (names.length === 0) return undefined;
-  return `with ${names.map((n) => `[${n}] = ${show(rt.get(n))}`).join(', ')}`;
+  const parts = ['with '];
+  for (let i = 0; i < names.length; i++) parts.push(i ? ', [' : '[', names[i]!, '] = ', show(rt.get(names[i]!)));
+  return parts.join('');
 }
 
 function sourceOf(v: string | number | boolean): string {

@@ -2,6 +2,7 @@
 import { EffectError, RUN_ERROR_CODES as R, RunFailure } from './errors.js';
 import { ExpressionRuntimeError, type CompiledExpression } from './expr/index.js';
 import { traceCutter } from './cut-text.js';
+import { TraceLog } from './trace-log.js';
 import { isStackOverflow } from './json-text.js';
 import { maskReturnValues, RunSecrets, SECRET_MASK } from './secrets.js';
 import type { ScenarioLibrary } from './library.js';
@@ -156,11 +157,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   }
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const traceOn = opts.trace !== false;
-  const traceLimit = opts.traceLimit ?? 10_000;
   // Past the first half of the limit, steps go round a ring of the other half, so the trace ends with the last steps.
-  const traceHead = Math.ceil(traceLimit / 2);
-  const traceTail: TraceStep[] = [];
-  let tailNext = 0;
+  const trace = traceOn ? new TraceLog(opts.traceLimit ?? 10_000) : undefined;
   // Values are cut as a step records them, not when the run is stored: 10,000 kept steps of a text growing in a loop
   // would otherwise hold (and, once cut, copy) thousands of versions of it (see cut-text.ts).
   const traceValue = traceCutter();
@@ -183,7 +181,6 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   secrets.addScenario(root, vars);
 
   let block: Block | undefined;
-  let changed: Record<string, Value> | undefined;
   let effectDetail: JsonValue | undefined;
   let notes: string[] | undefined;
   let step = 0;
@@ -234,15 +231,15 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       vars.set(n, v);
       if (secrets.isSecret(n)) {
         secrets.addValue(v);
-        if (traceOn) (changed ??= {})[n] = SECRET_MASK;
-      } else if (traceOn) (changed ??= {})[n] = traceValue(v);
+        trace?.change(n, SECRET_MASK);
+      } else trace?.change(n, traceValue(v));
     },
     inputParameter: (n) => params.get(n) ?? '',
     startParameter: () => frame.startParam,
     setReturnValue(n, value) {
       returnValues.set(n, value);
       // A number that is a secret's value is known as one now (its variable holds it); a text is masked with the record.
-      if (traceOn) (changed ??= {})[`Return value ${n}`] = traceValue(secrets.maskValue(value));
+      trace?.change(`Return value ${n}`, traceValue(secrets.maskValue(value)));
     },
     hasExit: (exit) => block!.exits[exit] !== undefined,
     bpium: ports.bpium,
@@ -374,7 +371,6 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         visits.set(vk, (visits.get(vk) ?? 0) + 1);
       }
       const s0 = traceOn ? performance.now() : 0;
-      changed = undefined;
       effectDetail = undefined;
       notes = undefined;
       clockReads = undefined;
@@ -401,7 +397,10 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   const exhausted = rt.regexBudget.exhausted;
   if (exhausted) ports.logger?.warn({ runId, scenario: exhausted.scenario, block: exhausted.block, limitMs: rt.regexBudget.limitMs }, exhausted.reason);
   base.steps = step;
-  if (traceTail.length) base.trace.push(...traceTail.slice(tailNext), ...traceTail.slice(0, tailNext));
+  if (trace) {
+    base.trace = trace.steps();
+    if (trace.truncated) base.traceTruncated = trace.truncated;
+  }
   if (base.traceTruncated === undefined) delete base.traceTruncated;
   if (base.dbCalls === undefined) delete base.dbCalls;
   if (base.httpCalls === undefined) delete base.httpCalls;
@@ -427,26 +426,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   }
 
   function pushTrace(exit: string, s0: number, error?: string) {
-    const tailMax = traceLimit - traceHead;
-    if (base.trace.length >= traceHead && traceTail.length >= tailMax) {
-      // The oldest step of the ring is dropped (or, with no room for a tail, the step itself).
-      base.traceTruncated = (base.traceTruncated ?? 0) + 1;
-      if (tailMax === 0) return;
-    }
-    // Built by assignment, not spreads: this runs once per block, and the temporary objects of spreads showed in
-    // the engine benchmark's profile (bench/engine.bench.ts).
-    const entry: TraceStep = { step, scenario: stepScenario, block: block!.id, kind: block!.kind, exit, ms: Math.round((performance.now() - s0) * 1000) / 1000 };
-    if (changed) entry.changed = changed;
-    if (effectDetail !== undefined) entry.effect = effectDetail;
-    if (notes) entry.notes = notes;
-    if (clockReads) entry.clock = clockReads;
-    if (error) entry.error = error;
-    if (base.trace.length < traceHead) base.trace.push(entry);
-    else if (traceTail.length < tailMax) traceTail.push(entry);
-    else {
-      traceTail[tailNext] = entry;
-      tailNext = (tailNext + 1) % tailMax;
-    }
+    const ms = Math.round((performance.now() - s0) * 1000) / 1000;
+    trace!.end(step, stepScenario, block!.id, block!.kind, exit, ms, { effect: effectDetail, notes, clock: clockReads, error });
   }
 
   /** Applies a control signal; returns the next block id in the (possibly new) current scenario. */

@@ -52,6 +52,49 @@ describe('the trace limit', () => {
   }
 });
 
+describe('the values a kept step changed', () => {
+  // 9,000 rounds: past the head, the ring goes round hundreds of times, and the trace's store of changed values is
+  // rewritten several times to drop overwritten steps' values. Every kept step must still show its own values.
+  const long = LOOP.replace("'[i] < 12'", "'[i] < 9000'");
+  for (const limit of [10, 7, 2]) {
+    it(`limit ${limit}: each kept step shows the value it set, after the ring went round`, async () => {
+      const r = await run(limit, long);
+      assert.equal(r.status, 'completed', JSON.stringify(r.error));
+      assert.equal(r.steps, 18001);
+      assert.equal(r.trace.length, limit);
+      assert.equal(r.traceTruncated, 18001 - limit);
+      for (const s of r.trace) {
+        if (s.block === 'inc') assert.deepEqual(s.changed, { i: (s.step + 1) / 2 }, `step ${s.step}`);
+        else assert.equal(s.changed, undefined, `step ${s.step}`);
+        if (s.block === 'check') assert.deepEqual(s.notes, [`with [i] = ${s.step / 2}`], `step ${s.step}`);
+      }
+      assert.deepEqual(
+        r.trace.map((s) => s.step),
+        [...Array.from({ length: Math.ceil(limit / 2) }, (_, i) => i + 1), ...Array.from({ length: Math.floor(limit / 2) }, (_, i) => 18001 - Math.floor(limit / 2) + 1 + i)],
+      );
+    });
+  }
+
+  it('the failing step keeps what it changed before it failed, with the error', async () => {
+    const failing = `variables: { a: number, b: number, t: string }
+start: s
+blocks:
+  s:
+    kind: Variable
+    set: { a: 5, t: "'not a number'", b: '[t]' }
+    exits: { next: t }
+  t:
+    kind: Stop
+`;
+    const r = await run(100, failing);
+    assert.equal(r.status, 'failed');
+    assert.equal(r.trace.length, 1);
+    assert.equal(r.trace[0]!.exit, 'failed');
+    assert.deepEqual(r.trace[0]!.changed, { a: 5, t: 'not a number' });
+    assert.equal(r.trace[0]!.error, r.error!.message);
+  });
+});
+
 describe('trace notes', () => {
   // A block of this test only: its note throws, as a note re-reading a value could.
   const noisy: BlockDefinition<Record<string, never>, null> = {
