@@ -81,6 +81,14 @@ export const DEFAULT_MAX_EFFECTS = 100;
  */
 export const DEFAULT_REGEX_BUDGET_MS = 100;
 
+/**
+ * Milliseconds a run computes before it lets the event loop take a turn. Blocks without effects (Variable, Condition,
+ * Parser…) run one after another without waiting for anything; without this, one long loop, or many runs at once,
+ * would hold the server's only thread: no webhook acknowledged, no timer (a Web-API caller's `timeout`) fired, no
+ * health check answered until they end.
+ */
+export const RUN_SLICE_MS = 5;
+
 export const DEFAULT_LIMITS: RunLimits = { maxSteps: 100_000, deadlineMs: 120_000, maxDepth: 16, maxEffects: DEFAULT_MAX_EFFECTS };
 
 export interface RunOptions {
@@ -338,6 +346,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   }
 
   const deadline = Date.now() + limits.deadlineMs;
+  let sliceStart = performance.now();
   let blockId: string | undefined = frame.scenario.start;
   let failure: RunError | undefined;
 
@@ -357,6 +366,10 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       if ((step & 1023) === 0 && Date.now() > deadline) {
         throw new RunFailure(R.DEADLINE, `stopped after ${limits.deadlineMs} ms at block "${blockId}": a slow Bpium/SMTP or a long loop; raise the deadline only if the work is really that long`, true);
       }
+      if ((step & 127) === 0 && performance.now() - sliceStart >= RUN_SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
       block = frame.scenario.blocks.get(blockId)!;
       stepScenario = frame.scenario.name;
       if (block.def.effect) {
@@ -375,7 +388,10 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       notes = undefined;
       clockReads = undefined;
       let result = block.def.run(block.config, rt);
-      if (typeof result !== 'string' && 'then' in result) result = await result;
+      if (typeof result !== 'string' && 'then' in result) {
+        result = await result;
+        sliceStart = performance.now();
+      }
       let exitName: string;
       if (typeof result === 'string') {
         exitName = result;

@@ -296,6 +296,13 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(200, { started: true, startResult: 0, returnValue: '', runId: jobId! });
     return;
   }
+  // Each synchronous run holds its caller's connection and shares the thread with every webhook: past the cap the
+  // caller is told to come back (a job started with async=1 waits in the queue instead).
+  if (d.syncRuns && d.syncRuns.size >= d.config.maxSyncRuns) {
+    res.set('Retry-After', '1');
+    answer(503, { started: false, startResult: -1, returnValue: `${d.config.maxSyncRuns} synchronous Web-API runs are already running (OKTELL_SYNC_RUNS); retry, or start with async=1 to queue the run` });
+    return;
+  }
   const timeoutS = q.timeout === undefined ? 30 : Number(q.timeout);
   const runId = d.ports.ids.newId();
   const running = runScenario(library, name, {

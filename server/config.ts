@@ -25,6 +25,12 @@ export const MIN_LEASE_MS = 3000;
 export const DEFAULT_LEASE_MS = 60_000;
 
 /**
+ * Synchronous Web-API runs at once by default. Each holds its caller's connection until its scenario ends; past this
+ * many, a caller is told to retry (or to start with async=1, which queues the run as a job).
+ */
+export const DEFAULT_MAX_SYNC_RUNS = 64;
+
+/**
  * How a job that fails as retryable is retried: the first retry after 1 s, each next delay ×3, at most 30 min apart,
  * 16 attempts in all. The delays 1 s, 3 s, 9 s, 27 s, 81 s, 4 min, 12 min, then 30 min eight times: the first few catch
  * a blip at once, and the window from the first attempt to the last is about 4 h 18 min (at least 3 h with the
@@ -75,6 +81,8 @@ const fileSchema = z.strictObject({
   maxEffectsPerRun: z.number().int().min(1).optional(),
   /** Milliseconds a run's Parser regex extractions may search in all; past it the block takes its error exit. */
   regexBudgetMs: z.number().int().min(1).optional(),
+  /** Synchronous Web-API runs at once; a call past it is answered 503 with Retry-After. */
+  maxSyncRuns: z.number().int().min(1).max(4096).optional(),
   webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
   /** Refuse signed webhooks whose Bpium `timestamp` is further than this from now (off when absent). */
   webhookMaxAgeMinutes: z.number().positive().optional(),
@@ -132,6 +140,8 @@ export interface ServerConfig {
   maxEffectsPerRun: number;
   /** Milliseconds a run's Parser regex extractions may search in all before the next one gives up (its error exit). */
   regexBudgetMs: number;
+  /** Synchronous Web-API runs at once (`OKTELL_SYNC_RUNS`); a call past it is answered 503 with Retry-After. */
+  maxSyncRuns: number;
   /** Webhook secrets by path ('*' = every path): X-Hook-Signature is required where one is set. */
   webhookSecrets: Record<string, string>;
   /** Signed webhooks whose Bpium `timestamp` is further than this from now are refused (replays); absent = off. */
@@ -325,6 +335,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     storeCheckMs: optionalCount('ms', env.OKTELL_STORE_CHECK_MS, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
     regexBudgetMs: regexBudgetFromEnv(env) ?? fc.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS,
+    maxSyncRuns: optionalCount('n', env.OKTELL_SYNC_RUNS, 'OKTELL_SYNC_RUNS', 1, 4096).n ?? fc.maxSyncRuns ?? DEFAULT_MAX_SYNC_RUNS,
     webhookSecrets: secrets,
     ...webhookMaxAge(env.BPIUM_WEBHOOK_MAX_AGE_MINUTES, fc.webhookMaxAgeMinutes),
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,

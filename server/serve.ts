@@ -56,6 +56,8 @@ export interface RunningServer {
   metrics: Metrics;
   /** Service tasks: scenarios started on a schedule. */
   tasks: TaskScheduler;
+  /** Synchronous Web-API runs in flight (at most `config.maxSyncRuns`). */
+  syncRuns: { readonly size: number };
   emulator?: BpiumEmulator;
   /**
    * The file of the secret generated for the embedded emulator (no secret configured for its path), which its hook
@@ -505,6 +507,7 @@ function running(p: Parts): RunningServer {
     workers,
     metrics: p.metrics,
     tasks: p.tasks.scheduler,
+    syncRuns: p.syncRuns,
     ...(emulator ? { emulator } : {}),
     ...(p.generatedWebhookSecret ? { generatedWebhookSecret: p.generatedWebhookSecret } : {}),
     ...(built.bpiumClient ? { bpium: built.bpiumClient } : {}),
