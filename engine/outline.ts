@@ -4,6 +4,7 @@
 import { isMap, type YAMLMap } from 'yaml';
 import { scenarioNameOf } from './loader.js';
 import type { BlockDefinition, BlockRegistry, Scenario } from './model.js';
+import { closest } from './suggest.js';
 import { YamlSource, keyOf } from './yaml-source.js';
 
 /** How a run ends when it takes an exit that is not wired. */
@@ -24,6 +25,12 @@ export interface OutlineExit {
   missing?: boolean;
   /** Set when the exit is not wired: what then happens to the run. */
   end?: ExitEnd;
+  /**
+   * Set for an exit the block's kind does not have (an invalid file, `E_UNKNOWN_EXIT`): what `validate` says of it.
+   * The kind's exit it likely means (`meant`) is then not drawn again as unwired, as the loader's graph checks count
+   * the misspelt exit as that one.
+   */
+  unknown?: { message: string; meant?: string };
 }
 
 export interface OutlineBlock {
@@ -80,12 +87,38 @@ export function blockDetail(kind: string, props: Record<string, unknown>): strin
   return undefined;
 }
 
-/** Exits of a block: the wired ones in the kind's order, then any others as written, then the unwired ones. */
-function outlineExits(def: BlockDefinition | undefined, wired: ReadonlyArray<[string, string]>, isBlock: (id: string) => boolean, jump: boolean): OutlineExit[] {
-  const exits: OutlineExit[] = wired.map(([exit, target]) => ({ exit, target, ...(isBlock(target) ? {} : { missing: true }) }));
+/**
+ * An exit written on a block whose kind has no such exit, in the loader's words (`E_UNKNOWN_EXIT`); `meant` is the
+ * kind's exit it resembles when that one is not written too (the loader's graph checks count it as that one).
+ */
+function unknownExit(def: BlockDefinition, kind: string, exit: string, written: readonly string[]): OutlineExit['unknown'] {
+  const guess = closest(exit, def.exits);
+  const meant = guess !== undefined && !written.includes(guess) ? guess : undefined;
+  const hint = def.exits.length ? `${guess ? `did you mean "${guess}"? ` : ''}exits of ${kind}: ${def.exits.join(', ')}` : `${kind} has no exits: remove "exits"`;
+  return { message: `${kind} has no exit "${exit}": ${hint}`, ...(meant ? { meant } : {}) };
+}
+
+/**
+ * Exits of a block: the wired ones in the kind's order, then any others as written (an exit the kind does not have is
+ * marked `unknown`), then the unwired ones — but for one a misspelt exit stands for, which is drawn once, as written.
+ */
+function outlineExits(
+  def: BlockDefinition | undefined,
+  kind: string,
+  wired: ReadonlyArray<[string, string]>,
+  isBlock: (id: string) => boolean,
+  jump: boolean,
+  /** Every exit name written, wired or not (`false: null`). */
+  written: readonly string[] = wired.map(([e]) => e),
+): OutlineExit[] {
+  const exits: OutlineExit[] = wired.map(([exit, target]) => {
+    const unknown = def && !def.exits.includes(exit) ? unknownExit(def, kind, exit, written) : undefined;
+    return { exit, target, ...(isBlock(target) ? {} : { missing: true }), ...(unknown ? { unknown } : {}) };
+  });
   if (!def || jump) return exits; // a jump hands the run over: its exit is never taken
+  const meant = new Set(exits.map((x) => x.unknown?.meant).filter((m) => m !== undefined));
   for (const exit of def.exits) {
-    if (!wired.some(([e]) => e === exit)) exits.push({ exit, end: unwiredEnd(def, exit) });
+    if (!wired.some(([e]) => e === exit) && !meant.has(exit)) exits.push({ exit, end: unwiredEnd(def, exit) });
   }
   return exits;
 }
@@ -105,7 +138,7 @@ export function outlineOfScenario(s: Scenario): ScenarioOutline {
       line: b.loc.line,
       ...(detail ? { detail } : {}),
       ...(b.def.effect ? { effect: true } : {}),
-      exits: outlineExits(b.def, wired, (id) => s.blocks.has(id), config.mode === 'jump' && b.kind === 'AsyncScenario'),
+      exits: outlineExits(b.def, b.kind, wired, (id) => s.blocks.has(id), config.mode === 'jump' && b.kind === 'AsyncScenario'),
     };
   });
   return { name: s.name, start: s.start, blocks };
@@ -144,7 +177,7 @@ export function outlineOfText(file: string, text: string, registry: BlockRegistr
       line: src.locate(['blocks', id], { key: true }).line,
       ...(detail ? { detail } : {}),
       ...(def?.effect ? { effect: true } : {}),
-      exits: outlineExits(def, wired, (target) => ids.includes(target), kind === 'AsyncScenario' && props.mode === 'jump'),
+      exits: outlineExits(def, kind, wired, (target) => ids.includes(target), kind === 'AsyncScenario' && props.mode === 'jump', Object.keys(rawExits)),
     });
   }
   const start = typeof js.start === 'string' && ids.includes(js.start) ? js.start : ids[0];

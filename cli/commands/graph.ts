@@ -70,7 +70,13 @@ export function toMermaid(o: ScenarioOutline, problems: readonly ScenarioIssue[]
     lines.push(`%% ${problems.length} problem(s); the diagram shows what could be read:`);
     for (const p of problems) lines.push(`%% ${oneLine(`${p.file}:${p.line}:${p.col} ${p.code} ${p.message}`)}`);
   }
-  if (o.start !== undefined) lines.push(`  start(((${esc(o.name)}))) --> ${ids.get(o.start)}`);
+  // Links are numbered in the order written, for `linkStyle`: the start arrow first.
+  let links = 0;
+  const unknownLinks: number[] = [];
+  if (o.start !== undefined) {
+    lines.push(`  start(((${esc(o.name)}))) --> ${ids.get(o.start)}`);
+    links++;
+  }
   const used = new Set<keyof typeof MERMAID_CLASSES>();
   for (const b of o.blocks) {
     const detail = b.detail ? `<br/><code>${esc(b.detail)}</code>` : '';
@@ -83,7 +89,13 @@ export function toMermaid(o: ScenarioOutline, problems: readonly ScenarioIssue[]
   let ends = 0;
   for (const b of o.blocks) {
     for (const x of b.exits) {
-      const arrow = `  ${ids.get(b.id)} -->${x.exit === 'next' ? '' : `|${esc(x.exit)}|`} `;
+      // An exit the block's kind does not have (an invalid file): dotted and red, marked ✗, its problem as a comment.
+      if (x.unknown) {
+        lines.push(`  %% ${oneLine(x.unknown.message)}`);
+        unknownLinks.push(links);
+      }
+      links++;
+      const arrow = x.unknown ? `  ${ids.get(b.id)} -.->|✗ ${esc(x.exit)}| ` : `  ${ids.get(b.id)} -->${x.exit === 'next' ? '' : `|${esc(x.exit)}|`} `;
       if (x.end) {
         const id = `e${ends++}`;
         lines.push(`${arrow}${id}(["${EXIT_END_LABELS[x.end]}"]):::${x.end}`);
@@ -101,6 +113,7 @@ export function toMermaid(o: ScenarioOutline, problems: readonly ScenarioIssue[]
     }
   }
   for (const c of used) lines.push(`  classDef ${c} ${MERMAID_CLASSES[c]}`);
+  if (unknownLinks.length) lines.push(`  linkStyle ${unknownLinks.join(',')} stroke:#c3292e,color:#c3292e`);
   return `${lines.join('\n')}\n`;
 }
 

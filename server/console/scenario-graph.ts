@@ -47,8 +47,10 @@ export interface DiagramEdge {
   from: string;
   to: string;
   exit: string;
-  /** Shown on the arrow unless the exit is the plain `next`. */
+  /** Shown on the arrow unless the exit is the plain `next` (an exit the block's kind lacks is marked `✗`). */
   label?: string;
+  /** An exit the block's kind does not have (an invalid file): what `validate` says of it. Drawn dashed, in red. */
+  problem?: string;
   path: string;
   /** Box of the label, its centre and text baseline. */
   labelBox?: { x: number; y: number; w: number; h: number; cx: number; ty: number };
@@ -169,6 +171,8 @@ export function layoutOutline(o: ScenarioOutline): Diagram {
   }
   for (const b of o.blocks) meta.set(b.id, blockMeta(b));
   const edges: Array<{ from: string; to: string; exit: string }> = [];
+  /** `${block}\u0000${exit}` → the problem of an exit the block's kind does not have. */
+  const unknownExits = new Map<string, string>();
   let ends = 0;
   for (const b of o.blocks) {
     for (const x of b.exits) {
@@ -180,13 +184,15 @@ export function layoutOutline(o: ScenarioOutline): Diagram {
         to = `${MISSING_PREFIX}${x.target}`;
         if (!meta.has(to)) meta.set(to, endMeta(to, `no block "${x.target}"`, 'missing', b.line));
       } else to = x.target!;
+      if (x.unknown) unknownExits.set(`${b.id}\u0000${x.exit}`, x.unknown.message);
       edges.push({ from: b.id, to, exit: x.exit });
     }
   }
   for (const m of meta.values()) g.setNode(m.id, { width: m.w, height: m.h });
   if (o.start !== undefined) g.setEdge(START_NODE, o.start, { minlen: 1 }, 'start');
+  const labelOf = (from: string, exit: string) => (unknownExits.has(`${from}\u0000${exit}`) ? `✗ ${exit}` : exit === 'next' ? undefined : exit);
   for (const e of edges) {
-    const label = e.exit === 'next' ? undefined : e.exit;
+    const label = labelOf(e.from, e.exit);
     g.setEdge(e.from, e.to, label ? { width: label.length * SUB_CHAR_W + 12, height: 18, labelpos: 'c' } : {}, e.exit);
   }
   dagre.layout(g);
@@ -229,8 +235,11 @@ export function layoutOutline(o: ScenarioOutline): Diagram {
     const label = g.edge(e);
     const exit = e.name ?? 'next';
     const edge: DiagramEdge = { from: e.v, to: e.w, exit, path: pathThrough(label.points ?? []) };
-    if (e.v !== START_NODE && exit !== 'next') {
-      edge.label = exit;
+    const problem = unknownExits.get(`${e.v}\u0000${exit}`);
+    if (problem) edge.problem = problem;
+    const text = e.v === START_NODE ? undefined : labelOf(e.v, exit);
+    if (text !== undefined) {
+      edge.label = text;
       if (label.x !== undefined && label.y !== undefined && label.width && label.height) {
         edge.labelBox = { x: round(label.x - label.width / 2), y: round(label.y - label.height / 2), w: round(label.width), h: round(label.height), cx: round(label.x), ty: round(label.y + 4) };
       }
