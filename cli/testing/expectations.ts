@@ -93,10 +93,23 @@ export function match(expected: unknown, actual: unknown, place: Place = []): Mi
     if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return [{ place, expected: show(expected), actual: show(actual) }];
     return Object.entries(expected).flatMap(([k, v]) => {
       if (!(k in actual) && v !== null) return [{ place: [...place, k], expected: show(v), actual: 'nothing' }];
-      return match(v, (actual as Record<string, unknown>)[k], [...place, k]);
+      const got = (actual as Record<string, unknown>)[k];
+      if (isSingleAddress(k, v, got)) return got.length === 1 && got[0] === v ? [] : [{ place: [...place, k], expected: show([v]), actual: show(got) }];
+      return match(v, got, [...place, k]);
     });
   }
   return sameValue(expected, actual) ? [] : [valueMismatch(expected, actual, place)];
+}
+
+/** The address lists of a letter, which an expectation may give as one address (`to: ivan@example.com`). */
+export const ADDRESS_FIELDS: ReadonlySet<string> = new Set(['to', 'cc', 'bcc']);
+
+/**
+ * `to: ivan@example.com` against a letter's list of addresses: the list of that one address. Only a letter's records
+ * hold lists under these keys (variables and return values are single values), so the key and the list tell them.
+ */
+export function isSingleAddress(key: string, expected: unknown, actual: unknown): actual is unknown[] {
+  return ADDRESS_FIELDS.has(key) && typeof expected === 'string' && Array.isArray(actual);
 }
 
 /** Two values that differ; two texts of which one has several lines are shown by their differing lines. */

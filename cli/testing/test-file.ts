@@ -50,7 +50,12 @@ const matcher = z.union([
     .describe('list: its first items match `first`, its last ones `last`, it has `length` items; the items between are not checked'), MATCHER),
 ]);
 const text = z.union([z.string(), matcher]);
-const addresses = z.union([saidAs(z.array(z.union([z.string(), matcher])), 'a list of addresses'), matcher]);
+/** A letter's `to`, `cc` or `bcc`: one address (the list of that one), the list, or a matcher. */
+const addresses = z.union([
+  saidAs(z.string().describe('one address: the letter has exactly this one'), 'an address'),
+  saidAs(z.array(z.union([z.string(), matcher])).describe('the addresses, in order'), 'a list of addresses'),
+  matcher,
+]);
 /** A field of a recorded item: its value, or a matcher for it. */
 const field = <T extends z.ZodType>(value: T) => z.union([value, matcher]);
 

@@ -5,10 +5,12 @@
 // so comments, key order and flow/block style survive everywhere the values did not change.
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import { keyOf } from '../../engine/index.js';
-import { expectationOf, isMatcher, match, type Observed } from './expectations.js';
+import { expectationOf, isMatcher, isSingleAddress, match, type Observed } from './expectations.js';
 
 /** The expectation `expected` would be if it described `actual`. */
 export function refreshed(expected: unknown, actual: unknown, listName?: string): unknown {
+  // One address written for a letter's `to` (cc, bcc): it stays one while the letter has one, else becomes the list.
+  if (listName !== undefined && isSingleAddress(listName, expected, actual)) return actual.length === 1 && typeof actual[0] === 'string' ? actual[0] : actual;
   if (match(expected, actual).length === 0) return expected;
   if (isMatcher(expected)) return 'equals' in expected ? { equals: actual } : actual;
   if (Array.isArray(expected) && Array.isArray(actual)) {
