@@ -27,6 +27,14 @@ export function dataDirArg(dir: string): string {
   return ` --data-dir ${shellWord(dir)}`;
 }
 
+/**
+ * The command that replays job `jobId` from a shell, as `oktell-emu tasks` and the console's Tasks page print it: the
+ * data folder is named for a SQLite store (a PostgreSQL one comes from the environment or the configuration).
+ */
+export function replayCommandFor(jobId: string, settings: { store: { kind: string }; dataDir: string }): string {
+  return `npx oktell-emu replay ${jobId}${settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : ''}`;
+}
+
 /** `text` as one word of a shell command line: as it is when plain, else in single quotes. */
 export function shellWord(text: string): string {
   return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;

@@ -8,7 +8,7 @@ import type { Store } from '../../server/store/store.port.js';
 import { scenarioNamesIn } from '../../server/scenario-host.js';
 import { scenarioProblems, unknownScenarios } from '../../server/tasks/definitions.js';
 import { TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } from '../../server/tasks/scheduler.js';
-import { dataDirArg, loadLibrary, serverSettings, UsageError, type ServerSettings } from '../config.js';
+import { dataDirArg, loadLibrary, replayCommandFor, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { scenarioNameOf, type ScenarioIssue } from '../../engine/index.js';
 import { noServerNote } from '../server-file.js';
@@ -127,7 +127,7 @@ function lastRunState(r: TaskLastRun): string {
 /** The command that replays a dead or failed last run, as `show` prints it; undefined for the others. */
 function replayCommand(r: TaskLastRun | null, config: ServerSettings): string | undefined {
   if (r?.status !== 'dead' && r?.status !== 'failed') return undefined;
-  return `npx oktell-emu replay ${r.jobId}${config.store.kind === 'sqlite' ? dataDirArg(config.dataDir) : ''}`;
+  return replayCommandFor(r.jobId, config);
 }
 
 function line(t: TaskStatus, config: ServerSettings, invalid: ScenarioIssue | undefined): string {

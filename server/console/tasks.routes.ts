@@ -1,18 +1,56 @@
 // Console page of the service tasks: their schedules, next due times and last runs, and a button that starts one now.
 import type { Router } from 'express';
+import { replayCommandFor } from '../../cli/config.js';
+import type { TaskLastRun } from '../tasks/scheduler.js';
 import type { ConsoleContext } from './console.router.js';
 import { CONSOLE_BASE } from './console-views.js';
+
+/** How much of a last error's message the page shows (the run's page has it whole). */
+const ERROR_CHARS = 300;
+
+/**
+ * What the page says of a task's last run beyond its status, as `oktell-emu tasks` does: a queued job that already
+ * failed is `retrying` (attempt n/max, last error, next attempt), a running one past its first attempt `running again`;
+ * a dead or failed one names its attempts, last error and how to replay it.
+ */
+export type LastRunState = 'retrying' | 'running-again' | 'dead' | 'failed' | 'other';
+
+export function lastRunState(r: Pick<TaskLastRun, 'status' | 'attempts' | 'nextAttemptAt'>): LastRunState {
+  if (r.status === 'queued' && r.nextAttemptAt) return 'retrying';
+  if (r.status === 'running' && r.attempts > 1) return 'running-again';
+  if (r.status === 'dead' || r.status === 'failed') return r.status;
+  return 'other';
+}
 
 export function taskRoutes(router: Router, ctx: ConsoleContext): void {
   router.get('/tasks', async (_req, res, next) => {
     try {
       // Due times come as ISO 8601 in each task's zone (as `oktell-emu tasks` prints them); the page shows them in the
       // console's one format, the wall-clock time in that zone, which the row names under the schedule.
-      const tasks = (ctx.d.tasks ? await ctx.d.tasks.status() : []).map((t) => ({
-        ...t,
-        next: t.next.map(wallClock),
-        lastRun: t.lastRun ? { ...t.lastRun, createdAt: wallClock(t.lastRun.createdAt) } : null,
-      }));
+      const tasks = await Promise.all(
+        (ctx.d.tasks ? await ctx.d.tasks.status() : []).map(async (t) => {
+          const r = t.lastRun;
+          if (!r) return { ...t, next: t.next.map(wallClock), lastRun: null };
+          const state = lastRunState(r);
+          // The message of the last error is the job's (the listing keeps its code only).
+          const job = state === 'other' ? undefined : await ctx.d.store.getJob(r.jobId);
+          const error = job?.lastError && typeof job.lastError === 'object' && !Array.isArray(job.lastError) ? (job.lastError as Record<string, unknown>) : undefined;
+          const message = typeof error?.message === 'string' ? error.message : '';
+          return {
+            ...t,
+            next: t.next.map(wallClock),
+            lastRun: {
+              ...r,
+              state,
+              createdAt: wallClock(r.createdAt),
+              ...(r.finishedAt ? { finishedAt: wallClock(r.finishedAt) } : {}),
+              ...(r.nextAttemptAt ? { nextAttemptAt: wallClock(r.nextAttemptAt) } : {}),
+              errorMessage: message.length > ERROR_CHARS ? `${message.slice(0, ERROR_CHARS - 1)}…` : message,
+              ...(state === 'dead' || state === 'failed' ? { replay: replayCommandFor(r.jobId, ctx.d.config) } : {}),
+            },
+          };
+        }),
+      );
       ctx.render(res, 'tasks.njk', { title: 'Service tasks', nav: 'tasks', tasks });
     } catch (e) {
       next(e);
