@@ -38,8 +38,48 @@ export async function scenarioNamesIn(dir: string): Promise<ReadonlySet<string>>
   return new Set((await listScenarioFiles(dir).catch(() => [])).map(scenarioNameOf));
 }
 
-export async function createScenarioHost(dir: string, opts: { timeZone: string; logger?: LoggerPort; watch?: boolean; databases?: Readonly<Record<string, DbDialect>> }): Promise<ScenarioHost> {
+/** What a load of the folder found: the library, and every scenario with a file there. */
+interface FolderLoad {
+  loaded: ScenarioLibrary;
+  onDisk: ReadonlySet<string>;
+}
+
+/** The scenarios of a folder read and checked ahead of `createScenarioHost`, which logs and keeps them (see `readScenarios`). */
+export interface ScenarioRead {
+  readonly dir: string;
+  readonly templates: TemplateRenderer;
+  readonly done: Promise<FolderLoad>;
+}
+
+interface ReadOptions {
+  timeZone: string;
+  databases?: Readonly<Record<string, DbDialect>>;
+}
+
+/** Reads and checks every scenario of `dir` with `templates` (reloaded first: their files may have changed). */
+async function loadFolder(dir: string, templates: TemplateRenderer, opts: ReadOptions): Promise<FolderLoad> {
+  templates.reload();
+  const loaded = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: opts.timeZone, ...(opts.databases ? { databases: opts.databases } : {}) });
+  return { loaded, onDisk: await scenarioNamesIn(dir) };
+}
+
+/**
+ * Starts reading and checking the scenarios of `dir` (and the mail templates they use) without logging or keeping
+ * anything, so that the server can do it while it waits for another start step (the store's integrity check runs in
+ * a thread of its own). Given to `createScenarioHost` as `firstRead`, it is that host's first load: its problems are
+ * logged then, as if the folder had been read at that moment. A read that fails fails there too, not before.
+ */
+export function readScenarios(dir: string, opts: ReadOptions): ScenarioRead {
   const templates = createTemplateRenderer({ dir: join(dir, 'templates'), timeZone: opts.timeZone });
+  const done = loadFolder(dir, templates, opts);
+  // Awaited by createScenarioHost; a start step that fails before then must not turn its failure into an unhandled one.
+  done.catch(() => undefined);
+  return { dir, templates, done };
+}
+
+export async function createScenarioHost(dir: string, opts: ReadOptions & { logger?: LoggerPort; watch?: boolean; firstRead?: ScenarioRead }): Promise<ScenarioHost> {
+  if (opts.firstRead && opts.firstRead.dir !== dir) throw new Error(`scenarios read from ${opts.firstRead.dir} given to the host of ${dir}`);
+  const templates = opts.firstRead?.templates ?? createTemplateRenderer({ dir: join(dir, 'templates'), timeZone: opts.timeZone });
   const versions = new Map<string, Scenario>();
   let current: ScenarioLibrary = { dir, scenarios: new Map(), issues: [] };
   const listeners: Array<() => void> = [];
@@ -47,10 +87,8 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
   /** Scenarios whose file was invalid at the last load (their last good version kept running). */
   let kept = new Set<string>();
 
-  async function reload() {
-    templates.reload();
-    const loaded = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: opts.timeZone, ...(opts.databases ? { databases: opts.databases } : {}) });
-    const onDisk = await scenarioNamesIn(dir);
+  async function reload(read?: Promise<FolderLoad>) {
+    const { loaded, onDisk } = await (read ?? loadFolder(dir, templates, opts));
     const scenarios = new Map(loaded.scenarios);
     const keptNow = new Set<string>();
     for (const [name, old] of current.scenarios) {
@@ -83,14 +121,14 @@ export async function createScenarioHost(dir: string, opts: { timeZone: string; 
     for (const l of listeners) l();
   }
 
-  await reload();
+  await reload(opts.firstRead?.done);
   let watcher: FolderWatch | undefined;
   let reloading = Promise.resolve();
   if (opts.watch !== false) {
     // Each folder on its own (see folder-watch.ts): a recursive watch misses files replaced by rename after the first.
     watcher = watchScenarioFolders([dir], {
       onChange: () => {
-        reloading = reloading.then(reload).catch((e: unknown) => opts.logger?.error({ err: e }, 'scenario reload failed'));
+        reloading = reloading.then(() => reload()).catch((e: unknown) => opts.logger?.error({ err: e }, 'scenario reload failed'));
       },
       onError: (d, e) => opts.logger?.warn({ err: e, dir: d }, 'cannot watch a scenarios folder; its edits are not reloaded'),
     });

@@ -25,7 +25,7 @@ import { createDelivery, type Delivery, type WorkerPool } from './delivery/index
 import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
 import { SyncRuns } from './sync-runs.js';
-import { createScenarioHost, type ScenarioHost } from './scenario-host.js';
+import { createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
 import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from './startup-warnings.js';
 import { retryWindowText } from './store/backoff.js';
 import { sortableIds } from './store/sortable-id.js';
@@ -206,12 +206,16 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // Before the store is opened: opening it requeues the jobs left running, which must not be another live server's.
     const dataLock = config.store.kind === 'sqlite' ? lockDataFolder(config.dataDir, () => readServerFile(config.dataDir)) : undefined;
     cleanup.push(() => dataLock?.release());
+    // The scenarios are read and checked while the store is opened: on a restart its integrity check runs in a thread
+    // of its own, and PostgreSQL answers over the network. Their problems are logged below, where they were found before.
+    const scenarioOptions = { timeZone: config.timeZone, databases: databaseDialects(config.databases) };
+    const scenariosRead = readScenarios(config.scenariosDir, scenarioOptions);
     const store = await openStore(config, logger);
     cleanup.push(() => store.close());
     // Jobs acknowledged before this start and not yet delivered (with SQLite, those just resumed too), for the start record.
     const queued = await queuedJobs(store);
     migrateDatabases(config, logger);
-    const host = await createScenarioHost(config.scenariosDir, { timeZone: config.timeZone, logger, watch: opts.watch !== false, databases: databaseDialects(config.databases) });
+    const host = await createScenarioHost(config.scenariosDir, { ...scenarioOptions, logger, watch: opts.watch !== false, firstRead: scenariosRead });
     cleanup.push(() => host.close());
     const warnings = startupWarnings(config, host, logger);
     const bpium = await startBpium(config, env, opts, logger);
