@@ -9,7 +9,18 @@
 // with (.*) does not end in \r), `$` with the m flag also ends a line before \r (a CRLF line: RE2's `$` knows only \n;
 // the \r then belongs to the whole match, not to a group before the `$`), `\s` knows the Unicode spaces (a no-break
 // space in "15 000"), `\uXXXX`, `\cX`, `[^]` and `[]` mean what they mean in JavaScript.
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
+
+/**
+ * re2js, loaded when the first pattern is compiled: most scenario folders have no Parser regex, and the server starts
+ * without loading it (its CommonJS build, the same code as the ES module one). Outside compilePattern's try, so a
+ * failure to load it is not reported as a mistake in the pattern.
+ */
+let re2: typeof RE2JS | undefined;
+function re2js(): typeof RE2JS {
+  return (re2 ??= (createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JS }).RE2JS);
+}
 
 /** A pattern RE2 cannot run, and where in the pattern (offset in the pattern text, 0-based). */
 export interface PatternProblem {
@@ -35,16 +46,17 @@ const LOOKAROUND: Record<string, { what: string; hint: string }> = {
 };
 
 /** Flags as the Parser takes them (i, m, s, u) in RE2's terms; u changes nothing: RE2 always reads code points. */
-function re2Flags(flags: string): number {
-  return (flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0) | (flags.includes('m') ? RE2JS.MULTILINE : 0) | (flags.includes('s') ? RE2JS.DOTALL : 0);
+function re2Flags(RE2: typeof RE2JS, flags: string): number {
+  return (flags.includes('i') ? RE2.CASE_INSENSITIVE : 0) | (flags.includes('m') ? RE2.MULTILINE : 0) | (flags.includes('s') ? RE2.DOTALL : 0);
 }
 
 /** Compiles a pattern written in JavaScript's dialect for RE2, or says what RE2 cannot run and where. */
 export function compilePattern(pattern: string, flags: string): CompiledPattern {
   const translated = toRe2(pattern, flags.includes('s'), flags.includes('m'));
   if ('problem' in translated) return { ok: false, problem: translated.problem };
+  const RE2 = re2js();
   try {
-    const re = RE2JS.compile(translated.source, re2Flags(flags));
+    const re = RE2.compile(translated.source, re2Flags(RE2, flags));
     return { ok: true, re, groups: re.groupCount() };
   } catch (e) {
     // re2js names the piece it stopped at (`input`); find it in the pattern as written to point at it.

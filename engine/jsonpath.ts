@@ -1,6 +1,13 @@
 // The JSONPath dialect the Parser block accepts, checked at load time (jsonpath-plus silently accepts nonsense).
-import { JSONPath } from 'jsonpath-plus';
+import { createRequire } from 'node:module';
+import type { JSONPath as JSONPathFn } from 'jsonpath-plus';
 import type { JsonValue } from './values.js';
+
+/** jsonpath-plus, loaded at the first query (a run), not when scenarios load: its CommonJS build, the same code. */
+let jsonPath: typeof JSONPathFn | undefined;
+function jsonPathPlus(): typeof JSONPathFn {
+  return (jsonPath ??= (createRequire(import.meta.url)('jsonpath-plus') as { JSONPath: typeof JSONPathFn }).JSONPath);
+}
 
 /**
  * Our dialect (a strict subset of what jsonpath-plus evaluates):
@@ -91,6 +98,6 @@ function checkBracket(inner: string): { message: string; hint: string } | undefi
 
 /** Evaluates a checked path; always returns the list of matches (possibly empty). Never evaluates code. */
 export function queryJsonPath(path: string, json: JsonValue): JsonValue[] {
-  const result = JSONPath({ path, json: json as object, wrap: true, eval: false }) as JsonValue[] | undefined;
+  const result = jsonPathPlus()({ path, json: json as object, wrap: true, eval: false }) as JsonValue[] | undefined;
   return result ?? [];
 }
