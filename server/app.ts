@@ -1,5 +1,7 @@
 // The express application of the emulated Oktell web server: own routes under /-/, the Web-API, and the HTTP404
 // hook for every other path.
+import { parse as parseQueryString } from 'node:querystring';
+import { parse as parseContentType } from 'content-type';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { closest, runScenario, answerValues, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
 import { basicAuth, type OktellUser, type Right } from './auth.js';
@@ -18,7 +20,8 @@ import type { WorkerPool } from './delivery/index.js';
 import type { TaskScheduler } from './tasks/scheduler.js';
 import { taskRoutes } from './tasks/routes.js';
 import { answerHook } from './hook.js';
-import { budgetFor, BUDGET_REFUSAL_TEXT, BUDGET_RETRY_AFTER_S, expectedBodyBytes, holdFor } from './body-budget.js';
+import { budgetFor, BUDGET_REFUSAL_TEXT, BUDGET_RETRY_AFTER_S, holdFor, type BodyBudget } from './body-budget.js';
+import { declaresBody, fieldCount, FORM_FIELD_LIMIT, OVER_BUDGET, readBody } from './request-body.js';
 import { observeRequest, pathOf, writeAnswer } from './hook-listener.js';
 
 export interface AppDeps {
@@ -88,6 +91,8 @@ export function createApp(d: AppDeps): express.Express {
       invalidFiles: new Set(library.issues.map((i) => i.file)).size,
       workersBusy: d.workers.running,
       workersTotal: d.config.workers.concurrency,
+      bodyBytesHeld: budgetFor(d.config).inUse,
+      bodyBytesBudget: budgetFor(d.config).limit,
       ...(problems.length ? { problems } : {}),
     });
   });
@@ -115,27 +120,27 @@ export function createApp(d: AppDeps): express.Express {
     res.status(404).type('text/plain').send('404 Not Found: unknown server route\n');
   });
 
-  const urlencoded = express.urlencoded({ extended: false, limit: d.config.bodyLimitBytes });
   const budget = budgetFor(d.config);
+  d.metrics.sources.push(() => bodyBudgetMetrics(budget));
   // Bodies express reads (the Web-API's form, a compressed hook body) count against the same budget as the hook
-  // route's, by their declared size or, when unknown before reading, the whole body limit.
-  const withinBudget: express.RequestHandler = (req, res, next) => {
-    const bytes = expectedBodyBytes(req, d.config.bodyLimitBytes);
-    if (bytes === 0 || holdFor(budget, res).take(bytes)) {
+  // route's, chunk by chunk as they are kept (a compressed body by its inflated bytes): see request-body.ts.
+  const hookBody: express.RequestHandler = (req, res, next) => {
+    if (!declaresBody(req)) {
+      req.body = Buffer.alloc(0);
       next();
       return;
     }
-    d.metrics.response(503);
-    d.logger.warn({ path: logPath(req), ip: req.ip }, 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)');
-    res.status(503).set({ 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' }).type('text/plain').send(BUDGET_REFUSAL_TEXT);
+    readBody(req, d.config.bodyLimitBytes, holdFor(budget, res).take).then((body) => {
+      req.body = body;
+      next();
+    }, next);
   };
-  app.all(['/execsvcscript', '/execsvcscriptplain'], scenarioAnswer, may('api'), refuseCrossSite, withinBudget, urlencoded, (req, res, next) => {
+  app.all(['/execsvcscript', '/execsvcscriptplain'], scenarioAnswer, may('api'), refuseCrossSite, webApiBody(d, budget), (req, res, next) => {
     execSvcScript(d, req, res).catch(next);
   });
 
-  const raw = express.raw({ type: () => true, limit: d.config.bodyLimitBytes });
   // Requests the node:http route (hook-listener.ts) hands over: the same hook, through express's body reading.
-  app.use(scenarioAnswer, may('hook'), refuseCrossSite, withinBudget, raw, (req, res, next) => {
+  app.use(scenarioAnswer, may('hook'), refuseCrossSite, hookBody, (req, res, next) => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     answerHook(d, { method: req.method, url: req.originalUrl, path: req.path, rawHeaders: req.rawHeaders, header: (n) => req.get(n), ip: req.ip ?? null, body, clientGone: () => req.socket.destroyed }).then((a) => {
       res.locals.runId = a.runId;
@@ -145,6 +150,20 @@ export function createApp(d: AppDeps): express.Express {
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = err as { status?: number; type?: string; message?: string };
+    // A body refused before its end was read: the connection is closed rather than read on for a body nobody uses.
+    if (!req.complete) res.set('Connection', 'close');
+    if (e?.type === OVER_BUDGET) {
+      d.metrics.response(503);
+      budget.refused++;
+      d.logger.warn({ path: logPath(req), ip: req.ip }, 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)');
+      res.status(503).set({ 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' }).type('text/plain').send(BUDGET_REFUSAL_TEXT);
+      return;
+    }
+    if (e?.type === 'parameters.too.many') {
+      d.metrics.response(413);
+      res.status(413).type('text/plain').send(`413 Payload Too Large: too many form fields (at most ${FORM_FIELD_LIMIT})\n`);
+      return;
+    }
     if (e?.type === 'entity.too.large' || e?.status === 413) {
       d.metrics.response(413);
       res.status(413).type('text/plain').send(`413 Payload Too Large: the limit is ${d.config.bodyLimitBytes} bytes\n`);
@@ -220,11 +239,12 @@ export const WEB_API_METHODS = 'GET, POST';
  * does not understand. As strict as `startparam…`: a caller that meant something else learns it instead of getting
  * another behaviour.
  */
-function webApiRefusal(req: Request, form: Record<string, unknown>): { status: number; reason: string } | { q: Partial<Record<WebApiKey, string>> } {
+function webApiRefusal(req: Request, query: Record<string, unknown>, form: Record<string, unknown>, res: Response): { status: number; reason: string } | { q: Partial<Record<WebApiKey, string>> } {
   if (req.method !== 'GET' && req.method !== 'POST') return { status: 405, reason: `${req.method} is not allowed: call the Web-API with GET or POST` };
-  if (req.is('application/json')) return { status: 415, reason: 'the Web-API takes its parameters in the query or as a form (application/x-www-form-urlencoded), not as JSON' };
+  const notForm = res.locals.notForm as string | undefined;
+  if (notForm !== undefined) return { status: 415, reason: `the Web-API takes its parameters in the query or as a form (application/x-www-form-urlencoded), not as ${notForm}` };
   const keys = webApiKeys([
-    { from: 'query', values: req.query as Record<string, unknown> },
+    { from: 'query', values: query },
     { from: 'form', values: form },
   ]);
   if (!keys.ok) return { status: 400, reason: keys.reason };
@@ -236,6 +256,80 @@ function webApiRefusal(req: Request, form: Record<string, unknown>): { status: n
     if (!(t > 0 && t <= 600)) return { status: 400, reason: `"timeout" must be a number of seconds above 0 and at most 600; got ${JSON.stringify(String(q.timeout)).slice(0, 40)}` };
   }
   return { q };
+}
+
+/** `%XX` escapes as ISO-8859-1 characters (a form sent with `charset=iso-8859-1`). */
+const latin1Unescape = (s: string): string => s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+
+/**
+ * The Web-API's body: a form (application/x-www-form-urlencoded, UTF-8 or ISO-8859-1) parsed into `req.body`, at most
+ * FORM_FIELD_LIMIT fields (more: 413 saying so) and the body limit (413); read under the body budget (503). A body of
+ * any other type is not read past its first byte: the call is refused with 415 (`res.locals.notForm` names the type),
+ * as a JSON body always was; its connection is closed after the answer. No body, or an empty one: no form fields.
+ */
+function webApiBody(d: AppDeps, budget: BodyBudget): express.RequestHandler {
+  return (req, res, next) => {
+    req.body = {};
+    if (!declaresBody(req)) {
+      next();
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      // Answered 405 without reading the body.
+      res.set('Connection', 'close');
+      next();
+      return;
+    }
+    const take = holdFor(budget, res).take;
+    if (!req.is('application/x-www-form-urlencoded')) {
+      // Limit 0: a declared Content-Length is refused unread, a chunked body at its first byte; an empty one passes.
+      readBody(req, 0, take).then(
+        () => next(),
+        (e: { status?: number }) => {
+          if (e.status !== 413) return next(e);
+          const type = req.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+          res.locals.notForm = req.is('application/json') ? 'JSON' : type ? `${JSON.stringify(type.slice(0, 60))}` : 'a body without a Content-Type';
+          res.set('Connection', 'close');
+          next();
+        },
+      );
+      return;
+    }
+    let charset = 'utf-8';
+    try {
+      charset = (parseContentType(req.get('content-type') ?? '').parameters.charset ?? 'utf-8').toLowerCase();
+    } catch {
+      // An unparsable Content-Type that still names the form type: read as UTF-8, as body-parser did.
+    }
+    if (charset !== 'utf-8' && charset !== 'iso-8859-1') {
+      next(Object.assign(new Error(`unsupported charset "${charset.toUpperCase().slice(0, 40)}"`), { status: 415, type: 'charset.unsupported' }));
+      return;
+    }
+    readBody(req, d.config.bodyLimitBytes, take).then((body) => {
+      const text = body.toString(charset === 'utf-8' ? 'utf8' : 'latin1');
+      if (fieldCount(text, FORM_FIELD_LIMIT) > FORM_FIELD_LIMIT) {
+        next(Object.assign(new Error('too many form fields'), { status: 413, type: 'parameters.too.many' }));
+        return;
+      }
+      req.body = parseQueryString(text, '&', '=', { maxKeys: 0, ...(charset === 'utf-8' ? {} : { decodeURIComponent: latin1Unescape }) });
+      next();
+    }, next);
+  };
+}
+
+/** Metric lines of the body budget: bytes held now, the budget, and requests refused because it was spent. */
+function bodyBudgetMetrics(budget: BodyBudget): string[] {
+  return [
+    '# HELP oktell_body_bytes_held Request body bytes held in memory right now, across all connections (OKTELL_BODY_BUDGET bounds it).',
+    '# TYPE oktell_body_bytes_held gauge',
+    `oktell_body_bytes_held ${budget.inUse}`,
+    '# HELP oktell_body_budget_bytes The budget of request body bytes held at once (OKTELL_BODY_BUDGET).',
+    '# TYPE oktell_body_budget_bytes gauge',
+    `oktell_body_budget_bytes ${budget.limit}`,
+    '# HELP oktell_body_budget_refused_total Requests answered 503 because the budget of request bodies held at once was spent.',
+    '# TYPE oktell_body_budget_refused_total counter',
+    `oktell_body_budget_refused_total ${budget.refused}`,
+  ];
 }
 
 /** Oktell's Web-API: execsvcscript (XML answer) and execsvcscriptplain (the return value as plain text). */
@@ -260,7 +354,8 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(503, { started: false, startResult: -1, returnValue: 'the server is shutting down' });
     return;
   }
-  const checked = webApiRefusal(req, form);
+  const query = req.query as Record<string, unknown>;
+  const checked = webApiRefusal(req, query, form, res);
   if (!('q' in checked)) {
     if (checked.status === 405) res.set('Allow', WEB_API_METHODS);
     answer(checked.status, { started: false, startResult: -1, returnValue: checked.reason });
@@ -274,7 +369,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(404, { started: false, startResult: -1, returnValue: `unknown service scenario "${name}"${guess ? `; did you mean "${guess}"?` : ''}` });
     return;
   }
-  const started = startParams([req.query as Record<string, unknown>, form]);
+  const started = startParams([query, form]);
   if (!started.ok) {
     answer(400, { started: false, startResult: -1, returnValue: started.reason });
     return;

@@ -1,11 +1,13 @@
 // A budget for request body bytes held in memory across all connections. Each body is capped (OKTELL_BODY_LIMIT),
 // but nothing capped their sum: a holder of a valid login could open many connections, send nearly a whole body on
 // each and stall, and the server kept every byte. Past the budget a request is answered 503 with Retry-After.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 
 /** Bytes of request bodies held at once, by every request of one server. */
 export class BodyBudget {
   private held = 0;
+  /** Requests answered 503 because the budget was spent (for /-/metrics). */
+  refused = 0;
   constructor(readonly limit: number) {}
 
   /** Takes `n` bytes, or nothing (false) when that would pass the limit. */
@@ -54,20 +56,6 @@ export function holdFor(budget: BodyBudget, res: ServerResponse): { take(n: numb
       return true;
     },
   };
-}
-
-/**
- * What a request that the express routes read (a compressed body, the Web-API's form) may hold: its declared
- * Content-Length, or the whole body limit when the size is not known before reading (chunked, or compressed:
- * the limit applies to the inflated size). Zero for a request without a body.
- */
-export function expectedBodyBytes(req: IncomingMessage, bodyLimitBytes: number): number {
-  const encoding = req.headers['content-encoding'];
-  const compressed = encoding !== undefined && encoding.toLowerCase() !== 'identity';
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && !compressed) return Math.min(Number(declared) || 0, bodyLimitBytes);
-  if (declared === undefined && req.headers['transfer-encoding'] === undefined) return 0;
-  return bodyLimitBytes;
 }
 
 const budgets = new WeakMap<object, BodyBudget>();

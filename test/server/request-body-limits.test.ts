@@ -1,0 +1,153 @@
+// What trial s32 found in how the express routes read bodies, each kept fixed, against a real listening server:
+// a compressed hook request charged the whole body limit to the body budget before a byte arrived (finding 1),
+// a form of 1000+ fields refused with the size message (6),
+// and a Web-API body that is not a form read to its end and ignored (7).
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import { budgetFor } from '../../server/body-budget.js';
+import { AUTH, echoScenario, startTestServer, type TestServer } from './server-helpers.js';
+
+/** Sends `head` (and `body`) on a raw connection; resolves with everything the server wrote until it closed. */
+function exchange(port: number, head: string, body: Buffer | string = '', waitMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`the server did not close the connection within ${waitMs} ms; got ${JSON.stringify(got.slice(0, 300))}`));
+    }, waitMs);
+    s.on('data', (d) => (got += d.toString('latin1')));
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+    s.write(head);
+    if (body.length) s.write(body);
+  });
+}
+
+const until = async (ok: () => boolean, ms = 10_000) => {
+  const deadline = Date.now() + ms;
+  while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+};
+
+describe('bodies the express routes read (trial s32)', () => {
+  let t: TestServer;
+  let port: number;
+  before(async () => {
+    t = await startTestServer({ smtp: false, env: { SMTP_URL: '', OKTELL_BODY_LIMIT: '1mb', OKTELL_BODY_BUDGET: '2mb' }, extraScenarios: { 'Echo.yaml': echoScenario() } });
+    port = Number(new URL(t.server.url).port);
+  });
+  after(async () => t.cleanup());
+
+  const call = async (path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${t.server.url}${path}`, { ...init, headers: { authorization: AUTH, ...(init.headers as Record<string, string>) } });
+    return { status: res.status, text: await res.text(), headers: res.headers };
+  };
+
+  it('idle compressed hook requests hold nothing of the body budget: a real webhook is still served, and health and metrics show what is held (finding 1)', { timeout: 30_000 }, async () => {
+    const budget = budgetFor(t.server.config);
+    const idle: Socket[] = [];
+    // Before: each of these took the whole body limit (1 MiB) as soon as its headers arrived, so two spent the budget.
+    for (let i = 0; i < 6; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      s.write(`POST /idle HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\nContent-Encoding: gzip\r\nContent-Length: 100\r\n\r\n`);
+      idle.push(s);
+    }
+    // And one plain upload that sends 900 KB of its 1 MB and stalls.
+    const stalled = connect(port, '127.0.0.1');
+    stalled.on('error', () => {});
+    stalled.write(`POST /stalled HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n\r\n${'s'.repeat(900_000)}`);
+    await until(() => budget.inUse >= 900_000);
+    await new Promise((r) => setTimeout(r, 200));
+    try {
+      assert.ok(budget.inUse >= 900_000 && budget.inUse < 1_000_000, `the stalled upload's bytes alone are held (${budget.inUse})`);
+      const real = await call('/x', { method: 'POST', body: JSON.stringify({ hook: { id: '1' }, payload: 'r'.repeat(600) }) });
+      assert.equal(real.status, 404, `a real webhook is served, not refused: ${real.text}`);
+      const zipped = await call('/x', { method: 'POST', body: gzipSync('z'.repeat(300_000)), headers: { 'content-encoding': 'gzip' } });
+      assert.equal(zipped.status, 404, `a compressed webhook too: ${zipped.text}`);
+      const health = (await (await fetch(`${t.server.url}/-/health`)).json()) as Record<string, unknown>;
+      assert.equal(health.status, 'ok');
+      assert.equal(health.bodyBytesBudget, 2 * 1024 * 1024);
+      assert.ok(typeof health.bodyBytesHeld === 'number' && health.bodyBytesHeld >= 900_000 && health.bodyBytesHeld < 1_000_000, `health: ${JSON.stringify(health)}`);
+      const metrics = await call('/-/metrics');
+      assert.match(metrics.text, /^oktell_body_budget_bytes 2097152$/m);
+      assert.match(metrics.text, /^oktell_body_bytes_held (9\d{5})$/m);
+    } finally {
+      for (const s of [...idle, stalled]) s.destroy();
+    }
+    await until(() => budget.inUse === 0);
+    assert.equal(budget.inUse, 0, 'given back when the connections close');
+  });
+
+  it('a compressed body is charged by its inflated bytes as they come: the budget still caps the bodies held at once, and a bomb still gets 413 (finding 1)', { timeout: 30_000 }, async () => {
+    const budget = budgetFor(t.server.config);
+    const refusedBefore = budget.refused;
+    const stalled: Socket[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      s.write(`POST /stalled HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\nContent-Length: 1000000\r\n\r\n${'s'.repeat(800_000)}`);
+      stalled.push(s);
+    }
+    await until(() => budget.inUse >= 1_600_000);
+    try {
+      // 1.6 MB held of 2 MiB: a compressed body of 600 KB inflated passes the budget as it inflates.
+      const zipped = await call('/x', { method: 'POST', body: gzipSync('z'.repeat(600_000)), headers: { 'content-encoding': 'gzip' } });
+      assert.equal(zipped.status, 503, zipped.text);
+      assert.match(zipped.text, /OKTELL_BODY_BUDGET/);
+      assert.equal(zipped.headers.get('retry-after'), '5');
+      assert.ok(budget.inUse <= budget.limit, `never past the budget (${budget.inUse})`);
+      const plain = await call('/x', { method: 'POST', body: 'p'.repeat(600_000) });
+      assert.equal(plain.status, 503, 'a plain one on the hook route as well');
+      assert.equal(budget.refused, refusedBefore + 2);
+      assert.match((await call('/-/metrics')).text, new RegExp(`^oktell_body_budget_refused_total ${refusedBefore + 2}$`, 'm'));
+    } finally {
+      for (const s of stalled) s.destroy();
+    }
+    await until(() => budget.inUse === 0);
+    const bomb = await call('/x', { method: 'POST', body: gzipSync(Buffer.alloc(20_000_000)), headers: { 'content-encoding': 'gzip' } });
+    assert.equal(bomb.status, 413);
+    assert.match(bomb.text, /the limit is 1048576 bytes/);
+    await until(() => budget.inUse === 0);
+    assert.equal(budget.inUse, 0);
+  });
+
+  it('a form of more than 1000 fields gets 413 saying so, not the size limit (finding 6)', async () => {
+    const fields = (n: number) => `name=Echo&startparam1=ok&${Array.from({ length: n - 2 }, (_, i) => `k${i}=1`).join('&')}`;
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const over = await call('/execsvcscriptplain', { method: 'POST', body: fields(1001), headers: form });
+    assert.equal(over.status, 413);
+    assert.equal(over.text, '413 Payload Too Large: too many form fields (at most 1000)\n');
+    const at = await call('/execsvcscriptplain', { method: 'POST', body: fields(1000), headers: form });
+    assert.deepEqual([at.status, at.text], [200, 'ok|']);
+  });
+
+  it('a Web-API body that is not a form gets 415 and is not read on: the connection is closed (finding 7)', { timeout: 30_000 }, async () => {
+    const head = (type: string, length: string) =>
+      `POST /execsvcscriptplain?name=Echo&startparam1=q HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\nContent-Type: ${type}\r\n${length}\r\n`;
+    // A body declared 300 MB of which 64 KB is sent: refused at once, nothing waited for.
+    for (const type of ['text/plain', 'application/octet-stream']) {
+      const answer = await exchange(port, head(type, 'Content-Length: 300000000\r\n'), Buffer.alloc(65_536, 0x61));
+      assert.match(answer, /^HTTP\/1\.1 415 /, `${type}: ${answer.slice(0, 200)}`);
+      assert.match(answer, /X-Oktell-Start-Result: -1/i);
+      assert.match(answer, new RegExp(`not as "${type}"`));
+    }
+    // A chunked one that never ends: refused at its first bytes.
+    const chunked = await exchange(port, head('application/octet-stream', 'Transfer-Encoding: chunked\r\n'), '10\r\n0123456789abcdef\r\n');
+    assert.match(chunked, /^HTTP\/1\.1 415 /);
+    const json = await call('/execsvcscriptplain?name=Echo', { method: 'POST', body: '{"name":"Echo"}', headers: { 'content-type': 'application/json' } });
+    assert.equal(json.status, 415);
+    assert.match(json.text, /not as JSON/);
+    // An empty body of another type has nothing to refuse.
+    const empty = await call('/execsvcscriptplain?name=Echo&startparam1=e', { method: 'POST', body: '', headers: { 'content-type': 'text/plain' } });
+    assert.deepEqual([empty.status, empty.text], [200, 'e|']);
+    const budget = budgetFor(t.server.config);
+    await until(() => budget.inUse === 0);
+    assert.equal(budget.inUse, 0);
+  });
+});
