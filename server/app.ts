@@ -258,6 +258,16 @@ function webApiRefusal(req: Request, query: Record<string, unknown>, form: Recor
   return { q };
 }
 
+/**
+ * The Web-API's query parameters, every one of them: express's query parser keeps the first 1000 keys and drops the
+ * rest silently, a repeated `name` or a `startparam1` among them. The request line's size (node's header limit,
+ * 16 KiB) bounds how many there can be.
+ */
+export function webApiQuery(url: string): Record<string, unknown> {
+  const at = url.indexOf('?');
+  return at === -1 ? {} : parseQueryString(url.slice(at + 1), '&', '=', { maxKeys: 0 });
+}
+
 /** `%XX` escapes as ISO-8859-1 characters (a form sent with `charset=iso-8859-1`). */
 const latin1Unescape = (s: string): string => s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 
@@ -354,7 +364,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(503, { started: false, startResult: -1, returnValue: 'the server is shutting down' });
     return;
   }
-  const query = req.query as Record<string, unknown>;
+  const query = webApiQuery(req.originalUrl);
   const checked = webApiRefusal(req, query, form, res);
   if (!('q' in checked)) {
     if (checked.status === 405) res.set('Allow', WEB_API_METHODS);

@@ -1,6 +1,6 @@
 // What trial s32 found in how the express routes read bodies, each kept fixed, against a real listening server:
 // a compressed hook request charged the whole body limit to the body budget before a byte arrived (finding 1),
-// a form of 1000+ fields refused with the size message (6),
+// Web-API query keys past the 1000th dropped silently (5), a form of 1000+ fields refused with the size message (6),
 // and a Web-API body that is not a form read to its end and ignored (7).
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
@@ -115,6 +115,15 @@ describe('bodies the express routes read (trial s32)', () => {
     assert.match(bomb.text, /the limit is 1048576 bytes/);
     await until(() => budget.inUse === 0);
     assert.equal(budget.inUse, 0);
+  });
+
+  it('a Web-API query of more than 1000 keys is read whole: a repeated name or a late startparam1 is not dropped (finding 5)', async () => {
+    const many = Array.from({ length: 1200 }, (_, i) => `k${i}=1`).join('&');
+    const repeated = await call(`/execsvcscriptplain?name=Echo&${many}&startparam1=LATE&name=Other`);
+    assert.equal(repeated.status, 400, repeated.text);
+    assert.match(repeated.text, /"name" parameter is given 2 times/);
+    const late = await call(`/execsvcscriptplain?name=Echo&${many}&startparam1=LATE&startparam2=two`);
+    assert.deepEqual([late.status, late.text], [200, 'LATE|two']);
   });
 
   it('a form of more than 1000 fields gets 413 saying so, not the size limit (finding 6)', async () => {
