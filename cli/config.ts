@@ -4,7 +4,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
 import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
-import { envSetting, loadServerConfig, timeZoneProblem } from '../server/config.js';
+import { configuredScenariosDir, envSetting, loadServerConfig, timeZoneProblem } from '../server/config.js';
 import { UsageError } from './errors.js';
 export { UnavailableError, UsageError } from './errors.js';
 
@@ -12,6 +12,19 @@ export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
 export function scenariosDir(flag: string | undefined, env = process.env): string {
   return resolve(flag ?? envSetting(env, 'OKTELL_SCENARIOS') ?? './scenarios');
+}
+
+/**
+ * The scenarios folder as `serve` reads it: the flag, else OKTELL_SCENARIOS, else `scenarios:` of the configuration
+ * file (`--config`, OKTELL_CONFIG or ./oktell.config.yaml), else ./scenarios. A configuration file that is named but
+ * missing, or whose form is wrong, is a usage error.
+ */
+export function configuredScenarios(flags: { scenarios?: string | undefined; config?: string | undefined }, env = process.env): string {
+  try {
+    return configuredScenariosDir({ ...(flags.scenarios !== undefined ? { scenarios: flags.scenarios } : {}), ...(flags.config !== undefined ? { config: flags.config } : {}) }, env);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 export function dataDir(flag: string | undefined, env = process.env): string {

@@ -252,26 +252,50 @@ function subnet(p: string): boolean {
   return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
-/** Users and their origin, before the data folder is consulted for a generated user. */
-export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
+/**
+ * The configuration file (`--config`, else OKTELL_CONFIG, else ./oktell.config.yaml of `cwd`), parsed and checked;
+ * empty when the default file is absent. A named file that is absent, or a file whose YAML or form is wrong, is a
+ * ConfigError.
+ */
+function readConfigFile(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessEnv, cwd: string): { file: string; filePath: string; fc: ConfigFile; fileText?: string } {
   const file = flags.config ?? envSetting(env, 'OKTELL_CONFIG') ?? 'oktell.config.yaml';
   const filePath = resolve(cwd, file);
-  let fc: ConfigFile = {};
-  let fileText: string | undefined;
-  if (existsSync(filePath)) {
-    let raw: unknown;
-    try {
-      fileText = readFileSync(filePath, 'utf8');
-      raw = parse(fileText);
-    } catch (e) {
-      throw new ConfigError(`${file}: ${(e as Error).message}`);
-    }
-    const r = fileSchema.safeParse(raw ?? {});
-    if (!r.success) throw new ConfigError(fileIssues(file, fileText, r.error.issues));
-    fc = r.data;
-  } else if (flags.config || envSetting(env, 'OKTELL_CONFIG')) {
-    throw new ConfigError(`config file ${file} does not exist`);
+  if (!existsSync(filePath)) {
+    if (flags.config || envSetting(env, 'OKTELL_CONFIG')) throw new ConfigError(`config file ${file} does not exist`);
+    return { file, filePath, fc: {} };
   }
+  let raw: unknown;
+  let fileText: string;
+  try {
+    fileText = readFileSync(filePath, 'utf8');
+    raw = parse(fileText);
+  } catch (e) {
+    throw new ConfigError(`${file}: ${(e as Error).message}`);
+  }
+  const r = fileSchema.safeParse(raw ?? {});
+  if (!r.success) throw new ConfigError(fileIssues(file, fileText, r.error.issues));
+  return { file, filePath, fc: r.data, fileText };
+}
+
+/** The scenarios folder: the flag, else OKTELL_SCENARIOS, else `scenarios:` of the file, else ./scenarios; absolute, from `cwd`. */
+function scenariosFrom(flags: Pick<ConfigFlags, 'scenarios'>, env: NodeJS.ProcessEnv, fc: ConfigFile, cwd: string): string {
+  const dir = flags.scenarios ?? envSetting(env, 'OKTELL_SCENARIOS') ?? fc.scenarios ?? './scenarios';
+  return isAbsolute(dir) ? dir : resolve(cwd, dir);
+}
+
+/**
+ * The scenarios folder `serve` would load (loadServerConfig's), for the commands that need only that. The
+ * configuration file is read only when neither the flag nor OKTELL_SCENARIOS names the folder, and then only its form
+ * is checked (not its secrets files, users or other settings), so a setting the command does not use cannot stop it.
+ */
+export function configuredScenariosDir(flags: Pick<ConfigFlags, 'scenarios' | 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const named = flags.scenarios !== undefined || envSetting(env, 'OKTELL_SCENARIOS') !== undefined;
+  return scenariosFrom(flags, env, named ? {} : readConfigFile(flags, env, cwd).fc, cwd);
+}
+
+/** Users and their origin, before the data folder is consulted for a generated user. */
+export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
+  const { file, filePath, fc, fileText } = readConfigFile(flags, env, cwd);
   const num = (v: string | undefined, name: string) => {
     if (v === undefined || v === '') return undefined;
     const n = Number(v);
@@ -279,7 +303,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     return n;
   };
   const base = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
-  const scenariosDir = base(flags.scenarios ?? envSetting(env, 'OKTELL_SCENARIOS') ?? fc.scenarios ?? './scenarios');
+  const scenariosDir = scenariosFrom(flags, env, fc, cwd);
   const usersVar = envSetting(env, 'OKTELL_USERS');
   const users = usersVar ? usersSetting(usersVar) : (fc.users ?? []);
   const secrets: Record<string, string> = {};

@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
-import { scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
+import { configuredScenarios, scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
 import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
@@ -29,12 +29,17 @@ export interface TestOpts {
   name?: string;
   out?: string;
   dataDir?: string;
+  config?: string;
 }
 
 /** Cases run this many at a time: enough to overlap template and file reads, few enough to keep output steady. */
 const PARALLEL = 4;
 
-export async function testAction(paths: string[], opts: TestOpts): Promise<void> {
+export async function testAction(paths: string[], given: TestOpts): Promise<void> {
+  // The folder `serve` reads (-s, OKTELL_SCENARIOS, `scenarios:` of the configuration file, ./scenarios), found once:
+  // its tests/ are run, a case from --from-run is written there, and a test file outside a tests/ folder runs its
+  // scenarios.
+  const opts: TestOpts = { ...given, scenarios: configuredScenarios(given) };
   if (!['text', 'junit'].includes(opts.reporter)) throw new UsageError(`--reporter ${opts.reporter}: expected text or junit`);
   // Two formats for one standard output: one of them would be dropped without a word.
   if (opts.json && opts.reporter !== 'text') throw new UsageError(`--json and --reporter ${opts.reporter} both choose the output: give one`);
@@ -225,7 +230,7 @@ function relativeOrSelf(file: string): string {
 async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream): Promise<number> {
   const file = resolve(opts.out ?? join(scenariosDir(opts.scenarios), 'tests', 'recorded.test.yaml'));
   if (!TEST_FILE_SUFFIXES.some((s) => file.endsWith(s))) throw new UsageError(`--out ${opts.out}: a test file name ends with ${TEST_FILE_SUFFIXES.join(' or ')}`);
-  const settings = serverSettings({ dataDir: opts.dataDir });
+  const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config });
   if (settings.store.kind === 'sqlite') refuseSqliteBesidePostgres(settings.dataDir);
   if (settings.store.kind === 'sqlite' && !existsSync(join(settings.dataDir, 'oktell.sqlite'))) {
     throw new UsageError(`no store at ${join(settings.dataDir, 'oktell.sqlite')}: point --data-dir (or OKTELL_DATA_DIR, or dataDir: in the config file) at the server's data folder`);
@@ -239,7 +244,7 @@ async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream
 }
 
 async function writeRecorded(file: string, runId: string, opts: TestOpts, out: NodeJS.WritableStream, settings: ServerSettings): Promise<number> {
-  const recorded = await withStore({ dataDir: opts.dataDir }, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }), undefined, settings);
+  const recorded = await withStore({ dataDir: opts.dataDir, config: opts.config }, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }), undefined, settings);
   // The case will run the scenarios of the folder its file is in: said now when they are not the ones that ran.
   const folders = folderCheck(runId, recorded.ran, defaultScenariosFor(file, opts.scenarios), serverFolder(settings));
   if (folders.refusal) throw new UsageError(folders.refusal);

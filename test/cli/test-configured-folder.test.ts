@@ -1,0 +1,82 @@
+// `oktell-emu test` without --scenarios finds the scenarios folder as `serve` does: -s, else OKTELL_SCENARIOS, else
+// `scenarios:` of the configuration file (--config, OKTELL_CONFIG or ./oktell.config.yaml), else ./scenarios. The real
+// binary, in a folder whose configuration file names ./flows: the tests of flows/ run, and `--from-run` writes its case
+// into flows/tests, not into a ./scenarios folder the server never read.
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoPath, tempDir } from '../helpers.js';
+import { runCli } from './cli.helper.js';
+import { recordArticleRun } from './from-run.helper.js';
+
+const UNSET = ['OKTELL_SCENARIOS', 'OKTELL_CONFIG', 'OKTELL_STORE', 'OKTELL_DATA_DIR'];
+
+/** A working folder with copies of the shipped scenarios (their tests included) in each of `folders`. */
+function workFolder(config: string | undefined, ...folders: string[]) {
+  const tmp = tempDir();
+  for (const f of folders) cpSync(repoPath('scenarios'), join(tmp.dir, f), { recursive: true });
+  if (config !== undefined) writeFileSync(join(tmp.dir, 'oktell.config.yaml'), config);
+  const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: tmp.dir, env, unset: UNSET.filter((n) => !(n in env)) });
+  return { tmp, cli };
+}
+
+describe('test reads the scenarios folder of the configuration file when no -s is given', () => {
+  it('scenarios: of ./oktell.config.yaml: its tests/ run, with no ./scenarios folder there', () => {
+    const { tmp, cli } = workFolder('scenarios: ./flows\n', 'flows');
+    try {
+      const r = cli(['test', '--filter', 'task-chat']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^✓ flows\/tests\/task-chat\.test\.yaml › /m);
+      assert.match(r.stdout, /^\d+ passed, 0 failed$/m);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('--config names the file; -s and OKTELL_SCENARIOS still win over it', () => {
+    const { tmp, cli } = workFolder(undefined, 'flows', 'other');
+    try {
+      writeFileSync(join(tmp.dir, 'emu.yaml'), 'scenarios: ./flows\n');
+      const viaFlag = cli(['test', '--config', 'emu.yaml', '--filter', 'task-chat']);
+      assert.equal(viaFlag.code, 0, viaFlag.stdout + viaFlag.stderr);
+      assert.match(viaFlag.stdout, /^✓ flows\/tests\/task-chat\.test\.yaml › /m);
+      const viaEnv = cli(['test', '--filter', 'task-chat'], { OKTELL_CONFIG: 'emu.yaml' });
+      assert.match(viaEnv.stdout, /^✓ flows\/tests\/task-chat\.test\.yaml › /m, viaEnv.stderr);
+      const flag = cli(['test', '--config', 'emu.yaml', '-s', 'other', '--filter', 'task-chat']);
+      assert.match(flag.stdout, /^✓ other\/tests\/task-chat\.test\.yaml › /m, flag.stderr);
+      const env = cli(['test', '--config', 'emu.yaml', '--filter', 'task-chat'], { OKTELL_SCENARIOS: 'other' });
+      assert.match(env.stdout, /^✓ other\/tests\/task-chat\.test\.yaml › /m, env.stderr);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a configuration file whose form is wrong is refused as serve refuses it (exit 2, at its line)', () => {
+    const { tmp, cli } = workFolder('scenario: ./flows\n', 'flows');
+    try {
+      const r = cli(['test']);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /^oktell-emu: oktell\.config\.yaml:1:1: unknown key "scenario" at the top level \(did you mean "scenarios"\?\)/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('--from-run writes its case into the configured folder, not ./scenarios, and says nothing of another folder', async () => {
+    // ./scenarios is there too: the case used to land in it, with a warning that the server reads flows.
+    const { tmp, cli } = workFolder('scenarios: ./flows\n', 'flows', 'scenarios');
+    try {
+      const runId = await recordArticleRun(join(tmp.dir, 'var'));
+      const r = cli(['test', '--from-run', runId, '--data-dir', 'var']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^\+ case "[^"]+" written to flows\/tests\/recorded\.test\.yaml$/m);
+      assert.match(r.stdout, /^1 passed, 0 failed$/m);
+      assert.doesNotMatch(r.stderr, /^!/m, 'no warning about another folder');
+      assert.ok(existsSync(join(tmp.dir, 'flows', 'tests', 'recorded.test.yaml')));
+      assert.ok(!existsSync(join(tmp.dir, 'scenarios', 'tests', 'recorded.test.yaml')), 'nothing written into ./scenarios');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
