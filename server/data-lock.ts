@@ -1,10 +1,15 @@
 // One server per data folder with the SQLite store: the store is built for a single process (at start it requeues
 // every job left `running`), so a second server on the same folder would take over jobs the first is still running.
 //
-// The lock is an SQLite file, `serve.lock`, held in an open EXCLUSIVE transaction for the server's lifetime. SQLite
-// takes it with an operating-system file lock, so two servers starting at the same moment cannot both get it, and
-// the kernel drops it when the process ends in any way (SIGKILL, a crash): there is never a stale lock to clean up,
-// and a reused pid in an old `serve.json` cannot keep a server from starting.
+// The lock is an SQLite file, `serve.lock`, held in an open transaction for the server's lifetime. SQLite takes it
+// with an operating-system file lock, so two servers starting at the same moment cannot both get it, and the kernel
+// drops it when the process ends in any way (SIGKILL, a crash): there is never a stale lock to clean up, and a reused
+// pid in an old `serve.json` cannot keep a server from starting.
+//
+// A server with the SQLite store holds it EXCLUSIVE: the folder is its alone. A server with the PostgreSQL store holds
+// it SHARED (an open read transaction): several such instances may share a folder, but none starts on the folder of a
+// live SQLite server, and no SQLite server starts on the folder of a live PostgreSQL one; either would overwrite the
+// other's `serve.json` (and a SQLite one would remove its `store.json`).
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { createPrivateFile } from '../adapters/private-file.js';
@@ -25,18 +30,24 @@ export interface DataFolderLock {
 export interface Holder {
   pid: number;
   url: string;
+  /** The holder's store, when its `serve.json` names it (an older server's does not: SQLite then). */
+  store?: { kind: string };
 }
 
+/** How a server holds its data folder: its store's kind. */
+export type LockMode = 'sqlite' | 'postgres';
+
 /**
- * Takes the data folder for this process, or throws DataFolderInUseError when another server holds it.
- * `holder` reads the address of that server (undefined while it is still starting).
+ * Takes the data folder for this process, or throws DataFolderInUseError when a server holds it that this one cannot
+ * share it with: any server, for a server with the SQLite store (`mode` sqlite); a SQLite server, for one with the
+ * PostgreSQL store. `holder` reads the address of that server (undefined while it is still starting).
  *
  * @example
- *   const lock = lockDataFolder('/var/lib/oktell', () => readServerFile('/var/lib/oktell'));
+ *   const lock = lockDataFolder('/var/lib/oktell', () => readServerFile('/var/lib/oktell'), 'sqlite');
  *   // … serve …
  *   lock.release();
  */
-export function lockDataFolder(dataDir: string, holder: () => Holder | undefined): DataFolderLock {
+export function lockDataFolder(dataDir: string, holder: () => Holder | undefined, mode: LockMode = 'sqlite'): DataFolderLock {
   const file = join(dataDir, DATA_LOCK_FILE);
   // timeout 0: a held lock is an answer at once, not a wait.
   let db: Database.Database;
@@ -49,15 +60,16 @@ export function lockDataFolder(dataDir: string, holder: () => Holder | undefined
     throw new ConfigError(`cannot use the data folder ${dataDir} (${(e as Error).message}): give the server a folder it can write to (--data-dir, OKTELL_DATA_DIR or dataDir: of the configuration file)`);
   }
   try {
-    db.exec('BEGIN EXCLUSIVE');
+    if (mode === 'sqlite') db.exec('BEGIN EXCLUSIVE');
+    else {
+      // A read keeps the transaction's SHARED lock until it ends: other readers are let in, a writer is not.
+      db.exec('BEGIN');
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+    }
   } catch (e) {
     db.close();
     if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
-    const h = holder();
-    const who = h ? `the server with pid ${h.pid} (${h.url})` : 'another server (still starting)';
-    throw new DataFolderInUseError(
-      `the data folder ${dataDir} is in use by ${who}: its SQLite store serves one process. Stop that server first, or give this one another data folder (--data-dir or OKTELL_DATA_DIR); several instances share work only through the PostgreSQL store (OKTELL_STORE)`,
-    );
+    throw new DataFolderInUseError(inUseMessage(dataDir, holder(), mode));
   }
   let held = true;
   return {
@@ -69,10 +81,24 @@ export function lockDataFolder(dataDir: string, holder: () => Holder | undefined
   };
 }
 
+/** Why this server cannot take the folder, naming the server that holds it and what to do. */
+function inUseMessage(dataDir: string, h: Holder | undefined, mode: LockMode): string {
+  const who = h ? `the server with pid ${h.pid} (${h.url})` : 'another server (still starting)';
+  const elsewhere = 'give this one another data folder (--data-dir or OKTELL_DATA_DIR)';
+  if (mode === 'postgres') {
+    return `the data folder ${dataDir} is in use by ${who}, whose SQLite store is there and serves that process alone: this server (PostgreSQL store) would take over its serve.json. Stop that server first, or ${elsewhere}`;
+  }
+  if (h?.store?.kind === 'postgres') {
+    return `the data folder ${dataDir} is in use by ${who}, which uses the PostgreSQL store: a server with the SQLite store needs the folder to itself. Stop that server first, or ${elsewhere}; to share its work, start this one with the same PostgreSQL store (OKTELL_STORE)`;
+  }
+  return `the data folder ${dataDir} is in use by ${who}: its SQLite store serves one process. Stop that server first, or ${elsewhere}; several instances share work only through the PostgreSQL store (OKTELL_STORE)`;
+}
+
 /**
- * Whether a live server holds the data folder's lock now, without taking it for longer than the look: false when the
- * folder has no lock file (no server with the SQLite store ever ran there) or nobody holds it (the server is gone,
- * whatever an old `serve.json` says).
+ * Whether a live server with the SQLite store holds the data folder's lock now, without taking it for longer than the
+ * look: false when the folder has no lock file (no server ever ran there), nobody holds it (the server is gone,
+ * whatever an old `serve.json` says), or servers with the PostgreSQL store hold it (they hold it shared: a read
+ * gets in).
  */
 export function dataFolderHeld(dataDir: string): boolean {
   let db: Database.Database;
@@ -82,7 +108,9 @@ export function dataFolderHeld(dataDir: string): boolean {
     return false;
   }
   try {
-    db.exec('BEGIN EXCLUSIVE');
+    // A read, not BEGIN EXCLUSIVE: the look must not keep a PostgreSQL server that starts meanwhile from its shared hold.
+    db.exec('BEGIN');
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
     db.exec('ROLLBACK');
     return false;
   } catch (e) {

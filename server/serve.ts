@@ -204,7 +204,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // Made once the configuration gives the zone of readable log times (OKTELL_TZ or timeZone:, as `runs` shows).
     const logger = opts.logger ?? createLogger(env, config.timeZone);
     // Before the store is opened: opening it requeues the jobs left running, which must not be another live server's.
-    const dataLock = config.store.kind === 'sqlite' ? lockDataFolder(config.dataDir, () => readServerFile(config.dataDir)) : undefined;
+    // With PostgreSQL the hold is shared with the other PostgreSQL instances, but not with a live SQLite server, whose
+    // serve.json this one would overwrite.
+    const dataLock = lockDataFolder(config.dataDir, () => readServerFile(config.dataDir), config.store.kind);
     cleanup.push(() => dataLock?.release());
     // The scenarios are read and checked while the store is opened: on a restart its integrity check runs in a thread
     // of its own, and PostgreSQL answers over the network. Their problems are logged below, where they were found before.
