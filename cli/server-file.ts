@@ -144,17 +144,32 @@ function storeEntry(v: unknown): ServerFileStore | undefined {
 }
 
 /**
+ * A data folder's `serve.json`, read once for a command that asks several questions of it: `file` whatever became of
+ * its process (a killed server's counts where the folder's store is concerned), `running` the same file when its
+ * process still runs (what readServerFile answers), else undefined.
+ */
+export interface FolderServer {
+  file: ServerFile | undefined;
+  running: ServerFile | undefined;
+}
+
+export function readFolderServer(dataDir: string): FolderServer {
+  const file = readServerFile(dataDir, () => true);
+  return { file, running: file && processAlive(file.pid) ? file : undefined };
+}
+
+/**
  * The PostgreSQL store named by the folder's `serve.json`, with whether its server still runs. The file of a killed
  * server counts too: it was serving that folder with PostgreSQL, and most likely will again when restarted. With no
  * `serve.json` (its server stopped normally), the `store.json` that server left, unless a SQLite server holds the
- * folder's lock now; `pid` is then undefined.
+ * folder's lock now; `pid` is then undefined. `server`: the folder's `serve.json` when the caller has read it already.
  */
-export function folderPostgresStore(dataDir: string): { url: string; configFile?: string; pid?: number; running: boolean; file: string } | undefined {
-  const served = readServerFile(dataDir, () => true);
+export function folderPostgresStore(dataDir: string, server: FolderServer = readFolderServer(dataDir)): { url: string; configFile?: string; pid?: number; running: boolean; file: string } | undefined {
+  const served = server.file;
   const store = served ? served.store : readStoreFile(dataDir);
   if (store?.kind !== 'postgres') return undefined;
   const configFile = store.configFile ? { configFile: store.configFile } : {};
-  if (served) return { url: store.url, ...configFile, pid: served.pid, running: processAlive(served.pid), file: SERVER_FILE };
+  if (served) return { url: store.url, ...configFile, pid: served.pid, running: server.running !== undefined, file: SERVER_FILE };
   // A SQLite server holding the folder now decides over what a PostgreSQL server once left there.
   if (dataFolderHeld(dataDir)) return undefined;
   return { url: store.url, ...configFile, running: false, file: STORE_FILE };
@@ -163,8 +178,9 @@ export function folderPostgresStore(dataDir: string): { url: string; configFile?
 /**
  * For a command that queued work into a data folder's SQLite store: a note when no server of that folder is running to
  * take it (the work waits). Undefined when one runs, or for PostgreSQL, whose servers may run on other machines.
+ * `server`: the folder's `serve.json`, when the caller has read it already.
  */
-export function noServerNote(settings: { dataDir: string; store: { kind: string } }, dataDirArg: string): string | undefined {
-  if (settings.store.kind !== 'sqlite' || readServerFile(settings.dataDir)) return undefined;
+export function noServerNote(settings: { dataDir: string; store: { kind: string } }, dataDirArg: string, server?: FolderServer): string | undefined {
+  if (settings.store.kind !== 'sqlite' || (server ?? readFolderServer(settings.dataDir)).running) return undefined;
   return `no server is running with ${settings.dataDir}: the queued job(s) wait there until one starts (npx oktell-emu serve${dataDirArg})`;
 }

@@ -8,7 +8,7 @@ import type { Store } from '../server/store/store.port.js';
 import { existingDataDir, serverSettings, shellWord, UsageError, type ServerFlags, type ServerSettings } from './config.js';
 import { makePrivateFolder } from '../adapters/private-file.js';
 import { printNote } from './format.js';
-import { folderPostgresStore, readServerFile } from './server-file.js';
+import { folderPostgresStore, readFolderServer, type FolderServer } from './server-file.js';
 import { redactPostgresUrl } from '../server/store/postgres.url.js';
 
 /**
@@ -24,8 +24,8 @@ export { STORE_DATA_DIR_HELP } from './help-texts.js';
  * there that no server ever runs. One line naming the server's store and the command to type instead. `argv`: the
  * command's words, repeated in that line.
  */
-export function refuseSqliteBesidePostgres(dataDir: string, argv: readonly string[] = process.argv.slice(2)): void {
-  const pg = folderPostgresStore(dataDir);
+export function refuseSqliteBesidePostgres(dataDir: string, argv: readonly string[] = process.argv.slice(2), server: FolderServer = readFolderServer(dataDir)): void {
+  const pg = folderPostgresStore(dataDir, server);
   if (!pg) return;
   const words = argv.map(shellWord).join(' ');
   const via = pg.configFile ? `OKTELL_CONFIG=${shellWord(pg.configFile)}` : `OKTELL_STORE=${shellWord(pg.url)}`;
@@ -61,6 +61,8 @@ export function makeDataFolder(dir: string): void {
  * that has read the configuration already passes it as `config`; `fn` gets it either way. The attempts are the running
  * server's when one runs on the data folder with this store (`jobAttempts`).
  *
+ * `server`: the data folder's `serve.json`, when the caller has read it already (else it is read here).
+ *
  * PostgreSQL is opened without DDL by every command, those that write (`replay`, `tasks run`, a live run's record)
  * included: a schema that is missing (a mistyped `?schema=`) or older than this build is refused with a
  * `StoreOpenError`, never created or migrated. Several instances share that schema, and an operator's CLI of another
@@ -71,9 +73,10 @@ export async function withStore<T>(
   fn: (store: Store, config: ServerSettings) => Promise<T>,
   noStore?: (folder: string) => T | Promise<T>,
   config: ServerSettings = serverSettings(flags),
+  server: FolderServer = readFolderServer(config.dataDir),
 ): Promise<T> {
   let store: Store;
-  const defaultMaxAttempts = jobAttempts(config).maxAttempts;
+  const defaultMaxAttempts = jobAttempts(config, server).maxAttempts;
   if (config.store.kind === 'postgres') {
     const url = config.store.url;
     // Only a server creates and migrates the shared schema: see the comment above.
@@ -81,7 +84,7 @@ export async function withStore<T>(
       throw pgStoreOpenError(url, e);
     });
   } else {
-    refuseSqliteBesidePostgres(config.dataDir);
+    refuseSqliteBesidePostgres(config.dataDir, undefined, server);
     const file = join(existingDataDir(config.dataDir), 'oktell.sqlite');
     if (noStore && !existsSync(file)) return noStore(dirname(file));
     // With the server's quota, so that `tasks run` is refused near it as the server's own starts are.
@@ -99,11 +102,12 @@ export async function withStore<T>(
  * when that server uses the same store (the SQLite file of the folder, or the same PostgreSQL URL); else this
  * command's own configuration (OKTELL_MAX_ATTEMPTS, workers.maxAttempts, default 16), which is what the operator's
  * shell and the server share when no server runs there (a PostgreSQL store reached from another machine, say).
- * `server`: the running server whose setting was taken.
+ * `server` (in the answer): the running server whose setting was taken. `server` (the parameter): the data folder's
+ * `serve.json`, when the caller has read it already.
  */
-export function jobAttempts(config: ServerSettings): { maxAttempts: number; server?: { pid: number } } {
+export function jobAttempts(config: ServerSettings, server: FolderServer = readFolderServer(config.dataDir)): { maxAttempts: number; server?: { pid: number } } {
   const own = { maxAttempts: config.workers.maxAttempts };
-  const running = readServerFile(config.dataDir);
+  const running = server.running;
   if (running?.maxAttempts === undefined) return own;
   const same = config.store.kind === 'sqlite'
     ? (running.store ?? { kind: 'sqlite' }).kind === 'sqlite'

@@ -11,7 +11,7 @@ import { TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } fr
 import { dataDirArg, loadLibrary, replayCommandFor, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { scenarioNameOf, type ScenarioIssue } from '../../engine/index.js';
-import { noServerNote } from '../server-file.js';
+import { noServerNote, readFolderServer, type FolderServer } from '../server-file.js';
 import { printNote } from '../format.js';
 import { jobAttempts, makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
 
@@ -27,12 +27,14 @@ export interface TaskFlags {
  * The listing goes on without the data folder. When there is no store yet, the listing reads an empty store in
  * memory — every task "never run" — rather than creating a file; `tasks run` creates the store there (and the folder,
  * 0700, when missing), for the server to find the job when it starts with that folder. `writes` (for `tasks run`)
- * refuses what cannot be queued before anything is created.
+ * refuses what cannot be queued before anything is created. The data folder's `serve.json` is read once, here, and
+ * `fn` gets it with the rest.
  */
-async function withTasks<T>(o: TaskFlags, writes: false | ((config: ServerSettings) => Promise<void>), fn: (tasks: TaskScheduler, store: Store, config: ServerSettings) => Promise<T>): Promise<T> {
+async function withTasks<T>(o: TaskFlags, writes: false | ((config: ServerSettings) => Promise<void>), fn: (tasks: TaskScheduler, store: Store, config: ServerSettings, server: FolderServer) => Promise<T>): Promise<T> {
   const config = serverSettings(o);
+  const server = readFolderServer(config.dataDir);
   const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-  const withScheduler = (store: Store) => fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }), store, config);
+  const withScheduler = (store: Store) => fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }), store, config, server);
   const inMemory = async () => {
     const store = await openSqliteStore({ file: ':memory:' });
     try {
@@ -42,7 +44,7 @@ async function withTasks<T>(o: TaskFlags, writes: false | ((config: ServerSettin
     }
   };
   // Before anything else, so that what is said is the store the server uses, not a task name checked against the wrong one.
-  if (config.store.kind === 'sqlite') refuseSqliteBesidePostgres(config.dataDir);
+  if (config.store.kind === 'sqlite') refuseSqliteBesidePostgres(config.dataDir, undefined, server);
   // The schedule needs no store: a listing before the server ever ran with its data folder still shows it, with the
   // last runs unknown and a note (a typo in --data-dir shows there too).
   if (!writes && config.store.kind === 'sqlite' && !existsSync(config.dataDir)) {
@@ -52,7 +54,7 @@ async function withTasks<T>(o: TaskFlags, writes: false | ((config: ServerSettin
   if (writes) await writes(config);
   // `tasks run` makes a missing folder, as a live `run` and `serve` do: the job waits there for the server.
   if (writes && config.store.kind === 'sqlite') makeDataFolder(config.dataDir);
-  return withStore(o, withScheduler, writes ? undefined : inMemory, config);
+  return withStore(o, withScheduler, writes ? undefined : inMemory, config, server);
 }
 
 /** The server's start check of the tasks' scenarios, against the scenarios folder it would load. */
@@ -170,9 +172,9 @@ export async function tasksAction(o: TaskFlags): Promise<void> {
 
 export async function tasksRunAction(name: string, _o: TaskFlags, command: Command): Promise<void> {
     const o = command.optsWithGlobals<TaskFlags>();
-    const { run, config, maxAttempts } = await withTasks(o, (config) => refuseUnqueueable(config, name), async (s, store, config) => {
+    const { run, config, maxAttempts, server } = await withTasks(o, (config) => refuseUnqueueable(config, name), async (s, store, config, server) => {
       const run = await s.startManual(name);
-      return { run, config, maxAttempts: (await store.getJob(run.jobId))?.maxAttempts };
+      return { run, config, maxAttempts: (await store.getJob(run.jobId))?.maxAttempts, server };
     });
     if (o.json) console.log(JSON.stringify(run));
     else console.log(`${name}: job ${run.jobId} queued`);
@@ -180,11 +182,11 @@ export async function tasksRunAction(name: string, _o: TaskFlags, command: Comma
     const task = config.serviceTasks.find((t) => t.name === name)!;
     const broken = (await invalidScenarios(config, [task.scenario])).get(task.scenario);
     if (broken) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${name}: ${invalidLine(task.scenario, broken)}\n`);
-    const attempts = attemptsNote(config, maxAttempts);
+    const attempts = attemptsNote(config, maxAttempts, server);
     if (attempts) printNote(attempts);
     // Queued all the same, as the server does for a due run; said here, since nothing else shows it before the run.
     if (run.paramErrors && !o.json) process.stderr.write(paramErrorLines(run.paramErrors, `${pc.yellow('oktell-emu: warning:')} ${name}: `));
-    const note = noServerNote(config, dataDirArg(config.dataDir));
+    const note = noServerNote(config, dataDirArg(config.dataDir), server);
     if (note) printNote(note);
   }
 
@@ -192,10 +194,10 @@ export async function tasksRunAction(name: string, _o: TaskFlags, command: Comma
  * When the job took the attempts of the server running on the folder rather than this command's own setting (the
  * operator's shell without the server's OKTELL_MAX_ATTEMPTS, say): which one it got, and what the other said.
  */
-function attemptsNote(config: ServerSettings, maxAttempts: number | undefined): string | undefined {
+function attemptsNote(config: ServerSettings, maxAttempts: number | undefined, folder: FolderServer): string | undefined {
   const own = config.workers.maxAttempts;
   if (maxAttempts === undefined || maxAttempts === own) return undefined;
-  const server = jobAttempts(config).server;
+  const server = jobAttempts(config, folder).server;
   const whose = server ? `those of the server running on ${config.dataDir} (pid ${server.pid})` : 'not this command\'s setting';
   return `the job gets ${maxAttempts} attempts, ${whose}; this command's own setting (OKTELL_MAX_ATTEMPTS, else workers.maxAttempts of the configuration, else 16) says ${own}`;
 }
