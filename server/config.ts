@@ -285,12 +285,13 @@ function scenariosFrom(flags: Pick<ConfigFlags, 'scenarios'>, env: NodeJS.Proces
 
 /**
  * The scenarios folder `serve` would load (loadServerConfig's), for the commands that need only that. The
- * configuration file is read only when neither the flag nor OKTELL_SCENARIOS names the folder, and then only its form
- * is checked (not its secrets files, users or other settings), so a setting the command does not use cannot stop it.
+ * configuration file is read when the flag or OKTELL_SCENARIOS does not name the folder, or when `flags.config` names
+ * the file (a missing one is said), and then only its form is checked (not its secrets files, users or other
+ * settings), so a setting the command does not use cannot stop it.
  */
 export function configuredScenariosDir(flags: Pick<ConfigFlags, 'scenarios' | 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
   const named = flags.scenarios !== undefined || envSetting(env, 'OKTELL_SCENARIOS') !== undefined;
-  return scenariosFrom(flags, env, named ? {} : readConfigFile(flags, env, cwd).fc, cwd);
+  return scenariosFrom(flags, env, named && flags.config === undefined ? {} : readConfigFile(flags, env, cwd).fc, cwd);
 }
 
 /** Users and their origin, before the data folder is consulted for a generated user. */

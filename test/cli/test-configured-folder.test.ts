@@ -47,6 +47,10 @@ describe('test reads the scenarios folder of the configuration file when no -s i
       assert.match(flag.stdout, /^✓ other\/tests\/task-chat\.test\.yaml › /m, flag.stderr);
       const env = cli(['test', '--config', 'emu.yaml', '--filter', 'task-chat'], { OKTELL_SCENARIOS: 'other' });
       assert.match(env.stdout, /^✓ other\/tests\/task-chat\.test\.yaml › /m, env.stderr);
+      // A file named and missing is said, as serve says it, even beside -s.
+      const missing = cli(['test', '--config', 'emu.yml', '-s', 'other']);
+      assert.equal(missing.code, 2, missing.stdout + missing.stderr);
+      assert.equal(missing.stderr, 'oktell-emu: config file emu.yml does not exist\n');
     } finally {
       tmp.cleanup();
     }
