@@ -10,8 +10,12 @@ export { UnavailableError, UsageError } from './errors.js';
 
 export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
-export function scenariosDir(flag: string | undefined, env = process.env): string {
-  return resolve(flag ?? envSetting(env, 'OKTELL_SCENARIOS') ?? './scenarios');
+/**
+ * The scenarios folder every command reads: the flag, else OKTELL_SCENARIOS, else `scenarios:` of the configuration
+ * file (`config`, else OKTELL_CONFIG, else ./oktell.config.yaml when there is one), else ./scenarios — as `serve`.
+ */
+export function scenariosDir(flag: string | undefined, env = process.env, config?: string): string {
+  return configuredScenarios({ scenarios: flag, config }, env);
 }
 
 /**
@@ -125,8 +129,8 @@ export function serverSettings(flags: ServerFlags, env = process.env): ServerSet
  * What a command's `<scenario>` argument names: a scenario of the scenarios folder by name, or a scenario file by its
  * path (a .yaml/.yml file), whose folder is then the scenarios folder.
  */
-export function scenarioTarget(arg: string, scenarios: string | undefined): { dir: string; name: string; file?: string } {
-  if (!SCENARIO_EXTENSIONS.includes(extname(arg))) return { dir: scenariosDir(scenarios), name: arg };
+export function scenarioTarget(arg: string, scenarios: string | undefined, config?: string): { dir: string; name: string; file?: string } {
+  if (!SCENARIO_EXTENSIONS.includes(extname(arg))) return { dir: scenariosDir(scenarios, process.env, config), name: arg };
   const file = resolve(arg);
   if (!existsSync(file)) throw new UsageError(`${arg}: no such file`);
   return { dir: dirname(file), name: scenarioNameOf(file), file };

@@ -16,5 +16,8 @@ export const SERVER_DATA_DIR_HELP = 'data folder of the server (default $OKTELL_
  */
 export const EMULATOR_DATA_DIR_HELP = 'data folder for bpium-emulator.sqlite (default $OKTELL_DATA_DIR or ./var; the configuration file is not read, so give -d for the dataDir: it names)';
 
+/** The --scenarios option: every command finds the folder as serve does. */
+export const SCENARIOS_FOLDER_HELP = 'scenarios folder (default $OKTELL_SCENARIOS, scenarios: of the configuration file, or ./scenarios, as serve reads it)';
+
 /** The --config option of the commands that read the server's configuration file. */
 export const CONFIG_FILE_HELP = 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)';

@@ -21,8 +21,8 @@ import { loadLibrary, scenarioTarget, UsageError } from '../config.js';
 
 
 
-export async function graphAction(arg: string, opts: { scenarios?: string; format: GraphFormat; output?: string }): Promise<void> {
-  const { dir, name, file } = scenarioTarget(arg, opts.scenarios);
+export async function graphAction(arg: string, opts: { scenarios?: string; config?: string; format: GraphFormat; output?: string }): Promise<void> {
+  const { dir, name, file } = scenarioTarget(arg, opts.scenarios, opts.config);
   const { library } = await loadLibrary(dir, file ? [file] : undefined);
   const problems = library.issues.filter((i) => scenarioNameOf(i.file) === name);
   const loaded = library.scenarios.get(name);

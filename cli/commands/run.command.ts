@@ -1,6 +1,7 @@
 // `oktell-emu run`: the command line (arguments, options, help). What the command does is in ./run.js, imported
 // when the command runs, so that other commands, --help and --version do not pay for loading it.
 import { Command } from 'commander';
+import { CONFIG_FILE_HELP, SCENARIOS_FOLDER_HELP } from '../help-texts.js';
 import type { RunOpts } from './run.js';
 
 export function runCommand(): Command {
@@ -10,7 +11,8 @@ export function runCommand(): Command {
     .option('-p, --param <N=value>', 'input parameter N (repeatable); N=@file reads a file, N=@- standard input; N=@@text passes "@text"', collect, [])
     .option('--dry-run', 'no mail is sent, no Bpium write is made, database statements are rolled back, web requests other than GET/HEAD/OPTIONS are recorded, not sent; async starts are followed inline')
     .option('--json', 'print exactly one JSON object with the result')
-    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
+    .option('-s, --scenarios <dir>', SCENARIOS_FOLDER_HELP)
+    .option('--config <file>', CONFIG_FILE_HELP)
     .option('--bpium-fixtures <file>', 'answer Bpium reads from a fixture file instead of BPIUM_URL (a fake Bpium)')
     .option('--http-fixtures <file>', 'answer WebRequest blocks from a fixture file (method + URL with * → status, headers, body)')
     .option('-d, --data-dir <dir>', 'data folder: the outbox, the embedded databases, the runs a live run records (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')

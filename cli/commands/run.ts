@@ -42,6 +42,7 @@ export interface RunOpts {
   dryRun?: boolean;
   json?: boolean;
   scenarios?: string;
+  config?: string;
   bpiumFixtures?: string;
   httpFixtures?: string;
   dataDir?: string;
@@ -54,7 +55,7 @@ export async function runAction(name: string, opts: RunOpts): Promise<void> {
   // Parsed once: a file given as -p N=@file may be a pipe that can be read only once.
   const params = parseParams(opts.param);
   const result = await runFromCli(name, params, opts);
-  const recorded = opts.dryRun ? undefined : await recordLiveRun(result, params, opts.dataDir);
+  const recorded = opts.dryRun ? undefined : await recordLiveRun(result, params, opts.dataDir, opts.config);
   if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     // Dates in the run's zone: --tz when given, as the run itself used it.
@@ -128,8 +129,8 @@ function readFixtures<T>(flag: string, file: string, check: (path: string) => Fi
  * folder (as `graph` takes them). A path with a different --scenarios folder, or a path without .yaml, is refused
  * with what was meant, rather than read as an unknown name.
  */
-export function runTarget(arg: string, scenarios: string | undefined): { dir: string; name: string } {
-  const { dir, name, file } = scenarioTarget(arg, scenarios);
+export function runTarget(arg: string, scenarios: string | undefined, config?: string): { dir: string; name: string } {
+  const { dir, name, file } = scenarioTarget(arg, scenarios, config);
   if (file && scenarios !== undefined && resolve(scenarios) !== dir) {
     throw new UsageError(`${arg} is not in the --scenarios folder ${resolve(scenarios)}: give the scenario's name with --scenarios (run ${name} --scenarios ${dir}), or its path alone`);
   }
@@ -153,7 +154,7 @@ export function runTime(opts: Pick<RunOpts, 'now' | 'tz' | 'dryRun'>): { tz: str
 }
 
 async function runFromCli(target: string, params: Record<string, Value>, opts: RunOpts): Promise<RunResult> {
-  const { dir, name } = runTarget(target, opts.scenarios);
+  const { dir, name } = runTarget(target, opts.scenarios, opts.config);
   // Checked before the databases are touched: a mistyped option changes nothing.
   const time = runTime(opts);
   // The fake Bpium and web services too: a mistake in their files is said at its line before anything runs, not met
@@ -161,7 +162,7 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
   const bpium = opts.bpiumFixtures !== undefined ? readFixtures('--bpium-fixtures', opts.bpiumFixtures, checkBpiumFixtureFile) : undefined;
   const http = opts.httpFixtures !== undefined ? readFixtures('--http-fixtures', opts.httpFixtures, checkHttpFixtureFile) : undefined;
   // The data folder (for the outbox), databases and web-request allow-list as the server would have them.
-  const settings = serverSettings({ dataDir: opts.dataDir });
+  const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config });
   // A scenario that is not there (a typo) is refused once the library is loaded, and must leave nothing behind: no
   // data folder, no database made by the migrations.
   const present = ['.yaml', '.yml'].some((ext) => existsSync(join(dir, `${name}${ext}`)));
@@ -251,7 +252,7 @@ async function refuseInvalid(library: ScenarioLibrary, name: string, databases: 
   const onDisk = new Map((await listScenarioFiles(library.dir)).map((f) => [scenarioNameOf(f), f]));
   if (!onDisk.has(name)) {
     const known = [...onDisk.keys()];
-    throw new UsageError(`unknown scenario "${name}" in ${library.dir} (the scenarios folder: --scenarios, else OKTELL_SCENARIOS, else ./scenarios)${known.length ? `; its scenarios: ${known.join(', ')}` : ', which has no scenario files'}; or give the path to the file: run path/to/${name}.yaml`);
+    throw new UsageError(`unknown scenario "${name}" in ${library.dir} (the scenarios folder: --scenarios, else OKTELL_SCENARIOS, else scenarios: of the configuration file, else ./scenarios)${known.length ? `; its scenarios: ${known.join(', ')}` : ', which has no scenario files'}; or give the path to the file: run path/to/${name}.yaml`);
   }
   const reach = reachable(library.calls ?? new Map(), name);
   if ([...reach].every((n) => library.scenarios.has(n))) return;
@@ -279,14 +280,14 @@ async function refuseInvalid(library: ScenarioLibrary, name: string, databases: 
  * and the console find them. A dry run changed nothing and is not recorded. Returns where it went, or undefined when
  * the store could not take it (said on stderr; the run itself stands).
  */
-async function recordLiveRun(result: RunResult, params: Record<string, Value>, dir: string | undefined): Promise<string | undefined> {
+async function recordLiveRun(result: RunResult, params: Record<string, Value>, dir: string | undefined, config: string | undefined): Promise<string | undefined> {
   try {
-    const settings = serverSettings({ dataDir: dir });
+    const settings = serverSettings({ dataDir: dir, config });
     const { store: setting, dataDir: folder } = settings;
     const postgres = setting.kind === 'postgres';
     // The folder was made before the run (runFromCli); made again, quietly, should it have gone meanwhile.
     if (!postgres) makePrivateFolder(folder);
-    return await withStore({ dataDir: dir }, async (store) => {
+    return await withStore({ dataDir: dir, config }, async (store) => {
       const write = async (r: RunResult, trigger: 'cli' | 'async', p: Record<string, Value>, parentRunId: string | null): Promise<void> => {
         await store.recordRun(runWrite(r, { trigger, params: p, parentRunId, budgetBytes: settings.runRecordBytes }));
         for (const a of r.asyncStarted) if (a.result) await write(a.result, 'async', a.params, r.runId);

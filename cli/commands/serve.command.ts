@@ -1,6 +1,7 @@
 // `oktell-emu serve`: the command line (arguments, options, help). What the command does is in ./serve.js, imported
 // when the command runs, so that other commands, --help and --version do not pay for loading it.
 import { Command } from 'commander';
+import { SCENARIOS_FOLDER_HELP } from '../help-texts.js';
 import type { ServeOpts } from './serve.js';
 
 export function serveCommand(): Command {
@@ -8,7 +9,7 @@ export function serveCommand(): Command {
     .description("start the emulated Oktell web server (HTTP404 hook, Web-API, durable job queue)")
     .option('--port <port>', 'port (default $OKTELL_PORT or 4055)')
     .option('--host <host>', 'address to listen on (default $OKTELL_HOST or 0.0.0.0)')
-    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS or ./scenarios)')
+    .option('-s, --scenarios <dir>', SCENARIOS_FOLDER_HELP)
     .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
     .option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)')
     .option('--bpium-emulator-port <port>', 'port of the embedded Bpium emulator (default $BPIUM_EMULATOR_PORT or 4056)')

@@ -2,13 +2,13 @@
 // when the command runs, so that other commands, --help and --version do not pay for loading it.
 import { Command } from 'commander';
 import type { TestOpts } from './test.js';
-import { CONFIG_FILE_HELP } from '../help-texts.js';
+import { CONFIG_FILE_HELP, SCENARIOS_FOLDER_HELP } from '../help-texts.js';
 
 export function testCommand(): Command {
   return new Command('test')
     .description('run the cases of scenario test files (default: <scenarios>/tests); exit 0 when all pass')
     .argument('[paths...]', 'test files (*.test.yaml) or folders holding them')
-    .option('-s, --scenarios <dir>', 'scenarios folder (default $OKTELL_SCENARIOS, scenarios: of the configuration file, or ./scenarios, as serve reads it)')
+    .option('-s, --scenarios <dir>', SCENARIOS_FOLDER_HELP)
     .option('--config <file>', CONFIG_FILE_HELP)
     .option('--json', 'print one JSON object with every case')
     .option('--reporter <name>', 'text (default) or junit (JUnit XML on stdout, for CI servers)', 'text')

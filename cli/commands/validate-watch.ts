@@ -14,9 +14,9 @@ import { isoInZone } from '../../server/tasks/schedule.js';
  * The zone `runs`, `show`, the logs and `outbox` print times in (OKTELL_TZ, else timeZone: of the configuration, else
  * Europe/Moscow), so a line here can be matched with them; a configuration that does not load falls back to OKTELL_TZ.
  */
-function watchZone(dataDir: string | undefined): string {
+function watchZone(dataDir: string | undefined, config: string | undefined): string {
   try {
-    return serverSettings({ dataDir }).timeZone;
+    return serverSettings({ dataDir, config }).timeZone;
   } catch {
     try {
       return timeZone();
@@ -52,8 +52,8 @@ function minus(after: readonly ScenarioIssue[], before: readonly ScenarioIssue[]
 }
 
 /** Watches until SIGINT/SIGTERM (Ctrl-C), then closes the watchers and resolves: the process exits 0. */
-export async function watchValidation(groups: ValidationGroups, first: Validation, out: NodeJS.WritableStream, dataDir?: string): Promise<void> {
-  const zone = watchZone(dataDir);
+export async function watchValidation(groups: ValidationGroups, first: Validation, out: NodeJS.WritableStream, dataDir?: string, config?: string): Promise<void> {
+  const zone = watchZone(dataDir, config);
   let last = first;
   let running: Promise<void> = Promise.resolve();
 
@@ -61,7 +61,7 @@ export async function watchValidation(groups: ValidationGroups, first: Validatio
     // A file deleted (or moved away) is "removed", and its problems went with it: nothing was fixed.
     const removed = new Set(changed.filter((f) => !existsSync(f)).map((f) => resolve(f)));
     const edited = changed.filter((f) => !removed.has(resolve(f)));
-    const now = await validate(groups, dataDir);
+    const now = await validate(groups, dataDir, config);
     const added = minus(now.issues, last.issues);
     const gone = minus(last.issues, now.issues);
     const inRemoved = (i: ScenarioIssue) => removed.has(resolve(i.file));

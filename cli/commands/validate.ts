@@ -30,12 +30,12 @@ export interface Validation {
   warnings: string[];
 }
 
-export async function validateAction(paths: string[], opts: { scenarios?: string; json?: boolean; watch?: boolean; dataDir?: string }): Promise<void> {
+export async function validateAction(paths: string[], opts: { scenarios?: string; config?: string; json?: boolean; watch?: boolean; dataDir?: string }): Promise<void> {
   if (opts.watch && opts.json) throw new UsageError('--watch prints for people; use --json without --watch');
-  const groups = await groupByFolder(paths.length ? paths : [scenariosDir(opts.scenarios)], opts.scenarios);
+  const groups = await groupByFolder(paths.length ? paths : [scenariosDir(opts.scenarios, process.env, opts.config)], opts.scenarios);
   // A data folder named on the command line must exist: a typo would otherwise check against an empty database.
   if (opts.dataDir !== undefined) existingDataDir(resolve(opts.dataDir));
-  const result = await validate(groups, opts.dataDir);
+  const result = await validate(groups, opts.dataDir, opts.config);
   if (opts.json) {
     const extra = {
       ...(result.unchecked.length ? { unchecked: result.unchecked } : {}),
@@ -51,7 +51,7 @@ export async function validateAction(paths: string[], opts: { scenarios?: string
     process.stdout.write(`${summary(result)}\n`);
   }
   process.exitCode = result.issues.length ? 1 : 0;
-  if (opts.watch) await watchValidation(groups, result, process.stdout, opts.dataDir);
+  if (opts.watch) await watchValidation(groups, result, process.stdout, opts.dataDir, opts.config);
 }
 
 
@@ -59,11 +59,11 @@ export async function validateAction(paths: string[], opts: { scenarios?: string
  * Validates every group once; files are checked with the other scenarios of their folder, DbQuery statements against
  * the databases of the data folder `dataDir` (else the configured one).
  */
-export async function validate(groups: ValidationGroups, dataDir?: string): Promise<Validation> {
+export async function validate(groups: ValidationGroups, dataDir?: string, config?: string): Promise<Validation> {
   const issues: ScenarioIssue[] = [];
   const unchecked: Validation['unchecked'] = [];
   const deferred: DeferredCheck[] = [];
-  const configured = configuration(dataDir);
+  const configured = configuration(dataDir, config);
   const settings = configured?.databases;
   const hook = configured ? { scenario: configured.hook.scenario, statusSlot: configured.hook.returns.status } : DEFAULT_HOOK;
   const warnings: string[] = [];
@@ -132,9 +132,9 @@ async function groupByFolder(paths: string[], scenariosFlag?: string): Promise<V
  * prepare statements on and the hook scenario to warn about; undefined when it does not load: those checks then use
  * no connection, and the default hook scenario.
  */
-function configuration(dataDir: string | undefined): ServerSettings | undefined {
+function configuration(dataDir: string | undefined, config: string | undefined): ServerSettings | undefined {
   try {
-    return serverSettings({ dataDir });
+    return serverSettings({ dataDir, config });
   } catch {
     return undefined;
   }
