@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { cutTextParts, answerValues, toText, type RunResult, type Value } from '../engine/index.js';
 import type { ServerConfig } from './config.js';
 import { peekJsonText } from './json-peek.js';
-import { isSecretHeader } from '../adapters/web/redact.js';
+import { isSecretHeader, isSecretName, maskQueryText } from '../adapters/web/redact.js';
 
 /** Headers whose values never reach a scenario, a log or the store: the server has checked them already. */
 export const REDACTED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-hook-signature']);
@@ -19,8 +19,8 @@ const NOT_CREDENTIALS = new Set(['idempotency-key', 'sec-websocket-key']);
  * `…-Secret`, `…-Password`): the scenario sees its value (it may be the sender's only proof of identity), the store,
  * the console, `show` and the logs see `[redacted]`.
  */
-export function isStoredRedactedHeader(name: string): boolean {
-  return isSecretHeader(name) && !NOT_CREDENTIALS.has(name.toLowerCase());
+export function isStoredRedactedHeader(name: string, value?: string): boolean {
+  return isSecretHeader(name, value) && !NOT_CREDENTIALS.has(name.toLowerCase());
 }
 
 /** The request headers twice: as the scenario gets them (parameter 2), and as they are stored and shown. */
@@ -40,8 +40,9 @@ export function hookHeaders(rawHeaders: readonly string[]): HookHeaders {
   let stored: string[] | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    const line = `${name}: ${REDACTED_HEADERS.has(name.toLowerCase()) ? '[redacted]' : rawHeaders[i + 1]!.replace(/[\r\n]+/g, ' ')}`;
-    const credential = isStoredRedactedHeader(name);
+    const checked = REDACTED_HEADERS.has(name.toLowerCase());
+    const line = `${name}: ${checked ? '[redacted]' : rawHeaders[i + 1]!.replace(/[\r\n]+/g, ' ')}`;
+    const credential = !checked && isStoredRedactedHeader(name, rawHeaders[i + 1]!);
     if (credential) credentials.push({ name, value: rawHeaders[i + 1]! });
     if (credential && !stored) stored = scenario.slice();
     scenario.push(line);
@@ -73,6 +74,57 @@ export function credentialRedactor(headers: HookHeaders): (text: string) => stri
     let redacted = start.replace(line, '$1$2: [redacted]');
     for (const value of values) if (redacted.includes(value)) redacted = redacted.split(value).join('[redacted]');
     return redacted === start ? text : cut ? redacted + text.slice(start.length) : redacted;
+  };
+}
+
+/**
+ * The request's address twice: as the scenario gets it (parameter 1, as sent), and as it is stored and shown (the
+ * inbox, the run record, the console, `show`, `test --from-run`): the values of query parameters named like
+ * credentials (`?token=…`, `?password=…`, `?api_key=…`; the rule of redact.ts) replaced by `***`.
+ */
+export interface HookAddress {
+  scenario: string;
+  stored: string;
+  /** The masked values, as sent (percent-encoded) and decoded, for finding them in the run's trace. */
+  credentials: string[];
+}
+
+export function hookAddress(url: string): HookAddress {
+  const stored = maskQueryText(url);
+  if (stored === url) return { scenario: url, stored, credentials: [] };
+  const credentials = new Set<string>();
+  const q = url.indexOf('?');
+  for (const pair of url.slice(q + 1).split(/[&;]/)) {
+    const eq = pair.indexOf('=');
+    if (eq < 0 || !isSecretName(safeDecode(pair.slice(0, eq)))) continue;
+    const raw = pair.slice(eq + 1).split('#')[0]!;
+    credentials.add(raw);
+    credentials.add(safeDecode(raw));
+  }
+  return { scenario: url, stored, credentials: [...credentials] };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A function that masks the address's credentials in a text of the run's trace: the whole address wherever it
+ * appears (a variable set to parameter 1), and any credential value long enough to be told apart from other text.
+ */
+export function addressRedactor(address: HookAddress): (text: string) => string {
+  if (address.credentials.length === 0) return (text) => text;
+  const values = address.credentials.filter((v) => v.length >= SEARCHED_VALUE_CHARS).sort((a, b) => b.length - a.length);
+  return (text) => {
+    const cut = cutTextParts(text);
+    const start = cut ? cut.start : text;
+    let masked = start.split(address.scenario).join(address.stored);
+    for (const value of values) if (masked.includes(value)) masked = masked.split(value).join('***');
+    return masked === start ? text : cut ? masked + text.slice(start.length) : masked;
   };
 }
 

@@ -5,7 +5,7 @@ import { verifyBpiumSignature } from '../adapters/bpium/signature.js';
 import { runScenario, type RunResult, type Value } from '../engine/index.js';
 import type { AppDeps } from './app.js';
 import { hookSecret } from './config.js';
-import { bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, hookHeaders, hookParams, hookResponse, onRoute, type HookHeaders } from './hook-request.js';
+import { addressRedactor, bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, hookAddress, hookHeaders, hookParams, hookResponse, onRoute, type HookAddress, type HookHeaders } from './hook-request.js';
 import { runWrite } from './run-record.js';
 import { collectingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
@@ -61,7 +61,10 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   const receivedAt = Date.now();
   const guard = hookSecret(d.config.webhookSecrets, req.path, req.url);
   const headers = hookHeaders(req.rawHeaders);
-  const inboxBase = { receivedAt, method: req.method, path: req.url, headers: headers.stored, body, remoteAddress: req.ip };
+  // Kept and shown with credentials in the query masked. Nothing runs HTTP404 again from the inbox (a job's retry or
+  // replay has its own parameters), so the stored copy needs no real value.
+  const address = hookAddress(req.url);
+  const inboxBase = { receivedAt, method: req.method, path: address.stored, headers: headers.stored, body, remoteAddress: req.ip };
   const sentSignature = req.header('x-hook-signature');
   if (guard !== undefined) {
     const refusal = !verifyBpiumSignature(guard.secret, body, sentSignature)
@@ -80,7 +83,7 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   // Only a verified request reaches this line, and its key names its route: a request to another path (signed or
   // not) can neither claim nor be answered from this route's deliveries.
   const delivery = await deliveryKey(d, body, guard?.route, req.path);
-  if (delivery.key === null) return runAndStore(d, req, inbox, headers, null);
+  if (delivery.key === null) return runAndStore(d, req, inbox, headers, address, null);
   if (answered(delivery.original)) return answerAsBefore(d, inbox, delivery.key, delivery.original);
   // Taken before the look-up and, when HTTP404 is to run, held until this request is stored or refused, so a resend
   // arriving meanwhile waits for it instead of running HTTP404 beside it. A duplicate gives it back at once.
@@ -96,7 +99,7 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
       claim.release();
       return await answerAsBefore(d, inbox, delivery.key, claim.original);
     }
-    return await runAndStore(d, req, inbox, headers, delivery.key);
+    return await runAndStore(d, req, inbox, headers, address, delivery.key);
   } finally {
     claim.release();
   }
@@ -142,7 +145,7 @@ function countDuplicate(d: AppDeps, dedupKey: string, original: number): void {
 }
 
 /** Runs HTTP404 for the request and stores the request with its run and jobs (or as a duplicate, if the store says so). */
-async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, headers: HookHeaders, dedupKey: string | null): Promise<HookAnswer> {
+async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, headers: HookHeaders, address: HookAddress, dedupKey: string | null): Promise<HookAnswer> {
   const params = hookParams(d.config.hook.params, { url: req.url, headers: headers.scenario, method: req.method, body: req.body, contentType: req.header('content-type') }, inbox.signature);
   const starter = collectingStarter(d.ports.ids, { hook: req.path });
   const result = await runScenario(d.host.library(), d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
@@ -157,7 +160,7 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
   try {
     stored = await d.store.recordRequest({
       inbox: { ...inbox, dedupKey: key, response: { status: response.status, body: response.body.slice(0, 4096) } },
-      run: runWrite(storedResult(result, headers), { trigger: 'http', params: storedParams(params, d.config.hook.params.headers, headers), budgetBytes: d.config.runRecordBytes }),
+      run: runWrite(storedResult(result, headers, address), { trigger: 'http', params: storedParams(params, d.config.hook.params, headers, address), budgetBytes: d.config.runRecordBytes }),
       jobs: starter.jobs,
       ...(reservation ? { lease: reservation.lease } : {}),
     });
@@ -212,20 +215,27 @@ async function deliveryKey(d: AppDeps, body: Buffer, route: string | undefined, 
 }
 
 /**
- * The parameters as the run record keeps them: the headers parameter with credential-named values redacted, as in the
- * inbox (the scenario got them whole: it may check a sender's token header the server does not).
+ * The parameters as the run record keeps them: the headers parameter with credential-named values redacted, and the
+ * address with credential-named query values masked, as in the inbox (the scenario got them whole: it may check a
+ * sender's token the server does not).
  */
-function storedParams(params: Record<string, Value>, slot: number, headers: HookHeaders): Record<string, Value> {
-  return headers.stored === headers.scenario ? params : { ...params, [slot]: headers.stored };
+function storedParams(params: Record<string, Value>, slots: { headers: number; address: number }, headers: HookHeaders, address: HookAddress): Record<string, Value> {
+  let stored = params;
+  if (headers.stored !== headers.scenario) stored = { ...stored, [slots.headers]: headers.stored };
+  if (address.stored !== address.scenario) stored = { ...stored, [slots.address]: address.stored };
+  return stored;
 }
 
 /**
  * The run as recorded: the credential-named headers' values redacted in its trace (variables set from the headers
- * parameter, Condition notes), as in the inbox and the stored parameters.
+ * parameter, Condition notes, return values), and the address's query credentials masked, as in the inbox and the
+ * stored parameters. The inbox keeps the answer as sent (it answers a re-delivery of the same webhook).
  */
-function storedResult(result: RunResult, headers: HookHeaders): RunResult {
-  if (headers.credentials.length === 0) return result;
-  const redact = credentialRedactor(headers);
+function storedResult(result: RunResult, headers: HookHeaders, address: HookAddress): RunResult {
+  if (headers.credentials.length === 0 && address.credentials.length === 0) return result;
+  const byHeaders = credentialRedactor(headers);
+  const byAddress = addressRedactor(address);
+  const redact = (text: string): string => byAddress(byHeaders(text));
   const trace = result.trace.map((s) => {
     let changed: typeof s.changed | undefined;
     for (const [k, v] of Object.entries(s.changed ?? {})) {
@@ -237,7 +247,8 @@ function storedResult(result: RunResult, headers: HookHeaders): RunResult {
     const notesChanged = notes !== undefined && notes.some((n, i) => n !== s.notes![i]);
     return changed || notesChanged ? { ...s, ...(changed ? { changed } : {}), ...(notesChanged ? { notes } : {}) } : s;
   });
-  return { ...result, trace };
+  const returnValues = Object.fromEntries(Object.entries(result.returnValues).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v]));
+  return { ...result, returnValues, trace };
 }
 
 function ran(d: AppDeps, result: RunResult, a: HookAnswer): HookAnswer {

@@ -188,7 +188,7 @@ function classify(e: unknown, label: string, attempts: number, url: URL): Effect
  */
 export function headersForRedirect(headers: Record<string, string>, from: URL, to: URL): Record<string, string> {
   if (to.origin === from.origin) return headers;
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !isSecretHeader(name)));
+  return Object.fromEntries(Object.entries(headers).filter(([name, value]) => !isSecretHeader(name, value)));
 }
 
 /** Whether `host` itself (not a `*.` pattern) is in the allow-list. */

@@ -3,18 +3,30 @@ import { jsonTooDeepAt, MAX_JSON_DEPTH } from '../../engine/json-depth.js';
 
 const MASK = '***';
 
-/** Header names that carry credentials: Authorization, Cookie, and anything named like a token or a key. */
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie)$|token|-key$|^key$|secret|password|api-?key/i;
-/** Query parameter names that carry credentials (`?token=…`, `?api_key=…`, `?password=…`, `?sig=…`). */
-const SECRET_PARAM = /token|key|secret|pass|pwd|sig|auth/i;
+/**
+ * Names that carry credentials, one rule for request headers, query parameters, form fields and JSON keys: anything
+ * naming a key (`X-Api-Key`, `Api_Key`, `?key=`), a password (`pass`, `passwd`, `pwd`), authentication (`auth`,
+ * `Authorization`, `Authentication`), a credential, a session, a signature (`sig`, `X-Signature`), a token or a
+ * secret, and cookies. Broad on purpose: a name it catches wrongly (`?author=`, `?keyword=`) is only masked where the
+ * request is shown, never changed where it is used.
+ */
+const SECRET_NAME = /key|pass|pwd|auth|credential|session|sig|token|secret|^(set-)?cookie$/i;
+/** A header value that is a credential whatever the header is called: `Bearer …` or `Basic …`. */
+const CREDENTIAL_VALUE = /^\s*(bearer|basic)\s+\S/i;
 
-export function isSecretHeader(name: string): boolean {
-  return SECRET_HEADER.test(name);
+/** Whether a header, query parameter, form field or JSON key is named like a credential (see SECRET_NAME). */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/** Whether a header carries a credential: named like one, or (given its value) holding a Bearer or Basic credential. */
+export function isSecretHeader(name: string, value?: string): boolean {
+  return SECRET_NAME.test(name) || (value !== undefined && CREDENTIAL_VALUE.test(value));
 }
 
 /** The headers with the values of secret ones replaced by `***`. */
 export function maskHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, isSecretHeader(k) ? MASK : v]));
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, isSecretHeader(k, v) ? MASK : v]));
 }
 
 /** The URL as text with secret query values and any user:password replaced by `***`. */
@@ -25,9 +37,31 @@ export function maskUrl(url: URL): string {
     u.password = '';
   }
   for (const name of [...new Set(u.searchParams.keys())]) {
-    if (SECRET_PARAM.test(name)) u.searchParams.set(name, MASK);
+    if (SECRET_NAME.test(name)) u.searchParams.set(name, MASK);
   }
   return u.href;
+}
+
+/**
+ * A request's address as sent (path and query, `/hook?token=…&id=7`) with the values of query parameters named like
+ * secrets replaced by `***`; the path and every other byte as they were (no re-encoding), so the text still reads as
+ * the request that came in. A name is compared percent-decoded (`%74oken` is `token`).
+ */
+export function maskQueryText(pathAndQuery: string): string {
+  const q = pathAndQuery.indexOf('?');
+  if (q < 0) return pathAndQuery;
+  const query = pathAndQuery.slice(q + 1).replace(/(^|[&;])([^=&;#]*)=([^&;#]*)/g, (all, sep: string, name: string) =>
+    SECRET_NAME.test(decodedName(name)) ? `${sep}${name}=${MASK}` : all,
+  );
+  return `${pathAndQuery.slice(0, q + 1)}${query}`;
+}
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
 }
 
 /**
@@ -36,7 +70,7 @@ export function maskUrl(url: URL): string {
  */
 export function maskUrlText(text: string): string {
   return text
-    .replace(/([?&;]([^=&;#]*)=)([^&;#]*)/g, (all, head: string, name: string) => (SECRET_PARAM.test(name) ? `${head}${MASK}` : all))
+    .replace(/([?&;]([^=&;#]*)=)([^&;#]*)/g, (all, head: string, name: string) => (SECRET_NAME.test(name) ? `${head}${MASK}` : all))
     .replace(/^([a-z][\w+.-]*:\/\/)?[^/@\s]*@/i, (_all, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`);
 }
 
@@ -61,7 +95,7 @@ export function maskBody(body: string, contentType: string | undefined): string 
   const type = (contentType ?? '').toLowerCase();
   if (type.startsWith('application/x-www-form-urlencoded')) {
     const form = new URLSearchParams(body);
-    for (const name of [...new Set(form.keys())]) if (SECRET_PARAM.test(name)) form.set(name, MASK);
+    for (const name of [...new Set(form.keys())]) if (SECRET_NAME.test(name)) form.set(name, MASK);
     return form.toString();
   }
   if (type.includes('json')) {
@@ -78,6 +112,6 @@ export function maskBody(body: string, contentType: string | undefined): string 
 
 function maskJson(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(maskJson);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_PARAM.test(k) && typeof x !== 'object' ? MASK : maskJson(x)]));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_NAME.test(k) && typeof x !== 'object' ? MASK : maskJson(x)]));
   return v;
 }

@@ -18,6 +18,7 @@ import { expectationOf, type Observed } from './expectations.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
 import { rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
+import { isSecretHeader } from '../../adapters/web/redact.js';
 
 /** The run cannot become a test (not stored, still running, or the target file cannot take the case). */
 export class RecordedRunError extends Error {
@@ -42,10 +43,13 @@ export interface RecordedCase {
 const CHILD_SCAN_LIMIT = 20_000;
 
 const WRITES = new Set(['createRecord', 'updateRecord', 'deleteRecord']);
-/** Header lines that never go into a test file, whatever the server already masked: credentials by name (auth, session, token…). */
 /** A parameter holding a request's header lines (`name: value`, CRLF between them), as a hook run gets them. */
 const HEADER_LINES = /^[\w-]+: .*(\r\n[\w-]+: .*)*$/;
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-hook-signature|[\w-]*(token|secret|password|api-?key|auth|session)[\w-]*)\s*:/i;
+/** Header lines that never go into a test file, whatever the server already masked: credentials by name or by a Bearer/Basic value (redact.ts). */
+const isSecretHeaderLine = (line: string): boolean => {
+  const colon = line.indexOf(':');
+  return colon > 0 && isSecretHeader(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+};
 
 export async function caseFromRun(store: Store, runId: string, opts: { name?: string; timeZone: string }): Promise<RecordedCase> {
   const root = await store.getRun(runId);
@@ -204,7 +208,7 @@ async function rootParams(store: Store, run: RunRecord): Promise<Record<string, 
     if (cut && whole !== undefined && whole.length === cut.length && whole.startsWith(cut.start)) {
       params[k] = whole;
     } else if (HEADER_LINES.test(v)) {
-      params[k] = v.split('\r\n').filter((line) => !SECRET_HEADER.test(line) && !line.endsWith(': [redacted]')).join('\r\n');
+      params[k] = v.split('\r\n').filter((line) => !isSecretHeaderLine(line) && !line.endsWith(': [redacted]')).join('\r\n');
     }
   }
   return params;
