@@ -151,6 +151,25 @@ export function classifySmtpError(err: unknown, where: string, unknownOutcome: U
   return { kind: 'permanent', ...(code ? { code } : {}), reason: `the letter was not accepted: ${message}` };
 }
 
+/**
+ * A function that hides the SMTP password in a text quoting the server (a refusal may echo the command it refused):
+ * the password as written and percent-encoded, the base64 of the AUTH PLAIN string (`\0user\0pass`) and of the
+ * AUTH LOGIN answer (the password alone), and any other base64 word that decodes to text holding the password.
+ */
+export function smtpPasswordMasker(user: string | undefined, pass: string | undefined): (text: string) => string {
+  if (!pass || pass.length < 3) return (text) => text;
+  const b64 = (t: string) => Buffer.from(t, 'utf8').toString('base64');
+  const forms = [...new Set([pass, encodeURIComponent(pass), b64(`\0${user ?? ''}\0${pass}`), b64(pass)].flatMap((f) => [f, f.replace(/=+$/, '')]))]
+    .filter((f) => f.length >= 3)
+    .sort((a, b) => b.length - a.length);
+  return (text) => {
+    let masked = text;
+    for (const form of forms) if (masked.includes(form)) masked = masked.split(form).join('***');
+    // An echo cut or re-encoded differently: a base64 word whose decoded bytes contain the password.
+    return masked.replace(/[A-Za-z0-9+/]{8,}={0,2}/g, (word) => (Buffer.from(word, 'base64').toString('utf8').includes(pass) ? '***' : word));
+  };
+}
+
 function backoffDelay(attempt: number, policy: { baseDelayMs: number; maxDelayMs: number }): number {
   const full = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.round(full / 2 + (Math.random() * full) / 2);
@@ -180,9 +199,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
   const connectionTimeout = opts.connectionTimeoutMs ?? 10_000;
   const describe = describeSmtpEndpoint(endpoint);
   const where = `${endpoint.host}:${endpoint.port}`;
-  const secret = endpoint.pass;
-  const redact = (text: string): string =>
-    secret && secret.length >= 3 ? text.split(secret).join('***').split(encodeURIComponent(secret)).join('***') : text;
+  const redact = smtpPasswordMasker(endpoint.user, endpoint.pass);
 
   const rejectUnauthorized = opts.tls?.rejectUnauthorized ?? endpoint.rejectUnauthorized;
   const pool = new SmtpPool({

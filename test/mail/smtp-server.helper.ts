@@ -43,6 +43,10 @@ export interface TestSmtpOptions {
   starttls?: boolean;
   /** Require AUTH with this user and password. */
   auth?: { user: string; pass: string };
+  /** The text of the 535 reply to a refused AUTH, from what the client sent (a server that echoes the argument). */
+  authRefusal?: (auth: { method: string; username: string; password: string }) => string;
+  /** The AUTH mechanisms to offer (smtp-server's default: PLAIN and LOGIN). */
+  authMethods?: string[];
   /** Listen on this port (default: any free one). */
   port?: number;
   /** Listen on this address (default 127.0.0.1). */
@@ -69,13 +73,14 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
       connections.open--;
     },
     authOptional: !opts.auth,
+    ...(opts.authMethods ? { authMethods: opts.authMethods } : {}),
     ...(opts.socketTimeoutMs ? { socketTimeout: opts.socketTimeoutMs } : {}),
     ...(opts.hidePipelining ? { hidePIPELINING: true } : {}),
     allowInsecureAuth: true,
     disabledCommands: opts.starttls ? [] : ['STARTTLS'],
     onAuth(auth, _session, callback) {
       if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass) callback(null, { user: auth.username });
-      else callback(smtpError(535, 'Authentication credentials invalid'));
+      else callback(smtpError(535, opts.authRefusal?.({ method: auth.method, username: auth.username ?? '', password: auth.password ?? '' }) ?? 'Authentication credentials invalid'));
     },
     onRcptTo(address, _session, callback) {
       counts.rcpt++;

@@ -392,6 +392,33 @@ describe('SMTP mailer failures', { timeout: 120_000 }, () => {
     }
   });
 
+  it('a refusal that echoes the AUTH argument (PLAIN or LOGIN, whole or cut) never carries the password in any form', async () => {
+    const pass = 'SmtpPw321';
+    const b64 = (t: string) => Buffer.from(t, 'utf8').toString('base64');
+    const plain = b64(`\0robot\0${pass}`);
+    const cases: Array<{ methods: string[]; echo: (a: { method: string; username: string; password: string }) => string; leaks: string[] }> = [
+      { methods: ['PLAIN', 'LOGIN'], echo: (a) => `5.7.8 bad credentials ${b64(`\0${a.username}\0${a.password}`)}`, leaks: [plain, plain.replace(/=+$/, '')] },
+      { methods: ['LOGIN'], echo: (a) => `5.7.8 bad credentials for ${a.username}: ${b64(a.password)}`, leaks: [b64(pass)] },
+      { methods: ['PLAIN'], echo: (a) => `5.7.8 no such user/password ${a.password} (${b64(`x\0${a.username}\0${a.password}`).slice(0, 24)}...)`, leaks: [pass, b64(`x\0robot\0${pass}`).slice(0, 24)] },
+    ];
+    for (const c of cases) {
+      const server = await startSmtpServer({ auth: { user: 'robot', pass: 'the-right-one' }, authMethods: c.methods, authRefusal: c.echo });
+      const logger = recordingLogger();
+      const mailer = createSmtpMailer({ url: `smtp://robot:${pass}@127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, logger });
+      try {
+        const e = await expectEffectError(mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' }));
+        assert.equal(e.details.status, 535);
+        assert.match(e.message, /refused the login: "535 5\.7\.8 .*\*\*\*/, 'the reply is quoted with the secret masked');
+        for (const text of [e.message, JSON.stringify(e.details), ...logger.lines]) {
+          for (const leak of c.leaks) assert.ok(!text.includes(leak), `${c.methods.join('+')}: ${leak} in ${text}`);
+        }
+      } finally {
+        await mailer.close();
+        await server.close();
+      }
+    }
+  });
+
   it('upgrades smtp:// with STARTTLS when the server offers it, and refuses an unverified certificate by default', async () => {
     const server = await startSmtpServer({ starttls: true });
     const trusting = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}?rejectUnauthorized=false`, from: 'robot@example.com', retry: FAST_RETRY });
