@@ -68,7 +68,8 @@ export function consoleRouter(d: AppDeps): Router {
     form: express.urlencoded({ extended: false, limit: Math.min(d.config.bodyLimitBytes, 2 * 1024 * 1024), parameterLimit: 100 }),
     render(res, view, model, status = 200) {
       const login = typeof res.locals.user === 'string' ? res.locals.user : '';
-      const html = views.render(view, { base: CONSOLE_BASE, user: login, csrf: csrf.tokenFor(login), readOnly: !mayAct(res), ...model });
+      const user = res.locals.oktellUser as OktellUser | undefined;
+      const html = views.render(view, { base: CONSOLE_BASE, user: login, csrf: user ? csrf.tokenFor(user) : '', readOnly: !mayAct(res), ...model });
       res.status(status).type('text/html; charset=utf-8').send(html);
     },
     notFound(res, what) {

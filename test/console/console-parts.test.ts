@@ -131,17 +131,20 @@ describe('YAML colouring', () => {
 });
 
 describe('CSRF token', () => {
-  it('is stable for a login, differs between logins and secrets, and is checked in full', () => {
+  it('is stable for a login, differs between logins, passwords and secrets, and is checked in full', () => {
     const a = createCsrf('secret-one');
     const b = createCsrf('secret-two');
-    const token = a.tokenFor('admin');
-    assert.equal(a.tokenFor('admin'), token);
-    assert.ok(a.verify('admin', token));
-    assert.ok(!a.verify('other', token));
-    assert.ok(!b.verify('admin', token));
-    assert.ok(!a.verify('admin', token.slice(0, -1)));
-    assert.ok(!a.verify('admin', undefined));
-    assert.ok(!a.verify('admin', ['x']));
+    const admin = { login: 'admin', password: 'pw-1' };
+    const token = a.tokenFor(admin);
+    assert.equal(a.tokenFor({ ...admin }), token);
+    assert.ok(a.verify(admin, token));
+    assert.ok(!a.verify({ login: 'other', password: 'pw-1' }, token));
+    assert.ok(!a.verify({ login: 'admin', password: 'pw-2' }, token), 'a new password ends the old token');
+    assert.ok(!b.verify(admin, token));
+    assert.ok(!a.verify(admin, token.slice(0, -1)));
+    assert.ok(!a.verify(admin, undefined));
+    assert.ok(!a.verify(undefined, token));
+    assert.ok(!a.verify(admin, ['x']));
   });
 });
 
