@@ -5,7 +5,7 @@ import { hookUser, rightsOf, type OktellUser } from '../../server/auth.js';
 import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { dataDirArg, shellWord, UsageError } from '../config.js';
-import { ConfigError, envSetting, type StoreSetting } from '../../server/config.js';
+import { ConfigError, envSetting, hookSecret, type StoreSetting } from '../../server/config.js';
 import { redactPostgresUrl } from '../../server/store/postgres.url.js';
 import { removeServerFile, writeServerFile, writeStoreFile, type ServerFile, type ServerFileStore } from '../server-file.js';
 import { DEMO_PASSWORD, type BpiumEmulator } from '../../bpium-emulator/index.js';
@@ -98,11 +98,7 @@ export async function serveAction(o: ServeOpts): Promise<void> {
   // `demo` drives the embedded emulator: with BPIUM_URL there is none, and the hint would only fail. Said as the
   // command itself, not `npm run demo`: that script is the repository's, and an installed package has none.
   if (server.emulator) out.write(`  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npx oktell-emu demo${dirArg}\n`);
-  if (!server.config.webhookSecrets['/Bpium/NewTask'] && !server.config.webhookSecrets['*']) {
-    out.write(`  ${pc.dim(server.emulator ? '# or post a webhook yourself:' : '# post a webhook:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' -H 'Content-Type: application/json' --data '${body}' ${server.url}/Bpium/NewTask\n`);
-  } else {
-    out.write(`  ${pc.dim('# /Bpium/NewTask requires X-Hook-Signature (the emulator signs its webhooks); other paths:')}\n  curl -u '${u.login}:${shownPassword ?? 'PASSWORD'}' ${server.url}/anything   ${pc.dim('# → 404 from HTTP404')}\n`);
-  }
+  out.write(tryWebhookLines({ secrets: server.config.webhookSecrets, emulator: server.emulator !== undefined, login: u.login, password: shownPassword, url: server.url, body, webhookSendArgs: `${dirArg}${configArg(server.config.configFile)}` }));
   // With SMTP_URL the outbox stays empty: the letters are in the runs (and the mailboxes).
   if (server.mail.kind === 'outbox') out.write(`  npx oktell-emu outbox${dirArg}        ${pc.dim('# letters written to the outbox')}\n`);
   const where = server.mail.kind === 'outbox' ? '' : ' (letters go over SMTP; show <runId> lists them)';
@@ -127,6 +123,30 @@ export async function serveAction(o: ServeOpts): Promise<void> {
   await new Promise(() => undefined);
 }
 
+
+/**
+ * The banner's lines that post a webhook, true for the configuration: an unsigned `curl` to /Bpium/NewTask when no
+ * secret covers it; otherwise `webhook send`, which signs with the secret the server checks (read from the same
+ * settings), and a `curl` to another path only when that path is not signed too (a secret for every path signs it).
+ */
+export function tryWebhookLines(o: { secrets: Readonly<Record<string, string>>; emulator: boolean; login: string; password: string | undefined; url: string; body: string; webhookSendArgs: string }): string {
+  const signed = (path: string) => hookSecret(o.secrets, path, path) !== undefined;
+  const curl = `curl -u '${o.login}:${o.password ?? 'PASSWORD'}'`;
+  if (!signed('/Bpium/NewTask')) {
+    return `  ${pc.dim(o.emulator ? '# or post a webhook yourself:' : '# post a webhook:')}\n  ${curl} -H 'Content-Type: application/json' --data '${o.body}' ${o.url}/Bpium/NewTask\n`;
+  }
+  const who = o.emulator ? 'the embedded emulator signs its webhooks; ' : '';
+  const everyPath = signed('/anything');
+  let text = `  ${pc.dim(`# /Bpium/NewTask requires X-Hook-Signature (${who}webhook send signs with the secret the server checks, read from the same settings):`)}\n`;
+  text += `  echo '${o.body}' | npx oktell-emu webhook send --fresh${o.webhookSendArgs} /Bpium/NewTask -\n`;
+  if (!everyPath) text += `  ${pc.dim('# other paths are not signed:')}\n  ${curl} ${o.url}/anything   ${pc.dim('# → 404 from HTTP404')}\n`;
+  return text;
+}
+
+/** ` --config <file>` for a command typed in this folder, when the server read a configuration file other than ./oktell.config.yaml. */
+function configArg(configFile: string | undefined, cwd = process.cwd()): string {
+  return configFile === undefined || resolve(cwd, 'oktell.config.yaml') === configFile ? '' : ` --config ${shellWord(configFile)}`;
+}
 
 /**
  * A second stop signal while the server waits for its running jobs stops it at once, as a kill would (the jobs cut off

@@ -37,6 +37,51 @@ describe('the start banner suggests only what works with the configuration', () 
     assert.match(text, /Try it:\n {2}# post a webhook:\n {2}curl -u 'ops:PASSWORD'/);
   });
 
+  it('BPIUM_URL with a secret for every path: webhook send (which works as printed), no emulator, no unsigned curl (trial s32, finding 11)', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    const env = { OKTELL_USERS: 'ops:pw', BPIUM_URL: 'http://127.0.0.1:9/', BPIUM_LOGIN: 'a@b.ru', BPIUM_PASSWORD: 'x', BPIUM_WEBHOOK_SECRET: 'Every-Path-1' };
+    const serve = await startServeProcess({ dataDir: join(tmp.dir, 'var'), env });
+    try {
+      const text = serve.stderr();
+      const tryIt = text.slice(text.indexOf('Try it:'));
+      assert.doesNotMatch(tryIt, /emulator/);
+      assert.doesNotMatch(tryIt, /curl /);
+      assert.match(tryIt, /# \/Bpium\/NewTask requires X-Hook-Signature \(webhook send signs/);
+      const line = /\n {2}echo '(\{.*\})' \| (npx oktell-emu webhook send .* -)\n/.exec(tryIt);
+      assert.ok(line, tryIt);
+      // Typed as printed (with the server's settings), it is answered by the scenario, not refused.
+      const sent = runCli(line[2]!.split(' ').slice(2), env, line[1]!);
+      assert.equal(sent.code, 0, sent.stdout + sent.stderr);
+      assert.match(sent.stdout, /signed with the secret for every path\)\n→ HTTP 200 /);
+    } finally {
+      await serve.stop();
+      tmp.cleanup();
+    }
+  });
+
+  it('BPIUM_URL with a secret for /Bpium/NewTask only: webhook send for it, and curl for other paths, without the emulator', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    const config = join(tmp.dir, 'hook.config.yaml');
+    writeFileSync(config, 'webhookSecrets:\n  /Bpium/NewTask: NewTask-Secret-1\n');
+    const env = { OKTELL_USERS: 'ops:pw', BPIUM_URL: 'http://127.0.0.1:9/', BPIUM_LOGIN: 'a@b.ru', BPIUM_PASSWORD: 'x' };
+    const serve = await startServeProcess({ dataDir: join(tmp.dir, 'var'), env, args: ['--config', config] });
+    try {
+      const tryIt = serve.stderr().slice(serve.stderr().indexOf('Try it:'));
+      assert.doesNotMatch(tryIt, /emulator/);
+      assert.match(tryIt, /npx oktell-emu webhook send --fresh --data-dir \S+ --config \S+ \/Bpium\/NewTask -\n/);
+      assert.match(tryIt, /# other paths are not signed:\n {2}curl -u 'ops:PASSWORD' http:\/\/\S+\/anything/);
+    } finally {
+      await serve.stop();
+      tmp.cleanup();
+    }
+  });
+
+  it('the embedded emulator (its generated secret for /Bpium/NewTask): the emulator signs, other paths take a plain curl', { timeout: 60_000 }, async () => {
+    const tryIt = (await banner({})).split('Try it:')[1]!;
+    assert.match(tryIt, /# \/Bpium\/NewTask requires X-Hook-Signature \(the embedded emulator signs its webhooks; webhook send signs/);
+    assert.match(tryIt, /curl -u 'ops:PASSWORD' http:\/\/\S+\/anything/);
+  });
+
   it('the tasks hint carries --data-dir, --config and --scenarios, as the other hints do, and works as printed (newcomer s28, finding 8)', { timeout: 60_000 }, async () => {
     const tmp = tempDir();
     const data = join(tmp.dir, 'data');
