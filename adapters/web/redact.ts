@@ -4,13 +4,14 @@ import { jsonTooDeepAt, MAX_JSON_DEPTH } from '../../engine/json-depth.js';
 const MASK = '***';
 
 /**
- * Names that carry credentials, one rule for request headers, query parameters, form fields and JSON keys: anything
- * naming a key (`X-Api-Key`, `Api_Key`, `?key=`), a password (`pass`, `passwd`, `pwd`), authentication (`auth`,
- * `Authorization`, `Authentication`), a credential, a session, a signature (`sig`, `X-Signature`), a token or a
- * secret, and cookies. Broad on purpose: a name it catches wrongly (`?author=`, `?keyword=`) is only masked where the
- * request is shown, never changed where it is used.
+ * Names that carry credentials, one rule for request headers, query parameters, form fields and JSON keys: a key
+ * (`X-Api-Key`, `Api_Key`, `apikey`, `?key=`, `access_key_id`; `key` as a word or at the end, so not `keyword`), a
+ * password (`pass`, `passwd`, `pwd`), authentication (`auth`, `Authorization`, `Authentication`), a credential, a
+ * session, a signature (`signature`, or `sig` as a word: not `assignee`), a token or a secret, and cookies. Broad on
+ * purpose: a name it catches wrongly (`?author=`, `passenger`) is only masked where the request is shown, never
+ * changed where it is used.
  */
-const SECRET_NAME = /key|pass|pwd|auth|credential|session|sig|token|secret|^(set-)?cookie$/i;
+const SECRET_NAME = /key$|(^|[-_.])key([-_.]|$)|pass|pwd|auth|credential|session|signature|(^|[-_.])sig([-_.]|$)|token|secret|^(set-)?cookie$/i;
 /** A header value that is a credential whatever the header is called: `Bearer …` or `Basic …`. */
 const CREDENTIAL_VALUE = /^\s*(bearer|basic)\s+\S/i;
 

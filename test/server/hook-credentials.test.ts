@@ -54,6 +54,13 @@ const NAMES: Array<[string, boolean]> = [
   ['id', false],
   ['page', false],
   ['src', false],
+  ['assignee', false],
+  ['design', false],
+  ['keyword', false],
+  ['X-Hub-Signature-256', true],
+  ['sig_v2', true],
+  ['aws_access_key_id', true],
+  ['privatekey', true],
 ];
 
 describe('credential names: one rule for headers and query parameters', () => {
