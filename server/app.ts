@@ -403,7 +403,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   }
   // Each synchronous run holds its caller's connection and shares the thread with every webhook: past the cap the
   // caller is told to come back (a job started with async=1 waits in the queue instead).
-  if (d.syncRuns && d.syncRuns.size >= d.config.maxSyncRuns) {
+  if (d.syncRuns && d.syncRuns.running >= d.config.maxSyncRuns) {
     res.set('Retry-After', '1');
     answer(503, { started: false, startResult: -1, returnValue: `${d.config.maxSyncRuns} synchronous Web-API runs are already running (OKTELL_SYNC_RUNS); retry, or start with async=1 to queue the run` });
     return;
@@ -425,7 +425,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     if (result.status !== 'completed') d.logger.warn({ runId: result.runId, scenario: name, trigger: 'webapi', ms: result.durationMs, ...(result.error ? { code: result.error.code } : {}) }, `run ${name} failed`);
     return d.store.recordRun(runWrite(result, { trigger: 'webapi', params, budgetBytes: d.config.runRecordBytes })).catch((e: unknown) => d.logger.error({ err: e, runId: result.runId }, 'cannot record a Web-API run'));
   });
-  const cutShort = d.syncRuns?.track(recorded);
+  const cutShort = d.syncRuns?.track(running, recorded);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutS * 1000)));
   // A stop whose grace period ended first answers like a timeout: the caller learns the run did not finish.

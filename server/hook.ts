@@ -47,7 +47,10 @@ export async function answerHook(d: AppDeps, req: HookInput): Promise<HookAnswer
   d.metrics.received++;
   if (!d.accepting()) return textAnswer(503, '503 Service Unavailable: the server is shutting down\n', { 'Retry-After': '5' });
   try {
-    return await storeAndAnswer(d, req);
+    const answering = storeAndAnswer(d, req);
+    // A stop lets the answer be given (within its grace period): the run may be taking turns with other work.
+    d.syncRuns?.hold(answering);
+    return await answering;
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
     d.metrics.unavailable++;

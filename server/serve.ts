@@ -56,8 +56,8 @@ export interface RunningServer {
   metrics: Metrics;
   /** Service tasks: scenarios started on a schedule. */
   tasks: TaskScheduler;
-  /** Synchronous Web-API runs in flight (at most `config.maxSyncRuns`). */
-  syncRuns: { readonly size: number };
+  /** Synchronous Web-API runs whose scenario has not ended (at most `config.maxSyncRuns`). */
+  syncRuns: { readonly running: number };
   emulator?: BpiumEmulator;
   /**
    * The file of the secret generated for the embedded emulator (no secret configured for its path), which its hook
@@ -529,7 +529,8 @@ function running(p: Parts): RunningServer {
         // balancer or a client takes as "try elsewhere or later", instead of finding the port closed. Idle
         // keep-alive connections are closed now; the port closes when nothing runs any more.
         server.closeIdleConnections();
-        // Jobs and synchronous Web-API runs share the grace period: callers waiting on a run get its answer.
+        // Jobs, synchronous Web-API runs and hook requests being answered share the grace period: callers waiting on a
+        // run get its answer (a run takes turns with other work, so one may be half done when the stop comes).
         const [{ unfinished }, cut] = await Promise.all([workers.stop(graceMs), p.syncRuns.drain(graceMs)]);
         const serverClosed = new Promise<void>((r) => server.close(() => r()));
         if (unfinished) {

@@ -3,6 +3,7 @@
 // and synchronous Web-API runs at once are capped (OKTELL_SYNC_RUNS / maxSyncRuns), past which a caller gets 503.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SyncRuns } from '../../server/sync-runs.js';
 import { AUTH, startTestServer, waitFor, type TestServer } from './server-helpers.js';
 
 /** Counts to parameter 1 in a loop of two blocks a turn, with no effect: about 100,000 blocks for 49,000. */
@@ -65,7 +66,7 @@ describe('long runs and the server thread', () => {
     );
     // Sent once a run computes. The server shares this process: had a run held the thread, this test could not look
     // before the runs had ended.
-    await waitFor('a run in flight', () => t.server.syncRuns.size > 0);
+    await waitFor('a run in flight', () => t.server.syncRuns.running > 0);
     const health = fetch(`${t.server.url}/-/health`).then(async (res) => (order.push('health'), res.status));
     const [status, ...results] = await Promise.all([health, ...loops]);
     assert.equal(status, 200);
@@ -84,5 +85,51 @@ describe('long runs and the server thread', () => {
     // Once they have ended, a call runs again.
     const again = await call('name=Loop&startparam1=3');
     assert.deepEqual([again.status, again.text, again.startResult], [200, '3', '0']);
+  });
+});
+
+/** The hook scenario as a long loop that answers 200 with the count in its body. */
+const LOOPING_HOOK = LOOP.replace("values: { 1: '[i]' }", "values: { 1: '[i]', 2: 200 }").replace("n: InputParameter(1)", `n: ${TURNS}`);
+
+describe('a graceful stop and a hook run still computing', () => {
+  it('waits for the run and answers the webhook, instead of cutting the connection', async () => {
+    const t = await startTestServer({ smtp: false, extraScenarios: { 'HTTP404.yaml': LOOPING_HOOK } });
+    try {
+      const answer = fetch(`${t.server.url}/some/hook`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: '{}' }).then(async (res) => ({ status: res.status, text: await res.text() }));
+      await waitFor('the hook run to start', () => t.server.metrics.received > 0);
+      const closing = t.server.close(30_000);
+      const got = await answer;
+      assert.deepEqual(got, { status: 200, text: String(TURNS) });
+      await closing;
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe('SyncRuns', () => {
+  it('counts a Web-API run for the cap until the run ends, not until its record is written', async () => {
+    const runs = new SyncRuns();
+    let end!: () => void;
+    let recorded!: () => void;
+    const ended = new Promise<void>((r) => (end = r));
+    const written = new Promise<void>((r) => (recorded = r));
+    void runs.track(ended, written);
+    assert.equal(runs.running, 1);
+    end();
+    await ended;
+    await new Promise((r) => setImmediate(r));
+    assert.equal(runs.running, 0, 'the run has ended: its slot is free while its record is being written');
+    recorded();
+  });
+
+  it('a stop waits for a hook answer being made, within the grace period', async () => {
+    const runs = new SyncRuns();
+    let answer!: () => void;
+    let answered = false;
+    runs.hold(new Promise<void>((r) => (answer = r)).then(() => void (answered = true)));
+    setTimeout(() => answer(), 30);
+    assert.equal(await runs.drain(5_000), 0);
+    assert.ok(answered, 'drain waited for the answer');
   });
 });
