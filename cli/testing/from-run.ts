@@ -18,7 +18,7 @@ import { expectationOf, type Observed } from './expectations.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
 import { rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
-import { isSecretHeader } from '../../adapters/web/redact.js';
+import { isStoredRedactedHeader } from '../../server/hook-request.js';
 
 /** The run cannot become a test (not stored, still running, or the target file cannot take the case). */
 export class RecordedRunError extends Error {
@@ -45,10 +45,13 @@ const CHILD_SCAN_LIMIT = 20_000;
 const WRITES = new Set(['createRecord', 'updateRecord', 'deleteRecord']);
 /** A parameter holding a request's header lines (`name: value`, CRLF between them), as a hook run gets them. */
 const HEADER_LINES = /^[\w-]+: .*(\r\n[\w-]+: .*)*$/;
-/** Header lines that never go into a test file, whatever the server already masked: credentials by name or by a Bearer/Basic value (redact.ts). */
+/**
+ * Header lines that never go into a test file, whatever the server already masked: credentials by name or by a
+ * Bearer/Basic value, as the server masks them where it keeps a request (an Idempotency-Key is kept: it is no secret).
+ */
 const isSecretHeaderLine = (line: string): boolean => {
   const colon = line.indexOf(':');
-  return colon > 0 && isSecretHeader(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  return colon > 0 && isStoredRedactedHeader(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
 };
 
 export async function caseFromRun(store: Store, runId: string, opts: { name?: string; timeZone: string }): Promise<RecordedCase> {

@@ -110,7 +110,7 @@ describe('a webhook with credentials in its query and headers', () => {
   const address = '/x/p?token=QuerySecret99&password=PwInQuery1&id=7';
 
   it('the scenario gets the address as sent; the inbox, the run record, its trace, the console and from-run have it masked', async () => {
-    const res = await fetch(`${t.server.url}${address}`, { headers: { authorization: AUTH, 'x-request-id': 'req-1', ...leakHeaders } });
+    const res = await fetch(`${t.server.url}${address}`, { headers: { authorization: AUTH, 'x-request-id': 'req-1', 'idempotency-key': 'delivery-42', ...leakHeaders } });
     assert.equal(res.status, 200);
     assert.equal(await res.text(), address, 'the scenario got the real address');
     const runId = res.headers.get('x-oktell-run-id')!;
@@ -141,6 +141,9 @@ describe('a webhook with credentials in its query and headers', () => {
     const file = JSON.stringify(recorded);
     assert.ok(file.includes('token=***'), 'the test made from the run has the masked address');
     assert.ok(!file.includes('QuerySecret99') && !file.includes('LeakHdr'), 'the test made from the run has no credential');
+    // Named like a key, but no secret: kept where the server keeps the request, and so in the test made from the run.
+    assert.match(headers, /idempotency-key: delivery-42/i);
+    assert.match(file, /idempotency-key: delivery-42/i, 'the test made from the run keeps the Idempotency-Key');
   });
 
   it('a refused (unsigned) request is stored with its query masked too', async () => {
