@@ -291,7 +291,9 @@ function scenariosFrom(flags: Pick<ConfigFlags, 'scenarios'>, env: NodeJS.Proces
  */
 export function configuredScenariosDir(flags: Pick<ConfigFlags, 'scenarios' | 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
   const named = flags.scenarios !== undefined || envSetting(env, 'OKTELL_SCENARIOS') !== undefined;
-  return scenariosFrom(flags, env, named && flags.config === undefined ? {} : readConfigFile(flags, env, cwd).fc, cwd);
+  // A file named by --config or OKTELL_CONFIG is read even then: a missing or malformed one is said, as serve says it.
+  const fileNamed = flags.config !== undefined || envSetting(env, 'OKTELL_CONFIG') !== undefined;
+  return scenariosFrom(flags, env, named && !fileNamed ? {} : readConfigFile(flags, env, cwd).fc, cwd);
 }
 
 /** Users and their origin, before the data folder is consulted for a generated user. */

@@ -55,6 +55,14 @@ describe('validate, run and graph read the scenarios folder of the configuration
     });
   }
 
+  it('OKTELL_CONFIG naming a missing file is said even beside -s, as serve says it', () => {
+    for (const command of [['validate', '-s', 'other'], ['run', 'Hello', '--dry-run', '-s', 'other'], ['graph', 'Hello', '-s', 'other']]) {
+      const r = cli(command, { OKTELL_CONFIG: 'gone.yaml' });
+      assert.equal(r.code, 2, `${command[0]}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stderr, 'oktell-emu: config file gone.yaml does not exist\n', command[0]);
+    }
+  });
+
   it('a configuration file whose form is wrong is refused as serve refuses it (exit 2, at its line)', () => {
     writeFileSync(join(tmp.dir, 'bad.yaml'), 'scenario: ./flows\n');
     for (const command of [['validate'], ['run', 'Hello', '--dry-run'], ['graph', 'Hello']]) {
