@@ -69,7 +69,9 @@ export function lockDataFolder(dataDir: string, holder: () => Holder | undefined
   } catch (e) {
     db.close();
     if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
-    throw new DataFolderInUseError(inUseMessage(dataDir, holder(), mode));
+    // Held, but a shared read gets in: the holders are servers with the PostgreSQL store (the one that wrote
+    // serve.json may have stopped and removed it while another of them still runs).
+    throw new DataFolderInUseError(inUseMessage(dataDir, holder(), mode, mode === 'sqlite' && !dataFolderHeld(dataDir)));
   }
   let held = true;
   return {
@@ -82,13 +84,13 @@ export function lockDataFolder(dataDir: string, holder: () => Holder | undefined
 }
 
 /** Why this server cannot take the folder, naming the server that holds it and what to do. */
-function inUseMessage(dataDir: string, h: Holder | undefined, mode: LockMode): string {
-  const who = h ? `the server with pid ${h.pid} (${h.url})` : 'another server (still starting)';
+function inUseMessage(dataDir: string, h: Holder | undefined, mode: LockMode, sharedByPostgres: boolean): string {
+  const who = h ? `the server with pid ${h.pid} (${h.url})` : sharedByPostgres ? 'another server' : 'another server (still starting)';
   const elsewhere = 'give this one another data folder (--data-dir or OKTELL_DATA_DIR)';
   if (mode === 'postgres') {
     return `the data folder ${dataDir} is in use by ${who}, whose SQLite store is there and serves that process alone: this server (PostgreSQL store) would take over its serve.json. Stop that server first, or ${elsewhere}`;
   }
-  if (h?.store?.kind === 'postgres') {
+  if (h?.store?.kind === 'postgres' || sharedByPostgres) {
     return `the data folder ${dataDir} is in use by ${who}, which uses the PostgreSQL store: a server with the SQLite store needs the folder to itself. Stop that server first, or ${elsewhere}; to share its work, start this one with the same PostgreSQL store (OKTELL_STORE)`;
   }
   return `the data folder ${dataDir} is in use by ${who}: its SQLite store serves one process. Stop that server first, or ${elsewhere}; several instances share work only through the PostgreSQL store (OKTELL_STORE)`;

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { startServeProcess } from '../cli/cli-process.js';
 import { runCli, startCli, type BackgroundCli } from '../cli/cli.helper.js';
 import { tempDir } from '../helpers.js';
+import { DataFolderInUseError, lockDataFolder } from '../../server/data-lock.js';
 
 const ENV = { OKTELL_USERS: 'ops:pw' };
 const serveArgs = (dataDir: string) => ['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0', '--data-dir', dataDir];
@@ -130,5 +131,37 @@ describe('a data folder with the SQLite store serves one process', () => {
       await Promise.all([a.exited, b.exited]);
     }
     tmp.cleanup();
+  });
+});
+
+describe('the refusal names what holds the folder', () => {
+  it('held shared by PostgreSQL servers whose serve.json is gone: a SQLite server is told they use the PostgreSQL store, not that one is still starting', () => {
+    const tmp = tempDir();
+    try {
+      // Two PostgreSQL servers share the folder; the one that wrote serve.json stopped and removed it.
+      const a = lockDataFolder(tmp.dir, () => undefined, 'postgres');
+      const b = lockDataFolder(tmp.dir, () => undefined, 'postgres');
+      a.release();
+      assert.throws(
+        () => lockDataFolder(tmp.dir, () => undefined, 'sqlite'),
+        (e: unknown) => e instanceof DataFolderInUseError && /is in use by another server, which uses the PostgreSQL store: a server with the SQLite store needs the folder to itself/.test(e.message) && !/still starting/.test(e.message),
+      );
+      b.release();
+      // Nobody holds it now: the SQLite server takes it.
+      lockDataFolder(tmp.dir, () => undefined, 'sqlite').release();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('held by a SQLite server that has not written serve.json yet: "still starting"', () => {
+    const tmp = tempDir();
+    try {
+      const held = lockDataFolder(tmp.dir, () => undefined, 'sqlite');
+      assert.throws(() => lockDataFolder(tmp.dir, () => undefined, 'sqlite'), /is in use by another server \(still starting\): its SQLite store serves one process/);
+      held.release();
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
