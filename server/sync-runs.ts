@@ -46,12 +46,14 @@ export class SyncRuns {
   async drain(graceMs: number): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+    const hooks = this.hooks.size;
     await Promise.race([Promise.all([...this.runs.keys(), ...this.hooks]), grace]);
     clearTimeout(timer);
     const left = [...this.runs.values()];
     for (const cut of left) cut();
     // Let the requests whose answer is ready (or was cut short) write it before the connections are closed.
-    await new Promise((r) => setTimeout(r, left.length ? 50 : 0));
+    if (left.length) await new Promise((r) => setTimeout(r, 50));
+    else if (hooks) await new Promise((r) => setImmediate(r));
     return left.length;
   }
 }
