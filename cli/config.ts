@@ -12,20 +12,12 @@ export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
 /**
  * The scenarios folder every command reads: the flag, else OKTELL_SCENARIOS, else `scenarios:` of the configuration
- * file (`config`, else OKTELL_CONFIG, else ./oktell.config.yaml when there is one), else ./scenarios — as `serve`.
+ * file (`config`, else OKTELL_CONFIG, else ./oktell.config.yaml when there is one), else ./scenarios — as `serve`. A
+ * configuration file that is named but missing, or whose form is wrong, is a usage error.
  */
 export function scenariosDir(flag: string | undefined, env = process.env, config?: string): string {
-  return configuredScenarios({ scenarios: flag, config }, env);
-}
-
-/**
- * The scenarios folder as `serve` reads it: the flag, else OKTELL_SCENARIOS, else `scenarios:` of the configuration
- * file (`--config`, OKTELL_CONFIG or ./oktell.config.yaml), else ./scenarios. A configuration file that is named but
- * missing, or whose form is wrong, is a usage error.
- */
-export function configuredScenarios(flags: { scenarios?: string | undefined; config?: string | undefined }, env = process.env): string {
   try {
-    return configuredScenariosDir({ ...(flags.scenarios !== undefined ? { scenarios: flags.scenarios } : {}), ...(flags.config !== undefined ? { config: flags.config } : {}) }, env);
+    return configuredScenariosDir({ ...(flag !== undefined ? { scenarios: flag } : {}), ...(config !== undefined ? { config } : {}) }, env);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -285,8 +285,8 @@ function scenariosFrom(flags: Pick<ConfigFlags, 'scenarios'>, env: NodeJS.Proces
 
 /**
  * The scenarios folder `serve` would load (loadServerConfig's), for the commands that need only that. The
- * configuration file is read when the flag or OKTELL_SCENARIOS does not name the folder, or when `flags.config` names
- * the file (a missing one is said), and then only its form is checked (not its secrets files, users or other
+ * configuration file is read when the flag or OKTELL_SCENARIOS does not name the folder, or when `flags.config` or
+ * OKTELL_CONFIG names the file (a missing one is said), and then only its form is checked (not its secrets files, users or other
  * settings), so a setting the command does not use cannot stop it.
  */
 export function configuredScenariosDir(flags: Pick<ConfigFlags, 'scenarios' | 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {

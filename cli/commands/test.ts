@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
-import { configuredScenarios, scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
+import { scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
 import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
@@ -32,6 +32,11 @@ export interface TestOpts {
   config?: string;
 }
 
+/** The options once the scenarios folder is found (the flag, else as `serve` finds it): every step uses that one. */
+interface FolderOpts extends TestOpts {
+  scenarios: string;
+}
+
 /** Cases run this many at a time: enough to overlap template and file reads, few enough to keep output steady. */
 const PARALLEL = 4;
 
@@ -39,7 +44,7 @@ export async function testAction(paths: string[], given: TestOpts): Promise<void
   // The folder `serve` reads (-s, OKTELL_SCENARIOS, `scenarios:` of the configuration file, ./scenarios), found once:
   // its tests/ are run, a case from --from-run is written there, and a test file outside a tests/ folder runs its
   // scenarios.
-  const opts: TestOpts = { ...given, scenarios: configuredScenarios(given) };
+  const opts: FolderOpts = { ...given, scenarios: scenariosDir(given.scenarios, process.env, given.config) };
   if (!['text', 'junit'].includes(opts.reporter)) throw new UsageError(`--reporter ${opts.reporter}: expected text or junit`);
   // Two formats for one standard output: one of them would be dropped without a word.
   if (opts.json && opts.reporter !== 'text') throw new UsageError(`--json and --reporter ${opts.reporter} both choose the output: give one`);
@@ -59,8 +64,8 @@ export async function testAction(paths: string[], given: TestOpts): Promise<void
  * One pass over the test files: loads, runs, reports; returns the exit code. `folders` collects the folders the pass
  * depended on (the test paths and the scenario folders), for --watch.
  */
-export async function runTests(paths: string[], opts: TestOpts, out: NodeJS.WritableStream, folders = new Set<string>()): Promise<number> {
-  const roots = paths.length ? paths : [join(scenariosDir(opts.scenarios), 'tests')];
+export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.WritableStream, folders = new Set<string>()): Promise<number> {
+  const roots = paths.length ? paths : [join(opts.scenarios, 'tests')];
   for (const p of roots) folders.add(resolve(p));
   const files = findTestFiles(roots, paths.length === 0);
   const libraries = new LibraryCache();
@@ -192,7 +197,7 @@ function invalidTrees(file: TestFile, calls: ReadonlyMap<string, readonly string
  * --watch: a pass now, then another after each change under the folders the last pass used (scenarios, templates,
  * test files, fixtures). Problems that would end a single pass (an invalid file) are printed and the watch goes on.
  */
-async function watchTests(paths: string[], opts: TestOpts, out: NodeJS.WritableStream): Promise<void> {
+async function watchTests(paths: string[], opts: FolderOpts, out: NodeJS.WritableStream): Promise<void> {
   let watcher: FolderWatch | undefined;
   let running = Promise.resolve();
   const pass = async (why?: string) => {
@@ -227,8 +232,8 @@ function relativeOrSelf(file: string): string {
 }
 
 /** --from-run: writes the case (and its long parameters as files) into the test file, then runs it. */
-async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream): Promise<number> {
-  const file = resolve(opts.out ?? join(scenariosDir(opts.scenarios), 'tests', 'recorded.test.yaml'));
+async function fromRun(runId: string, opts: FolderOpts, out: NodeJS.WritableStream): Promise<number> {
+  const file = resolve(opts.out ?? join(opts.scenarios, 'tests', 'recorded.test.yaml'));
   if (!TEST_FILE_SUFFIXES.some((s) => file.endsWith(s))) throw new UsageError(`--out ${opts.out}: a test file name ends with ${TEST_FILE_SUFFIXES.join(' or ')}`);
   const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config });
   if (settings.store.kind === 'sqlite') refuseSqliteBesidePostgres(settings.dataDir);
@@ -243,7 +248,7 @@ async function fromRun(runId: string, opts: TestOpts, out: NodeJS.WritableStream
   }
 }
 
-async function writeRecorded(file: string, runId: string, opts: TestOpts, out: NodeJS.WritableStream, settings: ServerSettings): Promise<number> {
+async function writeRecorded(file: string, runId: string, opts: FolderOpts, out: NodeJS.WritableStream, settings: ServerSettings): Promise<number> {
   const recorded = await withStore({ dataDir: opts.dataDir, config: opts.config }, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }), undefined, settings);
   // The case will run the scenarios of the folder its file is in: said now when they are not the ones that ran.
   const folders = folderCheck(runId, recorded.ran, defaultScenariosFor(file, opts.scenarios), serverFolder(settings));
@@ -373,11 +378,11 @@ export function findTestFiles(paths: string[], implicit: boolean): string[] {
   return [...new Set(found)];
 }
 
-/** A test file inside `<dir>/tests/…` tests the scenarios of `<dir>`; elsewhere, those of --scenarios. */
-export function defaultScenariosFor(testFile: string, flag: string | undefined): string {
+/** A test file inside `<dir>/tests/…` tests the scenarios of `<dir>`; elsewhere, those of `folder` (the scenarios folder). */
+export function defaultScenariosFor(testFile: string, folder: string): string {
   const parts = dirname(testFile).split(sep);
   const at = parts.lastIndexOf('tests');
-  return at > 0 ? parts.slice(0, at).join(sep) || sep : scenariosDir(flag);
+  return at > 0 ? parts.slice(0, at).join(sep) || sep : folder;
 }
 
 async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
