@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { cutTextParts, answerValues, toText, type RunResult, type Value } from '../engine/index.js';
 import type { ServerConfig } from './config.js';
 import { peekJsonText } from './json-peek.js';
-import { isSecretHeader, isSecretName, maskQueryText } from '../adapters/web/redact.js';
+import { decodeQueryPart, isSecretHeader, maskQueryText } from '../adapters/web/redact.js';
 
 /** Headers whose values never reach a scenario, a log or the store: the server has checked them already. */
 export const REDACTED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-hook-signature']);
@@ -90,26 +90,12 @@ export interface HookAddress {
 }
 
 export function hookAddress(url: string): HookAddress {
-  const stored = maskQueryText(url);
-  if (stored === url) return { scenario: url, stored, credentials: [] };
   const credentials = new Set<string>();
-  const q = url.indexOf('?');
-  for (const pair of url.slice(q + 1).split(/[&;]/)) {
-    const eq = pair.indexOf('=');
-    if (eq < 0 || !isSecretName(safeDecode(pair.slice(0, eq)))) continue;
-    const raw = pair.slice(eq + 1).split('#')[0]!;
+  const stored = maskQueryText(url, (raw) => {
     credentials.add(raw);
-    credentials.add(safeDecode(raw));
-  }
+    credentials.add(decodeQueryPart(raw));
+  });
   return { scenario: url, stored, credentials: [...credentials] };
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {
-    return text;
-  }
 }
 
 /**

@@ -46,18 +46,22 @@ export function maskUrl(url: URL): string {
 /**
  * A request's address as sent (path and query, `/hook?token=…&id=7`) with the values of query parameters named like
  * secrets replaced by `***`; the path and every other byte as they were (no re-encoding), so the text still reads as
- * the request that came in. A name is compared percent-decoded (`%74oken` is `token`).
+ * the request that came in. A name is compared percent-decoded (`%74oken` is `token`). `onMasked` gets each value
+ * masked, as sent.
  */
-export function maskQueryText(pathAndQuery: string): string {
+export function maskQueryText(pathAndQuery: string, onMasked?: (value: string) => void): string {
   const q = pathAndQuery.indexOf('?');
   if (q < 0) return pathAndQuery;
-  const query = pathAndQuery.slice(q + 1).replace(/(^|[&;])([^=&;#]*)=([^&;#]*)/g, (all, sep: string, name: string) =>
-    SECRET_NAME.test(decodedName(name)) ? `${sep}${name}=${MASK}` : all,
-  );
+  const query = pathAndQuery.slice(q + 1).replace(/(^|[&;])([^=&;#]*)=([^&;#]*)/g, (all, sep: string, name: string, value: string) => {
+    if (!SECRET_NAME.test(decodeQueryPart(name))) return all;
+    onMasked?.(value);
+    return `${sep}${name}=${MASK}`;
+  });
   return `${pathAndQuery.slice(0, q + 1)}${query}`;
 }
 
-function decodedName(name: string): string {
+/** A query name or value percent-decoded (`+` as a space); as it is when it does not decode. */
+export function decodeQueryPart(name: string): string {
   try {
     return decodeURIComponent(name.replace(/\+/g, ' '));
   } catch {
