@@ -7,7 +7,7 @@ import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { scenarioNamesIn } from '../../server/scenario-host.js';
 import { scenarioProblems, unknownScenarios } from '../../server/tasks/definitions.js';
-import { TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } from '../../server/tasks/scheduler.js';
+import { lastRunState, TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } from '../../server/tasks/scheduler.js';
 import { dataDirArg, loadLibrary, replayCommandFor, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { scenarioNameOf, type ScenarioIssue } from '../../engine/index.js';
@@ -116,25 +116,33 @@ function paramErrorLines(errors: ParamErrors, prefix: string): string {
  * The state of a task's last run as a person reads it: a queued job that already failed is "retrying", with its
  * attempts, last error and next attempt; a dead or failed one with its attempts and last error.
  */
-function lastRunState(r: TaskLastRun): string {
+function lastRunText(r: TaskLastRun): string {
   const error = r.lastErrorCode ? `, last error ${r.lastErrorCode}` : '';
   const tries = `${r.attempts}/${r.maxAttempts}`;
-  if (r.status === 'queued' && r.nextAttemptAt) return `${pc.yellow('retrying')} (attempt ${tries}${error}), next ${r.nextAttemptAt}`;
-  if (r.status === 'running' && r.attempts > 1) return `${pc.yellow('running')} (attempt ${tries}${error})`;
-  if (r.status === 'dead') return `${pc.red('dead')} after ${tries} attempts${error ? ` (${error.slice(2)})` : ''}`;
-  if (r.status === 'failed') return `${pc.red('failed')} (${error ? `${error.slice(2)}, ` : ''}not retryable)`;
-  return r.status;
+  switch (lastRunState(r)) {
+    case 'retrying':
+      return `${pc.yellow('retrying')} (attempt ${tries}${error}), next ${r.nextAttemptAt}`;
+    case 'running-again':
+      return `${pc.yellow('running')} (attempt ${tries}${error})`;
+    case 'dead':
+      return `${pc.red('dead')} after ${tries} attempts${error ? ` (${error.slice(2)})` : ''}`;
+    case 'failed':
+      return `${pc.red('failed')} (${error ? `${error.slice(2)}, ` : ''}not retryable)`;
+    case 'other':
+      return r.status;
+  }
 }
 
 /** The command that replays a dead or failed last run, as `show` prints it; undefined for the others. */
 function replayCommand(r: TaskLastRun | null, config: ServerSettings): string | undefined {
-  if (r?.status !== 'dead' && r?.status !== 'failed') return undefined;
-  return replayCommandFor(r.jobId, config);
+  if (!r) return undefined;
+  const state = lastRunState(r);
+  return state === 'dead' || state === 'failed' ? replayCommandFor(r.jobId, config) : undefined;
 }
 
 function line(t: TaskStatus, config: ServerSettings, invalid: ScenarioIssue | undefined): string {
   const r = t.lastRun;
-  const last = r ? `${lastRunState(r)}, ${r.kind} run queued ${r.createdAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}, job ${r.jobId}` : pc.dim('never run');
+  const last = r ? `${lastRunText(r)}, ${r.kind} run queued ${r.createdAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}, job ${r.jobId}` : pc.dim('never run');
   const replay = replayCommand(r, config);
   const again = replay ? `\n    ${r!.status === 'dead' ? 'nothing retries it; replay it' : 'replay it once fixed'}: ${replay}` : '';
   const errors = r?.paramErrors ? `\n${paramErrorLines(r.paramErrors, `    ${pc.yellow('!')} `).trimEnd()}` : '';

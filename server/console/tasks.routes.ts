@@ -1,26 +1,12 @@
 // Console page of the service tasks: their schedules, next due times and last runs, and a button that starts one now.
 import type { Router } from 'express';
 import { replayCommandFor } from '../../cli/config.js';
-import type { TaskLastRun } from '../tasks/scheduler.js';
+import { lastRunState } from '../tasks/scheduler.js';
 import type { ConsoleContext } from './console.router.js';
 import { CONSOLE_BASE } from './console-views.js';
 
 /** How much of a last error's message the page shows (the run's page has it whole). */
 const ERROR_CHARS = 300;
-
-/**
- * What the page says of a task's last run beyond its status, as `oktell-emu tasks` does: a queued job that already
- * failed is `retrying` (attempt n/max, last error, next attempt), a running one past its first attempt `running again`;
- * a dead or failed one names its attempts, last error and how to replay it.
- */
-export type LastRunState = 'retrying' | 'running-again' | 'dead' | 'failed' | 'other';
-
-export function lastRunState(r: Pick<TaskLastRun, 'status' | 'attempts' | 'nextAttemptAt'>): LastRunState {
-  if (r.status === 'queued' && r.nextAttemptAt) return 'retrying';
-  if (r.status === 'running' && r.attempts > 1) return 'running-again';
-  if (r.status === 'dead' || r.status === 'failed') return r.status;
-  return 'other';
-}
 
 export function taskRoutes(router: Router, ctx: ConsoleContext): void {
   router.get('/tasks', async (_req, res, next) => {

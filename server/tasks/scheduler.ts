@@ -72,6 +72,20 @@ export interface TaskLastRun {
   lastRunId: string | null;
 }
 
+/**
+ * What a task's last run means beyond its status, as `oktell-emu tasks` and the console's Tasks page tell it: a queued
+ * job that already failed is `retrying` (attempt n/max, last error, next attempt), a running one past its first
+ * attempt `running-again`; a dead or failed one names its attempts, last error and how to replay it.
+ */
+export type LastRunState = 'retrying' | 'running-again' | 'dead' | 'failed' | 'other';
+
+export function lastRunState(r: Pick<TaskLastRun, 'status' | 'attempts' | 'nextAttemptAt'>): LastRunState {
+  if (r.status === 'queued' && r.nextAttemptAt) return 'retrying';
+  if (r.status === 'running' && r.attempts > 1) return 'running-again';
+  if (r.status === 'dead' || r.status === 'failed') return r.status;
+  return 'other';
+}
+
 /** Parameter number → why its expression failed (the run got it empty). */
 export type ParamErrors = Record<string, string>;
 
