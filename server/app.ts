@@ -154,7 +154,6 @@ export function createApp(d: AppDeps): express.Express {
     if (!req.complete) res.set('Connection', 'close');
     if (e?.type === OVER_BUDGET) {
       d.metrics.response(503);
-      budget.refused++;
       d.logger.warn({ path: logPath(req), ip: req.ip }, 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)');
       res.status(503).set({ 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' }).type('text/plain').send(BUDGET_REFUSAL_TEXT);
       return;

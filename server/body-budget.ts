@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 /** Bytes of request bodies held at once, by every request of one server. */
 export class BodyBudget {
   private held = 0;
-  /** Requests answered 503 because the budget was spent (for /-/metrics). */
+  /** Requests refused because the budget was spent (for /-/metrics): counted by `holdFor`, once per request. */
   refused = 0;
   constructor(readonly limit: number) {}
 
@@ -51,7 +51,11 @@ export function holdFor(budget: BodyBudget, res: ServerResponse): { take(n: numb
   return {
     take(n: number): boolean {
       if (released) return true;
-      if (!budget.take(n)) return false;
+      // A refused take ends the request's body (it is answered 503): one refusal per request.
+      if (!budget.take(n)) {
+        budget.refused++;
+        return false;
+      }
       held += n;
       return true;
     },

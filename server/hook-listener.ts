@@ -60,12 +60,10 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       writeAnswer(res, textAnswer(403, crossSiteRefusal(crossSite)), method);
       return;
     }
-    const budget = budgetFor(d.config);
-    const hold = holdFor(budget, res);
+    const hold = holdFor(budgetFor(d.config), res);
     readBody(req, d.config.bodyLimitBytes, hold.take, (body) => {
       if (body === 'over-budget') {
         d.metrics.response(503);
-        budget.refused++;
         d.logger.warn({ path, ip: ip() }, 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)');
         writeAnswer(res, textAnswer(503, BUDGET_REFUSAL_TEXT, { 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' }), method);
         return;
