@@ -61,11 +61,7 @@ export function lockDataFolder(dataDir: string, holder: () => Holder | undefined
   }
   try {
     if (mode === 'sqlite') db.exec('BEGIN EXCLUSIVE');
-    else {
-      // A read keeps the transaction's SHARED lock until it ends: other readers are let in, a writer is not.
-      db.exec('BEGIN');
-      db.prepare('SELECT count(*) FROM sqlite_master').get();
-    }
+    else holdShared(db);
   } catch (e) {
     db.close();
     if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
@@ -81,6 +77,15 @@ export function lockDataFolder(dataDir: string, holder: () => Holder | undefined
       db.close();
     },
   };
+}
+
+/**
+ * Takes the lock file's SHARED lock (throws SQLITE_BUSY when a server holds it EXCLUSIVE): a read keeps it until the
+ * transaction ends; other readers are let in, a writer is not.
+ */
+function holdShared(db: Database.Database): void {
+  db.exec('BEGIN');
+  db.prepare('SELECT count(*) FROM sqlite_master').get();
 }
 
 /** Why this server cannot take the folder, naming the server that holds it and what to do. */
@@ -111,8 +116,7 @@ export function dataFolderHeld(dataDir: string): boolean {
   }
   try {
     // A read, not BEGIN EXCLUSIVE: the look must not keep a PostgreSQL server that starts meanwhile from its shared hold.
-    db.exec('BEGIN');
-    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    holdShared(db);
     db.exec('ROLLBACK');
     return false;
   } catch (e) {

@@ -207,7 +207,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // With PostgreSQL the hold is shared with the other PostgreSQL instances, but not with a live SQLite server, whose
     // serve.json this one would overwrite.
     const dataLock = lockDataFolder(config.dataDir, () => readServerFile(config.dataDir), config.store.kind);
-    cleanup.push(() => dataLock?.release());
+    cleanup.push(() => dataLock.release());
     // The scenarios are read and checked while the store is opened: on a restart its integrity check runs in a thread
     // of its own, and PostgreSQL answers over the network. Their problems are logged below, where they were found before.
     const scenarioOptions = { timeZone: config.timeZone, databases: databaseDialects(config.databases) };
@@ -485,8 +485,8 @@ interface Parts {
   syncRuns: SyncRuns;
   stopRetention(): void;
   warnings: string[];
-  /** The SQLite store's hold on the data folder, given up last. */
-  dataLock: DataFolderLock | undefined;
+  /** The hold on the data folder (exclusive with the SQLite store, shared with PostgreSQL), given up last. */
+  dataLock: DataFolderLock;
 }
 
 /** The jobs waiting in the queue, for the start and stop records; undefined when the store cannot count them now. */
@@ -548,7 +548,7 @@ function running(p: Parts): RunningServer {
         // What waits for the next start, counted before the store closes, for the stop record.
         const queued = await queuedJobs(store);
         await store.close();
-        p.dataLock?.release();
+        p.dataLock.release();
         logger.info({ unfinished, ...(queued !== undefined ? { queued } : {}) }, `stopped${queued ? `: ${queued} job(s) ${config.store.kind === 'postgres' ? 'queued in the shared store' : 'left queued for the next start'}` : ''}`);
       })();
       return closed;
