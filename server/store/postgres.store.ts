@@ -11,7 +11,6 @@ import { pgSchemaProblem } from './postgres.url.js';
 import { PG_SQL, type PgStatementName } from './postgres.sql.js';
 import { newSortableId } from './sortable-id.js';
 import {
-  decodeCursor,
   encodeCursor,
   fromJson,
   answeredMap,
@@ -34,6 +33,7 @@ import {
   originalFromRow,
   type RunRow,
 } from './sqlite.rows.js';
+import { jobFilters, pageSql, runFilters } from './page.sql.js';
 import { closedError, StoreUsageError } from './store.errors.js';
 import {
   JOB_STATUSES,
@@ -445,17 +445,7 @@ export class PostgresStore implements Store {
 
   async listJobs(q: ListJobsQuery = {}): Promise<Page<JobRecord>> {
     const limit = pageLimit(q.limit);
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const arg = (v: unknown) => `$${args.push(v)}`;
-    if (q.status !== undefined) where.push(`status = ${arg(q.status)}`);
-    if (q.scenario !== undefined) where.push(`scenario = ${arg(q.scenario)}`);
-    if (q.parentRunId !== undefined) where.push(`parent_run_id = ${arg(q.parentRunId)}`);
-    if (q.cursor) {
-      const cur = decodeCursor(q.cursor);
-      where.push(`(created_at, id) < (${arg(cur.time)}::bigint, ${arg(cur.id)}::text)`);
-    }
-    const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT ${arg(limit + 1)}`;
+    const { sql, args } = pageSql('postgres', { table: 'jobs', columns: '*', time: 'created_at', filters: jobFilters(q), cursor: q.cursor, limit });
     const rows = await this.readSql<JobRow>(sql, args);
     return page(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
   }
@@ -474,19 +464,7 @@ export class PostgresStore implements Store {
 
   async listRuns(q: ListRunsQuery = {}): Promise<Page<RunSummary>> {
     const limit = pageLimit(q.limit);
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const arg = (v: unknown) => `$${args.push(v)}`;
-    if (q.status !== undefined) where.push(`status = ${arg(q.status)}`);
-    if (q.scenario !== undefined) where.push(`scenario = ${arg(q.scenario)}`);
-    if (q.jobId !== undefined) where.push(`job_id = ${arg(q.jobId)}`);
-    if (q.since !== undefined) where.push(`started_at >= ${arg(q.since)}::bigint`);
-    if (q.cursor) {
-      const cur = decodeCursor(q.cursor);
-      where.push(`(started_at, id) < (${arg(cur.time)}::bigint, ${arg(cur.id)}::text)`);
-    }
-    const sql = `SELECT ${RUN_SUMMARY_COLUMNS} FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY started_at DESC, id DESC LIMIT ${arg(limit + 1)}`;
+    const { sql, args } = pageSql('postgres', { table: 'runs', columns: RUN_SUMMARY_COLUMNS, time: 'started_at', filters: runFilters(q), cursor: q.cursor, limit });
     const rows = await this.readSql<RunRow>(sql, args);
     return page(rows.map(runSummaryFromRow), limit, (r) => encodeCursor(r.startedAt, r.id));
   }

@@ -8,7 +8,6 @@ import { newSortableId } from './sortable-id.js';
 import { applyMigrations } from './sqlite.migrations.js';
 import type { SchemaMigrated } from './migrated.js';
 import {
-  decodeCursor,
   encodeCursor,
   fromJson,
   answeredMap,
@@ -31,6 +30,7 @@ import {
   type JobRow,
   type RunRow,
 } from './sqlite.rows.js';
+import { jobFilters, pageSql, runFilters } from './page.sql.js';
 import { prepareStatements, type Statements } from './sqlite.statements.js';
 import { closedError, StoreUnavailableError, StoreUsageError } from './store.errors.js';
 import {
@@ -439,28 +439,10 @@ export class SqliteStore implements Store {
 
   async listJobs(q: ListJobsQuery = {}): Promise<Page<JobRecord>> {
     this.assertOpen();
-    const where: string[] = [];
-    const args: Record<string, unknown> = { limit: pageLimit(q.limit) + 1 };
-    if (q.status !== undefined) {
-      where.push('status = @status');
-      args.status = q.status;
-    }
-    if (q.scenario !== undefined) {
-      where.push('scenario = @scenario');
-      args.scenario = q.scenario;
-    }
-    if (q.parentRunId !== undefined) {
-      where.push('parent_run_id = @parent');
-      args.parent = q.parentRunId;
-    }
-    if (q.cursor) {
-      const c = decodeCursor(q.cursor);
-      where.push('(created_at < @ct OR (created_at = @ct AND id < @cid))');
-      Object.assign(args, { ct: c.time, cid: c.id });
-    }
-    const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`;
-    const rows = this.cached(sql).all(args) as JobRow[];
-    return page(rows.map(jobFromRow), pageLimit(q.limit), (j) => encodeCursor(j.createdAt, j.id));
+    const limit = pageLimit(q.limit);
+    const { sql, args } = pageSql('sqlite', { table: 'jobs', columns: '*', time: 'created_at', filters: jobFilters(q), cursor: q.cursor, limit });
+    const rows = this.cached(sql).all(...args) as JobRow[];
+    return page(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
   }
 
   // ----- runs --------------------------------------------------------------------------------------------------
@@ -478,33 +460,10 @@ export class SqliteStore implements Store {
 
   async listRuns(q: ListRunsQuery = {}): Promise<Page<RunSummary>> {
     this.assertOpen();
-    const where: string[] = [];
-    const args: Record<string, unknown> = { limit: pageLimit(q.limit) + 1 };
-    if (q.status !== undefined) {
-      where.push('status = @status');
-      args.status = q.status;
-    }
-    if (q.scenario !== undefined) {
-      where.push('scenario = @scenario');
-      args.scenario = q.scenario;
-    }
-    if (q.jobId !== undefined) {
-      where.push('job_id = @job');
-      args.job = q.jobId;
-    }
-    if (q.since !== undefined) {
-      where.push('started_at >= @since');
-      args.since = q.since;
-    }
-    if (q.cursor) {
-      const c = decodeCursor(q.cursor);
-      where.push('(started_at < @ct OR (started_at = @ct AND id < @cid))');
-      Object.assign(args, { ct: c.time, cid: c.id });
-    }
-    const sql = `SELECT ${RUN_SUMMARY_COLUMNS} FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY started_at DESC, id DESC LIMIT @limit`;
-    const rows = this.cached(sql).all(args) as RunRow[];
-    return page(rows.map(runSummaryFromRow), pageLimit(q.limit), (r) => encodeCursor(r.startedAt, r.id));
+    const limit = pageLimit(q.limit);
+    const { sql, args } = pageSql('sqlite', { table: 'runs', columns: RUN_SUMMARY_COLUMNS, time: 'started_at', filters: runFilters(q), cursor: q.cursor, limit });
+    const rows = this.cached(sql).all(...args) as RunRow[];
+    return page(rows.map(runSummaryFromRow), limit, (r) => encodeCursor(r.startedAt, r.id));
   }
 
   // ----- operating ---------------------------------------------------------------------------------------------

@@ -1,0 +1,60 @@
+// The SQL of one page of a list (jobs, runs), newest first, for both stores: the filters a query names, the cursor
+// of the page before, and one row more than the page holds (it says whether a next page exists).
+import { decodeCursor } from './sqlite.rows.js';
+import type { ListJobsQuery, ListRunsQuery } from './store.port.js';
+
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/** A condition on one column, left out when its value is undefined. `time` columns are compared as 64-bit numbers. */
+export interface PageFilter {
+  column: string;
+  value: string | number | undefined;
+  op?: '=' | '>=';
+  time?: boolean;
+}
+
+export interface PageQuery {
+  table: string;
+  columns: string;
+  /** The time column the list is ordered by (then `id`), both descending; an index on the two serves the order. */
+  time: string;
+  filters: readonly PageFilter[];
+  cursor: string | null | undefined;
+  limit: number;
+}
+
+export function pageSql(dialect: SqlDialect, q: PageQuery): { sql: string; args: unknown[] } {
+  const args: unknown[] = [];
+  const arg = (v: unknown, cast = '') => (args.push(v), dialect === 'postgres' ? `$${args.length}${cast}` : '?');
+  const where = q.filters.filter((f) => f.value !== undefined).map((f) => `${f.column} ${f.op ?? '='} ${arg(f.value, f.time ? '::bigint' : '')}`);
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor);
+    // PostgreSQL compares the pair as a row value; SQLite gets the same condition spelt out.
+    where.push(
+      dialect === 'postgres'
+        ? `(${q.time}, id) < (${arg(c.time, '::bigint')}, ${arg(c.id, '::text')})`
+        : `(${q.time} < ${arg(c.time)} OR (${q.time} = ${arg(c.time)} AND id < ${arg(c.id)}))`,
+    );
+  }
+  const sql = `SELECT ${q.columns} FROM ${q.table} ${where.length ? `WHERE ${where.join(' AND ')} ` : ''}ORDER BY ${q.time} DESC, id DESC LIMIT ${arg(q.limit + 1)}`;
+  return { sql, args };
+}
+
+/** The filters of a job list. */
+export function jobFilters(q: ListJobsQuery): PageFilter[] {
+  return [
+    { column: 'status', value: q.status },
+    { column: 'scenario', value: q.scenario },
+    { column: 'parent_run_id', value: q.parentRunId },
+  ];
+}
+
+/** The filters of a run list. */
+export function runFilters(q: ListRunsQuery): PageFilter[] {
+  return [
+    { column: 'status', value: q.status },
+    { column: 'scenario', value: q.scenario },
+    { column: 'job_id', value: q.jobId },
+    { column: 'started_at', op: '>=', value: q.since, time: true },
+  ];
+}
