@@ -1,10 +1,11 @@
-// Reading the bodies the express routes take (a compressed hook body, a hook request with an absolute-form address,
-// the Web-API's form) under the server's body budget. Each chunk is charged as it is kept: for a compressed body that
-// is the inflated chunk, so a connection that has sent nothing holds nothing, and the bodies held at once never pass
+// Reading request bodies under the server's body budget: the hook route on node:http (hook-listener.ts) and the
+// bodies the express routes take (a compressed hook body, a hook request with an absolute-form address, the Web-API's
+// form) go through one reader, receiveBody. Each chunk is charged as it is kept: for a compressed body that is the
+// inflated chunk, so a connection that has sent nothing holds nothing, and the bodies held at once never pass
 // OKTELL_BODY_BUDGET whatever their sizes were declared to be. The inflated size is capped by the body limit (a small
 // gzip bomb is refused with 413 once its inflated bytes pass it).
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
 /** An error the app's error handler answers: `status` and `type` as body-parser gives them (413 is `entity.too.large`). */
@@ -28,7 +29,7 @@ export function declaresBody(req: IncomingMessage): boolean {
 }
 
 /** The decoder of a content coding the server takes, undefined for identity; throws 415 for any other coding. */
-function decoderFor(req: IncomingMessage): ReturnType<typeof createGunzip> | undefined {
+function decoderFor(req: IncomingMessage): Transform | undefined {
   const coding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   switch (coding) {
     case 'identity':
@@ -44,32 +45,43 @@ function decoderFor(req: IncomingMessage): ReturnType<typeof createGunzip> | und
   }
 }
 
+/** Why a body was not read to its end (see receiveBody). */
+export type BodyRefusal = 'too-large' | 'over-budget' | 'aborted' | 'undecodable';
+
+/** A Content-Length over `limit`: the body is refused before a byte of it is read. */
+export function declaredOver(req: IncomingMessage, limit: number): boolean {
+  const declared = req.headers['content-length'];
+  return declared !== undefined && Number(declared) > limit;
+}
+
 /**
- * The body, decoded from its content coding, at most `limit` bytes after decoding. `take(n)` charges `n` more bytes
- * to the budget as each chunk is kept (false: the budget is spent, and the body is dropped). Rejects with a BodyError:
- * 413 past the limit (a declared Content-Length of an uncompressed body over it before a byte is read), 503
- * (`OVER_BUDGET`), 415 for an unknown coding, 400 for a body that does not decode (zlib's error, with its errno and
- * code) or a request cut off. On a refusal the rest of the body is not read: the answer closes the connection.
+ * The one reader of request bodies, for the hook route on node:http and for the express routes. It reads `req` chunk
+ * by chunk, through `decoder` when the body has a content coding (every size below is then of inflated bytes),
+ * charges each chunk it keeps to the server's body budget (`take(n)`, false when the budget is spent), and calls
+ * `done` once: with the body, or with why there is none:
+ * - 'too-large': more than `limit` bytes; an uncompressed body that declares a Content-Length over it is refused
+ *   before a byte is read, a compressed one once its inflated bytes pass it (a bomb);
+ * - 'over-budget': the budget of bodies held at once is spent;
+ * - 'aborted': the request was cut off (`cause` is the request's error when that came first);
+ * - 'undecodable': the body is not in its content coding (`cause` is zlib's error, with its errno and code).
+ * On a refusal the rest of the body is not read here: `req` is paused (the answer closes the connection). Callbacks,
+ * not a promise: the hook route calls this for every webhook it acknowledges, and an uncompressed body costs no more
+ * than the four listeners it needs. `readBody` is the promise form the express routes use.
  */
-export function readBody(req: IncomingMessage, limit: number, take: (n: number) => boolean): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let decoder: ReturnType<typeof createGunzip> | undefined;
-    try {
-      decoder = decoderFor(req);
-    } catch (e) {
-      reject(e);
-      return;
-    }
-    const declared = req.headers['content-length'];
-    if (!decoder && declared !== undefined && Number(declared) > limit) {
-      reject(bodyError(413, 'entity.too.large', 'request entity too large'));
-      return;
-    }
-    const stream: Readable = decoder ?? req;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const stop = () => {
+export function receiveBody(req: IncomingMessage, decoder: Transform | undefined, limit: number, take: (n: number) => boolean, done: (body: Buffer | BodyRefusal, cause?: Error) => void): void {
+  if (!decoder && declaredOver(req, limit)) {
+    done('too-large');
+    return;
+  }
+  const stream: Readable = decoder ?? req;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  const finish = (body: Buffer | BodyRefusal, cause?: Error) => {
+    if (settled) return;
+    settled = true;
+    if (typeof body === 'string') {
+      chunks.length = 0;
       if (decoder) {
         req.unpipe(decoder);
         decoder.removeAllListeners('data');
@@ -80,35 +92,62 @@ export function readBody(req: IncomingMessage, limit: number, take: (n: number) 
       }
       // Paused, not drained: the answer closes the connection rather than read a body nobody will use.
       req.pause();
-    };
-    const fail = (e: BodyError | Error) => {
-      if (settled) return;
-      settled = true;
-      chunks.length = 0;
-      stop();
-      reject(e);
-    };
-    const onData = (chunk: Buffer) => {
-      if (settled) return;
-      size += chunk.length;
-      if (size > limit) return fail(bodyError(413, 'entity.too.large', 'request entity too large'));
-      if (!take(chunk.length)) return fail(bodyError(503, OVER_BUDGET, 'the budget of request bodies held at once is spent'));
-      chunks.push(chunk);
-    };
-    stream.on('data', onData);
-    stream.on('end', () => {
-      if (settled) return;
-      settled = true;
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
-    if (decoder) {
-      // zlib's own error (errno, code such as Z_DATA_ERROR): the app answers it "not valid gzip".
-      decoder.on('error', (e) => fail(Object.assign(e, { status: 400 })));
-      req.pipe(decoder);
     }
-    req.on('aborted', () => fail(bodyError(400, 'request.aborted', 'request aborted')));
-    req.on('error', (e) => fail(Object.assign(e, { status: 400, type: 'request.aborted' })));
+    done(body, cause);
+  };
+  const onData = (chunk: Buffer) => {
+    if (settled) return;
+    size += chunk.length;
+    if (size > limit) return finish('too-large');
+    if (!take(chunk.length)) return finish('over-budget');
+    chunks.push(chunk);
+  };
+  // 'aborted' comes without an argument, 'error' with the request's error: one listener for both.
+  const cut = (e?: Error) => finish('aborted', e);
+  stream.on('data', onData);
+  stream.on('end', () => {
+    if (!settled) finish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
   });
+  if (decoder) {
+    decoder.on('error', (e) => finish('undecodable', e));
+    req.pipe(decoder);
+  }
+  req.on('aborted', cut);
+  req.on('error', cut);
+}
+
+/**
+ * The body, decoded from its content coding, at most `limit` bytes after decoding, charged to the body budget as
+ * it is read (`take`): receiveBody as a promise, for the express routes. Rejects with a BodyError: 413 past the
+ * limit, 503 (`OVER_BUDGET`), 415 for an unknown coding, 400 for a body that does not decode (zlib's error, with its
+ * errno and code) or a request cut off.
+ */
+export function readBody(req: IncomingMessage, limit: number, take: (n: number) => boolean): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let decoder: Transform | undefined;
+    try {
+      decoder = decoderFor(req);
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    receiveBody(req, decoder, limit, take, (body, cause) => (typeof body === 'string' ? reject(refusalError(body, cause)) : resolve(body)));
+  });
+}
+
+/** The error the app's error handler answers for a refusal of receiveBody. */
+function refusalError(refusal: BodyRefusal, cause: Error | undefined): BodyError | Error {
+  switch (refusal) {
+    case 'too-large':
+      return bodyError(413, 'entity.too.large', 'request entity too large');
+    case 'over-budget':
+      return bodyError(503, OVER_BUDGET, 'the budget of request bodies held at once is spent');
+    case 'aborted':
+      return cause ? Object.assign(cause, { status: 400, type: 'request.aborted' }) : bodyError(400, 'request.aborted', 'request aborted');
+    case 'undecodable':
+      // zlib's own error (errno, code such as Z_DATA_ERROR): the app answers it "not valid gzip".
+      return Object.assign(cause ?? new Error('undecodable body'), { status: 400 });
+  }
 }
 
 /** Form fields kept at most (as body-parser's `parameterLimit`): more is refused, not cut short. */
