@@ -15,6 +15,7 @@ import { crossSiteOf, crossSiteRefusal, SCENARIO_ANSWER_HEADERS } from './cross-
 import { answerHook, textAnswer, type HookAnswer } from './hook.js';
 import { levelEnabled } from './log-format.js';
 import { budgetFor, BUDGET_REFUSAL_TEXT, BUDGET_RETRY_AFTER_S, holdFor } from './body-budget.js';
+import { declaredOver, receiveBody } from './request-body.js';
 
 type Trust = (address: string, hop: number) => boolean;
 
@@ -61,7 +62,13 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       return;
     }
     const hold = holdFor(budgetFor(d.config), res);
-    readBody(req, d.config.bodyLimitBytes, hold.take, (body) => {
+    // The one reader of bodies (request-body.ts), uncompressed here: a declared length over the limit is refused
+    // before a byte is read.
+    receiveBody(req, undefined, d.config.bodyLimitBytes, hold.take, (body) => {
+      if (body === 'aborted' || body === 'undecodable') return;
+      // The reader stops at a refusal; the hook drains what the client still sends until its answer closes the
+      // connection.
+      if (typeof body === 'string') req.resume();
       if (body === 'over-budget') {
         d.metrics.response(503);
         d.logger.warn({ path, ip: ip() }, 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)');
@@ -74,7 +81,6 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
         writeAnswer(res, textAnswer(413, `413 Payload Too Large: the limit is ${d.config.bodyLimitBytes} bytes\n`, { Connection: 'close' }), method);
         return;
       }
-      if (body === 'aborted') return;
       answerHook(d, { method, url, path, rawHeaders: req.rawHeaders, header, ip: ip() ?? null, body, clientGone: () => req.socket.destroyed }).then(
         (a) => {
           runId = a.runId;
@@ -125,12 +131,6 @@ function hookCrossSite(req: IncomingMessage, trust: Trust) {
   return crossSiteOf((name) => headerValue(req, name), protocolOf(req, trust));
 }
 
-/** A Content-Length over the limit: refused before a byte of the body is read. */
-function declaredOver(req: IncomingMessage, limit: number): boolean {
-  const declared = req.headers['content-length'];
-  return declared !== undefined && Number(declared) > limit;
-}
-
 /** The path of a request's address: up to a query or a fragment (as express's `req.path`). */
 export function pathOf(url: string): string {
   const end = url.search(/[?#]/);
@@ -158,44 +158,6 @@ function protocolOf(req: IncomingMessage, trust: Trust): string {
   const forwarded = headerValue(req, 'x-forwarded-proto') ?? own;
   const comma = forwarded.indexOf(',');
   return (comma === -1 ? forwarded : forwarded.slice(0, comma)).trim();
-}
-
-/**
- * The body, up to `limit` bytes: a Content-Length over it is refused before reading, a longer stream when it passes
- * it; each chunk is taken from the server's body budget (`take`), and the body is dropped when that is spent.
- */
-function readBody(req: IncomingMessage, limit: number, take: (n: number) => boolean, done: (body: Buffer | 'too-large' | 'over-budget' | 'aborted') => void): void {
-  if (declaredOver(req, limit)) {
-    req.resume();
-    done('too-large');
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let settled = false;
-  const settle = (body: Buffer | 'too-large' | 'over-budget' | 'aborted') => {
-    if (settled) return;
-    settled = true;
-    done(body);
-  };
-  req.on('data', (chunk: Buffer) => {
-    if (settled) return;
-    size += chunk.length;
-    if (size > limit) {
-      chunks.length = 0;
-      settle('too-large');
-      return;
-    }
-    if (!take(chunk.length)) {
-      chunks.length = 0;
-      settle('over-budget');
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.on('end', () => settle(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-  req.on('aborted', () => settle('aborted'));
-  req.on('error', () => settle('aborted'));
 }
 
 /**
