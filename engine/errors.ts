@@ -90,6 +90,12 @@ export class ScenarioLoadError extends Error {
  * - `unknown`: the request went out whole and its answer never came (an SMTP server silent after the end of a
  *   letter): the effect may have been made. Not retried, since a retry could make it twice; the job is parked as a
  *   dead letter for someone to check and replay.
+ *
+ * `details.setting` marks a `permanent` failure that is not about this request but about a setting (a TLS
+ * certificate the client rejects, a sender the mail server refuses, a server that refuses this client): every request
+ * would fail the same way until someone fixes it. A block does not take its `error` exit for it (that would end the
+ * run completed, with nothing to replay); the run fails with `R_EFFECT_SETTING` and the job is a dead letter at once,
+ * to replay once the setting is fixed.
  */
 export type EffectFailureKind = 'permanent' | 'transient' | 'timeout' | 'unknown';
 
@@ -99,7 +105,7 @@ export class EffectError extends Error {
   constructor(
     readonly kind: EffectFailureKind,
     message: string,
-    readonly details: { code?: string; status?: number; attempts?: number; cause?: unknown } = {},
+    readonly details: { code?: string; status?: number; attempts?: number; cause?: unknown; setting?: boolean } = {},
   ) {
     super(message);
   }
@@ -139,6 +145,12 @@ export const RUN_ERROR_CODES = {
   EFFECT_TRANSIENT: 'R_EFFECT_TRANSIENT',
   /** An effect whose outcome is unknown (EffectError kind `unknown`): not retried, the job becomes a dead letter. */
   EFFECT_UNKNOWN: 'R_EFFECT_UNKNOWN',
+  /**
+   * An effect refused because of a setting, not of what the run asked (EffectError `details.setting`: the SMTP
+   * server's certificate rejected, its sender refused...): not retried, since waiting will not fix it; the job becomes
+   * a dead letter at once, for `replay` once the setting is fixed.
+   */
+  EFFECT_SETTING: 'R_EFFECT_SETTING',
   TEMPLATE: 'R_TEMPLATE',
   UNKNOWN_SCENARIO: 'R_UNKNOWN_SCENARIO',
   ADAPTER_MISSING: 'R_ADAPTER_MISSING',

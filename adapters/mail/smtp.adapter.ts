@@ -87,6 +87,34 @@ interface Classified {
   code?: string;
   /** false: a transient failure that another try within this send cannot fix (a refused login). */
   retryHere?: boolean;
+  /**
+   * A permanent failure of a setting (TLS, the sender, a server that refuses this client), not a refusal of this
+   * letter: `EffectError.details.setting`, so the run fails and its job waits as a dead letter instead of the block
+   * taking its `error` exit.
+   */
+  setting?: boolean;
+}
+
+/**
+ * What a 5xx reply refuses, by the command it answers (RFC 5321): only RCPT TO (this recipient) and DATA (this
+ * message, at the DATA command or at its end) refuse the letter. A 5xx greeting (554: no service for this client),
+ * a refused EHLO and HELO (the name this host gives), a refused MAIL FROM (the sender: MAIL_FROM, or what SMTP_URL's
+ * user may send as) or a refused STARTTLS would refuse every letter: the reason says which setting to check.
+ */
+function settingRefused(command: string | undefined, reply: string, where: string): string | undefined {
+  switch (command) {
+    case 'CONN':
+      return `the SMTP server ${where} refuses service to this client: "${reply}" at the greeting; a setting: check that SMTP_URL names your mail server and that it accepts connections from this host`;
+    case 'HELO':
+    case 'EHLO':
+      return `the SMTP server ${where} refused this client's name: "${reply}" to EHLO and HELO; a setting: give a name it accepts with ?name= in SMTP_URL`;
+    case 'MAIL FROM':
+      return `the SMTP server refused the sender: "${reply}" to MAIL FROM; a setting: check MAIL_FROM (the sender of the letters) and that the SMTP server lets SMTP_URL's user send as it`;
+    case 'STARTTLS':
+      return `the SMTP server ${where} offers STARTTLS but refused it: "${reply}"; a setting: use smtps:// if the server has TLS on its own port, or fix the server's TLS`;
+    default:
+      return undefined;
+  }
 }
 
 /** A refusal of our credentials: any non-2xx reply to AUTH, or 530 (authentication required) to any command. */
@@ -132,17 +160,25 @@ export function classifySmtpError(err: unknown, where: string, unknownOutcome: U
         reason: `the SMTP server refused the login: "${reply}"${command}; check the user and password of SMTP_URL (the letter is kept and retried)`,
       };
     }
-    // 4xx: the server asks to come back later. 5xx: it refuses for good.
-    const kind: EffectFailureKind = status >= 400 && status < 500 ? 'transient' : 'permanent';
-    return { kind, status, ...(code ? { code } : {}), reason: `the SMTP server answered "${reply}"${command}` };
+    // 4xx: the server asks to come back later. 5xx: it refuses for good, this letter or (see settingRefused) any.
+    if (status >= 400 && status < 500) return { kind: 'transient', status, ...(code ? { code } : {}), reason: `the SMTP server answered "${reply}"${command}` };
+    const setting = settingRefused(e.command, reply, where);
+    if (setting) return { kind: 'permanent', status, ...(code ? { code } : {}), setting: true, reason: setting };
+    return { kind: 'permanent', status, ...(code ? { code } : {}), reason: `the SMTP server answered "${reply}"${command}` };
   }
   const original = typeof e.originalCode === 'string' ? e.originalCode : '';
-  // A certificate or TLS failure (the client's ETLS, or the TLS code kept in originalCode): waiting will not fix it.
+  // A certificate or TLS failure (the client's ETLS, or the TLS code kept in originalCode): a setting, waiting will
+  // not fix it. The client's own refusals (no STARTTLS offered with ?requireTLS, a login that would go in clear) say
+  // in their message what to change.
   if (code === 'ETLS' || isTlsFailureCode(original)) {
+    const tls = original || !e.command;
     return {
       kind: 'permanent',
       code: 'ETLS',
-      reason: `TLS with the SMTP server ${where} failed (${original || code}: ${message}); check the certificate, or add ?rejectUnauthorized=false for a self-signed one`,
+      setting: true,
+      reason: tls
+        ? `TLS with the SMTP server ${where} failed (${original || code}: ${message}); a setting: check the server's certificate (expired, not issued for SMTP_URL's host, or by an issuer this host does not trust), or add ?rejectUnauthorized=false for a self-signed one`
+        : `${message} (SMTP server ${where}); a setting of SMTP_URL or of the server`,
     };
   }
   if (code && NETWORK_CODES.has(code)) {
@@ -263,7 +299,8 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
         if (last) {
           const tries = `${attempt} attempt${attempt === 1 ? '' : 's'}`;
           const note =
-            c.kind === 'permanent' ? 'permanent failure, not retried'
+            c.setting ? 'setting failure, not retried'
+            : c.kind === 'permanent' ? 'permanent failure, not retried'
             : c.code === OUTCOME_UNKNOWN ? 'outcome unknown, not retried'
             : c.retryHere === false ? 'transient failure (server configuration)'
             : `transient failure, gave up after ${tries}`;
@@ -271,6 +308,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
           throw new EffectError(c.kind, `SMTP ${note}: ${reason}`, {
             ...(c.status !== undefined ? { status: c.status } : {}),
             ...(c.code !== undefined ? { code: c.code } : {}),
+            ...(c.setting ? { setting: true } : {}),
             attempts: attempt,
           });
         }
