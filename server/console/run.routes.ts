@@ -375,6 +375,7 @@ function hookAnswers(store: Store): (runs: ReadonlyArray<Pick<RunSummary, 'trigg
  */
 export function retryNote(retryable: boolean, job: Pick<JobRecord, 'status' | 'nextRunAt'> | undefined, time: (ms: unknown) => string, code?: unknown): string {
   if (code === RUN_ERROR_CODES.EFFECT_UNKNOWN) return 'not retried: it may have been done (a letter delivered) with no answer to say so; check, then Replay does it again';
+  if (code === RUN_ERROR_CODES.EFFECT_SETTING) return 'not retried: a setting is wrong (the message says which); fix it, restart, then Replay sends it';
   if (!retryable) return 'not retryable: the scenario or the data must change';
   if (!job) return 'retryable: the caller may send the request again';
   switch (job.status) {

@@ -313,8 +313,10 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           const r = await opts.store.completeJob(job.id, workerId, { run, effects });
           outcome = r.accepted ? 'succeeded' : 'lease-lost';
         } else {
-          // An effect whose outcome is unknown (a letter the SMTP server may hold): retrying could repeat it.
-          const retryable = result.error.code === RUN_ERROR_CODES.EFFECT_UNKNOWN ? 'dead-letter' : result.error.retryable;
+          // An effect whose outcome is unknown (a letter the SMTP server may hold): retrying could repeat it. An effect
+          // refused for a wrong setting: retrying cannot help until someone fixes it, then replays.
+          const code = result.error.code;
+          const retryable = code === RUN_ERROR_CODES.EFFECT_UNKNOWN || code === RUN_ERROR_CODES.EFFECT_SETTING ? 'dead-letter' : result.error.retryable;
           const r = await opts.store.failJob(job.id, workerId, { run, effects, retryable, error: result.error });
           outcome = r.accepted ? r.status : 'lease-lost';
         }

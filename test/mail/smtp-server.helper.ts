@@ -25,6 +25,8 @@ export function smtpError(code: number, text: string): Error & { responseCode: n
 }
 
 export interface TestSmtpOptions {
+  /** Decide per MAIL FROM: return an error to refuse the sender. `n` counts MAIL commands from 1. */
+  mailFrom?: (address: string, n: number) => Error | undefined;
   /** Decide per RCPT TO: return an error to refuse it. `n` counts RCPT commands from 1. */
   rcpt?: (address: string, n: number) => Error | undefined;
   /** Decide per DATA: return an error to refuse the message. `n` counts DATA commands from 1. */
@@ -60,6 +62,7 @@ export interface TestSmtpOptions {
 export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestSmtpServer> {
   const letters: ReceivedLetter[] = [];
   const counts = { rcpt: 0, data: 0 };
+  let mailFroms = 0;
   const connections = { open: 0, max: 0 };
   const sockets = new Set<Socket>();
   const options: SMTPServerOptions = {
@@ -81,6 +84,10 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
     onAuth(auth, _session, callback) {
       if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass) callback(null, { user: auth.username });
       else callback(smtpError(535, opts.authRefusal?.({ method: auth.method, username: auth.username ?? '', password: auth.password ?? '' }) ?? 'Authentication credentials invalid'));
+    },
+    onMailFrom(address, _session, callback) {
+      mailFroms++;
+      callback(opts.mailFrom?.(address.address, mailFroms) ?? null);
     },
     onRcptTo(address, _session, callback) {
       counts.rcpt++;

@@ -1,0 +1,157 @@
+// A letter the SMTP server refuses because of a setting (its TLS certificate rejected, the sender refused), through the
+// whole delivery path: SQLite queue, worker pool, SendMail with an `error` exit, the SMTP mailer, smtp-server on
+// loopback. Such a refusal would refuse every letter, so it must not take the block's error exit (the run would end
+// completed and `replay` would refuse it): the job is a dead letter at once, and once the setting is fixed
+// `replay --status dead` sends the letter, once. A recipient the server refuses (550 to RCPT TO) still takes the
+// error exit (trial s33, finding 3).
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createSmtpMailer, type SmtpMailer } from '../../adapters/mail/smtp.adapter.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioLibrary, type RunResult, type ScenarioLibrary } from '../../engine/index.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { tempDir } from '../helpers.js';
+import { runCli } from '../cli/cli.helper.js';
+import { smtpError, startSmtpServer } from '../mail/smtp-server.helper.js';
+import { mailPool } from './pool.helper.js';
+
+// As the shipped BpiumNewTask: the error exit notes the refusal and the run goes on to complete.
+const notify = (to: string) => `start: notify
+variables:
+  mailError: string
+blocks:
+  notify:
+    kind: SendMail
+    to: '"${to}"'
+    subject: '"Новая задача"'
+    text: '"t"'
+    errorVariable: mailError
+    exits: { success: sent, error: refused }
+  sent:
+    kind: ReturnValue
+    values: { 1: '"sent"' }
+  refused:
+    kind: ReturnValue
+    values: { 1: '"refused: " + [mailError]' }
+`;
+
+const FAST = { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 };
+
+const until = async (what: string, ok: () => boolean, ms = 15_000) => {
+  for (let i = 0; i < ms / 20 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(ok(), what);
+};
+
+/** A data folder with the scenarios Notify (to ivan@) and NotifyNobody (to a mailbox the server refuses). */
+async function setUp() {
+  const t = tempDir();
+  const data = join(t.dir, 'data');
+  const scenarios = join(t.dir, 'scenarios');
+  mkdirSync(data, { mode: 0o700 });
+  mkdirSync(scenarios);
+  writeFileSync(join(scenarios, 'Notify.yaml'), notify('ivan@example.com'));
+  writeFileSync(join(scenarios, 'NotifyNobody.yaml'), notify('nobody@example.com'));
+  const lib = await loadScenarioLibrary(scenarios, { registry: defaultRegistry });
+  assert.deepEqual(lib.issues, []);
+  const replay = (...args: string[]) => runCli(['replay', ...args, '--data-dir', data], { cwd: t.dir, unset: ['OKTELL_STORE', 'OKTELL_CONFIG', 'OKTELL_DATA_DIR'] });
+  return { t, data, lib, replay };
+}
+
+/** Runs the jobs queued (and those named in `enqueue`) through a pool over `<data>/oktell.sqlite`, then closes it all. */
+async function runJobs(data: string, lib: ScenarioLibrary, mailer: SmtpMailer, work: { enqueue?: string[]; wake?: boolean }) {
+  // Five attempts allowed: a setting failure must not spend them.
+  const store = await openSqliteStore({ file: join(data, 'oktell.sqlite'), defaultMaxAttempts: 5 });
+  const ended: Array<{ jobId: string; outcome: string; result: RunResult }> = [];
+  const pool = mailPool(store, lib, mailer, { onAttempt: (job, result, outcome) => void ended.push({ jobId: job.id, outcome, result }) });
+  try {
+    const ids = work.enqueue ? await store.enqueueJobs(work.enqueue.map((scenario) => ({ scenario, params: {} }))) : [];
+    pool.start();
+    const expected = Math.max(ids.length, 1);
+    await until(`${expected} attempt(s) ended`, () => ended.length >= expected);
+    const jobs = await Promise.all(ended.map(async (e) => (await store.getJob(e.jobId))!));
+    return { ids, ended, jobs };
+  } finally {
+    await pool.stop(1000);
+    await mailer.close();
+    await store.close();
+  }
+}
+
+describe('a letter refused for a wrong SMTP setting is kept as a dead letter, not taken to the error exit', { timeout: 120_000 }, () => {
+  it('a TLS certificate the client rejects: dead at once with R_EFFECT_SETTING; after the fix, replay sends the letter once', async () => {
+    const { t, data, lib, replay } = await setUp();
+    // The server offers STARTTLS with smtp-server's self-signed certificate, which a client rejects by default.
+    const smtp = await startSmtpServer({ starttls: true });
+    try {
+      const strict = createSmtpMailer({ url: `smtp://127.0.0.1:${smtp.port}`, from: 'robot@example.com', retry: FAST });
+      const first = await runJobs(data, lib, strict, { enqueue: ['Notify'] });
+      assert.equal(first.ended.length, 1);
+      const { outcome, result } = first.ended[0]!;
+      assert.equal(outcome, 'dead', 'a dead letter at once, not retried and not completed');
+      assert.equal(result.status, 'failed');
+      assert.deepEqual(result.returnValues, {}, 'the error exit was not taken');
+      assert.equal(result.error?.code, 'R_EFFECT_SETTING');
+      assert.equal(result.error?.block, 'notify');
+      assert.match(result.error!.message, /SMTP setting failure, not retried: TLS with the SMTP server 127\.0\.0\.1:\d+ failed .*a setting: check the server's certificate.*\?rejectUnauthorized=false/);
+      assert.match(result.error!.message, /its job is a dead letter, to replay once the setting is fixed/);
+      assert.equal(first.jobs[0]!.status, 'dead');
+      assert.equal(first.jobs[0]!.attempts, 1, 'no attempt spent on retries');
+      assert.equal(smtp.letters.length, 0);
+
+      // The operator fixes the setting (a self-signed certificate accepted) and replays the dead letters.
+      const r = replay('--status', 'dead');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `requeued 1 job(s): ${first.ids[0]}\n`);
+      const trusting = createSmtpMailer({ url: `smtp://127.0.0.1:${smtp.port}?rejectUnauthorized=false`, from: 'robot@example.com', retry: FAST });
+      const second = await runJobs(data, lib, trusting, {});
+      assert.equal(second.ended[0]!.outcome, 'succeeded');
+      assert.deepEqual(second.ended[0]!.result.returnValues, { 1: 'sent' });
+      assert.equal(smtp.letters.length, 1, 'the replay delivered exactly one letter');
+      assert.equal(smtp.letters[0]!.secure, true);
+    } finally {
+      await smtp.close();
+      t.cleanup();
+    }
+  });
+
+  it('a sender the server refuses (553 to MAIL FROM): dead with R_EFFECT_SETTING, replayed once fixed; a refused recipient (550 to RCPT TO) still takes the error exit', async () => {
+    const { t, data, lib, replay } = await setUp();
+    let senderAllowed = false;
+    const smtp = await startSmtpServer({
+      mailFrom: () => (senderAllowed ? undefined : smtpError(553, '5.7.1 Sender address rejected: not owned by user robot')),
+      rcpt: (address) => (address === 'nobody@example.com' ? smtpError(550, '5.1.1 No such user here') : undefined),
+    });
+    const mailer = () => createSmtpMailer({ url: `smtp://127.0.0.1:${smtp.port}`, from: 'robot@example.com', retry: FAST });
+    try {
+      const first = await runJobs(data, lib, mailer(), { enqueue: ['Notify'] });
+      const { outcome, result } = first.ended[0]!;
+      assert.equal(outcome, 'dead');
+      assert.deepEqual(result.returnValues, {}, 'the error exit was not taken');
+      assert.equal(result.error?.code, 'R_EFFECT_SETTING');
+      assert.match(result.error!.message, /SMTP setting failure, not retried: the SMTP server refused the sender: "553 5\.7\.1 Sender address rejected: not owned by user robot" to MAIL FROM; a setting: check MAIL_FROM/);
+      assert.deepEqual(result.mails.map((m) => m.status), ['failed']);
+      assert.equal(first.jobs[0]!.status, 'dead');
+      assert.equal(first.jobs[0]!.attempts, 1);
+
+      senderAllowed = true;
+      const r = replay(first.ids[0]!);
+      assert.equal(r.code, 0, r.stderr);
+      const second = await runJobs(data, lib, mailer(), {});
+      assert.equal(second.ended[0]!.outcome, 'succeeded');
+      assert.deepEqual(second.ended[0]!.result.returnValues, { 1: 'sent' });
+      assert.equal(smtp.letters.length, 1, 'the replay delivered exactly one letter');
+
+      // A refusal of this letter's recipient is the scenario's to handle: the error exit, the job succeeded.
+      const third = await runJobs(data, lib, mailer(), { enqueue: ['NotifyNobody'] });
+      assert.equal(third.ended[0]!.outcome, 'succeeded');
+      assert.match(String(third.ended[0]!.result.returnValues[1]), /^refused: SMTP permanent failure, not retried: the SMTP server answered "550 5\.1\.1 No such user here" to RCPT TO$/);
+      assert.equal(third.jobs[0]!.status, 'succeeded');
+      assert.equal(smtp.letters.length, 1);
+    } finally {
+      await smtp.close();
+      t.cleanup();
+    }
+  });
+});
