@@ -106,7 +106,11 @@ export interface MailSendOptions {
   onOutcomePending?(pending: { messageId: string }): void;
 }
 
-/** Sends mail. Throws `EffectError`: `transient` for refused connection, timeouts and SMTP 4xx; `permanent` for 5xx. */
+/**
+ * Sends mail. Throws `EffectError`: `transient` for refused connection, timeouts and SMTP 4xx; `permanent` for 5xx,
+ * with `details.setting` when it refuses every letter (TLS, the sender, the server refusing this client) rather than
+ * this one.
+ */
 export interface MailerPort {
   send(message: MailMessage, opts?: MailSendOptions): Promise<MailReceipt>;
   /**

@@ -28,7 +28,7 @@ export function plainAuthWarning(env: NodeJS.ProcessEnv): string | undefined {
     : `the password is sent only after STARTTLS, so if ${e.host} offers none every letter fails`;
   return (
     `SMTP_URL ${describeSmtpEndpoint(e)} logs in as ${e.user} over smtp:// to ${e.host}, which is not this machine, without ?plainAuth=true: ` +
-    `${afterStartTls} at once with ETLS, not retried (SendMail takes its error exit; without one the job ends failed). Fix: use TLS (smtps://, or a server with STARTTLS and ` +
+    `${afterStartTls} at once with ETLS, not retried (SendMail takes no exit: the job is a dead letter at once, to replay after the fix). Fix: use TLS (smtps://, or a server with STARTTLS and ` +
     `?requireTLS=true, which also silences this warning), or, on a trusted network only, add ?plainAuth=true to SMTP_URL ` +
     `to allow the login in clear (docs/mail.md, "Upgrading")`
   );

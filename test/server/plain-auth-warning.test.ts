@@ -21,7 +21,7 @@ describe('the warning for an SMTP login without TLS to a host that is not this m
       assert.equal(
         w,
         'SMTP_URL smtp://robot:***@mailpit:1025 (STARTTLS when offered) logs in as robot over smtp:// to mailpit, which is not this machine, without ?plainAuth=true: ' +
-          'the password is sent only after STARTTLS, so if mailpit offers none every letter fails at once with ETLS, not retried (SendMail takes its error exit; without one the job ends failed). ' +
+          'the password is sent only after STARTTLS, so if mailpit offers none every letter fails at once with ETLS, not retried (SendMail takes no exit: the job is a dead letter at once, to replay after the fix). ' +
           'Fix: use TLS (smtps://, or a server with STARTTLS and ?requireTLS=true, which also silences this warning), or, on a trusted network only, ' +
           'add ?plainAuth=true to SMTP_URL to allow the login in clear (docs/mail.md, "Upgrading")',
       );
