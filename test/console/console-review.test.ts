@@ -233,5 +233,6 @@ describe('console: filters, links and notes', () => {
     assert.equal(retryNote(true, { status: 'succeeded', nextRunAt: 0 }, time), 'retryable: a later attempt of the job succeeded');
     assert.equal(retryNote(false, { status: 'dead', nextRunAt: 0 }, time), 'not retryable: the scenario or the data must change');
     assert.match(retryNote(false, { status: 'dead', nextRunAt: 0 }, time, 'R_EFFECT_UNKNOWN'), /^not retried: it may have been done .*check, then Replay/, 'a letter of unknown outcome (review D5)');
+    assert.equal(retryNote(false, { status: 'dead', nextRunAt: 0 }, time, 'R_EFFECT_SETTING'), 'not retried: a setting is wrong (the message says which); fix it, restart, then Replay sends it', 'a letter refused for a wrong SMTP setting (trial s33, 3)');
   });
 });
