@@ -47,6 +47,11 @@ export class Metrics {
   readonly sources: Array<() => string[]> = [];
   /** Letters by outcome since this process started, so an alert can watch for failures (a refused SMTP login…). */
   readonly letters: LetterTally = { sent: 0, failed: 0, unknown: 0 };
+  /**
+   * Of the failed letters, those of runs that completed: refused letters a SendMail block took to its `error` exit
+   * (a recipient or the message refused), which nothing retries or replays.
+   */
+  lettersRefused = 0;
   private runs = new Map<string, { count: number; sum: number; buckets: number[] }>();
 
   response(status: number) {
@@ -60,6 +65,8 @@ export class Metrics {
       this.letters.sent += letters.sent;
       this.letters.failed += letters.failed;
       this.letters.unknown += letters.unknown;
+      // A run that completed with a failed letter went on through the block's error exit (any other failure fails it).
+      if (status === 'completed') this.lettersRefused += letters.failed;
     }
     let h = this.runs.get(status);
     if (!h) this.runs.set(status, (h = { count: 0, sum: 0, buckets: BUCKETS.map(() => 0) }));
@@ -91,6 +98,9 @@ export class Metrics {
       `oktell_letters_total{outcome="sent"} ${this.letters.sent}`,
       `oktell_letters_total{outcome="failed"} ${this.letters.failed}`,
       `oktell_letters_total{outcome="unknown"} ${this.letters.unknown}`,
+      "# HELP oktell_letters_refused_total Failed letters whose run completed: refused by the SMTP server (a recipient or the message) or invalid, taken to SendMail's error exit, so nothing retries or replays them.",
+      '# TYPE oktell_letters_refused_total counter',
+      `oktell_letters_refused_total ${this.lettersRefused}`,
       '# HELP oktell_jobs Jobs by status.',
       '# TYPE oktell_jobs gauge',
       ...Object.entries(c.jobs).map(([s, n]) => `oktell_jobs{status="${s}"} ${n}`),
