@@ -162,6 +162,11 @@ export const RUN_ERROR_CODES = {
    * or was taken over while the process was stalled): the effect is left to the job's new owner.
    */
   LEASE_LOST: 'R_LEASE_LOST',
+  /**
+   * The attempt stopped before its first effect: an earlier attempt of its job journaled effects with a version of a
+   * scenario whose blocks were renamed, added or removed since, so the journal could miss them (journal-versions.ts).
+   */
+  SCENARIO_CHANGED: 'R_SCENARIO_CHANGED',
   INTERNAL: 'R_INTERNAL',
 } as const;
 

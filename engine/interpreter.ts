@@ -7,6 +7,7 @@ import { isStackOverflow } from './json-text.js';
 import { maskReturnValues, RunSecrets, SECRET_MASK } from './secrets.js';
 import type { ScenarioLibrary } from './library.js';
 import { NO_MARKS, onInterrupted, pendingMarks, readJournal } from './pending-effects.js';
+import { journalVersions, VERSIONS_KEY } from './journal-versions.js';
 import type {
   AsyncStartRecord,
   Block,
@@ -180,6 +181,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   /** The effect journal, unless this is a dry run (which makes no effects to record). */
   const journal = opts.dryRun === true ? undefined : ports.journal;
   const journalEpoch = opts.journalEpoch ?? 0;
+  /** The scenario versions the job's effects were journaled under: a retry on an edited scenario checks them first. */
+  const versions = journal && journalVersions(journal, journalKey, journalEpoch, library.scenarios, () => journaled(() => journal.get(journalKey, VERSIONS_KEY)), ports.logger);
 
   let frame: Frame = { scenario: root, returnTo: undefined, startParam: params.get(1) ?? '' };
   const frames: Frame[] = [];
@@ -263,7 +266,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     snapshot: (forScenario) => (forScenario === undefined ? Object.fromEntries(vars) : sameTyped(forScenario)),
     async effect<T extends JsonValue>(perform: (inFlight: EffectInFlight) => Promise<T>, effectOpts?: EffectOptions) {
       const key = stepKey();
-      if (!journal) return { value: await perform(NO_MARKS), replayed: false };
+      if (!journal || !versions) return { value: await perform(NO_MARKS), replayed: false };
+      await versions.check();
       const prior = await readJournal((at) => journaled(() => journal.get(journalKey, at)), key, journalEpoch);
       if (prior.kind === 'outcome') return { value: prior.value as T, replayed: true };
       if (prior.kind === 'pending') onInterrupted(prior.detail, effectOpts);
@@ -273,12 +277,13 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       if (fenced) await fenced;
       let value: T;
       try {
-        value = await perform(marks.handle);
+        value = await perform(versions.marking(marks.handle, frame.scenario));
       } catch (e) {
         await marks.afterFailure(e);
         throw e;
       }
       // Not retryable: the effect was made, and a retry that cannot find it in the journal would make it again.
+      await journaled(() => versions.record(frame.scenario), false);
       await journaled(() => journal.put(journalKey, key, value), false);
       await marks.afterOutcome();
       return { value, replayed: false };
