@@ -237,7 +237,9 @@ for (const kind of STORES) {
         assert.deepEqual(
           r.writes.map((w) => [w.stepKey, isMark(w.outcome) ? 'mark' : 'outcome']),
           [
-            // The fast letter: its outcome only, written before the next letter went out, as before.
+            // The fast letter: its outcome only, written before the next letter went out, as before, with the
+            // record of the scenario version it was sent with (journal-versions.ts), once per job.
+            ['$versions', 'outcome'],
             [FIRST, 'outcome'],
             // The slow one: marked while it waited, then its outcome beside the mark at once.
             [SECOND_MARK, 'mark'],

@@ -1,0 +1,210 @@
+// A job whose attempt sent a letter and then failed waits for its retry while its scenario is edited and reloaded.
+// The effect journal finds the letter by its block's id: after an edit that renames that block, the retry must not
+// send it again (the job becomes a dead letter, failed with R_SCENARIO_CHANGED, until an operator replays it); after an edit of
+// what the blocks say only, the retry runs the edited version and replays the letter from the journal. Real parts:
+// smtp-server on loopback, the SMTP mailer, the scenario host reading the folder, the worker pool and the store
+// (SQLite, and PostgreSQL when OKTELL_TEST_PG_URL is set).
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
+import { randomIds, systemClock, type RunResult } from '../../engine/index.js';
+import { createWorkerPool, type WorkerPool } from '../../server/delivery/pool.js';
+import { deliveryStoreOf } from '../../server/delivery/store-link.js';
+import { createScenarioHost, type ScenarioHost } from '../../server/scenario-host.js';
+import type { BackoffPolicy } from '../../server/store/backoff.js';
+import { openPostgresStore } from '../../server/store/postgres.store.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import type { Store } from '../../server/store/store.port.js';
+import { tempDir } from '../helpers.js';
+import { smtpError, startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
+import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+import { subjectsOf } from './lease-fence.helper.js';
+
+/** Version 1: a letter, then a second letter (which the server refuses for now the first time), then an answer. */
+const LETTERS = `start: notify
+blocks:
+  notify:
+    kind: SendMail
+    to: '"ivan@example.com"'
+    subject: '"первое"'
+    text: '"t"'
+    exits: { success: second }
+  second:
+    kind: SendMail
+    to: '"ivan@example.com"'
+    subject: '"второе"'
+    text: '"t"'
+    exits: { success: sent }
+  sent:
+    kind: ReturnValue
+    values: { 1: '"sent"' }
+`;
+
+/** The upgrade of the trial: the first letter's block renamed, nothing else. */
+const RENAMED = LETTERS.replace('start: notify', 'start: notifyMail').replace('  notify:\n', '  notifyMail:\n');
+/** An edit of what blocks say only: the first letter's text and the answer. */
+const RETEXTED = LETTERS.replace(`text: '"t"'`, `text: '"t, v2"'`).replace(`'"sent"'`, `'"sent v2"'`);
+
+assert.ok(RENAMED.includes('  notifyMail:\n') && !RETEXTED.includes(`text: '"t"'\n    exits: { success: second }`), 'the edits change what they mean to');
+
+/** Retries come due at once. */
+const QUICK: BackoffPolicy = { initialMs: 20, factor: 1, maxMs: 20, jitter: 0 };
+
+const until = async (what: string, ok: () => boolean, ms = 15_000) => {
+  for (let i = 0; i < ms / 20 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(ok(), what);
+};
+
+type StoreKind = { name: string; skip?: string; open(dir: string): Promise<{ store: Store; drop(): Promise<void> }> };
+
+const pg = await testPostgres();
+const STORES: StoreKind[] = [
+  { name: 'SQLite', open: async (dir) => ({ store: await openSqliteStore({ file: join(dir, 'q.db'), backoff: QUICK }), drop: async () => undefined }) },
+  {
+    name: 'PostgreSQL',
+    ...(pg.skip ? { skip: pg.skip } : {}),
+    open: async () => {
+      const schema = randomSchemaName('scenedit');
+      return { store: await openPostgresStore({ url: urlWithSchema(pg.url!, schema), poolSize: 4, backoff: QUICK }), drop: () => dropSchema(pg.url!, schema) };
+    },
+  },
+];
+
+type Attempt = { outcome: string; result: RunResult };
+
+interface Rig {
+  store: Store;
+  server: TestSmtpServer;
+  host: ScenarioHost;
+  file: string;
+  /** A pool on the store and the host, as a (re)started server has; stopped at the end. */
+  pool(): { pool: WorkerPool; attempts: Attempt[] };
+  close(): Promise<void>;
+}
+
+async function rig(kind: StoreKind): Promise<Rig> {
+  const t = tempDir();
+  const file = join(t.dir, 'Letters.yaml');
+  writeFileSync(file, LETTERS);
+  const host = await createScenarioHost(t.dir, { timeZone: 'UTC', watch: false });
+  assert.deepEqual(host.issues(), []);
+  // The second letter is refused for now (451) the first time: the attempt fails after the first letter went.
+  const server = await startSmtpServer({ data: (n) => (n === 2 ? smtpError(451, 'try again later') : undefined) });
+  const { store, drop } = await kind.open(t.dir);
+  const made: Array<{ pool: WorkerPool; close(): Promise<void> }> = [];
+  return {
+    store,
+    server,
+    host,
+    file,
+    pool() {
+      const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
+      const attempts: Attempt[] = [];
+      const pool = createWorkerPool({
+        store: deliveryStoreOf(store),
+        host,
+        ports: { clock: systemClock, ids: randomIds, mailer },
+        concurrency: 1,
+        timeZone: 'UTC',
+        pollMs: 20,
+        onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
+      });
+      made.push({ pool, close: () => mailer.close() });
+      return { pool, attempts };
+    },
+    async close() {
+      for (const m of made) {
+        await m.pool.stop(1000);
+        await m.close();
+      }
+      host.close();
+      await server.close();
+      await store.close();
+      await drop();
+      t.cleanup();
+    },
+  };
+}
+
+/** Runs the job's first attempt (first letter sent, second refused for now), then stops, as for an upgrade. */
+async function firstAttempt(r: Rig): Promise<{ id: string; version: string }> {
+  const [id] = await r.store.enqueueJobs([{ scenario: 'Letters', params: {} }]);
+  const a = r.pool();
+  a.pool.start();
+  await until('the first attempt ended', () => a.attempts.length === 1);
+  await a.pool.stop(1000);
+  assert.equal(a.attempts[0]!.outcome, 'queued', 'the refused letter is retried');
+  assert.equal(a.attempts[0]!.result.error?.code, 'R_EFFECT_TRANSIENT');
+  // The server keeps the letters it accepted.
+  assert.deepEqual(await subjectsOf(r.server), { первое: 1 });
+  return { id: id!, version: a.attempts[0]!.result.version };
+}
+
+/** Edits the scenario file and reloads it (what the file watch does on a save). */
+async function edit(r: Rig, text: string): Promise<string> {
+  writeFileSync(r.file, text);
+  await r.host.reload();
+  assert.deepEqual(r.host.issues(), []);
+  return r.host.library().scenarios.get('Letters')!.version;
+}
+
+for (const kind of STORES) {
+  describe(`a job waiting for its retry while its scenario is edited (${kind.name})`, { timeout: 60_000, ...(kind.skip ? { skip: kind.skip } : {}) }, () => {
+    it('does not send a letter again after an edit renamed its block: a dead letter naming both versions, replayed once restored', async () => {
+      const r = await rig(kind);
+      try {
+        const { id, version: v1 } = await firstAttempt(r);
+        const v2 = await edit(r, RENAMED);
+        assert.notEqual(v2, v1);
+        const b = r.pool();
+        b.pool.start();
+        await until('the retry ended', () => b.attempts.length === 1);
+        const { outcome, result } = b.attempts[0]!;
+        assert.equal(outcome, 'failed', 'not retried blind: a dead letter, an operator decides');
+        assert.equal(result.error?.code, 'R_SCENARIO_CHANGED');
+        assert.match(result.error!.message, new RegExp(`Letters \\(version ${v1} then, ${v2} now\\)`));
+        assert.match(result.error!.message, new RegExp(`npx oktell-emu replay ${id}`));
+        assert.deepEqual(result.mails, [], 'the retry stopped before its first letter');
+        assert.deepEqual(await subjectsOf(r.server), { первое: 1 }, 'the first letter was not sent a second time');
+        const job = await r.store.getJob(id);
+        assert.equal(job?.status, 'failed');
+        assert.match(JSON.stringify(job?.lastError), /R_SCENARIO_CHANGED/);
+
+        // The operator restores the version the letter was sent with and replays the job: it finishes, and the
+        // first letter is found in the journal.
+        assert.equal(await edit(r, LETTERS), v1);
+        assert.deepEqual(await r.store.requeue({ ids: [id] }), [id]);
+        b.pool.wake();
+        await until('the replay ended', () => b.attempts.length === 2);
+        assert.equal(b.attempts[1]!.outcome, 'succeeded');
+        assert.deepEqual(b.attempts[1]!.result.mails.map((m) => [m.subject, m.status]), [['первое', 'replayed'], ['второе', 'sent']]);
+        assert.deepEqual(await subjectsOf(r.server), { первое: 1, второе: 1 });
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('replays the letter from the journal after an edit of what the blocks say only, and runs the edited version', async () => {
+      const r = await rig(kind);
+      try {
+        const { id, version: v1 } = await firstAttempt(r);
+        const v2 = await edit(r, RETEXTED);
+        assert.notEqual(v2, v1);
+        const b = r.pool();
+        b.pool.start();
+        await until('the retry ended', () => b.attempts.length === 1);
+        const { outcome, result } = b.attempts[0]!;
+        assert.equal(outcome, 'succeeded', JSON.stringify(result.error));
+        assert.equal(result.version, v2);
+        assert.deepEqual(result.returnValues, { 1: 'sent v2' });
+        assert.deepEqual(result.mails.map((m) => [m.subject, m.status]), [['первое', 'replayed'], ['второе', 'sent']]);
+        assert.deepEqual(await subjectsOf(r.server), { первое: 1, второе: 1 }, 'each letter once');
+        assert.equal((await r.store.getJob(id))?.status, 'succeeded');
+      } finally {
+        await r.close();
+      }
+    });
+  });
+}
