@@ -8,7 +8,7 @@ import type { SharedPorts } from '../../adapters/ports.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import { enqueueingStarter, jobVariables } from '../starters.js';
 import { jobRunTrigger, runWrite } from '../run-record.js';
-import type { JobLease, JobRecord } from '../store/store.port.js';
+import type { JobLease, JobRecord, JournalEntry } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
 import { attemptJournal } from './attempt-journal.js';
 import { repeatingFailureLog } from './failure-log.js';
@@ -32,6 +32,11 @@ const OUTCOME_RETRY_MS = [0, 100, 400, 1500, 3000];
  * back (space freed, quota raised, PostgreSQL back) records the end instead.
  */
 const OUTCOME_RETRY_LATER_MS = 5000;
+/**
+ * During a stop, an outcome the store refused is tried again this often until the grace period ends: the stop waits
+ * for it as it waits for running jobs, since an end given up on makes the next start repeat the attempt's effects.
+ */
+const OUTCOME_RETRY_STOPPING_MS = 250;
 
 export interface WorkerPoolOptions {
   /** Claims, leases, outcomes, new jobs and the effect journal: the store itself, or its proxy in the delivery thread. */
@@ -85,8 +90,27 @@ export interface WorkerPool {
    * Stops claiming; waits up to `graceMs` for running jobs. Jobs still running then go back to the queue uncounted
    * (`releaseOnStop`), or keep their lease and are recovered on the next start or by another instance.
    */
-  stop(graceMs?: number): Promise<{ unfinished: number }>;
+  stop(graceMs?: number): Promise<PoolStopReport>;
   readonly running: number;
+}
+
+/**
+ * What a stop left undone. `unfinished`: jobs still running or with their end not recorded when the grace period
+ * ended (these included). `unrecorded`: those of them whose attempt made effects the store has not recorded (the
+ * store refused the end of the attempt until the end of the grace period): the next attempt makes them again.
+ */
+export interface PoolStopReport {
+  unfinished: number;
+  unrecorded: UnrecordedEnd[];
+}
+
+/** A job whose attempt ended but whose end (outcome, run record, journal entries) the store did not take. */
+export interface UnrecordedEnd {
+  jobId: string;
+  /** Effects of the attempt not in the journal: the next attempt makes them again. */
+  effects: number;
+  /** Letters sent among them. */
+  letters: number;
 }
 
 export interface JobReservation {
@@ -108,8 +132,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   /** Jobs this pool's stop gave back to the queue while their attempt still ran. */
   const givenBack = new Set<string>();
   let stopping = false;
-  /** Waits of outcomes the store refused, cut short by `stop` so a graceful stop is not held up by them. */
+  /** The stop's grace period is over: an outcome the store still refuses is given up on. */
+  let graceOver = false;
+  /** Waits of outcomes the store refused, cut short by `stop` (tried again at once) and at the end of its grace period. */
   const stopWaits = new Set<() => void>();
+  /** Jobs whose attempt ended but whose end the store has refused so far (kept when given up on during a stop). */
+  const unrecorded = new Map<string, UnrecordedEnd>();
   let started = false;
   let timer: NodeJS.Timeout | undefined;
   let claiming = false;
@@ -303,11 +331,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const effects = journal.take();
     let outcome = 'store-error';
     // The outcome carries the journal entries of the attempt: it is tried again (the job stays in `active`, so the
-    // heartbeat keeps its lease) until it is written or the pool stops; only then is the attempt left to run again.
+    // heartbeat keeps its lease) until it is written or the grace period of a stop ends; only then is the attempt left
+    // to run again.
     let stuck = false;
     for (let n = 0; ; n++) {
       const waitMs = OUTCOME_RETRY_MS[n] ?? OUTCOME_RETRY_LATER_MS;
-      if (waitMs) await waitUnlessStopping(waitMs);
+      if (waitMs) await outcomeRetryWait(waitMs);
       try {
         if (result.status === 'completed') {
           const r = await opts.store.completeJob(job.id, workerId, { run, effects });
@@ -320,15 +349,19 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           const r = await opts.store.failJob(job.id, workerId, { run, effects, retryable, error: result.error });
           outcome = r.accepted ? r.status : 'lease-lost';
         }
-        if (stuck) opts.logger?.warn({ jobId: job.id, runId: result.runId, outcome }, 'the end of the job is recorded after all: what its attempt did is not repeated');
+        unrecorded.delete(job.id);
+        if (stuck || (stopping && n > 0)) opts.logger?.warn({ jobId: job.id, runId: result.runId, outcome }, `the end of the job is recorded after all${stopping ? ' during the stop' : ''}: what its attempt did is not repeated`);
         break;
       } catch (e) {
-        const gone = stopping || (e as { reason?: unknown }).reason === 'closed';
+        unrecorded.set(job.id, { jobId: job.id, effects: effects.length, letters: lettersAmong(result, effects) });
+        const gone = graceOver || (e as { reason?: unknown }).reason === 'closed';
         // Only a store that cannot write for now (full, busy, down) is waited for; any other error (a record it
         // refuses) would be refused again every time, holding the worker for ever.
         const outage = (e as { name?: unknown }).name === 'StoreUnavailableError';
         const lastQuickTry = n === OUTCOME_RETRY_MS.length - 1;
         if (gone || (!outage && lastQuickTry)) {
+          // Given up on during a stop, the job stays in `unrecorded` for the stop's report.
+          if (!stopping) unrecorded.delete(job.id);
           opts.logger?.error({ err: e, jobId: job.id, runId: result.runId }, 'cannot record the end of a job; it runs again at the next start or when its lease expires, and may repeat what this attempt did');
           break;
         }
@@ -360,9 +393,13 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     opts.onAttempt?.(job, result, outcome);
   }
 
-  /** Resolves after `ms`, or at once when the pool stops. */
-  function waitUnlessStopping(ms: number): Promise<void> {
-    if (stopping) return Promise.resolve();
+  /**
+   * Resolves after `ms`, cut short when the pool begins to stop (the end is tried again at once); during a stop, after
+   * at most OUTCOME_RETRY_STOPPING_MS, and at once when the stop's grace period is over.
+   */
+  function outcomeRetryWait(ms: number): Promise<void> {
+    if (graceOver) return Promise.resolve();
+    if (stopping) ms = Math.min(ms, OUTCOME_RETRY_STOPPING_MS);
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(t);
@@ -419,9 +456,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       const ahead = claimedAhead.splice(0);
       for (const j of ahead) holds.delete(j.id);
       await release(ahead);
+      // Jobs whose end the store refuses are still in `active`: the grace period is theirs too, to record it.
       const all = Promise.allSettled([...active.values()]);
       let timedOut = false;
       await Promise.race([all, new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref())]);
+      graceOver = true;
+      for (const cut of [...stopWaits]) cut();
       clearInterval(heartbeat);
       const unfinished = timedOut ? [...active.keys()] : [];
       // Cut short by a stop, not failed: the attempt is not counted (else each restart during a slow SMTP uses one).
@@ -429,12 +469,22 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         for (const id of unfinished) givenBack.add(id);
         await opts.store.releaseJobs(unfinished, workerId, CUT_BY_STOP).catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give unfinished jobs back; their attempt counts, and they resume at the next start'));
       }
-      return { unfinished: unfinished.length };
+      // An end given up on before the grace period ended (its job no longer running) is unfinished too.
+      const ends = [...unrecorded.values()];
+      const count = new Set([...unfinished, ...ends.map((u) => u.jobId)]).size;
+      return { unfinished: count, unrecorded: ends.filter((u) => u.effects > 0) };
     },
     get running() {
       return active.size;
     },
   };
+}
+
+/** Letters the run sent whose journal entries are among `effects` (not in the store). */
+function lettersAmong(result: RunResult, effects: readonly JournalEntry[]): number {
+  // A step key is `scenario:block#visit`; a letter names its block.
+  const blocks = new Set(effects.map((e) => e.stepKey.slice(e.stepKey.indexOf(':') + 1, e.stepKey.lastIndexOf('#'))));
+  return result.mails.filter((m) => m.status === 'sent' && blocks.has(m.block)).length;
 }
 
 function failedResult(job: JobRecord, message: string): RunResult {

@@ -3,6 +3,7 @@ import type { DatabaseSettings } from '../../adapters/db/settings.js';
 import type { BpiumSource, WebRequestSettings } from '../../adapters/ports.js';
 import type { DeliveryCall } from './store-link.js';
 import type { LetterTally } from '../metrics.js';
+import type { UnrecordedEnd } from './pool.js';
 
 /** What the delivery thread is started with (structured-cloned into the thread). */
 export interface DeliveryInit {
@@ -36,7 +37,7 @@ export type ToMain =
   | { t: 'call'; id: number; call: DeliveryCall }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string }
   | { t: 'attempt'; status: string; seconds: number; letters: LetterTally; running: number }
-  | { t: 'stopped'; unfinished: number };
+  | { t: 'stopped'; unfinished: number; unrecorded: UnrecordedEnd[] };
 
 export type ToThread =
   | { t: 'result'; id: number; ok: true; value: unknown }

@@ -92,11 +92,11 @@ port.on('message', (m: ToThread) => {
       return;
     case 'stop':
       void (async () => {
-        const { unfinished } = await pool.stop(m.graceMs);
+        const { unfinished, unrecorded } = await pool.stop(m.graceMs);
         host.close();
         await built.close();
         endSpareSqliteProcesses(); // a thread's kept processes would outlive it (their idle timers end with it)
-        post({ t: 'stopped', unfinished });
+        post({ t: 'stopped', unfinished, unrecorded });
       })();
       return;
   }

@@ -3,7 +3,7 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { LoggerPort } from '../../engine/index.js';
 import { serializeError, type DeliveryInit, type ToMain, type ToThread } from './protocol.js';
-import type { WorkerPool } from './pool.js';
+import type { PoolStopReport, WorkerPool } from './pool.js';
 import { dispatchCall, type DeliveryStore } from './store-link.js';
 import type { LetterTally } from '../metrics.js';
 
@@ -30,7 +30,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
   let worker: Worker | undefined;
   let running = 0;
   let stopping = false;
-  let stopped: ((unfinished: number) => void) | undefined;
+  let stopped: ((report: PoolStopReport) => void) | undefined;
   let restartTimer: NodeJS.Timeout | undefined;
   const send = (m: ToThread) => worker?.postMessage(m);
 
@@ -55,7 +55,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
           return;
         case 'stopped':
           running = 0;
-          stopped?.(m.unfinished);
+          stopped?.({ unfinished: m.unfinished, unrecorded: m.unrecorded });
           return;
         case 'ready':
           ready?.();
@@ -67,7 +67,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
     w.on('exit', (code) => {
       if (worker === w) worker = undefined;
       if (stopping) {
-        stopped?.(running);
+        stopped?.({ unfinished: running, unrecorded: [] });
         return;
       }
       // Its running jobs keep their leases and are claimed again once those expire; queued jobs wait for the new thread.
@@ -96,13 +96,13 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
       stopping = true;
       clearTimeout(restartTimer);
       const w = worker;
-      if (!w) return { unfinished: 0 };
-      const unfinished = await new Promise<number>((resolve) => {
+      if (!w) return { unfinished: 0, unrecorded: [] };
+      const report = await new Promise<PoolStopReport>((resolve) => {
         stopped = resolve;
         w.postMessage({ t: 'stop', graceMs } satisfies ToThread);
       });
       await w.terminate();
-      return { unfinished };
+      return report;
     },
     get running() {
       return running;
