@@ -68,8 +68,23 @@ export interface RunningServer {
   mail: { kind: 'smtp' | 'outbox'; describe: string };
   /** Problems found at start that did not stop it (also logged as warnings); the start banner shows them. */
   warnings: string[];
-  /** Stops taking requests, lets running jobs finish (or leaves them to be resumed), closes everything. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Stops taking requests, lets running jobs finish (or leaves them to be resumed), closes everything. Resolves with
+   * what the stop left undone (the same stop as `close()` called again).
+   */
+  close(graceMs?: number): Promise<StopReport>;
+}
+
+/**
+ * What a stop left undone: `unfinished` jobs (still running, or their end not recorded, when the grace period ended),
+ * and among them `unrecorded` ones, whose attempt made effects (`letters` letters among `effects`) the store did not
+ * record: they are made again when those jobs run again. A stop with `unrecorded` > 0 was not clean.
+ */
+export interface StopReport {
+  unfinished: number;
+  unrecorded: number;
+  effects: number;
+  letters: number;
 }
 
 export interface StartOptions extends ConfigFlags {
@@ -497,11 +512,22 @@ function queuedJobs(store: Store): Promise<number | undefined> {
   );
 }
 
+/**
+ * The stop's account of jobs whose end the store refused until the grace period ended: what they did, said plainly,
+ * since the next attempt of each makes it again.
+ */
+function unrecordedText(jobs: number, effects: number, letters: number, postgres: boolean): string {
+  const others = effects - letters;
+  const made = [letters ? `${letters} letter(s) sent` : '', others ? `${others} other effect(s)` : ''].filter(Boolean).join(' and ');
+  const when = postgres ? 'when another instance runs them after their lease expires' : 'when they run again at the next start';
+  return `${jobs} job(s) made effects (${made}) whose end the store did not record before the grace period ended (it refused every write): ${when}, these are made again (letters sent twice)`;
+}
+
 /** The running server's handle; `close` takes the steps of the start back in reverse order. */
 function running(p: Parts): RunningServer {
   const { config, store, host, workers, logger, server, emulator, built } = p;
 
-  let closed: Promise<void> | undefined;
+  let closed: Promise<StopReport> | undefined;
   return {
     url: p.url,
     listening: p.listening,
@@ -531,12 +557,20 @@ function running(p: Parts): RunningServer {
         server.closeIdleConnections();
         // Jobs, synchronous Web-API runs and hook requests being answered share the grace period: callers waiting on a
         // run get its answer (a run takes turns with other work, so one may be half done when the stop comes).
-        const [{ unfinished }, cut] = await Promise.all([workers.stop(graceMs), p.syncRuns.drain(graceMs)]);
+        // A job whose attempt has ended but whose end the store refuses (full, busy, down) counts as unfinished: the
+        // stop keeps trying to record it within the same grace period.
+        const [{ unfinished, unrecorded: ends }, cut] = await Promise.all([workers.stop(graceMs), p.syncRuns.drain(graceMs)]);
         const serverClosed = new Promise<void>((r) => server.close(() => r()));
-        if (unfinished) {
-          const when = config.store.kind === 'postgres' ? 'another instance takes them when their lease expires' : 'they resume at the next start';
-          logger.warn({ unfinished }, `${unfinished} job(s) still running at shutdown; ${when}`);
+        const postgres = config.store.kind === 'postgres';
+        const still = unfinished - ends.length;
+        if (still > 0) {
+          const when = postgres ? 'another instance takes them when their lease expires' : 'they resume at the next start';
+          logger.warn({ unfinished: still }, `${still} job(s) still running at shutdown; ${when}`);
         }
+        const effects = ends.reduce((n, u) => n + u.effects, 0);
+        const letters = ends.reduce((n, u) => n + u.letters, 0);
+        const repeated = ends.length ? unrecordedText(ends.length, effects, letters, postgres) : '';
+        if (ends.length) logger.error({ unrecorded: ends.length, effects, letters, jobs: ends.map((u) => u.jobId) }, repeated);
         if (cut) logger.warn({ webapiRuns: cut }, `${cut} synchronous Web-API run(s) still running at shutdown were answered startresult 2 and end with the process: they are not resumed`);
         server.closeAllConnections();
         await serverClosed;
@@ -549,7 +583,10 @@ function running(p: Parts): RunningServer {
         const queued = await queuedJobs(store);
         await store.close();
         p.dataLock.release();
-        logger.info({ unfinished, ...(queued !== undefined ? { queued } : {}) }, `stopped${queued ? `: ${queued} job(s) ${config.store.kind === 'postgres' ? 'queued in the shared store' : 'left queued for the next start'}` : ''}`);
+        const left = queued ? `: ${queued} job(s) ${postgres ? 'queued in the shared store' : 'left queued for the next start'}` : '';
+        if (ends.length) logger.error({ unfinished, unrecorded: ends.length, effects, letters, ...(queued !== undefined ? { queued } : {}) }, `stopped, not cleanly${left}; ${repeated}`);
+        else logger.info({ unfinished, ...(queued !== undefined ? { queued } : {}) }, `stopped${left}`);
+        return { unfinished, unrecorded: ends.length, effects, letters };
       })();
       return closed;
     },

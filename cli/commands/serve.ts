@@ -111,7 +111,13 @@ export async function serveAction(o: ServeOpts): Promise<void> {
     forceOnSecondSignal(out);
     removeServerFile(server.config.dataDir);
     server.close().then(
-      () => process.exit(0),
+      (report) => {
+        if (!report.unrecorded) return process.exit(0);
+        // Not a clean stop: effects were made that the store did not record, as after a kill; the exit status says
+        // so as a forced stop's does (128 + the signal's number), and the log names the jobs.
+        out.write(`${signal}: stopped, not cleanly: ${report.unrecorded} job(s) made effects (${report.letters} letter(s)) the store did not record (it refused writes until the end of the grace period); they are made again when those jobs run again (job ids in the log)\n`);
+        process.exit(128 + (osConstants.signals[signal as 'SIGTERM'] ?? 0));
+      },
       (e: unknown) => {
         out.write(`error while stopping: ${(e as Error).message}\n`);
         process.exit(1);

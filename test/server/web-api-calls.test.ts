@@ -174,7 +174,7 @@ describe('the Web-API and the hook while the server stops', () => {
   it('keeps listening while a synchronous run finishes: a new call, a webhook and /-/health get 503, Retry-After and Connection: close', { timeout: 30_000 }, async () => {
     const slow = `variables: { email: string }\nstart: s\nblocks:\n  s:\n    kind: Bpium\n    method: getRecord\n    catalog: 3\n    record: 2\n    fields: { email: 2 }\n    timeout: 20\n    exits: { success: r }\n  r:\n    kind: ReturnValue\n    values: { 1: '[email]' }\n`;
     const s = await startTestServer({ smtp: false, extraScenarios: { 'Slow.yaml': slow } });
-    let closing: Promise<void> | undefined;
+    let closing: Promise<unknown> | undefined;
     try {
       s.server.emulator!.injectFaults({ delayMs: 1500, times: 1, pathPrefix: '/api/v1/catalogs/3/records/2' });
       const running = freshRequest(`${s.server.url}/execsvcscriptplain?name=Slow&timeout=20`, { auth: AUTH });
