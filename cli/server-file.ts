@@ -60,8 +60,21 @@ export function writeServerFile(dataDir: string, info: ServerFile): void {
   const file = serverFilePath(dataDir);
   const tmp = `${file}.${process.pid}.tmp`;
   // Owner-only like the rest of the data folder: it says which process serves it, which is no one else's business.
-  writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch (e) {
+    removeQuietly(tmp); // what a full disk let through is no use to anyone
+    throw e;
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Never written, or gone already.
+  }
 }
 
 /** Removes the file when it is still this process's (a newer server may have replaced it). */
@@ -90,8 +103,13 @@ export function writeStoreFile(dataDir: string, store: ServerFileStore): void {
     return;
   }
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ store, since: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, `${JSON.stringify({ store, since: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch (e) {
+    removeQuietly(tmp);
+    throw e;
+  }
 }
 
 function readStoreFile(dataDir: string): ServerFileStore | undefined {

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { dataDirArg, shellWord, UsageError } from '../config.js';
 import { ConfigError, envSetting, hookSecret, type StoreSetting } from '../../server/config.js';
 import { redactPostgresUrl } from '../../server/store/postgres.url.js';
-import { removeServerFile, writeServerFile, writeStoreFile, type ServerFile, type ServerFileStore } from '../server-file.js';
+import { removeServerFile, serverFilePath, STORE_FILE, writeServerFile, writeStoreFile, type ServerFile, type ServerFileStore } from '../server-file.js';
 import { DEMO_PASSWORD, type BpiumEmulator } from '../../bpium-emulator/index.js';
 import { DamagedStoreError } from '../../server/store/sqlite-check.js';
 import type { ServiceTask } from '../../server/tasks/definitions.js';
@@ -57,16 +57,26 @@ export async function serveAction(o: ServeOpts): Promise<void> {
   // The store too, so that a command given only this folder (an operator's shell without OKTELL_STORE) is refused
   // rather than answered from an empty SQLite file there.
   const storeEntry = serverFileStore(server.config.store, process.env, server.config.configFile);
-  writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString(), store: storeEntry, scenariosDir: resolve(server.config.scenariosDir), maxAttempts: server.config.workers.maxAttempts });
+  // Neither file is needed to serve (only other commands read them): one that cannot be written (a full disk) is a
+  // warning naming it, the cause and the fix, and the server goes on, rather than a crash after "listening".
+  const unwritten: string[] = [];
+  const tryWrite = (file: string, write: () => void) => {
+    try {
+      write();
+    } catch (e) {
+      unwritten.push(unwritableFile(file, e, storeEntry.kind === 'postgres'));
+    }
+  };
+  tryWrite(serverFilePath(server.config.dataDir), () => writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString(), store: storeEntry, scenariosDir: resolve(server.config.scenariosDir), maxAttempts: server.config.workers.maxAttempts }));
   // serve.json goes when the server stops; store.json stays, so the refusal outlives the server.
-  writeStoreFile(server.config.dataDir, storeEntry);
+  tryWrite(join(server.config.dataDir, STORE_FILE), () => writeStoreFile(server.config.dataDir, storeEntry));
   const u = hookUser(server.users)!;
   const rights = (x: OktellUser) => rightsOf(x).join(', ');
   const lib = server.host.library();
   const out = process.stderr;
   out.write(`\n${pc.bold('Oktell emulator')} listening on ${pc.cyan(server.listening)}\n`);
   out.write(`  console    ${server.url}/-/console/\n`);
-  for (const w of server.warnings) out.write(`  ${pc.yellow(`warning    ${w}`)}\n`);
+  for (const w of [...server.warnings, ...unwritten]) out.write(`  ${pc.yellow(`warning    ${w}`)}\n`);
   out.write(`  scenarios  ${server.config.scenariosDir} (${lib.scenarios.size} loaded${lib.issues.length ? pc.red(`, ${lib.issues.length} problem(s): run npx oktell-emu validate`) : ''})\n`);
   out.write(`  data       ${server.config.dataDir}\n`);
   const store = storeBanner(server.config.store, server.config.dataDir, process.env, server.config.configFile);
@@ -166,6 +176,26 @@ function forceOnSecondSignal(out: NodeJS.WritableStream): void {
       process.exit(128 + (osConstants.signals[signal] ?? 0));
     });
   }
+}
+
+/** Causes of a failed write an operator can act on, in words, with what to do. */
+const WRITE_CAUSES: Record<string, [string, string]> = {
+  ENOSPC: ['no space left on its disk', 'free space there'],
+  EDQUOT: ['the disk quota is used up', 'free space there or raise the quota'],
+  EROFS: ['its file system is read-only', 'make the data folder writable'],
+  EACCES: ['permission denied', "give the server's user write access to the data folder"],
+  EPERM: ['permission denied', "give the server's user write access to the data folder"],
+};
+
+/**
+ * The warning for a file of the data folder `serve` could not write (serve.json, store.json): the file, the cause and
+ * the fix, and what goes without it. Only other commands read these files, so the server goes on serving.
+ */
+export function unwritableFile(file: string, e: unknown, postgres: boolean): string {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const [cause, fix] = WRITE_CAUSES[code] ?? [(e as Error).message ?? String(e), 'check the data folder'];
+  const without = file.endsWith(STORE_FILE) ? `commands given only this folder may not find the PostgreSQL store` : `commands that find this server through it (demo, webhook send, tasks run) need its address given${postgres ? ', and those given only this folder may not find the PostgreSQL store' : ''}`;
+  return `cannot write ${file}: ${cause}${code && !cause.includes(code) ? ` (${code})` : ''}; the server runs without it, but ${without}; ${fix}, and it is written at the next start`;
 }
 
 function portNumber(v: string, flag: string): number {

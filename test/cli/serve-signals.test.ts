@@ -1,12 +1,13 @@
 // SIGHUP (the terminal or ssh session that ran `npm start` closes) stops the server as SIGTERM does: running jobs
 // get their grace period, serve.json is removed, the store is closed cleanly (review s24, O20).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCliAsync, startCli } from './cli.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
+import { unwritableFile } from '../../cli/commands/serve.js';
 
 describe('serve and signals', () => {
   it('SIGHUP is a graceful stop: exit 0, serve.json removed, no write-ahead log left', { timeout: 90_000 }, async () => {
@@ -27,6 +28,45 @@ describe('serve and signals', () => {
       if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
     }
     tmp.cleanup();
+  });
+
+  it('serve.json cannot be written: a warning names the file, the cause and the fix, and the server serves and stops cleanly (trial s33, finding 4)', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const dataDir = join(tmp.dir, 'var');
+    // A directory where serve.json goes: the rename over it fails, as a write on a full disk does.
+    mkdirSync(join(dataDir, 'serve.json', 'taken'), { recursive: true });
+    const serve = startCli(['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0', '--data-dir', dataDir], { env: { OKTELL_USERS: 'ops:pw', NO_COLOR: '1' } });
+    try {
+      for (let i = 0; i < 600 && serve.child.exitCode === null && !/runs, their status/.test(serve.stderr()); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(serve.child.exitCode, null, serve.stderr());
+      const warning = serve.stderr().split('\n').filter((l) => /cannot write/.test(l));
+      assert.equal(warning.length, 1, serve.stderr());
+      assert.match(warning[0]!, new RegExp(`warning +cannot write ${join(dataDir, 'serve.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: EISDIR.*the server runs without it, but commands that find this server through it \\(demo, webhook send, tasks run\\) need its address given; check the data folder, and it is written at the next start`));
+      assert.doesNotMatch(serve.stderr(), /\bat \S+ \(/, 'no stack');
+      assert.deepEqual(readdirSync(dataDir).filter((f) => f.endsWith('.tmp')), [], 'no half-written file left');
+      const url = /listening on \S*?(http:\/\/\S+)/.exec(serve.stderr())?.[1];
+      assert.equal((await fetch(`${url}/-/health`)).status, 200);
+      serve.child.kill('SIGTERM');
+      const { code, signal } = await serve.exited;
+      assert.deepEqual({ code, signal }, { code: 0, signal: null }, serve.stderr());
+    } finally {
+      if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
+    }
+    tmp.cleanup();
+  });
+
+  it('a full disk is said in words with its fix (a real ENOSPC, from /dev/full)', () => {
+    let enospc: unknown;
+    try {
+      writeFileSync('/dev/full', 'x');
+    } catch (e) {
+      enospc = e;
+    }
+    assert.equal((enospc as NodeJS.ErrnoException).code, 'ENOSPC');
+    assert.equal(
+      unwritableFile('/srv/oktell/var/serve.json', enospc, false),
+      'cannot write /srv/oktell/var/serve.json: no space left on its disk (ENOSPC); the server runs without it, but commands that find this server through it (demo, webhook send, tasks run) need its address given; free space there, and it is written at the next start',
+    );
   });
 
   it('a second Ctrl-C while the server waits for a running job stops it at once: said, exit 130', { timeout: 120_000 }, async () => {
