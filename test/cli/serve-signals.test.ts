@@ -8,6 +8,8 @@ import { describe, it } from 'node:test';
 import { runCliAsync, startCli } from './cli.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { unwritableFile } from '../../cli/commands/serve.js';
+import Database from 'better-sqlite3';
+import { startSmtpServer } from '../mail/smtp-server.helper.js';
 
 describe('serve and signals', () => {
   it('SIGHUP is a graceful stop: exit 0, serve.json removed, no write-ahead log left', { timeout: 90_000 }, async () => {
@@ -67,6 +69,36 @@ describe('serve and signals', () => {
       unwritableFile('/srv/oktell/var/serve.json', enospc, false),
       'cannot write /srv/oktell/var/serve.json: no space left on its disk (ENOSPC); the server runs without it, but commands that find this server through it (demo, webhook send, tasks run) need its address given; free space there, and it is written at the next start',
     );
+  });
+
+  it('SIGTERM while the store refuses the end of a job whose letter went out: the stop waits its grace period, names the job, exits 143 (trial s33, finding 1)', { timeout: 120_000 }, async () => {
+    const tmp = tempDir();
+    const dataDir = join(tmp.dir, 'var');
+    let blocker: Database.Database | undefined;
+    // The store is locked by this process (another connection) the moment the SMTP server has the letter.
+    const smtp = await startSmtpServer({ afterData: (n) => (n === 1 && blocker!.exec('BEGIN EXCLUSIVE'), 'answer') });
+    const serve = startCli(['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0', '--data-dir', dataDir], { env: { OKTELL_USERS: 'ops:pw', SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, NO_COLOR: '1', OKTELL_LOG_FORMAT: 'json' } });
+    try {
+      for (let i = 0; i < 600 && serve.child.exitCode === null && !/runs, their status/.test(serve.stderr()); i++) await new Promise((r) => setTimeout(r, 100));
+      const url = /listening on \S*?(http:\/\/\S+)/.exec(serve.stderr())?.[1];
+      assert.ok(url, serve.stderr());
+      blocker = new Database(join(dataDir, 'oktell.sqlite'));
+      const sent = await runCliAsync(['webhook', 'send', '/Bpium/NewTask', repoPath('test', 'fixtures', 'record-created.json'), '--url', url, '-d', dataDir, '--user', 'ops:pw']);
+      assert.equal(sent.code, 0, sent.stdout + sent.stderr);
+      for (let i = 0; i < 600 && !/cannot record the end of a job yet/.test(serve.stdout()); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(smtp.letters.length, 1);
+      serve.child.kill('SIGTERM');
+      const { code, signal } = await serve.exited;
+      assert.deepEqual({ code, signal }, { code: 143, signal: null }, serve.stderr());
+      assert.match(serve.stderr(), /SIGTERM: stopped, not cleanly: 1 job\(s\) made effects \(1 letter\(s\)\) the store did not record/);
+      const stopped = serve.stdout().split('\n').filter((l) => /"msg":"stopped/.test(l)).map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(stopped.map((l) => [l.level, l.unfinished, l.unrecorded, l.letters]), [[50, 1, 1, 1]]);
+    } finally {
+      if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
+      blocker?.close();
+      await smtp.close();
+    }
+    tmp.cleanup();
   });
 
   it('a second Ctrl-C while the server waits for a running job stops it at once: said, exit 130', { timeout: 120_000 }, async () => {
