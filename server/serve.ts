@@ -547,6 +547,8 @@ function running(p: Parts): RunningServer {
     warnings: p.warnings,
     close(graceMs = 10_000) {
       closed ??= (async () => {
+        // The grace period runs from the stop's start: stopping the service tasks (a write of their marks) is in it.
+        const graceEnds = performance.now() + graceMs;
         p.stopAccepting();
         p.stopRetention();
         await p.tasks.stop();
@@ -559,7 +561,8 @@ function running(p: Parts): RunningServer {
         // run get its answer (a run takes turns with other work, so one may be half done when the stop comes).
         // A job whose attempt has ended but whose end the store refuses (full, busy, down) counts as unfinished: the
         // stop keeps trying to record it within the same grace period.
-        const [{ unfinished, unrecorded: ends }, cut] = await Promise.all([workers.stop(graceMs), p.syncRuns.drain(graceMs)]);
+        const left = Math.max(0, graceEnds - performance.now());
+        const [{ unfinished, unrecorded: ends }, cut] = await Promise.all([workers.stop(left), p.syncRuns.drain(left)]);
         const serverClosed = new Promise<void>((r) => server.close(() => r()));
         const postgres = config.store.kind === 'postgres';
         const still = unfinished - ends.length;
@@ -583,9 +586,9 @@ function running(p: Parts): RunningServer {
         const queued = await queuedJobs(store);
         await store.close();
         p.dataLock.release();
-        const left = queued ? `: ${queued} job(s) ${postgres ? 'queued in the shared store' : 'left queued for the next start'}` : '';
-        if (ends.length) logger.error({ unfinished, unrecorded: ends.length, effects, letters, ...(queued !== undefined ? { queued } : {}) }, `stopped, not cleanly${left}; ${repeated}`);
-        else logger.info({ unfinished, ...(queued !== undefined ? { queued } : {}) }, `stopped${left}`);
+        const queuedText = queued ? `: ${queued} job(s) ${postgres ? 'queued in the shared store' : 'left queued for the next start'}` : '';
+        if (ends.length) logger.error({ unfinished, unrecorded: ends.length, effects, letters, ...(queued !== undefined ? { queued } : {}) }, `stopped, not cleanly${queuedText}; ${repeated}`);
+        else logger.info({ unfinished, ...(queued !== undefined ? { queued } : {}) }, `stopped${queuedText}`);
         return { unfinished, unrecorded: ends.length, effects, letters };
       })();
       return closed;
