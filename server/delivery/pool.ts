@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
-import { RUN_ERROR_CODES, runScenario, type LoggerPort, type RunResult, type Value } from '../../engine/index.js';
+import { RUN_ERROR_CODES, runScenario, VERSIONS_KEY, type LoggerPort, type RunResult, type Value } from '../../engine/index.js';
 import type { SharedPorts } from '../../adapters/ports.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import { enqueueingStarter, jobVariables } from '../starters.js';
@@ -353,7 +353,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         if (stuck || (stopping && n > 0)) opts.logger?.warn({ jobId: job.id, runId: result.runId, outcome }, `the end of the job is recorded after all${stopping ? ' during the stop' : ''}: what its attempt did is not repeated`);
         break;
       } catch (e) {
-        unrecorded.set(job.id, { jobId: job.id, effects: effects.length, letters: lettersAmong(result, effects) });
+        unrecorded.set(job.id, { jobId: job.id, effects: effectsAmong(effects), letters: lettersAmong(result, effects) });
         const gone = graceOver || (e as { reason?: unknown }).reason === 'closed';
         // Only a store that cannot write for now (full, busy, down) is waited for; any other error (a record it
         // refuses) would be refused again every time, holding the worker for ever.
@@ -478,6 +478,14 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       return active.size;
     },
   };
+}
+
+/**
+ * The effects whose journal entries are among `entries`: a step's outcome and its pending mark (`…/mark`) are one
+ * effect, and the record of the scenario versions (VERSIONS_KEY) is none.
+ */
+function effectsAmong(entries: readonly JournalEntry[]): number {
+  return new Set(entries.filter((e) => e.stepKey !== VERSIONS_KEY).map((e) => e.stepKey.replace(/\/mark$/, ''))).size;
 }
 
 /** Letters the run sent whose journal entries are among `effects` (not in the store). */
