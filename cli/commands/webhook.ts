@@ -9,7 +9,7 @@ import { maskAddressLogin } from '../../adapters/web/redact.js';
 import { hookUser, userPair, type OktellUser } from '../../server/auth.js';
 import { ConfigError, hookSecret, loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { emulatorWebhookSecret } from '../../server/credentials.js';
-import { dataDirArg, UsageError } from '../config.js';
+import { dataDirArg, shellWord, UsageError } from '../config.js';
 import { readServerFile, serverFilePath, type ServerFile } from '../server-file.js';
 
 export interface SendFlags {
@@ -150,7 +150,7 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     // A serve.json whose process is gone (the server was killed): say so, rather than only the address guessed.
     const stale = running || flags.url ? undefined : readServerFile(config.dataDir, () => true);
     const recorded = stale ? `; the server recorded in ${serverFilePath(config.dataDir)} (pid ${stale.pid}, ${stale.url}) is not running any more` : '';
-    throw new WebhookSendError(`nothing answers at ${url.origin} (${cause})${recorded}: start the server with \`npm start\`, or give its address with --url`);
+    throw new WebhookSendError(`nothing answers at ${url.origin} (${cause})${recorded}: start the server with \`${serveCommandFor(flags, config.dataDir)}\`, or give its address with --url`);
   }
   const duplicate = res.headers.get('x-oktell-duplicate-of');
   return {
@@ -165,6 +165,15 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     credentialsRefused: res.status === 401 && res.headers.has('www-authenticate'),
     ...(changes ? { fresh: changes } : {}),
   };
+}
+
+/**
+ * The `serve` that starts the server this command looks for: with the configuration file and the data folder it was
+ * given, so that the server started as printed has the users, secrets and folder the next `webhook send` reads, not
+ * those of ./var (which is what `npm start` would serve).
+ */
+function serveCommandFor(flags: SendFlags, dataDir: string): string {
+  return `npx oktell-emu serve${flags.config ? ` --config ${shellWord(flags.config)}` : ''}${dataDirArg(dataDir)}`;
 }
 
 /**

@@ -172,13 +172,25 @@ describe('oktell-emu webhook send', () => {
       writeFileSync(body, '{}');
       const down = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--url', 'http://127.0.0.1:9', '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b' });
       assert.equal(down.code, 1);
-      assert.match(down.stderr, /nothing answers at http:\/\/127\.0\.0\.1:9 .*npm start.*--url/);
+      // Trial s33-docs1 #3: the advice starts the server on the data folder given, not `npm start` on ./var.
+      assert.match(down.stderr, /nothing answers at http:\/\/127\.0\.0\.1:9 \([^)]+\): start the server with `npx oktell-emu serve --data-dir (\S+)`, or give its address with --url\n$/);
+      assert.equal(/--data-dir (\S+)`/.exec(down.stderr)![1], tmp.dir);
+      // With a configuration file, the advice names it too (its users and secrets are the ones this command read).
+      const cfg = join(tmp.dir, 'cfg.yaml');
+      writeFileSync(cfg, `port: 9\ndataDir: ${join(tmp.dir, 'cfg-var')}\n`);
+      const configured = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--config', cfg], { OKTELL_USERS: 'a:b' });
+      assert.equal(configured.code, 1);
+      assert.ok(configured.stderr.includes(`start the server with \`npx oktell-emu serve --config ${cfg} --data-dir ${join(tmp.dir, 'cfg-var')}\``), configured.stderr);
+      // The default folder, ./var of the working folder: the plain command.
+      const plain = runCliWith(['webhook', 'send', '/Bpium/NewTask', body], { cwd: tmp.dir, env: { OKTELL_USERS: 'a:b', OKTELL_PORT: '9' } });
+      assert.equal(plain.code, 1);
+      assert.ok(plain.stderr.includes('start the server with `npx oktell-emu serve`, or give'), plain.stderr);
       // A serve.json left by a killed server: its address is said, not only the default one tried.
       const gone = spawnSync(process.execPath, ['-e', '0']).pid;
       writeFileSync(join(tmp.dir, 'serve.json'), JSON.stringify({ pid: gone, url: 'http://127.0.0.1:47999', signedPaths: [], startedAt: new Date().toISOString() }));
       const stale = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b', OKTELL_PORT: '9' });
       assert.equal(stale.code, 1);
-      assert.match(stale.stderr, new RegExp(`nothing answers at http://127\\.0\\.0\\.1:9 .*; the server recorded in \\S+serve\\.json \\(pid ${gone}, http://127\\.0\\.0\\.1:47999\\) is not running any more: start the server`));
+      assert.match(stale.stderr, new RegExp(`nothing answers at http://127\\.0\\.0\\.1:9 .*; the server recorded in \\S+serve\\.json \\(pid ${gone}, http://127\\.0\\.0\\.1:47999\\) is not running any more: start the server with \`npx oktell-emu serve --data-dir `));
       // Review s30 L3: a password in --url is never printed, neither when nothing answers nor when the address is bad.
       const withLogin = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--url', 'http://admin:ZEBRA-WS2@127.0.0.1:9', '--json', '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b' });
       assert.equal(withLogin.code, 1);
@@ -236,6 +248,17 @@ describe('oktell-emu webhook send', () => {
       const json = JSON.parse(send('--fresh', '--json').stdout) as { status: number; duplicateOf: number | null; fresh: Array<{ field: string; from: unknown; to: unknown }> };
       assert.deepEqual([json.status, json.duplicateOf, json.fresh.map((c) => [c.field, c.from])], [200, null, [['hook.sequenceId', 42], ['timestamp', '1732780800']]]);
       assert.notEqual(json.fresh[0]!.to, Number(seq));
+      // Trial s33-docs1 #6: the keys --help and docs/cli.md list are the keys printed, no more and no fewer.
+      const topKeys = (list: string) => list.replace(/\{[^{}]*\}/g, '').replace(/\[[^\]]*\]/g, '').split(',').map((k) => k.replace(/["\s:]|with--fresh|and/g, '')).filter(Boolean).sort();
+      const printed = Object.keys(json).sort();
+      const help = runCli(['webhook', 'send', '--help']).stdout.replace(/\s+/g, ' ');
+      const inHelp = /--json print one JSON object \{ (.*?) \}, and (\w+): \[ \{ field, from, to \} \] with --fresh/.exec(help);
+      assert.ok(inHelp, help);
+      assert.deepEqual(topKeys(`${inHelp[1]}, ${inHelp[2]}`), printed);
+      const doc = readFileSync(repoPath('docs', 'cli.md'), 'utf8');
+      const inDoc = /webhook send \/Bpium\/NewTask body\.json --json +# \{(.*)\}, and "(\w+)" with --fresh$/m.exec(doc);
+      assert.ok(inDoc, 'docs/cli.md lists the --json keys of webhook send');
+      assert.deepEqual(topKeys(`${inDoc[1]}, ${inDoc[2]}`), printed);
       // The file itself is left as it was.
       assert.equal(readFileSync(fixture, 'utf8'), original);
 
