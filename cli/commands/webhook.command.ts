@@ -17,7 +17,7 @@ export function webhookCommand(): Command {
       .option('-u, --user <login:password>', "the server's credentials (default: the first of $OKTELL_USERS, of users: in the configuration, else the user the server generated in its data folder)")
       .option('--no-sign', 'send without X-Hook-Signature (to see the server refuse it)')
       .option('--fresh', 'give the body a new hook.sequenceId and the current timestamp before signing, so the server takes it as a new delivery rather than a resend of one it has seen')
-      .option('--json', 'print one JSON object { url, status, runId, duplicateOf, signedFor, body, user, credentialsRefused, fresh }')
+      .option('--json', 'print one JSON object { url, status, runId, duplicateOf, signedFor, body, dataDir, user: { login, from }, credentialsRefused }, and fresh: [ { field, from, to } ] with --fresh')
       .action(async (path: string, file: string, flags: SendFlags) => (await import('./webhook.js')).webhookSendAction(path, file, flags))
       .exitOverride(),
   );
