@@ -1,11 +1,11 @@
 // `oktell-emu tasks` and `tasks run`: the command line (arguments, options, help). What the command does is in ./tasks.js, imported
 // when the command runs, so that other commands, --help and --version do not pay for loading it.
 import { Command } from 'commander';
-import { STORE_DATA_DIR_HELP } from '../help-texts.js';
+import { SCENARIOS_FOLDER_HELP, STORE_DATA_DIR_HELP } from '../help-texts.js';
 import type { TaskFlags } from './tasks.js';
 
 export function tasksCommand(): Command {
-  const common = (c: Command) => c.option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)').option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP).option('-s, --scenarios <dir>', 'scenarios folder the tasks name scenarios of, as serve\'s (default $OKTELL_SCENARIOS or ./scenarios)');
+  const common = (c: Command) => c.option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)').option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP).option('-s, --scenarios <dir>', SCENARIOS_FOLDER_HELP);
   const cmd = common(new Command('tasks').description('list the service tasks: schedule, last run, next three due times'))
     .option('--json', 'print JSON')
     .action(async (o: TaskFlags) => (await import('./tasks.js')).tasksAction(o));

@@ -49,6 +49,15 @@ describe('oktell-emu --help: options named alike across commands', () => {
     assert.ok([...options.values()].filter((list) => list.some((o) => o.includes('--data-dir'))).length >= 12, 'the commands that take a data folder');
   });
 
+  it('--scenarios gives the default every command reads: $OKTELL_SCENARIOS, scenarios: of the configuration file, ./scenarios', () => {
+    // Trial s33-docs1 #5: tasks said "$OKTELL_SCENARIOS or ./scenarios", though it reads scenarios: as serve does.
+    const taking = [...options].filter(([, list]) => list.some((o) => o.includes('--scenarios')));
+    assert.ok(taking.some(([c]) => c === 'tasks') && taking.some(([c]) => c === 'tasks run'));
+    for (const [command, list] of taking) {
+      assert.match(list.find((o) => o.includes('--scenarios'))!, /\(default \$OKTELL_SCENARIOS, scenarios: of the configuration file, or \.\/scenarios/, command);
+    }
+  });
+
   it('--data-dir gives the default each command really reads: dataDir: of the configuration file wherever --config is taken, and bpium-emulator says it reads no configuration file', () => {
     for (const [command, list] of options) {
       const dataDir = list.find((o) => o.includes('--data-dir'));
