@@ -90,15 +90,21 @@ export function parseErrorLine(e: CommanderError, command: Command | undefined):
 }
 
 /**
- * `oktell-emu help run` is read as `oktell-emu run --help`; a name that is not a command (`help runz`) is read as that
- * name alone, so it gets the one-line error with the nearest commands that `oktell-emu runz` gets, instead of the whole
- * help and exit 0.
+ * `oktell-emu help run` is read as `oktell-emu run --help`, and `tasks help run` (`outbox help show`, `webhook help send`)
+ * as `tasks run --help`, whether or not the group has an action of its own (commander gives a help command only to a
+ * group without one). A name that is not a command (`help runz`, `tasks help frob`) is read as that name alone, so it
+ * gets the one-line error with the nearest commands that `oktell-emu runz` gets, instead of the whole help and exit 0.
  */
 function helpAsOption(program: Command, argv: string[]): string[] {
-  const [node = '', script = '', first, name, ...rest] = argv;
-  if (first !== 'help' || name === undefined) return argv;
-  const known = program.commands.some((c) => c.name() === name || c.aliases().includes(name));
-  return known ? [node, script, name, ...rest, '--help'] : [node, script, name];
+  const [node = '', script = '', ...words] = argv;
+  const named = (parent: Command, name: string | undefined) => parent.commands.find((c) => c.name() === name || c.aliases().includes(name ?? ''));
+  const group = named(program, words[0]);
+  const at = words[0] === 'help' ? 0 : words[1] === 'help' && group?.commands.length ? 1 : -1;
+  const name = words[at + 1];
+  if (at < 0 || name === undefined) return argv;
+  const before = words.slice(0, at);
+  const rest = words.slice(at + 2);
+  return named(at === 0 ? program : group!, name) ? [node, script, ...before, name, ...rest, '--help'] : [node, script, ...before, name];
 }
 
 export async function main(argv: string[]): Promise<void> {

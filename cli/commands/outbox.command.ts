@@ -17,7 +17,9 @@ export function outboxCommand(io: OutboxCommandIo = {}): Command {
     .option('--config <file>', CONFIG_FILE_HELP)
     .option('-n, --limit <n>', 'show only the newest n letters', positiveInt)
     .action(async (opts: { json?: boolean; dataDir?: string; config?: string; limit?: number }) => (await import('./outbox.js')).outboxAction(io, opts))
-    .addCommand(outboxShowCommand(io));
+    .addCommand(outboxShowCommand(io))
+    // A group with an action of its own gets no `help` command from commander: listed as webhook's is.
+    .helpCommand(true);
 }
 
 /** `outbox show <letter> [--json] [--data-dir D]`. */

@@ -7,6 +7,8 @@ import type { TaskFlags } from './tasks.js';
 export function tasksCommand(): Command {
   const common = (c: Command) => c.option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)').option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP).option('-s, --scenarios <dir>', SCENARIOS_FOLDER_HELP);
   const cmd = common(new Command('tasks').description('list the service tasks: schedule, last run, next three due times'))
+    // A group with an action of its own gets no `help` command from commander: listed as webhook's is.
+    .helpCommand(true)
     .option('--json', 'print JSON')
     .action(async (o: TaskFlags) => (await import('./tasks.js')).tasksAction(o));
   cmd.addCommand(

@@ -120,6 +120,23 @@ describe('oktell-emu: errors the user can fix', () => {
     assert.equal(unknown.code, 2);
     assert.equal(unknown.stdout, '');
     assert.equal(unknown.stderr, 'oktell-emu: unknown command "runz" (did you mean run or runs?); see oktell-emu --help\n');
+    // Trial s33-docs1 #11: help after a group works for every group, those with an action of their own (tasks, outbox)
+    // as webhook; help alone after one is its help; a name it does not have is the group's one-line error.
+    for (const [group, sub] of [['tasks', 'run'], ['outbox', 'show'], ['webhook', 'send']] as const) {
+      const r = runCli([group, 'help', sub]);
+      assert.equal(r.code, 0, `${group} help ${sub}: ${r.stderr}`);
+      assert.equal(r.stdout, runCli([group, sub, '--help']).stdout, `${group} help ${sub}`);
+      assert.match(r.stdout, new RegExp(`^Usage: oktell-emu ${group} ${sub} `));
+      const alone = runCli([group, 'help']);
+      assert.equal(alone.code, 0, `${group} help: ${alone.stderr}`);
+      assert.equal(alone.stdout, runCli([group, '--help']).stdout);
+      assert.match(alone.stdout, /\n {2}help \[command\] +display help for command\n/, `${group} --help lists its help command`);
+      const wrong = runCli([group, 'help', 'frob']);
+      assert.equal(wrong.code, 2);
+      assert.equal(wrong.stdout, '');
+      assert.match(wrong.stderr, new RegExp(`^oktell-emu: unknown command "frob"(.*); see oktell-emu ${group} --help\n$`));
+    }
+    assert.equal(runCli(['tasks', 'help', 'run', '--json']).code, 0);
   });
 
   it('colours: FORCE_COLOR=0 turns them off; --no-color and --color are taken by any command', () => {
