@@ -163,21 +163,22 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
   const http = opts.httpFixtures !== undefined ? readFixtures('--http-fixtures', opts.httpFixtures, checkHttpFixtureFile) : undefined;
   // The data folder (for the outbox), databases and web-request allow-list as the server would have them.
   const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config });
-  // A scenario that is not there (a typo) is refused once the library is loaded, and must leave nothing behind: no
-  // data folder, no database made by the migrations.
-  const present = ['.yaml', '.yml'].some((ext) => existsSync(join(dir, `${name}${ext}`)));
+  // The scenario is loaded and checked first: one that is not there (a typo) or cannot run is refused before anything
+  // is made, and leaves nothing behind: no data folder, no database made by the migrations, no scratch copy.
+  const { library, templates } = await loadLibrary(dir, undefined, time.tz, databaseDialects(settings.databases));
+  await refuseInvalid(library, name, settings.databases, time.tz);
   // A live run writes its record, letters and databases there: the folder is made now, 0700, before any of them.
   // Refused before it sends anything when the folder's server keeps its runs in PostgreSQL: the record would go nowhere.
-  if (present && !opts.dryRun && settings.store.kind === 'sqlite') refuseSqliteBesidePostgres(settings.dataDir);
-  if (present && !opts.dryRun && settings.store.kind === 'sqlite') makeDataFolder(settings.dataDir);
+  if (!opts.dryRun && settings.store.kind === 'sqlite') refuseSqliteBesidePostgres(settings.dataDir);
+  if (!opts.dryRun && settings.store.kind === 'sqlite') makeDataFolder(settings.dataDir);
   // A dry run keeps nothing: a database with migrations still to apply (or not created yet) is used through a
   // migrated scratch copy, removed when the run ends.
-  const scratch = present && opts.dryRun ? mkdtempSync(join(tmpdir(), 'oktell-dry-run-db-')) : undefined;
+  const scratch = opts.dryRun ? mkdtempSync(join(tmpdir(), 'oktell-dry-run-db-')) : undefined;
   let databases = settings.databases;
   try {
     // The tables the scenarios expect (scenarios/db/<connection>/*.sql), as the server applies them at start.
     if (scratch) databases = scratchMigrated(resolve(dir, 'db'), settings.databases, scratch);
-    else if (present) applyMigrations(resolve(dir, 'db'), databases);
+    else applyMigrations(resolve(dir, 'db'), databases);
   } catch (e) {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
     // A database another program holds locked is not a mistake of the call or the scenario: exit 1, try again later.
@@ -185,7 +186,7 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
     throw new UsageError((e as Error).message);
   }
   try {
-    return await runWithDatabases(name, params, opts, dir, settings, databases, time, { bpium, http });
+    return await runWithDatabases(name, params, opts, { library, templates }, settings, databases, time, { bpium, http });
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
@@ -195,15 +196,13 @@ async function runWithDatabases(
   name: string,
   params: Record<string, Value>,
   opts: RunOpts,
-  dir: string,
+  { library, templates }: Awaited<ReturnType<typeof loadLibrary>>,
   settings: ServerSettings,
   databases: DatabaseSettings,
   time: { tz: string; clock?: ClockPort },
   fixtures: { bpium?: BpiumFixtureFile; http?: HttpFixture[] },
 ): Promise<RunResult> {
   const tz = time.tz;
-  const { library, templates } = await loadLibrary(dir, undefined, tz, databaseDialects(databases));
-  await refuseInvalid(library, name, databases, tz);
   let maxEffects: number | undefined;
   try {
     maxEffects = maxEffectsFromEnv(process.env);

@@ -3,7 +3,7 @@
 // DbQuery database `main.sqlite` and the SQLite side files (-wal, -shm, -journal) included. A live `run` and `tasks
 // run` make a missing data folder alike, and say so.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoPath, tempDir } from '../helpers.js';
@@ -63,6 +63,15 @@ describe('the data folder and its files are private, whichever command makes the
       const typo = runCli(['run', 'RecordNotificaton', '-d', join(tmp.dir, 'typo'), '-p', '1=1'], { unset: ['OKTELL_STORE'] });
       assert.equal(typo.code, 2, typo.stderr);
       assert.equal(existsSync(join(tmp.dir, 'typo')), false);
+      // Trial s33-docs1 #11: so is a scenario that is there but cannot run, with no note of a folder made.
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(scenarios);
+      writeFileSync(join(scenarios, 'Bad.yaml'), 'blocks:\n  start: { kind: Start, exits: { next: stop } }\n  stop: { kind: Stop, result: "[nope]" }\n');
+      const invalid = runCli(['run', 'Bad', '-s', scenarios, '-d', join(tmp.dir, 'invalid')], { unset: ['OKTELL_STORE'] });
+      assert.equal(invalid.code, 2, invalid.stderr);
+      assert.match(invalid.stderr, /^oktell-emu: scenario Bad cannot run: /);
+      assert.doesNotMatch(invalid.stderr, /made the data folder/);
+      assert.equal(existsSync(join(tmp.dir, 'invalid')), false);
     } finally {
       tmp.cleanup();
     }
