@@ -99,7 +99,8 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
     // Invalid scenarios are not unknown: the cases that can reach one are held back below, as `run` refuses them.
     const unknown = unknownScenarios(file, [...library.scenarios.keys(), ...invalid]);
     const trees = invalidTrees(file, library.calls ?? new Map(), invalid, (c) => matches(file, c));
-    issues.push(...[...file.issues, ...unknown, ...trees.issues, ...presets.issues].sort((a, b) => a.line - b.line || a.col - b.col));
+    // By line and column within each file, not across them: a fixture file's line 4 is not before the test file's 9.
+    issues.push(...inFileOrder([...file.issues, ...unknown, ...trees.issues, ...presets.issues], file.file));
     for (const c of file.cases) if (c.blocked || !library.scenarios.has(c.scenario) || trees.cases.has(c) || presets.cases.has(c.index)) blocked.add(c);
     loaded.push(file);
   }

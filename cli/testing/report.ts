@@ -45,9 +45,12 @@ export function caseReport(file: TestFile, index: number, mismatches: Mismatch[]
   };
 }
 
-/** Problems in the order of their files (as first listed), then by line and column. */
-export function inFileOrder(issues: ScenarioIssue[]): ScenarioIssue[] {
-  const files = [...new Set(issues.map((i) => i.file))];
+/**
+ * Problems in the order of their files (as first listed; `first`, when given, before all), then by line and column. A
+ * test file's problems come before those inside the fixture files it names, whose lines are of another file.
+ */
+export function inFileOrder(issues: ScenarioIssue[], first?: string): ScenarioIssue[] {
+  const files = [...new Set([...(first !== undefined ? [first] : []), ...issues.map((i) => i.file)])];
   return [...issues].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line || a.col - b.col);
 }
 

@@ -121,6 +121,31 @@ describe('oktell-emu test: every problem of a loaded test file in one round, eac
     assert.equal(r.stdout.trim().split('\n').at(-1), '1 passed, 0 failed; 4 problem(s) listed above (the cases they concern did not run)');
   });
 
+  it('the test file\'s problems come in the order of its lines, then those inside a fixture file it names (trial s33-docs1 #9)', () => {
+    writeFileSync(join(scenarios, 'tests', 'users.yaml'), 'catalogs:\n  "3":\n    record: {}\n');
+    const r = test(
+      'order.test.yaml',
+      `cases:
+  - name: bad variable
+    scenario: Cfg
+    variables: { limt: 1 }
+    expect: { status: completed }
+  - name: missing file
+    scenario: Router
+    params: { 1: "@nofile.json" }
+    expect: { status: completed }
+  - name: bad fixture file
+    scenario: Router
+    bpium: users.yaml
+    expect: { status: completed }
+`,
+    );
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    const lines = r.stderr.split('\n').filter((l) => / E_/.test(l)).map((l) => l.replace(/^\S*?([\w.-]+):(\d+:\d+) (E_\w+) .*$/, '$1:$2 $3'));
+    assert.deepEqual(lines, ['order.test.yaml:4:24 E_INVALID_PROPERTY', 'order.test.yaml:8:18 E_READ_FAILED', 'users.yaml:3:5 E_UNKNOWN_KEY']);
+    assert.match(r.stderr, /the Bpium fixture of \S*order\.test\.yaml:12:12/);
+  });
+
   it('a bad file-wide clock or fixture stops the cases using it; a case with its own still runs', () => {
     const r = test(
       'file-wide.test.yaml',
