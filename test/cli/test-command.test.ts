@@ -78,6 +78,21 @@ describe('docs/testing-scenarios.md', () => {
       copy.cleanup();
     }
   });
+
+  it('its maxEffects example works as a file of its own, with the shipped body and fixture (trial s33-docs1 #10)', () => {
+    const doc = readFileSync(repoPath('docs', 'testing-scenarios.md'), 'utf8');
+    const example = /save it as `scenarios\/tests\/cap\.test\.yaml`[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(example && /maxEffects: \d/.test(example), 'the docs hold the maxEffects example');
+    const copy = scenariosCopy();
+    try {
+      writeFileSync(join(copy.scenarios, 'tests', 'cap.test.yaml'), example);
+      const r = cli(['test', 'scenarios/tests/cap.test.yaml'], copy.dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^1 passed, 0 failed$/m);
+    } finally {
+      copy.cleanup();
+    }
+  });
 });
 
 describe('oktell-emu test: invalid test files', () => {
