@@ -154,6 +154,14 @@ blocks:
         const plain = run(['Noop']);
         assert.equal(plain.code, 1, plain.stderr);
         assert.match(plain.stderr, /db\/main: cannot check the migrations of .*main\.sqlite: database is locked \(another program holds a lock on it; waited 5 s\)/);
+        // Trial s33-docs1 #4: a dry run only reads the file, and says so; docs/cli.md quotes both forms.
+        const dry = run(['Noop', '--dry-run', '--json']);
+        assert.equal(dry.code, 1, dry.stderr + dry.stdout);
+        assert.equal(JSON.parse(dry.stdout).error.code, 'E_DB_LOCKED');
+        assert.match(JSON.parse(dry.stdout).error.message, /^db\/main: cannot read .*main\.sqlite for the dry run: database is locked \(another program holds a lock on it; waited 5 s\)$/);
+        const cliDoc = readFileSync(repoPath('docs', 'cli.md'), 'utf8').replace(/\s+/g, ' ');
+        assert.ok(cliDoc.includes('`db/main: cannot check the migrations of …/main.sqlite: database is locked (another program holds a lock on it; waited 5 s)`'), 'docs/cli.md quotes the live run\'s message');
+        assert.ok(cliDoc.includes('`db/main: cannot read …/main.sqlite for the dry run: database is locked (…)`'), 'docs/cli.md quotes the dry run\'s message');
       } finally {
         holder.exec('ROLLBACK');
         holder.close();
