@@ -28,6 +28,21 @@ describe('docs/scenario-format.md', () => {
       tmp.cleanup();
     }
   });
+  it('the multi-line expression example fails at "Готово", as its note says (trial s33-docs1 #2)', async () => {
+    const block = /own line and column:\n\n {2}```yaml\n([\s\S]*?) {2}```/.exec(doc)?.[1];
+    assert.ok(block, 'the page shows the multi-line example');
+    const lines = block.split('\n').map((l) => l.slice(2));
+    const tmp = tempDir();
+    try {
+      const head = 'variables: { note: string, status: string }\nblocks:\n  v:\n    kind: Variable\n    set:\n';
+      writeFileSync(join(tmp.dir, 'M.yaml'), `${head}${lines.map((l) => (l ? `      ${l}` : l)).join('\n')}\n    exits: { next: end }\n  end: { kind: Stop }\n`);
+      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
+      const at = lines.findIndex((l) => l.includes('] Готово')) + 6;
+      assert.deepEqual(lib.issues.map((i) => [i.code, i.line, i.col]), [['E_INVALID_EXPRESSION', at, 6 + lines[at - 6]!.indexOf('Готово') + 1]]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
   it('documents every block kind and every load-time error code', async () => {
     for (const kind of defaultRegistry.keys()) assert.match(doc, new RegExp(`### ${kind} `), kind);
     const { SCENARIO_ERROR_CODES } = await import('../../engine/index.js');
