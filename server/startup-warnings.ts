@@ -28,9 +28,10 @@ export function hookScenarioWarning(scenario: string, library: ScenarioLibrary):
 /**
  * Literal statuses the hook scenario's ReturnValue blocks (or Variable blocks, by the return value's Oktell name) give the status return value (2 by default) that no answer
  * may have: outside 200–599 (1xx are interim answers: 101 would tell a proxy the connection was upgraded). Each
- * such answer is replaced by a 500 at run time; this says so at load, with the place in the file.
+ * such answer is replaced by a 500 at run time; this says so at load, with the place in the file. `fileName` names
+ * the file as hookWriteWarnings does: by default from the scenarios folder, as the server's log names them.
  */
-export function hookStatusWarnings(scenario: string, library: ScenarioLibrary, statusSlot: number): string[] {
+export function hookStatusWarnings(scenario: string, library: ScenarioLibrary, statusSlot: number, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   const s = library.scenarios.get(scenario);
   if (!s) return [];
   const out: string[] = [];
@@ -51,7 +52,7 @@ export function hookStatusWarnings(scenario: string, library: ScenarioLibrary, s
       if (slot !== statusSlot || !literal) return;
       const n = Number(literal[1] ?? literal[2]);
       if (n >= 200 && n <= 599) return;
-      const at = e.at ? `${e.at.file}:${e.at.line}:${e.at.col}` : `${s.file}:${block.loc.line}:${block.loc.col}`;
+      const at = e.at ? `${fileName(e.at.file)}:${e.at.line}:${e.at.col}` : `${fileName(s.file)}:${block.loc.line}:${block.loc.col}`;
       out.push(`${at}: block ${block.id} of the hook scenario ${scenario} sets return value ${statusSlot} (the answer's status) to ${n}; an answer's status must be 200–599, so every such answer is replaced by 500`);
     });
   }

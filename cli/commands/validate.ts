@@ -82,7 +82,7 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     }
     issues.push(...found.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
     // Files named as in the problems above (from the working folder), not from the scenarios folder as the server's log does.
-    warnings.push(...hookStatusWarnings(hook.scenario, library, hook.statusSlot), ...hookWriteWarnings(hook.scenario, library, (file) => file), ...variableWarnings(library, (file) => file));
+    warnings.push(...hookStatusWarnings(hook.scenario, library, hook.statusSlot, (file) => file), ...hookWriteWarnings(hook.scenario, library, (file) => file), ...variableWarnings(library, (file) => file));
     // As `serve` says it: a scenario's SQLite database would be each instance's own under the configured PostgreSQL store.
     if (configured) warnings.push(...sharedStoreDatabaseWarnings(configured.store, configured.databases, library));
     count += files?.length ?? (await listScenarioFiles(dir)).length;
