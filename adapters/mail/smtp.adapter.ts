@@ -176,15 +176,29 @@ export function classifySmtpError(err: unknown, where: string, unknownOutcome: U
       kind: 'permanent',
       code: 'ETLS',
       setting: true,
-      reason: tls
-        ? `TLS with the SMTP server ${where} failed (${original || code}: ${message}); a setting: check the server's certificate (expired, not issued for SMTP_URL's host, or by an issuer this host does not trust), or add ?rejectUnauthorized=false for a self-signed one`
-        : `${message} (SMTP server ${where}); a setting of SMTP_URL or of the server`,
+      reason: original
+        ? `TLS with the SMTP server ${where} failed (${original}: ${message}); a setting: ${tlsAdvice(original)}`
+        : `${tls ? `TLS with the SMTP server ${where} failed (${code}: ${message})` : `${message} (SMTP server ${where})`}; a setting of SMTP_URL or of the server`,
     };
   }
   if (code && NETWORK_CODES.has(code)) {
     return { kind: 'transient', code, reason: `cannot talk to the SMTP server ${where} (${code}${original ? ' ' + original : ''}: ${message})` };
   }
   return { kind: 'permanent', ...(code ? { code } : {}), reason: `the letter was not accepted: ${message}` };
+}
+
+/**
+ * What to do about a TLS failure, from the TLS layer's code: a certificate refused can be fixed with a trusted
+ * certificate or, for a self-signed one, ?rejectUnauthorized=false; another handshake failure is usually smtps://
+ * to a port that speaks plain SMTP first, or the reverse. Our own refusals carry no such code (no STARTTLS offered
+ * with requireTLS, a password that would go in clear): their message already says what to do, and no certificate is
+ * involved.
+ */
+function tlsAdvice(tlsCode: string): string {
+  if (/^(CERT_|DEPTH_ZERO_|SELF_SIGNED_|UNABLE_TO_|HOSTNAME_MISMATCH|ERR_TLS_CERT_)/.test(tlsCode)) {
+    return "check the server's certificate (expired, not issued for SMTP_URL's host, or by an issuer this host does not trust), or add ?rejectUnauthorized=false for a self-signed one";
+  }
+  return 'most often smtps:// (TLS from the first byte, usually port 465) names a port that speaks plain SMTP first (587, 25): use smtp:// there, which upgrades with STARTTLS';
 }
 
 /**
