@@ -369,7 +369,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
     databases,
     serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone, scenarioNamesOnDisk(scenariosDir)),
-    webRequest: webRequestSettings(fc.webRequest, env),
+    webRequest: webRequestSettings(fc.webRequest, env, file),
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
     configPath: filePath,
   };
@@ -430,8 +430,11 @@ function scenarioNamesOnDisk(dir: string): ReadonlySet<string> | undefined {
   }
 }
 
-/** The WebRequest settings of the file with WEB_REQUEST_ALLOW_HOSTS / WEB_REQUEST_MAX_RESPONSE_BYTES over them. */
-function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessEnv): WebRequestSettings {
+/**
+ * The WebRequest settings of the file with WEB_REQUEST_ALLOW_HOSTS / WEB_REQUEST_MAX_RESPONSE_BYTES over them; a
+ * value of the file that is wrong is named with the file (`configFile`), as bodyLimit is.
+ */
+function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessEnv, configFile: string): WebRequestSettings {
   let fromEnv: WebRequestSettings;
   try {
     fromEnv = webClientOptionsFromEnv(env);
@@ -441,9 +444,10 @@ function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessE
   const out: WebRequestSettings = {};
   const hosts = fromEnv.allowHosts ?? file?.allowHosts;
   if (hosts && hosts.length > 0) out.allowHosts = hosts;
-  const max = fromEnv.maxResponseBytes ?? (file?.maxResponseBytes !== undefined ? parseSize(file.maxResponseBytes, 'webRequest.maxResponseBytes') : undefined);
+  const setting = fromEnv.maxResponseBytes !== undefined ? 'WEB_REQUEST_MAX_RESPONSE_BYTES' : `${configFile}: webRequest.maxResponseBytes`;
+  const max = fromEnv.maxResponseBytes ?? (file?.maxResponseBytes !== undefined ? parseSize(file.maxResponseBytes, setting) : undefined);
   if (max !== undefined) {
-    if (max < 1) throw new ConfigError('webRequest.maxResponseBytes must be at least 1 byte');
+    if (max < 1) throw new ConfigError(`${setting} must be at least 1 byte`);
     out.maxResponseBytes = max;
   }
   return out;
