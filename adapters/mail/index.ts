@@ -28,7 +28,8 @@ export function outboxDir(dataDir: string): string {
  * - `SMTP_URL` set and not blank → SMTP (`kind: 'smtp'`), see `createSmtpMailer`;
  * - otherwise → `.eml` files in `<dataDir>/outbox` (`kind: 'outbox'`).
  * `MAIL_FROM` is the sender (default `Oktell emulator <oktell@localhost>`). `describe` is safe to log (no password).
- * Throws `MailConfigError` for a malformed SMTP_URL or MAIL_FROM.
+ * Throws `MailConfigError` for a malformed SMTP_URL or MAIL_FROM, or a wrong SMTP_MAX_CONNECTIONS,
+ * SMTP_UNKNOWN_OUTCOME or SMTP_PENDING_MARK_MS (also when SMTP_URL is unset).
  *
  * @example
  * const { mailer, describe } = createMailerFromEnv(process.env, { dataDir: './var' });
@@ -41,10 +42,11 @@ export function createMailerFromEnv(
   const from = env.MAIL_FROM?.trim() || DEFAULT_MAIL_FROM;
   const url = env.SMTP_URL?.trim();
   const logger = opts.logger ? { logger: opts.logger } : {};
+  // Checked with SMTP_URL unset too: a wrong value in an env file should not wait to be found until SMTP is switched on.
+  const max = smtpMaxConnections(env);
+  const unknown = smtpUnknownOutcome(env);
+  const markMs = smtpPendingMarkMs(env);
   if (url) {
-    const max = smtpMaxConnections(env);
-    const unknown = smtpUnknownOutcome(env);
-    const markMs = smtpPendingMarkMs(env);
     const smtp = createSmtpMailer({
       url,
       from,
@@ -101,11 +103,9 @@ function smtpPendingMarkMs(env: NodeJS.ProcessEnv): number | undefined {
  */
 export function checkMailSettings(env: NodeJS.ProcessEnv): void {
   const url = env.SMTP_URL?.trim();
-  if (url) {
-    parseSmtpUrl(url);
-    smtpMaxConnections(env);
-    smtpUnknownOutcome(env);
-    smtpPendingMarkMs(env);
-  }
+  if (url) parseSmtpUrl(url);
+  smtpMaxConnections(env);
+  smtpUnknownOutcome(env);
+  smtpPendingMarkMs(env);
   senderAddress(env.MAIL_FROM?.trim() || DEFAULT_MAIL_FROM);
 }

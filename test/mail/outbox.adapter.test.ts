@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { createOutboxMailer, listOutbox, pruneOutbox } from '../../adapters/mail/outbox.adapter.js';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
-import { createMailerFromEnv } from '../../adapters/mail/index.js';
+import { checkMailSettings, createMailerFromEnv } from '../../adapters/mail/index.js';
 import { MailConfigError } from '../../adapters/mail/smtp-url.js';
 import { EffectError } from '../../engine/errors.js';
 
@@ -240,6 +240,21 @@ describe('createMailerFromEnv', () => {
         v,
       );
     }
+  });
+
+  // configuration.md: a malformed value stops the start. Without SMTP_URL the outbox is used, but a wrong value in an
+  // env file would otherwise go unnoticed until SMTP is switched on, and then stop that start instead.
+  it('refuses a wrong SMTP_MAX_CONNECTIONS, SMTP_UNKNOWN_OUTCOME or SMTP_PENDING_MARK_MS with SMTP_URL unset too', () => {
+    for (const [name, value, said] of [
+      ['SMTP_MAX_CONNECTIONS', '0', 'SMTP_MAX_CONNECTIONS must be a whole number from 1 to 100, got "0"'],
+      ['SMTP_UNKNOWN_OUTCOME', 'maybe', 'SMTP_UNKNOWN_OUTCOME must be dead-letter or retry, got "maybe"'],
+      ['SMTP_PENDING_MARK_MS', '0', 'SMTP_PENDING_MARK_MS must be a whole number of milliseconds from 1 to 600000, got "0"'],
+    ] as const) {
+      const refused = (e: unknown) => e instanceof MailConfigError && e.message === said;
+      assert.throws(() => createMailerFromEnv({ [name]: value }, { dataDir: '/tmp/oktell-data' }), refused, name);
+      assert.throws(() => checkMailSettings({ [name]: value }), refused, `${name} (the start's check)`);
+    }
+    assert.equal(createMailerFromEnv({ SMTP_MAX_CONNECTIONS: '3', SMTP_UNKNOWN_OUTCOME: 'retry', SMTP_PENDING_MARK_MS: '500' }, { dataDir: '/tmp/oktell-data' }).kind, 'outbox');
   });
 
   it('rejects a malformed SMTP_URL or MAIL_FROM at start-up without echoing secrets', () => {
