@@ -40,12 +40,13 @@ export function pageSql(dialect: SqlDialect, q: PageQuery): { sql: string; args:
   return { sql, args };
 }
 
-/** The filters of a job list. */
-export function jobFilters(q: ListJobsQuery): PageFilter[] {
+/** The filters of a job list; a task is the `task` member of the job's trigger (JSON text in both stores). */
+export function jobFilters(q: ListJobsQuery, dialect: SqlDialect): PageFilter[] {
   return [
     { column: 'status', value: q.status },
     { column: 'scenario', value: q.scenario },
     { column: 'parent_run_id', value: q.parentRunId },
+    { column: dialect === 'postgres' ? `(trigger::jsonb ->> 'task')` : `json_extract(trigger, '$.task')`, value: q.task },
   ];
 }
 

@@ -445,7 +445,7 @@ export class PostgresStore implements Store {
 
   async listJobs(q: ListJobsQuery = {}): Promise<Page<JobRecord>> {
     const limit = pageLimit(q.limit);
-    const { sql, args } = pageSql('postgres', { table: 'jobs', columns: '*', time: 'created_at', filters: jobFilters(q), cursor: q.cursor, limit });
+    const { sql, args } = pageSql('postgres', { table: 'jobs', columns: '*', time: 'created_at', filters: jobFilters(q, 'postgres'), cursor: q.cursor, limit });
     const rows = await this.readSql<JobRow>(sql, args);
     return page(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
   }

@@ -286,6 +286,12 @@ export interface ListJobsQuery {
   scenario?: string;
   /** The jobs a run started (AsyncScenario blocks of a hook or job run). Not indexed: a scan, for `show` and `replay`. */
   parentRunId?: string;
+  /**
+   * The jobs of the service task of this name (`task` of their trigger: due, catch-up and manual runs), whatever
+   * scenario they ran, so a task whose `scenario:` changed keeps its history. Not indexed: the newest jobs are read
+   * first and the scan stops at the page's end, for the tasks' listing.
+   */
+  task?: string;
   limit?: number;
   cursor?: string | null;
 }

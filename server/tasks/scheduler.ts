@@ -47,8 +47,8 @@ export interface TaskStatus {
   next: string[];
   last: (Omit<TaskDueRecord, 'dueAt' | 'createdAt'> & { dueAt: string; jobStatus: JobStatus | null }) | null;
   /**
-   * The newest run of the task, manual ones included (among the latest 50 jobs of its scenario), with the parameters
-   * that could not be computed for it (passed empty), when there were any.
+   * The newest run of the task, manual ones included, whatever scenario it ran, with the parameters that could not
+   * be computed for it (passed empty), when there were any.
    */
   lastRun: TaskLastRun | null;
 }
@@ -290,8 +290,9 @@ export class TaskScheduler {
       tasks.map(async (t): Promise<TaskStatus> => {
         const l = last.get(t.name);
         const job = l?.jobId ? await this.o.store.getJob(l.jobId) : undefined;
-        const recent = (await this.o.store.listJobs({ scenario: t.scenario, limit: 50 })).items;
-        const run = recent.find((j) => taskNameOf(j.trigger) === t.name);
+        // By the task's name, not its scenario: after a change of `scenario:` the runs of the old one are still its
+        // runs, and the jobs other starters made of its scenario cannot hide them.
+        const [run] = (await this.o.store.listJobs({ task: t.name, limit: 1 })).items;
         const runErrors = run && paramErrorsOf(run.trigger);
         return {
           name: t.name,

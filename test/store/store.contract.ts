@@ -591,6 +591,24 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         assert.deepEqual((await store.listJobs({ parentRunId: 'nobody' })).items, []);
       });
     });
+
+    it('lists the jobs of a service task by the task named in their trigger, whatever their scenario, newest first', T, async () => {
+      await withStore(async (store, ctx) => {
+        await store.enqueueJobs([job({ id: 't1', scenario: 'Old', trigger: { task: 'report', kind: 'manual' } })]);
+        ctx.clock.advance(10);
+        await store.enqueueJobs([
+          job({ id: 't2', scenario: 'New', trigger: { task: 'other', kind: 'due' } }),
+          job({ id: 't3', scenario: 'Old', trigger: { hook: 'bpium' } }),
+          job({ id: 't4', scenario: 'Old', trigger: null }),
+        ]);
+        ctx.clock.advance(10);
+        await store.enqueueJobs([job({ id: 't5', scenario: 'New', trigger: { task: 'report', kind: 'due' } })]);
+        assert.deepEqual((await store.listJobs({ task: 'report' })).items.map((j) => j.id), ['t5', 't1']);
+        assert.deepEqual((await store.listJobs({ task: 'report', limit: 1 })).items.map((j) => j.id), ['t5']);
+        assert.deepEqual((await store.listJobs({ task: 'report', scenario: 'Old' })).items.map((j) => j.id), ['t1']);
+        assert.deepEqual((await store.listJobs({ task: 'nobody' })).items, []);
+      });
+    });
   });
 
   describe(`${name}: crash recovery`, () => {

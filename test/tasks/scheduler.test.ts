@@ -256,6 +256,25 @@ describe('the service task scheduler (SQLite, a clock moved by the test)', () =>
     });
     await store.close();
   });
+
+  // The run belongs to the task: a change of its `scenario:` keeps it, and other starts of its scenario do not hide it.
+  it('a last run is still found after the task\'s scenario changes, and behind many newer jobs of its scenario', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    let list = tasks('  - { name: report, scenario: Report, cron: "0 9 * * *", enabled: false }\n');
+    const store = await open(clock);
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    const id = await s.runNow('report');
+    list = tasks('  - { name: report, scenario: Summary, cron: "0 9 * * *", enabled: false }\n');
+    for (let i = 0; i < 60; i++) {
+      clock.advance(1000);
+      await store.enqueueJobs([{ scenario: 'Summary', params: [], trigger: { hook: 'bpium' } }]);
+    }
+    const [status] = await s.status();
+    assert.equal(status!.scenario, 'Summary');
+    assert.equal(status!.lastRun?.jobId, id);
+    assert.equal(status!.lastRun?.kind, 'manual');
+    await store.close();
+  });
 });
 
 describe('the service task scheduler on PostgreSQL: two instances', async () => {
