@@ -6,6 +6,7 @@ import { createTemplateRenderer } from '../adapters/mail/templates.js';
 import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
 import { configuredScenariosDir, envSetting, loadServerConfig, timeZoneProblem } from '../server/config.js';
 import { UsageError } from './errors.js';
+import type { ServiceTaskError } from '../server/tasks/definitions.js';
 export { UnavailableError, UsageError } from './errors.js';
 
 export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
@@ -105,13 +106,14 @@ export interface ServerFlags {
 
 /**
  * The configuration as the server would read it here (flags, the environment, oktell.config.yaml), so that commands
- * reading its data find the same data folder, store, databases and allow-list; a mistake in it is a usage error.
+ * reading its data find the same data folder, store, databases and allow-list; a mistake in it is a usage error
+ * (the service tasks' problems go to `onTaskProblems` instead when it is given: see ConfigFlags).
  */
 export type ServerSettings = ReturnType<typeof loadServerConfig>;
 
-export function serverSettings(flags: ServerFlags, env = process.env): ServerSettings {
+export function serverSettings(flags: ServerFlags, env = process.env, onTaskProblems?: (e: ServiceTaskError) => void): ServerSettings {
   try {
-    return loadServerConfig({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.config ? { config: flags.config } : {}), ...(flags.scenarios ? { scenarios: flags.scenarios } : {}) }, env);
+    return loadServerConfig({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.config ? { config: flags.config } : {}), ...(flags.scenarios ? { scenarios: flags.scenarios } : {}), ...(onTaskProblems ? { onTaskProblems } : {}) }, env);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

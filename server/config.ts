@@ -169,6 +169,11 @@ export interface ConfigFlags {
   dataDir?: string;
   config?: string;
   bpiumEmulatorPort?: number;
+  /**
+   * Takes the service tasks' problems instead of refusing the configuration over them, which then has only the good
+   * tasks: for `oktell-emu tasks`, which lists those and names the others. Every other setting is checked as ever.
+   */
+  onTaskProblems?: (e: ServiceTaskError) => void;
 }
 
 /**
@@ -368,7 +373,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
     heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
     databases,
-    serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone, scenarioNamesOnDisk(scenariosDir)),
+    serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone, scenarioNamesOnDisk(scenariosDir), flags.onTaskProblems),
     webRequest: webRequestSettings(fc.webRequest, env, file),
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
     configPath: filePath,
@@ -412,10 +417,14 @@ export function jobBackoff(workers: Pick<ServerConfig['workers'], 'baseDelayMs' 
  * The configured service tasks; their problems become one ConfigError with every file:line:col, a task's scenario
  * missing from `known` (the folder's names) among them when there are others.
  */
-export function serviceTasks(file: string, text: string, timeZone: string, known?: ReadonlySet<string>): ServiceTask[] {
+export function serviceTasks(file: string, text: string, timeZone: string, known?: ReadonlySet<string>, onProblems?: (e: ServiceTaskError) => void): ServiceTask[] {
   try {
     return parseServiceTasks(file, text, timeZone, Date.now(), known);
   } catch (e) {
+    if (e instanceof ServiceTaskError && onProblems) {
+      onProblems(e);
+      return [...e.tasks];
+    }
     if (e instanceof ServiceTaskError) throw new ConfigError(e.message);
     throw e;
   }

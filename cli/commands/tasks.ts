@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { scenarioNamesIn } from '../../server/scenario-host.js';
-import { scenarioProblems, unknownScenarios } from '../../server/tasks/definitions.js';
+import { scenarioProblems, unknownScenarios, type ServiceTaskError } from '../../server/tasks/definitions.js';
 import { lastRunState, TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } from '../../server/tasks/scheduler.js';
 import { dataDirArg, loadLibrary, replayCommandFor, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
@@ -30,8 +30,13 @@ export interface TaskFlags {
  * refuses what cannot be queued before anything is created. The data folder's `serve.json` is read once, here, and
  * `fn` gets it with the rest.
  */
-async function withTasks<T>(o: TaskFlags, writes: false | ((config: ServerSettings) => Promise<void>), fn: (tasks: TaskScheduler, store: Store, config: ServerSettings, server: FolderServer) => Promise<T>): Promise<T> {
-  const config = serverSettings(o);
+async function withTasks<T>(
+  o: TaskFlags,
+  writes: false | ((config: ServerSettings) => Promise<void>),
+  fn: (tasks: TaskScheduler, store: Store, config: ServerSettings, server: FolderServer) => Promise<T>,
+  onTaskProblems?: (e: ServiceTaskError) => void,
+): Promise<T> {
+  const config = serverSettings(o, process.env, onTaskProblems);
   const server = readFolderServer(config.dataDir);
   const quiet = { info() {}, warn() {}, error() {}, debug() {} };
   const withScheduler = (store: Store) => fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }), store, config, server);
@@ -140,6 +145,11 @@ function replayCommand(r: TaskLastRun | null, config: ServerSettings): string | 
   return state === 'dead' || state === 'failed' ? replayCommandFor(r.jobId, config) : undefined;
 }
 
+/** A task left out for its problems: its name and each problem at its file:line:col. */
+function rejectedLine(r: { name: string; problems: readonly string[] }): string {
+  return `${pc.bold(r.name)}  ${pc.red('invalid')}: the server does not start with it\n${r.problems.map((p) => `  ${pc.red('!')} ${p}`).join('\n')}`;
+}
+
 function line(t: TaskStatus, config: ServerSettings, invalid: ScenarioIssue | undefined): string {
   const r = t.lastRun;
   const last = r ? `${lastRunText(r)}, ${r.kind} run queued ${r.createdAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}, job ${r.jobId}` : pc.dim('never run');
@@ -152,7 +162,17 @@ function line(t: TaskStatus, config: ServerSettings, invalid: ScenarioIssue | un
 }
 
 export async function tasksAction(o: TaskFlags): Promise<void> {
-  const { list, problems, config } = await withTasks(o, false, async (s, _store, config) => ({ list: await s.status(), problems: await scenarioCheck(config), config }));
+  // A task the server would refuse (a bad cron, a bad zone…) does not hide the others: they are listed, it is named
+  // with its problems, and the server's lines follow on stderr with exit 2, as for a missing scenario.
+  let refused: ServiceTaskError | undefined;
+  const { list, problems, config } = await withTasks(o, false, async (s, _store, config) => ({ list: await s.status(), problems: await scenarioCheck(config), config }), (e) => (refused = e));
+  if (refused) {
+    const said = new Set(refused.problems);
+    // A missing scenario is among the parser's problems when there are others: not said twice.
+    problems.errors = [...refused.problems, ...problems.errors.filter((p) => !said.has(p))];
+    problems.warnings = problems.warnings.filter((p) => !said.has(p));
+  }
+  const rejected = refused?.rejected ?? [];
   const invalid = await invalidScenarios(config, [...new Set(list.map((t) => t.scenario))]);
   // The document GET /-/tasks answers, so a script reads either the same way; the CLI adds the command that replays
   // a dead or failed last run (`lastRun.replay`), and the first problem of a scenario file that does not load now
@@ -166,8 +186,9 @@ export async function tasksAction(o: TaskFlags): Promise<void> {
       ...(issue ? { scenarioInvalid: { file: issue.file, line: issue.line, col: issue.col, code: issue.code, message: issue.message } } : {}),
     };
   });
-  if (o.json) console.log(JSON.stringify({ tasks: withReplay }, null, 2));
-  else console.log(list.length ? list.map((t) => line(t, config, invalid.get(t.scenario))).join('\n') : 'no service tasks in the configuration (serviceTasks:)');
+  if (o.json) console.log(JSON.stringify({ tasks: withReplay, ...(rejected.length ? { invalid: rejected } : {}) }, null, 2));
+  else if (list.length || rejected.length) console.log([...list.map((t) => line(t, config, invalid.get(t.scenario))), ...rejected.map(rejectedLine)].join('\n'));
+  else console.log('no service tasks in the configuration (serviceTasks:)');
   // The listing is where a schedule is checked before a start: what would stop `serve` fails it too (exit 2),
   // said with the server's words, after the list so the schedule is still seen.
   for (const w of problems.warnings) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${w}\n`);

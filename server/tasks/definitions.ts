@@ -26,8 +26,21 @@ export interface ServiceTask {
   scenarioAt?: string;
 }
 
+/**
+ * The problems of the file's service tasks. Besides the message (every problem, then the good tasks' due times), it
+ * keeps what a listing needs to go on: the problems alone (`problems`, file order), the tasks that are good
+ * (`tasks`), and each task left out with its problems (`rejected`: its name, or `task N` when it has none).
+ */
 export class ServiceTaskError extends Error {
   override name = 'ServiceTaskError';
+  constructor(
+    message: string,
+    readonly problems: readonly string[] = [],
+    readonly tasks: readonly ServiceTask[] = [],
+    readonly rejected: ReadonlyArray<{ name: string; problems: readonly string[] }> = [],
+  ) {
+    super(message);
+  }
 }
 
 const KEYS = ['name', 'scenario', 'cron', 'every', 'timeZone', 'params', 'enabled', 'missed', 'overlap'];
@@ -48,8 +61,10 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
   const list = root?.serviceTasks;
   if (list === undefined || list === null) return [];
   /** The problems with where they are, so they are listed in file order whichever check found them first. */
-  const problems: Array<{ line: number; col: number; text: string }> = [];
-  const located = (text: string, at: { line: number; col: number }) => problems.push({ line: at.line, col: at.col, text });
+  const problems: Array<{ line: number; col: number; text: string; task?: number }> = [];
+  /** The task (its index in the list) whose problems are being found; undefined outside a task. */
+  let current: number | undefined;
+  const located = (text: string, at: { line: number; col: number }) => problems.push({ line: at.line, col: at.col, text, ...(current !== undefined ? { task: current } : {}) });
   // Sorting is stable: two problems at one place keep the order they were found in.
   const inFileOrder = () => [...problems].sort((a, b) => a.line - b.line || a.col - b.col).map((p) => p.text);
   /** How many of the problems are unknown scenarios, which alone refuse nothing here. */
@@ -60,13 +75,22 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
   };
   if (!Array.isArray(list)) {
     problem(['serviceTasks'], 'serviceTasks must be a list of tasks (- name: ...)');
-    throw new ServiceTaskError(inFileOrder().join('\n'));
+    throw new ServiceTaskError(inFileOrder().join('\n'), inFileOrder());
   }
   const tasks: ServiceTask[] = [];
   const names = new Set<string>();
+  /** The tasks left out for their problems, by index, with the name to call them by. */
+  const left: Array<{ index: number; name: string }> = [];
   list.forEach((raw: unknown, i) => {
+    current = i;
     const at = (...p: PathSeg[]) => ['serviceTasks', i, ...p];
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return problem(at(), 'a task is a mapping with name, scenario and cron or every');
+    const named = (raw as { name?: unknown } | null)?.name;
+    const label = typeof named === 'string' && named.trim() ? named.trim() : `task ${i + 1}`;
+    const leftOut = () => left.push({ index: i, name: label });
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      leftOut();
+      return problem(at(), 'a task is a mapping with name, scenario and cron or every');
+    }
     const t = raw as Record<string, unknown>;
     const before = problems.length - missing;
     for (const k of Object.keys(t)) if (!KEYS.includes(k)) problem(at(k), `unknown key "${k}" (known: ${KEYS.join(', ')})`, true);
@@ -134,12 +158,15 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
       const where = src.locate(at('scenario'));
       const scenarioAt = `${where.file}:${where.line}:${where.col}`;
       tasks.push({ name, scenario, schedule, timeZone, params, enabled: enabled as boolean, missed: missed as 'once' | 'skip', overlap: overlap as 'run' | 'skip', scenarioAt });
-    }
+    } else leftOut();
   });
+  current = undefined;
   if (problems.length > missing) {
     // A disabled task is never due: said so, as `tasks` lists it, rather than given due times it will not run at.
     const good = tasks.map((t) => `  ${t.name} (${t.schedule.text}): ${t.enabled ? `next ${nextDueTimes(t.schedule, now, 3).map((d) => isoInZone(d, t.timeZone)).join(', ')}` : 'disabled'}`);
-    throw new ServiceTaskError([...inFileOrder(), ...(good.length ? ['the other tasks are due:', ...good] : [])].join('\n'));
+    const sorted = [...problems].sort((a, b) => a.line - b.line || a.col - b.col);
+    const rejected = left.map((l) => ({ name: l.name, problems: sorted.filter((p) => p.task === l.index).map((p) => p.text) }));
+    throw new ServiceTaskError([...inFileOrder(), ...(good.length ? ['the other tasks are due:', ...good] : [])].join('\n'), inFileOrder(), tasks, rejected);
   }
   return tasks;
 }

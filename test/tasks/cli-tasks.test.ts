@@ -12,16 +12,21 @@ const env = { OKTELL_SCENARIOS: repoPath('scenarios') };
 
 /**
  * `tasks` and `serve` in `dir` both refuse its configuration with exit 2 and these problems first (each line compared
- * up to the expected text's length); the lines of each command's stderr, for what follows the problems.
+ * up to the expected text's length). What follows differs: serve gives the good tasks' due times on stderr, tasks
+ * lists them on stdout (with the bad ones named) and says the server does not start. Both commands' stderr lines
+ * after the problems, and tasks' stdout.
  */
-function refusedBothWays(dir: string, problems: readonly string[]): string[][] {
-  return [['tasks'], ['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0']].map((args) => {
+function refusedBothWays(dir: string, problems: readonly string[]): { tasks: { after: string[]; stdout: string }; serve: { after: string[] } } {
+  const [tasks, serve] = [['tasks'], ['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0']].map((args) => {
     const out = runCli(args, { cwd: dir, env, unset: ['OKTELL_DATA_DIR'], timeoutMs: 60_000 });
     assert.equal(out.code, 2, out.stderr);
     const lines = out.stderr.replace(/^oktell-emu: /, '').split('\n');
     assert.deepEqual(lines.slice(0, problems.length).map((l, i) => l.slice(0, problems[i]!.length)), problems, `${args[0]}: ${out.stderr}`);
-    return lines;
+    return { after: lines.slice(problems.length), stdout: out.stdout };
   });
+  assert.match(tasks!.after[0]!, /^the server does not start with this configuration \(scenarios folder: /);
+  assert.equal(serve!.after[0], 'the other tasks are due:');
+  return { tasks: tasks!, serve: { after: serve!.after.slice(1) } };
 }
 
 describe('oktell-emu tasks', () => {
@@ -149,12 +154,14 @@ describe('oktell-emu tasks', () => {
         'oktell.config.yaml:5:48: every: "5x" is not an interval',
         'oktell.config.yaml:5:62: timeZone: "Mars/Base" is not a time zone (e.g. Europe/Moscow, UTC)',
         'oktell.config.yaml:6:28: scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?) (the task is disabled)',
-        'the other tasks are due:',
       ];
-      for (const lines of refusedBothWays(tmp.dir, problems)) {
-        assert.equal(lines[problems.length], '  old (every 1h): disabled');
-        assert.match(lines[problems.length + 1]!, /^ {2}fine \(0 9 \* \* \*\): next \d{4}-/);
-      }
+      const { tasks, serve } = refusedBothWays(tmp.dir, problems);
+      assert.equal(serve.after[0], '  old (every 1h): disabled');
+      assert.match(serve.after[1]!, /^ {2}fine \(0 9 \* \* \*\): next \d{4}-/);
+      // tasks lists the good ones and names each bad one with its problems.
+      assert.match(tasks.stdout, /^old {2}DailyReprt {2}every 1h .*\n[\s\S]*\nfine {2}DailyReport {2}0 9 \* \* \* {2}UTC\n/);
+      assert.match(tasks.stdout, /\nreport {2}invalid: the server does not start with it\n {2}! oktell\.config\.yaml:3:15: scenario: "DailyReprt" .*\n {2}! oktell\.config\.yaml:4:11: cron: hour: 25 is outside 0-23\n/);
+      assert.match(tasks.stdout, /\npoll {2}invalid: .*\n {2}! oktell\.config\.yaml:5:29: .*\n {2}! oktell\.config\.yaml:5:48: .*\n {2}! oktell\.config\.yaml:5:62: .*\n$/);
     } finally {
       tmp.cleanup();
     }
@@ -190,9 +197,11 @@ describe('oktell-emu tasks', () => {
         'oktell.config.yaml:7:13: missed: once (one catch-up run after a stop) or skip',
         'oktell.config.yaml:10:11: cron: "0 0 30 2 *" is never due: February has no 30th',
         'oktell.config.yaml:12:49: cron: "0 0 31 4,6 *" is never due: April and June have no 31st',
-        'the other tasks are due:',
       ];
-      for (const lines of refusedBothWays(tmp.dir, problems)) assert.match(lines[problems.length]!, /^ {2}fine \(0 9 \* \* \*\): next \d{4}-/);
+      const { tasks, serve } = refusedBothWays(tmp.dir, problems);
+      assert.match(serve.after[0]!, /^ {2}fine \(0 9 \* \* \*\): next \d{4}-/);
+      assert.match(tasks.stdout, /^fine {2}DailyReport {2}0 9 \* \* \* {2}UTC\n {2}last run: never run\n {2}next: \d{4}-/);
+      assert.deepEqual([...tasks.stdout.matchAll(/^(\S+) {2}invalid: /gm)].map((m) => m[1]), ['report', 'leap', 'april']);
     } finally {
       tmp.cleanup();
     }
@@ -291,13 +300,14 @@ describe('oktell-emu tasks', () => {
       mkdirSync(join(tmp.dir, 'var'));
       const r = runCli(['tasks'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] });
       assert.equal(r.code, 2);
-      assert.equal(r.stderr, `oktell-emu: oktell.config.yaml:6:18: params.2: unexpected character "@" (write '"reports@example.com"' — YAML drops the "…" around a whole value; the outer '…' keep them for the expression)\n`);
+      assert.equal(r.stderr.split('\n')[0], `oktell-emu: oktell.config.yaml:6:18: params.2: unexpected character "@" (write '"reports@example.com"' — YAML drops the "…" around a whole value; the outer '…' keep them for the expression)`);
+      assert.match(r.stdout, /^a {2}invalid: the server does not start with it\n {2}! oktell\.config\.yaml:6:18: params\.2: /);
     } finally {
       tmp.cleanup();
     }
   });
 
-  it('a bad task: the other tasks are listed with their due times, a disabled one as disabled', () => {
+  it('a bad cron hides no task: the others are listed with their due times (a disabled one as disabled), the bad one is named at its file:line:col', () => {
     const tmp = tempDir('oktell-tasks-cli-');
     try {
       writeFileSync(
@@ -307,7 +317,14 @@ describe('oktell-emu tasks', () => {
       mkdirSync(join(tmp.dir, 'var'));
       const r = runCli(['tasks'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] });
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /^oktell-emu: oktell\.config\.yaml:4:48: cron: hour: 25 is outside 0-23\nthe other tasks are due:\n {2}daily-report \(0 8 \* \* \*\): disabled\n {2}morning \(0 9 \* \* \*\): next (\d{4}-\d\d-\d\dT09:00:00Z(, )?){3}\n$/);
+      assert.match(r.stderr, /^oktell-emu: oktell\.config\.yaml:4:48: cron: hour: 25 is outside 0-23\nthe server does not start with this configuration \(scenarios folder: [^\n]+\)\n$/);
+      assert.match(
+        r.stdout,
+        /^daily-report {2}DailyReport {2}0 8 \* \* \* {2}Europe\/Moscow\n {2}last run: never run\n {2}next: disabled\nmorning {2}DailyReport {2}0 9 \* \* \* {2}UTC\n {2}last run: never run\n {2}next: (\d{4}-\d\d-\d\dT09:00:00Z(, )?){3}\ntick {2}invalid: the server does not start with it\n {2}! oktell\.config\.yaml:4:48: cron: hour: 25 is outside 0-23\n$/,
+      );
+      const json = JSON.parse(runCli(['tasks', '--json'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] }).stdout) as { tasks: Array<{ name: string }>; invalid: unknown };
+      assert.deepEqual(json.tasks.map((t) => t.name), ['daily-report', 'morning']);
+      assert.deepEqual(json.invalid, [{ name: 'tick', problems: ['oktell.config.yaml:4:48: cron: hour: 25 is outside 0-23'] }]);
     } finally {
       tmp.cleanup();
     }
