@@ -57,7 +57,12 @@ export async function outboxAction(io: OutboxCommandIo, opts: { json?: boolean; 
     return;
   }
   if (total === 0) {
-    write(`The outbox ${dir} is empty: no letters stored yet.\n`);
+    // A server with SMTP_URL sends its letters and stores none here: said, so "empty" is not read as "nothing sent".
+    write(
+      `The outbox ${dir} is empty: no letters stored yet. It keeps letters only while no SMTP server is configured ` +
+        '(SMTP_URL unset); with SMTP_URL set they go to that server, and the letters of each run are in `npx oktell-emu show <run>` ' +
+        '(the console\'s run pages; counts in /-/metrics as oktell_letters_total).\n',
+    );
     return;
   }
   write(formatTable(entries, settings.timeZone));

@@ -74,7 +74,7 @@ describe('outbox command', { timeout: 20_000 }, () => {
   });
 
   it('says the outbox is empty in words, and prints [] with --json', async () => {
-    assert.match(await runInProcess(['--data-dir', emptyDir]), /is empty: no letters stored yet/);
+    assert.match(await runInProcess(['--data-dir', emptyDir]), /is empty: no letters stored yet\. It keeps letters only while no SMTP server is configured \(SMTP_URL unset\); with SMTP_URL set they go to that server, and the letters of each run are in `npx oktell-emu show <run>`/);
     assert.equal((await runInProcess(['--json', '--data-dir', emptyDir])).trim(), '[]');
   });
 
