@@ -133,7 +133,7 @@ function logLevel(v: string | undefined): string {
  * change: a store full at its quota (the server would otherwise fail the same way at every restart of a supervisor),
  * or a file another program holds locked. Anything else is passed on as it is.
  */
-function recoveryRefusal(e: unknown, file: string, maxPages: number | undefined): unknown {
+export function recoveryRefusal(e: unknown, file: string, maxPages: number | undefined): unknown {
   if (!(e instanceof StoreUnavailableError)) return e;
   const base = `${file}: the jobs left running by the previous process cannot be requeued, so the server does not start`;
   if (e.reason === 'full' && maxPages) {
@@ -145,7 +145,14 @@ function recoveryRefusal(e: unknown, file: string, maxPages: number | undefined)
     );
   }
   if (e.reason === 'busy') {
-    return new StoreUnavailableError('busy', `${base}: another program holds a lock on the file (a sqlite3 shell, a backup); end it and start again`, e.retryAfterSeconds, { cause: e });
+    // The requeue is the start's first write, made whether or not any job was left running (after a clean stop none
+    // was): what is known is only that the file is locked, so that is what is said.
+    return new StoreUnavailableError(
+      'busy',
+      `${file}: the server does not start: its first write to the store (putting back any job a previous process left running) is refused, because another program holds a lock on the file (a sqlite3 shell, a backup); end it and start again`,
+      e.retryAfterSeconds,
+      { cause: e },
+    );
   }
   return e;
 }
