@@ -20,34 +20,17 @@ import type { Store } from '../../server/store/store.port.js';
 import { tempDir } from '../helpers.js';
 import { smtpError, startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
-import { subjectsOf } from './lease-fence.helper.js';
+import { subjectsOf, TWO_LETTERS } from './lease-fence.helper.js';
 
 /** Version 1: a letter, then a second letter (which the server refuses for now the first time), then an answer. */
-const LETTERS = `start: notify
-blocks:
-  notify:
-    kind: SendMail
-    to: '"ivan@example.com"'
-    subject: '"первое"'
-    text: '"t"'
-    exits: { success: second }
-  second:
-    kind: SendMail
-    to: '"ivan@example.com"'
-    subject: '"второе"'
-    text: '"t"'
-    exits: { success: sent }
-  sent:
-    kind: ReturnValue
-    values: { 1: '"sent"' }
-`;
+const LETTERS = TWO_LETTERS;
 
 /** The upgrade of the trial: the first letter's block renamed, nothing else. */
-const RENAMED = LETTERS.replace('start: notify', 'start: notifyMail').replace('  notify:\n', '  notifyMail:\n');
+const RENAMED = LETTERS.replace('start: first', 'start: firstMail').replace('  first:\n', '  firstMail:\n');
 /** An edit of what blocks say only: the first letter's text and the answer. */
 const RETEXTED = LETTERS.replace(`text: '"t"'`, `text: '"t, v2"'`).replace(`'"sent"'`, `'"sent v2"'`);
 
-assert.ok(RENAMED.includes('  notifyMail:\n') && !RETEXTED.includes(`text: '"t"'\n    exits: { success: second }`), 'the edits change what they mean to');
+assert.ok(RENAMED.includes('  firstMail:\n') && !RETEXTED.includes(`text: '"t"'\n    exits: { success: second }`), 'the edits change what they mean to');
 
 /** Retries come due at once. */
 const QUICK: BackoffPolicy = { initialMs: 20, factor: 1, maxMs: 20, jitter: 0 };
@@ -79,8 +62,11 @@ interface Rig {
   server: TestSmtpServer;
   host: ScenarioHost;
   file: string;
-  /** A pool on the store and the host, as a (re)started server has; stopped at the end. */
-  pool(): { pool: WorkerPool; attempts: Attempt[] };
+  /**
+   * A pool on the store and the host, as a (re)started server has; stopped at the end, or as soon as its first attempt
+   * ends with `stopAfterFirst` (the retry, due at once, must not run before the edit, however slow the machine).
+   */
+  pool(stopAfterFirst?: boolean): { pool: WorkerPool; attempts: Attempt[] };
   close(): Promise<void>;
 }
 
@@ -99,7 +85,7 @@ async function rig(kind: StoreKind): Promise<Rig> {
     server,
     host,
     file,
-    pool() {
+    pool(stopAfterFirst = false) {
       const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
       const attempts: Attempt[] = [];
       const pool = createWorkerPool({
@@ -109,7 +95,10 @@ async function rig(kind: StoreKind): Promise<Rig> {
         concurrency: 1,
         timeZone: 'UTC',
         pollMs: 20,
-        onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
+        onAttempt: (_job, result, outcome) => {
+          attempts.push({ outcome, result });
+          if (stopAfterFirst && attempts.length === 1) void pool.stop(1000);
+        },
       });
       made.push({ pool, close: () => mailer.close() });
       return { pool, attempts };
@@ -131,7 +120,7 @@ async function rig(kind: StoreKind): Promise<Rig> {
 /** Runs the job's first attempt (first letter sent, second refused for now), then stops, as for an upgrade. */
 async function firstAttempt(r: Rig): Promise<{ id: string; version: string }> {
   const [id] = await r.store.enqueueJobs([{ scenario: 'Letters', params: {} }]);
-  const a = r.pool();
+  const a = r.pool(true);
   a.pool.start();
   await until('the first attempt ended', () => a.attempts.length === 1);
   await a.pool.stop(1000);
