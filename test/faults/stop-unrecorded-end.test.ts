@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { startServer } from '../../server/serve.js';
-import { capturingLogger, postWebhook, startTestServer, taskWebhook, USER, waitFor } from '../server/server-helpers.js';
+import type { RunningServer } from '../../server/serve.js';
+import { capturingLogger, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 
 /** A server whose store gets locked by another connection as soon as the SMTP server has received the first letter. */
 async function serverLockedAtFirstLetter() {
@@ -35,7 +35,7 @@ async function serverLockedAtFirstLetter() {
 describe('a stop while the store refuses writes', () => {
   it('the store comes back within the grace period: the end is recorded during the stop, and the restarted server sends no second letter', { timeout: 60_000 }, async () => {
     const { t, log, blocker, jobId } = await serverLockedAtFirstLetter();
-    let restarted: Awaited<ReturnType<typeof startServer>> | undefined;
+    let restarted: RunningServer | undefined;
     try {
       const closing = t.server.close(8000);
       await new Promise((r) => setTimeout(r, 1500));
@@ -43,16 +43,7 @@ describe('a stop while the store refuses writes', () => {
       const report = await closing;
       assert.deepEqual(report, { unfinished: 0, unrecorded: 0, effects: 0, letters: 0 });
       assert.ok(log.lines.some((l) => l.obj.jobId === jobId && /recorded after all during the stop/.test(l.msg ?? '')), 'the stop recorded the end');
-      restarted = await startServer({
-        port: 0,
-        host: '127.0.0.1',
-        dataDir: t.dataDir,
-        scenarios: t.scenariosDir,
-        bpiumEmulatorPort: 0,
-        watch: false,
-        pollMs: 50,
-        env: { OKTELL_USERS: `${USER.login}:${USER.password}`, OKTELL_LOG_LEVEL: 'silent', SMTP_URL: `smtp://127.0.0.1:${t.smtp!.port}`, MAIL_FROM: 'Oktell <oktell@example.com>' },
-      });
+      restarted = await t.restart();
       const store = restarted.store;
       const job = await waitFor('the job to be done', async () => {
         const j = await store.getJob(jobId);

@@ -5,7 +5,6 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freePort, startSilentServer, startSmtpServer } from '../mail/smtp-server.helper.js';
-import { startServer } from '../../server/serve.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, USER, waitFor } from './server-helpers.js';
@@ -181,18 +180,6 @@ describe('durability', () => {
     const smtp = await startSmtpServer();
     const config = 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n';
     const t = await startTestServer({ smtp: false, smtpPort: silent.port, config });
-    const restart = (smtpPort: number) =>
-      startServer({
-        port: 0,
-        host: '127.0.0.1',
-        dataDir: t.dataDir,
-        scenarios: t.scenariosDir,
-        bpiumEmulatorPort: 0,
-        watch: false,
-        pollMs: 50,
-        config: join(t.dataDir, '..', 'oktell.config.yaml'),
-        env: { OKTELL_USERS: `${USER.login}:${USER.password}`, OKTELL_LOG_LEVEL: 'silent', SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, MAIL_FROM: 'Oktell <oktell@example.com>' },
-      });
     let server = t.server;
     try {
       const res = await postWebhook(server.url, taskWebhook({ name: 'три перезапуска', responsible: ['3'] }), t.secret);
@@ -206,7 +193,7 @@ describe('durability', () => {
         assert.deepEqual({ status: job?.status, attempts: job?.attempts }, { status: 'queued', attempts: 0 }, `after stop ${stop}, the cut attempt is given back`);
         // With a reason on record, so the next attempt consults the journal for what the cut one already did.
         assert.equal((job?.lastError as { code?: string } | null)?.code, 'STOPPED');
-        server = await restart(stop < 3 ? silent.port : smtp.port);
+        server = await t.restart(stop < 3 ? silent.port : smtp.port);
       }
       await waitFor('the letter', () => smtp.letters.length === 1, 20_000);
       const done = await waitFor('the job to succeed', async () => (await server.store.listJobs({ status: 'succeeded', scenario: 'BpiumNewTask' })).items[0]);

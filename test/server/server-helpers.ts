@@ -17,6 +17,11 @@ export interface TestServer {
   scenariosDir: string;
   /** The webhook secret of /Bpium/NewTask (shared with the embedded emulator). */
   secret: string;
+  /**
+   * Another server on the same data and scenarios folders and configuration (after this one stopped, or was cut off),
+   * without the first one's logger; its SMTP port is the first one's unless given.
+   */
+  restart(smtpPort?: number): Promise<RunningServer>;
   cleanup(): Promise<void>;
 }
 
@@ -42,34 +47,38 @@ export async function startTestServer(opts: {
     configPath = join(tmp.dir, 'oktell.config.yaml');
     writeFileSync(configPath, opts.config);
   }
+  const dataDir = join(tmp.dir, 'var');
   if (opts.before) {
-    mkdirSync(join(tmp.dir, 'var'), { recursive: true });
-    await opts.before(join(tmp.dir, 'var'));
+    mkdirSync(dataDir, { recursive: true });
+    await opts.before(dataDir);
   }
-  const server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: join(tmp.dir, 'var'),
-    scenarios: scenariosDir,
-    bpiumEmulatorPort: 0,
-    watch: opts.watch ?? false,
-    pollMs: 50,
-    ...(configPath ? { config: configPath } : {}),
-    ...(opts.logger ? { logger: opts.logger } : {}),
-    env: {
-      OKTELL_USERS: `${USER.login}:${USER.password}`,
-      OKTELL_LOG_LEVEL: 'silent',
-      ...(smtpPort ? { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` } : {}),
-      MAIL_FROM: 'Oktell <oktell@example.com>',
-      ...opts.env,
-    },
-  });
+  const start = (port: number | undefined, logger?: StartOptions['logger']) =>
+    startServer({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      scenarios: scenariosDir,
+      bpiumEmulatorPort: 0,
+      watch: opts.watch ?? false,
+      pollMs: 50,
+      ...(configPath ? { config: configPath } : {}),
+      ...(logger ? { logger } : {}),
+      env: {
+        OKTELL_USERS: `${USER.login}:${USER.password}`,
+        OKTELL_LOG_LEVEL: 'silent',
+        ...(port ? { SMTP_URL: `smtp://127.0.0.1:${port}` } : {}),
+        MAIL_FROM: 'Oktell <oktell@example.com>',
+        ...opts.env,
+      },
+    });
+  const server = await start(smtpPort, opts.logger);
   return {
     server,
     smtp,
-    dataDir: join(tmp.dir, 'var'),
+    dataDir,
     scenariosDir,
     secret: server.config.webhookSecrets['/Bpium/NewTask']!,
+    restart: (port = smtpPort) => start(port),
     async cleanup() {
       await server.close(2000);
       await smtp?.close();
