@@ -560,7 +560,6 @@ function running(p: Parts): RunningServer {
       closed ??= (async () => {
         // The grace period runs from the stop's start: stopping the service tasks (a write of their marks) is in it.
         const graceEnds = performance.now() + graceMs;
-        const deadline = Date.now() + graceMs;
         p.stopAccepting();
         // Answers being made close their connection once given, as those given from now on do.
         p.connections.begin();
@@ -578,7 +577,7 @@ function running(p: Parts): RunningServer {
         const left = Math.max(0, graceEnds - performance.now());
         const [{ unfinished, unrecorded: ends }, cut] = await Promise.all([workers.stop(left), p.syncRuns.drain(left)]);
         // Every request that reached the server before the port closed is answered (within the grace, or a second).
-        const serverClosed = p.connections.close(deadline);
+        const serverClosed = p.connections.close(Date.now() + Math.max(0, graceEnds - performance.now()));
         const postgres = config.store.kind === 'postgres';
         const still = unfinished - ends.length;
         if (still > 0) {

@@ -171,14 +171,14 @@ export function classifySmtpError(err: unknown, where: string, unknownOutcome: U
   // not fix it. The client's own refusals (no STARTTLS offered with ?requireTLS, a login that would go in clear) say
   // in their message what to change.
   if (code === 'ETLS' || isTlsFailureCode(original)) {
-    const tls = original || !e.command;
     return {
       kind: 'permanent',
       code: 'ETLS',
       setting: true,
       reason: original
         ? `TLS with the SMTP server ${where} failed (${original}: ${message}); a setting: ${tlsAdvice(original)}`
-        : `${tls ? `TLS with the SMTP server ${where} failed (${code}: ${message})` : `${message} (SMTP server ${where})`}; a setting of SMTP_URL or of the server`,
+        : // No TLS code: a handshake that failed before any command, or one of the client's own refusals.
+          `${e.command ? `${message} (SMTP server ${where})` : `TLS with the SMTP server ${where} failed (${code}: ${message})`}; a setting of SMTP_URL or of the server`,
     };
   }
   if (code && NETWORK_CODES.has(code)) {
