@@ -11,6 +11,8 @@ export interface PageFilter {
   value: string | number | undefined;
   op?: '=' | '>=';
   time?: boolean;
+  /** A condition without arguments put before the comparison when the filter applies (a partial index's own). */
+  guard?: string;
 }
 
 export interface PageQuery {
@@ -26,7 +28,9 @@ export interface PageQuery {
 export function pageSql(dialect: SqlDialect, q: PageQuery): { sql: string; args: unknown[] } {
   const args: unknown[] = [];
   const arg = (v: unknown, cast = '') => (args.push(v), dialect === 'postgres' ? `$${args.length}${cast}` : '?');
-  const where = q.filters.filter((f) => f.value !== undefined).map((f) => `${f.column} ${f.op ?? '='} ${arg(f.value, f.time ? '::bigint' : '')}`);
+  const where = q.filters
+    .filter((f) => f.value !== undefined)
+    .flatMap((f) => [...(f.guard ? [f.guard] : []), `${f.column} ${f.op ?? '='} ${arg(f.value, f.time ? '::bigint' : '')}`]);
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
     // PostgreSQL compares the pair as a row value; SQLite gets the same condition spelt out.
@@ -40,14 +44,31 @@ export function pageSql(dialect: SqlDialect, q: PageQuery): { sql: string; args:
   return { sql, args };
 }
 
-/** The filters of a job list; a task is the `task` member of the job's trigger (JSON text in both stores). */
+/**
+ * The `task` member of a job's trigger (JSON text in both stores), and the condition that selects the rows that can
+ * have one: the index `jobs_task` (migration 5 of SQLite, 6 of PostgreSQL) is on this expression over those rows
+ * only, and a query uses it only when it names both exactly as the index does. Inside a JSON string every `"` is
+ * escaped, so the text `"task"` with its quotes is found only where the key (or a value "task") is: no row with a
+ * task is left out, and the other jobs (webhooks, Web-API calls) are never parsed as they are inserted.
+ */
+export const JOB_TASK = {
+  sqlite: { guard: `instr(trigger, '"task"') > 0`, column: `json_extract(trigger, '$.task')` },
+  postgres: { guard: `strpos(trigger, '"task"') > 0`, column: `(trigger::json ->> 'task')` },
+} as const;
+
+/** The filters of a job list; a task is the `task` member of the job's trigger, looked up in the index `jobs_task`. */
 export function jobFilters(q: ListJobsQuery, dialect: SqlDialect): PageFilter[] {
   return [
     { column: 'status', value: q.status },
     { column: 'scenario', value: q.scenario },
     { column: 'parent_run_id', value: q.parentRunId },
-    { column: dialect === 'postgres' ? `(trigger::jsonb ->> 'task')` : `json_extract(trigger, '$.task')`, value: q.task },
+    { ...JOB_TASK[dialect], value: q.task },
   ];
+}
+
+/** One page of jobs, newest first, as both stores read it. */
+export function jobPageSql(dialect: SqlDialect, q: ListJobsQuery, limit: number): { sql: string; args: unknown[] } {
+  return pageSql(dialect, { table: 'jobs', columns: '*', time: 'created_at', filters: jobFilters(q, dialect), cursor: q.cursor, limit });
 }
 
 /** The filters of a run list. */

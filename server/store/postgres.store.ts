@@ -33,7 +33,7 @@ import {
   originalFromRow,
   type RunRow,
 } from './sqlite.rows.js';
-import { jobFilters, pageSql, runFilters } from './page.sql.js';
+import { jobPageSql, pageSql, runFilters } from './page.sql.js';
 import { closedError, StoreUsageError } from './store.errors.js';
 import {
   JOB_STATUSES,
@@ -445,7 +445,7 @@ export class PostgresStore implements Store {
 
   async listJobs(q: ListJobsQuery = {}): Promise<Page<JobRecord>> {
     const limit = pageLimit(q.limit);
-    const { sql, args } = pageSql('postgres', { table: 'jobs', columns: '*', time: 'created_at', filters: jobFilters(q, 'postgres'), cursor: q.cursor, limit });
+    const { sql, args } = jobPageSql('postgres', q, limit);
     const rows = await this.readSql<JobRow>(sql, args);
     return page(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
   }

@@ -30,7 +30,7 @@ import {
   type JobRow,
   type RunRow,
 } from './sqlite.rows.js';
-import { jobFilters, pageSql, runFilters } from './page.sql.js';
+import { jobPageSql, pageSql, runFilters } from './page.sql.js';
 import { prepareStatements, type Statements } from './sqlite.statements.js';
 import { closedError, StoreUnavailableError, StoreUsageError } from './store.errors.js';
 import {
@@ -440,7 +440,7 @@ export class SqliteStore implements Store {
   async listJobs(q: ListJobsQuery = {}): Promise<Page<JobRecord>> {
     this.assertOpen();
     const limit = pageLimit(q.limit);
-    const { sql, args } = pageSql('sqlite', { table: 'jobs', columns: '*', time: 'created_at', filters: jobFilters(q, 'sqlite'), cursor: q.cursor, limit });
+    const { sql, args } = jobPageSql('sqlite', q, limit);
     const rows = this.cached(sql).all(...args) as JobRow[];
     return page(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
   }

@@ -6,6 +6,11 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { jobPageSql } from '../../server/store/page.sql.js';
+import { PG_MIGRATIONS } from '../../server/store/postgres.migrations.js';
+import { applyMigrations, MIGRATIONS } from '../../server/store/sqlite.migrations.js';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
@@ -14,7 +19,7 @@ import { missedBetween, TaskScheduler } from '../../server/tasks/scheduler.js';
 import { tempDir } from '../helpers.js';
 import { CRASH_TASKS, T0 } from './task-crash.child.js';
 import { ManualClock } from '../store/store.contract.js';
-import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 const MIN = 60_000;
@@ -338,6 +343,104 @@ describe('the service task scheduler on PostgreSQL: two instances', async () => 
       await a.close();
       await b.close();
       await dropSchema(pg.url!, schema);
+    }
+  });
+});
+
+// A task's last run is its newest job with the task's name in the trigger. That is read through the index jobs_task,
+// not by reading the jobs newest first until one matches (all of them, for a task that never ran). The jobs of a store
+// written before the index (SQLite schema 4, PostgreSQL 5) are found as well: the migration builds it over them.
+describe("the tasks' last runs, read through an index", async () => {
+  const pgAvail = await testPostgres();
+  const T_OLD = Date.parse('2025-12-31T09:00:00Z');
+  /** Jobs an older build left: the task's run under its former scenario, then newer jobs that are no task's. */
+  const OLDER_JOBS: Array<[id: string, scenario: string, trigger: unknown, createdAt: number]> = [
+    ['old-report', 'Report', { task: 'report', dueAt: '2025-12-31T09:00:00Z', kind: 'due' }, T_OLD],
+    ['hook-1', 'Summary', { hook: 'bpium' }, T_OLD + 1000],
+    ['webapi-1', 'Summary', { webapi: '/api/"task"' }, T_OLD + 2000],
+    ['async-1', 'Summary', { kind: 'task', parentRunId: 'r1' }, T_OLD + 3000],
+  ];
+  // The texts hold no single quote (the web-API path has a quoted "task", escaped in its JSON string).
+  const insertOlder = () =>
+    OLDER_JOBS.map(([id, scenario, trigger, at]) => `INSERT INTO jobs (id, scenario, params, variables, trigger, max_attempts, next_run_at, status, created_at, updated_at)
+      VALUES ('${id}', '${scenario}', '{}', '{}', '${JSON.stringify(trigger)}', 3, ${at}, 'succeeded', ${at}, ${at})`);
+
+  /** report (now of scenario Summary) ran as Report, daily runs now by hand, fresh never ran: as status() said before. */
+  async function assertLastRuns(store: Store, clock: ManualClock): Promise<void> {
+    const list = tasks(
+      '  - { name: report, scenario: Summary, cron: "0 9 * * *" }\n  - { name: fresh, scenario: Summary, cron: "0 9 * * *" }\n  - { name: daily, scenario: Daily, cron: "0 9 * * *" }\n',
+    );
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    const daily = await s.runNow('daily');
+    const status = await s.status();
+    assert.deepEqual(
+      status.map((t) => [t.name, t.lastRun?.jobId ?? null, t.lastRun?.kind ?? null, t.lastRun?.createdAt ?? null]),
+      [
+        ['report', 'old-report', 'due', '2025-12-31T09:00:00Z'],
+        ['fresh', null, null, null],
+        ['daily', daily, 'manual', '2026-01-01T00:00:30Z'],
+      ],
+    );
+  }
+
+  it('SQLite: the answers of an older file, and a plan that searches the index jobs_task instead of scanning jobs', async () => {
+    const tmp = tempDir('oktell-task-index-');
+    try {
+      const file = join(tmp.dir, 'older.sqlite');
+      const old = new Database(file);
+      applyMigrations(old, MIGRATIONS.filter((m) => m.version <= 4));
+      for (const sql of insertOlder()) old.exec(sql);
+      old.close();
+      const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+      const store = await openSqliteStore({ file, clock });
+      try {
+        await assertLastRuns(store, clock);
+      } finally {
+        await store.close();
+      }
+      const db = new Database(file, { readonly: true });
+      try {
+        const { sql, args } = jobPageSql('sqlite', { task: 'fresh' }, 1);
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail);
+        assert.ok(plan.some((d) => /^SEARCH jobs USING INDEX jobs_task \(/.test(d)), plan.join('\n'));
+        assert.ok(!plan.some((d) => /^SCAN jobs\b/.test(d)), plan.join('\n'));
+      } finally {
+        db.close();
+      }
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('PostgreSQL: the answers of an older schema, and a plan that looks the task up in the index jobs_task', { skip: pgAvail.skip }, async () => {
+    const schema = randomSchemaName('taskindex');
+    try {
+      await querySchema(pgAvail.url!, 'public', `CREATE SCHEMA ${schema}`);
+      const older = PG_MIGRATIONS.filter((m) => m.version <= 5);
+      await querySchema(pgAvail.url!, schema, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);
+        ${older.map((m) => `${m.sql}; INSERT INTO schema_migrations VALUES (${m.version}, 'v${m.version}', 0);`).join('\n')}
+        ${insertOlder().join(';\n')};`);
+      const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+      const store = await openPostgresStore({ url: urlWithSchema(pgAvail.url!, schema), clock, poolSize: 2 });
+      try {
+        await assertLastRuns(store, clock);
+      } finally {
+        await store.close();
+      }
+      // A table this small is cheaper to read whole: with sequential scans off, what the planner can do with the
+      // query is what it does on a large table. Without an index on the task it filters while walking another one.
+      const client = new pg.Client({ connectionString: pgAvail.url!, options: `-c search_path=${schema} -c enable_seqscan=off` });
+      await client.connect();
+      try {
+        const { sql, args } = jobPageSql('postgres', { task: 'fresh' }, 1);
+        const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, args)).rows.map((r) => r['QUERY PLAN']).join('\n');
+        assert.match(plan, /Index Scan using jobs_task on jobs/);
+        assert.match(plan, /Index Cond: \(\(\(trigger\)::json ->> 'task'::text\) = /);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await dropSchema(pgAvail.url!, schema);
     }
   });
 });
