@@ -123,8 +123,8 @@ function failed(c: Config, rt: BlockRuntime, e: EffectError, record: Omit<Parame
   if (c.errorVariable) rt.set(c.errorVariable, e.message);
   // A refused letter may take the error exit; an outage must not end the run "completed" without its mail.
   if (e.kind === 'permanent' && !e.details.setting && rt.hasExit('error')) return 'error';
-  // Nor may a wrong setting (TLS, the sender, a server refusing this client), which would refuse every letter: the run
-  // fails, and the job waits as a dead letter for the fix and a replay.
+  // Nor may a wrong setting (TLS, the sender, a server refusing this client or to relay for it), which would refuse
+  // every letter: the run fails, and the job waits as a dead letter for the fix and a replay.
   if (e.details.setting) {
     throw new RunFailure(R.EFFECT_SETTING, `SendMail "${rt.blockId}": ${e.message}; the letter is not sent and not dropped: its job is a dead letter, to replay once the setting is fixed`);
   }

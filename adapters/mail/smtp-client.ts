@@ -260,6 +260,29 @@ function replyError(r: Reply, command: string, what: string): SmtpError {
 const DATA_TIMEOUT_MS = 600_000;
 
 const isPositive = (r: Reply | undefined) => !!r && r.code >= 200 && r.code < 300;
+
+/** The words servers use to deny relaying (Postfix, Sendmail, Exim, Exchange, qmail, Gmail's relay…). */
+const RELAY_DENIED =
+  /\b(?:relay(?:ing)?\s+(?:access\s+)?(?:denied|refused|rejected|prohibited|forbidden|disallowed|not\s+(?:permitted|allowed|authori[sz]ed))|(?:unable|not\s+(?:permitted|allowed|authori[sz]ed))\s+to\s+relay|(?:(?:do|does|will|can)(?:\s+not|n't)|cannot)\s+relay|allowed\s+rcpthosts)\b/i;
+
+/**
+ * Whether a reply to RCPT TO refuses to relay: the server takes no mail from this client for domains not its own,
+ * most often because the client did not log in (or logged in as a user it does not relay for), so it would refuse
+ * every letter to such a recipient. A 5xx reply whose text says so (`554 5.7.1 <x@y>: Relay access denied`,
+ * `550 relay not permitted`, `550 5.7.1 Unable to relay`, qmail's `553 sorry, that domain isn't in my list of allowed
+ * rcpthosts`). An enhanced status code (RFC 3463) other than 5.7.x (security or policy) means the refusal is about
+ * this recipient, whatever the text says: `550 5.1.1 <x@y>: Recipient address rejected: User unknown in relay
+ * recipient table` is an unknown user. A 5.7.x that does not speak of relaying (an address refused by the server's
+ * policy) is a refusal of this recipient too. A 4xx is not one: the server asks to be asked again, and it is retried.
+ */
+export function isRelayRefusal(code: number, text: string): boolean {
+  if (code < 500 || code > 599) return false;
+  const body = text.replace(/^\d{3}[ -]?/gm, '');
+  const enhanced = /^\s*[245]\.(\d{1,3})\.\d{1,3}\b/.exec(body);
+  if (enhanced && enhanced[1] !== '7') return false;
+  return RELAY_DENIED.test(body);
+}
+
 const END = Buffer.from('\r\n.\r\n');
 const END_AFTER_NEWLINE = Buffer.from('.\r\n');
 
@@ -336,7 +359,8 @@ export class SmtpPool {
       if (dataReply?.code === 354) await conn.command('.').catch(() => undefined);
       await conn.command('RSET').catch(() => undefined);
       if (mail.code !== 250) throw replyError(mail, 'MAIL FROM', 'the SMTP server refused the sender');
-      const refusal = rcpt.find((r) => !isPositive(r));
+      // A refusal to relay is reported before the others: it is a setting, and once it is fixed the letter can go.
+      const refusal = rcpt.find((r) => isRelayRefusal(r.code, r.text)) ?? rcpt.find((r) => !isPositive(r));
       if (accepted.length === 0 && refusal) throw replyError(refusal, 'RCPT TO', 'the SMTP server refused every recipient');
       throw replyError(dataReply ?? mail, 'DATA', 'the SMTP server refused the message');
     }

@@ -6,7 +6,7 @@ import { makeMessageId } from './compose.js';
 import { bareAddress, buildSafeMessage, senderAddress, type MailLimits } from './message.js';
 import { asciiAddress, composeMime } from './mime.js';
 import { isTlsFailureCode } from '../tls-failure.js';
-import { OUTCOME_UNKNOWN, SmtpPool, type PendingReport, type SmtpError } from './smtp-client.js';
+import { isRelayRefusal, OUTCOME_UNKNOWN, SmtpPool, type PendingReport, type SmtpError } from './smtp-client.js';
 import { describeSmtpEndpoint, parseSmtpUrl } from './smtp-url.js';
 
 export interface SmtpMailerOptions {
@@ -88,18 +88,19 @@ interface Classified {
   /** false: a transient failure that another try within this send cannot fix (a refused login). */
   retryHere?: boolean;
   /**
-   * A permanent failure of a setting (TLS, the sender, a server that refuses this client), not a refusal of this
-   * letter: `EffectError.details.setting`, so the run fails and its job waits as a dead letter instead of the block
-   * taking its `error` exit.
+   * A permanent failure of a setting (TLS, the sender, a server that refuses this client or to relay for it), not a
+   * refusal of this letter: `EffectError.details.setting`, so the run fails and its job waits as a dead letter
+   * instead of the block taking its `error` exit.
    */
   setting?: boolean;
 }
 
 /**
- * What a 5xx reply refuses, by the command it answers (RFC 5321): only RCPT TO (this recipient) and DATA (this
- * message, at the DATA command or at its end) refuse the letter. A 5xx greeting (554: no service for this client),
- * a refused EHLO and HELO (the name this host gives), a refused MAIL FROM (the sender: MAIL_FROM, or what SMTP_URL's
- * user may send as) or a refused STARTTLS would refuse every letter: the reason says which setting to check.
+ * What a 5xx reply refuses, by the command it answers (RFC 5321): only RCPT TO (this recipient, unless the server
+ * refuses to relay: `relayRefused`) and DATA (this message, at the DATA command or at its end) refuse the letter. A
+ * 5xx greeting (554: no service for this client), a refused EHLO and HELO (the name this host gives), a refused MAIL
+ * FROM (the sender: MAIL_FROM, or what SMTP_URL's user may send as) or a refused STARTTLS would refuse every letter:
+ * the reason says which setting to check.
  */
 function settingRefused(command: string | undefined, reply: string, where: string): string | undefined {
   switch (command) {
@@ -117,6 +118,18 @@ function settingRefused(command: string | undefined, reply: string, where: strin
   }
 }
 
+/**
+ * A refusal to relay (see `isRelayRefusal`): the server will not take mail for other domains from this client, so
+ * every letter to such a recipient is refused until SMTP_URL logs in as a user it relays for, or names the server
+ * that relays for this host. `user` is SMTP_URL's, if it has one.
+ */
+function relayRefused(reply: string, where: string, user: string | undefined): string {
+  const advice = user
+    ? `check that SMTP_URL's login (user ${user}) is one this server relays for, and that SMTP_URL names the server that relays this host's mail`
+    : `SMTP_URL has no login: add the user and password of an account the server relays for (smtp://user:password@host:port), or name the server that relays this host's mail`;
+  return `the SMTP server ${where} refuses to relay for this client: "${reply}" to RCPT TO; a setting: ${advice}`;
+}
+
 /** A refusal of our credentials: any non-2xx reply to AUTH, or 530 (authentication required) to any command. */
 function isLoginRefusal(command: string | undefined, code: string | undefined, status: number): boolean {
   if (status === 530) return true;
@@ -127,7 +140,7 @@ function isLoginRefusal(command: string | undefined, code: string | undefined, s
  * Sorts an SMTP failure into transient (retry may help), permanent, or unknown (the letter may have been delivered),
  * with a readable reason.
  */
-export function classifySmtpError(err: unknown, where: string, unknownOutcome: UnknownOutcomePolicy = 'dead-letter'): Classified {
+export function classifySmtpError(err: unknown, where: string, unknownOutcome: UnknownOutcomePolicy = 'dead-letter', user?: string): Classified {
   const e = (err ?? {}) as Partial<SmtpError>;
   const code = typeof e.code === 'string' ? e.code : undefined;
   const status = typeof e.responseCode === 'number' ? e.responseCode : undefined;
@@ -162,7 +175,8 @@ export function classifySmtpError(err: unknown, where: string, unknownOutcome: U
     }
     // 4xx: the server asks to come back later. 5xx: it refuses for good, this letter or (see settingRefused) any.
     if (status >= 400 && status < 500) return { kind: 'transient', status, ...(code ? { code } : {}), reason: `the SMTP server answered "${reply}"${command}` };
-    const setting = settingRefused(e.command, reply, where);
+    // A 5xx to RCPT TO refuses this recipient, unless it refuses to relay at all: a setting (see isRelayRefusal).
+    const setting = e.command === 'RCPT TO' && isRelayRefusal(status, reply) ? relayRefused(reply, where, user) : settingRefused(e.command, reply, where);
     if (setting) return { kind: 'permanent', status, ...(code ? { code } : {}), setting: true, reason: setting };
     return { kind: 'permanent', status, ...(code ? { code } : {}), reason: `the SMTP server answered "${reply}"${command}` };
   }
@@ -306,7 +320,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
         }
         return { messageId, transport: 'smtp', attempts: attempt, rejected: info.rejected, response: info.response };
       } catch (err) {
-        const c = classifySmtpError(err, where, opts.unknownOutcome);
+        const c = classifySmtpError(err, where, opts.unknownOutcome, endpoint.user);
         // The Message-ID lets whoever checks the mailbox find the letter; a replay sends it with the same one.
         const reason = redact(c.code === OUTCOME_UNKNOWN ? `${c.reason} (Message-ID ${messageId})` : c.reason);
         const last = c.kind === 'permanent' || c.retryHere === false || attempt >= attemptsAllowed;

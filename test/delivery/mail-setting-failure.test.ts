@@ -2,8 +2,9 @@
 // whole delivery path: SQLite queue, worker pool, SendMail with an `error` exit, the SMTP mailer, smtp-server on
 // loopback. Such a refusal would refuse every letter, so it must not take the block's error exit (the run would end
 // completed and `replay` would refuse it): the job is a dead letter at once, and once the setting is fixed
-// `replay --status dead` sends the letter, once. A recipient the server refuses (550 to RCPT TO) still takes the
-// error exit (trial s33, finding 3).
+// `replay --status dead` sends the letter, once. The same holds for a server that refuses to relay for this client (a
+// login missing from SMTP_URL), though it says so to RCPT TO. A recipient the server refuses (550 to RCPT TO) still
+// takes the error exit (trial s33, finding 3).
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -147,6 +148,56 @@ describe('a letter refused for a wrong SMTP setting is kept as a dead letter, no
       const third = await runJobs(data, lib, mailer(), { enqueue: ['NotifyNobody'] });
       assert.equal(third.ended[0]!.outcome, 'succeeded');
       assert.match(String(third.ended[0]!.result.returnValues[1]), /^refused: SMTP permanent failure, not retried: the SMTP server answered "550 5\.1\.1 No such user here" to RCPT TO$/);
+      assert.equal(third.jobs[0]!.status, 'succeeded');
+      assert.equal(smtp.letters.length, 1);
+    } finally {
+      await smtp.close();
+      t.cleanup();
+    }
+  });
+
+  it('a relay that refuses this client (554 5.7.1 Relay access denied to RCPT TO, no login in SMTP_URL): dead with R_EFFECT_SETTING, replayed once the login is given; 550 5.1.1 still takes the error exit', async () => {
+    const { t, data, lib, replay } = await setUp();
+    // As Postfix with reject_unauth_destination: a client that has not logged in may not send to other domains.
+    const smtp = await startSmtpServer({
+      auth: { user: 'robot', pass: 'relay-pass' },
+      authOptional: true,
+      rcpt: (address, _n, session) =>
+        !session.user ? smtpError(554, `5.7.1 <${address}>: Relay access denied`)
+        : address === 'nobody@example.com' ? smtpError(550, '5.1.1 No such user here')
+        : undefined,
+    });
+    const mailer = (login: string) => createSmtpMailer({ url: `smtp://${login}127.0.0.1:${smtp.port}`, from: 'robot@example.com', retry: FAST });
+    try {
+      const first = await runJobs(data, lib, mailer(''), { enqueue: ['Notify'] });
+      const { outcome, result } = first.ended[0]!;
+      assert.equal(outcome, 'dead', 'a dead letter at once, not retried and not completed');
+      assert.equal(result.status, 'failed');
+      assert.deepEqual(result.returnValues, {}, 'the error exit was not taken');
+      assert.equal(result.error?.code, 'R_EFFECT_SETTING');
+      assert.equal(result.error?.block, 'notify');
+      assert.equal(
+        result.error!.message,
+        `SendMail "notify": SMTP setting failure, not retried: the SMTP server 127.0.0.1:${smtp.port} refuses to relay for this client: "554 5.7.1 <ivan@example.com>: Relay access denied" to RCPT TO; a setting: SMTP_URL has no login: add the user and password of an account the server relays for (smtp://user:password@host:port), or name the server that relays this host's mail; the letter is not sent and not dropped: its job is a dead letter, to replay once the setting is fixed`,
+      );
+      assert.deepEqual(result.mails.map((m) => m.status), ['failed']);
+      assert.equal(first.jobs[0]!.status, 'dead');
+      assert.equal(first.jobs[0]!.attempts, 1, 'no attempt spent on retries');
+      assert.equal(smtp.letters.length, 0);
+
+      // The login is added to SMTP_URL; the dead letter is replayed and delivered, once.
+      const r = replay('--status', 'dead');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `requeued 1 job(s): ${first.ids[0]}\n`);
+      const second = await runJobs(data, lib, mailer('robot:relay-pass@'), {});
+      assert.equal(second.ended[0]!.outcome, 'succeeded');
+      assert.deepEqual(second.ended[0]!.result.returnValues, { 1: 'sent' });
+      assert.deepEqual(smtp.letters.map((l) => [l.rcptTo, l.user]), [[['ivan@example.com'], 'robot']]);
+
+      // A recipient the server does not know is this letter's refusal: the error exit, the job succeeded.
+      const third = await runJobs(data, lib, mailer('robot:relay-pass@'), { enqueue: ['NotifyNobody'] });
+      assert.equal(third.ended[0]!.outcome, 'succeeded');
+      assert.equal(third.ended[0]!.result.returnValues[1], 'refused: SMTP permanent failure, not retried: the SMTP server answered "550 5.1.1 No such user here" to RCPT TO');
       assert.equal(third.jobs[0]!.status, 'succeeded');
       assert.equal(smtp.letters.length, 1);
     } finally {

@@ -27,8 +27,8 @@ export function smtpError(code: number, text: string): Error & { responseCode: n
 export interface TestSmtpOptions {
   /** Decide per MAIL FROM: return an error to refuse the sender. `n` counts MAIL commands from 1. */
   mailFrom?: (address: string, n: number) => Error | undefined;
-  /** Decide per RCPT TO: return an error to refuse it. `n` counts RCPT commands from 1. */
-  rcpt?: (address: string, n: number) => Error | undefined;
+  /** Decide per RCPT TO: return an error to refuse it. `n` counts RCPT commands from 1; `user`, who logged in, if any. */
+  rcpt?: (address: string, n: number, session: { user?: string }) => Error | undefined;
   /** Decide per DATA: return an error to refuse the message. `n` counts DATA commands from 1. */
   data?: (n: number) => Error | undefined;
   /**
@@ -43,8 +43,10 @@ export interface TestSmtpOptions {
   afterData?: (n: number) => 'answer' | 'silent' | 'hang-up';
   /** Offer STARTTLS (smtp-server's built-in self-signed certificate). Off by default. */
   starttls?: boolean;
-  /** Require AUTH with this user and password. */
+  /** Require AUTH with this user and password (offer it only, with `authOptional`). */
   auth?: { user: string; pass: string };
+  /** With `auth`: a client that does not log in may still send (a relay that refuses it other domains, say). */
+  authOptional?: boolean;
   /** The text of the 535 reply to a refused AUTH, from what the client sent (a server that echoes the argument). */
   authRefusal?: (auth: { method: string; username: string; password: string }) => string;
   /** The AUTH mechanisms to offer (smtp-server's default: PLAIN and LOGIN). */
@@ -75,7 +77,7 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
     onClose() {
       connections.open--;
     },
-    authOptional: !opts.auth,
+    authOptional: !opts.auth || opts.authOptional === true,
     ...(opts.authMethods ? { authMethods: opts.authMethods } : {}),
     ...(opts.socketTimeoutMs ? { socketTimeout: opts.socketTimeoutMs } : {}),
     ...(opts.hidePipelining ? { hidePIPELINING: true } : {}),
@@ -89,9 +91,9 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
       mailFroms++;
       callback(opts.mailFrom?.(address.address, mailFroms) ?? null);
     },
-    onRcptTo(address, _session, callback) {
+    onRcptTo(address, session, callback) {
       counts.rcpt++;
-      callback(opts.rcpt?.(address.address, counts.rcpt) ?? null);
+      callback(opts.rcpt?.(address.address, counts.rcpt, session.user ? { user: String(session.user) } : {}) ?? null);
     },
     onData(stream, session: SMTPServerSession, callback) {
       counts.data++;

@@ -7,6 +7,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { EffectError } from '../../engine/errors.js';
+import { smtpError, startSmtpServer } from './smtp-server.helper.js';
 
 /** Replies by command (upper-cased verb, `MAIL`/`RCPT` for the envelope); `GREETING` is the first line. Default 250. */
 type Script = Record<string, string>;
@@ -51,9 +52,9 @@ async function scriptedServer(script: Script): Promise<{ port: number; close(): 
   };
 }
 
-async function failureOf(script: Script, query = '?ignoreTLS=true'): Promise<EffectError> {
+async function failureOf(script: Script, query = '?ignoreTLS=true', login = ''): Promise<EffectError> {
   const server = await scriptedServer(script);
-  const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}${query}`, from: 'robot@example.com', retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 20 } });
+  const mailer = createSmtpMailer({ url: `smtp://${login}127.0.0.1:${server.port}${query}`, from: 'robot@example.com', retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 20 } });
   try {
     await mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' });
   } catch (e) {
@@ -104,6 +105,74 @@ describe('SMTP 5xx replies: a refused letter or a wrong setting', { timeout: 60_
       assert.equal(e.kind, 'permanent', JSON.stringify(script));
       assert.equal(e.details.setting, undefined, JSON.stringify(script));
       assert.match(e.message, /^SMTP permanent failure, not retried: the SMTP server answered "55\d /);
+    }
+  });
+
+  it('a 5xx to RCPT TO that refuses to relay is a setting failure naming SMTP_URL\'s login, in the words of Postfix, Sendmail, Exim, Exchange and qmail', async () => {
+    const relay = [
+      '554 5.7.1 <ivan@example.com>: Relay access denied',
+      '550 5.7.1 <ivan@example.com>... Relaying denied. Proper authentication required.',
+      '550 relay not permitted',
+      '550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain',
+      "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
+      '550-5.7.1 This server does not relay\r\n550 5.7.1 for unauthenticated clients',
+    ];
+    for (const reply of relay) {
+      const e = await failureOf({ RCPT: reply });
+      assert.equal(e.kind, 'permanent', reply);
+      assert.equal(e.details.setting, true, reply);
+      assert.equal(e.details.attempts, 1, reply);
+      const quoted = reply.replaceAll('\r\n', '\n');
+      assert.ok(
+        e.message.startsWith(`SMTP setting failure, not retried: the SMTP server 127.0.0.1:`) &&
+          e.message.endsWith(` refuses to relay for this client: "${quoted}" to RCPT TO; a setting: SMTP_URL has no login: add the user and password of an account the server relays for (smtp://user:password@host:port), or name the server that relays this host's mail`),
+        e.message,
+      );
+    }
+  });
+
+  it('a relay refusal after a login names the user, never the password', async () => {
+    const e = await failureOf({ EHLO: '250-scripted\r\n250 AUTH PLAIN LOGIN', AUTH: '235 2.7.0 accepted', RCPT: '554 5.7.1 <ivan@example.com>: Relay access denied' }, '?ignoreTLS=true', 'robot:relay-secret@');
+    assert.equal(e.details.setting, true);
+    assert.match(e.message, /refuses to relay for this client: "554 5\.7\.1 <ivan@example\.com>: Relay access denied" to RCPT TO; a setting: check that SMTP_URL's login \(user robot\) is one this server relays for, and that SMTP_URL names the server that relays this host's mail$/);
+    assert.ok(!e.message.includes('relay-secret'));
+  });
+
+  it('a 5.7.1 about something else, a 5.1.1 that names a relay table, and a 4xx relay refusal are not a setting', async () => {
+    const letter = [
+      '550 5.7.1 <ivan@example.com>: Recipient address rejected: Access denied',
+      '550 5.1.1 <ivan@example.com>: Recipient address rejected: User unknown in relay recipient table',
+      '554 5.7.1 <ivan@example.com>: Recipient address rejected: relay is for our customers in Tomsk only', // no denial
+    ];
+    for (const reply of letter) {
+      const e = await failureOf({ RCPT: reply });
+      assert.equal(e.kind, 'permanent', reply);
+      assert.equal(e.details.setting, undefined, reply);
+      assert.equal(e.message, `SMTP permanent failure, not retried: the SMTP server answered "${reply}" to RCPT TO`);
+    }
+    // Postfix with soft_bounce: the server asks to be asked again, and the adapter does, as for any 4xx.
+    const later = await failureOf({ RCPT: '454 4.7.1 <ivan@example.com>: Relay access denied' });
+    assert.equal(later.kind, 'transient');
+    assert.equal(later.details.setting, undefined);
+    assert.equal(later.details.attempts, 3);
+  });
+
+  it('every recipient refused, one of them for relaying: the relay refusal is told, as a setting', async () => {
+    const server = await startSmtpServer({
+      rcpt: (address) => (address === 'nobody@example.com' ? smtpError(550, '5.1.1 No such user here') : smtpError(554, `5.7.1 <${address}>: Relay access denied`)),
+    });
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 20 } });
+    try {
+      const e = await mailer.send({ to: ['nobody@example.com', 'maria@example.org'], cc: [], bcc: [], subject: 's', text: 't' }).then(
+        () => assert.fail('expected the send to fail'),
+        (err: unknown) => err as EffectError,
+      );
+      assert.equal(e.details.setting, true);
+      assert.match(e.message, /refuses to relay for this client: "554 5\.7\.1 <maria@example\.org>: Relay access denied" to RCPT TO; a setting/);
+      assert.equal(server.letters.length, 0);
+    } finally {
+      await mailer.close();
+      await server.close();
     }
   });
 });
