@@ -210,13 +210,14 @@ function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string, zone: 
   else if (job.status === 'succeeded') w(`  ${pc.green('job')} ${job.id} succeeded later${latest}`);
 }
 
-export async function replayAction(ids: string[], o: { status?: string; includeUnknown?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }): Promise<void> {
+export async function replayAction(ids: string[], o: { status?: string; includeUnknown?: boolean; includeChanged?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }): Promise<void> {
   if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');
   if (o.status && o.status !== 'dead' && o.status !== 'failed') throw new UsageError('--status takes dead or failed');
   if (o.includeUnknown && !o.status) throw new UsageError('--include-unknown goes with --status: a job named by its id is replayed whatever its outcome');
+  if (o.includeChanged && !o.status) throw new UsageError('--include-changed goes with --status: a job named by its id is replayed whatever its scenario became');
   const settings = serverSettings(o);
   const { requeued, left, unknown } = await withStore(o, async (store): Promise<Replayed> => {
-    if (o.status) return replayByStatus(store, o.status as 'dead' | 'failed', o.includeUnknown === true);
+    if (o.status) return replayByStatus(store, o.status as 'dead' | 'failed', { unknown: o.includeUnknown === true, changed: o.includeChanged === true });
     // Every named id is checked first: one that cannot be replayed is said (and nothing is queued), since a
     // script naming it expects it to run again.
     const targets: ReplayTarget[] = [];
@@ -229,45 +230,59 @@ export async function replayAction(ids: string[], o: { status?: string; includeU
     if (problems.length) throw new UsageError(problems.join('\n'));
     const out: string[] = [];
     for (const t of targets) out.push(...(await store.requeue({ ids: [t.jobId] }, o.pinned && t.version ? { pinnedVersion: t.version } : {})));
-    return { requeued: out, left: [], unknown: targets.filter((t) => t.unknown && out.includes(t.jobId)).map((t) => t.job) };
+    return { requeued: out, left: NONE_LEFT, unknown: targets.filter((t) => t.unknown && out.includes(t.jobId)).map((t) => t.job) };
   }, (folder) => {
     // Nothing recorded, so nothing to requeue: a store is not created just to find that out.
     if (ids.length) throw new UsageError(`${ids[0]}: no such run or job: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
-    return { requeued: [], left: [], unknown: [] };
+    return { requeued: [], left: NONE_LEFT, unknown: [] };
   }, settings);
+  const leftOut = left.unknown.length + left.changed.length;
   if (o.json) process.stdout.write(`${JSON.stringify(requeued)}\n`);
   else if (requeued.length) process.stdout.write(`requeued ${requeued.length} job(s): ${requeued.join(', ')}\n`);
-  else process.stdout.write(left.length ? `nothing requeued: every ${o.status} job left has an effect of unknown outcome\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');
+  else process.stdout.write(leftOut ? `nothing requeued: every ${o.status} job left ${leftOutWhy(left)}\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');
   const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
   for (const job of unknown) printWarning(`job ${job.id} (${job.scenario}) ended with an effect of unknown outcome (R_EFFECT_UNKNOWN: ${UNKNOWN_WHAT}): replayed as asked, so it is done again`);
-  if (left.length) {
+  if (leftOut) {
     // Said on stderr with the exit code 1, so that a script running the bulk form after an incident sees that it
-    // did not replay everything, and a person gets the commands to replay each job once its mailbox is checked.
-    process.stderr.write(`${leftOutText(left, o.status!, dirFlag)}\n`);
+    // did not replay everything, and a person gets the commands to replay each job once it is checked.
+    if (left.unknown.length) process.stderr.write(`${leftOutText(left.unknown, o.status!, dirFlag)}\n`);
+    if (left.changed.length) process.stderr.write(`${changedText(left.changed, o.status!, dirFlag)}\n`);
     process.exitCode = 1;
   }
   const note = requeued.length ? noServerNote(settings, dataDirArg(settings.dataDir)) : undefined;
   if (note) printNote(note);
 }
 
-/** What the bulk replay requeued, the jobs it left out (of unknown outcome), and the named ones of unknown outcome it replayed. */
-type Replayed = { requeued: string[]; left: JobRecord[]; unknown: JobRecord[] };
+/**
+ * What the bulk replay requeued, the jobs it left out (of unknown outcome; failed because their scenario changed
+ * under them), and the named ones of unknown outcome it replayed.
+ */
+type Replayed = { requeued: string[]; left: LeftOut; unknown: JobRecord[] };
+type LeftOut = { unknown: JobRecord[]; changed: JobRecord[] };
 type ReplayTarget = { jobId: string; version: string | undefined; job: JobRecord; unknown: boolean };
+
+const NONE_LEFT: LeftOut = { unknown: [], changed: [] };
 
 const UNKNOWN_WHAT = 'a letter the mail server never confirmed, which may have been delivered, or a database statement that may have been committed';
 
 /**
- * `replay --status`: every job with that status, except those whose last attempt ended with an effect of unknown
- * outcome (R_EFFECT_UNKNOWN), unless asked for. Those were parked as dead letters because doing them again may
- * duplicate them: a person checks (the mailbox) and replays each by its id. Without any of them, the whole status is
- * requeued in one statement, as before.
+ * `replay --status`: every job with that status, except, unless asked for, those whose last attempt ended with an
+ * effect of unknown outcome (R_EFFECT_UNKNOWN) and those that stopped because their scenario's blocks changed since
+ * an earlier attempt made effects (R_SCENARIO_CHANGED). Both were parked for a person to decide: doing the first again
+ * may duplicate its effect, and a replay of the second on the version loaded now makes again the effects of the
+ * renamed blocks. The person checks and replays each by its id. Without any of them, the whole status is requeued in
+ * one statement, as before.
  */
-async function replayByStatus(store: Store, status: 'dead' | 'failed', includeUnknown: boolean): Promise<Replayed> {
-  if (includeUnknown) return { requeued: await store.requeue({ status }), left: [], unknown: [] };
+async function replayByStatus(store: Store, status: 'dead' | 'failed', include: { unknown: boolean; changed: boolean }): Promise<Replayed> {
+  if (include.unknown && include.changed) return { requeued: await store.requeue({ status }), left: NONE_LEFT, unknown: [] };
   const jobs = await jobsWithStatus(store, status);
-  const left = jobs.filter(unknownOutcome);
-  if (!left.length) return { requeued: await store.requeue({ status }), left: [], unknown: [] };
-  const others = jobs.filter((j) => !unknownOutcome(j)).map((j) => j.id);
+  const left: LeftOut = {
+    unknown: include.unknown ? [] : jobs.filter((j) => lastErrorCode(j) === RUN_ERROR_CODES.EFFECT_UNKNOWN),
+    changed: include.changed ? [] : jobs.filter((j) => lastErrorCode(j) === RUN_ERROR_CODES.SCENARIO_CHANGED),
+  };
+  if (!left.unknown.length && !left.changed.length) return { requeued: await store.requeue({ status }), left, unknown: [] };
+  const leave = new Set([...left.unknown, ...left.changed].map((j) => j.id));
+  const others = jobs.filter((j) => !leave.has(j.id)).map((j) => j.id);
   // By id: only those still failed or dead are requeued (another replay may have taken some meanwhile).
   return { requeued: others.length ? await store.requeue({ ids: others }) : [], left, unknown: [] };
 }
@@ -284,10 +299,24 @@ async function jobsWithStatus(store: Store, status: 'dead' | 'failed'): Promise<
   return all;
 }
 
+/** The code of the error the job's last attempt ended with, if it has one. */
+function lastErrorCode(job: JobRecord): unknown {
+  const error = job.lastError as { code?: unknown } | null;
+  return error?.code;
+}
+
 /** Whether the job's last attempt ended with an effect that may have been made (the pool makes such a job dead at once). */
 function unknownOutcome(job: JobRecord): boolean {
-  const error = job.lastError as { code?: unknown } | null;
-  return error?.code === RUN_ERROR_CODES.EFFECT_UNKNOWN;
+  return lastErrorCode(job) === RUN_ERROR_CODES.EFFECT_UNKNOWN;
+}
+
+/** Why every job of the status that is left was left out, for the line that says nothing was requeued. */
+function leftOutWhy(left: LeftOut): string {
+  const unknown = 'has an effect of unknown outcome';
+  const changed = 'stopped because its scenario changed (R_SCENARIO_CHANGED)';
+  if (!left.changed.length) return unknown;
+  if (!left.unknown.length) return changed;
+  return `${unknown} or ${changed}`;
 }
 
 /** The bulk replay's account of the jobs it left out: how many, why, and the command that replays each. */
@@ -296,6 +325,16 @@ function leftOutText(left: readonly JobRecord[], status: string, dirFlag: string
     `${pc.yellow('oktell-emu: warning:')} left out ${left.length} ${status} job(s) of unknown outcome (R_EFFECT_UNKNOWN: ${UNKNOWN_WHAT}): a replay would do it again. Check each first (npx oktell-emu show <job id>${dirFlag} names the letter and its Message-ID), then replay each one that did not arrive:`,
     ...left.map((j) => `  npx oktell-emu replay ${j.id}${dirFlag}   ${pc.dim(`# ${j.scenario}`)}`),
     `or all of them with: npx oktell-emu replay --status ${status} --include-unknown${dirFlag}`,
+  ];
+  return lines.join('\n');
+}
+
+/** The same account for the jobs that stopped because their scenario changed under them (R_SCENARIO_CHANGED). */
+function changedText(left: readonly JobRecord[], status: string, dirFlag: string): string {
+  const lines = [
+    `${pc.yellow('oktell-emu: warning:')} left out ${left.length} ${status} job(s) whose scenario changed since an earlier attempt made effects (R_SCENARIO_CHANGED: blocks renamed, added, removed or of another kind): replayed on the version loaded now, they make the effects of the renamed blocks again (a letter sent twice). Check each first (npx oktell-emu show <job id>${dirFlag} names its version then and now), then restore the version it ran and replay it, or replay it as it is:`,
+    ...left.map((j) => `  npx oktell-emu replay ${j.id}${dirFlag}   ${pc.dim(`# ${j.scenario}`)}`),
+    `or all of them with: npx oktell-emu replay --status ${status} --include-changed${dirFlag}`,
   ];
   return lines.join('\n');
 }
