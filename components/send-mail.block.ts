@@ -124,9 +124,13 @@ function failed(c: Config, rt: BlockRuntime, e: EffectError, record: Omit<Parame
   // A refused letter may take the error exit; an outage must not end the run "completed" without its mail.
   if (e.kind === 'permanent' && !e.details.setting && rt.hasExit('error')) return 'error';
   // Nor may a wrong setting (TLS, the sender, a server refusing this client or to relay for it), which would refuse
-  // every letter: the run fails, and the job waits as a dead letter for the fix and a replay.
+  // every letter: the run fails, and a job waits as a dead letter for the fix and a replay. A run that is not a job (a
+  // webhook's or a synchronous Web-API run, a live `oktell-emu run`) has no dead letter: its caller makes it again.
   if (e.details.setting) {
-    throw new RunFailure(R.EFFECT_SETTING, `SendMail "${rt.blockId}": ${e.message}; the letter is not sent and not dropped: its job is a dead letter, to replay once the setting is fixed`);
+    const kept = rt.queuedJob
+      ? 'the letter is not sent and not dropped: its job is a dead letter, to replay once the setting is fixed'
+      : 'the letter is not sent, and this run is not a queued job, so no dead letter keeps it: once the setting is fixed, make the request (or run the command) again';
+    throw new RunFailure(R.EFFECT_SETTING, `SendMail "${rt.blockId}": ${e.message}; ${kept}`);
   }
   throw e;
 }

@@ -95,7 +95,7 @@ export class ScenarioLoadError extends Error {
  * certificate the client rejects, a sender the mail server refuses, a server that refuses this client): every request
  * would fail the same way until someone fixes it. A block does not take its `error` exit for it (that would end the
  * run completed, with nothing to replay); the run fails with `R_EFFECT_SETTING` and the job is a dead letter at once,
- * to replay once the setting is fixed.
+ * to replay once the setting is fixed (a run that is not a job just fails: its caller makes it again).
  */
 export type EffectFailureKind = 'permanent' | 'transient' | 'timeout' | 'unknown';
 

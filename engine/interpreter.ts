@@ -253,6 +253,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       trace?.change(`Return value ${n}`, traceValue(secrets.maskValue(value)));
     },
     hasExit: (exit) => block!.exits[exit] !== undefined,
+    queuedJob: journal !== undefined,
     bpium: ports.bpium,
     bpiumHint: ports.bpiumHint,
     mailer: ports.mailer,

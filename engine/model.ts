@@ -289,6 +289,13 @@ export interface BlockRuntime {
   readonly scenario: string;
   readonly runId: string;
   readonly dryRun: boolean;
+  /**
+   * Whether this run is an attempt of a queued job: it has an effect journal, which only the worker pool gives. A
+   * failure that is not retried then leaves the job as a dead letter, for `replay`. False for a run that answers a
+   * request (the hook scenario, a synchronous Web-API run), a live `oktell-emu run`, a test case and a dry run:
+   * nothing keeps those to replay, so a message about them must not promise a dead letter.
+   */
+  readonly queuedJob: boolean;
   evaluate(expr: CompiledExpression): Value;
   get(name: string): Value;
   /**

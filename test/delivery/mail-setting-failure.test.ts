@@ -5,6 +5,8 @@
 // `replay --status dead` sends the letter, once. The same holds for a server that refuses to relay for this client (a
 // login missing from SMTP_URL), though it says so to RCPT TO. A recipient the server refuses (550 to RCPT TO) still
 // takes the error exit (trial s33, finding 3).
+// A run that is not a queued job (a live `oktell-emu run`, a synchronous Web-API run) fails the same way, and its
+// message does not promise a dead letter that does not exist.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,9 +16,10 @@ import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, type RunResult, type ScenarioLibrary } from '../../engine/index.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
-import { runCli } from '../cli/cli.helper.js';
+import { runCli, runCliAsync } from '../cli/cli.helper.js';
 import { smtpError, startSmtpServer } from '../mail/smtp-server.helper.js';
 import { mailPool } from './pool.helper.js';
+import { AUTH, startTestServer, waitFor } from '../server/server-helpers.js';
 
 // As the shipped BpiumNewTask: the error exit notes the refusal and the run goes on to complete.
 const notify = (to: string) => `start: notify
@@ -203,6 +206,75 @@ describe('a letter refused for a wrong SMTP setting is kept as a dead letter, no
     } finally {
       await smtp.close();
       t.cleanup();
+    }
+  });
+
+  it('a run that is not a queued job (a live `oktell-emu run`) fails with R_EFFECT_SETTING without promising a dead letter', async () => {
+    const { t, data } = await setUp();
+    const smtp = await startSmtpServer({ mailFrom: () => smtpError(553, '5.7.1 Sender address rejected: not owned by user robot') });
+    try {
+      const r = await runCliAsync(['run', 'Notify', '--scenarios', join(t.dir, 'scenarios'), '--data-dir', data, '--json'], {
+        cwd: t.dir,
+        env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_FROM: 'robot@example.com' },
+        unset: ['OKTELL_STORE', 'OKTELL_CONFIG', 'OKTELL_DATA_DIR'],
+      });
+      assert.equal(r.code, 1, r.stderr);
+      const out = JSON.parse(r.stdout) as RunResult;
+      assert.equal(out.status, 'failed');
+      assert.deepEqual(out.returnValues, {}, 'the error exit was not taken');
+      assert.equal(out.error?.code, 'R_EFFECT_SETTING');
+      assert.match(out.error!.message, /SMTP setting failure, not retried: the SMTP server refused the sender: "553 5\.7\.1 Sender address rejected: not owned by user robot" to MAIL FROM; a setting: check MAIL_FROM/);
+      assert.match(out.error!.message, /; the letter is not sent, and this run is not a queued job, so no dead letter keeps it: once the setting is fixed, make the request \(or run the command\) again$/);
+      assert.doesNotMatch(out.error!.message, /dead letter, to replay|its job/);
+      assert.equal(smtp.letters.length, 0);
+    } finally {
+      await smtp.close();
+      t.cleanup();
+    }
+  });
+
+  it('on a server, a synchronous Web-API run says no dead letter keeps it, and the same start with async=1 says its job is one', async () => {
+    const t = await startTestServer({
+      smtp: { mailFrom: () => smtpError(553, '5.7.1 Sender address rejected: not owned by user robot') },
+      extraScenarios: { 'Notify.yaml': notify('ivan@example.com') },
+    });
+    try {
+      const call = async (query: string) => {
+        const res = await fetch(`${t.server.url}/execsvcscript?name=Notify${query}`, { headers: { authorization: AUTH } });
+        return { status: res.status, text: await res.text() };
+      };
+      const errorOf = async (runId: string) => {
+        const run = await waitFor(`run ${runId} recorded`, async () => {
+          const r = await t.server.store.getRun(runId);
+          return r && r.status !== 'running' ? r : undefined;
+        }, 20_000);
+        return run.error as { code: string; message: string };
+      };
+
+      const sync = await call('');
+      assert.equal(sync.status, 200);
+      assert.match(sync.text, /key="startresult" value="1" name="failed"/);
+      const syncRun = await waitFor('the Web-API run recorded', async () => (await t.server.store.listRuns({ scenario: 'Notify' })).items[0]);
+      assert.equal(syncRun.trigger, 'webapi');
+      assert.equal(syncRun.jobId, null);
+      const syncError = await errorOf(syncRun.id);
+      assert.equal(syncError.code, 'R_EFFECT_SETTING');
+      assert.match(syncError.message, /refused the sender: "553 5\.7\.1 Sender address rejected: not owned by user robot" to MAIL FROM; .*; the letter is not sent, and this run is not a queued job, so no dead letter keeps it: once the setting is fixed, make the request \(or run the command\) again$/);
+
+      const queued = await call('&async=1');
+      assert.equal(queued.status, 200);
+      const jobId = /key="runid" value="([^"]+)"/i.exec(queued.text)?.[1];
+      assert.ok(jobId, queued.text);
+      const job = await waitFor('the job dead-lettered', async () => {
+        const j = await t.server.store.getJob(jobId);
+        return j?.status === 'dead' ? j : undefined;
+      }, 20_000);
+      const jobError = await errorOf(job.lastRunId!);
+      assert.equal(jobError.code, 'R_EFFECT_SETTING');
+      assert.match(jobError.message, /; the letter is not sent and not dropped: its job is a dead letter, to replay once the setting is fixed$/);
+      assert.equal(t.smtp!.letters.length, 0);
+    } finally {
+      await t.cleanup();
     }
   });
 });
