@@ -575,14 +575,22 @@ function running(p: Parts): RunningServer {
         // A job whose attempt has ended but whose end the store refuses (full, busy, down) counts as unfinished: the
         // stop keeps trying to record it within the same grace period.
         const left = Math.max(0, graceEnds - performance.now());
-        const [{ unfinished, unrecorded: ends }, cut] = await Promise.all([workers.stop(left), p.syncRuns.drain(left)]);
+        const [{ unfinished, unrecorded }, cut] = await Promise.all([workers.stop(left), p.syncRuns.drain(left)]);
         // Every request that reached the server before the port closed is answered (within the grace, or a second).
         const serverClosed = p.connections.close(Date.now() + Math.max(0, graceEnds - performance.now()));
         const postgres = config.store.kind === 'postgres';
-        const still = unfinished - ends.length;
-        if (still > 0) {
-          const when = postgres ? 'another instance takes them when their lease expires' : 'they resume at the next start';
-          logger.warn({ unfinished: still }, `${still} job(s) still running at shutdown; ${when}`);
+        // Jobs whose attempt ended but whose end the store refused: those whose effects are not in the journal make them
+        // again (`ends`, the stop is not clean); the others left none outside the journal: they only run again (`quiet`).
+        const ends = unrecorded.filter((u) => u.effects > 0);
+        const quiet = unrecorded.filter((u) => u.effects === 0);
+        const still = unfinished - unrecorded.length;
+        const when = postgres ? 'another instance takes them when their lease expires' : 'they resume at the next start';
+        if (still > 0) logger.warn({ unfinished: still }, `${still} job(s) still running at shutdown; ${when}`);
+        if (quiet.length) {
+          logger.warn(
+            { notRecorded: quiet.length, jobs: quiet.map((u) => u.jobId) },
+            `${quiet.length} job(s) ended but their ends were not recorded (the store refused every write until the grace period ended): they will run again (${when}); no effect will repeat (the journal holds every effect they made, if any)`,
+          );
         }
         const effects = ends.reduce((n, u) => n + u.effects, 0);
         const letters = ends.reduce((n, u) => n + u.letters, 0);

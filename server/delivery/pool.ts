@@ -96,8 +96,9 @@ export interface WorkerPool {
 
 /**
  * What a stop left undone. `unfinished`: jobs still running or with their end not recorded when the grace period
- * ended (these included). `unrecorded`: those of them whose attempt made effects the store has not recorded (the
- * store refused the end of the attempt until the end of the grace period): the next attempt makes them again.
+ * ended (these included). `unrecorded`: those of them whose attempt ended but whose end the store has not recorded
+ * (it refused it until the end of the grace period): they run again, and the effects each counts (its attempt's effects
+ * not in the journal) are made again; one that counts none repeats nothing.
  */
 export interface PoolStopReport {
   unfinished: number;
@@ -472,7 +473,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       // An end given up on before the grace period ended (its job no longer running) is unfinished too.
       const ends = [...unrecorded.values()];
       const count = new Set([...unfinished, ...ends.map((u) => u.jobId)]).size;
-      return { unfinished: count, unrecorded: ends.filter((u) => u.effects > 0) };
+      return { unfinished: count, unrecorded: ends };
     },
     get running() {
       return active.size;

@@ -2,13 +2,17 @@
 // the store has not taken yet is unfinished. The stop keeps trying to record it within its grace period, so a store
 // that comes back in time means one letter; one that does not is reported by the stop, naming the job.
 // The store's refusal is real: another connection holds the SQLite file's write lock (BEGIN EXCLUSIVE), as a backup
-// or a sqlite3 shell would, taken the moment the SMTP server has the letter and before it answers.
+// or a sqlite3 shell would, taken the moment the SMTP server has the letter and before it answers. A job whose attempt
+// made no effect (it only read from Bpium) and whose end is refused the same way is neither "still running" nor a
+// repeated effect: the stop says its end was not recorded, that it runs again, and that nothing repeats.
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { RunningServer } from '../../server/serve.js';
-import { capturingLogger, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
+import { AUTH, BPIUM_READ_SCENARIO, capturingLogger, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 
 /** A server whose store gets locked by another connection as soon as the SMTP server has received the first letter. */
 async function serverLockedAtFirstLetter() {
@@ -81,6 +85,56 @@ describe('a stop while the store refuses writes', () => {
       blocker.exec('ROLLBACK');
       blocker.close();
       await t.cleanup();
+    }
+  });
+
+  it('a job whose end is not recorded but which made no effect: not "still running", said to run again with nothing repeated', { timeout: 60_000 }, async () => {
+    // A stand-in Bpium: the record the scenario reads, answered once another connection holds the store's write lock.
+    let blocker: Database.Database | undefined;
+    let reads = 0;
+    const bpium: Server = createServer((req, res) => {
+      reads++;
+      blocker!.exec('BEGIN EXCLUSIVE');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 2, values: { 2: 'ivan@example.com' } }));
+    });
+    await new Promise<void>((r) => bpium.listen(0, '127.0.0.1', r));
+    const log = capturingLogger();
+    const t = await startTestServer({
+      logger: log.logger,
+      smtp: false,
+      extraScenarios: { 'ReadOnly.yaml': BPIUM_READ_SCENARIO },
+      env: { BPIUM_URL: `http://127.0.0.1:${(bpium.address() as AddressInfo).port}`, BPIUM_LOGIN: 'api@example.com', BPIUM_PASSWORD: 'x' },
+    });
+    blocker = new Database(join(t.dataDir, 'oktell.sqlite'));
+    try {
+      const res = await fetch(`${t.server.url}/execsvcscript?name=ReadOnly&async=1`, { headers: { authorization: AUTH } });
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      const jobId = /key="runid" value="([^"]+)"/i.exec(text)?.[1];
+      assert.ok(jobId, text);
+      const refused = await waitFor('the end of the job to be refused', () => log.lines.find((l) => /cannot record the end of a job yet/.test(l.msg ?? '')), 20_000);
+      assert.equal(refused.obj.jobId, jobId);
+      assert.equal(reads, 1);
+
+      const report = await t.server.close(2500);
+      assert.deepEqual(report, { unfinished: 1, unrecorded: 0, effects: 0, letters: 0 }, 'a clean stop: nothing will be made twice');
+      const said = log.lines.map((l) => l.msg ?? '');
+      assert.ok(!said.some((m) => /still running/.test(m)), `no job is said to be still running:\n${said.join('\n')}`);
+      const notRecorded = log.lines.find((l) => /ends were not recorded/.test(l.msg ?? ''));
+      assert.ok(notRecorded, `a line says the end was not recorded:\n${said.join('\n')}`);
+      assert.equal(notRecorded.level, 'warn');
+      assert.equal(notRecorded.msg, '1 job(s) ended but their ends were not recorded (the store refused every write until the grace period ended): they will run again (they resume at the next start); no effect will repeat (the journal holds every effect they made, if any)');
+      assert.deepEqual(notRecorded.obj.jobs, [jobId]);
+      assert.ok(!log.lines.some((l) => /made effects|not cleanly/.test(l.msg ?? '')), 'no effect is said to repeat');
+      const stopped = log.lines.find((l) => /^stopped/.test(l.msg ?? ''));
+      assert.ok(stopped);
+      assert.equal(stopped.level, 'info');
+      assert.equal(stopped.obj.unfinished, 1);
+    } finally {
+      if (blocker.inTransaction) blocker.exec('ROLLBACK');
+      blocker.close();
+      await t.cleanup();
+      await new Promise((r) => bpium.close(r));
     }
   });
 });
