@@ -4,7 +4,8 @@
 // time, which is the operator's decision for each: the bulk form requeues the other failed jobs and leaves those,
 // saying how many, why, the command that replays each and the flag that takes them all (exit 1); --include-changed
 // takes them; a replay by id replays one as before. The jobs are made by the real delivery path: worker pool,
-// SendMail, the SMTP mailer, smtp-server on loopback, the scenario files loaded before and after the edit.
+// SendMail, the SMTP mailer, smtp-server on loopback, the scenario files loaded before and after the edit; the store is
+// SQLite, and PostgreSQL when OKTELL_TEST_PG_URL is set.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,11 +14,13 @@ import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, type ScenarioLibrary } from '../../engine/index.js';
 import type { BackoffPolicy } from '../../server/store/backoff.js';
+import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { JobStatus, Store } from '../../server/store/store.port.js';
 import { tempDir } from '../helpers.js';
 import { smtpError, startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
 import { mailPool } from '../delivery/pool.helper.js';
+import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 import { runCli, type CliResult } from './cli.helper.js';
 
 /** A letter to Ivan, then one to a mailbox the server refuses for now (451), then an answer. */
@@ -88,14 +91,13 @@ async function runPool(store: Store, lib: ScenarioLibrary, smtp: TestSmtpServer,
 }
 
 /**
- * In `<data>/oktell.sqlite`: two jobs of Letters failed with R_SCENARIO_CHANGED (first letter sent, the second refused
+ * In the store: two jobs of Letters failed with R_SCENARIO_CHANGED (first letter sent, the second refused
  * for now, then the first letter's block renamed), and one job of Refused failed for good (550).
  */
-async function failedJobs(data: string, scenarios: string): Promise<{ changed1: string; refused: string; changed2: string }> {
+async function failedJobs(store: Store, scenarios: string): Promise<{ changed1: string; refused: string; changed2: string }> {
   const smtp = await startSmtpServer({
     rcpt: (address) => (address === 'later@example.com' ? smtpError(451, 'try again later') : address === 'nobody@example.com' ? smtpError(550, 'no such mailbox') : undefined),
   });
-  const store = await openSqliteStore({ file: join(data, 'oktell.sqlite'), backoff: QUICK, defaultMaxAttempts: 50 });
   try {
     const load = async () => {
       const lib = await loadScenarioLibrary(scenarios, { registry: defaultRegistry });
@@ -124,68 +126,111 @@ async function failedJobs(data: string, scenarios: string): Promise<{ changed1: 
     return ids;
   } finally {
     await smtp.close();
-    await store.close();
   }
 }
 
-describe('replay --status failed with jobs stopped by a scenario change (SQLite)', { timeout: 120_000 }, () => {
-  const tmp = tempDir();
-  const data = join(tmp.dir, 'data');
-  const scenarios = join(tmp.dir, 'scenarios');
-  let jobs: { changed1: string; refused: string; changed2: string };
-  const cli = (...args: string[]): CliResult => runCli([...args, '--data-dir', data], { cwd: tmp.dir, unset: ['OKTELL_STORE', 'OKTELL_CONFIG', 'OKTELL_DATA_DIR'] });
-  const statuses = async () => {
-    const store = await openSqliteStore({ file: join(data, 'oktell.sqlite') });
-    try {
-      return await statusesOf(store, jobs);
-    } finally {
-      await store.close();
-    }
-  };
+type StoreKind = {
+  name: string;
+  skip?: string;
+  /** The store the jobs are made in, opened with quick retries and many attempts. */
+  open(data: string): Promise<Store>;
+  /** The store as the CLI reaches it: its environment, and the --data-dir the printed commands carry. */
+  cliEnv(data: string): Record<string, string>;
+  dirFlag(data: string): string;
+  drop(): Promise<void>;
+};
 
-  before(async () => {
-    mkdirSync(data, { mode: 0o700 });
-    mkdirSync(scenarios);
-    writeFileSync(join(scenarios, 'Letters.yaml'), LETTERS);
-    writeFileSync(join(scenarios, 'Refused.yaml'), REFUSED);
-    jobs = await failedJobs(data, scenarios);
+const pg = await testPostgres();
+const schema = randomSchemaName('replaychanged');
+const STORES: StoreKind[] = [
+  {
+    name: 'SQLite',
+    open: (data) => openSqliteStore({ file: join(data, 'oktell.sqlite'), backoff: QUICK, defaultMaxAttempts: 50 }),
+    cliEnv: () => ({}),
+    dirFlag: (data) => ` --data-dir ${data}`,
+    drop: async () => undefined,
+  },
+  {
+    name: 'PostgreSQL',
+    ...(pg.skip ? { skip: pg.skip } : {}),
+    open: () => openPostgresStore({ url: urlWithSchema(pg.url!, schema), poolSize: 4, backoff: QUICK, defaultMaxAttempts: 50 }),
+    cliEnv: () => ({ OKTELL_STORE: urlWithSchema(pg.url!, schema) }),
+    dirFlag: () => '',
+    drop: () => dropSchema(pg.url!, schema),
+  },
+];
+
+for (const kind of STORES) {
+  describe(`replay --status failed with jobs stopped by a scenario change (${kind.name})`, { timeout: 120_000, ...(kind.skip ? { skip: kind.skip } : {}) }, () => {
+    const tmp = tempDir();
+    const data = join(tmp.dir, 'data');
+    const scenarios = join(tmp.dir, 'scenarios');
+    const dirFlag = kind.dirFlag(data);
+    let jobs: { changed1: string; refused: string; changed2: string };
+    const env = kind.cliEnv(data);
+    const cli = (...args: string[]): CliResult => runCli([...args, '--data-dir', data], { cwd: tmp.dir, env, unset: ['OKTELL_STORE', 'OKTELL_CONFIG', 'OKTELL_DATA_DIR'].filter((k) => !(k in env)) });
+    const statuses = async () => {
+      const store = await kind.open(data);
+      try {
+        return await statusesOf(store, jobs);
+      } finally {
+        await store.close();
+      }
+    };
+
+    before(async () => {
+      mkdirSync(data, { mode: 0o700 });
+      mkdirSync(scenarios);
+      writeFileSync(join(scenarios, 'Letters.yaml'), LETTERS);
+      writeFileSync(join(scenarios, 'Refused.yaml'), REFUSED);
+      const store = await kind.open(data);
+      try {
+        jobs = await failedJobs(store, scenarios);
+      } finally {
+        await store.close();
+      }
+    });
+    after(async () => {
+      await kind.drop();
+      tmp.cleanup();
+    });
+
+    it('the bulk form requeues the others, leaves those whose scenario changed with the command for each, and exits 1', async () => {
+      const r = cli('replay', '--status', 'failed');
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stdout, `requeued 1 job(s): ${jobs.refused}\n`);
+      const lines = r.stderr.split('\n');
+      assert.match(lines[0]!, /^oktell-emu: warning: left out 2 failed job\(s\) whose scenario changed since an earlier attempt made effects \(R_SCENARIO_CHANGED: .*\): replayed on the version loaded now, they make the effects of the renamed blocks again \(a letter sent twice\)\. Check each first \(npx oktell-emu show <job id>.* names its version then and now\), then restore the version it ran and replay it, or replay it as it is:$/);
+      assert.ok(lines[0]!.includes(`show <job id>${dirFlag} names`), lines[0]);
+      const perId = lines.filter((l) => l.startsWith('  npx oktell-emu replay '));
+      assert.deepEqual(perId.map((l) => l.replace(/\s+#.*$/, '')).sort(), [jobs.changed1, jobs.changed2].map((id) => `  npx oktell-emu replay ${id}${dirFlag}`).sort());
+      assert.ok(perId.every((l) => l.endsWith('# Letters')), r.stderr);
+      assert.ok(lines.includes(`or all of them with: npx oktell-emu replay --status failed --include-changed${dirFlag}`), r.stderr);
+      assert.doesNotMatch(r.stderr, /unknown outcome/);
+      assert.deepEqual(await statuses(), { changed1: 'failed', refused: 'queued', changed2: 'failed' });
+
+      // Run again: nothing else to requeue, said as such, still exit 1 with the two listed.
+      const again = cli('replay', '--status', 'failed');
+      assert.equal(again.code, 1, again.stderr);
+      assert.equal(again.stdout, 'nothing requeued: every failed job left stopped because its scenario changed (R_SCENARIO_CHANGED)\n');
+      assert.match(again.stderr, /left out 2 failed job\(s\) whose scenario changed/);
+      const json = cli('replay', '--status', 'failed', '--json');
+      assert.equal(json.code, 1, json.stderr);
+      assert.equal(json.stdout, '[]\n');
+    });
+
+    it('a replay by id replays one of them as before; --include-changed replays the rest', async () => {
+      const one = cli('replay', jobs.changed1);
+      assert.equal(one.code, 0, one.stderr);
+      assert.equal(one.stdout, `requeued 1 job(s): ${jobs.changed1}\n`);
+      assert.equal((await statuses()).changed1, 'queued');
+
+      assert.equal(cli('replay', '--include-changed').code, 2, '--include-changed alone is a usage error');
+      const all = cli('replay', '--status', 'failed', '--include-changed');
+      assert.equal(all.code, 0, all.stderr);
+      assert.equal(all.stdout, `requeued 1 job(s): ${jobs.changed2}\n`);
+      assert.doesNotMatch(all.stderr, /left out/);
+      assert.deepEqual(await statuses(), { changed1: 'queued', refused: 'queued', changed2: 'queued' });
+    });
   });
-  after(() => tmp.cleanup());
-
-  it('the bulk form requeues the others, leaves those whose scenario changed with the command for each, and exits 1', async () => {
-    const r = cli('replay', '--status', 'failed');
-    assert.equal(r.code, 1, r.stderr);
-    assert.equal(r.stdout, `requeued 1 job(s): ${jobs.refused}\n`);
-    const lines = r.stderr.split('\n');
-    assert.match(lines[0]!, /^oktell-emu: warning: left out 2 failed job\(s\) whose scenario changed since an earlier attempt made effects \(R_SCENARIO_CHANGED: .*\): replayed on the version loaded now, they make the effects of the renamed blocks again \(a letter sent twice\)\. Check each first \(npx oktell-emu show <job id> --data-dir \S+ .*\), then restore the version it ran and replay it, or replay it as it is:$/);
-    const perId = lines.filter((l) => l.startsWith('  npx oktell-emu replay '));
-    assert.deepEqual(perId.map((l) => l.replace(/\s+#.*$/, '')).sort(), [jobs.changed1, jobs.changed2].map((id) => `  npx oktell-emu replay ${id} --data-dir ${data}`).sort());
-    assert.ok(perId.every((l) => l.endsWith('# Letters')), r.stderr);
-    assert.ok(lines.includes(`or all of them with: npx oktell-emu replay --status failed --include-changed --data-dir ${data}`), r.stderr);
-    assert.doesNotMatch(r.stderr, /unknown outcome/);
-    assert.deepEqual(await statuses(), { changed1: 'failed', refused: 'queued', changed2: 'failed' });
-
-    // Run again: nothing else to requeue, said as such, still exit 1 with the two listed.
-    const again = cli('replay', '--status', 'failed');
-    assert.equal(again.code, 1, again.stderr);
-    assert.equal(again.stdout, 'nothing requeued: every failed job left stopped because its scenario changed (R_SCENARIO_CHANGED)\n');
-    assert.match(again.stderr, /left out 2 failed job\(s\) whose scenario changed/);
-    const json = cli('replay', '--status', 'failed', '--json');
-    assert.equal(json.code, 1, json.stderr);
-    assert.equal(json.stdout, '[]\n');
-  });
-
-  it('a replay by id replays one of them as before; --include-changed replays the rest', async () => {
-    const one = cli('replay', jobs.changed1);
-    assert.equal(one.code, 0, one.stderr);
-    assert.equal(one.stdout, `requeued 1 job(s): ${jobs.changed1}\n`);
-    assert.equal((await statuses()).changed1, 'queued');
-
-    assert.equal(cli('replay', '--include-changed').code, 2, '--include-changed alone is a usage error');
-    const all = cli('replay', '--status', 'failed', '--include-changed');
-    assert.equal(all.code, 0, all.stderr);
-    assert.equal(all.stdout, `requeued 1 job(s): ${jobs.changed2}\n`);
-    assert.doesNotMatch(all.stderr, /left out/);
-    assert.deepEqual(await statuses(), { changed1: 'queued', refused: 'queued', changed2: 'queued' });
-  });
-});
+}
