@@ -92,8 +92,12 @@ export const PG_SQL = {
   buryJobs: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = $2,
       finished_at = $3, updated_at = $3
     WHERE id = ANY($1::text[])`,
-  /** Takes over expired leases already locked by this transaction. $1 ids, $2 worker, $3 expires, $4 now. */
-  claimIds: `UPDATE jobs SET attempts = attempts + 1, lease_owner = $2, lease_expires_at = $3, claimed_at = $4, updated_at = $4
+  /**
+   * Takes over expired leases already locked by this transaction. $1 ids, $2 worker, $3 expires, $4 now, $5 the error
+   * of the attempt cut off (the new one's effects may repeat its last: delivery/attempt-journal.ts).
+   */
+  claimIds: `UPDATE jobs SET attempts = attempts + 1, lease_owner = $2, lease_expires_at = $3, claimed_at = $4, updated_at = $4,
+      last_error = $5
     WHERE id = ANY($1::text[])
     RETURNING *`,
   /** Due queued jobs, highest priority first, skipping rows other instances are taking. $1 worker, $2 expires, $3 now, $4 limit. */

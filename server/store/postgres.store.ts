@@ -336,7 +336,7 @@ export class PostgresStore implements Store {
         const dealt = new Set([...last, ...retake]);
         await endLostAttempts(c, expired.filter((r) => dealt.has(r.id)).map(jobFromRow), LEASE_LOST, lost, now);
         if (last.length > 0) await exec(c, 'buryJobs', [last, lost, now]);
-        if (retake.length > 0) claimed.push(...(await exec<JobRow>(c, 'claimIds', [retake, workerId, expires, now])).rows);
+        if (retake.length > 0) claimed.push(...(await exec<JobRow>(c, 'claimIds', [retake, workerId, expires, now, lost])).rows);
       }
       if (claimed.length < limit) claimed.push(...(await exec<JobRow>(c, 'claimQueued', [workerId, expires, now, limit - claimed.length])).rows);
       return claimed.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.nextRunAt - b.nextRunAt);

@@ -30,9 +30,10 @@ const SQL = {
   buryExpired: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = @error,
       finished_at = @now, updated_at = @now
     WHERE status = 'running' AND lease_expires_at <= @now AND lease_owner IS NOT @worker AND attempts >= max_attempts`,
-  // claimed_at: when this attempt began (updated_at moves again with every lease renewal).
+  // claimed_at: when this attempt began (updated_at moves again with every lease renewal). last_error: the attempt cut
+  // off, so that the new one knows its effects may repeat that attempt's last one (delivery/attempt-journal.ts).
   claimExpired: `UPDATE jobs SET attempts = attempts + 1, lease_owner = @worker, lease_expires_at = @expires, claimed_at = @now,
-      updated_at = @now
+      updated_at = @now, last_error = @error
     WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= @now AND lease_owner IS NOT @worker
       ORDER BY priority DESC, next_run_at LIMIT @limit)
     RETURNING *`,

@@ -323,7 +323,7 @@ export class SqliteStore implements Store {
         // which would otherwise record their lost attempt a second time.
         const expired = new Map((this.st.expiredLeases.all(now, workerId) as JobRow[]).map((r) => [r.id, r]));
         this.st.buryExpired.run({ now, error: lost, worker: workerId });
-        const taken = this.st.claimExpired.all({ ...lease, limit }) as JobRow[];
+        const taken = this.st.claimExpired.all({ ...lease, limit, error: lost }) as JobRow[];
         claimed.push(...taken);
         const takenIds = new Set(taken.map((r) => r.id));
         for (const row of expired.values()) {
