@@ -16,7 +16,7 @@ export { SECRET_MASK, maskSecretTexts, answerValues } from './secrets.js';
 export { outlineOfScenario, outlineOfText, unwiredEnd, blockDetail, EXIT_END_LABELS, type ScenarioOutline, type OutlineBlock, type OutlineExit, type ExitEnd } from './outline.js';
 export { loadScenarioLibrary, listScenarioFiles, listScenarioFilesSync, blocksOfScenarios, connectionsOfBlocks, SCENARIO_EXTENSIONS, type ScenarioLibrary, type ScenarioBlock, type TemplateChecker, type LibraryOptions } from './library.js';
 export { VERSIONS_KEY } from './journal-versions.js';
-export { runScenario, DEFAULT_LIMITS, DEFAULT_MAX_EFFECTS, type EnginePorts, type RunOptions, type RunLimits } from './interpreter.js';
+export { runScenario, MAY_REPEAT_NOTE, DEFAULT_LIMITS, DEFAULT_MAX_EFFECTS, type EnginePorts, type RunOptions, type RunLimits } from './interpreter.js';
 export { createInProcessStarter, attachChildResults, type InProcessStarter } from './in-process-starter.js';
 export { systemClock, fixedClock, randomIds } from './defaults.js';
 export { parseAddressList, formatAddress, bareAddress } from './mail-address.js';

@@ -19,6 +19,7 @@ import type {
   EffectOptions,
   HttpCallRecord,
   MailRecord,
+  MayRepeatEffect,
   RunError,
   RunResult,
   Scenario,
@@ -126,6 +127,9 @@ interface Frame {
   startParam: Value | undefined;
 }
 
+/** The trace note of a step whose effect may repeat one of a cut-off attempt (EffectJournalPort.mayRepeat). */
+export const MAY_REPEAT_NOTE = 'an earlier attempt of this job was cut off before it journaled its last effect: this effect may repeat that one (made twice)';
+
 /** Runs scenario `name` of `library` to its end. Never throws for scenario-level failures: they are in the result. */
 export async function runScenario(library: ScenarioLibrary, name: string, opts: RunOptions): Promise<RunResult> {
   const ports = opts.ports;
@@ -196,6 +200,15 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   let notes: string[] | undefined;
   let step = 0;
   let effects = 0;
+  /** The step whose effect may repeat one of a cut-off attempt (EffectJournalPort.mayRepeat): its records say so. */
+  let repeatStep = -1;
+  const mayRepeat: MayRepeatEffect[] = [];
+  const markRepeat = () => {
+    repeatStep = step;
+    mayRepeat.push({ step, scenario: stepScenario, block: block!.id, kind: block!.kind });
+    rt.traceNote(MAY_REPEAT_NOTE);
+  };
+  const repeatMark = (): { mayRepeat?: true } => (repeatStep === step ? { mayRepeat: true } : {});
   let stepScenario = root.name;
 
   const exprCtx = {
@@ -276,6 +289,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       // Last, right before the effect: a job whose lease this attempt may have lost is left to its new owner.
       const fenced = journal.fence?.();
       if (fenced) await fenced;
+      // Asked before the effect: once it is made, its own entry waits to be written, which says nothing of the cut attempt.
+      const repeat = journal.mayRepeat?.() === true;
       let value: T;
       try {
         value = await perform(versions.marking(marks.handle, frame.scenario));
@@ -287,17 +302,18 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       await journaled(() => versions.record(frame.scenario), false);
       await journaled(() => journal.put(journalKey, key, value), false);
       await marks.afterOutcome();
+      if (repeat) markRepeat();
       return { value, replayed: false };
     },
     async external<T>(perform: () => Promise<T>): Promise<T> {
       if (journal?.settle) await journaled(() => journal.settle!());
       return perform();
     },
-    recordMail: (m) => base.mails.push({ block: block!.id, ...m }),
-    recordBpiumCall: (c) => base.bpiumCalls.push({ block: block!.id, ...c }),
-    recordAsyncStart: (a) => base.asyncStarted.push({ block: block!.id, ...a }),
-    recordDbCall: (c) => (base.dbCalls ??= []).push({ block: block!.id, ...c }),
-    recordHttpCall: (c) => (base.httpCalls ??= []).push({ block: block!.id, ...c }),
+    recordMail: (m) => base.mails.push({ block: block!.id, ...m, ...repeatMark() }),
+    recordBpiumCall: (c) => base.bpiumCalls.push({ block: block!.id, ...c, ...repeatMark() }),
+    recordAsyncStart: (a) => base.asyncStarted.push({ block: block!.id, ...a, ...repeatMark() }),
+    recordDbCall: (c) => (base.dbCalls ??= []).push({ block: block!.id, ...c, ...repeatMark() }),
+    recordHttpCall: (c) => (base.httpCalls ??= []).push({ block: block!.id, ...c, ...repeatMark() }),
     effectKey: () => `${journalKey}/${stepKey()}`,
     traceEffect(details) {
       effectDetail = details;
@@ -426,12 +442,13 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   if (base.traceTruncated === undefined) delete base.traceTruncated;
   if (base.dbCalls === undefined) delete base.dbCalls;
   if (base.httpCalls === undefined) delete base.httpCalls;
+  const withRepeats = mayRepeat.length ? { mayRepeat } : {};
   base.returnValues = Object.fromEntries([...returnValues].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]));
   base.variables = secrets.maskTexts(secrets.maskVariables(Object.fromEntries(vars)));
   if (!secrets.none) maskRecord();
   base.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
   // The return values as the record shows them; the scenario's answer keeps them as set (secrets.ts, answerValues).
-  const result: RunResult = failure ? { ...base, status: 'failed', error: failure } : { ...base, status: 'completed' };
+  const result: RunResult = failure ? { ...base, ...withRepeats, status: 'failed', error: failure } : { ...base, ...withRepeats, status: 'completed' };
   return maskReturnValues(result, secrets);
 
   /**
@@ -449,7 +466,9 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
 
   function pushTrace(exit: string, s0: number, error?: string) {
     const ms = Math.round((performance.now() - s0) * 1000) / 1000;
-    trace!.end(step, stepScenario, block!.id, block!.kind, exit, ms, { effect: effectDetail, notes, clock: clockReads, error });
+    // A candidate repeat is marked in its step's effect too, where a stored run's list can find it (`"mayRepeat":true`).
+    const effect = repeatStep === step && effectDetail !== null && typeof effectDetail === 'object' && !Array.isArray(effectDetail) ? { ...effectDetail, mayRepeat: true } : effectDetail;
+    trace!.end(step, stepScenario, block!.id, block!.kind, exit, ms, { effect, notes, clock: clockReads, error });
   }
 
   /** Applies a control signal; returns the next block id in the (possibly new) current scenario. */

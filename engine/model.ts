@@ -129,6 +129,11 @@ export interface MailRecord {
   transport?: string;
   messageId?: string;
   error?: string;
+  /**
+   * Made by this run while an earlier attempt of its job had been cut off with its last effect perhaps not journaled
+   * (`EffectJournalPort.mayRepeat`): the cut attempt may have made this effect too, so it may have happened twice.
+   */
+  mayRepeat?: true;
 }
 
 /** One Bpium call as recorded in a run result. */
@@ -143,6 +148,11 @@ export interface BpiumCallRecord {
   httpStatus?: number;
   attempts?: number;
   error?: string;
+  /**
+   * Made by this run while an earlier attempt of its job had been cut off with its last effect perhaps not journaled
+   * (`EffectJournalPort.mayRepeat`): the cut attempt may have made this effect too, so it may have happened twice.
+   */
+  mayRepeat?: true;
 }
 
 /** One database statement or procedure call as recorded in a run result (parameters with secrets redacted). */
@@ -160,6 +170,11 @@ export interface DbCallRecord {
   rolledBack: boolean;
   code?: string;
   error?: string;
+  /**
+   * Made by this run while an earlier attempt of its job had been cut off with its last effect perhaps not journaled
+   * (`EffectJournalPort.mayRepeat`): the cut attempt may have made this effect too, so it may have happened twice.
+   */
+  mayRepeat?: true;
 }
 
 /** One web request (WebRequest block) as recorded in a run result; the URL has its secrets masked. */
@@ -180,6 +195,11 @@ export interface HttpCallRecord {
   attempts?: number;
   ms?: number;
   error?: string;
+  /**
+   * Made by this run while an earlier attempt of its job had been cut off with its last effect perhaps not journaled
+   * (`EffectJournalPort.mayRepeat`): the cut attempt may have made this effect too, so it may have happened twice.
+   */
+  mayRepeat?: true;
 }
 
 /** One asynchronous start as recorded in a run result; `result` is filled when the child run is followed. */
@@ -189,6 +209,11 @@ export interface AsyncStartRecord {
   params: Record<string, Value>;
   runId?: string;
   result?: RunResult;
+  /**
+   * Made by this run while an earlier attempt of its job had been cut off with its last effect perhaps not journaled
+   * (`EffectJournalPort.mayRepeat`): the cut attempt may have made this effect too, so it may have happened twice.
+   */
+  mayRepeat?: true;
 }
 
 /** One step of the trace. */
@@ -244,9 +269,22 @@ export interface RunResultBase {
   trace: TraceStep[];
   /** Steps left out of the trace because it reached its limit (a runaway loop). */
   traceTruncated?: number;
+  /**
+   * The effects this run made that an earlier, cut-off attempt of its job may have made too (`mayRepeat` on their
+   * records); absent when there are none.
+   */
+  mayRepeat?: MayRepeatEffect[];
   steps: number;
   startedAt: string;
   durationMs: number;
+}
+
+/** An effect a run made that may repeat one of a cut-off attempt (`RunResultBase.mayRepeat`). */
+export interface MayRepeatEffect {
+  step: number;
+  scenario: string;
+  block: string;
+  kind: string;
 }
 
 /** Where an assigned value comes from, for the message of a conversion that fails. */

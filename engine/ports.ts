@@ -173,6 +173,13 @@ export interface EffectJournalPort {
    * lost). Returns nothing when it can tell at once, or a promise when it must ask first (a lease near its end).
    */
   fence?(): void | Promise<void>;
+  /**
+   * Asked right before an effect is made: true when it may repeat one an earlier attempt of the job made without
+   * journaling it. That attempt was cut off (killed, stopped, or its lease lost with no end recorded), so the entry of
+   * the last effect it made may never have reached the store; until this attempt has written an entry of its own, an
+   * effect it makes (not one it replays) may be that one again. Absent or false: nothing to suspect.
+   */
+  mayRepeat?(): boolean;
 }
 
 export interface LoggerPort {

@@ -7,7 +7,9 @@
 //   SELECT: `rt.external`), entries still waiting are written first. So an entry waits only while blocks compute,
 //   which takes about as long as the grouped commit one write per effect used to wait for.
 // A crash in that window repeats the effect on the next attempt, as a crash between an effect and its write did before.
-import type { EffectJournalPort, JsonValue } from '../../engine/index.js';
+// So an attempt that follows a cut-off one (`afterLostAttempt`) says of each effect it makes before its first write
+// that it may be such a repeat (`mayRepeat`): the run records and logs it, and an operator can look for the twin.
+import { VERSIONS_KEY, type EffectJournalPort, type JsonValue } from '../../engine/index.js';
 import type { JournalEntry } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
 
@@ -20,15 +22,28 @@ export interface AttemptJournal {
 
 /**
  * `lookUp`: false for a first attempt (never claimed before, never replayed), which has nothing in the store to
- * replay, so it skips the look-ups. `fence`: checked right before each effect (lease-fence.ts).
+ * replay, so it skips the look-ups. `fence`: checked right before each effect (lease-fence.ts). `afterLostAttempt`:
+ * the job's previous attempt was cut off with its end unrecorded (`previousAttemptCut`).
  */
-export function attemptJournal(store: Pick<DeliveryStore, 'getEffect' | 'putEffect'>, lookUp: boolean, fence?: () => void | Promise<void>): AttemptJournal {
+export function attemptJournal(
+  store: Pick<DeliveryStore, 'getEffect' | 'putEffect'>,
+  lookUp: boolean,
+  fence?: () => void | Promise<void>,
+  opts: { afterLostAttempt?: boolean } = {},
+): AttemptJournal {
   let waiting: Array<JournalEntry & { runKey: string }> = [];
+  /**
+   * Whether the outcome of an effect of this attempt has reached the store. The cut attempt, following the same steps, wrote the
+   * entries of its effects before going past this point too, so only the effects before it may be its unjournaled last.
+   */
+  let wrote = false;
   const flush = async () => {
     const batch = waiting;
     waiting = [];
     try {
       await Promise.all(batch.map((e) => store.putEffect(e.runKey, e.stepKey, e.outcome)));
+      // An effect's outcome: not a pending mark or its withdrawal (`…/mark`), nor the record of scenario versions.
+      if (batch.some((e) => e.stepKey !== VERSIONS_KEY && !e.stepKey.endsWith('/mark'))) wrote = true;
     } catch (e) {
       // Not written: they stay for the attempt's outcome, which carries them when the effect that follows fails.
       waiting = [...batch, ...waiting];
@@ -55,6 +70,7 @@ export function attemptJournal(store: Pick<DeliveryStore, 'getEffect' | 'putEffe
       // A read is about to wait on the outside world: the same.
       settle,
       ...(fence ? { fence } : {}),
+      mayRepeat: () => opts.afterLostAttempt === true && !wrote,
     },
     take() {
       const out = waiting.map(({ stepKey, outcome }) => ({ stepKey, outcome }));
