@@ -52,6 +52,12 @@ export class Metrics {
    * (a recipient or the message refused), which nothing retries or replays.
    */
   lettersRefused = 0;
+  /**
+   * Effects (letters, Bpium writes, web requests…) made by attempts that followed a cut-off one before their first
+   * journal write: each may repeat the cut attempt's last effect, which its journal never recorded. The run record
+   * marks them (`mayRepeat`) and the log names each letter's Message-ID.
+   */
+  effectsMayRepeat = 0;
   private runs = new Map<string, { count: number; sum: number; buckets: number[] }>();
 
   response(status: number) {
@@ -59,8 +65,12 @@ export class Metrics {
     else this.rejected.set(status, (this.rejected.get(status) ?? 0) + 1);
   }
 
-  /** Records a finished run: its duration by outcome, and the letters it sent or failed to send. */
-  run(status: string, seconds: number, letters?: LetterTally) {
+  /**
+   * Records a finished run: its duration by outcome, the letters it sent or failed to send, and its effects that may
+   * repeat those of a cut-off attempt.
+   */
+  run(status: string, seconds: number, letters?: LetterTally, mayRepeat = 0) {
+    this.effectsMayRepeat += mayRepeat;
     if (letters) {
       this.letters.sent += letters.sent;
       this.letters.failed += letters.failed;
@@ -101,6 +111,9 @@ export class Metrics {
       "# HELP oktell_letters_refused_total Failed letters whose run completed: refused by the SMTP server (a recipient or the message) or invalid, taken to SendMail's error exit, so nothing retries or replays them.",
       '# TYPE oktell_letters_refused_total counter',
       `oktell_letters_refused_total ${this.lettersRefused}`,
+      "# HELP oktell_effects_maybe_repeated_total Effects made by a job's attempt after an attempt of it was cut off (killed, stopped, lease lost) before its first journal write: each may repeat the cut attempt's last, unjournaled effect (a letter sent twice). The runs mark them (mayRepeat).",
+      '# TYPE oktell_effects_maybe_repeated_total counter',
+      `oktell_effects_maybe_repeated_total ${this.effectsMayRepeat}`,
       '# HELP oktell_jobs Jobs by status.',
       '# TYPE oktell_jobs gauge',
       ...Object.entries(c.jobs).map(([s, n]) => `oktell_jobs{status="${s}"} ${n}`),

@@ -57,7 +57,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       ports: s.ports,
       logger,
       inFlight: () => metrics.inFlight,
-      onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails)),
+      onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails), result.mayRepeat?.length ?? 0),
     });
     return Object.assign(pool, { reload: () => undefined });
   }
@@ -77,7 +77,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       webRequest: config.webRequest,
       regexBudgetMs: config.regexBudgetMs,
     },
-    onAttempt: (status, seconds, letters) => metrics.run(status, seconds, letters),
+    onAttempt: (status, seconds, letters, mayRepeat) => metrics.run(status, seconds, letters, mayRepeat),
     ...(limits ? { resourceLimits: limits } : {}),
   });
 }

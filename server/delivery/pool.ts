@@ -7,7 +7,7 @@ import { RUN_ERROR_CODES, runScenario, VERSIONS_KEY, type LoggerPort, type RunRe
 import type { SharedPorts } from '../../adapters/ports.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import { enqueueingStarter, jobVariables } from '../starters.js';
-import { jobRunTrigger, runWrite } from '../run-record.js';
+import { jobRunTrigger, LEASE_LOST, PROCESS_STOPPED, runWrite } from '../run-record.js';
 import type { JobLease, JobRecord, JournalEntry } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
 import { attemptJournal } from './attempt-journal.js';
@@ -309,7 +309,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // A first attempt has nothing journaled, so its look-ups are skipped; a job with an error on record (an attempt cut
     // by a graceful stop is given back uncounted, with one) may have made effects already, so it looks them up.
     const fence = leaseFence(hold, { leaseMs, clock, renew: async () => (await opts.store.heartbeat([job.id], workerId, leaseMs)).includes(job.id) });
-    const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0 && job.lastError == null), fence);
+    const afterLostAttempt = previousAttemptCut(job);
+    const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0 && job.lastError == null), fence, { afterLostAttempt });
     if (!library) {
       result = failedResult(job, `version ${job.pinnedVersion} of ${job.scenario} is not loaded in this process; replay without --pinned`);
     } else {
@@ -391,6 +392,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       { runId: result.runId, jobId: job.id, scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(result.error ? { code: result.error.code, error: result.error.message } : {}) },
       `run ${job.scenario} ${result.status}${note}`,
     );
+    if (result.mayRepeat?.length) warnMayRepeat(opts.logger, job, result);
     opts.onAttempt?.(job, result, outcome);
   }
 
@@ -494,6 +496,38 @@ function lettersAmong(result: RunResult, effects: readonly JournalEntry[]): numb
   // A step key is `scenario:block#visit`; a letter names its block.
   const blocks = new Set(effects.map((e) => e.stepKey.slice(e.stepKey.indexOf(':') + 1, e.stepKey.lastIndexOf('#'))));
   return result.mails.filter((m) => m.status === 'sent' && blocks.has(m.block)).length;
+}
+
+/** Codes of a job's last error that say its last attempt was cut off with its end unrecorded (run-record.ts, CUT_BY_STOP). */
+const CUT_OFF_CODES: ReadonlySet<string> = new Set([LEASE_LOST.code, PROCESS_STOPPED.code, CUT_BY_STOP.code]);
+
+/**
+ * Whether the job's previous attempt was cut off (its lease expired, the server was killed or stopped while it ran)
+ * with no end recorded: the entry of the last effect it made may be missing from the journal, so this attempt may make
+ * that effect again. The store records such a loss as the job's last error when it takes the job over.
+ */
+export function previousAttemptCut(job: Pick<JobRecord, 'lastError'>): boolean {
+  const e = job.lastError;
+  return e !== null && typeof e === 'object' && !Array.isArray(e) && typeof e.code === 'string' && CUT_OFF_CODES.has(e.code);
+}
+
+/**
+ * One warning for a run whose effects may repeat those of the cut-off attempt before it: each letter with its
+ * recipients, subject and Message-ID (the same for every attempt of the step, so the twin can be found in the
+ * mailbox), and the other effects by block. The run's secrets are already masked in its records.
+ */
+function warnMayRepeat(logger: LoggerPort | undefined, job: JobRecord, result: RunResult): void {
+  const letters = result.mails.filter((m) => m.mayRepeat).map((m) => ({ block: m.block, to: m.to, cc: m.cc, bcc: m.bcc, subject: m.subject, messageId: m.messageId ?? null }));
+  const lettered = new Set(letters.map((l) => l.block));
+  const others = result.mayRepeat!.filter((e) => e.kind !== 'SendMail' || !lettered.has(e.block)).map((e) => ({ scenario: e.scenario, block: e.block, kind: e.kind }));
+  const named = [
+    ...letters.map((l) => `letter ${l.messageId ?? '(no Message-ID)'} to ${[...l.to, ...l.cc, ...l.bcc].join(', ')} "${l.subject}"`),
+    ...others.map((e) => `${e.kind} "${e.block}" of ${e.scenario}`),
+  ];
+  logger?.warn(
+    { runId: result.runId, jobId: job.id, scenario: job.scenario, attempt: job.attempts, mayRepeat: result.mayRepeat!.length, letters, effects: others },
+    `job ${job.id} (${job.scenario}): an earlier attempt was cut off before it journaled its last effect; this attempt made ${named.length === 1 ? 'an effect that' : `${named.length} effects that`} may repeat it: ${named.join('; ')}`,
+  );
 }
 
 function failedResult(job: JobRecord, message: string): RunResult {

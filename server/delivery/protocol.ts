@@ -36,7 +36,7 @@ export type ToMain =
   | { t: 'ready' }
   | { t: 'call'; id: number; call: DeliveryCall }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string }
-  | { t: 'attempt'; status: string; seconds: number; letters: LetterTally; running: number }
+  | { t: 'attempt'; status: string; seconds: number; letters: LetterTally; mayRepeat: number; running: number }
   | { t: 'stopped'; unfinished: number; unrecorded: UnrecordedEnd[] };
 
 export type ToThread =

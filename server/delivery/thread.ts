@@ -71,7 +71,7 @@ const pool = createWorkerPool({
   inFlight: () => Atomics.load(init.inFlightCell, 0),
   ...(init.burstInFlight !== undefined ? { burstInFlight: init.burstInFlight } : {}),
   ...(init.releaseOnStop ? { releaseOnStop: true } : {}),
-  onAttempt: (_job, result) => post({ t: 'attempt', status: result.status, seconds: result.durationMs / 1000, letters: letterTally(result.mails), running: pool.running }),
+  onAttempt: (_job, result) => post({ t: 'attempt', status: result.status, seconds: result.durationMs / 1000, letters: letterTally(result.mails), mayRepeat: result.mayRepeat?.length ?? 0, running: pool.running }),
 });
 
 port.on('message', (m: ToThread) => {

@@ -11,8 +11,8 @@ export interface ThreadedPoolOptions {
   store: DeliveryStore;
   logger: LoggerPort;
   init: DeliveryInit;
-  /** Called after each finished attempt in the thread (metrics). */
-  onAttempt?: (status: string, seconds: number, letters: LetterTally) => void;
+  /** Called after each finished attempt in the thread (metrics); `mayRepeat`: its effects that may repeat a cut-off attempt's. */
+  onAttempt?: (status: string, seconds: number, letters: LetterTally, mayRepeat: number) => void;
   /** A thread that died is started again after this many ms (default 1000); its jobs are claimed again by lease. */
   restartMs?: number;
   /** Heap limits of the thread (see server/heap.ts); V8's defaults when absent. */
@@ -51,7 +51,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
           return;
         case 'attempt':
           running = m.running;
-          o.onAttempt?.(m.status, m.seconds, m.letters);
+          o.onAttempt?.(m.status, m.seconds, m.letters, m.mayRepeat);
           return;
         case 'stopped':
           running = 0;
