@@ -54,7 +54,7 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
       continue;
     }
     const duration = `${r.durationMs ?? ''} ms`;
-    process.stdout.write(`${runColumns(started, status, r.scenario, r.task ? 'task' : r.trigger, duration, colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
+    process.stdout.write(`${runColumns(started, status, r.scenario, r.task ? 'task' : r.trigger, duration, colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.mayRepeat ? ` ${pc.yellow('may repeat')}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
   }
 }
 
@@ -122,9 +122,10 @@ async function noMatch(store: Store, o: RunsFilter): Promise<string> {
   return line;
 }
 
-function summary(r: { id: string; jobId: string | null; scenario: string; version: string; trigger: string; status: string; attempt: number; workerId: string | null; startedAt: number; durationMs: number | null; error: unknown }) {
+function summary(r: { id: string; jobId: string | null; scenario: string; version: string; trigger: string; status: string; attempt: number; workerId: string | null; startedAt: number; durationMs: number | null; error: unknown; mayRepeat?: true }) {
   // workerId names the instance (process) that ran a job's attempt: with several instances, which one ran it.
-  return { id: r.id, jobId: r.jobId, scenario: r.scenario, version: r.version, trigger: r.trigger, status: r.status, attempt: r.attempt, workerId: r.workerId, startedAt: r.startedAt, durationMs: r.durationMs, error: r.error };
+  // mayRepeat: the run made an effect a cut-off attempt before it may have made too (`show` names it).
+  return { id: r.id, jobId: r.jobId, scenario: r.scenario, version: r.version, trigger: r.trigger, status: r.status, attempt: r.attempt, workerId: r.workerId, startedAt: r.startedAt, durationMs: r.durationMs, error: r.error, ...(r.mayRepeat ? { mayRepeat: r.mayRepeat } : {}) };
 }
 
 export async function showAction(id: string, o: { json?: boolean; dataDir?: string; config?: string }): Promise<void> {
@@ -187,9 +188,17 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, more: s
   }
   const returned = values(storedReturnValues(r.returnValues, trace));
   if (returned) w(`  return values ${returned}`);
-  for (const m of (r.mails ?? []) as Array<{ to: string[]; subject: string; status: string }>) w(`  mail ${m.status} to ${m.to.join(', ')} · ${m.subject}`);
-  for (const c of (r.bpiumCalls ?? []) as Array<{ method: string; catalogId: string; recordId?: string; status: string }>) w(`  bpium ${c.method} ${c.catalogId}/${c.recordId ?? ''} → ${c.status}`);
+  const mails = (Array.isArray(r.mails) ? r.mails : []) as Array<{ to: string[]; subject: string; status: string; messageId?: string; mayRepeat?: boolean }>;
+  const calls = (Array.isArray(r.bpiumCalls) ? r.bpiumCalls : []) as Array<{ method: string; catalogId: string; recordId?: string; status: string; mayRepeat?: boolean }>;
+  const repeat = pc.yellow('may repeat');
+  for (const m of mails) w(`  mail ${m.status} to ${m.to.join(', ')} · ${m.subject}${m.mayRepeat ? ` ${repeat} · Message-ID ${m.messageId ?? '?'}` : ''}`);
+  for (const c of calls) w(`  bpium ${c.method} ${c.catalogId}/${c.recordId ?? ''} → ${c.status}${c.mayRepeat ? ` ${repeat}` : ''}`);
   for (const line of more) w(`  ${line}`);
+  if (r.mayRepeat) {
+    w(
+      `  ${pc.yellow('may repeat')} an earlier attempt of this job was cut off (killed, stopped, or its lease lost) before it journaled its last effect: what this run marks may have been made twice. Look for the twin of a letter by its Message-ID (the same in both copies).`,
+    );
+  }
   if (r.error) w(`  ${pc.red('error')} ${r.error && typeof r.error === 'object' && 'code' in r.error ? formatRunError(r.error as { code: string; message: string }) : JSON.stringify(r.error)}`);
 }
 

@@ -202,11 +202,18 @@ export interface RunRow {
   mails: string | null;
 }
 
-/** The columns a run summary reads (no trace, calls, mails). */
-export const RUN_SUMMARY_COLUMNS =
-  'id, job_id, inbox_id, parent_run_id, scenario, version, trigger, status, attempt, worker_id, started_at, finished_at, duration_ms, error';
+/**
+ * Whether a run holds an effect that may repeat one of a cut-off attempt (`mayRepeat` in its letters, Bpium calls or
+ * trace steps: pool.ts, interpreter.ts). Only a job's retry or replay can; the others are not searched. The same SQL
+ * for SQLite and PostgreSQL (TEXT columns holding JSON.stringify's output).
+ */
+const MAY_REPEAT_SQL = `CASE WHEN job_id IS NOT NULL AND (attempt > 1 OR trigger = 'replay')
+    AND (mails LIKE '%"mayRepeat":true%' OR bpium_calls LIKE '%"mayRepeat":true%' OR trace LIKE '%"mayRepeat":true%') THEN 1 ELSE 0 END AS may_repeat`;
 
-export function runSummaryFromRow(r: Omit<RunRow, 'params' | 'return_values' | 'trace' | 'bpium_calls' | 'mails'>): RunSummary {
+/** The columns a run summary reads (no trace, calls, mails: only whether they hold a candidate repeat). */
+export const RUN_SUMMARY_COLUMNS = `id, job_id, inbox_id, parent_run_id, scenario, version, trigger, status, attempt, worker_id, started_at, finished_at, duration_ms, error, ${MAY_REPEAT_SQL}`;
+
+export function runSummaryFromRow(r: Omit<RunRow, 'params' | 'return_values' | 'trace' | 'bpium_calls' | 'mails'> & { may_repeat?: number | null }): RunSummary {
   return {
     id: r.id,
     jobId: r.job_id,
@@ -222,11 +229,12 @@ export function runSummaryFromRow(r: Omit<RunRow, 'params' | 'return_values' | '
     finishedAt: r.finished_at,
     durationMs: r.duration_ms,
     error: fromJson(r.error),
+    ...(Number(r.may_repeat) === 1 ? { mayRepeat: true } : {}),
   };
 }
 
 export function runFromRow(r: RunRow): RunRecord {
-  return {
+  const run: RunRecord = {
     ...runSummaryFromRow(r),
     params: fromJson(r.params),
     returnValues: fromJson(r.return_values),
@@ -234,6 +242,15 @@ export function runFromRow(r: RunRow): RunRecord {
     bpiumCalls: fromJson(r.bpium_calls),
     mails: fromJson(r.mails),
   };
+  return recordMayRepeat(run) ? { ...run, mayRepeat: true } : run;
+}
+
+/** Whether a run's letters, Bpium calls or trace steps (their effect) hold a candidate repeat (`mayRepeat`). */
+export function recordMayRepeat(r: Pick<RunRecord, 'mails' | 'bpiumCalls' | 'trace'>): boolean {
+  const marked = (list: JsonValue, inner?: string) =>
+    Array.isArray(list) && list.some((x) => x !== null && typeof x === 'object' && !Array.isArray(x) && marks(inner ? x[inner] : x));
+  const marks = (x: JsonValue | undefined) => x !== null && typeof x === 'object' && !Array.isArray(x) && x.mayRepeat === true;
+  return marked(r.mails) || marked(r.bpiumCalls) || marked(r.trace, 'effect');
 }
 
 const TRIGGERS: ReadonlySet<string> = new Set(RUN_TRIGGERS);

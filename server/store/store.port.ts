@@ -259,6 +259,11 @@ export interface RunSummary {
   finishedAt: EpochMs | null;
   durationMs: number | null;
   error: JsonValue;
+  /**
+   * The run made an effect (a letter…) that may repeat one of an earlier attempt of its job, cut off before it
+   * journaled it (its records say which: `mayRepeat` on letters, Bpium calls and trace steps' effects). Absent otherwise.
+   */
+  mayRepeat?: true;
 }
 
 export interface RunRecord extends RunSummary {
