@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioLibrary, randomIds, systemClock, type MailerPort, type RunResult, type ScenarioLibrary } from '../../engine/index.js';
+import { loadScenarioLibrary, randomIds, systemClock, type LoggerPort, type MailerPort, type RunResult, type ScenarioLibrary } from '../../engine/index.js';
 import { createWorkerPool, type WorkerPool } from '../../server/delivery/pool.js';
 import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { tempDir } from '../helpers.js';
+import { capturingLogger } from '../server/server-helpers.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 import { subjectsOf, TWO_LETTERS } from './lease-fence.helper.js';
@@ -42,7 +43,7 @@ interface Rig {
   renewalsCut: { on: boolean };
   /** The answers of pool A's renewals, to wait for. */
   answered: Array<Promise<unknown>>;
-  pool(name: string, o: { skewed?: boolean; leaseMs?: number; afterFirstLetter?: () => Promise<void> | void }): { pool: WorkerPool; attempts: Attempt[] };
+  pool(name: string, o: { skewed?: boolean; leaseMs?: number; afterFirstLetter?: () => Promise<void> | void; logger?: LoggerPort }): { pool: WorkerPool; attempts: Attempt[] };
   close(): Promise<void>;
 }
 
@@ -114,6 +115,7 @@ async function rig(kind: StoreKind): Promise<Rig> {
         leaseMs: o.leaseMs ?? LEASE_MS,
         ...(o.skewed ? { leaseClock: () => performance.now() + skew.ms } : {}),
         onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
+        ...(o.logger ? { logger: o.logger } : {}),
       });
       made.push({ pool, close: () => smtp.close() });
       return { pool, attempts };
@@ -147,11 +149,22 @@ for (const kind of STORES) {
         });
         a.pool.start();
         await until('the first letter of the first attempt is delivered', () => r.server.counts.data === 1);
-        const b = r.pool('B', {});
+        const log = capturingLogger();
+        const b = r.pool('B', { logger: log.logger });
         b.pool.start();
         await until('the second pool took the job over and finished it', () => b.attempts.length === 1);
         assert.equal(b.attempts[0]!.outcome, 'succeeded');
         assert.equal(r.server.counts.data, 3, 'the new owner sent both letters (the first again: its journal entry was never written)');
+        // The letter sent again is marked as a candidate repeat, in the run record and in one warning; the next is not.
+        const taken = b.attempts[0]!.result;
+        assert.deepEqual(taken.mails.map((m) => [m.subject, m.mayRepeat]), [['первое', true], ['второе', undefined]]);
+        const stored = (await r.store.getRun(taken.runId))!.mails as Array<{ subject: string; messageId: string; mayRepeat?: boolean }>;
+        assert.deepEqual(stored.map((m) => [m.subject, m.mayRepeat]), [['первое', true], ['второе', undefined]]);
+        const warnings = log.lines.filter((l) => /may repeat it/.test(l.msg ?? ''));
+        assert.equal(warnings.length, 1);
+        assert.equal(warnings[0]!.level, 'warn');
+        assert.ok(warnings[0]!.msg!.includes(`letter ${stored[0]!.messageId} to`), warnings[0]!.msg);
+        assert.ok(!warnings[0]!.msg!.includes(stored[1]!.messageId), 'the second letter is not named');
 
         goOn();
         await until('the held-up attempt ended', () => a.attempts.length === 1);

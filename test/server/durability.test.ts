@@ -7,12 +7,14 @@ import { describe, it } from 'node:test';
 import { freePort, startSilentServer, startSmtpServer } from '../mail/smtp-server.helper.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, tempDir } from '../helpers.js';
-import { AUTH, parsedLetters, postWebhook, startTestServer, taskWebhook, USER, waitFor } from './server-helpers.js';
+import { runCli } from '../cli/cli.helper.js';
+import { AUTH, capturingLogger, parsedLetters, postWebhook, startTestServer, taskWebhook, USER, waitFor } from './server-helpers.js';
 
-function startChild(port: number, dataDir: string, scenarios: string, smtpPort: number): ChildProcess {
+/** `env` adds to the child's environment; `logs` pipes its stdout (the log, JSON lines) for the test to read. */
+function startChild(port: number, dataDir: string, scenarios: string, smtpPort: number, env: Record<string, string> = {}, logs = false): ChildProcess {
   return spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios, '--bpium-emulator-port', '0'], {
-    env: { ...process.env, OKTELL_USERS: `${USER.login}:${USER.password}`, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, OKTELL_USERS: `${USER.login}:${USER.password}`, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1', ...env },
+    stdio: ['ignore', logs ? 'pipe' : 'ignore', 'pipe'],
   });
 }
 
@@ -84,6 +86,98 @@ describe('durability', () => {
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+      await smtp.close();
+      tmp.cleanup();
+    }
+  });
+
+  it('SIGKILL after a letter went out but before its journal entry: the retry after the restart marks the letter it sends again, logs its Message-ID and counts it', { timeout: 90_000 }, async () => {
+    let child: ChildProcess | undefined;
+    // The first letter is received whole, then the server is killed before the SMTP server answers it: the attempt
+    // never learns it was sent, so its journal holds nothing for it.
+    const smtp = await startSmtpServer({ afterData: (n) => (n === 1 ? (child?.kill('SIGKILL'), 'silent') : 'answer') });
+    const tmp = tempDir();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const dataDir = join(tmp.dir, 'var');
+    const scenarios = join(tmp.dir, 'scenarios');
+    cpSync(repoPath('scenarios'), scenarios, { recursive: true });
+    // No pending mark before the kill: the letter is sent again, as after a crash right after an answered letter.
+    const env = { SMTP_PENDING_MARK_MS: '600000' };
+    let log = '';
+    const start = () => {
+      child = startChild(port, dataDir, scenarios, smtp.port, env, true);
+      child.stdout!.on('data', (c: Buffer) => (log += c.toString('utf8')));
+      child.stderr!.resume();
+      return child;
+    };
+    try {
+      let running = start();
+      await waitHealthy(url);
+      const secret = readFileSync(join(dataDir, 'bpium-webhook-secret'), 'utf8').trim();
+      const exited = new Promise((r) => running.once('exit', r));
+      assert.equal((await postWebhook(url, taskWebhook({ name: 'убитый посреди письма', responsible: ['2'] }), secret)).status, 200);
+      await exited;
+      assert.equal(running.signalCode, 'SIGKILL');
+      running = start();
+      await waitHealthy(url);
+      await waitFor('the letter again', () => smtp.letters.length === 2, 30_000);
+      const metric = await waitFor('the metric', async () => {
+        const text = await (await fetch(`${url}/-/metrics`, { headers: { authorization: AUTH } })).text();
+        return /^oktell_effects_maybe_repeated_total 1$/m.test(text) && text;
+      });
+      assert.ok(metric);
+      const ids = (await parsedLetters(smtp)).map((m) => m.messageId);
+      assert.equal(ids[0], ids[1], 'both copies carry one Message-ID');
+      // Where operators look: `runs`, `show` and the console's run page.
+      const listed = runCli(['runs', '--json', '--data-dir', dataDir]);
+      assert.equal(listed.code, 0, listed.stderr);
+      const rows = JSON.parse(listed.stdout) as Array<{ id: string; status: string; scenario: string; attempt: number; mayRepeat?: boolean }>;
+      assert.deepEqual(
+        rows.filter((r) => r.scenario === 'BpiumNewTask').map((r) => [r.status, r.attempt, r.mayRepeat]),
+        [['completed', 2, true], ['failed', 1, undefined]],
+        'the retry is marked; the lost attempt (PROCESS_STOPPED) is not',
+      );
+      const retryId = rows.find((r) => r.scenario === 'BpiumNewTask' && r.status === 'completed')!.id;
+      const text = runCli(['runs', '--data-dir', dataDir]);
+      assert.match(text.stdout.split('\n').find((l) => l.includes(retryId)) ?? '', /may repeat$/);
+      const shown = runCli(['show', retryId, '--data-dir', dataDir]);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.ok(shown.stdout.includes(`mail sent to ivan.petrov@example.com · Новая задача: убитый посреди письма may repeat · Message-ID ${ids[0]}`), shown.stdout);
+      assert.match(shown.stdout, /may repeat an earlier attempt of this job was cut off/);
+      const page = await (await fetch(`${url}/-/console/runs/${retryId}`, { headers: { authorization: AUTH } })).text();
+      assert.match(page, /id="may-repeat"/);
+      assert.ok(page.includes(`Message-ID <code>${ids[0]!.replace('<', '&lt;').replace('>', '&gt;')}</code>`), 'the page names the Message-ID');
+      running.kill('SIGTERM');
+      await new Promise((r) => running.once('exit', r));
+      const store = await openSqliteStore({ file: join(dataDir, 'oktell.sqlite') });
+      try {
+        const runs = (await store.listRuns({ scenario: 'BpiumNewTask' })).items;
+        const done = runs.find((r) => r.status === 'completed');
+        assert.ok(done, 'the retry completed');
+        const run = await store.getRun(done.id);
+        const mails = run!.mails as Array<{ status: string; messageId: string; mayRepeat?: boolean }>;
+        assert.deepEqual(mails.map((m) => [m.status, m.messageId, m.mayRepeat]), [['sent', ids[0], true]]);
+      } finally {
+        await store.close();
+      }
+      const warnings = log
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: number; msg?: string; jobId?: string; letters?: Array<{ messageId: string; to: string[]; subject: string }> })
+        .filter((l) => /may repeat it/.test(l.msg ?? ''));
+      assert.equal(warnings.length, 1, `one warning names the candidate letter:\n${log}`);
+      const warning = warnings[0]!;
+      assert.equal(warning.level, 40, 'a warning');
+      assert.ok(warning.msg!.includes(ids[0]!), `the warning names the Message-ID ${ids[0]}: ${warning.msg}`);
+      assert.match(warning.msg!, /ivan\.petrov@example\.com "Новая задача: убитый посреди письма"/);
+      assert.match(warning.msg!, /\(BpiumNewTask\)/);
+      assert.deepEqual(warning.letters?.map((l) => [l.messageId, l.to]), [[ids[0], ['ivan.petrov@example.com']]]);
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child!.once('exit', r));
+      }
       await smtp.close();
       tmp.cleanup();
     }
@@ -209,7 +303,9 @@ describe('durability', () => {
   it('a retried run does not send again the letters that already went out', { timeout: 60_000 }, async () => {
     // Two responsibles: the first letter is accepted, the second refused with 451 until SMTP "recovers".
     let refuse = true;
+    const log = capturingLogger();
     const t = await startTestServer({
+      logger: log.logger,
       smtp: { rcpt: (address) => (refuse && address.startsWith('maria') ? Object.assign(new Error('try later'), { responseCode: 451 }) : undefined) },
       config: 'workers: { baseDelayMs: 100, maxDelayMs: 300, maxAttempts: 50 }\n',
     });
@@ -222,6 +318,13 @@ describe('durability', () => {
       await new Promise((r) => setTimeout(r, 300));
       const to = t.smtp!.letters.map((l) => l.rcptTo[0]).sort();
       assert.deepEqual(to, ['ivan.petrov@example.com', 'maria.smirnova@example.org'], 'Ivan got exactly one letter');
+      // A retry after a recorded failure lost nothing: none of its letters is a candidate repeat.
+      const completed = await waitFor('the completed run', async () => (await t.server.store.listRuns({ status: 'completed', scenario: 'BpiumNewTask' })).items[0]);
+      const mails = (await t.server.store.getRun(completed.id))!.mails as Array<{ subject: string; status: string; mayRepeat?: boolean }>;
+      assert.deepEqual(mails.map((m) => [m.status, m.mayRepeat]), [['replayed', undefined], ['sent', undefined]]);
+      const metrics = await (await fetch(`${t.server.url}/-/metrics`, { headers: { authorization: AUTH } })).text();
+      assert.match(metrics, /^oktell_effects_maybe_repeated_total 0$/m);
+      assert.ok(!log.lines.some((l) => /may repeat it/.test(l.msg ?? '')), 'no warning of a repeat');
     } finally {
       await t.cleanup();
     }
