@@ -160,6 +160,9 @@ for (const kind of STORES) {
         assert.deepEqual(taken.mails.map((m) => [m.subject, m.mayRepeat]), [['первое', true], ['второе', undefined]]);
         const stored = (await r.store.getRun(taken.runId))!.mails as Array<{ subject: string; messageId: string; mayRepeat?: boolean }>;
         assert.deepEqual(stored.map((m) => [m.subject, m.mayRepeat]), [['первое', true], ['второе', undefined]]);
+        // The list (runs, the console) finds it in the stored record: this run only, not the held-up first attempt's.
+        const listed = (await r.store.listRuns({ jobId: id! })).items.filter((x) => x.mayRepeat).map((x) => x.id);
+        assert.deepEqual(listed, [taken.runId]);
         const warnings = log.lines.filter((l) => /may repeat it/.test(l.msg ?? ''));
         assert.equal(warnings.length, 1);
         assert.equal(warnings[0]!.level, 'warn');
