@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { freePort, startSilentServer, startSmtpServer } from '../mail/smtp-server.helper.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, tempDir } from '../helpers.js';
-import { runCli } from '../cli/cli.helper.js';
+import { runCliAsync } from '../cli/cli.helper.js';
 import { AUTH, capturingLogger, parsedLetters, postWebhook, startTestServer, taskWebhook, USER, waitFor } from './server-helpers.js';
 
 /** `env` adds to the child's environment; `logs` pipes its stdout (the log, JSON lines) for the test to read. */
@@ -129,8 +129,9 @@ describe('durability', () => {
       assert.ok(metric);
       const ids = (await parsedLetters(smtp)).map((m) => m.messageId);
       assert.equal(ids[0], ids[1], 'both copies carry one Message-ID');
-      // Where operators look: `runs`, `show` and the console's run page.
-      const listed = runCli(['runs', '--json', '--data-dir', dataDir]);
+      // Where operators look: `runs`, `show` and the console's run page. The commands run without blocking this
+      // process, whose idle connections to the server would otherwise be closed under its next request.
+      const listed = await runCliAsync(['runs', '--json', '--data-dir', dataDir]);
       assert.equal(listed.code, 0, listed.stderr);
       const rows = JSON.parse(listed.stdout) as Array<{ id: string; status: string; scenario: string; attempt: number; mayRepeat?: boolean }>;
       assert.deepEqual(
@@ -139,9 +140,9 @@ describe('durability', () => {
         'the retry is marked; the lost attempt (PROCESS_STOPPED) is not',
       );
       const retryId = rows.find((r) => r.scenario === 'BpiumNewTask' && r.status === 'completed')!.id;
-      const text = runCli(['runs', '--data-dir', dataDir]);
+      const text = await runCliAsync(['runs', '--data-dir', dataDir]);
       assert.match(text.stdout.split('\n').find((l) => l.includes(retryId)) ?? '', /may repeat$/);
-      const shown = runCli(['show', retryId, '--data-dir', dataDir]);
+      const shown = await runCliAsync(['show', retryId, '--data-dir', dataDir]);
       assert.equal(shown.code, 0, shown.stderr);
       assert.ok(shown.stdout.includes(`mail sent to ivan.petrov@example.com · Новая задача: убитый посреди письма may repeat · Message-ID ${ids[0]}`), shown.stdout);
       assert.match(shown.stdout, /may repeat an earlier attempt of this job was cut off/);
