@@ -258,8 +258,12 @@ function refusedBeforeSending(c: Config, rt: BlockRuntime, e: EffectError, reque
  */
 function dryRun(c: Config, rt: BlockRuntime, spec: WebRequestSpec, request: JsonValue, shownUrl: string): string {
   let answer: WebAnswer;
+  // No fixture matched: said in the record and the trace, so a 200 nobody wrote is not taken for the service's.
+  let byDefault = false;
   try {
-    answer = rt.web?.dryRunAnswer?.(spec) ?? { status: 200, headers: {}, body: '', url: spec.url.href, attempts: 0 };
+    const fixture = rt.web?.dryRunAnswer?.(spec);
+    byDefault = fixture === undefined;
+    answer = fixture ?? { status: 200, headers: {}, body: '', url: spec.url.href, attempts: 0 };
   } catch (e) {
     if (!(e instanceof EffectError)) throw e;
     rt.recordHttpCall({ method: c.method, url: shownUrl, ...(e.details.status ? { status: e.details.status } : {}), outcome: httpFailureOutcome(e.kind, e.details.status), performed: false, error: e.message });
@@ -269,8 +273,8 @@ function dryRun(c: Config, rt: BlockRuntime, spec: WebRequestSpec, request: Json
     return failed(c, rt, e, c.method, undefined);
   }
   const ok = answer.status >= 200 && answer.status < 300;
-  rt.recordHttpCall({ method: c.method, url: shownUrl, status: answer.status, outcome: 'dry-run', performed: false });
-  rt.traceEffect({ request, dryRun: true, status: answer.status });
+  rt.recordHttpCall({ method: c.method, url: shownUrl, status: answer.status, outcome: 'dry-run', performed: false, ...(byDefault ? { defaultAnswer: true as const } : {}) });
+  rt.traceEffect({ request, dryRun: true, status: answer.status, ...(byDefault ? { defaultAnswer: true } : {}) });
   if (ok) return answered(c, rt, answer);
   setAnswer(c, rt, answer);
   return failed(c, rt, new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status} (dry run)`, { status: answer.status }), c.method, undefined);

@@ -200,6 +200,11 @@ export interface HttpCallRecord {
    * (`EffectJournalPort.mayRepeat`): the cut attempt may have made this effect too, so it may have happened twice.
    */
   mayRepeat?: true;
+  /**
+   * true for a request a dry run did not send that no fixture matched: it got the dry run's default answer, 200 with
+   * an empty body, which no service gave.
+   */
+  defaultAnswer?: true;
 }
 
 /** One asynchronous start as recorded in a run result; `result` is filled when the child run is followed. */

@@ -309,6 +309,45 @@ function textMismatch(expected: string, actual: string, place: Place): Mismatch 
   };
 }
 
+/** The lists whose items are calls with an outcome of their own: a difference in one says why the call went that way. */
+const CALL_LISTS: ReadonlySet<unknown> = new Set(['dbCalls', 'httpCalls']);
+
+/**
+ * Each difference inside a database statement or a web request (`dbCalls[0].status`) with what the call's record says
+ * of its outcome and the difference does not: the error it took its exit with (`no such table: tasks`, the URL no
+ * fixture matched), or that no fixture matched a request the dry run answered with its default 200. Without them a
+ * failure shows that a call went wrong, not why.
+ */
+export function withCallNotes(mismatches: Mismatch[], o: Observed): Mismatch[] {
+  return mismatches.map((m) => {
+    const k = m.place.findLastIndex((p, i) => typeof p === 'number' && i > 0 && CALL_LISTS.has(m.place[i - 1]));
+    // A difference in the call's own error already shows it.
+    if (k < 0 || m.place[k + 1] === 'error') return m;
+    const call = valueAt(o, m.place.slice(0, k + 1));
+    const notes = call && typeof call === 'object' && !Array.isArray(call) ? callNotes(call as Record<string, unknown>) : [];
+    return notes.length ? { ...m, detail: [...(m.detail ?? []), ...notes] } : m;
+  });
+}
+
+function callNotes(call: Record<string, unknown>): string[] {
+  if (typeof call.error === 'string') {
+    const code = typeof call.code === 'string' && !call.error.includes(call.code) ? ` (${call.code})` : '';
+    return [`error: ${call.error}${code}`];
+  }
+  if (call.defaultAnswer === true) return [`(no fixture matched: the dry-run default answer, ${String(call.status ?? 200)} with an empty body)`];
+  return [];
+}
+
+/** The value at a place of the expectation in what the run did, e.g. ['asyncStarted', 0, 'result', 'dbCalls', 1]. */
+function valueAt(o: unknown, place: Place): unknown {
+  let v = o;
+  for (const p of place) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
 /** A run of the case's tree that failed, at its place in the expectation (`[]`: the case's own run). */
 export interface RunErrorAt {
   place: Place;

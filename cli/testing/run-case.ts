@@ -22,7 +22,7 @@ import {
   type ScenarioLibrary,
 } from '../../engine/index.js';
 import { loadLibrary } from '../config.js';
-import { match, observe, unexpectedRunErrors, type Mismatch, type Observed, type RunErrorAt } from './expectations.js';
+import { match, observe, unexpectedRunErrors, withCallNotes, type Mismatch, type Observed, type RunErrorAt } from './expectations.js';
 import { knownConnections, type DataSet, type TestCase, type TestClock } from './test-file.js';
 
 /** Loaded scenario folders, one per folder and time zone (templates format dates in the case's zone). */
@@ -243,7 +243,7 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
   childOpts.ports.asyncStarter = starter;
   const result: RunResult = attachChildResults(await runScenario(library, c.scenario, { ...opts, params: c.params, variables: c.variables }), await starter.drain());
   const observed = observe(result);
-  const mismatches = match(c.expect, observed);
+  const mismatches = withCallNotes(match(c.expect, observed), observed);
   // The mismatches say that the case failed; a run error it did not expect usually says why.
   const runErrors = mismatches.length ? unexpectedRunErrors(c.expect, observed) : [];
   return { observed, mismatches, runErrors, durationMs: Math.round((performance.now() - t0) * 10) / 10 };

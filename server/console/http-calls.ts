@@ -12,6 +12,7 @@ interface WebEffect {
   replayed?: unknown;
   failure?: unknown;
   error?: unknown;
+  defaultAnswer?: unknown;
 }
 
 const WEB_KINDS = new Set(['WebRequest']);
@@ -31,6 +32,7 @@ export function httpCallsOf(run: object, trace: readonly unknown[]): HttpCallRec
       performed: !e.dryRun && !e.replayed && status !== undefined,
       ...(Array.isArray(e.attempts) && e.attempts.length ? { attempts: e.attempts.length } : {}),
       ...(typeof e.error === 'string' ? { error: e.error } : {}),
+      ...(e.defaultAnswer === true ? { defaultAnswer: true as const } : {}),
     };
   });
 }
