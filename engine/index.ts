@@ -11,7 +11,7 @@ export { MAX_JSON_DEPTH, JsonTooDeepError, jsonTooDeepAt, parseJsonWithinDepth }
 export { cutText, cutTextParts, TRACE_TEXT_CHARS } from './cut-text.js';
 export { loadScenarioText, scenarioNameOf, scenarioVersion, type CompiledBlock, type DeferredCheck, type LoadOptions, type LoadResult } from './loader.js';
 export { expressionSchema, variableNameSchema } from './well-formed.js';
-export { defaultOf, returnValueSlot, variableSourceWarnings } from './variables.js';
+export { defaultOf, describeSource, returnValueSlot, variableSourceWarnings } from './variables.js';
 export { SECRET_MASK, maskSecretTexts, answerValues } from './secrets.js';
 export { outlineOfScenario, outlineOfText, unwiredEnd, blockDetail, EXIT_END_LABELS, type ScenarioOutline, type OutlineBlock, type OutlineExit, type ExitEnd } from './outline.js';
 export { loadScenarioLibrary, listScenarioFiles, listScenarioFilesSync, blocksOfScenarios, connectionsOfBlocks, SCENARIO_EXTENSIONS, type ScenarioLibrary, type ScenarioBlock, type TemplateChecker, type LibraryOptions } from './library.js';

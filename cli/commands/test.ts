@@ -4,12 +4,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
-import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type Value } from '../../engine/index.js';
+import { describeSource, formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
-import { scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
+import { loadLibrary, scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
-import { caseFromRun, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
+import { caseFromRun, connectionsOf, paramsToFiles, pinnedVariables, recordedNote, RecordedRunError, tablelessNote, type OutsideVariable } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { readServerFile } from '../server-file.js';
@@ -255,13 +255,19 @@ async function writeRecorded(file: string, runId: string, opts: FolderOpts, out:
   const folders = folderCheck(runId, recorded.ran, defaultScenariosFor(file, opts.scenarios), serverFolder(settings));
   if (folders.refusal) throw new UsageError(folders.refusal);
   for (const w of folders.warnings) process.stderr.write(`${pc.yellow('!')} ${w}\n`);
-  const testCase = { ...recorded.case };
+  const folder = defaultScenariosFor(file, opts.scenarios);
+  // Set outside the scenario where the case is written: pinned, so the case does not depend on where it runs.
+  const library = existsSync(folder) ? (await loadLibrary(folder, undefined, timeZone())).library : undefined;
+  const { variables, notes: setting } = pinnedVariables(outsideVariables(library, String(recorded.case.scenario)));
+  for (const connection of connectionsOf(recorded.case.expect)) if (!hasMigrations(folder, connection)) setting.push(tablelessNote(connection));
+  const { name, scenario, params, ...rest } = recorded.case;
+  const testCase: Record<string, unknown> = { name, scenario, params, ...(Object.keys(variables).length ? { variables } : {}), ...rest };
   const sources: string[] = [];
   testCase.params = paramsToFiles(testCase.params as Record<string, Value>, runId, (name, text) => {
     mkdirSync(dirname(join(dirname(file), name)), { recursive: true });
     writeFileSync(join(dirname(file), name), text);
   }, sources);
-  appendCase(file, testCase, recordedNote(runId, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed, sources));
+  appendCase(file, testCase, recordedNote(runId, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed, sources, setting));
   const shown = relativeOrSelf(file);
   // With --json or JUnit, standard output is the report alone, for a program to parse: the notices go to stderr.
   const notices = opts.json || opts.reporter !== 'text' ? process.stderr : out;
@@ -273,6 +279,21 @@ async function writeRecorded(file: string, runId: string, opts: FolderOpts, out:
   // Named here, not only in the file: the case will likely fail at once, and this says why before its report does.
   for (const what of recorded.notReplayed) notices.write(`${pc.yellow('!')} cannot be replayed: ${what}\n`);
   return runTests([file], { ...opts, filter: String(testCase.name), fromRun: undefined }, out);
+}
+
+/** The case's scenario's variables taken from the environment or a file, as this process reads them. */
+function outsideVariables(library: ScenarioLibrary | undefined, scenario: string): OutsideVariable[] {
+  const s = library?.scenarios.get(scenario);
+  if (!s) return [];
+  return [...s.variables.values()]
+    .filter((v) => v.source)
+    .map((v) => ({ name: v.name, from: describeSource(v.source!), secret: v.secret === true, ...(v.source!.missing ? {} : { value: v.initial }) }));
+}
+
+/** Whether `scenarios/db/<connection>/` holds a migration, which every case's fresh database for it gets. */
+function hasMigrations(folder: string, connection: string): boolean {
+  const dir = join(folder, 'db', connection);
+  return existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.sql'));
 }
 
 /**

@@ -452,7 +452,7 @@ function isJson(text: string): boolean {
  * The comment above a recorded case: where it comes from, the Bpium answers and database rows to add by hand, and the
  * values the server kept cut (expected by their beginning).
  */
-export function recordedNote(runId: string, unrecorded: string[], dbUnrecorded: string[] = [], cutValues: string[] = [], notReplayed: string[] = [], sources: string[] = []): string {
+export function recordedNote(runId: string, unrecorded: string[], dbUnrecorded: string[] = [], cutValues: string[] = [], notReplayed: string[] = [], sources: string[] = [], setting: string[] = []): string {
   let note = ` Recorded from run ${runId}.`;
   if (unrecorded.length) note += ` Bpium answers the server did not keep (add them under bpium.catalogs):\n${unrecorded.map((u) => `   - ${u}`).join('\n')}`;
   if (dbUnrecorded.length) note += `${unrecorded.length ? '\n' : ''} Database reads whose rows are not in db: (add INSERT statements that give them there):\n${dbUnrecorded.map((u) => `   - ${u}`).join('\n')}`;
@@ -465,5 +465,65 @@ export function recordedNote(runId: string, unrecorded: string[], dbUnrecorded: 
     note += `${lead} What the case cannot replay (its run may differ from the recorded one there; the expectation is the recorded run's):\n${notReplayed.map((u) => `   - ${u}`).join('\n')}`;
   }
   if (sources.length) note += `\n${sources.map((u) => ` ${u}`).join('\n')}`;
+  if (setting.length) note += `\n${setting.map((u) => ` ${u}`).join('\n')}`;
   return note;
+}
+
+/** A variable of the case's scenario whose initial value comes from the environment or a file (`env:`, `file:`). */
+export interface OutsideVariable {
+  name: string;
+  /** `environment variable RECEIVER_URL`, `file /run/secrets/key`. */
+  from: string;
+  secret: boolean;
+  /** What it holds where the case is written; undefined when the variable is not set (or the file cannot be read) here. */
+  value?: Value;
+}
+
+/**
+ * What a recorded case needs so that its run does not depend on the environment of whoever runs `test`: the values of
+ * its scenario's non-secret variables taken from the environment or a file, pinned under `variables:` as this command
+ * reads them; and, for the comment above the case, the ones not written — secrets (a test file is no place for them)
+ * and those not set here — with how to give them.
+ */
+export function pinnedVariables(vars: readonly OutsideVariable[]): { variables: Record<string, Value>; notes: string[] } {
+  const variables: Record<string, Value> = {};
+  const pinned: string[] = [];
+  const unset: string[] = [];
+  const secrets: string[] = [];
+  for (const v of vars) {
+    const what = `${v.name} (${v.from})`;
+    if (v.secret) secrets.push(what);
+    else if (v.value === undefined) unset.push(what);
+    else {
+      variables[v.name] = v.value instanceof Date ? v.value.toISOString() : v.value;
+      pinned.push(what);
+    }
+  }
+  const notes = [
+    ...(pinned.length ? [`Taken from outside the scenario, pinned under variables: as this command read them (the server's may differ): ${pinned.join(', ')}.`] : []),
+    ...(unset.length ? [`Not set where this case was written, so not pinned: ${unset.join(', ')}; give the value the server had under variables:, or the case depends on the environment it runs in.`] : []),
+    ...(secrets.length ? [`Secret, so not written: ${secrets.join(', ')}; the case's run reads them from the environment of \`oktell-emu test\`; give a test value under variables: (e.g. ${secrets[0]!.split(' ')[0]}: test-token) to make the case independent of it.`] : []),
+  ];
+  return { variables, notes };
+}
+
+/** The connections the recorded run's statements used (its own and those of the runs it started), in order. */
+export function connectionsOf(expectation: unknown): string[] {
+  const out = new Set<string>();
+  const walk = (e: unknown) => {
+    if (!e || typeof e !== 'object') return;
+    const o = e as { dbCalls?: unknown; asyncStarted?: unknown };
+    if (Array.isArray(o.dbCalls)) for (const c of o.dbCalls) if (c && typeof (c as { connection?: unknown }).connection === 'string') out.add((c as { connection: string }).connection);
+    if (Array.isArray(o.asyncStarted)) for (const a of o.asyncStarted) walk((a as { result?: unknown })?.result);
+  };
+  walk(expectation);
+  return [...out];
+}
+
+/**
+ * The note for a connection the run used that has no migrations in the case's folder: the case's database for it is a
+ * fresh SQLite file with no tables at all, so each statement there fails with "no such table" until one creates them.
+ */
+export function tablelessNote(connection: string): string {
+  return `Connection "${connection}" has no migrations (scenarios/db/${connection}/*.sql): the case's fresh "${connection}" database has no tables at all (a statement on a table fails there with "no such table"): create the tables in a migration there (CREATE TABLE IF NOT EXISTS …, which leaves the real database's as they are), and give the rows under db:.`;
 }
