@@ -47,13 +47,38 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, ti
     w(`  ${pc.bold('bpium')} ${c.method} catalog ${c.catalogId}${c.recordId ? ` record ${c.recordId}` : ''} → ${c.status}${bpiumCallNote(c) ? pc.dim(` (${bpiumCallNote(c)})`) : ''}${c.error ? ' ' + pc.red(c.error) : ''}`);
   }
   for (const d of r.dbCalls ?? []) w(`  ${dbCallLine(d)}`);
-  for (const c of r.httpCalls ?? []) w(`  ${httpCallLine(c)}`);
+  const bodies = sentBodies(r);
+  (r.httpCalls ?? []).forEach((c, i) => {
+    w(`  ${httpCallLine(c)}`);
+    // What a request not sent would have carried: a dry run is where the payload is checked before it goes out.
+    const body = httpCallNote(c) === 'not sent' ? bodies?.[i] : undefined;
+    if (body !== undefined) w(`    ${pc.dim('body')} ${body.length > SHOWN_BODY ? `${body.slice(0, SHOWN_BODY)}… ${pc.dim(`(${body.length} characters shown in --json)`)}` : body}`);
+  });
   // A run from the command line is not a queued job: nothing retries it, and `replay` does not know it.
   if (r.error) w(`  ${pc.red('error')} ${formatRunError(r.error)}${r.error.retryable ? pc.yellow(' (retryable: the server would try a job again later; here, run the command again)') : ''}`);
   for (const a of r.asyncStarted) {
     w(`  ${pc.bold('started')} ${a.scenario} ${pc.dim(`params ${JSON.stringify(a.params).slice(0, 80)}`)}`);
     if (a.result) printRun(a.result, out, depth + 2, timeZone);
   }
+}
+
+/** Characters of a request's body shown under it; `--json` has the trace's (up to 1,000). */
+const SHOWN_BODY = 300;
+
+/**
+ * The body of each web request of the run, by the index of its record in `httpCalls`, as its trace step keeps it
+ * (secrets masked, cut at 1,000 characters); undefined for a request without one. Each WebRequest step records one
+ * request, in order; when the trace was cut or they do not pair, none (the bodies would be put under the wrong URLs).
+ */
+function sentBodies(r: RunResult): Array<string | undefined> | undefined {
+  const calls = r.httpCalls ?? [];
+  if (!calls.length || r.traceTruncated) return undefined;
+  const steps = r.trace.filter((s) => s.kind === 'WebRequest' && s.effect !== undefined);
+  if (steps.length !== calls.length || steps.some((s, i) => s.block !== calls[i]!.block)) return undefined;
+  return steps.map((s) => {
+    const request = (s.effect as { request?: { body?: unknown } } | null)?.request;
+    return typeof request?.body === 'string' && request.body !== '' ? request.body : undefined;
+  });
 }
 
 /** A letter: status and recipients, then its subject and its text (the HTML part as text when there is no text). */
