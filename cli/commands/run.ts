@@ -54,7 +54,7 @@ export interface RunOpts {
 export async function runAction(name: string, opts: RunOpts): Promise<void> {
   // Parsed once: a file given as -p N=@file may be a pipe that can be read only once.
   const params = parseParams(opts.param);
-  const result = await runFromCli(name, params, opts);
+  const { result, ending } = await runFromCli(name, params, opts);
   const recorded = opts.dryRun ? undefined : await recordLiveRun(result, params, opts.dataDir, opts.config);
   if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
@@ -70,6 +70,7 @@ export async function runAction(name: string, opts: RunOpts): Promise<void> {
     // The storm guard trips deep in the nested output: said once at the end, where it is seen.
     const storm = stoppedStarts(result);
     if (storm) printNote(`${storm} started run(s) stopped with ${RUN_ERROR_CODES.ASYNC_LIMIT}: the scenarios start each other without end`);
+    if (ending) printNote(ending);
   }
   process.exitCode = failed.length ? 1 : 0;
 }
@@ -153,7 +154,7 @@ export function runTime(opts: Pick<RunOpts, 'now' | 'tz' | 'dryRun'>): { tz: str
   return { tz, clock: fixedClock(at) };
 }
 
-async function runFromCli(target: string, params: Record<string, Value>, opts: RunOpts): Promise<RunResult> {
+async function runFromCli(target: string, params: Record<string, Value>, opts: RunOpts): Promise<{ result: RunResult; ending?: string }> {
   const { dir, name } = runTarget(target, opts.scenarios, opts.config);
   // Checked before the databases are touched: a mistyped option changes nothing.
   const time = runTime(opts);
@@ -186,7 +187,9 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
     throw new UsageError((e as Error).message);
   }
   try {
-    return await runWithDatabases(name, params, opts, { library, templates }, settings, databases, time, { bpium, http });
+    const result = await runWithDatabases(name, params, opts, { library, templates }, settings, databases, time, { bpium, http });
+    const ending = name === settings.hook.scenario ? unansweredHookNote(result, library, settings.hook.returns) : undefined;
+    return { result, ...(ending ? { ending } : {}) };
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
@@ -240,6 +243,30 @@ async function runWithDatabases(
   } finally {
     await built.close();
   }
+}
+
+/**
+ * A run of the hook scenario that completed with neither the status nor the body of the answer set: the server
+ * answers such a request 404 Not Found (`hookResponse`), which the run's output alone does not show. Said with where
+ * the run ended — most often an exit left unwired, such as a Condition's `false` — so the 404 is not a surprise.
+ */
+function unansweredHookNote(result: RunResult, library: ScenarioLibrary, returns: ServerSettings['hook']['returns']): string | undefined {
+  if (result.status !== 'completed') return undefined;
+  const set = (n: number) => {
+    const v = result.returnValues[String(n)];
+    return v !== undefined && v !== null && v !== '';
+  };
+  // hookResponse: a status that is not empty, or a body that is there (even empty), makes an answer.
+  if (set(returns.status) || (result.returnValues[String(returns.body)] !== undefined && result.returnValues[String(returns.body)] !== null)) return undefined;
+  const last = result.traceTruncated ? undefined : result.trace.at(-1);
+  const block = last ? library.scenarios.get(last.scenario)?.blocks.get(last.block) : undefined;
+  const of = last && last.scenario !== result.scenario ? ` of ${last.scenario}` : '';
+  const where = !last
+    ? 'ended'
+    : block && block.def.exits.includes(last.exit) && block.exits[last.exit] === undefined
+      ? `ended at the unwired exit "${last.exit}" of block ${last.block}${of}`
+      : `ended at block ${last.block}${of} (${last.exit})`;
+  return `${result.scenario} ${where} with no status (return value ${returns.status}) or body (return value ${returns.body}) set: the server would answer this request 404 Not Found, as Oktell answers an unknown resource; to answer otherwise, set return value ${returns.status} on that way (a ReturnValue block the exit leads to)`;
 }
 
 /**
