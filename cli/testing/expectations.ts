@@ -115,7 +115,17 @@ export function isSingleAddress(key: string, expected: unknown, actual: unknown)
 /** Two values that differ; two texts of which one has several lines are shown by their differing lines. */
 function valueMismatch(expected: unknown, actual: unknown, place: Place): Mismatch {
   if (typeof expected === 'string' && typeof actual === 'string' && (expected.includes('\n') || actual.includes('\n'))) return textMismatch(expected, actual, place);
-  return { place, expected: show(expected), actual: show(actual) };
+  return { place, expected: show(expected), actual: `${show(actual)}${typeNote(expected, actual)}` };
+}
+
+/**
+ * `"422"` against `422`: the same when printed, different as values (types count). Said, or the two look equal: the
+ * fix is the quotes (or a scenario that returns text, `ToStr`, or a number).
+ */
+function typeNote(expected: unknown, actual: unknown): string {
+  const kind = (v: unknown) => (typeof v === 'string' ? 'text' : typeof v === 'number' ? 'number' : undefined);
+  const [e, a] = [kind(expected), kind(actual)];
+  return e && a && e !== a && String(expected) === String(actual) ? ` (${e} vs ${a})` : '';
 }
 
 function matchOne(m: Matcher, actual: unknown, place: Place): Mismatch[] {

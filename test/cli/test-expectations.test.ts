@@ -23,7 +23,7 @@ describe('match', () => {
   it('reports every difference with its place and both values', () => {
     assert.deepEqual(places({ status: 'failed', returnValues: { '2': '200' }, mails: [{ to: ['x@example.com'] }, {}] }), [
       'status: "failed" / "completed"',
-      'returnValues.2: "200" / 200',
+      'returnValues.2: "200" / 200 (text vs number)',
       'mails[0].to[0]: "x@example.com" / "a@example.com"',
     ]);
   });
