@@ -196,7 +196,8 @@ function saveResults(c: DbCommonConfig, rt: BlockRuntime, result: DbResult) {
     if (variable === undefined) ignored.push(column);
     else rt.set(variable, value ?? null);
   }
-  if (ignored.length) rt.traceNote(`columns without a variable of the same name, ignored: ${ignored.join(', ')}`);
+  // With rows: every column is kept there, in all the rows: only the first row's copy into variables skipped them.
+  if (ignored.length) rt.traceNote(c.rows ? `columns without a variable of the same name, kept in "rows: ${c.rows}" only: ${ignored.join(', ')}` : `columns without a variable of the same name, ignored: ${ignored.join(', ')}`);
 }
 
 function shownParams(params: Record<string, DbValue>): Record<string, Value> {
