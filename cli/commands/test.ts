@@ -262,6 +262,7 @@ async function writeRecorded(file: string, runId: string, opts: FolderOpts, out:
   for (const connection of connectionsOf(recorded.case.expect)) if (!hasMigrations(folder, connection)) setting.push(tablelessNote(connection));
   const { name, scenario, params, ...rest } = recorded.case;
   const testCase: Record<string, unknown> = { name, scenario, params, ...(Object.keys(variables).length ? { variables } : {}), ...rest };
+  if (library && !recorded.ran.some((r) => hasBpiumBlock(library, r.scenario))) withoutBpium(testCase);
   const sources: string[] = [];
   testCase.params = paramsToFiles(testCase.params as Record<string, Value>, runId, (name, text) => {
     mkdirSync(dirname(join(dirname(file), name)), { recursive: true });
@@ -288,6 +289,28 @@ function outsideVariables(library: ScenarioLibrary | undefined, scenario: string
   return [...s.variables.values()]
     .filter((v) => v.source)
     .map((v) => ({ name: v.name, from: describeSource(v.source!), secret: v.secret === true, ...(v.source!.missing ? {} : { value: v.initial }) }));
+}
+
+function hasBpiumBlock(library: ScenarioLibrary, scenario: string): boolean {
+  const s = library.scenarios.get(scenario);
+  // Not in the folder (or not loading): not known to have none.
+  return !s || [...s.blocks.values()].some((b) => b.kind === 'Bpium');
+}
+
+/**
+ * A run whose scenarios have no Bpium block: no fake Bpium to give (`bpium: { catalogs: {} }`) and no Bpium call to
+ * expect none of (`bpiumCalls: []`), which would only be noise in the case.
+ */
+function withoutBpium(testCase: Record<string, unknown>): void {
+  const bpium = testCase.bpium as { catalogs?: object; failures?: object } | undefined;
+  if (bpium && !Object.keys(bpium.catalogs ?? {}).length && !bpium.failures) delete testCase.bpium;
+  const strip = (e: unknown) => {
+    if (!e || typeof e !== 'object') return;
+    const o = e as { bpiumCalls?: unknown; asyncStarted?: unknown };
+    if (Array.isArray(o.bpiumCalls) && !o.bpiumCalls.length) delete o.bpiumCalls;
+    if (Array.isArray(o.asyncStarted)) for (const a of o.asyncStarted) strip((a as { result?: unknown })?.result);
+  };
+  strip(testCase.expect);
 }
 
 /** Whether `scenarios/db/<connection>/` holds a migration, which every case's fresh database for it gets. */

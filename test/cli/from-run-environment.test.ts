@@ -105,6 +105,8 @@ describe('--from-run pins what the run took from the environment', () => {
       assert.match(text, new RegExp(`# +Taken from outside the scenario, pinned under variables: as this command read them .*: endpoint \\(environment variable ${URL_ENV}\\)`));
       assert.match(text, /# +Connection "tasks" has no migrations \(scenarios\/db\/tasks\/\*\.sql\): the case's fresh "tasks" database has no tables at all/);
       assert.doesNotMatch(text, /Connection "crm"/);
+      // Sweep has no Bpium block: no empty fake Bpium, no "no Bpium call" to expect.
+      assert.doesNotMatch(text, /bpium/i);
 
       // Run where neither is set (a CI job): the case still gets the address the run had.
       const elsewhere = runCli(['test'], { cwd: tmp.dir, unset, timeoutMs: 60_000 });
