@@ -77,7 +77,8 @@ function sentBodies(r: RunResult): Array<string | undefined> | undefined {
   if (steps.length !== calls.length || steps.some((s, i) => s.block !== calls[i]!.block)) return undefined;
   return steps.map((s) => {
     const request = (s.effect as { request?: { body?: unknown } } | null)?.request;
-    return typeof request?.body === 'string' && request.body !== '' ? request.body : undefined;
+    // On one line under the request's: a text body's line breaks written as \n.
+    return typeof request?.body === 'string' && request.body !== '' ? request.body.replace(/\r?\n/g, '\\n') : undefined;
   });
 }
 

@@ -14,6 +14,7 @@ const LONG = 'абвгд'.repeat(100);
 const POSTS = `variables:
   token: { type: string, env: ${TOKEN_ENV} }
   long: { type: string, initial: "${LONG}" }
+  lines: { type: string, initial: "first line\\nsecond line" }
 start: post
 blocks:
   post:
@@ -27,6 +28,12 @@ blocks:
     method: PUT
     url: '"https://receiver.example.ru/notes/7"'
     body: '[long]'
+    exits: { success: patch }
+  patch:
+    kind: WebRequest
+    method: PATCH
+    url: '"https://receiver.example.ru/notes/9"'
+    body: '[lines]'
     exits: { success: remove }
   remove:
     kind: WebRequest
@@ -36,7 +43,7 @@ blocks:
 `;
 
 describe('run --dry-run: the body of a request not sent', () => {
-  it('under its line, secrets masked, a long one cut; a request without a body has none', { timeout: 60_000 }, () => {
+  it('under its line, secrets masked, a long one cut, on one line; a request without a body has none', { timeout: 60_000 }, () => {
     const tmp = tempDir();
     try {
       const scenarios = join(tmp.dir, 'scenarios');
@@ -53,6 +60,7 @@ describe('run --dry-run: the body of a request not sent', () => {
       };
       assert.equal(after('  http POST https://receiver.example.ru/tasks/overdue → 200 dry-run (not sent)'), '    body {"id":7,"title":"Перезвонить","password":"***","carried":"***"}');
       assert.equal(after('  http PUT https://receiver.example.ru/notes/7 → 200 dry-run (not sent)'), `    body ${LONG.slice(0, 300)}… (500 characters shown in --json)`);
+      assert.equal(after('  http PATCH https://receiver.example.ru/notes/9 → 200 dry-run (not sent)'), '    body first line\\nsecond line');
       assert.match(after('  http DELETE https://receiver.example.ru/notes/8 → 200 dry-run (not sent)'), /^(?! {4}body)/);
     } finally {
       tmp.cleanup();
