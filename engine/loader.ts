@@ -148,6 +148,8 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   const templates: Array<{ name: string; loc: SourceLocation; block: string }> = [];
   const compiled: CompiledBlock[] = [];
   const deferred: DeferredCheck[] = [];
+  /** Keys at the block ids' indent that are properties of the block above them (reported once, not as blocks). */
+  const misplaced = new Set<string>();
   if (isSeq(blocksNode)) {
     // `- kind: Start` items: the blocks are there, without the ids exits lead to.
     report(src.locate(['blocks']), C.NOT_A_MAPPING, '"blocks" must be a mapping of block ids to blocks, not a list', 'give each block an id in place of its "- ", e.g. begin: { kind: Start, exits: { next: done } } (exits lead to ids)');
@@ -156,8 +158,18 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   } else if (!isMap(blocksNode) || blocksNode.items.length === 0) {
     report(src.locate(['blocks']), C.MISSING_PROPERTY, 'a scenario needs "blocks": a mapping of block ids to blocks', 'add at least one block, e.g. a ReturnValue');
   } else {
+    // A property written at the block ids' indent is said once, and read as its block's own from here on.
+    for (const m of misplacedProperties(src, blocksNode as YAMLMap, js.blocks as Record<string, unknown>, opts.registry)) {
+      report(m.at, C.YAML_SYNTAX, m.message, m.hint, m.owner);
+      const rawBlocks = js.blocks as Record<string, unknown>;
+      rawBlocks[m.owner] = { ...(rawBlocks[m.owner] as Record<string, unknown>), [m.key]: rawBlocks[m.key] };
+      delete rawBlocks[m.key];
+      src.alias(['blocks', m.owner, m.key], ['blocks', m.key]);
+      misplaced.add(m.key);
+    }
     // A duplicate block id is reported already; its later block is the one loaded, once.
     for (const id of new Set((blocksNode as YAMLMap).items.map(keyOf))) {
+      if (misplaced.has(id)) continue;
       const loaded = loadBlock(src, id, (js.blocks as Record<string, unknown>)[id], variables, untyped, opts.registry, report, calls, templates, opts.databases);
       if (loaded === 'deferred') deferred.push({ ...src.locate(['blocks', id], { key: true }), block: id, checks: 'its own checks' });
       else if (loaded) {
@@ -172,7 +184,7 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   if (js.start !== undefined && typeof js.start !== 'string') {
     report(src.locate(['start']), C.INVALID_PROPERTY, '"start" must be a block id', 'e.g. start: saveParams');
   }
-  const blockIds = isMap(blocksNode) ? [...new Set((blocksNode as YAMLMap).items.map(keyOf))] : [];
+  const blockIds = isMap(blocksNode) ? [...new Set((blocksNode as YAMLMap).items.map(keyOf))].filter((id) => !misplaced.has(id)) : [];
   if (start === undefined) start = blockIds[0];
   else if (!blockIds.includes(start)) {
     const guess = closest(start, blockIds);
@@ -276,6 +288,54 @@ function graphOf(raw: Record<string, unknown>, blockIds: readonly string[], regi
 }
 
 type Report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) => void;
+
+/**
+ * Keys under `blocks:` that are not blocks but a property of the block above them, written at the block ids' indent
+ * (`  exits: { next: b }` under `  begin:` and its `    kind: Start`): a key that is a block property name (of the
+ * block above's kind, or of any kind when that block has none), whose value is not a block with a `kind`, while the
+ * block above does not have that property. Read as a block, it would have no kind and every block after the block
+ * above would be unreachable; it is one indentation mistake.
+ */
+function misplacedProperties(
+  src: YamlSource,
+  blocksNode: YAMLMap,
+  raw: Record<string, unknown>,
+  registry: BlockRegistry,
+): Array<{ key: string; owner: string; at: SourceLocation; message: string; hint: string }> {
+  const out: Array<{ key: string; owner: string; at: SourceLocation; message: string; hint: string }> = [];
+  const anyKind = [...registry.values()].flatMap((d) => allowedKeys(d.schema, []));
+  let owner: { id: string; node: YAMLMap; props: Record<string, unknown> } | undefined;
+  for (const pair of blocksNode.items) {
+    const key = keyOf(pair);
+    const value = raw[key];
+    const isBlock = !!value && typeof value === 'object' && !Array.isArray(value) && typeof (value as Record<string, unknown>).kind === 'string';
+    if (owner && !isBlock && !(key in owner.props)) {
+      const def = typeof owner.props.kind === 'string' ? registry.get(owner.props.kind) : undefined;
+      const names = [...BLOCK_KEYS, ...(def ? allowedKeys(def.schema, []) : anyKind)];
+      if (names.includes(key)) {
+        const first = owner.node.items[0]?.key as { range?: [number, number, number] } | null | undefined;
+        const firstAt = first?.range ? src.at(first.range[0]) : undefined;
+        const firstKey = owner.node.items[0] ? keyOf(owner.node.items[0]) : undefined;
+        const flow = owner.node.flow === true || !firstAt;
+        out.push({
+          key,
+          owner: owner.id,
+          at: src.locate(['blocks', key], { key: true }),
+          message: flow
+            ? `"${key}" looks like a property of block "${owner.id}": put it inside that block's { … }`
+            : `"${key}" looks like a property of block "${owner.id}": indent it to column ${firstAt.col}`,
+          hint: flow
+            ? `a key at the block ids' indent starts a new block; write ${owner.id}: { …, ${key}: … }`
+            : `a key at the block ids' indent starts a new block; indent "${key}" like "${firstKey}" on line ${firstAt.line} (column ${firstAt.col}), with spaces`,
+        });
+        owner.props = { ...owner.props, [key]: value };
+        continue;
+      }
+    }
+    owner = isMap(pair.value) && value && typeof value === 'object' && !Array.isArray(value) ? { id: key, node: pair.value, props: value as Record<string, unknown> } : undefined;
+  }
+  return out;
+}
 
 function loadBlock(
   src: YamlSource,

@@ -7,6 +7,8 @@ export type PathSeg = string | number;
 export class YamlSource {
   readonly lineCounter = new LineCounter();
   readonly doc: Document.Parsed;
+  /** Paths read as other paths: a property written at the wrong indent is located where it stands in the file. */
+  private readonly aliases: Array<{ from: readonly PathSeg[]; to: readonly PathSeg[] }> = [];
 
   constructor(
     readonly file: string,
@@ -40,8 +42,22 @@ export class YamlSource {
     return { file: this.file, line: pos.line, col: pos.col - bom };
   }
 
+  /**
+   * Makes `from` (and every path under it) be found at `to`: the loader reads a block property written at the block
+   * ids' indent as the block's own, and its problems are still placed where it stands.
+   */
+  alias(from: readonly PathSeg[], to: readonly PathSeg[]): void {
+    this.aliases.push({ from, to });
+  }
+
   /** The pair and value node at `path` (keys of mappings, indexes of sequences). */
   find(path: readonly PathSeg[]): { node?: Node; pair?: Pair } {
+    for (const a of this.aliases) {
+      if (path.length >= a.from.length && a.from.every((seg, i) => String(seg) === String(path[i]))) {
+        path = [...a.to, ...path.slice(a.from.length)];
+        break;
+      }
+    }
     let node: unknown = this.doc.contents;
     let pair: Pair | undefined;
     for (const seg of path) {
