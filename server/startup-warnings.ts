@@ -151,3 +151,34 @@ function connectionsUsed(library: ScenarioLibrary): Map<string, string[]> {
 export function variableWarnings(library: ScenarioLibrary, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   return [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name)).flatMap((s) => variableSourceWarnings(s, fileName));
 }
+
+/**
+ * WebRequest blocks that POST or PATCH without `idempotencyKey: true` while a repeat can happen: an outage (no answer
+ * within `timeout`, a 5xx, 408 or 429) is retried inside the block (`attempts` in all, WEB_REQUEST_ATTEMPTS), and with
+ * the `timeout` exit unwired the run fails as retryable, so a job (a service task, an asynchronous start) sends it again
+ * on every retry of the job (a hook's own run is not retried). A
+ * timeout is just when the service most likely did the work, so it may get the same request several times and
+ * nothing in the request lets it tell. Each is named with its place, the count, and the two ways out.
+ */
+export function repeatedWriteWarnings(library: ScenarioLibrary, attempts: number, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
+  const out: string[] = [];
+  for (const s of [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const block of s.blocks.values()) {
+      if (block.kind !== 'WebRequest') continue;
+      const c = block.config as { method?: string; idempotencyKey?: boolean };
+      if ((c.method !== 'POST' && c.method !== 'PATCH') || c.idempotencyKey) continue;
+      const jobRetries = block.exits.timeout === undefined;
+      if (attempts <= 1 && !jobRetries) continue;
+      const times = [
+        ...(attempts > 1 ? [`up to ${attempts} times in one run (WEB_REQUEST_ATTEMPTS)`] : []),
+        ...(jobRetries ? ['again on every retry when it runs as a job (a service task, an asynchronous start), as the "timeout" exit is not wired'] : []),
+      ].join(', and ');
+      const ways = [
+        'add idempotencyKey: true if the service honours an Idempotency-Key header (the same key on every attempt)',
+        `else ${[...(jobRetries ? ['wire the "timeout" exit'] : []), ...(attempts > 1 ? ['set WEB_REQUEST_ATTEMPTS=1'] : [])].join(' and ')} to send it once`,
+      ].join('; ');
+      out.push(`${fileName(s.file)}:${block.loc.line}:${block.loc.col}: block ${block.id} of ${s.name} sends a ${c.method} without idempotencyKey; when the service does not answer in time (or answers 5xx, 408, 429) it is sent ${times}, though the service may have done the work each time: ${ways}`);
+    }
+  }
+  return out;
+}

@@ -5,7 +5,8 @@ import pc from 'picocolors';
 import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type DeferredCheck, type ScenarioIssue } from '../../engine/index.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare } from '../../adapters/db/prepare-check.js';
-import { hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from '../../server/startup-warnings.js';
+import { DEFAULT_WEB_RETRY, webClientOptionsFromEnv } from '../../adapters/web/client.js';
+import { hookStatusWarnings, hookWriteWarnings, repeatedWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from '../../server/startup-warnings.js';
 import { existingDataDir, loadLibrary, scenariosDir, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { watchValidation } from './validate-watch.js';
 
@@ -83,6 +84,7 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     issues.push(...found.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
     // Files named as in the problems above (from the working folder), not from the scenarios folder as the server's log does.
     warnings.push(...hookStatusWarnings(hook.scenario, library, hook.statusSlot, (file) => file), ...hookWriteWarnings(hook.scenario, library, (file) => file), ...variableWarnings(library, (file) => file));
+    warnings.push(...repeatedWriteWarnings(library, webAttempts(), (file) => file));
     // As `serve` says it: a scenario's SQLite database would be each instance's own under the configured PostgreSQL store.
     if (configured) warnings.push(...sharedStoreDatabaseWarnings(configured.store, configured.databases, library));
     count += files?.length ?? (await listScenarioFiles(dir)).length;
@@ -142,3 +144,12 @@ function configuration(dataDir: string | undefined, config: string | undefined):
 
 /** The hook scenario and the return value of its answer's status when the configuration does not say (it does not load). */
 const DEFAULT_HOOK = { scenario: 'HTTP404', statusSlot: 2 };
+
+/** Attempts of one WebRequest in all, as the server's client takes them (WEB_REQUEST_ATTEMPTS); a wrong value is said by run and serve. */
+function webAttempts(): number {
+  try {
+    return webClientOptionsFromEnv(process.env).retry?.attempts ?? DEFAULT_WEB_RETRY.attempts;
+  } catch {
+    return DEFAULT_WEB_RETRY.attempts;
+  }
+}
