@@ -158,7 +158,19 @@ function line(t: TaskStatus, config: ServerSettings, invalid: ScenarioIssue | un
   const errors = r?.paramErrors ? `\n${paramErrorLines(r.paramErrors, `    ${pc.yellow('!')} `).trimEnd()}` : '';
   const next = t.enabled ? t.next.join(', ') : pc.dim('disabled');
   const broken = invalid ? `\n  ${pc.yellow('!')} ${invalidLine(t.scenario, invalid)}` : '';
-  return `${pc.bold(t.name)}  ${t.scenario}  ${t.schedule}  ${t.timeZone}${broken}\n  last run: ${last}${again}${errors}\n  next: ${next}`;
+  return `${pc.bold(t.name)}  ${t.scenario}  ${t.schedule}  ${t.timeZone}${broken}\n  last run: ${last}${again}${errors}${skippingLine(t)}\n  next: ${next}`;
+}
+
+/**
+ * With `overlap: skip`, a run that failed and waits for (or is in) another attempt skips every due time meanwhile,
+ * for hours with the default attempts: said on its own line, with the run and when it is tried next. A first attempt
+ * that is merely running or queued is the ordinary overlap, not said.
+ */
+function skippingLine(t: TaskStatus): string {
+  const w = t.skippingFor;
+  if (!w || (w.nextAttemptAt === undefined && w.attempts <= 1)) return '';
+  const state = w.nextAttemptAt !== undefined ? `waits for attempt ${w.attempts + 1}/${w.maxAttempts} at ${w.nextAttemptAt}` : `is running again (attempt ${w.attempts}/${w.maxAttempts})`;
+  return `\n  ${pc.yellow('skipping due times')} (overlap: skip): the run of ${w.dueAt} ${state}, job ${w.jobId}; due times are skipped until it succeeds or runs out of attempts`;
 }
 
 export async function tasksAction(o: TaskFlags): Promise<void> {

@@ -51,6 +51,24 @@ export interface TaskStatus {
    * be computed for it (passed empty), when there were any.
    */
   lastRun: TaskLastRun | null;
+  /**
+   * With `overlap: skip`, the run that makes due times be skipped now: the task's latest scheduled run (due or
+   * catch-up), still queued, waiting for a retry, or running. A run that waits for its next attempt counts as still
+   * queued, so with the default attempts a run that keeps failing skips the due times for hours.
+   */
+  skippingFor?: TaskBlockingRun;
+}
+
+/** The run that an `overlap: skip` task waits for: its due time, state and attempts (as TaskLastRun's). */
+export interface TaskBlockingRun {
+  jobId: string;
+  /** The due time the run is for (ISO in the task's zone). */
+  dueAt: string;
+  status: JobStatus;
+  attempts: number;
+  maxAttempts: number;
+  /** When it waits for its next attempt (ISO in the task's zone). */
+  nextAttemptAt?: string;
 }
 
 /**
@@ -250,7 +268,10 @@ export class TaskScheduler {
 
   private readonly lastJob = new Map<string, string>();
 
-  /** With `overlap: skip`: whether the task's last run is still queued or running. */
+  /**
+   * With `overlap: skip`: whether the task's last run is still queued or running. A run waiting for a retry is queued:
+   * it counts, until it succeeds or runs out of attempts.
+   */
   private async overlaps(task: ServiceTask): Promise<boolean> {
     if (task.overlap !== 'skip') return false;
     // The store's latest run (another instance may have started it), else the last one started here.
@@ -259,6 +280,34 @@ export class TaskScheduler {
     if (!jobId) return false;
     const job = await this.o.store.getJob(jobId);
     return job?.status === 'queued' || job?.status === 'running';
+  }
+
+  /**
+   * For the listing: the run an `overlap: skip` task's due times are skipped for, as overlaps() finds it; where the
+   * latest due time was skipped in another process (no run started here), the task's newest scheduled job in the store.
+   */
+  private async blockingRun(task: ServiceTask, last: TaskDueRecord | undefined): Promise<TaskBlockingRun | undefined> {
+    if (task.overlap !== 'skip') return undefined;
+    let job: JobRecord | undefined;
+    const jobId = last?.jobId ?? this.lastJob.get(task.name);
+    if (jobId) job = (await this.o.store.getJob(jobId)) ?? undefined;
+    else if (last) {
+      const recent = (await this.o.store.listJobs({ task: task.name, limit: 20 })).items;
+      job = recent.find((j) => {
+        const kind = (j.trigger as { kind?: unknown } | null)?.kind;
+        return kind === 'due' || kind === 'catch-up';
+      });
+    }
+    if (!job || (job.status !== 'queued' && job.status !== 'running')) return undefined;
+    const dueAt = (job.trigger as { dueAt?: unknown } | null)?.dueAt;
+    return {
+      jobId: job.id,
+      dueAt: typeof dueAt === 'string' ? dueAt : isoInZone(job.createdAt, task.timeZone),
+      status: job.status,
+      attempts: job.attempts,
+      maxAttempts: job.maxAttempts,
+      ...(job.status === 'queued' && job.attempts > 0 ? { nextAttemptAt: isoInZone(job.nextRunAt, task.timeZone) } : {}),
+    };
   }
 
   has(name: string): boolean {
@@ -294,6 +343,7 @@ export class TaskScheduler {
         // runs, and the jobs other starters made of its scenario cannot hide them.
         const [run] = (await this.o.store.listJobs({ task: t.name, limit: 1 })).items;
         const runErrors = run && paramErrorsOf(run.trigger);
+        const skippingFor = await this.blockingRun(t, l);
         return {
           name: t.name,
           scenario: t.scenario,
@@ -305,6 +355,7 @@ export class TaskScheduler {
           next: t.enabled ? nextDueTimes(t.schedule, now, 3).map((d) => isoInZone(d, t.timeZone)) : [],
           last: l ? { task: l.task, kind: l.kind, jobId: l.jobId, dueAt: isoInZone(l.dueAt, t.timeZone), jobStatus: job?.status ?? null } : null,
           lastRun: run ? lastRunOf(run, t.timeZone, runErrors) : null,
+          ...(skippingFor ? { skippingFor } : {}),
         };
       }),
     );
