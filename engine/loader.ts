@@ -504,6 +504,18 @@ function exitsHint(exits: unknown, kind: string, names: readonly string[]): stri
  * The hint for an unknown kind: Oktell's own name of a kind (scenario-format.md titles each kind with it, so
  * «Присвоение» is typed), the kind a part of the name starts or is contained in (Return, Async, Mail), a typo.
  */
+/** Names of blocks elsewhere (lower case) → the kind here, and how the hint says the name. */
+const OTHER_KIND_NAMES: ReadonlyArray<readonly [RegExp, string, string]> = [
+  [/^(?:sql|sql[- ]?(?:query|запрос)|query|select|db|database|dbselect|запрос)$/, 'DbQuery', 'an SQL query'],
+  [/^(?:(?:stored[- ]?)?procedure|sp|exec|storedproc)$/, 'DbProcedure', 'a stored procedure'],
+  [/^(?:https?(?:[- ]?request)?|web|rest|api|fetch|webhook|curl)$/, 'WebRequest', 'an HTTP request'],
+  [/^(?:e-?mail|mail|sendemail|smtp|письмо)$/, 'SendMail', 'a letter'],
+  [/^(?:if|switch|branch|compare|условие)$/, 'Condition', 'a condition'],
+  [/^(?:set|assign|assignment|let|var)$/, 'Variable', 'an assignment'],
+  [/^(?:return|result|response)$/, 'ReturnValue', 'a return value'],
+  [/^(?:end|exit|finish)$/, 'Stop', 'the end'],
+];
+
 function kindHint(kind: string, registry: BlockRegistry): string {
   const known = [...registry.keys()];
   const list = `known kinds: ${known.join(', ')}`;
@@ -517,7 +529,13 @@ function kindHint(kind: string, registry: BlockRegistry): string {
   const oktell = named.length === 1 ? named[0] : named.find((d) => d.oktellName.toLowerCase() === lower);
   if (oktell) return `«${oktell.oktellName}» is kind: ${oktell.kind}`;
   const parts = lower.length >= 3 ? known.filter((k) => k.toLowerCase().includes(lower)) : [];
-  const guess = parts.length === 1 ? parts[0] : closest(kind, known);
+  if (parts.length === 1) return `did you mean "${parts[0]}"? ${list}`;
+  // What other tools, and Oktell Studio's other wordings, call a block: the kind it is here (before a guess by
+  // spelling, which makes "HTTP" a "Stop").
+  const other = OTHER_KIND_NAMES.find(([re]) => re.test(lower));
+  const meant = other && registry.get(other[1]);
+  if (meant) return `did you mean "${meant.kind}"? ${other![2]} is kind: ${meant.kind} («${meant.oktellName}»); ${list}`;
+  const guess = closest(kind, known);
   return `${guess ? `did you mean "${guess}"? ` : ''}${list}`;
 }
 

@@ -65,6 +65,10 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
       hint: `YAML reads a value starting with ${value[0]} as a block of text; quote it: ${key}: ${singleQuoted(value)}`,
     };
   }
+  // `expression: [total] > 0`: a value starting with [ is a YAML list, and what follows its ] breaks it.
+  if (/flow sequence|flow collection|^Unexpected .* at node end/.test(message) && value.startsWith('[')) {
+    return { hint: `YAML reads a value starting with [ as a list; quote the expression: ${key}: ${singleQuoted(withoutComment(value, value.indexOf(']')))}` };
+  }
   if (/^Unexpected .* at node end/.test(message) && value.startsWith('"')) {
     const close = closingQuote(value);
     if (close > 0 && close < value.length - 1) {
@@ -133,9 +137,11 @@ function strayLineHint(line: string, lineNo: number): SyntaxHint | undefined {
  */
 function deeperKeyHint(lines: readonly string[], lineNo: number): SyntaxHint | undefined {
   const above = lines[lineNo - 1] ?? '';
-  const aboveIndent = above.length - above.trimStart().length;
-  const aboveKey = /^\s*([^\s:#'"{[-][^\s:#]*)\s*:/.exec(above)?.[1];
-  if (!aboveKey) return undefined;
+  // The key of a list item (`- name: …`) is at the column after its `- `.
+  const m = /^(\s*(?:-\s+)?)([^\s:#'"{[-][^\s:#]*)\s*:/.exec(above);
+  if (!m) return undefined;
+  const aboveIndent = m[1]!.length;
+  const aboveKey = m[2]!;
   for (let n = lineNo + 1; n <= lines.length; n++) {
     const line = lines[n - 1]!;
     if (line.trim() === '' || line.trimStart().startsWith('#')) continue;

@@ -107,6 +107,12 @@ function unknownKey(path: FormPath, key: string, known: string[], here: unknown,
       hint: `one of ${known.join(', ')}; ${docs}`,
     };
   }
+  // `timeout: true` in an HTTP fixture: a failure is said with `fail:`.
+  const failure = known.includes('fail') && !known.includes(key) ? /^(?:time[-_]?out|timed[-_]?out|network|refused|unreachable)$/i.exec(key)?.[0] : undefined;
+  if (failure) {
+    const as = /net|refus|unreach/i.test(failure) ? 'network' : 'timeout';
+    return { kind: 'unknown-key', path, key, message: `unknown key "${key}"`, hint: `a fixture that fails is written fail: ${as} (fail: timeout or fail: network), in place of "${key}: …"; ${docs}` };
+  }
   const guess = closest(key, known);
   return {
     kind: 'unknown-key',

@@ -40,6 +40,18 @@ const ROWS: Row[] = [
     hint: /^YAML reads ": " inside a value as a new key; quote the value: subject: 'Крупная сделка: Поставка станков'$/,
   },
   {
+    what: 'scenario: indented further than the name of its list item: at the key, with the column of "name"',
+    text: 'cases:\n  - name: one\n      scenario: HTTP404\n    expect:\n      status: completed\n',
+    lines: ['3:7 E_YAML_SYNTAX YAML syntax: All mapping items must start at the same column'],
+    hint: /^indent "scenario" like "name" on line 2 \(column 5\), with spaces/,
+  },
+  {
+    what: 'timeout: true in an HTTP fixture: a failure is written fail: timeout',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    http:\n      - { match: "POST https://x.example/*", timeout: true }\n    expect: {}\n',
+    lines: ['5:46 E_UNKNOWN_KEY unknown key "timeout"'],
+    hint: /^a fixture that fails is written fail: timeout \(fail: timeout or fail: network\), in place of "timeout: …"; /,
+  },
+  {
     what: 'a stray line: one problem, the errors after it counted',
     text: 'cases:\n  bad\n  - name: one\n    scenario: HTTP404\n    expect:\n      status: completed\n',
     lines: ['2:3 E_YAML_SYNTAX YAML syntax: Implicit keys need to be on a single line'],

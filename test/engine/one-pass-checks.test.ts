@@ -82,6 +82,9 @@ describe('an unknown kind', () => {
     ['Async', 'did you mean "AsyncScenario"?'],
     ['Mail', 'did you mean "SendMail"?'],
     ['Varable', 'did you mean "Variable"?'],
+    ['SQL', 'did you mean "DbQuery"? an SQL query is kind: DbQuery («Запрос в БД»);'],
+    ['HTTP', 'did you mean "WebRequest"? an HTTP request is kind: WebRequest («Запрос к WEB-сервису»);'],
+    ['If', 'did you mean "Condition"? a condition is kind: Condition («Сравнение»);'],
   ];
   for (const [kind, hint] of cases) it(`kind: ${kind} → ${hint}`, () => assert.equal(hintFor(kind), hint));
 });

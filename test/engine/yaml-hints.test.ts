@@ -55,6 +55,12 @@ describe('expression hints that fit YAML', () => {
     assert.match(i!.hint!, /variable/);
     assert.match(i!.hint!, /'\[authorEmail\]'/);
   });
+  it('an unquoted [name] followed by more of the expression breaks the YAML list: quote the expression', () => {
+    const r = loadScenarioText('C.yaml', "variables: { total: number }\nblocks:\n  c:\n    kind: Condition\n    expression: [total] > 0  # positive\n    exits: { true: s, false: s }\n  s: { kind: Stop }\n", { registry: defaultRegistry });
+    const [i] = r.ok ? [] : r.issues;
+    assert.equal(i!.code, 'E_YAML_SYNTAX');
+    assert.match(i!.hint!, /^YAML reads a value starting with \[ as a list; quote the expression: expression: '\[total\] > 0'/);
+  });
   it('an unquoted [name] is a YAML list: the hint says so and quotes it', () => {
     const [i] = issuesOf('[authorEmail]');
     assert.equal(i!.code, 'E_INVALID_PROPERTY');
