@@ -10,7 +10,7 @@ import { scenarioProblems, unknownScenarios, type ServiceTaskError } from '../..
 import { lastRunState, TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } from '../../server/tasks/scheduler.js';
 import { dataDirArg, loadLibrary, replayCommandFor, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
-import { scenarioNameOf, type ScenarioIssue } from '../../engine/index.js';
+import { closest, scenarioNameOf, type ScenarioIssue } from '../../engine/index.js';
 import { noServerNote, readFolderServer, type FolderServer } from '../server-file.js';
 import { printNote } from '../format.js';
 import { jobAttempts, makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
@@ -73,7 +73,12 @@ async function scenarioCheck(config: ServerSettings): Promise<{ errors: string[]
 /** An unknown task, or one whose scenario is not in the scenarios folder (it would fail every attempt): refused, in the server's words. */
 async function refuseUnqueueable(config: ServerSettings, name: string): Promise<void> {
   const task = config.serviceTasks.find((t) => t.name === name);
-  if (!task) throw new UsageError(`no service task named "${name}" in the configuration`);
+  if (!task) {
+    const names = config.serviceTasks.map((t) => t.name);
+    const guess = closest(name, names);
+    const known = names.length ? `the tasks are ${names.join(', ')}` : 'it has no serviceTasks';
+    throw new UsageError(`no service task named "${name}" in the configuration${guess ? `: did you mean "${guess}"?` : ''} (${known})`);
+  }
   if (!existsSync(config.scenariosDir)) printNote(uncheckedNote(config));
   else {
     const [missing] = unknownScenarios([task], await scenarioNamesIn(config.scenariosDir));

@@ -24,11 +24,22 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 /** `90s`, `5m`, `1h30m`, `1d` → milliseconds; at least one second. */
 export function parseInterval(text: string): number {
   const t = text.trim().toLowerCase();
+  if (/^\d+$/.test(t)) throw new ScheduleError(`"${text}" has no unit: write ${t}s for seconds (${Number(t) % 60 === 0 && t !== '0' ? `or ${Number(t) / 60}m, ` : ''}units ms, s, m, h, d)`);
+  const words = intervalInWords(t);
+  if (words) throw new ScheduleError(`"${text}" is not an interval: write ${words}`);
   if (!/^(\d+\s*(ms|s|m|h|d)\s*)+$/.test(t)) throw new ScheduleError(`"${text}" is not an interval (e.g. 30s, 5m, 1h30m, 1d)`);
   let ms = 0;
   for (const m of t.matchAll(/(\d+)\s*(ms|s|m|h|d)/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
   if (ms < 1000) throw new ScheduleError(`"${text}" is shorter than one second`);
   return ms;
+}
+
+/** `every minute`, `5 minutes`, `2 hours` → the interval as `every:` takes it (`1m`, `5m`, `2h`); else undefined. */
+export function intervalInWords(text: string): string | undefined {
+  const m = /^(?:every\s+)?(\d+)?\s*(sec(?:ond)?|min(?:ute)?|hour|day)s?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { sec: 's', second: 's', min: 'm', minute: 'm', hour: 'h', day: 'd' }[m[2]!.toLowerCase()]!;
+  return `${m[1] ?? '1'}${unit}`;
 }
 
 /**
@@ -125,6 +136,8 @@ const FIVE_YEARS: Ms = 5 * 366 * 86_400_000;
 export function cronSchedule(expression: string, zone: string): Schedule {
   const text = expression.trim();
   const expanded = MACROS[text.toLowerCase()] ?? text;
+  const words = intervalInWords(text);
+  if (words) throw new ScheduleError(`"${text}" is not a cron expression: for a task due every ${words}, write every: ${words} in place of cron:`);
   const parts = expanded.split(/\s+/);
   if (parts.length !== 5 && parts.length !== 6) throw new ScheduleError(`"${text}" has ${parts.length} field(s); a cron expression has 5 (minute hour day month weekday) or 6 (seconds first)`);
   const withSeconds = parts.length === 6;

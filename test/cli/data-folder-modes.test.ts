@@ -92,7 +92,7 @@ describe('the data folder and its files are private, whichever command makes the
       assert.equal((statSync(join(tmp.dir, 'new')).mode & 0o777).toString(8), '755');
       // An unknown task is refused before anything is made.
       const unknown = runCli(['tasks', 'run', 'reprot', '--data-dir', join(tmp.dir, 'typo')], { cwd: tmp.dir, env: { OKTELL_SCENARIOS: repoPath('scenarios') }, unset: ['OKTELL_STORE'] });
-      assert.equal(unknown.stderr, 'oktell-emu: no service task named "reprot" in the configuration\n');
+      assert.equal(unknown.stderr, 'oktell-emu: no service task named "reprot" in the configuration: did you mean "report"? (the tasks are report)\n');
       assert.equal(existsSync(join(tmp.dir, 'typo')), false);
       assert.match(runCli(['tasks', '--data-dir', data], { cwd: tmp.dir, env: { OKTELL_SCENARIOS: repoPath('scenarios') } }).stdout, /last run: queued, manual run queued/);
     } finally {

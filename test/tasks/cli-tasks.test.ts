@@ -54,7 +54,10 @@ describe('oktell-emu tasks', () => {
       assert.match(runCli(['tasks'], { cwd: tmp.dir, env }).stdout, /last run: queued, manual run queued/);
       const unknown = runCli(['tasks', 'run', 'nope'], { cwd: tmp.dir, env });
       assert.equal(unknown.code, 2);
-      assert.match(unknown.stderr, /no service task named "nope"/);
+      assert.match(unknown.stderr, /no service task named "nope" in the configuration \(the tasks are report\)/);
+      const typo = runCli(['tasks', 'run', 'reprot'], { cwd: tmp.dir, env });
+      assert.equal(typo.code, 2);
+      assert.match(typo.stderr, /no service task named "reprot" in the configuration: did you mean "report"\? \(the tasks are report\)/);
     } finally {
       tmp.cleanup();
     }

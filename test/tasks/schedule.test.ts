@@ -39,6 +39,27 @@ describe('cron schedules', () => {
     assert.throws(() => cronSchedule('* * *', 'UTC'), /has 3 field\(s\)/);
     assert.throws(() => cronSchedule('0 9 * * *', 'Mars/Olympus'), /not a time zone/);
   });
+
+  it('an interval without a unit or in words, and words for a cron, get the every: value to write', () => {
+    const message = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    assert.equal(message(() => intervalSchedule('60')), '"60" has no unit: write 60s for seconds (or 1m, units ms, s, m, h, d)');
+    assert.equal(message(() => intervalSchedule('45')), '"45" has no unit: write 45s for seconds (units ms, s, m, h, d)');
+    assert.equal(message(() => intervalSchedule('5 minutes')), '"5 minutes" is not an interval: write 5m');
+    assert.equal(message(() => cronSchedule('every minute', 'UTC')), '"every minute" is not a cron expression: for a task due every 1m, write every: 1m in place of cron:');
+    assert.equal(message(() => cronSchedule('every 2 hours', 'UTC')), '"every 2 hours" is not a cron expression: for a task due every 2h, write every: 2h in place of cron:');
+    // In the configuration: at the value, as every problem of a task.
+    assert.throws(
+      () => parseServiceTasks('c.yaml', 'serviceTasks:\n  - { name: a, scenario: S, every: 60 }\n  - { name: b, scenario: S, cron: "every minute" }\n', 'UTC'),
+      (e: Error) => /c\.yaml:2:36: every: "60" has no unit: write 60s/.test(e.message) && /c\.yaml:3:35: cron: "every minute" is not a cron expression/.test(e.message),
+    );
+  });
 });
 
 describe('service task definitions', () => {
