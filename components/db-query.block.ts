@@ -31,7 +31,8 @@ export const dbQueryBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     const common = compileDbCommon(raw, cx);
     const parsed = parseNamedSql(raw.sql);
     for (const p of parsed.problems) {
-      cx.issue(['sql'], C.INVALID_PROPERTY, `the statement uses the placeholder ${p.found} (character ${p.offset + 1}); parameters are written :name`, "e.g. WHERE phone = :phone, with params: { phone: '[callerPhone]' }");
+      // At the placeholder itself, on its own line of a `sql: |` block.
+      cx.issue(['sql'], C.INVALID_PROPERTY, `the statement uses the placeholder ${p.found}; parameters are written :name`, "e.g. WHERE phone = :phone, with params: { phone: '[callerPhone]' }", false, p.offset);
     }
     const given = new Set(common.params.map(([n]) => n));
     const used = distinctNames(parsed);

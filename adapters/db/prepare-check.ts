@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderNamedSql, SCENARIO_ERROR_CODES as C, type CompiledBlock, type DeferredCheck, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
+import { renderNamedSql, SCENARIO_ERROR_CODES as C, YamlSource, type CompiledBlock, type DeferredCheck, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
 import { appliedMigrations } from './migrations.js';
 import type { DatabaseSettings } from './settings.js';
 
@@ -92,7 +92,35 @@ function orderedForCheck(statements: Statement[]): Statement[] {
 }
 
 function problem(s: Statement, message: string): ScenarioIssue {
-  return { ...s.issue, code: C.SQL_PREPARE, message: `the statement does not prepare on connection "${s.connection}": ${message}`, hint: 'check the table and column names against the database (or its migrations in db/<connection>/*.sql)' };
+  return { ...s.issue, ...statementPlace(s, message), code: C.SQL_PREPARE, message: `the statement does not prepare on connection "${s.connection}": ${message}`, hint: 'check the table and column names against the database (or its migrations in db/<connection>/*.sql)' };
+}
+
+/**
+ * Where in the block's `sql` the database's complaint points: the table or column it names (SQLite's `no such
+ * table: tasks`, PostgreSQL's `relation "tasks" does not exist`), else the statement's first character, on its own
+ * line in a `sql: |` block. Undefined when the file cannot be read again (the block's place is used then).
+ */
+function statementPlace(s: Statement, message: string): { line: number; col: number } | undefined {
+  try {
+    const src = new YamlSource(s.issue.file, readFileSync(s.issue.file, 'utf8'));
+    const path = ['blocks', s.issue.block!, 'sql'];
+    const { node } = src.find(path);
+    const text = node && 'value' in node && typeof node.value === 'string' ? node.value : undefined;
+    if (text === undefined) return undefined;
+    const named = /no such (?:table|column): ([\w.]+)|(?:relation|column) "([^"]+)" does not exist|near "([^"]+)": syntax error/.exec(message);
+    const word = named && (named[1] ?? named[2] ?? named[3]);
+    const bare = word?.includes('.') && !new RegExp(`\\b${escapeRegExp(word)}\\b`, 'i').test(text) ? word.split('.').pop()! : word;
+    const found = bare ? text.search(new RegExp(`(?<![\\w.])${escapeRegExp(bare)}(?!\\w)`, 'i')) : -1;
+    const first = text.search(/\S/);
+    const at = src.locateInScalar(path, found >= 0 ? found : Math.max(first, 0));
+    return { line: at.line, col: at.col };
+  } catch {
+    return undefined;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function checkSqlite(path: string, migrationsDir: string, statements: Statement[]): ScenarioIssue[] {

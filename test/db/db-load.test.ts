@@ -58,7 +58,7 @@ blocks:
     assert.match(issues[0]!, /E_INVALID_PROPERTY/);
   });
 
-  it('an unused parameter and placeholders other than :name are reported', () => {
+  it('an unused parameter and placeholders other than :name are reported, a placeholder at its own line:col', () => {
     const issues = load(`variables: { phone: string }
 start: q
 blocks:
@@ -68,8 +68,13 @@ blocks:
     params: { phone: '[phone]' }
 `);
     assert.equal(issues.length, 2);
-    assert.match(issues[0]!, /:6:10 E_INVALID_PROPERTY the statement uses the placeholder \? \(character 40\); parameters are written :name/);
+    assert.match(issues[0]!, /:6:49 E_INVALID_PROPERTY the statement uses the placeholder \?; parameters are written :name/);
     assert.match(issues[1]!, /:7:22 E_INVALID_PROPERTY parameter "phone" is not used by the statement/);
+  });
+
+  it('a placeholder inside a sql: | block is placed on its own line', () => {
+    const issues = load(`variables: { phone: string }\nstart: q\nblocks:\n  q:\n    kind: DbQuery\n    sql: |\n      SELECT name\n      FROM clients\n      WHERE phone = ?\n`);
+    assert.match(issues[0]!, /:9:21 E_INVALID_PROPERTY the statement uses the placeholder \?; parameters are written :name/);
   });
 
   it('variables named by rows, rowCount, errorCode and into must be declared', () => {

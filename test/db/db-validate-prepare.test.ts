@@ -52,12 +52,20 @@ function validateIn(scenarios: Record<string, string>, env: Record<string, strin
 }
 
 describe('oktell-emu validate prepares the DbQuery statements', () => {
-  it('on SQLite not created yet: checked against the migrations, a misspelt table at the block line, no file made', () => {
+  it('in a sql: | block, at the table the database names, on its own line; a statement naming none at its first line', () => {
+    const block = (sql: string) => QUERY(`|\n      ${sql.split('\n').join('\n      ')}`);
+    const r = validateIn({ 'Typo.yaml': block('SELECT count(*) AS n\nFROM notes\nJOIN notse ON notse.id = notes.id\nWHERE task_id = :t'), 'Bad.yaml': block('SELECT count(*) AS n FROM notes\nWHERE task_id = :t AND\n') });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^scenarios\/Typo\.yaml:9:12 E_SQL_PREPARE the statement does not prepare on connection "main": no such table: notse \[block q\]$/m);
+    assert.match(r.stdout, /^scenarios\/Bad\.yaml:7:7 E_SQL_PREPARE the statement does not prepare on connection "main": incomplete input \[block q\]$/m);
+  });
+
+  it('on SQLite not created yet: checked against the migrations, a misspelt table at its place in the statement, no file made', () => {
     const r = validateIn({ 'Good.yaml': QUERY('SELECT count(*) AS n FROM notes WHERE task_id = :t'), 'Typo.yaml': QUERY('SELECT count(*) AS n FROM notse WHERE task_id = :t') });
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.equal(
       r.stdout,
-      'scenarios/Typo.yaml:4:3 E_SQL_PREPARE the statement does not prepare on connection "main": no such table: notse [block q]\n' +
+      'scenarios/Typo.yaml:6:36 E_SQL_PREPARE the statement does not prepare on connection "main": no such table: notse [block q]\n' +
         '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
         '✗ 1 problem(s) in 1 file(s)\n',
     );
@@ -91,12 +99,12 @@ describe('oktell-emu validate prepares the DbQuery statements', () => {
     assert.doesNotMatch(r.stderr, /secret-pw/);
   });
 
-  it('on a reachable PostgreSQL: a missing relation at the block line; a parameter of unknown type is no problem', async (t) => {
+  it('on a reachable PostgreSQL: a missing relation at its place in the statement; a parameter of unknown type is no problem', async (t) => {
     const pgAvailable = await testPostgres();
     if (pgAvailable.skip) return t.skip(pgAvailable.skip);
     const r = validateIn({ 'Good.yaml': QUERY('SELECT count(*)::int AS n FROM (SELECT :t AS x) s'), 'Typo.yaml': QUERY('SELECT count(*) AS n FROM oktell_no_such_table WHERE task_id = :t') }, { OKTELL_DB_MAIN: pgAvailable.url! });
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /^scenarios\/Typo\.yaml:4:3 E_SQL_PREPARE the statement does not prepare on connection "main": relation "oktell_no_such_table" does not exist \[block q\]$/m);
+    assert.match(r.stdout, /^scenarios\/Typo\.yaml:6:36 E_SQL_PREPARE the statement does not prepare on connection "main": relation "oktell_no_such_table" does not exist \[block q\]$/m);
     assert.doesNotMatch(r.stdout, /Good\.yaml/);
   });
 
@@ -183,13 +191,13 @@ blocks:
       'scenarios/W.yaml:13:19 E_INVALID_PROPERTY',
       'scenarios/W.yaml:14:16 E_INVALID_PROPERTY',
       'scenarios/W.yaml:18:17 E_UNKNOWN_CONNECTION',
-      'scenarios/W.yaml:19:10 E_INVALID_PROPERTY',
       'scenarios/W.yaml:19:10 E_MISSING_PROPERTY',
+      'scenarios/W.yaml:19:36 E_INVALID_PROPERTY',
       'scenarios/W.yaml:20:18 E_INVALID_PROPERTY',
       'scenarios/W.yaml:21:14 E_INVALID_PROPERTY',
       'scenarios/W.yaml:22:11 E_INVALID_PROPERTY',
-      'scenarios/W.yaml:24:3 E_SQL_PREPARE',
-      'scenarios/W.yaml:28:3 E_SQL_PREPARE',
+      'scenarios/W.yaml:26:10 E_SQL_PREPARE',
+      'scenarios/W.yaml:30:24 E_SQL_PREPARE',
       'scenarios/W.yaml:32:14 E_INVALID_PROPERTY',
     ];
 
@@ -198,8 +206,8 @@ blocks:
       assert.equal(r.code, 1, r.stdout + r.stderr);
       const lines = r.stdout.split('\n').filter((l) => !l.startsWith('    '));
       assert.deepEqual(lines.filter((l) => l.startsWith('scenarios/')).map((l) => l.split(' ').slice(0, 2).join(' ')), EVERY_PROBLEM);
-      assert.match(r.stdout, /^scenarios\/W\.yaml:24:3 E_SQL_PREPARE the statement does not prepare on connection "main": near "SELEC": syntax error \[block typo\]$/m);
-      assert.match(r.stdout, /^scenarios\/W\.yaml:28:3 E_SQL_PREPARE the statement does not prepare on connection "main": no such table: nosuch \[block missing\]$/m);
+      assert.match(r.stdout, /^scenarios\/W\.yaml:26:10 E_SQL_PREPARE the statement does not prepare on connection "main": near "SELEC": syntax error \[block typo\]$/m);
+      assert.match(r.stdout, /^scenarios\/W\.yaml:30:24 E_SQL_PREPARE the statement does not prepare on connection "main": no such table: nosuch \[block missing\]$/m);
       assert.deepEqual(lines.slice(-3), ['note: more checks run once these are fixed: scenarios/W.yaml:16:3 block q (preparing its statement)', `✗ ${EVERY_PROBLEM.length} problem(s) in 1 file(s)`, '']);
     });
 
