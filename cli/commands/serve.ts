@@ -107,8 +107,12 @@ export async function serveAction(o: ServeOpts): Promise<void> {
   out.write('\nTry it:\n');
   // `demo` drives the embedded emulator: with BPIUM_URL there is none, and the hint would only fail. Said as the
   // command itself, not `npm run demo`: that script is the repository's, and an installed package has none.
-  if (server.emulator) out.write(`  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npx oktell-emu demo${dirArg}\n`);
-  out.write(tryWebhookLines({ secrets: server.config.webhookSecrets, emulator: server.emulator !== undefined, login: u.login, password: shownPassword, url: server.url, body, webhookSendArgs: `${dirArg}${configArg(server.config.configFile)}` }));
+  // Both follow the article's flow: the hook scenario hands /Bpium/NewTask to BpiumNewTask. A folder of one's own
+  // without that scenario would answer them with the hook's 404, so they are left out and the reason said.
+  const newTask = lib.scenarios.has('BpiumNewTask') && lib.scenarios.has(server.config.hook.scenario);
+  if (!newTask) out.write(`  ${pc.dim(`# demo and the /Bpium/NewTask webhook need the scenarios BpiumNewTask and ${server.config.hook.scenario} (the hook scenario), which ${server.config.scenariosDir} does not both have`)}\n`);
+  if (newTask && server.emulator) out.write(`  ${pc.dim('# the article’s flow, end to end, through the embedded Bpium emulator:')}\n  npx oktell-emu demo${dirArg}\n`);
+  if (newTask) out.write(tryWebhookLines({ secrets: server.config.webhookSecrets, emulator: server.emulator !== undefined, login: u.login, password: shownPassword, url: server.url, body, webhookSendArgs: `${dirArg}${configArg(server.config.configFile)}` }));
   // With SMTP_URL the outbox stays empty: the letters are in the runs (and the mailboxes).
   if (server.mail.kind === 'outbox') out.write(`  npx oktell-emu outbox${dirArg}        ${pc.dim('# letters written to the outbox')}\n`);
   const where = server.mail.kind === 'outbox' ? '' : ' (letters go over SMTP; show <runId> lists them)';

@@ -1,7 +1,7 @@
 // The start banner's "Try it" hints follow the configuration (review s24, O8): `demo` only with the embedded Bpium
 // emulator, `outbox` only when letters go to the outbox.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli, startServeProcess } from './cli-process.js';
@@ -98,6 +98,21 @@ describe('the start banner suggests only what works with the configuration', () 
       assert.match(listed.stdout, /^report {2}DailyReport {2}0 9 \* \* \* {2}UTC\n/);
     } finally {
       await serve.stop();
+      tmp.cleanup();
+    }
+  });
+
+  it('a scenarios folder without BpiumNewTask: no demo and no /Bpium/NewTask webhook, which would meet the hook\'s 404; the reason said (trial-integrator, finding 17)', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    const own = join(tmp.dir, 'own');
+    mkdirSync(own);
+    writeFileSync(join(own, 'HTTP404.yaml'), "start: r\nblocks:\n  r: { kind: ReturnValue, values: { 1: '\"no\"', 2: '404' } }\n");
+    try {
+      const tryIt = (await banner({ OKTELL_SCENARIOS: own })).split('Try it:')[1]!;
+      assert.doesNotMatch(tryIt, /oktell-emu demo/);
+      assert.doesNotMatch(tryIt, /\/Bpium\/NewTask -|\/Bpium\/NewTask\n/);
+      assert.match(tryIt, new RegExp(`\\n {2}# demo and the /Bpium/NewTask webhook need the scenarios BpiumNewTask and HTTP404 \\(the hook scenario\\), which ${own.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not both have\\n`));
+    } finally {
       tmp.cleanup();
     }
   });
