@@ -2,9 +2,9 @@
 // (recorded in the table `oktell_migrations`), so an example's tables exist out of the box.
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { createPrivateDatabase } from '../private-file.js';
-import type { DatabaseSettings } from './settings.js';
+import { describeDatabase, type DatabaseSettings } from './settings.js';
 
 export interface MigrationReport {
   connection: string;
@@ -18,14 +18,39 @@ export class MigrationError extends Error {
   /**
    * `file`: the failing file, when one failed (its path), so a caller can point at it. `busy`: another program held
    * a lock on the database the whole wait: nothing is wrong with the scenarios, trying again later may work.
+   * `connection` and `database` (as describeDatabase shows it, never a password): where the file was applied.
    */
   constructor(
     message: string,
     readonly file?: string,
     readonly busy = false,
+    readonly connection?: string,
+    readonly database?: string,
   ) {
     super(message);
   }
+}
+
+/**
+ * What `serve` and `run` say when a migration fails, in one line: the file (from the working folder), the reason,
+ * the connection and its database, and the fix. A file that creates what the database has already is the usual
+ * case of a database made outside the emulator: the fix is a file that changes nothing there (IF NOT EXISTS).
+ * @example migrationFailureText(e) // "scenarios/db/tasks/001-tasks.sql: table tasks already exists (connection \"tasks\", database sqlite:data/tasks.sqlite); …"
+ */
+export function migrationFailureText(e: MigrationError, cwd = process.cwd()): string {
+  if (!e.file || !e.connection) return e.message;
+  const reason = e.message.slice(e.message.indexOf(': ') + 2);
+  const where = `connection "${e.connection}"${e.database ? `, database ${fromCwd(e.database.replace(/^sqlite:/, ''), cwd)}` : ''}`;
+  const fix = /already exists/i.test(reason)
+    ? `that database has it already (made outside the emulator): write CREATE TABLE IF NOT EXISTS (CREATE INDEX IF NOT EXISTS, INSERT OR IGNORE for the rows it adds), so the file changes nothing there and still makes the table in the fresh databases of oktell-emu test`
+    : 'fix the file: it runs in one transaction, so nothing of it was kept, and it is tried again at the next start or run';
+  return `${fromCwd(e.file, cwd)}: ${reason} (the migration of ${where}); ${fix} (docs/configuration.md, "Tables out of the box")`;
+}
+
+/** A path as a person in `cwd` would type it: relative when it is under `cwd`, else absolute. */
+function fromCwd(path: string, cwd: string): string {
+  const r = relative(cwd, path);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
 }
 
 /** A database that could not be read: `what` and the driver's reason, and whether another program held it locked. */
@@ -75,7 +100,7 @@ export function applyMigrations(dir: string, settings: DatabaseSettings): Migrat
             db.prepare('INSERT INTO oktell_migrations (name, applied_at) VALUES (?, ?)').run(file, new Date().toISOString());
           })();
         } catch (e) {
-          throw new MigrationError(`db/${connection}/${file}: ${(e as Error).message}`, join(dir, connection, file));
+          throw new MigrationError(`db/${connection}/${file}: ${(e as Error).message}`, join(dir, connection, file), false, connection, describeDatabase(s));
         }
         applied.push(file);
       }
@@ -118,7 +143,14 @@ export function scratchMigrated(dir: string, settings: DatabaseSettings, scratch
     }
     out[name] = { dialect: 'sqlite', path: copy };
   }
-  applyMigrations(dir, out);
+  try {
+    applyMigrations(dir, out);
+  } catch (e) {
+    // Said of the configured database, not of its scratch copy.
+    const real = e instanceof MigrationError && e.connection ? settings[e.connection] : undefined;
+    if (e instanceof MigrationError && real) throw new MigrationError(e.message, e.file, e.busy, e.connection, describeDatabase(real));
+    throw e;
+  }
   return out;
 }
 

@@ -28,7 +28,7 @@ import { plainAuthWarning } from '../../adapters/mail/plain-auth-warning.js';
 import { parseDateText } from '../../engine/expr/date-time.js';
 import { maxEffectsFromEnv, timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
-import { applyMigrations, MigrationError, scratchMigrated } from '../../adapters/db/migrations.js';
+import { applyMigrations, MigrationError, migrationFailureText, scratchMigrated } from '../../adapters/db/migrations.js';
 import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
 import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, shellWord, timeZone, UnavailableError, UsageError, type ServerSettings } from '../config.js';
 import { readServerFile } from '../server-file.js';
@@ -184,7 +184,7 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
     if (scratch) rmSync(scratch, { recursive: true, force: true });
     // A database another program holds locked is not a mistake of the call or the scenario: exit 1, try again later.
     if (e instanceof MigrationError && e.busy) throw new UnavailableError(e.message, 'E_DB_LOCKED');
-    throw new UsageError((e as Error).message);
+    throw new UsageError(e instanceof MigrationError ? migrationFailureText(e) : (e as Error).message);
   }
   try {
     const result = await runWithDatabases(name, params, opts, { library, templates }, settings, databases, time, { bpium, http });

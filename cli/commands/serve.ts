@@ -4,7 +4,8 @@ import { startServer } from '../../server/serve.js';
 import { hookUser, rightsOf, type OktellUser } from '../../server/auth.js';
 import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
-import { dataDirArg, shellWord, UsageError } from '../config.js';
+import { dataDirArg, shellWord, UnavailableError, UsageError } from '../config.js';
+import { MigrationError, migrationFailureText } from '../../adapters/db/migrations.js';
 import { ConfigError, envSetting, hookSecret, type StoreSetting } from '../../server/config.js';
 import { redactPostgresUrl } from '../../server/store/postgres.url.js';
 import { removeServerFile, serverFilePath, STORE_FILE, writeServerFile, writeStoreFile, type ServerFile, type ServerFileStore } from '../server-file.js';
@@ -50,6 +51,9 @@ export async function serveAction(o: ServeOpts): Promise<void> {
     // The start failed: a signal from now on ends the process as usual instead of waiting for a server.
     for (const [signal, handler] of handlers) process.removeListener(signal, handler);
     if (e instanceof ConfigError || e instanceof DamagedStoreError) throw new UsageError(e.message);
+    // A migration the database refuses is a mistake in the scenarios folder (exit 2, as `run` says it); one that
+    // waited in vain for another program's lock is not (exit 1: try again later).
+    if (e instanceof MigrationError) throw e.busy ? new UnavailableError(e.message, 'E_DB_LOCKED') : new UsageError(migrationFailureText(e));
     throw e;
   }
   const signedPaths = Object.keys(server.config.webhookSecrets).sort();

@@ -1,0 +1,75 @@
+// A database setup that cannot work is said in one line naming the file, the connection, its database and the fix,
+// by `serve`, `run` and `validate` alike (trial-integrator findings 1, 2 and 6): the real binary in a folder of its own.
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli, type CliResult } from './cli.helper.js';
+import { tempDir } from '../helpers.js';
+
+const tmp = tempDir();
+after(() => tmp.cleanup());
+let folders = 0;
+
+/**
+ * A working folder as an integrator has it: oktell.config.yaml naming `tasks`, an existing database with the table,
+ * a scenario reading it, and (unless `migration` is undefined) a migration that creates the table.
+ */
+function folder(o: { config?: string; migration?: string; database?: boolean } = {}): string {
+  const dir = join(tmp.dir, `w${++folders}`);
+  mkdirSync(join(dir, 'scenarios'), { recursive: true });
+  // The data folder exists, so a live run has no note about making it.
+  mkdirSync(join(dir, 'var'), { mode: 0o700 });
+  writeFileSync(join(dir, 'oktell.config.yaml'), o.config ?? 'databases:\n  tasks: sqlite:./data/tasks.sqlite\n');
+  if (o.database !== false) {
+    mkdirSync(join(dir, 'data'));
+    const db = new Database(join(dir, 'data', 'tasks.sqlite'));
+    db.exec("CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT NOT NULL); INSERT INTO tasks (title) VALUES ('Позвонить')");
+    db.close();
+  }
+  if (o.migration !== undefined) {
+    mkdirSync(join(dir, 'scenarios', 'db', 'tasks'), { recursive: true });
+    writeFileSync(join(dir, 'scenarios', 'db', 'tasks', '001-tasks.sql'), o.migration);
+  }
+  writeFileSync(join(dir, 'scenarios', 'Sweep.yaml'), 'variables: { title: string }\nstart: find\nblocks:\n  find:\n    kind: DbQuery\n    connection: tasks\n    sql: SELECT title FROM tasks\n');
+  return dir;
+}
+
+function cli(dir: string, args: string[]): CliResult {
+  return runCli(args, { cwd: dir, env: { OKTELL_USERS: 'ops:pw' }, unset: ['OKTELL_SCENARIOS', 'OKTELL_CONFIG', 'OKTELL_DATA_DIR', 'OKTELL_STORE'], timeoutMs: 60_000 });
+}
+
+const SERVE = ['serve', '--port', '0', '--bpium-emulator-port', '0', '--host', '127.0.0.1'];
+
+/** The one line of a refusal, after `oktell-emu: `; fails on a stack trace or any second line. */
+function oneLine(r: CliResult, code: number): string {
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(r.code, code, r.stderr + r.stdout);
+  assert.equal(lines.length, 1, `one line, no stack:\n${r.stderr}`);
+  assert.match(lines[0]!, /^oktell-emu: /);
+  return lines[0]!.replace(/^oktell-emu: /, '');
+}
+
+describe('a migration the existing database refuses', () => {
+  const CREATE = 'CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n';
+  const says = /^scenarios\/db\/tasks\/001-tasks\.sql: table tasks already exists \(the migration of connection "tasks", database data\/tasks\.sqlite\); .*write CREATE TABLE IF NOT EXISTS .*docs\/configuration\.md, "Tables out of the box"/;
+
+  it('stops serve with one line naming the file, the database and the fix, exit 2', { timeout: 90_000 }, () => {
+    const dir = folder({ migration: CREATE });
+    assert.match(oneLine(cli(dir, SERVE), 2), says);
+  });
+
+  it('stops a live run and a dry run the same way (the dry run names the real database, not its scratch copy)', { timeout: 90_000 }, () => {
+    const dir = folder({ migration: CREATE });
+    assert.match(oneLine(cli(dir, ['run', 'Sweep']), 2), says);
+    assert.match(oneLine(cli(dir, ['run', 'Sweep', '--dry-run']), 2), says);
+  });
+
+  it('runs once the file says IF NOT EXISTS, as the message advises', { timeout: 90_000 }, () => {
+    const dir = folder({ migration: CREATE.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS') });
+    const r = cli(dir, ['run', 'Sweep', '--json']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.equal(JSON.parse(r.stdout).variables.title, 'Позвонить');
+  });
+});
