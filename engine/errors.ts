@@ -31,6 +31,8 @@ export const SCENARIO_ERROR_CODES = {
   UNKNOWN_CONNECTION: 'E_UNKNOWN_CONNECTION',
   /** Found by `oktell-emu validate` only: a DbQuery statement the reachable database refuses to prepare. */
   SQL_PREPARE: 'E_SQL_PREPARE',
+  /** Found by `oktell-emu validate` only: a migration file (`db/<connection>/*.sql`) that its database refuses. */
+  MIGRATION: 'E_MIGRATION',
   /** Found by `oktell-emu test` only: a test file's `db:` data set, or a migration before it, that the database refuses. */
   DATA_SET: 'E_DATA_SET',
 } as const;

@@ -41,14 +41,19 @@ export function migrationFailureText(e: MigrationError, cwd = process.cwd()): st
   if (!e.file || !e.connection) return e.message;
   const reason = e.message.slice(e.message.indexOf(': ') + 2);
   const where = `connection "${e.connection}"${e.database ? `, database ${fromCwd(e.database.replace(/^sqlite:/, ''), cwd)}` : ''}`;
+  return `${fromCwd(e.file, cwd)}: ${reason} (the migration of ${where}); ${migrationFix(reason)}`;
+}
+
+/** What to do about a migration the database refuses for `reason`, with the page that says more. */
+export function migrationFix(reason: string): string {
   const fix = /already exists/i.test(reason)
     ? `that database has it already (made outside the emulator): write CREATE TABLE IF NOT EXISTS (CREATE INDEX IF NOT EXISTS, INSERT OR IGNORE for the rows it adds), so the file changes nothing there and still makes the table in the fresh databases of oktell-emu test`
     : 'fix the file: it runs in one transaction, so nothing of it was kept, and it is tried again at the next start or run';
-  return `${fromCwd(e.file, cwd)}: ${reason} (the migration of ${where}); ${fix} (docs/configuration.md, "Tables out of the box")`;
+  return `${fix} (docs/configuration.md, "Tables out of the box")`;
 }
 
 /** A path as a person in `cwd` would type it: relative when it is under `cwd`, else absolute. */
-function fromCwd(path: string, cwd: string): string {
+export function fromCwd(path: string, cwd = process.cwd()): string {
   const r = relative(cwd, path);
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
 }

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderNamedSql, SCENARIO_ERROR_CODES as C, YamlSource, type CompiledBlock, type DeferredCheck, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
-import { appliedMigrations } from './migrations.js';
+import { appliedMigrations, fromCwd, migrationFix } from './migrations.js';
 import type { DatabaseSettings } from './settings.js';
 
 /** One statement to check, and where its block is written. */
@@ -60,12 +60,18 @@ export async function checkStatementsPrepare(library: ScenarioLibrary, settings:
     list.push({ connection: c.connection, statement: c.statement, issue: { ...block.loc, block: block.id } });
     byConnection.set(c.connection, list);
   }
+  // The SQLite connections with migrations are checked too when no statement uses them: a file their database
+  // refuses stops the server's start, so it is a problem here.
+  for (const connection of migrationFolders(scenariosDir)) if (settings[connection]?.dialect === 'sqlite' && !byConnection.has(connection)) byConnection.set(connection, []);
   for (const [connection, statements] of byConnection) {
     const s = settings[connection];
     try {
       if (!s) report.skipped.push({ connection, reason: 'no such connection is configured' });
-      else if (s.dialect === 'sqlite') report.issues.push(...checkSqlite(s.path, join(scenariosDir, 'db', connection), statements));
-      else report.issues.push(...(await checkPostgres(s.url, statements)));
+      else if (s.dialect === 'sqlite') {
+        const checked = checkSqlite(s.path, connection, join(scenariosDir, 'db', connection), statements);
+        report.issues.push(...checked.issues);
+        report.deferred.push(...checked.deferred);
+      } else report.issues.push(...(await checkPostgres(s.url, statements)));
     } catch (e) {
       // Down, locked or refusing us: the statements stay unchecked and validation goes on (the message has no URL).
       report.skipped.push({ connection, reason: (e as Error).message });
@@ -123,15 +129,39 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function checkSqlite(path: string, migrationsDir: string, statements: Statement[]): ScenarioIssue[] {
-  const db = existsSync(path) ? new Database(path, { fileMustExist: true, timeout: CONNECT_TIMEOUT_MS }) : new Database(':memory:');
+/** The connections `<scenariosDir>/db/` has a folder of migrations for. */
+function migrationFolders(scenariosDir: string): string[] {
+  const dir = join(scenariosDir, 'db');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && readdirSync(join(dir, e.name)).some((f) => f.endsWith('.sql')))
+    .map((e) => e.name);
+}
+
+function checkSqlite(path: string, connection: string, migrationsDir: string, statements: Statement[]): { issues: ScenarioIssue[]; deferred: DeferredCheck[] } {
+  const exists = existsSync(path);
+  const db = exists ? new Database(path, { fileMustExist: true, timeout: CONNECT_TIMEOUT_MS }) : new Database(':memory:');
   try {
     db.exec('BEGIN');
     try {
       const done = appliedMigrations(db);
       // The server applies these at its next start; the statements are checked as they will run then.
       const files = existsSync(migrationsDir) ? readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort() : [];
-      for (const f of files) if (!done.has(f)) db.exec(readFileSync(join(migrationsDir, f), 'utf8'));
+      for (const f of files) {
+        if (done.has(f)) continue;
+        try {
+          db.exec(readFileSync(join(migrationsDir, f), 'utf8'));
+        } catch (e) {
+          // `serve` and `run` stop on this file: a problem at the file, and the statements wait for it (the tables
+          // they use may be the file's).
+          const reason = (e as Error).message;
+          const database = `${fromCwd(path)}${exists ? '' : ', a fresh database: the file does not exist yet'}`;
+          return {
+            issues: [{ file: fromCwd(join(migrationsDir, f)), line: 1, col: 1, code: C.MIGRATION, message: `the migration does not apply to connection "${connection}" (database ${database}): ${reason}`, hint: migrationFix(reason) }],
+            deferred: statements.map((s) => ({ file: s.issue.file, line: s.issue.line, col: s.issue.col, block: s.issue.block ?? '', checks: 'preparing its statement' })),
+          };
+        }
+      }
       const issues: ScenarioIssue[] = [];
       // Tables the scenarios make themselves first (inside the transaction), so a statement using one prepares.
       for (const s of orderedForCheck(statements)) {
@@ -143,7 +173,7 @@ function checkSqlite(path: string, migrationsDir: string, statements: Statement[
           issues.push(problem(s, (e as Error).message));
         }
       }
-      return issues;
+      return { issues, deferred: [] };
     } finally {
       if (db.inTransaction) db.exec('ROLLBACK');
     }

@@ -65,28 +65,26 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
   const unchecked: Validation['unchecked'] = [];
   const deferred: DeferredCheck[] = [];
   const configured = configuration(dataDir, config);
-  const settings = configured?.databases;
-  const hook = configured ? { scenario: configured.hook.scenario, statusSlot: configured.hook.returns.status } : DEFAULT_HOOK;
+  const settings = configured.databases;
+  const hook = { scenario: configured.hook.scenario, statusSlot: configured.hook.returns.status };
   const warnings: string[] = [];
   let count = 0;
   for (const [dir, files] of groups) {
-    const { library } = await loadLibrary(dir, files, undefined, settings && databaseDialects(settings));
+    const { library } = await loadLibrary(dir, files, undefined, databaseDialects(settings));
     const found = [...library.issues];
     deferred.push(...(library.deferred ?? []));
     // Where a connection can be reached, its statements must prepare there too (reported at the block's line), also
     // in files with other problems, so that they come in the same list.
-    if (settings) {
-      const prepared = await checkStatementsPrepare(library, settings, dir);
-      found.push(...prepared.issues);
-      unchecked.push(...prepared.skipped);
-      deferred.push(...prepared.deferred);
-    }
+    const prepared = await checkStatementsPrepare(library, settings, dir);
+    found.push(...prepared.issues);
+    unchecked.push(...prepared.skipped);
+    deferred.push(...prepared.deferred);
     issues.push(...found.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
     // Files named as in the problems above (from the working folder), not from the scenarios folder as the server's log does.
     warnings.push(...hookStatusWarnings(hook.scenario, library, hook.statusSlot, (file) => file), ...hookWriteWarnings(hook.scenario, library, (file) => file), ...variableWarnings(library, (file) => file));
     warnings.push(...repeatedWriteWarnings(library, webAttempts(), (file) => file));
     // As `serve` says it: a scenario's SQLite database would be each instance's own under the configured PostgreSQL store.
-    if (configured) warnings.push(...sharedStoreDatabaseWarnings(configured.store, configured.databases, library));
+    warnings.push(...sharedStoreDatabaseWarnings(configured.store, configured.databases, library));
     count += files?.length ?? (await listScenarioFiles(dir)).length;
   }
   return { issues, count, unchecked, deferred: deferred.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line), warnings };
@@ -131,19 +129,13 @@ async function groupByFolder(paths: string[], scenariosFlag?: string): Promise<V
 
 /**
  * The configuration as the server would load it (the files and OKTELL_* settings), read once for the connections to
- * prepare statements on and the hook scenario to warn about; undefined when it does not load: those checks then use
- * no connection, and the default hook scenario.
+ * prepare statements on and the hook scenario to warn about. A setting `run` and `serve` refuse is refused here too,
+ * in their words (a UsageError, exit 2), rather than skipping the checks that need it and answering "valid"; no
+ * configuration file at all is the defaults, as for them.
  */
-function configuration(dataDir: string | undefined, config: string | undefined): ServerSettings | undefined {
-  try {
-    return serverSettings({ dataDir, config });
-  } catch {
-    return undefined;
-  }
+function configuration(dataDir: string | undefined, config: string | undefined): ServerSettings {
+  return serverSettings({ dataDir, config });
 }
-
-/** The hook scenario and the return value of its answer's status when the configuration does not say (it does not load). */
-const DEFAULT_HOOK = { scenario: 'HTTP404', statusSlot: 2 };
 
 /** Attempts of one WebRequest in all, as the server's client takes them (WEB_REQUEST_ATTEMPTS); a wrong value is said by run and serve. */
 function webAttempts(): number {

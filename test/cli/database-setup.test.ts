@@ -16,12 +16,12 @@ let folders = 0;
  * A working folder as an integrator has it: oktell.config.yaml naming `tasks`, an existing database with the table,
  * a scenario reading it, and (unless `migration` is undefined) a migration that creates the table.
  */
-function folder(o: { config?: string; migration?: string; database?: boolean } = {}): string {
+function folder(o: { config?: string | null; migration?: string; database?: boolean; connection?: string; sql?: string } = {}): string {
   const dir = join(tmp.dir, `w${++folders}`);
   mkdirSync(join(dir, 'scenarios'), { recursive: true });
   // The data folder exists, so a live run has no note about making it.
   mkdirSync(join(dir, 'var'), { mode: 0o700 });
-  writeFileSync(join(dir, 'oktell.config.yaml'), o.config ?? 'databases:\n  tasks: sqlite:./data/tasks.sqlite\n');
+  if (o.config !== null) writeFileSync(join(dir, 'oktell.config.yaml'), o.config ?? 'databases:\n  tasks: sqlite:./data/tasks.sqlite\n');
   if (o.database !== false) {
     mkdirSync(join(dir, 'data'));
     const db = new Database(join(dir, 'data', 'tasks.sqlite'));
@@ -32,7 +32,7 @@ function folder(o: { config?: string; migration?: string; database?: boolean } =
     mkdirSync(join(dir, 'scenarios', 'db', 'tasks'), { recursive: true });
     writeFileSync(join(dir, 'scenarios', 'db', 'tasks', '001-tasks.sql'), o.migration);
   }
-  writeFileSync(join(dir, 'scenarios', 'Sweep.yaml'), 'variables: { title: string }\nstart: find\nblocks:\n  find:\n    kind: DbQuery\n    connection: tasks\n    sql: SELECT title FROM tasks\n');
+  writeFileSync(join(dir, 'scenarios', 'Sweep.yaml'), `variables: { title: string }\nstart: find\nblocks:\n  find:\n    kind: DbQuery\n    connection: ${o.connection ?? 'tasks'}\n    sql: ${o.sql ?? 'SELECT title FROM tasks'}\n`);
   return dir;
 }
 
@@ -71,5 +71,39 @@ describe('a migration the existing database refuses', () => {
     const r = cli(dir, ['run', 'Sweep', '--json']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal(JSON.parse(r.stdout).variables.title, 'Позвонить');
+  });
+});
+
+describe('validate refuses what run and serve refuse', () => {
+  const SETTINGS = [
+    { name: 'a databases: entry without sqlite:', config: 'databases:\n  tasks: ../data/tasks.sqlite\n', says: /^oktell\.config\.yaml.*databases\.tasks must be sqlite:PATH or a postgres:\/\// },
+    { name: 'a size that is not one', config: 'databases:\n  tasks: sqlite:./data/tasks.sqlite\nwebRequest:\n  maxResponseBytes: lots\n', says: /^oktell\.config\.yaml.*webRequest\.maxResponseBytes.*"lots" is not a size/ },
+  ];
+  for (const c of SETTINGS) {
+    it(`${c.name}: the same line as run, exit 2, no ✓`, { timeout: 90_000 }, () => {
+      const dir = folder({ config: c.config });
+      const line = oneLine(cli(dir, ['validate']), 2);
+      assert.match(line, c.says);
+      assert.equal(line, oneLine(cli(dir, ['run', 'Sweep', '--dry-run']), 2));
+    });
+  }
+
+  it('still validates a folder with no configuration file at all', { timeout: 90_000 }, () => {
+    const dir = folder({ config: null, database: false, connection: 'main', sql: 'SELECT 1 AS title' });
+    const r = cli(dir, ['validate']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /✓ 1 scenario file\(s\) valid/);
+  });
+
+  it('a migration the database refuses is a problem at its file, with the fix, exit 1 (not a note)', { timeout: 90_000 }, () => {
+    const dir = folder({ migration: 'CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n' });
+    const r = cli(dir, ['validate']);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    assert.match(r.stdout, /^scenarios\/db\/tasks\/001-tasks\.sql:1:1 E_MIGRATION the migration does not apply to connection "tasks" \(database data\/tasks\.sqlite\): table tasks already exists\n    hint: .*CREATE TABLE IF NOT EXISTS/m);
+    assert.match(r.stdout, /✗ 1 problem\(s\) in 1 file\(s\)/);
+    assert.doesNotMatch(r.stderr, /note: the statements on connection "tasks" were not prepared/);
+    const json = JSON.parse(cli(dir, ['validate', '--json']).stdout);
+    assert.equal(json.valid, false);
+    assert.deepEqual(json.issues.map((i: { code: string; file: string }) => [i.code, i.file]), [['E_MIGRATION', 'scenarios/db/tasks/001-tasks.sql']]);
   });
 });
