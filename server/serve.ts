@@ -9,7 +9,7 @@ import pino from 'pino';
 import type { BpiumClient } from '../adapters/bpium/client.js';
 import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } from '../adapters/ports.js';
 import { applyMigrations } from '../adapters/db/migrations.js';
-import { databaseDialects } from '../adapters/db/settings.js';
+import { databaseDialects, fromCwd, missingDatabaseFiles } from '../adapters/db/settings.js';
 import { endSpareSqliteProcesses } from '../adapters/db/sqlite.js';
 import { pruneOutbox } from '../adapters/mail/outbox.adapter.js';
 import { plainAuthWarning } from '../adapters/mail/plain-auth-warning.js';
@@ -217,6 +217,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const base = loadServerConfig(opts, env);
   // What can be found wrong without touching anything is refused before the data folder is made (review s26-cli F8).
   await checkBeforeStart(base, env, opts.embeddedBpium !== false);
+  // A mistyped SQLite path of a connection other than main would become an empty database on first use.
+  const missing = missingDatabaseFiles(join(base.scenariosDir, 'db'), base.databases, base.configFile && fromCwd(base.configFile));
+  if (missing.length) throw new ConfigError(missing.join('\n'));
   const config = resolveConfig(base);
   const users = config.users;
   const cleanup: Array<() => unknown> = [];

@@ -2,9 +2,11 @@
 // (recorded in the table `oktell_migrations`), so an example's tables exist out of the box.
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { createPrivateDatabase } from '../private-file.js';
-import { describeDatabase, type DatabaseSettings } from './settings.js';
+import { describeDatabase, fromCwd, type DatabaseSettings } from './settings.js';
+
+export { fromCwd };
 
 export interface MigrationReport {
   connection: string;
@@ -52,11 +54,6 @@ export function migrationFix(reason: string): string {
   return `${fix} (docs/configuration.md, "Tables out of the box")`;
 }
 
-/** A path as a person in `cwd` would type it: relative when it is under `cwd`, else absolute. */
-export function fromCwd(path: string, cwd = process.cwd()): string {
-  const r = relative(cwd, path);
-  return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
-}
 
 /** A database that could not be read: `what` and the driver's reason, and whether another program held it locked. */
 function cannotRead(what: string, e: unknown): MigrationError {

@@ -1,10 +1,14 @@
 // The `databases:` section of oktell.config.yaml and OKTELL_DB_<NAME>: connection name → SQLite file or PostgreSQL.
 // Passwords come from the environment or a file; no message here ever repeats a URL (it may hold a password).
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { DbDialect } from '../../engine/index.js';
 
-export type DatabaseSetting = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
+/**
+ * `written`: where a configured SQLite connection came from and its value there (`databases.tasks`,
+ * `sqlite:../data/tasks.sqlite`), so that a message about its file can quote what the user typed.
+ */
+export type DatabaseSetting = { dialect: 'sqlite'; path: string; written?: { setting: string; value: string } } | { dialect: 'postgres'; url: string };
 
 /** Connections by name; always has `main`. Plain data, so it crosses into the delivery thread as it is. */
 export type DatabaseSettings = Record<string, DatabaseSetting>;
@@ -56,12 +60,38 @@ export function describeDatabase(s: DatabaseSetting): string {
   return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
 }
 
+/**
+ * The SQLite files of connections other than `main` that do not exist and that no migrations would make (no
+ * `<migrationsDir>/<connection>/*.sql`): a mistyped path would otherwise become an empty database on first use, and
+ * every statement a "no such table". `main` is the emulator's own, made on first use. One message per file, naming
+ * the setting (with `configFile`, the file it is in), the path as written and resolved, and the fixes.
+ */
+export function missingDatabaseFiles(migrationsDir: string, settings: DatabaseSettings, configFile?: string): string[] {
+  const out: string[] = [];
+  for (const [name, s] of Object.entries(settings)) {
+    if (name === DEFAULT_DATABASE || s.dialect !== 'sqlite' || existsSync(s.path)) continue;
+    const folder = join(migrationsDir, name);
+    if (existsSync(folder) && readdirSync(folder).some((f) => f.endsWith('.sql'))) continue;
+    const w = s.written;
+    const setting = w ? `${w.setting.startsWith('databases.') && configFile ? `${configFile}: ` : ''}${w.setting}: ` : '';
+    const given = w ? `${w.value.replace(/^sqlite:/i, '')} (${s.path})` : s.path;
+    out.push(`${setting}the SQLite database ${given} of connection "${name}" does not exist: check the path (a relative one is from the working directory); if the scenarios make their own tables there, create the file (an empty one will do), or give the connection migrations in ${fromCwd(join(migrationsDir, name))}/*.sql, which make it (docs/configuration.md, "Databases")`);
+  }
+  return out;
+}
+
+/** A path as a person in `cwd` would type it: relative when it is under `cwd`, else absolute. */
+export function fromCwd(path: string, cwd = process.cwd()): string {
+  const r = relative(cwd, path);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
+}
+
 function parseTarget(value: string, where: string, baseDir: string): DatabaseSetting {
   const v = value.trim();
   if (/^sqlite:/i.test(v)) {
     const path = v.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (!path || path === ':memory:') throw new DatabaseConfigError(`${where}: sqlite: needs a file path, e.g. sqlite:./var/crm.sqlite`);
-    return { dialect: 'sqlite', path: isAbsolute(path) ? path : resolve(baseDir, path) };
+    return { dialect: 'sqlite', path: isAbsolute(path) ? path : resolve(baseDir, path), written: { setting: where.replace(/\.url$/, ''), value: v } };
   }
   if (/^postgres(ql)?:\/\//i.test(v)) {
     try {

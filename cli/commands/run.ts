@@ -29,7 +29,7 @@ import { parseDateText } from '../../engine/expr/date-time.js';
 import { maxEffectsFromEnv, timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { applyMigrations, MigrationError, migrationFailureText, scratchMigrated } from '../../adapters/db/migrations.js';
-import { databaseDialects, type DatabaseSettings } from '../../adapters/db/settings.js';
+import { databaseDialects, fromCwd, missingDatabaseFiles, type DatabaseSettings } from '../../adapters/db/settings.js';
 import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, shellWord, timeZone, UnavailableError, UsageError, type ServerSettings } from '../config.js';
 import { readServerFile } from '../server-file.js';
 import { DEMO_LOGIN, DEMO_PASSWORD } from '../../bpium-emulator/index.js';
@@ -168,6 +168,9 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
   // is made, and leaves nothing behind: no data folder, no database made by the migrations, no scratch copy.
   const { library, templates } = await loadLibrary(dir, undefined, time.tz, databaseDialects(settings.databases));
   await refuseInvalid(library, name, settings.databases, time.tz);
+  // As `serve` refuses it: a mistyped SQLite path of a connection other than main would become an empty database.
+  const missing = missingDatabaseFiles(resolve(dir, 'db'), settings.databases, settings.configFile && fromCwd(settings.configFile));
+  if (missing.length) throw new UsageError(missing.join('\n'));
   // A live run writes its record, letters and databases there: the folder is made now, 0700, before any of them.
   // Refused before it sends anything when the folder's server keeps its runs in PostgreSQL: the record would go nowhere.
   if (!opts.dryRun && settings.store.kind === 'sqlite') refuseSqliteBesidePostgres(settings.dataDir);

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import pc from 'picocolors';
 import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type DeferredCheck, type ScenarioIssue } from '../../engine/index.js';
-import { databaseDialects } from '../../adapters/db/settings.js';
+import { databaseDialects, fromCwd, missingDatabaseFiles } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare } from '../../adapters/db/prepare-check.js';
 import { DEFAULT_WEB_RETRY, webClientOptionsFromEnv } from '../../adapters/web/client.js';
 import { hookStatusWarnings, hookWriteWarnings, repeatedWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from '../../server/startup-warnings.js';
@@ -70,6 +70,9 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
   const warnings: string[] = [];
   let count = 0;
   for (const [dir, files] of groups) {
+    // As `run` and `serve` refuse it: a mistyped SQLite path of a connection other than main.
+    const missing = missingDatabaseFiles(resolve(dir, 'db'), settings, configured.configFile && fromCwd(configured.configFile));
+    if (missing.length) throw new UsageError(missing.join('\n'));
     const { library } = await loadLibrary(dir, files, undefined, databaseDialects(settings));
     const found = [...library.issues];
     deferred.push(...(library.deferred ?? []));

@@ -107,3 +107,26 @@ describe('validate refuses what run and serve refuse', () => {
     assert.deepEqual(json.issues.map((i: { code: string; file: string }) => [i.code, i.file]), [['E_MIGRATION', 'scenarios/db/tasks/001-tasks.sql']]);
   });
 });
+
+describe('a mistyped SQLite path of a connection other than main', () => {
+  const TYPO = 'databases:\n  tasks: sqlite:./data/task.sqlite\n';
+  const says = (dir: string) => new RegExp(`^oktell\\.config\\.yaml: databases\\.tasks: the SQLite database \\./data/task\\.sqlite \\(${join(dir, 'data', 'task.sqlite').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) of connection "tasks" does not exist: check the path .*create the file .*migrations in scenarios/db/tasks/\\*\\.sql`);
+
+  it('is refused by validate, run (live and dry) and serve, and no empty database is made', { timeout: 120_000 }, () => {
+    const dir = folder({ config: TYPO });
+    assert.match(oneLine(cli(dir, ['validate']), 2), says(dir));
+    assert.match(oneLine(cli(dir, ['run', 'Sweep']), 2), says(dir));
+    assert.match(oneLine(cli(dir, ['run', 'Sweep', '--dry-run']), 2), says(dir));
+    assert.match(oneLine(cli(dir, SERVE), 2), says(dir));
+    assert.equal(existsSync(join(dir, 'data', 'task.sqlite')), false);
+  });
+
+  it('is made when the connection has migrations, which is what they ask for', { timeout: 120_000 }, () => {
+    const dir = folder({ config: TYPO, migration: 'CREATE TABLE IF NOT EXISTS tasks (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n' });
+    const v = cli(dir, ['validate']);
+    assert.equal(v.code, 0, v.stderr + v.stdout);
+    const r = cli(dir, ['run', 'Sweep', '--json']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.equal(existsSync(join(dir, 'data', 'task.sqlite')), true);
+  });
+});

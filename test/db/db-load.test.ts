@@ -100,7 +100,7 @@ describe('named parameters in SQL', () => {
 describe('databases: settings', () => {
   it('main is an SQLite file in the data folder unless configured; sqlite paths are relative to the config', () => {
     const s = databaseSettings({ crm: 'sqlite:./crm.sqlite' }, {}, '/data', '/etc/oktell');
-    assert.deepEqual(s, { main: { dialect: 'sqlite', path: '/data/main.sqlite' }, crm: { dialect: 'sqlite', path: '/etc/oktell/crm.sqlite' } });
+    assert.deepEqual(s, { main: { dialect: 'sqlite', path: '/data/main.sqlite' }, crm: { dialect: 'sqlite', path: '/etc/oktell/crm.sqlite', written: { setting: 'databases.crm', value: 'sqlite:./crm.sqlite' } } });
   });
 
   it('a password from the environment or a file goes into the URL, and is never shown', () => {
@@ -135,7 +135,7 @@ describe('databases: settings', () => {
     try {
       writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'dataDir: ./data\ndatabases:\n  crm: sqlite:./crm.sqlite\n');
       const c = loadServerConfig({}, {}, tmp.dir);
-      assert.deepEqual(c.databases, { main: { dialect: 'sqlite', path: join(tmp.dir, 'data', 'main.sqlite') }, crm: { dialect: 'sqlite', path: join(tmp.dir, 'crm.sqlite') } });
+      assert.deepEqual(c.databases, { main: { dialect: 'sqlite', path: join(tmp.dir, 'data', 'main.sqlite') }, crm: { dialect: 'sqlite', path: join(tmp.dir, 'crm.sqlite'), written: { setting: 'databases.crm', value: 'sqlite:./crm.sqlite' } } });
       writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'databases:\n  "bad name": sqlite:x\n');
       assert.throws(() => loadServerConfig({}, {}, tmp.dir), /oktell\.config\.yaml: databases: "bad name" is not a connection name/);
     } finally {
