@@ -304,6 +304,13 @@ export function configuredScenariosDir(flags: Pick<ConfigFlags, 'scenarios' | 'c
 /** Users and their origin, before the data folder is consulted for a generated user. */
 export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
   const { file, filePath, fc, fileText } = readConfigFile(flags, env, cwd);
+  // `file:line:col` of a setting of the file, as its form errors and the service tasks' say it: where a value that is
+  // wrong is written, for an editor to jump to.
+  const at = (...path: string[]) => {
+    if (fileText === undefined) return file;
+    const l = new YamlSource(file, fileText).locate(path);
+    return `${file}:${l.line}:${l.col}`;
+  };
   const num = (v: string | undefined, name: string) => {
     if (v === undefined || v === '') return undefined;
     const n = Number(v);
@@ -324,15 +331,15 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   const tlsKey = envSetting(env, 'OKTELL_TLS_KEY') ?? fc.tls?.key;
   if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new ConfigError('HTTPS needs both OKTELL_TLS_CERT and OKTELL_TLS_KEY');
   const trustVar = envSetting(env, 'OKTELL_TRUST_PROXY');
-  const trust = trustProxySetting(trustVar ?? fc.trustProxy ?? false, trustVar !== undefined ? 'OKTELL_TRUST_PROXY' : `${file}: trustProxy`);
+  const trust = trustProxySetting(trustVar ?? fc.trustProxy ?? false, trustVar !== undefined ? 'OKTELL_TRUST_PROXY' : `${at('trustProxy')}: trustProxy`);
   const dataDir = base(flags.dataDir ?? envSetting(env, 'OKTELL_DATA_DIR') ?? fc.dataDir ?? './var');
   let databases: DatabaseSettings;
   try {
     databases = databaseSettings(fc.databases, env, dataDir, cwd);
   } catch (e) {
-    throw new ConfigError(`${existsSync(filePath) ? `${file}: ` : ''}${(e as Error).message}`);
+    throw new ConfigError(`${existsSync(filePath) ? `${databaseErrorAt(e as Error, file, at)}: ` : ''}${(e as Error).message}`);
   }
-  const timeZone = validTimeZone(env.OKTELL_TZ, fc.timeZone, file) ?? 'Europe/Moscow';
+  const timeZone = validTimeZone(env.OKTELL_TZ, fc.timeZone, at('timeZone')) ?? 'Europe/Moscow';
   return {
     port: flags.port ?? num(env.OKTELL_PORT, 'OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
     host: flags.host ?? envSetting(env, 'OKTELL_HOST') ?? fc.host ?? '0.0.0.0',
@@ -345,9 +352,9 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       params: { address: 1, headers: 2, method: 3, body: 4, ...fc.hook?.params },
       returns: { body: 1, status: 2, contentType: 3, ...fc.hook?.returns },
     },
-    bodyLimitBytes: bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, file),
-    ...bodyBudget(env.OKTELL_BODY_BUDGET, fc.bodyBudget, file, bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, file)),
-    runRecordBytes: runRecordBudget(env.OKTELL_RUN_RECORD_BUDGET, fc.runRecordBudget, file),
+    bodyLimitBytes: bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, at('bodyLimit')),
+    ...bodyBudget(env.OKTELL_BODY_BUDGET, fc.bodyBudget, at('bodyBudget'), bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, at('bodyLimit'))),
+    runRecordBytes: runRecordBudget(env.OKTELL_RUN_RECORD_BUDGET, fc.runRecordBudget, at('runRecordBudget')),
     ...(tlsCert && tlsKey ? { tls: { cert: base(tlsCert), key: base(tlsKey) } } : {}),
     trustProxy: trust,
     workers: {
@@ -361,7 +368,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     },
     ...optionalCount('storeMaxPages', env.OKTELL_STORE_MAX_PAGES, 'OKTELL_STORE_MAX_PAGES', 16),
     requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
-    store: storeSetting(envSetting(env, 'OKTELL_STORE') ?? storeFromFile(fc.store, file, env, cwd)),
+    store: storeSetting(envSetting(env, 'OKTELL_STORE') ?? storeFromFile(fc.store, at('store'), env, cwd)),
     retentionMs: (retentionDays(env.OKTELL_RETENTION_DAYS, 'OKTELL_RETENTION_DAYS') ?? fc.retentionDays ?? 30) * 86_400_000,
     ...deadLetterRetention(retentionDays(env.OKTELL_DEAD_LETTER_RETENTION_DAYS, 'OKTELL_DEAD_LETTER_RETENTION_DAYS') ?? fc.deadLetterRetentionDays),
     storeCheckMs: optionalCount('ms', env.OKTELL_STORE_CHECK_MS, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
@@ -374,10 +381,20 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
     databases,
     serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone, scenarioNamesOnDisk(scenariosDir), flags.onTaskProblems),
-    webRequest: webRequestSettings(fc.webRequest, env, file),
+    webRequest: webRequestSettings(fc.webRequest, env, at('webRequest', 'maxResponseBytes')),
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
     configPath: filePath,
   };
+}
+
+/**
+ * Where the `databases:` entry a DatabaseConfigError names is written (`file:line:col`, by `at`): its connection's
+ * value, or the key of a name that is not one; the file alone when the message names no entry.
+ */
+function databaseErrorAt(e: Error, file: string, at: (...path: string[]) => string): string {
+  const entry = /^databases\.([A-Za-z_][A-Za-z0-9_-]*)/.exec(e.message);
+  if (entry) return at('databases', entry[1]!);
+  return /^databases:/.test(e.message) ? at('databases') : file;
 }
 
 /**

@@ -76,11 +76,12 @@ describe('a migration the existing database refuses', () => {
 
 describe('validate refuses what run and serve refuse', () => {
   const SETTINGS = [
-    { name: 'a databases: entry without sqlite:', config: 'databases:\n  tasks: ../data/tasks.sqlite\n', says: /^oktell\.config\.yaml.*databases\.tasks must be sqlite:PATH or a postgres:\/\// },
-    { name: 'a size that is not one', config: 'databases:\n  tasks: sqlite:./data/tasks.sqlite\nwebRequest:\n  maxResponseBytes: lots\n', says: /^oktell\.config\.yaml.*webRequest\.maxResponseBytes.*"lots" is not a size/ },
+    { name: 'a databases: entry without sqlite:', config: 'databases:\n  tasks: ../data/tasks.sqlite\n', says: /^oktell\.config\.yaml:2:10: databases\.tasks must be sqlite:PATH or a postgres:\/\// },
+    { name: 'a size that is not one', config: 'databases:\n  tasks: sqlite:./data/tasks.sqlite\nwebRequest:\n  maxResponseBytes: lots\n', says: /^oktell\.config\.yaml:4:21: webRequest\.maxResponseBytes: "lots" is not a size/ },
   ];
+  // Each at the file's line and column of the value, as the file's form errors and the service tasks' are.
   for (const c of SETTINGS) {
-    it(`${c.name}: the same line as run, exit 2, no ✓`, { timeout: 90_000 }, () => {
+    it(`${c.name}: the same line as run, at its line and column, exit 2, no ✓`, { timeout: 90_000 }, () => {
       const dir = folder({ config: c.config });
       const line = oneLine(cli(dir, ['validate']), 2);
       assert.match(line, c.says);

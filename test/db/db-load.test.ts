@@ -137,7 +137,7 @@ describe('databases: settings', () => {
       const c = loadServerConfig({}, {}, tmp.dir);
       assert.deepEqual(c.databases, { main: { dialect: 'sqlite', path: join(tmp.dir, 'data', 'main.sqlite') }, crm: { dialect: 'sqlite', path: join(tmp.dir, 'crm.sqlite'), written: { setting: 'databases.crm', value: 'sqlite:./crm.sqlite' } } });
       writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'databases:\n  "bad name": sqlite:x\n');
-      assert.throws(() => loadServerConfig({}, {}, tmp.dir), /oktell\.config\.yaml: databases: "bad name" is not a connection name/);
+      assert.throws(() => loadServerConfig({}, {}, tmp.dir), /oktell\.config\.yaml:2:3: databases: "bad name" is not a connection name/);
     } finally {
       tmp.cleanup();
     }

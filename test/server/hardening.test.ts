@@ -142,14 +142,14 @@ describe('hardening (issue 18), pure parts', () => {
   // A setting that would start the server and fail every run (or every request) later is refused at start, by name.
   const settings: Array<{ env?: Record<string, string>; file?: string; want: RegExp | ((c: ReturnType<typeof loadServerConfig>) => void) }> = [
     { env: { OKTELL_TZ: 'Mars/Base' }, want: /OKTELL_TZ="Mars\/Base" is not a time zone: use an IANA name such as Europe\/Moscow/ },
-    { file: 'timeZone: Mars/Base\n', want: /oktell\.config\.yaml: timeZone="Mars\/Base" is not a time zone/ },
+    { file: 'timeZone: Mars/Base\n', want: /oktell\.config\.yaml:1:11: timeZone="Mars\/Base" is not a time zone/ },
     { env: { OKTELL_TZ: 'Asia/Yekaterinburg' }, file: 'timeZone: Mars/Base\n', want: (c) => assert.equal(c.timeZone, 'Asia/Yekaterinburg') },
     { env: { OKTELL_TZ: 'UTC' }, want: (c) => assert.equal(c.timeZone, 'UTC') },
     { env: { OKTELL_BODY_LIMIT: 'lots' }, want: /ConfigError: OKTELL_BODY_LIMIT: "lots" is not a size \(e\.g\. 5mb, 512kb\)/ },
-    { file: 'bodyLimit: lots\n', want: /oktell\.config\.yaml: bodyLimit: "lots" is not a size/ },
+    { file: 'bodyLimit: lots\n', want: /oktell\.config\.yaml:1:12: bodyLimit: "lots" is not a size/ },
     { env: { OKTELL_BODY_LIMIT: '512kb' }, file: 'bodyLimit: lots\n', want: (c) => assert.equal(c.bodyLimitBytes, 512 * 1024) },
-    { file: 'webRequest: { maxResponseBytes: lots }\n', want: /ConfigError: oktell\.config\.yaml: webRequest\.maxResponseBytes: "lots" is not a size/ },
-    { file: 'webRequest: { maxResponseBytes: 0kb }\n', want: /ConfigError: oktell\.config\.yaml: webRequest\.maxResponseBytes must be at least 1 byte/ },
+    { file: 'webRequest: { maxResponseBytes: lots }\n', want: /ConfigError: oktell\.config\.yaml:1:33: webRequest\.maxResponseBytes: "lots" is not a size/ },
+    { file: 'webRequest: { maxResponseBytes: 0kb }\n', want: /ConfigError: oktell\.config\.yaml:1:33: webRequest\.maxResponseBytes must be at least 1 byte/ },
     { env: { OKTELL_RETENTION_DAYS: 'lots' }, want: /OKTELL_RETENTION_DAYS="lots" must be a positive number of days/ },
     { env: { OKTELL_RETENTION_DAYS: '0' }, want: /OKTELL_RETENTION_DAYS="0"/ },
     { env: { OKTELL_RETENTION_DAYS: '0.5' }, want: (c) => assert.equal(c.retentionMs, 43_200_000) },

@@ -42,8 +42,8 @@ describe('store: { url, passwordEnv | passwordFile }', () => {
   });
 
   const refused: Array<[string, string, NodeJS.ProcessEnv, RegExp]> = [
-    ['an unset variable', `store:\n  url: ${URL_BASE}\n  passwordEnv: STORE_PW\n`, {}, /oktell\.config\.yaml: store: the environment variable STORE_PW \(passwordEnv\) is not set/],
-    ['a missing file', `store:\n  url: ${URL_BASE}\n  passwordFile: nope.pw\n`, {}, /oktell\.config\.yaml: store: cannot read passwordFile .*nope\.pw: ENOENT/],
+    ['an unset variable', `store:\n  url: ${URL_BASE}\n  passwordEnv: STORE_PW\n`, {}, /oktell\.config\.yaml:2:3: store: the environment variable STORE_PW \(passwordEnv\) is not set/],
+    ['a missing file', `store:\n  url: ${URL_BASE}\n  passwordFile: nope.pw\n`, {}, /oktell\.config\.yaml:2:3: store: cannot read passwordFile .*nope\.pw: ENOENT/],
     ['both', `store:\n  url: ${URL_BASE}\n  passwordEnv: A\n  passwordFile: b\n`, { A: 'x' }, /store: give passwordEnv or passwordFile, not both/],
     ['a password for SQLite', `store:\n  url: sqlite\n  passwordEnv: A\n`, { A: 'x' }, /store: a password applies to a postgres:\/\/ URL only/],
     ['an unknown key', `store:\n  url: ${URL_BASE}\n  password: x\n`, {}, /unknown key "password" at store/],
