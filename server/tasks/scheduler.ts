@@ -256,7 +256,6 @@ export class TaskScheduler {
     if (r.jobId) {
       this.refusalLogs.get(task.name)?.succeeded();
       c.started++;
-      this.lastJob.set(task.name, r.jobId);
       const errors = paramErrorsOf(job?.trigger);
       if (errors) this.o.logger.warn({ task: task.name, jobId: r.jobId, paramErrors: errors }, `service task ${task.name}: some parameters could not be computed and are empty`);
       this.o.logger.info({ task: task.name, dueAt: isoInZone(dueAt, task.timeZone), jobId: r.jobId, kind }, `service task ${task.name}: run enqueued`);
@@ -266,38 +265,35 @@ export class TaskScheduler {
     }
   }
 
-  private readonly lastJob = new Map<string, string>();
-
   /**
    * With `overlap: skip`: whether the task's last run is still queued or running. A run waiting for a retry is queued:
    * it counts, until it succeeds or runs out of attempts.
    */
   private async overlaps(task: ServiceTask): Promise<boolean> {
     if (task.overlap !== 'skip') return false;
-    // The store's latest run (another instance may have started it), else the last one started here.
     const [last] = await this.o.store.lastTaskDues([task.name]);
-    const jobId = last?.jobId ?? this.lastJob.get(task.name);
-    if (!jobId) return false;
-    const job = await this.o.store.getJob(jobId);
+    const job = await this.scheduledRun(task, last);
     return job?.status === 'queued' || job?.status === 'running';
   }
 
   /**
-   * For the listing: the run an `overlap: skip` task's due times are skipped for, as overlaps() finds it; where the
-   * latest due time was skipped in another process (no run started here), the task's newest scheduled job in the store.
+   * The task's latest scheduled run: the store's latest due record names it (another instance may have started it);
+   * where that record has no job (a skipped or paused due time), the newest scheduled job in the store, which a
+   * process that did not start it (a restarted server, another instance, the CLI) finds as well as the one that did.
    */
+  private async scheduledRun(task: ServiceTask, last: TaskDueRecord | undefined): Promise<JobRecord | undefined> {
+    if (last?.jobId) return (await this.o.store.getJob(last.jobId)) ?? undefined;
+    const recent = (await this.o.store.listJobs({ task: task.name, limit: 20 })).items;
+    return recent.find((j) => {
+      const kind = (j.trigger as { kind?: unknown } | null)?.kind;
+      return kind === 'due' || kind === 'catch-up';
+    });
+  }
+
+  /** For the listing: the run an `overlap: skip` task's due times are skipped for, as overlaps() finds it. */
   private async blockingRun(task: ServiceTask, last: TaskDueRecord | undefined): Promise<TaskBlockingRun | undefined> {
     if (task.overlap !== 'skip') return undefined;
-    let job: JobRecord | undefined;
-    const jobId = last?.jobId ?? this.lastJob.get(task.name);
-    if (jobId) job = (await this.o.store.getJob(jobId)) ?? undefined;
-    else if (last) {
-      const recent = (await this.o.store.listJobs({ task: task.name, limit: 20 })).items;
-      job = recent.find((j) => {
-        const kind = (j.trigger as { kind?: unknown } | null)?.kind;
-        return kind === 'due' || kind === 'catch-up';
-      });
-    }
+    const job = await this.scheduledRun(task, last);
     if (!job || (job.status !== 'queued' && job.status !== 'running')) return undefined;
     const dueAt = (job.trigger as { dueAt?: unknown } | null)?.dueAt;
     return {

@@ -41,6 +41,14 @@ describe('overlap: skip while a run waits for a retry', () => {
       assert.deepEqual((await s.status())[0]!.skippingFor, expected);
       // Another process (the CLI) knows only the store, whose latest due time is a skipped one, with no job.
       assert.deepEqual((await new TaskScheduler({ store, tasks: () => list, clock, logger: silent }).status())[0]!.skippingFor, expected);
+      // A restarted server (a new scheduler on the same store, nothing in memory) keeps skipping: its store's latest due
+      // time is a skipped one, with no job, and the run of 16:01 still waits for its retry.
+      const restarted = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+      clock.advance(MIN);
+      await restarted.tick(); // 16:04
+      assert.deepEqual(restarted.counters.get('sweep'), { due: 1, started: 0, skipped: 1, missed: 0 });
+      assert.deepEqual((await store.listJobs({ task: 'sweep' })).items.map((j) => j.id), [job!.id], 'no second run enqueued');
+      assert.deepEqual((await restarted.status())[0]!.skippingFor, expected);
       await store.close();
 
       const out = runCli(['tasks'], { cwd: tmp.dir, env: { OKTELL_SCENARIOS: repoPath('scenarios'), NO_COLOR: '1' }, unset: ['OKTELL_DATA_DIR'] });
