@@ -204,10 +204,11 @@ export interface RunRow {
 
 /**
  * Whether a run holds an effect that may repeat one of a cut-off attempt (`mayRepeat` in its letters, Bpium calls or
- * trace steps: pool.ts, interpreter.ts). Only a job's retry or replay can; the others are not searched. The same SQL
- * for SQLite and PostgreSQL (TEXT columns holding JSON.stringify's output).
+ * trace steps: pool.ts, interpreter.ts). Only a job's run can (whatever its attempt number: a job given back at a stop
+ * has its attempt given back too, so its next run is attempt 1 again); the others are not searched. Computed for the
+ * rows of the page only. The same SQL for SQLite and PostgreSQL (TEXT columns holding JSON.stringify's output).
  */
-const MAY_REPEAT_SQL = `CASE WHEN job_id IS NOT NULL AND (attempt > 1 OR trigger = 'replay')
+const MAY_REPEAT_SQL = `CASE WHEN job_id IS NOT NULL
     AND (mails LIKE '%"mayRepeat":true%' OR bpium_calls LIKE '%"mayRepeat":true%' OR trace LIKE '%"mayRepeat":true%') THEN 1 ELSE 0 END AS may_repeat`;
 
 /** The columns a run summary reads (no trace, calls, mails: only whether they hold a candidate repeat). */

@@ -665,6 +665,18 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('a job run that marks a possible repeat is listed with mayRepeat whatever its attempt (a job given back at a stop runs attempt 1 again)', T, async () => {
+      await withStore(async (store) => {
+        const mail = (mayRepeat: boolean) => [{ block: 'notify', to: ['a@example.com'], subject: 's', status: 'sent', performed: true, ...(mayRepeat ? { mayRepeat: true } : {}) }];
+        await store.recordRun(run('first', { jobId: 'job-m', attempt: 1, trigger: 'async', mails: mail(true), startedAt: 1000, finishedAt: 1005 }));
+        await store.recordRun(run('retry', { jobId: 'job-m', attempt: 2, trigger: 'async', mails: mail(true), startedAt: 2000, finishedAt: 2005 }));
+        await store.recordRun(run('plain', { jobId: 'job-m', attempt: 3, trigger: 'async', mails: mail(false), startedAt: 3000, finishedAt: 3005 }));
+        await store.recordRun(run('hook', { jobId: null, mails: mail(true), startedAt: 4000, finishedAt: 4005 }));
+        const listed = (await store.listRuns({})).items.map((r) => [r.id, r.mayRepeat ?? false]);
+        assert.deepEqual(listed, [['hook', false], ['plain', false], ['retry', true], ['first', true]]);
+      });
+    });
+
     it('filters runs by status, scenario, job and start time, and pages through them without loss', T, async () => {
       await withStore(async (store) => {
         const base = Date.UTC(2025, 0, 15, 9);
