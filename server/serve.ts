@@ -592,7 +592,7 @@ function running(p: Parts): RunningServer {
         if (quiet.length) {
           logger.warn(
             { notRecorded: quiet.length, jobs: quiet.map((u) => u.jobId) },
-            `${quiet.length} job(s) ended but their ends were not recorded (the store refused every write until the grace period ended): they will run again (${when}); no effect will repeat (the journal holds every effect they made, if any)`,
+            `${quiet.length} job(s) ended but their ends were not recorded (the store refused every write until the grace period ended): they will run again (${when}); no effect of theirs will repeat (the journal holds every effect they made, if any), though the first effect of their next attempt is marked as a possible repeat, as after any cut-off attempt`,
           );
         }
         const effects = ends.reduce((n, u) => n + u.effects, 0);
