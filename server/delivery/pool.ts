@@ -512,21 +512,21 @@ export function previousAttemptCut(job: Pick<JobRecord, 'lastError'>): boolean {
 }
 
 /**
- * One warning for a run whose effects may repeat those of the cut-off attempt before it: each letter with its
- * recipients, subject and Message-ID (the same for every attempt of the step, so the twin can be found in the
- * mailbox), and the other effects by block. The run's secrets are already masked in its records.
+ * One warning for a run whose effects may repeat those of the cut-off attempt before it: each letter by its block and
+ * Message-ID (the same for every attempt of the step, so the twin can be found in the mailbox), the other effects by
+ * block. Recipients and subjects are personal data: the log leaves them to the run record (`show <runId>`).
  */
 function warnMayRepeat(logger: LoggerPort | undefined, job: JobRecord, result: RunResult): void {
-  const letters = result.mails.filter((m) => m.mayRepeat).map((m) => ({ block: m.block, to: m.to, cc: m.cc, bcc: m.bcc, subject: m.subject, messageId: m.messageId ?? null }));
+  const letters = result.mails.filter((m) => m.mayRepeat).map((m) => ({ block: m.block, messageId: m.messageId ?? null }));
   const lettered = new Set(letters.map((l) => l.block));
   const others = result.mayRepeat!.filter((e) => e.kind !== 'SendMail' || !lettered.has(e.block)).map((e) => ({ scenario: e.scenario, block: e.block, kind: e.kind }));
   const named = [
-    ...letters.map((l) => `letter ${l.messageId ?? '(no Message-ID)'} to ${[...l.to, ...l.cc, ...l.bcc].join(', ')} "${l.subject}"`),
+    ...letters.map((l) => `letter ${l.messageId ?? '(no Message-ID)'} of "${l.block}"`),
     ...others.map((e) => `${e.kind} "${e.block}" of ${e.scenario}`),
   ];
   logger?.warn(
     { runId: result.runId, jobId: job.id, scenario: job.scenario, attempt: job.attempts, mayRepeat: result.mayRepeat!.length, letters, effects: others },
-    `job ${job.id} (${job.scenario}): an earlier attempt was cut off before it journaled its last effect; this attempt made ${named.length === 1 ? 'an effect that' : `${named.length} effects that`} may repeat it: ${named.join('; ')}`,
+    `job ${job.id} (${job.scenario}): an earlier attempt was cut off before it journaled its last effect; this attempt made ${named.length === 1 ? 'an effect that' : `${named.length} effects that`} may repeat it: ${named.join('; ')} (recipients and subjects: npx oktell-emu show ${result.runId})`,
   );
 }
 

@@ -166,7 +166,8 @@ for (const kind of STORES) {
         const warnings = log.lines.filter((l) => /may repeat it/.test(l.msg ?? ''));
         assert.equal(warnings.length, 1);
         assert.equal(warnings[0]!.level, 'warn');
-        assert.ok(warnings[0]!.msg!.includes(`letter ${stored[0]!.messageId} to`), warnings[0]!.msg);
+        assert.ok(warnings[0]!.msg!.includes(`letter ${stored[0]!.messageId} of "`), warnings[0]!.msg);
+        assert.ok(!warnings[0]!.msg!.includes(stored[0]!.subject), 'no subject in the log');
         assert.ok(!warnings[0]!.msg!.includes(stored[1]!.messageId), 'the second letter is not named');
 
         goOn();
