@@ -288,7 +288,7 @@ function outsideVariables(library: ScenarioLibrary | undefined, scenario: string
   if (!s) return [];
   return [...s.variables.values()]
     .filter((v) => v.source)
-    .map((v) => ({ name: v.name, from: describeSource(v.source!), secret: v.secret === true, ...(v.source!.missing ? {} : { value: v.initial }) }));
+    .map((v) => ({ name: v.name, from: describeSource(v.source!), secret: v.secret === true, fromFile: v.source!.file !== undefined, ...(v.source!.missing ? {} : { value: v.initial }) }));
 }
 
 function hasBpiumBlock(library: ScenarioLibrary, scenario: string): boolean {

@@ -475,24 +475,37 @@ export interface OutsideVariable {
   /** `environment variable RECEIVER_URL`, `file /run/secrets/key`. */
   from: string;
   secret: boolean;
+  /** Read from a file (`file:`): files are where secrets are kept (/run/secrets/…), so its value is never written. */
+  fromFile?: boolean;
   /** What it holds where the case is written; undefined when the variable is not set (or the file cannot be read) here. */
   value?: Value;
+}
+
+/** Names that say a value is a credential, though its declaration does not say `secret: true`. */
+const SECRET_LIKE = /pass(?:word|wd)?|secret|token|api[-_]?key|private[-_]?key|credential|auth|cookie|session/i;
+
+/** Whether a variable not declared secret may still hold one: read from a file, or named (or its source named) like one. */
+function maySecret(v: OutsideVariable): boolean {
+  return v.fromFile === true || SECRET_LIKE.test(v.name) || SECRET_LIKE.test(v.from);
 }
 
 /**
  * What a recorded case needs so that its run does not depend on the environment of whoever runs `test`: the values of
  * its scenario's non-secret variables taken from the environment or a file, pinned under `variables:` as this command
- * reads them; and, for the comment above the case, the ones not written — secrets (a test file is no place for them)
- * and those not set here — with how to give them.
+ * reads them; and, for the comment above the case, the ones not written — secrets (a test file is no place for them),
+ * values read from a file or named like a credential (they may be secrets not declared so), and those not set here —
+ * with how to give them.
  */
 export function pinnedVariables(vars: readonly OutsideVariable[]): { variables: Record<string, Value>; notes: string[] } {
   const variables: Record<string, Value> = {};
   const pinned: string[] = [];
   const unset: string[] = [];
   const secrets: string[] = [];
+  const unwritten: string[] = [];
   for (const v of vars) {
     const what = `${v.name} (${v.from})`;
     if (v.secret) secrets.push(what);
+    else if (maySecret(v)) unwritten.push(what);
     else if (v.value === undefined) unset.push(what);
     else {
       variables[v.name] = v.value instanceof Date ? v.value.toISOString() : v.value;
@@ -502,6 +515,7 @@ export function pinnedVariables(vars: readonly OutsideVariable[]): { variables: 
   const notes = [
     ...(pinned.length ? [`Taken from outside the scenario, pinned under variables: as this command read them (the server's may differ): ${pinned.join(', ')}.`] : []),
     ...(unset.length ? [`Not set where this case was written, so not pinned: ${unset.join(', ')}; give the value the server had under variables:, or the case depends on the environment it runs in.`] : []),
+    ...(unwritten.length ? [`Not written, as they may hold a secret (read from a file, or named like one), though not declared secret: ${unwritten.join(', ')}; give a test value under variables: to make the case independent of the environment of \`oktell-emu test\`.`] : []),
     ...(secrets.length ? [`Secret, so not written: ${secrets.join(', ')}; the case's run reads them from the environment of \`oktell-emu test\`; give a test value under variables: (e.g. ${secrets[0]!.split(' ')[0]}: test-token) to make the case independent of it.`] : []),
   ];
   return { variables, notes };

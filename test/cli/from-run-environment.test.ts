@@ -12,6 +12,7 @@ import { createInProcessStarter, fixedClock, randomIds, runScenario, type Engine
 import { runWrite } from '../../server/run-record.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
+import { pinnedVariables, type OutsideVariable } from '../../cli/testing/from-run.js';
 import { runCli } from './cli.helper.js';
 
 const URL_ENV = 'OKTELL_TEST_RECEIVER_URL';
@@ -116,4 +117,25 @@ describe('--from-run pins what the run took from the environment', () => {
       tmp.cleanup();
     }
   });
+});
+
+describe('--from-run never writes what may be a secret', () => {
+  const v = (name: string, from: string, extra: Partial<OutsideVariable> = {}): OutsideVariable => ({ name, from, secret: false, value: `value of ${name}`, ...extra });
+  const cases: Array<{ title: string; variable: OutsideVariable; pinned: boolean }> = [
+    { title: 'a plain URL from the environment', variable: v('endpoint', 'environment variable RECEIVER_URL'), pinned: true },
+    { title: 'declared secret', variable: v('endpoint', 'environment variable RECEIVER_URL', { secret: true }), pinned: false },
+    { title: 'read from a file', variable: v('greeting', 'file /run/secrets/greeting', { fromFile: true }), pinned: false },
+    { title: 'named like a password', variable: v('smtpPassword', 'environment variable MAIL_PASS'), pinned: false },
+    { title: 'its source named like a token', variable: v('bearer', 'environment variable CRM_TOKEN'), pinned: false },
+    { title: 'named like an API key', variable: v('crmApiKey', 'environment variable CRM_KEY'), pinned: false },
+  ];
+  for (const c of cases) {
+    it(`${c.title}: ${c.pinned ? 'pinned' : 'not written, only named'}`, () => {
+      const { variables, notes } = pinnedVariables([c.variable]);
+      assert.deepEqual(variables, c.pinned ? { [c.variable.name]: c.variable.value } : {});
+      assert.equal(notes.length, 1);
+      assert.ok(notes[0]!.includes(`${c.variable.name} (${c.variable.from})`), notes[0]);
+      if (!c.pinned) assert.doesNotMatch(notes[0]!, /value of/, 'the value is not in the note');
+    });
+  }
 });
