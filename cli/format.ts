@@ -77,9 +77,15 @@ function sentBodies(r: RunResult): Array<string | undefined> | undefined {
   if (steps.length !== calls.length || steps.some((s, i) => s.block !== calls[i]!.block)) return undefined;
   return steps.map((s) => {
     const request = (s.effect as { request?: { body?: unknown } } | null)?.request;
-    // On one line under the request's: a text body's line breaks written as \n.
-    return typeof request?.body === 'string' && request.body !== '' ? request.body.replace(/\r?\n/g, '\\n') : undefined;
+    // On one line under the request's: a text body's line breaks written as \n, and the other control characters (an
+    // escape sequence from request data would drive the terminal) as \u….
+    return typeof request?.body === 'string' && request.body !== '' ? oneLine(request.body) : undefined;
   });
+}
+
+/** A text on one terminal line: line breaks as \n, other control characters but the tab as \u00XX. */
+function oneLine(text: string): string {
+  return text.replace(/\r?\n/g, '\\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A letter: status and recipients, then its subject and its text (the HTML part as text when there is no text). */

@@ -500,10 +500,6 @@ function exitsHint(exits: unknown, kind: string, names: readonly string[]): stri
   return `write exits: { ${pairs.map(([k, t]) => `${k}: ${t === null ? 'null' : String(t)}`).join(', ')} }; ${listed}`;
 }
 
-/**
- * The hint for an unknown kind: Oktell's own name of a kind (scenario-format.md titles each kind with it, so
- * «Присвоение» is typed), the kind a part of the name starts or is contained in (Return, Async, Mail), a typo.
- */
 /** Names of blocks elsewhere (lower case) → the kind here, and how the hint says the name. */
 const OTHER_KIND_NAMES: ReadonlyArray<readonly [RegExp, string, string]> = [
   [/^(?:sql|sql[- ]?(?:query|запрос)|query|select|db|database|dbselect|запрос)$/, 'DbQuery', 'an SQL query'],
@@ -516,6 +512,10 @@ const OTHER_KIND_NAMES: ReadonlyArray<readonly [RegExp, string, string]> = [
   [/^(?:end|exit|finish)$/, 'Stop', 'the end'],
 ];
 
+/**
+ * The hint for an unknown kind: Oktell's own name of a kind (scenario-format.md titles each kind with it, so
+ * «Присвоение» is typed), the kind a part of the name starts or is contained in (Return, Async, Mail), a typo.
+ */
 function kindHint(kind: string, registry: BlockRegistry): string {
   const known = [...registry.keys()];
   const list = `known kinds: ${known.join(', ')}`;

@@ -7,7 +7,7 @@ import { databaseDialects, fromCwd, missingDatabaseFiles } from '../../adapters/
 import { checkStatementsPrepare } from '../../adapters/db/prepare-check.js';
 import { DEFAULT_WEB_RETRY, webClientOptionsFromEnv } from '../../adapters/web/client.js';
 import { hookStatusWarnings, hookWriteWarnings, repeatedWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from '../../server/startup-warnings.js';
-import { existingDataDir, loadLibrary, scenariosDir, serverSettings, UsageError, type ServerSettings } from '../config.js';
+import { existingDataDir, loadLibrary, scenariosDir, serverSettings, UsageError } from '../config.js';
 import { watchValidation } from './validate-watch.js';
 
 /** Scenario folders to validate, each with the files to check (undefined: every scenario of the folder). */
@@ -64,7 +64,11 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
   const issues: ScenarioIssue[] = [];
   const unchecked: Validation['unchecked'] = [];
   const deferred: DeferredCheck[] = [];
-  const configured = configuration(dataDir, config);
+  // The configuration as the server would load it (the files and OKTELL_* settings), read once for the connections to
+  // prepare statements on and the hook scenario to warn about. A setting `run` and `serve` refuse is refused here too,
+  // in their words (a UsageError, exit 2), rather than skipping the checks that need it and answering "valid"; no
+  // configuration file at all is the defaults, as for them.
+  const configured = serverSettings({ dataDir, config });
   const settings = configured.databases;
   const hook = { scenario: configured.hook.scenario, statusSlot: configured.hook.returns.status };
   const warnings: string[] = [];
@@ -130,15 +134,6 @@ async function groupByFolder(paths: string[], scenariosFlag?: string): Promise<V
   return groups;
 }
 
-/**
- * The configuration as the server would load it (the files and OKTELL_* settings), read once for the connections to
- * prepare statements on and the hook scenario to warn about. A setting `run` and `serve` refuse is refused here too,
- * in their words (a UsageError, exit 2), rather than skipping the checks that need it and answering "valid"; no
- * configuration file at all is the defaults, as for them.
- */
-function configuration(dataDir: string | undefined, config: string | undefined): ServerSettings {
-  return serverSettings({ dataDir, config });
-}
 
 /** Attempts of one WebRequest in all, as the server's client takes them (WEB_REQUEST_ATTEMPTS); a wrong value is said by run and serve. */
 function webAttempts(): number {

@@ -15,6 +15,7 @@ const POSTS = `variables:
   token: { type: string, env: ${TOKEN_ENV} }
   long: { type: string, initial: "${LONG}" }
   lines: { type: string, initial: "first line\\nsecond line" }
+  controls: { type: string, initial: "\\e[2J\\e[31mred\\x07\\tend" }
 start: post
 blocks:
   post:
@@ -34,6 +35,12 @@ blocks:
     method: PATCH
     url: '"https://receiver.example.ru/notes/9"'
     body: '[lines]'
+    exits: { success: paint }
+  paint:
+    kind: WebRequest
+    method: POST
+    url: '"https://receiver.example.ru/notes/10"'
+    body: '[controls]'
     exits: { success: remove }
   remove:
     kind: WebRequest
@@ -61,6 +68,8 @@ describe('run --dry-run: the body of a request not sent', () => {
       assert.equal(after('  http POST https://receiver.example.ru/tasks/overdue → 200 dry-run (not sent)'), '    body {"id":7,"title":"Перезвонить","password":"***","carried":"***"}');
       assert.equal(after('  http PUT https://receiver.example.ru/notes/7 → 200 dry-run (not sent)'), `    body ${LONG.slice(0, 300)}… (500 characters shown in --json)`);
       assert.equal(after('  http PATCH https://receiver.example.ru/notes/9 → 200 dry-run (not sent)'), '    body first line\\nsecond line');
+      assert.equal(after('  http POST https://receiver.example.ru/notes/10 → 200 dry-run (not sent)'), '    body \\u001b[2J\\u001b[31mred\\u0007\tend');
+      assert.ok(!r.stdout.includes('\u001b'), 'no escape character reaches the terminal');
       assert.match(after('  http DELETE https://receiver.example.ru/notes/8 → 200 dry-run (not sent)'), /^(?! {4}body)/);
     } finally {
       tmp.cleanup();
