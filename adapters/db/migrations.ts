@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateDatabase } from '../private-file.js';
-import { describeDatabase, fromCwd, type DatabaseSettings } from './settings.js';
+import { describeDatabase, fromCwd, migrationFiles, type DatabaseSettings } from './settings.js';
 
 export { fromCwd };
 
@@ -71,7 +71,7 @@ export function applyMigrations(dir: string, settings: DatabaseSettings): Migrat
   const reports: MigrationReport[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
     const connection = entry.name;
-    const files = readdirSync(join(dir, connection)).filter((f) => f.endsWith('.sql')).sort();
+    const files = migrationFiles(join(dir, connection));
     if (!files.length) continue;
     const s = settings[connection];
     if (!s || s.dialect !== 'sqlite') {

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderNamedSql, SCENARIO_ERROR_CODES as C, YamlSource, type CompiledBlock, type DeferredCheck, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
 import { appliedMigrations, fromCwd, migrationFix } from './migrations.js';
-import type { DatabaseSettings } from './settings.js';
+import { migrationFiles, type DatabaseSettings } from './settings.js';
 
 /** One statement to check, and where its block is written. */
 interface Statement {
@@ -134,7 +134,7 @@ function migrationFolders(scenariosDir: string): string[] {
   const dir = join(scenariosDir, 'db');
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && readdirSync(join(dir, e.name)).some((f) => f.endsWith('.sql')))
+    .filter((e) => e.isDirectory() && migrationFiles(join(dir, e.name)).length > 0)
     .map((e) => e.name);
 }
 

@@ -60,6 +60,11 @@ export function describeDatabase(s: DatabaseSetting): string {
   return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
 }
 
+/** The migration files (`*.sql`) of one connection's folder, sorted; none when the folder does not exist. */
+export function migrationFiles(folder: string): string[] {
+  return existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.sql')).sort() : [];
+}
+
 /**
  * The SQLite files of connections other than `main` that do not exist and that no migrations would make (no
  * `<migrationsDir>/<connection>/*.sql`): a mistyped path would otherwise become an empty database on first use, and
@@ -70,8 +75,7 @@ export function missingDatabaseFiles(migrationsDir: string, settings: DatabaseSe
   const out: string[] = [];
   for (const [name, s] of Object.entries(settings)) {
     if (name === DEFAULT_DATABASE || s.dialect !== 'sqlite' || existsSync(s.path)) continue;
-    const folder = join(migrationsDir, name);
-    if (existsSync(folder) && readdirSync(folder).some((f) => f.endsWith('.sql'))) continue;
+    if (migrationFiles(join(migrationsDir, name)).length) continue;
     const w = s.written;
     const setting = w ? `${w.setting.startsWith('databases.') && configFile ? `${configFile}: ` : ''}${w.setting}: ` : '';
     const given = w ? `${w.value.replace(/^sqlite:/i, '')} (${s.path})` : s.path;

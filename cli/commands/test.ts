@@ -10,6 +10,7 @@ import { loadLibrary, scenariosDir, serverSettings, timeZone, UsageError, type S
 import { maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
 import { caseFromRun, connectionsOf, paramsToFiles, pinnedVariables, recordedNote, RecordedRunError, tablelessNote, type OutsideVariable } from '../testing/from-run.js';
+import { migrationFiles } from '../../adapters/db/settings.js';
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { readServerFile } from '../server-file.js';
@@ -315,8 +316,7 @@ function withoutBpium(testCase: Record<string, unknown>): void {
 
 /** Whether `scenarios/db/<connection>/` holds a migration, which every case's fresh database for it gets. */
 function hasMigrations(folder: string, connection: string): boolean {
-  const dir = join(folder, 'db', connection);
-  return existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.sql'));
+  return migrationFiles(join(folder, 'db', connection)).length > 0;
 }
 
 /**
