@@ -305,10 +305,11 @@ export function configuredScenariosDir(flags: Pick<ConfigFlags, 'scenarios' | 'c
 export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
   const { file, filePath, fc, fileText } = readConfigFile(flags, env, cwd);
   // `file:line:col` of a setting of the file, as its form errors and the service tasks' say it: where a value that is
-  // wrong is written, for an editor to jump to.
+  // wrong is written, for an editor to jump to. The file's text is read as YAML with positions once per load.
+  let source: YamlSource | undefined;
   const at = (...path: string[]) => {
     if (fileText === undefined) return file;
-    const l = new YamlSource(file, fileText).locate(path);
+    const l = (source ??= new YamlSource(file, fileText)).locate(path);
     return `${file}:${l.line}:${l.col}`;
   };
   const num = (v: string | undefined, name: string) => {
@@ -361,7 +362,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       // The same bounds as the file's `workers:` keys: 0 workers would accept webhooks and never deliver them.
       concurrency: optionalCount('n', env.OKTELL_WORKERS, 'OKTELL_WORKERS', 1, 256).n ?? fc.workers?.concurrency ?? 32,
       maxAttempts: optionalCount('n', env.OKTELL_MAX_ATTEMPTS, 'OKTELL_MAX_ATTEMPTS', 1, 100).n ?? fc.workers?.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
-      ...retryDelays(env, fc.workers, file, fileText),
+      ...retryDelays(env, fc.workers, file, at),
       leaseMs: leaseMs(env.OKTELL_LEASE_MS) ?? fc.workers?.leaseMs ?? DEFAULT_LEASE_MS,
       ...optionalCount('burstInFlight', env.OKTELL_BURST_IN_FLIGHT, 'OKTELL_BURST_IN_FLIGHT', 0),
       thread: onOff(env.OKTELL_DELIVERY_THREAD, 'OKTELL_DELIVERY_THREAD') ?? fc.workers?.thread ?? false,
@@ -402,14 +403,13 @@ function databaseErrorAt(e: Error, file: string, at: (...path: string[]) => stri
  * `workers.maxDelayMs`, over the defaults. A first delay above the cap is refused, naming where each came from (the
  * file's at its line and column): every delay would be the cap, which is not what whoever set the first one meant.
  */
-function retryDelays(env: NodeJS.ProcessEnv, fromFile: ConfigFile['workers'], file: string, fileText: string | undefined): { baseDelayMs: number; maxDelayMs: number } {
+function retryDelays(env: NodeJS.ProcessEnv, fromFile: ConfigFile['workers'], file: string, at: (...path: string[]) => string): { baseDelayMs: number; maxDelayMs: number } {
   const setting = (name: string, key: 'baseDelayMs' | 'maxDelayMs', fallback: number) => {
     const n = optionalCount('ms', env[name], name, 1, MAX_RETRY_DELAY_MS).ms;
     if (n !== undefined) return { ms: n, from: name };
     const v = fromFile?.[key];
-    if (v === undefined || fileText === undefined) return { ms: fallback, from: `the default ${key}` };
-    const at = new YamlSource(file, fileText).locate(['workers', key]);
-    return { ms: v, from: `${file}:${at.line}:${at.col}: workers.${key}` };
+    if (v === undefined) return { ms: fallback, from: `the default ${key}` };
+    return { ms: v, from: `${at('workers', key)}: workers.${key}` };
   };
   const base = setting('OKTELL_RETRY_BASE_DELAY_MS', 'baseDelayMs', DEFAULT_RETRY.baseDelayMs);
   const max = setting('OKTELL_RETRY_MAX_DELAY_MS', 'maxDelayMs', DEFAULT_RETRY.maxDelayMs);
