@@ -254,8 +254,8 @@ export async function replayAction(ids: string[], o: { status?: string; includeU
   if (leftOut) {
     // Said on stderr with the exit code 1, so that a script running the bulk form after an incident sees that it
     // did not replay everything, and a person gets the commands to replay each job once it is checked.
-    if (left.unknown.length) process.stderr.write(`${leftOutText(left.unknown, o.status!, dirFlag)}\n`);
-    if (left.changed.length) process.stderr.write(`${changedText(left.changed, o.status!, dirFlag)}\n`);
+    if (left.unknown.length) process.stderr.write(`${leftOutText('unknown', left.unknown, o.status!, dirFlag)}\n`);
+    if (left.changed.length) process.stderr.write(`${leftOutText('changed', left.changed, o.status!, dirFlag)}\n`);
     process.exitCode = 1;
   }
   const note = requeued.length ? noServerNote(settings, dataDirArg(settings.dataDir)) : undefined;
@@ -328,26 +328,31 @@ function leftOutWhy(left: LeftOut): string {
   return `${unknown} or ${changed}`;
 }
 
-/** The bulk replay's account of the jobs it left out: how many, why, and the command that replays each. */
-function leftOutText(left: readonly JobRecord[], status: string, dirFlag: string): string {
-  const lines = [
-    `${pc.yellow('oktell-emu: warning:')} left out ${left.length} ${status} job(s) of unknown outcome (R_EFFECT_UNKNOWN: ${UNKNOWN_WHAT}): a replay would do it again. Check each first (npx oktell-emu show <job id>${dirFlag} names the letter and its Message-ID), then replay each one that did not arrive:`,
-    ...left.map((j) => `  npx oktell-emu replay ${j.id}${dirFlag}   ${pc.dim(`# ${j.scenario}`)}`),
-    `or all of them with: npx oktell-emu replay --status ${status} --include-unknown${dirFlag}`,
-  ];
-  return lines.join('\n');
-}
+/**
+ * Why the bulk replay leaves out jobs of each kind, what to check before replaying one (`dirFlag`: the --data-dir the
+ * commands carry), and the flag that takes them all.
+ */
+const LEFT_OUT = {
+  unknown: {
+    why: (dirFlag: string) =>
+      `of unknown outcome (R_EFFECT_UNKNOWN: ${UNKNOWN_WHAT}): a replay would do it again. Check each first (npx oktell-emu show <job id>${dirFlag} names the letter and its Message-ID), then replay each one that did not arrive`,
+    flag: '--include-unknown',
+  },
+  changed: {
+    why: (dirFlag: string) =>
+      `whose scenario changed since an earlier attempt made effects (R_SCENARIO_CHANGED: blocks renamed, added, removed or of another kind): replayed on the version loaded now, they make the effects of the renamed blocks again (a letter sent twice). Check each first (npx oktell-emu show <job id>${dirFlag} names its version then and now), then restore the version it ran and replay it, or replay it as it is`,
+    flag: '--include-changed',
+  },
+} as const;
 
-/** The same account for the jobs that stopped because their scenario changed under them (R_SCENARIO_CHANGED). */
-function changedText(left: readonly JobRecord[], status: string, dirFlag: string): string {
-  const lines = [
-    `${pc.yellow('oktell-emu: warning:')} left out ${left.length} ${status} job(s) whose scenario changed since an earlier attempt made effects (R_SCENARIO_CHANGED: blocks renamed, added, removed or of another kind): replayed on the version loaded now, they make the effects of the renamed blocks again (a letter sent twice). Check each first (npx oktell-emu show <job id>${dirFlag} names its version then and now), then restore the version it ran and replay it, or replay it as it is:`,
+/** The bulk replay's account of the jobs it left out for one reason: how many, why, and the command that replays each. */
+function leftOutText(kind: keyof typeof LEFT_OUT, left: readonly JobRecord[], status: string, dirFlag: string): string {
+  return [
+    `${pc.yellow('oktell-emu: warning:')} left out ${left.length} ${status} job(s) ${LEFT_OUT[kind].why(dirFlag)}:`,
     ...left.map((j) => `  npx oktell-emu replay ${j.id}${dirFlag}   ${pc.dim(`# ${j.scenario}`)}`),
-    `or all of them with: npx oktell-emu replay --status ${status} --include-changed${dirFlag}`,
-  ];
-  return lines.join('\n');
+    `or all of them with: npx oktell-emu replay --status ${status} ${LEFT_OUT[kind].flag}${dirFlag}`,
+  ].join('\n');
 }
-
 
 /** The job a named run (or job) id replays, or why it cannot be replayed: what the id is, and what to do instead. */
 async function replayTarget(store: Store, id: string): Promise<ReplayTarget | { problem: string }> {
