@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import { createPrivateDatabase } from '../private-file.js';
 import { describeDatabase, fromCwd, migrationFiles, type DatabaseSettings } from './settings.js';
 
-export { fromCwd };
-
 export interface MigrationReport {
   connection: string;
   applied: string[];
@@ -53,7 +51,6 @@ export function migrationFix(reason: string): string {
     : 'fix the file: it runs in one transaction, so nothing of it was kept, and it is tried again at the next start or run';
   return `${fix} (docs/configuration.md, "Tables out of the box")`;
 }
-
 
 /** A database that could not be read: `what` and the driver's reason, and whether another program held it locked. */
 function cannotRead(what: string, e: unknown): MigrationError {

@@ -7,8 +7,8 @@ import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderNamedSql, SCENARIO_ERROR_CODES as C, YamlSource, type CompiledBlock, type DeferredCheck, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
-import { appliedMigrations, fromCwd, migrationFix } from './migrations.js';
-import { migrationFiles, type DatabaseSettings } from './settings.js';
+import { appliedMigrations, migrationFix } from './migrations.js';
+import { fromCwd, migrationFiles, type DatabaseSettings } from './settings.js';
 
 /** One statement to check, and where its block is written. */
 interface Statement {
@@ -146,8 +146,7 @@ function checkSqlite(path: string, connection: string, migrationsDir: string, st
     try {
       const done = appliedMigrations(db);
       // The server applies these at its next start; the statements are checked as they will run then.
-      const files = existsSync(migrationsDir) ? readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort() : [];
-      for (const f of files) {
+      for (const f of migrationFiles(migrationsDir)) {
         if (done.has(f)) continue;
         try {
           db.exec(readFileSync(join(migrationsDir, f), 'utf8'));
