@@ -71,6 +71,8 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
   const configured = serverSettings({ dataDir, config });
   const settings = configured.databases;
   const hook = { scenario: configured.hook.scenario, statusSlot: configured.hook.returns.status };
+  // Attempts of one WebRequest in all, as the server's client takes them (WEB_REQUEST_ATTEMPTS, checked with the settings above).
+  const webAttempts = webClientOptionsFromEnv(process.env).retry?.attempts ?? DEFAULT_WEB_RETRY.attempts;
   const warnings: string[] = [];
   let count = 0;
   for (const [dir, files] of groups) {
@@ -89,7 +91,7 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     issues.push(...found.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
     // Files named as in the problems above (from the working folder), not from the scenarios folder as the server's log does.
     warnings.push(...hookStatusWarnings(hook.scenario, library, hook.statusSlot, (file) => file), ...hookWriteWarnings(hook.scenario, library, (file) => file), ...variableWarnings(library, (file) => file));
-    warnings.push(...repeatedWriteWarnings(library, webAttempts(), (file) => file));
+    warnings.push(...repeatedWriteWarnings(library, webAttempts, (file) => file));
     // As `serve` says it: a scenario's SQLite database would be each instance's own under the configured PostgreSQL store.
     warnings.push(...sharedStoreDatabaseWarnings(configured.store, configured.databases, library));
     count += files?.length ?? (await listScenarioFiles(dir)).length;
@@ -134,12 +136,3 @@ async function groupByFolder(paths: string[], scenariosFlag?: string): Promise<V
   return groups;
 }
 
-
-/** Attempts of one WebRequest in all, as the server's client takes them (WEB_REQUEST_ATTEMPTS); a wrong value is said by run and serve. */
-function webAttempts(): number {
-  try {
-    return webClientOptionsFromEnv(process.env).retry?.attempts ?? DEFAULT_WEB_RETRY.attempts;
-  } catch {
-    return DEFAULT_WEB_RETRY.attempts;
-  }
-}
