@@ -53,7 +53,7 @@ export function reportSchemaIssues(
       issue(at(path, true), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.issues[0].message}, got "${String(path[path.length - 1])}"`, `see the ${def.kind} example:\n${indent(def.example)}`);
       continue;
     }
-    const value = getPath(props, path);
+    const value = valueAtPath(props, path);
     if (value === null && path.length > 0) {
       // `5: null` or `5:` with nothing after it: the line is there, its value is not.
       issue(at(path, true), C.INVALID_PROPERTY, `"${path.join('.')}" has no value`, `give it a value ('""' for empty text), or remove the line`);
@@ -120,7 +120,8 @@ function flowListHint(value: unknown): string | undefined {
   return `YAML reads an unquoted [${value[0]}] as a list; quote the expression: '[${value[0]}]'`;
 }
 
-function getPath(obj: unknown, path: readonly PathSeg[]): unknown {
+/** The value at `path` in plain data (keys of objects, indexes of lists); undefined where the path leaves it. */
+export function valueAtPath(obj: unknown, path: readonly PathSeg[]): unknown {
   let cur: unknown = obj;
   for (const seg of path) {
     if (cur === null || typeof cur !== 'object') return undefined;

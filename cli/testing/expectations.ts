@@ -6,7 +6,7 @@
 // Where a value dump would hide the difference, a mismatch carries `detail` lines: the items of a list of letters or
 // calls whose length differs, or the lines around the first difference of two texts of several lines.
 import { compilePattern } from '../../components/re2-pattern.js';
-import type { RunResult } from '../../engine/index.js';
+import { valueAtPath, type RunResult } from '../../engine/index.js';
 import type { KeptEnds } from '../../server/run-budget.js';
 
 /** A run as tests see it: plain JSON, the trace reduced to the path of blocks, started children nested. */
@@ -333,7 +333,8 @@ export function withCallNotes(mismatches: Mismatch[], o: Observed): Mismatch[] {
     const k = m.place.findLastIndex((p, i) => typeof p === 'number' && i > 0 && CALL_LISTS.has(m.place[i - 1]));
     // A difference in the call's own error already shows it.
     if (k < 0 || m.place[k + 1] === 'error') return m;
-    const call = valueAt(o, m.place.slice(0, k + 1));
+    // The call's record in what the run did, e.g. at ['asyncStarted', 0, 'result', 'dbCalls', 1].
+    const call = valueAtPath(o, m.place.slice(0, k + 1));
     const notes = call && typeof call === 'object' && !Array.isArray(call) ? callNotes(call as Record<string, unknown>) : [];
     return notes.length ? { ...m, detail: [...(m.detail ?? []), ...notes] } : m;
   });
@@ -348,15 +349,6 @@ function callNotes(call: Record<string, unknown>): string[] {
   return [];
 }
 
-/** The value at a place of the expectation in what the run did, e.g. ['asyncStarted', 0, 'result', 'dbCalls', 1]. */
-function valueAt(o: unknown, place: Place): unknown {
-  let v = o;
-  for (const p of place) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string | number, unknown>)[p];
-  }
-  return v;
-}
 
 /** A run of the case's tree that failed, at its place in the expectation (`[]`: the case's own run). */
 export interface RunErrorAt {

@@ -3,7 +3,7 @@
 // has rather than the first form zod tried. The schema itself is walked for the keys and forms of a place, so the
 // words cannot drift from what is checked.
 import type { z } from 'zod';
-import { closest } from '../../engine/index.js';
+import { closest, valueAtPath } from '../../engine/index.js';
 
 export type FormPath = Array<string | number>;
 
@@ -38,11 +38,11 @@ export function formProblems(issues: readonly unknown[], value: unknown, schema:
   const out: FormProblem[] = [];
   for (const zi of resolveUnions(issues as ZodIssue[], value)) {
     const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol');
-    const at = valueAt(value, path);
+    const at = valueAtPath(value, path);
     const shown = path.join('.');
     if (zi.code === 'unrecognized_keys') {
       const known = keysAt(schema, path);
-      for (const key of zi.keys ?? []) out.push(unknownKey(path, key, known, valueAt(value, path), docs));
+      for (const key of zi.keys ?? []) out.push(unknownKey(path, key, known, valueAtPath(value, path), docs));
     } else if (at === undefined) {
       out.push({ kind: 'missing', path, message: `"${shown}" is required`, hint: docs });
     } else if (zi.code === 'no_form' || zi.code === 'invalid_type' || zi.code === 'invalid_value') {
@@ -66,7 +66,7 @@ function resolveUnions(issues: readonly ZodIssue[], value: unknown, prefix: Prop
     if (zi.code !== 'invalid_union' || !zi.errors?.length) return [{ ...zi, path }];
     const fitting = zi.errors.filter((branch) => !wrongKind(branch));
     if (!fitting.length) return [{ code: 'no_form', path, message: zi.message }];
-    const here = valueAt(value, path.filter((p): p is string | number => typeof p !== 'symbol'));
+    const here = valueAtPath(value, path.filter((p): p is string | number => typeof p !== 'symbol'));
     const whole = fitting.filter((branch) => !missesKeys(branch, here));
     if (!whole.length && fitting.every((branch) => branch.some((b) => b.code === 'unrecognized_keys' && b.path.length === 0))) {
       const everywhere = fitting
@@ -83,7 +83,7 @@ function resolveUnions(issues: readonly ZodIssue[], value: unknown, prefix: Prop
 function missesKeys(branch: readonly ZodIssue[], here: unknown): boolean {
   return branch.some(
     (b) =>
-      (b.path.length === 1 && valueAt(here, b.path as FormPath) === undefined) ||
+      (b.path.length === 1 && valueAtPath(here, b.path as FormPath) === undefined) ||
       (b.code === 'invalid_union' && b.path.length === 0 && (b.errors ?? []).every((sub) => missesKeys(sub, here))),
   );
 }
@@ -248,13 +248,4 @@ function formWords(s: z.ZodType): string[] {
     default:
       return ['anything'];
   }
-}
-
-function valueAt(obj: unknown, path: readonly (string | number)[]): unknown {
-  let cur = obj;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string | number, unknown>)[seg];
-  }
-  return cur;
 }
