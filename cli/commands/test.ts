@@ -253,10 +253,10 @@ async function fromRun(runId: string, opts: FolderOpts, out: NodeJS.WritableStre
 async function writeRecorded(file: string, runId: string, opts: FolderOpts, out: NodeJS.WritableStream, settings: ServerSettings): Promise<number> {
   const recorded = await withStore({ dataDir: opts.dataDir, config: opts.config }, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: timeZone() }), undefined, settings);
   // The case will run the scenarios of the folder its file is in: said now when they are not the ones that ran.
-  const folders = folderCheck(runId, recorded.ran, defaultScenariosFor(file, opts.scenarios), serverFolder(settings));
+  const folder = defaultScenariosFor(file, opts.scenarios);
+  const folders = folderCheck(runId, recorded.ran, folder, serverFolder(settings));
   if (folders.refusal) throw new UsageError(folders.refusal);
   for (const w of folders.warnings) process.stderr.write(`${pc.yellow('!')} ${w}\n`);
-  const folder = defaultScenariosFor(file, opts.scenarios);
   // Set outside the scenario where the case is written: pinned, so the case does not depend on where it runs.
   const library = existsSync(folder) ? (await loadLibrary(folder, undefined, timeZone())).library : undefined;
   const { variables, notes: setting } = pinnedVariables(outsideVariables(library, String(recorded.case.scenario)));
