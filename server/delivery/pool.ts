@@ -166,6 +166,10 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
    * job makes the pool claim again; while it is clear, a finished job costs no claim.
    */
   let backlog = true;
+  /** The claim sent to the store and not yet answered: a stop waits for it, to give its jobs back. */
+  let claimInFlight: Promise<unknown> | undefined;
+  /** Gives-back sent to the store and not yet answered (`release`). */
+  const releasing = new Set<Promise<void>>();
   /** Jobs claimed ahead (`CLAIM_AHEAD`), leased to this pool, waiting for a free slot. */
   const claimedAhead: JobRecord[] = [];
   /**
@@ -213,10 +217,21 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     return dropped;
   }
 
-  /** Gives jobs claimed but never started back to the queue (best effort: if it fails, their leases expire). */
-  async function release(jobs: readonly JobRecord[]): Promise<void> {
-    if (!jobs.length) return;
-    await opts.store.releaseJobs(jobs.map((j) => j.id), workerId).catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give claimed jobs back; they run again when their leases expire'));
+  /**
+   * Gives jobs claimed but never started back to the queue (best effort: if it fails, their leases expire). A stop
+   * waits for the gives-back in flight, so that none is cut off by the store closing after it.
+   */
+  function release(jobs: readonly JobRecord[]): Promise<void> {
+    if (!jobs.length) return Promise.resolve();
+    const p = opts.store
+      .releaseJobs(jobs.map((j) => j.id), workerId)
+      .then(
+        () => undefined,
+        (e: unknown) => opts.logger?.warn({ err: e }, 'cannot give claimed jobs back; they run again when their leases expire'),
+      )
+      .finally(() => releasing.delete(p));
+    releasing.add(p);
+    return p;
   }
 
   /** The next job claimed ahead whose lease still has a third of its time left (the others go back to the queue). */
@@ -248,16 +263,20 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         const limit = claimLimit(free);
         let jobs: JobRecord[];
         const claimedAt = clock();
+        // A claim answered after the pool began to stop: its jobs go back to the queue before the stop ends (on
+        // PostgreSQL, left leased, they would wait for their leases to expire).
+        const claim = opts.store.claimJobs(workerId, limit, leaseMs).then(async (got) => (stopping ? void (await release(got)) : got));
+        claimInFlight = claim.catch(() => undefined);
         try {
-          jobs = await opts.store.claimJobs(workerId, limit, leaseMs);
+          const got = await claim;
           claimFailures.succeeded();
+          if (!got) break;
+          jobs = got;
         } catch (e) {
           claimFailures.failed(e);
           break;
-        }
-        if (stopping) {
-          void release(jobs);
-          break;
+        } finally {
+          claimInFlight = undefined;
         }
         for (const job of jobs) {
           if (holds.has(job.id)) continue;
@@ -459,10 +478,11 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       const ahead = claimedAhead.splice(0);
       for (const j of ahead) holds.delete(j.id);
       await release(ahead);
-      // Jobs whose end the store refuses are still in `active`: the grace period is theirs too, to record it.
-      const all = Promise.allSettled([...active.values()]);
+      // Jobs whose end the store refuses are still in `active`: the grace period is theirs too, to record it. So is a
+      // claim still in flight, whose jobs go back to the queue, and every give-back not yet answered.
       let timedOut = false;
-      await Promise.race([all, new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref())]);
+      const graceEnd = new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref());
+      await Promise.race([Promise.allSettled([...active.values(), claimInFlight, ...releasing]), graceEnd]);
       graceOver = true;
       for (const cut of [...stopWaits]) cut();
       clearInterval(heartbeat);
@@ -472,6 +492,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         for (const id of unfinished) givenBack.add(id);
         await opts.store.releaseJobs(unfinished, workerId, CUT_BY_STOP).catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give unfinished jobs back; their attempt counts, and they resume at the next start'));
       }
+      // Gives-back started during the grace period (a hand-off stored after the stop began) are waited for too.
+      if (!timedOut) await Promise.race([Promise.allSettled([claimInFlight, ...releasing]), graceEnd]);
       // An end given up on before the grace period ended (its job no longer running) is unfinished too.
       const ends = [...unrecorded.values()];
       const count = new Set([...unfinished, ...ends.map((u) => u.jobId)]).size;

@@ -33,7 +33,7 @@ blocks:
 
 const inbox = (n: number) => ({ receivedAt: Date.now(), method: 'POST', path: '/hook', headers: '', body: Buffer.from(`{"n":${n}}`), signature: 'absent' as const, dedupKey: null });
 
-async function setUp(over: { concurrency?: number; inFlight?: () => number; completeJob?: DeliveryStore['completeJob']; logged?: string[]; lookUps?: string[]; pollMs?: number; leaseMs?: number } = {}) {
+async function setUp(over: { concurrency?: number; inFlight?: () => number; completeJob?: DeliveryStore['completeJob']; claimAnswered?: Promise<void>; logged?: string[]; lookUps?: string[]; pollMs?: number; leaseMs?: number } = {}) {
   const t = tempDir();
   writeFileSync(join(t.dir, 'Echo.yaml'), ECHO);
   writeFileSync(join(t.dir, 'Starter.yaml'), STARTER);
@@ -48,6 +48,8 @@ async function setUp(over: { concurrency?: number; inFlight?: () => number; comp
     claimJobs: async (...a) => {
       const got = await real.claimJobs(...a);
       claims.push(got.length);
+      // The store has claimed the jobs; its answer reaches the pool when the test lets it.
+      if (over.claimAnswered) await over.claimAnswered;
       return got;
     },
     ...(over.completeJob ? { completeJob: over.completeJob } : {}),
@@ -179,6 +181,31 @@ describe('hand-off of new jobs to a worker with room', () => {
       assert.ok(byStatus('queued').every((j) => j!.attempts === 0 && j!.leaseOwner === null));
     } finally {
       finish();
+      await s.done();
+    }
+  });
+
+  it('a stop waits for a claim still in flight and gives its jobs back to the queue before it ends', async () => {
+    let answer!: () => void;
+    const claimAnswered = new Promise<void>((r) => (answer = r));
+    const s = await setUp({ claimAnswered, pollMs: 50 });
+    try {
+      const [id] = await s.store.enqueueJobs([{ scenario: 'Echo', params: {} }]);
+      s.pool.start();
+      await until('the store claimed the job', () => s.claims.includes(1));
+      assert.equal((await s.store.getJob(id!))?.status, 'running', 'claimed in the store, the answer held back');
+      const stopped = s.pool.stop(2000);
+      setTimeout(answer, 50);
+      const report = await stopped;
+      // Read as soon as the stop ends, before anything else runs: the server closes the store right after it.
+      const job = await s.store.getJob(id!);
+      assert.equal(job?.status, 'queued', 'the claimed job is back in the queue when the stop ends');
+      assert.equal(job?.attempts, 0, 'its attempt is not counted');
+      assert.equal(job?.leaseOwner, null);
+      assert.deepEqual(s.finished, [], 'the job did not run');
+      assert.deepEqual(report, { unfinished: 0, unrecorded: [] });
+    } finally {
+      answer();
       await s.done();
     }
   });
