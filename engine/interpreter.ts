@@ -235,11 +235,15 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     dryRun: opts.dryRun === true,
     timeZone,
     evaluate(expr: CompiledExpression) {
+      let v: Value;
       try {
-        return expr.evaluate(exprCtx);
+        v = expr.evaluate(exprCtx);
       } catch (e) {
         throw e instanceof ExpressionRuntimeError ? e.place(undefined, expr.at) : e;
       }
+      // A text computed from a secret (cased, cut, replaced in) is masked in the record like the secret itself.
+      if (typeof v === 'string' && !secrets.none && expr.carries?.some((n) => secrets.isSecret(n)) && !expr.literalTexts?.includes(v)) secrets.addDerived(v);
+      return v;
     },
     get: (n) => vars.get(n) ?? null,
     set(n, value, where) {

@@ -38,6 +38,17 @@ export class RunSecrets {
     if (text.length >= MIN_MASKED_TEXT) this.texts.add(text);
   }
 
+  /**
+   * Notes a text an expression computed from a secret variable's value (CompiledExpression.carries). One that quotes
+   * a known secret as it is ("Bearer " + token) is masked at that secret, so the rest of it stays readable; any
+   * other (`Upper([token])`, `SubStr([token], 0, 8)`) is masked whole.
+   */
+  addDerived(text: string): void {
+    if (text.length < MIN_MASKED_TEXT || this.texts.has(text)) return;
+    for (const s of this.texts) if (text.includes(s)) return;
+    this.texts.add(text);
+  }
+
   get none(): boolean {
     return this.names.size === 0;
   }

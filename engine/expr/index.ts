@@ -21,6 +21,14 @@ export interface CompiledExpression {
   readonly variables: readonly string[];
   /** Canonical names of the functions used (unique, in order of appearance). */
   readonly functions: readonly string[];
+  /**
+   * The variables whose text may be carried into the value (`"Bearer " + Upper([token])`, `SubStr([token], 0, 8)`),
+   * as against those it only summarises (`Len([token])`, `IsEmpty([token])`, a comparison, the condition of `If`):
+   * a text computed from a secret variable is masked in the run's record like the secret itself (secrets.ts).
+   */
+  readonly carries?: readonly string[];
+  /** The texts written in the expression itself: a value equal to one (`IfEmpty([token], "none")`) carries nothing. */
+  readonly literalTexts?: readonly string[];
   /** No variables, no InputParameter, no Now/Today: the value is the same on every run. */
   readonly constant: boolean;
   /** Computes the value; throws {@link ExpressionRuntimeError} when a value does not fit an operator or function. */
@@ -47,6 +55,7 @@ export function parseExpression(source: string): { ok: true; expr: CompiledExpre
 function build(source: string, tree: Node): CompiledExpression {
   const variables = new Set<string>();
   const functions = new Set<string>();
+  const literalTexts = new Set<string>();
   let volatile = false;
   const visit = (n: Node): void => {
     switch (n.type) {
@@ -58,15 +67,19 @@ function build(source: string, tree: Node): CompiledExpression {
         if (n.def.volatile) volatile = true;
         n.args.forEach(visit);
         break;
-      case 'literal': break;
+      case 'literal': if (typeof n.value === 'string') literalTexts.add(n.value); break;
     }
   };
   visit(tree);
   const root = compileTree(tree).fn;
+  const carries = new Set<string>();
+  carriedBy(tree, carries);
   return {
     source,
     variables: [...variables],
     functions: [...functions],
+    carries: [...carries],
+    literalTexts: [...literalTexts],
     constant: variables.size === 0 && !volatile,
     evaluate(ctx: EvalContext): Value {
       try {
@@ -79,6 +92,32 @@ function build(source: string, tree: Node): CompiledExpression {
 }
 
 /** Our own errors get the expression attached; JavaScript's own (a string too long, a stack overflow) are wrapped. */
+/**
+ * Functions whose value tells something about a text without carrying it (a length, a position, yes or no), and, for
+ * the others that do not carry every argument, the arguments they carry. Every other function is taken to carry all
+ * of its arguments: when unsure, a value is masked rather than shown.
+ */
+const CARRIED_ARGS: ReadonlyMap<string, readonly number[]> = new Map([
+  ['IsEmpty', []], ['Length', []], ['Contains', []], ['StartsWith', []], ['EndsWith', []], ['IndexOf', []],
+  ['JsonCount', []], ['DateDiff', []], ['If', [1, 2]],
+]);
+
+/** Adds to `out` the variables whose text may be carried into the value of `n` (CompiledExpression.carries). */
+function carriedBy(n: Node, out: Set<string>): void {
+  switch (n.type) {
+    case 'variable': out.add(n.name); return;
+    case 'literal': return;
+    // `not` and the comparisons give yes or no; arithmetic and `+` carry both sides.
+    case 'unary': if (n.op === '-') carriedBy(n.operand, out); return;
+    case 'binary': if (n.op === '+' || n.op === '-' || n.op === '*' || n.op === '/' || n.op === '^') { carriedBy(n.left, out); carriedBy(n.right, out); } return;
+    case 'call': {
+      const carried = CARRIED_ARGS.get(n.def.name);
+      n.args.forEach((a, i) => { if (!carried || carried.includes(i)) carriedBy(a, out); });
+      return;
+    }
+  }
+}
+
 function asRuntimeError(e: unknown, source: string): unknown {
   if (e instanceof ExpressionRuntimeError) return e.attachExpression(source);
   if (e instanceof RangeError || e instanceof TypeError || e instanceof URIError) {

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultRegistry } from '../../components/registry.js';
-import { fixedClock, loadScenarioText, randomIds, runScenario, variableSourceWarnings, type AsyncStartRequest, type EnginePorts, type LoadOptions, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
+import { answerValues, fixedClock, loadScenarioText, randomIds, runScenario, variableSourceWarnings, type AsyncStartRequest, type EnginePorts, type LoadOptions, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
 
 function load(text: string, env: Record<string, string> = {}, name = 'Sec'): ReturnType<typeof loadScenarioText> {
@@ -124,6 +124,35 @@ describe('a run with a secret variable', () => {
     assert.deepEqual(Object.keys(starts[0]!.variables ?? {}).sort(), ['header']);
     assert.equal(starts[0]!.variables!.header, `Bearer ${TOKEN}`);
   });
+
+  // Texts an expression computes from a secret: masked when they carry its text in another form, kept when they only
+  // tell something about it or are a text written in the expression.
+  const DERIVED: { name: string; expr: string; value: string; masked: boolean }[] = [
+    { name: 'upper-cased', expr: 'Upper([tok])', value: TOKEN.toUpperCase(), masked: true },
+    { name: 'lower-cased', expr: 'Lower([tok])', value: TOKEN.toLowerCase(), masked: true },
+    { name: 'cut', expr: 'SubStr([tok], 0, 8)', value: TOKEN.slice(0, 8), masked: true },
+    { name: 'replaced in', expr: 'Replace([tok], "-", ":")', value: TOKEN.replace(/-/g, ':'), masked: true },
+    { name: 'escaped and joined', expr: '"key=" + UrlEncode(Lower([tok]))', value: `key=${encodeURIComponent(TOKEN.toLowerCase())}`, masked: true },
+    { name: 'chosen by If from it', expr: 'If(IsEmpty([tok]), "", Upper([tok]))', value: TOKEN.toUpperCase(), masked: true },
+    { name: 'its length', expr: '"length " + Len([tok])', value: `length ${TOKEN.length}`, masked: false },
+    { name: 'a yes/no about it, as text', expr: 'Str(Contains([tok], "ZEBRA")) + " found"', value: 'true found', masked: false },
+    { name: 'a text written in the expression', expr: 'If(IsEmpty([tok]), "empty", "present")', value: 'present', masked: false },
+  ];
+  for (const c of DERIVED) {
+    it(`a text computed from the secret (${c.name}) is ${c.masked ? 'masked' : 'kept'} in the record, and used as computed`, async () => {
+      const text = `variables:\n  tok: { type: string, env: SEC_TOKEN }\n  out: string\nstart: v\nblocks:\n  v:\n    kind: Variable\n    set: { out: '${c.expr}' }\n    exits: { next: r }\n  r: { kind: ReturnValue, values: { 1: '[out]', 2: '"got " + [out]' } }\n`;
+      const library: ScenarioLibrary = { dir: 'scenarios', scenarios: new Map([['Sec', loaded(text, { SEC_TOKEN: TOKEN })]]), issues: [] };
+      const r = await runScenario(library, 'Sec', { dryRun: true, ports: { clock: fixedClock(new Date()), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } } });
+      assert.equal(r.status, 'completed', JSON.stringify(r.error));
+      const shown = c.masked ? '***' : c.value;
+      assert.deepEqual(r.trace[0]!.changed, { out: shown });
+      assert.deepEqual(r.variables, { tok: '***', out: shown });
+      assert.deepEqual(r.returnValues, { 1: shown, 2: `got ${shown}` });
+      if (c.masked) assert.ok(!JSON.stringify(r).includes(c.value), JSON.stringify(r));
+      // The caller's answer has the values as computed.
+      assert.deepEqual(answerValues(r), { 1: c.value, 2: `got ${c.value}` });
+    });
+  }
 
   it('a secret set during the run (secret: true, no source) is masked where it is set', async () => {
     const s = loaded(`variables:\n  pw: { type: string, secret: true }\nstart: v\nblocks:\n  v:\n    kind: Variable\n    set: { pw: '"hunter" + "2207"' }\n    exits: { next: r }\n  r: { kind: ReturnValue, values: { 1: 'Len([pw])' } }\n`);
