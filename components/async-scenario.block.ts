@@ -49,7 +49,8 @@ export const asyncScenarioBlock: BlockDefinition<z.infer<typeof schema>, Config>
     if (config.mode === 'jump') return { control: 'jump', scenario: config.scenario, startParam: params['1'] };
     const variables = config.copyVariables ? rt.snapshot(config.scenario) : {};
     const { value } = await rt.effect(async () => {
-      const { runId } = await rt.asyncStarter.start({ scenario: config.scenario, params, variables, parentRunId: rt.runId, parentBlock: rt.blockId });
+      const carriesSecret = rt.secretCarriers(params, variables);
+      const { runId } = await rt.asyncStarter.start({ scenario: config.scenario, params, variables, parentRunId: rt.runId, parentBlock: rt.blockId, ...(carriesSecret ? { carriesSecret } : {}) });
       return runId;
     });
     rt.recordAsyncStart({ scenario: config.scenario, params, runId: value });

@@ -2,6 +2,7 @@
 // The CLI uses it (live and dry runs alike); the server replaces it with its durable job queue.
 import type { AsyncStarterPort, AsyncStartRequest, IdPort } from './ports.js';
 import type { RunResult } from './model.js';
+import type { RunOptions } from './interpreter.js';
 import { RUN_ERROR_CODES, RunFailure } from './errors.js';
 
 export interface InProcessStarter extends AsyncStarterPort {
@@ -37,6 +38,14 @@ export function createInProcessStarter(ids: IdPort, runChild: (req: AsyncStartRe
       return done;
     },
   };
+}
+
+/**
+ * What a started run takes from its start request: its parameters, the copied variables, and which of them carry a
+ * secret of the run that started it (masked in its record as they were in that run's).
+ */
+export function startedRunInputs(req: AsyncStartRequest): Pick<RunOptions, 'params' | 'variables' | 'carriesSecret'> {
+  return { params: req.params, variables: req.variables, ...(req.carriesSecret ? { carriesSecret: req.carriesSecret } : {}) };
 }
 
 /** Puts each child's result into the `asyncStarted` entry of the run that started it, recursively. */

@@ -4,7 +4,7 @@ import { ExpressionRuntimeError, type CompiledExpression } from './expr/index.js
 import { traceCutter } from './cut-text.js';
 import { TraceLog } from './trace-log.js';
 import { isStackOverflow } from './json-text.js';
-import { maskReturnValues, RunSecrets, SECRET_MASK } from './secrets.js';
+import { maskReturnValues, RunSecrets, SECRET_MASK, type SecretCarriers } from './secrets.js';
 import type { ScenarioLibrary } from './library.js';
 import { NO_MARKS, onInterrupted, pendingMarks, readJournal } from './pending-effects.js';
 import { journalVersions, VERSIONS_KEY } from './journal-versions.js';
@@ -98,6 +98,8 @@ export interface RunOptions {
   params?: Readonly<Record<string | number, Value>>;
   /** Variables to preset (an async start copies the caller's same-name variables). */
   variables?: Readonly<Record<string, Value>>;
+  /** Which of `params` and `variables` carry a secret of the run that started this one: masked in this run's record. */
+  carriesSecret?: SecretCarriers;
   runId?: string;
   /** Stable key for the effect journal across attempts (the job id); default the run id. */
   journalKey?: string;
@@ -194,6 +196,9 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   /** The run's secret variables and their values, masked in what the run records (secrets.ts). */
   const secrets = new RunSecrets();
   secrets.addScenario(root, vars);
+  // What the starting run passed of its secrets is masked here too (the values as passed; the job holds them).
+  for (const n of opts.carriesSecret?.params ?? []) secrets.addValue(params.get(Number(n)));
+  for (const n of opts.carriesSecret?.variables ?? []) secrets.addValue(vars.get(n));
 
   let block: Block | undefined;
   let effectDetail: JsonValue | undefined;
@@ -242,7 +247,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         throw e instanceof ExpressionRuntimeError ? e.place(undefined, expr.at) : e;
       }
       // A text computed from a secret (cased, cut, replaced in) is masked in the record like the secret itself.
-      if (typeof v === 'string' && !secrets.none && expr.carries?.some((n) => secrets.isSecret(n)) && !expr.literalTexts?.includes(v)) secrets.addDerived(v);
+      if (typeof v === 'string' && !secrets.none && expr.carries?.some((n) => secrets.isSecret(n) || secrets.holds(vars.get(n))) && !expr.literalTexts?.includes(v)) secrets.addDerived(v);
       return v;
     },
     get: (n) => vars.get(n) ?? null,
@@ -282,6 +287,11 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     mailFrom: ports.mailFrom,
     regexBudget: { limitMs: ports.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS, spentMs: 0 },
     snapshot: (forScenario) => (forScenario === undefined ? Object.fromEntries(vars) : sameTyped(forScenario)),
+    secretCarriers: (params, variables) => {
+      const p = secrets.carriersIn(params);
+      const v = secrets.carriersIn(variables);
+      return p.length || v.length ? { ...(p.length ? { params: p } : {}), ...(v.length ? { variables: v } : {}) } : undefined;
+    },
     async effect<T extends JsonValue>(perform: (inFlight: EffectInFlight) => Promise<T>, effectOpts?: EffectOptions) {
       const key = stepKey();
       if (!journal || !versions) return { value: await perform(NO_MARKS), replayed: false };

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { CompiledExpression } from './expr/index.js';
 import type { ScenarioErrorCode, SourceLocation } from './errors.js';
 import type { Value, VarType, JsonValue } from './values.js';
+import type { SecretCarriers } from './secrets.js';
 import type {
   AsyncStarterPort,
   BpiumPort,
@@ -373,6 +374,11 @@ export interface BlockRuntime {
    * the same name and type (what an async start copies).
    */
   snapshot(forScenario?: string): Record<string, Value>;
+  /**
+   * Which of an async start's parameters and copied variables carry a secret of this run (its own, or a text built
+   * from one): the started run masks them in its record (SecretCarriers). Undefined when none does.
+   */
+  secretCarriers(params: Readonly<Record<string, Value>>, variables: Readonly<Record<string, Value>>): SecretCarriers | undefined;
   /**
    * Runs an effect once per run and step: when the journal already holds this step's outcome (a retried run), it is
    * returned without running `perform` again. When it holds a pending mark instead (`EffectInFlight.markPending`: an

@@ -2,6 +2,7 @@
 // adapters (HTTP Bpium client, SMTP, outbox, durable queue) implement them, and a dry run swaps in recording ones.
 import type { JsonValue, Value } from './values.js';
 import type { EffectError } from './errors.js';
+import type { SecretCarriers } from './secrets.js';
 
 /** A Bpium record as the REST API returns it (`id`, `catalogId`, `title`, `values` by field id). Ids are opaque strings. */
 export interface BpiumRecord {
@@ -140,6 +141,8 @@ export interface AsyncStartRequest {
   variables: Record<string, Value>;
   parentRunId: string;
   parentBlock: string;
+  /** The params and variables above whose values carry a secret of the starting run: the started run masks them. */
+  carriesSecret?: SecretCarriers;
 }
 
 /** Starts scenarios asynchronously: an in-process queue in the engine, a durable job queue in the server. */

@@ -13,6 +13,15 @@ export const SECRET_MASK = '***';
  */
 export const MIN_MASKED_TEXT = 4;
 
+/**
+ * The input parameters (by number) and copied variables (by name) an async start passed whose values carry a secret
+ * of the run that started it: the started run masks those values in its own record, as the starting run did.
+ */
+export interface SecretCarriers {
+  params?: string[];
+  variables?: string[];
+}
+
 /** The secret variables met by one run (across the scenarios it called or jumped to), and the values they held. */
 export class RunSecrets {
   private readonly names = new Set<string>();
@@ -49,8 +58,21 @@ export class RunSecrets {
     this.texts.add(text);
   }
 
+  /** Whether `v` is or contains a secret value this run knows (a text built from one, a copy from the starting run). */
+  holds(v: Value | undefined): boolean {
+    if (typeof v !== 'string' || this.texts.size === 0) return false;
+    if (this.texts.has(v)) return true;
+    for (const s of this.texts) if (v.includes(s)) return true;
+    return false;
+  }
+
+  /** The keys of `values` whose value carries a secret (what an async start passes on: SecretCarriers). */
+  carriersIn(values: Readonly<Record<string, Value>>): string[] {
+    return this.texts.size === 0 ? [] : Object.keys(values).filter((k) => this.holds(values[k]));
+  }
+
   get none(): boolean {
-    return this.names.size === 0;
+    return this.names.size === 0 && this.texts.size === 0;
   }
 
   /** The variables with every secret one shown as the mask. */

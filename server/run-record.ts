@@ -5,6 +5,7 @@
 import { cutText, cutTextParts, TRACE_TEXT_CHARS, type JsonValue, type MailRecord, type RunError, type RunResult, type TraceStep, type Value } from '../engine/index.js';
 import type { JobRecord, RunTrigger, RunWrite } from './store/store.port.js';
 import { taskNameOf } from './tasks/scheduler.js';
+import { jobSecretCarriers, maskCarriers } from './starters.js';
 import { dateKeys, type DateTags } from './stored-values.js';
 import { DEFAULT_RUN_RECORD_BYTES, fitRunRecord } from './run-budget.js';
 
@@ -133,7 +134,7 @@ export const PROCESS_STOPPED = { code: 'PROCESS_STOPPED', message: 'the server s
  * life: the claim or the last lease renewal).
  */
 export function lostAttemptRun(job: JobRecord, error: { code: string; message: string }, id: string, now: number): RunWrite {
-  const params = job.params && typeof job.params === 'object' && !Array.isArray(job.params) ? cutRecord(job.params as Record<string, JsonValue>, STORED_PARAM_CHARS) : {};
+  const params = job.params && typeof job.params === 'object' && !Array.isArray(job.params) ? cutRecord(maskCarriers(job.params as Record<string, JsonValue>, jobSecretCarriers(job.variables as Record<string, unknown> | null)?.params), STORED_PARAM_CHARS) : {};
   const who = job.leaseOwner ? `worker ${job.leaseOwner}` : 'its worker';
   const startedAt = job.claimedAt ?? job.updatedAt;
   return {

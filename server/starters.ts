@@ -1,6 +1,6 @@
 // AsyncStarterPort implementations for the server: collect starts to store with a request, or enqueue at once.
-import { EffectError } from '../engine/index.js';
-import type { AsyncStarterPort, AsyncStartRequest, IdPort, JsonValue, Value } from '../engine/index.js';
+import { EffectError, SECRET_MASK } from '../engine/index.js';
+import type { AsyncStarterPort, AsyncStartRequest, IdPort, JsonValue, SecretCarriers, Value } from '../engine/index.js';
 import type { EnqueueOptions, NewJob, Store } from './store/store.port.js';
 
 /**
@@ -9,6 +9,11 @@ import type { EnqueueOptions, NewJob, Store } from './store/store.port.js';
  * Variable names cannot contain "[", so no scenario variable can clash with it.
  */
 export const SAME_AS_PARAMETER = '[same as parameter]';
+/**
+ * Which of a job's parameters and variables carry a secret of the run that started it (SecretCarriers: names, never
+ * values), stored beside the variables like SAME_AS_PARAMETER: the job's runs mask those values in their records.
+ */
+export const CARRIES_SECRET = '[carries a secret]';
 const SHARED_TEXT_MIN = 1024;
 
 /** Turns an async start into a job description (values as JSON: dates become ISO text). */
@@ -24,6 +29,7 @@ export function jobFromStart(id: string, req: AsyncStartRequest, trigger: JsonVa
     delete variables[name];
   }
   if (shared) variables[SAME_AS_PARAMETER] = shared;
+  if (req.carriesSecret) variables[CARRIES_SECRET] = { ...req.carriesSecret } as JsonValue;
   return {
     id,
     scenario: req.scenario,
@@ -90,5 +96,23 @@ export function jobVariables(params: Record<string, Value>, stored: Record<strin
     delete variables[SAME_AS_PARAMETER];
     for (const [name, param] of Object.entries(shared)) variables[name] = params[param] ?? '';
   }
+  delete variables[CARRIES_SECRET];
   return variables;
+}
+
+/** Which of a job's parameters and variables carry a secret of the run that started it (CARRIES_SECRET). */
+export function jobSecretCarriers(stored: Record<string, unknown> | null | undefined): SecretCarriers | undefined {
+  const c = stored?.[CARRIES_SECRET];
+  if (!c || typeof c !== 'object' || Array.isArray(c)) return undefined;
+  const names = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const { params, variables } = c as { params?: unknown; variables?: unknown };
+  return { params: names(params), variables: names(variables) };
+}
+
+/** `values` with each entry `names` lists shown as the mask (a job's parameters or variables as its record shows them). */
+export function maskCarriers<T>(values: Record<string, T>, names: readonly string[] | undefined): Record<string, T | string> {
+  if (!names?.length) return values;
+  const out: Record<string, T | string> = { ...values };
+  for (const n of names) if (n in out) out[n] = SECRET_MASK;
+  return out;
 }

@@ -7,6 +7,7 @@ import {
   attachChildResults,
   RUN_ERROR_CODES,
   createInProcessStarter,
+  startedRunInputs,
   formatRunError,
   fixedClock,
   formatIssue,
@@ -237,7 +238,7 @@ async function runWithDatabases(
   const hint = built.ports.bpium ? undefined : runningEmulatorHint(settings.dataDir);
   const ports: EnginePorts = { ...built.ports, ...(hint ? { bpiumHint: hint } : {}), asyncStarter: undefined as never };
   const starter = createInProcessStarter(randomIds, (req, runId) =>
-    runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports, ...limits }),
+    runScenario(library, req.scenario, { ...startedRunInputs(req), runId, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports, ...limits }),
   );
   ports.asyncStarter = starter;
   try {

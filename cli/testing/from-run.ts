@@ -19,6 +19,7 @@ import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
 import { rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
 import { isStoredRedactedHeader } from '../../server/hook-request.js';
+import { jobSecretCarriers, maskCarriers } from '../../server/starters.js';
 
 /** The run cannot become a test (not stored, still running, or the target file cannot take the case). */
 export class RecordedRunError extends Error {
@@ -191,10 +192,14 @@ function recordCutNote(scenario: string, cut: RecordCut): string {
   return `${left.join(', ') || 'nothing'} of ${scenario} were left out of its record (the record's size budget): what they read is not in the fixtures, and only the kept first and last items of its path, Bpium calls and letters are checked ({ edges })`;
 }
 
-/** A job's run's parameters, whole, from its job (the run record keeps them cut). */
+/**
+ * A job's run's parameters, whole, from its job (the run record keeps them cut); one that carries a secret of the run
+ * that started the job is the mask, as in the record.
+ */
 async function jobParams(store: Store, run: RunRecord): Promise<Record<string, unknown>> {
   const job = run.jobId ? await store.getJob(run.jobId) : undefined;
-  return ((job?.params ?? run.params) ?? {}) as Record<string, unknown>;
+  if (!job?.params) return (run.params ?? {}) as Record<string, unknown>;
+  return maskCarriers(job.params as Record<string, unknown>, jobSecretCarriers(job.variables as Record<string, unknown> | null)?.params);
 }
 
 /**

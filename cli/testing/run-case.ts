@@ -11,6 +11,7 @@ import { createFixtureMailer } from '../../adapters/fixtures/mail-fixtures.adapt
 import {
   attachChildResults,
   createInProcessStarter,
+  startedRunInputs,
   fixedClock,
   runScenario,
   SCENARIO_ERROR_CODES as C,
@@ -238,7 +239,7 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
   const opts = { dryRun: true, timeZone: c.timeZone, ports, ...(maxEffects !== undefined ? { limits: { maxEffects } } : {}) };
   // The runs it starts read a fixed clock at the case's start: the recorded times are those of the case's own run.
   const childOpts = { ...opts, ports: { ...ports, clock: fixedClock(c.clock.start) } };
-  const starter = createInProcessStarter(ids, (req, runId) => runScenario(library, req.scenario, { ...childOpts, params: req.params, variables: req.variables, runId }));
+  const starter = createInProcessStarter(ids, (req, runId) => runScenario(library, req.scenario, { ...childOpts, ...startedRunInputs(req), runId }));
   ports.asyncStarter = starter;
   childOpts.ports.asyncStarter = starter;
   const result: RunResult = attachChildResults(await runScenario(library, c.scenario, { ...opts, params: c.params, variables: c.variables }), await starter.drain());

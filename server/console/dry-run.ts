@@ -2,7 +2,7 @@
 // no mail, write nothing to Bpium and enqueue nothing, and keeps the last results in memory for the result page.
 import { randomUUID } from 'node:crypto';
 import { createDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
-import { attachChildResults, createInProcessStarter, runScenario, type EnginePorts, type RunResult, type ScenarioLibrary, type Value } from '../../engine/index.js';
+import { attachChildResults, createInProcessStarter, runScenario, startedRunInputs, type EnginePorts, type RunResult, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import type { ServerConfig } from '../config.js';
 import { headersText, hookParams } from '../hook-request.js';
 
@@ -79,7 +79,7 @@ export async function performDryRun(library: ScenarioLibrary, name: string, para
   };
   const starter = createInProcessStarter(
     ports.ids,
-    (req, runId) => runScenario(library, req.scenario, { params: req.params, variables: req.variables, runId, dryRun: true, timeZone, ports: base, ...limits }),
+    (req, runId) => runScenario(library, req.scenario, { ...startedRunInputs(req), runId, dryRun: true, timeZone, ports: base, ...limits }),
     100,
   );
   base.asyncStarter = starter;

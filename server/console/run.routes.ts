@@ -5,7 +5,7 @@ import { closest, RUN_ERROR_CODES, type Value } from '../../engine/index.js';
 import { caseFromRun, inlineParams, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
 import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
-import { jobVariables } from '../starters.js';
+import { jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
 import { storedReturnValues } from '../stored-values.js';
 import { deadRunIds, inProgressRun, listedCounts, listedStatus, type ListedRunStatus } from '../run-status.js';
 import type { ConsoleContext } from './console.router.js';
@@ -95,6 +95,15 @@ async function runningJobs(ctx: ConsoleContext, f: RunFilters): Promise<RunSumma
 }
 
 /** A stored run error as the pages show it; with `scenariosDir`, its location too (named inside that folder). */
+/**
+ * The variables a job's run started with, as its record shows them: a value that carries a secret of the run that
+ * started the job is the mask.
+ */
+function initialVariables(job: JobRecord): Record<string, Value> {
+  const stored = job.variables as Record<string, unknown> | null;
+  return maskCarriers(jobVariables((job.params ?? {}) as Record<string, Value>, stored), jobSecretCarriers(stored)?.variables);
+}
+
 function errorOf(v: unknown, scenariosDir?: string): { code: string; message: string; block?: string; scenario?: string; retryable?: boolean; location?: string } | undefined {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
   const e = v as Record<string, unknown>;
@@ -217,7 +226,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       const trace = Array.isArray(run.trace) ? run.trace : [];
       const last = trace[trace.length - 1] as { exit?: string; block?: string; scenario?: string } | undefined;
       const failedBlock = last?.exit === 'failed' && last.scenario === run.scenario ? last.block : undefined;
-      const view = runView({ scenarioName: run.scenario, trace, scenario, versionRan: run.version, ...(failedBlock ? { failedBlock } : {}), ...(job ? { initial: jobVariables((job.params ?? {}) as Record<string, Value>, job.variables as Record<string, unknown> | null) } : {}) });
+      const view = runView({ scenarioName: run.scenario, trace, scenario, versionRan: run.version, ...(failedBlock ? { failedBlock } : {}), ...(job ? { initial: initialVariables(job) } : {}) });
       const { duplicate, answered } = await answerOf(ctx, run);
       // A duplicate delivery's hook run ran again, but the jobs its AsyncScenario blocks made were not queued.
       if (duplicate) for (const s of view.steps) if (s.kind === 'AsyncScenario') s.notes = [...(s.notes ?? []), `not queued: duplicate of inbox entry ${duplicate.inboxId}`];

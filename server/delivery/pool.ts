@@ -6,7 +6,7 @@ import { threadId } from 'node:worker_threads';
 import { RUN_ERROR_CODES, runScenario, VERSIONS_KEY, type LoggerPort, type RunResult, type Value } from '../../engine/index.js';
 import type { SharedPorts } from '../../adapters/ports.js';
 import type { ScenarioHost } from '../scenario-host.js';
-import { enqueueingStarter, jobVariables } from '../starters.js';
+import { enqueueingStarter, jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
 import { jobRunTrigger, LEASE_LOST, PROCESS_STOPPED, runWrite } from '../run-record.js';
 import type { JobLease, JobRecord, JournalEntry } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
@@ -329,6 +329,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // by a graceful stop is given back uncounted, with one) may have made effects already, so it looks them up.
     const fence = leaseFence(hold, { leaseMs, clock, renew: async () => (await opts.store.heartbeat([job.id], workerId, leaseMs)).includes(job.id) });
     const afterLostAttempt = previousAttemptCut(job);
+    const carriesSecret = jobSecretCarriers(job.variables as Record<string, unknown> | null);
     const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0 && job.lastError == null), fence, { afterLostAttempt });
     if (!library) {
       result = failedResult(job, `version ${job.pinnedVersion} of ${job.scenario} is not loaded in this process; replay without --pinned`);
@@ -336,6 +337,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       result = await runScenario(library, job.scenario, {
         params,
         variables: jobVariables(params, job.variables as Record<string, unknown> | null),
+        ...(carriesSecret ? { carriesSecret } : {}),
         journalKey: job.id,
         // A pending letter an earlier attempt left is not sent again, unless an operator has replayed the job since.
         journalEpoch: job.replayCount,
@@ -348,7 +350,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         },
       });
     }
-    const run = runWrite(result, { trigger, params, jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId, ...(opts.runRecordBytes ? { budgetBytes: opts.runRecordBytes } : {}) });
+    const run = runWrite(result, { trigger, params: maskCarriers(params, carriesSecret?.params), jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId, ...(opts.runRecordBytes ? { budgetBytes: opts.runRecordBytes } : {}) });
     const effects = journal.take();
     let outcome = 'store-error';
     // The outcome carries the journal entries of the attempt: it is tried again (the job stays in `active`, so the

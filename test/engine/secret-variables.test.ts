@@ -101,7 +101,7 @@ describe('a variable from the environment', () => {
 });
 
 describe('a run with a secret variable', () => {
-  it('uses the value, records *** for it and for the texts made from it, and does not copy it to an async start', async () => {
+  it('uses the value, records *** for it and for the texts made from it, and does not copy it to an async start (a text made from it is copied, named as carrying it)', async () => {
     const library: ScenarioLibrary = {
       dir: 'scenarios',
       scenarios: new Map([
@@ -123,6 +123,8 @@ describe('a run with a secret variable', () => {
     assert.equal(starts.length, 1);
     assert.deepEqual(Object.keys(starts[0]!.variables ?? {}).sort(), ['header']);
     assert.equal(starts[0]!.variables!.header, `Bearer ${TOKEN}`);
+    // …and named as carrying a secret, so the started run masks it in its own record.
+    assert.deepEqual(starts[0]!.carriesSecret, { variables: ['header'] });
   });
 
   // Texts an expression computes from a secret: masked when they carry its text in another form, kept when they only
