@@ -4,13 +4,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
-import { describeSource, formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
+import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
 import { loadLibrary, scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
-import { caseFromRun, connectionsOf, paramsToFiles, pinnedVariables, recordedNote, RecordedRunError, tablelessNote, type OutsideVariable } from '../testing/from-run.js';
-import { migrationFiles } from '../../adapters/db/settings.js';
+import { caseFromRun, caseToWrite, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { readServerFile } from '../server-file.js';
@@ -259,11 +258,7 @@ async function writeRecorded(file: string, runId: string, opts: FolderOpts, out:
   for (const w of folders.warnings) process.stderr.write(`${pc.yellow('!')} ${w}\n`);
   // Set outside the scenario where the case is written: pinned, so the case does not depend on where it runs.
   const library = existsSync(folder) ? (await loadLibrary(folder, undefined, timeZone())).library : undefined;
-  const { variables, notes: setting } = pinnedVariables(outsideVariables(library, String(recorded.case.scenario)));
-  for (const connection of connectionsOf(recorded.case.expect)) if (!hasMigrations(folder, connection)) setting.push(tablelessNote(connection));
-  const { name, scenario, params, ...rest } = recorded.case;
-  const testCase: Record<string, unknown> = { name, scenario, params, ...(Object.keys(variables).length ? { variables } : {}), ...rest };
-  if (library && !recorded.ran.some((r) => hasBpiumBlock(library, r.scenario))) withoutBpium(testCase);
+  const { testCase, setting } = caseToWrite(recorded, library, folder);
   const sources: string[] = [];
   testCase.params = paramsToFiles(testCase.params as Record<string, Value>, runId, (name, text) => {
     mkdirSync(dirname(join(dirname(file), name)), { recursive: true });
@@ -281,42 +276,6 @@ async function writeRecorded(file: string, runId: string, opts: FolderOpts, out:
   // Named here, not only in the file: the case will likely fail at once, and this says why before its report does.
   for (const what of recorded.notReplayed) notices.write(`${pc.yellow('!')} cannot be replayed: ${what}\n`);
   return runTests([file], { ...opts, filter: String(testCase.name), fromRun: undefined }, out);
-}
-
-/** The case's scenario's variables taken from the environment or a file, as this process reads them. */
-function outsideVariables(library: ScenarioLibrary | undefined, scenario: string): OutsideVariable[] {
-  const s = library?.scenarios.get(scenario);
-  if (!s) return [];
-  return [...s.variables.values()]
-    .filter((v) => v.source)
-    .map((v) => ({ name: v.name, from: describeSource(v.source!), secret: v.secret === true, fromFile: v.source!.file !== undefined, ...(v.source!.missing ? {} : { value: v.initial }) }));
-}
-
-function hasBpiumBlock(library: ScenarioLibrary, scenario: string): boolean {
-  const s = library.scenarios.get(scenario);
-  // Not in the folder (or not loading): not known to have none.
-  return !s || [...s.blocks.values()].some((b) => b.kind === 'Bpium');
-}
-
-/**
- * A run whose scenarios have no Bpium block: no fake Bpium to give (`bpium: { catalogs: {} }`) and no Bpium call to
- * expect none of (`bpiumCalls: []`), which would only be noise in the case.
- */
-function withoutBpium(testCase: Record<string, unknown>): void {
-  const bpium = testCase.bpium as { catalogs?: object; failures?: object } | undefined;
-  if (bpium && !Object.keys(bpium.catalogs ?? {}).length && !bpium.failures) delete testCase.bpium;
-  const strip = (e: unknown) => {
-    if (!e || typeof e !== 'object') return;
-    const o = e as { bpiumCalls?: unknown; asyncStarted?: unknown };
-    if (Array.isArray(o.bpiumCalls) && !o.bpiumCalls.length) delete o.bpiumCalls;
-    if (Array.isArray(o.asyncStarted)) for (const a of o.asyncStarted) strip((a as { result?: unknown })?.result);
-  };
-  strip(testCase.expect);
-}
-
-/** Whether `scenarios/db/<connection>/` holds a migration, which every case's fresh database for it gets. */
-function hasMigrations(folder: string, connection: string): boolean {
-  return migrationFiles(join(folder, 'db', connection)).length > 0;
 }
 
 /**

@@ -6,7 +6,9 @@
 // holds only writes, which a test runs dry anyway. Runs recorded before reads kept their answers, and answers over
 // the limit, are listed in `unrecorded` and named in a comment above the case. Failed calls need no answer: their
 // HTTP status or kind becomes a scripted failure, a 404 an absent record.
-import { RUN_ERROR_CODES as R, type JsonValue, type Value } from '../../engine/index.js';
+import { join } from 'node:path';
+import { describeSource, RUN_ERROR_CODES as R, type JsonValue, type ScenarioLibrary, type Value } from '../../engine/index.js';
+import { migrationFiles } from '../../adapters/db/settings.js';
 import { cutTextParts } from '../../server/run-record.js';
 import { isRecordCutStep, recordCutOf, type RecordCut } from '../../server/run-budget.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
@@ -496,12 +498,12 @@ function maySecret(v: OutsideVariable): boolean {
 
 /**
  * What a recorded case needs so that its run does not depend on the environment of whoever runs `test`: the values of
- * its scenario's non-secret variables taken from the environment or a file, pinned under `variables:` as this command
- * reads them; and, for the comment above the case, the ones not written — secrets (a test file is no place for them),
+ * its scenario's non-secret variables taken from the environment or a file, pinned under `variables:` as `readBy`
+ * (this command, or the server for the console's download) read them; and, for the comment above the case, the ones not written — secrets (a test file is no place for them),
  * values read from a file or named like a credential (they may be secrets not declared so), and those not set here —
  * with how to give them.
  */
-export function pinnedVariables(vars: readonly OutsideVariable[]): { variables: Record<string, Value>; notes: string[] } {
+export function pinnedVariables(vars: readonly OutsideVariable[], readBy = 'this command'): { variables: Record<string, Value>; notes: string[] } {
   const variables: Record<string, Value> = {};
   const pinned: string[] = [];
   const unset: string[] = [];
@@ -518,7 +520,7 @@ export function pinnedVariables(vars: readonly OutsideVariable[]): { variables: 
     }
   }
   const notes = [
-    ...(pinned.length ? [`Taken from outside the scenario, pinned under variables: as this command read them (the server's may differ): ${pinned.join(', ')}.`] : []),
+    ...(pinned.length ? [`Taken from outside the scenario, pinned under variables: as ${readBy === 'this command' ? "this command read them (the server's may differ)" : `${readBy} read them`}: ${pinned.join(', ')}.`] : []),
     ...(unset.length ? [`Not set where this case was written, so not pinned: ${unset.join(', ')}; give the value the server had under variables:, or the case depends on the environment it runs in.`] : []),
     ...(unwritten.length ? [`Not written, as they may hold a secret (read from a file, or named like one), though not declared secret: ${unwritten.join(', ')}; give a test value under variables: to make the case independent of the environment of \`oktell-emu test\`.`] : []),
     ...(secrets.length ? [`Secret, so not written: ${secrets.join(', ')}; the case's run reads them from the environment of \`oktell-emu test\`; give a test value under variables: (e.g. ${secrets[0]!.split(' ')[0]}: test-token) to make the case independent of it.`] : []),
@@ -545,4 +547,59 @@ export function connectionsOf(expectation: unknown): string[] {
  */
 export function tablelessNote(connection: string): string {
   return `Connection "${connection}" has no migrations (scenarios/db/${connection}/*.sql): the case's fresh "${connection}" database has no tables at all (a statement on a table fails there with "no such table"): create the tables in a migration there (CREATE TABLE IF NOT EXISTS …, which leaves the real database's as they are), and give the rows under db:.`;
+}
+
+/**
+ * A recorded run made into the case that is written, as `test --from-run` writes it and the console's "Download as a
+ * test" gives it (one code path, so the two are the same case): `library` is the scenarios as the writer loaded them
+ * (the folder of the test file for the CLI, the server's for the console), whose variables taken from the environment
+ * or a file are pinned under `variables:` as `readBy` read them (secrets and credential-like ones only named); a
+ * connection without migrations in `folder` is said to give the case a database with no tables; a run of scenarios
+ * without a Bpium block gets no empty fake Bpium. `setting` is for the comment above the case (recordedNote).
+ * The parameters stay as the run got them: the CLI moves long ones to files (paramsToFiles), the download keeps them
+ * inline (inlineParams).
+ */
+export function caseToWrite(recorded: RecordedCase, library: ScenarioLibrary | undefined, folder: string, readBy?: string): { testCase: Record<string, unknown>; setting: string[] } {
+  const { variables, notes: setting } = pinnedVariables(outsideVariables(library, String(recorded.case.scenario)), readBy);
+  for (const connection of connectionsOf(recorded.case.expect)) if (!hasMigrations(folder, connection)) setting.push(tablelessNote(connection));
+  const { name, scenario, params, ...rest } = recorded.case;
+  const testCase: Record<string, unknown> = { name, scenario, params, ...(Object.keys(variables).length ? { variables } : {}), ...rest };
+  if (library && !recorded.ran.some((r) => hasBpiumBlock(library, r.scenario))) withoutBpium(testCase);
+  return { testCase, setting };
+}
+
+/** The case's scenario's variables taken from the environment or a file, as the library's loader read them. */
+function outsideVariables(library: ScenarioLibrary | undefined, scenario: string): OutsideVariable[] {
+  const s = library?.scenarios.get(scenario);
+  if (!s) return [];
+  return [...s.variables.values()]
+    .filter((v) => v.source)
+    .map((v) => ({ name: v.name, from: describeSource(v.source!), secret: v.secret === true, fromFile: v.source!.file !== undefined, ...(v.source!.missing ? {} : { value: v.initial }) }));
+}
+
+function hasBpiumBlock(library: ScenarioLibrary, scenario: string): boolean {
+  const s = library.scenarios.get(scenario);
+  // Not in the folder (or not loading): not known to have none.
+  return !s || [...s.blocks.values()].some((b) => b.kind === 'Bpium');
+}
+
+/**
+ * A run whose scenarios have no Bpium block: no fake Bpium to give (`bpium: { catalogs: {} }`) and no Bpium call to
+ * expect none of (`bpiumCalls: []`), which would only be noise in the case.
+ */
+function withoutBpium(testCase: Record<string, unknown>): void {
+  const bpium = testCase.bpium as { catalogs?: object; failures?: object } | undefined;
+  if (bpium && !Object.keys(bpium.catalogs ?? {}).length && !bpium.failures) delete testCase.bpium;
+  const strip = (e: unknown) => {
+    if (!e || typeof e !== 'object') return;
+    const o = e as { bpiumCalls?: unknown; asyncStarted?: unknown };
+    if (Array.isArray(o.bpiumCalls) && !o.bpiumCalls.length) delete o.bpiumCalls;
+    if (Array.isArray(o.asyncStarted)) for (const a of o.asyncStarted) strip((a as { result?: unknown })?.result);
+  };
+  strip(testCase.expect);
+}
+
+/** Whether `scenarios/db/<connection>/` holds a migration, which every case's fresh database for it gets. */
+function hasMigrations(folder: string, connection: string): boolean {
+  return migrationFiles(join(folder, 'db', connection)).length > 0;
 }

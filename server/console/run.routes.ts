@@ -2,7 +2,7 @@
 // the jobs list with dead letters, and replay.
 import type { Request, Response, Router } from 'express';
 import { closest, RUN_ERROR_CODES, type Value } from '../../engine/index.js';
-import { caseFromRun, inlineParams, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
+import { caseFromRun, caseToWrite, inlineParams, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
 import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
 import { jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
@@ -267,15 +267,19 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     }
   });
 
-  // The run as a scenario test file (what `oktell-emu test --from-run` writes), with its parameters inline.
+  // The run as a scenario test file: the case `oktell-emu test --from-run` writes (caseToWrite, the same code), with
+  // the variables the server took from its environment pinned as the server read them (secrets only named), and its
+  // parameters inline (the download is one file).
   router.get('/runs/:id/test.yaml', async (req, res, next) => {
     try {
       const id = req.params.id;
       if (!ID_PATTERN.test(id) || !(await ctx.d.store.getRun(id))) return ctx.notFound(res, 'There is no such run.');
       const recorded = await caseFromRun(ctx.d.store, id, { timeZone: ctx.d.config.timeZone });
+      const library = ctx.d.host.library();
+      const { testCase, setting } = caseToWrite(recorded, library, library.dir, 'the server');
+      testCase.params = inlineParams(testCase.params as Record<string, Value>);
       res.attachment(`${String(recorded.case.scenario)}-${id}.test.yaml`);
-      const testCase = { ...recorded.case, params: inlineParams(recorded.case.params as Record<string, Value>) };
-      res.type('application/yaml; charset=utf-8').send(testFileText(testCase, recordedNote(id, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed)));
+      res.type('application/yaml; charset=utf-8').send(testFileText(testCase, recordedNote(id, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed, [], setting)));
     } catch (e) {
       if (e instanceof RecordedRunError) return ctx.render(res, 'error.njk', { title: 'No test yet', message: e.message, nav: 'runs' }, 409);
       next(e);
