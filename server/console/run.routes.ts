@@ -141,6 +141,9 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     error: errorOf(r.error)?.message.slice(0, 160) ?? '',
     // Only a hook run answered a caller (a job it queued may carry the same inbox entry).
     answer: r.trigger === 'http' && r.inboxId !== null ? (answers?.get(r.inboxId) ?? null) : null,
+    // The store's mark (both stores give it with the list): an effect of the run may repeat one of a cut-off attempt,
+    // as `oktell-emu runs` says "may repeat"; the run's page says which.
+    ...(r.mayRepeat ? { mayRepeat: true as const } : {}),
   });
   const answersOf = hookAnswers(ctx.d.store);
   const scenarioNames = () => [...ctx.d.host.library().scenarios.keys()].sort();

@@ -52,6 +52,7 @@
     setAttr(badge, 'href', r.href);
     setAttr(badge, 'class', 'badge st-' + r.status);
     setText(badge, r.status);
+    fillMayRepeat(c[0], r.mayRepeat === true);
     setAttr(c[1].firstChild, 'href', r.href);
     setText(c[1].firstChild, r.scenario);
     setText(c[2], r.trigger);
@@ -60,6 +61,24 @@
     setText(c[5], r.duration);
     setText(c[6], String(r.attempt));
     setText(c[7], r.error);
+  }
+  // The "may repeat" mark after the status badge, as the page's mayRepeatMark macro draws it (a word, not a colour).
+  function fillMayRepeat(td, on) {
+    var mark = td.querySelector('.may-repeat');
+    if (!on) {
+      if (mark) {
+        if (mark.previousSibling && mark.previousSibling.nodeType === 3) td.removeChild(mark.previousSibling);
+        td.removeChild(mark);
+      }
+      return;
+    }
+    if (mark) return;
+    mark = document.createElement('span');
+    mark.className = 'badge st-queued may-repeat';
+    mark.title = 'An earlier attempt of this job was cut off before it journaled its last effect: an effect of this run may have been made twice (its page says which)';
+    mark.textContent = 'may repeat';
+    td.appendChild(document.createTextNode(' '));
+    td.appendChild(mark);
   }
   // The badge of the HTTP status a hook run answered with, as the page's answerBadge macro draws it; none for others.
   function fillAnswer(td, status) {
