@@ -7,7 +7,7 @@ import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { scenarioNamesIn } from '../../server/scenario-host.js';
 import { scenarioProblems, unknownScenarios, type ServiceTaskError } from '../../server/tasks/definitions.js';
-import { lastRunState, TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } from '../../server/tasks/scheduler.js';
+import { lastRunState, skippingRun, TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } from '../../server/tasks/scheduler.js';
 import { dataDirArg, loadLibrary, replayCommandFor, serverSettings, UsageError, type ServerSettings } from '../config.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { closest, scenarioNameOf, type ScenarioIssue } from '../../engine/index.js';
@@ -172,9 +172,9 @@ function line(t: TaskStatus, config: ServerSettings, invalid: ScenarioIssue | un
  * that is merely running or queued is the ordinary overlap, not said.
  */
 function skippingLine(t: TaskStatus): string {
-  const w = t.skippingFor;
-  if (!w || (w.nextAttemptAt === undefined && w.attempts <= 1)) return '';
-  const state = w.nextAttemptAt !== undefined ? `waits for attempt ${w.attempts + 1}/${w.maxAttempts} at ${w.nextAttemptAt}` : `is running again (attempt ${w.attempts}/${w.maxAttempts})`;
+  const w = skippingRun(t);
+  if (!w) return '';
+  const state = w.state === 'retrying' ? `waits for attempt ${w.attempts + 1}/${w.maxAttempts} at ${w.nextAttemptAt}` : `is running again (attempt ${w.attempts}/${w.maxAttempts})`;
   return `\n  ${pc.yellow('skipping due times')} (overlap: skip): the run of ${w.dueAt} ${state}, job ${w.jobId}; due times are skipped until it succeeds or runs out of attempts`;
 }
 

@@ -1,7 +1,7 @@
 // Console page of the service tasks: their schedules, next due times and last runs, and a button that starts one now.
 import type { Router } from 'express';
 import { replayCommandFor } from '../../cli/config.js';
-import { lastRunState } from '../tasks/scheduler.js';
+import { lastRunState, skippingRun, type TaskStatus } from '../tasks/scheduler.js';
 import type { ConsoleContext } from './console.router.js';
 import { CONSOLE_BASE } from './console-views.js';
 
@@ -16,7 +16,8 @@ export function taskRoutes(router: Router, ctx: ConsoleContext): void {
       const tasks = await Promise.all(
         (ctx.d.tasks ? await ctx.d.tasks.status() : []).map(async (t) => {
           const r = t.lastRun;
-          if (!r) return { ...t, next: t.next.map(wallClock), lastRun: null };
+          const skipping = skippingOf(t);
+          if (!r) return { ...t, next: t.next.map(wallClock), lastRun: null, skipping };
           const state = lastRunState(r);
           // The message of the last error is the job's (the listing keeps its code only).
           const job = state === 'other' ? undefined : await ctx.d.store.getJob(r.jobId);
@@ -25,6 +26,7 @@ export function taskRoutes(router: Router, ctx: ConsoleContext): void {
           return {
             ...t,
             next: t.next.map(wallClock),
+            skipping,
             lastRun: {
               ...r,
               state,
@@ -56,6 +58,15 @@ export function taskRoutes(router: Router, ctx: ConsoleContext): void {
       next(e);
     }
   });
+}
+
+/**
+ * The run whose retries make an `overlap: skip` task skip its due times, as `oktell-emu tasks` says it (skippingRun
+ * decides for both), its times in the console's format.
+ */
+function skippingOf(t: TaskStatus) {
+  const w = skippingRun(t);
+  return w ? { ...w, dueAt: wallClock(w.dueAt), ...(w.nextAttemptAt ? { nextAttemptAt: wallClock(w.nextAttemptAt) } : {}) } : undefined;
 }
 
 /** `2026-12-02T05:26:00+03:00` → `2026-12-02 05:26:00`: the console's time format, in the zone the ISO text is in. */

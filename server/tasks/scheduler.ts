@@ -104,6 +104,19 @@ export function lastRunState(r: Pick<TaskLastRun, 'status' | 'attempts' | 'nextA
   return 'other';
 }
 
+/**
+ * The run an `overlap: skip` task's due times are skipped for, when that is worth saying, as `oktell-emu tasks` and the
+ * console's Tasks page say it: one that failed and waits for its next attempt (`retrying`, with `nextAttemptAt`), or
+ * runs again (`running-again`); a first attempt merely queued or running is the ordinary overlap (undefined).
+ */
+export type SkippingRun = TaskBlockingRun & { state: 'retrying' | 'running-again' };
+
+export function skippingRun(t: Pick<TaskStatus, 'skippingFor'>): SkippingRun | undefined {
+  const w = t.skippingFor;
+  if (!w || (w.nextAttemptAt === undefined && w.attempts <= 1)) return undefined;
+  return { ...w, state: w.nextAttemptAt !== undefined ? 'retrying' : 'running-again' };
+}
+
 /** Parameter number → why its expression failed (the run got it empty). */
 export type ParamErrors = Record<string, string>;
 

@@ -75,6 +75,8 @@ blocks:
 export interface ConsoleServerOptions {
   config?: string;
   logger?: NonNullable<Parameters<typeof startTestServer>[0]>['logger'];
+  /** Fills the data folder before the server starts (a store an earlier run of the server left). */
+  before?: NonNullable<Parameters<typeof startTestServer>[0]>['before'];
 }
 
 export async function startConsoleServer(extra: Record<string, string> = {}, env: Record<string, string> = {}, more: ConsoleServerOptions = {}): Promise<TestServer & { base: string }> {
