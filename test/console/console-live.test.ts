@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { newSortableId } from '../../server/store/sortable-id.js';
 import { AUTH, chromiumMissing, consoleContext, postWebhook, readUserJob, startConsoleServer, taskWebhook, useConsoleBrowser, waitFor } from './console-helpers.js';
 
 /** Resolves after the page has fetched and handled `n` more answers of runs.json. */
@@ -81,6 +82,29 @@ describe('web console live list in a browser', () => {
     assert.ok((await page.locator('table.runs tbody').innerHTML()).includes('title="Answered HTTP 200"'), 'the webhook run got its 200 badge live');
     // The script draws the badge exactly as the server's page does.
     const cell = page.locator(`tr[data-id="${res.headers.get('x-oktell-run-id')}"] td.c-answer`);
+    const drawnLive = await cell.innerHTML();
+    await page.reload();
+    assert.equal(await cell.innerHTML(), drawnLive);
+    await page.close();
+  });
+
+  it('a run that may repeat a cut-off attempt arrives live with its "may repeat" mark, drawn as the page draws it', { timeout: 90_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/runs`);
+    await polls(page, 1);
+    // The second attempt of a job whose first was cut off: its letter is marked, as the delivery marks it.
+    const id = newSortableId();
+    const now = Date.now();
+    await s.t.server.store.recordRun({
+      id, jobId: newSortableId(), attempt: 2, scenario: 'ReadUser', version: 'v1', trigger: 'async', status: 'completed', startedAt: now, finishedAt: now + 30,
+      params: {}, returnValues: {}, trace: [], bpiumCalls: [],
+      mails: [{ block: 'letter', to: ['ivan.petrov@example.com'], subject: 'Проверка связи', status: 'sent', performed: true, mayRepeat: true }],
+    });
+    const mark = page.locator(`tr[data-id="${id}"] td .may-repeat`);
+    await mark.waitFor({ timeout: 15_000 });
+    assert.equal(await mark.textContent(), 'may repeat', 'a word, not a colour only');
+    const cell = page.locator(`tr[data-id="${id}"] td`).first();
     const drawnLive = await cell.innerHTML();
     await page.reload();
     assert.equal(await cell.innerHTML(), drawnLive);
