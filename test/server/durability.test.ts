@@ -149,6 +149,10 @@ describe('durability', () => {
       const page = await (await fetch(`${url}/-/console/runs/${retryId}`, { headers: { authorization: AUTH } })).text();
       assert.match(page, /id="may-repeat"/);
       assert.ok(page.includes(`Message-ID <code>${ids[0]!.replace('<', '&lt;').replace('>', '&gt;')}</code>`), 'the page names the Message-ID');
+      // The console's runs list marks the same run as `runs` does, and only that one.
+      const list = await (await fetch(`${url}/-/console/runs`, { headers: { authorization: AUTH } })).text();
+      const marked = [...list.matchAll(/<tr data-id="([^"]+)"[^>]*>(?:(?!<\/tr>)[\s\S])*?>may repeat<\/span>/g)].map((m) => m[1]);
+      assert.deepEqual(marked, [retryId]);
       running.kill('SIGTERM');
       await new Promise((r) => running.once('exit', r));
       const store = await openSqliteStore({ file: join(dataDir, 'oktell.sqlite') });
