@@ -498,12 +498,12 @@ function maySecret(v: OutsideVariable): boolean {
 
 /**
  * What a recorded case needs so that its run does not depend on the environment of whoever runs `test`: the values of
- * its scenario's non-secret variables taken from the environment or a file, pinned under `variables:` as `readBy`
- * (this command, or the server for the console's download) read them; and, for the comment above the case, the ones not written — secrets (a test file is no place for them),
- * values read from a file or named like a credential (they may be secrets not declared so), and those not set here —
- * with how to give them.
+ * its scenario's non-secret variables taken from the environment or a file, pinned under `variables:` as this command
+ * (or `readBy`: the server, for the console's download) read them; and, for the comment above the case, the ones not
+ * written — secrets (a test file is no place for them), values read from a file or named like a credential (they may
+ * be secrets not declared so), and those not set here — with how to give them.
  */
-export function pinnedVariables(vars: readonly OutsideVariable[], readBy = 'this command'): { variables: Record<string, Value>; notes: string[] } {
+export function pinnedVariables(vars: readonly OutsideVariable[], readBy?: string): { variables: Record<string, Value>; notes: string[] } {
   const variables: Record<string, Value> = {};
   const pinned: string[] = [];
   const unset: string[] = [];
@@ -520,7 +520,7 @@ export function pinnedVariables(vars: readonly OutsideVariable[], readBy = 'this
     }
   }
   const notes = [
-    ...(pinned.length ? [`Taken from outside the scenario, pinned under variables: as ${readBy === 'this command' ? "this command read them (the server's may differ)" : `${readBy} read them`}: ${pinned.join(', ')}.`] : []),
+    ...(pinned.length ? [`Taken from outside the scenario, pinned under variables: as ${readBy ? `${readBy} read them` : "this command read them (the server's may differ)"}: ${pinned.join(', ')}.`] : []),
     ...(unset.length ? [`Not set where this case was written, so not pinned: ${unset.join(', ')}; give the value the server had under variables:, or the case depends on the environment it runs in.`] : []),
     ...(unwritten.length ? [`Not written, as they may hold a secret (read from a file, or named like one), though not declared secret: ${unwritten.join(', ')}; give a test value under variables: to make the case independent of the environment of \`oktell-emu test\`.`] : []),
     ...(secrets.length ? [`Secret, so not written: ${secrets.join(', ')}; the case's run reads them from the environment of \`oktell-emu test\`; give a test value under variables: (e.g. ${secrets[0]!.split(' ')[0]}: test-token) to make the case independent of it.`] : []),
