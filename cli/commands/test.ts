@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
-import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
+import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
 import { loadLibrary, scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
