@@ -56,6 +56,26 @@ export const JOB_TASK = {
   postgres: { guard: `strpos(trigger, '"task"') > 0`, column: `(trigger::json ->> 'task')` },
 } as const;
 
+/**
+ * A job its task's schedule started (a due or catch-up run, not a manual one): the `kind` member of its trigger. The
+ * index `jobs_task_scheduled` (migration 6 of SQLite, 7 of PostgreSQL) holds these jobs only, under the same
+ * expression and condition as `jobs_task` plus this one, spelt exactly so: a query that spells it otherwise does not
+ * use the index.
+ */
+export const JOB_SCHEDULED = {
+  sqlite: `json_extract(trigger, '$.kind') IN ('due', 'catch-up')`,
+  postgres: `(trigger::json ->> 'kind') IN ('due', 'catch-up')`,
+} as const;
+
+/**
+ * The newest job the schedule of task `$1` (`?` in SQLite) started, however many manual runs came after it: one step
+ * into `jobs_task_scheduled`.
+ */
+export function latestScheduledJobSql(dialect: SqlDialect): string {
+  const t = JOB_TASK[dialect];
+  return `SELECT * FROM jobs WHERE ${t.guard} AND ${JOB_SCHEDULED[dialect]} AND ${t.column} = ${dialect === 'postgres' ? '$1' : '?'} ORDER BY created_at DESC, id DESC LIMIT 1`;
+}
+
 /** The filters of a job list; a task is the `task` member of the job's trigger, looked up in the index `jobs_task`. */
 export function jobFilters(q: ListJobsQuery, dialect: SqlDialect): PageFilter[] {
   return [

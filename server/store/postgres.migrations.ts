@@ -157,6 +157,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX jobs_task ON jobs ((trigger::json ->> 'task'), created_at DESC, id DESC) WHERE strpos(trigger, '"task"') > 0;
     `,
   },
+  {
+    version: 7,
+    name: 'jobs: the scheduled runs of a service task, newest first',
+    // As SQLite's migration 6 (JOB_SCHEDULED of page.sql.ts): the newest due or catch-up run of a task in one step,
+    // however many manual runs came after it. Built inside the migration's transaction, as migration 6.
+    sql: `
+      CREATE INDEX jobs_task_scheduled ON jobs ((trigger::json ->> 'task'), created_at DESC, id DESC)
+        WHERE strpos(trigger, '"task"') > 0 AND (trigger::json ->> 'kind') IN ('due', 'catch-up');
+    `,
+  },
 ];
 
 /** Thrown when the database was migrated by a newer version of the emulator than this one. */

@@ -33,7 +33,7 @@ import {
   originalFromRow,
   type RunRow,
 } from './sqlite.rows.js';
-import { jobPageSql, pageSql, runFilters } from './page.sql.js';
+import { jobPageSql, latestScheduledJobSql, pageSql, runFilters } from './page.sql.js';
 import { closedError, StoreUsageError } from './store.errors.js';
 import {
   JOB_STATUSES,
@@ -448,6 +448,11 @@ export class PostgresStore implements Store {
     const { sql, args } = jobPageSql('postgres', q, limit);
     const rows = await this.readSql<JobRow>(sql, args);
     return page(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
+  }
+
+  async latestScheduledJob(task: string): Promise<JobRecord | undefined> {
+    const row = (await this.readSql<JobRow>(latestScheduledJobSql('postgres'), [task]))[0];
+    return row ? jobFromRow(row) : undefined;
   }
 
   // ----- runs --------------------------------------------------------------------------------------------------

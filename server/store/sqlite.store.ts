@@ -30,7 +30,7 @@ import {
   type JobRow,
   type RunRow,
 } from './sqlite.rows.js';
-import { jobPageSql, pageSql, runFilters } from './page.sql.js';
+import { jobPageSql, latestScheduledJobSql, pageSql, runFilters } from './page.sql.js';
 import { prepareStatements, type Statements } from './sqlite.statements.js';
 import { closedError, StoreUnavailableError, StoreUsageError } from './store.errors.js';
 import {
@@ -443,6 +443,12 @@ export class SqliteStore implements Store {
     const { sql, args } = jobPageSql('sqlite', q, limit);
     const rows = this.cached(sql).all(...args) as JobRow[];
     return page(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
+  }
+
+  async latestScheduledJob(task: string): Promise<JobRecord | undefined> {
+    this.assertOpen();
+    const row = this.cached(latestScheduledJobSql('sqlite')).get(task) as JobRow | undefined;
+    return row ? jobFromRow(row) : undefined;
   }
 
   // ----- runs --------------------------------------------------------------------------------------------------

@@ -474,6 +474,11 @@ export interface Store {
   /** The latest claimed due time of each named task that has one. */
   lastTaskDues(tasks: readonly string[]): Promise<TaskDueRecord[]>;
   listJobs(query?: ListJobsQuery): Promise<Page<JobRecord>>;
+  /**
+   * The newest job the schedule of `task` started (trigger kind `due` or `catch-up`), whatever its status, however
+   * many manual runs of the task came after it; undefined when there is none.
+   */
+  latestScheduledJob(task: string): Promise<JobRecord | undefined>;
 
   /**
    * A secret every server on this store must hold alike (the console's form tokens): the value kept under `name`, or,

@@ -10,7 +10,7 @@ import type { JobRecord, JobStatus, NewJob, Store, TaskDueKind, TaskDueRecord } 
 import type { ServiceTask } from './definitions.js';
 import { isoInZone, nextDueTimes } from './schedule.js';
 
-type SchedulerStore = Pick<Store, 'claimTaskDue' | 'lastTaskDues' | 'getJob' | 'enqueueJobs' | 'listJobs'>;
+type SchedulerStore = Pick<Store, 'claimTaskDue' | 'lastTaskDues' | 'getJob' | 'enqueueJobs' | 'listJobs' | 'latestScheduledJob'>;
 
 export interface SchedulerOptions {
   store: SchedulerStore;
@@ -292,15 +292,12 @@ export class TaskScheduler {
   /**
    * The task's latest scheduled run: the store's latest due record names it (another instance may have started it);
    * where that record has no job (a skipped or paused due time), the newest scheduled job in the store, which a
-   * process that did not start it (a restarted server, another instance, the CLI) finds as well as the one that did.
+   * process that did not start it (a restarted server, another instance, the CLI) finds as well as the one that did,
+   * however many manual runs (`tasks run`, the console's Run now) were queued after it.
    */
   private async scheduledRun(task: ServiceTask, last: TaskDueRecord | undefined): Promise<JobRecord | undefined> {
     if (last?.jobId) return (await this.o.store.getJob(last.jobId)) ?? undefined;
-    const recent = (await this.o.store.listJobs({ task: task.name, limit: 20 })).items;
-    return recent.find((j) => {
-      const kind = (j.trigger as { kind?: unknown } | null)?.kind;
-      return kind === 'due' || kind === 'catch-up';
-    });
+    return this.o.store.latestScheduledJob(task.name);
   }
 
   /** For the listing: the run an `overlap: skip` task's due times are skipped for, as overlaps() finds it. */
