@@ -121,11 +121,12 @@ function settingRefused(command: string | undefined, reply: string, where: strin
 /**
  * A refusal to relay (see `isRelayRefusal`): the server will not take mail for other domains from this client, so
  * every letter to such a recipient is refused until SMTP_URL logs in as a user it relays for, or names the server
- * that relays for this host. `user` is SMTP_URL's, if it has one.
+ * that relays for this host. `hasLogin`: whether SMTP_URL has a user. The advice never names it: the reason lands in
+ * logs and run records, and the operator who reads it has SMTP_URL at hand.
  */
-function relayRefused(reply: string, where: string, user: string | undefined): string {
-  const advice = user
-    ? `check that SMTP_URL's login (user ${user}) is one this server relays for, and that SMTP_URL names the server that relays this host's mail`
+function relayRefused(reply: string, where: string, hasLogin: boolean): string {
+  const advice = hasLogin
+    ? `check that the login in SMTP_URL is one this server relays for, and that SMTP_URL names the server that relays this host's mail`
     : `SMTP_URL has no login: add the user and password of an account the server relays for (smtp://user:password@host:port), or name the server that relays this host's mail`;
   return `the SMTP server ${where} refuses to relay for this client: "${reply}" to RCPT TO; a setting: ${advice}`;
 }
@@ -140,7 +141,7 @@ function isLoginRefusal(command: string | undefined, code: string | undefined, s
  * Sorts an SMTP failure into transient (retry may help), permanent, or unknown (the letter may have been delivered),
  * with a readable reason.
  */
-export function classifySmtpError(err: unknown, where: string, unknownOutcome: UnknownOutcomePolicy = 'dead-letter', user?: string): Classified {
+export function classifySmtpError(err: unknown, where: string, unknownOutcome: UnknownOutcomePolicy = 'dead-letter', hasLogin = false): Classified {
   const e = (err ?? {}) as Partial<SmtpError>;
   const code = typeof e.code === 'string' ? e.code : undefined;
   const status = typeof e.responseCode === 'number' ? e.responseCode : undefined;
@@ -176,7 +177,7 @@ export function classifySmtpError(err: unknown, where: string, unknownOutcome: U
     // 4xx: the server asks to come back later. 5xx: it refuses for good, this letter or (see settingRefused) any.
     if (status >= 400 && status < 500) return { kind: 'transient', status, ...(code ? { code } : {}), reason: `the SMTP server answered "${reply}"${command}` };
     // A 5xx to RCPT TO refuses this recipient, unless it refuses to relay at all: a setting (see isRelayRefusal).
-    const setting = e.command === 'RCPT TO' && isRelayRefusal(status, reply) ? relayRefused(reply, where, user) : settingRefused(e.command, reply, where);
+    const setting = e.command === 'RCPT TO' && isRelayRefusal(status, reply) ? relayRefused(reply, where, hasLogin) : settingRefused(e.command, reply, where);
     if (setting) return { kind: 'permanent', status, ...(code ? { code } : {}), setting: true, reason: setting };
     return { kind: 'permanent', status, ...(code ? { code } : {}), reason: `the SMTP server answered "${reply}"${command}` };
   }
@@ -320,7 +321,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
         }
         return { messageId, transport: 'smtp', attempts: attempt, rejected: info.rejected, response: info.response };
       } catch (err) {
-        const c = classifySmtpError(err, where, opts.unknownOutcome, endpoint.user);
+        const c = classifySmtpError(err, where, opts.unknownOutcome, Boolean(endpoint.user));
         // The Message-ID lets whoever checks the mailbox find the letter; a replay sends it with the same one.
         const reason = redact(c.code === OUTCOME_UNKNOWN ? `${c.reason} (Message-ID ${messageId})` : c.reason);
         const last = c.kind === 'permanent' || c.retryHere === false || attempt >= attemptsAllowed;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createSmtpMailer, type SmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioLibrary, type RunResult, type ScenarioLibrary } from '../../engine/index.js';
+import { loadScenarioLibrary, type LoggerPort, type RunResult, type ScenarioLibrary } from '../../engine/index.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
 import { runCli, runCliAsync } from '../cli/cli.helper.js';
@@ -64,18 +64,20 @@ async function setUp() {
 }
 
 /** Runs the jobs queued (and those named in `enqueue`) through a pool over `<data>/oktell.sqlite`, then closes it all. */
-async function runJobs(data: string, lib: ScenarioLibrary, mailer: SmtpMailer, work: { enqueue?: string[]; wake?: boolean }) {
+async function runJobs(data: string, lib: ScenarioLibrary, mailer: SmtpMailer, work: { enqueue?: string[]; wake?: boolean; logger?: LoggerPort }) {
   // Five attempts allowed: a setting failure must not spend them.
   const store = await openSqliteStore({ file: join(data, 'oktell.sqlite'), defaultMaxAttempts: 5 });
   const ended: Array<{ jobId: string; outcome: string; result: RunResult }> = [];
-  const pool = mailPool(store, lib, mailer, { onAttempt: (job, result, outcome) => void ended.push({ jobId: job.id, outcome, result }) });
+  const pool = mailPool(store, lib, mailer, { onAttempt: (job, result, outcome) => void ended.push({ jobId: job.id, outcome, result }), ...(work.logger ? { logger: work.logger } : {}) });
   try {
     const ids = work.enqueue ? await store.enqueueJobs(work.enqueue.map((scenario) => ({ scenario, params: {} }))) : [];
     pool.start();
     const expected = Math.max(ids.length, 1);
     await until(`${expected} attempt(s) ended`, () => ended.length >= expected);
     const jobs = await Promise.all(ended.map(async (e) => (await store.getJob(e.jobId))!));
-    return { ids, ended, jobs };
+    // As stored: what `show`, `runs` and the console read.
+    const runs = await Promise.all(ended.map(async (e) => (await store.getRun(e.result.runId))!));
+    return { ids, ended, jobs, runs };
   } finally {
     await pool.stop(1000);
     await mailer.close();
@@ -203,6 +205,43 @@ describe('a letter refused for a wrong SMTP setting is kept as a dead letter, no
       assert.equal(third.ended[0]!.result.returnValues[1], 'refused: SMTP permanent failure, not retried: the SMTP server answered "550 5.1.1 No such user here" to RCPT TO');
       assert.equal(third.jobs[0]!.status, 'succeeded');
       assert.equal(smtp.letters.length, 1);
+    } finally {
+      await smtp.close();
+      t.cleanup();
+    }
+  });
+
+  it('a relay that refuses the user SMTP_URL logs in as: the advice speaks of the login in SMTP_URL and names no user, in the run, its record, the job and the log', async () => {
+    const { t, data, lib } = await setUp();
+    // The server knows the login but relays only for another account.
+    const smtp = await startSmtpServer({
+      auth: { user: 'clerk.petrova', pass: 'clerk-pass' },
+      rcpt: (address, _n, session) => (session.user !== 'robot' ? smtpError(554, `5.7.1 <${address}>: Relay access denied`) : undefined),
+    });
+    const lines: string[] = [];
+    const logger: LoggerPort = {
+      info: (o: unknown, m?: string) => void lines.push(JSON.stringify([o, m])),
+      warn: (o: unknown, m?: string) => void lines.push(JSON.stringify([o, m])),
+      error: (o: unknown, m?: string) => void lines.push(JSON.stringify([o, m])),
+      debug: () => undefined,
+    } as LoggerPort;
+    const mailer = createSmtpMailer({ url: `smtp://clerk.petrova:clerk-pass@127.0.0.1:${smtp.port}`, from: 'robot@example.com', retry: FAST, logger });
+    try {
+      const { ended, jobs, runs } = await runJobs(data, lib, mailer, { enqueue: ['Notify'], logger });
+      const { outcome, result } = ended[0]!;
+      assert.equal(outcome, 'dead');
+      assert.equal(result.error?.code, 'R_EFFECT_SETTING');
+      assert.equal(
+        result.error!.message,
+        `SendMail "notify": SMTP setting failure, not retried: the SMTP server 127.0.0.1:${smtp.port} refuses to relay for this client: "554 5.7.1 <ivan@example.com>: Relay access denied" to RCPT TO; a setting: check that the login in SMTP_URL is one this server relays for, and that SMTP_URL names the server that relays this host's mail; the letter is not sent and not dropped: its job is a dead letter, to replay once the setting is fixed`,
+      );
+      assert.equal(smtp.letters.length, 0);
+      assert.ok(lines.some((l) => l.includes('check that the login in SMTP_URL is one this server relays for')), 'the log gives the advice');
+      for (const [what, text] of [['the run record', JSON.stringify(runs[0])], ['the job', JSON.stringify(jobs[0])], ['the log', lines.join('\n')]] as const) {
+        assert.ok(text.includes('Relay access denied'), `${what} holds the refusal`);
+        assert.ok(!text.includes('clerk.petrova'), `${what} names no user: ${text}`);
+        assert.ok(!text.includes('clerk-pass'), `${what} names no password`);
+      }
     } finally {
       await smtp.close();
       t.cleanup();
