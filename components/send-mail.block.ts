@@ -118,7 +118,9 @@ function stopUnlessResent(mailer: MailerPort, detail: JsonValue): void {
 }
 
 function failed(c: Config, rt: BlockRuntime, e: EffectError, record: Omit<Parameters<BlockRuntime['recordMail']>[0], 'performed' | 'status'> | undefined) {
-  if (record) rt.recordMail({ ...record, performed: false, status: e.kind === 'unknown' ? 'unknown' : 'failed', error: e.message });
+  // A letter that may have been delivered keeps its Message-ID, by which the mailbox is searched for it.
+  const messageId = e.kind === 'unknown' && e.details.messageId ? { messageId: e.details.messageId } : {};
+  if (record) rt.recordMail({ ...record, performed: false, status: e.kind === 'unknown' ? 'unknown' : 'failed', ...messageId, error: e.message });
   rt.traceEffect({ failure: e.kind, error: e.message, attempts: e.details.attempts ?? null });
   if (c.errorVariable) rt.set(c.errorVariable, e.message);
   // A refused letter may take the error exit; an outage must not end the run "completed" without its mail.

@@ -107,7 +107,8 @@ export class EffectError extends Error {
   constructor(
     readonly kind: EffectFailureKind,
     message: string,
-    readonly details: { code?: string; status?: number; attempts?: number; cause?: unknown; setting?: boolean } = {},
+    /** `messageId`: of a letter whose outcome is unknown, so its record names it beside the error. */
+    readonly details: { code?: string; status?: number; attempts?: number; cause?: unknown; setting?: boolean; messageId?: string } = {},
   ) {
     super(message);
   }

@@ -310,6 +310,9 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         value = await perform(versions.marking(marks.handle, frame.scenario));
       } catch (e) {
         await marks.afterFailure(e);
+        // An outcome unknown (a letter written whole and never answered) leaves the effect perhaps made, as one that
+        // succeeded is: after a cut-off attempt it may repeat that attempt's last, so it is marked the same way.
+        if (repeat && e instanceof EffectError && e.kind === 'unknown') markRepeat();
         throw e;
       }
       // Not retryable: the effect was made, and a retry that cannot find it in the journal would make it again.

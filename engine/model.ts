@@ -128,11 +128,13 @@ export interface MailRecord {
   /** `unknown`: written whole, but the server never answered its end; it may have been delivered (never sent again). */
   status: 'sent' | 'dry-run' | 'failed' | 'replayed' | 'unknown';
   transport?: string;
+  /** Of a letter sent, replayed, or of unknown outcome (the id to search the mailbox for). */
   messageId?: string;
   error?: string;
   /**
    * Made by this run while an earlier attempt of its job had been cut off with its last effect perhaps not journaled
    * (`EffectJournalPort.mayRepeat`): the cut attempt may have made this effect too, so it may have happened twice.
+   * A letter of unknown outcome (written whole, never answered) counts as made.
    */
   mayRepeat?: true;
 }

@@ -302,7 +302,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
       log?.warn({ messageId: id, transport: 'smtp' }, `sending a letter again: ${what}; SMTP_UNKNOWN_OUTCOME=retry, so a second copy may arrive`);
       return undefined;
     }
-    return new EffectError('unknown', `SMTP outcome unknown, not sent again: ${what}; check the mailbox before replaying the job (Message-ID ${id})`, { code: OUTCOME_UNKNOWN });
+    return new EffectError('unknown', `SMTP outcome unknown, not sent again: ${what}; check the mailbox before replaying the job (Message-ID ${id})`, { code: OUTCOME_UNKNOWN, ...(pending.messageId ? { messageId: pending.messageId } : {}) });
   }
 
   async function send(message: MailMessage, sendOpts?: MailSendOptions): Promise<SmtpReceipt> {
@@ -338,6 +338,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
             ...(c.status !== undefined ? { status: c.status } : {}),
             ...(c.code !== undefined ? { code: c.code } : {}),
             ...(c.setting ? { setting: true } : {}),
+            ...(c.code === OUTCOME_UNKNOWN ? { messageId } : {}),
             attempts: attempt,
           });
         }

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioLibrary, type RunResult } from '../../engine/index.js';
+import { loadScenarioLibrary, type LoggerPort, type RunResult } from '../../engine/index.js';
 import { letterTally } from '../../server/metrics.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
@@ -71,6 +71,9 @@ describe('a letter whose outcome is unknown, through the job queue', { timeout: 
       // The letter is recorded (and counted in the metrics) as of unknown outcome, not as failed: it may be delivered.
       assert.deepEqual(result.mails.map((m) => [m.subject, m.status]), [['первое', 'sent'], ['второе', 'unknown']]);
       assert.deepEqual(letterTally(result.mails), { sent: 1, failed: 0, unknown: 1 });
+      // A first attempt follows no cut-off one: nothing it did may repeat anything.
+      assert.equal(result.mayRepeat, undefined);
+      assert.ok(result.mails.every((m) => m.mayRepeat === undefined));
       const dead = await store.getJob(id!);
       assert.equal(dead?.status, 'dead');
       assert.match(JSON.stringify(dead?.lastError), /may have been delivered; it is not sent again: check the mailbox before replaying the job/);
@@ -86,6 +89,60 @@ describe('a letter whose outcome is unknown, through the job queue', { timeout: 
       const subjects = await Promise.all(server.letters.map(async (l) => (await simpleParser(l.raw)).subject));
       assert.deepEqual(subjects, ['первое', 'второе', 'второе'], 'the replay sent the second letter again, not the first');
       assert.equal((await store.getJob(id!))?.status, 'succeeded');
+    } finally {
+      await pool.stop(1000);
+      await mailer.close();
+      await server.close();
+      await store.close();
+      t.cleanup();
+    }
+  });
+
+  it('after an attempt that was cut off, a letter cut off after its end was sent is marked as a possible repeat, with its Message-ID', async () => {
+    const t = tempDir();
+    // The first letter's end reaches the server, which then drops the connection without a reply.
+    const server = await startSmtpServer({ afterData: (n) => (n === 1 ? 'hang-up' : 'answer') });
+    writeFileSync(join(t.dir, 'TwoLetters.yaml'), TWO_LETTERS);
+    const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
+    const store = await openSqliteStore({ file: join(t.dir, 'q.db') });
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 40 }, socketTimeoutMs: 200, dataTimeoutMs: 400 });
+    const attempts: Array<{ outcome: string; result: RunResult }> = [];
+    const warnings: Array<{ obj: Record<string, unknown>; msg: string }> = [];
+    const logger = {
+      info() {},
+      debug() {},
+      error() {},
+      warn: (obj: Record<string, unknown>, msg: string) => void warnings.push({ obj, msg }),
+    } as unknown as LoggerPort;
+    const pool = mailPool(store, lib, mailer, { logger, onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }) });
+    try {
+      // An attempt that was cut off with its end unrecorded: the server running it was killed (the restart finds it).
+      const [id] = await store.enqueueJobs([{ scenario: 'TwoLetters', params: {} }]);
+      assert.equal((await store.claimJobs('killed', 1, 60_000)).length, 1);
+      assert.deepEqual(await store.recoverOrphans(), { requeued: 1, dead: 0, runsFailed: 0 });
+      assert.equal(((await store.getJob(id!))?.lastError as { code?: string } | null)?.code, 'PROCESS_STOPPED');
+
+      pool.start();
+      await until('the attempt after the cut-off one ended', () => attempts.length === 1);
+      const { outcome, result } = attempts[0]!;
+      assert.equal(outcome, 'dead');
+      assert.equal(result.error?.code, 'R_EFFECT_UNKNOWN');
+      assert.equal(result.error?.block, 'first');
+      assert.equal(server.letters.length, 1, 'the letter reached the server once, from this attempt');
+      const sentId = (await simpleParser(server.letters[0]!.raw)).messageId;
+      assert.ok(sentId);
+      assert.ok(result.error!.message.includes(`Message-ID ${sentId}`), result.error!.message);
+      // The cut attempt may have sent it too: this copy may be a second one, marked so, by the id the mailbox shows.
+      assert.deepEqual(result.mails.map((m) => [m.subject, m.status, m.messageId, m.mayRepeat]), [['первое', 'unknown', sentId, true]]);
+      assert.deepEqual(result.mayRepeat?.map((e) => [e.block, e.kind]), [['first', 'SendMail']]);
+      const [summary] = (await store.listRuns({ scenario: 'TwoLetters' })).items.filter((r) => r.id === result.runId);
+      assert.equal(summary?.mayRepeat, true, 'runs and the console list it as a possible repeat');
+      const stored = (await store.getRun(result.runId))!.mails as Array<{ status: string; messageId?: string; mayRepeat?: boolean }>;
+      assert.deepEqual(stored.map((m) => [m.status, m.messageId, m.mayRepeat]), [['unknown', sentId, true]]);
+      const repeat = warnings.filter((w) => /may repeat it/.test(w.msg));
+      assert.equal(repeat.length, 1, JSON.stringify(warnings));
+      assert.match(repeat[0]!.msg, new RegExp(`this attempt made an effect that may repeat it: letter ${sentId!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} of "first"`));
+      assert.equal((await store.getJob(id!))?.status, 'dead');
     } finally {
       await pool.stop(1000);
       await mailer.close();
