@@ -53,6 +53,7 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, ti
     // What a request not sent would have carried: a dry run is where the payload is checked before it goes out.
     const body = httpCallNote(c) === 'not sent' ? bodies?.[i] : undefined;
     if (body !== undefined) w(`    ${pc.dim('body')} ${body.length > SHOWN_BODY ? `${body.slice(0, SHOWN_BODY)}… ${pc.dim(`(${body.length} characters shown in --json)`)}` : body}`);
+    if (c.defaultAnswer === true) w(`    ${pc.yellow('hint:')} ${defaultAnswerHint(c)}`);
   });
   // A run from the command line is not a queued job: nothing retries it, and `replay` does not know it.
   if (r.error) w(`  ${pc.red('error')} ${formatRunError(r.error)}${r.error.retryable ? pc.yellow(' (retryable: the server would try a job again later; here, run the command again)') : ''}`);
@@ -122,7 +123,18 @@ export function httpCallLine(c: HttpCallRecord): string {
   // "not sent" only where that is known (a dry run, a request refused before any attempt); the console says the same.
   const note = httpCallNote(c) ? ` (${httpCallNote(c)})` : '';
   const tries = c.attempts && c.attempts > 1 ? ` ${c.attempts} attempts` : '';
-  return `${pc.bold('http')} ${c.method} ${c.url} → ${c.status ?? '—'} ${how}${tries}${pc.dim(note)}${c.error ? ' ' + pc.red(c.error) : ''}`;
+  // A 200 that no service and no fixture gave: said on the line, so it is not read as the service's answer.
+  const byDefault = c.defaultAnswer === true ? ` ${pc.yellow('no fixture matched: the dry run\'s default answer')}` : '';
+  return `${pc.bold('http')} ${c.method} ${c.url} → ${c.status ?? '—'} ${how}${tries}${pc.dim(note)}${byDefault}${c.error ? ' ' + pc.red(c.error) : ''}`;
+}
+
+/**
+ * How to answer a request that got the dry run's default 200: a fixture whose `match` is the request's method and URL
+ * without its query (a pattern without "?" matches any query), a masked `***` written as the wildcard `*`.
+ */
+export function defaultAnswerHint(c: Pick<HttpCallRecord, 'method' | 'url'>): string {
+  const url = c.url.split(/[?#]/)[0]!.replaceAll('***', '*');
+  return `the 200 with an empty body is no service's answer; to give one, pass --http-fixtures FILE with "- match: ${c.method} ${url}" and status:, json: or body:`;
 }
 
 /** A warning on stderr beside a command's answer: something done, or left, that the user should look at. */

@@ -43,3 +43,20 @@ describe('run output: a retryable failure', () => {
     assert.match(lines[0]!, /R_EFFECT_TRANSIENT .*HTTP 500 \(retryable: the server would try a job again later; here, run the command again\)$/);
   });
 });
+
+describe('run output: a dry run\'s default answer', () => {
+  it('marks the request and says how to answer it, without its query', () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => (text += d.toString()));
+    const calls = [call({ url: 'https://sms.example.ru/send?key=***&to=7', status: 200, outcome: 'dry-run', performed: false, defaultAnswer: true }), call({ status: 201, outcome: 'dry-run', performed: false })];
+    printRun({ runId: 'r1', scenario: 'S', version: 'v', status: 'completed', returnValues: {}, variables: {}, mails: [], bpiumCalls: [], httpCalls: calls, asyncStarted: [], trace: [], steps: 0, startedAt: '2026-12-01T00:00:00Z', durationMs: 1 } as unknown as RunResult, out);
+    // eslint-disable-next-line no-control-regex
+    const lines = text.replace(/\u001b\[\d+m/g, '').split('\n').filter((l) => /^\s*(http|hint:) /.test(l));
+    assert.deepEqual(lines, [
+      "  http POST https://sms.example.ru/send?key=***&to=7 → 200 dry-run (not sent) no fixture matched: the dry run's default answer",
+      '    hint: the 200 with an empty body is no service\'s answer; to give one, pass --http-fixtures FILE with "- match: POST https://sms.example.ru/send" and status:, json: or body:',
+      '  http POST http://sms.example.ru/api → 201 dry-run (not sent)',
+    ]);
+  });
+});
