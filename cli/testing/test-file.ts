@@ -317,12 +317,20 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
     return { ok: false, issues };
   }
   const parsed = testFile.safeParse(raw);
-  if (!parsed.success) {
-    reportForm(formProblems(parsed.error.issues, raw, testFile), src, report);
-    // In the order of the file, as a loaded file's problems are.
-    return { ok: false, issues: issues.sort((a, b) => a.line - b.line || a.col - b.col) };
+  let data: RawFile;
+  /** Form problems of inline `http:` fixtures, set aside: by case index, and the file's own under 'file'. */
+  let inlineHttp = new Map<number | 'file', FormProblem[]>();
+  if (parsed.success) data = parsed.data;
+  else {
+    const problems = formProblems(parsed.error.issues, raw, testFile);
+    const apart = withoutInlineHttpProblems(problems, raw);
+    if (!apart) {
+      reportForm(problems, src, report);
+      // In the order of the file, as a loaded file's problems are.
+      return { ok: false, issues: issues.sort((a, b) => a.line - b.line || a.col - b.col) };
+    }
+    ({ data, inlineHttp } = apart);
   }
-  const data: RawFile = parsed.data;
   // The form is right: from here a problem keeps only the cases it concerns from running — its own case, or, for a
   // file-wide setting, the cases that use it (those without their own). The file still loads, so its scenario names
   // and variables are checked in the same round.
@@ -334,7 +342,9 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
   const base = dirname(path);
   const scenariosDir = data.scenarios !== undefined ? resolve(base, data.scenarios) : defaultScenariosDir;
   const fileBpium = checked(() => (data.bpium !== undefined ? readFixture(data.bpium, base, src, ['bpium'], report) : undefined));
-  const fileHttp = checked(() => (data.http !== undefined ? readHttpFixture(data.http, base, src, ['http'], report) : undefined));
+  const fileHttp = inlineHttp.has('file')
+    ? checked((): HttpFixture[] | undefined => void reportForm(inlineHttp.get('file')!, src, report))
+    : checked(() => (data.http !== undefined ? readHttpFixture(data.http, base, src, ['http'], report) : undefined));
   const fileClock = checked(() => (data.clock !== undefined ? checkClock(data.clock, src, ['clock'], report) : { start: new Date(DEFAULT_TEST_CLOCK), reads: [] }));
   const fileDb = checked(() => readDb(data.db ?? {}, base, src, ['db'], report));
   const fileTz = checked(() => (data.timeZone !== undefined ? checkTimeZone(data.timeZone, src, ['timeZone'], report) : DEFAULT_TEST_TIME_ZONE));
@@ -350,7 +360,9 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
     const params = readParams(c.params ?? {}, base, src, at('params'), report);
     const db = mergeDb(fileDb.value, readDb(c.db ?? {}, base, src, at('db'), report));
     const bpium = own(c.bpium, () => readFixture(c.bpium!, base, src, at('bpium'), report), fileBpium);
-    const http = own(c.http, () => readHttpFixture(c.http!, base, src, at('http'), report), fileHttp);
+    const http = inlineHttp.has(i)
+      ? checked((): HttpFixture[] | undefined => void reportForm(inlineHttp.get(i)!, src, report))
+      : own(c.http, () => readHttpFixture(c.http!, base, src, at('http'), report), fileHttp);
     const clock = own(c.clock, () => checkClock(c.clock!, src, at('clock'), report), fileClock);
     const timeZone = own(c.timeZone, () => checkTimeZone(c.timeZone!, src, at('timeZone'), report), fileTz);
     return {
@@ -388,6 +400,29 @@ function readable(src: YamlSource, report: Report): boolean {
   const syntax = firstSyntaxProblem(src);
   if (syntax) report(syntax.at, C.YAML_SYNTAX, syntax.message, syntax.hint);
   return ok && !syntax;
+}
+
+/**
+ * When every problem of a file's form is inside an inline `http:` fixture list (a case's, or the file's), the file
+ * without those lists, which then has the right form, and the problems set aside by where they were: they keep only the
+ * cases using that list from running (a misspelt `stauts` in one case's fixture stops that case, not the file).
+ * Undefined when any problem is elsewhere: the file's form is wrong, and none of its cases runs.
+ */
+function withoutInlineHttpProblems(problems: FormProblem[], raw: unknown): { data: RawFile; inlineHttp: Map<number | 'file', FormProblem[]> } | undefined {
+  const inlineHttp = new Map<number | 'file', FormProblem[]>();
+  for (const p of problems) {
+    const where = p.path[0] === 'http' ? 'file' : p.path[0] === 'cases' && typeof p.path[1] === 'number' && p.path[2] === 'http' ? p.path[1] : undefined;
+    if (where === undefined) return undefined;
+    inlineHttp.set(where, [...(inlineHttp.get(where) ?? []), p]);
+  }
+  if (!inlineHttp.size) return undefined;
+  const trimmed = structuredClone(raw) as { http?: unknown; cases: Array<{ http?: unknown }> };
+  for (const where of inlineHttp.keys()) {
+    if (where === 'file') delete trimmed.http;
+    else delete trimmed.cases[where]!.http;
+  }
+  const again = testFile.safeParse(trimmed);
+  return again.success ? { data: again.data, inlineHttp } : undefined;
 }
 
 /** Problems of a file's form, each at its place in `src`: an unknown key at the key, the others at the value. */

@@ -189,3 +189,87 @@ cases:
     assert.match(r.stderr, /no case was run/);
   });
 });
+
+/** One POST, answered by the case's fixture (or the dry run's default 200). */
+const POST = `blocks:
+  send:
+    kind: WebRequest
+    method: POST
+    url: '"https://sms.example.ru/api/send"'
+    body: '"hi"'
+    exits: { success: null }
+`;
+
+describe('oktell-emu test: a mistake inside an inline http: fixture stops only the cases using that fixture', () => {
+  const tmp = tempDir();
+  const scenarios = join(tmp.dir, 's');
+  before(() => {
+    mkdirSync(join(scenarios, 'tests'), { recursive: true });
+    writeFileSync(join(scenarios, 'Post.yaml'), POST);
+  });
+  after(() => tmp.cleanup());
+  const good = (name: string, status = 201) => `  - name: ${name}
+    scenario: Post
+    http: [{ match: "POST https://sms.example.ru/*", status: ${status} }]
+    expect: { httpCalls: [{ status: ${status} }] }
+`;
+  const rows: Array<{ name: string; text: string; problems: string[]; ran: string[]; last: string }> = [
+    {
+      name: 'a misspelt key in one case\'s fixture: at the key, with the key it likely means; the cases before and after run',
+      text: `cases:\n${good('before')}  - name: misspelt\n    scenario: Post\n    http:\n      - match: POST https://sms.example.ru/*\n        stauts: 201\n    expect: { httpCalls: [{ status: 201 }] }\n${good('after', 202)}`,
+      problems: ['s/tests/t.test.yaml:10:9 E_UNKNOWN_KEY unknown key "stauts"', '    hint: did you mean "status"? see docs/testing-scenarios.md'],
+      ran: ['✓ s/tests/t.test.yaml › before', '✓ s/tests/t.test.yaml › after'],
+      last: '2 passed, 0 failed; 1 problem(s) listed above (the cases they concern did not run)',
+    },
+    {
+      name: 'a key far from any: the known keys',
+      text: `cases:\n  - name: colour\n    scenario: Post\n    http: [{ match: "POST https://sms.example.ru/*", colour: red }]\n    expect: {}\n${good('other')}`,
+      problems: ['s/tests/t.test.yaml:4:54 E_UNKNOWN_KEY unknown key "colour"', '    hint: known keys: match, status, headers, body, json, fail; see docs/testing-scenarios.md'],
+      ran: ['✓ s/tests/t.test.yaml › other'],
+      last: '1 passed, 0 failed; 1 problem(s) listed above (the cases they concern did not run)',
+    },
+    {
+      name: 'a value of the wrong kind in one case\'s fixture, and a misspelt key in another\'s: each stops its own case',
+      text: `cases:\n${good('fine')}  - name: wordy status\n    scenario: Post\n    http: [{ match: "POST https://sms.example.ru/*", status: two hundred }]\n    expect: {}\n  - name: misspelt\n    scenario: Post\n    http: [{ match: "POST https://sms.example.ru/*", jsn: {} }]\n    expect: {}\n`,
+      problems: [
+        's/tests/t.test.yaml:8:62 E_INVALID_PROPERTY "cases.1.http.0.status" is text ("two hundred"): expected a whole number',
+        '    hint: see docs/testing-scenarios.md',
+        's/tests/t.test.yaml:12:54 E_UNKNOWN_KEY unknown key "jsn"',
+        '    hint: did you mean "json"? see docs/testing-scenarios.md',
+      ],
+      ran: ['✓ s/tests/t.test.yaml › fine'],
+      last: '1 passed, 0 failed; 2 problem(s) listed above (the cases they concern did not run)',
+    },
+    {
+      name: 'in the file-wide fixture: the cases using it stop, a case with its own runs',
+      text: `http:\n  - match: POST https://sms.example.ru/*\n    stauts: 201\ncases:\n  - name: uses the file's\n    scenario: Post\n    expect: {}\n${good('its own')}`,
+      problems: ['s/tests/t.test.yaml:3:5 E_UNKNOWN_KEY unknown key "stauts"', '    hint: did you mean "status"? see docs/testing-scenarios.md'],
+      ran: ['✓ s/tests/t.test.yaml › its own'],
+      last: '1 passed, 0 failed; 1 problem(s) listed above (the cases they concern did not run)',
+    },
+    {
+      name: 'with a mistake elsewhere in the form, the whole file stops, every mistake listed',
+      text: `cases:\n${good('fine')}  - name: misspelt\n    scenario: Post\n    http: [{ match: "POST https://sms.example.ru/*", stauts: 201 }]\n    expct: {}\n`,
+      problems: [
+        's/tests/t.test.yaml:6:5 E_MISSING_PROPERTY "cases.1.expect" is required',
+        '    hint: see docs/testing-scenarios.md',
+        's/tests/t.test.yaml:8:54 E_UNKNOWN_KEY unknown key "stauts"',
+        '    hint: did you mean "status"? see docs/testing-scenarios.md',
+        's/tests/t.test.yaml:9:5 E_UNKNOWN_KEY unknown key "expct"',
+        '    hint: did you mean "expect"? see docs/testing-scenarios.md',
+      ],
+      ran: [],
+      last: '✗ 3 problem(s): no case was run',
+    },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      writeFileSync(join(scenarios, 'tests', 't.test.yaml'), row.text);
+      const r = runCli(['test', join('s', 'tests', 't.test.yaml')], { cwd: tmp.dir });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.deepEqual(r.stderr.split('\n').filter((l) => /^(\S+:\d+:\d+ E_| {4}hint: )/.test(l)), row.problems);
+      assert.deepEqual(r.stdout.split('\n').filter((l) => /^[✓✗] s\//.test(l)).map((l) => l.replace(/ \(.*$/, '')), row.ran);
+      assert.equal(`${r.stdout}${r.stderr}`.trim().split('\n').filter((l) => /passed|no case was run/.test(l)).at(-1), row.last);
+    });
+  }
+});
