@@ -150,6 +150,8 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   const deferred: DeferredCheck[] = [];
   /** Keys at the block ids' indent that are properties of the block above them (reported once, not as blocks). */
   const misplaced = new Set<string>();
+  /** Keys named like a property of the block above whose value looks like a block without `kind` (reported already). */
+  const kindless = new Set<string>();
   if (isSeq(blocksNode)) {
     // `- kind: Start` items: the blocks are there, without the ids exits lead to.
     report(src.locate(['blocks']), C.NOT_A_MAPPING, '"blocks" must be a mapping of block ids to blocks, not a list', 'give each block an id in place of its "- ", e.g. begin: { kind: Start, exits: { next: done } } (exits lead to ids)');
@@ -160,6 +162,13 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   } else {
     // A property written at the block ids' indent is said once, and read as its block's own from here on.
     for (const m of misplacedProperties(src, blocksNode as YAMLMap, js.blocks as Record<string, unknown>, opts.registry)) {
+      if (m.blockLike) {
+        // Its value reads as a block's: kept as the block it most likely is (exits leading to it find it), said once
+        // here rather than again as a block with no kind.
+        report(m.at, C.MISSING_PROPERTY, m.message, m.hint, m.key);
+        kindless.add(m.key);
+        continue;
+      }
       report(m.at, C.YAML_SYNTAX, m.message, m.hint, m.owner);
       const rawBlocks = js.blocks as Record<string, unknown>;
       rawBlocks[m.owner] = { ...(rawBlocks[m.owner] as Record<string, unknown>), [m.key]: rawBlocks[m.key] };
@@ -169,7 +178,7 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     }
     // A duplicate block id is reported already; its later block is the one loaded, once.
     for (const id of new Set((blocksNode as YAMLMap).items.map(keyOf))) {
-      if (misplaced.has(id)) continue;
+      if (misplaced.has(id) || kindless.has(id)) continue;
       const loaded = loadBlock(src, id, (js.blocks as Record<string, unknown>)[id], variables, untyped, opts.registry, report, calls, templates, opts.databases);
       if (loaded === 'deferred') deferred.push({ ...src.locate(['blocks', id], { key: true }), block: id, checks: 'its own checks' });
       else if (loaded) {
@@ -301,8 +310,8 @@ function misplacedProperties(
   blocksNode: YAMLMap,
   raw: Record<string, unknown>,
   registry: BlockRegistry,
-): Array<{ key: string; owner: string; at: SourceLocation; message: string; hint: string }> {
-  const out: Array<{ key: string; owner: string; at: SourceLocation; message: string; hint: string }> = [];
+): Array<{ key: string; owner: string; at: SourceLocation; message: string; hint: string; blockLike: boolean }> {
+  const out: Array<{ key: string; owner: string; at: SourceLocation; message: string; hint: string; blockLike: boolean }> = [];
   const anyKind = [...registry.values()].flatMap((d) => allowedKeys(d.schema, []));
   let owner: { id: string; node: YAMLMap; props: Record<string, unknown> } | undefined;
   for (const pair of blocksNode.items) {
@@ -317,7 +326,25 @@ function misplacedProperties(
         const firstAt = first?.range ? src.at(first.range[0]) : undefined;
         const firstKey = owner.node.items[0] ? keyOf(owner.node.items[0]) : undefined;
         const flow = owner.node.flow === true || !firstAt;
+        if (looksLikeBlock(key, value, def ? [def] : [...registry.values()])) {
+          // A block named like a property (`timeout`, `rows`) that lacks its kind: which of the two it is, only the
+          // author knows, so both fixes are named; it stays a block, and the next keys are judged against it.
+          const kinds = kindsFitting(value as Record<string, unknown>, registry);
+          out.push({
+            key,
+            owner: owner.id,
+            at: src.locate(['blocks', key], { key: true }),
+            message: `block "${key}" has no "kind" — or "${key}" is a property of block "${owner.id}" written at the block ids' indent`,
+            hint: `its value looks like a block's: if "${key}" is a block (a block may be named like a property), add "kind:" to it${kinds}; if it belongs to "${owner.id}", ${
+              flow ? `write ${owner.id}: { …, ${key}: … }` : `indent it like "${firstKey}" on line ${firstAt.line} (column ${firstAt.col}), with spaces`
+            }`,
+            blockLike: true,
+          });
+          owner = isMap(pair.value) ? { id: key, node: pair.value, props: value as Record<string, unknown> } : undefined;
+          continue;
+        }
         out.push({
+          blockLike: false,
           key,
           owner: owner.id,
           at: src.locate(['blocks', key], { key: true }),
@@ -335,6 +362,67 @@ function misplacedProperties(
     owner = isMap(pair.value) && value && typeof value === 'object' && !Array.isArray(value) ? { id: key, node: pair.value, props: value as Record<string, unknown> } : undefined;
   }
   return out;
+}
+
+/**
+ * Whether the value under a key named like a block property reads as a block rather than as that property: a mapping
+ * with a block's own keys (`exits`, `title`, `description`, a `kind` that is no text, or `params`), or a mapping where
+ * the property (of `defs`' kinds: the block above's, or any) takes none (`timeout: { … }`, `rows: { … }`).
+ */
+function looksLikeBlock(key: string, value: unknown, defs: ReadonlyArray<{ schema: unknown }>): boolean {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+  if (Object.keys(value).some((k) => (BLOCK_KEYS as readonly string[]).includes(k) || k === 'params')) return true;
+  // Of the block's own keys, only `exits` takes a mapping.
+  if ((BLOCK_KEYS as readonly string[]).includes(key)) return key !== 'exits';
+  return !defs.some((d) => propertySchemas(d.schema, key).some(takesMapping));
+}
+
+/** The schemas of property `key` of a block schema (an object, or a union of objects such as Condition's). */
+function propertySchemas(schema: unknown, key: string): unknown[] {
+  const s = schema as { shape?: Record<string, unknown>; def?: { options?: unknown[] } } | undefined;
+  if (s?.shape) return key in s.shape ? [s.shape[key]] : [];
+  return (s?.def?.options ?? []).flatMap((o) => propertySchemas(o, key));
+}
+
+/** Whether a zod schema accepts a mapping (an object, a record, anything); unknown forms are taken to. */
+function takesMapping(schema: unknown): boolean {
+  const d = (schema as { def?: { type?: string; innerType?: unknown; options?: unknown[]; in?: unknown } } | undefined)?.def;
+  if (!d?.type) return true;
+  switch (d.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+    case 'nonoptional':
+      return takesMapping(d.innerType);
+    case 'union':
+      return (d.options ?? []).some(takesMapping);
+    case 'pipe':
+      return takesMapping(d.in);
+    case 'string':
+    case 'number':
+    case 'int':
+    case 'boolean':
+    case 'bigint':
+    case 'enum':
+    case 'literal':
+    case 'array':
+    case 'tuple':
+    case 'null':
+    case 'date':
+      return false;
+    default:
+      return true;
+  }
+}
+
+/** `, e.g. kind: Variable` (or two or three kinds) when the value's other keys are those of so few kinds; else ''. */
+function kindsFitting(value: Record<string, unknown>, registry: BlockRegistry): string {
+  const own = Object.keys(value).filter((k) => !(BLOCK_KEYS as readonly string[]).includes(k));
+  const fitting = own.length ? [...registry.values()].filter((d) => own.every((k) => allowedKeys(d.schema, []).includes(k))).map((d) => d.kind) : [];
+  return fitting.length && fitting.length <= 3 ? `, e.g. kind: ${fitting.join(' or ')}` : '';
 }
 
 function loadBlock(

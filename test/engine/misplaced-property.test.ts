@@ -57,3 +57,60 @@ describe('a block property at the block ids’ indent', () => {
     assert.deepEqual(problems(text), []);
   });
 });
+
+/**
+ * A block named like a property of the block above (`timeout`, `rows`, `params`) that lacks its `kind`: its value
+ * reads as a block's (a block's own keys, `params`, or a mapping where the property takes none), so the problem says
+ * it may be a block without a kind and names both fixes, once, at its key; the block stays a block, so an exit to it
+ * is not unknown and its value is not checked as the property.
+ */
+describe('a block named like a property, without its kind', () => {
+  const fetch = (rest: string) =>
+    `variables: { note: string, n: number }\nblocks:\n  fetch:\n    kind: WebRequest\n    method: GET\n    url: '"https://crm.example.ru/x"'\n    exits: { success: done, timeout: timeout }\n${rest}  done: { kind: Stop }\n`;
+  const query = (rest: string) =>
+    `variables: { n: number }\nblocks:\n  q:\n    kind: DbQuery\n    connection: main\n    sql: SELECT 1 AS n\n    exits: { success: rows, error: params }\n${rest}`;
+  const rows: Array<{ name: string; text: string; problems: string[]; fixed?: string }> = [
+    {
+      name: 'timeout: with set: and exits: — a Variable block',
+      text: fetch(`  timeout:\n    set: { note: '"slow"' }\n    exits: { next: done }\n`),
+      problems: [
+        'Sweep.yaml:8:3 E_MISSING_PROPERTY block "timeout" has no "kind" — or "timeout" is a property of block "fetch" written at the block ids\' indent [block timeout]\n' +
+          '    hint: its value looks like a block\'s: if "timeout" is a block (a block may be named like a property), add "kind:" to it, e.g. kind: Variable; if it belongs to "fetch", indent it like "kind" on line 4 (column 5), with spaces',
+      ],
+      fixed: fetch(`  timeout:\n    kind: Variable\n    set: { note: '"slow"' }\n    exits: { next: done }\n`),
+    },
+    {
+      name: 'rows: a mapping where the property takes text, without exits',
+      text: query(`  rows:\n    values: { 1: '[n]' }\n  params: { kind: Stop }\n`),
+      problems: [
+        'Sweep.yaml:8:3 E_MISSING_PROPERTY block "rows" has no "kind" — or "rows" is a property of block "q" written at the block ids\' indent [block rows]\n' +
+          '    hint: its value looks like a block\'s: if "rows" is a block (a block may be named like a property), add "kind:" to it, e.g. kind: Bpium or ReturnValue; if it belongs to "q", indent it like "kind" on line 4 (column 5), with spaces',
+      ],
+      fixed: query(`  rows:\n    kind: ReturnValue\n    values: { 1: '[n]' }\n  params: { kind: Stop }\n`),
+    },
+    {
+      name: 'params: with scenario: and params: of its own, after a block in braces',
+      text: `variables: { n: number }\nblocks:\n  q: { kind: DbQuery, connection: main, sql: SELECT 1 AS n, exits: { success: params, error: params } }\n  params:\n    scenario: Notify\n    params: { 1: '[n]' }\n`,
+      problems: [
+        'Sweep.yaml:4:3 E_MISSING_PROPERTY block "params" has no "kind" — or "params" is a property of block "q" written at the block ids\' indent [block params]\n' +
+          '    hint: its value looks like a block\'s: if "params" is a block (a block may be named like a property), add "kind:" to it, e.g. kind: AsyncScenario; if it belongs to "q", write q: { …, params: … }',
+      ],
+    },
+    {
+      name: 'a mapping property at the block ids\' indent whose keys are its own is still an indentation mistake',
+      text: `variables: { n: number }\nblocks:\n  calc:\n    kind: Variable\n  set: { n: '1' }\n  exits: { next: done }\n  done: { kind: Stop }\n`,
+      problems: [
+        'Sweep.yaml:5:3 E_YAML_SYNTAX "set" looks like a property of block "calc": indent it to column 5 [block calc]\n' +
+          '    hint: a key at the block ids\' indent starts a new block; indent "set" like "kind" on line 4 (column 5), with spaces',
+        'Sweep.yaml:6:3 E_YAML_SYNTAX "exits" looks like a property of block "calc": indent it to column 5 [block calc]\n' +
+          '    hint: a key at the block ids\' indent starts a new block; indent "exits" like "kind" on line 4 (column 5), with spaces',
+      ],
+    },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      assert.deepEqual(problems(row.text), row.problems);
+      if (row.fixed !== undefined) assert.deepEqual(problems(row.fixed), [], 'the kind the hint names makes it valid');
+    });
+  }
+});
