@@ -4,7 +4,7 @@ import { parse as parseQueryString } from 'node:querystring';
 import { parse as parseContentType } from 'content-type';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { closest, runScenario, answerValues, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
-import { basicAuth, type OktellUser, type Right } from './auth.js';
+import { basicAuth, type GuessThrottle, type OktellUser, type Right } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { letterTally, type Metrics } from './metrics.js';
 import type { SyncRuns } from './sync-runs.js';
@@ -51,6 +51,8 @@ export interface AppDeps {
    * of a PostgreSQL store. Undefined: the console keeps one in the data folder.
    */
   consoleSecret?: string;
+  /** Failed logins counted by address and login: past the limit, 429 without a check (login-throttle.ts). */
+  throttle?: GuessThrottle;
 }
 
 /** The header that carries the Web-API's startresult (0 completed, 1 failed, 2 still running, -1 not started). */
@@ -97,7 +99,7 @@ export function createApp(d: AppDeps): express.Express {
     });
   });
 
-  const auth = basicAuth(d.users, undefined, d.logger);
+  const auth = basicAuth(d.users, undefined, d.logger, undefined, d.throttle);
   app.get('/-/metrics', noStore, auth, async (_req, res, next) => {
     try {
       res.type('text/plain; version=0.0.4').send(await d.metrics.render(d.store));
@@ -106,7 +108,7 @@ export function createApp(d: AppDeps): express.Express {
     }
   });
   // Each route needs its right (auth.ts, Right); metrics and unknown /-/ routes only a valid login.
-  const may = (right: Right) => basicAuth(d.users, undefined, d.logger, right);
+  const may = (right: Right) => basicAuth(d.users, undefined, d.logger, right, d.throttle);
   // `view` lets a login in read-only; the console itself refuses its actions to a login without `console`.
   app.use('/-/console', may('view'), lazyConsole(d));
   if (d.tasks) app.use('/-/tasks', noStore, may('api'), refuseCrossSite, taskRoutes(d.tasks));

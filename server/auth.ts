@@ -2,6 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { LoggerPort } from '../engine/ports.js';
+import { closeUnreadBody } from './request-body.js';
 
 /**
  * What a login may use: `hook` (webhooks to any other path), `api` (the Web-API and /-/tasks), `console` (the web
@@ -166,22 +167,47 @@ export function printable(text: string): string {
   return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/** What basicAuth needs besides the users to refuse guessing: see login-throttle.ts. */
+export interface GuessThrottle {
+  /** Seconds to wait when the client is refused without a check, else undefined; `count` false: only asks. */
+  refusal(ip: string | undefined, header: string | undefined, users: readonly OktellUser[], count?: boolean): number | undefined;
+  /** A refused login: counted and logged. */
+  failed(ip: string | undefined, header: string | undefined, where: { path: string }, users: readonly OktellUser[]): void;
+}
+
+/** The 429 answer's text for a client refused by the throttle of failed logins. */
+export function throttledText(retryAfterS: number): string {
+  return `429 Too Many Requests: too many failed logins from this address; try again in ${retryAfterS} s\n`;
+}
+
 /**
  * Express middleware: 401 with a Basic challenge unless the request carries valid credentials (a refusal is logged);
- * 403 when the login lacks `right` (when one is given).
+ * 403 when the login lacks `right` (when one is given); with a `throttle`, 429 with Retry-After, before any check, for
+ * a client past its failed logins. A refusal closes the connection when the request's body is not read (see
+ * closeUnreadBody).
  */
-export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', logger?: LoggerPort, right?: Right) {
+export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', logger?: LoggerPort, right?: Right, throttle?: GuessThrottle) {
   return (req: Request, res: Response, next: NextFunction) => {
     const all = users();
-    const user = authenticate(req.headers.authorization, all);
     const path = req.originalUrl.split('?')[0]!;
+    const wait = throttle?.refusal(req.ip, req.headers.authorization, all);
+    if (wait !== undefined) {
+      closeUnreadBody(req, res);
+      unloggedAnswers.add(res);
+      res.status(429).set('Retry-After', String(wait)).type('text/plain').send(throttledText(wait));
+      return;
+    }
+    const user = authenticate(req.headers.authorization, all);
     if (user === undefined) {
-      if (logger) logRefusedLogin(logger, req.headers.authorization, { path, ip: req.ip }, all);
+      if (throttle) throttle.failed(req.ip, req.headers.authorization, { path }, all);
+      else if (logger) logRefusedLogin(logger, req.headers.authorization, { path, ip: req.ip }, all);
+      closeUnreadBody(req, res);
       res.status(401).set(BASIC_CHALLENGE_HEADER, basicChallenge(realm)).type('text/plain').send(UNAUTHORIZED_TEXT);
       return;
     }
     if (right && !hasRight(user, right)) {
       if (logger) logForbidden(logger, user, right, { path, ip: req.ip });
+      closeUnreadBody(req, res);
       res.status(403).type('text/plain').send(forbiddenText(user, right));
       return;
     }
@@ -191,3 +217,6 @@ export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', 
     next();
   };
 }
+
+/** Answers that write no `request` log line: requests refused by the throttle, which its summary line counts instead. */
+export const unloggedAnswers = new WeakSet<object>();

@@ -11,6 +11,7 @@ import { parseSize as parseSizeValue } from '../adapters/size.js';
 import { allowedKeys, closest, listScenarioFilesSync, scenarioNameOf, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
+import { DEFAULT_LOGIN_FAILURE_LIMIT } from './login-throttle.js';
 import { DEFAULT_RUN_RECORD_BYTES, MIN_RUN_RECORD_BYTES, RUN_RECORD_BUDGET_SETTING } from './run-budget.js';
 import type { BackoffPolicy } from './store/backoff.js';
 import { pgSchemaOf, pgSchemaProblem } from './store/postgres.url.js';
@@ -29,6 +30,9 @@ export const DEFAULT_LEASE_MS = 60_000;
  * many, a caller is told to retry (or to start with async=1, which queues the run as a job).
  */
 export const DEFAULT_MAX_SYNC_RUNS = 64;
+
+/** The largest failed-login limit the settings take (per address and minute); more is no throttle at all. */
+export const MAX_LOGIN_FAILURE_LIMIT = 1000;
 
 /**
  * How a job that fails as retryable is retried: the first retry after 1 s, each next delay ×3, at most 30 min apart,
@@ -83,6 +87,8 @@ const fileSchema = z.strictObject({
   regexBudgetMs: z.number().int().min(1).optional(),
   /** Synchronous Web-API runs at once; a call past it is answered 503 with Retry-After. */
   maxSyncRuns: z.number().int().min(1).max(4096).optional(),
+  /** Failed logins from one address (or for one login) within a minute before it gets 429 unchecked; 0 = off. */
+  loginFailureLimit: z.number().int().min(0).max(MAX_LOGIN_FAILURE_LIMIT).optional(),
   webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
   /** Refuse signed webhooks whose Bpium `timestamp` is further than this from now (off when absent). */
   webhookMaxAgeMinutes: z.number().positive().optional(),
@@ -142,6 +148,11 @@ export interface ServerConfig {
   regexBudgetMs: number;
   /** Synchronous Web-API runs at once (`OKTELL_SYNC_RUNS`); a call past it is answered 503 with Retry-After. */
   maxSyncRuns: number;
+  /**
+   * Failed logins from one client address (or for one login, from the addresses that failed it) within a minute
+   * before further requests from there are answered 429 without a check (`OKTELL_LOGIN_FAILURE_LIMIT`); 0 = off.
+   */
+  loginFailureLimit: number;
   /** Webhook secrets by path ('*' = every path): X-Hook-Signature is required where one is set. */
   webhookSecrets: Record<string, string>;
   /** Signed webhooks whose Bpium `timestamp` is further than this from now are refused (replays); absent = off. */
@@ -376,6 +387,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
     regexBudgetMs: regexBudgetFromEnv(env) ?? fc.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS,
     maxSyncRuns: optionalCount('n', env.OKTELL_SYNC_RUNS, 'OKTELL_SYNC_RUNS', 1, 4096).n ?? fc.maxSyncRuns ?? DEFAULT_MAX_SYNC_RUNS,
+    loginFailureLimit: optionalCount('n', env.OKTELL_LOGIN_FAILURE_LIMIT, 'OKTELL_LOGIN_FAILURE_LIMIT', 0, MAX_LOGIN_FAILURE_LIMIT).n ?? fc.loginFailureLimit ?? DEFAULT_LOGIN_FAILURE_LIMIT,
     webhookSecrets: secrets,
     ...webhookMaxAge(env.BPIUM_WEBHOOK_MAX_AGE_MINUTES, fc.webhookMaxAgeMinutes),
     bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,

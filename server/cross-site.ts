@@ -1,6 +1,7 @@
 // Browsers resend cached Basic credentials to any page that asks, so a request a browser made for another site must
 // not run a scenario. Servers that send webhooks or call the Web-API send neither Sec-Fetch-Site nor Origin.
 import type { NextFunction, Request, Response } from 'express';
+import { closeUnreadBody } from './request-body.js';
 
 /**
  * Why a request looks like a browser's request made by something other than this server's own pages, or undefined
@@ -35,6 +36,7 @@ export function crossSiteRefusal(reason: string): string {
 export function refuseCrossSite(req: Request, res: Response, next: NextFunction): void {
   const reason = crossSiteReason(req);
   if (reason) {
+    closeUnreadBody(req, res);
     res.status(403).type('text/plain').send(crossSiteRefusal(reason));
     return;
   }

@@ -10,12 +10,12 @@ import { lookup as lookupType } from 'mime-types';
 import proxyaddr from 'proxy-addr';
 import type express from 'express';
 import type { AppDeps } from './app.js';
-import { authenticate, BASIC_CHALLENGE_HEADER, basicChallenge, forbiddenText, hasRight, logForbidden, logRefusedLogin, printable, UNAUTHORIZED_TEXT } from './auth.js';
+import { authenticate, BASIC_CHALLENGE_HEADER, basicChallenge, forbiddenText, hasRight, logForbidden, logRefusedLogin, printable, throttledText, UNAUTHORIZED_TEXT, unloggedAnswers } from './auth.js';
 import { crossSiteOf, crossSiteRefusal, SCENARIO_ANSWER_HEADERS } from './cross-site.js';
 import { answerHook, textAnswer, type HookAnswer } from './hook.js';
 import { levelEnabled } from './log-format.js';
 import { budgetFor, BUDGET_REFUSAL_TEXT, BUDGET_RETRY_AFTER_S, holdFor } from './body-budget.js';
-import { declaredOver, receiveBody } from './request-body.js';
+import { closeUnreadBody, declaredOver, receiveBody } from './request-body.js';
 
 type Trust = (address: string, hop: number) => boolean;
 
@@ -41,23 +41,32 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
     observeRequest(d, method, path, ip, res, () => runId);
     for (const [k, v] of Object.entries(SCENARIO_ANSWER_HEADERS)) res.setHeader(k, v);
     const users = d.users();
+    // A refusal here comes before the body is read: one the request declares is not read on (closeUnreadBody).
+    const wait = d.throttle?.refusal(ip(), req.headers.authorization, users);
+    if (wait !== undefined) {
+      closeUnreadBody(req, res);
+      unloggedAnswers.add(res);
+      writeAnswer(res, textAnswer(429, throttledText(wait), { 'Retry-After': String(wait) }), method);
+      return;
+    }
     const user = authenticate(req.headers.authorization, users);
     if (user === undefined) {
-      logRefusedLogin(d.logger, req.headers.authorization, { path, ip: ip() }, users);
-      req.resume();
+      if (d.throttle) d.throttle.failed(ip(), req.headers.authorization, { path }, users);
+      else logRefusedLogin(d.logger, req.headers.authorization, { path, ip: ip() }, users);
+      closeUnreadBody(req, res);
       writeAnswer(res, textAnswer(401, UNAUTHORIZED_TEXT, { [BASIC_CHALLENGE_HEADER]: basicChallenge() }), method);
       return;
     }
     if (!hasRight(user, 'hook')) {
       logForbidden(d.logger, user, 'hook', { path, ip: ip() });
-      req.resume();
+      closeUnreadBody(req, res);
       writeAnswer(res, textAnswer(403, forbiddenText(user, 'hook')), method);
       return;
     }
     const header = (name: string) => headerValue(req, name);
     const crossSite = hookCrossSite(req, trust);
     if (crossSite) {
-      req.resume();
+      closeUnreadBody(req, res);
       writeAnswer(res, textAnswer(403, crossSiteRefusal(crossSite)), method);
       return;
     }
@@ -120,6 +129,8 @@ const HEALTH_PATH = /^\/-\/health\/?$/i;
 function refusedBeforeBody(d: AppDeps, req: IncomingMessage, trust: Trust): boolean {
   const url = req.url ?? '/';
   if ((req.method === 'GET' || req.method === 'HEAD') && HEALTH_PATH.test(pathOf(url))) return false;
+  // A client past its failed logins is refused before its password is checked: a 100 Continue would tell it right.
+  if (d.throttle?.refusal(proxyaddr(req, trust), req.headers.authorization, d.users(), false) !== undefined) return true;
   const user = authenticate(req.headers.authorization, d.users());
   if (user === undefined) return true;
   if (!takesFastPath(req, url)) return false;
@@ -214,6 +225,8 @@ export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: s
   res.on('close', settled);
   res.on('finish', () => {
     settled();
+    // A request the throttle of failed logins refused is counted in its summary line instead (login-throttle.ts).
+    if (unloggedAnswers.has(res)) return;
     // Probes (a load balancer's health check every few seconds, a metrics scrape) that succeed are debug: at info
     // they would bury the traffic. A line that would not be written is not made (the client's address included).
     const level = PROBES.has(path) && res.statusCode < 400 ? 'debug' : 'info';

@@ -4,7 +4,8 @@
 // inflated chunk, so a connection that has sent nothing holds nothing, and the bodies held at once never pass
 // OKTELL_BODY_BUDGET whatever their sizes were declared to be. The inflated size is capped by the body limit (a small
 // gzip bomb is refused with 413 once its inflated bytes pass it).
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
@@ -26,6 +27,44 @@ export function declaresBody(req: IncomingMessage): boolean {
   if (req.headers['transfer-encoding'] !== undefined) return true;
   const declared = req.headers['content-length'];
   return declared !== undefined && Number(declared) !== 0;
+}
+
+/** After a refusal that closes its connection: how much more of the body is read and dropped, at most, and for how long. */
+export const LINGER_BYTES = 256 * 1024;
+export const LINGER_MS = 1000;
+
+/**
+ * For an answer given before the request's body was read (a refusal: 401, 403, 429): when the request declares a body
+ * and it is not all received, the answer says `Connection: close` and the connection is closed once the answer is
+ * sent, rather than kept open while node reads and throws away the rest of the body (which a client without
+ * credentials could stream until the request timeout, 60 s, and then reconnect).
+ *
+ * The close is gentle: node's own (destroySoon) sends the answer and a FIN, then closes the socket at once, and with
+ * body bytes still arriving the system answers them with a reset, which can reach a client that is still sending
+ * before it has read the answer (fetch then fails with EPIPE instead of giving the 401). So the FIN follows the answer
+ * at once, and the socket itself is closed when the client closes its side, LINGER_BYTES more have been read (when
+ * node is still reading the connection; paused, it reads nothing more and the client's sending stops at the system's
+ * buffers) or LINGER_MS have passed, whichever comes first. The rest of the body is never read.
+ */
+export function closeUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  if (res.headersSent || req.complete || !declaresBody(req)) return;
+  res.setHeader('Connection', 'close');
+  const socket = req.socket;
+  // Node calls destroySoon on a connection whose answer said close, once that answer is written.
+  socket.destroySoon = () => lingerClose(socket);
+}
+
+function lingerClose(socket: Socket): void {
+  if (socket.destroyed) return;
+  const from = socket.bytesRead;
+  const close = () => socket.destroy();
+  const timer = setTimeout(close, LINGER_MS);
+  timer.unref();
+  socket.on('data', () => {
+    if (socket.bytesRead - from > LINGER_BYTES) close();
+  });
+  socket.once('close', () => clearTimeout(timer));
+  socket.end();
 }
 
 /** The decoder of a content coding the server takes, undefined for identity; throws 415 for any other coding. */

@@ -7,6 +7,7 @@ import type nunjucks from 'nunjucks';
 import type { AppDeps } from '../app.js';
 import { hasRight, logForbidden, printable, rightsOf, type OktellUser } from '../auth.js';
 import { CONSOLE_SECRET_NAME, persistentSecret } from '../credentials.js';
+import { closeUnreadBody } from '../request-body.js';
 import { InvalidCursorError, StoreUnavailableError } from '../store/store.errors.js';
 import { consoleHeaders, createCsrf, requireSameOrigin, type Csrf } from './console-security.js';
 import { CONSOLE_BASE, consoleSourceDir, createViews } from './console-views.js';
@@ -83,6 +84,8 @@ export function consoleRouter(d: AppDeps): Router {
   router.use((req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD' || mayAct(res)) return next();
     const user = res.locals.oktellUser as OktellUser | undefined;
+    // Refused before any body parser: a body the request declares is not read on.
+    closeUnreadBody(req, res);
     if (!user) return void res.status(403).type('text/plain').send('403 Forbidden: no login\n');
     logForbidden(d.logger, user, 'console', { path: req.originalUrl.split('?')[0]!, ip: req.ip });
     ctx.render(res, 'error.njk', { title: 'Read-only login', message: `The login ${printable(user.login)} may look at the console but not change anything (its rights: ${rightsOf(user).join(', ')}); the console right is needed to replay, run a task now or dry-run.`, nav: '' }, 403);

@@ -1,0 +1,189 @@
+// Throttling of Basic-auth guesses. Every failed login is counted by the client's address and, for a configured
+// login, by that login, over a sliding window of a minute. An address past the limit is answered 429 with
+// Retry-After, without its password being checked, until its oldest counted failure leaves the window; a login past
+// the limit (guesses spread over many addresses) refuses, the same way, every address that has itself failed for it
+// within the window, while an address with no failure is still checked, so the rightful client is not locked out.
+// The failures up to the limit are logged one line each, as before; the requests refused past it are summed up in
+// one line per address and minute. The tables are capped, so memory stays bounded whatever the number of addresses.
+import type { LoggerPort } from '../engine/ports.js';
+import { logRefusedLogin, printable, type GuessThrottle, type OktellUser } from './auth.js';
+
+/** Failed logins from one address (or for one login) within a minute before it is refused without a check. */
+export const DEFAULT_LOGIN_FAILURE_LIMIT = 10;
+/** The sliding window the failures are counted over. */
+export const LOGIN_FAILURE_WINDOW_MS = 60_000;
+/** Addresses (and logins) tracked at once; past it the least recently seen are forgotten. */
+export const LOGIN_THROTTLE_ENTRIES = 10_000;
+/** Logins a single address is remembered to have failed for (the per-login refusal needs it). */
+const LOGINS_PER_ADDRESS = 8;
+
+interface AddressEntry {
+  /** Times of the last failures (at most `limit`), oldest first. */
+  failures: number[];
+  /** Configured logins this address failed for, with the time of its last failure for each. */
+  logins: Map<string, number>;
+  /** Requests refused without a check since the last summary line, and when that line was written. */
+  refused: number;
+  summaryAt: number | undefined;
+}
+
+export interface LoginThrottle extends GuessThrottle {
+  readonly limit: number;
+  /**
+   * Seconds the client at `ip` must wait when its request is refused without a check (its address, or the login its
+   * header names while that login is under attack and this address failed for it), else undefined. A request refused
+   * so is counted for the address's summary line and writes no line of its own; with `count` false it is only asked.
+   */
+  refusal(ip: string | undefined, header: string | undefined, users: readonly OktellUser[], count?: boolean): number | undefined;
+  /** A refused login (wrong or unknown credentials): counted, and logged as long as the address is within the limit. */
+  failed(ip: string | undefined, header: string | undefined, where: { path: string }, users: readonly OktellUser[]): void;
+  /** Writes the summary lines still due and stops the minute's sweep. */
+  close(): void;
+}
+
+/** The login a Basic header names (not checked), or undefined. */
+function triedLogin(header: string | undefined): string | undefined {
+  if (!header || !/^basic /i.test(header)) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  return i > 0 ? decoded.slice(0, i) : undefined;
+}
+
+/**
+ * A throttle allowing `limit` failed logins per address (and per configured login) within `windowMs`; `limit` 0
+ * turns it off (every failure is checked and logged, as before). `now` is for tests of the window itself.
+ */
+export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { windowMs?: number; maxEntries?: number; now?: () => number } = {}): LoginThrottle {
+  const windowMs = opts.windowMs ?? LOGIN_FAILURE_WINDOW_MS;
+  const maxEntries = opts.maxEntries ?? LOGIN_THROTTLE_ENTRIES;
+  const now = opts.now ?? Date.now;
+  const addresses = new Map<string, AddressEntry>();
+  // Per configured login: the times of its last failures, from any address.
+  const logins = new Map<string, number[]>();
+
+  const recent = (times: number[], t: number) => {
+    while (times.length && times[0]! <= t - windowMs) times.shift();
+    return times;
+  };
+  /** Puts `key` last (most recently seen) and forgets the least recently seen past the cap. */
+  const touch = <V>(map: Map<string, V>, key: string, value: V) => {
+    map.delete(key);
+    map.set(key, value);
+    while (map.size > maxEntries) {
+      const oldest = map.keys().next().value as string;
+      const gone = map.get(oldest);
+      map.delete(oldest);
+      if (map === (addresses as Map<string, unknown>)) summarize(oldest, gone as AddressEntry, now());
+    }
+  };
+  const summarize = (ip: string, e: AddressEntry, t: number) => {
+    if (e.refused === 0) return;
+    logger.warn(
+      { ip, refused: e.refused, limit, windowS: windowMs / 1000 },
+      `${e.refused} login attempt(s) from ${printable(ip)} refused with 429 without a check: more than ${limit} failed logins within ${windowMs / 1000} s (OKTELL_LOGIN_FAILURE_LIMIT)`,
+    );
+    e.refused = 0;
+    e.summaryAt = t;
+  };
+  /** The address's wait in ms, when it is past the limit. */
+  const addressWait = (e: AddressEntry | undefined, t: number) => {
+    if (!e || recent(e.failures, t).length < limit) return undefined;
+    return e.failures[e.failures.length - limit]! + windowMs - t;
+  };
+  /** The wait for `login` from this address, when the login is past the limit and the address failed for it. */
+  const loginWait = (e: AddressEntry | undefined, login: string | undefined, t: number) => {
+    if (!e || login === undefined) return undefined;
+    const last = e.logins.get(login);
+    if (last === undefined || last <= t - windowMs) return undefined;
+    const times = logins.get(login);
+    if (!times || recent(times, t).length < limit) return undefined;
+    return last + windowMs - t;
+  };
+
+  // Summaries of the minute that ended and forgetting of entries past their window, once a minute.
+  const sweep = setInterval(() => {
+    const t = now();
+    for (const [ip, e] of addresses) {
+      if (e.refused > 0 && (e.summaryAt === undefined || t - e.summaryAt >= windowMs)) summarize(ip, e, t);
+      if (recent(e.failures, t).length === 0 && e.refused === 0 && (e.summaryAt === undefined || t - e.summaryAt >= windowMs)) addresses.delete(ip);
+    }
+    for (const [login, times] of logins) if (recent(times, t).length === 0) logins.delete(login);
+  }, Math.max(1, Math.floor(windowMs / 6)));
+  sweep.unref();
+
+  return {
+    limit,
+    refusal(ip, header, users, count = true) {
+      if (limit === 0) return undefined;
+      const key = ip ?? '';
+      const t = now();
+      const e = addresses.get(key);
+      const login = triedLogin(header);
+      const known = login !== undefined && users.some((u) => u.login === login) ? login : undefined;
+      const wait = addressWait(e, t) ?? loginWait(e, known, t);
+      if (wait === undefined) return undefined;
+      if (!count) return Math.max(1, Math.ceil(wait / 1000));
+      e!.refused++;
+      // The first refusal of a minute is said at once; the others of that minute in the next line (the sweep's).
+      if (e!.summaryAt === undefined || t - e!.summaryAt >= windowMs) summarize(key, e!, t);
+      return Math.max(1, Math.ceil(wait / 1000));
+    },
+    failed(ip, header, where, users) {
+      if (limit === 0) {
+        logRefusedLogin(logger, header, { path: where.path, ip }, users);
+        return;
+      }
+      // A request with no credentials at all (a browser's first try) is not a guess.
+      if (!header) return;
+      const key = ip ?? '';
+      const t = now();
+      const e = addresses.get(key) ?? { failures: [], logins: new Map<string, number>(), refused: 0, summaryAt: undefined };
+      recent(e.failures, t).push(t);
+      if (e.failures.length > limit) e.failures.shift();
+      const login = triedLogin(header);
+      if (login !== undefined && users.some((u) => u.login === login)) {
+        e.logins.delete(login);
+        e.logins.set(login, t);
+        if (e.logins.size > LOGINS_PER_ADDRESS) e.logins.delete(e.logins.keys().next().value as string);
+        const times = recent(logins.get(login) ?? [], t);
+        times.push(t);
+        if (times.length > limit) times.shift();
+        touch(logins, login, times);
+      }
+      touch(addresses, key, e);
+      logRefusedLogin(logger, header, { path: where.path, ip }, users);
+    },
+    close() {
+      clearInterval(sweep);
+      const t = now();
+      for (const [ip, e] of addresses) summarize(ip, e, t);
+    },
+  };
+}
+
+
+/** Passwords shorter than this get a warning at start when the server listens beyond this machine. */
+export const MIN_PASSWORD_LENGTH = 12;
+
+/** Whether `host` (the address the server listens on) is this machine alone: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * The start warning for configured logins whose password is shorter than MIN_PASSWORD_LENGTH characters while the
+ * server listens on an interface other than loopback (where anyone on the network may guess); undefined when there is
+ * none. A generated user's password is long. It names the logins, never a password nor its length.
+ */
+export function shortPasswordWarning(users: readonly OktellUser[], host: string, generated: boolean): string | undefined {
+  if (generated || isLoopbackHost(host)) return undefined;
+  const short = users.filter((u) => [...u.password].length < MIN_PASSWORD_LENGTH).map((u) => printable(u.login));
+  if (!short.length) return undefined;
+  const where = host === '' || host === '0.0.0.0' || host === '::' ? `${host || '0.0.0.0'} (all interfaces)` : host;
+  return (
+    `login(s) ${short.join(', ')} have a password shorter than ${MIN_PASSWORD_LENGTH} characters while the server listens on ${where}: ` +
+    `anyone who reaches the port may guess it (the throttle of failed logins slows guessing, it does not stop it); ` +
+    `give each a password of ${MIN_PASSWORD_LENGTH} characters or more (e.g. openssl rand -base64 18), or listen on 127.0.0.1 behind a proxy (docs/configuration.md, "Users and rights")`
+  );
+}
