@@ -33,6 +33,8 @@ export async function startTestServer(opts: {
   env?: Record<string, string>;
   watch?: boolean;
   logger?: StartOptions['logger'];
+  /** The address to listen on (default 127.0.0.1). */
+  host?: string;
   /** Fills the data folder before the server starts (what an earlier build left there). */
   before?: (dataDir: string) => Promise<void>;
 } = {}): Promise<TestServer> {
@@ -55,7 +57,7 @@ export async function startTestServer(opts: {
   const start = (port: number | undefined, logger?: StartOptions['logger']) =>
     startServer({
       port: 0,
-      host: '127.0.0.1',
+      host: opts.host ?? '127.0.0.1',
       dataDir,
       scenarios: scenariosDir,
       bpiumEmulatorPort: 0,

@@ -1,0 +1,157 @@
+// Basic-auth guessing is throttled (review 35, M5): past OKTELL_LOGIN_FAILURE_LIMIT failed logins within a minute
+// from one client address, that address is answered 429 with Retry-After without its password being checked, on the
+// hook route and the express routes alike, while another address still logs in; the log keeps one line per failure
+// up to the limit and one summary line after. A short password on a server reachable from the network is warned of.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError, loadServerConfig } from '../../server/config.js';
+import { createLoginThrottle } from '../../server/login-throttle.js';
+import { tempDir } from '../helpers.js';
+import { AUTH, USER, capturingLogger, startTestServer, type TestServer } from './server-helpers.js';
+
+const basic = (login: string, password: string) => `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+
+/** A GET (or a POST with `body`) from the loopback address `from` (127.0.0.x), on a connection of its own. */
+function call(base: string, path: string, from: string, authorization?: string, body?: string): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
+  const url = new URL(path, base);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname + url.search, method: body === undefined ? 'GET' : 'POST', localAddress: from, agent: false, headers: authorization ? { authorization } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, retryAfter: res.headers['retry-after'] }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('throttling of failed logins (review 35, M5)', () => {
+  let t: TestServer;
+  const log = capturingLogger();
+  before(async () => {
+    t = await startTestServer({ smtp: false, logger: log.logger, env: { SMTP_URL: '' } });
+  });
+  after(async () => t.cleanup());
+
+  const refusedFrom = (ip: string) => log.lines.filter((l) => l.msg === 'login refused' && l.obj.ip === ip);
+  const summariesFor = (ip: string) => log.lines.filter((l) => l.level === 'warn' && l.obj.ip === ip && /refused with 429 without a check/.test(l.msg ?? ''));
+
+  it('the 11th wrong guess from one address gets 429 with Retry-After, on every route; another address still logs in; the log stays bounded', { timeout: 60_000 }, async () => {
+    const attacker = '127.0.0.2';
+    const paths = ['/some/hook', '/execsvcscriptplain?name=x', '/-/console/runs', '/-/metrics'];
+    // The default limit: 10 failures within a minute, spread over the hook route and the express routes.
+    for (let i = 0; i < 10; i++) {
+      const r = await call(t.server.url, paths[i % paths.length]!, attacker, basic(USER.login, `wrong-${i}`));
+      assert.equal(r.status, 401, `guess ${i + 1}: ${r.text}`);
+    }
+    for (const path of paths) {
+      const r = await call(t.server.url, path, attacker, basic(USER.login, 'wrong-again'));
+      assert.equal(r.status, 429, `${path}: ${r.text}`);
+      assert.match(r.text, /^429 Too Many Requests: too many failed logins from this address; try again in \d+ s\n$/);
+      assert.ok(Number(r.retryAfter) >= 1 && Number(r.retryAfter) <= 60, `Retry-After ${r.retryAfter}`);
+    }
+    // The password is not checked any more from there: the right one gets 429 too.
+    assert.equal((await call(t.server.url, '/-/metrics', attacker, AUTH)).status, 429);
+    // A body sent with a throttled request is refused too (the POST route).
+    assert.equal((await call(t.server.url, '/some/hook', attacker, basic(USER.login, 'x'), '{"a":1}')).status, 429);
+    // Another address, with the right password, is not held up by that one.
+    assert.equal((await call(t.server.url, '/-/metrics', '127.0.0.3', AUTH)).status, 200);
+    // A success elsewhere did not reset the attacker's count.
+    for (let i = 0; i < 40; i++) assert.equal((await call(t.server.url, '/some/hook', attacker, basic(USER.login, `more-${i}`))).status, 429);
+
+    // One line per failure up to the limit, then one summary line (at the first refusal), no request line per refusal.
+    assert.equal(refusedFrom(attacker).length, 10);
+    const summaries = summariesFor(attacker);
+    assert.equal(summaries.length, 1, JSON.stringify(summaries));
+    assert.match(summaries[0]!.msg!, /OKTELL_LOGIN_FAILURE_LIMIT/);
+    assert.equal(log.lines.filter((l) => l.msg === 'request' && l.obj.ip === attacker && l.obj.status === 429).length, 0);
+    assert.ok(log.lines.filter((l) => l.obj.ip === attacker).length <= 21, 'at most 10 refusals, 10 request lines and 1 summary');
+    assert.ok(!JSON.stringify(log.lines).includes('wrong-'), 'no password tried is logged');
+  });
+
+  it('guesses for one login spread over addresses: an address that failed for it is refused once the login is past the limit, a clean one is still checked', { timeout: 60_000 }, async () => {
+    // The login has 10 failures within the minute (the test above): each new address gets one guess for it.
+    for (const from of ['127.0.0.4', '127.0.0.5', '127.0.0.6']) {
+      assert.equal((await call(t.server.url, '/some/hook', from, basic(USER.login, 'spread'))).status, 401, from);
+      assert.equal((await call(t.server.url, '/some/hook', from, basic(USER.login, 'spread-2'))).status, 429, `${from}, second guess`);
+    }
+    // An address that never failed logs in with the right password.
+    assert.equal((await call(t.server.url, '/-/metrics', '127.0.0.7', AUTH)).status, 200);
+  });
+});
+
+describe('the throttle setting and the short-password warning', () => {
+  it('the window slides (a refused address may try again a minute after its oldest counted failure) and the table of addresses is capped', () => {
+    let now = 0;
+    const log = capturingLogger();
+    const throttle = createLoginThrottle(3, log.logger, { now: () => now, maxEntries: 100 });
+    const users = [{ login: 'a', password: 'a-right-password' }];
+    const guess = basic('nobody', 'x');
+    try {
+      for (let i = 0; i < 3; i++) throttle.failed('10.1.1.1', guess, { path: '/' }, users);
+      assert.equal(throttle.refusal('10.1.1.1', guess, users), 60);
+      now = 30_000;
+      assert.equal(throttle.refusal('10.1.1.1', guess, users), 30);
+      assert.equal(throttle.refusal('10.1.1.2', guess, users), undefined, 'another address');
+      now = 60_000;
+      assert.equal(throttle.refusal('10.1.1.1', guess, users), undefined, 'the oldest failure left the window');
+      // 1000 addresses past the limit: only the last 100 are kept, the first ones are forgotten.
+      for (let k = 0; k < 1000; k++) for (let i = 0; i < 3; i++) throttle.failed(`10.2.${k >> 8}.${k & 255}`, guess, { path: '/' }, users);
+      assert.equal(throttle.refusal('10.2.0.0', guess, users), undefined);
+      assert.equal(throttle.refusal(`10.2.${999 >> 8}.${999 & 255}`, guess, users), 60);
+    } finally {
+      throttle.close();
+    }
+  });
+
+  it('OKTELL_LOGIN_FAILURE_LIMIT and loginFailureLimit: default 10, 0 turns it off, a wrong value is named (the file with line and column)', () => {
+    const dir = tempDir('oktell-throttle-');
+    try {
+      const env = { OKTELL_USERS: 'a:b' };
+      assert.equal(loadServerConfig({ config: write(dir.dir, 'port: 1\n') }, env, dir.dir).loginFailureLimit, 10);
+      assert.equal(loadServerConfig({ config: write(dir.dir, 'loginFailureLimit: 3\n') }, env, dir.dir).loginFailureLimit, 3);
+      assert.equal(loadServerConfig({ config: write(dir.dir, 'loginFailureLimit: 3\n') }, { ...env, OKTELL_LOGIN_FAILURE_LIMIT: '0' }, dir.dir).loginFailureLimit, 0);
+      assert.throws(() => loadServerConfig({}, { ...env, OKTELL_LOGIN_FAILURE_LIMIT: 'ten' }, dir.dir), (e: Error) => e instanceof ConfigError && /^OKTELL_LOGIN_FAILURE_LIMIT="ten" must be a whole number, from 0 to 1000$/.test(e.message));
+      const file = write(dir.dir, 'port: 1\nloginFailureLimit: -1\n');
+      assert.throws(() => loadServerConfig({ config: file }, env, dir.dir), (e: Error) => e instanceof ConfigError && e.message.startsWith(`${file}:2:20: loginFailureLimit:`));
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('a password shorter than 12 characters is warned of (log and banner) when the server listens on all interfaces, naming the login, never the password', { timeout: 60_000 }, async () => {
+    const log = capturingLogger();
+    const t = await startTestServer({ smtp: false, host: '0.0.0.0', logger: log.logger, env: { SMTP_URL: '', OKTELL_USERS: 'bpium[hook]:short-pw1,ops:a-long-enough-password' } });
+    try {
+      const w = t.server.warnings.find((x) => /shorter than 12 characters/.test(x));
+      assert.ok(w, JSON.stringify(t.server.warnings));
+      assert.match(w, /^login\(s\) bpium have a password shorter than 12 characters while the server listens on 0\.0\.0\.0 \(all interfaces\)/);
+      assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg === w), 'logged as a warning');
+      assert.ok(!JSON.stringify(log.lines).includes('short-pw1'), 'the password is in no log line');
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('on loopback only, a short password is not warned of', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({ smtp: false, env: { SMTP_URL: '', OKTELL_USERS: 'bpium:short' } });
+    try {
+      assert.deepEqual(t.server.warnings.filter((x) => /shorter than 12/.test(x)), []);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+function write(dir: string, text: string): string {
+  const file = join(dir, `oktell-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, text);
+  return file;
+}
