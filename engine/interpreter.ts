@@ -1,6 +1,6 @@
 // The interpreter: runs a loaded scenario block by block, with guardrails, a trace and injected ports.
 import { EffectError, RUN_ERROR_CODES as R, RunFailure } from './errors.js';
-import { ExpressionRuntimeError, type CompiledExpression } from './expr/index.js';
+import { carriedParameter, ExpressionRuntimeError, type CompiledExpression } from './expr/index.js';
 import { traceCutter } from './cut-text.js';
 import { TraceLog } from './trace-log.js';
 import { isStackOverflow } from './json-text.js';
@@ -199,6 +199,10 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   // What the starting run passed of its secrets is masked here too (the values as passed; the job holds them).
   for (const n of opts.carriesSecret?.params ?? []) secrets.addValue(params.get(Number(n)));
   for (const n of opts.carriesSecret?.variables ?? []) secrets.addValue(vars.get(n));
+  /** The names of CompiledExpression.carries that stand for a secret here: `InputParameter(n)` as carriedParameter(n). */
+  const secretParams = new Set((opts.carriesSecret?.params ?? []).map((n) => carriedParameter(Number(n))));
+  if (secretParams.size) secretParams.add(carriedParameter(undefined));
+  const carriesSecret = (n: string): boolean => secrets.isSecret(n) || secretParams.has(n) || secrets.holds(vars.get(n));
 
   let block: Block | undefined;
   let effectDetail: JsonValue | undefined;
@@ -247,7 +251,10 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         throw e instanceof ExpressionRuntimeError ? e.place(undefined, expr.at) : e;
       }
       // A text computed from a secret (cased, cut, replaced in) is masked in the record like the secret itself.
-      if (typeof v === 'string' && !secrets.none && expr.carries?.some((n) => secrets.isSecret(n) || secrets.holds(vars.get(n))) && !expr.literalTexts?.includes(v)) secrets.addDerived(v);
+      if (typeof v === 'string' && !secrets.none && expr.carries?.length && !expr.literalTexts?.includes(v)) {
+        if (expr.changes?.some(carriesSecret)) secrets.addDerived(v);
+        else if (expr.carries.some(carriesSecret)) secrets.addJoined(v);
+      }
       return v;
     },
     get: (n) => vars.get(n) ?? null,

@@ -14,6 +14,12 @@ export const SECRET_MASK = '***';
 export const MIN_MASKED_TEXT = 4;
 
 /**
+ * Texts computed from secrets that one run notes for masking at most. Past it (a loop making a new one at each turn)
+ * the further ones are shown as they are: each noted text costs a pass over the whole record when it is stored.
+ */
+export const MAX_DERIVED_TEXTS = 1000;
+
+/**
  * The input parameters (by number) and copied variables (by name) an async start passed whose values carry a secret
  * of the run that started it: the started run masks those values in its own record, as the starting run did.
  */
@@ -26,6 +32,7 @@ export interface SecretCarriers {
 export class RunSecrets {
   private readonly names = new Set<string>();
   private readonly texts = new Set<string>();
+  private derived = 0;
 
   /** Notes the secret variables `s` declares, with the values `vars` gives them now. */
   addScenario(s: Scenario, vars: ReadonlyMap<string, Value>): void {
@@ -48,13 +55,21 @@ export class RunSecrets {
   }
 
   /**
-   * Notes a text an expression computed from a secret variable's value (CompiledExpression.carries). One that quotes
-   * a known secret as it is ("Bearer " + token) is masked at that secret, so the rest of it stays readable; any
-   * other (`Upper([token])`, `SubStr([token], 0, 8)`) is masked whole.
+   * Notes a text an expression made by joining a secret, as it is, with other text (`"Bearer " + [token]`): masked at
+   * that secret, so the rest stays readable, unless the secret is not in it as it is (then whole).
    */
-  addDerived(text: string): void {
+  addJoined(text: string): void {
     if (text.length < MIN_MASKED_TEXT || this.texts.has(text)) return;
     for (const s of this.texts) if (text.includes(s)) return;
+    this.addDerived(text);
+  }
+
+  /** Notes a text an expression computed from a secret by changing it (cased, cut): masked whole. */
+  addDerived(text: string): void {
+    if (text.length < MIN_MASKED_TEXT || this.texts.has(text)) return;
+    // A loop computing a new text from a secret at each turn: masking costs the record's size for each text noted.
+    if (this.derived >= MAX_DERIVED_TEXTS) return;
+    this.derived++;
     this.texts.add(text);
   }
 

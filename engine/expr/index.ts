@@ -27,6 +27,8 @@ export interface CompiledExpression {
    * a text computed from a secret variable is masked in the run's record like the secret itself (secrets.ts).
    */
   readonly carries?: readonly string[];
+  /** Those of `carries` carried changed (cased, cut, escaped), not only joined as they are with `+`. */
+  readonly changes?: readonly string[];
   /** The texts written in the expression itself: a value equal to one (`IfEmpty([token], "none")`) carries nothing. */
   readonly literalTexts?: readonly string[];
   /** No variables, no InputParameter, no Now/Today: the value is the same on every run. */
@@ -72,13 +74,14 @@ function build(source: string, tree: Node): CompiledExpression {
   };
   visit(tree);
   const root = compileTree(tree).fn;
-  const carries = new Set<string>();
-  carriedBy(tree, carries);
+  const carried = new Map<string, boolean>();
+  carriedBy(tree, carried);
   return {
     source,
     variables: [...variables],
     functions: [...functions],
-    carries: [...carries],
+    carries: [...carried.keys()],
+    changes: [...carried].filter(([, changed]) => changed).map(([name]) => name),
     literalTexts: [...literalTexts],
     constant: variables.size === 0 && !volatile,
     evaluate(ctx: EvalContext): Value {
@@ -91,7 +94,6 @@ function build(source: string, tree: Node): CompiledExpression {
   };
 }
 
-/** Our own errors get the expression attached; JavaScript's own (a string too long, a stack overflow) are wrapped. */
 /**
  * Functions whose value tells something about a text without carrying it (a length, a position, yes or no), and, for
  * the others that do not carry every argument, the arguments they carry. Every other function is taken to carry all
@@ -99,25 +101,48 @@ function build(source: string, tree: Node): CompiledExpression {
  */
 const CARRIED_ARGS: ReadonlyMap<string, readonly number[]> = new Map([
   ['IsEmpty', []], ['Length', []], ['Contains', []], ['StartsWith', []], ['EndsWith', []], ['IndexOf', []],
-  ['JsonCount', []], ['DateDiff', []], ['If', [1, 2]],
+  ['JsonCount', []], ['DateDiff', []], ['If', [1, 2]], ['IfEmpty', [0, 1]],
 ]);
 
-/** Adds to `out` the variables whose text may be carried into the value of `n` (CompiledExpression.carries). */
-function carriedBy(n: Node, out: Set<string>): void {
+/**
+ * What `InputParameter(n)` stands for in CompiledExpression.carries: `[parameter n]` for a number written in the
+ * expression, `[parameters]` for one computed (any of them). Variable names cannot contain "[".
+ */
+export const carriedParameter = (n: number | undefined): string => (n === undefined ? '[parameters]' : `[parameter ${n}]`);
+
+/**
+ * Notes in `out` each variable (or input parameter) whose text may be carried into the value of `n`, and whether it
+ * is carried changed (`true`: through a function or arithmetic) rather than only joined as it is with `+`, which
+ * leaves the text itself in the value.
+ */
+function carriedBy(n: Node, out: Map<string, boolean>, changed = false): void {
+  const note = (name: string) => out.set(name, changed || out.get(name) === true);
   switch (n.type) {
-    case 'variable': out.add(n.name); return;
+    case 'variable': note(n.name); return;
     case 'literal': return;
-    // `not` and the comparisons give yes or no; arithmetic and `+` carry both sides.
-    case 'unary': if (n.op === '-') carriedBy(n.operand, out); return;
-    case 'binary': if (n.op === '+' || n.op === '-' || n.op === '*' || n.op === '/' || n.op === '^') { carriedBy(n.left, out); carriedBy(n.right, out); } return;
+    // `not` and the comparisons give yes or no; `+` joins both sides, the rest of arithmetic changes them.
+    case 'unary': if (n.op === '-') carriedBy(n.operand, out, true); return;
+    case 'binary':
+      if (n.op === '+') { carriedBy(n.left, out, changed); carriedBy(n.right, out, changed); }
+      else if (n.op === '-' || n.op === '*' || n.op === '/' || n.op === '^') { carriedBy(n.left, out, true); carriedBy(n.right, out, true); }
+      return;
     case 'call': {
+      if (n.def.name === 'InputParameter') {
+        const arg = n.args[0];
+        const written = arg?.type === 'literal' ? Number(arg.value) : NaN;
+        note(carriedParameter(Number.isInteger(written) ? written : undefined));
+        return;
+      }
       const carried = CARRIED_ARGS.get(n.def.name);
-      n.args.forEach((a, i) => { if (!carried || carried.includes(i)) carriedBy(a, out); });
+      // If and IfEmpty pass a value through as it is; any other function changes it.
+      const passes = n.def.name === 'If' || n.def.name === 'IfEmpty';
+      n.args.forEach((a, i) => { if (!carried || carried.includes(i)) carriedBy(a, out, changed || !passes); });
       return;
     }
   }
 }
 
+/** Our own errors get the expression attached; JavaScript's own (a string too long, a stack overflow) are wrapped. */
 function asRuntimeError(e: unknown, source: string): unknown {
   if (e instanceof ExpressionRuntimeError) return e.attachExpression(source);
   if (e instanceof RangeError || e instanceof TypeError || e instanceof URIError) {

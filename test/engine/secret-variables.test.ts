@@ -139,6 +139,9 @@ describe('a run with a secret variable', () => {
     { name: 'its length', expr: '"length " + Len([tok])', value: `length ${TOKEN.length}`, masked: false },
     { name: 'a yes/no about it, as text', expr: 'Str(Contains([tok], "ZEBRA")) + " found"', value: 'true found', masked: false },
     { name: 'a text written in the expression', expr: 'If(IsEmpty([tok]), "empty", "present")', value: 'present', masked: false },
+    // A changed copy beside the secret as it is: the changed one must not stay readable next to the masked one.
+    { name: 'changed and joined to itself', expr: 'Upper([tok]) + [tok]', value: TOKEN.toUpperCase() + TOKEN, masked: true },
+    { name: 'cut and joined to itself', expr: 'SubStr([tok], 0, 8) + "/" + [tok]', value: `${TOKEN.slice(0, 8)}/${TOKEN}`, masked: true },
   ];
   for (const c of DERIVED) {
     it(`a text computed from the secret (${c.name}) is ${c.masked ? 'masked' : 'kept'} in the record, and used as computed`, async () => {
@@ -155,6 +158,21 @@ describe('a run with a secret variable', () => {
       assert.deepEqual(answerValues(r), { 1: c.value, 2: `got ${c.value}` });
     });
   }
+
+  it('a started run masks what it computes from a parameter that carries a secret, read with InputParameter(n)', async () => {
+    const child = loaded(`variables:\n  out: string\nstart: v\nblocks:\n  v:\n    kind: Variable\n    set: { out: 'Upper(InputParameter(1)) + " / " + InputParameter(2)' }\n    exits: { next: r }\n  r: { kind: ReturnValue, values: { 1: '[out]', 2: 'Lower(InputParameter(1 + 1))' } }\n`, {}, 'Child');
+    const library: ScenarioLibrary = { dir: 'scenarios', scenarios: new Map([['Child', child]]), issues: [] };
+    const ports = { clock: fixedClock(new Date()), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } };
+    const r = await runScenario(library, 'Child', { dryRun: true, params: { 1: `tok=${TOKEN}`, 2: 'PLAIN' }, carriesSecret: { params: ['1'] }, ports });
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.ok(!JSON.stringify(r).toUpperCase().includes(TOKEN.toUpperCase()), JSON.stringify(r));
+    // Parameter 2 carries no secret, but InputParameter(1 + 1) could be any: masked, rather than shown.
+    assert.deepEqual(r.returnValues, { 1: '***', 2: '***' });
+    assert.deepEqual(answerValues(r), { 1: `TOK=${TOKEN.toUpperCase()} / PLAIN`, 2: 'plain' });
+    // Without the mark, the same run shows what it computed.
+    const plain = await runScenario(library, 'Child', { dryRun: true, params: { 1: 'tok=nothing-secret', 2: 'PLAIN' }, ports });
+    assert.deepEqual(plain.returnValues, { 1: 'TOK=NOTHING-SECRET / PLAIN', 2: 'plain' });
+  });
 
   it('a secret set during the run (secret: true, no source) is masked where it is set', async () => {
     const s = loaded(`variables:\n  pw: { type: string, secret: true }\nstart: v\nblocks:\n  v:\n    kind: Variable\n    set: { pw: '"hunter" + "2207"' }\n    exits: { next: r }\n  r: { kind: ReturnValue, values: { 1: 'Len([pw])' } }\n`);
