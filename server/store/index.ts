@@ -5,4 +5,3 @@ export { backoffDelay, decideRetry, DEFAULT_BACKOFF, type BackoffPolicy, type Re
 export { newSortableId } from './sortable-id.js';
 export { openSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite.store.js';
 export { MIGRATIONS, SchemaTooNewError, applyMigrations, type Migration } from './sqlite.migrations.js';
-export { collectJobs, type JobCollector } from './job-collector.js';
