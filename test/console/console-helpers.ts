@@ -1,5 +1,6 @@
 // Test helpers of the web console: a real server on a temp folder (outbox mail, embedded Bpium emulator), requests
 // with and without credentials, and Debian's Chromium through playwright-core when it is installed.
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before } from 'node:test';
 import type { Browser, BrowserContext } from 'playwright-core';
@@ -194,3 +195,20 @@ export function useConsoleBrowser(
   });
   return suite;
 }
+
+/** The Tasks page's row of task `name`. */
+export async function rowOf(t: { base: string }, name: string): Promise<string> {
+  const page = await (await get(`${t.base}/tasks`)).text();
+  const row = new RegExp(`<tr data-task="${name}">[\\s\\S]*?</tr>`).exec(page)?.[0];
+  assert.ok(row, `the page has a row for ${name}`);
+  return row;
+}
+
+/** The text of an HTML fragment as read: a cell or line break is a space, other tags nothing, entities decoded. */
+export const textOf = (html: string) =>
+  html
+    .replace(/<\/?(?:div|td|tr)\b[^>]*>/g, ' ')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(quot|lt|gt|amp);/g, (_, e: string) => ({ quot: '"', lt: '<', gt: '>', amp: '&' })[e]!)
+    .replace(/\s+/g, ' ')
+    .trim();

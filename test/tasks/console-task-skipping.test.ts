@@ -10,7 +10,7 @@ import { parseServiceTasks } from '../../server/tasks/definitions.js';
 import { TaskScheduler, type TaskBlockingRun } from '../../server/tasks/scheduler.js';
 import { runCliAsync } from '../cli/cli.helper.js';
 import { ManualClock } from '../store/store.contract.js';
-import { AUTH, get, startConsoleServer } from '../console/console-helpers.js';
+import { AUTH, get, rowOf, startConsoleServer, textOf } from '../console/console-helpers.js';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 const MIN = 60_000;
@@ -20,23 +20,6 @@ const TASKS = `serviceTasks:
 `;
 
 type Server = Awaited<ReturnType<typeof startConsoleServer>>;
-
-/** The page's row of task `name`. */
-async function rowOf(t: Server, name: string): Promise<string> {
-  const page = await (await get(`${t.base}/tasks`)).text();
-  const row = new RegExp(`<tr data-task="${name}">[\\s\\S]*?</tr>`).exec(page)?.[0];
-  assert.ok(row, `the page has a row for ${name}`);
-  return row;
-}
-
-/** The text of an HTML fragment as read: a line break is a space, tags nothing, entities decoded. */
-const textOf = (html: string) =>
-  html
-    .replace(/<\/?(?:div|td|tr)\b[^>]*>/g, ' ')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&(quot|lt|gt|amp);/g, (_, e: string) => ({ quot: '"', lt: '<', gt: '>', amp: '&' })[e]!)
-    .replace(/\s+/g, ' ')
-    .trim();
 
 describe('console Tasks page: overlap: skip while the scheduled run waits for its retry', () => {
   let t: Server;

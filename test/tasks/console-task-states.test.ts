@@ -3,7 +3,7 @@
 // it) or failed for good; the error's text escaped. HTML over HTTP from a real listening server, the runs real.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AUTH, get, startConsoleServer, waitFor } from '../console/console-helpers.js';
+import { AUTH, get, rowOf, startConsoleServer, textOf, waitFor } from '../console/console-helpers.js';
 
 /** A web request to a closed port with only `success` wired: every attempt fails as retryable. */
 const FLAKY = 'start: call\nblocks:\n  call:\n    kind: WebRequest\n    method: GET\n    url: \'"http://127.0.0.1:1/x"\'\n    exits: { success: null }\n';
@@ -31,23 +31,6 @@ async function runTask(t: Server, name: string, status: string): Promise<LastRun
     return r?.jobId === jobId && r.status === status && (status === 'succeeded' || r.lastErrorCode !== undefined) && r;
   });
 }
-
-/** The page's row of task `name`. */
-async function rowOf(t: Server, name: string): Promise<string> {
-  const page = await (await get(`${t.base}/tasks`)).text();
-  const row = new RegExp(`<tr data-task="${name}">[\\s\\S]*?</tr>`).exec(page)?.[0];
-  assert.ok(row, `the page has a row for ${name}`);
-  return row;
-}
-
-/** The text of an HTML fragment as read: a cell or line break is a space, other tags nothing, entities decoded. */
-const textOf = (html: string) =>
-  html
-    .replace(/<\/?(?:div|td|tr)\b[^>]*>/g, ' ')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&(quot|lt|gt|amp);/g, (_, e: string) => ({ quot: '"', lt: '<', gt: '>', amp: '&' })[e]!)
-    .replace(/\s+/g, ' ')
-    .trim();
 
 describe('console Tasks page: a dead or failed last run', () => {
   let t: Server;

@@ -20,6 +20,24 @@ import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../st
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 const MIN = 60_000;
+
+/**
+ * From 16:00:30: the task's 16:01 run is queued, claimed and failed with a retry 30 minutes away, and the scheduler's
+ * 16:02 tick skips its due time for it (the latest due time then has no job).
+ */
+async function waitingForRetry(store: Store, clock: ManualClock) {
+  const list = parseServiceTasks('oktell.config.yaml', CONFIG, 'UTC');
+  const s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+  await s.tick();
+  clock.advance(MIN);
+  await s.tick(); // 16:01 enqueued
+  const [job] = await store.claimJobs('w', 1, 10 * MIN);
+  const failed = await store.failJob(job!.id, 'w', { retryable: true, error: { code: 'R_EFFECT_RETRYABLE', message: 'POST timed out' }, retryAt: clock.now() + 30 * MIN });
+  assert.equal(failed.accepted && failed.status, 'queued');
+  clock.advance(MIN);
+  await s.tick();
+  return { s, job: job!, list };
+}
 const CONFIG = 'serviceTasks:\n  - { name: sweep, scenario: DailyReport, every: 1m, timeZone: UTC, overlap: skip }\n';
 
 describe('overlap: skip while a run waits for a retry', () => {
@@ -30,20 +48,11 @@ describe('overlap: skip while a run waits for a retry', () => {
       mkdirSync(join(tmp.dir, 'var'));
       const clock = new ManualClock(Date.parse('2026-01-01T16:00:30Z'));
       const store = await openSqliteStore({ file: join(tmp.dir, 'var', 'oktell.sqlite'), clock });
-      const list = parseServiceTasks('oktell.config.yaml', CONFIG, 'UTC');
-      const s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
-      await s.tick();
-      clock.advance(MIN);
-      await s.tick(); // 16:01 enqueued
-      const [job] = await store.claimJobs('w', 1, 10 * MIN);
-      const failed = await store.failJob(job!.id, 'w', { retryable: true, error: { code: 'R_EFFECT_RETRYABLE', message: 'POST timed out' }, retryAt: clock.now() + 30 * MIN });
-      assert.equal(failed.accepted && failed.status, 'queued');
-      clock.advance(MIN);
-      await s.tick(); // 16:02 skipped: 16:01 waits for its retry
+      const { s, job, list } = await waitingForRetry(store, clock); // 16:01's run waits for its retry; 16:02 skipped
       clock.advance(MIN);
       await s.tick(); // 16:03 skipped
       assert.deepEqual(s.counters.get('sweep'), { due: 3, started: 1, skipped: 2, missed: 0 });
-      const expected = { jobId: job!.id, dueAt: '2026-01-01T16:01:00Z', status: 'queued', attempts: 1, maxAttempts: job!.maxAttempts, nextAttemptAt: '2026-01-01T16:31:30Z' };
+      const expected = { jobId: job.id, dueAt: '2026-01-01T16:01:00Z', status: 'queued', attempts: 1, maxAttempts: job.maxAttempts, nextAttemptAt: '2026-01-01T16:31:30Z' };
       assert.deepEqual((await s.status())[0]!.skippingFor, expected);
       // Another process (the CLI) knows only the store, whose latest due time is a skipped one, with no job.
       assert.deepEqual((await new TaskScheduler({ store, tasks: () => list, clock, logger: silent }).status())[0]!.skippingFor, expected);
@@ -53,7 +62,7 @@ describe('overlap: skip while a run waits for a retry', () => {
       clock.advance(MIN);
       await restarted.tick(); // 16:04
       assert.deepEqual(restarted.counters.get('sweep'), { due: 1, started: 0, skipped: 1, missed: 0 });
-      assert.deepEqual((await store.listJobs({ task: 'sweep' })).items.map((j) => j.id), [job!.id], 'no second run enqueued');
+      assert.deepEqual((await store.listJobs({ task: 'sweep' })).items.map((j) => j.id), [job.id], 'no second run enqueued');
       assert.deepEqual((await restarted.status())[0]!.skippingFor, expected);
       await store.close();
 
@@ -61,7 +70,7 @@ describe('overlap: skip while a run waits for a retry', () => {
       assert.equal(out.code, 0, out.stderr);
       assert.match(
         out.stdout,
-        new RegExp(`\\n  skipping due times \\(overlap: skip\\): the run of 2026-01-01T16:01:00Z waits for attempt 2/${job!.maxAttempts} at 2026-01-01T16:31:30Z, job ${job!.id}; due times are skipped until it succeeds or runs out of attempts\\n  next: `),
+        new RegExp(`\\n  skipping due times \\(overlap: skip\\): the run of 2026-01-01T16:01:00Z waits for attempt 2/${job.maxAttempts} at 2026-01-01T16:31:30Z, job ${job.id}; due times are skipped until it succeeds or runs out of attempts\\n  next: `),
       );
       const json = JSON.parse(runCli(['tasks', '--json'], { cwd: tmp.dir, env: { OKTELL_SCENARIOS: repoPath('scenarios') }, unset: ['OKTELL_DATA_DIR'] }).stdout) as { tasks: Array<{ skippingFor?: unknown }> };
       assert.deepEqual(json.tasks[0]!.skippingFor, expected);
@@ -120,31 +129,22 @@ for (const kind of STORES) {
         const clock = new ManualClock(Date.parse('2026-01-01T16:00:30Z'));
         const store = await kind.open(tmp.dir, clock);
         try {
-          const list = parseServiceTasks('oktell.config.yaml', CONFIG, 'UTC');
-          const s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
-          await s.tick();
-          clock.advance(MIN);
-          await s.tick(); // 16:01 enqueued
-          const [job] = await store.claimJobs('w', 1, 10 * MIN);
-          const failed = await store.failJob(job!.id, 'w', { retryable: true, error: { code: 'R_EFFECT_RETRYABLE', message: 'POST timed out' }, retryAt: clock.now() + 30 * MIN });
-          assert.equal(failed.accepted && failed.status, 'queued');
-          clock.advance(MIN);
-          await s.tick(); // 16:02 skipped: the latest due time now has no job
+          const { s, job, list } = await waitingForRetry(store, clock); // 16:02 skipped: the latest due time now has no job
           const manual: string[] = [];
           for (let i = 0; i < MANUAL_RUNS; i++) {
             clock.advance(1000);
             manual.push(await s.runNow('sweep'));
           }
-          assert.equal(await store.latestScheduledJob('sweep').then((j) => j?.id), job!.id);
+          assert.equal(await store.latestScheduledJob('sweep').then((j) => j?.id), job.id);
           assert.equal(await store.latestScheduledJob('nothing'), undefined);
           clock.advance(MIN);
           await s.tick(); // 16:03: skipped again
           assert.deepEqual(s.counters.get('sweep'), { due: 3, started: 1 + MANUAL_RUNS, skipped: 2, missed: 0 });
           const scheduled = (await store.listJobs({ task: 'sweep', limit: 100 })).items.filter((j) => (j.trigger as { kind?: string }).kind !== 'manual');
-          assert.deepEqual(scheduled.map((j) => j.id), [job!.id], 'no second scheduled run beside the one waiting for its retry');
+          assert.deepEqual(scheduled.map((j) => j.id), [job.id], 'no second scheduled run beside the one waiting for its retry');
           // A process that did not start it (a restarted server, the CLI) finds it too.
           const fresh = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
-          assert.equal((await fresh.status())[0]!.skippingFor?.jobId, job!.id);
+          assert.equal((await fresh.status())[0]!.skippingFor?.jobId, job.id);
           assert.equal((await fresh.status())[0]!.lastRun?.jobId, manual.at(-1));
         } finally {
           await store.close();
