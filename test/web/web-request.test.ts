@@ -6,8 +6,8 @@ import type { AddressInfo, LookupFunction } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createWebClient, headersForRedirect, isLinkLocal, type WebClient, type WebClientOptions } from '../../adapters/web/client.js';
-import { HostRefused, refusingLinkLocal } from '../../adapters/web/link-local.js';
+import { createWebClient, headersForRedirect, isLinkLocal, refusalBeforeSending, type WebClient, type WebClientOptions } from '../../adapters/web/client.js';
+import { HostRefused, isLinkLocalAddress, refusingLinkLocal } from '../../adapters/web/link-local.js';
 import { httpCallNote } from '../../server/console/call-notes.js';
 import { httpCallLine } from '../../cli/format.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
@@ -394,6 +394,53 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     // Cloud metadata outside the link-local ranges: AWS over IPv6, Alibaba, and 169.254.169.254 through NAT64.
     for (const host of ['[fd00:ec2::254]', '100.100.100.200', '[64:ff9b::a9fe:a9fe]']) assert.equal(isLinkLocal(host), true, host);
     assert.equal(isLinkLocal('100.100.100.201'), false);
+  });
+
+  // Metadata addresses in IPv6, each as a URL names it (URL compresses and turns a dotted tail into hex) and in other
+  // textual forms, as a resolver or a hosts file could answer it.
+  const REFUSED_IPV6: Array<{ what: string; url: string; forms: string[] }> = [
+    { what: "Google Cloud's IPv6 metadata server", url: '[fd20:ce::254]', forms: ['fd20:00ce:0000:0000:0000:0000:0000:0254', 'FD20:CE::254', 'fd20:ce::0.0.2.84', 'fd20:ce::254%eth0'] },
+    { what: 'the same, written expanded', url: '[FD20:00CE:0:0:0:0:0:0254]', forms: [] },
+    { what: 'IPv4-compatible 169.254.169.254', url: '[::169.254.169.254]', forms: ['::a9fe:a9fe', '0:0:0:0:0:0:169.254.169.254', '0000:0000:0000:0000:0000:0000:a9fe:a9fe'] },
+    { what: 'IPv4-compatible, another 169.254 address', url: '[0:0:0:0:0:0:a9fe:1]', forms: [] },
+    { what: 'IPv4-translated 169.254.169.254', url: '[::ffff:0:169.254.169.254]', forms: ['0:0:0:0:ffff:0:a9fe:a9fe'] },
+    { what: '6to4 of 169.254.169.254', url: '[2002:a9fe:a9fe::1]', forms: ['2002:A9FE:A9FE:0:0:0:0:1', '2002:a9fe:a9fe::169.254.169.254'] },
+    { what: '6to4 of another 169.254 address', url: '[2002:a9fe:1:2::]', forms: [] },
+    { what: 'local-use NAT64, a /96 prefix', url: '[64:ff9b:1::169.254.169.254]', forms: ['64:ff9b:1::a9fe:a9fe', '64:ff9b:1:0:0:0:a9fe:a9fe', '0064:ff9b:0001:0000:0000:0000:169.254.169.254'] },
+    { what: 'local-use NAT64, a /48 prefix', url: '[64:ff9b:1:a9fe:a9:fe00::]', forms: [] },
+    { what: 'local-use NAT64, a /56 prefix', url: '[64:ff9b:1:12a9:fe:a9fe::]', forms: [] },
+    { what: 'local-use NAT64, a /64 prefix', url: '[64:ff9b:1:1:a9:fea9:fe00:0]', forms: [] },
+    { what: 'well-known NAT64 of Alibaba\'s metadata address', url: '[64:ff9b::100.100.100.200]', forms: ['64:ff9b::6464:64c8'] },
+  ];
+  // Addresses next to those, or ordinary ones in the same forms: none is refused.
+  const ALLOWED_IPV6 = ['[2001:db8::1]', '[2606:4700:4700::1111]', '[::1]', '[fd20:ce::253]', '[fd20:ce:1::254]', '[fd00:ec2::1]',
+    '[fe7f::1]', '[2002:c000:204::1]', '[2002:a9fd:ffff::1]', '[64:ff9b::808:808]', '[64:ff9b::a9fd:ffff]', '[64:ff9b:1::c000:201]',
+    '[64:ff9b:1:1::a9fd:1]', '[::c000:201]', '[::ffff:0:c000:201]', '[2001:db8::a9fe:a9fe]', '[2003:a9fe:a9fe::1]'];
+
+  for (const c of REFUSED_IPV6) {
+    it(`a request to ${c.what} (${c.url}) takes error with HTTP_HOST_REFUSED and is not sent`, async () => {
+      const r = await run(`url: '"http://${c.url}/computeMetadata/v1/"'\ntimeout: 0.5`, { client: { retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } } });
+      assert.equal(exitOf(r), 'error');
+      assert.equal(r.variables.code, 'HTTP_HOST_REFUSED');
+      const call = r.httpCalls![0]!;
+      assert.match(call.error ?? '', /^\[[0-9a-f:]+\] is a link-local address \(cloud metadata services live there\): refused unless/);
+      assert.equal(call.attempts, undefined);
+      assert.equal(httpCallNote(call), 'not sent');
+      for (const form of c.forms) assert.equal(isLinkLocalAddress(form), true, form);
+      // A host name that resolves there is refused at connect time.
+      for (const form of [c.url.slice(1, -1), ...c.forms]) {
+        const lookup = refusingLinkLocal(() => false, ((_h: string, _o: unknown, cb: (...a: unknown[]) => void) => cb(null, [{ address: form, family: 6 }])) as unknown as LookupFunction);
+        const refused = await new Promise<unknown>((done) => lookup('meta.test', { all: true }, (err: Error | null) => done(err)));
+        assert.ok(refused instanceof HostRefused, form);
+      }
+    });
+  }
+
+  it('ordinary IPv6 addresses, and those next to the metadata ones, are not refused', async () => {
+    for (const host of ALLOWED_IPV6) {
+      assert.equal(refusalBeforeSending(new URL(`http://${host}/`), undefined), undefined, host);
+      assert.equal(isLinkLocalAddress(host.slice(1, -1)), false, host);
+    }
   });
 
   // Host names as a resolver answers them: no real DNS. `metadata.test` stands for metadata.google.internal or a
