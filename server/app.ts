@@ -42,8 +42,9 @@ export interface AppDeps {
   /** How letters leave (SMTP server or outbox folder), safe to show: the console's outbox page names it. */
   mail?: { kind: 'smtp' | 'outbox' | 'none'; describe: string };
   /**
-   * false when the store holds no delivery key naming a path, so a delivery under the secret of every path is not
-   * looked up under its old key too (see `deliveryKey` in hook.ts); undefined: look it up.
+   * false when the store holds no delivery key in an old form (naming a path and no sender), so a delivery under the
+   * secret of every path, or on a route without a secret, is not looked up under its old key too (see `deliveryKey`
+   * in hook.ts); undefined: look it up.
    */
   pathDeliveryKeys?: boolean;
   /**
@@ -144,7 +145,7 @@ export function createApp(d: AppDeps): express.Express {
   // Requests the node:http route (hook-listener.ts) hands over: the same hook, through express's body reading.
   app.use(scenarioAnswer, may('hook'), refuseCrossSite, hookBody, (req, res, next) => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    answerHook(d, { method: req.method, url: req.originalUrl, path: req.path, rawHeaders: req.rawHeaders, header: (n) => req.get(n), ip: req.ip ?? null, body, clientGone: () => req.socket.destroyed }).then((a) => {
+    answerHook(d, { method: req.method, url: req.originalUrl, path: req.path, rawHeaders: req.rawHeaders, header: (n) => req.get(n), ip: req.ip ?? null, login: String(res.locals.user), body, clientGone: () => req.socket.destroyed }).then((a) => {
       res.locals.runId = a.runId;
       writeAnswer(res, a, req.method);
     }, next);

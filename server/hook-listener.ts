@@ -90,7 +90,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
         writeAnswer(res, textAnswer(413, `413 Payload Too Large: the limit is ${d.config.bodyLimitBytes} bytes\n`, { Connection: 'close' }), method);
         return;
       }
-      answerHook(d, { method, url, path, rawHeaders: req.rawHeaders, header, ip: ip() ?? null, body, clientGone: () => req.socket.destroyed }).then(
+      answerHook(d, { method, url, path, rawHeaders: req.rawHeaders, header, ip: ip() ?? null, login: user.login, body, clientGone: () => req.socket.destroyed }).then(
         (a) => {
           runId = a.runId;
           writeAnswer(res, a, method);

@@ -167,7 +167,7 @@ const ROUTE_KEY_LIMIT = 200;
 /**
  * The Bpium delivery key for deduplication, `bpium:<hook id>:<sequenceId>@<route>`, or null when the body has none.
  * The route (the hook path, or the configured secret path that protects it) is part of the key, so a delivery to one
- * route never answers for another. The sequenceId is compared as the digits sent (leading zeros dropped): JSON
+ * route never answers for another; on a route without a secret the sender's login is added (see `fromSender`). The sequenceId is compared as the digits sent (leading zeros dropped): JSON
  * numbers past 2^53 would collide as floats. Read without building the document, so any size and depth is safe.
  */
 export function bpiumDeliveryKey(raw: Buffer, route: string): string | null {
@@ -182,6 +182,19 @@ export function bpiumDeliveryKey(raw: Buffer, route: string): string | null {
 /** The same delivery's key on another route: the key with its route part replaced (hook id and sequenceId hold no `@`). */
 export function onRoute(key: string, route: string): string {
   return `${key.slice(0, key.indexOf('@'))}@${routeKey(route)}`;
+}
+
+/** Logins longer than this (once encoded) are named by their hash in a dedup key. */
+const SENDER_KEY_LIMIT = 64;
+
+/**
+ * The key of a delivery on a route without a secret: `<key>#<login>`, so one sender's deliveries never answer for
+ * another's (nothing proves the hook id and sequenceId are Bpium's there; any login with `hook` may send them). The
+ * login is URI-encoded, so it holds no `#`, and a path never does (the fragment is not part of it): the key has one.
+ */
+export function fromSender(key: string, login: string): string {
+  const sender = encodeURIComponent(login);
+  return `${key}#${sender.length <= SENDER_KEY_LIMIT ? sender : `sha256:${createHash('sha256').update(login).digest('hex')}`}`;
 }
 
 /** A route as keys name it: a long one by its hash, so a key stays short. */

@@ -5,7 +5,7 @@ import { verifyBpiumSignature } from '../adapters/bpium/signature.js';
 import { runScenario, type RunResult, type Value } from '../engine/index.js';
 import type { AppDeps } from './app.js';
 import { hookSecret } from './config.js';
-import { addressRedactor, bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, hookAddress, hookHeaders, hookParams, hookResponse, onRoute, type HookAddress, type HookHeaders } from './hook-request.js';
+import { addressRedactor, bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, fromSender, hookAddress, hookHeaders, hookParams, hookResponse, onRoute, type HookAddress, type HookHeaders } from './hook-request.js';
 import { runWrite } from './run-record.js';
 import { collectingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
@@ -24,6 +24,8 @@ export interface HookInput {
   header(name: string): string | undefined;
   /** The client's address (after `trust proxy`), or null. */
   ip: string | null;
+  /** The login the request authenticated as: on a route without a secret, deliveries are deduplicated per login. */
+  login: string;
   body: Buffer;
   /** Whether the client has gone (its connection closed): a copy that waited for another then neither runs nor is stored. */
   clientGone?: () => boolean;
@@ -84,8 +86,8 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   const signature = guard !== undefined ? 'valid' : 'absent';
   const inbox: StoredRequest = { ...inboxBase, signature };
   // Only a verified request reaches this line, and its key names its route: a request to another path (signed or
-  // not) can neither claim nor be answered from this route's deliveries.
-  const delivery = await deliveryKey(d, body, guard?.route, req.path);
+  // not) can neither claim nor be answered from this route's deliveries. Without a secret it names the login too.
+  const delivery = await deliveryKey(d, body, guard?.route, req.path, req.login);
   if (delivery.key === null) return runAndStore(d, req, inbox, headers, address, null);
   if (answered(delivery.original)) return answerAsBefore(d, inbox, delivery.key, delivery.original);
   // Taken before the look-up and, when HTTP404 is to run, held until this request is stored or refused, so a resend
@@ -205,13 +207,22 @@ async function storedMeanwhile(d: AppDeps, dedupKey: string): Promise<boolean> {
 /**
  * The delivery key of a verified request, and its original when the look-up under an old key found one. Under the
  * secret of every path (route `*`) keys used to name the request path (`bpium:1:6@/Bpium/NewTask`); they now name
- * `*`. A delivery whose original was stored under the old key, on this same path, keeps that key, so a resend within
- * the dedup window after an upgrade is still a duplicate.
+ * `*`. Without a secret, keys used to name the path alone; they now name the sender's login too
+ * (`bpium:1:6@/echo#hooky`). A delivery whose original was stored under the old key, on this same path, keeps that
+ * key, so a resend within the dedup window after an upgrade is still a duplicate. An old key without a login does not
+ * say who sent its delivery: until retention prunes it, it answers for a resend from any login, as it did before.
  */
-async function deliveryKey(d: AppDeps, body: Buffer, route: string | undefined, path: string): Promise<{ key: string | null; original?: DeliveryOriginal }> {
+async function deliveryKey(d: AppDeps, body: Buffer, route: string | undefined, path: string, login: string): Promise<{ key: string | null; original?: DeliveryOriginal }> {
   const key = bpiumDeliveryKey(body, route ?? path);
-  // A store known to hold no key naming a path (a new one, or one whose old keys have left) needs no second look-up.
-  if (key === null || route !== '*' || d.pathDeliveryKeys === false) return { key };
+  if (key === null) return { key };
+  if (route === undefined) {
+    const own = fromSender(key, login);
+    // A store known to hold no key in an old form (a new one, or one whose old keys have left) needs no second look-up.
+    if (d.pathDeliveryKeys === false) return { key: own };
+    const original = await d.store.findByDedupKey(key);
+    return original !== undefined ? { key, original } : { key: own };
+  }
+  if (route !== '*' || d.pathDeliveryKeys === false) return { key };
   const legacy = onRoute(key, path);
   const original = await d.store.findByDedupKey(legacy);
   return original !== undefined ? { key: legacy, original } : { key };

@@ -125,7 +125,7 @@ export function pagesPerPendingJob(runRecordBytes: number | undefined): number {
 export function quotaOptions(config: { storeMaxPages?: number; runRecordBytes: number }): Pick<SqliteStoreOptions, 'maxPageCount' | 'pagesPerPendingJob'> {
   return config.storeMaxPages ? { maxPageCount: config.storeMaxPages, pagesPerPendingJob: pagesPerPendingJob(config.runRecordBytes) } : {};
 }
-const PATH_DELIVERY_KEY_SQL = `SELECT 1 FROM inbox WHERE dedup_key >= 'bpium:' AND dedup_key < 'bpium;' AND duplicate_of IS NULL AND dedup_key NOT LIKE '%@*' LIMIT 1`;
+const PATH_DELIVERY_KEY_SQL = `SELECT 1 FROM inbox WHERE dedup_key >= 'bpium:' AND dedup_key < 'bpium;' AND duplicate_of IS NULL AND dedup_key NOT LIKE '%@*' AND dedup_key NOT LIKE '%#%' LIMIT 1`;
 const PENDING_JOBS_SQL = `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')`;
 /** How long a count of the pending jobs serves the quota's room check (see `pendingJobs`). */
 const PENDING_RECOUNT_MS = 1000;

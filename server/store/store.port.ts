@@ -417,8 +417,9 @@ export interface Store {
    */
   findByDedupKey(dedupKey: string): Promise<DeliveryOriginal | undefined>;
   /**
-   * Whether any original delivery's key names a request path (`bpium:1:6@/Bpium/NewTask`), as keys of the secret of
-   * every path did before they named `*`. A store that leaves this out may hold such keys at any time (PostgreSQL: an
+   * Whether any original delivery's key names a request path and no sender (`bpium:1:6@/Bpium/NewTask`), as keys of
+   * the secret of every path did before they named `*`, and keys of routes without a secret before they named the
+   * login (`…@/Bpium/NewTask#bpium`). A store that leaves this out may hold such keys at any time (PostgreSQL: an
    * instance of an older build may still be writing them); SQLite has one server, so what it finds at the start holds.
    */
   hasPathDeliveryKeys?(): Promise<boolean>;
