@@ -182,3 +182,44 @@ export function repeatedWriteWarnings(library: ScenarioLibrary, attempts: number
   }
   return out;
 }
+
+/** An expression that is one variable and nothing else: `[userId]`, `[ userId ]`. */
+const PLAIN_VARIABLE = /^\s*\[[^\]]*\]\s*$/;
+
+/**
+ * Bpium `filters` and `values` entries whose expression is a plain `string` variable. The block sends a value that
+ * looks like JSON text of an array or object (`["1","2"]`, `{"$or": …}`) as structure, not as text (a documented
+ * feature, so that a linked field can be given as `[{"id":"2"}]`); a string variable is where text from a request
+ * lands (a webhook field, a parameter, an answer), so whoever sends that text could widen a filter or point a
+ * linked or user field at records of their choice. A `json` variable says the structure is meant, and a `number`
+ * cannot become structure. Only plain variables are named: an expression that builds the value around a variable is
+ * the scenario's own text, read the same way (scenario-format.md says so).
+ */
+export function bpiumStructureWarnings(library: ScenarioLibrary, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
+  const out: string[] = [];
+  for (const s of [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const block of s.blocks.values()) {
+      if (block.kind !== 'Bpium') continue;
+      const c = block.config as { filters?: Array<[string, CompiledExpression]>; values?: Array<[string, CompiledExpression]> };
+      for (const property of ['filters', 'values'] as const) {
+        for (const [field, e] of c[property] ?? []) {
+          if (!PLAIN_VARIABLE.test(e.source) || e.variables.length !== 1) continue;
+          const name = e.variables[0]!;
+          if (s.variables.get(name)?.type !== 'string') continue;
+          const at = e.at ?? block.loc;
+          const whole = property === 'filters' ? 'filtersJson' : 'valuesJson';
+          const effect =
+            property === 'filters'
+              ? 'sent to Bpium as query structure, not as one value, so whoever supplies that text (a webhook, a parameter) can widen or rewrite the filter'
+              : 'sent to Bpium as field structure, not as text, so whoever supplies that text (a webhook, a parameter) can set the field to records or users of their choice';
+          out.push(
+            `${fileName(at.file ?? s.file)}:${at.line}:${at.col}: block ${block.id} of ${s.name}: ${property} entry ${field} is [${name}], a string variable; text in it that looks like a JSON array or object (["1","2"], {"$or": …}) is ${effect}: ` +
+              `declare ${name} as json if it is meant to hold structure (several ids, linked records), as number if it holds one numeric id; if it is text, give the whole ${property} as ${whole} and the value with JsonString, ` +
+              `e.g. ${whole}: '«{"${field}": » + JsonString([${name}]) + «}»', which Bpium gets as the text itself`,
+          );
+        }
+      }
+    }
+  }
+  return out;
+}

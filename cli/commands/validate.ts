@@ -6,7 +6,7 @@ import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type DeferredCheck
 import { databaseDialects, fromCwd, missingDatabaseFiles } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare } from '../../adapters/db/prepare-check.js';
 import { DEFAULT_WEB_RETRY, webClientOptionsFromEnv } from '../../adapters/web/client.js';
-import { hookStatusWarnings, hookWriteWarnings, repeatedWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from '../../server/startup-warnings.js';
+import { bpiumStructureWarnings, hookStatusWarnings, hookWriteWarnings, repeatedWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from '../../server/startup-warnings.js';
 import { existingDataDir, loadLibrary, scenariosDir, serverSettings, UsageError } from '../config.js';
 import { watchValidation } from './validate-watch.js';
 
@@ -91,7 +91,7 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     issues.push(...found.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
     // Files named as in the problems above (from the working folder), not from the scenarios folder as the server's log does.
     warnings.push(...hookStatusWarnings(hook.scenario, library, hook.statusSlot, (file) => file), ...hookWriteWarnings(hook.scenario, library, (file) => file), ...variableWarnings(library, (file) => file));
-    warnings.push(...repeatedWriteWarnings(library, webAttempts, (file) => file));
+    warnings.push(...repeatedWriteWarnings(library, webAttempts, (file) => file), ...bpiumStructureWarnings(library, (file) => file));
     // As `serve` says it: a scenario's SQLite database would be each instance's own under the configured PostgreSQL store.
     warnings.push(...sharedStoreDatabaseWarnings(configured.store, configured.databases, library));
     count += files?.length ?? (await listScenarioFiles(dir)).length;

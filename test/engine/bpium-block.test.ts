@@ -159,6 +159,25 @@ blocks:
     values: { 1: '[code] + " / " + [code2] + " / [" + [email] + "]"' }
 `;
 
+/**
+ * Finds a user by e-mail from a string variable: `filters` with the plain variable (its text is sent as structure when
+ * it looks like JSON), or, as `oktell-emu validate` suggests instead, `filtersJson` with the value in JsonString.
+ */
+const findByEmail = (filter: string) => `variables: { email: string, name: string, code: string }
+start: find
+blocks:
+  find:
+    kind: Bpium
+    method: findRecord
+    catalog: 3
+    ${filter}
+    fields: { name: 1 }
+    errorCode: code
+    exits: { success: found, error: none }
+  found: { kind: ReturnValue, values: { 1: '"found " + [name]' } }
+  none: { kind: ReturnValue, values: { 1: '"none " + [code]' } }
+`;
+
 describe('the Bpium block over HTTP', () => {
   let tmp: ReturnType<typeof tempDir>;
   let emu: BpiumEmulator;
@@ -173,6 +192,8 @@ describe('the Bpium block over HTTP', () => {
     writeFileSync(join(tmp.dir, 'ByName.yaml'), BY_NAME);
     writeFileSync(join(tmp.dir, 'DryByName.yaml'), DRY_BY_NAME);
     writeFileSync(join(tmp.dir, 'AbsentId.yaml'), ABSENT_ID);
+    writeFileSync(join(tmp.dir, 'FindPlain.yaml'), findByEmail(`filters: { 2: '[email]' }`));
+    writeFileSync(join(tmp.dir, 'FindQuoted.yaml'), findByEmail(`filtersJson: '«{"2": » + JsonString([email]) + «}»'`));
     lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
     assert.deepEqual(lib.issues, []);
   });
@@ -181,8 +202,24 @@ describe('the Bpium block over HTTP', () => {
     await emu.close();
     tmp.cleanup();
   });
-  const run = (name: string, dryRun = false) =>
-    runScenario(lib, name, { dryRun, ports: { bpium: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+  const run = (name: string, dryRun = false, variables: Record<string, string> = {}) =>
+    runScenario(lib, name, { dryRun, variables, ports: { bpium: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+
+  it('text from a string variable: filters sends JSON-looking text as structure; filtersJson with JsonString sends the text itself', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['FindPlain', 'ivan.petrov@example.com', 'found Иван Петров'],
+      ['FindQuoted', 'ivan.petrov@example.com', 'found Иван Петров'],
+      // The text a sender could put in the variable: an $or that matches the first user with "example" anywhere.
+      ['FindPlain', '{"$or":["example"]}', 'found Администратор'],
+      ['FindQuoted', '{"$or":["example"]}', 'none 404'],
+      ['FindQuoted', 'He said "hi" \\ «ok»', 'none 404'],
+    ];
+    for (const [name, email, expected] of cases) {
+      const r = await run(name, false, { email });
+      assert.equal(r.status, 'completed', JSON.stringify(r.error));
+      assert.equal(r.returnValues['1'], expected, `${name} ${email}`);
+    }
+  });
 
   it('Bpium answering 429 and 500 a few times, then 200: the run succeeds, and the retries are in the trace', async () => {
     emu.injectFaults({ status: 429, times: 1, pathPrefix: '/api/v1/catalogs/3' }, { status: 500, times: 2, pathPrefix: '/api/v1/catalogs/3' });
