@@ -663,23 +663,48 @@ export interface HookSecret {
  * The secret for a hook request: an exact path entry; else the longest configured path that the address the
  * scenario sees (path and query, as sent and percent-decoded) contains, ignoring case; else '*'. Hook scenarios match
  * addresses with Contains, so `/x/Bpium/NewTask/`, `/x?/Bpium/NewTask` and `/any?next=%2FBpium%2FNewTask` all reach
- * the scenario of `/Bpium/NewTask` and must not skip its signature check.
+ * the scenario of `/Bpium/NewTask` and must not skip its signature check. Case is folded as a scenario's Upper and
+ * Lower can fold it (`ı` and `ſ` upper-case to I and S, the Kelvin sign lower-cases to k), and the address is decoded
+ * as often as it still changes (`%252F`: a scenario may call UrlDecode twice).
  */
 export function hookSecret(secrets: Readonly<Record<string, string>>, path: string, address: string): HookSecret | undefined {
   const exact = secrets[path];
   if (exact !== undefined) return { secret: exact, route: path };
-  const seen = [address.toLowerCase()];
-  try {
-    seen.push(decodeURIComponent(address).toLowerCase());
-  } catch {
-    // A malformed escape: the address as sent is all a scenario can see.
-  }
+  const seen = decodedForms(address).map(foldCase);
   let best: string | undefined;
   for (const p of Object.keys(secrets)) {
-    const lower = p.toLowerCase();
-    if (p !== '*' && p.length > 1 && seen.some((s) => s.includes(lower)) && (best === undefined || p.length > best.length)) best = p;
+    const folded = foldCase(p);
+    if (p !== '*' && p.length > 1 && seen.some((s) => s.includes(folded)) && (best === undefined || p.length > best.length)) best = p;
   }
   if (best !== undefined) return { secret: secrets[best]!, route: best };
   const any = secrets['*'];
   return any !== undefined ? { secret: any, route: '*' } : undefined;
+}
+
+/**
+ * Text with its case folded so that whatever a scenario's Upper, Lower or both make of it folds the same:
+ * upper-casing first maps `ı` to I, `ſ` to S and `ﬆ` to ST, which lower-casing alone leaves apart from i, s and st.
+ */
+function foldCase(text: string): string {
+  return text.toUpperCase().toLowerCase();
+}
+
+/** Times an address is percent-decoded at most: each round undoes one layer of `%25`. */
+const DECODE_ROUNDS = 16;
+
+/** The address as sent and each percent-decoding of it that differs, until it stops changing or does not decode. */
+function decodedForms(address: string): string[] {
+  const forms = [address];
+  for (let i = 0; i < DECODE_ROUNDS; i++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(forms[forms.length - 1]!);
+    } catch {
+      // A malformed escape: a scenario's UrlDecode fails on it too, so the last form is all it can see.
+      break;
+    }
+    if (next === forms[forms.length - 1]) break;
+    forms.push(next);
+  }
+  return forms;
 }

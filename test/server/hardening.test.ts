@@ -63,6 +63,10 @@ describe('hardening (issue 18), pure parts', () => {
       const path = address.split('?')[0]!;
       assert.deepEqual(hookSecret(secrets, path, address), { secret: 's1', route: '/Bpium/NewTask' }, address);
     }
+    // Every address a scenario's Upper, Lower or UrlDecode (once or twice) turns into the route is the route.
+    for (const address of ['/Bpıum/NewTask', '/Bpium/NewTaſk', '/BPIUM/NEWTAſK', '/Bp%C4%B1um/NewTask', '/Bpium/NewTas\u212a', '/x?next=%252FBpium%252FNewTa%25C5%25BFk']) {
+      assert.deepEqual(hookSecret(secrets, new URL(address, 'http://h').pathname, address), { secret: 's1', route: '/Bpium/NewTask' }, address);
+    }
     assert.equal(hookSecret(secrets, '/nothing', '/nothing?x=1'), undefined);
     assert.equal(hookSecret(secrets, '/bad', '/bad?%E0%A4%A'), undefined, 'a malformed escape does not throw');
     // One dedup scope for every path under '*': a signed delivery resent to another spelling of its path is the same one (S10).
@@ -368,6 +372,16 @@ describe('hardening (issue 18), on the real server', () => {
     }
     const signed = await postWebhook(t.server.url, body, t.secret, '/x?/Bpium/NewTask');
     assert.equal(signed.status, 200);
+  });
+
+  it('an unsigned request to an address that upper-cases or decodes to the signed route is refused (dotless i, long s, %25)', async () => {
+    const body = taskWebhook({ name: 'Через регистр', responsible: ['2'], sequenceId: 6250 });
+    // fetch sends the non-ASCII letters percent-encoded (/Bp%C4%B1um/NewTask), as any client does.
+    for (const path of ['/Bpıum/NewTask', '/Bpium/NewTaſk', '/x?next=%252FBPIUM%252FNEWTA%25C5%25BFK']) {
+      const res = await postWebhook(t.server.url, body, undefined, path);
+      assert.equal(res.status, 401, path);
+      assert.match(await res.text(), /X-Hook-Signature/, path);
+    }
   });
 
   it('sequence ids past 2^53 are different deliveries', async () => {
