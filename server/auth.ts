@@ -151,7 +151,25 @@ export function logRefusedLogin(logger: LoggerPort, header: string | undefined, 
     const tried = decoded.slice(0, Math.max(0, decoded.indexOf(':')));
     login = !tried ? '' : users.some((u) => u.login === tried) ? printable(tried) : `(unknown, ${[...tried].length} chars)`;
   }
-  logger.warn({ login, scheme: printable(header.split(' ')[0]!.slice(0, 16)), path: printable(where.path), ip: where.ip }, 'login refused');
+  logger.warn({ login, scheme: loggedScheme(header), path: printable(where.path), ip: where.ip }, 'login refused');
+}
+
+/**
+ * The authentication schemes a refused login's scheme is logged by (the IANA registry's, and NTLM), lower case; a
+ * header whose first word is none of them is logged as its length only.
+ */
+const KNOWN_SCHEMES = new Map(
+  ['Basic', 'Bearer', 'Concealed', 'Digest', 'DPoP', 'GNAP', 'HOBA', 'Mutual', 'Negotiate', 'NTLM', 'OAuth', 'PrivateToken', 'SCRAM-SHA-1', 'SCRAM-SHA-256', 'vapid', 'AWS4-HMAC-SHA256'].map((s) => [s.toLowerCase(), s]),
+);
+
+/**
+ * The scheme of an `Authorization` header for the log: the first word when it is a known scheme, in its usual
+ * spelling; anything else as `(other, N chars)`, since a client that sends a bare token or API key (`Authorization:
+ * <token>`) would otherwise have its beginning logged.
+ */
+export function loggedScheme(header: string): string {
+  const word = header.trim().split(/\s/)[0]!;
+  return KNOWN_SCHEMES.get(word.toLowerCase()) ?? `(other, ${[...word].length} chars)`;
 }
 
 /** Logs a login refused for lacking the right a route needs (with the login: it is a configured one). */

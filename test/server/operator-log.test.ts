@@ -55,6 +55,25 @@ describe('the log stream, for an operator', () => {
     }
   });
 
+  it('a refused bare token is not logged as its scheme: only a known scheme word is, anything else by its length', { timeout: 60_000 }, async () => {
+    const { lines, logger } = capturingLogger();
+    const t = await startTestServer({ smtp: false, logger });
+    try {
+      const token = 'ApiKey:ZZtopsecretvalue123';
+      const headers = [token, `Bearer ${token}`, `bearer ${token}`, 'Token ZZtopsecretvalue123', basic(`intruder:${token}`)];
+      for (const [path, authorization] of headers.flatMap((h) => ['/anything', '/-/console/'].map((p) => [p, h] as const))) {
+        const r = await fetch(`${t.server.url}${path}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: '{}' });
+        assert.equal(r.status, 401, `${path} ${authorization}`);
+      }
+      const refused = lines.filter((l) => l.msg === 'login refused');
+      const expected = ['(other, 26 chars)', 'Bearer', 'Bearer', '(other, 5 chars)', 'Basic'];
+      assert.deepEqual(refused.map((l) => l.obj.scheme), expected.flatMap((s) => [s, s]), 'the hook path and the console log the same');
+      for (const secret of ['ZZtop', 'ApiKey', 'Token']) assert.ok(!JSON.stringify(refused).includes(secret), `${secret} is not in the log`);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('the start record counts the jobs found waiting (the resumed ones too); the stop record those left', { timeout: 60_000 }, async () => {
     const tmp = tempDir();
     const dataDir = join(tmp.dir, 'var');
