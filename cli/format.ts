@@ -23,12 +23,12 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, ti
   const show = (v: Value) => shownValue(v, timeZone);
   const w = (s: string) => out.write(`${pad}${s}\n`);
   const status = r.status === 'completed' ? pc.green('completed') : pc.red('failed');
-  w(`${pc.bold(r.scenario)} ${status} ${pc.dim(`run ${r.runId} · ${r.steps} steps · ${r.durationMs} ms · version ${r.version}`)}`);
+  w(`${pc.bold(terminalText(r.scenario))} ${status} ${pc.dim(`run ${r.runId} · ${r.steps} steps · ${r.durationMs} ms · version ${r.version}`)}`);
   const printStep = (s: RunResult['trace'][number]) => {
     const exit = s.exit === 'failed' ? pc.red('✗ failed') : pc.cyan(`→ ${s.exit}`);
     const changed = s.changed ? ' ' + Object.entries(s.changed).map(([k, v]) => `${pc.yellow(k)}=${show(v)}`).join(' ') : '';
-    w(`  ${pc.dim(String(s.step).padStart(3))} ${s.block} ${pc.dim(s.kind)} ${exit}${changed}${s.error ? ' ' + pc.red(s.error) : ''}`);
-    for (const n of s.notes ?? []) w(`      ${pc.yellow('note')} ${n}`);
+    w(`  ${pc.dim(String(s.step).padStart(3))} ${terminalText(s.block)} ${pc.dim(s.kind)} ${exit}${changed}${s.error ? ' ' + pc.red(terminalText(s.error)) : ''}`);
+    for (const n of s.notes ?? []) w(`      ${pc.yellow('note')} ${terminalText(n)}`);
   };
   if (!r.traceTruncated || r.trace.length <= 2 * CUT_TRACE_EDGE) r.trace.forEach(printStep);
   else {
@@ -44,7 +44,7 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, ti
   if (rv.length) w(`  ${pc.bold('return values')} ${rv.map(([k, v]) => `${k}=${show(v)}`).join(' ')}`);
   for (const m of r.mails) printMail(m, w);
   for (const c of r.bpiumCalls) {
-    w(`  ${pc.bold('bpium')} ${c.method} catalog ${c.catalogId}${c.recordId ? ` record ${c.recordId}` : ''} → ${c.status}${bpiumCallNote(c) ? pc.dim(` (${bpiumCallNote(c)})`) : ''}${c.error ? ' ' + pc.red(c.error) : ''}`);
+    w(`  ${pc.bold('bpium')} ${c.method} catalog ${terminalText(String(c.catalogId))}${c.recordId ? ` record ${terminalText(String(c.recordId))}` : ''} → ${c.status}${bpiumCallNote(c) ? pc.dim(` (${bpiumCallNote(c)})`) : ''}${c.error ? ' ' + pc.red(terminalText(c.error)) : ''}`);
   }
   for (const d of r.dbCalls ?? []) w(`  ${dbCallLine(d)}`);
   const bodies = sentBodies(r);
@@ -53,12 +53,12 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, ti
     // What a request not sent would have carried: a dry run is where the payload is checked before it goes out.
     const body = httpCallNote(c) === 'not sent' ? bodies?.[i] : undefined;
     if (body !== undefined) w(`    ${pc.dim('body')} ${body.length > SHOWN_BODY ? `${body.slice(0, SHOWN_BODY)}… ${pc.dim(`(${body.length} characters shown in --json)`)}` : body}`);
-    if (c.defaultAnswer === true) w(`    ${pc.yellow('hint:')} ${defaultAnswerHint(c)}`);
+    if (c.defaultAnswer === true) w(`    ${pc.yellow('hint:')} ${terminalText(defaultAnswerHint(c))}`);
   });
   // A run from the command line is not a queued job: nothing retries it, and `replay` does not know it.
-  if (r.error) w(`  ${pc.red('error')} ${formatRunError(r.error)}${r.error.retryable ? pc.yellow(' (retryable: the server would try a job again later; here, run the command again)') : ''}`);
+  if (r.error) w(`  ${pc.red('error')} ${terminalText(formatRunError(r.error), true)}${r.error.retryable ? pc.yellow(' (retryable: the server would try a job again later; here, run the command again)') : ''}`);
   for (const a of r.asyncStarted) {
-    w(`  ${pc.bold('started')} ${a.scenario} ${pc.dim(`params ${JSON.stringify(a.params).slice(0, 80)}`)}`);
+    w(`  ${pc.bold('started')} ${terminalText(a.scenario)} ${pc.dim(`params ${terminalText(JSON.stringify(a.params)).slice(0, 80)}`)}`);
     if (a.result) printRun(a.result, out, depth + 2, timeZone);
   }
 }
@@ -80,24 +80,32 @@ function sentBodies(r: RunResult): Array<string | undefined> | undefined {
     const request = (s.effect as { request?: { body?: unknown } } | null)?.request;
     // On one line under the request's: a text body's line breaks written as \n, and the other control characters (an
     // escape sequence from request data would drive the terminal) as \u….
-    return typeof request?.body === 'string' && request.body !== '' ? oneLine(request.body) : undefined;
+    return typeof request?.body === 'string' && request.body !== '' ? terminalText(request.body) : undefined;
   });
 }
 
-/** A text on one terminal line: line breaks as \n, other control characters but the tab as \u00XX. */
-function oneLine(text: string): string {
-  return text.replace(/\r?\n/g, '\\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/**
+ * Text from a run, a letter or a server's answer (much of it from webhook data) as the CLI prints it: every control
+ * character but the tab written as \u00XX — ESC, BEL, CSI and the rest of C0 and C1 — so that such text cannot
+ * drive the terminal (clear it, recolour it, set its title, plant a link). Line breaks are written as \n, on one
+ * line; with `keepLines` (the body of a letter or an answer, a multi-line error) they stay line breaks, CR LF as LF.
+ * Every command that prints such text uses this one function.
+ */
+export function terminalText(text: string, keepLines = false): string {
+  const lines = keepLines ? text.replace(/\r\n/g, '\n') : text.replace(/\r?\n/g, '\\n');
+  return lines.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A letter: status and recipients, then its subject and its text (the HTML part as text when there is no text). */
 function printMail(m: MailRecord, w: (s: string) => void): void {
   const status = m.status === 'sent' ? pc.green(m.status) : m.status === 'failed' ? pc.red(m.status) : pc.yellow(m.status);
-  const who = [`to ${m.to.join(', ') || '(nobody)'}`, ...(m.cc.length ? [`cc ${m.cc.join(', ')}`] : []), ...(m.bcc.length ? [`bcc ${m.bcc.join(', ')}`] : [])];
-  w(`  ${pc.bold('mail')} ${status} ${who.join(pc.dim(' · '))}${m.error ? ' ' + pc.red(m.error) : ''}`);
-  w(`    ${pc.dim('subject')} ${m.subject}`);
+  const list = (a: string[]) => terminalText(a.join(', '));
+  const who = [`to ${list(m.to) || '(nobody)'}`, ...(m.cc.length ? [`cc ${list(m.cc)}`] : []), ...(m.bcc.length ? [`bcc ${list(m.bcc)}`] : [])];
+  w(`  ${pc.bold('mail')} ${status} ${who.join(pc.dim(' · '))}${m.error ? ' ' + pc.red(terminalText(m.error)) : ''}`);
+  w(`    ${pc.dim('subject')} ${terminalText(m.subject)}`);
   const body = m.text ?? (m.html !== undefined ? htmlToText(m.html) : undefined);
   if (body === undefined || body.trim() === '') return;
-  const lines = body.trimEnd().split(/\r?\n/);
+  const lines = terminalText(body.trimEnd(), true).split('\n');
   for (const line of lines.slice(0, SHOWN_TEXT_LINES)) w(`    ${pc.dim('│')}${line ? ` ${line}` : ''}`);
   if (lines.length > SHOWN_TEXT_LINES) w(`    ${pc.dim(`│ … ${lines.length - SHOWN_TEXT_LINES} more lines (--json has the whole letter)`)}`);
 }
@@ -107,14 +115,15 @@ function printMail(m: MailRecord, w: (s: string) => void): void {
  * conversion writes them; anything that is no scenario value (JSON in a stored record) as JSON. Cut to 120 characters.
  */
 export function shownValue(v: unknown, timeZone: string): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : isValue(v) ? toText(v, timeZone) : String(JSON.stringify(v));
+  // JSON writes C0 controls as escapes; DEL and C1 (and a value's own text) go through terminalText too.
+  const s = terminalText(typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : isValue(v) ? toText(v, timeZone) : String(JSON.stringify(v)));
   return s.length > 120 ? `${s.slice(0, 117)}…` : s;
 }
 
 /** One database statement of a run, as `run` and `show` print it. */
 export function dbCallLine(d: DbCallRecord): string {
   const rows = d.rowCount !== undefined ? ` ${d.rowCount} row(s)` : '';
-  return `${pc.bold('db')} ${d.connection} ${d.statement.replace(/\s+/g, ' ').slice(0, 100)} → ${d.status}${rows}${d.rolledBack ? pc.dim(' (rolled back)') : ''}${d.error ? ' ' + pc.red(d.error) : ''}`;
+  return `${pc.bold('db')} ${terminalText(d.connection)} ${terminalText(d.statement.replace(/\s+/g, ' ')).slice(0, 100)} → ${d.status}${rows}${d.rolledBack ? pc.dim(' (rolled back)') : ''}${d.error ? ' ' + pc.red(terminalText(d.error)) : ''}`;
 }
 
 /** One web request of a run, as `run` and `show` print it. */
@@ -125,7 +134,7 @@ export function httpCallLine(c: HttpCallRecord): string {
   const tries = c.attempts && c.attempts > 1 ? ` ${c.attempts} attempts` : '';
   // A 200 that no service and no fixture gave: said on the line, so it is not read as the service's answer.
   const byDefault = c.defaultAnswer === true ? ` ${pc.yellow('no fixture matched: the dry run\'s default answer')}` : '';
-  return `${pc.bold('http')} ${c.method} ${c.url} → ${c.status ?? '—'} ${how}${tries}${pc.dim(note)}${byDefault}${c.error ? ' ' + pc.red(c.error) : ''}`;
+  return `${pc.bold('http')} ${terminalText(c.method)} ${terminalText(c.url)} → ${c.status ?? '—'} ${how}${tries}${pc.dim(note)}${byDefault}${c.error ? ' ' + pc.red(terminalText(c.error)) : ''}`;
 }
 
 /**

@@ -9,6 +9,7 @@ import { readLetter, type LetterBodies } from '../../server/console/eml-reader.j
 import { existingDataDir, serverSettings, UsageError } from '../config.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { htmlToText } from '../html-text.js';
+import { terminalText } from '../format.js';
 
 async function listAll(dir: string): Promise<{ entries: OutboxEntry[]; total: number }> {
   const entries = await listOutbox(dir);
@@ -31,9 +32,10 @@ function clip(text: string, width: number): string {
 function formatTable(entries: OutboxEntry[], zone: string): string {
   const rows = entries.map((e) => ({
     time: Number.isFinite(Date.parse(e.time)) ? isoInZone(Date.parse(e.time), zone) : e.time,
-    to: [...e.to, ...e.cc.map((c) => `cc:${c}`)].join(', ') || '(no recipient)',
-    subject: e.subject || '(no subject)',
-    file: e.file.split(/[\\/]/).pop() ?? e.file,
+    // Recipients and subjects come from the letters (from webhook data, often): escaped, as `show` prints them.
+    to: terminalText([...e.to, ...e.cc.map((c) => `cc:${c}`)].join(', ')) || '(no recipient)',
+    subject: terminalText(e.subject) || '(no subject)',
+    file: terminalText(e.file.split(/[\\/]/).pop() ?? e.file),
   }));
   // Columns as wide as their longest value, capped so one long subject does not push the file name off screen.
   const width = (pick: (r: (typeof rows)[number]) => string, cap: number) => Math.min(cap, Math.max(...rows.map((r) => [...pick(r)].length)));
@@ -146,15 +148,17 @@ export function formatLetter(l: ShownLetter, zone?: string): string {
   const out: string[] = [];
   for (const name of SHOWN_HEADERS) {
     const value = l.headers[name];
-    if (value !== undefined) out.push(`${pc.bold(`${LABELS[name]}:`.padEnd(12))}${name === 'date' ? shownDate(value, zone) : value}`);
+    // A decoded header (an encoded word) may hold any character: escaped, as every letter text the CLI prints.
+    if (value !== undefined) out.push(`${pc.bold(`${LABELS[name]}:`.padEnd(12))}${name === 'date' ? shownDate(terminalText(value), zone) : terminalText(value)}`);
   }
-  out.push(`${pc.bold('File:'.padEnd(12))}${l.file}`);
-  if (l.text !== null) out.push('', pc.dim('── text ──'), l.text.trimEnd());
-  if (l.htmlAsText !== null) out.push('', pc.dim('── HTML, as text ──'), l.htmlAsText);
+  out.push(`${pc.bold('File:'.padEnd(12))}${terminalText(l.file)}`);
+  // The bodies keep their lines; their other control characters are escaped.
+  if (l.text !== null) out.push('', pc.dim('── text ──'), terminalText(l.text.trimEnd(), true));
+  if (l.htmlAsText !== null) out.push('', pc.dim('── HTML, as text ──'), terminalText(l.htmlAsText, true));
   if (l.text === null && l.htmlAsText === null) out.push('', pc.dim('(no text or HTML part)'));
   if (l.attachments.length) {
     out.push('', pc.dim(`── ${l.attachments.length} attachment${l.attachments.length === 1 ? '' : 's'} ──`));
-    for (const a of l.attachments) out.push(`${a.filename}  ${pc.dim(`${a.contentType}, ${size(a.bytes)}`)}`);
+    for (const a of l.attachments) out.push(`${terminalText(String(a.filename))}  ${pc.dim(`${terminalText(String(a.contentType))}, ${size(a.bytes)}`)}`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -34,7 +34,7 @@ import { databaseDialects, fromCwd, missingDatabaseFiles, type DatabaseSettings 
 import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, shellWord, timeZone, UnavailableError, UsageError, type ServerSettings } from '../config.js';
 import { readServerFile } from '../server-file.js';
 import { DEMO_LOGIN, DEMO_PASSWORD } from '../../bpium-emulator/index.js';
-import { printNote, printRun } from '../format.js';
+import { printNote, printRun, terminalText } from '../format.js';
 import { reachable } from '../scenario-reach.js';
 import { makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
 
@@ -354,7 +354,7 @@ export function failureLine(failed: readonly FailedRun[]): string {
   const { run, startedBy } = first!;
   const which = startedBy ? `started run ${run.scenario} (run ${run.runId}, started by ${startedBy.scenario})` : `run ${run.scenario} (run ${run.runId})`;
   const more = rest.length ? ` (and ${rest.length} more failed run(s) of this tree: see the output)` : '';
-  return `oktell-emu: ${which} failed: ${formatRunError(run.error)}${more}`;
+  return `oktell-emu: ${which} failed: ${terminalText(formatRunError(run.error), true)}${more}`;
 }
 
 /**

@@ -10,7 +10,7 @@ import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin
 import { closest, formatRunError, RUN_ERROR_CODES } from '../../engine/index.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
-import { dbCallLine, httpCallLine, printNote, printWarning, shownValue } from '../format.js';
+import { dbCallLine, httpCallLine, printNote, printWarning, shownValue, terminalText } from '../format.js';
 import { storedChanged, storedReturnValues } from '../../server/stored-values.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
@@ -50,11 +50,11 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
     const colour = status === 'completed' ? pc.green : status === 'failed' || status === 'dead' ? pc.red : pc.yellow;
     const started = isoInZone(r.startedAt, zone);
     if (r.inProgress) {
-      process.stdout.write(`${runColumns(started, status, r.scenario, r.trigger, '', colour)}  job ${r.jobId} #${r.attempt} ${pc.dim('(in progress: its run is recorded when the attempt ends)')}\n`);
+      process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.trigger, '', colour)}  job ${r.jobId} #${r.attempt} ${pc.dim('(in progress: its run is recorded when the attempt ends)')}\n`);
       continue;
     }
     const duration = `${r.durationMs ?? ''} ms`;
-    process.stdout.write(`${runColumns(started, status, r.scenario, r.task ? 'task' : r.trigger, duration, colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(String((r.error as { code?: string }).code ?? ''))}` : ''}${r.mayRepeat ? ` ${pc.yellow('may repeat')}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
+    process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.task ? 'task' : r.trigger, duration, colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(terminalText(String((r.error as { code?: string }).code ?? '')))}` : ''}${r.mayRepeat ? ` ${pc.yellow('may repeat')}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
   }
 }
 
@@ -155,7 +155,7 @@ export async function showAction(id: string, o: { json?: boolean; dataDir?: stri
       ...calls.dbCalls.map(dbCallLine),
       ...calls.httpCalls.map(httpCallLine),
       // What the run's AsyncScenario blocks started, and how each ended: the way from a webhook to its letter.
-      ...children.map((c) => `${pc.bold('started')} ${c.scenario} job ${c.jobId} ${c.status}${c.lastRunId ? ` → run ${c.lastRunId} (npx oktell-emu show ${c.lastRunId})` : ''}`),
+      ...children.map((c) => `${pc.bold('started')} ${terminalText(c.scenario)} job ${c.jobId} ${c.status}${c.lastRunId ? ` → run ${c.lastRunId} (npx oktell-emu show ${c.lastRunId})` : ''}`),
     ]);
     if (job) printJobState(run, job, dataDirArg(settings.dataDir), settings.timeZone);
   }
@@ -175,31 +175,31 @@ async function startedJobs(store: Store, runId: string): Promise<JobRecord[]> {
 function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, more: string[] = []) {
   const w = (s: string) => process.stdout.write(`${s}\n`);
   const values = (v: Record<string, unknown> | undefined) => Object.entries(v ?? {}).map(([k, x]) => `${k}=${shownValue(x, zone)}`).join(' ');
-  w(`${pc.bold(r.scenario)} ${r.status === 'completed' ? pc.green(r.status) : pc.red(r.status)} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
+  w(`${pc.bold(terminalText(r.scenario))} ${r.status === 'completed' ? pc.green(r.status) : pc.red(r.status)} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
   w(`  started ${isoInZone(r.startedAt, zone)} · ${r.durationMs ?? '?'} ms${r.workerId ? ` · on ${r.workerId}` : ''}`);
   const params = r.params && typeof r.params === 'object' && !Array.isArray(r.params) ? values(r.params as Record<string, unknown>) : shownValue(r.params, zone);
   if (params) w(`  params ${params}`);
-  for (const [n, why] of Object.entries(r.task?.paramErrors ?? {})) w(`  ${pc.yellow('parameter')} ${n} failed, passed empty: ${why}`);
+  for (const [n, why] of Object.entries(r.task?.paramErrors ?? {})) w(`  ${pc.yellow('parameter')} ${n} failed, passed empty: ${terminalText(String(why))}`);
   const trace = (Array.isArray(r.trace) ? r.trace : []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; dates?: string[]; notes?: string[]; error?: string }>;
   for (const s of trace) {
     const changed = storedChanged(s);
-    w(`  ${String(s.step).padStart(3)} ${s.block} ${pc.dim(s.kind)} → ${s.exit}${changed ? ` ${values(changed)}` : ''}${s.error ? ' ' + pc.red(s.error) : ''}`);
-    for (const n of s.notes ?? []) w(`      ${pc.yellow('note')} ${n}`);
+    w(`  ${String(s.step).padStart(3)} ${terminalText(String(s.block))} ${pc.dim(s.kind)} → ${s.exit}${changed ? ` ${values(changed)}` : ''}${s.error ? ' ' + pc.red(terminalText(String(s.error))) : ''}`);
+    for (const n of s.notes ?? []) w(`      ${pc.yellow('note')} ${terminalText(String(n))}`);
   }
   const returned = values(storedReturnValues(r.returnValues, trace));
   if (returned) w(`  return values ${returned}`);
   const mails = (Array.isArray(r.mails) ? r.mails : []) as Array<{ to: string[]; subject: string; status: string; messageId?: string; mayRepeat?: boolean }>;
   const calls = (Array.isArray(r.bpiumCalls) ? r.bpiumCalls : []) as Array<{ method: string; catalogId: string; recordId?: string; status: string; mayRepeat?: boolean }>;
   const repeat = pc.yellow('may repeat');
-  for (const m of mails) w(`  mail ${m.status} to ${m.to.join(', ')} · ${m.subject}${m.mayRepeat ? ` ${repeat} · Message-ID ${m.messageId ?? '?'}` : ''}`);
-  for (const c of calls) w(`  bpium ${c.method} ${c.catalogId}/${c.recordId ?? ''} → ${c.status}${c.mayRepeat ? ` ${repeat}` : ''}`);
+  for (const m of mails) w(`  mail ${m.status} to ${terminalText(m.to.join(', '))} · ${terminalText(String(m.subject))}${m.mayRepeat ? ` ${repeat} · Message-ID ${terminalText(m.messageId ?? '?')}` : ''}`);
+  for (const c of calls) w(`  bpium ${c.method} ${terminalText(`${c.catalogId}/${c.recordId ?? ''}`)} → ${c.status}${c.mayRepeat ? ` ${repeat}` : ''}`);
   for (const line of more) w(`  ${line}`);
   if (r.mayRepeat) {
     w(
       `  ${pc.yellow('may repeat')} an earlier attempt of this job was cut off (killed, stopped, or its lease lost) before it journaled its last effect: what this run marks may have been made twice. Look for the twin of a letter by its Message-ID (the same in both copies).`,
     );
   }
-  if (r.error) w(`  ${pc.red('error')} ${r.error && typeof r.error === 'object' && 'code' in r.error ? formatRunError(r.error as { code: string; message: string }) : JSON.stringify(r.error)}`);
+  if (r.error) w(`  ${pc.red('error')} ${terminalText(r.error && typeof r.error === 'object' && 'code' in r.error ? formatRunError(r.error as { code: string; message: string }) : JSON.stringify(r.error), true)}`);
 }
 
 /**

@@ -10,6 +10,7 @@ import { hookUser, userPair, type OktellUser } from '../../server/auth.js';
 import { ConfigError, hookSecret, loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { emulatorWebhookSecret } from '../../server/credentials.js';
 import { dataDirArg, shellWord, UsageError } from '../config.js';
+import { terminalText } from '../format.js';
 import { readServerFile, serverFilePath, type ServerFile } from '../server-file.js';
 
 export interface SendFlags {
@@ -236,16 +237,18 @@ export class WebhookSendError extends Error {
 
 function describe(o: WebhookOutcome, sign: boolean): string {
   const lines: string[] = [];
-  for (const c of o.fresh ?? []) lines.push(pc.dim(`--fresh: ${c.field} ${c.from === null ? '(none)' : JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`));
+  for (const c of o.fresh ?? []) lines.push(pc.dim(`--fresh: ${c.field} ${c.from === null ? '(none)' : terminalText(JSON.stringify(c.from))} → ${JSON.stringify(c.to)}`));
   const unsigned = sign ? 'unsigned: no secret is set for this path' : 'unsigned: --no-sign';
   const signed = o.signedFor === null ? unsigned : `signed with the secret for ${o.signedFor === '*' ? 'every path' : o.signedFor}`;
-  lines.push(`POST ${o.url} ${pc.dim(`(${signed})`)}`);
+  lines.push(`POST ${terminalText(o.url)} ${pc.dim(`(${signed})`)}`);
   const colour = o.status < 300 ? pc.green : pc.red;
   lines.push(`→ ${colour(`HTTP ${o.status}`)}${o.runId ? ` · run ${pc.cyan(o.runId)}` : ''}`);
   if (o.duplicateOf !== null) {
     lines.push(pc.yellow(`duplicate: this delivery (same hook id and sequenceId) was received before as inbox entry ${o.duplicateOf}; the server answered as it did then and started nothing again`));
   }
-  const text = o.body.trim();
+  // The answer is the hook scenario's, often made of the webhook's own text: its lines kept, its other control
+  // characters (an escape sequence would drive the terminal) escaped.
+  const text = terminalText(o.body.trim(), true);
   if (text) lines.push(`${pc.dim('body:')} ${text.length > 2000 ? `${text.slice(0, 2000)}…` : text}`);
   if (o.credentialsRefused) {
     // The usual cause: the server runs with other users (OKTELL_USERS in its own terminal) than the ones found here.

@@ -2,6 +2,7 @@
 import pc from 'picocolors';
 import { formatIssue, formatRunError, type ScenarioIssue } from '../../engine/index.js';
 import { formatPlace, type Mismatch, type RunErrorAt } from './expectations.js';
+import { terminalText } from '../format.js';
 import type { TestFile } from './test-file.js';
 
 export interface CaseReport {
@@ -66,10 +67,11 @@ function runErrorText(e: CaseRunError): string {
 /** A failure's line and the lines of its detail, indented under it; `paint` colours the values for a terminal. */
 function failureLines(f: CaseReport['failures'][number], paint = false): string[] {
   const where = `${f.file}:${f.line}:${f.col}`;
+  // For a terminal, what the run made (webhook text, often) has its control characters escaped.
   const head = paint
-    ? `${pc.dim(where)} ${pc.bold(f.place)}: expected ${pc.green(f.expected)} got ${pc.red(f.actual)}`
+    ? `${pc.dim(where)} ${pc.bold(terminalText(f.place))}: expected ${pc.green(terminalText(f.expected))} got ${pc.red(terminalText(f.actual))}`
     : `${where} ${f.place}: expected ${f.expected} got ${f.actual}`;
-  const detail = (f.detail ?? []).map((l) => `    ${paint ? colourDetail(l) : l}`);
+  const detail = (f.detail ?? []).map((l) => `    ${paint ? colourDetail(terminalText(l)) : l}`);
   return [head, ...detail];
 }
 
@@ -87,7 +89,7 @@ export function textReport(r: CaseReport): string {
   if (r.status === 'passed') return `${pc.green('✓')} ${r.file} › ${r.name} ${pc.dim(`(${r.durationMs} ms)`)}\n`;
   const lines = [
     ...r.failures.flatMap((f) => failureLines(f, true)),
-    ...(r.runErrors ?? []).map((e) => `${pc.red('error')} ${runErrorText(e)}`),
+    ...(r.runErrors ?? []).map((e) => `${pc.red('error')} ${terminalText(runErrorText(e), true)}`),
   ].map((l) => `    ${l}`);
   return `${pc.red('✗')} ${r.file} › ${r.name} ${pc.dim(`(${r.durationMs} ms)`)}\n${lines.join('\n')}\n`;
 }
