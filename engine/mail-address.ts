@@ -95,7 +95,7 @@ export function parseAddressList(text: string): { ok: true; addresses: string[] 
     } else if (/[<>"\s]/.test(entry)) {
       return { ok: false, error: `${JSON.stringify(entry)} is not an e-mail address (expected name@domain or Name <name@domain>)` };
     }
-    if (/[\x00-\x1f\x7f]/.test(name)) {
+    if (/[\x00-\x1f\x7f-\x9f]/.test(name)) {
       return { ok: false, error: `the display name in ${JSON.stringify(entry)} contains a control character` };
     }
     const problem = addressProblem(address);

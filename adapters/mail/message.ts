@@ -33,9 +33,12 @@ import { MailConfigError } from './smtp-url.js';
 
 export { bareAddress, formatAddress, parseAddressList };
 
-/** Collapses CR, LF, TAB and other control characters into single spaces, so a subject can never start a header. */
+/**
+ * Collapses CR, LF, TAB and other control characters (C0, DEL, C1 — U+009B starts a terminal escape sequence on its
+ * own) into single spaces, so a subject can never start a header nor drive the terminal of whoever reads it.
+ */
 export function sanitizeSubject(subject: string): string {
-  return subject.replace(/[\x00-\x1f\x7f\u2028\u2029]+/g, ' ').trim();
+  return subject.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]+/g, ' ').trim();
 }
 
 function permanent(code: string, message: string): EffectError {

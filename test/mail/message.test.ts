@@ -46,6 +46,8 @@ describe('parseAddressList', () => {
     ['a leading dot', '.ivan@example.com'],
     ['a domain label starting with a hyphen', 'ivan@-example.com'],
     ['an empty angle address', 'Иван <>'],
+    ['a C1 control character (a one-character terminal escape) in the display name', 'Ivan\u009b31m <ivan@example.com>'],
+    ['an escape character in the display name', 'Ivan\u001b[2J <ivan@example.com>'],
   ] as const) {
     it(`refuses an address with ${why}`, () => {
       const r = parseAddressList(text);
@@ -105,11 +107,12 @@ describe('buildSafeMessage', () => {
     assert.equal(buildSafeMessage(letter({ reference: 'run-1/\r\nX-Evil: 1' })).reference, 'run-1/X-Evil: 1');
   });
 
-  it('never leaves a CR or LF in any subject (property)', () => {
+  it('never leaves a CR, LF or other control character (C0, DEL, C1) in any subject (property)', () => {
+    assert.equal(sanitizeSubject('a\u009b31mb\u0085c'), 'a 31mb c');
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
         const out = sanitizeSubject(s);
-        return !/[\r\n\0]/.test(out);
+        return !/[\x00-\x1f\x7f-\x9f]/.test(out);
       }),
       { numRuns: 500 },
     );
