@@ -5,6 +5,7 @@
 // within the window, while an address with no failure is still checked, so the rightful client is not locked out.
 // The failures up to the limit are logged one line each, as before; the requests refused past it are summed up in
 // one line per address and minute. The tables are capped, so memory stays bounded whatever the number of addresses.
+import { isIPv4, isIPv6 } from 'node:net';
 import type { LoggerPort } from '../engine/ports.js';
 import { logRefusedLogin, printable, type GuessThrottle, type OktellUser } from './auth.js';
 
@@ -39,6 +40,27 @@ export interface LoginThrottle extends GuessThrottle {
   failed(ip: string | undefined, header: string | undefined, where: { path: string }, users: readonly OktellUser[]): void;
   /** Writes the summary lines still due and stops the minute's sweep. */
   close(): void;
+}
+
+/**
+ * The key a client address is counted under: an IPv4 address as it is (also when written IPv4-mapped,
+ * `::ffff:192.0.2.7`, as a dual-stack listener gives it), an IPv6 address by its /64 prefix (`2001:db8:0:1::/64`), since
+ * one host or network is given a whole /64 and could otherwise try from a fresh address each time; anything else
+ * (no address) as it is.
+ */
+export function clientKey(ip: string | undefined): string {
+  if (ip === undefined) return '';
+  const a = ip.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(a);
+  if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
+  if (!isIPv6(a)) return ip;
+  // The first four groups of the address written out in full (a trailing dotted IPv4 part is in the last 32 bits).
+  const [head, tail] = a.includes('::') ? (a.split('::') as [string, string]) : [a, undefined];
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+  const count = (g: string[]) => g.reduce((n, x) => n + (x.includes('.') ? 2 : 1), 0);
+  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - count(headGroups) - count(tailGroups)).fill('0'), ...tailGroups];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 /** The login a Basic header names (not checked), or undefined. */
@@ -115,7 +137,7 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
     limit,
     refusal(ip, header, users, count = true) {
       if (limit === 0) return undefined;
-      const key = ip ?? '';
+      const key = clientKey(ip);
       const t = now();
       const e = addresses.get(key);
       const login = triedLogin(header);
@@ -135,7 +157,7 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
       }
       // A request with no credentials at all (a browser's first try) is not a guess.
       if (!header) return;
-      const key = ip ?? '';
+      const key = clientKey(ip);
       const t = now();
       const e = addresses.get(key) ?? { failures: [], logins: new Map<string, number>(), refused: 0, summaryAt: undefined };
       recent(e.failures, t).push(t);

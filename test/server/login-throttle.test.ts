@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadServerConfig } from '../../server/config.js';
-import { createLoginThrottle } from '../../server/login-throttle.js';
+import { clientKey, createLoginThrottle } from '../../server/login-throttle.js';
 import { tempDir } from '../helpers.js';
 import { AUTH, USER, capturingLogger, startTestServer, type TestServer } from './server-helpers.js';
 
@@ -106,6 +106,33 @@ describe('the throttle setting and the short-password warning', () => {
       for (let k = 0; k < 1000; k++) for (let i = 0; i < 3; i++) throttle.failed(`10.2.${k >> 8}.${k & 255}`, guess, { path: '/' }, users);
       assert.equal(throttle.refusal('10.2.0.0', guess, users), undefined);
       assert.equal(throttle.refusal(`10.2.${999 >> 8}.${999 & 255}`, guess, users), 60);
+    } finally {
+      throttle.close();
+    }
+  });
+
+  it('an IPv6 client is counted by its /64 and an IPv4-mapped address as the IPv4 one (review 35, M2)', () => {
+    assert.equal(clientKey('::ffff:192.0.2.7'), '192.0.2.7');
+    assert.equal(clientKey('::FFFF:192.0.2.7'), '192.0.2.7');
+    assert.equal(clientKey('192.0.2.7'), '192.0.2.7');
+    assert.equal(clientKey('2001:db8:0:1::17'), '2001:db8:0:1::/64');
+    assert.equal(clientKey('2001:0db8:0000:0001:abcd:0:0:9'), '2001:db8:0:1::/64');
+    assert.equal(clientKey('2001:db8::1'), '2001:db8:0:0::/64');
+    assert.equal(clientKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+    assert.equal(clientKey('::1'), '0:0:0:0::/64');
+    assert.equal(clientKey('64:ff9b::192.0.2.7'), '64:ff9b:0:0::/64');
+    assert.equal(clientKey(undefined), '');
+    // 100 addresses of one /64 share one count: the limit holds for the prefix, not per address.
+    let now = 0;
+    const log = capturingLogger();
+    const throttle = createLoginThrottle(3, log.logger, { now: () => now });
+    const users = [{ login: 'a', password: 'a-right-password' }];
+    try {
+      for (let i = 1; i <= 3; i++) throttle.failed(`2001:db8:0:1::${i.toString(16)}`, basic('a', `x${i}`), { path: '/' }, users);
+      assert.equal(throttle.refusal('2001:db8:0:1::ff', basic('a', 'x'), users), 60);
+      assert.equal(throttle.refusal('2001:db8:0:2::1', basic('a', 'x'), users), undefined, 'the next /64 is another client');
+      for (let i = 1; i <= 3; i++) throttle.failed('::ffff:192.0.2.7', basic('a', `y${i}`), { path: '/' }, users);
+      assert.equal(throttle.refusal('192.0.2.7', basic('a', 'y'), users), 60, 'mapped and plain IPv4 are one client');
     } finally {
       throttle.close();
     }
