@@ -1,10 +1,11 @@
-// Throttling of Basic-auth guesses. Every failed login is counted by the client's address and, for a configured
-// login, by that login, over a sliding window of a minute. An address past the limit is answered 429 with
+// Throttling of Basic-auth guesses. Every failed login is counted by the client's address and by the login it tried
+// (any login, configured or not, so the answers do not tell which exist), over a sliding window of a minute. An address past the limit is answered 429 with
 // Retry-After, without its password being checked, until its oldest counted failure leaves the window; a login past
 // the limit (guesses spread over many addresses) refuses, the same way, every address that has itself failed for it
 // within the window, while an address with no failure is still checked, so the rightful client is not locked out.
 // The failures up to the limit are logged one line each, as before; the requests refused past it are summed up in
 // one line per address and minute. The tables are capped, so memory stays bounded whatever the number of addresses.
+import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { LoggerPort } from '../engine/ports.js';
 import { logRefusedLogin, printable, type GuessThrottle, type OktellUser } from './auth.js';
@@ -21,7 +22,7 @@ const LOGINS_PER_ADDRESS = 8;
 interface AddressEntry {
   /** Times of the last failures (at most `limit`), oldest first. */
   failures: number[];
-  /** Configured logins this address failed for, with the time of its last failure for each. */
+  /** Logins (their keys, see triedLogin) this address failed for, with the time of its last failure for each. */
   logins: Map<string, number>;
   /** Requests refused without a check since the last summary line, and when that line was written. */
   refused: number;
@@ -63,12 +64,16 @@ export function clientKey(ip: string | undefined): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
-/** The login a Basic header names (not checked), or undefined. */
+/**
+ * The key of the login a Basic header names (not checked), or undefined: a hash, so a long invented name takes no more
+ * room than a real one. Every login tried is counted alike, configured or not, so that a 429 tells nothing of which
+ * logins exist.
+ */
 function triedLogin(header: string | undefined): string | undefined {
   if (!header || !/^basic /i.test(header)) return undefined;
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const i = decoded.indexOf(':');
-  return i > 0 ? decoded.slice(0, i) : undefined;
+  return i > 0 ? createHash('sha256').update(decoded.slice(0, i)).digest('base64') : undefined;
 }
 
 /**
@@ -80,7 +85,7 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
   const maxEntries = opts.maxEntries ?? LOGIN_THROTTLE_ENTRIES;
   const now = opts.now ?? Date.now;
   const addresses = new Map<string, AddressEntry>();
-  // Per configured login: the times of its last failures, from any address.
+  // Per login tried (configured or not, by its key): the times of its last failures, from any address.
   const logins = new Map<string, number[]>();
 
   const recent = (times: number[], t: number) => {
@@ -140,9 +145,7 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
       const key = clientKey(ip);
       const t = now();
       const e = addresses.get(key);
-      const login = triedLogin(header);
-      const known = login !== undefined && users.some((u) => u.login === login) ? login : undefined;
-      const wait = addressWait(e, t) ?? loginWait(e, known, t);
+      const wait = addressWait(e, t) ?? loginWait(e, triedLogin(header), t);
       if (wait === undefined) return undefined;
       if (!count) return Math.max(1, Math.ceil(wait / 1000));
       e!.refused++;
@@ -163,7 +166,7 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
       recent(e.failures, t).push(t);
       if (e.failures.length > limit) e.failures.shift();
       const login = triedLogin(header);
-      if (login !== undefined && users.some((u) => u.login === login)) {
+      if (login !== undefined) {
         e.logins.delete(login);
         e.logins.set(login, t);
         if (e.logins.size > LOGINS_PER_ADDRESS) e.logins.delete(e.logins.keys().next().value as string);

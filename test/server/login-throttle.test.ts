@@ -138,6 +138,26 @@ describe('the throttle setting and the short-password warning', () => {
     }
   });
 
+  it('a login that exists and an invented one are counted alike, so 429 against 401 does not tell which logins exist (review 35, M3)', () => {
+    const now = 0;
+    const log = capturingLogger();
+    const throttle = createLoginThrottle(10, log.logger, { now: () => now });
+    const users = [{ login: 'admin', password: 'a-right-password' }];
+    // Five wrong guesses each from two addresses, for `login`; then what the first address is answered for it.
+    const sequence = (login: string, a: string, b: string) => {
+      for (const from of [a, b]) for (let i = 0; i < 5; i++) throttle.failed(from, basic(login, `guess-${i}`), { path: '/' }, users);
+      return [throttle.refusal(a, basic(login, 'next'), users), throttle.refusal('10.9.9.9', basic(login, 'next'), users)];
+    };
+    try {
+      const real = sequence('admin', '10.0.0.1', '10.0.0.2');
+      const invented = sequence('nosuch', '10.0.0.3', '10.0.0.4');
+      assert.deepEqual(real, [60, undefined], 'the real login: refused from an address that failed for it, checked from a clean one');
+      assert.deepEqual(invented, real, 'the invented login is answered the same');
+    } finally {
+      throttle.close();
+    }
+  });
+
   it('OKTELL_LOGIN_FAILURE_LIMIT and loginFailureLimit: default 10, 0 turns it off, a wrong value is named (the file with line and column)', () => {
     const dir = tempDir('oktell-throttle-');
     try {
