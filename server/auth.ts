@@ -189,6 +189,8 @@ export function printable(text: string): string {
 export interface GuessThrottle {
   /** Seconds to wait when the client is refused without a check, else undefined; `count` false: only asks. */
   refusal(ip: string | undefined, header: string | undefined, users: readonly OktellUser[], count?: boolean): number | undefined;
+  /** A login that succeeded: its header is still checked from that address while the address is throttled. */
+  succeeded(ip: string | undefined, header: string | undefined): void;
   /** A refused login: counted and logged. */
   failed(ip: string | undefined, header: string | undefined, where: { path: string }, users: readonly OktellUser[]): void;
 }
@@ -223,6 +225,7 @@ export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', 
       res.status(401).set(BASIC_CHALLENGE_HEADER, basicChallenge(realm)).type('text/plain').send(UNAUTHORIZED_TEXT);
       return;
     }
+    throttle?.succeeded(req.ip, req.headers.authorization);
     if (right && !hasRight(user, right)) {
       if (logger) logForbidden(logger, user, right, { path, ip: req.ip });
       closeUnreadBody(req, res);

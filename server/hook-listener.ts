@@ -57,6 +57,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       writeAnswer(res, textAnswer(401, UNAUTHORIZED_TEXT, { [BASIC_CHALLENGE_HEADER]: basicChallenge() }), method);
       return;
     }
+    d.throttle?.succeeded(ip(), req.headers.authorization);
     if (!hasRight(user, 'hook')) {
       logForbidden(d.logger, user, 'hook', { path, ip: ip() });
       closeUnreadBody(req, res);

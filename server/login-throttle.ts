@@ -3,6 +3,8 @@
 // Retry-After, without its password being checked, until its oldest counted failure leaves the window; a login past
 // the limit (guesses spread over many addresses) refuses, the same way, every address that has itself failed for it
 // within the window, while an address with no failure is still checked, so the rightful client is not locked out.
+// Likewise an Authorization header that succeeded from an address lately is still checked there while the address is
+// throttled, so a client sharing the address (NAT, proxy) with one that sends an old password keeps working.
 // The failures up to the limit are logged one line each, as before; the requests refused past it are summed up in
 // one line per address and minute. The tables are capped, so memory stays bounded whatever the number of addresses.
 import { createHash } from 'node:crypto';
@@ -18,6 +20,13 @@ export const LOGIN_FAILURE_WINDOW_MS = 60_000;
 export const LOGIN_THROTTLE_ENTRIES = 10_000;
 /** Logins a single address is remembered to have failed for (the per-login refusal needs it). */
 const LOGINS_PER_ADDRESS = 8;
+/** How long an Authorization header that succeeded from an address is still checked there while it is throttled. */
+export const KNOWN_HEADER_MS = 10 * 60_000;
+/** Headers remembered per address as having succeeded from it; past it the least recently used is forgotten. */
+const KNOWN_HEADERS_PER_ADDRESS = 8;
+
+/** A header's key in the table of those that succeeded: its SHA-256, never the header (it holds a password). */
+const headerHash = (header: string) => createHash('sha256').update(header).digest('base64');
 
 interface AddressEntry {
   /** Times of the last failures (at most `limit`), oldest first. */
@@ -37,6 +46,12 @@ export interface LoginThrottle extends GuessThrottle {
    * so is counted for the address's summary line and writes no line of its own; with `count` false it is only asked.
    */
   refusal(ip: string | undefined, header: string | undefined, users: readonly OktellUser[], count?: boolean): number | undefined;
+  /**
+   * A login that succeeded: its header (by hash) is remembered for the address for KNOWN_HEADER_MS, during which it is
+   * still checked there while the address is throttled, so a sender that logs in right is not locked out by another
+   * client at the same address (a NAT, a proxy, Bpium's cloud) that keeps sending an old password.
+   */
+  succeeded(ip: string | undefined, header: string | undefined): void;
   /** A refused login (wrong or unknown credentials): counted, and logged as long as the address is within the limit. */
   failed(ip: string | undefined, header: string | undefined, where: { path: string }, users: readonly OktellUser[]): void;
   /** Writes the summary lines still due and stops the minute's sweep. */
@@ -87,6 +102,8 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
   const addresses = new Map<string, AddressEntry>();
   // Per login tried (configured or not, by its key): the times of its last failures, from any address.
   const logins = new Map<string, number[]>();
+  // Per address: the hashes of the Authorization headers that succeeded from it, with the time of the last success.
+  const known = new Map<string, Map<string, number>>();
 
   const recent = (times: number[], t: number) => {
     while (times.length && times[0]! <= t - windowMs) times.shift();
@@ -135,6 +152,10 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
       if (recent(e.failures, t).length === 0 && e.refused === 0 && (e.summaryAt === undefined || t - e.summaryAt >= windowMs)) addresses.delete(ip);
     }
     for (const [login, times] of logins) if (recent(times, t).length === 0) logins.delete(login);
+    for (const [ip, headers] of known) {
+      for (const [hash, at] of headers) if (at <= t - KNOWN_HEADER_MS) headers.delete(hash);
+      if (headers.size === 0) known.delete(ip);
+    }
   }, Math.max(1, Math.floor(windowMs / 6)));
   sweep.unref();
 
@@ -147,11 +168,24 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
       const e = addresses.get(key);
       const wait = addressWait(e, t) ?? loginWait(e, triedLogin(header), t);
       if (wait === undefined) return undefined;
+      // A header that succeeded from here lately is checked as usual: it is right already, a guesser learns nothing.
+      const at = header ? known.get(key)?.get(headerHash(header)) : undefined;
+      if (at !== undefined && at > t - KNOWN_HEADER_MS) return undefined;
       if (!count) return Math.max(1, Math.ceil(wait / 1000));
       e!.refused++;
       // The first refusal of a minute is said at once; the others of that minute in the next line (the sweep's).
       if (e!.summaryAt === undefined || t - e!.summaryAt >= windowMs) summarize(key, e!, t);
       return Math.max(1, Math.ceil(wait / 1000));
+    },
+    succeeded(ip, header) {
+      if (limit === 0 || !header) return;
+      const key = clientKey(ip);
+      const headers = known.get(key) ?? new Map<string, number>();
+      const hash = headerHash(header);
+      headers.delete(hash);
+      headers.set(hash, now());
+      if (headers.size > KNOWN_HEADERS_PER_ADDRESS) headers.delete(headers.keys().next().value as string);
+      touch(known, key, headers);
     },
     failed(ip, header, where, users) {
       if (limit === 0) {
@@ -162,6 +196,8 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
       if (!header) return;
       const key = clientKey(ip);
       const t = now();
+      // A header that succeeded before and fails now is out of date (a password changed): it is no longer let through.
+      known.get(key)?.delete(headerHash(header));
       const e = addresses.get(key) ?? { failures: [], logins: new Map<string, number>(), refused: 0, summaryAt: undefined };
       recent(e.failures, t).push(t);
       if (e.failures.length > limit) e.failures.shift();

@@ -87,6 +87,33 @@ describe('throttling of failed logins (review 35, M5)', () => {
   });
 });
 
+describe('a sender that shares its address with a client sending a stale password (review 35, M1)', () => {
+  let t: TestServer;
+  const OPS = basic('ops', 'ops-password-22');
+  before(async () => {
+    t = await startTestServer({ smtp: false, env: { SMTP_URL: '', OKTELL_USERS: `${USER.login}:${USER.password},ops:ops-password-22` } });
+  });
+  after(async () => t.cleanup());
+
+  it('a header that succeeded from the address is still checked there while the address is throttled; a right one never seen from there gets 429', { timeout: 60_000 }, async () => {
+    const shared = '127.0.0.8';
+    // The right sender has logged in from the shared address before the stale one starts failing.
+    assert.equal((await call(t.server.url, '/-/metrics', shared, AUTH)).status, 200);
+    for (let i = 0; i < 10; i++) assert.equal((await call(t.server.url, '/some/hook', shared, basic(USER.login, 'the-old-password'))).status, 401, `stale ${i + 1}`);
+    assert.equal((await call(t.server.url, '/some/hook', shared, basic(USER.login, 'the-old-password'))).status, 429, 'the stale sender is throttled');
+    // The right sender keeps getting through, on the express routes and on the hook (with a body, as a webhook).
+    assert.equal((await call(t.server.url, '/-/metrics', shared, AUTH)).status, 200);
+    const hook = await call(t.server.url, '/some/hook', shared, AUTH, '{"a":1}');
+    // No scenario listens on /some/hook: a 404 says the request got past the login.
+    assert.equal(hook.status, 404, `the hook: ${hook.text}`);
+    // The throttle still stops guessing: a right password never seen from that address is not checked.
+    assert.equal((await call(t.server.url, '/-/metrics', shared, OPS)).status, 429);
+    assert.equal((await call(t.server.url, '/some/hook', shared, basic(USER.login, 'a-new-guess'))).status, 429);
+    // Elsewhere the other login works.
+    assert.equal((await call(t.server.url, '/-/metrics', '127.0.0.9', OPS)).status, 200);
+  });
+});
+
 describe('the throttle setting and the short-password warning', () => {
   it('the window slides (a refused address may try again a minute after its oldest counted failure) and the table of addresses is capped', () => {
     let now = 0;
@@ -153,6 +180,33 @@ describe('the throttle setting and the short-password warning', () => {
       const invented = sequence('nosuch', '10.0.0.3', '10.0.0.4');
       assert.deepEqual(real, [60, undefined], 'the real login: refused from an address that failed for it, checked from a clean one');
       assert.deepEqual(invented, real, 'the invented login is answered the same');
+    } finally {
+      throttle.close();
+    }
+  });
+
+  it('the headers remembered as right are few per address, kept 10 minutes, and dropped when they fail (review 35, M1)', () => {
+    let now = 0;
+    const log = capturingLogger();
+    const throttle = createLoginThrottle(3, log.logger, { now: () => now });
+    const users = [{ login: 'a', password: 'a-right-password' }];
+    const right = (i: number) => basic('a', `right-${i}`);
+    try {
+      for (let i = 0; i < 9; i++) throttle.succeeded('10.3.3.3', right(i));
+      for (let i = 0; i < 3; i++) throttle.failed('10.3.3.3', basic('a', `stale-${i}`), { path: '/' }, users);
+      assert.equal(throttle.refusal('10.3.3.3', right(0), users), 60, 'the oldest of 9 is forgotten (8 are kept)');
+      assert.equal(throttle.refusal('10.3.3.3', right(8), users), undefined);
+      // A remembered header that fails (its password changed) is no longer let through.
+      throttle.failed('10.3.3.3', right(7), { path: '/' }, users);
+      assert.equal(throttle.refusal('10.3.3.3', right(7), users), 60);
+      // Ten minutes after its last success a header is forgotten; a success renews it.
+      now = 9 * 60_000;
+      throttle.succeeded('10.3.3.3', right(6));
+      now = 9.9 * 60_000;
+      for (let i = 0; i < 3; i++) throttle.failed('10.3.3.3', basic('a', `stale-again-${i}`), { path: '/' }, users);
+      now = 10 * 60_000 + 1;
+      assert.equal(throttle.refusal('10.3.3.3', right(8), users) !== undefined, true, 'not renewed: forgotten');
+      assert.equal(throttle.refusal('10.3.3.3', right(6), users), undefined, 'renewed at 9 minutes');
     } finally {
       throttle.close();
     }
