@@ -29,8 +29,7 @@ export function declaresBody(req: IncomingMessage): boolean {
   return declared !== undefined && Number(declared) !== 0;
 }
 
-/** After a refusal that closes its connection: how much more of the body is read and dropped, at most, and for how long. */
-export const LINGER_BYTES = 256 * 1024;
+/** After a refusal that closes its connection: how long the socket stays open, at most, once the answer is sent. */
 export const LINGER_MS = 1000;
 
 /**
@@ -42,9 +41,9 @@ export const LINGER_MS = 1000;
  * The close is gentle: node's own (destroySoon) sends the answer and a FIN, then closes the socket at once, and with
  * body bytes still arriving the system answers them with a reset, which can reach a client that is still sending
  * before it has read the answer (fetch then fails with EPIPE instead of giving the 401). So the FIN follows the answer
- * at once, and the socket itself is closed when the client closes its side, LINGER_BYTES more have been read (when
- * node is still reading the connection; paused, it reads nothing more and the client's sending stops at the system's
- * buffers) or LINGER_MS have passed, whichever comes first. The rest of the body is never read.
+ * at once, and the socket itself is closed when the client closes its side or LINGER_MS have passed, whichever comes
+ * first. Until then node's HTTP parser goes on taking in what the client sends and drops it (it reads the socket's
+ * handle directly, so the socket emits no 'data' events and no byte count can end it sooner): time is the bound.
  */
 export function closeUnreadBody(req: IncomingMessage, res: ServerResponse): void {
   if (res.headersSent || req.complete || !declaresBody(req)) return;
@@ -56,13 +55,8 @@ export function closeUnreadBody(req: IncomingMessage, res: ServerResponse): void
 
 function lingerClose(socket: Socket): void {
   if (socket.destroyed) return;
-  const from = socket.bytesRead;
-  const close = () => socket.destroy();
-  const timer = setTimeout(close, LINGER_MS);
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref();
-  socket.on('data', () => {
-    if (socket.bytesRead - from > LINGER_BYTES) close();
-  });
   socket.once('close', () => clearTimeout(timer));
   socket.end();
 }
