@@ -223,6 +223,21 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
 }
 
 
+/**
+ * The start warning for a throttle of failed logins that counts clients by an address they choose: with
+ * `trust proxy` true, the client's address is the first one in X-Forwarded-For, which any client writes itself, so a
+ * guesser could name a new address for each few guesses, or name a rightful sender's address to get it refused.
+ * Undefined when the throttle is off or the setting names the proxies (hops, addresses, subnets).
+ */
+export function trustAnyProxyWarning(trustProxy: boolean | string | number, limit: number): string | undefined {
+  if (trustProxy !== true || limit === 0) return undefined;
+  return (
+    `OKTELL_TRUST_PROXY is true: the address of every client is taken from the X-Forwarded-For it sends, so the throttle of failed logins ` +
+    `(OKTELL_LOGIN_FAILURE_LIMIT) counts each client by an address it may write itself, a new one per guess or a rightful sender's; ` +
+    `name the proxy instead (OKTELL_TRUST_PROXY=loopback, its address or subnet, or a number of hops) (docs/configuration.md, "Password guessing")`
+  );
+}
+
 /** Passwords shorter than this get a warning at start when the server listens beyond this machine. */
 export const MIN_PASSWORD_LENGTH = 12;
 

@@ -26,7 +26,7 @@ import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
 import { SyncRuns } from './sync-runs.js';
 import { stopConnections, type StopConnections } from './stop-connections.js';
-import { createLoginThrottle, shortPasswordWarning, type LoginThrottle } from './login-throttle.js';
+import { createLoginThrottle, shortPasswordWarning, trustAnyProxyWarning, type LoginThrottle } from './login-throttle.js';
 import { createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
 import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from './startup-warnings.js';
 import { retryWindowText } from './store/backoff.js';
@@ -253,7 +253,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: bpium.source, databases: config.databases, webRequest: config.webRequest, regexBudgetMs: config.regexBudgetMs });
     cleanup.push(() => built.close());
     warnPlainAuth(env, logger, warnings);
-    warnShortPasswords(config, logger, warnings);
+    warnGuessing(config, logger, warnings);
     const throttle = createLoginThrottle(config.loginFailureLimit, logger);
     cleanup.push(() => throttle.close());
     const metrics = new Metrics();
@@ -325,12 +325,18 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
   return [...(hook ? [hook] : []), ...inTheHook(), ...perInstanceDatabases()];
 }
 
-/** Configured logins with a short password while the server listens beyond loopback: said at the start. */
-function warnShortPasswords(config: ServerConfig, logger: LoggerPort, warnings: string[]): void {
+/** Configured logins with a short password while the server listens beyond loopback, and a throttle that counts clients by an X-Forwarded-For any client writes: said at the start. */
+function warnGuessing(config: ServerConfig, logger: LoggerPort, warnings: string[]): void {
   const w = shortPasswordWarning(config.users, config.host, config.usersGenerated);
-  if (!w) return;
-  logger.warn({ host: config.host }, w);
-  warnings.push(w);
+  if (w) {
+    logger.warn({ host: config.host }, w);
+    warnings.push(w);
+  }
+  const proxy = trustAnyProxyWarning(config.trustProxy, config.loginFailureLimit);
+  if (proxy) {
+    logger.warn({ trustProxy: config.trustProxy }, proxy);
+    warnings.push(proxy);
+  }
 }
 
 /** An SMTP login the mail client will refuse on every letter unless the server offers STARTTLS: said at the start. */

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { ConfigError, loadServerConfig } from '../../server/config.js';
-import { clientKey, createLoginThrottle } from '../../server/login-throttle.js';
+import { clientKey, createLoginThrottle, trustAnyProxyWarning } from '../../server/login-throttle.js';
 import { tempDir } from '../helpers.js';
 import { AUTH, USER, capturingLogger, startTestServer, type TestServer } from './server-helpers.js';
 
@@ -243,6 +243,21 @@ describe('the throttle setting and the short-password warning', () => {
     } finally {
       await t.cleanup();
     }
+  });
+
+  it('OKTELL_TRUST_PROXY=true with the throttle on is warned of (clients would choose the address they are counted by); a named proxy is not (review 35, M2)', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({ smtp: false, env: { SMTP_URL: '', OKTELL_TRUST_PROXY: 'true' } });
+    try {
+      const w = t.server.warnings.filter((x) => /OKTELL_TRUST_PROXY is true/.test(x));
+      assert.equal(w.length, 1, JSON.stringify(t.server.warnings));
+      assert.match(w[0]!, /X-Forwarded-For/);
+      assert.match(w[0]!, /OKTELL_TRUST_PROXY=loopback/);
+    } finally {
+      await t.cleanup();
+    }
+    assert.equal(trustAnyProxyWarning('loopback', 10), undefined);
+    assert.equal(trustAnyProxyWarning(1, 10), undefined);
+    assert.equal(trustAnyProxyWarning(true, 0), undefined, 'the throttle is off');
   });
 
   it('on loopback only, a short password is not warned of', { timeout: 60_000 }, async () => {
