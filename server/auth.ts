@@ -188,7 +188,7 @@ export function printable(text: string): string {
 /** What basicAuth needs besides the users to refuse guessing: see login-throttle.ts. */
 export interface GuessThrottle {
   /** Seconds to wait when the client is refused without a check, else undefined; `count` false: only asks. */
-  refusal(ip: string | undefined, header: string | undefined, users: readonly OktellUser[], count?: boolean): number | undefined;
+  refusal(ip: string | undefined, header: string | undefined, count?: boolean): number | undefined;
   /** A login that succeeded: its header is still checked from that address while the address is throttled. */
   succeeded(ip: string | undefined, header: string | undefined): void;
   /** A refused login: counted and logged. */
@@ -210,7 +210,7 @@ export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', 
   return (req: Request, res: Response, next: NextFunction) => {
     const all = users();
     const path = req.originalUrl.split('?')[0]!;
-    const wait = throttle?.refusal(req.ip, req.headers.authorization, all);
+    const wait = throttle?.refusal(req.ip, req.headers.authorization);
     if (wait !== undefined) {
       closeUnreadBody(req, res);
       unloggedAnswers.add(res);

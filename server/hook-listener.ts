@@ -42,7 +42,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
     for (const [k, v] of Object.entries(SCENARIO_ANSWER_HEADERS)) res.setHeader(k, v);
     const users = d.users();
     // A refusal here comes before the body is read: one the request declares is not read on (closeUnreadBody).
-    const wait = d.throttle?.refusal(ip(), req.headers.authorization, users);
+    const wait = d.throttle?.refusal(ip(), req.headers.authorization);
     if (wait !== undefined) {
       closeUnreadBody(req, res);
       unloggedAnswers.add(res);
@@ -131,7 +131,7 @@ function refusedBeforeBody(d: AppDeps, req: IncomingMessage, trust: Trust): bool
   const url = req.url ?? '/';
   if ((req.method === 'GET' || req.method === 'HEAD') && HEALTH_PATH.test(pathOf(url))) return false;
   // A client past its failed logins is refused before its password is checked: a 100 Continue would tell it right.
-  if (d.throttle?.refusal(proxyaddr(req, trust), req.headers.authorization, d.users(), false) !== undefined) return true;
+  if (d.throttle?.refusal(proxyaddr(req, trust), req.headers.authorization, false) !== undefined) return true;
   const user = authenticate(req.headers.authorization, d.users());
   if (user === undefined) return true;
   if (!takesFastPath(req, url)) return false;

@@ -45,7 +45,7 @@ export interface LoginThrottle extends GuessThrottle {
    * header names while that login is under attack and this address failed for it), else undefined. A request refused
    * so is counted for the address's summary line and writes no line of its own; with `count` false it is only asked.
    */
-  refusal(ip: string | undefined, header: string | undefined, users: readonly OktellUser[], count?: boolean): number | undefined;
+  refusal(ip: string | undefined, header: string | undefined, count?: boolean): number | undefined;
   /**
    * A login that succeeded: its header (by hash) is remembered for the address for KNOWN_HEADER_MS, during which it is
    * still checked there while the address is throttled, so a sender that logs in right is not locked out by another
@@ -161,7 +161,7 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
 
   return {
     limit,
-    refusal(ip, header, users, count = true) {
+    refusal(ip, header, count = true) {
       if (limit === 0) return undefined;
       const key = clientKey(ip);
       const t = now();
