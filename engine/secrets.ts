@@ -32,6 +32,8 @@ export interface SecretCarriers {
 export class RunSecrets {
   private readonly names = new Set<string>();
   private readonly texts = new Set<string>();
+  /** Texts joined from a secret as it is (masked at the secret, not whole): still known to carry it (`holds`). */
+  private readonly joined = new Set<string>();
   private derived = 0;
 
   /** Notes the secret variables `s` declares, with the values `vars` gives them now. */
@@ -59,8 +61,14 @@ export class RunSecrets {
    * that secret, so the rest stays readable, unless the secret is not in it as it is (then whole).
    */
   addJoined(text: string): void {
-    if (text.length < MIN_MASKED_TEXT || this.texts.has(text)) return;
-    for (const s of this.texts) if (text.includes(s)) return;
+    if (text.length < MIN_MASKED_TEXT || this.texts.has(text) || this.joined.has(text)) return;
+    if (this.derived >= MAX_DERIVED_TEXTS) return;
+    for (const s of this.texts) {
+      if (!text.includes(s)) continue;
+      this.derived++;
+      this.joined.add(text);
+      return;
+    }
     this.addDerived(text);
   }
 
@@ -73,12 +81,14 @@ export class RunSecrets {
     this.texts.add(text);
   }
 
-  /** Whether `v` is or contains a secret value this run knows (a text built from one, a copy from the starting run). */
+  /**
+   * Whether `v` is a value this run knows to carry a secret: a secret's, one an expression computed from one, one the
+   * starting run passed as such. By the value itself, not by searching it (a large text read at every step of a loop
+   * would be searched for every secret each time): a secret inside a text from elsewhere (a webhook's body) is not
+   * known to be one until a run's record is masked.
+   */
   holds(v: Value | undefined): boolean {
-    if (typeof v !== 'string' || this.texts.size === 0) return false;
-    if (this.texts.has(v)) return true;
-    for (const s of this.texts) if (v.includes(s)) return true;
-    return false;
+    return typeof v === 'string' && (this.texts.has(v) || this.joined.has(v));
   }
 
   /** The keys of `values` whose value carries a secret (what an async start passes on: SecretCarriers). */
@@ -87,7 +97,7 @@ export class RunSecrets {
   }
 
   get none(): boolean {
-    return this.names.size === 0 && this.texts.size === 0;
+    return this.names.size === 0 && this.texts.size === 0 && this.joined.size === 0;
   }
 
   /** The variables with every secret one shown as the mask. */
