@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { LoggerPort } from '../engine/ports.js';
+import type { LoginTally } from './metrics.js';
 import { logRefusedLogin, printable, type GuessThrottle, type OktellUser } from './auth.js';
 
 /** Failed logins from one address (or for one login) within a minute before it is refused without a check. */
@@ -93,12 +94,19 @@ function triedLogin(header: string | undefined): string | undefined {
 
 /**
  * A throttle allowing `limit` failed logins per address (and per configured login) within `windowMs`; `limit` 0
- * turns it off (every failure is checked and logged, as before). `now` is for tests of the window itself.
+ * turns it off (every failure is checked and logged, as before). `counts` (the server's Metrics.logins) gets one per
+ * refused login and one per request refused without a check, throttle on or off. `now` is for tests of the window
+ * itself.
  */
-export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { windowMs?: number; maxEntries?: number; now?: () => number } = {}): LoginThrottle {
+export function createLoginThrottle(
+  limit: number,
+  logger: LoggerPort,
+  opts: { windowMs?: number; maxEntries?: number; now?: () => number; counts?: LoginTally } = {},
+): LoginThrottle {
   const windowMs = opts.windowMs ?? LOGIN_FAILURE_WINDOW_MS;
   const maxEntries = opts.maxEntries ?? LOGIN_THROTTLE_ENTRIES;
   const now = opts.now ?? Date.now;
+  const counts = opts.counts ?? { refused: 0, throttled: 0 };
   const addresses = new Map<string, AddressEntry>();
   // Per login tried (configured or not, by its key): the times of its last failures, from any address.
   const logins = new Map<string, number[]>();
@@ -172,6 +180,7 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
       const at = header ? known.get(key)?.get(headerHash(header)) : undefined;
       if (at !== undefined && at > t - KNOWN_HEADER_MS) return undefined;
       if (!count) return Math.max(1, Math.ceil(wait / 1000));
+      counts.throttled++;
       e!.refused++;
       // The first refusal of a minute is said at once; the others of that minute in the next line (the sweep's).
       if (e!.summaryAt === undefined || t - e!.summaryAt >= windowMs) summarize(key, e!, t);
@@ -188,12 +197,13 @@ export function createLoginThrottle(limit: number, logger: LoggerPort, opts: { w
       touch(known, key, headers);
     },
     failed(ip, header, where, users) {
+      // A request with no credentials at all (a browser's first try) is not a guess.
+      if (!header) return;
+      counts.refused++;
       if (limit === 0) {
         logRefusedLogin(logger, header, { path: where.path, ip }, users);
         return;
       }
-      // A request with no credentials at all (a browser's first try) is not a guess.
-      if (!header) return;
       const key = clientKey(ip);
       const t = now();
       // A header that succeeded before and fails now is out of date (a password changed): it is no longer let through.

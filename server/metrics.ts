@@ -22,6 +22,12 @@ export function letterTally(mails: ReadonlyArray<{ status: string }>): LetterTal
   return t;
 }
 
+/** Logins refused (401) and requests throttled (429) by the throttle of failed logins; see Metrics.logins. */
+export interface LoginTally {
+  refused: number;
+  throttled: number;
+}
+
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class Metrics {
@@ -58,6 +64,12 @@ export class Metrics {
    * marks them (`mayRepeat`) and the log names each letter's Message-ID.
    */
   effectsMayRepeat = 0;
+  /**
+   * Logins since this process started: `refused` answered 401 for wrong or unknown credentials (a request with no
+   * Authorization at all is not a login), `throttled` answered 429 without a check by the throttle of failed logins
+   * (login-throttle.ts counts both). Never by address or login: that would be personal data without bound.
+   */
+  readonly logins: LoginTally = { refused: 0, throttled: 0 };
   private runs = new Map<string, { count: number; sum: number; buckets: number[] }>();
 
   response(status: number) {
@@ -114,6 +126,12 @@ export class Metrics {
       "# HELP oktell_effects_maybe_repeated_total Effects made by a job's attempt after an attempt of it was cut off (killed, stopped, lease lost) before its first journal write: each may repeat the cut attempt's last, unjournaled effect (a letter sent twice). The runs mark them (mayRepeat).",
       '# TYPE oktell_effects_maybe_repeated_total counter',
       `oktell_effects_maybe_repeated_total ${this.effectsMayRepeat}`,
+      '# HELP oktell_logins_refused_total Requests answered 401 for wrong or unknown credentials (a request with no Authorization is not counted), on every route.',
+      '# TYPE oktell_logins_refused_total counter',
+      `oktell_logins_refused_total ${this.logins.refused}`,
+      '# HELP oktell_logins_throttled_total Requests answered 429 without their credentials being checked: their address (or the login they tried) was past OKTELL_LOGIN_FAILURE_LIMIT failed logins within a minute.',
+      '# TYPE oktell_logins_throttled_total counter',
+      `oktell_logins_throttled_total ${this.logins.throttled}`,
       '# HELP oktell_jobs Jobs by status.',
       '# TYPE oktell_jobs gauge',
       ...Object.entries(c.jobs).map(([s, n]) => `oktell_jobs{status="${s}"} ${n}`),

@@ -254,9 +254,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     cleanup.push(() => built.close());
     warnPlainAuth(env, logger, warnings);
     warnGuessing(config, logger, warnings);
-    const throttle = createLoginThrottle(config.loginFailureLimit, logger);
-    cleanup.push(() => throttle.close());
     const metrics = new Metrics();
+    const throttle = createLoginThrottle(config.loginFailureLimit, logger, { counts: metrics.logins });
+    cleanup.push(() => throttle.close());
     const workers = createDelivery({ config, store, host, ports: built.ports, bpium: bpium.source, env, metrics, logger, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
     host.onReload(() => workers.reload());
     const tasks = createServiceTasks({ config, store, metrics, logger, scenarios: host, watch: opts.watch !== false, ...(opts.taskTickMs ? { tickMs: opts.taskTickMs } : {}) });

@@ -89,6 +89,48 @@ describe('throttling of failed logins (review 35, M5)', () => {
     // An address that never failed logs in with the right password.
     assert.equal((await call(t.server.url, '/-/metrics', '127.0.0.7', AUTH)).status, 200);
   });
+
+  it('/-/metrics counts the refused logins (401) and the requests throttled (429), on every route, by neither address nor login', { timeout: 60_000 }, async () => {
+    const attacker = '127.0.0.2';
+    const metric = async (name: string) => {
+      const r = await call(t.server.url, '/-/metrics', '127.0.0.9', AUTH);
+      assert.equal(r.status, 200, r.text);
+      const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(r.text);
+      assert.ok(m, `${name} on the page:\n${r.text}`);
+      return { value: Number(m[1]), page: r.text };
+    };
+    const refused0 = (await metric('oktell_logins_refused_total')).value;
+    const throttled0 = (await metric('oktell_logins_throttled_total')).value;
+    // No Authorization at all (a browser's first try) is answered 401 but is no login tried.
+    assert.equal((await call(t.server.url, '/-/console/runs', attacker)).status, 401);
+    // Ten wrong guesses (the default limit), a wrong login among them, over the hook route and the express routes.
+    const paths = ['/some/hook', '/execsvcscriptplain?name=x', '/-/console/runs', '/-/metrics'];
+    for (let i = 0; i < 10; i++) {
+      const r = await call(t.server.url, paths[i % paths.length]!, attacker, i === 3 ? basic('nobody', 'x') : basic(USER.login, `wrong-${i}`));
+      assert.equal(r.status, 401, `guess ${i + 1}: ${r.text}`);
+    }
+    // Then three requests refused without a check, one of them asking for 100 Continue (asked twice, counted once).
+    for (const path of ['/some/hook', '/-/console/runs']) assert.equal((await call(t.server.url, path, attacker, basic(USER.login, 'again'))).status, 429, path);
+    const url = new URL('/some/hook', t.server.url);
+    const continued = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: attacker, agent: false, headers: { authorization: basic(USER.login, 'again'), expect: '100-continue', 'content-length': '2' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.on('continue', () => req.end('{}'));
+      req.flushHeaders();
+    });
+    assert.equal(continued, 429);
+    const refused = await metric('oktell_logins_refused_total');
+    const throttled = await metric('oktell_logins_throttled_total');
+    assert.equal(refused.value - refused0, 10);
+    assert.equal(throttled.value - throttled0, 3);
+    assert.match(throttled.page, /^# TYPE oktell_logins_refused_total counter$/m);
+    assert.match(throttled.page, /^# TYPE oktell_logins_throttled_total counter$/m);
+    // One series each: no label names the address or the login.
+    assert.deepEqual(throttled.page.split('\n').filter((l) => l.startsWith('oktell_logins_')).map((l) => l.split(' ')[0]), ['oktell_logins_refused_total', 'oktell_logins_throttled_total']);
+  });
 });
 
 describe('a sender that shares its address with a client sending a stale password (review 35, M1)', () => {
@@ -137,6 +179,22 @@ describe('the throttle setting and the short-password warning', () => {
       for (let k = 0; k < 1000; k++) for (let i = 0; i < 3; i++) throttle.failed(`10.2.${k >> 8}.${k & 255}`, guess, { path: '/' }, users);
       assert.equal(throttle.refusal('10.2.0.0', guess), undefined);
       assert.equal(throttle.refusal(`10.2.${999 >> 8}.${999 & 255}`, guess), 60);
+    } finally {
+      throttle.close();
+    }
+  });
+
+  it('with the throttle off (limit 0) a refused login is still counted, nothing is throttled', () => {
+    const counts = { refused: 0, throttled: 0 };
+    const throttle = createLoginThrottle(0, capturingLogger().logger, { counts });
+    const users = [{ login: 'a', password: 'a-right-password' }];
+    try {
+      for (let i = 0; i < 20; i++) {
+        throttle.failed('10.1.1.1', basic('a', `wrong-${i}`), { path: '/' }, users);
+        assert.equal(throttle.refusal('10.1.1.1', basic('a', 'x')), undefined);
+      }
+      throttle.failed('10.1.1.1', undefined, { path: '/' }, users);
+      assert.deepEqual(counts, { refused: 20, throttled: 0 });
     } finally {
       throttle.close();
     }
