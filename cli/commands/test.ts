@@ -9,7 +9,7 @@ import { reachable } from '../scenario-reach.js';
 import { loadLibrary, scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
-import { caseFromRun, caseToWrite, paramsToFiles, recordedNote, RecordedRunError } from '../testing/from-run.js';
+import { caseFromRun, caseToWrite, paramsToFiles, ranVersionWarnings, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { readServerFile } from '../server-file.js';
@@ -304,16 +304,12 @@ export function folderCheck(runId: string, ran: ReadonlyArray<{ scenario: string
   const other = server && resolve(server.dir) !== resolve(target) ? server : undefined;
   const serverSays = other ? `; ${other.from} reads ${relativeOrSelf(other.dir)}` : '';
   const give = other ? `give --scenarios ${relativeOrSelf(other.dir)}` : 'give --scenarios the folder the server reads';
-  const warnings: string[] = [];
-  for (const [i, { scenario, version }] of ran.entries()) {
+  const { ownMissing, warnings } = ranVersionWarnings(runId, ran, (scenario) => {
     const onDisk = scenarioFile(target, scenario);
-    if (onDisk === undefined && i === 0) {
-      return { refusal: `run ${runId} ran ${scenario}, which the scenarios folder ${shown} does not have${serverSays}: the case would test nothing; ${give} (or --out a test file under that folder's tests/)`, warnings };
-    }
-    if (onDisk === undefined) warnings.push(`run ${runId} started ${scenario}, which the scenarios folder ${shown} does not have${serverSays}: the case's run will fail there`);
-    else if (version && version !== 'unknown' && onDisk.version !== version) {
-      warnings.push(`run ${runId} ran ${scenario} at version ${version}, but ${relativeOrSelf(onDisk.file)} is version ${onDisk.version}${serverSays}: the case tests the scenario of ${shown}, not the one that ran (edited since, or another folder: ${give} if so)`);
-    }
+    return onDisk && { file: relativeOrSelf(onDisk.file), version: onDisk.version };
+  }, { holder: `the scenarios folder ${shown}`, shown, also: serverSays, fix: `edited since, or another folder: ${give} if so` });
+  if (ownMissing) {
+    return { refusal: `run ${runId} ran ${ran[0]!.scenario}, which the scenarios folder ${shown} does not have${serverSays}: the case would test nothing; ${give} (or --out a test file under that folder's tests/)`, warnings };
   }
   if (other && !warnings.length) {
     warnings.push(`the case is written for the scenarios of ${shown}, but ${other.from} reads ${relativeOrSelf(other.dir)}; the scenarios that ran are at the versions that ran in ${shown}, but its templates and data may not be the server's (${give} to write the case there)`);

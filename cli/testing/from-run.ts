@@ -476,6 +476,43 @@ export function recordedNote(runId: string, unrecorded: string[], dbUnrecorded: 
   return note;
 }
 
+/** How `ranVersionWarnings` words its warnings for where the case's scenarios are read. */
+export interface VersionWording {
+  /** The scenarios the case runs, for "which … does not have": "the scenarios folder tests/…". */
+  holder: string;
+  /** The same, for "the case tests the scenario of …": the folder's path. */
+  shown: string;
+  /** Added after the scenario's version, e.g. "; the server of data (serve.json) reads other/". */
+  also?: string;
+  /** What to do about another version, ending the warning's parenthesis. */
+  fix: string;
+}
+
+/**
+ * The scenarios that ran compared with those the case will run (`current` gives the file and version of each, or
+ * undefined when absent), as `oktell-emu test --from-run` and the console's download both say it: a warning for each
+ * at another version (the recorded expectation is of the version that ran) or missing, and whether the case's own
+ * scenario is the one missing (the case could not run at all).
+ */
+export function ranVersionWarnings(
+  runId: string,
+  ran: ReadonlyArray<{ scenario: string; version: string }>,
+  current: (scenario: string) => { file: string; version: string } | undefined,
+  wording: VersionWording,
+): { ownMissing: boolean; warnings: string[] } {
+  const also = wording.also ?? '';
+  const warnings: string[] = [];
+  for (const [i, { scenario, version }] of ran.entries()) {
+    const now = current(scenario);
+    if (now === undefined && i === 0) return { ownMissing: true, warnings };
+    if (now === undefined) warnings.push(`run ${runId} started ${scenario}, which ${wording.holder} does not have${also}: the case's run will fail there`);
+    else if (version && version !== 'unknown' && now.version !== version) {
+      warnings.push(`run ${runId} ran ${scenario} at version ${version}, but ${now.file} is version ${now.version}${also}: the case tests the scenario of ${wording.shown}, not the one that ran (${wording.fix})`);
+    }
+  }
+  return { ownMissing: false, warnings };
+}
+
 /** A variable of the case's scenario whose initial value comes from the environment or a file (`env:`, `file:`). */
 export interface OutsideVariable {
   name: string;

@@ -29,8 +29,10 @@ export function appendCase(file: string, testCase: Record<string, unknown>, comm
 }
 
 /** A test file holding only `testCase`, as text (the console's download of a run). */
-export function testFileText(testCase: Record<string, unknown>, comment?: string): string {
+export function testFileText(testCase: Record<string, unknown>, comment?: string, warnings: readonly string[] = []): string {
   const doc = newTestFile();
+  // At the top, where one reads first: what makes the case likely to fail as written (another scenario version).
+  if (warnings.length) doc.commentBefore += `\n${warnings.map((w) => ` WARNING: ${w}`).join('\n')}`;
   const node = doc.createNode(testCase) as Node;
   compact(node);
   if (comment) node.commentBefore = comment;

@@ -1,8 +1,9 @@
 // Console pages of runs and jobs: the self-updating runs list (and its JSON), one run with its path and effects,
 // the jobs list with dead letters, and replay.
 import type { Request, Response, Router } from 'express';
-import { closest, RUN_ERROR_CODES, type Value } from '../../engine/index.js';
-import { caseFromRun, caseToWrite, inlineParams, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
+import { relative } from 'node:path';
+import { closest, RUN_ERROR_CODES, type ScenarioLibrary, type Value } from '../../engine/index.js';
+import { caseFromRun, caseToWrite, inlineParams, ranVersionWarnings, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
 import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
 import { jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
@@ -253,6 +254,8 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         duplicate,
         answered,
         started,
+        // The run's own scenario only (its async runs are compared in the file itself): no need to rebuild the case.
+        asTestWarnings: run.status === 'running' ? [] : loadedVersionWarnings(run.id, [{ scenario: run.scenario, version: run.version }], host.library()),
       });
     } catch (e) {
       next(e);
@@ -281,8 +284,9 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       const library = ctx.d.host.library();
       const { testCase, setting } = caseToWrite(recorded, library, library.dir, 'the server');
       testCase.params = inlineParams(testCase.params as Record<string, Value>);
+      const warnings = loadedVersionWarnings(id, recorded.ran, library);
       res.attachment(`${String(recorded.case.scenario)}-${id}.test.yaml`);
-      res.type('application/yaml; charset=utf-8').send(testFileText(testCase, recordedNote(id, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed, [], setting)));
+      res.type('application/yaml; charset=utf-8').send(testFileText(testCase, recordedNote(id, recorded.unrecorded, recorded.dbUnrecorded, recorded.cutValues, recorded.notReplayed, [], setting), warnings));
     } catch (e) {
       if (e instanceof RecordedRunError) return ctx.render(res, 'error.njk', { title: 'No test yet', message: e.message, nav: 'runs' }, 409);
       next(e);
@@ -463,4 +467,18 @@ function objectEntries(v: unknown): Array<[string, unknown]> {
 
 function arrayOf(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
+}
+
+/**
+ * The warnings `oktell-emu test --from-run` gives when a scenario that ran is not at the version that ran, for the
+ * console's download: compared with the scenarios the server has loaded now (the ones the case will be run against
+ * when dropped into that folder's tests/).
+ */
+function loadedVersionWarnings(runId: string, ran: ReadonlyArray<{ scenario: string; version: string }>, library: ScenarioLibrary): string[] {
+  const { ownMissing, warnings } = ranVersionWarnings(runId, ran, (name) => {
+    const s = library.scenarios.get(name);
+    return s && { file: relative(library.dir, s.file) || s.file, version: s.version };
+  }, { holder: 'the scenarios the server has loaded', shown: 'the server\'s scenarios folder as loaded now', fix: 'edited since the run: review the expectation against the scenario as it is now, or record a new run' });
+  if (ownMissing) warnings.unshift(`run ${runId} ran ${ran[0]!.scenario}, which the scenarios the server has loaded do not include (removed, or failing to load): the case would test nothing until it is back`);
+  return warnings;
 }
