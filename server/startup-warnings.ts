@@ -185,6 +185,26 @@ export function repeatedWriteWarnings(library: ScenarioLibrary, attempts: number
 
 /** An expression that is one variable and nothing else: `[userId]`, `[ userId ]`. */
 const PLAIN_VARIABLE = /^\s*\[[^\]]*\]\s*$/;
+/**
+ * An expression that is one function call with a number or a variable as its argument and nothing around it:
+ * `InputParameter(1)`, `ВходнойПараметр( 2 )`, `InputParameter([n])` (which function it is, the compiled expression says).
+ */
+const PLAIN_CALL = /^\s*[^\s()[\]"«»+\-*/^&|<>=!,]+(?: [^\s()[\]"«»+\-*/^&|<>=!,]+)*\s*\(\s*(?:\d+|\[[^\]]*\])\s*\)\s*$/;
+
+/**
+ * Whether `e`, the whole of an entry, is text from a request as it came: a plain `string` variable, or a start
+ * parameter read directly (`InputParameter(n)`, any alias); how the warning names it, and the variable, when one.
+ */
+function requestText(e: CompiledExpression, variables: ReadonlyMap<string, { type: string }>): { expression: string; what: string; variable?: string } | undefined {
+  if (PLAIN_VARIABLE.test(e.source) && e.variables.length === 1) {
+    const name = e.variables[0]!;
+    return variables.get(name)?.type === 'string' ? { expression: `[${name}]`, what: 'a string variable', variable: name } : undefined;
+  }
+  if (PLAIN_CALL.test(e.source) && e.functions.length === 1 && e.functions[0] === 'InputParameter') {
+    return { expression: e.source.trim(), what: 'a start parameter as the run got it (request text)' };
+  }
+  return undefined;
+}
 
 /**
  * Bpium `filters` and `values` entries whose expression is a plain `string` variable. The block sends a value that
@@ -193,7 +213,8 @@ const PLAIN_VARIABLE = /^\s*\[[^\]]*\]\s*$/;
  * lands (a webhook field, a parameter, an answer), so whoever sends that text could widen a filter or point a
  * linked or user field at records of their choice. A `json` variable says the structure is meant, and a `number`
  * cannot become structure. Only plain variables are named: an expression that builds the value around a variable is
- * the scenario's own text, read the same way (scenario-format.md says so).
+ * the scenario's own text, read the same way (scenario-format.md says so). `InputParameter(n)` as the whole entry is
+ * named the same way: a start parameter is text from the request (a webhook's body, a Web-API parameter).
  */
 export function bpiumStructureWarnings(library: ScenarioLibrary, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   const out: string[] = [];
@@ -203,19 +224,22 @@ export function bpiumStructureWarnings(library: ScenarioLibrary, fileName: (file
       const c = block.config as { filters?: Array<[string, CompiledExpression]>; values?: Array<[string, CompiledExpression]> };
       for (const property of ['filters', 'values'] as const) {
         for (const [field, e] of c[property] ?? []) {
-          if (!PLAIN_VARIABLE.test(e.source) || e.variables.length !== 1) continue;
-          const name = e.variables[0]!;
-          if (s.variables.get(name)?.type !== 'string') continue;
+          const source = requestText(e, s.variables);
+          if (!source) continue;
           const at = e.at ?? block.loc;
           const whole = property === 'filters' ? 'filtersJson' : 'valuesJson';
           const effect =
             property === 'filters'
               ? 'sent to Bpium as query structure, not as one value, so whoever supplies that text (a webhook, a parameter) can widen or rewrite the filter'
               : 'sent to Bpium as field structure, not as text, so whoever supplies that text (a webhook, a parameter) can set the field to records or users of their choice';
+          // A variable can be declared otherwise; a start parameter is always text: it is set into a variable that is.
+          const typed = source.variable
+            ? `declare ${source.variable} as json if it is meant to hold structure (several ids, linked records), as number if it holds one numeric id`
+            : `set it into a json variable (a Variable block) and give that if it is meant to hold structure (several ids, linked records), into a number variable if it holds one numeric id`;
           out.push(
-            `${fileName(at.file ?? s.file)}:${at.line}:${at.col}: block ${block.id} of ${s.name}: ${property} entry ${field} is [${name}], a string variable; text in it that looks like a JSON array or object (["1","2"], {"$or": …}) is ${effect}: ` +
-              `declare ${name} as json if it is meant to hold structure (several ids, linked records), as number if it holds one numeric id; if it is text, give the whole ${property} as ${whole} and the value with JsonString, ` +
-              `e.g. ${whole}: '«{"${field}": » + JsonString([${name}]) + «}»', which Bpium gets as the text itself`,
+            `${fileName(at.file ?? s.file)}:${at.line}:${at.col}: block ${block.id} of ${s.name}: ${property} entry ${field} is ${source.expression}, ${source.what}; text in it that looks like a JSON array or object (["1","2"], {"$or": …}) is ${effect}: ` +
+              `${typed}; if it is text, give the whole ${property} as ${whole} and the value with JsonString, ` +
+              `e.g. ${whole}: '«{"${field}": » + JsonString(${source.expression}) + «}»', which Bpium gets as the text itself`,
           );
         }
       }
