@@ -195,6 +195,27 @@ export interface GuessThrottle {
   failed(ip: string | undefined, header: string | undefined, where: { path: string }, users: readonly OktellUser[]): void;
 }
 
+/** What a request's credentials came to: refused by the throttle (wait so many seconds), refused, or this login. */
+export type LoginCheck = { throttled: number; user?: undefined } | { throttled?: undefined; user: OktellUser | undefined };
+
+/**
+ * The login a request's Authorization header makes, the throttle of failed logins consulted first (past its limit,
+ * no check at all) and told the outcome; a refused login is logged (by the throttle, which bounds its lines, when there
+ * is one). The express routes (basicAuth) and the hook's own listener both decide so.
+ */
+export function checkLogin(header: string | undefined, users: readonly OktellUser[], where: { path: string; ip: string | undefined }, logger?: LoggerPort, throttle?: GuessThrottle): LoginCheck {
+  const throttled = throttle?.refusal(where.ip, header);
+  if (throttled !== undefined) return { throttled };
+  const user = authenticate(header, users);
+  if (user === undefined) {
+    if (throttle) throttle.failed(where.ip, header, { path: where.path }, users);
+    else if (logger) logRefusedLogin(logger, header, where, users);
+  } else {
+    throttle?.succeeded(where.ip, header);
+  }
+  return { user };
+}
+
 /** The 429 answer's text for a client refused by the throttle of failed logins. */
 export function throttledText(retryAfterS: number): string {
   return `429 Too Many Requests: too many failed logins from this address; try again in ${retryAfterS} s\n`;
@@ -208,24 +229,19 @@ export function throttledText(retryAfterS: number): string {
  */
 export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', logger?: LoggerPort, right?: Right, throttle?: GuessThrottle) {
   return (req: Request, res: Response, next: NextFunction) => {
-    const all = users();
     const path = req.originalUrl.split('?')[0]!;
-    const wait = throttle?.refusal(req.ip, req.headers.authorization);
-    if (wait !== undefined) {
+    const { throttled, user } = checkLogin(req.headers.authorization, users(), { path, ip: req.ip }, logger, throttle);
+    if (throttled !== undefined) {
       closeUnreadBody(req, res);
       unloggedAnswers.add(res);
-      res.status(429).set('Retry-After', String(wait)).type('text/plain').send(throttledText(wait));
+      res.status(429).set('Retry-After', String(throttled)).type('text/plain').send(throttledText(throttled));
       return;
     }
-    const user = authenticate(req.headers.authorization, all);
     if (user === undefined) {
-      if (throttle) throttle.failed(req.ip, req.headers.authorization, { path }, all);
-      else if (logger) logRefusedLogin(logger, req.headers.authorization, { path, ip: req.ip }, all);
       closeUnreadBody(req, res);
       res.status(401).set(BASIC_CHALLENGE_HEADER, basicChallenge(realm)).type('text/plain').send(UNAUTHORIZED_TEXT);
       return;
     }
-    throttle?.succeeded(req.ip, req.headers.authorization);
     if (right && !hasRight(user, right)) {
       if (logger) logForbidden(logger, user, right, { path, ip: req.ip });
       closeUnreadBody(req, res);

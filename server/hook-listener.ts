@@ -10,7 +10,7 @@ import { lookup as lookupType } from 'mime-types';
 import proxyaddr from 'proxy-addr';
 import type express from 'express';
 import type { AppDeps } from './app.js';
-import { authenticate, BASIC_CHALLENGE_HEADER, basicChallenge, forbiddenText, hasRight, logForbidden, logRefusedLogin, printable, throttledText, UNAUTHORIZED_TEXT, unloggedAnswers } from './auth.js';
+import { authenticate, BASIC_CHALLENGE_HEADER, basicChallenge, checkLogin, forbiddenText, hasRight, logForbidden, printable, throttledText, UNAUTHORIZED_TEXT, unloggedAnswers } from './auth.js';
 import { crossSiteOf, crossSiteRefusal, SCENARIO_ANSWER_HEADERS } from './cross-site.js';
 import { answerHook, textAnswer, type HookAnswer } from './hook.js';
 import { levelEnabled } from './log-format.js';
@@ -37,27 +37,24 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
     const path = pathOf(url);
     const method = req.method ?? 'GET';
     let runId: string | undefined;
-    const ip = () => proxyaddr(req, trust);
+    // Worked out when first needed (a refused login, the throttle, the run, a log line), then kept.
+    let from: string | undefined;
+    const ip = () => (from ??= proxyaddr(req, trust));
     observeRequest(d, method, path, ip, res, () => runId);
     for (const [k, v] of Object.entries(SCENARIO_ANSWER_HEADERS)) res.setHeader(k, v);
-    const users = d.users();
     // A refusal here comes before the body is read: one the request declares is not read on (closeUnreadBody).
-    const wait = d.throttle?.refusal(ip(), req.headers.authorization);
-    if (wait !== undefined) {
+    const { throttled, user } = checkLogin(req.headers.authorization, d.users(), { path, ip: ip() }, d.logger, d.throttle);
+    if (throttled !== undefined) {
       closeUnreadBody(req, res);
       unloggedAnswers.add(res);
-      writeAnswer(res, textAnswer(429, throttledText(wait), { 'Retry-After': String(wait) }), method);
+      writeAnswer(res, textAnswer(429, throttledText(throttled), { 'Retry-After': String(throttled) }), method);
       return;
     }
-    const user = authenticate(req.headers.authorization, users);
     if (user === undefined) {
-      if (d.throttle) d.throttle.failed(ip(), req.headers.authorization, { path }, users);
-      else logRefusedLogin(d.logger, req.headers.authorization, { path, ip: ip() }, users);
       closeUnreadBody(req, res);
       writeAnswer(res, textAnswer(401, UNAUTHORIZED_TEXT, { [BASIC_CHALLENGE_HEADER]: basicChallenge() }), method);
       return;
     }
-    d.throttle?.succeeded(ip(), req.headers.authorization);
     if (!hasRight(user, 'hook')) {
       logForbidden(d.logger, user, 'hook', { path, ip: ip() });
       closeUnreadBody(req, res);
