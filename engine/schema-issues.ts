@@ -130,8 +130,10 @@ export function valueAtPath(obj: unknown, path: readonly PathSeg[]): unknown {
   return cur;
 }
 
-/** Keys a (strict) zod object schema accepts at `path`, for "did you mean" hints. */
-/** The keys a zod object schema allows at `path` (through records, lists, optionals and unions). */
+/**
+ * The keys a (strict) zod object schema allows at `path` (through records, lists, optionals and unions), for "did
+ * you mean" hints.
+ */
 export function allowedKeys(schema: unknown, path: readonly PathSeg[]): string[] {
   type Schema = { shape?: Record<string, unknown>; def?: { innerType?: unknown; valueType?: unknown; element?: unknown; options?: unknown[] } } | undefined;
   let s = schema as Schema;

@@ -492,10 +492,6 @@ function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessE
 }
 
 /**
- * The zone of OKTELL_TZ, else of the file's `timeZone`, checked now: an unknown zone would otherwise start the server
- * and fail every run later with an expression error blamed on the scenario. The same check as a service task's zone.
- */
-/**
  * Why `zone`, given as `given` (`OKTELL_TZ="Mars/Base"`, `--tz "Mars/Base"`), is not a time zone; undefined when it
  * is one. The server's settings, `validate` and `run` say it in the same words.
  */
@@ -508,6 +504,10 @@ export function timeZoneProblem(zone: string, given: string): string | undefined
   }
 }
 
+/**
+ * The zone of OKTELL_TZ, else of the file's `timeZone`, checked now: an unknown zone would otherwise start the server
+ * and fail every run later with an expression error blamed on the scenario. The same check as a service task's zone.
+ */
 function validTimeZone(env: string | undefined, fromFile: string | undefined, file: string): string | undefined {
   const [value, setting] = env !== undefined && env !== '' ? [env, 'OKTELL_TZ'] : [fromFile, `${file}: timeZone`];
   if (value === undefined) return undefined;

@@ -301,10 +301,6 @@ function collectBpium(run: RunRecord, fixture: BpiumFixtureFile, unrecorded: str
 }
 
 /**
- * Adds what each web request of `run` got as an HTTP fixture: the answer its trace kept (status, body, content type),
- * or the failure it met. A secret the trace masked (`***`) becomes a `*` wildcard of the fixture's URL.
- */
-/**
  * A letter the SMTP server refused or could not take becomes a mail fixture failure for its first recipient's address:
  * 550 for a permanent refusal, 451 for an outage, no-reply for an unknown outcome (SMTP's own words are in the recorded error). A letter that failed
  * otherwise (the outbox could not be written) has no fixture to stand for it: it is named in `unrecorded`.
@@ -321,6 +317,10 @@ function collectMailFailures(run: RunRecord, failures: MailFixture['failures'], 
   }
 }
 
+/**
+ * Adds what each web request of `run` got as an HTTP fixture: the answer its trace kept (status, body, content type),
+ * or the failure it met. A secret the trace masked (`***`) becomes a `*` wildcard of the fixture's URL.
+ */
 function collectHttp(run: RunRecord, http: HttpFixture[]) {
   for (const step of asList(run.trace)) {
     if (step.kind !== 'WebRequest') continue;

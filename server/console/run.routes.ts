@@ -95,7 +95,6 @@ async function runningJobs(ctx: ConsoleContext, f: RunFilters): Promise<RunSumma
   return jobs.items.map(inProgressRun);
 }
 
-/** A stored run error as the pages show it; with `scenariosDir`, its location too (named inside that folder). */
 /**
  * The variables a job's run started with, as its record shows them: a value that carries a secret of the run that
  * started the job is the mask.
@@ -105,6 +104,7 @@ function initialVariables(job: JobRecord): Record<string, Value> {
   return maskCarriers(jobVariables((job.params ?? {}) as Record<string, Value>, stored), jobSecretCarriers(stored)?.variables);
 }
 
+/** A stored run error as the pages show it; with `scenariosDir`, its location too (named inside that folder). */
 function errorOf(v: unknown, scenariosDir?: string): { code: string; message: string; block?: string; scenario?: string; retryable?: boolean; location?: string } | undefined {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
   const e = v as Record<string, unknown>;

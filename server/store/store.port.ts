@@ -180,11 +180,9 @@ export interface RequeueOptions {
 /**
  * What happened at one due time of a service task: `due` (started on time), `catch-up` (the one run for times missed
  * while no instance ran), `skipped` (overlap: the previous run was still going; no job), `missed` (times missed while
- * no instance ran, passed over by `missed: skip`; no job).
- */
-/**
- * What became of a due time. `paused` is no due time but a mark the scheduler leaves while a task is disabled (and when
- * it stops with the task disabled), so a later start does not count the disabled time as missed.
+ * no instance ran, passed over by `missed: skip`; no job). `paused` is no due time but a mark the scheduler leaves
+ * while a task is disabled (and when it stops with the task disabled), so a later start does not count the disabled
+ * time as missed.
  */
 export type TaskDueKind = 'due' | 'catch-up' | 'skipped' | 'missed' | 'paused';
 
