@@ -9,6 +9,7 @@
 // one line per address and minute. The tables are capped, so memory stays bounded whatever the number of addresses.
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import { ipv6Bytes } from '../adapters/web/link-local.js';
 import type { LoggerPort } from '../engine/ports.js';
 import type { LoginTally } from './metrics.js';
 import { logRefusedLogin, printable, type GuessThrottle, type OktellUser } from './auth.js';
@@ -71,13 +72,9 @@ export function clientKey(ip: string | undefined): string {
   const mapped = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(a);
   if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
   if (!isIPv6(a)) return ip;
-  // The first four groups of the address written out in full (a trailing dotted IPv4 part is in the last 32 bits).
-  const [head, tail] = a.includes('::') ? (a.split('::') as [string, string]) : [a, undefined];
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-  const count = (g: string[]) => g.reduce((n, x) => n + (x.includes('.') ? 2 : 1), 0);
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - count(headGroups) - count(tailGroups)).fill('0'), ...tailGroups];
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  // The first four groups of the address, from its bytes however it was written.
+  const b = ipv6Bytes(a);
+  return `${[0, 2, 4, 6].map((i) => ((b[i]! << 8) | b[i + 1]!).toString(16)).join(':')}::/64`;
 }
 
 /**

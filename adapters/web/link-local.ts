@@ -47,7 +47,7 @@ const EMBEDDINGS: ReadonlyArray<{ name: string; prefix: readonly number[]; readi
  * The 16 bytes of an IPv6 address in any textual form `isIP` accepts: `::` anywhere, groups of one to four hex
  * digits in either case, a dotted IPv4 tail, a `%zone` suffix.
  */
-function ipv6Bytes(address: string): number[] {
+export function ipv6Bytes(address: string): number[] {
   const text = address.replace(/%.*$/, '');
   const groupsOf = (part: string): number[] => {
     if (part === '') return [];
