@@ -191,6 +191,8 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
           break;
         }
       }
+      // A part of a secret document (a token in a secret JSON variable) is masked in the record like the document.
+      if (x.fn === 'value' || x.fn === 'all') rt.takenFrom(config.document, result);
       try {
         rt.set(x.variable, result, { from: x.path ?? `/${x.pattern!}/`, at: x.at });
       } catch (err) {

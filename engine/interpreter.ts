@@ -299,6 +299,10 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       const v = secrets.carriersIn(variables);
       return p.length || v.length ? { ...(p.length ? { params: p } : {}), ...(v.length ? { variables: v } : {}) } : undefined;
     },
+    takenFrom(source, value) {
+      if (secrets.none || (typeof value !== 'string' && typeof value !== 'number')) return;
+      if (source.carries?.some(carriesSecret)) secrets.addDerived(String(value));
+    },
     async effect<T extends JsonValue>(perform: (inFlight: EffectInFlight) => Promise<T>, effectOpts?: EffectOptions) {
       const key = stepKey();
       if (!journal || !versions) return { value: await perform(NO_MARKS), replayed: false };

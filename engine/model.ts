@@ -382,6 +382,12 @@ export interface BlockRuntime {
    */
   secretCarriers(params: Readonly<Record<string, Value>>, variables: Readonly<Record<string, Value>>): SecretCarriers | undefined;
   /**
+   * Notes that `value` was taken out of what `source` evaluated to (a Parser's extraction from its document): when that
+   * carried a secret of this run, the value is masked in the run's record like the secret, since a part of a secret
+   * text is not found by looking for the whole one.
+   */
+  takenFrom(source: CompiledExpression, value: Value): void;
+  /**
    * Runs an effect once per run and step: when the journal already holds this step's outcome (a retried run), it is
    * returned without running `perform` again. When it holds a pending mark instead (`EffectInFlight.markPending`: an
    * earlier attempt was cut off while it waited for the effect's answer), `opts.interrupted` decides; by default the

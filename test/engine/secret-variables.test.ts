@@ -159,6 +159,31 @@ describe('a run with a secret variable', () => {
     });
   }
 
+  // Parts a Parser takes out of a secret document: masked like the document, which is searched for only as a whole.
+  const CREDS = JSON.stringify({ user: 'svc-robot', key: 'KEY-77aa-QUOKKA', tries: 3 });
+  const TAKEN: { name: string; mode: 'json' | 'regex'; document: string; query: string; value: string | number; masked: boolean }[] = [
+    { name: 'a JSONPath value', mode: 'json', document: '[creds]', query: '$.key', value: 'KEY-77aa-QUOKKA', masked: true },
+    { name: 'all matches of a JSONPath', mode: 'json', document: '[creds]', query: "{ path: '$.user', function: all }", value: '["svc-robot"]', masked: true },
+    { name: 'a regex group', mode: 'regex', document: '[creds]', query: '"\\"key\\":\\"([^\\"]+)"', value: 'KEY-77aa-QUOKKA', masked: true },
+    { name: 'from a text joined to the secret', mode: 'json', document: '«{"wrapped": » + [creds] + "}"', query: '$.wrapped.user', value: 'svc-robot', masked: true },
+    { name: 'a count of matches', mode: 'json', document: '[creds]', query: "{ path: '$.*', function: count }", value: 3, masked: false },
+    { name: 'a value of a document with no secret', mode: 'json', document: '[plain]', query: '$.key', value: 'KEY-77aa-QUOKKA', masked: false },
+  ];
+  for (const c of TAKEN) {
+    it(`a Parser's extraction from a secret document (${c.name}) is ${c.masked ? 'masked' : 'kept'} in the record, and used as taken`, async () => {
+      const type = typeof c.value === 'number' ? 'number' : 'string';
+      const text = `variables:\n  creds: { type: string, env: SEC_CREDS }\n  plain: { type: string, initial: '{"key": "KEY-77aa-QUOKKA"}' }\n  out: ${type}\nstart: p\nblocks:\n  p:\n    kind: Parser\n    mode: ${c.mode}\n    document: '${c.document.replace(/'/g, "''")}'\n    extract:\n      out: ${c.query}\n    exits: { success: r, error: r }\n  r: { kind: ReturnValue, values: { 1: '[out]' } }\n`;
+      const library: ScenarioLibrary = { dir: 'scenarios', scenarios: new Map([['Sec', loaded(text, { SEC_CREDS: CREDS })]]), issues: [] };
+      const r = await runScenario(library, 'Sec', { dryRun: true, ports: { clock: fixedClock(new Date()), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } } });
+      assert.equal(r.status, 'completed', JSON.stringify(r.error));
+      assert.deepEqual(answerValues(r), { 1: c.value });
+      const shown = c.masked ? '***' : c.value;
+      assert.deepEqual(r.trace[0]!.changed, { out: shown });
+      assert.deepEqual(r.returnValues, { 1: shown });
+      if (c.masked) assert.ok(!JSON.stringify(r).includes(String(c.value)), JSON.stringify(r));
+    });
+  }
+
   it('a started run masks what it computes from a parameter that carries a secret, read with InputParameter(n)', async () => {
     const child = loaded(`variables:\n  out: string\nstart: v\nblocks:\n  v:\n    kind: Variable\n    set: { out: 'Upper(InputParameter(1)) + " / " + InputParameter(2)' }\n    exits: { next: r }\n  r: { kind: ReturnValue, values: { 1: '[out]', 2: 'Lower(InputParameter(1 + 1))' } }\n`, {}, 'Child');
     const library: ScenarioLibrary = { dir: 'scenarios', scenarios: new Map([['Child', child]]), issues: [] };
