@@ -1,7 +1,6 @@
 // The express application of the emulated Oktell web server: own routes under /-/, the Web-API, and the HTTP404
 // hook for every other path.
 import { parse as parseQueryString } from 'node:querystring';
-import { parse as parseContentType } from 'content-type';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { closest, runScenario, answerValues, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
 import { basicAuth, type GuessThrottle, type OktellUser, type Right } from './auth.js';
@@ -21,7 +20,7 @@ import type { TaskScheduler } from './tasks/scheduler.js';
 import { taskRoutes } from './tasks/routes.js';
 import { answerHook } from './hook.js';
 import { budgetFor, BUDGET_REFUSAL_TEXT, BUDGET_RETRY_AFTER_S, holdFor, type BodyBudget } from './body-budget.js';
-import { declaresBody, fieldCount, FORM_FIELD_LIMIT, OVER_BUDGET, readBody } from './request-body.js';
+import { declaresBody, FORM_FIELD_LIMIT, OVER_BUDGET, readBody, readForm } from './request-body.js';
 import { observeRequest, pathOf, writeAnswer } from './hook-listener.js';
 
 export interface AppDeps {
@@ -152,7 +151,9 @@ export function createApp(d: AppDeps): express.Express {
   });
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const e = err as { status?: number; type?: string; message?: string };
+    const e = err as { status?: number; type?: string; message?: string; limit?: unknown };
+    // The limit that refused a body: the one the reader was given (a console form's is smaller than the body limit).
+    const limit = typeof e?.limit === 'number' ? e.limit : undefined;
     // A body refused before its end was read: the connection is closed rather than read on for a body nobody uses.
     if (!req.complete) res.set('Connection', 'close');
     if (e?.type === OVER_BUDGET) {
@@ -163,12 +164,12 @@ export function createApp(d: AppDeps): express.Express {
     }
     if (e?.type === 'parameters.too.many') {
       d.metrics.response(413);
-      res.status(413).type('text/plain').send(`413 Payload Too Large: too many form fields (at most ${FORM_FIELD_LIMIT})\n`);
+      res.status(413).type('text/plain').send(`413 Payload Too Large: too many form fields (at most ${limit ?? FORM_FIELD_LIMIT})\n`);
       return;
     }
     if (e?.type === 'entity.too.large' || e?.status === 413) {
       d.metrics.response(413);
-      res.status(413).type('text/plain').send(`413 Payload Too Large: the limit is ${d.config.bodyLimitBytes} bytes\n`);
+      res.status(413).type('text/plain').send(`413 Payload Too Large: the limit is ${limit ?? d.config.bodyLimitBytes} bytes\n`);
       return;
     }
     const undecodable = undecodableBody(err, req);
@@ -270,9 +271,6 @@ export function webApiQuery(url: string): Record<string, unknown> {
   return at === -1 ? {} : parseQueryString(url.slice(at + 1), '&', '=', { maxKeys: 0 });
 }
 
-/** `%XX` escapes as ISO-8859-1 characters (a form sent with `charset=iso-8859-1`). */
-const latin1Unescape = (s: string): string => s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-
 /**
  * The Web-API's body: a form (application/x-www-form-urlencoded, UTF-8 or ISO-8859-1) parsed into `req.body`, at most
  * FORM_FIELD_LIMIT fields (more: 413 saying so) and the body limit (413); read under the body budget (503). A body of
@@ -307,23 +305,8 @@ function webApiBody(d: AppDeps, budget: BodyBudget): express.RequestHandler {
       );
       return;
     }
-    let charset = 'utf-8';
-    try {
-      charset = (parseContentType(req.get('content-type') ?? '').parameters.charset ?? 'utf-8').toLowerCase();
-    } catch {
-      // An unparsable Content-Type that still names the form type: read as UTF-8, as body-parser did.
-    }
-    if (charset !== 'utf-8' && charset !== 'iso-8859-1') {
-      next(Object.assign(new Error(`unsupported charset "${charset.toUpperCase().slice(0, 40)}"`), { status: 415, type: 'charset.unsupported' }));
-      return;
-    }
-    readBody(req, d.config.bodyLimitBytes, take).then((body) => {
-      const text = body.toString(charset === 'utf-8' ? 'utf8' : 'latin1');
-      if (fieldCount(text, FORM_FIELD_LIMIT) > FORM_FIELD_LIMIT) {
-        next(Object.assign(new Error('too many form fields'), { status: 413, type: 'parameters.too.many' }));
-        return;
-      }
-      req.body = parseQueryString(text, '&', '=', { maxKeys: 0, ...(charset === 'utf-8' ? {} : { decodeURIComponent: latin1Unescape }) });
+    readForm(req, d.config.bodyLimitBytes, FORM_FIELD_LIMIT, take).then((form) => {
+      req.body = form;
       next();
     }, next);
   };

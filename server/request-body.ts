@@ -1,25 +1,32 @@
 // Reading request bodies under the server's body budget: the hook route on node:http (hook-listener.ts) and the
 // bodies the express routes take (a compressed hook body, a hook request with an absolute-form address, the Web-API's
-// form) go through one reader, receiveBody. Each chunk is charged as it is kept: for a compressed body that is the
-// inflated chunk, so a connection that has sent nothing holds nothing, and the bodies held at once never pass
-// OKTELL_BODY_BUDGET whatever their sizes were declared to be. The inflated size is capped by the body limit (a small
-// gzip bomb is refused with 413 once its inflated bytes pass it).
+// form, the console's forms) go through one reader, receiveBody. Each chunk is charged as it is kept: for a compressed
+// body that is the inflated chunk, so a connection that has sent nothing holds nothing, and the bodies held at once
+// never pass OKTELL_BODY_BUDGET whatever their sizes were declared to be. The inflated size is capped by the body
+// limit (a small gzip bomb is refused with 413 once its inflated bytes pass it).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { parse as parseQueryString } from 'node:querystring';
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { parse as parseContentType } from 'content-type';
 
-/** An error the app's error handler answers: `status` and `type` as body-parser gives them (413 is `entity.too.large`). */
+/**
+ * An error the app's error handler answers: `status` and `type` as body-parser gives them (413 is `entity.too.large`,
+ * or `parameters.too.many` for a form), with the `limit` passed for a 413 (the console's forms have a smaller one than
+ * OKTELL_BODY_LIMIT, and the answer names the one that applied).
+ */
 export interface BodyError extends Error {
   status: number;
   type: string;
+  limit?: number;
 }
 
 /** The type of the error a body over the server's budget of bodies held at once gets (answered 503). */
 export const OVER_BUDGET = 'body.budget';
 
-function bodyError(status: number, type: string, message: string): BodyError {
-  return Object.assign(new Error(message), { status, type });
+function bodyError(status: number, type: string, message: string, limit?: number): BodyError {
+  return Object.assign(new Error(message), { status, type }, limit === undefined ? {} : { limit });
 }
 
 /** Whether the request declares a body: a Content-Length other than 0, or a chunked body (as type-is counts one). */
@@ -164,15 +171,15 @@ export function readBody(req: IncomingMessage, limit: number, take: (n: number) 
       reject(e);
       return;
     }
-    receiveBody(req, decoder, limit, take, (body, cause) => (typeof body === 'string' ? reject(refusalError(body, cause)) : resolve(body)));
+    receiveBody(req, decoder, limit, take, (body, cause) => (typeof body === 'string' ? reject(refusalError(body, cause, limit)) : resolve(body)));
   });
 }
 
 /** The error the app's error handler answers for a refusal of receiveBody. */
-function refusalError(refusal: BodyRefusal, cause: Error | undefined): BodyError | Error {
+function refusalError(refusal: BodyRefusal, cause: Error | undefined, limit: number): BodyError | Error {
   switch (refusal) {
     case 'too-large':
-      return bodyError(413, 'entity.too.large', 'request entity too large');
+      return bodyError(413, 'entity.too.large', 'request entity too large', limit);
     case 'over-budget':
       return bodyError(503, OVER_BUDGET, 'the budget of request bodies held at once is spent');
     case 'aborted':
@@ -192,4 +199,31 @@ export function fieldCount(text: string, limit: number): number {
   let count = 1;
   for (let i = text.indexOf('&'); i !== -1 && count <= limit; i = text.indexOf('&', i + 1)) count++;
   return count;
+}
+
+/** `%XX` escapes as ISO-8859-1 characters (a form sent with `charset=iso-8859-1`). */
+const latin1Unescape = (s: string): string => s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+
+/**
+ * A form body (application/x-www-form-urlencoded, UTF-8 or ISO-8859-1), read by readBody under the body budget
+ * (`take`) and parsed: the Web-API's and the console's forms. A field given more than once is an array of its values
+ * (the object has no prototype). Rejects with a BodyError: 415 for another charset (before a byte is read), 413 past
+ * `limit` bytes or `fieldLimit` fields (`parameters.too.many`: refused, not cut short), 503 past the budget
+ * (`OVER_BUDGET`), and readBody's others. The caller decides what a body of another type is.
+ */
+export function readForm(req: IncomingMessage, limit: number, fieldLimit: number, take: (n: number) => boolean): Promise<Record<string, unknown>> {
+  let charset = 'utf-8';
+  try {
+    charset = (parseContentType(req.headers['content-type'] ?? '').parameters.charset ?? 'utf-8').toLowerCase();
+  } catch {
+    // An unparsable Content-Type that still names the form type: read as UTF-8, as body-parser did.
+  }
+  if (charset !== 'utf-8' && charset !== 'iso-8859-1') {
+    return Promise.reject(bodyError(415, 'charset.unsupported', `unsupported charset "${charset.toUpperCase().slice(0, 40)}"`));
+  }
+  return readBody(req, limit, take).then((body) => {
+    const text = body.toString(charset === 'utf-8' ? 'utf8' : 'latin1');
+    if (fieldCount(text, fieldLimit) > fieldLimit) throw bodyError(413, 'parameters.too.many', 'too many form fields', fieldLimit);
+    return parseQueryString(text, '&', '=', { maxKeys: 0, ...(charset === 'utf-8' ? {} : { decodeURIComponent: latin1Unescape }) });
+  });
 }
