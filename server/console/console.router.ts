@@ -7,7 +7,8 @@ import type nunjucks from 'nunjucks';
 import type { AppDeps } from '../app.js';
 import { hasRight, logForbidden, printable, rightsOf, type OktellUser } from '../auth.js';
 import { CONSOLE_SECRET_NAME, persistentSecret } from '../credentials.js';
-import { closeUnreadBody } from '../request-body.js';
+import { budgetFor, holdFor } from '../body-budget.js';
+import { closeUnreadBody, declaresBody, OVER_BUDGET, readForm } from '../request-body.js';
 import { InvalidCursorError, StoreUnavailableError } from '../store/store.errors.js';
 import { consoleHeaders, createCsrf, requireSameOrigin, type Csrf } from './console-security.js';
 import { CONSOLE_BASE, consoleSourceDir, createViews } from './console-views.js';
@@ -27,8 +28,8 @@ export interface ConsoleContext {
   dryRuns: DryRunResults;
   /** Refuses cross-site POSTs and POSTs without the form token; put after the body parser. */
   sameOrigin: ReturnType<typeof requireSameOrigin>;
-  /** Parses form bodies of console POSTs. */
-  form: ReturnType<typeof express.urlencoded>;
+  /** Reads and parses the form body of a console POST into `req.body` (see consoleForm). */
+  form: express.RequestHandler;
   render(res: Response, view: string, model: Record<string, unknown>, status?: number): void;
   notFound(res: Response, what: string): void;
 }
@@ -41,6 +42,36 @@ export interface ConsoleContext {
 function mayAct(res: Response): boolean {
   const user = res.locals.oktellUser as OktellUser | undefined;
   return !!user && hasRight(user, 'console');
+}
+
+/** The most bytes of one console form (or OKTELL_BODY_LIMIT when that is less): a dry run's webhook body is the largest. */
+const CONSOLE_FORM_LIMIT = 2 * 1024 * 1024;
+
+/** Fields of one console form at most: the dry-run form, the largest, has about a dozen. */
+const CONSOLE_FORM_FIELDS = 100;
+
+/**
+ * The console's form reader: a form body (application/x-www-form-urlencoded) read by the server's one reader
+ * (readForm, request-body.ts) under the body budget shared with the hook and the Web-API, charged chunk by chunk as it
+ * arrives and given back when the answer is sent, so slow console forms cannot hold memory outside OKTELL_BODY_BUDGET.
+ * Past CONSOLE_FORM_LIMIT: 413; past the budget: 503 with Retry-After (the app's error handler answers both). A body
+ * of another type is not read: with no form token in it the POST is refused (403) and its connection closed.
+ */
+function consoleForm(d: AppDeps): express.RequestHandler {
+  const budget = budgetFor(d.config);
+  const limit = Math.min(d.config.bodyLimitBytes, CONSOLE_FORM_LIMIT);
+  return (req, res, next) => {
+    req.body = {};
+    if (!declaresBody(req)) return next();
+    if (!req.is('application/x-www-form-urlencoded')) {
+      closeUnreadBody(req, res);
+      return next();
+    }
+    readForm(req, limit, CONSOLE_FORM_FIELDS, holdFor(budget, res).take).then((form) => {
+      req.body = form;
+      next();
+    }, next);
+  };
 }
 
 const ASSETS: Record<string, string> = { 'console.css': 'text/css; charset=utf-8', 'diagram.css': 'text/css; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
@@ -66,7 +97,7 @@ export function consoleRouter(d: AppDeps): Router {
     csrf,
     dryRuns: createDryRunResults(),
     sameOrigin: requireSameOrigin(csrf),
-    form: express.urlencoded({ extended: false, limit: Math.min(d.config.bodyLimitBytes, 2 * 1024 * 1024), parameterLimit: 100 }),
+    form: consoleForm(d),
     render(res, view, model, status = 200) {
       const login = typeof res.locals.user === 'string' ? res.locals.user : '';
       const user = res.locals.oktellUser as OktellUser | undefined;
@@ -111,7 +142,9 @@ export function consoleRouter(d: AppDeps): Router {
     if (err instanceof InvalidCursorError && !req.path.endsWith('.json') && !res.headersSent) {
       return ctx.render(res, 'error.njk', { title: 'Bad page link', message: `${err.message}.`, nav: '' }, 400);
     }
-    if (err instanceof StoreUnavailableError || e?.type === 'entity.too.large' || (e?.status && e.status < 500)) return next(err);
+    // A form refused by its size, its fields or the body budget: the app's answer (413 / 503 with Retry-After, logged
+    // and counted), a sentence a browser shows as it is.
+    if (err instanceof StoreUnavailableError || e?.type === 'entity.too.large' || e?.type === OVER_BUDGET || (e?.status && e.status < 500)) return next(err);
     d.logger.error({ err, path: req.path }, 'console page failed');
     if (res.headersSent) return next(err);
     ctx.render(res, 'error.njk', { title: 'Something went wrong', message: 'The page could not be built; the server log has the details.', nav: '' }, 500);

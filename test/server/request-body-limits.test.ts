@@ -1,13 +1,15 @@
 // What trial s32 found in how the express routes read bodies, each kept fixed, against a real listening server:
 // a compressed hook request charged the whole body limit to the body budget before a byte arrived (finding 1),
 // Web-API query keys past the 1000th dropped silently (5), a form of 1000+ fields refused with the size message (6),
-// and a Web-API body that is not a form read to its end and ignored (7).
+// and a Web-API body that is not a form read to its end and ignored (7). And the console's forms, once read outside
+// the budget, now charged to it as the others are.
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { budgetFor } from '../../server/body-budget.js';
-import { AUTH, echoScenario, startTestServer, type TestServer } from './server-helpers.js';
+import { csrfToken } from '../console/console-helpers.js';
+import { AUTH, capturingLogger, echoScenario, startTestServer, type TestServer } from './server-helpers.js';
 
 /** Sends `head` (and `body`) on a raw connection; resolves with everything the server wrote until it closed. */
 function exchange(port: number, head: string, body: Buffer | string = '', waitMs = 10_000): Promise<string> {
@@ -156,6 +158,92 @@ describe('bodies the express routes read (trial s32)', () => {
     const empty = await call('/execsvcscriptplain?name=Echo&startparam1=e', { method: 'POST', body: '', headers: { 'content-type': 'text/plain' } });
     assert.deepEqual([empty.status, empty.text], [200, 'e|']);
     const budget = budgetFor(t.server.config);
+    await until(() => budget.inUse === 0);
+    assert.equal(budget.inUse, 0);
+  });
+});
+
+describe('the console\'s forms under the body budget', () => {
+  let t: TestServer;
+  let port: number;
+  let console_: string;
+  let csrf: string;
+  const log = capturingLogger();
+  before(async () => {
+    // A body limit above the console's 2 MiB cap, to see that cap kept; a budget of one such body.
+    t = await startTestServer({ smtp: false, logger: log.logger, env: { SMTP_URL: '', OKTELL_BODY_LIMIT: '3mb', OKTELL_BODY_BUDGET: '3mb' }, extraScenarios: { 'Echo.yaml': echoScenario() } });
+    port = Number(new URL(t.server.url).port);
+    console_ = `${t.server.url}/-/console`;
+    csrf = await csrfToken(console_);
+  });
+  after(async () => t.cleanup());
+
+  const formHead = (path: string, length: number) =>
+    `POST /-/console${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: ${AUTH}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${length}\r\n\r\n`;
+  const health = async () => (await (await fetch(`${t.server.url}/-/health`)).json()) as Record<string, unknown>;
+
+  it('a slow console form holds its bytes in the budget, and a second one that would pass it gets 503 with Retry-After, closed, logged and counted', { timeout: 30_000 }, async () => {
+    const budget = budgetFor(t.server.config);
+    const refusedBefore = budget.refused;
+    // A dry-run form of 2 000 000 bytes of which 1 500 000 are sent, then nothing: held from its first chunk.
+    const slow = connect(port, '127.0.0.1');
+    slow.on('error', () => {});
+    const start = `csrf=${csrf}&scenario=Echo&mode=params&p1=`;
+    slow.write(formHead('/dry-run', 2_000_000) + start + 's'.repeat(1_500_000 - start.length));
+    await until(() => budget.inUse >= 1_500_000);
+    try {
+      // Before: the console's form parser kept these bytes outside the budget, which stayed at 0.
+      assert.ok(budget.inUse >= 1_500_000 && budget.inUse < 2_000_000, `the slow console form's bytes are held (${budget.inUse})`);
+      const held = await health();
+      assert.ok(typeof held.bodyBytesHeld === 'number' && held.bodyBytesHeld >= 1_500_000, `health: ${JSON.stringify(held)}`);
+      assert.equal(held.status, 'ok');
+      // 1.5 MB held of 3 MiB: a replay form of 1.7 MB would pass it (another console route, the same reader).
+      const second = `csrf=${csrf}&pad=${'r'.repeat(1_700_000)}`;
+      const answer = await exchange(port, formHead('/jobs/01m8wtxkp4674btrxzrtjp4rrp/replay', second.length), second);
+      assert.match(answer, /^HTTP\/1\.1 503 /, answer.slice(0, 300));
+      assert.match(answer, /^Retry-After: 5\r$/im);
+      assert.match(answer, /^Connection: close\r$/im);
+      assert.match(answer, /the server is receiving too many request bodies at once \(OKTELL_BODY_BUDGET\); retry later/);
+      assert.ok(budget.inUse <= budget.limit, `never past the budget (${budget.inUse})`);
+      assert.equal(budget.refused, refusedBefore + 1);
+      const metrics = await (await fetch(`${t.server.url}/-/metrics`, { headers: { authorization: AUTH } })).text();
+      assert.match(metrics, new RegExp(`^oktell_body_budget_refused_total ${refusedBefore + 1}$`, 'm'));
+      const warned = log.lines.filter((l) => l.level === 'warn' && /budget for request bodies held at once is spent/.test(l.msg ?? ''));
+      assert.deepEqual(
+        warned.map((l) => l.obj.path),
+        ['/-/console/jobs/01m8wtxkp4674btrxzrtjp4rrp/replay'],
+      );
+    } finally {
+      slow.destroy();
+    }
+    await until(() => budget.inUse === 0);
+    assert.equal(budget.inUse, 0, 'given back when the slow form\'s connection closes');
+    assert.equal((await health()).bodyBytesHeld, 0);
+  });
+
+  it('a console form within the budget is read and served, and gives its bytes back; the 2 MiB cap and 100 fields of a form stay (413 naming them), and a body that is not a form is not read (403, closed)', { timeout: 30_000 }, async () => {
+    const budget = budgetFor(t.server.config);
+    const post = (body: string) =>
+      fetch(`${console_}/dry-run`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded' }, body, redirect: 'manual' });
+    const value = `ok ${'v'.repeat(1_000_000)}`;
+    const served = await post(new URLSearchParams({ csrf, scenario: 'Echo', mode: 'params', p1: value, p2: 'два' }).toString());
+    assert.equal(served.status, 303, await served.text());
+    const page = await (await fetch(new URL(served.headers.get('location')!, t.server.url), { headers: { authorization: AUTH } })).text();
+    assert.ok(page.includes(`ok vvvv`) && page.includes('|два'), 'the form was parsed: the run got both parameters');
+    await until(() => budget.inUse === 0);
+    assert.equal(budget.inUse, 0);
+    // Over 2 MiB but under OKTELL_BODY_LIMIT (3 MiB): still refused, and the answer names the console's cap.
+    const over = await post(`csrf=${csrf}&pad=${'o'.repeat(2_200_000)}`);
+    assert.equal(over.status, 413);
+    assert.equal(await over.text(), '413 Payload Too Large: the limit is 2097152 bytes\n');
+    // More than the form's 100 fields: refused, and the answer names that number (not the Web-API's 1000).
+    const fields = await post(`csrf=${csrf}&${Array.from({ length: 100 }, (_, i) => `f${i}=1`).join('&')}`);
+    assert.equal(fields.status, 413);
+    assert.equal(await fields.text(), '413 Payload Too Large: too many form fields (at most 100)\n');
+    // A body that is not a form is not read: a declared 300 MB of which 64 KB is sent gets 403 at once, closed.
+    const plain = await exchange(port, formHead('/dry-run', 300_000_000).replace('application/x-www-form-urlencoded', 'text/plain'), Buffer.alloc(65_536, 0x61));
+    assert.match(plain, /^HTTP\/1\.1 403 /, plain.slice(0, 200));
+    assert.match(plain, /form token is missing/);
     await until(() => budget.inUse === 0);
     assert.equal(budget.inUse, 0);
   });
