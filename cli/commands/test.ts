@@ -8,6 +8,7 @@ import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, s
 import { reachable } from '../scenario-reach.js';
 import { loadLibrary, scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
+import { webClientOptionsFromEnv } from '../../adapters/web/client.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
 import { caseFromRun, caseToWrite, paramsToFiles, ranVersionWarnings, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
@@ -114,11 +115,12 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
 
   let defaults: CaseDefaults;
   try {
-    // The server's cap and regex budget from the environment, so a case fails where the server's run would; a case or
-    // file can set its own cap.
+    // The server's cap, regex budget and web allow-list from the environment, so a case fails where the server's run
+    // would; a case or file can set its own cap.
     const maxEffects = maxEffectsFromEnv(process.env);
     const regexBudgetMs = regexBudgetFromEnv(process.env);
-    defaults = { ...(maxEffects !== undefined ? { maxEffects } : {}), ...(regexBudgetMs !== undefined ? { regexBudgetMs } : {}) };
+    const { allowHosts } = webClientOptionsFromEnv(process.env);
+    defaults = { ...(maxEffects !== undefined ? { maxEffects } : {}), ...(regexBudgetMs !== undefined ? { regexBudgetMs } : {}), ...(allowHosts?.length ? { allowHosts } : {}) };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

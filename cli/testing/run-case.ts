@@ -8,6 +8,7 @@ import { applyMigrations, createDatabasePort, MigrationError, type ClosableDatab
 import { createFixtureBpium } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { createFixtureWeb } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { createFixtureMailer } from '../../adapters/fixtures/mail-fixtures.adapter.js';
+import { refusalBeforeSending } from '../../adapters/web/client.js';
 import {
   attachChildResults,
   createInProcessStarter,
@@ -72,6 +73,11 @@ export interface CaseDefaults {
   maxEffects?: number;
   /** Milliseconds a run's Parser regex extractions may search in all (OKTELL_REGEX_BUDGET_MS), as on the server. */
   regexBudgetMs?: number;
+  /**
+   * The hosts WebRequest blocks may reach (WEB_REQUEST_ALLOW_HOSTS), as on the server: a request elsewhere, or to a
+   * link-local address (refused live with or without a list), takes `error` with HTTP_HOST_REFUSED, fixture or not.
+   */
+  allowHosts?: readonly string[];
 }
 
 export async function runCase(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], defaults: CaseDefaults = {}): Promise<CaseOutcome> {
@@ -225,8 +231,9 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
     databases,
     // A fresh copy per case: a dry-run write must not leak into the next case.
     ...(c.bpium ? { bpium: createFixtureBpium(structuredClone(c.bpium)) } : {}),
-    // Web services only from the case's fixtures: a test never reaches the network (unmatched: HTTP_NO_FIXTURE).
-    web: createFixtureWeb(c.http ?? []),
+    // Web services only from the case's fixtures: a test never reaches the network (unmatched: HTTP_NO_FIXTURE). What
+    // the server's client would refuse before sending is refused as it would be.
+    web: createFixtureWeb(c.http ?? [], undefined, (spec) => refusalBeforeSending(spec.url, defaults.allowHosts)),
     // Letters are rendered, never sent; those the case's mail fixture names fail as the SMTP server would make them.
     ...(c.mail ? { mailer: createFixtureMailer(c.mail) } : {}),
     ...(templates ? { templates } : {}),

@@ -117,6 +117,39 @@ describe('HTTP fixtures', () => {
     }
   });
 
+  it('oktell-emu test refuses, fixture or not, what the server would refuse before sending: a host outside WEB_REQUEST_ALLOW_HOSTS, a link-local address', () => {
+    const tmp = tempDir();
+    try {
+      const dir = join(tmp.dir, 'scenarios');
+      mkdirSync(join(dir, 'tests'), { recursive: true });
+      scenarios(dir);
+      // Each case has a fixture for its request and expects the fixture's answer, as a case written without the server's
+      // settings in mind would.
+      const cases = [
+        { name: 'a listed host', base: 'https://prices.example.ru' },
+        { name: 'a host the list leaves out', base: 'https://prices.example.com' },
+        { name: 'cloud metadata', base: 'http://169.254.169.254' },
+      ];
+      writeFileSync(
+        join(dir, 'tests', 'hosts.test.yaml'),
+        `cases:\n${cases.map((c) => `  - name: ${c.name}\n    scenario: Prices\n    variables: { base: "${c.base}" }\n    http: [ { match: "GET ${c.base}/prices*", json: { milk: 90 } } ]\n    expect:\n      returnValues: { 1: '{"milk":90}' }\n`).join('')}`,
+      );
+      const listed = runCli(['test', '--json'], { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS'], env: { WEB_REQUEST_ALLOW_HOSTS: '*.example.ru' }, timeoutMs: 60_000 });
+      assert.equal(listed.code, 1, listed.stdout + listed.stderr);
+      const byName = new Map((JSON.parse(listed.stdout) as { cases: { name: string; status: string }[] }).cases.map((c) => [c.name, c]));
+      assert.deepEqual([...byName.values()].map((c) => [c.name, c.status]), [['a listed host', 'passed'], ['a host the list leaves out', 'failed'], ['cloud metadata', 'failed']]);
+      assert.match(JSON.stringify(byName.get('a host the list leaves out')), /failed: HTTP_HOST_REFUSED/);
+      assert.match(JSON.stringify(byName.get('cloud metadata')), /failed: HTTP_HOST_REFUSED/);
+      // Without a list the server reaches any host but link-local ones: so does the test.
+      const open = runCli(['test'], { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'WEB_REQUEST_ALLOW_HOSTS'], timeoutMs: 60_000 });
+      assert.equal(open.code, 1, open.stdout + open.stderr);
+      assert.match(open.stdout, /2 passed, 1 failed/);
+      assert.match(open.stdout, /cloud metadata[\s\S]*HTTP_HOST_REFUSED/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('a fixture in front of the real client: matched requests are answered, others reach the server', async () => {
     const seen: string[] = [];
     const server = createServer((req, res) => {
