@@ -8,6 +8,7 @@ import type { AppDeps } from '../app.js';
 import { hasRight, logForbidden, printable, rightsOf, type OktellUser } from '../auth.js';
 import { CONSOLE_SECRET_NAME, persistentSecret } from '../credentials.js';
 import { budgetFor, holdFor } from '../body-budget.js';
+import { crossSiteReason } from '../cross-site.js';
 import { closeUnreadBody, declaresBody, OVER_BUDGET, readForm } from '../request-body.js';
 import { InvalidCursorError, StoreUnavailableError } from '../store/store.errors.js';
 import { consoleHeaders, createCsrf, requireSameOrigin, type Csrf } from './console-security.js';
@@ -55,7 +56,7 @@ const CONSOLE_FORM_FIELDS = 100;
  * (readForm, request-body.ts) under the body budget shared with the hook and the Web-API, charged chunk by chunk as it
  * arrives and given back when the answer is sent, so slow console forms cannot hold memory outside OKTELL_BODY_BUDGET.
  * Past CONSOLE_FORM_LIMIT: 413; past the budget: 503 with Retry-After (the app's error handler answers both). A body
- * of another type is not read: with no form token in it the POST is refused (403) and its connection closed.
+ * of another type, or of a cross-site POST, is not read: the POST is refused (403) and its connection closed.
  */
 function consoleForm(d: AppDeps): express.RequestHandler {
   const budget = budgetFor(d.config);
@@ -63,7 +64,8 @@ function consoleForm(d: AppDeps): express.RequestHandler {
   return (req, res, next) => {
     req.body = {};
     if (!declaresBody(req)) return next();
-    if (!req.is('application/x-www-form-urlencoded')) {
+    // A cross-site POST is refused (sameOrigin) whatever its body holds: not read, nor charged to the budget.
+    if (!req.is('application/x-www-form-urlencoded') || crossSiteReason(req)) {
       closeUnreadBody(req, res);
       return next();
     }
