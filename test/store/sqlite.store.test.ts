@@ -168,7 +168,7 @@ describe('SqliteStore: when the database cannot take writes', () => {
 });
 
 describe('SqliteStore: schema and settings', () => {
-  it('opens in WAL mode with synchronous=NORMAL by default, FULL when asked', T, async () => {
+  it('opens in WAL mode with synchronous=NORMAL by default, FULL when asked, and a 2,000 KiB page cache (not the driver\'s 16,000)', T, async () => {
     const { dir, cleanup } = await tempDir();
     try {
       const cases = [
@@ -177,7 +177,7 @@ describe('SqliteStore: schema and settings', () => {
       ];
       for (const c of cases) {
         const store = await openSqliteStore({ file: join(dir, `${c.durability ?? 'default'}.db`), durability: c.durability, busyTimeoutMs: 250 });
-        assert.deepEqual(store.settings(), { journalMode: 'wal', synchronous: c.synchronous, busyTimeoutMs: 250, walAutocheckpoint: 5000 });
+        assert.deepEqual(store.settings(), { journalMode: 'wal', synchronous: c.synchronous, busyTimeoutMs: 250, walAutocheckpoint: 5000, cacheSize: -2000 });
         await store.close();
       }
     } finally {
