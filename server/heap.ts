@@ -3,7 +3,7 @@
 // to 48 MB (V8's measure: two 16 MB semi-spaces, which `new_space` reports as 32 MB, plus one more for large
 // objects). The server keeps little alive (a job's data lives for one delivery), so under load that slack is most of
 // its memory. `compact` (the default) keeps the heaps near their live size: measured on 2 cores, with the jobs on the
-// main thread, the peak RSS under the benchmark's load is about 135 MiB (docs/configuration.md has the comparisons).
+// main thread, the peak RSS under the benchmark's load is about 122–125 MiB (docs/configuration.md has the comparisons).
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import type { ResourceLimits } from 'node:worker_threads';
@@ -41,10 +41,22 @@ export const COMPACT_MAIN_YOUNG_GENERATION_MB = 16;
 let capping: PerformanceObserver | undefined;
 
 /**
- * Holds the main thread's young generation at `mb`. Its maximum is fixed when V8 starts (`--max-semi-space-size`, a
- * flag no code can set later), but V8 reaches that maximum by doubling the young generation as objects survive, and the factor
- * it doubles by is read at every growth. So after each collection the factor is set to 1 (no growth) once the young
- * generation has reached `mb`, and back to 2 (V8's default) below it, for example after V8 shrank it while idle.
+ * The factor V8 may grow a young generation of `youngBytes` by under a cap of `capBytes`: 2 (V8's default) while a
+ * doubling stays within the cap, else 1 (no growth). V8 shrinks an idle young generation to twice what survived,
+ * rounded to its 256 KiB pages, so it may regrow from any size, not only from halves of the cap: from 1.5 MiB it
+ * doubles to 12 MiB, and growing while below 16 MiB took it to 24 MiB, 28 MiB from 1.75 (seen under the benchmark's
+ * load, up to 12 MiB of the peak RSS). The factor is a whole number, so such a young generation stays below the cap.
+ */
+export function youngGrowthFactor(youngBytes: number, capBytes: number): 1 | 2 {
+  return youngBytes * 2 <= capBytes ? 2 : 1;
+}
+
+/**
+ * Holds the main thread's young generation at `mb` at most. Its maximum is fixed when V8 starts
+ * (`--max-semi-space-size`, a flag no code can set later), but V8 reaches that maximum by doubling the young
+ * generation as objects survive, and the factor it doubles by is read at every growth. So after each collection the
+ * factor is set by `youngGrowthFactor`: 1 (no growth) once a doubling would pass `mb`, 2 again below, for example
+ * after V8 shrank it while idle.
  */
 export function capYoungGeneration(mb: number): void {
   if (capping) return;
@@ -52,7 +64,7 @@ export function capYoungGeneration(mb: number): void {
   let factor = 2;
   const check = () => {
     const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
-    const want = young >= target ? 1 : 2;
+    const want = youngGrowthFactor(young, target);
     if (want !== factor) setFlagsFromString(`--semi-space-growth-factor=${(factor = want)}`);
   };
   capping = new PerformanceObserver(check);

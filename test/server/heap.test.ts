@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { youngGrowthFactor } from '../../server/heap.js';
 import { repoPath } from '../helpers.js';
 
 const churn = (capMb: number | undefined) => `
@@ -35,5 +36,16 @@ describe('the young generation cap (OKTELL_HEAP=compact)', () => {
     const capped = largestYoungMb(4);
     assert.ok(free >= 32, `without the cap V8 grows it to ${free} MiB`);
     assert.ok(capped <= 8, `with a 4 MiB cap it reached ${capped} MiB`);
+  });
+});
+
+describe('youngGrowthFactor: the young generation grows only while a doubling stays within the cap', () => {
+  const MiB = 1024 * 1024;
+  it('doubles from the halves of the cap and stops at the cap', () => {
+    assert.deepEqual([1, 2, 4, 8, 16, 32].map((mb) => youngGrowthFactor(mb * MiB, 16 * MiB)), [2, 2, 2, 2, 1, 1]);
+  });
+  it('does not double a young generation that V8 shrank to a size off the halves (12 MiB would become 24 MiB)', () => {
+    // Regrowing from 1.5 MiB: 3, 6, 12 MiB, and there it stays.
+    assert.deepEqual([1.5, 3, 6, 12, 14, 8.25].map((mb) => youngGrowthFactor(mb * MiB, 16 * MiB)), [2, 2, 2, 1, 1, 1]);
   });
 });
