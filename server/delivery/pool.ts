@@ -13,6 +13,7 @@ import type { DeliveryStore } from './store-link.js';
 import { attemptJournal } from './attempt-journal.js';
 import { repeatingFailureLog } from './failure-log.js';
 import { leaseClock, leaseFence, type LeaseClock, type LeaseHold } from './lease-fence.js';
+import { within } from '../within.js';
 
 /** Jobs the pool keeps running during a burst of requests: enough to make progress, few enough to stay out of the way. */
 const BURST_JOBS = 2;
@@ -37,6 +38,11 @@ const OUTCOME_RETRY_LATER_MS = 5000;
  * for it as it waits for running jobs, since an end given up on makes the next start repeat the attempt's effects.
  */
 const OUTCOME_RETRY_STOPPING_MS = 250;
+/**
+ * After the grace period, how long a stop waits for the store to take back the jobs it cuts short (`releaseOnStop`):
+ * a store that does not answer at all (PostgreSQL behind a network partition) must not hold the stop for ever.
+ */
+const STOP_GIVE_BACK_MS = 1000;
 
 export interface WorkerPoolOptions {
   /** Claims, leases, outcomes, new jobs and the effect journal: the store itself, or its proxy in the delivery thread. */
@@ -87,8 +93,9 @@ export interface WorkerPool {
    */
   reserve?(count: number): JobReservation | undefined;
   /**
-   * Stops claiming; waits up to `graceMs` for running jobs. Jobs still running then go back to the queue uncounted
-   * (`releaseOnStop`), or keep their lease and are recovered on the next start or by another instance.
+   * Stops claiming; waits up to `graceMs` for running jobs and the ends being recorded. Jobs still running then go
+   * back to the queue uncounted (`releaseOnStop`, waiting at most STOP_GIVE_BACK_MS more for the store), or keep their
+   * lease and are recovered on the next start or by another instance. A store that does not answer never holds it longer.
    */
   stop(graceMs?: number): Promise<PoolStopReport>;
   readonly running: number;
@@ -97,8 +104,8 @@ export interface WorkerPool {
 /**
  * What a stop left undone. `unfinished`: jobs still running or with their end not recorded when the grace period
  * ended (these included). `unrecorded`: those of them whose attempt ended but whose end the store has not recorded
- * (it refused it until the end of the grace period): they run again, and the effects each counts (its attempt's effects
- * not in the journal) are made again; one that counts none repeats nothing.
+ * (it refused it until the end of the grace period, or had not answered by then): they run again, and the effects each
+ * counts (its attempt's effects not in the journal) are made again; one that counts none repeats nothing.
  */
 export interface PoolStopReport {
   unfinished: number;
@@ -139,6 +146,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const stopWaits = new Set<() => void>();
   /** Jobs whose attempt ended but whose end the store has refused so far (kept when given up on during a stop). */
   const unrecorded = new Map<string, UnrecordedEnd>();
+  /**
+   * Jobs whose attempt ended and whose end is being written or waits to be tried again: no longer running. One still
+   * here when a stop's grace period ends is as unrecorded as one the store refused, whether the store refused its end
+   * or never answered (a write to PostgreSQL behind a network partition that drops packets hangs).
+   */
+  const ending = new Map<string, UnrecordedEnd>();
   let started = false;
   let timer: NodeJS.Timeout | undefined;
   let claiming = false;
@@ -352,6 +365,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     }
     const run = runWrite(result, { trigger, params: maskCarriers(params, carriesSecret?.params), jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId, ...(opts.runRecordBytes ? { budgetBytes: opts.runRecordBytes } : {}) });
     const effects = journal.take();
+    const end: UnrecordedEnd = { jobId: job.id, effects: effectsAmong(effects), letters: lettersAmong(result, effects) };
+    ending.set(job.id, end);
     let outcome = 'store-error';
     // The outcome carries the journal entries of the attempt: it is tried again (the job stays in `active`, so the
     // heartbeat keeps its lease) until it is written or the grace period of a stop ends; only then is the attempt left
@@ -373,10 +388,10 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           outcome = r.accepted ? r.status : 'lease-lost';
         }
         unrecorded.delete(job.id);
-        if (stuck || (stopping && n > 0)) opts.logger?.warn({ jobId: job.id, runId: result.runId, outcome }, `the end of the job is recorded after all${stopping ? ' during the stop' : ''}: what its attempt did is not repeated`);
+        if (stuck || (stopping && n > 0) || graceOver) opts.logger?.warn({ jobId: job.id, runId: result.runId, outcome }, `the end of the job is recorded after all${stopping ? ' during the stop' : ''}: what its attempt did is not repeated`);
         break;
       } catch (e) {
-        unrecorded.set(job.id, { jobId: job.id, effects: effectsAmong(effects), letters: lettersAmong(result, effects) });
+        unrecorded.set(job.id, end);
         const gone = graceOver || (e as { reason?: unknown }).reason === 'closed';
         // Only a store that cannot write for now (full, busy, down) is waited for; any other error (a record it
         // refuses) would be refused again every time, holding the worker for ever.
@@ -396,6 +411,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         }
       }
     }
+    ending.delete(job.id);
     // A lost lease means another worker took the job over: what this attempt did (a letter) may be done again.
     // Given back by this pool's own stop, the lease was lost on purpose: its effects are journaled with the refused
     // outcome, so the next attempt replays them instead of repeating them.
@@ -476,26 +492,40 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       stopping = true;
       clearTimeout(timer);
       for (const cut of [...stopWaits]) cut();
-      // Jobs claimed ahead never started: they go back to the queue, their attempt not counted.
+      let timedOut = false;
+      // Kept alive by its timer (cleared when the stop ends): a stop waiting for a store that does not answer is still
+      // under way, and must end with its report.
+      let graceTimer: NodeJS.Timeout | undefined;
+      const graceEnd = new Promise<void>((r) => (graceTimer = setTimeout(() => ((timedOut = true), r()), graceMs)));
+      // Jobs claimed ahead never started: they go back to the queue, their attempt not counted (a give-back the
+      // store does not answer within the grace period is left: their leases expire).
       const ahead = claimedAhead.splice(0);
       for (const j of ahead) holds.delete(j.id);
-      await release(ahead);
+      void release(ahead);
       // Jobs whose end the store refuses are still in `active`: the grace period is theirs too, to record it. So is a
       // claim still in flight, whose jobs go back to the queue, and every give-back not yet answered.
-      let timedOut = false;
-      const graceEnd = new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), graceMs).unref());
       await Promise.race([Promise.allSettled([...active.values(), claimInFlight, ...releasing]), graceEnd]);
       graceOver = true;
       for (const cut of [...stopWaits]) cut();
       clearInterval(heartbeat);
       const unfinished = timedOut ? [...active.keys()] : [];
+      // An attempt that ended but whose end the store has not answered yet: unrecorded, as when it refused it.
+      for (const id of unfinished) {
+        const end = ending.get(id);
+        if (end && !unrecorded.has(id)) unrecorded.set(id, end);
+      }
       // Cut short by a stop, not failed: the attempt is not counted (else each restart during a slow SMTP uses one).
       if (unfinished.length && opts.releaseOnStop) {
         for (const id of unfinished) givenBack.add(id);
-        await opts.store.releaseJobs(unfinished, workerId, CUT_BY_STOP).catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give unfinished jobs back; their attempt counts, and they resume at the next start'));
+        const given = opts.store
+          .releaseJobs(unfinished, workerId, CUT_BY_STOP)
+          .catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give unfinished jobs back; their attempt counts, and they resume at the next start'));
+        const answered = await within(given, STOP_GIVE_BACK_MS);
+        if (!answered) opts.logger?.warn({ jobs: unfinished }, `the store did not answer the give-back of the unfinished jobs within ${STOP_GIVE_BACK_MS / 1000} s; their attempt counts, and they resume at the next start`);
       }
       // Gives-back started during the grace period (a hand-off stored after the stop began) are waited for too.
       if (!timedOut) await Promise.race([Promise.allSettled([claimInFlight, ...releasing]), graceEnd]);
+      clearTimeout(graceTimer);
       // An end given up on before the grace period ended (its job no longer running) is unfinished too.
       const ends = [...unrecorded.values()];
       const count = new Set([...unfinished, ...ends.map((u) => u.jobId)]).size;

@@ -33,7 +33,7 @@ blocks:
 
 const inbox = (n: number) => ({ receivedAt: Date.now(), method: 'POST', path: '/hook', headers: '', body: Buffer.from(`{"n":${n}}`), signature: 'absent' as const, dedupKey: null });
 
-async function setUp(over: { concurrency?: number; inFlight?: () => number; completeJob?: DeliveryStore['completeJob']; claimAnswered?: Promise<void>; logged?: string[]; lookUps?: string[]; pollMs?: number; leaseMs?: number } = {}) {
+async function setUp(over: { concurrency?: number; inFlight?: () => number; completeJob?: DeliveryStore['completeJob']; claimAnswered?: Promise<void>; logged?: string[]; lookUps?: string[]; pollMs?: number; leaseMs?: number; releaseOnStop?: boolean; releaseJobs?: DeliveryStore['releaseJobs'] } = {}) {
   const t = tempDir();
   writeFileSync(join(t.dir, 'Echo.yaml'), ECHO);
   writeFileSync(join(t.dir, 'Starter.yaml'), STARTER);
@@ -53,6 +53,7 @@ async function setUp(over: { concurrency?: number; inFlight?: () => number; comp
       return got;
     },
     ...(over.completeJob ? { completeJob: over.completeJob } : {}),
+    ...(over.releaseJobs ? { releaseJobs: over.releaseJobs } : {}),
     getEffect: async (...a) => {
       over.lookUps?.push(a[0]);
       return real.getEffect(...a);
@@ -68,6 +69,7 @@ async function setUp(over: { concurrency?: number; inFlight?: () => number; comp
     timeZone: 'UTC',
     pollMs: over.pollMs ?? 60_000,
     ...(over.leaseMs ? { leaseMs: over.leaseMs } : {}),
+    ...(over.releaseOnStop ? { releaseOnStop: true } : {}),
     onAttempt: (job, r, outcome) => finished.push(`${job.id}:${outcome}${r.error ? ` ${r.error.message}` : ''}`),
     ...(over.logged ? { logger: logLines(over.logged) } : {}),
   });
@@ -206,6 +208,25 @@ describe('hand-off of new jobs to a worker with room', () => {
       assert.deepEqual(report, { unfinished: 0, unrecorded: [] });
     } finally {
       answer();
+      await s.done();
+    }
+  });
+
+  it('a stop while the store does not answer the end of an attempt: the end is reported unrecorded with its effect, and the stop ends without the give-back', { timeout: 30_000 }, async () => {
+    // A store that hangs (PostgreSQL behind a network partition): neither the outcome nor the give-back is ever answered.
+    const logged: string[] = [];
+    let ends = 0;
+    // One worker: the async job the attempt starts waits in the queue, out of the way.
+    const s = await setUp({ concurrency: 1, logged, releaseOnStop: true, completeJob: () => (ends++, new Promise(() => undefined)), releaseJobs: () => new Promise(() => undefined) });
+    try {
+      const [id] = await s.store.enqueueJobs([{ scenario: 'Starter', params: {} }]);
+      s.pool.start();
+      await until('the end of the attempt sent to the store', () => ends === 1, 10_000);
+      // The test's timeout is the bound: the stop must return at all.
+      const report = await s.pool.stop(300);
+      assert.deepEqual(report, { unfinished: 1, unrecorded: [{ jobId: id, effects: 1, letters: 0 }] }, 'ended, its end unrecorded: not a job still running');
+      assert.ok(logged.includes('warn the store did not answer the give-back of the unfinished jobs within 1 s; their attempt counts, and they resume at the next start'), logged.join('\n'));
+    } finally {
       await s.done();
     }
   });
