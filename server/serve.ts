@@ -26,6 +26,7 @@ import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
 import { SyncRuns } from './sync-runs.js';
 import { stopConnections, type StopConnections } from './stop-connections.js';
+import { within } from './within.js';
 import { createLoginThrottle, shortPasswordWarning, trustAnyProxyWarning, type LoginThrottle } from './login-throttle.js';
 import { createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
 import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from './startup-warnings.js';
@@ -538,6 +539,15 @@ interface Parts {
   throttle: LoginThrottle;
 }
 
+/**
+ * How long after the grace period a stop waits for the store's last steps (counting the queued jobs, closing it):
+ * a store that does not answer at all (PostgreSQL behind a network partition that drops packets) is left, so the
+ * stop ends within its grace period and this much more, whatever the store does.
+ */
+const STORE_AFTER_GRACE_MS = 2000;
+/** The least time those steps get when what comes before them (answers still being written) used most of that. */
+const STORE_LAST_STEPS_MS = 500;
+
 /** The jobs waiting in the queue, for the start and stop records; undefined when the store cannot count them now. */
 function queuedJobs(store: Store): Promise<number | undefined> {
   return store.counts().then(
@@ -547,14 +557,14 @@ function queuedJobs(store: Store): Promise<number | undefined> {
 }
 
 /**
- * The stop's account of jobs whose end the store refused until the grace period ended: what they did, said plainly,
- * since the next attempt of each makes it again.
+ * The stop's account of jobs whose end the store refused or did not answer until the grace period ended: what they
+ * did, said plainly, since the next attempt of each makes it again.
  */
 function unrecordedText(jobs: number, effects: number, letters: number, postgres: boolean): string {
   const others = effects - letters;
   const made = [letters ? `${letters} letter(s) sent` : '', others ? `${others} other effect(s)` : ''].filter(Boolean).join(' and ');
   const when = postgres ? 'when another instance runs them after their lease expires' : 'when they run again at the next start';
-  return `${jobs} job(s) made effects (${made}) whose end the store did not record before the grace period ended (it refused every write): ${when}, these are made again (letters sent twice)`;
+  return `${jobs} job(s) made effects (${made}) whose end the store did not record before the grace period ended (it refused the writes or did not answer them): ${when}, these are made again (letters sent twice)`;
 }
 
 /** The running server's handle; `close` takes the steps of the start back in reverse order. */
@@ -587,7 +597,10 @@ function running(p: Parts): RunningServer {
         // Answers being made close their connection once given, as those given from now on do.
         p.connections.begin();
         p.stopRetention();
-        await p.tasks.stop();
+        // Within the grace period: a store that does not answer must not hold the stop here (their marks are then
+        // not written, as after a kill).
+        const tasksStopped = await within(p.tasks.stop(), graceMs);
+        if (!tasksStopped) logger.warn({}, 'service tasks: the store did not answer their last writes within the grace period; the stop goes on without them');
         // The port stays open while running jobs and synchronous Web-API runs finish: a request that comes meanwhile
         // is answered 503 with Retry-After and Connection: close (hookListener, /-/health failing), which a load
         // balancer or a client takes as "try elsewhere or later", instead of finding the port closed. Kept-alive
@@ -595,15 +608,17 @@ function running(p: Parts): RunningServer {
         // and they close when nothing runs any more (stop-connections.ts).
         // Jobs, synchronous Web-API runs and hook requests being answered share the grace period: callers waiting on a
         // run get its answer (a run takes turns with other work, so one may be half done when the stop comes).
-        // A job whose attempt has ended but whose end the store refuses (full, busy, down) counts as unfinished: the
-        // stop keeps trying to record it within the same grace period.
+        // A job whose attempt has ended but whose end the store refuses (full, busy, down) or does not answer (a
+        // network partition) counts as unfinished: the stop keeps trying to record it within the same grace period,
+        // and one still unrecorded then is reported as such, not as still running.
         const left = Math.max(0, graceEnds - performance.now());
         const [{ unfinished, unrecorded }, cut] = await Promise.all([workers.stop(left), p.syncRuns.drain(left)]);
         // Every request that reached the server before the port closed is answered (within the grace, or a second).
         const serverClosed = p.connections.close(Date.now() + Math.max(0, graceEnds - performance.now()));
         const postgres = config.store.kind === 'postgres';
-        // Jobs whose attempt ended but whose end the store refused: those whose effects are not in the journal make them
-        // again (`ends`, the stop is not clean); the others left none outside the journal: they only run again (`quiet`).
+        // Jobs whose attempt ended but whose end the store refused or did not answer: those whose effects are not in the
+        // journal make them again (`ends`, the stop is not clean); the others left none outside the journal: they only
+        // run again (`quiet`).
         const ends = unrecorded.filter((u) => u.effects > 0);
         const quiet = unrecorded.filter((u) => u.effects === 0);
         const still = unfinished - unrecorded.length;
@@ -612,7 +627,7 @@ function running(p: Parts): RunningServer {
         if (quiet.length) {
           logger.warn(
             { notRecorded: quiet.length, jobs: quiet.map((u) => u.jobId) },
-            `${quiet.length} job(s) ended but their ends were not recorded (the store refused every write until the grace period ended): they will run again (${when}); no effect of theirs will repeat (the journal holds every effect they made, if any), though the first effect of their next attempt is marked as a possible repeat, as after any cut-off attempt`,
+            `${quiet.length} job(s) ended but their ends were not recorded (the store refused the writes or did not answer them until the grace period ended): they will run again (${when}); no effect of theirs will repeat (the journal holds every effect they made, if any), though the first effect of their next attempt is marked as a possible repeat, as after any cut-off attempt`,
           );
         }
         const effects = ends.reduce((n, u) => n + u.effects, 0);
@@ -628,9 +643,23 @@ function running(p: Parts): RunningServer {
         // Processes kept from closed SQLite connections (console dry runs) end with the server, not 30 s later.
         endSpareSqliteProcesses();
         await emulator?.close();
-        // What waits for the next start, counted before the store closes, for the stop record.
-        const queued = await queuedJobs(store);
-        await store.close();
+        // What waits for the next start, counted before the store closes, for the stop record. Neither step may hold
+        // the stop past a short bound: a store that does not answer is left as a kill would leave it.
+        const storeDeadline = Math.max(graceEnds + STORE_AFTER_GRACE_MS, performance.now() + STORE_LAST_STEPS_MS);
+        let queued: number | undefined;
+        const counted = await within(
+          queuedJobs(store).then((n) => void (queued = n)),
+          storeDeadline - performance.now(),
+        );
+        const storeClosed = await within(store.close(), storeDeadline - performance.now());
+        if (!counted || !storeClosed) {
+          const undone = [counted ? '' : 'queued jobs not counted', storeClosed ? '' : 'the store not closed cleanly (its connections end with the process)'].filter(Boolean).join(', ');
+          const resumed = postgres ? 'an unfinished one under its lease, which PostgreSQL hands to another instance when it expires' : 'the next start resumes the unfinished ones';
+          logger.warn(
+            { queuedCounted: counted, storeClosed },
+            `the store did not answer the stop's last steps in time (${STORE_AFTER_GRACE_MS / 1000} s after the grace period): ${undone}; nothing acknowledged is lost by this: every job stays in the store, ${resumed}`,
+          );
+        }
         p.dataLock.release();
         const queuedText = queued ? `: ${queued} job(s) ${postgres ? 'queued in the shared store' : 'left queued for the next start'}` : '';
         if (ends.length) logger.error({ unfinished, unrecorded: ends.length, effects, letters, ...(queued !== undefined ? { queued } : {}) }, `stopped, not cleanly${queuedText}; ${repeated}`);

@@ -133,7 +133,7 @@ export async function serveAction(o: ServeOpts): Promise<void> {
         if (!report.unrecorded) return process.exit(0);
         // Not a clean stop: effects were made that the store did not record, as after a kill; the exit status says
         // so as a forced stop's does (128 + the signal's number), and the log names the jobs.
-        out.write(`${signal}: stopped, not cleanly: ${report.unrecorded} job(s) made effects (${report.letters} letter(s)) the store did not record (it refused writes until the end of the grace period); they are made again when those jobs run again (job ids in the log)\n`);
+        out.write(`${signal}: stopped, not cleanly: ${report.unrecorded} job(s) made effects (${report.letters} letter(s)) the store did not record (it refused the writes or did not answer them until the end of the grace period); they are made again when those jobs run again (job ids in the log)\n`);
         process.exit(128 + (osConstants.signals[signal as 'SIGTERM'] ?? 0));
       },
       (e: unknown) => {

@@ -123,7 +123,7 @@ describe('a stop while the store refuses writes', () => {
       const notRecorded = log.lines.find((l) => /ends were not recorded/.test(l.msg ?? ''));
       assert.ok(notRecorded, `a line says the end was not recorded:\n${said.join('\n')}`);
       assert.equal(notRecorded.level, 'warn');
-      assert.equal(notRecorded.msg, '1 job(s) ended but their ends were not recorded (the store refused every write until the grace period ended): they will run again (they resume at the next start); no effect of theirs will repeat (the journal holds every effect they made, if any), though the first effect of their next attempt is marked as a possible repeat, as after any cut-off attempt');
+      assert.equal(notRecorded.msg, '1 job(s) ended but their ends were not recorded (the store refused the writes or did not answer them until the grace period ended): they will run again (they resume at the next start); no effect of theirs will repeat (the journal holds every effect they made, if any), though the first effect of their next attempt is marked as a possible repeat, as after any cut-off attempt');
       assert.deepEqual(notRecorded.obj.jobs, [jobId]);
       assert.ok(!log.lines.some((l) => /made effects|not cleanly/.test(l.msg ?? '')), 'no effect is said to repeat');
       const stopped = log.lines.find((l) => /^stopped/.test(l.msg ?? ''));
