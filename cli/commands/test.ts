@@ -74,7 +74,7 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
   const filter = opts.filter?.toLowerCase();
   const matches = (file: TestFile, c: TestCase) => !filter || c.name.toLowerCase().includes(filter) || file.file.toLowerCase().includes(filter);
   // Problems keep only the cases they concern from running: a test file whose form is wrong (mistakes inside inline
-  // http: fixture lists alone stop only the cases using those lists), a case with an @file,
+  // http: or bpium: fixtures alone stop only the cases using those fixtures), a case with an @file,
   // fixture, clock or time zone that is not right (or using the file's, when that one is not), a case naming a
   // scenario or a variable that is not there, or presetting a variable with a value its type cannot hold. A loaded
   // file's problems are reported together, in the order of the file; the other files and cases still run.

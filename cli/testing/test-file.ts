@@ -318,18 +318,18 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
   }
   const parsed = testFile.safeParse(raw);
   let data: RawFile;
-  /** Form problems of inline `http:` fixtures, set aside: by case index, and the file's own under 'file'. */
-  let inlineHttp = new Map<number | 'file', FormProblem[]>();
+  /** Form problems of inline `http:` and `bpium:` fixtures, set aside by the fixture's place (`inlineAt`). */
+  let inline: InlineProblems = new Map();
   if (parsed.success) data = parsed.data;
   else {
     const problems = formProblems(parsed.error.issues, raw, testFile);
-    const apart = withoutInlineHttpProblems(problems, raw);
+    const apart = withoutInlineFixtureProblems(problems, raw);
     if (!apart) {
       reportForm(problems, src, report);
       // In the order of the file, as a loaded file's problems are.
       return { ok: false, issues: issues.sort((a, b) => a.line - b.line || a.col - b.col) };
     }
-    ({ data, inlineHttp } = apart);
+    ({ data, inline } = apart);
   }
   // The form is right: from here a problem keeps only the cases it concerns from running — its own case, or, for a
   // file-wide setting, the cases that use it (those without their own). The file still loads, so its scenario names
@@ -341,10 +341,13 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
   };
   const base = dirname(path);
   const scenariosDir = data.scenarios !== undefined ? resolve(base, data.scenarios) : defaultScenariosDir;
-  const fileBpium = checked(() => (data.bpium !== undefined ? readFixture(data.bpium, base, src, ['bpium'], report) : undefined));
-  const fileHttp = inlineHttp.has('file')
-    ? checked((): HttpFixture[] | undefined => void reportForm(inlineHttp.get('file')!, src, report))
-    : checked(() => (data.http !== undefined ? readHttpFixture(data.http, base, src, ['http'], report) : undefined));
+  /** An inline fixture whose form was wrong: its problems, reported now, keep the cases using it from running. */
+  const setAside = (where: number | 'file', key: InlineFixtureKey): { value: undefined; bad: boolean } | undefined => {
+    const problems = inline.get(inlineAt(where, key));
+    return problems && checked((): undefined => void reportForm(problems, src, report));
+  };
+  const fileBpium = setAside('file', 'bpium') ?? checked(() => (data.bpium !== undefined ? readFixture(data.bpium, base, src, ['bpium'], report) : undefined));
+  const fileHttp = setAside('file', 'http') ?? checked(() => (data.http !== undefined ? readHttpFixture(data.http, base, src, ['http'], report) : undefined));
   const fileClock = checked(() => (data.clock !== undefined ? checkClock(data.clock, src, ['clock'], report) : { start: new Date(DEFAULT_TEST_CLOCK), reads: [] }));
   const fileDb = checked(() => readDb(data.db ?? {}, base, src, ['db'], report));
   const fileTz = checked(() => (data.timeZone !== undefined ? checkTimeZone(data.timeZone, src, ['timeZone'], report) : DEFAULT_TEST_TIME_ZONE));
@@ -359,10 +362,8 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
     checkRegexes(c.expect, at('expect'), src, report);
     const params = readParams(c.params ?? {}, base, src, at('params'), report);
     const db = mergeDb(fileDb.value, readDb(c.db ?? {}, base, src, at('db'), report));
-    const bpium = own(c.bpium, () => readFixture(c.bpium!, base, src, at('bpium'), report), fileBpium);
-    const http = inlineHttp.has(i)
-      ? checked((): HttpFixture[] | undefined => void reportForm(inlineHttp.get(i)!, src, report))
-      : own(c.http, () => readHttpFixture(c.http!, base, src, at('http'), report), fileHttp);
+    const bpium = setAside(i, 'bpium') ?? own(c.bpium, () => readFixture(c.bpium!, base, src, at('bpium'), report), fileBpium);
+    const http = setAside(i, 'http') ?? own(c.http, () => readHttpFixture(c.http!, base, src, at('http'), report), fileHttp);
     const clock = own(c.clock, () => checkClock(c.clock!, src, at('clock'), report), fileClock);
     const timeZone = own(c.timeZone, () => checkTimeZone(c.timeZone!, src, at('timeZone'), report), fileTz);
     return {
@@ -402,27 +403,39 @@ function readable(src: YamlSource, report: Report): boolean {
   return ok && !syntax;
 }
 
+/** The keys, of the file and of a case, whose inline fixture's form mistakes stop only the cases using that fixture. */
+const INLINE_FIXTURE_KEYS = ['bpium', 'http'] as const;
+type InlineFixtureKey = (typeof INLINE_FIXTURE_KEYS)[number];
+/** Form problems of inline fixtures, by the fixture's place (`inlineAt`). */
+type InlineProblems = Map<string, FormProblem[]>;
+/** The place of an inline fixture: `key` of case `where`, or of the file. */
+const inlineAt = (where: number | 'file', key: InlineFixtureKey): string => `${where}.${key}`;
+
 /**
- * When every problem of a file's form is inside an inline `http:` fixture list (a case's, or the file's), the file
- * without those lists, which then has the right form, and the problems set aside by where they were: they keep only the
- * cases using that list from running (a misspelt `stauts` in one case's fixture stops that case, not the file).
- * Undefined when any problem is elsewhere: the file's form is wrong, and none of its cases runs.
+ * When every problem of a file's form is inside an inline fixture (`http:` or `bpium:`, a case's or the file's), the
+ * file without those fixtures, which then has the right form, and the problems set aside by where they were: they
+ * keep only the cases using that fixture from running (a misspelt `stauts` in one case's `http:` list, or `recods` in
+ * its `bpium:` catalog, stops that case, not the file). Undefined when any problem is elsewhere: the file's form is
+ * wrong, and none of its cases runs.
  */
-function withoutInlineHttpProblems(problems: FormProblem[], raw: unknown): { data: RawFile; inlineHttp: Map<number | 'file', FormProblem[]> } | undefined {
-  const inlineHttp = new Map<number | 'file', FormProblem[]>();
+function withoutInlineFixtureProblems(problems: FormProblem[], raw: unknown): { data: RawFile; inline: InlineProblems } | undefined {
+  const inline: InlineProblems = new Map();
+  const places: Array<{ where: number | 'file'; key: InlineFixtureKey }> = [];
+  const keyOf = (seg: unknown) => INLINE_FIXTURE_KEYS.find((k) => k === seg);
   for (const p of problems) {
-    const where = p.path[0] === 'http' ? 'file' : p.path[0] === 'cases' && typeof p.path[1] === 'number' && p.path[2] === 'http' ? p.path[1] : undefined;
-    if (where === undefined) return undefined;
-    inlineHttp.set(where, [...(inlineHttp.get(where) ?? []), p]);
+    const inCase = p.path[0] === 'cases' && typeof p.path[1] === 'number';
+    const where = inCase ? (p.path[1] as number) : 'file';
+    const key = keyOf(inCase ? p.path[2] : p.path[0]);
+    if (key === undefined) return undefined;
+    const at = inlineAt(where, key);
+    if (!inline.has(at)) places.push({ where, key });
+    inline.set(at, [...(inline.get(at) ?? []), p]);
   }
-  if (!inlineHttp.size) return undefined;
-  const trimmed = structuredClone(raw) as { http?: unknown; cases: Array<{ http?: unknown }> };
-  for (const where of inlineHttp.keys()) {
-    if (where === 'file') delete trimmed.http;
-    else delete trimmed.cases[where]!.http;
-  }
+  if (!inline.size) return undefined;
+  const trimmed = structuredClone(raw) as Record<string, unknown> & { cases: Array<Record<string, unknown>> };
+  for (const { where, key } of places) delete (where === 'file' ? trimmed : trimmed.cases[where]!)[key];
   const again = testFile.safeParse(trimmed);
-  return again.success ? { data: again.data, inlineHttp } : undefined;
+  return again.success ? { data: again.data, inline } : undefined;
 }
 
 /** Problems of a file's form, each at its place in `src`: an unknown key at the key, the others at the value. */

@@ -273,3 +273,109 @@ describe('oktell-emu test: a mistake inside an inline http: fixture stops only t
     });
   }
 });
+
+/** getRecord of user 2 of catalog 3: its name (field 1), or "bad <code>" on the error exit. */
+const READ = `variables: { nm: string, code: string }
+blocks:
+  find:
+    kind: Bpium
+    method: getRecord
+    catalog: '"3"'
+    record: '"2"'
+    fields: { nm: '"1"' }
+    errorCode: code
+    exits: { success: ok, error: bad }
+  ok: { kind: ReturnValue, values: { 1: '[nm]' } }
+  bad: { kind: ReturnValue, values: { 1: '"bad " + [code]' } }
+`;
+
+describe('oktell-emu test: a mistake inside an inline bpium: fixture stops only the cases using that fixture', () => {
+  const tmp = tempDir();
+  const scenarios = join(tmp.dir, 's');
+  before(() => {
+    mkdirSync(join(scenarios, 'tests'), { recursive: true });
+    writeFileSync(join(scenarios, 'Read.yaml'), READ);
+  });
+  after(() => tmp.cleanup());
+  /** A case with a right inline fixture: it runs, and passes on the name it reads. */
+  const good = (name: string, who = 'Иван') => `  - name: ${name}
+    scenario: Read
+    bpium: { catalogs: { "3": { records: { "2": { "1": ${who} } } } } }
+    expect: { returnValues: { 1: ${who} } }
+`;
+  const rows: Array<{ name: string; text: string; problems: string[]; ran: string[]; last: string }> = [
+    {
+      name: 'a misspelt key in one case\'s fixture: at the key, with the key it likely means; the cases before and after run',
+      text: `cases:
+${good('before')}  - name: misspelt
+    scenario: Read
+    bpium:
+      catalogs:
+        "3":
+          recods: { "2": { "1": Иван } }
+    expect: { returnValues: { 1: Иван } }
+${good('after', 'Мария')}`,
+      problems: ['s/tests/t.test.yaml:11:11 E_UNKNOWN_KEY unknown key "recods"', '    hint: did you mean "records"? see docs/testing-scenarios.md'],
+      ran: ['✓ s/tests/t.test.yaml › before', '✓ s/tests/t.test.yaml › after'],
+      last: '2 passed, 0 failed; 1 problem(s) listed above (the cases they concern did not run)',
+    },
+    {
+      name: 'a value of the wrong kind: at the value, with the value it likely means; a failing case of the same file fails on its own',
+      text: `cases:
+  - name: misspelt failure
+    scenario: Read
+    bpium: { catalogs: { "3": { records: {} } }, failures: { "3/2": tiemout } }
+    expect: { returnValues: { 1: bad BPIUM_TIMEOUT } }
+${good('fine')}${good('wrong name', 'Пётр').replace('{ 1: Пётр }', '{ 1: Павел }')}`,
+      problems: [
+        's/tests/t.test.yaml:4:69 E_INVALID_PROPERTY "cases.0.bpium.failures.3/2" is text ("tiemout"): expected 404, 429, 500, another HTTP status, timeout or network',
+        '    hint: did you mean "timeout"? see docs/testing-scenarios.md',
+      ],
+      ran: ['✓ s/tests/t.test.yaml › fine', '✗ s/tests/t.test.yaml › wrong name'],
+      last: '1 passed, 1 failed; 1 problem(s) listed above (the cases they concern did not run)',
+    },
+    {
+      name: 'in the file-wide fixture: the cases using it stop, a case with its own runs',
+      text: `bpium:
+  catalogs:
+    "3": { record: { "2": { "1": Иван } } }
+cases:
+  - name: uses the file's
+    scenario: Read
+    expect: {}
+${good('its own')}`,
+      problems: ['s/tests/t.test.yaml:3:12 E_UNKNOWN_KEY unknown key "record"', '    hint: did you mean "records"? see docs/testing-scenarios.md'],
+      ran: ['✓ s/tests/t.test.yaml › its own'],
+      last: '1 passed, 0 failed; 1 problem(s) listed above (the cases they concern did not run)',
+    },
+    {
+      name: 'with a mistake elsewhere in the form, the whole file stops, every mistake listed',
+      text: `cases:
+${good('fine')}  - name: misspelt
+    scenario: Read
+    bpium: { catalogs: { "3": { recods: {} } } }
+    expct: {}
+`,
+      problems: [
+        's/tests/t.test.yaml:6:5 E_MISSING_PROPERTY "cases.1.expect" is required',
+        '    hint: see docs/testing-scenarios.md',
+        's/tests/t.test.yaml:8:33 E_UNKNOWN_KEY unknown key "recods"',
+        '    hint: did you mean "records"? see docs/testing-scenarios.md',
+        's/tests/t.test.yaml:9:5 E_UNKNOWN_KEY unknown key "expct"',
+        '    hint: did you mean "expect"? see docs/testing-scenarios.md',
+      ],
+      ran: [],
+      last: '✗ 3 problem(s): no case was run',
+    },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      writeFileSync(join(scenarios, 'tests', 't.test.yaml'), row.text);
+      const r = runCli(['test', join('s', 'tests', 't.test.yaml')], { cwd: tmp.dir });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.deepEqual(r.stderr.split('\n').filter((l) => /^(\S+:\d+:\d+ E_| {4}hint: )/.test(l)), row.problems);
+      assert.deepEqual(r.stdout.split('\n').filter((l) => /^[✓✗] s\//.test(l)).map((l) => l.replace(/ \(.*$/, '')), row.ran);
+      assert.equal(`${r.stdout}${r.stderr}`.trim().split('\n').filter((l) => /passed|no case was run/.test(l)).at(-1), row.last);
+    });
+  }
+});
