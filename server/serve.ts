@@ -29,7 +29,7 @@ import { stopConnections, type StopConnections } from './stop-connections.js';
 import { within } from './within.js';
 import { createLoginThrottle, shortPasswordWarning, trustAnyProxyWarning, type LoginThrottle } from './login-throttle.js';
 import { createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
-import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from './startup-warnings.js';
+import { bpiumStructureWarnings, hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from './startup-warnings.js';
 import { retryWindowText } from './store/backoff.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
@@ -299,8 +299,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 
 /**
  * Problems that let the server start but fail requests (a hook scenario that is not loaded, a status no answer may
- * have), lose work (a write the hook makes while the webhook waits) or split what should be shared (a scenario's
- * SQLite database, per instance, under a PostgreSQL store), each logged as a warning.
+ * have), lose work (a write the hook makes while the webhook waits), let a request's text become Bpium query or field
+ * structure (a filters/values entry that is a plain string variable or InputParameter(n)) or split what should be
+ * shared (a scenario's SQLite database, per instance, under a PostgreSQL store), each logged as a warning.
  */
 function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: LoggerPort): string[] {
   const hook = hookScenarioWarning(config.hook.scenario, host.library());
@@ -311,14 +312,18 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
     // A secret the environment does not give: the scenario runs with an empty value, which the operator should know.
     const variables = variableWarnings(host.library());
     for (const w of variables) logger.warn({ scenarios: config.scenariosDir }, w);
-    return [...found, ...variables];
+    // A Bpium filters/values entry that is request text as it came (a string variable, InputParameter(n)): text that
+    // looks like JSON would go to Bpium as structure. The rule of `validate`, said here too.
+    const structure = bpiumStructureWarnings(host.library());
+    for (const w of structure) logger.warn({ scenarios: config.scenariosDir }, w);
+    return [...found, ...variables, ...structure];
   };
   const perInstanceDatabases = () => {
     const found = sharedStoreDatabaseWarnings(config.store, config.databases, host.library());
     for (const w of found) logger.warn({ store: 'postgres' }, w);
     return found;
   };
-  // Said again when an edit of the folder brings such a status, write or database use in (or keeps it).
+  // Said again when an edit of the folder brings such a status, write, Bpium entry or database use in (or keeps it).
   host.onReload(() => {
     inTheHook();
     perInstanceDatabases();
