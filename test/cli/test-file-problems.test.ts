@@ -191,6 +191,25 @@ cases:
 });
 
 /** One POST, answered by the case's fixture (or the dry run's default 200). */
+/** A test file with a mistake in an inline fixture: the problems `test` reports, the cases it ran, its last line. */
+interface InlineFixtureRow {
+  name: string;
+  text: string;
+  problems: string[];
+  ran: string[];
+  last: string;
+}
+
+/** Runs `test` on the row's file as s/tests/t.test.yaml under `cwd` and checks what it reports and runs. */
+function checkRow(row: InlineFixtureRow, cwd: string): void {
+  writeFileSync(join(cwd, 's', 'tests', 't.test.yaml'), row.text);
+  const r = runCli(['test', join('s', 'tests', 't.test.yaml')], { cwd });
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.deepEqual(r.stderr.split('\n').filter((l) => /^(\S+:\d+:\d+ E_| {4}hint: )/.test(l)), row.problems);
+  assert.deepEqual(r.stdout.split('\n').filter((l) => /^[✓✗] s\//.test(l)).map((l) => l.replace(/ \(.*$/, '')), row.ran);
+  assert.equal(`${r.stdout}${r.stderr}`.trim().split('\n').filter((l) => /passed|no case was run/.test(l)).at(-1), row.last);
+}
+
 const POST = `blocks:
   send:
     kind: WebRequest
@@ -213,7 +232,7 @@ describe('oktell-emu test: a mistake inside an inline http: fixture stops only t
     http: [{ match: "POST https://sms.example.ru/*", status: ${status} }]
     expect: { httpCalls: [{ status: ${status} }] }
 `;
-  const rows: Array<{ name: string; text: string; problems: string[]; ran: string[]; last: string }> = [
+  const rows: InlineFixtureRow[] = [
     {
       name: 'a misspelt key in one case\'s fixture: at the key, with the key it likely means; the cases before and after run',
       text: `cases:\n${good('before')}  - name: misspelt\n    scenario: Post\n    http:\n      - match: POST https://sms.example.ru/*\n        stauts: 201\n    expect: { httpCalls: [{ status: 201 }] }\n${good('after', 202)}`,
@@ -262,16 +281,7 @@ describe('oktell-emu test: a mistake inside an inline http: fixture stops only t
       last: '✗ 3 problem(s): no case was run',
     },
   ];
-  for (const row of rows) {
-    it(row.name, () => {
-      writeFileSync(join(scenarios, 'tests', 't.test.yaml'), row.text);
-      const r = runCli(['test', join('s', 'tests', 't.test.yaml')], { cwd: tmp.dir });
-      assert.equal(r.code, 2, r.stdout + r.stderr);
-      assert.deepEqual(r.stderr.split('\n').filter((l) => /^(\S+:\d+:\d+ E_| {4}hint: )/.test(l)), row.problems);
-      assert.deepEqual(r.stdout.split('\n').filter((l) => /^[✓✗] s\//.test(l)).map((l) => l.replace(/ \(.*$/, '')), row.ran);
-      assert.equal(`${r.stdout}${r.stderr}`.trim().split('\n').filter((l) => /passed|no case was run/.test(l)).at(-1), row.last);
-    });
-  }
+  for (const row of rows) it(row.name, () => checkRow(row, tmp.dir));
 });
 
 /** getRecord of user 2 of catalog 3: its name (field 1), or "bad <code>" on the error exit. */
@@ -303,7 +313,7 @@ describe('oktell-emu test: a mistake inside an inline bpium: fixture stops only 
     bpium: { catalogs: { "3": { records: { "2": { "1": ${who} } } } } }
     expect: { returnValues: { 1: ${who} } }
 `;
-  const rows: Array<{ name: string; text: string; problems: string[]; ran: string[]; last: string }> = [
+  const rows: InlineFixtureRow[] = [
     {
       name: 'a misspelt key in one case\'s fixture: at the key, with the key it likely means; the cases before and after run',
       text: `cases:
@@ -368,14 +378,5 @@ ${good('fine')}  - name: misspelt
       last: '✗ 3 problem(s): no case was run',
     },
   ];
-  for (const row of rows) {
-    it(row.name, () => {
-      writeFileSync(join(scenarios, 'tests', 't.test.yaml'), row.text);
-      const r = runCli(['test', join('s', 'tests', 't.test.yaml')], { cwd: tmp.dir });
-      assert.equal(r.code, 2, r.stdout + r.stderr);
-      assert.deepEqual(r.stderr.split('\n').filter((l) => /^(\S+:\d+:\d+ E_| {4}hint: )/.test(l)), row.problems);
-      assert.deepEqual(r.stdout.split('\n').filter((l) => /^[✓✗] s\//.test(l)).map((l) => l.replace(/ \(.*$/, '')), row.ran);
-      assert.equal(`${r.stdout}${r.stderr}`.trim().split('\n').filter((l) => /passed|no case was run/.test(l)).at(-1), row.last);
-    });
-  }
+  for (const row of rows) it(row.name, () => checkRow(row, tmp.dir));
 });
