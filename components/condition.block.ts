@@ -16,6 +16,8 @@ type Config = {
   text: string;
   /** The operand form's two sides, evaluated again only to show in the trace what was compared. */
   operands?: { left: CompiledExpression; operator: string; right: CompiledExpression };
+  /** The trace note of a visit, made once per block: a visit passes it on without creating a closure of its own. */
+  note: (rt: BlockRuntime) => string | undefined;
 };
 
 export const conditionBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
@@ -33,7 +35,7 @@ export const conditionBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
   #   right: 0
   exits: { true: startTask, false: notFound }`,
   compile(raw, cx) {
-    if ('expression' in raw) return { condition: cx.expression(['expression'], raw.expression), text: sourceOf(raw.expression).trim() };
+    if ('expression' in raw) return withNote({ condition: cx.expression(['expression'], raw.expression), text: sourceOf(raw.expression).trim() });
     const left = cx.expression(['left'], raw.left);
     const right = cx.expression(['right'], raw.right);
     const l = sourceOf(raw.left);
@@ -50,18 +52,24 @@ export const conditionBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       if (left.source !== '' && right.source !== '') {
         cx.issue(['operator'], SCENARIO_ERROR_CODES.INVALID_EXPRESSION, `cannot combine the operands: ${parsed.error.message}`, parsed.error.hint);
       }
-      return { condition: left, text };
+      return withNote({ condition: left, text });
     }
     // A run-time failure points at the left operand's line (the combined expression is not written anywhere).
-    return { condition: { ...parsed.expr, ...(left.at ? { at: left.at } : {}) }, text, operands: { left, operator: raw.operator, right } };
+    return withNote({ condition: { ...parsed.expr, ...(left.at ? { at: left.at } : {}) }, text, operands: { left, operator: raw.operator, right } });
   },
   run(config, rt) {
     const holds = toBoolean(rt.evaluate(config.condition));
     // Worked out only when the run keeps a trace.
-    rt.traceNote(() => comparedText(config, rt));
+    rt.traceNote(config.note);
     return holds ? 'true' : 'false';
   },
 };
+
+function withNote(c: Omit<Config, 'note'>): Config {
+  const config = c as Config;
+  config.note = (rt) => comparedText(config, rt);
+  return config;
+}
 
 /** Longest value shown in the note; a JSON body is cut. */
 const SHOWN = 60;
@@ -72,22 +80,25 @@ const SHOWN = 60;
  * condition that reads no variable.
  */
 function comparedText(config: Config, rt: BlockRuntime): string | undefined {
-  const show = (v: Value): string => {
-    // Cut before quoting: a variable may hold a whole webhook body.
-    const t = typeof v === 'string' ? JSON.stringify(v.length > SHOWN ? v.slice(0, SHOWN) : v) : v === null ? 'empty' : toText(v, rt.timeZone);
-    return t.length > SHOWN ? `${t.slice(0, SHOWN - 1)}…` : t;
-  };
+  const timeZone = rt.timeZone;
   if (config.operands) {
     const { left, operator, right } = config.operands;
     if (left.constant && right.constant) return undefined;
     // Joined, not concatenated: a trace keeps the note of every step, and `+` would keep it as a tree of pieces.
-    return ['compared ', show(rt.evaluate(left)), ' ', operator, ' ', show(rt.evaluate(right))].join('');
+    return ['compared ', show(rt.evaluate(left), timeZone), ' ', operator, ' ', show(rt.evaluate(right), timeZone)].join('');
   }
   const names = config.condition.variables;
   if (names.length === 0) return undefined;
   const parts = ['with '];
-  for (let i = 0; i < names.length; i++) parts.push(i ? ', [' : '[', names[i]!, '] = ', show(rt.get(names[i]!)));
+  for (let i = 0; i < names.length; i++) parts.push(i ? ', [' : '[', names[i]!, '] = ', show(rt.get(names[i]!), timeZone));
   return parts.join('');
+}
+
+/** A value as the note shows it. */
+function show(v: Value, timeZone: string): string {
+  // Cut before quoting: a variable may hold a whole webhook body.
+  const t = typeof v === 'string' ? JSON.stringify(v.length > SHOWN ? v.slice(0, SHOWN) : v) : v === null ? 'empty' : toText(v, timeZone);
+  return t.length > SHOWN ? `${t.slice(0, SHOWN - 1)}…` : t;
 }
 
 function sourceOf(v: string | number | boolean): string {

@@ -1,6 +1,6 @@
 // Variable (Присвоение): assigns expressions to variables, in order.
 import { z } from 'zod';
-import { coerceToType, ExpressionRuntimeError, returnValueSlot, SCENARIO_ERROR_CODES as C, type BlockDefinition, type CompileContext, type CompiledExpression, type EvalContext } from '../engine/index.js';
+import { coerceToType, ExpressionRuntimeError, returnValueSlot, SCENARIO_ERROR_CODES as C, type AssignmentPlace, type BlockDefinition, type CompileContext, type CompiledExpression, type EvalContext } from '../engine/index.js';
 import { exprMap } from './common.js';
 
 const schema = z.strictObject({ set: exprMap.refine((m) => Object.keys(m).length > 0, 'set at least one variable') });
@@ -8,7 +8,8 @@ const schema = z.strictObject({ set: exprMap.refine((m) => Object.keys(m).length
 /** What one line of `set:` assigns: a variable, or a return value named as Oktell's service variable. */
 type Target = { variable: string } | { returnValue: number };
 
-type Config = { names: string[]; targets: Target[]; exprs: CompiledExpression[] };
+/** `places[i]`: where line i is written, made once here rather than at every visit of the block. */
+type Config = { names: string[]; targets: Target[]; exprs: CompiledExpression[]; places: AssignmentPlace[] };
 
 export const variableBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
   kind: 'Variable',
@@ -41,10 +42,10 @@ export const variableBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       if (expr.constant) checkConstant(cx, name, expr);
       exprs.push(expr);
     }
-    return { names, targets, exprs };
+    return { names, targets, exprs, places: exprs.map((e) => ({ at: e.at })) };
   },
   run(config, rt) {
-    const { names, targets, exprs } = config;
+    const { names, targets, exprs, places } = config;
     for (let i = 0; i < names.length; i++) {
       let value;
       try {
@@ -55,7 +56,7 @@ export const variableBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       }
       const target = targets[i]!;
       if ('returnValue' in target) rt.setReturnValue(target.returnValue, value);
-      else rt.set(target.variable, value, { at: exprs[i]!.at });
+      else rt.set(target.variable, value, places[i]);
     }
     return 'next';
   },

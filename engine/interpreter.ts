@@ -351,7 +351,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       // out: keeping a trace must never change how a run ends.
       let t: string | undefined;
       try {
-        t = typeof text === 'function' ? (traceOn ? text() : undefined) : text;
+        t = typeof text === 'function' ? (traceOn ? text(rt) : undefined) : text;
       } catch {
         t = undefined;
       }

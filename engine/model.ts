@@ -410,9 +410,10 @@ export interface BlockRuntime {
   traceEffect(details: JsonValue): void;
   /**
    * Adds a note to this step's trace entry (something that went quietly, like a query that matched nothing). A note
-   * that costs something to work out is given as a function, called only when the run keeps a trace.
+   * that costs something to work out is given as a function, called (with this runtime) only when the run keeps a
+   * trace; a block can then make it once, when it is compiled, rather than a closure at every visit.
    */
-  traceNote(text: string | (() => string | undefined)): void;
+  traceNote(text: string | ((rt: BlockRuntime) => string | undefined)): void;
   /** Whether this block has `exit` wired (blocks choose between an error exit and failing the run). */
   hasExit(exit: string): boolean;
   /**
