@@ -206,6 +206,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
 
   let block: Block | undefined;
   let effectDetail: JsonValue | undefined;
+  /** The current step's notes: the first alone (most steps have none or one), all of them once there are two. */
+  let firstNote: string | undefined;
   let notes: string[] | undefined;
   let step = 0;
   let effects = 0;
@@ -355,7 +357,9 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       } catch {
         t = undefined;
       }
-      if (t) (notes ??= []).push(t);
+      if (!t) return;
+      if (firstNote === undefined) firstNote = t;
+      else (notes ??= [firstNote]).push(t);
     },
   };
 
@@ -399,6 +403,11 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   let sliceStart = performance.now();
   let blockId: string | undefined = frame.scenario.start;
   let failure: RunError | undefined;
+  /**
+   * When the current step began, for its trace entry: the previous step's end, so that a step reads the clock once
+   * (at its end) rather than twice; read again after the run waited between steps (a slice's turn).
+   */
+  let stepStart = traceOn ? performance.now() : 0;
 
   try {
     for (;;) {
@@ -419,6 +428,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       if ((step & 127) === 0 && performance.now() - sliceStart >= RUN_SLICE_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
+        stepStart = sliceStart;
       }
       block = frame.scenario.blocks.get(blockId)!;
       stepScenario = frame.scenario.name;
@@ -433,8 +443,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         const vk = `${frame.scenario.name}:${block.id}`;
         visits.set(vk, (visits.get(vk) ?? 0) + 1);
       }
-      const s0 = traceOn ? performance.now() : 0;
       effectDetail = undefined;
+      firstNote = undefined;
       notes = undefined;
       clockReads = undefined;
       let result = block.def.run(block.config, rt);
@@ -450,7 +460,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         exitName = result.control;
         blockId = control(result);
       }
-      if (traceOn) pushTrace(exitName, s0);
+      if (traceOn) stepStart = pushTrace(exitName, stepStart);
     }
   } catch (e) {
     failure = secrets.maskTexts(toRunError(e, block, frame.scenario.name));
@@ -492,11 +502,18 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     if (base.httpCalls) base.httpCalls = secrets.maskTexts(base.httpCalls);
   }
 
-  function pushTrace(exit: string, s0: number, error?: string) {
-    const ms = Math.round((performance.now() - s0) * 1000) / 1000;
+  /** Records the current step in the trace; returns when it ended (the next step's start). */
+  function pushTrace(exit: string, s0: number, error?: string): number {
+    const end = performance.now();
+    const ms = Math.round((end - s0) * 1000) / 1000;
+    if (effectDetail === undefined && clockReads === undefined && error === undefined && notes === undefined) {
+      trace!.endWithNote(step, stepScenario, block!.id, block!.kind, exit, ms, firstNote);
+      return end;
+    }
     // A candidate repeat is marked in its step's effect too, where a stored run's list can find it (`"mayRepeat":true`).
     const effect = repeatStep === step && effectDetail !== null && typeof effectDetail === 'object' && !Array.isArray(effectDetail) ? { ...effectDetail, mayRepeat: true } : effectDetail;
-    trace!.end(step, stepScenario, block!.id, block!.kind, exit, ms, { effect, notes, clock: clockReads, error });
+    trace!.end(step, stepScenario, block!.id, block!.kind, exit, ms, { effect, notes: notes ?? (firstNote === undefined ? undefined : [firstNote]), clock: clockReads, error });
+    return end;
   }
 
   /** Applies a control signal; returns the next block id in the (possibly new) current scenario. */

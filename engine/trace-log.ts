@@ -85,6 +85,18 @@ export class TraceLog {
 
   /** Ends the current step; its changes are those made since the previous `end`. */
   end(step: number, scenario: string, block: string, kind: string, exit: string, ms: number, d: StepDetails): void {
+    this.endStep(step, scenario, block, kind, exit, ms, extraOf(d));
+  }
+
+  /**
+   * `end` for the usual step, with no effect, clock read or error and at most one note: no details object to make
+   * (the same entry as `end` with `notes: [note]`, or none).
+   */
+  endWithNote(step: number, scenario: string, block: string, kind: string, exit: string, ms: number, note: string | undefined): void {
+    this.endStep(step, scenario, block, kind, exit, ms, note);
+  }
+
+  private endStep(step: number, scenario: string, block: string, kind: string, exit: string, ms: number, extra: StepExtra | string | undefined): void {
     const from = this.stepFrom;
     const to = this.changes;
     let slot: number;
@@ -118,7 +130,7 @@ export class TraceLog {
     s[at + TraceLog.FROM] = from;
     s[at + TraceLog.TO] = to;
     this.ms[slot] = ms;
-    this.extra[slot] = extraOf(d);
+    this.extra[slot] = extra;
     this.live += to - from;
     this.stepFrom = to;
     if (this.changes > 4096 && this.changes > 2 * this.live) this.compact();
