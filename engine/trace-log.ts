@@ -170,13 +170,15 @@ export class TraceLog {
 
   /** The kept steps in the order they ran, as the run record holds them. */
   steps(): TraceStep[] {
-    const out: TraceStep[] = [];
+    // Made at its length: growing it would copy it, and every copy is garbage while the steps are being made.
+    // (Past 64 Ki entries, V8 would make a sparse array of it: one that long is grown instead.)
+    const out: TraceStep[] = this.kept <= 65_536 ? new Array<TraceStep>(this.kept) : [];
     const headEnd = Math.min(this.kept, this.head);
-    for (let slot = 0; slot < headEnd; slot++) out.push(this.entry(slot));
+    for (let slot = 0; slot < headEnd; slot++) out[slot] = this.entry(slot);
     const inRing = this.kept - headEnd;
     // Once the ring has gone round, its oldest step is at ringNext; before that, the ring is in order from its start.
     const first = inRing === this.ringSize ? this.ringNext : 0;
-    for (let i = 0; i < inRing; i++) out.push(this.entry(this.head + ((first + i) % inRing)));
+    for (let i = 0; i < inRing; i++) out[headEnd + i] = this.entry(this.head + ((first + i) % inRing));
     return out;
   }
 
@@ -184,22 +186,30 @@ export class TraceLog {
     const s = this.slots;
     const t = this.text;
     const at = slot * TraceLog.WIDTH;
-    const e: TraceStep = { step: s[at + TraceLog.STEP]!, scenario: t[s[at + TraceLog.SCENARIO]!]!, block: t[s[at + TraceLog.BLOCK]!]!, kind: t[s[at + TraceLog.KIND]!]!, exit: t[s[at + TraceLog.EXIT]!]!, ms: this.ms[slot]! };
+    const step = s[at + TraceLog.STEP]!;
+    const scenario = t[s[at + TraceLog.SCENARIO]!]!;
+    const block = t[s[at + TraceLog.BLOCK]!]!;
+    const kind = t[s[at + TraceLog.KIND]!]!;
+    const exit = t[s[at + TraceLog.EXIT]!]!;
+    const ms = this.ms[slot]!;
     const from = s[at + TraceLog.FROM]!;
     const to = s[at + TraceLog.TO]!;
+    let changed: Record<string, Value> | undefined;
     if (to > from) {
-      const changed: Record<string, Value> = {};
+      changed = {};
       for (let i = from; i < to; i++) changed[t[this.names[i]!]!] = this.values[i]!;
-      e.changed = changed;
     }
     const x = this.extra[slot];
-    if (typeof x === 'string') e.notes = [x];
-    else if (x) {
-      if (x.effect !== undefined) e.effect = x.effect;
-      if (x.notes) e.notes = x.notes;
-      if (x.clock) e.clock = x.clock;
-      if (x.error) e.error = x.error;
-    }
+    // The usual steps are made whole by one literal each (the same keys in the same order as added one by one
+    // below): an object given a key after it was made needs a second store for it, and that is garbage too.
+    if (x === undefined) return changed ? { step, scenario, block, kind, exit, ms, changed } : { step, scenario, block, kind, exit, ms };
+    if (typeof x === 'string') return changed ? { step, scenario, block, kind, exit, ms, changed, notes: [x] } : { step, scenario, block, kind, exit, ms, notes: [x] };
+    const e: TraceStep = { step, scenario, block, kind, exit, ms };
+    if (changed) e.changed = changed;
+    if (x.effect !== undefined) e.effect = x.effect;
+    if (x.notes) e.notes = x.notes;
+    if (x.clock) e.clock = x.clock;
+    if (x.error) e.error = x.error;
     return e;
   }
 }
