@@ -110,6 +110,50 @@ describe('trace notes', () => {
   };
   const registry = new Map([...defaultRegistry, ['Noisy', noisy]]);
   const text = 'start: n\nblocks:\n  n:\n    kind: Noisy\n    exits: { next: done }\n  done:\n    kind: Stop\n';
+  it('a step keeps all of its notes, in the order they were made; a note function is given the runtime', async () => {
+    // A step's first note is kept apart from the others until a second comes (interpreter.ts): none may be lost.
+    const several: BlockDefinition<Record<string, never>, null> = {
+      kind: 'Several', oktellName: 'Несколько', description: 'test block', exits: ['next'], schema: z.strictObject({}), example: 's: { kind: Several }',
+      compile: () => null,
+      run(_config, rt) {
+        rt.traceNote('one');
+        rt.traceNote((r) => `two at ${r.blockId}`);
+        rt.traceNote('');
+        rt.traceNote('three');
+        return 'next';
+      },
+    };
+    const one: BlockDefinition<Record<string, never>, null> = { ...several, kind: 'One', run: (_c, rt) => (rt.traceNote((r) => `only ${r.blockId}`), 'next') };
+    const text = 'start: s\nblocks:\n  s:\n    kind: Several\n    exits: { next: o }\n  o:\n    kind: One\n    exits: { next: done }\n  done:\n    kind: Stop\n';
+    const r = await run(100, text, new Map([...defaultRegistry, ['Several', several], ['One', one]]));
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.deepEqual(r.trace.map((s) => s.notes), [['one', 'two at s', 'three'], ['only o'], undefined]);
+  });
+
+  it("an operand-form Condition's note shows the two values it compared", async () => {
+    const text = `variables: { i: number, name: string }
+start: set
+blocks:
+  set:
+    kind: Variable
+    set: { i: 7, name: '"Иван"' }
+    exits: { next: check }
+  check:
+    kind: Condition
+    left: '[i]'
+    operator: '<'
+    right: '[name]'
+    exits: { true: done, false: done }
+  done:
+    kind: Stop
+`;
+    const r = await run(100, text);
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.deepEqual(r.trace[1]!.notes, ['compared 7 < "Иван"']);
+    assert.deepEqual(Object.keys(r.trace[1]!), ['step', 'scenario', 'block', 'kind', 'exit', 'ms', 'notes']);
+    assert.deepEqual(Object.keys(r.trace[0]!), ['step', 'scenario', 'block', 'kind', 'exit', 'ms', 'changed']);
+  });
+
   for (const trace of [true, false]) {
     it(`a note that fails to compute is left out; the run ends the same (trace ${trace ? 'on' : 'off'})`, async () => {
       const r = await run(100, text, registry, trace);

@@ -55,6 +55,28 @@ describe('TraceLog', () => {
     assert.deepEqual(log.steps(), [{ step: 1, scenario: 'S', block: 'a', kind: 'Parser', exit: 'failed', ms: 0.5, notes: ['one', 'two'], clock: ['2026-12-01T00:00:00.000Z'], error: 'boom' }]);
   });
 
+  it('a step ended with at most one note (endWithNote) is the same entry as one ended with its details', () => {
+    const a = new TraceLog(10);
+    const b = new TraceLog(10);
+    a.change('x', 1);
+    b.change('x', 1);
+    a.endWithNote(1, 'S', 'a', 'Variable', 'next', 0.25, undefined);
+    b.end(1, 'S', 'a', 'Variable', 'next', 0.25, { effect: undefined, notes: undefined, clock: undefined });
+    a.endWithNote(2, 'S', 'c', 'Condition', 'true', 0.5, 'compared 1 < 2');
+    b.end(2, 'S', 'c', 'Condition', 'true', 0.5, { effect: undefined, notes: ['compared 1 < 2'], clock: undefined });
+    a.change('y', 'z');
+    b.change('y', 'z');
+    a.endWithNote(3, 'S', 'p', 'Parser', 'next', 1, 'kept');
+    b.end(3, 'S', 'p', 'Parser', 'next', 1, { effect: undefined, notes: ['kept'], clock: undefined });
+    assert.deepEqual(a.steps(), b.steps());
+    assert.deepEqual(JSON.stringify(a.steps()), JSON.stringify(b.steps()));
+    assert.deepEqual(a.steps(), [
+      { step: 1, scenario: 'S', block: 'a', kind: 'Variable', exit: 'next', ms: 0.25, changed: { x: 1 } },
+      { step: 2, scenario: 'S', block: 'c', kind: 'Condition', exit: 'true', ms: 0.5, notes: ['compared 1 < 2'] },
+      { step: 3, scenario: 'S', block: 'p', kind: 'Parser', exit: 'next', ms: 1, changed: { y: 'z' }, notes: ['kept'] },
+    ]);
+  });
+
   it('with a limit of 0, nothing is kept and every step is counted', () => {
     const log = fill(0, 50);
     assert.deepEqual(log.steps(), []);
