@@ -6,7 +6,7 @@ import { CONFIG_FILE_HELP, STORE_DATA_DIR_HELP } from '../help-texts.js';
 export function runsCommand(): Command {
   return new Command('runs')
     .description('list recorded runs, newest first')
-    .option('--status <status>', `completed | failed | running, or dead (runs of dead-lettered jobs)`)
+    .option('--status <status>', `completed | failed | running, dead (runs of dead-lettered jobs), or queued (the jobs waiting for a first run, a retry or a replay)`)
     .option('--scenario <name>', 'only this scenario')
     .option('--since <time>', 'started at or after: an ISO time or 30m, 2h, 7d')
     .option('-n, --limit <n>', 'how many (default 50)')

@@ -1,6 +1,7 @@
 // `oktell-emu runs`, `show` and `replay`: look at recorded runs and send failed or dead jobs back to the queue.
 import pc from 'picocolors';
 import { RUN_STATUSES, type JobRecord, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
+import { jobRunTrigger } from '../../server/run-record.js';
 import { dataDirArg, serverSettings, UsageError } from '../config.js';
 import { noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
@@ -25,8 +26,9 @@ export function parseSince(v: string): number {
 export async function runsAction(o: { status?: string; scenario?: string; since?: string; limit?: string; json?: boolean; dataDir?: string; config?: string }): Promise<void> {
   const limit = Number(o.limit ?? '50');
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a number from 1 to 1000');
-  if (o.status && o.status !== 'dead' && !(RUN_STATUSES as readonly string[]).includes(o.status)) throw new UsageError(`--status ${o.status}: one of ${RUN_STATUSES.join(', ')}, dead`);
+  if (o.status && o.status !== 'dead' && o.status !== 'queued' && !(RUN_STATUSES as readonly string[]).includes(o.status)) throw new UsageError(`--status ${o.status}: one of ${RUN_STATUSES.join(', ')}, dead, queued`);
   const since = o.since ? parseSince(o.since) : undefined;
+  if (o.status === 'queued') return queuedAction(o, limit, since);
   let nothing = 'no runs recorded yet';
   let zone = '';
   const rows = await withStore(o, async (store, config) => {
@@ -102,6 +104,67 @@ async function listMatching(store: Store, o: RunsFilter, limit: number, since: n
   // A failed run whose job then died reads "failed" like an attempt that will be retried: marked as the console does.
   const dead = await deadRunIds(store, page.items);
   return page.items.map((r) => (listedStatus(r, dead) === 'dead' ? { ...summary(r), dead: true as const } : summary(r)));
+}
+
+/** A queued job, as `runs --status queued` lists it: waiting for its first run, a retry, or a replay. */
+type QueuedRow = {
+  jobId: string;
+  scenario: string;
+  trigger: string;
+  status: 'queued';
+  attempts: number;
+  maxAttempts: number;
+  nextRunAt: number;
+  createdAt: number;
+  lastRunId: string | null;
+  error: unknown;
+  replayCount: number;
+  waits: 'first run' | 'retry' | 'replay';
+};
+
+/** What a queued job waits for: a retry when an attempt of it failed (or was cut off), else its first run or a replay. */
+function waitsFor(j: JobRecord): QueuedRow['waits'] {
+  if (j.lastError !== null && j.lastError !== undefined && j.attempts > 0) return 'retry';
+  if (j.lastError !== null && j.lastError !== undefined && j.replayCount === 0) return 'retry';
+  return j.replayCount > 0 ? 'replay' : 'first run';
+}
+
+/**
+ * `runs --status queued`: the jobs waiting, soonest due first, with their attempts so far, their next attempt's time
+ * and the error their last attempt ended with. A job has no run while it waits, so these are jobs, not runs; what
+ * server.md asks to check before renaming effect blocks (no job waits for a retry).
+ */
+async function queuedAction(o: { scenario?: string; since?: string; json?: boolean; dataDir?: string; config?: string }, limit: number, since: number | undefined): Promise<void> {
+  let zone = '';
+  let total = 0;
+  const rows = await withStore(o, async (store, config) => {
+    zone = config.timeZone;
+    const jobs = await store.listJobs({ status: 'queued', limit, ...(o.scenario ? { scenario: o.scenario } : {}) });
+    total = (await store.counts()).jobs.queued;
+    return jobs.items
+      .filter((j) => !since || j.createdAt >= since)
+      .sort((a, b) => a.nextRunAt - b.nextRunAt)
+      .map((j): QueuedRow => ({
+        jobId: j.id, scenario: j.scenario, trigger: jobRunTrigger(j), status: 'queued', attempts: j.attempts, maxAttempts: j.maxAttempts,
+        nextRunAt: j.nextRunAt, createdAt: j.createdAt, lastRunId: j.lastRunId, error: j.lastError, replayCount: j.replayCount, waits: waitsFor(j),
+      }));
+  }, () => [] as QueuedRow[]);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(rows)}\n`);
+    return;
+  }
+  if (!rows.length) {
+    const filter = [o.scenario && `--scenario ${o.scenario}`, o.since && `--since ${o.since}`].filter(Boolean).join(' ');
+    process.stdout.write(filter ? `no queued job matches ${filter} (${total} job(s) queued in all)\n` : 'no job is queued: none waits for a first run, a retry or a replay\n');
+    return;
+  }
+  process.stdout.write(`${pc.dim(runColumns('next attempt', 'status', 'scenario', 'trigger', 'attempts'))}  job\n`);
+  for (const r of rows) {
+    const code = (r.error as { code?: unknown } | null)?.code;
+    const why = r.waits === 'retry' ? `retry${code ? ` after ${pc.red(terminalText(String(code)))}` : ''}` : r.waits;
+    process.stdout.write(`${runColumns(isoInZone(r.nextRunAt, zone), 'queued', terminalText(r.scenario), r.trigger, `${r.attempts}/${r.maxAttempts} tried`, pc.yellow)}  job ${r.jobId} ${why}\n`);
+  }
+  if (total > rows.length && !o.scenario && !o.since) printNote(`${rows.length} of ${total} queued job(s) shown (-n takes up to 1000)`);
 }
 
 /**
