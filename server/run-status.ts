@@ -1,27 +1,26 @@
 // The status a run is listed with, shared by `oktell-emu runs` and the console's runs list so both say the same:
 // the last run of a dead-lettered job is "dead", not "failed" (nothing will retry it; only a replay will).
-import type { JobRecord, RunStatus, RunSummary, StoreCounts } from './store/store.port.js';
+import type { JobRecord, JobState, RunStatus, RunSummary, StoreCounts } from './store/store.port.js';
 import { jobRunTrigger } from './run-record.js';
 
 /** A run's status in a list: the stored status, or `dead` for the run that made its job a dead letter. */
 export type ListedRunStatus = RunStatus | 'dead';
 
-/** The jobs a store can look up by id (the part of `Store` this needs). */
+/** The jobs a store can look up by id, in one query (the part of `Store` this needs). */
 export interface JobLookup {
-  getJob(id: string): Promise<JobRecord | undefined>;
+  jobStates(ids: readonly string[]): Promise<Map<string, JobState>>;
 }
 
 /**
  * The ids of the runs among `runs` that are the last run of a dead job. Only failed runs with a job can be, so only
- * their jobs are read, once per job.
+ * their jobs are read, in one query.
  */
-export async function deadRunIds(store: JobLookup, runs: readonly Pick<RunSummary, 'id' | 'jobId' | 'status'>[]): Promise<Set<string>> {
-  const jobs = new Map<string, JobRecord | undefined>();
-  for (const r of runs) if (r.status === 'failed' && r.jobId && !jobs.has(r.jobId)) jobs.set(r.jobId, await store.getJob(r.jobId));
+export async function deadRunIds(store: JobLookup, runs: readonly Pick<RunSummary, 'id' | 'jobId' | 'status'>[], states?: ReadonlyMap<string, JobState>): Promise<Set<string>> {
+  const jobs = states ?? (await store.jobStates([...new Set(runs.flatMap((r) => (r.status === 'failed' && r.jobId ? [r.jobId] : [])))]));
   const dead = new Set<string>();
   for (const r of runs) {
     const job = r.jobId ? jobs.get(r.jobId) : undefined;
-    if (job?.status === 'dead' && job.lastRunId === r.id) dead.add(r.id);
+    if (r.status === 'failed' && job?.status === 'dead' && job.lastRunId === r.id) dead.add(r.id);
   }
   return dead;
 }

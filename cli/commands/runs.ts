@@ -1,6 +1,6 @@
 // `oktell-emu runs`, `show` and `replay`: look at recorded runs and send failed or dead jobs back to the queue.
 import pc from 'picocolors';
-import { RUN_STATUSES, type JobRecord, type RunRecord, type RunStatus, type Store } from '../../server/store/store.port.js';
+import { RUN_STATUSES, type JobRecord, type JobState, type JobStatus, type RunRecord, type RunStatus, type RunSummary, type Store } from '../../server/store/store.port.js';
 import { jobRunTrigger } from '../../server/run-record.js';
 import { dataDirArg, serverSettings, UsageError } from '../config.js';
 import { noServerNote } from '../server-file.js';
@@ -36,9 +36,10 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
     const found = await withTaskOrigins(store, await listMatching(store, o, limit, since));
     if (!found.length) nothing = await noMatch(store, o);
     return found;
-  }, () => []);
+  }, () => [] as Array<RunRow & { task?: TaskOrigin }>);
   if (o.json) {
-    process.stdout.write(`${JSON.stringify(rows)}\n`);
+    // `fate` is the text form's mark; `jobStatus` says the same to a script.
+    process.stdout.write(`${JSON.stringify(rows.map(({ fate: _fate, ...r }) => r))}\n`);
     return;
   }
   if (!rows.length) {
@@ -56,8 +57,30 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
       continue;
     }
     const duration = `${r.durationMs ?? ''} ms`;
-    process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.task ? 'task' : r.trigger, duration, colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(terminalText(String((r.error as { code?: string }).code ?? '')))}` : ''}${r.mayRepeat ? ` ${pc.yellow('may repeat')}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}\n`);
+    process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.task ? 'task' : r.trigger, duration, colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(terminalText(String((r.error as { code?: string }).code ?? '')))}` : ''}${r.mayRepeat ? ` ${pc.yellow('may repeat')}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}${r.fate ? ` ${fateText(r.fate, zone)}` : ''}\n`);
   }
+}
+
+/**
+ * What became of the job of a failed attempt, for the end of its line: a failure that was retried and then delivered
+ * reads differently from one still waiting, and the last attempt of a job that failed for good (not retried:
+ * R_SCENARIO_CHANGED, a scenario error, a refused address) says that it waits for a replay, as `dead` says it of a
+ * dead letter's.
+ */
+type Fate = { job: JobStatus; last: boolean; nextRunAt: number };
+
+function fateText(f: Fate, zone: string): string {
+  if (f.job === 'succeeded') return pc.green('→ succeeded later');
+  if (f.job === 'failed') return pc.red(f.last ? '→ failed for good, waits for a replay' : '→ failed for good');
+  if (f.job === 'dead') return pc.red('→ dead');
+  if (f.job === 'running') return pc.yellow('→ running again');
+  return pc.yellow(f.last ? `→ retry at ${isoInZone(f.nextRunAt, zone)}` : '→ queued again');
+}
+
+/** The fate of a run's job, for a failed attempt; none for the last run of a dead letter (its status says `dead`). */
+function fateOf(r: Pick<RunSummary, 'id' | 'status'>, job: JobState | undefined, dead: boolean): Fate | undefined {
+  if (!job || dead || r.status !== 'failed') return undefined;
+  return { job: job.status, last: job.lastRunId === r.id, nextRunAt: job.nextRunAt };
 }
 
 
@@ -71,7 +94,7 @@ function runColumns(started: string, status: string, scenario: string, trigger: 
 
 type RunsFilter = { status?: string; scenario?: string; since?: string };
 /** `inProgress`: a job running now, whose run is recorded only when its attempt ends (`id` is then empty). */
-type RunRow = ReturnType<typeof summary> & { dead?: true; inProgress?: true };
+type RunRow = ReturnType<typeof summary> & { dead?: true; inProgress?: true; jobStatus?: JobStatus; fate?: Fate };
 
 /**
  * Jobs running now, as rows: their attempt's run is written when it ends, so `listRuns` cannot show them yet. The
@@ -81,7 +104,7 @@ async function runningJobs(store: Store, o: RunsFilter, limit: number, since: nu
   const jobs = await store.listJobs({ status: 'running', limit, ...(o.scenario ? { scenario: o.scenario } : {}) });
   return jobs.items
     .filter((j) => !since || (j.claimedAt ?? j.updatedAt) >= since)
-    .map((j) => ({ ...summary(inProgressRun(j)), inProgress: true as const }));
+    .map((j) => ({ ...summary(inProgressRun(j)), inProgress: true as const, jobStatus: j.status }));
 }
 
 /** The runs the filter selects, newest first; the last run of a dead-lettered job is marked `dead`. */
@@ -91,19 +114,27 @@ async function listMatching(store: Store, o: RunsFilter, limit: number, since: n
     const runs: RunRow[] = [];
     for (const j of jobs.items) {
       const r = j.lastRunId ? await store.getRun(j.lastRunId) : undefined;
-      if (r && (!since || r.startedAt >= since)) runs.push({ ...summary(r), dead: true });
+      if (r && (!since || r.startedAt >= since)) runs.push({ ...summary(r), dead: true, jobStatus: j.status });
     }
     return runs;
   }
   const page = await store.listRuns({ limit, ...(o.status ? { status: o.status as RunStatus } : {}), ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) });
+  // What became of each run's job, in one query: a failed run whose job then died reads "failed" like an attempt that
+  // will be retried, so it is marked as the console does; the other failed attempts say what their job became.
+  const states = await store.jobStates([...new Set(page.items.flatMap((r) => (r.jobId ? [r.jobId] : [])))]);
+  const withJob = (r: RunSummary): RunRow => {
+    const job = r.jobId ? states.get(r.jobId) : undefined;
+    const dead = listedStatus(r, deadIds) === 'dead';
+    const fate = fateOf(r, job, dead);
+    return { ...summary(r), ...(dead ? { dead: true as const } : {}), ...(job ? { jobStatus: job.status } : {}), ...(fate ? { fate } : {}) };
+  };
+  const deadIds = await deadRunIds(store, page.items, states);
   if (o.status === 'running') {
-    const recorded = page.items.map((r) => summary(r));
+    const recorded = page.items.map(withJob);
     const jobs = (await runningJobs(store, o, limit, since)).filter((j) => !recorded.some((r) => r.jobId === j.jobId && r.attempt === j.attempt));
     return [...jobs, ...recorded].sort((a, b) => b.startedAt - a.startedAt).slice(0, limit);
   }
-  // A failed run whose job then died reads "failed" like an attempt that will be retried: marked as the console does.
-  const dead = await deadRunIds(store, page.items);
-  return page.items.map((r) => (listedStatus(r, dead) === 'dead' ? { ...summary(r), dead: true as const } : summary(r)));
+  return page.items.map(withJob);
 }
 
 /** A queued job, as `runs --status queued` lists it: waiting for its first run, a retry, or a replay. */
@@ -282,14 +313,17 @@ function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string, zone: 
   else if (job.status === 'succeeded') w(`  ${pc.green('job')} ${job.id} succeeded later${latest}`);
 }
 
-export async function replayAction(ids: string[], o: { status?: string; includeUnknown?: boolean; includeChanged?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }): Promise<void> {
+export async function replayAction(ids: string[], o: { status?: string; since?: string; scenario?: string; includeUnknown?: boolean; includeChanged?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }): Promise<void> {
+  if (o.since && !o.status) throw new UsageError('--since goes with --status: it selects the jobs that failed or died at or after that time');
+  if (o.scenario && !o.status) throw new UsageError('--scenario goes with --status: it selects the jobs of that scenario');
   if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');
   if (o.status && o.status !== 'dead' && o.status !== 'failed') throw new UsageError('--status takes dead or failed');
   if (o.includeUnknown && !o.status) throw new UsageError('--include-unknown goes with --status: a job named by its id is replayed whatever its outcome');
   if (o.includeChanged && !o.status) throw new UsageError('--include-changed goes with --status: a job named by its id is replayed whatever its scenario became');
+  const filter: JobFilter = { ...(o.since ? { since: parseSince(o.since) } : {}), ...(o.scenario ? { scenario: o.scenario } : {}) };
   const settings = serverSettings(o);
   const { requeued, left, unknown } = await withStore(o, async (store): Promise<Replayed> => {
-    if (o.status) return replayByStatus(store, o.status as 'dead' | 'failed', { unknown: o.includeUnknown === true, changed: o.includeChanged === true });
+    if (o.status) return replayByStatus(store, o.status as 'dead' | 'failed', { unknown: o.includeUnknown === true, changed: o.includeChanged === true }, filter);
     // Every named id is checked first: one that cannot be replayed is said (and nothing is queued), since a
     // script naming it expects it to run again.
     const targets: ReplayTarget[] = [];
@@ -345,27 +379,31 @@ const UNKNOWN_WHAT = 'a letter the mail server never confirmed, which may have b
  * renamed blocks. The person checks and replays each by its id. Without any of them, the whole status is requeued in
  * one statement, as before.
  */
-async function replayByStatus(store: Store, status: 'dead' | 'failed', include: { unknown: boolean; changed: boolean }): Promise<Replayed> {
-  if (include.unknown && include.changed) return { requeued: await store.requeue({ status }), left: NONE_LEFT, unknown: [] };
-  const jobs = await jobsWithStatus(store, status);
+async function replayByStatus(store: Store, status: 'dead' | 'failed', include: { unknown: boolean; changed: boolean }, filter: JobFilter = {}): Promise<Replayed> {
+  const filtered = filter.since !== undefined || filter.scenario !== undefined;
+  if (include.unknown && include.changed && !filtered) return { requeued: await store.requeue({ status }), left: NONE_LEFT, unknown: [] };
+  const jobs = await jobsWithStatus(store, status, filter);
   const left: LeftOut = {
     unknown: include.unknown ? [] : jobs.filter((j) => lastErrorCode(j) === RUN_ERROR_CODES.EFFECT_UNKNOWN),
     changed: include.changed ? [] : jobs.filter((j) => lastErrorCode(j) === RUN_ERROR_CODES.SCENARIO_CHANGED),
   };
-  if (!left.unknown.length && !left.changed.length) return { requeued: await store.requeue({ status }), left, unknown: [] };
+  if (!left.unknown.length && !left.changed.length && !filtered) return { requeued: await store.requeue({ status }), left, unknown: [] };
   const leave = new Set([...left.unknown, ...left.changed].map((j) => j.id));
   const others = jobs.filter((j) => !leave.has(j.id)).map((j) => j.id);
   // By id: only those still failed or dead are requeued (another replay may have taken some meanwhile).
   return { requeued: others.length ? await store.requeue({ ids: others }) : [], left, unknown: [] };
 }
 
-/** Every job with the status, page by page. */
-async function jobsWithStatus(store: Store, status: 'dead' | 'failed'): Promise<JobRecord[]> {
+/** `replay --status`'s selection: the jobs of a scenario, those that failed or died at or after a time. */
+type JobFilter = { since?: number; scenario?: string };
+
+/** Every job with the status that the filter selects, page by page; `since` compares when the job ended. */
+async function jobsWithStatus(store: Store, status: 'dead' | 'failed', filter: JobFilter = {}): Promise<JobRecord[]> {
   const all: JobRecord[] = [];
   let cursor: string | null = null;
   do {
-    const page: Awaited<ReturnType<Store['listJobs']>> = await store.listJobs({ status, limit: 1000, cursor });
-    all.push(...page.items);
+    const page: Awaited<ReturnType<Store['listJobs']>> = await store.listJobs({ status, limit: 1000, cursor, ...(filter.scenario ? { scenario: filter.scenario } : {}) });
+    all.push(...page.items.filter((j) => filter.since === undefined || (j.finishedAt ?? j.updatedAt) >= filter.since));
     cursor = page.nextCursor;
   } while (cursor);
   return all;

@@ -78,6 +78,7 @@ export const PG_SQL = {
     LEFT JOIN inbox o ON o.id = e.duplicate_of WHERE e.id = ANY($1::bigint[])`,
 
   getJob: `SELECT * FROM jobs WHERE id = $1`,
+  jobStates: `SELECT id, status, last_run_id, attempts, max_attempts, next_run_at FROM jobs WHERE id = ANY($1::text[])`,
   /** Jobs whose worker stopped renewing: locked so exactly one claimer deals with each. $1 now. */
   // Not the claimer's own: a pool still holds those (it waits to record their end through a store outage).
   lockExpired: `SELECT *, attempts >= max_attempts AS last FROM jobs

@@ -14,6 +14,8 @@ import {
   encodeCursor,
   fromJson,
   answeredMap,
+  jobStateMap,
+  type JobStateRow,
   inboxFromRow,
   page,
   pageLimit,
@@ -44,6 +46,7 @@ import {
   type DeliveryOriginal,
   type InboxEntry,
   type JobRecord,
+  type JobState,
   type ListJobsQuery,
   type ListRunsQuery,
   type NewJob,
@@ -441,6 +444,11 @@ export class PostgresStore implements Store {
   async getJob(id: string): Promise<JobRecord | undefined> {
     const row = (await this.read<JobRow>('getJob', [id]))[0];
     return row ? jobFromRow(row) : undefined;
+  }
+
+  async jobStates(ids: readonly string[]): Promise<Map<string, JobState>> {
+    if (ids.length === 0) return new Map();
+    return jobStateMap(await this.read<JobStateRow>('jobStates', [[...new Set(ids)]]));
   }
 
   async listJobs(q: ListJobsQuery = {}): Promise<Page<JobRecord>> {

@@ -2,6 +2,7 @@
 import type { JsonValue } from '../../engine/values.js';
 import { InvalidCursorError, StoreUsageError } from './store.errors.js';
 import type {
+  JobState,
   DeliveryOriginal,
   InboxEntry,
   JobRecord,
@@ -114,6 +115,21 @@ export interface JobRow {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+}
+
+/** The columns `jobStates` reads. */
+export interface JobStateRow {
+  id: string;
+  status: JobStatus;
+  last_run_id: string | null;
+  attempts: number | string;
+  max_attempts: number | string;
+  next_run_at: number | string;
+}
+
+/** `jobStates`' answer, by job id (PostgreSQL may give a BIGINT as text). */
+export function jobStateMap(rows: readonly JobStateRow[]): Map<string, JobState> {
+  return new Map(rows.map((r) => [r.id, { id: r.id, status: r.status, lastRunId: r.last_run_id, attempts: Number(r.attempts), maxAttempts: Number(r.max_attempts), nextRunAt: Number(r.next_run_at) }]));
 }
 
 export function jobFromRow(r: JobRow): JobRecord {

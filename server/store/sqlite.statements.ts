@@ -21,6 +21,7 @@ const SQL = {
     VALUES (@id, @scenario, @params, @variables, @parent_run_id, @parent_block, @trigger, @inbox_id, @priority,
       @attempts, @max_attempts, @next_run_at, @status, @lease_owner, @lease_expires_at, @claimed_at, @pinned_version, @now, @now)`,
   getJob: `SELECT * FROM jobs WHERE id = ?`,
+  jobStates: `SELECT id, status, last_run_id, attempts, max_attempts, next_run_at FROM jobs WHERE id IN (SELECT value FROM json_each(?))`,
   // Expired leases, except the claimer's own: a pool still holds those (it waits to record their end through a store
   // outage that outlasted the lease), and taking them back would run an attempt that already made its effects again.
   anyExpiredLease: `SELECT 1 FROM jobs INDEXED BY jobs_lease WHERE status = 'running' AND lease_expires_at <= ? AND lease_owner IS NOT ? LIMIT 1`,

@@ -11,6 +11,8 @@ import {
   encodeCursor,
   fromJson,
   answeredMap,
+  jobStateMap,
+  type JobStateRow,
   inboxFromRow,
   page,
   pageLimit,
@@ -44,6 +46,7 @@ import {
   type InboxEntry,
   type JobLease,
   type JobRecord,
+  type JobState,
   type ListJobsQuery,
   type ListRunsQuery,
   type NewJob,
@@ -445,6 +448,12 @@ export class SqliteStore implements Store {
     this.assertOpen();
     const row = this.st.getJob.get(id) as JobRow | undefined;
     return row ? jobFromRow(row) : undefined;
+  }
+
+  async jobStates(ids: readonly string[]): Promise<Map<string, JobState>> {
+    this.assertOpen();
+    if (ids.length === 0) return new Map();
+    return jobStateMap(this.st.jobStates.all(JSON.stringify([...new Set(ids)])) as JobStateRow[]);
   }
 
   async listJobs(q: ListJobsQuery = {}): Promise<Page<JobRecord>> {

@@ -165,6 +165,18 @@ export type FailJobResult =
   | { accepted: true; status: 'failed' | 'dead' }
   | { accepted: false };
 
+/** What `jobStates` tells of a job: its status now and where its attempts stand, without its parameters. */
+export interface JobState {
+  id: string;
+  status: JobStatus;
+  /** The run of its latest attempt (null before one is recorded). */
+  lastRunId: string | null;
+  attempts: number;
+  maxAttempts: number;
+  /** When a queued job is due. */
+  nextRunAt: EpochMs;
+}
+
 export type RequeueSelector = { ids: string[] } | { status: 'dead' | 'failed' };
 
 export interface RequeueOptions {
@@ -464,6 +476,11 @@ export interface Store {
   /** Sends failed/dead jobs back to the queue with attempts reset. Jobs in other states are left alone. */
   requeue(selector: RequeueSelector, opts?: RequeueOptions): Promise<string[]>;
   getJob(id: string): Promise<JobRecord | undefined>;
+  /**
+   * The state of each of these jobs, in one query (a list of runs marks what became of each run's job with it); ids of
+   * jobs not stored (pruned, or no job) are left out.
+   */
+  jobStates(ids: readonly string[]): Promise<Map<string, JobState>>;
   /**
    * Claims one due time of a service task and enqueues its job, in one transaction. The key (task, due time) is
    * unique: when another call (this or another instance, before or after a restart) already claimed it, nothing is
