@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import { RUN_STATUSES, type JobRecord, type JobState, type JobStatus, type RunRecord, type RunStatus, type RunSummary, type Store } from '../../server/store/store.port.js';
 import { jobRunTrigger } from '../../server/run-record.js';
-import { dataDirArg, serverSettings, UsageError } from '../config.js';
+import { dataDirArg, serverSettings, shellWord, UsageError } from '../config.js';
 import { noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { withStore } from '../store.js';
@@ -321,9 +321,18 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
   if (o.includeUnknown && !o.status) throw new UsageError('--include-unknown goes with --status: a job named by its id is replayed whatever its outcome');
   if (o.includeChanged && !o.status) throw new UsageError('--include-changed goes with --status: a job named by its id is replayed whatever its scenario became');
   const filter: JobFilter = { ...(o.since ? { since: parseSince(o.since) } : {}), ...(o.scenario ? { scenario: o.scenario } : {}) };
+  const filterArgs = [o.scenario && `--scenario ${shellWord(o.scenario)}`, o.since && `--since ${shellWord(o.since)}`].filter(Boolean).join(' ');
   const settings = serverSettings(o);
+  let others = 0;
   const { requeued, left, unknown } = await withStore(o, async (store): Promise<Replayed> => {
-    if (o.status) return replayByStatus(store, o.status as 'dead' | 'failed', { unknown: o.includeUnknown === true, changed: o.includeChanged === true }, filter);
+    if (o.status) {
+      const status = o.status as 'dead' | 'failed';
+      const done = await replayByStatus(store, status, { unknown: o.includeUnknown === true, changed: o.includeChanged === true }, filter);
+      // Nothing of this status: the jobs of the other one that wait for a replay are counted, so that a failed job
+      // (R_SCENARIO_CHANGED, a scenario error) is not missed by `--status dead`, nor a dead one by `--status failed`.
+      if (!done.requeued.length && !done.left.unknown.length && !done.left.changed.length) others = (await jobsWithStatus(store, otherStatus(status), filter)).length;
+      return done;
+    }
     // Every named id is checked first: one that cannot be replayed is said (and nothing is queued), since a
     // script naming it expects it to run again.
     const targets: ReplayTarget[] = [];
@@ -345,8 +354,19 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
   const leftOut = left.unknown.length + left.changed.length;
   if (o.json) process.stdout.write(`${JSON.stringify(requeued)}\n`);
   else if (requeued.length) process.stdout.write(`requeued ${requeued.length} job(s): ${requeued.join(', ')}\n`);
-  else process.stdout.write(leftOut ? `nothing requeued: every ${o.status} job left ${leftOutWhy(left)}\n` : 'nothing to replay (only failed or dead jobs can be replayed)\n');
   const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
+  if (!o.json && !requeued.length) {
+    const selected = filterArgs ? ` matching ${filterArgs}` : '';
+    if (leftOut) process.stdout.write(`nothing requeued: every ${o.status} job left ${leftOutWhy(left)}\n`);
+    else if (!o.status) process.stdout.write('nothing to replay (only failed or dead jobs can be replayed)\n');
+    else {
+      const other = otherStatus(o.status as 'dead' | 'failed');
+      const wait = others
+        ? `; ${others} ${other} job(s)${selected} wait for a replay (${other === 'failed' ? 'failed for good, not retried' : 'dead letters'}): npx oktell-emu replay --status ${other}${filterArgs ? ` ${filterArgs}` : ''}${dirFlag}`
+        : ` (nor any ${other} one)`;
+      process.stdout.write(`nothing to replay: no ${o.status} job${selected}${wait}\n`);
+    }
+  }
   for (const job of unknown) printWarning(`job ${job.id} (${job.scenario}) ended with an effect of unknown outcome (R_EFFECT_UNKNOWN: ${UNKNOWN_WHAT}): replayed as asked, so it is done again`);
   if (leftOut) {
     // Said on stderr with the exit code 1, so that a script running the bulk form after an incident sees that it
@@ -407,6 +427,10 @@ async function jobsWithStatus(store: Store, status: 'dead' | 'failed', filter: J
     cursor = page.nextCursor;
   } while (cursor);
   return all;
+}
+
+function otherStatus(status: 'dead' | 'failed'): 'dead' | 'failed' {
+  return status === 'dead' ? 'failed' : 'dead';
 }
 
 /** The code of the error the job's last attempt ended with, if it has one. */

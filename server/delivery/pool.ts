@@ -416,11 +416,14 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // Given back by this pool's own stop, the lease was lost on purpose: its effects are journaled with the refused
     // outcome, so the next attempt replays them instead of repeating them.
     if (outcome === 'lease-lost' && givenBack.has(job.id)) outcome = 'given-back';
-    const level = outcome === 'dead' ? 'error' : outcome === 'lease-lost' || result.status !== 'completed' ? 'warn' : 'info';
+    // A job failed for good (not retryable: R_SCENARIO_CHANGED, a scenario error, a refused address) is a dead letter
+    // as much as a dead one: nothing retries it and it waits for a replay, so it is an ERROR too.
+    const level = outcome === 'dead' || outcome === 'failed' ? 'error' : outcome === 'lease-lost' || result.status !== 'completed' ? 'warn' : 'info';
     const fenced = result.error?.code === RUN_ERROR_CODES.LEASE_LOST;
     const note =
       outcome === 'queued' ? ' (will retry)'
       : outcome === 'dead' ? ' (dead letter)'
+      : outcome === 'failed' ? ' (failed for good: not retried, it waits for a replay)'
       : outcome === 'lease-lost' && fenced ? ' before its next effect: its lease had expired and another worker took the job over; the effect was left to it'
       : outcome === 'lease-lost' ? ' but its lease had expired: another worker took the job over, and may repeat what this attempt did'
       : outcome === 'given-back' ? ' after the stop gave the job back to the queue: the next start runs it again, replaying what this attempt did'

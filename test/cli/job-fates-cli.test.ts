@@ -1,7 +1,8 @@
 // What an operator reads after an outage, from the shell: `runs` says what became of the job of each failed attempt
 // (retried and delivered later, failed for good and waiting for a replay, dead, waiting for its retry), in the text
 // and as `jobStatus` in --json; `replay --status` takes --since and --scenario, so "replay only last night's Letters
-// dead letters" is one command. SQLite, and PostgreSQL when reachable (helper: job-fates.helper.ts).
+// dead letters" is one command; and a bulk replay that finds nothing of its status counts the jobs of the other one
+// and gives the command that replays them. SQLite, and PostgreSQL when reachable (helper: job-fates.helper.ts).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { outage, postgresKind, sqliteKind, statusesNow } from './job-fates.helper.js';
@@ -11,7 +12,7 @@ for (const make of [sqliteKind, postgresKind]) {
   describe(`runs and replay say what became of each job (${kind.name})`, { timeout: 120_000, ...(kind.skip ? { skip: kind.skip } : {}) }, () => {
     after(() => kind.cleanup());
 
-    it('marks each failed attempt with its job\'s fate, and replays by time and scenario', async () => {
+    it('marks each failed attempt with its job\'s fate, replays by time and scenario, and points from one status to the other', async () => {
       const { ids, runs, cut } = await outage(kind);
 
       // runs --status failed: each attempt says what became of its job.
@@ -38,7 +39,14 @@ for (const make of [sqliteKind, postgresKind]) {
       assert.equal(one.stdout, `requeued 1 job(s): ${ids.G}\n`);
       const other = kind.cli(['replay', '--status', 'dead', '--since', since]);
       assert.equal(other.stdout, `requeued 1 job(s): ${ids.F}\n`);
+      const noneSince = kind.cli(['replay', '--status', 'dead', '--since', since]);
+      assert.equal(noneSince.code, 0, noneSince.stderr);
+      assert.equal(noneSince.stdout, `nothing to replay: no dead job matching --since ${since} (nor any failed one)\n`);
       assert.equal(kind.cli(['replay', '--status', 'dead']).stdout, `requeued 1 job(s): ${ids.C}\n`);
+      // Only B waits now, failed for good: --status dead says so and gives the command.
+      const wrong = kind.cli(['replay', '--status', 'dead']);
+      assert.equal(wrong.code, 0, wrong.stderr);
+      assert.equal(wrong.stdout, `nothing to replay: no dead job; 1 failed job(s) wait for a replay (failed for good, not retried): npx oktell-emu replay --status failed${kind.dirFlag}\n`);
       const bare = kind.cli(['replay', '--since', '2h']);
       assert.equal(bare.code, 2);
       assert.match(bare.stderr, /--since goes with --status/);

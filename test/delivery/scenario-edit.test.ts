@@ -21,6 +21,7 @@ import { tempDir } from '../helpers.js';
 import { smtpError, startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 import { subjectsOf, TWO_LETTERS } from './lease-fence.helper.js';
+import { capturingLogger, type CapturedLine } from '../server/server-helpers.js';
 
 /** Version 1: a letter, then a second letter (which the server refuses for now the first time), then an answer. */
 const LETTERS = TWO_LETTERS;
@@ -67,6 +68,8 @@ interface Rig {
    * ends with `stopAfterFirst` (the retry, due at once, must not run before the edit, however slow the machine).
    */
   pool(stopAfterFirst?: boolean): { pool: WorkerPool; attempts: Attempt[] };
+  /** What the pools logged. */
+  log: CapturedLine[];
   close(): Promise<void>;
 }
 
@@ -80,11 +83,13 @@ async function rig(kind: StoreKind): Promise<Rig> {
   const server = await startSmtpServer({ data: (n) => (n === 2 ? smtpError(451, 'try again later') : undefined) });
   const { store, drop } = await kind.open(t.dir);
   const made: Array<{ pool: WorkerPool; close(): Promise<void> }> = [];
+  const { lines: log, logger } = capturingLogger();
   return {
     store,
     server,
     host,
     file,
+    log,
     pool(stopAfterFirst = false) {
       const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
       const attempts: Attempt[] = [];
@@ -95,6 +100,7 @@ async function rig(kind: StoreKind): Promise<Rig> {
         concurrency: 1,
         timeZone: 'UTC',
         pollMs: 20,
+        logger,
         onAttempt: (_job, result, outcome) => {
           attempts.push({ outcome, result });
           if (stopAfterFirst && attempts.length === 1) void pool.stop(1000);
@@ -160,6 +166,9 @@ for (const kind of STORES) {
         const job = await r.store.getJob(id);
         assert.equal(job?.status, 'failed');
         assert.match(JSON.stringify(job?.lastError), /R_SCENARIO_CHANGED/);
+        // Nothing retries it and it waits for a replay, as a dead job does: logged as an ERROR, saying so.
+        const end = r.log.find((l) => l.obj.jobId === id && l.obj.outcome === 'failed');
+        assert.deepEqual([end?.level, end?.msg], ['error', 'run Letters failed (failed for good: not retried, it waits for a replay)']);
 
         // The operator restores the version the letter was sent with and replays the job: it finishes, and the
         // first letter is found in the journal.
