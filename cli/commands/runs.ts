@@ -317,13 +317,17 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
   if (o.since && !o.status) throw new UsageError('--since goes with --status: it selects the jobs that failed or died at or after that time');
   if (o.scenario && !o.status) throw new UsageError('--scenario goes with --status: it selects the jobs of that scenario');
   if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');
-  if (o.status && o.status !== 'dead' && o.status !== 'failed') throw new UsageError('--status takes dead or failed');
+  if (o.status && o.status !== 'dead' && o.status !== 'failed' && o.status !== 'queued') throw new UsageError('--status takes dead, failed or queued');
   if (o.includeUnknown && !o.status) throw new UsageError('--include-unknown goes with --status: a job named by its id is replayed whatever its outcome');
   if (o.includeChanged && !o.status) throw new UsageError('--include-changed goes with --status: a job named by its id is replayed whatever its scenario became');
   const filter: JobFilter = { ...(o.since ? { since: parseSince(o.since) } : {}), ...(o.scenario ? { scenario: o.scenario } : {}) };
   const filterArgs = [o.scenario && `--scenario ${shellWord(o.scenario)}`, o.since && `--since ${shellWord(o.since)}`].filter(Boolean).join(' ');
   const settings = serverSettings(o);
+  if (o.status === 'queued') return hastenAction(o, filter, filterArgs, settings);
   let others = 0;
+  // Named jobs queued for a later retry, made due now; and those due already (waiting for a free worker).
+  let hastened: string[] = [];
+  const dueAlready: JobRecord[] = [];
   const { requeued, left, unknown } = await withStore(o, async (store): Promise<Replayed> => {
     if (o.status) {
       const status = o.status as 'dead' | 'failed';
@@ -344,7 +348,10 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
     }
     if (problems.length) throw new UsageError(problems.join('\n'));
     const out: string[] = [];
-    for (const t of targets) out.push(...(await store.requeue({ ids: [t.jobId] }, o.pinned && t.version ? { pinnedVersion: t.version } : {})));
+    for (const t of targets) if (!t.hasten) out.push(...(await store.requeue({ ids: [t.jobId] }, o.pinned && t.version ? { pinnedVersion: t.version } : {})));
+    const waiting = targets.filter((t) => t.hasten).map((t) => t.jobId);
+    hastened = waiting.length ? await store.hastenJobs({ ids: waiting }) : [];
+    dueAlready.push(...targets.filter((t) => t.hasten && !hastened.includes(t.jobId)).map((t) => t.job));
     return { requeued: out, left: NONE_LEFT, unknown: targets.filter((t) => t.unknown && out.includes(t.jobId)).map((t) => t.job) };
   }, (folder) => {
     // Nothing recorded, so nothing to requeue: a store is not created just to find that out.
@@ -352,10 +359,12 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
     return { requeued: [], left: NONE_LEFT, unknown: [] };
   }, settings);
   const leftOut = left.unknown.length + left.changed.length;
-  if (o.json) process.stdout.write(`${JSON.stringify(requeued)}\n`);
+  if (o.json) process.stdout.write(`${JSON.stringify([...requeued, ...hastened])}\n`);
   else if (requeued.length) process.stdout.write(`requeued ${requeued.length} job(s): ${requeued.join(', ')}\n`);
+  if (!o.json && hastened.length) process.stdout.write(`${hastenedText(hastened)}\n`);
+  if (!o.json) for (const j of dueAlready) process.stdout.write(`job ${j.id} (${j.scenario}) is due already: it runs as soon as a worker is free\n`);
   const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
-  if (!o.json && !requeued.length) {
+  if (!o.json && !requeued.length && !hastened.length && !dueAlready.length) {
     const selected = filterArgs ? ` matching ${filterArgs}` : '';
     if (leftOut) process.stdout.write(`nothing requeued: every ${o.status} job left ${leftOutWhy(left)}\n`);
     else if (!o.status) process.stdout.write('nothing to replay (only failed or dead jobs can be replayed)\n');
@@ -375,7 +384,36 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
     if (left.changed.length) process.stderr.write(`${leftOutText('changed', left.changed, o.status!, dirFlag)}\n`);
     process.exitCode = 1;
   }
-  const note = requeued.length ? noServerNote(settings, dataDirArg(settings.dataDir)) : undefined;
+  const note = requeued.length || hastened.length ? noServerNote(settings, dataDirArg(settings.dataDir)) : undefined;
+  if (note) printNote(note);
+}
+
+/** The line that says which waiting jobs were made due now. */
+function hastenedText(ids: readonly string[]): string {
+  return `made ${ids.length} waiting job(s) due now: ${ids.join(', ')} (their attempts so far are kept)`;
+}
+
+/**
+ * `replay --status queued`: the jobs queued for a later attempt (retries waiting out an outage that is over) are made
+ * due now, with `--scenario` and `--since` (when the job was queued) as `runs --status queued` takes them. Running jobs
+ * are never touched.
+ */
+async function hastenAction(o: { json?: boolean; dataDir?: string; config?: string }, filter: JobFilter, filterArgs: string, settings: ReturnType<typeof serverSettings>): Promise<void> {
+  const filtered = filter.since !== undefined || filter.scenario !== undefined;
+  const ids = await withStore(o, async (store) => {
+    if (!filtered) return store.hastenJobs({ status: 'queued' });
+    const chosen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<Store['listJobs']>> = await store.listJobs({ status: 'queued', limit: 1000, cursor, ...(filter.scenario ? { scenario: filter.scenario } : {}) });
+      chosen.push(...page.items.filter((j) => filter.since === undefined || j.createdAt >= filter.since).map((j) => j.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return chosen.length ? store.hastenJobs({ ids: chosen }) : [];
+  }, () => [] as string[], settings);
+  if (o.json) process.stdout.write(`${JSON.stringify(ids)}\n`);
+  else process.stdout.write(ids.length ? `${hastenedText(ids)}\n` : `nothing to make due: no queued job${filterArgs ? ` matching ${filterArgs}` : ''} waits for a later time\n`);
+  const note = ids.length ? noServerNote(settings, dataDirArg(settings.dataDir)) : undefined;
   if (note) printNote(note);
 }
 
@@ -385,7 +423,7 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
  */
 type Replayed = { requeued: string[]; left: LeftOut; unknown: JobRecord[] };
 type LeftOut = { unknown: JobRecord[]; changed: JobRecord[] };
-type ReplayTarget = { jobId: string; version: string | undefined; job: JobRecord; unknown: boolean };
+type ReplayTarget = { jobId: string; version: string | undefined; job: JobRecord; unknown: boolean; hasten?: true };
 
 const NONE_LEFT: LeftOut = { unknown: [], changed: [] };
 
@@ -498,10 +536,13 @@ async function replayTarget(store: Store, id: string): Promise<ReplayTarget | { 
   const job = await store.getJob(jobId);
   // A run outlives its job when retention pruned the job first (or the store was trimmed by hand).
   if (!job) return { problem: `${id}: its job ${jobId} is no longer stored (pruned by retention): nothing to replay` };
+  // A job queued for a later attempt (a retry waiting out an outage) is made due now; a running one is refused, so
+  // that no job runs twice at once.
+  if (job.status === 'queued') return { jobId, version: run?.version, job, unknown: false, hasten: true };
   if (!replayable(job)) {
     const what = run ? `run ${id}: its job ${jobId}` : `job ${jobId}`;
-    const state = job.status === 'succeeded' ? 'succeeded' : job.status === 'queued' ? 'is queued (it will run)' : 'is running now';
-    return { problem: `${what} ${state}: nothing to replay (only failed or dead jobs are replayed)` };
+    const state = job.status === 'succeeded' ? 'succeeded' : 'is running now (an attempt is under way; it is not run twice at once)';
+    return { problem: `${what} ${state}: nothing to replay (only failed, dead or queued jobs are replayed)` };
   }
   return { jobId, version: run?.version, job, unknown: unknownOutcome(job) };
 }

@@ -419,6 +419,15 @@ export class PostgresStore implements Store {
     });
   }
 
+  async hastenJobs(selector: { ids: string[] } | { status: 'queued' }): Promise<string[]> {
+    const ids = 'ids' in selector ? selector.ids : null;
+    if (ids && ids.length === 0) return [];
+    return this.write(async (c) => {
+      const done = new Set((await exec<{ id: string }>(c, 'hasten', [ids, this.clock.now()])).rows.map((r) => r.id));
+      return ids ? ids.filter((id) => done.has(id)) : [...done];
+    });
+  }
+
   async requeue(selector: RequeueSelector, opts: RequeueOptions = {}): Promise<string[]> {
     const setPin = opts.pinnedVersion !== undefined;
     const pin = opts.pinnedVersion ?? null;

@@ -70,6 +70,8 @@ const SQL = {
   failRunsOfJob: `UPDATE runs SET status = 'failed', error = @error, finished_at = @now, duration_ms = @now - started_at
     WHERE job_id = @job_id AND status = 'running'
     RETURNING id`,
+  hastenOne: `UPDATE jobs SET next_run_at = @now, updated_at = @now WHERE id = @id AND status = 'queued' AND next_run_at > @now`,
+  hastenQueued: `UPDATE jobs SET next_run_at = @now, updated_at = @now WHERE status = 'queued' AND next_run_at > @now RETURNING id`,
   requeueOne: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = @now, lease_owner = NULL,
       lease_expires_at = NULL, claimed_at = NULL, finished_at = NULL, updated_at = @now, replay_count = replay_count + 1,
       pinned_version = CASE WHEN @set_pin = 1 THEN @pin ELSE pinned_version END

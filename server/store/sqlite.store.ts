@@ -427,6 +427,14 @@ export class SqliteStore implements Store {
     return failed.length;
   }
 
+  async hastenJobs(selector: { ids: string[] } | { status: 'queued' }): Promise<string[]> {
+    return this.batcher.submit(() => {
+      const now = this.clock.now();
+      if ('ids' in selector) return selector.ids.filter((id) => this.st.hastenOne.run({ id, now }).changes === 1);
+      return (this.st.hastenQueued.all({ now }) as Array<{ id: string }>).map((r) => r.id);
+    });
+  }
+
   async requeue(selector: RequeueSelector, opts: RequeueOptions = {}): Promise<string[]> {
     const pin = opts.pinnedVersion === undefined ? { set_pin: 0, pin: null } : { set_pin: 1, pin: opts.pinnedVersion };
     return this.batcher.submit(() => {

@@ -473,6 +473,12 @@ export interface Store {
    * `running` are marked failed. Not for several instances sharing a database: there, expired leases do this.
    */
   recoverOrphans(): Promise<RecoverResult>;
+  /**
+   * Makes queued jobs that wait for a later time due now (their attempts and history unchanged): the retries waiting out
+   * an outage that is over run at once. Jobs in other states, a running one above all, are left alone, so no job runs
+   * twice at once. Returns the ids changed (a job already due is not among them).
+   */
+  hastenJobs(selector: { ids: string[] } | { status: 'queued' }): Promise<string[]>;
   /** Sends failed/dead jobs back to the queue with attempts reset. Jobs in other states are left alone. */
   requeue(selector: RequeueSelector, opts?: RequeueOptions): Promise<string[]>;
   getJob(id: string): Promise<JobRecord | undefined>;
