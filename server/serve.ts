@@ -30,7 +30,7 @@ import { within } from './within.js';
 import { createLoginThrottle, shortPasswordWarning, trustAnyProxyWarning, type LoginThrottle } from './login-throttle.js';
 import { createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
 import { bpiumStructureWarnings, hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from './startup-warnings.js';
-import { retryWindowText } from './store/backoff.js';
+import { retentionWarning, retryWindowText } from './store/backoff.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
 import { StoreUnavailableError } from './store/store.errors.js';
@@ -255,6 +255,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     cleanup.push(() => built.close());
     warnPlainAuth(env, logger, warnings);
     warnGuessing(config, logger, warnings);
+    warnShortRetention(config, logger, warnings);
     const metrics = new Metrics();
     const throttle = createLoginThrottle(config.loginFailureLimit, logger, { counts: metrics.logins });
     cleanup.push(() => throttle.close());
@@ -329,6 +330,14 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
     perInstanceDatabases();
   });
   return [...(hook ? [hook] : []), ...inTheHook(), ...perInstanceDatabases()];
+}
+
+/** A retention shorter than the retry window: what a long outage leaves is pruned as soon as its jobs end (said at the start). */
+function warnShortRetention(config: ServerConfig, logger: LoggerPort, warnings: string[]): void {
+  const w = retentionWarning(config.retentionMs, config.workers.maxAttempts, jobBackoff(config.workers));
+  if (!w) return;
+  logger.warn({ retentionMs: config.retentionMs, retries: { maxAttempts: config.workers.maxAttempts, baseDelayMs: config.workers.baseDelayMs, maxDelayMs: config.workers.maxDelayMs } }, w);
+  warnings.push(w);
 }
 
 /** Configured logins with a short password while the server listens beyond loopback, and a throttle that counts clients by an X-Forwarded-For any client writes: said at the start. */

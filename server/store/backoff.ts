@@ -83,3 +83,22 @@ export function decideRetry(
   if (attempt >= maxAttempts) return { retry: false, status: 'dead' };
   return { retry: true, delayMs: backoffDelay(attempt, policy, random) };
 }
+
+/**
+ * The start warning when the retention (`OKTELL_RETENTION_DAYS`) is shorter than the retry window of the settings: a
+ * job still queued or running keeps its webhook's inbox entry and its runs past the retention (see `prune`), but once
+ * it ends they are already older than the retention and go at the next prune, and a resend of that webhook is no
+ * longer a duplicate. Undefined when the retention is at least the window.
+ */
+export function retentionWarning(retentionMs: number, maxAttempts: number, policy: BackoffPolicy): string | undefined {
+  const { windowMs } = retrySchedule(maxAttempts, policy);
+  if (retentionMs >= windowMs) return undefined;
+  const days = (ms: number) => String(Number((ms / 86_400_000).toPrecision(6)));
+  const atLeast = Math.ceil((windowMs / 86_400_000) * 10) / 10;
+  return (
+    `the retention (OKTELL_RETENTION_DAYS or retentionDays: ${days(retentionMs)} days, about ${spanText(retentionMs)}) is shorter than the retry window ` +
+    `(${maxAttempts} attempts over about ${spanText(windowMs)}): a job still retrying keeps its webhook's inbox entry and its runs, but once it ends ` +
+    `(delivered or a dead letter) they are older than the retention and go at the next hourly prune, so the history of an outage goes as it ends and ` +
+    `a resend of such a webhook runs again; set OKTELL_RETENTION_DAYS to at least ${atLeast}, or shorten the retries (OKTELL_MAX_ATTEMPTS, OKTELL_RETRY_MAX_DELAY_MS)`
+  );
+}

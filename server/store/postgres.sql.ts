@@ -170,11 +170,16 @@ export const PG_SQL = {
   clearEffects: `DELETE FROM effects WHERE run_key = ANY($1::text[])`,
 
   /** $1 cutoff, $2 chunk. */
-  pruneInbox: `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE received_at < $1 LIMIT $2)`,
-  // The last run of a dead letter (a failed or dead job) is kept with it.
+  // The entry of a job still queued or running is kept (its dedup key too), as in the SQLite store.
+  pruneInbox: `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE received_at < $1
+      AND id NOT IN (SELECT inbox_id FROM jobs WHERE status IN ('queued', 'running') AND inbox_id IS NOT NULL) LIMIT $2)`,
+  // The last run of a dead letter (a failed or dead job) is kept with it; so are the runs and the parent run of a
+  // job still queued or running.
   pruneRuns: `DELETE FROM runs WHERE id IN (SELECT id FROM runs
     WHERE started_at < $1 AND status <> 'running' AND finished_at < $1
-      AND id NOT IN (SELECT last_run_id FROM jobs WHERE status IN ('failed', 'dead') AND last_run_id IS NOT NULL) LIMIT $2)`,
+      AND id NOT IN (SELECT last_run_id FROM jobs WHERE status IN ('failed', 'dead') AND last_run_id IS NOT NULL)
+      AND (job_id IS NULL OR job_id NOT IN (SELECT id FROM jobs WHERE status IN ('queued', 'running')))
+      AND id NOT IN (SELECT parent_run_id FROM jobs WHERE status IN ('queued', 'running') AND parent_run_id IS NOT NULL) LIMIT $2)`,
   pruneJobs: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
     WHERE finished_at IS NOT NULL AND finished_at < $1 AND status = 'succeeded' LIMIT $2)`,
   pruneDeadLetters: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs

@@ -3,6 +3,8 @@ import type Database from 'better-sqlite3';
 
 /** Dead letters: jobs that ended without delivering (kept past the retention, see `prune`). */
 const UNDELIVERED = `('failed', 'dead')`;
+/** Jobs still to be done: their webhook's inbox entry (its dedup key), their parent run and their runs are kept. */
+const PENDING = `('queued', 'running')`;
 
 /** The SQL, by name; kept apart from the store's logic so the whole query surface reads in one place. */
 const SQL = {
@@ -102,11 +104,16 @@ const SQL = {
     ON CONFLICT (run_key, step_key) DO UPDATE SET outcome = excluded.outcome, recorded_at = excluded.recorded_at`,
   clearEffects: `DELETE FROM effects WHERE run_key = ?`,
 
-  pruneInbox: `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE received_at < @cutoff LIMIT @chunk)`,
-  // The last run of a dead letter is kept with it (what a person replaying it needs to read).
+  // The entry of a job still queued or running is kept: a resend meanwhile is still a duplicate (retention shorter than the retries).
+  pruneInbox: `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE received_at < @cutoff
+      AND id NOT IN (SELECT inbox_id FROM jobs WHERE status IN ${PENDING} AND inbox_id IS NOT NULL) LIMIT @chunk)`,
+  // The last run of a dead letter is kept with it (what a person replaying it needs to read), and so are the earlier
+  // attempts and the parent run (the hook's) of a job still queued or running.
   pruneRuns: `DELETE FROM runs WHERE id IN (SELECT id FROM runs
     WHERE started_at < @cutoff AND status <> 'running' AND finished_at < @cutoff
-      AND id NOT IN (SELECT last_run_id FROM jobs WHERE status IN ${UNDELIVERED} AND last_run_id IS NOT NULL) LIMIT @chunk)`,
+      AND id NOT IN (SELECT last_run_id FROM jobs WHERE status IN ${UNDELIVERED} AND last_run_id IS NOT NULL)
+      AND (job_id IS NULL OR job_id NOT IN (SELECT id FROM jobs WHERE status IN ${PENDING}))
+      AND id NOT IN (SELECT parent_run_id FROM jobs WHERE status IN ${PENDING} AND parent_run_id IS NOT NULL) LIMIT @chunk)`,
   pruneJobs: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
     WHERE finished_at IS NOT NULL AND finished_at < @cutoff AND status = 'succeeded' LIMIT @chunk)`,
   pruneDeadLetters: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs

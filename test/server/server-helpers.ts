@@ -19,9 +19,9 @@ export interface TestServer {
   secret: string;
   /**
    * Another server on the same data and scenarios folders and configuration (after this one stopped, or was cut off),
-   * without the first one's logger; its SMTP port is the first one's unless given.
+   * with `logger` when given (not the first one's); its SMTP port is the first one's unless given.
    */
-  restart(smtpPort?: number): Promise<RunningServer>;
+  restart(smtpPort?: number, logger?: StartOptions['logger']): Promise<RunningServer>;
   cleanup(): Promise<void>;
 }
 
@@ -80,7 +80,7 @@ export async function startTestServer(opts: {
     dataDir,
     scenariosDir,
     secret: server.config.webhookSecrets['/Bpium/NewTask']!,
-    restart: (port = smtpPort) => start(port),
+    restart: (port = smtpPort, logger?: StartOptions['logger']) => start(port, logger),
     async cleanup() {
       await server.close(2000);
       await smtp?.close();

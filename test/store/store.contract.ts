@@ -745,7 +745,8 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       await withStore(async (store, { clock }) => {
         const day = 86_400_000;
         const old = clock.now();
-        await store.recordRequest({ inbox: inbox({ dedupKey: 'old' }, clock), jobs: [job({ id: 'old-done' }), job({ id: 'old-running' }), job({ id: 'old-queued', runAt: old + 30 * day })] });
+        await store.recordRequest({ inbox: inbox({ dedupKey: 'old' }, clock), jobs: [job({ id: 'old-done' })] });
+        await store.enqueueJobs([job({ id: 'old-running' }), job({ id: 'old-queued', runAt: old + 30 * day })]);
         await store.claimJobs('w', 2, 365 * day);
         await store.completeJob('old-done', 'w', { run: run('old-run', { startedAt: old, finishedAt: old + 1 }) });
         await store.recordRun(run('old-still-running', { startedAt: old, status: 'running', finishedAt: null }));
@@ -765,6 +766,36 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         assert.ok(await store.getRun('new-run'));
         assert.deepEqual(await store.effects.get('old-running', 'mail#1'), { ok: true });
         assert.deepEqual(await store.prune({ olderThanMs: 7 * day }), { inbox: 0, runs: 0, jobs: 0, effects: 0, deadLetters: 0, deadLetterIds: [] });
+      });
+    });
+
+    it('keeps the inbox entry (its dedup key), the earlier attempts and the hook run of a job still retrying past the retention, until it ends', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const day = 86_400_000;
+        const t0 = clock.now();
+        await store.recordRequest({
+          inbox: inbox({ dedupKey: 'retrying' }, clock),
+          run: run('hook-run', { trigger: 'http', startedAt: t0, finishedAt: t0 + 1 }),
+          jobs: [job({ id: 'retrying', parentRunId: 'hook-run' })],
+        });
+        await store.claimJobs('w', 1, 365 * day);
+        await store.failJob('retrying', 'w', { retryable: true, error: 'smtp down', run: run('attempt-1', { jobId: 'retrying', trigger: 'async', startedAt: t0, finishedAt: t0 + 2, status: 'failed' }) });
+        assert.equal((await store.getJob('retrying'))?.status, 'queued');
+        clock.advance(8 * day);
+
+        const kept = await store.prune({ olderThanMs: 7 * day });
+        assert.deepEqual(kept, { inbox: 0, runs: 0, jobs: 0, effects: 0, deadLetters: 0, deadLetterIds: [] }, 'nothing of a job still queued goes');
+        assert.ok(await store.findByDedupKey('retrying'), 'a resend while it retries is still a duplicate');
+        assert.ok(await store.getRun('hook-run'));
+        assert.ok(await store.getRun('attempt-1'));
+
+        assert.equal((await store.claimJobs('w', 1, 365 * day)).length, 1);
+        assert.deepEqual(await store.prune({ olderThanMs: 7 * day }), { inbox: 0, runs: 0, jobs: 0, effects: 0, deadLetters: 0, deadLetterIds: [] }, 'nor of a running one');
+        await store.completeJob('retrying', 'w', { run: run('attempt-2', { jobId: 'retrying', trigger: 'async', startedAt: clock.now(), finishedAt: clock.now() + 1 }) });
+        const gone = await store.prune({ olderThanMs: 7 * day });
+        assert.deepEqual([gone.inbox, gone.runs], [1, 2], 'once delivered, its old entry and runs go as usual');
+        assert.equal(await store.findByDedupKey('retrying'), undefined);
+        assert.ok(await store.getRun('attempt-2'));
       });
     });
 
