@@ -202,3 +202,21 @@ export function noServerNote(settings: { dataDir: string; store: { kind: string 
   if (settings.store.kind !== 'sqlite' || (server ?? readFolderServer(settings.dataDir)).running) return undefined;
   return `no server is running with ${settings.dataDir}: the queued job(s) wait there until one starts (npx oktell-emu serve${dataDirArg})`;
 }
+
+/**
+ * For `runs` and `show` on a SQLite store: what became of a job the store says is running when no server holds the
+ * data folder (its lock is free and no `serve.json` process is alive): its server was killed mid-attempt, so the
+ * attempt was cut off, and the next start on the folder resumes the job. Undefined while a server holds the folder,
+ * and for PostgreSQL, where another instance may be running the job. `dataDirArg` is the folder as a flag.
+ */
+export function cutOffNote(settings: { dataDir: string; store: { kind: string } }, dataDirArg: string): string | undefined {
+  if (settings.store.kind !== 'sqlite') return undefined;
+  let held: boolean;
+  try {
+    held = dataFolderHeld(settings.dataDir);
+  } catch {
+    held = true; // cannot tell: say nothing new
+  }
+  if (held || readFolderServer(settings.dataDir).running) return undefined;
+  return `no server is running with ${settings.dataDir}: its attempt was cut off when the server stopped, and the next start resumes the job (npx oktell-emu serve${dataDirArg})`;
+}

@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import { RUN_STATUSES, type JobRecord, type JobState, type JobStatus, type RunRecord, type RunStatus, type RunSummary, type Store } from '../../server/store/store.port.js';
 import { jobRunTrigger } from '../../server/run-record.js';
 import { dataDirArg, serverSettings, shellWord, UsageError } from '../config.js';
-import { noServerNote } from '../server-file.js';
+import { cutOffNote, noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { withStore } from '../store.js';
 import { deadRunIds, inProgressRun, listedStatus } from '../../server/run-status.js';
@@ -31,12 +31,15 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
   if (o.status === 'queued') return queuedAction(o, limit, since);
   let nothing = 'no runs recorded yet';
   let zone = '';
+  let cutOff: string | undefined;
   const rows = await withStore(o, async (store, config) => {
     zone = config.timeZone;
     const found = await withTaskOrigins(store, await listMatching(store, o, limit, since));
     if (!found.length) nothing = await noMatch(store, o);
-    return found;
-  }, () => [] as Array<RunRow & { task?: TaskOrigin }>);
+    // Jobs the store says are running while no server holds the folder: a killed server's, resumed at the next start.
+    if (found.some((r) => r.inProgress)) cutOff = cutOffNote(config, dataDirArg(config.dataDir));
+    return cutOff ? found.map((r) => (r.inProgress ? { ...r, cutOff: true as const } : r)) : found;
+  }, () => [] as Array<RunRow & { task?: TaskOrigin; cutOff?: true }>);
   if (o.json) {
     // `fate` is the text form's mark; `jobStatus` says the same to a script.
     process.stdout.write(`${JSON.stringify(rows.map(({ fate: _fate, ...r }) => r))}\n`);
@@ -53,12 +56,14 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
     const colour = status === 'completed' ? pc.green : status === 'failed' || status === 'dead' ? pc.red : pc.yellow;
     const started = isoInZone(r.startedAt, zone);
     if (r.inProgress) {
-      process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.trigger, '', colour)}  job ${r.jobId} #${r.attempt} ${pc.dim('(in progress: its run is recorded when the attempt ends)')}\n`);
+      const note = 'cutOff' in r ? pc.yellow('(cut off: no server is running; the next start resumes it)') : pc.dim('(in progress: its run is recorded when the attempt ends)');
+      process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.trigger, '', colour)}  job ${r.jobId} #${r.attempt} ${note}\n`);
       continue;
     }
     const duration = `${r.durationMs ?? ''} ms`;
     process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.task ? 'task' : r.trigger, duration, colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(terminalText(String((r.error as { code?: string }).code ?? '')))}` : ''}${r.mayRepeat ? ` ${pc.yellow('may repeat')}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}${r.fate ? ` ${fateText(r.fate, zone)}` : ''}\n`);
   }
+  if (cutOff) printNote(cutOff);
 }
 
 /**
@@ -227,7 +232,11 @@ export async function showAction(id: string, o: { json?: boolean; dataDir?: stri
   const found = await withStore(o, async (s) => {
     // `replay` takes job ids (a dead letter's), so `show` does too: the job's last run.
     const asJob = (await s.getRun(id)) ? undefined : await s.getJob(id);
-    if (asJob && !asJob.lastRunId) throw new UsageError(`job ${id} (${asJob.scenario}) is ${asJob.status} and has no run recorded yet`);
+    if (asJob && !asJob.lastRunId) {
+      const cut = asJob.status === 'running' ? cutOffNote(settings, dataDirArg(settings.dataDir)) : undefined;
+      if (cut) throw new UsageError(`job ${id} (${asJob.scenario}) is recorded as running attempt ${asJob.attempts}, but ${cut}; it has no run recorded yet`);
+      throw new UsageError(`job ${id} (${asJob.scenario}) is ${asJob.status} and has no run recorded yet`);
+    }
     const r = await s.getRun(asJob?.lastRunId ?? id);
     const run = r ? (await withTaskOrigins(s, [r]))[0] : undefined;
     return { run, job: run?.jobId ? await s.getJob(run.jobId) : undefined, started: run ? await startedJobs(s, run.id) : [] };
@@ -251,7 +260,7 @@ export async function showAction(id: string, o: { json?: boolean; dataDir?: stri
       // What the run's AsyncScenario blocks started, and how each ended: the way from a webhook to its letter.
       ...children.map((c) => `${pc.bold('started')} ${terminalText(c.scenario)} job ${c.jobId} ${c.status}${c.lastRunId ? ` → run ${c.lastRunId} (npx oktell-emu show ${c.lastRunId})` : ''}`),
     ]);
-    if (job) printJobState(run, job, dataDirArg(settings.dataDir), settings.timeZone);
+    if (job) printJobState(run, job, dataDirArg(settings.dataDir), settings.timeZone, job.status === 'running' ? cutOffNote(settings, dataDirArg(settings.dataDir)) : undefined);
   }
 }
 
@@ -300,7 +309,7 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, more: s
  * After a failed run of a job, what happens to the job: tried again (when), or dead (with the replay command), as
  * the console's Jobs page shows it. Nothing for a run whose job went on normally.
  */
-function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string, zone: string): void {
+function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string, zone: string, cutOff?: string): void {
   const w = (s: string) => process.stdout.write(`${s}\n`);
   const replay = `npx oktell-emu replay ${r.id}${dataDirFlag}`;
   const tries = `${job.attempts}/${job.maxAttempts} attempts`;
@@ -309,6 +318,7 @@ function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string, zone: 
   else if (r.status !== 'failed') return;
   else if (job.status === 'failed') w(`  ${pc.red('job')} ${job.id} failed for good (the error is not retryable)${latest}; replay it once fixed: ${replay}`);
   else if (job.status === 'queued') w(`  ${pc.yellow('job')} ${job.id} will be tried again at ${isoInZone(job.nextRunAt, zone)} (${tries} so far)`);
+  else if (job.status === 'running' && cutOff) w(`  ${pc.yellow('job')} ${job.id} is recorded as running attempt ${job.attempts}/${job.maxAttempts}, but ${cutOff}`);
   else if (job.status === 'running') w(`  ${pc.yellow('job')} ${job.id} is being tried again now (attempt ${job.attempts}/${job.maxAttempts})`);
   else if (job.status === 'succeeded') w(`  ${pc.green('job')} ${job.id} succeeded later${latest}`);
 }

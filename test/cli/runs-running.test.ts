@@ -3,8 +3,11 @@
 // attempt was claimed (not its last lease renewal); the console counts it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startSilentServer } from '../mail/smtp-server.helper.js';
-import { AUTH, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
+import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, startSilentServer } from '../mail/smtp-server.helper.js';
+import { repoPath, tempDir } from '../helpers.js';
+import { AUTH, postWebhook, startChild, startTestServer, taskWebhook, waitFor, waitHealthy } from '../server/server-helpers.js';
 import { runCliAsync } from './cli.helper.js';
 
 describe('runs --status running', () => {
@@ -40,6 +43,51 @@ describe('runs --status running', () => {
     } finally {
       await t.cleanup();
       await silent.close();
+    }
+  });
+
+  it('after its server is killed (SQLite), says the attempt was cut off and resumes at the next start, in runs and show', { timeout: 60_000 }, async () => {
+    const silent = await startSilentServer();
+    const tmp = tempDir('oktell-cut-off-');
+    const dataDir = join(tmp.dir, 'var');
+    const scenarios = join(tmp.dir, 'scenarios');
+    cpSync(repoPath('scenarios'), scenarios, { recursive: true });
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = startChild(port, dataDir, scenarios, silent.port);
+    const cli = (...args: string[]) => runCliAsync([...args, '--data-dir', dataDir]);
+    try {
+      await waitHealthy(url);
+      const secret = readFileSync(join(dataDir, 'bpium-webhook-secret'), 'utf8').trim();
+      assert.equal((await postWebhook(url, taskWebhook({ name: 'оборванное письмо', responsible: ['3'] }), secret)).status, 200);
+      // While the server runs, the job waiting on SMTP is in progress.
+      const running = await waitFor('the job to run', async () => {
+        const r = await cli('runs', '--status', 'running', '--json');
+        const rows = JSON.parse(r.stdout || '[]') as Array<{ jobId: string; inProgress?: boolean; cutOff?: boolean }>;
+        return rows.length ? rows : undefined;
+      }, 20_000);
+      assert.deepEqual(running.map((r) => [r.inProgress, r.cutOff]), [[true, undefined]]);
+      const jobId = running[0]!.jobId;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+
+      const text = await cli('runs', '--status', 'running');
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, new RegExp(`running\\s+BpiumNewTask\\s+async\\s+job ${jobId} #1 \\(cut off: no server is running; the next start resumes it\\)`));
+      assert.doesNotMatch(text.stdout, /in progress/);
+      assert.match(text.stderr, /note: no server is running with .*: its attempt was cut off when the server stopped, and the next start resumes the job \(npx oktell-emu serve --data-dir /);
+      const rows = JSON.parse((await cli('runs', '--status', 'running', '--json')).stdout) as Array<{ jobId: string; inProgress?: boolean; cutOff?: boolean }>;
+      assert.deepEqual(rows.map((r) => [r.jobId, r.inProgress, r.cutOff]), [[jobId, true, true]]);
+
+      const show = await cli('show', jobId);
+      assert.equal(show.code, 2, show.stdout);
+      assert.match(show.stderr, new RegExp(`job ${jobId} \\(BpiumNewTask\\) is recorded as running attempt 1, but no server is running with .*: its attempt was cut off when the server stopped, and the next start resumes the job`));
+      assert.doesNotMatch(show.stderr, /is running and has no run/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await silent.close();
+      tmp.cleanup();
     }
   });
 });

@@ -1,6 +1,6 @@
 // Nothing acknowledged is lost: not when the process is killed with SIGKILL, not when SMTP is down for a while.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,19 +8,7 @@ import { freePort, startSilentServer, startSmtpServer } from '../mail/smtp-serve
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { runCliAsync } from '../cli/cli.helper.js';
-import { AUTH, capturingLogger, parsedLetters, postWebhook, startTestServer, taskWebhook, USER, waitFor } from './server-helpers.js';
-
-/** `env` adds to the child's environment; `logs` pipes its stdout (the log, JSON lines) for the test to read. */
-function startChild(port: number, dataDir: string, scenarios: string, smtpPort: number, env: Record<string, string> = {}, logs = false): ChildProcess {
-  return spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios, '--bpium-emulator-port', '0'], {
-    env: { ...process.env, OKTELL_USERS: `${USER.login}:${USER.password}`, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1', ...env },
-    stdio: ['ignore', logs ? 'pipe' : 'ignore', 'pipe'],
-  });
-}
-
-async function waitHealthy(url: string) {
-  await waitFor('the server to listen', async () => (await fetch(`${url}/-/health`).catch(() => undefined))?.ok, 20_000);
-}
+import { AUTH, capturingLogger, parsedLetters, postWebhook, startChild, startTestServer, taskWebhook, waitFor, waitHealthy } from './server-helpers.js';
 
 describe('durability', () => {
   it('SIGKILL in the middle of a stream of webhooks: after a restart every acknowledged webhook gets its letter', { timeout: 90_000 }, async (t) => {

@@ -1,4 +1,5 @@
 // Starting the real server for tests: a temp data folder, a real SMTP server on loopback, free ports everywhere.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -185,4 +186,19 @@ export async function postRacingWebhook(t: TestServer, body: string, secret: str
   } finally {
     store.findByDedupKey = lookUp;
   }
+}
+
+/**
+ * `oktell-emu serve` in a process of its own (one a test can kill with SIGKILL), on the given folders, port and SMTP
+ * port. `env` adds to the child's environment; `logs` pipes its stdout (the log, JSON lines) for the test to read. */
+export function startChild(port: number, dataDir: string, scenarios: string, smtpPort: number, env: Record<string, string> = {}, logs = false): ChildProcess {
+  return spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios, '--bpium-emulator-port', '0'], {
+    env: { ...process.env, OKTELL_USERS: `${USER.login}:${USER.password}`, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1', ...env },
+    stdio: ['ignore', logs ? 'pipe' : 'ignore', 'pipe'],
+  });
+}
+
+/** Waits until the server at `url` answers /-/health. */
+export async function waitHealthy(url: string) {
+  await waitFor('the server to listen', async () => (await fetch(`${url}/-/health`).catch(() => undefined))?.ok, 20_000);
 }
