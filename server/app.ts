@@ -5,7 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { closest, runScenario, answerValues, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
 import { basicAuth, type GuessThrottle, type OktellUser, type Right } from './auth.js';
 import type { ServerConfig } from './config.js';
-import { letterTally, type Metrics } from './metrics.js';
+import { letterTally, scenarioMetrics, type Metrics } from './metrics.js';
 import type { SyncRuns } from './sync-runs.js';
 import { noStore, refuseCrossSite, scenarioAnswer } from './cross-site.js';
 import { execSvcScriptXml } from './oktell-xml.js';
@@ -124,6 +124,7 @@ export function createApp(d: AppDeps): express.Express {
 
   const budget = budgetFor(d.config);
   d.metrics.sources.push(() => bodyBudgetMetrics(budget));
+  d.metrics.sources.push(() => scenarioMetrics(d.host.library()));
   // Bodies express reads (the Web-API's form, a compressed hook body) count against the same budget as the hook
   // route's, chunk by chunk as they are kept (a compressed body by its inflated bytes): see request-body.ts.
   const hookBody: express.RequestHandler = (req, res, next) => {

@@ -1,5 +1,35 @@
 // Prometheus metrics in the text exposition format: request counters, run durations, and job counts from the store.
+import { readFileSync } from 'node:fs';
 import type { Store } from './store/store.port.js';
+
+/** The version in the repository's package.json (this file runs as dist/server/metrics.js or server/metrics.ts). */
+function buildVersion(): string {
+  try {
+    const v = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }).version;
+    if (typeof v === 'string') return v;
+  } catch {
+    // Not found from here (another layout): said as unknown rather than failing the page.
+  }
+  return 'unknown';
+}
+
+/** A label value as Prometheus text takes it: backslash, quote and newline escaped. */
+const labelValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/**
+ * The scenarios folder's problems, as /-/health's `invalid` (problems) and `invalidFiles` (files) count them: a file
+ * made invalid by a hot reload keeps its last good version running and /-/health stays `ok`, so an alert watches these.
+ */
+export function scenarioMetrics(library: { issues: ReadonlyArray<{ file: string }> }): string[] {
+  return [
+    "# HELP oktell_scenario_problems Problems found in the scenarios folder (/-/health's invalid): a file with three mistakes counts 3; oktell-emu validate lists them.",
+    '# TYPE oktell_scenario_problems gauge',
+    `oktell_scenario_problems ${library.issues.length}`,
+    "# HELP oktell_scenario_files_invalid Scenario files with at least one problem (/-/health's invalidFiles); a file that became invalid while serving runs its last good version.",
+    '# TYPE oktell_scenario_files_invalid gauge',
+    `oktell_scenario_files_invalid ${new Set(library.issues.map((i) => i.file)).size}`,
+  ];
+}
 
 /**
  * Letters of one run by outcome: `sent` went to SMTP or the outbox; `failed` were refused or not delivered; `unknown`
@@ -71,6 +101,9 @@ export class Metrics {
    */
   readonly logins: LoginTally = { refused: 0, throttled: 0 };
   private runs = new Map<string, { count: number; sum: number; buckets: number[] }>();
+  /** When this process started (for process_start_time_seconds), and the build (for oktell_build_info). */
+  private readonly startedAt = Math.round(Date.now() - performance.now());
+  private readonly version = buildVersion();
 
   response(status: number) {
     if (status >= 200 && status < 300) this.acknowledged++;
@@ -97,9 +130,16 @@ export class Metrics {
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.buckets[i]!++;
   }
 
-  async render(store: Store): Promise<string> {
+  async render(store: Store, now = Date.now()): Promise<string> {
     const c = await store.counts();
+    const due = await store.oldestDueAt(now);
     const lines = [
+      '# HELP oktell_build_info The build this process runs (its version), always 1.',
+      '# TYPE oktell_build_info gauge',
+      `oktell_build_info{version="${labelValue(this.version)}",node="${labelValue(process.version)}"} 1`,
+      '# HELP process_start_time_seconds When this process started, in seconds since 1970 UTC.',
+      '# TYPE process_start_time_seconds gauge',
+      `process_start_time_seconds ${Math.floor(this.startedAt / 1000)}`,
       '# HELP oktell_webhooks_received_total Requests that reached the HTTP404 hook.',
       '# TYPE oktell_webhooks_received_total counter',
       `oktell_webhooks_received_total ${this.received}`,
@@ -135,6 +175,9 @@ export class Metrics {
       '# HELP oktell_jobs Jobs by status.',
       '# TYPE oktell_jobs gauge',
       ...Object.entries(c.jobs).map(([s, n]) => `oktell_jobs{status="${s}"} ${n}`),
+      '# HELP oktell_queue_oldest_due_seconds How long the queued job due the longest has waited for a worker since it became due (0 when none is due): jobs waiting for a retry later are not due, so a rise means work that could run does not (a stuck backlog).',
+      '# TYPE oktell_queue_oldest_due_seconds gauge',
+      `oktell_queue_oldest_due_seconds ${due === undefined ? 0 : Math.max(0, (now - due) / 1000)}`,
       '# HELP oktell_run_duration_seconds Duration of scenario runs by outcome.',
       '# TYPE oktell_run_duration_seconds histogram',
     ];

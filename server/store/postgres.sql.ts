@@ -159,6 +159,8 @@ export const PG_SQL = {
     WHERE status IN ('failed', 'dead') AND ($1::text[] IS NULL OR id = ANY($1::text[])) AND ($2::text IS NULL OR status = $2)
     RETURNING id`,
   countJobs: `SELECT status, COUNT(*) AS n FROM jobs GROUP BY status`,
+  /** $1 now. On the partial index jobs_queued. */
+  oldestDue: `SELECT MIN(next_run_at) AS at FROM jobs WHERE status = 'queued' AND next_run_at <= $1`,
 
   getRun: `SELECT * FROM runs WHERE id = $1`,
   countRuns: `SELECT status, COUNT(*) AS n FROM runs GROUP BY status`,

@@ -493,6 +493,11 @@ export class PostgresStore implements Store {
 
   // ----- operating ---------------------------------------------------------------------------------------------
 
+  async oldestDueAt(now: number): Promise<number | undefined> {
+    const at = (await this.read<{ at: string | number | null }>('oldestDue', [now]))[0]?.at;
+    return at === null || at === undefined ? undefined : Number(at);
+  }
+
   async counts(): Promise<StoreCounts> {
     const [jobRows, runRows, inboxRows] = await Promise.all([
       this.read<{ status: keyof StoreCounts['jobs']; n: number }>('countJobs', []),

@@ -84,6 +84,8 @@ const SQL = {
     WHERE status = @status
     RETURNING id`,
   countJobs: `SELECT status, COUNT(*) AS n FROM jobs GROUP BY status`,
+  // On jobs_due (status, priority, next_run_at): a covering range over the queued entries.
+  oldestDue: `SELECT MIN(next_run_at) AS at FROM jobs WHERE status = 'queued' AND next_run_at <= ?`,
 
   upsertRun: `INSERT INTO runs (id, job_id, inbox_id, parent_run_id, scenario, version, trigger, status, attempt, worker_id,
       started_at, finished_at, duration_ms, params, return_values, error, trace, bpium_calls, mails)

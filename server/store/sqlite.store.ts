@@ -501,6 +501,12 @@ export class SqliteStore implements Store {
 
   // ----- operating ---------------------------------------------------------------------------------------------
 
+  async oldestDueAt(now: number): Promise<number | undefined> {
+    this.assertOpen();
+    const row = this.st.oldestDue.get(now) as { at: number | null } | undefined;
+    return row?.at ?? undefined;
+  }
+
   async counts(): Promise<StoreCounts> {
     this.assertOpen();
     const jobs = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StoreCounts['jobs'];

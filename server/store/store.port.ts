@@ -519,6 +519,11 @@ export interface Store {
 
   counts(): Promise<StoreCounts>;
   /**
+   * When the queued job that has been due the longest became due (its `next_run_at`, at most `now`), or undefined when
+   * no queued job is due: how long work that could run has waited for a worker (a stuck backlog). One indexed read.
+   */
+  oldestDueAt(now: number): Promise<number | undefined>;
+  /**
    * Deletes inbox entries received, runs finished and succeeded jobs finished before now - `olderThanMs`, and
    * journalled effects recorded before then whose key is no longer a stored job. Never touches queued or running jobs,
    * nor runs still running. Failed and dead jobs (dead letters), their journal and the last run of each are kept until

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { Metrics, letterTally } from '../../server/metrics.js';
 import type { Store } from '../../server/store/store.port.js';
 
-const store = { counts: async () => ({ jobs: {}, runs: {} }) } as unknown as Store;
+const store = { counts: async () => ({ jobs: {}, runs: {} }), oldestDueAt: async () => undefined } as unknown as Store;
 const value = (page: string, metric: string) => Number(new RegExp(`^${metric.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(page)?.[1]);
 
 describe('oktell_letters_refused_total', () => {

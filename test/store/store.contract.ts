@@ -741,6 +741,19 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('says when the queued job due the longest became due, leaving out jobs waiting for a later time and running ones', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const t0 = clock.now();
+        assert.equal(await store.oldestDueAt(t0), undefined, 'an empty queue');
+        await store.enqueueJobs([job({ id: 'later', runAt: t0 + 60_000 }), job({ id: 'claimed', runAt: t0 - 9_000, priority: 5 })]);
+        assert.equal((await store.claimJobs('w', 1, 60_000))[0]?.id, 'claimed');
+        assert.equal(await store.oldestDueAt(t0), undefined, 'a retry due later is not a backlog, nor a running job');
+        await store.enqueueJobs([job({ id: 'due', runAt: t0 - 5_000 }), job({ id: 'due-high', runAt: t0 - 2_000, priority: 9 })]);
+        assert.equal(await store.oldestDueAt(t0), t0 - 5_000, 'across priorities');
+        assert.equal(await store.oldestDueAt(t0 + 60_000), t0 - 5_000);
+      });
+    });
+
     it('prunes old inbox entries, finished runs and finished jobs, never queued or running work', T, async () => {
       await withStore(async (store, { clock }) => {
         const day = 86_400_000;
