@@ -1,6 +1,6 @@
 // `oktell-emu runs`, `show` and `replay`: look at recorded runs and send failed or dead jobs back to the queue.
 import pc from 'picocolors';
-import { RUN_STATUSES, type JobRecord, type JobState, type JobStatus, type RunRecord, type RunStatus, type RunSummary, type Store } from '../../server/store/store.port.js';
+import { endNotCounted, RUN_STATUSES, type JobRecord, type JobState, type JobStatus, type RunRecord, type RunStatus, type RunSummary, type Store } from '../../server/store/store.port.js';
 import { jobRunTrigger } from '../../server/run-record.js';
 import { dataDirArg, serverSettings, shellWord, UsageError } from '../config.js';
 import { cutOffNote, noServerNote } from '../server-file.js';
@@ -61,7 +61,9 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
       continue;
     }
     const duration = `${r.durationMs ?? ''} ms`;
-    process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.task ? 'task' : r.trigger, duration, colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${r.error ? ` ${pc.red(terminalText(String((r.error as { code?: string }).code ?? '')))}` : ''}${r.mayRepeat ? ` ${pc.yellow('may repeat')}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}${r.fate ? ` ${fateText(r.fate, zone)}` : ''}\n`);
+    // A completed attempt whose end the store refused (its lease lost to a takeover): said so, not as an error code.
+    const error = endNotCounted(r) ? ` ${pc.yellow('(lease lost: not counted)')}` : r.error ? ` ${pc.red(terminalText(String((r.error as { code?: string }).code ?? '')))}` : '';
+    process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.task ? 'task' : r.trigger, duration, endNotCounted(r) ? pc.yellow : colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${error}${r.mayRepeat ? ` ${pc.yellow('may repeat')}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}${r.fate ? ` ${fateText(r.fate, zone)}` : ''}\n`);
   }
   if (cutOff) printNote(cutOff);
 }
@@ -278,7 +280,8 @@ async function startedJobs(store: Store, runId: string): Promise<JobRecord[]> {
 function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, more: string[] = []) {
   const w = (s: string) => process.stdout.write(`${s}\n`);
   const values = (v: Record<string, unknown> | undefined) => Object.entries(v ?? {}).map(([k, x]) => `${k}=${shownValue(x, zone)}`).join(' ');
-  w(`${pc.bold(terminalText(r.scenario))} ${r.status === 'completed' ? pc.green(r.status) : pc.red(r.status)} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
+  const status = endNotCounted(r) ? pc.yellow(`${r.status} (lease lost: not counted)`) : r.status === 'completed' ? pc.green(r.status) : pc.red(r.status);
+  w(`${pc.bold(terminalText(r.scenario))} ${status} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
   w(`  started ${isoInZone(r.startedAt, zone)} · ${r.durationMs ?? '?'} ms${r.workerId ? ` · on ${r.workerId}` : ''}`);
   const params = r.params && typeof r.params === 'object' && !Array.isArray(r.params) ? values(r.params as Record<string, unknown>) : shownValue(r.params, zone);
   if (params) w(`  params ${params}`);

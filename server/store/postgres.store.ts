@@ -22,6 +22,7 @@ import {
   jobFromRow,
   jobParams,
   runFromRow,
+  notCountedRun,
   runParams,
   runSummaryFromRow,
   RUN_SUMMARY_COLUMNS,
@@ -366,6 +367,7 @@ export class PostgresStore implements Store {
 
   async completeJob(id: string, workerId: string, outcome: AttemptOutcome = {}): Promise<{ accepted: boolean }> {
     const run = outcome.run ? JSON.stringify([runParams(outcome.run)]) : undefined;
+    const refused = outcome.run ? JSON.stringify([runParams(notCountedRun(outcome.run))]) : undefined;
     const jobs = this.prepareJobs(outcome.jobs ?? []);
     const jobsJson = JSON.stringify(jobs);
     const runId = outcome.run?.id ?? null;
@@ -373,8 +375,9 @@ export class PostgresStore implements Store {
     return this.write(async (c) => {
       const now = this.clock.now();
       const accepted = (await exec(c, 'completeJob', [id, workerId, now, runId])).rowCount === 1;
-      // The run happened whether or not the lease was still ours; its children are enqueued only by the owner.
-      if (run) await exec(c, 'upsertRuns', [run, null]);
+      // The run happened whether or not the lease was still ours (marked as not counted when it was not); its children
+      // are enqueued only by the owner.
+      if (run) await exec(c, 'upsertRuns', [accepted ? run : refused, null]);
       if (accepted && jobs.length > 0) await exec(c, 'insertJobs', [jobsJson, null, now]);
       if (!accepted) for (const [stepKey, text] of effects) await exec(c, 'putEffect', [id, stepKey, text, now]);
       return { accepted };

@@ -17,7 +17,7 @@ import type {
   RunWrite,
   SignatureCheck,
 } from './store.port.js';
-import { RUN_TRIGGERS } from './store.port.js';
+import { END_NOT_COUNTED, RUN_TRIGGERS } from './store.port.js';
 import { takeText } from './json-memo.js';
 
 /** Serialises a value for a JSON column; `undefined` becomes null. Refuses what JSON cannot hold (cycles, BigInt). */
@@ -272,6 +272,19 @@ export function recordMayRepeat(r: Pick<RunRecord, 'mails' | 'bpiumCalls' | 'tra
 
 const TRIGGERS: ReadonlySet<string> = new Set(RUN_TRIGGERS);
 const RUN_STATUS_SET: ReadonlySet<string> = new Set(['running', 'completed', 'failed']);
+
+/** A completed run whose job's end the store refused (lease lost), marked so its record does not read as the job's end. */
+export function notCountedRun(r: RunWrite): RunWrite {
+  if (r.status !== 'completed') return r;
+  return {
+    ...r,
+    error: {
+      code: END_NOT_COUNTED,
+      message: "the attempt completed, but its end was not accepted: its lease had expired and another worker had taken the job over, so this run does not count (the job's outcome is the takeover's, which may repeat what this one did)",
+      retryable: false,
+    },
+  };
+}
 
 export function runParams(r: RunWrite): RunRow {
   if (typeof r.id !== 'string' || r.id === '') throw new StoreUsageError('a run needs an id');

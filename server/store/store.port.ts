@@ -223,6 +223,17 @@ export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'fail
  * What started a run: the hook (`http`), the Web-API, an AsyncScenario block's job (`async`), a service task's job
  * (`task`: due, catch-up or manual), the command line, or a replay of a failed or dead job.
  */
+/**
+ * The error code a completed run is stored with when its job's end was not accepted (its lease had expired and another
+ * worker had taken the job over): the run happened, but the job's outcome is the takeover's, so it does not count.
+ */
+export const END_NOT_COUNTED = 'LEASE_LOST_NOT_COUNTED';
+
+/** Whether a run record is a completed attempt whose end was not accepted (see END_NOT_COUNTED). */
+export function endNotCounted(r: { status: string; error?: unknown }): boolean {
+  return r.status === 'completed' && (r.error as { code?: unknown } | null | undefined)?.code === END_NOT_COUNTED;
+}
+
 export const RUN_TRIGGERS = ['http', 'webapi', 'async', 'task', 'cli', 'replay'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 

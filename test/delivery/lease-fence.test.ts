@@ -21,6 +21,21 @@ import { capturingLogger } from '../server/server-helpers.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 import { subjectsOf, TWO_LETTERS } from './lease-fence.helper.js';
+import { runCliAsync } from '../cli/cli.helper.js';
+
+/** One letter, then the end: an attempt held up after it has no effect left to fence, so it completes. */
+const ONE_LETTER = `start: first
+blocks:
+  first:
+    kind: SendMail
+    to: '"ivan@example.com"'
+    subject: '"одно"'
+    text: '"t"'
+    exits: { success: sent }
+  sent:
+    kind: ReturnValue
+    values: { 1: '"sent"' }
+`;
 
 /** Long enough that no heartbeat runs during a test (it renews every third of the lease): only the fence renews. */
 const LEASE_MS = 60_000;
@@ -34,6 +49,8 @@ type Attempt = { outcome: string; result: RunResult };
 
 interface Rig {
   store: Store;
+  /** The folder holding the scenarios and, with SQLite, the store's file (oktell.sqlite: a data folder the CLI reads). */
+  dir: string;
   server: TestSmtpServer;
   /** Added to the store's clock and to the lease clock of pools made with `skewed`: time that passed in a stall. */
   skew: { ms: number };
@@ -51,7 +68,7 @@ type StoreKind = { name: string; skip?: string; open(dir: string, clock: { now()
 
 const pg = await testPostgres();
 const STORES: StoreKind[] = [
-  { name: 'SQLite', open: async (dir, clock) => ({ store: await openSqliteStore({ file: join(dir, 'q.db'), clock }), drop: async () => undefined }) },
+  { name: 'SQLite', open: async (dir, clock) => ({ store: await openSqliteStore({ file: join(dir, 'oktell.sqlite'), clock }), drop: async () => undefined }) },
   {
     name: 'PostgreSQL',
     ...(pg.skip ? { skip: pg.skip } : {}),
@@ -65,6 +82,7 @@ const STORES: StoreKind[] = [
 async function rig(kind: StoreKind): Promise<Rig> {
   const t = tempDir();
   writeFileSync(join(t.dir, 'TwoLetters.yaml'), TWO_LETTERS);
+  writeFileSync(join(t.dir, 'OneLetter.yaml'), ONE_LETTER);
   const lib: ScenarioLibrary = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
   assert.deepEqual(lib.issues, []);
   const server = await startSmtpServer();
@@ -76,6 +94,7 @@ async function rig(kind: StoreKind): Promise<Rig> {
   const made: Array<{ pool: WorkerPool; close(): Promise<void> }> = [];
   return {
     store,
+    dir: t.dir,
     server,
     skew,
     renewals,
@@ -245,6 +264,43 @@ for (const kind of STORES) {
         // One renewal, between the two letters: the second letter went out under a renewed lease.
         assert.deepEqual(r.renewals, [{ pool: 'A', ids: [id!], lettersBefore: 1 }]);
         assert.equal((await r.store.getJob(id!))?.status, 'succeeded');
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('an attempt that completes after its job was taken over is recorded as completed but not counted (operator trial L2)', async () => {
+      const r = await rig(kind);
+      try {
+        const [id] = await r.store.enqueueJobs([{ scenario: 'OneLetter', params: {} }]);
+        let goOn!: () => void;
+        const heldUp = new Promise<void>((resolve) => (goOn = resolve));
+        const a = r.pool('A', { skewed: true, afterFirstLetter: () => ((r.skew.ms += LEASE_MS + 5000), heldUp) });
+        a.pool.start();
+        await until('the letter of the first attempt is delivered', () => r.server.counts.data === 1);
+        const b = r.pool('B', {});
+        b.pool.start();
+        await until('the second pool took the job over and finished it', () => b.attempts.length === 1);
+        assert.equal(b.attempts[0]!.outcome, 'succeeded');
+        goOn();
+        await until('the held-up attempt ended', () => a.attempts.length === 1);
+        const { outcome, result } = a.attempts[0]!;
+        assert.deepEqual([outcome, result.status], ['lease-lost', 'completed'], 'it completed, and its end was refused');
+        const held = (await r.store.getRun(result.runId))!;
+        assert.equal(held.status, 'completed');
+        assert.equal((held.error as { code?: string } | null)?.code, 'LEASE_LOST_NOT_COUNTED');
+        assert.match(String((held.error as { message?: string }).message), /its end was not accepted: its lease had expired and another worker had taken the job over/);
+        const taken = (await r.store.getRun(b.attempts[0]!.result.runId))!;
+        assert.deepEqual([taken.status, taken.error], ['completed', null], 'the takeover that counts has no mark');
+        assert.equal((await r.store.getJob(id!))?.status, 'succeeded');
+        if (kind.name === 'SQLite') {
+          const runs = await runCliAsync(['runs', '--data-dir', r.dir]);
+          assert.equal(runs.code, 0, runs.stderr);
+          assert.match(runs.stdout, new RegExp(`completed .*${result.runId} job ${id} #1 \\(lease lost: not counted\\)`));
+          const show = await runCliAsync(['show', result.runId, '--data-dir', r.dir]);
+          assert.match(show.stdout, new RegExp(`OneLetter completed \\(lease lost: not counted\\) run ${result.runId}`));
+          assert.match(show.stdout, /error .*its end was not accepted/);
+        }
       } finally {
         await r.close();
       }
