@@ -60,7 +60,7 @@ describe('oktell-emu on a missing or empty data folder', () => {
       const show = cli('show', 'some-run');
       assert.equal(show.code, 2);
       assert.equal(show.stderr, `oktell-emu: no run some-run: no runs recorded in ${empty} yet (no oktell.sqlite there)\n`);
-      assert.equal(cli('replay', '--status', 'dead').stdout, 'nothing to replay (only failed or dead jobs can be replayed)\n');
+      assert.equal(cli('replay', '--status', 'dead').stdout, 'nothing to replay: no dead job (nor any failed one)\n');
       assert.equal(cli('replay', 'some-run').code, 2);
       const tasks = cli('tasks');
       assert.equal(tasks.code, 0, tasks.stderr);

@@ -175,7 +175,7 @@ describe('serve records its store in serve.json', () => {
       const withPassword = typed[1]!.replace('***', new URL(url).password);
       const ok = runCli(typed[2]!.split(' '), { env: { OKTELL_STORE: withPassword }, unset: ['OKTELL_CONFIG'] });
       assert.equal(ok.code, 0, ok.stderr);
-      assert.equal(ok.stdout, 'nothing to replay (only failed or dead jobs can be replayed)\n');
+      assert.equal(ok.stdout, 'nothing to replay: no dead job (nor any failed one)\n');
     } finally {
       await serve.stop();
     }
