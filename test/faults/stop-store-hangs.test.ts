@@ -2,64 +2,20 @@
 // packets) rather than refusing: the job whose letter went out but whose end the store never answered is counted as
 // an unrecorded end (its letter is sent again by the next attempt), not as "still running"; and the stop ends
 // although neither the queued count nor the store's close is ever answered, saying what it could not finish.
-// Real parts: the server on a PostgreSQL schema reached through a TCP proxy of this test, which is frozen (it stops
-// forwarding in both directions without closing anything) the moment the loopback SMTP server has the letter.
+// Real parts: the server on a PostgreSQL schema reached through a TCP proxy (frozen-proxy.helper.ts), which is frozen
+// (it stops forwarding in both directions without closing anything) the moment the loopback SMTP server has the letter.
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+import { freezableProxy, viaProxy } from './frozen-proxy.helper.js';
 import { capturingLogger, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 
 const pg = await testPostgres();
-
-/** A TCP proxy to `target` that `freeze()` stops: nothing is forwarded either way, nothing is closed, new connections hang. */
-async function freezableProxy(target: { host: string; port: number }) {
-  const sockets = new Set<Socket>();
-  let frozen = false;
-  const track = (s: Socket) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
-    s.once('close', () => sockets.delete(s));
-  };
-  const server: Server = createServer((client) => {
-    track(client);
-    if (frozen) return void client.pause();
-    const upstream = connect(target.port, target.host);
-    track(upstream);
-    const forward = (from: Socket, to: Socket) => {
-      from.on('data', (chunk) => {
-        // A chunk read as the freeze came is dropped, as a partition drops packets.
-        if (!frozen) to.write(chunk);
-      });
-      // Closing is forwarded only while the link works: a partition tells neither side.
-      from.once('close', () => !frozen && to.destroy());
-    };
-    forward(client, upstream);
-    forward(upstream, client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    freeze() {
-      frozen = true;
-      for (const s of sockets) s.pause();
-    },
-    /** Ends every connection (the pending queries then fail) and the proxy. */
-    async destroy() {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
 
 describe('a stop while the PostgreSQL store hangs', () => {
   it('the job whose end was never answered is an unrecorded end with its letter, and the stop ends without the store', { timeout: 60_000, skip: pg.skip }, async () => {
     const pgUrl = new URL(pg.url!);
     const proxy = await freezableProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
-    const viaProxy = new URL(pg.url!);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
     const schema = randomSchemaName('hang');
     const log = capturingLogger();
     const t = await startTestServer({
@@ -70,7 +26,7 @@ describe('a stop while the PostgreSQL store hangs', () => {
           return 'answer';
         },
       },
-      env: { OKTELL_STORE: urlWithSchema(viaProxy.toString(), schema) },
+      env: { OKTELL_STORE: urlWithSchema(viaProxy(pg.url!, proxy), schema) },
     });
     try {
       const res = await postWebhook(t.server.url, taskWebhook({ name: 'письмо при разрыве сети', responsible: ['2'] }), t.secret);
