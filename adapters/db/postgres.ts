@@ -87,6 +87,10 @@ export function postgresDriver(url: string, rollsBack: boolean): PostgresDriver 
         pool ??= new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: ms, idleTimeoutMillis: 30_000, types });
         // An idle client that loses its connection is dropped by the pool; the next statement opens another.
         pool.on('error', () => undefined);
+        // A client in use has no 'error' listener of the pool's: the connection lost under a statement (a database
+        // restarted, a network cut) would then be an uncaught exception that ends the server. The statement's own
+        // promise fails with it, which is what the run sees.
+        pool.on('connect', (c) => c.on('error', () => undefined));
       }
       const c = await pool.connect();
       let broken: Error | undefined;
