@@ -60,6 +60,12 @@ export interface BuiltPorts {
   mail: { kind: 'smtp' | 'outbox' | 'none'; describe: string };
   /** Closes the connections the ports keep (Bpium keep-alive sockets, the SMTP pool, databases; a dry run's roll back). */
   close(): Promise<void>;
+  /**
+   * What `close` has begun and not finished: the database connections still closing (a database that stopped
+   * answering), named as `"crm" (postgres://oktell@db.example:5432/crm)`, never with a password. The other ports close
+   * without waiting for a peer.
+   */
+  unclosed(): string[];
 }
 
 /**
@@ -107,6 +113,7 @@ export function buildPorts(s: PortSettings): BuiltPorts {
       webClient.close();
       await Promise.all([mail?.mailer.close(), databases.close()]);
     },
+    unclosed: () => databases.unclosed(),
   };
 }
 

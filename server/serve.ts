@@ -26,7 +26,7 @@ import { applyHeapSetting } from './heap.js';
 import { Metrics } from './metrics.js';
 import { SyncRuns } from './sync-runs.js';
 import { stopConnections, type StopConnections } from './stop-connections.js';
-import { within } from './within.js';
+import { CONNECTIONS_AFTER_GRACE_MS, notClosedText, unclosedPorts, within } from './within.js';
 import { createLoginThrottle, shortPasswordWarning, trustAnyProxyWarning, type LoginThrottle } from './login-throttle.js';
 import { createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
 import { bpiumStructureWarnings, hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from './startup-warnings.js';
@@ -561,6 +561,8 @@ interface Parts {
 const STORE_AFTER_GRACE_MS = 2000;
 /** The least time those steps get when what comes before them (answers still being written) used most of that. */
 const STORE_LAST_STEPS_MS = 500;
+/** The least time the scenarios' connections get to close when the answers still being written used the grace period and more. */
+const CONNECTIONS_LEAST_MS = 300;
 
 /** The jobs waiting in the queue, for the start and stop records; undefined when the store cannot count them now. */
 function queuedJobs(store: Store): Promise<number | undefined> {
@@ -653,10 +655,30 @@ function running(p: Parts): RunningServer {
         if (connectionsCut) logger.warn({ connections: connectionsCut }, `${connectionsCut} connection(s) still receiving a request or its answer at the end of the grace period were closed`);
         p.throttle.close();
         host.close();
-        await built.close();
+        // The scenarios' connections (their databases, mail, Bpium) and the embedded emulator close side by side, within
+        // a bound of their own: a database that stops answering (behind a network partition) is left as a kill would
+        // leave it, its connections ending with the process, so that the store still closes and the data folder is
+        // given up.
+        const connectionsDeadline = Math.max(graceEnds + CONNECTIONS_AFTER_GRACE_MS, performance.now() + CONNECTIONS_LEAST_MS);
+        const [portsClosed, emulatorClosed] = await Promise.all([
+          within(built.close(), connectionsDeadline - performance.now()).catch((e: unknown) => {
+            logger.warn({ err: e }, 'closing the scenarios\' connections failed; they end with the process');
+            return true;
+          }),
+          emulator
+            ? within(emulator.close(), connectionsDeadline - performance.now()).catch((e: unknown) => {
+                logger.warn({ err: e }, 'closing the embedded Bpium emulator failed; it ends with the process');
+                return true;
+              })
+            : true,
+        ]);
+        if (!portsClosed || !emulatorClosed) {
+          const databases = portsClosed ? [] : built.unclosed();
+          const undone = [portsClosed ? '' : unclosedPorts(databases), emulatorClosed ? '' : 'the embedded Bpium emulator'].filter(Boolean);
+          logger.warn({ notClosed: undone, ...(databases.length ? { databases } : {}) }, notClosedText(undone));
+        }
         // Processes kept from closed SQLite connections (console dry runs) end with the server, not 30 s later.
         endSpareSqliteProcesses();
-        await emulator?.close();
         // What waits for the next start, counted before the store closes, for the stop record. Neither step may hold
         // the stop past a short bound: a store that does not answer is left as a kill would leave it.
         const storeDeadline = Math.max(graceEnds + STORE_AFTER_GRACE_MS, performance.now() + STORE_LAST_STEPS_MS);

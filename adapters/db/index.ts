@@ -3,7 +3,7 @@
 import { EffectError, type DatabasePort, type DbDialect, type LoggerPort } from '../../engine/index.js';
 import type { DbDriver } from './driver.js';
 import { postgresDriver, type PostgresDriver } from './postgres.js';
-import type { DatabaseSettings } from './settings.js';
+import { describeDatabase, type DatabaseSettings } from './settings.js';
 import { sqliteDriver } from './sqlite.js';
 
 export * from './settings.js';
@@ -12,15 +12,25 @@ export interface ClosableDatabasePort extends DatabasePort {
   close(): Promise<void>;
 }
 
+/** The port `createDatabasePort` makes: it can also say which connections a `close` has not finished closing. */
+export interface DatabaseConnections extends ClosableDatabasePort {
+  /**
+   * The connections whose close has begun and not ended (a database that stopped answering), each as its name and
+   * where it goes, never with a password: `"crm" (postgres://oktell@db.example:5432/crm)`.
+   */
+  unclosed(): string[];
+}
+
 /**
  * @example
  * const db = createDatabasePort(databaseSettings(undefined, process.env, './var', process.cwd()), { rollsBack: true });
  * await db.query('main', parseNamedSql('SELECT 1 AS one'), {}, { timeoutMs: 5000, maxRows: 10 });
  * await db.close(); // a dry run: everything it did is rolled back here
  */
-export function createDatabasePort(settings: DatabaseSettings, opts: { rollsBack?: boolean; logger?: LoggerPort } = {}): ClosableDatabasePort {
+export function createDatabasePort(settings: DatabaseSettings, opts: { rollsBack?: boolean; logger?: LoggerPort } = {}): DatabaseConnections {
   const rollsBack = opts.rollsBack === true;
   const drivers = new Map<string, DbDriver | PostgresDriver>();
+  const closing = new Set<string>();
   const driver = (name: string): DbDriver | PostgresDriver => {
     const s = settings[name];
     if (!s) throw new EffectError('permanent', `no database connection named "${name}" is configured (known: ${Object.keys(settings).join(', ')})`, { code: 'DB_UNKNOWN_CONNECTION' });
@@ -40,10 +50,20 @@ export function createDatabasePort(settings: DatabaseSettings, opts: { rollsBack
       return d.procedure(name, params, callOpts);
     },
     async close() {
-      const all = [...drivers.values()];
+      const all = [...drivers.entries()];
       drivers.clear();
-      await Promise.all(all.map((d) => d.close()));
+      await Promise.all(
+        all.map(async ([name, d]) => {
+          closing.add(name);
+          try {
+            await d.close();
+          } finally {
+            closing.delete(name);
+          }
+        }),
+      );
     },
+    unclosed: () => [...closing].map((name) => `"${name}" (${describeDatabase(settings[name]!)})`),
   };
 }
 export * from './migrations.js';

@@ -8,6 +8,7 @@ import type { LoggerPort } from '../../engine/index.js';
 import { sortableIds } from '../store/sortable-id.js';
 import { letterTally } from '../metrics.js';
 import { createScenarioHost } from '../scenario-host.js';
+import { CONNECTIONS_AFTER_GRACE_MS, notClosedText, unclosedPorts, within } from '../within.js';
 import { createWorkerPool } from './pool.js';
 import { serializeError, type DeliveryInit, type SerializedError, type ToMain, type ToThread } from './protocol.js';
 import { deliveryStoreProxy, type DeliveryCall } from './store-link.js';
@@ -94,7 +95,17 @@ port.on('message', (m: ToThread) => {
       void (async () => {
         const { unfinished, unrecorded } = await pool.stop(m.graceMs);
         host.close();
-        await built.close();
+        // Bounded as on the main thread: a database that stopped answering must not hold the stop (the thread is
+        // terminated next, which ends its connections).
+        const closed = await within(built.close(), CONNECTIONS_AFTER_GRACE_MS).catch((e: unknown) => {
+          logger.warn({ err: serializeError(e) }, "delivery thread: closing the scenarios' connections failed; they end with the thread");
+          return true;
+        });
+        if (!closed) {
+          const databases = built.unclosed();
+          const undone = [unclosedPorts(databases)];
+          logger.warn({ notClosed: undone, databases }, `delivery thread: ${notClosedText(undone)}`);
+        }
         endSpareSqliteProcesses(); // a thread's kept processes would outlive it (their idle timers end with it)
         post({ t: 'stopped', unfinished, unrecorded });
       })();
