@@ -7,24 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { bpiumScenario as scenario } from '../warning-scenarios.helper.js';
 import { tempDir } from '../helpers.js';
 import { runCli } from './cli.helper.js';
-
-/** A scenario whose block `find` (line 5) is a Bpium `method` with `props` (each line indented under the block). */
-function scenario(method: string, props: string): string {
-  return `start: find
-variables: { userId: string, ids: json, userNumber: number, code: string }
-blocks:
-  find:
-    kind: Bpium
-    method: ${method}
-    catalog: '"3"'
-${props.replace(/^/gm, '    ')}
-    errorCode: code
-    exits: { success: done, error: done }
-  done: { kind: Stop }
-`;
-}
 
 function validate(text: string): { code: number | null; stdout: string; warnings: string[] } {
   const tmp = tempDir();

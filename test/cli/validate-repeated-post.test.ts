@@ -5,25 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { webRequestScenario as sweep } from '../warning-scenarios.helper.js';
 import { tempDir } from '../helpers.js';
 import { runCli } from './cli.helper.js';
-
-/** A service scenario whose block `post` (line 4, column 3) sends `method` with the extra properties and exits. */
-function sweep(method: string, extra = '', exits = '{ success: done, error: done }'): string {
-  return `start: post
-variables: { code: string }
-blocks:
-  post:
-    kind: WebRequest
-    method: ${method}
-    url: '"http://127.0.0.1:9/tasks"'
-    ${method === 'GET' ? '' : "json: { id: '1' }"}
-    errorCode: code
-    ${extra}
-    exits: ${exits}
-  done: { kind: Stop }
-`;
-}
 
 function validate(text: string, env: Record<string, string> = {}): { code: number | null; stdout: string; warnings: string[] } {
   const tmp = tempDir();

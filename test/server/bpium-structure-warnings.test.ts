@@ -5,24 +5,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { bpiumScenario as scenario } from '../warning-scenarios.helper.js';
 import { saveByRename } from '../helpers.js';
 import { capturingLogger, startTestServer, waitFor } from './server-helpers.js';
-
-/** A scenario whose block `find` (line 4) is a Bpium `method` with `props` (line 8 on). */
-function scenario(method: string, props: string): string {
-  return `start: find
-variables: { userId: string, code: string }
-blocks:
-  find:
-    kind: Bpium
-    method: ${method}
-    catalog: '"3"'
-${props.replace(/^/gm, '    ')}
-    errorCode: code
-    exits: { success: done, error: done }
-  done: { kind: Stop }
-`;
-}
 
 const STRUCTURE = 'looks like a JSON array or object';
 
