@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { BpiumClient } from '../adapters/bpium/client.js';
+import { webRequestAttempts } from '../adapters/web/client.js';
 import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } from '../adapters/ports.js';
 import { applyMigrations } from '../adapters/db/migrations.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles } from '../adapters/db/settings.js';
@@ -29,7 +30,7 @@ import { stopConnections, type StopConnections } from './stop-connections.js';
 import { CONNECTIONS_AFTER_GRACE_MS, notClosedText, unclosedPorts, within } from './within.js';
 import { createLoginThrottle, shortPasswordWarning, trustAnyProxyWarning, type LoginThrottle } from './login-throttle.js';
 import { createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
-import { bpiumStructureWarnings, hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from './startup-warnings.js';
+import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
 import { retentionWarning, retryWindowText } from './store/backoff.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
@@ -247,7 +248,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     migrateDatabases(config, logger);
     const host = await createScenarioHost(config.scenariosDir, { ...scenarioOptions, logger, watch: opts.watch !== false, firstRead: scenariosRead });
     cleanup.push(() => host.close());
-    const warnings = startupWarnings(config, host, logger);
+    const warnings = startupWarnings(config, host, logger, webRequestAttempts(env));
     const bpium = await startBpium(config, env, opts, logger);
     cleanup.push(() => bpium.emulator?.close());
     warnAllRights(config, logger);
@@ -300,31 +301,31 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 
 /**
  * Problems that let the server start but fail requests (a hook scenario that is not loaded, a status no answer may
- * have), lose work (a write the hook makes while the webhook waits), let a request's text become Bpium query or field
- * structure (a filters/values entry that is a plain string variable or InputParameter(n)) or split what should be
- * shared (a scenario's SQLite database, per instance, under a PostgreSQL store), each logged as a warning.
+ * have), lose work (a write the hook makes while the webhook waits), repeat work (a POST or PATCH without
+ * idempotencyKey that a retry sends again; `webAttempts`, WEB_REQUEST_ATTEMPTS, is how often one run may send it),
+ * let a request's text become Bpium query or field structure (a filters/values entry that is a plain string variable
+ * or InputParameter(n)) or split what should be shared (a scenario's SQLite database, per instance, under a
+ * PostgreSQL store), each logged as a warning.
  */
-function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: LoggerPort): string[] {
+function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: LoggerPort, webAttempts: number): string[] {
   const hook = hookScenarioWarning(config.hook.scenario, host.library());
   if (hook) logger.warn({ scenario: config.hook.scenario, scenarios: config.scenariosDir }, hook);
   const inTheHook = () => {
     const found = [...hookStatusWarnings(config.hook.scenario, host.library(), config.hook.returns.status), ...hookWriteWarnings(config.hook.scenario, host.library())];
     for (const w of found) logger.warn({ scenario: config.hook.scenario }, w);
-    // A secret the environment does not give: the scenario runs with an empty value, which the operator should know.
-    const variables = variableWarnings(host.library());
-    for (const w of variables) logger.warn({ scenarios: config.scenariosDir }, w);
-    // A Bpium filters/values entry that is request text as it came (a string variable, InputParameter(n)): text that
-    // looks like JSON would go to Bpium as structure. The rule of `validate`, said here too.
-    const structure = bpiumStructureWarnings(host.library());
-    for (const w of structure) logger.warn({ scenarios: config.scenariosDir }, w);
-    return [...found, ...variables, ...structure];
+    // What `validate` says of the scenarios themselves, from the same function: a secret the environment does not
+    // give (the scenario runs with an empty value), a POST or PATCH a retried job may send again, a Bpium
+    // filters/values entry that is request text as it came (text that looks like JSON would go to Bpium as structure).
+    const inTheScenarios = scenarioWarnings(host.library(), webAttempts);
+    for (const w of inTheScenarios) logger.warn({ scenarios: config.scenariosDir }, w);
+    return [...found, ...inTheScenarios];
   };
   const perInstanceDatabases = () => {
     const found = sharedStoreDatabaseWarnings(config.store, config.databases, host.library());
     for (const w of found) logger.warn({ store: 'postgres' }, w);
     return found;
   };
-  // Said again when an edit of the folder brings such a status, write, Bpium entry or database use in (or keeps it).
+  // Said again when an edit of the folder brings such a status, write, repeated POST, Bpium entry or database use in (or keeps it).
   host.onReload(() => {
     inTheHook();
     perInstanceDatabases();

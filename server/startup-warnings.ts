@@ -153,6 +153,17 @@ export function variableWarnings(library: ScenarioLibrary, fileName: (file: stri
 }
 
 /**
+ * What `validate` and `serve` both say about the loaded scenarios themselves, whatever the hook scenario is: variables
+ * that start empty or hold a secret written in the file (variableWarnings), a POST or PATCH a retry may send again
+ * (repeatedWriteWarnings, with `webAttempts`, the attempts of one WebRequest in all), and a Bpium entry that is request
+ * text (bpiumStructureWarnings). One list, so that the two commands cannot drift apart; `fileName` names each file
+ * (validate: from the working folder, as its problems; the server's log: from the scenarios folder).
+ */
+export function scenarioWarnings(library: ScenarioLibrary, webAttempts: number, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
+  return [...variableWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName)];
+}
+
+/**
  * WebRequest blocks that POST or PATCH without `idempotencyKey: true` while a repeat can happen: an outage (no answer
  * within `timeout`, a 5xx, 408 or 429) is retried inside the block (`attempts` in all, WEB_REQUEST_ATTEMPTS), and with
  * the `timeout` exit unwired the run fails as retryable, so a job (a service task, an asynchronous start) sends it again

@@ -224,6 +224,11 @@ function decode(body: Buffer, contentType: string | undefined): string {
   return body.toString('utf8');
 }
 
+/** Attempts of one WebRequest in all, as the client takes them: WEB_REQUEST_ATTEMPTS, else the default (3). */
+export function webRequestAttempts(env: NodeJS.ProcessEnv): number {
+  return webClientOptionsFromEnv(env).retry?.attempts ?? DEFAULT_WEB_RETRY.attempts;
+}
+
 /**
  * Settings from the environment: WEB_REQUEST_ALLOW_HOSTS (comma-separated host names, `*.example.com` allowed),
  * WEB_REQUEST_MAX_RESPONSE_BYTES (a size: 1048576, 512kb, 1mb; default 1mb), WEB_REQUEST_ATTEMPTS (total attempts, default 3).

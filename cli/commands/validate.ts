@@ -5,8 +5,8 @@ import pc from 'picocolors';
 import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type DeferredCheck, type ScenarioIssue } from '../../engine/index.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare } from '../../adapters/db/prepare-check.js';
-import { DEFAULT_WEB_RETRY, webClientOptionsFromEnv } from '../../adapters/web/client.js';
-import { bpiumStructureWarnings, hookStatusWarnings, hookWriteWarnings, repeatedWriteWarnings, sharedStoreDatabaseWarnings, variableWarnings } from '../../server/startup-warnings.js';
+import { webRequestAttempts } from '../../adapters/web/client.js';
+import { hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from '../../server/startup-warnings.js';
 import { existingDataDir, loadLibrary, scenariosDir, serverSettings, UsageError } from '../config.js';
 import { watchValidation } from './validate-watch.js';
 
@@ -72,7 +72,7 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
   const settings = configured.databases;
   const hook = { scenario: configured.hook.scenario, statusSlot: configured.hook.returns.status };
   // Attempts of one WebRequest in all, as the server's client takes them (WEB_REQUEST_ATTEMPTS, checked with the settings above).
-  const webAttempts = webClientOptionsFromEnv(process.env).retry?.attempts ?? DEFAULT_WEB_RETRY.attempts;
+  const webAttempts = webRequestAttempts(process.env);
   const warnings: string[] = [];
   let count = 0;
   for (const [dir, files] of groups) {
@@ -90,8 +90,9 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     deferred.push(...prepared.deferred);
     issues.push(...found.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
     // Files named as in the problems above (from the working folder), not from the scenarios folder as the server's log does.
-    warnings.push(...hookStatusWarnings(hook.scenario, library, hook.statusSlot, (file) => file), ...hookWriteWarnings(hook.scenario, library, (file) => file), ...variableWarnings(library, (file) => file));
-    warnings.push(...repeatedWriteWarnings(library, webAttempts, (file) => file), ...bpiumStructureWarnings(library, (file) => file));
+    warnings.push(...hookStatusWarnings(hook.scenario, library, hook.statusSlot, (file) => file), ...hookWriteWarnings(hook.scenario, library, (file) => file));
+    // What `serve` says too, from the same function: variables, a POST a retry may repeat, a Bpium entry of request text.
+    warnings.push(...scenarioWarnings(library, webAttempts, (file) => file));
     // As `serve` says it: a scenario's SQLite database would be each instance's own under the configured PostgreSQL store.
     warnings.push(...sharedStoreDatabaseWarnings(configured.store, configured.databases, library));
     count += files?.length ?? (await listScenarioFiles(dir)).length;
