@@ -45,14 +45,28 @@ export function retrySchedule(maxAttempts: number, policy: BackoffPolicy): { del
 }
 
 /**
- * What the schedule means for an operator, one line: `16 attempts over about 4 h 18 min (at least 3 h 0 min with
- * the jitter), then a dead letter`. The start log says it, so nobody has to add the delays up.
+ * What each attempt itself may spend before it fails, which the schedule above does not count: a SendMail's own tries
+ * of the SMTP server (with their timeouts), Bpium's and WebRequest's retries inside one attempt. It depends on the
+ * scenario (how many such blocks, their `timeout`s, loops), so it is named, not added up.
+ */
+export const ATTEMPT_TIME_TEXT = "the time the attempts themselves take (a SendMail's own SMTP tries, Bpium and WebRequest retries)";
+
+/**
+ * What the schedule means for an operator, one line: `16 attempts, waiting about 4 h 18 min in all between them (at
+ * least 3 h 0 min with the jitter) plus the time the attempts themselves take (…), then a dead letter`. The start
+ * log says it, so nobody has to add the delays up. Only the waits are a number: the first→last span is longer by what
+ * the attempts take (operator trial L7: 4 attempts "over about 12 s" spanned 16 s, SendMail's SMTP tries included).
  */
 export function retryWindowText(maxAttempts: number, policy: BackoffPolicy): string {
   const { windowMs, shortestWindowMs } = retrySchedule(maxAttempts, policy);
   if (maxAttempts <= 1) return '1 attempt, no retry: a job that fails as retryable is a dead letter at once';
   const jittered = shortestWindowMs < windowMs ? ` (at least ${spanText(shortestWindowMs)} with the jitter)` : '';
-  return `${maxAttempts} attempts over about ${spanText(windowMs)}${jittered}, then a dead letter`;
+  return `${waitsText(maxAttempts, windowMs)}${jittered} plus ${ATTEMPT_TIME_TEXT}, then a dead letter`;
+}
+
+/** `16 attempts, waiting about 4 h 18 min in all between them`: the waits of the schedule, and that they are only the waits. */
+function waitsText(maxAttempts: number, windowMs: number): string {
+  return `${maxAttempts} attempts, waiting about ${spanText(windowMs)} in all between them`;
 }
 
 /** `0.7 s`, `16 min 33 s`, `4 h 18 min`: a span of time as an operator reads it. */
@@ -88,7 +102,9 @@ export function decideRetry(
  * The start warning when the retention (`OKTELL_RETENTION_DAYS`) is shorter than the retry window of the settings: a
  * job still queued or running keeps its webhook's inbox entry and its runs past the retention (see `prune`), but once
  * it ends they are already older than the retention and go at the next prune, and a resend of that webhook is no
- * longer a duplicate. Undefined when the retention is at least the window.
+ * longer a duplicate. Undefined when the retention is at least the window's waits; the attempts' own time is said to
+ * come on top, as the start log says it, but not counted (it depends on the scenarios; with a retention in days, it
+ * is seldom what decides).
  */
 export function retentionWarning(retentionMs: number, maxAttempts: number, policy: BackoffPolicy): string | undefined {
   const { windowMs } = retrySchedule(maxAttempts, policy);
@@ -97,7 +113,7 @@ export function retentionWarning(retentionMs: number, maxAttempts: number, polic
   const atLeast = Math.ceil((windowMs / 86_400_000) * 10) / 10;
   return (
     `the retention (OKTELL_RETENTION_DAYS or retentionDays: ${days(retentionMs)} days, about ${spanText(retentionMs)}) is shorter than the retry window ` +
-    `(${maxAttempts} attempts over about ${spanText(windowMs)}): a job still retrying keeps its webhook's inbox entry and its runs, but once it ends ` +
+    `(${waitsText(maxAttempts, windowMs)}, plus the time the attempts themselves take): a job still retrying keeps its webhook's inbox entry and its runs, but once it ends ` +
     `(delivered or a dead letter) they are older than the retention and go at the next hourly prune, so the history of an outage goes as it ends and ` +
     `a resend of such a webhook runs again; set OKTELL_RETENTION_DAYS to at least ${atLeast}, or shorten the retries (OKTELL_MAX_ATTEMPTS, OKTELL_RETRY_MAX_DELAY_MS)`
   );

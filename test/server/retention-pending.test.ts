@@ -16,7 +16,7 @@ describe('retention shorter than the retries', () => {
     try {
       const warning = first.lines.find((l) => l.level === 'warn' && l.msg?.startsWith('the retention'));
       assert.ok(warning, 'a start warning about the retention');
-      assert.match(warning.msg!, /OKTELL_RETENTION_DAYS or retentionDays: 0\.00002 days, about 1\.7 s\) is shorter than the retry window \(3 attempts over about 40 min\)/);
+      assert.match(warning.msg!, /OKTELL_RETENTION_DAYS or retentionDays: 0\.00002 days, about 1\.7 s\) is shorter than the retry window \(3 attempts, waiting about 40 min in all between them, plus the time the attempts themselves take\)/);
       assert.match(warning.msg!, /set OKTELL_RETENTION_DAYS to at least 0\.1, or shorten the retries/);
       assert.ok(server.warnings.includes(warning.msg!), 'the banner shows it too');
 
