@@ -63,6 +63,7 @@ describe('scale-out: two instances sharing one PostgreSQL', () => {
       let redelivered = 0;
       const refusals = new Map<string, number>();
       let aKilled = false;
+      let heldAtKill = 0;
       const post = (instance: Instance, body: string) =>
         fetch(`${instance.url}/Bpium/NewTask`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: AUTH, 'x-hook-signature': signBpiumBody(secret, body) }, body });
       let next = 0;
@@ -74,9 +75,13 @@ describe('scale-out: two instances sharing one PostgreSQL', () => {
             // with the burst rule A may run none at a given instant.
             const pid = a.proc.pid;
             const held = async () => (await querySchema<{ n: number }>(pgAvailable.url, schema, `SELECT COUNT(*)::int AS n FROM jobs WHERE status = 'running' AND (lease_owner LIKE $1 OR lease_owner LIKE $2)`, [`%:${pid}:%`, `%:${pid}/%`]))[0]!.n > 0;
-            await waitFor('A to hold a running job', held, 10_000).catch(() => undefined);
+            await waitFor('A to hold a running job', held, 30_000).catch(() => undefined);
             a.proc.kill('SIGKILL');
             aKilled = true;
+            // What A left under its lease, read once it is dead (B takes nothing over before the lease expires), so
+            // that a failure below says whether the kill hit a moment with nothing in flight or the takeover failed.
+            await a.exited;
+            heldAtKill = (await querySchema<{ n: number }>(pgAvailable.url, schema, `SELECT COUNT(*)::int AS n FROM jobs WHERE status = 'running' AND (lease_owner LIKE $1 OR lease_owner LIKE $2)`, [`%:${pid}:%`, `%:${pid}/%`]))[0]!.n;
           }
           const name = `task-${String(i).padStart(4, '0')}`;
           const body = taskWebhook({ name, responsible: ['2'], sequenceId: 50_000 + i });
@@ -128,13 +133,14 @@ describe('scale-out: two instances sharing one PostgreSQL', () => {
       const [inbox] = await querySchema<{ total: number; duplicates: number }>(pgAvailable.url, schema, 'SELECT COUNT(*)::int AS total, COUNT(duplicate_of)::int AS duplicates FROM inbox');
       t.diagnostic(
         `sent ${total}, acknowledged ${acked.size} (${redelivered} redelivered to B after A died); letters for ${counts.size} tasks; ` +
-          `missing ${missing.length}; sent twice ${duplicated.length}; jobs taken over after lease expiry ${takeover!.n}; ` +
+          `missing ${missing.length}; sent twice ${duplicated.length}; A held ${heldAtKill} at the kill; jobs taken over after lease expiry ${takeover!.n}; ` +
           `jobs succeeded ${jobs!.succeeded}, not succeeded ${jobs!.other}; workers that ran jobs ${jobs!.workers}; inbox ${inbox!.total} (${inbox!.duplicates} duplicate deliveries)`,
       );
       if (refusals.size) t.diagnostic(`refused: ${JSON.stringify([...refusals])}`);
       assert.deepEqual(missing, [], 'no acknowledged webhook lost its letter');
       assert.equal(acked.size, total, 'every webhook was acknowledged, by A or (redelivered) by B');
-      assert.ok(takeover!.n >= 1, 'A had jobs in flight when killed, and B took them over after their leases expired');
+      assert.ok(heldAtKill >= 1, `A held a running job when it was killed (held ${heldAtKill}): the kill must leave work for B to take over`);
+      assert.ok(takeover!.n >= heldAtKill, `B took over every job A held when killed (${heldAtKill}) after their leases expired, not ${takeover!.n}`);
       assert.ok(duplicated.length <= takeover!.n, `only jobs cut off mid-send may send twice (${duplicated.length} > ${takeover!.n})`);
       assert.ok(takeover!.n <= WORKERS, 'A never held more jobs than its workers');
       assert.equal(jobs!.other, 0, 'every job ended up succeeded');
