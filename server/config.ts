@@ -312,17 +312,34 @@ export function configuredScenariosDir(flags: Pick<ConfigFlags, 'scenarios' | 'c
   return scenariosFrom(flags, env, named && !fileNamed ? {} : readConfigFile(flags, env, cwd).fc, cwd);
 }
 
-/** Users and their origin, before the data folder is consulted for a generated user. */
-export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
-  const { file, filePath, fc, fileText } = readConfigFile(flags, env, cwd);
-  // `file:line:col` of a setting of the file, as its form errors and the service tasks' say it: where a value that is
-  // wrong is written, for an editor to jump to. The file's text is read as YAML with positions once per load.
+/**
+ * `file:line:col` of a setting of the file, as its form errors and the service tasks' say it: where a value that is
+ * wrong is written, for an editor to jump to. The file's text is read as YAML with positions once, at the first call.
+ */
+function settingLocator(file: string, fileText: string | undefined): (...path: string[]) => string {
   let source: YamlSource | undefined;
-  const at = (...path: string[]) => {
+  return (...path: string[]) => {
     if (fileText === undefined) return file;
     const l = (source ??= new YamlSource(file, fileText)).locate(path);
     return `${file}:${l.line}:${l.col}`;
   };
+}
+
+/**
+ * The WebRequest settings `serve` would use (loadServerConfig's `webRequest`: WEB_REQUEST_ALLOW_HOSTS /
+ * WEB_REQUEST_MAX_RESPONSE_BYTES over `webRequest:` of the configuration file named by `flags.config`, OKTELL_CONFIG
+ * or ./oktell.config.yaml), for the commands that need only those (`oktell-emu test`). Only the file's form is checked
+ * besides, as for configuredScenariosDir, so a setting the command does not use cannot stop it.
+ */
+export function configuredWebRequest(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): WebRequestSettings {
+  const { file, fc, fileText } = readConfigFile(flags, env, cwd);
+  return webRequestSettings(fc.webRequest, env, settingLocator(file, fileText));
+}
+
+/** Users and their origin, before the data folder is consulted for a generated user. */
+export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
+  const { file, filePath, fc, fileText } = readConfigFile(flags, env, cwd);
+  const at = settingLocator(file, fileText);
   const num = (v: string | undefined, name: string) => {
     if (v === undefined || v === '') return undefined;
     const n = Number(v);
@@ -394,7 +411,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
     databases,
     serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone, scenarioNamesOnDisk(scenariosDir), flags.onTaskProblems),
-    webRequest: webRequestSettings(fc.webRequest, env, at('webRequest', 'maxResponseBytes')),
+    webRequest: webRequestSettings(fc.webRequest, env, at),
     ...(existsSync(filePath) ? { configFile: filePath } : {}),
     configPath: filePath,
   };
@@ -470,9 +487,9 @@ function scenarioNamesOnDisk(dir: string): ReadonlySet<string> | undefined {
 
 /**
  * The WebRequest settings of the file with WEB_REQUEST_ALLOW_HOSTS / WEB_REQUEST_MAX_RESPONSE_BYTES over them; a
- * value of the file that is wrong is named with the file (`configFile`), as bodyLimit is.
+ * value of the file that is wrong is named at its file:line:col (`at`), as bodyLimit is.
  */
-function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessEnv, configFile: string): WebRequestSettings {
+function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessEnv, at: (...path: string[]) => string): WebRequestSettings {
   let fromEnv: WebRequestSettings;
   try {
     fromEnv = webClientOptionsFromEnv(env);
@@ -482,7 +499,7 @@ function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessE
   const out: WebRequestSettings = {};
   const hosts = fromEnv.allowHosts ?? file?.allowHosts;
   if (hosts && hosts.length > 0) out.allowHosts = hosts;
-  const setting = fromEnv.maxResponseBytes !== undefined ? 'WEB_REQUEST_MAX_RESPONSE_BYTES' : `${configFile}: webRequest.maxResponseBytes`;
+  const setting = fromEnv.maxResponseBytes !== undefined ? 'WEB_REQUEST_MAX_RESPONSE_BYTES' : `${at('webRequest', 'maxResponseBytes')}: webRequest.maxResponseBytes`;
   const max = fromEnv.maxResponseBytes ?? (file?.maxResponseBytes !== undefined ? parseSize(file.maxResponseBytes, setting) : undefined);
   if (max !== undefined) {
     if (max < 1) throw new ConfigError(`${setting} must be at least 1 byte`);

@@ -35,6 +35,26 @@ blocks:
   );
 }
 
+/**
+ * `<dir>/scenarios` with Prices and a test file whose cases each have a fixture for their request and expect the
+ * fixture's answer, as a case written without the server's settings in mind would.
+ */
+function hostCases(dir: string, cases: ReadonlyArray<{ name: string; base: string }>): void {
+  const scenariosDir = join(dir, 'scenarios');
+  mkdirSync(join(scenariosDir, 'tests'), { recursive: true });
+  scenarios(scenariosDir);
+  writeFileSync(
+    join(scenariosDir, 'tests', 'hosts.test.yaml'),
+    `cases:\n${cases.map((c) => `  - name: ${c.name}\n    scenario: Prices\n    variables: { base: "${c.base}" }\n    http: [ { match: "GET ${c.base}/prices*", json: { milk: 90 } } ]\n    expect:\n      returnValues: { 1: '{"milk":90}' }\n`).join('')}`,
+  );
+}
+
+const HOST_CASES = [
+  { name: 'a listed host', base: 'https://prices.example.ru' },
+  { name: 'a host the list leaves out', base: 'https://prices.example.com' },
+  { name: 'cloud metadata', base: 'http://169.254.169.254' },
+];
+
 const cli = (args: string[], cwd: string) => runCli(args, { cwd, unset: ['OKTELL_SCENARIOS'], timeoutMs: 60_000 });
 
 describe('HTTP fixtures', () => {
@@ -120,20 +140,7 @@ describe('HTTP fixtures', () => {
   it('oktell-emu test refuses, fixture or not, what the server would refuse before sending: a host outside WEB_REQUEST_ALLOW_HOSTS, a link-local address', () => {
     const tmp = tempDir();
     try {
-      const dir = join(tmp.dir, 'scenarios');
-      mkdirSync(join(dir, 'tests'), { recursive: true });
-      scenarios(dir);
-      // Each case has a fixture for its request and expects the fixture's answer, as a case written without the server's
-      // settings in mind would.
-      const cases = [
-        { name: 'a listed host', base: 'https://prices.example.ru' },
-        { name: 'a host the list leaves out', base: 'https://prices.example.com' },
-        { name: 'cloud metadata', base: 'http://169.254.169.254' },
-      ];
-      writeFileSync(
-        join(dir, 'tests', 'hosts.test.yaml'),
-        `cases:\n${cases.map((c) => `  - name: ${c.name}\n    scenario: Prices\n    variables: { base: "${c.base}" }\n    http: [ { match: "GET ${c.base}/prices*", json: { milk: 90 } } ]\n    expect:\n      returnValues: { 1: '{"milk":90}' }\n`).join('')}`,
-      );
+      hostCases(tmp.dir, HOST_CASES);
       const listed = runCli(['test', '--json'], { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS'], env: { WEB_REQUEST_ALLOW_HOSTS: '*.example.ru' }, timeoutMs: 60_000 });
       assert.equal(listed.code, 1, listed.stdout + listed.stderr);
       const byName = new Map((JSON.parse(listed.stdout) as { cases: { name: string; status: string }[] }).cases.map((c) => [c.name, c]));
@@ -149,6 +156,43 @@ describe('HTTP fixtures', () => {
       tmp.cleanup();
     }
   });
+
+  // The allow-list `serve` would use: WEB_REQUEST_ALLOW_HOSTS over `webRequest.allowHosts` of the configuration file
+  // (--config, else OKTELL_CONFIG, else ./oktell.config.yaml). Each row lists the cases that pass; the others fail
+  // with HTTP_HOST_REFUSED although their fixture would answer.
+  const configured: Array<{ name: string; files: Record<string, string>; args?: string[]; env?: Record<string, string>; passed: string[] }> = [
+    { name: './oktell.config.yaml', files: { 'oktell.config.yaml': 'webRequest: { allowHosts: ["*.example.ru"] }\n' }, passed: ['a listed host'] },
+    {
+      name: '--config naming another file',
+      files: { 'oktell.config.yaml': 'webRequest: { allowHosts: ["*.example.ru"] }\n', 'other.yaml': 'webRequest:\n  allowHosts: ["*.example.com"]\n' },
+      args: ['--config', 'other.yaml'],
+      passed: ['a host the list leaves out'],
+    },
+    { name: 'OKTELL_CONFIG', files: { 'other.yaml': 'webRequest: { allowHosts: [prices.example.com] }\n' }, env: { OKTELL_CONFIG: 'other.yaml' }, passed: ['a host the list leaves out'] },
+    { name: 'the metadata address listed exactly in the file', files: { 'oktell.config.yaml': 'webRequest: { allowHosts: ["*.example.ru", 169.254.169.254] }\n' }, passed: ['a listed host', 'cloud metadata'] },
+    {
+      name: 'WEB_REQUEST_ALLOW_HOSTS over the file, as serve reads it',
+      files: { 'oktell.config.yaml': 'webRequest: { allowHosts: ["*.example.ru"] }\n' },
+      env: { WEB_REQUEST_ALLOW_HOSTS: '*.example.com' },
+      passed: ['a host the list leaves out'],
+    },
+  ];
+  for (const row of configured) {
+    it(`oktell-emu test takes the web allow-list as serve does: ${row.name}`, () => {
+      const tmp = tempDir();
+      try {
+        hostCases(tmp.dir, HOST_CASES);
+        for (const [name, text] of Object.entries(row.files)) writeFileSync(join(tmp.dir, name), text);
+        const r = runCli(['test', '--json', ...(row.args ?? [])], { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_CONFIG', 'WEB_REQUEST_ALLOW_HOSTS'].filter((v) => !row.env?.[v]), env: row.env ?? {}, timeoutMs: 60_000 });
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        const cases = (JSON.parse(r.stdout) as { cases: { name: string; status: string }[] }).cases;
+        assert.deepEqual(cases.map((c) => [c.name, c.status]), HOST_CASES.map((c) => [c.name, row.passed.includes(c.name) ? 'passed' : 'failed']));
+        for (const c of cases.filter((c) => c.status === 'failed')) assert.match(JSON.stringify(c), /failed: HTTP_HOST_REFUSED/, c.name);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
 
   it('a fixture in front of the real client: matched requests are answered, others reach the server', async () => {
     const seen: string[] = [];
