@@ -139,7 +139,7 @@ function failed(c: Config, rt: BlockRuntime, e: EffectError, record: Omit<Parame
 
 function compose(c: Config, rt: BlockRuntime): MailMessage {
   const text = (e: CompiledExpression | undefined) => (e ? toText(rt.evaluate(e), rt.timeZone) : undefined);
-  let rendered: { subject?: string; text?: string; html?: string } = {};
+  let rendered: ReturnType<NonNullable<BlockRuntime['templates']>['render']> = {};
   if (c.template) {
     if (!rt.templates) throw new RunFailure(R.ADAPTER_MISSING, 'no template renderer is configured');
     try {
@@ -148,7 +148,17 @@ function compose(c: Config, rt: BlockRuntime): MailMessage {
       throw new RunFailure(R.TEMPLATE, `template "${c.template}": ${(e as Error).message}`);
     }
   }
-  const subject = (text(c.subject) ?? rendered.subject ?? '').replace(/[\r\n\t]+/g, ' ').trim();
+  // A part the letter takes from the template, made from a secret, is masked in the run's record (renderedFrom): a
+  // filter or HTML escaping can change the secret's text, which looking for it as it is would then miss.
+  const fromTemplate = (part: 'subject' | 'text' | 'html', e: CompiledExpression | undefined): string | undefined => {
+    const t = text(e);
+    if (t !== undefined) return t;
+    const r = rendered[part];
+    const reads = rendered.reads?.[part];
+    if (r !== undefined && reads) rt.renderedFrom(r, reads);
+    return r;
+  };
+  const subject = (fromTemplate('subject', c.subject) ?? '').replace(/[\r\n\t]+/g, ' ').trim();
   const msg: MailMessage = {
     ...(rt.mailFrom ? { from: rt.mailFrom } : {}),
     to: addresses(text(c.to) ?? '', 'to'),
@@ -158,8 +168,8 @@ function compose(c: Config, rt: BlockRuntime): MailMessage {
     reference: `${rt.runId}/${rt.blockId}`,
     messageKey: rt.effectKey(),
   };
-  const body = text(c.text) ?? rendered.text;
-  const html = text(c.html) ?? rendered.html;
+  const body = fromTemplate('text', c.text);
+  const html = fromTemplate('html', c.html);
   if (body !== undefined) msg.text = body;
   if (html !== undefined) msg.html = html;
   if (msg.to.length === 0) throw new EffectError('permanent', 'no recipient: "to" is empty', { code: 'MAIL_NO_RECIPIENT' });

@@ -305,6 +305,11 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       if (secrets.none || (typeof value !== 'string' && typeof value !== 'number')) return;
       if (source.carries?.some(carriesSecret)) secrets.addDerived(String(value));
     },
+    renderedFrom(text, reads) {
+      if (secrets.none) return;
+      if (reads.changed.some(carriesSecret)) secrets.addDerived(text);
+      else if (reads.asIs.some(carriesSecret)) secrets.addJoined(text);
+    },
     async effect<T extends JsonValue>(perform: (inFlight: EffectInFlight) => Promise<T>, effectOpts?: EffectOptions) {
       const key = stepKey();
       if (!journal || !versions) return { value: await perform(NO_MARKS), replayed: false };

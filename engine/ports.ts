@@ -129,8 +129,20 @@ export interface MailerPort {
 
 /** A nunjucks template set (subject, text, html) rendered with the scenario's variables. */
 export interface TemplatePort {
-  /** Renders template `name` (files `<name>.subject.njk`, `<name>.text.njk`, `<name>.html.njk`; any may be absent). */
-  render(name: string, context: Record<string, Value>): { subject?: string; text?: string; html?: string };
+  /**
+   * Renders template `name` (files `<name>.subject.njk`, `<name>.text.njk`, `<name>.html.njk`; any may be absent).
+   * `reads` says, for each part rendered, which context variables it read (TemplateReads), so that a part made from a
+   * secret is masked in the run's record (BlockRuntime.renderedFrom).
+   */
+  render(name: string, context: Record<string, Value>): { subject?: string; text?: string; html?: string; reads?: Partial<Record<'subject' | 'text' | 'html', TemplateReads>> };
+}
+
+/** The context variables one rendered part read: printed as they are, or read in any other way. */
+export interface TemplateReads {
+  /** Printed as they are (`{{ name }}`, a text that neither escaping nor folding changed). */
+  asIs: string[];
+  /** Read otherwise (a filter, a loop, a `set`, escaped or folded on output): the text may hold a changed copy. */
+  changed: string[];
 }
 
 /** A request to start another service scenario without waiting (AsyncScenario in `async` mode). */

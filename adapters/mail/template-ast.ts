@@ -144,6 +144,49 @@ export function collectVariableUses(root: NjNode): VariableUse[] {
   return uses;
 }
 
+/**
+ * The places (1-based `line:col`) of the variables a template prints as they are (`printed`: `{{ name }}`, with no
+ * filter, test, operator or property lookup), and of those it only tests (`tested`: `{% if name %}`, which prints
+ * nothing of the value). Every other read of a variable (`{{ name | upper }}`, a loop over it, `{% set x = name %}`)
+ * may change what reaches the output, so it is in neither; nor is a `{{ name }}` whose output is taken by something
+ * else (`{% set x %}…{% endset %}`, `{% filter upper %}…{% endfilter %}`, a macro's body), as only the bodies of `if`
+ * and `for` are followed.
+ */
+export function outputPlaces(root: NjNode): { printed: Set<string>; tested: Set<string> } {
+  const places = new Set<string>();
+  const tested = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!isNode(node)) return;
+    switch (node.typename) {
+      case 'Root':
+      case 'NodeList':
+        walk(node.children);
+        return;
+      case 'If':
+      case 'IfAsync': {
+        const cond = node.cond as NjNode | undefined;
+        if (cond?.typename === 'Symbol') tested.add(`${cond.lineno + 1}:${cond.colno + 1}`);
+        walk(node.body);
+        walk(node.else_);
+        return;
+      }
+      case 'For':
+      case 'AsyncEach':
+      case 'AsyncAll':
+        walk(node.body);
+        walk(node.else_);
+        return;
+      case 'Output':
+        for (const c of node.children ?? []) if (c.typename === 'Symbol') places.add(`${c.lineno + 1}:${c.colno + 1}`);
+        return;
+      default:
+    }
+  };
+  walk(root);
+  return { printed: places, tested };
+}
+
 /** `a.constructor`, `a["__proto__"]` and the like, which could reach JavaScript internals from a template. */
 export function findForbiddenLookups(root: NjNode): VariableUse[] {
   const found: VariableUse[] = [];

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import nunjucks from 'nunjucks';
-import type { TemplatePort } from '../../engine/ports.js';
+import type { TemplatePort, TemplateReads } from '../../engine/ports.js';
 import { closest } from '../../engine/index.js';
 import type { Value } from '../../engine/values.js';
 import { sanitizeSubject } from './message.js';
@@ -11,6 +11,7 @@ import {
   collectVariableUses,
   findForbiddenLookups,
   outputExpressionAt,
+  outputPlaces,
   parseTemplate,
   type NjNode,
   type VariableUse,
@@ -143,12 +144,31 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     return parts;
   };
   // By parsed tree, so the last good version of a broken template keeps its own answers.
-  const lookups = new WeakMap<NjNode, { forbidden: ReturnType<typeof findForbiddenLookups>; uses: VariableUse[] }>();
+  const lookups = new WeakMap<NjNode, { forbidden: ReturnType<typeof findForbiddenLookups>; uses: VariableUse[]; places: ReturnType<typeof outputPlaces> }>();
   const lookupsOf = (ast: NjNode) => {
     let l = lookups.get(ast);
-    if (!l) lookups.set(ast, (l = { forbidden: findForbiddenLookups(ast), uses: collectVariableUses(ast) }));
+    if (!l) lookups.set(ast, (l = { forbidden: findForbiddenLookups(ast), uses: collectVariableUses(ast), places: outputPlaces(ast) }));
     return l;
   };
+
+  /**
+   * The context variables a part read (TemplateReads), for the run to mask a part made from a secret: printed as they
+   * are when the text reaches the output unchanged (in HTML, one with nothing to escape; in the subject, one that
+   * folding into one line leaves as it is), only tested (`{% if name %}`: left out), or read otherwise.
+   */
+  function readsOf(ast: NjNode, part: Part, ctx: Record<string, unknown>): TemplateReads {
+    const { uses, places } = lookupsOf(ast);
+    const asIs = new Set<string>();
+    const changed = new Set<string>();
+    for (const u of uses) {
+      const at = `${u.line}:${u.col}`;
+      if (places.tested.has(at)) continue;
+      const v = ctx[u.name];
+      const unchanged = places.printed.has(at) && typeof v === 'string' && (part === 'html' ? !/[&"'<>]/.test(v) : part === 'subject' ? sanitizeSubject(v.replace(/\s+/g, ' ')) === v : true);
+      (unchanged ? asIs : changed).add(u.name);
+    }
+    return { asIs: [...asIs].filter((n) => !changed.has(n)), changed: [...changed] };
+  }
 
   function parseFile(file: string): Parsed {
     const cached = parsed.get(file);
@@ -289,10 +309,13 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
 
   function renderParts(name: string, parts: Array<[Part, { src: string; ast: NjNode } | undefined]>, context: Record<string, Value>) {
     const ctx = prepareContext(context);
-    const out: { subject?: string; text?: string; html?: string } = {};
+    const out: { subject?: string; text?: string; html?: string; reads?: Partial<Record<Part, TemplateReads>> } = {};
     for (const [part, kept] of parts) {
       const rendered = renderPart(name, part, ctx, kept);
       out[part] = part === 'subject' ? sanitizeSubject(rendered.replace(/\s+/g, ' ')) : rendered;
+      // The tree the part was rendered from (parsed, or kept from the last good version): rendering succeeded, so it is there.
+      const p: Parsed = kept ? { ok: true, ...kept } : parseFile(fileOf(name, part));
+      if (p.ok) (out.reads ??= {})[part] = readsOf(p.ast, part, ctx);
     }
     return out;
   }

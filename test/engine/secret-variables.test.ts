@@ -1,11 +1,14 @@
 // Variables whose initial value comes from the environment or a file, and secret variables: how they load, what
 // validation says about them, and what a run records of them (the masked value) while its blocks use the real one.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { simpleParser } from 'mailparser';
+import { createOutboxMailer, listOutbox } from '../../adapters/mail/outbox.adapter.js';
+import { createTemplateRenderer } from '../../adapters/mail/templates.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { answerValues, fixedClock, loadScenarioText, randomIds, runScenario, variableSourceWarnings, type AsyncStartRequest, type EnginePorts, type LoadOptions, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
+import { answerValues, fixedClock, loadScenarioLibrary, loadScenarioText, randomIds, runScenario, variableSourceWarnings, type AsyncStartRequest, type EnginePorts, type LoadOptions, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
 
 function load(text: string, env: Record<string, string> = {}, name = 'Sec'): ReturnType<typeof loadScenarioText> {
@@ -207,4 +210,80 @@ describe('a run with a secret variable', () => {
     assert.deepEqual(r.trace[0]!.changed, { pw: '***' });
     assert.deepEqual(r.variables, { pw: '***' });
   });
+});
+
+// Letters rendered from a nunjucks template that reads a secret: the letter carries what the template made of it, and
+// the run's record (what the store keeps and `show`, the console and `run --json` display) does not. A part that
+// prints the secret as it is is masked at the secret; one that changes it (a filter, HTML escaping, a `set` block) is
+// masked whole, as the changed text is not found by looking for the secret; a part that only tests it is kept.
+describe('a letter rendered from a template that reads a secret', () => {
+  const PLAIN_SECRET = 'ZEBRA-TEMPLATE-77aa';
+  const HTML_SECRET = 'ZEBRA&<77aa>"q';
+  const MAILED: Array<{ name: string; parts: { subject?: string; text?: string; html?: string }; secret?: string; recorded: { subject?: string; text?: string; html?: string }; sent: { subject?: string; text?: string; html?: string } }> = [
+    { name: 'printed as it is', parts: { text: 'Key: {{ tok }}.' }, recorded: { text: 'Key: ***.' }, sent: { text: `Key: ${PLAIN_SECRET}.` } },
+    { name: 'upper-cased by a filter', parts: { text: 'Key: {{ tok | upper }}' }, recorded: { text: '***' }, sent: { text: `Key: ${PLAIN_SECRET.toUpperCase()}` } },
+    { name: 'cut by a filter', parts: { text: 'Key: {{ tok | truncate(9) }}' }, recorded: { text: '***' }, sent: { text: `Key: ${PLAIN_SECRET.slice(0, 9)}...` } },
+    { name: 'replaced in', parts: { text: '{{ tok | replace("-", ":") }}' }, recorded: { text: '***' }, sent: { text: PLAIN_SECRET.replace(/-/g, ':') } },
+    { name: 'printed as it is and lower-cased', parts: { text: '{{ tok }} / {{ tok | lower }}' }, recorded: { text: '***' }, sent: { text: `${PLAIN_SECRET} / ${PLAIN_SECRET.toLowerCase()}` } },
+    { name: 'captured by a set block, then changed', parts: { text: '{% set s %}{{ tok }}{% endset %}{{ s | upper }}' }, recorded: { text: '***' }, sent: { text: PLAIN_SECRET.toUpperCase() } },
+    { name: 'in the subject, upper-cased', parts: { subject: 'Key {{ tok | upper }}', text: 'see the subject' }, recorded: { subject: '***', text: 'see the subject' }, sent: { subject: `Key ${PLAIN_SECRET.toUpperCase()}`, text: 'see the subject' } },
+    { name: 'HTML-escaped by the html part', parts: { html: '<p>{{ tok }}</p>' }, secret: HTML_SECRET, recorded: { html: '***' }, sent: { html: '<p>ZEBRA&amp;&lt;77aa&gt;&quot;q</p>' } },
+    { name: 'in the html part, nothing to escape', parts: { html: '<p>{{ tok }}</p>' }, recorded: { html: '<p>***</p>' }, sent: { html: `<p>${PLAIN_SECRET}</p>` } },
+    { name: 'a text built from it by an expression, upper-cased by a filter', parts: { text: '{{ header | upper }}' }, recorded: { text: '***' }, sent: { text: `BEARER ${PLAIN_SECRET.toUpperCase()}` } },
+    { name: 'only tested', parts: { text: '{% if tok %}configured{% else %}missing{% endif %}' }, recorded: { text: 'configured' }, sent: { text: 'configured' } },
+    { name: 'not read', parts: { text: 'Hello {{ name | upper }}' }, recorded: { text: 'Hello ANNA' }, sent: { text: 'Hello ANNA' } },
+  ];
+  const SCENARIO = `variables:
+  tok: { type: string, env: SEC_TOKEN }
+  name: { type: string, initial: "Anna" }
+  header: string
+start: build
+blocks:
+  build:
+    kind: Variable
+    set: { header: '"Bearer " + [tok]' }
+    exits: { next: mail }
+  mail:
+    kind: SendMail
+    to: '"ops@example.ru"'
+    subject: '"Settings"'
+    template: t
+    exits: { success: done, error: done }
+  done: { kind: ReturnValue, values: { 1: '"ok"' } }
+`;
+  for (const c of MAILED) {
+    it(`${c.name}: the letter has it as rendered, the run's record ${JSON.stringify(c.recorded)}`, async () => {
+      const tmp = tempDir();
+      try {
+        const secret = c.secret ?? PLAIN_SECRET;
+        mkdirSync(join(tmp.dir, 'scenarios', 'templates'), { recursive: true });
+        // The subject comes from the template when it has one, else from the block's expression.
+        writeFileSync(join(tmp.dir, 'scenarios', 'Sec.yaml'), c.parts.subject ? SCENARIO.replace(`    subject: '"Settings"'\n`, '') : SCENARIO);
+        for (const [part, text] of Object.entries(c.parts)) writeFileSync(join(tmp.dir, 'scenarios', 'templates', `t.${part}.njk`), text);
+        const templates = createTemplateRenderer({ dir: join(tmp.dir, 'scenarios', 'templates'), timeZone: 'UTC' });
+        const library = await loadScenarioLibrary(join(tmp.dir, 'scenarios'), { registry: defaultRegistry, templates, env: { SEC_TOKEN: secret } });
+        assert.deepEqual(library.issues, []);
+        const outbox = join(tmp.dir, 'outbox');
+        const mailer = createOutboxMailer({ dir: outbox, from: 'robot@example.ru' });
+        const r = await runScenario(library, 'Sec', { trace: true, ports: { templates, mailer, clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } } });
+        assert.equal(r.status, 'completed', JSON.stringify(r.error));
+
+        // The letter as sent: what the template made of the secret.
+        const [entry] = await listOutbox(outbox);
+        const letter = await simpleParser(readFileSync(entry!.file));
+        // The parts the template has (mailparser makes a text of an html-only letter too).
+        const parts = { subject: letter.subject ?? '', text: (letter.text ?? '').trimEnd(), html: String(letter.html || '').trimEnd() };
+        assert.deepEqual(Object.fromEntries(['subject', ...Object.keys(c.sent)].map((k) => [k, parts[k as keyof typeof parts]])), { subject: 'Settings', ...c.sent });
+
+        // The record: the letter's parts, the step's effect; and no copy of the secret or of its changed forms anywhere.
+        const m = r.mails[0]!;
+        assert.deepEqual({ subject: m.subject, ...(m.text !== undefined ? { text: m.text } : {}), ...(m.html !== undefined ? { html: m.html } : {}) }, { subject: 'Settings', ...c.recorded });
+        const record = JSON.stringify(r);
+        const changed = Object.values(c.sent).filter((v) => !Object.values(c.recorded).includes(v));
+        for (const form of [secret, secret.toUpperCase(), ...changed]) assert.ok(!record.includes(form), `${form} in ${record}`);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
 });
