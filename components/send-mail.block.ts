@@ -154,8 +154,8 @@ function compose(c: Config, rt: BlockRuntime): MailMessage {
     const t = text(e);
     if (t !== undefined) return t;
     const r = rendered[part];
-    const reads = rendered.reads?.[part];
-    if (r !== undefined && reads) rt.renderedFrom(r, reads);
+    const reads = rendered.reads;
+    if (r !== undefined && reads) rt.renderedFrom(r, () => reads(part));
     return r;
   };
   const subject = (fromTemplate('subject', c.subject) ?? '').replace(/[\r\n\t]+/g, ' ').trim();

@@ -307,8 +307,10 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     },
     renderedFrom(text, reads) {
       if (secrets.none) return;
-      if (reads.changed.some(carriesSecret)) secrets.addDerived(text);
-      else if (reads.asIs.some(carriesSecret)) secrets.addJoined(text);
+      const r = reads();
+      if (!r) return;
+      if (r.changed.some(carriesSecret)) secrets.addDerived(text);
+      else if (r.asIs.some(carriesSecret)) secrets.addJoined(text);
     },
     async effect<T extends JsonValue>(perform: (inFlight: EffectInFlight) => Promise<T>, effectOpts?: EffectOptions) {
       const key = stepKey();

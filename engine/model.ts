@@ -389,12 +389,13 @@ export interface BlockRuntime {
    */
   takenFrom(source: CompiledExpression, value: Value): void;
   /**
-   * Notes that `text` was rendered from a template that read the variables `reads` names: when one read otherwise than
+   * Notes that `text` was rendered from a template that read the variables `reads` names (asked only when the run has
+   * a secret): when one read otherwise than
    * printed as it is carries a secret of this run, the text is masked whole in the run's record (a template can
    * upper-case, escape or cut a secret, which looking for the secret as it is would miss); when only ones printed as
    * they are do, it is masked at the secret.
    */
-  renderedFrom(text: string, reads: TemplateReads): void;
+  renderedFrom(text: string, reads: () => TemplateReads | undefined): void;
   /**
    * Runs an effect once per run and step: when the journal already holds this step's outcome (a retried run), it is
    * returned without running `perform` again. When it holds a pending mark instead (`EffectInFlight.markPending`: an

@@ -131,10 +131,11 @@ export interface MailerPort {
 export interface TemplatePort {
   /**
    * Renders template `name` (files `<name>.subject.njk`, `<name>.text.njk`, `<name>.html.njk`; any may be absent).
-   * `reads` says, for each part rendered, which context variables it read (TemplateReads), so that a part made from a
-   * secret is masked in the run's record (BlockRuntime.renderedFrom).
+   * `reads` says, for a part rendered, which context variables it read (TemplateReads), so that a part made from a
+   * secret is masked in the run's record (BlockRuntime.renderedFrom). A function, so that a run with no secret (most
+   * letters) does not pay for working it out.
    */
-  render(name: string, context: Record<string, Value>): { subject?: string; text?: string; html?: string; reads?: Partial<Record<'subject' | 'text' | 'html', TemplateReads>> };
+  render(name: string, context: Record<string, Value>): { subject?: string; text?: string; html?: string; reads?: (part: 'subject' | 'text' | 'html') => TemplateReads | undefined };
 }
 
 /** The context variables one rendered part read: printed as they are, or read in any other way. */

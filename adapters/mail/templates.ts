@@ -309,14 +309,20 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
 
   function renderParts(name: string, parts: Array<[Part, { src: string; ast: NjNode } | undefined]>, context: Record<string, Value>) {
     const ctx = prepareContext(context);
-    const out: { subject?: string; text?: string; html?: string; reads?: Partial<Record<Part, TemplateReads>> } = {};
+    const out: { subject?: string; text?: string; html?: string; reads?: (part: Part) => TemplateReads | undefined } = {};
+    const trees = new Map<Part, NjNode>();
     for (const [part, kept] of parts) {
       const rendered = renderPart(name, part, ctx, kept);
       out[part] = part === 'subject' ? sanitizeSubject(rendered.replace(/\s+/g, ' ')) : rendered;
       // The tree the part was rendered from (parsed, or kept from the last good version): rendering succeeded, so it is there.
       const p: Parsed = kept ? { ok: true, ...kept } : parseFile(fileOf(name, part));
-      if (p.ok) (out.reads ??= {})[part] = readsOf(p.ast, part, ctx);
+      if (p.ok) trees.set(part, p.ast);
     }
+    // Worked out only when asked (a run with a secret): the tree kept is the one this rendering used.
+    out.reads = (part) => {
+      const ast = trees.get(part);
+      return ast ? readsOf(ast, part, ctx) : undefined;
+    };
     return out;
   }
 
