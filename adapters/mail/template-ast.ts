@@ -135,6 +135,10 @@ export function collectVariableUses(root: NjNode): VariableUse[] {
         return;
       case 'Super':
         return;
+      case 'Block':
+        // `{% block name %}`: the name is the block's, not a variable.
+        walk(node.body, scope);
+        return;
       default:
         if (node.children) walk(node.children, scope);
         else for (const f of node.fields) walk(node[f], scope);
@@ -185,6 +189,18 @@ export function outputPlaces(root: NjNode): { printed: Set<string>; tested: Set<
   };
   walk(root);
   return { printed: places, tested };
+}
+
+/**
+ * Whether a template pulls in another (`include`, `extends`, `import`, `from … import`): what that one reads is not
+ * in this tree, so a caller that must know every variable the output was made from has to assume all of them.
+ */
+export function readsOtherTemplates(root: NjNode): boolean {
+  let found = false;
+  forEachNode(root, (n) => {
+    if (n.typename === 'Include' || n.typename === 'Extends' || n.typename === 'Import' || n.typename === 'FromImport') found = true;
+  });
+  return found;
 }
 
 /** `a.constructor`, `a["__proto__"]` and the like, which could reach JavaScript internals from a template. */

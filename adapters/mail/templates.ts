@@ -12,6 +12,7 @@ import {
   findForbiddenLookups,
   outputExpressionAt,
   outputPlaces,
+  readsOtherTemplates,
   parseTemplate,
   type NjNode,
   type VariableUse,
@@ -144,10 +145,10 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     return parts;
   };
   // By parsed tree, so the last good version of a broken template keeps its own answers.
-  const lookups = new WeakMap<NjNode, { forbidden: ReturnType<typeof findForbiddenLookups>; uses: VariableUse[]; places: ReturnType<typeof outputPlaces> }>();
+  const lookups = new WeakMap<NjNode, { forbidden: ReturnType<typeof findForbiddenLookups>; uses: VariableUse[]; places: ReturnType<typeof outputPlaces>; others: boolean }>();
   const lookupsOf = (ast: NjNode) => {
     let l = lookups.get(ast);
-    if (!l) lookups.set(ast, (l = { forbidden: findForbiddenLookups(ast), uses: collectVariableUses(ast), places: outputPlaces(ast) }));
+    if (!l) lookups.set(ast, (l = { forbidden: findForbiddenLookups(ast), uses: collectVariableUses(ast), places: outputPlaces(ast), others: readsOtherTemplates(ast) }));
     return l;
   };
 
@@ -157,7 +158,9 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
    * folding into one line leaves as it is), only tested (`{% if name %}`: left out), or read otherwise.
    */
   function readsOf(ast: NjNode, part: Part, ctx: Record<string, unknown>): TemplateReads {
-    const { uses, places } = lookupsOf(ast);
+    const { uses, places, others } = lookupsOf(ast);
+    // A part that includes, extends or imports another template may print any variable in any form from there.
+    if (others) return { asIs: [], changed: Object.keys(ctx) };
     const asIs = new Set<string>();
     const changed = new Set<string>();
     for (const u of uses) {

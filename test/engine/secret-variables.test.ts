@@ -219,7 +219,7 @@ describe('a run with a secret variable', () => {
 describe('a letter rendered from a template that reads a secret', () => {
   const PLAIN_SECRET = 'ZEBRA-TEMPLATE-77aa';
   const HTML_SECRET = 'ZEBRA&<77aa>"q';
-  const MAILED: Array<{ name: string; parts: { subject?: string; text?: string; html?: string }; secret?: string; recorded: { subject?: string; text?: string; html?: string }; sent: { subject?: string; text?: string; html?: string } }> = [
+  const MAILED: Array<{ name: string; parts: { subject?: string; text?: string; html?: string }; files?: Record<string, string>; secret?: string; recorded: { subject?: string; text?: string; html?: string }; sent: { subject?: string; text?: string; html?: string } }> = [
     { name: 'printed as it is', parts: { text: 'Key: {{ tok }}.' }, recorded: { text: 'Key: ***.' }, sent: { text: `Key: ${PLAIN_SECRET}.` } },
     { name: 'upper-cased by a filter', parts: { text: 'Key: {{ tok | upper }}' }, recorded: { text: '***' }, sent: { text: `Key: ${PLAIN_SECRET.toUpperCase()}` } },
     { name: 'cut by a filter', parts: { text: 'Key: {{ tok | truncate(9) }}' }, recorded: { text: '***' }, sent: { text: `Key: ${PLAIN_SECRET.slice(0, 9)}...` } },
@@ -230,6 +230,8 @@ describe('a letter rendered from a template that reads a secret', () => {
     { name: 'HTML-escaped by the html part', parts: { html: '<p>{{ tok }}</p>' }, secret: HTML_SECRET, recorded: { html: '***' }, sent: { html: '<p>ZEBRA&amp;&lt;77aa&gt;&quot;q</p>' } },
     { name: 'in the html part, nothing to escape', parts: { html: '<p>{{ tok }}</p>' }, recorded: { html: '<p>***</p>' }, sent: { html: `<p>${PLAIN_SECRET}</p>` } },
     { name: 'a text built from it by an expression, upper-cased by a filter', parts: { text: '{{ header | upper }}' }, recorded: { text: '***' }, sent: { text: `BEARER ${PLAIN_SECRET.toUpperCase()}` } },
+    { name: 'upper-cased in an included template', parts: { text: 'Key: {% include "foot.njk" %}' }, files: { 'foot.njk': '{{ tok | upper }}' }, recorded: { text: '***' }, sent: { text: `Key: ${PLAIN_SECRET.toUpperCase()}` } },
+    { name: 'printed by a template it extends', parts: { text: '{% extends "base.njk" %}{% block k %}-{% endblock %}' }, files: { 'base.njk': 'Key {{ tok | lower }} {% block k %}{% endblock %}' }, recorded: { text: '***' }, sent: { text: `Key ${PLAIN_SECRET.toLowerCase()} -` } },
     { name: 'only tested', parts: { text: '{% if tok %}configured{% else %}missing{% endif %}' }, recorded: { text: 'configured' }, sent: { text: 'configured' } },
     { name: 'not read', parts: { text: 'Hello {{ name | upper }}' }, recorded: { text: 'Hello ANNA' }, sent: { text: 'Hello ANNA' } },
   ];
@@ -260,6 +262,7 @@ blocks:
         // The subject comes from the template when it has one, else from the block's expression.
         writeFileSync(join(tmp.dir, 'scenarios', 'Sec.yaml'), c.parts.subject ? SCENARIO.replace(`    subject: '"Settings"'\n`, '') : SCENARIO);
         for (const [part, text] of Object.entries(c.parts)) writeFileSync(join(tmp.dir, 'scenarios', 'templates', `t.${part}.njk`), text);
+        for (const [file, text] of Object.entries(c.files ?? {})) writeFileSync(join(tmp.dir, 'scenarios', 'templates', file), text);
         const templates = createTemplateRenderer({ dir: join(tmp.dir, 'scenarios', 'templates'), timeZone: 'UTC' });
         const library = await loadScenarioLibrary(join(tmp.dir, 'scenarios'), { registry: defaultRegistry, templates, env: { SEC_TOKEN: secret } });
         assert.deepEqual(library.issues, []);
