@@ -423,7 +423,8 @@ export class PostgresStore implements Store {
   }
 
   async hastenJobs(selector: { ids: string[] } | { status: 'queued' }): Promise<string[]> {
-    const ids = 'ids' in selector ? selector.ids : null;
+    // An id given twice is one job, answered once (as the SQLite store does).
+    const ids = 'ids' in selector ? [...new Set(selector.ids)] : null;
     if (ids && ids.length === 0) return [];
     return this.write(async (c) => {
       const done = new Set((await exec<{ id: string }>(c, 'hasten', [ids, this.clock.now()])).rows.map((r) => r.id));

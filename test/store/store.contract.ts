@@ -557,6 +557,25 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('makes a job queued for later due now, once however often it is named; a running, due or unknown one is left; jobStates reads them', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const later = clock.now() + 60_000;
+        await store.enqueueJobs([job({ id: 'later', runAt: later }), job({ id: 'due' }), job({ id: 'run' }), job({ id: 'later2', runAt: later })]);
+        const claimed = await store.claimJobs('w', 1, 1000);
+        assert.equal(claimed[0]!.id, 'due');
+        assert.deepEqual(await store.hastenJobs({ ids: ['later', 'later', 'due', 'nope'] }), ['later'], 'named twice, made due once; a running or unknown job left');
+        const now = clock.now();
+        const states = await store.jobStates(['later', 'due', 'later2', 'nope']);
+        assert.deepEqual([...states.keys()].sort(), ['due', 'later', 'later2'], 'an unknown id has no state');
+        assert.deepEqual(
+          Object.fromEntries([...states].map(([id, s]) => [id, [s.status, s.attempts, s.nextRunAt <= now]])),
+          { later: ['queued', 0, true], due: ['running', 1, true], later2: ['queued', 0, false] },
+        );
+        assert.deepEqual(await store.hastenJobs({ status: 'queued' }), ['later2'], 'the bulk form: every queued job not due yet');
+        assert.deepEqual(await store.hastenJobs({ ids: [] }), []);
+      });
+    });
+
     it('forgets the journalled effects of a replayed job when asked to', T, async () => {
       await withStore(async (store) => {
         const id = await enqueueOne(store);
