@@ -31,7 +31,7 @@ export function replayCommand(): Command {
     .description('send failed or dead-lettered jobs back to the queue (a running server picks them up)')
     .argument('[runIds...]', 'runs (or job ids) to replay; a job queued for a later retry is made due now')
     .option('--status <status>', 'replay every job with this status: dead or failed (except those of unknown outcome and those whose scenario changed: see --include-unknown, --include-changed); queued makes the jobs waiting for a later retry due now')
-    .option('--since <time>', 'with --status: only the jobs that failed or died (with queued: were queued) at or after this time: an ISO time or 30m, 2h, 7d')
+    .option('--since <time>', 'with --status: only the jobs that failed or died (with queued: were created) at or after this time: an ISO time or 30m, 2h, 7d')
     .option('--scenario <name>', 'with --status: only the jobs of this scenario')
     .option('--include-unknown', 'with --status: replay also the jobs whose last effect has an unknown outcome (R_EFFECT_UNKNOWN: a letter that may have been delivered), doing it again')
     .option('--include-changed', 'with --status: replay also the jobs stopped because their scenario changed since their effects were made (R_SCENARIO_CHANGED), on the version loaded now: the effects of renamed blocks are made again')

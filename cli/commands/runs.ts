@@ -168,7 +168,7 @@ function waitsFor(j: JobRecord): QueuedRow['waits'] {
 }
 
 /**
- * `runs --status queued`: the jobs waiting, soonest due first, with their attempts so far, their next attempt's time
+ * `runs --status queued`: the newest jobs waiting (up to the limit), shown soonest due first, with their attempts so far, their next attempt's time
  * and the error their last attempt ended with. A job has no run while it waits, so these are jobs, not runs; what
  * server.md asks to check before renaming effect blocks (no job waits for a retry).
  */
@@ -202,7 +202,8 @@ async function queuedAction(o: { scenario?: string; since?: string; json?: boole
     const why = r.waits === 'retry' ? `retry${code ? ` after ${pc.red(terminalText(String(code)))}` : ''}` : r.waits;
     process.stdout.write(`${runColumns(isoInZone(r.nextRunAt, zone), 'queued', terminalText(r.scenario), r.trigger, `${r.attempts}/${r.maxAttempts} tried`, pc.yellow)}  job ${r.jobId} ${why}\n`);
   }
-  if (total > rows.length && !o.scenario && !o.since) printNote(`${rows.length} of ${total} queued job(s) shown (-n takes up to 1000)`);
+  // The newest queued jobs are read, so a note says when more wait (with a filter, of all the queued ones).
+  if (total > rows.length) printNote(`${rows.length} of ${total} queued job(s) shown${o.scenario || o.since ? ' (the newest that match; the count is of all queued)' : ''} (-n takes up to 1000)`);
 }
 
 /**
@@ -408,7 +409,7 @@ function hastenedText(ids: readonly string[]): string {
 
 /**
  * `replay --status queued`: the jobs queued for a later attempt (retries waiting out an outage that is over) are made
- * due now, with `--scenario` and `--since` (when the job was queued) as `runs --status queued` takes them. Running jobs
+ * due now, with `--scenario` and `--since` (when the job was created) as `runs --status queued` takes them. Running jobs
  * are never touched.
  */
 async function hastenAction(o: { json?: boolean; dataDir?: string; config?: string }, filter: JobFilter, filterArgs: string, settings: ReturnType<typeof serverSettings>): Promise<void> {

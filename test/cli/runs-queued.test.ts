@@ -23,9 +23,15 @@ for (const make of [sqliteKind, postgresKind]) {
       assert.deepEqual(json.map((r) => [r.jobId, r.waits, r.attempts, r.error?.code ?? null]), [[ids.E, 'first run', 0, null], [ids.D, 'retry', 1, 'R_EFFECT_TRANSIENT']]);
       assert.equal(json[1]!.nextRunAt, D.nextRunAt);
       assert.equal(kind.cli(['runs', '--status', 'queued', '--scenario', 'Other']).stdout, 'no queued job matches --scenario Other (2 job(s) queued in all)\n');
-      // --since compares when the job was queued: E was, after the cut; D before it.
+      // --since compares when the job was created: E was, after the cut; D before it.
       const later = JSON.parse(kind.cli(['runs', '--status', 'queued', '--since', new Date(D.createdAt + 1).toISOString(), '--json']).stdout) as Array<{ jobId: string }>;
       assert.deepEqual(later.map((r) => r.jobId), [ids.E]);
+      // Fewer shown than wait: a note says so, with a filter too (its count is of all the queued jobs).
+      const one = kind.cli(['runs', '--status', 'queued', '-n', '1']);
+      assert.equal(one.stdout.trimEnd().split('\n').length, 2, one.stdout);
+      assert.match(one.stdout + one.stderr, /1 of 2 queued job\(s\) shown \(-n takes up to 1000\)/);
+      const filtered = kind.cli(['runs', '--status', 'queued', '--scenario', 'Letters', '-n', '1']);
+      assert.match(filtered.stdout + filtered.stderr, /1 of 2 queued job\(s\) shown \(the newest that match; the count is of all queued\)/);
     });
   });
 }
