@@ -280,7 +280,7 @@ export function notCountedRun(r: RunWrite): RunWrite {
     ...r,
     error: {
       code: END_NOT_COUNTED,
-      message: "the attempt completed, but its end was not accepted: its lease had expired and another worker had taken the job over, so this run does not count (the job's outcome is the takeover's, which may repeat what this one did)",
+      message: "the attempt completed, but its end was not accepted: the job was no longer this worker's (its lease expired and another worker took it over, or the server's stop gave it back to the queue), so this run does not count (the job's outcome is that of its next attempt, which may repeat what this one did)",
       retryable: false,
     },
   };

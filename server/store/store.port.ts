@@ -224,8 +224,9 @@ export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'fail
  * (`task`: due, catch-up or manual), the command line, or a replay of a failed or dead job.
  */
 /**
- * The error code a completed run is stored with when its job's end was not accepted (its lease had expired and another
- * worker had taken the job over): the run happened, but the job's outcome is the takeover's, so it does not count.
+ * The error code a completed run is stored with when its job's end was not accepted (the job was no longer its worker's:
+ * the lease expired and another worker took it over, or a stop gave it back to the queue): the run happened, but the
+ * job's outcome is its next attempt's, so it does not count.
  */
 export const END_NOT_COUNTED = 'LEASE_LOST_NOT_COUNTED';
 
