@@ -173,15 +173,16 @@ export const PG_SQL = {
 
   /** $1 cutoff, $2 chunk. */
   // The entry of a job still queued or running is kept (its dedup key too), as in the SQLite store.
-  pruneInbox: `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE received_at < $1
-      AND id NOT IN (SELECT inbox_id FROM jobs WHERE status IN ('queued', 'running') AND inbox_id IS NOT NULL) LIMIT $2)`,
+  // NOT EXISTS (an anti-join) rather than NOT IN, whose plan may turn into a scan per row when many jobs wait.
+  pruneInbox: `DELETE FROM inbox WHERE id IN (SELECT i.id FROM inbox i WHERE i.received_at < $1
+      AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.inbox_id = i.id AND j.status IN ('queued', 'running')) LIMIT $2)`,
   // The last run of a dead letter (a failed or dead job) is kept with it; so are the runs and the parent run of a
   // job still queued or running.
-  pruneRuns: `DELETE FROM runs WHERE id IN (SELECT id FROM runs
-    WHERE started_at < $1 AND status <> 'running' AND finished_at < $1
-      AND id NOT IN (SELECT last_run_id FROM jobs WHERE status IN ('failed', 'dead') AND last_run_id IS NOT NULL)
-      AND (job_id IS NULL OR job_id NOT IN (SELECT id FROM jobs WHERE status IN ('queued', 'running')))
-      AND id NOT IN (SELECT parent_run_id FROM jobs WHERE status IN ('queued', 'running') AND parent_run_id IS NOT NULL) LIMIT $2)`,
+  pruneRuns: `DELETE FROM runs WHERE id IN (SELECT r.id FROM runs r
+    WHERE r.started_at < $1 AND r.status <> 'running' AND r.finished_at < $1
+      AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.last_run_id = r.id AND j.status IN ('failed', 'dead'))
+      AND (r.job_id IS NULL OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = r.job_id AND j.status IN ('queued', 'running')))
+      AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.parent_run_id = r.id AND j.status IN ('queued', 'running')) LIMIT $2)`,
   pruneJobs: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
     WHERE finished_at IS NOT NULL AND finished_at < $1 AND status = 'succeeded' LIMIT $2)`,
   pruneDeadLetters: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
