@@ -326,14 +326,20 @@ function settingLocator(file: string, fileText: string | undefined): (...path: s
 }
 
 /**
- * The WebRequest settings `serve` would use (loadServerConfig's `webRequest`: WEB_REQUEST_ALLOW_HOSTS /
- * WEB_REQUEST_MAX_RESPONSE_BYTES over `webRequest:` of the configuration file named by `flags.config`, OKTELL_CONFIG
- * or ./oktell.config.yaml), for the commands that need only those (`oktell-emu test`). Only the file's form is checked
- * besides, as for configuredScenariosDir, so a setting the command does not use cannot stop it.
+ * The run settings `serve` would use, for the commands that need only those (`oktell-emu test`): loadServerConfig's
+ * `webRequest` (WEB_REQUEST_ALLOW_HOSTS / WEB_REQUEST_MAX_RESPONSE_BYTES over `webRequest:`), effect cap
+ * (OKTELL_MAX_EFFECTS over `maxEffectsPerRun:`) and regex budget (OKTELL_REGEX_BUDGET_MS over `regexBudgetMs:`), the
+ * file being the one named by `flags.config`, OKTELL_CONFIG or ./oktell.config.yaml. The cap and the budget are
+ * undefined when neither sets them (the engine's defaults then). Only the file's form is checked besides, as for
+ * configuredScenariosDir, so a setting the command does not use cannot stop it.
  */
-export function configuredWebRequest(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): WebRequestSettings {
+export function configuredRunSettings(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { webRequest: WebRequestSettings; maxEffectsPerRun: number | undefined; regexBudgetMs: number | undefined } {
   const { file, fc, fileText } = readConfigFile(flags, env, cwd);
-  return webRequestSettings(fc.webRequest, env, settingLocator(file, fileText));
+  return {
+    webRequest: webRequestSettings(fc.webRequest, env, settingLocator(file, fileText)),
+    maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun,
+    regexBudgetMs: regexBudgetFromEnv(env) ?? fc.regexBudgetMs,
+  };
 }
 
 /** Users and their origin, before the data folder is consulted for a generated user. */

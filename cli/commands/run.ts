@@ -27,7 +27,7 @@ import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.
 import { buildPorts } from '../../adapters/ports.js';
 import { plainAuthWarning } from '../../adapters/mail/plain-auth-warning.js';
 import { parseDateText } from '../../engine/expr/date-time.js';
-import { maxEffectsFromEnv, timeZoneProblem } from '../../server/config.js';
+import { timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { applyMigrations, MigrationError, migrationFailureText, scratchMigrated } from '../../adapters/db/migrations.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles, type DatabaseSettings } from '../../adapters/db/settings.js';
@@ -210,12 +210,8 @@ async function runWithDatabases(
   fixtures: { bpium?: BpiumFixtureFile; http?: HttpFixture[] },
 ): Promise<RunResult> {
   const tz = time.tz;
-  let maxEffects: number | undefined;
-  try {
-    maxEffects = maxEffectsFromEnv(process.env);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  // The server's cap: OKTELL_MAX_EFFECTS over the configuration file's maxEffectsPerRun, as serve reads it.
+  const maxEffects = settings.maxEffectsPerRun;
   const limits = maxEffects ? { limits: { maxEffects } } : {};
   const built = buildPorts({
     env: process.env,

@@ -7,7 +7,7 @@ import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
 import { loadLibrary, scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
-import { configuredWebRequest, maxEffectsFromEnv, regexBudgetFromEnv } from '../../server/config.js';
+import { configuredRunSettings } from '../../server/config.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
 import { caseFromRun, caseToWrite, paramsToFiles, ranVersionWarnings, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
@@ -114,12 +114,11 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
 
   let defaults: CaseDefaults;
   try {
-    // The server's cap and regex budget from the environment, and its web allow-list as `serve` reads it
-    // (WEB_REQUEST_ALLOW_HOSTS over `webRequest.allowHosts` of the configuration file: --config, OKTELL_CONFIG or
-    // ./oktell.config.yaml), so a case fails where the server's run would; a case or file can set its own cap.
-    const maxEffects = maxEffectsFromEnv(process.env);
-    const regexBudgetMs = regexBudgetFromEnv(process.env);
-    const { allowHosts } = configuredWebRequest(opts.config !== undefined ? { config: opts.config } : {}, process.env);
+    // The server's cap, regex budget and web allow-list as `serve` reads them (OKTELL_MAX_EFFECTS,
+    // OKTELL_REGEX_BUDGET_MS and WEB_REQUEST_ALLOW_HOSTS over `maxEffectsPerRun`, `regexBudgetMs` and
+    // `webRequest.allowHosts` of the configuration file: --config, OKTELL_CONFIG or ./oktell.config.yaml), so a case
+    // fails where the server's run would; a case or file can set its own cap.
+    const { maxEffectsPerRun: maxEffects, regexBudgetMs, webRequest: { allowHosts } } = configuredRunSettings(opts.config !== undefined ? { config: opts.config } : {}, process.env);
     defaults = { ...(maxEffects !== undefined ? { maxEffects } : {}), ...(regexBudgetMs !== undefined ? { regexBudgetMs } : {}), ...(allowHosts?.length ? { allowHosts } : {}) };
   } catch (e) {
     throw new UsageError((e as Error).message);

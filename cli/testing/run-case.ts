@@ -69,9 +69,9 @@ function sequentialIds(): IdPort {
 
 /** The server's settings a case runs with, from the environment; undefined: the engine's defaults. */
 export interface CaseDefaults {
-  /** The effect cap of a case whose file sets none (OKTELL_MAX_EFFECTS). */
+  /** The effect cap of a case whose file sets none (OKTELL_MAX_EFFECTS, else the configuration file's maxEffectsPerRun). */
   maxEffects?: number;
-  /** Milliseconds a run's Parser regex extractions may search in all (OKTELL_REGEX_BUDGET_MS), as on the server. */
+  /** Milliseconds a run's Parser regex extractions may search in all (OKTELL_REGEX_BUDGET_MS, else regexBudgetMs), as on the server. */
   regexBudgetMs?: number;
   /**
    * The hosts WebRequest blocks may reach (WEB_REQUEST_ALLOW_HOSTS), as on the server: a request elsewhere, or to a

@@ -193,7 +193,7 @@ const maxEffects = z
   .number()
   .int()
   .min(1)
-  .describe('the per-run cap on effects (letters, Bpium calls, async starts), as the server\'s maxEffectsPerRun (default $OKTELL_MAX_EFFECTS, else 100)');
+  .describe('the per-run cap on effects (letters, Bpium calls, async starts), as the server\'s maxEffectsPerRun (default $OKTELL_MAX_EFFECTS, else maxEffectsPerRun of the configuration file, else 100)');
 
 const testCase = z.strictObject({
   name: z.string().min(1).describe('shown in the report; unique in the file'),
@@ -219,7 +219,7 @@ const testFile = z.strictObject({
   mail: mail.optional().describe('the mail server of every case that sets none'),
   clock: clock.optional().describe(`the clock of every case that sets none (default ${DEFAULT_TEST_CLOCK})`),
   timeZone: timeZone.optional().describe(`the time zone of every case that sets none (default ${DEFAULT_TEST_TIME_ZONE})`),
-  maxEffects: maxEffects.optional().describe('the effect cap of every case that sets none (default $OKTELL_MAX_EFFECTS, else 100)'),
+  maxEffects: maxEffects.optional().describe('the effect cap of every case that sets none (default $OKTELL_MAX_EFFECTS, else maxEffectsPerRun of the configuration file, else 100)'),
   cases: z.array(testCase).min(1).describe('the cases, run in order of the file'),
 });
 

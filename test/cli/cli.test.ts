@@ -186,6 +186,15 @@ describe('oktell-emu run: the cap on effects per run (OKTELL_MAX_EFFECTS)', () =
     assert.equal(child.mails.length, 50);
     assert.equal(child.bpiumCalls.length, 50);
   });
+  it('maxEffectsPerRun of the configuration file sets the cap, as serve reads it; OKTELL_MAX_EFFECTS over it', () => {
+    const config = join(tmp.dir, 'emu.yaml');
+    writeFileSync(config, 'maxEffectsPerRun: 6\n');
+    const child = JSON.parse(run({ OKTELL_CONFIG: config }).stdout).asyncStarted[0].result;
+    assert.equal(child.error.code, 'R_EFFECT_LIMIT');
+    assert.equal(child.mails.length, 3);
+    const env = JSON.parse(run({ OKTELL_CONFIG: config, OKTELL_MAX_EFFECTS: '10' }).stdout).asyncStarted[0].result;
+    assert.equal(env.mails.length, 5);
+  });
   it('OKTELL_MAX_EFFECTS sets the cap, and a value that is not a whole number is a usage error', () => {
     const child = JSON.parse(run({ OKTELL_MAX_EFFECTS: '10' }).stdout).asyncStarted[0].result;
     assert.equal(child.error.code, 'R_EFFECT_LIMIT');

@@ -83,4 +83,28 @@ describe('test reads the scenarios folder of the configuration file when no -s i
       tmp.cleanup();
     }
   });
+
+  it('maxEffectsPerRun of the configuration file caps a case\'s run as it caps serve\'s (R_EFFECT_LIMIT); OKTELL_MAX_EFFECTS over it', () => {
+    // Two responsible cost four effects (a Bpium read and a letter each): one more than the file's cap of 3.
+    const { tmp, cli } = workFolder('maxEffectsPerRun: 3\n', 'scenarios');
+    try {
+      writeFileSync(
+        join(tmp.dir, 'scenarios', 'tests', 'cap.test.yaml'),
+        'bpium: bpium-users.yaml\ncases:\n  - name: two responsible are more effects than the configured cap\n    scenario: BpiumNewTask\n    params: { 1: "@webhooks/two-responsible.json" }\n    expect: { status: failed, error: { code: R_EFFECT_LIMIT } }\n',
+      );
+      const capped = cli(['test', 'scenarios/tests/cap.test.yaml']);
+      assert.equal(capped.code, 0, capped.stdout + capped.stderr);
+      assert.match(capped.stdout, /^1 passed, 0 failed$/m);
+      const env = cli(['test', 'scenarios/tests/cap.test.yaml'], { OKTELL_MAX_EFFECTS: '4' });
+      assert.equal(env.code, 1, env.stdout + env.stderr);
+      assert.match(env.stdout, /^0 passed, 1 failed$/m);
+      // A cap the file's form refuses is said at its line, as serve says it.
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'maxEffectsPerRun: 0\n');
+      const bad = cli(['test', 'scenarios/tests/cap.test.yaml']);
+      assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+      assert.match(bad.stderr, /^oktell-emu: oktell\.config\.yaml:1:\d+: /);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });

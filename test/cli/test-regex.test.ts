@@ -115,6 +115,28 @@ describe('the Parser\'s regex budget in the CLI', () => {
     }
   });
 
+  it('oktell-emu test: the budget of the configuration file (regexBudgetMs), as serve reads it', () => {
+    const tmp = folder({
+      // Named by --config: a .yaml file here would be read as a scenario of the folder.
+      'emu.conf': 'regexBudgetMs: 40\n',
+      'tests/scan.test.yaml': `cases:
+  - name: a quadratic count stops at the file's budget
+    scenario: Scan
+    params: { 1: '${body}' }
+    expect:
+      path: [begin, parse, slow]
+      returnValues: { 1: { contains: "ran out of the run's 40 ms regex budget over a text of 20000 characters" }, 2: 422 }
+`,
+    });
+    try {
+      const r = cli(['test', 'tests', '--config', 'emu.conf'], tmp.dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^1 passed, 0 failed$/m);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('oktell-emu run --dry-run: the budget of the configuration file (regexBudgetMs), OKTELL_REGEX_BUDGET_MS over it; a budget that is not a whole number is refused', () => {
     const tmp = folder({ 'body.txt': body, 'oktell.config.yaml': 'regexBudgetMs: 30\n' });
     const run = (env: Record<string, string>) => cli(['run', 'Scan.yaml', '-p', '1=@body.txt', '--dry-run', '--json'], tmp.dir, { OKTELL_DATA_DIR: join(tmp.dir, 'var'), ...env });
