@@ -471,7 +471,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     }
   } catch (e) {
     failure = secrets.maskTexts(toRunError(e, block, frame.scenario.name));
-    if (traceOn && block) pushTrace('failed', performance.now(), failure.message);
+    // The failed step lasted from its start (the previous step's end) to here, its waits included.
+    if (traceOn && block) pushTrace('failed', stepStart, failure.message);
     ports.logger?.[failure.code === R.INTERNAL ? 'error' : 'warn']({ runId, scenario: name, block: block?.id, code: failure.code, err: failure.code === R.INTERNAL ? e : undefined }, failure.message);
   }
 

@@ -232,14 +232,18 @@ describe('the Bpium block over HTTP', () => {
     assert.equal(r.bpiumCalls[0]!.attempts, 4);
   });
 
-  it('Bpium answering 500 for good: the run fails as retryable, naming the block', async () => {
-    emu.injectFaults({ status: 500, times: 10, pathPrefix: '/api/v1/catalogs/3' });
+  it('Bpium answering 500 for good: the run fails as retryable, naming the block; its failed step lasts its attempts', async () => {
+    // Each answer held back 60 ms: the failed step's trace entry spans at least the first (it read about 0 ms before).
+    emu.injectFaults({ status: 500, times: 10, pathPrefix: '/api/v1/catalogs/3', delayMs: 60 });
     const r = await run('GetUser');
     emu.clearFaults?.();
     assert.equal(r.status, 'failed');
     assert.equal(r.error!.code, 'R_EFFECT_TRANSIENT');
     assert.equal(r.error!.retryable, true);
     assert.equal(r.error!.block, 'get');
+    const failed = r.trace.find((s) => s.exit === 'failed');
+    assert.equal(failed?.block, 'get');
+    assert.ok(failed!.ms >= 50, `the failed step lasted ${failed!.ms} ms`);
   });
 
   it('writes go to Bpium for real: create, update (PATCH), read back, delete, then 404 takes the error exit', async () => {
