@@ -95,9 +95,17 @@ describe('oktell-emu test: { matches } is the Parser\'s pattern', () => {
 describe('the Parser\'s regex budget in the CLI', () => {
   const body = '1 '.repeat(10_000);
 
-  it('oktell-emu test: a quadratic count takes the error exit at OKTELL_REGEX_BUDGET_MS', () => {
-    const tmp = folder({
-      'tests/scan.test.yaml': `cases:
+  // The budget from the environment, or from the configuration file as serve reads it (named by --config: a .yaml
+  // file in this folder would be read as a scenario of it).
+  const BUDGETS: Array<{ name: string; files: Record<string, string>; args: string[]; env: Record<string, string> }> = [
+    { name: 'at OKTELL_REGEX_BUDGET_MS', files: {}, args: [], env: { OKTELL_REGEX_BUDGET_MS: '40' } },
+    { name: 'at the configuration file\'s regexBudgetMs, as serve reads it', files: { 'emu.conf': 'regexBudgetMs: 40\n' }, args: ['--config', 'emu.conf'], env: {} },
+  ];
+  for (const c of BUDGETS) {
+    it(`oktell-emu test: a quadratic count takes the error exit ${c.name}`, () => {
+      const tmp = folder({
+        ...c.files,
+        'tests/scan.test.yaml': `cases:
   - name: a quadratic count stops at the budget
     scenario: Scan
     params: { 1: '${body}' }
@@ -105,37 +113,16 @@ describe('the Parser\'s regex budget in the CLI', () => {
       path: [begin, parse, slow]
       returnValues: { 1: { contains: "ran out of the run's 40 ms regex budget over a text of 20000 characters" }, 2: 422 }
 `,
+      });
+      try {
+        const r = cli(['test', 'tests', ...c.args], tmp.dir, c.env);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /^1 passed, 0 failed$/m);
+      } finally {
+        tmp.cleanup();
+      }
     });
-    try {
-      const r = cli(['test', 'tests'], tmp.dir, { OKTELL_REGEX_BUDGET_MS: '40' });
-      assert.equal(r.code, 0, r.stdout + r.stderr);
-      assert.match(r.stdout, /1 passed, 0 failed/);
-    } finally {
-      tmp.cleanup();
-    }
-  });
-
-  it('oktell-emu test: the budget of the configuration file (regexBudgetMs), as serve reads it', () => {
-    const tmp = folder({
-      // Named by --config: a .yaml file here would be read as a scenario of the folder.
-      'emu.conf': 'regexBudgetMs: 40\n',
-      'tests/scan.test.yaml': `cases:
-  - name: a quadratic count stops at the file's budget
-    scenario: Scan
-    params: { 1: '${body}' }
-    expect:
-      path: [begin, parse, slow]
-      returnValues: { 1: { contains: "ran out of the run's 40 ms regex budget over a text of 20000 characters" }, 2: 422 }
-`,
-    });
-    try {
-      const r = cli(['test', 'tests', '--config', 'emu.conf'], tmp.dir);
-      assert.equal(r.code, 0, r.stdout + r.stderr);
-      assert.match(r.stdout, /^1 passed, 0 failed$/m);
-    } finally {
-      tmp.cleanup();
-    }
-  });
+  }
 
   it('oktell-emu run --dry-run: the budget of the configuration file (regexBudgetMs), OKTELL_REGEX_BUDGET_MS over it; a budget that is not a whole number is refused', () => {
     const tmp = folder({ 'body.txt': body, 'oktell.config.yaml': 'regexBudgetMs: 30\n' });
