@@ -168,7 +168,7 @@ function waitsFor(j: JobRecord): QueuedRow['waits'] {
 }
 
 /**
- * `runs --status queued`: the newest jobs waiting (up to the limit), shown soonest due first, with their attempts so far, their next attempt's time
+ * `runs --status queued`: the jobs waiting, soonest due first (up to the limit), with their attempts so far, their next attempt's time
  * and the error their last attempt ended with. A job has no run while it waits, so these are jobs, not runs; what
  * server.md asks to check before renaming effect blocks (no job waits for a retry).
  */
@@ -177,12 +177,9 @@ async function queuedAction(o: { scenario?: string; since?: string; json?: boole
   let total = 0;
   const rows = await withStore(o, async (store, config) => {
     zone = config.timeZone;
-    const jobs = await store.listJobs({ status: 'queued', limit, ...(o.scenario ? { scenario: o.scenario } : {}) });
+    const jobs = await store.queuedJobs({ limit, ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) });
     total = (await store.counts()).jobs.queued;
-    return jobs.items
-      .filter((j) => !since || j.createdAt >= since)
-      .sort((a, b) => a.nextRunAt - b.nextRunAt)
-      .map((j): QueuedRow => ({
+    return jobs.map((j): QueuedRow => ({
         jobId: j.id, scenario: j.scenario, trigger: jobRunTrigger(j), status: 'queued', attempts: j.attempts, maxAttempts: j.maxAttempts,
         nextRunAt: j.nextRunAt, createdAt: j.createdAt, lastRunId: j.lastRunId, error: j.lastError, replayCount: j.replayCount, waits: waitsFor(j),
       }));
@@ -202,8 +199,8 @@ async function queuedAction(o: { scenario?: string; since?: string; json?: boole
     const why = r.waits === 'retry' ? `retry${code ? ` after ${pc.red(terminalText(String(code)))}` : ''}` : r.waits;
     process.stdout.write(`${runColumns(isoInZone(r.nextRunAt, zone), 'queued', terminalText(r.scenario), r.trigger, `${r.attempts}/${r.maxAttempts} tried`, pc.yellow)}  job ${r.jobId} ${why}\n`);
   }
-  // The newest queued jobs are read, so a note says when more wait (with a filter, of all the queued ones).
-  if (total > rows.length) printNote(`${rows.length} of ${total} queued job(s) shown${o.scenario || o.since ? ' (the newest that match; the count is of all queued)' : ''} (-n takes up to 1000)`);
+  // The soonest due are read, so a note says when more wait (with a filter, the count is of all the queued ones).
+  if (total > rows.length) printNote(`${rows.length} of ${total} queued job(s) shown, the soonest due${o.scenario || o.since ? ' that match (the count is of all queued)' : ''} (-n takes up to 1000)`);
 }
 
 /**

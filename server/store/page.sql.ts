@@ -91,6 +91,16 @@ export function jobPageSql(dialect: SqlDialect, q: ListJobsQuery, limit: number)
   return pageSql(dialect, { table: 'jobs', columns: '*', time: 'created_at', filters: jobFilters(q, dialect), cursor: q.cursor, limit });
 }
 
+/** The queued jobs soonest due first (Store.queuedJobs), as both stores read them: one page, no cursor. */
+export function queuedJobsSql(dialect: SqlDialect, q: { scenario?: string; since?: number; limit: number }): { sql: string; args: unknown[] } {
+  const args: unknown[] = [];
+  const arg = (v: unknown, cast = '') => (args.push(v), dialect === 'postgres' ? `$${args.length}${cast}` : '?');
+  const where = [`status = 'queued'`];
+  if (q.scenario !== undefined) where.push(`scenario = ${arg(q.scenario)}`);
+  if (q.since !== undefined) where.push(`created_at >= ${arg(q.since, '::bigint')}`);
+  return { sql: `SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY next_run_at ASC, id ASC LIMIT ${arg(q.limit)}`, args };
+}
+
 /** The filters of a run list. */
 export function runFilters(q: ListRunsQuery): PageFilter[] {
   return [

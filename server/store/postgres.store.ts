@@ -36,7 +36,7 @@ import {
   originalFromRow,
   type RunRow,
 } from './sqlite.rows.js';
-import { jobPageSql, latestScheduledJobSql, pageSql, runFilters } from './page.sql.js';
+import { jobPageSql, latestScheduledJobSql, pageSql, queuedJobsSql, runFilters } from './page.sql.js';
 import { closedError, StoreUsageError } from './store.errors.js';
 import {
   JOB_STATUSES,
@@ -469,6 +469,11 @@ export class PostgresStore implements Store {
     const { sql, args } = jobPageSql('postgres', q, limit);
     const rows = await this.readSql<JobRow>(sql, args);
     return page(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
+  }
+
+  async queuedJobs(q: { scenario?: string; since?: number; limit: number }): Promise<JobRecord[]> {
+    const { sql, args } = queuedJobsSql('postgres', q);
+    return (await this.readSql<JobRow>(sql, args)).map(jobFromRow);
   }
 
   async latestScheduledJob(task: string): Promise<JobRecord | undefined> {

@@ -33,7 +33,7 @@ import {
   type JobRow,
   type RunRow,
 } from './sqlite.rows.js';
-import { jobPageSql, latestScheduledJobSql, pageSql, runFilters } from './page.sql.js';
+import { jobPageSql, latestScheduledJobSql, pageSql, queuedJobsSql, runFilters } from './page.sql.js';
 import { prepareStatements, type Statements } from './sqlite.statements.js';
 import { closedError, StoreUnavailableError, StoreUsageError } from './store.errors.js';
 import {
@@ -473,6 +473,12 @@ export class SqliteStore implements Store {
     const { sql, args } = jobPageSql('sqlite', q, limit);
     const rows = this.cached(sql).all(...args) as JobRow[];
     return page(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
+  }
+
+  async queuedJobs(q: { scenario?: string; since?: number; limit: number }): Promise<JobRecord[]> {
+    this.assertOpen();
+    const { sql, args } = queuedJobsSql('sqlite', q);
+    return (this.cached(sql).all(...args) as JobRow[]).map(jobFromRow);
   }
 
   async latestScheduledJob(task: string): Promise<JobRecord | undefined> {

@@ -509,6 +509,11 @@ export interface Store {
   lastTaskDues(tasks: readonly string[]): Promise<TaskDueRecord[]>;
   listJobs(query?: ListJobsQuery): Promise<Page<JobRecord>>;
   /**
+   * The queued jobs soonest due first (then by id), up to `limit`: what `runs --status queued` shows, so that during an
+   * outage the retries due next are the ones listed. `since` keeps the jobs created at or after it.
+   */
+  queuedJobs(query: { scenario?: string; since?: EpochMs; limit: number }): Promise<JobRecord[]>;
+  /**
    * The newest job the schedule of `task` started (trigger kind `due` or `catch-up`), whatever its status, however
    * many manual runs of the task came after it; undefined when there is none.
    */

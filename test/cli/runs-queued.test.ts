@@ -29,9 +29,9 @@ for (const make of [sqliteKind, postgresKind]) {
       // Fewer shown than wait: a note says so, with a filter too (its count is of all the queued jobs).
       const one = kind.cli(['runs', '--status', 'queued', '-n', '1']);
       assert.equal(one.stdout.trimEnd().split('\n').length, 2, one.stdout);
-      assert.match(one.stdout + one.stderr, /1 of 2 queued job\(s\) shown \(-n takes up to 1000\)/);
+      assert.match(one.stdout + one.stderr, /1 of 2 queued job\(s\) shown, the soonest due \(-n takes up to 1000\)/);
       const filtered = kind.cli(['runs', '--status', 'queued', '--scenario', 'Letters', '-n', '1']);
-      assert.match(filtered.stdout + filtered.stderr, /1 of 2 queued job\(s\) shown \(the newest that match; the count is of all queued\)/);
+      assert.match(filtered.stdout + filtered.stderr, /1 of 2 queued job\(s\) shown, the soonest due that match \(the count is of all queued\)/);
     });
   });
 }

@@ -576,6 +576,22 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('lists the queued jobs soonest due first, not newest first; by scenario and by creation time; a running one left out', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const t0 = clock.now();
+        await store.enqueueJobs([job({ id: 'a', scenario: 'S', runAt: t0 + 1000 })]);
+        clock.advance(10);
+        await store.enqueueJobs([job({ id: 'b', scenario: 'S', runAt: t0 + 60_000 })]);
+        clock.advance(10);
+        await store.enqueueJobs([job({ id: 'c', scenario: 'Other', runAt: t0 + 500 }), job({ id: 'r', scenario: 'S' })]);
+        assert.deepEqual((await store.claimJobs('w', 1, 1000)).map((j) => j.id), ['r']);
+        const ids = async (q: Parameters<typeof store.queuedJobs>[0]) => (await store.queuedJobs(q)).map((j) => j.id);
+        assert.deepEqual(await ids({ limit: 10 }), ['c', 'a', 'b']);
+        assert.deepEqual(await ids({ limit: 1, scenario: 'S' }), ['a'], 'the soonest due of the scenario, though b is newer');
+        assert.deepEqual(await ids({ limit: 10, since: t0 + 10 }), ['c', 'b']);
+      });
+    });
+
     it('forgets the journalled effects of a replayed job when asked to', T, async () => {
       await withStore(async (store) => {
         const id = await enqueueOne(store);
