@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, loadScenarioText, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
-import { join } from 'node:path';
 import { hookWriteWarnings } from '../../server/startup-warnings.js';
-import { repoPath, saveByRename } from '../helpers.js';
-import { capturingLogger, startTestServer, waitFor } from './server-helpers.js';
+import { repoPath } from '../helpers.js';
+import { startWarnings, warningAfterEdit } from './start-warnings.helper.js';
 
 /** A library of the given files (name → text), as the server holds it. */
 function library(files: Record<string, string>): ScenarioLibrary {
@@ -100,30 +99,15 @@ describe('writes in the hook scenario, told by the running server', () => {
   const WAITS = 'while the webhook waits';
 
   it('are named at start, in the banner warnings and the log', { timeout: 60_000 }, async () => {
-    const log = capturingLogger();
     const mail = `    kind: SendMail\n    to: '"ops@example.com"'\n    subject: '"s"'\n    text: '"t"'\n`;
-    const t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'HTTP404.yaml': hook(mail) }, env: { SMTP_URL: '' } });
-    try {
-      const found = t.server.warnings.filter((w) => w.includes(WAITS));
-      assert.equal(found.length, 1, t.server.warnings.join('\n'));
-      assert.match(found[0]!, /^HTTP404\.yaml:4:3: block w of the hook scenario HTTP404 sends a letter while the webhook waits: if it fails it is not retried and leaves no dead letter;/);
-      assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg === found[0]), 'and logged');
-    } finally {
-      await t.cleanup();
-    }
+    const { found, all } = await startWarnings(WAITS, { 'HTTP404.yaml': hook(mail) });
+    assert.equal(found.length, 1, all.join('\n'));
+    assert.match(found[0]!, /^HTTP404\.yaml:4:3: block w of the hook scenario HTTP404 sends a letter while the webhook waits: if it fails it is not retried and leaves no dead letter;/);
   });
 
   it('are not named for the shipped HTTP404, and are named when an edit brings one in (hot reload)', { timeout: 60_000 }, async () => {
-    const log = capturingLogger();
-    const t = await startTestServer({ smtp: false, watch: true, logger: log.logger, env: { SMTP_URL: '' } });
-    try {
-      assert.deepEqual(t.server.warnings.filter((w) => w.includes(WAITS)), []);
-      const create = `    kind: Bpium\n    method: createRecord\n    catalog: '"11"'\n    values: { 2: '"x"' }\n`;
-      saveByRename(join(t.scenariosDir, 'HTTP404.yaml'), hook(create));
-      const said = await waitFor('the warning after the edit', () => log.lines.find((l) => l.level === 'warn' && l.msg?.includes(WAITS)));
-      assert.match(said.msg!, /^HTTP404\.yaml:4:3: block w of the hook scenario HTTP404 creates a Bpium record while the webhook waits:/);
-    } finally {
-      await t.cleanup();
-    }
+    const create = `    kind: Bpium\n    method: createRecord\n    catalog: '"11"'\n    values: { 2: '"x"' }\n`;
+    const said = await warningAfterEdit(WAITS, 'HTTP404.yaml', hook(create));
+    assert.match(said, /^HTTP404\.yaml:4:3: block w of the hook scenario HTTP404 creates a Bpium record while the webhook waits:/);
   });
 });
