@@ -313,18 +313,17 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
   function renderParts(name: string, parts: Array<[Part, { src: string; ast: NjNode } | undefined]>, context: Record<string, Value>) {
     const ctx = prepareContext(context);
     const out: { subject?: string; text?: string; html?: string; reads?: (part: Part) => TemplateReads | undefined } = {};
-    const trees = new Map<Part, NjNode>();
     for (const [part, kept] of parts) {
       const rendered = renderPart(name, part, ctx, kept);
       out[part] = part === 'subject' ? sanitizeSubject(rendered.replace(/\s+/g, ' ')) : rendered;
-      // The tree the part was rendered from (parsed, or kept from the last good version): rendering succeeded, so it is there.
-      const p: Parsed = kept ? { ok: true, ...kept } : parseFile(fileOf(name, part));
-      if (p.ok) trees.set(part, p.ast);
     }
-    // Worked out only when asked (a run with a secret): the tree kept is the one this rendering used.
+    // Worked out only when asked (a run with a secret), right after this rendering: from the tree the part was rendered
+    // from (parsed, or kept from the last good version), so nothing is looked up for a letter of a run without one.
     out.reads = (part) => {
-      const ast = trees.get(part);
-      return ast ? readsOf(ast, part, ctx) : undefined;
+      const entry = parts.find(([p]) => p === part);
+      if (!entry) return undefined;
+      const p: Parsed = entry[1] ? { ok: true, ...entry[1] } : parseFile(fileOf(name, part));
+      return p.ok ? readsOf(p.ast, part, ctx) : undefined;
     };
     return out;
   }
