@@ -1,5 +1,5 @@
 // `npm run bench`: runs benchmarks (a)–(d) on loopback, prints the table and writes bench/results/<date>.md.
-// Options: --quick (shorter runs, for a smoke test), --only engine,startup,ack,flow,small, --webhooks N (for (b)).
+// Options: --quick (shorter runs, for a smoke test), --only engine,startup,ack,flow,small,store, --webhooks N (for (b)).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { benchSmallFootprint, type SmallFootprintResult } from './small.bench.js
 import { benchEngine, type EngineResult } from './engine.bench.js';
 import { benchFlow, type FlowResult, type FlowSide } from './flow.bench.js';
 import { benchStartup, type StartupResult } from './startup.bench.js';
+import { benchStore, STORE_SHAPES, type StoreResult } from './store.bench.js';
 
 interface Results {
   engine?: EngineResult;
@@ -17,6 +18,7 @@ interface Results {
   ack?: AckResult;
   flow?: FlowResult;
   small?: SmallFootprintResult;
+  store?: StoreResult;
 }
 
 function arg(name: string): string | undefined {
@@ -85,13 +87,18 @@ export function table(r: Results): string {
     rows.push(['(d) peak RSS, smallest setup', `${m.peakRssMiB ?? '—'} MiB, capacity ${n(m.capacityPerSecond)} letters/s`, `\`${setup}\`${vs}`, '< 150 MB', yes((m.peakRssMiB ?? Infinity) * 1.048576 < 150)]);
   }
   if (r.startup) rows.push(['(d) process start → listening', `median ${r.startup.medianMs} ms, max ${r.startup.maxMs} ms`, `fresh ${r.startup.freshMs.join(', ')}; restart ${r.startup.restartMs.join(', ')} ms`, '< 1 s', yes(r.startup.maxMs < 1000)]);
+  if (r.store) {
+    const st = r.store;
+    const shapes = STORE_SHAPES.map((sh) => `${sh} ${st.cpuUsPerAck[sh]} µs (${st.ratioToInbox[sh]}×)`).join('; ');
+    rows.push(['(e) store CPU per acknowledgement, by records written', shapes, 'the inbox row alone, same run; one grouped commit per 16', '—', '—']);
+  }
   const head = ['measure', 'result', 'baseline / detail', 'target', 'met'];
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 }
 
 async function main() {
   const quick = process.argv.includes('--quick');
-  const only = new Set((arg('only') ?? 'engine,startup,ack,flow,small').split(','));
+  const only = new Set((arg('only') ?? 'engine,startup,ack,flow,small,store').split(','));
   const webhooks = arg('webhooks') ? Number(arg('webhooks')) : undefined;
   const machine = machineFacts();
   const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -117,6 +124,10 @@ async function main() {
   if (only.has('small')) {
     log('(d) the smallest setup: peak RSS and delivery capacity …');
     r.small = await benchSmallFootprint();
+  }
+  if (only.has('store')) {
+    log('(e) the store: what each record of an acknowledgement costs …');
+    r.store = await benchStore({ acks: quick ? 2000 : 8000, rounds: quick ? 1 : 3 });
   }
   const elapsed = round((performance.now() - t0) / 1000, 0);
   const text = table(r);
@@ -175,6 +186,10 @@ function report(r: Results, m: ReturnType<typeof machineFacts>, text: string, el
     '  The default setup keeps its heap compact (`OKTELL_HEAP=compact`: a 16 MB young generation). The smallest setup',
     '  (docs/configuration.md) also gives Node a 4 MB young generation with a flag; its capacity is the rate at which a 4 s burst',
     '  of webhooks drains, and its VmHWM is read after the drain.',
+    '- **(e)** the SQLite store alone, in this process: `recordRequest` with the inbox row of a benchmark webhook, with and',
+    '  without the HTTP404 run record and the job the shipped HTTP404 makes for it (real records, made as the hook makes',
+    '  them), 16 in flight so each event-loop turn commits 16 together, into a fresh store file per shape; the process\'s',
+    '  CPU time per call, median of alternating rounds, and each shape against the inbox row alone.',
     '',
     '## Raw numbers',
     '',

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import type { FlowResult, FlowSide } from '../../bench/flow.bench.js';
 import { table } from '../../bench/run.js';
 import type { SmallFootprintResult } from '../../bench/small.bench.js';
+import { benchStore, sampleRecords, STORE_SHAPES } from '../../bench/store.bench.js';
 
 const side = (over: Partial<FlowSide>): FlowSide => ({
   webhooks: 2000, acknowledged: 2000, letters: 2000, lettersPerSecond: 200, cpuMsPerLetter: 4, ackPerSecond: 900,
@@ -81,5 +82,35 @@ describe('benchmark table', () => {
     assert.equal(floors?.[1], '22,500 / 24,000 req/s, 0.04 / 0.03 ms CPU per request');
     assert.equal(floors?.[2], "2.5× / 2.67× bare express; an oktell ack costs 8.3× the durable floor's CPU");
     assert.equal(row(table({ ack }), '(a) webhook acks, throughput')?.[4], '**no** |');
+  });
+
+  it('shows the store row (e): each shape in µs and against the inbox row alone', () => {
+    const store = {
+      cpuUsPerAck: { inbox: 40, 'inbox + run': 70, 'inbox + job': 80, 'inbox + run + job': 120 },
+      ratioToInbox: { inbox: 1, 'inbox + run': 1.75, 'inbox + job': 2, 'inbox + run + job': 3 },
+      acksPerRound: 8000, rounds: 3,
+    };
+    const cells = row(table({ store }), '(e) store CPU per acknowledgement, by records written');
+    assert.equal(cells?.[1], 'inbox 40 µs (1×); inbox + run 70 µs (1.75×); inbox + job 80 µs (2×); inbox + run + job 120 µs (3×)');
+    assert.equal(row(table({}), '(e) store CPU per acknowledgement, by records written'), undefined);
+  });
+});
+
+describe('store benchmark (e)', () => {
+  it('writes the records the hook writes: the shipped HTTP404 run record and the BpiumNewTask job it started', async () => {
+    const s = await sampleRecords();
+    assert.equal(s.run.scenario, 'HTTP404');
+    assert.equal(s.run.trigger, 'http');
+    assert.equal(s.run.status, 'completed');
+    assert.ok(Array.isArray(s.run.trace) && s.run.trace.length >= 3, 'the run record has its trace');
+    assert.equal(s.job.scenario, 'BpiumNewTask');
+    assert.match(String((s.job.params as Record<string, unknown>)['1']), /"sequenceId":1/);
+  });
+
+  it('measures every shape, with the inbox row as the unit', async () => {
+    const r = await benchStore({ acks: 64, rounds: 1 });
+    assert.deepEqual(Object.keys(r.cpuUsPerAck), [...STORE_SHAPES]);
+    for (const shape of STORE_SHAPES) assert.ok(r.cpuUsPerAck[shape] > 0, `${shape} measured`);
+    assert.equal(r.ratioToInbox.inbox, 1);
   });
 });
