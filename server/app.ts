@@ -19,7 +19,7 @@ import type { WorkerPool } from './delivery/index.js';
 import type { TaskScheduler } from './tasks/scheduler.js';
 import { taskRoutes } from './tasks/routes.js';
 import { answerHook } from './hook.js';
-import { budgetFor, BUDGET_REFUSAL_TEXT, BUDGET_RETRY_AFTER_S, holdFor, type BodyBudget } from './body-budget.js';
+import { budgetFor, budgetRefusal, BUDGET_RETRY_AFTER_S, holdFor, loginOf, refusalOf, type BodyBudget } from './body-budget.js';
 import { declaresBody, FORM_FIELD_LIMIT, OVER_BUDGET, readBody, readForm } from './request-body.js';
 import { observeRequest, pathOf, writeAnswer } from './hook-listener.js';
 
@@ -95,6 +95,7 @@ export function createApp(d: AppDeps): express.Express {
       workersTotal: d.config.workers.concurrency,
       bodyBytesHeld: budgetFor(d.config).inUse,
       bodyBytesBudget: budgetFor(d.config).limit,
+      bodyBytesPerLogin: budgetFor(d.config).perLogin,
       ...(problems.length ? { problems } : {}),
     });
   });
@@ -133,7 +134,7 @@ export function createApp(d: AppDeps): express.Express {
       next();
       return;
     }
-    readBody(req, d.config.bodyLimitBytes, holdFor(budget, res).take).then((body) => {
+    readBody(req, d.config.bodyLimitBytes, holdFor(budget, res, loginOf(res)).take).then((body) => {
       req.body = body;
       next();
     }, next);
@@ -158,9 +159,11 @@ export function createApp(d: AppDeps): express.Express {
     // A body refused before its end was read: the connection is closed rather than read on for a body nobody uses.
     if (!req.complete) res.set('Connection', 'close');
     if (e?.type === OVER_BUDGET) {
+      // The budget of all connections, or the share of the request's login: the answer says which.
+      const refusal = budgetRefusal(refusalOf(res));
       d.metrics.response(503);
-      d.logger.warn({ path: logPath(req), ip: req.ip }, 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)');
-      res.status(503).set({ 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' }).type('text/plain').send(BUDGET_REFUSAL_TEXT);
+      d.logger.warn({ path: logPath(req), ip: req.ip, login: loginOf(res) }, refusal.log);
+      res.status(503).set({ 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' }).type('text/plain').send(refusal.text);
       return;
     }
     if (e?.type === 'parameters.too.many') {
@@ -291,7 +294,7 @@ function webApiBody(d: AppDeps, budget: BodyBudget): express.RequestHandler {
       next();
       return;
     }
-    const take = holdFor(budget, res).take;
+    const take = holdFor(budget, res, loginOf(res)).take;
     if (!req.is('application/x-www-form-urlencoded')) {
       // Limit 0: a declared Content-Length is refused unread, a chunked body at its first byte; an empty one passes.
       readBody(req, 0, take).then(
@@ -313,7 +316,10 @@ function webApiBody(d: AppDeps, budget: BodyBudget): express.RequestHandler {
   };
 }
 
-/** Metric lines of the body budget: bytes held now, the budget, and requests refused because it was spent. */
+/**
+ * Metric lines of the body budget: bytes held now, the budget and one login's share of it, and requests refused
+ * because the budget, or their login's share, was spent.
+ */
 function bodyBudgetMetrics(budget: BodyBudget): string[] {
   return [
     '# HELP oktell_body_bytes_held Request body bytes held in memory right now, across all connections (OKTELL_BODY_BUDGET bounds it).',
@@ -325,6 +331,12 @@ function bodyBudgetMetrics(budget: BodyBudget): string[] {
     '# HELP oktell_body_budget_refused_total Requests answered 503 because the budget of request bodies held at once was spent.',
     '# TYPE oktell_body_budget_refused_total counter',
     `oktell_body_budget_refused_total ${budget.refused}`,
+    '# HELP oktell_body_budget_per_login_bytes The most request body bytes one login may hold at once (OKTELL_BODY_BUDGET_PER_LOGIN).',
+    '# TYPE oktell_body_budget_per_login_bytes gauge',
+    `oktell_body_budget_per_login_bytes ${budget.perLogin}`,
+    '# HELP oktell_body_budget_login_refused_total Requests answered 503 because their login held its whole share of the body budget.',
+    '# TYPE oktell_body_budget_login_refused_total counter',
+    `oktell_body_budget_login_refused_total ${budget.refusedPerLogin}`,
   ];
 }
 

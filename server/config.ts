@@ -11,6 +11,7 @@ import { parseSize as parseSizeValue } from '../adapters/size.js';
 import { allowedKeys, closest, listScenarioFilesSync, scenarioNameOf, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
+import { defaultBodyBudget } from './body-budget.js';
 import { DEFAULT_LOGIN_FAILURE_LIMIT } from './login-throttle.js';
 import { DEFAULT_RUN_RECORD_BYTES, MIN_RUN_RECORD_BYTES, RUN_RECORD_BUDGET_SETTING } from './run-budget.js';
 import type { BackoffPolicy } from './store/backoff.js';
@@ -71,6 +72,8 @@ const fileSchema = z.strictObject({
   bodyLimit: z.union([z.string(), z.number()]).optional(),
   /** Request body bytes held in memory at once, across all connections (past it: 503). */
   bodyBudget: z.union([z.string(), z.number()]).optional(),
+  /** The most of that budget one login may hold at once (past it: 503 for that login's requests). */
+  bodyBudgetPerLogin: z.union([z.string(), z.number()]).optional(),
   /** Bytes one stored run record may take (trace, calls, letters, values); past it the middle is left out. */
   runRecordBudget: z.union([z.string(), z.number()]).optional(),
   tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
@@ -126,6 +129,8 @@ export interface ServerConfig {
   bodyLimitBytes: number;
   /** Request body bytes held in memory at once across all connections; past it requests get 503 (absent: the default). */
   bodyBudgetBytes?: number;
+  /** The most of that budget one login may hold at once; past it that login's requests get 503 (absent: the default). */
+  bodyBudgetPerLoginBytes?: number;
   /** Bytes one stored run record may take; past it its trace, calls and letters keep their head and tail. */
   runRecordBytes: number;
   tls?: { cert: string; key: string };
@@ -388,7 +393,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       returns: { body: 1, status: 2, contentType: 3, ...fc.hook?.returns },
     },
     bodyLimitBytes: bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, at('bodyLimit')),
-    ...bodyBudget(env.OKTELL_BODY_BUDGET, fc.bodyBudget, at('bodyBudget'), bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, at('bodyLimit'))),
+    ...bodyBudgets(env, fc, at),
     runRecordBytes: runRecordBudget(env.OKTELL_RUN_RECORD_BUDGET, fc.runRecordBudget, at('runRecordBudget')),
     ...(tlsCert && tlsKey ? { tls: { cert: base(tlsCert), key: base(tlsKey) } } : {}),
     trustProxy: trust,
@@ -544,6 +549,32 @@ function bodyLimit(env: string | undefined, fromFile: string | number | undefine
   if (env !== undefined && env.trim() !== '') return parseSize(env, 'OKTELL_BODY_LIMIT');
   if (fromFile !== undefined) return parseSize(fromFile, `${file}: bodyLimit`);
   return parseSize('5mb');
+}
+
+/**
+ * The body budget and one login's share of it: `{ bodyBudgetBytes, bodyBudgetPerLoginBytes }`, each left out for its
+ * default. The share is at least the body limit (else a request of the largest size allowed would always be refused)
+ * and at most the budget.
+ */
+function bodyBudgets(env: NodeJS.ProcessEnv, fc: ConfigFile, at: (key: string) => string): { bodyBudgetBytes?: number; bodyBudgetPerLoginBytes?: number } {
+  const limit = bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, at('bodyLimit'));
+  const budget = bodyBudget(env.OKTELL_BODY_BUDGET, fc.bodyBudget, at('bodyBudget'), limit);
+  return { ...budget, ...bodyBudgetPerLogin(env.OKTELL_BODY_BUDGET_PER_LOGIN, fc.bodyBudgetPerLogin, at('bodyBudgetPerLogin'), limit, budget.bodyBudgetBytes) };
+}
+
+/** `{ bodyBudgetPerLoginBytes }` from OKTELL_BODY_BUDGET_PER_LOGIN or `bodyBudgetPerLogin:`, `{}` for the default. */
+function bodyBudgetPerLogin(env: string | undefined, fromFile: string | number | undefined, file: string, limit: number, budget: number | undefined): { bodyBudgetPerLoginBytes?: number } {
+  const setting = env !== undefined && env.trim() !== '' ? 'OKTELL_BODY_BUDGET_PER_LOGIN' : fromFile !== undefined ? `${file}: bodyBudgetPerLogin` : undefined;
+  if (setting === undefined) return {};
+  const bytes = parseSize(setting === 'OKTELL_BODY_BUDGET_PER_LOGIN' ? env! : fromFile!, setting);
+  if (bytes < limit) {
+    throw new ConfigError(`${setting} (${bytes} bytes) is below the body limit (${limit} bytes): one request of the largest size allowed would always be refused; set it to at least ${limit} bytes, or lower the body limit (OKTELL_BODY_LIMIT / bodyLimit)`);
+  }
+  const all = budget ?? defaultBodyBudget(limit);
+  if (bytes > all) {
+    throw new ConfigError(`${setting} (${bytes} bytes) is above the body budget (${all} bytes${budget === undefined ? ', the default' : ''}) it is a share of: set it to at most ${all} bytes (the whole budget: no share), or raise the budget (OKTELL_BODY_BUDGET / bodyBudget)`);
+  }
+  return { bodyBudgetPerLoginBytes: bytes };
 }
 
 /** `{ bodyBudgetBytes }` from OKTELL_BODY_BUDGET or `bodyBudget:` (not below the body limit), `{}` for the default. */

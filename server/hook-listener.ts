@@ -14,7 +14,7 @@ import { authenticate, BASIC_CHALLENGE_HEADER, basicChallenge, checkLogin, forbi
 import { crossSiteOf, crossSiteRefusal, SCENARIO_ANSWER_HEADERS } from './cross-site.js';
 import { answerHook, textAnswer, type HookAnswer } from './hook.js';
 import { levelEnabled } from './log-format.js';
-import { budgetFor, BUDGET_REFUSAL_TEXT, BUDGET_RETRY_AFTER_S, holdFor } from './body-budget.js';
+import { budgetFor, budgetRefusal, BUDGET_RETRY_AFTER_S, holdFor } from './body-budget.js';
 import { closeUnreadBody, declaredOver, receiveBody } from './request-body.js';
 
 type Trust = (address: string, hop: number) => boolean;
@@ -68,7 +68,8 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       writeAnswer(res, textAnswer(403, crossSiteRefusal(crossSite)), method);
       return;
     }
-    const hold = holdFor(budgetFor(d.config), res);
+    // Charged to the budget of all connections and to this login's share of it (the login is known: auth came first).
+    const hold = holdFor(budgetFor(d.config), res, user.login);
     // The one reader of bodies (request-body.ts), uncompressed here: a declared length over the limit is refused
     // before a byte is read.
     receiveBody(req, undefined, d.config.bodyLimitBytes, hold.take, (body) => {
@@ -77,9 +78,10 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       // connection.
       if (typeof body === 'string') req.resume();
       if (body === 'over-budget') {
+        const refusal = budgetRefusal(hold.refusal ?? 'budget');
         d.metrics.response(503);
-        d.logger.warn({ path, ip: ip() }, 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)');
-        writeAnswer(res, textAnswer(503, BUDGET_REFUSAL_TEXT, { 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' }), method);
+        d.logger.warn({ path, ip: ip(), login: user.login }, refusal.log);
+        writeAnswer(res, textAnswer(503, refusal.text, { 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' }), method);
         return;
       }
       if (body === 'too-large') {

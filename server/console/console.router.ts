@@ -7,7 +7,7 @@ import type nunjucks from 'nunjucks';
 import type { AppDeps } from '../app.js';
 import { hasRight, logForbidden, printable, rightsOf, type OktellUser } from '../auth.js';
 import { CONSOLE_SECRET_NAME, persistentSecret } from '../credentials.js';
-import { budgetFor, holdFor } from '../body-budget.js';
+import { budgetFor, holdFor, loginOf } from '../body-budget.js';
 import { crossSiteReason } from '../cross-site.js';
 import { closeUnreadBody, declaresBody, OVER_BUDGET, readForm } from '../request-body.js';
 import { InvalidCursorError, StoreUnavailableError } from '../store/store.errors.js';
@@ -69,7 +69,7 @@ function consoleForm(d: AppDeps): express.RequestHandler {
       closeUnreadBody(req, res);
       return next();
     }
-    readForm(req, limit, CONSOLE_FORM_FIELDS, holdFor(budget, res).take).then((form) => {
+    readForm(req, limit, CONSOLE_FORM_FIELDS, holdFor(budget, res, loginOf(res)).take).then((form) => {
       req.body = form;
       next();
     }, next);

@@ -209,7 +209,8 @@ describe('records and logs of requests', () => {
   const log = capturingLogger();
   const SECRET = 'HookSecret7';
   before(async () => {
-    t = await startTestServer({ smtp: false, logger: log.logger, env: { SMTP_URL: '', BPIUM_WEBHOOK_SECRET: SECRET, OKTELL_BODY_LIMIT: '1mb', OKTELL_BODY_BUDGET: '2mb' } });
+    // One login fills the budget of all connections in S7: its share is the whole budget.
+    t = await startTestServer({ smtp: false, logger: log.logger, env: { SMTP_URL: '', BPIUM_WEBHOOK_SECRET: SECRET, OKTELL_BODY_LIMIT: '1mb', OKTELL_BODY_BUDGET: '2mb', OKTELL_BODY_BUDGET_PER_LOGIN: '2mb' } });
   });
   after(async () => t?.cleanup());
 

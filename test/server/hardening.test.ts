@@ -8,6 +8,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
+import { budgetFor } from '../../server/body-budget.js';
 import { ConfigError, hookSecret, loadServerConfig } from '../../server/config.js';
 import { bpiumDeliveryKey, bpiumTimestamp, onRoute } from '../../server/hook-request.js';
 import { peekJson } from '../../server/json-peek.js';
@@ -152,6 +153,25 @@ describe('hardening (issue 18), pure parts', () => {
     { env: { OKTELL_BODY_LIMIT: 'lots' }, want: /ConfigError: OKTELL_BODY_LIMIT: "lots" is not a size \(e\.g\. 5mb, 512kb\)/ },
     { file: 'bodyLimit: lots\n', want: /oktell\.config\.yaml:1:12: bodyLimit: "lots" is not a size/ },
     { env: { OKTELL_BODY_LIMIT: '512kb' }, file: 'bodyLimit: lots\n', want: (c) => assert.equal(c.bodyLimitBytes, 512 * 1024) },
+    // One login's share of the body budget: a size, at least the body limit, at most the budget; by name, at its place.
+    { env: { OKTELL_BODY_BUDGET_PER_LOGIN: 'lots' }, want: /ConfigError: OKTELL_BODY_BUDGET_PER_LOGIN: "lots" is not a size \(e\.g\. 5mb, 512kb\)/ },
+    { file: 'bodyBudgetPerLogin: lots\n', want: /ConfigError: oktell\.config\.yaml:1:21: bodyBudgetPerLogin: "lots" is not a size/ },
+    {
+      env: { OKTELL_BODY_LIMIT: '5mb', OKTELL_BODY_BUDGET_PER_LOGIN: '1mb' },
+      want: /ConfigError: OKTELL_BODY_BUDGET_PER_LOGIN \(1048576 bytes\) is below the body limit \(5242880 bytes\): one request of the largest size allowed would always be refused; set it to at least 5242880 bytes, or lower the body limit \(OKTELL_BODY_LIMIT \/ bodyLimit\)/,
+    },
+    { file: 'bodyLimit: 2mb\nbodyBudgetPerLogin: 1mb\n', want: /ConfigError: oktell\.config\.yaml:2:21: bodyBudgetPerLogin \(1048576 bytes\) is below the body limit \(2097152 bytes\)/ },
+    {
+      env: { OKTELL_BODY_BUDGET: '10mb', OKTELL_BODY_BUDGET_PER_LOGIN: '20mb' },
+      want: /ConfigError: OKTELL_BODY_BUDGET_PER_LOGIN \(20971520 bytes\) is above the body budget \(10485760 bytes\) it is a share of: set it to at most 10485760 bytes \(the whole budget: no share\), or raise the budget/,
+    },
+    { env: { OKTELL_BODY_BUDGET_PER_LOGIN: '100mb' }, want: /OKTELL_BODY_BUDGET_PER_LOGIN \(104857600 bytes\) is above the body budget \(67108864 bytes, the default\)/ },
+    { env: { OKTELL_BODY_BUDGET_PER_LOGIN: '6mb' }, file: 'bodyBudgetPerLogin: lots\n', want: (c) => assert.equal(c.bodyBudgetPerLoginBytes, 6 * 1024 * 1024) },
+    { file: 'bodyBudget: 8mb\nbodyBudgetPerLogin: 8mb\n', want: (c) => assert.equal(budgetFor(c).perLogin, 8 * 1024 * 1024) },
+    // The default: half the budget, never less than one body of the limit.
+    { env: {}, want: (c) => assert.deepEqual([c.bodyBudgetPerLoginBytes, budgetFor(c).perLogin], [undefined, 32 * 1024 * 1024]) },
+    { env: { OKTELL_BODY_LIMIT: '3mb', OKTELL_BODY_BUDGET: '4mb' }, want: (c) => assert.equal(budgetFor(c).perLogin, 3 * 1024 * 1024) },
+    { env: { OKTELL_BODY_LIMIT: '50mb' }, want: (c) => assert.deepEqual([budgetFor(c).limit, budgetFor(c).perLogin], [100 * 1024 * 1024, 50 * 1024 * 1024]) },
     { file: 'webRequest: { maxResponseBytes: lots }\n', want: /ConfigError: oktell\.config\.yaml:1:33: webRequest\.maxResponseBytes: "lots" is not a size/ },
     { file: 'webRequest: { maxResponseBytes: 0kb }\n', want: /ConfigError: oktell\.config\.yaml:1:33: webRequest\.maxResponseBytes must be at least 1 byte/ },
     { env: { OKTELL_RETENTION_DAYS: 'lots' }, want: /OKTELL_RETENTION_DAYS="lots" must be a positive number of days/ },

@@ -2,14 +2,15 @@
 // a compressed hook request charged the whole body limit to the body budget before a byte arrived (finding 1),
 // Web-API query keys past the 1000th dropped silently (5), a form of 1000+ fields refused with the size message (6),
 // and a Web-API body that is not a form read to its end and ignored (7). And the console's forms, once read outside
-// the budget, now charged to it as the others are.
+// the budget, now charged to it as the others are; and one login's share of the budget, so a login that stalls
+// bodies cannot spend it all and starve the other senders.
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { budgetFor } from '../../server/body-budget.js';
 import { csrfToken } from '../console/console-helpers.js';
-import { AUTH, capturingLogger, echoScenario, startTestServer, type TestServer } from './server-helpers.js';
+import { AUTH, capturingLogger, echoScenario, startTestServer, USER, type TestServer } from './server-helpers.js';
 
 /** Sends `head` (and `body`) on a raw connection; resolves with everything the server wrote until it closed. */
 function exchange(port: number, head: string, body: Buffer | string = '', waitMs = 10_000): Promise<string> {
@@ -40,7 +41,8 @@ describe('bodies the express routes read (trial s32)', () => {
   let t: TestServer;
   let port: number;
   before(async () => {
-    t = await startTestServer({ smtp: false, env: { SMTP_URL: '', OKTELL_BODY_LIMIT: '1mb', OKTELL_BODY_BUDGET: '2mb' }, extraScenarios: { 'Echo.yaml': echoScenario() } });
+    // One login fills the budget of all connections here: its share is the whole budget.
+    t = await startTestServer({ smtp: false, env: { SMTP_URL: '', OKTELL_BODY_LIMIT: '1mb', OKTELL_BODY_BUDGET: '2mb', OKTELL_BODY_BUDGET_PER_LOGIN: '2mb' }, extraScenarios: { 'Echo.yaml': echoScenario() } });
     port = Number(new URL(t.server.url).port);
   });
   after(async () => t.cleanup());
@@ -265,5 +267,122 @@ describe('the console\'s forms under the body budget', () => {
       clearInterval(watch);
     }
     assert.equal(peak, 0, 'no byte of the refused form was held');
+  });
+});
+
+describe('one login\'s share of the body budget (OKTELL_BODY_BUDGET_PER_LOGIN)', () => {
+  let t: TestServer;
+  let port: number;
+  const log = capturingLogger();
+  const OTHER = `Basic ${Buffer.from('other:0ther-pass').toString('base64')}`;
+  before(async () => {
+    // A budget of 4 MiB and the default share: half of it, 2 MiB (two bodies of the 1 MiB limit).
+    t = await startTestServer({
+      smtp: false,
+      logger: log.logger,
+      env: { SMTP_URL: '', OKTELL_USERS: `${USER.login}:${USER.password},other:0ther-pass`, OKTELL_BODY_LIMIT: '1mb', OKTELL_BODY_BUDGET: '4mb' },
+      extraScenarios: { 'Echo.yaml': echoScenario() },
+    });
+    port = Number(new URL(t.server.url).port);
+  });
+  after(async () => t.cleanup());
+
+  const call = async (auth: string, path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${t.server.url}${path}`, { ...init, headers: { authorization: auth, ...(init.headers as Record<string, string>) } });
+    return { status: res.status, text: await res.text(), headers: res.headers };
+  };
+  const form = (p1: string) => ({ method: 'POST', body: `name=Echo&startparam1=${p1}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const metric = async (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec((await call(AUTH, '/-/metrics')).text)?.[1]);
+
+  /** An upload of a declared 1 000 000 bytes that sends 950 000 and stalls; `answer` is what the server wrote back. */
+  function stall(auth: string) {
+    const s = connect(port, '127.0.0.1');
+    const got = { answer: '' };
+    s.on('data', (d) => (got.answer += d.toString('latin1')));
+    s.on('error', () => {});
+    s.write(`POST /stalled HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n\r\n${'s'.repeat(950_000)}`);
+    return { socket: s, got };
+  }
+
+  it('a login that stalls bodies up to its share gets 503 naming the share, while another login is still served; the shares come back as the connections close', { timeout: 60_000 }, async () => {
+    const budget = budgetFor(t.server.config);
+    assert.equal(budget.limit, 4 * 1024 * 1024);
+    const stalled: Array<ReturnType<typeof stall>> = [];
+    try {
+      // Login A (bpium) tries to hold five nearly whole bodies, 4.75 MB, more than the whole budget, one after the
+      // other. Before: the first four were held (3.8 MB of 4 MiB) and every other sender was refused.
+      for (let i = 0; i < 5; i++) {
+        const before = budget.inUse;
+        const s = stall(AUTH);
+        stalled.push(s);
+        await until(() => budget.inUse >= before + 950_000 || s.got.answer !== '');
+      }
+      const refused = stalled.filter((s) => s.got.answer !== '');
+      assert.equal(refused.length, 3, 'two bodies fill the share of 2 MiB, the next three are refused');
+      for (const s of refused) {
+        assert.match(s.got.answer, /^HTTP\/1\.1 503 /);
+        assert.match(s.got.answer, /^Retry-After: 5\r$/im);
+        assert.match(s.got.answer, /this login is sending too many request bodies at once, more than its share of the server's budget \(OKTELL_BODY_BUDGET_PER_LOGIN\); retry later/);
+      }
+      await until(() => budget.inUse === 1_900_000);
+      assert.equal(budget.inUse, 1_900_000, 'login A holds its two stalled bodies and no more');
+
+      // A's next request, on the hook route and on the Web-API (express): 503, naming the share.
+      const hookA = await call(AUTH, '/x', { method: 'POST', body: 'a'.repeat(500_000) });
+      assert.equal(hookA.status, 503, hookA.text);
+      assert.equal(hookA.headers.get('retry-after'), '5');
+      assert.match(hookA.text, /OKTELL_BODY_BUDGET_PER_LOGIN/);
+      const apiA = await call(AUTH, '/execsvcscriptplain', form('a'.repeat(500_000)));
+      assert.equal(apiA.status, 503, apiA.text);
+      assert.match(apiA.text, /OKTELL_BODY_BUDGET_PER_LOGIN/);
+
+      // Login B sends as large a body as A was refused: served. Before: 3.8 MB held, B's 500 KB passed the budget.
+      const apiB = await call(OTHER, '/execsvcscriptplain', form(`b${'b'.repeat(499_999)}`));
+      assert.equal(apiB.status, 200, apiB.text.slice(0, 200));
+      assert.equal(apiB.text, `b${'b'.repeat(499_999)}|`);
+      const hookB = await call(OTHER, '/x', { method: 'POST', body: JSON.stringify({ hook: { id: '1' }, payload: 'b'.repeat(500_000) }) });
+      assert.equal(hookB.status, 404, `B's webhook is served (the hook scenario answers 404 for this path), not refused: ${hookB.text.slice(0, 200)}`);
+
+      // Counted apart from the budget of all connections, and logged with the login (no password).
+      assert.equal(budget.refusedPerLogin, 5);
+      assert.equal(budget.refused, 0, 'the budget of all connections refused nothing');
+      assert.equal(await metric('oktell_body_budget_login_refused_total'), 5);
+      assert.equal(await metric('oktell_body_budget_refused_total'), 0);
+      assert.equal(await metric('oktell_body_budget_per_login_bytes'), 2 * 1024 * 1024);
+      const health = (await (await fetch(`${t.server.url}/-/health`)).json()) as Record<string, unknown>;
+      assert.equal(health.bodyBytesPerLogin, 2 * 1024 * 1024);
+      const warned = log.lines.filter((l) => l.level === 'warn' && /share of request bodies one login may hold at once is spent \(OKTELL_BODY_BUDGET_PER_LOGIN\)/.test(l.msg ?? ''));
+      assert.equal(warned.length, 5);
+      assert.deepEqual([...new Set(warned.map((l) => l.obj.login))], [USER.login]);
+      assert.ok(!JSON.stringify(warned).includes(USER.password), 'no password in the log');
+    } finally {
+      for (const s of stalled) s.socket.destroy();
+    }
+    // Given back as the connections close: nothing held, no login left in the map, and A is served again.
+    await until(() => budget.inUse === 0 && budget.loginsHolding === 0);
+    assert.equal(budget.inUse, 0);
+    assert.equal(budget.heldBy(USER.login), 0);
+    assert.equal(budget.loginsHolding, 0, 'a login holding nothing has no entry');
+    const again = await call(AUTH, '/execsvcscriptplain', form('again'));
+    assert.deepEqual([again.status, again.text], [200, 'again|']);
+    await until(() => budget.loginsHolding === 0);
+    assert.equal(budget.loginsHolding, 0);
+  });
+
+  it('a request without valid credentials is refused before its body is read: nothing charged to any login', { timeout: 30_000 }, async () => {
+    const budget = budgetFor(t.server.config);
+    let peak = 0;
+    const watch = setInterval(() => (peak = Math.max(peak, budget.inUse)), 5);
+    try {
+      const bad = `Basic ${Buffer.from(`${USER.login}:wrong`).toString('base64')}`;
+      for (const path of ['/x', '/execsvcscriptplain?name=Echo']) {
+        const answer = await exchange(port, `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${bad}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000\r\n\r\n`, 'p'.repeat(900_000));
+        assert.match(answer, /^HTTP\/1\.1 401 /, `${path}: ${answer.slice(0, 200)}`);
+      }
+    } finally {
+      clearInterval(watch);
+    }
+    assert.equal(peak, 0, 'no byte of a refused body was held');
+    assert.equal(budget.loginsHolding, 0);
   });
 });
