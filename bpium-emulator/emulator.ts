@@ -59,6 +59,11 @@ export interface BpiumEmulator {
   deliveries(filter?: { recordId?: string; catalogId?: string; hookId?: string }): WebhookDelivery[];
   /** Resolves when all webhook deliveries started so far have finished. */
   settled(): Promise<void>;
+  /**
+   * Where the webhook deliveries still waiting for an answer post (`http://host:port/path`, no credentials or query):
+   * what `close` waits for, each up to its timeout.
+   */
+  inFlight(): string[];
   webhooks(): WebhookSubscription[];
   /** Points the seed's subscriptions at the server `url` (credentials allowed) signed with `secret`, as `webhookTarget` does at start. */
   retargetSeedWebhooks(url: string, secret: string): void;
@@ -129,6 +134,7 @@ export async function startBpiumEmulator(opts: BpiumEmulatorOptions): Promise<Bp
       },
       deliveries: (filter) => store.deliveries(filter),
       settled: () => hooks.settled(),
+      inFlight: () => hooks.inFlight(),
       webhooks: () => store.hooks(),
       retargetSeedWebhooks: (url, secret) => store.retargetSeedHooks(url, secret),
       addWebhook(sub) {

@@ -35,6 +35,16 @@ export function splitCredentials(raw: string): { url: string; authorization?: st
  */
 export const WEBHOOK_USER_AGENT = 'Bpium-Emulator/1.0 (oktell-emulator)';
 
+/** A subscription's URL as a log may show it: origin and path, without credentials or query (a token may be there). */
+function shownTarget(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
 /** A webhook POST that got no complete answer in time. */
 class WebhookTimeout extends Error {
   override name = 'WebhookTimeout';
@@ -72,6 +82,8 @@ function postOnce(url: string, headers: Record<string, string>, body: string, ti
 /** Fires matching subscriptions in parallel and records each outcome; Bpium neither queues nor retries. */
 export class WebhookDispatcher {
   private readonly pending = new Set<Promise<void>>();
+  /** Where each delivery in flight posts: its URL's origin and path (no credentials, no query, which may hold a token). */
+  private readonly targets = new Map<Promise<void>, string>();
 
   constructor(
     private readonly store: EmulatorStore,
@@ -83,9 +95,18 @@ export class WebhookDispatcher {
     const hooks = this.store.hooks().filter((hook) => this.wants(hook, data));
     for (const hook of hooks) {
       const sequenceId = this.store.nextSequence(hook.id);
-      const job = this.deliver(hook, sequenceId, data).finally(() => this.pending.delete(job));
+      const job = this.deliver(hook, sequenceId, data).finally(() => {
+        this.pending.delete(job);
+        this.targets.delete(job);
+      });
       this.pending.add(job);
+      this.targets.set(job, shownTarget(hook.url));
     }
+  }
+
+  /** Where the deliveries still waiting for an answer post (origin and path), for a stop that gives up on them. */
+  inFlight(): string[] {
+    return [...this.targets.values()];
   }
 
   /** Resolves when every delivery started so far has finished (tests, shutdown). */

@@ -584,6 +584,17 @@ function unrecordedText(jobs: number, effects: number, letters: number, postgres
   return `${jobs} job(s) made effects (${made}) whose end the store did not record before the grace period ended (it refused the writes or did not answer them): ${when}, these are made again (letters sent twice)`;
 }
 
+/**
+ * The embedded emulator, when a stop left its close unfinished, with what it was waiting for: its webhook deliveries
+ * still unanswered, by where they post (e.g. `the embedded Bpium emulator (1 webhook delivery still waiting for an
+ * answer: http://crm.local:8080/hook)`).
+ */
+function emulatorUnclosed(webhooks: readonly string[]): string {
+  if (!webhooks.length) return 'the embedded Bpium emulator';
+  const where = [...new Set(webhooks)].join(', ');
+  return `the embedded Bpium emulator (${webhooks.length} webhook ${webhooks.length === 1 ? 'delivery' : 'deliveries'} still waiting for an answer: ${where})`;
+}
+
 /** The running server's handle; `close` takes the steps of the start back in reverse order. */
 function running(p: Parts): RunningServer {
   const { config, store, host, workers, logger, emulator, built } = p;
@@ -675,8 +686,10 @@ function running(p: Parts): RunningServer {
         ]);
         if (!portsClosed || !emulatorClosed) {
           const databases = portsClosed ? [] : built.unclosed();
-          const undone = [portsClosed ? '' : unclosedPorts(databases), emulatorClosed ? '' : 'the embedded Bpium emulator'].filter(Boolean);
-          logger.warn({ notClosed: undone, ...(databases.length ? { databases } : {}) }, notClosedText(undone));
+          // What holds the emulator: its webhook deliveries still waiting for an answer (each up to its timeout).
+          const webhooks = emulatorClosed ? [] : (emulator?.inFlight() ?? []);
+          const undone = [portsClosed ? '' : unclosedPorts(databases), emulatorClosed ? '' : emulatorUnclosed(webhooks)].filter(Boolean);
+          logger.warn({ notClosed: undone, ...(databases.length ? { databases } : {}), ...(webhooks.length ? { webhooks } : {}) }, notClosedText(undone));
         }
         // Processes kept from closed SQLite connections (console dry runs) end with the server, not 30 s later.
         endSpareSqliteProcesses();
