@@ -59,6 +59,8 @@ export interface TestSmtpOptions {
   socketTimeoutMs?: number;
   /** Do not offer PIPELINING (clients must send one command at a time). */
   hidePipelining?: boolean;
+  /** How long `close` waits for open connections before it ends them (smtp-server's closeTimeout, default 30 s). */
+  closeTimeoutMs?: number;
 }
 
 export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestSmtpServer> {
@@ -81,6 +83,7 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
     ...(opts.authMethods ? { authMethods: opts.authMethods } : {}),
     ...(opts.socketTimeoutMs ? { socketTimeout: opts.socketTimeoutMs } : {}),
     ...(opts.hidePipelining ? { hidePIPELINING: true } : {}),
+    ...(opts.closeTimeoutMs !== undefined ? { closeTimeout: opts.closeTimeoutMs } : {}),
     allowInsecureAuth: true,
     disabledCommands: opts.starttls ? [] : ['STARTTLS'],
     onAuth(auth, _session, callback) {
