@@ -44,15 +44,26 @@ export interface HookAnswer {
 /** A plain-text answer of the server's own (a refusal, an error), not the scenario's. */
 export const textAnswer = (status: number, body: string, headers: Record<string, string> = {}): HookAnswer => ({ status, contentType: 'text/plain', body, headers });
 
+/**
+ * The answer to a hook request whose HTTP404 run had not ended when a stop's grace period did. The run ends with the
+ * process, and the request is stored only if it ends before then: a resend is answered from the store then, and runs
+ * HTTP404 again otherwise (its effects, a letter say, may repeat, as after a kill).
+ */
+export const SHUT_DOWN_MID_RUN = '503 Service Unavailable: the server is shutting down and the hook scenario of this request had not ended; retry later\n';
+
 /** Runs the hook for one request and stores it (with its jobs) before the answer is given. */
 export async function answerHook(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   d.metrics.received++;
   if (!d.accepting()) return textAnswer(503, '503 Service Unavailable: the server is shutting down\n', { 'Retry-After': '5' });
   try {
     const answering = storeAndAnswer(d, req);
-    // A stop lets the answer be given (within its grace period): the run may be taking turns with other work.
-    d.syncRuns?.hold(answering);
-    return await answering;
+    // A stop lets the answer be given (within its grace period): the run may be taking turns with other work. One
+    // still not ready when the grace period ends is answered now, so that the port closes without waiting for it.
+    const cutShort = d.syncRuns?.hold(answering);
+    const outcome = await Promise.race([answering, ...(cutShort ? [cutShort] : [])]);
+    if (outcome !== 'cut') return outcome;
+    d.metrics.response(503);
+    return textAnswer(503, SHUT_DOWN_MID_RUN, { 'Retry-After': '5' });
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
     d.metrics.unavailable++;

@@ -662,7 +662,13 @@ function running(p: Parts): RunningServer {
         const letters = ends.reduce((n, u) => n + u.letters, 0);
         const repeated = ends.length ? unrecordedText(ends.length, effects, letters, postgres) : '';
         if (ends.length) logger.error({ unrecorded: ends.length, effects, letters, jobs: ends.map((u) => u.jobId) }, repeated);
-        if (cut) logger.warn({ webapiRuns: cut }, `${cut} synchronous Web-API run(s) still running at shutdown were answered startresult 2 and end with the process: they are not resumed`);
+        if (cut.runs) logger.warn({ webapiRuns: cut.runs }, `${cut.runs} synchronous Web-API run(s) still running at shutdown were answered startresult 2 and end with the process: they are not resumed`);
+        if (cut.hooks) {
+          logger.warn(
+            { hookRequests: cut.hooks },
+            `${cut.hooks} webhook request(s) whose hook scenario was still running at shutdown were answered 503 with Retry-After and end with the process: each is stored only if its run ends before then; a resend of one that is not runs the hook scenario again, whose effects (a letter) may then repeat`,
+          );
+        }
         const connectionsCut = await serverClosed;
         if (connectionsCut) logger.warn({ connections: connectionsCut }, `${connectionsCut} connection(s) still receiving a request or its answer at the end of the grace period were closed`);
         p.throttle.close();

@@ -6,8 +6,8 @@
 export class SyncRuns {
   /** Each Web-API run in flight (settling when it has ended and been recorded), with what cuts its request short. */
   private readonly runs = new Map<Promise<void>, () => void>();
-  /** Hook requests being answered (their HTTP404 run, its store write and the answer). */
-  private readonly hooks = new Set<Promise<void>>();
+  /** Hook requests being answered (their HTTP404 run, its store write and the answer), with what cuts each short. */
+  private readonly hooks = new Map<Promise<void>, () => void>();
   private computing = 0;
 
   /** Web-API runs whose scenario has not ended yet: what the cap counts (a run past its caller's timeout included). */
@@ -32,29 +32,37 @@ export class SyncRuns {
     return cutShort;
   }
 
-  /** Counts a hook request until its answer is ready: a stop lets it finish (within the grace period). */
-  hold(answer: Promise<unknown>): void {
+  /**
+   * Counts a hook request until its answer is ready: a stop lets it finish (within the grace period). The promise
+   * returned settles only if the grace period ends first (its HTTP404 run still waiting on a silent SMTP server, say):
+   * the request is then answered that the server stopped, instead of being cut without an answer a second later.
+   */
+  hold(answer: Promise<unknown>): Promise<'cut'> {
+    let cut: () => void = () => undefined;
+    const cutShort = new Promise<'cut'>((resolve) => (cut = () => resolve('cut')));
     const settled = settledOf(answer);
-    this.hooks.add(settled);
+    this.hooks.set(settled, cut);
     void settled.then(() => this.hooks.delete(settled));
+    return cutShort;
   }
 
   /**
-   * Waits until every tracked run and hook request has ended, or `graceMs`; then cuts the Web-API runs still going
-   * short. Returns how many were cut.
+   * Waits until every tracked run and hook request has ended, or `graceMs`; then cuts the Web-API runs and the hook
+   * requests still going short. Returns how many of each were cut.
    */
-  async drain(graceMs: number): Promise<number> {
+  async drain(graceMs: number): Promise<{ runs: number; hooks: number }> {
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
     const hooks = this.hooks.size;
-    await Promise.race([Promise.all([...this.runs.keys(), ...this.hooks]), grace]);
+    await Promise.race([Promise.all([...this.runs.keys(), ...this.hooks.keys()]), grace]);
     clearTimeout(timer);
     const left = [...this.runs.values()];
-    for (const cut of left) cut();
+    const hooksLeft = [...this.hooks.values()];
+    for (const cut of [...left, ...hooksLeft]) cut();
     // Let the requests whose answer is ready (or was cut short) write it before the connections are closed.
-    if (left.length) await new Promise((r) => setTimeout(r, 50));
+    if (left.length || hooksLeft.length) await new Promise((r) => setTimeout(r, 50));
     else if (hooks) await new Promise((r) => setImmediate(r));
-    return left.length;
+    return { runs: left.length, hooks: hooksLeft.length };
   }
 }
 

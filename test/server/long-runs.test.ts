@@ -129,7 +129,7 @@ describe('SyncRuns', () => {
     let answered = false;
     runs.hold(new Promise<void>((r) => (answer = r)).then(() => void (answered = true)));
     setTimeout(() => answer(), 30);
-    assert.equal(await runs.drain(5_000), 0);
+    assert.deepEqual(await runs.drain(5_000), { runs: 0, hooks: 0 });
     assert.ok(answered, 'drain waited for the answer');
   });
 });
