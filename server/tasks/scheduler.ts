@@ -214,11 +214,14 @@ export class TaskScheduler {
     for (let t = task.schedule.next(Math.max(claimedUpTo, onTimeFrom - 1)); t !== undefined && t <= now && onTime.length < MAX_PER_TICK; t = task.schedule.next(t)) onTime.push(t);
     try {
       if (latestMissed !== undefined) {
-        const kind: TaskDueKind = task.missed === 'once' ? 'catch-up' : 'missed';
+        // The catch-up run obeys `overlap: skip` as an on-time one does: after a restart the run the previous process
+        // left unfinished is resumed, and is still queued or running when the catch-up comes due.
+        const kind: TaskDueKind = task.missed !== 'once' ? 'missed' : (await this.overlaps(task)) ? 'skipped' : 'catch-up';
         await this.claim(task, latestMissed, kind);
         // Counted and said once claimed: a claim the store refuses is tried again at the next tick.
         c.missed += missed;
-        this.o.logger.warn({ task: task.name, missed, policy: task.missed }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${kind === 'catch-up' ? 'one catch-up run' : 'skipped (missed: skip)'}`);
+        const what = kind === 'catch-up' ? 'one catch-up run' : kind === 'skipped' ? 'no catch-up run: the previous run is still going (overlap: skip)' : 'skipped (missed: skip)';
+        this.o.logger.warn({ task: task.name, missed, policy: task.missed, ...(kind === 'skipped' ? { overlap: task.overlap } : {}) }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${what}`);
       }
       for (const t of onTime) {
         await this.claim(task, t, (await this.overlaps(task)) ? 'skipped' : 'due');

@@ -208,6 +208,43 @@ describe('the service task scheduler (SQLite, a clock moved by the test)', () =>
     await store.close();
   });
 
+  for (const resumed of [true, false]) {
+    it(`overlap: skip holds for the catch-up after a kill: no catch-up run while the run left unfinished is ${resumed ? 'resumed (queued again)' : 'still marked running, its lease expired'}`, async () => {
+      const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+      const file = `overlap-catch-up-${resumed}.sqlite`;
+      const list = tasks('  - { name: slow, scenario: Slow, every: 1m, overlap: skip }\n  - { name: free, scenario: Free, every: 1m }\n');
+      let store = await open(clock, file);
+      let s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+      await s.tick();
+      clock.advance(MIN);
+      await s.tick(); // 00:01 enqueued for both
+      const running = await store.claimJobs('w', 2, MIN);
+      assert.equal(running.length, 2);
+      // Killed: the scheduler is not stopped and the jobs stay running; the next process opens the file three minutes later.
+      await store.close();
+      clock.advance(3 * MIN);
+      store = await open(clock, file);
+      if (resumed) assert.equal((await store.recoverOrphans()).requeued, 2);
+      const warnings: string[] = [];
+      const infos: string[] = [];
+      s = new TaskScheduler({ store, tasks: () => list, clock, logger: { ...silent, warn: (_o: unknown, m: string) => void warnings.push(m), info: (_o: unknown, m: string) => void infos.push(m) } });
+      await s.tick();
+      const slow = (await taskJobs(store)).filter((j) => (j.trigger as { task: string }).task === 'slow');
+      assert.deepEqual(slow.map((j) => j.trigger), [{ task: 'slow', dueAt: '2026-01-01T00:01:00Z', kind: 'due' }], 'no second run of slow while its 00:01 run is unfinished');
+      assert.deepEqual(s.counters.get('slow'), { due: 0, started: 0, skipped: 1, missed: 3 });
+      assert.match(warnings.join('\n'), /service task slow: 3 due time\(s\) missed while not running; no catch-up run: the previous run is still going \(overlap: skip\)/);
+      assert.match(infos.join('\n'), /service task slow: the previous run is still going; this due time is skipped \(overlap: skip\)/);
+      // The listing shows the catch-up's due time as skipped and the run it waits for.
+      const status = (await s.status()).find((t) => t.name === 'slow')!;
+      assert.deepEqual(status.last, { task: 'slow', kind: 'skipped', jobId: null, dueAt: '2026-01-01T00:04:00Z', jobStatus: null });
+      assert.equal(status.skippingFor?.jobId, running.find((j) => j.scenario === 'Slow')!.id);
+      // overlap: run (the default) still gets its catch-up beside the unfinished run.
+      const free = (await taskJobs(store)).filter((j) => (j.trigger as { task: string }).task === 'free');
+      assert.deepEqual(free.map((j) => (j.trigger as { kind: string }).kind), ['due', 'catch-up']);
+      await store.close();
+    });
+  }
+
   it('a parameter expression that fails at a due time is passed empty and named on the job; the run still starts', async () => {
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
     const list = tasks(`  - { name: p, scenario: P, every: 1m, params: { 2: '1 / 0', 3: '"ok"' } }\n`);
