@@ -10,7 +10,7 @@ import type { SyncRuns } from './sync-runs.js';
 import { noStore, refuseCrossSite, scenarioAnswer } from './cross-site.js';
 import { execSvcScriptXml } from './oktell-xml.js';
 import { runWrite } from './run-record.js';
-import type { ScenarioHost } from './scenario-host.js';
+import { invalidScenarioReason, type ScenarioHost } from './scenario-host.js';
 import { enqueueingStarter } from './starters.js';
 import { startParams, webApiKeys, type WebApiKey } from './start-params.js';
 import { StoreUnavailableError } from './store/store.errors.js';
@@ -373,6 +373,13 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   const name = q.name!;
   const library = d.host.library();
   if (!library.scenarios.has(name)) {
+    // A file that is there but did not load is the server's problem, not a misspelt name: 500 with its first problem
+    // (scenario files are the server's own configuration, and the caller has the api right).
+    const invalid = invalidScenarioReason(d.host, name);
+    if (invalid) {
+      answer(500, { started: false, startResult: -1, returnValue: `service scenario "${name}" is invalid and cannot start: ${invalid}; the scenarios folder is watched: fixing the file is enough` });
+      return;
+    }
     const guess = closest(name, library.scenarios.keys());
     answer(404, { started: false, startResult: -1, returnValue: `unknown service scenario "${name}"${guess ? `; did you mean "${guess}"?` : ''}` });
     return;

@@ -38,6 +38,21 @@ export async function scenarioNamesIn(dir: string): Promise<ReadonlySet<string>>
   return new Set((await listScenarioFiles(dir).catch(() => [])).map(scenarioNameOf));
 }
 
+/**
+ * Why a scenario that has a file in the folder is not among the loaded ones: the first problem of its own file, as
+ * `file:line:col CODE message` with the file named as the log names it, and how many more that file has. Undefined
+ * when the folder has no file of that name (an unknown scenario, not an invalid one).
+ */
+export function invalidScenarioReason(host: Pick<ScenarioHost, 'names' | 'library'>, name: string): string | undefined {
+  if (!host.names().has(name)) return undefined;
+  const library = host.library();
+  const own = library.issues.filter((i) => scenarioNameOf(i.file) === name);
+  const first = own[0];
+  if (!first) return 'its problems are in the files it uses (the server log names them; npx oktell-emu validate lists them)';
+  const more = own.length > 1 ? ` (and ${own.length - 1} more problem${own.length > 2 ? 's' : ''}; npx oktell-emu validate lists them)` : '';
+  return `${fileInFolder(first.file, library.dir)}:${first.line}:${first.col} ${first.code} ${first.message}${more}`;
+}
+
 /** What a load of the folder found: the library, and every scenario with a file there. */
 interface FolderLoad {
   loaded: ScenarioLibrary;

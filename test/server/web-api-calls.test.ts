@@ -2,6 +2,8 @@
 // parameters given twice or in another letter case, and how its async runs are listed.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AUTH, BPIUM_READ_SCENARIO, capturingLogger, echoScenario, startTestServer, waitFor, type TestServer } from './server-helpers.js';
 
@@ -203,5 +205,59 @@ describe('the Web-API and the hook while the server stops', () => {
       // close() is called once: the cleanup's waits for the stop begun above.
       await s.cleanup();
     }
+  });
+});
+
+/** Exists but does not load: `[x]` is a YAML list, not an expression (the integrator's Echo2 of trial 38). */
+const INVALID = `blocks:
+  begin: { kind: Start, exits: { next: r } }
+  r: { kind: ReturnValue, values: { 1: [x] } }
+`;
+
+describe('the Web-API and a scenario whose file is there but invalid', () => {
+  let t: TestServer;
+  const log = capturingLogger();
+  before(async () => {
+    t = await startTestServer({ smtp: false, watch: true, logger: log.logger, extraScenarios: { 'Echo.yaml': echoScenario(), 'Twice.yaml': `${INVALID}  z: { kind: Nope }\n` } });
+  });
+  after(async () => t.cleanup());
+
+  const call = async (path: string) => {
+    const res = await fetch(`${t.server.url}${path}`, { headers: { authorization: AUTH } });
+    return { status: res.status, text: await res.text(), start: res.headers.get('x-oktell-start-result') };
+  };
+  /** The first problem the server logged for the file, as `file:line:col CODE`. */
+  const logged = (file: string) => {
+    const line = log.lines.find((l) => l.level === 'error' && l.obj.file === file);
+    return line && `${String(line.obj.file)}:${String(line.obj.line)}:${String(line.obj.col)} ${String(line.obj.code)}`;
+  };
+
+  it('answers 500 with startresult -1 and the first problem of a file added while the server runs, sync, async and XML alike; runs nothing', async () => {
+    writeFileSync(join(t.scenariosDir, 'Echo2.yaml'), INVALID);
+    const where = await waitFor('the server to load Echo2.yaml', () => logged('Echo2.yaml'));
+    assert.match(where, /^Echo2\.yaml:3:\d+ E_/);
+    const expected = new RegExp(`^service scenario "Echo2" is invalid and cannot start: ${where.replace(/\./g, '\\.')} .+; the scenarios folder is watched: fixing the file is enough$`);
+    for (const path of ['/execsvcscriptplain?name=Echo2', '/execsvcscriptplain?name=Echo2&async=1']) {
+      const r = await call(path);
+      assert.equal(r.status, 500, path);
+      assert.equal(r.start, '-1', path);
+      assert.match(r.text, expected, path);
+      assert.doesNotMatch(r.text, /unknown|did you mean/, path);
+    }
+    const xml = await call('/execsvcscript?name=Echo2&async=1');
+    assert.equal(xml.status, 500);
+    assert.match(xml.text, /key="started" value="0" name="error"/);
+    assert.match(xml.text, /key="startresult" value="-1" name="notstarted"/);
+    assert.match(xml.text, /service scenario "Echo2" is invalid and cannot start: Echo2\.yaml:3:/);
+    assert.deepEqual((await t.server.store.listJobs({ limit: 10 })).items, [], 'no job queued');
+    assert.deepEqual((await t.server.store.listRuns({ scenario: 'Echo2' })).items, [], 'no run');
+  });
+
+  it('counts the other problems of the file, and still answers an unknown name 404 with its did-you-mean', async () => {
+    const twice = await call('/execsvcscriptplain?name=Twice');
+    assert.equal(twice.status, 500);
+    assert.match(twice.text, /^service scenario "Twice" is invalid and cannot start: Twice\.yaml:\d+:\d+ E_\w+ .+ \(and \d+ more problems?; npx oktell-emu validate lists them\); the scenarios folder is watched/);
+    const unknown = await call('/execsvcscriptplain?name=Ech');
+    assert.deepEqual([unknown.status, unknown.start, unknown.text], [404, '-1', 'unknown service scenario "Ech"; did you mean "Echo"?']);
   });
 });
