@@ -28,11 +28,40 @@ function loadPg() {
 function typesOf(p: typeof pg): pg.CustomTypesConfig {
   return {
     getTypeParser(oid: number, format?: 'text' | 'binary') {
-      if (oid === 20 || oid === 1700) return (v: string) => (String(Number(v)) === v ? Number(v) : v);
+      if (oid === 20 || oid === 1700) return exactNumber;
       if (oid === 1082) return (v: string) => v;
       return format ? p.types.getTypeParser(oid, format) : p.types.getTypeParser(oid);
     },
   } as pg.CustomTypesConfig;
+}
+
+/**
+ * A decimal text (`12.50`, `-3.0`, `100`, `1.5e-7`) as the number it is, or as it is when no number is exactly that
+ * value: the number, written shortest, must have the same digits and exponent, trailing and leading zeros aside
+ * (`12.50` is 12.5; `123456789012345678901234.5` and `9007199254740993` are not numbers, and stay text). `NaN` and
+ * the infinities stay text.
+ * @example exactNumber('100.00') // 100
+ */
+export function exactNumber(text: string): number | string {
+  const n = Number(text);
+  if (!Number.isFinite(n)) return text;
+  const a = decimalParts(text);
+  const b = decimalParts(String(n));
+  if (!a || !b || a.digits !== b.digits || a.exponent !== b.exponent || (a.digits !== '' && a.negative !== b.negative)) return text;
+  return n === 0 ? 0 : n;
+}
+
+/** Sign, significant digits and exponent of a decimal text: `-012.50` is -, "125", -1. Zero has no digits. */
+function decimalParts(text: string): { negative: boolean; digits: string; exponent: number } | undefined {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
+  if (!m || (m[2] === '' && !m[3])) return undefined;
+  let digits = `${m[2]}${m[3] ?? ''}`;
+  let exponent = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
+  digits = digits.replace(/^0+/, '');
+  const trailing = /0*$/.exec(digits)![0].length;
+  digits = digits.slice(0, digits.length - trailing);
+  exponent = digits === '' ? 0 : exponent + trailing;
+  return { negative: m[1] === '-', digits, exponent };
 }
 
 export function postgresDriver(url: string, rollsBack: boolean): PostgresDriver {
