@@ -107,6 +107,8 @@ const SHOWN_VALUE_CHARS = 500;
 const TRACE_ROWS_LIMIT = 16 * 1024;
 
 export interface DbCall {
+  /** The block's kind, for a message that names the block. */
+  kind: 'DbQuery' | 'DbProcedure';
   /** The statement as written, or `procedure <name>`, for the record. */
   statement: string;
   /** true when the call may change data: it is journaled, so a retried run replays it instead of repeating it. */
@@ -157,6 +159,15 @@ export async function runDbCall(c: DbCommonConfig, rt: BlockRuntime, call: DbCal
     rt.recordDbCall({ ...base, status: e.kind === 'permanent' ? 'error' : e.kind, ms: ms(), code, error: e.message });
     rt.traceEffect({ ...traceBase(base), failure: e.kind, code, error: e.message });
     if (c.errorCode) rt.set(c.errorCode, code);
+    // A wrong setting (the server refusing the login, a database that does not exist) would fail every statement: not
+    // this statement's error, so not the error exit, which would end the run completed with nothing to replay. The
+    // run fails, and a job waits as a dead letter for the fix and a replay, as with a refused SMTP setting.
+    if (e.details.setting) {
+      const kept = rt.queuedJob
+        ? 'the statement is not run: its job is a dead letter, to replay once the setting is fixed'
+        : 'the statement is not run, and this run is not a queued job, so no dead letter keeps it: once the setting is fixed, make the request (or run the command) again';
+      throw new RunFailure(R.EFFECT_SETTING, `${call.kind} "${rt.blockId}": ${e.message}; ${kept}`);
+    }
     if (e.kind === 'permanent' && rt.hasExit('error')) return 'error';
     if (e.kind === 'timeout' && rt.hasExit('timeout')) return 'timeout';
     // An outage (or an unwired exit) fails the run; the server retries it, and the journal keeps committed writes.

@@ -41,6 +41,7 @@ export const dbProcedureBlock: BlockDefinition<z.infer<typeof schema>, Config> =
   run(c, rt) {
     const params = c.params.map(([n]) => n);
     return runDbCall(c, rt, {
+      kind: 'DbProcedure',
       statement: `procedure ${c.procedure}`,
       // A procedure may change anything: it is journaled, so a retried run does not call it again.
       write: true,

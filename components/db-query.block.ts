@@ -48,6 +48,7 @@ export const dbQueryBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
   },
   run(c, rt) {
     return runDbCall(c, rt, {
+      kind: 'DbQuery',
       statement: c.sql,
       write: c.write,
       perform: (db, params) => db.query(c.connection, c.statement, params, { timeoutMs: c.timeoutMs, maxRows: c.maxRows }),

@@ -35,7 +35,7 @@ export function createDatabasePort(settings: DatabaseSettings, opts: { rollsBack
     const s = settings[name];
     if (!s) throw new EffectError('permanent', `no database connection named "${name}" is configured (known: ${Object.keys(settings).join(', ')})`, { code: 'DB_UNKNOWN_CONNECTION' });
     let d = drivers.get(name);
-    if (!d) drivers.set(name, (d = s.dialect === 'sqlite' ? sqliteDriver(s.path, rollsBack, opts.logger) : postgresDriver(s.url, rollsBack)));
+    if (!d) drivers.set(name, (d = s.dialect === 'sqlite' ? sqliteDriver(s.path, rollsBack, opts.logger) : postgresDriver(s, rollsBack, name)));
     return d;
   };
   return {

@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import { EffectError, distinctNames, renderNamedSql, type DbCallOptions, type DbResult, type DbValue, type NamedSql } from '../../engine/index.js';
 import { collectRows, type DbDriver } from './driver.js';
+import { describeDatabase, type PostgresSetting } from './settings.js';
 
 export interface PostgresDriver extends DbDriver {
   procedure(name: string, params: ReadonlyArray<readonly [string, DbValue]>, opts: DbCallOptions): Promise<DbResult>;
@@ -64,7 +65,49 @@ function decimalParts(text: string): { negative: boolean; digits: string; expone
   return { negative: m[1] === '-', digits, exponent };
 }
 
-export function postgresDriver(url: string, rollsBack: boolean): PostgresDriver {
+/**
+ * Why a PostgreSQL connection cannot be made because of its setting, not of a statement or an outage: the server
+ * refuses the login (SQLSTATE class 28: a wrong password, an unknown user, pg_hba.conf), the database does not exist
+ * (3D000), the URL gives no password where the server wants one, or asks for TLS the server does not offer. `what`
+ * says what happened, `fix` which setting to check (by its name; never the password). Undefined for anything else.
+ */
+export function connectionSettingFailure(e: unknown, connection: string, s: PostgresSetting): { what: string; fix: string } | undefined {
+  const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
+  const message = (e as Error).message ?? String(e);
+  const where = s.written ? (s.written.setting.startsWith('databases.') ? `${s.written.setting} in the configuration file` : `the environment variable ${s.written.setting}`) : `the URL of connection "${connection}"`;
+  const target = `connection "${connection}" (${describeDatabase(s)})`;
+  let user = '';
+  let hasPassword = false;
+  try {
+    const u = new URL(s.url);
+    user = decodeURIComponent(u.username);
+    hasPassword = u.password !== '';
+  } catch {
+    // A URL that does not parse was refused with the settings; nothing to add here.
+  }
+  const named = user ? ` ("${user}")` : '';
+  if (code === '28P01') {
+    // Without a password in the URL, the driver takes PGPASSWORD from the environment.
+    const fix = s.written?.password
+      ? `check the password in ${s.written.password}, and the user name${named} in ${where}`
+      : hasPassword
+        ? `check the user name${named} and the password in ${where}`
+        : `check the user name${named} in ${where}; it gives no password, so the one in the environment variable PGPASSWORD was tried: check it, or give the password in the URL (or passwordEnv / passwordFile in the configuration file)`;
+    return { what: `the PostgreSQL server refused the login of ${target}: ${code} ${message}`, fix };
+  }
+  if (code?.startsWith('28')) {
+    return { what: `the PostgreSQL server refused the login of ${target}: ${code} ${message}`, fix: `check the user name${named} in ${where}, and that the server lets this host log in as that user to that database (its pg_hba.conf)` };
+  }
+  if (code === '3D000') return { what: `${target}: ${code} ${message}`, fix: `check the database name (the end of the URL) in ${where}, or create that database in the server` };
+  if (!code && /client password must be a string/.test(message)) {
+    return { what: `the PostgreSQL server wants a password for ${target}, and none is given`, fix: `give the password: postgres://user:PASSWORD@host:5432/database in ${where}, or passwordEnv / passwordFile beside its url in the configuration file` };
+  }
+  if (!code && /does not support SSL/i.test(message)) return { what: `${target}: ${message}`, fix: `remove sslmode (or ssl) from the URL in ${where}, or turn TLS on in the server` };
+  return undefined;
+}
+
+export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, connection = 'main'): PostgresDriver {
+  const url = setting.url;
   let pool: pg.Pool | undefined;
   let client: Promise<pg.Client> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
@@ -137,7 +180,7 @@ export function postgresDriver(url: string, rollsBack: boolean): PostgresDriver 
         c.release(broken);
       }
     } catch (e) {
-      throw classify(e);
+      throw classify(e, connection, setting);
     }
   }
 
@@ -199,9 +242,13 @@ function bindable(v: DbValue): unknown {
   return v;
 }
 
-function classify(e: unknown): EffectError {
+function classify(e: unknown, connection: string, setting: PostgresSetting): EffectError {
   if (e instanceof EffectError) return e;
   const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
+  // Every statement would fail the same way until the setting is fixed: not the statement's error, and not an outage
+  // to wait out (a refused connection, a reset or a timeout stays transient, below).
+  const wrong = connectionSettingFailure(e, connection, setting);
+  if (wrong) return new EffectError('permanent', `PostgreSQL setting failure, not retried: ${wrong.what}; a setting: ${wrong.fix}`, { ...(code ? { code } : {}), setting: true, cause: e });
   const message = `PostgreSQL: ${(e as Error).message}`;
   if (code === TIMEOUT_SQLSTATE) return new EffectError('timeout', message, { code, cause: e });
   // No code at all: the connection failed or was cut ("Connection terminated", a connect timeout).

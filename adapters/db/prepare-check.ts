@@ -8,7 +8,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderNamedSql, SCENARIO_ERROR_CODES as C, YamlSource, type CompiledBlock, type DeferredCheck, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
 import { appliedMigrations, migrationFix } from './migrations.js';
-import { fromCwd, migrationFiles, type DatabaseSettings } from './settings.js';
+import { connectionSettingFailure } from './postgres.js';
+import { fromCwd, migrationFiles, type DatabaseSettings, type PostgresSetting } from './settings.js';
 
 /** One statement to check, and where its block is written. */
 interface Statement {
@@ -71,7 +72,7 @@ export async function checkStatementsPrepare(library: ScenarioLibrary, settings:
         const checked = checkSqlite(s.path, connection, join(scenariosDir, 'db', connection), statements);
         report.issues.push(...checked.issues);
         report.deferred.push(...checked.deferred);
-      } else report.issues.push(...(await checkPostgres(s.url, statements)));
+      } else report.issues.push(...(await checkPostgres(s, connection, statements)));
     } catch (e) {
       // Down, locked or refusing us: the statements stay unchecked and validation goes on (the message has no URL).
       report.skipped.push({ connection, reason: (e as Error).message });
@@ -181,15 +182,17 @@ function checkSqlite(path: string, connection: string, migrationsDir: string, st
   }
 }
 
-async function checkPostgres(url: string, statements: Statement[]): Promise<ScenarioIssue[]> {
+async function checkPostgres(s: PostgresSetting, connection: string, statements: Statement[]): Promise<ScenarioIssue[]> {
   // Loaded here: only a check against a PostgreSQL database needs the driver.
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const client = new pg.Client({ connectionString: s.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (e) {
-    throw new Error(`cannot connect: ${(e as { code?: string }).code ?? (e as Error).message}`);
+    // A setting the run would fail on too (a login refused, no such database): what happened and which setting to check.
+    const wrong = connectionSettingFailure(e, connection, s);
+    throw new Error(`cannot connect: ${wrong ? `${wrong.what}; ${wrong.fix}` : ((e as { code?: string }).code ?? (e as Error).message)}`);
   }
   try {
     await client.query('BEGIN');

@@ -8,7 +8,14 @@ import type { DbDialect } from '../../engine/index.js';
  * `written`: where a configured SQLite connection came from and its value there (`databases.tasks`,
  * `sqlite:../data/tasks.sqlite`), so that a message about its file can quote what the user typed.
  */
-export type DatabaseSetting = { dialect: 'sqlite'; path: string; written?: { setting: string; value: string } } | { dialect: 'postgres'; url: string };
+export type DatabaseSetting = { dialect: 'sqlite'; path: string; written?: { setting: string; value: string } } | PostgresSetting;
+
+/**
+ * `written`: the setting that holds the connection's URL (`databases.crm.url`, `OKTELL_DB_CRM`) and, when the password
+ * is kept apart, where it comes from (`the environment variable CRM_PW (passwordEnv of databases.crm)`), so that a
+ * login the server refuses can name what to fix; never the password itself.
+ */
+export type PostgresSetting = { dialect: 'postgres'; url: string; written?: { setting: string; password?: string } };
 
 /** Connections by name; always has `main`. Plain data, so it crosses into the delivery thread as it is. */
 export type DatabaseSettings = Record<string, DatabaseSetting>;
@@ -103,7 +110,7 @@ function parseTarget(value: string, where: string, baseDir: string): DatabaseSet
     } catch {
       throw new DatabaseConfigError(`${where}: the postgres:// URL cannot be parsed (characters like @ : / in the password must be percent-encoded)`);
     }
-    return { dialect: 'postgres', url: v };
+    return { dialect: 'postgres', url: v, written: { setting: where } };
   }
   throw new DatabaseConfigError(`${where} must be sqlite:PATH or a postgres://user@host:5432/database URL`);
 }
@@ -113,7 +120,8 @@ function withPassword(entry: Exclude<DatabaseFileEntry, string>, name: string, e
   const target = parseTarget(entry.url, `${where}.url`, baseDir);
   if (entry.passwordEnv === undefined && entry.passwordFile === undefined) return target;
   if (target.dialect !== 'postgres') throw new DatabaseConfigError(`${where}: a password applies to PostgreSQL connections only`);
-  return { dialect: 'postgres', url: urlWithSecretPassword(target.url, entry, where, env, baseDir) };
+  const password = entry.passwordEnv !== undefined ? `the environment variable ${entry.passwordEnv} (passwordEnv of ${where})` : `the file ${isAbsolute(entry.passwordFile!) ? entry.passwordFile! : resolve(baseDir, entry.passwordFile!)} (passwordFile of ${where})`;
+  return { dialect: 'postgres', url: urlWithSecretPassword(target.url, entry, where, env, baseDir), written: { setting: `${where}.url`, password } };
 }
 
 /**
