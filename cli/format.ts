@@ -51,7 +51,7 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, ti
   (r.httpCalls ?? []).forEach((c, i) => {
     w(`  ${httpCallLine(c)}`);
     // What a request not sent would have carried: a dry run is where the payload is checked before it goes out.
-    const body = httpCallNote(c) === 'not sent' ? bodies?.[i] : undefined;
+    const body = httpCallNote(c).startsWith('not sent') ? bodies?.[i] : undefined;
     if (body !== undefined) w(`    ${pc.dim('body')} ${body.length > SHOWN_BODY ? `${body.slice(0, SHOWN_BODY)}… ${pc.dim(`(${body.length} characters shown in --json)`)}` : body}`);
     if (c.defaultAnswer === true) w(`    ${pc.yellow('hint:')} ${terminalText(defaultAnswerHint(c))}`);
   });

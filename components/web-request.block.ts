@@ -199,17 +199,20 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
       });
       const answer = value as unknown as WebAnswer & { tooLarge?: string };
       const ok = answer.status >= 200 && answer.status < 300 && answer.tooLarge === undefined;
+      // A fixture's answer is made up here: nothing went out, so the request was not performed.
+      const fixture = answer.fixture === true;
       rt.recordHttpCall({
         method: c.method,
         url: shownUrl,
         status: answer.status,
         outcome: replayed ? 'replayed' : ok ? 'ok' : 'error',
-        performed: !replayed,
+        performed: !replayed && !fixture,
+        ...(fixture ? { fixture: true as const } : {}),
         ...(replayed ? {} : { attempts: answer.attempts, ms: Date.now() - started }),
         ...(answer.tooLarge !== undefined ? { error: answer.tooLarge } : {}),
       });
       const traced = answer.tooLarge !== undefined ? { failure: 'permanent', tooLarge: true, error: answer.tooLarge } : answerForTrace(answer);
-      rt.traceEffect({ request, status: answer.status, attempts: attempts.map(attemptJson), ...(replayed ? { replayed: true } : {}), ...traced });
+      rt.traceEffect({ request, status: answer.status, attempts: attempts.map(attemptJson), ...(replayed ? { replayed: true } : {}), ...(fixture ? { fixture: true } : {}), ...traced });
       if (ok) return answered(c, rt, answer);
       setAnswer(c, rt, answer);
       if (answer.tooLarge !== undefined) {
@@ -224,7 +227,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
       // them, as it gets a 404's, before it takes its exit.
       if (e instanceof AnsweredWebFailure) setAnswer(c, rt, e.answer);
       const answer = e instanceof AnsweredWebFailure ? answerForTrace(e.answer) : {};
-      rt.traceEffect({ request, failure: e.kind, status: e.details.status ?? null, attempts: attempts.map(attemptJson), error: e.message, ...answer });
+      rt.traceEffect({ request, failure: e.kind, status: e.details.status ?? null, attempts: attempts.map(attemptJson), ...(e.details.fixture ? { fixture: true } : {}), error: e.message, ...answer });
       return failed(c, rt, e, c.method, { url: shownUrl, ms: Date.now() - started });
     }
   },
@@ -266,15 +269,17 @@ function dryRun(c: Config, rt: BlockRuntime, spec: WebRequestSpec, request: Json
     answer = fixture ?? { status: 200, headers: {}, body: '', url: spec.url.href, attempts: 0 };
   } catch (e) {
     if (!(e instanceof EffectError)) throw e;
-    rt.recordHttpCall({ method: c.method, url: shownUrl, ...(e.details.status ? { status: e.details.status } : {}), outcome: httpFailureOutcome(e.kind, e.details.status), performed: false, error: e.message });
-    rt.traceEffect({ request, dryRun: true, failure: e.kind, ...(e.details.status ? { status: e.details.status } : {}), error: e.message });
+    const fixture: { fixture?: true } = e.details.fixture ? { fixture: true } : {};
+    rt.recordHttpCall({ method: c.method, url: shownUrl, ...(e.details.status ? { status: e.details.status } : {}), outcome: httpFailureOutcome(e.kind, e.details.status), performed: false, ...fixture, error: e.message });
+    rt.traceEffect({ request, dryRun: true, failure: e.kind, ...(e.details.status ? { status: e.details.status } : {}), ...fixture, error: e.message });
     // A fixture's 500 is the answer a live 500 leaves after the retries: the same variables.
     if (e instanceof AnsweredWebFailure) setAnswer(c, rt, e.answer);
     return failed(c, rt, e, c.method, undefined);
   }
   const ok = answer.status >= 200 && answer.status < 300;
-  rt.recordHttpCall({ method: c.method, url: shownUrl, status: answer.status, outcome: 'dry-run', performed: false, ...(byDefault ? { defaultAnswer: true as const } : {}) });
-  rt.traceEffect({ request, dryRun: true, status: answer.status, ...(byDefault ? { defaultAnswer: true } : {}) });
+  const how: { defaultAnswer?: true; fixture?: true } = byDefault ? { defaultAnswer: true } : answer.fixture ? { fixture: true } : {};
+  rt.recordHttpCall({ method: c.method, url: shownUrl, status: answer.status, outcome: 'dry-run', performed: false, ...how });
+  rt.traceEffect({ request, dryRun: true, status: answer.status, ...how });
   if (ok) return answered(c, rt, answer);
   setAnswer(c, rt, answer);
   return failed(c, rt, new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status} (dry run)`, { status: answer.status }), c.method, undefined);
@@ -432,7 +437,9 @@ function failed(c: Config, rt: BlockRuntime, e: EffectError, method: string, noA
       ...(e.details.status ? { status: e.details.status } : {}),
       outcome: httpFailureOutcome(e.kind, e.details.status),
       // Sent and answered (a 5xx after the retries, say), though not with success; without a status no answer came.
-      performed: e.details.status !== undefined,
+      // A fixture's failure (its 500 or its timeout) was made up: nothing went out.
+      performed: e.details.status !== undefined && !e.details.fixture,
+      ...(e.details.fixture ? { fixture: true as const } : {}),
       ...(e.details.attempts ? { attempts: e.details.attempts } : {}),
       ms: noAnswer.ms,
       error: e.message,

@@ -107,8 +107,11 @@ export class EffectError extends Error {
   constructor(
     readonly kind: EffectFailureKind,
     message: string,
-    /** `messageId`: of a letter whose outcome is unknown, so its record names it beside the error. */
-    readonly details: { code?: string; status?: number; attempts?: number; cause?: unknown; setting?: boolean; messageId?: string } = {},
+    /**
+     * `messageId`: of a letter whose outcome is unknown, so its record names it beside the error. `fixture`: a failure
+     * a web fixture made up (no request went out).
+     */
+    readonly details: { code?: string; status?: number; attempts?: number; cause?: unknown; setting?: boolean; messageId?: string; fixture?: boolean } = {},
   ) {
     super(message);
   }
@@ -127,7 +130,7 @@ export class AnsweredWebFailure extends EffectError {
   constructor(
     kind: EffectFailureKind,
     message: string,
-    details: { code?: string; status?: number; attempts?: number; cause?: unknown },
+    details: { code?: string; status?: number; attempts?: number; cause?: unknown; fixture?: boolean },
     readonly answer: WebAnswer,
   ) {
     super(kind, message, details);

@@ -192,10 +192,12 @@ export interface HttpCallRecord {
   outcome: string;
   /**
    * Whether the request went out and was answered in this run: false in a dry run (for methods that change things),
-   * on a replay from the journal, and when no answer came (a timeout or a network failure: the service may or may
-   * not have received it).
+   * on a replay from the journal, when a fixture answered it (`fixture`), and when no answer came (a timeout or a
+   * network failure: the service may or may not have received it).
    */
   performed: boolean;
+  /** true when a fixture gave the answer (or the failure): nothing went out, no service answered. */
+  fixture?: true;
   attempts?: number;
   ms?: number;
   error?: string;

@@ -268,6 +268,8 @@ export interface WebAnswer {
   /** The URL that answered (after redirects). */
   url: string;
   attempts: number;
+  /** Given by a fixture (`--http-fixtures`, a test file's `http:`): no service was asked, nothing went out. */
+  fixture?: true;
 }
 
 /** One HTTP attempt of a web request, reported so retries show in the trace. */

@@ -14,7 +14,7 @@ export function runCommand(): Command {
     .option('-s, --scenarios <dir>', SCENARIOS_FOLDER_HELP)
     .option('--config <file>', CONFIG_FILE_HELP)
     .option('--bpium-fixtures <file>', 'answer Bpium reads from a fixture file instead of BPIUM_URL (a fake Bpium)')
-    .option('--http-fixtures <file>', 'answer WebRequest blocks from a fixture file (method + URL with * → status, headers, body)')
+    .option('--http-fixtures <file>', 'with --dry-run: answer WebRequest blocks from a fixture file (method + URL with * → status, headers, body)')
     .option('-d, --data-dir <dir>', 'data folder: the outbox, the embedded databases, the runs a live run records (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
     .option('--no-trace', 'do not record the step trace')
     .option('--now <time>', 'with --dry-run: the time Now() gives during the run, e.g. 2024-03-15T18:05 or "15.03.2024 18:05" (wall time in the run\'s zone unless it ends in Z or +03:00)')

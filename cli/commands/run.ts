@@ -159,6 +159,9 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
   const { dir, name } = runTarget(target, opts.scenarios, opts.config);
   // Checked before the databases are touched: a mistyped option changes nothing.
   const time = runTime(opts);
+  // A live run is recorded as what happened: a fixture's made-up answer would be kept as the service's (and `test
+  // --from-run` would take it for one).
+  if (opts.httpFixtures !== undefined && !opts.dryRun) throw new UsageError('--http-fixtures answers the web requests of a dry run only: add --dry-run');
   // The fake Bpium and web services too: a mistake in their files is said at its line before anything runs, not met
   // halfway through (or, for a misspelt method, never: the fixture would silently match nothing).
   const bpium = opts.bpiumFixtures !== undefined ? readFixtures('--bpium-fixtures', opts.bpiumFixtures, checkBpiumFixtureFile) : undefined;

@@ -4,8 +4,12 @@
 import type { BpiumCallRecord, HttpCallRecord } from '../../engine/index.js';
 import { WRITES } from '../../components/bpium.block.js';
 
-/** `not sent` (a dry run, or refused before any attempt), `no answer`, or '' (answered, or taken from the journal). */
-export function httpCallNote(c: Pick<HttpCallRecord, 'performed' | 'outcome' | 'attempts'>): string {
+/**
+ * `not sent, fixture` (a fixture gave the answer or the failure), `not sent` (a dry run, or refused before any
+ * attempt), `no answer`, or '' (answered, or taken from the journal).
+ */
+export function httpCallNote(c: Pick<HttpCallRecord, 'performed' | 'outcome' | 'attempts' | 'fixture'>): string {
+  if (c.fixture) return 'not sent, fixture';
   if (c.performed || c.outcome === 'replayed') return '';
   return c.outcome === 'dry-run' || !c.attempts ? 'not sent' : 'no answer';
 }

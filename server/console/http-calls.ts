@@ -13,6 +13,7 @@ interface WebEffect {
   failure?: unknown;
   error?: unknown;
   defaultAnswer?: unknown;
+  fixture?: unknown;
 }
 
 const WEB_KINDS = new Set(['WebRequest']);
@@ -29,7 +30,8 @@ export function httpCallsOf(run: object, trace: readonly unknown[]): HttpCallRec
       url: e.request.url,
       ...(status !== undefined ? { status } : {}),
       outcome,
-      performed: !e.dryRun && !e.replayed && status !== undefined,
+      performed: !e.dryRun && !e.replayed && e.fixture !== true && status !== undefined,
+      ...(e.fixture === true ? { fixture: true as const } : {}),
       ...(Array.isArray(e.attempts) && e.attempts.length ? { attempts: e.attempts.length } : {}),
       ...(typeof e.error === 'string' ? { error: e.error } : {}),
       ...(e.defaultAnswer === true ? { defaultAnswer: true as const } : {}),

@@ -43,14 +43,15 @@ describe('run --dry-run: a write answered by the default 200', () => {
       const hint = '    hint: the 200 with an empty body is no service\'s answer; to give one, pass --http-fixtures FILE with "- match: POST https://receiver.example.ru/tasks" and status:, json: or body:';
       assert.equal(lines[post + 2], hint);
       const put = lines.findIndex((l) => l.startsWith('  http PUT '));
-      assert.equal(lines[put], '  http PUT https://receiver.example.ru/notes/7 → 204 dry-run (not sent)');
+      // The fixture's answer is said to be one: no service gave it either.
+      assert.equal(lines[put], '  http PUT https://receiver.example.ru/notes/7 → 204 dry-run (not sent, fixture)');
       assert.equal(lines.filter((l) => l.includes(MARK) || l.startsWith('    hint:')).length, 2, r.stdout);
 
       // The fixture the hint names answers the POST: no mark left.
       writeFileSync(join(tmp.dir, 'both.yaml'), '- match: POST https://receiver.example.ru/tasks\n  status: 201\n- match: PUT https://receiver.example.ru/notes/*\n  status: 204\n');
       const again = runCli(['run', 'Writes', '--dry-run', '--scenarios', scenarios, '--http-fixtures', 'both.yaml'], { cwd: tmp.dir, timeoutMs: 60_000 });
       assert.equal(again.code, 0, again.stdout + again.stderr);
-      assert.match(again.stdout, /^ {2}http POST https:\/\/receiver\.example\.ru\/tasks\?token=\*\*\*&id=7 → 201 dry-run \(not sent\)$/m);
+      assert.match(again.stdout, /^ {2}http POST https:\/\/receiver\.example\.ru\/tasks\?token=\*\*\*&id=7 → 201 dry-run \(not sent, fixture\)$/m);
       assert.ok(!again.stdout.includes(MARK) && !again.stdout.includes('    hint:'), again.stdout);
     } finally {
       tmp.cleanup();

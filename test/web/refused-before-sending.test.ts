@@ -55,7 +55,10 @@ interface Case {
   allowHosts?: string;
   /** The refusal's message; undefined: the request is allowed (the control case). */
   refusal?: RegExp;
-  /** Run with `--http-fixtures` whose fixture would answer the request: it stands for the service, not the settings. */
+  /**
+   * The dry run with `--http-fixtures` whose fixture would answer the request: it stands for the service, not the
+   * settings (a live run takes no fixtures).
+   */
   fixture?: boolean;
 }
 
@@ -85,7 +88,7 @@ describe('a request refused before sending: the dry run takes the live run\'s ex
   });
 
   const run = (c: Case, mode: 'live' | 'dry') =>
-    runCliAsync(['run', `Call_${c.method}`, '-s', scenarios, '-p', `1=${c.url(svc.base)}`, '--data-dir', join(tmp.dir, `data-${mode}`), ...(mode === 'dry' ? ['--dry-run'] : []), ...(c.fixture ? ['--http-fixtures', 'http.yaml'] : [])], {
+    runCliAsync(['run', `Call_${c.method}`, '-s', scenarios, '-p', `1=${c.url(svc.base)}`, '--data-dir', join(tmp.dir, `data-${mode}`), ...(mode === 'dry' ? ['--dry-run'] : []), ...(c.fixture && mode === 'dry' ? ['--http-fixtures', 'http.yaml'] : [])], {
       cwd: tmp.dir,
       env: { WEB_REQUEST_ALLOW_HOSTS: c.allowHosts ?? '', WEB_REQUEST_ATTEMPTS: '1' },
       unset: ['OKTELL_SCENARIOS'],
