@@ -1,10 +1,10 @@
 // `oktell-emu test [files or folders…]`: runs the cases of scenario test files (`tests/*.test.yaml`) and reports
 // each one; exit 0 when all pass, 1 when one fails, 2 on a usage error or an invalid test file.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
-import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type Value } from '../../engine/index.js';
+import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
 import { loadLibrary, scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { configuredRunSettings } from '../../server/config.js';
@@ -13,6 +13,7 @@ import { caseFromRun, caseToWrite, paramsToFiles, ranVersionWarnings, recordedNo
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { readServerFile } from '../server-file.js';
+import { printWarning } from '../format.js';
 import { caseReport, inFileOrder, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseDefaults, type CaseOutcome } from '../testing/run-case.js';
 import { DEFAULT_TEST_TIME_ZONE, libraryProblems, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, type TestCase, type TestFile } from '../testing/test-file.js';
@@ -79,7 +80,9 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
   // file's problems are reported together, in the order of the file; the other files and cases still run.
   const issues: ScenarioIssue[] = [];
   const blocked = new Set<TestFile['cases'][number]>();
-  const checkedFolders = new Set<string>();
+  // Each scenarios folder's load problems, and the scenarios its selected cases can run (theirs and those they start):
+  // problems of other files there are not in this pass's way (see folderProblems).
+  const folderLibraries = new Map<string, { library: ScenarioLibrary; timeZone: string; reached: Set<string> }>();
   for (const path of files) {
     const r = loadTestFile(path, defaultScenariosFor(path, opts.scenarios));
     if (!r.ok) {
@@ -89,10 +92,12 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
     const file = r.file;
     folders.add(file.scenariosDir);
     // Loaded in a time zone a case will run in: a blocked case's may be the wrong one.
-    const { library } = await libraries.get(file.scenariosDir, file.cases.find((c) => !c.blocked)?.timeZone ?? DEFAULT_TEST_TIME_ZONE);
+    const tz = file.cases.find((c) => !c.blocked)?.timeZone ?? DEFAULT_TEST_TIME_ZONE;
+    const { library } = await libraries.get(file.scenariosDir, tz);
     // A broken scenario is reported once, not once per test file of its folder.
-    if (!checkedFolders.has(file.scenariosDir)) issues.push(...library.issues);
-    checkedFolders.add(file.scenariosDir);
+    const folder = folderLibraries.get(file.scenariosDir) ?? { library, timeZone: tz, reached: new Set<string>() };
+    folderLibraries.set(file.scenariosDir, folder);
+    for (const c of file.cases) if (matches(file, c)) for (const n of reachable(library.calls ?? new Map(), c.scenario)) folder.reached.add(n);
     // Scenarios whose file is there but did not load are invalid, not unknown.
     const onDisk = library.issues.length ? (await listScenarioFiles(file.scenariosDir)).map(scenarioNameOf) : [];
     const presets = libraryProblems(file, library);
@@ -106,9 +111,18 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
     loaded.push(file);
   }
 
+  // Problems of scenarios no selected case runs are listed as a warning, as `run` counts them "not in this run's way".
+  const others: ScenarioIssue[] = [];
+  for (const [dir, folder] of folderLibraries) {
+    const split = await folderProblems(dir, folder);
+    issues.push(...split.inTheWay);
+    others.push(...split.others);
+  }
+  if (others.length && !opts.json) otherProblemsWarning(others, [...folderLibraries.keys()]);
+
   const selected = loaded.flatMap((file) => file.cases.filter((c) => !blocked.has(c) && matches(file, c)).map((c) => ({ file, c })));
   if (selected.length === 0) {
-    if (issues.length) return invalid(issues, opts, out);
+    if (issues.length) return invalid(issues, opts, out, others);
     throw new UsageError(filter ? `no case matches --filter ${opts.filter}` : 'no test cases found');
   }
 
@@ -144,7 +158,7 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
   }
   for (const { issue, cases } of setups.values()) issues.push({ ...issue, message: `${issue.message} (${cases === 1 ? 'its case was' : `${cases} cases were`} not run)` });
   const ran = selected.flatMap((s, i) => { const r = results[i]!; return r instanceof CaseSetupError ? [] : [{ ...s, outcome: r }]; });
-  if (ran.length === 0) return invalid(issues, opts, out);
+  if (ran.length === 0) return invalid(issues, opts, out, others);
   const reports: CaseReport[] = ran.map(({ file, c, outcome }) => caseReport(file, c.index, outcome.mismatches, outcome.durationMs, outcome.runErrors));
   // Gathered file by file and check by check: listed as a reader goes through each file.
   issues.splice(0, issues.length, ...inFileOrder(issues));
@@ -156,7 +170,7 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
     update(ran, opts, out, issues);
     return issues.length ? 2 : 0;
   }
-  if (opts.json) out.write(jsonReport(reports, issues));
+  if (opts.json) out.write(jsonReport(reports, issues, others));
   else if (opts.reporter === 'junit') out.write(junitReport(reports, issues));
   else {
     for (const r of reports) out.write(textReport(r));
@@ -165,6 +179,36 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
     out.write(`${failed || problems ? pc.red(line) : pc.green(line)}\n`);
   }
   return issues.length ? 2 : reports.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+/**
+ * A scenarios folder's load problems split in two: those of the scenarios the selected cases can run (their own, those
+ * they start, and the templates they use: loaded again on their own, as `run` does), which keep cases from running and
+ * make the exit code 2; and the others (another scenario, a stray file), which stand in no case's way.
+ */
+async function folderProblems(dir: string, folder: { library: ScenarioLibrary; timeZone: string; reached: ReadonlySet<string> }): Promise<{ inTheWay: ScenarioIssue[]; others: ScenarioIssue[] }> {
+  const { library, reached } = folder;
+  if (!library.issues.length) return { inTheWay: [], others: [] };
+  const onDisk = new Map((await listScenarioFiles(dir)).map((f) => [scenarioNameOf(f), f]));
+  const broken = [...reached].filter((n) => onDisk.has(n) && !library.scenarios.has(n));
+  if (!broken.length) return { inTheWay: [], others: [...library.issues] };
+  const { library: own } = await loadLibrary(dir, broken.map((n) => onDisk.get(n)!), folder.timeZone);
+  const key = (i: ScenarioIssue) => `${i.file}:${i.line}:${i.col}:${i.code}:${i.message}`;
+  const mine = new Set(own.issues.map(key));
+  // A reached scenario's own file counts whatever the second load said (its templates' files only through it).
+  const inTheWay = (i: ScenarioIssue) => mine.has(key(i)) || reached.has(scenarioNameOf(i.file));
+  return { inTheWay: library.issues.filter(inTheWay), others: library.issues.filter((i) => !inTheWay(i)) };
+}
+
+/** On stderr: the problems of files no selected case depends on, listed, without counting against the pass. */
+function otherProblemsWarning(others: ScenarioIssue[], dirs: string[]): void {
+  const folders = dirs.map((d) => {
+    const shown = relative(process.cwd(), d);
+    return shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : d;
+  });
+  const files = new Set(others.map((i) => i.file)).size;
+  printWarning(`${files} file(s) of the scenarios folder have problems that no case run here depends on (not in this run's way; npx oktell-emu validate --scenarios ${folders.join(' / ')}):`);
+  process.stderr.write(`${inFileOrder(others).map(formatIssue).join('\n')}\n`);
 }
 
 /**
@@ -328,9 +372,9 @@ function scenarioFile(dir: string, name: string): { file: string; version: strin
 }
 
 /** Nothing could run: every selected case was kept from running by a problem. */
-function invalid(unordered: ScenarioIssue[], opts: TestOpts, out: NodeJS.WritableStream): number {
+function invalid(unordered: ScenarioIssue[], opts: TestOpts, out: NodeJS.WritableStream, others: ScenarioIssue[] = []): number {
   const issues = inFileOrder(unordered);
-  if (opts.json) out.write(`${JSON.stringify({ status: 'invalid', issues })}\n`);
+  if (opts.json) out.write(`${JSON.stringify({ status: 'invalid', issues, ...(others.length ? { warnings: inFileOrder(others) } : {}) })}\n`);
   else if (opts.reporter === 'junit') out.write(junitReport([], issues));
   if (!opts.json) process.stderr.write(`${issues.map(formatIssue).join('\n')}\n${pc.red('✗')} ${issues.length} problem(s): no case was run\n`);
   return 2;

@@ -94,11 +94,14 @@ export function textReport(r: CaseReport): string {
   return `${pc.red('✗')} ${r.file} › ${r.name} ${pc.dim(`(${r.durationMs} ms)`)}\n${lines.join('\n')}\n`;
 }
 
-/** With problems that kept cases from running, also `status: "invalid"` and the `issues`. */
-export function jsonReport(reports: CaseReport[], issues: ScenarioIssue[] = []): string {
+/**
+ * With problems that kept cases from running, also `status: "invalid"` and the `issues`; `warnings`: the problems of
+ * files in the scenarios folder that no case ran into (they do not make the pass invalid).
+ */
+export function jsonReport(reports: CaseReport[], issues: ScenarioIssue[] = [], warnings: ScenarioIssue[] = []): string {
   const failed = reports.filter((r) => r.status === 'failed').length;
   const invalid = issues.length ? { status: 'invalid', issues } : {};
-  return `${JSON.stringify({ passed: reports.length - failed, failed, cases: reports, ...invalid })}\n`;
+  return `${JSON.stringify({ passed: reports.length - failed, failed, cases: reports, ...invalid, ...(warnings.length ? { warnings: inFileOrder(warnings) } : {}) })}\n`;
 }
 
 /**
