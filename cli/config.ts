@@ -111,12 +111,30 @@ export interface ServerFlags {
  */
 export type ServerSettings = ReturnType<typeof loadServerConfig>;
 
-export function serverSettings(flags: ServerFlags, env = process.env, onTaskProblems?: (e: ServiceTaskError) => void): ServerSettings {
+export function serverSettings(flags: ServerFlags, env = process.env, onTaskProblems?: (e: ServiceTaskError) => void, deferDatabasePasswords = false): ServerSettings {
   try {
-    return loadServerConfig({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.config ? { config: flags.config } : {}), ...(flags.scenarios ? { scenarios: flags.scenarios } : {}), ...(onTaskProblems ? { onTaskProblems } : {}) }, env);
+    return loadServerConfig(
+      {
+        ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+        ...(flags.config ? { config: flags.config } : {}),
+        ...(flags.scenarios ? { scenarios: flags.scenarios } : {}),
+        ...(onTaskProblems ? { onTaskProblems } : {}),
+        ...(deferDatabasePasswords ? { deferDatabasePasswords } : {}),
+      },
+      env,
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/**
+ * serverSettings for the commands that never open the scenarios' databases (`runs`, `show`, `replay`, `outbox`,
+ * `webhook send`, `tasks`, `demo`, a live run's record): an operator's shell rarely has a database's password
+ * (passwordEnv, passwordFile) and need not. The store's own password, which they do use, is still required.
+ */
+export function storeSettings(flags: ServerFlags, env = process.env, onTaskProblems?: (e: ServiceTaskError) => void): ServerSettings {
+  return serverSettings(flags, env, onTaskProblems, true);
 }
 
 /**

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { openSqliteStore, quotaOptions } from '../server/store/sqlite.store.js';
 import { pgStoreOpenError } from '../server/store/store-open.js';
 import type { Store } from '../server/store/store.port.js';
-import { existingDataDir, serverSettings, shellWord, UsageError, type ServerFlags, type ServerSettings } from './config.js';
+import { existingDataDir, storeSettings, shellWord, UsageError, type ServerFlags, type ServerSettings } from './config.js';
 import { makePrivateFolder } from '../adapters/private-file.js';
 import { printNote } from './format.js';
 import { folderPostgresStore, readFolderServer, type FolderServer } from './server-file.js';
@@ -72,7 +72,7 @@ export async function withStore<T>(
   flags: ServerFlags,
   fn: (store: Store, config: ServerSettings) => Promise<T>,
   noStore?: (folder: string) => T | Promise<T>,
-  config: ServerSettings = serverSettings(flags),
+  config: ServerSettings = storeSettings(flags),
   server: FolderServer = readFolderServer(config.dataDir),
 ): Promise<T> {
   let store: Store;

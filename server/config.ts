@@ -190,6 +190,13 @@ export interface ConfigFlags {
    * tasks: for `oktell-emu tasks`, which lists those and names the others. Every other setting is checked as ever.
    */
   onTaskProblems?: (e: ServiceTaskError) => void;
+  /**
+   * For commands that never open the scenarios' databases (`runs`, `show`, `replay`, `webhook send`, `outbox`…): a
+   * database password kept out of the file that cannot be had (passwordEnv unset, passwordFile unreadable) does not
+   * refuse the configuration; the connection carries `passwordProblem` instead. `serve`, `run` and `validate` leave
+   * it unset and refuse as ever.
+   */
+  deferDatabasePasswords?: boolean;
 }
 
 /**
@@ -375,7 +382,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   const dataDir = base(flags.dataDir ?? envSetting(env, 'OKTELL_DATA_DIR') ?? fc.dataDir ?? './var');
   let databases: DatabaseSettings;
   try {
-    databases = databaseSettings(fc.databases, env, dataDir, cwd);
+    databases = databaseSettings(fc.databases, env, dataDir, cwd, { deferPasswords: flags.deferDatabasePasswords === true });
   } catch (e) {
     throw new ConfigError(`${existsSync(filePath) ? `${databaseErrorAt(e as Error, file, at)}: ` : ''}${(e as Error).message}`);
   }

@@ -34,6 +34,8 @@ export function createDatabasePort(settings: DatabaseSettings, opts: { rollsBack
   const driver = (name: string): DbDriver | PostgresDriver => {
     const s = settings[name];
     if (!s) throw new EffectError('permanent', `no database connection named "${name}" is configured (known: ${Object.keys(settings).join(', ')})`, { code: 'DB_UNKNOWN_CONNECTION' });
+    // Settings loaded for a command that connects to no database: never opened without the password they lack.
+    if (s.dialect === 'postgres' && s.passwordProblem !== undefined) throw new EffectError('permanent', s.passwordProblem, { code: 'DB_CONFIG', setting: true });
     let d = drivers.get(name);
     if (!d) drivers.set(name, (d = s.dialect === 'sqlite' ? sqliteDriver(s.path, rollsBack, opts.logger) : postgresDriver(s, rollsBack, name)));
     return d;

@@ -14,8 +14,10 @@ export type DatabaseSetting = { dialect: 'sqlite'; path: string; written?: { set
  * `written`: the setting that holds the connection's URL (`databases.crm.url`, `OKTELL_DB_CRM`) and, when the password
  * is kept apart, where it comes from (`the environment variable CRM_PW (passwordEnv of databases.crm)`), so that a
  * login the server refuses can name what to fix; never the password itself.
+ * `passwordProblem`: only when loaded with `deferPasswords` (commands that never connect to these databases): why
+ * the password kept out of the file could not be had (`url` then has none); such a connection is not opened.
  */
-export type PostgresSetting = { dialect: 'postgres'; url: string; written?: { setting: string; password?: string } };
+export type PostgresSetting = { dialect: 'postgres'; url: string; written?: { setting: string; password?: string }; passwordProblem?: string };
 
 /** Connections by name; always has `main`. Plain data, so it crosses into the delivery thread as it is. */
 export type DatabaseSettings = Record<string, DatabaseSetting>;
@@ -38,13 +40,16 @@ export function defaultDatabasePath(dataDir: string): string {
 /**
  * Connections from the file's `databases:` (relative SQLite paths against `baseDir`), then `OKTELL_DB_<NAME>`
  * variables (a whole URL, which wins); `main` defaults to an SQLite file in the data folder.
+ * `deferPasswords`: for commands that never open these connections (`runs`, `show`, `webhook send`…): a password
+ * that cannot be had (its passwordEnv unset, its passwordFile unreadable) is noted on the connection
+ * (`passwordProblem`) instead of refusing the whole configuration; every other mistake is refused as ever.
  * @example databaseSettings({ crm: { url: 'postgres://oktell@db/crm', passwordEnv: 'CRM_DB_PASSWORD' } }, process.env, './var', process.cwd())
  */
-export function databaseSettings(file: Readonly<Record<string, DatabaseFileEntry>> | undefined, env: NodeJS.ProcessEnv, dataDir: string, baseDir: string): DatabaseSettings {
+export function databaseSettings(file: Readonly<Record<string, DatabaseFileEntry>> | undefined, env: NodeJS.ProcessEnv, dataDir: string, baseDir: string, opts: { deferPasswords?: boolean } = {}): DatabaseSettings {
   const out: DatabaseSettings = { [DEFAULT_DATABASE]: { dialect: 'sqlite', path: defaultDatabasePath(dataDir) } };
   for (const [name, entry] of Object.entries(file ?? {})) {
     if (!NAME.test(name)) throw new DatabaseConfigError(`databases: "${name}" is not a connection name (letters, digits, "_" and "-", starting with a letter)`);
-    out[name] = typeof entry === 'string' ? parseTarget(entry, `databases.${name}`, baseDir) : withPassword(entry, name, env, baseDir);
+    out[name] = typeof entry === 'string' ? parseTarget(entry, `databases.${name}`, baseDir) : withPassword(entry, name, env, baseDir, opts.deferPasswords === true);
   }
   for (const [key, value] of Object.entries(env)) {
     const m = /^OKTELL_DB_([A-Z0-9_]+)$/.exec(key);
@@ -115,13 +120,19 @@ function parseTarget(value: string, where: string, baseDir: string): DatabaseSet
   throw new DatabaseConfigError(`${where} must be sqlite:PATH or a postgres://user@host:5432/database URL`);
 }
 
-function withPassword(entry: Exclude<DatabaseFileEntry, string>, name: string, env: NodeJS.ProcessEnv, baseDir: string): DatabaseSetting {
+function withPassword(entry: Exclude<DatabaseFileEntry, string>, name: string, env: NodeJS.ProcessEnv, baseDir: string, defer: boolean): DatabaseSetting {
   const where = `databases.${name}`;
   const target = parseTarget(entry.url, `${where}.url`, baseDir);
   if (entry.passwordEnv === undefined && entry.passwordFile === undefined) return target;
   if (target.dialect !== 'postgres') throw new DatabaseConfigError(`${where}: a password applies to PostgreSQL connections only`);
   const password = entry.passwordEnv !== undefined ? `the environment variable ${entry.passwordEnv} (passwordEnv of ${where})` : `the file ${isAbsolute(entry.passwordFile!) ? entry.passwordFile! : resolve(baseDir, entry.passwordFile!)} (passwordFile of ${where})`;
-  return { dialect: 'postgres', url: urlWithSecretPassword(target.url, entry, where, env, baseDir), written: { setting: `${where}.url`, password } };
+  const written = { setting: `${where}.url`, password };
+  try {
+    return { dialect: 'postgres', url: urlWithSecretPassword(target.url, entry, where, env, baseDir), written };
+  } catch (e) {
+    if (!defer || !(e instanceof DatabaseConfigError)) throw e;
+    return { dialect: 'postgres', url: target.url, written, passwordProblem: e.message };
+  }
 }
 
 /**

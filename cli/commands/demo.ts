@@ -4,7 +4,7 @@ import { EffectError } from '../../engine/errors.js';
 import { createBpiumClient } from '../../adapters/bpium/client.js';
 import { resolve } from 'node:path';
 import { envSetting } from '../../server/config.js';
-import { dataDirArg, serverSettings } from '../config.js';
+import { dataDirArg, storeSettings } from '../config.js';
 import { readServerFile, type ServerFile } from '../server-file.js';
 import { DEMO_LOGIN, DEMO_PASSWORD, type WebhookDelivery } from '../../bpium-emulator/index.js';
 
@@ -128,7 +128,7 @@ export interface DemoTarget {
  * OKTELL_CONFIG or ./oktell.config.yaml), ./var.
  */
 export function demoTarget(flags: { url?: string; dataDir?: string; config?: string }, env: NodeJS.ProcessEnv): DemoTarget {
-  const settings = serverSettings({ dataDir: flags.dataDir, config: flags.config }, env);
+  const settings = storeSettings({ dataDir: flags.dataDir, config: flags.config }, env);
   const dataDirFrom = flags.dataDir
     ? '--data-dir'
     : envSetting(env, 'OKTELL_DATA_DIR')

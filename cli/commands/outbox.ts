@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 import { listOutbox, listOutboxPage, type OutboxEntry } from '../../adapters/mail/outbox.adapter.js';
 import { readLetter, type LetterBodies } from '../../server/console/eml-reader.js';
-import { existingDataDir, serverSettings, UsageError } from '../config.js';
+import { existingDataDir, storeSettings, UsageError } from '../config.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { htmlToText } from '../html-text.js';
 import { terminalText } from '../format.js';
@@ -50,7 +50,7 @@ function formatTable(entries: OutboxEntry[], zone: string): string {
 export async function outboxAction(io: OutboxCommandIo, opts: { json?: boolean; dataDir?: string; config?: string; limit?: number }): Promise<void> {
   const env = io.env ?? process.env;
   const write = io.write ?? ((text: string) => void process.stdout.write(text));
-  const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config }, env);
+  const settings = storeSettings({ dataDir: opts.dataDir, config: opts.config }, env);
   const dir = join(existingDataDir(settings.dataDir), 'outbox');
   // With --limit only the newest files are opened (the names alone give their order).
   const { entries, total } = opts.limit !== undefined ? await listOutboxPage(dir, { limit: opts.limit }) : await listAll(dir);
@@ -167,7 +167,7 @@ export async function outboxShowAction(io: OutboxCommandIo, ref: string, _opts: 
   const opts = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string; config?: string }>();
   const env = io.env ?? process.env;
   const write = io.write ?? ((text: string) => void process.stdout.write(text));
-  const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config }, env);
+  const settings = storeSettings({ dataDir: opts.dataDir, config: opts.config }, env);
   const dir = join(settings.dataDir, 'outbox');
   const letter = await showLetter(await findLetter(ref, dir));
   write(opts.json ? `${JSON.stringify(letter, null, 2)}\n` : formatLetter(letter, settings.timeZone));

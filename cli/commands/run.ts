@@ -31,7 +31,7 @@ import { timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { applyMigrations, MigrationError, migrationFailureText, scratchMigrated } from '../../adapters/db/migrations.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles, type DatabaseSettings } from '../../adapters/db/settings.js';
-import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, shellWord, timeZone, UnavailableError, UsageError, type ServerSettings } from '../config.js';
+import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, storeSettings, shellWord, timeZone, UnavailableError, UsageError, type ServerSettings } from '../config.js';
 import { readServerFile } from '../server-file.js';
 import { DEMO_LOGIN, DEMO_PASSWORD } from '../../bpium-emulator/index.js';
 import { printNote, printRun, terminalText } from '../format.js';
@@ -311,7 +311,7 @@ async function refuseInvalid(library: ScenarioLibrary, name: string, databases: 
  */
 async function recordLiveRun(result: RunResult, params: Record<string, Value>, dir: string | undefined, config: string | undefined): Promise<string | undefined> {
   try {
-    const settings = serverSettings({ dataDir: dir, config });
+    const settings = storeSettings({ dataDir: dir, config });
     const { store: setting, dataDir: folder } = settings;
     const postgres = setting.kind === 'postgres';
     // The folder was made before the run (runFromCli); made again, quietly, should it have gone meanwhile.

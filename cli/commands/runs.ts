@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import { endNotCounted, RUN_STATUSES, type JobRecord, type JobState, type JobStatus, type RunRecord, type RunStatus, type RunSummary, type Store } from '../../server/store/store.port.js';
 import { jobRunTrigger } from '../../server/run-record.js';
-import { dataDirArg, serverSettings, shellWord, UsageError } from '../config.js';
+import { dataDirArg, storeSettings, shellWord, UsageError } from '../config.js';
 import { cutOffNote, noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { withStore } from '../store.js';
@@ -228,7 +228,7 @@ function summary(r: { id: string; jobId: string | null; scenario: string; versio
 }
 
 export async function showAction(id: string, o: { json?: boolean; dataDir?: string; config?: string }): Promise<void> {
-  const settings = serverSettings(o);
+  const settings = storeSettings(o);
   const found = await withStore(o, async (s) => {
     // `replay` takes job ids (a dead letter's), so `show` does too: the job's last run.
     const asJob = (await s.getRun(id)) ? undefined : await s.getJob(id);
@@ -333,7 +333,7 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
   if (o.includeChanged && !o.status) throw new UsageError('--include-changed goes with --status: a job named by its id is replayed whatever its scenario became');
   const filter: JobFilter = { ...(o.since ? { since: parseSince(o.since) } : {}), ...(o.scenario ? { scenario: o.scenario } : {}) };
   const filterArgs = [o.scenario && `--scenario ${shellWord(o.scenario)}`, o.since && `--since ${shellWord(o.since)}`].filter(Boolean).join(' ');
-  const settings = serverSettings(o);
+  const settings = storeSettings(o);
   if (o.status === 'queued') return hastenAction(o, filter, filterArgs, settings);
   let others = 0;
   // Named jobs queued for a later retry, made due now; and those due already (waiting for a free worker).
@@ -409,7 +409,7 @@ function hastenedText(ids: readonly string[]): string {
  * due now, with `--scenario` and `--since` (when the job was created) as `runs --status queued` takes them. Running jobs
  * are never touched.
  */
-async function hastenAction(o: { json?: boolean; dataDir?: string; config?: string }, filter: JobFilter, filterArgs: string, settings: ReturnType<typeof serverSettings>): Promise<void> {
+async function hastenAction(o: { json?: boolean; dataDir?: string; config?: string }, filter: JobFilter, filterArgs: string, settings: ReturnType<typeof storeSettings>): Promise<void> {
   const filtered = filter.since !== undefined || filter.scenario !== undefined;
   const ids = await withStore(o, async (store) => {
     if (!filtered) return store.hastenJobs({ status: 'queued' });

@@ -8,7 +8,7 @@ import type { Store } from '../../server/store/store.port.js';
 import { scenarioNamesIn } from '../../server/scenario-host.js';
 import { scenarioProblems, unknownScenarios, type ServiceTaskError } from '../../server/tasks/definitions.js';
 import { lastRunState, skippingRun, TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } from '../../server/tasks/scheduler.js';
-import { dataDirArg, loadLibrary, replayCommandFor, serverSettings, UsageError, type ServerSettings } from '../config.js';
+import { dataDirArg, loadLibrary, replayCommandFor, storeSettings, UsageError, type ServerSettings } from '../config.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { closest, scenarioNameOf, type ScenarioIssue } from '../../engine/index.js';
 import { noServerNote, readFolderServer, type FolderServer } from '../server-file.js';
@@ -36,7 +36,8 @@ async function withTasks<T>(
   fn: (tasks: TaskScheduler, store: Store, config: ServerSettings, server: FolderServer) => Promise<T>,
   onTaskProblems?: (e: ServiceTaskError) => void,
 ): Promise<T> {
-  const config = serverSettings(o, process.env, onTaskProblems);
+  // Never opens the scenarios' databases (the server runs the tasks): their passwords are not needed here.
+  const config = storeSettings(o, process.env, onTaskProblems);
   const server = readFolderServer(config.dataDir);
   const quiet = { info() {}, warn() {}, error() {}, debug() {} };
   const withScheduler = (store: Store) => fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }), store, config, server);

@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
-import { loadLibrary, scenariosDir, serverSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
+import { loadLibrary, scenariosDir, storeSettings, timeZone, UsageError, type ServerSettings } from '../config.js';
 import { configuredRunSettings } from '../../server/config.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
 import { caseFromRun, caseToWrite, paramsToFiles, ranVersionWarnings, recordedNote, RecordedRunError } from '../testing/from-run.js';
@@ -282,7 +282,8 @@ function relativeOrSelf(file: string): string {
 async function fromRun(runId: string, opts: FolderOpts, out: NodeJS.WritableStream): Promise<number> {
   const file = resolve(opts.out ?? join(opts.scenarios, 'tests', 'recorded.test.yaml'));
   if (!TEST_FILE_SUFFIXES.some((s) => file.endsWith(s))) throw new UsageError(`--out ${opts.out}: a test file name ends with ${TEST_FILE_SUFFIXES.join(' or ')}`);
-  const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config });
+  // Reads the store only: the scenarios' database passwords are not needed.
+  const settings = storeSettings({ dataDir: opts.dataDir, config: opts.config });
   if (settings.store.kind === 'sqlite') refuseSqliteBesidePostgres(settings.dataDir);
   if (settings.store.kind === 'sqlite' && !existsSync(join(settings.dataDir, 'oktell.sqlite'))) {
     throw new UsageError(`no store at ${join(settings.dataDir, 'oktell.sqlite')}: point --data-dir (or OKTELL_DATA_DIR, or dataDir: in the config file) at the server's data folder`);

@@ -112,7 +112,8 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
   if (!path.startsWith('/')) throw new UsageError(`the path ${path} must start with / (for example /Bpium/NewTask)`);
   let config: Omit<ServerConfig, 'usersGenerated'>;
   try {
-    config = loadServerConfig({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.config ? { config: flags.config } : {}) }, env);
+    // Sends to the server only: the scenarios' database passwords are not needed here.
+    config = loadServerConfig({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.config ? { config: flags.config } : {}), deferDatabasePasswords: true }, env);
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
