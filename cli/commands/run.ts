@@ -31,7 +31,7 @@ import { timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { applyMigrations, MigrationError, migrationFailureText, scratchMigrated } from '../../adapters/db/migrations.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles, type DatabaseSettings } from '../../adapters/db/settings.js';
-import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, storeSettings, shellWord, timeZone, UnavailableError, UsageError, type ServerSettings } from '../config.js';
+import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, storeSettings, shellWord, UnavailableError, UsageError, type ServerSettings } from '../config.js';
 import { readServerFile } from '../server-file.js';
 import { DEMO_LOGIN, DEMO_PASSWORD } from '../../bpium-emulator/index.js';
 import { printNote, printRun, terminalText } from '../format.js';
@@ -55,12 +55,12 @@ export interface RunOpts {
 export async function runAction(name: string, opts: RunOpts): Promise<void> {
   // Parsed once: a file given as -p N=@file may be a pipe that can be read only once.
   const params = parseParams(opts.param);
-  const { result, ending } = await runFromCli(name, params, opts);
+  const { result, ending, tz } = await runFromCli(name, params, opts);
   const recorded = opts.dryRun ? undefined : await recordLiveRun(result, params, opts.dataDir, opts.config);
   if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
-    // Dates in the run's zone: --tz when given, as the run itself used it.
-    printRun(result, process.stdout, 0, runTime(opts).tz);
+    // Dates in the run's zone: --tz when given, else the configured one, as the run itself used it.
+    printRun(result, process.stdout, 0, tz);
     if (recorded) process.stderr.write(`recorded in ${recorded}: npx oktell-emu show ${result.runId}${dataDirArg(dataDir(opts.dataDir))}\n`);
   }
   // A CI script reads the exit code only: a started run that failed (run inline here) fails the command too, and
@@ -142,9 +142,12 @@ export function runTarget(arg: string, scenarios: string | undefined, config?: s
   return { dir, name };
 }
 
-/** The run's time zone (--tz, else OKTELL_TZ, else the default), and with --now the fixed time of its clock. */
-export function runTime(opts: Pick<RunOpts, 'now' | 'tz' | 'dryRun'>): { tz: string; clock?: ClockPort } {
-  const tz = opts.tz ?? timeZone();
+/**
+ * The run's time zone (--tz, else `configured`: the server's zone, OKTELL_TZ, else timeZone: of the configuration
+ * file, else the default), and with --now the fixed time of its clock.
+ */
+export function runTime(opts: Pick<RunOpts, 'now' | 'tz' | 'dryRun'>, configured: string): { tz: string; clock?: ClockPort } {
+  const tz = opts.tz ?? configured;
   const problem = opts.tz !== undefined ? timeZoneProblem(opts.tz, `--tz "${opts.tz}"`) : undefined;
   if (problem) throw new UsageError(problem);
   if (opts.now === undefined) return { tz };
@@ -155,10 +158,13 @@ export function runTime(opts: Pick<RunOpts, 'now' | 'tz' | 'dryRun'>): { tz: str
   return { tz, clock: fixedClock(at) };
 }
 
-async function runFromCli(target: string, params: Record<string, Value>, opts: RunOpts): Promise<{ result: RunResult; ending?: string }> {
+async function runFromCli(target: string, params: Record<string, Value>, opts: RunOpts): Promise<{ result: RunResult; ending?: string; tz: string }> {
   const { dir, name } = runTarget(target, opts.scenarios, opts.config);
-  // Checked before the databases are touched: a mistyped option changes nothing.
-  const time = runTime(opts);
+  // The data folder (for the outbox), databases, web-request allow-list and time zone as the server would have them.
+  const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config });
+  // Checked before the databases are touched: a mistyped option changes nothing. The zone is the server's (OKTELL_TZ,
+  // else timeZone: of the configuration file), so a live run recorded beside its runs computed Now() as they do.
+  const time = runTime(opts, settings.timeZone);
   // A live run is recorded as what happened: a fixture's made-up answer would be kept as the service's (and `test
   // --from-run` would take it for one).
   if (opts.httpFixtures !== undefined && !opts.dryRun) throw new UsageError('--http-fixtures answers the web requests of a dry run only: add --dry-run');
@@ -166,8 +172,6 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
   // halfway through (or, for a misspelt method, never: the fixture would silently match nothing).
   const bpium = opts.bpiumFixtures !== undefined ? readFixtures('--bpium-fixtures', opts.bpiumFixtures, checkBpiumFixtureFile) : undefined;
   const http = opts.httpFixtures !== undefined ? readFixtures('--http-fixtures', opts.httpFixtures, checkHttpFixtureFile) : undefined;
-  // The data folder (for the outbox), databases and web-request allow-list as the server would have them.
-  const settings = serverSettings({ dataDir: opts.dataDir, config: opts.config });
   // The scenario is loaded and checked first: one that is not there (a typo) or cannot run is refused before anything
   // is made, and leaves nothing behind: no data folder, no database made by the migrations, no scratch copy.
   const { library, templates } = await loadLibrary(dir, undefined, time.tz, databaseDialects(settings.databases));
@@ -196,7 +200,7 @@ async function runFromCli(target: string, params: Record<string, Value>, opts: R
   try {
     const result = await runWithDatabases(name, params, opts, { library, templates }, settings, databases, time, { bpium, http });
     const ending = name === settings.hook.scenario ? unansweredHookNote(result, library, settings.hook.returns) : undefined;
-    return { result, ...(ending ? { ending } : {}) };
+    return { result, ...(ending ? { ending } : {}), tz: time.tz };
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }

@@ -79,7 +79,7 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     // As `run` and `serve` refuse it: a mistyped SQLite path of a connection other than main.
     const missing = missingDatabaseFiles(resolve(dir, 'db'), settings, configured.configFile && fromCwd(configured.configFile));
     if (missing.length) throw new UsageError(missing.join('\n'));
-    const { library } = await loadLibrary(dir, files, undefined, databaseDialects(settings));
+    const { library } = await loadLibrary(dir, files, configured.timeZone, databaseDialects(settings));
     const found = [...library.issues];
     deferred.push(...(library.deferred ?? []));
     // Where a connection can be reached, its statements must prepare there too (reported at the block's line), also
