@@ -30,16 +30,18 @@ export function maskHeaders(headers: Record<string, string>): Record<string, str
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, isSecretHeader(k, v) ? MASK : v]));
 }
 
-/** The URL as text with secret query values and any user:password replaced by `***`. */
+/**
+ * The URL as text with secret query values and any user:password replaced by `***`. The query is masked as text
+ * (maskQueryText), never re-serialised through searchParams, which would write a space sent as `%20` as `+`: the URL
+ * recorded is the one sent, so it can be copied into curl.
+ */
 export function maskUrl(url: URL): string {
   const u = new URL(url.href);
   if (u.username || u.password) {
     u.username = MASK;
     u.password = '';
   }
-  for (const name of [...new Set(u.searchParams.keys())]) {
-    if (SECRET_NAME.test(name)) u.searchParams.set(name, MASK);
-  }
+  if (u.search) u.search = maskQueryText(u.search);
   return u.href;
 }
 

@@ -586,6 +586,15 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal((form.trace[0]!.effect as { request: { body: string } }).request.body, 'user=ivan&Password=***');
   });
 
+  it('the URL recorded is the one sent, byte for byte, when a secret query value is masked in it (a space stays %20, not +)', async () => {
+    const r = await run(`url: '[base] + "/sms?from=a%20b"'\nquery: { to: '[value]', api_key: '[secret]', note: '"x y"' }`, { vars: { value: '+7 900&1' } });
+    assert.equal(exitOf(r), 'success');
+    assert.equal(seen[0]!.url, '/sms?from=a%20b&to=%2B7%20900%261&api_key=s3cr3t-token&note=x%20y');
+    const recorded = `${base}/sms?from=a%20b&to=%2B7%20900%261&api_key=***&note=x%20y`;
+    assert.equal(r.httpCalls![0]!.url, recorded);
+    assert.equal((r.trace[0]!.effect as { request: { url: string } }).request.url, recorded);
+  });
+
   it('a retried run replays a POST that succeeded instead of sending it again; Idempotency-Key is stable', async () => {
     const kept = new Map<string, JsonValue>();
     const journal: EffectJournalPort = {
