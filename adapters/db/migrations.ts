@@ -33,8 +33,9 @@ export class MigrationError extends Error {
 
 /**
  * What `serve` and `run` say when a migration fails, in one line: the file (from the working folder), the reason,
- * the connection and its database, and the fix. A file that creates what the database has already is the usual
- * case of a database made outside the emulator: the fix is a file that changes nothing there (IF NOT EXISTS).
+ * the connection and its database, and the fix. A file that creates what the database has already (made outside the
+ * emulator, or by an earlier file of the folder, also in the fresh database of a test) is fixed by a file that changes
+ * nothing there (IF NOT EXISTS).
  * @example migrationFailureText(e) // "scenarios/db/tasks/001-tasks.sql: table tasks already exists (connection \"tasks\", database sqlite:data/tasks.sqlite); …"
  */
 export function migrationFailureText(e: MigrationError, cwd = process.cwd()): string {
@@ -47,7 +48,7 @@ export function migrationFailureText(e: MigrationError, cwd = process.cwd()): st
 /** What to do about a migration the database refuses for `reason`, with the page that says more. */
 export function migrationFix(reason: string): string {
   const fix = /already exists/i.test(reason)
-    ? `that database has it already (made outside the emulator): write CREATE TABLE IF NOT EXISTS (CREATE INDEX IF NOT EXISTS, INSERT OR IGNORE for the rows it adds), so the file changes nothing there and still makes the table in the fresh databases of oktell-emu test`
+    ? `that database has it already (made by an earlier migration of this folder, or outside the emulator): write CREATE TABLE IF NOT EXISTS (CREATE INDEX IF NOT EXISTS, INSERT OR IGNORE for the rows it adds), so the file changes nothing where it is there and still makes the table in the fresh databases of oktell-emu test; or drop the statement if an earlier file makes the same thing`
     : 'fix the file: it runs in one transaction, so nothing of it was kept, and it is tried again at the next start or run';
   return `${fix} (docs/configuration.md, "Tables out of the box")`;
 }

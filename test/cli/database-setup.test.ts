@@ -66,6 +66,13 @@ describe('a migration the existing database refuses', () => {
     assert.match(oneLine(cli(dir, ['run', 'Sweep', '--dry-run']), 2), says);
   });
 
+  it('a table an earlier migration of the folder made is not blamed on a program outside the emulator (trial 38 item 6)', { timeout: 90_000 }, () => {
+    const dir = folder({ migration: CREATE.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS') });
+    writeFileSync(join(dir, 'scenarios', 'db', 'tasks', '002-oops.sql'), 'CREATE TABLE tasks (id INTEGER);\n');
+    const line = oneLine(cli(dir, ['run', 'Sweep', '--dry-run']), 2);
+    assert.match(line, /^scenarios\/db\/tasks\/002-oops\.sql: table tasks already exists .*; that database has it already \(made by an earlier migration of this folder, or outside the emulator\): write CREATE TABLE IF NOT EXISTS .*; or drop the statement if an earlier file makes the same thing/);
+  });
+
   it('runs once the file says IF NOT EXISTS, as the message advises', { timeout: 90_000 }, () => {
     const dir = folder({ migration: CREATE.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS') });
     const r = cli(dir, ['run', 'Sweep', '--json']);
