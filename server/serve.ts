@@ -223,6 +223,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   // A mistyped SQLite path of a connection other than main would become an empty database on first use.
   const missing = missingDatabaseFiles(join(base.scenariosDir, 'db'), base.databases, base.configFile && fromCwd(base.configFile));
   if (missing.length) throw new ConfigError(missing.join('\n'));
+  // The log settings too (read again when the logger is made, below): a typo there is no reason to make the folder.
+  if (!opts.logger) {
+    logLevel(envSetting(env, 'OKTELL_LOG_LEVEL'));
+    logFormat(env, process.stdout.isTTY === true);
+  }
   const config = resolveConfig(base);
   const users = config.users;
   const cleanup: Array<() => unknown> = [];
@@ -390,8 +395,9 @@ function migrateDatabases(config: ServerConfig, logger: LoggerPort): void {
 
 /** The configuration with its users: the configured ones, or one generated and kept in the data folder. */
 function resolveConfig(base: ReturnType<typeof loadServerConfig>): ServerConfig {
-  makeDataDir(base.dataDir);
+  // Checked before the data folder is made: a refused start leaves nothing behind.
   if (!isFolder(base.scenariosDir)) throw new ConfigError(`the scenarios folder ${base.scenariosDir} does not exist or is not a folder: give it with -s/--scenarios, OKTELL_SCENARIOS or scenarios: in the config file`);
+  makeDataDir(base.dataDir);
   const usersGenerated = base.users.length === 0;
   const generated = usersGenerated ? generatedUser(base.dataDir) : undefined;
   const config: ServerConfig = {

@@ -50,6 +50,10 @@ const CASES: Case[] = [
   { name: 'an OKTELL_HOST that is not an address of this machine', env: { OKTELL_HOST: '999.1.1.1' }, says: /^cannot listen on host "999\.1\.1\.1" .*OKTELL_HOST/ },
   { name: 'the server port in use', args: () => ['--port', String(heldPort)], says: /^cannot listen on 127\.0\.0\.1:HELD \(EADDRINUSE\): another program uses the port of the server; set --port, OKTELL_PORT or port in the config file$/ },
   { name: 'the embedded emulator port in use', args: () => ['--bpium-emulator-port', String(heldPort)], says: /^cannot listen on 127\.0\.0\.1:HELD \(EADDRINUSE\): another program uses the port of the embedded Bpium emulator; set --bpium-emulator-port, BPIUM_EMULATOR_PORT or bpiumEmulatorPort in the config file \(or BPIUM_URL to use another Bpium\)$/ },
+  // Trial 38 docs finding 7: these three were checked only after the data folder was made.
+  { name: 'a scenarios folder that does not exist', env: { OKTELL_SCENARIOS: join(tmp.dir, 'no-scenarios') }, says: /^the scenarios folder .*no-scenarios does not exist or is not a folder/ },
+  { name: 'an unknown OKTELL_LOG_LEVEL', env: { OKTELL_LOG_LEVEL: 'verbose' }, says: /^OKTELL_LOG_LEVEL="verbose": expected trace, debug/ },
+  { name: 'an unknown OKTELL_LOG_FORMAT', env: { OKTELL_LOG_FORMAT: 'xml' }, says: /^OKTELL_LOG_FORMAT=xml: expected json or pretty$/ },
 ];
 
 describe('serve refuses a start that cannot succeed before it creates the data folder', () => {
