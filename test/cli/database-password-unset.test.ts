@@ -70,7 +70,12 @@ describe('a database password that is not set does not stop the commands that ne
 
   it('settings loaded with deferPasswords note the problem on the connection, which is then never opened', async () => {
     const s = databaseSettings({ pg: { url: 'postgres://oktell@127.0.0.1:9/oktell', passwordEnv: 'OKTELL_TEST_PG_PW' } }, {}, '/data', '/', { deferPasswords: true });
-    assert.deepEqual(s.pg, { dialect: 'postgres', url: 'postgres://oktell@127.0.0.1:9/oktell', passwordProblem: 'databases.pg: the environment variable OKTELL_TEST_PG_PW (passwordEnv) is not set' });
+    assert.deepEqual(s.pg, {
+      dialect: 'postgres',
+      url: 'postgres://oktell@127.0.0.1:9/oktell',
+      written: { setting: 'databases.pg.url', password: 'the environment variable OKTELL_TEST_PG_PW (passwordEnv of databases.pg)' },
+      passwordProblem: 'databases.pg: the environment variable OKTELL_TEST_PG_PW (passwordEnv) is not set',
+    });
     // Without it, as before: refused.
     assert.throws(() => databaseSettings({ pg: { url: 'postgres://oktell@127.0.0.1:9/oktell', passwordEnv: 'OKTELL_TEST_PG_PW' } }, {}, '/data', '/'), /OKTELL_TEST_PG_PW \(passwordEnv\) is not set/);
     // A mistake of the file itself is refused either way.
