@@ -3,10 +3,12 @@
 // `oktell-emu validate`: nothing is kept (SQLite: the connection's pending migrations are applied inside a transaction
 // that is rolled back; PostgreSQL: PREPARE inside a transaction that is rolled back). The only statements executed
 // are the scenarios' own CREATE TABLE statements without parameters, in that transaction, so what uses them prepares.
+// On SQLite, a block's `into:` is compared with the columns the prepared statement returns; PostgreSQL's PREPARE does
+// not tell them, so there it is not.
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderNamedSql, SCENARIO_ERROR_CODES as C, YamlSource, type CompiledBlock, type DeferredCheck, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
+import { closest, renderNamedSql, SCENARIO_ERROR_CODES as C, YamlSource, type CompiledBlock, type DeferredCheck, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
 import { appliedMigrations, migrationFix } from './migrations.js';
 import { connectionSettingFailure } from './postgres.js';
 import { fromCwd, migrationFiles, type DatabaseSettings, type PostgresSetting } from './settings.js';
@@ -15,6 +17,8 @@ import { fromCwd, migrationFiles, type DatabaseSettings, type PostgresSetting } 
 interface Statement {
   connection: string;
   statement: NamedSql;
+  /** The block's `into:` (variable → column), to compare with the statement's result columns; absent when it has a problem of its own. */
+  into?: Array<[string, string]>;
   issue: Omit<ScenarioIssue, 'code' | 'message'>;
 }
 
@@ -56,9 +60,10 @@ export async function checkStatementsPrepare(library: ScenarioLibrary, settings:
       report.deferred.push({ ...block.loc, block: block.id, checks: 'preparing its statement' });
       continue;
     }
-    const c = block.config as { connection: string; statement: NamedSql };
+    const c = block.config as { connection: string; statement: NamedSql; into?: Array<[string, string]> };
     const list = byConnection.get(c.connection) ?? [];
-    list.push({ connection: c.connection, statement: c.statement, issue: { ...block.loc, block: block.id } });
+    const into = c.into && !faulty.has('into') ? { into: c.into } : {};
+    list.push({ connection: c.connection, statement: c.statement, ...into, issue: { ...block.loc, block: block.id } });
     byConnection.set(c.connection, list);
   }
   // The SQLite connections with migrations are checked too when no statement uses them: a file their database
@@ -126,6 +131,50 @@ function statementPlace(s: Statement, message: string): { line: number; col: num
   }
 }
 
+/**
+ * The `into:` columns the prepared statement does not return: that variable would keep its value on every run (the
+ * run only notes it in the trace). Matched ignoring case, as the run matches them. A statement whose columns depend
+ * on the table as it is when it runs (`SELECT *`, `t.*`, `RETURNING *`: a column added later by a scenario's own
+ * ALTER or by hand) is not judged, so a column it may return then is never reported.
+ */
+function intoProblems(s: Statement, columns: string[]): ScenarioIssue[] {
+  if (!s.into?.length || selectsEveryColumn(s.statement)) return [];
+  const have = new Set(columns.map((c) => c.toLowerCase()));
+  const issues: ScenarioIssue[] = [];
+  for (const [variable, column] of s.into) {
+    if (have.has(column.toLowerCase())) continue;
+    const where = intoPlace(s, variable);
+    if (columns.length === 0) {
+      issues.push({ ...s.issue, ...where, code: C.SQL_PREPARE, message: `into: the statement returns no rows on connection "${s.connection}", so "${variable}" would keep its value on every run (column "${column}")`, hint: `remove it from into:, or make the statement return the column: … RETURNING ${column}` });
+      continue;
+    }
+    const guess = closest(column, columns);
+    const fix = guess ? `did you mean "${guess}"? write into: { ${variable}: ${guess} }, or name the column in the SQL: … AS ${column}` : `take one of its columns, e.g. into: { ${variable}: ${columns[0]} }, or name the column in the SQL: … AS ${column}`;
+    issues.push({ ...s.issue, ...where, code: C.SQL_PREPARE, message: `into: the statement returns no column "${column}" on connection "${s.connection}" (its columns: ${columns.join(', ')}), so "${variable}" would keep its value on every run`, hint: fix });
+  }
+  return issues;
+}
+
+/** A result list that takes a table's columns as they are at run time: `SELECT *`, `SELECT t.*`, `RETURNING *`. */
+function selectsEveryColumn(statement: NamedSql): boolean {
+  // Without literals, quoted names and comments, so a '*' inside them does not count (a false match only skips the check).
+  const text = statement.text.join(' ? ').replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
+  return /(?:\bSELECT(?:\s+(?:DISTINCT|ALL))?|\bRETURNING|,|\.)\s*\*/i.test(text);
+}
+
+/** Where the column of `into: { variable: column }` is written; undefined when the file cannot be read again. */
+function intoPlace(s: Statement, variable: string): { line: number; col: number } | undefined {
+  try {
+    const src = new YamlSource(s.issue.file, readFileSync(s.issue.file, 'utf8'));
+    const path = ['blocks', s.issue.block!, 'into', variable];
+    if (!src.find(path).node) return undefined;
+    const at = src.locate(path);
+    return { line: at.line, col: at.col };
+  } catch {
+    return undefined;
+  }
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -168,7 +217,10 @@ function checkSqlite(path: string, connection: string, migrationsDir: string, st
         try {
           const sql = renderNamedSql(s.statement, (n) => `:${n}`);
           if (makesSchema(s)) db.prepare(sql).run();
-          else db.prepare(sql);
+          else {
+            const prepared = db.prepare(sql);
+            issues.push(...intoProblems(s, prepared.reader ? prepared.columns().map((c) => c.name) : []));
+          }
         } catch (e) {
           issues.push(problem(s, (e as Error).message));
         }

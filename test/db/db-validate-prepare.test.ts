@@ -220,3 +220,79 @@ blocks:
     });
   });
 });
+
+describe('oktell-emu validate compares into: with the columns the prepared statement returns (trial 38 finding 7)', () => {
+  /** A scenario whose DbQuery q has the given sql and into (written as given, after `into:`). */
+  const INTO = (sql: string, into: string, params = "params: { t: '\"1\"' }") => `variables: { n: number, who: string }
+start: q
+blocks:
+  q:
+    kind: DbQuery
+    sql: ${sql}
+    ${params}
+    into: ${into}
+    exits: { success: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '[n]', 2: '[who]' }
+`;
+
+  it('a column the statement does not return: at the column in into:, with the closest column and both fixes; a right one (any case) is no problem', () => {
+    const r = validateIn({
+      'Typo.yaml': INTO('SELECT count(*) AS cnt FROM notes WHERE task_id = :t', '{ n: count }'),
+      'Good.yaml': INTO('SELECT count(*) AS cnt FROM notes WHERE task_id = :t', '\n      n: CNT'),
+    });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(
+      r.stdout,
+      'scenarios/Typo.yaml:8:16 E_SQL_PREPARE into: the statement returns no column "count" on connection "main" (its columns: cnt), so "n" would keep its value on every run [block q]\n' +
+        '    hint: did you mean "cnt"? write into: { n: cnt }, or name the column in the SQL: … AS count\n' +
+        '✗ 1 problem(s) in 1 file(s)\n',
+    );
+  });
+
+  it('on an existing SQLite file: a column a pending migration adds counts, one nothing adds is reported at its own line', () => {
+    const r = validateIn(
+      {
+        'Visits.yaml': INTO('SELECT who, count(*) AS n FROM visits WHERE phone = :t', '\n      who: who\n      n: nn'),
+        'Phones.yaml': INTO('SELECT phone AS who FROM visits WHERE who = :t', '{ who: who }'),
+      },
+      {},
+      (dir) => {
+        mkdirSync(join(dir, 'var'));
+        const db = new Database(join(dir, 'var', 'main.sqlite'));
+        db.exec('CREATE TABLE visits (who TEXT)');
+        db.close();
+        writeFileSync(join(dir, 'scenarios', 'db', 'main', '002-visits-phone.sql'), 'ALTER TABLE visits ADD COLUMN phone TEXT;\n');
+      },
+    );
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^scenarios\/Visits\.yaml:10:10 E_SQL_PREPARE into: the statement returns no column "nn" on connection "main" \(its columns: who, n\), so "n" would keep its value on every run \[block q\]\n {4}hint: did you mean "n"\? write into: \{ n: n \}, or name the column in the SQL: … AS nn$/m);
+    assert.doesNotMatch(r.stdout, /Phones\.yaml/);
+    assert.match(r.stdout, /✗ 1 problem\(s\) in 1 file\(s\)/);
+  });
+
+  it('a statement whose columns are the table\'s at run time (SELECT *, t.*, RETURNING *) is not judged', () => {
+    const r = validateIn({
+      'Star.yaml': INTO('SELECT * FROM notes WHERE task_id = :t', '{ n: added_later }'),
+      'TableStar.yaml': INTO('SELECT notes.* FROM notes WHERE task_id = :t', '{ n: added_later }'),
+      'Returning.yaml': INTO('INSERT INTO notes (task_id) VALUES (:t) RETURNING *', '{ n: added_later }'),
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /✓ 3 scenario file\(s\) valid/);
+  });
+
+  it('a statement that returns no rows (a write without RETURNING) fills no into:', () => {
+    const r = validateIn({
+      'Insert.yaml': INTO('INSERT INTO notes (task_id) VALUES (:t)', '{ n: n }'),
+      'Returning.yaml': INTO('INSERT INTO notes (task_id, n) VALUES (:t, 1) RETURNING n', '{ n: n }'),
+    });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(
+      r.stdout,
+      'scenarios/Insert.yaml:8:16 E_SQL_PREPARE into: the statement returns no rows on connection "main", so "n" would keep its value on every run (column "n") [block q]\n' +
+        '    hint: remove it from into:, or make the statement return the column: … RETURNING n\n' +
+        '✗ 1 problem(s) in 1 file(s)\n',
+    );
+  });
+});
