@@ -22,6 +22,6 @@ export { systemClock, fixedClock, randomIds } from './defaults.js';
 export { parseAddressList, formatAddress, bareAddress } from './mail-address.js';
 export { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
 export { firstSyntaxProblem, type SyntaxProblem } from './yaml-syntax-hints.js';
-export { closest } from './suggest.js';
+export { closest, closestTimeZone, timeZoneGuess } from './suggest.js';
 export { allowedKeys, valueAtPath } from './schema-issues.js';
 export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';

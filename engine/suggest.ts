@@ -29,3 +29,29 @@ function distance(a: string, b: string): number {
   }
   return prev[b.length]!;
 }
+
+let zones: readonly string[] | undefined;
+
+/**
+ * The IANA time zone closest to `name` (`Europe/Moskow` → `Europe/Moscow`, `Moscow` → `Europe/Moscow`), when it is
+ * close enough to be a typo; undefined otherwise.
+ */
+export function closestTimeZone(name: string): string | undefined {
+  zones ??= [...Intl.supportedValuesOf('timeZone'), 'UTC'];
+  const whole = closest(name.trim(), zones);
+  if (whole !== undefined || name.includes('/')) return whole;
+  // A bare city: matched against the part after the last slash.
+  const byCity = new Map<string, string>();
+  for (const z of zones) {
+    const city = z.slice(z.lastIndexOf('/') + 1);
+    if (!byCity.has(city)) byCity.set(city, z);
+  }
+  const city = closest(name.trim(), byCity.keys());
+  return city === undefined ? undefined : byCity.get(city);
+}
+
+/** "did you mean Europe/Moscow? " for a mistyped time zone, or '' when nothing is close. */
+export function timeZoneGuess(name: string): string {
+  const guess = closestTimeZone(name);
+  return guess === undefined ? '' : `did you mean ${guess}? `;
+}

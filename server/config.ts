@@ -8,7 +8,7 @@ import { databaseSettings, urlWithSecretPassword, type DatabaseSettings } from '
 import type { WebRequestSettings } from '../adapters/ports.js';
 import { webClientOptionsFromEnv } from '../adapters/web/client.js';
 import { parseSize as parseSizeValue } from '../adapters/size.js';
-import { allowedKeys, closest, listScenarioFilesSync, scenarioNameOf, YamlSource } from '../engine/index.js';
+import { allowedKeys, closest, closestTimeZone, listScenarioFilesSync, scenarioNameOf, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { defaultBodyBudget } from './body-budget.js';
@@ -535,7 +535,10 @@ export function timeZoneProblem(zone: string, given: string): string | undefined
     checkTimeZone(zone);
     return undefined;
   } catch {
-    return `${given} is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC`;
+    const guess = closestTimeZone(zone);
+    return guess !== undefined
+      ? `${given} is not a time zone: did you mean ${guess}? (an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC)`
+      : `${given} is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC`;
   }
 }
 

@@ -29,6 +29,7 @@ import { mailFixtureSchema, type MailFixture } from '../../adapters/fixtures/mai
 import { compilePattern } from '../../components/re2-pattern.js';
 import { isMatcher } from './expectations.js';
 import { formProblems, saidAs, type FormProblem } from './form-problems.js';
+import { timeZoneGuess } from '../../engine/suggest.js';
 
 export const TEST_FILE_SUFFIXES = ['.test.yaml', '.test.yml'];
 
@@ -825,7 +826,7 @@ function checkTimeZone(value: string, src: YamlSource, at: PathSeg[], report: Re
   try {
     new Intl.DateTimeFormat('en', { timeZone: value });
   } catch {
-    report(src.locate(at), C.INVALID_PROPERTY, `unknown time zone "${value}"`, 'use an IANA name such as Europe/Moscow or UTC');
+    report(src.locate(at), C.INVALID_PROPERTY, `unknown time zone "${value}"`, `${timeZoneGuess(value)}use an IANA name such as Europe/Moscow or UTC`);
   }
   return value;
 }

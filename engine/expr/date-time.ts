@@ -1,5 +1,6 @@
 // Dates in a named time zone: wall-clock fields, the default Russian text form, format tokens and parsing.
 import { ExpressionRuntimeError, quoteForMessage } from './runtime-error.js';
+import { timeZoneGuess } from '../suggest.js';
 
 /** Wall-clock fields of an instant in some zone. `month` is 1–12. */
 export interface WallTime {
@@ -33,7 +34,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
         era: 'short',
       });
     } catch {
-      throw new ExpressionRuntimeError('time zone', `unknown time zone ${quoteForMessage(timeZone)} (use an IANA name such as "Europe/Moscow")`);
+      throw new ExpressionRuntimeError('time zone', `unknown time zone ${quoteForMessage(timeZone)} (${timeZoneGuess(timeZone)}use an IANA name such as "Europe/Moscow")`);
     }
     formatters.set(timeZone, f);
   }

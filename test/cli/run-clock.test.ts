@@ -57,6 +57,7 @@ describe('oktell-emu run --now and --tz', () => {
     const cases: Array<[string[], string]> = [
       [['--dry-run', '--now', 'tomorrow'], '--now "tomorrow" is not a date and time: write e.g. 2024-03-15T18:05, "15.03.2024 18:05" or 2024-03-15T15:05Z'],
       [['--dry-run', '--tz', 'Mars/Base'], '--tz "Mars/Base" is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC'],
+      [['--dry-run', '--tz', 'Europe/Moskow'], '--tz "Europe/Moskow" is not a time zone: did you mean Europe/Moscow? (an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC)'],
       [['--now', '2024-03-15T18:05'], '--now fixes the clock of a dry run only: add --dry-run'],
     ];
     for (const [args, message] of cases) {

@@ -62,6 +62,31 @@ describe('oktell-emu test: case variables its scenario cannot hold', () => {
     assert.equal(r.stdout.trim().split('\n').at(-1), '1 passed, 0 failed; 3 problem(s) listed above (the cases they concern did not run)');
   });
 
+  it('a mistyped timeZone, of the file or of a case, is E_INVALID_PROPERTY with the zone meant (trial 38 #12)', () => {
+    const r = test(
+      'zones.test.yaml',
+      `timeZone: Europe/Moskow
+cases:
+  - name: own zone
+    scenario: Cfg
+    timeZone: Asia/Ekaterinburg
+    expect: { status: completed }
+  - name: far off
+    scenario: Cfg
+    timeZone: Mars/Olympus
+    expect: { status: completed }
+`,
+    );
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    const lines = r.stderr.split('\n');
+    const hintAfter = (problem: string) => lines[lines.findIndex((l) => l.includes(problem)) + 1]?.trim();
+    assert.match(r.stderr, /zones\.test\.yaml:1:11 E_INVALID_PROPERTY unknown time zone "Europe\/Moskow"/);
+    assert.equal(hintAfter('"Europe/Moskow"'), 'hint: did you mean Europe/Moscow? use an IANA name such as Europe/Moscow or UTC');
+    assert.match(r.stderr, /zones\.test\.yaml:5:15 E_INVALID_PROPERTY unknown time zone "Asia\/Ekaterinburg"/);
+    assert.equal(hintAfter('"Asia/Ekaterinburg"'), 'hint: did you mean Asia/Yekaterinburg? use an IANA name such as Europe/Moscow or UTC');
+    assert.equal(hintAfter('"Mars/Olympus"'), 'hint: use an IANA name such as Europe/Moscow or UTC');
+  });
+
   it('values a variable converts are accepted: numeric text and a number for text', () => {
     const r = test('convert.test.yaml', `cases:\n  - name: converted\n    scenario: Cfg\n    variables: { limit: "41" }\n    expect: { returnValues: { 1: 42 } }\n`);
     assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -26,6 +26,8 @@ describe('validate with an unknown OKTELL_TZ', () => {
       const json = runCli(['validate', '--json', '--scenarios', tmp.dir], { env: { OKTELL_TZ: 'Mars/Base' } });
       assert.equal(json.code, 2);
       assert.deepEqual(JSON.parse(json.stdout), { status: 'failed', error: { code: 'E_USAGE', message: MESSAGE } });
+      const typo = runCli(['validate', '--scenarios', tmp.dir], { env: { OKTELL_TZ: 'Europe/Moskow' } });
+      assert.deepEqual([typo.code, typo.stderr], [2, 'oktell-emu: OKTELL_TZ="Europe/Moskow" is not a time zone: did you mean Europe/Moscow? (an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC)\n']);
       const good = runCli(['validate', '--scenarios', tmp.dir], { env: { OKTELL_TZ: 'Europe/Berlin' } });
       assert.equal(good.code, 0, good.stdout + good.stderr);
     } finally {

@@ -165,5 +165,6 @@ describe('runtime errors name the operation and the expression', () => {
     const r = parseExpression('"at " + Now()');
     assert.ok(r.ok);
     assert.throws(() => r.expr.evaluate(createContext({}, { timeZone: 'Mars/Olympus' })), /unknown time zone "Mars\/Olympus"/);
+    assert.throws(() => r.expr.evaluate(createContext({}, { timeZone: 'Europe/Moskow' })), /unknown time zone "Europe\/Moskow" \(did you mean Europe\/Moscow\? use an IANA name/);
   });
 });

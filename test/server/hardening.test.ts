@@ -148,6 +148,9 @@ describe('hardening (issue 18), pure parts', () => {
   const settings: Array<{ env?: Record<string, string>; file?: string; want: RegExp | ((c: ReturnType<typeof loadServerConfig>) => void) }> = [
     { env: { OKTELL_TZ: 'Mars/Base' }, want: /OKTELL_TZ="Mars\/Base" is not a time zone: use an IANA name such as Europe\/Moscow/ },
     { file: 'timeZone: Mars/Base\n', want: /oktell\.config\.yaml:1:11: timeZone="Mars\/Base" is not a time zone/ },
+    // A typo of a real zone is named with the zone meant.
+    { file: 'timeZone: Europe/Moskow\n', want: /oktell\.config\.yaml:1:11: timeZone="Europe\/Moskow" is not a time zone: did you mean Europe\/Moscow\?/ },
+    { env: { OKTELL_TZ: 'Asia/Ekaterinburg' }, want: /OKTELL_TZ="Asia\/Ekaterinburg" is not a time zone: did you mean Asia\/Yekaterinburg\?/ },
     { env: { OKTELL_TZ: 'Asia/Yekaterinburg' }, file: 'timeZone: Mars/Base\n', want: (c) => assert.equal(c.timeZone, 'Asia/Yekaterinburg') },
     { env: { OKTELL_TZ: 'UTC' }, want: (c) => assert.equal(c.timeZone, 'UTC') },
     { env: { OKTELL_BODY_LIMIT: 'lots' }, want: /ConfigError: OKTELL_BODY_LIMIT: "lots" is not a size \(e\.g\. 5mb, 512kb\)/ },

@@ -37,7 +37,8 @@ describe('cron schedules', () => {
   it('refuses bad expressions with what is wrong', () => {
     assert.throws(() => cronSchedule('61 * * * *', 'UTC'), /minute: 61 is outside 0-59/);
     assert.throws(() => cronSchedule('* * *', 'UTC'), /has 3 field\(s\)/);
-    assert.throws(() => cronSchedule('0 9 * * *', 'Mars/Olympus'), /not a time zone/);
+    assert.throws(() => cronSchedule('0 9 * * *', 'Mars/Olympus'), /^ScheduleError: "Mars\/Olympus" is not a time zone \(e\.g\. Europe\/Moscow, UTC\)$/);
+    assert.throws(() => cronSchedule('0 9 * * *', 'Europe/Moskow'), /^ScheduleError: "Europe\/Moskow" is not a time zone \(did you mean Europe\/Moscow\?\)$/);
   });
 
   it('an interval without a unit or in words, and words for a cron, get the every: value to write', () => {
