@@ -8,6 +8,7 @@ import pc from 'picocolors';
 import { defaultRegistry } from '../../components/registry.js';
 import {
   EXIT_END_LABELS,
+  closest,
   formatIssue,
   outlineOfScenario,
   outlineOfText,
@@ -30,7 +31,10 @@ export async function graphAction(arg: string, opts: { scenarios?: string; confi
   if (loaded) outline = outlineOfScenario(loaded);
   else {
     const path = file ?? SCENARIO_EXTENSIONS.map((ext) => join(dir, `${name}${ext}`)).find((p) => existsSync(p));
-    if (!path) throw new UsageError(`unknown scenario "${name}"; known: ${[...library.scenarios.keys()].join(', ')}`);
+    if (!path) {
+      const guess = closest(name, library.scenarios.keys());
+      throw new UsageError(`unknown scenario "${name}"${guess !== undefined ? `; did you mean "${guess}"?` : ''}; known: ${[...library.scenarios.keys()].join(', ')}`);
+    }
     outline = outlineOfText(relative(process.cwd(), path) || path, await readFile(path, 'utf8'), defaultRegistry);
   }
   const named = new Set(problems.map((p) => p.block).filter((b): b is string => b !== undefined));

@@ -27,6 +27,7 @@ import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.
 import { buildPorts } from '../../adapters/ports.js';
 import { plainAuthWarning } from '../../adapters/mail/plain-auth-warning.js';
 import { parseDateText } from '../../engine/expr/date-time.js';
+import { closest } from '../../engine/suggest.js';
 import { timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { applyMigrations, MigrationError, migrationFailureText, scratchMigrated } from '../../adapters/db/migrations.js';
@@ -285,7 +286,8 @@ async function refuseInvalid(library: ScenarioLibrary, name: string, databases: 
   const onDisk = new Map((await listScenarioFiles(library.dir)).map((f) => [scenarioNameOf(f), f]));
   if (!onDisk.has(name)) {
     const known = [...onDisk.keys()];
-    throw new UsageError(`unknown scenario "${name}" in ${library.dir} (the scenarios folder: --scenarios, else OKTELL_SCENARIOS, else scenarios: of the configuration file, else ./scenarios)${known.length ? `; its scenarios: ${known.join(', ')}` : ', which has no scenario files'}; or give the path to the file: run path/to/${name}.yaml`);
+    const guess = closest(name, known);
+    throw new UsageError(`unknown scenario "${name}" in ${library.dir} (the scenarios folder: --scenarios, else OKTELL_SCENARIOS, else scenarios: of the configuration file, else ./scenarios)${guess !== undefined ? `; did you mean "${guess}"?` : ''}${known.length ? `; its scenarios: ${known.join(', ')}` : ', which has no scenario files'}; or give the path to the file: run path/to/${name}.yaml`);
   }
   const reach = reachable(library.calls ?? new Map(), name);
   if ([...reach].every((n) => library.scenarios.has(n))) return;

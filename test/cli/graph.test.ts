@@ -143,6 +143,9 @@ describe('oktell-emu graph', () => {
     const unknown = cli(['graph', 'NoSuchScenario']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown scenario "NoSuchScenario"/);
+    const typo = cli(['graph', 'HTTP40']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /unknown scenario "HTTP40"; did you mean "HTTP404"\?; known: /);
   });
 });
 

@@ -90,7 +90,12 @@ describe('oktell-emu run with a path to a scenario file', () => {
     const unknown = runCli(['run', 'Goood', '--scenarios', tmp.dir, '--dry-run']);
     assert.equal(unknown.code, 2);
     assert.ok(unknown.stderr.includes(`unknown scenario "Goood" in ${tmp.dir} `), unknown.stderr);
-    assert.match(unknown.stderr, /its scenarios: Caller, Child, Empty, Good, Top, Typo/);
+    assert.match(unknown.stderr, /; did you mean "Good"\?; its scenarios: Caller, Child, Empty, Good, Top, Typo/);
+    // Nothing close: no guess, only the list.
+    const far = runCli(['run', 'Zzzzzzz', '--scenarios', tmp.dir, '--dry-run']);
+    assert.equal(far.code, 2);
+    assert.doesNotMatch(far.stderr, /did you mean/);
+    assert.match(far.stderr, /its scenarios: Caller, Child, Empty, Good, Top, Typo/);
   });
 });
 
