@@ -18,6 +18,8 @@ export interface ZodIssueLike {
   issues?: ZodIssueLike[];
   /** For a value outside a fixed set (an enum): the allowed values. */
   values?: unknown[];
+  /** For a value of the wrong type: the type wanted (`number`, `boolean`, …). */
+  expected?: string;
 }
 
 /** Turns zod's issues into located scenario issues; for a union, reports the branch that came closest. */
@@ -67,6 +69,16 @@ export function reportSchemaIssues(
       issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${JSON.stringify(value)} is not one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`, guess ? `did you mean ${JSON.stringify(guess)}?` : `see the ${def.kind} example:\n${indent(def.example)}`);
       continue;
     }
+    const text = zi.code === 'invalid_type' && typeof value === 'string' ? value : undefined;
+    const unquoted = text === undefined ? undefined : quotedLiteral(text, zi.expected);
+    if (text !== undefined && unquoted !== undefined) {
+      // `timeout: "10"` or `timeout: '"10"'`: the number (or true/false) in quotes, which YAML reads as text.
+      const key = String(path[path.length - 1]);
+      const shown = text.includes('"') ? `'${text}'` : JSON.stringify(text);
+      const what = zi.expected === 'boolean' ? 'true or false' : `a number${UNITS[key] ? ` of ${UNITS[key]}` : ''}`;
+      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${shown} is text, not ${what}`, `write ${key}: ${unquoted} (${what}, without quotes)`);
+      continue;
+    }
     if (value === undefined) {
       issue(at(path.slice(0, -1)), C.MISSING_PROPERTY, `${def.kind} needs "${path.join('.')}"`, `example:\n${indent(def.example)}`);
     } else {
@@ -112,6 +124,22 @@ function reportMixedForms(
     `remove ${extra.map((k) => named(k!)).join(', or remove ')}`,
   );
   return true;
+}
+
+/** What the numbers of properties of this name count, for hints (every block's `timeout` is in seconds). */
+const UNITS: Readonly<Record<string, string>> = { timeout: 'seconds' };
+
+/**
+ * The number or boolean a text stands for when it is one written in quotes (`"10"`, `'"10"'`, `"true"`), as it
+ * should be written unquoted; undefined for any other text or wanted type.
+ */
+function quotedLiteral(text: string, expected: string | undefined): string | undefined {
+  let t = text.trim();
+  const m = /^"(.*)"$|^'(.*)'$/s.exec(t);
+  if (m) t = (m[1] ?? m[2]!).trim();
+  if (expected === 'number' && /^-?\d+(\.\d+)?$/.test(t)) return String(Number(t));
+  if (expected === 'boolean' && /^(true|false)$/i.test(t)) return t.toLowerCase();
+  return undefined;
 }
 
 /** `to: [authorEmail]` unquoted is a YAML list, not the expression [authorEmail]: say so and show it quoted. */

@@ -1,0 +1,59 @@
+// A number or true/false written in quotes (`timeout: "10"`, `timeout: '"10"'`) is text to YAML: the problem says so,
+// at the value, with the line to write instead of zod's "expected number, received string" and the whole example
+// (trial 38 #12). Any block's numeric properties get it, not only WebRequest's.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioText } from '../../engine/index.js';
+
+function issues(block: string): Array<[string, number, number, string, string | undefined]> {
+  const text = `variables: { s: string, n: number }
+blocks:
+  b:
+${block}
+  r: { kind: ReturnValue, values: { 1: '"x"' } }
+`;
+  const r = loadScenarioText('Q.yaml', text, { registry: defaultRegistry });
+  return r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.message, i.hint]);
+}
+
+describe('a number or a boolean written in quotes', () => {
+  it('WebRequest timeout, maxRedirects and idempotencyKey: the value to write, without quotes', () => {
+    const got = issues(`    kind: WebRequest
+    url: '"http://127.0.0.1:1/"'
+    timeout: '"10"'
+    maxRedirects: "3"
+    idempotencyKey: "True"
+    exits: { success: r, error: r, timeout: r }`);
+    assert.deepEqual(got, [
+      ['E_INVALID_PROPERTY', 6, 14, `"timeout": '"10"' is text, not a number of seconds`, 'write timeout: 10 (a number of seconds, without quotes)'],
+      ['E_INVALID_PROPERTY', 7, 19, '"maxRedirects": "3" is text, not a number', 'write maxRedirects: 3 (a number, without quotes)'],
+      ['E_INVALID_PROPERTY', 8, 21, '"idempotencyKey": "True" is text, not true or false', 'write idempotencyKey: true (true or false, without quotes)'],
+    ]);
+  });
+
+  it('a database block\'s timeout and maxRows the same way', () => {
+    const got = issues(`    kind: DbQuery
+    sql: SELECT 1 AS one
+    timeout: "2.5"
+    maxRows: ' 100 '
+    exits: { success: r, error: r }`);
+    assert.deepEqual(
+      got.sort((a, b) => a[1] - b[1]).map((g) => [g[1], g[3], g[4]]),
+      [
+        [6, '"timeout": "2.5" is text, not a number of seconds', 'write timeout: 2.5 (a number of seconds, without quotes)'],
+        [7, '"maxRows": " 100 " is text, not a number', 'write maxRows: 100 (a number, without quotes)'],
+      ],
+    );
+  });
+
+  it('text that is no number keeps the general message and the example', () => {
+    const [only, ...rest] = issues(`    kind: WebRequest
+    url: '"http://127.0.0.1:1/"'
+    timeout: ten
+    exits: { success: r, error: r, timeout: r }`);
+    assert.deepEqual(rest, []);
+    assert.equal(only![3], '"timeout": Invalid input: expected number, received string');
+    assert.match(only![4]!, /^see the WebRequest example:\n/);
+  });
+});
