@@ -16,8 +16,10 @@ export class ExpressionRuntimeError extends Error {
     readonly operation: string,
     /** What went wrong, without the operation. */
     readonly reason: string,
+    /** How to fix it, when the cause is known well enough to say: ends the message, after the expression. */
+    readonly fix?: string,
   ) {
-    super(operation ? `${operation}: ${reason}` : reason);
+    super(`${operation ? `${operation}: ${reason}` : reason}${fix ? `; ${fix}` : ''}`);
   }
 
   /** Where in the scenario file the failing value was written (the `set:` entry, the property), when known. */
@@ -37,7 +39,9 @@ export class ExpressionRuntimeError extends Error {
   attachExpression(source: string): this {
     if (this.expression === undefined) {
       this.expression = source;
-      this.message += ` (in expression ${quoteForMessage(source, 80)})`;
+      const shown = ` (in expression ${quoteForMessage(source, 80)})`;
+      const tail = this.fix ? `; ${this.fix}` : '';
+      this.message = tail && this.message.endsWith(tail) ? `${this.message.slice(0, -tail.length)}${shown}${tail}` : this.message + shown;
     }
     return this;
   }

@@ -12,6 +12,10 @@ import type { Node } from '../ast.js';
 let lastText: string | undefined;
 let lastDoc: JsonValue = null;
 
+/** For an answer that is not JSON (an HTML error page of a proxy): the two ways to take it without failing the run. */
+const NOT_JSON_FIX =
+  'to take an answer that may not be JSON (an HTML error page), read it with a Parser block (mode: json), whose error exit takes a body that is not JSON, or check the answer\'s status (the WebRequest\'s status variable) before reading it';
+
 function jsonArg(v: Value, fn: string): JsonValue {
   if (typeof v === 'string') {
     if (v === lastText) return lastDoc;
@@ -21,7 +25,7 @@ function jsonArg(v: Value, fn: string): JsonValue {
       doc = parseJsonWithinDepth(v) as JsonValue;
     } catch (e) {
       if (e instanceof JsonTooDeepError) throw new ExpressionRuntimeError(fn, `text ${quoteForMessage(v)} ${e.message}`);
-      throw new ExpressionRuntimeError(fn, `text ${quoteForMessage(v)} is not valid JSON (${(e as Error).message})`);
+      throw new ExpressionRuntimeError(fn, `text ${quoteForMessage(v)} is not valid JSON (${(e as Error).message})`, NOT_JSON_FIX);
     }
     lastText = v;
     lastDoc = doc;
