@@ -19,7 +19,7 @@ import type { WorkerPool } from './delivery/index.js';
 import type { TaskScheduler } from './tasks/scheduler.js';
 import { taskRoutes } from './tasks/routes.js';
 import { answerHook } from './hook.js';
-import { budgetFor, budgetRefusal, BUDGET_RETRY_AFTER_S, holdFor, loginOf, refusalOf, type BodyBudget } from './body-budget.js';
+import { budgetFor, budgetRefusal, holdFor, loginOf, type BodyBudget } from './body-budget.js';
 import { declaresBody, FORM_FIELD_LIMIT, OVER_BUDGET, readBody, readForm } from './request-body.js';
 import { observeRequest, pathOf, writeAnswer } from './hook-listener.js';
 
@@ -160,10 +160,10 @@ export function createApp(d: AppDeps): express.Express {
     if (!req.complete) res.set('Connection', 'close');
     if (e?.type === OVER_BUDGET) {
       // The budget of all connections, or the share of the request's login: the answer says which.
-      const refusal = budgetRefusal(refusalOf(res));
+      const refusal = budgetRefusal(res);
       d.metrics.response(503);
       d.logger.warn({ path: logPath(req), ip: req.ip, login: loginOf(res) }, refusal.log);
-      res.status(503).set({ 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' }).type('text/plain').send(refusal.text);
+      res.status(503).set(refusal.headers).type('text/plain').send(refusal.text);
       return;
     }
     if (e?.type === 'parameters.too.many') {

@@ -87,31 +87,30 @@ export const BUDGET_REFUSAL_TEXT = '503 Service Unavailable: the server is recei
 export const LOGIN_SHARE_REFUSAL_TEXT =
   '503 Service Unavailable: this login is sending too many request bodies at once, more than its share of the server\'s budget (OKTELL_BODY_BUDGET_PER_LOGIN); retry later\n';
 
-/** The answer's text and the log line's message of a refusal by `kind`. */
-export function budgetRefusal(kind: BudgetRefusal): { text: string; log: string } {
-  return kind === 'login'
-    ? { text: LOGIN_SHARE_REFUSAL_TEXT, log: 'request refused: the share of request bodies one login may hold at once is spent (OKTELL_BODY_BUDGET_PER_LOGIN)' }
-    : { text: BUDGET_REFUSAL_TEXT, log: 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)' };
-}
-
 const refusals = new WeakMap<ServerResponse, BudgetRefusal>();
 
-/** Which budget refused the body of the request `res` answers ('budget' when none was noted). */
-export function refusalOf(res: ServerResponse): BudgetRefusal {
-  return refusals.get(res) ?? 'budget';
+/**
+ * The 503 for the request `res` answers, whose body the budget refused: its text, headers and the log line's message,
+ * naming the budget of all connections or the share of the request's login, whichever refused (noted by its hold's
+ * `take`). The one place both body readers (the hook's node:http route and express's) take their refusal from.
+ */
+export function budgetRefusal(res: ServerResponse): { text: string; headers: Record<string, string>; log: string } {
+  const headers = { 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' };
+  return refusals.get(res) === 'login'
+    ? { text: LOGIN_SHARE_REFUSAL_TEXT, headers, log: 'request refused: the share of request bodies one login may hold at once is spent (OKTELL_BODY_BUDGET_PER_LOGIN)' }
+    : { text: BUDGET_REFUSAL_TEXT, headers, log: 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)' };
 }
 
 /**
  * A hold on the budget for one request of `login`, given back when its answer is finished or its connection closes
  * (the body stays in memory until then: the scenario reads it and the store writes it). Each chunk is charged to the
  * login's share and to the budget of all; the login's entry is looked up once, at the first chunk, so a request
- * without a body costs no look-up. `refusal` says which one refused, once one has.
+ * without a body costs no look-up. A refusal is noted for budgetRefusal.
  */
-export function holdFor(budget: BodyBudget, res: ServerResponse, login: string): { take(n: number): boolean; readonly refusal: BudgetRefusal | undefined } {
+export function holdFor(budget: BodyBudget, res: ServerResponse, login: string): { take(n: number): boolean } {
   let held = 0;
   let released = false;
   let entry: LoginHold | undefined;
-  let refusal: BudgetRefusal | undefined;
   res.once('close', () => {
     released = true;
     budget.give(held);
@@ -130,14 +129,11 @@ export function holdFor(budget: BodyBudget, res: ServerResponse, login: string):
         entry.bytes += n;
         return true;
       }
-      refusal = overShare && budget.inUse + n <= budget.limit ? 'login' : 'budget';
+      const refusal = overShare && budget.inUse + n <= budget.limit ? 'login' : 'budget';
       if (refusal === 'login') budget.refusedPerLogin++;
       else budget.refused++;
       refusals.set(res, refusal);
       return false;
-    },
-    get refusal() {
-      return refusal;
     },
   };
 }

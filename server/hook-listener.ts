@@ -14,7 +14,7 @@ import { authenticate, BASIC_CHALLENGE_HEADER, basicChallenge, checkLogin, forbi
 import { crossSiteOf, crossSiteRefusal, SCENARIO_ANSWER_HEADERS } from './cross-site.js';
 import { answerHook, textAnswer, type HookAnswer } from './hook.js';
 import { levelEnabled } from './log-format.js';
-import { budgetFor, budgetRefusal, BUDGET_RETRY_AFTER_S, holdFor } from './body-budget.js';
+import { budgetFor, budgetRefusal, holdFor } from './body-budget.js';
 import { closeUnreadBody, declaredOver, receiveBody } from './request-body.js';
 
 type Trust = (address: string, hop: number) => boolean;
@@ -69,19 +69,19 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       return;
     }
     // Charged to the budget of all connections and to this login's share of it (the login is known: auth came first).
-    const hold = holdFor(budgetFor(d.config), res, user.login);
+    const take = holdFor(budgetFor(d.config), res, user.login).take;
     // The one reader of bodies (request-body.ts), uncompressed here: a declared length over the limit is refused
     // before a byte is read.
-    receiveBody(req, undefined, d.config.bodyLimitBytes, hold.take, (body) => {
+    receiveBody(req, undefined, d.config.bodyLimitBytes, take, (body) => {
       if (body === 'aborted' || body === 'undecodable') return;
       // The reader stops at a refusal; the hook drains what the client still sends until its answer closes the
       // connection.
       if (typeof body === 'string') req.resume();
       if (body === 'over-budget') {
-        const refusal = budgetRefusal(hold.refusal ?? 'budget');
+        const refusal = budgetRefusal(res);
         d.metrics.response(503);
         d.logger.warn({ path, ip: ip(), login: user.login }, refusal.log);
-        writeAnswer(res, textAnswer(503, refusal.text, { 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' }), method);
+        writeAnswer(res, textAnswer(503, refusal.text, refusal.headers), method);
         return;
       }
       if (body === 'too-large') {
