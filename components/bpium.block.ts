@@ -172,13 +172,15 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
     const attempts: BpiumAttempt[] = [];
     const opts: BpiumCallOptions = { timeoutMs: c.timeoutMs, onAttempt: (a) => attempts.push(a) };
     const write = WRITES.has(c.method);
+    // A fake Bpium's answer (or failure) is made up here: nothing went out, so the call was not performed.
+    const fixture: { fixture?: true } = bpium.fixture === true ? { fixture: true } : {};
     try {
       if (write && rt.dryRun) return await dryRunWrite(c, rt, bpium, catalogId, recordId, opts);
       const answer = write
         ? (await rt.effect(() => perform(c, rt, bpium, catalogId, recordId, opts))).value
         : await rt.external(() => perform(c, rt, bpium, catalogId, recordId, opts));
-      rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: 'ok', performed: true, ...(attempts.length ? { attempts: attempts.length } : {}) });
-      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', attempts: attempts.map(attemptJson), ...answerForTrace(write, answer) });
+      rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: 'ok', performed: !fixture.fixture, ...fixture, ...(attempts.length ? { attempts: attempts.length } : {}) });
+      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', ...fixture, attempts: attempts.map(attemptJson), ...answerForTrace(write, answer) });
       saveAnswer(c, rt, answer, await fieldIds(c, rt, bpium, catalogId, opts, answer));
       if (c.errorCode) rt.set(c.errorCode, '');
       return 'success';
@@ -191,11 +193,12 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
         ...(recordId ? { recordId } : {}),
         status: e.kind === 'permanent' ? (status === 404 ? 'not-found' : 'error') : e.kind,
         performed: false,
+        ...fixture,
         ...(status ? { httpStatus: status } : {}),
         ...(e.details.attempts ? { attempts: e.details.attempts } : {}),
         error: e.message,
       });
-      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, failure: e.kind, status: status ?? null, attempts: attempts.map(attemptJson), error: e.message });
+      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, failure: e.kind, status: status ?? null, ...fixture, attempts: attempts.map(attemptJson), error: e.message });
       if (c.errorCode) rt.set(c.errorCode, status ?? e.details.code ?? e.kind);
       const exit = e.kind === 'permanent' ? 'error' : 'timeout';
       if (rt.hasExit(exit)) return exit;

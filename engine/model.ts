@@ -148,7 +148,13 @@ export interface BpiumCallRecord {
   recordId?: string;
   /** 'ok', 'not-found', 'error', 'timeout', 'dry-run' ... */
   status: string;
+  /**
+   * Whether Bpium was asked and answered in this run: false for a write a dry run skipped, a call that failed, and a
+   * call a fake Bpium answered (`fixture`).
+   */
   performed: boolean;
+  /** true when a fake Bpium (`--bpium-fixtures`, a test file's `bpium:`) gave the answer or the failure: nothing went out. */
+  fixture?: true;
   httpStatus?: number;
   attempts?: number;
   error?: string;

@@ -57,6 +57,12 @@ export interface BpiumCallOptions {
  * `timeoutMs` is the block's «Таймаут, сек» in milliseconds.
  */
 export interface BpiumPort {
+  /**
+   * A fake Bpium (`--bpium-fixtures`, a test file's `bpium:`): its answers and failures are made up in this process and
+   * nothing goes out, so a call it answers is recorded `performed: false` with `fixture: true`, as a web request a
+   * fixture answers is. A real client leaves it out.
+   */
+  readonly fixture?: true;
   findRecords(query: BpiumFindQuery, opts?: BpiumCallOptions): Promise<BpiumRecord[]>;
   getRecord(catalogId: string, recordId: string, opts?: BpiumCallOptions & { fields?: string[] }): Promise<BpiumRecord>;
   getCatalog(catalogId: string, opts?: BpiumCallOptions): Promise<BpiumCatalog>;

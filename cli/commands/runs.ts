@@ -8,9 +8,10 @@ import { isoInZone } from '../../server/tasks/schedule.js';
 import { withStore } from '../store.js';
 import { deadRunIds, inProgressRun, listedStatus } from '../../server/run-status.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
-import { closest, formatRunError, RUN_ERROR_CODES } from '../../engine/index.js';
+import { closest, formatRunError, RUN_ERROR_CODES, type BpiumCallRecord } from '../../engine/index.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
+import { bpiumCallNote } from '../../server/console/call-notes.js';
 import { dbCallLine, httpCallLine, printNote, printWarning, shownValue, terminalText } from '../format.js';
 import { storedChanged, storedReturnValues } from '../../server/stored-values.js';
 
@@ -293,10 +294,11 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, more: s
   const returned = values(storedReturnValues(r.returnValues, trace));
   if (returned) w(`  return values ${returned}`);
   const mails = (Array.isArray(r.mails) ? r.mails : []) as Array<{ to: string[]; subject: string; status: string; messageId?: string; mayRepeat?: boolean }>;
-  const calls = (Array.isArray(r.bpiumCalls) ? r.bpiumCalls : []) as Array<{ method: string; catalogId: string; recordId?: string; status: string; mayRepeat?: boolean }>;
+  const calls = (Array.isArray(r.bpiumCalls) ? r.bpiumCalls : []) as unknown as BpiumCallRecord[];
   const repeat = pc.yellow('may repeat');
   for (const m of mails) w(`  mail ${m.status} to ${terminalText(m.to.join(', '))} · ${terminalText(String(m.subject))}${m.mayRepeat ? ` ${repeat} · Message-ID ${terminalText(m.messageId ?? '?')}` : ''}`);
-  for (const c of calls) w(`  bpium ${c.method} ${terminalText(`${c.catalogId}/${c.recordId ?? ''}`)} → ${c.status}${c.mayRepeat ? ` ${repeat}` : ''}`);
+  // Marked as `run` and the console mark it: `(not sent, fixture)` for a call a Bpium fixture file answered.
+  for (const c of calls) w(`  bpium ${c.method} ${terminalText(`${c.catalogId}/${c.recordId ?? ''}`)} → ${c.status}${bpiumCallNote(c) ? ` (${bpiumCallNote(c)})` : ''}${c.mayRepeat ? ` ${repeat}` : ''}`);
   for (const line of more) w(`  ${line}`);
   if (r.mayRepeat) {
     w(

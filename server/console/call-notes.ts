@@ -15,10 +15,12 @@ export function httpCallNote(c: Pick<HttpCallRecord, 'performed' | 'outcome' | '
 }
 
 /**
- * `not performed` (a write a dry run skipped), `no effect` (a write Bpium refused with a 4xx), `no answer`, or ''
- * (made and answered: a read that found nothing was still performed).
+ * `not sent, fixture` (a fake Bpium gave the answer or the failure), `not performed` (a write a dry run skipped),
+ * `no effect` (a write Bpium refused with a 4xx), `no answer`, or '' (made and answered: a read that found nothing
+ * was still performed).
  */
-export function bpiumCallNote(c: Pick<BpiumCallRecord, 'performed' | 'status' | 'method' | 'httpStatus' | 'attempts'>): string {
+export function bpiumCallNote(c: Pick<BpiumCallRecord, 'performed' | 'status' | 'method' | 'httpStatus' | 'attempts' | 'fixture'>): string {
+  if (c.fixture) return 'not sent, fixture';
   if (c.performed) return '';
   if (c.status === 'dry-run') return 'not performed';
   if (typeof c.httpStatus === 'number') return WRITES.has(c.method) && c.httpStatus >= 400 && c.httpStatus < 500 ? 'no effect' : '';

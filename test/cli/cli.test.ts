@@ -58,9 +58,10 @@ describe('oktell-emu run --dry-run --json', () => {
       assert.equal(typeof m.text, 'string');
       assert.equal(typeof m.html, 'string');
     }
-    assert.deepEqual(child.result.bpiumCalls.map((c: { method: string; catalogId: string; recordId: string; status: string; performed: boolean }) => [c.method, c.catalogId, c.recordId, c.status, c.performed]), [
-      ['getRecord', '3', '2', 'ok', true],
-      ['getRecord', '3', '3', 'ok', true],
+    // Answered by --bpium-fixtures: nothing went out, so not performed, and marked as the fixture's.
+    assert.deepEqual(child.result.bpiumCalls.map((c: { method: string; catalogId: string; recordId: string; status: string; performed: boolean; fixture?: boolean }) => [c.method, c.catalogId, c.recordId, c.status, c.performed, c.fixture]), [
+      ['getRecord', '3', '2', 'ok', false, true],
+      ['getRecord', '3', '3', 'ok', false, true],
     ]);
     assert.ok(Array.isArray(out.trace) && out.trace.length === 4);
   });
