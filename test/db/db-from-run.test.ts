@@ -78,6 +78,60 @@ describe('test --from-run of a run that read the database', () => {
     }
   });
 
+  it('a read on a second SQLite connection (not main): its rows become db: of that connection, and the case passes', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'reports'), { recursive: true });
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      // main in a file of its own choosing, reports beside it: both named under databases:, each with its migrations.
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'databases:\n  main: sqlite:./var/own-main.sqlite\n  reports: sqlite:./reports.sqlite\n');
+      writeFileSync(join(scenarios, 'db', 'reports', '001-clients.sql'), 'CREATE TABLE IF NOT EXISTS clients (id INTEGER PRIMARY KEY, phone TEXT NOT NULL UNIQUE, name TEXT);\n');
+      writeFileSync(join(scenarios, 'db', 'main', '001-notes.sql'), 'CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, phone TEXT);\n');
+      // The top scenario writes on main, then calls a child that reads reports (and starts it once more, async).
+      writeFileSync(
+        join(scenarios, 'Top.yaml'),
+        `variables: { name: string }
+start: note
+blocks:
+  note: { kind: DbQuery, sql: 'INSERT INTO notes (phone) VALUES (:phone)', params: { phone: InputParameter(1) }, exits: { success: c } }
+  c: { kind: AsyncScenario, mode: call, scenario: Child, params: { 1: InputParameter(1) }, exits: { next: a } }
+  a: { kind: AsyncScenario, scenario: Child, params: { 1: InputParameter(1) }, exits: { next: done } }
+  done: { kind: ReturnValue, values: { 1: '[name]' } }
+`,
+      );
+      writeFileSync(
+        join(scenarios, 'Child.yaml'),
+        `variables: { name: string }
+start: q
+blocks:
+  q: { kind: DbQuery, connection: reports, sql: 'SELECT name FROM clients WHERE phone = :phone', params: { phone: InputParameter(1) }, exits: { success: done } }
+  done: { kind: ReturnValue, values: { 1: '[name]' } }
+`,
+      );
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      // The migration makes the table of reports; its row is added by hand, as another system's would be.
+      assert.equal(cli('run', 'Top', '-p', '1=+70000000009').code, 0);
+      const db = new Database(join(tmp.dir, 'reports.sqlite'));
+      db.prepare("INSERT INTO clients (phone, name) VALUES ('+75550001122', 'Вера')").run();
+      db.close();
+      const ran = cli('run', 'Top', '-p', '1=+75550001122');
+      assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+      const id = (JSON.parse(cli('runs', '--json', '-n', '5').stdout) as Array<{ id: string; scenario: string }>).find((r) => r.scenario === 'Top')!.id;
+      const made = cli('test', '--from-run', id, '--name', 'vera on reports');
+      assert.equal(made.code, 0, made.stdout + made.stderr);
+      assert.match(made.stdout, /1 passed, 0 failed\n$/);
+      const file = readFileSync(join(scenarios, 'tests', 'recorded.test.yaml'), 'utf8');
+      assert.match(file, /db:\n\s+reports: \|\n\s+INSERT OR IGNORE INTO clients \(phone, name\) VALUES \('\+75550001122', 'Вера'\);\n/);
+      assert.match(file, /- connection: reports\n\s+statement: SELECT name FROM clients WHERE phone = :phone\n\s+status: ok\n\s+rowCount: 1/);
+      // The written case runs alone too, as `oktell-emu test` runs the folder.
+      const again = cli('test');
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('the recorded case expects the statements the run made: a changed INSERT fails it', () => {
     const tmp = tempDir();
     try {
