@@ -29,7 +29,7 @@ export const SCENARIO_ERROR_CODES = {
   READ_FAILED: 'E_READ_FAILED',
   SCENARIO_NAME: 'E_SCENARIO_NAME',
   UNKNOWN_CONNECTION: 'E_UNKNOWN_CONNECTION',
-  /** Found by `oktell-emu validate` only: a DbQuery statement the reachable database refuses to prepare, or (SQLite) an `into:` column it does not return. */
+  /** Found by `oktell-emu validate` only: a DbQuery statement the reachable database refuses to prepare, or an `into:` column it does not return. */
   SQL_PREPARE: 'E_SQL_PREPARE',
   /** Found by `oktell-emu validate` only: a migration file (`db/<connection>/*.sql`) that its database refuses. */
   MIGRATION: 'E_MIGRATION',

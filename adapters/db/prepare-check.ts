@@ -1,10 +1,10 @@
 // A validate-time check that each DbQuery statement prepares on its connection, where that connection can be
 // reached. The scenario loader is synchronous and must not depend on a database being up, so this runs only in
 // `oktell-emu validate`: nothing is kept (SQLite: the connection's pending migrations are applied inside a transaction
-// that is rolled back; PostgreSQL: PREPARE inside a transaction that is rolled back). The only statements executed
-// are the scenarios' own CREATE TABLE statements without parameters, in that transaction, so what uses them prepares.
-// On SQLite, a block's `into:` is compared with the columns the prepared statement returns; PostgreSQL's PREPARE does
-// not tell them, so there it is not.
+// that is rolled back; PostgreSQL: Parse and Describe inside a transaction that is rolled back). The only statements
+// executed are the scenarios' own CREATE TABLE statements without parameters, in that transaction, so what uses them
+// prepares. A block's `into:` is compared with the columns the statement returns: on SQLite those of the prepared
+// statement, on PostgreSQL those the server describes for it (Parse and Describe, without Execute).
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +40,7 @@ const SPOILS_THE_STATEMENT = ['sql', 'connection', ''];
 const CONNECT_TIMEOUT_MS = 3000;
 /** PostgreSQL cannot guess a parameter's type from the text alone (`SELECT :x`): that is not the author's mistake. */
 const PG_INDETERMINATE_TYPE = '42P18';
+const PG_SYNTAX_ERROR = '42601';
 
 /**
  * Prepares every DbQuery statement of the library on its connection. `scenariosDir` holds `db/<connection>/*.sql`:
@@ -109,8 +110,8 @@ function problem(s: Statement, message: string): ScenarioIssue {
 
 /**
  * Where in the block's `sql` the database's complaint points: the table or column it names (SQLite's `no such
- * table: tasks`, PostgreSQL's `relation "tasks" does not exist`), else the statement's first character, on its own
- * line in a `sql: |` block. Undefined when the file cannot be read again (the block's place is used then).
+ * table: tasks`, PostgreSQL's `relation "tasks" does not exist`), the word a syntax error is near, else the
+ * statement's first character, on its own line in a `sql: |` block. Undefined when the file cannot be read again (the block's place is used then).
  */
 function statementPlace(s: Statement, message: string): { line: number; col: number } | undefined {
   try {
@@ -119,8 +120,8 @@ function statementPlace(s: Statement, message: string): { line: number; col: num
     const { node } = src.find(path);
     const text = node && 'value' in node && typeof node.value === 'string' ? node.value : undefined;
     if (text === undefined) return undefined;
-    const named = /no such (?:table|column): ([\w.]+)|(?:relation|column) "([^"]+)" does not exist|near "([^"]+)": syntax error/.exec(message);
-    const word = named && (named[1] ?? named[2] ?? named[3]);
+    const named = /no such (?:table|column): ([\w.]+)|(?:relation|column) "([^"]+)" does not exist|near "([^"]+)": syntax error|syntax error at or near "([^"]+)"/.exec(message);
+    const word = named && (named[1] ?? named[2] ?? named[3] ?? named[4]);
     const bare = word?.includes('.') && !new RegExp(`\\b${escapeRegExp(word)}\\b`, 'i').test(text) ? word.split('.').pop()! : word;
     const found = bare ? text.search(new RegExp(`(?<![\\w.])${escapeRegExp(bare)}(?!\\w)`, 'i')) : -1;
     const first = text.search(/\S/);
@@ -133,12 +134,13 @@ function statementPlace(s: Statement, message: string): { line: number; col: num
 
 /**
  * The `into:` columns the prepared statement does not return: that variable would keep its value on every run (the
- * run only notes it in the trace). Matched ignoring case, as the run matches them. A statement whose columns depend
- * on the table as it is when it runs (`SELECT *`, `t.*`, `RETURNING *`: a column added later by a scenario's own
- * ALTER or by hand) is not judged, so a column it may return then is never reported.
+ * run only notes it in the trace). Matched ignoring case, as the run matches them. On SQLite, a statement whose
+ * columns depend on the table as it is when it runs (`SELECT *`, `t.*`, `RETURNING *`: a column added later by a
+ * scenario's own ALTER or by hand) is not judged, so a column it may return then is never reported. PostgreSQL's
+ * answer lists the columns `*` stands for in the database being checked (`everyColumnKnown`), so there it is judged.
  */
-function intoProblems(s: Statement, columns: string[]): ScenarioIssue[] {
-  if (!s.into?.length || selectsEveryColumn(s.statement)) return [];
+function intoProblems(s: Statement, columns: string[], { everyColumnKnown = false } = {}): ScenarioIssue[] {
+  if (!s.into?.length || (!everyColumnKnown && selectsEveryColumn(s.statement))) return [];
   const have = new Set(columns.map((c) => c.toLowerCase()));
   const issues: ScenarioIssue[] = [];
   for (const [variable, column] of s.into) {
@@ -247,25 +249,84 @@ async function checkPostgres(s: PostgresSetting, connection: string, statements:
     throw new Error(`cannot connect: ${wrong ? `${wrong.what}; ${wrong.fix}` : ((e as { code?: string }).code ?? (e as Error).message)}`);
   }
   try {
-    await client.query('BEGIN');
+    await inTime(client.query('BEGIN'));
     const issues: ScenarioIssue[] = [];
     for (const s of orderedForCheck(statements)) {
-      await client.query('SAVEPOINT oktell_check');
+      await inTime(client.query('SAVEPOINT oktell_check'));
+      const sql = renderNamedSql(s.statement, (_n, i) => `$${i}`);
       try {
-        if (makesSchema(s)) await client.query(renderNamedSql(s.statement, (_n, i) => `$${i}`));
-        else {
-          await client.query(`PREPARE oktell_check AS ${renderNamedSql(s.statement, (_n, i) => `$${i}`)}`);
-          await client.query('DEALLOCATE oktell_check');
-        }
-        await client.query('RELEASE SAVEPOINT oktell_check');
+        if (makesSchema(s)) await inTime(client.query(sql));
+        else issues.push(...intoProblems(s, await inTime(client.query(new DescribeStatement(sql)).columns), { everyColumnKnown: true }));
+        await inTime(client.query('RELEASE SAVEPOINT oktell_check'));
       } catch (e) {
-        await client.query('ROLLBACK TO SAVEPOINT oktell_check');
-        if ((e as { code?: string }).code !== PG_INDETERMINATE_TYPE) issues.push(problem(s, (e as Error).message));
+        const code = (e as { code?: string }).code;
+        // No SQLSTATE: the connection is gone or the database does not answer; the statements stay unchecked.
+        if (!code) throw e;
+        await inTime(client.query('ROLLBACK TO SAVEPOINT oktell_check'));
+        // PostgreSQL prepares one command at a time; without parameters the run sends the text as it is, so several
+        // commands in one statement are no problem there.
+        const severalCommands = code === PG_SYNTAX_ERROR && s.statement.names.length === 0 && /multiple commands/.test((e as Error).message);
+        if (code !== PG_INDETERMINATE_TYPE && !severalCommands) issues.push(problem(s, (e as Error).message));
       }
     }
-    await client.query('ROLLBACK');
+    await inTime(client.query('ROLLBACK'));
     return issues;
   } finally {
+    // With a round trip still waiting (a lock, a database gone quiet), end() closes the socket, and the server rolls back.
     await client.end().catch(() => undefined);
+  }
+}
+
+/** How long one round trip of the PostgreSQL check may take: a statement waiting for a lock is not waited for. */
+const ANSWER_TIMEOUT_MS = 5000;
+
+/**
+ * The answer, or an error (without SQLSTATE) when none comes in time. The caller then ends the client, which closes
+ * the socket under the round trip still waiting; its failure then is ignored.
+ */
+function inTime<T>(answer: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      answer.catch(() => undefined);
+      reject(new Error(`the database gave no answer within ${ANSWER_TIMEOUT_MS / 1000} s (a lock held on a table a statement uses?)`));
+    }, ANSWER_TIMEOUT_MS);
+  });
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The columns a statement returns, asked of PostgreSQL without running it: Parse and Describe of the unnamed
+ * statement, then Sync, and no Bind or Execute. The server analyses the statement (its tables, columns and types,
+ * refused with the error a run would get) and answers RowDescription with the result columns, or NoData for a
+ * statement that returns no rows; then ReadyForQuery. Given to `client.query` as a pg "submittable" (as pg-cursor
+ * is), so it waits its turn in the client's queue and the client routes the answers here: ReadyForQuery without a
+ * RowDescription before it means NoData (no columns); an ErrorResponse ends it with that error.
+ */
+class DescribeStatement {
+  readonly columns: Promise<string[]>;
+  private names: string[] = [];
+  private settle!: { resolve: (columns: string[]) => void; reject: (e: Error) => void };
+
+  constructor(private readonly text: string) {
+    this.columns = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+  }
+
+  submit(connection: import('pg').Connection): void {
+    connection.parse({ name: '', text: this.text, types: [] }, false);
+    connection.describe({ type: 'S', name: '' }, false);
+    connection.sync();
+  }
+
+  handleRowDescription(message: { fields: Array<{ name: string }> }): void {
+    this.names = message.fields.map((f) => f.name);
+  }
+
+  handleReadyForQuery(): void {
+    this.settle.resolve(this.names);
+  }
+
+  handleError(e: Error): void {
+    this.settle.reject(e);
   }
 }

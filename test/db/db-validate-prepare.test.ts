@@ -6,9 +6,10 @@ import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { repoPath, tempDir } from '../helpers.js';
-import { testPostgres } from '../store/postgres.helper.js';
+import { dropSchema, randomSchemaName, testPostgres } from '../store/postgres.helper.js';
 
 const QUERY = (sql: string) => `variables: { n: number }
 start: q
@@ -294,5 +295,104 @@ blocks:
         '    hint: remove it from into:, or make the statement return the column: … RETURNING n\n' +
         '✗ 1 problem(s) in 1 file(s)\n',
     );
+  });
+
+  describe('on PostgreSQL: the columns the server describes for the statement (Parse and Describe, nothing run)', () => {
+    let url = '';
+    let schema = '';
+    let admin: pg.Client | undefined;
+    before(async () => {
+      const pgAvailable = await testPostgres();
+      if (pgAvailable.skip) return;
+      schema = randomSchemaName('pgval');
+      admin = new pg.Client({ connectionString: pgAvailable.url });
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      await admin.query(`CREATE TABLE ${schema}.calls (task_id text NOT NULL, n integer, who text)`);
+      const u = new URL(pgAvailable.url!);
+      u.searchParams.set('options', `-c search_path=${schema}`);
+      url = u.toString();
+    });
+    after(async () => {
+      await admin?.end();
+      if (schema) await dropSchema((await testPostgres()).url!, schema);
+    });
+    const onPg = (scenarios: Record<string, string>) => validateIn(scenarios, { OKTELL_DB_MAIN: url });
+
+    it('a column the statement does not return: at the column in into:, with the closest column; a right one (any case) is no problem', async (t) => {
+      if (!url) return t.skip((await testPostgres()).skip);
+      const r = onPg({
+        'Typo.yaml': INTO('SELECT count(*)::int AS cnt FROM calls WHERE task_id = :t', '{ n: count }'),
+        'Good.yaml': INTO('SELECT count(*)::int AS cnt FROM calls WHERE task_id = :t', '\n      n: CNT'),
+      });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.equal(
+        r.stdout,
+        'scenarios/Typo.yaml:8:16 E_SQL_PREPARE into: the statement returns no column "count" on connection "main" (its columns: cnt), so "n" would keep its value on every run [block q]\n' +
+          '    hint: did you mean "cnt"? write into: { n: cnt }, or name the column in the SQL: … AS count\n' +
+          '✗ 1 problem(s) in 1 file(s)\n',
+      );
+      assert.equal(r.stderr, '');
+    });
+
+    it('a write without RETURNING fills no into:; RETURNING columns are compared like a SELECT\'s, and nothing is written', async (t) => {
+      if (!url) return t.skip((await testPostgres()).skip);
+      const r = onPg({
+        'Insert.yaml': INTO('INSERT INTO calls (task_id) VALUES (:t)', '{ n: n }'),
+        'Returning.yaml': INTO('INSERT INTO calls (task_id, n) VALUES (:t, 1) RETURNING n', '{ n: n }'),
+        'ReturningTypo.yaml': INTO('INSERT INTO calls (task_id, n) VALUES (:t, 1) RETURNING n, who', '\n      n: n\n      who: whom'),
+      });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.equal(
+        r.stdout,
+        'scenarios/Insert.yaml:8:16 E_SQL_PREPARE into: the statement returns no rows on connection "main", so "n" would keep its value on every run (column "n") [block q]\n' +
+          '    hint: remove it from into:, or make the statement return the column: … RETURNING n\n' +
+          'scenarios/ReturningTypo.yaml:10:12 E_SQL_PREPARE into: the statement returns no column "whom" on connection "main" (its columns: n, who), so "who" would keep its value on every run [block q]\n' +
+          '    hint: did you mean "who"? write into: { who: who }, or name the column in the SQL: … AS whom\n' +
+          '✗ 2 problem(s) in 2 file(s)\n',
+      );
+      assert.equal(Number((await admin!.query(`SELECT count(*) AS n FROM ${schema}.calls`)).rows[0].n), 0, 'no INSERT ran');
+    });
+
+    it('SELECT * is judged by the columns the table has in that database (unlike SQLite)', async (t) => {
+      if (!url) return t.skip((await testPostgres()).skip);
+      const r = onPg({ 'Star.yaml': INTO('SELECT * FROM calls WHERE task_id = :t', '{ n: nn, who: who }') });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^scenarios\/Star\.yaml:8:16 E_SQL_PREPARE into: the statement returns no column "nn" on connection "main" \(its columns: task_id, n, who\), so "n" would keep its value on every run \[block q\]\n {4}hint: did you mean "n"\? write into: \{ n: n \}/m);
+      assert.match(r.stdout, /✗ 1 problem\(s\) in 1 file\(s\)/);
+    });
+
+    it('a syntax error at the word PostgreSQL names; several commands without parameters are no problem (the run sends them as written)', async (t) => {
+      if (!url) return t.skip((await testPostgres()).skip);
+      const r = onPg({
+        'Bad.yaml': QUERY('SELECT count(*) AS n FORM calls WHERE task_id = :t'),
+        'Two.yaml': QUERY('UPDATE calls SET n = 1; DELETE FROM calls WHERE n = 2').replace(/ {4}params: .*\n/, ''),
+      });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.equal(
+        r.stdout,
+        'scenarios/Bad.yaml:6:31 E_SQL_PREPARE the statement does not prepare on connection "main": syntax error at or near "FORM" [block q]\n' +
+          '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
+          '✗ 1 problem(s) in 1 file(s)\n',
+      );
+    });
+
+    it('a table locked by another session: the statements stay unchecked after a few seconds, with a note, and validation passes', async (t) => {
+      if (!url) return t.skip((await testPostgres()).skip);
+      await admin!.query('BEGIN');
+      try {
+        await admin!.query(`LOCK TABLE ${schema}.calls IN ACCESS EXCLUSIVE MODE`);
+        const started = Date.now();
+        const r = onPg({ 'Typo.yaml': INTO('SELECT count(*)::int AS cnt FROM calls WHERE task_id = :t', '{ n: count }') });
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /✓ 1 scenario file\(s\) valid/);
+        assert.match(r.stderr, /^note: the statements on connection "main" were not prepared: the database gave no answer within 5 s \(a lock held on a table a statement uses\?\)$/m);
+        assert.ok(Date.now() - started < 20_000);
+      } finally {
+        await admin!.query('ROLLBACK');
+      }
+      const left = await admin!.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'`);
+      assert.equal(Number(left.rows[0].n), 0, 'no session of the check is left in its transaction');
+    });
   });
 });
