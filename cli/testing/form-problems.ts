@@ -11,7 +11,8 @@ export type FormPath = Array<string | number>;
 export type FormProblem =
   | { kind: 'unknown-key'; path: FormPath; key: string; message: string; hint: string }
   | { kind: 'missing'; path: FormPath; message: string; hint: string }
-  | { kind: 'invalid'; path: FormPath; message: string; hint: string };
+  | { kind: 'invalid'; path: FormPath; message: string; hint: string }
+  | { kind: 'bad-key'; path: FormPath; message: string; hint: string };
 
 interface ZodIssue {
   code: string;
@@ -20,6 +21,11 @@ interface ZodIssue {
   keys?: string[];
   values?: unknown[];
   errors?: ZodIssue[][];
+  /** For a key of a mapping its key schema refused: what that schema said (`an input parameter number, 1 to 99`). */
+  issues?: ZodIssue[];
+  /** For a value below its minimum: the kind of value (`array`, `string`, `number`) and the minimum. */
+  origin?: string;
+  minimum?: number | bigint;
 }
 
 /** Words for a form, where the kind alone ("text") would not say what is meant ("a fixture file name"). */
@@ -47,6 +53,12 @@ export function formProblems(issues: readonly unknown[], value: unknown, schema:
       out.push({ kind: 'missing', path, message: `"${shown}" is required`, hint: docs });
     } else if (zi.code === 'no_form' || zi.code === 'invalid_type' || zi.code === 'invalid_value') {
       out.push(wrongForm(schema, path, at, docs));
+    } else if (zi.code === 'invalid_key' && zi.issues?.[0]) {
+      // The key schema's own words, not zod's "Invalid key in record".
+      const key = String(path[path.length - 1]);
+      out.push({ kind: 'bad-key', path, message: `"${shown}": the key "${key}" is not ${zi.issues[0].message}`, hint: KEY_HINTS[String(path[path.length - 2])] ?? docs });
+    } else if (zi.code === 'too_small' && zi.minimum !== undefined) {
+      out.push({ kind: 'invalid', path, message: `"${shown}" is ${kindOf(at)}: ${tooSmall(zi.origin, Number(zi.minimum))}`, hint: path.length === 1 && path[0] === 'cases' ? `${CASE_EXAMPLE}; ${docs}` : docs });
     } else {
       out.push({ kind: 'invalid', path, message: `"${shown}": ${zi.message}`, hint: docs });
     }
@@ -138,13 +150,28 @@ function wrongForm(schema: z.ZodType, path: FormPath, value: unknown, docs: stri
   return { kind: 'invalid', path, message: `${place} is ${kindOf(value)}: expected ${orList(words)}`, hint };
 }
 
+/** Hints for a refused key of a mapping, by the mapping's own key. */
+const KEY_HINTS: Readonly<Record<string, string>> = {
+  params: `number the parameters from 1, as Oktell's «Входной параметр N»: params: { 1: /Bpium/NewTask, 4: "@webhooks/one-responsible.json" }; ${DOCS}`,
+};
+
+const CASE_EXAMPLE = 'a case is at least: cases: [ { name: …, scenario: …, expect: { status: completed } } ]';
+
+/** What a value below its schema's minimum should have been, in words. */
+function tooSmall(origin: string | undefined, minimum: number): string {
+  if (origin === 'array') return `expected at least ${minimum} item${minimum === 1 ? '' : 's'}`;
+  if (origin === 'string') return minimum === 1 ? 'expected some text' : `expected at least ${minimum} characters`;
+  return `expected ${minimum} or more`;
+}
+
 function orList(words: string[]): string {
   return words.length <= 1 ? (words[0] ?? 'something else') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
 }
 
 function kindOf(v: unknown): string {
   if (v === null) return 'empty (null)';
-  if (Array.isArray(v)) return 'a list';
+  if (Array.isArray(v)) return v.length ? 'a list' : 'an empty list';
+  if (v === '') return 'empty text';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `text (${JSON.stringify(v.length > 40 ? `${v.slice(0, 39)}…` : v)})`;
   if (typeof v === 'number') return `the number ${v}`;

@@ -145,7 +145,7 @@ const expectation: z.ZodType<Expectation> = z
 
 const paramValue = z.union([z.string(), z.number(), z.boolean()]);
 const params = z
-  .record(z.string().regex(/^[1-9]\d?$/, 'an input parameter number from 1'), paramValue)
+  .record(z.string().regex(/^[1-9]\d?$/, 'an input parameter number, 1 to 99'), paramValue)
   .describe('input parameters by number; "@file" reads a file next to the test file, "@@text" passes "@text"');
 
 const variables = z
@@ -439,11 +439,12 @@ function withoutInlineFixtureProblems(problems: FormProblem[], raw: unknown): { 
   return again.success ? { data: again.data, inline } : undefined;
 }
 
-/** Problems of a file's form, each at its place in `src`: an unknown key at the key, the others at the value. */
+/** Problems of a file's form, each at its place in `src`: an unknown or refused key at the key, the others at the value. */
 function reportForm(problems: FormProblem[], src: YamlSource, report: Report): void {
   for (const p of problems) {
     if (p.kind === 'unknown-key') report(src.locate([...p.path, p.key], { key: true }), C.UNKNOWN_KEY, p.message, p.hint);
     else if (p.kind === 'missing') report(src.locate(p.path.slice(0, -1)), C.MISSING_PROPERTY, p.message, p.hint);
+    else if (p.kind === 'bad-key') report(src.locate(p.path, { key: true }), C.INVALID_PROPERTY, p.message, p.hint);
     else report(src.locate(p.path), C.INVALID_PROPERTY, p.message, p.hint);
   }
 }

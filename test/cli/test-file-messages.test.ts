@@ -127,6 +127,28 @@ const ROWS: Row[] = [
     lines: ['4:17 E_UNKNOWN_CONNECTION db.mian: no scenario uses a connection named "mian"'],
     hint: /^did you mean "main"\? the scenarios' connections: main, crm /,
   },
+  {
+    what: 'a parameter numbered 0: the numbers parameters take and the line to write, not zod\'s "Invalid key in record"',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    params: { 0: /Bpium/NewTask }\n    expect: {}\n',
+    lines: ['4:15 E_INVALID_PROPERTY "cases.0.params.0": the key "0" is not an input parameter number, 1 to 99'],
+    hint: /^number the parameters from 1, as Oktell's «Входной параметр N»: params: \{ 1: \/Bpium\/NewTask, /,
+  },
+  {
+    what: 'a data set under a key that is no connection name',
+    text: 'cases:\n  - name: one\n    scenario: Cfg\n    db: { "my db": "SELECT 1" }\n    expect: {}\n',
+    lines: ['4:11 E_INVALID_PROPERTY "cases.0.db.my db": the key "my db" is not a connection name'],
+  },
+  {
+    what: 'no case at all: an empty list, and what a case is at least, not zod\'s "Too small"',
+    text: 'cases: []\n',
+    lines: ['1:8 E_INVALID_PROPERTY "cases" is an empty list: expected at least 1 item'],
+    hint: /^a case is at least: cases: \[ \{ name: …, scenario: …, expect: \{ status: completed \} \} \]; see docs\/testing-scenarios\.md$/,
+  },
+  {
+    what: 'an empty name and an effect cap of 0 are said in words',
+    text: 'maxEffects: 0\ncases:\n  - name: ""\n    scenario: HTTP404\n    expect: {}\n',
+    lines: ['1:13 E_INVALID_PROPERTY "maxEffects" is the number 0: expected 1 or more', '3:11 E_INVALID_PROPERTY "cases.0.name" is empty text: expected some text'],
+  },
 ];
 
 /** A number variable with an initial value, and a statement on connection crm. */
