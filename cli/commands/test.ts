@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
-import { loadLibrary, scenariosDir, storeSettings, UsageError, type ServerSettings } from '../config.js';
+import { dataDirArg, loadLibrary, scenariosDir, storeSettings, UsageError, type ServerSettings } from '../config.js';
 import { configuredRunSettings } from '../../server/config.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
 import { caseFromRun, caseToWrite, paramsToFiles, ranVersionWarnings, recordedNote, RecordedRunError } from '../testing/from-run.js';
@@ -297,7 +297,7 @@ async function fromRun(runId: string, opts: FolderOpts, out: NodeJS.WritableStre
 }
 
 async function writeRecorded(file: string, runId: string, opts: FolderOpts, out: NodeJS.WritableStream, settings: ServerSettings): Promise<number> {
-  const recorded = await withStore({ dataDir: opts.dataDir, config: opts.config }, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: settings.timeZone }), undefined, settings);
+  const recorded = await withStore({ dataDir: opts.dataDir, config: opts.config }, (store) => caseFromRun(store, runId, { ...(opts.name ? { name: opts.name } : {}), timeZone: settings.timeZone, runsCommand: `oktell-emu runs${settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : ''}` }), undefined, settings);
   // The case will run the scenarios of the folder its file is in: said now when they are not the ones that ran.
   const folder = defaultScenariosFor(file, opts.scenarios);
   const folders = folderCheck(runId, recorded.ran, folder, serverFolder(settings));

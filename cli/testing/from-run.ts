@@ -57,9 +57,10 @@ const isSecretHeaderLine = (line: string): boolean => {
   return colon > 0 && isStoredRedactedHeader(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
 };
 
-export async function caseFromRun(store: Store, runId: string, opts: { name?: string; timeZone: string }): Promise<RecordedCase> {
+/** `runsCommand`: the command that lists the store's runs, as the user should type it (`oktell-emu runs --data-dir /srv/var`). */
+export async function caseFromRun(store: Store, runId: string, opts: { name?: string; timeZone: string; runsCommand?: string }): Promise<RecordedCase> {
   const root = await store.getRun(runId);
-  if (!root) throw new RecordedRunError(`no run ${runId} in the store (see \`oktell-emu runs\`; runs older than the retention are pruned)`);
+  if (!root) throw new RecordedRunError(`no run ${runId} in the store (see \`${opts.runsCommand ?? 'oktell-emu runs'}\`; runs older than the retention are pruned)`);
   if (root.status === 'running') throw new RecordedRunError(`run ${runId} is still running; make a test of it when it has ended`);
   const children = await childrenOf(store, root);
   const fixture: BpiumFixtureFile = { catalogs: {} };

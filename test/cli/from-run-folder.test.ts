@@ -34,6 +34,18 @@ describe('test --from-run tells when the case goes to other scenarios than the o
     }
   });
 
+  it('a run id the store lacks: the runs command to look it up names the same data folder', async () => {
+    const { tmp, data } = await setUp('same');
+    try {
+      const r = runCli(['test', '--from-run', 'nosuchrun', '--scenarios', join(tmp.dir, 'same'), '--data-dir', data], { NO_COLOR: '1', OKTELL_SCENARIOS: '' });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.equal(r.stderr, `oktell-emu: no run nosuchrun in the store (see \`oktell-emu runs --data-dir ${data}\`; runs older than the retention are pruned)\n`);
+      assert.ok(!existsSync(join(tmp.dir, 'same', 'tests', 'recorded.test.yaml')), 'nothing written');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('a folder whose scenario is another version: a warning naming the versions, the file and the folder; the case is still written', async () => {
     const { tmp, runId, fromRun } = await setUp('edited');
     try {
