@@ -102,6 +102,22 @@ const httpCallExpect = z
   .partial()
   .describe('a web request: only the fields named are checked');
 
+// The failure of a run has these fields, no others: `cod:` or `retriable:` would be expected of it and fail as "got
+// nothing" without a hint.
+const errorExpect = z
+  .strictObject({
+    code: field(z.string()),
+    message: text,
+    block: field(z.string()),
+    retryable: field(z.boolean()),
+    scenario: field(z.string()),
+    file: text,
+    line: field(z.number()),
+    col: field(z.number()),
+  })
+  .partial()
+  .describe('the failure: code, message, block, retryable (and scenario, file, line, col of the failing block); only the fields named are checked');
+
 /** A return value or variable: scalars only (a run's values are), so a mapping there is a matcher or a mistake. */
 const expectedValue = z.union([z.string(), z.number(), z.boolean(), z.null(), matcher]);
 
@@ -122,7 +138,7 @@ const expectation: z.ZodType<Expectation> = z
   .strictObject({
     status: z.enum(['completed', 'failed']).describe('how the run ended'),
     returnValues: z.union([matcher, z.record(z.string(), expectedValue)]).describe('return values by number; only those named are checked'),
-    error: z.record(z.string(), z.unknown()).describe('the failure: code, message, block, retryable'),
+    error: errorExpect,
     mails: z.union([z.array(mailExpect), matcher]).describe('every letter, in order (a list must have the same length)'),
     bpiumCalls: z.union([z.array(bpiumCallExpect), matcher]).describe('every Bpium call, in order'),
     dbCalls: z.union([z.array(dbCallExpect), matcher]).describe('every database statement (DbQuery, DbProcedure), in order; all rolled back'),

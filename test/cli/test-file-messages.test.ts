@@ -102,6 +102,12 @@ const ROWS: Row[] = [
     hint: /^did you mean "catalogId"\?/,
   },
   {
+    what: 'the keys of an expected error are checked too, with a did-you-mean, not failed as "got nothing"',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      error: { cod: R_EFFECT_LIMIT, retriable: false }\n',
+    lines: ['5:16 E_UNKNOWN_KEY unknown key "cod"', '5:37 E_UNKNOWN_KEY unknown key "retriable"'],
+    hint: /^did you mean "code"\?/,
+  },
+  {
     what: 'a mistake in a Bpium fixture file is located in it, the hint naming the test file line using it',
     text: 'bpium: users.yaml\ncases:\n  - name: one\n    scenario: HTTP404\n    expect: {}\n',
     files: { 'users.yaml': 'catalogs:\n  "3":\n    name: Сотрудники\n    record:\n      "2": { "4": ivan@example.com }\n' },
