@@ -170,7 +170,7 @@ function freshDatabases(c: TestCase, scenariosDir: string, connections: readonly
           try {
             db.exec(set.sql);
           } catch (e) {
-            throw new CaseSetupError(dataSetIssue(name, set, (e as Error).message));
+            throw new CaseSetupError(dataSetIssue(name, set, (e as Error).message, scenariosDir));
           }
         }
       } finally {
@@ -185,8 +185,9 @@ function freshDatabases(c: TestCase, scenariosDir: string, connections: readonly
 }
 
 /** A data set the fresh database refuses, at its `db.<connection>` entry, with what usually causes it. */
-function dataSetIssue(connection: string, set: DataSet, message: string): ScenarioIssue {
-  const migrations = `scenarios/db/${connection}/*.sql`;
+function dataSetIssue(connection: string, set: DataSet, message: string, scenariosDir: string): ScenarioIssue {
+  // The migrations of the case's own scenarios folder, as the command's other paths are shown (from the current folder).
+  const migrations = `${relative(process.cwd(), join(scenariosDir, 'db', connection)) || '.'}/*.sql`;
   const hint = /UNIQUE constraint failed/i.test(message)
     ? `the row is there already (a migration, ${migrations}, or an earlier data set inserts it too): leave it out here or write INSERT OR IGNORE`
     : /no such table/i.test(message)

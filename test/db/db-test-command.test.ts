@@ -2,11 +2,11 @@
 // test file's `db:`, writes seen within the case and never kept, `dbCalls` in expectations.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { runCli } from '../cli/cli-process.js';
-import { repoPath, tempDir } from '../helpers.js';
+import { repoPath, repoRoot, tempDir } from '../helpers.js';
 
 const FIND = `variables: { name: string, n: number }
 start: find
@@ -113,6 +113,10 @@ describe('oktell-emu test with db: data sets', () => {
       assert.doesNotMatch(r.stderr, /at caseDatabases|Error:/);
       assert.match(r.stderr, /clash\.test\.yaml:2:9 E_DATA_SET db\.main: the data set fails on a fresh "main" database: UNIQUE constraint failed: clients\.phone \(2 cases were not run\)\n\s+hint: the row is there already/);
       assert.match(r.stderr, /missing\.test\.yaml:6:13 E_DATA_SET db\.main: .*no such table: nosuch \(its case was not run\)\n\s+hint: .*create the table in a migration/);
+      // The hints name the migrations of the folder the cases run, as the command shows paths (from its folder).
+      const migrations = `${relative(repoRoot, join(scenarios, 'db', 'main'))}/*.sql`;
+      assert.ok(r.stderr.includes(`hint: the row is there already (a migration, ${migrations}, or an earlier data set inserts it too)`), r.stderr);
+      assert.ok(r.stderr.includes(`hint: a data set fills tables: create the table in a migration (${migrations}), which`), r.stderr);
       assert.match(r.stdout, /✓ .*still runs/);
       assert.doesNotMatch(r.stdout, /first|second|no table/);
       assert.match(r.stdout, /1 passed, 0 failed; 2 problem\(s\) listed above \(the cases they concern did not run\)/);
