@@ -1,7 +1,7 @@
 // Test files (`tests/*.test.yaml` next to the scenarios): their schema, and loading them with every problem located
 // at file:line:col, like scenario files. A test file is data: it is parsed, never compiled or evaluated.
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import {
   blocksOfScenarios,
@@ -301,6 +301,8 @@ export interface TestFile {
   path: string;
   source: YamlSource;
   scenariosDir: string;
+  /** The file's own `scenarios:` key, as written, when it has one. */
+  scenariosKey?: string;
   cases: TestCase[];
   /** Problems found once the form was right (@files, fixtures, clocks, …); the cases they concern are `blocked`. */
   issues: ScenarioIssue[];
@@ -358,6 +360,16 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
   };
   const base = dirname(path);
   const scenariosDir = data.scenarios !== undefined ? resolve(base, data.scenarios) : defaultScenariosDir;
+  if (data.scenarios !== undefined && !isFolder(scenariosDir)) {
+    // Every case runs that folder: none can run. Said at the key, not as a usage error of the command.
+    report(
+      src.locate(['scenarios']),
+      C.INVALID_PROPERTY,
+      `scenarios: ${data.scenarios}: no folder ${relative(process.cwd(), scenariosDir) || scenariosDir}`,
+      `the path is relative to the test file (${relative(process.cwd(), base) || '.'}); or leave the key out, and the file runs the scenarios of the folder that holds its tests/ folder (or --scenarios)`,
+    );
+    return { ok: false, issues };
+  }
   /** An inline fixture whose form was wrong: its problems, reported now, keep the cases using it from running. */
   const setAside = (where: number | 'file', key: InlineFixtureKey): { value: undefined; bad: boolean } | undefined => {
     const problems = inline.get(inlineAt(where, key));
@@ -400,7 +412,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
       blocked: issues.length > before || fileDb.bad || bpium.bad || http.bad || clock.bad || timeZone.bad,
     };
   });
-  return { ok: true, file: { file: shown, path, source: src, scenariosDir, cases, issues: once(issues) } };
+  return { ok: true, file: { file: shown, path, source: src, scenariosDir, ...(data.scenarios !== undefined ? { scenariosKey: data.scenarios } : {}), cases, issues: once(issues) } };
 }
 
 /**
@@ -500,14 +512,39 @@ export function unknownScenarios(file: TestFile, known: Iterable<string>, invali
       continue;
     }
     const guess = closest(c.scenario, names);
+    const folder = relative(process.cwd(), file.scenariosDir) || '.';
+    // Nothing close: maybe the file tests another folder. Said once a file, with where this folder came from.
+    const where = guess || said.has(WHERE) ? '' : folderSource(file, folder);
+    if (where) said.add(WHERE);
     issues.push({
       ...file.source.locate(['cases', c.index, 'scenario']),
       code: C.UNKNOWN_SCENARIO,
-      message: `unknown scenario "${c.scenario}" in ${relative(process.cwd(), file.scenariosDir) || '.'}`,
-      hint: guess ? `did you mean "${guess}"?` : `known: ${names.join(', ')}`,
+      message: `unknown scenario "${c.scenario}" in ${folder}`,
+      hint: guess ? `did you mean "${guess}"?` : `known: ${names.join(', ') || 'none'}${where}`,
     });
   }
   return issues;
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** A key of `said` no scenario name can be: the folder's source was told. */
+const WHERE = '\0where';
+
+/**
+ * Why the cases of `file` run the scenarios of `folder`, when it is not the folder holding the file's `tests/`: its
+ * `scenarios:` key, or the command's scenarios folder for a file outside a `tests/` folder (the likely slip).
+ */
+function folderSource(file: TestFile, folder: string): string {
+  if (file.scenariosKey !== undefined) return `; this file's scenarios: ${file.scenariosKey} names ${folder}`;
+  if (resolve(file.path).startsWith(join(file.scenariosDir, 'tests') + sep)) return '';
+  return `; the file is in no tests/ folder of ${folder}, so it runs the command's scenarios folder (--scenarios, OKTELL_SCENARIOS, scenarios: of the configuration file, else ./scenarios): name the folder of its scenarios with --scenarios, or with scenarios: at the top of the file`;
 }
 
 /** Problems of cases' `variables:`, with the indexes of the cases they keep from running. */

@@ -107,4 +107,35 @@ describe('test reads the scenarios folder of the configuration file when no -s i
       tmp.cleanup();
     }
   });
+
+  it('a test file outside a tests/ folder whose scenario the command\'s folder lacks: the hint says which folder it ran and how to name its own, once', () => {
+    const { tmp, cli } = workFolder(undefined, 'scenarios');
+    try {
+      const file = join(tmp.dir, 'escalate.test.yaml');
+      writeFileSync(file, 'cases:\n  - { name: a, scenario: Escalate, expect: {} }\n  - { name: b, scenario: Escalate, expect: {} }\n');
+      const r = cli(['test', 'escalate.test.yaml']);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      const hints = r.stderr.split('\n').filter((l) => l.startsWith('    hint: '));
+      assert.deepEqual(hints, [
+        "    hint: known: BpiumNewTask, BpiumTaskChat, DailyReport, HTTP404, RecordNotification; the file is in no tests/ folder of scenarios, so it runs the command's scenarios folder (--scenarios, OKTELL_SCENARIOS, scenarios: of the configuration file, else ./scenarios): name the folder of its scenarios with --scenarios, or with scenarios: at the top of the file",
+        '    hint: known: BpiumNewTask, BpiumTaskChat, DailyReport, HTTP404, RecordNotification',
+      ], r.stderr);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a test file whose scenarios: key names no folder: located at the key, not a usage error of the command; other files still run', () => {
+    const { tmp, cli } = workFolder(undefined, 'scenarios');
+    try {
+      writeFileSync(join(tmp.dir, 'scenarios', 'tests', 'elsewhere.test.yaml'), 'scenarios: ../flowz\ncases:\n  - { name: a, scenario: HTTP404, expect: {} }\n');
+      const r = cli(['test', '--filter', 'task-chat']);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /^scenarios\/tests\/elsewhere\.test\.yaml:1:12 E_INVALID_PROPERTY scenarios: \.\.\/flowz: no folder scenarios\/flowz\n    hint: the path is relative to the test file \(scenarios\/tests\); /m);
+      assert.doesNotMatch(r.stderr, /set --scenarios or OKTELL_SCENARIOS/);
+      assert.match(r.stdout, /^✓ scenarios\/tests\/task-chat\.test\.yaml › /m);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
