@@ -57,6 +57,18 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
   if (/^Sequence item without - indicator/.test(message)) return indentHint(lines, loc.line);
   if (/^Nested mappings are not allowed in compact mappings/.test(message)) return colonInValueHint(line) ?? deeperKeyHint(lines, loc.line);
   if (/^Implicit keys need to be on a single line/.test(message)) return strayLineHint(line, loc.line);
+  // `{ equals: { 1: done }` with its last } missing: the parser notices on a later line; the opener is the slip.
+  const unclosed = /^Flow (map|sequence) in block collection must be sufficiently indented and end with a ([}\]])/.exec(message);
+  if (unclosed) {
+    const open = unclosedOpener(lines, loc.line, unclosed[2] === '}' ? '{' : '[');
+    if (open) {
+      return {
+        hint: `the ${open.char} on line ${open.line} (column ${open.col}) is not closed: end it with ${unclosed[2]} on that line (a ${unclosed[1] === 'map' ? '{ … }' : '[ … ]'} written on one line closes on it)`,
+        at: { line: open.line, col: open.col },
+        message: `${unclosed[2] === '}' ? '{' : '['} without its ${unclosed[2]}`,
+      };
+    }
+  }
   const kv = KEY_VALUE.exec(line);
   if (!kv) return undefined;
   const [, , key, value] = kv as unknown as [string, string, string, string];
@@ -77,6 +89,32 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
         hint: `YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: ${key}: ${singleQuoted(expression)}`,
       };
     }
+  }
+  return undefined;
+}
+
+/**
+ * The last `{` (or `[`) left open on the lines before line `before`, outside quotes and comments, back to the first
+ * line that closes all it opens; undefined when none is.
+ */
+function unclosedOpener(lines: readonly string[], before: number, char: '{' | '['): { char: string; line: number; col: number } | undefined {
+  const close = char === '{' ? '}' : ']';
+  for (let n = before - 1; n >= 1; n--) {
+    const text = lines[n - 1]!;
+    const opened: number[] = [];
+    let quote = '';
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (quote) {
+        if (c === quote) quote = '';
+        continue;
+      }
+      if (c === '"' || c === "'") quote = c;
+      else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) break;
+      else if (c === char) opened.push(i);
+      else if (c === close) opened.pop();
+    }
+    if (opened.length) return { char, line: n, col: opened[0]! + 1 };
   }
   return undefined;
 }

@@ -44,7 +44,7 @@ describe('oktell-emu run --http-fixtures: the fixture file is checked first', ()
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^oktell-emu: --http-fixtures fx\/syntax\.yaml: 1 problem\(s\) in the fixture file, nothing was run:\n/);
-    assert.match(r.stderr, /\nfx\/syntax\.yaml:3:1 E_YAML_SYNTAX YAML syntax: .*\n {4}hint: .*see "--http-fixtures" in docs\/cli\.md/);
+    assert.match(r.stderr, /\nfx\/syntax\.yaml:2:9 E_YAML_SYNTAX YAML syntax: \{ without its \}\n {4}hint: the \{ on line 2 \(column 9\) is not closed: end it with \} on that line .*see "--http-fixtures" in docs\/cli\.md/);
     assert.doesNotMatch(r.stderr, /YAMLParseError|\n\s+at /, 'no stack trace');
     assert.ok(!existsSync(data), 'no data folder made: the run did not start');
   });

@@ -46,6 +46,12 @@ const ROWS: Row[] = [
     hint: /^indent "scenario" like "name" on line 2 \(column 5\), with spaces/,
   },
   {
+    what: 'a matcher whose last } is missing: at its {, not at the next line with the parser\'s "must be sufficiently indented"',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      returnValues: { equals: { 1: done }\n      mails: []\n',
+    lines: ['5:21 E_YAML_SYNTAX YAML syntax: { without its }'],
+    hint: /^the \{ on line 5 \(column 21\) is not closed: end it with \} on that line/,
+  },
+  {
     what: 'timeout: true in an HTTP fixture: a failure is written fail: timeout',
     text: 'cases:\n  - name: one\n    scenario: HTTP404\n    http:\n      - { match: "POST https://x.example/*", timeout: true }\n    expect: {}\n',
     lines: ['5:46 E_UNKNOWN_KEY unknown key "timeout"'],

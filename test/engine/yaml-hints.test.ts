@@ -341,3 +341,21 @@ describe('positions in values with escapes and in files with a byte-order mark',
     assert.deepEqual(first('\uFEFFvaribles:\n  i: number\nblocks:\n  a:\n    kind: ReturnValue\n    values: { 1: "[i]" }\n'), ['E_UNKNOWN_KEY', 1, 1]);
   });
 });
+
+describe('a flow mapping or list left open', () => {
+  const first = (text: string) => {
+    const r = loadScenarioText('Open.yaml', text, { registry: defaultRegistry });
+    assert.equal(r.ok, false);
+    const [i] = r.ok ? [] : r.issues;
+    return i!;
+  };
+  it('exits: { next: b without its }: at the {, which the parser only notices on the next line', () => {
+    const i = first('start: a\nblocks:\n  a:\n    kind: Start\n    exits: { next: b\n  b: { kind: Stop }\n');
+    assert.deepEqual([i.code, i.line, i.col, i.message], ['E_YAML_SYNTAX', 5, 12, 'YAML syntax: { without its }']);
+    assert.equal(i.hint, 'the { on line 5 (column 12) is not closed: end it with } on that line (a { … } written on one line closes on it)');
+  });
+  it('a list of one line without its ], a } inside quotes before it not counted', () => {
+    const i = first('start: a\nblocks:\n  a:\n    kind: Variable\n    set: { x: \'"}"\' }\n    path: [a, "]", b\n    exits: { next: s }\n  s: { kind: Stop }\n');
+    assert.deepEqual([i.line, i.col, i.message], [6, 11, 'YAML syntax: [ without its ]']);
+  });
+});
