@@ -155,7 +155,8 @@ function matchEdges(e: Edges, actual: unknown, place: Place): Mismatch[] {
   const first = e.first ?? [];
   const last = e.last ?? [];
   if (!Array.isArray(actual)) return [{ place, expected: `a list of ${e.length ?? `at least ${first.length + last.length}`} item(s)`, actual: show(actual) }];
-  if (e.length !== undefined && actual.length !== e.length) return [{ place, expected: `${e.length} item(s)`, actual: `${actual.length} item(s)` }];
+  // The run's list, as a plain list's length mismatch shows it (cut past 300 characters), so the difference shows.
+  if (e.length !== undefined && actual.length !== e.length) return [{ place, expected: `${e.length} item(s)`, actual: `${actual.length} item(s): ${show(actual)}` }];
   if (actual.length < first.length + last.length) return [{ place, expected: `at least ${first.length + last.length} item(s)`, actual: `${actual.length} item(s): ${show(actual)}` }];
   const tail = actual.length - last.length;
   return [...first.flatMap((x, i) => match(x, actual[i], [...place, i])), ...last.flatMap((x, i) => match(x, actual[tail + i], [...place, tail + i]))];
