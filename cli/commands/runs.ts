@@ -298,7 +298,10 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, more: s
   const repeat = pc.yellow('may repeat');
   for (const m of mails) w(`  mail ${m.status} to ${terminalText(m.to.join(', '))} · ${terminalText(String(m.subject))}${m.mayRepeat ? ` ${repeat} · Message-ID ${terminalText(m.messageId ?? '?')}` : ''}`);
   // Marked as `run` and the console mark it: `(not sent, fixture)` for a call a Bpium fixture file answered.
-  for (const c of calls) w(`  bpium ${c.method} ${terminalText(`${c.catalogId}/${c.recordId ?? ''}`)} → ${c.status}${bpiumCallNote(c) ? ` (${bpiumCallNote(c)})` : ''}${c.mayRepeat ? ` ${repeat}` : ''}`);
+  for (const c of calls) {
+    const note = bpiumCallNote(c);
+    w(`  bpium ${c.method} ${terminalText(`${c.catalogId}/${c.recordId ?? ''}`)} → ${c.status}${note ? ` (${note})` : ''}${c.mayRepeat ? ` ${repeat}` : ''}`);
+  }
   for (const line of more) w(`  ${line}`);
   if (r.mayRepeat) {
     w(
