@@ -13,6 +13,13 @@ import { appliedMigrations, migrationFix } from './migrations.js';
 import { connectionSettingFailure } from './postgres.js';
 import { fromCwd, migrationFiles, type DatabaseSettings, type PostgresSetting } from './settings.js';
 
+/** Statements a connection could not check: all of them, or, with `block`, the one of that block. */
+export interface UncheckedStatements {
+  connection: string;
+  reason: string;
+  block?: DeferredCheck;
+}
+
 /** One statement to check, and where its block is written. */
 interface Statement {
   connection: string;
@@ -24,8 +31,11 @@ interface Statement {
 
 export interface PrepareReport {
   issues: ScenarioIssue[];
-  /** Connections whose statements were not checked, and why (unreachable, no such connection…). */
-  skipped: Array<{ connection: string; reason: string }>;
+  /**
+   * Connections whose statements were not checked, and why (unreachable, no such connection…); with `block`, only
+   * that block's statement (a table it uses was locked, the database took too long on it).
+   */
+  skipped: UncheckedStatements[];
   /** Statements not prepared because their block's statement or connection has a problem reported already. */
   deferred: DeferredCheck[];
 }
@@ -41,6 +51,26 @@ const CONNECT_TIMEOUT_MS = 3000;
 /** PostgreSQL cannot guess a parameter's type from the text alone (`SELECT :x`): that is not the author's mistake. */
 const PG_INDETERMINATE_TYPE = '42P18';
 const PG_SYNTAX_ERROR = '42601';
+/** The server gave up waiting for a lock (`lock_timeout`), or on the statement (`statement_timeout`). */
+const PG_LOCK_NOT_AVAILABLE = '55P03';
+const PG_QUERY_CANCELED = '57014';
+/**
+ * How long the PostgreSQL check lets the server wait for a lock a statement needs, and spend on one statement. The
+ * server ends the wait itself (no session is left waiting behind a lock), that statement is noted as unchecked, and
+ * the others are still checked. Both are below the client's own limit (ANSWER_TIMEOUT_MS) for one round trip.
+ */
+const PG_LOCK_WAIT_MS = 2000;
+const PG_STATEMENT_MS = 4000;
+
+/** The PostgreSQL check stopped on a connection that stopped answering; `issues` are the problems found before. */
+class CheckCut extends Error {
+  constructor(
+    message: string,
+    readonly issues: ScenarioIssue[],
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Prepares every DbQuery statement of the library on its connection. `scenariosDir` holds `db/<connection>/*.sql`:
@@ -78,8 +108,14 @@ export async function checkStatementsPrepare(library: ScenarioLibrary, settings:
         const checked = checkSqlite(s.path, connection, join(scenariosDir, 'db', connection), statements);
         report.issues.push(...checked.issues);
         report.deferred.push(...checked.deferred);
-      } else report.issues.push(...(await checkPostgres(s, connection, statements)));
+      } else {
+        const checked = await checkPostgres(s, connection, statements);
+        report.issues.push(...checked.issues);
+        report.skipped.push(...checked.skipped);
+      }
     } catch (e) {
+      // The problems found before the connection stopped answering are kept.
+      if (e instanceof CheckCut) report.issues.push(...e.issues);
       // Down, locked or refusing us: the statements stay unchecked and validation goes on (the message has no URL).
       report.skipped.push({ connection, reason: (e as Error).message });
     }
@@ -104,22 +140,28 @@ function orderedForCheck(statements: Statement[]): Statement[] {
   return [...statements.filter(makesSchema), ...statements.filter((s) => !makesSchema(s))];
 }
 
-function problem(s: Statement, message: string): ScenarioIssue {
-  return { ...s.issue, ...statementPlace(s, message), code: C.SQL_PREPARE, message: `the statement does not prepare on connection "${s.connection}": ${message}`, hint: 'check the table and column names against the database (or its migrations in db/<connection>/*.sql)' };
+function problem(s: Statement, message: string, sentOffset?: number): ScenarioIssue {
+  return { ...s.issue, ...statementPlace(s, message, sentOffset), code: C.SQL_PREPARE, message: `the statement does not prepare on connection "${s.connection}": ${message}`, hint: 'check the table and column names against the database (or its migrations in db/<connection>/*.sql)' };
 }
 
 /**
- * Where in the block's `sql` the database's complaint points: the table or column it names (SQLite's `no such
- * table: tasks`, PostgreSQL's `relation "tasks" does not exist`), the word a syntax error is near, else the
- * statement's first character, on its own line in a `sql: |` block. Undefined when the file cannot be read again (the block's place is used then).
+ * Where in the block's `sql` the database's complaint points: PostgreSQL's error position when it gives one (the same
+ * in any server language), else the table or column the message names (SQLite's `no such table: tasks`), the word a
+ * syntax error is near, else the statement's first character, on its own line in a `sql: |` block. Undefined when the
+ * file cannot be read again (the block's place is used then).
  */
-function statementPlace(s: Statement, message: string): { line: number; col: number } | undefined {
+function statementPlace(s: Statement, message: string, sentOffset?: number): { line: number; col: number } | undefined {
   try {
     const src = new YamlSource(s.issue.file, readFileSync(s.issue.file, 'utf8'));
     const path = ['blocks', s.issue.block!, 'sql'];
     const { node } = src.find(path);
     const text = node && 'value' in node && typeof node.value === 'string' ? node.value : undefined;
     if (text === undefined) return undefined;
+    if (sentOffset !== undefined) {
+      // "at end of input" points just past the text: its last written character then.
+      const at = src.locateInScalar(path, Math.min(writtenOffset(s.statement, sentOffset), text.trimEnd().length - 1));
+      return { line: at.line, col: at.col };
+    }
     const named = /no such (?:table|column): ([\w.]+)|(?:relation|column) "([^"]+)" does not exist|near "([^"]+)": syntax error|syntax error at or near "([^"]+)"/.exec(message);
     const word = named && (named[1] ?? named[2] ?? named[3] ?? named[4]);
     const bare = word?.includes('.') && !new RegExp(`\\b${escapeRegExp(word)}\\b`, 'i').test(text) ? word.split('.').pop()! : word;
@@ -236,7 +278,7 @@ function checkSqlite(path: string, connection: string, migrationsDir: string, st
   }
 }
 
-async function checkPostgres(s: PostgresSetting, connection: string, statements: Statement[]): Promise<ScenarioIssue[]> {
+async function checkPostgres(s: PostgresSetting, connection: string, statements: Statement[]): Promise<{ issues: ScenarioIssue[]; skipped: UncheckedStatements[] }> {
   // Loaded here: only a check against a PostgreSQL database needs the driver.
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: s.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
@@ -248,9 +290,11 @@ async function checkPostgres(s: PostgresSetting, connection: string, statements:
     const wrong = connectionSettingFailure(e, connection, s);
     throw new Error(`cannot connect: ${wrong ? `${wrong.what}; ${wrong.fix}` : ((e as { code?: string }).code ?? (e as Error).message)}`);
   }
+  const issues: ScenarioIssue[] = [];
+  const skipped: UncheckedStatements[] = [];
   try {
     await inTime(client.query('BEGIN'));
-    const issues: ScenarioIssue[] = [];
+    await inTime(client.query(`SET LOCAL lock_timeout = ${PG_LOCK_WAIT_MS}; SET LOCAL statement_timeout = ${PG_STATEMENT_MS}`));
     for (const s of orderedForCheck(statements)) {
       await inTime(client.query('SAVEPOINT oktell_check'));
       const sql = renderNamedSql(s.statement, (_n, i) => `$${i}`);
@@ -259,22 +303,64 @@ async function checkPostgres(s: PostgresSetting, connection: string, statements:
         else issues.push(...intoProblems(s, await inTime(client.query(new DescribeStatement(sql)).columns), { everyColumnKnown: true }));
         await inTime(client.query('RELEASE SAVEPOINT oktell_check'));
       } catch (e) {
-        const code = (e as { code?: string }).code;
-        // No SQLSTATE: the connection is gone or the database does not answer; the statements stay unchecked.
-        if (!code) throw e;
+        const { code, position } = e as { code?: string; position?: string };
+        // No SQLSTATE: the connection is gone or the database does not answer; this and the later statements stay unchecked.
+        if (!code) throw new CheckCut((e as Error).message, issues);
         await inTime(client.query('ROLLBACK TO SAVEPOINT oktell_check'));
-        // PostgreSQL prepares one command at a time; without parameters the run sends the text as it is, so several
-        // commands in one statement are no problem there.
-        const severalCommands = code === PG_SYNTAX_ERROR && s.statement.names.length === 0 && /multiple commands/.test((e as Error).message);
-        if (code !== PG_INDETERMINATE_TYPE && !severalCommands) issues.push(problem(s, (e as Error).message));
+        if (code === PG_LOCK_NOT_AVAILABLE || code === PG_QUERY_CANCELED) {
+          const reason = code === PG_LOCK_NOT_AVAILABLE ? `another session held a lock on a table it uses for ${PG_LOCK_WAIT_MS / 1000} s` : `the database spent more than ${PG_STATEMENT_MS / 1000} s on it`;
+          skipped.push({ connection: s.connection, reason, block: { file: s.issue.file, line: s.issue.line, col: s.issue.col, block: s.issue.block ?? '', checks: 'preparing its statement' } });
+        } else if (code !== PG_INDETERMINATE_TYPE && !severalCommands(code, position, s.statement)) {
+          issues.push(problem(s, (e as Error).message, renderedOffset(position)));
+        }
       }
     }
     await inTime(client.query('ROLLBACK'));
-    return issues;
+    return { issues, skipped };
+  } catch (e) {
+    throw e instanceof CheckCut ? e : new CheckCut((e as Error).message, issues);
   } finally {
-    // With a round trip still waiting (a lock, a database gone quiet), end() closes the socket, and the server rolls back.
+    // With a round trip still waiting (a database gone quiet), end() closes the socket, and the server rolls back.
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * PostgreSQL prepares one command at a time; without parameters the run sends the text as it is, so several commands
+ * in one statement are no problem there. Told by its SQLSTATE and the missing position (a syntax error always has
+ * one), not by its text, which is in the server's language (`lc_messages`).
+ */
+export function severalCommands(code: string, position: string | undefined, statement: NamedSql): boolean {
+  return code === PG_SYNTAX_ERROR && position === undefined && statement.names.length === 0;
+}
+
+/** PostgreSQL's error position (1-based, in the statement as sent) as a 0-based offset; undefined without one. */
+function renderedOffset(position: string | undefined): number | undefined {
+  const n = Number(position);
+  return position !== undefined && Number.isInteger(n) && n > 0 ? n - 1 : undefined;
+}
+
+/**
+ * Where an offset in the statement as sent to PostgreSQL (`:name` written as `$1`) is in the statement as written:
+ * inside a placeholder it is the `:` of its parameter.
+ */
+export function writtenOffset(statement: NamedSql, sent: number): number {
+  const order = [...new Set(statement.names)];
+  let inSent = 0;
+  let inWritten = 0;
+  for (let i = 0; i < statement.text.length; i++) {
+    const piece = statement.text[i]!;
+    if (sent < inSent + piece.length) return inWritten + (sent - inSent);
+    inSent += piece.length;
+    inWritten += piece.length;
+    const name = statement.names[i];
+    if (name === undefined) break;
+    const placeholder = `$${order.indexOf(name) + 1}`.length;
+    if (sent < inSent + placeholder) return inWritten;
+    inSent += placeholder;
+    inWritten += 1 + name.length;
+  }
+  return inWritten;
 }
 
 /** How long one round trip of the PostgreSQL check may take: a statement waiting for a lock is not waited for. */

@@ -4,7 +4,7 @@ import { dirname, extname, resolve } from 'node:path';
 import pc from 'picocolors';
 import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type DeferredCheck, type ScenarioIssue } from '../../engine/index.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles } from '../../adapters/db/settings.js';
-import { checkStatementsPrepare } from '../../adapters/db/prepare-check.js';
+import { checkStatementsPrepare, type UncheckedStatements } from '../../adapters/db/prepare-check.js';
 import { webRequestAttempts } from '../../adapters/web/client.js';
 import { hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from '../../server/startup-warnings.js';
 import { existingDataDir, loadLibrary, scenariosDir, serverSettings, UsageError } from '../config.js';
@@ -17,8 +17,8 @@ export interface Validation {
   issues: ScenarioIssue[];
   /** Scenario files checked. */
   count: number;
-  /** Connections whose DbQuery statements could not be prepared (the database is down…), and why. */
-  unchecked: Array<{ connection: string; reason: string }>;
+  /** Connections whose DbQuery statements could not be prepared (the database is down…), or one block's statement, and why. */
+  unchecked: UncheckedStatements[];
   /** Checks of blocks that wait for the problems reported with them to be fixed. */
   deferred: DeferredCheck[];
   /**
@@ -46,7 +46,7 @@ export async function validateAction(paths: string[], opts: { scenarios?: string
     process.stdout.write(`${JSON.stringify({ valid: result.issues.length === 0, scenarios: result.count, issues: result.issues, ...extra }, null, 2)}\n`);
   } else {
     for (const i of result.issues) process.stdout.write(`${formatIssue(i)}\n`);
-    for (const u of result.unchecked) process.stderr.write(`note: the statements on connection "${u.connection}" were not prepared: ${u.reason}\n`);
+    for (const u of result.unchecked) process.stderr.write(`${uncheckedNote(u)}\n`);
     for (const w of result.warnings) process.stdout.write(`${pc.yellow('warning:')} ${w}\n`);
     if (result.deferred.length) process.stdout.write(`${deferredNote(result.deferred)}\n`);
     process.stdout.write(`${summary(result)}\n`);
@@ -101,6 +101,12 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
 }
 
 /** One line naming the checks that wait for fixes, so that a clean second run is not mistaken for the last word. */
+function uncheckedNote(u: UncheckedStatements): string {
+  if (!u.block) return `note: the statements on connection "${u.connection}" were not prepared: ${u.reason}`;
+  const b = u.block;
+  return `note: ${b.file}:${b.line}:${b.col} the statement of block ${b.block} was not prepared on connection "${u.connection}": ${u.reason}`;
+}
+
 export function deferredNote(deferred: readonly DeferredCheck[]): string {
   return `note: more checks run once these are fixed: ${deferred.map((d) => `${d.file}:${d.line}:${d.col} block ${d.block} (${d.checks})`).join('; ')}`;
 }

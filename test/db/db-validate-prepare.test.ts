@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { repoPath, tempDir } from '../helpers.js';
+import { severalCommands, writtenOffset } from '../../adapters/db/prepare-check.js';
 import { dropSchema, randomSchemaName, testPostgres } from '../store/postgres.helper.js';
 
 const QUERY = (sql: string) => `variables: { n: number }
@@ -309,6 +310,7 @@ blocks:
       await admin.connect();
       await admin.query(`CREATE SCHEMA ${schema}`);
       await admin.query(`CREATE TABLE ${schema}.calls (task_id text NOT NULL, n integer, who text)`);
+      await admin.query(`CREATE TABLE ${schema}.agents (id integer, name text)`);
       const u = new URL(pgAvailable.url!);
       u.searchParams.set('options', `-c search_path=${schema}`);
       url = u.toString();
@@ -377,17 +379,47 @@ blocks:
       );
     });
 
-    it('a table locked by another session: the statements stay unchecked after a few seconds, with a note, and validation passes', async (t) => {
+    it('the place is the one PostgreSQL gives, also when the word is written twice or a parameter comes before it; "at end of input" at the end', async (t) => {
+      if (!url) return t.skip((await testPostgres()).skip);
+      // The message names "titel", which is written first in quotes: only the error's position finds the column.
+      const twice = "SELECT n, 'titel' AS label FROM calls WHERE task_id = :task AND titel IS NULL";
+      const r = onPg({
+        'Twice.yaml': QUERY(twice).replace("params: { t: '\"1\"' }", "params: { task: '\"1\"' }"),
+        'Cut.yaml': QUERY('SELECT n FROM calls WHERE').replace(/ {4}params: .*\n/, ''),
+      });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const sqlCol = 'sql: '.length + 5;
+      assert.equal(
+        r.stdout,
+        `scenarios/Cut.yaml:6:${sqlCol + 'SELECT n FROM calls WHERE'.length - 1} E_SQL_PREPARE the statement does not prepare on connection "main": syntax error at end of input [block q]\n` +
+          '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
+          `scenarios/Twice.yaml:6:${sqlCol + twice.indexOf('titel IS')} E_SQL_PREPARE the statement does not prepare on connection "main": column "titel" does not exist [block q]\n` +
+          '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
+          '✗ 2 problem(s) in 2 file(s)\n',
+      );
+    });
+
+    it('a table locked by another session: the server ends the wait, that statement is noted unchecked at its block, the others are still checked', async (t) => {
       if (!url) return t.skip((await testPostgres()).skip);
       await admin!.query('BEGIN');
       try {
         await admin!.query(`LOCK TABLE ${schema}.calls IN ACCESS EXCLUSIVE MODE`);
         const started = Date.now();
-        const r = onPg({ 'Typo.yaml': INTO('SELECT count(*)::int AS cnt FROM calls WHERE task_id = :t', '{ n: count }') });
-        assert.equal(r.code, 0, r.stdout + r.stderr);
-        assert.match(r.stdout, /✓ 1 scenario file\(s\) valid/);
-        assert.match(r.stderr, /^note: the statements on connection "main" were not prepared: the database gave no answer within 5 s \(a lock held on a table a statement uses\?\)$/m);
+        const r = onPg({
+          'Locked.yaml': INTO('SELECT count(*)::int AS cnt FROM calls WHERE task_id = :t', '{ n: count }'),
+          'Other.yaml': INTO('SELECT count(*)::int AS cnt FROM agents WHERE name = :t', '{ n: count }'),
+        });
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        assert.match(r.stdout, /^scenarios\/Other\.yaml:8:16 E_SQL_PREPARE into: the statement returns no column "count" on connection "main" \(its columns: cnt\)/m);
+        assert.match(r.stdout, /✗ 1 problem\(s\) in 1 file\(s\)/);
+        assert.equal(
+          r.stderr,
+          'note: scenarios/Locked.yaml:4:3 the statement of block q was not prepared on connection "main": another session held a lock on a table it uses for 2 s\n',
+        );
         assert.ok(Date.now() - started < 20_000);
+        // The check's session does not wait behind the lock until it goes: the server ended its wait.
+        const waiting = await admin!.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`);
+        assert.equal(Number(waiting.rows[0].n), 0, 'no session of the check still waits for the lock');
       } finally {
         await admin!.query('ROLLBACK');
       }
@@ -395,4 +427,28 @@ blocks:
       assert.equal(Number(left.rows[0].n), 0, 'no session of the check is left in its transaction');
     });
   });
+});
+
+describe('the PostgreSQL check reads the error by its code and position, not by its text (servers answer in their own language)', () => {
+  it('several commands without parameters: 42601 without a position, whatever the message says', () => {
+    const two = { text: ['UPDATE calls SET n = 1; DELETE FROM calls'], names: [] };
+    // A fake error, as a server with lc_messages = ru_RU answers; the English server's case runs above.
+    assert.equal(severalCommands('42601', undefined, two), true);
+    assert.equal(severalCommands('42601', '8', two), false, 'a syntax error has a position');
+    assert.equal(severalCommands('42601', undefined, { text: ['UPDATE calls SET n = ', '; DELETE FROM calls'], names: ['n'] }), false, 'with parameters the run prepares it too');
+    assert.equal(severalCommands('42P01', undefined, two), false);
+  });
+
+  const cases: Array<[string, string[], string[], number, number]> = [
+    ['before any parameter', ['SELECT x FROM t WHERE a = ', ''], ['task'], 7, 7],
+    ['after a longer name', ['SELECT 1 WHERE a = ', ' AND titel = 1'], ['task'], 'SELECT 1 WHERE a = $1 AND '.length, 'SELECT 1 WHERE a = :task AND '.length],
+    ['inside a placeholder: at its colon', ['WHERE a = ', ''], ['task'], 'WHERE a = $'.length, 'WHERE a = '.length],
+    ['a repeated name keeps its number', ['WHERE a = ', ' OR b = ', ' OR c = ', ' AND zz'], ['aa', 'bbb', 'aa'], 'WHERE a = $1 OR b = $2 OR c = $1 AND '.length, 'WHERE a = :aa OR b = :bbb OR c = :aa AND '.length],
+    ['past the end stays past the end', ['SELECT '], [], 7, 7],
+  ];
+  for (const [name, text, names, sent, written] of cases) {
+    it(`an offset in the statement as sent maps to the statement as written: ${name}`, () => {
+      assert.equal(writtenOffset({ text, names }, sent), written);
+    });
+  }
 });
