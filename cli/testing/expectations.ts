@@ -54,6 +54,11 @@ export type Place = Array<string | number>;
 export interface Mismatch {
   /** Where in the expectation, e.g. ['asyncStarted', 0, 'result', 'mails', 0, 'subject']. */
   place: Place;
+  /**
+   * Where the test file asks for it, when that is not `place`: under `{ edges }`, `place` names the run's item
+   * (`path[5]`) and `at` the expectation's (`path.edges.last[1]`, or `path.edges.length` for a list of another length).
+   */
+  at?: Place;
   /** What the expectation asks, in words (`"Новая задача"`, `text containing "…"`, `2 item(s)`). */
   expected: string;
   /** What the run did at that place. */
@@ -156,10 +161,13 @@ function matchEdges(e: Edges, actual: unknown, place: Place): Mismatch[] {
   const last = e.last ?? [];
   if (!Array.isArray(actual)) return [{ place, expected: `a list of ${e.length ?? `at least ${first.length + last.length}`} item(s)`, actual: show(actual) }];
   // The run's list, as a plain list's length mismatch shows it (cut past 300 characters), so the difference shows.
-  if (e.length !== undefined && actual.length !== e.length) return [{ place, expected: `${e.length} item(s)`, actual: `${actual.length} item(s): ${show(actual)}` }];
+  if (e.length !== undefined && actual.length !== e.length) return [{ place, at: [...place, 'edges', 'length'], expected: `${e.length} item(s)`, actual: `${actual.length} item(s): ${show(actual)}` }];
   if (actual.length < first.length + last.length) return [{ place, expected: `at least ${first.length + last.length} item(s)`, actual: `${actual.length} item(s): ${show(actual)}` }];
   const tail = actual.length - last.length;
-  return [...first.flatMap((x, i) => match(x, actual[i], [...place, i])), ...last.flatMap((x, i) => match(x, actual[tail + i], [...place, tail + i]))];
+  // Each difference is told at the run's item (`path[5]`) and placed in the file at the item of `first` or `last`.
+  const item = (key: 'first' | 'last', x: unknown, i: number, k: number) =>
+    match(x, actual[k], [...place, k]).map((m) => ({ ...m, at: [...place, 'edges', key, i, ...(m.at ?? m.place).slice(place.length + 1)] }));
+  return [...first.flatMap((x, i) => item('first', x, i, i)), ...last.flatMap((x, i) => item('last', x, i, tail + i))];
 }
 
 /** Scalars compare strictly (200 is not "200"); `null` in an expectation also stands for "not set". */

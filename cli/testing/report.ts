@@ -28,7 +28,7 @@ export function caseReport(file: TestFile, index: number, mismatches: Mismatch[]
   const c = file.cases[index]!;
   const failures = mismatches.map((m) => ({
     place: formatPlace(m.place),
-    ...file.source.locate(['cases', index, 'expect', ...m.place]),
+    ...file.source.locate(['cases', index, 'expect', ...(m.at ?? m.place)]),
     expected: m.expected,
     actual: m.actual,
     ...(m.detail ? { detail: m.detail } : {}),

@@ -246,6 +246,34 @@ describe('oktell-emu test: file order', () => {
     }
   });
 
+  it('an { edges } expectation is placed at its length: or at the item of first/last that differs, not at path:', () => {
+    const f = folder('edges.test.yaml', `cases:
+  - name: another length
+    scenario: Fails
+    params: { 1: "5" }
+    expect:
+      path: { edges: { first: [begin], length: 4 } }
+  - name: a last item differs
+    scenario: Fails
+    params: { 1: "5" }
+    expect:
+      path:
+        edges:
+          first: [begin]
+          last: [compute, end]
+          length: 3
+`);
+    try {
+      const r = cli(['test', f.shown], f.dir);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const located = r.stdout.split('\n').filter((l) => l.startsWith(`    ${f.shown}:`)).map((l) => l.trim().split(' ').slice(0, 2).join(' '));
+      // The 4 of length: 4 (line 6, column 48); the end of last: [compute, end] (line 14, column 27), told as the run's path[2].
+      assert.deepEqual(located, [`${f.shown}:6:48 path:`, `${f.shown}:14:27 path[2]:`]);
+    } finally {
+      f.cleanup();
+    }
+  });
+
   it('the form problems of a test file are listed by line, in the text and in --json', () => {
     const f = folder('bad.test.yaml', `cases:
   - name: a

@@ -56,10 +56,14 @@ describe('the size budget of a run record', () => {
     const list = ['a', 'b', 'x', 'y', 'c', 'd'];
     assert.deepEqual(match({ edges: { first: ['a', 'b'], last: ['c', 'd'], length: 6 } }, list), []);
     assert.deepEqual(match({ edges: { first: ['a', 'b'], last: ['c', 'd'], length: 7 } }, list), [
-      { place: [], expected: '7 item(s)', actual: `6 item(s): ${JSON.stringify(list)}` },
+      { place: [], at: ['edges', 'length'], expected: '7 item(s)', actual: `6 item(s): ${JSON.stringify(list)}` },
     ]);
-    assert.deepEqual(match({ edges: { first: ['a', 'z'], last: ['d'] } }, list).map((m) => m.place), [[1]]);
-    assert.deepEqual(match({ edges: { last: ['c', 'e'] } }, list).map((m) => m.place), [[5]]);
+    // Told at the run's item, placed in the file at the item of first or last (nested places carried along).
+    assert.deepEqual(match({ edges: { first: ['a', 'z'], last: ['d'] } }, list).map((m) => [m.place, m.at]), [[[1], ['edges', 'first', 1]]]);
+    assert.deepEqual(match({ edges: { last: ['c', 'e'] } }, list).map((m) => [m.place, m.at]), [[[5], ['edges', 'last', 1]]]);
+    assert.deepEqual(match({ mails: { edges: { last: [{ to: ['x'] }] } } }, { mails: [{ to: ['a'] }, { to: ['b'] }] }).map((m) => [m.place, m.at]), [
+      [['mails', 1, 'to', 0], ['mails', 'edges', 'last', 0, 'to', 0]],
+    ]);
   });
 
   it('a webhook mailing 300 employees stores a run row within OKTELL_RUN_RECORD_BUDGET; show prints the marker; a test made from it passes', { timeout: 180_000 }, async (t) => {
