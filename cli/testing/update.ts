@@ -5,13 +5,14 @@
 // so comments, key order and flow/block style survive everywhere the values did not change.
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import { keyOf } from '../../engine/index.js';
-import { expectationOf, isMatcher, isSingleAddress, match, type Observed } from './expectations.js';
+import { expectationOf, isMatcher, isSingleAddress, match, type Edges, type Observed } from './expectations.js';
 
 /** The expectation `expected` would be if it described `actual`. */
 export function refreshed(expected: unknown, actual: unknown, listName?: string): unknown {
   // One address written for a letter's `to` (cc, bcc): it stays one while the letter has one, else becomes the list.
   if (listName !== undefined && isSingleAddress(listName, expected, actual)) return actual.length === 1 && typeof actual[0] === 'string' ? actual[0] : actual;
   if (match(expected, actual).length === 0) return expected;
+  if (isMatcher(expected) && 'edges' in expected && Array.isArray(actual)) return refreshedEdges(expected.edges, actual, listName);
   if (isMatcher(expected)) return 'equals' in expected ? { equals: actual } : actual;
   if (Array.isArray(expected) && Array.isArray(actual)) {
     const template = expected.find((e) => e !== null && typeof e === 'object' && !isMatcher(e));
@@ -29,6 +30,28 @@ export function refreshed(expected: unknown, actual: unknown, listName?: string)
     return out;
   }
   return actual;
+}
+
+/**
+ * `{ edges }` stays `{ edges }`, with the keys it had: as many `first` and `last` items as before (fewer when the list
+ * is shorter than both together: `first` takes what there is, `last` the rest), each refreshed from the old item at its
+ * place, and `length` the list's new length. The middle stays unchecked, as a cut record's test wants.
+ */
+function refreshedEdges(e: Edges, actual: unknown[], listName?: string): { edges: Edges } {
+  const first = e.first ?? [];
+  const last = e.last ?? [];
+  const nFirst = Math.min(first.length, actual.length);
+  const nLast = Math.min(last.length, actual.length - nFirst);
+  const template = [...first, ...last].find((x) => x !== null && typeof x === 'object' && !isMatcher(x));
+  const item = (shape: unknown, a: unknown) => (shape !== undefined ? refreshed(shape, a) : template !== undefined ? refreshed(template, a) : defaultItem(listName, a));
+  const next: Edges = {};
+  // In the order the file has its keys, so the rewrite edits values in place.
+  for (const key of Object.keys(e) as Array<keyof Edges>) {
+    if (key === 'first') next.first = actual.slice(0, nFirst).map((a, i) => item(first[i], a));
+    if (key === 'last') next.last = actual.slice(actual.length - nLast).map((a, i) => item(last[last.length - nLast + i], a));
+    if (key === 'length') next.length = actual.length;
+  }
+  return { edges: next };
 }
 
 /** An item of a list the old expectation had empty: the parts of it that a written expectation names. */

@@ -56,6 +56,21 @@ describe('refreshed (--update)', () => {
       ],
     });
   });
+  it('keeps { edges } as { edges }: its ends refreshed, its length the new one; a list shorter than both ends fills first, then last', () => {
+    const old = { path: { edges: { first: ['begin', 'read'], last: ['mail', 'done'], length: 6 } }, mails: { edges: { last: [{ subject: 'Old' }] } } };
+    const actual = { path: ['begin', 'read', 'x', 'mail', 'fail'], mails: [{ subject: 'A', text: 't' }, { subject: 'New', text: 't' }] };
+    assert.deepEqual(refreshed(old, actual), {
+      path: { edges: { first: ['begin', 'read'], last: ['mail', 'fail'], length: 5 } },
+      mails: { edges: { last: [{ subject: 'New' }] } },
+    });
+    assert.deepEqual(refreshed({ path: { edges: { first: ['a', 'b'], last: ['y', 'z'], length: 4 } } }, { path: ['a', 'b', 'c'] }), {
+      path: { edges: { first: ['a', 'b'], last: ['c'], length: 3 } },
+    });
+    // Only values changed: the file keeps its text, the length and the item edited where they are.
+    const text = 'cases:\n  - name: a\n    scenario: S\n    expect:\n      path: { edges: { first: [begin], last: [done], length: 4 } }   # cut record\n';
+    const next = refreshed({ path: { edges: { first: ['begin'], last: ['done'], length: 4 } } }, { path: ['begin', 'x', 'fail'] });
+    assert.equal(rewriteExpectations(text, new Map([[0, next]])), text.replace('[done], length: 4', '["fail"], length: 3'));
+  });
   it('rewrites a value in place, leaving comments and layout as they were', () => {
     const text = 'cases:\n  - name: a   # first\n    scenario: S\n    expect:\n      returnValues: { 1: old }     # aligned comment\n      status: completed\n';
     assert.equal(rewriteExpectations(text, new Map([[0, { returnValues: { '1': 'new value' }, status: 'completed' }]])), text.replace('1: old }', '1: "new value" }'));

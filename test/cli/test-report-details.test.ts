@@ -274,6 +274,29 @@ describe('oktell-emu test: file order', () => {
     }
   });
 
+  it('--update keeps an { edges } expectation in its form: the new length and the new last item, then the case passes', () => {
+    const f = folder('edges-update.test.yaml', `cases:
+  - name: a cut path
+    scenario: Fails
+    params: { 1: "5" }
+    expect:
+      path:
+        edges:
+          first: [begin]
+          last: [done]   # where it ends
+          length: 4
+`);
+    try {
+      assert.equal(cli(['test', f.shown, '--update'], f.dir).code, 0);
+      const after = readFileSync(f.file, 'utf8');
+      assert.match(after, /path:\n {8}edges:\n {10}first: \[begin\]\n {10}last: \["answer"\] {3}# where it ends\n {10}length: 3\n/);
+      const again = cli(['test', f.shown], f.dir);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+    } finally {
+      f.cleanup();
+    }
+  });
+
   it('the form problems of a test file are listed by line, in the text and in --json', () => {
     const f = folder('bad.test.yaml', `cases:
   - name: a
