@@ -20,6 +20,7 @@ import { expectationOf, type Observed } from './expectations.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
 import { rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
+import { blockable } from './write-case.js';
 import { isStoredRedactedHeader } from '../../server/hook-request.js';
 import { jobSecretCarriers, maskCarriers } from '../../server/starters.js';
 
@@ -419,13 +420,14 @@ function asList(v: unknown): Array<Record<string, unknown>> {
 /**
  * Writes long parameters (webhook bodies) to files next to the test file, and returns the case's `params`. The file
  * holds the text exactly as the run got it: a scenario may measure, compare or forward the body as text, so even its
- * spacing is part of what the case replays. `notes` gets a line for a file of request headers, for the comment above
- * the case.
+ * spacing is part of what the case replays. Short text goes there too when a block (`|`) cannot give it back exactly
+ * — request headers, whose lines end in CR LF — instead of one quoted line of `\r\n`s. `notes` gets a line for a file
+ * of request headers, for the comment above the case.
  */
 export function paramsToFiles(params: Record<string, Value>, runId: string, write: (name: string, text: string) => void, notes: string[] = []): Record<string, Value> {
   const out: Record<string, Value> = {};
   for (const [n, v] of Object.entries(params)) {
-    if (typeof v === 'string' && v.length > 200) {
+    if (typeof v === 'string' && (v.length > 200 || (/[\r\n]/.test(v) && !blockable(v)))) {
       const name = `recorded/${runId}-${n}.${isJson(v) ? 'json' : 'txt'}`;
       write(name, v);
       if (HEADER_LINES.test(v)) notes.push(`Parameter ${n} (${name}) is the request's headers, credentials left out.`);

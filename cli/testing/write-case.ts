@@ -79,7 +79,7 @@ function compact(node: Node): void {
  * Text a block scalar gives back exactly: several lines, no carriage return or other control character (which a
  * block would turn into a line break or refuse), no spaces or tabs ending the last line.
  */
-function blockable(text: string): boolean {
+export function blockable(text: string): boolean {
   return text.includes('\n') && !/[\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(text) && !/[\t ]$/.test(text.replace(/\n+$/, '')) && text.trim() !== '';
 }
 

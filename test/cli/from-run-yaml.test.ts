@@ -71,6 +71,43 @@ describe('the case --from-run writes reads like one written by hand', () => {
     }
   });
 
+  it('short request headers (CR LF between lines) go to a recorded file, not a quoted line of escapes, and the case passes', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'tests'), { recursive: true });
+      writeFileSync(join(scenarios, 'Headers.yaml'), [
+        'variables: { headers: string }',
+        'start: s',
+        'blocks:',
+        '  s:',
+        '    kind: InputParameter',
+        '    params: { headers: 2 }',
+        '    exits: { next: r }',
+        '  r:',
+        '    kind: ReturnValue',
+        "    values: { 1: 'Len([headers])', 2: '[headers]' }",
+        '',
+      ].join('\n'));
+      const headers = 'Content-Type: application/json\r\nUser-Agent: Bpium/1.0';
+      const env = { OKTELL_DATA_DIR: join(tmp.dir, 'var'), OKTELL_SCENARIOS: scenarios };
+      const live = runCli(['run', 'Headers', '-p', '1={}', '-p', `2=${headers}`, '--json'], env);
+      assert.equal(live.code, 0, live.stderr);
+      const runId = (JSON.parse(live.stdout) as { runId: string }).runId;
+      const out = join(scenarios, 'tests', 'headers.test.yaml');
+      const r = runCli(['test', '--from-run', runId, '--scenarios', scenarios, '--out', out], env);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /1 passed, 0 failed/);
+      const written = readFileSync(out, 'utf8');
+      assert.match(written, new RegExp(`params: \\{ 1: "\\{\\}", 2: "@recorded/${runId}-2\\.txt" \\}`));
+      assert.match(written, new RegExp(`# Parameter 2 \\(recorded/${runId}-2\\.txt\\) is the request's headers`));
+      assert.doesNotMatch(written.split('expect:')[0]!, /\\r/, 'no escaped carriage return among the parameters');
+      assert.equal(readFileSync(join(scenarios, 'tests', 'recorded', `${runId}-2.txt`), 'utf8'), headers, 'byte for byte, CR LF kept');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('writes text of several lines as a block, never inside a { } mapping, and reads back the same values', () => {
     const testCase = {
       name: 'lines',
