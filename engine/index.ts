@@ -23,5 +23,5 @@ export { parseAddressList, formatAddress, bareAddress } from './mail-address.js'
 export { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
 export { firstSyntaxProblem, type SyntaxProblem } from './yaml-syntax-hints.js';
 export { closest, closestTimeZone, timeZoneGuess } from './suggest.js';
-export { allowedKeys, valueAtPath } from './schema-issues.js';
+export { allowedKeys, quotedLiteralFix, valueAtPath } from './schema-issues.js';
 export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';

@@ -70,13 +70,12 @@ export function reportSchemaIssues(
       continue;
     }
     const text = zi.code === 'invalid_type' && typeof value === 'string' ? value : undefined;
-    const unquoted = text === undefined ? undefined : quotedLiteral(text, zi.expected);
-    if (text !== undefined && unquoted !== undefined) {
+    const key = String(path[path.length - 1]);
+    const fix = text === undefined ? undefined : quotedLiteralFix(key, text, zi.expected);
+    if (text !== undefined && fix) {
       // `timeout: "10"` or `timeout: '"10"'`: the number (or true/false) in quotes, which YAML reads as text.
-      const key = String(path[path.length - 1]);
       const shown = text.includes('"') ? `'${text}'` : JSON.stringify(text);
-      const what = zi.expected === 'boolean' ? 'true or false' : `a number${UNITS[key] ? ` of ${UNITS[key]}` : ''}`;
-      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${shown} is text, not ${what}`, `write ${key}: ${unquoted} (${what}, without quotes)`);
+      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${shown} is text, not ${fix.what}`, fix.hint);
       continue;
     }
     if (value === undefined) {
@@ -128,6 +127,18 @@ function reportMixedForms(
 
 /** What the numbers of properties of this name count, for hints (every block's `timeout` is in seconds). */
 const UNITS: Readonly<Record<string, string>> = { timeout: 'seconds' };
+
+/**
+ * For a number or true/false written in quotes where `expected` (`number`, `boolean`) is wanted: what is wanted in
+ * words and the line to write instead (`write timeout: 10 (a number of seconds, without quotes)`); undefined for any
+ * other text. Scenarios and test files say it alike.
+ */
+export function quotedLiteralFix(key: string, text: string, expected: string | undefined): { what: string; hint: string } | undefined {
+  const unquoted = quotedLiteral(text, expected);
+  if (unquoted === undefined) return undefined;
+  const what = expected === 'boolean' ? 'true or false' : `a number${UNITS[key] ? ` of ${UNITS[key]}` : ''}`;
+  return { what, hint: `write ${key}: ${unquoted} (${what}, without quotes)` };
+}
 
 /**
  * The number or boolean a text stands for when it is one written in quotes (`"10"`, `'"10"'`, `"true"`), as it

@@ -3,7 +3,7 @@
 // has rather than the first form zod tried. The schema itself is walked for the keys and forms of a place, so the
 // words cannot drift from what is checked.
 import type { z } from 'zod';
-import { closest, valueAtPath } from '../../engine/index.js';
+import { closest, quotedLiteralFix, valueAtPath } from '../../engine/index.js';
 
 export type FormPath = Array<string | number>;
 
@@ -144,7 +144,18 @@ function wrongForm(schema: z.ZodType, path: FormPath, value: unknown, docs: stri
   // A single item where a list is wanted: the list of that one item is the likely fix.
   const list = forms.find((f) => def(f).type === 'array');
   const asList = list && !Array.isArray(value) && def(list).element!.safeParse(value).success;
-  const hint = guess ? `did you mean "${guess}"? ${docs}` : asList ? `write a list, even of one: [${JSON.stringify(value)}]; ${docs}` : docs;
+  // `retryable: "true"`, `status: "200"`: the true/false or number in quotes, which YAML reads as text; said as a
+  // scenario's check says it.
+  const key = path.at(-1);
+  const kinds = forms.map((f) => def(f).type).filter((t) => t === 'boolean' || t === 'number');
+  const unquote = typeof value === 'string' && typeof key === 'string' ? kinds.map((k) => quotedLiteralFix(key, value, k)).find(Boolean) : undefined;
+  const hint = guess
+    ? `did you mean "${guess}"? ${docs}`
+    : unquote
+      ? `${unquote.hint}; ${docs}`
+      : asList
+        ? `write a list, even of one: [${JSON.stringify(value)}]; ${docs}`
+        : docs;
   // Both callers check a whole file: at its root, the file is what has the wrong kind.
   const place = path.length ? `"${path.join('.')}"` : 'the file';
   return { kind: 'invalid', path, message: `${place} is ${kindOf(value)}: expected ${orList(words)}`, hint };

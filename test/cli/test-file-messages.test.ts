@@ -94,6 +94,24 @@ const ROWS: Row[] = [
     hint: /^see docs\/testing-scenarios\.md/,
   },
   {
+    what: 'retryable: "true" in quotes: the line to write, as a scenario\'s check says it',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      error: { retryable: "true" }\n',
+    lines: ['5:27 E_INVALID_PROPERTY "cases.0.expect.error.retryable" is text ("true"): expected true or false or a matcher ({ equals | contains | matches | edges: … })'],
+    hint: /^write retryable: true \(true or false, without quotes\); see docs\/testing-scenarios\.md$/,
+  },
+  {
+    what: 'status: "200" of a web request in quotes: the number to write',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      httpCalls: [ { status: "200" } ]\n',
+    lines: ['5:30 E_INVALID_PROPERTY "cases.0.expect.httpCalls.0.status" is text ("200"): expected a number or a matcher ({ equals | contains | matches | edges: … })'],
+    hint: /^write status: 200 \(a number, without quotes\); see docs\/testing-scenarios\.md$/,
+  },
+  {
+    what: 'length: "4" of { edges } in quotes: the number to write',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      path: { edges: { length: "4" } }\n',
+    lines: ['5:32 E_INVALID_PROPERTY "cases.0.expect.path.edges.length" is text ("4"): expected a whole number'],
+    hint: /^write length: 4 \(a number, without quotes\); see docs\/testing-scenarios\.md$/,
+  },
+  {
     what: 'inline Bpium fixture: records as a list, a failure misspelt',
     text: 'cases:\n  - name: one\n    scenario: HTTP404\n    bpium: { catalogs: { "3": { records: [ { a: 1 } ] } }, failures: { "3/2": timout } }\n    expect: {}\n',
     lines: [
