@@ -125,14 +125,33 @@ describe('the hook on node:http and through express', () => {
     assert.match(r.body, /X-Hook-Signature/);
   });
 
-  it('HEAD gets the headers of the answer without its body; an unknown address gets HTTP404’s 404', async () => {
-    const head = await send(t.server.url, { method: 'HEAD', path: '/nothing/here' });
-    const get = await send(t.server.url, { method: 'GET', path: '/nothing/here' });
-    assert.equal(get.status, 404);
-    assert.equal(head.status, 404);
+  it('HEAD runs nothing: 405 with Allow and the length of its text, no body, nothing stored or started, on both routes', async () => {
+    const runs = async () => (await t.server.store.listRuns({ limit: 1000 })).items.length;
+    const inbox = async () => (await t.server.store.counts()).inbox.total;
+    const [runsBefore, inboxBefore] = [await runs(), await inbox()];
+    // /Bpium/TaskChat is unsigned: a GET there runs HTTP404, which starts BpiumTaskChat; a HEAD must not.
+    const head = await send(t.server.url, { method: 'HEAD', path: '/Bpium/TaskChat' });
+    const viaExpress = await send(t.server.url, { method: 'HEAD', path: '/Bpium/TaskChat', headers: { 'content-encoding': 'gzip' } });
+    const expected = `405 Method Not Allowed: HEAD does not run the hook scenario HTTP404 (its effects would happen for an answer without a body); send the webhook with POST or GET, and probe the server with GET or HEAD /-/health\n`;
+    assert.equal(head.status, 405);
     assert.equal(head.body, '');
-    assert.equal(head.headers['content-length'], get.headers['content-length']);
+    assert.equal(head.headers.allow, 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+    assert.equal(head.headers['content-length'], String(Buffer.byteLength(expected)));
     assert.equal(head.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(head.headers['x-oktell-run-id'], undefined);
+    assert.deepEqual(shape(viaExpress), shape(head));
+    assert.equal(viaExpress.headers.allow, head.headers.allow);
+    // A signed path too: the HEAD is refused for its method, before the signature is asked for.
+    assert.equal((await send(t.server.url, { method: 'HEAD', path: '/Bpium/NewTask' })).status, 405);
+    // Without credentials the login is checked first, as for any request.
+    assert.equal((await send(t.server.url, { method: 'HEAD', path: '/Bpium/TaskChat', headers: { authorization: '' } })).status, 401);
+    assert.equal(await runs(), runsBefore, 'no run, no job');
+    assert.equal(await inbox(), inboxBefore, 'nothing stored');
+    // The same address by GET runs HTTP404 (and its job) as before.
+    const get = await send(t.server.url, { method: 'GET', path: '/Bpium/TaskChat' });
+    assert.equal(get.status, 200);
+    assert.equal(typeof get.headers['x-oktell-run-id'], 'string');
+    await waitFor('the GET’s job run', async () => ((await runs()) >= runsBefore + 2 ? true : undefined));
   });
 
   it('Expect: 100-continue: a request refused before its body gets the refusal without 100 Continue; one that will be read gets 100 first', async () => {
