@@ -342,16 +342,40 @@ function settingLocator(file: string, fileText: string | undefined): (...path: s
  * `webRequest` (WEB_REQUEST_ALLOW_HOSTS / WEB_REQUEST_MAX_RESPONSE_BYTES over `webRequest:`), effect cap
  * (OKTELL_MAX_EFFECTS over `maxEffectsPerRun:`) and regex budget (OKTELL_REGEX_BUDGET_MS over `regexBudgetMs:`), the
  * file being the one named by `flags.config`, OKTELL_CONFIG or ./oktell.config.yaml. The cap and the budget are
- * undefined when neither sets them (the engine's defaults then). Only the file's form is checked besides, as for
- * configuredScenariosDir, so a setting the command does not use cannot stop it.
+ * undefined when neither sets them (the engine's defaults then). Also the connections configured as PostgreSQL, which a
+ * case runs on SQLite (postgresConnections). Only the file's form is checked besides, as for configuredScenariosDir,
+ * so a setting the command does not use cannot stop it.
  */
-export function configuredRunSettings(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { webRequest: WebRequestSettings; maxEffectsPerRun: number | undefined; regexBudgetMs: number | undefined } {
+export function configuredRunSettings(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { webRequest: WebRequestSettings; maxEffectsPerRun: number | undefined; regexBudgetMs: number | undefined; postgresConnections: Record<string, string> } {
   const { file, fc, fileText } = readConfigFile(flags, env, cwd);
+  const at = settingLocator(file, fileText);
   return {
-    webRequest: webRequestSettings(fc.webRequest, env, settingLocator(file, fileText)),
+    webRequest: webRequestSettings(fc.webRequest, env, at),
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun,
     regexBudgetMs: regexBudgetFromEnv(env) ?? fc.regexBudgetMs,
+    postgresConnections: postgresConnections(fc.databases, env, cwd, at),
   };
+}
+
+/**
+ * The connections `serve` would open on PostgreSQL, each with where that is set (`oktell.config.yaml:3:8
+ * (databases.crm)`, `OKTELL_DB_CRM`), for `oktell-emu test`, whose cases run every connection on SQLite. A
+ * `databases:` setting that does not load is left to the commands that open the databases: none is named then.
+ */
+function postgresConnections(entries: Parameters<typeof databaseSettings>[0], env: NodeJS.ProcessEnv, cwd: string, at: (...path: string[]) => string): Record<string, string> {
+  let settings: DatabaseSettings;
+  try {
+    settings = databaseSettings(entries, env, './var', cwd, { deferPasswords: true });
+  } catch {
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [name, s] of Object.entries(settings)) {
+    if (s.dialect !== 'postgres') continue;
+    const setting = s.written?.setting ?? `databases.${name}`;
+    out[name] = setting.startsWith('databases.') ? `${at('databases', name)} (databases.${name})` : setting;
+  }
+  return out;
 }
 
 /** Users and their origin, before the data folder is consulted for a generated user. */

@@ -13,8 +13,9 @@ import { caseFromRun, caseToWrite, paramsToFiles, ranVersionWarnings, recordedNo
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { readServerFile } from '../server-file.js';
-import { printWarning } from '../format.js';
+import { printNote, printWarning } from '../format.js';
 import { caseReport, inFileOrder, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
+import type { Observed } from '../testing/expectations.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseDefaults, type CaseOutcome } from '../testing/run-case.js';
 import { DEFAULT_TEST_TIME_ZONE, libraryProblems, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, type TestCase, type TestFile } from '../testing/test-file.js';
 import { refreshed, rewriteExpectations } from '../testing/update.js';
@@ -132,8 +133,8 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
     // OKTELL_REGEX_BUDGET_MS and WEB_REQUEST_ALLOW_HOSTS over `maxEffectsPerRun`, `regexBudgetMs` and
     // `webRequest.allowHosts` of the configuration file: --config, OKTELL_CONFIG or ./oktell.config.yaml), so a case
     // fails where the server's run would; a case or file can set its own cap.
-    const { maxEffectsPerRun: maxEffects, regexBudgetMs, webRequest: { allowHosts } } = configuredRunSettings(opts.config !== undefined ? { config: opts.config } : {}, process.env);
-    defaults = { ...(maxEffects !== undefined ? { maxEffects } : {}), ...(regexBudgetMs !== undefined ? { regexBudgetMs } : {}), ...(allowHosts?.length ? { allowHosts } : {}) };
+    const { maxEffectsPerRun: maxEffects, regexBudgetMs, webRequest: { allowHosts }, postgresConnections } = configuredRunSettings(opts.config !== undefined ? { config: opts.config } : {}, process.env);
+    defaults = { ...(maxEffects !== undefined ? { maxEffects } : {}), ...(regexBudgetMs !== undefined ? { regexBudgetMs } : {}), ...(allowHosts?.length ? { allowHosts } : {}), postgresConnections };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -159,6 +160,7 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
   for (const { issue, cases } of setups.values()) issues.push({ ...issue, message: `${issue.message} (${cases === 1 ? 'its case was' : `${cases} cases were`} not run)` });
   const ran = selected.flatMap((s, i) => { const r = results[i]!; return r instanceof CaseSetupError ? [] : [{ ...s, outcome: r }]; });
   if (ran.length === 0) return invalid(issues, opts, out, others);
+  if (!opts.json) postgresNotes(ran, defaults.postgresConnections ?? {});
   const reports: CaseReport[] = ran.map(({ file, c, outcome }) => caseReport(file, c.index, outcome.mismatches, outcome.durationMs, outcome.runErrors));
   // Gathered file by file and check by check: listed as a reader goes through each file.
   issues.splice(0, issues.length, ...inFileOrder(issues));
@@ -209,6 +211,30 @@ function otherProblemsWarning(others: ScenarioIssue[], dirs: string[]): void {
   const files = new Set(others.map((i) => i.file)).size;
   printWarning(`${files} file(s) of the scenarios folder have problems that no case run here depends on (not in this run's way; npx oktell-emu validate --scenarios ${folders.join(' / ')}):`);
   process.stderr.write(`${inFileOrder(others).map(formatIssue).join('\n')}\n`);
+}
+
+/**
+ * A note per connection configured as PostgreSQL on which statements of the cases failed: a case runs it on a fresh
+ * SQLite database of its own, so SQL only PostgreSQL takes (or a table only PostgreSQL has) fails there, and the
+ * case's failure alone ("database error SQLITE_ERROR") does not say why.
+ */
+function postgresNotes(ran: Array<{ file: TestFile; c: TestCase; outcome: { observed: Observed } }>, postgres: Readonly<Record<string, string>>): void {
+  const failed = new Map<string, { cases: Set<string>; first: string }>();
+  const visit = (file: TestFile, c: TestCase, o: Observed) => {
+    for (const call of o.dbCalls ?? []) {
+      const connection = String(call.connection);
+      if (postgres[connection] === undefined || call.status !== 'error') continue;
+      const seen = failed.get(connection) ?? { cases: new Set<string>(), first: `${String(call.error ?? '')}` };
+      seen.cases.add(`${file.file} › ${c.name}`);
+      failed.set(connection, seen);
+    }
+    for (const a of o.asyncStarted) if (a.result) visit(file, c, a.result);
+  };
+  for (const { file, c, outcome } of ran) visit(file, c, outcome.observed);
+  for (const [connection, { cases, first }] of failed) {
+    const which = cases.size === 1 ? `case ${[...cases][0]}` : `${cases.size} cases (the first: ${[...cases][0]})`;
+    printNote(`statements on connection "${connection}" failed in ${which}${first ? ` (${first})` : ''}: "${connection}" is PostgreSQL (${postgres[connection]}), but a test case never opens it: it runs every connection on a fresh SQLite database of its own, with the tables of the scenarios' db/${connection}/*.sql and the rows of its db: data set. SQL only PostgreSQL takes (ILIKE, ::casts, now()) fails there: write the statement so SQLite takes it too and give the case its tables and rows, or expect the error exit in the case and try the statement on PostgreSQL with oktell-emu run --dry-run (its changes rolled back)`);
+  }
 }
 
 /**

@@ -78,11 +78,16 @@ export interface CaseDefaults {
    * link-local address (refused live with or without a list), takes `error` with HTTP_HOST_REFUSED, fixture or not.
    */
   allowHosts?: readonly string[];
+  /**
+   * The connections `serve` opens on PostgreSQL, each with where that is set (`oktell.config.yaml:3:8 (databases.crm)`,
+   * `OKTELL_DB_CRM`): a case runs them on SQLite too, and a data set that fails on one says so.
+   */
+  postgresConnections?: Readonly<Record<string, string>>;
 }
 
 export async function runCase(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], defaults: CaseDefaults = {}): Promise<CaseOutcome> {
   const t0 = performance.now();
-  const data = caseDatabases(c, library.dir, knownConnections(library));
+  const data = caseDatabases(c, library.dir, knownConnections(library), defaults.postgresConnections ?? {});
   let outcome: CaseOutcome;
   try {
     outcome = await runWith(c, library, templates, data.port, t0, defaults);
@@ -109,10 +114,10 @@ interface CaseDatabases {
  * gets them on its first statement: most cases touch no database, and a temporary folder with SQLite files and the
  * migrations for each costs more than the run itself.
  */
-function caseDatabases(c: TestCase, scenariosDir: string, used: readonly string[]): CaseDatabases {
+function caseDatabases(c: TestCase, scenariosDir: string, used: readonly string[], postgres: Readonly<Record<string, string>>): CaseDatabases {
   const connections = [...new Set(['main', ...used, ...Object.keys(c.db)])];
-  if (Object.keys(c.db).length) return { ...freshDatabases(c, scenariosDir, connections), setupFailure: () => undefined };
-  return onFirstStatement(connections, () => freshDatabases(c, scenariosDir, connections));
+  if (Object.keys(c.db).length) return { ...freshDatabases(c, scenariosDir, connections, postgres), setupFailure: () => undefined };
+  return onFirstStatement(connections, () => freshDatabases(c, scenariosDir, connections, postgres));
 }
 
 /** A port that makes the databases when a statement first needs them; `dialect` is known without them (SQLite). */
@@ -145,7 +150,7 @@ function onFirstStatement(connections: readonly string[], make: () => { port: Cl
  * Fresh SQLite databases for the case's `connections`, with the scenarios' migrations and the case's data applied,
  * reached through a port that rolls back like any dry run's.
  */
-function freshDatabases(c: TestCase, scenariosDir: string, connections: readonly string[]): { port: ClosableDatabasePort; close(): Promise<void> } {
+function freshDatabases(c: TestCase, scenariosDir: string, connections: readonly string[], postgres: Readonly<Record<string, string>>): { port: ClosableDatabasePort; close(): Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'oktell-test-db-'));
   const settings: DatabaseSettings = {};
   for (const name of connections) settings[name] = { dialect: 'sqlite', path: join(dir, `${name}.sqlite`) };
@@ -170,7 +175,7 @@ function freshDatabases(c: TestCase, scenariosDir: string, connections: readonly
           try {
             db.exec(set.sql);
           } catch (e) {
-            throw new CaseSetupError(dataSetIssue(name, set, (e as Error).message, scenariosDir));
+            throw new CaseSetupError(dataSetIssue(name, set, (e as Error).message, scenariosDir, postgres[name]));
           }
         }
       } finally {
@@ -185,10 +190,13 @@ function freshDatabases(c: TestCase, scenariosDir: string, connections: readonly
 }
 
 /** A data set the fresh database refuses, at its `db.<connection>` entry, with what usually causes it. */
-function dataSetIssue(connection: string, set: DataSet, message: string, scenariosDir: string): ScenarioIssue {
+function dataSetIssue(connection: string, set: DataSet, message: string, scenariosDir: string, postgresAt?: string): ScenarioIssue {
   // The migrations of the case's own scenarios folder, as the command's other paths are shown (from the current folder).
   const migrations = `${relative(process.cwd(), join(scenariosDir, 'db', connection)) || '.'}/*.sql`;
-  const hint = /UNIQUE constraint failed/i.test(message)
+  // Its tables are on the PostgreSQL database, which a case never opens: the SQLite one has only what the migrations make.
+  const hint = postgresAt !== undefined
+    ? `"${connection}" is PostgreSQL (${postgresAt}), but a case never opens it: it runs every connection on a fresh SQLite database of its own, which has only the tables of ${migrations} (serve applies none of them to PostgreSQL, and says so at its start); create the tables the scenarios read there, in SQL SQLite takes, and fill them here`
+    : /UNIQUE constraint failed/i.test(message)
     ? `the row is there already (a migration, ${migrations}, or an earlier data set inserts it too): leave it out here or write INSERT OR IGNORE`
     : /no such table/i.test(message)
       ? `a data set fills tables: create the table in a migration (${migrations}), which every case's database gets first`

@@ -5,8 +5,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { runCli } from '../cli/cli-process.js';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
+import { dropSchema, randomSchemaName } from '../store/postgres.helper.js';
+
+const PG_URL = process.env.OKTELL_TEST_PG_URL;
 
 const FIND = `variables: { name: string, n: number }
 start: find
@@ -227,6 +231,69 @@ describe('oktell-emu test with db: data sets', () => {
       assert.equal(r.code, 0, r.stderr + r.stdout);
       assert.match(r.stdout, /2 passed, 0 failed/);
     } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a connection configured as PostgreSQL runs on SQLite in a case: a failing statement or data set says so, with where it is set, and PostgreSQL is never touched', { skip: PG_URL ? false : 'set OKTELL_TEST_PG_URL to run it' }, async () => {
+    const schema = randomSchemaName('tcrm');
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    const tmp = tempDir();
+    try {
+      // The real database has the table and Анна; the scenario reads it with ILIKE, which SQLite does not take.
+      await client.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.clients (phone text, name text); INSERT INTO ${schema}.clients VALUES ('+7001', 'Анна')`);
+      const url = new URL(PG_URL!);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'tests'), { recursive: true });
+      writeFileSync(join(scenarios, 'Lookup.yaml'), [
+        'variables: { name: string, dbError: string }',
+        'start: find',
+        'blocks:',
+        '  find:',
+        '    kind: DbQuery',
+        '    connection: crm',
+        '    sql: SELECT name FROM clients WHERE phone ILIKE :phone',
+        '    params: { phone: InputParameter(1) }',
+        '    errorCode: dbError',
+        '    exits: { success: done, error: done }',
+        '  done: { kind: ReturnValue, values: { 1: "[name]" } }',
+        '',
+      ].join('\n'));
+      writeFileSync(join(scenarios, 'tests', 'lookup.test.yaml'), 'cases:\n  - { name: Анна is found, scenario: Lookup, params: { 1: "+7001" }, expect: { returnValues: { 1: Анна } } }\n');
+      const config = join(tmp.dir, 'oktell.config.yaml');
+      writeFileSync(config, `databases:\n  crm: ${url.toString()}\n`);
+      const env = { OKTELL_DATA_DIR: join(tmp.dir, 'var'), OKTELL_CONFIG: config };
+      const shownConfig = config;
+
+      const failing = runCli(['test', '--scenarios', scenarios], env);
+      assert.equal(failing.code, 1, failing.stderr + failing.stdout);
+      assert.match(failing.stdout, /returnValues\.1: expected "Анна" got ""/);
+      assert.ok(failing.stderr.includes(`note: statements on connection "crm" failed in case ${relative(repoRoot, join(scenarios, 'tests', 'lookup.test.yaml'))} › Анна is found (SQLite: near "ILIKE": syntax error): "crm" is PostgreSQL (${shownConfig}:2:8 (databases.crm)), but a test case never opens it: it runs every connection on a fresh SQLite database of its own`), failing.stderr);
+      assert.match(failing.stderr, /try the statement on PostgreSQL with oktell-emu run --dry-run/);
+
+      // A data set for that connection: a located problem whose hint says where its tables must come from.
+      writeFileSync(join(scenarios, 'tests', 'lookup.test.yaml'), 'db:\n  crm: "INSERT INTO clients VALUES (\'+7002\', \'Вера\');"\ncases:\n  - { name: Вера is found, scenario: Lookup, params: { 1: "+7002" }, expect: { returnValues: { 1: Вера } } }\n');
+      const dataSet = runCli(['test', '--scenarios', scenarios], env);
+      assert.equal(dataSet.code, 2, dataSet.stderr + dataSet.stdout);
+      assert.match(dataSet.stderr, /lookup\.test\.yaml:2:8 E_DATA_SET db\.crm: the data set fails on a fresh "crm" database: no such table: clients \(its case was not run\)/);
+      assert.ok(dataSet.stderr.includes(`hint: "crm" is PostgreSQL (${shownConfig}:2:8 (databases.crm)), but a case never opens it: it runs every connection on a fresh SQLite database of its own, which has only the tables of ${relative(repoRoot, join(scenarios, 'db', 'crm'))}/*.sql`), dataSet.stderr);
+
+      // With the table in a migration and SQL SQLite takes too, the case passes, on SQLite.
+      mkdirSync(join(scenarios, 'db', 'crm'), { recursive: true });
+      writeFileSync(join(scenarios, 'db', 'crm', '001-clients.sql'), 'CREATE TABLE clients (phone TEXT, name TEXT);');
+      writeFileSync(join(scenarios, 'Lookup.yaml'), readFileSync(join(scenarios, 'Lookup.yaml'), 'utf8').replace('ILIKE', 'LIKE'));
+      const passing = runCli(['test', '--scenarios', scenarios], env);
+      assert.equal(passing.code, 0, passing.stderr + passing.stdout);
+      assert.doesNotMatch(passing.stderr, /note:/);
+
+      // PostgreSQL kept its one row and got no migrations table.
+      assert.deepEqual((await client.query(`SELECT name FROM ${schema}.clients`)).rows, [{ name: 'Анна' }]);
+      assert.equal((await client.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1`, [schema])).rows[0].n, 1);
+    } finally {
+      await client.end();
+      await dropSchema(PG_URL!, schema);
       tmp.cleanup();
     }
   });
