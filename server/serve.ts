@@ -269,6 +269,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     host.onReload(() => workers.reload());
     const tasks = createServiceTasks({ config, store, metrics, logger, scenarios: host, watch: opts.watch !== false, ...(opts.taskTickMs ? { tickMs: opts.taskTickMs } : {}) });
     cleanup.push(() => tasks.stop());
+    warnings.push(...tasks.warnings);
     let accepting = true;
     const syncRuns = new SyncRuns();
     // Read once: a store that answers keeps answering for this server alone (see hasPathDeliveryKeys).

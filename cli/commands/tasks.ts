@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { scenarioNamesIn } from '../../server/scenario-host.js';
-import { scenarioProblems, unknownScenarios, type ServiceTaskError } from '../../server/tasks/definitions.js';
+import { scenarioProblems, unknownScenarios, unreadParameters, type ServiceTaskError } from '../../server/tasks/definitions.js';
 import { lastRunState, skippingRun, TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } from '../../server/tasks/scheduler.js';
 import { dataDirArg, loadLibrary, replayCommandFor, storeSettings, UsageError, type ServerSettings } from '../config.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
@@ -68,7 +68,10 @@ async function scenarioCheck(config: ServerSettings): Promise<{ errors: string[]
   // Run from elsewhere than the server's folder (an admin's machine, another working folder), there is nothing to
   // check against: said, not taken for "every scenario is missing".
   if (!existsSync(config.scenariosDir)) return { errors: [], warnings: [uncheckedNote(config)], folder: config.scenariosDir };
-  return { ...scenarioProblems(config.serviceTasks, await scenarioNamesIn(config.scenariosDir)), folder: config.scenariosDir };
+  const found = scenarioProblems(config.serviceTasks, await scenarioNamesIn(config.scenariosDir));
+  // A parameter a task gives that its scenario never reads, as the server warns at its start.
+  const { library } = await loadLibrary(config.scenariosDir, undefined, config.timeZone, databaseDialects(config.databases));
+  return { ...found, warnings: [...found.warnings, ...unreadParameters(config.serviceTasks, library)], folder: config.scenariosDir };
 }
 
 /** An unknown task, or one whose scenario is not in the scenarios folder (it would fail every attempt): refused, in the server's words. */

@@ -8,10 +8,12 @@ import type { SharedPorts } from '../../adapters/ports.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import { enqueueingStarter, jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
 import { jobRunTrigger, LEASE_LOST, PROCESS_STOPPED, runWrite } from '../run-record.js';
+import { taskNameOf } from '../tasks/scheduler.js';
 import type { JobLease, JobRecord, JournalEntry } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
 import { attemptJournal } from './attempt-journal.js';
 import { repeatingFailureLog } from './failure-log.js';
+import { taskFailureLog } from './task-failures.js';
 import { leaseClock, leaseFence, type LeaseClock, type LeaseHold } from './lease-fence.js';
 import { within } from '../within.js';
 
@@ -171,6 +173,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   let held = false;
   // A store that refuses claims (full, read-only) refuses every poll: one line per minute, not two a second.
   const claimFailures = repeatingFailureLog(opts.logger, { failing: 'cannot claim jobs; will try again', recovered: 'jobs can be claimed again' });
+  // A service task's runs that fail the same way at every due time: counted, not logged one by one.
+  const taskFailures = taskFailureLog(opts.logger);
   /** Slots promised to jobs being stored right now (`reserve`). */
   let reserved = 0;
   /**
@@ -337,6 +341,10 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const library = job.pinnedVersion ? host.libraryWithVersion(job.scenario, job.pinnedVersion) : host.library();
     // A service task's job carries its task in the trigger: its runs say `task`, not `async`.
     const trigger = jobRunTrigger(job);
+    // Its scheduled and manual runs, not a replay (an operator's own, watched as it runs).
+    const task = trigger === 'task' ? taskNameOf(job.trigger) : undefined;
+    // After a failure of the task, its next run's block warning is debug: its end says whether it repeats the last.
+    const engineLogger = task !== undefined && taskFailures.failing(task) && opts.ports.logger ? quietWarnings(opts.ports.logger) : opts.ports.logger;
     let result: RunResult;
     // A first attempt has nothing journaled, so its look-ups are skipped; a job with an error on record (an attempt cut
     // by a graceful stop is given back uncounted, with one) may have made effects already, so it looks them up.
@@ -358,6 +366,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         ...(opts.maxEffects ? { limits: { maxEffects: opts.maxEffects } } : {}),
         ports: {
           ...opts.ports,
+          ...(engineLogger ? { logger: engineLogger } : {}),
           journal: journal.port,
           asyncStarter: enqueueingStarter(opts.ports.ids, opts.store, { parentJob: job.id }, () => wake(), { byRunningJob: true }),
         },
@@ -418,7 +427,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     if (outcome === 'lease-lost' && givenBack.has(job.id)) outcome = 'given-back';
     // A job failed for good (not retryable: R_SCENARIO_CHANGED, a scenario error, a refused address) is a dead letter
     // as much as a dead one: nothing retries it and it waits for a replay, so it is an ERROR too.
-    const level = outcome === 'dead' || outcome === 'failed' ? 'error' : outcome === 'lease-lost' || result.status !== 'completed' ? 'warn' : 'info';
+    const usual = task === undefined || outcome === 'lease-lost' || outcome === 'given-back' || outcome === 'store-error' || taskFailures.ended(task, result.status === 'failed' ? result.error : undefined);
+    const level = !usual ? 'debug' : outcome === 'dead' || outcome === 'failed' ? 'error' : outcome === 'lease-lost' || result.status !== 'completed' ? 'warn' : 'info';
     const fenced = result.error?.code === RUN_ERROR_CODES.LEASE_LOST;
     const note =
       outcome === 'queued' ? ' (will retry)'
@@ -557,6 +567,11 @@ function lettersAmong(result: RunResult, effects: readonly JournalEntry[]): numb
 
 /** Codes of a job's last error that say its last attempt was cut off with its end unrecorded (run-record.ts, CUT_BY_STOP). */
 const CUT_OFF_CODES: ReadonlySet<string> = new Set([LEASE_LOST.code, PROCESS_STOPPED.code, CUT_BY_STOP.code]);
+
+/** The logger with its warnings written at debug level (a run's block failure that repeats the last one). */
+function quietWarnings(logger: LoggerPort): LoggerPort {
+  return { debug: (o, m) => logger.debug(o, m), info: (o, m) => logger.info(o, m), warn: (o, m) => logger.debug(o, m), error: (o, m) => logger.error(o, m) };
+}
 
 /**
  * Whether the job's previous attempt was cut off (its lease expired, the server was killed or stopped while it ran)

@@ -5,6 +5,7 @@ import { parseExpression, type CompiledExpression } from '../../engine/expr/inde
 import { yamlHint } from '../../engine/loader.js';
 import { closest } from '../../engine/suggest.js';
 import { YamlSource, type PathSeg } from '../../engine/yaml-source.js';
+import type { Scenario, ScenarioLibrary } from '../../engine/index.js';
 import { checkTimeZone, cronSchedule, intervalSchedule, isoInZone, nextDueTimes, ScheduleError, type Schedule } from './schedule.js';
 
 export interface ServiceTask {
@@ -24,6 +25,8 @@ export interface ServiceTask {
   overlap: 'run' | 'skip';
   /** Where the task's `scenario:` is (`file:line:col`), to point at it when that scenario is missing. */
   scenarioAt?: string;
+  /** Where each of its `params:` is (`file:line:col` of the number), to point at one its scenario never reads. */
+  paramsAt?: Record<string, string>;
 }
 
 /**
@@ -157,7 +160,12 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     if (problems.length - missing === before && name && scenario && schedule && timeZone) {
       const where = src.locate(at('scenario'));
       const scenarioAt = `${where.file}:${where.line}:${where.col}`;
-      tasks.push({ name, scenario, schedule, timeZone, params, enabled: enabled as boolean, missed: missed as 'once' | 'skip', overlap: overlap as 'run' | 'skip', scenarioAt });
+      const paramsAt: Record<string, string> = {};
+      for (const k of Object.keys(t.params ?? {})) {
+        const p = src.locate(at('params', k), { key: true });
+        paramsAt[String(Number(k))] = `${p.file}:${p.line}:${p.col}`;
+      }
+      tasks.push({ name, scenario, schedule, timeZone, params, enabled: enabled as boolean, missed: missed as 'once' | 'skip', overlap: overlap as 'run' | 'skip', scenarioAt, paramsAt });
     } else leftOut();
   });
   current = undefined;
@@ -197,6 +205,76 @@ export function scenarioProblems(tasks: readonly ServiceTask[], known: ReadonlyS
     errors: unknownScenarios(tasks.filter((t) => t.enabled), known),
     warnings: unknownScenarios(tasks.filter((t) => !t.enabled), known).map((w) => `${w} (the task is disabled)`),
   };
+}
+
+/**
+ * The parameters enabled tasks give that their scenario never reads, one `file:line:col: …` line each (at the number in
+ * `params:`): computed at every due time for nothing, they most often mean a wrong number (`params: { 3: … }` for a
+ * scenario that reads InputParameter(2)). Only said when it is sure: a scenario (or one it calls, jumps to or starts)
+ * that computes a parameter's number, or is not loaded, reads any of them as far as this knows.
+ */
+export function unreadParameters(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios' | 'calls'>): string[] {
+  const out: string[] = [];
+  for (const t of tasks) {
+    if (!t.enabled || !library.scenarios.has(t.scenario)) continue;
+    const read = new Set<number>();
+    let any = false;
+    for (const name of reachedFrom(library.calls ?? new Map(), t.scenario)) {
+      const s = library.scenarios.get(name);
+      if (!s || !parametersRead(s, read)) any = true;
+    }
+    if (any) continue;
+    const numbers = [...read].sort((a, b) => a - b);
+    for (const k of Object.keys(t.params)) {
+      if (read.has(Number(k))) continue;
+      const reads = numbers.length ? `it reads ${numbers.join(', ')}` : 'it reads none';
+      out.push(`${t.paramsAt?.[k] ?? t.name}: params.${k}: scenario ${t.scenario} never reads input parameter ${k} (${reads}): task ${t.name} computes it at every due time for nothing; give the number the scenario reads, or leave it out`);
+    }
+  }
+  return out;
+}
+
+/** The scenario and those it calls, jumps to or starts, and theirs (library.calls). */
+function reachedFrom(calls: ReadonlyMap<string, readonly string[]>, name: string): Set<string> {
+  const seen = new Set([name]);
+  for (const n of seen) for (const next of calls.get(n) ?? []) seen.add(next);
+  return seen;
+}
+
+/** `InputParameter(…)` in any of its spellings, with what is written between its parentheses. */
+const INPUT_PARAMETER_CALL = /(?:InputParameter|ВходнойПараметр|Входной\s+параметр)\s*\(([^()]*)\)/giu;
+
+/**
+ * Adds to `read` the input parameters the scenario reads: 1 for a Start block's `param`, an InputParameter block's
+ * numbers, and `InputParameter(n)` with n written as a number in any expression. False when it cannot tell (a number
+ * that is computed).
+ */
+function parametersRead(s: Scenario, read: Set<number>): boolean {
+  let sure = true;
+  const seen = new Set<unknown>();
+  const visit = (v: unknown): void => {
+    if (!sure || v === null || typeof v !== 'object' || seen.has(v)) return;
+    seen.add(v);
+    const e = v as Partial<CompiledExpression>;
+    if (typeof e.source === 'string' && typeof e.evaluate === 'function') {
+      if (!e.functions?.includes('InputParameter')) return;
+      const calls = [...e.source.matchAll(INPUT_PARAMETER_CALL)];
+      if (!calls.length) sure = false;
+      for (const m of calls) {
+        const n = m[1]!.trim();
+        if (/^\d+$/.test(n)) read.add(Number(n));
+        else sure = false;
+      }
+      return;
+    }
+    for (const x of v instanceof Map ? v.values() : Object.values(v)) visit(x);
+  };
+  for (const b of s.blocks.values()) {
+    if (b.kind === 'Start' && (b.config as { param?: string }).param) read.add(1);
+    if (b.kind === 'InputParameter') for (const [, n] of (b.config as { pairs: Array<[string, number]> }).pairs) read.add(n);
+    visit(b.config);
+  }
+  return sure;
 }
 
 function text_(v: unknown): string | undefined {

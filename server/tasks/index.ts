@@ -4,7 +4,7 @@ import { ConfigError, type ServerConfig } from '../config.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.port.js';
-import { scenarioProblems } from './definitions.js';
+import { scenarioProblems, unreadParameters } from './definitions.js';
 import { taskDefinitions } from './reload.js';
 import { TaskScheduler } from './scheduler.js';
 
@@ -13,9 +13,11 @@ export interface ServiceTasks {
   /** Starts ticking (after the workers are up, so a due run is taken at once). */
   start(): void;
   stop(): Promise<void>;
+  /** What the start found to warn about (also logged): a parameter a task gives that its scenario never reads. */
+  warnings: string[];
 }
 
-export function createServiceTasks(o: { config: ServerConfig; store: Store; metrics: Metrics; logger: LoggerPort; watch: boolean; tickMs?: number; scenarios?: Pick<ScenarioHost, 'names' | 'onReload'> }): ServiceTasks {
+export function createServiceTasks(o: { config: ServerConfig; store: Store; metrics: Metrics; logger: LoggerPort; watch: boolean; tickMs?: number; scenarios?: Pick<ScenarioHost, 'names' | 'onReload' | 'library'> }): ServiceTasks {
   const host = o.scenarios;
   // At start an enabled task naming a scenario that is not in the folder (a typo, most often) stops the start, as any
   // bad task. A disabled one cannot fail a run, so it only warns: a server must not refuse to restart over it.
@@ -24,12 +26,16 @@ export function createServiceTasks(o: { config: ServerConfig; store: Store; metr
     if (errors.length) throw new ConfigError(errors.join('\n'));
     for (const w of warnings) o.logger.warn({}, w);
   }
-  const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch, ...(host ? { scenarios: () => host.names() } : {}) });
+  // A parameter the task's scenario never reads: most often a wrong number, which leaves the one it reads empty.
+  const unread = host ? unreadParameters(o.config.serviceTasks, host.library()) : [];
+  for (const w of unread) o.logger.warn({}, w);
+  const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch, ...(host ? { scenarios: () => host.names(), library: () => host.library() } : {}) });
   host?.onReload(() => definitions.checkScenarios());
   const scheduler = new TaskScheduler({ store: o.store, tasks: definitions.current, logger: o.logger, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
   o.metrics.sources.push(() => scheduler.metricLines());
   return {
     scheduler,
+    warnings: unread,
     start: () => scheduler.start(),
     async stop() {
       definitions.close();

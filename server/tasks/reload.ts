@@ -6,13 +6,17 @@ import { basename, dirname } from 'node:path';
 import { parse } from 'yaml';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import type { LoggerPort } from '../../engine/ports.js';
+import type { ScenarioLibrary } from '../../engine/index.js';
 import { serviceTasks } from '../config.js';
-import { unknownScenarios, type ServiceTask } from './definitions.js';
+import { unknownScenarios, unreadParameters, type ServiceTask } from './definitions.js';
 
 export interface TaskDefinitions {
   /** The tasks in force: the last good version of the file. */
   current(): readonly ServiceTask[];
-  /** Warns about tasks naming a scenario that is not in the folder (after the scenarios were reloaded). */
+  /**
+   * Warns about tasks naming a scenario that is not in the folder, or giving a parameter their scenario never reads
+   * (after the scenarios or the tasks were reloaded), each once until it is fixed.
+   */
   checkScenarios(): void;
   close(): void;
 }
@@ -21,7 +25,7 @@ export interface TaskDefinitions {
  * The configured tasks, reloaded when the configuration file at `configFile` changes or appears (when `watch`). Only
  * the tasks are reloaded: other settings still need a restart.
  */
-export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string> }): TaskDefinitions {
+export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string>; library?: () => Pick<ScenarioLibrary, 'scenarios' | 'calls'> }): TaskDefinitions {
   let tasks: readonly ServiceTask[] = o.initial;
   let lastText: string | undefined;
   /** The top-level settings of the last text of the file that parsed, which the settings in force came from. */
@@ -30,7 +34,15 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
   // While running, a missing scenario is a warning, not a refusal: the scenario may be saved next. Each one is
   // reported once, until it is fixed.
   let warned = new Set<string>();
+  // Those said at the start (createServiceTasks) count as said.
+  let unread = new Set(o.library ? unreadParameters(tasks, o.library()) : []);
   const checkScenarios = () => {
+    if (o.library) {
+      const found = unreadParameters(tasks, o.library());
+      const fresh = found.filter((p) => !unread.has(p));
+      unread = new Set(found);
+      for (const w of fresh) o.logger.warn({}, w);
+    }
     if (!o.scenarios) return;
     const problems = unknownScenarios(tasks, o.scenarios());
     const fresh = problems.filter((p) => !warned.has(p));

@@ -63,6 +63,19 @@ describe('oktell-emu tasks', () => {
     }
   });
 
+  it('warns, as serve does, about a parameter a task gives that its scenario never reads; exit 0', () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'serviceTasks:\n  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC, params: { 5: \'"x"\' } }\n');
+      mkdirSync(join(tmp.dir, 'var'));
+      const list = runCli(['tasks'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] });
+      assert.equal(list.code, 0, list.stderr);
+      assert.equal(list.stderr, 'oktell-emu: warning: oktell.config.yaml:2:88: params.5: scenario DailyReport never reads input parameter 5 (it reads 1, 2): task report computes it at every due time for nothing; give the number the scenario reads, or leave it out\n');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('tasks run takes --data-dir after the name or before `run`: the job lands in that folder\'s store, not in ./var', async () => {
     const tmp = tempDir('oktell-tasks-cli-');
     try {

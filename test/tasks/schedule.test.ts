@@ -102,7 +102,7 @@ serviceTasks:
 
   it('reads a good task with its defaults: the server zone, enabled, missed once, overlap run', () => {
     const [t] = parseServiceTasks('c.yaml', `serviceTasks:\n  - { name: a, scenario: S, every: 1m, params: { 2: '"x"' } }\n`, 'Europe/Moscow');
-    assert.deepEqual({ ...t, schedule: t!.schedule.text, params: Object.keys(t!.params) }, { name: 'a', scenario: 'S', schedule: 'every 1m', timeZone: 'Europe/Moscow', params: ['2'], enabled: true, missed: 'once', overlap: 'run', scenarioAt: 'c.yaml:2:26' });
+    assert.deepEqual({ ...t, schedule: t!.schedule.text, params: Object.keys(t!.params) }, { name: 'a', scenario: 'S', schedule: 'every 1m', timeZone: 'Europe/Moscow', params: ['2'], enabled: true, missed: 'once', overlap: 'run', scenarioAt: 'c.yaml:2:26', paramsAt: { 2: 'c.yaml:2:50' } });
   });
 
   it('checks parameter expressions at their place in the file, and refuses variables', () => {

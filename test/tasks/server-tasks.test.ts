@@ -153,6 +153,42 @@ describe('service tasks on a running server', () => {
     }
   });
 
+  it('a task whose runs fail the same way every time: the first failure in full, the repeats counted, one line when a run ends otherwise', async () => {
+    const { lines, logger } = capturingLogger();
+    // Parameter 2 is a count the scenario reads as a number; "ten" fails it at every due time.
+    const poll = 'variables: { limit: number }\nstart: read\nblocks:\n  read:\n    kind: Variable\n    set: { limit: Num(InputParameter(2)) }\n';
+    const failing = 'serviceTasks:\n  - { name: poll, scenario: Poll, cron: "* * * * * *", timeZone: UTC, params: { 2: \'"ten"\' } }\n';
+    const t = await startTestServer({ smtp: false, watch: true, logger, extraScenarios: { 'Poll.yaml': poll }, config: failing });
+    try {
+      const failed = async () => (await t.server.store.listRuns({ scenario: 'Poll', status: 'failed' })).items.length;
+      await waitFor('four failed runs', async () => (await failed()) >= 4, 15_000);
+      const said = (level: string, re: RegExp) => lines.filter((l) => l.level === level && re.test(l.msg ?? '')).length;
+      assert.equal(said('error', /^run Poll failed/), 1, 'the job failure is logged once');
+      assert.equal(said('warn', /cannot convert text "ten"/), 1, "the block's warning is logged once");
+      assert.ok(said('debug', /^run Poll failed/) >= 3, 'the repeats go to debug');
+      // Fixed: the next run completes, and one line says how many failed before it.
+      writeFileSync(t.server.config.configFile!, failing.replace('"ten"', '"10"'));
+      const summary = await waitFor('the summary of the failures', () => lines.find((l) => l.level === 'info' && l.msg?.includes('runs in a row')));
+      assert.match(summary.msg!, /^service task poll: \d+ runs in a row failed the same way \(R_EXPRESSION: block "read": set limit: Num: cannot convert text "ten" to a number \(in expression "Num\(InputParameter\(2\)\)"\)\); this run completed$/);
+      assert.ok(Number(summary.obj.failures) >= 4, JSON.stringify(summary.obj));
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('warns at start, at the number in params:, about a parameter the task gives that its scenario never reads', async () => {
+    const { lines, logger } = capturingLogger();
+    const config = 'serviceTasks:\n  - name: report\n    scenario: DailyReport\n    cron: "0 9 * * *"\n    params:\n      2: \'"boss@example.com"\'\n      3: \'"yesterday"\'\n';
+    const t = await startTestServer({ smtp: false, logger, config });
+    try {
+      const warned = lines.filter((l) => l.level === 'warn' && l.msg?.includes('never reads')).map((l) => l.msg!.replace(/^.*oktell\.config\.yaml/, 'oktell.config.yaml'));
+      assert.deepEqual(warned, ['oktell.config.yaml:7:7: params.3: scenario DailyReport never reads input parameter 3 (it reads 1, 2): task report computes it at every due time for nothing; give the number the scenario reads, or leave it out']);
+      assert.ok(t.server.warnings.some((w) => w.includes('params.3: scenario DailyReport never reads input parameter 3')), 'in the banner warnings too');
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('does not start with a bad task: the error names the line and column', async () => {
     await assert.rejects(
       startTestServer({ smtp: false, config: 'serviceTasks:\n  - name: bad\n    scenario: Tick\n    cron: "0 9 * * 8"\n' }),
