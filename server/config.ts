@@ -67,6 +67,8 @@ const fileSchema = z.strictObject({
       params: z.strictObject({ address: z.number().int().min(1), headers: z.number().int().min(1), method: z.number().int().min(1), body: z.number().int().min(1) }).partial().optional(),
       /** Which return value makes which part of the response. */
       returns: z.strictObject({ body: z.number().int().min(1), status: z.number().int().min(1), contentType: z.number().int().min(1) }).partial().optional(),
+      /** A HEAD request: refused with 405 before anything runs (default), or run as any other method. */
+      head: z.enum(['refuse', 'run']).optional(),
     })
     .optional(),
   bodyLimit: z.union([z.string(), z.number()]).optional(),
@@ -125,6 +127,8 @@ export interface ServerConfig {
     scenario: string;
     params: { address: number; headers: number; method: number; body: number };
     returns: { body: number; status: number; contentType: number };
+    /** `refuse`: a HEAD gets 405 and nothing runs (the default); `run`: HTTP404 runs for it as for any method. */
+    head: HookHead;
   };
   bodyLimitBytes: number;
   /** Request body bytes held in memory at once across all connections; past it requests get 503 (absent: the default). */
@@ -422,6 +426,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       scenario: envSetting(env, 'OKTELL_HOOK_SCENARIO') ?? fc.hook?.scenario ?? 'HTTP404',
       params: { address: 1, headers: 2, method: 3, body: 4, ...fc.hook?.params },
       returns: { body: 1, status: 2, contentType: 3, ...fc.hook?.returns },
+      head: hookHead(env.OKTELL_HOOK_HEAD) ?? fc.hook?.head ?? 'refuse',
     },
     bodyLimitBytes: bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, at('bodyLimit')),
     ...bodyBudgets(env, fc, at),
@@ -658,6 +663,15 @@ export function maxEffectsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
 /** OKTELL_REGEX_BUDGET_MS, the time a run's regex extractions may take in all (also read by `oktell-emu test`); undefined when unset. */
 export function regexBudgetFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   return optionalCount('ms', env.OKTELL_REGEX_BUDGET_MS, 'OKTELL_REGEX_BUDGET_MS', 1).ms;
+}
+
+export type HookHead = 'refuse' | 'run';
+
+function hookHead(v: string | undefined): HookHead | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  const t = v.trim().toLowerCase();
+  if (t === 'refuse' || t === 'run') return t;
+  throw new ConfigError(`OKTELL_HOOK_HEAD="${v}" must be refuse (the default: a HEAD gets 405 and the hook scenario does not run) or run (the hook scenario runs for a HEAD as for any method)`);
 }
 
 function heapSetting(v: string | undefined): HeapSetting | undefined {

@@ -61,7 +61,7 @@ export const HOOK_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
 
 /** Runs the hook for one request and stores it (with its jobs) before the answer is given. */
 export async function answerHook(d: AppDeps, req: HookInput): Promise<HookAnswer> {
-  if (req.method === 'HEAD') {
+  if (req.method === 'HEAD' && d.config.hook.head === 'refuse') {
     d.metrics.response(405);
     return textAnswer(405, `405 Method Not Allowed: HEAD does not run the hook scenario ${d.config.hook.scenario} (its effects would happen for an answer without a body); send the webhook with POST or GET, and probe the server with GET or HEAD /-/health\n`, { Allow: HOOK_METHODS });
   }

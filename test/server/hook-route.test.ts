@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
+import { loadServerConfig } from '../../server/config.js';
 import { AUTH, parsedLetters, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
 
 interface Raw {
@@ -152,6 +153,30 @@ describe('the hook on node:http and through express', () => {
     assert.equal(get.status, 200);
     assert.equal(typeof get.headers['x-oktell-run-id'], 'string');
     await waitFor('the GET’s job run', async () => ((await runs()) >= runsBefore + 2 ? true : undefined));
+  });
+
+  it('hook: { head: run } in the configuration runs HTTP404 for a HEAD as for a GET: its headers and run, no body', async () => {
+    const own = await startTestServer({ config: 'hook:\n  head: run\n' });
+    try {
+      const runs = async () => (await own.server.store.listRuns({ limit: 1000 })).items.length;
+      const head = await send(own.server.url, { method: 'HEAD', path: '/Bpium/TaskChat' });
+      assert.equal(head.status, 200);
+      assert.equal(head.body, '');
+      assert.equal(head.headers.allow, undefined);
+      assert.equal(typeof head.headers['x-oktell-run-id'], 'string');
+      const run = await own.server.store.getRun(String(head.headers['x-oktell-run-id']));
+      assert.equal((run?.params as Record<string, unknown> | undefined)?.['3'], 'HEAD', 'the scenario sees the method as input parameter 3');
+      await waitFor('the HEAD’s job run', async () => ((await runs()) >= 2 ? true : undefined));
+    } finally {
+      await own.cleanup();
+    }
+  });
+
+  it('OKTELL_HOOK_HEAD takes refuse or run (any case), wins over the file, and refuses anything else', () => {
+    const read = (env: Record<string, string>) => loadServerConfig({}, env).hook.head;
+    assert.equal(read({}), 'refuse');
+    assert.equal(read({ OKTELL_HOOK_HEAD: ' Run ' }), 'run');
+    assert.throws(() => read({ OKTELL_HOOK_HEAD: 'allow' }), /OKTELL_HOOK_HEAD="allow" must be refuse .* or run/);
   });
 
   it('Expect: 100-continue: a request refused before its body gets the refusal without 100 Continue; one that will be read gets 100 first', async () => {
