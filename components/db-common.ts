@@ -131,8 +131,11 @@ export async function runDbCall(c: DbCommonConfig, rt: BlockRuntime, call: DbCal
   try {
     let result: DbResult;
     let replayed = false;
-    if (call.write) {
-      const r = await rt.effect(async () => toJournal(await call.perform(db, params)));
+    if (call.write || rt.queuedJob) {
+      // A queued job keeps its reads too (rt.read): a retry reads what its earlier attempt read, so the writes and
+      // requests the journal replays meet the rows they were made for, not the rows that attempt's writes left over.
+      const perform = async () => toJournal(await call.perform(db, params));
+      const r = call.write ? await rt.effect(perform) : await rt.read(perform);
       result = fromJournal(r.value);
       replayed = r.replayed;
     } else result = await rt.external(() => call.perform(db, params));

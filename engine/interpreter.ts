@@ -6,7 +6,7 @@ import { TraceLog } from './trace-log.js';
 import { isStackOverflow } from './json-text.js';
 import { maskReturnValues, RunSecrets, SECRET_MASK, type SecretCarriers } from './secrets.js';
 import type { ScenarioLibrary } from './library.js';
-import { NO_MARKS, onInterrupted, pendingMarks, readJournal } from './pending-effects.js';
+import { NO_MARKS, onInterrupted, pendingMarks, readJournal, readJournalEntry } from './pending-effects.js';
 import { journalVersions, VERSIONS_KEY } from './journal-versions.js';
 import type {
   AsyncStartRecord,
@@ -345,6 +345,16 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     async external<T>(perform: () => Promise<T>): Promise<T> {
       if (journal?.settle) await journaled(() => journal.settle!());
       return perform();
+    },
+    async read<T extends JsonValue>(perform: () => Promise<T>) {
+      if (!journal || !versions) return { value: await rt.external(perform), replayed: false };
+      const key = stepKey();
+      await versions.check();
+      const prior = readJournalEntry(await journaled(() => journal.get(journalKey, key)), journalEpoch);
+      if (prior.kind === 'outcome') return { value: prior.value as T, replayed: true };
+      const value = await rt.external(perform);
+      await journaled(() => journal.put(journalKey, key, value, { read: true }));
+      return { value, replayed: false };
     },
     recordMail: (m) => base.mails.push({ block: block!.id, ...m, ...repeatMark() }),
     recordBpiumCall: (c) => base.bpiumCalls.push({ block: block!.id, ...c, ...repeatMark() }),

@@ -416,6 +416,15 @@ export interface BlockRuntime {
    * done are made durable first, so a crash while the call waits on the outside world cannot make a retry repeat them.
    */
   external<T>(perform: () => Promise<T>): Promise<T>;
+  /**
+   * A read whose answer a queued job keeps (a database SELECT): run as `external`, and its answer is put in the
+   * journal against the step, so a retry reads what the earlier attempt read, up to where that attempt got, instead
+   * of other rows (the attempt's own committed writes, or another program's, change what a read finds). Without
+   * that, the effects the journal replays by step would meet data they were not made for: an order read after a
+   * retry would get the answer of the order posted before it. Not an effect: no fence, no pending marks, and nothing
+   * of it reaches the store unless an effect after it does (or the attempt fails).
+   */
+  read<T extends JsonValue>(perform: () => Promise<T>): Promise<{ value: T; replayed: boolean }>;
   recordMail(mail: Omit<MailRecord, 'block'>): void;
   recordBpiumCall(call: Omit<BpiumCallRecord, 'block'>): void;
   recordAsyncStart(start: Omit<AsyncStartRecord, 'block'>): void;

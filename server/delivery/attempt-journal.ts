@@ -9,6 +9,9 @@
 // A crash in that window repeats the effect on the next attempt, as a crash between an effect and its write did before.
 // So an attempt that follows a cut-off one (`afterLostAttempt`) says of each effect it makes before its first write
 // that it may be such a repeat (`mayRepeat`): the run records and logs it, and an operator can look for the twin.
+// The answers of reads (`put` with `read`: a database SELECT of a queued job) wait longer: a read's answer matters
+// only to the effects after it, so it is written with the next batch that holds other entries (ahead of them), or
+// with the attempt's outcome, and a job that only reads writes nothing more than before.
 import { VERSIONS_KEY, type EffectJournalPort, type JsonValue } from '../../engine/index.js';
 import type { JournalEntry } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
@@ -18,6 +21,8 @@ export interface AttemptJournal {
   readonly port: EffectJournalPort;
   /** Entries not yet in the store; the attempt's outcome carries them. */
   take(): JournalEntry[];
+  /** The step keys of the reads this attempt journaled: no effect, so not counted as one made. */
+  readonly readKeys: ReadonlySet<string>;
 }
 
 /**
@@ -32,6 +37,9 @@ export function attemptJournal(
   opts: { afterLostAttempt?: boolean } = {},
 ): AttemptJournal {
   let waiting: Array<JournalEntry & { runKey: string }> = [];
+  /** Answers of reads not yet in the store: they go with the next flush of other entries, first. */
+  let reads: Array<JournalEntry & { runKey: string }> = [];
+  const readKeys = new Set<string>();
   /**
    * Whether the outcome of an effect of this attempt has reached the store. The cut attempt, following the same steps, wrote the
    * entries of its effects before going past this point too, so only the effects before it may be its unjournaled last.
@@ -39,14 +47,19 @@ export function attemptJournal(
   let wrote = false;
   const flush = async () => {
     const batch = waiting;
+    const readBatch = reads;
     waiting = [];
+    reads = [];
     try {
+      // The reads first: an effect replayed from the store must find the reads before it there too.
+      if (readBatch.length) await Promise.all(readBatch.map((e) => store.putEffect(e.runKey, e.stepKey, e.outcome)));
       await Promise.all(batch.map((e) => store.putEffect(e.runKey, e.stepKey, e.outcome)));
       // An effect's outcome: not a pending mark or its withdrawal (`…/mark`), nor the record of scenario versions.
       if (batch.some((e) => e.stepKey !== VERSIONS_KEY && !e.stepKey.endsWith('/mark'))) wrote = true;
     } catch (e) {
       // Not written: they stay for the attempt's outcome, which carries them when the effect that follows fails.
       waiting = [...batch, ...waiting];
+      reads = [...readBatch, ...reads];
       throw e;
     }
   };
@@ -60,7 +73,12 @@ export function attemptJournal(
         await settle();
         return lookUp ? store.getEffect(runKey, stepKey) : undefined;
       },
-      async put(runKey: string, stepKey: string, outcome: JsonValue): Promise<void> {
+      async put(runKey: string, stepKey: string, outcome: JsonValue, putOpts?: { read?: boolean }): Promise<void> {
+        if (putOpts?.read) {
+          reads.push({ runKey, stepKey, outcome });
+          readKeys.add(stepKey);
+          return;
+        }
         // The last put of a step wins (an outcome over the pending mark a slow letter left, if that mark's write
         // failed and waits here): the entries of one flush are written at once, in no set order.
         const same = waiting.findIndex((e) => e.stepKey === stepKey && e.runKey === runKey);
@@ -73,9 +91,11 @@ export function attemptJournal(
       mayRepeat: () => opts.afterLostAttempt === true && !wrote,
     },
     take() {
-      const out = waiting.map(({ stepKey, outcome }) => ({ stepKey, outcome }));
+      const out = [...reads, ...waiting].map(({ stepKey, outcome }) => ({ stepKey, outcome }));
       waiting = [];
+      reads = [];
       return out;
     },
+    readKeys,
   };
 }

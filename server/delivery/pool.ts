@@ -374,7 +374,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     }
     const run = runWrite(result, { trigger, params: maskCarriers(params, carriesSecret?.params), jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId, ...(opts.runRecordBytes ? { budgetBytes: opts.runRecordBytes } : {}) });
     const effects = journal.take();
-    const end: UnrecordedEnd = { jobId: job.id, effects: effectsAmong(effects), letters: lettersAmong(result, effects) };
+    // The answers of reads ride along for a retry, but they are no effect that could repeat.
+    const made = effects.filter((e) => !journal.readKeys.has(e.stepKey));
+    const end: UnrecordedEnd = { jobId: job.id, effects: effectsAmong(made), letters: lettersAmong(result, made) };
     ending.set(job.id, end);
     let outcome = 'store-error';
     // The outcome carries the journal entries of the attempt: it is tried again (the job stays in `active`, so the

@@ -46,6 +46,28 @@ describe('an attempt’s effect journal', () => {
     });
   });
 
+  // A read's answer (a queued job's database SELECT) matters only to the effects after it: it is not written on its
+  // own, not even before the next read, but ahead of the next effect's entry, or with the attempt's outcome.
+  it('keeps a read’s answer until an effect’s entry is written, and writes it first', async () => {
+    await withStore(async (store) => {
+      const j = attemptJournal(deliveryStoreOf(store), false);
+      await j.port.put('job-r', 'S:next#1', { rows: [{ id: 1 }] }, { read: true });
+      await j.port.settle!();
+      assert.equal(await store.effects.get('job-r', 'S:next#1'), undefined, 'a read alone writes nothing');
+      assert.equal(await j.port.get('job-r', 'S:post#1'), undefined);
+      assert.equal(await store.effects.get('job-r', 'S:next#1'), undefined, 'still nothing: no effect entry waits');
+      await j.port.put('job-r', 'S:post#1', { status: 201 });
+      await j.port.put('job-r', 'S:next#2', { rows: [{ id: 2 }] }, { read: true });
+      await j.port.settle!();
+      assert.deepEqual(await store.effects.get('job-r', 'S:next#1'), { rows: [{ id: 1 }] }, 'written with the effect after it');
+      assert.deepEqual(await store.effects.get('job-r', 'S:post#1'), { status: 201 });
+      assert.deepEqual(await store.effects.get('job-r', 'S:next#2'), { rows: [{ id: 2 }] });
+      await j.port.put('job-r', 'S:next#3', { rows: [] }, { read: true });
+      assert.deepEqual(j.take(), [{ stepKey: 'S:next#3', outcome: { rows: [] } }], 'the outcome carries a read still waiting');
+      assert.deepEqual([...j.readKeys], ['S:next#1', 'S:next#2', 'S:next#3']);
+    });
+  });
+
   it('a later attempt replays what the store holds', async () => {
     await withStore(async (store) => {
       await store.effects.put('job-2', 'S:mail#1', { messageId: '<2@x>' });
@@ -98,7 +120,10 @@ blocks:
           assert.equal(result.status, 'completed', JSON.stringify(result.error));
           assert.equal(result.variables.n, 1);
           assert.deepEqual(seen, [['INSERT', false], ['SELECT', true]]);
-          assert.deepEqual(journal.take(), [], 'nothing left for the outcome: the read wrote it');
+          // The INSERT's entry was written before the read; what is left for the outcome is the read's own answer
+          // (kept for a retry, written only with an effect's entry or the outcome).
+          assert.deepEqual(journal.take().map((e) => e.stepKey), ['WriteThenRead:count#1']);
+          assert.deepEqual([...journal.readKeys], ['WriteThenRead:count#1']);
         } finally {
           await live.close();
         }
