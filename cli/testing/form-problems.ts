@@ -155,10 +155,21 @@ function wrongForm(schema: z.ZodType, path: FormPath, value: unknown, docs: stri
       ? `${unquote.hint}; ${docs}`
       : asList
         ? `write a list, even of one: [${JSON.stringify(value)}]; ${docs}`
-        : docs;
+        : (inlineBody(path, value) ?? docs);
   // Both callers check a whole file: at its root, the file is what has the wrong kind.
   const place = path.length ? `"${path.join('.')}"` : 'the file';
   return { kind: 'invalid', path, message: `${place} is ${kindOf(value)}: expected ${orList(words)}`, hint };
+}
+
+/**
+ * A case's input parameter written as a YAML mapping or list (most often a webhook's JSON body pasted inline): the
+ * parameter is text, so the same JSON in single quotes, or a file, is the fix.
+ */
+function inlineBody(path: FormPath, value: unknown): string | undefined {
+  if (!(path.length === 4 && path[0] === 'cases' && path[2] === 'params') || value === null || typeof value !== 'object') return undefined;
+  const json = JSON.stringify(value).replace(/'/g, "''");
+  const quoted = json.length <= 120 ? `'${json}'` : `'{ … }' (the whole JSON on one line)`;
+  return `a parameter is text, as the web server passes a body: write the JSON in single quotes, ${String(path[3])}: ${quoted}, or keep it in a file next to the test file: ${String(path[3])}: "@order.json"; ${DOCS}`;
 }
 
 /** Hints for a refused key of a mapping, by the mapping's own key. */

@@ -88,6 +88,12 @@ const ROWS: Row[] = [
     hint: /^write a list, even of one: \[\{"match":"GET https:\/\/x\.example\/\*"\}\]/,
   },
   {
+    what: 'a webhook body pasted as a YAML mapping into params: the JSON text in single quotes, or a file (trial 40)',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    params: { 1: /Shop/Order, 4: {"orderNo":"A-1","amount":1500.5} }\n    expect: {}\n',
+    lines: ['4:34 E_INVALID_PROPERTY "cases.0.params.4" is a mapping: expected text, a number or true or false'],
+    hint: /^a parameter is text, as the web server passes a body: write the JSON in single quotes, 4: '\{"orderNo":"A-1","amount":1500\.5\}', or keep it in a file next to the test file: 4: "@order\.json"; see docs\/testing-scenarios\.md$/,
+  },
+  {
     what: 'to: as a number names an address, a list of addresses and a matcher (one address as text is fine)',
     text: 'cases:\n  - name: one\n    scenario: HTTP404\n    expect:\n      mails: [ { to: 42 } ]\n',
     lines: ['5:22 E_INVALID_PROPERTY "cases.0.expect.mails.0.to" is the number 42: expected an address, a list of addresses or a matcher ({ equals | contains | matches | edges: … })'],
