@@ -42,11 +42,33 @@ export function observe(r: RunResult): Observed {
     bpiumCalls: json(r.bpiumCalls) as unknown as Array<Record<string, unknown>>,
     // The engine leaves both lists out when empty; a test sees them empty, so `dbCalls: []` expects "no statement".
     dbCalls: (r.dbCalls ?? []).map(({ ms: _ms, ...c }) => json(c) as unknown as Record<string, unknown>),
-    httpCalls: json(r.httpCalls ?? []) as unknown as Array<Record<string, unknown>>,
+    httpCalls: withBodies(json(r.httpCalls ?? []) as unknown as Array<Record<string, unknown>>, r.trace),
     asyncStarted: r.asyncStarted.map((a) => ({ scenario: a.scenario, params: json(a.params), ...(a.result ? { result: observe(a.result) } : {}) })),
     path: r.trace.map((s) => s.block),
     variables: json(r.variables),
   };
+}
+
+/**
+ * Each web request with the body it sent (`body`, for `httpCalls: [ { body: { contains: … } } ]`), as its WebRequest
+ * step's trace keeps it: cut at 1,000 characters, credential fields `***`. The steps of a block and its calls come in
+ * the same order; a request that sent no body has none.
+ */
+function withBodies(calls: Array<Record<string, unknown>>, trace: RunResult['trace']): Array<Record<string, unknown>> {
+  if (!calls.length) return calls;
+  const bodies = new Map<string, Array<string | undefined>>();
+  for (const step of trace) {
+    if (step.kind !== 'WebRequest') continue;
+    const request = (step.effect as { request?: { url?: unknown; body?: unknown } } | undefined)?.request;
+    if (!request || typeof request.url !== 'string') continue;
+    const list = bodies.get(step.block) ?? [];
+    list.push(typeof request.body === 'string' ? request.body : undefined);
+    bodies.set(step.block, list);
+  }
+  return calls.map((c) => {
+    const body = bodies.get(String(c.block))?.shift();
+    return body === undefined ? c : { ...c, body };
+  });
 }
 
 export type Place = Array<string | number>;

@@ -98,7 +98,7 @@ const bpiumCallExpect = z
   .describe('a Bpium call: only the fields named are checked');
 
 const httpCallExpect = z
-  .strictObject({ method: field(z.string()), url: text, status: field(z.number()), outcome: field(z.string()), performed: field(z.boolean()), attempts: field(z.number()), block: field(z.string()), error: text })
+  .strictObject({ method: field(z.string()), url: text, body: text, status: field(z.number()), outcome: field(z.string()), performed: field(z.boolean()), attempts: field(z.number()), block: field(z.string()), error: text })
   .partial()
   .describe('a web request: only the fields named are checked');
 
