@@ -1,6 +1,9 @@
 // Benchmark (a): acknowledgement of /Bpium/NewTask webhooks (auth, signature, the HTTP404 scenario, a grouped SQLite
 // commit, then 200) with the background jobs running as usual, against a bare express 5 app, interleaved rounds.
-import { benchWorkspace, median, peakRssMiB, round, startOktellChild, startBpiumEmulatorChild, startScriptChild, stopChild } from './bench-support.js';
+// A second oktell server whose Bpium never answers shows the acknowledgement alone: its one worker waits on the silent
+// Bpium for the whole benchmark (an hour's timeout) and the other jobs stay queued, so its CPU per request is what
+// the hook itself costs, without the letters sent meanwhile.
+import { benchWorkspace, startSilentService, median, peakRssMiB, round, startOktellChild, startBpiumEmulatorChild, startScriptChild, stopChild } from './bench-support.js';
 import { cpuClocks } from './flow.bench.js';
 import { fireWebhooks, sinkReset, waitForLetters, type LoadResult } from './load.js';
 
@@ -14,6 +17,8 @@ export interface AckRound {
   nodeHttp: MeasuredLoad;
   durableFloor: MeasuredLoad;
   oktell: MeasuredLoad;
+  /** An oktell server whose jobs wait on a Bpium that never answers: the acknowledgement without delivery beside it. */
+  ackAlone: MeasuredLoad;
   /** Seconds after the oktell round until every acknowledged webhook's letter had arrived. */
   drainSeconds: number;
   lettersMissing: number;
@@ -30,6 +35,9 @@ export interface AckResult {
   oktell: SideSummary;
   nodeHttp: SideSummary;
   durableFloor: SideSummary;
+  ackAlone: SideSummary;
+  /** Median over rounds of the acknowledgement alone's requests per second over bare express's. */
+  ackAloneRatio: number;
   /** Median over rounds of each floor's requests per second over bare express's. */
   floorRatios: { nodeHttp: number; durableFloor: number };
   /** Median over rounds of oktell/bare requests per second, and of oktell p99 / bare p99. */
@@ -51,11 +59,15 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
   const durableFloor = await startScriptChild('floor-ack.child.js', ['durable', ws.dir]);
   const bpium = await startBpiumEmulatorChild(ws);
   const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv });
+  const silent = await startSilentService();
+  const wsAlone = benchWorkspace('oktell-bench-ack-alone-');
+  const alone = await startOktellChild(wsAlone, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv, BPIUM_URL: silent.url, BPIUM_TIMEOUT_MS: '3600000', OKTELL_WORKERS: '1' });
   try {
     // Warm-up of both (JIT, connection pools, SQLite pages), not measured; then let the queue drain.
     await fireWebhooks(bare.url, { seconds: 2, connections });
     await fireWebhooks(nodeHttp.url, { seconds: 2, connections });
     await fireWebhooks(durableFloor.url, { seconds: 2, connections });
+    await fireWebhooks(alone.url, { seconds: 2, connections });
     const warm = await fireWebhooks(oktell.url, { seconds: 2, connections });
     await waitForLetters(sink.child, warm.ok, 60_000);
     await sinkReset(sink.child);
@@ -67,6 +79,7 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
         b: await measured(bare.child.pid!, bare.url),
         h: await measured(nodeHttp.child.pid!, nodeHttp.url),
         d: await measured(durableFloor.child.pid!, durableFloor.url),
+        a: await measured(alone.child.pid!, alone.url),
       });
       const runOktell = async () => {
         const r = await measured(oktell.child.pid!, oktell.url);
@@ -77,20 +90,21 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
       let b: MeasuredLoad;
       let h: MeasuredLoad;
       let d: MeasuredLoad;
+      let a: MeasuredLoad;
       let k: MeasuredLoad;
       let drainSeconds: number;
       let lettersMissing: number;
       if (i % 2 === 0) {
-        ({ b, h, d } = await runBaselines());
+        ({ b, h, d, a } = await runBaselines());
         k = await runOktell();
         ({ drainSeconds, lettersMissing } = await drain());
       } else {
         k = await runOktell();
         ({ drainSeconds, lettersMissing } = await drain());
-        ({ b, h, d } = await runBaselines());
+        ({ b, h, d, a } = await runBaselines());
       }
-      results.push({ round: i + 1, bare: b, nodeHttp: h, durableFloor: d, oktell: k, drainSeconds, lettersMissing });
-      log(`  (a) round ${i + 1}: bare ${round(b.rps, 0)} req/s p99 ${b.p99} ms; node:http ${round(h.rps, 0)}; durable floor ${round(d.rps, 0)}; oktell ${round(k.rps, 0)} req/s p99 ${k.p99} ms; queue drained in ${drainSeconds} s`);
+      results.push({ round: i + 1, bare: b, nodeHttp: h, durableFloor: d, oktell: k, ackAlone: a, drainSeconds, lettersMissing });
+      log(`  (a) round ${i + 1}: bare ${round(b.rps, 0)} req/s p99 ${b.p99} ms; node:http ${round(h.rps, 0)}; durable floor ${round(d.rps, 0)}; oktell ack alone ${round(a.rps, 0)}; oktell ${round(k.rps, 0)} req/s p99 ${k.p99} ms; queue drained in ${drainSeconds} s`);
     }
     return {
       seconds,
@@ -100,6 +114,8 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
       oktell: side(results.map((r) => r.oktell)),
       nodeHttp: side(results.map((r) => r.nodeHttp)),
       durableFloor: side(results.map((r) => r.durableFloor)),
+      ackAlone: side(results.map((r) => r.ackAlone)),
+      ackAloneRatio: round(median(results.map((r) => r.ackAlone.rps / r.bare.rps)), 3),
       floorRatios: {
         nodeHttp: round(median(results.map((r) => r.nodeHttp.rps / r.bare.rps)), 2),
         durableFloor: round(median(results.map((r) => r.durableFloor.rps / r.bare.rps)), 2),
@@ -125,6 +141,11 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
       return { drainSeconds: round((performance.now() - t0) / 1000, 1), lettersMissing: Math.max(0, acked - s.letters) };
     }
   } finally {
+    // Its jobs wait on the silent Bpium: nothing to drain, so it is not given a graceful stop's grace.
+    alone.child.kill('SIGKILL');
+    await alone.stop();
+    await silent.close();
+    wsAlone.cleanup();
     await oktell.stop();
     await stopChild(bare.child);
     await stopChild(nodeHttp.child);

@@ -45,6 +45,13 @@ export function table(r: Results): string {
       '—',
     ]);
     rows.push([
+      '(a) the acknowledgement alone (a second server whose one worker waits on a Bpium that never answers: no letters sent beside the acks)',
+      `${n(a.ackAlone.rps)} req/s, ${a.ackAlone.cpuMsPerRequest} ms server CPU per ack, p99 ${a.ackAlone.p99} ms`,
+      `bare express → **${a.ackAloneRatio}×**, CPU per request ${round(a.ackAlone.cpuMsPerRequest / a.bare.cpuMsPerRequest, 2)}×; the letters sent during the acks above add ${round(a.oktell.cpuMsPerRequest - a.ackAlone.cpuMsPerRequest, 3)} ms per ack`,
+      '—',
+      '—',
+    ]);
+    rows.push([
       '(a) floors: a minimal durable ack / node:http alone',
       `${n(a.durableFloor.rps)} / ${n(a.nodeHttp.rps)} req/s, ${a.durableFloor.cpuMsPerRequest} / ${a.nodeHttp.cpuMsPerRequest} ms CPU per request`,
       `${a.floorRatios.durableFloor}× / ${a.floorRatios.nodeHttp}× bare express; an oktell ack costs ${round(a.oktell.cpuMsPerRequest / a.durableFloor.cpuMsPerRequest, 1)}× the durable floor's CPU`,
@@ -170,6 +177,10 @@ function report(r: Results, m: ReturnType<typeof machineFacts>, text: string, el
     '  least a durable acknowledgement can do (constant-time Basic auth, the HMAC checked, one SQLite row per request, grouped',
     '  commit per event-loop turn, 200 after COMMIT; no scenario, dedup, run record or job). They show how much of the gap',
     '  to bare express is Node and durability, and how much is what the server\'s hook does beyond them.',
+    '  A second oktell server in the same rounds shows the acknowledgement alone: its Bpium never answers and its one worker',
+    '  waits on it for the whole run (an hour\'s timeout), so no letter is sent beside its acknowledgements (the jobs stay',
+    '  queued); its CPU per request is the hook\'s own, and the difference to the first server is what the letters sent',
+    '  during a flood add per acknowledgement.',
     '- **(b)** the article\'s flow twice in each round, in alternating order: `oktell-emu serve` and the plain baseline',
     '  (`bench/plain-flow.child.ts`: express + fetch + nodemailer, signature checked, nothing persisted). Each gets a',
     '  warm-up, then the same number of signed webhooks over 20 connections, the same Bpium emulator (its own process) and',

@@ -74,6 +74,7 @@ describe('benchmark table', () => {
     const ack = {
       seconds: 5, connections: 16, rounds: [], bare: load(9000, 0.11, 0.99), oktell: load(3000, 0.33, 1), throughputRatio: 0.333, p99Ratio: 4, peakRssMiB: 130, errors: 0,
       nodeHttp: load(24000, 0.03, 0.8), durableFloor: load(22500, 0.04, 0.9), floorRatios: { nodeHttp: 2.67, durableFloor: 2.5 },
+      ackAlone: load(4500, 0.22, 0.98), ackAloneRatio: 0.5,
     };
     const a = row(table({ ack }), '(a) what bounds the acks');
     assert.equal(a?.[1], '0.33 ms server CPU per ack, main thread busy 100 %');
@@ -81,6 +82,9 @@ describe('benchmark table', () => {
     const floors = row(table({ ack }), '(a) floors: a minimal durable ack / node:http alone');
     assert.equal(floors?.[1], '22,500 / 24,000 req/s, 0.04 / 0.03 ms CPU per request');
     assert.equal(floors?.[2], "2.5× / 2.67× bare express; an oktell ack costs 8.3× the durable floor's CPU");
+    const alone = row(table({ ack }), '(a) the acknowledgement alone (a second server whose one worker waits on a Bpium that never answers: no letters sent beside the acks)');
+    assert.equal(alone?.[1], '4,500 req/s, 0.22 ms server CPU per ack, p99 5 ms');
+    assert.equal(alone?.[2], 'bare express → **0.5×**, CPU per request 2×; the letters sent during the acks above add 0.11 ms per ack');
     assert.equal(row(table({ ack }), '(a) webhook acks, throughput')?.[4], '**no** |');
   });
 
