@@ -140,8 +140,60 @@ function orderedForCheck(statements: Statement[]): Statement[] {
   return [...statements.filter(makesSchema), ...statements.filter((s) => !makesSchema(s))];
 }
 
-function problem(s: Statement, message: string, sentOffset?: number): ScenarioIssue {
-  return { ...s.issue, ...statementPlace(s, message, sentOffset), code: C.SQL_PREPARE, message: `the statement does not prepare on connection "${s.connection}": ${message}`, hint: 'check the table and column names against the database (or its migrations in db/<connection>/*.sql)' };
+function problem(s: Statement, message: string, sentOffset?: number, missing?: MissingName, known?: () => KnownNames): ScenarioIssue {
+  return { ...s.issue, ...statementPlace(s, message, sentOffset), code: C.SQL_PREPARE, message: `the statement does not prepare on connection "${s.connection}": ${message}`, hint: nameHint(missing, known) };
+}
+
+/** A table or column the database says it does not have. */
+interface MissingName {
+  kind: 'table' | 'column';
+  name: string;
+}
+
+/** The tables (and views) of a connection's database, and their columns, for a did-you-mean. */
+interface KnownNames {
+  tables: string[];
+  columns: Array<{ table: string; column: string }>;
+}
+
+const NAMES_HINT = 'check the table and column names against the database (or its migrations in db/<connection>/*.sql)';
+
+/** "did you mean" the closest table or column the database has, then the general advice. */
+function nameHint(missing: MissingName | undefined, known: (() => KnownNames) | undefined): string {
+  if (!missing || !known) return NAMES_HINT;
+  const bare = missing.name.split('.').pop()!;
+  const names = known();
+  if (missing.kind === 'table') {
+    const guess = closest(bare, names.tables);
+    return guess ? `did you mean the table "${guess}"? ${NAMES_HINT}` : NAMES_HINT;
+  }
+  const guess = closest(bare, names.columns.map((c) => c.column));
+  const tables = names.columns.filter((c) => c.column === guess).map((c) => c.table);
+  return guess ? `did you mean the column "${guess}" (${tables.length > 1 ? 'tables' : 'table'} ${tables.join(', ')})? ${NAMES_HINT}` : NAMES_HINT;
+}
+
+/** SQLite's `no such table: x` / `no such column: x` (its messages are English only). */
+function sqliteMissing(message: string): MissingName | undefined {
+  const m = /no such (table|column): ([\w.]+)/.exec(message);
+  return m ? { kind: m[1] as MissingName['kind'], name: m[2]! } : undefined;
+}
+
+/** The tables and columns of an SQLite database as the check sees it (migrations and CREATE TABLE statements applied). */
+function sqliteNames(db: Database.Database): KnownNames {
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[];
+  const columns = tables.flatMap((table) => (db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[]).map((column) => ({ table, column })));
+  return { tables, columns };
+}
+
+/**
+ * PostgreSQL's undefined table (42P01) or column (42703), named by the identifier at the error's position in the
+ * statement as sent: the message is in the server's language.
+ */
+function postgresMissing(code: string, sent: string, offset: number | undefined): MissingName | undefined {
+  if ((code !== '42P01' && code !== '42703') || offset === undefined) return undefined;
+  const m = /^(?:"[^"]+"|[A-Za-z_][\w$]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w$]*))*/.exec(sent.slice(offset));
+  if (!m) return undefined;
+  return { kind: code === '42P01' ? 'table' : 'column', name: m[0].split('.').pop()!.replace(/^"|"$/g, '') };
 }
 
 /**
@@ -256,6 +308,7 @@ function checkSqlite(path: string, connection: string, migrationsDir: string, st
         }
       }
       const issues: ScenarioIssue[] = [];
+      let names: KnownNames | undefined;
       // Tables the scenarios make themselves first (inside the transaction), so a statement using one prepares.
       for (const s of orderedForCheck(statements)) {
         try {
@@ -266,7 +319,7 @@ function checkSqlite(path: string, connection: string, migrationsDir: string, st
             issues.push(...intoProblems(s, prepared.reader ? prepared.columns().map((c) => c.name) : []));
           }
         } catch (e) {
-          issues.push(problem(s, (e as Error).message));
+          issues.push(problem(s, (e as Error).message, undefined, sqliteMissing((e as Error).message), () => (names ??= sqliteNames(db))));
         }
       }
       return { issues, deferred: [] };
@@ -292,6 +345,7 @@ async function checkPostgres(s: PostgresSetting, connection: string, statements:
   }
   const issues: ScenarioIssue[] = [];
   const skipped: UncheckedStatements[] = [];
+  let names: KnownNames | undefined;
   try {
     await inTime(client.query('BEGIN'));
     await inTime(client.query(`SET LOCAL lock_timeout = ${PG_LOCK_WAIT_MS}; SET LOCAL statement_timeout = ${PG_STATEMENT_MS}`));
@@ -311,7 +365,9 @@ async function checkPostgres(s: PostgresSetting, connection: string, statements:
           const reason = code === PG_LOCK_NOT_AVAILABLE ? `another session held a lock on a table it uses for ${PG_LOCK_WAIT_MS / 1000} s` : `the database spent more than ${PG_STATEMENT_MS / 1000} s on it`;
           skipped.push({ connection: s.connection, reason, block: { file: s.issue.file, line: s.issue.line, col: s.issue.col, block: s.issue.block ?? '', checks: 'preparing its statement' } });
         } else if (code !== PG_INDETERMINATE_TYPE && !severalCommands(code, position, s.statement)) {
-          issues.push(problem(s, (e as Error).message, renderedOffset(position)));
+          const missing = postgresMissing(code, sql, renderedOffset(position));
+          if (missing) names ??= await inTime(postgresNames(client));
+          issues.push(problem(s, (e as Error).message, renderedOffset(position), missing, names && (() => names!)));
         }
       }
     }
@@ -338,6 +394,17 @@ export function severalCommands(code: string, position: string | undefined, stat
 function renderedOffset(position: string | undefined): number | undefined {
   const n = Number(position);
   return position !== undefined && Number.isInteger(n) && n > 0 ? n - 1 : undefined;
+}
+
+/** The tables, views and columns of the schemas on the check's search_path. */
+async function postgresNames(client: import('pg').Client): Promise<KnownNames> {
+  const rows = (await client.query<{ t: string; c: string | null }>(
+    `SELECT t.table_name AS t, c.column_name AS c
+       FROM information_schema.tables t
+       LEFT JOIN information_schema.columns c ON c.table_schema = t.table_schema AND c.table_name = t.table_name
+      WHERE t.table_schema = ANY (current_schemas(false))`,
+  )).rows;
+  return { tables: [...new Set(rows.map((r) => r.t))], columns: rows.filter((r) => r.c !== null).map((r) => ({ table: r.t, column: r.c! })) };
 }
 
 /**

@@ -68,10 +68,26 @@ describe('oktell-emu validate prepares the DbQuery statements', () => {
     assert.equal(
       r.stdout,
       'scenarios/Typo.yaml:6:36 E_SQL_PREPARE the statement does not prepare on connection "main": no such table: notse [block q]\n' +
-        '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
+        '    hint: did you mean the table "notes"? check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
         '✗ 1 problem(s) in 1 file(s)\n',
     );
     assert.equal(r.dataFileExists, false, 'validate creates no database');
+  });
+
+  it('a misspelt column gets the closest column of the database, with its table; a name like none gets the general advice', () => {
+    const r = validateIn({
+      'Column.yaml': QUERY('SELECT count(*) AS n FROM notes WHERE tsk_id = :t'),
+      'Far.yaml': QUERY('SELECT count(*) AS n FROM notes WHERE owner_email = :t'),
+    });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(
+      r.stdout,
+      'scenarios/Column.yaml:6:48 E_SQL_PREPARE the statement does not prepare on connection "main": no such column: tsk_id [block q]\n' +
+        '    hint: did you mean the column "task_id" (table notes)? check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
+        'scenarios/Far.yaml:6:48 E_SQL_PREPARE the statement does not prepare on connection "main": no such column: owner_email [block q]\n' +
+        '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
+        '✗ 2 problem(s) in 2 file(s)\n',
+    );
   });
 
   it('on an existing SQLite file: its tables count, and a pending migration is applied only for the check', () => {
@@ -395,6 +411,23 @@ blocks:
           '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
           `scenarios/Twice.yaml:6:${sqlCol + twice.indexOf('titel IS')} E_SQL_PREPARE the statement does not prepare on connection "main": column "titel" does not exist [block q]\n` +
           '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
+          '✗ 2 problem(s) in 2 file(s)\n',
+      );
+    });
+
+    it('a misspelt table or column gets the closest the database has, found by the error\'s code and position', async (t) => {
+      if (!url) return t.skip((await testPostgres()).skip);
+      const r = onPg({
+        'Table.yaml': QUERY('SELECT count(*)::int AS n FROM cals WHERE task_id = :t'),
+        'Column.yaml': QUERY('SELECT count(*)::int AS n FROM calls c WHERE c.whom = :t'),
+      });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.equal(
+        r.stdout,
+        'scenarios/Column.yaml:6:55 E_SQL_PREPARE the statement does not prepare on connection "main": column c.whom does not exist [block q]\n' +
+          '    hint: did you mean the column "who" (table calls)? check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
+          'scenarios/Table.yaml:6:41 E_SQL_PREPARE the statement does not prepare on connection "main": relation "cals" does not exist [block q]\n' +
+          '    hint: did you mean the table "calls"? check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
           '✗ 2 problem(s) in 2 file(s)\n',
       );
     });
