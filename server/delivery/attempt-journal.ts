@@ -11,7 +11,8 @@
 // that it may be such a repeat (`mayRepeat`): the run records and logs it, and an operator can look for the twin.
 // The answers of reads (`put` with `read`: a database SELECT of a queued job) wait longer: a read's answer matters
 // only to the effects after it, so it is written with the next batch that holds other entries (ahead of them), or
-// with the attempt's outcome, and a job that only reads writes nothing more than before.
+// with the attempt's outcome when an effect's entry waits there too. Reads after the attempt's last effect are never
+// written: a job that only reads writes nothing more than before, and a retry reads what is there then.
 import { VERSIONS_KEY, type EffectJournalPort, type JsonValue } from '../../engine/index.js';
 import type { JournalEntry } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
@@ -91,7 +92,11 @@ export function attemptJournal(
       mayRepeat: () => opts.afterLostAttempt === true && !wrote,
     },
     take() {
-      const out = [...reads, ...waiting].map(({ stepKey, outcome }) => ({ stepKey, outcome }));
+      // A read is put right after its look-up, which wrote every entry waiting then: so the reads still here come
+      // before all the entries waiting, and with none waiting they come after the attempt's last effect. Those are
+      // left out: no effect of this attempt depends on them, and a retry reads the rows as they are then.
+      const needed = waiting.length ? reads : [];
+      const out = [...needed, ...waiting].map(({ stepKey, outcome }) => ({ stepKey, outcome }));
       waiting = [];
       reads = [];
       return out;
