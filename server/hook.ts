@@ -52,7 +52,8 @@ export const textAnswer = (status: number, body: string, headers: Record<string,
 export const SHUT_DOWN_MID_RUN = '503 Service Unavailable: the server is shutting down and the hook scenario of this request had not ended; retry later\n';
 
 /**
- * The methods the hook takes (its `Allow` on a 405): every one but HEAD, whose answer has no body. Answering a HEAD as
+ * The methods the hook takes (its `Allow` on a 405): every one but HEAD, whose answer has no body (the usual ones are
+ * listed; any other method, PROPFIND or a sender's own, runs the hook too). Answering a HEAD as
  * a GET would be answered means running the hook scenario with all its effects (a job it starts, a letter, a database
  * write) for an answer nobody reads, which an uptime probe, a link checker or a proxy checking a saved URL must not
  * cause: it is refused before anything runs or is stored, as the Web-API refuses it.
@@ -62,6 +63,7 @@ export const HOOK_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
 /** Runs the hook for one request and stores it (with its jobs) before the answer is given. */
 export async function answerHook(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   if (req.method === 'HEAD' && d.config.hook.head === 'refuse') {
+    d.metrics.received++;
     d.metrics.response(405);
     return textAnswer(405, `405 Method Not Allowed: HEAD does not run the hook scenario ${d.config.hook.scenario} (its effects would happen for an answer without a body); send the webhook with POST or GET, and probe the server with GET or HEAD /-/health\n`, { Allow: HOOK_METHODS });
   }

@@ -62,11 +62,12 @@ const PG_QUERY_CANCELED = '57014';
 const PG_LOCK_WAIT_MS = 2000;
 const PG_STATEMENT_MS = 4000;
 
-/** The PostgreSQL check stopped on a connection that stopped answering; `issues` are the problems found before. */
+/** The PostgreSQL check stopped on a connection that stopped answering; `issues` and `skipped` are what it found before. */
 class CheckCut extends Error {
   constructor(
     message: string,
     readonly issues: ScenarioIssue[],
+    readonly skipped: UncheckedStatements[] = [],
   ) {
     super(message);
   }
@@ -115,7 +116,10 @@ export async function checkStatementsPrepare(library: ScenarioLibrary, settings:
       }
     } catch (e) {
       // The problems found before the connection stopped answering are kept.
-      if (e instanceof CheckCut) report.issues.push(...e.issues);
+      if (e instanceof CheckCut) {
+        report.issues.push(...e.issues);
+        report.skipped.push(...e.skipped);
+      }
       // Down, locked or refusing us: the statements stay unchecked and validation goes on (the message has no URL).
       report.skipped.push({ connection, reason: (e as Error).message });
     }
@@ -359,7 +363,7 @@ async function checkPostgres(s: PostgresSetting, connection: string, statements:
       } catch (e) {
         const { code, position } = e as { code?: string; position?: string };
         // No SQLSTATE: the connection is gone or the database does not answer; this and the later statements stay unchecked.
-        if (!code) throw new CheckCut((e as Error).message, issues);
+        if (!code) throw new CheckCut((e as Error).message, issues, skipped);
         await inTime(client.query('ROLLBACK TO SAVEPOINT oktell_check'));
         if (code === PG_LOCK_NOT_AVAILABLE || code === PG_QUERY_CANCELED) {
           const reason = code === PG_LOCK_NOT_AVAILABLE ? `another session held a lock on a table it uses for ${PG_LOCK_WAIT_MS / 1000} s` : `the database spent more than ${PG_STATEMENT_MS / 1000} s on it`;
@@ -374,7 +378,7 @@ async function checkPostgres(s: PostgresSetting, connection: string, statements:
     await inTime(client.query('ROLLBACK'));
     return { issues, skipped };
   } catch (e) {
-    throw e instanceof CheckCut ? e : new CheckCut((e as Error).message, issues);
+    throw e instanceof CheckCut ? e : new CheckCut((e as Error).message, issues, skipped);
   } finally {
     // With a round trip still waiting (a database gone quiet), end() closes the socket, and the server rolls back.
     await client.end().catch(() => undefined);

@@ -100,13 +100,14 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
   return { issues, count, unchecked, deferred: deferred.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line), warnings };
 }
 
-/** One line naming the checks that wait for fixes, so that a clean second run is not mistaken for the last word. */
+/** The note for statements a connection could not check: all of them, or one block's (a lock, a slow statement). */
 function uncheckedNote(u: UncheckedStatements): string {
   if (!u.block) return `note: the statements on connection "${u.connection}" were not prepared: ${u.reason}`;
   const b = u.block;
   return `note: ${b.file}:${b.line}:${b.col} the statement of block ${b.block} was not prepared on connection "${u.connection}": ${u.reason}`;
 }
 
+/** One line naming the checks that wait for fixes, so that a clean second run is not mistaken for the last word. */
 export function deferredNote(deferred: readonly DeferredCheck[]): string {
   return `note: more checks run once these are fixed: ${deferred.map((d) => `${d.file}:${d.line}:${d.col} block ${d.block} (${d.checks})`).join('; ')}`;
 }
