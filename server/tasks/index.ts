@@ -29,7 +29,7 @@ export function createServiceTasks(o: { config: ServerConfig; store: Store; metr
   // A parameter the task's scenario never reads: most often a wrong number, which leaves the one it reads empty.
   const unread = host ? unreadParameters(o.config.serviceTasks, host.library()) : [];
   for (const w of unread) o.logger.warn({}, w);
-  const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch, ...(host ? { scenarios: () => host.names(), library: () => host.library() } : {}) });
+  const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch, ...(host ? { scenarios: () => host.names(), library: () => host.library(), unreadSaid: unread } : {}) });
   host?.onReload(() => definitions.checkScenarios());
   const scheduler = new TaskScheduler({ store: o.store, tasks: definitions.current, logger: o.logger, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
   o.metrics.sources.push(() => scheduler.metricLines());

@@ -25,7 +25,7 @@ export interface TaskDefinitions {
  * The configured tasks, reloaded when the configuration file at `configFile` changes or appears (when `watch`). Only
  * the tasks are reloaded: other settings still need a restart.
  */
-export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string>; library?: () => Pick<ScenarioLibrary, 'scenarios' | 'calls'> }): TaskDefinitions {
+export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string>; library?: () => Pick<ScenarioLibrary, 'scenarios' | 'calls'>; unreadSaid?: readonly string[] }): TaskDefinitions {
   let tasks: readonly ServiceTask[] = o.initial;
   let lastText: string | undefined;
   /** The top-level settings of the last text of the file that parsed, which the settings in force came from. */
@@ -34,8 +34,8 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
   // While running, a missing scenario is a warning, not a refusal: the scenario may be saved next. Each one is
   // reported once, until it is fixed.
   let warned = new Set<string>();
-  // Those said at the start (createServiceTasks) count as said.
-  let unread = new Set(o.library ? unreadParameters(tasks, o.library()) : []);
+  // Those said at the start (createServiceTasks, which found them in the same tasks and library) count as said.
+  let unread = new Set(o.unreadSaid ?? []);
   const checkScenarios = () => {
     if (o.library) {
       const found = unreadParameters(tasks, o.library());
