@@ -667,19 +667,29 @@ export function regexBudgetFromEnv(env: NodeJS.ProcessEnv): number | undefined {
 
 export type HookHead = 'refuse' | 'run';
 
-function hookHead(v: string | undefined): HookHead | undefined {
+/**
+ * An environment setting that takes one of two words (any case, spaces around ignored), undefined when unset; any
+ * other value stops the start with both words and what each does.
+ */
+function envChoice<T extends string>(v: string | undefined, name: string, choices: readonly [[T, string], [T, string]]): T | undefined {
   if (v === undefined || v.trim() === '') return undefined;
   const t = v.trim().toLowerCase();
-  if (t === 'refuse' || t === 'run') return t;
-  throw new ConfigError(`OKTELL_HOOK_HEAD="${v}" must be refuse (the default: a HEAD gets 405 and the hook scenario does not run) or run (the hook scenario runs for a HEAD as for any method)`);
+  const found = choices.find(([word]) => word === t);
+  if (found) return found[0];
+  throw new ConfigError(`${name}="${v}" must be ${choices.map(([word, what]) => `${word} (${what})`).join(' or ')}`);
 }
 
-function heapSetting(v: string | undefined): HeapSetting | undefined {
-  if (v === undefined || v.trim() === '') return undefined;
-  const t = v.trim().toLowerCase();
-  if (t === 'compact' || t === 'v8') return t;
-  throw new ConfigError(`OKTELL_HEAP="${v}" must be compact (the default: heaps kept near their live size) or v8 (V8's own sizing)`);
-}
+const hookHead = (v: string | undefined): HookHead | undefined =>
+  envChoice(v, 'OKTELL_HOOK_HEAD', [
+    ['refuse', 'the default: a HEAD gets 405 and the hook scenario does not run'],
+    ['run', 'the hook scenario runs for a HEAD as for any method'],
+  ]);
+
+const heapSetting = (v: string | undefined): HeapSetting | undefined =>
+  envChoice(v, 'OKTELL_HEAP', [
+    ['compact', 'the default: heaps kept near their live size'],
+    ['v8', "V8's own sizing"],
+  ]);
 
 /** An on/off environment setting (`1`/`0`, `true`/`false`, `on`/`off`), undefined when unset. */
 function onOff(v: string | undefined, name: string): boolean | undefined {
