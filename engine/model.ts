@@ -422,7 +422,8 @@ export interface BlockRuntime {
    * of other rows (the attempt's own committed writes, or another program's, change what a read finds). Without
    * that, the effects the journal replays by step would meet data they were not made for: an order read after a
    * retry would get the answer of the order posted before it. Not an effect: no fence, no pending marks, and nothing
-   * of it reaches the store unless an effect after it does (or the attempt fails).
+   * of it reaches the store unless an effect after it does (written ahead of that effect's entry, or with the
+   * attempt's outcome when that entry waits there too).
    */
   read<T extends JsonValue>(perform: () => Promise<T>): Promise<{ value: T; replayed: boolean }>;
   recordMail(mail: Omit<MailRecord, 'block'>): void;

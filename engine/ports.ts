@@ -188,8 +188,8 @@ export interface EffectJournalPort {
   get(runId: string, stepKey: string): Promise<JsonValue | undefined>;
   /**
    * `opts.read`: the answer of a read (`BlockRuntime.read`), not an effect: it need not be durable before the next
-   * outside call, only together with the next effect's outcome (or the attempt's end), so a journal that holds
-   * entries may keep it waiting until then.
+   * outside call, only together with the next effect's outcome, so a journal that holds entries may keep it waiting
+   * until then (and drop it when no effect follows: nothing depends on it).
    */
   put(runId: string, stepKey: string, outcome: JsonValue, opts?: { read?: boolean }): Promise<void>;
   /** Makes every outcome put so far durable (a journal that writes at `put` has nothing to do). */
