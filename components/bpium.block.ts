@@ -176,11 +176,12 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
     const fixture: { fixture?: true } = bpium.fixture === true ? { fixture: true } : {};
     try {
       if (write && rt.dryRun) return await dryRunWrite(c, rt, bpium, catalogId, recordId, opts);
-      const answer = write
-        ? (await rt.effect(() => perform(c, rt, bpium, catalogId, recordId, opts))).value
-        : await rt.external(() => perform(c, rt, bpium, catalogId, recordId, opts));
-      rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: 'ok', performed: !fixture.fixture, ...fixture, ...(attempts.length ? { attempts: attempts.length } : {}) });
-      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', ...fixture, attempts: attempts.map(attemptJson), ...answerForTrace(write, answer) });
+      const call = () => perform(c, rt, bpium, catalogId, recordId, opts);
+      // A queued job keeps its reads (rt.read), as it does a DbQuery's: a retry meets the records its earlier attempt
+      // met, so the letters and writes the journal replays by step belong to them (a loop over "new" records).
+      const { value: answer, replayed } = write ? await rt.effect(call) : rt.queuedJob ? await rt.read(call) : { value: await rt.external(call), replayed: false };
+      rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: replayed ? 'replayed' : 'ok', performed: !replayed && !fixture.fixture, ...fixture, ...(attempts.length ? { attempts: attempts.length } : {}) });
+      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', ...(replayed ? { replayed: true } : {}), ...fixture, attempts: attempts.map(attemptJson), ...answerForTrace(write, answer) });
       saveAnswer(c, rt, answer, await fieldIds(c, rt, bpium, catalogId, opts, answer));
       if (c.errorCode) rt.set(c.errorCode, '');
       return 'success';

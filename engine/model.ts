@@ -146,11 +146,11 @@ export interface BpiumCallRecord {
   method: string;
   catalogId: string;
   recordId?: string;
-  /** 'ok', 'not-found', 'error', 'timeout', 'dry-run' ... */
+  /** 'ok', 'not-found', 'error', 'timeout', 'dry-run', 'replayed' (a retry took the answer from its job's journal) ... */
   status: string;
   /**
-   * Whether Bpium was asked and answered in this run: false for a write a dry run skipped, a call that failed, and a
-   * call a fake Bpium answered (`fixture`).
+   * Whether Bpium was asked and answered in this run: false for a write a dry run skipped, a call that failed, a call
+   * a fake Bpium answered (`fixture`), and one a retried job replayed from its journal.
    */
   performed: boolean;
   /** true when a fake Bpium (`--bpium-fixtures`, a test file's `bpium:`) gave the answer or the failure: nothing went out. */

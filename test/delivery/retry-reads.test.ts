@@ -12,7 +12,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createDatabasePort } from '../../adapters/db/index.js';
+import { createBpiumClient } from '../../adapters/bpium/client.js';
 import { createWebClient } from '../../adapters/web/client.js';
+import { startBpiumEmulator } from '../../bpium-emulator/emulator.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, randomIds, systemClock, type MailerPort } from '../../engine/index.js';
 import type { BackoffPolicy } from '../../server/store/backoff.js';
@@ -136,6 +138,130 @@ describe('a retried job that loops over the rows it reads', () => {
         web.close();
         await databases.close();
         raw.close();
+        await new Promise((r) => server.close(r));
+        await store.close();
+        tmp.cleanup();
+      }
+    });
+  }
+});
+
+/** Posts each new task of the article's catalog 11 (status 1, Новая), big ones to /big, and marks it done (3). */
+const PUSH_TASKS = (url: string) => `variables:
+  task: json
+  rid: string
+  title: string
+  code: string
+  sent: number
+start: next
+blocks:
+  next:
+    kind: Bpium
+    method: findRecord
+    catalog: 11
+    filtersJson: '«{"5": ["1"]}»'
+    answer: task
+    fields: { title: 2 }
+    errorCode: code
+    exits: { success: id, error: done }
+  id:
+    kind: Variable
+    set: { rid: 'JsonGet([task], "$.id")' }
+    exits: { next: big }
+  big:
+    kind: Condition
+    expression: '[title] = "big one"'
+    exits: { true: postBig, false: post }
+  postBig:
+    kind: WebRequest
+    method: POST
+    url: '"${url}/big"'
+    json: { title: '[title]' }
+    idempotencyKey: true
+    exits: { success: mark }
+  post:
+    kind: WebRequest
+    method: POST
+    url: '"${url}/tasks"'
+    json: { title: '[title]' }
+    idempotencyKey: true
+    exits: { success: mark }
+  mark:
+    kind: Bpium
+    method: updateRecord
+    catalog: 11
+    record: '[rid]'
+    valuesJson: '«{"5": ["3"]}»'
+    exits: { success: count }
+  count:
+    kind: Variable
+    set: { sent: '[sent] + 1' }
+    exits: { next: next }
+  done:
+    kind: ReturnValue
+    values: { 1: '"sent " + [sent]' }
+`;
+
+describe('a retried job that loops over the Bpium records it reads', () => {
+  for (const [title, tasks] of [
+    ['straight loop: each task is POSTed once and marked done', ['small one', 'small two']],
+    ['a branch on the read data (big tasks elsewhere): the second task is not POSTed twice', ['big one', 'small two']],
+  ] as const) {
+    it(title, async () => {
+      const tmp = tempDir('oktell-retry-bpium-reads-');
+      // The second task's first POST is answered 503: the first attempt fails there, retryable.
+      const received: string[] = [];
+      let failing = true;
+      const server: Server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c));
+        req.on('end', () => {
+          const t = (JSON.parse(body) as { title: string }).title;
+          const refuse = failing && t === tasks[1];
+          if (refuse) failing = false;
+          else received.push(`${req.url} ${t}`);
+          res.writeHead(refuse ? 503 : 201, { 'content-type': 'application/json' }).end('{}');
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const emu = await startBpiumEmulator({ port: 0, dataDir: join(tmp.dir, 'bpium') });
+      const bpium = createBpiumClient({ url: emu.url, login: emu.login, password: emu.password, rateLimit: false, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+      const ids: string[] = [];
+      for (const t of tasks) ids.push((await bpium.createRecord('11', { 2: t, 5: ['1'] }, { timeoutMs: 5000 })).id);
+      writeFileSync(join(tmp.dir, 'PushTasks.yaml'), PUSH_TASKS(url));
+      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
+      assert.deepEqual(lib.issues, []);
+      const store = await openSqliteStore({ file: join(tmp.dir, 'oktell.sqlite'), backoff: QUICK, defaultMaxAttempts: 5 });
+      const web = createWebClient({ retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+      const pool = mailPool(store, lib, noMail, { ports: { clock: systemClock, ids: randomIds, mailer: noMail, bpium, web } });
+      try {
+        const [jobId] = await store.enqueueJobs([{ scenario: 'PushTasks', params: {} }]);
+        pool.start();
+        for (let i = 0; i < 1000 && (await store.getJob(jobId!))?.status !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 20));
+        const job = await store.getJob(jobId!);
+        assert.equal(job?.status, 'succeeded');
+        assert.equal(job!.attempts, 2);
+        assert.deepEqual(received, tasks.map((t) => `${t === 'big one' ? '/big' : '/tasks'} ${t}`), 'each task POSTed once, in order');
+        for (const id of ids) assert.deepEqual((await bpium.getRecord('11', id, { timeoutMs: 5000 })).values['5'], ['3'], `task ${id} marked done`);
+        // The retry took the first task's read from the journal (its POST and update replayed with it), and read the
+        // second task (after the first attempt's last journaled effect) and the empty end live.
+        const run = await store.getRun(job!.lastRunId!);
+        const calls = run!.bpiumCalls as Array<{ method: string; recordId?: string; status: string; performed: boolean }>;
+        assert.deepEqual(
+          calls.map((c) => [c.method, c.recordId ?? null, c.status, c.performed]),
+          [
+            ['findRecord', null, 'replayed', false],
+            ['updateRecord', ids[0], 'replayed', false],
+            ['findRecord', null, 'ok', true],
+            ['updateRecord', ids[1], 'ok', true],
+            ['findRecord', null, 'not-found', false],
+          ],
+        );
+      } finally {
+        await pool.stop(5_000);
+        web.close();
+        await emu.close();
         await new Promise((r) => server.close(r));
         await store.close();
         tmp.cleanup();
