@@ -52,9 +52,10 @@ export function attemptJournal(
     waiting = [];
     reads = [];
     try {
-      // The reads first: an effect replayed from the store must find the reads before it there too.
-      if (readBatch.length) await Promise.all(readBatch.map((e) => store.putEffect(e.runKey, e.stepKey, e.outcome)));
-      await Promise.all(batch.map((e) => store.putEffect(e.runKey, e.stepKey, e.outcome)));
+      // The reads with the entries after them, all put in the same turn, so the store's grouped commit writes them in
+      // one transaction: a crash cannot leave the reads without the effect and the scenario-versions record that
+      // follow them (a retry would replay reads an edited scenario no longer matches), nor an effect without its reads.
+      await Promise.all([...readBatch, ...batch].map((e) => store.putEffect(e.runKey, e.stepKey, e.outcome)));
       // An effect's outcome: not a pending mark or its withdrawal (`…/mark`), nor the record of scenario versions.
       if (batch.some((e) => e.stepKey !== VERSIONS_KEY && !e.stepKey.endsWith('/mark'))) wrote = true;
     } catch (e) {

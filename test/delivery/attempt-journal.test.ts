@@ -58,7 +58,9 @@ describe('an attempt’s effect journal', () => {
       assert.equal(await store.effects.get('job-r', 'S:next#1'), undefined, 'still nothing: no effect entry waits');
       await j.port.put('job-r', 'S:post#1', { status: 201 });
       await j.port.put('job-r', 'S:next#2', { rows: [{ id: 2 }] }, { read: true });
+      const before = store.stats().transactions;
       await j.port.settle!();
+      assert.equal(store.stats().transactions - before, 1, 'the read and the effect after it are written in one transaction: a crash keeps both or neither');
       assert.deepEqual(await store.effects.get('job-r', 'S:next#1'), { rows: [{ id: 1 }] }, 'written with the effect after it');
       assert.deepEqual(await store.effects.get('job-r', 'S:post#1'), { status: 201 });
       assert.deepEqual(await store.effects.get('job-r', 'S:next#2'), { rows: [{ id: 2 }] });
