@@ -541,6 +541,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       // Gives-back started during the grace period (a hand-off stored after the stop began) are waited for too.
       if (!timedOut) await Promise.race([Promise.allSettled([claimInFlight, ...releasing]), graceEnd]);
       clearTimeout(graceTimer);
+      taskFailures.flush();
       // An end given up on before the grace period ended (its job no longer running) is unfinished too.
       const ends = [...unrecorded.values()];
       const count = new Set([...unfinished, ...ends.map((u) => u.jobId)]).size;

@@ -12,6 +12,8 @@ export interface TaskFailureLog {
    * usual; false when it repeats the task's last failure and is only counted (its line goes to debug).
    */
   ended(task: string, failure: { code: string; message: string } | undefined): boolean;
+  /** At a stop: a line for each task with repeats not yet in one, so a stop between two summaries loses no count. */
+  flush(): void;
 }
 
 interface Streak {
@@ -52,6 +54,15 @@ export function taskFailureLog(logger: LoggerPort | undefined, intervalMs = 600_
       if (failure) streaks.set(task, { code: failure.code, message: failure.message, count: 1, unsaid: 0, first: t, lastLogged: t });
       else streaks.delete(task);
       return true;
+    },
+    flush() {
+      const t = now();
+      for (const [task, s] of streaks) {
+        if (s.unsaid === 0) continue;
+        logger?.error({ task, code: s.code, failures: s.count, sinceMs: t - s.first }, summary(task, s, `; ${s.unsaid} more since the last line, each a failed job (oktell-emu runs --status failed); said at the stop`));
+        s.unsaid = 0;
+        s.lastLogged = t;
+      }
     },
   };
 }

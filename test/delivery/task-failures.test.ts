@@ -33,4 +33,24 @@ describe('the repeated failures of a service task', () => {
     assert.equal(lines.length, 3, 'a streak of one failure needs no summary');
     assert.equal(log.failing('poll'), false);
   });
+
+  it('says at a stop the repeats counted since the last line, once', () => {
+    const { lines, logger } = capturingLogger();
+    let now = 0;
+    const log = taskFailureLog(logger, 600_000, () => now);
+    const bad = { code: 'R_DB', message: 'no such table: orders' };
+    log.ended('poll', bad);
+    for (let i = 0; i < 4; i++) {
+      now += 5_000;
+      log.ended('poll', bad);
+    }
+    log.ended('other', bad);
+    assert.equal(lines.length, 0, 'the first failures were written by the job lines; the repeats only counted');
+    log.flush();
+    assert.deepEqual(lines.map((l) => [l.level, l.obj.task, l.obj.failures, l.msg]), [
+      ['error', 'poll', 5, 'service task poll: 5 runs in a row failed the same way (R_DB: no such table: orders); 4 more since the last line, each a failed job (oktell-emu runs --status failed); said at the stop'],
+    ]);
+    log.flush();
+    assert.equal(lines.length, 1, 'nothing new to say');
+  });
 });
