@@ -52,17 +52,24 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
   const seconds = o.seconds ?? 5;
   const connections = o.connections ?? 16;
   const log = o.log ?? (() => undefined);
-  const ws = benchWorkspace('oktell-bench-ack-');
-  const sink = await startScriptChild('smtp-sink.child.js');
-  const bare = await startScriptChild('bare-express.child.js');
-  const nodeHttp = await startScriptChild('floor-ack.child.js', ['http']);
-  const durableFloor = await startScriptChild('floor-ack.child.js', ['durable', ws.dir]);
-  const bpium = await startBpiumEmulatorChild(ws);
-  const oktell = await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv });
-  const silent = await startSilentService();
-  const wsAlone = benchWorkspace('oktell-bench-ack-alone-');
-  const alone = await startOktellChild(wsAlone, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv, BPIUM_URL: silent.url, BPIUM_TIMEOUT_MS: '3600000', OKTELL_WORKERS: '1' });
+  // Each part is stopped in the reverse order of its start, also when a later one fails to start.
+  const stops: Array<() => unknown> = [];
+  const started = <T>(part: T, stop: (p: T) => unknown): T => (stops.unshift(() => stop(part)), part);
+  const ws = started(benchWorkspace('oktell-bench-ack-'), (w) => w.cleanup());
   try {
+    const sink = started(await startScriptChild('smtp-sink.child.js'), (c) => stopChild(c.child));
+    const bare = started(await startScriptChild('bare-express.child.js'), (c) => stopChild(c.child));
+    const nodeHttp = started(await startScriptChild('floor-ack.child.js', ['http']), (c) => stopChild(c.child));
+    const durableFloor = started(await startScriptChild('floor-ack.child.js', ['durable', ws.dir]), (c) => stopChild(c.child));
+    const bpium = started(await startBpiumEmulatorChild(ws), (b) => b.stop());
+    const oktell = started(await startOktellChild(ws, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv }), (c) => c.stop());
+    const silent = started(await startSilentService(), (c) => c.close());
+    const wsAlone = started(benchWorkspace('oktell-bench-ack-alone-'), (w) => w.cleanup());
+    // Its jobs wait on the silent Bpium: nothing to drain, so it is not given a graceful stop's grace.
+    const alone = started(
+      await startOktellChild(wsAlone, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv, BPIUM_URL: silent.url, BPIUM_TIMEOUT_MS: '3600000', OKTELL_WORKERS: '1' }),
+      (c) => (c.child.kill('SIGKILL'), c.stop()),
+    );
     // Warm-up of both (JIT, connection pools, SQLite pages), not measured; then let the queue drain.
     await fireWebhooks(bare.url, { seconds: 2, connections });
     await fireWebhooks(nodeHttp.url, { seconds: 2, connections });
@@ -141,18 +148,7 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
       return { drainSeconds: round((performance.now() - t0) / 1000, 1), lettersMissing: Math.max(0, acked - s.letters) };
     }
   } finally {
-    // Its jobs wait on the silent Bpium: nothing to drain, so it is not given a graceful stop's grace.
-    alone.child.kill('SIGKILL');
-    await alone.stop();
-    await silent.close();
-    wsAlone.cleanup();
-    await oktell.stop();
-    await stopChild(bare.child);
-    await stopChild(nodeHttp.child);
-    await stopChild(durableFloor.child);
-    await stopChild(sink.child);
-    await bpium.stop();
-    ws.cleanup();
+    for (const stop of stops) await stop();
   }
 }
 
