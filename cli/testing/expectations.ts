@@ -52,21 +52,33 @@ export function observe(r: RunResult): Observed {
 /**
  * Each web request with the body it sent (`body`, for `httpCalls: [ { body: { contains: … } } ]`), as its WebRequest
  * step's trace keeps it: cut at 1,000 characters, credential fields `***`. The steps of a block and its calls come in
- * the same order; a request that sent no body has none.
+ * the same order; a request that sent no body has none. A trace cut at its limit keeps the run's first steps and its
+ * last (its step numbers jump where the middle was left out): the bodies before the jump go to the block's first
+ * calls, those after it to its last calls, and the calls in between get none.
  */
 function withBodies(calls: Array<Record<string, unknown>>, trace: RunResult['trace']): Array<Record<string, unknown>> {
   if (!calls.length) return calls;
-  const bodies = new Map<string, Array<string | undefined>>();
-  for (const step of trace) {
-    if (step.kind !== 'WebRequest') continue;
+  const jump = trace.findIndex((s, i) => i > 0 && s.step !== trace[i - 1]!.step + 1);
+  const bodies = new Map<string, { head: Array<string | undefined>; tail: Array<string | undefined> }>();
+  trace.forEach((step, i) => {
+    if (step.kind !== 'WebRequest') return;
     const request = (step.effect as { request?: { url?: unknown; body?: unknown } } | undefined)?.request;
-    if (!request || typeof request.url !== 'string') continue;
-    const list = bodies.get(step.block) ?? [];
-    list.push(typeof request.body === 'string' ? request.body : undefined);
-    bodies.set(step.block, list);
-  }
+    if (!request || typeof request.url !== 'string') return;
+    const lists = bodies.get(step.block) ?? { head: [], tail: [] };
+    (jump >= 0 && i >= jump ? lists.tail : lists.head).push(typeof request.body === 'string' ? request.body : undefined);
+    bodies.set(step.block, lists);
+  });
+  const total = new Map<string, number>();
+  for (const c of calls) total.set(String(c.block), (total.get(String(c.block)) ?? 0) + 1);
+  const seen = new Map<string, number>();
   return calls.map((c) => {
-    const body = bodies.get(String(c.block))?.shift();
+    const block = String(c.block);
+    const k = seen.get(block) ?? 0;
+    seen.set(block, k + 1);
+    const lists = bodies.get(block);
+    if (!lists) return c;
+    const fromEnd = total.get(block)! - k;
+    const body = k < lists.head.length ? lists.head[k] : fromEnd <= lists.tail.length ? lists.tail[lists.tail.length - fromEnd] : undefined;
     return body === undefined ? c : { ...c, body };
   });
 }
