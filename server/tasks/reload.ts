@@ -35,12 +35,14 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
   // reported once, until it is fixed.
   let warned = new Set<string>();
   // Those said at the start (createServiceTasks, which found them in the same tasks and library) count as said.
-  let unread = new Set(o.unreadSaid ?? []);
+  // Known by what they say, not where: an edit that moves the task's lines does not make them new.
+  const unreadKey = (line: string) => line.slice(line.indexOf(': params.') + 2);
+  let unread = new Set((o.unreadSaid ?? []).map(unreadKey));
   const checkScenarios = () => {
     if (o.library) {
       const found = unreadParameters(tasks, o.library());
-      const fresh = found.filter((p) => !unread.has(p));
-      unread = new Set(found);
+      const fresh = found.filter((p) => !unread.has(unreadKey(p)));
+      unread = new Set(found.map(unreadKey));
       for (const w of fresh) o.logger.warn({}, w);
     }
     if (!o.scenarios) return;

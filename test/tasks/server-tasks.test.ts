@@ -189,6 +189,26 @@ describe('service tasks on a running server', () => {
     }
   });
 
+  it('does not warn again about an unread parameter when an edit only moves its line; warns about a new one', async () => {
+    const { lines, logger } = capturingLogger();
+    const config = 'serviceTasks:\n  - name: report\n    scenario: DailyReport\n    cron: "0 9 * * *"\n    params:\n      2: \'"boss@example.com"\'\n      3: \'"yesterday"\'\n';
+    const t = await startTestServer({ smtp: false, watch: true, logger, config });
+    try {
+      const warned = () => lines.filter((l) => l.level === 'warn' && l.msg?.includes('never reads')).map((l) => l.msg!.replace(/^.*oktell\.config\.yaml/, 'oktell.config.yaml'));
+      assert.equal(warned().length, 1);
+      // Two lines of comments on top move params.3 from line 7 to line 9; parameter 4 is new.
+      writeFileSync(t.server.config.configFile!, `# daily report\n# to the boss\n${config}      4: '"again"'\n`);
+      await waitFor('the warning about parameter 4', () => warned().length > 1 || undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(warned(), [
+        'oktell.config.yaml:7:7: params.3: scenario DailyReport never reads input parameter 3 (it reads 1, 2): task report computes it at every due time for nothing; give the number the scenario reads, or leave it out',
+        'oktell.config.yaml:10:7: params.4: scenario DailyReport never reads input parameter 4 (it reads 1, 2): task report computes it at every due time for nothing; give the number the scenario reads, or leave it out',
+      ]);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('does not start with a bad task: the error names the line and column', async () => {
     await assert.rejects(
       startTestServer({ smtp: false, config: 'serviceTasks:\n  - name: bad\n    scenario: Tick\n    cron: "0 9 * * 8"\n' }),
