@@ -20,14 +20,12 @@ import { expectationOf, type Observed } from './expectations.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
 import { rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
-import { blockable } from './write-case.js';
+import { blockable, RecordedRunError } from './write-case.js';
+
+export { RecordedRunError };
 import { isStoredRedactedHeader } from '../../server/hook-request.js';
 import { jobSecretCarriers, maskCarriers } from '../../server/starters.js';
 
-/** The run cannot become a test (not stored, still running, or the target file cannot take the case). */
-export class RecordedRunError extends Error {
-  override name = 'RecordedRunError';
-}
 
 export interface RecordedCase {
   case: Record<string, unknown>;

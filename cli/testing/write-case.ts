@@ -4,7 +4,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Document, isMap, isPair, isScalar, isSeq, parseDocument, Scalar, visit, type Node } from 'yaml';
 import { keyOf } from '../../engine/index.js';
-import { RecordedRunError } from './from-run.js';
+
+/** The run cannot become a test (not stored, still running, or the target file cannot take the case). */
+export class RecordedRunError extends Error {
+  override name = 'RecordedRunError';
+}
 
 export function appendCase(file: string, testCase: Record<string, unknown>, comment?: string): void {
   let doc: Document;
