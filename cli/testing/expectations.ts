@@ -27,6 +27,11 @@ export interface Observed {
   asyncStarted: Array<{ scenario: string; params: Record<string, unknown>; result?: Observed }>;
   path: string[];
   variables: Record<string, unknown>;
+  /**
+   * Of a test's run whose case expects `tables`: the rows of each table (or `{ query, rows }` of each query) it names,
+   * by connection, read when the run had ended.
+   */
+  tables?: Record<string, Record<string, unknown>>;
   /** Of a stored run whose record was cut at its budget: where its path, Bpium calls and letters lost their middle. */
   kept?: { path: KeptEnds; bpiumCalls: KeptEnds; mails: KeptEnds };
 }
@@ -242,9 +247,11 @@ const SHOWN_ITEMS = 30;
  */
 function lengthMismatch(expected: unknown[], actual: unknown[], place: Place): Mismatch {
   const list = place.at(-1);
-  const parts = typeof list === 'string' ? ITEM_PARTS[list] : undefined;
+  // A table's rows are named by the table (or `rows` of a query), which may be called `mails`: each shown whole.
+  const rows = place[0] === 'tables';
+  const parts = rows ? [] : typeof list === 'string' ? ITEM_PARTS[list] : undefined;
   if (!parts) return { place, expected: `${expected.length} item(s)`, actual: `${actual.length} item(s): ${show(actual)}` };
-  const summary = (item: unknown) => itemSummary(item, parts);
+  const summary = (item: unknown) => (rows ? show(item) : itemSummary(item, parts));
   const line = (step: Aligned) =>
     step.kind === 'both'
       ? `  [${step.actual}] ${summary(actual[step.actual])}`
@@ -253,7 +260,8 @@ function lengthMismatch(expected: unknown[], actual: unknown[], place: Place): M
         : `- ${summary(expected[step.expected])} (missing: item [${step.expected}] of the expectation)`;
   const steps = alignItems(expected, actual);
   const detail = steps.length <= SHOWN_ITEMS ? steps.map(line) : aroundChanges(steps, line);
-  return { place, expected: `${expected.length} item(s)`, actual: `${actual.length} item(s)`, detail };
+  const unit = rows ? 'row(s)' : 'item(s)';
+  return { place, expected: `${expected.length} ${unit}`, actual: `${actual.length} ${unit}`, detail };
 }
 
 /** The extra and missing items of a long list, each with the matched item before and after it; other matched ones counted. */

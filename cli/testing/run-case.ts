@@ -1,7 +1,7 @@
 // Runs one test case: a dry run of its scenario with the case's parameters, fake Bpium and web services, fresh
 // databases, fixed clock and time zone, following every async start inline, then the subset match of its expectation.
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { applyMigrations, createDatabasePort, MigrationError, type ClosableDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
@@ -11,9 +11,11 @@ import { createFixtureMailer } from '../../adapters/fixtures/mail-fixtures.adapt
 import { refusalBeforeSending } from '../../adapters/web/client.js';
 import {
   attachChildResults,
+  closest,
   createInProcessStarter,
   startedRunInputs,
   fixedClock,
+  parseNamedSql,
   runScenario,
   SCENARIO_ERROR_CODES as C,
   type ClockPort,
@@ -25,7 +27,7 @@ import {
 } from '../../engine/index.js';
 import { loadLibrary } from '../config.js';
 import { match, observe, unexpectedRunErrors, withCallNotes, type Mismatch, type Observed, type RunErrorAt } from './expectations.js';
-import { knownConnections, type DataSet, type TestCase, type TestClock } from './test-file.js';
+import { knownConnections, type DataSet, type TableRead, type TestCase, type TestClock } from './test-file.js';
 
 /** Loaded scenario folders, one per folder and time zone (templates format dates in the case's zone). */
 export class LibraryCache {
@@ -90,7 +92,7 @@ export async function runCase(c: TestCase, library: ScenarioLibrary, templates: 
   const data = caseDatabases(c, library.dir, knownConnections(library), defaults.postgresConnections ?? {});
   let outcome: CaseOutcome;
   try {
-    outcome = await runWith(c, library, templates, data.port, t0, defaults);
+    outcome = await runWith(c, library, templates, data.port, t0, defaults, data.tables);
   } finally {
     await data.close();
   }
@@ -102,6 +104,8 @@ export async function runCase(c: TestCase, library: ScenarioLibrary, templates: 
 
 interface CaseDatabases {
   port: ClosableDatabasePort;
+  /** The statements that read what `expect.tables` names, checked against the fresh databases before the run. */
+  tables: TableSql[];
   close(): Promise<void>;
   /** The setup problem met when the databases were made on first use, if any. */
   setupFailure(): CaseSetupError | undefined;
@@ -115,8 +119,9 @@ interface CaseDatabases {
  * migrations for each costs more than the run itself.
  */
 function caseDatabases(c: TestCase, scenariosDir: string, used: readonly string[], postgres: Readonly<Record<string, string>>): CaseDatabases {
-  const connections = [...new Set(['main', ...used, ...Object.keys(c.db)])];
-  if (Object.keys(c.db).length) return { ...freshDatabases(c, scenariosDir, connections, postgres), setupFailure: () => undefined };
+  const connections = [...new Set(['main', ...used, ...Object.keys(c.db), ...c.tables.map((t) => t.connection)])];
+  // Rows expected after the run are read from the databases even when the scenario never reaches a statement.
+  if (Object.keys(c.db).length || c.tables.length) return { ...freshDatabases(c, scenariosDir, connections, postgres), setupFailure: () => undefined };
   return onFirstStatement(connections, () => freshDatabases(c, scenariosDir, connections, postgres));
 }
 
@@ -143,14 +148,14 @@ function onFirstStatement(connections: readonly string[], make: () => { port: Cl
     rollsBack: true,
     close: async () => made?.close(),
   };
-  return { port, close: port.close, setupFailure: () => failure };
+  return { port, close: port.close, tables: [], setupFailure: () => failure };
 }
 
 /**
  * Fresh SQLite databases for the case's `connections`, with the scenarios' migrations and the case's data applied,
  * reached through a port that rolls back like any dry run's.
  */
-function freshDatabases(c: TestCase, scenariosDir: string, connections: readonly string[], postgres: Readonly<Record<string, string>>): { port: ClosableDatabasePort; close(): Promise<void> } {
+function freshDatabases(c: TestCase, scenariosDir: string, connections: readonly string[], postgres: Readonly<Record<string, string>>): { port: ClosableDatabasePort; close(): Promise<void>; tables: TableSql[] } {
   const dir = mkdtempSync(join(tmpdir(), 'oktell-test-db-'));
   const settings: DatabaseSettings = {};
   for (const name of connections) settings[name] = { dialect: 'sqlite', path: join(dir, `${name}.sqlite`) };
@@ -182,11 +187,110 @@ function freshDatabases(c: TestCase, scenariosDir: string, connections: readonly
         db.close();
       }
     }
+    return { port, close, tables: tableStatements(c.tables, settings, scenariosDir) };
   } catch (e) {
     void close();
     throw e;
   }
-  return { port, close };
+}
+
+/** What reads one entry of `expect.tables` after the run. */
+interface TableSql {
+  read: TableRead;
+  sql: string;
+}
+
+/** A table expectation reads at most this many rows; more is a difference of its own. */
+const MAX_TABLE_ROWS = 10_000;
+
+/**
+ * The statement reading each entry of `expect.tables`, checked on the fresh database (migrations and data sets applied)
+ * before the run, so a table that is not there or a query that would not read is the test file's problem, at its line:
+ * a table's rows ordered by its primary key (rowid when it has none), its name quoted as an identifier; a query as
+ * written, once SQLite has said it only reads (a statement that writes, a second statement or a parameter is refused).
+ */
+function tableStatements(reads: readonly TableRead[], settings: DatabaseSettings, scenariosDir: string): TableSql[] {
+  const out: TableSql[] = [];
+  const byConnection = new Map<string, TableRead[]>();
+  for (const r of reads) byConnection.set(r.connection, [...(byConnection.get(r.connection) ?? []), r]);
+  for (const [connection, list] of byConnection) {
+    const s = settings[connection];
+    if (s?.dialect !== 'sqlite') continue;
+    // A connection no migration or data set touched has no file yet: an empty one, as its first statement would make.
+    if (!existsSync(s.path)) new Database(s.path).close();
+    // Read-only: nothing done here can change the database the case then runs on.
+    const db = new Database(s.path, { readonly: true, fileMustExist: true });
+    try {
+      for (const read of list) out.push({ read, sql: read.query !== undefined ? checkedQuery(db, read) : tableQuery(db, read, scenariosDir) });
+    } finally {
+      db.close();
+    }
+  }
+  return out;
+}
+
+/** `SELECT * FROM "<table>" ORDER BY <primary key>`, or the problem of a table the fresh database does not have. */
+function tableQuery(db: Database.Database, read: TableRead, scenariosDir: string): string {
+  const found = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE").get(read.name) as { name: string } | undefined;
+  if (!found) {
+    const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as Array<{ name: string }>).map((t) => t.name);
+    const guess = closest(read.name, tables);
+    const migrations = `${relative(process.cwd(), join(scenariosDir, 'db', read.connection)) || '.'}/*.sql`;
+    throw new CaseSetupError({
+      ...read.at,
+      code: C.INVALID_PROPERTY,
+      message: `expect.tables.${read.connection}.${read.name}: the case's "${read.connection}" database has no table "${read.name}"`,
+      hint: `${guess ? `did you mean "${guess}"? ` : ''}its tables: ${tables.join(', ') || '(none)'} (made by ${migrations} and the case's db: data set); for the rows of a query, write { query: SELECT …, rows: […] }`,
+    });
+  }
+  const keys = (db.prepare('SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk').all(found.name) as Array<{ name: string }>).map((k) => quoteIdentifier(k.name));
+  return `SELECT * FROM ${quoteIdentifier(found.name)} ORDER BY ${keys.length ? keys.join(', ') : 'rowid'}`;
+}
+
+/** A query of `expect.tables` as written, once the fresh database has prepared it and said it only reads. */
+function checkedQuery(db: Database.Database, read: TableRead): string {
+  const refuse = (why: string, hint: string) => {
+    throw new CaseSetupError({ ...(read.queryAt ?? read.at), code: C.INVALID_PROPERTY, message: `expect.tables.${read.connection}.${read.name}.query: ${why}`, hint });
+  };
+  const sql = read.query!;
+  const example = 'e.g. query: SELECT id, sent_at FROM orders WHERE sent_at IS NOT NULL ORDER BY id';
+  let stmt: Database.Statement;
+  try {
+    stmt = db.prepare(sql);
+  } catch (e) {
+    return refuse(`the case's "${read.connection}" database refuses it: ${(e as Error).message}`, `a query here is SQLite SQL, run after the case's run on its database; ${example}`);
+  }
+  if (!stmt.reader || !stmt.readonly) return refuse('it does not only read', `a query of expect.tables reads rows (SELECT, or WITH … SELECT) and changes nothing; ${example}`);
+  if (parseNamedSql(sql).names.length) return refuse('it has parameters (:name)', `write the values into the query; ${example}`);
+  return sql;
+}
+
+/** An SQLite identifier in double quotes, a quote inside it doubled. */
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The rows each entry of `expect.tables` reads, through the case's own connections (which see the run's writes, not
+ * yet rolled back), as `Observed.tables` has them; a read that fails or reads too many rows is a difference.
+ */
+async function readTables(databases: ClosableDatabasePort, tables: readonly TableSql[]): Promise<{ tables: NonNullable<Observed['tables']>; mismatches: Mismatch[] }> {
+  const out: NonNullable<Observed['tables']> = {};
+  const mismatches: Mismatch[] = [];
+  for (const { read, sql } of tables) {
+    const place = ['tables', read.connection, read.name];
+    try {
+      const r = await databases.query(read.connection, parseNamedSql(sql), {}, { timeoutMs: 10_000, maxRows: MAX_TABLE_ROWS });
+      if (r.truncated) {
+        mismatches.push({ place, expected: `at most ${MAX_TABLE_ROWS} row(s)`, actual: `${r.rowCount} row(s): read fewer, with { query: SELECT … WHERE …, rows: […] }` });
+        continue;
+      }
+      (out[read.connection] ??= {})[read.name] = read.query !== undefined ? { query: read.query, rows: r.rows } : r.rows;
+    } catch (e) {
+      mismatches.push({ place, expected: 'its rows', actual: `an error reading them: ${(e as Error).message}` });
+    }
+  }
+  return { tables: out, mismatches };
 }
 
 /** A data set the fresh database refuses, at its `db.<connection>` entry, with what usually causes it. */
@@ -234,7 +338,7 @@ function replayClock(clock: TestClock): ClockPort {
   };
 }
 
-async function runWith(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], databases: ClosableDatabasePort, t0: number, defaults: CaseDefaults): Promise<CaseOutcome> {
+async function runWith(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], databases: ClosableDatabasePort, t0: number, defaults: CaseDefaults, tables: readonly TableSql[]): Promise<CaseOutcome> {
   const ids = sequentialIds();
   const ports: EnginePorts = {
     databases,
@@ -259,8 +363,12 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
   ports.asyncStarter = starter;
   childOpts.ports.asyncStarter = starter;
   const result: RunResult = attachChildResults(await runScenario(library, c.scenario, { ...opts, params: c.params, variables: c.variables }), await starter.drain());
-  const observed = observe(result);
-  const mismatches = withCallNotes(match(c.expect, observed), observed);
+  // Read before the databases are closed, which rolls the run's writes back.
+  const read = tables.length ? await readTables(databases, tables) : undefined;
+  const observed: Observed = { ...observe(result), ...(read ? { tables: read.tables } : {}) };
+  // A table that could not be read is told once, by why, not also as rows that are missing.
+  const unread = (m: Mismatch) => read?.mismatches.some((r) => r.place.every((p, i) => m.place[i] === p)) ?? false;
+  const mismatches = [...withCallNotes(match(c.expect, observed), observed).filter((m) => !unread(m)), ...(read?.mismatches ?? [])];
   // The mismatches say that the case failed; a run error it did not expect usually says why.
   const runErrors = mismatches.length ? unexpectedRunErrors(c.expect, observed) : [];
   return { observed, mismatches, runErrors, durationMs: Math.round((performance.now() - t0) * 10) / 10 };

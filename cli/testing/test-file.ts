@@ -118,6 +118,27 @@ const errorExpect = z
   .partial()
   .describe('the failure: code, message, block, retryable (and scenario, file, line, col of the failing block); only the fields named are checked');
 
+// `tables`: rows of the case's databases once its run has ended (read before they are rolled back). A table's rows
+// are all of them, ordered by its primary key (else rowid); a query's are what it reads, in its order.
+const row = z.record(z.string(), z.unknown()).describe('a row: column → value (or a matcher); only the columns named are checked');
+const rows = z.array(row);
+const tableExpect = z.union([
+  saidAs(rows.describe('every row of the table, ordered by its primary key (rowid when it has none); a list must have the same length'), 'a list of rows'),
+  matcher,
+  saidAs(z
+    .strictObject({
+      query: z.string().min(1).describe('a statement that only reads (SELECT or WITH … SELECT), run on the case\'s database after the run'),
+      rows: z.union([rows, matcher]).describe('the rows it reads, in its order'),
+    })
+    .describe('the rows a query reads; the key is a name of your own'), '{ query: …, rows: […] }'),
+]);
+const tablesExpect = z
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a connection name'),
+    z.record(z.string().min(1), tableExpect).describe('table name → its rows, or a name of your own → { query, rows }'),
+  )
+  .describe('rows of the case\'s databases after its run (before they are rolled back): connection → table → rows');
+
 /** A return value or variable: scalars only (a run's values are), so a mapping there is a matcher or a mistake. */
 const expectedValue = z.union([z.string(), z.number(), z.boolean(), z.null(), matcher]);
 
@@ -132,9 +153,11 @@ export interface Expectation {
   asyncStarted?: Array<{ scenario?: string; params?: Record<string, unknown>; result?: Expectation }>;
   path?: unknown;
   variables?: Record<string, unknown>;
+  /** Of the case's own expectation only (the databases are the case's, not a started run's): connection → name → rows. */
+  tables?: Record<string, Record<string, unknown>>;
 }
 
-const expectation: z.ZodType<Expectation> = z
+const expectationObject = z
   .strictObject({
     status: z.enum(['completed', 'failed']).describe('how the run ended'),
     returnValues: z.union([matcher, z.record(z.string(), expectedValue)]).describe('return values by number; only those named are checked'),
@@ -158,6 +181,9 @@ const expectation: z.ZodType<Expectation> = z
     variables: z.union([matcher, z.record(z.string(), expectedValue)]).describe('variables when the run ended; only those named are checked'),
   })
   .partial();
+const expectation: z.ZodType<Expectation> = expectationObject;
+/** A case's own expectation: a started run's (`asyncStarted[].result`) has no `tables`, its databases being the case's. */
+const caseExpectation = expectationObject.extend({ tables: tablesExpect.optional() });
 
 const paramValue = z.union([z.string(), z.number(), z.boolean()]);
 const params = z
@@ -224,7 +250,7 @@ const testCase = z.strictObject({
   clock: clock.optional(),
   timeZone: timeZone.optional(),
   maxEffects: maxEffects.optional(),
-  expect: expectation.describe('what the run must do; what is not named is not checked'),
+  expect: caseExpectation.describe('what the run must do; what is not named is not checked'),
 });
 
 const testFile = z.strictObject({
@@ -273,6 +299,8 @@ export interface TestCase {
   /** The case's or the file's cap; undefined: the command's default. */
   maxEffects: number | undefined;
   expect: Expectation;
+  /** The tables and queries `expect.tables` names, read from the case's databases when its run has ended. */
+  tables: TableRead[];
   /** A problem of the test file concerns this case (listed in the file's `issues`): it does not run. */
   blocked: boolean;
 }
@@ -293,6 +321,21 @@ export interface DataSet {
   at: SourceLocation;
   /** `@file.sql` as written, when the SQL came from a file. */
   from?: string;
+}
+
+/** A table or query of `expect.tables`, with where the test file names it (its problems are reported there). */
+export interface TableRead {
+  connection: string;
+  /** The key: the table's name, or the test's own name for a query. */
+  name: string;
+  /** Of the query form: its SQL. */
+  query?: string;
+  /** The key `expect.tables.<connection>.<name>`. */
+  at: SourceLocation;
+  /** The key `expect.tables.<connection>`. */
+  connectionAt: SourceLocation;
+  /** Of the query form: where its `query:` text is. */
+  queryAt?: SourceLocation;
 }
 
 export interface TestFile {
@@ -409,6 +452,7 @@ export function loadTestFile(path: string, defaultScenariosDir: string): TestFil
       timeZone: timeZone.value,
       maxEffects: c.maxEffects ?? data.maxEffects,
       expect: c.expect,
+      tables: tableReads(c.expect.tables ?? {}, src, at('expect', 'tables')),
       blocked: issues.length > before || fileDb.bad || bpium.bad || http.bad || clock.bad || timeZone.bad,
     };
   });
@@ -602,7 +646,7 @@ export function libraryProblems(file: TestFile, library: ScenarioLibrary): Varia
   const issues = [...presets.issues];
   const cases = new Set(presets.cases);
   for (const c of file.cases) {
-    const found = [...expectedVariableProblems(file, library, c.scenario, c.expect, ['cases', c.index, 'expect']), ...connectionProblems(file, library, c)];
+    const found = [...expectedVariableProblems(file, library, c.scenario, c.expect, ['cases', c.index, 'expect']), ...connectionProblems(file, library, c), ...tableConnectionProblems(library, c)];
     if (found.length) cases.add(c.index);
     issues.push(...found);
   }
@@ -672,6 +716,28 @@ function connectionProblems(file: TestFile, library: ScenarioLibrary, c: TestCas
   return issues;
 }
 
+/**
+ * `expect.tables` naming a connection the case has no database for (no scenario of the folder uses it, no migrations
+ * folder has it, no `db:` fills it): there is nothing to read, and a typo would otherwise fail as "no such table".
+ */
+function tableConnectionProblems(library: ScenarioLibrary, c: TestCase): ScenarioIssue[] {
+  const known = [...new Set([...knownConnections(library), ...Object.keys(c.db)])];
+  const said = new Set<string>();
+  const issues: ScenarioIssue[] = [];
+  for (const t of c.tables) {
+    if (known.includes(t.connection) || said.has(t.connection)) continue;
+    said.add(t.connection);
+    const guess = closest(t.connection, known);
+    issues.push({
+      ...t.connectionAt,
+      code: C.UNKNOWN_CONNECTION,
+      message: `expect.tables.${t.connection}: the case has no database named "${t.connection}"`,
+      hint: `${guess ? `did you mean "${guess}"? ` : ''}the case's connections: ${known.join(', ')} (a DbQuery or DbProcedure block's connection:, a folder of migrations under db/, or the case's db:)`,
+    });
+  }
+  return issues;
+}
+
 /** `main`, the connections of the folder's DbQuery and DbProcedure blocks, and those with migrations (db/<name>/). */
 export function knownConnections(library: ScenarioLibrary): string[] {
   const blocks: ScenarioBlock[] = [
@@ -736,6 +802,17 @@ function readDb(raw: Record<string, string>, base: string, src: YamlSource, at: 
     }
   }
   return out;
+}
+
+/** The entries of `expect.tables`, in the order of the file, each with its place. */
+function tableReads(raw: Record<string, Record<string, unknown>>, src: YamlSource, at: PathSeg[]): TableRead[] {
+  return Object.entries(raw).flatMap(([connection, tables]) =>
+    Object.entries(tables).map(([name, value]): TableRead => {
+      const place = src.locate([...at, connection, name], { key: true });
+      const query = value !== null && typeof value === 'object' && 'query' in value && typeof value.query === 'string' ? value.query : undefined;
+      return { connection, name, at: place, connectionAt: src.locate([...at, connection], { key: true }), ...(query !== undefined ? { query, queryAt: src.locate([...at, connection, name, 'query']) } : {}) };
+    }),
+  );
 }
 
 function mergeDb(file: Record<string, DataSet>, own: Record<string, DataSet>): Record<string, DataSet[]> {

@@ -25,11 +25,26 @@ export function refreshed(expected: unknown, actual: unknown, listName?: string)
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(expected)) {
       const a = (actual as Record<string, unknown>)[k];
-      if (a !== undefined) out[k] = refreshed(v, a, k);
+      // A case's `tables` (connection → table → rows): a table's name is no list of the run's (`mails`), its new rows
+      // are written whole.
+      if (a !== undefined) out[k] = k === 'tables' && listName === undefined ? refreshedTables(v, a) : refreshed(v, a, k);
     }
     return out;
   }
   return actual;
+}
+
+/** `tables` refreshed table by table, each table's (or query's) rows as an unnamed list. */
+function refreshedTables(expected: unknown, actual: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(expected) || !isObject(actual)) return refreshed(expected, actual);
+  return Object.fromEntries(
+    Object.entries(expected).map(([connection, tables]) => {
+      const got = actual[connection];
+      if (!isObject(tables) || !isObject(got)) return [connection, tables];
+      return [connection, Object.fromEntries(Object.entries(tables).map(([name, rows]) => [name, got[name] !== undefined ? refreshed(rows, got[name]) : rows]))];
+    }),
+  );
 }
 
 /**
