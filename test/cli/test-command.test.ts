@@ -95,6 +95,30 @@ describe('docs/testing-scenarios.md', () => {
   });
 });
 
+describe('docs/testing-scenarios.md: rows after the run', () => {
+  it('its tables example passes with the shipped RecordNotification; a wrong row fails with the line the page shows', () => {
+    const doc = readFileSync(repoPath('docs', 'testing-scenarios.md'), 'utf8');
+    const example = /save it as `scenarios\/tests\/notified-rows\.test\.yaml`[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(example && /tables:/.test(example), 'the docs hold the tables example');
+    const shown = /\n {4}(scenarios\/tests\/notified-rows\.test\.yaml:\d+:\d+ tables\.[^\n]*)/.exec(doc)?.[1];
+    assert.ok(shown, 'the docs show a failing row');
+    const copy = scenariosCopy();
+    try {
+      const file = join(copy.scenarios, 'tests', 'notified-rows.test.yaml');
+      writeFileSync(file, example);
+      const r = cli(['test', 'scenarios/tests/notified-rows.test.yaml'], copy.dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^1 passed, 0 failed$/m);
+      writeFileSync(file, example.replace('employee_id: "8", email', 'employee_id: "9", email'));
+      const wrong = cli(['test', 'scenarios/tests/notified-rows.test.yaml'], copy.dir);
+      assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
+      assert.ok(wrong.stdout.includes(shown), `${shown}\nin\n${wrong.stdout}`);
+    } finally {
+      copy.cleanup();
+    }
+  });
+});
+
 describe('oktell-emu test: invalid test files', () => {
   it('exit 2 with every problem at file:line:col, and run nothing', () => {
     const tmp = tempDir();
