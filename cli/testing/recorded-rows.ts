@@ -4,7 +4,7 @@
 // The trace of a read keeps its statement as written, its parameters (secrets masked, long values cut), the result's
 // columns and, up to 16 KiB, its rows. That is enough to write the rows back for a plain single-table SELECT: the
 // result columns map to the table's (`name AS clientName` → name), and the WHERE's `column = :param` equalities
-// give the columns that selected the row (`phone = :phone` → phone). Anything else (joins, expressions, OR, LIKE,
+// give the columns that selected the row (`phone = :phone` → phone; `sent_at IS NULL` → NULL). Anything else (joins, expressions, OR, LIKE,
 // masked parameters) is not guessed: it is named in the comment above the case for the author to add.
 import type { JsonValue } from '../../engine/index.js';
 
@@ -72,12 +72,18 @@ function columnMap(list: string, resultColumns: string[]): Array<[string, string
   return out;
 }
 
-/** The WHERE's `column = :param` (or `= 'text'`, `= 12`) conditions joined by AND, as column → value. */
+/** The WHERE's `column = :param` (or `= 'text'`, `= 12`, `IS NULL`) conditions joined by AND, as column → value. */
 function whereEqualities(rest: string, params: Record<string, JsonValue>): Record<string, JsonValue> | string {
   const where = /^where (.*?)(?: (?:order|group|limit) .*)?$/i.exec(rest)?.[1];
   const out: Record<string, JsonValue> = {};
   if (!where) return out;
   for (const cond of where.split(/ and /i).map((s) => s.trim().replace(/^\((.*)\)$/, '$1'))) {
+    // `sent_at IS NULL` chose rows whose column is empty: written so, as a loop over the unsent rows found them.
+    const isNull = new RegExp(`^(?:${IDENT}\\.)?(${IDENT}) is null$`, 'i').exec(cond);
+    if (isNull) {
+      out[isNull[1]!] = null;
+      continue;
+    }
     const m = new RegExp(`^(?:${IDENT}\\.)?(${IDENT}) ?= ?(:${IDENT}|'(?:[^']|'')*'|-?\\d+(?:\\.\\d+)?)$`, 'i').exec(cond);
     if (!m) return `its WHERE has "${cond}", which is not a column = value condition`;
     const [, column, value] = m as unknown as [string, string, string];

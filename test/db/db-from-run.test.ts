@@ -72,7 +72,56 @@ describe('test --from-run of a run that read the database', () => {
       assert.equal(cli('run', 'AddAndRead', '-p', '1=+70000000001').code, 0);
       const own = cli('test', '--from-run', lastRun(), '--name', 'own row');
       assert.equal(own.code, 0, own.stdout + own.stderr);
-      assert.match(readFileSync(file, 'utf8'), /- main: SELECT name FROM clients WHERE phone = :phone \(block read of AddAndRead\): the run wrote to clients before this read, so its rows may be the run's own; it read 1 row\(s\)/);
+      assert.match(readFileSync(file, 'utf8'), /- main: SELECT name FROM clients WHERE phone = :phone \(block read of AddAndRead\): the run inserted into clients before this read, so its rows may be the run's own; it read 1 row\(s\)/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  // A loop over the unsent rows (trial 40 L4): each read comes after the run's UPDATE of the row before; those rows
+  // were there before the run (an UPDATE makes none), and `sent_at IS NULL` says what the column held.
+  it('a loop that marks each row it reads: every row it read becomes db:, and the case passes', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      writeFileSync(join(scenarios, 'db', 'main', '001-orders.sql'), 'CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, order_no TEXT NOT NULL, sent_at TEXT);\n');
+      writeFileSync(
+        join(scenarios, 'SendOrders.yaml'),
+        `variables: { id: number, order_no: string, found: number, sent: string }
+start: next
+blocks:
+  next:
+    kind: DbQuery
+    sql: SELECT id, order_no FROM orders WHERE sent_at IS NULL ORDER BY id LIMIT 1
+    rowCount: found
+    exits: { success: any }
+  any: { kind: Condition, expression: '[found] > 0', exits: { true: mark, false: done } }
+  mark:
+    kind: DbQuery
+    sql: UPDATE orders SET sent_at = 'now' WHERE id = :id
+    params: { id: '[id]' }
+    exits: { success: count }
+  count: { kind: Variable, set: { sent: '[sent] + [order_no] + " "', found: 0 }, exits: { next: next } }
+  done: { kind: ReturnValue, values: { 1: '[sent]' } }
+`,
+      );
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      assert.equal(cli('run', 'SendOrders').code, 0);
+      const db = new Database(join(tmp.dir, 'var', 'main.sqlite'));
+      for (const no of ['A-1', 'A-2', 'A-3']) db.prepare('INSERT INTO orders (order_no) VALUES (?)').run(no);
+      db.close();
+      const ran = cli('run', 'SendOrders', '--json');
+      assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+      assert.deepEqual((JSON.parse(ran.stdout) as { returnValues: Record<string, string> }).returnValues, { 1: 'A-1 A-2 A-3 ' });
+      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const written = cli('test', '--from-run', id, '--name', 'loop');
+      assert.equal(written.code, 0, written.stdout + written.stderr);
+      assert.doesNotMatch(written.stdout, /not recorded/);
+      assert.match(
+        readFileSync(join(scenarios, 'tests', 'recorded.test.yaml'), 'utf8'),
+        /main: \|\n\s+INSERT OR IGNORE INTO orders \(sent_at, id, order_no\) VALUES \(NULL, 1, 'A-1'\);\n\s+INSERT OR IGNORE INTO orders \(sent_at, id, order_no\) VALUES \(NULL, 2, 'A-2'\);\n\s+INSERT OR IGNORE INTO orders \(sent_at, id, order_no\) VALUES \(NULL, 3, 'A-3'\);\n/,
+      );
     } finally {
       tmp.cleanup();
     }
