@@ -109,6 +109,8 @@ export function createLoginThrottle(
   const logins = new Map<string, number[]>();
   // Per address: the hashes of the Authorization headers that succeeded from it, with the time of the last success.
   const known = new Map<string, Map<string, number>>();
+  /** The last success noted in `known`: the same header from the same address within a second is not noted again. */
+  let lastSuccess: { ip: string | undefined; header: string; at: number } | undefined;
 
   const recent = (times: number[], t: number) => {
     while (times.length && times[0]! <= t - windowMs) times.shift();
@@ -171,6 +173,8 @@ export function createLoginThrottle(
       const key = clientKey(ip);
       const t = now();
       const e = addresses.get(key);
+      // An address that has not failed lately (every sender in the usual case) is not throttled: nothing to work out.
+      if (!e) return undefined;
       const wait = addressWait(e, t) ?? loginWait(e, triedLogin(header), t);
       if (wait === undefined) return undefined;
       // A header that succeeded from here lately is checked as usual: it is right already, a guesser learns nothing.
@@ -185,6 +189,11 @@ export function createLoginThrottle(
     },
     succeeded(ip, header) {
       if (limit === 0 || !header) return;
+      // A sender repeats the same header from the same address request after request: its success is noted once a
+      // second, not hashed at each request (its time in `known` is then at most a second old).
+      const t = now();
+      if (lastSuccess && lastSuccess.ip === ip && lastSuccess.header === header && t - lastSuccess.at < 1000) return;
+      lastSuccess = { ip, header, at: t };
       const key = clientKey(ip);
       const headers = known.get(key) ?? new Map<string, number>();
       const hash = headerHash(header);
