@@ -132,6 +132,24 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     }
 
+    // Sent together, two copies are stored in the same grouped commit: the unique key still makes one the original.
+    it('recognises two copies of one delivery stored at the same time: one original, one duplicate of it', T, async () => {
+      await withStore(async (store) => {
+        const [a, b] = await Promise.all([
+          store.recordRequest({ inbox: inbox({ dedupKey: 'same-turn', response: { status: 200 } }), run: run('hook-a'), jobs: [job()] }),
+          store.recordRequest({ inbox: inbox({ dedupKey: 'same-turn', response: { status: 200 } }), jobs: [job()] }),
+        ]);
+        assert.deepEqual([a.duplicate, b.duplicate].sort(), [false, true]);
+        const [original, copy] = a.duplicate ? [b, a] : [a, b];
+        assert.ok(copy.duplicate);
+        assert.equal(copy.inboxId, original.inboxId);
+        assert.equal((await store.getInboxEntry(copy.duplicateEntryId))?.duplicateOf, original.inboxId);
+        const counts = await store.counts();
+        assert.equal(counts.inbox.total, 2);
+        assert.equal(counts.jobs.queued, 1, 'the copy enqueues nothing');
+      });
+    });
+
     it('answers a duplicate with the first entry id and its stored answer, and counts it on the original', T, async () => {
       await withStore(async (store) => {
         const first = await store.recordRequest({ inbox: inbox({ dedupKey: 'd1', response: { status: 202, body: '{"ok":1}' } }), run: run('hook-1') });
