@@ -76,6 +76,28 @@ blocks:
 const QUICK: BackoffPolicy = { initialMs: 20, factor: 1, maxMs: 20, jitter: 0 };
 const noMail: MailerPort = { send: async () => assert.fail('no letter here') } as unknown as MailerPort;
 
+/**
+ * An HTTP server on loopback that answers 201 to every JSON POST, except the first one whose `name` is `refused`,
+ * answered 503 (the first attempt fails there, retryable); `received` lists `<path> <name>` of those it took.
+ */
+async function refusingOnce(name: (body: Record<string, unknown>) => string, refused: string): Promise<{ server: Server; url: string; received: string[] }> {
+  const received: string[] = [];
+  let failing = true;
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      const n = name(JSON.parse(body) as Record<string, unknown>);
+      const refuse = failing && n === refused;
+      if (refuse) failing = false;
+      else received.push(`${req.url} ${n}`);
+      res.writeHead(refuse ? 503 : 201, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+}
+
 describe('a retried job that loops over the rows it reads', () => {
   for (const [title, orders] of [
     ['straight loop: each order is POSTed once and marked', [['A-1', 5], ['A-2', 5]]],
@@ -84,21 +106,7 @@ describe('a retried job that loops over the rows it reads', () => {
     it(title, async () => {
       const tmp = tempDir('oktell-retry-reads-');
       // The second order's first POST is answered 503: the first attempt fails there, retryable.
-      const received: string[] = [];
-      let failing = true;
-      const server: Server = createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c));
-        req.on('end', () => {
-          const no = (JSON.parse(body) as { orderNo: string }).orderNo;
-          const refuse = failing && no === orders[1][0];
-          if (refuse) failing = false;
-          else received.push(`${req.url} ${no}`);
-          res.writeHead(refuse ? 503 : 201, { 'content-type': 'application/json' }).end('{}');
-        });
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const { server, url, received } = await refusingOnce((b) => String(b.orderNo), orders[1][0]);
       const mainFile = join(tmp.dir, 'main.sqlite');
       const raw = new Database(mainFile);
       raw.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, order_no TEXT, amount REAL, sent_at TEXT)');
@@ -210,21 +218,7 @@ describe('a retried job that loops over the Bpium records it reads', () => {
     it(title, async () => {
       const tmp = tempDir('oktell-retry-bpium-reads-');
       // The second task's first POST is answered 503: the first attempt fails there, retryable.
-      const received: string[] = [];
-      let failing = true;
-      const server: Server = createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c));
-        req.on('end', () => {
-          const t = (JSON.parse(body) as { title: string }).title;
-          const refuse = failing && t === tasks[1];
-          if (refuse) failing = false;
-          else received.push(`${req.url} ${t}`);
-          res.writeHead(refuse ? 503 : 201, { 'content-type': 'application/json' }).end('{}');
-        });
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const { server, url, received } = await refusingOnce((b) => String(b.title), tasks[1]);
       const emu = await startBpiumEmulator({ port: 0, dataDir: join(tmp.dir, 'bpium') });
       const bpium = createBpiumClient({ url: emu.url, login: emu.login, password: emu.password, rateLimit: false, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
       const ids: string[] = [];
