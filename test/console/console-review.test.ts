@@ -224,6 +224,7 @@ describe('console: filters, links and notes', () => {
     assert.equal(bpiumCallNote({ ...call, method: 'createRecord', status: 'dry-run' }), 'not performed');
     assert.equal(bpiumCallNote({ ...call, status: 'timeout', attempts: 3 }), 'no answer');
     assert.equal(bpiumCallNote({ ...call, status: 'ok', performed: true }), '');
+    assert.equal(bpiumCallNote({ ...call, method: 'updateRecord', status: 'replayed', performed: false }), '', 'a retry took it from the journal: made by the earlier attempt');
   });
 
   it('a retryable error says what became of the job', () => {
