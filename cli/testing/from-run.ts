@@ -345,17 +345,20 @@ function collectHttp(run: RunRecord, http: HttpFixture[]) {
  * a read whose rows cannot be written back is described in `unrecorded`.
  */
 function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded: string[]) {
-  // Tables the run inserted into (INSERT, REPLACE): a later read of one may return the run's own rows, which the case
-  // makes itself. An UPDATE or DELETE makes no row, so a later read finds rows that were there before the run (a
-  // loop that marks each row it handles and reads the next); a row read again after the run changed it keeps the
-  // values of its first read (INSERT OR IGNORE).
+  // Tables whose later reads may return rows the run made or changed, which are not data from before it: those it
+  // inserted into (INSERT, REPLACE: the case makes those rows itself), and those it updated or deleted from before it
+  // first read them (an UPDATE … SET status = 'processing' then a read of the 'processing' rows). A table read before
+  // the run's first UPDATE or DELETE of it is a loop that marks each row it handles and reads the next: the later
+  // reads find rows that were there before the run, and a row read again after the run changed it keeps the values
+  // of its first read (INSERT OR IGNORE).
   const written = new Set<string>();
+  const readFirst = new Set<string>();
   for (const step of asList(run.trace)) {
     if (step.kind !== 'DbQuery') continue;
     const e = step.effect as { connection?: unknown; statement?: unknown; params?: unknown; outcome?: unknown; rowCount?: unknown; columns?: unknown; rows?: unknown } | undefined;
     if (!e || e.outcome !== 'ok' || typeof e.statement !== 'string' || typeof e.connection !== 'string') continue;
     const table = writtenTable(e.statement);
-    if (table && /^\s*(insert|replace)\b/i.test(e.statement)) written.add(`${e.connection}\u0000${table}`);
+    if (table && (isInsert(e.statement) || !readFirst.has(`${e.connection}\u0000${table}`))) written.add(`${e.connection}\u0000${table}`);
     const kind = /^\s*(\w+)/.exec(e.statement)?.[1]?.toLowerCase();
     if ((kind !== 'select' && kind !== 'with') || !e.rowCount) continue;
     const read: RecordedRead = {
@@ -369,7 +372,8 @@ function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded
       rowCount: Number(e.rowCount),
     };
     let data = rowsAsData(read);
-    if ('sql' in data && written.has(`${read.connection}\u0000${data.table.toLowerCase()}`)) data = { reason: `the run inserted into ${data.table} before this read, so its rows may be the run's own` };
+    if ('sql' in data && !written.has(`${read.connection}\u0000${data.table.toLowerCase()}`)) readFirst.add(`${read.connection}\u0000${data.table.toLowerCase()}`);
+    if ('sql' in data && written.has(`${read.connection}\u0000${data.table.toLowerCase()}`)) data = { reason: `the run wrote to ${data.table} before this read, so its rows may be the run's own` };
     if ('sql' in data) {
       const set = (db[read.connection] ??= []);
       for (const sql of data.sql) if (!set.includes(sql)) set.push(sql);
@@ -378,6 +382,11 @@ function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded
       unrecorded.push(`${read.connection}: ${read.statement.replace(/\s+/g, ' ').trim()} (block ${read.block} of ${read.scenario}): ${data.reason}; it read ${read.rowCount} row(s)${rows}`);
     }
   }
+}
+
+/** Whether a statement makes rows (INSERT, REPLACE), comments before it left out. */
+function isInsert(statement: string): boolean {
+  return /^\s*(insert|replace)\b/i.test(statement.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' '));
 }
 
 /**

@@ -52,7 +52,8 @@ export function rowsAsData(read: RecordedRead): RowsAsData {
 
 /** The table a statement writes to (INSERT, REPLACE, UPDATE, DELETE), lower case; undefined for anything else. */
 export function writtenTable(statement: string): string | undefined {
-  const m = new RegExp(`^\\s*(?:insert(?: or \\w+)? into|replace into|update(?: or \\w+)?|delete from)\\s+(${IDENT}(?:\\.${IDENT})?)`, 'i').exec(statement.replace(/\s+/g, ' '));
+  const text = statement.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\s+/g, ' ');
+  const m = new RegExp(`^\\s*(?:insert(?: or \\w+)? into|replace into|update(?: or \\w+)?|delete from)\\s+(${IDENT}(?:\\.${IDENT})?)`, 'i').exec(text);
   return m?.[1]?.toLowerCase();
 }
 

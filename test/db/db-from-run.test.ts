@@ -72,7 +72,7 @@ describe('test --from-run of a run that read the database', () => {
       assert.equal(cli('run', 'AddAndRead', '-p', '1=+70000000001').code, 0);
       const own = cli('test', '--from-run', lastRun(), '--name', 'own row');
       assert.equal(own.code, 0, own.stdout + own.stderr);
-      assert.match(readFileSync(file, 'utf8'), /- main: SELECT name FROM clients WHERE phone = :phone \(block read of AddAndRead\): the run inserted into clients before this read, so its rows may be the run's own; it read 1 row\(s\)/);
+      assert.match(readFileSync(file, 'utf8'), /- main: SELECT name FROM clients WHERE phone = :phone \(block read of AddAndRead\): the run wrote to clients before this read, so its rows may be the run's own; it read 1 row\(s\)/);
     } finally {
       tmp.cleanup();
     }
@@ -122,6 +122,47 @@ blocks:
         readFileSync(join(scenarios, 'tests', 'recorded.test.yaml'), 'utf8'),
         /main: \|\n\s+INSERT OR IGNORE INTO orders \(sent_at, id, order_no\) VALUES \(NULL, 1, 'A-1'\);\n\s+INSERT OR IGNORE INTO orders \(sent_at, id, order_no\) VALUES \(NULL, 2, 'A-2'\);\n\s+INSERT OR IGNORE INTO orders \(sent_at, id, order_no\) VALUES \(NULL, 3, 'A-3'\);\n/,
       );
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  // The rows an UPDATE changed before the run first read the table are not data from before the run: the case would
+  // start with them changed already and its UPDATE would find nothing to change.
+  it('a read of rows the run updated before it first read the table is named in the comment, not made data', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      writeFileSync(join(scenarios, 'db', 'main', '001-orders.sql'), 'CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, status TEXT NOT NULL);\n');
+      writeFileSync(
+        join(scenarios, 'TakeNew.yaml'),
+        `variables: { id: number }
+start: take
+blocks:
+  take:
+    kind: DbQuery
+    sql: "/* claim */ UPDATE orders SET status = 'processing' WHERE status = 'new'"
+    exits: { success: read }
+  read:
+    kind: DbQuery
+    sql: SELECT id, status FROM orders WHERE status = 'processing'
+    exits: { success: done }
+  done: { kind: ReturnValue, values: { 1: '[id]' } }
+`,
+      );
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      assert.equal(cli('run', 'TakeNew').code, 0);
+      const db = new Database(join(tmp.dir, 'var', 'main.sqlite'));
+      db.prepare("INSERT INTO orders (status) VALUES ('new')").run();
+      db.close();
+      assert.equal(cli('run', 'TakeNew').code, 0);
+      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const written = cli('test', '--from-run', id, '--name', 'take');
+      assert.match(written.stdout, /\(the rows of 1 database read\(s\) not recorded: see the comment above it\)/);
+      const text = readFileSync(join(scenarios, 'tests', 'recorded.test.yaml'), 'utf8');
+      assert.doesNotMatch(text, /INSERT OR IGNORE/);
+      assert.match(text, /- main: SELECT id, status FROM orders WHERE status = 'processing' \(block read of TakeNew\): the run wrote to orders before this read, so its rows may be the run's own/);
     } finally {
       tmp.cleanup();
     }
