@@ -274,6 +274,25 @@ describe('the throttle setting and the short-password warning', () => {
     }
   });
 
+  // A sender's repeated success is noted once a second; a failure in between must not leave it unnoted.
+  it('a header that succeeds, fails and succeeds again within a second is let through again while the address is throttled', () => {
+    const now = 1_000;
+    const throttle = createLoginThrottle(3, capturingLogger().logger, { now: () => now });
+    const users = [{ login: 'a', password: 'a-right-password' }];
+    const header = basic('a', 'changed-back');
+    try {
+      throttle.succeeded('10.4.4.4', header);
+      throttle.succeeded('10.4.4.4', header);
+      throttle.failed('10.4.4.4', header, { path: '/' }, users);
+      throttle.succeeded('10.4.4.4', header);
+      for (let i = 0; i < 3; i++) throttle.failed('10.4.4.4', basic('a', `guess-${i}`), { path: '/' }, users);
+      assert.equal(throttle.refusal('10.4.4.4', basic('a', 'other')), 60, 'the address is throttled');
+      assert.equal(throttle.refusal('10.4.4.4', header), undefined, 'its header, right again, is known again');
+    } finally {
+      throttle.close();
+    }
+  });
+
   it('OKTELL_LOGIN_FAILURE_LIMIT and loginFailureLimit: default 10, 0 turns it off, a wrong value is named (the file with line and column)', () => {
     const dir = tempDir('oktell-throttle-');
     try {
