@@ -261,7 +261,9 @@ function checkedQuery(db: Database.Database, read: TableRead): string {
     return refuse(`the case's "${read.connection}" database refuses it: ${(e as Error).message}`, `a query here is SQLite SQL, run after the case's run on its database; ${example}`);
   }
   if (!stmt.reader || !stmt.readonly) return refuse('it does not only read', `a query of expect.tables reads rows (SELECT, or WITH … SELECT) and changes nothing; ${example}`);
-  if (parseNamedSql(sql).names.length) return refuse('it has parameters (:name)', `write the values into the query; ${example}`);
+  const placeholders = parseNamedSql(sql);
+  const first = placeholders.names.length ? `:${placeholders.names[0]}` : placeholders.problems[0]?.found;
+  if (first !== undefined) return refuse(`it has a parameter (${first}), which nothing here gives a value`, `write the values into the query; ${example}`);
   return sql;
 }
 

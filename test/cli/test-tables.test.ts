@@ -84,6 +84,15 @@ const BAD = `cases:
           gone:
             query: DELETE FROM orders RETURNING id
             rows: []
+  - name: a query with a placeholder
+    scenario: Send
+    params: { 1: 1 }
+    expect:
+      tables:
+        main:
+          one:
+            query: SELECT id FROM orders WHERE id = ?
+            rows: []
 `;
 
 function folder(root: string): string {
@@ -155,6 +164,7 @@ describe('oktell-emu test: expect.tables', () => {
       assert.match(r.stderr, /bad\.test\.yaml:8:11 E_INVALID_PROPERTY expect\.tables\.main\.ordres: the case's "main" database has no table "ordres" \(its case was not run\)\n\s+hint: did you mean "orders"\? its tables: .*orders/);
       assert.match(r.stderr, /bad\.test\.yaml:14:9 E_UNKNOWN_CONNECTION expect\.tables\.mian: the case has no database named "mian"\n\s+hint: did you mean "main"\?/);
       assert.match(r.stderr, /bad\.test\.yaml:23:20 E_INVALID_PROPERTY expect\.tables\.main\.gone\.query: it does not only read/);
+      assert.match(r.stderr, /bad\.test\.yaml:32:20 E_INVALID_PROPERTY expect\.tables\.main\.one\.query: it has a parameter \(\?\), which nothing here gives a value \(its case was not run\)\n\s+hint: write the values into the query/);
       assert.doesNotMatch(r.stdout, /[✓✗]/);
     } finally {
       tmp.cleanup();
