@@ -12,7 +12,6 @@ import {
   fixedClock,
   formatIssue,
   listScenarioFiles,
-  randomIds,
   runScenario,
   type ClockPort,
   type EnginePorts,
@@ -30,6 +29,7 @@ import { parseDateText } from '../../engine/expr/date-time.js';
 import { closest } from '../../engine/suggest.js';
 import { timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
+import { sortableIds } from '../../server/store/sortable-id.js';
 import { applyMigrations, MigrationError, migrationFailureText, scratchMigrated } from '../../adapters/db/migrations.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles, type DatabaseSettings } from '../../adapters/db/settings.js';
 import { dataDir, dataDirArg, loadLibrary, scenarioTarget, serverSettings, storeSettings, shellWord, UnavailableError, UsageError, type ServerSettings } from '../config.js';
@@ -225,7 +225,8 @@ async function runWithDatabases(
     env: process.env,
     dataDir: settings.dataDir,
     templates,
-    ids: randomIds,
+    // The server's ids: a live run is recorded beside its runs, and listings sort them by id the same way.
+    ids: sortableIds,
     bpium: fixtures.bpium ? { kind: 'port', port: createFixtureBpium(fixtures.bpium) } : { kind: 'env' },
     ...(fixtures.http ? { httpFixtures: fixtures.http } : {}),
     webRequest: settings.webRequest,
@@ -241,7 +242,7 @@ async function runWithDatabases(
   if (mailWarning) process.stderr.write(`oktell-emu: warning: ${mailWarning}\n`);
   const hint = built.ports.bpium ? undefined : runningEmulatorHint(settings.dataDir);
   const ports: EnginePorts = { ...built.ports, ...(hint ? { bpiumHint: hint } : {}), asyncStarter: undefined as never };
-  const starter = createInProcessStarter(randomIds, (req, runId) =>
+  const starter = createInProcessStarter(sortableIds, (req, runId) =>
     runScenario(library, req.scenario, { ...startedRunInputs(req), runId, dryRun: opts.dryRun === true, trace: opts.trace !== false, timeZone: tz, ports, ...limits }),
   );
   ports.asyncStarter = starter;

@@ -54,6 +54,24 @@ describe('oktell-emu run, live', () => {
     }
   });
 
+  it("gives its runs the server's sortable ids, so a later run's id sorts after an earlier one's", { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const r = await cli(args, { SMTP_URL: '', OKTELL_DATA_DIR: tmp.dir });
+        assert.equal(r.code, 0, r.stderr);
+        const root = JSON.parse(r.stdout) as { runId: string; asyncStarted: Array<{ runId: string }> };
+        ids.push(root.runId, root.asyncStarted[0]!.runId);
+      }
+      // 26 characters of lower-case Crockford base32, time first (server/store/sortable-id.ts), not a UUID.
+      for (const id of ids) assert.match(id, /^[0-9a-hjkmnp-tv-z]{26}$/);
+      assert.ok(ids[0]! < ids[2]!, `the second run's id ${ids[2]} sorts after the first's ${ids[0]}`);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('records the run and the async run it started, so `runs` and `show` find them; a dry run records nothing', { timeout: 90_000 }, async () => {
     const tmp = tempDir();
     try {
@@ -93,7 +111,7 @@ describe('oktell-emu run, live', () => {
       const pipedRun = JSON.parse((await cli(['show', JSON.parse(piped.stdout).runId, '--json'], { OKTELL_DATA_DIR: tmp.dir })).stdout) as { params: Record<string, string> };
       assert.deepEqual(pipedRun.params, { '1': '/elsewhere', '4': '{"piped":true}' });
       const text = await cli(args.filter((a) => a !== '--json'), { SMTP_URL: '', OKTELL_DATA_DIR: tmp.dir });
-      assert.equal(text.stderr, `recorded in ${join(tmp.dir, 'oktell.sqlite')}: npx oktell-emu show ${/show ([0-9a-f-]{36})/.exec(text.stderr)?.[1]} --data-dir ${tmp.dir}\n`);
+      assert.equal(text.stderr, `recorded in ${join(tmp.dir, 'oktell.sqlite')}: npx oktell-emu show ${/show ([0-9a-hjkmnp-tv-z]{26}) /.exec(text.stderr)?.[1]} --data-dir ${tmp.dir}\n`);
     } finally {
       tmp.cleanup();
     }

@@ -110,12 +110,12 @@ describe('a request refused before sending: the dry run takes the live run\'s ex
         assert.doesNotMatch(r.stdout, /no answer|dry-run \(not sent\)/, what);
       }
       // `show` of the recorded live run (made from its stored trace) marks the request the same way.
-      const runId = /run ([0-9a-f-]{36})/.exec(live.stdout)![1]!;
+      const runId = /run ([0-9a-hjkmnp-tv-z]{26})/.exec(live.stdout)![1]!;
       const shown = await runCliAsync(['show', runId, '--data-dir', join(tmp.dir, 'data-live')], { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS'], timeoutMs: 60_000 });
       assert.equal(shown.code, 0, shown.stdout + shown.stderr);
       assert.match(shown.stdout, new RegExp(`http ${c.method} \\S+ → — error \\(not sent\\) ${c.refusal!.source}`), shown.stdout);
       // The same lines, but for the run id: the dry run shows what the live run does.
-      const steps = (out: string) => out.split('\n').filter((l) => !/run [0-9a-f-]{36}|recorded in/.test(l)).join('\n');
+      const steps = (out: string) => out.split('\n').filter((l) => !/run [0-9a-hjkmnp-tv-z]{26}|recorded in/.test(l)).join('\n');
       assert.equal(steps(dry.stdout), steps(live.stdout));
       assert.deepEqual(svc.seen.slice(before), [], 'nothing reached the service');
     });
