@@ -74,6 +74,58 @@ blocks:
     }
   });
 
+  it('lists the effects in the order the run made them: db, http, mail, db', { timeout: 60_000 }, async () => {
+    const gateway: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      const data = join(tmp.dir, 'var');
+      mkdirSync(scenarios);
+      mkdirSync(data);
+      writeFileSync(
+        join(scenarios, 'Order.yaml'),
+        `variables: { n: number }
+start: first
+blocks:
+  first:
+    kind: DbQuery
+    sql: SELECT 1 AS n
+    exits: { success: call }
+  call:
+    kind: WebRequest
+    method: GET
+    url: '"http://127.0.0.1:${(gateway.address() as AddressInfo).port}/ping"'
+    exits: { success: tell, error: null }
+  tell:
+    kind: SendMail
+    to: '"ops@example.com"'
+    subject: '"between"'
+    text: '"the request and the second statement"'
+    exits: { success: second, error: null }
+  second:
+    kind: DbQuery
+    sql: SELECT 2 AS n
+    exits: { success: null }
+`,
+      );
+      const live = startCli(['run', 'Order', '--json', '--scenarios', scenarios, '--data-dir', data], { env: { OKTELL_DATA_DIR: data } });
+      assert.equal((await live.exited).code, 0, live.stderr());
+      const { runId } = JSON.parse(live.stdout()) as { runId: string };
+      const shown = runCli(['show', runId, '--data-dir', data], { OKTELL_DATA_DIR: data });
+      assert.equal(shown.code, 0, shown.stderr);
+      const effects = shown.stdout.split('\n').filter((l) => /^ {2}(db|http|mail|bpium) /.test(l));
+      assert.deepEqual(
+        effects.map((l) => l.replace(/:\d+\//, ':PORT/')),
+        ['  db main SELECT 1 AS n → ok 1 row(s)', '  http GET http://127.0.0.1:PORT/ping → 200 ok', '  mail sent to ops@example.com · between', '  db main SELECT 2 AS n → ok 1 row(s)'],
+        shown.stdout,
+      );
+    } finally {
+      await new Promise((r) => gateway.close(r));
+      tmp.cleanup();
+    }
+  });
+
   it('a webhook run lists the job it started and the run that job ended in', { timeout: 60_000 }, async () => {
     const t = await startTestServer();
     try {
