@@ -14,7 +14,7 @@ export type BpiumSource =
   | { kind: 'env' }
   | { kind: 'client'; options: Omit<BpiumClientOptions, 'logger' | 'onCall'> }
   | { kind: 'port'; port: BpiumPort & { close?(): void } }
-  | { kind: 'none' };
+  | { kind: 'none'; /** Why there is none, added to a Bpium block's R_ADAPTER_MISSING error. */ hint?: string };
 
 export interface PortSettings {
   /** The process environment: BPIUM_*, SMTP_URL, SMTP_MAX_CONNECTIONS, MAIL_FROM, WEB_REQUEST_*. */
@@ -96,6 +96,7 @@ export function buildPorts(s: PortSettings): BuiltPorts {
   return {
     ports: {
       ...(bpium ? { bpium } : {}),
+      ...(source.kind === 'none' && source.hint ? { bpiumHint: source.hint } : {}),
       ...(mail ? { mailer: mail.mailer } : {}),
       web,
       templates: s.templates,

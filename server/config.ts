@@ -167,6 +167,11 @@ export interface ServerConfig {
   /** Signed webhooks whose Bpium `timestamp` is further than this from now are refused (replays); absent = off. */
   webhookMaxAgeMs?: number;
   bpiumEmulatorPort: number;
+  /**
+   * Set when that port is given (--bpium-emulator-port, BPIUM_EMULATOR_PORT or bpiumEmulatorPort): the embedded
+   * emulator then starts even when no scenario has a Bpium block (see `startServer`).
+   */
+  bpiumEmulatorAsked?: true;
   /** How the process sizes its JavaScript heaps (see applyHeapSetting). */
   heap: HeapSetting;
   /** Database connections by name (always `main`); may hold passwords, so never logged as they are. */
@@ -382,6 +387,11 @@ function postgresConnections(entries: Parameters<typeof databaseSettings>[0], en
   return out;
 }
 
+/** The embedded emulator's port: the one given (which asks for the emulator, see `bpiumEmulatorAsked`), else 4056. */
+function emulatorPort(given: number | undefined): Pick<ServerConfig, 'bpiumEmulatorPort' | 'bpiumEmulatorAsked'> {
+  return given === undefined ? { bpiumEmulatorPort: DEFAULT_BPIUM_EMULATOR_PORT } : { bpiumEmulatorPort: given, bpiumEmulatorAsked: true };
+}
+
 /** Users and their origin, before the data folder is consulted for a generated user. */
 export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
   const { file, filePath, fc, fileText } = readConfigFile(flags, env, cwd);
@@ -454,7 +464,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     loginFailureLimit: optionalCount('n', env.OKTELL_LOGIN_FAILURE_LIMIT, 'OKTELL_LOGIN_FAILURE_LIMIT', 0, MAX_LOGIN_FAILURE_LIMIT).n ?? fc.loginFailureLimit ?? DEFAULT_LOGIN_FAILURE_LIMIT,
     webhookSecrets: secrets,
     ...webhookMaxAge(env.BPIUM_WEBHOOK_MAX_AGE_MINUTES, fc.webhookMaxAgeMinutes),
-    bpiumEmulatorPort: flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort ?? DEFAULT_BPIUM_EMULATOR_PORT,
+    ...emulatorPort(flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort),
     heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
     databases,
     serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone, scenarioNamesOnDisk(scenariosDir), flags.onTaskProblems),

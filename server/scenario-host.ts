@@ -33,6 +33,11 @@ export function fileInFolder(file: string, dir: string): string {
   return inside && inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside) ? inside : absolute;
 }
 
+/** The scenarios of `library` that have a Bpium block, by name: a server starts its embedded emulator for them. */
+export function bpiumScenarios(library: Pick<ScenarioLibrary, 'scenarios'>): string[] {
+  return [...library.scenarios.values()].filter((s) => [...s.blocks.values()].some((b) => b.kind === 'Bpium')).map((s) => s.name).sort();
+}
+
 /** The scenarios with a file in `dir`, valid or not (none when the folder cannot be read). */
 export async function scenarioNamesIn(dir: string): Promise<ReadonlySet<string>> {
   return new Set((await listScenarioFiles(dir).catch(() => [])).map(scenarioNameOf));

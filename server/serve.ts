@@ -29,7 +29,7 @@ import { SyncRuns } from './sync-runs.js';
 import { stopConnections, type StopConnections } from './stop-connections.js';
 import { CONNECTIONS_AFTER_GRACE_MS, notClosedText, unclosedPorts, within } from './within.js';
 import { createLoginThrottle, shortPasswordWarning, trustAnyProxyWarning, type LoginThrottle } from './login-throttle.js';
-import { createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
+import { bpiumScenarios, createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
 import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
 import { retentionWarning, retryWindowText } from './store/backoff.js';
 import { sortableIds } from './store/sortable-id.js';
@@ -63,6 +63,8 @@ export interface RunningServer {
   /** Synchronous Web-API runs whose scenario has not ended (at most `config.maxSyncRuns`). */
   syncRuns: { readonly running: number };
   emulator?: BpiumEmulator;
+  /** Why the embedded emulator was not started although BPIUM_URL is unset (no scenario has a Bpium block). */
+  emulatorNotStarted?: string;
   /**
    * The file of the secret generated for the embedded emulator (no secret configured for its path), which its hook
    * path then requires: for the start banner, to say where the signature's secret comes from.
@@ -94,7 +96,10 @@ export interface StopReport {
 export interface StartOptions extends ConfigFlags {
   env?: NodeJS.ProcessEnv;
   logger?: LoggerPort & { flush?(): void };
-  /** Start the embedded Bpium emulator when BPIUM_URL is unset (default true). */
+  /**
+   * The embedded Bpium emulator, when BPIUM_URL is unset: false never starts it, true always does; by default it
+   * starts when a scenario loaded at start has a Bpium block, or when its port is given (`bpiumEmulatorAsked`).
+   */
   embeddedBpium?: boolean;
   /** Watch the scenarios folder for edits (default true). */
   watch?: boolean;
@@ -218,8 +223,14 @@ export function httpTimeouts(requestTimeout: number): { requestTimeout: number; 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const env = opts.env ?? process.env;
   const base = loadServerConfig(opts, env);
+  // The scenarios are read and checked while the store is opened: on a restart its integrity check runs in a thread
+  // of its own, and PostgreSQL answers over the network. Their problems are logged below, where they were found before.
+  const scenarioOptions = { timeZone: base.timeZone, databases: databaseDialects(base.databases) };
+  const scenariosRead = readScenarios(base.scenariosDir, scenarioOptions);
   // What can be found wrong without touching anything is refused before the data folder is made (review s26-cli F8).
-  await checkBeforeStart(base, env, opts.embeddedBpium !== false);
+  // A held emulator port is no reason to refuse when no scenario needs the emulator, which then does not start.
+  const emulatorNeeded = emulatorAsked(base, opts) ? undefined : () => scenariosRead.done.then((read) => bpiumScenarios(read.loaded).length > 0, () => true);
+  await checkBeforeStart(base, env, opts.embeddedBpium !== false, emulatorNeeded);
   // A mistyped SQLite path of a connection other than main would become an empty database on first use.
   const missing = missingDatabaseFiles(join(base.scenariosDir, 'db'), base.databases, base.configFile && fromCwd(base.configFile));
   if (missing.length) throw new ConfigError(missing.join('\n'));
@@ -242,10 +253,6 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // serve.json this one would overwrite.
     const dataLock = lockDataFolder(config.dataDir, () => readServerFile(config.dataDir), config.store.kind);
     cleanup.push(() => dataLock.release());
-    // The scenarios are read and checked while the store is opened: on a restart its integrity check runs in a thread
-    // of its own, and PostgreSQL answers over the network. Their problems are logged below, where they were found before.
-    const scenarioOptions = { timeZone: config.timeZone, databases: databaseDialects(config.databases) };
-    const scenariosRead = readScenarios(config.scenariosDir, scenarioOptions);
     const store = await openStore(config, logger);
     cleanup.push(() => store.close());
     // Jobs acknowledged before this start and not yet delivered (with SQLite, those just resumed too), for the start record.
@@ -254,8 +261,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const host = await createScenarioHost(config.scenariosDir, { ...scenarioOptions, logger, watch: opts.watch !== false, firstRead: scenariosRead });
     cleanup.push(() => host.close());
     const warnings = startupWarnings(config, host, logger, webRequestAttempts(env));
-    const bpium = await startBpium(config, env, opts, logger);
+    const bpium = await startBpium(config, env, opts, logger, host);
     cleanup.push(() => bpium.emulator?.close());
+    if (bpium.notStarted) host.onReload(emulatorWanted(host, logger));
     warnAllRights(config, logger);
     const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: bpium.source, databases: config.databases, webRequest: config.webRequest, regexBudgetMs: config.regexBudgetMs });
     cleanup.push(() => built.close());
@@ -295,7 +303,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       { retries: { maxAttempts: config.workers.maxAttempts, baseDelayMs: config.workers.baseDelayMs, maxDelayMs: config.workers.maxDelayMs } },
       `jobs that fail as retryable: ${retryWindowText(config.workers.maxAttempts, jobBackoff(config.workers))} (${opts.runsCommand?.(config) ?? 'npx oktell-emu runs'} --status dead lists those)`,
     );
-    return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, listening, built, emulator: bpium.emulator, generatedWebhookSecret: bpium.generatedWebhookSecret, stopAccepting: () => (accepting = false), connections, syncRuns, stopRetention, warnings, dataLock, throttle });
+    return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, listening, built, emulator: bpium.emulator, ...(bpium.notStarted ? { emulatorNotStarted: bpium.notStarted } : {}), generatedWebhookSecret: bpium.generatedWebhookSecret, stopAccepting: () => (accepting = false), connections, syncRuns, stopRetention, warnings, dataLock, throttle });
   } catch (e) {
     await undo();
     // A user generated by this start and never shown (the banner shows it only once the server runs) is forgotten,
@@ -432,15 +440,45 @@ interface BpiumSetup {
   webhookSecret?: string;
   /** Set when that secret was generated, not configured. */
   generatedWebhookSecret?: { path: string; file: string };
+  /** Why the emulator was not started although BPIUM_URL is unset. */
+  notStarted?: string;
+}
+
+/** Whether the embedded emulator was asked for whatever the scenarios use: `embeddedBpium: true`, or its port given. */
+function emulatorAsked(config: Pick<ServerConfig, 'bpiumEmulatorAsked'>, opts: StartOptions): boolean {
+  return opts.embeddedBpium === true || config.bpiumEmulatorAsked === true;
+}
+
+/**
+ * After a reload, a warning for each scenario that now has a Bpium block while the emulator was not started: its
+ * Bpium blocks fail with R_ADAPTER_MISSING until a restart, which starts the emulator.
+ */
+function emulatorWanted(host: ScenarioHost, logger: LoggerPort): () => void {
+  const said = new Set<string>();
+  return () => {
+    for (const name of bpiumScenarios(host.library())) {
+      if (said.has(name)) continue;
+      said.add(name);
+      logger.warn({ scenario: name }, `scenario ${name} has a Bpium block, but the embedded Bpium emulator was not started (no scenario had one when the server started): its Bpium blocks fail with R_ADAPTER_MISSING until the server is restarted, which starts the emulator (or set BPIUM_URL)`);
+    }
+  };
 }
 
 /**
  * BPIUM_URL set: that Bpium. Otherwise the embedded emulator (unless turned off), whose seed webhook will post to
- * this server's /Bpium/NewTask signed with a secret the server then requires on that path.
+ * this server's /Bpium/NewTask signed with a secret the server then requires on that path. Not asked for, it starts
+ * only when a loaded scenario has a Bpium block; otherwise the log says so in one line, and /Bpium/NewTask requires
+ * no signature but a configured one.
  */
-async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: StartOptions, logger: LoggerPort): Promise<BpiumSetup> {
+async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: StartOptions, logger: LoggerPort, host: ScenarioHost): Promise<BpiumSetup> {
   const source = bpiumSource(env, opts.embeddedBpium !== false);
   if (source !== 'emulator') return { source: { kind: source } };
+  if (!emulatorAsked(config, opts) && bpiumScenarios(host.library()).length === 0) {
+    const notStarted = `no scenario in ${config.scenariosDir} has a Bpium block`;
+    logger.info({ scenariosDir: config.scenariosDir }, `embedded Bpium emulator not started: ${notStarted} (a restart after adding one starts it; --bpium-emulator-port, BPIUM_EMULATOR_PORT or bpiumEmulatorPort starts it anyway)`);
+    const hint = 'the embedded Bpium emulator was not started, as no scenario had a Bpium block when the server started: restart the server to start it';
+    return { source: { kind: 'none', hint }, notStarted };
+  }
   const generated = configuredEmulatorSecret(config.webhookSecrets) === undefined;
   const webhookSecret = emulatorWebhookSecret(config.webhookSecrets, config.dataDir);
   const generatedWebhookSecret = generated ? { generatedWebhookSecret: { path: EMULATOR_HOOK_PATH, file: join(config.dataDir, EMULATOR_SECRET_FILE) } } : {};
@@ -548,6 +586,7 @@ interface Parts {
   listening: string;
   built: BuiltPorts;
   emulator: BpiumEmulator | undefined;
+  emulatorNotStarted?: string;
   generatedWebhookSecret: { path: string; file: string } | undefined;
   stopAccepting(): void;
   /** The connections, for the stop to close without cutting a request short. */
@@ -620,6 +659,7 @@ function running(p: Parts): RunningServer {
     tasks: p.tasks.scheduler,
     syncRuns: p.syncRuns,
     ...(emulator ? { emulator } : {}),
+    ...(p.emulatorNotStarted ? { emulatorNotStarted: p.emulatorNotStarted } : {}),
     ...(p.generatedWebhookSecret ? { generatedWebhookSecret: p.generatedWebhookSecret } : {}),
     ...(built.bpiumClient ? { bpium: built.bpiumClient } : {}),
     mail: { kind: built.mail.kind === 'smtp' ? 'smtp' : 'outbox', describe: built.mail.describe },

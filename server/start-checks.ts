@@ -14,7 +14,7 @@ export const EMULATOR_PORT_SETTINGS = '--bpium-emulator-port, BPIUM_EMULATOR_POR
  * the data folder is made and the store migrated. A port taken by another program between this check and the real
  * listen is still refused there, with the same message (the start then undoes what it opened).
  */
-export async function checkBeforeStart(config: Pick<ServerConfig, 'port' | 'host' | 'tls' | 'webRequest' | 'bpiumEmulatorPort'>, env: NodeJS.ProcessEnv, embeddedBpium: boolean): Promise<void> {
+export async function checkBeforeStart(config: Pick<ServerConfig, 'port' | 'host' | 'tls' | 'webRequest' | 'bpiumEmulatorPort'>, env: NodeJS.ProcessEnv, embeddedBpium: boolean, emulatorNeeded?: () => Promise<boolean>): Promise<void> {
   const bpium = bpiumSource(env, embeddedBpium);
   // WEB_REQUEST_* are read (and refused) with the configuration already; the mail and Bpium settings only here.
   checkPortSettings({ env, bpium, webRequest: config.webRequest });
@@ -25,7 +25,12 @@ export async function checkBeforeStart(config: Pick<ServerConfig, 'port' | 'host
   await portFree(config.port, config.host, 'the server', SERVER_PORT_SETTINGS).catch((e: unknown) => {
     throw badAddress(e, config.host);
   });
-  if (bpium === 'emulator') await portFree(config.bpiumEmulatorPort, '127.0.0.1', 'the embedded Bpium emulator', EMULATOR_PORT_SETTINGS);
+  // `emulatorNeeded` (when the emulator starts only for scenarios that use it): asked only when the port is held.
+  if (bpium === 'emulator') {
+    await portFree(config.bpiumEmulatorPort, '127.0.0.1', 'the embedded Bpium emulator', EMULATOR_PORT_SETTINGS).catch(async (e: unknown) => {
+      if (!emulatorNeeded || (await emulatorNeeded())) throw e;
+    });
+  }
 }
 
 /** Which Bpium the server uses: BPIUM_URL's when it is set, else the embedded emulator unless it is turned off. */
