@@ -52,9 +52,11 @@ export function attemptJournal(
     waiting = [];
     reads = [];
     try {
-      // The reads with the entries after them, all put in the same turn, so the store's grouped commit writes them in
-      // one transaction: a crash cannot leave the reads without the effect and the scenario-versions record that
-      // follow them (a retry would replay reads an edited scenario no longer matches), nor an effect without its reads.
+      // The reads with the entries after them, all put in the same turn, so that a crash seldom leaves the reads without
+      // the effect and scenario-versions record that follow them (a retry would replay reads an edited scenario no
+      // longer matches): in this thread the grouped commit writes them in one transaction, unless its batch limit
+      // (2,000 writes waiting) splits them. Across the delivery thread each put is a message of its own and may fall
+      // in the next batch; one write of the whole group would close that window, and is not made yet.
       await Promise.all([...readBatch, ...batch].map((e) => store.putEffect(e.runKey, e.stepKey, e.outcome)));
       // An effect's outcome: not a pending mark or its withdrawal (`…/mark`), nor the record of scenario versions.
       if (batch.some((e) => e.stepKey !== VERSIONS_KEY && !e.stepKey.endsWith('/mark'))) wrote = true;
