@@ -177,9 +177,10 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
     try {
       if (write && rt.dryRun) return await dryRunWrite(c, rt, bpium, catalogId, recordId, opts);
       const call = () => perform(c, rt, bpium, catalogId, recordId, opts);
-      // A queued job keeps its reads (rt.read), as it does a DbQuery's: a retry meets the records its earlier attempt
-      // met, so the letters and writes the journal replays by step belong to them (a loop over "new" records).
-      const { value: answer, replayed } = write ? await rt.effect(call) : rt.queuedJob ? await rt.read(call) : { value: await rt.external(call), replayed: false };
+      // A queued job keeps its reads (rt.read; a run without a journal just makes them), as it does a DbQuery's: a
+      // retry meets the records its earlier attempt met, so the letters and writes the journal replays by step belong
+      // to them (a loop over "new" records).
+      const { value: answer, replayed } = write ? await rt.effect(call) : await rt.read(call);
       rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: replayed ? 'replayed' : 'ok', performed: !replayed && !fixture.fixture, ...fixture, ...(attempts.length ? { attempts: attempts.length } : {}) });
       rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', ...(replayed ? { replayed: true } : {}), ...fixture, attempts: attempts.map(attemptJson), ...answerForTrace(write, answer) });
       saveAnswer(c, rt, answer, await fieldIds(c, rt, bpium, catalogId, opts, answer));
