@@ -32,7 +32,7 @@ export interface AttemptJournal {
  * the job's previous attempt was cut off with its end unrecorded (`previousAttemptCut`).
  */
 export function attemptJournal(
-  store: Pick<DeliveryStore, 'getEffect' | 'putEffect'>,
+  store: Pick<DeliveryStore, 'getEffect' | 'putEffectGroup'>,
   lookUp: boolean,
   fence?: () => void | Promise<void>,
   opts: { afterLostAttempt?: boolean } = {},
@@ -52,12 +52,10 @@ export function attemptJournal(
     waiting = [];
     reads = [];
     try {
-      // The reads with the entries after them, all put in the same turn, so that a crash seldom leaves the reads without
-      // the effect and scenario-versions record that follow them (a retry would replay reads an edited scenario no
-      // longer matches): in this thread the grouped commit writes them in one transaction, unless its batch limit
-      // (2,000 writes waiting) splits them. Across the delivery thread each put is a message of its own and may fall
-      // in the next batch; one write of the whole group would close that window, and is not made yet.
-      await Promise.all([...readBatch, ...batch].map((e) => store.putEffect(e.runKey, e.stepKey, e.outcome)));
+      // The reads with the entries after them, in one write of the store (one transaction, one message across the
+      // delivery thread): a crash cannot leave the reads without the effect and the scenario-versions record that
+      // follow them (a retry would replay reads an edited scenario no longer matches), nor an effect without its reads.
+      await store.putEffectGroup([...readBatch, ...batch]);
       // An effect's outcome: not a pending mark or its withdrawal (`…/mark`), nor the record of scenario versions.
       if (batch.some((e) => e.stepKey !== VERSIONS_KEY && !e.stepKey.endsWith('/mark'))) wrote = true;
     } catch (e) {

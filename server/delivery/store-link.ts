@@ -13,6 +13,7 @@ export interface DeliveryStore {
   enqueueJobs: Store['enqueueJobs'];
   getEffect: Store['effects']['get'];
   putEffect: Store['effects']['put'];
+  putEffectGroup: Store['putEffectGroup'];
 }
 
 /** Every method name, once: the proxy is built from this list and the main thread only answers names in it. */
@@ -25,6 +26,7 @@ const METHOD_SET: Record<keyof DeliveryStore, true> = {
   enqueueJobs: true,
   getEffect: true,
   putEffect: true,
+  putEffectGroup: true,
 };
 export const DELIVERY_STORE_METHODS = Object.keys(METHOD_SET) as Array<keyof DeliveryStore>;
 
@@ -43,6 +45,7 @@ export function deliveryStoreOf(store: Store): DeliveryStore {
     enqueueJobs: (...a) => store.enqueueJobs(...a),
     getEffect: (...a) => store.effects.get(...a),
     putEffect: (...a) => store.effects.put(...a),
+    putEffectGroup: (...a) => store.putEffectGroup(...a),
   };
 }
 

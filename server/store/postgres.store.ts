@@ -48,6 +48,7 @@ import {
   type InboxEntry,
   type JobRecord,
   type JobState,
+  type JournalEntry,
   type ListJobsQuery,
   type ListRunsQuery,
   type NewJob,
@@ -563,6 +564,15 @@ export class PostgresStore implements Store {
 
   private prepareJobs(jobs: NewJob[]): JobParams[] {
     return jobs.map((j) => jobParams(j, j.id ?? this.newId(), this.defaultMaxAttempts));
+  }
+
+  async putEffectGroup(entries: ReadonlyArray<JournalEntry & { runKey: string }>): Promise<void> {
+    if (!entries.length) return;
+    const rows = entries.map((e) => [e.runKey, e.stepKey, toJson(e.outcome, 'effect outcome')] as const);
+    const now = this.clock.now();
+    await this.write(async (c) => {
+      for (const [runKey, stepKey, text] of rows) await exec(c, 'putEffect', [runKey, stepKey, text, now]);
+    });
   }
 
   private write<T>(op: PgOp<T>): Promise<T> {

@@ -48,6 +48,7 @@ import {
   type JobLease,
   type JobRecord,
   type JobState,
+  type JournalEntry,
   type ListJobsQuery,
   type ListRunsQuery,
   type NewJob,
@@ -263,6 +264,15 @@ export class SqliteStore implements Store {
       }
       const leased = this.insertLeasedJobs(jobs, inboxId, input.lease);
       return { duplicate: false, inboxId, jobIds: leased.map((j) => j.id), leased };
+    });
+  }
+
+  async putEffectGroup(entries: ReadonlyArray<JournalEntry & { runKey: string }>): Promise<void> {
+    if (!entries.length) return;
+    const rows = entries.map((e) => [e.runKey, e.stepKey, toJson(e.outcome, 'effect outcome')] as const);
+    const now = this.clock.now();
+    await this.batcher.submit(() => {
+      for (const [runKey, stepKey, text] of rows) this.st.putEffect.run(runKey, stepKey, text, now);
     });
   }
 

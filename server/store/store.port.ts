@@ -533,6 +533,11 @@ export interface Store {
 
   /** The effect journal, keyed by a stable key (the job id) and step key. */
   readonly effects: EffectJournalPort;
+  /**
+   * Journal entries written together, in one write of the store's (one transaction): the answers of a job's reads
+   * with the effect entries after them, so that a crash keeps both or neither.
+   */
+  putEffectGroup(entries: ReadonlyArray<JournalEntry & { runKey: string }>): Promise<void>;
 
   counts(): Promise<StoreCounts>;
   /**

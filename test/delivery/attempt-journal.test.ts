@@ -11,7 +11,7 @@ import { defaultRegistry } from '../../components/registry.js';
 import { createFixtureBpium } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type BpiumPort, type DatabasePort, type EnginePorts, type RunResult } from '../../engine/index.js';
 import { attemptJournal, type AttemptJournal } from '../../server/delivery/attempt-journal.js';
-import { deliveryStoreOf } from '../../server/delivery/store-link.js';
+import { deliveryStoreOf, deliveryStoreProxy, dispatchCall } from '../../server/delivery/store-link.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
 
@@ -67,6 +67,29 @@ describe('an attempt’s effect journal', () => {
       await j.port.put('job-r', 'S:next#3', { rows: [] }, { read: true });
       assert.deepEqual(j.take(), [], 'a read after the last effect is not kept: a retry reads the rows as they are then');
       assert.deepEqual([...j.readKeys], ['S:next#1', 'S:next#2', 'S:next#3']);
+    });
+  });
+
+  // Across the delivery thread every store call is a message of its own: the group must be one, or the main thread
+  // could commit its parts in two transactions.
+  it('sends the reads and the effect entries after them across the thread boundary as one call', async () => {
+    await withStore(async (store) => {
+      const calls: string[] = [];
+      const proxy = deliveryStoreProxy((call) => {
+        calls.push(call.method);
+        return dispatchCall(deliveryStoreOf(store), call);
+      });
+      const j = attemptJournal(proxy, false);
+      await j.port.put('job-t', 'S:next#1', { rows: [{ id: 1 }] }, { read: true });
+      assert.equal(await j.port.get('job-t', 'S:post#1'), undefined);
+      await j.port.put('job-t', 'S:post#1', { status: 201 });
+      await j.port.put('job-t', 'S:next#2', { rows: [{ id: 2 }] }, { read: true });
+      const before = store.stats().transactions;
+      await j.port.settle!();
+      assert.deepEqual(calls, ['putEffectGroup'], 'one message');
+      assert.equal(store.stats().transactions - before, 1, 'one transaction');
+      assert.deepEqual(await store.effects.get('job-t', 'S:next#1'), { rows: [{ id: 1 }] });
+      assert.deepEqual(await store.effects.get('job-t', 'S:post#1'), { status: 201 });
     });
   });
 

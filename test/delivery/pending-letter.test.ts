@@ -82,6 +82,10 @@ async function rig(
       writes.push({ stepKey, outcome });
       return base.putEffect(runKey, stepKey, outcome);
     },
+    putEffectGroup: (entries) => {
+      for (const { stepKey, outcome } of entries) writes.push({ stepKey, outcome });
+      return base.putEffectGroup(entries);
+    },
   };
   const made: Array<{ pool: WorkerPool; close(): Promise<void> }> = [];
   return {

@@ -150,6 +150,21 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('writes a group of journal entries together, each readable after; an empty group writes nothing', T, async () => {
+      await withStore(async (store) => {
+        await store.putEffectGroup([]);
+        await store.putEffectGroup([
+          { runKey: 'job-g', stepKey: 'S:next#1', outcome: { rows: [{ id: 1 }] } },
+          { runKey: 'job-g', stepKey: 'S:post#1', outcome: { status: 201 } },
+          { runKey: 'job-h', stepKey: 'S:mail#1', outcome: { messageId: '<1@x>' } },
+        ]);
+        assert.deepEqual(await store.effects.get('job-g', 'S:next#1'), { rows: [{ id: 1 }] });
+        assert.deepEqual(await store.effects.get('job-g', 'S:post#1'), { status: 201 });
+        assert.deepEqual(await store.effects.get('job-h', 'S:mail#1'), { messageId: '<1@x>' });
+        assert.equal(await store.effects.get('job-g', 'S:mail#1'), undefined);
+      });
+    });
+
     it('answers a duplicate with the first entry id and its stored answer, and counts it on the original', T, async () => {
       await withStore(async (store) => {
         const first = await store.recordRequest({ inbox: inbox({ dedupKey: 'd1', response: { status: 202, body: '{"ok":1}' } }), run: run('hook-1') });
