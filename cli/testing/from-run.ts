@@ -19,7 +19,7 @@ import { recipientKey, type MailFixture } from '../../adapters/fixtures/mail-fix
 import { expectationOf, type Observed } from './expectations.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
-import { rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
+import { makesRows, rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
 import { blockable, RecordedRunError } from './write-case.js';
 
 export { RecordedRunError };
@@ -358,7 +358,7 @@ function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded
     const e = step.effect as { connection?: unknown; statement?: unknown; params?: unknown; outcome?: unknown; rowCount?: unknown; columns?: unknown; rows?: unknown } | undefined;
     if (!e || e.outcome !== 'ok' || typeof e.statement !== 'string' || typeof e.connection !== 'string') continue;
     const table = writtenTable(e.statement);
-    if (table && (isInsert(e.statement) || !readFirst.has(`${e.connection}\u0000${table}`))) written.add(`${e.connection}\u0000${table}`);
+    if (table && (makesRows(e.statement) || !readFirst.has(`${e.connection}\u0000${table}`))) written.add(`${e.connection}\u0000${table}`);
     const kind = /^\s*(\w+)/.exec(e.statement)?.[1]?.toLowerCase();
     if ((kind !== 'select' && kind !== 'with') || !e.rowCount) continue;
     const read: RecordedRead = {
@@ -382,11 +382,6 @@ function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded
       unrecorded.push(`${read.connection}: ${read.statement.replace(/\s+/g, ' ').trim()} (block ${read.block} of ${read.scenario}): ${data.reason}; it read ${read.rowCount} row(s)${rows}`);
     }
   }
-}
-
-/** Whether a statement makes rows (INSERT, REPLACE), comments before it left out. */
-function isInsert(statement: string): boolean {
-  return /^\s*(insert|replace)\b/i.test(statement.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' '));
 }
 
 /**
