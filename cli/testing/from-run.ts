@@ -340,6 +340,9 @@ function collectHttp(run: RunRecord, http: HttpFixture[]) {
   }
 }
 
+/** A table of a connection, as `collectDbReads` keeps track of them (the name in lower case). */
+const tableKey = (connection: string, table: string) => `${connection}\u0000${table.toLowerCase()}`;
+
 /**
  * Adds the rows each DbQuery read of `run` got to the data set of its connection (writes run in the test itself);
  * a read whose rows cannot be written back is described in `unrecorded`.
@@ -358,7 +361,8 @@ function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded
     const e = step.effect as { connection?: unknown; statement?: unknown; params?: unknown; outcome?: unknown; rowCount?: unknown; columns?: unknown; rows?: unknown } | undefined;
     if (!e || e.outcome !== 'ok' || typeof e.statement !== 'string' || typeof e.connection !== 'string') continue;
     const table = writtenTable(e.statement);
-    if (table && (makesRows(e.statement) || !readFirst.has(`${e.connection}\u0000${table}`))) written.add(`${e.connection}\u0000${table}`);
+    const writes = table === undefined ? undefined : tableKey(e.connection, table);
+    if (writes && (makesRows(e.statement) || !readFirst.has(writes))) written.add(writes);
     const kind = /^\s*(\w+)/.exec(e.statement)?.[1]?.toLowerCase();
     if ((kind !== 'select' && kind !== 'with') || !e.rowCount) continue;
     const read: RecordedRead = {
@@ -372,8 +376,9 @@ function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded
       rowCount: Number(e.rowCount),
     };
     let data = rowsAsData(read);
-    if ('sql' in data && !written.has(`${read.connection}\u0000${data.table.toLowerCase()}`)) readFirst.add(`${read.connection}\u0000${data.table.toLowerCase()}`);
-    if ('sql' in data && written.has(`${read.connection}\u0000${data.table.toLowerCase()}`)) data = { reason: `the run wrote to ${data.table} before this read, so its rows may be the run's own` };
+    const reads = 'sql' in data ? tableKey(read.connection, data.table) : undefined;
+    if (reads && !written.has(reads)) readFirst.add(reads);
+    else if ('sql' in data && reads) data = { reason: `the run wrote to ${data.table} before this read, so its rows may be the run's own` };
     if ('sql' in data) {
       const set = (db[read.connection] ??= []);
       for (const sql of data.sql) if (!set.includes(sql)) set.push(sql);
