@@ -219,10 +219,7 @@ export class PostgresStore implements Store {
         const row = (await this.read<{ outcome: string }>('getEffect', [runKey, stepKey]))[0];
         return row ? fromJson(row.outcome) : undefined;
       },
-      put: async (runKey, stepKey, outcome) => {
-        const text = toJson(outcome, 'effect outcome');
-        await this.write((c) => exec(c, 'putEffect', [runKey, stepKey, text, this.clock.now()]));
-      },
+      put: (runKey, stepKey, outcome) => this.putEffectGroup([{ runKey, stepKey, outcome }]),
     };
   }
 
@@ -569,8 +566,8 @@ export class PostgresStore implements Store {
   async putEffectGroup(entries: ReadonlyArray<JournalEntry & { runKey: string }>): Promise<void> {
     if (!entries.length) return;
     const rows = entries.map((e) => [e.runKey, e.stepKey, toJson(e.outcome, 'effect outcome')] as const);
-    const now = this.clock.now();
     await this.write(async (c) => {
+      const now = this.clock.now();
       for (const [runKey, stepKey, text] of rows) await exec(c, 'putEffect', [runKey, stepKey, text, now]);
     });
   }

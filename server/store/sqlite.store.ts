@@ -213,10 +213,7 @@ export class SqliteStore implements Store {
         const row = this.st.getEffect.get(runKey, stepKey) as { outcome: string } | undefined;
         return row ? fromJson(row.outcome) : undefined;
       },
-      put: async (runKey, stepKey, outcome) => {
-        const text = toJson(outcome, 'effect outcome');
-        await this.batcher.submit(() => this.st.putEffect.run(runKey, stepKey, text, this.clock.now()));
-      },
+      put: (runKey, stepKey, outcome) => this.putEffectGroup([{ runKey, stepKey, outcome }]),
     };
   }
 
@@ -270,8 +267,8 @@ export class SqliteStore implements Store {
   async putEffectGroup(entries: ReadonlyArray<JournalEntry & { runKey: string }>): Promise<void> {
     if (!entries.length) return;
     const rows = entries.map((e) => [e.runKey, e.stepKey, toJson(e.outcome, 'effect outcome')] as const);
-    const now = this.clock.now();
     await this.batcher.submit(() => {
+      const now = this.clock.now();
       for (const [runKey, stepKey, text] of rows) this.st.putEffect.run(runKey, stepKey, text, now);
     });
   }
