@@ -32,6 +32,12 @@ export function taskFailureLog(logger: LoggerPort | undefined, intervalMs = 600_
   const streaks = new Map<string, Streak>();
   const summary = (task: string, s: Streak, tail: string) =>
     `service task ${task}: ${s.count} runs in a row failed the same way (${s.code}: ${s.message})${tail}`;
+  /** The line of a streak's repeats not yet in one (counted since the last), `then` ending it. */
+  const sayRepeats = (task: string, s: Streak, t: number, then: string) => {
+    logger?.error({ task, code: s.code, failures: s.count, sinceMs: t - s.first }, summary(task, s, `; ${s.unsaid} more since the last line, each a failed job (oktell-emu runs --status failed); ${then}`));
+    s.unsaid = 0;
+    s.lastLogged = t;
+  };
   return {
     failing: (task) => streaks.has(task),
     ended(task, failure) {
@@ -40,14 +46,7 @@ export function taskFailureLog(logger: LoggerPort | undefined, intervalMs = 600_
       if (failure && s && s.code === failure.code && s.message === failure.message) {
         s.count++;
         s.unsaid++;
-        if (t - s.lastLogged >= intervalMs) {
-          logger?.error(
-            { task, code: s.code, failures: s.count, sinceMs: t - s.first },
-            summary(task, s, `; ${s.unsaid} more since the last line, each a failed job (oktell-emu runs --status failed); the lines of the repeats are at debug level`),
-          );
-          s.unsaid = 0;
-          s.lastLogged = t;
-        }
+        if (t - s.lastLogged >= intervalMs) sayRepeats(task, s, t, 'the lines of the repeats are at debug level');
         return false;
       }
       if (s && s.count > 1) logger?.info({ task, code: s.code, failures: s.count, ms: t - s.first }, summary(task, s, `; this run ${failure ? `failed otherwise (${failure.code})` : 'completed'}`));
@@ -57,12 +56,7 @@ export function taskFailureLog(logger: LoggerPort | undefined, intervalMs = 600_
     },
     flush() {
       const t = now();
-      for (const [task, s] of streaks) {
-        if (s.unsaid === 0) continue;
-        logger?.error({ task, code: s.code, failures: s.count, sinceMs: t - s.first }, summary(task, s, `; ${s.unsaid} more since the last line, each a failed job (oktell-emu runs --status failed); said at the stop`));
-        s.unsaid = 0;
-        s.lastLogged = t;
-      }
+      for (const [task, s] of streaks) if (s.unsaid > 0) sayRepeats(task, s, t, 'said at the stop');
     },
   };
 }
