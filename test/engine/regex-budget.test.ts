@@ -125,6 +125,40 @@ blocks:
     assert.deepEqual(warnings, [{ runId: r.runId, scenario: 'Loop', block: 'take', limitMs: 20 }]);
   });
 
+  // The run keeps the current scenario as it moves: back in the caller after a call, in the target after a jump.
+  const NOOP = `start: done\nblocks:\n  done: { kind: ReturnValue, values: { 3: '"noop"' } }\n`;
+  const afterCall = LOOP.replace('begin: { kind: Start, param: body, exits: { next: size } }', "begin: { kind: Start, param: body, exits: { next: first } }\n  first: { kind: AsyncScenario, scenario: Noop, mode: call, exits: { next: size } }");
+  const jumping = `variables: { body: string }
+start: begin
+blocks:
+  begin: { kind: Start, param: body, exits: { next: first } }
+  first: { kind: AsyncScenario, scenario: Noop, mode: call, exits: { next: away } }
+  away: { kind: AsyncScenario, scenario: Loop, mode: jump, params: { 1: '[body]' } }
+`;
+  for (const [what, text, named] of [
+    ['the caller, back from a scenario it called', afterCall, 'Outer'],
+    ['the scenario jumped to, after a call', jumping, 'Loop'],
+  ] as const) {
+    it(`the warning names ${what}`, async () => {
+      const scenarios = new Map<string, Scenario>();
+      for (const [file, yaml] of [['Outer.yaml', text], ['Noop.yaml', NOOP], ['Loop.yaml', LOOP]] as const) {
+        const loaded = loadScenarioText(file, yaml, { registry: defaultRegistry });
+        assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
+        const sc = (loaded as { scenario: Scenario }).scenario;
+        scenarios.set(sc.name, sc);
+      }
+      const warnings: Array<Record<string, unknown>> = [];
+      const ignore = () => {};
+      const r = await runScenario({ dir: '.', scenarios, issues: [] }, 'Outer', {
+        params: { 1: body },
+        ports: { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) }, regexBudgetMs: 20, logger: { debug: ignore, info: ignore, error: ignore, warn: (obj: object) => warnings.push(obj as Record<string, unknown>) } },
+      });
+      assert.equal(r.status, 'completed', JSON.stringify(r.error));
+      assert.equal(r.returnValues[3], 'noop');
+      assert.deepEqual(warnings, [{ runId: r.runId, scenario: named, block: 'take', limitMs: 20 }]);
+    });
+  }
+
   it('a run within its budget logs nothing', async () => {
     const { r, warnings } = await runLoop('id=1 id=2', 1000);
     assert.equal(r.returnValues[1], 'done');
