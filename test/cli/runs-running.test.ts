@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startSilentServer } from '../mail/smtp-server.helper.js';
+import { startSilentServer } from '../mail/smtp-server.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
-import { AUTH, postWebhook, startChild, startTestServer, taskWebhook, waitFor, waitHealthy } from '../server/server-helpers.js';
+import { AUTH, postWebhook, serveUrl, startChild, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 import { runCliAsync } from './cli.helper.js';
 
 describe('runs --status running', () => {
@@ -52,12 +52,10 @@ describe('runs --status running', () => {
     const dataDir = join(tmp.dir, 'var');
     const scenarios = join(tmp.dir, 'scenarios');
     cpSync(repoPath('scenarios'), scenarios, { recursive: true });
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const child = startChild(port, dataDir, scenarios, silent.port);
+    const { proc: child, output } = startChild(dataDir, scenarios, silent.port);
     const cli = (...args: string[]) => runCliAsync([...args, '--data-dir', dataDir]);
     try {
-      await waitHealthy(url);
+      const url = await serveUrl(child, dataDir, output);
       const secret = readFileSync(join(dataDir, 'bpium-webhook-secret'), 'utf8').trim();
       assert.equal((await postWebhook(url, taskWebhook({ name: 'оборванное письмо', responsible: ['3'] }), secret)).status, 200);
       // While the server runs, the job waiting on SMTP is in progress.

@@ -8,20 +8,19 @@ import { freePort, startSilentServer, startSmtpServer } from '../mail/smtp-serve
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { runCliAsync } from '../cli/cli.helper.js';
-import { AUTH, capturingLogger, parsedLetters, postWebhook, startChild, startTestServer, taskWebhook, waitFor, waitHealthy } from './server-helpers.js';
+import { AUTH, capturingLogger, parsedLetters, postWebhook, serveUrl, startChild, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
 
 describe('durability', () => {
   it('SIGKILL in the middle of a stream of webhooks: after a restart every acknowledged webhook gets its letter', { timeout: 90_000 }, async (t) => {
     const tmp = tempDir('oktell-kill-');
     const smtp = await startSmtpServer();
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
     const dataDir = join(tmp.dir, 'var');
     const scenarios = join(tmp.dir, 'scenarios');
     cpSync(repoPath('scenarios'), scenarios, { recursive: true });
-    let child = startChild(port, dataDir, scenarios, smtp.port);
+    let { proc: child, output } = startChild(dataDir, scenarios, smtp.port);
     try {
-      await waitHealthy(url);
+      // The restart below need not keep the port: each start picks a free one, and the webhooks go where it says.
+      let url = await serveUrl(child, dataDir, output);
       const secret = readFileSync(join(dataDir, 'bpium-webhook-secret'), 'utf8').trim();
       const total = 300;
       const killAt = 100;
@@ -49,8 +48,8 @@ describe('durability', () => {
       await exited;
       assert.equal(child.signalCode, 'SIGKILL');
       // Phase 2: restart on the same data folder; the stream goes on.
-      child = startChild(port, dataDir, scenarios, smtp.port);
-      await waitHealthy(url);
+      ({ proc: child, output } = startChild(dataDir, scenarios, smtp.port));
+      url = await serveUrl(child, dataDir, output);
       await send(total / 2, total);
       assert.ok(acked.size > total / 2, `most webhooks were acknowledged (${acked.size})`);
       const counts = new Map<string, number>();
@@ -85,30 +84,28 @@ describe('durability', () => {
     // never learns it was sent, so its journal holds nothing for it.
     const smtp = await startSmtpServer({ afterData: (n) => (n === 1 ? (child?.kill('SIGKILL'), 'silent') : 'answer') });
     const tmp = tempDir();
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
     const dataDir = join(tmp.dir, 'var');
     const scenarios = join(tmp.dir, 'scenarios');
     cpSync(repoPath('scenarios'), scenarios, { recursive: true });
     // No pending mark before the kill: the letter is sent again, as after a crash right after an answered letter.
     const env = { SMTP_PENDING_MARK_MS: '600000' };
     let log = '';
-    const start = () => {
-      child = startChild(port, dataDir, scenarios, smtp.port, env, true);
-      child.stdout!.on('data', (c: Buffer) => (log += c.toString('utf8')));
-      child.stderr!.resume();
+    // Each start picks its own port (see startChild): the restart listens where serve.json then says.
+    let url = '';
+    const start = async () => {
+      const started = startChild(dataDir, scenarios, smtp.port, env, (text) => (log += text));
+      child = started.proc;
+      url = await serveUrl(child, dataDir, started.output);
       return child;
     };
     try {
-      let running = start();
-      await waitHealthy(url);
+      let running = await start();
       const secret = readFileSync(join(dataDir, 'bpium-webhook-secret'), 'utf8').trim();
       const exited = new Promise((r) => running.once('exit', r));
       assert.equal((await postWebhook(url, taskWebhook({ name: 'убитый посреди письма', responsible: ['2'] }), secret)).status, 200);
       await exited;
       assert.equal(running.signalCode, 'SIGKILL');
-      running = start();
-      await waitHealthy(url);
+      running = await start();
       await waitFor('the letter again', () => smtp.letters.length === 2, 30_000);
       const metric = await waitFor('the metric', async () => {
         const text = await (await fetch(`${url}/-/metrics`, { headers: { authorization: AUTH } })).text();

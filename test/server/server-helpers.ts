@@ -7,6 +7,7 @@ import { signBpiumBody } from '../../adapters/bpium/signature.js';
 import { startServer, type RunningServer, type StartOptions } from '../../server/serve.js';
 import { startSmtpServer, type TestSmtpOptions, type TestSmtpServer } from '../mail/smtp-server.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
+import { readServerFile } from '../../cli/server-file.js';
 
 export const USER = { login: 'bpium', password: 's3cret:pass' };
 export const AUTH = `Basic ${Buffer.from(`${USER.login}:${USER.password}`).toString('base64')}`;
@@ -188,17 +189,61 @@ export async function postRacingWebhook(t: TestServer, body: string, secret: str
   }
 }
 
-/**
- * `oktell-emu serve` in a process of its own (one a test can kill with SIGKILL), on the given folders, port and SMTP
- * port. `env` adds to the child's environment; `logs` pipes its stdout (the log, JSON lines) for the test to read. */
-export function startChild(port: number, dataDir: string, scenarios: string, smtpPort: number, env: Record<string, string> = {}, logs = false): ChildProcess {
-  return spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios, '--bpium-emulator-port', '0'], {
-    env: { ...process.env, OKTELL_USERS: `${USER.login}:${USER.password}`, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1', ...env },
-    stdio: ['ignore', logs ? 'pipe' : 'ignore', 'pipe'],
-  });
+/** A `serve` process a test started (see startChild). */
+export interface ServeChild {
+  proc: ChildProcess;
+  /** The last few KB of its stdout and stderr, for failure messages. */
+  output(): string;
 }
 
-/** Waits until the server at `url` answers /-/health. */
-export async function waitHealthy(url: string) {
-  await waitFor('the server to listen', async () => (await fetch(`${url}/-/health`).catch(() => undefined))?.ok, 20_000);
+/**
+ * `oktell-emu serve` in a process of its own (one a test can kill with SIGKILL), on the given folders and SMTP port.
+ * It picks its own port (`--port 0`): `serveUrl` reads it back. A port chosen here and handed over would be free
+ * only until it was closed, and another socket could take it before the child listens. `env` adds to the child's
+ * environment; `logs` is called with each piece of its stdout (the log, JSON lines).
+ */
+export function startChild(dataDir: string, scenarios: string, smtpPort: number, env: Record<string, string> = {}, logs?: (text: string) => void): ServeChild {
+  const proc = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios, '--bpium-emulator-port', '0'], {
+    env: { ...process.env, OKTELL_USERS: `${USER.login}:${USER.password}`, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = keepOutput(proc);
+  if (logs) proc.stdout!.on('data', (c: Buffer) => logs(c.toString('utf8')));
+  return { proc, output };
+}
+
+/**
+ * Reads a child's stdout and stderr as they come (a pipe nobody reads fills up and blocks the child's writes) and
+ * keeps the last `bytes` of each; returns a function giving both, for a failure message.
+ */
+export function keepOutput(proc: ChildProcess, bytes = 4000): () => string {
+  let out = '';
+  let err = '';
+  proc.stdout?.on('data', (c: Buffer) => (out = (out + c.toString('utf8')).slice(-bytes)));
+  proc.stderr?.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-bytes)));
+  return () => `--- stdout (last ${bytes} characters) ---\n${out}\n--- stderr (last ${bytes} characters) ---\n${err}`;
+}
+
+/**
+ * The URL of the `serve` process `proc` on `dataDir`, once it answers /-/health. Its port (it was started with
+ * `--port 0`) is read from the folder's serve.json, which it writes once it listens; a serve.json of another process
+ * (a server killed earlier) is passed over. Fails at once when the process exits, else after `ms`, either way with
+ * `output()` (its last output) in the message.
+ */
+export async function serveUrl(proc: ChildProcess, dataDir: string, output: () => string, ms = 20_000): Promise<string> {
+  const exited = () => proc.exitCode !== null || proc.signalCode !== null;
+  let url: string | undefined;
+  try {
+    return await waitFor(
+      'the server to listen',
+      async () => {
+        if (exited()) throw new Error(`the server exited (${proc.exitCode ?? proc.signalCode}) before it listened`);
+        url ??= readServerFile(dataDir, (pid) => pid === proc.pid)?.url;
+        return url !== undefined && (await fetch(`${url}/-/health`).catch(() => undefined))?.ok && url;
+      },
+      ms,
+    );
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (serve.json: ${url ?? 'not written yet'}); its output:\n${output()}`);
+  }
 }
