@@ -17,7 +17,6 @@ import { httpTimeouts, listeningOn, startServer } from '../../server/serve.js';
 import { startParams } from '../../server/start-params.js';
 import { startServeProcess } from '../cli/cli-process.js';
 import { runCli } from '../cli/cli.helper.js';
-import { freePort } from '../mail/smtp-server.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { AUTH, capturingLogger, echoScenario, postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
 
@@ -537,8 +536,7 @@ describe('hardening (issue 18): the freshness window for signed webhooks', () =>
 describe('hardening (issue 18): the generated password', () => {
   /** Starts `oktell-emu serve` in `dataDir` without users, returns what it printed once it is ready, and stops it. */
   async function startOnce(dataDir: string): Promise<string> {
-    const port = await freePort();
-    const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--bpium-emulator-port', '0'], {
+    const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--bpium-emulator-port', '0'], {
       env: { ...process.env, OKTELL_USERS: '', OKTELL_LOG_LEVEL: 'silent', BPIUM_URL: '', SMTP_URL: '' },
       stdio: ['ignore', 'ignore', 'pipe'],
       cwd: repoPath(),
@@ -546,7 +544,9 @@ describe('hardening (issue 18): the generated password', () => {
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
-      await waitFor('the start banner', () => stderr.includes('npx oktell-emu runs'), 20_000);
+      await waitFor('the start banner', () => stderr.includes('npx oktell-emu runs'), 20_000).catch((e: Error) => {
+        throw new Error(`${e.message}; its stderr:\n${stderr.slice(-4000)}`);
+      });
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
@@ -558,8 +558,7 @@ describe('hardening (issue 18): the generated password', () => {
 
   /** As startOnce, with stderr on a terminal (script(1) gives the process a pseudo-terminal); returns what it printed. */
   async function startOnceOnTerminal(dataDir: string): Promise<string> {
-    const port = await freePort();
-    const command = [process.execPath, repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--bpium-emulator-port', '0'].map((a) => `'${a}'`).join(' ');
+    const command = [process.execPath, repoPath('bin', 'oktell-emu.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--bpium-emulator-port', '0'].map((a) => `'${a}'`).join(' ');
     const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], {
       env: { ...process.env, OKTELL_USERS: '', OKTELL_LOG_LEVEL: 'silent', BPIUM_URL: '', SMTP_URL: '', NO_COLOR: '1' },
       stdio: ['pipe', 'pipe', 'ignore'],
@@ -568,7 +567,9 @@ describe('hardening (issue 18): the generated password', () => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await waitFor('the start banner', () => out.includes('npx oktell-emu runs'), 30_000);
+      await waitFor('the start banner', () => out.includes('npx oktell-emu runs'), 30_000).catch((e: Error) => {
+        throw new Error(`${e.message}; its terminal:\n${out.slice(-4000)}`);
+      });
       return out;
     } finally {
       const exited = new Promise((r) => child.once('exit', r));

@@ -8,9 +8,8 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { freePort } from '../mail/smtp-server.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
-import { AUTH, postWebhook, startTestServer, taskWebhook, USER, waitFor } from './server-helpers.js';
+import { AUTH, keepOutput, postWebhook, serveUrl, startTestServer, taskWebhook, USER, waitFor } from './server-helpers.js';
 
 const echo = (text: string) => `variables: { a: string }
 start: r
@@ -112,16 +111,16 @@ blocks:
   done: { kind: ReturnValue, values: { 1: '[body]' } }
 `,
     );
-    const port = await freePort();
     const dataDir = join(tmp.dir, 'var');
-    const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios, '--bpium-emulator-port', '0'], {
+    const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios, '--bpium-emulator-port', '0'], {
       env: { ...process.env, OKTELL_USERS: `${USER.login}:${USER.password}`, OKTELL_LOG_LEVEL: 'silent', BPIUM_URL: '', SMTP_URL: '' },
       stdio: ['ignore', 'ignore', 'pipe'],
       cwd: repoPath(),
     });
+    const output = keepOutput(child);
     try {
-      await waitFor('the server', async () => (await fetch(`http://127.0.0.1:${port}/-/health`).catch(() => undefined))?.ok, 20_000);
-      const answer = fetch(`http://127.0.0.1:${port}/execsvcscriptplain?name=Slow&timeout=30`, { headers: { authorization: AUTH } });
+      const url = await serveUrl(child, dataDir, output);
+      const answer = fetch(`${url}/execsvcscriptplain?name=Slow&timeout=30`, { headers: { authorization: AUTH } });
       await reached;
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill('SIGTERM');
@@ -143,8 +142,8 @@ blocks:
 
   it('SIGTERM stops taking work and exits 0', { timeout: 30_000 }, async () => {
     const tmp = tempDir();
-    const port = await freePort();
-    const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(tmp.dir, 'var'), '--bpium-emulator-port', '0'], {
+    const dataDir = join(tmp.dir, 'var');
+    const child = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--bpium-emulator-port', '0'], {
       env: { ...process.env, OKTELL_USERS: `${USER.login}:${USER.password}`, OKTELL_LOG_LEVEL: 'silent', BPIUM_URL: '', SMTP_URL: '' },
       stdio: ['ignore', 'ignore', 'pipe'],
       cwd: repoPath(),
@@ -152,7 +151,7 @@ blocks:
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
-      await waitFor('the server', async () => (await fetch(`http://127.0.0.1:${port}/-/health`).catch(() => undefined))?.ok, 20_000);
+      await serveUrl(child, dataDir, () => stderr.slice(-4000));
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
