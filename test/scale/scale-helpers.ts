@@ -1,7 +1,7 @@
 // Server processes on one shared PostgreSQL for the scale-out tests and the throughput measurement.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { repoPath } from '../helpers.js';
-import { waitFor } from '../server/server-helpers.js';
+import { serveUrl } from '../server/server-helpers.js';
 
 export interface InstanceEnv {
   store: string;
@@ -16,7 +16,9 @@ export interface InstanceEnv {
 
 export interface Instance {
   name: string;
+  /** Its address, known once `waitHealthy` has resolved (it picks its own port). */
   url: string;
+  dataDir: string;
   proc: ChildProcess;
   /** The last lines it wrote to stderr (for failure messages). */
   stderr(): string;
@@ -25,9 +27,12 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
-/** Starts `node bin/oktell-emu.js serve` with its own data folder, against the shared store, Bpium and SMTP. */
-export function startInstance(name: string, port: number, dataDir: string, scenarios: string, e: InstanceEnv): Instance {
-  const proc = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios], {
+/**
+ * Starts `node bin/oktell-emu.js serve` with its own data folder, against the shared store, Bpium and SMTP, on a port
+ * it picks itself (`--port 0`; a port chosen here could be taken before it listens): `waitHealthy` reads it back.
+ */
+export function startInstance(name: string, dataDir: string, scenarios: string, e: InstanceEnv): Instance {
+  const proc = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios], {
     env: {
       ...process.env,
       OKTELL_STORE: e.store,
@@ -53,7 +58,8 @@ export function startInstance(name: string, port: number, dataDir: string, scena
   const exited = new Promise<void>((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', () => r())));
   return {
     name,
-    url: `http://127.0.0.1:${port}`,
+    url: '',
+    dataDir,
     proc,
     stderr: () => err,
     exited,
@@ -66,13 +72,7 @@ export function startInstance(name: string, port: number, dataDir: string, scena
   };
 }
 
+/** Waits until `instance` answers /-/health at the address its serve.json names, and sets its `url`. */
 export async function waitHealthy(instance: Instance, ms = 30_000): Promise<void> {
-  await waitFor(
-    `${instance.name} to listen`,
-    async () => {
-      if (instance.proc.exitCode !== null) throw new Error(`${instance.name} exited with ${instance.proc.exitCode}: ${instance.stderr()}`);
-      return (await fetch(`${instance.url}/-/health`).catch(() => undefined))?.ok;
-    },
-    ms,
-  );
+  instance.url = await serveUrl(instance.proc, instance.dataDir, () => `${instance.name}: ${instance.stderr()}`, ms);
 }

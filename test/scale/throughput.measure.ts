@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
 import { startBpiumEmulator } from '../../bpium-emulator/emulator.js';
 import { repoPath, tempDir } from '../helpers.js';
-import { freePort, startSmtpServer } from '../mail/smtp-server.helper.js';
+import { startSmtpServer } from '../mail/smtp-server.helper.js';
 import { AUTH, taskWebhook, USER } from '../server/server-helpers.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 import { startInstance, waitHealthy, type Instance } from './scale-helpers.js';
@@ -66,7 +66,7 @@ async function measure(label: string, n: number, store: string): Promise<string>
   try {
     for (let i = 0; i < n; i++) {
       instances.push(
-        startInstance(`#${i + 1}`, await freePort(), join(tmp.dir, `i${i}`), scenarios, {
+        startInstance(`#${i + 1}`, join(tmp.dir, `i${i}`), scenarios, {
           store,
           smtpPort: smtp.port,
           bpium: { url: bpium.url, login: bpium.login, password: bpium.password },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startBpiumEmulator } from '../../bpium-emulator/emulator.js';
 import { repoPath, tempDir } from '../helpers.js';
-import { freePort, startSmtpServer } from '../mail/smtp-server.helper.js';
+import { startSmtpServer } from '../mail/smtp-server.helper.js';
 import { simpleParser } from 'mailparser';
 import { AUTH, taskWebhook, USER, waitFor } from '../server/server-helpers.js';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
@@ -41,9 +41,8 @@ describe('scale-out: two instances sharing one PostgreSQL', () => {
     const instances: Instance[] = [];
     try {
       // Started together: the migrations must cope with two instances creating the schema at once.
-      const [portA, portB] = [await freePort(), await freePort()];
-      const a = startInstance('A', portA, join(tmp.dir, 'a'), scenarios, env);
-      const b = startInstance('B', portB, join(tmp.dir, 'b'), scenarios, env);
+      const a = startInstance('A', join(tmp.dir, 'a'), scenarios, env);
+      const b = startInstance('B', join(tmp.dir, 'b'), scenarios, env);
       instances.push(a, b);
       await Promise.all([waitHealthy(a), waitHealthy(b)]);
 
