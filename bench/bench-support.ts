@@ -6,6 +6,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { cpus, freemem, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readServerFile, serverFilePath } from '../cli/server-file.js';
 
 /** The repository root (this file runs from dist/bench/). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,14 +39,6 @@ export function machineFacts(): MachineFacts {
     platform: `${process.platform} ${process.arch}`,
     loadAverage: round(loadavg()[0] ?? 0, 2),
   };
-}
-
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -107,13 +100,15 @@ export async function startSilentService(): Promise<{ url: string; close(): Prom
   };
 }
 
-/** Starts `oktell-emu serve` in its own process, as a user would, on loopback. */
+/**
+ * Starts `oktell-emu serve` in its own process, as a user would, on loopback, on a port it picks itself (`--port 0`;
+ * one chosen here could be taken before it listens), read back from the data folder's serve.json.
+ */
 export async function startOktellChild(ws: { scenarios: string; data: string }, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerChild & { startMs: number }> {
-  const port = await freePort();
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
-    [...nodeArgs, join(repoRoot, 'bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', ws.data, '--scenarios', ws.scenarios, '--bpium-emulator-port', '0'],
+    [...nodeArgs, join(repoRoot, 'bin', 'oktell-emu.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', ws.data, '--scenarios', ws.scenarios, '--bpium-emulator-port', '0'],
     {
       env: { ...process.env, OKTELL_USERS: `${BENCH_USER.login}:${BENCH_USER.password}`, BPIUM_WEBHOOK_SECRET: BENCH_SECRET, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -122,13 +117,20 @@ export async function startOktellChild(ws: { scenarios: string; data: string }, 
   // The server's stderr (warnings, its start banner) is kept short and shown only when it fails to start.
   let stderrTail = '';
   child.stderr!.on('data', (c: Buffer) => (stderrTail = (stderrTail + c.toString()).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  await waitHealthy(`${url}/-/health`, 20_000, 2).catch((e: Error) => {
+  let url: string | undefined;
+  try {
+    // serve.json is written once the server listens; one of an earlier process is passed over.
+    for (const end = Date.now() + 20_000; (url = readServerFile(ws.data, (pid) => pid === child.pid)?.url) === undefined; await sleep(2)) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`oktell-emu serve exited (${child.exitCode ?? child.signalCode}) before it listened`);
+      if (Date.now() > end) throw new Error(`oktell-emu serve wrote no ${serverFilePath(ws.data)} within 20000 ms`);
+    }
+    await waitHealthy(`${url}/-/health`, 20_000, 2);
+  } catch (e) {
     child.kill('SIGKILL');
-    throw new Error(`${e.message}\n${stderrTail}`);
-  });
+    throw new Error(`${(e as Error).message}\n${stderrTail}`);
+  }
   const startMs = performance.now() - t0;
-  return { child, url, port, startMs, stop: () => stopChild(child) };
+  return { child, url, port: Number(new URL(url).port), startMs, stop: () => stopChild(child) };
 }
 
 export const BENCH_BPIUM = { login: 'bench@example.com', password: 'bench-bpium-pass' };
@@ -138,17 +140,29 @@ export const BENCH_BPIUM = { login: 'bench@example.com', password: 'bench-bpium-
  * server's. The env returned points `serve` at it (rate limiter off: the emulator has none).
  */
 export async function startBpiumEmulatorChild(ws: { dir: string }): Promise<ServerChild & { serverEnv: Record<string, string> }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'oktell-emu.js'), 'bpium-emulator', '--port', String(port), '--data-dir', join(ws.dir, 'bpium')], {
+  // It picks its own port (`--port 0`) and prints it: "Bpium emulator listening on http://127.0.0.1:PORT/api/v1".
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'oktell-emu.js'), 'bpium-emulator', '--port', '0', '--data-dir', join(ws.dir, 'bpium')], {
     env: { ...process.env, BPIUM_LOGIN: BENCH_BPIUM.login, BPIUM_PASSWORD: BENCH_BPIUM.password, BPIUM_EMULATOR_WEBHOOK_URL: '', NO_COLOR: '1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = `http://127.0.0.1:${port}`;
-  // Any HTTP answer (401 without credentials) means it listens.
-  for (const end = Date.now() + 20_000; ; await sleep(20)) {
-    if (await fetch(`${url}/api/v1/catalogs`).then(() => true, () => false)) break;
-    if (Date.now() > end || child.exitCode !== null) throw new Error('the Bpium emulator did not start');
-  }
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`the Bpium emulator did not start within 20000 ms; its stdout:\n${text}`)), 20_000);
+    const onExit = (code: number | null) => (clearTimeout(timer), reject(new Error(`the Bpium emulator exited (${code}) before it listened; its stdout:\n${text}`)));
+    const onData = (c: Buffer) => {
+      text += c.toString();
+      const m = /listening on (http:\/\/\S+)\/api\/v1/.exec(text);
+      if (!m) return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      child.stdout!.off('data', onData);
+      child.stdout!.resume();
+      resolve(m[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+  const port = Number(new URL(url).port);
   return {
     child,
     url,
