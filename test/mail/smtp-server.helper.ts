@@ -151,7 +151,11 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
   };
 }
 
-/** A port on 127.0.0.1 where nothing listens (bound, then released). */
+/**
+ * A port on 127.0.0.1 where nothing listens (bound, then released): for a server's SMTP_URL that should be refused,
+ * or an SMTP server a test starts there later. Another socket may take it once released, so never hand it to a
+ * spawned `serve`: start that on --port 0 and read its port back (serveUrl in server-helpers).
+ */
 export async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
