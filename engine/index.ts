@@ -24,4 +24,4 @@ export { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
 export { firstSyntaxProblem, type SyntaxProblem } from './yaml-syntax-hints.js';
 export { closest, closestTimeZone, timeZoneGuess } from './suggest.js';
 export { allowedKeys, quotedLiteralFix, valueAtPath } from './schema-issues.js';
-export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';
+export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, sqlWrites, type SqlWrites, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';

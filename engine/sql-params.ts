@@ -103,16 +103,132 @@ export function renderNamedSql(s: NamedSql, placeholder: (name: string, index: n
 
 const WRITE_WORDS = /\b(insert|update|delete|merge|replace|upsert|create|drop|alter|truncate|call|do|copy|grant|revoke|into|nextval|setval|lock|vacuum|reindex|attach|detach|pragma)\b/i;
 
+/** A row lock of a SELECT (`FOR UPDATE`, `FOR NO KEY UPDATE`): it changes nothing, and ends with the statement. */
+const ROW_LOCK = /\bfor\s+(?:no\s+key\s+)?update\b/gi;
+
 /**
- * Whether a statement only reads: it starts with SELECT, WITH, VALUES, SHOW or EXPLAIN and names no writing
- * keyword outside quotes and comments. Anything else counts as a write and is journaled, so a retried run does not
- * repeat it. A SELECT that calls a function with side effects is not seen as a write: use DbProcedure for those.
+ * Whether a statement only reads: it starts with SELECT, WITH, VALUES, SHOW or EXPLAIN, writes no table
+ * (`sqlWrites`: not `WITH … MERGE`, nor a `WITH x AS (DELETE … RETURNING …)`) and names no other writing keyword
+ * outside quotes and comments. Anything else counts as a write and is journaled, so a retried run does not repeat it.
+ * `SELECT … FOR UPDATE` only reads: each statement commits on its own, so its lock ends with it. A SELECT that calls a
+ * function with side effects is not seen as a write: use DbProcedure for those.
  */
 export function isReadOnlySql(s: NamedSql): boolean {
-  const code = stripQuotedAndComments(s.text.join(' ? '));
+  const sql = s.text.join(' ? ');
+  const code = stripQuotedAndComments(sql);
   const first = /^\s*\(*\s*([A-Za-z]+)/.exec(code)?.[1]?.toLowerCase();
   if (!first || !['select', 'with', 'values', 'show', 'explain'].includes(first)) return false;
-  return !WRITE_WORDS.test(code);
+  const writes = sqlWrites(sql);
+  if (writes.tables.length || writes.procedure) return false;
+  return !WRITE_WORDS.test(code.replace(ROW_LOCK, ' '));
+}
+
+/** What a statement's text says it writes: the one reading shared by the DbQuery block and `test --from-run`. */
+export interface SqlWrites {
+  /**
+   * The tables it writes, lower case and without the quotes a name may have ("orders", `orders`, [orders]), schema
+   * kept (`main.orders`): INSERT, REPLACE, UPDATE, DELETE, MERGE INTO, TRUNCATE, COPY … FROM, after a `WITH …` of
+   * its own or inside one (`WITH x AS (DELETE FROM queue … RETURNING *) INSERT INTO done …`: queue and done).
+   */
+  tables: string[];
+  /** Whether it makes rows: INSERT, REPLACE, COPY … FROM, a MERGE with `WHEN NOT MATCHED THEN INSERT`. */
+  makesRows: boolean;
+  /** Whether it calls a procedure (CALL, EXEC, EXECUTE), which may write tables its text does not name. */
+  procedure: boolean;
+}
+
+const IDENT_PART = '(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+"|`[^`]+`|\\[[^\\]]+\\])';
+const QUALIFIED = `(?:${IDENT_PART}\\s*\\.\\s*){0,2}${IDENT_PART}`;
+/** A statement (or a WITH's part) that writes the table it names next; PostgreSQL's `ONLY` is not the name. */
+const WRITES_TABLE = new RegExp(`(insert(?: or \\w+)? into|replace into|update(?: or \\w+)?|delete from|merge into) (?:only )?(${QUALIFIED})`, 'iy');
+const COPY_FROM = new RegExp(`copy (${QUALIFIED})(?: ?\\([^)]*\\))? from\\b`, 'iy');
+const TRUNCATE = new RegExp(`truncate(?: table)? ((?:only )?${QUALIFIED}\\*?(?: ?, ?(?:only )?${QUALIFIED}\\*?)*)`, 'iy');
+
+/** What `statement` writes, from its text (comments, quoted text and a `WITH …` before the verb do not hide it). */
+export function sqlWrites(statement: string): SqlWrites {
+  const text = withoutTextAndComments(statement);
+  const tables = new Set<string>();
+  let makesRows = false;
+  const main = statementStart(text);
+  for (const at of [main, ...openings(text)]) {
+    WRITES_TABLE.lastIndex = COPY_FROM.lastIndex = TRUNCATE.lastIndex = at;
+    const write = WRITES_TABLE.exec(text);
+    const copy = write ? null : COPY_FROM.exec(text);
+    const truncate = write || copy ? null : TRUNCATE.exec(text);
+    if (write) tables.add(tableName(write[2]!));
+    if (copy) tables.add(tableName(copy[1]!));
+    if (truncate) for (const name of truncate[1]!.replace(/(^|,\s*)only /gi, '$1').match(new RegExp(QUALIFIED, 'g'))!) tables.add(tableName(name));
+    const verb = write?.[1]!.split(' ')[0]!.toLowerCase();
+    if (copy || verb === 'insert' || verb === 'replace' || (verb === 'merge' && /\bthen insert\b/i.test(text))) makesRows = true;
+  }
+  return { tables: [...tables], makesRows, procedure: /^(?:call|exec|execute)\b/i.test(text.slice(main)) };
+}
+
+/** A table's name as `sqlWrites` gives it: its parts unquoted, joined by dots, lower case. */
+function tableName(written: string): string {
+  const unquoted = (part: string) => (part.startsWith('"') ? part.slice(1, -1).replaceAll('""', '"') : /^[`[]/.test(part) ? part.slice(1, -1) : part);
+  return written.match(new RegExp(IDENT_PART, 'g'))!.map(unquoted).join('.').toLowerCase();
+}
+
+/** The statement with its comments and its quoted text ('…', $tag$…$tag$) emptied, each run of spaces one space. */
+function withoutTextAndComments(sql: string): string {
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    // A dollar quote's tag does not follow a name's letter (`price$1` is a name).
+    const tag = c === '$' && !/[A-Za-z0-9_]/.test(sql[i - 1] ?? '') ? /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64))?.[0] : undefined;
+    let next: number;
+    if (c === "'") next = skipQuoted(sql, i, c);
+    else if (tag) {
+      const close = sql.indexOf(tag, i + tag.length);
+      next = close < 0 ? sql.length : close + tag.length;
+    } else if (c === '-' && sql[i + 1] === '-') next = lineEnd(sql, i);
+    else if (c === '/' && sql[i + 1] === '*') next = commentEnd(sql, i);
+    else if (c === '"' || c === '`') {
+      next = skipQuoted(sql, i, c);
+      out += sql.slice(i, next);
+      i = next;
+      continue;
+    } else {
+      out += c;
+      i++;
+      continue;
+    }
+    out += c === "'" || tag ? " '' " : ' ';
+    i = next;
+  }
+  return out.replace(/\s+/g, ' ').trim();
+}
+
+/** Where the statement proper starts: after a leading `WITH name AS (…), …`, its parentheses matched; else 0. */
+function statementStart(text: string): number {
+  const start = /^with(?: recursive)? /i.exec(text);
+  if (!start) return 0;
+  let depth = 0;
+  for (let i = start[0].length; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"' || c === '`') i = skipQuoted(text, i, c) - 1;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && /[a-z]/i.test(c) && /[\s)]/.test(text[i - 1] ?? ' ')) {
+      const word = /^[a-z]+/i.exec(text.slice(i))![0].toLowerCase();
+      if (['insert', 'replace', 'update', 'delete', 'merge', 'select', 'values'].includes(word)) return i;
+      i += word.length - 1;
+    }
+  }
+  return 0;
+}
+
+/** Where the text inside each parenthesis starts (a WITH's part may write), quoted names skipped. */
+function openings(text: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"' || c === '`') i = skipQuoted(text, i, c) - 1;
+    else if (c === '(') out.push(text[i + 1] === ' ' ? i + 2 : i + 1);
+  }
+  return out;
 }
 
 function stripQuotedAndComments(sql: string): string {

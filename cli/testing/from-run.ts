@@ -7,7 +7,7 @@
 // the limit, are listed in `unrecorded` and named in a comment above the case. Failed calls need no answer: their
 // HTTP status or kind becomes a scripted failure, a 404 an absent record.
 import { join } from 'node:path';
-import { describeSource, RUN_ERROR_CODES as R, type JsonValue, type ScenarioLibrary, type Value } from '../../engine/index.js';
+import { describeSource, RUN_ERROR_CODES as R, type JsonValue, sqlWrites, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { migrationFiles } from '../../adapters/db/settings.js';
 import { cutTextParts } from '../../server/run-record.js';
 import { isRecordCutStep, recordCutOf, type RecordCut } from '../../server/run-budget.js';
@@ -19,7 +19,7 @@ import { recipientKey, type MailFixture } from '../../adapters/fixtures/mail-fix
 import { expectationOf, type Observed } from './expectations.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
-import { makesRows, rowsAsData, writtenTable, type RecordedRead } from './recorded-rows.js';
+import { rowsAsData, type RecordedRead } from './recorded-rows.js';
 import { blockable, RecordedRunError } from './write-case.js';
 
 export { RecordedRunError };
@@ -349,22 +349,28 @@ const tableKey = (connection: string, table: string) => `${connection}\u0000${ta
  */
 function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded: string[]) {
   // Tables whose later reads may return rows the run made or changed, which are not data from before it: those it
-  // inserted into (INSERT, REPLACE: the case makes those rows itself), and those it updated or deleted from before it
-  // first read them (an UPDATE … SET status = 'processing' then a read of the 'processing' rows). A table read before
-  // the run's first UPDATE or DELETE of it is a loop that marks each row it handles and reads the next: the later
-  // reads find rows that were there before the run, and a row read again after the run changed it keeps the values
-  // of its first read (INSERT OR IGNORE).
+  // inserted into (INSERT, REPLACE, a MERGE that inserts: the case makes those rows itself), and those it updated,
+  // merged into, truncated or deleted from before it first read them (an UPDATE … SET status = 'processing' then a
+  // read of the 'processing' rows). A table read before the run's first UPDATE or DELETE of it is a loop that marks
+  // each row it handles and reads the next: the later reads find rows that were there before the run, and a row read
+  // again after the run changed it keeps the values of its first read (INSERT OR IGNORE). What a statement writes is
+  // `sqlWrites`'s reading, the DbQuery block's too. A procedure (CALL or EXEC in a DbQuery, a DbProcedure block) may
+  // write any table of its connection: a table not read before the first one is then not data either.
   const written = new Set<string>();
   const readFirst = new Set<string>();
+  const procedures = new Map<string, string>();
   for (const step of asList(run.trace)) {
-    if (step.kind !== 'DbQuery') continue;
+    if (step.kind !== 'DbQuery' && step.kind !== 'DbProcedure') continue;
     const e = step.effect as { connection?: unknown; statement?: unknown; params?: unknown; outcome?: unknown; rowCount?: unknown; columns?: unknown; rows?: unknown } | undefined;
     if (!e || e.outcome !== 'ok' || typeof e.statement !== 'string' || typeof e.connection !== 'string') continue;
-    const table = writtenTable(e.statement);
-    const writes = table === undefined ? undefined : tableKey(e.connection, table);
-    if (writes && (makesRows(e.statement) || !readFirst.has(writes))) written.add(writes);
-    const kind = /^\s*(\w+)/.exec(e.statement)?.[1]?.toLowerCase();
-    if ((kind !== 'select' && kind !== 'with') || !e.rowCount) continue;
+    const writes = step.kind === 'DbProcedure' ? { tables: [], makesRows: false, procedure: true } : sqlWrites(e.statement);
+    for (const table of writes.tables) {
+      const key = tableKey(e.connection, table);
+      if (writes.makesRows || !readFirst.has(key)) written.add(key);
+    }
+    if (writes.procedure && !procedures.has(e.connection)) procedures.set(e.connection, e.statement.replace(/\s+/g, ' ').trim());
+    const kind = /^\s*(?:(?:--[^\n]*\n|\/\*[\s\S]*?\*\/)\s*)*(\w+)/.exec(e.statement)?.[1]?.toLowerCase();
+    if ((kind !== 'select' && kind !== 'with') || writes.tables.length || !e.rowCount) continue;
     const read: RecordedRead = {
       scenario: run.scenario,
       block: String(step.block),
@@ -377,8 +383,15 @@ function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded
     };
     let data = rowsAsData(read);
     const reads = 'sql' in data ? tableKey(read.connection, data.table) : undefined;
-    if (reads && !written.has(reads)) readFirst.add(reads);
-    else if ('sql' in data && reads) data = { reason: `the run wrote to ${data.table} before this read, so its rows may be the run's own` };
+    const procedure = procedures.get(read.connection);
+    if (reads && !written.has(reads) && (procedure === undefined || readFirst.has(reads))) readFirst.add(reads);
+    else if ('sql' in data && reads) {
+      data = {
+        reason: written.has(reads)
+          ? `the run wrote to ${data.table} before this read, so its rows may be the run's own`
+          : `the run called a procedure (${procedure}) before this read, which may have written ${data.table}, so its rows may be the run's own`,
+      };
+    }
     if ('sql' in data) {
       const set = (db[read.connection] ??= []);
       for (const sql of data.sql) if (!set.includes(sql)) set.push(sql);

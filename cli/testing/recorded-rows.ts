@@ -30,7 +30,15 @@ const CLAUSES = /^(where|order|group|limit|having|union|join|inner|left|right|cr
 /** INSERT statements that give the test database the rows `read` returned, or why they cannot be written. */
 export function rowsAsData(read: RecordedRead): RowsAsData {
   if (!read.rows) return { reason: `its ${read.rowCount} row(s) are over the size the trace keeps` };
-  const sql = read.statement.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\s+/g, ' ').trim().replace(/;$/, '').trim();
+  // A row lock at its end (FOR UPDATE … SKIP LOCKED) changes nothing the rows say.
+  const sql = read.statement
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/;$/, '')
+    .trim()
+    .replace(/ for (?:no key update|update|share|key share)(?: of [^;]*?)?(?: nowait| skip locked)?$/i, '');
   const m = new RegExp(`^select (?:all )?(.+?) from (${IDENT}(?:\\.${IDENT})?)(?: (?:as )?(${IDENT}))?(?: (where .*|order .*|limit .*|group .*))?$`, 'i').exec(sql);
   if (!m || (m[3] && CLAUSES.test(m[3]))) return { reason: 'not a plain SELECT from one table' };
   const [, list, table, , rest] = m as unknown as [string, string, string, string | undefined, string | undefined];
@@ -48,51 +56,6 @@ export function rowsAsData(read: RecordedRead): RowsAsData {
     statements.add(`INSERT OR IGNORE INTO ${table} (${names.join(', ')}) VALUES (${names.map((n) => literal(values.get(n)!)).join(', ')});`);
   }
   return { sql: [...statements], table };
-}
-
-/**
- * The table a statement writes to (INSERT, REPLACE, UPDATE, DELETE, also after a `WITH …` of its own), lower case and
- * without the quotes a name may have ("orders", `orders`, [orders]); undefined for anything else.
- */
-export function writtenTable(statement: string): string | undefined {
-  const text = statementProper(statement);
-  const name = `(?:${IDENT}|"(?:[^"]|"")+"|\`[^\`]+\`|\\[[^\\]]+\\])`;
-  const m = new RegExp(`^\\s*(?:insert(?: or \\w+)? into|replace into|update(?: or \\w+)?|delete from)\\s+((?:${name}\\s*\\.\\s*)?${name})`, 'i').exec(text);
-  if (!m) return undefined;
-  const unquoted = (part: string) => (part.startsWith('"') ? part.slice(1, -1).replaceAll('""', '"') : /^[`[]/.test(part) ? part.slice(1, -1) : part);
-  return m[1]!.match(new RegExp(name, 'g'))!.map(unquoted).join('.').toLowerCase();
-}
-
-/** Whether a statement makes rows (INSERT, REPLACE), also after a `WITH …` of its own. */
-export function makesRows(statement: string): boolean {
-  return /^\s*(insert|replace)\b/i.test(statementProper(statement));
-}
-
-/** The statement without its comments, its spaces runs as one, from its main keyword (after a `WITH …`). */
-function statementProper(statement: string): string {
-  return afterWith(statement.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\s+/g, ' '));
-}
-
-/** The statement after a leading `WITH name AS (…), …` (its parentheses matched, quoted text skipped); else as is. */
-function afterWith(text: string): string {
-  const start = /^\s*with(?: recursive)?\s/i.exec(text);
-  if (!start) return text;
-  let depth = 0;
-  for (let i = start[0].length; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === "'" || c === '"') {
-      const close = text.indexOf(c, i + 1);
-      if (close < 0) return text;
-      i = close;
-    } else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (depth === 0 && /[a-z]/i.test(c) && /[\s)]/.test(text[i - 1] ?? ' ')) {
-      const word = /^[a-z]+/i.exec(text.slice(i))![0].toLowerCase();
-      if (word === 'insert' || word === 'replace' || word === 'update' || word === 'delete' || word === 'select') return text.slice(i);
-      i += word.length - 1;
-    }
-  }
-  return text;
 }
 
 /** Result column → table column, from the select list; a message when an item is an expression. */

@@ -6,8 +6,12 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import pg from 'pg';
 import { runCli } from '../cli/cli.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
+import { dropSchema, randomSchemaName } from '../store/postgres.helper.js';
+
+const PG_URL = process.env.OKTELL_TEST_PG_URL;
 
 const COUNT = `variables: { n: number }
 start: count
@@ -242,6 +246,65 @@ blocks:
       assert.equal(changed.code, 1, changed.stdout + changed.stderr);
       assert.match(changed.stdout, /dbCalls\[0\]\.statement: expected "INSERT INTO clients/);
     } finally {
+      tmp.cleanup();
+    }
+  });
+
+  // PostgreSQL's MERGE (and a procedure, which may write any table) before a read: what the read found may be the
+  // run's own row, as after an INSERT, so it is named in the comment, not made data the case would clash with.
+  it('a read after a MERGE INTO or a CALL on PostgreSQL is named in the comment, not made data', { skip: PG_URL ? false : 'set OKTELL_TEST_PG_URL to run it' }, async () => {
+    const schema = randomSchemaName('tmerge');
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    const tmp = tempDir();
+    try {
+      await client.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.stock (id integer PRIMARY KEY, qty integer NOT NULL);
+        CREATE PROCEDURE ${schema}.restock(p integer) LANGUAGE sql AS $$ INSERT INTO ${schema}.stock (id, qty) VALUES (p, 1) $$`);
+      const url = new URL(PG_URL!);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'crm'), { recursive: true });
+      writeFileSync(join(scenarios, 'db', 'crm', '001-stock.sql'), 'CREATE TABLE IF NOT EXISTS stock (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL);\n');
+      const scenario = (write: string) => `variables: { qty: number }
+start: write
+blocks:
+  write:
+    kind: DbQuery
+    connection: crm
+    sql: ${write}
+    params: { id: InputParameter(1) }
+    exits: { success: read }
+  read:
+    kind: DbQuery
+    connection: crm
+    sql: SELECT id, qty FROM stock WHERE id = :id
+    params: { id: InputParameter(1) }
+    exits: { success: done }
+  done: { kind: ReturnValue, values: { 1: '[qty]' } }
+`;
+      writeFileSync(join(scenarios, 'Restock.yaml'), scenario('MERGE INTO stock s USING (SELECT CAST(:id AS integer) AS id) n ON s.id = n.id WHEN MATCHED THEN UPDATE SET qty = s.qty + 1 WHEN NOT MATCHED THEN INSERT (id, qty) VALUES (n.id, 1)'));
+      writeFileSync(join(scenarios, 'CallRestock.yaml'), scenario('CALL restock(CAST(:id AS integer))'));
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `databases:\n  crm: ${url.toString()}\n`);
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const lastRun = () => (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+
+      const merged = cli('run', 'Restock', '-p', '1=5', '--json');
+      assert.equal(merged.code, 0, merged.stdout + merged.stderr);
+      assert.deepEqual((JSON.parse(merged.stdout) as { returnValues: Record<string, unknown> }).returnValues, { 1: 1 });
+      cli('test', '--from-run', lastRun(), '--name', 'merge');
+      const file = join(scenarios, 'tests', 'recorded.test.yaml');
+      assert.doesNotMatch(readFileSync(file, 'utf8'), /INSERT OR IGNORE INTO stock/);
+      assert.match(readFileSync(file, 'utf8'), /- crm: SELECT id, qty FROM stock WHERE id = :id \(block read of Restock\): the run wrote to stock before this read, so its rows may be the run's own; it read 1 row\(s\): \[\{"id":5,"qty":1\}\]/);
+
+      const called = cli('run', 'CallRestock', '-p', '1=6');
+      assert.equal(called.code, 0, called.stdout + called.stderr);
+      cli('test', '--from-run', lastRun(), '--name', 'call');
+      assert.doesNotMatch(readFileSync(file, 'utf8'), /INSERT OR IGNORE INTO stock/);
+      assert.match(readFileSync(file, 'utf8'), /- crm: SELECT id, qty FROM stock WHERE id = :id \(block read of CallRestock\): the run called a procedure \(CALL restock\(CAST\(:id AS integer\)\)\) before this read, which may have written stock, so its rows may be the run's own/);
+      assert.deepEqual((await client.query(`SELECT id, qty FROM ${schema}.stock ORDER BY id`)).rows, [{ id: 5, qty: 1 }, { id: 6, qty: 1 }]);
+    } finally {
+      await client.end();
+      await dropSchema(PG_URL!, schema);
       tmp.cleanup();
     }
   });
