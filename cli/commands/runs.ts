@@ -11,7 +11,7 @@ import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin
 import { closest, formatRunError, RUN_ERROR_CODES, type BpiumCallRecord } from '../../engine/index.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
-import { isObject, type StoredStep } from '../../server/console/trace-calls.js';
+import { effectsInOrder } from '../../server/console/effect-order.js';
 import { bpiumCallNote } from '../../server/console/call-notes.js';
 import { dbCallLine, httpCallLine, printNote, printWarning, shownValue, terminalText } from '../format.js';
 import { storedChanged, storedReturnValues } from '../../server/stored-values.js';
@@ -303,14 +303,8 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, more: s
 
 type StoredMail = { block?: unknown; to: string[]; subject: string; status: string; messageId?: string; mayRepeat?: boolean };
 
-/**
- * The run's effects in the order its steps made them: a database statement or web request is read from its own
- * step, a letter or Bpium call (kept in lists of their own) is paired with the next step of its block that carries
- * an effect. Those no step pairs with (a trace cut short) follow at the end, the letters first.
- */
+/** The run's effects, one line each, in the order its steps made them (effect-order.ts). */
 function effectLines(r: RunRecord, trace: readonly unknown[]): string[] {
-  const mails = (Array.isArray(r.mails) ? r.mails : []) as StoredMail[];
-  const calls = (Array.isArray(r.bpiumCalls) ? r.bpiumCalls : []) as unknown as BpiumCallRecord[];
   const repeat = pc.yellow('may repeat');
   const mailLine = (m: StoredMail) => `mail ${m.status} to ${terminalText(m.to.join(', '))} · ${terminalText(String(m.subject))}${m.mayRepeat ? ` ${repeat} · Message-ID ${terminalText(m.messageId ?? '?')}` : ''}`;
   // Marked as `run` and the console mark it: `(not sent, fixture)` for a call a Bpium fixture file answered.
@@ -318,24 +312,7 @@ function effectLines(r: RunRecord, trace: readonly unknown[]): string[] {
     const note = bpiumCallNote(c);
     return `bpium ${c.method} ${terminalText(`${c.catalogId}/${c.recordId ?? ''}`)} → ${c.status}${note ? ` (${note})` : ''}${c.mayRepeat ? ` ${repeat}` : ''}`;
   };
-  const shown = new Set<object>();
-  const take = <T extends { block?: unknown }>(list: readonly T[], block: unknown): T | undefined => {
-    const found = list.find((x) => !shown.has(x) && x.block === block);
-    if (found) shown.add(found);
-    return found;
-  };
-  const lines: string[] = [];
-  for (const step of trace) {
-    const s = (step ?? {}) as StoredStep;
-    // Read from this one step as `--json` reads them from the whole trace.
-    lines.push(...dbCallsOf({}, [step]).map(dbCallLine), ...httpCallsOf({}, [step]).map(httpCallLine));
-    if (!isObject(s.effect)) continue;
-    const mail = s.kind === 'SendMail' ? take(mails, s.block) : undefined;
-    if (mail) lines.push(mailLine(mail));
-    const call = s.kind === 'Bpium' ? take(calls, s.block) : undefined;
-    if (call) lines.push(bpiumLine(call));
-  }
-  return [...lines, ...mails.filter((m) => !shown.has(m)).map(mailLine), ...calls.filter((c) => !shown.has(c)).map(bpiumLine)];
+  return effectsInOrder(r, trace).map((e) => (e.kind === 'mail' ? mailLine(e.record) : e.kind === 'bpium' ? bpiumLine(e.record) : e.kind === 'db' ? dbCallLine(e.record) : httpCallLine(e.record)));
 }
 
 /**

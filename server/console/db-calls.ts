@@ -16,7 +16,7 @@ interface DbEffect {
   error?: unknown;
 }
 
-const DB_KINDS = new Set(['DbQuery', 'DbProcedure']);
+export const DB_KINDS = new Set(['DbQuery', 'DbProcedure']);
 
 /** The run's own list when it has one (a dry run), else one row per DbQuery/DbProcedure step of the stored trace. */
 export function dbCallsOf(run: object, trace: readonly unknown[]): DbCallRecord[] {

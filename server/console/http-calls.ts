@@ -16,7 +16,7 @@ interface WebEffect {
   fixture?: unknown;
 }
 
-const WEB_KINDS = new Set(['WebRequest']);
+export const WEB_KINDS = new Set(['WebRequest']);
 
 /** The run's own list when it has one (a dry run), else one row per WebRequest step of the stored trace. */
 export function httpCallsOf(run: object, trace: readonly unknown[]): HttpCallRecord[] {

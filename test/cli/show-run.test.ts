@@ -126,6 +126,75 @@ blocks:
     }
   });
 
+  it('a letter of a SendMail block that runs again stays at its own step when an earlier run of the block failed before its letter was made', { timeout: 60_000 }, async () => {
+    const gateway: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      const data = join(tmp.dir, 'var');
+      mkdirSync(scenarios);
+      mkdirSync(data);
+      // Three rounds of a request and a letter; the first letter has no recipient, so it fails before it is made.
+      writeFileSync(
+        join(scenarios, 'Rounds.yaml'),
+        `variables: { i: number, mailError: string }
+start: round
+blocks:
+  round:
+    kind: Variable
+    set: { i: '[i] + 1' }
+    exits: { next: ping }
+  ping:
+    kind: WebRequest
+    method: GET
+    url: '"http://127.0.0.1:${(gateway.address() as AddressInfo).port}/ping?round=" + [i]'
+    exits: { success: tell, error: null }
+  tell:
+    kind: SendMail
+    to: 'If([i] = 1, "", "ops" + [i] + "@example.com")'
+    subject: '"round " + [i]'
+    text: '"round " + [i]'
+    errorVariable: mailError
+    exits: { success: again, error: again }
+  again:
+    kind: Condition
+    expression: '[i] < 3'
+    exits: { true: round, false: null }
+`,
+      );
+      const live = startCli(['run', 'Rounds', '--json', '--scenarios', scenarios, '--data-dir', data], { env: { OKTELL_DATA_DIR: data } });
+      assert.equal((await live.exited).code, 0, live.stderr());
+      const { runId } = JSON.parse(live.stdout()) as { runId: string };
+      // What the run keeps: two letters (rounds 2 and 3), and the first round's step with its failure but no letter.
+      const json = JSON.parse(runCli(['show', runId, '--json', '--data-dir', data], { OKTELL_DATA_DIR: data }).stdout) as {
+        mails: Array<{ block: string; to: string[]; status: string }>;
+        trace: Array<{ block: string; exit: string; effect?: { failure?: string; error?: string } }>;
+      };
+      assert.deepEqual(json.mails.map((m) => [m.block, m.to, m.status]), [['tell', ['ops2@example.com'], 'sent'], ['tell', ['ops3@example.com'], 'sent']]);
+      const tells = json.trace.filter((s) => s.block === 'tell');
+      assert.deepEqual(tells.map((s) => [s.exit, s.effect?.failure]), [['error', 'permanent'], ['success', undefined], ['success', undefined]]);
+      assert.match(tells[0]!.effect!.error!, /^no recipient/);
+      const shown = runCli(['show', runId, '--data-dir', data], { OKTELL_DATA_DIR: data });
+      assert.equal(shown.code, 0, shown.stderr);
+      const effects = shown.stdout.split('\n').filter((l) => /^ {2}(db|http|mail|bpium) /.test(l));
+      assert.deepEqual(
+        effects.map((l) => l.replace(/:\d+\//, ':PORT/')),
+        [
+          '  http GET http://127.0.0.1:PORT/ping?round=1 → 200 ok',
+          '  http GET http://127.0.0.1:PORT/ping?round=2 → 200 ok',
+          '  mail sent to ops2@example.com · round 2',
+          '  http GET http://127.0.0.1:PORT/ping?round=3 → 200 ok',
+          '  mail sent to ops3@example.com · round 3',
+        ],
+        shown.stdout,
+      );
+    } finally {
+      await new Promise((r) => gateway.close(r));
+      tmp.cleanup();
+    }
+  });
+
   it('a webhook run lists the job it started and the run that job ended in', { timeout: 60_000 }, async () => {
     const t = await startTestServer();
     try {

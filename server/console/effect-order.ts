@@ -1,0 +1,69 @@
+// The effects of a run (letters, Bpium calls, database statements, web requests) in the order its steps made them,
+// for `show` (a stored run) and `run` (the run just made): each kind is kept in a list of its own, the trace says
+// which step came when.
+import { cutTextParts, type BpiumCallRecord, type DbCallRecord, type HttpCallRecord, type MailRecord } from '../../engine/index.js';
+import { DB_KINDS, dbCallsOf } from './db-calls.js';
+import { httpCallsOf, WEB_KINDS } from './http-calls.js';
+import { isObject, type StoredStep } from './trace-calls.js';
+
+export type OrderedEffect =
+  | { kind: 'mail'; record: MailRecord }
+  | { kind: 'bpium'; record: BpiumCallRecord }
+  | { kind: 'db'; record: DbCallRecord }
+  | { kind: 'http'; record: HttpCallRecord };
+
+/**
+ * The run's effects in the order its steps made them. A step that carries an effect is paired with the first record
+ * of its block not yet listed, in the list of its kind; a stored run keeps no list of statements and requests, which
+ * are then read from the step itself (as `--json` reads them from the whole trace). A SendMail step that failed
+ * before its letter was made (no recipient, an invalid address) has no letter: it takes one only when that letter
+ * failed with the step's own error, so the block's later letters stay at their own steps. Records no step pairs with
+ * (no trace, or one cut short) follow at the end, by kind: letters, Bpium calls, statements, requests.
+ */
+export function effectsInOrder(run: { mails?: unknown; bpiumCalls?: unknown; dbCalls?: unknown; httpCalls?: unknown }, trace: readonly unknown[]): OrderedEffect[] {
+  const list = <T>(v: unknown): T[] | undefined => (Array.isArray(v) ? (v as T[]) : undefined);
+  const mails = list<MailRecord>(run.mails) ?? [];
+  const calls = list<BpiumCallRecord>(run.bpiumCalls) ?? [];
+  const db = list<DbCallRecord>(run.dbCalls);
+  const http = list<HttpCallRecord>(run.httpCalls);
+  const shown = new Set<object>();
+  // The first record of the block not yet listed, when it is this step's; records of a block are in its steps' order.
+  const take = <T extends { block?: unknown }>(records: readonly T[], block: unknown, fits: (x: T) => boolean = () => true): T[] => {
+    const next = records.find((x) => !shown.has(x) && x.block === block);
+    if (!next || !fits(next)) return [];
+    shown.add(next);
+    return [next];
+  };
+  const out: OrderedEffect[] = [];
+  for (const step of trace) {
+    const s = (step ?? {}) as StoredStep;
+    if (typeof s.kind !== 'string' || !isObject(s.effect)) continue;
+    const effect = s.effect as { failure?: unknown; error?: unknown };
+    if (s.kind === 'SendMail') out.push(...take(mails, s.block, (m) => letterOfStep(m, effect)).map((record) => ({ kind: 'mail' as const, record })));
+    else if (s.kind === 'Bpium') out.push(...take(calls, s.block).map((record) => ({ kind: 'bpium' as const, record })));
+    else if (DB_KINDS.has(s.kind)) out.push(...(db ? take(db, s.block) : dbCallsOf({}, [step])).map((record) => ({ kind: 'db' as const, record })));
+    else if (WEB_KINDS.has(s.kind)) out.push(...(http ? take(http, s.block) : httpCallsOf({}, [step])).map((record) => ({ kind: 'http' as const, record })));
+  }
+  const rest = <T extends object>(records: readonly T[] | undefined) => (records ?? []).filter((x) => !shown.has(x));
+  return [
+    ...out,
+    ...rest(mails).map((record) => ({ kind: 'mail' as const, record })),
+    ...rest(calls).map((record) => ({ kind: 'bpium' as const, record })),
+    ...rest(db).map((record) => ({ kind: 'db' as const, record })),
+    ...rest(http).map((record) => ({ kind: 'http' as const, record })),
+  ];
+}
+
+/**
+ * Whether a SendMail step made this letter: a step that succeeded (sent, replayed, dry run) made a letter without an
+ * error; a failed step made one only if the letter carries the step's error. A failure before the letter was made
+ * leaves the step's error in its trace but no letter, so the block's next letter (sent, or failed otherwise) is not
+ * this step's. A stored letter's error is cut at its length limit; the step's is not.
+ */
+function letterOfStep(m: MailRecord, effect: { failure?: unknown; error?: unknown }): boolean {
+  if (typeof effect.failure !== 'string') return m.error === undefined;
+  if (typeof m.error !== 'string' || typeof effect.error !== 'string') return false;
+  if (m.error === effect.error) return true;
+  const cut = cutTextParts(m.error);
+  return cut !== undefined && cut.length === effect.error.length && effect.error.startsWith(cut.start);
+}
