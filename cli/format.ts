@@ -1,11 +1,12 @@
-// Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls, web requests and started
-// children.
+// Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls, web requests and database
+// statements in the order the run made them, and started children.
 import pc from 'picocolors';
 import { formatRunError, toText, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type Value } from '../engine/index.js';
 import { timeZone as configuredTimeZone } from './config.js';
 import { htmlToText } from './html-text.js';
 import { isValue } from '../server/stored-values.js';
 import { bpiumCallNote, httpCallNote } from '../server/console/call-notes.js';
+import { effectsInOrder } from '../server/console/effect-order.js';
 
 /** Steps shown from each end of a trace that was cut (a runaway loop); `--json` has every step kept. */
 const CUT_TRACE_EDGE = 20;
@@ -42,19 +43,25 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, ti
   }
   const rv = Object.entries(r.returnValues);
   if (rv.length) w(`  ${pc.bold('return values')} ${rv.map(([k, v]) => `${k}=${show(v)}`).join(' ')}`);
-  for (const m of r.mails) printMail(m, w);
-  for (const c of r.bpiumCalls) {
-    w(`  ${pc.bold('bpium')} ${c.method} catalog ${terminalText(String(c.catalogId))}${c.recordId ? ` record ${terminalText(String(c.recordId))}` : ''} → ${c.status}${bpiumCallNote(c) ? pc.dim(` (${bpiumCallNote(c)})`) : ''}${c.error ? ' ' + pc.red(terminalText(c.error)) : ''}`);
-  }
-  for (const d of r.dbCalls ?? []) w(`  ${dbCallLine(d)}`);
   const bodies = sentBodies(r);
-  (r.httpCalls ?? []).forEach((c, i) => {
-    w(`  ${httpCallLine(c)}`);
-    // What a request not sent would have carried: a dry run is where the payload is checked before it goes out.
-    const body = httpCallNote(c).startsWith('not sent') ? bodies?.[i] : undefined;
-    if (body !== undefined) w(`    ${pc.dim('body')} ${body.length > SHOWN_BODY ? `${body.slice(0, SHOWN_BODY)}… ${pc.dim(`(${body.length} characters shown in --json)`)}` : body}`);
-    if (c.defaultAnswer === true) w(`    ${pc.yellow('hint:')} ${terminalText(defaultAnswerHint(c))}`);
-  });
+  const httpCalls = r.httpCalls ?? [];
+  // In the order the run made them, as `show` lists a stored run's (effect-order.ts); a trace cut in its middle (or
+  // none, --no-trace) cannot say so, and they are then listed by kind.
+  for (const e of effectsInOrder(r, r.traceTruncated ? [] : r.trace)) {
+    if (e.kind === 'mail') printMail(e.record, w);
+    else if (e.kind === 'bpium') {
+      const c = e.record;
+      w(`  ${pc.bold('bpium')} ${c.method} catalog ${terminalText(String(c.catalogId))}${c.recordId ? ` record ${terminalText(String(c.recordId))}` : ''} → ${c.status}${bpiumCallNote(c) ? pc.dim(` (${bpiumCallNote(c)})`) : ''}${c.error ? ' ' + pc.red(terminalText(c.error)) : ''}`);
+    } else if (e.kind === 'db') w(`  ${dbCallLine(e.record)}`);
+    else {
+      const c = e.record;
+      w(`  ${httpCallLine(c)}`);
+      // What a request not sent would have carried: a dry run is where the payload is checked before it goes out.
+      const body = httpCallNote(c).startsWith('not sent') ? bodies?.[httpCalls.indexOf(c)] : undefined;
+      if (body !== undefined) w(`    ${pc.dim('body')} ${body.length > SHOWN_BODY ? `${body.slice(0, SHOWN_BODY)}… ${pc.dim(`(${body.length} characters shown in --json)`)}` : body}`);
+      if (c.defaultAnswer === true) w(`    ${pc.yellow('hint:')} ${terminalText(defaultAnswerHint(c))}`);
+    }
+  }
   // A run from the command line is not a queued job: nothing retries it, and `replay` does not know it.
   if (r.error) w(`  ${pc.red('error')} ${terminalText(formatRunError(r.error), true)}${r.error.retryable ? pc.yellow(' (retryable: the server would try a job again later; here, run the command again)') : ''}`);
   for (const a of r.asyncStarted) {

@@ -1,0 +1,128 @@
+// `run` lists a run's letters, Bpium calls, database statements and web requests in the order its steps made them, as
+// `show` lists a stored run's (server/console/effect-order.ts), not all the letters first and the Bpium calls after.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from '../helpers.js';
+import { runCliAsync } from './cli.helper.js';
+
+/** A Bpium read, a letter, then a Bpium write: one of each kind on either side of the letter. */
+const BETWEEN = `variables: { name: string }
+start: read
+blocks:
+  read:
+    kind: Bpium
+    method: getRecord
+    catalog: '"3"'
+    record: '"2"'
+    fields: { name: '"1"' }
+    exits: { success: tell }
+  tell:
+    kind: SendMail
+    to: '"ops@example.com"'
+    subject: '"about " + [name]'
+    text: '"between the two calls"'
+    exits: { success: write }
+  write:
+    kind: Bpium
+    method: updateRecord
+    catalog: '"3"'
+    record: '"2"'
+    values: { "1": '"Пётр Иванов"' }
+    exits: { success: null }
+`;
+
+/** Three rounds of a Bpium read and a letter; the first letter has no recipient and fails before it is made. */
+const ROUNDS = `variables: { i: number, name: string, mailError: string }
+start: round
+blocks:
+  round:
+    kind: Variable
+    set: { i: '[i] + 1' }
+    exits: { next: read }
+  read:
+    kind: Bpium
+    method: getRecord
+    catalog: '"3"'
+    record: '"" + [i]'
+    fields: { name: '"1"' }
+    exits: { success: tell }
+  tell:
+    kind: SendMail
+    to: 'If([i] = 1, "", "ops" + [i] + "@example.com")'
+    subject: '"round " + [i]'
+    text: '"round " + [i]'
+    errorVariable: mailError
+    exits: { success: again, error: again }
+  again:
+    kind: Condition
+    expression: '[i] < 3'
+    exits: { true: round, false: null }
+`;
+
+const FIXTURE = `catalogs:
+  "3":
+    records:
+      "1": { "1": Анна }
+      "2": { "1": Иван Петров }
+      "3": { "1": Ольга }
+`;
+
+/** The effect lines of `run`'s text output, in the order printed. */
+const effectLines = (stdout: string) => stdout.split('\n').filter((l) => /^ {2}(mail|bpium|db|http) /.test(l));
+
+describe('run: the effects in the order the run made them', () => {
+  const tmp = tempDir();
+  const scenarios = join(tmp.dir, 'scenarios');
+  before(() => {
+    mkdirSync(scenarios);
+    writeFileSync(join(scenarios, 'Between.yaml'), BETWEEN);
+    writeFileSync(join(scenarios, 'Rounds.yaml'), ROUNDS);
+    writeFileSync(join(tmp.dir, 'fx.yaml'), FIXTURE);
+  });
+  after(() => tmp.cleanup());
+  // No Bpium from the environment: the fixture file answers.
+  const cli = (args: string[]) =>
+    runCliAsync([...args, '-s', scenarios, '--data-dir', join(tmp.dir, 'var'), '--dry-run', '--bpium-fixtures', 'fx.yaml'], {
+      cwd: tmp.dir,
+      unset: ['OKTELL_SCENARIOS', 'BPIUM_URL', 'BPIUM_LOGIN', 'BPIUM_PASSWORD'],
+      timeoutMs: 60_000,
+    });
+
+  it('a Bpium call, a letter and a Bpium call are printed in that order, not the letter first', { timeout: 120_000 }, async () => {
+    const r = await cli(['run', 'Between']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(
+      effectLines(r.stdout),
+      [
+        '  bpium getRecord catalog 3 record 2 → ok (not sent, fixture)',
+        '  mail dry-run to ops@example.com',
+        '  bpium updateRecord catalog 3 record 2 → dry-run (not performed)',
+      ],
+      r.stdout,
+    );
+    // --json is as it was: the lists by kind, no order field.
+    const json = await cli(['run', 'Between', '--json']);
+    const out = JSON.parse(json.stdout) as Record<string, unknown> & { mails: unknown[]; bpiumCalls: Array<{ method: string }> };
+    assert.deepEqual(out.bpiumCalls.map((c) => c.method), ['getRecord', 'updateRecord']);
+    assert.equal(out.mails.length, 1);
+    assert.deepEqual(Object.keys(out).filter((k) => /order|effects/i.test(k)), []);
+  });
+
+  it('a letter that failed before it was made takes no later letter to its step', { timeout: 120_000 }, async () => {
+    const r = await cli(['run', 'Rounds']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(
+      effectLines(r.stdout),
+      [
+        '  bpium getRecord catalog 3 record 1 → ok (not sent, fixture)',
+        '  bpium getRecord catalog 3 record 2 → ok (not sent, fixture)',
+        '  mail dry-run to ops2@example.com',
+        '  bpium getRecord catalog 3 record 3 → ok (not sent, fixture)',
+        '  mail dry-run to ops3@example.com',
+      ],
+      r.stdout,
+    );
+  });
+});
