@@ -64,10 +64,16 @@ export function parseNamedSql(sql: string): NamedSql & { problems: SqlPlaceholde
   return { text, names, problems };
 }
 
+/**
+ * Where quoted text that opens at `start` ends. A doubled quote is the quote itself; in PostgreSQL's `E'…'` (the quote
+ * right after a lone E) a backslash also escapes the next character, so `E'it\'s'` is one text.
+ */
 function skipQuoted(sql: string, start: number, quote: string): number {
+  const escapes = quote === "'" && (sql[start - 1] === 'E' || sql[start - 1] === 'e') && !/[A-Za-z0-9_$]/.test(sql[start - 2] ?? '');
   let i = start + 1;
   while (i < sql.length) {
-    if (sql[i] === quote) {
+    if (escapes && sql[i] === '\\') i += 2;
+    else if (sql[i] === quote) {
       if (sql[i + 1] === quote) i += 2; // a doubled quote is the quote itself
       else return i + 1;
     } else i++;
@@ -80,9 +86,21 @@ function lineEnd(sql: string, start: number): number {
   return n < 0 ? sql.length : n + 1;
 }
 
-function commentEnd(sql: string, start: number): number {
-  const n = sql.indexOf('*/', start + 2);
-  return n < 0 ? sql.length : n + 2;
+/** Where a block comment ends: at the first `*\/` (SQLite), or, `nested`, at the one that closes it (PostgreSQL). */
+function commentEnd(sql: string, start: number, nested = false): number {
+  if (!nested) {
+    const n = sql.indexOf('*/', start + 2);
+    return n < 0 ? sql.length : n + 2;
+  }
+  let depth = 0;
+  for (let i = start; i < sql.length - 1; i++) {
+    if (sql[i] === '/' && sql[i + 1] === '*') depth++, i++;
+    else if (sql[i] === '*' && sql[i + 1] === '/') {
+      i++;
+      if (--depth === 0) return i + 1;
+    }
+  }
+  return sql.length;
 }
 
 /** The distinct parameter names of a statement, in order of first use. */
@@ -115,9 +133,16 @@ const ROW_LOCK = /\bfor\s+(?:no\s+key\s+)?update\b/gi;
  */
 export function isReadOnlySql(s: NamedSql): boolean {
   const sql = s.text.join(' ? ');
-  const code = stripQuotedAndComments(sql);
+  // Where the two dialects read a statement differently (PostgreSQL nests block comments, SQLite does not), it only
+  // reads if it reads either way: a write must never hide in what one of them takes for a comment or a text.
+  return [false, true].every((nested) => readsOnly(sql, stripQuotedAndComments(sql, nested)));
+}
+
+function readsOnly(sql: string, code: string): boolean {
   const first = /^\s*\(*\s*([A-Za-z]+)/.exec(code)?.[1]?.toLowerCase();
   if (!first || !['select', 'with', 'values', 'show', 'explain'].includes(first)) return false;
+  // A second statement (PostgreSQL runs several in one query that has no parameters) is not looked into.
+  if (/;\s*\S/.test(code)) return false;
   const writes = sqlWrites(sql);
   if (writes.tables.length || writes.procedure) return false;
   return !WRITE_WORDS.test(code.replace(ROW_LOCK, ' '));
@@ -133,7 +158,11 @@ export interface SqlWrites {
   tables: string[];
   /** Whether it makes rows: INSERT, REPLACE, COPY … FROM, a MERGE with `WHEN NOT MATCHED THEN INSERT`. */
   makesRows: boolean;
-  /** Whether it calls a procedure (CALL, EXEC, EXECUTE), which may write tables its text does not name. */
+  /**
+   * Whether it may write tables its text does not name: it calls a procedure (CALL, EXEC, EXECUTE), runs code (DO),
+   * makes, changes or drops a table (CREATE, ALTER, DROP, SELECT … INTO), explains a write by running it (EXPLAIN
+   * ANALYZE), or holds a second statement.
+   */
   procedure: boolean;
 }
 
@@ -144,9 +173,38 @@ const WRITES_TABLE = new RegExp(`(insert(?: or \\w+)? into|replace into|update(?
 const COPY_FROM = new RegExp(`copy (${QUALIFIED})(?: ?\\([^)]*\\))? from\\b`, 'iy');
 const TRUNCATE = new RegExp(`truncate(?: table)? ((?:only )?${QUALIFIED}\\*?(?: ?, ?(?:only )?${QUALIFIED}\\*?)*)`, 'iy');
 
+/**
+ * A statement that may write tables its text does not name as written: a procedure (CALL, EXEC, EXECUTE), code (DO), a
+ * table made, changed or dropped (CREATE … AS, ALTER, DROP), a write run to be explained (EXPLAIN ANALYZE).
+ */
+const MAY_WRITE_ANY = /^(?:call|exec|execute|do|create|alter|drop|explain (?:analyze|\())\b/i;
+
+/** PostgreSQL's `SELECT … INTO new_table FROM …`, which makes a table: an INTO outside parentheses in a SELECT. */
+function selectInto(main: string): boolean {
+  if (!/^select\b/i.test(main)) return false;
+  let depth = 0;
+  for (let i = 0; i < main.length; i++) {
+    const c = main[i]!;
+    if (c === '"' || c === '`') i = skipQuoted(main, i, c) - 1;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && /^into\b/i.test(main.slice(i, i + 5)) && /\s/.test(main[i - 1] ?? '')) return true;
+  }
+  return false;
+}
+
 /** What `statement` writes, from its text (comments, quoted text and a `WITH …` before the verb do not hide it). */
 export function sqlWrites(statement: string): SqlWrites {
-  const text = withoutTextAndComments(statement);
+  // Read as SQLite and as PostgreSQL (which nests block comments); where they differ, what either finds counts.
+  const flat = withoutTextAndComments(statement, false);
+  const nested = withoutTextAndComments(statement, true);
+  const a = writesOf(flat);
+  if (nested === flat) return a;
+  const b = writesOf(nested);
+  return { tables: [...new Set([...a.tables, ...b.tables])], makesRows: a.makesRows || b.makesRows, procedure: a.procedure || b.procedure };
+}
+
+function writesOf(text: string): SqlWrites {
   const tables = new Set<string>();
   let makesRows = false;
   const main = statementStart(text);
@@ -161,7 +219,7 @@ export function sqlWrites(statement: string): SqlWrites {
     const verb = write?.[1]!.split(' ')[0]!.toLowerCase();
     if (copy || verb === 'insert' || verb === 'replace' || (verb === 'merge' && /\bthen insert\b/i.test(text))) makesRows = true;
   }
-  return { tables: [...tables], makesRows, procedure: /^(?:call|exec|execute)\b/i.test(text.slice(main)) };
+  return { tables: [...tables], makesRows, procedure: MAY_WRITE_ANY.test(text.slice(main)) || /;\s*\S/.test(text) || selectInto(text.slice(main)) };
 }
 
 /** A table's name as `sqlWrites` gives it: its parts unquoted, joined by dots, lower case. */
@@ -170,21 +228,20 @@ function tableName(written: string): string {
   return written.match(new RegExp(IDENT_PART, 'g'))!.map(unquoted).join('.').toLowerCase();
 }
 
-/** The statement with its comments and its quoted text ('…', $tag$…$tag$) emptied, each run of spaces one space. */
-function withoutTextAndComments(sql: string): string {
+/** The statement with its comments (`nested`: PostgreSQL's nesting) and its quoted text ('…', E'…', $tag$…$tag$) emptied, each run of spaces one space. */
+function withoutTextAndComments(sql: string, nested: boolean): string {
   let out = '';
   let i = 0;
   while (i < sql.length) {
     const c = sql[i]!;
-    // A dollar quote's tag does not follow a name's letter (`price$1` is a name).
-    const tag = c === '$' && !/[A-Za-z0-9_]/.test(sql[i - 1] ?? '') ? /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64))?.[0] : undefined;
+    const tag = dollarTag(sql, i);
     let next: number;
     if (c === "'") next = skipQuoted(sql, i, c);
     else if (tag) {
       const close = sql.indexOf(tag, i + tag.length);
       next = close < 0 ? sql.length : close + tag.length;
     } else if (c === '-' && sql[i + 1] === '-') next = lineEnd(sql, i);
-    else if (c === '/' && sql[i + 1] === '*') next = commentEnd(sql, i);
+    else if (c === '/' && sql[i + 1] === '*') next = commentEnd(sql, i, nested);
     else if (c === '"' || c === '`') {
       next = skipQuoted(sql, i, c);
       out += sql.slice(i, next);
@@ -212,7 +269,7 @@ function statementStart(text: string): number {
     else if (c === '(') depth++;
     else if (c === ')') depth--;
     else if (depth === 0 && /[a-z]/i.test(c) && /[\s)]/.test(text[i - 1] ?? ' ')) {
-      const word = /^[a-z]+/i.exec(text.slice(i))![0].toLowerCase();
+      const word = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(text.slice(i))![0].toLowerCase();
       if (['insert', 'replace', 'update', 'delete', 'merge', 'select', 'values'].includes(word)) return i;
       i += word.length - 1;
     }
@@ -231,15 +288,20 @@ function openings(text: string): number[] {
   return out;
 }
 
-function stripQuotedAndComments(sql: string): string {
+/** The statement with its quoted text and names, its `$tag$ … $tag$` text and its comments blanked out. */
+function stripQuotedAndComments(sql: string, nested: boolean): string {
   let out = '';
   let i = 0;
   while (i < sql.length) {
     const c = sql[i]!;
+    const tag = dollarTag(sql, i);
     let next: number;
     if (c === "'" || c === '"' || c === '`') next = skipQuoted(sql, i, c);
-    else if (c === '-' && sql[i + 1] === '-') next = lineEnd(sql, i);
-    else if (c === '/' && sql[i + 1] === '*') next = commentEnd(sql, i);
+    else if (tag) {
+      const close = sql.indexOf(tag, i + tag.length);
+      next = close < 0 ? sql.length : close + tag.length;
+    } else if (c === '-' && sql[i + 1] === '-') next = lineEnd(sql, i);
+    else if (c === '/' && sql[i + 1] === '*') next = commentEnd(sql, i, nested);
     else {
       out += c;
       i++;
@@ -249,4 +311,10 @@ function stripQuotedAndComments(sql: string): string {
     i = next;
   }
   return out;
+}
+
+/** The `$tag$` (or `$$`) that opens dollar-quoted text at `i`, if one does; a tag does not follow a name's letter (`price$1`). */
+function dollarTag(sql: string, i: number): string | undefined {
+  if (sql[i] !== '$' || /[A-Za-z0-9_]/.test(sql[i - 1] ?? '')) return undefined;
+  return /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64))?.[0];
 }

@@ -43,6 +43,24 @@ const CASES: Array<[string, string[], boolean, boolean, boolean]> = [
   ["SELECT id FROM jobs WHERE status = 'new' LIMIT 1 FOR UPDATE SKIP LOCKED", [], false, false, true],
   ['SELECT id FROM jobs FOR NO KEY UPDATE', [], false, false, true],
   [`SELECT 'merge into x; (delete from y)' AS note, "update" FROM t`, [], false, false, true],
+  // A write must not hide in what one dialect reads as text or a comment: PostgreSQL's E'…' backslash escapes, its
+  // $$ text and its nested block comments (a second statement is never looked into: the statement is not a read).
+  ["WITH a AS (SELECT E'it\\'s' AS s) UPDATE orders SET note = (SELECT s FROM a)", ['orders'], false, false, false],
+  ["WITH a AS (SELECT e'\\'' AS s), d AS (DELETE FROM t RETURNING 1) SELECT * FROM d", ['t'], false, false, false],
+  ["select $$'$$; delete from t; -- '", [], false, true, false],
+  ["select 1 /* /* */ ' */ ; delete from t; -- '", [], false, true, false],
+  ["SELECT note FROM clients WHERE note = E'a\\\\b' AND id = :id", [], false, false, true],
+  ['SELECT 1; -- done', [], false, false, true],
+  // A WITH part named like a verb is a name, not the statement's verb.
+  ['WITH update_ids AS (SELECT id FROM o) UPDATE orders SET x = 1 WHERE id IN (SELECT id FROM update_ids)', ['orders'], false, false, false],
+  ['WITH select_1 AS (SELECT 1) INSERT INTO t SELECT * FROM select_1', ['t'], true, false, false],
+  // Statements that may write tables their text does not name as written.
+  ['DO $$ BEGIN UPDATE orders SET x = 1; END $$', [], false, true, false],
+  ['UPDATE log SET a = 1; UPDATE orders SET b = 2', ['log'], false, true, false],
+  ['EXPLAIN ANALYZE UPDATE orders SET x = 1', [], false, true, false],
+  ['SELECT * INTO archive FROM orders', [], false, true, false],
+  ['CREATE TABLE a AS SELECT * FROM b', [], false, true, false],
+  ['SELECT id FROM orders WHERE id IN (SELECT x FROM y)', [], false, false, true],
 ];
 
 describe('what a recorded statement wrote', () => {

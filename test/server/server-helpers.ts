@@ -239,7 +239,8 @@ export async function serveUrl(proc: ChildProcess, dataDir: string, output: () =
       async () => {
         if (exited()) throw new Error(`the server exited (${proc.exitCode ?? proc.signalCode}) before it listened`);
         url ??= readServerFile(dataDir, (pid) => pid === proc.pid)?.url;
-        return url !== undefined && (await fetch(`${url}/-/health`).catch(() => undefined))?.ok && url;
+        // Each look is bounded: a server that listens but does not answer must not hold the wait past `ms`.
+        return url !== undefined && (await fetch(`${url}/-/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.ok && url;
       },
       ms,
     );
