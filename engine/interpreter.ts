@@ -171,7 +171,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     const known = [...library.scenarios.keys()].join(', ') || 'none';
     // Retryable: a queued job finds its scenario missing or invalid while someone is editing it; once the edit is
     // fixed the job runs, so an acknowledged webhook is never lost to an edit (it becomes a dead letter at worst).
-    return { ...base, status: 'failed', error: { code: R.UNKNOWN_SCENARIO, message: `scenario "${name}" is not loaded (known: ${known}); fix or restore its file and the job runs again`, retryable: true } };
+    return recordOf(base, undefined, [], { code: R.UNKNOWN_SCENARIO, message: `scenario "${name}" is not loaded (known: ${known}); fix or restore its file and the job runs again`, retryable: true });
   }
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const traceOn = opts.trace !== false;
