@@ -27,10 +27,21 @@ export function effectsInOrder(run: { mails?: unknown; bpiumCalls?: unknown; dbC
   const db = list<DbCallRecord>(run.dbCalls);
   const http = list<HttpCallRecord>(run.httpCalls);
   const shown = new Set<object>();
+  // Each list's records by block, in order, and how many of each block's are listed: a run of many letters is paired
+  // in one pass, not by searching the list again at every step.
+  const queues = new Map<readonly object[], { byBlock: Map<unknown, object[]>; next: Map<unknown, number> }>();
   // The first record of the block not yet listed, when it is this step's; records of a block are in its steps' order.
   const take = <T extends { block?: unknown }>(records: readonly T[], block: unknown, fits: (x: T) => boolean = () => true): T[] => {
-    const next = records.find((x) => !shown.has(x) && x.block === block);
+    let q = queues.get(records);
+    if (!q) {
+      const byBlock = new Map<unknown, object[]>();
+      for (const r of records) (byBlock.get(r.block) ?? byBlock.set(r.block, []).get(r.block)!).push(r);
+      queues.set(records, (q = { byBlock, next: new Map() }));
+    }
+    const at = q.next.get(block) ?? 0;
+    const next = q.byBlock.get(block)?.[at] as T | undefined;
     if (!next || !fits(next)) return [];
+    q.next.set(block, at + 1);
     shown.add(next);
     return [next];
   };
