@@ -177,7 +177,7 @@ const TRUNCATE = new RegExp(`truncate(?: table)? ((?:only )?${QUALIFIED}\\*?(?: 
  * A statement that may write tables its text does not name as written: a procedure (CALL, EXEC, EXECUTE), code (DO), a
  * table made, changed or dropped (CREATE … AS, ALTER, DROP), a write run to be explained (EXPLAIN ANALYZE).
  */
-const MAY_WRITE_ANY = /^(?:call|exec|execute|do|create|alter|drop|explain (?:analyze|\())\b/i;
+const MAY_WRITE_ANY = /^(?:(?:call|exec|execute|do|create|alter|drop|explain analyze)\b|explain \()/i;
 
 /** PostgreSQL's `SELECT … INTO new_table FROM …`, which makes a table: an INTO outside parentheses in a SELECT. */
 function selectInto(main: string): boolean {

@@ -58,6 +58,7 @@ const CASES: Array<[string, string[], boolean, boolean, boolean]> = [
   ['DO $$ BEGIN UPDATE orders SET x = 1; END $$', [], false, true, false],
   ['UPDATE log SET a = 1; UPDATE orders SET b = 2', ['log'], false, true, false],
   ['EXPLAIN ANALYZE UPDATE orders SET x = 1', [], false, true, false],
+  ['EXPLAIN ( ANALYZE ) UPDATE orders SET x = 1', [], false, true, false],
   ['SELECT * INTO archive FROM orders', [], false, true, false],
   ['CREATE TABLE a AS SELECT * FROM b', [], false, true, false],
   ['SELECT id FROM orders WHERE id IN (SELECT x FROM y)', [], false, false, true],
