@@ -135,7 +135,7 @@ export function isReadOnlySql(s: NamedSql): boolean {
   const sql = s.text.join(' ? ');
   // Where the two dialects read a statement differently (PostgreSQL nests block comments, SQLite does not), it only
   // reads if it reads either way: a write must never hide in what one of them takes for a comment or a text.
-  return [false, true].every((nested) => readsOnly(sql, stripQuotedAndComments(sql, nested)));
+  return [false, true].every((nested) => readsOnly(sql, blankTextAndComments(sql, nested, false)));
 }
 
 function readsOnly(sql: string, code: string): boolean {
@@ -228,34 +228,9 @@ function tableName(written: string): string {
   return written.match(new RegExp(IDENT_PART, 'g'))!.map(unquoted).join('.').toLowerCase();
 }
 
-/** The statement with its comments (`nested`: PostgreSQL's nesting) and its quoted text ('…', E'…', $tag$…$tag$) emptied, each run of spaces one space. */
+/** The statement with its comments (`nested`: PostgreSQL's nesting) and its quoted text emptied, each run of spaces one space. */
 function withoutTextAndComments(sql: string, nested: boolean): string {
-  let out = '';
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    const tag = dollarTag(sql, i);
-    let next: number;
-    if (c === "'") next = skipQuoted(sql, i, c);
-    else if (tag) {
-      const close = sql.indexOf(tag, i + tag.length);
-      next = close < 0 ? sql.length : close + tag.length;
-    } else if (c === '-' && sql[i + 1] === '-') next = lineEnd(sql, i);
-    else if (c === '/' && sql[i + 1] === '*') next = commentEnd(sql, i, nested);
-    else if (c === '"' || c === '`') {
-      next = skipQuoted(sql, i, c);
-      out += sql.slice(i, next);
-      i = next;
-      continue;
-    } else {
-      out += c;
-      i++;
-      continue;
-    }
-    out += c === "'" || tag ? " '' " : ' ';
-    i = next;
-  }
-  return out.replace(/\s+/g, ' ').trim();
+  return blankTextAndComments(sql, nested, true).replace(/\s+/g, ' ').trim();
 }
 
 /** Where the statement proper starts: after a leading `WITH name AS (…), …`, its parentheses matched; else 0. */
@@ -288,26 +263,35 @@ function openings(text: string): number[] {
   return out;
 }
 
-/** The statement with its quoted text and names, its `$tag$ … $tag$` text and its comments blanked out. */
-function stripQuotedAndComments(sql: string, nested: boolean): string {
+/**
+ * The statement with its comments (`nested`: PostgreSQL's nesting) and its quoted text ('…', E'…', $tag$…$tag$)
+ * blanked out: the one reading of where text and comments are that every check here shares. With `keepNames` a quoted
+ * name ("…", `…`) stays as it is and a text leaves `''` in its place; without, names are blanked too.
+ */
+function blankTextAndComments(sql: string, nested: boolean, keepNames: boolean): string {
   let out = '';
   let i = 0;
   while (i < sql.length) {
     const c = sql[i]!;
     const tag = dollarTag(sql, i);
     let next: number;
-    if (c === "'" || c === '"' || c === '`') next = skipQuoted(sql, i, c);
+    if (c === "'") next = skipQuoted(sql, i, c);
     else if (tag) {
       const close = sql.indexOf(tag, i + tag.length);
       next = close < 0 ? sql.length : close + tag.length;
     } else if (c === '-' && sql[i + 1] === '-') next = lineEnd(sql, i);
     else if (c === '/' && sql[i + 1] === '*') next = commentEnd(sql, i, nested);
-    else {
+    else if (c === '"' || c === '`') {
+      next = skipQuoted(sql, i, c);
+      out += keepNames ? sql.slice(i, next) : ' ';
+      i = next;
+      continue;
+    } else {
       out += c;
       i++;
       continue;
     }
-    out += ' ';
+    out += keepNames && (c === "'" || tag) ? " '' " : ' ';
     i = next;
   }
   return out;
