@@ -214,7 +214,19 @@ export function scenarioProblems(tasks: readonly ServiceTask[], known: ReadonlyS
  * that computes a parameter's number, or is not loaded, reads any of them as far as this knows.
  */
 export function unreadParameters(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios' | 'calls'>): string[] {
-  const out: string[] = [];
+  return unreadParameterFindings(tasks, library).map((f) => `${f.at}: ${f.what}`);
+}
+
+/** An unread parameter: where it is given (`file:line:col`, or the task's name) and what is wrong, apart. */
+export interface UnreadParameter {
+  at: string;
+  /** The warning without its place: the same finding after an edit that only moves the task's lines. */
+  what: string;
+}
+
+/** `unreadParameters`, each finding with its place apart from what it says. */
+export function unreadParameterFindings(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios' | 'calls'>): UnreadParameter[] {
+  const out: UnreadParameter[] = [];
   for (const t of tasks) {
     if (!t.enabled || !library.scenarios.has(t.scenario)) continue;
     const read = new Set<number>();
@@ -228,7 +240,7 @@ export function unreadParameters(tasks: readonly ServiceTask[], library: Pick<Sc
     for (const k of Object.keys(t.params)) {
       if (read.has(Number(k))) continue;
       const reads = numbers.length ? `it reads ${numbers.join(', ')}` : 'it reads none';
-      out.push(`${t.paramsAt?.[k] ?? t.name}: params.${k}: scenario ${t.scenario} never reads input parameter ${k} (${reads}): task ${t.name} computes it at every due time for nothing; give the number the scenario reads, or leave it out`);
+      out.push({ at: t.paramsAt?.[k] ?? t.name, what: `params.${k}: scenario ${t.scenario} never reads input parameter ${k} (${reads}): task ${t.name} computes it at every due time for nothing; give the number the scenario reads, or leave it out` });
     }
   }
   return out;

@@ -4,7 +4,7 @@ import { ConfigError, type ServerConfig } from '../config.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.port.js';
-import { scenarioProblems, unreadParameters } from './definitions.js';
+import { scenarioProblems, unreadParameterFindings } from './definitions.js';
 import { taskDefinitions } from './reload.js';
 import { TaskScheduler } from './scheduler.js';
 
@@ -27,9 +27,10 @@ export function createServiceTasks(o: { config: ServerConfig; store: Store; metr
     for (const w of warnings) o.logger.warn({}, w);
   }
   // A parameter the task's scenario never reads: most often a wrong number, which leaves the one it reads empty.
-  const unread = host ? unreadParameters(o.config.serviceTasks, host.library()) : [];
+  const unreadFound = host ? unreadParameterFindings(o.config.serviceTasks, host.library()) : [];
+  const unread = unreadFound.map((f) => `${f.at}: ${f.what}`);
   for (const w of unread) o.logger.warn({}, w);
-  const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch, ...(host ? { scenarios: () => host.names(), library: () => host.library(), unreadSaid: unread } : {}) });
+  const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch, ...(host ? { scenarios: () => host.names(), library: () => host.library(), unreadSaid: unreadFound } : {}) });
   host?.onReload(() => definitions.checkScenarios());
   const scheduler = new TaskScheduler({ store: o.store, tasks: definitions.current, logger: o.logger, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
   o.metrics.sources.push(() => scheduler.metricLines());

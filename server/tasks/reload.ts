@@ -8,7 +8,7 @@ import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import type { LoggerPort } from '../../engine/ports.js';
 import type { ScenarioLibrary } from '../../engine/index.js';
 import { serviceTasks } from '../config.js';
-import { unknownScenarios, unreadParameters, type ServiceTask } from './definitions.js';
+import { unknownScenarios, unreadParameterFindings, type ServiceTask, type UnreadParameter } from './definitions.js';
 
 export interface TaskDefinitions {
   /** The tasks in force: the last good version of the file. */
@@ -25,7 +25,7 @@ export interface TaskDefinitions {
  * The configured tasks, reloaded when the configuration file at `configFile` changes or appears (when `watch`). Only
  * the tasks are reloaded: other settings still need a restart.
  */
-export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string>; library?: () => Pick<ScenarioLibrary, 'scenarios' | 'calls'>; unreadSaid?: readonly string[] }): TaskDefinitions {
+export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string>; library?: () => Pick<ScenarioLibrary, 'scenarios' | 'calls'>; unreadSaid?: readonly UnreadParameter[] }): TaskDefinitions {
   let tasks: readonly ServiceTask[] = o.initial;
   let lastText: string | undefined;
   /** The top-level settings of the last text of the file that parsed, which the settings in force came from. */
@@ -36,14 +36,13 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
   let warned = new Set<string>();
   // Those said at the start (createServiceTasks, which found them in the same tasks and library) count as said.
   // Known by what they say, not where: an edit that moves the task's lines does not make them new.
-  const unreadKey = (line: string) => line.slice(line.indexOf(': params.') + 2);
-  let unread = new Set((o.unreadSaid ?? []).map(unreadKey));
+  let unread = new Set((o.unreadSaid ?? []).map((f) => f.what));
   const checkScenarios = () => {
     if (o.library) {
-      const found = unreadParameters(tasks, o.library());
-      const fresh = found.filter((p) => !unread.has(unreadKey(p)));
-      unread = new Set(found.map(unreadKey));
-      for (const w of fresh) o.logger.warn({}, w);
+      const found = unreadParameterFindings(tasks, o.library());
+      const fresh = found.filter((f) => !unread.has(f.what));
+      unread = new Set(found.map((f) => f.what));
+      for (const f of fresh) o.logger.warn({}, `${f.at}: ${f.what}`);
     }
     if (!o.scenarios) return;
     const problems = unknownScenarios(tasks, o.scenarios());
