@@ -154,7 +154,7 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
 /**
  * A port on 127.0.0.1 where nothing listens (bound, then released): for a server's SMTP_URL that should be refused,
  * or an SMTP server a test starts there later. Another socket may take it once released, so never hand it to a
- * spawned `serve`: start that on --port 0 and read its port back (serveUrl in server-helpers).
+ * spawned `serve`: start that on --port 0 and read its port back (serveUrl in bench/bench-support, which server-helpers passes on).
  */
 export async function freePort(): Promise<number> {
   const s = createServer();

@@ -7,7 +7,6 @@ import { signBpiumBody } from '../../adapters/bpium/signature.js';
 import { startServer, type RunningServer, type StartOptions } from '../../server/serve.js';
 import { startSmtpServer, type TestSmtpOptions, type TestSmtpServer } from '../mail/smtp-server.helper.js';
 import { repoPath, tempDir } from '../helpers.js';
-import { readServerFile } from '../../cli/server-file.js';
 
 export const USER = { login: 'bpium', password: 's3cret:pass' };
 export const AUTH = `Basic ${Buffer.from(`${USER.login}:${USER.password}`).toString('base64')}`;
@@ -224,27 +223,5 @@ export function keepOutput(proc: ChildProcess, bytes = 4000): () => string {
   return () => `--- stdout (last ${bytes} characters) ---\n${out}\n--- stderr (last ${bytes} characters) ---\n${err}`;
 }
 
-/**
- * The URL of the `serve` process `proc` on `dataDir`, once it answers /-/health. Its port (it was started with
- * `--port 0`) is read from the folder's serve.json, which it writes once it listens; a serve.json of another process
- * (a server killed earlier) is passed over. Fails at once when the process exits, else after `ms`, either way with
- * `output()` (its last output) in the message.
- */
-export async function serveUrl(proc: ChildProcess, dataDir: string, output: () => string, ms = 20_000): Promise<string> {
-  const exited = () => proc.exitCode !== null || proc.signalCode !== null;
-  let url: string | undefined;
-  try {
-    return await waitFor(
-      'the server to listen',
-      async () => {
-        if (exited()) throw new Error(`the server exited (${proc.exitCode ?? proc.signalCode}) before it listened`);
-        url ??= readServerFile(dataDir, (pid) => pid === proc.pid)?.url;
-        // Each look is bounded: a server that listens but does not answer must not hold the wait past `ms`.
-        return url !== undefined && (await fetch(`${url}/-/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.ok && url;
-      },
-      ms,
-    );
-  } catch (e) {
-    throw new Error(`${(e as Error).message} (serve.json: ${url ?? 'not written yet'}); its output:\n${output()}`);
-  }
-}
+// The wait for a spawned `serve` to listen is the benchmarks' own (one helper for both): tests import it from here.
+export { serveUrl } from '../../bench/bench-support.js';
