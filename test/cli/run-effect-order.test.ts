@@ -61,6 +61,72 @@ blocks:
     exits: { true: round, false: null }
 `;
 
+/**
+ * A Bpium read that works and then fails on a field name the fixture's catalog does not list: the block records the
+ * call that worked and the failure, both at its one step; a letter and a Bpium write follow.
+ */
+const FIELD = `variables: { name: string, code: string }
+start: read
+blocks:
+  read:
+    kind: Bpium
+    method: getRecord
+    catalog: '"3"'
+    record: '"2"'
+    fields: { name: '"Имя"' }
+    errorCode: code
+    exits: { success: tell, error: tell }
+  tell:
+    kind: SendMail
+    to: '"ops@example.com"'
+    subject: '"code " + [code]'
+    text: '"after the read"'
+    exits: { success: write }
+  write:
+    kind: Bpium
+    method: updateRecord
+    catalog: '"3"'
+    record: '"2"'
+    values: { "1": '"Пётр Иванов"' }
+    exits: { success: null }
+`;
+
+/** Main's `read` fails as Field's does, then Main calls Sub, whose own block `read` reads record 3 and leads to a letter. */
+const MAIN = `variables: { name: string, code: string }
+start: read
+blocks:
+  read:
+    kind: Bpium
+    method: getRecord
+    catalog: '"3"'
+    record: '"2"'
+    fields: { name: '"Имя"' }
+    errorCode: code
+    exits: { success: toSub, error: toSub }
+  toSub:
+    kind: AsyncScenario
+    scenario: Sub
+    mode: call
+    exits: { next: null }
+`;
+const SUB = `variables: { name: string, code: string }
+start: read
+blocks:
+  read:
+    kind: Bpium
+    method: getRecord
+    catalog: '"3"'
+    record: '"3"'
+    fields: { name: '"1"' }
+    exits: { success: tell }
+  tell:
+    kind: SendMail
+    to: '"ops@example.com"'
+    subject: '"from Sub: " + [name]'
+    text: '"after Sub read record 3"'
+    exits: { success: null }
+`;
+
 const FIXTURE = `catalogs:
   "3":
     records:
@@ -68,6 +134,10 @@ const FIXTURE = `catalogs:
       "2": { "1": Иван Петров }
       "3": { "1": Ольга }
 `;
+
+/** The line of the failed field lookup of Field's and Main's `read`. */
+const UNKNOWN_FIELD =
+  '  bpium getRecord catalog 3 record 2 → error (not sent, fixture) catalog 3 has no field named "Имя" (its structure lists no fields; a fixture file names them under fields: of the catalog)';
 
 /** The effect lines of `run`'s text output, in the order printed. */
 const effectLines = (stdout: string) => stdout.split('\n').filter((l) => /^ {2}(mail|bpium|db|http) /.test(l));
@@ -79,6 +149,9 @@ describe('run: the effects in the order the run made them', () => {
     mkdirSync(scenarios);
     writeFileSync(join(scenarios, 'Between.yaml'), BETWEEN);
     writeFileSync(join(scenarios, 'Rounds.yaml'), ROUNDS);
+    writeFileSync(join(scenarios, 'Field.yaml'), FIELD);
+    writeFileSync(join(scenarios, 'Main.yaml'), MAIN);
+    writeFileSync(join(scenarios, 'Sub.yaml'), SUB);
     writeFileSync(join(tmp.dir, 'fx.yaml'), FIXTURE);
   });
   after(() => tmp.cleanup());
@@ -124,5 +197,30 @@ describe('run: the effects in the order the run made them', () => {
       ],
       r.stdout,
     );
+  });
+
+  it('a Bpium step that recorded a call that worked and then a failure lists both at its step, before the letter after it', { timeout: 120_000 }, async () => {
+    const r = await cli(['run', 'Field']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(
+      effectLines(r.stdout),
+      ['  bpium getRecord catalog 3 record 2 → ok (not sent, fixture)', UNKNOWN_FIELD, '  mail dry-run to ops@example.com', '  bpium updateRecord catalog 3 record 2 → dry-run (not performed)'],
+      r.stdout,
+    );
+  });
+
+  it('a called scenario with a block of the caller’s id lists its own call at its own step', { timeout: 120_000 }, async () => {
+    const r = await cli(['run', 'Main']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(
+      effectLines(r.stdout),
+      ['  bpium getRecord catalog 3 record 2 → ok (not sent, fixture)', UNKNOWN_FIELD, '  bpium getRecord catalog 3 record 3 → ok (not sent, fixture)', '  mail dry-run to ops@example.com'],
+      r.stdout,
+    );
+    // --json is as it was: the calls in the order made, with no scenario or order added to them.
+    const json = await cli(['run', 'Main', '--json']);
+    const out = JSON.parse(json.stdout) as { bpiumCalls: Array<Record<string, unknown>> };
+    assert.deepEqual(out.bpiumCalls.map((c) => [c.block, c.recordId, c.status]), [['read', '2', 'ok'], ['read', '2', 'error'], ['read', '3', 'ok']]);
+    assert.deepEqual(out.bpiumCalls.flatMap((c) => Object.keys(c).filter((k) => /scenario|order|step/i.test(k))), []);
   });
 });

@@ -195,6 +195,73 @@ blocks:
     }
   });
 
+  it('a stored run lists both calls of a Bpium step at that step, and a called scenario’s block of the same id at its own', { timeout: 60_000 }, () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      const data = join(tmp.dir, 'var');
+      mkdirSync(scenarios);
+      mkdirSync(data);
+      // Main's `read` gets record 2, then fails on a field name the fixture's catalog does not list (two calls, one
+      // step); Main then calls Sub, whose own `read` gets record 3 and leads to a letter.
+      writeFileSync(
+        join(scenarios, 'Main.yaml'),
+        `variables: { name: string, code: string }
+start: read
+blocks:
+  read:
+    kind: Bpium
+    method: getRecord
+    catalog: '"3"'
+    record: '"2"'
+    fields: { name: '"Имя"' }
+    errorCode: code
+    exits: { success: toSub, error: toSub }
+  toSub:
+    kind: AsyncScenario
+    scenario: Sub
+    mode: call
+    exits: { next: null }
+`,
+      );
+      writeFileSync(
+        join(scenarios, 'Sub.yaml'),
+        `variables: { name: string, code: string }
+start: read
+blocks:
+  read:
+    kind: Bpium
+    method: getRecord
+    catalog: '"3"'
+    record: '"3"'
+    fields: { name: '"1"' }
+    exits: { success: tell }
+  tell:
+    kind: SendMail
+    to: '"ops@example.com"'
+    subject: '"from Sub: " + [name]'
+    text: '"after Sub read record 3"'
+    exits: { success: null }
+`,
+      );
+      writeFileSync(join(tmp.dir, 'fx.yaml'), 'catalogs:\n  "3":\n    records:\n      "2": { "1": Иван }\n      "3": { "1": Ольга }\n');
+      const cli = (...args: string[]) => runCli([...args, '--data-dir', data], { OKTELL_DATA_DIR: data });
+      const live = cli('run', 'Main', '--json', '--scenarios', scenarios, '--bpium-fixtures', join(tmp.dir, 'fx.yaml'));
+      assert.equal(live.code, 0, live.stderr);
+      const { runId } = JSON.parse(live.stdout) as { runId: string };
+      const shown = cli('show', runId);
+      assert.equal(shown.code, 0, shown.stderr);
+      const effects = shown.stdout.split('\n').filter((l) => /^ {2}(db|http|mail|bpium) /.test(l));
+      assert.deepEqual(
+        effects,
+        ['  bpium getRecord 3/2 → ok (not sent, fixture)', '  bpium getRecord 3/2 → error (not sent, fixture)', '  bpium getRecord 3/3 → ok (not sent, fixture)', '  mail sent to ops@example.com · from Sub: Ольга'],
+        shown.stdout,
+      );
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('a webhook run lists the job it started and the run that job ended in', { timeout: 60_000 }, async () => {
     const t = await startTestServer();
     try {
