@@ -6,6 +6,7 @@ import { createTemplateRenderer } from '../adapters/mail/templates.js';
 import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
 import { configuredScenariosDir, envSetting, loadServerConfig, timeZoneProblem } from '../server/config.js';
 import { UsageError } from './errors.js';
+import { closest } from '../engine/suggest.js';
 import type { ServiceTaskError } from '../server/tasks/definitions.js';
 export { UnavailableError, UsageError } from './errors.js';
 
@@ -146,4 +147,12 @@ export function scenarioTarget(arg: string, scenarios: string | undefined, confi
   const file = resolve(arg);
   if (!existsSync(file)) throw new UsageError(`${arg}: no such file`);
   return { dir: dirname(file), name: scenarioNameOf(file), file };
+}
+
+/** Refuses an option's value not in `allowed`, naming the closest one when it looks like a typo (`--status faild`). */
+export function oneOf(option: string, value: string, allowed: readonly string[]): void {
+  if (allowed.includes(value)) return;
+  const guess = closest(value, allowed);
+  const list = allowed.length > 1 ? `${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}` : allowed[0];
+  throw new UsageError(`${option} ${value}: ${guess !== undefined ? `did you mean ${guess}? ` : ''}it takes ${list}`);
 }

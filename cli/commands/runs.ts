@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import { endNotCounted, RUN_STATUSES, type JobRecord, type JobState, type JobStatus, type RunRecord, type RunStatus, type RunSummary, type Store } from '../../server/store/store.port.js';
 import { jobRunTrigger } from '../../server/run-record.js';
-import { dataDirArg, storeSettings, shellWord, UsageError } from '../config.js';
+import { dataDirArg, oneOf, storeSettings, shellWord, UsageError } from '../config.js';
 import { cutOffNote, noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { withStore } from '../store.js';
@@ -28,7 +28,7 @@ export function parseSince(v: string): number {
 export async function runsAction(o: { status?: string; scenario?: string; since?: string; limit?: string; json?: boolean; dataDir?: string; config?: string }): Promise<void> {
   const limit = Number(o.limit ?? '50');
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a number from 1 to 1000');
-  if (o.status && o.status !== 'dead' && o.status !== 'queued' && !(RUN_STATUSES as readonly string[]).includes(o.status)) throw new UsageError(`--status ${o.status}: one of ${RUN_STATUSES.join(', ')}, dead, queued`);
+  if (o.status) oneOf('--status', o.status, [...RUN_STATUSES, 'dead', 'queued']);
   const since = o.since ? parseSince(o.since) : undefined;
   if (o.status === 'queued') return queuedAction(o, limit, since);
   let nothing = 'no runs recorded yet';
@@ -337,7 +337,7 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
   if (o.since && !o.status) throw new UsageError('--since goes with --status: it selects the jobs that failed or died at or after that time');
   if (o.scenario && !o.status) throw new UsageError('--scenario goes with --status: it selects the jobs of that scenario');
   if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');
-  if (o.status && o.status !== 'dead' && o.status !== 'failed' && o.status !== 'queued') throw new UsageError('--status takes dead, failed or queued');
+  if (o.status) oneOf('--status', o.status, ['dead', 'failed', 'queued']);
   if (o.includeUnknown && !o.status) throw new UsageError('--include-unknown goes with --status: a job named by its id is replayed whatever its outcome');
   if (o.includeChanged && !o.status) throw new UsageError('--include-changed goes with --status: a job named by its id is replayed whatever its scenario became');
   const filter: JobFilter = { ...(o.since ? { since: parseSince(o.since) } : {}), ...(o.scenario ? { scenario: o.scenario } : {}) };

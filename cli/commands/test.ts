@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
-import { dataDirArg, loadLibrary, scenariosDir, storeSettings, UsageError, type ServerSettings } from '../config.js';
+import { dataDirArg, loadLibrary, oneOf, scenariosDir, storeSettings, UsageError, type ServerSettings } from '../config.js';
 import { configuredRunSettings } from '../../server/config.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
 import { caseFromRun, caseToWrite, paramsToFiles, ranVersionWarnings, recordedNote, RecordedRunError } from '../testing/from-run.js';
@@ -47,7 +47,7 @@ export async function testAction(paths: string[], given: TestOpts): Promise<void
   // its tests/ are run, a case from --from-run is written there, and a test file outside a tests/ folder runs its
   // scenarios.
   const opts: FolderOpts = { ...given, scenarios: scenariosDir(given.scenarios, process.env, given.config) };
-  if (!['text', 'junit'].includes(opts.reporter)) throw new UsageError(`--reporter ${opts.reporter}: expected text or junit`);
+  oneOf('--reporter', opts.reporter, ['text', 'junit']);
   // Two formats for one standard output: one of them would be dropped without a word.
   if (opts.json && opts.reporter !== 'text') throw new UsageError(`--json and --reporter ${opts.reporter} both choose the output: give one`);
   if (opts.fromRun) {

@@ -77,3 +77,25 @@ describe('oktell-emu on a missing or empty data folder', () => {
     }
   });
 });
+
+describe('oktell-emu runs and replay: a --status that is not one of theirs', () => {
+  // Data-driven: the value, the command, and the line it must print (exit 2), before any store is opened.
+  const cases: Array<{ args: string[]; says: string }> = [
+    { args: ['runs', '--status', 'faild'], says: 'oktell-emu: --status faild: did you mean failed? it takes running, completed, failed, dead or queued\n' },
+    { args: ['runs', '--status', 'whatever'], says: 'oktell-emu: --status whatever: it takes running, completed, failed, dead or queued\n' },
+    { args: ['replay', '--status', 'daed'], says: 'oktell-emu: --status daed: did you mean dead? it takes dead, failed or queued\n' },
+    { args: ['replay', '--status', 'completed'], says: 'oktell-emu: --status completed: it takes dead, failed or queued\n' },
+  ];
+  for (const c of cases) {
+    it(`${c.args.join(' ')}`, () => {
+      const tmp = tempDir();
+      try {
+        const r = runCli([...c.args, '--data-dir', join(tmp.dir, 'data')], { cwd: tmp.dir, unset: ['OKTELL_STORE'] });
+        assert.equal(r.code, 2, r.stderr);
+        assert.equal(r.stderr, c.says);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
+});

@@ -396,7 +396,10 @@ describe('oktell-emu test: reporters and selection', () => {
   it('--reporter other than text or junit is a usage error', () => {
     const r = cli(['test', '--reporter', 'tap']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /expected text or junit/);
+    assert.match(r.stderr, /--reporter tap: it takes text or junit/);
+    const typo = cli(['test', '--reporter', 'junt']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /--reporter junt: did you mean junit\? it takes text or junit/);
   });
 });
 
