@@ -78,12 +78,32 @@ export function reportSchemaIssues(
       issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${shown} is text, not ${fix.what}`, fix.hint);
       continue;
     }
+    const bound = typeof value === 'number' ? numberProblem(zi, value) : undefined;
+    if (bound) {
+      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${value} ${bound.what}`, bound.hint);
+      continue;
+    }
     if (value === undefined) {
       issue(at(path.slice(0, -1)), C.MISSING_PROPERTY, `${def.kind} needs "${path.join('.')}"`, `example:\n${indent(def.example)}`);
     } else {
       issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, flowListHint(value) ?? `see the ${def.kind} example:\n${indent(def.example)}`);
     }
   }
+}
+
+/**
+ * A number out of a setting's range or not whole (`timeout: 0`, `maxRedirects: 2.5`), said in words with the value
+ * that would do, instead of the schema's own wording ("Too small: expected number to be >0").
+ */
+function numberProblem(zi: { code: string; expected?: unknown; minimum?: unknown; maximum?: unknown; inclusive?: boolean }, value: number): { what: string; hint: string } | undefined {
+  if (zi.code === 'invalid_type' && zi.expected === 'int') {
+    return { what: 'is not a whole number', hint: `write a whole number, e.g. ${Math.max(0, Math.round(value))}` };
+  }
+  const limit = zi.code === 'too_small' ? zi.minimum : zi.code === 'too_big' ? zi.maximum : undefined;
+  if (typeof limit !== 'number' && typeof limit !== 'bigint') return undefined;
+  const n = Number(limit);
+  if (zi.code === 'too_small') return { what: zi.inclusive === false ? `is too small: it must be more than ${n}` : `is too small: the least it takes is ${n}`, hint: zi.inclusive === false ? `write a number above ${n}` : `write ${n} or more` };
+  return { what: zi.inclusive === false ? `is too large: it must be less than ${n}` : `is too large: the most it takes is ${n}`, hint: zi.inclusive === false ? `write a number below ${n}` : `write ${n} or less` };
 }
 
 /**
