@@ -161,11 +161,13 @@ function patch(doc: Document, node: Node, next: unknown, changes: { edits: Edit[
   }
   if (isScalar(node) && (next === null || typeof next !== 'object')) {
     if (node.value !== next) {
+      // A plain word replaced by a plain word stays plain (`path: [begin, parse, badInput]`, not `"badInput"`).
+      const plain = node.type === 'PLAIN' && typeof next === 'string' && plainWord(next);
       node.value = next;
       // A new value may need quotes the old one did not; let the writer choose again.
       if (node.type === 'PLAIN' || typeof next !== 'string') node.type = undefined;
       // JSON is valid YAML in block and flow context alike, so the value can be put in place as JSON.
-      if (node.range) changes.edits.push({ from: node.range[0], to: node.range[1], text: JSON.stringify(next) ?? 'null' });
+      if (node.range) changes.edits.push({ from: node.range[0], to: node.range[1], text: plain ? next : (JSON.stringify(next) ?? 'null') });
       else changes.structural = true;
     }
     return node;
@@ -175,4 +177,13 @@ function patch(doc: Document, node: Node, next: unknown, changes: { edits: Edit[
   // Inside a flow collection ({ … } or [ … ]) a new block would not parse: keep the new node in flow style too.
   if ((isMap(fresh) || isSeq(fresh)) && (isMap(node) || isSeq(node)) && node.flow) fresh.flow = true;
   return fresh;
+}
+
+/**
+ * Whether text reads back as the same text when written without quotes, in a block and inside `[ … ]` or `{ … }`
+ * alike: a word of letters, digits, `_`, `-` and `.` that starts with a letter or `_` and is none of YAML's words for
+ * true, false or null (in either YAML version), which would read back as something else.
+ */
+function plainWord(text: string): boolean {
+  return /^[\p{L}_][\p{L}\p{N}_.-]*$/u.test(text) && !/^(true|false|null|yes|no|on|off|y|n)$/i.test(text);
 }

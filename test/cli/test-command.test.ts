@@ -447,6 +447,26 @@ describe('oktell-emu test --update', () => {
   });
 });
 
+describe('oktell-emu test --update: words in a path', () => {
+  it('writes a changed step of a path as a plain word where the file had one, quoted only where it must be', () => {
+    const copy = scenariosCopy();
+    try {
+      const file = join(copy.scenarios, 'tests', 'task-chat.test.yaml');
+      const text = readFileSync(file, 'utf8');
+      const right = 'path: [begin, isConfigured, parseWebhook, isNewTask, notNewTask]';
+      assert.ok(text.includes(right));
+      const broken = text.replace(right, 'path: [begin, isConfigured, parseWebhook, isNewTask, no]');
+      writeFileSync(file, broken);
+      assert.equal(cli(['test', 'scenarios/tests/task-chat.test.yaml'], copy.dir).code, 1);
+      assert.equal(cli(['test', '--update', 'scenarios/tests/task-chat.test.yaml'], copy.dir).code, 0);
+      // The file reads as before it was broken: notNewTask is a plain word again, not "notNewTask".
+      assert.equal(readFileSync(file, 'utf8'), text);
+    } finally {
+      copy.cleanup();
+    }
+  });
+});
+
 describe('oktell-emu test --watch', () => {
   it('runs the tests, then again after a template is saved, showing the new failure', async () => {
     const copy = scenariosCopy();
