@@ -289,7 +289,7 @@ describe('oktell-emu test: file order', () => {
     try {
       assert.equal(cli(['test', f.shown, '--update'], f.dir).code, 0);
       const after = readFileSync(f.file, 'utf8');
-      assert.match(after, /path:\n {8}edges:\n {10}first: \[begin\]\n {10}last: \["answer"\] {3}# where it ends\n {10}length: 3\n/);
+      assert.match(after, /path:\n {8}edges:\n {10}first: \[begin\]\n {10}last: \[answer\] {3}# where it ends\n {10}length: 3\n/);
       const again = cli(['test', f.shown], f.dir);
       assert.equal(again.code, 0, again.stdout + again.stderr);
     } finally {
