@@ -152,6 +152,8 @@ function problem(s: Statement, message: string, sentOffset?: number, missing?: M
 interface MissingName {
   kind: 'table' | 'column';
   name: string;
+  /** The table the column was wanted in, when the database says (SQLite's INSERT column list). */
+  table?: string;
 }
 
 /** The tables (and views) of a connection's database, and their columns, for a did-you-mean. */
@@ -171,16 +173,27 @@ function nameHint(missing: MissingName | undefined, known: (() => KnownNames) | 
     const guess = closest(bare, names.tables);
     return guess ? `did you mean the table "${guess}"? ${NAMES_HINT}` : NAMES_HINT;
   }
-  const guess = closest(bare, names.columns.map((c) => c.column));
-  const tables = names.columns.filter((c) => c.column === guess).map((c) => c.table);
+  // A column an INSERT names must be one of its table's: the closest of those (all of them when the table is not found).
+  const table = missing.table?.split('.').pop()!.toLowerCase();
+  const own = names.columns.filter((c) => c.table.toLowerCase() === table);
+  const guess = closest(bare, (own.length > 0 ? own : names.columns).map((c) => c.column));
+  const tables = (own.length > 0 ? own : names.columns).filter((c) => c.column === guess).map((c) => c.table);
   return guess ? `did you mean the column "${guess}" (${tables.length > 1 ? 'tables' : 'table'} ${tables.join(', ')})? ${NAMES_HINT}` : NAMES_HINT;
 }
 
-/** SQLite's `no such table: x` / `no such column: x` (its messages are English only). */
+/**
+ * SQLite's `no such table: x` / `no such column: x`, and `table t has no column named x` (a column an INSERT lists;
+ * its messages are English only).
+ */
 function sqliteMissing(message: string): MissingName | undefined {
   const m = /no such (table|column): ([\w.]+)/.exec(message);
-  return m ? { kind: m[1] as MissingName['kind'], name: m[2]! } : undefined;
+  if (m) return { kind: m[1] as MissingName['kind'], name: m[2]! };
+  const listed = SQLITE_NO_COLUMN_NAMED.exec(message);
+  return listed ? { kind: 'column', name: listed[2]!, table: listed[1]! } : undefined;
 }
+
+/** SQLite's answer to an INSERT listing a column its table does not have: `table ticks has no column named lable`. */
+const SQLITE_NO_COLUMN_NAMED = /^table (.+) has no column named (.+)$/;
 
 /** The tables and columns of an SQLite database as the check sees it (migrations and CREATE TABLE statements applied). */
 function sqliteNames(db: Database.Database): KnownNames {
@@ -219,9 +232,14 @@ function statementPlace(s: Statement, message: string, sentOffset?: number): { l
       return { line: at.line, col: at.col };
     }
     const named = /no such (?:table|column): ([\w.]+)|(?:relation|column) "([^"]+)" does not exist|near "([^"]+)": syntax error|syntax error at or near "([^"]+)"/.exec(message);
-    const word = named && (named[1] ?? named[2] ?? named[3] ?? named[4]);
+    const listed = SQLITE_NO_COLUMN_NAMED.exec(message);
+    const word = listed ? listed[2] : named && (named[1] ?? named[2] ?? named[3] ?? named[4]);
     const bare = word?.includes('.') && !new RegExp(`\\b${escapeRegExp(word)}\\b`, 'i').test(text) ? word.split('.').pop()! : word;
-    const found = bare ? text.search(new RegExp(`(?<![\\w.])${escapeRegExp(bare)}(?!\\w)`, 'i')) : -1;
+    const pattern = bare ? new RegExp(`(?<![\\w.])${escapeRegExp(bare)}(?!\\w)`, 'i') : undefined;
+    // A column an INSERT lists is looked for in that list first: the same name may be written before it (a WITH part).
+    const from = listed ? columnListStart(text, listed[1]!) : 0;
+    const after = pattern && from > 0 ? text.slice(from).search(pattern) : -1;
+    const found = after >= 0 ? from + after : pattern ? text.search(pattern) : -1;
     const first = text.search(/\S/);
     const at = src.locateInScalar(path, found >= 0 ? found : Math.max(first, 0));
     return { line: at.line, col: at.col };
@@ -273,6 +291,13 @@ function intoPlace(s: Statement, variable: string): { line: number; col: number 
   } catch {
     return undefined;
   }
+}
+
+/** Where the column list of `INSERT INTO <table> (…)` begins in the statement's text; 0 when it is not found. */
+function columnListStart(text: string, table: string): number {
+  const name = escapeRegExp(table.split('.').pop()!);
+  const m = new RegExp(`\\bINTO\\s+(?:(?:"[^"]+"|\\w+)\\.)?(?:"${name}"|${name})(?:\\s+AS\\s+\\w+)?\\s*\\(`, 'i').exec(text);
+  return m ? m.index + m[0].length : 0;
 }
 
 function escapeRegExp(text: string): string {

@@ -90,6 +90,27 @@ describe('oktell-emu validate prepares the DbQuery statements', () => {
     );
   });
 
+  it('a misspelt column of an INSERT (SQLite: "table … has no column named …"): at its place in the column list, with the closest column of that table', () => {
+    const insert = 'INSERT INTO ticks (due, lable) VALUES (:t, 1)';
+    // The name is written first in the WITH part, where it is right: only the column list of ticks is wrong.
+    const withSource = "WITH src AS (SELECT :t AS due, 'x' AS lable) INSERT INTO ticks (due, lable) SELECT due, lable FROM src";
+    const r = validateIn({ 'Tick.yaml': QUERY(insert), 'From.yaml': QUERY(withSource) }, {}, (dir) => {
+      // Another table has a column named exactly so: the suggestion is the table's own column, the one the INSERT can take.
+      writeFileSync(join(dir, 'scenarios', 'db', 'main', '002-ticks.sql'), 'CREATE TABLE ticks (due TEXT, label TEXT UNIQUE);\nCREATE TABLE drafts (lable TEXT);\n');
+    });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const sqlCol = '    sql: '.length + 1;
+    const hint = '    hint: did you mean the column "label" (table ticks)? check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n';
+    assert.equal(
+      r.stdout,
+      `scenarios/From.yaml:6:${sqlCol + withSource.indexOf('lable) SELECT')} E_SQL_PREPARE the statement does not prepare on connection "main": table ticks has no column named lable [block q]\n` +
+        hint +
+        `scenarios/Tick.yaml:6:${sqlCol + insert.indexOf('lable')} E_SQL_PREPARE the statement does not prepare on connection "main": table ticks has no column named lable [block q]\n` +
+        hint +
+        '✗ 2 problem(s) in 2 file(s)\n',
+    );
+  });
+
   it('on an existing SQLite file: its tables count, and a pending migration is applied only for the check', () => {
     let file = '';
     let tables: string[] = [];
@@ -430,6 +451,25 @@ blocks:
           '    hint: did you mean the table "calls"? check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
           '✗ 2 problem(s) in 2 file(s)\n',
       );
+    });
+
+    it('a misspelt column of an INSERT or UPDATE (column "…" of relation "…" does not exist): at the column, with the closest column', async (t) => {
+      if (!url) return t.skip((await testPostgres()).skip);
+      const insert = 'INSERT INTO calls (task_id, whom) VALUES (:t, 1)';
+      const update = 'UPDATE calls SET whom = :t WHERE n = 1';
+      const r = onPg({ 'Insert.yaml': QUERY(insert), 'Update.yaml': QUERY(update) });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const sqlCol = '    sql: '.length + 1;
+      const hint = '    hint: did you mean the column "who" (table calls)? check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n';
+      assert.equal(
+        r.stdout,
+        `scenarios/Insert.yaml:6:${sqlCol + insert.indexOf('whom')} E_SQL_PREPARE the statement does not prepare on connection "main": column "whom" of relation "calls" does not exist [block q]\n` +
+          hint +
+          `scenarios/Update.yaml:6:${sqlCol + update.indexOf('whom')} E_SQL_PREPARE the statement does not prepare on connection "main": column "whom" of relation "calls" does not exist [block q]\n` +
+          hint +
+          '✗ 2 problem(s) in 2 file(s)\n',
+      );
+      assert.equal(Number((await admin!.query(`SELECT count(*) AS n FROM ${schema}.calls`)).rows[0].n), 0, 'nothing was written');
     });
 
     it('a table locked by another session: the server ends the wait, that statement is noted unchecked at its block, the others are still checked', async (t) => {
