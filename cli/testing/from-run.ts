@@ -402,18 +402,36 @@ function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded
   }
 }
 
+/** A write refused because its table already has a row with the same key: SQLite's UNIQUE and PRIMARY KEY, PostgreSQL's unique_violation. */
+const KEY_CLASH = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY', '23505']);
+
 /**
  * Database statements that timed out or met an outage (SQLITE_BUSY: another program's lock, a connection refused):
  * a case's databases are fresh files of its own, never locked nor away, and no fixture scripts a database's answer,
- * so the case's run takes another way there. Named for the comment above the case and the command's output.
+ * so the case's run takes another way there. So does a write refused for a key a row of the database already had: the
+ * record does not keep that row (only the rows reads returned), so the case's database lacks it unless the run wrote
+ * it itself; what to add to the case's `db:` is said instead. Named for the comment above the case and the command's
+ * output.
  */
 function collectDbOutages(run: RunRecord, notReplayed: string[]) {
   for (const step of asList(run.trace)) {
     if (step.kind !== 'DbQuery' && step.kind !== 'DbProcedure') continue;
-    const e = step.effect as { connection?: unknown; statement?: unknown; failure?: unknown; code?: unknown } | undefined;
-    if (!e || (e.failure !== 'timeout' && e.failure !== 'transient')) continue;
+    const e = step.effect as { connection?: unknown; statement?: unknown; params?: unknown; failure?: unknown; code?: unknown; error?: unknown } | undefined;
+    if (!e) continue;
     const statement = String(e.statement ?? '').replace(/\s+/g, ' ').trim().slice(0, 200);
-    notReplayed.push(`${String(e.connection)}: ${statement} (block ${String(step.block)} of ${run.scenario}) took its ${e.failure === 'timeout' ? 'timeout' : 'outage'} way (${String(e.code ?? e.failure)}, exit "${String(step.exit)}"): the case's own database is never locked or away, so there the statement runs on the case's data and its run takes another way; expect that, or drop the case`);
+    const at = `${String(e.connection)}: ${statement} (block ${String(step.block)} of ${run.scenario})`;
+    if (e.failure === 'permanent' && KEY_CLASH.has(String(e.code))) {
+      const table = sqlWrites(String(e.statement ?? '')).tables[0] ?? 'its table';
+      const params = JSON.stringify(e.params ?? {}).slice(0, 300);
+      notReplayed.push(
+        `${at} failed on a row already in ${table} (${String(e.error ?? '').slice(0, 200)}; ${String(e.code)}, exit "${String(step.exit)}"): unless the run wrote that row itself, it was in the database before the run, ` +
+          `and the case's database has only the rows of its db:, so there the write goes through and the run takes another way; ` +
+          `to replay the clash, add that row under the case's db: ${String(e.connection)} (an INSERT into ${table} with the values it clashed on; the statement's parameters were ${params}), or drop the case`,
+      );
+      continue;
+    }
+    if (e.failure !== 'timeout' && e.failure !== 'transient') continue;
+    notReplayed.push(`${at} took its ${e.failure === 'timeout' ? 'timeout' : 'outage'} way (${String(e.code ?? e.failure)}, exit "${String(step.exit)}"): the case's own database is never locked or away, so there the statement runs on the case's data and its run takes another way; expect that, or drop the case`);
   }
 }
 

@@ -250,6 +250,101 @@ blocks:
     }
   });
 
+  // Trial finding: a second live run inserting the same key took its error exit on the row the first one wrote. The
+  // case's fresh database has no such row, so the case goes the other way at once: the command says so, and what to
+  // add to the case's db: (which then makes it pass).
+  it('a write that clashed with a row already in the database (a UNIQUE key) is named as not replayed, with what to add to db:', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      writeFileSync(join(scenarios, 'db', 'main', '001-ticks.sql'), 'CREATE TABLE IF NOT EXISTS ticks (id INTEGER PRIMARY KEY, due TEXT, label TEXT UNIQUE);\n');
+      writeFileSync(
+        join(scenarios, 'Tick.yaml'),
+        `variables: { code: string }
+start: add
+blocks:
+  add:
+    kind: DbQuery
+    sql: INSERT INTO ticks (due, label) VALUES (:due, :label)
+    params: { due: '"2026-01-05"', label: InputParameter(1) }
+    errorCode: code
+    exits: { success: ok, error: dbFailed }
+  ok: { kind: ReturnValue, values: { 1: '"ok " + InputParameter(1)' } }
+  dbFailed: { kind: ReturnValue, values: { 1: '"db: " + [code]' } }
+`,
+      );
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const returned = (r: { stdout: string }) => (JSON.parse(r.stdout) as { returnValues: Record<string, unknown> }).returnValues[1];
+      assert.equal(returned(cli('run', 'Tick', '-p', '1=A-1', '--json')), 'ok A-1');
+      assert.equal(returned(cli('run', 'Tick', '-p', '1=A-1', '--json')), 'db: SQLITE_CONSTRAINT_UNIQUE');
+      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+
+      const made = cli('test', '--from-run', id, '--name', 'clash');
+      assert.equal(made.code, 1, made.stdout + made.stderr);
+      const note = 'main: INSERT INTO ticks (due, label) VALUES (:due, :label) (block add of Tick) failed on a row already in ticks ' +
+        '(SQLite: UNIQUE constraint failed: ticks.label; SQLITE_CONSTRAINT_UNIQUE, exit "error"): unless the run wrote that row itself, it was in the database before the run, ' +
+        'and the case\'s database has only the rows of its db:, so there the write goes through and the run takes another way; ' +
+        'to replay the clash, add that row under the case\'s db: main (an INSERT into ticks with the values it clashed on; the statement\'s parameters were {"due":"2026-01-05","label":"A-1"}), or drop the case';
+      assert.match(made.stdout, new RegExp(`^! cannot be replayed: ${note.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+      const file = join(scenarios, 'tests', 'recorded.test.yaml');
+      const text = readFileSync(file, 'utf8');
+      assert.ok(text.includes(`#   - ${note}`), text);
+      assert.match(made.stdout, /expected "db: SQLITE_CONSTRAINT_UNIQUE"/);
+
+      // Done as the note says, the case replays the clash.
+      writeFileSync(file, text.replace(/^(\s+)scenario: Tick\n/m, "$1scenario: Tick\n$1db:\n$1  main: \"INSERT INTO ticks (due, label) VALUES ('2026-01-01', 'A-1');\"\n"));
+      const replayed = cli('test', 'scenarios/tests/recorded.test.yaml');
+      assert.equal(replayed.code, 0, replayed.stdout + replayed.stderr + readFileSync(file, 'utf8'));
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('on PostgreSQL the same clash (23505, unique_violation) is named too', { skip: PG_URL ? false : 'set OKTELL_TEST_PG_URL to run it' }, async () => {
+    const schema = randomSchemaName('tclash');
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    const tmp = tempDir();
+    try {
+      await client.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.ticks (id serial PRIMARY KEY, due text, label text UNIQUE)`);
+      const url = new URL(PG_URL!);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'crm'), { recursive: true });
+      writeFileSync(join(scenarios, 'db', 'crm', '001-ticks.sql'), 'CREATE TABLE IF NOT EXISTS ticks (id INTEGER PRIMARY KEY, due TEXT, label TEXT UNIQUE);\n');
+      writeFileSync(
+        join(scenarios, 'Tick.yaml'),
+        `variables: { code: string }
+start: add
+blocks:
+  add:
+    kind: DbQuery
+    connection: crm
+    sql: INSERT INTO ticks (due, label) VALUES ('2026-01-05', :label)
+    params: { label: InputParameter(1) }
+    errorCode: code
+    exits: { success: ok, error: dbFailed }
+  ok: { kind: ReturnValue, values: { 1: '"ok"' } }
+  dbFailed: { kind: ReturnValue, values: { 1: '"db: " + [code]' } }
+`,
+      );
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `databases:\n  crm: ${url.toString()}\n`);
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      await client.query(`INSERT INTO ${schema}.ticks (due, label) VALUES ('2026-01-01', 'A-1')`);
+      const ran = cli('run', 'Tick', '-p', '1=A-1', '--json');
+      assert.equal((JSON.parse(ran.stdout) as { returnValues: Record<string, unknown> }).returnValues[1], 'db: 23505', ran.stdout + ran.stderr);
+      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const made = cli('test', '--from-run', id, '--name', 'clash');
+      assert.equal(made.code, 1, made.stdout + made.stderr);
+      assert.match(made.stdout, /^! cannot be replayed: crm: INSERT INTO ticks \(due, label\) VALUES \('2026-01-05', :label\) \(block add of Tick\) failed on a row already in ticks \(PostgreSQL: duplicate key value violates unique constraint "ticks_label_key"; 23505, exit "error"\): .* add that row under the case's db: crm \(an INSERT into ticks with the values it clashed on; the statement's parameters were \{"label":"A-1"\}\), or drop the case$/m);
+    } finally {
+      await client.end();
+      await dropSchema(PG_URL!, schema);
+      tmp.cleanup();
+    }
+  });
+
   // PostgreSQL's MERGE (and a procedure, which may write any table) before a read: what the read found may be the
   // run's own row, as after an INSERT, so it is named in the comment, not made data the case would clash with.
   it('a read after a MERGE INTO or a CALL on PostgreSQL is named in the comment, not made data', { skip: PG_URL ? false : 'set OKTELL_TEST_PG_URL to run it' }, async () => {
