@@ -182,59 +182,99 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
     if (!web) throw new RunFailure(R.ADAPTER_MISSING, 'no web client is configured for WebRequest blocks');
     const attempts: WebAttempt[] = [];
     const started = Date.now();
+    let answer: WebAnswer & { tooLarge?: string };
+    let replayed = false;
     try {
-      const { value, replayed } = await rt.effect(async () => {
-        // Asked inside the effect: a request this job sent before (its answer journaled) is replayed, not refused, if
-        // the settings changed since.
-        const refused = web.refusal?.(spec);
-        if (refused) throw new NotSent(refused);
-        try {
-          return asJson(await web.send(spec, { onAttempt: (a) => attempts.push(a) }));
-        } catch (e) {
-          // An answer too large to read is an answer all the same (a POST was acted on): journaled like any other, so a
-          // retried job does not send the request again and takes the same exit with the same variables.
-          if (e instanceof AnsweredWebFailure && e.details.code === TOO_LARGE) return { ...asJson(e.answer) as Record<string, JsonValue>, tooLarge: e.message };
-          throw e;
-        }
-      });
-      const answer = value as unknown as WebAnswer & { tooLarge?: string };
-      const ok = answer.status >= 200 && answer.status < 300 && answer.tooLarge === undefined;
-      // A fixture's answer is made up here: nothing went out, so the request was not performed.
-      const fixture = answer.fixture === true;
-      rt.recordHttpCall({
-        method: c.method,
-        url: shownUrl,
-        status: answer.status,
-        outcome: replayed ? 'replayed' : ok ? 'ok' : 'error',
-        performed: !replayed && !fixture,
-        ...(fixture ? { fixture: true as const } : {}),
-        ...(replayed ? {} : { attempts: answer.attempts, ms: Date.now() - started }),
-        ...(answer.tooLarge !== undefined ? { error: answer.tooLarge } : {}),
-      });
-      const traced = answer.tooLarge !== undefined ? { failure: 'permanent', tooLarge: true, error: answer.tooLarge } : answerForTrace(answer);
-      rt.traceEffect({ request, status: answer.status, attempts: attempts.map(attemptJson), ...(replayed ? { replayed: true } : {}), ...(fixture ? { fixture: true } : {}), ...traced });
-      if (ok) return answered(c, rt, answer);
-      setAnswer(c, rt, answer);
-      if (answer.tooLarge !== undefined) {
-        return failed(c, rt, new EffectError('permanent', answer.tooLarge, { status: answer.status, code: TOO_LARGE }), c.method, undefined);
-      }
-      const refusal = new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status}${answer.body ? `: ${excerpt(answer.body, 200)}` : ''}`, { status: answer.status });
-      return failed(c, rt, refusal, c.method, undefined);
+      const made = await rt.effect(
+        async () => {
+          // Asked inside the effect: a request this job sent before (its answer journaled) is replayed, not refused,
+          // if the settings changed since.
+          const refused = web.refusal?.(spec);
+          if (refused) throw new NotSent(refused);
+          let got: WebAnswer & { tooLarge?: string };
+          try {
+            got = await web.send(spec, { onAttempt: (a) => attempts.push(a) });
+          } catch (e) {
+            // An answer too large to read is an answer all the same (a POST was acted on): journaled like any other, so
+            // a retried job does not send the request again and takes the same exit with the same variables.
+            if (!(e instanceof AnsweredWebFailure && e.details.code === TOO_LARGE)) throw e;
+            got = { ...e.answer, tooLarge: e.message };
+          }
+          // A refusal is no effect made (the service did not act): left out of the journal, so that a retry or a
+          // replay (the scenario or the service fixed) sends the request again instead of meeting the same 400.
+          if (isRefusal(got.status)) throw new Refused(got);
+          return asJson(got);
+        },
+        // A refusal journaled by an earlier build is not replayed either.
+        { made: (outcome) => !isRefusal(statusOf(outcome)) },
+      );
+      answer = made.value as unknown as WebAnswer & { tooLarge?: string };
+      replayed = made.replayed;
     } catch (e) {
-      if (e instanceof NotSent) return refusedBeforeSending(c, rt, e.refusal, request, shownUrl);
-      if (!(e instanceof EffectError)) throw e;
-      // A 5xx, 408 or 429 that outlasted the retries still came with a status, headers and a body: the scenario gets
-      // them, as it gets a 404's, before it takes its exit.
-      if (e instanceof AnsweredWebFailure) setAnswer(c, rt, e.answer);
-      const answer = e instanceof AnsweredWebFailure ? answerForTrace(e.answer) : {};
-      rt.traceEffect({ request, failure: e.kind, status: e.details.status ?? null, attempts: attempts.map(attemptJson), ...(e.details.fixture ? { fixture: true } : {}), error: e.message, ...answer });
-      return failed(c, rt, e, c.method, { url: shownUrl, ms: Date.now() - started });
+      if (e instanceof Refused) answer = e.answer;
+      else {
+        if (e instanceof NotSent) return refusedBeforeSending(c, rt, e.refusal, request, shownUrl);
+        if (!(e instanceof EffectError)) throw e;
+        // A 5xx, 408 or 429 that outlasted the retries still came with a status, headers and a body: the scenario gets
+        // them, as it gets a 404's, before it takes its exit.
+        if (e instanceof AnsweredWebFailure) setAnswer(c, rt, e.answer);
+        const got = e instanceof AnsweredWebFailure ? answerForTrace(e.answer) : {};
+        rt.traceEffect({ request, failure: e.kind, status: e.details.status ?? null, attempts: attempts.map(attemptJson), ...(e.details.fixture ? { fixture: true } : {}), error: e.message, ...got });
+        return failed(c, rt, e, c.method, { url: shownUrl, ms: Date.now() - started });
+      }
     }
+    // Out of the try: the exit a refusal takes may fail the run, and that failure is not the request's (the record and
+    // the trace of a replayed answer stay those of a replay).
+    const ok = answer.status >= 200 && answer.status < 300 && answer.tooLarge === undefined;
+    // A fixture's answer is made up here: nothing went out, so the request was not performed.
+    const fixture = answer.fixture === true;
+    rt.recordHttpCall({
+      method: c.method,
+      url: shownUrl,
+      status: answer.status,
+      outcome: replayed ? 'replayed' : ok ? 'ok' : 'error',
+      performed: !replayed && !fixture,
+      ...(fixture ? { fixture: true as const } : {}),
+      ...(replayed ? {} : { attempts: answer.attempts, ms: Date.now() - started }),
+      ...(answer.tooLarge !== undefined ? { error: answer.tooLarge } : {}),
+    });
+    const traced = answer.tooLarge !== undefined ? { failure: 'permanent', tooLarge: true, error: answer.tooLarge } : answerForTrace(answer);
+    rt.traceEffect({ request, status: answer.status, attempts: attempts.map(attemptJson), ...(replayed ? { replayed: true } : {}), ...(fixture ? { fixture: true } : {}), ...traced });
+    if (ok) return answered(c, rt, answer);
+    setAnswer(c, rt, answer);
+    if (answer.tooLarge !== undefined) {
+      return failed(c, rt, new EffectError('permanent', answer.tooLarge, { status: answer.status, code: TOO_LARGE }), c.method, undefined);
+    }
+    const refusal = new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status}${answer.body ? `: ${excerpt(answer.body, 200)}` : ''}`, { status: answer.status });
+    return failed(c, rt, refusal, c.method, undefined);
   },
 };
 
 /** The errorCode of an answer over the size cap (the status is in `status`). */
 const TOO_LARGE = 'HTTP_TOO_LARGE';
+
+/**
+ * A 4xx answer is a refusal: the service says the request is wrong (400, 404, 422…) or not allowed (401, 403), or
+ * conflicts with what it holds (409), and so did not act on it. Sending it again makes no second effect, so it is
+ * not journaled. 408 and 429 (asked to try later) never come here: they are outages, retried. A 3xx not followed is
+ * kept: a form POST answered 302 or 303 has usually been done.
+ */
+function isRefusal(status: number | undefined): boolean {
+  return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+/** The status of a journaled answer (a JSON object from `asJson`). */
+function statusOf(outcome: JsonValue): number | undefined {
+  return outcome !== null && typeof outcome === 'object' && !Array.isArray(outcome) && typeof outcome.status === 'number' ? outcome.status : undefined;
+}
+
+/** Carries a refused answer out of the effect, so that it is not journaled; the block then handles it as any answer. */
+class Refused extends Error {
+  override name = 'Refused';
+  constructor(readonly answer: WebAnswer & { tooLarge?: string }) {
+    super(`HTTP ${answer.status}`);
+  }
+}
 
 /** Carries a refusal out of the effect, so that it is told apart from a failure of a request that was sent. */
 class NotSent extends Error {

@@ -320,7 +320,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       if (!journal || !versions) return { value: await perform(NO_MARKS), replayed: false };
       await versions.check();
       const prior = await readJournal((at) => journaled(() => journal.get(journalKey, at)), key, journalEpoch);
-      if (prior.kind === 'outcome') return { value: prior.value as T, replayed: true };
+      if (prior.kind === 'outcome' && effectOpts?.made?.(prior.value) !== false) return { value: prior.value as T, replayed: true };
       if (prior.kind === 'pending') onInterrupted(prior.detail, effectOpts);
       const marks = pendingMarks(journal, journalKey, key, journalEpoch, ports.logger);
       // Last, right before the effect: a job whose lease this attempt may have lost is left to its new owner.

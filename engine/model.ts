@@ -328,6 +328,11 @@ export interface EffectOptions {
    * killed, or its job taken over), and no outcome. Throw (an EffectError) to stop; return to make the effect again.
    */
   interrupted?(detail: JsonValue): void;
+  /**
+   * Whether a journaled outcome is that of an effect made. One that is not (a refusal an earlier build journaled: a
+   * WebRequest's 400, on which the service did not act) is not replayed: the effect is made again. Default: made.
+   */
+  made?(outcome: JsonValue): boolean;
 }
 
 /** The ports and facts a block can use while it runs. */

@@ -687,6 +687,57 @@ blocks:
     assert.deepEqual(a2.httpCalls?.map((c) => [c.method, c.status, c.outcome, c.performed]), [['POST', 201, 'replayed', false], ['GET', 200, 'ok', true]]);
   });
 
+  it('a refusal (4xx) is not journaled: a retried run sends the request again, and takes the exit of its new answer', async () => {
+    const kept = new Map<string, JsonValue>();
+    const journal: EffectJournalPort = {
+      get: async (run, key) => kept.get(`${run}|${key}`),
+      put: async (run, key, value) => void kept.set(`${run}|${key}`, value),
+    };
+    let conflict = true;
+    let afterFails = true;
+    routes.set('/claim', (_req, res) => (conflict ? res.writeHead(409, { 'content-type': 'text/plain' }).end('held by another') : res.writeHead(201).end('{"id":3}')));
+    routes.set('/after', (_req, res) => (afterFails ? res.writeHead(503).end() : res.writeHead(200).end('ok')));
+    const name = `Claim${++n}`;
+    // The claim's error exit goes on to a request that fails once: the job is retried from the start.
+    writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string, status: number, code: string }
+start: call
+blocks:
+  call:
+    kind: WebRequest
+    method: POST
+    url: '[base] + "/claim"'
+    idempotencyKey: true
+    status: status
+    errorCode: code
+    exits: { success: after, error: after }
+  after:
+    kind: WebRequest
+    url: '[base] + "/after"'
+`);
+    const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
+    const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    clients.push(client);
+    const attempt = () =>
+      runScenario(lib, name, { journalKey: 'job-claim', variables: { base }, ports: { web: client, journal, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    const a1 = await attempt();
+    assert.equal(a1.status, 'failed');
+    assert.equal(a1.error?.retryable, true);
+    assert.deepEqual([a1.variables.status, a1.variables.code, a1.trace[0]!.exit], [409, '409', 'error']);
+    assert.deepEqual([...kept.keys()].filter((k) => k.includes(`${name}:call`)), [], 'nothing journaled: the 409 is no effect made');
+    conflict = false;
+    afterFails = false;
+    const a2 = await attempt();
+    assert.equal(a2.status, 'completed', JSON.stringify(a2.error));
+    assert.equal(seen.filter((s) => s.method === 'POST').length, 2, 'the refused POST is sent again');
+    assert.deepEqual([a2.variables.status, a2.variables.code, a2.trace[0]!.exit], [201, '', 'success']);
+    assert.deepEqual(a2.httpCalls?.map((c) => [c.method, c.status, c.outcome, c.performed]), [['POST', 201, 'ok', true], ['GET', 200, 'ok', true]]);
+    // A third attempt replays both answers now journaled.
+    const a3 = await attempt();
+    assert.equal(a3.status, 'completed');
+    assert.equal(seen.length, 4, 'the 409, the 503, the 201 and the 200: nothing sent by the third attempt');
+    assert.deepEqual(a3.httpCalls?.map((c) => [c.method, c.outcome, c.performed]), [['POST', 'replayed', false], ['GET', 'replayed', false]]);
+  });
+
   it('a dry run records a POST without sending it (answered 200, empty), and performs a GET', async () => {
     const post = await run(`method: POST\nurl: '[base] + "/send"'\njson: { text: '"hi"' }`, { dryRun: true });
     assert.equal(exitOf(post), 'success');
