@@ -200,13 +200,15 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
             if (!(e instanceof AnsweredWebFailure && e.details.code === TOO_LARGE)) throw e;
             got = { ...e.answer, tooLarge: e.message };
           }
-          // A refusal is no effect made (the service did not act): left out of the journal, so that a retry or a
-          // replay (the scenario or the service fixed) sends the request again instead of meeting the same 400.
-          if (isRefusal(got.status)) throw new Refused(got);
+          // A refusal that fails the run is no effect made (the service did not act): left out of the journal, so
+          // that a retry or a replay (the scenario or the service fixed) sends the request again instead of meeting
+          // the same 400.
+          if (refusalEndsRun(got, spec.url.href, rt)) throw new Refused(got);
           return asJson(got);
         },
-        // A refusal journaled by an earlier build is not replayed either.
-        { made: (outcome) => !isRefusal(statusOf(outcome)) },
+        // Such a refusal journaled by an earlier build is not replayed either. Its URL may be an old one (the
+        // scenario fixed since): with redirects not followed, none can have been, whatever URL it names.
+        { made: (outcome) => !refusalEndsRun(outcome, c.maxRedirects === 0 ? undefined : spec.url.href, rt) },
       );
       answer = made.value as unknown as WebAnswer & { tooLarge?: string };
       replayed = made.replayed;
@@ -255,17 +257,27 @@ const TOO_LARGE = 'HTTP_TOO_LARGE';
 
 /**
  * A 4xx answer is a refusal: the service says the request is wrong (400, 404, 422…) or not allowed (401, 403), or
- * conflicts with what it holds (409), and so did not act on it. Sending it again makes no second effect, so it is
- * not journaled. 408 and 429 (asked to try later) never come here: they are outages, retried. A 3xx not followed is
- * kept: a form POST answered 302 or 303 has usually been done.
+ * conflicts with what it holds (409), and so did not act on it (see `refusalEndsRun` for when one is journaled). 408
+ * and 429 (asked to try later) never come here: they are outages, retried. A 3xx not followed is not a refusal: a
+ * form POST answered 302 or 303 has usually been done.
  */
 function isRefusal(status: number | undefined): boolean {
   return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
-/** The status of a journaled answer (a JSON object from `asJson`). */
-function statusOf(outcome: JsonValue): number | undefined {
-  return outcome !== null && typeof outcome === 'object' && !Array.isArray(outcome) && typeof outcome.status === 'number' ? outcome.status : undefined;
+/**
+ * Whether an answer (as sent back, or journaled by `asJson`) is a refusal that is left out of the journal: a 4xx to
+ * the request itself (answered at `sentTo`, when given, so no redirect was followed: a 4xx met after a 303 answers the
+ * GET that followed a POST the service did act on), read whole (an answer over the cap is kept, as any), on a block
+ * whose `error` exit is not wired, so the run fails at this step and nothing follows it. With the exit wired the scenario goes on along it, making
+ * other effects: the refusal is then journaled like any answer, so that a retry takes the same path and does not make
+ * the effects of both.
+ */
+function refusalEndsRun(answer: unknown, sentTo: string | undefined, rt: BlockRuntime): boolean {
+  if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) return false;
+  const a = answer as { status?: unknown; url?: unknown; tooLarge?: unknown };
+  const direct = sentTo === undefined || a.url === sentTo;
+  return typeof a.status === 'number' && isRefusal(a.status) && direct && a.tooLarge === undefined && !rt.hasExit('error');
 }
 
 /** Carries a refused answer out of the effect, so that it is not journaled; the block then handles it as any answer. */

@@ -687,29 +687,27 @@ blocks:
     assert.deepEqual(a2.httpCalls?.map((c) => [c.method, c.status, c.outcome, c.performed]), [['POST', 201, 'replayed', false], ['GET', 200, 'ok', true]]);
   });
 
-  it('a refusal (4xx) is not journaled: a retried run sends the request again, and takes the exit of its new answer', async () => {
+  // A 4xx is kept out of the journal only when it fails the run (no error exit wired): nothing follows it, so sending
+  // it again on a retry or a replay makes nothing twice. Data-driven: what each attempt is answered and does.
+  function claimJournal() {
     const kept = new Map<string, JsonValue>();
     const journal: EffectJournalPort = {
       get: async (run, key) => kept.get(`${run}|${key}`),
       put: async (run, key, value) => void kept.set(`${run}|${key}`, value),
     };
-    let conflict = true;
-    let afterFails = true;
-    routes.set('/claim', (_req, res) => (conflict ? res.writeHead(409, { 'content-type': 'text/plain' }).end('held by another') : res.writeHead(201).end('{"id":3}')));
-    routes.set('/after', (_req, res) => (afterFails ? res.writeHead(503).end() : res.writeHead(200).end('ok')));
-    const name = `Claim${++n}`;
-    // The claim's error exit goes on to a request that fails once: the job is retried from the start.
+    return { kept, journal };
+  }
+  async function claimScenario(name: string, call: string) {
     writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string, status: number, code: string }
 start: call
 blocks:
   call:
     kind: WebRequest
     method: POST
-    url: '[base] + "/claim"'
+${call}
     idempotencyKey: true
     status: status
     errorCode: code
-    exits: { success: after, error: after }
   after:
     kind: WebRequest
     url: '[base] + "/after"'
@@ -717,25 +715,78 @@ blocks:
     const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
     const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
     clients.push(client);
+    return lib;
+  }
+
+  it('a refusal (4xx) that fails the run is not journaled: the next attempt sends the request again', async () => {
+    const { kept, journal } = claimJournal();
+    let conflict = true;
+    routes.set('/claim', (_req, res) => (conflict ? res.writeHead(409, { 'content-type': 'text/plain' }).end('held by another') : res.writeHead(201).end('{"id":3}')));
+    routes.set('/after', (_req, res) => res.writeHead(200).end('ok'));
+    const name = `Claim${++n}`;
+    const lib = await claimScenario(name, `    url: '[base] + "/claim"'
+    exits: { success: after }`);
+    const client = clients[clients.length - 1]!;
+    const attempt = () =>
+      runScenario(lib, name, { journalKey: 'job-claim', variables: { base }, ports: { web: client, journal, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    const a1 = await attempt();
+    assert.equal(a1.status, 'failed');
+    assert.deepEqual([...kept.keys()].filter((k) => k.includes(`${name}:call`)), [], 'nothing journaled: the 409 is no effect made');
+    conflict = false;
+    const a2 = await attempt();
+    assert.equal(a2.status, 'completed', JSON.stringify(a2.error));
+    assert.equal(seen.filter((s) => s.method === 'POST').length, 2, 'the refused POST is sent again');
+    assert.deepEqual(a2.httpCalls?.map((c) => [c.method, c.status, c.outcome, c.performed]), [['POST', 201, 'ok', true], ['GET', 200, 'ok', true]]);
+    // A third attempt replays both answers now journaled.
+    const a3 = await attempt();
+    assert.equal(a3.status, 'completed');
+    assert.equal(seen.length, 3, 'the 409, the 201 and the 200: nothing sent by the third attempt');
+    assert.deepEqual(a3.httpCalls?.map((c) => [c.method, c.outcome, c.performed]), [['POST', 'replayed', false], ['GET', 'replayed', false]]);
+  });
+
+  it('a refusal the scenario goes on from (error exit wired) is journaled: a retry takes the same path, not both', async () => {
+    const { journal } = claimJournal();
+    let conflict = true;
+    let afterFails = true;
+    routes.set('/claim', (_req, res) => (conflict ? res.writeHead(409, { 'content-type': 'text/plain' }).end('held by another') : res.writeHead(201).end('{"id":3}')));
+    routes.set('/after', (_req, res) => (afterFails ? res.writeHead(503).end() : res.writeHead(200).end('ok')));
+    const name = `Claim${++n}`;
+    const lib = await claimScenario(name, `    url: '[base] + "/claim"'
+    exits: { success: after, error: after }`);
+    const client = clients[clients.length - 1]!;
     const attempt = () =>
       runScenario(lib, name, { journalKey: 'job-claim', variables: { base }, ports: { web: client, journal, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
     const a1 = await attempt();
     assert.equal(a1.status, 'failed');
     assert.equal(a1.error?.retryable, true);
     assert.deepEqual([a1.variables.status, a1.variables.code, a1.trace[0]!.exit], [409, '409', 'error']);
-    assert.deepEqual([...kept.keys()].filter((k) => k.includes(`${name}:call`)), [], 'nothing journaled: the 409 is no effect made');
     conflict = false;
     afterFails = false;
     const a2 = await attempt();
     assert.equal(a2.status, 'completed', JSON.stringify(a2.error));
-    assert.equal(seen.filter((s) => s.method === 'POST').length, 2, 'the refused POST is sent again');
-    assert.deepEqual([a2.variables.status, a2.variables.code, a2.trace[0]!.exit], [201, '', 'success']);
-    assert.deepEqual(a2.httpCalls?.map((c) => [c.method, c.status, c.outcome, c.performed]), [['POST', 201, 'ok', true], ['GET', 200, 'ok', true]]);
-    // A third attempt replays both answers now journaled.
-    const a3 = await attempt();
-    assert.equal(a3.status, 'completed');
-    assert.equal(seen.length, 4, 'the 409, the 503, the 201 and the 200: nothing sent by the third attempt');
-    assert.deepEqual(a3.httpCalls?.map((c) => [c.method, c.outcome, c.performed]), [['POST', 'replayed', false], ['GET', 'replayed', false]]);
+    assert.equal(seen.filter((s) => s.method === 'POST').length, 1, 'the POST is not sent again: its 409 is replayed');
+    assert.deepEqual([a2.variables.status, a2.variables.code, a2.trace[0]!.exit], [409, '409', 'error']);
+    assert.deepEqual(a2.httpCalls?.map((c) => [c.method, c.status, c.outcome, c.performed]), [['POST', 409, 'replayed', false], ['GET', 200, 'ok', true]]);
+  });
+
+  it('a 4xx met after following a redirect answers the GET, not the POST: journaled, the POST is not sent again', async () => {
+    const { journal } = claimJournal();
+    routes.set('/order', (_req, res) => res.writeHead(303, { location: '/order/7' }).end());
+    routes.set('/order/7', (_req, res) => res.writeHead(404).end('gone'));
+    const name = `Order${++n}`;
+    const lib = await claimScenario(name, `    url: '[base] + "/order"'
+    maxRedirects: 2
+    exits: { success: after }`);
+    const client = clients[clients.length - 1]!;
+    const attempt = () =>
+      runScenario(lib, name, { journalKey: 'job-order', variables: { base }, ports: { web: client, journal, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    const a1 = await attempt();
+    assert.equal(a1.status, 'failed');
+    assert.deepEqual(seen.map((s) => s.method), ['POST', 'GET']);
+    const a2 = await attempt();
+    assert.equal(a2.status, 'failed');
+    assert.deepEqual(seen.map((s) => s.method), ['POST', 'GET'], 'nothing sent again: the POST was acted on');
+    assert.deepEqual(a2.httpCalls?.map((c) => [c.method, c.status, c.outcome, c.performed]), [['POST', 404, 'replayed', false]]);
   });
 
   it('a dry run records a POST without sending it (answered 200, empty), and performs a GET', async () => {
