@@ -246,7 +246,16 @@ class Parser {
       this.fail(`there is no ${first.text} operator`, first.start, first.end - first.start, `write ${example}`, whole ? example : undefined);
     }
     let end = first.end;
-    while (this.peek().kind === 'name' || this.peek().kind === 'number') end = this.next().end;
+    for (;;) {
+      const t = this.peek();
+      const after = this.tokens[this.pos + 1];
+      if (t.kind === 'name' || t.kind === 'number') end = this.next().end;
+      // A hyphenated word (every-minute) is one text: quoting only "every" would leave "every"-minute, a new error.
+      else if (t.kind === 'op' && t.op === '-' && t.start === end && (after?.kind === 'name' || after?.kind === 'number') && after.start === t.end) {
+        this.next();
+        end = this.next().end;
+      } else break;
+    }
     const words = this.source.slice(first.start, end);
     const quoted = words.includes('"') ? `«${words}»` : `"${words}"`;
     const before = this.tokens[this.tokens.indexOf(first) - 1];

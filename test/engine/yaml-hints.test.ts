@@ -82,6 +82,31 @@ describe('expression hints that fit YAML', () => {
   });
 });
 
+describe('a hyphenated unquoted text is quoted whole, so that following the hint gives no second error', () => {
+  const drops = `— YAML drops the "…" around a whole value; the outer '…' keep them for the expression`;
+  /** [what is set (the YAML after "set:"), line, col, message, hint] */
+  const cases: Array<[string, number, number, string, string]> = [
+    ['{ g: every-minute }', 5, 15, 'unquoted text "every-minute" in expression "every-minute"', `write '"every-minute"' ${drops}`],
+    ['\n      g: every-minute', 6, 10, 'unquoted text "every-minute" in expression "every-minute"', `write '"every-minute"' ${drops}`],
+    ['\n      g: a-b-c', 6, 10, 'unquoted text "a-b-c" in expression "a-b-c"', `write '"a-b-c"' ${drops}`],
+    ['\n      g: every minute-of-day', 6, 10, 'unquoted text "every minute-of-day" in expression "every minute-of-day"', `write '"every minute-of-day"' ${drops}`],
+    // In single quotes the expression's quotes survive YAML: the expression's own hint, the whole word quoted.
+    [`\n      g: '[g] + every-minute'`, 6, 17, 'unquoted text "every-minute" in expression "[g] + every-minute"', 'put text in quotes: "every-minute"'],
+    // A "-" with spaces around it is a subtraction: only the word before it is text.
+    [`\n      g: 'every - 1'`, 6, 11, 'unquoted text "every" in expression "every - 1"', 'put text in quotes: "every"'],
+  ];
+  for (const [set, line, col, message, hint] of cases) {
+    it(`set: ${set.trim()}`, () => {
+      const r = loadScenarioText('Dash.yaml', `variables: { g: string }\nblocks:\n  a:\n    kind: Variable\n    set: ${set}\n`, { registry: defaultRegistry });
+      assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.message, i.hint]), [['E_INVALID_EXPRESSION', line, col, message, hint]]);
+    });
+  }
+  it('the value the hint proposes loads', () => {
+    const r = loadScenarioText('Dash.yaml', `variables: { g: string }\nblocks:\n  a:\n    kind: Variable\n    set: { g: '"every-minute"' }\n`, { registry: defaultRegistry });
+    assert.equal(r.ok, true, JSON.stringify(!r.ok && r.issues));
+  });
+});
+
 describe('a value outside a fixed set names the set and the likely one', () => {
   const first = (operator: string) => {
     const r = loadScenarioText('Op.yaml', `variables: { n: number }\nstart: c\nblocks:\n  c:\n    kind: Condition\n    left: '[n]'\n    operator: '${operator}'\n    right: 5\n    exits: { true: s, false: s }\n  s: { kind: Stop }\n`, { registry: defaultRegistry });

@@ -323,6 +323,19 @@ describe('oktell-emu tasks', () => {
     }
   });
 
+  it('a task parameter written every-minute (a hyphenated text) gets the whole text quoted, not only "every"', () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'serviceTasks:\n  - name: a\n    scenario: DailyReport\n    every: 5m\n    params: { 2: every-minute }\n');
+      mkdirSync(join(tmp.dir, 'var'));
+      const r = runCli(['tasks'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR'] });
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr.split('\n')[0], `oktell-emu: oktell.config.yaml:5:18: params.2: unquoted text "every-minute" (write '"every-minute"' — YAML drops the "…" around a whole value; the outer '…' keep them for the expression)`);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('a bad cron hides no task: the others are listed with their due times (a disabled one as disabled), the bad one is named at its file:line:col', () => {
     const tmp = tempDir('oktell-tasks-cli-');
     try {
