@@ -69,6 +69,11 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
       };
     }
   }
+  // The same two slips as a value of a `{ 1: … }` map, the form the docs use.
+  if (/flow sequence|flow collection|^Unexpected .* at node end/.test(message)) {
+    const flow = flowMapHint(line, loc.col - 1);
+    if (flow) return flow;
+  }
   const kv = KEY_VALUE.exec(line);
   if (!kv) return undefined;
   const [, , key, value] = kv as unknown as [string, string, string, string];
@@ -91,6 +96,92 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
     }
   }
   return undefined;
+}
+
+/** A `key: value` entry of a `{ … }` map written on one line: where its value is, from and to (untrimmed end). */
+interface FlowEntry {
+  from: number;
+  to: number;
+}
+
+/**
+ * The values of the `{ … }` maps on `line` (any depth), read as an integrator means them: commas and brackets inside
+ * an expression's quotes or ( ) and [ ] are no separators. Undefined when the line does not read so (a bracket
+ * closed by the wrong kind); a comment after the maps ends the line.
+ */
+function flowEntries(line: string): { entries: FlowEntry[]; end: number } | undefined {
+  const entries: FlowEntry[] = [];
+  const open: Array<{ char: string; from?: number }> = [];
+  const KEY = /\s*[^\s:,{}[\]'"#]+:[ \t]+/y;
+  const startEntry = (at: number): number => {
+    KEY.lastIndex = at;
+    const top = open[open.length - 1]!;
+    top.from = KEY.test(line) ? KEY.lastIndex : undefined;
+    return top.from ?? at;
+  };
+  const endEntry = (at: number): void => {
+    const top = open[open.length - 1]!;
+    if (top.from !== undefined && top.from < at) entries.push({ from: top.from, to: at });
+  };
+  let quote = '';
+  let i = 0;
+  for (; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (quote === '"' && c === '\\') i++;
+      else if (c === quote && quote === "'" && line[i + 1] === "'") i++;
+      else if (c === quote) quote = '';
+      continue;
+    }
+    const top = open[open.length - 1];
+    if (c === '#' && (i === 0 || /\s/.test(line[i - 1]!))) break;
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '(') open.push({ char: c });
+    else if (c === ']' || c === ')') {
+      if (top?.char !== (c === ']' ? '[' : '(')) return undefined;
+      open.pop();
+    } else if (c === '{') {
+      open.push({ char: c });
+      i = startEntry(i + 1) - 1;
+    } else if (top?.char === '{' && (c === ',' || c === '}')) {
+      endEntry(i);
+      if (c === '}') open.pop();
+      else i = startEntry(i + 1) - 1;
+    }
+  }
+  return { entries, end: i };
+}
+
+/**
+ * `values: { 1: [g] + 1 }` or `{ 1: "ok " + [g] }`: YAML reads the value as a list or a quoted text with more after
+ * it. When the parser's error at `col` (from 0) is in such a value, the line with every such value of it quoted.
+ */
+function flowMapHint(line: string, col: number): SyntaxHint | undefined {
+  const read = flowEntries(line);
+  if (!read) return undefined;
+  const { entries, end } = read;
+  const broken = (e: FlowEntry): 'list' | 'text' | undefined => {
+    const value = line.slice(e.from, e.to).trimEnd();
+    const close = value.startsWith('[') ? closingBracket(value) : value.startsWith('"') ? closingQuote(value) : -1;
+    if (close <= 0 || close === value.length - 1) return undefined;
+    return value.startsWith('[') ? 'list' : 'text';
+  };
+  const at = entries.find((e) => e.from <= col && col <= e.to);
+  const kind = at && broken(at);
+  if (!kind) return undefined;
+  let fixed = line;
+  for (const e of [...entries].reverse()) {
+    if (!broken(e)) continue;
+    const value = line.slice(e.from, e.to).trimEnd();
+    fixed = fixed.slice(0, e.from) + singleQuoted(value) + fixed.slice(e.from + value.length);
+  }
+  // Without a comment after the map, and without the `- ` of a list item, as the other hints give `key: value`.
+  const pasted = fixed.slice(0, end + fixed.length - line.length).trim().replace(/^-\s+/, '');
+  return {
+    hint: kind === 'list'
+      ? `YAML reads a value starting with [ as a list; quote the expression: ${pasted}`
+      : `YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: ${pasted}`,
+  };
 }
 
 /**
@@ -200,6 +291,21 @@ function closingQuote(value: string): number {
   for (let i = 1; i < value.length; i++) {
     if (value[i] === '\\') i++;
     else if (value[i] === '"') return i;
+  }
+  return -1;
+}
+
+/** Index of the ] closing the [ that starts `value` (brackets inside the expression's quotes not counted), or -1. */
+function closingBracket(value: string): number {
+  let depth = 0;
+  let quote = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (quote) {
+      if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '[') depth++;
+    else if (c === ']' && --depth === 0) return i;
   }
   return -1;
 }

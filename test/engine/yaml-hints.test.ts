@@ -295,6 +295,30 @@ describe('the YAML parser\'s own errors for the usual slips get the line to past
       at: [3, 4],
       hint: 'indent "s" like "n" on line 2 (column 3), with spaces; the parser reports 1 more error after this one, most often caused by it',
     },
+    {
+      what: 'an expression starting with [ inside a { … } map: the line with that value quoted',
+      yaml: `variables: { g: number }\nblocks:\n  r:\n    kind: ReturnValue\n    values: { 1: [g] + 1 }\n`,
+      at: [5, 22],
+      hint: `YAML reads a value starting with [ as a list; quote the expression: values: { 1: '[g] + 1' }`,
+    },
+    {
+      what: 'an expression starting with a double-quoted text inside a { … } map',
+      yaml: `variables: { g: string }\nblocks:\n  r:\n    kind: ReturnValue\n    values: { 1: "ok " + [g] }\n`,
+      at: [5, 24],
+      hint: `YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: values: { 1: '"ok " + [g]' }; the parser reports 4 more errors after this one, most often caused by it`,
+    },
+    {
+      what: 'every such value of the map is quoted (a comma inside a text is no separator, a comment is left out)',
+      yaml: `variables: { g: number }\nblocks:\n  r:\n    kind: ReturnValue\n    values: { 1: [g] + 1, 2: '"x"', 3: "a, b" + [g] }  # два\n`,
+      at: [5, 22],
+      hint: `YAML reads a value starting with [ as a list; quote the expression: values: { 1: '[g] + 1', 2: '"x"', 3: '"a, b" + [g]' }; the parser reports 5 more errors after this one, most often caused by it`,
+    },
+    {
+      what: 'a single quote inside is doubled for YAML, in a map of a Variable block',
+      yaml: `variables: { g: string }\nblocks:\n  a:\n    kind: Variable\n    set: { g: "It's " + [g] }\n`,
+      at: [5, 23],
+      hint: `YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: set: { g: '"It''s " + [g]' }; the parser reports 4 more errors after this one, most often caused by it`,
+    },
   ];
   for (const c of cases) {
     it(c.what, () => {
