@@ -1,9 +1,20 @@
 // Schema pieces shared by block definitions.
 import { z } from 'zod';
-import { SCENARIO_ERROR_CODES, expressionSchema, variableNameSchema, type CompileContext, type VarType } from '../engine/index.js';
+import { SCENARIO_ERROR_CODES, expressionSchema, variableNameSchema, type CompileContext, type EvalContext, type VarType } from '../engine/index.js';
 
 /** An expression property: text is an Oktell expression, a number or boolean a constant. */
 export const expr = expressionSchema(z.union([z.string(), z.number(), z.boolean()]));
+
+/**
+ * What a constant expression (CompiledExpression.constant) may read while it is checked at load time: nothing (it
+ * reads no variable, parameter or clock).
+ */
+export const NOTHING: EvalContext = {
+  getVariable: () => null,
+  inputParameter: () => '',
+  now: () => new Date(0),
+  timeZone: 'UTC',
+};
 
 /** A variable name (declared under `variables:`). */
 export const varName = variableNameSchema(z.string().min(1));

@@ -1,7 +1,7 @@
 // Variable (Присвоение): assigns expressions to variables, in order.
 import { z } from 'zod';
-import { coerceToType, ExpressionRuntimeError, returnValueSlot, SCENARIO_ERROR_CODES as C, type AssignmentPlace, type BlockDefinition, type CompileContext, type CompiledExpression, type EvalContext } from '../engine/index.js';
-import { exprMap } from './common.js';
+import { coerceToType, ExpressionRuntimeError, returnValueSlot, SCENARIO_ERROR_CODES as C, type AssignmentPlace, type BlockDefinition, type CompileContext, type CompiledExpression } from '../engine/index.js';
+import { exprMap, NOTHING } from './common.js';
 
 const schema = z.strictObject({ set: exprMap.refine((m) => Object.keys(m).length > 0, 'set at least one variable') });
 
@@ -60,14 +60,6 @@ export const variableBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     }
     return 'next';
   },
-};
-
-/** What a constant expression may read while it is checked: nothing (it reads no variable, parameter or clock). */
-const NOTHING: EvalContext = {
-  getVariable: () => null,
-  inputParameter: () => '',
-  now: () => new Date(0),
-  timeZone: 'UTC',
 };
 
 /**

@@ -9,7 +9,9 @@ import {
   jsonText,
   toText,
   type BlockDefinition,
+  yamlSingleQuoted,
   type BlockRuntime,
+  type CompileContext,
   type CompiledExpression,
   type JsonValue,
   type Value,
@@ -18,7 +20,7 @@ import {
   type WebRequestSpec,
 } from '../engine/index.js';
 import { maskBody, maskHeaders, maskUrl, maskUrlText } from '../adapters/web/redact.js';
-import { checkOutputVariable, expr, isKnown, varName } from './common.js';
+import { checkOutputVariable, expr, isKnown, NOTHING, varName } from './common.js';
 import { cookieHeader, keepCookies } from './web-cookies.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -143,6 +145,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
       idempotencyKey: raw.idempotencyKey === true,
       cookies: raw.cookies === true,
     };
+    if (c.url.constant) checkConstantUrl(cx, c.url);
     if (raw.json) c.json = shape(raw.json, ['json']);
     if (raw.form) c.form = pairs(raw.form, 'form');
     if (raw.body !== undefined) c.body = cx.expression(['body'], raw.body);
@@ -337,10 +340,8 @@ function dryRun(c: Config, rt: BlockRuntime, spec: WebRequestSpec, request: Json
   return failed(c, rt, new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status} (dry run)`, { status: answer.status }), c.method, undefined);
 }
 
-/** Builds the request from the block's expressions; data is only ever encoded, never parsed as anything but text. */
-function buildRequest(c: Config, rt: BlockRuntime, seen: { url?: string }): WebRequestSpec {
-  const text = (e: CompiledExpression) => toText(rt.evaluate(e), rt.timeZone);
-  const urlText = text(c.url).trim();
+/** The URL to request, or an HTTP_BAD_URL refusal; `seen.url` is the URL as it may be shown, once it parses. */
+function requestUrl(urlText: string, seen: { url?: string }): URL {
   if (/[\u0000-\u001f\u007f]/.test(urlText)) throw new EffectError('permanent', 'the URL contains control characters (a line break?)', { code: 'HTTP_BAD_URL' });
   let url: URL;
   try {
@@ -354,6 +355,57 @@ function buildRequest(c: Config, rt: BlockRuntime, seen: { url?: string }): WebR
   if (url.port === '0') throw new EffectError('permanent', `the port 0 is out of range (1–65535): ${JSON.stringify(seen.url)}`, { code: 'HTTP_BAD_URL' });
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EffectError('permanent', `only http and https URLs can be requested, not ${url.protocol}`, { code: 'HTTP_BAD_URL' });
   if (url.username || url.password) throw new EffectError('permanent', 'the URL carries a user or password: give them in "auth" instead', { code: 'HTTP_BAD_URL' });
+  return url;
+}
+
+/**
+ * A url that reads no variable, parameter or clock is the same on every run: one the client refuses (no http://, a
+ * user and password in it) is reported at load time, at the url, with the URL to write instead.
+ */
+function checkConstantUrl(cx: CompileContext, url: CompiledExpression): void {
+  let value: Value;
+  try {
+    value = url.evaluate(NOTHING);
+  } catch {
+    return; // The expression itself fails (1 / 0): the run says so as it does for any expression.
+  }
+  // null: the expression was not valid, and is reported as such already.
+  if (value === null) return;
+  const urlText = toText(value, NOTHING.timeZone).trim();
+  try {
+    requestUrl(urlText, {});
+  } catch (e) {
+    if (!(e instanceof EffectError)) throw e;
+    cx.issue(['url'], 'E_INVALID_PROPERTY', `the url is refused on every run (HTTP_BAD_URL): ${e.message}`, constantUrlHint(urlText));
+  }
+}
+
+/** The fix for a constant url the client refuses, as the url line to write when there is one. */
+function constantUrlHint(urlText: string): string {
+  const write = (fixed: string) => (fixed.includes('"') ? undefined : yamlSingleQuoted(`"${fixed}"`));
+  let url: URL | undefined;
+  try {
+    url = new URL(urlText);
+  } catch {
+    // crm.example.ru/api: the scheme left out.
+    const https = /^[a-z][a-z0-9+.-]*:/i.test(urlText) ? undefined : `https://${urlText}`;
+    if (https && URL.canParse(https) && write(https)) return `write url: ${write(https)} (or http:// for a service without TLS)`;
+    return 'correct the URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'a WebRequest calls http:// and https:// URLs only';
+  if (url.username || url.password) {
+    url.username = '';
+    url.password = '';
+    const fixed = write(url.href);
+    return fixed ? `write the URL without them, url: ${fixed}, and give them as auth: { user: …, password: … }` : 'give the user and password as auth: { user: …, password: … }, not in the URL';
+  }
+  return 'correct the URL';
+}
+
+/** Builds the request from the block's expressions; data is only ever encoded, never parsed as anything but text. */
+function buildRequest(c: Config, rt: BlockRuntime, seen: { url?: string }): WebRequestSpec {
+  const text = (e: CompiledExpression) => toText(rt.evaluate(e), rt.timeZone);
+  const url = requestUrl(text(c.url).trim(), seen);
   if (c.query.length) {
     const extra = c.query.map(([k, e]) => `${encodeURIComponent(k)}=${encodeURIComponent(text(e))}`).join('&');
     url.search = url.search ? `${url.search}&${extra}` : `?${extra}`;
