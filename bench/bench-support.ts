@@ -131,7 +131,12 @@ export async function serveUrl(proc: ChildProcess, dataDir: string, output: () =
     for (;;) {
       if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`oktell-emu serve exited (${proc.exitCode ?? proc.signalCode}) before it listened`);
       url ??= readServerFile(dataDir, (pid) => pid === proc.pid)?.url;
-      if (url !== undefined && (await fetch(`${url}/-/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.ok) return url;
+      if (url !== undefined) {
+        const health = await fetch(`${url}/-/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+        // Its body is not needed: cancelled, so the connection is not held until garbage collection.
+        await health?.body?.cancel().catch(() => undefined);
+        if (health?.ok) return url;
+      }
       if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for the server to listen`);
       await sleep(everyMs);
     }

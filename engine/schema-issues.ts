@@ -97,7 +97,7 @@ export function reportSchemaIssues(
  */
 function numberProblem(zi: { code: string; expected?: unknown; minimum?: unknown; maximum?: unknown; inclusive?: boolean }, value: number): { what: string; hint: string } | undefined {
   if (zi.code === 'invalid_type' && zi.expected === 'int') {
-    return { what: 'is not a whole number', hint: `write a whole number, e.g. ${Math.max(0, Math.round(value))}` };
+    return { what: 'is not a whole number', hint: `write a whole number, e.g. ${Math.max(0, Math.trunc(value))}` };
   }
   const limit = zi.code === 'too_small' ? zi.minimum : zi.code === 'too_big' ? zi.maximum : undefined;
   if (typeof limit !== 'number' && typeof limit !== 'bigint') return undefined;

@@ -62,7 +62,7 @@ describe('a number out of its range or not whole', () => {
   // Data-driven: the property as written, and the problem and fix said in words, not the schema's own wording
   // ("Too small: expected number to be >0", "expected int, received number"), found by a user trial.
   const cases: Array<{ block: string; line: number; message: string; hint: string }> = [
-    { block: 'kind: WebRequest\n    url: \'"http://127.0.0.1:1/"\'\n    maxRedirects: 2.5', line: 6, message: '"maxRedirects": 2.5 is not a whole number', hint: 'write a whole number, e.g. 3' },
+    { block: 'kind: WebRequest\n    url: \'"http://127.0.0.1:1/"\'\n    maxRedirects: 2.5', line: 6, message: '"maxRedirects": 2.5 is not a whole number', hint: 'write a whole number, e.g. 2' },
     { block: 'kind: WebRequest\n    url: \'"http://127.0.0.1:1/"\'\n    timeout: 0', line: 6, message: '"timeout": 0 is too small: it must be more than 0', hint: 'write a number above 0' },
     { block: 'kind: WebRequest\n    url: \'"http://127.0.0.1:1/"\'\n    maxRedirects: 21', line: 6, message: '"maxRedirects": 21 is too large: the most it takes is 20', hint: 'write 20 or less' },
     { block: 'kind: DbQuery\n    sql: SELECT 1 AS one\n    maxRows: 0', line: 6, message: '"maxRows": 0 is too small: the least it takes is 1', hint: 'write 1 or more' },
