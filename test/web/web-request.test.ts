@@ -698,6 +698,7 @@ blocks:
     };
     return { kept, journal };
   }
+  /** Writes the scenario (a POST `call`, then a GET of /after) and returns one attempt of its job, given the journal. */
   async function claimScenario(name: string, call: string) {
     writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string, status: number, code: string }
 start: call
@@ -716,7 +717,9 @@ ${call}
     const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
     const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
     clients.push(client);
-    return lib;
+    // One attempt of the job: the same journal key every time, as a retry or a replay of one job has.
+    return (journal: EffectJournalPort) =>
+      runScenario(lib, name, { journalKey: `job-${name}`, variables: { base }, ports: { web: client, journal, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
   }
 
   it('a refusal (4xx) that fails the run is not journaled: the next attempt sends the request again', async () => {
@@ -725,11 +728,9 @@ ${call}
     routes.set('/claim', (_req, res) => (conflict ? res.writeHead(409, { 'content-type': 'text/plain' }).end('held by another') : res.writeHead(201).end('{"id":3}')));
     routes.set('/after', (_req, res) => res.writeHead(200).end('ok'));
     const name = `Claim${++n}`;
-    const lib = await claimScenario(name, `    url: '[base] + "/claim"'
+    const job = await claimScenario(name, `    url: '[base] + "/claim"'
     exits: { success: after }`);
-    const client = clients[clients.length - 1]!;
-    const attempt = () =>
-      runScenario(lib, name, { journalKey: 'job-claim', variables: { base }, ports: { web: client, journal, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    const attempt = () => job(journal);
     const a1 = await attempt();
     assert.equal(a1.status, 'failed');
     assert.deepEqual([...kept.keys()].filter((k) => k.includes(`${name}:call`)), [], 'nothing journaled: the 409 is no effect made');
@@ -752,11 +753,9 @@ ${call}
     routes.set('/claim', (_req, res) => (conflict ? res.writeHead(409, { 'content-type': 'text/plain' }).end('held by another') : res.writeHead(201).end('{"id":3}')));
     routes.set('/after', (_req, res) => (afterFails ? res.writeHead(503).end() : res.writeHead(200).end('ok')));
     const name = `Claim${++n}`;
-    const lib = await claimScenario(name, `    url: '[base] + "/claim"'
+    const job = await claimScenario(name, `    url: '[base] + "/claim"'
     exits: { success: after, error: after }`);
-    const client = clients[clients.length - 1]!;
-    const attempt = () =>
-      runScenario(lib, name, { journalKey: 'job-claim', variables: { base }, ports: { web: client, journal, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    const attempt = () => job(journal);
     const a1 = await attempt();
     assert.equal(a1.status, 'failed');
     assert.equal(a1.error?.retryable, true);
@@ -775,12 +774,10 @@ ${call}
     routes.set('/order', (_req, res) => res.writeHead(303, { location: '/order/7' }).end());
     routes.set('/order/7', (_req, res) => res.writeHead(404).end('gone'));
     const name = `Order${++n}`;
-    const lib = await claimScenario(name, `    url: '[base] + "/order"'
+    const job = await claimScenario(name, `    url: '[base] + "/order"'
     maxRedirects: 2
     exits: { success: after }`);
-    const client = clients[clients.length - 1]!;
-    const attempt = () =>
-      runScenario(lib, name, { journalKey: 'job-order', variables: { base }, ports: { web: client, journal, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    const attempt = () => job(journal);
     const a1 = await attempt();
     assert.equal(a1.status, 'failed');
     assert.deepEqual(seen.map((s) => s.method), ['POST', 'GET']);
