@@ -272,9 +272,9 @@ function isRefusal(status: number | undefined): boolean {
  * Whether an answer (as sent back, or journaled by `asJson`) is a refusal that is left out of the journal: a 4xx to
  * the request itself (answered at `sentTo`, when given, so no redirect was followed: a 4xx met after a 303 answers the
  * GET that followed a POST the service did act on), read whole (an answer over the cap is kept, as any), on a block
- * whose `error` exit is not wired, so the run fails at this step and nothing follows it. With the exit wired the scenario goes on along it, making
- * other effects: the refusal is then journaled like any answer, so that a retry takes the same path and does not make
- * the effects of both.
+ * whose `error` exit is not wired, so the run fails at this step and nothing follows it. With the exit wired the
+ * scenario goes on along it, making other effects: the refusal is then journaled like any answer, so that a retry
+ * takes the same path and does not make the effects of both.
  */
 function refusalEndsRun(answer: unknown, sentTo: string | undefined, rt: BlockRuntime): boolean {
   if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) return false;
