@@ -99,7 +99,9 @@ export function rewriteExpectations(text: string, updates: Map<number, unknown>)
     structural ||= changes.structural;
   }
   if (!structural) {
-    return edits.sort((a, b) => b.from - a.from).reduce((t, e) => t.slice(0, e.from) + e.text + t.slice(e.to), text);
+    // An empty value written right after its colon (`subject:`) has no width: the new one needs its space.
+    const put = (t: string, e: Edit) => (e.from === e.to && t[e.from - 1] === ':' ? ` ${e.text}` : e.text);
+    return edits.sort((a, b) => b.from - a.from).reduce((t, e) => t.slice(0, e.from) + put(t, e) + t.slice(e.to), text);
   }
   return writeKeepingLines(doc, text);
 }

@@ -71,6 +71,11 @@ describe('refreshed (--update)', () => {
     const next = refreshed({ path: { edges: { first: ['begin'], last: ['done'], length: 4 } } }, { path: ['begin', 'x', 'fail'] });
     assert.equal(rewriteExpectations(text, new Map([[0, next]])), text.replace('[done], length: 4', '[fail], length: 3'));
   });
+  it('an empty value written right after its colon gets its space: 1: word, not 1:word (one key, not a value)', () => {
+    const text = 'cases:\n  - name: a\n    scenario: S\n    expect:\n      returnValues:\n        1:\n      status: completed\n';
+    const after = rewriteExpectations(text, new Map([[0, { returnValues: { '1': 'word' }, status: 'completed' }]]));
+    assert.equal(after, text.replace('        1:\n', '        1: word\n'));
+  });
   it('rewrites a value in place, leaving comments and layout as they were', () => {
     const text = 'cases:\n  - name: a   # first\n    scenario: S\n    expect:\n      returnValues: { 1: old }     # aligned comment\n      status: completed\n';
     assert.equal(rewriteExpectations(text, new Map([[0, { returnValues: { '1': 'new value' }, status: 'completed' }]])), text.replace('1: old }', '1: "new value" }'));
