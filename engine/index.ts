@@ -9,7 +9,7 @@ export { checkJsonPath, queryJsonPath } from './jsonpath.js';
 export { jsonText, isStackOverflow } from './json-text.js';
 export { MAX_JSON_DEPTH, JsonTooDeepError, jsonTooDeepAt, parseJsonWithinDepth } from './json-depth.js';
 export { cutText, cutTextParts, TRACE_TEXT_CHARS } from './cut-text.js';
-export { loadScenarioText, scenarioNameOf, scenarioVersion, yamlSingleQuoted, type CompiledBlock, type DeferredCheck, type LoadOptions, type LoadResult } from './loader.js';
+export { loadScenarioText, scenarioNameOf, scenarioVersion, type CompiledBlock, type DeferredCheck, type LoadOptions, type LoadResult } from './loader.js';
 export { expressionSchema, variableNameSchema } from './well-formed.js';
 export { defaultOf, describeSource, returnValueSlot, variableSourceWarnings } from './variables.js';
 export { SECRET_MASK, maskSecretTexts, answerValues, type SecretCarriers } from './secrets.js';
@@ -21,7 +21,7 @@ export { createInProcessStarter, attachChildResults, startedRunInputs, type InPr
 export { systemClock, fixedClock, randomIds } from './defaults.js';
 export { parseAddressList, formatAddress, bareAddress } from './mail-address.js';
 export { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
-export { firstSyntaxProblem, type SyntaxProblem } from './yaml-syntax-hints.js';
+export { firstSyntaxProblem, yamlSingleQuoted, type SyntaxProblem } from './yaml-syntax-hints.js';
 export { closest, closestTimeZone, timeZoneGuess } from './suggest.js';
 export { allowedKeys, quotedLiteralFix, valueAtPath } from './schema-issues.js';
 export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, sqlWrites, type SqlWrites, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';

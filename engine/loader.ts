@@ -10,7 +10,7 @@ import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } fro
 import type { DbDialect } from './ports.js';
 import type { VarType } from './values.js';
 import { lostNumber } from './yaml-numbers.js';
-import { firstSyntaxProblem } from './yaml-syntax-hints.js';
+import { firstSyntaxProblem, yamlSingleQuoted } from './yaml-syntax-hints.js';
 import { closest } from './suggest.js';
 import { allowedKeys, BLOCK_KEYS, reportSchemaIssues, wellFormedPart, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables, returnValueSlot } from './variables.js';
@@ -723,10 +723,6 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
   return e.hint;
 }
 
-/** A YAML single-quoted scalar: the only escape is '' for '. */
-export function yamlSingleQuoted(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
 
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;

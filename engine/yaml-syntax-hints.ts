@@ -79,24 +79,28 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
   const [, , key, value] = kv as unknown as [string, string, string, string];
   if (/^Block scalar header includes extra characters/.test(message) && /^[>|]/.test(value)) {
     return {
-      hint: `YAML reads a value starting with ${value[0]} as a block of text; quote it: ${key}: ${singleQuoted(value)}`,
+      hint: `YAML reads a value starting with ${value[0]} as a block of text; quote it: ${key}: ${yamlSingleQuoted(value)}`,
     };
   }
   // `expression: [total] > 0`: a value starting with [ is a YAML list, and what follows its ] breaks it.
   if (/flow sequence|flow collection|^Unexpected .* at node end/.test(message) && value.startsWith('[')) {
-    return { hint: `YAML reads a value starting with [ as a list; quote the expression: ${key}: ${singleQuoted(withoutComment(value, value.indexOf(']')))}` };
+    return { hint: `${LIST_HINT}${key}: ${yamlSingleQuoted(withoutComment(value, value.indexOf(']')))}` };
   }
   if (/^Unexpected .* at node end/.test(message) && value.startsWith('"')) {
     const close = closingQuote(value);
     if (close > 0 && close < value.length - 1) {
       const expression = withoutComment(value, close);
       return {
-        hint: `YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: ${key}: ${singleQuoted(expression)}`,
+        hint: `${TEXT_HINT}${key}: ${yamlSingleQuoted(expression)}`,
       };
     }
   }
   return undefined;
 }
+
+/** The two slips' hints, before the line to write: a value starting with [, and one starting with " that goes on. */
+const LIST_HINT = 'YAML reads a value starting with [ as a list; quote the expression: ';
+const TEXT_HINT = 'YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: ';
 
 /** A `key: value` entry of a `{ … }` map written on one line: where its value is, from and to (untrimmed end). */
 interface FlowEntry {
@@ -173,14 +177,12 @@ function flowMapHint(line: string, col: number): SyntaxHint | undefined {
   for (const e of [...entries].reverse()) {
     if (!broken(e)) continue;
     const value = line.slice(e.from, e.to).trimEnd();
-    fixed = fixed.slice(0, e.from) + singleQuoted(value) + fixed.slice(e.from + value.length);
+    fixed = fixed.slice(0, e.from) + yamlSingleQuoted(value) + fixed.slice(e.from + value.length);
   }
   // Without a comment after the map, and without the `- ` of a list item, as the other hints give `key: value`.
   const pasted = fixed.slice(0, end + fixed.length - line.length).trim().replace(/^-\s+/, '');
   return {
-    hint: kind === 'list'
-      ? `YAML reads a value starting with [ as a list; quote the expression: ${pasted}`
-      : `YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: ${pasted}`,
+    hint: `${kind === 'list' ? LIST_HINT : TEXT_HINT}${pasted}`,
   };
 }
 
@@ -250,7 +252,7 @@ function colonInValueHint(line: string): SyntaxHint | undefined {
   if (!kv) return undefined;
   const [, , key, value] = kv as unknown as [string, string, string, string];
   if (!/: /.test(value) || /^["'{[|>]/.test(value)) return undefined;
-  return { hint: `YAML reads ": " inside a value as a new key; quote the value: ${key}: ${singleQuoted(value)}` };
+  return { hint: `YAML reads ": " inside a value as a new key; quote the value: ${key}: ${yamlSingleQuoted(value)}` };
 }
 
 /** A line of a mapping that is no `key: value` and no `- item`: YAML takes it for the start of a key. */
@@ -317,6 +319,7 @@ function withoutComment(value: string, from: number): string {
   return (hash >= 0 ? value.slice(0, hash) : value).trimEnd();
 }
 
-function singleQuoted(text: string): string {
+/** A YAML single-quoted scalar: the only escape is '' for '. */
+export function yamlSingleQuoted(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
