@@ -145,7 +145,7 @@ function orderedForCheck(statements: Statement[]): Statement[] {
 }
 
 function problem(s: Statement, message: string, sentOffset?: number, missing?: MissingName, known?: () => KnownNames): ScenarioIssue {
-  return { ...s.issue, ...statementPlace(s, message, sentOffset), code: C.SQL_PREPARE, message: `the statement does not prepare on connection "${s.connection}": ${message}`, hint: nameHint(missing, known) };
+  return { ...s.issue, ...statementPlace(s, message, sentOffset, missing), code: C.SQL_PREPARE, message: `the statement does not prepare on connection "${s.connection}": ${message}`, hint: nameHint(missing, known) };
 }
 
 /** A table or column the database says it does not have. */
@@ -215,11 +215,12 @@ function postgresMissing(code: string, sent: string, offset: number | undefined)
 
 /**
  * Where in the block's `sql` the database's complaint points: PostgreSQL's error position when it gives one (the same
- * in any server language), else the table or column the message names (SQLite's `no such table: tasks`), the word a
- * syntax error is near, else the statement's first character, on its own line in a `sql: |` block. Undefined when the
- * file cannot be read again (the block's place is used then).
+ * in any server language), else the table or column the message names (SQLite's `no such table: tasks`; a column an
+ * INSERT lists that its table lacks, `missing.table`, in that list), the word a syntax error is near, else the
+ * statement's first character, on its own line in a `sql: |` block. Undefined when the file cannot be read again (the
+ * block's place is used then).
  */
-function statementPlace(s: Statement, message: string, sentOffset?: number): { line: number; col: number } | undefined {
+function statementPlace(s: Statement, message: string, sentOffset?: number, missing?: MissingName): { line: number; col: number } | undefined {
   try {
     const src = new YamlSource(s.issue.file, readFileSync(s.issue.file, 'utf8'));
     const path = ['blocks', s.issue.block!, 'sql'];
@@ -232,12 +233,13 @@ function statementPlace(s: Statement, message: string, sentOffset?: number): { l
       return { line: at.line, col: at.col };
     }
     const named = /no such (?:table|column): ([\w.]+)|(?:relation|column) "([^"]+)" does not exist|near "([^"]+)": syntax error|syntax error at or near "([^"]+)"/.exec(message);
-    const listed = SQLITE_NO_COLUMN_NAMED.exec(message);
-    const word = listed ? listed[2] : named && (named[1] ?? named[2] ?? named[3] ?? named[4]);
+    // A column an INSERT lists that its table lacks: the table is known (SQLite says it), see below.
+    const listedIn = missing?.table;
+    const word = listedIn !== undefined ? missing!.name : named && (named[1] ?? named[2] ?? named[3] ?? named[4]);
     const bare = word?.includes('.') && !new RegExp(`\\b${escapeRegExp(word)}\\b`, 'i').test(text) ? word.split('.').pop()! : word;
     const pattern = bare ? new RegExp(`(?<![\\w.])${escapeRegExp(bare)}(?!\\w)`, 'i') : undefined;
     // A column an INSERT lists is looked for in that list first: the same name may be written before it (a WITH part).
-    const from = listed ? columnListStart(text, listed[1]!) : 0;
+    const from = listedIn !== undefined ? columnListStart(text, listedIn) : 0;
     const after = pattern && from > 0 ? text.slice(from).search(pattern) : -1;
     const found = after >= 0 ? from + after : pattern ? text.search(pattern) : -1;
     const first = text.search(/\S/);
