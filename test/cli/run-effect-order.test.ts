@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../helpers.js';
 import { runCliAsync } from './cli.helper.js';
+import { MAIN, SUB } from './main-sub.helper.js';
 
 /** A Bpium read, a letter, then a Bpium write: one of each kind on either side of the letter. */
 const BETWEEN = `variables: { name: string }
@@ -88,42 +89,6 @@ blocks:
     catalog: '"3"'
     record: '"2"'
     values: { "1": '"Пётр Иванов"' }
-    exits: { success: null }
-`;
-
-/** Main's `read` fails as Field's does, then Main calls Sub, whose own block `read` reads record 3 and leads to a letter. */
-const MAIN = `variables: { name: string, code: string }
-start: read
-blocks:
-  read:
-    kind: Bpium
-    method: getRecord
-    catalog: '"3"'
-    record: '"2"'
-    fields: { name: '"Имя"' }
-    errorCode: code
-    exits: { success: toSub, error: toSub }
-  toSub:
-    kind: AsyncScenario
-    scenario: Sub
-    mode: call
-    exits: { next: null }
-`;
-const SUB = `variables: { name: string, code: string }
-start: read
-blocks:
-  read:
-    kind: Bpium
-    method: getRecord
-    catalog: '"3"'
-    record: '"3"'
-    fields: { name: '"1"' }
-    exits: { success: tell }
-  tell:
-    kind: SendMail
-    to: '"ops@example.com"'
-    subject: '"from Sub: " + [name]'
-    text: '"after Sub read record 3"'
     exits: { success: null }
 `;
 

@@ -11,6 +11,7 @@ import { tempDir } from '../helpers.js';
 import { postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 import { runCli } from './cli-process.js';
 import { startCli } from './cli.helper.js';
+import { MAIN, SUB } from './main-sub.helper.js';
 
 describe('show: what a run did and started', () => {
   it('an id the store does not have: the hint lists the runs of the same data folder', async () => {
@@ -204,46 +205,8 @@ blocks:
       mkdirSync(data);
       // Main's `read` gets record 2, then fails on a field name the fixture's catalog does not list (two calls, one
       // step); Main then calls Sub, whose own `read` gets record 3 and leads to a letter.
-      writeFileSync(
-        join(scenarios, 'Main.yaml'),
-        `variables: { name: string, code: string }
-start: read
-blocks:
-  read:
-    kind: Bpium
-    method: getRecord
-    catalog: '"3"'
-    record: '"2"'
-    fields: { name: '"Имя"' }
-    errorCode: code
-    exits: { success: toSub, error: toSub }
-  toSub:
-    kind: AsyncScenario
-    scenario: Sub
-    mode: call
-    exits: { next: null }
-`,
-      );
-      writeFileSync(
-        join(scenarios, 'Sub.yaml'),
-        `variables: { name: string, code: string }
-start: read
-blocks:
-  read:
-    kind: Bpium
-    method: getRecord
-    catalog: '"3"'
-    record: '"3"'
-    fields: { name: '"1"' }
-    exits: { success: tell }
-  tell:
-    kind: SendMail
-    to: '"ops@example.com"'
-    subject: '"from Sub: " + [name]'
-    text: '"after Sub read record 3"'
-    exits: { success: null }
-`,
-      );
+      writeFileSync(join(scenarios, 'Main.yaml'), MAIN);
+      writeFileSync(join(scenarios, 'Sub.yaml'), SUB);
       writeFileSync(join(tmp.dir, 'fx.yaml'), 'catalogs:\n  "3":\n    records:\n      "2": { "1": Иван }\n      "3": { "1": Ольга }\n');
       const cli = (...args: string[]) => runCli([...args, '--data-dir', data], { OKTELL_DATA_DIR: data });
       const live = cli('run', 'Main', '--json', '--scenarios', scenarios, '--bpium-fixtures', join(tmp.dir, 'fx.yaml'));
