@@ -20,7 +20,7 @@ import {
   type CompiledExpression,
   type JsonValue,
 } from '../engine/index.js';
-import { checkOutputVariable, checkTextVariable, expr, exprMap, isKnown, varName } from './common.js';
+import { checkOutputVariable, checkTextVariable, expr, exprMap, isKnown, settingFailure, varName } from './common.js';
 
 const METHODS = ['findRecord', 'getRecord', 'getCatalogStructure', 'createRecord', 'updateRecord', 'deleteRecord'] as const;
 type Method = (typeof METHODS)[number];
@@ -202,6 +202,9 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
       });
       rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, failure: e.kind, status: status ?? null, ...fixture, attempts: attempts.map(attemptJson), error: e.message });
       if (c.errorCode) rt.set(c.errorCode, status ?? e.details.code ?? e.kind);
+      // A refused login, a licence, a URL that is not Bpium's API: every call would fail alike, so not the error exit
+      // (the article's flow would skip each employee and end completed, with no letter and nothing to replay).
+      if (e.details.setting) throw settingFailure(`Bpium "${rt.blockId}"`, rt, e, { queued: 'the run stops at this block' });
       const exit = e.kind === 'permanent' ? 'error' : 'timeout';
       if (rt.hasExit(exit)) return exit;
       throw e;

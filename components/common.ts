@@ -1,6 +1,17 @@
-// Schema pieces shared by block definitions.
+// Schema pieces and failure routing shared by block definitions.
 import { z } from 'zod';
-import { SCENARIO_ERROR_CODES, expressionSchema, variableNameSchema, type CompileContext, type EvalContext, type VarType } from '../engine/index.js';
+import {
+  RunFailure,
+  RUN_ERROR_CODES,
+  SCENARIO_ERROR_CODES,
+  expressionSchema,
+  variableNameSchema,
+  type BlockRuntime,
+  type CompileContext,
+  type EffectError,
+  type EvalContext,
+  type VarType,
+} from '../engine/index.js';
 
 /** An expression property: text is an Oktell expression, a number or boolean a constant. */
 export const expr = expressionSchema(z.union([z.string(), z.number(), z.boolean()]));
@@ -71,4 +82,18 @@ export function checkOutputType(cx: CompileContext, path: readonly (string | num
  */
 export function checkTextVariable(cx: CompileContext, property: string, name: string): void {
   checkOutputVariable(cx, property, name, 'text');
+}
+
+/**
+ * The failure of a run whose effect was refused for a setting (`EffectError.details.setting`: a login, a certificate,
+ * an address that refuses every request alike): not the block's `error` exit, which would end the run completed with
+ * nothing to replay. The run fails with R_EFFECT_SETTING; a queued job is a dead letter at once, to replay once the
+ * setting is fixed. `stopped` says what did not happen, as `label: message; stopped…` (`alone`: for a run that is not a
+ * queued job, when it needs other words).
+ */
+export function settingFailure(label: string, rt: Pick<BlockRuntime, 'queuedJob'>, e: EffectError, stopped: { queued: string; alone?: string }): RunFailure {
+  const kept = rt.queuedJob
+    ? `${stopped.queued}: its job is a dead letter, to replay once the setting is fixed`
+    : `${stopped.alone ?? stopped.queued}, and this run is not a queued job, so no dead letter keeps it: once the setting is fixed, make the request (or run the command) again`;
+  return new RunFailure(RUN_ERROR_CODES.EFFECT_SETTING, `${label}: ${e.message}; ${kept}`);
 }

@@ -19,7 +19,7 @@ import {
   type JsonValue,
   type Value,
 } from '../engine/index.js';
-import { checkOutputVariable, expr, isKnown, varName } from './common.js';
+import { checkOutputVariable, expr, isKnown, settingFailure, varName } from './common.js';
 
 export const DEFAULT_CONNECTION = 'main';
 export const DEFAULT_MAX_ROWS = 1000;
@@ -165,12 +165,7 @@ export async function runDbCall(c: DbCommonConfig, rt: BlockRuntime, call: DbCal
     // A wrong setting (the server refusing the login, a database that does not exist) would fail every statement: not
     // this statement's error, so not the error exit, which would end the run completed with nothing to replay. The
     // run fails, and a job waits as a dead letter for the fix and a replay, as with a refused SMTP setting.
-    if (e.details.setting) {
-      const kept = rt.queuedJob
-        ? 'the statement is not run: its job is a dead letter, to replay once the setting is fixed'
-        : 'the statement is not run, and this run is not a queued job, so no dead letter keeps it: once the setting is fixed, make the request (or run the command) again';
-      throw new RunFailure(R.EFFECT_SETTING, `${call.kind} "${rt.blockId}": ${e.message}; ${kept}`);
-    }
+    if (e.details.setting) throw settingFailure(`${call.kind} "${rt.blockId}"`, rt, e, { queued: 'the statement is not run' });
     if (e.kind === 'permanent' && rt.hasExit('error')) return 'error';
     if (e.kind === 'timeout' && rt.hasExit('timeout')) return 'timeout';
     // An outage (or an unwired exit) fails the run; the server retries it, and the journal keeps committed writes.

@@ -13,7 +13,7 @@ import {
   type MailMessage,
   type MailerPort,
 } from '../engine/index.js';
-import { checkTextVariable, expr, isKnown, varName } from './common.js';
+import { checkTextVariable, expr, isKnown, settingFailure, varName } from './common.js';
 
 const schema = z.strictObject({
   to: expr,
@@ -128,12 +128,7 @@ function failed(c: Config, rt: BlockRuntime, e: EffectError, record: Omit<Parame
   // Nor may a wrong setting (TLS, the sender, a server refusing this client or to relay for it), which would refuse
   // every letter: the run fails, and a job waits as a dead letter for the fix and a replay. A run that is not a job (a
   // webhook's or a synchronous Web-API run, a live `oktell-emu run`) has no dead letter: its caller makes it again.
-  if (e.details.setting) {
-    const kept = rt.queuedJob
-      ? 'the letter is not sent and not dropped: its job is a dead letter, to replay once the setting is fixed'
-      : 'the letter is not sent, and this run is not a queued job, so no dead letter keeps it: once the setting is fixed, make the request (or run the command) again';
-    throw new RunFailure(R.EFFECT_SETTING, `SendMail "${rt.blockId}": ${e.message}; ${kept}`);
-  }
+  if (e.details.setting) throw settingFailure(`SendMail "${rt.blockId}"`, rt, e, { queued: 'the letter is not sent and not dropped', alone: 'the letter is not sent' });
   throw e;
 }
 

@@ -73,6 +73,20 @@ function codeForStatus(status: number): string {
   }
 }
 
+/**
+ * What to fix when Bpium's answer refuses every call alike, not this one (EffectError `details.setting`: the run fails
+ * and its job waits as a dead letter, instead of the block's error exit); undefined for an answer about this call.
+ * 403 is among them: the API's user lacks a right (the article's flow reads the Users catalog), which no retry and no
+ * other record changes.
+ */
+export function bpiumSettingFix(status: number): string | undefined {
+  if (status === 401) return 'Bpium refused the login: check BPIUM_LOGIN and BPIUM_PASSWORD (a user of this Bpium, with API access)';
+  if (status === 403) return 'the Bpium user of BPIUM_LOGIN has no right to this catalog or record: give it the right in Bpium';
+  if (status === 402 || status === 426) return "Bpium's licence refuses API calls: check the account's plan";
+  if (status >= 300 && status < 400) return 'BPIUM_URL must name the address Bpium answers on without a redirect';
+  return undefined;
+}
+
 /** A short, credential-free excerpt of Bpium's error body for messages. */
 function describeBody(text: string): string {
   if (text === '') return '';
@@ -227,10 +241,12 @@ export class BpiumTransport {
         });
       }
       const hint = res.status >= 300 && res.status < 400 ? ` (redirect to ${headerText(res.headers.location) ?? '?'}; check BPIUM_URL)` : '';
-      throw new EffectError('permanent', `Bpium ${label}: HTTP ${res.status}${describeBody(text)}${hint}`, {
+      const setting = bpiumSettingFix(res.status);
+      throw new EffectError('permanent', `Bpium ${label}: HTTP ${res.status}${describeBody(text)}${hint}${setting ? `; a setting: ${setting}` : ''}`, {
         code: res.status >= 300 && res.status < 400 ? 'BPIUM_REDIRECT' : codeForStatus(res.status),
         status: res.status,
         attempts,
+        ...(setting ? { setting: true } : {}),
       });
     }
   }
@@ -250,10 +266,12 @@ export class BpiumTransport {
     try {
       return JSON.parse(text) as JsonValue;
     } catch (err) {
-      throw new EffectError('permanent', `Bpium ${label}: the answer is not JSON`, {
+      // A web page or a proxy's answer where the API's was expected: every call gets it (BPIUM_URL).
+      throw new EffectError('permanent', `Bpium ${label}: the answer is not JSON${describeBody(text)}; a setting: BPIUM_URL must name Bpium's address (a web page or a proxy answered)`, {
         code: 'BPIUM_INVALID_RESPONSE',
         attempts,
         cause: err,
+        setting: true,
       });
     }
   }

@@ -39,7 +39,7 @@ test('a 401 on the cookie drops it and retries once with Basic', { timeout: 10_0
 test('a wrong password is a permanent BPIUM_UNAUTHORIZED error after one attempt', { timeout: 10_000 }, async () => {
   const bpium = clientFor(emulator, { password: 'wrong' });
   await assert.rejects(bpium.getRecord('11', '1'), (err: unknown) =>
-    err instanceof EffectError && err.kind === 'permanent' && err.details.code === 'BPIUM_UNAUTHORIZED' && err.details.attempts === 1);
+    err instanceof EffectError && err.kind === 'permanent' && err.details.code === 'BPIUM_UNAUTHORIZED' && err.details.attempts === 1 && err.details.setting === true && /a setting: Bpium refused the login: check BPIUM_LOGIN and BPIUM_PASSWORD/.test(err.message));
   bpium.close();
 });
 

@@ -41,14 +41,15 @@ async function recordRun(dir: string, failures: BpiumFixtureFile['failures'], ma
 }
 
 describe('a recorded run with failed Bpium calls becomes a test', () => {
-  it('a refused read (403) becomes a scripted failure, a 404 an absent record, the answers the records', async () => {
+  // 400, not 403: a 403 (the API user without a right) or a 401 fails the run as a setting (server/bpium-setting-failure).
+  it('a refused read (400) becomes a scripted failure, a 404 an absent record, the answers the records', async () => {
     const tmp = tempDir();
-    const { store, result } = await recordRun(tmp.dir, { '3/3': 403 });
+    const { store, result } = await recordRun(tmp.dir, { '3/3': 400 });
     try {
       assert.equal(result.status, 'completed');
       const recorded = await caseFromRun(store, result.runId, { name: 'one refused', timeZone: 'Europe/Moscow' });
       assert.deepEqual(recorded.unrecorded, []);
-      assert.deepEqual(recorded.case.bpium, { catalogs: { '3': { records: { '2': { '1': 'Иван Петров', '2': 'ivan.petrov@example.com' } } } }, failures: { '3/3': 403 } });
+      assert.deepEqual(recorded.case.bpium, { catalogs: { '3': { records: { '2': { '1': 'Иван Петров', '2': 'ivan.petrov@example.com' } } } }, failures: { '3/3': 400 } });
       assert.equal(recorded.case.clock, '2026-11-30T07:15:00.000Z');
       const expect = recorded.case.expect as { bpiumCalls: unknown[]; mails: unknown[] };
       assert.deepEqual(expect.bpiumCalls, [
