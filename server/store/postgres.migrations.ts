@@ -1,4 +1,5 @@
 // Numbered schema migrations of the PostgreSQL store, applied at open under an advisory lock so instances can start together.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { PoolClient } from 'pg';
 import type { SchemaMigrated } from './migrated.js';
 
@@ -6,11 +7,18 @@ export interface PgMigration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * Set on a migration that only builds one index, named so: its `sql` is that one `CREATE INDEX CONCURRENTLY IF NOT
+   * EXISTS` statement, run outside a transaction so writes to the table go on while it is built, then recorded. An
+   * invalid index of that name (a build that failed or was cut off) is dropped first, so a retry builds it again.
+   */
+  concurrentIndex?: string;
 }
 
 /**
- * Append only: never edit a migration that has shipped, add the next number. Times are epoch milliseconds (BIGINT),
- * JSON columns are text (kept byte for byte, as in the SQLite store), request bodies BYTEA.
+ * Append only: never edit what a shipped migration makes, add the next number (6 and 7 changed only how they build
+ * their index: concurrently, with the same definition). Times are epoch milliseconds (BIGINT), JSON columns are text
+ * (kept byte for byte, as in the SQLite store), request bodies BYTEA.
  */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   {
@@ -151,23 +159,28 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     version: 6,
     name: 'jobs: the jobs of a service task, newest first',
     // As SQLite's migration 5 (JOB_TASK of page.sql.ts). json, not jsonb: one member of a json value is read by
-    // scanning its text, where jsonb would build the whole value first. Built inside the migration's transaction:
-    // writes to jobs wait for it.
+    // scanning its text, where jsonb would build the whole value first. Built concurrently: the writes of instances
+    // still running go on meanwhile.
+    concurrentIndex: 'jobs_task',
     sql: `
-      CREATE INDEX jobs_task ON jobs ((trigger::json ->> 'task'), created_at DESC, id DESC) WHERE strpos(trigger, '"task"') > 0;
+      CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_task ON jobs ((trigger::json ->> 'task'), created_at DESC, id DESC) WHERE strpos(trigger, '"task"') > 0;
     `,
   },
   {
     version: 7,
     name: 'jobs: the scheduled runs of a service task, newest first',
     // As SQLite's migration 6 (JOB_SCHEDULED of page.sql.ts): the newest due or catch-up run of a task in one step,
-    // however many manual runs came after it. Built inside the migration's transaction, as migration 6.
+    // however many manual runs came after it. Built concurrently, as migration 6.
+    concurrentIndex: 'jobs_task_scheduled',
     sql: `
-      CREATE INDEX jobs_task_scheduled ON jobs ((trigger::json ->> 'task'), created_at DESC, id DESC)
+      CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_task_scheduled ON jobs ((trigger::json ->> 'task'), created_at DESC, id DESC)
         WHERE strpos(trigger, '"task"') > 0 AND (trigger::json ->> 'kind') IN ('due', 'catch-up');
     `,
   },
 ];
+
+/** How long an instance that finds the migration lock taken waits before it tries again. */
+const LOCK_RETRY_MS = 100;
 
 /** Thrown when the database was migrated by a newer version of the emulator than this one. */
 export class PgSchemaTooNewError extends Error {
@@ -205,34 +218,86 @@ export async function checkPgSchema(client: PoolClient, schema: string | undefin
 }
 
 /**
- * Brings the current schema (the first of `search_path`) up to the last migration, in one transaction that holds an
- * advisory lock named after that schema: a second instance starting at the same moment waits, then finds nothing to
- * do. Returns the versions applied now (none for that second instance) and the version the schema is at.
+ * Brings the current schema (the first of `search_path`) up to the last migration, holding a session advisory lock
+ * named after that schema from start to end: a second instance starting at the same moment waits (trying again every
+ * LOCK_RETRY_MS), then finds nothing to do. Migrations in a row run in one transaction; one with `concurrentIndex`
+ * runs alone, outside any, and is recorded after its build (a crash in between builds it again, or finds it built, at
+ * the next start). Returns the versions applied now (none for that second instance) and the version the schema is at.
  */
 export async function applyPgMigrations(client: PoolClient, migrations: readonly PgMigration[] = PG_MIGRATIONS, now = Date.now()): Promise<SchemaMigrated> {
-  await client.query('BEGIN');
+  const schema = (await client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s;
+  if (!schema) throw new Error('no schema to create the tables in: the search_path names no existing schema');
+  const lockKey = `hashtext('oktell-emulator:migrate:' || $1::text)`;
+  // Tried again and again, not waited for: a statement waiting for the lock holds a snapshot, and the CREATE INDEX
+  // CONCURRENTLY of the instance holding the lock waits for every older snapshot to end (a deadlock).
+  while (!(await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${lockKey}) AS locked`, [schema])).rows[0]?.locked) {
+    await sleep(LOCK_RETRY_MS);
+  }
+  let migrated: SchemaMigrated;
   try {
-    const schema = (await client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s;
-    if (!schema) throw new Error('no schema to create the tables in: the search_path names no existing schema');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('oktell-emulator:migrate:' || $1::text))`, [schema]);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
-    const current = Number((await client.query<{ v: string | number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0]?.v ?? 0);
-    const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
-    if (current > known) {
-      throw new PgSchemaTooNewError(`database schema ${schema} is version ${current}, this build knows up to ${known}: use a newer build`);
-    }
-    const applied: number[] = [];
-    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-      if (m.version <= current) continue;
-      await client.query(m.sql);
-      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, now]);
-      applied.push(m.version);
-    }
-    await client.query('COMMIT');
-    return { applied, version: known };
+    migrated = await migrateLocked(client, schema, migrations, now);
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection that broke has lost the lock with it; one that did not must not go back to the pool holding it.
+    await client.query(`SELECT pg_advisory_unlock(${lockKey})`, [schema]).catch(() => undefined);
     throw err;
+  }
+  await client.query(`SELECT pg_advisory_unlock(${lockKey})`, [schema]);
+  return migrated;
+}
+
+async function migrateLocked(client: PoolClient, schema: string, migrations: readonly PgMigration[], now: number): Promise<SchemaMigrated> {
+  await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+  const current = Number((await client.query<{ v: string | number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0]?.v ?? 0);
+  const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  if (current > known) {
+    throw new PgSchemaTooNewError(`database schema ${schema} is version ${current}, this build knows up to ${known}: use a newer build`);
+  }
+  const pending = [...migrations].sort((a, b) => a.version - b.version).filter((m) => m.version > current);
+  const record = (m: PgMigration) =>
+    client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, now]);
+  const applied: number[] = [];
+  while (pending.length > 0) {
+    const m = pending[0]!;
+    if (m.concurrentIndex !== undefined) {
+      await buildIndexConcurrently(client, m.concurrentIndex, m.sql);
+      await record(m);
+      applied.push(pending.shift()!.version);
+      continue;
+    }
+    const end = pending.findIndex((n) => n.concurrentIndex !== undefined);
+    const batch = pending.splice(0, end < 0 ? pending.length : end);
+    await client.query('BEGIN');
+    try {
+      for (const n of batch) {
+        await client.query(n.sql);
+        await record(n);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    applied.push(...batch.map((n) => n.version));
+  }
+  return { applied, version: known };
+}
+
+/**
+ * Runs `sql` (a `CREATE INDEX CONCURRENTLY IF NOT EXISTS` of `index`) outside a transaction. An invalid index of that
+ * name in the current schema, left by a build that failed or whose instance died, is dropped first: IF NOT EXISTS
+ * would keep it. A valid one (built, then the instance died before recording the migration) is kept as it is.
+ */
+async function buildIndexConcurrently(client: PoolClient, index: string, sql: string): Promise<void> {
+  const state = async () => (await client.query<{ name: string; valid: boolean | null }>(
+    `SELECT format('%I.%I', current_schema(), $1::text) AS name,
+            (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(format('%I.%I', current_schema(), $1::text))) AS valid`,
+    [index],
+  )).rows[0]!;
+  const before = await state();
+  if (before.valid === false) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${before.name}`);
+  await client.query(sql);
+  if ((await state()).valid !== true) {
+    throw new Error(`index ${before.name} is not valid after CREATE INDEX CONCURRENTLY; the next start drops and builds it again`);
   }
 }
