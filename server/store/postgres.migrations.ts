@@ -295,8 +295,16 @@ async function buildIndexConcurrently(client: PoolClient, index: string, sql: st
     [index],
   )).rows[0]!;
   const before = await state();
-  if (before.valid === false) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${before.name}`);
-  await client.query(sql);
+  // The build reads the whole table and first waits for every older transaction of the database: on a large jobs
+  // table that outlasts the store's statement timeout (30 s), which would fail every start. Lifted for the build
+  // only; RESET gives the connection back its own (set when it connected) before it returns to the pool.
+  await client.query('SET statement_timeout = 0');
+  try {
+    if (before.valid === false) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${before.name}`);
+    await client.query(sql);
+  } finally {
+    await client.query('RESET statement_timeout');
+  }
   if ((await state()).valid !== true) {
     throw new Error(`index ${before.name} is not valid after CREATE INDEX CONCURRENTLY; the next start drops and builds it again`);
   }

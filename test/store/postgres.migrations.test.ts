@@ -15,8 +15,8 @@ const LAST = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
 type Conn = { client: pg.Client; pid: number };
 
 /** A connection of its own on `schema` (as one server instance's, or one writer's), with its backend's pid. */
-async function connect(url: string, schema: string): Promise<Conn> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, options: `-c search_path=${schema}` });
+async function connect(url: string, schema: string, options = ''): Promise<Conn> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, options: `-c search_path=${schema} ${options}`.trim() });
   client.on('error', () => undefined);
   await client.connect();
   const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
@@ -138,6 +138,36 @@ describe('PostgreSQL migrations 6 and 7: indexes on jobs built concurrently', ()
     } finally {
       if (conns[0]) await conns[0].client.query('ROLLBACK').catch(() => undefined);
       await Promise.allSettled([migrating, write]);
+      await Promise.all(conns.map((c) => c.client.end().catch(() => undefined)));
+      await dropSchema(url, schema);
+    }
+  });
+
+  it('a build that waits longer than the connection\'s statement timeout (a long build, an old transaction) still completes: the timeout is lifted for the build and restored after', T, async (t) => {
+    if (!pgAvailable.url) return t.skip(pgAvailable.skip);
+    const url = pgAvailable.url;
+    const schema = randomSchemaName('cicslow');
+    await schemaAt(url, schema, 5);
+    const conns: Conn[] = [];
+    let migrating: Promise<unknown> = Promise.resolve();
+    try {
+      const holder = await connect(url, schema);
+      // As the store's pool connects: its statement timeout given at connection start (here 200 ms, not 30 s).
+      const migrator = await connect(url, schema, '-c statement_timeout=200');
+      conns.push(holder, migrator);
+      await holder.client.query('BEGIN');
+      await holder.client.query(insertJob('held'));
+      migrating = migrate(migrator);
+      migrating.catch(() => undefined);
+      await untilWaiting(url, migrator.pid);
+      await sleep(600); // the build has now waited three times the connection's statement timeout
+      await holder.client.query('COMMIT');
+      assert.deepEqual(await migrating, { applied: [6, 7], version: LAST });
+      const timeout = (await migrator.client.query<{ t: string }>("SELECT current_setting('statement_timeout') AS t")).rows[0]?.t;
+      assert.equal(timeout, '200ms', 'the connection goes back to the pool with its own statement timeout');
+    } finally {
+      if (conns[0]) await conns[0].client.query('ROLLBACK').catch(() => undefined);
+      await migrating.catch(() => undefined);
       await Promise.all(conns.map((c) => c.client.end().catch(() => undefined)));
       await dropSchema(url, schema);
     }
