@@ -160,6 +160,11 @@ interface MissingName {
 interface KnownNames {
   tables: string[];
   columns: Array<{ table: string; column: string }>;
+  /**
+   * The columns of the table an INSERT lists the missing column for, as the database resolves its name (PostgreSQL:
+   * schema-qualified or on the search_path); without it they are picked from `columns` by the table's name.
+   */
+  ownColumns?: Array<{ table: string; column: string }>;
 }
 
 const NAMES_HINT = 'check the table and column names against the database (or its migrations in db/<connection>/*.sql)';
@@ -175,7 +180,7 @@ function nameHint(missing: MissingName | undefined, known: (() => KnownNames) | 
   }
   // A column an INSERT names must be one of its table's: the closest of those (all of them when the table is not found).
   const table = missing.table?.split('.').pop()!.toLowerCase();
-  const own = names.columns.filter((c) => c.table.toLowerCase() === table);
+  const own = names.ownColumns ?? names.columns.filter((c) => c.table.toLowerCase() === table);
   const guess = closest(bare, (own.length > 0 ? own : names.columns).map((c) => c.column));
   const tables = (own.length > 0 ? own : names.columns).filter((c) => c.column === guess).map((c) => c.table);
   return guess ? `did you mean the column "${guess}" (${tables.length > 1 ? 'tables' : 'table'} ${tables.join(', ')})? ${NAMES_HINT}` : NAMES_HINT;
@@ -210,7 +215,39 @@ function postgresMissing(code: string, sent: string, offset: number | undefined)
   if ((code !== '42P01' && code !== '42703') || offset === undefined) return undefined;
   const m = /^(?:"[^"]+"|[A-Za-z_][\w$]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w$]*))*/.exec(sent.slice(offset));
   if (!m) return undefined;
-  return { kind: code === '42P01' ? 'table' : 'column', name: m[0].split('.').pop()!.replace(/^"|"$/g, '') };
+  const name = m[0].split('.').pop()!.replace(/^"|"$/g, '');
+  if (code === '42P01') return { kind: 'table', name };
+  const table = insertListing(sent, offset);
+  return { kind: 'column', name, ...(table !== undefined ? { table } : {}) };
+}
+
+const PG_NAME = '(?:"(?:[^"]|"")+"|[A-Za-z_][\\w$]*)';
+
+/**
+ * The table, as written (`ticks`, `crm."Ticks"`), of the INSERT whose column list holds `offset` of the statement as
+ * sent; undefined when the offset is elsewhere (a WHERE, a SELECT feeding the INSERT).
+ */
+function insertListing(sent: string, offset: number): string | undefined {
+  const into = new RegExp(`\\bINSERT\\s+INTO\\s+(${PG_NAME}(?:\\s*\\.\\s*${PG_NAME})?)(?:\\s+AS\\s+${PG_NAME})?\\s*\\(`, 'gi');
+  for (let m = into.exec(sent); m; m = into.exec(sent)) {
+    const start = m.index + m[0].length;
+    const end = sent.indexOf(')', start);
+    if (offset >= start && (end < 0 || offset < end)) return m[1]!.replace(/\s+/g, '');
+  }
+  return undefined;
+}
+
+/**
+ * The columns of `table` (as written in the statement) as PostgreSQL resolves the name: in its schema when qualified,
+ * else the first table of that name on the search_path; undefined when there is none.
+ */
+async function postgresColumnsOf(client: import('pg').Client, table: string): Promise<Array<{ table: string; column: string }> | undefined> {
+  const rows = (await client.query<{ t: string; c: string }>(
+    `SELECT c.relname AS t, a.attname AS c FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+      WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+    [table],
+  )).rows;
+  return rows.length ? rows.map((r) => ({ table: r.t, column: r.c })) : undefined;
 }
 
 /**
@@ -398,7 +435,10 @@ async function checkPostgres(s: PostgresSetting, connection: string, statements:
         } else if (code !== PG_INDETERMINATE_TYPE && !severalCommands(code, position, s.statement)) {
           const missing = postgresMissing(code, sql, renderedOffset(position));
           if (missing) names ??= await inTime(postgresNames(client));
-          issues.push(problem(s, (e as Error).message, renderedOffset(position), missing, names && (() => names!)));
+          // A column an INSERT lists: the closest of that table's own columns, as on SQLite.
+          const own = missing?.table !== undefined ? await inTime(postgresColumnsOf(client, missing.table)) : undefined;
+          const known = names && { ...names, ...(own ? { ownColumns: own } : {}) };
+          issues.push(problem(s, (e as Error).message, renderedOffset(position), missing, known && (() => known)));
         }
       }
     }

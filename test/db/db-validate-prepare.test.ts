@@ -472,6 +472,32 @@ blocks:
       assert.equal(Number((await admin!.query(`SELECT count(*) AS n FROM ${schema}.calls`)).rows[0].n), 0, 'nothing was written');
     });
 
+    it('a misspelt column of an INSERT is looked for in that table only (on the search_path, or in the schema written), not in another table', async (t) => {
+      if (!url) return t.skip((await testPostgres()).skip);
+      // "names" is close to agents.name only: calls has nothing like it, so nothing is suggested. "whom" in an INSERT
+      // into the other schema's calls gets that table's column, not the search_path's calls.who.
+      const other = `${schema}_b`;
+      await admin!.query(`CREATE SCHEMA ${other}; CREATE TABLE ${other}.calls (task_id text, whim text)`);
+      try {
+        const insert = 'INSERT INTO calls (task_id, names) VALUES (:t, 1)';
+        const qualified = `INSERT INTO ${other}.calls (task_id, whom) VALUES (:t, 1)`;
+        const r = onPg({ 'Insert.yaml': QUERY(insert), 'Other.yaml': QUERY(qualified) });
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        const sqlCol = '    sql: '.length + 1;
+        const general = '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n';
+        assert.equal(
+          r.stdout,
+          `scenarios/Insert.yaml:6:${sqlCol + insert.indexOf('names')} E_SQL_PREPARE the statement does not prepare on connection "main": column "names" of relation "calls" does not exist [block q]\n` +
+            general +
+            `scenarios/Other.yaml:6:${sqlCol + qualified.indexOf('whom')} E_SQL_PREPARE the statement does not prepare on connection "main": column "whom" of relation "calls" does not exist [block q]\n` +
+            '    hint: did you mean the column "whim" (table calls)? check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
+            '✗ 2 problem(s) in 2 file(s)\n',
+        );
+      } finally {
+        await admin!.query(`DROP SCHEMA ${other} CASCADE`);
+      }
+    });
+
     it('a table locked by another session: the server ends the wait, that statement is noted unchecked at its block, the others are still checked', async (t) => {
       if (!url) return t.skip((await testPostgres()).skip);
       await admin!.query('BEGIN');
