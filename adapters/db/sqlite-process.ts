@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import { createPrivateDatabase } from '../private-file.js';
+import { sqlWrites } from '../../engine/sql-params.js';
 import { collectRows } from './driver.js';
 import type { SqliteAnswer, SqliteRequest } from './sqlite-protocol.js';
 
@@ -19,13 +20,41 @@ function open(path: string, rollsBack: boolean): Database.Database {
   // Its tables hold what scenarios write (employees' addresses, task ids): readable by the owner only.
   createPrivateDatabase(path);
   db = new Database(path);
+  // Foreign keys are enforced, as PostgreSQL does: said here rather than left to how better-sqlite3 was built (SQLite's
+  // own default is off), and before any transaction, inside which the pragma does nothing. A write a key refuses then
+  // fails in a test case's database as it did on the server.
+  db.pragma('foreign_keys = ON');
   if (rollsBack) db.exec('BEGIN');
   return db;
 }
 
-function errorAnswer(id: number, e: unknown): SqliteAnswer {
+function errorAnswer(id: number, e: unknown, text?: string): SqliteAnswer {
   const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'SQLITE_MISUSE';
-  return { id, ok: false, code, message: (e as Error).message ?? String(e) };
+  const keys = code === 'SQLITE_CONSTRAINT_FOREIGNKEY' && db && text !== undefined ? foreignKeysOf(db, text) : '';
+  return { id, ok: false, code, message: `${(e as Error).message ?? String(e)}${keys}` };
+}
+
+/**
+ * SQLite's "FOREIGN KEY constraint failed" names no key: the keys of the table the statement writes, its own and those
+ * of other tables referring to it, are added (` (foreign keys: orders.customer_id → customers.id)`), so the message
+ * says which rows are concerned. Empty when the statement's table is not known or has none.
+ */
+function foreignKeysOf(conn: Database.Database, text: string): string {
+  try {
+    const table = sqlWrites(text).tables[0]?.split('.').pop();
+    if (!table) return '';
+    const keysOf = (t: string) => conn.prepare('SELECT "table" AS parent, "from" AS child, "to" AS key FROM pragma_foreign_key_list(?)').all(t) as Array<{ parent: string; child: string; key: string | null }>;
+    const tables = conn.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[];
+    const keys: string[] = [];
+    for (const t of tables) {
+      for (const k of keysOf(t)) {
+        if (t.toLowerCase() === table || k.parent.toLowerCase() === table) keys.push(`${t}.${k.child} → ${k.parent}${k.key ? `.${k.key}` : ''}`);
+      }
+    }
+    return keys.length ? ` (foreign keys: ${keys.join(', ')})` : '';
+  } catch {
+    return '';
+  }
 }
 
 /** One statement; a dry run's runs in a savepoint so a failed one leaves the earlier ones of the run in place. */
@@ -60,7 +89,7 @@ function run(req: Extract<SqliteRequest, { op: 'query' }>): SqliteAnswer {
         /* the transaction is gone already (SQLite rolled it back itself) */
       }
     }
-    return errorAnswer(req.id, e);
+    return errorAnswer(req.id, e, req.text);
   }
 }
 

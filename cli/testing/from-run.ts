@@ -19,7 +19,7 @@ import { recipientKey, type MailFixture } from '../../adapters/fixtures/mail-fix
 import { expectationOf, type Observed } from './expectations.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
-import { rowsAsData, type RecordedRead } from './recorded-rows.js';
+import { insertedRow, rowsAsData, type InsertedRow, type RecordedRead } from './recorded-rows.js';
 import { blockable, RecordedRunError } from './write-case.js';
 
 export { RecordedRunError };
@@ -70,6 +70,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const dbUnrecorded: string[] = [];
   const cutValues: string[] = [];
   const notReplayed: string[] = [];
+  const written: WrittenRow[] = [];
   let maxEffects: number | undefined;
   const ran: RecordedCase['ran'] = [];
 
@@ -79,7 +80,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
     collectHttp(run, http);
     collectMailFailures(run, mailFailures, unrecorded);
     collectDbReads(run, db, dbUnrecorded);
-    collectDbOutages(run, notReplayed);
+    collectDbOutages(run, notReplayed, written);
     if (run !== root) collectChildClock(run, notReplayed);
     maxEffects ??= effectCapOf(run);
     const cut = recordCutOf(run.trace);
@@ -404,35 +405,88 @@ function collectDbReads(run: RunRecord, db: Record<string, string[]>, unrecorded
 
 /** A write refused because its table already has a row with the same key: SQLite's UNIQUE and PRIMARY KEY, PostgreSQL's unique_violation. */
 const KEY_CLASH = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY', '23505']);
+/** A write refused by a foreign key: SQLite's FOREIGN KEY constraint, PostgreSQL's foreign_key_violation. */
+const FOREIGN_KEY = new Set(['SQLITE_CONSTRAINT_FOREIGNKEY', '23503']);
+
+/** A row a DbQuery INSERT of the runs wrote (the case's runs write it too, in the same order), by connection. */
+type WrittenRow = InsertedRow & { connection: string; statement: string; params: string };
 
 /**
  * Database statements that timed out or met an outage (SQLITE_BUSY: another program's lock, a connection refused):
  * a case's databases are fresh files of its own, never locked nor away, and no fixture scripts a database's answer,
  * so the case's run takes another way there. So does a write refused for a key a row of the database already had: the
- * record does not keep that row (only the rows reads returned), so the case's database lacks it unless the run wrote
- * it itself; what to add to the case's `db:` is said instead. Named for the comment above the case and the command's
- * output.
+ * record does not keep that row (only the rows reads returned), so the case's database lacks it, unless the runs wrote
+ * it themselves earlier (`written`: the rows their successful INSERTs wrote, in order, kept across the runs of the
+ * case): then the case writes it too and the clash replays, and nothing is said. An UPDATE or DELETE refused by a
+ * foreign key is the same: the rows it changes and those referring to them (or referred to) were in the database,
+ * not in the case's. An INSERT refused by a foreign key needs no note: the row it refers to is missing from the case's
+ * database as it was from the run's. What to add to the case's `db:` is said instead. Named for the comment above the
+ * case and the command's output.
  */
-function collectDbOutages(run: RunRecord, notReplayed: string[]) {
+function collectDbOutages(run: RunRecord, notReplayed: string[], written: WrittenRow[]) {
   for (const step of asList(run.trace)) {
     if (step.kind !== 'DbQuery' && step.kind !== 'DbProcedure') continue;
-    const e = step.effect as { connection?: unknown; statement?: unknown; params?: unknown; failure?: unknown; code?: unknown; error?: unknown } | undefined;
+    const e = step.effect as { connection?: unknown; statement?: unknown; params?: unknown; outcome?: unknown; failure?: unknown; code?: unknown; error?: unknown } | undefined;
     if (!e) continue;
     const statement = String(e.statement ?? '').replace(/\s+/g, ' ').trim().slice(0, 200);
     const at = `${String(e.connection)}: ${statement} (block ${String(step.block)} of ${run.scenario})`;
-    if (e.failure === 'permanent' && KEY_CLASH.has(String(e.code))) {
+    const row = step.kind === 'DbQuery' && typeof e.statement === 'string' ? insertedRow(e.statement, (e.params ?? {}) as Record<string, JsonValue>) : undefined;
+    const params = JSON.stringify(e.params ?? {});
+    if (e.outcome === 'ok') {
+      if (row) written.push({ ...row, connection: String(e.connection), statement: String(e.statement), params });
+      continue;
+    }
+    const failed = { error: String(e.error ?? '').slice(0, 200), code: String(e.code), exit: String(step.exit) };
+    const shownParams = params.slice(0, 300);
+    if (e.failure === 'permanent' && KEY_CLASH.has(failed.code)) {
+      if (writtenBefore(written, String(e.connection), String(e.statement), params, row, sqliteKeyColumns(failed.error))) continue;
       const table = sqlWrites(String(e.statement ?? '')).tables[0] ?? 'its table';
-      const params = JSON.stringify(e.params ?? {}).slice(0, 300);
       notReplayed.push(
-        `${at} failed on a row already in ${table} (${String(e.error ?? '').slice(0, 200)}; ${String(e.code)}, exit "${String(step.exit)}"): unless the run wrote that row itself, it was in the database before the run, ` +
+        `${at} failed on a row already in ${table} (${failed.error}; ${failed.code}, exit "${failed.exit}"): unless the run wrote that row itself, it was in the database before the run, ` +
           `and the case's database has only the rows of its db:, so there the write goes through and the run takes another way; ` +
-          `to replay the clash, add that row under the case's db: ${String(e.connection)} (an INSERT into ${table} with the values it clashed on; the statement's parameters were ${params}), or drop the case`,
+          `to replay the clash, add that row under the case's db: ${String(e.connection)} (an INSERT into ${table} with the values it clashed on; the statement's parameters were ${shownParams}), or drop the case`,
+      );
+      continue;
+    }
+    if (e.failure === 'permanent' && FOREIGN_KEY.has(failed.code)) {
+      const writes = sqlWrites(String(e.statement ?? ''));
+      // An INSERT (or a procedure, which may do anything) is left alone: see above.
+      if (writes.makesRows || writes.procedure || step.kind !== 'DbQuery') continue;
+      const table = writes.tables[0] ?? 'its table';
+      notReplayed.push(
+        `${at} was refused by a foreign key (${failed.error}; ${failed.code}, exit "${failed.exit}"): the row of ${table} it changes or deletes was in the database, ` +
+          `and the case's database has only the rows of its db:, so there the statement changes nothing, goes through and the run takes another way; ` +
+          `to replay the refusal, add under the case's db: ${String(e.connection)} the row of ${table} the statement changes or deletes and, when the key is one by which another table refers to ${table}, ` +
+          `a row of that table referring to it (the statement's parameters were ${shownParams}), or drop the case`,
       );
       continue;
     }
     if (e.failure !== 'timeout' && e.failure !== 'transient') continue;
     notReplayed.push(`${at} took its ${e.failure === 'timeout' ? 'timeout' : 'outage'} way (${String(e.code ?? e.failure)}, exit "${String(step.exit)}"): the case's own database is never locked or away, so there the statement runs on the case's data and its run takes another way; expect that, or drop the case`);
   }
+}
+
+/** The columns of the key SQLite names in `UNIQUE constraint failed: ticks.label, ticks.due` (lower case); undefined for another message. */
+function sqliteKeyColumns(error: string): string[] | undefined {
+  const listed = /UNIQUE constraint failed: (.+)$/.exec(error)?.[1];
+  return listed?.split(',').map((c) => c.trim().split('.').pop()!.toLowerCase());
+}
+
+/**
+ * Whether an earlier INSERT of the runs, on the same connection, wrote the row the refused one clashed with: the same
+ * statement with the same parameters, or a row of the same table with the same values in the key's columns (SQLite
+ * names them) or, when the key is not known (PostgreSQL's message names a constraint), in every column the refused
+ * INSERT gives (so its key among them). A value the record does not show (masked, cut, an expression) proves nothing.
+ */
+function writtenBefore(written: WrittenRow[], connection: string, statement: string, params: string, row: InsertedRow | undefined, key: string[] | undefined): boolean {
+  return written.some((w) => {
+    if (w.connection !== connection) return false;
+    if (w.statement === statement && w.params === params && !params.includes('"***"') && !/… \(\d+ chars\)"/.test(params)) return true;
+    if (!row || w.table !== row.table) return false;
+    const columns = key ?? [...row.values.keys()];
+    if (columns.length === 0 || (!key && row.values.size === 0)) return false;
+    return columns.every((c) => row.values.has(c) && w.values.has(c) && JSON.stringify(row.values.get(c)) === JSON.stringify(w.values.get(c)));
+  });
 }
 
 /**

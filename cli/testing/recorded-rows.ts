@@ -107,3 +107,64 @@ function literal(v: JsonValue): string {
   const text = typeof v === 'string' ? v : JSON.stringify(v);
   return `'${text.replaceAll("'", "''")}'`;
 }
+
+/** A row an INSERT of one row writes, as its trace step tells it: its table (as `sqlWrites` names it) and column → value. */
+export interface InsertedRow {
+  table: string;
+  /** The columns whose value the record shows (a literal, or a parameter neither masked nor cut). */
+  values: Map<string, JsonValue>;
+}
+
+const NAME_PART = `(?:"(?:[^"]|"")+"|\`[^\`]+\`|${IDENT})`;
+/** A literal of a VALUES list: text, a number, NULL, TRUE or FALSE. */
+const LITERAL = /^(?:'((?:[^']|'')*)'|(-?\d+(?:\.\d+)?)|(null)|(true|false))$/i;
+
+/**
+ * The row `INSERT [OR …] INTO t (a, b) VALUES (:a, 'x')` (or REPLACE INTO) writes, with the values its parameters had
+ * in the record; undefined for any other statement (several rows, INSERT … SELECT, no column list). A value that is an
+ * expression, or a parameter masked (`***`) or cut, is left out of `values`: it cannot be compared.
+ * @example insertedRow("INSERT INTO ticks (due, label) VALUES ('2026-01-05', :label)", { label: 'A-1' }) // ticks: due, label
+ */
+export function insertedRow(statement: string, params: Record<string, JsonValue>): InsertedRow | undefined {
+  const sql = statement.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\s+/g, ' ').trim().replace(/;$/, '').trim();
+  const m = new RegExp(`^(?:insert(?: or \\w+)?|replace) into (${NAME_PART}(?: ?\\. ?${NAME_PART})?)(?: as ${IDENT})? ?\\(([^()]*)\\) ?values ?\\((.*)\\)(?: on conflict .*| returning .*)?$`, 'i').exec(sql);
+  if (!m) return undefined;
+  const columns = m[2]!.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').toLowerCase());
+  const items = splitTopLevel(m[3]!);
+  if (!items || items.length !== columns.length) return undefined;
+  const values = new Map<string, JsonValue>();
+  columns.forEach((column, i) => {
+    const item = items[i]!;
+    const param = new RegExp(`^:(${IDENT})$`).exec(item);
+    if (param) {
+      const v = params[param[1]!];
+      if (v !== undefined && v !== '***' && !(typeof v === 'string' && /… \(\d+ chars\)$/.test(v))) values.set(column, v);
+      return;
+    }
+    const lit = LITERAL.exec(item);
+    if (!lit) return;
+    values.set(column, lit[1] !== undefined ? lit[1].replaceAll("''", "'") : lit[2] !== undefined ? Number(lit[2]) : lit[3] ? null : lit[4]!.toLowerCase() === 'true');
+  });
+  const table = m[1]!.split(/ ?\. ?/).map((p) => (/^["`]/.test(p) ? p.slice(1, -1).replaceAll('""', '"') : p)).join('.').toLowerCase();
+  return { table, values };
+}
+
+/** The items of one VALUES row split at its top-level commas (not those inside quotes or parentheses); undefined when it is several rows. */
+function splitTopLevel(list: string): string[] | undefined {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i]!;
+    if (c === "'") {
+      for (i++; i < list.length && !(list[i] === "'" && list[i + 1] !== "'"); i += list[i] === "'" ? 2 : 1);
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth < 0) return undefined;
+    else if (c === ',' && depth === 0) {
+      out.push(list.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(list.slice(start).trim());
+  return out;
+}

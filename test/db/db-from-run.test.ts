@@ -345,6 +345,175 @@ blocks:
     }
   });
 
+  // The row the INSERT clashed with was the run's own: the case's run writes it too and the clash replays, so no note.
+  const TWICE = (second: string) => `variables: { code: string }
+start: first
+blocks:
+  first:
+    kind: DbQuery
+    sql: INSERT INTO ticks (due, label) VALUES ('2026-01-05', :label)
+    params: { label: InputParameter(1) }
+    exits: { success: again }
+  again:
+    kind: DbQuery
+    sql: ${second}
+    params: { label: InputParameter(1) }
+    errorCode: code
+    exits: { success: ok, error: dbFailed }
+  ok: { kind: ReturnValue, values: { 1: '"ok"' } }
+  dbFailed: { kind: ReturnValue, values: { 1: '"db: " + [code]' } }
+`;
+
+  it('a clash with a row the run itself inserted earlier (same key values) is not named: the case replays it', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      writeFileSync(join(scenarios, 'db', 'main', '001-ticks.sql'), 'CREATE TABLE IF NOT EXISTS ticks (id INTEGER PRIMARY KEY, due TEXT, label TEXT UNIQUE);\n');
+      // Another statement, another due: only the key (label) is the same.
+      writeFileSync(join(scenarios, 'Twice.yaml'), TWICE("INSERT INTO ticks (label, due) VALUES (:label, '2026-01-06')"));
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const ran = cli('run', 'Twice', '-p', '1=A-1', '--json');
+      assert.equal((JSON.parse(ran.stdout) as { returnValues: Record<string, unknown> }).returnValues[1], 'db: SQLITE_CONSTRAINT_UNIQUE', ran.stdout + ran.stderr);
+      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const made = cli('test', '--from-run', id, '--name', 'own clash');
+      assert.equal(made.code, 0, made.stdout + made.stderr);
+      assert.doesNotMatch(made.stdout, /cannot be replayed/);
+      assert.ok(!readFileSync(join(scenarios, 'tests', 'recorded.test.yaml'), 'utf8').includes('failed on a row already in'));
+      assert.match(made.stdout, /✓ scenarios\/tests\/recorded\.test\.yaml › own clash/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('on PostgreSQL too: the run\'s own earlier INSERT gave every column the refused one gives (23505 names no column)', { skip: PG_URL ? false : 'set OKTELL_TEST_PG_URL to run it' }, async () => {
+    const schema = randomSchemaName('townclash');
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    const tmp = tempDir();
+    try {
+      await client.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.ticks (id serial PRIMARY KEY, due text, label text UNIQUE)`);
+      const url = new URL(PG_URL!);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'crm'), { recursive: true });
+      writeFileSync(join(scenarios, 'db', 'crm', '001-ticks.sql'), 'CREATE TABLE IF NOT EXISTS ticks (id INTEGER PRIMARY KEY, due TEXT, label TEXT UNIQUE);\n');
+      writeFileSync(join(scenarios, 'Twice.yaml'), TWICE('INSERT INTO ticks (label) VALUES (:label)').replaceAll('    kind: DbQuery\n', '    kind: DbQuery\n    connection: crm\n'));
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `databases:\n  crm: ${url.toString()}\n`);
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const ran = cli('run', 'Twice', '-p', '1=A-1', '--json');
+      assert.equal((JSON.parse(ran.stdout) as { returnValues: Record<string, unknown> }).returnValues[1], 'db: 23505', ran.stdout + ran.stderr);
+      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const made = cli('test', '--from-run', id, '--name', 'own clash');
+      assert.doesNotMatch(made.stdout, /cannot be replayed/);
+      // The case's database is SQLite: its run clashes there as well, with SQLite's code (the case expects 23505, as the run had).
+      assert.match(made.stdout, /expected "db: 23505" got "db: SQLITE_CONSTRAINT_UNIQUE"/);
+    } finally {
+      await client.end();
+      await dropSchema(PG_URL!, schema);
+      tmp.cleanup();
+    }
+  });
+
+  // A foreign key: an INSERT it refused replays by itself (the row it refers to is missing from the case's database
+  // too), so nothing is said; a DELETE it refused does not (the rows referring to the deleted one were the database's).
+  const FK_SCHEMA = 'CREATE TABLE IF NOT EXISTS customers (id INTEGER PRIMARY KEY, name TEXT);\nCREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id), item TEXT);\n';
+  const ONE = (sql: string, connection = '') => `variables: { code: string }
+start: write
+blocks:
+  write:
+    kind: DbQuery
+${connection}    sql: ${sql}
+    params: { c: InputParameter(1) }
+    errorCode: code
+    exits: { success: ok, error: dbFailed }
+  ok: { kind: ReturnValue, values: { 1: '"ok"' } }
+  dbFailed: { kind: ReturnValue, values: { 1: '"db: " + [code]' } }
+`;
+
+  it('a DELETE a foreign key refused is named as not replayed, with the keys and what to add to db:; a refused INSERT is not', () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
+      writeFileSync(join(scenarios, 'db', 'main', '001-orders.sql'), FK_SCHEMA);
+      writeFileSync(join(scenarios, 'Order.yaml'), ONE("INSERT INTO orders (customer_id, item) VALUES (:c, 'tea')"));
+      writeFileSync(join(scenarios, 'Drop.yaml'), ONE('DELETE FROM customers WHERE id = :c'));
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const returned = (r: { stdout: string }) => (JSON.parse(r.stdout) as { returnValues: Record<string, unknown> }).returnValues[1];
+      const lastRun = () => (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+
+      // No customer 7: the INSERT is refused, and so it is in the case, which passes with no note.
+      assert.equal(returned(cli('run', 'Order', '-p', '1=7', '--json')), 'db: SQLITE_CONSTRAINT_FOREIGNKEY');
+      const insert = cli('test', '--from-run', lastRun(), '--name', 'no customer');
+      assert.equal(insert.code, 0, insert.stdout + insert.stderr);
+      assert.doesNotMatch(insert.stdout, /cannot be replayed/);
+
+      const db = new Database(join(tmp.dir, 'var', 'main.sqlite'));
+      db.exec("INSERT INTO customers (id, name) VALUES (7, 'Вера'); INSERT INTO orders (customer_id, item) VALUES (7, 'tea');");
+      db.close();
+      const ran = cli('run', 'Drop', '-p', '1=7', '--json');
+      assert.equal(returned(ran), 'db: SQLITE_CONSTRAINT_FOREIGNKEY');
+      const id = lastRun();
+      const trace = JSON.parse(cli('show', id, '--json').stdout) as { trace: Array<{ effect?: { error?: string } }> };
+      assert.equal(trace.trace[0]!.effect!.error, 'SQLite: FOREIGN KEY constraint failed (foreign keys: orders.customer_id → customers.id)', 'the message names the key');
+      const made = cli('test', '--from-run', id, '--name', 'still ordered');
+      assert.equal(made.code, 1, made.stdout + made.stderr);
+      const note = 'main: DELETE FROM customers WHERE id = :c (block write of Drop) was refused by a foreign key ' +
+        '(SQLite: FOREIGN KEY constraint failed (foreign keys: orders.customer_id → customers.id); SQLITE_CONSTRAINT_FOREIGNKEY, exit "error"): ' +
+        'the row of customers it changes or deletes was in the database, and the case\'s database has only the rows of its db:, so there the statement changes nothing, goes through and the run takes another way; ' +
+        'to replay the refusal, add under the case\'s db: main the row of customers the statement changes or deletes and, when the key is one by which another table refers to customers, ' +
+        'a row of that table referring to it (the statement\'s parameters were {"c":"7"}), or drop the case';
+      assert.match(made.stdout, new RegExp(`^! cannot be replayed: ${note.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+      const file = join(scenarios, 'tests', 'recorded.test.yaml');
+      const text = readFileSync(file, 'utf8');
+      assert.ok(text.includes(`#   - ${note}`), text);
+
+      // Done as the note says, the case replays the refusal.
+      const withRows = text.replace(/^(\s+)scenario: Drop\n/m, "$1scenario: Drop\n$1db:\n$1  main: \"INSERT INTO customers (id, name) VALUES (7, 'Вера'); INSERT INTO orders (customer_id, item) VALUES (7, 'tea');\"\n");
+      assert.notEqual(withRows, text);
+      writeFileSync(file, withRows);
+      const replayed = cli('test', 'scenarios/tests/recorded.test.yaml');
+      assert.equal(replayed.code, 0, replayed.stdout + replayed.stderr + readFileSync(file, 'utf8'));
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('on PostgreSQL (23503) the same: a refused DELETE is named with the constraint, a refused INSERT is not', { skip: PG_URL ? false : 'set OKTELL_TEST_PG_URL to run it' }, async () => {
+    const schema = randomSchemaName('tfk');
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    const tmp = tempDir();
+    try {
+      await client.query(`CREATE SCHEMA ${schema}; SET search_path = ${schema}; ${FK_SCHEMA.replace('orders (id INTEGER PRIMARY KEY', 'orders (id serial PRIMARY KEY')}`);
+      const url = new URL(PG_URL!);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'db', 'crm'), { recursive: true });
+      writeFileSync(join(scenarios, 'db', 'crm', '001-orders.sql'), FK_SCHEMA);
+      writeFileSync(join(scenarios, 'Order.yaml'), ONE("INSERT INTO orders (customer_id, item) VALUES (CAST(:c AS integer), 'tea')", '    connection: crm\n'));
+      writeFileSync(join(scenarios, 'Drop.yaml'), ONE('DELETE FROM customers WHERE id = CAST(:c AS integer)', '    connection: crm\n'));
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `databases:\n  crm: ${url.toString()}\n`);
+      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const returned = (r: { stdout: string; stderr: string }) => (JSON.parse(r.stdout) as { returnValues: Record<string, unknown> }).returnValues[1];
+      const lastRun = () => (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+
+      assert.equal(returned(cli('run', 'Order', '-p', '1=7', '--json')), 'db: 23503');
+      assert.doesNotMatch(cli('test', '--from-run', lastRun(), '--name', 'no customer').stdout, /cannot be replayed/);
+
+      await client.query(`INSERT INTO ${schema}.customers (id, name) VALUES (7, 'Вера'); INSERT INTO ${schema}.orders (customer_id, item) VALUES (7, 'tea')`);
+      assert.equal(returned(cli('run', 'Drop', '-p', '1=7', '--json')), 'db: 23503');
+      const made = cli('test', '--from-run', lastRun(), '--name', 'still ordered');
+      assert.equal(made.code, 1, made.stdout + made.stderr);
+      assert.match(made.stdout, /^! cannot be replayed: crm: DELETE FROM customers WHERE id = CAST\(:c AS integer\) \(block write of Drop\) was refused by a foreign key \(PostgreSQL: update or delete on table "customers" violates foreign key constraint "orders_customer_id_fkey" on table "orders"; 23503, exit "error"\): .* add under the case's db: crm the row of customers the statement changes or deletes and, when the key is one by which another table refers to customers, a row of that table referring to it \(the statement's parameters were \{"c":"7"\}\), or drop the case$/m);
+    } finally {
+      await client.end();
+      await dropSchema(PG_URL!, schema);
+      tmp.cleanup();
+    }
+  });
+
   // PostgreSQL's MERGE (and a procedure, which may write any table) before a read: what the read found may be the
   // run's own row, as after an INSERT, so it is named in the comment, not made data the case would clash with.
   it('a read after a MERGE INTO or a CALL on PostgreSQL is named in the comment, not made data', { skip: PG_URL ? false : 'set OKTELL_TEST_PG_URL to run it' }, async () => {
