@@ -333,7 +333,10 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
             : c.code === OUTCOME_UNKNOWN ? 'outcome unknown, not retried'
             : c.retryHere === false ? 'transient failure (server configuration)'
             : `transient failure, gave up after ${tries}`;
-          log?.error({ messageId, status: c.status, code: c.code, attempts: attempt, transport: 'smtp' }, `${c.code === OUTCOME_UNKNOWN ? 'letter perhaps not sent' : 'letter not sent'}: ${reason}`);
+          // ERROR is what needs a person: a refusal, a setting, a letter perhaps delivered. An outage the job retries is
+          // a WARN (its dead letter is an ERROR, logged by the pool when the job's attempts run out).
+          const level = c.kind === 'transient' || c.kind === 'timeout' ? 'warn' : 'error';
+          log?.[level]({ messageId, status: c.status, code: c.code, attempts: attempt, transport: 'smtp' }, `${c.code === OUTCOME_UNKNOWN ? 'letter perhaps not sent' : 'letter not sent'}: ${reason}`);
           throw new EffectError(c.kind, `SMTP ${note}: ${reason}`, {
             ...(c.status !== undefined ? { status: c.status } : {}),
             ...(c.code !== undefined ? { code: c.code } : {}),

@@ -138,6 +138,28 @@ describe('SMTP mailer failures', { timeout: 120_000 }, () => {
     }
   });
 
+  // An ERROR line is one a person must act on: an outage the job retries is logged as a WARN (its dead letter is the
+  // ERROR), a refusal as an ERROR (user trial of 2026-12-05: 200 ERROR lines for 50 webhooks during an SMTP outage).
+  for (const c of [
+    { name: 'an outage the job retries (451 to every RCPT TO)', rcpt: smtpError(451, 'Try again later'), level: 'warn' },
+    { name: 'a refused recipient (550)', rcpt: smtpError(550, 'No such user'), level: 'error' },
+  ]) {
+    it(`logs "letter not sent" at ${c.level} for ${c.name}`, async () => {
+      const server = await startSmtpServer({ rcpt: () => c.rcpt });
+      const logger = recordingLogger();
+      const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', retry: FAST_RETRY, logger });
+      try {
+        await assert.rejects(mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' }));
+        const ends = logger.lines.filter((l) => /^\w+ letter not sent: /.test(l));
+        assert.equal(ends.length, 1, logger.lines.join('\n'));
+        assert.ok(ends[0]!.startsWith(`${c.level} letter not sent: `), ends[0]);
+      } finally {
+        await mailer.close();
+        await server.close();
+      }
+    });
+  }
+
   it('waits for a slow reply to the end of the message (a content filter) instead of sending the letter again', async () => {
     // The server has the letter once the message is sent; a client that times out on the 250 and retries delivers it
     // twice. The idle timeout (socketTimeoutMs) is short here; the wait for that reply is not cut by it.
