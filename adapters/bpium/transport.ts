@@ -150,7 +150,7 @@ export class BpiumTransport {
       attempts++;
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
-        throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms`, {
+        throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms (${this.opts.baseUrl}, ${attempts - 1} attempt${attempts - 1 === 1 ? '' : 's'})`, {
           code: 'BPIUM_TIMEOUT',
           attempts: attempts - 1,
         });
@@ -185,7 +185,7 @@ export class BpiumTransport {
         }
         if (err instanceof ExchangeTimeout) {
           record(undefined, 'timeout');
-          throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms`, {
+          throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms (${this.opts.baseUrl}, ${attempts} attempt${attempts === 1 ? '' : 's'})`, {
             code: 'BPIUM_TIMEOUT',
             attempts,
             cause: err,
@@ -201,7 +201,7 @@ export class BpiumTransport {
           await sleep(delay, this.closer.signal);
           continue;
         }
-        throw new EffectError('transient', `Bpium ${label}: ${code} (${this.opts.baseUrl})`, {
+        throw new EffectError('transient', `Bpium ${label}: ${code} (${this.opts.baseUrl}, ${attempts} attempt${attempts === 1 ? '' : 's'})`, {
           code: 'BPIUM_NETWORK',
           attempts,
           cause: err,
@@ -234,7 +234,7 @@ export class BpiumTransport {
           await sleep(delay, this.closer.signal);
           continue;
         }
-        throw new EffectError('transient', `Bpium ${label}: HTTP ${res.status}${describeBody(text)}`, {
+        throw new EffectError('transient', `Bpium ${label}: HTTP ${res.status}${describeBody(text)} (${this.opts.baseUrl}, ${attempts} attempt${attempts === 1 ? '' : 's'})`, {
           code: codeForStatus(res.status),
           status: res.status,
           attempts,

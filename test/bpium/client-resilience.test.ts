@@ -82,6 +82,8 @@ test('a persistent 500 ends in a transient EffectError that counts every attempt
     assert.equal(err.details.code, 'BPIUM_SERVER_ERROR');
     assert.equal(err.details.status, 500);
     assert.equal(err.details.attempts, 3);
+    // What an operator reads in the log: which Bpium, and that it was tried more than once.
+    assert.equal(err.message, `Bpium GET /catalogs/11/records/1: HTTP 500: injected fault 500 (${emulator.url}, 3 attempts)`);
     return true;
   });
   emulator.clearFaults();
@@ -127,7 +129,7 @@ test('no answer within the timeout is a timeout EffectError', { timeout: 10_000 
   const bpium = clientFor(emulator);
   const started = Date.now();
   await assert.rejects(bpium.getRecord('11', '1', { timeoutMs: 300 }), (err: unknown) =>
-    err instanceof EffectError && err.kind === 'timeout' && err.details.code === 'BPIUM_TIMEOUT' && err.details.attempts === 1);
+    err instanceof EffectError && err.kind === 'timeout' && err.details.code === 'BPIUM_TIMEOUT' && err.details.attempts === 1 && err.message === `Bpium GET /catalogs/11/records/1: no answer within 300 ms (${emulator.url}, 1 attempt)`);
   assert.ok(Date.now() - started < 1200, 'the call gave up at its deadline, not when the server answered');
   bpium.close();
 });
@@ -137,7 +139,7 @@ test('nothing listening is a transient network error after the retries', { timeo
   const calls: BpiumCallRecord[] = [];
   const bpium = createBpiumClient({ url: `http://127.0.0.1:${port}`, login: 'a@b.c', password: 'x', rateLimit: false, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 }, onCall: (c) => calls.push(c) });
   await assert.rejects(bpium.getCatalog('11'), (err: unknown) =>
-    err instanceof EffectError && err.kind === 'transient' && err.details.code === 'BPIUM_NETWORK' && /ECONNREFUSED/.test(err.message) && err.details.attempts === 2);
+    err instanceof EffectError && err.kind === 'transient' && err.details.code === 'BPIUM_NETWORK' && err.message === `Bpium GET /catalogs/11: ECONNREFUSED (http://127.0.0.1:${port}/api/v1, 2 attempts)` && err.details.attempts === 2);
   assert.deepEqual(calls.map((c) => c.error), ['ECONNREFUSED', 'ECONNREFUSED']);
   bpium.close();
 });
