@@ -83,7 +83,8 @@ function fateText(f: Fate, zone: string): string {
   if (f.job === 'failed') return pc.red(f.last ? '→ failed for good, waits for a replay' : '→ failed for good');
   if (f.job === 'dead') return pc.red('→ dead');
   if (f.job === 'running') return pc.yellow('→ running again');
-  return pc.yellow(f.last ? `→ retry at ${isoInZone(f.nextRunAt, zone)}` : '→ queued again');
+  // An earlier attempt of a job waiting for its next one: it was retried (the job's last attempt says when next).
+  return pc.yellow(f.last ? `→ retry at ${isoInZone(f.nextRunAt, zone)}` : '→ retried');
 }
 
 /** The fate of a run's job, for a failed attempt; none for the last run of a dead letter (its status says `dead`). */
