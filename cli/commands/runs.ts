@@ -126,7 +126,8 @@ async function listMatching(store: Store, o: RunsFilter, limit: number, since: n
       const r = j.lastRunId ? await store.getRun(j.lastRunId) : undefined;
       if (r && (!since || r.startedAt >= since)) runs.push({ ...summary(r), dead: true, jobStatus: j.status });
     }
-    return runs;
+    // The jobs come newest queued first; the lines show when each one's last run started, so they are put in that order.
+    return runs.sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   }
   const page = await store.listRuns({ limit, ...(o.status ? { status: o.status as RunStatus } : {}), ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) });
   // What became of each run's job, in one query: a failed run whose job then died reads "failed" like an attempt that
