@@ -15,14 +15,17 @@ export function httpCallNote(c: Pick<HttpCallRecord, 'performed' | 'outcome' | '
 }
 
 /**
- * `not sent, fixture` (a fake Bpium gave the answer or the failure), `not performed` (a write a dry run skipped),
- * `no effect` (a write Bpium refused with a 4xx), `no answer`, or '' (made and answered: a read that found nothing
- * was still performed; or taken from the job's journal by a retry, status `replayed`).
+ * `not sent, fixture` (a fake Bpium gave the answer or the failure), `not performed` (a write a dry run skipped, a
+ * call refused before it was sent), `no effect` (a write Bpium refused with a 4xx), `no answer`, or '' (made and
+ * answered: a read that found nothing, or answered with a web page, was still performed; or taken from the job's
+ * journal by a retry, status `replayed`).
  */
 export function bpiumCallNote(c: Pick<BpiumCallRecord, 'performed' | 'status' | 'method' | 'httpStatus' | 'attempts' | 'fixture'>): string {
   if (c.fixture) return 'not sent, fixture';
   if (c.performed || c.status === 'replayed') return '';
   if (c.status === 'dry-run') return 'not performed';
   if (typeof c.httpStatus === 'number') return WRITES.has(c.method) && c.httpStatus >= 400 && c.httpStatus < 500 ? 'no effect' : '';
-  return c.status === 'timeout' || c.status === 'transient' ? 'no answer' : 'not performed';
+  if (c.status === 'timeout' || c.status === 'transient') return 'no answer';
+  // Sent and answered with something that is not an API answer (a web page, one past the size cap): made all the same.
+  return c.attempts ? '' : 'not performed';
 }

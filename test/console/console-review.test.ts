@@ -223,6 +223,9 @@ describe('console: filters, links and notes', () => {
     assert.equal(bpiumCallNote({ ...call, method: 'updateRecord', status: 'error', httpStatus: 400 }), 'no effect');
     assert.equal(bpiumCallNote({ ...call, method: 'createRecord', status: 'dry-run' }), 'not performed');
     assert.equal(bpiumCallNote({ ...call, status: 'timeout', attempts: 3 }), 'no answer');
+    // Answered with a web page instead of the API (no HTTP error status kept): sent and answered, so not "not performed".
+    assert.equal(bpiumCallNote({ ...call, status: 'error', attempts: 1 }), '');
+    assert.equal(bpiumCallNote({ ...call, status: 'error' }), 'not performed', 'refused before any attempt (the block\'s own JSON)');
     assert.equal(bpiumCallNote({ ...call, status: 'ok', performed: true }), '');
     assert.equal(bpiumCallNote({ ...call, method: 'updateRecord', status: 'replayed', performed: false }), '', 'a retry took it from the journal: made by the earlier attempt');
   });
