@@ -146,6 +146,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
       cookies: raw.cookies === true,
     };
     if (c.url.constant) checkConstantUrl(cx, c.url);
+    else checkUrlStart(cx, c.url);
     if (raw.json) c.json = shape(raw.json, ['json']);
     if (raw.form) c.form = pairs(raw.form, 'form');
     if (raw.body !== undefined) c.body = cx.expression(['body'], raw.body);
@@ -377,6 +378,45 @@ function checkConstantUrl(cx: CompileContext, url: CompiledExpression): void {
   } catch (e) {
     if (!(e instanceof EffectError)) throw e;
     cx.issue(['url'], 'E_INVALID_PROPERTY', `the url is refused on every run (HTTP_BAD_URL): ${e.message}`, constantUrlHint(urlText));
+  }
+}
+
+/**
+ * A url computed from variables whose value begins with a text written in it (`"crm.example.ru/api/" + [path]`): when
+ * that text already settles a refusal (no http:// or https://, another scheme, a user and password), every run is
+ * refused, and the load says so at the url, with the text corrected. A text that may still become http:// or
+ * https:// (`"http" + [rest]`), or a url that starts with a variable (`[base] + "/x"`), is left to the run.
+ */
+function checkUrlStart(cx: CompileContext, url: CompiledExpression): void {
+  const lead = url.leadingText;
+  // The URL is trimmed before it is read: the literal's own leading spaces are no part of it.
+  const text = lead?.value.trimStart() ?? '';
+  if (!lead || text === '' || /[\u0000-\u001f\u007f]/.test(text)) return;
+  const lower = text.toLowerCase();
+  if ('http://'.startsWith(lower) || 'https://'.startsWith(lower)) return;
+  // Where the URL's text starts in the source: after the literal's opening quote and leading spaces.
+  const at = lead.start + 1 + (lead.value.length - text.length);
+  // The url line's value with `cut` characters from `from` (in the URL's text) replaced by `insert`.
+  const write = (from: number, cut: number, insert: string) => yamlSingleQuoted(url.source.slice(0, at + from) + insert + url.source.slice(at + from + cut));
+  const refuse = (why: string, hint: string) => cx.issue(['url'], 'E_INVALID_PROPERTY', `the url is refused on every run (HTTP_BAD_URL): ${why}`, hint);
+  const shown = JSON.stringify(maskUrlText(text.slice(0, 200)));
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    refuse(`it begins with ${shown}, not with http:// or https://`, `write url: ${write(0, 0, 'https://')} (or http:// for a service without TLS)`);
+    return;
+  }
+  if (scheme !== 'http' && scheme !== 'https') {
+    refuse(`only http and https URLs can be requested, not ${scheme}:`, 'a WebRequest calls http:// and https:// URLs only');
+    return;
+  }
+  // http://user:pw@…: the authority (up to the first / ? # or \\) holds a user or a password whatever follows.
+  const authority = /^https?:\/\/([^/?#\\]*)/i.exec(text)?.[1] ?? '';
+  const userInfo = authority.includes('@') ? authority.slice(0, authority.indexOf('@')) : '';
+  if (userInfo !== '' && userInfo !== ':') {
+    refuse(
+      'the URL carries a user or password: give them in "auth" instead',
+      `write the URL without them, url: ${write(text.indexOf('//') + 2, userInfo.length + 1, '')}, and give them as auth: { user: …, password: … }`,
+    );
   }
 }
 

@@ -31,6 +31,12 @@ export interface CompiledExpression {
   readonly changes?: readonly string[];
   /** The texts written in the expression itself: a value equal to one (`IfEmpty([token], "none")`) carries nothing. */
   readonly literalTexts?: readonly string[];
+  /**
+   * The text literal the value begins with on every run, when the expression is one (`"crm.example.ru/" + [path]`:
+   * the leftmost operand of a chain of `+` is a text, so `+` joins and the value starts with it); its span in
+   * `source` includes the quotes.
+   */
+  readonly leadingText?: { readonly value: string; readonly start: number; readonly end: number };
   /** No variables, no InputParameter, no Now/Today: the value is the same on every run. */
   readonly constant: boolean;
   /** Computes the value; throws {@link ExpressionRuntimeError} when a value does not fit an operator or function. */
@@ -83,6 +89,7 @@ function build(source: string, tree: Node): CompiledExpression {
     carries: [...carried.keys()],
     changes: [...carried].filter(([, changed]) => changed).map(([name]) => name),
     literalTexts: [...literalTexts],
+    ...leadingTextOf(tree),
     constant: variables.size === 0 && !volatile,
     evaluate(ctx: EvalContext): Value {
       try {
@@ -92,6 +99,13 @@ function build(source: string, tree: Node): CompiledExpression {
       }
     },
   };
+}
+
+/** The text literal at the far left of a chain of `+` (or the whole expression): the value starts with it. */
+function leadingTextOf(tree: Node): { leadingText?: CompiledExpression['leadingText'] } {
+  let n = tree;
+  while (n.type === 'binary' && n.op === '+') n = n.left;
+  return n.type === 'literal' && typeof n.value === 'string' ? { leadingText: { value: n.value, start: n.start, end: n.end } } : {};
 }
 
 /**

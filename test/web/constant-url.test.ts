@@ -49,7 +49,7 @@ describe('a constant WebRequest url that every run would refuse is refused at lo
       assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.block, i.message, i.hint]), [['E_INVALID_PROPERTY', 5, 10, 'call', message, hint]]);
     });
   }
-  for (const url of [`'"https://crm.example.ru/api"'`, `'"http://127.0.0.1:4157" + "/x"'`, `'[base] + "/x"'`, `'"crm.example.ru/" + [path]'`]) {
+  for (const url of [`'"https://crm.example.ru/api"'`, `'"http://127.0.0.1:4157" + "/x"'`, `'[base] + "/x"'`]) {
     it(`url: ${url} loads (a good constant, or one computed from variables)`, () => {
       const r = loadScenarioText('Web.yaml', scenario(url), { registry: defaultRegistry });
       assert.equal(r.ok, true, JSON.stringify(!r.ok && r.issues));
@@ -64,6 +64,61 @@ describe('a constant WebRequest url that every run would refuse is refused at lo
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stdout, /^scenarios\/Web\.yaml:5:10 E_INVALID_PROPERTY the url is refused on every run \(HTTP_BAD_URL\): not an absolute URL: "crm\.example\.ru\/api"/m);
       assert.ok(r.stdout.includes(`hint: write url: '"https://crm.example.ru/api"' (or http:// for a service without TLS)`), r.stdout);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+// A url computed from variables that begins with a text written in it: that text alone settles some refusals.
+describe('a WebRequest url whose leftmost + operand is a text every run would refuse is refused at load, at the url', () => {
+  const refused: Array<[string, string, string]> = [
+    [
+      `'"crm.example.ru/api/" + [path]'`,
+      'the url is refused on every run (HTTP_BAD_URL): it begins with "crm.example.ru/api/", not with http:// or https://',
+      `write url: '"https://crm.example.ru/api/" + [path]' (or http:// for a service without TLS)`,
+    ],
+    [
+      `'(" crm.example.ru/" + [path]) + "?x=1"'`,
+      'the url is refused on every run (HTTP_BAD_URL): it begins with "crm.example.ru/", not with http:// or https://',
+      `write url: '(" https://crm.example.ru/" + [path]) + "?x=1"' (or http:// for a service without TLS)`,
+    ],
+    [
+      `'"ftp://x.example.ru/" + [path]'`,
+      'the url is refused on every run (HTTP_BAD_URL): only http and https URLs can be requested, not ftp:',
+      'a WebRequest calls http:// and https:// URLs only',
+    ],
+    [
+      `'"http://user:pw@crm.example.ru/" + [path]'`,
+      'the url is refused on every run (HTTP_BAD_URL): the URL carries a user or password: give them in "auth" instead',
+      `write the URL without them, url: '"http://crm.example.ru/" + [path]', and give them as auth: { user: …, password: … }`,
+    ],
+  ];
+  for (const [url, message, hint] of refused) {
+    it(`url: ${url}`, () => {
+      const r = loadScenarioText('Web.yaml', scenario(url), { registry: defaultRegistry });
+      assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.block, i.message, i.hint]), [['E_INVALID_PROPERTY', 5, 10, 'call', message, hint]]);
+    });
+  }
+  // Texts that may still become http:// or https://, a url that starts with a variable or a function, a + that is not
+  // the leftmost (the text is not where the URL begins), and an empty user.
+  for (const url of [`'"https://crm.example.ru/" + [path]'`, `'"HTTP://crm.example.ru/" + [path]'`, `'"http" + [base]'`, `'"https:/" + [base]'`, `'[base] + "/x"'`, `'Trim([base]) + "/x"'`, `'[base] + "crm.example.ru"'`, `'"http://:@" + [base]'`, `'" " + [base]'`]) {
+    it(`url: ${url} loads`, () => {
+      const r = loadScenarioText('Web.yaml', scenario(url), { registry: defaultRegistry });
+      assert.equal(r.ok, true, JSON.stringify(!r.ok && r.issues));
+    });
+  }
+  it('the hint\'s url loads, and oktell-emu validate names the file:line:col and the fix, and exits 1', () => {
+    const fixed = loadScenarioText('Web.yaml', scenario(`'"https://crm.example.ru/api/" + [path]'`), { registry: defaultRegistry });
+    assert.equal(fixed.ok, true, JSON.stringify(!fixed.ok && fixed.issues));
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.dir, 'scenarios'));
+      writeFileSync(join(tmp.dir, 'scenarios', 'Web.yaml'), scenario(`'"crm.example.ru/api/" + [path]'`));
+      const r = runCli(['validate'], { cwd: tmp.dir });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /^scenarios\/Web\.yaml:5:10 E_INVALID_PROPERTY the url is refused on every run \(HTTP_BAD_URL\): it begins with "crm\.example\.ru\/api\/", not with http:\/\/ or https:\/\//m);
+      assert.ok(r.stdout.includes(`hint: write url: '"https://crm.example.ru/api/" + [path]' (or http:// for a service without TLS)`), r.stdout);
     } finally {
       tmp.cleanup();
     }
