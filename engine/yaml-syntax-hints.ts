@@ -101,6 +101,8 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
 /** The two slips' hints, before the line to write: a value starting with [, and one starting with " that goes on. */
 const LIST_HINT = 'YAML reads a value starting with [ as a list; quote the expression: ';
 const TEXT_HINT = 'YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: ';
+/** A value of a `{ … }` map with [ ] inside it (`Trim([g]) + 1`), before the line to write. */
+const FLOW_BRACKET_HINT = 'inside { … } YAML reads [ and ] as the start and end of a list, also within a value; quote the expression: ';
 
 /** A `key: value` entry of a `{ … }` map written on one line: where its value is, from and to (untrimmed end). */
 interface FlowEntry {
@@ -158,14 +160,16 @@ function flowEntries(line: string): { entries: FlowEntry[]; end: number } | unde
 
 /**
  * `values: { 1: [g] + 1 }` or `{ 1: "ok " + [g] }`: YAML reads the value as a list or a quoted text with more after
- * it. When the parser's error at `col` (from 0) is in such a value, the line with every such value of it quoted.
+ * it; in `{ 1: Trim([g]) + 1 }` the [ breaks the plain value. When the parser's error at `col` (from 0) is in such a value, the line with every such value of it quoted.
  */
 function flowMapHint(line: string, col: number): SyntaxHint | undefined {
   const read = flowEntries(line);
   if (!read) return undefined;
   const { entries, end } = read;
-  const broken = (e: FlowEntry): 'list' | 'text' | undefined => {
+  const broken = (e: FlowEntry): 'list' | 'text' | 'plain' | undefined => {
     const value = line.slice(e.from, e.to).trimEnd();
+    // `Trim([g]) + 1`: inside { … } a [ or ] breaks a plain value wherever it stands, within its "…" too.
+    if (/^[^[\]"'{]/.test(value) && /[[\]]/.test(value)) return 'plain';
     const close = value.startsWith('[') ? closingBracket(value) : value.startsWith('"') ? closingQuote(value) : -1;
     if (close <= 0 || close === value.length - 1) return undefined;
     return value.startsWith('[') ? 'list' : 'text';
@@ -182,7 +186,7 @@ function flowMapHint(line: string, col: number): SyntaxHint | undefined {
   // Without a comment after the map, and without the `- ` of a list item, as the other hints give `key: value`.
   const pasted = fixed.slice(0, end + fixed.length - line.length).trim().replace(/^-\s+/, '');
   return {
-    hint: `${kind === 'list' ? LIST_HINT : TEXT_HINT}${pasted}`,
+    hint: `${kind === 'list' ? LIST_HINT : kind === 'plain' ? FLOW_BRACKET_HINT : TEXT_HINT}${pasted}`,
   };
 }
 

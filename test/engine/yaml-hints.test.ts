@@ -326,6 +326,24 @@ describe('the YAML parser\'s own errors for the usual slips get the line to past
       assert.deepEqual(issues.map((i) => [i.code, i.line, i.col, i.hint]), [['E_YAML_SYNTAX', ...c.at, c.hint]]);
     });
   }
+  // A plain value with [ ] inside (a function's argument, a variable after an operator): the same quoted line, and
+  // that line, pasted in place of the broken one, loads.
+  const BRACKETS = 'inside { … } YAML reads [ and ] as the start and end of a list, also within a value; quote the expression: ';
+  const inside: Array<{ what: string; line: string; at: [number, number]; fixed: string; more: number }> = [
+    { what: 'a function of a variable inside a { … } map', line: 'values: { 1: Trim([g]) + 1 }', at: [5, 23], fixed: `values: { 1: 'Trim([g]) + 1' }`, more: 4 },
+    { what: 'a variable after an operator, a comma inside ( )', line: 'values: { 1: Left([g], 2) + "x" }', at: [5, 23], fixed: `values: { 1: 'Left([g], 2) + "x"' }`, more: 5 },
+    { what: 'a [ inside the value\'s "…" too, beside a value starting with [ (every broken value quoted)', line: 'values: { 1: Trim("[") + [g], 2: [g] + 1, 3: \'"x"\' }  # два', at: [5, 24], fixed: `values: { 1: 'Trim("[") + [g]', 2: '[g] + 1', 3: '"x"' }`, more: 3 },
+  ];
+  for (const c of inside) {
+    it(`${c.what}: ${c.line}`, () => {
+      const yaml = (line: string) => `variables: { g: string }\nblocks:\n  r:\n    kind: ReturnValue\n    ${line}\n`;
+      const issues = load(yaml(c.line));
+      const hint = `${BRACKETS}${c.fixed}; the parser reports ${c.more} more errors after this one, most often caused by it`;
+      assert.deepEqual(issues.map((i) => [i.code, i.line, i.col, i.hint]), [['E_YAML_SYNTAX', ...c.at, hint]]);
+      const fixed = loadScenarioText('Slip.yaml', yaml(c.fixed), { registry: defaultRegistry });
+      assert.equal(fixed.ok, true, JSON.stringify(!fixed.ok && fixed.issues));
+    });
+  }
   it('a key indented too far gets the same message as one indented too little, not the parser\'s words about the line above', () => {
     const issues = load(`blocks:\n  a:\n    kind: ReturnValue\n     values: { 1: '"x"' }\n`);
     assert.deepEqual(issues.map((i) => i.message), ['YAML syntax: All mapping items must start at the same column']);
