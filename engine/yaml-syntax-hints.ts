@@ -2,6 +2,7 @@
 // characters"). For the slips integrators make most often when they type expressions into YAML, the line at fault
 // tells what was meant, and the hint proposes the line to paste instead.
 import type { SourceLocation } from './errors.js';
+import { parseExpression } from './expr/index.js';
 import type { YamlSource } from './yaml-source.js';
 
 /** The first syntax error of a file, said as `loadScenarioText` and the test-file loader report it. */
@@ -90,8 +91,9 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
     const close = closingQuote(value);
     if (close > 0 && close < value.length - 1) {
       const expression = withoutComment(value, close);
+      const whole = quotedWhole(expression);
       return {
-        hint: `${TEXT_HINT}${key}: ${yamlSingleQuoted(expression)}`,
+        hint: `${TEXT_HINT}${key}: ${yamlSingleQuoted(whole ?? expression)}${whole ? QUOTED_WHOLE : ''}`,
       };
     }
   }
@@ -101,6 +103,19 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
 /** The two slips' hints, before the line to write: a value starting with [, and one starting with " that goes on. */
 const LIST_HINT = 'YAML reads a value starting with [ as a list; quote the expression: ';
 const TEXT_HINT = 'YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: ';
+/** Said after the line when a text quoted up to a "-" ("every"-minute) is quoted whole in it. */
+const QUOTED_WHOLE = ' (the text quoted whole, not only up to its "-", which the expression reads as a minus)';
+
+/**
+ * `"every"-minute` (a text quoted only up to its "-", as quoting only "every" of every-minute gave): the expression
+ * with the text quoted whole, as the expression's own error proposes, so that the line the hint gives loads.
+ */
+function quotedWhole(expression: string): string | undefined {
+  const parsed = parseExpression(expression);
+  if (parsed.ok || parsed.error.fix === undefined || !parsed.error.message.startsWith('text quoted only up to the "-"')) return undefined;
+  return parseExpression(parsed.error.fix).ok ? parsed.error.fix : undefined;
+}
+
 /** A value of a `{ … }` map with [ ] inside it (`Trim([g]) + 1`), before the line to write. */
 const FLOW_BRACKET_HINT = 'inside { … } YAML reads [ and ] as the start and end of a list, also within a value; quote the expression: ';
 
@@ -178,15 +193,18 @@ function flowMapHint(line: string, col: number): SyntaxHint | undefined {
   const kind = at && broken(at);
   if (!kind) return undefined;
   let fixed = line;
+  let requoted = false;
   for (const e of [...entries].reverse()) {
     if (!broken(e)) continue;
     const value = line.slice(e.from, e.to).trimEnd();
-    fixed = fixed.slice(0, e.from) + yamlSingleQuoted(value) + fixed.slice(e.from + value.length);
+    const whole = quotedWhole(value);
+    if (whole) requoted = true;
+    fixed = fixed.slice(0, e.from) + yamlSingleQuoted(whole ?? value) + fixed.slice(e.from + value.length);
   }
   // Without a comment after the map, and without the `- ` of a list item, as the other hints give `key: value`.
   const pasted = fixed.slice(0, end + fixed.length - line.length).trim().replace(/^-\s+/, '');
   return {
-    hint: `${kind === 'list' ? LIST_HINT : kind === 'plain' ? FLOW_BRACKET_HINT : TEXT_HINT}${pasted}`,
+    hint: `${kind === 'list' ? LIST_HINT : kind === 'plain' ? FLOW_BRACKET_HINT : TEXT_HINT}${pasted}${requoted ? QUOTED_WHOLE : ''}`,
   };
 }
 

@@ -259,6 +259,15 @@ class Parser {
     const words = this.source.slice(first.start, end);
     const quoted = words.includes('"') ? `«${words}»` : `"${words}"`;
     const before = this.tokens[this.tokens.indexOf(first) - 1];
+    // "every"-minute: a quoted word, a "-" and a word, nothing between them (what quoting only "every" of every-minute
+    // gave): one text quoted in part. The whole of it goes in the quotes; "every" - minute, spaced, is a subtraction.
+    const text = this.tokens[this.tokens.indexOf(first) - 2];
+    if (!afterValue && before?.kind === 'op' && before.op === '-' && before.end === first.start && text?.kind === 'string' && text.end === before.start) {
+      const whole = `${text.value}-${words}`;
+      const requoted = whole.includes('"') ? `«${whole}»` : `"${whole}"`;
+      return this.fail(`text quoted only up to the "-": ${this.source.slice(text.start, end)}`, text.start, end - text.start,
+        `quote it whole: ${requoted}`, `${this.source.slice(0, text.start)}${requoted}${this.source.slice(end)}`);
+    }
     if (afterValue && before?.kind === 'string' && before.end === first.start) {
       return this.fail(`unquoted text ${quoted} right after a closing quote`, first.start, end - first.start,
         'to put a quote inside text, quote the whole text with another kind: \'…\', "…" or «…»');

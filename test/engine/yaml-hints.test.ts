@@ -94,11 +94,26 @@ describe('a hyphenated unquoted text is quoted whole, so that following the hint
     [`\n      g: '[g] + every-minute'`, 6, 17, 'unquoted text "every-minute" in expression "[g] + every-minute"', 'put text in quotes: "every-minute"'],
     // A "-" with spaces around it is a subtraction: only the word before it is text.
     [`\n      g: 'every - 1'`, 6, 11, 'unquoted text "every" in expression "every - 1"', 'put text in quotes: "every"'],
+    // The old hint followed ("every" quoted, -minute left out): the text quoted whole; spaced, "-" is still a minus.
+    [`{ g: '"every"-minute' }`, 5, 16, 'text quoted only up to the "-": "every"-minute in expression "\\"every\\"-minute"', 'quote it whole: "every-minute"'],
+    [`{ g: '"every" - minute' }`, 5, 26, 'unquoted text "minute" in expression "\\"every\\" - minute"', 'put text in quotes: "minute"'],
   ];
   for (const [set, line, col, message, hint] of cases) {
     it(`set: ${set.trim()}`, () => {
       const r = loadScenarioText('Dash.yaml', `variables: { g: string }\nblocks:\n  a:\n    kind: Variable\n    set: ${set}\n`, { registry: defaultRegistry });
       assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.message, i.hint]), [['E_INVALID_EXPRESSION', line, col, message, hint]]);
+    });
+  }
+  // Written without the outer '…', "every"-minute is a YAML slip first: the line the YAML hint gives has the text
+  // quoted whole, so that following it gives no second error.
+  for (const [set, line, col, fixed] of [
+    ['{ g: "every"-minute }', 5, 22, `set: { g: '"every-minute"' }`],
+    ['\n      g: "every"-minute', 6, 17, `g: '"every-minute"'`],
+  ] as const) {
+    it(`set: ${set.trim()} (a YAML slip)`, () => {
+      const r = loadScenarioText('Dash.yaml', `variables: { g: string }\nblocks:\n  a:\n    kind: Variable\n    set: ${set}\n`, { registry: defaultRegistry });
+      const hint = `YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: ${fixed} (the text quoted whole, not only up to its "-", which the expression reads as a minus)`;
+      assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.hint]), [['E_YAML_SYNTAX', line, col, hint]]);
     });
   }
   it('the value the hint proposes loads', () => {

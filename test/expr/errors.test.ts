@@ -16,6 +16,8 @@ const SYNTAX_ERRORS: Array<[string, number, number, RegExp]> = [
   ['every-minute', 0, 12, /unquoted text "every-minute"/],
   ['[x] + a-b c', 6, 5, /unquoted text "a-b c"/],
   ['every - 1', 0, 5, /unquoted text "every"/],
+  ['[x] + "every"-minute', 6, 14, /^text quoted only up to the "-": "every"-minute$/],
+  ['"every" - minute', 10, 6, /^unquoted text "minute"$/],
   ['[]', 0, 2, /empty variable name/],
   ['[  ]', 0, 4, /empty variable name/],
   ['[abc', 0, 4, /unclosed variable/],
@@ -79,6 +81,18 @@ describe('syntax errors point at the offending text', () => {
       assert.ok(r.error.hint && r.error.hint.length > 5, 'has a hint');
     });
   }
+
+  it('a text quoted only up to its "-" ("every"-minute, what quoting "every" of every-minute gave) is quoted whole in the hint and fix', () => {
+    for (const [source, hint, fix] of [
+      ['"every"-minute', 'quote it whole: "every-minute"', '"every-minute"'],
+      ["[x] + 'a'-b-c + [x]", 'quote it whole: "a-b-c"', '[x] + "a-b-c" + [x]'],
+    ]) {
+      const r = parseExpression(source!);
+      assert.ok(!r.ok, source);
+      assert.deepEqual([r.error.hint, r.error.fix], [hint, fix]);
+      assert.ok(parseExpression(fix!).ok, fix);
+    }
+  });
 
   it('suggests close function names for a typo', () => {
     const r = parseExpression('Contans([a], "x")');
