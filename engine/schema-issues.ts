@@ -80,6 +80,9 @@ export function reportSchemaIssues(
     }
     const bound = typeof value === 'number' ? numberProblem(zi, value) : undefined;
     if (bound) {
+      // `maxRedirects: 1e300`: a whole-number setting refuses it twice, past its own most (20) and past the safe
+      // integers (9007199254740991); one mistake, said once, with the bound that matters.
+      if (issues.some((o) => o !== zi && tighterBound(o, zi) && sameIssuePath(o, zi))) continue;
       issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${value} ${bound.what}`, bound.hint);
       continue;
     }
@@ -89,6 +92,18 @@ export function reportSchemaIssues(
       issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, flowListHint(value) ?? `see the ${def.kind} example:\n${indent(def.example)}`);
     }
   }
+}
+
+/** Whether `a` bounds the value on the same side as `b`, and more tightly (20 rather than the safe integers' most). */
+function tighterBound(a: ZodIssueLike & { minimum?: unknown; maximum?: unknown }, b: ZodIssueLike & { minimum?: unknown; maximum?: unknown }): boolean {
+  if (a.code !== b.code) return false;
+  if (a.code === 'too_big') return Number(a.maximum) < Number(b.maximum);
+  if (a.code === 'too_small') return Number(a.minimum) > Number(b.minimum);
+  return false;
+}
+
+function sameIssuePath(a: ZodIssueLike, b: ZodIssueLike): boolean {
+  return a.path.length === b.path.length && a.path.every((p, i) => p === b.path[i]);
 }
 
 /**

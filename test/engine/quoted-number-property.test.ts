@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioText } from '../../engine/index.js';
+import { runCli } from '../cli/cli.helper.js';
+import { tempDir } from '../helpers.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 function issues(block: string): Array<[string, number, number, string, string | undefined]> {
   const text = `variables: { s: string, n: number }
@@ -66,6 +70,9 @@ describe('a number out of its range or not whole', () => {
     { block: 'kind: WebRequest\n    url: \'"http://127.0.0.1:1/"\'\n    timeout: 0', line: 6, message: '"timeout": 0 is too small: it must be more than 0', hint: 'write a number above 0' },
     { block: 'kind: WebRequest\n    url: \'"http://127.0.0.1:1/"\'\n    maxRedirects: 21', line: 6, message: '"maxRedirects": 21 is too large: the most it takes is 20', hint: 'write 20 or less' },
     { block: 'kind: DbQuery\n    sql: SELECT 1 AS one\n    maxRows: 0', line: 6, message: '"maxRows": 0 is too small: the least it takes is 1', hint: 'write 1 or more' },
+    // Far out of range, a whole-number setting is past its own bound and the safe integers' both: said once, with its own.
+    { block: 'kind: WebRequest\n    url: \'"http://127.0.0.1:1/"\'\n    maxRedirects: 1e300', line: 6, message: '"maxRedirects": 1e+300 is too large: the most it takes is 20', hint: 'write 20 or less' },
+    { block: 'kind: DbQuery\n    sql: SELECT 1 AS one\n    maxRows: -1e300', line: 6, message: '"maxRows": -1e+300 is too small: the least it takes is 1', hint: 'write 1 or more' },
   ];
   for (const c of cases) {
     it(c.message, () => {
@@ -74,4 +81,19 @@ describe('a number out of its range or not whole', () => {
       assert.deepEqual(got.map((g) => [g[0], g[1], g[3], g[4]]), [['E_INVALID_PROPERTY', c.line, c.message, c.hint]]);
     });
   }
+});
+
+describe('oktell-emu validate says a number far out of range once', () => {
+  it('maxRedirects: 1e300 is one problem, at its line:col, with the fix', () => {
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.dir, 'scenarios'));
+      writeFileSync(join(tmp.dir, 'scenarios', 'Far.yaml'), `blocks:\n  b:\n    kind: WebRequest\n    url: '"http://127.0.0.1:1/"'\n    maxRedirects: 1e300\n    exits: { success: r, error: r, timeout: r }\n  r: { kind: ReturnValue, values: { 1: '"x"' } }\n`);
+      const r = runCli(['validate'], { cwd: tmp.dir });
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stdout, 'scenarios/Far.yaml:5:19 E_INVALID_PROPERTY "maxRedirects": 1e+300 is too large: the most it takes is 20 [block b]\n    hint: write 20 or less\n✗ 1 problem(s) in 1 file(s)\n');
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
