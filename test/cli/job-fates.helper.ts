@@ -80,7 +80,7 @@ export interface Outage {
 
 /**
  * A: failed once, retried, delivered. B: failed once, then for good (R_SCENARIO_CHANGED). C: dead. D: waits for its
- * retry in an hour. H: failed twice, waits for its third attempt in an hour. After the cut: F (scenario Other) and G dead. E: queued, never run.
+ * retry in an hour. After the cut: F (scenario Other) and G dead. E: queued, never run.
  */
 export async function outage(kind: Kind): Promise<Outage> {
   const store = await kind.open();
@@ -100,10 +100,6 @@ export async function outage(kind: Kind): Promise<Outage> {
     // D: waits for its retry in an hour.
     ids.D = await enqueue(store);
     runs.D1 = await attempt(store, ids.D, { ...TRANSIENT, retryAt: Date.now() + 3_600_000 });
-    // H: failed twice (an outage), waits for its third attempt in an hour: not replayed.
-    ids.H = await enqueue(store);
-    runs.H1 = await attempt(store, ids.H, { ...TRANSIENT, retryAt: Date.now() });
-    runs.H2 = await attempt(store, ids.H, { ...TRANSIENT, retryAt: Date.now() + 3_600_000 });
     // Later (the cut): F (another scenario) and G die.
     await new Promise((r) => setTimeout(r, 20));
     cut = Date.now();

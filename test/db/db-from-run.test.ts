@@ -39,6 +39,32 @@ blocks:
   done: { kind: ReturnValue, values: { 1: '[name]' } }
 `;
 
+
+/**
+ * On PostgreSQL (PG_URL), a schema of its own holding ticks (label unique) and a temp folder whose scenarios name it as
+ * the connection crm (its migration makes the same table for a case's database); `body` runs there, then both go.
+ */
+async function withPgTicks(prefix: string, body: (t: { schema: string; client: pg.Client; scenarios: string; cli: (...args: string[]) => ReturnType<typeof runCli> }) => Promise<void>): Promise<void> {
+  const schema = randomSchemaName(prefix);
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  const tmp = tempDir();
+  try {
+    await client.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.ticks (id serial PRIMARY KEY, due text, label text UNIQUE)`);
+    const url = new URL(PG_URL!);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    const scenarios = join(tmp.dir, 'scenarios');
+    mkdirSync(join(scenarios, 'db', 'crm'), { recursive: true });
+    writeFileSync(join(scenarios, 'db', 'crm', '001-ticks.sql'), 'CREATE TABLE IF NOT EXISTS ticks (id INTEGER PRIMARY KEY, due TEXT, label TEXT UNIQUE);\n');
+    writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `databases:\n  crm: ${url.toString()}\n`);
+    const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+    await body({ schema, client, scenarios, cli });
+  } finally {
+    await client.end();
+    await dropSchema(PG_URL!, schema);
+    tmp.cleanup();
+  }
+}
 describe('test --from-run of a run that read the database', () => {
   it('the rows a SELECT read become db:, and the case passes; a computed read is named in the comment', () => {
     const tmp = tempDir();
@@ -302,17 +328,7 @@ blocks:
   });
 
   it('on PostgreSQL the same clash (23505, unique_violation) is named too', { skip: PG_URL ? false : 'set OKTELL_TEST_PG_URL to run it' }, async () => {
-    const schema = randomSchemaName('tclash');
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    const tmp = tempDir();
-    try {
-      await client.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.ticks (id serial PRIMARY KEY, due text, label text UNIQUE)`);
-      const url = new URL(PG_URL!);
-      url.searchParams.set('options', `-c search_path=${schema}`);
-      const scenarios = join(tmp.dir, 'scenarios');
-      mkdirSync(join(scenarios, 'db', 'crm'), { recursive: true });
-      writeFileSync(join(scenarios, 'db', 'crm', '001-ticks.sql'), 'CREATE TABLE IF NOT EXISTS ticks (id INTEGER PRIMARY KEY, due TEXT, label TEXT UNIQUE);\n');
+    await withPgTicks('tclash', async ({ schema, client, scenarios, cli }) => {
       writeFileSync(
         join(scenarios, 'Tick.yaml'),
         `variables: { code: string }
@@ -329,8 +345,6 @@ blocks:
   dbFailed: { kind: ReturnValue, values: { 1: '"db: " + [code]' } }
 `,
       );
-      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `databases:\n  crm: ${url.toString()}\n`);
-      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
       await client.query(`INSERT INTO ${schema}.ticks (due, label) VALUES ('2026-01-01', 'A-1')`);
       const ran = cli('run', 'Tick', '-p', '1=A-1', '--json');
       assert.equal((JSON.parse(ran.stdout) as { returnValues: Record<string, unknown> }).returnValues[1], 'db: 23505', ran.stdout + ran.stderr);
@@ -338,11 +352,7 @@ blocks:
       const made = cli('test', '--from-run', id, '--name', 'clash');
       assert.equal(made.code, 1, made.stdout + made.stderr);
       assert.match(made.stdout, /^! cannot be replayed: crm: INSERT INTO ticks \(due, label\) VALUES \('2026-01-05', :label\) \(block add of Tick\) failed on a row already in ticks \(PostgreSQL: duplicate key value violates unique constraint "ticks_label_key"; 23505, exit "error"\): .* add that row under the case's db: crm \(an INSERT into ticks with the values it clashed on; the statement's parameters were \{"label":"A-1"\}\), or drop the case$/m);
-    } finally {
-      await client.end();
-      await dropSchema(PG_URL!, schema);
-      tmp.cleanup();
-    }
+    });
   });
 
   // The row the INSERT clashed with was the run's own: the case's run writes it too and the clash replays, so no note.
@@ -387,20 +397,8 @@ blocks:
   });
 
   it('on PostgreSQL too: the run\'s own earlier INSERT gave every column the refused one gives (23505 names no column)', { skip: PG_URL ? false : 'set OKTELL_TEST_PG_URL to run it' }, async () => {
-    const schema = randomSchemaName('townclash');
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    const tmp = tempDir();
-    try {
-      await client.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.ticks (id serial PRIMARY KEY, due text, label text UNIQUE)`);
-      const url = new URL(PG_URL!);
-      url.searchParams.set('options', `-c search_path=${schema}`);
-      const scenarios = join(tmp.dir, 'scenarios');
-      mkdirSync(join(scenarios, 'db', 'crm'), { recursive: true });
-      writeFileSync(join(scenarios, 'db', 'crm', '001-ticks.sql'), 'CREATE TABLE IF NOT EXISTS ticks (id INTEGER PRIMARY KEY, due TEXT, label TEXT UNIQUE);\n');
+    await withPgTicks('townclash', async ({ scenarios, cli }) => {
       writeFileSync(join(scenarios, 'Twice.yaml'), TWICE('INSERT INTO ticks (label) VALUES (:label)').replaceAll('    kind: DbQuery\n', '    kind: DbQuery\n    connection: crm\n'));
-      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `databases:\n  crm: ${url.toString()}\n`);
-      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
       const ran = cli('run', 'Twice', '-p', '1=A-1', '--json');
       assert.equal((JSON.parse(ran.stdout) as { returnValues: Record<string, unknown> }).returnValues[1], 'db: 23505', ran.stdout + ran.stderr);
       const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
@@ -408,11 +406,7 @@ blocks:
       assert.doesNotMatch(made.stdout, /cannot be replayed/);
       // The case's database is SQLite: its run clashes there as well, with SQLite's code (the case expects 23505, as the run had).
       assert.match(made.stdout, /expected "db: 23505" got "db: SQLITE_CONSTRAINT_UNIQUE"/);
-    } finally {
-      await client.end();
-      await dropSchema(PG_URL!, schema);
-      tmp.cleanup();
-    }
+    });
   });
 
   // A foreign key: an INSERT it refused replays by itself (the row it refers to is missing from the case's database
