@@ -289,6 +289,13 @@ function subnet(p: string): boolean {
   return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
+/** The environment variables the configuration file names (`passwordEnv:` of `store:` and of `databases:` entries): read too. */
+export function configuredEnvNames(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
+  const { fc } = readConfigFile(flags, env, cwd);
+  const sources = [fc.store, ...Object.values(fc.databases ?? {})];
+  return sources.flatMap((s) => (s && typeof s === 'object' && s.passwordEnv ? [s.passwordEnv] : []));
+}
+
 /**
  * The configuration file (`--config`, else OKTELL_CONFIG, else ./oktell.config.yaml of `cwd`), parsed and checked;
  * empty when the default file is absent. A named file that is absent, or a file whose YAML or form is wrong, is a

@@ -20,7 +20,7 @@ import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulat
 import { createApp, type AppDeps } from './app.js';
 import { continueChecked, hookListener } from './hook-listener.js';
 import { hookUser, type OktellUser } from './auth.js';
-import { ConfigError, envSetting, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
+import { ConfigError, configuredEnvNames, envSetting, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { configuredEmulatorSecret, EMULATOR_HOOK_PATH, EMULATOR_SECRET_FILE, emulatorWebhookSecret, generatedUser, sharedConsoleSecret } from './credentials.js';
 import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
 import { applyHeapSetting } from './heap.js';
@@ -30,6 +30,7 @@ import { stopConnections, type StopConnections } from './stop-connections.js';
 import { CONNECTIONS_AFTER_GRACE_MS, notClosedText, unclosedPorts, within } from './within.js';
 import { createLoginThrottle, shortPasswordWarning, trustAnyProxyWarning, type LoginThrottle } from './login-throttle.js';
 import { bpiumScenarios, createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
+import { unknownEnvWarnings } from './env-names.js';
 import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
 import { retentionWarning, retryWindowText } from './store/backoff.js';
 import { sortableIds } from './store/sortable-id.js';
@@ -270,6 +271,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     warnPlainAuth(env, logger, warnings);
     warnGuessing(config, logger, warnings);
     warnShortRetention(config, logger, warnings);
+    warnUnknownEnv(env, opts, host, logger, warnings);
     const metrics = new Metrics();
     const throttle = createLoginThrottle(config.loginFailureLimit, logger, { counts: metrics.logins });
     cleanup.push(() => throttle.close());
@@ -345,6 +347,19 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
     perInstanceDatabases();
   });
   return [...(hook ? [hook] : []), ...inTheHook(), ...perInstanceDatabases()];
+}
+
+/**
+ * Environment variables with a prefix the product owns that nothing reads (`OKTELL_PROT`, `SMTP_ULR`): they would be
+ * ignored silently, so the start names each with the closest one it reads. Names the file (`passwordEnv:`) and the
+ * loaded scenarios (`env:`) choose are read too. Never the value: it may be a secret.
+ */
+function warnUnknownEnv(env: NodeJS.ProcessEnv, opts: StartOptions, host: ScenarioHost, logger: LoggerPort, warnings: string[]): void {
+  const scenarioNames = [...host.library().scenarios.values()].flatMap((s) => [...s.variables.values()].flatMap((v) => (v.source?.env !== undefined ? [v.source.env] : [])));
+  for (const w of unknownEnvWarnings(env, [...configuredEnvNames(opts, env), ...scenarioNames])) {
+    logger.warn({ env: 'unknown' }, w);
+    warnings.push(w);
+  }
 }
 
 /** A retention shorter than the retry window: what a long outage leaves is pruned as soon as its jobs end (said at the start). */

@@ -1,0 +1,47 @@
+// The environment variables the product reads: one list, for the start's warning about misspelt names (and the docs
+// test that keeps it and docs/configuration.md in step).
+import { closest } from '../engine/suggest.js';
+
+/** Every environment variable the server and the CLI read by a fixed name (docs/configuration.md has a row for each). */
+export const ENV_VARIABLES: readonly string[] = [
+  'OKTELL_PORT', 'OKTELL_HOST', 'OKTELL_CONFIG', 'OKTELL_DATA_DIR', 'OKTELL_SCENARIOS', 'OKTELL_USERS', 'OKTELL_TZ',
+  'OKTELL_HOOK_SCENARIO', 'OKTELL_HOOK_HEAD', 'OKTELL_LOG_LEVEL', 'OKTELL_LOG_FORMAT', 'OKTELL_BODY_LIMIT', 'OKTELL_BODY_BUDGET',
+  'OKTELL_BODY_BUDGET_PER_LOGIN', 'OKTELL_RUN_RECORD_BUDGET', 'OKTELL_REQUEST_TIMEOUT_MS', 'OKTELL_TLS_CERT', 'OKTELL_TLS_KEY',
+  'OKTELL_TRUST_PROXY', 'OKTELL_STORE', 'OKTELL_STORE_CHECK_MS', 'OKTELL_STORE_MAX_PAGES', 'OKTELL_LEASE_MS', 'OKTELL_WORKERS',
+  'OKTELL_DELIVERY_THREAD', 'OKTELL_HEAP', 'OKTELL_MAX_ATTEMPTS', 'OKTELL_RETRY_BASE_DELAY_MS', 'OKTELL_RETRY_MAX_DELAY_MS',
+  'OKTELL_BURST_IN_FLIGHT', 'OKTELL_MAX_EFFECTS', 'OKTELL_REGEX_BUDGET_MS', 'OKTELL_SYNC_RUNS', 'OKTELL_LOGIN_FAILURE_LIMIT',
+  'OKTELL_RETENTION_DAYS', 'OKTELL_DEAD_LETTER_RETENTION_DAYS',
+  'BPIUM_URL', 'BPIUM_LOGIN', 'BPIUM_PASSWORD', 'BPIUM_WEBHOOK_SECRET', 'BPIUM_WEBHOOK_SECRET_FILE', 'BPIUM_WEBHOOK_MAX_AGE_MINUTES',
+  'BPIUM_EMULATOR_PORT', 'BPIUM_EMULATOR_WEBHOOK_URL', 'BPIUM_TIMEOUT_MS', 'BPIUM_RETRY_ATTEMPTS', 'BPIUM_RATE_LIMIT',
+  'BPIUM_MAX_RESPONSE_BYTES', 'BPIUM_USERS_CACHE_TTL_MS',
+  'SMTP_URL', 'SMTP_MAX_CONNECTIONS', 'SMTP_UNKNOWN_OUTCOME', 'SMTP_PENDING_MARK_MS', 'MAIL_FROM',
+  'WEB_REQUEST_ALLOW_HOSTS', 'WEB_REQUEST_ATTEMPTS', 'WEB_REQUEST_MAX_RESPONSE_BYTES',
+];
+
+/** Variables read by a name with a part of the operator's choosing: `OKTELL_DB_<NAME>`, a database connection. */
+export const ENV_VARIABLE_PATTERNS: readonly { prefix: string; doc: string }[] = [{ prefix: 'OKTELL_DB_', doc: 'OKTELL_DB_<NAME>' }];
+
+/** Name prefixes the product owns: a variable with one of them that is not read above is most likely a typo. */
+export const ENV_PREFIXES: readonly string[] = ['OKTELL_', 'BPIUM_', 'SMTP_', 'MAIL_', 'WEB_REQUEST_'];
+
+/** The project's own test suite's variables (OKTELL_TEST_PG_URL): not settings of the product. */
+const TEST_PREFIX = 'OKTELL_TEST_';
+
+/**
+ * A warning for each environment variable whose name starts with a prefix the product owns but that nothing reads
+ * (`OKTELL_PROT`, `SMTP_ULR`), with the closest name it reads. `alsoRead` are the names the configuration and the
+ * scenarios choose (`env: OKTELL_CHAT_TOKEN`, `passwordEnv:`), which are read too. The value is never shown: it may be
+ * a secret.
+ */
+export function unknownEnvWarnings(env: Readonly<Record<string, string | undefined>>, alsoRead: Iterable<string> = []): string[] {
+  const read = new Set([...ENV_VARIABLES, ...alsoRead]);
+  const out: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (env[name] === undefined || read.has(name) || name.startsWith(TEST_PREFIX)) continue;
+    if (!ENV_PREFIXES.some((p) => name.startsWith(p))) continue;
+    if (ENV_VARIABLE_PATTERNS.some((p) => name.startsWith(p.prefix) && name.length > p.prefix.length)) continue;
+    const guess = closest(name, ENV_VARIABLES);
+    out.push(`environment variable ${name} is not one oktell-emu reads, so it has no effect${guess ? ` (did you mean ${guess}?)` : ''}; the variables it reads are listed in docs/configuration.md`);
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+// A misspelt environment variable (OKTELL_PROT, SMTP_ULR) was ignored silently: the server started on the default
+// port and sent letters to the outbox (operator trial, finding 1). The start now names each with a did-you-mean.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { startServeProcess } from './cli-process.js';
+import { tempDir } from '../helpers.js';
+
+describe('serve warns of environment variables it does not read', () => {
+  it('OKTELL_PROT and SMTP_ULR: a warning each in the banner and the log, with the name meant, never the value', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    writeFileSync(join(tmp.dir, 'reports.sqlite'), '');
+    const env = {
+      OKTELL_USERS: 'ops:pw',
+      OKTELL_PROT: '4741',
+      SMTP_ULR: 'smtp://user:Very-Secret-9@127.0.0.1:25',
+      // Read: a connection (OKTELL_DB_<NAME>), a variable a shipped scenario names (BpiumTaskChat's env:).
+      OKTELL_DB_REPORTS: `sqlite:${join(tmp.dir, 'reports.sqlite')}`,
+      OKTELL_CHAT_TOKEN: 'token-1',
+      // Not the product's prefix: left alone.
+      MY_OKTELL_THING: '1',
+    };
+    const serve = await startServeProcess({ dataDir: join(tmp.dir, 'var'), env });
+    try {
+      const banner = serve.stderr();
+      assert.match(banner, /warning {4}environment variable OKTELL_PROT is not one oktell-emu reads, so it has no effect \(did you mean OKTELL_PORT\?\)/);
+      assert.match(banner, /warning {4}environment variable SMTP_ULR is not one oktell-emu reads, so it has no effect \(did you mean SMTP_URL\?\)/);
+      assert.doesNotMatch(banner, /OKTELL_DB_REPORTS|OKTELL_CHAT_TOKEN|MY_OKTELL_THING/);
+      // The log stream may be written a little after the banner.
+      for (let i = 0; i < 50 && !/listening on/.test(serve.stdout()); i++) await new Promise((r) => setTimeout(r, 100));
+      const log = serve.stdout();
+      assert.match(log, /"level":40.*environment variable OKTELL_PROT is not one oktell-emu reads.*did you mean OKTELL_PORT\?/);
+      assert.match(log, /"level":40.*environment variable SMTP_ULR .*did you mean SMTP_URL\?/);
+      assert.doesNotMatch(banner + log, /Very-Secret-9|4741/);
+    } finally {
+      await serve.stop();
+      tmp.cleanup();
+    }
+  });
+});
