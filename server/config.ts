@@ -8,6 +8,7 @@ import { databaseSettings, urlWithSecretPassword, type DatabaseSettings } from '
 import type { WebRequestSettings } from '../adapters/ports.js';
 import { webClientOptionsFromEnv } from '../adapters/web/client.js';
 import { parseSize as parseSizeValue } from '../adapters/size.js';
+import { environmentOnlyKey } from './env-names.js';
 import { allowedKeys, closest, closestTimeZone, listScenarioFilesSync, scenarioNameOf, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
@@ -248,6 +249,13 @@ function fileIssues(file: string, text: string, issues: readonly z.core.$ZodIssu
       const known = allowedKeys(fileSchema, path);
       return i.keys.map((key) => {
         const at = src.locate([...path, key], { key: true });
+        const envOnly = environmentOnlyKey(path, key);
+        if (envOnly) {
+          const how = envOnly.fileKey
+            ? `in this file it is ${envOnly.fileKey}: (or the environment variable ${envOnly.variable})`
+            : `${envOnly.variable} is set in the environment only (${envOnly.variable}=… in the server's environment), not in this file`;
+          return `${file}:${at.line}:${at.col}: unknown key "${key}" at ${where}: ${how}; known keys: ${known.join(', ')}`;
+        }
         const guess = closest(key, known);
         return `${file}:${at.line}:${at.col}: unknown key "${key}" at ${where}${guess ? ` (did you mean "${guess}"?)` : ''}; known keys: ${known.join(', ')}`;
       });

@@ -45,3 +45,26 @@ export function unknownEnvWarnings(env: Readonly<Record<string, string | undefin
   }
   return out;
 }
+
+/** Variables of the prefixes below that the configuration file has a key for, with that key's path. */
+const FILE_KEYS: Readonly<Record<string, string>> = {
+  BPIUM_WEBHOOK_SECRET: 'webhookSecrets',
+  BPIUM_WEBHOOK_MAX_AGE_MINUTES: 'webhookMaxAgeMinutes',
+  BPIUM_EMULATOR_PORT: 'bpiumEmulatorPort',
+  WEB_REQUEST_ALLOW_HOSTS: 'webRequest.allowHosts',
+  WEB_REQUEST_MAX_RESPONSE_BYTES: 'webRequest.maxResponseBytes',
+};
+
+/**
+ * The environment-only variable an unknown key of the configuration file stands for (`smtpUrl`, `smtp_url`, `SMTP_URL`,
+ * `webRequest: { attempts }` → SMTP_URL, WEB_REQUEST_ATTEMPTS), with the file key when the file has one after all;
+ * undefined when the key is no such name. `path` is where the key sits (empty at the top level). Only the Bpium, SMTP,
+ * mail and WebRequest variables: the OKTELL_ ones mostly have keys of their own, which the did-you-mean finds.
+ */
+export function environmentOnlyKey(path: readonly (string | number)[], key: string): { variable: string; fileKey?: string } | undefined {
+  const norm = (s: string) => s.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
+  const wanted = norm([...path.filter((p): p is string => typeof p === 'string'), key].join(''));
+  const variable = ENV_VARIABLES.find((v) => !v.startsWith('OKTELL_') && norm(v) === wanted);
+  if (!variable) return undefined;
+  return FILE_KEYS[variable] ? { variable, fileKey: FILE_KEYS[variable] } : { variable };
+}

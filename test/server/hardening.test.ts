@@ -619,6 +619,13 @@ describe('a mistake in oktell.config.yaml is named at its line and column', () =
     { text: 'workers:\n  concurency: 4\n', error: /^oktell\.config\.yaml:2:3: unknown key "concurency" at workers \(did you mean "concurrency"\?\)/ },
     { text: 'workers:\n  concurrency: 0\n', error: /^oktell\.config\.yaml:2:16: workers\.concurrency: / },
     { text: 'frobnicate: yes\n', error: /^oktell\.config\.yaml:1:1: unknown key "frobnicate" at the top level; known keys: / },
+    // Settings of the environment only get said so (operator trial, finding 2), in any spelling of their name.
+    { text: 'port: 4055\nsmtpUrl: smtp://mail.local\n', error: /^oktell\.config\.yaml:2:1: unknown key "smtpUrl" at the top level: SMTP_URL is set in the environment only \(SMTP_URL=… in the server's environment\), not in this file; known keys: / },
+    { text: 'bpium_url: https://x.bpium.ru\n', error: /^oktell\.config\.yaml:1:1: unknown key "bpium_url" at the top level: BPIUM_URL is set in the environment only \(BPIUM_URL=… / },
+    { text: 'BPIUM_PASSWORD: x\n', error: /^oktell\.config\.yaml:1:1: unknown key "BPIUM_PASSWORD" at the top level: BPIUM_PASSWORD is set in the environment only/ },
+    { text: 'mailFrom: a@b.ru\nbpiumLogin: a@b.ru\n', error: /^oktell\.config\.yaml:1:1: unknown key "mailFrom" .*: MAIL_FROM is set in the environment only.*\noktell\.config\.yaml:2:1: unknown key "bpiumLogin" .*: BPIUM_LOGIN is set in the environment only/ },
+    { text: 'webRequest:\n  attempts: 1\n', error: /^oktell\.config\.yaml:2:3: unknown key "attempts" at webRequest: WEB_REQUEST_ATTEMPTS is set in the environment only/ },
+    { text: 'bpiumWebhookMaxAgeMinutes: 5\n', error: /^oktell\.config\.yaml:1:1: unknown key "bpiumWebhookMaxAgeMinutes" at the top level: in this file it is webhookMaxAgeMinutes: \(or the environment variable BPIUM_WEBHOOK_MAX_AGE_MINUTES\)/ },
   ];
   for (const c of cases) {
     it(JSON.stringify(c.text), () => {
