@@ -60,6 +60,8 @@ export interface WebhookDelivery {
   url: string;
   status?: number;
   error?: string;
+  /** The server's X-Oktell-Duplicate-Of: it took the webhook as a repeat of that earlier delivery (its inbox id) and ran nothing. */
+  duplicateOf?: string;
   ms: number;
   at: string;
 }

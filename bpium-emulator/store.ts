@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, hoo
 `;
 
 interface HookRow { id: string; catalog_id: string; events: string; url: string; secret: string; track_fields: string; sequence_id: number; from_seed: number }
-interface DeliveryRow { id: number; hook_id: string; event: string; sequence_id: number; catalog_id: string; record_id: string; url: string; status: number | null; error: string | null; ms: number; at: string }
+interface DeliveryRow { id: number; hook_id: string; event: string; sequence_id: number; catalog_id: string; record_id: string; url: string; status: number | null; error: string | null; duplicate_of?: string | null; ms: number; at: string }
 
 function toHook(row: HookRow): WebhookSubscription {
   return {
@@ -43,6 +43,7 @@ function toDelivery(row: DeliveryRow): WebhookDelivery {
     url: row.url,
     ...(row.status !== null ? { status: row.status } : {}),
     ...(row.error !== null ? { error: row.error } : {}),
+    ...(row.duplicate_of != null ? { duplicateOf: row.duplicate_of } : {}),
     ms: row.ms,
     at: row.at,
   };
@@ -58,6 +59,9 @@ export class EmulatorStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 2000');
     this.db.exec(SCHEMA);
+    // Added later: a data folder made before it gets the column on its first open.
+    const cols = this.db.prepare('PRAGMA table_info(deliveries)').all() as { name: string }[];
+    if (!cols.some((c) => c.name === 'duplicate_of')) this.db.exec('ALTER TABLE deliveries ADD COLUMN duplicate_of TEXT');
   }
 
   close(): void {
@@ -190,8 +194,8 @@ export class EmulatorStore {
   }
 
   addDelivery(d: Omit<WebhookDelivery, 'id'>): void {
-    this.q('INSERT INTO deliveries (hook_id, event, sequence_id, catalog_id, record_id, url, status, error, ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(d.hookId, d.event, d.sequenceId, d.catalogId, d.recordId, d.url, d.status ?? null, d.error ?? null, d.ms, d.at);
+    this.q('INSERT INTO deliveries (hook_id, event, sequence_id, catalog_id, record_id, url, status, error, duplicate_of, ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(d.hookId, d.event, d.sequenceId, d.catalogId, d.recordId, d.url, d.status ?? null, d.error ?? null, d.duplicateOf ?? null, d.ms, d.at);
   }
 
   deliveries(filter: { recordId?: string; catalogId?: string; hookId?: string } = {}): WebhookDelivery[] {

@@ -56,7 +56,7 @@ class WebhookTimeout extends Error {
  * `Accept-Language: *`, `User-Agent: node`, …) that a server-to-server sender such as Bpium does not send. Redirects
  * are not followed; the reply body is read and dropped (Bpium ignores it for notifications).
  */
-function postOnce(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<number> {
+function postOnce(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; duplicateOf?: string }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const bytes = Buffer.from(body, 'utf8');
@@ -65,7 +65,8 @@ function postOnce(url: string, headers: Record<string, string>, body: string, ti
       res.on('error', fail);
       res.on('end', () => {
         clearTimeout(timer);
-        resolve(res.statusCode ?? 0);
+        const dup = res.headers['x-oktell-duplicate-of'];
+        resolve({ status: res.statusCode ?? 0, ...(typeof dup === 'string' ? { duplicateOf: dup } : {}) });
       });
       res.resume();
     });
@@ -132,14 +133,14 @@ export class WebhookDispatcher {
     });
     const started = Date.now();
     let target = '(invalid URL)';
-    const outcome: { status?: number; error?: string } = {};
+    const outcome: { status?: number; error?: string; duplicateOf?: string } = {};
     try {
       const { url, authorization } = splitCredentials(hook.url);
       target = url;
       const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': WEBHOOK_USER_AGENT };
       if (hook.secret !== '') headers['X-Hook-Signature'] = signBpiumBody(hook.secret, body);
       if (authorization) headers.Authorization = authorization;
-      outcome.status = await postOnce(url, headers, body, this.opts.timeoutMs);
+      Object.assign(outcome, await postOnce(url, headers, body, this.opts.timeoutMs));
       if (outcome.status === 410) this.store.deleteHook(hook.id);
     } catch (err) {
       // A system error names its code (ECONNREFUSED, ENOTFOUND, …); a timeout or a bad URL its message.

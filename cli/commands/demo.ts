@@ -2,6 +2,7 @@
 import pc from 'picocolors';
 import { EffectError } from '../../engine/errors.js';
 import { createBpiumClient } from '../../adapters/bpium/client.js';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { envSetting } from '../../server/config.js';
 import { dataDirArg, storeSettings } from '../config.js';
@@ -100,7 +101,33 @@ function describeDelivery(d: WebhookDelivery | undefined): string {
   const outcome = d.status !== undefined ? `HTTP ${d.status}` : `failed: ${d.error}`;
   const colour = d.status !== undefined && d.status < 300 ? pc.green : pc.red;
   const hint = d.error === 'ECONNREFUSED' ? pc.dim(' (is the Oktell server running? `npm start` starts both)') : '';
-  return `${d.event} #${d.sequenceId} → ${d.url}: ${colour(outcome)} in ${d.ms} ms${hint}`;
+  const dup = d.duplicateOf !== undefined ? pc.yellow(`, taken as a duplicate of inbox entry ${d.duplicateOf}`) : '';
+  return `${d.event} #${d.sequenceId} → ${d.url}: ${colour(outcome)} in ${d.ms} ms${dup}${hint}`;
+}
+
+/** The shipped sample body `webhook send --fresh` can send again, when it is here; else a placeholder. */
+const SAMPLE_BODY = 'scenarios/tests/webhooks/two-responsible.json';
+
+/**
+ * A delivery the server answered as a repeat (X-Oktell-Duplicate-Of): it ran nothing, so no letter comes. This
+ * happens when the emulator's data was reset and its sequence ids began again at 1 while the server's store still
+ * has the first deliveries of those ids. Says so, and how to have the scenario run.
+ */
+function duplicateNote(d: WebhookDelivery, dataDir: string | undefined): string {
+  let path = '/Bpium/NewTask';
+  try {
+    path = new URL(d.url).pathname;
+  } catch {
+    // the emulator writes the URL it posted to; keep the article's path otherwise
+  }
+  const body = existsSync(SAMPLE_BODY) ? SAMPLE_BODY : '<a saved webhook body>';
+  const send = `npx oktell-emu webhook send ${path} ${body} --fresh${dataDir !== undefined ? dataDirArg(dataDir) : ''}`;
+  return [
+    `${pc.yellow('Not run:')} the server took this webhook as a duplicate of an earlier delivery (inbox entry ${d.duplicateOf}: the same hook id and sequenceId ${d.sequenceId}), answered as it did then and started nothing, so no letter will be sent.`,
+    `  This happens when the emulator's data was reset and its sequence ids began again at 1 while the server's store still holds the earlier deliveries.`,
+    `  To see the scenario run, send a webhook with a new sequenceId: ${pc.cyan(send)}`,
+    '',
+  ].join('\n');
 }
 
 /** Where `demo` looks for the emulator, and why there: what its messages say when nothing answers. */
@@ -225,6 +252,11 @@ export async function demoAction(io: DemoCommandIo, flags: { title: string; desc
     write(`${pc.bold('Created')} task ${pc.cyan(r.recordId)} in Задачи (catalog 11): ${JSON.stringify(flags.title)}\n`);
     write(`  responsible: ${r.responsible.name} <${r.responsible.email}> (employee ${r.responsible.id})\n`);
     write(`  webhook: ${describeDelivery(r.delivery)}\n`);
+    if (r.delivery?.duplicateOf !== undefined) {
+      write(duplicateNote(r.delivery, demoDataDir(target, r.delivery)));
+      process.exitCode = 1;
+      return;
+    }
     write(`The letter to ${r.responsible.email}: ${whereTheLetterIs(demoDataDir(target, r.delivery))} (or your SMTP server when SMTP_URL is set)\n`);
   } catch (err) {
     if (!(err instanceof DemoError)) throw err;
