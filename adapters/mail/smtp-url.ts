@@ -46,6 +46,29 @@ function decodeCredential(text: string, what: 'user' | 'password'): string {
 }
 
 /**
+ * Which part of an SMTP URL that does not parse is wrong, when it can be told: the scheme's `://`, the host, the port.
+ * The port is quoted only when no `@` follows the host part, so that it cannot be a piece of a password that holds a
+ * `/`, `?` or `#` (which end the host part); undefined when the part cannot be told.
+ */
+function wrongPart(url: string): string | undefined {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);
+  if (!scheme) return 'it does not start with smtp:// or smtps://';
+  const rest = url.slice(scheme[0].length);
+  const end = rest.search(/[/?#]/);
+  const authority = end === -1 ? rest : rest.slice(0, end);
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  const quotable = end === -1 || !rest.slice(end).includes('@');
+  const v6 = /^\[[^\]]*\](.*)$/.exec(hostPort);
+  const afterHost = v6 ? v6[1]! : hostPort.slice(hostPort.includes(':') ? hostPort.indexOf(':') : hostPort.length);
+  if ((v6 ? hostPort.slice(0, hostPort.indexOf(']') + 1) : hostPort.split(':')[0]) === '') return 'it has no host';
+  if (afterHost === '' || !afterHost.startsWith(':')) return undefined;
+  const port = afterHost.slice(1);
+  if (/^\d+$/.test(port)) return Number(port) > 65535 ? `the port ${quotable ? `${port} ` : ''}is above 65535` : undefined;
+  if (quotable) return `the port "${port}" is not a number`;
+  return 'the port (after the host\'s ":") is not a number, or the password holds a "/", "?" or "#", which must be written %2F, %3F, %23';
+}
+
+/**
  * Parses an SMTP URL. Default ports: 587 for smtp://, 465 for smtps://. User and password are percent-decoded.
  *
  * @example parseSmtpUrl('smtps://robot:p%40ss@smtp.yandex.ru')  // { host: 'smtp.yandex.ru', port: 465, secure: true, user: 'robot', pass: 'p@ss', ... }
@@ -55,8 +78,9 @@ export function parseSmtpUrl(url: string): SmtpEndpoint {
   try {
     parsed = new URL(url);
   } catch {
-    // The text may hold a password: never echo it.
-    throw new MailConfigError('SMTP_URL is not a valid URL (expected smtp://user:pass@host:port or smtps://...)');
+    // The text may hold a password: never echo it (only a port, when it cannot be part of one).
+    const part = wrongPart(url);
+    throw new MailConfigError(`SMTP_URL is not a valid URL${part ? `: ${part}` : ''} (expected smtp://user:pass@host:port or smtps://...)`);
   }
   const protocol = parsed.protocol.replace(/:$/, '');
   if (protocol !== 'smtp' && protocol !== 'smtps') {

@@ -36,6 +36,10 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'an SMTP_URL that is not a URL', env: { SMTP_URL: 'smtp//mail.example.com' }, says: /^SMTP_URL is not a valid URL/ },
+  // Which part is wrong (operator trial, finding 4); a port that may be a piece of the password is not quoted.
+  { name: 'an SMTP_URL whose port is not a number', env: { SMTP_URL: 'smtp://127.0.0.1:notaport' }, says: /^SMTP_URL is not a valid URL: the port "notaport" is not a number \(expected smtp:\/\/user:pass@host:port/ },
+  { name: 'an SMTP_URL whose port is above 65535', env: { SMTP_URL: 'smtp://127.0.0.1:70000' }, says: /^SMTP_URL is not a valid URL: the port 70000 is above 65535/ },
+  { name: 'an SMTP_URL with a "/" in its password', env: { SMTP_URL: 'smtp://robot:pa/Secret7@mail.example.com:587' }, says: /^SMTP_URL is not a valid URL: the port \(after the host's ":"\) is not a number, or the password holds a "\/", "\?" or "#", which must be written %2F, %3F, %23 \(/ },
   { name: 'an SMTP_URL of an unknown scheme', env: { SMTP_URL: 'imap://mail.example.com' }, says: /^SMTP_URL must start with smtp:\/\/ or smtps:\/\/, not imap:\/\// },
   { name: 'an SMTP_URL with an unknown option', env: { SMTP_URL: 'smtp://127.0.0.1:2525?tls=yes' }, says: /^SMTP_URL has an unknown option "tls"/ },
   { name: 'SMTP_MAX_CONNECTIONS out of range', env: { SMTP_URL: 'smtp://127.0.0.1:2525', SMTP_MAX_CONNECTIONS: '0' }, says: /^SMTP_MAX_CONNECTIONS must be a whole number from 1 to 100/ },
