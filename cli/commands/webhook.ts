@@ -50,6 +50,8 @@ export interface WebhookOutcome {
   credentialsRefused: boolean;
   /** With --fresh: what was changed in the body before it was signed. */
   fresh?: FreshChange[];
+  /** Sent unsigned and answered 401 or 403 (not for the login): how to have it signed. */
+  hint?: string;
 }
 
 /** A login and where it came from, to say so when the server refuses it. */
@@ -155,6 +157,8 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     throw new WebhookSendError(`nothing answers at ${url.origin} (${cause})${recorded}: start the server with \`${serveCommandFor(flags, config.dataDir)}\`, or give its address with --url`);
   }
   const duplicate = res.headers.get('x-oktell-duplicate-of');
+  const credentialsRefused = res.status === 401 && res.headers.has('www-authenticate');
+  const hint = signedFor === null && (res.status === 401 || res.status === 403) && !credentialsRefused ? unsignedHint(url, flags.sign, running, config) : undefined;
   return {
     url: url.toString(),
     status: res.status,
@@ -164,9 +168,25 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     body: await res.text(),
     dataDir: config.dataDir,
     user: { login: user.login, from },
-    credentialsRefused: res.status === 401 && res.headers.has('www-authenticate'),
+    credentialsRefused,
     ...(changes ? { fresh: changes } : {}),
+    ...(hint ? { hint } : {}),
   };
+}
+
+/**
+ * Why an unsigned webhook was refused (401 or 403 that is not about the login), and how to sign it: `--no-sign`
+ * dropped, or the secret the server checks given here as the server has it. The running server's serve.json says
+ * whether it checks a signature on this path (`signedPaths`, `*` for every path).
+ */
+function unsignedHint(url: URL, sign: boolean, running: ServerFile | undefined, config: Omit<ServerConfig, 'usersGenerated'>): string {
+  if (!sign) return 'it was sent unsigned (--no-sign): leave out --no-sign to sign it with the secret the server checks';
+  const paths = running?.signedPaths ?? [];
+  const covered = paths.includes('*') ? 'on every path' : paths.includes(url.pathname) || paths.includes(url.pathname + url.search) ? `on ${url.pathname}` : undefined;
+  const file = config.configFile ?? 'oktell.config.yaml';
+  const how = `set the secret the server has: BPIUM_WEBHOOK_SECRET=… (or BPIUM_WEBHOOK_SECRET_FILE) for every path, or webhookSecrets: { ${url.pathname}: … } in ${file} (--config), then send again (docs/configuration.md, "Webhook signatures")`;
+  if (covered) return `the server checks X-Hook-Signature ${covered} (${serverFilePath(config.dataDir)}), and no secret for it was found here: ${how}`;
+  return `it was sent unsigned, as no secret for this path was found here; if the server checks a signature on it, ${how}`;
 }
 
 /**
@@ -255,6 +275,7 @@ function describe(o: WebhookOutcome, sign: boolean): string {
     // The usual cause: the server runs with other users (OKTELL_USERS in its own terminal) than the ones found here.
     lines.push(pc.yellow(`the server refused the login "${o.user.login}" (from ${o.user.from}): give the server's user with --user login:password, or set OKTELL_USERS=login:password as the server has it`));
   }
+  if (o.hint) lines.push(pc.yellow(o.hint));
   if (o.runId) lines.push(pc.dim(`the run: npx oktell-emu show ${o.runId}${dataDirArg(o.dataDir)}`));
   return `${lines.join('\n')}\n`;
 }

@@ -78,6 +78,15 @@ describe('oktell-emu webhook send', () => {
       assert.match(wrongUser.stdout, /→ HTTP 401/);
       assert.match(wrongUser.stdout, /the server refused the login "robot" \(from OKTELL_USERS\)/);
       assert.doesNotMatch(wrongUser.stdout, /wrong/);
+      assert.doesNotMatch(wrongUser.stdout, /X-Hook-Signature|BPIUM_WEBHOOK_SECRET/);
+      // Without the secret the server has (operator trial, finding 5): the 401 says to set it, from serve.json's signedPaths.
+      const { BPIUM_WEBHOOK_SECRET: _, ...noSecret } = env;
+      const unsigned = runCli(['webhook', 'send', '/Other', body, '--config', config, '--data-dir', data], noSecret);
+      assert.match(unsigned.stdout, /\(unsigned: no secret is set for this path\)\n→ HTTP 401\n/);
+      assert.match(unsigned.stdout, new RegExp(`the server checks X-Hook-Signature on every path \\(${join(data, 'serve.json').replace(/[.\\/]/g, '\\$&')}\\), and no secret for it was found here: set the secret the server has: BPIUM_WEBHOOK_SECRET=… \\(or BPIUM_WEBHOOK_SECRET_FILE\\) for every path, or webhookSecrets: \\{ /Other: … \\} in ${config.replace(/[.\\/]/g, '\\$&')} \\(--config\\), then send again`));
+      assert.doesNotMatch(unsigned.stdout, /every-path-secret|custom-secret/);
+      const noSign = runCli(['webhook', 'send', '/Other', body, '--config', config, '--data-dir', data, '--no-sign'], env);
+      assert.match(noSign.stdout, /\(unsigned: --no-sign\)\n→ HTTP 401\n[\s\S]*it was sent unsigned \(--no-sign\): leave out --no-sign to sign it/);
     } finally {
       assert.equal(await server.stop(), 0);
       tmp.cleanup();
