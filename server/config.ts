@@ -184,6 +184,8 @@ export interface ServerConfig {
   configFile?: string;
   /** Where the configuration file is, or would be (created later, its service tasks are loaded then). */
   configPath?: string;
+  /** The environment variables the file names (`passwordEnv:`): read too, so the start does not call them unread. */
+  fileEnvNames: string[];
 }
 
 export type HeapSetting = 'compact' | 'v8';
@@ -298,8 +300,7 @@ function subnet(p: string): boolean {
 }
 
 /** The environment variables the configuration file names (`passwordEnv:` of `store:` and of `databases:` entries): read too. */
-export function configuredEnvNames(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
-  const { fc } = readConfigFile(flags, env, cwd);
+function passwordEnvNames(fc: ConfigFile): string[] {
   const sources = [fc.store, ...Object.values(fc.databases ?? {})];
   return sources.flatMap((s) => (s && typeof s === 'object' && s.passwordEnv ? [s.passwordEnv] : []));
 }
@@ -441,6 +442,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   }
   const timeZone = validTimeZone(env.OKTELL_TZ, fc.timeZone, at('timeZone')) ?? 'Europe/Moscow';
   return {
+    fileEnvNames: passwordEnvNames(fc),
     port: flags.port ?? num(env.OKTELL_PORT, 'OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
     host: flags.host ?? envSetting(env, 'OKTELL_HOST') ?? fc.host ?? '0.0.0.0',
     users,

@@ -20,7 +20,7 @@ import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulat
 import { createApp, type AppDeps } from './app.js';
 import { continueChecked, hookListener } from './hook-listener.js';
 import { hookUser, type OktellUser } from './auth.js';
-import { ConfigError, configuredEnvNames, envSetting, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
+import { ConfigError, envSetting, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { configuredEmulatorSecret, EMULATOR_HOOK_PATH, EMULATOR_SECRET_FILE, emulatorWebhookSecret, generatedUser, sharedConsoleSecret } from './credentials.js';
 import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
 import { applyHeapSetting } from './heap.js';
@@ -271,7 +271,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     warnPlainAuth(env, logger, warnings);
     warnGuessing(config, logger, warnings);
     warnShortRetention(config, logger, warnings);
-    warnUnknownEnv(env, opts, host, logger, warnings);
+    warnUnknownEnv(env, config, host, logger, warnings);
     const metrics = new Metrics();
     const throttle = createLoginThrottle(config.loginFailureLimit, logger, { counts: metrics.logins });
     cleanup.push(() => throttle.close());
@@ -354,9 +354,9 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
  * ignored silently, so the start names each with the closest one it reads. Names the file (`passwordEnv:`) and the
  * loaded scenarios (`env:`) choose are read too. Never the value: it may be a secret.
  */
-function warnUnknownEnv(env: NodeJS.ProcessEnv, opts: StartOptions, host: ScenarioHost, logger: LoggerPort, warnings: string[]): void {
+function warnUnknownEnv(env: NodeJS.ProcessEnv, config: ServerConfig, host: ScenarioHost, logger: LoggerPort, warnings: string[]): void {
   const scenarioNames = [...host.library().scenarios.values()].flatMap((s) => [...s.variables.values()].flatMap((v) => (v.source?.env !== undefined ? [v.source.env] : [])));
-  for (const w of unknownEnvWarnings(env, [...configuredEnvNames(opts, env), ...scenarioNames])) {
+  for (const w of unknownEnvWarnings(env, [...config.fileEnvNames, ...scenarioNames])) {
     logger.warn({ env: 'unknown' }, w);
     warnings.push(w);
   }

@@ -38,4 +38,20 @@ describe('serve warns of environment variables it does not read', () => {
       tmp.cleanup();
     }
   });
+
+  it('a variable the configuration file names (passwordEnv: of a database) is read: no warning for it', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    const config = join(tmp.dir, 'oktell.config.yaml');
+    // A PostgreSQL connection that no shipped scenario uses: the start does not connect to it.
+    writeFileSync(config, 'databases:\n  crm: { url: "postgres://oktell@127.0.0.1:9/crm", passwordEnv: OKTELL_CRM_PASSWORD }\n');
+    const serve = await startServeProcess({ dataDir: join(tmp.dir, 'var'), env: { OKTELL_USERS: 'ops:pw', OKTELL_CRM_PASSWORD: 'pw-1', OKTELL_PROT: '1' }, args: ['--config', config] });
+    try {
+      const banner = serve.stderr();
+      assert.match(banner, /environment variable OKTELL_PROT is not one oktell-emu reads/);
+      assert.doesNotMatch(banner, /OKTELL_CRM_PASSWORD/);
+    } finally {
+      await serve.stop();
+      tmp.cleanup();
+    }
+  });
 });
