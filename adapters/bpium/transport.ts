@@ -150,7 +150,7 @@ export class BpiumTransport {
       attempts++;
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
-        throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms (${this.opts.baseUrl}, ${attempts - 1} attempt${attempts - 1 === 1 ? '' : 's'})`, {
+        throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms (${this.tried(attempts - 1)})`, {
           code: 'BPIUM_TIMEOUT',
           attempts: attempts - 1,
         });
@@ -185,7 +185,7 @@ export class BpiumTransport {
         }
         if (err instanceof ExchangeTimeout) {
           record(undefined, 'timeout');
-          throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms (${this.opts.baseUrl}, ${attempts} attempt${attempts === 1 ? '' : 's'})`, {
+          throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms (${this.tried(attempts)})`, {
             code: 'BPIUM_TIMEOUT',
             attempts,
             cause: err,
@@ -201,7 +201,7 @@ export class BpiumTransport {
           await sleep(delay, this.closer.signal);
           continue;
         }
-        throw new EffectError('transient', `Bpium ${label}: ${code} (${this.opts.baseUrl}, ${attempts} attempt${attempts === 1 ? '' : 's'})`, {
+        throw new EffectError('transient', `Bpium ${label}: ${code} (${this.tried(attempts)})`, {
           code: 'BPIUM_NETWORK',
           attempts,
           cause: err,
@@ -234,7 +234,7 @@ export class BpiumTransport {
           await sleep(delay, this.closer.signal);
           continue;
         }
-        throw new EffectError('transient', `Bpium ${label}: HTTP ${res.status}${describeBody(text)} (${this.opts.baseUrl}, ${attempts} attempt${attempts === 1 ? '' : 's'})`, {
+        throw new EffectError('transient', `Bpium ${label}: HTTP ${res.status}${describeBody(text)} (${this.tried(attempts)})`, {
           code: codeForStatus(res.status),
           status: res.status,
           attempts,
@@ -249,6 +249,11 @@ export class BpiumTransport {
         ...(setting ? { setting: true } : {}),
       });
     }
+  }
+
+  /** Which Bpium, and how many requests went to it: the end of an outage's message (`https://…/api/v1, 3 attempts`). */
+  private tried(attempts: number): string {
+    return `${this.opts.baseUrl}, ${attempts} attempt${attempts === 1 ? '' : 's'}`;
   }
 
   private captureCookie(res: RawAnswer): void {
