@@ -117,6 +117,11 @@ async function runningJobs(store: Store, o: RunsFilter, limit: number, since: nu
     .map((j) => ({ ...summary(inProgressRun(j)), inProgress: true as const, jobStatus: j.status }));
 }
 
+/** Newest started first, then the greater id, as the store lists runs (started_at DESC, id DESC). */
+function newestStarted(a: { startedAt: number; id: string }, b: { startedAt: number; id: string }): number {
+  return b.startedAt - a.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
 /** The runs the filter selects, newest first; the last run of a dead-lettered job is marked `dead`. */
 async function listMatching(store: Store, o: RunsFilter, limit: number, since: number | undefined): Promise<RunRow[]> {
   if (o.status === 'dead') {
@@ -127,7 +132,7 @@ async function listMatching(store: Store, o: RunsFilter, limit: number, since: n
       if (r && (!since || r.startedAt >= since)) runs.push({ ...summary(r), dead: true, jobStatus: j.status });
     }
     // The jobs come newest queued first; the lines show when each one's last run started, so they are put in that order.
-    return runs.sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    return runs.sort(newestStarted);
   }
   const page = await store.listRuns({ limit, ...(o.status ? { status: o.status as RunStatus } : {}), ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) });
   // What became of each run's job, in one query: a failed run whose job then died reads "failed" like an attempt that
@@ -143,7 +148,7 @@ async function listMatching(store: Store, o: RunsFilter, limit: number, since: n
   if (o.status === 'running') {
     const recorded = page.items.map(withJob);
     const jobs = (await runningJobs(store, o, limit, since)).filter((j) => !recorded.some((r) => r.jobId === j.jobId && r.attempt === j.attempt));
-    return [...jobs, ...recorded].sort((a, b) => b.startedAt - a.startedAt).slice(0, limit);
+    return [...jobs, ...recorded].sort(newestStarted).slice(0, limit);
   }
   return page.items.map(withJob);
 }
