@@ -40,11 +40,22 @@ blocks:
 `;
 
 
+
+/** The compiled CLI run in `dir` (its scenarios/ and oktell.config.yaml), with this shell's server settings unset. */
+function cliIn(dir: string) {
+  return (...args: string[]) => runCli(args, { cwd: dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+}
+type Cli = ReturnType<typeof cliIn>;
+
+/** The id of the newest run in the store `cli` reads. */
+function lastRunId(cli: Cli): string {
+  return (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+}
 /**
  * On PostgreSQL (PG_URL), a schema of its own holding ticks (label unique) and a temp folder whose scenarios name it as
  * the connection crm (its migration makes the same table for a case's database); `body` runs there, then both go.
  */
-async function withPgTicks(prefix: string, body: (t: { schema: string; client: pg.Client; scenarios: string; cli: (...args: string[]) => ReturnType<typeof runCli> }) => Promise<void>): Promise<void> {
+async function withPgTicks(prefix: string, body: (t: { schema: string; client: pg.Client; scenarios: string; cli: Cli }) => Promise<void>): Promise<void> {
   const schema = randomSchemaName(prefix);
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
@@ -57,7 +68,7 @@ async function withPgTicks(prefix: string, body: (t: { schema: string; client: p
     mkdirSync(join(scenarios, 'db', 'crm'), { recursive: true });
     writeFileSync(join(scenarios, 'db', 'crm', '001-ticks.sql'), 'CREATE TABLE IF NOT EXISTS ticks (id INTEGER PRIMARY KEY, due TEXT, label TEXT UNIQUE);\n');
     writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `databases:\n  crm: ${url.toString()}\n`);
-    const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+    const cli = cliIn(tmp.dir);
     await body({ schema, client, scenarios, cli });
   } finally {
     await client.end();
@@ -76,8 +87,7 @@ describe('test --from-run of a run that read the database', () => {
       writeFileSync(join(scenarios, 'db', 'main', '001-clients.sql'), doc('configuration.md', /```sql\n-- scenarios\/db\/main\/001-clients\.sql\n([\s\S]*?)```/));
       writeFileSync(join(scenarios, 'CountClients.yaml'), COUNT);
       writeFileSync(join(scenarios, 'AddAndRead.yaml'), ADD_AND_READ);
-      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR'] });
-      const lastRun = () => (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const cli = cliIn(tmp.dir);
 
       // The migration makes the table; a client is added by hand, as real data would be.
       assert.equal(cli('run', 'LookupClient', '-p', '1=+74951234567').code, 0);
@@ -85,7 +95,7 @@ describe('test --from-run of a run that read the database', () => {
       db.prepare("INSERT INTO clients (phone, name, manager) VALUES ('+75550001122', 'Вера', 'Иван')").run();
       db.close();
       assert.equal(cli('run', 'LookupClient', '-p', '1=+75550001122').code, 0);
-      const vera = cli('test', '--from-run', lastRun(), '--name', 'vera');
+      const vera = cli('test', '--from-run', lastRunId(cli), '--name', 'vera');
       assert.equal(vera.code, 0, vera.stdout + vera.stderr);
       assert.match(vera.stdout, /\+ case "vera" written to scenarios\/tests\/recorded\.test\.yaml\n✓ .*vera/);
       const file = join(scenarios, 'tests', 'recorded.test.yaml');
@@ -93,14 +103,14 @@ describe('test --from-run of a run that read the database', () => {
 
       // count(*) cannot be written back as rows: said in the output and the comment, and the case fails honestly.
       assert.equal(cli('run', 'CountClients').code, 0);
-      const counted = cli('test', '--from-run', lastRun(), '--name', 'count');
+      const counted = cli('test', '--from-run', lastRunId(cli), '--name', 'count');
       assert.equal(counted.code, 1, counted.stdout + counted.stderr);
       assert.match(counted.stdout, /\(the rows of 1 database read\(s\) not recorded: see the comment above it\)/);
       assert.match(readFileSync(file, 'utf8'), /# Recorded from run \S+\. Database reads whose rows are not in db: .*\n\s+#\s+- main: SELECT count\(\*\) AS n FROM clients \(block count of CountClients\): its select list computes values \(a function or an expression\); it read 1 row\(s\): \[\{"n":2\}\]/);
 
       // A read of a row the run wrote itself is not made data (the case's own insert would clash with it).
       assert.equal(cli('run', 'AddAndRead', '-p', '1=+70000000001').code, 0);
-      const own = cli('test', '--from-run', lastRun(), '--name', 'own row');
+      const own = cli('test', '--from-run', lastRunId(cli), '--name', 'own row');
       assert.equal(own.code, 0, own.stdout + own.stderr);
       assert.match(readFileSync(file, 'utf8'), /- main: SELECT name FROM clients WHERE phone = :phone \(block read of AddAndRead\): the run wrote to clients before this read, so its rows may be the run's own; it read 1 row\(s\)/);
     } finally {
@@ -136,7 +146,7 @@ blocks:
   done: { kind: ReturnValue, values: { 1: '[sent]' } }
 `,
       );
-      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const cli = cliIn(tmp.dir);
       assert.equal(cli('run', 'SendOrders').code, 0);
       const db = new Database(join(tmp.dir, 'var', 'main.sqlite'));
       for (const no of ['A-1', 'A-2', 'A-3']) db.prepare('INSERT INTO orders (order_no) VALUES (?)').run(no);
@@ -144,7 +154,7 @@ blocks:
       const ran = cli('run', 'SendOrders', '--json');
       assert.equal(ran.code, 0, ran.stdout + ran.stderr);
       assert.deepEqual((JSON.parse(ran.stdout) as { returnValues: Record<string, string> }).returnValues, { 1: 'A-1 A-2 A-3 ' });
-      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const id = lastRunId(cli);
       const written = cli('test', '--from-run', id, '--name', 'loop');
       assert.equal(written.code, 0, written.stdout + written.stderr);
       assert.doesNotMatch(written.stdout, /not recorded/);
@@ -181,13 +191,13 @@ blocks:
   done: { kind: ReturnValue, values: { 1: '[id]' } }
 `,
       );
-      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const cli = cliIn(tmp.dir);
       assert.equal(cli('run', 'TakeNew').code, 0);
       const db = new Database(join(tmp.dir, 'var', 'main.sqlite'));
       db.prepare("INSERT INTO orders (status) VALUES ('new')").run();
       db.close();
       assert.equal(cli('run', 'TakeNew').code, 0);
-      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const id = lastRunId(cli);
       const written = cli('test', '--from-run', id, '--name', 'take');
       assert.match(written.stdout, /\(the rows of 1 database read\(s\) not recorded: see the comment above it\)/);
       const text = readFileSync(join(scenarios, 'tests', 'recorded.test.yaml'), 'utf8');
@@ -229,7 +239,7 @@ blocks:
   done: { kind: ReturnValue, values: { 1: '[name]' } }
 `,
       );
-      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const cli = cliIn(tmp.dir);
       // The migration makes the table of reports; its row is added by hand, as another system's would be.
       assert.equal(cli('run', 'Top', '-p', '1=+70000000009').code, 0);
       const db = new Database(join(tmp.dir, 'reports.sqlite'));
@@ -259,9 +269,9 @@ blocks:
       mkdirSync(join(scenarios, 'db', 'main'), { recursive: true });
       writeFileSync(join(scenarios, 'db', 'main', '001-clients.sql'), 'CREATE TABLE clients (phone TEXT PRIMARY KEY, name TEXT);\n');
       writeFileSync(join(scenarios, 'AddAndRead.yaml'), ADD_AND_READ);
-      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR'] });
+      const cli = cliIn(tmp.dir);
       assert.equal(cli('run', 'AddAndRead', '-p', '1=+70000000002').code, 0);
-      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const id = lastRunId(cli);
       const made = cli('test', '--from-run', id, '--name', 'add');
       assert.equal(made.code, 0, made.stdout + made.stderr);
       const file = join(scenarios, 'tests', 'recorded.test.yaml');
@@ -300,11 +310,11 @@ blocks:
   dbFailed: { kind: ReturnValue, values: { 1: '"db: " + [code]' } }
 `,
       );
-      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const cli = cliIn(tmp.dir);
       const returned = (r: { stdout: string }) => (JSON.parse(r.stdout) as { returnValues: Record<string, unknown> }).returnValues[1];
       assert.equal(returned(cli('run', 'Tick', '-p', '1=A-1', '--json')), 'ok A-1');
       assert.equal(returned(cli('run', 'Tick', '-p', '1=A-1', '--json')), 'db: SQLITE_CONSTRAINT_UNIQUE');
-      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const id = lastRunId(cli);
 
       const made = cli('test', '--from-run', id, '--name', 'clash');
       assert.equal(made.code, 1, made.stdout + made.stderr);
@@ -348,7 +358,7 @@ blocks:
       await client.query(`INSERT INTO ${schema}.ticks (due, label) VALUES ('2026-01-01', 'A-1')`);
       const ran = cli('run', 'Tick', '-p', '1=A-1', '--json');
       assert.equal((JSON.parse(ran.stdout) as { returnValues: Record<string, unknown> }).returnValues[1], 'db: 23505', ran.stdout + ran.stderr);
-      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const id = lastRunId(cli);
       const made = cli('test', '--from-run', id, '--name', 'clash');
       assert.equal(made.code, 1, made.stdout + made.stderr);
       assert.match(made.stdout, /^! cannot be replayed: crm: INSERT INTO ticks \(due, label\) VALUES \('2026-01-05', :label\) \(block add of Tick\) failed on a row already in ticks \(PostgreSQL: duplicate key value violates unique constraint "ticks_label_key"; 23505, exit "error"\): .* add that row under the case's db: crm \(an INSERT into ticks with the values it clashed on; the statement's parameters were \{"label":"A-1"\}\), or drop the case$/m);
@@ -382,10 +392,10 @@ blocks:
       writeFileSync(join(scenarios, 'db', 'main', '001-ticks.sql'), 'CREATE TABLE IF NOT EXISTS ticks (id INTEGER PRIMARY KEY, due TEXT, label TEXT UNIQUE);\n');
       // Another statement, another due: only the key (label) is the same.
       writeFileSync(join(scenarios, 'Twice.yaml'), TWICE("INSERT INTO ticks (label, due) VALUES (:label, '2026-01-06')"));
-      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const cli = cliIn(tmp.dir);
       const ran = cli('run', 'Twice', '-p', '1=A-1', '--json');
       assert.equal((JSON.parse(ran.stdout) as { returnValues: Record<string, unknown> }).returnValues[1], 'db: SQLITE_CONSTRAINT_UNIQUE', ran.stdout + ran.stderr);
-      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const id = lastRunId(cli);
       const made = cli('test', '--from-run', id, '--name', 'own clash');
       assert.equal(made.code, 0, made.stdout + made.stderr);
       assert.doesNotMatch(made.stdout, /cannot be replayed/);
@@ -401,7 +411,7 @@ blocks:
       writeFileSync(join(scenarios, 'Twice.yaml'), TWICE('INSERT INTO ticks (label) VALUES (:label)').replaceAll('    kind: DbQuery\n', '    kind: DbQuery\n    connection: crm\n'));
       const ran = cli('run', 'Twice', '-p', '1=A-1', '--json');
       assert.equal((JSON.parse(ran.stdout) as { returnValues: Record<string, unknown> }).returnValues[1], 'db: 23505', ran.stdout + ran.stderr);
-      const id = (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const id = lastRunId(cli);
       const made = cli('test', '--from-run', id, '--name', 'own clash');
       assert.doesNotMatch(made.stdout, /cannot be replayed/);
       // The case's database is SQLite: its run clashes there as well, with SQLite's code (the case expects 23505, as the run had).
@@ -433,13 +443,12 @@ ${connection}    sql: ${sql}
       writeFileSync(join(scenarios, 'db', 'main', '001-orders.sql'), FK_SCHEMA);
       writeFileSync(join(scenarios, 'Order.yaml'), ONE("INSERT INTO orders (customer_id, item) VALUES (:c, 'tea')"));
       writeFileSync(join(scenarios, 'Drop.yaml'), ONE('DELETE FROM customers WHERE id = :c'));
-      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const cli = cliIn(tmp.dir);
       const returned = (r: { stdout: string }) => (JSON.parse(r.stdout) as { returnValues: Record<string, unknown> }).returnValues[1];
-      const lastRun = () => (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
 
       // No customer 7: the INSERT is refused, and so it is in the case, which passes with no note.
       assert.equal(returned(cli('run', 'Order', '-p', '1=7', '--json')), 'db: SQLITE_CONSTRAINT_FOREIGNKEY');
-      const insert = cli('test', '--from-run', lastRun(), '--name', 'no customer');
+      const insert = cli('test', '--from-run', lastRunId(cli), '--name', 'no customer');
       assert.equal(insert.code, 0, insert.stdout + insert.stderr);
       assert.doesNotMatch(insert.stdout, /cannot be replayed/);
 
@@ -448,7 +457,7 @@ ${connection}    sql: ${sql}
       db.close();
       const ran = cli('run', 'Drop', '-p', '1=7', '--json');
       assert.equal(returned(ran), 'db: SQLITE_CONSTRAINT_FOREIGNKEY');
-      const id = lastRun();
+      const id = lastRunId(cli);
       const trace = JSON.parse(cli('show', id, '--json').stdout) as { trace: Array<{ effect?: { error?: string } }> };
       assert.equal(trace.trace[0]!.effect!.error, 'SQLite: FOREIGN KEY constraint failed (foreign keys: orders.customer_id → customers.id)', 'the message names the key');
       const made = cli('test', '--from-run', id, '--name', 'still ordered');
@@ -489,16 +498,15 @@ ${connection}    sql: ${sql}
       writeFileSync(join(scenarios, 'Order.yaml'), ONE("INSERT INTO orders (customer_id, item) VALUES (CAST(:c AS integer), 'tea')", '    connection: crm\n'));
       writeFileSync(join(scenarios, 'Drop.yaml'), ONE('DELETE FROM customers WHERE id = CAST(:c AS integer)', '    connection: crm\n'));
       writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `databases:\n  crm: ${url.toString()}\n`);
-      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
+      const cli = cliIn(tmp.dir);
       const returned = (r: { stdout: string; stderr: string }) => (JSON.parse(r.stdout) as { returnValues: Record<string, unknown> }).returnValues[1];
-      const lastRun = () => (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
 
       assert.equal(returned(cli('run', 'Order', '-p', '1=7', '--json')), 'db: 23503');
-      assert.doesNotMatch(cli('test', '--from-run', lastRun(), '--name', 'no customer').stdout, /cannot be replayed/);
+      assert.doesNotMatch(cli('test', '--from-run', lastRunId(cli), '--name', 'no customer').stdout, /cannot be replayed/);
 
       await client.query(`INSERT INTO ${schema}.customers (id, name) VALUES (7, 'Вера'); INSERT INTO ${schema}.orders (customer_id, item) VALUES (7, 'tea')`);
       assert.equal(returned(cli('run', 'Drop', '-p', '1=7', '--json')), 'db: 23503');
-      const made = cli('test', '--from-run', lastRun(), '--name', 'still ordered');
+      const made = cli('test', '--from-run', lastRunId(cli), '--name', 'still ordered');
       assert.equal(made.code, 1, made.stdout + made.stderr);
       assert.match(made.stdout, /^! cannot be replayed: crm: DELETE FROM customers WHERE id = CAST\(:c AS integer\) \(block write of Drop\) was refused by a foreign key \(PostgreSQL: update or delete on table "customers" violates foreign key constraint "orders_customer_id_fkey" on table "orders"; 23503, exit "error"\): .* add under the case's db: crm the row of customers the statement changes or deletes and, when the key is one by which another table refers to customers, a row of that table referring to it \(the statement's parameters were \{"c":"7"\}\), or drop the case$/m);
     } finally {
@@ -543,20 +551,19 @@ blocks:
       writeFileSync(join(scenarios, 'Restock.yaml'), scenario('MERGE INTO stock s USING (SELECT CAST(:id AS integer) AS id) n ON s.id = n.id WHEN MATCHED THEN UPDATE SET qty = s.qty + 1 WHEN NOT MATCHED THEN INSERT (id, qty) VALUES (n.id, 1)'));
       writeFileSync(join(scenarios, 'CallRestock.yaml'), scenario('CALL restock(CAST(:id AS integer))'));
       writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `databases:\n  crm: ${url.toString()}\n`);
-      const cli = (...args: string[]) => runCli(args, { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR', 'OKTELL_CONFIG'] });
-      const lastRun = () => (JSON.parse(cli('runs', '--json', '-n', '1').stdout) as Array<{ id: string }>)[0]!.id;
+      const cli = cliIn(tmp.dir);
 
       const merged = cli('run', 'Restock', '-p', '1=5', '--json');
       assert.equal(merged.code, 0, merged.stdout + merged.stderr);
       assert.deepEqual((JSON.parse(merged.stdout) as { returnValues: Record<string, unknown> }).returnValues, { 1: 1 });
-      cli('test', '--from-run', lastRun(), '--name', 'merge');
+      cli('test', '--from-run', lastRunId(cli), '--name', 'merge');
       const file = join(scenarios, 'tests', 'recorded.test.yaml');
       assert.doesNotMatch(readFileSync(file, 'utf8'), /INSERT OR IGNORE INTO stock/);
       assert.match(readFileSync(file, 'utf8'), /- crm: SELECT id, qty FROM stock WHERE id = :id \(block read of Restock\): the run wrote to stock before this read, so its rows may be the run's own; it read 1 row\(s\): \[\{"id":5,"qty":1\}\]/);
 
       const called = cli('run', 'CallRestock', '-p', '1=6');
       assert.equal(called.code, 0, called.stdout + called.stderr);
-      cli('test', '--from-run', lastRun(), '--name', 'call');
+      cli('test', '--from-run', lastRunId(cli), '--name', 'call');
       assert.doesNotMatch(readFileSync(file, 'utf8'), /INSERT OR IGNORE INTO stock/);
       assert.match(readFileSync(file, 'utf8'), /- crm: SELECT id, qty FROM stock WHERE id = :id \(block read of CallRestock\): the run called a procedure \(CALL restock\(CAST\(:id AS integer\)\)\) before this read, which may have written stock, so its rows may be the run's own/);
       assert.deepEqual((await client.query(`SELECT id, qty FROM ${schema}.stock ORDER BY id`)).rows, [{ id: 5, qty: 1 }, { id: 6, qty: 1 }]);
