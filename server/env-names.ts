@@ -29,19 +29,19 @@ const TEST_PREFIX = 'OKTELL_TEST_';
 
 /**
  * A warning for each environment variable whose name starts with a prefix the product owns but that nothing reads
- * (`OKTELL_PROT`, `SMTP_ULR`), with the closest name it reads. `alsoRead` are the names the configuration and the
+ * (`OKTELL_PROT`, `SMTP_ULR`), with the closest name it reads, and the name alone for the log's field. `alsoRead` are the names the configuration and the
  * scenarios choose (`env: OKTELL_CHAT_TOKEN`, `passwordEnv:`), which are read too. The value is never shown: it may be
  * a secret.
  */
-export function unknownEnvWarnings(env: Readonly<Record<string, string | undefined>>, alsoRead: Iterable<string> = []): string[] {
+export function unknownEnvWarnings(env: Readonly<Record<string, string | undefined>>, alsoRead: Iterable<string> = []): { variable: string; message: string }[] {
   const read = new Set([...ENV_VARIABLES, ...alsoRead]);
-  const out: string[] = [];
+  const out: { variable: string; message: string }[] = [];
   for (const name of Object.keys(env).sort()) {
     if (env[name] === undefined || read.has(name) || name.startsWith(TEST_PREFIX)) continue;
     if (!ENV_PREFIXES.some((p) => name.startsWith(p))) continue;
     if (ENV_VARIABLE_PATTERNS.some((p) => name.startsWith(p.prefix) && name.length > p.prefix.length)) continue;
     const guess = closest(name, ENV_VARIABLES);
-    out.push(`environment variable ${name} is not one oktell-emu reads, so it has no effect${guess ? ` (did you mean ${guess}?)` : ''}; the variables it reads are listed in docs/configuration.md`);
+    out.push({ variable: name, message: `environment variable ${name} is not one oktell-emu reads, so it has no effect${guess ? ` (did you mean ${guess}?)` : ''}; the variables it reads are listed in docs/configuration.md` });
   }
   return out;
 }

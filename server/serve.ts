@@ -356,9 +356,9 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
  */
 function warnUnknownEnv(env: NodeJS.ProcessEnv, config: ServerConfig, host: ScenarioHost, logger: LoggerPort, warnings: string[]): void {
   const scenarioNames = [...host.library().scenarios.values()].flatMap((s) => [...s.variables.values()].flatMap((v) => (v.source?.env !== undefined ? [v.source.env] : [])));
-  for (const w of unknownEnvWarnings(env, [...config.fileEnvNames, ...scenarioNames])) {
-    logger.warn({ env: 'unknown' }, w);
-    warnings.push(w);
+  for (const { variable, message } of unknownEnvWarnings(env, [...config.fileEnvNames, ...scenarioNames])) {
+    logger.warn({ env: variable }, message);
+    warnings.push(message);
   }
 }
 

@@ -31,6 +31,9 @@ describe('serve warns of environment variables it does not read', () => {
       for (let i = 0; i < 50 && !/listening on/.test(serve.stdout()); i++) await new Promise((r) => setTimeout(r, 100));
       const log = serve.stdout();
       assert.match(log, /"level":40.*environment variable OKTELL_PROT is not one oktell-emu reads.*did you mean OKTELL_PORT\?/);
+      // The log line's field is the variable's name, so a log search finds it by name.
+      const line = log.split('\n').find((l) => l.includes('OKTELL_PROT is not one'));
+      assert.equal(JSON.parse(line ?? '{}').env, 'OKTELL_PROT');
       assert.match(log, /"level":40.*environment variable SMTP_ULR .*did you mean SMTP_URL\?/);
       assert.doesNotMatch(banner + log, /Very-Secret-9|4741/);
     } finally {
