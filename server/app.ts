@@ -5,7 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { closest, runScenario, answerValues, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
 import { basicAuth, type GuessThrottle, type OktellUser, type Right } from './auth.js';
 import type { ServerConfig } from './config.js';
-import { letterTally, scenarioMetrics, type Metrics } from './metrics.js';
+import { runTally, scenarioMetrics, type Metrics } from './metrics.js';
 import type { SyncRuns } from './sync-runs.js';
 import { noStore, refuseCrossSite, scenarioAnswer } from './cross-site.js';
 import { execSvcScriptXml } from './oktell-xml.js';
@@ -424,7 +424,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   });
   const recorded = running.then((result) => {
     // Counted when the run ends, also when the answer went out before (startresult 2).
-    d.metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails));
+    d.metrics.run(result.status, result.durationMs / 1000, runTally(result));
     // As a job's failure is logged (also when the caller was answered startresult 2 before the end): the run and its
     // error code, not its parameters (they may carry secrets).
     if (result.status !== 'completed') d.logger.warn({ runId: result.runId, scenario: name, trigger: 'webapi', ms: result.durationMs, ...(result.error ? { code: result.error.code } : {}) }, `run ${name} failed`);

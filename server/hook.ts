@@ -11,7 +11,7 @@ import { collectingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
 import type { DeliveryOriginal, InboxEntryInput, RecordRequestResult } from './store/store.port.js';
 import { claimDelivery } from './hook-in-flight.js';
-import { letterTally } from './metrics.js';
+import { runTally } from './metrics.js';
 
 export interface HookInput {
   method: string;
@@ -179,7 +179,7 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
   const params = hookParams(d.config.hook.params, { url: req.url, headers: headers.scenario, method: req.method, body: req.body, contentType: req.header('content-type') }, inbox.signature);
   const starter = collectingStarter(d.ports.ids, { hook: req.path });
   const result = await runScenario(d.host.library(), d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
-  d.metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails));
+  d.metrics.run(result.status, result.durationMs / 1000, runTally(result));
   const response = hookResponse(result, d.config.hook.returns, d.config.timeZone);
   if (response.problem) d.logger.warn({ runId: result.runId, scenario: result.scenario }, `hook answer replaced by 500: ${response.problem}`);
   const { problem: _problem, ...answer } = response;

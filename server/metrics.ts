@@ -41,15 +41,42 @@ export interface LetterTally {
   unknown: number;
 }
 
-/** Counts the letters a run sent and failed to send (dry-run and replayed letters are neither). */
-export function letterTally(mails: ReadonlyArray<{ status: string }>): LetterTally {
-  const t: LetterTally = { sent: 0, failed: 0, unknown: 0 };
-  for (const m of mails) {
-    if (m.status === 'sent') t.sent++;
-    else if (m.status === 'failed') t.failed++;
-    else if (m.status === 'unknown') t.unknown++;
+/**
+ * Bpium calls of one run that went out to Bpium, by outcome: `ok` answered; `notFound` answered 404 (a record Bpium
+ * lacks); `error` answered with another error (a refused login among them); `failed` got no answer after the client's
+ * retries (down, a timeout, the network). A dry run's skipped write, a fake Bpium's answer and a retry's answer taken
+ * from its job's journal are not counted: nothing went out.
+ */
+export interface BpiumTally {
+  ok: number;
+  notFound: number;
+  error: number;
+  failed: number;
+}
+
+/** What one run adds to the counters: its letters and its Bpium calls. */
+export interface RunTally {
+  letters: LetterTally;
+  bpium: BpiumTally;
+}
+
+/** Counts the letters a run sent and failed to send (dry-run and replayed letters are neither) and its Bpium calls. */
+export function runTally(result: { mails: ReadonlyArray<{ status: string }>; bpiumCalls?: ReadonlyArray<{ status: string; fixture?: true }> }): RunTally {
+  const letters: LetterTally = { sent: 0, failed: 0, unknown: 0 };
+  for (const m of result.mails) {
+    if (m.status === 'sent') letters.sent++;
+    else if (m.status === 'failed') letters.failed++;
+    else if (m.status === 'unknown') letters.unknown++;
   }
-  return t;
+  const bpium: BpiumTally = { ok: 0, notFound: 0, error: 0, failed: 0 };
+  for (const c of result.bpiumCalls ?? []) {
+    if (c.fixture) continue;
+    if (c.status === 'ok') bpium.ok++;
+    else if (c.status === 'not-found') bpium.notFound++;
+    else if (c.status === 'error') bpium.error++;
+    else if (c.status === 'transient' || c.status === 'timeout' || c.status === 'unknown') bpium.failed++;
+  }
+  return { letters, bpium };
 }
 
 /** Logins refused (401) and requests throttled (429) by the throttle of failed logins; see Metrics.logins. */
@@ -83,6 +110,8 @@ export class Metrics {
   readonly sources: Array<() => string[]> = [];
   /** Letters by outcome since this process started, so an alert can watch for failures (a refused SMTP login…). */
   readonly letters: LetterTally = { sent: 0, failed: 0, unknown: 0 };
+  /** Bpium calls by outcome since this process started (a refused login shows as errors, an outage as failures). */
+  readonly bpium: BpiumTally = { ok: 0, notFound: 0, error: 0, failed: 0 };
   /**
    * Of the failed letters, those of runs that completed: refused letters a SendMail block took to its `error` exit
    * (a recipient or the message refused), which nothing retries or replays.
@@ -111,12 +140,17 @@ export class Metrics {
   }
 
   /**
-   * Records a finished run: its duration by outcome, the letters it sent or failed to send, and its effects that may
-   * repeat those of a cut-off attempt.
+   * Records a finished run: its duration by outcome, the letters it sent or failed to send, its Bpium calls, and its
+   * effects that may repeat those of a cut-off attempt.
    */
-  run(status: string, seconds: number, letters?: LetterTally, mayRepeat = 0) {
+  run(status: string, seconds: number, tally?: RunTally, mayRepeat = 0) {
     this.effectsMayRepeat += mayRepeat;
-    if (letters) {
+    if (tally) {
+      const { letters, bpium } = tally;
+      this.bpium.ok += bpium.ok;
+      this.bpium.notFound += bpium.notFound;
+      this.bpium.error += bpium.error;
+      this.bpium.failed += bpium.failed;
       this.letters.sent += letters.sent;
       this.letters.failed += letters.failed;
       this.letters.unknown += letters.unknown;
@@ -166,6 +200,12 @@ export class Metrics {
       "# HELP oktell_effects_maybe_repeated_total Effects made by a job's attempt after an attempt of it was cut off (killed, stopped, lease lost) before its first journal write: each may repeat the cut attempt's last, unjournaled effect (a letter sent twice). The runs mark them (mayRepeat).",
       '# TYPE oktell_effects_maybe_repeated_total counter',
       `oktell_effects_maybe_repeated_total ${this.effectsMayRepeat}`,
+      "# HELP oktell_bpium_calls_total Bpium API calls made by runs of this process, by outcome: ok; not_found (404, a record Bpium lacks); error (another error answer: a refused login, a licence, a bad request); failed (no answer after the client's retries: Bpium down, a timeout). A dry run's skipped writes, fixtures' answers and answers a retried job took from its journal are not counted.",
+      '# TYPE oktell_bpium_calls_total counter',
+      `oktell_bpium_calls_total{outcome="ok"} ${this.bpium.ok}`,
+      `oktell_bpium_calls_total{outcome="not_found"} ${this.bpium.notFound}`,
+      `oktell_bpium_calls_total{outcome="error"} ${this.bpium.error}`,
+      `oktell_bpium_calls_total{outcome="failed"} ${this.bpium.failed}`,
       '# HELP oktell_logins_refused_total Requests answered 401 for wrong or unknown credentials (a request with no Authorization is not counted), on every route.',
       '# TYPE oktell_logins_refused_total counter',
       `oktell_logins_refused_total ${this.logins.refused}`,

@@ -4,7 +4,7 @@ import type { BpiumSource, SharedPorts } from '../../adapters/ports.js';
 import type { LoggerPort } from '../../engine/index.js';
 import type { ServerConfig } from '../config.js';
 import { deliveryThreadLimits } from '../heap.js';
-import { letterTally, type Metrics } from '../metrics.js';
+import { runTally, type Metrics } from '../metrics.js';
 import { levelEnabled } from '../log-format.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import type { Store } from '../store/store.port.js';
@@ -57,7 +57,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       ports: s.ports,
       logger,
       inFlight: () => metrics.inFlight,
-      onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000, letterTally(result.mails), result.mayRepeat?.length ?? 0),
+      onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000, runTally(result), result.mayRepeat?.length ?? 0),
     });
     return Object.assign(pool, { reload: () => undefined });
   }
@@ -77,7 +77,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       webRequest: config.webRequest,
       regexBudgetMs: config.regexBudgetMs,
     },
-    onAttempt: (status, seconds, letters, mayRepeat) => metrics.run(status, seconds, letters, mayRepeat),
+    onAttempt: (status, seconds, tally, mayRepeat) => metrics.run(status, seconds, tally, mayRepeat),
     ...(limits ? { resourceLimits: limits } : {}),
   });
 }

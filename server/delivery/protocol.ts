@@ -2,7 +2,7 @@
 import type { DatabaseSettings } from '../../adapters/db/settings.js';
 import type { BpiumSource, WebRequestSettings } from '../../adapters/ports.js';
 import type { DeliveryCall } from './store-link.js';
-import type { LetterTally } from '../metrics.js';
+import type { RunTally } from '../metrics.js';
 import type { UnrecordedEnd } from './pool.js';
 
 /** What the delivery thread is started with (structured-cloned into the thread). */
@@ -36,7 +36,7 @@ export type ToMain =
   | { t: 'ready' }
   | { t: 'call'; id: number; call: DeliveryCall }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string }
-  | { t: 'attempt'; status: string; seconds: number; letters: LetterTally; mayRepeat: number; running: number }
+  | { t: 'attempt'; status: string; seconds: number; tally: RunTally; mayRepeat: number; running: number }
   | { t: 'stopped'; unfinished: number; unrecorded: UnrecordedEnd[] };
 
 export type ToThread =

@@ -6,7 +6,7 @@ import { databaseDialects } from '../../adapters/db/settings.js';
 import { endSpareSqliteProcesses } from '../../adapters/db/sqlite.js';
 import type { LoggerPort } from '../../engine/index.js';
 import { sortableIds } from '../store/sortable-id.js';
-import { letterTally } from '../metrics.js';
+import { runTally } from '../metrics.js';
 import { createScenarioHost } from '../scenario-host.js';
 import { CONNECTIONS_AFTER_GRACE_MS, notClosedText, unclosedPorts, within } from '../within.js';
 import { createWorkerPool } from './pool.js';
@@ -72,7 +72,7 @@ const pool = createWorkerPool({
   inFlight: () => Atomics.load(init.inFlightCell, 0),
   ...(init.burstInFlight !== undefined ? { burstInFlight: init.burstInFlight } : {}),
   ...(init.releaseOnStop ? { releaseOnStop: true } : {}),
-  onAttempt: (_job, result) => post({ t: 'attempt', status: result.status, seconds: result.durationMs / 1000, letters: letterTally(result.mails), mayRepeat: result.mayRepeat?.length ?? 0, running: pool.running }),
+  onAttempt: (_job, result) => post({ t: 'attempt', status: result.status, seconds: result.durationMs / 1000, tally: runTally(result), mayRepeat: result.mayRepeat?.length ?? 0, running: pool.running }),
 });
 
 port.on('message', (m: ToThread) => {

@@ -5,14 +5,14 @@ import type { LoggerPort } from '../../engine/index.js';
 import { serializeError, type DeliveryInit, type ToMain, type ToThread } from './protocol.js';
 import type { PoolStopReport, WorkerPool } from './pool.js';
 import { dispatchCall, type DeliveryStore } from './store-link.js';
-import type { LetterTally } from '../metrics.js';
+import type { RunTally } from '../metrics.js';
 
 export interface ThreadedPoolOptions {
   store: DeliveryStore;
   logger: LoggerPort;
   init: DeliveryInit;
   /** Called after each finished attempt in the thread (metrics); `mayRepeat`: its effects that may repeat a cut-off attempt's. */
-  onAttempt?: (status: string, seconds: number, letters: LetterTally, mayRepeat: number) => void;
+  onAttempt?: (status: string, seconds: number, tally: RunTally, mayRepeat: number) => void;
   /** A thread that died is started again after this many ms (default 1000); its jobs are claimed again by lease. */
   restartMs?: number;
   /** Heap limits of the thread (see server/heap.ts); V8's defaults when absent. */
@@ -51,7 +51,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
           return;
         case 'attempt':
           running = m.running;
-          o.onAttempt?.(m.status, m.seconds, m.letters, m.mayRepeat);
+          o.onAttempt?.(m.status, m.seconds, m.tally, m.mayRepeat);
           return;
         case 'stopped':
           running = 0;

@@ -9,7 +9,7 @@ import { simpleParser } from 'mailparser';
 import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, type LoggerPort, type RunResult } from '../../engine/index.js';
-import { letterTally } from '../../server/metrics.js';
+import { runTally } from '../../server/metrics.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
@@ -70,7 +70,7 @@ describe('a letter whose outcome is unknown, through the job queue', { timeout: 
       assert.deepEqual(result.returnValues, {}, 'the error exit was not taken');
       // The letter is recorded (and counted in the metrics) as of unknown outcome, not as failed: it may be delivered.
       assert.deepEqual(result.mails.map((m) => [m.subject, m.status]), [['первое', 'sent'], ['второе', 'unknown']]);
-      assert.deepEqual(letterTally(result.mails), { sent: 1, failed: 0, unknown: 1 });
+      assert.deepEqual(runTally(result).letters, { sent: 1, failed: 0, unknown: 1 });
       // A first attempt follows no cut-off one: nothing it did may repeat anything.
       assert.equal(result.mayRepeat, undefined);
       assert.ok(result.mails.every((m) => m.mayRepeat === undefined));
