@@ -91,19 +91,34 @@ export async function performDryRun(library: ScenarioLibrary, name: string, para
   }
 }
 
-/** The last dry-run results, for the result page (POST, then redirect to GET). */
-export function createDryRunResults(limit = 50) {
-  const results = new Map<string, DryRunRecord>();
+/** How much of the dry-run results the console keeps in memory, in characters of their JSON (about a byte each). */
+export const DRY_RUN_RESULTS_BUDGET = 32 * 1024 * 1024;
+
+/**
+ * The last dry-run results, for the result page (POST, then redirect to GET): at most `limit` of them and, older ones
+ * first, no more than `budget` characters of JSON together, so fifty results of multi-megabyte webhooks do not hold a
+ * quarter of a gigabyte. The newest is kept whatever its size: its page is the redirect's target.
+ */
+export function createDryRunResults(limit = 50, budget = DRY_RUN_RESULTS_BUDGET) {
+  const results = new Map<string, { rec: DryRunRecord; size: number }>();
+  let total = 0;
+  const dropOldest = () => {
+    const [id, entry] = results.entries().next().value!;
+    results.delete(id);
+    total -= entry.size;
+  };
   return {
     add(r: Omit<DryRunRecord, 'id' | 'at'>): DryRunRecord {
       const rec = { ...r, id: randomUUID(), at: Date.now() };
-      results.set(rec.id, rec);
-      while (results.size > limit) results.delete(results.keys().next().value!);
+      const size = JSON.stringify(r).length;
+      results.set(rec.id, { rec, size });
+      total += size;
+      while (results.size > limit || (results.size > 1 && total > budget)) dropOldest();
       return rec;
     },
     /** Only the user who ran it sees a result. */
     get(id: string, login: string): DryRunRecord | undefined {
-      const r = results.get(id);
+      const r = results.get(id)?.rec;
       return r && r.login === login ? r : undefined;
     },
   };
