@@ -217,11 +217,13 @@ export class TaskScheduler {
         // The catch-up run obeys `overlap: skip` as an on-time one does: after a restart the run the previous process
         // left unfinished is resumed, and is still queued or running when the catch-up comes due.
         const kind: TaskDueKind = task.missed !== 'once' ? 'missed' : (await this.overlaps(task)) ? 'skipped' : 'catch-up';
-        await this.claim(task, latestMissed, kind);
-        // Counted and said once claimed: a claim the store refuses is tried again at the next tick.
-        c.missed += missed;
-        const what = kind === 'catch-up' ? 'one catch-up run' : kind === 'skipped' ? 'no catch-up run: the previous run is still going (overlap: skip)' : 'skipped (missed: skip)';
-        this.o.logger.warn({ task: task.name, missed, policy: task.missed, ...(kind === 'skipped' ? { overlap: task.overlap } : {}) }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${what}`);
+        // Counted and said once claimed: a claim the store refuses is tried again at the next tick, and one another
+        // instance took first (two instances started together after a stop) is that instance's to count and say.
+        if (await this.claim(task, latestMissed, kind)) {
+          c.missed += missed;
+          const what = kind === 'catch-up' ? 'one catch-up run' : kind === 'skipped' ? 'no catch-up run: the previous run is still going (overlap: skip)' : 'skipped (missed: skip)';
+          this.o.logger.warn({ task: task.name, missed, policy: task.missed, ...(kind === 'skipped' ? { overlap: task.overlap } : {}) }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${what}`);
+        }
       }
       for (const t of onTime) {
         await this.claim(task, t, (await this.overlaps(task)) ? 'skipped' : 'due');
@@ -262,12 +264,12 @@ export class TaskScheduler {
     this.pausedMarkAt.set(task, now);
   }
 
-  /** Claims one due time; enqueues its run unless the kind says none. */
-  private async claim(task: ServiceTask, dueAt: number, kind: TaskDueKind): Promise<void> {
+  /** Claims one due time; enqueues its run unless the kind says none. False when another claim had it first. */
+  private async claim(task: ServiceTask, dueAt: number, kind: TaskDueKind): Promise<boolean> {
     const job = kind === 'due' || kind === 'catch-up' ? taskJob(task, dueAt, kind) : null;
     const r = await this.o.store.claimTaskDue({ task: task.name, dueAt, kind, job });
     this.cursor.set(task.name, dueAt);
-    if (!r.claimed) return; // another instance (or an earlier life of this one) handled it
+    if (!r.claimed) return false; // another instance (or an earlier life of this one) handled it
     const c = this.count(task.name);
     if (r.jobId) {
       this.refusalLogs.get(task.name)?.succeeded();
@@ -279,6 +281,7 @@ export class TaskScheduler {
       c.skipped++;
       this.o.logger.info({ task: task.name, dueAt: isoInZone(dueAt, task.timeZone) }, `service task ${task.name}: the previous run is still going; this due time is skipped (overlap: skip)`);
     }
+    return true;
   }
 
   /**

@@ -382,6 +382,60 @@ describe('the service task scheduler on PostgreSQL: two instances', async () => 
       await dropSchema(pg.url!, schema);
     }
   });
+
+  it('two instances started together after a stop count and log the missed due times once, by the instance that claimed the catch-up (or skip)', { skip: pg.skip }, async () => {
+    const schema = randomSchemaName('taskmissed');
+    const url = urlWithSchema(pg.url!, schema);
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const list = tasks('  - { name: tick, scenario: Tick, every: 10s }\n  - { name: quiet, scenario: Quiet, every: 10s, missed: skip }\n');
+    const before = await openPostgresStore({ url, clock });
+    const a = await openPostgresStore({ url, clock });
+    const b = await openPostgresStore({ url, clock });
+    try {
+      // Both instances ran the tasks, then both were killed for two minutes.
+      const old = new TaskScheduler({ store: before, tasks: () => list, clock, logger: silent });
+      await old.tick();
+      clock.advance(10_000);
+      await old.tick();
+      clock.advance(2 * MIN);
+      const warned: Record<string, string[]> = { a: [], b: [] };
+      const logger = (who: 'a' | 'b') => ({ ...silent, warn: (_o: unknown, msg: string) => void warned[who]!.push(msg) });
+      // Started at the same moment: b reads the tasks' last claims before a claims the catch-ups, and claims after.
+      let aDone!: () => void;
+      const aTicked = new Promise<void>((r) => (aDone = r));
+      const bStore = {
+        claimTaskDue: b.claimTaskDue.bind(b),
+        getJob: b.getJob.bind(b),
+        enqueueJobs: b.enqueueJobs.bind(b),
+        listJobs: b.listJobs.bind(b),
+        latestScheduledJob: b.latestScheduledJob.bind(b),
+        lastTaskDues: async (names: string[]) => {
+          const read = await b.lastTaskDues(names);
+          await aTicked;
+          return read;
+        },
+      };
+      const sa = new TaskScheduler({ store: a, tasks: () => list, clock, logger: logger('a') });
+      const sb = new TaskScheduler({ store: bStore, tasks: () => list, clock, logger: logger('b') });
+      const bTicked = sb.tick();
+      await new Promise((r) => setTimeout(r, 100));
+      await sa.tick();
+      aDone();
+      await bTicked;
+      const catchUps = (await taskJobs(a)).filter((j) => (j.trigger as { kind: string }).kind === 'catch-up');
+      assert.equal(catchUps.length, 1, 'one catch-up run for tick');
+      for (const task of ['tick', 'quiet']) {
+        assert.deepEqual({ a: sa.counters.get(task)!.missed, b: sb.counters.get(task)!.missed }, { a: 11, b: 0 }, `${task}: the 11 missed due times counted by the instance that claimed them only`);
+      }
+      assert.deepEqual(warned.a, ['service task tick: 11 due time(s) missed while not running; one catch-up run', 'service task quiet: 11 due time(s) missed while not running; skipped (missed: skip)']);
+      assert.deepEqual(warned.b, [], 'the instance that found the catch-up claimed says nothing of it');
+    } finally {
+      await before.close();
+      await a.close();
+      await b.close();
+      await dropSchema(pg.url!, schema);
+    }
+  });
 });
 
 // A task's last run is its newest job with the task's name in the trigger. That is read through the index jobs_task,
