@@ -33,6 +33,7 @@ import { bpiumScenarios, createScenarioHost, readScenarios, type ScenarioHost } 
 import { unknownEnvWarnings } from './env-names.js';
 import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
 import { retentionWarning, retryWindowText } from './store/backoff.js';
+import { clockSkewWarning } from './store/clock-skew.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
 import { StoreUnavailableError } from './store/store.errors.js';
@@ -183,6 +184,10 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
     });
     logger.info({ store: redactPostgresUrl(config.store.url), leaseMs: config.workers.leaseMs }, 'store: PostgreSQL, shared with any other instance using it');
     if (store.migrated) logMigrated(logger, store.migrated, redactPostgresUrl(config.store.url));
+    // Leases and due times follow each instance's clock: one far from the others' is said at the start.
+    const offset = await store.clockOffset().catch(() => undefined);
+    const skew = offset && clockSkewWarning(offset, config.workers.leaseMs);
+    if (skew) logger.warn({ clockOffsetMs: offset.offsetMs, roundTripMs: offset.roundTripMs }, skew);
     return store;
   }
   await checkSqliteStore(join(config.dataDir, 'oktell.sqlite'), { timeoutMs: config.storeCheckMs, logger });

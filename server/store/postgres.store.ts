@@ -4,6 +4,7 @@ import type { EffectJournalPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
 import { LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
+import { clockOffsetOf, type ClockOffset } from './clock-skew.js';
 import { classifyPgError, PgWriteBatcher, type PgOp } from './postgres.batcher.js';
 import { applyPgMigrations, checkPgSchema } from './postgres.migrations.js';
 import type { SchemaMigrated } from './migrated.js';
@@ -548,6 +549,17 @@ export class PostgresStore implements Store {
 
   stats(): StoreStats {
     return this.batcher.stats();
+  }
+
+  /** This process's clock against the database server's (the best of three round trips): see clock-skew.ts. */
+  async clockOffset(): Promise<ClockOffset> {
+    const samples: Array<{ sentAt: number; receivedAt: number; dbAt: number }> = [];
+    for (let i = 0; i < 3; i++) {
+      const sentAt = this.clock.now();
+      const [row] = await this.readSql<{ db: number }>('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS db', []);
+      samples.push({ sentAt, receivedAt: this.clock.now(), dbAt: Number(row!.db) });
+    }
+    return clockOffsetOf(samples);
   }
 
   async close(): Promise<void> {

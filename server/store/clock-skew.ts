@@ -1,0 +1,35 @@
+// How far an instance's clock is from the database server's. With several instances on one PostgreSQL, each judges
+// the leases of the jobs it claims and the due times of the service tasks by its own clock: an instance ahead runs
+// every scheduled task early, and once it is ahead by two thirds of the lease it takes over jobs other instances are still
+// running. Nothing else shows it, so the start measures it against PostgreSQL's clock and says so.
+
+/** This process's clock minus the database server's, and the round trip it was measured over. */
+export interface ClockOffset {
+  offsetMs: number;
+  roundTripMs: number;
+}
+
+/** A difference past this (beyond what the round trip leaves unknown) is worth a warning: NTP keeps clocks far closer. */
+export const CLOCK_SKEW_WARN_MS = 1000;
+
+/**
+ * The offset of the sample with the shortest round trip: this clock at the middle of the round trip minus the
+ * database's clock read during it.
+ */
+export function clockOffsetOf(samples: ReadonlyArray<{ sentAt: number; receivedAt: number; dbAt: number }>): ClockOffset {
+  const best = [...samples].sort((a, b) => a.receivedAt - a.sentAt - (b.receivedAt - b.sentAt))[0]!;
+  const roundTripMs = best.receivedAt - best.sentAt;
+  return { offsetMs: Math.round(best.sentAt + roundTripMs / 2 - best.dbAt), roundTripMs };
+}
+
+/** The warning to log for an offset, or undefined when the clocks agree closely enough. */
+export function clockSkewWarning(o: ClockOffset, leaseMs: number): string | undefined {
+  const sure = Math.abs(o.offsetMs) - o.roundTripMs / 2;
+  if (sure <= CLOCK_SKEW_WARN_MS) return undefined;
+  const s = (Math.abs(o.offsetMs) / 1000).toFixed(1);
+  const ahead = o.offsetMs > 0;
+  const consequence = ahead
+    ? `it runs the service tasks' due times ${s} s early, before the other instances would, and ${Math.abs(o.offsetMs) >= (leaseMs * 2) / 3 ? 'already' : 'once the difference nears two thirds of the lease'} takes over jobs other instances are still running (their leases look expired to it, OKTELL_LEASE_MS=${leaseMs}), so those jobs run twice at once`
+    : `the other instances take over the jobs it runs ${Math.abs(o.offsetMs) >= (leaseMs * 2) / 3 ? 'while it still runs them' : 'early once the difference nears two thirds of the lease'} (its leases look expired to them, OKTELL_LEASE_MS=${leaseMs}), and it leaves the service tasks' due times to them`;
+  return `this instance's clock is ${s} s ${ahead ? 'ahead of' : 'behind'} the database server's (PostgreSQL clock_timestamp(), measured over a ${Math.round(o.roundTripMs)} ms round trip): leases and due times are judged by each instance's own clock, so ${consequence}; keep every instance's clock in sync with NTP (docs/scaling.md, "Clocks")`;
+}
