@@ -37,18 +37,25 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
   // Those said at the start (createServiceTasks, which found them in the same tasks and library) count as said.
   // Known by what they say, not where: an edit that moves the task's lines does not make them new.
   let unread = new Set((o.unreadSaid ?? []).map((f) => f.what));
+  // A warning that stops holding (the scenario saved after the tasks that use it, or fixed) is said so once, so a
+  // log read later does not leave it standing: the tasks and the scenarios are reloaded apart, the tasks often first.
+  const noLongerHolds = (what: string) => o.logger.info({}, `service tasks: an earlier warning no longer holds (the tasks or the scenarios changed since): ${what}`);
   const checkScenarios = () => {
     if (o.library) {
       const found = unreadParameterFindings(tasks, o.library());
       const fresh = found.filter((f) => !unread.has(f.what));
+      const gone = [...unread].filter((what) => !found.some((f) => f.what === what));
       unread = new Set(found.map((f) => f.what));
       for (const f of fresh) o.logger.warn({}, `${f.at}: ${f.what}`);
+      for (const what of gone) noLongerHolds(what);
     }
     if (!o.scenarios) return;
     const problems = unknownScenarios(tasks, o.scenarios());
     const fresh = problems.filter((p) => !warned.has(p));
+    const gone = [...warned].filter((p) => !problems.includes(p));
     warned = new Set(problems);
     if (fresh.length) o.logger.warn({ problems: fresh }, `service tasks: a task names a scenario that is not in the scenarios folder; its runs fail until the file is there\n${fresh.join('\n')}`);
+    for (const p of gone) noLongerHolds(p);
   };
   const reload = () => {
     if (!file) return;

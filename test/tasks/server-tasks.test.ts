@@ -153,6 +153,31 @@ describe('service tasks on a running server', () => {
     }
   });
 
+  it('says once that a warning no longer holds when the scenario is saved after the tasks that use it', async () => {
+    const { lines, logger } = capturingLogger();
+    const said = (level: string, part: string) => lines.filter((l) => l.level === level && l.msg?.includes(part)).map((l) => l.msg!.replace(/\S*oktell\.config\.yaml/, 'oktell.config.yaml'));
+    const t = await startTestServer({ smtp: false, watch: true, logger, extraScenarios: { 'Tick.yaml': ECHO_DUE }, config: 'serviceTasks: []\n' });
+    try {
+      // The tasks are saved first, naming a scenario not written yet and a parameter Tick does not read yet.
+      writeFileSync(t.server.config.configFile!, 'serviceTasks:\n  - { name: later, scenario: Later, every: 1h }\n  - { name: tick, scenario: Tick, every: 1h, params: { 2: \'"x"\' } }\n');
+      await waitFor('both warnings', () => said('warn', 'not in the scenarios folder').length > 0 && said('warn', 'never reads').length > 0);
+      // Then the scenarios: Later appears, and Tick reads parameter 2.
+      writeFileSync(join(t.scenariosDir, 'Later.yaml'), ECHO_DUE);
+      writeFileSync(join(t.scenariosDir, 'Tick.yaml'), ECHO_DUE.replace('{ due: string }', '{ due: string, other: string }').replace('{ due: 1 }', '{ due: 1, other: 2 }'));
+      const held = 'an earlier warning no longer holds';
+      await waitFor('both warnings withdrawn', () => said('info', held).length === 2 || undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(said('info', held).sort(), [
+        'service tasks: an earlier warning no longer holds (the tasks or the scenarios changed since): oktell.config.yaml:2:30: scenario: "Later" is not in the scenarios folder',
+        'service tasks: an earlier warning no longer holds (the tasks or the scenarios changed since): params.2: scenario Tick never reads input parameter 2 (it reads 1): task tick computes it at every due time for nothing; give the number the scenario reads, or leave it out',
+      ]);
+      assert.equal(said('warn', 'not in the scenarios folder').length, 1);
+      assert.equal(said('warn', 'never reads').length, 1);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('a task whose runs fail the same way every time: the first failure in full, the repeats counted, one line when a run ends otherwise', async () => {
     const { lines, logger } = capturingLogger();
     // Parameter 2 is a count the scenario reads as a number; "ten" fails it at every due time.
