@@ -13,6 +13,7 @@ import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
 import { CONSOLE_BASE, formatDuration, timeFormatter } from './console-views.js';
 import { errorLocation, ID_PATTERN, runView } from './run-view.js';
+import { problemFiles } from './scenario-pages.js';
 import { dbCallsOf } from './db-calls.js';
 
 /** How long the live list reuses the counts above it. */
@@ -194,6 +195,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         olderUrl: page.nextCursor ? `${CONSOLE_BASE}/runs${filterQuery(f, { cursor: page.nextCursor })}` : undefined,
         newestUrl: f.cursor ? `${CONSOLE_BASE}/runs${filterQuery(f)}` : undefined,
         replayed: req.query.replayed === '1',
+        problemFiles: problemFiles(ctx.d.host.library()),
         startedTask: typeof req.query.started === 'string' ? req.query.started.slice(0, 80) : undefined,
       });
     } catch (e) {
@@ -320,6 +322,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         statuses: JOB_STATUSES,
         counts,
         jobs: page.items.map((j) => jobRow(j, time)),
+        problemFiles: problemFiles(ctx.d.host.library()),
         olderUrl: page.nextCursor ? `${CONSOLE_BASE}/jobs?${new URLSearchParams({ ...(status ? { status } : {}), cursor: page.nextCursor })}` : undefined,
       });
     } catch (e) {

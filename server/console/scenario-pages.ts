@@ -1,7 +1,7 @@
 // What the scenario pages show: every scenario file with its validation status, and one file's YAML with its
 // problems at their lines beside its diagram.
 import { readFile } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { listScenarioFiles, scenarioNameOf, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
 
 export type ScenarioStatus = 'valid' | 'invalid' | 'stale';
@@ -50,6 +50,46 @@ export async function scenarioOverview(library: ScenarioLibrary): Promise<Scenar
   }
   entries.sort((a, b) => a.name.localeCompare(b.name));
   return { entries, otherIssues };
+}
+
+/** A file of the scenarios folder with problems, as the Runs and Jobs pages name it. */
+export interface ProblemFile {
+  /** The file inside the scenarios folder (`BpiumNewTask.yaml`, `templates/x.text.njk`). */
+  file: string;
+  /** The scenario the file defines, when it is a scenario file. */
+  scenario?: string;
+  /** Whether the server still runs the scenario's last good version (a file edited into an invalid state). */
+  running: boolean;
+  /** The first problem, as `validate` prints it from the folder: `BpiumNewTask.yaml:116:15 E_UNKNOWN_VARIABLE …`. */
+  first: string;
+  problems: number;
+}
+
+/**
+ * The files with problems, from the issues the library holds (no disk access, so every page can afford it): an
+ * operator landing on the Runs page learns that an edit is not in force, as `oktell_scenario_files_invalid` says.
+ */
+export function problemFiles(library: ScenarioLibrary): ProblemFile[] {
+  const dir = resolve(library.dir);
+  const byFile = new Map<string, ProblemFile>();
+  for (const i of library.issues) {
+    const file = relative(dir, absolute(i.file)) || basename(i.file);
+    const known = byFile.get(file);
+    if (known) {
+      known.problems++;
+      continue;
+    }
+    const isScenario = dirname(file) === '.' && ['.yaml', '.yml'].includes(extname(file));
+    const scenario = isScenario ? scenarioNameOf(file) : undefined;
+    byFile.set(file, {
+      file,
+      ...(scenario ? { scenario } : {}),
+      running: !!scenario && library.scenarios.has(scenario),
+      first: `${file}:${i.line}:${i.col} ${i.code} ${i.message}`,
+      problems: 1,
+    });
+  }
+  return [...byFile.values()].sort((a, b) => a.file.localeCompare(b.file));
 }
 
 export type YamlToken = { c: 'key' | 'str' | 'num' | 'com' | 'punct' | 'plain'; t: string };
