@@ -64,4 +64,23 @@ describe('long values on a run page', () => {
       await phone.close();
     }
   });
+
+  it('a step note quoting a request path of 600 characters wraps on a 390 px phone', { timeout: 60_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const path = `/${'a'.repeat(600)}?q=${'b'.repeat(300)}`;
+    const res = await fetch(`${s.t.server.url}${path}`, { headers: { authorization: AUTH } });
+    assert.equal(res.status, 404, 'HTTP404 answers a path it does not serve with 404');
+    const url = `${s.t.base}/runs/${res.headers.get('x-oktell-run-id')}`;
+    const phone = await consoleContext(s.browser, 390, 844);
+    try {
+      const page = await phone.newPage();
+      await page.goto(url);
+      assert.ok((await page.locator('.step-note').first().textContent())?.includes('a'.repeat(40)), 'a step note quotes the path');
+      await page.close();
+      const width = await pageWidth(phone, url);
+      assert.ok(width <= 390, `the page is ${width} px wide on a 390 px phone`);
+    } finally {
+      await phone.close();
+    }
+  });
 });
