@@ -153,6 +153,11 @@ describe('console: filters, links and notes', () => {
       assert.match(await (await get(`${t.base}/runs`)).text(), /<th>Started <span class="zone">Europe\/Moscow<\/span><\/th>/);
       assert.match(await (await get(`${t.base}/jobs?status=dead`)).text(), /No dead letters\./);
       const run = await (await get(`${t.base}/runs/${failed.runId}`)).text();
+      // So do a run's start and a letter's time (operator trial 45: the run page gave the time alone).
+      assert.match(run, /<span>started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d <span class="zone">Europe\/Moscow<\/span><\/span>/);
+      const letter = /href="(\/-\/console\/outbox\/[^"]+\.eml)"/.exec(await (await get(`${t.base}/outbox`)).text())?.[1];
+      assert.ok(letter, 'the webhook\'s letter is in the outbox');
+      assert.match(await (await get(`${t.server.url}${letter}`)).text(), /<dt>Stored<\/dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d <span class="zone">Europe\/Moscow<\/span><\/dd>/);
       assert.match(run, /<svg class="diagram[^"]*"[^>]* role="group" aria-label="Flowchart of ReadUser"/);
       assert.match(run, /<span class="blk" lang="ru">Прочитать сотрудника<\/span>/);
     } finally {
