@@ -34,7 +34,7 @@ describe('console: a run as a test file', () => {
     assert.match(text, /\n {6}4: '\{"timestamp":"\d+","hook":\{/);
     assert.doesNotMatch(text, /indented for reading/);
     // The case is named with the start time the page shows (the server's zone), not UTC.
-    const started = /<span>started (\d{4}-\d\d-\d\d \d\d:\d\d):\d\d<\/span>/.exec(page)?.[1];
+    const started = /<span>started (\d{4}-\d\d-\d\d \d\d:\d\d):\d\d <span class="zone">[^<]+<\/span><\/span>/.exec(page)?.[1];
     assert.ok(started, 'the run page shows its start');
     assert.match(text, new RegExp(`run ${hookRunId} \\(HTTP404, ${started}\\)`));
     assert.doesNotMatch(text, /authorization|basic |x-hook-signature|\[redacted\]/i, 'no credentials in the file');
