@@ -88,7 +88,10 @@ export async function serveAction(o: ServeOpts): Promise<void> {
   out.write(`  mail       ${server.mail.describe}\n`);
   if (server.config.serviceTasks.length) out.write(`  tasks      ${tasksLine(server.config.serviceTasks)} ${pc.dim(`(${tasksCommandHint(store, server.config.configFile, server.config.scenariosDir)}: last and next runs${store.note ? `; ${store.note}` : ''})`)}\n`);
   const notStarted = server.emulatorNotStarted ? `embedded emulator not started: ${server.emulatorNotStarted} ${pc.dim('(a restart after adding one starts it; --bpium-emulator-port starts it anyway)')}` : undefined;
-  out.write(`  bpium      ${server.emulator ? `embedded emulator ${server.emulator.url} (login ${server.emulator.login} / ${server.emulator.password})` : (server.bpium?.baseUrl ?? notStarted ?? 'not configured')}\n`);
+  // The emulator's password is printed only when it is the public demo one; one set with BPIUM_PASSWORD is a secret of
+  // the user's and is only named, as `oktell-emu bpium-emulator` names it: this banner goes to logs too.
+  const emulatorPassword = server.emulator?.password === DEMO_PASSWORD ? DEMO_PASSWORD : '(BPIUM_PASSWORD)';
+  out.write(`  bpium      ${server.emulator ? `embedded emulator ${server.emulator.url} (login ${server.emulator.login} / ${emulatorPassword})` : (server.bpium?.baseUrl ?? notStarted ?? 'not configured')}\n`);
   // The password is shown once, when it is made, and only to a person: when stderr is not a terminal it is a log
   // (systemd, Docker, `2> file`), and a log must not hold a secret. Otherwise the banner only says where it is kept.
   const shownPassword = server.config.generatedUser?.created && out.isTTY === true ? u.password : undefined;
