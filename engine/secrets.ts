@@ -1,6 +1,7 @@
 // Secret variables in a run's record: what a run keeps for people to read (its trace, variables, calls, letters,
 // error, return values) shows `***` in place of a secret, while the blocks used the value itself, and the scenario's
 // answer to its caller (answerValues) has the return values as set.
+import { MESSAGE_QUOTE_CHARS } from './expr/runtime-error.js';
 import type { RunResult, Scenario } from './model.js';
 import type { Value } from './values.js';
 
@@ -156,17 +157,42 @@ export function answerValues(result: Pick<RunResult, 'returnValues'>): Record<st
 }
 
 /**
+ * The forms an error message quotes a secret in, beside the secret itself: a message quotes a value as JSON text
+ * (quoteForMessage), so a secret holding `"`, `\\` or a line break reads escaped there, and cut to its first
+ * MESSAGE_QUOTE_CHARS characters and `…` when longer. Looking for the secret as it is finds neither.
+ */
+function quotedForms(secret: string): string[] {
+  const escaped = (t: string) => JSON.stringify(t).slice(1, -1);
+  const forms = [escaped(secret)];
+  if (secret.length > MESSAGE_QUOTE_CHARS) forms.push(escaped(secret.slice(0, MESSAGE_QUOTE_CHARS) + '…'), `${secret.slice(0, MESSAGE_QUOTE_CHARS)}…`);
+  return forms.filter((f) => f !== secret);
+}
+
+/**
+ * The stretch of the text around the mistake that V8 puts in a JSON.parse error (`Unexpected token 's',
+ * "sk_live_01"... is not valid JSON`, `…, ..."ab"... is not valid JSON`): a part of the text parsed, so a part of a
+ * secret when the text was one. Group 2 is the stretch.
+ */
+const JSON_ERROR_CONTEXT = /(, (?:\.\.\.)?")([\s\S]*?)("(?:\.\.\.)? is not valid JSON)/g;
+
+/**
  * A copy of `data` (JSON-like: texts, numbers, arrays, plain objects) where every occurrence of each of `secrets` in
  * a text, key or value, is replaced by the mask. A value derived from a secret ("Bearer " + token, a URL with it) is
- * masked too, which masking by variable name alone would miss. Parts with nothing to replace are kept, not copied.
+ * masked too, which masking by variable name alone would miss. So are the forms an error message quotes a secret in
+ * (escaped, cut: quotedForms) and the part of one a JSON parse error shows (JSON_ERROR_CONTEXT). Parts with nothing to
+ * replace are kept, not copied.
  */
 export function maskSecretTexts<T>(data: T, secrets: readonly string[]): T {
   if (secrets.length === 0) return data;
   // The longest first, so a secret that contains another is replaced whole.
-  const ordered = [...secrets].sort((a, b) => b.length - a.length);
+  const ordered = [...new Set([...secrets, ...secrets.flatMap(quotedForms)])].sort((a, b) => b.length - a.length);
   const maskText = (text: string): string => {
     let out = text;
     for (const s of ordered) if (out.includes(s)) out = out.split(s).join(SECRET_MASK);
+    if (out.includes(' is not valid JSON')) {
+      out = out.replace(JSON_ERROR_CONTEXT, (whole, open: string, part: string, close: string) =>
+        part.length >= MIN_MASKED_TEXT && secrets.some((s) => s.includes(part)) ? `${open}${SECRET_MASK}${close}` : whole);
+    }
     return out;
   };
   const walk = (v: unknown): unknown => {

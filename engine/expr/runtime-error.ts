@@ -47,8 +47,11 @@ export class ExpressionRuntimeError extends Error {
   }
 }
 
+/** Characters of a value an error message quotes at most (quoteForMessage), before `…`. */
+export const MESSAGE_QUOTE_CHARS = 40;
+
 /** A value quoted for an error message, shortened so a huge JSON body does not flood the log. */
-export function quoteForMessage(text: string, max = 40): string {
+export function quoteForMessage(text: string, max = MESSAGE_QUOTE_CHARS): string {
   const short = text.length > max ? `${text.slice(0, max)}…` : text;
   return JSON.stringify(short);
 }
