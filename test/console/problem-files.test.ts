@@ -34,7 +34,7 @@ describe('the Runs and Jobs pages name the scenario files with problems', () => 
       for (const page of ['/runs', '/jobs?status=dead']) {
         const notice = await noticeOf(`${base}${page}`);
         assert.ok(notice, `${page} has the notice`);
-        assert.match(notice, /^2 files of the scenarios folder have problems, so these edits are not in force:/);
+        assert.match(notice, /^2 files of the scenarios folder have problems: what they say is not what runs:/);
         assert.match(notice, /Broken\.yaml: Broken is not loaded, so it cannot run Broken\.yaml:9:\d+ E_UNKNOWN_TARGET/);
         assert.match(notice, /ReadUser\.yaml: the server still runs the last good version of ReadUser ReadUser\.yaml:17:\d+ E_UNKNOWN_VARIABLE unknown variable \[usrId\]/);
       }
@@ -45,7 +45,7 @@ describe('the Runs and Jobs pages name the scenario files with problems', () => 
       writeFileSync(join(t.scenariosDir, 'ReadUser.yaml'), READ_USER_YAML);
       await waitFor('the fix to load', () => t.server.host.issues().every((i) => !i.file.endsWith('ReadUser.yaml')));
       const after = await noticeOf(`${base}/runs`);
-      assert.match(after ?? '', /^1 file of the scenarios folder has problems, so this edit is not in force: Broken\.yaml/);
+      assert.match(after ?? '', /^1 file of the scenarios folder has problems: what it says is not what runs: Broken\.yaml/);
       assert.doesNotMatch(after ?? '', /ReadUser/);
     } finally {
       await t.cleanup();
