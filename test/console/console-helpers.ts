@@ -127,6 +127,18 @@ export async function csrfToken(base: string): Promise<string> {
   return m[1]!;
 }
 
+/** Posts the dry-run form for HTTP404 with a webhook to /Bpium/NewTask, as a browser would; the result page's URL. */
+export async function dryRunWebhook(t: { base: string; server: { url: string } }, csrf: string, body: string): Promise<string> {
+  const res = await fetch(`${t.base}/dry-run`, {
+    method: 'POST',
+    headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: t.server.url },
+    body: new URLSearchParams({ csrf, scenario: 'HTTP404', mode: 'webhook', path: '/Bpium/NewTask', body }).toString(),
+    redirect: 'manual',
+  });
+  if (res.status !== 303) throw new Error(`the dry-run form answered ${res.status}, not 303: ${await res.text()}`);
+  return new URL(res.headers.get('location')!, t.server.url).toString();
+}
+
 /** Starts a job of ReadUser for employee `userId` through the Web-API and waits for its first run to end. */
 export async function readUserJob(t: TestServer, userId: string): Promise<{ jobId: string; runId: string; status: string }> {
   const res = await fetch(`${t.server.url}/execsvcscript?name=ReadUser&async=1&startparam1=${encodeURIComponent(userId)}`, { headers: { authorization: AUTH } });

@@ -3,7 +3,7 @@
 // size too now: older results go first, the newest always stays. Real server, the console over HTTP.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AUTH, csrfToken, get, startConsoleServer, taskWebhook } from './console-helpers.js';
+import { csrfToken, dryRunWebhook, get, startConsoleServer, taskWebhook } from './console-helpers.js';
 
 describe('console dry-run results in memory', () => {
   let t: Awaited<ReturnType<typeof startConsoleServer>>;
@@ -18,16 +18,7 @@ describe('console dry-run results in memory', () => {
     // variables, the trace and the letters.
     const body = taskWebhook({ name: 'Большое описание', description: 'Ж'.repeat(120_000), responsible: ['2'] });
     const pages: string[] = [];
-    for (let i = 0; i < 40; i++) {
-      const res = await fetch(`${t.base}/dry-run`, {
-        method: 'POST',
-        headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: t.server.url },
-        body: new URLSearchParams({ csrf, scenario: 'HTTP404', mode: 'webhook', path: '/Bpium/NewTask', body }).toString(),
-        redirect: 'manual',
-      });
-      assert.equal(res.status, 303);
-      pages.push(new URL(res.headers.get('location')!, t.server.url).toString());
-    }
+    for (let i = 0; i < 40; i++) pages.push(await dryRunWebhook(t, csrf, body));
     const first = await get(pages[0]!);
     assert.equal(first.status, 404);
     assert.match(await first.text(), /This dry-run result is gone \(the console keeps the last 50, and no more than 32 MB of them, in memory\)/);

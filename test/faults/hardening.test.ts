@@ -12,7 +12,7 @@ import { outboxCommand } from '../../cli/commands/outbox.command.js';
 import { startServer } from '../../server/serve.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
-import { csrfToken, get as consoleGet, startConsoleServer } from '../console/console-helpers.js';
+import { csrfToken, dryRunWebhook, get as consoleGet, startConsoleServer } from '../console/console-helpers.js';
 import { AUTH, capturingLogger, parsedLetters, postWebhook, startTestServer, taskWebhook, USER, waitFor } from '../server/server-helpers.js';
 
 /** A real store file with a few hundred jobs in it (many pages), closed cleanly. */
@@ -133,14 +133,7 @@ describe('hardening (issue 18)', () => {
     try {
       const csrf = await csrfToken(t.base);
       const body = taskWebhook({ name: 'сухая рассылка', responsible: Array.from({ length: 500 }, () => '2') });
-      const res = await fetch(`${t.base}/dry-run`, {
-        method: 'POST',
-        headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: t.server.url },
-        body: new URLSearchParams({ csrf, scenario: 'HTTP404', mode: 'webhook', path: '/Bpium/NewTask', body }).toString(),
-        redirect: 'manual',
-      });
-      assert.equal(res.status, 303);
-      const html = await (await consoleGet(new URL(res.headers.get('location')!, t.server.url).toString())).text();
+      const html = await (await consoleGet(await dryRunWebhook(t, csrf, body))).text();
       assert.match(html, /cap of 4 effects/);
       assert.equal((html.match(/ivan\.petrov@example\.com/g) ?? []).length >= 1, true, 'the letters before the cap are shown');
     } finally {
