@@ -156,16 +156,44 @@ export function answerValues(result: Pick<RunResult, 'returnValues'>): Record<st
   return (result as Answered)[ANSWER] ?? result.returnValues;
 }
 
+/** A text as a message quotes it inside JSON quotes (quoteForMessage): `"`, `\\` and line breaks escaped. */
+const escapedForm = (t: string) => JSON.stringify(t).slice(1, -1);
+
+/** Characters of a secret a cut quote or a JSON error's stretch may show before they are masked. */
+const MIN_SHOWN_PART = 8;
+
 /**
- * The forms an error message quotes a secret in, beside the secret itself: a message quotes a value as JSON text
- * (quoteForMessage), so a secret holding `"`, `\\` or a line break reads escaped there, and cut to its first
- * MESSAGE_QUOTE_CHARS characters and `…` when longer. Looking for the secret as it is finds neither.
+ * A message quotes a value cut to its first MESSAGE_QUOTE_CHARS characters and `…` (quoteForMessage), so what stands
+ * before a `…` may be the start of a secret that the cut value holds somewhere: the whole secret, or "Bearer " + it.
+ * The longest ending of that stretch (MIN_SHOWN_PART characters at least) that is a start of a secret, as it is or
+ * escaped, is masked.
  */
-function quotedForms(secret: string): string[] {
-  const escaped = (t: string) => JSON.stringify(t).slice(1, -1);
-  const forms = [escaped(secret)];
-  if (secret.length > MESSAGE_QUOTE_CHARS) forms.push(escaped(secret.slice(0, MESSAGE_QUOTE_CHARS) + '…'), `${secret.slice(0, MESSAGE_QUOTE_CHARS)}…`);
-  return forms.filter((f) => f !== secret);
+function maskCutStarts(text: string, starts: readonly string[]): string {
+  if (!text.includes('…')) return text;
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf('…'); at >= 0; at = text.indexOf('…', at + 1)) {
+    const before = text.slice(from, at);
+    let cut = 0;
+    for (const s of starts) {
+      for (let n = Math.min(s.length, before.length, MESSAGE_QUOTE_CHARS * 6); n >= MIN_SHOWN_PART && n > cut; n--) {
+        if (before.endsWith(s.slice(0, n))) {
+          cut = n;
+          break;
+        }
+      }
+    }
+    out += cut ? `${before.slice(0, before.length - cut)}${SECRET_MASK}` : before;
+    from = at;
+  }
+  return out + text.slice(from);
+}
+
+/** Whether `part` and `secret` share MIN_SHOWN_PART characters in a row (or `part` is shorter and inside `secret`). */
+function sharesStretch(part: string, secret: string): boolean {
+  if (part.length < MIN_SHOWN_PART) return part.length >= MIN_MASKED_TEXT && secret.includes(part);
+  for (let i = 0; i + MIN_SHOWN_PART <= part.length; i++) if (secret.includes(part.slice(i, i + MIN_SHOWN_PART))) return true;
+  return false;
 }
 
 /**
@@ -178,20 +206,22 @@ const JSON_ERROR_CONTEXT = /(, (?:\.\.\.)?")([\s\S]*?)("(?:\.\.\.)? is not valid
 /**
  * A copy of `data` (JSON-like: texts, numbers, arrays, plain objects) where every occurrence of each of `secrets` in
  * a text, key or value, is replaced by the mask. A value derived from a secret ("Bearer " + token, a URL with it) is
- * masked too, which masking by variable name alone would miss. So are the forms an error message quotes a secret in
- * (escaped, cut: quotedForms) and the part of one a JSON parse error shows (JSON_ERROR_CONTEXT). Parts with nothing to
- * replace are kept, not copied.
+ * masked too, which masking by variable name alone would miss. So are the forms an error message quotes a secret in:
+ * escaped as JSON text, cut before a `…` (maskCutStarts, also when the secret stood inside a longer value), and the
+ * part of one a JSON parse error shows (JSON_ERROR_CONTEXT). Parts with nothing to replace are kept, not copied.
  */
 export function maskSecretTexts<T>(data: T, secrets: readonly string[]): T {
   if (secrets.length === 0) return data;
   // The longest first, so a secret that contains another is replaced whole.
-  const ordered = [...new Set([...secrets, ...secrets.flatMap(quotedForms)])].sort((a, b) => b.length - a.length);
+  const forms = [...new Set([...secrets, ...secrets.map(escapedForm)])];
+  const ordered = [...forms].sort((a, b) => b.length - a.length);
   const maskText = (text: string): string => {
     let out = text;
     for (const s of ordered) if (out.includes(s)) out = out.split(s).join(SECRET_MASK);
+    out = maskCutStarts(out, forms);
     if (out.includes(' is not valid JSON')) {
       out = out.replace(JSON_ERROR_CONTEXT, (whole, open: string, part: string, close: string) =>
-        part.length >= MIN_MASKED_TEXT && secrets.some((s) => s.includes(part)) ? `${open}${SECRET_MASK}${close}` : whole);
+        forms.some((s) => sharesStretch(part, s)) ? `${open}${SECRET_MASK}${close}` : whole);
     }
     return out;
   };
