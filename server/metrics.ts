@@ -61,7 +61,7 @@ export interface RunTally {
 }
 
 /** Counts the letters a run sent and failed to send (dry-run and replayed letters are neither) and its Bpium calls. */
-export function runTally(result: { mails: ReadonlyArray<{ status: string }>; bpiumCalls?: ReadonlyArray<{ status: string; fixture?: true }> }): RunTally {
+export function runTally(result: { mails: ReadonlyArray<{ status: string }>; bpiumCalls?: ReadonlyArray<{ status: string; fixture?: true; httpStatus?: number; attempts?: number }> }): RunTally {
   const letters: LetterTally = { sent: 0, failed: 0, unknown: 0 };
   for (const m of result.mails) {
     if (m.status === 'sent') letters.sent++;
@@ -73,7 +73,10 @@ export function runTally(result: { mails: ReadonlyArray<{ status: string }>; bpi
     if (c.fixture) continue;
     if (c.status === 'ok') bpium.ok++;
     else if (c.status === 'not-found') bpium.notFound++;
-    else if (c.status === 'error') bpium.error++;
+    // An error the block found before any request (its own JSON, an unknown field, a bad id) is the scenario's, not Bpium's.
+    else if (c.status === 'error') {
+      if (c.httpStatus !== undefined || (c.attempts ?? 0) > 0) bpium.error++;
+    }
     else if (c.status === 'transient' || c.status === 'timeout' || c.status === 'unknown') bpium.failed++;
   }
   return { letters, bpium };

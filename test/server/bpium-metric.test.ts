@@ -7,6 +7,15 @@ import { AUTH, postWebhook, startTestServer, taskWebhook, waitFor, type TestServ
 
 const USERS = '/api/v1/catalogs/3/records';
 
+/** A find whose filtersJson is not JSON: the block refuses it before any request. */
+const BAD_FILTER = `variables: { answer: json, code: string }
+start: f
+blocks:
+  f: { kind: Bpium, method: findRecord, catalog: 3, filtersJson: '"{not json"', answer: answer, errorCode: code, exits: { success: ok, error: bad } }
+  ok: { kind: ReturnValue, values: { 1: '"ok"' } }
+  bad: { kind: ReturnValue, values: { 1: '"error " + [code]' } }
+`;
+
 async function bpiumCalls(t: TestServer): Promise<Record<string, number>> {
   const res = await fetch(`${t.server.url}/-/metrics`, { headers: { authorization: AUTH } });
   assert.equal(res.status, 200);
@@ -19,7 +28,7 @@ async function bpiumCalls(t: TestServer): Promise<Record<string, number>> {
 
 describe('oktell_bpium_calls_total', { timeout: 120_000 }, () => {
   it('counts answered calls, a record Bpium lacks, error answers and calls that got no answer', async () => {
-    const t = await startTestServer({ config: 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n' });
+    const t = await startTestServer({ config: 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n', extraScenarios: { 'BadFilter.yaml': BAD_FILTER } });
     try {
       assert.deepEqual(await bpiumCalls(t), { ok: 0, not_found: 0, error: 0, failed: 0 });
 
@@ -42,6 +51,12 @@ describe('oktell_bpium_calls_total', { timeout: 120_000 }, () => {
       await waitFor('both attempts counted', async () => (await bpiumCalls(t)).failed === 2, 30_000);
       assert.deepEqual(await bpiumCalls(t), { ok: 2, not_found: 1, error: 1, failed: 2 });
       assert.equal(t.smtp!.letters.length, 2);
+
+      // The scenario's own mistake (filtersJson that is not JSON) takes the error exit with no request: not Bpium's error.
+      t.server.emulator!.clearFaults();
+      const res = await fetch(`${t.server.url}/execsvcscriptplain?name=BadFilter`, { headers: { authorization: AUTH } });
+      assert.equal(await res.text(), 'error BPIUM_BAD_JSON');
+      assert.deepEqual(await bpiumCalls(t), { ok: 2, not_found: 1, error: 1, failed: 2 });
     } finally {
       await t.cleanup();
     }
