@@ -32,7 +32,7 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
   let lastSettings: Record<string, unknown> | undefined;
   const file = o.configFile;
   // While running, a missing scenario is a warning, not a refusal: the scenario may be saved next. Each one is
-  // reported once, until it is fixed.
+  // reported once, until it is fixed (kept without its file:line:col).
   let warned = new Set<string>();
   // Those said at the start (createServiceTasks, which found them in the same tasks and library) count as said.
   // Known by what they say, not where: an edit that moves the task's lines does not make them new.
@@ -50,12 +50,16 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
       for (const what of gone) noLongerHolds(what);
     }
     if (!o.scenarios) return;
+    // Known by what they say, not where (the unread ones are): an edit that moves the task's lines neither says one
+    // again nor says it no longer holds.
     const problems = unknownScenarios(tasks, o.scenarios());
-    const fresh = problems.filter((p) => !warned.has(p));
-    const gone = [...warned].filter((p) => !problems.includes(p));
-    warned = new Set(problems);
+    const whatOf = (p: string) => p.replace(/^.*?:\d+:\d+: /, '');
+    const fresh = problems.filter((p) => !warned.has(whatOf(p)));
+    const now = new Set(problems.map(whatOf));
+    const gone = [...warned].filter((w) => !now.has(w));
+    warned = now;
     if (fresh.length) o.logger.warn({ problems: fresh }, `service tasks: a task names a scenario that is not in the scenarios folder; its runs fail until the file is there\n${fresh.join('\n')}`);
-    for (const p of gone) noLongerHolds(p);
+    for (const w of gone) noLongerHolds(w);
   };
   const reload = () => {
     if (!file) return;

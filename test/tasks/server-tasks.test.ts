@@ -161,6 +161,13 @@ describe('service tasks on a running server', () => {
       // The tasks are saved first, naming a scenario not written yet and a parameter Tick does not read yet.
       writeFileSync(t.server.config.configFile!, 'serviceTasks:\n  - { name: later, scenario: Later, every: 1h }\n  - { name: tick, scenario: Tick, every: 1h, params: { 2: \'"x"\' } }\n');
       await waitFor('both warnings', () => said('warn', 'not in the scenarios folder').length > 0 && said('warn', 'never reads').length > 0);
+      // An edit that only moves the tasks' lines: the warnings still hold, so nothing is said either way.
+      writeFileSync(t.server.config.configFile!, '# the tasks\nserviceTasks:\n  - { name: later, scenario: Later, every: 1h }\n  - { name: tick, scenario: Tick, every: 1h, params: { 2: \'"x"\' } }\n');
+      const reloads = said('info', 'service tasks reloaded').length;
+      await waitFor('the moved tasks reloaded', () => said('info', 'service tasks reloaded').length > reloads || undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(said('info', 'no longer holds'), []);
+      assert.equal(said('warn', 'not in the scenarios folder').length, 1);
       // Then the scenarios: Later appears, and Tick reads parameter 2.
       writeFileSync(join(t.scenariosDir, 'Later.yaml'), ECHO_DUE);
       writeFileSync(join(t.scenariosDir, 'Tick.yaml'), ECHO_DUE.replace('{ due: string }', '{ due: string, other: string }').replace('{ due: 1 }', '{ due: 1, other: 2 }'));
@@ -168,8 +175,8 @@ describe('service tasks on a running server', () => {
       await waitFor('both warnings withdrawn', () => said('info', held).length === 2 || undefined);
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(said('info', held).sort(), [
-        'service tasks: an earlier warning no longer holds (the tasks or the scenarios changed since): oktell.config.yaml:2:30: scenario: "Later" is not in the scenarios folder',
         'service tasks: an earlier warning no longer holds (the tasks or the scenarios changed since): params.2: scenario Tick never reads input parameter 2 (it reads 1): task tick computes it at every due time for nothing; give the number the scenario reads, or leave it out',
+        'service tasks: an earlier warning no longer holds (the tasks or the scenarios changed since): scenario: "Later" is not in the scenarios folder',
       ]);
       assert.equal(said('warn', 'not in the scenarios folder').length, 1);
       assert.equal(said('warn', 'never reads').length, 1);
