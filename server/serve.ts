@@ -185,7 +185,8 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
     logger.info({ store: redactPostgresUrl(config.store.url), leaseMs: config.workers.leaseMs }, 'store: PostgreSQL, shared with any other instance using it');
     if (store.migrated) logMigrated(logger, store.migrated, redactPostgresUrl(config.store.url));
     // Leases and due times follow each instance's clock: one far from the others' is said at the start.
-    const offset = await store.clockOffset().catch(() => undefined);
+    // Advisory only: a database slow to answer does not hold the start up (2 s at most, then no check).
+    const offset = await Promise.race([store.clockOffset().catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref())]);
     const skew = offset && clockSkewWarning(offset, config.workers.leaseMs);
     if (skew) logger.warn({ clockOffsetMs: offset.offsetMs, roundTripMs: offset.roundTripMs }, skew);
     return store;
