@@ -59,7 +59,7 @@ export function dryRunRoutes(router: Router, ctx: ConsoleContext): void {
 
   router.get('/dry-run/:id', (req, res) => {
     const rec = UUID.test(req.params.id) ? ctx.dryRuns.get(req.params.id, String(res.locals.user ?? '')) : undefined;
-    if (!rec) return ctx.notFound(res, 'This dry-run result is gone (the console keeps the last 50, and no more than 32 MB of them, in memory). Run it again.');
+    if (!rec) return ctx.notFound(res, 'This dry-run result is gone (the console keeps the last 50, and no more than 32 million characters of them as JSON, in memory). Run it again.');
     ctx.render(res, 'dry-run.njk', {
       title: `Dry run of ${rec.input.scenario}`,
       ...formModel(rec.input),

@@ -91,7 +91,10 @@ export async function performDryRun(library: ScenarioLibrary, name: string, para
   }
 }
 
-/** How much of the dry-run results the console keeps in memory, in characters of their JSON (about a byte each). */
+/**
+ * How much of the dry-run results the console keeps in memory, in characters of their JSON: a measure, not their
+ * memory, which may be twice as much or more (strings of two bytes a character, objects larger than their JSON).
+ */
 export const DRY_RUN_RESULTS_BUDGET = 32 * 1024 * 1024;
 
 /**

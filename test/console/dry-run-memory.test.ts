@@ -21,7 +21,7 @@ describe('console dry-run results in memory', () => {
     for (let i = 0; i < 40; i++) pages.push(await dryRunWebhook(t, csrf, body));
     const first = await get(pages[0]!);
     assert.equal(first.status, 404);
-    assert.match(await first.text(), /This dry-run result is gone \(the console keeps the last 50, and no more than 32 MB of them, in memory\)/);
+    assert.match(await first.text(), /This dry-run result is gone \(the console keeps the last 50, and no more than 32 million characters of them as JSON, in memory\)/);
     const last = await get(pages.at(-1)!);
     assert.equal(last.status, 200);
     assert.match(await last.text(), /Started asynchronously: BpiumNewTask/);
