@@ -201,3 +201,19 @@
   if (select) select.addEventListener('change', function () { choose(select.value === hook ? 'webhook' : 'params'); });
   apply();
 })();
+
+// A diagram wider than its panel (a phone) opens scrolled to the run's first block, not to the diagram's left edge,
+// where the path may not be at all.
+(function () {
+  'use strict';
+  var wraps = document.querySelectorAll('.diagram-wrap');
+  for (var i = 0; i < wraps.length; i++) {
+    var wrap = wraps[i];
+    if (wrap.scrollWidth <= wrap.clientWidth) continue;
+    var first = wrap.querySelector('.node.st-visited, .node.st-failed');
+    if (!first) continue;
+    var box = first.getBoundingClientRect();
+    var panel = wrap.getBoundingClientRect();
+    wrap.scrollLeft += box.left + box.width / 2 - (panel.left + panel.width / 2);
+  }
+})();
