@@ -106,7 +106,7 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     if (!scenario) problem(at('scenario'), 'scenario: the name of the service scenario to start');
     else if (known && !known.has(scenario)) {
       const where = src.locate(at('scenario'));
-      located(`${missingScenario(`${where.file}:${where.line}:${where.col}`, scenario, known)}${t.enabled === false ? ' (the task is disabled)' : ''}`, where);
+      located(`${where.file}:${where.line}:${where.col}: ${missingScenario(scenario, known)}${t.enabled === false ? ' (the task is disabled)' : ''}`, where);
       missing++;
     }
     let timeZone = t.timeZone === undefined ? defaultZone : text_(t.timeZone);
@@ -184,15 +184,23 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
  * each, with the closest name when it looks like a typo. Checked apart from parsing: the scenarios are loaded later.
  */
 export function unknownScenarios(tasks: readonly ServiceTask[], known: ReadonlySet<string>): string[] {
-  return tasks
-    .filter((t) => !known.has(t.scenario))
-    .map((t) => missingScenario(t.scenarioAt ?? t.name, t.scenario, known));
+  return missingScenarioFindings(tasks, known).map((f) => `${f.at}: ${f.what}`);
 }
 
-/** `file:line:col: scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?)`. */
-function missingScenario(at: string, scenario: string, known: ReadonlySet<string>): string {
+/**
+ * `unknownScenarios`, each finding with its place (`file:line:col`, or the task's name) apart from what it says
+ * (`scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?)`), as `unreadParameterFindings`.
+ */
+export function missingScenarioFindings(tasks: readonly ServiceTask[], known: ReadonlySet<string>): TaskFinding[] {
+  return tasks
+    .filter((t) => !known.has(t.scenario))
+    .map((t) => ({ at: t.scenarioAt ?? t.name, what: missingScenario(t.scenario, known) }));
+}
+
+/** `scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?)`, said after its place. */
+function missingScenario(scenario: string, known: ReadonlySet<string>): string {
   const guess = closest(scenario, known);
-  return `${at}: scenario: "${scenario}" is not in the scenarios folder${guess ? ` (did you mean ${guess}?)` : ''}`;
+  return `scenario: "${scenario}" is not in the scenarios folder${guess ? ` (did you mean ${guess}?)` : ''}`;
 }
 
 /**
@@ -217,16 +225,16 @@ export function unreadParameters(tasks: readonly ServiceTask[], library: Pick<Sc
   return unreadParameterFindings(tasks, library).map((f) => `${f.at}: ${f.what}`);
 }
 
-/** An unread parameter: where it is given (`file:line:col`, or the task's name) and what is wrong, apart. */
-export interface UnreadParameter {
+/** A finding about a task (an unread parameter, a missing scenario): where (`file:line:col`, or the task's name) and what is wrong, apart. */
+export interface TaskFinding {
   at: string;
   /** The warning without its place: the same finding after an edit that only moves the task's lines. */
   what: string;
 }
 
 /** `unreadParameters`, each finding with its place apart from what it says. */
-export function unreadParameterFindings(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios' | 'calls'>): UnreadParameter[] {
-  const out: UnreadParameter[] = [];
+export function unreadParameterFindings(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios' | 'calls'>): TaskFinding[] {
+  const out: TaskFinding[] = [];
   for (const t of tasks) {
     if (!t.enabled || !library.scenarios.has(t.scenario)) continue;
     const read = new Set<number>();

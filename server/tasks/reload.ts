@@ -8,7 +8,7 @@ import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import type { LoggerPort } from '../../engine/ports.js';
 import type { ScenarioLibrary } from '../../engine/index.js';
 import { serviceTasks } from '../config.js';
-import { unknownScenarios, unreadParameterFindings, type ServiceTask, type UnreadParameter } from './definitions.js';
+import { missingScenarioFindings, unreadParameterFindings, type ServiceTask, type TaskFinding } from './definitions.js';
 
 export interface TaskDefinitions {
   /** The tasks in force: the last good version of the file. */
@@ -25,41 +25,35 @@ export interface TaskDefinitions {
  * The configured tasks, reloaded when the configuration file at `configFile` changes or appears (when `watch`). Only
  * the tasks are reloaded: other settings still need a restart.
  */
-export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string>; library?: () => Pick<ScenarioLibrary, 'scenarios' | 'calls'>; unreadSaid?: readonly UnreadParameter[] }): TaskDefinitions {
+export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string>; library?: () => Pick<ScenarioLibrary, 'scenarios' | 'calls'>; unreadSaid?: readonly TaskFinding[] }): TaskDefinitions {
   let tasks: readonly ServiceTask[] = o.initial;
   let lastText: string | undefined;
   /** The top-level settings of the last text of the file that parsed, which the settings in force came from. */
   let lastSettings: Record<string, unknown> | undefined;
   const file = o.configFile;
   // While running, a missing scenario is a warning, not a refusal: the scenario may be saved next. Each one is
-  // reported once, until it is fixed (kept without its file:line:col).
+  // reported once, until it is fixed.
   let warned = new Set<string>();
   // Those said at the start (createServiceTasks, which found them in the same tasks and library) count as said.
-  // Known by what they say, not where: an edit that moves the task's lines does not make them new.
+  // Both kinds are known by what they say, not where: an edit that moves a task's lines neither says one again nor
+  // says it no longer holds.
   let unread = new Set((o.unreadSaid ?? []).map((f) => f.what));
   // A warning that stops holding (the scenario saved after the tasks that use it, or fixed) is said so once, so a
   // log read later does not leave it standing: the tasks and the scenarios are reloaded apart, the tasks often first.
   const noLongerHolds = (what: string) => o.logger.info({}, `service tasks: an earlier warning no longer holds (the tasks or the scenarios changed since): ${what}`);
   const checkScenarios = () => {
     if (o.library) {
-      const found = unreadParameterFindings(tasks, o.library());
-      const fresh = found.filter((f) => !unread.has(f.what));
-      const gone = [...unread].filter((what) => !found.some((f) => f.what === what));
-      unread = new Set(found.map((f) => f.what));
+      const { fresh, gone, now } = compareFindings(unread, unreadParameterFindings(tasks, o.library()));
+      unread = now;
       for (const f of fresh) o.logger.warn({}, `${f.at}: ${f.what}`);
       for (const what of gone) noLongerHolds(what);
     }
     if (!o.scenarios) return;
-    // Known by what they say, not where (the unread ones are): an edit that moves the task's lines neither says one
-    // again nor says it no longer holds.
-    const problems = unknownScenarios(tasks, o.scenarios());
-    const whatOf = (p: string) => p.replace(/^.*?:\d+:\d+: /, '');
-    const fresh = problems.filter((p) => !warned.has(whatOf(p)));
-    const now = new Set(problems.map(whatOf));
-    const gone = [...warned].filter((w) => !now.has(w));
+    const { fresh, gone, now } = compareFindings(warned, missingScenarioFindings(tasks, o.scenarios()));
     warned = now;
-    if (fresh.length) o.logger.warn({ problems: fresh }, `service tasks: a task names a scenario that is not in the scenarios folder; its runs fail until the file is there\n${fresh.join('\n')}`);
-    for (const w of gone) noLongerHolds(w);
+    const lines = fresh.map((f) => `${f.at}: ${f.what}`);
+    if (lines.length) o.logger.warn({ problems: lines }, `service tasks: a task names a scenario that is not in the scenarios folder; its runs fail until the file is there\n${lines.join('\n')}`);
+    for (const what of gone) noLongerHolds(what);
   };
   const reload = () => {
     if (!file) return;
@@ -133,4 +127,10 @@ export function otherSettingsChanged(before: string | undefined, after: string):
   const a = before === undefined ? {} : settingsOf(before);
   const b = settingsOf(after);
   return a && b ? changedSettings(a, b) : [];
+}
+
+/** Against the findings said before (by what they say): the new ones, those no longer found, and what is said now. */
+function compareFindings(said: ReadonlySet<string>, found: readonly TaskFinding[]): { fresh: TaskFinding[]; gone: string[]; now: Set<string> } {
+  const now = new Set(found.map((f) => f.what));
+  return { fresh: found.filter((f) => !said.has(f.what)), gone: [...said].filter((what) => !now.has(what)), now };
 }
