@@ -1,6 +1,7 @@
 // The environment variables the product reads: one list, for the start's warning about misspelt names (and the docs
 // test that keeps it and docs/configuration.md in step).
 import { closest } from '../engine/suggest.js';
+import type { ScenarioLibrary } from '../engine/library.js';
 
 /** Every environment variable the server and the CLI read by a fixed name (docs/configuration.md has a row for each). */
 export const ENV_VARIABLES: readonly string[] = [
@@ -44,6 +45,11 @@ export function unknownEnvWarnings(env: Readonly<Record<string, string | undefin
     out.push({ variable: name, message: `environment variable ${name} is not one oktell-emu reads, so it has no effect${guess ? ` (did you mean ${guess}?)` : ''}; the variables it reads are listed in docs/configuration.md` });
   }
   return out;
+}
+
+/** The environment variables the library's scenarios read by their variables' `env:` (`OKTELL_CHAT_TOKEN`). */
+export function scenarioEnvNames(library: ScenarioLibrary): string[] {
+  return [...library.scenarios.values()].flatMap((s) => [...s.variables.values()].flatMap((v) => (v.source?.env !== undefined ? [v.source.env] : [])));
 }
 
 /** Variables of the prefixes below that the configuration file has a key for, with that key's path. */

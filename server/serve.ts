@@ -30,7 +30,7 @@ import { stopConnections, type StopConnections } from './stop-connections.js';
 import { CONNECTIONS_AFTER_GRACE_MS, notClosedText, unclosedPorts, within } from './within.js';
 import { createLoginThrottle, shortPasswordWarning, trustAnyProxyWarning, type LoginThrottle } from './login-throttle.js';
 import { bpiumScenarios, createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
-import { unknownEnvWarnings } from './env-names.js';
+import { scenarioEnvNames, unknownEnvWarnings } from './env-names.js';
 import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
 import { retentionWarning, retryWindowText } from './store/backoff.js';
 import { clockSkewWarning } from './store/clock-skew.js';
@@ -358,14 +358,24 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
 /**
  * Environment variables with a prefix the product owns that nothing reads (`OKTELL_PROT`, `SMTP_ULR`): they would be
  * ignored silently, so the start names each with the closest one it reads. Names the file (`passwordEnv:`) and the
- * loaded scenarios (`env:`) choose are read too. Never the value: it may be a secret.
+ * loaded scenarios (`env:`) choose are read too, so a reload that brings a scenario reading one withdraws its warning
+ * (at info), and one that removes the last such scenario says it. Never the value: it may be a secret.
  */
 function warnUnknownEnv(env: NodeJS.ProcessEnv, config: ServerConfig, host: ScenarioHost, logger: LoggerPort, warnings: string[]): void {
-  const scenarioNames = [...host.library().scenarios.values()].flatMap((s) => [...s.variables.values()].flatMap((v) => (v.source?.env !== undefined ? [v.source.env] : [])));
-  for (const { variable, message } of unknownEnvWarnings(env, [...config.fileEnvNames, ...scenarioNames])) {
+  const unread = () => new Map(unknownEnvWarnings(env, [...config.fileEnvNames, ...scenarioEnvNames(host.library())]).map((w) => [w.variable, w.message]));
+  let said = unread();
+  for (const [variable, message] of said) {
     logger.warn({ env: variable }, message);
     warnings.push(message);
   }
+  host.onReload(() => {
+    const now = unread();
+    for (const variable of said.keys()) {
+      if (!now.has(variable)) logger.info({ env: variable }, `environment variable ${variable} is read after all (by a scenario's env:): the warning given for it earlier no longer holds`);
+    }
+    for (const [variable, message] of now) if (!said.has(variable)) logger.warn({ env: variable }, message);
+    said = now;
+  });
 }
 
 /** A retention shorter than the retry window: what a long outage leaves is pruned as soon as its jobs end (said at the start). */

@@ -6,6 +6,7 @@ import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type DeferredCheck
 import { databaseDialects, fromCwd, missingDatabaseFiles } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare, type UncheckedStatements } from '../../adapters/db/prepare-check.js';
 import { webRequestAttempts } from '../../adapters/web/client.js';
+import { scenarioEnvNames, unknownEnvWarnings } from '../../server/env-names.js';
 import { hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from '../../server/startup-warnings.js';
 import { existingDataDir, loadLibrary, scenariosDir, serverSettings, UsageError } from '../config.js';
 import { watchValidation } from './validate-watch.js';
@@ -74,6 +75,7 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
   // Attempts of one WebRequest in all, as the server's client takes them (WEB_REQUEST_ATTEMPTS, checked with the settings above).
   const webAttempts = webRequestAttempts(process.env);
   const warnings: string[] = [];
+  const envRead = [...configured.fileEnvNames];
   let count = 0;
   for (const [dir, files] of groups) {
     // As `run` and `serve` refuse it: a mistyped SQLite path of a connection other than main.
@@ -95,8 +97,12 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     warnings.push(...scenarioWarnings(library, webAttempts, (file) => file));
     // As `serve` says it: a scenario's SQLite database would be each instance's own under the configured PostgreSQL store.
     warnings.push(...sharedStoreDatabaseWarnings(configured.store, configured.databases, library));
+    envRead.push(...scenarioEnvNames(library));
     count += files?.length ?? (await listScenarioFiles(dir)).length;
   }
+  // As `serve` says at its start: a variable of a prefix the product owns that nothing reads (`OKTELL_PROT`), in the
+  // environment validate runs in (as the `env:` of a variable is checked in it).
+  warnings.push(...unknownEnvWarnings(process.env, envRead).map((w) => w.message));
   return { issues, count, unchecked, deferred: deferred.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line), warnings };
 }
 
