@@ -18,6 +18,7 @@ import { DEFAULT_RUN_RECORD_BYTES, MIN_RUN_RECORD_BYTES, RUN_RECORD_BUDGET_SETTI
 import type { BackoffPolicy } from './store/backoff.js';
 import { pgSchemaOf, pgSchemaProblem } from './store/postgres.url.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
+import { DEFAULT_CLOCK_CHECK_MS } from './store/clock-skew.js';
 import { parseServiceTasks, ServiceTaskError, type ServiceTask } from './tasks/definitions.js';
 import { checkTimeZone } from './tasks/schedule.js';
 
@@ -152,6 +153,8 @@ export interface ServerConfig {
   deadLetterRetentionMs?: number;
   /** How long the start-up integrity check of the SQLite store may take (0: no check). */
   storeCheckMs: number;
+  /** How often `serve` on PostgreSQL measures its clock against the database's after the start (0: at the start only). */
+  clockCheckMs: number;
   /** Effects one run may make (letters, Bpium calls, async starts): a cap on fan-out from one request. */
   maxEffectsPerRun: number;
   /** Milliseconds a run's Parser regex extractions may search in all before the next one gives up (its error exit). */
@@ -475,6 +478,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     retentionMs: (retentionDays(env.OKTELL_RETENTION_DAYS, 'OKTELL_RETENTION_DAYS') ?? fc.retentionDays ?? 30) * 86_400_000,
     ...deadLetterRetention(retentionDays(env.OKTELL_DEAD_LETTER_RETENTION_DAYS, 'OKTELL_DEAD_LETTER_RETENTION_DAYS') ?? fc.deadLetterRetentionDays),
     storeCheckMs: optionalCount('ms', env.OKTELL_STORE_CHECK_MS, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
+    clockCheckMs: clockCheckMs(env.OKTELL_CLOCK_CHECK_MS),
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
     regexBudgetMs: regexBudgetFromEnv(env) ?? fc.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS,
     maxSyncRuns: optionalCount('n', env.OKTELL_SYNC_RUNS, 'OKTELL_SYNC_RUNS', 1, 4096).n ?? fc.maxSyncRuns ?? DEFAULT_MAX_SYNC_RUNS,
@@ -734,6 +738,13 @@ function optionalCount<K extends string>(key: K, v: string | undefined, name: st
     throw new ConfigError(`${name}="${v}" must be a whole number, ${max === Infinity ? `at least ${min}` : `from ${min} to ${max}`}`);
   }
   return { [key]: n } as { [k in K]?: number };
+}
+
+/** OKTELL_CLOCK_CHECK_MS: 0 (at the start only) or at least a second, so a typo cannot query the database in a tight loop. */
+function clockCheckMs(v: string | undefined): number {
+  const { ms } = optionalCount('ms', v, 'OKTELL_CLOCK_CHECK_MS', 0);
+  if (ms !== undefined && ms > 0 && ms < 1000) throw new ConfigError(`OKTELL_CLOCK_CHECK_MS="${v}" must be 0 (measure the clock at the start only) or at least 1000 milliseconds`);
+  return ms ?? DEFAULT_CLOCK_CHECK_MS;
 }
 
 function leaseMs(v: string | undefined): number | undefined {

@@ -33,7 +33,7 @@ import { bpiumScenarios, createScenarioHost, readScenarios, type ScenarioHost } 
 import { scenarioEnvNames, unknownEnvWarnings } from './env-names.js';
 import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
 import { retentionWarning, retryWindowText } from './store/backoff.js';
-import { clockSkewWarning } from './store/clock-skew.js';
+import { watchClock, type ClockWatch } from './store/clock-skew.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
 import { StoreUnavailableError } from './store/store.errors.js';
@@ -172,7 +172,7 @@ export function recoveryRefusal(e: unknown, file: string, maxPages: number | und
  * requeued now. PostgreSQL: other live instances may be running jobs right now, so nothing is requeued here; a dead
  * instance's jobs go back to the queue when their leases expire.
  */
-async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Store> {
+async function openStore(config: ServerConfig, logger: LoggerPort): Promise<{ store: Store; clock?: ClockWatch }> {
   const defaultMaxAttempts = config.workers.maxAttempts;
   const backoff = jobBackoff(config.workers);
   if (config.store.kind === 'postgres') {
@@ -184,12 +184,10 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
     });
     logger.info({ store: redactPostgresUrl(config.store.url), leaseMs: config.workers.leaseMs }, 'store: PostgreSQL, shared with any other instance using it');
     if (store.migrated) logMigrated(logger, store.migrated, redactPostgresUrl(config.store.url));
-    // Leases and due times follow each instance's clock: one far from the others' is said at the start.
-    // Advisory only: a database slow to answer does not hold the start up (2 s at most, then no check).
-    const offset = await Promise.race([store.clockOffset().catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref())]);
-    const skew = offset && clockSkewWarning(offset, config.workers.leaseMs);
-    if (skew) logger.warn({ clockOffsetMs: offset.offsetMs, roundTripMs: offset.roundTripMs }, skew);
-    return store;
+    // Leases and due times follow each instance's clock: one far from the others' is said at the start and when it
+    // drifts later. Advisory only: a database slow to answer does not hold the start up (2 s at most, then no check).
+    const clock = await watchClock({ measure: () => store.clockOffset(), leaseMs: config.workers.leaseMs, everyMs: config.clockCheckMs, logger });
+    return { store, clock };
   }
   await checkSqliteStore(join(config.dataDir, 'oktell.sqlite'), { timeoutMs: config.storeCheckMs, logger });
   const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts, backoff, ...quotaOptions(config) });
@@ -200,7 +198,7 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<Stor
   if (recovered.requeued + recovered.dead + recovered.runsFailed) {
     logger.warn({ recovered }, `resumed ${recovered.requeued} job(s) left unfinished by the previous process (${recovered.dead} had no attempts left)`);
   }
-  return store;
+  return { store };
 }
 
 /**
@@ -260,8 +258,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // serve.json this one would overwrite.
     const dataLock = lockDataFolder(config.dataDir, () => readServerFile(config.dataDir), config.store.kind);
     cleanup.push(() => dataLock.release());
-    const store = await openStore(config, logger);
+    const { store, clock } = await openStore(config, logger);
     cleanup.push(() => store.close());
+    cleanup.push(() => clock?.stop());
     // Jobs acknowledged before this start and not yet delivered (with SQLite, those just resumed too), for the start record.
     const queued = await queuedJobs(store);
     migrateDatabases(config, logger);
@@ -279,6 +278,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     warnShortRetention(config, logger, warnings);
     warnUnknownEnv(env, config, host, logger, warnings);
     const metrics = new Metrics();
+    if (clock) metrics.sources.push(() => clock.metricLines());
     const throttle = createLoginThrottle(config.loginFailureLimit, logger, { counts: metrics.logins });
     cleanup.push(() => throttle.close());
     const workers = createDelivery({ config, store, host, ports: built.ports, bpium: bpium.source, env, metrics, logger, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
@@ -311,7 +311,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       { retries: { maxAttempts: config.workers.maxAttempts, baseDelayMs: config.workers.baseDelayMs, maxDelayMs: config.workers.maxDelayMs } },
       `jobs that fail as retryable: ${retryWindowText(config.workers.maxAttempts, jobBackoff(config.workers))} (${opts.runsCommand?.(config) ?? 'npx oktell-emu runs'} --status dead lists those)`,
     );
-    return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, listening, built, emulator: bpium.emulator, ...(bpium.notStarted ? { emulatorNotStarted: bpium.notStarted } : {}), generatedWebhookSecret: bpium.generatedWebhookSecret, stopAccepting: () => (accepting = false), connections, syncRuns, stopRetention, warnings, dataLock, throttle });
+    return running({ config, store, host, workers, tasks, metrics, logger, users, server, url, port, listening, built, emulator: bpium.emulator, ...(bpium.notStarted ? { emulatorNotStarted: bpium.notStarted } : {}), generatedWebhookSecret: bpium.generatedWebhookSecret, stopAccepting: () => (accepting = false), connections, syncRuns, stopRetention, ...(clock ? { stopClockWatch: () => clock.stop() } : {}), warnings, dataLock, throttle });
   } catch (e) {
     await undo();
     // A user generated by this start and never shown (the banner shows it only once the server runs) is forgotten,
@@ -624,6 +624,8 @@ interface Parts {
   connections: StopConnections;
   syncRuns: SyncRuns;
   stopRetention(): void;
+  /** Ends the periodic check of this clock against PostgreSQL's (clock-skew.ts). */
+  stopClockWatch?(): void;
   warnings: string[];
   /** The hold on the data folder (exclusive with the SQLite store, shared with PostgreSQL), given up last. */
   dataLock: DataFolderLock;
@@ -703,6 +705,7 @@ function running(p: Parts): RunningServer {
         // Answers being made close their connection once given, as those given from now on do.
         p.connections.begin();
         p.stopRetention();
+        p.stopClockWatch?.();
         // Within the grace period: a store that does not answer must not hold the stop here (their marks are then
         // not written, as after a kill).
         const tasksStopped = await within(p.tasks.stop(), graceMs);

@@ -1,7 +1,9 @@
 // How far an instance's clock is from the database server's. With several instances on one PostgreSQL, each judges
 // the leases of the jobs it claims and the due times of the service tasks by its own clock: an instance ahead runs
 // every scheduled task early, and once it is ahead by two thirds of the lease it takes over jobs other instances are still
-// running. Nothing else shows it, so the start measures it against PostgreSQL's clock and says so.
+// running. Nothing else shows it, so `serve` measures it against PostgreSQL's clock at its start and every few
+// minutes after, says when it drifts, and shows it as a metric.
+import type { LoggerPort } from '../../engine/index.js';
 
 /** This process's clock minus the database server's, and the round trip it was measured over. */
 export interface ClockOffset {
@@ -32,4 +34,56 @@ export function clockSkewWarning(o: ClockOffset, leaseMs: number): string | unde
     ? `it runs the service tasks' due times ${s} s early, before the other instances would, and ${Math.abs(o.offsetMs) >= (leaseMs * 2) / 3 ? 'already' : 'once the difference nears two thirds of the lease'} takes over jobs other instances are still running (their leases look expired to it, OKTELL_LEASE_MS=${leaseMs}), so those jobs run twice at once`
     : `the other instances take over the jobs it runs ${Math.abs(o.offsetMs) >= (leaseMs * 2) / 3 ? 'while it still runs them' : 'early once the difference nears two thirds of the lease'} (its leases look expired to them, OKTELL_LEASE_MS=${leaseMs}), and it leaves the service tasks' due times to them`;
   return `this instance's clock is ${s} s ${ahead ? 'ahead of' : 'behind'} the database server's (PostgreSQL clock_timestamp(), measured over a ${Math.round(o.roundTripMs)} ms round trip): leases and due times are judged by each instance's own clock, so if the other instances keep the database server's time, ${consequence}; keep every instance's clock, and the database server's, in sync with NTP (docs/scaling.md, "Clocks")`;
+}
+
+/** How often `serve` on PostgreSQL measures again after its start (OKTELL_CLOCK_CHECK_MS; 0: at the start only). */
+export const DEFAULT_CLOCK_CHECK_MS = 300_000;
+/** A measurement the database takes longer than this to answer is skipped (advisory: it never holds anything up). */
+const MEASURE_TIMEOUT_MS = 2000;
+
+export interface ClockWatch {
+  /** `oktell_clock_offset_seconds`, the last measured offset; nothing before a measurement succeeded. */
+  metricLines(): string[];
+  stop(): void;
+}
+
+/**
+ * Measures this clock against the database's at once and then every `everyMs` (0: once), and says when it drifts:
+ * a warning when the offset first passes the threshold (at the start or later, as when NTP stops on a running host),
+ * an info line when it comes back within it. While it stays off no more is said; the gauge follows every measurement.
+ * The first measurement is awaited (at most 2 s), so the start's warning comes before the server listens.
+ */
+export async function watchClock(o: { measure: () => Promise<ClockOffset>; leaseMs: number; everyMs: number; logger: LoggerPort }): Promise<ClockWatch> {
+  let last: ClockOffset | undefined;
+  let off = false;
+  let measuring = false;
+  const check = async () => {
+    if (measuring) return;
+    measuring = true;
+    let timer: NodeJS.Timeout | undefined;
+    const offset = await Promise.race([o.measure().catch(() => undefined), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), MEASURE_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+    measuring = false;
+    if (!offset) return;
+    last = offset;
+    const warning = clockSkewWarning(offset, o.leaseMs);
+    const fields = { clockOffsetMs: offset.offsetMs, roundTripMs: offset.roundTripMs };
+    if (warning && !off) o.logger.warn(fields, warning);
+    else if (!warning && off) o.logger.info(fields, `this instance's clock is back within ${CLOCK_SKEW_WARN_MS / 1000} s of the database server's (${offset.offsetMs} ms, measured over a ${Math.round(offset.roundTripMs)} ms round trip): the earlier warning about its clock no longer holds`);
+    off = warning !== undefined;
+  };
+  await check();
+  const timer = o.everyMs > 0 ? setInterval(() => void check(), o.everyMs) : undefined;
+  timer?.unref();
+  return {
+    metricLines: () =>
+      last === undefined
+        ? []
+        : [
+            "# HELP oktell_clock_offset_seconds This instance's clock minus the database server's (PostgreSQL clock_timestamp()) at the last measurement: leases and service tasks' due times follow each instance's own clock, so keep it near 0 on every instance (NTP).",
+            '# TYPE oktell_clock_offset_seconds gauge',
+            `oktell_clock_offset_seconds ${last.offsetMs / 1000}`,
+          ],
+    stop: () => clearInterval(timer),
+  };
 }

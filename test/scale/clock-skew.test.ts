@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { clockOffsetOf, clockSkewWarning } from '../../server/store/clock-skew.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
-import { serveUrl, startChild } from '../server/server-helpers.js';
+import { serveUrl, startChild, USER } from '../server/server-helpers.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 
 const SHIFT = `const off = Number(process.env.TEST_CLOCK_SHIFT_MS || 0);
@@ -78,5 +78,56 @@ describe('clock skew against the database', () => {
     assert.equal(clockSkewWarning({ offsetMs: 1400, roundTripMs: 900 }, 60_000), undefined);
     assert.equal(clockSkewWarning({ offsetMs: -900, roundTripMs: 2 }, 60_000), undefined);
     assert.match(clockSkewWarning({ offsetMs: 5000, roundTripMs: 2 }, 60_000)!, /5\.0 s ahead .* once the difference nears two thirds of the lease takes over jobs/);
+  });
+
+  it('a running instance whose clock drifts later is warned of once, shown in oktell_clock_offset_seconds, and said back in step', { timeout: 120_000 }, async (t) => {
+    const pg = await testPostgres();
+    if (pg.skip !== undefined) return t.skip(pg.skip);
+    const schema = randomSchemaName('drift');
+    const store = urlWithSchema(pg.url, schema);
+    const tmp = tempDir('oktell-drift-');
+    const smtp = await startSmtpServer();
+    const scenarios = join(tmp.dir, 'scenarios');
+    cpSync(repoPath('scenarios'), scenarios, { recursive: true });
+    // The shift is read from a file at every call, so the test moves the child's clock while it runs (NTP stopping).
+    const shiftFile = join(tmp.dir, 'shift-ms');
+    writeFileSync(shiftFile, '0');
+    const preload = join(tmp.dir, 'drift-clock.cjs');
+    writeFileSync(preload, SHIFT.replace('const off = Number(process.env.TEST_CLOCK_SHIFT_MS || 0);', `const fs = require('node:fs');\nconst offNow = () => Number(fs.readFileSync(${JSON.stringify(shiftFile)}, 'utf8'));`).replaceAll('realNow() + off', 'realNow() + offNow()'));
+    let log = '';
+    const child = startChild(join(tmp.dir, 'data'), scenarios, smtp.port, { OKTELL_STORE: store, NODE_OPTIONS: `--require ${preload}`, OKTELL_CLOCK_CHECK_MS: '1000', OKTELL_LOG_LEVEL: 'info' }, (text) => (log += text));
+    const lines = () => log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string; clockOffsetMs?: number }).filter((l) => /clock/.test(l.msg) && l.clockOffsetMs !== undefined);
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 150 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(ok(), `${what}: ${JSON.stringify(lines())}`);
+    };
+    const gauge = async (url: string) => {
+      const text = await (await fetch(`${url}/-/metrics`, { headers: { authorization: `Basic ${Buffer.from(`${USER.login}:${USER.password}`).toString('base64')}` } })).text();
+      const m = /^oktell_clock_offset_seconds (\S+)$/m.exec(text);
+      return m ? Number(m[1]) : undefined;
+    };
+    try {
+      const url = await serveUrl(child.proc, join(tmp.dir, 'data'), child.output, 30_000);
+      assert.deepEqual(lines(), [], 'in step at the start: nothing said');
+      assert.ok(Math.abs((await gauge(url))!) < 1, 'the gauge is near 0');
+      writeFileSync(shiftFile, '20000');
+      await until('a warning once the clock is 20 s ahead', () => lines().some((l) => l.level === 40));
+      assert.match(lines()[0]!.msg, /^this instance's clock is 20\.\d s ahead of the database server's/);
+      const g = (await gauge(url))!;
+      assert.ok(Math.abs(g - 20) < 1, `gauge ${g}`);
+      // Measured every second while it stays off: said once only.
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(lines().filter((l) => l.level === 40).length, 1);
+      writeFileSync(shiftFile, '0');
+      await until('an info line once it is back', () => lines().some((l) => l.level === 30));
+      assert.match(lines().find((l) => l.level === 30)!.msg, /^this instance's clock is back within 1 s of the database server's \(-?\d+ ms, measured over a \d+ ms round trip\): the earlier warning about its clock no longer holds$/);
+      assert.ok(Math.abs((await gauge(url))!) < 1);
+    } finally {
+      child.proc.kill('SIGTERM');
+      if (child.proc.exitCode === null && child.proc.signalCode === null) await once(child.proc, 'exit');
+      await smtp.close();
+      await dropSchema(pg.url, schema);
+      tmp.cleanup();
+    }
   });
 });
