@@ -204,11 +204,21 @@ function sharesStretch(part: string, secret: string): boolean {
 const JSON_ERROR_CONTEXT = /(, (?:\.\.\.)?")([\s\S]*?)("(?:\.\.\.)? is not valid JSON)/g;
 
 /**
+ * The excerpts error messages quote from inside a value, each with the words that end it (so a text is only searched
+ * when those words are in it): V8's JSON errors (above), and UrlDecode's run of escapes that are not UTF-8 (`the bytes
+ * "%C3%28" at character 4 are not UTF-8 text`), a part of the decoded text. Group 2 is the excerpt.
+ */
+const EXCERPTS: ReadonlyArray<{ marker: string; pattern: RegExp }> = [
+  { marker: ' is not valid JSON', pattern: JSON_ERROR_CONTEXT },
+  { marker: ' are not UTF-8 text', pattern: /(the bytes ")((?:%[0-9a-fA-F]{2})+)(" at character \d+ are not UTF-8 text)/g },
+];
+
+/**
  * A copy of `data` (JSON-like: texts, numbers, arrays, plain objects) where every occurrence of each of `secrets` in
  * a text, key or value, is replaced by the mask. A value derived from a secret ("Bearer " + token, a URL with it) is
  * masked too, which masking by variable name alone would miss. So are the forms an error message quotes a secret in:
  * escaped as JSON text, cut before a `…` (maskCutStarts, also when the secret stood inside a longer value), and the
- * part of one a JSON parse error shows (JSON_ERROR_CONTEXT). Parts with nothing to replace are kept, not copied.
+ * part of one a JSON parse error or UrlDecode's error shows (EXCERPTS). Parts with nothing to replace are kept, not copied.
  */
 export function maskSecretTexts<T>(data: T, secrets: readonly string[]): T {
   if (secrets.length === 0) return data;
@@ -219,8 +229,9 @@ export function maskSecretTexts<T>(data: T, secrets: readonly string[]): T {
     let out = text;
     for (const s of ordered) if (out.includes(s)) out = out.split(s).join(SECRET_MASK);
     out = maskCutStarts(out, forms);
-    if (out.includes(' is not valid JSON')) {
-      out = out.replace(JSON_ERROR_CONTEXT, (whole, open: string, part: string, close: string) =>
+    for (const { marker, pattern } of EXCERPTS) {
+      if (!out.includes(marker)) continue;
+      out = out.replace(pattern, (whole, open: string, part: string, close: string) =>
         forms.some((s) => sharesStretch(part, s)) ? `${open}${SECRET_MASK}${close}` : whole);
     }
     return out;

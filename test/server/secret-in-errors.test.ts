@@ -8,12 +8,15 @@ import { AUTH, capturingLogger, startTestServer, waitFor } from './server-helper
 
 const LONG = 'sk_live_Q7w2Xe9rT4yU1iO8pA5sD3fG6hJ0kL2zX9cV7bN4mQ1';
 const QUOTED = '{"key": tok_R8v1Z}';
+/** Percent escapes that are not UTF-8: UrlDecode's error quotes the run of escapes, a stretch from inside the secret. */
+const PERCENT = 'pk_%C3%28%A0%A1%FE%FF%80%81%9F_Zt';
 const ENV = 'OKTELL_TEST_ERROR_SECRET';
 
 /** Every run reads the secret where it does not fit: a number, a JSON text (JsonGet), a Parser's document. */
 const scenario = (set: string) => `variables:
   long: { type: string, env: ${ENV}_LONG }
   quoted: { type: string, env: ${ENV}_QUOTED }
+  percent: { type: string, env: ${ENV}_PERCENT }
   n: number
   j: json
   out: string
@@ -28,12 +31,13 @@ const SCENARIOS: Record<string, string> = {
   // The secret inside a longer value: the cut quote and the JSON error's stretch begin before it.
   'BearerNumber.yaml': scenario(`  s:\n    kind: Variable\n    set: { n: '"Bearer " + [long]' }`),
   'BearerJson.yaml': scenario(`  s:\n    kind: Variable\n    set: { j: 'JsonGet("[1, " + [long] + "]", "a")' }`),
+  'PercentDecode.yaml': scenario(`  s:\n    kind: Variable\n    set: { out: 'UrlDecode([percent])' }`),
   'LongParser.yaml': scenario(`  s:\n    kind: Parser\n    mode: json\n    document: '[long]'\n    extract: { out: $.a }\n    exits: { success: r, error: r }\n  r:\n    kind: ReturnValue\n    values: { 1: '"parsed"' }`),
 };
 
 /** Whether `text` holds any 8 characters in a row of either secret, escaped as JSON or not. */
 function leaks(text: string): string | undefined {
-  for (const secret of [LONG, QUOTED, JSON.stringify(QUOTED).slice(1, -1)]) {
+  for (const secret of [LONG, QUOTED, JSON.stringify(QUOTED).slice(1, -1), PERCENT]) {
     for (let i = 0; i + 8 <= secret.length; i++) if (text.includes(secret.slice(i, i + 8))) return secret.slice(i, i + 8);
   }
   return undefined;
@@ -43,10 +47,11 @@ describe('a secret in the error messages of a run', () => {
   it('is masked in the run record, the console and the log, in every form a message quotes it', { timeout: 60_000 }, async () => {
     process.env[`${ENV}_LONG`] = LONG;
     process.env[`${ENV}_QUOTED`] = QUOTED;
+    process.env[`${ENV}_PERCENT`] = PERCENT;
     const log = capturingLogger();
     const t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: SCENARIOS });
     try {
-      for (const name of ['LongNumber', 'LongJson', 'QuotedJson', 'BearerNumber', 'BearerJson', 'LongParser']) {
+      for (const name of ['LongNumber', 'LongJson', 'QuotedJson', 'BearerNumber', 'BearerJson', 'PercentDecode', 'LongParser']) {
         const res = await fetch(`${t.server.url}/execsvcscriptplain?name=${name}`, { headers: { authorization: AUTH } });
         const answer = await res.text();
         assert.equal(leaks(answer), undefined, `the Web-API answer of ${name}: ${answer}`);
@@ -54,7 +59,8 @@ describe('a secret in the error messages of a run', () => {
         const stored = await waitFor(`the record of run ${id}`, () => t.server.store.getRun(id));
         const record = JSON.stringify(stored);
         // The run failed (or, for the Parser, noted its error) where the secret was read: the message is there, masked.
-        assert.match(record, name === 'LongParser' ? /not valid JSON/ : /cannot convert text \\"(Bearer )?\*\*\*…?\\"|\*\*\*(\\")?[^"]*is not valid JSON/, record);
+        if (name === 'PercentDecode') assert.match(record, /the bytes \\"\*\*\*\\" at character \d+ are not UTF-8 text/, record);
+        else assert.match(record, name === 'LongParser' ? /not valid JSON/ : /cannot convert text \\"(Bearer )?\*\*\*…?\\"|\*\*\*(\\")?[^"]*is not valid JSON/, record);
         assert.equal(leaks(record), undefined, `the record of ${name}: ${record}`);
         const page = await (await fetch(`${t.server.url}/-/console/runs/${id}`, { headers: { authorization: AUTH } })).text();
         assert.equal(leaks(page), undefined, `the console page of ${name}`);
@@ -64,6 +70,7 @@ describe('a secret in the error messages of a run', () => {
     } finally {
       delete process.env[`${ENV}_LONG`];
       delete process.env[`${ENV}_QUOTED`];
+      delete process.env[`${ENV}_PERCENT`];
       await t.cleanup();
     }
   });
