@@ -119,6 +119,16 @@ function errorOf(v: unknown, scenariosDir?: string): { code: string; message: st
   };
 }
 
+/**
+ * A job id short enough for a list row, told apart from the other jobs of the list: its last 6 characters, the
+ * random end of a sortable id (jobs queued in the same second share its first 8). Ids of 8 or fewer stay whole.
+ *
+ * @example shortJobId('01kbx3k8qd4x7m2n5p8r1t3v6w') // '…1t3v6w'
+ */
+function shortJobId(id: string): string {
+  return id.length <= 8 ? id : `…${id.slice(-6)}`;
+}
+
 function filterQuery(f: RunFilters, extra: Record<string, string> = {}): string {
   const p = new URLSearchParams();
   for (const k of ['status', 'scenario', 'trigger', 'job'] as const) if (f[k]) p.set(k, f[k]!);
@@ -140,6 +150,9 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     attempt: r.attempt,
     started: time(r.startedAt),
     duration: r.status === 'running' ? ('inProgress' in r ? `running since ${time(r.startedAt).slice(11)}` : 'running') : formatDuration(r.durationMs),
+    // A job's run says which job and which attempt: attempts of different jobs interleave in the list (an outage's
+    // dead letters), as `oktell-emu runs` prints "job <id> #<attempt>" on each line.
+    jobShort: r.jobId ? shortJobId(r.jobId) : null,
     error: errorOf(r.error)?.message.slice(0, 160) ?? '',
     // Only a hook run answered a caller (a job it queued may carry the same inbox entry).
     answer: r.trigger === 'http' && r.inboxId !== null ? (answers?.get(r.inboxId) ?? null) : null,
@@ -226,6 +239,9 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         return ctx.notFound(res, 'There is no such run (runs older than the retention period are removed).');
       }
       const [job, attempts] = run.jobId ? await Promise.all([ctx.d.store.getJob(run.jobId), ctx.d.store.listRuns({ jobId: run.jobId, limit: 20 })]) : [undefined, undefined];
+      // The status the runs list gives this run and the job's other attempts (the same rule): the last run of a dead
+      // letter is "dead" here too, its header saying that it failed.
+      const dead = job ? await deadRunIds(ctx.d.store, [run, ...(attempts?.items ?? [])], new Map([[job.id, job]])) : new Set<string>();
       const host = ctx.d.host;
       const scenario = host.libraryWithVersion(run.scenario, run.version)?.scenarios.get(run.scenario) ?? host.library().scenarios.get(run.scenario);
       const error = errorOf(run.error, host.library().dir);
@@ -241,11 +257,11 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       ctx.render(res, 'run.njk', {
         title: `Run of ${run.scenario}`,
         nav: 'runs',
-        run: { ...run, error },
+        run: { ...run, error, listed: listedStatus(run, dead) },
         retryNote: error?.block ? retryNote(error.retryable === true, job, time, error.code) : undefined,
         job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, replayCount: job.replayCount, nextRunAt: job.nextRunAt } : undefined,
         replayable: !!job && REPLAYABLE.has(job.status),
-        attempts: attempts?.items.filter((a) => a.id !== run.id).map((a) => rowOf(a)) ?? [],
+        attempts: attempts?.items.filter((a) => a.id !== run.id).map((a) => rowOf({ ...a, listed: listedStatus(a, dead) })) ?? [],
         params: objectEntries(run.params),
         returnValues: objectEntries(storedReturnValues(run.returnValues, trace)),
         mails: arrayOf(run.mails),

@@ -35,7 +35,7 @@ describe('web console live list in a browser', () => {
     // Count every change to the rows, focus a run link and select a run's start time, as a keyboard user copying it.
     await page.evaluate(`window.mutations = 0;
       new MutationObserver((list) => (window.mutations += list.length)).observe(document.querySelector('table.runs tbody'), { subtree: true, childList: true, characterData: true, attributes: true });`);
-    const focused = page.locator('table.runs tbody tr').nth(0).locator('td.c-scenario a');
+    const focused = page.locator('table.runs tbody tr').nth(0).locator('td.c-scenario > a');
     const href = await focused.getAttribute('href');
     await focused.focus();
     await page.evaluate(`const range = document.createRange();

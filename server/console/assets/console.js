@@ -7,6 +7,7 @@
   var table = document.querySelector('table[data-live]');
   if (!table || !window.fetch) return;
   var url = table.getAttribute('data-live');
+  var base = table.getAttribute('data-base') || '';
   var body = table.tBodies[0];
   var empty = document.querySelector('.empty');
   var live = document.getElementById('live');
@@ -41,7 +42,6 @@
     tr.appendChild(cell('c-answer'));
     tr.appendChild(cell('c-time'));
     tr.appendChild(cell('num'));
-    tr.appendChild(cell('num c-attempt'));
     tr.appendChild(cell('c-error'));
     return tr;
   }
@@ -55,12 +55,37 @@
     fillMayRepeat(c[0], r.mayRepeat === true);
     setAttr(c[1].firstChild, 'href', r.href);
     setText(c[1].firstChild, r.scenario);
+    fillJob(c[1], r);
     setText(c[2], r.trigger);
     fillAnswer(c[3], r.answer);
     setText(c[4], r.started);
     setText(c[5], r.duration);
-    setText(c[6], String(r.attempt));
-    setText(c[7], r.error);
+    setText(c[6], r.error);
+  }
+  // The line under the scenario of a job's run, "job …1t3v6w #3", as runs.njk draws it; none for a run without a job.
+  function fillJob(td, r) {
+    var ref = td.querySelector('.job-ref');
+    if (!r.jobId) {
+      if (ref) td.removeChild(ref);
+      return;
+    }
+    if (!ref) {
+      ref = document.createElement('div');
+      ref.className = 'job-ref';
+      ref.appendChild(document.createTextNode('job '));
+      var a = link('');
+      a.appendChild(document.createElement('code'));
+      ref.appendChild(a);
+      ref.appendChild(document.createTextNode(''));
+      td.appendChild(ref);
+    }
+    var to = ref.querySelector('a');
+    var name = 'all runs of job ' + r.jobId;
+    setAttr(to, 'href', base + '/runs?job=' + encodeURIComponent(r.jobId));
+    setAttr(to, 'title', name);
+    setAttr(to, 'aria-label', name);
+    setText(to.firstChild, r.jobShort || r.jobId);
+    if (ref.lastChild.nodeValue !== ' #' + r.attempt) ref.lastChild.nodeValue = ' #' + r.attempt;
   }
   // The "may repeat" mark after the status badge, as the page's mayRepeatMark macro draws it (a word, not a colour).
   function fillMayRepeat(td, on) {
