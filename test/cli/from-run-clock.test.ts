@@ -27,7 +27,9 @@ blocks:
   read:
     kind: DbQuery
     sql: SELECT 1 AS n
-    timeout: 0.2
+    # Long enough for a loaded machine (0.2 s once timed out a case's SELECT 1 while other suites ran), short enough
+    # for the locked case, which waits it out.
+    timeout: 2
     exits: { success: stamp, error: failed, timeout: busy }
   stamp:
     kind: Variable
