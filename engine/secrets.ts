@@ -206,11 +206,12 @@ const JSON_ERROR_CONTEXT = /(, (?:\.\.\.)?")([\s\S]*?)("(?:\.\.\.)? is not valid
 /**
  * The excerpts error messages quote from inside a value, each with the words that end it (so a text is only searched
  * when those words are in it): V8's JSON errors (above), and UrlDecode's run of escapes that are not UTF-8 (`the bytes
- * "%C3%28" at character 4 are not UTF-8 text`), a part of the decoded text. Group 2 is the excerpt.
+ * "%C3%28" at character 4 are not UTF-8 text`, its first 40 characters and `…` when longer), a part of the decoded text. Group 2 is the excerpt.
  */
 const EXCERPTS: ReadonlyArray<{ marker: string; pattern: RegExp }> = [
   { marker: ' is not valid JSON', pattern: JSON_ERROR_CONTEXT },
-  { marker: ' are not UTF-8 text', pattern: /(the bytes ")((?:%[0-9a-fA-F]{2})+)(" at character \d+ are not UTF-8 text)/g },
+  // The run as quoted: a long one is cut after 40 characters with `…` (quoteForMessage), maybe inside an escape.
+  { marker: ' are not UTF-8 text', pattern: /(the bytes ")((?:%[0-9a-fA-F]{2})+(?:%[0-9a-fA-F]?)?…?)(" at character \d+ are not UTF-8 text)/g },
 ];
 
 /**

@@ -10,6 +10,8 @@ const LONG = 'sk_live_Q7w2Xe9rT4yU1iO8pA5sD3fG6hJ0kL2zX9cV7bN4mQ1';
 const QUOTED = '{"key": tok_R8v1Z}';
 /** Percent escapes that are not UTF-8: UrlDecode's error quotes the run of escapes, a stretch from inside the secret. */
 const PERCENT = 'pk_%C3%28%A0%A1%FE%FF%80%81%9F_Zt';
+/** A run of escapes longer than the 40 characters a message quotes: quoted cut, `"%FE…%A7%…"`. */
+const PERCENT_LONG = 'pk_%FE%FF%80%81%9F%A0%A1%A2%A3%A4%A5%A6%A7%A8%A9%AA_end';
 const ENV = 'OKTELL_TEST_ERROR_SECRET';
 
 /** Every run reads the secret where it does not fit: a number, a JSON text (JsonGet), a Parser's document. */
@@ -17,6 +19,7 @@ const scenario = (set: string) => `variables:
   long: { type: string, env: ${ENV}_LONG }
   quoted: { type: string, env: ${ENV}_QUOTED }
   percent: { type: string, env: ${ENV}_PERCENT }
+  percentLong: { type: string, env: ${ENV}_PERCENT_LONG }
   n: number
   j: json
   out: string
@@ -32,12 +35,13 @@ const SCENARIOS: Record<string, string> = {
   'BearerNumber.yaml': scenario(`  s:\n    kind: Variable\n    set: { n: '"Bearer " + [long]' }`),
   'BearerJson.yaml': scenario(`  s:\n    kind: Variable\n    set: { j: 'JsonGet("[1, " + [long] + "]", "a")' }`),
   'PercentDecode.yaml': scenario(`  s:\n    kind: Variable\n    set: { out: 'UrlDecode([percent])' }`),
+  'PercentLongDecode.yaml': scenario(`  s:\n    kind: Variable\n    set: { out: 'UrlDecode([percentLong])' }`),
   'LongParser.yaml': scenario(`  s:\n    kind: Parser\n    mode: json\n    document: '[long]'\n    extract: { out: $.a }\n    exits: { success: r, error: r }\n  r:\n    kind: ReturnValue\n    values: { 1: '"parsed"' }`),
 };
 
 /** Whether `text` holds any 8 characters in a row of either secret, escaped as JSON or not. */
 function leaks(text: string): string | undefined {
-  for (const secret of [LONG, QUOTED, JSON.stringify(QUOTED).slice(1, -1), PERCENT]) {
+  for (const secret of [LONG, QUOTED, JSON.stringify(QUOTED).slice(1, -1), PERCENT, PERCENT_LONG]) {
     for (let i = 0; i + 8 <= secret.length; i++) if (text.includes(secret.slice(i, i + 8))) return secret.slice(i, i + 8);
   }
   return undefined;
@@ -48,10 +52,11 @@ describe('a secret in the error messages of a run', () => {
     process.env[`${ENV}_LONG`] = LONG;
     process.env[`${ENV}_QUOTED`] = QUOTED;
     process.env[`${ENV}_PERCENT`] = PERCENT;
+    process.env[`${ENV}_PERCENT_LONG`] = PERCENT_LONG;
     const log = capturingLogger();
     const t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: SCENARIOS });
     try {
-      for (const name of ['LongNumber', 'LongJson', 'QuotedJson', 'BearerNumber', 'BearerJson', 'PercentDecode', 'LongParser']) {
+      for (const name of ['LongNumber', 'LongJson', 'QuotedJson', 'BearerNumber', 'BearerJson', 'PercentDecode', 'PercentLongDecode', 'LongParser']) {
         const res = await fetch(`${t.server.url}/execsvcscriptplain?name=${name}`, { headers: { authorization: AUTH } });
         const answer = await res.text();
         assert.equal(leaks(answer), undefined, `the Web-API answer of ${name}: ${answer}`);
@@ -59,7 +64,7 @@ describe('a secret in the error messages of a run', () => {
         const stored = await waitFor(`the record of run ${id}`, () => t.server.store.getRun(id));
         const record = JSON.stringify(stored);
         // The run failed (or, for the Parser, noted its error) where the secret was read: the message is there, masked.
-        if (name === 'PercentDecode') assert.match(record, /the bytes \\"\*\*\*\\" at character \d+ are not UTF-8 text/, record);
+        if (name.startsWith('Percent')) assert.match(record, /the bytes \\"\*\*\*\\" at character \d+ are not UTF-8 text/, record);
         else assert.match(record, name === 'LongParser' ? /not valid JSON/ : /cannot convert text \\"(Bearer )?\*\*\*…?\\"|\*\*\*(\\")?[^"]*is not valid JSON/, record);
         assert.equal(leaks(record), undefined, `the record of ${name}: ${record}`);
         const page = await (await fetch(`${t.server.url}/-/console/runs/${id}`, { headers: { authorization: AUTH } })).text();
@@ -71,6 +76,7 @@ describe('a secret in the error messages of a run', () => {
       delete process.env[`${ENV}_LONG`];
       delete process.env[`${ENV}_QUOTED`];
       delete process.env[`${ENV}_PERCENT`];
+      delete process.env[`${ENV}_PERCENT_LONG`];
       await t.cleanup();
     }
   });
