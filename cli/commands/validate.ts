@@ -97,7 +97,9 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     warnings.push(...scenarioWarnings(library, webAttempts, (file) => file));
     // As `serve` says it: a scenario's SQLite database would be each instance's own under the configured PostgreSQL store.
     warnings.push(...sharedStoreDatabaseWarnings(configured.store, configured.databases, library));
-    envRead.push(...scenarioEnvNames(library));
+    // The `env:` names of the whole folder, as `serve` loads it: a file checked alone must not make a variable that
+    // another scenario of its folder reads look unread.
+    envRead.push(...scenarioEnvNames(files ? (await loadLibrary(dir, undefined, configured.timeZone, databaseDialects(settings))).library : library));
     count += files?.length ?? (await listScenarioFiles(dir)).length;
   }
   // As `serve` says at its start: a variable of a prefix the product owns that nothing reads (`OKTELL_PROT`), in the

@@ -78,6 +78,11 @@ describe('validate warns of them too, and a reload withdraws or repeats the warn
       rmSync(join(tmp.dir, 'tests'), { recursive: true, force: true });
       const without = runCli(['validate', '--scenarios', tmp.dir], env);
       assert.match(without.stdout, /warning: environment variable OKTELL_CHAT_TOKEN is not one oktell-emu reads/);
+      // One file checked alone: BpiumTaskChat beside it still reads OKTELL_CHAT_TOKEN when `serve` loads the folder.
+      const one = runCli(['validate', repoPath('scenarios/HTTP404.yaml')], env);
+      assert.equal(one.code, 0, one.stderr);
+      assert.match(one.stdout, /warning: environment variable OKTELL_PROT is not one oktell-emu reads/);
+      assert.doesNotMatch(one.stdout + one.stderr, /OKTELL_CHAT_TOKEN/);
     } finally {
       tmp.cleanup();
     }
