@@ -50,12 +50,14 @@ export interface ClockWatch {
 /**
  * Measures this clock against the database's at once and then every `everyMs` (0: once), and says when it drifts:
  * a warning when the offset first passes the threshold (at the start or later, as when NTP stops on a running host),
- * an info line when it comes back within it. While it stays off no more is said; the gauge follows every measurement.
+ * an info line when it comes back within it. While it stays off no more is said unless it changes direction or
+ * crosses two thirds of the lease (the warning's words then change); the gauge follows every measurement.
  * The first measurement is awaited (at most 2 s), so the start's warning comes before the server listens.
  */
 export async function watchClock(o: { measure: () => Promise<ClockOffset>; leaseMs: number; everyMs: number; logger: LoggerPort }): Promise<ClockWatch> {
   let last: ClockOffset | undefined;
-  let off = false;
+  /** What the last warning said (its direction, and whether past two thirds of the lease); undefined: in step. */
+  let said: string | undefined;
   let measuring = false;
   const check = async () => {
     if (measuring) return;
@@ -68,9 +70,12 @@ export async function watchClock(o: { measure: () => Promise<ClockOffset>; lease
     last = offset;
     const warning = clockSkewWarning(offset, o.leaseMs);
     const fields = { clockOffsetMs: offset.offsetMs, roundTripMs: offset.roundTripMs };
-    if (warning && !off) o.logger.warn(fields, warning);
-    else if (!warning && off) o.logger.info(fields, `this instance's clock is back within ${CLOCK_SKEW_WARN_MS / 1000} s of the database server's (${offset.offsetMs} ms, measured over a ${Math.round(offset.roundTripMs)} ms round trip): the earlier warning about its clock no longer holds`);
-    off = warning !== undefined;
+    // Said again when what it says changes: an instance 2 s ahead that comes to be 45 s ahead (now taking over jobs
+    // others run), or goes 20 s behind, must not stay with the first warning's words.
+    const kind = warning ? `${offset.offsetMs > 0 ? 'ahead' : 'behind'}${Math.abs(offset.offsetMs) >= (o.leaseMs * 2) / 3 ? ' past the lease' : ''}` : undefined;
+    if (warning && kind !== said) o.logger.warn(fields, warning);
+    else if (!warning && said) o.logger.info(fields, `this instance's clock is back within ${CLOCK_SKEW_WARN_MS / 1000} s of the database server's (${offset.offsetMs} ms, measured over a ${Math.round(offset.roundTripMs)} ms round trip): the earlier warning about its clock no longer holds`);
+    said = kind;
   };
   await check();
   const timer = o.everyMs > 0 ? setInterval(() => void check(), o.everyMs) : undefined;

@@ -118,6 +118,12 @@ describe('clock skew against the database', () => {
       // Measured every second while it stays off: said once only.
       await new Promise((r) => setTimeout(r, 2500));
       assert.equal(lines().filter((l) => l.level === 40).length, 1);
+      // Gone the other way: the first warning's words (ahead, tasks early) no longer hold, so it is said again.
+      writeFileSync(shiftFile, '-20000');
+      await until('a second warning once the clock is 20 s behind', () => lines().filter((l) => l.level === 40).length === 2);
+      assert.match(lines().filter((l) => l.level === 40)[1]!.msg, /^this instance's clock is 20\.\d s behind the database server's/);
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(lines().filter((l) => l.level === 40).length, 2);
       writeFileSync(shiftFile, '0');
       await until('an info line once it is back', () => lines().some((l) => l.level === 30));
       assert.match(lines().find((l) => l.level === 30)!.msg, /^this instance's clock is back within 1 s of the database server's \(-?\d+ ms, measured over a \d+ ms round trip\): the earlier warning about its clock no longer holds$/);
