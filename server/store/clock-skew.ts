@@ -38,6 +38,8 @@ export function clockSkewWarning(o: ClockOffset, leaseMs: number): string | unde
 
 /** How often `serve` on PostgreSQL measures again after its start (OKTELL_CLOCK_CHECK_MS; 0: at the start only). */
 export const DEFAULT_CLOCK_CHECK_MS = 300_000;
+/** After a warning, the clock counts as back in step only this close (ms), so an offset about a second does not flip. */
+const CLOCK_BACK_MS = 500;
 /** A measurement the database takes longer than this to answer is skipped (advisory: it never holds anything up). */
 const MEASURE_TIMEOUT_MS = 2000;
 
@@ -50,7 +52,7 @@ export interface ClockWatch {
 /**
  * Measures this clock against the database's at once and then every `everyMs` (0: once), and says when it drifts:
  * a warning when the offset first passes the threshold (at the start or later, as when NTP stops on a running host),
- * an info line when it comes back within it. While it stays off no more is said unless it changes direction or
+ * an info line when it is back within half a second. While it stays off no more is said unless it changes direction or
  * crosses two thirds of the lease (the warning's words then change); the gauge follows every measurement.
  * The first measurement is awaited (at most 2 s), so the start's warning comes before the server listens.
  */
@@ -59,23 +61,35 @@ export async function watchClock(o: { measure: () => Promise<ClockOffset>; lease
   /** What the last warning said (its direction, and whether past two thirds of the lease); undefined: in step. */
   let said: string | undefined;
   let measuring = false;
+  let stopped = false;
   const check = async () => {
-    if (measuring) return;
+    if (measuring || stopped) return;
+    // Busy until the database answers, even after the wait below gave up: a stalled database gets one measurement
+    // at a time, not one more every interval piling up in the pool.
     measuring = true;
+    const measured = o.measure().then(
+      (x): ClockOffset | undefined => x,
+      () => undefined,
+    );
+    void measured.finally(() => (measuring = false));
     let timer: NodeJS.Timeout | undefined;
-    const offset = await Promise.race([o.measure().catch(() => undefined), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), MEASURE_TIMEOUT_MS)))]);
+    const offset = await Promise.race([measured, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), MEASURE_TIMEOUT_MS)).unref())]);
     clearTimeout(timer);
-    measuring = false;
-    if (!offset) return;
+    if (!offset || stopped) return;
     last = offset;
     const warning = clockSkewWarning(offset, o.leaseMs);
     const fields = { clockOffsetMs: offset.offsetMs, roundTripMs: offset.roundTripMs };
     // Said again when what it says changes: an instance 2 s ahead that comes to be 45 s ahead (now taking over jobs
     // others run), or goes 20 s behind, must not stay with the first warning's words.
     const kind = warning ? `${offset.offsetMs > 0 ? 'ahead' : 'behind'}${Math.abs(offset.offsetMs) >= (o.leaseMs * 2) / 3 ? ' past the lease' : ''}` : undefined;
-    if (warning && kind !== said) o.logger.warn(fields, warning);
-    else if (!warning && said) o.logger.info(fields, `this instance's clock is back within ${CLOCK_SKEW_WARN_MS / 1000} s of the database server's (${offset.offsetMs} ms, measured over a ${Math.round(offset.roundTripMs)} ms round trip): the earlier warning about its clock no longer holds`);
-    said = kind;
+    if (warning) {
+      if (kind !== said) o.logger.warn(fields, warning);
+      said = kind;
+    } else if (said && Math.abs(offset.offsetMs) <= CLOCK_BACK_MS) {
+      // Back only well inside the threshold, so an offset hovering about a second does not flip the log every check.
+      o.logger.info(fields, `this instance's clock is back in step with the database server's (${offset.offsetMs} ms apart, measured over a ${Math.round(offset.roundTripMs)} ms round trip): the earlier warning about its clock no longer holds`);
+      said = undefined;
+    }
   };
   await check();
   const timer = o.everyMs > 0 ? setInterval(() => void check(), o.everyMs) : undefined;
@@ -89,6 +103,9 @@ export async function watchClock(o: { measure: () => Promise<ClockOffset>; lease
             '# TYPE oktell_clock_offset_seconds gauge',
             `oktell_clock_offset_seconds ${last.offsetMs / 1000}`,
           ],
-    stop: () => clearInterval(timer),
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }

@@ -126,7 +126,7 @@ describe('clock skew against the database', () => {
       assert.equal(lines().filter((l) => l.level === 40).length, 2);
       writeFileSync(shiftFile, '0');
       await until('an info line once it is back', () => lines().some((l) => l.level === 30));
-      assert.match(lines().find((l) => l.level === 30)!.msg, /^this instance's clock is back within 1 s of the database server's \(-?\d+ ms, measured over a \d+ ms round trip\): the earlier warning about its clock no longer holds$/);
+      assert.match(lines().find((l) => l.level === 30)!.msg, /^this instance's clock is back in step with the database server's \(-?\d+ ms apart, measured over a \d+ ms round trip\): the earlier warning about its clock no longer holds$/);
       assert.ok(Math.abs((await gauge(url))!) < 1);
     } finally {
       child.proc.kill('SIGTERM');
