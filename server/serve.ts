@@ -656,10 +656,9 @@ function queuedJobs(store: Store): Promise<number | undefined> {
  * The stop's account of jobs whose end the store refused or did not answer until the grace period ended: what they
  * did, said plainly, since the next attempt of each makes it again.
  */
-function unrecordedText(jobs: number, effects: number, letters: number, postgres: boolean): string {
+function unrecordedText(jobs: number, effects: number, letters: number, when: string): string {
   const others = effects - letters;
   const made = [letters ? `${letters} letter(s) sent` : '', others ? `${others} other effect(s)` : ''].filter(Boolean).join(' and ');
-  const when = postgres ? 'when another instance runs them after their lease expires' : 'when they run again at the next start';
   return `${jobs} job(s) made effects (${made}) whose end the store did not record before the grace period ended (it refused the writes or did not answer them): ${when}, these are made again (letters sent twice)`;
 }
 
@@ -721,7 +720,7 @@ function running(p: Parts): RunningServer {
         // network partition) counts as unfinished: the stop keeps trying to record it within the same grace period,
         // and one still unrecorded then is reported as such, not as still running.
         const left = Math.max(0, graceEnds - performance.now());
-        const [{ unfinished, unrecorded }, cut] = await Promise.all([workers.stop(left), p.syncRuns.drain(left)]);
+        const [{ unfinished, unrecorded, leased }, cut] = await Promise.all([workers.stop(left), p.syncRuns.drain(left)]);
         // Every request that reached the server before the port closed is answered (within the grace, or a second).
         const serverClosed = p.connections.close(Date.now() + Math.max(0, graceEnds - performance.now()));
         const postgres = config.store.kind === 'postgres';
@@ -731,7 +730,16 @@ function running(p: Parts): RunningServer {
         const ends = unrecorded.filter((u) => u.effects > 0);
         const quiet = unrecorded.filter((u) => u.effects === 0);
         const still = unfinished - unrecorded.length;
-        const when = postgres ? 'another instance takes them when their lease expires' : 'they resume at the next start';
+        // With PostgreSQL, the unfinished jobs were given back to the queue at the end of the grace period (their
+        // attempts fenced first), unless the store did not take them back: those wait for their leases to expire.
+        const givenBack = unfinished - leased;
+        const when = !postgres
+          ? 'they resume at the next start'
+          : leased === 0
+            ? 'given back to the queue, another instance takes them over at once'
+            : givenBack > 0
+              ? `${givenBack} given back to the queue, which another instance takes over at once; ${leased} not (the store did not take them back), taken over when their lease expires`
+              : 'the store did not take them back: another instance takes them when their lease expires';
         if (still > 0) logger.warn({ unfinished: still }, `${still} job(s) still running at shutdown; ${when}`);
         if (quiet.length) {
           logger.warn(
@@ -741,7 +749,14 @@ function running(p: Parts): RunningServer {
         }
         const effects = ends.reduce((n, u) => n + u.effects, 0);
         const letters = ends.reduce((n, u) => n + u.letters, 0);
-        const repeated = ends.length ? unrecordedText(ends.length, effects, letters, postgres) : '';
+        const endsWhen = !postgres
+          ? 'when they run again at the next start'
+          : givenBack === 0
+            ? 'when another instance runs them after their lease expires'
+            : leased === 0
+              ? 'when another instance runs them, at once (they were given back to the queue)'
+              : 'when another instance runs them (at once those given back to the queue, the others after their lease expires)';
+        const repeated = ends.length ? unrecordedText(ends.length, effects, letters, endsWhen) : '';
         if (ends.length) logger.error({ unrecorded: ends.length, effects, letters, jobs: ends.map((u) => u.jobId) }, repeated);
         if (cut.runs) logger.warn({ webapiRuns: cut.runs }, `${cut.runs} synchronous Web-API run(s) still running at shutdown were answered startresult 2 and end with the process: they are not resumed`);
         if (cut.hooks) {
@@ -791,7 +806,11 @@ function running(p: Parts): RunningServer {
         const storeClosed = await within(store.close(), storeDeadline - performance.now());
         if (!counted || !storeClosed) {
           const undone = [counted ? '' : 'queued jobs not counted', storeClosed ? '' : 'the store not closed cleanly (its connections end with the process)'].filter(Boolean).join(', ');
-          const resumed = postgres ? 'an unfinished one under its lease, which PostgreSQL hands to another instance when it expires' : 'the next start resumes the unfinished ones';
+          const resumed = !postgres
+            ? 'the next start resumes the unfinished ones'
+            : leased > 0 || unfinished === 0
+              ? 'an unfinished one under its lease, which PostgreSQL hands to another instance when it expires'
+              : 'the unfinished ones given back to the queue, for another instance';
           logger.warn(
             { queuedCounted: counted, storeClosed },
             `the store did not answer the stop's last steps in time (${STORE_AFTER_GRACE_MS / 1000} s after the grace period): ${undone}; nothing acknowledged is lost by this: every job stays in the store, ${resumed}`,

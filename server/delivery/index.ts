@@ -44,8 +44,10 @@ export function createDelivery(s: DeliverySettings): Delivery {
     timeZone: config.timeZone,
     maxEffects: config.maxEffectsPerRun,
     runRecordBytes: config.runRecordBytes,
-    // One process per SQLite file: nothing claims a released job before this one exits.
-    releaseOnStop: config.store.kind === 'sqlite',
+    // Jobs still running at the end of a stop's grace period go back to the queue, their attempts fenced first: for
+    // the next start (SQLite), or for another instance at once (PostgreSQL) instead of when their leases expire.
+    releaseOnStop: true,
+    sharedStore: config.store.kind === 'postgres',
     ...(s.pollMs ? { pollMs: s.pollMs } : {}),
     ...(config.workers.burstInFlight !== undefined ? { burstInFlight: config.workers.burstInFlight } : {}),
   };

@@ -28,8 +28,13 @@ export function leaseClock(): LeaseClock {
 export interface LeaseHold {
   /** When the claim, or the last renewal that succeeded, was sent: the lease runs at least `leaseMs` from then. */
   since: number;
-  /** A renewal came back without the job: another instance took it over (or it was given back). */
+  /**
+   * A renewal came back without the job: another instance took it over (or it was given back). Also set by a stop
+   * right before it gives the job back, so that the attempt makes no effect once another instance may claim the job.
+   */
   lost: boolean;
+  /** Lost because this pool's stop gives the job back (for the run's error message). */
+  givenBack?: boolean;
 }
 
 /**
@@ -63,18 +68,23 @@ export function leaseFence(hold: LeaseHold, o: LeaseFenceOptions): () => void | 
     }
     if (!held) {
       hold.lost = true;
-      throw leaseLost('its lease ran out and another worker took the job over');
+      throw leaseLost(hold.givenBack ? GIVEN_BACK : 'its lease ran out and another worker took the job over');
     }
     hold.since = Math.max(hold.since, sent);
+    // A stop may have given the job back while the renewal was in flight (it marks the hold lost first): its answer
+    // predates that, so it does not let the effect through.
+    if (hold.lost) throw leaseLost(hold.givenBack ? GIVEN_BACK : 'another worker took the job over');
     // The renewal itself may have been held up (the process paused while it was in flight): checked again.
     if (nearEnd()) throw leaseLost('renewing its lease took longer than the lease allows');
   }
   return () => {
-    if (hold.lost) throw leaseLost('another worker took the job over (the heartbeat could not renew its lease)');
+    if (hold.lost) throw leaseLost(hold.givenBack ? GIVEN_BACK : 'another worker took the job over (the heartbeat could not renew its lease)');
     if (nearEnd()) return renewFirst();
     return undefined;
   };
 }
+
+const GIVEN_BACK = 'the server is stopping and gave the job back to the queue, for the next start or another instance';
 
 function leaseLost(why: string): RunFailure {
   return new RunFailure(RUN_ERROR_CODES.LEASE_LOST, `stopped before this effect, which was not made: ${why}; the job is left to its new owner`, true);

@@ -76,11 +76,15 @@ export interface WorkerPoolOptions {
   onAttempt?: (job: JobRecord, result: RunResult, outcome: string) => void;
   /**
    * At `stop`, jobs still running when the grace period ends go back to the queue with their attempt given back, so
-   * restarts do not use up a job's attempts. Marked STOPPED, such a job resumes at the next start consulting its
-   * journal, so what the cut attempt journaled is not repeated. Only for a store no other process claims from
-   * (SQLite): this process still runs the cut attempts until it exits.
+   * restarts do not use up a job's attempts. Marked STOPPED, such a job runs again (at the next start, or at once on
+   * another instance sharing the store) consulting its journal, so what the cut attempt journaled is not repeated.
+   * The cut attempts still run in this process until it exits, but their fence refuses every effect from the moment
+   * before the give-back is sent (`LeaseHold.lost`), so none starts once another process may claim the job (one
+   * already past its fence then, a letter being sent, is not cut off: the fence is a check, not a lock).
    */
   releaseOnStop?: boolean;
+  /** Other processes claim jobs from the same store (PostgreSQL): what the log says of jobs left or given back. */
+  sharedStore?: boolean;
 }
 
 export interface WorkerPool {
@@ -112,6 +116,12 @@ export interface WorkerPool {
 export interface PoolStopReport {
   unfinished: number;
   unrecorded: UnrecordedEnd[];
+  /**
+   * Of the `unfinished` jobs, those still leased to this process after the stop: not given back (no `releaseOnStop`,
+   * or the store refused or did not answer the give-back, or their end was given up on before the grace period
+   * ended). Another instance takes them only when their lease expires.
+   */
+  leased: number;
 }
 
 /** A job whose attempt ended but whose end (outcome, run record, journal entries) the store did not take. */
@@ -139,7 +149,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const clock = opts.leaseClock ?? leaseClock();
   const pollMs = opts.pollMs ?? 500;
   const active = new Map<string, Promise<void>>();
-  /** Jobs this pool's stop gave back to the queue while their attempt still ran. */
+  /** Jobs this pool's stop gives back to the queue while their attempt still runs (from the moment they are fenced). */
   const givenBack = new Set<string>();
   let stopping = false;
   /** The stop's grace period is over: an outcome the store still refuses is given up on. */
@@ -438,7 +448,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       : outcome === 'failed' ? ' (failed for good: not retried, it waits for a replay)'
       : outcome === 'lease-lost' && fenced ? ' before its next effect: its lease had expired and another worker took the job over; the effect was left to it'
       : outcome === 'lease-lost' ? ' but its lease had expired: another worker took the job over, and may repeat what this attempt did'
-      : outcome === 'given-back' ? ' after the stop gave the job back to the queue: the next start runs it again, replaying what this attempt did'
+      : outcome === 'given-back' ? ` after the stop gave the job back to the queue: ${opts.sharedStore ? 'another instance runs it' : 'the next start runs it again'}, replaying what this attempt journaled`
       : '';
     opts.logger?.[level](
       { runId: result.runId, jobId: job.id, scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(result.error ? { code: result.error.code, error: result.error.message } : {}) },
@@ -530,13 +540,28 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         if (end && !unrecorded.has(id)) unrecorded.set(id, end);
       }
       // Cut short by a stop, not failed: the attempt is not counted (else each restart during a slow SMTP uses one).
+      let released: string[] = [];
       if (unfinished.length && opts.releaseOnStop) {
-        for (const id of unfinished) givenBack.add(id);
-        const given = opts.store
-          .releaseJobs(unfinished, workerId, CUT_BY_STOP)
-          .catch((e: unknown) => opts.logger?.warn({ err: e }, 'cannot give unfinished jobs back; their attempt counts, and they resume at the next start'));
+        // Fenced first: from here on, none of these attempts makes an effect (lease-fence.ts), before another instance
+        // can claim the job. What they made already is in the journal, or waits in memory for their end, which the
+        // store still takes as a refused outcome (journal entries included) if it comes before the process exits.
+        for (const id of unfinished) {
+          givenBack.add(id);
+          const hold = holds.get(id);
+          if (hold) Object.assign(hold, { lost: true, givenBack: true });
+        }
+        // Only jobs still leased to this pool, in one statement: one another instance took over is left alone.
+        const resumed = opts.sharedStore ? 'they stay under this instance\'s lease, and another instance takes them over when it expires (their attempt counts)' : 'their attempt counts, and they resume at the next start';
+        const given = opts.store.releaseJobs(unfinished, workerId, CUT_BY_STOP).then(
+          (ids) => {
+            released = ids;
+            // One no longer leased to this pool (another instance took it over) was not given back by it.
+            for (const id of unfinished) if (!ids.includes(id)) givenBack.delete(id);
+          },
+          (e: unknown) => opts.logger?.warn({ err: e }, `cannot give unfinished jobs back; ${resumed}`),
+        );
         const answered = await within(given, STOP_GIVE_BACK_MS);
-        if (!answered) opts.logger?.warn({ jobs: unfinished }, `the store did not answer the give-back of the unfinished jobs within ${STOP_GIVE_BACK_MS / 1000} s; their attempt counts, and they resume at the next start`);
+        if (!answered) opts.logger?.warn({ jobs: unfinished }, `the store did not answer the give-back of the unfinished jobs within ${STOP_GIVE_BACK_MS / 1000} s; ${resumed}`);
       }
       // Gives-back started during the grace period (a hand-off stored after the stop began) are waited for too.
       if (!timedOut) await Promise.race([Promise.allSettled([claimInFlight, ...releasing]), graceEnd]);
@@ -545,7 +570,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       // An end given up on before the grace period ended (its job no longer running) is unfinished too.
       const ends = [...unrecorded.values()];
       const count = new Set([...unfinished, ...ends.map((u) => u.jobId)]).size;
-      return { unfinished: count, unrecorded: ends };
+      return { unfinished: count, unrecorded: ends, leased: count - released.length };
     },
     get running() {
       return active.size;

@@ -18,6 +18,7 @@ export interface DeliveryInit {
   pollMs?: number;
   burstInFlight?: number;
   releaseOnStop?: boolean;
+  sharedStore?: boolean;
   /** Requests the main thread is answering right now (Metrics.inFlightCell). */
   inFlightCell: Int32Array;
   /** Bpium as the main thread sees it: the embedded emulator's client settings, BPIUM_URL (`env`), or none. */
@@ -37,7 +38,7 @@ export type ToMain =
   | { t: 'call'; id: number; call: DeliveryCall }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string }
   | { t: 'attempt'; status: string; seconds: number; tally: RunTally; mayRepeat: number; running: number }
-  | { t: 'stopped'; unfinished: number; unrecorded: UnrecordedEnd[] };
+  | { t: 'stopped'; unfinished: number; unrecorded: UnrecordedEnd[]; leased: number };
 
 export type ToThread =
   | { t: 'result'; id: number; ok: true; value: unknown }

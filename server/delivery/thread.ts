@@ -72,6 +72,7 @@ const pool = createWorkerPool({
   inFlight: () => Atomics.load(init.inFlightCell, 0),
   ...(init.burstInFlight !== undefined ? { burstInFlight: init.burstInFlight } : {}),
   ...(init.releaseOnStop ? { releaseOnStop: true } : {}),
+  ...(init.sharedStore ? { sharedStore: true } : {}),
   onAttempt: (_job, result) => post({ t: 'attempt', status: result.status, seconds: result.durationMs / 1000, tally: runTally(result), mayRepeat: result.mayRepeat?.length ?? 0, running: pool.running }),
 });
 
@@ -93,7 +94,7 @@ port.on('message', (m: ToThread) => {
       return;
     case 'stop':
       void (async () => {
-        const { unfinished, unrecorded } = await pool.stop(m.graceMs);
+        const { unfinished, unrecorded, leased } = await pool.stop(m.graceMs);
         host.close();
         // Bounded as on the main thread: a database that stopped answering must not hold the stop (the thread is
         // terminated next, which ends its connections).
@@ -107,7 +108,7 @@ port.on('message', (m: ToThread) => {
           logger.warn({ notClosed: undone, databases }, `delivery thread: ${notClosedText(undone)}`);
         }
         endSpareSqliteProcesses(); // a thread's kept processes would outlive it (their idle timers end with it)
-        post({ t: 'stopped', unfinished, unrecorded });
+        post({ t: 'stopped', unfinished, unrecorded, leased });
       })();
       return;
   }

@@ -55,7 +55,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
           return;
         case 'stopped':
           running = 0;
-          stopped?.({ unfinished: m.unfinished, unrecorded: m.unrecorded });
+          stopped?.({ unfinished: m.unfinished, unrecorded: m.unrecorded, leased: m.leased });
           return;
         case 'ready':
           ready?.();
@@ -67,7 +67,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
     w.on('exit', (code) => {
       if (worker === w) worker = undefined;
       if (stopping) {
-        stopped?.({ unfinished: running, unrecorded: [] });
+        stopped?.({ unfinished: running, unrecorded: [], leased: running });
         return;
       }
       // Its running jobs keep their leases and are claimed again once those expire; queued jobs wait for the new thread.
@@ -96,7 +96,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
       stopping = true;
       clearTimeout(restartTimer);
       const w = worker;
-      if (!w) return { unfinished: 0, unrecorded: [] };
+      if (!w) return { unfinished: 0, unrecorded: [], leased: 0 };
       const report = await new Promise<PoolStopReport>((resolve) => {
         stopped = resolve;
         w.postMessage({ t: 'stop', graceMs } satisfies ToThread);

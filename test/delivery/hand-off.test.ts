@@ -205,7 +205,7 @@ describe('hand-off of new jobs to a worker with room', () => {
       assert.equal(job?.attempts, 0, 'its attempt is not counted');
       assert.equal(job?.leaseOwner, null);
       assert.deepEqual(s.finished, [], 'the job did not run');
-      assert.deepEqual(report, { unfinished: 0, unrecorded: [] });
+      assert.deepEqual(report, { unfinished: 0, unrecorded: [], leased: 0 });
     } finally {
       answer();
       await s.done();
@@ -224,7 +224,8 @@ describe('hand-off of new jobs to a worker with room', () => {
       await until('the end of the attempt sent to the store', () => ends === 1, 10_000);
       // The test's timeout is the bound: the stop must return at all.
       const report = await s.pool.stop(300);
-      assert.deepEqual(report, { unfinished: 1, unrecorded: [{ jobId: id, effects: 1, letters: 0 }] }, 'ended, its end unrecorded: not a job still running');
+      // Not given back (unanswered): still leased to this pool.
+      assert.deepEqual(report, { unfinished: 1, unrecorded: [{ jobId: id, effects: 1, letters: 0 }], leased: 1 }, 'ended, its end unrecorded: not a job still running');
       assert.ok(logged.includes('warn the store did not answer the give-back of the unfinished jobs within 1 s; their attempt counts, and they resume at the next start'), logged.join('\n'));
     } finally {
       await s.done();

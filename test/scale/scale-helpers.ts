@@ -22,6 +22,8 @@ export interface Instance {
   proc: ChildProcess;
   /** The last lines it wrote to stderr (for failure messages). */
   stderr(): string;
+  /** The last lines of its log (stdout: JSON lines, the level set by `logLevel`). */
+  stdout(): string;
   exited: Promise<void>;
   /** SIGTERM, then waits for the exit. */
   stop(): Promise<void>;
@@ -29,10 +31,11 @@ export interface Instance {
 
 /**
  * Starts `node bin/oktell-emu.js serve` with its own data folder, against the shared store, Bpium and SMTP, on a port
- * it picks itself (`--port 0`; a port chosen here could be taken before it listens): `waitHealthy` reads it back.
+ * it picks itself (`--port 0`; a port chosen here could be taken before it listens) unless `port` is given:
+ * `waitHealthy` reads it back.
  */
-export function startInstance(name: string, dataDir: string, scenarios: string, e: InstanceEnv): Instance {
-  const proc = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios], {
+export function startInstance(name: string, dataDir: string, scenarios: string, e: InstanceEnv, port = 0): Instance {
+  const proc = spawn(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios], {
     env: {
       ...process.env,
       OKTELL_STORE: e.store,
@@ -49,11 +52,15 @@ export function startInstance(name: string, dataDir: string, scenarios: string, 
       ...(e.workers ? { OKTELL_WORKERS: String(e.workers) } : {}),
       NO_COLOR: '1',
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-4000);
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    out = (out + d.toString()).slice(-16_000);
   });
   const exited = new Promise<void>((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', () => r())));
   return {
@@ -62,6 +69,7 @@ export function startInstance(name: string, dataDir: string, scenarios: string, 
     dataDir,
     proc,
     stderr: () => err,
+    stdout: () => out,
     exited,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
