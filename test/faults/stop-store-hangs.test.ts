@@ -45,8 +45,14 @@ describe('a stop while the PostgreSQL store hangs', () => {
       assert.equal(jobs.length, 1);
       assert.match(named.msg!, /^1 job\(s\) made effects \(1 letter\(s\) sent\) whose end the store did not record before the grace period ended \(it refused the writes or did not answer them\): when another instance runs them after their lease expires, these are made again \(letters sent twice\)$/);
 
+      // The give-back of the job at the end of the grace period is not answered either: said, and bounded (1 s); the
+      // job stays under the lease, which another instance waits out as before.
+      const giveBack = log.lines.find((l) => /the store did not answer the give-back/.test(l.msg ?? ''));
+      assert.ok(giveBack, `a line says the give-back was not answered:\n${said}`);
+      assert.equal(giveBack.level, 'warn');
+      assert.equal(giveBack.msg, "the store did not answer the give-back of the unfinished jobs within 1 s; they stay under this instance's lease, and another instance takes them over when it expires (their attempt counts)");
       // What the stop could not finish, said, and that nothing acknowledged is lost by it.
-      const unanswered = log.lines.find((l) => /the store did not answer/.test(l.msg ?? ''));
+      const unanswered = log.lines.find((l) => /the store did not answer the stop/.test(l.msg ?? ''));
       assert.ok(unanswered, `a line says the store did not answer:\n${said}`);
       assert.equal(unanswered.level, 'warn');
       assert.match(unanswered.msg!, /^the store did not answer the stop.s last steps in time \(2 s after the grace period\): queued jobs not counted, the store not closed cleanly .*nothing acknowledged is lost by this: every job stays in the store, an unfinished one under its lease, which PostgreSQL hands to another instance when it expires$/);
