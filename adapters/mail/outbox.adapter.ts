@@ -47,12 +47,24 @@ function fileNameFor(time: Date): string {
   return `${stamp}-${p(counter, 6)}-${randomBytes(4).toString('hex')}.eml`;
 }
 
+/** Failures of the outbox's disk that may pass: a full disk or quota, too many open files, a disk error. */
+const PASSING = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EIO']);
+
+/**
+ * Why a letter could not be written into the outbox. Never a refusal of the letter (SendMail's `error` exit would
+ * complete the run and drop it): a failure that may pass is `transient`, so the job retries it; any other (a missing
+ * permission, a read-only disk, a file where the folder should be) is a setting, so the job waits as a dead letter
+ * to replay once the folder is fixed.
+ */
 function fsFailure(err: unknown, what: string): EffectError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  // A full disk or too many open files may pass; a missing permission or a read-only disk will not.
-  const kind = code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE' || code === 'EBUSY' || code === 'EAGAIN' ? 'transient' : 'permanent';
   const message = err instanceof Error ? err.message : String(err);
-  return new EffectError(kind, `cannot ${what}: ${message}`, { ...(code ? { code } : {}), attempts: 1 });
+  if (code !== undefined && PASSING.has(code)) return new EffectError('transient', `cannot ${what}: ${message}`, { code, attempts: 1 });
+  return new EffectError('permanent', `cannot ${what}: ${message}; a setting: make the outbox folder writable by the server (or give it another data folder)`, {
+    ...(code ? { code } : {}),
+    attempts: 1,
+    setting: true,
+  });
 }
 
 /**
