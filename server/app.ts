@@ -19,6 +19,7 @@ import type { WorkerPool } from './delivery/index.js';
 import type { TaskScheduler } from './tasks/scheduler.js';
 import { taskRoutes } from './tasks/routes.js';
 import { answerHook } from './hook.js';
+import { noteStoreRefusal } from './store-refusal.js';
 import { budgetFor, budgetRefusal, holdFor, loginOf, type BodyBudget } from './body-budget.js';
 import { declaresBody, FORM_FIELD_LIMIT, OVER_BUDGET, readBody, readForm } from './request-body.js';
 import { observeRequest, pathOf, writeAnswer } from './hook-listener.js';
@@ -186,7 +187,7 @@ export function createApp(d: AppDeps): express.Express {
       return;
     }
     if (err instanceof StoreUnavailableError) {
-      noteStoreRefusal(d, err);
+      noteStoreRefusal(d, err, 'request');
       res.status(503).set('Retry-After', String(err.retryAfterSeconds)).type('text/plain').send('503 Service Unavailable: the store cannot take requests right now; retry later\n');
       return;
     }
@@ -213,12 +214,6 @@ function undecodableBody(err: unknown, req: Request): string | undefined {
  * to prove the store writable again) lets it back in to try.
  */
 const STORE_REFUSAL_MEMORY_MS = 30_000;
-
-/** Counts a request the store refused, and lets `/-/health` say so for a while. */
-function noteStoreRefusal(d: AppDeps, err: StoreUnavailableError): void {
-  d.metrics.unavailable++;
-  d.metrics.storeRefused = { at: Date.now(), reason: err.reason };
-}
 
 /** What makes the server unable to take webhooks: no hook scenario, or a store refusing writes. */
 function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
@@ -397,7 +392,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     } catch (err) {
       // The store quota (or an outage) refuses the start as it refuses a hook request: 503, Retry-After, nothing queued.
       if (!(err instanceof StoreUnavailableError)) throw err;
-      noteStoreRefusal(d, err);
+      noteStoreRefusal(d, err, 'run');
       res.set('Retry-After', String(err.retryAfterSeconds));
       answer(503, { started: false, startResult: -1, returnValue: 'the store cannot take new runs right now; retry later' });
       return;

@@ -9,6 +9,7 @@ import { addressRedactor, bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, 
 import { runWrite } from './run-record.js';
 import { collectingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
+import { noteStoreRefusal, noteStoreTakesWrites } from './store-refusal.js';
 import type { DeliveryOriginal, InboxEntryInput, RecordRequestResult } from './store/store.port.js';
 import { claimDelivery } from './hook-in-flight.js';
 import { runTally } from './metrics.js';
@@ -80,8 +81,7 @@ export async function answerHook(d: AppDeps, req: HookInput): Promise<HookAnswer
     return textAnswer(503, SHUT_DOWN_MID_RUN, { 'Retry-After': '5' });
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
-    d.metrics.unavailable++;
-    d.metrics.storeRefused = { at: Date.now(), reason: err.reason };
+    noteStoreRefusal(d, err, 'webhook');
     return textAnswer(503, '503 Service Unavailable: the store cannot take requests right now; retry later\n', { 'Retry-After': String(err.retryAfterSeconds) });
   }
 }
@@ -159,7 +159,7 @@ async function answerAsBefore(d: AppDeps, inbox: StoredRequest, dedupKey: string
   // The original may have been pruned since the look-up; the request is then stored as a new original with this
   // answer, and later resends are answered from it. It is still answered as the duplicate it was when looked up.
   const stored = await d.store.recordRequest({ inbox: { ...inbox, dedupKey, response } });
-  d.metrics.storeRefused = undefined;
+  noteStoreTakesWrites(d);
   const originalId = stored.duplicate ? stored.inboxId : original.id;
   countDuplicate(d, dedupKey, originalId);
   d.metrics.response(response.status);
@@ -197,7 +197,7 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
   } finally {
     reservation?.take(stored && !stored.duplicate ? (stored.leased ?? []) : []);
   }
-  d.metrics.storeRefused = undefined;
+  noteStoreTakesWrites(d);
   if (stored.duplicate) {
     // Another server stored the same delivery while this one ran HTTP404 (or the original kept no answer): the run
     // happened, but its jobs are dropped and the answer is the original's.

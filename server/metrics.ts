@@ -96,8 +96,11 @@ export class Metrics {
   rejected = new Map<number, number>();
   duplicates = 0;
   unavailable = 0;
-  /** The last write the store refused, until a webhook is stored again (reported by /-/health). */
-  storeRefused: { at: number; reason: string } | undefined;
+  /**
+   * The last write the store refused, until a webhook is stored again (reported by /-/health), with the requests
+   * refused since the refusals began and those not yet said in the log (store-refusal.ts).
+   */
+  storeRefused: { at: number; reason: string; loggedAt: number; refused: number; notLogged: number } | undefined;
   /**
    * Requests being answered right now (any route), in shared memory: the delivery thread reads it to hold back while
    * many are.

@@ -1,10 +1,10 @@
 // Starts the emulated Oktell web server with everything it needs: store, scenarios, Bpium, mail, workers.
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pino from 'pino';
 import type { BpiumClient } from '../adapters/bpium/client.js';
 import { webRequestAttempts } from '../adapters/web/client.js';
@@ -37,7 +37,7 @@ import { watchClock, type ClockWatch } from './store/clock-skew.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
 import { StoreUnavailableError } from './store/store.errors.js';
-import { pgStoreOpenError } from './store/store-open.js';
+import { pgStoreOpenError, StoreOpenError } from './store/store-open.js';
 import type { Store } from './store/store.port.js';
 import { migratedText, type SchemaMigrated } from './store/migrated.js';
 import { logFormat, prettyDestination } from './log-format.js';
@@ -154,6 +154,9 @@ export function recoveryRefusal(e: unknown, file: string, maxPages: number | und
       { cause: e },
     );
   }
+  // A file that opened but cannot be written (chattr +i, a read-only copy), or a full disk with no quota set: the
+  // same line as when the file cannot be opened at all, naming it and what to check.
+  if (e.reason === 'readonly' || e.reason === 'io' || e.reason === 'full') return sqliteOpenRefusal(e, file);
   if (e.reason === 'busy') {
     // The requeue is the start's first write, made whether or not any job was left running (after a clean stop none
     // was): what is known is only that the file is locked, so that is what is said.
@@ -165,6 +168,36 @@ export function recoveryRefusal(e: unknown, file: string, maxPages: number | und
     );
   }
   return e;
+}
+
+/** SQLite's codes for a file it cannot open or write, or a disk that refuses it, when opening the store. */
+const SQLITE_OPEN_FAILURE = /^SQLITE_(CANTOPEN|READONLY|PERM|IOERR|FULL)/;
+
+/**
+ * Why the SQLite store cannot be opened or brought up to date at the start — a read-only mount, a file or folder
+ * this user may not write, a full disk — as one line naming the file and what to check (a `StoreOpenError`, which
+ * the CLI prints without a stack, exit 1), instead of the driver's stack trace. Anything else is passed on as it is.
+ */
+export function sqliteOpenRefusal(e: unknown, file: string): unknown {
+  const inner = e instanceof StoreUnavailableError && e.cause instanceof Error ? e.cause : e;
+  const code = (inner as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !SQLITE_OPEN_FAILURE.test(code)) return e;
+  const cause = inner instanceof Error && inner.message ? inner.message : String(inner);
+  return new StoreOpenError(`cannot open the store ${file}: ${cause} (${code}): ${sqliteOpenHint(code, dirname(file))}`, false, { cause: e });
+}
+
+function sqliteOpenHint(code: string, dir: string): string {
+  const again = 'and start again; nothing stored is lost';
+  if (code.startsWith('SQLITE_FULL')) return `the disk holding ${dir} is full: free space there (df -h ${dir}) ${again}`;
+  if (code.startsWith('SQLITE_IOERR')) return `the disk holding ${dir} answered with an I/O error: check it (dmesg) ${again}`;
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const errno = (err as { code?: unknown }).code;
+    if (errno === 'EROFS') return `the data folder ${dir} is on a read-only file system: remount it read-write, or give the server another data folder (--data-dir or OKTELL_DATA_DIR), ${again}`;
+    if (errno === 'EACCES' || errno === 'EPERM') return `this user may not write in the data folder ${dir}: give it the folder (chown, chmod u+w) or another data folder (--data-dir or OKTELL_DATA_DIR), ${again}`;
+  }
+  return `the server writes the file and its -wal and -shm beside it, and creates them in ${dir}: check that none of them is read-only (chmod, chattr +i, a read-only mount) or other than a plain file, ${again}`;
 }
 
 /**
@@ -189,8 +222,11 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<{ st
     const clock = await watchClock({ measure: () => store.clockOffset(), leaseMs: config.workers.leaseMs, everyMs: config.clockCheckMs, logger });
     return { store, clock };
   }
-  await checkSqliteStore(join(config.dataDir, 'oktell.sqlite'), { timeoutMs: config.storeCheckMs, logger });
-  const store = await openSqliteStore({ file: join(config.dataDir, 'oktell.sqlite'), defaultMaxAttempts, backoff, ...quotaOptions(config) });
+  const file = join(config.dataDir, 'oktell.sqlite');
+  await checkSqliteStore(file, { timeoutMs: config.storeCheckMs, logger });
+  const store = await openSqliteStore({ file, defaultMaxAttempts, backoff, ...quotaOptions(config) }).catch((e: unknown) => {
+    throw sqliteOpenRefusal(e, file);
+  });
   logMigrated(logger, store.migrated, store.file);
   const recovered = await store.recoverOrphans().catch((e: unknown) => {
     throw recoveryRefusal(e, store.file, config.storeMaxPages);

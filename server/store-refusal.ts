@@ -1,0 +1,48 @@
+// The requests the store refuses (a full disk, a read-only file, a lock), said in the log: each is answered 503 and
+// its request line shows only the status, so without these lines nothing in the log says why webhooks are refused.
+import type { LoggerPort } from '../engine/index.js';
+import type { Metrics } from './metrics.js';
+import type { StoreUnavailableError } from './store/store.errors.js';
+
+/** How often, at most, a refusal that goes on is said again (with the count of the requests refused meanwhile). */
+export const STORE_REFUSAL_LOG_EVERY_MS = 30_000;
+
+/** What to check for each reason the store gives (store.errors.ts). */
+const WHAT_TO_CHECK: Record<string, string> = {
+  full: 'the disk holding the data folder is full (or the store is at OKTELL_STORE_MAX_PAGES): free space or raise the quota',
+  readonly: 'the store file or its folder is read-only (a read-only mount, chattr +i, permissions): make them writable',
+  busy: 'another program holds a lock on the store (a sqlite3 shell, a backup): end it',
+  io: 'the disk or the database answers with errors: check it',
+  closed: 'the store is closed (the server is stopping)',
+};
+
+/**
+ * Counts a request the store refused, keeps the refusal for `/-/health`, and logs it: a `warn` line at the first
+ * refusal, naming the reason, the store's error and what to check, then at most one every 30 s while refusals go on,
+ * with how many requests were refused since the last line.
+ */
+export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort }, err: StoreUnavailableError, what: 'webhook' | 'request' | 'run'): void {
+  d.metrics.unavailable++;
+  const now = Date.now();
+  const before = d.metrics.storeRefused;
+  const refused = (before?.refused ?? 0) + 1;
+  const sameSpell = before !== undefined && before.reason === err.reason && now - before.loggedAt < STORE_REFUSAL_LOG_EVERY_MS;
+  if (sameSpell) {
+    d.metrics.storeRefused = { ...before, at: now, refused, notLogged: before.notLogged + 1 };
+    return;
+  }
+  const since = before && before.notLogged > 0 ? ` (${before.notLogged} more refused since the last such line)` : '';
+  d.logger.warn(
+    { reason: err.reason, error: err.message, refused },
+    `${what} refused with 503 and Retry-After: the store cannot take writes (${err.reason}): nothing of it was stored, so its sender must send it again${since}; ${WHAT_TO_CHECK[err.reason] ?? 'check the store'}`,
+  );
+  d.metrics.storeRefused = { at: now, reason: err.reason, loggedAt: now, refused, notLogged: 0 };
+}
+
+/** A request was stored: the refusals, if any, are over, and the log says so once, with how many were refused. */
+export function noteStoreTakesWrites(d: { metrics: Metrics; logger: LoggerPort }): void {
+  const before = d.metrics.storeRefused;
+  if (before === undefined) return;
+  d.metrics.storeRefused = undefined;
+  d.logger.info({ refused: before.refused }, `the store takes writes again: webhooks are stored and acknowledged (${before.refused} request(s) were refused with 503 before)`);
+}

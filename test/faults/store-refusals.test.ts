@@ -1,0 +1,97 @@
+// A store that cannot take writes, as an operator meets it (trial 46): the log names the cause when webhooks are
+// refused (their request lines say only 503) and says when they are stored again; a store the server cannot open or
+// write at the start (a read-only folder, a full disk, a file in the way) stops it with one line naming the file and
+// what to check, not the SQLite driver's stack trace.
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from '../cli/cli.helper.js';
+import { tempDir } from '../helpers.js';
+import { recoveryRefusal } from '../../server/serve.js';
+import { StoreUnavailableError } from '../../server/store/store.errors.js';
+import { StoreOpenError } from '../../server/store/store-open.js';
+import { capturingLogger, postWebhook, startTestServer, taskWebhook } from '../server/server-helpers.js';
+
+describe('a store that refuses writes, in the log', () => {
+  it('a full store: the first refused webhook logs a warning naming the reason and what to check; the next ones add no line', { timeout: 60_000 }, async () => {
+    const log = capturingLogger();
+    const t = await startTestServer({ smtp: false, logger: log.logger, env: { OKTELL_STORE_MAX_PAGES: '90' } });
+    try {
+      const padding = 'x'.repeat(12_000);
+      let refused = 0;
+      for (let i = 0; i < 200 && refused < 4; i++) {
+        const res = await postWebhook(t.server.url, taskWebhook({ name: `квота ${i}`, description: padding, responsible: ['2'], sequenceId: 71_000 + i }), t.secret);
+        if (res.status === 503) refused++;
+        else assert.equal(res.status, 200, await res.text());
+      }
+      assert.equal(refused, 4, 'the quota was reached');
+      const lines = log.lines.filter((l) => /refused with 503/.test(l.msg ?? ''));
+      assert.equal(lines.length, 1, `one line for four refusals: ${JSON.stringify(lines)}`);
+      assert.equal(lines[0]!.level, 'warn');
+      assert.equal(lines[0]!.obj.reason, 'full');
+      assert.match(
+        lines[0]!.msg!,
+        /^webhook refused with 503 and Retry-After: the store cannot take writes \(full\): nothing of it was stored, so its sender must send it again; the disk holding the data folder is full \(or the store is at OKTELL_STORE_MAX_PAGES\): free space or raise the quota$/,
+      );
+      assert.match(String(lines[0]!.obj.error), /./, 'the store’s own error is in the line');
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('a store locked by another program: the refusal is logged with its reason, and the first webhook stored after it says the refusals are over', { timeout: 60_000 }, async () => {
+    const log = capturingLogger();
+    const t = await startTestServer({ smtp: false, logger: log.logger });
+    const other = new Database(join(t.dataDir, 'oktell.sqlite'));
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const locked = await postWebhook(t.server.url, taskWebhook({ name: 'заперто', responsible: ['2'], sequenceId: 72_001 }), t.secret);
+      assert.equal(locked.status, 503);
+      const warning = log.lines.find((l) => /refused with 503/.test(l.msg ?? ''));
+      assert.equal(warning?.obj.reason, 'busy', JSON.stringify(log.lines.map((l) => l.msg)));
+      assert.match(warning!.msg!, /the store cannot take writes \(busy\): .*another program holds a lock on the store \(a sqlite3 shell, a backup\): end it$/);
+      other.exec('ROLLBACK');
+      const stored = await postWebhook(t.server.url, taskWebhook({ name: 'снова', responsible: ['2'], sequenceId: 72_002 }), t.secret);
+      assert.equal(stored.status, 200);
+      const again = log.lines.filter((l) => /^the store takes writes again/.test(l.msg ?? ''));
+      assert.equal(again.length, 1);
+      assert.equal(again[0]!.level, 'info');
+      assert.match(again[0]!.msg!, /webhooks are stored and acknowledged \(1 request\(s\) were refused with 503 before\)$/);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      await t.cleanup();
+    }
+  });
+});
+
+describe('a store the server cannot open or write at the start', () => {
+  it('serve stops with one line naming the file and what to check, exit 1, not a stack trace', { timeout: 60_000 }, () => {
+    const tmp = tempDir();
+    try {
+      const dataDir = join(tmp.dir, 'var');
+      // SQLite cannot make its shared-memory file where a folder stands in its way: the same refusal as a read-only
+      // mount or a file made immutable, which a test cannot make without root.
+      mkdirSync(join(dataDir, 'oktell.sqlite-shm'), { recursive: true });
+      const r = runCli(['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0', '--data-dir', dataDir], { env: { OKTELL_USERS: 'ops:pw' }, timeoutMs: 30_000 });
+      assert.equal(r.code, 1, r.stderr);
+      const file = join(dataDir, 'oktell.sqlite');
+      assert.match(r.stderr, new RegExp(`^oktell-emu: cannot open the store ${file.replace(/[.\\/]/g, '\\$&')}: .* \\(SQLITE_[A-Z_]+\\): the server writes the file and its -wal and -shm beside it, and creates them in .*: check that none of them is read-only \\(chmod, chattr \\+i, a read-only mount\\) or other than a plain file, and start again; nothing stored is lost\\n$`));
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a store file that opens but refuses the first write (chattr +i, a full disk): the same line, naming the file', () => {
+    const sqlite = Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY' });
+    const e = recoveryRefusal(new StoreUnavailableError('readonly', 'database unavailable (SQLITE_READONLY): attempt to write a readonly database', 30, { cause: sqlite }), '/srv/var/oktell.sqlite', undefined);
+    assert.ok(e instanceof StoreOpenError);
+    assert.match(e.message, /^cannot open the store \/srv\/var\/oktell\.sqlite: attempt to write a readonly database \(SQLITE_READONLY\): /);
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    const f = recoveryRefusal(new StoreUnavailableError('full', 'database unavailable (SQLITE_FULL): database or disk is full', 30, { cause: full }), '/srv/var/oktell.sqlite', undefined) as Error;
+    assert.match(f.message, /^cannot open the store \/srv\/var\/oktell\.sqlite: database or disk is full \(SQLITE_FULL\): the disk holding \/srv\/var is full: free space there \(df -h \/srv\/var\) and start again; nothing stored is lost$/);
+  });
+});
