@@ -12,9 +12,10 @@ import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } 
 import { applyMigrations } from '../adapters/db/migrations.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles } from '../adapters/db/settings.js';
 import { endSpareSqliteProcesses } from '../adapters/db/sqlite.js';
-import { pruneOutbox } from '../adapters/mail/outbox.adapter.js';
+import { loadComposer, pruneOutbox } from '../adapters/mail/outbox.adapter.js';
 import { plainAuthWarning } from '../adapters/mail/plain-auth-warning.js';
-import type { LoggerPort } from '../engine/index.js';
+import { queryJsonPath, type LoggerPort } from '../engine/index.js';
+import { compilePattern } from '../components/re2-pattern.js';
 import { makePrivateFolder } from '../adapters/private-file.js';
 import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { createApp, type AppDeps } from './app.js';
@@ -168,6 +169,19 @@ export function recoveryRefusal(e: unknown, file: string, maxPages: number | und
     );
   }
   return e;
+}
+
+/**
+ * Loads, before the server listens, the libraries runs load when first used (jsonpath-plus, re2js; the MIME composer
+ * when letters go to the outbox). Loaded for the first time under load with the process out of file descriptors
+ * (EMFILE), Node keeps the failure as "Cannot find module 'jsonpath-plus'", and every run of a Parser block failed for
+ * good with it until a restart, replays included (trial 46). Reading the scenarios (validate, the CLI) still loads
+ * none of them.
+ */
+async function loadRunLibraries(outbox: boolean): Promise<void> {
+  queryJsonPath('$', {});
+  compilePattern('a', '');
+  if (outbox) await loadComposer();
 }
 
 /** SQLite's codes for a file it cannot open or write, or a disk that refuses it, when opening the store. */
@@ -327,6 +341,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // Read once: a store that answers keeps answering for this server alone (see hasPathDeliveryKeys).
     const pathDeliveryKeys = store.hasPathDeliveryKeys ? await store.hasPathDeliveryKeys() : undefined;
     const deps: AppDeps = { config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting, syncRuns, tasks: tasks.scheduler, pathDeliveryKeys, mail: built.mail, consoleSecret: await sharedConsoleSecret(store), throttle };
+    await loadRunLibraries(built.mail.kind === 'outbox');
     const app = createApp(deps);
     const listener = hookListener(deps, app);
     const { server, url, port, listening } = await listen(config, listener, continueChecked(deps, app, listener));

@@ -117,9 +117,17 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
 
 let composer: Promise<{ MailComposer: typeof MailComposerType; addressparser: typeof addressparserType }> | undefined;
 
-/** nodemailer's MIME composer, loaded with the first letter: a server sending over SMTP never loads it. */
-function loadComposer() {
-  return (composer ??= Promise.all([import('nodemailer/lib/mail-composer'), import('nodemailer/lib/addressparser')]).then(([c, a]) => ({ MailComposer: c.default, addressparser: a.default })));
+/**
+ * nodemailer's MIME composer, loaded with the first letter (a server sending over SMTP never loads it), or when a
+ * server that writes to the outbox starts (`serve.ts`). A load that failed is tried again next time.
+ */
+export function loadComposer() {
+  return (composer ??= Promise.all([import('nodemailer/lib/mail-composer'), import('nodemailer/lib/addressparser')])
+    .then(([c, a]) => ({ MailComposer: c.default, addressparser: a.default }))
+    .catch((e: unknown) => {
+      composer = undefined;
+      throw e;
+    }));
 }
 
 function timeFromName(name: string): string | undefined {
