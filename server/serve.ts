@@ -12,10 +12,10 @@ import { buildPorts, emulatorClientOptions, type BpiumSource, type BuiltPorts } 
 import { applyMigrations } from '../adapters/db/migrations.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles } from '../adapters/db/settings.js';
 import { endSpareSqliteProcesses } from '../adapters/db/sqlite.js';
-import { loadComposer, pruneOutbox } from '../adapters/mail/outbox.adapter.js';
+import { pruneOutbox } from '../adapters/mail/outbox.adapter.js';
 import { plainAuthWarning } from '../adapters/mail/plain-auth-warning.js';
-import { queryJsonPath, type LoggerPort } from '../engine/index.js';
-import { compilePattern } from '../components/re2-pattern.js';
+import type { LoggerPort } from '../engine/index.js';
+import { loadRunLibraries } from './run-libraries.js';
 import { makePrivateFolder } from '../adapters/private-file.js';
 import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { createApp, type AppDeps } from './app.js';
@@ -169,19 +169,6 @@ export function recoveryRefusal(e: unknown, file: string, maxPages: number | und
     );
   }
   return e;
-}
-
-/**
- * Loads, before the server listens, the libraries runs load when first used (jsonpath-plus, re2js; the MIME composer
- * when letters go to the outbox). Loaded for the first time under load with the process out of file descriptors
- * (EMFILE), Node keeps the failure as "Cannot find module 'jsonpath-plus'", and every run of a Parser block failed for
- * good with it until a restart, replays included (trial 46). Reading the scenarios (validate, the CLI) still loads
- * none of them.
- */
-async function loadRunLibraries(outbox: boolean): Promise<void> {
-  queryJsonPath('$', {});
-  compilePattern('a', '');
-  if (outbox) await loadComposer();
 }
 
 /** SQLite's codes for a file it cannot open or write, or a disk that refuses it, when opening the store. */

@@ -8,6 +8,7 @@ import type { LoggerPort } from '../../engine/index.js';
 import { sortableIds } from '../store/sortable-id.js';
 import { runTally } from '../metrics.js';
 import { createScenarioHost } from '../scenario-host.js';
+import { loadRunLibraries } from '../run-libraries.js';
 import { CONNECTIONS_AFTER_GRACE_MS, notClosedText, unclosedPorts, within } from '../within.js';
 import { createWorkerPool } from './pool.js';
 import { serializeError, type DeliveryInit, type SerializedError, type ToMain, type ToThread } from './protocol.js';
@@ -58,6 +59,9 @@ const logger: LoggerPort = { debug: logAt('debug'), info: logAt('info'), warn: l
 
 const host = await createScenarioHost(init.scenariosDir, { timeZone: init.timeZone, logger: quietReloads(logger), watch: false, databases: databaseDialects(init.databases) });
 const built = buildPorts({ env: init.env, dataDir: init.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: init.bpium, databases: init.databases, webRequest: init.webRequest, regexBudgetMs: init.regexBudgetMs });
+// Before the first claim, as `serve` does before it listens (run-libraries.ts): a first load that meets EMFILE would
+// fail every run of this thread until a restart.
+await loadRunLibraries(built.mail.kind === 'outbox');
 const pool = createWorkerPool({
   store,
   host,

@@ -13,7 +13,8 @@ import { repoPath, tempDir } from '../helpers.js';
 import { keepOutput, parsedLetters, postWebhook, serveUrl, taskWebhook, waitFor } from '../server/server-helpers.js';
 
 describe('a server that runs out of file descriptors', () => {
-  it('the webhooks acknowledged while it was out of them get their letters, and no run fails for a library it could not load', { timeout: 120_000 }, async () => {
+  // The delivery thread (OKTELL_DELIVERY_THREAD=on) runs the jobs in a thread of its own, which loads them for itself.
+  for (const thread of ['off', 'on']) it(`the webhooks acknowledged while it was out of them get their letters, and no run fails for a library it could not load (delivery thread ${thread})`, { timeout: 120_000 }, async () => {
     const tmp = tempDir('oktell-emfile-');
     const smtp = await startSmtpServer();
     const dataDir = join(tmp.dir, 'var');
@@ -21,7 +22,7 @@ describe('a server that runs out of file descriptors', () => {
     cpSync(repoPath('scenarios'), scenarios, { recursive: true });
     // The same start as startChild (server-helpers), under a limit of 200 open files that 300 connections at once pass.
     const proc = spawn('sh', ['-c', 'ulimit -n 200 && exec "$@"', 'sh', process.execPath, repoPath('bin', 'oktell-emu.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios, '--bpium-emulator-port', '0'], {
-      env: { ...process.env, OKTELL_USERS: 'bpium:s3cret-password', SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1', OKTELL_RETRY_BASE_DELAY_MS: '200', OKTELL_RETRY_MAX_DELAY_MS: '1000' },
+      env: { ...process.env, OKTELL_USERS: 'bpium:s3cret-password', SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1', OKTELL_RETRY_BASE_DELAY_MS: '200', OKTELL_RETRY_MAX_DELAY_MS: '1000', OKTELL_DELIVERY_THREAD: thread },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output = keepOutput(proc, 20_000);
