@@ -7,7 +7,7 @@ import type { StoreUnavailableError } from './store/store.errors.js';
 /** How often, at most, a refusal that goes on is said again (with the count of the requests refused meanwhile). */
 export const STORE_REFUSAL_LOG_EVERY_MS = 30_000;
 
-/** What to check for each reason the store gives (store.errors.ts). */
+/** What to check for each reason the SQLite store gives (store.errors.ts). */
 const WHAT_TO_CHECK: Record<string, string> = {
   full: 'the disk holding the data folder is full (or the store is at OKTELL_STORE_MAX_PAGES): free space or raise the quota',
   readonly: 'the store file or its folder is read-only (a read-only mount, chattr +i, permissions): make them writable',
@@ -16,12 +16,21 @@ const WHAT_TO_CHECK: Record<string, string> = {
   closed: 'the store is closed (the server is stopping)',
 };
 
+/** The same for PostgreSQL (postgres.batcher.ts, classifyPgError): the database is elsewhere, and so is its disk. */
+const WHAT_TO_CHECK_PG: Record<string, string> = {
+  full: "the disk of the PostgreSQL server is full (53100): free space on the database's host",
+  readonly: 'PostgreSQL refuses writes (25006: a standby, or default_transaction_read_only): point OKTELL_STORE at the primary',
+  busy: 'PostgreSQL is overloaded or a lock is held too long (too many connections, out of memory, a lock or statement timeout): check pg_stat_activity',
+  io: 'the connection to PostgreSQL failed (the server down or unreachable): check the database and the network to it',
+  closed: WHAT_TO_CHECK.closed!,
+};
+
 /**
  * Counts a request the store refused, keeps the refusal for `/-/health`, and logs it: a `warn` line at the first
  * refusal, naming the reason, the store's error and what to check, then at most one every 30 s while refusals go on,
  * with how many requests were refused since the last line.
  */
-export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort }, err: StoreUnavailableError, what: 'webhook' | 'request' | 'run'): void {
+export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort; config: { store: { kind: string } } }, err: StoreUnavailableError, what: 'webhook' | 'request' | 'run'): void {
   d.metrics.unavailable++;
   const now = Date.now();
   const before = d.metrics.storeRefused;
@@ -34,7 +43,7 @@ export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort }, er
   const since = before && before.notLogged > 0 ? ` (${before.notLogged} more refused since the last such line)` : '';
   d.logger.warn(
     { reason: err.reason, error: err.message, refused },
-    `${what} refused with 503 and Retry-After: the store cannot take writes (${err.reason}): nothing of it was stored, so its sender must send it again${since}; ${WHAT_TO_CHECK[err.reason] ?? 'check the store'}`,
+    `${what} refused with 503 and Retry-After: the store cannot take writes (${err.reason}): nothing of it was stored, so its sender must send it again${since}; ${(d.config.store.kind === 'postgres' ? WHAT_TO_CHECK_PG : WHAT_TO_CHECK)[err.reason] ?? 'check the store'}`,
   );
   d.metrics.storeRefused = { at: now, reason: err.reason, loggedAt: now, refused, notLogged: 0 };
 }

@@ -13,6 +13,11 @@ import { recoveryRefusal } from '../../server/serve.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import { StoreOpenError } from '../../server/store/store-open.js';
 import { capturingLogger, postWebhook, startTestServer, taskWebhook } from '../server/server-helpers.js';
+import pg from 'pg';
+import { Metrics } from '../../server/metrics.js';
+import { noteStoreRefusal } from '../../server/store-refusal.js';
+import { classifyPgError } from '../../server/store/postgres.batcher.js';
+import { testPostgres } from '../store/postgres.helper.js';
 
 describe('a store that refuses writes, in the log', () => {
   it('a full store: the first refused webhook logs a warning naming the reason and what to check; the next ones add no line', { timeout: 60_000 }, async () => {
@@ -64,6 +69,31 @@ describe('a store that refuses writes, in the log', () => {
       other.close();
       await t.cleanup();
     }
+  });
+});
+
+describe('a PostgreSQL store that refuses writes, in the log', () => {
+  it('names what to check on PostgreSQL, not the SQLite file, folder or lock', async (t) => {
+    const at = await testPostgres();
+    if (at.skip !== undefined) return t.skip(at.skip);
+    // PostgreSQL's own refusal of a write (25006, as a standby answers), classified as the store classifies it.
+    const client = new pg.Client({ connectionString: at.url });
+    await client.connect();
+    let refusal: unknown;
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query('CREATE TABLE oktell_refusal_probe (id int)').catch((e: unknown) => void (refusal = classifyPgError(e)));
+      await client.query('ROLLBACK');
+    } finally {
+      await client.end();
+    }
+    assert.ok(refusal instanceof StoreUnavailableError, String(refusal));
+    assert.equal(refusal.reason, 'readonly');
+    const log = capturingLogger();
+    noteStoreRefusal({ metrics: new Metrics(), logger: log.logger, config: { store: { kind: 'postgres' } } }, refusal, 'webhook');
+    assert.equal(log.lines.length, 1);
+    assert.match(log.lines[0]!.msg!, /the store cannot take writes \(readonly\): .*; PostgreSQL refuses writes \(25006: a standby, or default_transaction_read_only\): point OKTELL_STORE at the primary$/);
+    assert.doesNotMatch(log.lines[0]!.msg!, /chattr|store file|folder/);
   });
 });
 
