@@ -545,10 +545,15 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         // Fenced first: from here on, none of these attempts makes an effect (lease-fence.ts), before another instance
         // can claim the job. What they made already is in the journal, or waits in memory for their end, which the
         // store still takes as a refused outcome (journal entries included) if it comes before the process exits.
+        const fenced: Array<[string, LeaseHold]> = [];
         for (const id of unfinished) {
           givenBack.add(id);
           const hold = holds.get(id);
-          if (hold) Object.assign(hold, { lost: true, givenBack: true });
+          // One a renewal already found lost was taken over, not given back: its fence says so.
+          if (hold && !hold.lost) {
+            Object.assign(hold, { lost: true, givenBack: true });
+            fenced.push([id, hold]);
+          }
         }
         // Only jobs still leased to this pool, in one statement: one another instance took over is left alone.
         const resumed = opts.sharedStore ? 'they stay under this instance\'s lease, and another instance takes them over when it expires (their attempt counts)' : 'their attempt counts, and they resume at the next start';
@@ -558,7 +563,20 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
             // One no longer leased to this pool (another instance took it over) was not given back by it.
             for (const id of unfinished) if (!ids.includes(id)) givenBack.delete(id);
           },
-          (e: unknown) => opts.logger?.warn({ err: e }, `cannot give unfinished jobs back; ${resumed}`),
+          (e: unknown) => {
+            // Refused, nothing given back. No other process claims from this store (SQLite): the jobs are still this
+            // process's alone, so their attempts go on (and may finish before it exits) instead of failing at their
+            // next effect as given back, which they were not (that failure would be recorded as a counted attempt).
+            // With a shared store a refusal may hide a give-back that was made: they stay fenced.
+            if (!opts.sharedStore) {
+              for (const [id, hold] of fenced) {
+                hold.lost = false;
+                delete hold.givenBack;
+                givenBack.delete(id);
+              }
+            }
+            opts.logger?.warn({ err: e }, `cannot give unfinished jobs back; ${resumed}`);
+          },
         );
         const answered = await within(given, STOP_GIVE_BACK_MS);
         if (!answered) opts.logger?.warn({ jobs: unfinished }, `the store did not answer the give-back of the unfinished jobs within ${STOP_GIVE_BACK_MS / 1000} s; ${resumed}`);

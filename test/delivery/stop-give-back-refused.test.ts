@@ -1,0 +1,105 @@
+// A graceful stop on SQLite whose give-back of a running job the store refuses (a full disk, say): the job is still
+// this process's alone (no other process claims from a SQLite file), so its attempt goes on and may finish before the
+// process exits, as before the stop fenced attempts. Fenced for good, it failed at its next effect with R_LEASE_LOST
+// saying the job was given back (it was not), and that failure was then recorded as a counted attempt.
+// Real parts: a SQLite store file (its give-back refused as the store refuses a write), the Bpium emulator over HTTP
+// (the read the attempt is cut in, held up), smtp-server on loopback as the sink.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createBpiumClient } from '../../adapters/bpium/client.js';
+import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
+import { startBpiumEmulator } from '../../bpium-emulator/emulator.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioLibrary, randomIds, systemClock, type RunResult } from '../../engine/index.js';
+import { createWorkerPool } from '../../server/delivery/pool.js';
+import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { StoreUnavailableError } from '../../server/store/store.errors.js';
+import { tempDir } from '../helpers.js';
+import { startSmtpServer } from '../mail/smtp-server.helper.js';
+
+const READ_THEN_MAIL = `variables:
+  email: string
+start: read
+blocks:
+  read:
+    kind: Bpium
+    method: getRecord
+    catalog: '"3"'
+    record: '"2"'
+    fields: { email: '"2"' }
+    exits: { success: mail }
+  mail:
+    kind: SendMail
+    to: '"ivan@example.com"'
+    subject: '"после чтения"'
+    text: '"t"'
+    exits: { success: sent }
+  sent:
+    kind: ReturnValue
+    values: { 1: '"sent"' }
+`;
+
+/** How long the read is held up: past the stop's grace period. */
+const READ_DELAY_MS = 2000;
+
+const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!(await ok()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(await ok(), what);
+};
+
+describe('a graceful stop on SQLite whose give-back the store refuses', { timeout: 60_000 }, () => {
+  it('the running attempt is not fenced: it sends its letter and completes, its attempt counted once', async () => {
+    const t = tempDir('oktell-give-back-refused-');
+    writeFileSync(join(t.dir, 'ReadThenMail.yaml'), READ_THEN_MAIL);
+    const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
+    assert.deepEqual(lib.issues, []);
+    const store = await openSqliteStore({ file: join(t.dir, 'q.db') });
+    const smtp = await startSmtpServer({ port: 48511 });
+    const emu = await startBpiumEmulator({ port: 48512, dataDir: join(t.dir, 'bpium') });
+    const bpium = createBpiumClient({ url: emu.url, login: emu.login, password: emu.password, rateLimit: false, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${smtp.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
+    const real = deliveryStoreOf(store);
+    // The store refuses the give-back as it refuses any write on a full disk: nothing of it is written.
+    const refusing: DeliveryStore = { ...real, releaseJobs: async () => Promise.reject(new StoreUnavailableError('full', 'database unavailable (SQLITE_FULL): database or disk is full (fault injected by the test)', 30)) };
+    const attempts: Array<{ outcome: string; result: RunResult }> = [];
+    const pool = createWorkerPool({
+      store: refusing,
+      host: { library: () => lib, libraryWithVersion: () => lib },
+      ports: { clock: systemClock, ids: randomIds, mailer, bpium },
+      concurrency: 1,
+      timeZone: 'UTC',
+      pollMs: 50,
+      leaseMs: 60_000,
+      // As serve sets them up on SQLite (server/delivery/index.ts).
+      releaseOnStop: true,
+      onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
+    });
+    try {
+      emu.injectFaults({ delayMs: READ_DELAY_MS, times: 1, method: 'GET', pathPrefix: '/api/v1/catalogs/3' });
+      const [id] = await store.enqueueJobs([{ scenario: 'ReadThenMail', params: {} }]);
+      pool.start();
+      await until('the job is running', async () => (await store.getJob(id!))?.status === 'running');
+      await new Promise((r) => setTimeout(r, 300));
+      const report = await pool.stop(200);
+      assert.deepEqual(report, { unfinished: 1, unrecorded: [], leased: 1 }, 'not given back: still leased to this process');
+      await until('the cut attempt ended', () => attempts.length === 1, READ_DELAY_MS + 5000);
+      const [a] = attempts;
+      assert.equal(a!.result.error?.message, undefined, 'not stopped by a fence: the job was never given back');
+      assert.equal(a!.outcome, 'succeeded');
+      assert.equal(smtp.letters.length, 1, 'its letter sent, once');
+      const job = await store.getJob(id!);
+      assert.deepEqual([job?.status, job?.attempts], ['succeeded', 1]);
+    } finally {
+      await pool.stop(100);
+      await mailer.close();
+      await emu.close();
+      await smtp.close();
+      await store.close();
+      t.cleanup();
+    }
+  });
+});
