@@ -758,42 +758,37 @@ function running(p: Parts): RunningServer {
         // network partition) counts as unfinished: the stop keeps trying to record it within the same grace period,
         // and one still unrecorded then is reported as such, not as still running.
         const left = Math.max(0, graceEnds - performance.now());
-        const [{ unfinished, unrecorded, leased }, cut] = await Promise.all([workers.stop(left), p.syncRuns.drain(left)]);
+        const [{ unfinished, unrecorded, leased, takenOver = 0 }, cut] = await Promise.all([workers.stop(left), p.syncRuns.drain(left)]);
         // Every request that reached the server before the port closed is answered (within the grace, or a second).
         const serverClosed = p.connections.close(Date.now() + Math.max(0, graceEnds - performance.now()));
         const postgres = config.store.kind === 'postgres';
         // Jobs whose attempt ended but whose end the store refused or did not answer: those whose effects are not in the
         // journal make them again (`ends`, the stop is not clean); the others left none outside the journal: they only
-        // run again (`quiet`).
+        // run again (`quiet`). They keep their lease (they are not given back: their end may still arrive).
         const ends = unrecorded.filter((u) => u.effects > 0);
         const quiet = unrecorded.filter((u) => u.effects === 0);
         const still = unfinished - unrecorded.length;
-        // With PostgreSQL, the unfinished jobs were given back to the queue at the end of the grace period (their
-        // attempts fenced first), unless the store did not take them back: those wait for their leases to expire.
-        const givenBack = unfinished - leased;
+        // With PostgreSQL, the attempts still running were given back to the queue at the end of the grace period
+        // (fenced first), unless another instance had taken them over or the store did not take them back: those wait
+        // for their leases to expire.
+        const givenBack = Math.max(0, still - leased - takenOver);
         const when = !postgres
           ? 'they resume at the next start'
-          : leased === 0
-            ? 'given back to the queue, another instance takes them over at once'
-            : givenBack > 0
-              ? `${givenBack} given back to the queue, which another instance takes over at once; ${leased} not (the store did not take them back), taken over when their lease expires`
-              : 'the store did not take them back: another instance takes them when their lease expires';
+          : [
+              givenBack ? `${givenBack === still ? '' : `${givenBack} `}given back to the queue, which another instance takes over at once` : '',
+              takenOver ? `${takenOver} already taken over by another instance (its lease had expired)` : '',
+              leased ? `${leased === still ? '' : `${leased} `}not given back (the store did not take them back), taken over by another instance when their lease expires` : '',
+            ].filter(Boolean).join('; ');
         if (still > 0) logger.warn({ unfinished: still }, `${still} job(s) still running at shutdown; ${when}`);
+        const endsWhen = postgres ? 'when another instance runs them after their lease expires' : 'when they run again at the next start';
         if (quiet.length) {
           logger.warn(
             { notRecorded: quiet.length, jobs: quiet.map((u) => u.jobId) },
-            `${quiet.length} job(s) ended but their ends were not recorded (the store refused the writes or did not answer them until the grace period ended): they will run again (${when}); no effect of theirs will repeat (the journal holds every effect they made, if any), though the first effect of their next attempt is marked as a possible repeat, as after any cut-off attempt`,
+            `${quiet.length} job(s) ended but their ends were not recorded (the store refused the writes or did not answer them until the grace period ended): they will run again (${endsWhen}); no effect of theirs will repeat (the journal holds every effect they made, if any), though the first effect of their next attempt is marked as a possible repeat, as after any cut-off attempt`,
           );
         }
         const effects = ends.reduce((n, u) => n + u.effects, 0);
         const letters = ends.reduce((n, u) => n + u.letters, 0);
-        const endsWhen = !postgres
-          ? 'when they run again at the next start'
-          : givenBack === 0
-            ? 'when another instance runs them after their lease expires'
-            : leased === 0
-              ? 'when another instance runs them, at once (they were given back to the queue)'
-              : 'when another instance runs them (at once those given back to the queue, the others after their lease expires)';
         const repeated = ends.length ? unrecordedText(ends.length, effects, letters, endsWhen) : '';
         if (ends.length) logger.error({ unrecorded: ends.length, effects, letters, jobs: ends.map((u) => u.jobId) }, repeated);
         if (cut.runs) logger.warn({ webapiRuns: cut.runs }, `${cut.runs} synchronous Web-API run(s) still running at shutdown were answered startresult 2 and end with the process: they are not resumed`);
@@ -846,7 +841,7 @@ function running(p: Parts): RunningServer {
           const undone = [counted ? '' : 'queued jobs not counted', storeClosed ? '' : 'the store not closed cleanly (its connections end with the process)'].filter(Boolean).join(', ');
           const resumed = !postgres
             ? 'the next start resumes the unfinished ones'
-            : leased > 0 || unfinished === 0
+            : leased > 0 || unrecorded.length > 0 || unfinished === 0
               ? 'an unfinished one under its lease, which PostgreSQL hands to another instance when it expires'
               : 'the unfinished ones given back to the queue, for another instance';
           logger.warn(

@@ -117,11 +117,13 @@ export interface PoolStopReport {
   unfinished: number;
   unrecorded: UnrecordedEnd[];
   /**
-   * Of the `unfinished` jobs, those still leased to this process after the stop: not given back (no `releaseOnStop`,
-   * or the store refused or did not answer the give-back, or their end was given up on before the grace period
-   * ended). Another instance takes them only when their lease expires.
+   * Of the `unfinished` jobs whose attempt was still running (not those in `unrecorded`), those still leased to this
+   * process after the stop: not given back (no `releaseOnStop`, or the store refused or did not answer the give-back).
+   * Another instance takes them only when their lease expires. The jobs of `unrecorded` keep their lease too.
    */
   leased: number;
+  /** Of those running attempts, the jobs the give-back found leased to another instance already (taken over). */
+  takenOver?: number;
 }
 
 /** A job whose attempt ended but whose end (outcome, run record, journal entries) the store did not take. */
@@ -540,13 +542,18 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         if (end && !unrecorded.has(id)) unrecorded.set(id, end);
       }
       // Cut short by a stop, not failed: the attempt is not counted (else each restart during a slow SMTP uses one).
+      // Only attempts still running: one that has ended, its end still on its way to the store, made its effects and
+      // carries their journal entries with that end; given back, another instance could claim the job before the end
+      // arrives (and then be refused) and make its letters again. It keeps its lease, as a crash would leave it.
+      const toGive = unfinished.filter((id) => !ending.has(id));
       let released: string[] = [];
-      if (unfinished.length && opts.releaseOnStop) {
+      let takenOver = 0;
+      if (toGive.length && opts.releaseOnStop) {
         // Fenced first: from here on, none of these attempts makes an effect (lease-fence.ts), before another instance
         // can claim the job. What they made already is in the journal, or waits in memory for their end, which the
         // store still takes as a refused outcome (journal entries included) if it comes before the process exits.
         const fenced: Array<[string, LeaseHold]> = [];
-        for (const id of unfinished) {
+        for (const id of toGive) {
           givenBack.add(id);
           const hold = holds.get(id);
           // One a renewal already found lost was taken over, not given back: its fence says so.
@@ -556,12 +563,16 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           }
         }
         // Only jobs still leased to this pool, in one statement: one another instance took over is left alone.
-        const resumed = opts.sharedStore ? 'they stay under this instance\'s lease, and another instance takes them over when it expires (their attempt counts)' : 'their attempt counts, and they resume at the next start';
-        const given = opts.store.releaseJobs(unfinished, workerId, CUT_BY_STOP).then(
+        const resumed = opts.sharedStore ? 'they may stay under this instance\'s lease (if it was not written after all), and another instance then takes them over when it expires (their attempt counts)' : 'their attempt counts, and they resume at the next start';
+        const given = opts.store.releaseJobs(toGive, workerId, CUT_BY_STOP).then(
           (ids) => {
             released = ids;
             // One no longer leased to this pool (another instance took it over) was not given back by it.
-            for (const id of unfinished) if (!ids.includes(id)) givenBack.delete(id);
+            for (const id of toGive) {
+              if (ids.includes(id)) continue;
+              givenBack.delete(id);
+              takenOver++;
+            }
           },
           (e: unknown) => {
             // Refused, nothing given back. No other process claims from this store (SQLite): the jobs are still this
@@ -579,7 +590,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           },
         );
         const answered = await within(given, STOP_GIVE_BACK_MS);
-        if (!answered) opts.logger?.warn({ jobs: unfinished }, `the store did not answer the give-back of the unfinished jobs within ${STOP_GIVE_BACK_MS / 1000} s; ${resumed}`);
+        if (!answered) opts.logger?.warn({ jobs: toGive }, `the store did not answer the give-back of the unfinished jobs within ${STOP_GIVE_BACK_MS / 1000} s; ${resumed}`);
       }
       // Gives-back started during the grace period (a hand-off stored after the stop began) are waited for too.
       if (!timedOut) await Promise.race([Promise.allSettled([claimInFlight, ...releasing]), graceEnd]);
@@ -588,7 +599,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       // An end given up on before the grace period ended (its job no longer running) is unfinished too.
       const ends = [...unrecorded.values()];
       const count = new Set([...unfinished, ...ends.map((u) => u.jobId)]).size;
-      return { unfinished: count, unrecorded: ends, leased: count - released.length };
+      // Of the attempts still running, those left under this pool's lease: not given back (no releaseOnStop, or the
+      // store refused or did not answer) and not taken over by another instance.
+      return { unfinished: count, unrecorded: ends, leased: toGive.length - released.length - takenOver, ...(takenOver ? { takenOver } : {}) };
     },
     get running() {
       return active.size;

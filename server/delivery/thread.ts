@@ -98,7 +98,7 @@ port.on('message', (m: ToThread) => {
       return;
     case 'stop':
       void (async () => {
-        const { unfinished, unrecorded, leased } = await pool.stop(m.graceMs);
+        const { unfinished, unrecorded, leased, takenOver } = await pool.stop(m.graceMs);
         host.close();
         // Bounded as on the main thread: a database that stopped answering must not hold the stop (the thread is
         // terminated next, which ends its connections).
@@ -112,7 +112,7 @@ port.on('message', (m: ToThread) => {
           logger.warn({ notClosed: undone, databases }, `delivery thread: ${notClosedText(undone)}`);
         }
         endSpareSqliteProcesses(); // a thread's kept processes would outlive it (their idle timers end with it)
-        post({ t: 'stopped', unfinished, unrecorded, leased });
+        post({ t: 'stopped', unfinished, unrecorded, leased, ...(takenOver ? { takenOver } : {}) });
       })();
       return;
   }

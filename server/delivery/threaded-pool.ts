@@ -55,7 +55,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
           return;
         case 'stopped':
           running = 0;
-          stopped?.({ unfinished: m.unfinished, unrecorded: m.unrecorded, leased: m.leased });
+          stopped?.({ unfinished: m.unfinished, unrecorded: m.unrecorded, leased: m.leased, ...(m.takenOver ? { takenOver: m.takenOver } : {}) });
           return;
         case 'ready':
           ready?.();

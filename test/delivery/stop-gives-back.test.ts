@@ -179,7 +179,7 @@ describe('a graceful stop on PostgreSQL gives a job still running back at once, 
       assert.equal(before.lease_owner, 'other-instance');
 
       const report = await a.pool.stop(300);
-      assert.deepEqual(report, { unfinished: 1, unrecorded: [], leased: 1 }, 'nothing given back: the job is not this pool\'s any more');
+      assert.deepEqual(report, { unfinished: 1, unrecorded: [], leased: 0, takenOver: 1 }, 'nothing given back: the job is not this pool\'s any more (taken over, not left under this pool\'s lease)');
       assert.deepEqual(await r.jobRow(id!), before, 'the other instance\'s lease, status and attempts untouched');
       await until('the cut attempt ended', () => a.attempts.length === 1, READ_DELAY_MS + 5000);
       assert.equal(a.attempts[0]!.result.error?.code, RUN_ERROR_CODES.LEASE_LOST);
