@@ -328,7 +328,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // Read once: a store that answers keeps answering for this server alone (see hasPathDeliveryKeys).
     const pathDeliveryKeys = store.hasPathDeliveryKeys ? await store.hasPathDeliveryKeys() : undefined;
     const deps: AppDeps = { config, store, host, ports: built.ports, workers, metrics, logger, users: () => users, accepting: () => accepting, syncRuns, tasks: tasks.scheduler, pathDeliveryKeys, mail: built.mail, consoleSecret: await sharedConsoleSecret(store), throttle };
-    await loadRunLibraries(built.mail.kind === 'outbox');
+    await loadRunLibraries({ outbox: built.mail.kind === 'outbox', databases: config.databases });
     const app = createApp(deps);
     const listener = hookListener(deps, app);
     const { server, url, port, listening } = await listen(config, listener, continueChecked(deps, app, listener));

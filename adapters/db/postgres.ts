@@ -20,8 +20,11 @@ const NETWORK = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|E
 
 let driver: Promise<{ pg: typeof pg; types: pg.CustomTypesConfig }> | undefined;
 
-/** pg, loaded on the first statement: a server without a PostgreSQL database never spends memory on it. */
-function loadPg() {
+/**
+ * pg, loaded on the first statement: a server without a PostgreSQL database never spends memory on it. A server with
+ * one loads it at its start (run-libraries.ts), so that a first load cannot meet a moment without file descriptors.
+ */
+export function loadPg() {
   return (driver ??= import('pg').then(({ default: pg }) => ({ pg, types: typesOf(pg) })));
 }
 

@@ -61,7 +61,7 @@ const host = await createScenarioHost(init.scenariosDir, { timeZone: init.timeZo
 const built = buildPorts({ env: init.env, dataDir: init.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: init.bpium, databases: init.databases, webRequest: init.webRequest, regexBudgetMs: init.regexBudgetMs });
 // Before the first claim, as `serve` does before it listens (run-libraries.ts): a first load that meets EMFILE would
 // fail every run of this thread until a restart.
-await loadRunLibraries(built.mail.kind === 'outbox');
+await loadRunLibraries({ outbox: built.mail.kind === 'outbox', databases: init.databases });
 const pool = createWorkerPool({
   store,
   host,
