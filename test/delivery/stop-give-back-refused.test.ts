@@ -18,38 +18,11 @@ import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import { tempDir } from '../helpers.js';
+import { READ_THEN_MAIL, until } from './pool.helper.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
-
-const READ_THEN_MAIL = `variables:
-  email: string
-start: read
-blocks:
-  read:
-    kind: Bpium
-    method: getRecord
-    catalog: '"3"'
-    record: '"2"'
-    fields: { email: '"2"' }
-    exits: { success: mail }
-  mail:
-    kind: SendMail
-    to: '"ivan@example.com"'
-    subject: '"после чтения"'
-    text: '"t"'
-    exits: { success: sent }
-  sent:
-    kind: ReturnValue
-    values: { 1: '"sent"' }
-`;
 
 /** How long the read is held up: past the stop's grace period. */
 const READ_DELAY_MS = 2000;
-
-const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!(await ok()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(await ok(), what);
-};
 
 describe('a graceful stop on SQLite whose give-back the store refuses', { timeout: 60_000 }, () => {
   it('the running attempt is not fenced: it sends its letter and completes, its attempt counted once', async () => {
@@ -58,8 +31,8 @@ describe('a graceful stop on SQLite whose give-back the store refuses', { timeou
     const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
     assert.deepEqual(lib.issues, []);
     const store = await openSqliteStore({ file: join(t.dir, 'q.db') });
-    const smtp = await startSmtpServer({ port: 48511 });
-    const emu = await startBpiumEmulator({ port: 48512, dataDir: join(t.dir, 'bpium') });
+    const smtp = await startSmtpServer();
+    const emu = await startBpiumEmulator({ port: 0, dataDir: join(t.dir, 'bpium') });
     const bpium = createBpiumClient({ url: emu.url, login: emu.login, password: emu.password, rateLimit: false, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
     const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${smtp.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
     const real = deliveryStoreOf(store);

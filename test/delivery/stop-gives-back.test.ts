@@ -16,45 +16,16 @@ import { createWorkerPool, type WorkerPool } from '../../server/delivery/pool.js
 import { deliveryStoreOf } from '../../server/delivery/store-link.js';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { tempDir } from '../helpers.js';
+import { READ_THEN_MAIL, until } from './pool.helper.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
 import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 
 /** Reads an employee from Bpium (the article's flow), then writes to them. */
-const READ_THEN_MAIL = `variables:
-  email: string
-start: read
-blocks:
-  read:
-    kind: Bpium
-    method: getRecord
-    catalog: '"3"'
-    record: '"2"'
-    fields: { email: '"2"' }
-    exits: { success: mail }
-  mail:
-    kind: SendMail
-    to: '"ivan@example.com"'
-    subject: '"после чтения"'
-    text: '"t"'
-    exits: { success: sent }
-  sent:
-    kind: ReturnValue
-    values: { 1: '"sent"' }
-`;
 
 /** Longer than any of these tests: a job that waits for its lease to expire is not taken over within them. */
 const LEASE_MS = 60_000;
 /** How long the first read of the employee is held up: past the stop's grace period, within the test. */
 const READ_DELAY_MS = 3000;
-/** Ports of these tests (45000–45999). */
-const SMTP_PORT = 45111;
-const BPIUM_PORT = 45112;
-
-const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!(await ok()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(await ok(), what);
-};
 
 const pg = await testPostgres();
 
@@ -72,8 +43,8 @@ describe('a graceful stop on PostgreSQL gives a job still running back at once, 
     assert.deepEqual(lib.issues, []);
     const schema = randomSchemaName('stopback');
     const store = await openPostgresStore({ url: urlWithSchema(pg.url!, schema), poolSize: 4 });
-    const smtp = await startSmtpServer({ port: SMTP_PORT });
-    const emu = await startBpiumEmulator({ port: BPIUM_PORT, dataDir: join(t.dir, 'bpium') });
+    const smtp = await startSmtpServer();
+    const emu = await startBpiumEmulator({ port: 0, dataDir: join(t.dir, 'bpium') });
     const closers: Array<() => Promise<void>> = [];
     const pool = () => {
       const bpium = createBpiumClient({ url: emu.url, login: emu.login, password: emu.password, rateLimit: false, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
@@ -122,30 +93,36 @@ describe('a graceful stop on PostgreSQL gives a job still running back at once, 
     };
   }
 
+  /** A job of ReadThenMail run by a first pool of the rig, its read of the employee held up at the emulator. */
+  async function runningWithReadHeldUp(r: Awaited<ReturnType<typeof rig>>) {
+    r.emu.injectFaults({ delayMs: READ_DELAY_MS, times: 1, method: 'GET', pathPrefix: '/api/v1/catalogs/3' });
+    const [id] = await r.store.enqueueJobs([{ scenario: 'ReadThenMail', params: {} }]);
+    const a = r.pool();
+    a.pool.start();
+    await readHeldUp(r, id!);
+    return { id: id!, a };
+  }
+
   it('another pool finishes the job within seconds, though the lease would hold it a minute; the stopped one sends nothing after the give-back, and the letter goes out once', async () => {
     const r = await rig();
     try {
-      r.emu.injectFaults({ delayMs: READ_DELAY_MS, times: 1, method: 'GET', pathPrefix: '/api/v1/catalogs/3' });
-      const [id] = await r.store.enqueueJobs([{ scenario: 'ReadThenMail', params: {} }]);
-      const a = r.pool();
-      a.pool.start();
-      await readHeldUp(r, id!);
+      const { id, a } = await runningWithReadHeldUp(r);
       // Stopped while the read is held up: the grace period ends first.
       const report = await a.pool.stop(300);
       assert.deepEqual(report, { unfinished: 1, unrecorded: [], leased: 0 }, 'the job is given back, not left under its lease');
-      const back = await r.jobRow(id!);
+      const back = await r.jobRow(id);
       assert.deepEqual([back.status, back.lease_owner, back.lease_expires_at, back.attempts], ['queued', null, null, 0], 'queued again, no lease, the cut attempt not counted');
-      const stopped = (await r.store.getJob(id!))!.lastError as { code?: string };
+      const stopped = (await r.store.getJob(id))!.lastError as { code?: string };
       assert.equal(stopped.code, 'STOPPED', 'the next attempt knows the job was cut off and consults the journal');
 
       const given = Date.now();
       const b = r.pool();
       b.pool.start();
-      await until('the other pool finished the job', async () => (await r.store.getJob(id!))?.status === 'succeeded', 5000);
+      await until('the other pool finished the job', async () => (await r.store.getJob(id))?.status === 'succeeded', 5000);
       assert.ok(Date.now() - given < 5000, 'taken over at once, not after the 60 s lease');
       assert.equal(b.attempts[0]!.outcome, 'succeeded');
       assert.deepEqual(b.attempts[0]!.result.mails.map((m) => [m.subject, m.status]), [['после чтения', 'sent']]);
-      assert.equal((await r.jobRow(id!)).attempts, 1, 'one attempt counted: the one that finished');
+      assert.equal((await r.jobRow(id)).attempts, 1, 'one attempt counted: the one that finished');
 
       // The cut attempt's read comes back after the give-back: its letter is refused by its fence, never sent.
       await until('the cut attempt ended', () => a.attempts.length === 1, READ_DELAY_MS + 5000);
@@ -157,7 +134,7 @@ describe('a graceful stop on PostgreSQL gives a job still running back at once, 
       assert.deepEqual(cut.result.mails.filter((m) => m.status === 'sent'), [], 'the stopped pool sent nothing');
       assert.ok(a.logged.some((l) => l.startsWith('warn run ReadThenMail failed after the stop gave the job back to the queue: another instance runs it')), a.logged.join('\n'));
       assert.equal(r.smtp.letters.length, 1, 'one letter at the sink');
-      assert.equal((await r.store.getJob(id!))?.status, 'succeeded', 'the refused end of the cut attempt changed nothing');
+      assert.equal((await r.store.getJob(id))?.status, 'succeeded', 'the refused end of the cut attempt changed nothing');
     } finally {
       await r.close();
     }
@@ -166,25 +143,21 @@ describe('a graceful stop on PostgreSQL gives a job still running back at once, 
   it('the give-back leaves alone a job another instance has taken over: only this pool\'s leases are released', async () => {
     const r = await rig();
     try {
-      r.emu.injectFaults({ delayMs: READ_DELAY_MS, times: 1, method: 'GET', pathPrefix: '/api/v1/catalogs/3' });
-      const [id] = await r.store.enqueueJobs([{ scenario: 'ReadThenMail', params: {} }]);
-      const a = r.pool();
-      a.pool.start();
-      await readHeldUp(r, id!);
+      const { id, a } = await runningWithReadHeldUp(r);
       // Its lease runs out (a stall, say) and another instance claims the job while the read is still held up.
       await r.expireLease(id!);
       const [taken] = await r.store.claimJobs('other-instance', 1, LEASE_MS);
       assert.equal(taken?.id, id);
-      const before = await r.jobRow(id!);
+      const before = await r.jobRow(id);
       assert.equal(before.lease_owner, 'other-instance');
 
       const report = await a.pool.stop(300);
       assert.deepEqual(report, { unfinished: 1, unrecorded: [], leased: 0, takenOver: 1 }, 'nothing given back: the job is not this pool\'s any more (taken over, not left under this pool\'s lease)');
-      assert.deepEqual(await r.jobRow(id!), before, 'the other instance\'s lease, status and attempts untouched');
+      assert.deepEqual(await r.jobRow(id), before, 'the other instance\'s lease, status and attempts untouched');
       await until('the cut attempt ended', () => a.attempts.length === 1, READ_DELAY_MS + 5000);
       assert.equal(a.attempts[0]!.result.error?.code, RUN_ERROR_CODES.LEASE_LOST);
       assert.equal(r.smtp.letters.length, 0, 'the stopped pool sent nothing');
-      assert.deepEqual(await r.jobRow(id!), before, 'its refused end did not touch the job either');
+      assert.deepEqual(await r.jobRow(id), before, 'its refused end did not touch the job either');
     } finally {
       await r.close();
     }

@@ -19,8 +19,6 @@ import { startInstance, waitHealthy, type Instance } from './scale-helpers.js';
 const LEASE_MS = 60_000;
 /** serve's grace period at a stop. */
 const GRACE_MS = 10_000;
-/** Ports of this test (45000–45999): SMTP, Bpium, instance A, instance B. */
-const PORTS = { smtp: 45101, bpium: 45102, a: 45103, b: 45104 };
 
 describe('a graceful stop of one of two instances sharing one PostgreSQL', () => {
   it('SIGTERM during a job longer than the grace period: the other instance finishes it within seconds, not after the lease; one letter', { timeout: 120_000 }, async (t) => {
@@ -35,8 +33,8 @@ describe('a graceful stop of one of two instances sharing one PostgreSQL', () =>
     const shipped = readFileSync(newTask, 'utf8');
     assert.ok(shipped.includes('    timeout: 10\n'));
     writeFileSync(newTask, shipped.replace('    timeout: 10\n', '    timeout: 60\n'));
-    const smtp = await startSmtpServer({ port: PORTS.smtp });
-    const bpium = await startBpiumEmulator({ port: PORTS.bpium, dataDir: join(tmp.dir, 'bpium') });
+    const smtp = await startSmtpServer();
+    const bpium = await startBpiumEmulator({ port: 0, dataDir: join(tmp.dir, 'bpium') });
     // A's read of the employee is held up well past the grace period (a slow Bpium): its job cannot finish in time.
     bpium.injectFaults({ delayMs: 3 * GRACE_MS, times: 1, method: 'GET', pathPrefix: '/api/v1/catalogs/3' });
     const secret = randomBytes(16).toString('hex');
@@ -52,7 +50,7 @@ describe('a graceful stop of one of two instances sharing one PostgreSQL', () =>
     const instances: Instance[] = [];
     const jobs = () => querySchema<{ id: string; status: string; attempts: number; lease_owner: string | null }>(pgAvailable.url, schema, 'SELECT id, status, attempts, lease_owner FROM jobs');
     try {
-      const a = startInstance('A', join(tmp.dir, 'a'), scenarios, env, PORTS.a);
+      const a = startInstance('A', join(tmp.dir, 'a'), scenarios, env);
       instances.push(a);
       await waitHealthy(a);
       const body = taskWebhook({ name: 'долгая', responsible: ['2'], sequenceId: 70_001 });
@@ -61,7 +59,7 @@ describe('a graceful stop of one of two instances sharing one PostgreSQL', () =>
       // A runs the job (its worker ids begin with host:pid) and waits for the held-up read.
       const pid = a.proc.pid!;
       await waitFor('A runs the job', async () => (await jobs()).some((j) => j.status === 'running' && new RegExp(`:${pid}[:/]`).test(j.lease_owner ?? '')), 20_000);
-      const b = startInstance('B', join(tmp.dir, 'b'), scenarios, env, PORTS.b);
+      const b = startInstance('B', join(tmp.dir, 'b'), scenarios, env);
       instances.push(b);
       await waitHealthy(b);
       assert.equal((await jobs()).length, 1);
@@ -89,7 +87,7 @@ describe('a graceful stop of one of two instances sharing one PostgreSQL', () =>
       assert.equal(run!.attempts, 1, "A's cut attempt is not counted: B's is the job's one attempt");
       await a.exited;
       assert.equal(a.proc.exitCode, 0, a.stderr());
-      assert.match(a.stdout(), /"msg":"1 job\(s\) still running at shutdown; given back to the queue, another instance takes them over at once"/, a.stdout());
+      assert.match(a.stdout(), /"msg":"1 job\(s\) still running at shutdown; given back to the queue, which another instance takes over at once"/, a.stdout());
       // Nothing more comes from A (it exited with its read still held up), nor a second copy from B.
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal(smtp.letters.length, 1, 'one letter at the sink');
