@@ -784,7 +784,7 @@ function running(p: Parts): RunningServer {
         if (quiet.length) {
           logger.warn(
             { notRecorded: quiet.length, jobs: quiet.map((u) => u.jobId) },
-            `${quiet.length} job(s) ended but their ends were not recorded (the store refused the writes or did not answer them until the grace period ended): they will run again (${endsWhen}); no effect of theirs will repeat (the journal holds every effect they made, if any), though the first effect of their next attempt is marked as a possible repeat, as after any cut-off attempt`,
+            `${quiet.length} job(s) ended but their ends were not recorded (the store refused the writes or did not answer them until the grace period ended): they will run again (${postgres ? 'another instance takes them when their lease expires' : 'they resume at the next start'}); no effect of theirs will repeat (the journal holds every effect they made, if any), though the first effect of their next attempt is marked as a possible repeat, as after any cut-off attempt`,
           );
         }
         const effects = ends.reduce((n, u) => n + u.effects, 0);
