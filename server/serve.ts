@@ -769,15 +769,15 @@ function running(p: Parts): RunningServer {
         const quiet = unrecorded.filter((u) => u.effects === 0);
         const still = unfinished - unrecorded.length;
         // With PostgreSQL, the attempts still running were given back to the queue at the end of the grace period
-        // (fenced first), unless another instance had taken them over or the store did not take them back: those wait
-        // for their leases to expire.
+        // (fenced first), unless another instance had taken them over or the store refused or did not answer the
+        // give-back: those wait for their leases to expire.
         const givenBack = Math.max(0, still - leased - takenOver);
         const when = !postgres
           ? 'they resume at the next start'
           : [
               givenBack ? `${givenBack === still ? '' : `${givenBack} `}given back to the queue, which another instance takes over at once` : '',
               takenOver ? `${takenOver} already taken over by another instance (its lease had expired)` : '',
-              leased ? `${leased === still ? '' : `${leased} `}not given back (the store did not take them back), taken over by another instance when their lease expires` : '',
+              leased ? `${leased === still ? '' : `${leased} `}not given back (the store refused or did not answer the give-back), taken over by another instance when their lease expires` : '',
             ].filter(Boolean).join('; ');
         if (still > 0) logger.warn({ unfinished: still }, `${still} job(s) still running at shutdown; ${when}`);
         const endsWhen = postgres ? 'when another instance runs them after their lease expires' : 'when they run again at the next start';
