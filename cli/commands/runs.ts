@@ -263,7 +263,9 @@ export async function showAction(id: string, o: { json?: boolean; dataDir?: stri
   const children = started.map((j) => ({ jobId: j.id, scenario: j.scenario, status: j.status, lastRunId: j.lastRunId }));
   if (o.json) process.stdout.write(`${JSON.stringify({ ...run, ...calls, started: children, ...(jobState ? { job: jobState } : {}) })}\n`);
   else {
-    printRecord(run, settings.timeZone, [
+    // The last run of a dead letter is `dead`, as `runs` and the console list it (its record says failed).
+    const dead = job ? listedStatus(run, await deadRunIds({ jobStates: async () => new Map([[job.id, job]]) }, [run])) === 'dead' : false;
+    printRecord(run, settings.timeZone, dead, [
       // What the run's AsyncScenario blocks started, and how each ended: the way from a webhook to its letter.
       ...children.map((c) => `${pc.bold('started')} ${terminalText(c.scenario)} job ${c.jobId} ${c.status}${c.lastRunId ? ` → run ${c.lastRunId} (npx oktell-emu show ${c.lastRunId})` : ''}`),
     ]);
@@ -282,10 +284,10 @@ async function startedJobs(store: Store, runId: string): Promise<JobRecord[]> {
  * printed as `run` prints them (dates in the server's zone, numbers without float noise): the dates the record tagged
  * are read back as dates (stored-values.ts).
  */
-function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, more: string[] = []) {
+function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, dead: boolean, more: string[] = []) {
   const w = (s: string) => process.stdout.write(`${s}\n`);
   const values = (v: Record<string, unknown> | undefined) => Object.entries(v ?? {}).map(([k, x]) => `${k}=${shownValue(x, zone)}`).join(' ');
-  const status = endNotCounted(r) ? pc.yellow(`${r.status} (lease lost: not counted)`) : r.status === 'completed' ? pc.green(r.status) : pc.red(r.status);
+  const status = endNotCounted(r) ? pc.yellow(`${r.status} (lease lost: not counted)`) : r.status === 'completed' ? pc.green(r.status) : pc.red(dead ? 'dead' : r.status);
   w(`${pc.bold(terminalText(r.scenario))} ${status} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
   w(`  started ${isoInZone(r.startedAt, zone)} · ${r.durationMs ?? '?'} ms${r.workerId ? ` · on ${r.workerId}` : ''}`);
   const params = r.params && typeof r.params === 'object' && !Array.isArray(r.params) ? values(r.params as Record<string, unknown>) : shownValue(r.params, zone);

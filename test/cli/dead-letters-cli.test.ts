@@ -33,7 +33,10 @@ describe('runs and show of a dead-lettered job', () => {
       const shown = cli('show', last!.id);
       assert.equal(shown.code, 0, shown.stderr);
       assert.match(shown.stdout, new RegExp(`job ${dead.id} is dead-lettered after 2/2 attempts: nothing retries it; replay it: npx oktell-emu replay ${last!.id} --data-dir \\S+`));
+      // Its header says dead, as `runs` and the console list it; the earlier attempt's says failed (it was retried).
+      assert.match(shown.stdout.split('\n')[0]!, new RegExp(`^BpiumNewTask dead run ${last!.id} `));
       const earlier = cli('show', first!.id);
+      assert.match(earlier.stdout.split('\n')[0]!, new RegExp(`^BpiumNewTask failed run ${first!.id} `));
       assert.match(earlier.stdout, new RegExp(`job ${dead.id} is dead-lettered after 2/2 attempts \\(its latest run: ${last!.id}\\)`));
       const json = JSON.parse(cli('show', last!.id, '--json').stdout) as { job: { status: string; attempts: number; maxAttempts: number } };
       assert.deepEqual([json.job.status, json.job.attempts, json.job.maxAttempts], ['dead', 2, 2]);
