@@ -47,20 +47,40 @@ function fileNameFor(time: Date): string {
   return `${stamp}-${p(counter, 6)}-${randomBytes(4).toString('hex')}.eml`;
 }
 
-/** Failures of the outbox's disk that may pass: a full disk or quota, too many open files, a disk error. */
-const PASSING = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EIO']);
+/**
+ * Failures of the outbox's disk that may pass: a full disk or quota, too many open files, a disk error, the folder
+ * removed while a letter was written (the next attempt makes it again), a network file system's stale handle.
+ */
+const PASSING = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EIO', 'ENOENT', 'ESTALE']);
+
+/** What to check for a failure that waiting will not fix, by its code. */
+function settingHint(code: string | undefined): string {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'make the outbox folder writable by the server (its owner and mode, or an immutable attribute), or give it another data folder';
+    case 'EROFS':
+      return 'the outbox is on a read-only file system: mount it read-write, or give the server another data folder';
+    case 'ENOTDIR':
+    case 'EEXIST':
+    case 'EISDIR':
+      return 'a file stands where the outbox folder (or a folder above it) should be: move it away, or give the server another data folder';
+    default:
+      return 'check that the outbox folder exists as a folder the server can write to, or give the server another data folder';
+  }
+}
 
 /**
  * Why a letter could not be written into the outbox. Never a refusal of the letter (SendMail's `error` exit would
  * complete the run and drop it): a failure that may pass is `transient`, so the job retries it; any other (a missing
  * permission, a read-only disk, a file where the folder should be) is a setting, so the job waits as a dead letter
- * to replay once the folder is fixed.
+ * to replay once the folder is fixed; its message says what to check.
  */
-function fsFailure(err: unknown, what: string): EffectError {
+export function outboxWriteFailure(err: unknown, what: string): EffectError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const message = err instanceof Error ? err.message : String(err);
   if (code !== undefined && PASSING.has(code)) return new EffectError('transient', `cannot ${what}: ${message}`, { code, attempts: 1 });
-  return new EffectError('permanent', `cannot ${what}: ${message}; a setting: make the outbox folder writable by the server (or give it another data folder)`, {
+  return new EffectError('permanent', `cannot ${what}: ${message}; a setting: ${settingHint(code)}`, {
     ...(code ? { code } : {}),
     attempts: 1,
     setting: true,
@@ -107,7 +127,7 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
         await rename(temp, file);
       } catch (err) {
         await unlink(temp).catch(() => undefined);
-        throw fsFailure(err, `write the letter into the outbox ${dir}`);
+        throw outboxWriteFailure(err, `write the letter into the outbox ${dir}`);
       }
       opts.logger?.info({ messageId, file, transport: 'outbox' }, 'letter stored in the outbox');
       return { messageId, transport: 'outbox', file };

@@ -26,7 +26,7 @@ describe('an outbox the server cannot write', { timeout: 90_000 }, () => {
       assert.equal(dead.attempts, 1, 'dead at once: waiting will not fix the folder');
       const error = dead.lastError as { code?: string; message?: string };
       assert.equal(error.code, 'R_EFFECT_SETTING');
-      assert.match(error.message ?? '', new RegExp(`^SendMail "notify": cannot write the letter into the outbox ${outbox.replace(/[.\\/]/g, '\\$&')}: .*; a setting: make the outbox folder writable by the server \\(or give it another data folder\\)`));
+      assert.match(error.message ?? '', new RegExp(`^SendMail "notify": cannot write the letter into the outbox ${outbox.replace(/[.\\/]/g, '\\$&')}: .*; a setting: a file stands where the outbox folder \\(or a folder above it\\) should be: move it away, or give the server another data folder;`));
       assert.equal((await t.server.store.listRuns({ status: 'completed', scenario: 'BpiumNewTask' })).items.length, 0, 'the run did not complete without its letter');
 
       rmSync(outbox);
