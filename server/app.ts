@@ -19,7 +19,7 @@ import type { WorkerPool } from './delivery/index.js';
 import type { TaskScheduler } from './tasks/scheduler.js';
 import { taskRoutes } from './tasks/routes.js';
 import { answerHook } from './hook.js';
-import { noteStoreRefusal } from './store-refusal.js';
+import { noteStoreRefusal, noteStoreTakesWrites } from './store-refusal.js';
 import { budgetFor, budgetRefusal, holdFor, loginOf, type BodyBudget } from './body-budget.js';
 import { declaresBody, FORM_FIELD_LIMIT, OVER_BUDGET, readBody, readForm } from './request-body.js';
 import { observeRequest, pathOf, writeAnswer } from './hook-listener.js';
@@ -397,6 +397,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
       answer(503, { started: false, startResult: -1, returnValue: 'the store cannot take new runs right now; retry later' });
       return;
     }
+    noteStoreTakesWrites(d);
     d.workers.wake();
     answer(200, { started: true, startResult: 0, returnValue: '', runId: jobId! });
     return;

@@ -30,9 +30,8 @@ const WHAT_TO_CHECK_PG: Record<string, string> = {
  * refusal, naming the reason, the store's error and what to check, then at most one every 30 s while refusals go on,
  * with how many requests were refused since the last line.
  */
-export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort; config: { store: { kind: string } } }, err: StoreUnavailableError, what: 'webhook' | 'request' | 'run'): void {
+export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort; config: { store: { kind: string } } }, err: StoreUnavailableError, what: 'webhook' | 'request' | 'run', now = Date.now()): void {
   d.metrics.unavailable++;
-  const now = Date.now();
   const before = d.metrics.storeRefused;
   const refused = (before?.refused ?? 0) + 1;
   const sameSpell = before !== undefined && before.reason === err.reason && now - before.loggedAt < STORE_REFUSAL_LOG_EVERY_MS;
@@ -48,7 +47,7 @@ export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort; conf
   d.metrics.storeRefused = { at: now, reason: err.reason, loggedAt: now, refused, notLogged: 0 };
 }
 
-/** A request was stored: the refusals, if any, are over, and the log says so once, with how many were refused. */
+/** A request (a webhook, a Web-API start) was stored: the refusals, if any, are over, and the log says so once, with how many were refused. */
 export function noteStoreTakesWrites(d: { metrics: Metrics; logger: LoggerPort }): void {
   const before = d.metrics.storeRefused;
   if (before === undefined) return;

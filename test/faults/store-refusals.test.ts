@@ -12,7 +12,7 @@ import { tempDir } from '../helpers.js';
 import { recoveryRefusal } from '../../server/serve.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import { StoreOpenError } from '../../server/store/store-open.js';
-import { capturingLogger, postWebhook, startTestServer, taskWebhook } from '../server/server-helpers.js';
+import { AUTH, capturingLogger, postWebhook, startTestServer, taskWebhook } from '../server/server-helpers.js';
 import pg from 'pg';
 import { Metrics } from '../../server/metrics.js';
 import { noteStoreRefusal } from '../../server/store-refusal.js';
@@ -69,6 +69,51 @@ describe('a store that refuses writes, in the log', () => {
       other.close();
       await t.cleanup();
     }
+  });
+
+  it('a Web-API start stored after the refusals also says they are over (not only the next webhook)', { timeout: 60_000 }, async () => {
+    const log = capturingLogger();
+    const t = await startTestServer({ smtp: false, logger: log.logger });
+    const other = new Database(join(t.dataDir, 'oktell.sqlite'));
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const locked = await fetch(`${t.server.url}/execsvcscript?name=BpiumNewTask&async=1`, { headers: { authorization: AUTH } });
+      assert.equal(locked.status, 503);
+      assert.equal(log.lines.filter((l) => /^run refused with 503/.test(l.msg ?? '')).length, 1, JSON.stringify(log.lines.map((l) => l.msg)));
+      other.exec('ROLLBACK');
+      const started = await fetch(`${t.server.url}/execsvcscript?name=BpiumNewTask&async=1`, { headers: { authorization: AUTH } });
+      assert.equal(started.status, 200, await started.text());
+      const again = log.lines.filter((l) => /^the store takes writes again/.test(l.msg ?? ''));
+      assert.equal(again.length, 1, JSON.stringify(log.lines.map((l) => l.msg)));
+      assert.match(again[0]!.msg!, /\(1 request\(s\) were refused with 503 before\)$/);
+      assert.equal(t.server.metrics.storeRefused, undefined, '/-/health no longer reports the refusal');
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      await t.cleanup();
+    }
+  });
+
+  it('a refusal that goes on is said again after 30 s with the count refused meanwhile, and a new reason at once', () => {
+    const metrics = new Metrics();
+    const lines: Array<{ level: string; msg: string; obj: Record<string, unknown> }> = [];
+    const at = (level: string) => (obj: Record<string, unknown>, msg: string) => lines.push({ level, msg, obj });
+    const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger } as never;
+    const d = { metrics, logger, config: { store: { kind: 'sqlite' } } };
+    const full = new StoreUnavailableError('full', 'database or disk is full', 5);
+    const t0 = 1_000_000;
+    noteStoreRefusal(d, full, 'webhook', t0);
+    for (let i = 1; i <= 5; i++) noteStoreRefusal(d, full, 'webhook', t0 + i * 5_000);
+    assert.equal(lines.length, 1, 'five more within 30 s: no line');
+    noteStoreRefusal(d, full, 'webhook', t0 + 30_000);
+    assert.equal(lines.length, 2);
+    assert.match(lines[1]!.msg, /must send it again \(5 more refused since the last such line\); the disk holding/);
+    assert.equal(lines[1]!.obj.refused, 7);
+    // Another reason is said at once, whatever the time.
+    noteStoreRefusal(d, new StoreUnavailableError('busy', 'database is locked', 1), 'webhook', t0 + 31_000);
+    assert.equal(lines.length, 3);
+    assert.match(lines[2]!.msg, /\(busy\): .*end it$/);
+    assert.equal(metrics.unavailable, 8);
   });
 });
 
