@@ -57,6 +57,8 @@ export interface LeaseFenceOptions {
  * the heartbeat, or by that renewal): the attempt stops with R_LEASE_LOST before the effect.
  */
 export function leaseFence(hold: LeaseHold, o: LeaseFenceOptions): () => void | Promise<void> {
+  /** Lost: given back by this pool's stop, or else taken over as `why` says. */
+  const lost = (why: string) => leaseLost(hold.givenBack ? GIVEN_BACK : why);
   const nearEnd = () => o.clock() - hold.since >= o.leaseMs - fenceMarginMs(o.leaseMs);
   async function renewFirst(): Promise<void> {
     const sent = o.clock();
@@ -68,17 +70,17 @@ export function leaseFence(hold: LeaseHold, o: LeaseFenceOptions): () => void | 
     }
     if (!held) {
       hold.lost = true;
-      throw leaseLost(hold.givenBack ? GIVEN_BACK : 'its lease ran out and another worker took the job over');
+      throw lost('its lease ran out and another worker took the job over');
     }
     hold.since = Math.max(hold.since, sent);
     // A stop may have given the job back while the renewal was in flight (it marks the hold lost first): its answer
     // predates that, so it does not let the effect through.
-    if (hold.lost) throw leaseLost(hold.givenBack ? GIVEN_BACK : 'another worker took the job over');
+    if (hold.lost) throw lost('another worker took the job over');
     // The renewal itself may have been held up (the process paused while it was in flight): checked again.
     if (nearEnd()) throw leaseLost('renewing its lease took longer than the lease allows');
   }
   return () => {
-    if (hold.lost) throw leaseLost(hold.givenBack ? GIVEN_BACK : 'another worker took the job over (the heartbeat could not renew its lease)');
+    if (hold.lost) throw lost('another worker took the job over (the heartbeat could not renew its lease)');
     if (nearEnd()) return renewFirst();
     return undefined;
   };

@@ -151,8 +151,6 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const clock = opts.leaseClock ?? leaseClock();
   const pollMs = opts.pollMs ?? 500;
   const active = new Map<string, Promise<void>>();
-  /** Jobs this pool's stop gives back to the queue while their attempt still runs (from the moment they are fenced). */
-  const givenBack = new Set<string>();
   let stopping = false;
   /** The stop's grace period is over: an outcome the store still refuses is given up on. */
   let graceOver = false;
@@ -438,7 +436,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // A lost lease means another worker took the job over: what this attempt did (a letter) may be done again.
     // Given back by this pool's own stop, the lease was lost on purpose: its effects are journaled with the refused
     // outcome, so the next attempt replays them instead of repeating them.
-    if (outcome === 'lease-lost' && givenBack.has(job.id)) outcome = 'given-back';
+    if (outcome === 'lease-lost' && hold.givenBack) outcome = 'given-back';
     // A job failed for good (not retryable: R_SCENARIO_CHANGED, a scenario error, a refused address) is a dead letter
     // as much as a dead one: nothing retries it and it waits for a replay, so it is an ERROR too.
     const usual = task === undefined || outcome === 'lease-lost' || outcome === 'given-back' || outcome === 'store-error' || taskFailures.ended(task, result.status === 'failed' ? result.error : undefined);
@@ -554,7 +552,6 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         // store still takes as a refused outcome (journal entries included) if it comes before the process exits.
         const fenced: Array<[string, LeaseHold]> = [];
         for (const id of toGive) {
-          givenBack.add(id);
           const hold = holds.get(id);
           // One a renewal already found lost was taken over, not given back: its fence says so.
           if (hold && !hold.lost) {
@@ -568,10 +565,11 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           (ids) => {
             released = ids;
             // One no longer leased to this pool (another instance took it over) was not given back by it.
+            // Its fence then says so, and its end is a lost lease, not a give-back.
             for (const id of toGive) {
               if (ids.includes(id)) continue;
-              givenBack.delete(id);
               takenOver++;
+              for (const [fencedId, hold] of fenced) if (fencedId === id) delete hold.givenBack;
             }
           },
           (e: unknown) => {
@@ -583,7 +581,6 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
               for (const [id, hold] of fenced) {
                 hold.lost = false;
                 delete hold.givenBack;
-                givenBack.delete(id);
               }
             }
             opts.logger?.warn({ err: e }, `cannot give unfinished jobs back; ${resumed}`);
