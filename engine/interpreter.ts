@@ -330,18 +330,22 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       const repeat = journal.mayRepeat?.() === true;
       let value: T;
       try {
-        value = await perform(versions.marking(marks.handle, frame.scenario));
-      } catch (e) {
-        await marks.afterFailure(e);
-        // An outcome unknown (a letter written whole and never answered) leaves the effect perhaps made, as one that
-        // succeeded is: after a cut-off attempt it may repeat that attempt's last, so it is marked the same way.
-        if (repeat && e instanceof EffectError && e.kind === 'unknown') markRepeat();
-        throw e;
+        try {
+          value = await perform(versions.marking(marks.handle, frame.scenario));
+        } catch (e) {
+          await marks.afterFailure(e);
+          // An outcome unknown (a letter written whole and never answered) leaves the effect perhaps made, as one that
+          // succeeded is: after a cut-off attempt it may repeat that attempt's last, so it is marked the same way.
+          if (repeat && e instanceof EffectError && e.kind === 'unknown') markRepeat();
+          throw e;
+        }
+        // Not retryable: the effect was made, and a retry that cannot find it in the journal would make it again.
+        await journaled(() => versions.record(frame.scenario), false);
+        await journaled(() => journal.put(journalKey, key, value), false);
+        await marks.afterOutcome();
+      } finally {
+        journal.afterEffect?.();
       }
-      // Not retryable: the effect was made, and a retry that cannot find it in the journal would make it again.
-      await journaled(() => versions.record(frame.scenario), false);
-      await journaled(() => journal.put(journalKey, key, value), false);
-      await marks.afterOutcome();
       if (repeat) markRepeat();
       return { value, replayed: false };
     },

@@ -201,6 +201,11 @@ export interface EffectJournalPort {
    */
   fence?(): void | Promise<void>;
   /**
+   * Called when an effect that passed the fence has ended, made or not, once its outcome (or the withdrawal of its
+   * pending mark) has been put: until then it is in flight, and the journal cannot hold all the run made.
+   */
+  afterEffect?(): void;
+  /**
    * Asked right before an effect is made: true when it may repeat one an earlier attempt of the job made without
    * journaling it. That attempt was cut off (killed, stopped, or its lease lost with no end recorded), so the entry of
    * the last effect it made may never have reached the store; until this attempt has written an entry of its own, an

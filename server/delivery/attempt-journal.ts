@@ -24,6 +24,12 @@ export interface AttemptJournal {
   take(): JournalEntry[];
   /** The step keys of the reads this attempt journaled: no effect, so not counted as one made. */
   readonly readKeys: ReadonlySet<string>;
+  /**
+   * For a stop that has fenced the attempt (no effect starts after this): writes the entries still waiting and says
+   * whether the store now holds every effect the attempt made, which is so when none is in flight (one past its
+   * fence may still be made, and its entry could be lost with the process) and the write succeeded.
+   */
+  complete(): Promise<boolean>;
 }
 
 /**
@@ -38,6 +44,10 @@ export function attemptJournal(
   opts: { afterLostAttempt?: boolean } = {},
 ): AttemptJournal {
   let waiting: Array<JournalEntry & { runKey: string }> = [];
+  /** Effects past the fence whose outcome has not been put yet (`afterEffect`). */
+  let inFlight = 0;
+  /** Writes of entries under way (the run's own flushes): `complete` waits for them too. */
+  const writing = new Set<Promise<void>>();
   /** Answers of reads not yet in the store: they go with the next flush of other entries, first. */
   let reads: Array<JournalEntry & { runKey: string }> = [];
   const readKeys = new Set<string>();
@@ -55,7 +65,9 @@ export function attemptJournal(
       // The reads with the entries after them, in one write of the store (one transaction, one message across the
       // delivery thread): a crash cannot leave the reads without the effect and the scenario-versions record that
       // follow them (a retry would replay reads an edited scenario no longer matches), nor an effect without its reads.
-      await store.putEffectGroup([...readBatch, ...batch]);
+      const write = store.putEffectGroup([...readBatch, ...batch]);
+      writing.add(write);
+      await write.finally(() => writing.delete(write));
       // An effect's outcome: not a pending mark or its withdrawal (`…/mark`), nor the record of scenario versions.
       if (batch.some((e) => e.stepKey !== VERSIONS_KEY && !e.stepKey.endsWith('/mark'))) wrote = true;
     } catch (e) {
@@ -89,8 +101,31 @@ export function attemptJournal(
       },
       // A read is about to wait on the outside world: the same.
       settle,
-      ...(fence ? { fence } : {}),
+      // An effect is in flight from the moment its fence lets it through.
+      fence: () => {
+        const asked = fence?.();
+        if (asked === undefined) {
+          inFlight++;
+          return undefined;
+        }
+        return asked.then(() => {
+          inFlight++;
+        });
+      },
+      afterEffect: () => {
+        inFlight--;
+      },
       mayRepeat: () => opts.afterLostAttempt === true && !wrote,
+    },
+    async complete() {
+      if (inFlight > 0) return false;
+      try {
+        // A flush the run started (before a read) may still be under way, its entries no longer waiting here.
+        await Promise.all([...writing, settle()]);
+      } catch {
+        return false;
+      }
+      return waiting.length === 0;
     },
     take() {
       // A read is put right after its look-up, which wrote every entry waiting then: so the reads still here come

@@ -35,6 +35,8 @@ export interface LeaseHold {
   lost: boolean;
   /** Lost because this pool's stop gives the job back (for the run's error message). */
   givenBack?: boolean;
+  /** Set while an attempt runs: its journal's `complete` (attempt-journal.ts), which a stop asks before the give-back. */
+  journalComplete?: () => Promise<boolean>;
 }
 
 /**

@@ -143,6 +143,11 @@ export interface JobReservation {
 
 /** The error a job cut short by a graceful stop is given back with (its attempt not counted). */
 const CUT_BY_STOP = { code: 'STOPPED', message: 'the server stopped during this attempt; the job was given back to the queue, the attempt not counted' };
+/**
+ * The same, for an attempt whose every effect was in the journal when it was given back (none in flight, the entries
+ * waiting written): the next attempt replays them and has nothing to suspect of repeating.
+ */
+const CUT_BY_STOP_JOURNALED = { ...CUT_BY_STOP, message: `${CUT_BY_STOP.message}; every effect it made is in the journal`, journaled: true };
 
 export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   // host:pid[/tN]:random: /tN names the delivery thread a job ran on (none: the main thread).
@@ -230,6 +235,30 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     );
   }, Math.max(1000, leaseMs / 3));
   heartbeat.unref();
+
+  /**
+   * The stop's give-back of `ids`, their attempts fenced (`fenced`): those whose journal holds every effect they made
+   * are given back saying so, so that their next attempt does not suspect its effects of repeating theirs; the rest
+   * (an effect in flight, the journal's write refused, or not answered within the give-back's wait) as cut off.
+   * Resolves the ids the store gave back (still leased to this pool).
+   */
+  async function giveBack(ids: string[], fenced: ReadonlyArray<[string, LeaseHold]>): Promise<string[]> {
+    const complete = new Set<string>();
+    await within(
+      Promise.all(fenced.map(async ([id, hold]) => {
+        if ((await hold.journalComplete?.()) === true) complete.add(id);
+      })),
+      STOP_GIVE_BACK_MS / 2,
+    );
+    // Read once the wait is over: an answer that comes later does not count.
+    const journaled = ids.filter((id) => complete.has(id));
+    const cut = ids.filter((id) => !journaled.includes(id));
+    const [a, b] = await Promise.all([
+      journaled.length ? opts.store.releaseJobs(journaled, workerId, CUT_BY_STOP_JOURNALED) : [],
+      cut.length ? opts.store.releaseJobs(cut, workerId, CUT_BY_STOP) : [],
+    ]);
+    return [...a, ...b];
+  }
 
   /** Removes jobs claimed ahead that match, without running them. */
   function dropAhead(match: (j: JobRecord) => boolean, why: string): JobRecord[] {
@@ -362,6 +391,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const afterLostAttempt = previousAttemptCut(job);
     const carriesSecret = jobSecretCarriers(job.variables as Record<string, unknown> | null);
     const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0 && job.lastError == null), fence, { afterLostAttempt });
+    hold.journalComplete = journal.complete;
     if (!library) {
       result = failedResult(job, `version ${job.pinnedVersion} of ${job.scenario} is not loaded in this process; replay without --pinned`);
     } else {
@@ -561,7 +591,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         }
         // Only jobs still leased to this pool, in one statement: one another instance took over is left alone.
         const resumed = opts.sharedStore ? 'they may stay under this instance\'s lease (if it was not written after all), and another instance then takes them over when it expires (their attempt counts)' : 'their attempt counts, and they resume at the next start';
-        const given = opts.store.releaseJobs(toGive, workerId, CUT_BY_STOP).then(
+        const given = giveBack(toGive, fenced).then(
           (ids) => {
             released = ids;
             // One no longer leased to this pool (another instance took it over) was not given back by it.
@@ -636,7 +666,7 @@ function quietWarnings(logger: LoggerPort): LoggerPort {
  */
 export function previousAttemptCut(job: Pick<JobRecord, 'lastError'>): boolean {
   const e = job.lastError;
-  return e !== null && typeof e === 'object' && !Array.isArray(e) && typeof e.code === 'string' && CUT_OFF_CODES.has(e.code);
+  return e !== null && typeof e === 'object' && !Array.isArray(e) && typeof e.code === 'string' && CUT_OFF_CODES.has(e.code) && e.journaled !== true;
 }
 
 /**

@@ -281,4 +281,60 @@ async function withScenario(
       t.cleanup();
     }
   });
+
 }
+
+describe('whether an attempt’s journal holds all it made, as a stop asks before giving its job back', () => {
+  it('not while an effect is past its fence; once its outcome is put, the waiting entry is written and it is', async () => {
+    await withStore(async (store) => {
+      const j = attemptJournal(deliveryStoreOf(store), false);
+      await j.port.fence!();
+      assert.equal(await j.complete(), false, 'a letter being sent: its entry may never reach the store');
+      await j.port.put('job-1', 'S:mail#1', { messageId: '<1@x>' });
+      j.port.afterEffect!();
+      assert.equal(await j.complete(), true);
+      assert.deepEqual(await store.effects.get('job-1', 'S:mail#1'), { messageId: '<1@x>' }, 'written by complete');
+      assert.deepEqual(j.take(), [], 'nothing left waiting');
+    });
+  });
+
+  it('not when the store refuses the write: the entry stays for the attempt’s outcome', async () => {
+    await withStore(async (store, file) => {
+      const j = attemptJournal(deliveryStoreOf(store), false);
+      await j.port.fence!();
+      await j.port.put('job-2', 'S:mail#1', { messageId: '<2@x>' });
+      j.port.afterEffect!();
+      const other = new Database(file);
+      other.exec('BEGIN IMMEDIATE');
+      try {
+        assert.equal(await j.complete(), false);
+      } finally {
+        other.exec('ROLLBACK');
+        other.close();
+      }
+      assert.deepEqual(j.take(), [{ stepKey: 'S:mail#1', outcome: { messageId: '<2@x>' } }]);
+    });
+  });
+
+  it('waits for a write the run itself started (before a read): not complete when that write fails', async () => {
+    await withStore(async (store, file) => {
+      const j = attemptJournal(deliveryStoreOf(store), false);
+      await j.port.fence!();
+      await j.port.put('job-3', 'S:mail#1', { messageId: '<3@x>' });
+      j.port.afterEffect!();
+      const other = new Database(file);
+      other.exec('BEGIN IMMEDIATE');
+      try {
+        // The run goes on to a read: its entries leave the waiting list for a write that the lock makes fail.
+        const runs = j.port.settle!().then(() => 'written', () => 'refused');
+        assert.equal(await j.complete(), false, 'the run’s write was under way, then refused');
+        assert.equal(await runs, 'refused');
+      } finally {
+        other.exec('ROLLBACK');
+        other.close();
+      }
+      assert.equal(await j.complete(), true, 'written once the lock is gone');
+      assert.deepEqual(await store.effects.get('job-3', 'S:mail#1'), { messageId: '<3@x>' });
+    });
+  });
+});

@@ -36,14 +36,14 @@ async function readHeldUp(r: { jobRow(id: string): Promise<{ status: string }> }
 }
 
 describe('a graceful stop on PostgreSQL gives a job still running back at once, its attempt fenced first', { timeout: 60_000, ...(pg.skip ? { skip: pg.skip } : {}) }, () => {
-  async function rig() {
+  async function rig(smtpOpts: Parameters<typeof startSmtpServer>[0] = {}) {
     const t = tempDir('oktell-stop-gives-back-');
     writeFileSync(join(t.dir, 'ReadThenMail.yaml'), READ_THEN_MAIL);
     const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
     assert.deepEqual(lib.issues, []);
     const schema = randomSchemaName('stopback');
     const store = await openPostgresStore({ url: urlWithSchema(pg.url!, schema), poolSize: 4 });
-    const smtp = await startSmtpServer();
+    const smtp = await startSmtpServer(smtpOpts);
     const emu = await startBpiumEmulator({ port: 0, dataDir: join(t.dir, 'bpium') });
     const closers: Array<() => Promise<void>> = [];
     const pool = () => {
@@ -112,8 +112,10 @@ describe('a graceful stop on PostgreSQL gives a job still running back at once, 
       assert.deepEqual(report, { unfinished: 1, unrecorded: [], leased: 0 }, 'the job is given back, not left under its lease');
       const back = await r.jobRow(id);
       assert.deepEqual([back.status, back.lease_owner, back.lease_expires_at, back.attempts], ['queued', null, null, 0], 'queued again, no lease, the cut attempt not counted');
-      const stopped = (await r.store.getJob(id))!.lastError as { code?: string };
+      const stopped = (await r.store.getJob(id))!.lastError as { code?: string; journaled?: boolean };
       assert.equal(stopped.code, 'STOPPED', 'the next attempt knows the job was cut off and consults the journal');
+      // Cut in a read, with no effect in flight: its journal held everything it had made.
+      assert.equal(stopped.journaled, true, 'given back as journaled whole');
 
       const given = Date.now();
       const b = r.pool();
@@ -122,6 +124,10 @@ describe('a graceful stop on PostgreSQL gives a job still running back at once, 
       assert.ok(Date.now() - given < 5000, 'taken over at once, not after the 60 s lease');
       assert.equal(b.attempts[0]!.outcome, 'succeeded');
       assert.deepEqual(b.attempts[0]!.result.mails.map((m) => [m.subject, m.status]), [['после чтения', 'sent']]);
+      // Nothing the cut attempt made can be repeated: the letter is not suspected of being a twin, nor logged so.
+      assert.deepEqual(b.attempts[0]!.result.mayRepeat ?? [], [], 'no effect flagged may repeat');
+      assert.equal(b.attempts[0]!.result.mails[0]!.mayRepeat, undefined);
+      assert.ok(!b.logged.some((l) => /may repeat/i.test(l)), b.logged.join('\n'));
       assert.equal((await r.jobRow(id)).attempts, 1, 'one attempt counted: the one that finished');
 
       // The cut attempt's read comes back after the give-back: its letter is refused by its fence, never sent.
@@ -158,6 +164,31 @@ describe('a graceful stop on PostgreSQL gives a job still running back at once, 
       assert.equal(a.attempts[0]!.result.error?.code, RUN_ERROR_CODES.LEASE_LOST);
       assert.equal(r.smtp.letters.length, 0, 'the stopped pool sent nothing');
       assert.deepEqual(await r.jobRow(id), before, 'its refused end did not touch the job either');
+    } finally {
+      await r.close();
+    }
+  });
+  it('a letter still in flight when the grace period ends: given back as cut off, and the other pool\'s letter is flagged may repeat (it is sent twice)', async () => {
+    // The sink records the first letter at once and holds its reply past the grace period: the letter is past its
+    // fence when the stop gives the job back, so its journal entry may never reach the store.
+    const r = await rig({ dataReplyDelayMs: (n) => (n === 1 ? READ_DELAY_MS : 0) });
+    try {
+      const [id] = await r.store.enqueueJobs([{ scenario: 'ReadThenMail', params: {} }]);
+      const a = r.pool();
+      a.pool.start();
+      await until('the letter is at the sink, its reply held', () => r.smtp.letters.length === 1);
+      const report = await a.pool.stop(300);
+      assert.deepEqual(report, { unfinished: 1, unrecorded: [], leased: 0 });
+      const stopped = (await r.store.getJob(id!))!.lastError as { code?: string; journaled?: boolean };
+      assert.equal(stopped.code, 'STOPPED');
+      assert.equal(stopped.journaled, undefined, 'an effect was in flight: not journaled whole');
+
+      const b = r.pool();
+      b.pool.start();
+      await until('the other pool finished the job', async () => (await r.store.getJob(id!))?.status === 'succeeded', 5000);
+      assert.equal(b.attempts[0]!.result.mails[0]!.mayRepeat, true, 'its letter may be a twin of the cut attempt\'s');
+      assert.ok(b.logged.some((l) => /may repeat/i.test(l)), b.logged.join('\n'));
+      assert.equal(r.smtp.letters.length, 2, 'sent twice, as flagged');
     } finally {
       await r.close();
     }
