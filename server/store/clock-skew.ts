@@ -44,7 +44,11 @@ const CLOCK_BACK_MS = 500;
 const MEASURE_TIMEOUT_MS = 2000;
 
 export interface ClockWatch {
-  /** `oktell_clock_offset_seconds`, the last measured offset; nothing before a measurement succeeded. */
+  /**
+   * `oktell_clock_offset_seconds`, the last measured offset, and `oktell_clock_offset_measured_timestamp_seconds`, when
+   * it was measured (it keeps its value while measurements fail: the timestamp shows how old it is); nothing before a
+   * measurement succeeded.
+   */
   metricLines(): string[];
   stop(): void;
 }
@@ -58,6 +62,8 @@ export interface ClockWatch {
  */
 export async function watchClock(o: { measure: () => Promise<ClockOffset>; leaseMs: number; everyMs: number; logger: LoggerPort }): Promise<ClockWatch> {
   let last: ClockOffset | undefined;
+  /** When `last` was measured (epoch ms). */
+  let lastAt = 0;
   /** What the last warning said (its direction, and whether past two thirds of the lease); undefined: in step. */
   let said: string | undefined;
   let measuring = false;
@@ -77,6 +83,7 @@ export async function watchClock(o: { measure: () => Promise<ClockOffset>; lease
     clearTimeout(timer);
     if (!offset || stopped) return;
     last = offset;
+    lastAt = Date.now();
     const warning = clockSkewWarning(offset, o.leaseMs);
     const fields = { clockOffsetMs: offset.offsetMs, roundTripMs: offset.roundTripMs };
     // Said again when what it says changes: an instance 2 s ahead that comes to be 45 s ahead (now taking over jobs
@@ -102,6 +109,9 @@ export async function watchClock(o: { measure: () => Promise<ClockOffset>; lease
             "# HELP oktell_clock_offset_seconds This instance's clock minus the database server's (PostgreSQL clock_timestamp()) at the last measurement: leases and service tasks' due times follow each instance's own clock, so keep it near 0 on every instance (NTP).",
             '# TYPE oktell_clock_offset_seconds gauge',
             `oktell_clock_offset_seconds ${last.offsetMs / 1000}`,
+            '# HELP oktell_clock_offset_measured_timestamp_seconds When oktell_clock_offset_seconds was measured (Unix time): it keeps its last value while measurements fail, so alert when this falls behind by more than a few check intervals.',
+            '# TYPE oktell_clock_offset_measured_timestamp_seconds gauge',
+            `oktell_clock_offset_measured_timestamp_seconds ${Math.floor(lastAt / 1000)}`,
           ],
     stop: () => {
       stopped = true;

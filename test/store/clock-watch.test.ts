@@ -19,6 +19,8 @@ describe('watchClock', () => {
       const said = log.lines.filter((l) => 'clockOffsetMs' in l.obj).map((l) => `${l.level}:${String(l.obj.clockOffsetMs)}`);
       assert.deepEqual(said, ['warn:5000', 'info:300']);
       assert.match(watch.metricLines().join('\n'), /^oktell_clock_offset_seconds 0\.3$/m);
+      const at = Number(/^oktell_clock_offset_measured_timestamp_seconds (\d+)$/m.exec(watch.metricLines().join('\n'))?.[1]);
+      assert.ok(Math.abs(at - Date.now() / 1000) < 3, `measured just now: ${at}`);
     } finally {
       watch.stop();
     }
@@ -42,5 +44,34 @@ describe('watchClock', () => {
     await sleep(50);
     clearInterval(hold);
     assert.deepEqual(log.lines.filter((l) => 'clockOffsetMs' in l.obj), [], 'a late answer after stop is not logged');
+  });
+  it('a measurement that fails keeps the last offset and the time it was measured, which tells how old it is', async () => {
+    const script: Array<number | 'fail'> = [1500, 'fail', 'fail'];
+    let i = 0;
+    const hold = setInterval(() => {}, 1000);
+    const watch = await watchClock({
+      measure: async () => {
+        const next = script[Math.min(i++, script.length - 1)]!;
+        if (next === 'fail') throw new Error('connection refused');
+        return { offsetMs: next, roundTripMs: 2 };
+      },
+      leaseMs: 60_000,
+      everyMs: 1000,
+      logger: capturingLogger().logger,
+    });
+    try {
+      const first = watch.metricLines().join('\n');
+      for (let n = 0; n < 40 && i < 3; n++) await sleep(100);
+      await sleep(1100);
+      assert.ok(i >= 3, 'the failing measurements ran');
+      const later = watch.metricLines().join('\n');
+      assert.match(later, /^oktell_clock_offset_seconds 1\.5$/m);
+      const stamp = (text: string) => /^oktell_clock_offset_measured_timestamp_seconds (\d+)$/m.exec(text)?.[1];
+      assert.ok(stamp(first));
+      assert.equal(stamp(later), stamp(first), 'the failed ones did not move it');
+    } finally {
+      watch.stop();
+      clearInterval(hold);
+    }
   });
 });
