@@ -240,9 +240,10 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
    * The stop's give-back of `ids`, their attempts fenced (`fenced`): those whose journal holds every effect they made
    * are given back saying so, so that their next attempt does not suspect its effects of repeating theirs; the rest
    * (an effect in flight, the journal's write refused, or not answered within the give-back's wait) as cut off.
-   * Resolves the ids the store gave back (still leased to this pool).
+   * Resolves the ids the store gave back (still leased to this pool), and each group of ids whose give-back the store
+   * refused, with its error.
    */
-  async function giveBack(ids: string[], fenced: ReadonlyArray<[string, LeaseHold]>): Promise<string[]> {
+  async function giveBack(ids: string[], fenced: ReadonlyArray<[string, LeaseHold]>): Promise<{ released: string[]; refused: Array<{ ids: string[]; err: unknown }> }> {
     const complete = new Set<string>();
     await within(
       Promise.all(fenced.map(async ([id, hold]) => {
@@ -253,11 +254,18 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // Read once the wait is over: an answer that comes later does not count.
     const journaled = ids.filter((id) => complete.has(id));
     const cut = ids.filter((id) => !journaled.includes(id));
-    const [a, b] = await Promise.all([
-      journaled.length ? opts.store.releaseJobs(journaled, workerId, CUT_BY_STOP_JOURNALED) : [],
-      cut.length ? opts.store.releaseJobs(cut, workerId, CUT_BY_STOP) : [],
-    ]);
-    return [...a, ...b];
+    const groups = [
+      { ids: journaled, error: CUT_BY_STOP_JOURNALED },
+      { ids: cut, error: CUT_BY_STOP },
+    ].filter((g) => g.ids.length > 0);
+    const answers = await Promise.allSettled(groups.map((g) => opts.store.releaseJobs(g.ids, workerId, g.error)));
+    const released: string[] = [];
+    const refused: Array<{ ids: string[]; err: unknown }> = [];
+    answers.forEach((a, i) => {
+      if (a.status === 'fulfilled') released.push(...a.value);
+      else refused.push({ ids: groups[i]!.ids, err: a.reason });
+    });
+    return { released, refused };
   }
 
   /** Removes jobs claimed ahead that match, without running them. */
@@ -591,31 +599,31 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         }
         // Only jobs still leased to this pool, in one statement: one another instance took over is left alone.
         const resumed = opts.sharedStore ? 'they may stay under this instance\'s lease (if it was not written after all), and another instance then takes them over when it expires (their attempt counts)' : 'their attempt counts, and they resume at the next start';
-        const given = giveBack(toGive, fenced).then(
-          (ids) => {
-            released = ids;
-            // One no longer leased to this pool (another instance took it over) was not given back by it.
-            // Its fence then says so, and its end is a lost lease, not a give-back.
-            for (const id of toGive) {
-              if (ids.includes(id)) continue;
-              takenOver++;
-              for (const [fencedId, hold] of fenced) if (fencedId === id) delete hold.givenBack;
-            }
-          },
-          (e: unknown) => {
-            // Refused, nothing given back. No other process claims from this store (SQLite): the jobs are still this
-            // process's alone, so their attempts go on (and may finish before it exits) instead of failing at their
-            // next effect as given back, which they were not (that failure would be recorded as a counted attempt).
-            // With a shared store a refusal may hide a give-back that was made: they stay fenced.
+        const given = giveBack(toGive, fenced).then(({ released: ids, refused }) => {
+          released = ids;
+          const unanswered = new Set(refused.flatMap((r) => r.ids));
+          // One no longer leased to this pool (another instance took it over) was not given back by it.
+          // Its fence then says so, and its end is a lost lease, not a give-back.
+          for (const id of toGive) {
+            if (ids.includes(id) || unanswered.has(id)) continue;
+            takenOver++;
+            for (const [fencedId, hold] of fenced) if (fencedId === id) delete hold.givenBack;
+          }
+          for (const r of refused) {
+            // Refused, nothing of them given back. No other process claims from this store (SQLite): the jobs are
+            // still this process's alone, so their attempts go on (and may finish before it exits) instead of failing
+            // at their next effect as given back, which they were not (that failure would be recorded as a counted
+            // attempt). With a shared store a refusal may hide a give-back that was made: they stay fenced.
             if (!opts.sharedStore) {
               for (const [id, hold] of fenced) {
+                if (!r.ids.includes(id)) continue;
                 hold.lost = false;
                 delete hold.givenBack;
               }
             }
-            opts.logger?.warn({ err: e }, `cannot give unfinished jobs back; ${resumed}`);
-          },
-        );
+            opts.logger?.warn({ err: r.err }, `cannot give unfinished jobs back; ${resumed}`);
+          }
+        });
         const answered = await within(given, STOP_GIVE_BACK_MS);
         if (!answered) opts.logger?.warn({ jobs: toGive }, `the store did not answer the give-back of the unfinished jobs within ${STOP_GIVE_BACK_MS / 1000} s; ${resumed}`);
       }
