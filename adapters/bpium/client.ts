@@ -39,6 +39,8 @@ export interface BpiumClientStats {
   /** Times a request waited for the client-side rate limiter. */
   limiterWaits: number;
   cacheHits: number;
+  /** Answers held in the users cache now (at most `USERS_CACHE_ENTRIES`). */
+  cacheEntries: number;
 }
 
 export type BpiumClient = BpiumPort & { close(): void; stats(): BpiumClientStats; readonly baseUrl: string };
@@ -47,6 +49,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** A page of 500 records with long texts stays far below it; a runaway answer (a wrong URL, a broken proxy) does not. */
 export const DEFAULT_BPIUM_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 const DEFAULT_PAGING = { pageSize: 500, maxRecords: 5000 };
+/** Answers the users cache holds at most. */
+export const USERS_CACHE_ENTRIES = 500;
 
 function invalidResponse(what: string): EffectError {
   return new EffectError('permanent', `Bpium answered with an unexpected shape for ${what}`, {
@@ -103,7 +107,12 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
     }
     const res = await transport.call({ method: 'GET', path, ...callOptions(callOpts), retryMode: 'always' });
     if (cacheConfig && cached(catalogId)) {
-      cache.set(path, { expires: Date.now() + cacheConfig.ttlMs, body: structuredClone(res.body) });
+      const now = Date.now();
+      // Newest last, so the first entries are the oldest; when full, the expired go first, then the oldest.
+      cache.delete(path);
+      if (cache.size >= USERS_CACHE_ENTRIES) for (const [key, entry] of cache) if (entry.expires <= now) cache.delete(key);
+      while (cache.size >= USERS_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+      cache.set(path, { expires: now + cacheConfig.ttlMs, body: structuredClone(res.body) });
     }
     return res.body;
   }
@@ -200,7 +209,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
     },
 
     stats() {
-      return { limiterWaits: limiter?.waits ?? 0, cacheHits };
+      return { limiterWaits: limiter?.waits ?? 0, cacheHits, cacheEntries: cache.size };
     },
   };
 }

@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EffectError } from '../../engine/errors.js';
-import type { BpiumCallRecord } from '../../adapters/bpium/client.js';
+import { USERS_CACHE_ENTRIES, type BpiumCallRecord } from '../../adapters/bpium/client.js';
 import { clientFor, startTestEmulator } from './helpers.js';
 
 type Emulator = Awaited<ReturnType<typeof startTestEmulator>>;
@@ -151,5 +151,21 @@ test('the users cache answers repeated reads of catalog 3 without a request, and
   await bpium.getRecord('11', '1');
   await bpium.getRecord('11', '1');
   assert.equal(calls.filter((c) => c.path === '/catalogs/11/records/1').length, 2);
+  bpium.close();
+});
+
+test('the users cache holds a bounded number of answers, however many different reads a long-running server makes', { timeout: 60_000 }, async () => {
+  // A scenario that looks people up by what a webhook says (a filter or an offset from its data) reads a new address
+  // each time: each answer was kept until a write to the users catalog through this client, which may never come.
+  const calls: BpiumCallRecord[] = [];
+  const bpium = clientFor(emulator, { usersCache: { catalogIds: ['3', '$users'], ttlMs: 3_600_000 }, onCall: (c) => calls.push(c) });
+  const reads = USERS_CACHE_ENTRIES + 200;
+  for (let i = 0; i < reads; i++) await bpium.findRecords({ catalogId: '3', limit: 1, offset: i });
+  assert.equal(calls.length, reads);
+  assert.ok(bpium.stats().cacheEntries <= USERS_CACHE_ENTRIES, `${bpium.stats().cacheEntries} answers held, more than ${USERS_CACHE_ENTRIES}`);
+  // The newest answers are still served from the cache.
+  await bpium.findRecords({ catalogId: '3', limit: 1, offset: reads - 1 });
+  assert.equal(calls.length, reads);
+  assert.equal(bpium.stats().cacheHits, 1);
   bpium.close();
 });
