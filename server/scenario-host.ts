@@ -1,10 +1,14 @@
 // Keeps the loaded scenarios of a folder, reloads them when files change, and keeps the last good version of a
-// scenario whose edit is invalid. Every version seen stays available by hash for pinned replays.
+// scenario whose edit is invalid. The versions seen stay available by hash for pinned replays: the running ones and
+// the last `KEPT_VERSIONS` others (each edit adds one, so a server edited for weeks would otherwise keep them all).
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { watchScenarioFolders, type FolderWatch } from '../adapters/folder-watch.js';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer, type TemplateRenderer } from '../adapters/mail/index.js';
 import { formatIssue, listScenarioFiles, loadScenarioLibrary, scenarioNameOf, type DbDialect, type LoggerPort, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../engine/index.js';
+
+/** Versions a host keeps for pinned replays besides the running ones (one scenario of the shipped size: about 90 KB). */
+export const KEPT_VERSIONS = 64;
 
 export interface ScenarioHost {
   /** The current library: every valid scenario, and the last good version of each one whose file became invalid. */
@@ -120,7 +124,21 @@ export async function createScenarioHost(dir: string, opts: ReadOptions & { logg
         opts.logger?.error({ scenario: name, version: old.version }, `scenario ${name} is invalid after an edit; still running version ${old.version}`);
       }
     }
-    for (const s of scenarios.values()) versions.set(`${s.name}@${s.version}`, s);
+    for (const s of scenarios.values()) {
+      // Newest last: a version seen again moves to the end.
+      const key = `${s.name}@${s.version}`;
+      versions.delete(key);
+      versions.set(key, s);
+    }
+    // The oldest versions no scenario runs any more go first, past the bound (as after a restart, a pinned replay of
+    // one of those is refused, naming the version).
+    let others = versions.size - scenarios.size;
+    for (const [key, s] of versions) {
+      if (others <= KEPT_VERSIONS) break;
+      if (scenarios.get(s.name) === s) continue;
+      versions.delete(key);
+      others--;
+    }
     for (const issue of loaded.issues) {
       const i = { ...issue, file: fileInFolder(issue.file, dir) };
       opts.logger?.error({ code: i.code, file: i.file, line: i.line, col: i.col, scenarios: dir }, formatIssue(i));
