@@ -525,12 +525,20 @@ export class SqliteStore implements Store {
 
   async counts(): Promise<StoreCounts> {
     this.assertOpen();
-    const jobs = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StoreCounts['jobs'];
-    for (const r of this.st.countJobs.all() as Array<{ status: keyof typeof jobs; n: number }>) jobs[r.status] = r.n;
-    const runs = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as StoreCounts['runs'];
-    for (const r of this.st.countRuns.all() as Array<{ status: keyof typeof runs; n: number }>) runs[r.status] = r.n;
-    const inbox = this.st.countInbox.get() as { total: number; duplicates: number | null };
-    return { jobs, runs, inbox: { total: inbox.total, duplicates: inbox.duplicates ?? 0 } };
+    // One read transaction: the totals and the statuses counted from the same snapshot (another process, `replay`,
+    // may commit in between otherwise).
+    return this.db.transaction((): StoreCounts => {
+      const jobs = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StoreCounts['jobs'];
+      let counted = 0;
+      for (const r of this.st.countJobs.all() as Array<{ status: keyof typeof jobs; n: number }>) counted += jobs[r.status] = r.n;
+      jobs.succeeded = (this.st.countJobsAll.get() as { n: number }).n - counted;
+      const runs = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as StoreCounts['runs'];
+      counted = 0;
+      for (const r of this.st.countRuns.all() as Array<{ status: keyof typeof runs; n: number }>) counted += runs[r.status] = r.n;
+      runs.completed = (this.st.countRunsAll.get() as { n: number }).n - counted;
+      const inbox = this.st.countInbox.get() as { total: number; duplicates: number };
+      return { jobs, runs, inbox: { total: inbox.total, duplicates: inbox.duplicates } };
+    })();
   }
 
   async prune(opts: PruneOptions): Promise<PruneResult> {

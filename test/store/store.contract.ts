@@ -806,6 +806,19 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         assert.deepEqual(counts.jobs, { queued: 1, running: 1, succeeded: 1, failed: 0, dead: 0 });
         assert.deepEqual(counts.runs, { running: 0, completed: 1, failed: 0 });
         assert.deepEqual(counts.inbox, { total: 0, duplicates: 0 });
+        // Every status at once: the bulk (succeeded jobs, completed runs) is counted as the rest of the total.
+        await store.enqueueJobs([job({ id: 'd' }), job({ id: 'e' }), job({ id: 'f', maxAttempts: 1 })]);
+        const claimed = (await store.claimJobs('w', 4, 1000)).map((j) => j.id).sort();
+        assert.deepEqual(claimed, ['c', 'd', 'e', 'f']);
+        await store.failJob('c', 'w', { run: run('rc', { trigger: 'async', status: 'failed' }), retryable: false, error: 'refused' });
+        await store.failJob('f', 'w', { run: run('rf', { trigger: 'async', status: 'failed' }), retryable: true, error: 'down' });
+        await store.completeJob('d', 'w', { run: run('rd', { trigger: 'async' }) });
+        await store.recordRequest({ inbox: inbox({ dedupKey: 'k1' }), run: run('rh', {}) });
+        await store.recordRequest({ inbox: inbox({ dedupKey: 'k1' }) });
+        const all = await store.counts();
+        assert.deepEqual(all.jobs, { queued: 0, running: 2, succeeded: 2, failed: 1, dead: 1 });
+        assert.deepEqual(all.runs, { running: 0, completed: 3, failed: 2 });
+        assert.deepEqual(all.inbox, { total: 2, duplicates: 1 });
       });
     });
 
