@@ -3,7 +3,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openSqliteStore, quotaOptions } from '../server/store/sqlite.store.js';
-import { pgStoreOpenError } from '../server/store/store-open.js';
+import { pgStoreOpenError, sqliteMigrationUnderServer, sqliteSchemaRefusal } from '../server/store/store-open.js';
+import { knownSchemaVersion, storedSchemaVersion } from '../server/store/sqlite.migrations.js';
+import { dataFolderHeld } from '../server/data-lock.js';
 import type { Store } from '../server/store/store.port.js';
 import { existingDataDir, storeSettings, shellWord, UsageError, type ServerFlags, type ServerSettings } from './config.js';
 import { makePrivateFolder } from '../adapters/private-file.js';
@@ -87,14 +89,37 @@ export async function withStore<T>(
     refuseSqliteBesidePostgres(config.dataDir, undefined, server);
     const file = join(existingDataDir(config.dataDir), 'oktell.sqlite');
     if (noStore && !existsSync(file)) return noStore(dirname(file));
+    refuseMigrationUnderServer(file, config.dataDir, server);
     // With the server's quota, so that `tasks run` is refused near it as the server's own starts are.
-    store = await openSqliteStore({ file, defaultMaxAttempts, ...quotaOptions(config) });
+    store = await openSqliteStore({ file, defaultMaxAttempts, ...quotaOptions(config) }).catch((e: unknown) => {
+      throw sqliteSchemaRefusal(e, file);
+    });
   }
   try {
     return await fn(store, config);
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Opening the SQLite store migrates it. A server of an older build running on the folder (it holds the folder's lock,
+ * and the file is at an older schema version than this build's, which a server of this build would have migrated at
+ * its start) must not have its file migrated under it by an operator's newer CLI: its build refuses a newer schema, so
+ * the next restart of that server (a crash, a supervisor, going back after a failed upgrade) would not start. The
+ * command is refused instead (exit 2), as on PostgreSQL; with no server running, the command migrates as before.
+ */
+function refuseMigrationUnderServer(file: string, dataDir: string, server: FolderServer): void {
+  let stored: number;
+  try {
+    if (!existsSync(file)) return;
+    stored = storedSchemaVersion(file);
+  } catch {
+    return; // what cannot be read this way is said by the open itself
+  }
+  const known = knownSchemaVersion();
+  if (stored === 0 || stored >= known || !dataFolderHeld(dataDir)) return;
+  throw sqliteMigrationUnderServer(file, stored, known, dataDir, server.running?.pid);
 }
 
 /**

@@ -38,7 +38,8 @@ import { watchClock, type ClockWatch } from './store/clock-skew.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
 import { StoreUnavailableError } from './store/store.errors.js';
-import { pgStoreOpenError, StoreOpenError } from './store/store-open.js';
+import { pgStoreOpenError, sqliteSchemaRefusal, StoreOpenError } from './store/store-open.js';
+import { SchemaTooNewError } from './store/sqlite.migrations.js';
 import type { Store } from './store/store.port.js';
 import { migratedText, type SchemaMigrated } from './store/migrated.js';
 import { logFormat, prettyDestination } from './log-format.js';
@@ -180,6 +181,7 @@ const SQLITE_OPEN_FAILURE = /^SQLITE_(CANTOPEN|READONLY|PERM|IOERR|FULL)/;
  * the CLI prints without a stack, exit 1), instead of the driver's stack trace. Anything else is passed on as it is.
  */
 export function sqliteOpenRefusal(e: unknown, file: string): unknown {
+  if (e instanceof SchemaTooNewError) return sqliteSchemaRefusal(e, file);
   const inner = e instanceof StoreUnavailableError && e.cause instanceof Error ? e.cause : e;
   const code = (inner as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !SQLITE_OPEN_FAILURE.test(code)) return e;

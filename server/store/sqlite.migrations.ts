@@ -1,5 +1,5 @@
 // Numbered schema migrations of the SQLite store, applied in order at open; each runs once, in its own transaction.
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import type { SchemaMigrated } from './migrated.js';
 
 export interface Migration {
@@ -197,6 +197,34 @@ export const MIGRATIONS: readonly Migration[] = [
 /** Thrown when the file was written by a newer version of the emulator than this one. */
 export class SchemaTooNewError extends Error {
   override name = 'SchemaTooNewError';
+  constructor(
+    /** The version the file is at. */
+    readonly current: number,
+    /** The last version this build knows. */
+    readonly known: number,
+  ) {
+    super(`database schema is version ${current}, this build knows up to ${known}: use a newer build`);
+  }
+}
+
+/** The last schema version this build knows. */
+export function knownSchemaVersion(migrations: readonly Migration[] = MIGRATIONS): number {
+  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+/**
+ * The schema version of an existing store file as it is, read without changing anything (a read-only connection,
+ * no migration); 0 when the file holds no store yet. What the CLI asks before it opens a data folder that a server
+ * of another build may be running on.
+ */
+export function storedSchemaVersion(file: string): number {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get()) return 0;
+    return (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  } finally {
+    db.close();
+  }
 }
 
 /** Brings the schema up to the last migration; returns the versions applied now and the version it is at. */
@@ -204,10 +232,8 @@ export function applyMigrations(db: Database.Database, migrations: readonly Migr
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
   const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
-  const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
-  if (current > known) {
-    throw new SchemaTooNewError(`database schema is version ${current}, this build knows up to ${known}: use a newer build`);
-  }
+  const known = knownSchemaVersion(migrations);
+  if (current > known) throw new SchemaTooNewError(current, known);
   const applied: number[] = [];
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {

@@ -2,6 +2,7 @@
 // CLI print instead of a driver's stack trace.
 import { PgSchemaNotReadyError, PgSchemaTooNewError } from './postgres.migrations.js';
 import { redactPostgresUrl } from './postgres.url.js';
+import { SchemaTooNewError } from './sqlite.migrations.js';
 import { StoreUnavailableError } from './store.errors.js';
 
 /**
@@ -42,4 +43,32 @@ export function pgStoreOpenError(url: string, err: unknown): StoreOpenError {
   if (hint) cause += ` (${hint})`;
   const usage = err instanceof PgSchemaNotReadyError || err instanceof PgSchemaTooNewError;
   return new StoreOpenError(`cannot open the store ${redactPostgresUrl(url)}: ${cause}`, usage, { cause: err });
+}
+
+/**
+ * A SQLite store migrated by a newer build (the operator went back to an older one): one line naming the file, the
+ * two versions and what to do, exit 2 (a matter of builds), instead of the migration's stack trace. Anything else is
+ * passed on as it is.
+ */
+export function sqliteSchemaRefusal(e: unknown, file: string): unknown {
+  if (!(e instanceof SchemaTooNewError)) return e;
+  return new StoreOpenError(
+    `cannot open the store ${file}: a newer build of oktell-emu has migrated it (schema version ${e.current}; this build knows up to ${e.known}), and an older build cannot use it: run that newer build on this data folder, or, to go back to this build, restore the copy of the data folder taken before the upgrade (docs/store.md, "Upgrading"); nothing was changed`,
+    true,
+    { cause: e },
+  );
+}
+
+/**
+ * For a command of the CLI about to open a SQLite store (which migrates it): refuses when a server holds the data
+ * folder and the file is at an older schema version than this build's, since that server is then of an older build,
+ * and migrating the file under it would leave a store its build can no longer start on. The server migrates it as it
+ * starts; PostgreSQL's CLI waits for that the same way. `pid`: the holder's, from its `serve.json`.
+ */
+export function sqliteMigrationUnderServer(file: string, stored: number, known: number, dataDir: string, pid: number | undefined): StoreOpenError {
+  const who = pid === undefined ? `the server running on ${dataDir}` : `the server running on ${dataDir} (pid ${pid})`;
+  return new StoreOpenError(
+    `cannot open the store ${file}: it is at schema version ${stored} and this build of oktell-emu reads version ${known}, so ${who} is of an older build; a command does not migrate the store under it (its build could then no longer start on the folder): restart the server with this build first (it migrates the store as it starts), or use the CLI of the server's build; nothing was changed`,
+    true,
+  );
 }
