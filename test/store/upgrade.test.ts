@@ -1,0 +1,174 @@
+// Upgrading: a data folder written by an older build, opened by this one. The store is the one the build of
+// 2026-12-02 (schema version 4) really left after it was killed (test/fixtures/upgrade/sqlite-2026-12-02.sql, rows
+// copied from it): what it acknowledged is delivered once, what it sent is not sent again, and its runs read as
+// before. Going back (a store a newer build migrated) is refused in one line, and so is a newer CLI migrating a store
+// under a server of an older build.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { lockDataFolder } from '../../server/data-lock.js';
+import { knownSchemaVersion, storedSchemaVersion } from '../../server/store/sqlite.migrations.js';
+import { repoPath, tempDir } from '../helpers.js';
+import { runCli, startServeProcess } from '../cli/cli-process.js';
+import { startSmtpServer, type ReceivedLetter } from '../mail/smtp-server.helper.js';
+import { waitFor } from '../server/server-helpers.js';
+
+const FIXTURE = repoPath('test', 'fixtures', 'upgrade', 'sqlite-2026-12-02.sql');
+/** The jobs of the fixture, as that build left them. */
+const JOB = {
+  /** Queued for its retry: its first letter (Иван) was sent and journaled, the second (Мария) refused with 451. */
+  halfSent: '01m92sh0cem6xjyqh2rjm5p35s',
+  /** Queued for its retry: both letters refused with 451, nothing sent. */
+  noneSent: '01m92sgbdsde589tczs1gtjxcg',
+  /** Dead letter after 3 attempts (451), nothing sent. */
+  dead: '01m92sayrweqqr2k174982dssn',
+  /** Running when the server was killed, its letter written whole and never answered (a pending mark). */
+  pending: '01m92sb8zagfftz7dgwmwsbjz0',
+  /** Delivered: both letters sent. */
+  delivered: '01m92s9tx8e5w24g9fdzh2568f',
+};
+const DEAD_LAST_RUN = '01m92sb2947t9w45azqkrv2s0x';
+const DELIVERED_RUN = '01m92s9tyqza6hjtbcb6ktyekg';
+const IVAN = 'ivan.petrov@example.com';
+const MARIA = 'maria.smirnova@example.org';
+const OPS = { login: 'ops', password: 'upgrade-trial-password' };
+
+/** A data folder holding the old build's store, as that build left it. */
+function oldDataFolder(): { dir: string; file: string; cleanup(): void } {
+  const t = tempDir('oktell-upgrade-');
+  const file = join(t.dir, 'oktell.sqlite');
+  const db = new Database(file);
+  db.exec(readFileSync(FIXTURE, 'utf8'));
+  db.close();
+  return { ...t, file };
+}
+
+function read<T>(file: string, sql: string, ...args: unknown[]): T[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare(sql).all(...args) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+const jobStatus = (file: string, id: string): string | undefined => read<{ status: string }>(file, 'SELECT status FROM jobs WHERE id = ?', id)[0]?.status;
+const header = (l: ReceivedLetter, name: string): string | undefined =>
+  new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(l.raw.toString('utf8').split(/\r?\n\r?\n/)[0]!)?.[1]?.trim();
+const lettersTo = (letters: ReceivedLetter[], address: string): number => letters.filter((l) => l.rcptTo.includes(address)).length;
+
+describe('upgrade: a store of the 2026-12-02 build (schema 4) opened by this build', () => {
+  it('migrates it, delivers the queued jobs once (no journaled letter again), dead-letters the pending one, shows the old runs, and replays its dead letter', async () => {
+    const folder = oldDataFolder();
+    const smtp = await startSmtpServer();
+    // The letter the old build sent for the half-sent job, as its journal says.
+    const journaled = read<{ outcome: string }>(folder.file, `SELECT outcome FROM effects WHERE run_key = ? AND step_key = 'BpiumNewTask:notify#1'`, JOB.halfSent)[0]!;
+    const sentBefore = (JSON.parse(journaled.outcome) as { messageId: string }).messageId;
+    const serve = await startServeProcess({
+      dataDir: folder.dir,
+      env: {
+        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        OKTELL_USERS: `${OPS.login}:${OPS.password}`,
+        // The fixture's rows are from 2026-12-05: kept whatever the date the test runs on.
+        OKTELL_RETENTION_DAYS: '36500',
+        OKTELL_LOG_LEVEL: 'info',
+      },
+    });
+    try {
+      await waitFor('the queued jobs delivered and the pending one dead', () =>
+        jobStatus(folder.file, JOB.halfSent) === 'succeeded' && jobStatus(folder.file, JOB.noneSent) === 'succeeded' && jobStatus(folder.file, JOB.pending) === 'dead', 30_000);
+      assert.match(serve.stdout(), /store migrations applied: 5–6/);
+      assert.equal(storedSchemaVersion(folder.file), knownSchemaVersion());
+      // Half-sent: Мария only; none-sent: both; the pending letter is not sent again; the dead letter waits.
+      assert.equal(lettersTo(smtp.letters, IVAN), 1, 'one letter to Иван (the job that had sent none)');
+      assert.equal(lettersTo(smtp.letters, MARIA), 2);
+      assert.ok(!smtp.letters.some((l) => header(l, 'Message-ID') === sentBefore), 'the letter the old build sent and journaled is not sent again');
+      const pendingRun = read<{ error: string }>(folder.file, 'SELECT r.error FROM jobs j JOIN runs r ON r.id = j.last_run_id WHERE j.id = ?', JOB.pending)[0]!;
+      assert.match(pendingRun.error, /R_EFFECT_UNKNOWN/);
+      assert.equal(jobStatus(folder.file, JOB.dead), 'dead');
+
+      // The old runs, in the CLI and the console.
+      const dead = runCli(['runs', '--status', 'dead', '--data-dir', folder.dir]);
+      assert.equal(dead.code, 0, dead.stderr);
+      assert.match(dead.stdout, new RegExp(`${DEAD_LAST_RUN} job ${JOB.dead} #3 R_EFFECT_TRANSIENT`));
+      const shown = runCli(['show', DEAD_LAST_RUN, '--data-dir', folder.dir]);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /notify SendMail → failed/);
+      assert.match(shown.stdout, /451 try later/);
+      const delivered = runCli(['show', DELIVERED_RUN, '--data-dir', folder.dir]);
+      assert.equal(delivered.code, 0, delivered.stderr);
+      assert.match(delivered.stdout, new RegExp(`mail sent to ${MARIA.replace(/\./g, '\\.')}`));
+      const auth = `Basic ${Buffer.from(`${OPS.login}:${OPS.password}`).toString('base64')}`;
+      for (const run of [DEAD_LAST_RUN, DELIVERED_RUN]) {
+        const page = await fetch(`${serve.url}/-/console/runs/${run}`, { headers: { authorization: auth } });
+        assert.equal(page.status, 200, `console page of the old run ${run}`);
+        assert.match(await page.text(), /BpiumNewTask/);
+      }
+
+      // Its dead letter replayed by this build: both letters.
+      const replay = runCli(['replay', JOB.dead, '--data-dir', folder.dir]);
+      assert.equal(replay.code, 0, replay.stderr);
+      await waitFor('the replayed dead letter delivered', () => jobStatus(folder.file, JOB.dead) === 'succeeded', 30_000);
+      assert.equal(lettersTo(smtp.letters, IVAN), 2);
+      assert.equal(lettersTo(smtp.letters, MARIA), 3);
+      assert.equal(jobStatus(folder.file, JOB.delivered), 'succeeded');
+      assert.equal(await serve.stop(), 0);
+    } finally {
+      await serve.stop();
+      await smtp.close();
+      folder.cleanup();
+    }
+  });
+
+  it('a store a newer build migrated: serve and the CLI say so in one line (exit 2) and change nothing', () => {
+    const folder = oldDataFolder();
+    try {
+      const db = new Database(folder.file);
+      db.exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (5, 'a', 0), (6, 'b', 0), (7, 'from a newer build', 0); PRAGMA user_version = 7`);
+      db.close();
+      const expected = new RegExp(
+        `^oktell-emu: cannot open the store ${folder.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: a newer build of oktell-emu has migrated it \\(schema version 7; this build knows up to ${knownSchemaVersion()}\\), and an older build cannot use it: .*nothing was changed\\n$`,
+      );
+      const serve = runCli(['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0', '--data-dir', folder.dir], { OKTELL_USERS: `${OPS.login}:${OPS.password}` });
+      assert.equal(serve.code, 2, serve.stderr);
+      assert.match(serve.stderr, expected);
+      assert.doesNotMatch(serve.stderr, /\n\s+at /, 'no stack trace');
+      for (const args of [['runs'], ['show', DELIVERED_RUN], ['replay', JOB.dead]]) {
+        const r = runCli([...args, '--data-dir', folder.dir]);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, expected);
+      }
+      assert.equal(storedSchemaVersion(folder.file), 7);
+      assert.equal(jobStatus(folder.file, JOB.dead), 'dead');
+    } finally {
+      folder.cleanup();
+    }
+  });
+
+  it("this build's CLI does not migrate the store under a running server of the older build; with none running it does", () => {
+    const folder = oldDataFolder();
+    // The older build's server holds the folder as every build does: serve.lock, kept in an exclusive transaction.
+    const lock = lockDataFolder(folder.dir, () => ({ pid: process.pid, url: 'http://127.0.0.1:4055' }), 'sqlite');
+    try {
+      for (const args of [['runs'], ['show', DELIVERED_RUN], ['tasks'], ['replay', JOB.dead]]) {
+        const r = runCli([...args, '--data-dir', folder.dir]);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /it is at schema version 4 and this build of oktell-emu reads version \d+, so the server running on .* is of an older build; a command does not migrate the store under it .*restart the server with this build first .*nothing was changed\n$/);
+      }
+      assert.equal(storedSchemaVersion(folder.file), 4, 'not migrated');
+      assert.equal(jobStatus(folder.file, JOB.dead), 'dead', 'not replayed');
+    } finally {
+      lock.release();
+    }
+    try {
+      const r = runCli(['runs', '--status', 'dead', '--data-dir', folder.dir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(DEAD_LAST_RUN));
+      assert.equal(storedSchemaVersion(folder.file), knownSchemaVersion());
+    } finally {
+      folder.cleanup();
+    }
+  });
+});
