@@ -37,6 +37,12 @@ export interface LeaseHold {
   givenBack?: boolean;
   /** Set while an attempt runs: its journal's `complete` (attempt-journal.ts), which a stop asks before the give-back. */
   journalComplete?: () => Promise<boolean>;
+  /**
+   * The stop's give-back of the job, once sent, settled when the store has answered it (and the hold says whether it
+   * was given back): the attempt's end waits for it, which would otherwise reach the store first, while the job is
+   * still leased to this pool (the give-back first writes the journal entries waiting), and be taken as a counted attempt.
+   */
+  givingBack?: Promise<void>;
 }
 
 /**

@@ -426,6 +426,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const made = effects.filter((e) => !journal.readKeys.has(e.stepKey));
     const end: UnrecordedEnd = { jobId: job.id, effects: effectsAmong(made), letters: lettersAmong(result, made) };
     ending.set(job.id, end);
+    // Fenced by a stop that gives the job back: its end goes after the give-back, which waits for the journal's write
+    // first; sent before it, the end would find the job still leased here and be recorded as a counted attempt.
+    if (hold.givingBack) await hold.givingBack;
     let outcome = 'store-error';
     // The outcome carries the journal entries of the attempt: it is tried again (the job stays in `active`, so the
     // heartbeat keeps its lease) until it is written or the grace period of a stop ends; only then is the attempt left
@@ -624,6 +627,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
             opts.logger?.warn({ err: r.err }, `cannot give unfinished jobs back; ${resumed}`);
           }
         });
+        for (const [, hold] of fenced) hold.givingBack = given;
         const answered = await within(given, STOP_GIVE_BACK_MS);
         if (!answered) opts.logger?.warn({ jobs: toGive }, `the store did not answer the give-back of the unfinished jobs within ${STOP_GIVE_BACK_MS / 1000} s; ${resumed}`);
       }
