@@ -65,6 +65,8 @@ function settingHint(code: string | undefined): string {
     case 'EEXIST':
     case 'EISDIR':
       return 'a file stands where the outbox folder (or a folder above it) should be: move it away, or give the server another data folder';
+    case 'ENOENT':
+      return 'the outbox folder cannot be made: it (or a folder above it) is a symbolic link to a folder that does not exist (an unmounted volume?): mount or make that folder, or give the server another data folder';
     default:
       return 'check that the outbox folder exists as a folder the server can write to, or give the server another data folder';
   }
@@ -76,10 +78,13 @@ function settingHint(code: string | undefined): string {
  * permission, a read-only disk, a file where the folder should be) is a setting, so the job waits as a dead letter
  * to replay once the folder is fixed; its message says what to check.
  */
-export function outboxWriteFailure(err: unknown, what: string): EffectError {
+export function outboxWriteFailure(err: unknown, what: string, o: { creating?: boolean } = {}): EffectError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const message = err instanceof Error ? err.message : String(err);
-  if (code !== undefined && PASSING.has(code)) return new EffectError('transient', `cannot ${what}: ${message}`, { code, attempts: 1 });
+  // ENOENT passes when the folder was removed after it was made (the next attempt makes it again); from making the
+  // folder itself (`creating`: a symbolic link to a folder that does not exist, an unmounted volume) it does not.
+  const passes = code !== undefined && PASSING.has(code) && !(o.creating && code === 'ENOENT');
+  if (passes) return new EffectError('transient', `cannot ${what}: ${message}`, { code, attempts: 1 });
   return new EffectError('permanent', `cannot ${what}: ${message}; a setting: ${settingHint(code)}`, {
     ...(code ? { code } : {}),
     attempts: 1,
@@ -117,6 +122,10 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
       try {
         // A letter holds its recipients and the webhook's data: readable by the owner only, as the store is.
         await mkdir(dir, { recursive: true, mode: 0o700 });
+      } catch (err) {
+        throw outboxWriteFailure(err, `write the letter into the outbox ${dir}`, { creating: true });
+      }
+      try {
         const handle = await open(temp, 'wx', 0o600);
         try {
           await handle.writeFile(bytes);

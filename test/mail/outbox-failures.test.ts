@@ -2,8 +2,12 @@
 // other is a setting whose message says what to check. Errors made the way Node's fs makes them (an Error with an
 // errno code); the end-to-end case (a file where the folder should be) is in faults/outbox-unwritable.
 import assert from 'node:assert/strict';
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { outboxWriteFailure } from '../../adapters/mail/outbox.adapter.js';
+import { createOutboxMailer, outboxWriteFailure } from '../../adapters/mail/outbox.adapter.js';
+import { EffectError } from '../../engine/index.js';
+import { tempDir } from '../helpers.js';
 
 const fsError = (code: string | undefined) => Object.assign(new Error(`${code ?? 'no code'}: failed, open '/srv/outbox/.x.eml.tmp'`), code ? { code } : {});
 
@@ -39,4 +43,25 @@ describe('outbox write failures', () => {
       assert.equal(e.details.code, code);
     });
   }
+
+  it('ENOENT from making the folder (a symbolic link to a folder that does not exist) is a setting, not retried', async () => {
+    const t = tempDir('oktell-outbox-dangling-');
+    try {
+      // The outbox a link to a volume that is not mounted: no attempt will ever write there.
+      const dir = join(t.dir, 'outbox');
+      symlinkSync(join(t.dir, 'unmounted', 'outbox'), dir);
+      const mailer = createOutboxMailer({ dir, from: 'robot@example.com' });
+      const e = await mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 's', text: 't' }).then(
+        () => assert.fail('written'),
+        (err: unknown) => err,
+      );
+      assert.ok(e instanceof EffectError);
+      assert.equal(e.details.code, 'ENOENT');
+      assert.equal(e.kind, 'permanent');
+      assert.equal(e.details.setting, true);
+      assert.match(e.message, /a setting: the outbox folder cannot be made: it \(or a folder above it\) is a symbolic link to a folder that does not exist/);
+    } finally {
+      t.cleanup();
+    }
+  });
 });
