@@ -27,7 +27,9 @@ export interface AttemptJournal {
   /**
    * For a stop that has fenced the attempt (no effect starts after this): writes the entries still waiting and says
    * whether the store now holds every effect the attempt made, which is so when none is in flight (one past its
-   * fence may still be made, and its entry could be lost with the process) and the write succeeded.
+   * fence may still be made, and its entry could be lost with the process) and the write succeeded; and, after a
+   * cut-off attempt, only once this one has written an effect's outcome (before that, the cut attempt's last effect
+   * may be missing, and saying "all in the journal" would drop the next attempt's `may repeat`).
    */
   complete(): Promise<boolean>;
 }
@@ -125,7 +127,9 @@ export function attemptJournal(
       } catch {
         return false;
       }
-      return waiting.length === 0;
+      // After a cut-off attempt, until this one has written an effect's outcome, that attempt's last effect may be
+      // missing from the journal (`mayRepeat`): this attempt cannot vouch for it, so the next one keeps the suspicion.
+      return waiting.length === 0 && !(opts.afterLostAttempt === true && !wrote);
     },
     take() {
       // A read is put right after its look-up, which wrote every entry waiting then: so the reads still here come

@@ -337,4 +337,21 @@ describe('whether an attempt’s journal holds all it made, as a stop asks befor
       assert.deepEqual(await store.effects.get('job-3', 'S:mail#1'), { messageId: '<3@x>' });
     });
   });
+
+  it('not after a cut-off attempt until this one has written an effect: the cut attempt\'s last effect may be missing', async () => {
+    await withStore(async (store) => {
+      // Stopped in a read before its first effect: the journal lacks nothing of this attempt, but the attempt before
+      // it (given back with a letter in flight, say) may have sent the letter the next one sends.
+      const j = attemptJournal(deliveryStoreOf(store), true, undefined, { afterLostAttempt: true });
+      assert.equal(j.port.mayRepeat!(), true);
+      assert.equal(await j.complete(), false, 'the suspicion is handed on, not dropped');
+      // Once an effect's outcome of this attempt is written, the cut attempt's effects are behind it in the journal.
+      await j.port.fence!();
+      await j.port.put('job-4', 'S:mail#1', { messageId: '<4@x>' });
+      j.port.afterEffect!();
+      assert.equal(await j.complete(), true);
+      assert.equal(j.port.mayRepeat!(), false);
+    });
+  });
 });
+
