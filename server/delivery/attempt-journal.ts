@@ -103,15 +103,21 @@ export function attemptJournal(
       },
       // A read is about to wait on the outside world: the same.
       settle,
-      // An effect is in flight from the moment its fence lets it through.
+      // An effect is in flight from the moment its fence is asked (a renewal the fence waits for included) until the
+      // fence refuses it or the effect ends (`afterEffect`): a stop never sees an effect about to start as none.
       fence: () => {
-        const asked = fence?.();
-        if (asked === undefined) {
-          inFlight++;
-          return undefined;
+        inFlight++;
+        let asked: void | Promise<void>;
+        try {
+          asked = fence?.();
+        } catch (e) {
+          inFlight--;
+          throw e;
         }
-        return asked.then(() => {
-          inFlight++;
+        if (asked === undefined) return undefined;
+        return asked.catch((e: unknown) => {
+          inFlight--;
+          throw e;
         });
       },
       afterEffect: () => {

@@ -298,6 +298,26 @@ describe('whether an attempt’s journal holds all it made, as a stop asks befor
     });
   });
 
+  it('an effect whose fence is still renewing the lease counts as in flight; one the fence refuses does not', async () => {
+    await withStore(async (store) => {
+      let renewed!: () => void;
+      const j = attemptJournal(deliveryStoreOf(store), false, () => new Promise<void>((r) => (renewed = r)));
+      const asked = j.port.fence!();
+      assert.equal(await j.complete(), false, 'the effect starts as soon as the renewal answers');
+      renewed();
+      await asked;
+      j.port.afterEffect!();
+      assert.equal(await j.complete(), true);
+      const refusing = attemptJournal(deliveryStoreOf(store), false, () => Promise.reject(new Error('lease lost')));
+      await assert.rejects(async () => refusing.port.fence!(), /lease lost/);
+      const refusedAtOnce = attemptJournal(deliveryStoreOf(store), false, () => {
+        throw new Error('lease lost');
+      });
+      assert.throws(() => refusedAtOnce.port.fence!(), /lease lost/);
+      assert.deepEqual([await refusing.complete(), await refusedAtOnce.complete()], [true, true], 'no effect was made');
+    });
+  });
+
   it('not when the store refuses the write: the entry stays for the attempt’s outcome', async () => {
     await withStore(async (store, file) => {
       const j = attemptJournal(deliveryStoreOf(store), false);

@@ -3,7 +3,7 @@
 // already, runs on: it reaches its next effect, is refused by its fence, and ends. Its end must not reach the store
 // before the give-back: the job still leased to this pool then, the store took it as a counted, failed attempt (with
 // the message that the job was given back), and a job on its last attempt became a dead letter on a mere restart.
-// Real parts: a SQLite store file (its journal write held until the attempt's end is sent, or 300 ms), smtp-server on
+// Real parts: a SQLite store file (its journal write held until the attempt's end is sent, or 200 ms), smtp-server on
 // loopback as the sink; the run waits in a loop of blocks reading the engine clock, which the test moves on.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -62,11 +62,11 @@ describe('a graceful stop gives back a job whose attempt left journal entries wa
     const store2: DeliveryStore = {
       ...real,
       // Once the stop began: the write of the waiting entries lets the run go on (the clock moves to 2027), and
-      // reaches the store after the attempt's end if that comes within 300 ms (well within the stop's wait for it).
+      // reaches the store after the attempt's end if that comes within 200 ms (within the quarter second the stop waits for it).
       putEffectGroup: async (entries) => {
         if (stop) {
           year = 2027;
-          await held(300);
+          await held(200);
         }
         return real.putEffectGroup(entries);
       },
