@@ -3,8 +3,26 @@
 import assert from 'node:assert/strict';
 import { randomIds, systemClock, type MailerPort, type ScenarioLibrary } from '../../engine/index.js';
 import { createWorkerPool, type WorkerPool, type WorkerPoolOptions } from '../../server/delivery/pool.js';
-import { deliveryStoreOf } from '../../server/delivery/store-link.js';
+import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
 import type { Store } from '../../server/store/store.port.js';
+
+/**
+ * A pool as serve sets it up on SQLite for a stop (server/delivery/index.ts: the stop gives running jobs back), over a
+ * delivery store the test may wrap, with a minute's lease; `extra` adds what the test watches.
+ */
+export function givingBackPool(store: DeliveryStore, lib: ScenarioLibrary, ports: WorkerPoolOptions['ports'], extra: Partial<WorkerPoolOptions> = {}): WorkerPool {
+  return createWorkerPool({
+    store,
+    host: { library: () => lib, libraryWithVersion: () => lib },
+    ports,
+    concurrency: 1,
+    timeZone: 'UTC',
+    pollMs: 50,
+    leaseMs: 60_000,
+    releaseOnStop: true,
+    ...extra,
+  });
+}
 
 export function mailPool(store: Store, lib: ScenarioLibrary, mailer: MailerPort, extra: Partial<WorkerPoolOptions> = {}): WorkerPool {
   return createWorkerPool({

@@ -12,11 +12,11 @@ import { describe, it } from 'node:test';
 import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, randomIds, type RunResult } from '../../engine/index.js';
-import { createWorkerPool, type PoolStopReport } from '../../server/delivery/pool.js';
+import type { PoolStopReport } from '../../server/delivery/pool.js';
 import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
-import { until } from './pool.helper.js';
+import { givingBackPool, until } from './pool.helper.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
 
 /** A letter, then blocks that compute (no effect, no read) until the clock says 2027, then a second letter. */
@@ -74,28 +74,17 @@ describe('a graceful stop gives back a job whose attempt left journal entries wa
       completeJob: (...a) => (endSent(), real.completeJob(...a)),
     };
     const attempts: Array<{ outcome: string; result: RunResult }> = [];
-    const pool = createWorkerPool({
-      store: store2,
-      host: { library: () => lib, libraryWithVersion: () => lib },
-      ports: {
-        // Read by the loop: once the first letter is at the sink (the loop runs), the pool is stopped.
-        clock: {
-          now: () => {
-            if (!stop && smtp.letters.length === 1) setImmediate(() => (stop ??= pool.stop(1)));
-            return new Date(Date.UTC(year, 5, 1));
-          },
+    const pool = givingBackPool(store2, lib, {
+      // Read by the loop: once the first letter is at the sink (the loop runs), the pool is stopped.
+      clock: {
+        now: () => {
+          if (!stop && smtp.letters.length === 1) setImmediate(() => (stop ??= pool.stop(1)));
+          return new Date(Date.UTC(year, 5, 1));
         },
-        ids: randomIds,
-        mailer,
       },
-      concurrency: 1,
-      timeZone: 'UTC',
-      pollMs: 50,
-      leaseMs: 60_000,
-      // As serve sets them up on SQLite (server/delivery/index.ts).
-      releaseOnStop: true,
-      onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
-    });
+      ids: randomIds,
+      mailer,
+    }, { onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }) });
     try {
       // Its last attempt: counted as failed, it would be a dead letter.
       const [id] = await store.enqueueJobs([{ scenario: 'MailLoopMail', params: {}, maxAttempts: 1 }]);

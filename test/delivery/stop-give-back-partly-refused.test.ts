@@ -15,12 +15,11 @@ import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { startBpiumEmulator } from '../../bpium-emulator/emulator.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, randomIds, systemClock, type RunResult } from '../../engine/index.js';
-import { createWorkerPool } from '../../server/delivery/pool.js';
 import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import { tempDir } from '../helpers.js';
-import { READ_THEN_MAIL, until } from './pool.helper.js';
+import { givingBackPool, READ_THEN_MAIL, until } from './pool.helper.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
 
 /** How long the read and the first letter's reply are held up: past the stop's grace period. */
@@ -61,18 +60,7 @@ describe('a graceful stop whose give-back the store takes in part', { timeout: 6
           : Promise.reject(new StoreUnavailableError('full', 'database unavailable (SQLITE_FULL): database or disk is full (fault injected by the test)', 30)),
     };
     const attempts: Array<{ jobId: string; outcome: string; result: RunResult }> = [];
-    const pool = createWorkerPool({
-      store: partly,
-      host: { library: () => lib, libraryWithVersion: () => lib },
-      ports: { clock: systemClock, ids: randomIds, mailer, bpium },
-      concurrency: 2,
-      timeZone: 'UTC',
-      pollMs: 50,
-      leaseMs: 60_000,
-      // As serve sets them up on SQLite (server/delivery/index.ts).
-      releaseOnStop: true,
-      onAttempt: (job, result, outcome) => void attempts.push({ jobId: job.id, outcome, result }),
-    });
+    const pool = givingBackPool(partly, lib, { clock: systemClock, ids: randomIds, mailer, bpium }, { concurrency: 2, onAttempt: (job, result, outcome) => void attempts.push({ jobId: job.id, outcome, result }) });
     try {
       emu.injectFaults({ delayMs: HELD_MS, times: 1, method: 'GET', pathPrefix: '/api/v1/catalogs/3' });
       const [reading, mailing] = await store.enqueueJobs([

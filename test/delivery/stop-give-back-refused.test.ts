@@ -13,12 +13,11 @@ import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { startBpiumEmulator } from '../../bpium-emulator/emulator.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, randomIds, systemClock, type RunResult } from '../../engine/index.js';
-import { createWorkerPool } from '../../server/delivery/pool.js';
 import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import { tempDir } from '../helpers.js';
-import { READ_THEN_MAIL, until } from './pool.helper.js';
+import { givingBackPool, READ_THEN_MAIL, until } from './pool.helper.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
 
 /** How long the read is held up: past the stop's grace period. */
@@ -39,18 +38,7 @@ describe('a graceful stop on SQLite whose give-back the store refuses', { timeou
     // The store refuses the give-back as it refuses any write on a full disk: nothing of it is written.
     const refusing: DeliveryStore = { ...real, releaseJobs: async () => Promise.reject(new StoreUnavailableError('full', 'database unavailable (SQLITE_FULL): database or disk is full (fault injected by the test)', 30)) };
     const attempts: Array<{ outcome: string; result: RunResult }> = [];
-    const pool = createWorkerPool({
-      store: refusing,
-      host: { library: () => lib, libraryWithVersion: () => lib },
-      ports: { clock: systemClock, ids: randomIds, mailer, bpium },
-      concurrency: 1,
-      timeZone: 'UTC',
-      pollMs: 50,
-      leaseMs: 60_000,
-      // As serve sets them up on SQLite (server/delivery/index.ts).
-      releaseOnStop: true,
-      onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }),
-    });
+    const pool = givingBackPool(refusing, lib, { clock: systemClock, ids: randomIds, mailer, bpium }, { onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }) });
     try {
       emu.injectFaults({ delayMs: READ_DELAY_MS, times: 1, method: 'GET', pathPrefix: '/api/v1/catalogs/3' });
       const [id] = await store.enqueueJobs([{ scenario: 'ReadThenMail', params: {} }]);
