@@ -119,6 +119,11 @@ export interface RunOptions {
   traceLimit?: number;
   limits?: Partial<RunLimits>;
   timeZone?: string;
+  /**
+   * The caller logs the run's failure itself, with more of what it knows (a job's attempt and what becomes of it):
+   * the engine's own line for it is then written at debug level, so an outage does not log each failure twice.
+   */
+  failureLogged?: boolean;
   ports: EnginePorts;
 }
 
@@ -492,7 +497,8 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     failure = secrets.maskTexts(toRunError(e, block, frame.scenario.name));
     // The failed step lasted from its start (the previous step's end) to here, its waits included.
     if (traceOn && block) pushTrace('failed', stepStart, failure.message);
-    ports.logger?.[failure.code === R.INTERNAL ? 'error' : 'warn']({ runId, scenario: name, block: block?.id, code: failure.code, err: failure.code === R.INTERNAL ? e : undefined }, failure.message);
+    const level = failure.code === R.INTERNAL ? 'error' : opts.failureLogged ? 'debug' : 'warn';
+    ports.logger?.[level]({ runId, scenario: name, block: block?.id, code: failure.code, err: failure.code === R.INTERNAL ? e : undefined }, failure.message);
   }
 
   // A Parser that took its error exit for the regex budget leaves the run completed: without this line an

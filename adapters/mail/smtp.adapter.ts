@@ -346,7 +346,9 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
           });
         }
         const delayMs = backoffDelay(attempt, retry);
-        log?.warn({ messageId, status: c.status, code: c.code, attempt, delayMs, transport: 'smtp' }, `SMTP attempt failed, retrying: ${reason}`);
+        // At debug: the letter's own line follows within seconds (sent, or not sent after N attempts), and an outage
+        // would otherwise write one more warning for every try of every letter.
+        log?.debug({ messageId, status: c.status, code: c.code, attempt, delayMs, transport: 'smtp' }, `SMTP attempt failed, retrying: ${reason}`);
         await sleep(delayMs);
       }
     }

@@ -413,6 +413,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         journalEpoch: job.replayCount,
         timeZone: opts.timeZone,
         ...(opts.maxEffects ? { limits: { maxEffects: opts.maxEffects } } : {}),
+        // The attempt's end below says why the run failed, with the attempt and what becomes of the job.
+        failureLogged: true,
         ports: {
           ...opts.ports,
           ...(engineLogger ? { logger: engineLogger } : {}),

@@ -1,7 +1,7 @@
 // The runs of a service task that fail the same way at every due time (a parameter the scenario rejects, a table that
 // is not there): the first failure is logged in full, the repeats are counted and summed up in one line per interval,
 // and a run that ends otherwise says how many failed before it. A task due every few seconds would otherwise write
-// two lines a run (the block's warning and the job's error) for as long as nobody fixes it.
+// a line a run (the job's error) for as long as nobody fixes it.
 import type { LoggerPort } from '../../engine/index.js';
 
 export interface TaskFailureLog {
