@@ -97,8 +97,8 @@ export class Metrics {
   duplicates = 0;
   unavailable = 0;
   /**
-   * The last write the store refused, until a webhook is stored again (reported by /-/health), with the requests
-   * refused since the refusals began and those not yet said in the log (store-refusal.ts).
+   * The last write the store refused, until a webhook or a Web-API start is stored again (reported by /-/health), with
+   * the requests refused since the refusals began and those not yet said in the log (store-refusal.ts).
    */
   storeRefused: { at: number; reason: string; loggedAt: number; refused: number; notLogged: number } | undefined;
   /**

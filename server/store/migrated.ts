@@ -7,6 +7,11 @@ export interface SchemaMigrated {
   version: number;
 }
 
+/** The last version a list of migrations brings a schema to (either store's). */
+export function lastVersion(migrations: readonly { version: number }[]): number {
+  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
 /**
  * The start log's words for it.
  *

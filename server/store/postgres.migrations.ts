@@ -1,7 +1,7 @@
 // Numbered schema migrations of the PostgreSQL store, applied at open under an advisory lock so instances can start together.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PoolClient } from 'pg';
-import type { SchemaMigrated } from './migrated.js';
+import { lastVersion, type SchemaMigrated } from './migrated.js';
 
 export interface PgMigration {
   version: number;
@@ -209,8 +209,8 @@ export async function checkPgSchema(client: PoolClient, schema: string | undefin
   if (schema !== undefined && !found.named) throw new PgSchemaNotReadyError(`no schema ${schema} in database ${found.db}; ${first} (or check ?schema= of the URL)`);
   if (!found.s) throw new PgSchemaNotReadyError(`no schema to read in database ${found.db} (the role's search_path names none); ${first}`);
   if (!found.tables) throw new PgSchemaNotReadyError(`schema ${found.s} of database ${found.db} holds no store; ${first} (or check ?schema= of the URL)`);
-  const current = Number((await client.query<{ v: string | number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0]?.v ?? 0);
-  const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  const current = await schemaVersionOf(client);
+  const known = lastVersion(migrations);
   if (current > known) throw new PgSchemaTooNewError(`database schema ${found.s} is version ${current}, this build knows up to ${known}: use a newer build`);
   if (current < known) {
     throw new PgSchemaNotReadyError(`schema ${found.s} is at version ${current}, this build reads version ${known}: the servers have not migrated it yet (a server of this build does as it starts); nothing was changed`);
@@ -245,11 +245,16 @@ export async function applyPgMigrations(client: PoolClient, migrations: readonly
   return migrated;
 }
 
+/** The last migration recorded in the schema (its `schema_migrations` table must exist). */
+async function schemaVersionOf(client: PoolClient): Promise<number> {
+  return Number((await client.query<{ v: string | number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0]?.v ?? 0);
+}
+
 async function migrateLocked(client: PoolClient, schema: string, migrations: readonly PgMigration[], now: number): Promise<SchemaMigrated> {
   await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
-  const current = Number((await client.query<{ v: string | number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0]?.v ?? 0);
-  const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  const current = await schemaVersionOf(client);
+  const known = lastVersion(migrations);
   if (current > known) {
     throw new PgSchemaTooNewError(`database schema ${schema} is version ${current}, this build knows up to ${known}: use a newer build`);
   }

@@ -1,6 +1,6 @@
 // Numbered schema migrations of the SQLite store, applied in order at open; each runs once, in its own transaction.
 import Database from 'better-sqlite3';
-import type { SchemaMigrated } from './migrated.js';
+import { lastVersion, type SchemaMigrated } from './migrated.js';
 
 export interface Migration {
   version: number;
@@ -207,9 +207,9 @@ export class SchemaTooNewError extends Error {
   }
 }
 
-/** The last schema version this build knows. */
+/** The last schema version of the SQLite store this build knows. */
 export function knownSchemaVersion(migrations: readonly Migration[] = MIGRATIONS): number {
-  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  return lastVersion(migrations);
 }
 
 /**
@@ -221,17 +221,22 @@ export function storedSchemaVersion(file: string): number {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get()) return 0;
-    return (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+    return schemaVersionOf(db);
   } finally {
     db.close();
   }
+}
+
+/** The last migration recorded in an open store (its `schema_migrations` table must exist). */
+function schemaVersionOf(db: Database.Database): number {
+  return (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
 }
 
 /** Brings the schema up to the last migration; returns the versions applied now and the version it is at. */
 export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, now = Date.now()): SchemaMigrated {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
-  const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  const current = schemaVersionOf(db);
   const known = knownSchemaVersion(migrations);
   if (current > known) throw new SchemaTooNewError(current, known);
   const applied: number[] = [];
