@@ -7,20 +7,10 @@
 // a write), the Bpium emulator over HTTP (the read one attempt is cut in, held up), smtp-server on loopback (the other
 // attempt's letter, its reply held up).
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createBpiumClient } from '../../adapters/bpium/client.js';
-import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
-import { startBpiumEmulator } from '../../bpium-emulator/emulator.js';
-import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioLibrary, randomIds, systemClock, type RunResult } from '../../engine/index.js';
-import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
-import { openSqliteStore } from '../../server/store/sqlite.store.js';
-import { StoreUnavailableError } from '../../server/store/store.errors.js';
-import { tempDir } from '../helpers.js';
-import { givingBackPool, READ_THEN_MAIL, until } from './pool.helper.js';
-import { startSmtpServer } from '../mail/smtp-server.helper.js';
+import type { RunResult } from '../../engine/index.js';
+import type { DeliveryStore } from '../../server/delivery/store-link.js';
+import { diskFull, givingBackPool, READ_THEN_MAIL, sqliteStopRig, until } from './pool.helper.js';
 
 /** How long the read and the first letter's reply are held up: past the stop's grace period. */
 const HELD_MS = 2000;
@@ -40,27 +30,18 @@ blocks:
 
 describe('a graceful stop whose give-back the store takes in part', { timeout: 60_000 }, () => {
   it('the jobs given back stay fenced and are reported given back; only those refused go on', async () => {
-    const t = tempDir('oktell-give-back-partly-');
-    writeFileSync(join(t.dir, 'ReadThenMail.yaml'), READ_THEN_MAIL);
-    writeFileSync(join(t.dir, 'Mail.yaml'), MAIL);
-    const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
-    assert.deepEqual(lib.issues, []);
-    const store = await openSqliteStore({ file: join(t.dir, 'q.db') });
-    const smtp = await startSmtpServer({ dataReplyDelayMs: (n) => (n === 1 ? HELD_MS : 0) });
-    const emu = await startBpiumEmulator({ port: 0, dataDir: join(t.dir, 'bpium') });
-    const bpium = createBpiumClient({ url: emu.url, login: emu.login, password: emu.password, rateLimit: false, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
-    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${smtp.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
-    const real = deliveryStoreOf(store);
+    const rig = await sqliteStopRig('oktell-give-back-partly-', { 'ReadThenMail.yaml': READ_THEN_MAIL, 'Mail.yaml': MAIL }, { dataReplyDelayMs: (n) => (n === 1 ? HELD_MS : 0) });
+    const { store, smtp, emu, real } = rig;
     // The give-back of the jobs not journaled whole is refused; the other statement is taken.
     const partly: DeliveryStore = {
       ...real,
       releaseJobs: async (ids, worker, error) =>
         (error as { journaled?: boolean } | undefined)?.journaled === true
           ? real.releaseJobs(ids, worker, error)
-          : Promise.reject(new StoreUnavailableError('full', 'database unavailable (SQLITE_FULL): database or disk is full (fault injected by the test)', 30)),
+          : Promise.reject(diskFull()),
     };
     const attempts: Array<{ jobId: string; outcome: string; result: RunResult }> = [];
-    const pool = givingBackPool(partly, lib, { clock: systemClock, ids: randomIds, mailer, bpium }, { concurrency: 2, onAttempt: (job, result, outcome) => void attempts.push({ jobId: job.id, outcome, result }) });
+    const pool = givingBackPool(partly, rig.lib, rig.ports, { concurrency: 2, onAttempt: (job, result, outcome) => void attempts.push({ jobId: job.id, outcome, result }) });
     try {
       emu.injectFaults({ delayMs: HELD_MS, times: 1, method: 'GET', pathPrefix: '/api/v1/catalogs/3' });
       const [reading, mailing] = await store.enqueueJobs([
@@ -86,12 +67,7 @@ describe('a graceful stop whose give-back the store takes in part', { timeout: 6
       assert.deepEqual([done?.status, done?.attempts], ['succeeded', 1]);
       assert.equal(smtp.letters.length, 1, 'only the letter of the job not given back was sent');
     } finally {
-      await pool.stop(100);
-      await mailer.close();
-      await emu.close();
-      await smtp.close();
-      await store.close();
-      t.cleanup();
+      await rig.close(pool);
     }
   });
 });

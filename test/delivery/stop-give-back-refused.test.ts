@@ -5,40 +5,22 @@
 // Real parts: a SQLite store file (its give-back refused as the store refuses a write), the Bpium emulator over HTTP
 // (the read the attempt is cut in, held up), smtp-server on loopback as the sink.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createBpiumClient } from '../../adapters/bpium/client.js';
-import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
-import { startBpiumEmulator } from '../../bpium-emulator/emulator.js';
-import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioLibrary, randomIds, systemClock, type RunResult } from '../../engine/index.js';
-import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
-import { openSqliteStore } from '../../server/store/sqlite.store.js';
-import { StoreUnavailableError } from '../../server/store/store.errors.js';
-import { tempDir } from '../helpers.js';
-import { givingBackPool, READ_THEN_MAIL, until } from './pool.helper.js';
-import { startSmtpServer } from '../mail/smtp-server.helper.js';
+import type { RunResult } from '../../engine/index.js';
+import type { DeliveryStore } from '../../server/delivery/store-link.js';
+import { diskFull, givingBackPool, READ_THEN_MAIL, sqliteStopRig, until } from './pool.helper.js';
 
 /** How long the read is held up: past the stop's grace period. */
 const READ_DELAY_MS = 2000;
 
 describe('a graceful stop on SQLite whose give-back the store refuses', { timeout: 60_000 }, () => {
   it('the running attempt is not fenced: it sends its letter and completes, its attempt counted once', async () => {
-    const t = tempDir('oktell-give-back-refused-');
-    writeFileSync(join(t.dir, 'ReadThenMail.yaml'), READ_THEN_MAIL);
-    const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
-    assert.deepEqual(lib.issues, []);
-    const store = await openSqliteStore({ file: join(t.dir, 'q.db') });
-    const smtp = await startSmtpServer();
-    const emu = await startBpiumEmulator({ port: 0, dataDir: join(t.dir, 'bpium') });
-    const bpium = createBpiumClient({ url: emu.url, login: emu.login, password: emu.password, rateLimit: false, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
-    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${smtp.port}`, from: 'robot@example.com', retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
-    const real = deliveryStoreOf(store);
+    const rig = await sqliteStopRig('oktell-give-back-refused-', { 'ReadThenMail.yaml': READ_THEN_MAIL });
+    const { store, smtp, emu } = rig;
     // The store refuses the give-back as it refuses any write on a full disk: nothing of it is written.
-    const refusing: DeliveryStore = { ...real, releaseJobs: async () => Promise.reject(new StoreUnavailableError('full', 'database unavailable (SQLITE_FULL): database or disk is full (fault injected by the test)', 30)) };
+    const refusing: DeliveryStore = { ...rig.real, releaseJobs: async () => Promise.reject(diskFull()) };
     const attempts: Array<{ outcome: string; result: RunResult }> = [];
-    const pool = givingBackPool(refusing, lib, { clock: systemClock, ids: randomIds, mailer, bpium }, { onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }) });
+    const pool = givingBackPool(refusing, rig.lib, rig.ports, { onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }) });
     try {
       emu.injectFaults({ delayMs: READ_DELAY_MS, times: 1, method: 'GET', pathPrefix: '/api/v1/catalogs/3' });
       const [id] = await store.enqueueJobs([{ scenario: 'ReadThenMail', params: {} }]);
@@ -55,12 +37,7 @@ describe('a graceful stop on SQLite whose give-back the store refuses', { timeou
       const job = await store.getJob(id!);
       assert.deepEqual([job?.status, job?.attempts], ['succeeded', 1]);
     } finally {
-      await pool.stop(100);
-      await mailer.close();
-      await emu.close();
-      await smtp.close();
-      await store.close();
-      t.cleanup();
+      await rig.close(pool);
     }
   });
 });
