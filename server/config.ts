@@ -29,6 +29,15 @@ export const MIN_LEASE_MS = 3000;
 export const DEFAULT_LEASE_MS = 60_000;
 
 /**
+ * Idle kept-alive connections stay open 65 s by default, not Node's 5 s: longer than the 60 s idle timeout of common
+ * proxies (nginx's `keepalive_timeout`, cloud load balancers) and than the few seconds Node's and browsers' clients
+ * keep an idle connection, so the client closes it first. With Node's 5 s a client that reuses a connection as the
+ * server closes it (a sender idle for about 5 s, or any sender while the event loop stalls) has its request reset.
+ */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+export const MAX_KEEP_ALIVE_TIMEOUT_MS = 3_600_000;
+
+/**
  * Synchronous Web-API runs at once by default. Each holds its caller's connection until its scenario ends; past this
  * many, a caller is told to retry (or to start with async=1, which queues the run as a job).
  */
@@ -145,6 +154,12 @@ export interface ServerConfig {
   workers: { concurrency: number; maxAttempts: number; baseDelayMs: number; maxDelayMs: number; leaseMs: number; burstInFlight?: number; thread: boolean };
   /** Longest time a client may take to send one whole request (a stalled client gets 408). */
   requestTimeoutMs: number;
+  /**
+   * How long an idle kept-alive connection stays open for its client's next request. Longer than a sender's or a proxy's
+   * own idle timeout, so that the client, not the server, closes an idle connection: a server that closes one just as the
+   * client sends on it resets that request.
+   */
+  keepAliveTimeoutMs: number;
   /** A quota on the SQLite file, in 4 KiB pages: past it, hook requests get 503 with Retry-After instead of filling the disk. */
   storeMaxPages?: number;
   store: StoreSetting;
@@ -474,6 +489,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     },
     ...optionalCount('storeMaxPages', env.OKTELL_STORE_MAX_PAGES, 'OKTELL_STORE_MAX_PAGES', 16),
     requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
+    keepAliveTimeoutMs: optionalCount('ms', env.OKTELL_KEEP_ALIVE_TIMEOUT_MS, 'OKTELL_KEEP_ALIVE_TIMEOUT_MS', 1000, MAX_KEEP_ALIVE_TIMEOUT_MS).ms ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
     store: storeSetting(envSetting(env, 'OKTELL_STORE') ?? storeFromFile(fc.store, at('store'), env, cwd)),
     retentionMs: (retentionDays(env.OKTELL_RETENTION_DAYS, 'OKTELL_RETENTION_DAYS') ?? fc.retentionDays ?? 30) * 86_400_000,
     ...deadLetterRetention(retentionDays(env.OKTELL_DEAD_LETTER_RETENTION_DAYS, 'OKTELL_DEAD_LETTER_RETENTION_DAYS') ?? fc.deadLetterRetentionDays),

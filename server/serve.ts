@@ -581,6 +581,7 @@ async function listen(config: ServerConfig, app: RequestListener, checkContinue:
   const server: Server = config.tls
     ? createHttpsServer({ ...timeouts, cert: tlsFile(config.tls.cert, 'OKTELL_TLS_CERT or tls.cert'), key: tlsFile(config.tls.key, 'OKTELL_TLS_KEY or tls.key') }, app)
     : createHttpServer(timeouts, app);
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
   server.on('checkContinue', checkContinue);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(badAddress(portInUse(e, 'the server', SERVER_PORT_SETTINGS), config.host)));
