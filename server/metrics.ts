@@ -124,6 +124,12 @@ export class Metrics {
    */
   lettersRefused = 0;
   /**
+   * Letters given up on: the failed letters of a job's last attempt, the one that made it a dead letter (its attempts
+   * used up, or a failure not worth retrying). `letters.failed` counts every failed try, once per attempt of its job;
+   * this counts each such letter once, when nothing will try it again until a replay.
+   */
+  lettersDead = 0;
+  /**
    * Effects (letters, Bpium writes, web requests…) made by attempts that followed a cut-off one before their first
    * journal write: each may repeat the cut attempt's last effect, which its journal never recorded. The run record
    * marks them (`mayRepeat`) and the log names each letter's Message-ID.
@@ -147,9 +153,10 @@ export class Metrics {
 
   /**
    * Records a finished run: its duration by outcome, the letters it sent or failed to send, its Bpium calls, and its
-   * effects that may repeat those of a cut-off attempt.
+   * effects that may repeat those of a cut-off attempt. `jobOutcome` is what became of the job whose attempt it was
+   * (the pool's outcome: `dead` or `failed` when nothing retries it); absent for a run that is no job's attempt.
    */
-  run(status: string, seconds: number, tally?: RunTally, mayRepeat = 0) {
+  run(status: string, seconds: number, tally?: RunTally, mayRepeat = 0, jobOutcome?: string) {
     this.effectsMayRepeat += mayRepeat;
     if (tally) {
       const { letters, bpium } = tally;
@@ -162,6 +169,7 @@ export class Metrics {
       this.letters.unknown += letters.unknown;
       // A run that completed with a failed letter went on through the block's error exit (any other failure fails it).
       if (status === 'completed') this.lettersRefused += letters.failed;
+      if (jobOutcome === 'dead' || jobOutcome === 'failed') this.lettersDead += letters.failed;
     }
     let h = this.runs.get(status);
     if (!h) this.runs.set(status, (h = { count: 0, sum: 0, buckets: BUCKETS.map(() => 0) }));
@@ -195,7 +203,7 @@ export class Metrics {
       '# HELP oktell_store_unavailable_total Requests refused with 503 because the store could not take them.',
       '# TYPE oktell_store_unavailable_total counter',
       `oktell_store_unavailable_total ${this.unavailable}`,
-      '# HELP oktell_letters_total Letters handed to SMTP or the outbox (sent), not delivered (failed), or of unknown outcome (unknown: written whole, their end never answered), by runs of this process.',
+      "# HELP oktell_letters_total Tries to send a letter by runs of this process, by outcome: sent (handed to SMTP or the outbox; a letter sent is not sent again by its job's later attempts), failed (not delivered: counted once per attempt, so a letter its job tries 5 times counts 5; oktell_letters_dead_total counts the letters given up on), unknown (written whole, their end never answered).",
       '# TYPE oktell_letters_total counter',
       `oktell_letters_total{outcome="sent"} ${this.letters.sent}`,
       `oktell_letters_total{outcome="failed"} ${this.letters.failed}`,
@@ -203,6 +211,9 @@ export class Metrics {
       "# HELP oktell_letters_refused_total Failed letters whose run completed: refused by the SMTP server (a recipient or the message) or invalid, taken to SendMail's error exit, so nothing retries or replays them.",
       '# TYPE oktell_letters_refused_total counter',
       `oktell_letters_refused_total ${this.lettersRefused}`,
+      "# HELP oktell_letters_dead_total Letters given up on: failed in the last attempt of a job that became a dead letter (attempts used up, or a failure not retried), each counted once; they wait for a replay.",
+      '# TYPE oktell_letters_dead_total counter',
+      `oktell_letters_dead_total ${this.lettersDead}`,
       "# HELP oktell_effects_maybe_repeated_total Effects made by a job's attempt after an attempt of it was cut off (killed, stopped, lease lost) before its first journal write: each may repeat the cut attempt's last, unjournaled effect (a letter sent twice). The runs mark them (mayRepeat).",
       '# TYPE oktell_effects_maybe_repeated_total counter',
       `oktell_effects_maybe_repeated_total ${this.effectsMayRepeat}`,

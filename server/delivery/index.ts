@@ -59,7 +59,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       ports: s.ports,
       logger,
       inFlight: () => metrics.inFlight,
-      onAttempt: (_job, result) => metrics.run(result.status, result.durationMs / 1000, runTally(result), result.mayRepeat?.length ?? 0),
+      onAttempt: (_job, result, outcome) => metrics.run(result.status, result.durationMs / 1000, runTally(result), result.mayRepeat?.length ?? 0, outcome),
     });
     return Object.assign(pool, { reload: () => undefined });
   }
@@ -79,7 +79,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       webRequest: config.webRequest,
       regexBudgetMs: config.regexBudgetMs,
     },
-    onAttempt: (status, seconds, tally, mayRepeat) => metrics.run(status, seconds, tally, mayRepeat),
+    onAttempt: (status, seconds, tally, mayRepeat, outcome) => metrics.run(status, seconds, tally, mayRepeat, outcome),
     ...(limits ? { resourceLimits: limits } : {}),
   });
 }

@@ -37,7 +37,7 @@ export type ToMain =
   | { t: 'ready' }
   | { t: 'call'; id: number; call: DeliveryCall }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string }
-  | { t: 'attempt'; status: string; seconds: number; tally: RunTally; mayRepeat: number; running: number }
+  | { t: 'attempt'; status: string; seconds: number; tally: RunTally; mayRepeat: number; outcome: string; running: number }
   | { t: 'stopped'; unfinished: number; unrecorded: UnrecordedEnd[]; leased: number; takenOver?: number };
 
 export type ToThread =

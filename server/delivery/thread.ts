@@ -77,7 +77,7 @@ const pool = createWorkerPool({
   ...(init.burstInFlight !== undefined ? { burstInFlight: init.burstInFlight } : {}),
   ...(init.releaseOnStop ? { releaseOnStop: true } : {}),
   ...(init.sharedStore ? { sharedStore: true } : {}),
-  onAttempt: (_job, result) => post({ t: 'attempt', status: result.status, seconds: result.durationMs / 1000, tally: runTally(result), mayRepeat: result.mayRepeat?.length ?? 0, running: pool.running }),
+  onAttempt: (_job, result, outcome) => post({ t: 'attempt', status: result.status, seconds: result.durationMs / 1000, tally: runTally(result), mayRepeat: result.mayRepeat?.length ?? 0, outcome, running: pool.running }),
 });
 
 port.on('message', (m: ToThread) => {

@@ -11,8 +11,11 @@ export interface ThreadedPoolOptions {
   store: DeliveryStore;
   logger: LoggerPort;
   init: DeliveryInit;
-  /** Called after each finished attempt in the thread (metrics); `mayRepeat`: its effects that may repeat a cut-off attempt's. */
-  onAttempt?: (status: string, seconds: number, tally: RunTally, mayRepeat: number) => void;
+  /**
+   * Called after each finished attempt in the thread (metrics); `mayRepeat`: its effects that may repeat a cut-off
+   * attempt's; `outcome`: what became of its job (the pool's: `queued`, `dead`, `failed`, `succeeded`…).
+   */
+  onAttempt?: (status: string, seconds: number, tally: RunTally, mayRepeat: number, outcome: string) => void;
   /** A thread that died is started again after this many ms (default 1000); its jobs are claimed again by lease. */
   restartMs?: number;
   /** Heap limits of the thread (see server/heap.ts); V8's defaults when absent. */
@@ -51,7 +54,7 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
           return;
         case 'attempt':
           running = m.running;
-          o.onAttempt?.(m.status, m.seconds, m.tally, m.mayRepeat);
+          o.onAttempt?.(m.status, m.seconds, m.tally, m.mayRepeat, m.outcome);
           return;
         case 'stopped':
           running = 0;
