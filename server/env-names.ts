@@ -48,7 +48,7 @@ export function unknownEnvWarnings(env: Readonly<Record<string, string | undefin
 }
 
 /** The environment variables the library's scenarios read by their variables' `env:` (`OKTELL_CHAT_TOKEN`). */
-export function scenarioEnvNames(library: ScenarioLibrary): string[] {
+export function scenarioEnvNames(library: Pick<ScenarioLibrary, 'scenarios'>): string[] {
   return [...library.scenarios.values()].flatMap((s) => [...s.variables.values()].flatMap((v) => (v.source?.env !== undefined ? [v.source.env] : [])));
 }
 

@@ -1,8 +1,8 @@
 // `oktell-emu validate [paths…]`: checks scenario files and prints every problem as file:line:col code message.
 import { stat } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
+import { dirname, extname, relative, resolve } from 'node:path';
 import pc from 'picocolors';
-import { formatIssue, listScenarioFiles, SCENARIO_EXTENSIONS, type DeferredCheck, type ScenarioIssue } from '../../engine/index.js';
+import { formatIssue, listScenarioFiles, scenarioNameOf, SCENARIO_EXTENSIONS, type DeferredCheck, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare, type UncheckedStatements } from '../../adapters/db/prepare-check.js';
 import { webRequestAttempts } from '../../adapters/web/client.js';
@@ -57,11 +57,14 @@ export async function validateAction(paths: string[], opts: { scenarios?: string
 }
 
 
+/** How `validate` loads scenario files (loadLibrary; a test counts the files it is given). */
+export type LibraryLoader = typeof loadLibrary;
+
 /**
  * Validates every group once; files are checked with the other scenarios of their folder, DbQuery statements against
- * the databases of the data folder `dataDir` (else the configured one).
+ * the databases of the data folder `dataDir` (else the configured one). Each scenario file is loaded once.
  */
-export async function validate(groups: ValidationGroups, dataDir?: string, config?: string): Promise<Validation> {
+export async function validate(groups: ValidationGroups, dataDir?: string, config?: string, load: LibraryLoader = loadLibrary): Promise<Validation> {
   const issues: ScenarioIssue[] = [];
   const unchecked: Validation['unchecked'] = [];
   const deferred: DeferredCheck[] = [];
@@ -81,7 +84,7 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     // As `run` and `serve` refuse it: a mistyped SQLite path of a connection other than main.
     const missing = missingDatabaseFiles(resolve(dir, 'db'), settings, configured.configFile && fromCwd(configured.configFile));
     if (missing.length) throw new UsageError(missing.join('\n'));
-    const { library } = await loadLibrary(dir, files, configured.timeZone, databaseDialects(settings));
+    const { library } = await load(dir, files, configured.timeZone, databaseDialects(settings));
     const found = [...library.issues];
     deferred.push(...(library.deferred ?? []));
     // Where a connection can be reached, its statements must prepare there too (reported at the block's line), also
@@ -98,14 +101,37 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     // As `serve` says it: a scenario's SQLite database would be each instance's own under the configured PostgreSQL store.
     warnings.push(...sharedStoreDatabaseWarnings(configured.store, configured.databases, library));
     // The `env:` names of the whole folder, as `serve` loads it: a file checked alone must not make a variable that
-    // another scenario of its folder reads look unread.
-    envRead.push(...scenarioEnvNames(files ? (await loadLibrary(dir, undefined, configured.timeZone, databaseDialects(settings))).library : library));
+    // another scenario of its folder reads look unread. The files checked are not loaded again for it.
+    const rest = (files: string[]) => load(dir, files, configured.timeZone, databaseDialects(settings)).then((l) => l.library);
+    envRead.push(...scenarioEnvNames(files ? await folderScenarios(dir, files, library, rest) : library));
     count += files?.length ?? (await listScenarioFiles(dir)).length;
   }
   // As `serve` says at its start: a variable of a prefix the product owns that nothing reads (`OKTELL_PROT`), in the
   // environment validate runs in (as the `env:` of a variable is checked in it).
   warnings.push(...unknownEnvWarnings(process.env, envRead).map((w) => w.message));
   return { issues, count, unchecked, deferred: deferred.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line), warnings };
+}
+
+/**
+ * The scenarios of folder `dir` as loading it whole gives them (serve's view), when the files `checked` were loaded
+ * alone into `loaded`: only the folder's other files are loaded, by `loadRest`. A scenario's compilation, and the
+ * check of the names it refers to, depend only on its own file and the names of the folder's files, so each file
+ * compiles as it would in the whole folder; a name that two files share (`X.yaml`, `X.yml`) goes, as there, to the
+ * last of them in the folder's order that compiled. A checked file from outside the folder (--scenarios) is not the
+ * folder's: the folder's own file of that name counts, as it does for serve.
+ */
+async function folderScenarios(dir: string, checked: string[], loaded: ScenarioLibrary, loadRest: (files: string[]) => Promise<ScenarioLibrary>): Promise<Pick<ScenarioLibrary, 'scenarios'>> {
+  const all = await listScenarioFiles(dir);
+  const mine = new Set(checked);
+  const others = all.filter((f) => !mine.has(f));
+  const rest = others.length ? await loadRest(others) : undefined;
+  const scenarios = new Map<string, Scenario>();
+  for (const f of all) {
+    const s = (mine.has(f) ? loaded : rest)?.scenarios.get(scenarioNameOf(f));
+    // The library names a file as loadScenarioLibrary shows it: from the working folder.
+    if (s && s.file === (relative(process.cwd(), f) || f)) scenarios.set(s.name, s);
+  }
+  return { scenarios };
 }
 
 /** The note for statements a connection could not check: all of them, or one block's (a lock, a slow statement). */
