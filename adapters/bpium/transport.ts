@@ -1,4 +1,5 @@
 // One Bpium HTTP call with everything around it: Basic→cookie auth, deadline, retries with backoff, limiter, errors.
+import { setMaxListeners } from 'node:events';
 import { EffectError } from '../../engine/errors.js';
 import type { JsonValue } from '../../engine/values.js';
 import type { LoggerPort } from '../../engine/ports.js';
@@ -115,6 +116,10 @@ export class BpiumTransport {
   constructor(private readonly opts: TransportOptions) {
     this.basic = `Basic ${Buffer.from(`${opts.login}:${opts.password}`, 'utf8').toString('base64')}`;
     this.http = new HttpExchanger(32);
+    // Every call waiting on a backoff or the rate limiter listens to this one signal, so a Bpium outage under load
+    // (a server runs 32 jobs at once) holds dozens of listeners for a moment, each removed when its wait ends: no
+    // limit, or Node prints a "possible EventTarget memory leak" warning on stderr.
+    setMaxListeners(0, this.closer.signal);
   }
 
   close(): void {

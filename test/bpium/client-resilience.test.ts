@@ -188,3 +188,23 @@ test('an answer over the size cap fails the call as a permanent BPIUM_TOO_LARGE 
   roomy.close();
   bpium.close();
 });
+
+test('many calls waiting out a Bpium outage at once raise no "possible memory leak" warning (each backoff wait listens to the close signal)', { timeout: 10_000 }, async () => {
+  // A server's jobs share one client: during an outage every running job (32 by default) sleeps between retries on
+  // the same close signal. Node warned past 10 listeners, on stderr, as if memory leaked; the listeners are removed.
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    const port = await closedPort();
+    const bpium = createBpiumClient({ url: `http://127.0.0.1:${port}`, login: 'a@b.c', password: 'x', rateLimit: false, retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 100 } });
+    const results = await Promise.allSettled(Array.from({ length: 32 }, () => bpium.getCatalog('11')));
+    assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof EffectError && r.reason.details.code === 'BPIUM_NETWORK'));
+    bpium.close();
+    // Warnings are emitted on a later tick.
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.map((w) => `${w.name}: ${w.message}`), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
