@@ -229,7 +229,7 @@ export class Metrics {
       '# HELP oktell_logins_throttled_total Requests answered 429 without their credentials being checked: their address (or the login they tried) was past OKTELL_LOGIN_FAILURE_LIMIT failed logins within a minute.',
       '# TYPE oktell_logins_throttled_total counter',
       `oktell_logins_throttled_total ${this.logins.throttled}`,
-      '# HELP oktell_jobs Jobs by status.',
+      "# HELP oktell_jobs Jobs by status, in the whole store (on PostgreSQL past 10,000 jobs, succeeded is the database's estimate; the others are always exact).",
       '# TYPE oktell_jobs gauge',
       ...Object.entries(c.jobs).map(([s, n]) => `oktell_jobs{status="${s}"} ${n}`),
       '# HELP oktell_queue_oldest_due_seconds How long the queued job due the longest has waited for a worker since it became due (0 when none is due): jobs waiting for a retry later are not due, so a rise means work that could run does not (a stuck backlog).',

@@ -158,13 +158,30 @@ export const PG_SQL = {
       pinned_version = CASE WHEN $4::boolean THEN $5 ELSE pinned_version END
     WHERE status IN ('failed', 'dead') AND ($1::text[] IS NULL OR id = ANY($1::text[])) AND ($2::text IS NULL OR status = $2)
     RETURNING id`,
-  countJobs: `SELECT status, COUNT(*) AS n FROM jobs GROUP BY status`,
+  // Counts for /-/metrics and the console, from every instance at every scrape: the statuses few jobs and runs have
+  // are counted exactly, on the status indexes (a range each); the bulk (succeeded jobs, completed runs) is the table's
+  // total less them, the total counted only while the table is small and PostgreSQL's estimate after (counts() in
+  // postgres.store.ts), so that no count reads every row a month of retention keeps.
+  countJobs: `SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running', 'failed', 'dead') GROUP BY status`,
+  countJobsAll: `SELECT COUNT(*) AS n FROM jobs`,
   /** $1 now. On the partial index jobs_queued. */
   oldestDue: `SELECT MIN(next_run_at) AS at FROM jobs WHERE status = 'queued' AND next_run_at <= $1`,
 
   getRun: `SELECT * FROM runs WHERE id = $1`,
-  countRuns: `SELECT status, COUNT(*) AS n FROM runs GROUP BY status`,
+  countRuns: `SELECT status, COUNT(*) AS n FROM runs WHERE status IN ('running', 'failed') GROUP BY status`,
+  countRunsAll: `SELECT COUNT(*) AS n FROM runs`,
   countInbox: `SELECT COUNT(*) AS total, COUNT(duplicate_of) AS duplicates FROM inbox`,
+  /**
+   * PostgreSQL's own estimate of each table's rows, as its planner makes it: the rows per page its statistics last
+   * saw (VACUUM and ANALYZE, autovacuum's included) times the pages the table has now; null when never measured. With
+   * the share of inbox rows that are duplicates, from ANALYZE's sample.
+   */
+  estimateRows: `SELECT c.relname AS name,
+      CASE WHEN c.reltuples < 0 OR c.relpages <= 0 THEN NULL
+        ELSE c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::bigint) END AS n,
+      (SELECT 1 - s.null_frac FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'duplicate_of') AS duplicate_share
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid IN ('jobs'::regclass, 'runs'::regclass, 'inbox'::regclass)`,
 
   getEffect: `SELECT outcome FROM effects WHERE run_key = $1 AND step_key = $2`,
   putEffect: `INSERT INTO effects (run_key, step_key, outcome, recorded_at) VALUES ($1, $2, $3, $4)

@@ -105,7 +105,15 @@ export interface PostgresStoreOptions {
    * schema that is missing or not at this build's version (`PgSchemaNotReadyError`): what the CLI opens.
    */
   migrate?: boolean;
+  /**
+   * A table PostgreSQL estimates at fewer rows than this has its total counted for counts(); a larger one's total (and
+   * so the succeeded jobs, the completed runs, the inbox and its duplicates) is the estimate. Default 10 000.
+   */
+  exactCountBelow?: number;
 }
+
+/** Up to this many rows a count of a whole table costs little (a few ms); past it, counts() takes PostgreSQL's estimate. */
+export const PG_EXACT_COUNT_BELOW = 10_000;
 
 const PRUNE_CHUNK = 5000;
 
@@ -199,6 +207,7 @@ export class PostgresStore implements Store {
   private readonly random: () => number;
   private readonly defaultMaxAttempts: number;
   private readonly newId: () => string;
+  private readonly exactCountBelow: number;
   private closed = false;
 
   constructor(
@@ -214,6 +223,7 @@ export class PostgresStore implements Store {
     this.random = o.random ?? Math.random;
     this.defaultMaxAttempts = o.defaultMaxAttempts ?? 5;
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
+    this.exactCountBelow = o.exactCountBelow ?? PG_EXACT_COUNT_BELOW;
     this.batcher = new PgWriteBatcher(pool, { ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}) });
     this.effects = {
       get: async (runKey, stepKey) => {
@@ -506,17 +516,41 @@ export class PostgresStore implements Store {
     return at === null || at === undefined ? undefined : Number(at);
   }
 
+  /**
+   * Every instance asks at every scrape of `/-/metrics` and console list, so no statement reads every row a month of
+   * retention keeps: the few queued, running, failed and dead jobs and running and failed runs are counted on the status
+   * indexes; a table's total is counted while PostgreSQL estimates it below `exactCountBelow` rows, and is the estimate
+   * after (so are the bulk statuses, the total less the others, and the inbox's duplicates, from ANALYZE's sample).
+   */
   async counts(): Promise<StoreCounts> {
-    const [jobRows, runRows, inboxRows] = await Promise.all([
+    const [estimates, jobRows, runRows] = await Promise.all([
+      this.read<{ name: string; n: number | null; duplicate_share: number | null }>('estimateRows', []),
       this.read<{ status: keyof StoreCounts['jobs']; n: number }>('countJobs', []),
       this.read<{ status: keyof StoreCounts['runs']; n: number }>('countRuns', []),
-      this.read<{ total: number; duplicates: number }>('countInbox', []),
     ]);
+    const estimate = (table: string) => estimates.find((r) => r.name === table);
+    /** The estimate of a large table; undefined when it must be counted (small, or never measured). */
+    const large = (table: string): number | undefined => {
+      const n = estimate(table)?.n;
+      return n === null || n === undefined || Number(n) < this.exactCountBelow ? undefined : Math.round(Number(n));
+    };
+    const total = async (table: 'jobs' | 'runs', statement: 'countJobsAll' | 'countRunsAll'): Promise<number> =>
+      large(table) ?? Number((await this.read<{ n: number }>(statement, []))[0]?.n ?? 0);
+    const inbox = async (): Promise<StoreCounts['inbox']> => {
+      const n = large('inbox');
+      const share = estimate('inbox')?.duplicate_share;
+      if (n !== undefined && share !== null && share !== undefined) return { total: n, duplicates: Math.round(n * Number(share)) };
+      const row = (await this.read<{ total: number; duplicates: number }>('countInbox', []))[0];
+      return { total: Number(row?.total ?? 0), duplicates: Number(row?.duplicates ?? 0) };
+    };
+    const [jobsTotal, runsTotal, inboxCounts] = await Promise.all([total('jobs', 'countJobsAll'), total('runs', 'countRunsAll'), inbox()]);
     const jobs = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StoreCounts['jobs'];
     for (const r of jobRows) jobs[r.status] = Number(r.n);
+    jobs.succeeded = Math.max(0, jobsTotal - jobs.queued - jobs.running - jobs.failed - jobs.dead);
     const runs = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as StoreCounts['runs'];
     for (const r of runRows) runs[r.status] = Number(r.n);
-    return { jobs, runs, inbox: { total: Number(inboxRows[0]?.total ?? 0), duplicates: Number(inboxRows[0]?.duplicates ?? 0) } };
+    runs.completed = Math.max(0, runsTotal - runs.running - runs.failed);
+    return { jobs, runs, inbox: inboxCounts };
   }
 
   async prune(opts: PruneOptions): Promise<PruneResult> {
