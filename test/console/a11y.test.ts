@@ -1,11 +1,12 @@
 // The console for an operator on the keyboard, with a screen reader, or at 200 % zoom (accessibility trial 48): a
 // control reached with Tab or Shift+Tab is not hidden under the sticky header, the menu's focus ring is drawn whole,
 // a scenario page's YAML line numbers are not a hundred Tab stops, the Jobs tabs say which is selected, the live
-// badge is a status a screen reader hears, and no column header is nameless. Chromium, a real server, real runs.
+// badge is a status a screen reader hears, no column header is nameless; a run page's headings go down one level at a
+// time, its diagram names the block where the run failed, and its letters are read as Russian. Chromium, a real server, real runs.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { chromiumMissing, consoleContext, postWebhook, readUserJob, taskWebhook, useConsoleBrowser, waitFor } from './console-helpers.js';
+import { chromiumMissing, consoleContext, get, postWebhook, readUserJob, taskWebhook, useConsoleBrowser, waitFor } from './console-helpers.js';
 
 // The browser's globals, for the functions page.evaluate runs in the page (the tests compile without the DOM library).
 declare const document: any, window: any, Image: any;
@@ -35,6 +36,7 @@ async function shiftTabStops(page: Page): Promise<Array<{ name: string; top: num
 describe('the console with the keyboard, a screen reader and at 200 % zoom', () => {
   const s = useConsoleBrowser({ config: 'serviceTasks:\n  - { name: daily-report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n' });
   let runId = '';
+  let failedRunId = '';
 
   before(async () => {
     if (chromiumMissing) return;
@@ -46,7 +48,9 @@ describe('the console with the keyboard, a screen reader and at 200 % zoom', () 
       return items.length >= 3 && items;
     });
     runId = done[0]!.id;
-    assert.equal((await readUserJob(s.t, '77')).status, 'failed');
+    const failed = await readUserJob(s.t, '77');
+    assert.equal(failed.status, 'failed');
+    failedRunId = failed.runId;
   });
 
   it('at 200 % zoom (640×450) Shift+Tab never leaves the focused control under the sticky header', { timeout: 90_000 }, async (tc) => {
@@ -163,6 +167,29 @@ describe('the console with the keyboard, a screen reader and at 200 % zoom', () 
     const status = page.getByRole('status');
     await waitFor('the live badge to show', async () => (await status.isVisible()) || undefined);
     assert.equal(await status.textContent(), 'live', 'a screen reader hears "live" turn to "offline" when the updates stop');
+    await page.close();
+  });
+  it('a run page: headings one level at a time, the failed block named so, the steps\' triangles not read, letters in Russian', { timeout: 60_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    for (const id of [runId, failedRunId]) {
+      const html = await (await get(`${s.t.base}/runs/${id}`)).text();
+      const levels = [...html.matchAll(/<h([1-6])\b/g)].map((m) => Number(m[1]));
+      assert.ok(levels.includes(3), 'the steps have headings inside');
+      const jumps = levels.flatMap((l, i) => (i > 0 && l > levels[i - 1]! + 1 ? [`h${levels[i - 1]} → h${l}`] : []));
+      assert.deepEqual(jumps, [], `run ${id}: a heading level skipped`);
+    }
+    const run = await (await get(`${s.t.base}/runs/${runId}`)).text();
+    assert.match(run, /<strong lang="ru">Новая задача: /, 'a letter\'s subject is marked Russian');
+    assert.match(run, /<pre class="letter-text" lang="ru">Здравствуйте/, 'and its text');
+
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/runs/${failedRunId}`);
+    const diagram = page.getByRole('group', { name: 'Flowchart of ReadUser' });
+    assert.equal(await diagram.getByRole('link', { name: 'getUser · Bpium · steps 2 · failed here' }).count(), 1, 'the failed block is named so, not only red');
+    assert.equal(await diagram.getByRole('link', { name: 'begin · Start · steps 1', exact: true }).count(), 1);
+    const steps = await page.locator('ol.steps').ariaSnapshot();
+    assert.match(steps, /Прочитать сотрудника/);
+    assert.doesNotMatch(steps, /[▸▾]/, 'the open/closed triangle is drawn, not read');
     await page.close();
   });
 });
