@@ -2,11 +2,12 @@
 // control reached with Tab or Shift+Tab is not hidden under the sticky header, the menu's focus ring is drawn whole,
 // a scenario page's YAML line numbers are not a hundred Tab stops, the Jobs tabs say which is selected, the live
 // badge is a status a screen reader hears, no column header is nameless; a run page's headings go down one level at a
-// time, its diagram names the block where the run failed, and its letters are read as Russian. Chromium, a real server, real runs.
+// time, its diagram names the block where the run failed, and its letters are read as Russian; a dry run's result
+// repeats no id, and its parameter fields are named in full. Chromium, a real server, real runs.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { chromiumMissing, consoleContext, get, postWebhook, readUserJob, taskWebhook, useConsoleBrowser, waitFor } from './console-helpers.js';
+import { chromiumMissing, consoleContext, csrfToken, dryRunWebhook, get, postWebhook, readUserJob, taskWebhook, useConsoleBrowser, waitFor } from './console-helpers.js';
 
 // The browser's globals, for the functions page.evaluate runs in the page (the tests compile without the DOM library).
 declare const document: any, window: any, Image: any;
@@ -190,6 +191,21 @@ describe('the console with the keyboard, a screen reader and at 200 % zoom', () 
     const steps = await page.locator('ol.steps').ariaSnapshot();
     assert.match(steps, /Прочитать сотрудника/);
     assert.doesNotMatch(steps, /[▸▾]/, 'the open/closed triangle is drawn, not read');
+    await page.close();
+  });
+  it('a dry run: the result with a nested start repeats no id; the parameter fields are "Input parameter n"', { timeout: 60_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const url = await dryRunWebhook(s.t, await csrfToken(s.t.base), JSON.stringify(JSON.parse(taskWebhook({ name: 'Проверка', responsible: ['3'] }))));
+    const html = await (await get(url)).text();
+    assert.match(html, /Started asynchronously: BpiumNewTask/, 'the webhook\'s start is followed in place');
+    assert.equal((html.match(/<svg class="diagram/g) ?? []).length, 2, 'two diagrams');
+    const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!);
+    assert.deepEqual(ids.filter((id, i) => ids.indexOf(id) !== i), [], 'no id twice');
+    assert.match(html, /marker-end="url\(#child1-arrow(-taken)?\)"/, 'the nested diagram draws with its own markers');
+
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/dry-run?scenario=ReadUser`);
+    for (const n of [1, 8]) assert.equal(await page.getByRole('textbox', { name: `Input parameter ${n}`, exact: true }).count(), 1);
     await page.close();
   });
 });
