@@ -389,7 +389,7 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
   }, settings);
   const leftOut = left.unknown.length + left.changed.length;
   if (o.json) process.stdout.write(`${JSON.stringify([...requeued, ...hastened])}\n`);
-  else if (requeued.length) process.stdout.write(`requeued ${requeued.length} job(s): ${requeued.join(', ')}\n`);
+  else if (requeued.length) process.stdout.write(`requeued ${requeued.length} job(s): ${jobIds(requeued)}\n`);
   if (!o.json && hastened.length) process.stdout.write(`${hastenedText(hastened)}\n`);
   if (!o.json) for (const j of dueAlready) process.stdout.write(`job ${j.id} (${j.scenario}) is due already: it runs as soon as a worker is free\n`);
   const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
@@ -419,7 +419,16 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
 
 /** The line that says which waiting jobs were made due now. */
 function hastenedText(ids: readonly string[]): string {
-  return `made ${ids.length} waiting job(s) due now: ${ids.join(', ')} (their attempts so far are kept)`;
+  return `made ${ids.length} waiting job(s) due now: ${jobIds(ids)} (their attempts so far are kept)`;
+}
+
+/** Job ids a replay names in its line; past these, the rest are counted (a replay after an outage may take thousands). */
+export const JOB_IDS_SHOWN = 10;
+
+/** The ids of a replay's line: all of a few; of many, the first ones and how many more (`--json` lists every one). */
+function jobIds(ids: readonly string[]): string {
+  if (ids.length <= JOB_IDS_SHOWN) return ids.join(', ');
+  return `${ids.slice(0, JOB_IDS_SHOWN).join(', ')} and ${ids.length - JOB_IDS_SHOWN} more (--json lists every id; npx oktell-emu runs --status queued shows them)`;
 }
 
 /**
