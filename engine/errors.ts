@@ -28,6 +28,8 @@ export const SCENARIO_ERROR_CODES = {
   UNKNOWN_TEMPLATE_VARIABLE: 'E_UNKNOWN_TEMPLATE_VARIABLE',
   READ_FAILED: 'E_READ_FAILED',
   SCENARIO_NAME: 'E_SCENARIO_NAME',
+  /** Two files of the folder give the same scenario name (`X.yaml` and `X.yml`): neither is loaded. */
+  DUPLICATE_SCENARIO: 'E_DUPLICATE_SCENARIO',
   UNKNOWN_CONNECTION: 'E_UNKNOWN_CONNECTION',
   /** Found by `oktell-emu validate` only: a DbQuery statement the reachable database refuses to prepare, or an `into:` column it does not return. */
   SQL_PREPARE: 'E_SQL_PREPARE',

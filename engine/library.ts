@@ -1,7 +1,7 @@
 // Loads every scenario of a folder and checks what spans files: async-start targets and mail templates.
 import { readdirSync, type Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative } from 'node:path';
+import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
 import { loadScenarioText, scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOptions, type ScenarioReferences } from './loader.js';
 import type { Block, Scenario } from './model.js';
@@ -114,6 +114,9 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   const deferred: DeferredCheck[] = [];
   // Fixture, test and configuration files among the scenarios: reported as such, and not offered as scenario names.
   const notScenarios = new Set<string>();
+  // Two files that give one scenario name (X.yaml and X.yml): which one would run depends on the order they are read,
+  // so neither is loaded, and each is reported with the other (a server that ran X keeps its last good version).
+  const sameName = namesakes(files ? [...(await listScenarioFiles(dir).catch(() => [] as string[])), ...paths] : paths);
   for (const t of texts) {
     const shown = relative(base, t.p) || t.p;
     if ('error' in t) {
@@ -121,7 +124,21 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
       continue;
     }
     const r = loadScenarioText(shown, t.text!, opts);
-    if (r.ok) {
+    const others = sameName.get(resolve(t.p));
+    if (others && !notAScenario(shown, t.text!)) {
+      const name = scenarioNameOf(t.p);
+      issues.push({
+        file: shown,
+        line: 1,
+        col: 1,
+        code: C.DUPLICATE_SCENARIO,
+        message: `scenario "${name}" is also defined by ${others.map((o) => basename(o)).join(' and ')}: neither is loaded, since only one file may give a scenario its name`,
+        hint: `keep one of them: remove or rename the other (a scenario is named by its file name without .yaml or .yml)`,
+      });
+    }
+    if (r.ok && others) {
+      calls.set(r.scenario.name, r.scenario.calls.map((c) => c.scenario));
+    } else if (r.ok) {
       scenarios.set(r.scenario.name, r.scenario);
       calls.set(r.scenario.name, r.scenario.calls.map((c) => c.scenario));
     } else {
@@ -157,6 +174,27 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   return { dir, scenarios, issues: dedupe(issues), calls, compiled, deferred };
 }
 
+/** A folder's scenario names for a hint: the first ten, then how many more (a folder of hundreds stays one line). */
+function someNames(names: readonly string[]): string {
+  const shown = 10;
+  return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
+}
+
+/** Each file whose scenario name another file of the list gives too, with those other files. */
+function namesakes(files: readonly string[]): Map<string, string[]> {
+  const byName = new Map<string, string[]>();
+  for (const f of new Set(files.map((p) => resolve(p)))) {
+    const name = scenarioNameOf(f);
+    byName.set(name, [...(byName.get(name) ?? []), f]);
+  }
+  const out = new Map<string, string[]>();
+  for (const group of byName.values()) {
+    if (group.length < 2) continue;
+    for (const f of group) out.set(f, group.filter((o) => o !== f));
+  }
+  return out;
+}
+
 /** Where to create a missing template: in the folder searched, named, so a file checked from elsewhere shows which one. */
 function missingTemplateHint(name: string, folder: string | undefined): string {
   const files = `${name}.subject.njk and ${name}.text.njk and/or ${name}.html.njk`;
@@ -184,7 +222,7 @@ function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates
         block: call.block,
         code: C.UNKNOWN_SCENARIO,
         message: `scenario "${call.scenario}" does not exist in the scenarios folder`,
-        hint: guess ? `did you mean "${guess}"?` : `create ${call.scenario}.yaml next to ${s.name}.yaml; known: ${[...known].join(', ')}`,
+        hint: guess ? `did you mean "${guess}"?` : `create ${call.scenario}.yaml next to ${s.name}.yaml; known: ${someNames([...known])}`,
       });
     }
   }
