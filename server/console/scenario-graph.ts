@@ -61,6 +61,76 @@ export interface Diagram {
   height: number;
   nodes: DiagramNode[];
   edges: DiagramEdge[];
+  /**
+   * Set, with no nodes or edges, when the scenario is too large to lay out on the server's thread (`DRAW_LIMIT`): its
+   * number of blocks and the size of the layout it would need.
+   */
+  tooLarge?: { blocks: number; size: number };
+}
+
+/**
+ * The largest layout the console draws (`layoutSize`). dagre's time grows with it, about 2 ms a unit on a busy
+ * 2-core machine (1.5 s at 660, 40 s at 23,400: an HTTP404 routing 70 customers' paths to one answer block; the
+ * shipped scenarios are 16 to 46), and the server answers webhooks on the same thread, so a larger scenario is shown
+ * with its YAML and no diagram (`oktell-emu graph --format svg` still draws it, in a process of its own).
+ */
+export const DRAW_LIMIT = 1000;
+
+/**
+ * The size of the layout dagre would make of `o`: its nodes plus, for each arrow, the layers it spans (dagre puts a
+ * node of its own on every layer a long arrow crosses). Layers are the longest path from the start, loops broken where
+ * a depth-first walk meets a block it is still inside, as dagre breaks them.
+ */
+export function layoutSize(o: ScenarioOutline): number {
+  const next = new Map<string, string[]>();
+  let ends = 0;
+  for (const b of o.blocks) {
+    const targets: string[] = [];
+    for (const x of b.exits) {
+      if (x.target !== undefined && !x.missing) targets.push(x.target);
+      else ends++;
+    }
+    next.set(b.id, targets);
+  }
+  // Depth-first order without recursion (a chain of hundreds of blocks), keeping the arrows that do not close a loop.
+  const state = new Map<string, 1 | 2>();
+  const order: string[] = [];
+  const forward: Array<[string, string]> = [];
+  const back: Array<[string, string]> = [];
+  const roots = [...(o.start !== undefined ? [o.start] : []), ...o.blocks.map((b) => b.id)];
+  for (const root of roots) {
+    if (state.has(root) || !next.has(root)) continue;
+    const stack: Array<[string, number]> = [[root, 0]];
+    state.set(root, 1);
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const targets = next.get(top[0]) ?? [];
+      if (top[1] < targets.length) {
+        const to = targets[top[1]++]!;
+        if (!next.has(to)) continue;
+        if (state.get(to) === 1) back.push([top[0], to]);
+        else {
+          forward.push([top[0], to]);
+          if (!state.has(to)) {
+            state.set(to, 1);
+            stack.push([to, 0]);
+          }
+        }
+      } else {
+        state.set(top[0], 2);
+        order.push(top[0]);
+        stack.pop();
+      }
+    }
+  }
+  const rank = new Map<string, number>();
+  const incoming = new Map<string, string[]>();
+  for (const [from, to] of forward) incoming.set(to, [...(incoming.get(to) ?? []), from]);
+  for (const id of order.reverse()) rank.set(id, Math.max(0, ...(incoming.get(id) ?? []).map((f) => (rank.get(f) ?? 0) + 1)));
+  // The blocks, the start dot, each unwired exit's end node and its arrow, and the layers every other arrow spans.
+  let size = o.blocks.length + 1 + 2 * ends;
+  for (const [from, to] of [...forward, ...back]) size += Math.max(1, Math.abs((rank.get(to) ?? 0) - (rank.get(from) ?? 0)));
+  return size;
 }
 
 /** The pseudo node drawn before the start block. */
@@ -137,8 +207,8 @@ function pathThrough(points: ReadonlyArray<{ x: number; y: number }>): string {
 }
 
 /** Computes the flowchart of a scenario (no caching; see `diagramOf`). */
-export function layoutScenario(s: Scenario): Diagram {
-  return layoutOutline(outlineOfScenario(s));
+export function layoutScenario(s: Scenario, limit = Infinity): Diagram {
+  return layoutOutline(outlineOfScenario(s), limit);
 }
 
 type NodeMeta = Omit<DiagramNode, 'x' | 'y' | 'cx' | 'cy' | 'titleY' | 'subY' | 'badgeX' | 'detailY'>;
@@ -161,7 +231,11 @@ function endMeta(id: string, label: string, end: ExitEnd | 'missing', line: numb
 }
 
 /** Computes the flowchart of a scenario outline: a valid scenario, or an invalid one as far as it could be read. */
-export function layoutOutline(o: ScenarioOutline): Diagram {
+export function layoutOutline(o: ScenarioOutline, limit = Infinity): Diagram {
+  if (limit !== Infinity) {
+    const size = layoutSize(o);
+    if (size > limit) return { width: 0, height: 0, nodes: [], edges: [], tooLarge: { blocks: o.blocks.length, size } };
+  }
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: 'TB', nodesep: 36, ranksep: 44, edgesep: 16, marginx: 16, marginy: 16 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -253,12 +327,15 @@ export function layoutOutline(o: ScenarioOutline): Diagram {
 const cache = new Map<string, Diagram>();
 const CACHE_LIMIT = 256;
 
-/** The flowchart of a scenario version, laid out once and then served from a cache keyed by name and version. */
+/**
+ * The flowchart of a scenario version, laid out once and then served from a cache keyed by name and version; one
+ * larger than `DRAW_LIMIT` is not laid out (`tooLarge`).
+ */
 export function diagramOf(s: Scenario): Diagram {
   const key = `${s.name}@${s.version}`;
   let d = cache.get(key);
   if (!d) {
-    d = layoutScenario(s);
+    d = layoutScenario(s, DRAW_LIMIT);
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
     cache.set(key, d);
   }

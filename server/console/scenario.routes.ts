@@ -3,7 +3,7 @@ import type { Router } from 'express';
 import { defaultRegistry } from '../../components/registry.js';
 import { outlineOfText } from '../../engine/index.js';
 import type { ConsoleContext } from './console.router.js';
-import { diagramOf, layoutOutline, markDiagram, type Diagram } from './scenario-graph.js';
+import { diagramOf, DRAW_LIMIT, layoutOutline, markDiagram, type Diagram } from './scenario-graph.js';
 import { scenarioOverview, yamlLines } from './scenario-pages.js';
 
 export function scenarioRoutes(router: Router, ctx: ConsoleContext): void {
@@ -46,7 +46,7 @@ export function scenarioRoutes(router: Router, ctx: ConsoleContext): void {
         const outline = outlineOfText(entry.file, text, defaultRegistry);
         const named = new Set(entry.issues.map((i) => i.block));
         for (const b of outline.blocks) if (named.has(b.id)) b.problem = true;
-        if (outline.blocks.length) drawn = layoutOutline(outline);
+        if (outline.blocks.length) drawn = layoutOutline(outline, DRAW_LIMIT);
       }
       ctx.render(res, 'scenario.njk', {
         title: entry.name,
@@ -61,6 +61,7 @@ export function scenarioRoutes(router: Router, ctx: ConsoleContext): void {
         readError: error,
         templateIssues: s ? otherIssues.filter((i) => i.block && s.blocks.has(i.block)) : otherIssues,
         isHook: entry.name === ctx.d.config.hook.scenario,
+        drawLimit: DRAW_LIMIT,
       });
     } catch (e) {
       next(e);
