@@ -217,15 +217,21 @@ function portNumber(v: string, flag: string): number {
 }
 
 /** The banner's account of the service tasks, so the configuration is seen to be read: each with its schedule and next due time. */
-function tasksLine(tasks: readonly ServiceTask[], now = Date.now()): string {
-  return tasks
-    .map((t) => {
-      const next = t.enabled ? t.schedule.next(now) : undefined;
-      const when = !t.enabled ? 'disabled' : next === undefined ? 'no due time ahead' : `next ${isoInZone(next, t.timeZone)}`;
-      return `${t.name} (${t.schedule.text}, ${when})`;
-    })
-    .join(', ');
+export function tasksLine(tasks: readonly ServiceTask[], now = Date.now()): string {
+  const described = tasks.map((t) => {
+    const next = t.enabled ? t.schedule.next(now) : undefined;
+    const when = !t.enabled ? 'disabled' : next === undefined ? 'no due time ahead' : `next ${isoInZone(next, t.timeZone)}`;
+    return { text: `${t.name} (${t.schedule.text}, ${when})`, next: next ?? Infinity };
+  });
+  if (described.length <= BANNER_TASKS) return described.map((d) => d.text).join(', ');
+  // A schedule of dozens of tasks (one report per customer) would make one line of thousands of characters: the
+  // banner names the ones due first and counts the others, which `oktell-emu tasks` lists.
+  const first = [...described].sort((a, b) => a.next - b.next).slice(0, BANNER_TASKS);
+  return `${described.length} tasks, the first due: ${first.map((d) => d.text).join(', ')}, and ${described.length - BANNER_TASKS} more`;
 }
+
+/** Tasks the start banner describes one by one. */
+const BANNER_TASKS = 5;
 
 /**
  * The `tasks` command the banner suggests, naming what this server was started with so it works as printed in a new
