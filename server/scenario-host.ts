@@ -111,8 +111,18 @@ export async function createScenarioHost(dir: string, opts: ReadOptions & { logg
   /** Scenarios whose file was invalid at the last load (their last good version kept running). */
   let kept = new Set<string>();
 
-  async function reload(read?: Promise<FolderLoad>) {
+  /** `file:line:col code message` of every problem logged at the last load. */
+  let logged = new Set<string>();
+  let firstLoad = true;
+
+  /** `changedFiles`: the files whose saves started this reload (absolute paths; empty or absent when not known). */
+  async function reload(read?: Promise<FolderLoad>, changedFiles?: readonly string[]) {
     const { loaded, onDisk } = await (read ?? loadFolder(dir, templates, opts));
+    // A save of one file reloads the whole folder; what the files not saved had to say was logged at an earlier load
+    // (see below), so it is counted rather than logged again at every save elsewhere in a folder of hundreds.
+    const saved = new Set((changedFiles ?? []).map((f) => resolve(f)));
+    const known = !firstLoad && saved.size > 0;
+    const savedNames = new Set([...saved].map(scenarioNameOf));
     const scenarios = new Map(loaded.scenarios);
     const keptNow = new Set<string>();
     for (const [name, old] of current.scenarios) {
@@ -121,6 +131,7 @@ export async function createScenarioHost(dir: string, opts: ReadOptions & { logg
       if (!scenarios.has(name) && (onDisk.has(name) || loaded.issues.some((i) => i.file.endsWith(old.file)))) {
         scenarios.set(name, old);
         keptNow.add(name);
+        if (known && kept.has(name) && !savedNames.has(name)) continue;
         opts.logger?.error({ scenario: name, version: old.version }, `scenario ${name} is invalid after an edit; still running version ${old.version}`);
       }
     }
@@ -139,10 +150,31 @@ export async function createScenarioHost(dir: string, opts: ReadOptions & { logg
       versions.delete(key);
       others--;
     }
+    // The problems of the files not saved, as they were at the last load, are counted on one line (a folder with a few
+    // broken files would otherwise repeat the same errors at each edit elsewhere). The files saved get theirs again,
+    // as does any problem that is new, and every one when the files saved are not known (an explicit reload).
+    const nowLogged = new Set<string>();
+    const unchanged = new Set<string>();
+    let repeated = 0;
     for (const issue of loaded.issues) {
       const i = { ...issue, file: fileInFolder(issue.file, dir) };
+      const key = `${i.file}:${i.line}:${i.col} ${i.code} ${i.message}`;
+      nowLogged.add(key);
+      if (known && logged.has(key) && !saved.has(resolve(dir, i.file))) {
+        repeated++;
+        unchanged.add(i.file);
+        continue;
+      }
       opts.logger?.error({ code: i.code, file: i.file, line: i.line, col: i.col, scenarios: dir }, formatIssue(i));
     }
+    if (repeated) {
+      opts.logger?.warn(
+        { problems: repeated, files: unchanged.size, scenarios: dir },
+        `${repeated} problem(s) in ${unchanged.size} file(s) not saved since are still there, as logged before (npx oktell-emu validate lists them)`,
+      );
+    }
+    logged = nowLogged;
+    firstLoad = false;
     const changed = [...scenarios.values()].filter((s) => current.scenarios.get(s.name)?.version !== s.version).map((s) => `${s.name}@${s.version}`);
     if (changed.length && current.scenarios.size) opts.logger?.info({ changed }, 'scenarios reloaded');
     // The last word about a scenario whose edit was invalid must not stay that ERROR once the file is good again,
@@ -165,8 +197,8 @@ export async function createScenarioHost(dir: string, opts: ReadOptions & { logg
   if (opts.watch !== false) {
     // Each folder on its own (see folder-watch.ts): a recursive watch misses files replaced by rename after the first.
     watcher = watchScenarioFolders([dir], {
-      onChange: () => {
-        reloading = reloading.then(() => reload()).catch((e: unknown) => opts.logger?.error({ err: e }, 'scenario reload failed'));
+      onChange: (files) => {
+        reloading = reloading.then(() => reload(undefined, files)).catch((e: unknown) => opts.logger?.error({ err: e }, 'scenario reload failed'));
       },
       onError: (d, e) => opts.logger?.warn({ err: e, dir: d }, 'cannot watch a scenarios folder; its edits are not reloaded'),
     });
