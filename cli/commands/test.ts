@@ -238,6 +238,12 @@ function postgresNotes(ran: Array<{ file: TestFile; c: TestCase; outcome: { obse
 }
 
 /**
+ * Invalid scenarios a case's tree starts that its problem names; the others are counted (an HTTP404 routing to
+ * hundreds of scenarios would repeat a list of all the broken ones at each test file that runs it).
+ */
+const SHOWN_BROKEN = 3;
+
+/**
  * The selected cases whose scenario is invalid, or can start one that is (call, jump, AsyncScenario, and those in
  * turn): such a run would stop at the broken scenario, so they are held back as `run` refuses such a tree, with one
  * problem per scenario at its first selected case, counting only the selected cases (--filter).
@@ -255,7 +261,7 @@ function invalidTrees(file: TestFile, calls: ReadonlyMap<string, readonly string
     const who = cases.length === 1 ? 'its case' : `the ${cases.length} cases running it`;
     const what = broken.includes(scenario)
       ? 'is invalid (its problems are listed with its file)'
-      : `starts ${broken.length === 1 ? `an invalid scenario (${broken[0]}: its problems are listed with its file)` : `invalid scenarios (${broken.join(', ')}: their problems are listed with their files)`}`;
+      : `starts ${broken.length === 1 ? `an invalid scenario (${broken[0]}: its problems are listed with its file)` : `invalid scenarios (${broken.length > SHOWN_BROKEN ? `${broken.slice(0, SHOWN_BROKEN).join(', ')} and ${broken.length - SHOWN_BROKEN} more` : broken.join(', ')}: their problems are listed with their files)`}`;
     return {
       ...file.source.locate(['cases', cases[0]!.index, 'scenario']),
       code: SCENARIO_ERROR_CODES.INVALID_PROPERTY,

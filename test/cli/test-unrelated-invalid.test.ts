@@ -69,4 +69,15 @@ describe('oktell-emu test: invalid scenarios no selected case depends on', () =>
     assert.equal(r.stdout.trim().split('\n').at(-1), '2 passed, 0 failed; 2 problem(s) listed above (the cases they concern did not run)');
     assert.doesNotMatch(r.stderr, /warning/);
   });
+
+  it('a scenario starting many invalid ones names three and counts the rest (trial 48)', () => {
+    const s = join(tmp.dir, 'scenarios');
+    const names = ['B1', 'B2', 'B3', 'B4', 'B5', 'B6'];
+    for (const n of names) writeFileSync(join(s, `${n}.yaml`), BROKEN);
+    writeFileSync(join(s, 'Router.yaml'), `start: go1\nblocks:\n${names.map((n, i) => `  go${i + 1}: { kind: AsyncScenario, scenario: ${n}, exits: { next: ${i + 1 < names.length ? `go${i + 2}` : 'r'} } }\n`).join('')}  r: { kind: ReturnValue, values: { 1: '"routed"' } }\n`);
+    writeFileSync(join(s, 'tests', 'router.test.yaml'), 'cases:\n  - name: routes\n    scenario: Router\n    expect: { returnValues: { 1: routed } }\n');
+    const r = cli(['scenarios/tests/router.test.yaml']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /^scenarios\/tests\/router\.test\.yaml:3:15 E_INVALID_PROPERTY scenario "Router" starts invalid scenarios \(B1, B2, B3 and 3 more: their problems are listed with their files\): its case cannot run$/m);
+  });
 });
