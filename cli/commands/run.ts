@@ -278,6 +278,9 @@ function unansweredHookNote(result: RunResult, library: ScenarioLibrary, returns
   return `${result.scenario} ${where} with no status (return value ${returns.status}) or body (return value ${returns.body}) set: the server would answer this request 404 Not Found, as Oktell answers an unknown resource; to answer otherwise, set return value ${returns.status} on that way (a ReturnValue block the exit leads to)`;
 }
 
+/** Scenario names a refusal lists one by one; a folder of hundreds gets the first ones and a count. */
+const LISTED_NAMES = 10;
+
 /**
  * Stops before running when the scenario, or one it can start (call, jump, async; those it starts in turn too), has
  * problems: those are listed, as `validate` gives them, and structured under --json; the problems of unrelated files
@@ -288,7 +291,7 @@ async function refuseInvalid(library: ScenarioLibrary, name: string, databases: 
   if (!onDisk.has(name)) {
     const known = [...onDisk.keys()];
     const guess = closest(name, known);
-    throw new UsageError(`unknown scenario "${name}" in ${library.dir} (the scenarios folder: --scenarios, else OKTELL_SCENARIOS, else scenarios: of the configuration file, else ./scenarios)${guess !== undefined ? `; did you mean "${guess}"?` : ''}${known.length ? `; its scenarios: ${known.join(', ')}` : ', which has no scenario files'}; or give the path to the file: run path/to/${name}.yaml`);
+    throw new UsageError(`unknown scenario "${name}" in ${library.dir} (the scenarios folder: --scenarios, else OKTELL_SCENARIOS, else scenarios: of the configuration file, else ./scenarios)${guess !== undefined ? `; did you mean "${guess}"?` : ''}${known.length ? `; its scenarios: ${known.length <= LISTED_NAMES ? known.join(', ') : `${known.slice(0, LISTED_NAMES).join(', ')} and ${known.length - LISTED_NAMES} more`}` : ', which has no scenario files'}; or give the path to the file: run path/to/${name}.yaml`);
   }
   const reach = reachable(library.calls ?? new Map(), name);
   if ([...reach].every((n) => library.scenarios.has(n))) return;
@@ -299,7 +302,9 @@ async function refuseInvalid(library: ScenarioLibrary, name: string, databases: 
   const ownFiles = new Set(issues.map((i) => i.file));
   const others = new Set(library.issues.map((i) => i.file).filter((f) => !ownFiles.has(f))).size;
   const started = [...reach].filter((n) => n !== name);
-  const scope = started.length ? `${name} and the scenarios it starts (${started.join(', ')})` : name;
+  // An HTTP404 routing to hundreds of scenarios names only those of them with problems.
+  const broken = started.filter((n) => !library.scenarios.has(n));
+  const scope = !started.length ? name : started.length <= LISTED_NAMES ? `${name} and the scenarios it starts (${started.join(', ')})` : `${name} and the ${started.length} scenarios it can start (${broken.length ? `with problems: ${broken.join(', ')}` : 'none with problems of its own'})`;
   const shown = relative(process.cwd(), library.dir);
   const folder = shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : library.dir;
   const note = others ? `\n${others} other file(s) of the folder have problems too, not in this run's way: npx oktell-emu validate --scenarios ${folder}` : '';
