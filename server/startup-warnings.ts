@@ -160,7 +160,85 @@ export function variableWarnings(library: ScenarioLibrary, fileName: (file: stri
  * (validate: from the working folder, as its problems; the server's log: from the scenarios folder).
  */
 export function scenarioWarnings(library: ScenarioLibrary, webAttempts: number, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
-  return [...variableWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName)];
+  return [...variableWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName)];
+}
+
+/**
+ * Scenarios that start each other asynchronously in a ring (A starts B, B starts A; or A starts itself): on the server
+ * each start is a job of its own, and nothing bounds a chain of jobs, so unless a Condition ends it the ring turns
+ * for ever, making its letters and requests again at each turn (a command-line or test run stops after 1,000 starts,
+ * R_ASYNC_LIMIT). Calls and jumps are not counted: they stay inside one run, which the depth and step limits bound.
+ * One warning per ring, at the first of its starts.
+ */
+export function asyncCycleWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
+  type Start = { to: string; block: string; line: number; col: number };
+  const starts = new Map<string, Start[]>();
+  for (const sc of library.scenarios.values()) {
+    const own: Start[] = [];
+    for (const c of sc.calls) {
+      const mode = (sc.blocks.get(c.block)?.config as { mode?: string } | undefined)?.mode ?? 'async';
+      if (mode === 'async' && library.scenarios.has(c.scenario)) own.push({ to: c.scenario, block: c.block, line: c.loc.line, col: c.loc.col });
+    }
+    starts.set(sc.name, own);
+  }
+  // Tarjan's strongly connected components, without recursion (a folder of hundreds of scenarios).
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const rings: string[][] = [];
+  let counter = 0;
+  for (const root of [...starts.keys()].sort()) {
+    if (index.has(root)) continue;
+    const work: Array<[string, number]> = [[root, 0]];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length) {
+      const top = work[work.length - 1]!;
+      const [v] = top;
+      const next = starts.get(v)!;
+      if (top[1] < next.length) {
+        const w = next[top[1]++]!.to;
+        if (!index.has(w)) {
+          index.set(w, counter);
+          low.set(w, counter++);
+          stack.push(w);
+          onStack.add(w);
+          work.push([w, 0]);
+        } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1]![0];
+        low.set(parent, Math.min(low.get(parent)!, low.get(v)!));
+      }
+      if (low.get(v) === index.get(v)) {
+        const ring: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          ring.push(w);
+        } while (w !== v);
+        if (ring.length > 1 || starts.get(v)!.some((x) => x.to === v)) rings.push(ring.sort());
+      }
+    }
+  }
+  const out: string[] = [];
+  for (const ring of rings.sort((a, b) => a[0]!.localeCompare(b[0]!))) {
+    const members = new Set(ring);
+    const edges = ring.flatMap((from) => starts.get(from)!.filter((x) => members.has(x.to)).map((x) => ({ from, ...x })));
+    const first = edges[0]!;
+    const sc = library.scenarios.get(first.from)!;
+    const how = edges.map((e) => `${e.from} (block ${e.block}) starts ${e.to}`).join(', ');
+    out.push(
+      `${fileName(sc.file)}:${first.line}:${first.col}: ${ring.length === 1 ? `scenario ${ring[0]} starts itself` : `scenarios ${ring.join(', ')} start each other`} asynchronously (${how}): on the server each start is a job of its own and nothing ends the chain but a Condition of yours, so it may run without end, sending its letters and requests again at each turn (a command-line or test run stops after 1000 starts, R_ASYNC_LIMIT); if that is not meant, break the ring`,
+    );
+  }
+  return out;
 }
 
 /**

@@ -1,0 +1,39 @@
+// Scenarios that start each other asynchronously in a ring are a warning of validate (and of serve's start): on the
+// server each start is a job, and nothing bounds a chain of jobs, so an unguarded ring sends its letters for ever
+// (trial 48: C045_CrmLookup → C045_Notify → C045_CrmLookup; a dry run of it printed 25 MB before R_ASYNC_LIMIT).
+// Calls and jumps stay within one run and are not counted; the files stay valid (exit 0).
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../helpers.js';
+import { runCli } from './cli.helper.js';
+
+const starting = (target: string, mode = 'async') => `blocks:\n  go: { kind: AsyncScenario, scenario: ${target}, mode: ${mode}, exits: { next: r } }\n  r: { kind: ReturnValue, values: { 1: '"x"' } }\n`;
+
+describe('validate: scenarios starting each other asynchronously', () => {
+  it('warns once per ring, at its first start, and not for calls or a plain chain', () => {
+    const tmp = tempDir();
+    try {
+      const files: Record<string, string> = {
+        'Lookup.yaml': starting('Notify'),
+        'Notify.yaml': starting('Lookup'),
+        'Poll.yaml': starting('Poll'),
+        'Head.yaml': starting('Tail'),
+        'Tail.yaml': `blocks:\n  r: { kind: ReturnValue, values: { 1: '"end"' } }\n`,
+        'CallA.yaml': starting('CallB', 'call'),
+        'CallB.yaml': `blocks:\n  c: { kind: Condition, expression: 1 = 2, exits: { true: go, false: r } }\n  go: { kind: AsyncScenario, scenario: CallA, mode: call, exits: { next: r } }\n  r: { kind: ReturnValue, values: { 1: '"x"' } }\n`,
+      };
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp.dir, name), text);
+      const r = runCli(['validate', '--scenarios', tmp.dir], { cwd: tmp.dir });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const warnings = r.stdout.split('\n').filter((l) => l.startsWith('warning:'));
+      assert.deepEqual(warnings, [
+        'warning: Lookup.yaml:2:40: scenarios Lookup, Notify start each other asynchronously (Lookup (block go) starts Notify, Notify (block go) starts Lookup): on the server each start is a job of its own and nothing ends the chain but a Condition of yours, so it may run without end, sending its letters and requests again at each turn (a command-line or test run stops after 1000 starts, R_ASYNC_LIMIT); if that is not meant, break the ring',
+        'warning: Poll.yaml:2:40: scenario Poll starts itself asynchronously (Poll (block go) starts Poll): on the server each start is a job of its own and nothing ends the chain but a Condition of yours, so it may run without end, sending its letters and requests again at each turn (a command-line or test run stops after 1000 starts, R_ASYNC_LIMIT); if that is not meant, break the ring',
+      ]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
