@@ -174,12 +174,13 @@ export const PG_SQL = {
   /**
    * PostgreSQL's own estimate of each table's rows, as its planner makes it: the rows per page its statistics last
    * saw (VACUUM and ANALYZE, autovacuum's included) times the pages the table has now; null when never measured. With
-   * the share of inbox rows that are duplicates, from ANALYZE's sample.
+   * the share of inbox rows that are duplicates, from ANALYZE's sample of the table's own rows (a table with
+   * inheritance children has a second row of statistics, over them too).
    */
   estimateRows: `SELECT c.relname AS name,
       CASE WHEN c.reltuples < 0 OR c.relpages <= 0 THEN NULL
         ELSE c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::bigint) END AS n,
-      (SELECT 1 - s.null_frac FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'duplicate_of') AS duplicate_share
+      (SELECT 1 - s.null_frac FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'duplicate_of' AND NOT s.inherited) AS duplicate_share
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.oid IN ('jobs'::regclass, 'runs'::regclass, 'inbox'::regclass)`,
 
