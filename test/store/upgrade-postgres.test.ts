@@ -12,8 +12,9 @@ import { PG_MIGRATIONS } from '../../server/store/postgres.migrations.js';
 import { lastVersion } from '../../server/store/migrated.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { runCli, startServeProcess } from '../cli/cli-process.js';
-import { startSmtpServer, type ReceivedLetter } from '../mail/smtp-server.helper.js';
+import { startSmtpServer } from '../mail/smtp-server.helper.js';
 import { waitFor } from '../server/server-helpers.js';
+import { DEAD_LAST_RUN, DELIVERED_RUN, header, IVAN, JOB, lettersTo, MARIA, OPS } from './upgrade-fixture.js';
 import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from './postgres.helper.js';
 
 const pgAvailable = await testPostgres();
@@ -23,24 +24,6 @@ const KNOWN = lastVersion(PG_MIGRATIONS);
 const OLD = 5;
 
 const FIXTURE = repoPath('test', 'fixtures', 'upgrade', 'postgres-2026-12-02.sql');
-/** The jobs of the fixture, as that build left them (the same as the SQLite fixture's). */
-const JOB = {
-  /** Queued for its retry: its first letter (Иван) was sent and journaled, the second (Мария) refused with 451. */
-  halfSent: '01m92sh0cem6xjyqh2rjm5p35s',
-  /** Queued for its retry: both letters refused with 451, nothing sent. */
-  noneSent: '01m92sgbdsde589tczs1gtjxcg',
-  /** Dead letter after 3 attempts (451), nothing sent. */
-  dead: '01m92sayrweqqr2k174982dssn',
-  /** Running when the server was killed, its letter written whole and never answered (a pending mark). */
-  pending: '01m92sb8zagfftz7dgwmwsbjz0',
-  /** Delivered: both letters sent. */
-  delivered: '01m92s9tx8e5w24g9fdzh2568f',
-};
-const DEAD_LAST_RUN = '01m92sb2947t9w45azqkrv2s0x';
-const DELIVERED_RUN = '01m92s9tyqza6hjtbcb6ktyekg';
-const IVAN = 'ivan.petrov@example.com';
-const MARIA = 'maria.smirnova@example.org';
-const OPS = { login: 'ops', password: 'upgrade-trial-password' };
 
 /** A fresh schema holding the old build's store, as that build left it, and its store URL. */
 async function oldSchema(url: string): Promise<{ schema: string; storeUrl: string }> {
@@ -62,9 +45,6 @@ const schemaVersion = async (url: string, schema: string): Promise<number> =>
   Number((await querySchema<{ v: string }>(url, schema, 'SELECT MAX(version) AS v FROM schema_migrations'))[0]!.v);
 const jobStatus = async (url: string, schema: string, id: string): Promise<string | undefined> =>
   (await querySchema<{ status: string }>(url, schema, 'SELECT status FROM jobs WHERE id = $1', [id]))[0]?.status;
-const header = (l: ReceivedLetter, name: string): string | undefined =>
-  new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(l.raw.toString('utf8').split(/\r?\n\r?\n/)[0]!)?.[1]?.trim();
-const lettersTo = (letters: ReceivedLetter[], address: string): number => letters.filter((l) => l.rcptTo.includes(address)).length;
 
 /** The status of every job, in one query (polled while the server delivers). */
 async function statuses(url: string, schema: string): Promise<Record<string, string>> {

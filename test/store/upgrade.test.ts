@@ -12,28 +12,11 @@ import { lockDataFolder } from '../../server/data-lock.js';
 import { knownSchemaVersion, storedSchemaVersion } from '../../server/store/sqlite.migrations.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { runCli, startServeProcess } from '../cli/cli-process.js';
-import { startSmtpServer, type ReceivedLetter } from '../mail/smtp-server.helper.js';
+import { startSmtpServer } from '../mail/smtp-server.helper.js';
 import { waitFor } from '../server/server-helpers.js';
+import { DEAD_LAST_RUN, DELIVERED_RUN, header, IVAN, JOB, lettersTo, MARIA, OPS } from './upgrade-fixture.js';
 
 const FIXTURE = repoPath('test', 'fixtures', 'upgrade', 'sqlite-2026-12-02.sql');
-/** The jobs of the fixture, as that build left them. */
-const JOB = {
-  /** Queued for its retry: its first letter (Иван) was sent and journaled, the second (Мария) refused with 451. */
-  halfSent: '01m92sh0cem6xjyqh2rjm5p35s',
-  /** Queued for its retry: both letters refused with 451, nothing sent. */
-  noneSent: '01m92sgbdsde589tczs1gtjxcg',
-  /** Dead letter after 3 attempts (451), nothing sent. */
-  dead: '01m92sayrweqqr2k174982dssn',
-  /** Running when the server was killed, its letter written whole and never answered (a pending mark). */
-  pending: '01m92sb8zagfftz7dgwmwsbjz0',
-  /** Delivered: both letters sent. */
-  delivered: '01m92s9tx8e5w24g9fdzh2568f',
-};
-const DEAD_LAST_RUN = '01m92sb2947t9w45azqkrv2s0x';
-const DELIVERED_RUN = '01m92s9tyqza6hjtbcb6ktyekg';
-const IVAN = 'ivan.petrov@example.com';
-const MARIA = 'maria.smirnova@example.org';
-const OPS = { login: 'ops', password: 'upgrade-trial-password' };
 
 /** A data folder holding the old build's store, as that build left it. */
 function oldDataFolder(): { dir: string; file: string; cleanup(): void } {
@@ -55,9 +38,6 @@ function read<T>(file: string, sql: string, ...args: unknown[]): T[] {
 }
 
 const jobStatus = (file: string, id: string): string | undefined => read<{ status: string }>(file, 'SELECT status FROM jobs WHERE id = ?', id)[0]?.status;
-const header = (l: ReceivedLetter, name: string): string | undefined =>
-  new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(l.raw.toString('utf8').split(/\r?\n\r?\n/)[0]!)?.[1]?.trim();
-const lettersTo = (letters: ReceivedLetter[], address: string): number => letters.filter((l) => l.rcptTo.includes(address)).length;
 
 describe('upgrade: a store of the 2026-12-02 build (schema 4) opened by this build', () => {
   it('migrates it, delivers the queued jobs once (no journaled letter again), dead-letters the pending one, shows the old runs, and replays its dead letter', async () => {
