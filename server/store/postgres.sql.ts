@@ -158,18 +158,19 @@ export const PG_SQL = {
       pinned_version = CASE WHEN $4::boolean THEN $5 ELSE pinned_version END
     WHERE status IN ('failed', 'dead') AND ($1::text[] IS NULL OR id = ANY($1::text[])) AND ($2::text IS NULL OR status = $2)
     RETURNING id`,
-  // Counts for /-/metrics and the console, from every instance at every scrape: the statuses few jobs and runs have
-  // are counted exactly, on the status indexes (a range each); the bulk (succeeded jobs, completed runs) is the table's
-  // total less them, the total counted only while the table is small and PostgreSQL's estimate after (counts() in
-  // postgres.store.ts), so that no count reads every row a month of retention keeps.
+  // Counts for /-/metrics and the console, from every instance at every scrape: a small table's statuses all in one
+  // statement (one snapshot: a job stored between two statements would be counted as succeeded); a large one's few
+  // statuses exactly, on the status indexes (a range each), and its bulk (succeeded jobs, completed runs) PostgreSQL's
+  // estimate of its rows less them (counts() in postgres.store.ts), so that no count reads every row a month of
+  // retention keeps.
   countJobs: `SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running', 'failed', 'dead') GROUP BY status`,
-  countJobsAll: `SELECT COUNT(*) AS n FROM jobs`,
+  countJobsEvery: `SELECT status, COUNT(*) AS n FROM jobs GROUP BY status`,
   /** $1 now. On the partial index jobs_queued. */
   oldestDue: `SELECT MIN(next_run_at) AS at FROM jobs WHERE status = 'queued' AND next_run_at <= $1`,
 
   getRun: `SELECT * FROM runs WHERE id = $1`,
   countRuns: `SELECT status, COUNT(*) AS n FROM runs WHERE status IN ('running', 'failed') GROUP BY status`,
-  countRunsAll: `SELECT COUNT(*) AS n FROM runs`,
+  countRunsEvery: `SELECT status, COUNT(*) AS n FROM runs GROUP BY status`,
   countInbox: `SELECT COUNT(*) AS total, COUNT(duplicate_of) AS duplicates FROM inbox`,
   /**
    * PostgreSQL's own estimate of each table's rows, as its planner makes it: the rows per page its statistics last

@@ -518,24 +518,28 @@ export class PostgresStore implements Store {
 
   /**
    * Every instance asks at every scrape of `/-/metrics` and console list, so no statement reads every row a month of
-   * retention keeps: the few queued, running, failed and dead jobs and running and failed runs are counted on the status
-   * indexes; a table's total is counted while PostgreSQL estimates it below `exactCountBelow` rows, and is the estimate
-   * after (so are the bulk statuses, the total less the others, and the inbox's duplicates, from ANALYZE's sample).
+   * retention keeps. A table PostgreSQL estimates below `exactCountBelow` rows (or never measured) is counted whole, all
+   * its statuses in one statement, so they are of one snapshot. Past it, the few queued, running, failed and dead jobs
+   * and running and failed runs are counted on the status indexes, and the bulk status is the estimate less them (so is
+   * the inbox, its duplicates from ANALYZE's sample).
    */
   async counts(): Promise<StoreCounts> {
-    const [estimates, jobRows, runRows] = await Promise.all([
-      this.read<{ name: string; n: number | null; duplicate_share: number | null }>('estimateRows', []),
-      this.read<{ status: keyof StoreCounts['jobs']; n: number }>('countJobs', []),
-      this.read<{ status: keyof StoreCounts['runs']; n: number }>('countRuns', []),
-    ]);
+    const estimates = await this.read<{ name: string; n: number | null; duplicate_share: number | null }>('estimateRows', []);
     const estimate = (table: string) => estimates.find((r) => r.name === table);
     /** The estimate of a large table; undefined when it must be counted (small, or never measured). */
     const large = (table: string): number | undefined => {
       const n = estimate(table)?.n;
       return n === null || n === undefined || Number(n) < this.exactCountBelow ? undefined : Math.round(Number(n));
     };
-    const total = async (table: 'jobs' | 'runs', statement: 'countJobsAll' | 'countRunsAll'): Promise<number> =>
-      large(table) ?? Number((await this.read<{ n: number }>(statement, []))[0]?.n ?? 0);
+    const byStatus = async <S extends string>(table: 'jobs' | 'runs', statuses: readonly S[], bulk: S): Promise<Record<S, number>> => {
+      const total = large(table);
+      const every = table === 'jobs' ? 'countJobsEvery' : 'countRunsEvery';
+      const few = table === 'jobs' ? 'countJobs' : 'countRuns';
+      const out = Object.fromEntries(statuses.map((s) => [s, 0])) as Record<S, number>;
+      for (const r of await this.read<{ status: S; n: number }>(total === undefined ? every : few, [])) out[r.status] = Number(r.n);
+      if (total !== undefined) out[bulk] = Math.max(0, total - statuses.reduce((sum, s) => (s === bulk ? sum : sum + out[s]), 0));
+      return out;
+    };
     const inbox = async (): Promise<StoreCounts['inbox']> => {
       const n = large('inbox');
       const share = estimate('inbox')?.duplicate_share;
@@ -543,13 +547,7 @@ export class PostgresStore implements Store {
       const row = (await this.read<{ total: number; duplicates: number }>('countInbox', []))[0];
       return { total: Number(row?.total ?? 0), duplicates: Number(row?.duplicates ?? 0) };
     };
-    const [jobsTotal, runsTotal, inboxCounts] = await Promise.all([total('jobs', 'countJobsAll'), total('runs', 'countRunsAll'), inbox()]);
-    const jobs = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StoreCounts['jobs'];
-    for (const r of jobRows) jobs[r.status] = Number(r.n);
-    jobs.succeeded = Math.max(0, jobsTotal - jobs.queued - jobs.running - jobs.failed - jobs.dead);
-    const runs = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as StoreCounts['runs'];
-    for (const r of runRows) runs[r.status] = Number(r.n);
-    runs.completed = Math.max(0, runsTotal - runs.running - runs.failed);
+    const [jobs, runs, inboxCounts] = await Promise.all([byStatus('jobs', JOB_STATUSES, 'succeeded'), byStatus('runs', RUN_STATUSES, 'completed'), inbox()]);
     return { jobs, runs, inbox: inboxCounts };
   }
 

@@ -84,6 +84,29 @@ describe('PostgreSQL counts without reading every row', () => {
     });
   });
 
+  it('a small table is counted from one snapshot: a job enqueued between two reads of counts() is not counted as succeeded', T, async (t) => {
+    await withFilledStore(t, PG_EXACT_COUNT_BELOW, async (store) => {
+      // A webhook's job stored while counts() reads: it arrives just before any later statement of counts() that reads
+      // the jobs table (as one would on a busy server), so the statuses and the total must come from the same statement.
+      const pool = (store as unknown as { pool: { query: (config: unknown, values?: unknown) => Promise<unknown> } }).pool;
+      const query = pool.query.bind(pool);
+      let jobReads = 0;
+      let arrived = false;
+      pool.query = async (config: unknown, values?: unknown) => {
+        const text = typeof config === 'string' ? config : (config as { text: string }).text;
+        if (/^\s*SELECT\b[\s\S]*\bFROM jobs\b/.test(text) && ++jobReads > 1 && !arrived) {
+          arrived = true;
+          await store.enqueueJobs([job('x1'), job('x2'), job('x3')]);
+        }
+        return query(config, values);
+      };
+      const { jobs } = await store.counts();
+      pool.query = query;
+      assert.equal(jobs.succeeded, 2, `the 3 new jobs are queued, not succeeded: ${JSON.stringify(jobs)}`);
+      assert.deepEqual(jobs, arrived ? { ...EVERY_STATUS.jobs, queued: 3 } : EVERY_STATUS.jobs);
+    });
+  });
+
   it('a table with an inheritance child (statistics kept twice, with and without the child) is still counted', T, async (t) => {
     await withFilledStore(t, 1, async (store, sql) => {
       // ANALYZE of a table with children keeps two rows of statistics per column (inherited or not): the estimate
