@@ -97,10 +97,17 @@ export class Metrics {
   duplicates = 0;
   unavailable = 0;
   /**
-   * The last write the store refused, until a webhook or a Web-API start is stored again (reported by /-/health), with
-   * the requests refused since the refusals began and those not yet said in the log (store-refusal.ts).
+   * The last write the store refused, until a write that adds records (a webhook, a Web-API start, the end of a job, a
+   * service task's due time) is stored again (reported by /-/health), with the requests refused since the refusals
+   * began and those not yet said in the log (store-refusal.ts). `endSaid`: refused again soon after the log said the
+   * refusals were over; their end is not said again.
    */
-  storeRefused: { at: number; reason: string; loggedAt: number; refused: number; notLogged: number } | undefined;
+  storeRefused: { at: number; reason: string; loggedAt: number; refused: number; notLogged: number; endSaid?: true } | undefined;
+  /**
+   * The refusals a write ended last: when their last warning was logged (a refusal within 30 s of it continues them),
+   * and whether that end went unsaid (the next warning then counts them).
+   */
+  storeRefusalEnded: { reason: string; loggedAt: number; refused: number; notLogged: number; unsaid?: true } | undefined;
   /**
    * Requests being answered right now (any route), in shared memory: the delivery thread reads it to hold back while
    * many are.

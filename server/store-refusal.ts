@@ -32,7 +32,16 @@ const WHAT_TO_CHECK_PG: Record<string, string> = {
  */
 export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort; config: { store: { kind: string } } }, err: StoreUnavailableError, what: 'webhook' | 'request' | 'run', now = Date.now()): void {
   d.metrics.unavailable++;
-  const before = d.metrics.storeRefused;
+  const ended = d.metrics.storeRefusalEnded;
+  if (d.metrics.storeRefused === undefined && ended !== undefined && ended.reason === err.reason && now - ended.loggedAt < STORE_REFUSAL_LOG_EVERY_MS) {
+    // Refused again for the same reason soon after a write ended the refusals (a nearly full disk takes a small write,
+    // not a webhook): the same spell, said again at most every 30 s, and its end not said a second time meanwhile.
+    d.metrics.storeRefused = { at: now, reason: err.reason, loggedAt: ended.loggedAt, refused: ended.refused + 1, notLogged: ended.notLogged + 1, endSaid: true };
+    return;
+  }
+  // Refusals a write ended without the log saying so (the line before said it) are continued by the next one: its
+  // warning counts them.
+  const before = d.metrics.storeRefused ?? (ended?.unsaid && ended.reason === err.reason ? { ...ended, at: ended.loggedAt } : undefined);
   const refused = (before?.refused ?? 0) + 1;
   const sameSpell = before !== undefined && before.reason === err.reason && now - before.loggedAt < STORE_REFUSAL_LOG_EVERY_MS;
   if (sameSpell) {
@@ -47,10 +56,31 @@ export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort; conf
   d.metrics.storeRefused = { at: now, reason: err.reason, loggedAt: now, refused, notLogged: 0 };
 }
 
-/** A request (a webhook, a Web-API start) was stored: the refusals, if any, are over, and the log says so once, with how many were refused. */
-export function noteStoreTakesWrites(d: { metrics: Metrics; logger: LoggerPort }): void {
+/**
+ * A write was stored: the refusals, if any, are over, and the log says so once, with how many requests were refused.
+ * `stored`: what was stored when it is not a request (a webhook, a Web-API start), for the line: the end of a job, a
+ * service task's due time. Only writes that add records count, as a webhook does: a lease's claim, renewal or give-back
+ * changes a row in place, which a full disk still takes, so it proves nothing.
+ */
+export function noteStoreTakesWrites(d: { metrics: Metrics; logger: LoggerPort }, stored?: string): void {
   const before = d.metrics.storeRefused;
   if (before === undefined) return;
   d.metrics.storeRefused = undefined;
-  d.logger.info({ refused: before.refused }, `the store takes writes again: webhooks are stored and acknowledged (${before.refused} request(s) were refused with 503 before)`);
+  d.metrics.storeRefusalEnded = { reason: before.reason, loggedAt: before.loggedAt, refused: before.refused, notLogged: before.notLogged, ...(before.endSaid ? { unsaid: true as const } : {}) };
+  // Refused again within 30 s of the line that said their end: that line stands until the next warning.
+  if (before.endSaid) return;
+  const what = stored === undefined ? 'webhooks are stored and acknowledged' : `${stored} was stored, so webhooks can be stored and acknowledged again`;
+  d.logger.info({ refused: before.refused, ...(stored !== undefined ? { stored } : {}) }, `the store takes writes again: ${what} (${before.refused} request(s) were refused with 503 before)`);
+}
+
+/**
+ * `write`, which stores `stored` (see noteStoreTakesWrites), ending the refusals once it succeeds (and `counts` says
+ * it wrote something). Costs nothing while the store takes writes: only a write made during refusals is watched.
+ */
+export function endingStoreRefusals<T>(d: { metrics: Metrics; logger: LoggerPort }, stored: string, write: Promise<T>, counts: (value: T) => boolean = () => true): Promise<T> {
+  if (d.metrics.storeRefused === undefined) return write;
+  return write.then((value) => {
+    if (counts(value)) noteStoreTakesWrites(d, stored);
+    return value;
+  });
 }

@@ -8,8 +8,9 @@ import { runTally, type Metrics } from '../metrics.js';
 import { levelEnabled } from '../log-format.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import type { Store } from '../store/store.port.js';
+import { endingStoreRefusals } from '../store-refusal.js';
 import { createWorkerPool, type WorkerPool } from './pool.js';
-import { deliveryStoreOf } from './store-link.js';
+import { deliveryStoreOf, type DeliveryStore } from './store-link.js';
 import { createThreadedWorkerPool } from './threaded-pool.js';
 
 export type { WorkerPool } from './pool.js';
@@ -37,7 +38,7 @@ export interface DeliverySettings {
 /** Creates the delivery side; `start()` begins claiming jobs. */
 export function createDelivery(s: DeliverySettings): Delivery {
   const { config, metrics, logger } = s;
-  const store = deliveryStoreOf(s.store);
+  const store = endingRefusals(deliveryStoreOf(s.store), s);
   const common = {
     concurrency: config.workers.concurrency,
     leaseMs: config.workers.leaseMs,
@@ -87,4 +88,20 @@ export function createDelivery(s: DeliverySettings): Delivery {
 /** The levels `logger` writes: the thread sends no others. */
 function enabledLevels(logger: LoggerPort): Array<'debug' | 'info' | 'warn' | 'error'> {
   return (['debug', 'info', 'warn', 'error'] as const).filter((l) => levelEnabled(logger, l));
+}
+
+/**
+ * The delivery's writes that store records (the end of a job with its run, journal entries, jobs a running job starts)
+ * end a spell of store refusals when they succeed, as a stored webhook does, also when no webhook comes (store-refusal.ts).
+ * On either thread: the delivery thread's store calls are answered by this object on the main thread.
+ */
+function endingRefusals(store: DeliveryStore, d: Pick<DeliverySettings, 'metrics' | 'logger'>): DeliveryStore {
+  const accepted = (r: { accepted: boolean }) => r.accepted;
+  return {
+    ...store,
+    completeJob: (...a) => endingStoreRefusals(d, 'the end of a job', store.completeJob(...a), accepted),
+    failJob: (...a) => endingStoreRefusals(d, 'the end of a job', store.failJob(...a), accepted),
+    putEffectGroup: (...a) => endingStoreRefusals(d, "a running job's journal", store.putEffectGroup(...a)),
+    enqueueJobs: (...a) => endingStoreRefusals(d, 'a job started by a running job', store.enqueueJobs(...a)),
+  };
 }

@@ -7,6 +7,7 @@ import type { Store } from '../store/store.port.js';
 import { scenarioProblems, unreadParameterFindings } from './definitions.js';
 import { taskDefinitions } from './reload.js';
 import { TaskScheduler } from './scheduler.js';
+import { endingStoreRefusals } from '../store-refusal.js';
 
 export interface ServiceTasks {
   scheduler: TaskScheduler;
@@ -32,7 +33,16 @@ export function createServiceTasks(o: { config: ServerConfig; store: Store; metr
   for (const w of unread) o.logger.warn({}, w);
   const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch, ...(host ? { scenarios: () => host.names(), library: () => host.library(), unreadSaid: unreadFound } : {}) });
   host?.onReload(() => definitions.checkScenarios());
-  const scheduler = new TaskScheduler({ store: o.store, tasks: definitions.current, logger: o.logger, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
+  // A due time marked or a run queued ends a spell of store refusals, as a stored webhook does (store-refusal.ts).
+  const store = {
+    claimTaskDue: (input: Parameters<Store['claimTaskDue']>[0]) => endingStoreRefusals(o, "a service task's due time", o.store.claimTaskDue(input), (r) => r.claimed),
+    enqueueJobs: (...a: Parameters<Store['enqueueJobs']>) => endingStoreRefusals(o, "a service task's run", o.store.enqueueJobs(...a)),
+    lastTaskDues: o.store.lastTaskDues.bind(o.store),
+    getJob: o.store.getJob.bind(o.store),
+    listJobs: o.store.listJobs.bind(o.store),
+    latestScheduledJob: o.store.latestScheduledJob.bind(o.store),
+  };
+  const scheduler = new TaskScheduler({ store, tasks: definitions.current, logger: o.logger, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
   o.metrics.sources.push(() => scheduler.metricLines());
   return {
     scheduler,

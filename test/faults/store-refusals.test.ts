@@ -12,10 +12,10 @@ import { tempDir } from '../helpers.js';
 import { recoveryRefusal } from '../../server/serve.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import { StoreOpenError } from '../../server/store/store-open.js';
-import { AUTH, capturingLogger, postWebhook, startTestServer, taskWebhook } from '../server/server-helpers.js';
+import { AUTH, BPIUM_READ_SCENARIO, capturingLogger, postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 import pg from 'pg';
 import { Metrics } from '../../server/metrics.js';
-import { noteStoreRefusal } from '../../server/store-refusal.js';
+import { noteStoreRefusal, noteStoreTakesWrites } from '../../server/store-refusal.js';
 import { classifyPgError } from '../../server/store/postgres.batcher.js';
 import { testPostgres } from '../store/postgres.helper.js';
 
@@ -114,6 +114,95 @@ describe('a store that refuses writes, in the log', () => {
     assert.equal(lines.length, 3);
     assert.match(lines[2]!.msg, /\(busy\): .*end it$/);
     assert.equal(metrics.unavailable, 8);
+  });
+
+  for (const thread of [false, true]) {
+    it(`the end of a job stored after the refusals says they are over when no webhook comes (delivery ${thread ? 'on its own thread' : 'on the main thread'})`, { timeout: 60_000 }, async () => {
+      const log = capturingLogger();
+      const t = await startTestServer({ smtp: false, logger: log.logger, env: thread ? { OKTELL_DELIVERY_THREAD: 'on' } : {}, extraScenarios: { 'SlowRead.yaml': BPIUM_READ_SCENARIO } });
+      const other = new Database(join(t.dataDir, 'oktell.sqlite'));
+      try {
+        // A job whose read of Bpium is held up: it ends after the lock is gone, and its end is the next write stored.
+        t.server.emulator!.injectFaults({ delayMs: 4000, times: 1, method: 'GET', pathPrefix: '/api/v1/catalogs/3' });
+        const started = await fetch(`${t.server.url}/execsvcscript?name=SlowRead&async=1`, { headers: { authorization: AUTH } });
+        assert.equal(started.status, 200);
+        const jobId = started.headers.get('x-oktell-run-id')!;
+        await waitFor('the job runs', async () => (await t.server.store.getJob(jobId))?.status === 'running');
+        other.exec('BEGIN IMMEDIATE');
+        const locked = await postWebhook(t.server.url, taskWebhook({ name: 'заперто', responsible: ['2'], sequenceId: 73_001 }), t.secret);
+        assert.equal(locked.status, 503);
+        other.exec('ROLLBACK');
+        assert.equal((await t.server.store.getJob(jobId))?.status, 'running', 'the job was still running when the lock went');
+        await waitFor('the job ended', async () => (await t.server.store.getJob(jobId))?.status === 'succeeded', 15_000);
+        const again = await waitFor('the line saying the refusals are over', () => log.lines.find((l) => /^the store takes writes again/.test(l.msg ?? '')), 5000);
+        assert.equal(again.level, 'info');
+        assert.equal(again.msg, 'the store takes writes again: the end of a job was stored, so webhooks can be stored and acknowledged again (1 request(s) were refused with 503 before)');
+        assert.equal(t.server.metrics.storeRefused, undefined, '/-/health no longer reports the refusal');
+        // The next webhook is stored without a second such line.
+        const stored = await postWebhook(t.server.url, taskWebhook({ name: 'снова', responsible: ['2'], sequenceId: 73_002 }), t.secret);
+        assert.equal(stored.status, 200);
+        assert.equal(log.lines.filter((l) => /^the store takes writes again/.test(l.msg ?? '')).length, 1);
+      } finally {
+        if (other.inTransaction) other.exec('ROLLBACK');
+        other.close();
+        await t.cleanup();
+      }
+    });
+  }
+
+  it("a service task's due time stored after the refusals says they are over when no webhook comes", { timeout: 60_000 }, async () => {
+    const log = capturingLogger();
+    const t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'SlowRead.yaml': BPIUM_READ_SCENARIO }, config: 'serviceTasks:\n  - { name: tick, scenario: SlowRead, cron: "* * * * * *", timeZone: UTC }\n' });
+    const other = new Database(join(t.dataDir, 'oktell.sqlite'));
+    try {
+      // Its runs' reads are held up well past the test's window: no job ends in it, so the next due time marked is the
+      // first write stored after the lock.
+      t.server.emulator!.injectFaults({ delayMs: 10_000, times: 100, method: 'GET', pathPrefix: '/api/v1/catalogs/3' });
+      await waitFor('a run of the task is running', async () => (await t.server.store.listJobs({ task: 'tick', limit: 5 })).items.some((j) => j.status === 'running'));
+      other.exec('BEGIN IMMEDIATE');
+      const locked = await postWebhook(t.server.url, taskWebhook({ name: 'заперто', responsible: ['2'], sequenceId: 74_001 }), t.secret);
+      assert.equal(locked.status, 503);
+      other.exec('ROLLBACK');
+      const again = await waitFor('the line saying the refusals are over', () => log.lines.find((l) => /^the store takes writes again/.test(l.msg ?? '')), 5000);
+      assert.equal(again.msg, "the store takes writes again: a service task's due time was stored, so webhooks can be stored and acknowledged again (1 request(s) were refused with 503 before)");
+      assert.equal(t.server.metrics.storeRefused, undefined);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      t.server.emulator?.clearFaults();
+      await t.cleanup();
+    }
+  });
+
+  it('refusals that come back soon after a write ended them (a nearly full disk) are one spell: at most one warning and one end line every 30 s', () => {
+    const metrics = new Metrics();
+    const lines: Array<{ level: string; msg: string; obj: Record<string, unknown> }> = [];
+    const at = (level: string) => (obj: Record<string, unknown>, msg: string) => lines.push({ level, msg, obj });
+    const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger } as never;
+    const d = { metrics, logger, config: { store: { kind: 'sqlite' } } };
+    const full = new StoreUnavailableError('full', 'database or disk is full', 5);
+    const t0 = 2_000_000;
+    noteStoreRefusal(d, full, 'webhook', t0);
+    noteStoreTakesWrites(d, 'the end of a job');
+    assert.deepEqual(lines.map((l) => l.level), ['warn', 'info']);
+    // A small write fits, a webhook does not: refused again and again, each time after another job's end.
+    for (let i = 1; i <= 4; i++) {
+      noteStoreRefusal(d, full, 'webhook', t0 + i * 5_000);
+      assert.ok(metrics.storeRefused, '/-/health reports the refusal again');
+      noteStoreTakesWrites(d, 'the end of a job');
+    }
+    assert.deepEqual(lines.map((l) => l.level), ['warn', 'info'], 'within 30 s of the warning: no more lines');
+    noteStoreRefusal(d, full, 'webhook', t0 + 30_000);
+    assert.deepEqual(lines.map((l) => l.level), ['warn', 'info', 'warn']);
+    assert.match(lines[2]!.msg, /must send it again \(4 more refused since the last such line\)/);
+    assert.equal(lines[2]!.obj.refused, 6);
+    noteStoreTakesWrites(d, 'the end of a job');
+    assert.deepEqual(lines.map((l) => l.level), ['warn', 'info', 'warn', 'info']);
+    assert.match(lines[3]!.msg, /\(6 request\(s\) were refused with 503 before\)$/);
+    // Another reason is a new spell, said at once.
+    noteStoreRefusal(d, new StoreUnavailableError('busy', 'database is locked', 1), 'webhook', t0 + 31_000);
+    assert.equal(lines.length, 5);
+    assert.match(lines[4]!.msg, /\(busy\)/);
   });
 });
 
