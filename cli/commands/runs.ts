@@ -310,12 +310,27 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, dead: b
   if (r.error) w(`  ${pc.red('error')} ${terminalText(r.error && typeof r.error === 'object' && 'code' in r.error ? formatRunError(r.error as { code: string; message: string }) : JSON.stringify(r.error), true)}`);
 }
 
-type StoredMail = { block?: unknown; to: string[]; subject: string; status: string; messageId?: string; mayRepeat?: boolean };
+type StoredMail = { block?: unknown; to: string[]; subject: string; status: string; messageId?: string; mayRepeat?: boolean; error?: unknown };
+
+/**
+ * The Message-ID to look for a letter by in the mailbox: the record's own, else the one its error quotes (the build of
+ * 2026-12-02 kept a letter of unknown outcome's Message-ID only there, `… (Message-ID <…>)`), else a note saying it was
+ * not recorded. Undefined for a letter nobody needs to look for (neither of unknown outcome nor a possible repeat).
+ */
+function letterMessageId(m: StoredMail): string | undefined {
+  if (m.status !== 'unknown' && !m.mayRepeat) return undefined;
+  if (typeof m.messageId === 'string' && m.messageId) return m.messageId;
+  const quoted = typeof m.error === 'string' ? /\(Message-ID (<[^<>\s]+>)\)/.exec(m.error)?.[1] : undefined;
+  return quoted ?? 'not recorded (the build that ran this did not keep it)';
+}
 
 /** The run's effects, one line each, in the order its steps made them (effect-order.ts). */
 function effectLines(r: RunRecord, trace: readonly unknown[]): string[] {
   const repeat = pc.yellow('may repeat');
-  const mailLine = (m: StoredMail) => `mail ${m.status} to ${terminalText(m.to.join(', '))} · ${terminalText(String(m.subject))}${m.mayRepeat ? ` ${repeat} · Message-ID ${terminalText(m.messageId ?? '?')}` : ''}`;
+  const mailLine = (m: StoredMail) => {
+    const id = letterMessageId(m);
+    return `mail ${m.status} to ${terminalText(m.to.join(', '))} · ${terminalText(String(m.subject))}${m.mayRepeat ? ` ${repeat}` : ''}${id !== undefined ? ` · Message-ID ${terminalText(id)}` : ''}`;
+  };
   // Marked as `run` and the console mark it: `(not sent, fixture)` for a call a Bpium fixture file answered.
   const bpiumLine = (c: BpiumCallRecord) => {
     const note = bpiumCallNote(c);

@@ -29,6 +29,35 @@ describe('show: what a run did and started', () => {
     }
   });
 
+  it('a letter of unknown outcome shows its Message-ID: its own, the one its error quotes (the build of 2026-12-02 kept it only there), or says it was not recorded', async () => {
+    const tmp = tempDir();
+    try {
+      const data = join(tmp.dir, 'var');
+      mkdirSync(data);
+      const store = await openSqliteStore({ file: join(data, 'oktell.sqlite') });
+      const unknown = (over: Record<string, unknown>) => ({ block: 'notify', to: ['ivan.petrov@example.com'], cc: [], bcc: [], subject: 'Новая задача', performed: false, status: 'unknown', ...over });
+      const reason = 'SMTP outcome unknown, not retried: the SMTP server 127.0.0.1:2525 gave no reply to the end of the message (ETIMEDOUT): the letter may have been delivered; it is not sent again: check the mailbox before replaying the job';
+      const at = Date.now() - 60_000;
+      const run = (id: string, mail: Record<string, unknown>) =>
+        store.recordRun({ id, jobId: `job-${id}`, scenario: 'BpiumNewTask', version: 'v1', trigger: 'async', status: 'failed', startedAt: at, finishedAt: at + 40, params: {}, returnValues: {}, trace: [], bpiumCalls: [], mails: [mail], error: { code: 'R_EFFECT_UNKNOWN', message: `SendMail "notify": ${reason}` } });
+      // As this build records it; as the build of 2026-12-02 did (the Message-ID only in the letter's error); neither.
+      await run('new-build', unknown({ messageId: '<new@oktell>', error: `${reason} (Message-ID <new@oktell>)` }));
+      await run('old-build', unknown({ error: `${reason} (Message-ID <8c25e5b6.oktell@localhost>)` }));
+      await run('no-id', unknown({ error: reason }));
+      await store.close();
+      const mailLine = (id: string) => {
+        const r = runCli(['show', id, '--data-dir', data], { NO_COLOR: '1' });
+        assert.equal(r.code, 0, r.stderr);
+        return r.stdout.split('\n').find((l) => l.trim().startsWith('mail '));
+      };
+      assert.equal(mailLine('new-build'), '  mail unknown to ivan.petrov@example.com · Новая задача · Message-ID <new@oktell>');
+      assert.equal(mailLine('old-build'), '  mail unknown to ivan.petrov@example.com · Новая задача · Message-ID <8c25e5b6.oktell@localhost>');
+      assert.equal(mailLine('no-id'), '  mail unknown to ivan.petrov@example.com · Новая задача · Message-ID not recorded (the build that ran this did not keep it)');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('the web requests and database statements of a live run, in text and --json', { timeout: 60_000 }, async () => {
     const gateway: Server = createServer((_req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{"id":"m-1"}'));
     await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
