@@ -218,7 +218,7 @@ export class Metrics {
       "# HELP oktell_letters_refused_total Failed letters whose run completed: refused by the SMTP server (a recipient or the message) or invalid, taken to SendMail's error exit, so nothing retries or replays them.",
       '# TYPE oktell_letters_refused_total counter',
       `oktell_letters_refused_total ${this.lettersRefused}`,
-      "# HELP oktell_letters_dead_total Letters given up on: failed in the last attempt of a job that became a dead letter (attempts used up, or a failure not retried), each counted once; they wait for a replay.",
+      "# HELP oktell_letters_dead_total Letters given up on: failed in the last attempt of a job that became a dead letter (attempts used up, or a failure not retried), once per job that gives it up (a replay that fails again counts it again); they wait for a replay.",
       '# TYPE oktell_letters_dead_total counter',
       `oktell_letters_dead_total ${this.lettersDead}`,
       "# HELP oktell_effects_maybe_repeated_total Effects made by a job's attempt after an attempt of it was cut off (killed, stopped, lease lost) before its first journal write: each may repeat the cut attempt's last, unjournaled effect (a letter sent twice). The runs mark them (mayRepeat).",
