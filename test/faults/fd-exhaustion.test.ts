@@ -21,8 +21,10 @@ describe('a server that runs out of file descriptors', () => {
     const scenarios = join(tmp.dir, 'scenarios');
     cpSync(repoPath('scenarios'), scenarios, { recursive: true });
     // The same start as startChild (server-helpers), under a limit of 200 open files that 300 connections at once pass.
+    // Those connections stay open while idle as long as the server keeps them (65 s by default, holding the files that
+    // long: configuration.md); 5 s here, so that the files come back within the test's wait.
     const proc = spawn('sh', ['-c', 'ulimit -n 200 && exec "$@"', 'sh', process.execPath, repoPath('bin', 'oktell-emu.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--scenarios', scenarios, '--bpium-emulator-port', '0'], {
-      env: { ...process.env, OKTELL_USERS: 'bpium:s3cret-password', SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1', OKTELL_RETRY_BASE_DELAY_MS: '200', OKTELL_RETRY_MAX_DELAY_MS: '1000', OKTELL_DELIVERY_THREAD: thread },
+      env: { ...process.env, OKTELL_USERS: 'bpium:s3cret-password', SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, OKTELL_LOG_LEVEL: 'warn', BPIUM_URL: '', NO_COLOR: '1', OKTELL_RETRY_BASE_DELAY_MS: '200', OKTELL_RETRY_MAX_DELAY_MS: '1000', OKTELL_DELIVERY_THREAD: thread, OKTELL_KEEP_ALIVE_TIMEOUT_MS: '5000' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output = keepOutput(proc, 20_000);
