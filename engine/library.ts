@@ -1,7 +1,7 @@
 // Loads every scenario of a folder and checks what spans files: async-start targets and mail templates.
 import { readdirSync, type Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
 import { loadScenarioText, scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOptions, type ScenarioReferences } from './loader.js';
 import type { Block, Scenario } from './model.js';
@@ -116,7 +116,9 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   const notScenarios = new Set<string>();
   // Two files that give one scenario name (X.yaml and X.yml): which one would run depends on the order they are read,
   // so neither is loaded, and each is reported with the other (a server that ran X keeps its last good version).
-  const sameName = namesakes(files ? [...(await listScenarioFiles(dir).catch(() => [] as string[])), ...paths] : paths);
+  // A file given from outside the folder (`validate -s DIR /tmp/X.yaml`) is checked as if saved there in place of
+  // the folder's own file of its name: that one is no namesake of it.
+  const sameName = namesakes(files ? [...standIns(await listScenarioFiles(dir).catch(() => [] as string[]), paths, dir), ...paths] : paths);
   for (const t of texts) {
     const shown = relative(base, t.p) || t.p;
     if ('error' in t) {
@@ -178,6 +180,12 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
 function someNames(names: readonly string[]): string {
   const shown = 10;
   return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
+}
+
+/** The folder's files `listed`, but for those whose scenario name a file of `given` from outside `dir` stands in for. */
+function standIns(listed: readonly string[], given: readonly string[], dir: string): string[] {
+  const replaced = new Set(given.filter((p) => resolve(dirname(p)) !== resolve(dir)).map(scenarioNameOf));
+  return listed.filter((f) => !replaced.has(scenarioNameOf(f)));
 }
 
 /** Each file whose scenario name another file of the list gives too, with those other files. */

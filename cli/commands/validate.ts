@@ -116,9 +116,9 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
  * The scenarios of folder `dir` as loading it whole gives them (serve's view), when the files `checked` were loaded
  * alone into `loaded`: only the folder's other files are loaded, by `loadRest`. A scenario's compilation, and the
  * check of the names it refers to, depend only on its own file and the names of the folder's files, so each file
- * compiles as it would in the whole folder; a name that two files share (`X.yaml`, `X.yml`) goes, as there, to the
- * last of them in the folder's order that compiled. A checked file from outside the folder (--scenarios) is not the
- * folder's: the folder's own file of that name counts, as it does for serve.
+ * compiles as it would in the whole folder; a name that two files of the folder share (`X.yaml`, `X.yml`) is, as
+ * there, neither's (E_DUPLICATE_SCENARIO). A checked file from outside the folder (--scenarios) is not the folder's:
+ * the folder's own file of that name counts, as it does for serve.
  */
 async function folderScenarios(dir: string, checked: string[], loaded: ScenarioLibrary, loadRest: (files: string[]) => Promise<ScenarioLibrary>): Promise<Pick<ScenarioLibrary, 'scenarios'>> {
   const all = await listScenarioFiles(dir);

@@ -53,6 +53,34 @@ describe('two files with one scenario name', () => {
   });
 });
 
+describe('a copy checked from outside the folder (validate -s DIR /elsewhere/X.yaml)', () => {
+  it('stands in for the folder\'s own file of its name, as docs/cli.md says, and is no namesake of it', async () => {
+    const tmp = tempDir();
+    const away = tempDir();
+    try {
+      writeFileSync(join(tmp.dir, 'Notify.yaml'), answer('the folder'));
+      writeFileSync(join(tmp.dir, 'Caller.yaml'), starts('Notify'));
+      writeFileSync(join(away.dir, 'Notify.yaml'), answer('the copy'));
+      writeFileSync(join(away.dir, 'Caller.yml'), starts('Notify'));
+      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, displayBase: tmp.dir }, [join(away.dir, 'Notify.yaml'), join(away.dir, 'Caller.yml')]);
+      assert.deepEqual(lib.issues, []);
+      assert.deepEqual([...lib.scenarios.keys()].sort(), ['Caller', 'Notify']);
+
+      const v = runCli(['validate', '--scenarios', tmp.dir, join(away.dir, 'Notify.yaml')]);
+      assert.equal(v.code, 0, v.stdout + v.stderr);
+      assert.doesNotMatch(v.stdout, /E_DUPLICATE_SCENARIO/);
+      // Two copies of one name from outside are still namesakes of each other.
+      writeFileSync(join(away.dir, 'Notify.yml'), answer('another copy'));
+      const both = runCli(['validate', '--scenarios', tmp.dir, join(away.dir, 'Notify.yaml'), join(away.dir, 'Notify.yml')]);
+      assert.equal(both.code, 1, both.stdout + both.stderr);
+      assert.match(both.stdout, /Notify\.yml:1:1 E_DUPLICATE_SCENARIO scenario "Notify" is also defined by Notify\.yaml:/);
+    } finally {
+      tmp.cleanup();
+      away.cleanup();
+    }
+  });
+});
+
 describe('an unknown AsyncScenario target in a large folder', () => {
   it('names ten of the known scenarios and counts the others', async () => {
     const tmp = tempDir();
