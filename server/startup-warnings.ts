@@ -163,11 +163,39 @@ export function scenarioWarnings(library: ScenarioLibrary, webAttempts: number, 
   return [...variableWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName)];
 }
 
+/** Exits taken when something fails: a way out through one of them is the run failing, not a way past a start. */
+const FAILURE_EXITS = new Set(['error', 'timeout']);
+
 /**
- * Scenarios that start each other asynchronously in a ring (A starts B, B starts A; or A starts itself): on the server
- * each start is a job of its own, and nothing bounds a chain of jobs, so unless a Condition ends it the ring turns
- * for ever, making its letters and requests again at each turn (a command-line or test run stops after 1,000 starts,
- * R_ASYNC_LIMIT). Calls and jumps are not counted: they stay inside one run, which the depth and step limits bound.
+ * Whether a run of `sc` can end, other than by failing, without reaching any of the blocks `avoid`: from the start,
+ * along every exit but the failure ones, to a Stop, an exit left unwired, or a jump to another scenario.
+ */
+function passedBy(sc: Scenario, avoid: ReadonlySet<string>): boolean {
+  const seen = new Set<string>();
+  const todo = [sc.start];
+  while (todo.length) {
+    const id = todo.pop()!;
+    if (seen.has(id) || avoid.has(id)) continue;
+    seen.add(id);
+    const b = sc.blocks.get(id);
+    if (!b) return true;
+    if (b.kind === 'Stop' || (b.kind === 'AsyncScenario' && (b.config as { mode?: string } | undefined)?.mode === 'jump')) return true;
+    for (const exit of b.def.exits) {
+      if (FAILURE_EXITS.has(exit)) continue;
+      const to = b.exits[exit];
+      if (to === undefined) return true;
+      todo.push(to);
+    }
+  }
+  return false;
+}
+
+/**
+ * Scenarios that start each other asynchronously in a ring (A starts B, B starts A; or A starts itself) on every way
+ * through them but a failure: on the server each start is a job of its own, and nothing bounds a chain of jobs, so the
+ * ring turns for ever, making its letters and requests again at each turn (a command-line or test run stops after
+ * 1,000 starts, R_ASYNC_LIMIT). A ring that a Condition can leave (a retry counted, a poll until done) is not warned
+ * of (`passedBy`). Calls and jumps are not counted: they stay inside one run, which the depth and step limits bound.
  * One warning per ring, at the first of its starts.
  */
 export function asyncCycleWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
@@ -179,7 +207,9 @@ export function asyncCycleWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 
       const mode = (sc.blocks.get(c.block)?.config as { mode?: string } | undefined)?.mode ?? 'async';
       if (mode === 'async' && library.scenarios.has(c.scenario)) own.push({ to: c.scenario, block: c.block, line: c.loc.line, col: c.loc.col });
     }
-    starts.set(sc.name, own);
+    // A start that a way through the scenario passes by (a Condition retrying only a few times, or polling only
+    // until something is done) may end the ring: only the starts every way makes count.
+    starts.set(sc.name, own.filter((x) => !passedBy(sc, new Set(own.filter((o) => o.to === x.to).map((o) => o.block)))));
   }
   // Tarjan's strongly connected components, without recursion (a folder of hundreds of scenarios).
   const index = new Map<string, number>();
@@ -235,7 +265,7 @@ export function asyncCycleWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 
     const sc = library.scenarios.get(first.from)!;
     const how = edges.map((e) => `${e.from} (block ${e.block}) starts ${e.to}`).join(', ');
     out.push(
-      `${fileName(sc.file)}:${first.line}:${first.col}: ${ring.length === 1 ? `scenario ${ring[0]} starts itself` : `scenarios ${ring.join(', ')} start each other`} asynchronously (${how}): on the server each start is a job of its own and nothing ends the chain but a Condition of yours, so it may run without end, sending its letters and requests again at each turn (a command-line or test run stops after 1000 starts, R_ASYNC_LIMIT); if that is not meant, break the ring`,
+      `${fileName(sc.file)}:${first.line}:${first.col}: ${ring.length === 1 ? `scenario ${ring[0]} starts itself` : `scenarios ${ring.join(', ')} start each other`} asynchronously (${how}) on every way through them that does not fail: on the server each start is a job of its own and nothing bounds a chain of jobs, so it runs without end, sending its letters and requests again at each turn (a command-line or test run stops after 1000 starts, R_ASYNC_LIMIT); let a Condition end it (a count of retries, a poll until done), or break the ring`,
     );
   }
   return out;
