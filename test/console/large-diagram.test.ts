@@ -40,9 +40,11 @@ describe('console: a scenario too large to lay out', () => {
     assert.match(page, /Not drawn: Router has 121 blocks, and its layout \(size \d+, over the console's 1000\) would hold the server/);
     assert.match(page, /npx oktell-emu graph Router --format svg -o Router\.svg/);
     assert.doesNotMatch(page, /<svg class="diagram/);
+    assert.doesNotMatch(page, /Click a block to see its YAML/, 'no legend for a diagram not drawn');
     assert.match(page, /r60/, 'the YAML is shown');
     const small = await (await get(`${t.base}/scenarios/ReadUser`)).text();
     assert.match(small, /<svg class="diagram/);
+    assert.match(small, /Click a block to see its YAML/);
     assert.doesNotMatch(small, /Not drawn/);
   });
 
@@ -50,6 +52,7 @@ describe('console: a scenario too large to lay out', () => {
     const { html } = await runPageOf(t, 'Router');
     assert.match(html, /Not drawn: Router has 121 blocks, too many to lay out on the server's thread/);
     assert.doesNotMatch(html, /<svg class="diagram/);
+    assert.doesNotMatch(html, /Click a block to jump to its step/, 'no legend for a diagram not drawn');
   });
 
   it('oktell-emu graph --format svg draws it all the same', { timeout: 120_000 }, () => {
