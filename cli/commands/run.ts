@@ -303,8 +303,10 @@ async function refuseInvalid(library: ScenarioLibrary, name: string, databases: 
   const others = new Set(library.issues.map((i) => i.file).filter((f) => !ownFiles.has(f))).size;
   const started = [...reach].filter((n) => n !== name);
   // An HTTP404 routing to hundreds of scenarios names only those of them with problems.
-  const broken = started.filter((n) => !library.scenarios.has(n));
-  const scope = !started.length ? name : started.length <= LISTED_NAMES ? `${name} and the scenarios it starts (${started.join(', ')})` : `${name} and the ${started.length} scenarios it can start (${broken.length ? `with problems: ${broken.join(', ')}` : 'none with problems of its own'})`;
+  // A target that has no file is a problem of the scenario naming it (E_UNKNOWN_SCENARIO), not a scenario it can start.
+  const existing = started.filter((n) => onDisk.has(n));
+  const broken = existing.filter((n) => !library.scenarios.has(n));
+  const scope = !started.length ? name : started.length <= LISTED_NAMES ? `${name} and the scenarios it starts (${started.join(', ')})` : `${name} and the ${existing.length} scenarios it can start (${broken.length ? `with problems: ${broken.join(', ')}` : 'none with problems of its own'})`;
   const shown = relative(process.cwd(), library.dir);
   const folder = shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : library.dir;
   const note = others ? `\n${others} other file(s) of the folder have problems too, not in this run's way: npx oktell-emu validate --scenarios ${folder}` : '';

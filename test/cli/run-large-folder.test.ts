@@ -2,7 +2,7 @@
 // broken, names the broken one, not every scenario it can start; an unknown scenario's message names ten of the
 // folder's scenarios and counts the rest, instead of one line of every name.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../helpers.js';
@@ -24,6 +24,15 @@ describe('oktell-emu run in a large folder', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^oktell-emu: scenario Router cannot run: 1 problem\(s\) in Router and the 12 scenarios it can start \(with problems: Customer07\):\n.*Customer07\.yaml:2:42 E_UNKNOWN_VARIABLE/);
     assert.doesNotMatch(r.stderr, /Customer01/);
+  });
+
+  it('a target with no file is not named nor counted as a scenario with problems: the problem is the router\'s', () => {
+    const go = customers.filter((c) => c !== 'Customer07').map((c, i) => `  go${i}: { kind: AsyncScenario, scenario: ${c}, exits: { next: go${i + 1} } }\n`).join('');
+    writeFileSync(join(tmp.dir, 'Typo.yaml'), `start: go0\nblocks:\n${go}  go11: { kind: AsyncScenario, scenario: Nowhere99, exits: { next: r } }\n  r: { kind: ReturnValue, values: { 2: 200 } }\n`);
+    const r = runCli(['run', 'Typo', '--scenarios', tmp.dir, '--dry-run']);
+    rmSync(join(tmp.dir, 'Typo.yaml'));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^oktell-emu: scenario Typo cannot run: 1 problem\(s\) in Typo and the 11 scenarios it can start \(none with problems of its own\):\n.*Typo\.yaml:\d+:\d+ E_UNKNOWN_SCENARIO scenario "Nowhere99"/);
   });
 
   it('an unknown scenario names ten of the folder and counts the others', () => {
