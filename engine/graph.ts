@@ -53,7 +53,7 @@ export function checkGraph(start: string, blocks: ReadonlyMap<string, GraphNode>
       });
     }
   }
-  for (const scc of stronglyConnected(blocks)) {
+  for (const scc of stronglyConnected(blocks.keys(), (id) => Object.values(blocks.get(id)?.exits ?? {}).filter((t) => blocks.has(t)))) {
     if (!isCycle(scc, blocks)) continue;
     if (!reachable.has(scc[0]!)) continue;
     const inside = new Set(scc);
@@ -83,15 +83,19 @@ function isCycle(scc: string[], blocks: ReadonlyMap<string, GraphNode>): boolean
   return Object.values(blocks.get(scc[0]!)!.exits).includes(scc[0]!);
 }
 
-/** Tarjan's algorithm, iterative so that long chains of blocks cannot overflow the stack. */
-function stronglyConnected(blocks: ReadonlyMap<string, GraphNode>): string[][] {
+/**
+ * Tarjan's algorithm over the nodes `ids` and the arrows `next` gives of each (only to nodes among `ids`), iterative so
+ * that long chains (of blocks, of scenarios starting each other) cannot overflow the stack. Each component's nodes in
+ * the order they were met.
+ */
+export function stronglyConnected(ids: Iterable<string>, next: (id: string) => readonly string[]): string[][] {
   let index = 0;
   const idx = new Map<string, number>();
   const low = new Map<string, number>();
   const onStack = new Set<string>();
   const stack: string[] = [];
   const result: string[][] = [];
-  for (const root of blocks.keys()) {
+  for (const root of ids) {
     if (idx.has(root)) continue;
     const work: Array<{ id: string; targets: string[]; i: number }> = [];
     const enter = (id: string) => {
@@ -100,7 +104,7 @@ function stronglyConnected(blocks: ReadonlyMap<string, GraphNode>): string[][] {
       index++;
       stack.push(id);
       onStack.add(id);
-      work.push({ id, targets: Object.values(blocks.get(id)?.exits ?? {}).filter((t) => blocks.has(t)), i: 0 });
+      work.push({ id, targets: [...next(id)], i: 0 });
     };
     enter(root);
     while (work.length) {

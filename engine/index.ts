@@ -25,3 +25,4 @@ export { firstSyntaxProblem, yamlSingleQuoted, type SyntaxProblem } from './yaml
 export { closest, closestTimeZone, timeZoneGuess } from './suggest.js';
 export { allowedKeys, quotedLiteralFix, valueAtPath } from './schema-issues.js';
 export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, sqlWrites, type SqlWrites, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';
+export { stronglyConnected } from './graph.js';

@@ -1,5 +1,5 @@
 // What the start-up output warns about: settings that let the server start but make part of it fail on every request.
-import { blocksOfScenarios, closest, connectionsOfBlocks, scenarioNameOf, variableSourceWarnings, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
+import { blocksOfScenarios, closest, connectionsOfBlocks, scenarioNameOf, stronglyConnected, variableSourceWarnings, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { fileInFolder } from './scenario-host.js';
 
@@ -211,52 +211,10 @@ export function asyncCycleWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 
     // until something is done) may end the ring: only the starts every way makes count.
     starts.set(sc.name, own.filter((x) => !passedBy(sc, new Set(own.filter((o) => o.to === x.to).map((o) => o.block)))));
   }
-  // Tarjan's strongly connected components, without recursion (a folder of hundreds of scenarios).
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const rings: string[][] = [];
-  let counter = 0;
-  for (const root of [...starts.keys()].sort()) {
-    if (index.has(root)) continue;
-    const work: Array<[string, number]> = [[root, 0]];
-    index.set(root, counter);
-    low.set(root, counter++);
-    stack.push(root);
-    onStack.add(root);
-    while (work.length) {
-      const top = work[work.length - 1]!;
-      const [v] = top;
-      const next = starts.get(v)!;
-      if (top[1] < next.length) {
-        const w = next[top[1]++]!.to;
-        if (!index.has(w)) {
-          index.set(w, counter);
-          low.set(w, counter++);
-          stack.push(w);
-          onStack.add(w);
-          work.push([w, 0]);
-        } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
-        continue;
-      }
-      work.pop();
-      if (work.length) {
-        const parent = work[work.length - 1]![0];
-        low.set(parent, Math.min(low.get(parent)!, low.get(v)!));
-      }
-      if (low.get(v) === index.get(v)) {
-        const ring: string[] = [];
-        let w: string;
-        do {
-          w = stack.pop()!;
-          onStack.delete(w);
-          ring.push(w);
-        } while (w !== v);
-        if (ring.length > 1 || starts.get(v)!.some((x) => x.to === v)) rings.push(ring.sort());
-      }
-    }
-  }
+  // Rings: strongly connected components of more than one scenario, or one that starts itself.
+  const rings = stronglyConnected([...starts.keys()].sort(), (v) => starts.get(v)!.map((x) => x.to))
+    .filter((c) => c.length > 1 || starts.get(c[0]!)!.some((x) => x.to === c[0]))
+    .map((c) => [...c].sort());
   const out: string[] = [];
   for (const ring of rings.sort((a, b) => a[0]!.localeCompare(b[0]!))) {
     const members = new Set(ring);
