@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { outlineOfText } from '../../engine/index.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { runCli } from '../cli/cli.helper.js';
-import { get, runPageOf, startConsoleServer } from './console-helpers.js';
+import { AUTH, csrfToken, get, runPageOf, startConsoleServer } from './console-helpers.js';
 
 /** A chain of `routes` Conditions, each leading to a Variable that goes to the one answer block at the bottom. */
 function routerYaml(routes: number): string {
@@ -53,6 +53,20 @@ describe('console: a scenario too large to lay out', () => {
     assert.match(html, /Not drawn: Router has 121 blocks, too many to lay out on the server's thread/);
     assert.doesNotMatch(html, /<svg class="diagram/);
     assert.doesNotMatch(html, /Click a block to jump to its step/, 'no legend for a diagram not drawn');
+  });
+
+  it('a dry run of it from the console says why there is no diagram, not an empty one', { timeout: 60_000 }, async () => {
+    const csrf = await csrfToken(t.base);
+    const res = await fetch(`${t.base}/dry-run`, {
+      method: 'POST',
+      headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: t.server.url },
+      body: new URLSearchParams({ csrf, scenario: 'Router', mode: 'params' }).toString(),
+      redirect: 'manual',
+    });
+    assert.equal(res.status, 303, await res.text());
+    const html = await (await get(new URL(res.headers.get('location')!, t.server.url).toString())).text();
+    assert.match(html, /Not drawn: Router has 121 blocks, too many to lay out on the server's thread/);
+    assert.doesNotMatch(html, /<svg class="diagram/);
   });
 
   it('oktell-emu graph --format svg draws it all the same', { timeout: 120_000 }, () => {
