@@ -66,8 +66,30 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, ti
   if (r.error) w(`  ${pc.red('error')} ${terminalText(formatRunError(r.error), true)}${r.error.retryable ? pc.yellow(' (retryable: the server would try a job again later; here, run the command again)') : ''}`);
   for (const a of r.asyncStarted) {
     w(`  ${pc.bold('started')} ${terminalText(a.scenario)} ${pc.dim(`params ${terminalText(JSON.stringify(a.params)).slice(0, 80)}`)}`);
-    if (a.result) printRun(a.result, out, depth + 2, timeZone);
+    if (!a.result) continue;
+    if (depth / 2 < SHOWN_NESTING) printRun(a.result, out, depth + 2, timeZone);
+    else {
+      const deeper = nestedRuns(a.result);
+      w(`  ${pc.yellow(`… its run and ${deeper - 1} run(s) it started in turn, nested deeper than ${SHOWN_NESTING} starts, are not shown (--json prints them)`)}`);
+    }
   }
+}
+
+/**
+ * Levels of started runs printed inside each other. Scenarios that start each other in a ring nest up to a thousand
+ * deep before R_ASYNC_LIMIT stops them: printed whole, with an indentation growing at each level, that was 25 MB.
+ */
+export const SHOWN_NESTING = 20;
+
+/** A run and every run started under it, at any depth (a loop, not recursion: a ring nests a thousand deep). */
+function nestedRuns(root: RunResult): number {
+  let n = 0;
+  const todo = [root];
+  for (let r = todo.pop(); r; r = todo.pop()) {
+    n++;
+    for (const a of r.asyncStarted) if (a.result) todo.push(a.result);
+  }
+  return n;
 }
 
 /** Characters of a request's body shown under it; `--json` has the trace's (up to 1,000). */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { SHOWN_NESTING } from '../../cli/format.js';
 import { tempDir } from '../helpers.js';
 import { runCli } from './cli.helper.js';
 
@@ -34,6 +35,27 @@ describe('run: scenarios that start each other without end', () => {
       assert.deepEqual([...new Set(all)], ['R_ASYNC_LIMIT']);
       const text = runCli(['run', 'Fork', '--scenarios', tmp.dir, '--dry-run'], { timeoutMs: 60_000 });
       assert.match(text.stderr, /note: \d+ started run\(s\) stopped with R_ASYNC_LIMIT: the scenarios start each other without end\n$/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a ring of two scenarios: the text output shows the first levels and counts the rest (a thousand levels printed were 25 MB)', () => {
+    const tmp = tempDir();
+    try {
+      writeFileSync(join(tmp.dir, 'Ping.yaml'), `blocks:\n  go: { kind: AsyncScenario, scenario: Pong }\n`);
+      writeFileSync(join(tmp.dir, 'Pong.yaml'), `blocks:\n  go: { kind: AsyncScenario, scenario: Ping }\n`);
+      const text = runCli(['run', 'Ping', '--scenarios', tmp.dir, '--dry-run'], { timeoutMs: 60_000, env: { NO_COLOR: '1' } });
+      assert.equal(text.code, 1, text.stderr);
+      const lines = text.stdout.split('\n');
+      // Each level: the run's line, its step, the started line.
+      assert.ok(lines.length < 4 * (SHOWN_NESTING + 2), `${lines.length} lines, ${text.stdout.length} characters`);
+      const runs = lines.filter((l) => /^\s*(Ping|Pong) (completed|failed) /.test(l));
+      assert.equal(runs.length, SHOWN_NESTING + 1, 'the run and the first levels of started runs');
+      assert.match(text.stdout, /… its run and (\d+) run\(s\) it started in turn, nested deeper than 20 starts, are not shown \(--json prints them\)\n/);
+      const rest = Number(/and (\d+) run\(s\) it started in turn/.exec(text.stdout)![1]);
+      assert.ok(rest > 900, `the runs not shown are counted: ${rest}`);
+      assert.match(text.stderr, /note: 1 started run\(s\) stopped with R_ASYNC_LIMIT: the scenarios start each other without end\n$/);
     } finally {
       tmp.cleanup();
     }
