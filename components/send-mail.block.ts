@@ -140,7 +140,8 @@ function compose(c: Config, rt: BlockRuntime): MailMessage {
     try {
       rendered = rt.templates.render(c.template, rt.snapshot());
     } catch (e) {
-      throw new RunFailure(R.TEMPLATE, `template "${c.template}": ${(e as Error).message}`);
+      // A file that could not be read for a reason of the moment (out of open files): the job is tried again later.
+      throw new RunFailure(R.TEMPLATE, `template "${c.template}": ${(e as Error).message}`, (e as { transient?: boolean }).transient === true);
     }
   }
   // A part the letter takes from the template, made from a secret, is masked in the run's record (renderedFrom): a

@@ -83,7 +83,9 @@ export class TemplateRenderError extends Error {
   readonly line?: number;
   readonly col?: number;
   readonly variable?: string;
-  constructor(message: string, at: { template: string; file?: string; line?: number; col?: number; variable?: string }) {
+  /** The file could not be read for a reason of the moment (out of open files…): trying again later may work. */
+  readonly transient?: boolean;
+  constructor(message: string, at: { template: string; file?: string; line?: number; col?: number; variable?: string; transient?: boolean }) {
     const where = at.file ? `${at.file}${at.line ? `:${at.line}${at.col ? `:${at.col}` : ''}` : ''}: ` : '';
     super(`${where}${message}`);
     this.template = at.template;
@@ -91,6 +93,7 @@ export class TemplateRenderError extends Error {
     if (at.line !== undefined) this.line = at.line;
     if (at.col !== undefined) this.col = at.col;
     if (at.variable !== undefined) this.variable = at.variable;
+    if (at.transient) this.transient = true;
   }
 }
 
@@ -113,7 +116,14 @@ function makeEnvironment(dir: string, autoescape: boolean): nunjucks.Environment
   return env;
 }
 
-type Parsed = { ok: true; src: string; ast: NjNode } | { ok: false; issue: TemplateIssue };
+type Parsed = { ok: true; src: string; ast: NjNode } | { ok: false; issue: TemplateIssue; transient?: true };
+
+/**
+ * Errors of reading a file that say nothing of the file: the process is out of files or memory, or the disk faltered.
+ * A template that cannot be read for one of them is read again next time (not remembered as broken), and a letter that
+ * needs it is tried again later: a burst of connections that uses up the open files must not fail letters for good.
+ */
+const TRANSIENT_READ = /\b(EMFILE|ENFILE|EAGAIN|EBUSY|EINTR|EIO|ENOMEM)\b/;
 
 /**
  * Creates the renderer for a folder of templates. HTML files are autoescaped; subject and text files are not (the
@@ -190,7 +200,9 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
         result = { ok: false, issue: { file, ...at, message: `template syntax error: ${message}`, ...(hint ? { hint } : {}) } };
       }
     } catch (e) {
-      result = { ok: false, issue: { file, line: 1, col: 1, message: `cannot read the template: ${(e as Error).message}` } };
+      const issue = { file, line: 1, col: 1, message: `cannot read the template: ${(e as Error).message}` };
+      if (TRANSIENT_READ.test(String((e as NodeJS.ErrnoException).code))) return { ok: false, issue, transient: true };
+      result = { ok: false, issue };
     }
     parsed.set(file, result);
     return result;
@@ -277,7 +289,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
   function renderPart(name: string, part: Part, ctx: Record<string, unknown>, kept?: { src: string; ast: NjNode }): string {
     const file = fileOf(name, part);
     const p: Parsed = kept ? { ok: true, ...kept } : parseFile(file);
-    if (!p.ok) throw new TemplateRenderError(p.issue.message, { template: name, file, line: p.issue.line, col: p.issue.col });
+    if (!p.ok) throw new TemplateRenderError(p.issue.message, { template: name, file, line: p.issue.line, col: p.issue.col, ...(p.transient ? { transient: true } : {}) });
     const { forbidden: [forbidden], uses } = lookupsOf(p.ast);
     if (forbidden) {
       throw new TemplateRenderError(`property "${forbidden.name}" may not be read in a mail template`, { template: name, file, line: forbidden.line, col: forbidden.col });
@@ -306,7 +318,8 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
           throw new TemplateRenderError(`"${expression}" is undefined or null`, { ...at, variable: expression });
         }
       }
-      throw new TemplateRenderError(message, at);
+      // nunjucks reads the file again to render it: out of open files there too, the error keeps only the code's text.
+      throw new TemplateRenderError(message, { ...at, ...(TRANSIENT_READ.test(message) ? { transient: true } : {}) });
     }
   }
 
