@@ -5,7 +5,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 
 import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
 import { loadScenarioText, scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOptions, type ScenarioReferences } from './loader.js';
 import type { Block, Scenario } from './model.js';
-import { closest } from './suggest.js';
+import { closest, someOf } from './suggest.js';
 import { notAScenario } from './other-files.js';
 
 /** A block, with the name of the scenario it is written in. */
@@ -176,12 +176,6 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   return { dir, scenarios, issues: dedupe(issues), calls, compiled, deferred };
 }
 
-/** A folder's scenario names for a hint: the first ten, then how many more (a folder of hundreds stays one line). */
-function someNames(names: readonly string[]): string {
-  const shown = 10;
-  return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
-}
-
 /** The folder's files `listed`, but for those whose scenario name a file of `given` from outside `dir` stands in for. */
 function standIns(listed: readonly string[], given: readonly string[], dir: string): string[] {
   const replaced = new Set(given.filter((p) => resolve(dirname(p)) !== resolve(dir)).map(scenarioNameOf));
@@ -230,7 +224,7 @@ function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates
         block: call.block,
         code: C.UNKNOWN_SCENARIO,
         message: `scenario "${call.scenario}" does not exist in the scenarios folder`,
-        hint: guess ? `did you mean "${guess}"?` : `create ${call.scenario}.yaml next to ${s.name}.yaml; known: ${someNames([...known])}`,
+        hint: guess ? `did you mean "${guess}"?` : `create ${call.scenario}.yaml next to ${s.name}.yaml; known: ${someOf([...known], 10)}`,
       });
     }
   }

@@ -1,4 +1,9 @@
-// "Did you mean …?" suggestions for unknown names.
+// "Did you mean …?" suggestions for unknown names, and lists of names kept to one line.
+
+/** `items` joined by commas; past `shown` of them, the first `shown` and how many more (a folder of hundreds stays one line). */
+export function someOf(items: readonly string[], shown: number): string {
+  return items.length <= shown ? items.join(', ') : `${items.slice(0, shown).join(', ')} and ${items.length - shown} more`;
+}
 
 /** The known name closest to `name` by edit distance (case-insensitive), when it is close enough to be a typo. */
 export function closest(name: string, known: Iterable<string>): string | undefined {

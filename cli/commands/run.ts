@@ -26,7 +26,7 @@ import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.
 import { buildPorts } from '../../adapters/ports.js';
 import { plainAuthWarning } from '../../adapters/mail/plain-auth-warning.js';
 import { parseDateText } from '../../engine/expr/date-time.js';
-import { closest } from '../../engine/suggest.js';
+import { closest, someOf } from '../../engine/suggest.js';
 import { timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { sortableIds } from '../../server/store/sortable-id.js';
@@ -291,7 +291,7 @@ async function refuseInvalid(library: ScenarioLibrary, name: string, databases: 
   if (!onDisk.has(name)) {
     const known = [...onDisk.keys()];
     const guess = closest(name, known);
-    throw new UsageError(`unknown scenario "${name}" in ${library.dir} (the scenarios folder: --scenarios, else OKTELL_SCENARIOS, else scenarios: of the configuration file, else ./scenarios)${guess !== undefined ? `; did you mean "${guess}"?` : ''}${known.length ? `; its scenarios: ${known.length <= LISTED_NAMES ? known.join(', ') : `${known.slice(0, LISTED_NAMES).join(', ')} and ${known.length - LISTED_NAMES} more`}` : ', which has no scenario files'}; or give the path to the file: run path/to/${name}.yaml`);
+    throw new UsageError(`unknown scenario "${name}" in ${library.dir} (the scenarios folder: --scenarios, else OKTELL_SCENARIOS, else scenarios: of the configuration file, else ./scenarios)${guess !== undefined ? `; did you mean "${guess}"?` : ''}${known.length ? `; its scenarios: ${someOf(known, LISTED_NAMES)}` : ', which has no scenario files'}; or give the path to the file: run path/to/${name}.yaml`);
   }
   const reach = reachable(library.calls ?? new Map(), name);
   if ([...reach].every((n) => library.scenarios.has(n))) return;

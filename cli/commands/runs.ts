@@ -8,6 +8,7 @@ import { isoInZone } from '../../server/tasks/schedule.js';
 import { withStore } from '../store.js';
 import { deadRunIds, inProgressRun, listedStatus } from '../../server/run-status.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
+import { someOf } from '../../engine/suggest.js';
 import { closest, formatRunError, RUN_ERROR_CODES, type BpiumCallRecord } from '../../engine/index.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
@@ -442,8 +443,7 @@ export const JOB_IDS_SHOWN = 10;
 
 /** The ids of a replay's line: all of a few; of many, the first ones and how many more (`--json` lists every one). */
 function jobIds(ids: readonly string[]): string {
-  if (ids.length <= JOB_IDS_SHOWN) return ids.join(', ');
-  return `${ids.slice(0, JOB_IDS_SHOWN).join(', ')} and ${ids.length - JOB_IDS_SHOWN} more (--json lists every id; npx oktell-emu runs --status queued shows them)`;
+  return `${someOf(ids, JOB_IDS_SHOWN)}${ids.length > JOB_IDS_SHOWN ? ' (--json lists every id; npx oktell-emu runs --status queued shows them)' : ''}`;
 }
 
 /**

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
+import { someOf } from '../../engine/suggest.js';
 import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
 import { dataDirArg, loadLibrary, oneOf, scenariosDir, storeSettings, UsageError, type ServerSettings } from '../config.js';
@@ -261,7 +262,7 @@ function invalidTrees(file: TestFile, calls: ReadonlyMap<string, readonly string
     const who = cases.length === 1 ? 'its case' : `the ${cases.length} cases running it`;
     const what = broken.includes(scenario)
       ? 'is invalid (its problems are listed with its file)'
-      : `starts ${broken.length === 1 ? `an invalid scenario (${broken[0]}: its problems are listed with its file)` : `invalid scenarios (${broken.length > SHOWN_BROKEN ? `${broken.slice(0, SHOWN_BROKEN).join(', ')} and ${broken.length - SHOWN_BROKEN} more` : broken.join(', ')}: their problems are listed with their files)`}`;
+      : `starts ${broken.length === 1 ? `an invalid scenario (${broken[0]}: its problems are listed with its file)` : `invalid scenarios (${someOf(broken, SHOWN_BROKEN)}: their problems are listed with their files)`}`;
     return {
       ...file.source.locate(['cases', cases[0]!.index, 'scenario']),
       code: SCENARIO_ERROR_CODES.INVALID_PROPERTY,
