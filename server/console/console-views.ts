@@ -1,6 +1,6 @@
 // The console's nunjucks environment (autoescaping, compiled once) and the formatting filters its views use.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import { toText } from '../../engine/index.js';
@@ -61,6 +61,21 @@ export function prettyValue(v: unknown, timeZone: string): string {
     }
   }
   return showValue(v, timeZone);
+}
+
+/** A word as a POSIX shell reads it: as it is when it holds nothing the shell treats specially, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\p{L}\p{N}_./@%+=:,-]+$/u.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The command that draws scenario `name` in a process of its own, for a page that does not draw it (too large to lay
+ * out on the server's thread). The folder `dir` is named (absolute) unless it is the one the command reads by default
+ * from the server's working folder, so that the command works as shown from wherever it is pasted.
+ */
+export function graphCommand(name: string, dir: string, cwd = process.cwd()): string {
+  const folder = resolve(cwd, 'scenarios') === resolve(dir) ? '' : ` -s ${shellWord(resolve(dir))}`;
+  return `npx oktell-emu graph ${shellWord(name)}${folder} --format svg -o ${shellWord(`${name}.svg`)}`;
 }
 
 export function createViews(timeZone: string): nunjucks.Environment {

@@ -12,7 +12,7 @@ import { crossSiteReason } from '../cross-site.js';
 import { closeUnreadBody, declaresBody, OVER_BUDGET, readForm } from '../request-body.js';
 import { InvalidCursorError, StoreUnavailableError } from '../store/store.errors.js';
 import { consoleHeaders, createCsrf, requireSameOrigin, type Csrf } from './console-security.js';
-import { CONSOLE_BASE, consoleSourceDir, createViews } from './console-views.js';
+import { CONSOLE_BASE, consoleSourceDir, createViews, graphCommand } from './console-views.js';
 import { createDryRunResults, type DryRunResults } from './dry-run.js';
 import { dryRunRoutes } from './dry-run.routes.js';
 import { outboxRoutes } from './outbox.routes.js';
@@ -87,6 +87,8 @@ const ASSETS: Record<string, string> = { 'console.css': 'text/css; charset=utf-8
 export function consoleRouter(d: AppDeps): Router {
   const router = express.Router({ strict: false });
   const views = createViews(d.config.timeZone);
+  // For the pages of a scenario too large to draw here: the command that draws it, with this server's folder.
+  views.addGlobal('graphCommand', (name: string) => graphCommand(name, d.host.library().dir));
   // The server reads the secret as it starts (shared by every instance of a PostgreSQL store); an app built without it
   // (tests) uses the data folder's.
   const csrf = createCsrf(d.consoleSecret ?? persistentSecret(d.config.dataDir, CONSOLE_SECRET_NAME));

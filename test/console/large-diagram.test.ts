@@ -3,6 +3,9 @@
 // laying it out held the server, webhooks included, for seconds (40 s for 70 customers: trial 48). Smaller ones are
 // drawn as before, and `oktell-emu graph --format svg` still draws the large one, in its own process.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { outlineOfText } from '../../engine/index.js';
 import { defaultRegistry } from '../../components/registry.js';
@@ -38,7 +41,8 @@ describe('console: a scenario too large to lay out', () => {
   it('its page names why there is no diagram and still shows the YAML; a small scenario is drawn', { timeout: 60_000 }, async () => {
     const page = await (await get(`${t.base}/scenarios/Router`)).text();
     assert.match(page, /Not drawn: Router has 121 blocks, and its layout \(size \d+, over the console's 1000\) would hold the server/);
-    assert.match(page, /npx oktell-emu graph Router --format svg -o Router\.svg/);
+    // The server's folder is not ./scenarios of its working folder: the command names it, so it works as pasted.
+    assert.ok(page.includes(`<code>npx oktell-emu graph Router -s ${t.scenariosDir} --format svg -o Router.svg</code>`), page.match(/<code>npx[^<]*<\/code>/)?.[0]);
     assert.doesNotMatch(page, /<svg class="diagram/);
     assert.doesNotMatch(page, /Click a block to see its YAML/, 'no legend for a diagram not drawn');
     assert.match(page, /r60/, 'the YAML is shown');
@@ -69,9 +73,23 @@ describe('console: a scenario too large to lay out', () => {
     assert.doesNotMatch(html, /<svg class="diagram/);
   });
 
-  it('oktell-emu graph --format svg draws it all the same', { timeout: 120_000 }, () => {
-    const r = runCli(['graph', 'Router', '--format', 'svg', '--scenarios', t.scenariosDir]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /<svg[\s\S]*data-block="go60"/);
+  it('the command its page gives draws it all the same, from any working folder', { timeout: 120_000 }, async () => {
+    const page = await (await get(`${t.base}/scenarios/Router`)).text();
+    const command = /<code>npx oktell-emu (graph [^<]*)<\/code>/.exec(page)![1]!;
+    const elsewhere = mkdtempSync(join(tmpdir(), 'oktell-graph-'));
+    try {
+      const r = runCli(command.split(' '), { cwd: elsewhere });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(readFileSync(join(elsewhere, 'Router.svg'), 'utf8'), /<svg[\s\S]*data-block="go60"/);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('names the folder only when it is not ./scenarios, and quotes what a shell would split', async () => {
+    const { graphCommand } = await import('../../server/console/console-views.js');
+    assert.equal(graphCommand('HTTP404', '/srv/oktell/scenarios', '/srv/oktell'), 'npx oktell-emu graph HTTP404 --format svg -o HTTP404.svg');
+    assert.equal(graphCommand('Маршруты', '/srv/oktell/сценарии', '/srv/oktell'), 'npx oktell-emu graph Маршруты -s /srv/oktell/сценарии --format svg -o Маршруты.svg');
+    assert.equal(graphCommand('Router', "/srv/Bob's files/sc", '/'), "npx oktell-emu graph Router -s '/srv/Bob'\\''s files/sc' --format svg -o Router.svg");
   });
 });
