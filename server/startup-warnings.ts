@@ -160,7 +160,28 @@ export function variableWarnings(library: ScenarioLibrary, fileName: (file: stri
  * (validate: from the working folder, as its problems; the server's log: from the scenarios folder).
  */
 export function scenarioWarnings(library: ScenarioLibrary, webAttempts: number, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
-  return [...variableWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName)];
+  return [...variableWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName), ...caseOnlyNameWarnings(library, fileName)];
+}
+
+/**
+ * Scenarios whose names differ only in letter case (`Notify` and `notify`). Both load here, where file names are told
+ * apart by case, but a copy of the folder on Windows or macOS keeps only one of the two files, and a name typed in the
+ * wrong case (in a Web-API call, an AsyncScenario block) starts another of them instead of being refused. One
+ * warning per group, at the file of the first name in sort order.
+ */
+export function caseOnlyNameWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
+  const byFolded = new Map<string, string[]>();
+  for (const name of [...library.scenarios.keys()].sort()) {
+    const folded = name.toLowerCase();
+    byFolded.set(folded, [...(byFolded.get(folded) ?? []), name]);
+  }
+  return [...byFolded.values()]
+    .filter((names) => names.length > 1)
+    .map((names) => {
+      const files = names.map((n) => fileName(library.scenarios.get(n)!.file));
+      const listed = `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+      return `${files[0]}:1:1: scenarios ${listed} differ only in letter case (${files.join(', ')}): a copy of the folder on Windows or macOS keeps one file of them, and a name typed in the wrong case starts another of them rather than being refused; rename ${names.length > 2 ? 'all but one' : 'one'} of them`;
+    });
 }
 
 /** Exits taken when something fails: a way out through one of them is the run failing, not a way past a start. */
