@@ -147,6 +147,36 @@ describe('the console with the keyboard, a screen reader and at 200 % zoom', () 
     await page.close();
   });
 
+  it('the scenario list: each card\'s link is named by the scenario alone, the whole card still opens it, and its focus ring surrounds the card', { timeout: 60_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const page = await s.context.newPage();
+    await page.goto(`${s.t.base}/scenarios`);
+    // Before: one link per card, named by all its text ("BpiumNewTask valid Sends an e-mail … version …").
+    const links = await page.getByRole('link').evaluateAll((all: any[]) => all.map((a) => a.textContent.replace(/\s+/g, ' ').trim()));
+    assert.ok(links.includes('BpiumNewTask'), links.join(' | '));
+    assert.deepEqual(links.filter((l: string) => l.startsWith('BpiumNewTask')), ['BpiumNewTask'], 'no link reads the whole card');
+    const card = page.locator('.scenario-card', { has: page.locator('a[data-scenario="BpiumNewTask"]') });
+    // A click on the card's text (its file name and version) lands on the link stretched over it.
+    const meta = (await card.locator('.meta').boundingBox())!;
+    await page.mouse.click(meta.x + 5, meta.y + meta.height / 2);
+    await page.waitForURL(/\/scenarios\/BpiumNewTask$/);
+    await page.goBack();
+    await page.locator('a[data-scenario="BpiumNewTask"]').focus();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    const ring = await page.evaluate(() => {
+      const a = document.activeElement;
+      const box = a.closest('.card').getBoundingClientRect();
+      const after = window.getComputedStyle(a, '::after');
+      return { name: a.textContent.trim(), style: after.outlineStyle, width: after.outlineWidth, cardWidth: Math.round(box.width), afterWidth: Math.round(parseFloat(after.width)) };
+    });
+    assert.equal(ring.name, 'BpiumNewTask');
+    assert.equal(ring.style, 'solid');
+    assert.equal(ring.width, '2px');
+    assert.ok(Math.abs(ring.afterWidth - ring.cardWidth) <= 2, `the ring is drawn around the card (${ring.afterWidth} px wide; the card ${ring.cardWidth} px)`);
+    await page.close();
+  });
+
   it('the accessibility tree: named menus, the selected Jobs tab, the live badge as a status, no nameless column header', { timeout: 60_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
     const page = await s.context.newPage();
