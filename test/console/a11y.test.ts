@@ -198,6 +198,8 @@ describe('the console with the keyboard, a screen reader and at 200 % zoom', () 
     const status = page.getByRole('status');
     await waitFor('the live badge to show', async () => (await status.isVisible()) || undefined);
     assert.equal(await status.textContent(), 'live', 'a screen reader hears "live" turn to "offline" when the updates stop');
+    assert.equal(await page.getByRole('heading', { level: 1 }).getAttribute('aria-labelledby'), 'page-title');
+    assert.equal(await page.getByRole('heading', { level: 1, name: 'Runs', exact: true }).count(), 1, 'the heading is named "Runs", not "Runs live"');
     await page.close();
   });
   it('a run page: headings one level at a time, the failed block named so, the steps\' triangles not read, letters in Russian', { timeout: 60_000 }, async (tc) => {
