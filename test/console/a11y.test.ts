@@ -220,6 +220,10 @@ describe('the console with the keyboard, a screen reader and at 200 % zoom', () 
     const diagram = page.getByRole('group', { name: 'Flowchart of ReadUser' });
     assert.equal(await diagram.getByRole('link', { name: 'getUser · Bpium · steps 2 · failed here' }).count(), 1, 'the failed block is named so, not only red');
     assert.equal(await diagram.getByRole('link', { name: 'begin · Start · steps 1', exact: true }).count(), 1);
+    // A block the run never reached is told so in words, not only by its grey; the exit labels are not read as a run of words.
+    const tree = await diagram.ariaSnapshot();
+    assert.match(tree, /· not reached/, tree);
+    assert.doesNotMatch(tree, /\b(success|error|timeout)\b/, 'no exit label read without its arrow');
     const steps = await page.locator('ol.steps').ariaSnapshot();
     assert.match(steps, /Прочитать сотрудника/);
     assert.doesNotMatch(steps, /[▸▾]/, 'the open/closed triangle is drawn, not read');

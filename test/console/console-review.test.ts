@@ -123,7 +123,7 @@ describe('console: filters, links and notes', () => {
       for (const [job, why] of [['zz!z', 'not a job id'], ['zzz', 'no such job']] as const) {
         const page = await (await get(`${t.base}/runs?job=${encodeURIComponent(job)}`)).text();
         assert.match(page, new RegExp(`job &quot;${job.replace('!', '\\!')}&quot; \\(${why}`));
-        assert.match(page, /<h1>Runs /, 'not titled as the runs of that job');
+        assert.match(page, /<h1 aria-labelledby="page-title"><span id="page-title">Runs<\/span> /, 'not titled as the runs of that job');
         assert.equal((await runsJson(t.base, `?job=${encodeURIComponent(job)}`)).items.length, all);
       }
       const jobs = await (await get(`${t.base}/jobs?status=bogus`)).text();
