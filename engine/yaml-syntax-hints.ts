@@ -58,6 +58,15 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
   if (/^Sequence item without - indicator/.test(message)) return indentHint(lines, loc.line);
   if (/^Nested mappings are not allowed in compact mappings/.test(message)) return colonInValueHint(line) ?? deeperKeyHint(lines, loc.line);
   if (/^Implicit keys need to be on a single line/.test(message)) return strayLineHint(line, loc.line);
+  // A quoted text never closed: the parser notices at the end of the file; the opening quote is the slip.
+  const missing = /^Missing closing (["'])quote/.exec(message);
+  if (missing) return unclosedQuoteHint(lines, loc.line, missing[1] as '"' | "'");
+  if (/^A block sequence may not be used as an implicit map key/.test(message)) return listAmongKeysHint(lines, loc.line);
+  // `subject: 'Задача 'Поставка''`: the ' inside ends the single-quoted text early.
+  if (/^Unexpected .* at node end/.test(message)) {
+    const apostrophe = apostropheHint(line, loc.col - 1);
+    if (apostrophe) return apostrophe;
+  }
   // `{ equals: { 1: done }` with its last } missing: the parser notices on a later line; the opener is the slip.
   const unclosed = /^Flow (map|sequence) in block collection must be sufficiently indented and end with a ([}\]])/.exec(message);
   if (unclosed) {
@@ -275,6 +284,103 @@ function colonInValueHint(line: string): SyntaxHint | undefined {
   const [, , key, value] = kv as unknown as [string, string, string, string];
   if (!/: /.test(value) || /^["'{[|>]/.test(value)) return undefined;
   return { hint: `YAML reads ": " inside a value as a new key; quote the value: ${key}: ${yamlSingleQuoted(value)}` };
+}
+
+/** Where a quoted value may start: at the start of a line's value, after `key: `, `- `, `{`, `[` or `,`. */
+const VALUE_START = /(?:^|[:{[,]|^\s*-)\s*$/;
+
+/**
+ * The index on `line` just after the text quoted with `quote` that starts at `from` ends (`''` is a ' inside '…',
+ * `\` escapes inside "…"), or -1 when it does not end on the line.
+ */
+function quotedEnd(line: string, from: number, quote: '"' | "'"): number {
+  for (let i = from + 1; i < line.length; i++) {
+    if (quote === '"' && line[i] === '\\') i++;
+    else if (quote === "'" && line[i] === "'" && line[i + 1] === "'") i++;
+    else if (line[i] === quote) return i + 1;
+  }
+  return -1;
+}
+
+/**
+ * A value quoted with `quote` that is never closed: the last one opened on the lines up to `lineNo` that does not
+ * close on its line (a quoted text may go on over lines, but then it closes on a later one, and this one did not).
+ */
+function unclosedQuoteHint(lines: readonly string[], lineNo: number, quote: '"' | "'"): SyntaxHint | undefined {
+  let open: { line: number; col: number } | undefined;
+  for (let n = 1; n <= Math.min(lineNo, lines.length); n++) {
+    const text = lines[n - 1]!;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) break;
+      if ((c !== '"' && c !== "'") || !VALUE_START.test(text.slice(0, i))) continue;
+      const end = quotedEnd(text, i, c);
+      if (end < 0) {
+        if (c === quote) open = { line: n, col: i + 1 };
+        break;
+      }
+      i = end - 1;
+    }
+  }
+  if (!open) return undefined;
+  const inside = quote === "'" ? `a ' inside it is written ''` : `a " inside it is written \\"`;
+  return {
+    hint: `the ${quote} on line ${open.line} (column ${open.col}) starts a quoted text that is never closed: end it with ${quote} (${inside})`,
+    at: open,
+    message: `${quote} without its closing ${quote}`,
+  };
+}
+
+/**
+ * `'it's'`: YAML ends a single-quoted text at its second ', and what follows breaks the line; inside '…' a ' is
+ * written ''. When the parser's error at `col` (from 0) comes right after such a quote, the line with each ' inside
+ * the text doubled, the text running to the ' that ends the value.
+ */
+function apostropheHint(line: string, col: number): SyntaxHint | undefined {
+  if (line[col - 1] !== "'" || !/[^\s,}\]#]/.test(line[col] ?? '')) return undefined;
+  // The opening quote: the last ' before the error that starts a value.
+  let from = -1;
+  for (let i = col - 2; i >= 0; i--) {
+    if (line[i] === "'" && VALUE_START.test(line.slice(0, i))) {
+      from = i;
+      break;
+    }
+  }
+  if (from < 0) return undefined;
+  // The quote that ends the value: the next ' followed by the end of the line, a comment, or the end of a { } or [ ] entry.
+  let to = -1;
+  for (let i = col; i < line.length; i++) {
+    if (line[i] === "'" && /^\s*(?:$|[,}\]]|#)/.test(line.slice(i + 1))) {
+      to = i;
+      break;
+    }
+  }
+  if (to < 0) return undefined;
+  const fixed = line.slice(0, from) + yamlSingleQuoted(line.slice(from + 1, to).replaceAll("''", "'")) + line.slice(to + 1);
+  return { hint: `inside '…' YAML reads a ' as the end of the text; write a ' inside it twice: ${fixed.trim().replace(/^-\s+/, '')}` };
+}
+
+/**
+ * `- next` among a block's `key: value` lines: YAML cannot put a list item in a mapping. Name the line and the
+ * mapping's key above it, and the two ways out.
+ */
+function listAmongKeysHint(lines: readonly string[], lineNo: number): SyntaxHint | undefined {
+  const line = lines[lineNo - 1] ?? '';
+  const dash = /^(\s*)-(?:\s|$)/.exec(line);
+  if (!dash) return undefined;
+  const col = dash[1]!.length;
+  for (let n = lineNo - 1; n >= 1; n--) {
+    const above = lines[n - 1]!;
+    if (above.trim() === '' || above.trimStart().startsWith('#')) continue;
+    const key = keyOfLine(above);
+    if (!key || key.col > col) continue;
+    return {
+      hint: `line ${lineNo} ("${line.trim()}") is a list item among the "key: value" lines of "${key.key}" (line ${n}): a list needs a key of its own, written alone on the line above the items (\`items:\`) with the items indented under it; or write the item as "key: value"`,
+      at: { line: lineNo, col: col + 1 },
+      message: 'a list item where a "key: value" line was expected',
+    };
+  }
+  return undefined;
 }
 
 /** A line of a mapping that is no `key: value` and no `- item`: YAML takes it for the start of a key. */

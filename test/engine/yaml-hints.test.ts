@@ -275,6 +275,36 @@ describe('the YAML parser\'s own errors for the usual slips get the line to past
       hint: `YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: 1: '"It''s " + [who]'`,
     },
     {
+      what: 'a double-quoted text never closed, pointed at its opening quote, not at the end of the file',
+      yaml: `variables: { who: string }\nblocks:\n  r:\n    kind: ReturnValue\n    values:\n      1: "Здравствуйте, [who]\n      2: 200\n`,
+      at: [6, 10],
+      hint: `the " on line 6 (column 10) starts a quoted text that is never closed: end it with " (a " inside it is written \\")`,
+    },
+    {
+      what: 'a single-quoted text never closed, after a line whose quoted texts close',
+      yaml: `blocks:\n  r:\n    kind: ReturnValue\n    values: { 1: '"a"', 2: 200 }\n    description: 'Ответ на вебхук\n`,
+      at: [5, 18],
+      hint: `the ' on line 5 (column 18) starts a quoted text that is never closed: end it with ' (a ' inside it is written '')`,
+    },
+    {
+      what: "a ' inside a single-quoted value, in a { } map",
+      yaml: `blocks:\n  r:\n    kind: ReturnValue\n    values: { 1: '"it's"', 2: 200 }\n`,
+      at: [4, 23],
+      hint: `inside '…' YAML reads a ' as the end of the text; write a ' inside it twice: values: { 1: '"it''s"', 2: 200 }`,
+    },
+    {
+      what: "a ' inside a single-quoted value of a key, with a comment after it",
+      yaml: `blocks:\n  m:\n    kind: SendMail\n    to: '"a@example.com"'\n    subject: 'Задача 'Поставка'' # тема\n`,
+      at: [5, 23],
+      hint: `inside '…' YAML reads a ' as the end of the text; write a ' inside it twice: subject: 'Задача ''Поставка''' # тема`,
+    },
+    {
+      what: 'a list item among the keys of a block, pointed at its dash',
+      yaml: `blocks:\n  r:\n    kind: ReturnValue\n    values: { 1: '"x"' }\n    - next\n`,
+      at: [5, 5],
+      hint: `line 5 ("- next") is a list item among the "key: value" lines of "values" (line 4): a list needs a key of its own, written alone on the line above the items (\`items:\`) with the items indented under it; or write the item as "key: value"; the parser reports 2 more errors after this one, most often caused by it`,
+    },
+    {
       what: 'operator: >= unquoted',
       yaml: `variables: { n: number }\nblocks:\n  a:\n    kind: Condition\n    left: '[n]'\n    operator: >=\n    right: 5\n`,
       at: [6, 16],
