@@ -5,8 +5,8 @@ import { closeUnreadBody } from './request-body.js';
 
 /**
  * Why a request looks like a browser's request made by something other than this server's own pages, or undefined
- * when it may proceed: `Sec-Fetch-Site` other than `same-origin`, or an `Origin` other than this server's own (`null`
- * included). `Sec-Fetch-Site: none` is refused too: browsers send it for an address typed into the address bar, but
+ * when it may proceed: `Sec-Fetch-Site` other than `same-origin`, or, from a browser that sends no `Sec-Fetch-Site`
+ * (an old one, or a plain-http page not on localhost), an `Origin` other than this server's own (`null` included). `Sec-Fetch-Site: none` is refused too: browsers send it for an address typed into the address bar, but
  * also for a link opened from a mail client, a messenger or a PDF — which, with the console open (its Basic login
  * cached), would run a scenario with the parameters of whoever wrote the link.
  */
@@ -19,6 +19,11 @@ export function crossSiteOf(header: (name: string) => string | undefined, protoc
   const site = header('sec-fetch-site');
   if (site === 'none') return 'Sec-Fetch-Site is "none": an address typed into a browser or a link opened from another program; call the Web-API and the hook from a program such as curl, or use the console';
   if (site !== undefined && site !== 'same-origin') return `Sec-Fetch-Site is "${site.slice(0, 40)}"`;
+  // The browser itself says the request comes from a page of the address it goes to, and no page can write this
+  // header. Its Origin is not compared with the server's own: behind a reverse proxy that ends TLS, or listens on
+  // another port, or passes `Host $host` without the port, the server sees http and a Host without the port, while
+  // the browser's Origin says https://name:port, and every form of the console would be refused.
+  if (site === 'same-origin') return undefined;
   const origin = header('origin');
   if (origin !== undefined) {
     const own = `${protocol}://${header('host') ?? ''}`;
