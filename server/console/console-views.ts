@@ -9,6 +9,28 @@ import { bpiumCallNote, httpCallNote } from './call-notes.js';
 /** Where the console is mounted; links in the views start with it. */
 export const CONSOLE_BASE = '/-/console';
 
+/**
+ * The console's address as the browser sees it: CONSOLE_BASE, behind the path prefix a trusted reverse proxy named in
+ * `X-Forwarded-Prefix` (`/oktell` for `location /oktell/ { proxy_pass http://…/; }`), which the console router keeps
+ * in `res.locals.consolePrefix`.
+ */
+export function consoleBase(res: { locals: Record<string, unknown> }): string {
+  const prefix = res.locals.consolePrefix;
+  return typeof prefix === 'string' ? prefix + CONSOLE_BASE : CONSOLE_BASE;
+}
+
+/**
+ * The path prefix of `X-Forwarded-Prefix`, or undefined when there is none or it is not a plain path: one or more
+ * `/segment`s of letters, digits and `-._~`, at most 200 characters; a trailing slash is dropped. Anything else (a
+ * scheme, `//host`, `..`, quotes, a query) is ignored rather than put into links and redirects.
+ */
+export function forwardedPrefix(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const v = value.split(',')[0]!.trim().replace(/\/+$/, '');
+  if (v === '' || v.length > 200 || !/^(\/[A-Za-z0-9\-_~]+(\.[A-Za-z0-9\-_~]+)*)+$/.test(v)) return undefined;
+  return v;
+}
+
 /** `server/console` in the source tree (views and assets stay there; the compiled code runs from dist/). */
 export function consoleSourceDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

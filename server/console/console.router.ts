@@ -12,7 +12,7 @@ import { crossSiteReason } from '../cross-site.js';
 import { closeUnreadBody, declaresBody, OVER_BUDGET, readForm } from '../request-body.js';
 import { InvalidCursorError, StoreUnavailableError } from '../store/store.errors.js';
 import { consoleHeaders, createCsrf, requireSameOrigin, type Csrf } from './console-security.js';
-import { CONSOLE_BASE, consoleSourceDir, createViews, graphCommand } from './console-views.js';
+import { CONSOLE_BASE, consoleBase, consoleSourceDir, createViews, forwardedPrefix, graphCommand } from './console-views.js';
 import { createDryRunResults, type DryRunResults } from './dry-run.js';
 import { dryRunRoutes } from './dry-run.routes.js';
 import { outboxRoutes } from './outbox.routes.js';
@@ -105,7 +105,7 @@ export function consoleRouter(d: AppDeps): Router {
     render(res, view, model, status = 200) {
       const login = typeof res.locals.user === 'string' ? res.locals.user : '';
       const user = res.locals.oktellUser as OktellUser | undefined;
-      const html = views.render(view, { base: CONSOLE_BASE, user: login, csrf: user ? csrf.tokenFor(user) : '', readOnly: !mayAct(res), ...model });
+      const html = views.render(view, { base: consoleBase(res), user: login, csrf: user ? csrf.tokenFor(user) : '', readOnly: !mayAct(res), ...model });
       res.status(status).type('text/html; charset=utf-8').send(html);
     },
     notFound(res, what) {
@@ -114,6 +114,14 @@ export function consoleRouter(d: AppDeps): Router {
   };
 
   router.use(consoleHeaders);
+  // Behind a reverse proxy that serves the console under a path prefix, that proxy (when trusted, OKTELL_TRUST_PROXY)
+  // names the prefix in X-Forwarded-Prefix, and links and redirects carry it; from anyone else the header is ignored.
+  router.use((req, res, next) => {
+    const prefix = forwardedPrefix(req.get('x-forwarded-prefix'));
+    const trust = req.app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+    if (prefix !== undefined && trust(req.socket.remoteAddress ?? '', 0)) res.locals.consolePrefix = prefix;
+    next();
+  });
   // A read-only login (right `view` without `console`) may look at everything and change nothing: every request that
   // is not a GET or HEAD is refused here, before any route or body parser, so a route added later is covered too.
   router.use((req, res, next) => {
@@ -131,7 +139,7 @@ export function consoleRouter(d: AppDeps): Router {
     // Assets change only with the code; the browser may keep them for a while.
     res.set('Cache-Control', 'private, max-age=300').type(ASSETS[req.params.name]!).send(body);
   });
-  router.get('/', (_req, res) => res.redirect(303, `${CONSOLE_BASE}/runs`));
+  router.get('/', (_req, res) => res.redirect(303, `${consoleBase(res)}/runs`));
   // Basic authentication has no session to end: the page says so and how to sign out for real.
   router.get('/sign-out', (_req, res) => ctx.render(res, 'sign-out.njk', { title: 'Signing out', nav: 'sign-out' }));
   scenarioRoutes(router, ctx);

@@ -3,7 +3,7 @@
 import type { Router } from 'express';
 import type { RunResult } from '../../engine/index.js';
 import type { ConsoleContext } from './console.router.js';
-import { CONSOLE_BASE } from './console-views.js';
+import { consoleBase } from './console-views.js';
 import { DRY_RUN_PARAMS, dryRunInput, dryRunParams, performDryRun, type DryRunInput } from './dry-run.js';
 import { errorLocation, runView } from './run-view.js';
 import { sendLetterHtml } from './run.routes.js';
@@ -51,7 +51,7 @@ export function dryRunRoutes(router: Router, ctx: ConsoleContext): void {
       const params = dryRunParams(input, ctx.d.config);
       const result = await performDryRun(library, input.scenario, params, ctx.d.ports, ctx.d.config.timeZone, ctx.d.config.maxEffectsPerRun, ctx.d.config.databases);
       const rec = ctx.dryRuns.add({ login: String(res.locals.user ?? ''), input, params, result });
-      res.redirect(303, `${CONSOLE_BASE}/dry-run/${rec.id}#result`);
+      res.redirect(303, `${consoleBase(res)}/dry-run/${rec.id}#result`);
     } catch (e) {
       next(e);
     }
@@ -66,7 +66,7 @@ export function dryRunRoutes(router: Router, ctx: ConsoleContext): void {
       resultId: rec.id,
       params: Object.entries(rec.params),
       warnings: dryRunWarnings(rec.input, ctx.d.config.hook.scenario),
-      result: resultModel(ctx, rec.result, `${CONSOLE_BASE}/dry-run/${rec.id}/mails/`, 0),
+      result: resultModel(ctx, rec.result, `${consoleBase(res)}/dry-run/${rec.id}/mails/`, 0),
     });
   });
 

@@ -4,7 +4,7 @@ import type { Router } from 'express';
 import { listOutboxPage, outboxDir, readOutboxEntry, type OutboxEntry } from '../../adapters/mail/index.js';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 import type { ConsoleContext } from './console.router.js';
-import { CONSOLE_BASE, timeFormatter } from './console-views.js';
+import { consoleBase, timeFormatter } from './console-views.js';
 import { readLetter } from './eml-reader.js';
 import { sendLetterHtml } from './run.routes.js';
 
@@ -40,8 +40,8 @@ export function outboxRoutes(router: Router, ctx: ConsoleContext): void {
         dir,
         // Which way letters leave: with SMTP in use the outbox stays empty, and the page says where letters go instead.
         smtp: ctx.d.mail?.kind === 'smtp' ? ctx.d.mail.describe.replace(/^SMTP /, '') : undefined,
-        olderUrl: page.olderBefore ? `${CONSOLE_BASE}/outbox?before=${encodeURIComponent(page.olderBefore)}` : undefined,
-        newestUrl: before ? `${CONSOLE_BASE}/outbox` : undefined,
+        olderUrl: page.olderBefore ? `${consoleBase(res)}/outbox?before=${encodeURIComponent(page.olderBefore)}` : undefined,
+        newestUrl: before ? `${consoleBase(res)}/outbox` : undefined,
       });
     } catch (e) {
       next(e);

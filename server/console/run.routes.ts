@@ -11,7 +11,7 @@ import { storedReturnValues } from '../stored-values.js';
 import { deadRunIds, inProgressRun, listedCounts, listedStatus, type ListedRunStatus } from '../run-status.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
-import { CONSOLE_BASE, formatDuration, timeFormatter } from './console-views.js';
+import { consoleBase, formatDuration, timeFormatter } from './console-views.js';
 import { errorLocation, ID_PATTERN, runView } from './run-view.js';
 import { problemFiles } from './scenario-pages.js';
 import { dbCallsOf } from './db-calls.js';
@@ -140,10 +140,10 @@ function filterQuery(f: RunFilters, extra: Record<string, string> = {}): string 
 export function runRoutes(router: Router, ctx: ConsoleContext): void {
   const time = timeFormatter(ctx.d.config.timeZone);
   /** A listed run; `answers` (from hookAnswers) give a hook run the status its caller was answered with. */
-  const rowOf = (r: ListedRun | RunSummary, answers?: ReadonlyMap<number, number>) => ({
+  const rowOf = (base: string, r: ListedRun | RunSummary, answers?: ReadonlyMap<number, number>) => ({
     id: r.id,
     jobId: r.jobId,
-    href: r.id ? `${CONSOLE_BASE}/runs/${encodeURIComponent(r.id)}` : `${CONSOLE_BASE}/jobs?status=running`,
+    href: r.id ? `${base}/runs/${encodeURIComponent(r.id)}` : `${base}/jobs?status=running`,
     scenario: r.scenario,
     status: 'listed' in r ? r.listed : r.status,
     trigger: r.trigger,
@@ -190,7 +190,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
   router.get('/runs', async (req, res, next) => {
     try {
       // Dead letters are jobs, listed on their own page (as `runs --status dead` lists their last runs).
-      if (req.query.status === 'dead') return res.redirect(303, `${CONSOLE_BASE}/jobs?status=dead`);
+      if (req.query.status === 'dead') return res.redirect(303, `${consoleBase(res)}/jobs?status=dead`);
       const f = await filtersOf(req);
       const [page, counts] = await Promise.all([listRuns(ctx, f), countsOf()]);
       const answers = await answersOf(page.items);
@@ -201,12 +201,12 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         statuses: RUN_STATUSES,
         triggers: TRIGGERS,
         scenarios: scenarioNames(),
-        rows: page.items.map((r) => rowOf(r, answers)),
+        rows: page.items.map((r) => rowOf(consoleBase(res), r, answers)),
         counts,
         live: !f.cursor,
-        jsonUrl: `${CONSOLE_BASE}/runs.json${filterQuery(f)}`,
-        olderUrl: page.nextCursor ? `${CONSOLE_BASE}/runs${filterQuery(f, { cursor: page.nextCursor })}` : undefined,
-        newestUrl: f.cursor ? `${CONSOLE_BASE}/runs${filterQuery(f)}` : undefined,
+        jsonUrl: `${consoleBase(res)}/runs.json${filterQuery(f)}`,
+        olderUrl: page.nextCursor ? `${consoleBase(res)}/runs${filterQuery(f, { cursor: page.nextCursor })}` : undefined,
+        newestUrl: f.cursor ? `${consoleBase(res)}/runs${filterQuery(f)}` : undefined,
         replayed: req.query.replayed === '1',
         problemFiles: problemFiles(ctx.d.host.library()),
         startedTask: typeof req.query.started === 'string' ? req.query.started.slice(0, 80) : undefined,
@@ -222,7 +222,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       const f = await filtersOf(req);
       const [page, counts] = await Promise.all([listRuns(ctx, f), countsOf(true)]);
       const answers = await answersOf(page.items);
-      res.json({ items: page.items.map((r) => rowOf(r, answers)), nextCursor: page.nextCursor, counts, at: time(Date.now()) });
+      res.json({ items: page.items.map((r) => rowOf(consoleBase(res), r, answers)), nextCursor: page.nextCursor, counts, at: time(Date.now()) });
     } catch (e) {
       next(e);
     }
@@ -235,7 +235,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       if (!run) {
         // A job id (the Web-API's asynchronous `runid`, a dead letter's id): its last run, or its runs so far.
         const asJob = ID_PATTERN.test(id) ? await ctx.d.store.getJob(id) : undefined;
-        if (asJob) return res.redirect(303, asJob.lastRunId ? `${CONSOLE_BASE}/runs/${encodeURIComponent(asJob.lastRunId)}` : `${CONSOLE_BASE}/runs?${new URLSearchParams({ job: asJob.id })}`);
+        if (asJob) return res.redirect(303, asJob.lastRunId ? `${consoleBase(res)}/runs/${encodeURIComponent(asJob.lastRunId)}` : `${consoleBase(res)}/runs?${new URLSearchParams({ job: asJob.id })}`);
         return ctx.notFound(res, 'There is no such run (runs older than the retention period are removed).');
       }
       const [job, attempts] = run.jobId ? await Promise.all([ctx.d.store.getJob(run.jobId), ctx.d.store.listRuns({ jobId: run.jobId, limit: 20 })]) : [undefined, undefined];
@@ -261,7 +261,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         retryNote: error?.block ? retryNote(error.retryable === true, job, time, error.code) : undefined,
         job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, replayCount: job.replayCount, nextRunAt: job.nextRunAt } : undefined,
         replayable: !!job && REPLAYABLE.has(job.status),
-        attempts: attempts?.items.filter((a) => a.id !== run.id).map((a) => rowOf({ ...a, listed: listedStatus(a, dead) })) ?? [],
+        attempts: attempts?.items.filter((a) => a.id !== run.id).map((a) => rowOf(consoleBase(res), { ...a, listed: listedStatus(a, dead) })) ?? [],
         params: objectEntries(run.params),
         returnValues: objectEntries(storedReturnValues(run.returnValues, trace)),
         mails: arrayOf(run.mails),
@@ -339,7 +339,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         counts,
         jobs: page.items.map((j) => jobRow(j, time)),
         problemFiles: problemFiles(ctx.d.host.library()),
-        olderUrl: page.nextCursor ? `${CONSOLE_BASE}/jobs?${new URLSearchParams({ ...(status ? { status } : {}), cursor: page.nextCursor })}` : undefined,
+        olderUrl: page.nextCursor ? `${consoleBase(res)}/jobs?${new URLSearchParams({ ...(status ? { status } : {}), cursor: page.nextCursor })}` : undefined,
       });
     } catch (e) {
       next(e);
@@ -443,7 +443,7 @@ async function replay(ctx: ConsoleContext, res: Response, jobId: string): Promis
     return ctx.render(res, 'error.njk', {
       title: already ? 'Already replayed' : 'Cannot replay',
       message: `${already}The job is ${job.status} now; only failed and dead jobs are replayed.`,
-      link: { href: `${CONSOLE_BASE}/runs?${new URLSearchParams({ job: job.id })}`, text: `The runs of job ${job.id}` },
+      link: { href: `${consoleBase(res)}/runs?${new URLSearchParams({ job: job.id })}`, text: `The runs of job ${job.id}` },
       nav: 'jobs',
     }, 409);
   }
@@ -452,7 +452,7 @@ async function replay(ctx: ConsoleContext, res: Response, jobId: string): Promis
     ctx.d.workers.wake();
     ctx.d.logger.info({ jobId, user: res.locals.user }, 'job replayed from the console');
   }
-  res.redirect(303, `${CONSOLE_BASE}/runs?job=${encodeURIComponent(jobId)}&replayed=1`);
+  res.redirect(303, `${consoleBase(res)}/runs?job=${encodeURIComponent(jobId)}&replayed=1`);
 }
 
 export function jobRow(j: JobRecord, time: (ms: unknown) => string) {

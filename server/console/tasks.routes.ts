@@ -3,7 +3,7 @@ import type { Router } from 'express';
 import { replayCommandFor } from '../../cli/config.js';
 import { lastRunState, skippingRun, type TaskStatus } from '../tasks/scheduler.js';
 import type { ConsoleContext } from './console.router.js';
-import { CONSOLE_BASE } from './console-views.js';
+import { consoleBase } from './console-views.js';
 
 /** How much of a last error's message the page shows (the run's page has it whole). */
 const ERROR_CHARS = 300;
@@ -53,7 +53,7 @@ export function taskRoutes(router: Router, ctx: ConsoleContext): void {
       ctx.d.workers.wake();
       ctx.d.logger.info({ task: name, jobId, user: res.locals.user }, 'service task started from the console');
       // The runs of that job, with a notice that it started (as Replay has): a quick task may already be done.
-      res.redirect(303, `${CONSOLE_BASE}/runs?${new URLSearchParams({ job: jobId, started: name })}`);
+      res.redirect(303, `${consoleBase(res)}/runs?${new URLSearchParams({ job: jobId, started: name })}`);
     } catch (e) {
       next(e);
     }

@@ -70,6 +70,43 @@ describe('behind a reverse proxy that ends TLS', () => {
     assert.equal(typed.status, 403);
   });
 
+  it('serves the console under the path prefix a trusted proxy names in X-Forwarded-Prefix', { timeout: 20_000 }, async () => {
+    // nginx: location /oktell/ { proxy_pass http://127.0.0.1:4055/; proxy_set_header X-Forwarded-Prefix /oktell; }
+    const viaProxy = { authorization: AUTH, host: 'oktell.example', 'x-forwarded-proto': 'https', 'x-forwarded-prefix': '/oktell' };
+    const landing = await proxied(`${t.base}/`, 'GET', viaProxy);
+    assert.equal(landing.status, 303);
+    assert.equal(landing.location, '/oktell/-/console/runs');
+    const page = await proxied(`${t.base}/runs`, 'GET', viaProxy);
+    assert.equal(page.status, 200);
+    const links = [...page.text.matchAll(/(?:href|src|action|data-live)="(\/[^"]*)"/g)].map((m) => m[1]!);
+    assert.ok(links.length > 5, `links found: ${links.join(' ')}`);
+    assert.deepEqual(links.filter((l) => !l.startsWith('/oktell/-/console/')), [], 'every link stays under the prefix');
+    const json = JSON.parse((await proxied(`${t.base}/runs.json`, 'GET', viaProxy)).text) as { items: Array<{ href: string }> };
+    assert.ok(json.items.length > 0 && json.items.every((i) => i.href.startsWith('/oktell/-/console/')), 'the live list links under the prefix');
+    // The form posts back under the prefix and is sent on to where the result is.
+    const csrf = /name="csrf" value="([^"]+)"/.exec((await proxied(`${t.base}/dry-run`, 'GET', viaProxy)).text)![1]!;
+    const form = new URLSearchParams({ csrf, scenario: 'ReadUser', mode: 'params', p1: '2' }).toString();
+    const posted = await proxied(`${t.base}/dry-run`, 'POST', { ...viaProxy, 'content-type': 'application/x-www-form-urlencoded', origin: 'https://oktell.example', 'sec-fetch-site': 'same-origin' }, form);
+    assert.equal(posted.status, 303, posted.text);
+    assert.match(posted.location ?? '', /^\/oktell\/-\/console\/dry-run\/[^/]+#result$/);
+    // Not a plain path: ignored, never put into a Location.
+    for (const bad of ['//evil.example', 'https://evil.example', '/a/../b', '/x"><script>', '/ok?x=1']) {
+      assert.equal((await proxied(`${t.base}/`, 'GET', { ...viaProxy, 'x-forwarded-prefix': bad })).location, '/-/console/runs', bad);
+    }
+  });
+
+  it('ignores X-Forwarded-Prefix from a client that is not a trusted proxy', { timeout: 20_000 }, async () => {
+    // The proxy is elsewhere (10.0.0.0/8): a client on loopback is not it, and cannot move the console's links.
+    const t2 = await startConsoleServer({}, { OKTELL_TRUST_PROXY: '10.0.0.0/8' });
+    try {
+      const res = await proxied(`${t2.base}/`, 'GET', { authorization: AUTH, 'x-forwarded-prefix': '/elsewhere' });
+      assert.equal(res.status, 303);
+      assert.equal(res.location, '/-/console/runs');
+    } finally {
+      await t2.cleanup();
+    }
+  });
+
   it('takes the client address from the proxy it trusts, and ignores X-Forwarded-For from anyone else', { timeout: 20_000 }, async () => {
     // loopback is trusted: the address nginx appended is the client's, the one the client wrote itself is not.
     const body = taskWebhook({ name: 'Адрес клиента', responsible: ['2'], sequenceId: 4902 });
