@@ -362,25 +362,28 @@ function apostropheHint(line: string, col: number): SyntaxHint | undefined {
 
 /**
  * `- next` among a block's `key: value` lines: YAML cannot put a list item in a mapping. Name the line and the
- * mapping's key above it, and the two ways out.
+ * mapping's own key (the first key above left of the dash: a key at the dash's column is one of the mapping's lines,
+ * not its owner), or say it is the file's top level, and the two ways out.
  */
 function listAmongKeysHint(lines: readonly string[], lineNo: number): SyntaxHint | undefined {
   const line = lines[lineNo - 1] ?? '';
   const dash = /^(\s*)-(?:\s|$)/.exec(line);
   if (!dash) return undefined;
   const col = dash[1]!.length;
+  let owner = 'at the top level of the file';
   for (let n = lineNo - 1; n >= 1; n--) {
     const above = lines[n - 1]!;
     if (above.trim() === '' || above.trimStart().startsWith('#')) continue;
     const key = keyOfLine(above);
-    if (!key || key.col > col) continue;
-    return {
-      hint: `line ${lineNo} ("${line.trim()}") is a list item among the "key: value" lines of "${key.key}" (line ${n}): a list needs a key of its own, written alone on the line above the items (\`items:\`) with the items indented under it; or write the item as "key: value"`,
-      at: { line: lineNo, col: col + 1 },
-      message: 'a list item where a "key: value" line was expected',
-    };
+    if (!key || key.col >= col) continue;
+    owner = `of "${key.key}" (line ${n})`;
+    break;
   }
-  return undefined;
+  return {
+    hint: `line ${lineNo} ("${line.trim()}") is a list item among the "key: value" lines ${owner}: a list needs a key of its own, written alone on the line above the items (\`items:\`) with the items indented under it; or write the item as "key: value"`,
+    at: { line: lineNo, col: col + 1 },
+    message: 'a list item where a "key: value" line was expected',
+  };
 }
 
 /** A line of a mapping that is no `key: value` and no `- item`: YAML takes it for the start of a key. */

@@ -302,7 +302,13 @@ describe('the YAML parser\'s own errors for the usual slips get the line to past
       what: 'a list item among the keys of a block, pointed at its dash',
       yaml: `blocks:\n  r:\n    kind: ReturnValue\n    values: { 1: '"x"' }\n    - next\n`,
       at: [5, 5],
-      hint: `line 5 ("- next") is a list item among the "key: value" lines of "values" (line 4): a list needs a key of its own, written alone on the line above the items (\`items:\`) with the items indented under it; or write the item as "key: value"; the parser reports 2 more errors after this one, most often caused by it`,
+      hint: `line 5 ("- next") is a list item among the "key: value" lines of "r" (line 2): a list needs a key of its own, written alone on the line above the items (\`items:\`) with the items indented under it; or write the item as "key: value"; the parser reports 2 more errors after this one, most often caused by it`,
+    },
+    {
+      what: 'a list item among the exits of a block: the mapping named is exits, not the exit on the line above',
+      yaml: `blocks:\n  r:\n    kind: ReturnValue\n    exits:\n      success: b\n      - next\n  b:\n    kind: ReturnValue\n`,
+      at: [6, 7],
+      hint: `line 6 ("- next") is a list item among the "key: value" lines of "exits" (line 4): a list needs a key of its own, written alone on the line above the items (\`items:\`) with the items indented under it; or write the item as "key: value"; the parser reports 2 more errors after this one, most often caused by it`,
     },
     {
       what: 'operator: >= unquoted',
