@@ -92,12 +92,11 @@ function shellWord(word: string): string {
 
 /**
  * The command that draws scenario `name` in a process of its own, for a page that does not draw it (too large to lay
- * out on the server's thread). The folder `dir` is named (absolute) unless it is the one the command reads by default
- * from the server's working folder, so that the command works as shown from wherever it is pasted.
+ * out on the server's thread), with the server's folder `dir` named (absolute), so that it draws the scenario the
+ * server runs from wherever it is pasted.
  */
-export function graphCommand(name: string, dir: string, cwd = process.cwd()): string {
-  const folder = resolve(cwd, 'scenarios') === resolve(dir) ? '' : ` -s ${shellWord(resolve(dir))}`;
-  return `npx oktell-emu graph ${shellWord(name)}${folder} --format svg -o ${shellWord(`${name}.svg`)}`;
+export function graphCommand(name: string, dir: string): string {
+  return `npx oktell-emu graph ${shellWord(name)} -s ${shellWord(resolve(dir))} --format svg -o ${shellWord(`${name}.svg`)}`;
 }
 
 export function createViews(timeZone: string): nunjucks.Environment {

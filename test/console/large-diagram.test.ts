@@ -41,7 +41,7 @@ describe('console: a scenario too large to lay out', () => {
   it('its page names why there is no diagram and still shows the YAML; a small scenario is drawn', { timeout: 60_000 }, async () => {
     const page = await (await get(`${t.base}/scenarios/Router`)).text();
     assert.match(page, /Not drawn: Router has 121 blocks, and its layout \(size \d+, over the console's 1000\) would hold the server/);
-    // The server's folder is not ./scenarios of its working folder: the command names it, so it works as pasted.
+    // The command names the server's folder, so it draws the scenario the server runs wherever it is pasted.
     assert.ok(page.includes(`<code>npx oktell-emu graph Router -s ${t.scenariosDir} --format svg -o Router.svg</code>`), page.match(/<code>npx[^<]*<\/code>/)?.[0]);
     assert.doesNotMatch(page, /<svg class="diagram/);
     assert.doesNotMatch(page, /Click a block to see its YAML/, 'no legend for a diagram not drawn');
@@ -86,10 +86,10 @@ describe('console: a scenario too large to lay out', () => {
     }
   });
 
-  it('names the folder only when it is not ./scenarios, and quotes what a shell would split', async () => {
+  it('names the folder, absolute, and quotes what a shell would split', async () => {
     const { graphCommand } = await import('../../server/console/console-views.js');
-    assert.equal(graphCommand('HTTP404', '/srv/oktell/scenarios', '/srv/oktell'), 'npx oktell-emu graph HTTP404 --format svg -o HTTP404.svg');
-    assert.equal(graphCommand('Маршруты', '/srv/oktell/сценарии', '/srv/oktell'), 'npx oktell-emu graph Маршруты -s /srv/oktell/сценарии --format svg -o Маршруты.svg');
-    assert.equal(graphCommand('Router', "/srv/Bob's files/sc", '/'), "npx oktell-emu graph Router -s '/srv/Bob'\\''s files/sc' --format svg -o Router.svg");
+    assert.equal(graphCommand('HTTP404', '/srv/oktell/scenarios'), 'npx oktell-emu graph HTTP404 -s /srv/oktell/scenarios --format svg -o HTTP404.svg');
+    assert.equal(graphCommand('Маршруты', '/srv/oktell/сценарии'), 'npx oktell-emu graph Маршруты -s /srv/oktell/сценарии --format svg -o Маршруты.svg');
+    assert.equal(graphCommand('Router', "/srv/Bob's files/sc"), "npx oktell-emu graph Router -s '/srv/Bob'\\''s files/sc' --format svg -o Router.svg");
   });
 });
