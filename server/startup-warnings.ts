@@ -172,7 +172,9 @@ export function scenarioWarnings(library: ScenarioLibrary, webAttempts: number, 
 export function caseOnlyNameWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   const byFolded = new Map<string, string[]>();
   for (const name of [...library.scenarios.keys()].sort()) {
-    const folded = name.toLowerCase();
+    // Also names written with the same letters composed in two ways (é as one character or e and an accent), which
+    // macOS stores as one file name.
+    const folded = name.normalize('NFC').toLowerCase();
     byFolded.set(folded, [...(byFolded.get(folded) ?? []), name]);
   }
   return [...byFolded.values()]
@@ -180,7 +182,7 @@ export function caseOnlyNameWarnings(library: Pick<ScenarioLibrary, 'scenarios' 
     .map((names) => {
       const files = names.map((n) => fileName(library.scenarios.get(n)!.file));
       const listed = `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-      return `${files[0]}:1:1: scenarios ${listed} differ only in letter case (${files.join(', ')}): a copy of the folder on Windows or macOS keeps one file of them, and a name typed in the wrong case starts another of them rather than being refused; rename ${names.length > 2 ? 'all but one' : 'one'} of them`;
+      return `${files[0]}:1:1: scenarios ${listed} differ only in ${names.some((n) => n !== n.normalize('NFC')) ? 'letter case or in how an accented letter is encoded' : 'letter case'} (${files.join(', ')}): a copy of the folder on Windows or macOS keeps one file of them, and a name typed in the wrong case starts another of them rather than being refused; rename ${names.length > 2 ? 'all but one' : 'one'} of them`;
     });
 }
 

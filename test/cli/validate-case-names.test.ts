@@ -34,4 +34,19 @@ describe('validate: scenario names that differ only in letter case', () => {
       tmp.cleanup();
     }
   });
+
+  it('also names written with the same letters composed two ways (é as one character, or e and an accent)', () => {
+    const tmp = tempDir();
+    try {
+      writeFileSync(join(tmp.dir, 'Caf\u00e9.yaml'), answering('a'));
+      writeFileSync(join(tmp.dir, 'cafe\u0301.yaml'), answering('b'));
+      const r = runCli(['validate', '--scenarios', tmp.dir], { cwd: tmp.dir });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const warnings = r.stdout.split('\n').filter((l) => l.startsWith('warning:'));
+      assert.equal(warnings.length, 1, r.stdout);
+      assert.ok(warnings[0]!.startsWith('warning: Caf\u00e9.yaml:1:1: scenarios Caf\u00e9 and cafe\u0301 differ only in letter case or in how an accented letter is encoded ('), warnings[0]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
