@@ -1,7 +1,7 @@
 // Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls, web requests and database
 // statements in the order the run made them, and started children.
 import pc from 'picocolors';
-import { formatRunError, toText, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type Value } from '../engine/index.js';
+import { clipText, formatRunError, toText, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type Value } from '../engine/index.js';
 import { timeZone as configuredTimeZone } from './config.js';
 import { htmlToText } from './html-text.js';
 import { isValue } from '../server/stored-values.js';
@@ -58,14 +58,14 @@ export function printRun(r: RunResult, out: NodeJS.WritableStream, depth = 0, ti
       w(`  ${httpCallLine(c)}`);
       // What a request not sent would have carried: a dry run is where the payload is checked before it goes out.
       const body = httpCallNote(c).startsWith('not sent') ? bodies?.[httpCalls.indexOf(c)] : undefined;
-      if (body !== undefined) w(`    ${pc.dim('body')} ${body.length > SHOWN_BODY ? `${body.slice(0, SHOWN_BODY)}… ${pc.dim(`(${body.length} characters shown in --json)`)}` : body}`);
+      if (body !== undefined) w(`    ${pc.dim('body')} ${body.length > SHOWN_BODY ? `${clipText(body, SHOWN_BODY)}… ${pc.dim(`(${body.length} characters shown in --json)`)}` : body}`);
       if (c.defaultAnswer === true) w(`    ${pc.yellow('hint:')} ${terminalText(defaultAnswerHint(c))}`);
     }
   }
   // A run from the command line is not a queued job: nothing retries it, and `replay` does not know it.
   if (r.error) w(`  ${pc.red('error')} ${terminalText(formatRunError(r.error), true)}${r.error.retryable ? pc.yellow(' (retryable: the server would try a job again later; here, run the command again)') : ''}`);
   for (const a of r.asyncStarted) {
-    w(`  ${pc.bold('started')} ${terminalText(a.scenario)} ${pc.dim(`params ${terminalText(JSON.stringify(a.params)).slice(0, 80)}`)}`);
+    w(`  ${pc.bold('started')} ${terminalText(a.scenario)} ${pc.dim(`params ${clipText(terminalText(JSON.stringify(a.params)), 80)}`)}`);
     if (!a.result) continue;
     if (depth / 2 < SHOWN_NESTING) printRun(a.result, out, depth + 2, timeZone);
     else {
@@ -146,13 +146,13 @@ function printMail(m: MailRecord, w: (s: string) => void): void {
 export function shownValue(v: unknown, timeZone: string): string {
   // JSON writes C0 controls as escapes; DEL and C1 (and a value's own text) go through terminalText too.
   const s = terminalText(typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : isValue(v) ? toText(v, timeZone) : String(JSON.stringify(v)));
-  return s.length > 120 ? `${s.slice(0, 117)}…` : s;
+  return s.length > 120 ? `${clipText(s, 117)}…` : s;
 }
 
 /** One database statement of a run, as `run` and `show` print it. */
 export function dbCallLine(d: DbCallRecord): string {
   const rows = d.rowCount !== undefined ? ` ${d.rowCount} row(s)` : '';
-  return `${pc.bold('db')} ${terminalText(d.connection)} ${terminalText(d.statement.replace(/\s+/g, ' ')).slice(0, 100)} → ${d.status}${rows}${d.rolledBack ? pc.dim(' (rolled back)') : ''}${d.error ? ' ' + pc.red(terminalText(d.error)) : ''}`;
+  return `${pc.bold('db')} ${terminalText(d.connection)} ${clipText(terminalText(d.statement.replace(/\s+/g, ' ')), 100)} → ${d.status}${rows}${d.rolledBack ? pc.dim(' (rolled back)') : ''}${d.error ? ' ' + pc.red(terminalText(d.error)) : ''}`;
 }
 
 /** One web request of a run, as `run` and `show` print it. */

@@ -22,11 +22,19 @@ const CUT_NOTE = /… \[cut: (\d+) characters in all\]$/;
 export function cutText(text: string, max = TRACE_TEXT_CHARS): string {
   if (text.length <= max) return text;
   if (max <= 0) return lengthOnly(text.length);
-  let end = max;
   // Not between the two halves of a surrogate pair: a lone half would become U+FFFD.
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return independent(`${text.slice(0, end)}${CUT_NOTE_START}${text.length} characters in all]`);
+  return independent(`${clipText(text, max)}${CUT_NOTE_START}${text.length} characters in all]`);
+}
+
+/**
+ * The first `max` UTF-16 code units of a text, one fewer when the cut would fall between the two halves of a surrogate
+ * pair (an emoji): a lone half is printed as U+FFFD. For the short cuts of displays (`…` added by the caller).
+ */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 0) return '';
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
 /** A long text kept as its length only (a run past its cut budget). */

@@ -2,7 +2,7 @@
 // (status, headers, body). The fast node:http route (hook-listener.ts) and the express route (app.ts, for requests
 // the fast route hands over) both call `answerHook`, so the two can never answer differently.
 import { verifyBpiumSignature } from '../adapters/bpium/signature.js';
-import { runScenario, type RunResult, type Value } from '../engine/index.js';
+import { clipText, runScenario, type RunResult, type Value } from '../engine/index.js';
 import type { AppDeps } from './app.js';
 import { hookSecret } from './config.js';
 import { addressRedactor, bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, fromSender, hookAddress, hookHeaders, hookParams, hookResponse, onRoute, type HookAddress, type HookHeaders } from './hook-request.js';
@@ -189,7 +189,7 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
   let stored: RecordRequestResult | undefined;
   try {
     stored = await d.store.recordRequest({
-      inbox: { ...inbox, dedupKey: key, response: { status: response.status, body: response.body.slice(0, 4096) } },
+      inbox: { ...inbox, dedupKey: key, response: { status: response.status, body: clipText(response.body, 4096) } },
       run: runWrite(storedResult(result, headers, address), { trigger: 'http', params: storedParams(params, d.config.hook.params, headers, address), budgetBytes: d.config.runRecordBytes }),
       jobs: starter.jobs,
       ...(reservation ? { lease: reservation.lease } : {}),

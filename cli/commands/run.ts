@@ -27,6 +27,7 @@ import { buildPorts } from '../../adapters/ports.js';
 import { plainAuthWarning } from '../../adapters/mail/plain-auth-warning.js';
 import { parseDateText } from '../../engine/expr/date-time.js';
 import { closest, someOf } from '../../engine/suggest.js';
+import { clipText } from '../../engine/cut-text.js';
 import { timeZoneProblem } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
 import { sortableIds } from '../../server/store/sortable-id.js';
@@ -113,7 +114,7 @@ export function parseParams(specs: string[]): Record<string, Value> {
 
 /** A command-line value as quoted back in a message: a long JSON body is cut. */
 function shortened(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+  return text.length > 40 ? `${clipText(text, 39)}…` : text;
 }
 
 /**

@@ -10,6 +10,7 @@ import { hookUser, userPair, type OktellUser } from '../../server/auth.js';
 import { ConfigError, hookSecret, loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { emulatorWebhookSecret } from '../../server/credentials.js';
 import { dataDirArg, shellWord, UsageError } from '../config.js';
+import { clipText } from '../../engine/cut-text.js';
 import { terminalText } from '../format.js';
 import { readServerFile, serverFilePath, type ServerFile } from '../server-file.js';
 
@@ -270,7 +271,7 @@ function describe(o: WebhookOutcome, sign: boolean): string {
   // The answer is the hook scenario's, often made of the webhook's own text: its lines kept, its other control
   // characters (an escape sequence would drive the terminal) escaped.
   const text = terminalText(o.body.trim(), true);
-  if (text) lines.push(`${pc.dim('body:')} ${text.length > 2000 ? `${text.slice(0, 2000)}…` : text}`);
+  if (text) lines.push(`${pc.dim('body:')} ${text.length > 2000 ? `${clipText(text, 2000)}…` : text}`);
   if (o.credentialsRefused) {
     // The usual cause: the server runs with other users (OKTELL_USERS in its own terminal) than the ones found here.
     lines.push(pc.yellow(`the server refused the login "${o.user.login}" (from ${o.user.from}): give the server's user with --user login:password, or set OKTELL_USERS=login:password as the server has it`));

@@ -2,7 +2,7 @@
 // the jobs list with dead letters, and replay.
 import type { Request, Response, Router } from 'express';
 import { relative } from 'node:path';
-import { closest, RUN_ERROR_CODES, type ScenarioLibrary, type Value } from '../../engine/index.js';
+import { clipText, closest, RUN_ERROR_CODES, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { caseFromRun, caseToWrite, inlineParams, ranVersionWarnings, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
 import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
@@ -153,7 +153,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     // A job's run says which job and which attempt: attempts of different jobs interleave in the list (an outage's
     // dead letters), as `oktell-emu runs` prints "job <id> #<attempt>" on each line.
     jobShort: r.jobId ? shortJobId(r.jobId) : null,
-    error: errorOf(r.error)?.message.slice(0, 160) ?? '',
+    error: clipText(errorOf(r.error)?.message ?? '', 160),
     // Only a hook run answered a caller (a job it queued may carry the same inbox entry).
     answer: r.trigger === 'http' && r.inboxId !== null ? (answers?.get(r.inboxId) ?? null) : null,
     // The store's mark (both stores give it with the list): an effect of the run may repeat one of a cut-off attempt,
@@ -467,7 +467,7 @@ export function jobRow(j: JobRecord, time: (ms: unknown) => string) {
     updated: time(j.updatedAt),
     next: j.status === 'queued' ? time(j.nextRunAt) : '',
     lastRunId: j.lastRunId,
-    error: errorOf(j.lastError)?.message.slice(0, 200) ?? '',
+    error: clipText(errorOf(j.lastError)?.message ?? '', 200),
     // A job that succeeded after failing keeps its last error as history, not as its state.
     errorIsPast: j.status === 'succeeded' && j.lastError != null,
     replayable: REPLAYABLE.has(j.status),

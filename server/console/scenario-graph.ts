@@ -2,7 +2,7 @@
 // exits end the run), cached per version, and marks the path a run took on it. The console and `oktell-emu graph
 // --format svg` draw this same layout.
 import dagre from '@dagrejs/dagre';
-import { EXIT_END_LABELS, outlineOfScenario, type ExitEnd, type Scenario, type ScenarioOutline } from '../../engine/index.js';
+import { clipText, EXIT_END_LABELS, outlineOfScenario, type ExitEnd, type Scenario, type ScenarioOutline } from '../../engine/index.js';
 
 /** `end`: where an unwired exit (or one leading to a missing block) takes the run. */
 export type NodeShape = 'pill' | 'hex' | 'box' | 'dot' | 'end';
@@ -168,7 +168,7 @@ export function wrapText(text: string, width = TITLE_CHARS, max = TITLE_LINES): 
   const lines: string[] = [];
   let cur = '';
   for (const word of text.split(/\s+/).filter(Boolean)) {
-    const piece = word.length > width ? `${word.slice(0, width - 1)}…` : word;
+    const piece = word.length > width ? `${clipText(word, width - 1)}…` : word;
     if (cur && cur.length + 1 + piece.length > width) {
       lines.push(cur);
       cur = piece;
@@ -177,7 +177,7 @@ export function wrapText(text: string, width = TITLE_CHARS, max = TITLE_LINES): 
   if (cur) lines.push(cur);
   if (lines.length > max) {
     const kept = lines.slice(0, max);
-    kept[max - 1] = `${kept[max - 1]!.slice(0, width - 1)}…`;
+    kept[max - 1] = `${clipText(kept[max - 1]!, width - 1)}…`;
     return kept;
   }
   return lines.length ? lines : [''];

@@ -1,6 +1,7 @@
 // Console page of the service tasks: their schedules, next due times and last runs, and a button that starts one now.
 import type { Router } from 'express';
 import { replayCommandFor } from '../../cli/config.js';
+import { clipText } from '../../engine/cut-text.js';
 import { lastRunState, skippingRun, type TaskStatus } from '../tasks/scheduler.js';
 import type { ConsoleContext } from './console.router.js';
 import { consoleBase } from './console-views.js';
@@ -33,7 +34,7 @@ export function taskRoutes(router: Router, ctx: ConsoleContext): void {
               createdAt: wallClock(r.createdAt),
               ...(r.finishedAt ? { finishedAt: wallClock(r.finishedAt) } : {}),
               ...(r.nextAttemptAt ? { nextAttemptAt: wallClock(r.nextAttemptAt) } : {}),
-              errorMessage: message.length > ERROR_CHARS ? `${message.slice(0, ERROR_CHARS - 1)}…` : message,
+              errorMessage: message.length > ERROR_CHARS ? `${clipText(message, ERROR_CHARS - 1)}…` : message,
               ...(state === 'dead' || state === 'failed' ? { replay: replayCommandFor(r.jobId, ctx.d.config) } : {}),
             },
           };

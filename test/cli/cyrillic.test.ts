@@ -66,4 +66,14 @@ describe('a Cyrillic scenario folder through the CLI', () => {
     }
   });
 
+  it('cuts a long printed value before an emoji, never between its two halves', () => {
+    // shownValue cuts at 117 UTF-16 units: "…" and the quote, then 115 letters, then an emoji on units 117 and 118.
+    const value = `${'д'.repeat(115)}😀 и дальше`;
+    const r = runCli(['run', 'НоваяЗадача', '-p', `1=${value}`, '--dry-run'], { cwd: dir, unset: ['OKTELL_SCENARIOS'] });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const line = r.stdout.split('\n').find((l) => l.includes('начало Variable'));
+    assert.ok(line, r.stdout);
+    assert.ok(!line.includes('\uFFFD'), line);
+    assert.ok(line.includes(`название="${'д'.repeat(115)}…`), line);
+  });
 });
