@@ -12,19 +12,30 @@ const BOUNDARY_PREFIX = `--oktell-${randomBytes(9).toString('base64url')}-`;
 let boundaryCount = 0;
 /** Bytes of UTF-8 per encoded word: 45 bytes become 60 base64 characters, a word stays under 76. */
 const WORD_BYTES = 45;
+/**
+ * RFC 2047: a header line holding an encoded word is at most 76 characters. `=?UTF-8?B?` and `?=` take 12 of them, and a
+ * continuation line's leading space one.
+ */
+const ENCODED_LINE = 76;
 
-/** RFC 2047 encoded words for text that is not plain printable ASCII, split between characters, folded. */
-export function encodeHeaderText(text: string): string {
+/**
+ * RFC 2047 encoded words for text that is not plain printable ASCII, split between characters, folded. `lead` is how
+ * many characters stand before the text on its first line (`Subject: ` is 9): the first word is shorter, so that
+ * line too stays within 76 characters.
+ */
+export function encodeHeaderText(text: string, lead = 0): string {
   if (PRINTABLE_ASCII.test(text) && !/=\?/.test(text)) return text;
   const words: string[] = [];
   let chunk = '';
   let bytes = 0;
+  let limit = Math.min(WORD_BYTES, Math.max(4, Math.floor((ENCODED_LINE - lead - 12) / 4) * 3));
   for (const ch of text) {
     const n = Buffer.byteLength(ch, 'utf8');
-    if (bytes + n > WORD_BYTES && chunk) {
+    if (bytes + n > limit && chunk) {
       words.push(chunk);
       chunk = '';
       bytes = 0;
+      limit = WORD_BYTES;
     }
     chunk += ch;
     bytes += n;
@@ -41,14 +52,23 @@ export function asciiAddress(address: string): string {
   return domain ? `${address.slice(0, at)}@${domain}` : address;
 }
 
-/** `Name <addr>` or `addr`, as the message checks left it, written as a header address with the name encoded. */
-export function encodeAddress(entry: string): string {
+/**
+ * `Name <addr>` or `addr`, as the message checks left it, written as a header address with the name encoded. `lead`:
+ * the characters before it on its line (`To: ` is 4); an encoded name's last line that ` <addr>,` would take past 76
+ * characters gets the address on a line of its own.
+ */
+export function encodeAddress(entry: string, lead = 0): string {
   const m = /^\s*(.*?)\s*<([^<>]+)>\s*$/.exec(entry);
   if (!m) return asciiAddress(entry.trim());
   m[2] = asciiAddress(m[2]!);
   const name = m[1]!.replace(/^"(.*)"$/, '$1').replace(/\\(.)/g, '$1');
   if (!name) return `<${m[2]}>`;
-  if (!PRINTABLE_ASCII.test(name)) return `${encodeHeaderText(name)} <${m[2]}>`;
+  if (!PRINTABLE_ASCII.test(name)) {
+    const encoded = encodeHeaderText(name, lead);
+    const lines = encoded.split('\r\n');
+    const last = lines.length === 1 ? lead + encoded.length : lines[lines.length - 1]!.length;
+    return `${encoded}${last + 4 + m[2].length > ENCODED_LINE ? '\r\n ' : ' '}<${m[2]}>`;
+  }
   // A name with specials is a quoted string; backslash and quote escaped inside it.
   const shown = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+$/.test(name) ? name : `"${name.replace(/(["\\])/g, '\\$1')}"`;
   return `${shown} <${m[2]}>`;
@@ -70,11 +90,13 @@ function part(type: 'plain' | 'html', body: string): string {
  * not written: they belong to the envelope only.
  */
 export function composeMime(safe: MailMessage, defaultFrom: string, messageId: string, date: Date = new Date()): Buffer {
-  const head: string[] = [`From: ${encodeAddress(safe.from ?? defaultFrom)}`];
-  if (safe.to.length) head.push(`To: ${safe.to.map(encodeAddress).join(',\r\n ')}`);
-  if (safe.cc.length) head.push(`Cc: ${safe.cc.map(encodeAddress).join(',\r\n ')}`);
-  head.push(`Subject: ${encodeHeaderText(safe.subject)}`, `Message-ID: ${messageId}`, `Date: ${date.toUTCString().replace(/GMT$/, '+0000')}`, 'MIME-Version: 1.0', 'X-Mailer: oktell-emulator');
-  if (safe.reference) head.push(`${REFERENCE_HEADER}: ${encodeHeaderText(safe.reference)}`);
+  // The first address follows `To: `, each further one a continuation line's space.
+  const addresses = (list: string[]) => list.map((a, i) => encodeAddress(a, i === 0 ? 4 : 1)).join(',\r\n ');
+  const head: string[] = [`From: ${encodeAddress(safe.from ?? defaultFrom, 6)}`];
+  if (safe.to.length) head.push(`To: ${addresses(safe.to)}`);
+  if (safe.cc.length) head.push(`Cc: ${addresses(safe.cc)}`);
+  head.push(`Subject: ${encodeHeaderText(safe.subject, 'Subject: '.length)}`, `Message-ID: ${messageId}`, `Date: ${date.toUTCString().replace(/GMT$/, '+0000')}`, 'MIME-Version: 1.0', 'X-Mailer: oktell-emulator');
+  if (safe.reference) head.push(`${REFERENCE_HEADER}: ${encodeHeaderText(safe.reference, REFERENCE_HEADER.length + 2)}`);
   const text = safe.text;
   const html = safe.html;
   let body: string;

@@ -66,6 +66,33 @@ describe('a Cyrillic scenario folder through the CLI', () => {
     }
   });
 
+  it('sends the letter over SMTP: subject, display name and text arrive exactly as written', async () => {
+    const title = `Позвонить клиенту 📞 ${'очень длинное название задачи '.repeat(4)}конец`;
+    const r = await runCliAsync(['run', 'НоваяЗадача', '-p', `1=${title}`, '--json', '-d', join(dir, 'var')], {
+      cwd: dir,
+      unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR'],
+      env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}` },
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const result = JSON.parse(r.stdout) as { scenario: string; status: string };
+    assert.deepEqual([result.scenario, result.status], ['НоваяЗадача', 'completed']);
+    assert.equal(smtp.letters.length, 1);
+    const letter = await simpleParser(smtp.letters[0]!.raw);
+    assert.equal(letter.subject, `Новая задача: ${title}`);
+    const to = Array.isArray(letter.to) ? letter.to[0] : letter.to;
+    assert.deepEqual(to?.value.map((a) => [a.name, a.address]), [
+      ['Иван Петров', 'ivan@example.ru'],
+      ['Константинопольский Константин', 'konstantin.konstantinopolsky@example.ru'],
+    ]);
+    assert.equal(letter.text, `Здравствуйте!\nЗадача «${title}» для клиента Фёдор Иванович.\n`);
+    // The headers themselves are 7-bit (RFC 2047 words), and a line holding an encoded word is at most 76 characters
+    // (RFC 2047, section 2): the long subject is folded into several, the first one after "Subject: " included.
+    const head = smtp.letters[0]!.raw.toString('latin1').split('\r\n\r\n')[0]!;
+    assert.ok(!/[^\x00-\x7f]/.test(head), head);
+    assert.ok(/^Subject: =\?UTF-8\?B\?.*(?:\r\n .*){3}/m.test(head), head);
+    assert.deepEqual(head.split('\r\n').filter((l) => l.includes('=?') && l.length > 76), []);
+  });
+
   it('cuts a long printed value before an emoji, never between its two halves', () => {
     // shownValue cuts at 117 UTF-16 units: "…" and the quote, then 115 letters, then an emoji on units 117 and 118.
     const value = `${'д'.repeat(115)}😀 и дальше`;
