@@ -21,6 +21,10 @@ const CUT_NOTE = /… \[cut: (\d+) characters in all\]$/;
 /** A text cut to `max` characters, with a note saying how long it was; a new string that keeps nothing of `text`. */
 export function cutText(text: string, max = TRACE_TEXT_CHARS): string {
   if (text.length <= max) return text;
+  // Cut already (the trace cuts its values as the run goes, the run record then cuts every value it keeps): cutting
+  // the cut text again would report the length of the cut text, not of the value.
+  const parts = cutTextParts(text);
+  if (parts && parts.start.length <= max) return text;
   if (max <= 0) return lengthOnly(text.length);
   // Not between the two halves of a surrogate pair: a lone half would become U+FFFD.
   return independent(`${clipText(text, max)}${CUT_NOTE_START}${text.length} characters in all]`);

@@ -103,4 +103,18 @@ describe('a Cyrillic scenario folder through the CLI', () => {
     assert.ok(!line.includes('\uFFFD'), line);
     assert.ok(line.includes(`название="${'д'.repeat(115)}…`), line);
   });
+
+  it('records a long value cut once: before its emoji, with the length of the whole value', () => {
+    // The trace cuts a value at 256 UTF-16 units as the run goes; the run record must keep that cut, not cut the cut
+    // text again (which said "… [cut: 285 characters in all]", the length of the cut text, with a second "…").
+    const value = `${'д'.repeat(255)}😀 хвост`;
+    const data = join(dir, 'recorded');
+    const r = runCli(['run', 'НоваяЗадача', '-p', `1=${value}`, '--json', '-d', data], { cwd: dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_DATA_DIR'] });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const runId = (JSON.parse(r.stdout) as { runId: string }).runId;
+    const shown = runCli(['show', runId, '--json', '-d', data], { cwd: dir, unset: ['OKTELL_DATA_DIR'] });
+    assert.equal(shown.code, 0, shown.stdout + shown.stderr);
+    const run = JSON.parse(shown.stdout) as { trace: Array<{ changed?: Record<string, unknown> }> };
+    assert.equal(run.trace[0]!.changed!['название'], `${'д'.repeat(255)}… [cut: ${value.length} characters in all]`);
+  });
 });
