@@ -2,6 +2,7 @@
 import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -583,12 +584,42 @@ async function listen(config: ServerConfig, app: RequestListener, checkContinue:
     : createHttpServer(timeouts, app);
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   server.on('checkContinue', checkContinue);
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(badAddress(portInUse(e, 'the server', SERVER_PORT_SETTINGS), config.host)));
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   return { server, port, ...listeningOn(config.host, port, config.tls !== undefined) };
+}
+
+/** Node's own answers to a request it could not parse (what it sends when no `clientError` listener is set). */
+const CLIENT_ERROR_ANSWERS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: '413 Payload Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
+
+/**
+ * A request line with a character that must be percent-encoded, most often a letter outside ASCII in the query
+ * (`curl 'http://…/Bpium/NewTask?тема=Привет'` sends the Cyrillic bytes raw, while it encodes them in the path), is
+ * refused by Node's parser before the server sees it. Node answers a bare `400 Bad Request`; this says why and how
+ * to send it. Every other parse error gets Node's own answer, as before.
+ */
+export function answerClientError(e: Error & { code?: string }, socket: Duplex): void {
+  if (e.code === 'ECONNRESET' || !socket.writable || (socket as Duplex & { bytesWritten?: number }).bytesWritten) {
+    socket.destroy();
+    return;
+  }
+  if (e.code === 'HPE_INVALID_URL') {
+    const body =
+      '400 Bad Request: the address has a character that must be percent-encoded (a letter outside ASCII, such as ' +
+      'Cyrillic, or a space, in the query): encode it as UTF-8, e.g. ?%D1%82%D0%B5%D0%BC%D0%B0=%D0%9F for ?тема=П ' +
+      "(curl -G --data-urlencode 'тема=Привет' URL does it)\n";
+    socket.write(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  } else socket.write(`HTTP/1.1 ${CLIENT_ERROR_ANSWERS[e.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\n\r\n`);
+  // As node does: the answer is written at once, then the connection is closed.
+  socket.destroy();
 }
 
 const ALL_INTERFACES = new Set(['0.0.0.0', '::', '']);

@@ -1,0 +1,50 @@
+// A request line with Cyrillic sent raw in the query (curl 'http://…/Bpium/NewTask?тема=Привет' encodes the path but
+// not the query) is refused by Node's parser before the server sees it: the answer says why and how to send it,
+// instead of a bare "400 Bad Request". Node's other parse errors keep Node's own answers.
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { AUTH, startTestServer, type TestServer } from './server-helpers.js';
+
+/** Sends `request` as raw bytes and returns everything the server answered before closing. */
+function exchange(url: string, request: Buffer): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    const chunks: Buffer[] = [];
+    socket.on('data', (d) => chunks.push(d));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+describe('a raw Cyrillic query in the request line', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ smtp: false });
+  });
+  after(async () => {
+    await t.cleanup();
+  });
+
+  it('is answered 400 with the reason and the encoded form', async () => {
+    const answer = await exchange(t.server.url, Buffer.from(`GET /Bpium/Задача?тема=Привет HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\n\r\n`, 'utf8'));
+    assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(answer, /Content-Type: text\/plain; charset=utf-8\r\n/);
+    const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
+    assert.match(body, /^400 Bad Request: the address has a character that must be percent-encoded .*Cyrillic/);
+    assert.match(body, /\?%D1%82%D0%B5%D0%BC%D0%B0=%D0%9F for \?тема=П/);
+  });
+
+  it('percent-encoded, reaches HTTP404 (404: no flow for that address)', async () => {
+    const answer = await exchange(t.server.url, Buffer.from(`GET /Bpium/x?%D1%82%D0%B5%D0%BC%D0%B0=%D0%9F HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\nConnection: close\r\n\r\n`));
+    assert.match(answer, /^HTTP\/1\.1 404 /);
+  });
+
+  it('other parse errors keep node\'s answers: 431 for headers too large, 400 for a bad header', async () => {
+    const big = await exchange(t.server.url, Buffer.from(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
+    assert.equal(big, 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
+    const bad = await exchange(t.server.url, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'));
+    assert.equal(bad, 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+});
