@@ -601,8 +601,8 @@ const CLIENT_ERROR_ANSWERS: Record<string, string> = {
 };
 
 /**
- * A request line with a character that must be percent-encoded, most often a letter outside ASCII in the query
- * (`curl 'http://…/Bpium/NewTask?тема=Привет'` sends the Cyrillic bytes raw, while it encodes them in the path), is
+ * A request line with a character that must be percent-encoded, a letter outside ASCII in the path or the query
+ * (`curl 'http://…/Bpium/NewTask?тема=Привет'` sends the Cyrillic of the query raw, while it encodes the path's), is
  * refused by Node's parser before the server sees it. Node answers a bare `400 Bad Request`; this says why and how
  * to send it. Every other parse error gets Node's own answer, as before.
  */
@@ -614,8 +614,8 @@ export function answerClientError(e: Error & { code?: string }, socket: Duplex):
   if (e.code === 'HPE_INVALID_URL') {
     const body =
       '400 Bad Request: the address has a character that must be percent-encoded (a letter outside ASCII, such as ' +
-      'Cyrillic, or a space, in the query): encode it as UTF-8, e.g. ?%D1%82%D0%B5%D0%BC%D0%B0=%D0%9F for ?тема=П ' +
-      "(curl -G --data-urlencode 'тема=Привет' URL does it)\n";
+      'Cyrillic, or a space): encode it as UTF-8, e.g. /%D0%97 for /З and ?%D1%82%D0%B5%D0%BC%D0%B0=%D0%9F for ?тема=П ' +
+      "(curl encodes the path itself; for the query, curl -G --data-urlencode 'тема=Привет' URL)\n";
     socket.write(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   } else socket.write(`HTTP/1.1 ${CLIENT_ERROR_ANSWERS[e.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\n\r\n`);
   // As node does: the answer is written at once, then the connection is closed.

@@ -1,5 +1,5 @@
 // A request line with Cyrillic sent raw in the query (curl 'http://…/Bpium/NewTask?тема=Привет' encodes the path but
-// not the query) is refused by Node's parser before the server sees it: the answer says why and how to send it,
+// not the query) or in the path is refused by Node's parser before the server sees it: the answer says why and how to send it,
 // instead of a bare "400 Bad Request". Node's other parse errors keep Node's own answers.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -34,6 +34,9 @@ describe('a raw Cyrillic query in the request line', () => {
     const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
     assert.match(body, /^400 Bad Request: the address has a character that must be percent-encoded .*Cyrillic/);
     assert.match(body, /\?%D1%82%D0%B5%D0%BC%D0%B0=%D0%9F for \?тема=П/);
+    // Raw in the path, the same (curl encodes the path, other clients may not).
+    const path = await exchange(t.server.url, Buffer.from(`POST /Bpium/НоваяЗадача HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\nContent-Length: 2\r\n\r\n{}`, 'utf8'));
+    assert.match(path, /^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\n400 Bad Request: the address has a character that must be percent-encoded/);
   });
 
   it('percent-encoded, reaches HTTP404 (404: no flow for that address)', async () => {
