@@ -41,6 +41,20 @@ export function clipText(text: string, max: number): string {
   return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
+/**
+ * nunjucks' `truncate` filter (up to `length` characters, at the last space before it unless `killwords`, then `end`),
+ * except that it never cuts between the two halves of an emoji as nunjucks' own does.
+ */
+export function truncateWords(text: string, length = 255, killwords = false, end = '...'): string {
+  if (text.length <= length) return text;
+  let at = length;
+  if (!killwords) {
+    const space = text.lastIndexOf(' ', length);
+    if (space !== -1) at = space;
+  }
+  return clipText(text, at) + end;
+}
+
 /** A long text kept as its length only (a run past its cut budget). */
 export function lengthOnly(length: number): string {
   return `${CUT_NOTE_START}${length} characters in all]`;

@@ -8,7 +8,7 @@ export type { CompiledExpression, EvalContext, ExpressionSyntaxError } from './e
 export { checkJsonPath, queryJsonPath } from './jsonpath.js';
 export { jsonText, isStackOverflow } from './json-text.js';
 export { MAX_JSON_DEPTH, JsonTooDeepError, jsonTooDeepAt, parseJsonWithinDepth } from './json-depth.js';
-export { clipText, cutText, cutTextParts, TRACE_TEXT_CHARS } from './cut-text.js';
+export { clipText, cutText, cutTextParts, TRACE_TEXT_CHARS, truncateWords } from './cut-text.js';
 export { loadScenarioText, scenarioNameOf, scenarioVersion, type CompiledBlock, type DeferredCheck, type LoadOptions, type LoadResult } from './loader.js';
 export { expressionSchema, variableNameSchema } from './well-formed.js';
 export { defaultOf, describeSource, returnValueSlot, variableSourceWarnings } from './variables.js';

@@ -1,6 +1,7 @@
 // Helpers of the template renderer: its extra filters, date printing, and finding where an unclosed tag opens.
 import nunjucks from 'nunjucks';
 import { numberToText, toText } from '../../engine/values.js';
+import { truncateWords } from '../../engine/cut-text.js';
 
 type SafeStringCtor = new (s: string) => object;
 type SuppressValue = (value: unknown, autoescape: boolean) => unknown;
@@ -13,6 +14,15 @@ export function nl2brFilter(value: unknown): object | string {
   if (value === null || value === undefined) return '';
   const html = value instanceof runtime.SafeString ? String(value) : escapeHtml(String(value));
   return runtime.markSafe(html.replace(/\r\n|\r|\n/g, '<br>\n'));
+}
+
+/**
+ * nunjucks' `truncate` without cutting an emoji in two (its own cut a value in the steps' summaries between the halves
+ * of a surrogate pair, shown as U+FFFD in the console and in letters); marked-safe text stays marked safe, as with nunjucks' own.
+ */
+export function safeTruncate(input: unknown, length?: number, killwords?: boolean, end?: string): unknown {
+  const text = truncateWords(input === null || input === undefined ? '' : String(input), length || 255, Boolean(killwords), end ?? '...');
+  return input instanceof runtime.SafeString ? runtime.markSafe(text) : text;
 }
 
 /** Keeps http(s) and mailto links, turns anything else (`javascript:`, data:) into an empty string. */
