@@ -3,10 +3,10 @@ import { readdirSync, type Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
-import { loadScenarioText, scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOptions, type ScenarioReferences } from './loader.js';
+import { scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOptions, type ScenarioReferences } from './loader.js';
 import type { Block, Scenario } from './model.js';
 import { closest, someOf } from './suggest.js';
-import { notAScenario } from './other-files.js';
+import { createScenarioLoadCache, type ScenarioLoadCache } from './load-cache.js';
 
 /** A block, with the name of the scenario it is written in. */
 export interface ScenarioBlock {
@@ -71,6 +71,21 @@ export interface LibraryOptions extends LoadOptions {
   templates?: TemplateChecker;
   /** Shown instead of absolute paths in error locations (default: relative to the working directory). */
   displayBase?: string;
+  /**
+   * The loads of files kept from earlier loads of the folder: a file whose text (and whatever else it read) did not
+   * change is not parsed again. Without it, every file is loaded afresh.
+   */
+  cache?: ScenarioLoadCache;
+}
+
+/** How long a load works on files before it lets the event loop serve what waits (requests, timers). */
+const WORK_SLICE_MS = 20;
+
+/** Lets the event loop run when the work since `since` took more than a slice; returns when the next slice began. */
+async function yieldAfterSlice(since: number): Promise<number> {
+  if (performance.now() - since < WORK_SLICE_MS) return since;
+  await new Promise((resolve) => setImmediate(resolve));
+  return performance.now();
 }
 
 export const SCENARIO_EXTENSIONS = ['.yaml', '.yml'];
@@ -119,15 +134,22 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   // A file given from outside the folder (`validate -s DIR /tmp/X.yaml`) is checked as if saved there in place of
   // the folder's own file of its name: that one is no namesake of it.
   const sameName = namesakes(files ? [...standIns(await listScenarioFiles(dir).catch(() => [] as string[]), paths, dir), ...paths] : paths);
+  const loads = opts.cache ?? createScenarioLoadCache();
+  loads.keepOnly(paths);
+  // Parsing files one after another can take seconds in a large folder (a first load, a `git checkout`): the server
+  // answers requests between slices of that work rather than after it.
+  let slice = performance.now();
   for (const t of texts) {
+    slice = await yieldAfterSlice(slice);
     const shown = relative(base, t.p) || t.p;
     if ('error' in t) {
       issues.push({ file: shown, line: 1, col: 1, code: C.READ_FAILED, message: `cannot read the file: ${t.error!.message}` });
       continue;
     }
-    const r = loadScenarioText(shown, t.text!, opts);
+    const load = loads.load(t.p, shown, t.text!, opts);
+    const r = load.result;
     const others = sameName.get(resolve(t.p));
-    if (others && !notAScenario(shown, t.text!)) {
+    if (others && !load.notAScenario()) {
       const name = scenarioNameOf(t.p);
       issues.push({
         file: shown,
@@ -144,7 +166,7 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
       scenarios.set(r.scenario.name, r.scenario);
       calls.set(r.scenario.name, r.scenario.calls.map((c) => c.scenario));
     } else {
-      const other = notAScenario(shown, t.text!);
+      const other = load.notAScenario();
       if (other) {
         issues.push(other);
         notScenarios.add(scenarioNameOf(t.p));

@@ -28,6 +28,23 @@ export interface LoadOptions {
   databases?: Readonly<Record<string, DbDialect>>;
   /** Where `env:` of a variable declaration is looked up; default the process's environment. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Told of every value read from outside the file's text (a variable's `env:` or `file:`), with what was read, so a
+   * caller that keeps the result (the library's reload cache) knows what else it depends on.
+   */
+  onValueRead?(from: ValueSourceRef, value: string | undefined): void;
+}
+
+/** Where a variable's value is read from: an environment variable or a file. */
+export interface ValueSourceRef {
+  env?: string;
+  file?: string;
+}
+
+/** How many times a scenario file's text has been parsed and checked in this process (tests count reloads by it). */
+let textsLoaded = 0;
+export function scenarioTextsLoaded(): number {
+  return textsLoaded;
 }
 
 /**
@@ -75,6 +92,7 @@ export function scenarioNameOf(file: string): string {
 
 /** Parses and validates one scenario file's text. Reports every problem found, not only the first. */
 export function loadScenarioText(file: string, text: string, opts: LoadOptions): LoadResult {
+  textsLoaded++;
   const issues: ScenarioIssue[] = [];
   const src = new YamlSource(file, text);
   const report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) =>

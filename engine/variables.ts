@@ -16,7 +16,7 @@ type Report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hi
  * here) is still declared: one with a bad `initial` keeps its type and the type's empty value, and the name of one
  * without a valid type goes into `untyped`, so that reading it is not reported again as an unknown variable.
  */
-export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: string; env?: Readonly<Record<string, string | undefined>> }, report: Report, untyped = new Set<string>()): Map<string, VariableDecl> {
+export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: string; env?: Readonly<Record<string, string | undefined>>; onValueRead?(from: { env?: string; file?: string }, value: string | undefined): void }, report: Report, untyped = new Set<string>()): Map<string, VariableDecl> {
   const vars = new Map<string, VariableDecl>();
   if (raw === undefined || raw === null) return vars;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
@@ -72,7 +72,8 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
     let value: Value = defaultOf(type as VarType);
     let source: VariableSource | undefined;
     if (from) {
-      const read = readSource(from, opts.env ?? process.env);
+      const read = readVariableSource(from, opts.env ?? process.env);
+      opts.onValueRead?.(from, read);
       source = { ...from, ...(read === undefined ? { missing: true, fallback: initial === undefined || initial === null ? 'empty' : 'initial' } : {}) };
       if (read !== undefined) {
         // The value itself is never put in a message: it is a secret, and a problem report is shown and logged.
@@ -143,7 +144,7 @@ function valueSource(src: YamlSource, name: string, s: Record<string, unknown>, 
  * A file's one final line break is not part of the value (`echo token > file` writes one). A relative path is taken
  * from the server's working directory, as the other paths of its configuration are.
  */
-function readSource(from: { env?: string; file?: string }, env: Readonly<Record<string, string | undefined>>): string | undefined {
+export function readVariableSource(from: { env?: string; file?: string }, env: Readonly<Record<string, string | undefined>>): string | undefined {
   if (from.env !== undefined) return env[from.env];
   try {
     return readFileSync(from.file!, 'utf8').replace(/\r?\n$/, '');
@@ -163,14 +164,15 @@ export function describeSource(from: { env?: string; file?: string }): string {
  */
 export function variableSourceWarnings(s: { file: string; variables: ReadonlyMap<string, VariableDecl> }, fileName: (file: string) => string = (f) => f): string[] {
   const out: string[] = [];
+  // Named only for a warning: the server asks this of every scenario at each reload, and naming a file costs path work.
   for (const v of s.variables.values()) {
-    const at = `${fileName(s.file)}:${v.loc.line}:${v.loc.col}`;
+    const at = () => `${fileName(s.file)}:${v.loc.line}:${v.loc.col}`;
     if (v.source?.missing && v.source.fallback === 'empty') {
       const why = v.source.env !== undefined ? 'is not set' : 'cannot be read';
-      out.push(`${at}: variable ${v.name} takes its value from ${describeSource(v.source)}, which ${why}: it starts empty (set it, or give the declaration an initial: to make that the intended fallback)`);
+      out.push(`${at()}: variable ${v.name} takes its value from ${describeSource(v.source)}, which ${why}: it starts empty (set it, or give the declaration an initial: to make that the intended fallback)`);
     } else if (v.secret && !v.source && v.initial !== defaultOf(v.type)) {
       // secret: true masks the runs, but the console shows the file itself to every login with the view right.
-      out.push(`${at}: secret variable ${v.name} has its value written in the scenario file, which the console shows to every login with the view right: take it from the environment (env: NAME) or a file (file: PATH)`);
+      out.push(`${at()}: secret variable ${v.name} has its value written in the scenario file, which the console shows to every login with the view right: take it from the environment (env: NAME) or a file (file: PATH)`);
     }
   }
   return out;

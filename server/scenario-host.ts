@@ -5,7 +5,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { watchScenarioFolders, type FolderWatch } from '../adapters/folder-watch.js';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer, type TemplateRenderer } from '../adapters/mail/index.js';
-import { formatIssue, listScenarioFiles, loadScenarioLibrary, scenarioNameOf, type DbDialect, type LoggerPort, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../engine/index.js';
+import { createScenarioLoadCache, formatIssue, listScenarioFiles, loadScenarioLibrary, scenarioNameOf, type DbDialect, type LoggerPort, type Scenario, type ScenarioIssue, type ScenarioLibrary, type ScenarioLoadCache } from '../engine/index.js';
 
 /** Versions a host keeps for pinned replays besides the running ones (one scenario of the shipped size: about 90 KB). */
 export const KEPT_VERSIONS = 64;
@@ -20,7 +20,11 @@ export interface ScenarioHost {
   names(): ReadonlySet<string>;
   /** Problems of the last load (invalid files keep running their last good version). */
   issues(): readonly ScenarioIssue[];
-  reload(): Promise<void>;
+  /**
+   * Reads the folder again: every file (`full`, the default), or only the files that changed since the last load
+   * (`changed`, as a save seen by the watch does); the checks across files are made over all of them either way.
+   */
+  reload(how?: 'full' | 'changed'): Promise<void>;
   /** Calls `listener` after every reload (the delivery thread reloads its own copy then). */
   onReload(listener: () => void): void;
   close(): void;
@@ -72,6 +76,8 @@ interface FolderLoad {
 export interface ScenarioRead {
   readonly dir: string;
   readonly templates: TemplateRenderer;
+  /** The loads of its files, kept for the host's reloads. */
+  readonly cache: ScenarioLoadCache;
   readonly done: Promise<FolderLoad>;
 }
 
@@ -80,10 +86,14 @@ interface ReadOptions {
   databases?: Readonly<Record<string, DbDialect>>;
 }
 
-/** Reads and checks every scenario of `dir` with `templates` (reloaded first: their files may have changed). */
-async function loadFolder(dir: string, templates: TemplateRenderer, opts: ReadOptions): Promise<FolderLoad> {
+/**
+ * Reads and checks every scenario of `dir` with `templates` (reloaded first: their files may have changed). Files
+ * whose load `cache` keeps, and whose text and values read did not change, are not parsed again; what spans files
+ * (the scenarios each starts, the templates each uses) is checked anew over all of them.
+ */
+async function loadFolder(dir: string, templates: TemplateRenderer, cache: ScenarioLoadCache, opts: ReadOptions): Promise<FolderLoad> {
   templates.reload();
-  const loaded = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: opts.timeZone, ...(opts.databases ? { databases: opts.databases } : {}) });
+  const loaded = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, cache, timeZone: opts.timeZone, ...(opts.databases ? { databases: opts.databases } : {}) });
   return { loaded, onDisk: await scenarioNamesIn(dir) };
 }
 
@@ -95,15 +105,17 @@ async function loadFolder(dir: string, templates: TemplateRenderer, opts: ReadOp
  */
 export function readScenarios(dir: string, opts: ReadOptions): ScenarioRead {
   const templates = createTemplateRenderer({ dir: join(dir, 'templates'), timeZone: opts.timeZone });
-  const done = loadFolder(dir, templates, opts);
+  const cache = createScenarioLoadCache();
+  const done = loadFolder(dir, templates, cache, opts);
   // Awaited by createScenarioHost; a start step that fails before then must not turn its failure into an unhandled one.
   done.catch(() => undefined);
-  return { dir, templates, done };
+  return { dir, templates, cache, done };
 }
 
 export async function createScenarioHost(dir: string, opts: ReadOptions & { logger?: LoggerPort; watch?: boolean; firstRead?: ScenarioRead }): Promise<ScenarioHost> {
   if (opts.firstRead && opts.firstRead.dir !== dir) throw new Error(`scenarios read from ${opts.firstRead.dir} given to the host of ${dir}`);
   const templates = opts.firstRead?.templates ?? createTemplateRenderer({ dir: join(dir, 'templates'), timeZone: opts.timeZone });
+  const cache = opts.firstRead?.cache ?? createScenarioLoadCache();
   const versions = new Map<string, Scenario>();
   let current: ScenarioLibrary = { dir, scenarios: new Map(), issues: [] };
   const listeners: Array<() => void> = [];
@@ -117,7 +129,7 @@ export async function createScenarioHost(dir: string, opts: ReadOptions & { logg
 
   /** `changedFiles`: the files whose saves started this reload (absolute paths; empty or absent when not known). */
   async function reload(read?: Promise<FolderLoad>, changedFiles?: readonly string[]) {
-    const { loaded, onDisk } = await (read ?? loadFolder(dir, templates, opts));
+    const { loaded, onDisk } = await (read ?? loadFolder(dir, templates, cache, opts));
     // A save of one file reloads the whole folder; what the files not saved had to say was logged at an earlier load
     // (see below), so it is counted rather than logged again at every save elsewhere in a folder of hundreds.
     const saved = new Set((changedFiles ?? []).map((f) => resolve(f)));
@@ -217,8 +229,10 @@ export async function createScenarioHost(dir: string, opts: ReadOptions & { logg
     names: () => names,
     issues: () => current.issues,
     onReload: (listener) => void listeners.push(listener),
-    reload: async () => {
+    reload: async (how = 'full') => {
       await reloading;
+      // A full reload parses every file again, whatever was kept (what `reload` promised before reloads were partial).
+      if (how === 'full') cache.clear();
       await reload();
     },
     close() {

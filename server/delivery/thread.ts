@@ -94,7 +94,8 @@ port.on('message', (m: ToThread) => {
       pool.wake();
       return;
     case 'reload':
-      host.reload().catch((e: unknown) => logger.error({ err: serializeError(e) }, 'delivery thread: scenario reload failed'));
+      // Sent after each reload of the main thread, a save of one file among hundreds: only what changed is parsed.
+      host.reload('changed').catch((e: unknown) => logger.error({ err: serializeError(e) }, 'delivery thread: scenario reload failed'));
       return;
     case 'stop':
       void (async () => {

@@ -1,0 +1,100 @@
+// A save of one file in a large scenarios folder reloads only that file: the running server parses it alone, and
+// still finds what a full load of the folder finds, also for files not saved whose template or environment changed.
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { scenarioTextsLoaded } from '../../engine/index.js';
+import { createScenarioHost, type ScenarioHost } from '../../server/scenario-host.js';
+import { saveByRename } from '../helpers.js';
+import { AUTH, startTestServer, waitFor } from './server-helpers.js';
+
+const echo = (text: string) => `variables: { a: string }
+start: r
+blocks:
+  r:
+    kind: ReturnValue
+    values: { 1: '"${text}"', 2: 200 }
+`;
+
+/** Returns the number an environment variable holds (read when the scenario is loaded). */
+const envValued = `variables:
+  n: { type: number, env: OKTELL_INCREMENTAL_RELOAD_N }
+start: r
+blocks:
+  r:
+    kind: ReturnValue
+    values: { 1: '[n]', 2: 200 }
+`;
+
+const ECHOES = 40;
+
+describe('reload after a save in a large folder', () => {
+  it('parses only the file saved, and finds what a full load finds', { timeout: 120_000 }, async () => {
+    process.env.OKTELL_INCREMENTAL_RELOAD_N = '5';
+    const extra: Record<string, string> = { 'EnvValued.yaml': envValued };
+    for (let i = 0; i < ECHOES; i++) extra[`Echo${i}.yaml`] = echo(`echo ${i}`);
+    const t = await startTestServer({ smtp: false, watch: true, extraScenarios: extra });
+    try {
+      const call = async (name: string) => (await fetch(`${t.server.url}/execsvcscriptplain?name=${name}`, { headers: { authorization: AUTH } })).text();
+      const health = async () => (await (await fetch(`${t.server.url}/-/health`)).json()) as { scenarios: number; invalid: number };
+      /** Saves Echo<i> with `text` and waits until the server answers with it (its reload has ended). */
+      const saveEcho = async (i: number, text: string) => {
+        saveByRename(join(t.scenariosDir, `Echo${i}.yaml`), echo(text));
+        await waitFor(`Echo${i} to answer "${text}"`, async () => (await call(`Echo${i}`)) === text);
+      };
+      /** What a full load of the folder finds now must be what the running server holds. */
+      const sameAsFullLoad = async (step: string) => {
+        const full: ScenarioHost = await createScenarioHost(t.scenariosDir, { timeZone: t.server.config.timeZone, watch: false });
+        assert.deepEqual(t.server.host.issues(), full.issues(), step);
+        for (const s of full.library().scenarios.values()) assert.equal(t.server.host.library().scenarios.get(s.name)?.version, s.version, `${step}: ${s.name}`);
+        full.close();
+      };
+      assert.equal((await health()).invalid, 0);
+      assert.equal(await call('EnvValued'), '5');
+
+      const before = scenarioTextsLoaded();
+      await saveEcho(7, 'seven');
+      assert.equal(scenarioTextsLoaded() - before, 1, `one file parsed of ${ECHOES + 6}`);
+      await sameAsFullLoad('after one save');
+
+      // Valid → invalid → valid: the broken edit keeps the last good version running, the fix runs.
+      saveByRename(join(t.scenariosDir, 'Echo3.yaml'), `${echo('broken')}  oops: [\n`);
+      await waitFor('the broken save to show in /-/health', async () => (await health()).invalid === 1);
+      assert.equal(await call('Echo3'), 'echo 3');
+      await sameAsFullLoad('Echo3 broken');
+      await saveEcho(3, 'three');
+      assert.equal((await health()).invalid, 0);
+
+      // A deletion.
+      rmSync(join(t.scenariosDir, 'Echo9.yaml'));
+      await waitFor('Echo9 to be gone', () => !t.server.host.library().scenarios.has('Echo9'));
+      await sameAsFullLoad('Echo9 deleted');
+
+      // A template change makes DailyReport, not saved, invalid; putting it back makes it valid again.
+      const template = join(t.scenariosDir, 'templates', 'daily-report.text.njk');
+      const good = readFileSync(template, 'utf8');
+      saveByRename(template, `${good}{{ notDeclared }}\n`);
+      await waitFor('the template problem', () => t.server.host.issues().some((i) => i.code === 'E_UNKNOWN_TEMPLATE_VARIABLE' && i.message.includes('notDeclared')));
+      await sameAsFullLoad('template reads an undeclared variable');
+      saveByRename(template, good);
+      await waitFor('the template fixed', async () => (await health()).invalid === 0);
+
+      // The environment variable EnvValued reads changes; a save of another file reloads EnvValued too, unsaved.
+      process.env.OKTELL_INCREMENTAL_RELOAD_N = '7';
+      await saveEcho(1, 'one');
+      assert.equal(await call('EnvValued'), '7');
+      process.env.OKTELL_INCREMENTAL_RELOAD_N = 'not a number';
+      await saveEcho(2, 'two');
+      assert.ok(t.server.host.issues().some((i) => i.file.endsWith('EnvValued.yaml') && i.code === 'E_INVALID_VARIABLE'));
+      await sameAsFullLoad('the environment variable is not a number');
+      process.env.OKTELL_INCREMENTAL_RELOAD_N = '9';
+      await saveEcho(4, 'four');
+      assert.equal(await call('EnvValued'), '9');
+      await sameAsFullLoad('the environment variable is a number again');
+    } finally {
+      delete process.env.OKTELL_INCREMENTAL_RELOAD_N;
+      await t.cleanup();
+    }
+  });
+});
