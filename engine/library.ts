@@ -185,7 +185,10 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   const known = new Set([...(files ? await listScenarioFiles(dir).catch(() => []) : paths), ...paths].map(scenarioNameOf).filter((n) => !notScenarios.has(n)));
   const shownPath = (file: string) => (isAbsolute(file) ? relative(base, file) || file : file);
   const check = (refs: ScenarioReferences) => crossCheck(refs, known, opts.templates, shownPath).map((i) => ({ ...i, file: shownPath(i.file) }));
+  // The checks across files run over the whole folder at every load (a template or a scenario started may have
+  // changed): sliced like the parsing, since the first check of each template compiles it.
   for (const s of [...scenarios.values()]) {
+    slice = await yieldAfterSlice(slice);
     const own = check({ name: s.name, declared: new Set(s.variables.keys()), calls: s.calls, templates: s.templates });
     if (own.length) {
       issues.push(...own);
@@ -193,7 +196,10 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
       for (const block of s.blocks.values()) compiled.push({ block, faulty: new Set() });
     }
   }
-  for (const refs of invalidRefs) issues.push(...check(refs));
+  for (const refs of invalidRefs) {
+    slice = await yieldAfterSlice(slice);
+    issues.push(...check(refs));
+  }
   issues.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
   return { dir, scenarios, issues: dedupe(issues), calls, compiled, deferred };
 }
