@@ -1,7 +1,7 @@
 // The one place that turns configuration into the ports a run uses: Bpium, mail, databases, web requests, templates,
 // clock, ids, logger.
 // The server, its delivery thread and the CLI all call `buildPorts`; a new effect block adds its port here once.
-import type { BpiumPort, ClockPort, EnginePorts, IdPort, LoggerPort, TemplatePort } from '../engine/index.js';
+import type { BpiumPort, ClockPort, EnginePorts, IdPort, LoggerPort, OutageLogPort, TemplatePort } from '../engine/index.js';
 import { systemClock } from '../engine/index.js';
 import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient, type BpiumClientOptions } from './bpium/client.js';
 import { createDatabasePort, databaseSettings, type DatabaseSettings } from './db/index.js';
@@ -37,6 +37,11 @@ export interface PortSettings {
   rollBackDatabases?: boolean;
   clock?: ClockPort;
   logger?: LoggerPort;
+  /**
+   * Where SMTP and Bpium report an outage's failures and its end, to fold their repeats in the log
+   * (server/log-folding.ts); without it each failure is logged on its own.
+   */
+  outages?: OutageLogPort;
   /** Milliseconds a run's Parser regex extractions may search in all (the config's `regexBudgetMs`); default: the engine's. */
   regexBudgetMs?: number;
 }
@@ -85,9 +90,9 @@ export function buildPorts(s: PortSettings): BuiltPorts {
   if (source.kind === 'port') bpium = source.port;
   else if (source.kind !== 'none') {
     const options = source.kind === 'client' ? source.options : bpiumClientOptionsFromEnv(s.env);
-    if (options) bpium = bpiumClient = createBpiumClient({ ...options, ...(logger ? { logger } : {}) });
+    if (options) bpium = bpiumClient = createBpiumClient({ ...options, ...(logger ? { logger } : {}), ...(s.outages ? { outages: s.outages } : {}) });
   }
-  const mail = s.noMail ? undefined : createMailerFromEnv(s.env, { dataDir: s.dataDir, ...(logger ? { logger } : {}) });
+  const mail = s.noMail ? undefined : createMailerFromEnv(s.env, { dataDir: s.dataDir, ...(logger ? { logger } : {}), ...(s.outages ? { outages: s.outages } : {}) });
   const mailFrom = s.env.MAIL_FROM;
   const databases = createDatabasePort(s.databases ?? databaseSettings(undefined, s.env, s.dataDir, process.cwd()), { rollsBack: s.rollBackDatabases === true, ...(logger ? { logger } : {}) });
   // WebRequest blocks: always available (a dry run still performs GET/HEAD/OPTIONS and only records the others).

@@ -1,5 +1,5 @@
 // One catalogue of error codes and the Error subclasses the engine throws, sorted by who must act.
-import type { WebAnswer } from './ports.js';
+import type { OutageKey, WebAnswer } from './ports.js';
 
 /** Stable codes for problems in scenario files, found before anything runs (the author must act). */
 export const SCENARIO_ERROR_CODES = {
@@ -111,9 +111,10 @@ export class EffectError extends Error {
     message: string,
     /**
      * `messageId`: of a letter whose outcome is unknown, so its record names it beside the error. `fixture`: a failure
-     * a web fixture made up (no request went out).
+     * a web fixture made up (no request went out). `outage`: set on a transient failure of a service (SMTP, Bpium),
+     * naming it and the kind of failure, so that its repeats can be folded in the log.
      */
-    readonly details: { code?: string; status?: number; attempts?: number; cause?: unknown; setting?: boolean; messageId?: string; fixture?: boolean } = {},
+    readonly details: { code?: string; status?: number; attempts?: number; cause?: unknown; setting?: boolean; messageId?: string; fixture?: boolean; outage?: OutageKey } = {},
   ) {
     super(message);
   }

@@ -35,6 +35,7 @@ import type {
   IdPort,
   LoggerPort,
   MailerPort,
+  OutageKey,
   TemplatePort,
   WebRequestPort,
 } from './ports.js';
@@ -432,6 +433,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   let sliceStart = performance.now();
   let blockId: string | undefined = frame.scenario.start;
   let failure: RunError | undefined;
+  let failedOn: OutageKey | undefined;
   /**
    * When the current step began, for its trace entry: the previous step's end, so that a step reads the clock once
    * (at its end) rather than twice; read again after the run waited between steps (a slice's turn).
@@ -495,6 +497,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     }
   } catch (e) {
     failure = secrets.maskTexts(toRunError(e, block, frame.scenario.name));
+    if (e instanceof EffectError && e.details.outage) failedOn = e.details.outage;
     // The failed step lasted from its start (the previous step's end) to here, its waits included.
     if (traceOn && block) pushTrace('failed', stepStart, failure.message);
     const level = failure.code === R.INTERNAL ? 'error' : opts.failureLogged ? 'debug' : 'warn';
@@ -511,7 +514,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
   base.variables = secrets.maskTexts(secrets.maskVariables(Object.fromEntries(vars)));
   if (!secrets.none) maskRecord();
   base.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
-  const result = recordOf(base, trace?.truncated, mayRepeat, failure);
+  const result = recordOf(base, trace?.truncated, mayRepeat, failure, failedOn);
   // The return values as the record shows them; the scenario's answer keeps them as set (secrets.ts, answerValues).
   return maskReturnValues(result, secrets);
 
@@ -581,7 +584,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
  * by deleting the empty ones from `base` and spreading it, because a deleted key turns an object into a dictionary,
  * and copying one of those per run was a tenth of a short run's cost.
  */
-function recordOf(base: RunResultBase, truncated: number | undefined, mayRepeat: MayRepeatEffect[], failure: RunError | undefined): RunResult {
+function recordOf(base: RunResultBase, truncated: number | undefined, mayRepeat: MayRepeatEffect[], failure: RunError | undefined, failedOn?: OutageKey): RunResult {
   const r = { runId: base.runId, scenario: base.scenario, version: base.version, returnValues: base.returnValues, variables: base.variables, mails: base.mails, bpiumCalls: base.bpiumCalls } as RunResultBase;
   if (base.dbCalls !== undefined) r.dbCalls = base.dbCalls;
   if (base.httpCalls !== undefined) r.httpCalls = base.httpCalls;
@@ -592,6 +595,7 @@ function recordOf(base: RunResultBase, truncated: number | undefined, mayRepeat:
   r.startedAt = base.startedAt;
   r.durationMs = base.durationMs;
   if (mayRepeat.length) r.mayRepeat = mayRepeat;
+  if (failedOn) r.failedOn = failedOn;
   const ended = r as RunResultBase & { status: RunResult['status']; error?: RunError };
   ended.status = failure ? 'failed' : 'completed';
   if (failure) ended.error = failure;

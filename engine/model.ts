@@ -11,6 +11,7 @@ import type {
   DatabasePort,
   DbDialect,
   MailerPort,
+  OutageKey,
   TemplatePort,
   TemplateReads,
   WebRequestPort,
@@ -291,6 +292,11 @@ export interface RunResultBase {
    * records); absent when there are none.
    */
   mayRepeat?: MayRepeatEffect[];
+  /**
+   * Of a run that failed on a service's outage (an SMTP or Bpium failure its adapter marked `details.outage`): which
+   * service and how, so that a caller retrying the run can fold the repeats in its log. Not part of the run record.
+   */
+  failedOn?: OutageKey;
   steps: number;
   startedAt: string;
   durationMs: number;

@@ -221,6 +221,39 @@ export interface LoggerPort {
   error(obj: object, msg?: string): void;
 }
 
+/**
+ * A service an effect could not reach or that failed for the moment (SMTP or Bpium down, refusing, too busy), and
+ * how: `target` names the service (`SMTP smtp://mail.example.com:587`, `Bpium https://x.bpium.ru/api/v1`), `kind` the
+ * failure (`ECONNECTION`, `421`, `HTTP 503`). The log folds the repeats of one key (server/log-folding.ts).
+ */
+export interface OutageKey {
+  target: string;
+  kind: string;
+}
+
+/** A log line handed over to be written or counted. */
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  obj: Record<string, unknown>;
+  msg: string;
+}
+
+/**
+ * Where the failures of an outage go instead of straight to the log: the first of each key is written in full, its
+ * repeats are counted and summed up now and then, and the service answering again ends them with one line.
+ */
+export interface OutageLogPort {
+  /** An adapter's own line about an effect that failed (`letter not sent: …`). */
+  effectFailed(key: OutageKey, line: LogLine): void;
+  /**
+   * A job's attempt that failed on `key` (the delivery's `run … failed (will retry)`). `givenUp`: the job will not be
+   * tried again (a dead letter): its line is always written.
+   */
+  attemptFailed(key: OutageKey, line: LogLine, job: { id: string; givenUp: boolean }): void;
+  /** The service answered (a letter sent, a Bpium answer that is not an outage's): its outage, if any, is over. */
+  reached(target: string): void;
+}
+
 /** What a database connection speaks; decides which blocks it supports (stored procedures: PostgreSQL only). */
 export type DbDialect = 'sqlite' | 'postgres';
 

@@ -1,6 +1,6 @@
 // BpiumPort over Bpium's REST API: records, catalogs, paging, an optional users cache; HTTP details in transport.ts.
 import { EffectError } from '../../engine/errors.js';
-import type { BpiumCallOptions, BpiumCatalog, BpiumFindQuery, BpiumPort, BpiumRecord, LoggerPort } from '../../engine/ports.js';
+import type { BpiumCallOptions, BpiumCatalog, BpiumFindQuery, BpiumPort, BpiumRecord, LoggerPort, OutageLogPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
 import { assertBpiumId, buildFindParams, checkPaging } from './query.js';
 import { SlidingWindowLimiter } from './rate-limiter.js';
@@ -31,6 +31,8 @@ export interface BpiumClientOptions {
   /** Page size and safety cap for `findRecords` without a limit; default 500 and 5000 records. */
   paging?: { pageSize: number; maxRecords: number };
   logger?: LoggerPort;
+  /** Told of Bpium answering again after an outage (transport.ts). */
+  outages?: OutageLogPort;
   /** Called after each HTTP attempt. */
   onCall?: (call: BpiumCallRecord) => void;
 }
@@ -88,6 +90,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
     retry: opts.retry ?? DEFAULT_RETRY,
     limiter,
     logger: opts.logger,
+    ...(opts.outages ? { outages: opts.outages } : {}),
     onCall: opts.onCall,
   });
   const paging = opts.paging ?? DEFAULT_PAGING;

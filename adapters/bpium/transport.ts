@@ -2,7 +2,7 @@
 import { setMaxListeners } from 'node:events';
 import { EffectError } from '../../engine/errors.js';
 import type { JsonValue } from '../../engine/values.js';
-import type { LoggerPort } from '../../engine/ports.js';
+import type { LoggerPort, OutageLogPort } from '../../engine/ports.js';
 import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, type RawAnswer } from '../http/exchange.js';
 import { SlidingWindowLimiter, sleep } from './rate-limiter.js';
 import { backoffDelay, failedBeforeSending, networkErrorCode, parseRetryAfter, type RetryOptions } from './retry.js';
@@ -37,6 +37,8 @@ export interface TransportOptions {
   retry: RetryOptions;
   limiter?: SlidingWindowLimiter;
   logger?: LoggerPort;
+  /** Told when Bpium answers again after an outage (an answer that is not a 429 or a retryable 5xx). */
+  outages?: OutageLogPort;
   onCall?: (call: BpiumCallRecord) => void;
 }
 
@@ -158,6 +160,7 @@ export class BpiumTransport {
         throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms (${this.tried(attempts - 1)})`, {
           code: 'BPIUM_TIMEOUT',
           attempts: attempts - 1,
+          outage: this.outage('timeout'),
         });
       }
       const auth: 'basic' | 'cookie' = this.cookie ? 'cookie' : 'basic';
@@ -194,6 +197,7 @@ export class BpiumTransport {
             code: 'BPIUM_TIMEOUT',
             attempts,
             cause: err,
+            outage: this.outage('timeout'),
           });
         }
         const code = networkErrorCode(err) ?? 'network error';
@@ -210,10 +214,15 @@ export class BpiumTransport {
           code: 'BPIUM_NETWORK',
           attempts,
           cause: err,
+          outage: this.outage(code),
         });
       }
 
       record(res.status);
+      // 501 and 505 say the server cannot do this request at all: asking again gives the same answer.
+      const retryable = res.status === 429 || (res.status >= 500 && res.status !== 501 && res.status !== 505);
+      // Any other answer says Bpium is there (a 4xx is about the request, not an outage): an outage, if any, is over.
+      if (!retryable) this.opts.outages?.reached(this.target);
       this.captureCookie(res);
       if (res.status === 401 && auth === 'cookie' && !authFallbackUsed) {
         // The session expired or the server restarted: forget the cookie and authenticate again with Basic.
@@ -227,8 +236,6 @@ export class BpiumTransport {
       if (res.status >= 200 && res.status < 300) {
         return { status: res.status, body: this.parseBody(label, text, attempts), attempts };
       }
-      // 501 and 505 say the server cannot do this request at all: asking again gives the same answer.
-      const retryable = res.status === 429 || (res.status >= 500 && res.status !== 501 && res.status !== 505);
       if (retryable) {
         failures++;
         const canRetry = req.retryMode === 'always' || res.status === 429;
@@ -243,6 +250,7 @@ export class BpiumTransport {
           code: codeForStatus(res.status),
           status: res.status,
           attempts,
+          outage: this.outage(`HTTP ${res.status}`),
         });
       }
       const hint = res.status >= 300 && res.status < 400 ? ` (redirect to ${headerText(res.headers.location) ?? '?'}; check BPIUM_URL)` : '';
@@ -257,6 +265,15 @@ export class BpiumTransport {
   }
 
   /** Which Bpium, and how many requests went to it: the end of an outage's message (`https://…/api/v1, 3 attempts`). */
+  /** Bpium as an outage names it. */
+  private get target(): string {
+    return `Bpium ${this.opts.baseUrl}`;
+  }
+
+  private outage(kind: string): { target: string; kind: string } {
+    return { target: this.target, kind };
+  }
+
   private tried(attempts: number): string {
     return `${this.opts.baseUrl}, ${attempts} attempt${attempts === 1 ? '' : 's'}`;
   }

@@ -1,6 +1,6 @@
 // Picks the mailer from the environment: SMTP when SMTP_URL is set, otherwise the local .eml outbox.
 import { join, resolve } from 'node:path';
-import type { LoggerPort, MailerPort } from '../../engine/ports.js';
+import type { LoggerPort, MailerPort, OutageLogPort } from '../../engine/ports.js';
 import { DEFAULT_MAIL_FROM } from './compose.js';
 import { createOutboxMailer } from './outbox.adapter.js';
 import { UNKNOWN_OUTCOME_POLICIES, createSmtpMailer, type UnknownOutcomePolicy } from './smtp.adapter.js';
@@ -37,7 +37,7 @@ export function outboxDir(dataDir: string): string {
  */
 export function createMailerFromEnv(
   env: NodeJS.ProcessEnv,
-  opts: { dataDir: string; logger?: LoggerPort },
+  opts: { dataDir: string; logger?: LoggerPort; outages?: OutageLogPort },
 ): { mailer: MailerPort & { close(): Promise<void> }; kind: 'smtp' | 'outbox'; describe: string } {
   const from = env.MAIL_FROM?.trim() || DEFAULT_MAIL_FROM;
   const url = env.SMTP_URL?.trim();
@@ -51,6 +51,7 @@ export function createMailerFromEnv(
       url,
       from,
       ...logger,
+      ...(opts.outages ? { outages: opts.outages } : {}),
       ...(max !== undefined ? { maxConnections: max } : {}),
       ...(unknown ? { unknownOutcome: unknown } : {}),
       ...(markMs !== undefined ? { pendingMarkMs: markMs } : {}),

@@ -1,7 +1,7 @@
 // MailerPort over SMTP: pooled kept-alive connections (smtp-client.ts), the letter written in one pass (mime.ts),
 // timeouts, retries with backoff for 4xx replies and network failures.
 import { EffectError, type EffectFailureKind } from '../../engine/errors.js';
-import type { LoggerPort, MailMessage, MailReceipt, MailSendOptions, MailerPort } from '../../engine/ports.js';
+import type { LoggerPort, MailMessage, MailReceipt, MailSendOptions, MailerPort, OutageLogPort } from '../../engine/ports.js';
 import { makeMessageId } from './compose.js';
 import { bareAddress, buildSafeMessage, senderAddress, type MailLimits } from './message.js';
 import { asciiAddress, composeMime } from './mime.js';
@@ -40,6 +40,11 @@ export interface SmtpMailerOptions {
   /** Overrides `?rejectUnauthorized=` of the URL. */
   tls?: { rejectUnauthorized?: boolean };
   logger?: LoggerPort;
+  /**
+   * Where a letter not sent for an outage (a transient failure: the server down, refusing connections, answering 4xx)
+   * is said instead of `logger`, which folds its repeats; told too of every letter sent, which ends the outage.
+   */
+  outages?: OutageLogPort;
   /** Message limits, see `DEFAULT_MAIL_LIMITS`. */
   limits?: Partial<MailLimits>;
 }
@@ -264,6 +269,9 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
   const connectionTimeout = opts.connectionTimeoutMs ?? 10_000;
   const describe = describeSmtpEndpoint(endpoint);
   const where = `${endpoint.host}:${endpoint.port}`;
+  /** The server as an outage names it (no user, no password). */
+  const target = `SMTP ${endpoint.secure ? 'smtps' : 'smtp'}://${where}`;
+  const outages = opts.outages;
   const redact = smtpPasswordMasker(endpoint.user, endpoint.pass);
 
   const rejectUnauthorized = opts.tls?.rejectUnauthorized ?? endpoint.rejectUnauthorized;
@@ -315,6 +323,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
     for (let attempt = 1; ; attempt++) {
       try {
         const info = await pool.send(envelopeFrom, envelopeTo, data, pending);
+        outages?.reached(target);
         if (info.rejected.length > 0) log?.warn({ messageId, rejected: info.rejected, transport: 'smtp' }, 'SMTP server refused some recipients');
         if (log && (log as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.('info') !== false) {
           log.info({ messageId, recipients: envelopeTo.length, attempts: attempt, transport: 'smtp' }, 'letter sent');
@@ -335,9 +344,14 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
             : `transient failure, gave up after ${tries}`;
           // ERROR is what needs a person: a refusal, a setting, a letter perhaps delivered. An outage the job retries is
           // a WARN (its dead letter is an ERROR, logged by the pool when the job's attempts run out).
-          const level = c.kind === 'transient' || c.kind === 'timeout' ? 'warn' : 'error';
-          log?.[level]({ messageId, status: c.status, code: c.code, attempts: attempt, transport: 'smtp' }, `${c.code === OUTCOME_UNKNOWN ? 'letter perhaps not sent' : 'letter not sent'}: ${reason}`);
+          const outage = c.kind === 'transient' || c.kind === 'timeout';
+          const line = { level: outage ? 'warn' : 'error', obj: { messageId, status: c.status, code: c.code, attempts: attempt, transport: 'smtp' }, msg: `${c.code === OUTCOME_UNKNOWN ? 'letter perhaps not sent' : 'letter not sent'}: ${reason}` } as const;
+          // An outage's key: the server, and how it failed (the reply code, else the client's error code).
+          const key = outage ? { target, kind: c.status !== undefined ? String(c.status) : (c.code ?? c.kind) } : undefined;
+          if (key && outages) outages.effectFailed(key, line);
+          else log?.[line.level](line.obj, line.msg);
           throw new EffectError(c.kind, `SMTP ${note}: ${reason}`, {
+            ...(key ? { outage: key } : {}),
             ...(c.status !== undefined ? { status: c.status } : {}),
             ...(c.code !== undefined ? { code: c.code } : {}),
             ...(c.setting ? { setting: true } : {}),
