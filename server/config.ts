@@ -19,6 +19,7 @@ import type { BackoffPolicy } from './store/backoff.js';
 import { pgSchemaOf, pgSchemaProblem } from './store/postgres.url.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
 import { DEFAULT_CLOCK_CHECK_MS } from './store/clock-skew.js';
+import { DEFAULT_LOG_REPEATS_MS } from './log-folding.js';
 import { parseServiceTasks, ServiceTaskError, type ServiceTask } from './tasks/definitions.js';
 import { checkTimeZone } from './tasks/schedule.js';
 
@@ -170,6 +171,11 @@ export interface ServerConfig {
   storeCheckMs: number;
   /** How often `serve` on PostgreSQL measures its clock against the database's after the start (0: at the start only). */
   clockCheckMs: number;
+  /**
+   * How often the log sums up the repeated failures of an outage (SMTP or Bpium down), which it otherwise writes once
+   * (OKTELL_LOG_REPEATS_MS; log-folding.ts); 0 writes every failure on its own line.
+   */
+  logRepeatsMs: number;
   /** Effects one run may make (letters, Bpium calls, async starts): a cap on fan-out from one request. */
   maxEffectsPerRun: number;
   /** Milliseconds a run's Parser regex extractions may search in all before the next one gives up (its error exit). */
@@ -495,6 +501,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     ...deadLetterRetention(retentionDays(env.OKTELL_DEAD_LETTER_RETENTION_DAYS, 'OKTELL_DEAD_LETTER_RETENTION_DAYS') ?? fc.deadLetterRetentionDays),
     storeCheckMs: optionalCount('ms', env.OKTELL_STORE_CHECK_MS, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
     clockCheckMs: clockCheckMs(env.OKTELL_CLOCK_CHECK_MS),
+    logRepeatsMs: logRepeatsMs(env.OKTELL_LOG_REPEATS_MS),
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
     regexBudgetMs: regexBudgetFromEnv(env) ?? fc.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS,
     maxSyncRuns: optionalCount('n', env.OKTELL_SYNC_RUNS, 'OKTELL_SYNC_RUNS', 1, 4096).n ?? fc.maxSyncRuns ?? DEFAULT_MAX_SYNC_RUNS,
@@ -754,6 +761,16 @@ function optionalCount<K extends string>(key: K, v: string | undefined, name: st
     throw new ConfigError(`${name}="${v}" must be a whole number, ${max === Infinity ? `at least ${min}` : `from ${min} to ${max}`}`);
   }
   return { [key]: n } as { [k in K]?: number };
+}
+
+/** The longest OKTELL_LOG_REPEATS_MS: an hour-long silence about an outage still going on is long enough. */
+export const MAX_LOG_REPEATS_MS = 3_600_000;
+
+/** OKTELL_LOG_REPEATS_MS: 0 (no folding) or a second to an hour, so that a typo cannot write a summary a millisecond. */
+function logRepeatsMs(v: string | undefined): number {
+  const { ms } = optionalCount('ms', v, 'OKTELL_LOG_REPEATS_MS', 0, MAX_LOG_REPEATS_MS);
+  if (ms !== undefined && ms > 0 && ms < 1000) throw new ConfigError(`OKTELL_LOG_REPEATS_MS="${v}" must be 0 (log every failure of an outage on its own line) or from 1000 to ${MAX_LOG_REPEATS_MS} milliseconds`);
+  return ms ?? DEFAULT_LOG_REPEATS_MS;
 }
 
 /** OKTELL_CLOCK_CHECK_MS: 0 (at the start only) or at least a second, so a typo cannot query the database in a tight loop. */

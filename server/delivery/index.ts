@@ -1,7 +1,7 @@
 // Delivery: runs the queued jobs (scenarios, Bpium calls, letters). One entry point, one option shape; where the
 // jobs run (on the main thread, the default, or on a delivery thread) is a setting, not a different API.
 import type { BpiumSource, SharedPorts } from '../../adapters/ports.js';
-import type { LoggerPort } from '../../engine/index.js';
+import type { LoggerPort, OutageLogPort } from '../../engine/index.js';
 import type { ServerConfig } from '../config.js';
 import { deliveryThreadLimits } from '../heap.js';
 import { runTally, type Metrics } from '../metrics.js';
@@ -31,6 +31,8 @@ export interface DeliverySettings {
   env: NodeJS.ProcessEnv;
   metrics: Metrics;
   logger: LoggerPort;
+  /** The process's outage log (log-folding.ts), when repeats are folded; the same on either thread. */
+  outages?: OutageLogPort;
   /** Poll interval of the workers (tests lower it). */
   pollMs?: number;
 }
@@ -59,6 +61,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       host: s.host,
       ports: s.ports,
       logger,
+      ...(s.outages ? { outages: s.outages } : {}),
       inFlight: () => metrics.inFlight,
       onAttempt: (_job, result, outcome) => metrics.run(result.status, result.durationMs / 1000, runTally(result), result.mayRepeat?.length ?? 0, outcome),
     });
@@ -68,8 +71,10 @@ export function createDelivery(s: DeliverySettings): Delivery {
   return createThreadedWorkerPool({
     store,
     logger,
+    ...(s.outages ? { outages: s.outages } : {}),
     init: {
       ...common,
+      foldOutages: s.outages !== undefined,
       env: { ...s.env },
       scenariosDir: config.scenariosDir,
       dataDir: config.dataDir,

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
-import { RUN_ERROR_CODES, runScenario, VERSIONS_KEY, type LoggerPort, type RunResult, type Value } from '../../engine/index.js';
+import { RUN_ERROR_CODES, runScenario, VERSIONS_KEY, type LoggerPort, type OutageLogPort, type RunResult, type Value } from '../../engine/index.js';
 import type { SharedPorts } from '../../adapters/ports.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import { enqueueingStarter, jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
@@ -64,6 +64,11 @@ export interface WorkerPoolOptions {
   /** How often to look for due jobs when nothing woke the pool (retries come due by time). */
   pollMs?: number;
   logger?: LoggerPort;
+  /**
+   * Where an attempt that failed on an outage (`RunResult.failedOn`) is said instead of `logger`, which folds the
+   * repeats (server/log-folding.ts); without it, each is logged on its own.
+   */
+  outages?: OutageLogPort;
   /**
    * Requests the server is answering right now. The acknowledgements and the workers share one event loop: while a
    * burst is in flight (at least `burstInFlight` requests) the pool runs at most two jobs, so
@@ -494,10 +499,15 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       : outcome === 'lease-lost' ? ' but its lease had expired: another worker took the job over, and may repeat what this attempt did'
       : outcome === 'given-back' ? ` after the stop gave the job back to the queue: ${opts.sharedStore ? 'another instance runs it' : 'the next start runs it again'}, replaying what this attempt journaled`
       : '';
-    opts.logger?.[level](
-      { runId: result.runId, jobId: job.id, scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(result.error ? { code: result.error.code, error: result.error.message } : {}) },
-      `run ${job.scenario} ${result.status}${note}`,
-    );
+    const line = {
+      level,
+      obj: { runId: result.runId, jobId: job.id, scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(result.error ? { code: result.error.code, error: result.error.message } : {}) },
+      msg: `run ${job.scenario} ${result.status}${note}`,
+    } as const;
+    // An attempt that failed on an outage (SMTP, Bpium) goes to the outage log, which folds its repeats.
+    if (result.failedOn && opts.outages && usual && (outcome === 'queued' || outcome === 'dead' || outcome === 'failed')) {
+      opts.outages.attemptFailed(result.failedOn, line, { id: job.id, givenUp: outcome !== 'queued' });
+    } else opts.logger?.[level](line.obj, line.msg);
     if (result.mayRepeat?.length) warnMayRepeat(opts.logger, job, result);
     opts.onAttempt?.(job, result, outcome);
   }

@@ -1,5 +1,6 @@
 // The messages between the server's main thread and its delivery thread (see threaded-pool.ts and thread.ts).
 import type { DatabaseSettings } from '../../adapters/db/settings.js';
+import type { LogLine, OutageKey } from '../../engine/index.js';
 import type { BpiumSource, WebRequestSettings } from '../../adapters/ports.js';
 import type { DeliveryCall } from './store-link.js';
 import type { RunTally } from '../metrics.js';
@@ -29,6 +30,11 @@ export interface DeliveryInit {
   webRequest: WebRequestSettings;
   /** Milliseconds a run's Parser regex extractions may search in all (`regexBudgetMs`). */
   regexBudgetMs: number;
+  /**
+   * The main thread folds the log of outages (server/log-folding.ts): the thread's SMTP, Bpium and attempts report
+   * their failures to it as `outage` messages instead of log lines.
+   */
+  foldOutages?: boolean;
   /** Log levels the main thread's logger writes; the others are not even sent. */
   logLevels: Array<'debug' | 'info' | 'warn' | 'error'>;
 }
@@ -37,6 +43,9 @@ export type ToMain =
   | { t: 'ready' }
   | { t: 'call'; id: number; call: DeliveryCall }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string }
+  | { t: 'outage'; call: 'effectFailed'; key: OutageKey; line: LogLine }
+  | { t: 'outage'; call: 'attemptFailed'; key: OutageKey; line: LogLine; job: { id: string; givenUp: boolean } }
+  | { t: 'outage'; call: 'reached'; target: string }
   | { t: 'attempt'; status: string; seconds: number; tally: RunTally; mayRepeat: number; outcome: string; running: number }
   | { t: 'stopped'; unfinished: number; unrecorded: UnrecordedEnd[]; leased: number; takenOver?: number };
 

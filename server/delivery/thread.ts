@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { buildPorts } from '../../adapters/ports.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { endSpareSqliteProcesses } from '../../adapters/db/sqlite.js';
-import type { LoggerPort } from '../../engine/index.js';
+import type { LoggerPort, OutageLogPort } from '../../engine/index.js';
 import { sortableIds } from '../store/sortable-id.js';
 import { runTally } from '../metrics.js';
 import { createScenarioHost } from '../scenario-host.js';
@@ -42,23 +42,55 @@ function remoteError(s: SerializedError): Error {
 const store = deliveryStoreProxy(send);
 
 const enabled = new Set(init.logLevels);
+/** What can be read of a log line's fields when something in them cannot be copied between threads (a function, a socket). */
+function plain(obj: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) out[k] = v instanceof Error ? serializeError(v) : typeof v === 'object' && v !== null ? String(v) : typeof v === 'function' ? undefined : v;
+  return out;
+}
 function logAt(level: 'debug' | 'info' | 'warn' | 'error') {
   return (obj: object, msg?: string) => {
     if (!enabled.has(level)) return;
     try {
       post({ t: 'log', level, obj, ...(msg !== undefined ? { msg } : {}) });
     } catch {
-      // Something in `obj` cannot be copied between threads (a function, a socket): send what can be read of it.
-      const plain: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(obj)) plain[k] = v instanceof Error ? serializeError(v) : typeof v === 'object' && v !== null ? String(v) : typeof v === 'function' ? undefined : v;
-      post({ t: 'log', level, obj: plain, ...(msg !== undefined ? { msg } : {}) });
+      post({ t: 'log', level, obj: plain(obj), ...(msg !== undefined ? { msg } : {}) });
     }
   };
 }
 const logger: LoggerPort = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
 
+/**
+ * The main thread's outage log, reached by messages (sent whatever the log level: they are counted there). A service
+ * this thread saw fail is said reached once, not at every letter sent.
+ */
+function outageLogProxy(): OutageLogPort {
+  const failing = new Set<string>();
+  const sendLine = (m: Extract<ToMain, { t: 'outage' }>) => {
+    try {
+      post(m);
+    } catch {
+      if ('line' in m) post({ ...m, line: { ...m.line, obj: plain(m.line.obj) } });
+    }
+  };
+  return {
+    effectFailed(key, line) {
+      failing.add(key.target);
+      sendLine({ t: 'outage', call: 'effectFailed', key, line });
+    },
+    attemptFailed(key, line, job) {
+      failing.add(key.target);
+      sendLine({ t: 'outage', call: 'attemptFailed', key, line, job });
+    },
+    reached(target) {
+      if (failing.delete(target)) post({ t: 'outage', call: 'reached', target });
+    },
+  };
+}
+const outages = init.foldOutages ? outageLogProxy() : undefined;
+
 const host = await createScenarioHost(init.scenariosDir, { timeZone: init.timeZone, logger: quietReloads(logger), watch: false, databases: databaseDialects(init.databases) });
-const built = buildPorts({ env: init.env, dataDir: init.dataDir, templates: host.templates, ids: sortableIds, logger, bpium: init.bpium, databases: init.databases, webRequest: init.webRequest, regexBudgetMs: init.regexBudgetMs });
+const built = buildPorts({ env: init.env, dataDir: init.dataDir, templates: host.templates, ids: sortableIds, logger, ...(outages ? { outages } : {}), bpium: init.bpium, databases: init.databases, webRequest: init.webRequest, regexBudgetMs: init.regexBudgetMs });
 // Before the first claim, as `serve` does before it listens (run-libraries.ts): a first load that meets EMFILE would
 // fail every run of this thread until a restart.
 await loadRunLibraries({ outbox: built.mail.kind === 'outbox', databases: init.databases });
@@ -72,6 +104,7 @@ const pool = createWorkerPool({
   maxEffects: init.maxEffects,
   runRecordBytes: init.runRecordBytes,
   logger,
+  ...(outages ? { outages } : {}),
   ...(init.pollMs ? { pollMs: init.pollMs } : {}),
   inFlight: () => Atomics.load(init.inFlightCell, 0),
   ...(init.burstInFlight !== undefined ? { burstInFlight: init.burstInFlight } : {}),

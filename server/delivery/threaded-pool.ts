@@ -1,7 +1,7 @@
 // The worker pool run in a delivery thread: the main thread answers HTTP and owns the store; scenarios, Bpium calls
 // and letters run on the other thread (the second core), so acknowledgements do not wait behind deliveries.
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import type { LoggerPort } from '../../engine/index.js';
+import type { LoggerPort, OutageLogPort } from '../../engine/index.js';
 import { serializeError, type DeliveryInit, type ToMain, type ToThread } from './protocol.js';
 import type { PoolStopReport, WorkerPool } from './pool.js';
 import { dispatchCall, type DeliveryStore } from './store-link.js';
@@ -10,6 +10,8 @@ import type { RunTally } from '../metrics.js';
 export interface ThreadedPoolOptions {
   store: DeliveryStore;
   logger: LoggerPort;
+  /** Where the thread's outage reports go (`init.foldOutages`). */
+  outages?: OutageLogPort;
   init: DeliveryInit;
   /**
    * Called after each finished attempt in the thread (metrics); `mayRepeat`: its effects that may repeat a cut-off
@@ -51,6 +53,12 @@ export function createThreadedWorkerPool(o: ThreadedPoolOptions): ThreadedPool {
           return;
         case 'log':
           o.logger[m.level](m.obj, m.msg);
+          return;
+        case 'outage':
+          if (!o.outages) return;
+          if (m.call === 'effectFailed') o.outages.effectFailed(m.key, m.line);
+          else if (m.call === 'attemptFailed') o.outages.attemptFailed(m.key, m.line, m.job);
+          else o.outages.reached(m.target);
           return;
         case 'attempt':
           running = m.running;
