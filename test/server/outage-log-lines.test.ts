@@ -2,7 +2,8 @@
 // (two "SMTP attempt failed, retrying", "letter not sent", the engine's line for the failed run and the job's line),
 // so a 45 s SMTP outage at 25 webhooks/s wrote about 5,500 lines. Now an attempt says it twice, once for the letter
 // and once for the job, with what becomes of it; the retries and the engine's line are at debug. A real server whose
-// SMTP port refuses connections, the embedded Bpium emulator, the shipped scenarios.
+// SMTP port refuses connections, the embedded Bpium emulator, the shipped scenarios. With the repeats of an outage not
+// folded (OKTELL_LOG_REPEATS_MS=0): outage-log-folding.test.ts has them folded.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { freePort } from '../mail/smtp-server.helper.js';
@@ -11,7 +12,7 @@ import { capturingLogger, postWebhook, startTestServer, taskWebhook, waitFor } f
 describe('the log of a job whose letters cannot be sent', () => {
   it('says each failed attempt twice (the letter, the job), not five times', { timeout: 60_000 }, async () => {
     const log = capturingLogger();
-    const t = await startTestServer({ smtp: false, smtpPort: await freePort(), logger: log.logger, config: 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n' });
+    const t = await startTestServer({ smtp: false, smtpPort: await freePort(), logger: log.logger, env: { OKTELL_LOG_REPEATS_MS: '0' }, config: 'workers: { baseDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 }\n' });
     try {
       const res = await postWebhook(t.server.url, taskWebhook({ name: 'Отказ', responsible: ['2'] }), t.secret);
       assert.equal(res.status, 200);
