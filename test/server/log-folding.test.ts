@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createOutageLog } from '../../server/log-folding.js';
+import { loadServerConfig } from '../../server/config.js';
 import type { LogLine } from '../../engine/index.js';
+import { tempDir } from '../helpers.js';
 import { capturingLogger } from './server-helpers.js';
 
 const SMTP = 'SMTP smtp://127.0.0.1:2525';
@@ -95,4 +97,25 @@ describe('the outage log', () => {
     attempt(outages, 'j4', 5);
     assert.match(loud().at(-2)!.msg!, /is failing \(ECONNECTION\)/);
   });
+});
+
+describe('OKTELL_LOG_REPEATS_MS', () => {
+  const windowOf = (env: Record<string, string>) => {
+    const tmp = tempDir();
+    try {
+      return loadServerConfig({}, env, tmp.dir).logRepeatsMs;
+    } finally {
+      tmp.cleanup();
+    }
+  };
+  for (const [value, expected] of [[undefined, 30_000], ['', 30_000], ['0', 0], ['1000', 1000], ['3600000', 3_600_000]] as const) {
+    it(`${JSON.stringify(value)} → ${expected}`, () => assert.equal(windowOf(value === undefined ? {} : { OKTELL_LOG_REPEATS_MS: value }), expected));
+  }
+  for (const [value, message] of [
+    ['500', /OKTELL_LOG_REPEATS_MS="500" must be 0 \(log every failure of an outage on its own line\) or from 1000 to 3600000 milliseconds/],
+    ['3600001', /OKTELL_LOG_REPEATS_MS="3600001" must be a whole number, from 0 to 3600000/],
+    ['30s', /OKTELL_LOG_REPEATS_MS="30s" must be a whole number/],
+  ] as const) {
+    it(`${value} is refused with what it must be`, () => assert.throws(() => windowOf({ OKTELL_LOG_REPEATS_MS: value }), message));
+  }
 });
