@@ -62,10 +62,12 @@ const logger: LoggerPort = { debug: logAt('debug'), info: logAt('info'), warn: l
 
 /**
  * The main thread's outage log, reached by messages (sent whatever the log level: they are counted there). A service
- * this thread saw fail is said reached once, not at every letter sent.
+ * is said reached once after each failure, not at every letter sent; and once at first, so that a thread started again
+ * during an outage (the one before it died) still ends it.
  */
 function outageLogProxy(): OutageLogPort {
-  const failing = new Set<string>();
+  /** Services told reached since their last failure here. */
+  const told = new Set<string>();
   const sendLine = (m: Extract<ToMain, { t: 'outage' }>) => {
     try {
       post(m);
@@ -75,15 +77,17 @@ function outageLogProxy(): OutageLogPort {
   };
   return {
     effectFailed(key, line) {
-      failing.add(key.target);
+      told.delete(key.target);
       sendLine({ t: 'outage', call: 'effectFailed', key, line });
     },
     attemptFailed(key, line, job) {
-      failing.add(key.target);
+      told.delete(key.target);
       sendLine({ t: 'outage', call: 'attemptFailed', key, line, job });
     },
     reached(target) {
-      if (failing.delete(target)) post({ t: 'outage', call: 'reached', target });
+      if (told.has(target)) return;
+      told.add(target);
+      post({ t: 'outage', call: 'reached', target });
     },
   };
 }
