@@ -611,7 +611,10 @@ const CLIENT_ERROR_ANSWERS: Record<string, string> = {
  * to send it. Every other parse error gets Node's own answer, as before.
  */
 export function answerClientError(e: Error & { code?: string }, socket: Duplex): void {
-  if (e.code === 'ECONNRESET' || !socket.writable || (socket as Duplex & { bytesWritten?: number }).bytesWritten) {
+  // As node does: no answer when a response on this connection has begun (it would be cut into); an earlier response
+  // of a kept-alive connection, finished, does not count (node's `_httpMessage` is the one in flight).
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (e.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;
   }
