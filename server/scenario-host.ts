@@ -229,11 +229,16 @@ export async function createScenarioHost(dir: string, opts: ReadOptions & { logg
     names: () => names,
     issues: () => current.issues,
     onReload: (listener) => void listeners.push(listener),
-    reload: async (how = 'full') => {
-      await reloading;
-      // A full reload parses every file again, whatever was kept (what `reload` promised before reloads were partial).
-      if (how === 'full') cache.clear();
-      await reload();
+    reload: (how = 'full') => {
+      // In the queue of the watch's reloads: two loads at once would share the kept loads half-way, and the one that
+      // ends last (not always the one asked last, since a load yields mid-way) would leave its older reading in place.
+      const done = reloading.then(() => {
+        // A full reload parses every file again, whatever was kept (what `reload` promised before reloads were partial).
+        if (how === 'full') cache.clear();
+        return reload();
+      });
+      reloading = done.catch(() => undefined);
+      return done;
     },
     close() {
       watcher?.close();

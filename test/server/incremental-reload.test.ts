@@ -1,7 +1,8 @@
 // A save of one file in a large scenarios folder reloads only that file: the running server parses it alone, and
 // still finds what a full load of the folder finds, also for files not saved whose template or environment changed.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { scenarioTextsLoaded } from '../../engine/index.js';
@@ -95,6 +96,28 @@ describe('reload after a save in a large folder', () => {
     } finally {
       delete process.env.OKTELL_INCREMENTAL_RELOAD_N;
       await t.cleanup();
+    }
+  });
+});
+
+describe('reloads asked for while one is under way', () => {
+  it('run one after another, each as asked (a full one parses every file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oktell-reload-order-'));
+    try {
+      for (let i = 0; i < 30; i++) writeFileSync(join(dir, `Echo${i}.yaml`), echo(`echo ${i}`));
+      const host = await createScenarioHost(dir, { timeZone: 'Europe/Moscow', watch: false });
+      try {
+        // Two at once (the delivery thread gets a reload message per save of the main thread): had the second run
+        // beside the first, it would have taken the first's loads half-way, and either could end last.
+        const before = scenarioTextsLoaded();
+        await Promise.all([host.reload(), host.reload()]);
+        assert.equal(scenarioTextsLoaded() - before, 60, 'two full loads of 30 files, one after the other');
+        assert.equal(host.library().scenarios.size, 30);
+      } finally {
+        host.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
