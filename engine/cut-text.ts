@@ -23,11 +23,13 @@ export function cutText(text: string, max = TRACE_TEXT_CHARS): string {
   if (text.length <= max) return text;
   // Cut already (the trace cuts its values as the run goes, the run record then cuts every value it keeps): cutting
   // the cut text again would report the length of the cut text, not of the value.
+  // Cut again shorter (a letter's text cut to what is left of a run's budget), it still says the length of the value.
   const parts = cutTextParts(text);
   if (parts && parts.start.length <= max) return text;
-  if (max <= 0) return lengthOnly(text.length);
+  const whole = parts ? parts.length : text.length;
+  if (max <= 0) return lengthOnly(whole);
   // Not between the two halves of a surrogate pair: a lone half would become U+FFFD.
-  return independent(`${clipText(text, max)}${CUT_NOTE_START}${text.length} characters in all]`);
+  return independent(`${clipText(parts ? parts.start : text, max)}${CUT_NOTE_START}${whole} characters in all]`);
 }
 
 /**

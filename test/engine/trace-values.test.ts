@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { defaultRegistry } from '../../components/registry.js';
-import { cutTextParts, fixedClock, loadScenarioText, randomIds, runScenario, TRACE_TEXT_CHARS, type RunResult, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
+import { cutText, cutTextParts, fixedClock, loadScenarioText, randomIds, runScenario, TRACE_TEXT_CHARS, type RunResult, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
 import { traceCutter } from '../../engine/cut-text.js';
 
 const ACCUMULATE = `variables: { n: number, i: number, acc: string }
@@ -60,6 +60,13 @@ describe('values kept by the trace', () => {
     assert.equal(cutTextParts(last)?.length, 108_000);
     // The whole value is still the run's.
     assert.equal((r.variables.acc as string).length, 108_000);
+  });
+
+  it('a text cut already keeps the length of the whole value when cut again, also to fewer characters', () => {
+    const once = cutText('я'.repeat(300), 256);
+    assert.equal(cutText(once, 256), once);
+    assert.deepEqual(cutTextParts(cutText(once, 100)), { start: 'я'.repeat(100), length: 300 });
+    assert.deepEqual(cutTextParts(cutText(once, 0)), { start: '', length: 300 });
   });
 
   it('reads at most its budget of long texts in a run; past it a value is kept as its length', () => {
