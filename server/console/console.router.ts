@@ -116,10 +116,23 @@ export function consoleRouter(d: AppDeps): Router {
   router.use(consoleHeaders);
   // Behind a reverse proxy that serves the console under a path prefix, that proxy (when trusted, OKTELL_TRUST_PROXY)
   // names the prefix in X-Forwarded-Prefix, and links and redirects carry it; from anyone else the header is ignored.
+  // A prefix that is no plain path is ignored (links go to the root) and said once: the proxy's setting is to change.
+  let badPrefixSaid = false;
   router.use((req, res, next) => {
-    const prefix = forwardedPrefix(req.get('x-forwarded-prefix'));
+    const sent = req.get('x-forwarded-prefix');
+    // None, or the root itself (`/`): no prefix.
+    if (sent === undefined || /^[\s/]*$/.test(sent)) return next();
     const trust = req.app.get('trust proxy fn') as (address: string, hop: number) => boolean;
-    if (prefix !== undefined && trust(req.socket.remoteAddress ?? '', 0)) res.locals.consolePrefix = prefix;
+    if (!trust(req.socket.remoteAddress ?? '', 0)) return next();
+    const prefix = forwardedPrefix(sent);
+    if (prefix !== undefined) res.locals.consolePrefix = prefix;
+    else if (!badPrefixSaid) {
+      badPrefixSaid = true;
+      d.logger.warn(
+        { prefix: printable(sent.slice(0, 200)) },
+        `X-Forwarded-Prefix from the proxy is not a plain path (/name segments of ASCII letters, digits and -._~), so it is ignored and the console's links and redirects go to ${CONSOLE_BASE} from the root: set the proxy's prefix to such a path (said once)`,
+      );
+    }
     next();
   });
   // A read-only login (right `view` without `console`) may look at everything and change nothing: every request that

@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
 import { AUTH, csrfToken, startConsoleServer, taskWebhook } from '../console/console-helpers.js';
+import { capturingLogger } from './server-helpers.js';
 
 type Server = Awaited<ReturnType<typeof startConsoleServer>>;
 
@@ -92,6 +93,25 @@ describe('behind a reverse proxy that ends TLS', () => {
     // Not a plain path: ignored, never put into a Location.
     for (const bad of ['//evil.example', 'https://evil.example', '/a/../b', '/x"><script>', '/ok?x=1']) {
       assert.equal((await proxied(`${t.base}/`, 'GET', { ...viaProxy, 'x-forwarded-prefix': bad })).location, '/-/console/runs', bad);
+    }
+  });
+
+  it('says once in the log that a trusted proxy\'s prefix is not a plain path, and nothing for the root', { timeout: 20_000 }, async () => {
+    const log = capturingLogger();
+    const t2 = await startConsoleServer({}, { OKTELL_TRUST_PROXY: 'loopback' }, { logger: log.logger });
+    try {
+      // nginx passes a Cyrillic prefix as its UTF-8 bytes, which Node reads as Latin-1 text.
+      for (const prefix of ['/', '/a b', Buffer.from('/октелл').toString('latin1'), '/%D0%BE']) {
+        const res = await proxied(`${t2.base}/`, 'GET', { authorization: AUTH, 'x-forwarded-prefix': prefix });
+        assert.equal(res.location, '/-/console/runs', prefix);
+      }
+      const said = log.lines.filter((l) => /X-Forwarded-Prefix/.test(l.msg ?? ''));
+      assert.equal(said.length, 1, JSON.stringify(said));
+      assert.equal(said[0]!.level, 'warn');
+      assert.equal(said[0]!.obj.prefix, '/a b');
+      assert.match(said[0]!.msg!, /is not a plain path .* so it is ignored and the console's links and redirects go to \/-\/console from the root/);
+    } finally {
+      await t2.cleanup();
     }
   });
 
