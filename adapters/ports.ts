@@ -38,7 +38,7 @@ export interface PortSettings {
   clock?: ClockPort;
   logger?: LoggerPort;
   /**
-   * Where SMTP and Bpium report an outage's failures and its end, to fold their repeats in the log
+   * Where SMTP, Bpium, the WebRequest hosts and the PostgreSQL connections report an outage's failures and its end, to fold their repeats in the log
    * (server/log-folding.ts); without it each failure is logged on its own.
    */
   outages?: OutageLogPort;
@@ -94,9 +94,9 @@ export function buildPorts(s: PortSettings): BuiltPorts {
   }
   const mail = s.noMail ? undefined : createMailerFromEnv(s.env, { dataDir: s.dataDir, ...(logger ? { logger } : {}), ...(s.outages ? { outages: s.outages } : {}) });
   const mailFrom = s.env.MAIL_FROM;
-  const databases = createDatabasePort(s.databases ?? databaseSettings(undefined, s.env, s.dataDir, process.cwd()), { rollsBack: s.rollBackDatabases === true, ...(logger ? { logger } : {}) });
+  const databases = createDatabasePort(s.databases ?? databaseSettings(undefined, s.env, s.dataDir, process.cwd()), { rollsBack: s.rollBackDatabases === true, ...(logger ? { logger } : {}), ...(s.outages ? { outages: s.outages } : {}) });
   // WebRequest blocks: always available (a dry run still performs GET/HEAD/OPTIONS and only records the others).
-  const webClient = createWebClient({ ...webRequestOptions(s.webRequest, s.env), ...(logger ? { logger } : {}) });
+  const webClient = createWebClient({ ...webRequestOptions(s.webRequest, s.env), ...(logger ? { logger } : {}), ...(s.outages ? { outages: s.outages } : {}) });
   const web = s.httpFixtures ? createFixtureWeb(s.httpFixtures, webClient) : webClient;
   return {
     ports: {

@@ -1,6 +1,6 @@
 // The DatabasePort over the configured connections: each opened on first use, all closed (a dry run's rolled
 // back) by `close`.
-import { EffectError, type DatabasePort, type DbDialect, type LoggerPort } from '../../engine/index.js';
+import { EffectError, type DatabasePort, type DbDialect, type LoggerPort, type OutageLogPort } from '../../engine/index.js';
 import type { DbDriver } from './driver.js';
 import { postgresDriver, type PostgresDriver } from './postgres.js';
 import { describeDatabase, type DatabaseSettings } from './settings.js';
@@ -27,7 +27,7 @@ export interface DatabaseConnections extends ClosableDatabasePort {
  * await db.query('main', parseNamedSql('SELECT 1 AS one'), {}, { timeoutMs: 5000, maxRows: 10 });
  * await db.close(); // a dry run: everything it did is rolled back here
  */
-export function createDatabasePort(settings: DatabaseSettings, opts: { rollsBack?: boolean; logger?: LoggerPort } = {}): DatabaseConnections {
+export function createDatabasePort(settings: DatabaseSettings, opts: { rollsBack?: boolean; logger?: LoggerPort; outages?: OutageLogPort } = {}): DatabaseConnections {
   const rollsBack = opts.rollsBack === true;
   const drivers = new Map<string, DbDriver | PostgresDriver>();
   const closing = new Set<string>();
@@ -37,7 +37,7 @@ export function createDatabasePort(settings: DatabaseSettings, opts: { rollsBack
     // Settings loaded for a command that connects to no database: never opened without the password they lack.
     if (s.dialect === 'postgres' && s.passwordProblem !== undefined) throw new EffectError('permanent', s.passwordProblem, { code: 'DB_CONFIG', setting: true });
     let d = drivers.get(name);
-    if (!d) drivers.set(name, (d = s.dialect === 'sqlite' ? sqliteDriver(s.path, rollsBack, opts.logger) : postgresDriver(s, rollsBack, name)));
+    if (!d) drivers.set(name, (d = s.dialect === 'sqlite' ? sqliteDriver(s.path, rollsBack, opts.logger) : postgresDriver(s, rollsBack, name, opts.outages)));
     return d;
   };
   return {

@@ -1,7 +1,7 @@
 // PostgreSQL connections (pg, the driver the store uses): a small pool opened on first use, or for a dry run one
 // client whose transaction is rolled back at the end. The block's timeout is the statement_timeout.
 import type pg from 'pg';
-import { EffectError, distinctNames, renderNamedSql, type DbCallOptions, type DbResult, type DbValue, type NamedSql } from '../../engine/index.js';
+import { EffectError, distinctNames, renderNamedSql, type DbCallOptions, type DbResult, type DbValue, type NamedSql, type OutageLogPort } from '../../engine/index.js';
 import { collectRows, type DbDriver } from './driver.js';
 import { describeDatabase, type PostgresSetting } from './settings.js';
 
@@ -17,6 +17,17 @@ const TRANSIENT_SQLSTATE = /^(08|40|53|57P0|55P03)/;
 /** 57014: the statement was cancelled by statement_timeout. */
 const TIMEOUT_SQLSTATE = '57014';
 const NETWORK = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/;
+/**
+ * Of the transient failures, those that say the server is not there (rather than this statement meeting a deadlock
+ * or a lock): no code (a connection cut, a connect timeout), a network error, SQLSTATE 08 (connection exception),
+ * 57P0x (the server shutting down or starting), 53300 (too many connections).
+ */
+const OUTAGE_SQLSTATE = /^(08|57P0|53300$)/;
+
+/** A connection as an outage names it: by its name in the configuration, never its URL (which may hold a password). */
+export function databaseOutageTarget(connection: string): string {
+  return `database "${connection}"`;
+}
 
 let driver: Promise<{ pg: typeof pg; types: pg.CustomTypesConfig }> | undefined;
 
@@ -109,7 +120,8 @@ export function connectionSettingFailure(e: unknown, connection: string, s: Post
   return undefined;
 }
 
-export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, connection = 'main'): PostgresDriver {
+export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, connection = 'main', outages?: OutageLogPort): PostgresDriver {
+  const target = databaseOutageTarget(connection);
   const url = setting.url;
   let pool: pg.Pool | undefined;
   let client: Promise<pg.Client> | undefined;
@@ -140,50 +152,64 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
   }
 
   async function run(text: string, values: unknown[], opts: DbCallOptions): Promise<DbResult> {
-    const ms = Math.max(1, Math.round(opts.timeoutMs));
     try {
-      if (rollsBack) {
-        return await serialized(async () => {
-          const c = await dryClient(ms);
-          await c.query('SAVEPOINT oktell_statement');
-          try {
-            await c.query(`SET LOCAL statement_timeout = ${ms}`);
-            const r = await c.query({ text, values });
-            await c.query('RELEASE SAVEPOINT oktell_statement');
-            return result(r, opts.maxRows);
-          } catch (e) {
-            await c.query('ROLLBACK TO SAVEPOINT oktell_statement').catch(() => undefined);
-            throw e;
-          }
-        });
-      }
-      if (!pool) {
-        const { pg, types } = await loadPg();
-        pool ??= new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: ms, idleTimeoutMillis: 30_000, types });
-        // An idle client that loses its connection is dropped by the pool; the next statement opens another.
-        pool.on('error', () => undefined);
-        // A client in use has no 'error' listener of the pool's: the connection lost under a statement (a database
-        // restarted, a network cut) would then be an uncaught exception that ends the server. The statement's own
-        // promise fails with it, which is what the run sees.
-        pool.on('connect', (c) => c.on('error', () => undefined));
-      }
-      const c = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await c.query(`SET statement_timeout = ${ms}`);
-        const r = await c.query({ text, values });
-        await c.query('RESET statement_timeout');
-        return result(r, opts.maxRows);
-      } catch (e) {
-        // A connection that failed for a reason other than the statement itself is not given back to the pool.
-        if (!(e as { code?: string }).code || NETWORK.test((e as { code: string }).code)) broken = e as Error;
-        else await c.query('RESET statement_timeout').catch((err: Error) => (broken = err));
-        throw e;
-      } finally {
-        c.release(broken);
-      }
+      const r = await attempt(text, values, opts);
+      outages?.reached(target);
+      return r;
     } catch (e) {
-      throw classify(e, connection, setting);
+      const failure = classify(e, connection, setting);
+      if (failure.details.outage === undefined) {
+        const outage = outageOf(failure);
+        // A statement the server answered with its own error (a syntax error, a deadlock) says it is there.
+        if (outage === undefined) {
+          if (failure.details.code !== undefined && !failure.details.setting) outages?.reached(target);
+        } else failure.details.outage = { target, kind: outage };
+      }
+      throw failure;
+    }
+  }
+
+  async function attempt(text: string, values: unknown[], opts: DbCallOptions): Promise<DbResult> {
+    const ms = Math.max(1, Math.round(opts.timeoutMs));
+    if (rollsBack) {
+      return await serialized(async () => {
+        const c = await dryClient(ms);
+        await c.query('SAVEPOINT oktell_statement');
+        try {
+          await c.query(`SET LOCAL statement_timeout = ${ms}`);
+          const r = await c.query({ text, values });
+          await c.query('RELEASE SAVEPOINT oktell_statement');
+          return result(r, opts.maxRows);
+        } catch (e) {
+          await c.query('ROLLBACK TO SAVEPOINT oktell_statement').catch(() => undefined);
+          throw e;
+        }
+      });
+    }
+    if (!pool) {
+      const { pg, types } = await loadPg();
+      pool ??= new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: ms, idleTimeoutMillis: 30_000, types });
+      // An idle client that loses its connection is dropped by the pool; the next statement opens another.
+      pool.on('error', () => undefined);
+      // A client in use has no 'error' listener of the pool's: the connection lost under a statement (a database
+      // restarted, a network cut) would then be an uncaught exception that ends the server. The statement's own
+      // promise fails with it, which is what the run sees.
+      pool.on('connect', (c) => c.on('error', () => undefined));
+    }
+    const c = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await c.query(`SET statement_timeout = ${ms}`);
+      const r = await c.query({ text, values });
+      await c.query('RESET statement_timeout');
+      return result(r, opts.maxRows);
+    } catch (e) {
+      // A connection that failed for a reason other than the statement itself is not given back to the pool.
+      if (!(e as { code?: string }).code || NETWORK.test((e as { code: string }).code)) broken = e as Error;
+      else await c.query('RESET statement_timeout').catch((err: Error) => (broken = err));
+      throw e;
+    } finally {
+      c.release(broken);
     }
   }
 
@@ -243,6 +269,17 @@ function result(r: pg.QueryResult, maxRows: number): DbResult {
 /** pg binds text, numbers, booleans, dates and NULL as they are. */
 function bindable(v: DbValue): unknown {
   return v;
+}
+
+/**
+ * The kind of outage a failure is (its code, `ECONNREFUSED`, `08006`, `57P03`; `timeout` or `connection lost` without
+ * one), or undefined when it is not one: a setting, a statement's own error, a deadlock, a statement timeout.
+ */
+function outageOf(failure: EffectError): string | undefined {
+  if (failure.kind !== 'transient' || failure.details.setting) return undefined;
+  const code = failure.details.code;
+  if (code !== undefined) return NETWORK.test(code) || OUTAGE_SQLSTATE.test(code) ? code : undefined;
+  return /timeout/i.test(failure.message) ? 'timeout' : 'connection lost';
 }
 
 function classify(e: unknown, connection: string, setting: PostgresSetting): EffectError {

@@ -4,7 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { AnsweredWebFailure, EffectError } from '../../engine/errors.js';
-import type { LoggerPort, WebAnswer, WebAttempt, WebRequestPort, WebRequestSpec } from '../../engine/ports.js';
+import type { LoggerPort, OutageKey, OutageLogPort, WebAnswer, WebAttempt, WebRequestPort, WebRequestSpec } from '../../engine/ports.js';
 import { sleep } from '../bpium/rate-limiter.js';
 import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, type RawAnswer } from '../http/exchange.js';
 import { parseSize } from '../size.js';
@@ -28,6 +28,11 @@ export interface WebClientOptions {
   logger?: LoggerPort;
   /** How host names are resolved (default: the system's, `dns.lookup`); tests map names to addresses with it. */
   lookup?: LookupFunction;
+  /**
+   * Told when a host answers (any status but 5xx, 408 and 429), which ends its outage in the folded log
+   * (server/log-folding.ts). A request that outlasts its attempts on an outage carries `details.outage` instead.
+   */
+  outages?: OutageLogPort;
 }
 
 export interface WebClient extends WebRequestPort {
@@ -73,6 +78,8 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
       progress.url = url;
       const answer = await exchange(url, method, headers, body, spec.timeoutMs);
       progress.answeredHops++;
+      // Any answer but "try later" says the host is there (a 4xx is about the request): its outage, if any, is over.
+      if (!isRetryableStatus(answer.status)) o.outages?.reached(outageTarget(url));
       const location = answer.headers.location;
       if (answer.status < 300 || answer.status >= 400 || answer.status === 304 || !location || hop >= spec.maxRedirects) return { ...answer, url };
       let next: URL;
@@ -127,7 +134,11 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
           if (!failure.retryable) throw failure;
         }
         const delay = wait ?? backoffDelay(n, retry);
-        if (n >= retry.attempts || closed || delay > MAX_RETRY_AFTER_MS) throw failure;
+        if (n >= retry.attempts || closed || delay > MAX_RETRY_AFTER_MS) {
+          // The host did not answer, or only "try later", through every attempt: an outage, which the job retries.
+          if (!closed) failure.details.outage = outageKey(failure, progress.url);
+          throw failure;
+        }
         o.logger?.debug({ web: label, attempt: n, status: failure.details.status, error: failure.details.code, delayMs: delay }, 'web request retry');
         await sleep(delay);
       }
@@ -153,6 +164,22 @@ export function refusalBeforeSending(url: URL, allowHosts: readonly string[] | u
     return new EffectError('permanent', refusal.message, { code: refusal.code });
   }
   return undefined;
+}
+
+/**
+ * A host as an outage names it: the scheme, host and port of the URL (`https://api.example.com:443`), never its path
+ * or query, which may carry a token.
+ */
+export function outageTarget(url: URL): string {
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return `${url.protocol}//${url.hostname}:${port}`;
+}
+
+/** The outage of a request that outlasted its attempts at `url`: its host, and how (`HTTP 503`, `ECONNREFUSED`, `timeout`). */
+function outageKey(failure: EffectError, url: URL): OutageKey {
+  const { status, cause } = failure.details;
+  const kind = status !== undefined ? `HTTP ${status}` : failure.kind === 'timeout' ? 'timeout' : (networkErrorCode(cause) ?? (cause as { code?: string } | undefined)?.code ?? failure.details.code ?? failure.kind);
+  return { target: outageTarget(url), kind };
 }
 
 /** How far an attempt got: the hops answered, and the URL of the latest hop (a redirect's target). */
