@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
-import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary } from '../engine/index.js';
+import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary, type ScenarioLoadCache } from '../engine/index.js';
 import { configuredScenariosDir, envSetting, loadServerConfig, timeZoneProblem } from '../server/config.js';
 import { UsageError } from './errors.js';
 import { closest } from '../engine/suggest.js';
@@ -90,10 +90,12 @@ export async function loadLibrary(
   files?: string[],
   tz = timeZone(),
   databases?: Readonly<Record<string, DbDialect>>,
+  /** The loads kept from an earlier load of these files (`validate --watch`): only files that changed are parsed. */
+  cache?: ScenarioLoadCache,
 ): Promise<{ library: ScenarioLibrary; templates: ReturnType<typeof createTemplateRenderer> }> {
   if (!existsSync(dir)) throw new UsageError(`scenario folder ${dir} does not exist (set --scenarios or OKTELL_SCENARIOS)`);
   const templates = createTemplateRenderer({ dir: templatesDir(dir), timeZone: tz });
-  const library = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: tz, ...(databases ? { databases } : {}) }, files);
+  const library = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, timeZone: tz, ...(databases ? { databases } : {}), ...(cache ? { cache } : {}) }, files);
   return { library, templates };
 }
 

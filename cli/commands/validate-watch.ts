@@ -5,9 +5,9 @@ import { dirname, relative, resolve } from 'node:path';
 import pc from 'picocolors';
 import { watchScenarioFolders } from '../../adapters/folder-watch.js';
 import { formatIssue, type ScenarioIssue } from '../../engine/index.js';
-import { summary, validate, type Validation, type ValidationGroups } from './validate.js';
+import { summary, validate, ValidationCaches, type Validation, type ValidationGroups } from './validate.js';
 import { untilStopped } from '../watch-stop.js';
-import { serverSettings, timeZone } from '../config.js';
+import { loadLibrary, serverSettings, timeZone } from '../config.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 
 /**
@@ -52,7 +52,11 @@ function minus(after: readonly ScenarioIssue[], before: readonly ScenarioIssue[]
 }
 
 /** Watches until SIGINT/SIGTERM (Ctrl-C), then closes the watchers and resolves: the process exits 0. */
-export async function watchValidation(groups: ValidationGroups, first: Validation, out: NodeJS.WritableStream, dataDir?: string, config?: string): Promise<void> {
+/**
+ * `caches`: the loads of the first validation, if it kept them; each save then parses only the files that changed
+ * (a full load of a large folder at every save took seconds).
+ */
+export async function watchValidation(groups: ValidationGroups, first: Validation, out: NodeJS.WritableStream, dataDir?: string, config?: string, caches = new ValidationCaches()): Promise<void> {
   const zone = watchZone(dataDir, config);
   let last = first;
   let running: Promise<void> = Promise.resolve();
@@ -61,7 +65,7 @@ export async function watchValidation(groups: ValidationGroups, first: Validatio
     // A file deleted (or moved away) is "removed", and its problems went with it: nothing was fixed.
     const removed = new Set(changed.filter((f) => !existsSync(f)).map((f) => resolve(f)));
     const edited = changed.filter((f) => !removed.has(resolve(f)));
-    const now = await validate(groups, dataDir, config);
+    const now = await validate(groups, dataDir, config, loadLibrary, caches);
     const added = minus(now.issues, last.issues);
     const gone = minus(last.issues, now.issues);
     const inRemoved = (i: ScenarioIssue) => removed.has(resolve(i.file));

@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, extname, relative, resolve } from 'node:path';
 import pc from 'picocolors';
-import { formatIssue, listScenarioFiles, scenarioNameOf, SCENARIO_EXTENSIONS, type DeferredCheck, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
+import { createScenarioLoadCache, formatIssue, listScenarioFiles, scenarioNameOf, SCENARIO_EXTENSIONS, type DeferredCheck, type Scenario, type ScenarioIssue, type ScenarioLibrary, type ScenarioLoadCache } from '../../engine/index.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare, type UncheckedStatements } from '../../adapters/db/prepare-check.js';
 import { webRequestAttempts } from '../../adapters/web/client.js';
@@ -13,6 +13,21 @@ import { watchValidation } from './validate-watch.js';
 
 /** Scenario folders to validate, each with the files to check (undefined: every scenario of the folder). */
 export type ValidationGroups = Map<string, string[] | undefined>;
+
+/**
+ * What loading the files of each folder gave, kept between validations (`--watch`), so that a save parses only the
+ * files that changed, as the server's reload does. Two per folder when files are named: one for them, one for the
+ * rest of the folder, each load keeping only the files it was given.
+ */
+export class ValidationCaches {
+  private readonly caches = new Map<string, ScenarioLoadCache>();
+  of(dir: string, part: 'checked' | 'rest'): ScenarioLoadCache {
+    const key = `${dir}\u0000${part}`;
+    let c = this.caches.get(key);
+    if (!c) this.caches.set(key, (c = createScenarioLoadCache()));
+    return c;
+  }
+}
 
 export interface Validation {
   issues: ScenarioIssue[];
@@ -37,7 +52,8 @@ export async function validateAction(paths: string[], opts: { scenarios?: string
   const groups = await groupByFolder(paths.length ? paths : [scenariosDir(opts.scenarios, process.env, opts.config)], opts.scenarios);
   // A data folder named on the command line must exist: a typo would otherwise check against an empty database.
   if (opts.dataDir !== undefined) existingDataDir(resolve(opts.dataDir));
-  const result = await validate(groups, opts.dataDir, opts.config);
+  const caches = opts.watch ? new ValidationCaches() : undefined;
+  const result = await validate(groups, opts.dataDir, opts.config, loadLibrary, caches);
   if (opts.json) {
     const extra = {
       ...(result.unchecked.length ? { unchecked: result.unchecked } : {}),
@@ -53,7 +69,7 @@ export async function validateAction(paths: string[], opts: { scenarios?: string
     process.stdout.write(`${summary(result)}\n`);
   }
   process.exitCode = result.issues.length ? 1 : 0;
-  if (opts.watch) await watchValidation(groups, result, process.stdout, opts.dataDir, opts.config);
+  if (opts.watch) await watchValidation(groups, result, process.stdout, opts.dataDir, opts.config, caches);
 }
 
 
@@ -64,7 +80,7 @@ export type LibraryLoader = typeof loadLibrary;
  * Validates every group once; files are checked with the other scenarios of their folder, DbQuery statements against
  * the databases of the data folder `dataDir` (else the configured one). Each scenario file is loaded once.
  */
-export async function validate(groups: ValidationGroups, dataDir?: string, config?: string, load: LibraryLoader = loadLibrary): Promise<Validation> {
+export async function validate(groups: ValidationGroups, dataDir?: string, config?: string, load: LibraryLoader = loadLibrary, caches?: ValidationCaches): Promise<Validation> {
   const issues: ScenarioIssue[] = [];
   const unchecked: Validation['unchecked'] = [];
   const deferred: DeferredCheck[] = [];
@@ -84,7 +100,7 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     // As `run` and `serve` refuse it: a mistyped SQLite path of a connection other than main.
     const missing = missingDatabaseFiles(resolve(dir, 'db'), settings, configured.configFile && fromCwd(configured.configFile));
     if (missing.length) throw new UsageError(missing.join('\n'));
-    const { library } = await load(dir, files, configured.timeZone, databaseDialects(settings));
+    const { library } = await load(dir, files, configured.timeZone, databaseDialects(settings), caches?.of(dir, 'checked'));
     const found = [...library.issues];
     deferred.push(...(library.deferred ?? []));
     // Where a connection can be reached, its statements must prepare there too (reported at the block's line), also
@@ -102,7 +118,7 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     warnings.push(...sharedStoreDatabaseWarnings(configured.store, configured.databases, library));
     // The `env:` names of the whole folder, as `serve` loads it: a file checked alone must not make a variable that
     // another scenario of its folder reads look unread. The files checked are not loaded again for it.
-    const rest = (files: string[]) => load(dir, files, configured.timeZone, databaseDialects(settings)).then((l) => l.library);
+    const rest = (files: string[]) => load(dir, files, configured.timeZone, databaseDialects(settings), caches?.of(dir, 'rest')).then((l) => l.library);
     envRead.push(...scenarioEnvNames(files ? await folderScenarios(dir, files, library, rest) : library));
     count += files?.length ?? (await listScenarioFiles(dir)).length;
   }
