@@ -293,7 +293,7 @@ export interface RunResultBase {
    */
   mayRepeat?: MayRepeatEffect[];
   /**
-   * Of a run that failed on a service's outage (an SMTP or Bpium failure its adapter marked `details.outage`): which
+   * Of a run that failed on a service's outage (an SMTP, Bpium, WebRequest or database failure its adapter marked `details.outage`): which
    * service and how, so that a caller retrying the run can fold the repeats in its log. Not part of the run record.
    */
   failedOn?: OutageKey;

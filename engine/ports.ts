@@ -222,9 +222,10 @@ export interface LoggerPort {
 }
 
 /**
- * A service an effect could not reach or that failed for the moment (SMTP or Bpium down, refusing, too busy), and
- * how: `target` names the service (`SMTP smtp://mail.example.com:587`, `Bpium https://x.bpium.ru/api/v1`), `kind` the
- * failure (`ECONNECTION`, `421`, `HTTP 503`). The log folds the repeats of one key (server/log-folding.ts).
+ * A service an effect could not reach or that failed for the moment (SMTP, Bpium, a WebRequest's host or a
+ * PostgreSQL connection down, refusing, too busy), and how: `target` names the service without secrets
+ * (`SMTP smtp://mail.example.com:587`, `Bpium https://x.bpium.ru/api/v1`, `https://sms.example.ru:443`,
+ * `database "crm"`), `kind` the failure (`ECONNECTION`, `421`, `HTTP 503`, `ECONNREFUSED`). The log folds the repeats of one key (server/log-folding.ts).
  */
 export interface OutageKey {
   target: string;
@@ -250,7 +251,10 @@ export interface OutageLogPort {
    * tried again (a dead letter): its line is always written.
    */
   attemptFailed(key: OutageKey, line: LogLine, job: { id: string; givenUp: boolean }): void;
-  /** The service answered (a letter sent, a Bpium answer that is not an outage's): its outage, if any, is over. */
+  /**
+   * The service answered (a letter sent, a Bpium or web answer that is not an outage's, a statement the database
+   * answered): its outage, if any, is over. Called for every answer: it must be cheap.
+   */
   reached(target: string): void;
 }
 

@@ -1,6 +1,6 @@
-// The log of an outage (SMTP or Bpium down, refusing, too busy), folded. Without it every failed attempt of every job
-// writes its lines: a 3-minute SMTP outage under load wrote 8,000 of them per instance. Instead, for each service and
-// kind of failure (`OutageKey`):
+// The log of an outage (SMTP, Bpium, a WebRequest's host or a database down, refusing, too busy), folded. Without
+// it every failed attempt of every job writes its lines: a 3-minute SMTP outage under load wrote 8,000 of them per
+// instance. Instead, for each service and kind of failure (`OutageKey`):
 // - the first failure is written in full (the adapter's line and the job's, with its cause and what becomes of it);
 // - its repeats are counted, their lines written at debug level, and summed up in one line per window;
 // - the service answering again ends the outage with one line, with what failed meanwhile.

@@ -86,6 +86,9 @@ function outageLogProxy(): OutageLogPort {
     },
     reached(target) {
       if (told.has(target)) return;
+      // WebRequest hosts are as many as the scenarios' URLs name: the set is kept small (a target forgotten is only
+      // told again once, which the main thread's outage log ignores unless that target is failing).
+      if (told.size >= 1000) told.clear();
       told.add(target);
       post({ t: 'outage', call: 'reached', target });
     },

@@ -11,7 +11,7 @@ const ATTEMPTS = 3;
 const IN_BLOCK = 2;
 
 describe('the log of a WebRequest outage', () => {
-  it('has the first failure in full, summaries that add up, each dead letter, and the recovery once', { timeout: 120_000 }, async () => {
+  for (const thread of ['off', 'on']) it(`has the first failure in full, summaries that add up, each dead letter, and the recovery once (delivery thread ${thread})`, { timeout: 120_000 }, async () => {
     let down = true;
     const hits = { failed: 0, answered: 0 };
     const service = createServer((_req, res) => {
@@ -36,7 +36,7 @@ blocks:
     const t = await startTestServer({
       logger: log.logger,
       extraScenarios: { 'Notify.yaml': scenario },
-      env: { OKTELL_LOG_REPEATS_MS: '1000', WEB_REQUEST_ATTEMPTS: String(IN_BLOCK) },
+      env: { OKTELL_LOG_REPEATS_MS: '1000', WEB_REQUEST_ATTEMPTS: String(IN_BLOCK), OKTELL_DELIVERY_THREAD: thread },
       config: `workers: { baseDelayMs: 50, maxDelayMs: 200, maxAttempts: ${ATTEMPTS} }\n`,
     });
     try {
