@@ -3,6 +3,7 @@
 // 1,600 lines per instance), then answers again for a fourth. Real server, emulator over HTTP, SMTP on loopback.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { assertFoldedOutage } from './outage-log.helper.js';
 import { AUTH, capturingLogger, postWebhook, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
 
 const USERS = '/api/v1/catalogs/3/records';
@@ -31,30 +32,9 @@ describe('the log of a Bpium outage', () => {
       const failedCalls = Number(/^oktell_bpium_calls_total\{outcome="failed"\} (\d+)$/m.exec(page)?.[1]);
       await t.server.close(2000);
 
-      const loud = log.lines.filter((l) => l.level !== 'debug');
-      const shown = JSON.stringify(loud.map((l) => `${l.level} ${l.msg}`), null, 1);
-      const said = (re: RegExp) => loud.filter((l) => re.test(l.msg ?? ''));
-      const target = `Bpium ${t.server.emulator!.url}`;
       // One failed call per attempt, as the metric counts them.
-      assert.equal(failedCalls, JOBS * ATTEMPTS, shown);
-
-      const retried = said(/failed \(will retry\)/);
-      assert.equal(retried.length, 1, shown);
-      assert.equal(retried[0]!.obj.outage, target, shown);
-      assert.equal(retried[0]!.obj.kind, 'HTTP 503');
-      assert.match(retried[0]!.msg!, /^run BpiumNewTask failed \(will retry\); Bpium .* is failing \(HTTP 503\): further failures of this kind are summed up every 1 s until it answers again$/);
-
-      const deadLines = said(/failed \(dead letter\)/);
-      assert.deepEqual(deadLines.map((l) => l.obj.jobId).sort(), dead.map((j) => j.id).sort(), shown);
-
-      const summaries = said(/still failing/);
-      assert.equal(summaries.reduce((n, l) => n + Number(l.obj.attempts), 0) + 1, JOBS * ATTEMPTS, shown);
-      assert.equal(summaries.reduce((n, l) => n + Number(l.obj.givenUp), 0), JOBS, shown);
-
-      const recovery = said(/reachable again/);
-      assert.equal(recovery.length, 1, shown);
-      assert.match(recovery[0]!.msg!, new RegExp(`^Bpium .* reachable again after [\\d.]+ s; ${JOBS * ATTEMPTS} attempt\\(s\\) failed meanwhile \\(${JOBS} job\\(s\\) given up as dead letters\\)$`), shown);
-      assert.equal(recovery[0]!.obj.outage, target);
+      assert.equal(failedCalls, JOBS * ATTEMPTS);
+      assertFoldedOutage(log.lines, { scenario: 'BpiumNewTask', target: `Bpium ${t.server.emulator!.url}`, kind: 'HTTP 503', jobs: JOBS, attempts: ATTEMPTS, deadJobIds: dead.map((j) => j.id) });
     } finally {
       await t.cleanup();
     }

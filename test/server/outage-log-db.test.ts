@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { testPostgres } from '../store/postgres.helper.js';
+import { assertFoldedOutage } from './outage-log.helper.js';
 import { AUTH, capturingLogger, startTestServer, waitFor } from './server-helpers.js';
 
 const JOBS = 3;
@@ -73,28 +74,7 @@ blocks:
       await waitFor('the job after the outage', async () => (await t.server.store.listJobs({ status: 'succeeded' })).items.length === 1, 30_000);
       await t.server.close(2000);
 
-      const loud = log.lines.filter((l) => l.level !== 'debug');
-      const shown = JSON.stringify(loud.map((l) => `${l.level} ${l.msg}`), null, 1);
-      const said = (re: RegExp) => loud.filter((l) => re.test(l.msg ?? ''));
-      const target = 'database "crm"';
-
-      const retried = said(/failed \(will retry\)/);
-      assert.equal(retried.length, 1, shown);
-      assert.equal(retried[0]!.obj.outage, target, shown);
-      assert.equal(retried[0]!.obj.kind, 'ECONNREFUSED');
-      assert.match(retried[0]!.msg!, /^run Ask failed \(will retry\); database "crm" is failing \(ECONNREFUSED\): further failures of this kind are summed up every 1 s until it answers again$/, shown);
-
-      const deadLines = said(/failed \(dead letter\)/);
-      assert.deepEqual(deadLines.map((l) => l.obj.jobId).sort(), dead.map((j) => j.id).sort(), shown);
-
-      const summaries = said(/still failing/);
-      assert.equal(summaries.reduce((n, l) => n + Number(l.obj.attempts), 0) + 1, JOBS * ATTEMPTS, shown);
-      assert.equal(summaries.reduce((n, l) => n + Number(l.obj.givenUp), 0), JOBS, shown);
-
-      const recovery = said(/reachable again/);
-      assert.equal(recovery.length, 1, shown);
-      assert.match(recovery[0]!.msg!, new RegExp(`^database "crm" reachable again after [\\d.]+ s; ${JOBS * ATTEMPTS} attempt\\(s\\) failed meanwhile \\(${JOBS} job\\(s\\) given up as dead letters\\)$`), shown);
-      assert.equal(recovery[0]!.obj.outage, target);
+      assertFoldedOutage(log.lines, { scenario: 'Ask', target: 'database "crm"', kind: 'ECONNREFUSED', jobs: JOBS, attempts: ATTEMPTS, deadJobIds: dead.map((j) => j.id) });
     } finally {
       await t.cleanup();
       if (up) {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
+import { assertFoldedOutage } from './outage-log.helper.js';
 import { AUTH, capturingLogger, startTestServer, waitFor } from './server-helpers.js';
 
 const JOBS = 3;
@@ -52,29 +53,9 @@ blocks:
       await t.server.close(2000);
 
       assert.equal(hits.failed, JOBS * ATTEMPTS * IN_BLOCK);
-      const loud = log.lines.filter((l) => l.level !== 'debug');
-      const shown = JSON.stringify(loud.map((l) => `${l.level} ${l.msg}`), null, 1);
-      const said = (re: RegExp) => loud.filter((l) => re.test(l.msg ?? ''));
-
-      const retried = said(/failed \(will retry\)/);
-      assert.equal(retried.length, 1, shown);
-      assert.equal(retried[0]!.obj.outage, origin, shown);
-      assert.equal(retried[0]!.obj.kind, 'HTTP 503');
-      assert.match(retried[0]!.msg!, new RegExp(`^run Notify failed \\(will retry\\); ${origin} is failing \\(HTTP 503\\): further failures of this kind are summed up every 1 s until it answers again$`), shown);
-
-      const deadLines = said(/failed \(dead letter\)/);
-      assert.deepEqual(deadLines.map((l) => l.obj.jobId).sort(), dead.map((j) => j.id).sort(), shown);
-
-      const summaries = said(/still failing/);
-      assert.equal(summaries.reduce((n, l) => n + Number(l.obj.attempts), 0) + 1, JOBS * ATTEMPTS, shown);
-      assert.equal(summaries.reduce((n, l) => n + Number(l.obj.givenUp), 0), JOBS, shown);
-
-      const recovery = said(/reachable again/);
-      assert.equal(recovery.length, 1, shown);
-      assert.match(recovery[0]!.msg!, new RegExp(`^${origin} reachable again after [\\d.]+ s; ${JOBS * ATTEMPTS} attempt\\(s\\) failed meanwhile \\(${JOBS} job\\(s\\) given up as dead letters\\)$`), shown);
-      assert.equal(recovery[0]!.obj.outage, origin);
+      assertFoldedOutage(log.lines, { scenario: 'Notify', target: origin, kind: 'HTTP 503', jobs: JOBS, attempts: ATTEMPTS, deadJobIds: dead.map((j) => j.id) });
       // The outage's name never carries the path or the query.
-      assert.ok(!log.lines.some((l) => /notify|tern-secret/.test(String(l.obj.outage ?? ''))), shown);
+      assert.ok(!log.lines.some((l) => /notify|tern-secret/.test(String(l.obj.outage ?? ''))), JSON.stringify(log.lines.map((l) => l.obj.outage).filter(Boolean)));
     } finally {
       await t.cleanup();
       service.close();
