@@ -133,7 +133,9 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   // so neither is loaded, and each is reported with the other (a server that ran X keeps its last good version).
   // A file given from outside the folder (`validate -s DIR /tmp/X.yaml`) is checked as if saved there in place of
   // the folder's own file of its name: that one is no namesake of it.
-  const sameName = namesakes(files ? [...standIns(await listScenarioFiles(dir).catch(() => [] as string[]), paths, dir), ...paths] : paths);
+  // The folder's own files, when only some files are loaded: read once, for the namesakes here and the names known below.
+  const inFolder = files ? await listScenarioFiles(dir).catch(() => [] as string[]) : paths;
+  const sameName = namesakes(files ? [...standIns(inFolder, paths, dir), ...paths] : paths);
   const loads = opts.cache ?? createScenarioLoadCache();
   loads.keepOnly(paths);
   // Parsing files one after another can take seconds in a large folder (a first load, a `git checkout`): the server
@@ -182,7 +184,7 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
     }
   }
   // Names that exist on disk count as known even when their file has errors (their own errors are reported).
-  const known = new Set([...(files ? await listScenarioFiles(dir).catch(() => []) : paths), ...paths].map(scenarioNameOf).filter((n) => !notScenarios.has(n)));
+  const known = new Set([...inFolder, ...paths].map(scenarioNameOf).filter((n) => !notScenarios.has(n)));
   const shownPath = (file: string) => (isAbsolute(file) ? relative(base, file) || file : file);
   const check = (refs: ScenarioReferences) => crossCheck(refs, known, opts.templates, shownPath).map((i) => ({ ...i, file: shownPath(i.file) }));
   // The checks across files run over the whole folder at every load (a template or a scenario started may have
