@@ -1,6 +1,8 @@
 // Runs the real oktell-emu binary in a chosen folder: once to completion, or in the background for watch modes.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { repoPath, repoRoot } from '../helpers.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoPath, repoRoot, tempDir } from '../helpers.js';
 
 export interface CliResult {
   code: number | null;
@@ -102,4 +104,19 @@ export function startCli(args: string[], opts: CliOptions = {}): BackgroundCli {
       });
     },
   };
+}
+
+/**
+ * `validate` of a folder made of `files` (name → text) in a temporary folder, removed after: its result, and the
+ * lines of its output that are warnings.
+ */
+export function validateFolder(files: Record<string, string>): CliResult & { warnings: string[] } {
+  const tmp = tempDir();
+  try {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp.dir, name), text);
+    const r = runCli(['validate', '--scenarios', tmp.dir], { cwd: tmp.dir });
+    return { ...r, warnings: r.stdout.split('\n').filter((l) => l.startsWith('warning:')) };
+  } finally {
+    tmp.cleanup();
+  }
 }
