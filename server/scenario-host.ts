@@ -206,11 +206,37 @@ export async function createScenarioHost(dir: string, opts: ReadOptions & { logg
   await reload(opts.firstRead?.done);
   let watcher: FolderWatch | undefined;
   let reloading = Promise.resolve();
+  /** The reload asked for that has not started yet: asks made before it starts join it (it reads the files after them). */
+  let waiting: { files: Set<string> | undefined; full: boolean; done: Promise<void> } | undefined;
+  /**
+   * Queues a reload after the one under way: two loads at once would share the kept loads half-way, and the one that
+   * ends last (not always the one asked last, since a load yields mid-way) would leave its older reading in place. A
+   * burst of saves, and the delivery thread's reload message per save, make one reload, not one each.
+   * `files`: the files saved (undefined: not known, as for an explicit reload, which logs every problem again).
+   */
+  function queueReload(ask: { files?: readonly string[]; full: boolean }): Promise<void> {
+    if (waiting) {
+      if (!ask.files) waiting.files = undefined;
+      else for (const f of ask.files) waiting.files?.add(f);
+      waiting.full ||= ask.full;
+      return waiting.done;
+    }
+    const w: { files: Set<string> | undefined; full: boolean; done: Promise<void> } = { files: ask.files ? new Set(ask.files) : undefined, full: ask.full, done: Promise.resolve() };
+    w.done = reloading.then(() => {
+      waiting = undefined;
+      // A full reload parses every file again, whatever was kept (what `reload` promised before reloads were partial).
+      if (w.full) cache.clear();
+      return reload(undefined, w.files ? [...w.files] : undefined);
+    });
+    waiting = w;
+    reloading = w.done.catch(() => undefined);
+    return w.done;
+  }
   if (opts.watch !== false) {
     // Each folder on its own (see folder-watch.ts): a recursive watch misses files replaced by rename after the first.
     watcher = watchScenarioFolders([dir], {
       onChange: (files) => {
-        reloading = reloading.then(() => reload(undefined, files)).catch((e: unknown) => opts.logger?.error({ err: e }, 'scenario reload failed'));
+        queueReload({ files, full: false }).catch((e: unknown) => opts.logger?.error({ err: e }, 'scenario reload failed'));
       },
       onError: (d, e) => opts.logger?.warn({ err: e, dir: d }, 'cannot watch a scenarios folder; its edits are not reloaded'),
     });
@@ -229,17 +255,7 @@ export async function createScenarioHost(dir: string, opts: ReadOptions & { logg
     names: () => names,
     issues: () => current.issues,
     onReload: (listener) => void listeners.push(listener),
-    reload: (how = 'full') => {
-      // In the queue of the watch's reloads: two loads at once would share the kept loads half-way, and the one that
-      // ends last (not always the one asked last, since a load yields mid-way) would leave its older reading in place.
-      const done = reloading.then(() => {
-        // A full reload parses every file again, whatever was kept (what `reload` promised before reloads were partial).
-        if (how === 'full') cache.clear();
-        return reload();
-      });
-      reloading = done.catch(() => undefined);
-      return done;
-    },
+    reload: (how = 'full') => queueReload({ full: how === 'full' }),
     close() {
       watcher?.close();
     },
