@@ -1,5 +1,5 @@
 // TemplatePort over nunjucks: <name>.{subject,text,html}.njk rendered with scenario variables, checked at load time.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { TemplatePort, TemplateReads } from '../../engine/ports.js';
@@ -69,9 +69,11 @@ export type TemplateRenderer = TemplatePort & {
   /** Syntax errors, unknown filters, unsafe lookups and a missing text/html part, each with its place. */
   check(name: string): TemplateIssue[];
   /**
-   * Forgets compiled templates and parsed files (after the files changed). The last version of each template that
-   * passed `check` is kept: while an edit leaves a template broken (or removed), `render` uses that version, as the
-   * scenario host keeps running the last good version of a scenario whose edit is invalid.
+   * Forgets compiled templates and parsed files when a file in the folder (or a folder under it) changed since the
+   * last reload: was added, removed or saved with other text; otherwise keeps them, so a save of a scenario file does
+   * not recompile every letter's templates. The last version of each template that passed `check` is kept: while an
+   * edit leaves a template broken (or removed), `render` uses that version, as the scenario host keeps running the
+   * last good version of a scenario whose edit is invalid.
    */
   reload(): void;
 };
@@ -122,6 +124,35 @@ function makeEnvironment(dir: string, autoescape: boolean): nunjucks.Environment
 
 type Parsed = { ok: true; src: string; ast: NjNode } | { ok: false; issue: TemplateIssue; transient?: true };
 
+/** How many times a template file has been parsed in this process (tests count what a reload parses by it). */
+let templateFilesParsed = 0;
+export function templateFilesParsedCount(): number {
+  return templateFilesParsed;
+}
+
+/**
+ * The time of the last change and the text of every file in the templates folder and the folders under it (includes
+ * may name any of them), by path; undefined when the folder cannot be read whole, which counts as a change. The time
+ * tells an edit undone from no edit (a template rendered between the two was compiled from the edited text).
+ */
+function folderTexts(dir: string): Map<string, string> | undefined {
+  try {
+    const texts = new Map<string, string>();
+    for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const file = join(entry.parentPath ?? entry.path, entry.name);
+      texts.set(file, `${statSync(file).mtimeMs}\n${readFileSync(file, 'utf8')}`);
+    }
+    return texts;
+  } catch (e) {
+    // No templates folder is a folder with no files (a scenario folder without letters).
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? new Map() : undefined;
+  }
+}
+
+const sameTexts = (a: Map<string, string> | undefined, b: Map<string, string> | undefined) =>
+  a !== undefined && b !== undefined && a.size === b.size && [...a].every(([file, text]) => b.get(file) === text);
+
 /**
  * Errors of reading a file that say nothing of the file: the process is out of files or memory, or the disk faltered.
  * A template that cannot be read for one of them is read again next time (not remembered as broken), and a letter that
@@ -147,6 +178,8 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
   const checked = new Map<string, TemplateIssue[]>();
   /** The sources of each template's parts when it last passed check(), kept across reloads. */
   const lastGood = new Map<string, Map<Part, { src: string; ast: NjNode }>>();
+  /** The folder's files and their text at the last reload (undefined before the first, or when it could not be read). */
+  let texts: Map<string, string> | undefined;
 
   const fileOf = (name: string, part: Part) => join(dir, `${name}.${part}.njk`);
   const envOf = (part: Part) => (part === 'html' ? htmlEnv : plainEnv);
@@ -193,6 +226,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     let result: Parsed;
     try {
       const src = readFileSync(file, 'utf8');
+      templateFilesParsed++;
       try {
         result = { ok: true, src, ast: parseTemplate(src, LEX_OPTIONS) };
       } catch (e) {
@@ -362,6 +396,12 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     variablesOf,
     check,
     reload() {
+      // The folder as it is now against the folder at the last reload: a scenario saved alone keeps every template
+      // parsed, checked and compiled. Any change forgets them all (an include may be any file of the folder).
+      const now = folderTexts(dir);
+      const same = sameTexts(now, texts);
+      texts = now;
+      if (same) return;
       parsed.clear();
       partsCache.clear();
       checked.clear();

@@ -1,12 +1,12 @@
 // Nunjucks mail templates: the article's letter, escaping, data never compiled, missing variables, load-time checks.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import nunjucks from 'nunjucks';
-import { TemplateRenderError, createTemplateRenderer } from '../../adapters/mail/templates.js';
+import { TemplateRenderError, createTemplateRenderer, templateFilesParsedCount } from '../../adapters/mail/templates.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const articleTemplates = join(root, 'scenarios', 'templates');
@@ -220,5 +220,45 @@ describe('template renderer', () => {
     assert.equal(t.render('hot', {}).text, 'версия 1');
     t.reload();
     assert.equal(t.render('hot', {}).text, 'версия 2');
+  });
+
+  it('keeps what it parsed over a reload when no file changed, and reads again after any change', async () => {
+    const hot = join(dir, 'kept', 'letter.text.njk');
+    await mkdir(join(dir, 'kept', 'parts'), { recursive: true });
+    await writeFile(hot, 'A {% include "parts/sign.njk" %}');
+    await writeFile(join(dir, 'kept', 'parts', 'sign.njk'), 'подпись 1');
+    const t = createTemplateRenderer({ dir: join(dir, 'kept') });
+    t.reload();
+    const parses = () => templateFilesParsedCount();
+    assert.deepEqual(t.check('letter'), []);
+    assert.equal(t.render('letter', {}).text, 'A подпись 1');
+    // A reload after a scenario file was saved (nothing in the templates folder changed): nothing parsed again.
+    let before = parses();
+    t.reload();
+    assert.deepEqual(t.check('letter'), []);
+    assert.equal(t.render('letter', {}).text, 'A подпись 1');
+    assert.equal(parses() - before, 0, 'no template parsed again');
+    // An included file (not a template of its own) changed: what includes it is compiled again.
+    await writeFile(join(dir, 'kept', 'parts', 'sign.njk'), 'подпись 2');
+    before = parses();
+    t.reload();
+    assert.deepEqual(t.check('letter'), []);
+    assert.equal(t.render('letter', {}).text, 'A подпись 2');
+    assert.equal(parses() - before, 1, 'the template parsed again');
+    // An edit undone before the reload (same text as at the last reload): still read again, the compiled template
+    // could be the edit's.
+    await writeFile(hot, 'B {% include "parts/sign.njk" %}');
+    assert.equal(t.render('letter', {}).text, 'A подпись 2', 'cached until a reload');
+    await writeFile(hot, 'A {% include "parts/sign.njk" %}');
+    before = parses();
+    t.reload();
+    assert.deepEqual(t.check('letter'), []);
+    assert.equal(parses() - before, 1, 'the template parsed again');
+    // A new file in the folder counts as a change too.
+    await writeFile(join(dir, 'kept', 'other.text.njk'), 'другое');
+    before = parses();
+    t.reload();
+    t.check('letter');
+    assert.equal(parses() - before, 1);
   });
 });
