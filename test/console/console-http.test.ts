@@ -96,6 +96,25 @@ describe('web console over HTTP', () => {
     assert.equal((await t.server.store.listJobs({ limit: 1000 })).items.length, jobsBefore, 'no job enqueued');
   });
 
+  it('a screen reader hears each table named, and a refused dry run ties its error to the field', { timeout: 20_000 }, async () => {
+    // Each list names its table (a caption only a screen reader reads; the heading above it may say more).
+    for (const [path, caption] of [['/runs', 'Runs, newest first'], ['/jobs', 'Jobs'], ['/scenarios/BpiumNewTask', 'Variables'], [`/runs/${completedRunId}`, 'Bpium calls']]) {
+      const html = await (await get(`${t.base}${path}`)).text();
+      assert.ok(html.includes(`<caption class="sr-only">${caption}</caption>`), `${path}: caption "${caption}"`);
+    }
+    const csrf = await csrfToken(t.base);
+    const res = await fetch(`${t.base}/dry-run`, {
+      method: 'POST',
+      headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: t.server.url },
+      body: form({ csrf, scenario: 'NoSuchScenario', mode: 'params', p1: '2' }),
+      redirect: 'manual',
+    });
+    assert.equal(res.status, 400);
+    const html = await res.text();
+    assert.match(html, /<p class="notice bad" id="dry-form-error" role="alert">There is no valid scenario named “NoSuchScenario”\.<\/p>/);
+    assert.match(html, /<select name="scenario" id="scenario" aria-invalid="true" aria-describedby="dry-form-error">/);
+  });
+
   it('a scenario title with <script> is shown as text, never as markup', { timeout: 10_000 }, async () => {
     const html = await (await get(`${t.base}/scenarios/Hostile`)).text();
     assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), 'the title is escaped in the diagram');
