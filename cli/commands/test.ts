@@ -4,7 +4,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
-import { someOf } from '../../engine/suggest.js';
 import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
 import { dataDirArg, loadLibrary, oneOf, scenariosDir, storeSettings, UsageError, type ServerSettings } from '../config.js';
@@ -84,7 +83,7 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
   const blocked = new Set<TestFile['cases'][number]>();
   // Each scenarios folder's load problems, and the scenarios its selected cases can run (theirs and those they start):
   // problems of other files there are not in this pass's way (see folderProblems).
-  const folderLibraries = new Map<string, { library: ScenarioLibrary; timeZone: string; reached: Set<string> }>();
+  const folderLibraries = new Map<string, { library: ScenarioLibrary; timeZone: string; reached: Set<string>; invalid: Set<string> }>();
   for (const path of files) {
     const r = loadTestFile(path, defaultScenariosFor(path, opts.scenarios));
     if (!r.ok) {
@@ -97,16 +96,18 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
     const tz = file.cases.find((c) => !c.blocked)?.timeZone ?? DEFAULT_TEST_TIME_ZONE;
     const { library } = await libraries.get(file.scenariosDir, tz);
     // A broken scenario is reported once, not once per test file of its folder.
-    const folder = folderLibraries.get(file.scenariosDir) ?? { library, timeZone: tz, reached: new Set<string>() };
+    const folder = folderLibraries.get(file.scenariosDir) ?? { library, timeZone: tz, reached: new Set<string>(), invalid: new Set<string>() };
     folderLibraries.set(file.scenariosDir, folder);
     for (const c of file.cases) if (matches(file, c)) for (const n of reachable(library.calls ?? new Map(), c.scenario)) folder.reached.add(n);
     // Scenarios whose file is there but did not load are invalid, not unknown.
     const onDisk = library.issues.length ? (await listScenarioFiles(file.scenariosDir)).map(scenarioNameOf) : [];
     const presets = libraryProblems(file, library);
     const invalid = new Set(onDisk.filter((n) => !library.scenarios.has(n)));
-    // Invalid scenarios are not unknown: the cases that can reach one are held back below, as `run` refuses them.
+    for (const n of invalid) folder.invalid.add(n);
+    // Invalid scenarios are not unknown: the cases of one are held back below; a case whose run may start one runs,
+    // and fails where it reaches it, as the server's job would.
     const unknown = unknownScenarios(file, [...library.scenarios.keys(), ...invalid]);
-    const trees = invalidTrees(file, library.calls ?? new Map(), invalid, (c) => matches(file, c));
+    const trees = invalidTrees(file, invalid, (c) => matches(file, c));
     // By line and column within each file, not across them: a fixture file's line 4 is not before the test file's 9.
     issues.push(...inFileOrder([...file.issues, ...unknown, ...trees.issues, ...presets.issues], file.file));
     for (const c of file.cases) if (c.blocked || !library.scenarios.has(c.scenario) || trees.cases.has(c) || presets.cases.has(c.index)) blocked.add(c);
@@ -142,7 +143,7 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
   const results = await inParallel(selected, PARALLEL, async ({ file, c }) => {
     const { library, templates } = await libraries.get(file.scenariosDir, c.timeZone);
     try {
-      return await runCase(c, library, templates, defaults);
+      return await runCase(c, library, templates, { ...defaults, invalidScenarios: folderLibraries.get(file.scenariosDir)?.invalid ?? new Set() });
     } catch (e) {
       // A data set or migration the database refuses keeps the case from running, like any other problem.
       if (e instanceof CaseSetupError) return e;
@@ -165,7 +166,8 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
   const reports: CaseReport[] = ran.map(({ file, c, outcome }) => caseReport(file, c.index, outcome.mismatches, outcome.durationMs, outcome.runErrors));
   // Gathered file by file and check by check: listed as a reader goes through each file.
   issues.splice(0, issues.length, ...inFileOrder(issues));
-  const problems = issues.length ? `${issues.length} problem(s) listed above (the cases they concern did not run)` : undefined;
+  const reached = ran.some(({ outcome }) => outcome.reachedInvalid);
+  const problems = issues.length ? `${issues.length} problem(s) listed above (the cases they concern did not run${reached ? '; a run that reached an invalid scenario failed there' : ''})` : undefined;
   // On stderr for people and CI logs; --json has them in its object.
   if (problems && !opts.json) process.stderr.write(`${issues.map(formatIssue).join('\n')}\n`);
 
@@ -239,38 +241,28 @@ function postgresNotes(ran: Array<{ file: TestFile; c: TestCase; outcome: { obse
 }
 
 /**
- * Invalid scenarios a case's tree starts that its problem names; the others are counted (an HTTP404 routing to
- * hundreds of scenarios would repeat a list of all the broken ones at each test file that runs it).
+ * The selected cases whose own scenario is invalid: they are held back, with one problem per scenario at its first
+ * selected case, counting only the selected cases (--filter). A case whose scenario can start an invalid one (call,
+ * jump, AsyncScenario, and those in turn) runs: a route that never reaches the broken scenario is tested as the server
+ * would run it, and one that does fails there, saying so (see `runCase`); the broken scenario's problems are listed
+ * as in this run's way either way.
  */
-const SHOWN_BROKEN = 3;
-
-/**
- * The selected cases whose scenario is invalid, or can start one that is (call, jump, AsyncScenario, and those in
- * turn): such a run would stop at the broken scenario, so they are held back as `run` refuses such a tree, with one
- * problem per scenario at its first selected case, counting only the selected cases (--filter).
- */
-function invalidTrees(file: TestFile, calls: ReadonlyMap<string, readonly string[]>, invalid: ReadonlySet<string>, selected: (c: TestCase) => boolean): { issues: ScenarioIssue[]; cases: Set<TestCase> } {
-  const byScenario = new Map<string, { broken: string[]; cases: TestCase[] }>();
+function invalidTrees(file: TestFile, invalid: ReadonlySet<string>, selected: (c: TestCase) => boolean): { issues: ScenarioIssue[]; cases: Set<TestCase> } {
+  const byScenario = new Map<string, TestCase[]>();
   for (const c of file.cases) {
-    if (!selected(c)) continue;
-    const entry = byScenario.get(c.scenario) ?? { broken: [...reachable(calls, c.scenario)].filter((n) => invalid.has(n)), cases: [] };
-    if (!entry.broken.length) continue;
-    entry.cases.push(c);
-    byScenario.set(c.scenario, entry);
+    if (!selected(c) || !invalid.has(c.scenario)) continue;
+    byScenario.set(c.scenario, [...(byScenario.get(c.scenario) ?? []), c]);
   }
-  const issues = [...byScenario].map(([scenario, { broken, cases }]): ScenarioIssue => {
+  const issues = [...byScenario].map(([scenario, cases]): ScenarioIssue => {
     const who = cases.length === 1 ? 'its case' : `the ${cases.length} cases running it`;
-    const what = broken.includes(scenario)
-      ? 'is invalid (its problems are listed with its file)'
-      : `starts ${broken.length === 1 ? `an invalid scenario (${broken[0]}: its problems are listed with its file)` : `invalid scenarios (${someOf(broken, SHOWN_BROKEN)}: their problems are listed with their files)`}`;
     return {
       ...file.source.locate(['cases', cases[0]!.index, 'scenario']),
       code: SCENARIO_ERROR_CODES.INVALID_PROPERTY,
-      message: `scenario "${scenario}" ${what}: ${who} cannot run`,
+      message: `scenario "${scenario}" is invalid (its problems are listed with its file): ${who} cannot run`,
       hint: 'fix it; `oktell-emu validate` lists the problems (`oktell-emu run` refuses such a scenario the same way)',
     };
   });
-  return { issues, cases: new Set([...byScenario.values()].flatMap((e) => e.cases)) };
+  return { issues, cases: new Set([...byScenario.values()].flat()) };
 }
 
 /**
@@ -417,8 +409,11 @@ function invalid(unordered: ScenarioIssue[], opts: TestOpts, out: NodeJS.Writabl
 /** Rewrites the failing cases' expectations, file by file; every case that ran then passes. */
 function update(runs: Array<{ file: TestFile; c: TestFile['cases'][number]; outcome: CaseOutcome }>, opts: TestOpts, out: NodeJS.WritableStream, issues: ScenarioIssue[]): void {
   const byFile = new Map<TestFile, Map<number, unknown>>();
+  // A case whose run reached an invalid scenario is left as it is: its expectation would record that scenario's
+  // failure, which lasts only until its file is fixed.
+  const kept = runs.filter(({ outcome }) => outcome.mismatches.length && outcome.reachedInvalid);
   for (const { file, c, outcome } of runs) {
-    if (outcome.mismatches.length === 0) continue;
+    if (outcome.mismatches.length === 0 || outcome.reachedInvalid) continue;
     const updates = byFile.get(file) ?? new Map<number, unknown>();
     updates.set(c.index, refreshed(c.expect, outcome.observed));
     byFile.set(file, updates);
@@ -428,11 +423,13 @@ function update(runs: Array<{ file: TestFile; c: TestFile['cases'][number]; outc
     writeFileSync(file.path, rewriteExpectations(readFileSync(file.path, 'utf8'), updates));
     written.push({ file: file.file, cases: [...updates.keys()].map((i) => file.cases[i]!.name) });
   }
-  if (opts.json) out.write(`${JSON.stringify({ updated: written, ...(issues.length ? { status: 'invalid', issues } : {}) })}\n`);
+  const notUpdated = kept.map(({ file, c }) => ({ file: file.file, case: c.name, why: 'its run reached an invalid scenario' }));
+  if (opts.json) out.write(`${JSON.stringify({ updated: written, ...(notUpdated.length ? { notUpdated } : {}), ...(issues.length ? { status: 'invalid', issues } : {}) })}\n`);
   else {
     for (const w of written) for (const name of w.cases) out.write(`${pc.yellow('↻')} ${w.file} › ${name} updated\n`);
+    for (const { file, c } of kept) out.write(`${pc.red('✗')} ${file.file} › ${c.name} not updated: its run reached an invalid scenario (fix it first)\n`);
     const n = written.reduce((s, w) => s + w.cases.length, 0);
-    out.write(`${n} updated, ${runs.length - n} unchanged${issues.length ? `; ${issues.length} problem(s) listed above (the cases they concern did not run)` : ''}\n`);
+    out.write(`${n} updated, ${runs.length - n} unchanged${issues.length ? `; ${issues.length} problem(s) listed above (the cases they concern did not run${kept.length ? `; ${kept.length} case(s) not updated: their run reached an invalid scenario` : ''})` : ''}\n`);
   }
 }
 

@@ -414,7 +414,8 @@ export interface RunErrorAt {
  */
 export function unexpectedRunErrors(expected: unknown, o: Observed, place: Place = []): RunErrorAt[] {
   const e = expected !== null && typeof expected === 'object' && !Array.isArray(expected) && !isMatcher(expected) ? (expected as Record<string, unknown>) : {};
-  const own = o.status === 'failed' && o.error && !failureExpected(e, o) ? [{ place, error: o.error }] : [];
+  // A run that failed before its first block (its scenario not loaded) has no block's scenario in its error: the run's.
+  const own = o.status === 'failed' && o.error && !failureExpected(e, o) ? [{ place, error: { scenario: o.scenario, ...o.error } }] : [];
   const started = Array.isArray(e.asyncStarted) ? e.asyncStarted : [];
   const children = o.asyncStarted.flatMap((a, i) => {
     if (!a.result) return [];

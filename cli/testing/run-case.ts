@@ -18,6 +18,7 @@ import {
   parseNamedSql,
   runScenario,
   SCENARIO_ERROR_CODES as C,
+  RUN_ERROR_CODES as R,
   type ClockPort,
   type ScenarioIssue,
   type EnginePorts,
@@ -50,6 +51,8 @@ export interface CaseOutcome {
   /** Of a failing case: the runs of its tree that failed where it did not expect them to, with their errors. */
   runErrors: RunErrorAt[];
   durationMs: number;
+  /** A run of the case's tree reached a scenario whose file is invalid (and so failed there). */
+  reachedInvalid?: true;
 }
 
 /**
@@ -85,6 +88,8 @@ export interface CaseDefaults {
    * `OKTELL_DB_CRM`): a case runs them on SQLite too, and a data set that fails on one says so.
    */
   postgresConnections?: Readonly<Record<string, string>>;
+  /** Scenarios of the folder whose file is there but does not load: a run reaching one fails, saying it is invalid. */
+  invalidScenarios?: ReadonlySet<string>;
 }
 
 export async function runCase(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], defaults: CaseDefaults = {}): Promise<CaseOutcome> {
@@ -340,6 +345,21 @@ function replayClock(clock: TestClock): ClockPort {
   };
 }
 
+/**
+ * A run that reached a scenario whose file is in the folder but invalid says so, instead of the server's words for a
+ * job that waits for an edit to be fixed ("is not loaded (known: …); fix or restore its file and the job runs again").
+ */
+function explainInvalid(r: RunResult, invalid: ReadonlySet<string> | undefined): RunResult {
+  if (!invalid?.size) return r;
+  const asyncStarted = r.asyncStarted.map((a) => (a.result ? { ...a, result: explainInvalid(a.result, invalid) } : a));
+  const name = r.error?.code === R.UNKNOWN_SCENARIO ? /^scenario "(.+?)" is not loaded/.exec(r.error.message)?.[1] : undefined;
+  if (r.status !== 'failed' || name === undefined || !invalid.has(name)) return { ...r, asyncStarted };
+  return { ...r, asyncStarted, error: { ...r.error, message: `scenario "${name}" ${REACHED_INVALID}` } };
+}
+
+const REACHED_INVALID = 'is invalid (its problems are listed with its file), and the run reached it';
+const reachedInvalid = (r: RunResult): boolean => (r.status === 'failed' && r.error.message.endsWith(REACHED_INVALID)) || r.asyncStarted.some((a) => a.result !== undefined && reachedInvalid(a.result));
+
 async function runWith(c: TestCase, library: ScenarioLibrary, templates: EnginePorts['templates'], databases: ClosableDatabasePort, t0: number, defaults: CaseDefaults, tables: readonly TableSql[]): Promise<CaseOutcome> {
   const ids = sequentialIds();
   const ports: EnginePorts = {
@@ -364,7 +384,7 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
   const starter = createInProcessStarter(ids, (req, runId) => runScenario(library, req.scenario, { ...childOpts, ...startedRunInputs(req), runId }));
   ports.asyncStarter = starter;
   childOpts.ports.asyncStarter = starter;
-  const result: RunResult = attachChildResults(await runScenario(library, c.scenario, { ...opts, params: c.params, variables: c.variables }), await starter.drain());
+  const result = explainInvalid(attachChildResults(await runScenario(library, c.scenario, { ...opts, params: c.params, variables: c.variables }), await starter.drain()), defaults.invalidScenarios);
   // Read before the databases are closed, which rolls the run's writes back.
   const read = tables.length ? await readTables(databases, tables) : undefined;
   const observed: Observed = { ...observe(result), ...(read ? { tables: read.tables } : {}) };
@@ -373,5 +393,5 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
   const mismatches = [...withCallNotes(match(c.expect, observed), observed).filter((m) => !unread(m)), ...(read?.mismatches ?? [])];
   // The mismatches say that the case failed; a run error it did not expect usually says why.
   const runErrors = mismatches.length ? unexpectedRunErrors(c.expect, observed) : [];
-  return { observed, mismatches, runErrors, durationMs: Math.round((performance.now() - t0) * 10) / 10 };
+  return { observed, mismatches, runErrors, durationMs: Math.round((performance.now() - t0) * 10) / 10, ...(reachedInvalid(result) ? { reachedInvalid: true as const } : {}) };
 }

@@ -190,21 +190,21 @@ describe('oktell-emu test: invalid test files', () => {
     }
   });
 
-  it('a case whose scenario can start an invalid one is held back as run refuses it; the count is of the selected cases', () => {
+  it('a case whose scenario can start an invalid one runs and fails where it reaches it; one whose own scenario is invalid is held back, counting the selected cases', () => {
     const copy = scenariosCopy();
     try {
       const file = join(copy.scenarios, 'BpiumNewTask.yaml');
       writeFileSync(file, `${readFileSync(file, 'utf8')}\nbogusKey: 1\n`);
-      const messages = (filter: string) => {
+      const outcome = (filter: string) => {
         const r = cli(['test', 'scenarios/tests/article.test.yaml', '--json', '--filter', filter], copy.dir);
         assert.equal(r.code, 2, r.stdout + r.stderr);
-        const out = JSON.parse(r.stdout) as { status: string; issues: Array<{ message: string }> };
-        // Nothing ran: HTTP404 starts BpiumNewTask (AsyncScenario), whose run would only fail at its broken file.
-        assert.equal(out.status, 'invalid');
-        return out.issues.map((i) => i.message).filter((m) => m.startsWith('scenario "'));
+        const out = JSON.parse(r.stdout) as { status: string; failed: number; cases?: Array<{ runErrors?: Array<{ place: string; message: string }> }>; issues: Array<{ message: string }> };
+        assert.equal(out.status, 'invalid', 'the broken scenario stands in the way');
+        return { failed: out.failed ?? 0, runErrors: (out.cases ?? []).flatMap((c) => c.runErrors ?? []).map((e) => `${e.place}: ${e.message}`), held: out.issues.map((i) => i.message).filter((m) => m.startsWith('scenario "')) };
       };
-      assert.deepEqual(messages('a deleted task'), ['scenario "HTTP404" starts an invalid scenario (BpiumNewTask: its problems are listed with its file): its case cannot run']);
-      assert.deepEqual(messages('sends nothing'), ['scenario "BpiumNewTask" is invalid (its problems are listed with its file): the 2 cases running it cannot run']);
+      // HTTP404 runs, acknowledges, and starts BpiumNewTask (AsyncScenario), whose run fails at its broken file.
+      assert.deepEqual(outcome('a deleted task'), { failed: 1, runErrors: ['asyncStarted[0].result: scenario "BpiumNewTask" is invalid (its problems are listed with its file), and the run reached it'], held: [] });
+      assert.deepEqual(outcome('sends nothing'), { failed: 0, runErrors: [], held: ['scenario "BpiumNewTask" is invalid (its problems are listed with its file): the 2 cases running it cannot run'] });
     } finally {
       copy.cleanup();
     }
