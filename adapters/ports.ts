@@ -44,6 +44,8 @@ export interface PortSettings {
   outages?: OutageLogPort;
   /** Milliseconds a run's Parser regex extractions may search in all (the config's `regexBudgetMs`); default: the engine's. */
   regexBudgetMs?: number;
+  /** The position SubStr calls the first character (the config's `substrBase`); default: the engine's 0. */
+  substrBase?: 0 | 1;
 }
 
 /** The WebRequest settings a configuration file may give (the rest of the client's tuning is env only). */
@@ -111,6 +113,7 @@ export function buildPorts(s: PortSettings): BuiltPorts {
       ...(logger ? { logger } : {}),
       ...(mailFrom ? { mailFrom } : {}),
       ...(s.regexBudgetMs !== undefined ? { regexBudgetMs: s.regexBudgetMs } : {}),
+      ...(s.substrBase !== undefined ? { substrBase: s.substrBase } : {}),
     },
     ...(bpiumClient ? { bpiumClient } : {}),
     mail: mail ? { kind: mail.kind, describe: mail.describe } : { kind: 'none', describe: 'no mail (dry run)' },

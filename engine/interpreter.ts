@@ -59,6 +59,8 @@ export interface EnginePorts {
   mailFrom?: string;
   /** Milliseconds a run's regex extractions may search in all (the server's `regexBudgetMs`); default DEFAULT_REGEX_BUDGET_MS. */
   regexBudgetMs?: number;
+  /** The position `SubStr` calls the first character (the server's `substrBase`): 0 (default) or 1. */
+  substrBase?: 0 | 1;
 }
 
 export interface RunLimits {
@@ -242,6 +244,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
     inputParameter: (n: number) => params.get(n) ?? '',
     now: () => readClock(),
     timeZone,
+    substrBase: ports.substrBase ?? 0,
   };
 
   // `blockId` and `scenario` are plain properties that the loop below keeps current, not getters: an object literal

@@ -102,6 +102,8 @@ const fileSchema = z.strictObject({
   maxEffectsPerRun: z.number().int().min(1).optional(),
   /** Milliseconds a run's Parser regex extractions may search in all; past it the block takes its error exit. */
   regexBudgetMs: z.number().int().min(1).optional(),
+  /** The position SubStr calls the first character: 0 or 1 (Oktell's own is not documented). */
+  substrBase: z.union([z.literal(0), z.literal(1)]).optional(),
   /** Synchronous Web-API runs at once; a call past it is answered 503 with Retry-After. */
   maxSyncRuns: z.number().int().min(1).max(4096).optional(),
   /** Failed logins from one address (or for one login) within a minute before it gets 429 unchecked; 0 = off. */
@@ -180,6 +182,8 @@ export interface ServerConfig {
   maxEffectsPerRun: number;
   /** Milliseconds a run's Parser regex extractions may search in all before the next one gives up (its error exit). */
   regexBudgetMs: number;
+  /** The position SubStr calls the first character (`OKTELL_SUBSTR_BASE` over `substrBase:`): 0 (default) or 1. */
+  substrBase: 0 | 1;
   /** Synchronous Web-API runs at once (`OKTELL_SYNC_RUNS`); a call past it is answered 503 with Retry-After. */
   maxSyncRuns: number;
   /**
@@ -395,13 +399,14 @@ function settingLocator(file: string, fileText: string | undefined): (...path: s
  * case runs on SQLite (postgresConnections). Only the file's form is checked besides, as for configuredScenariosDir,
  * so a setting the command does not use cannot stop it.
  */
-export function configuredRunSettings(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { webRequest: WebRequestSettings; maxEffectsPerRun: number | undefined; regexBudgetMs: number | undefined; postgresConnections: Record<string, string> } {
+export function configuredRunSettings(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { webRequest: WebRequestSettings; maxEffectsPerRun: number | undefined; regexBudgetMs: number | undefined; substrBase: 0 | 1 | undefined; postgresConnections: Record<string, string> } {
   const { file, fc, fileText } = readConfigFile(flags, env, cwd);
   const at = settingLocator(file, fileText);
   return {
     webRequest: webRequestSettings(fc.webRequest, env, at),
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun,
     regexBudgetMs: regexBudgetFromEnv(env) ?? fc.regexBudgetMs,
+    substrBase: substrBaseFromEnv(env) ?? fc.substrBase,
     postgresConnections: postgresConnections(fc.databases, env, cwd, at),
   };
 }
@@ -504,6 +509,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     logRepeatsMs: logRepeatsMs(env.OKTELL_LOG_REPEATS_MS),
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
     regexBudgetMs: regexBudgetFromEnv(env) ?? fc.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS,
+    substrBase: substrBaseFromEnv(env) ?? fc.substrBase ?? 0,
     maxSyncRuns: optionalCount('n', env.OKTELL_SYNC_RUNS, 'OKTELL_SYNC_RUNS', 1, 4096).n ?? fc.maxSyncRuns ?? DEFAULT_MAX_SYNC_RUNS,
     loginFailureLimit: optionalCount('n', env.OKTELL_LOGIN_FAILURE_LIMIT, 'OKTELL_LOGIN_FAILURE_LIMIT', 0, MAX_LOGIN_FAILURE_LIMIT).n ?? fc.loginFailureLimit ?? DEFAULT_LOGIN_FAILURE_LIMIT,
     webhookSecrets: secrets,
@@ -717,6 +723,18 @@ export function maxEffectsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
 /** OKTELL_REGEX_BUDGET_MS, the time a run's regex extractions may take in all (also read by `oktell-emu test`); undefined when unset. */
 export function regexBudgetFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   return optionalCount('ms', env.OKTELL_REGEX_BUDGET_MS, 'OKTELL_REGEX_BUDGET_MS', 1).ms;
+}
+
+/**
+ * OKTELL_SUBSTR_BASE, the position SubStr calls the first character (also read by `oktell-emu run` and `test`);
+ * undefined when unset. Anything but 0 or 1 stops the start: a base of 2 is no one's convention.
+ */
+export function substrBaseFromEnv(env: NodeJS.ProcessEnv): 0 | 1 | undefined {
+  const v = env.OKTELL_SUBSTR_BASE;
+  if (v === undefined || v.trim() === '') return undefined;
+  const t = v.trim();
+  if (t === '0' || t === '1') return Number(t) as 0 | 1;
+  throw new ConfigError(`OKTELL_SUBSTR_BASE="${v}" must be 0 (SubStr counts the first character as 0) or 1 (as 1)`);
 }
 
 export type HookHead = 'refuse' | 'run';

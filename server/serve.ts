@@ -315,7 +315,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // One outage log for the process: the delivery thread's failures are sent to it too (log-folding.ts).
     const outages = config.logRepeatsMs > 0 ? createOutageLog(logger, { windowMs: config.logRepeatsMs }) : undefined;
     if (outages) cleanup.push(() => outages.close());
-    const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, ...(outages ? { outages } : {}), bpium: bpium.source, databases: config.databases, webRequest: config.webRequest, regexBudgetMs: config.regexBudgetMs });
+    const built = buildPorts({ env, dataDir: config.dataDir, templates: host.templates, ids: sortableIds, logger, ...(outages ? { outages } : {}), bpium: bpium.source, databases: config.databases, webRequest: config.webRequest, regexBudgetMs: config.regexBudgetMs, substrBase: config.substrBase });
     cleanup.push(() => built.close());
     warnPlainAuth(env, logger, warnings);
     warnGuessing(config, logger, warnings);

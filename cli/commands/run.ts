@@ -232,6 +232,7 @@ async function runWithDatabases(
     ...(fixtures.http ? { httpFixtures: fixtures.http } : {}),
     webRequest: settings.webRequest,
     regexBudgetMs: settings.regexBudgetMs,
+    ...(settings.substrBase !== undefined ? { substrBase: settings.substrBase } : {}),
     noMail: opts.dryRun === true,
     databases,
     // A dry run's statements run in a transaction rolled back when it ends (async runs it follows included).

@@ -131,12 +131,12 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
 
   let defaults: CaseDefaults;
   try {
-    // The server's cap, regex budget and web allow-list as `serve` reads them (OKTELL_MAX_EFFECTS,
+    // The server's cap, regex budget, SubStr base (OKTELL_SUBSTR_BASE over `substrBase`) and web allow-list as `serve` reads them (OKTELL_MAX_EFFECTS,
     // OKTELL_REGEX_BUDGET_MS and WEB_REQUEST_ALLOW_HOSTS over `maxEffectsPerRun`, `regexBudgetMs` and
     // `webRequest.allowHosts` of the configuration file: --config, OKTELL_CONFIG or ./oktell.config.yaml), so a case
     // fails where the server's run would; a case or file can set its own cap.
-    const { maxEffectsPerRun: maxEffects, regexBudgetMs, webRequest: { allowHosts }, postgresConnections } = configuredRunSettings(opts.config !== undefined ? { config: opts.config } : {}, process.env);
-    defaults = { ...(maxEffects !== undefined ? { maxEffects } : {}), ...(regexBudgetMs !== undefined ? { regexBudgetMs } : {}), ...(allowHosts?.length ? { allowHosts } : {}), postgresConnections };
+    const { maxEffectsPerRun: maxEffects, regexBudgetMs, substrBase, webRequest: { allowHosts }, postgresConnections } = configuredRunSettings(opts.config !== undefined ? { config: opts.config } : {}, process.env);
+    defaults = { ...(maxEffects !== undefined ? { maxEffects } : {}), ...(regexBudgetMs !== undefined ? { regexBudgetMs } : {}), ...(substrBase !== undefined ? { substrBase } : {}), ...(allowHosts?.length ? { allowHosts } : {}), postgresConnections };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

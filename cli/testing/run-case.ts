@@ -78,6 +78,8 @@ export interface CaseDefaults {
   maxEffects?: number;
   /** Milliseconds a run's Parser regex extractions may search in all (OKTELL_REGEX_BUDGET_MS, else regexBudgetMs), as on the server. */
   regexBudgetMs?: number;
+  /** The position SubStr calls the first character (OKTELL_SUBSTR_BASE, else substrBase), as on the server. */
+  substrBase?: 0 | 1;
   /**
    * The hosts WebRequest blocks may reach (WEB_REQUEST_ALLOW_HOSTS), as on the server: a request elsewhere, or to a
    * link-local address (refused live with or without a list), takes `error` with HTTP_HOST_REFUSED, fixture or not.
@@ -375,6 +377,7 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
     clock: replayClock(c.clock),
     ids,
     ...(defaults.regexBudgetMs !== undefined ? { regexBudgetMs: defaults.regexBudgetMs } : {}),
+    ...(defaults.substrBase !== undefined ? { substrBase: defaults.substrBase } : {}),
     asyncStarter: undefined as never,
   };
   const maxEffects = c.maxEffects ?? defaults.maxEffects;

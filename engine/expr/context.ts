@@ -11,6 +11,11 @@ export interface EvalContext {
   now(): Date;
   /** IANA zone used to turn dates into text and text into dates, e.g. 'Europe/Moscow'. */
   timeZone: string;
+  /**
+   * The position `SubStr` calls the first character: 0 (the default) or 1. Oktell's own base is not documented, so
+   * it is a setting (`substrBase`, OKTELL_SUBSTR_BASE) for an installation that has checked its live server.
+   */
+  substrBase?: 0 | 1;
 }
 
 /** A compiled piece of an expression. */

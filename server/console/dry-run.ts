@@ -75,6 +75,7 @@ export async function performDryRun(library: ScenarioLibrary, name: string, para
     ...(ports.logger ? { logger: ports.logger } : {}),
     ...(ports.mailFrom ? { mailFrom: ports.mailFrom } : {}),
     ...(ports.regexBudgetMs !== undefined ? { regexBudgetMs: ports.regexBudgetMs } : {}),
+    ...(ports.substrBase !== undefined ? { substrBase: ports.substrBase } : {}),
     asyncStarter: undefined as never,
   };
   const starter = createInProcessStarter(

@@ -84,6 +84,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
       databases: config.databases,
       webRequest: config.webRequest,
       regexBudgetMs: config.regexBudgetMs,
+      substrBase: config.substrBase,
     },
     onAttempt: (status, seconds, tally, mayRepeat, outcome) => metrics.run(status, seconds, tally, mayRepeat, outcome),
     ...(limits ? { resourceLimits: limits } : {}),

@@ -30,6 +30,8 @@ export interface DeliveryInit {
   webRequest: WebRequestSettings;
   /** Milliseconds a run's Parser regex extractions may search in all (`regexBudgetMs`). */
   regexBudgetMs: number;
+  /** The position SubStr calls the first character (`substrBase`); 0 when absent. */
+  substrBase?: 0 | 1;
   /**
    * The main thread folds the log of outages (server/log-folding.ts): the thread's SMTP, Bpium and attempts report
    * their failures to it as `outage` messages instead of log lines.

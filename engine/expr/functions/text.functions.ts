@@ -28,10 +28,10 @@ export const TEXT_FUNCTIONS: FunctionDef[] = [
   }),
   defineFunction({
     name: 'SubStr', aliases: ['Substring'], signature: 'SubStr(text, start, length?)', minArgs: 2, maxArgs: 3,
-    description: 'Part of the text from position start (0 = first character), length characters or to the end; out-of-range positions are clamped.',
+    description: 'Part of the text from position start (0 = first character, or 1 with substrBase 1), length characters or to the end; out-of-range positions are clamped.',
     call: (ctx, s, start, length) => {
       const t = text(s!, ctx);
-      const from = Math.max(0, int(start!, 'SubStr'));
+      const from = Math.max(0, int(start!, 'SubStr') - (ctx.substrBase ?? 0));
       if (length === undefined) return t.slice(from);
       const n = int(length, 'SubStr');
       return n <= 0 ? '' : t.slice(from, from + n);
