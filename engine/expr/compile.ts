@@ -10,13 +10,15 @@ interface Compiled {
   pure: boolean;
 }
 
-/** Signals that folding touched the run context (a variable, the clock, the time zone): keep the closure. */
+/** Signals that folding touched the run context (a variable, the clock, the time zone, SubStr's base): keep the closure. */
 const NOT_FOLDABLE = Symbol('not foldable');
 const FOLD_CTX: EvalContext = {
   getVariable: () => { throw NOT_FOLDABLE; },
   inputParameter: () => { throw NOT_FOLDABLE; },
   now: () => { throw NOT_FOLDABLE; },
   get timeZone(): string { throw NOT_FOLDABLE; },
+  // The run's setting, not the scenario's: `SubStr("abc", 1, 1)` folded at load would keep base 0 under substrBase 1.
+  get substrBase(): 0 | 1 { throw NOT_FOLDABLE; },
 };
 
 export function compileTree(node: Node): Compiled {

@@ -15,6 +15,8 @@ const CASES: Array<{ expr: string; base0: string; base1: string }> = [
   { expr: 'SubStr([s], 0, 2)', base0: 'Ив', base1: 'Ив' }, // before the first position: clamped, as past the end is
   { expr: 'SubStr([s], 9, 2)', base0: '', base1: '' },
   { expr: 'Substring([s], 3, 5)', base0: 'н', base1: 'ан' },
+  // Constants only: folded when the scenario loads, before any run's setting is known, this kept base 0.
+  { expr: 'SubStr("Иван", 1, 2) + "!"', base0: 'ва!', base1: 'Ив!' },
   // Only SubStr follows the setting: IndexOf and Left/Right are not Oktell functions, and Left/Right are the portable form.
   { expr: 'IndexOf([s], "в")', base0: '1', base1: '1' },
   { expr: 'Left([s], 3) + "|" + Right([s], 3)', base0: 'Ива|ван', base1: 'Ива|ван' },
