@@ -121,6 +121,11 @@ export interface RunOptions {
    */
   traceLimit?: number;
   limits?: Partial<RunLimits>;
+  /**
+   * Once aborted, the run stops before its next block with R_CANCELLED and the signal's reason (the Web-API's
+   * `syncTimeout: stop` when its caller's timeout passed). The block running then finishes first.
+   */
+  signal?: AbortSignal;
   timeZone?: string;
   /**
    * The caller logs the run's failure itself, with more of what it knows (a job's attempt and what becomes of it):
@@ -456,6 +461,9 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       if (++step > limits.maxSteps) {
         // Named as the error's place is: the last block that ran (the loop's exit condition is usually there).
         throw new RunFailure(R.STEP_LIMIT, `stopped after ${limits.maxSteps} blocks: the scenario is probably looping (last block "${block?.id ?? blockId}", next "${blockId}"); check the loop's exit condition`);
+      }
+      if (opts.signal?.aborted) {
+        throw new RunFailure(R.CANCELLED, `stopped before block "${blockId}": ${String(opts.signal.reason ?? 'the run was cancelled')}`);
       }
       if ((step & 1023) === 0 && Date.now() > deadline) {
         throw new RunFailure(R.DEADLINE, `stopped after ${limits.deadlineMs} ms at block "${blockId}": a slow Bpium/SMTP or a long loop; raise the deadline only if the work is really that long`, true);

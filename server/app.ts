@@ -411,9 +411,12 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   }
   const timeoutS = q.timeout === undefined ? 30 : Number(q.timeout);
   const runId = d.ports.ids.newId();
+  // With syncTimeout: stop, the caller's timeout also stops the run (before its next block), as Oktell's successor does.
+  const stopper = d.config.syncTimeout === 'stop' ? new AbortController() : undefined;
   const running = runScenario(library, name, {
     runId,
     params,
+    ...(stopper ? { signal: stopper.signal } : {}),
     timeZone: d.config.timeZone,
     limits: { maxEffects: d.config.maxEffectsPerRun },
     ports: { ...d.ports, asyncStarter: enqueueingStarter(d.ports.ids, d.store, { webapi: req.path }, () => d.workers.wake()) },
@@ -433,6 +436,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   const outcome = await Promise.race([running, timedOut, ...(cutShort ? [cutShort] : [])]);
   clearTimeout(timer);
   if (outcome === 'timeout' || outcome === 'cut') {
+    if (outcome === 'timeout') stopper?.abort(`the caller's timeout of ${timeoutS} s passed (OKTELL_SYNC_TIMEOUT=stop)`);
     answer(200, { started: true, startResult: 2, returnValue: '', runId });
     return;
   }

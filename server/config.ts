@@ -106,6 +106,8 @@ const fileSchema = z.strictObject({
   substrBase: z.union([z.literal(0), z.literal(1)]).optional(),
   /** Synchronous Web-API runs at once; a call past it is answered 503 with Retry-After. */
   maxSyncRuns: z.number().int().min(1).max(4096).optional(),
+  /** What a synchronous Web-API run does when its caller's timeout passes: go on to its end, or stop before its next block. */
+  syncTimeout: z.enum(['continue', 'stop']).optional(),
   /** Failed logins from one address (or for one login) within a minute before it gets 429 unchecked; 0 = off. */
   loginFailureLimit: z.number().int().min(0).max(MAX_LOGIN_FAILURE_LIMIT).optional(),
   webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
@@ -186,6 +188,11 @@ export interface ServerConfig {
   substrBase: 0 | 1;
   /** Synchronous Web-API runs at once (`OKTELL_SYNC_RUNS`); a call past it is answered 503 with Retry-After. */
   maxSyncRuns: number;
+  /**
+   * A synchronous Web-API run whose caller's `timeout` passed (`OKTELL_SYNC_TIMEOUT` over `syncTimeout:`): `continue`
+   * (the default) lets it end; `stop` stops it before its next block (R_CANCELLED), as Oktell's successor platform does.
+   */
+  syncTimeout: SyncTimeout;
   /**
    * Failed logins from one client address (or for one login, from the addresses that failed it) within a minute
    * before further requests from there are answered 429 without a check (`OKTELL_LOGIN_FAILURE_LIMIT`); 0 = off.
@@ -511,6 +518,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     regexBudgetMs: regexBudgetFromEnv(env) ?? fc.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS,
     substrBase: substrBaseFromEnv(env) ?? fc.substrBase ?? 0,
     maxSyncRuns: optionalCount('n', env.OKTELL_SYNC_RUNS, 'OKTELL_SYNC_RUNS', 1, 4096).n ?? fc.maxSyncRuns ?? DEFAULT_MAX_SYNC_RUNS,
+    syncTimeout: syncTimeoutSetting(env.OKTELL_SYNC_TIMEOUT) ?? fc.syncTimeout ?? 'continue',
     loginFailureLimit: optionalCount('n', env.OKTELL_LOGIN_FAILURE_LIMIT, 'OKTELL_LOGIN_FAILURE_LIMIT', 0, MAX_LOGIN_FAILURE_LIMIT).n ?? fc.loginFailureLimit ?? DEFAULT_LOGIN_FAILURE_LIMIT,
     webhookSecrets: secrets,
     ...webhookMaxAge(env.BPIUM_WEBHOOK_MAX_AGE_MINUTES, fc.webhookMaxAgeMinutes),
@@ -738,6 +746,7 @@ export function substrBaseFromEnv(env: NodeJS.ProcessEnv): 0 | 1 | undefined {
 }
 
 export type HookHead = 'refuse' | 'run';
+export type SyncTimeout = 'continue' | 'stop';
 
 /**
  * An environment setting that takes one of two words (any case, spaces around ignored), undefined when unset; any
@@ -750,6 +759,12 @@ function envChoice<T extends string>(v: string | undefined, name: string, choice
   if (found) return found[0];
   throw new ConfigError(`${name}="${v}" must be ${choices.map(([word, what]) => `${word} (${what})`).join(' or ')}`);
 }
+
+const syncTimeoutSetting = (v: string | undefined): SyncTimeout | undefined =>
+  envChoice(v, 'OKTELL_SYNC_TIMEOUT', [
+    ['continue', 'the default: a synchronous run goes on to its end after its caller was answered startresult 2'],
+    ['stop', 'the run stops before its next block once its caller was answered startresult 2'],
+  ]);
 
 const hookHead = (v: string | undefined): HookHead | undefined =>
   envChoice(v, 'OKTELL_HOOK_HEAD', [
