@@ -10,6 +10,7 @@ import { existingDataDir, storeSettings, UsageError } from '../config.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { htmlToText } from '../html-text.js';
 import { terminalText } from '../format.js';
+import { displayWidth, fitColumns, padEndColumns } from '../text-width.js';
 
 async function listAll(dir: string): Promise<{ entries: OutboxEntry[]; total: number }> {
   const entries = await listOutbox(dir);
@@ -22,11 +23,8 @@ export interface OutboxCommandIo {
   write?: (text: string) => void;
 }
 
-
-function clip(text: string, width: number): string {
-  const chars = [...text];
-  return chars.length <= width ? text.padEnd(width) : `${chars.slice(0, width - 1).join('')}…`;
-}
+/** `text` in `width` terminal columns (an emoji or a CJK character takes two): padded, or cut with `…`. */
+const clip = fitColumns;
 
 /** The table, times in the server's zone with their offset (as `runs`, `show`, `tasks` and the console print them). */
 function formatTable(entries: OutboxEntry[], zone: string): string {
@@ -37,14 +35,14 @@ function formatTable(entries: OutboxEntry[], zone: string): string {
     subject: terminalText(e.subject) || '(no subject)',
     file: terminalText(e.file.split(/[\\/]/).pop() ?? e.file),
   }));
-  // Columns as wide as their longest value, capped so one long subject does not push the file name off screen.
-  const width = (pick: (r: (typeof rows)[number]) => string, cap: number) => Math.min(cap, Math.max(...rows.map((r) => [...pick(r)].length)));
+  // Columns as wide as their longest value in terminal columns, capped so one long subject does not push the file name off screen.
+  const width = (pick: (r: (typeof rows)[number]) => string, cap: number) => Math.min(cap, Math.max(...rows.map((r) => displayWidth(pick(r)))));
   const toWidth = Math.max(width((r) => r.to, 40), 'to'.length);
   const subjectWidth = Math.max(width((r) => r.subject, 60), 'subject'.length);
-  const timeWidth = Math.max(...rows.map((r) => r.time.length));
+  const timeWidth = Math.max(...rows.map((r) => displayWidth(r.time)));
   // A header line names the columns, as `runs` does; dimmed on a terminal.
-  const header = pc.dim(`${'time'.padEnd(timeWidth)}  ${clip('to', toWidth)}  ${clip('subject', subjectWidth)}  file`);
-  return [header, ...rows.map((r) => `${r.time.padEnd(timeWidth)}  ${clip(r.to, toWidth)}  ${clip(r.subject, subjectWidth)}  ${r.file}`)].map((l) => `${l}\n`).join('');
+  const header = pc.dim(`${padEndColumns('time', timeWidth)}  ${clip('to', toWidth)}  ${clip('subject', subjectWidth)}  file`);
+  return [header, ...rows.map((r) => `${padEndColumns(r.time, timeWidth)}  ${clip(r.to, toWidth)}  ${clip(r.subject, subjectWidth)}  ${r.file}`)].map((l) => `${l}\n`).join('');
 }
 
 export async function outboxAction(io: OutboxCommandIo, opts: { json?: boolean; dataDir?: string; config?: string; limit?: number }): Promise<void> {

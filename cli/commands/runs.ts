@@ -16,6 +16,7 @@ import { effectsInOrder } from '../../server/console/effect-order.js';
 import { bpiumCallNote } from '../../server/console/call-notes.js';
 import { dbCallLine, httpCallLine, printNote, printWarning, shownValue, terminalText } from '../format.js';
 import { storedChanged, storedReturnValues } from '../../server/stored-values.js';
+import { padEndColumns, padStartColumns } from '../text-width.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
 export function parseSince(v: string): number {
@@ -97,10 +98,11 @@ function fateOf(r: Pick<RunSummary, 'id' | 'status'>, job: JobState | undefined,
 
 /**
  * The fixed columns of a `runs` line (and of its header): each padded before it is coloured, so the escape codes of a
- * terminal do not shift the columns after it. `started` is as wide as a time with its offset (2026-12-02T11:11:23+03:00).
+ * terminal do not shift the columns after it; padded by terminal columns (a CJK character or an emoji of a scenario
+ * name takes two), not code units. `started` is as wide as a time with its offset (2026-12-02T11:11:23+03:00).
  */
-function runColumns(started: string, status: string, scenario: string, trigger: string, duration: string, colour: (s: string) => string = (s) => s): string {
-  return `${started.padEnd(25)}  ${colour(status.padEnd(9))}  ${scenario.padEnd(20)}  ${trigger.padEnd(7)}  ${duration.padStart(11)}`;
+export function runColumns(started: string, status: string, scenario: string, trigger: string, duration: string, colour: (s: string) => string = (s) => s): string {
+  return `${padEndColumns(started, 25)}  ${colour(padEndColumns(status, 9))}  ${padEndColumns(scenario, 20)}  ${padEndColumns(trigger, 7)}  ${padStartColumns(duration, 11)}`;
 }
 
 type RunsFilter = { status?: string; scenario?: string; since?: string };
