@@ -19,10 +19,35 @@ export function nl2brFilter(value: unknown): object | string {
 /**
  * nunjucks' `truncate` without cutting an emoji in two (its own cut a value in the steps' summaries between the halves
  * of a surrogate pair, shown as U+FFFD in the console and in letters); marked-safe text stays marked safe, as with nunjucks' own.
+ * `false`, `null` and `undefined` print as empty text, as nunjucks' own prints them; a number or `true`, which
+ * nunjucks' own fails on, is cut as its text (a number as the engine writes it).
  */
 export function safeTruncate(input: unknown, length?: number, killwords?: boolean, end?: string): unknown {
-  const text = truncateWords(input === null || input === undefined ? '' : String(input), length || 255, Boolean(killwords), end ?? '...');
+  const text = truncateWords(filterText(input), length || 255, Boolean(killwords), end ?? '...');
   return input instanceof runtime.SafeString ? runtime.markSafe(text) : text;
+}
+
+/** A filter's input as text: nothing for `false`, `null` and `undefined` (nunjucks' `normalize`), numbers as the engine writes them. */
+function filterText(input: unknown): string {
+  if (input === null || input === undefined || input === false) return '';
+  return typeof input === 'number' ? numberToText(input) : String(input);
+}
+
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const nunjucksReverse = new nunjucks.Environment().getFilter('reverse') as (value: unknown) => unknown;
+
+/**
+ * nunjucks' `reverse`, except that text is reversed by whole characters as a reader sees them (grapheme clusters): an
+ * emoji, a flag, an emoji family joined by ZWJ, a letter with its combining accent stay whole, where nunjucks' own
+ * reversed UTF-16 code units and left broken halves shown as U+FFFD. Marked-safe text stays marked safe; a list and
+ * anything else are nunjucks' own business.
+ */
+export function safeReverse(value: unknown): unknown {
+  const safe = value instanceof runtime.SafeString;
+  if (typeof value !== 'string' && !safe) return nunjucksReverse(value);
+  const text = String(value);
+  const reversed = Array.from(GRAPHEMES.segment(text), (s) => s.segment).reverse().join('');
+  return safe ? runtime.markSafe(reversed) : reversed;
 }
 
 /** Keeps http(s) and mailto links, turns anything else (`javascript:`, data:) into an empty string. */

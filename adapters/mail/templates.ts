@@ -20,6 +20,7 @@ import {
 import {
   TemplateDate,
   nl2brFilter,
+  safeReverse,
   safeTruncate,
   safeUrlFilter,
   stripNunjucksPrefix,
@@ -117,8 +118,9 @@ function makeEnvironment(dir: string, autoescape: boolean): nunjucks.Environment
   // Only HTML gets the escaping nl2br; in text, nunjucks' own one (plain newline to <br />) stays.
   if (autoescape) env.addFilter('nl2br', nl2brFilter);
   env.addFilter('safeUrl', safeUrlFilter);
-  // nunjucks' own truncate can cut an emoji in two, which the letter would show as U+FFFD.
+  // nunjucks' own truncate can cut an emoji in two, and its reverse split one, which the letter would show as U+FFFD.
   env.addFilter('truncate', safeTruncate);
+  env.addFilter('reverse', safeReverse);
   return env;
 }
 

@@ -22,3 +22,20 @@ describe('truncate in a letter template', () => {
     assert.equal(out.html, '<b>Ёж</b> 😀...');
   });
 });
+
+describe('reverse in a letter template, and truncate of what is not text', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oktell-reverse-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'наоборот.subject.njk'), '{{ название | reverse }}');
+  writeFileSync(join(dir, 'наоборот.text.njk'), '{{ название | reverse }}|{{ семья | reverse }}|{{ флаг | truncate(3) }}|{{ число | truncate(3) }}|{{ пусто | truncate(3) }}');
+  writeFileSync(join(dir, 'наоборот.html.njk'), '{{ "<i>😀ё</i>" | safe | reverse }} {{ "Ёж😀" | reverse }}');
+  const t = createTemplateRenderer({ dir });
+
+  it('reverses text by whole characters and prints false and null as nothing, as nunjucks does', () => {
+    const out = t.render('наоборот', { название: 'Задача 🚀 «Ёж»', семья: 'a👨‍👩‍👧🇷🇺e\u0301', флаг: false, число: 12345, пусто: null });
+    assert.equal(out.subject, '»жЁ« 🚀 ачадаЗ');
+    assert.equal(out.text, '»жЁ« 🚀 ачадаЗ|e\u0301🇷🇺👨‍👩‍👧a||123...|');
+    assert.equal(out.html, '>i/<ё😀>i< 😀жЁ');
+    assert.ok(!/\uFFFD/.test(`${out.subject}${out.text}${out.html}`));
+  });
+});
