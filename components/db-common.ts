@@ -24,7 +24,8 @@ import { checkOutputVariable, expr, isKnown, settingFailure, varName } from './c
 export const DEFAULT_CONNECTION = 'main';
 export const DEFAULT_MAX_ROWS = 1000;
 export const DEFAULT_DB_TIMEOUT_S = 30;
-export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A parameter's name: letters of any script (`phone`, `телефон`, `電話`), digits and `_`, not starting with a digit. */
+export const IDENTIFIER = /^[\p{L}_][\p{L}\p{M}\p{N}_]*$/u;
 
 /** Properties both blocks have. */
 export const dbCommonShape = {
@@ -77,7 +78,7 @@ export function compileDbCommon(raw: DbCommonRaw, cx: CompileContext): DbCommonC
   }
   const params: Array<[string, CompiledExpression]> = [];
   for (const [name, value] of Object.entries(raw.params ?? {})) {
-    if (!IDENTIFIER.test(name)) cx.issue(['params', name], C.INVALID_PROPERTY, `"${name}" is not a parameter name`, 'letters, digits and "_", starting with a letter');
+    if (!IDENTIFIER.test(name)) cx.issue(['params', name], C.INVALID_PROPERTY, `"${name}" is not a parameter name`, 'letters of any script, digits and "_", starting with a letter or "_" (e.g. phone, телефон, client_2)');
     params.push([name, cx.expression(['params', name], value)]);
   }
   if (raw.rows) checkOutputVariable(cx, 'rows', raw.rows, 'json');

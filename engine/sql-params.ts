@@ -13,7 +13,13 @@ export interface SqlPlaceholderProblem {
   found: string;
 }
 
-const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
+/**
+ * A parameter's name after its `:`. Past ASCII, any character is part of it, as SQLite's and PostgreSQL's own
+ * tokenizers take every non-ASCII character into an identifier: `:имя`, `:名前` are parameters (the block's
+ * `params` names are letters of any script, digits and `_`), and `:имя—` is the name `имя—`, not `:имя` before a dash
+ * (which the database would have read as that longer name anyway).
+ */
+const NAME = /[A-Za-z_\u0080-\u{10ffff}][A-Za-z0-9_\u0080-\u{10ffff}]*/uy;
 
 /**
  * Splits `sql` at its `:name` parameters. Skips 'text', "identifiers", `-- comments`, `/* comments *\/`,
@@ -54,7 +60,7 @@ export function parseNamedSql(sql: string): NamedSql & { problems: SqlPlaceholde
     } else if (c === '?') {
       problems.push({ offset: i, found: '?' });
       i++;
-    } else if (c === '@' && /[A-Za-z_]/.test(sql[i + 1] ?? '')) {
+    } else if (c === '@' && /[A-Za-z_\u0080-\uffff]/.test(sql[i + 1] ?? '')) {
       NAME.lastIndex = i + 1;
       problems.push({ offset: i, found: `@${NAME.exec(sql)?.[0] ?? ''}` });
       i++;
