@@ -124,12 +124,14 @@ export const DECODER_CACHE_LIMIT = 256;
 const LONGEST_CHARSET_LABEL = 40;
 const UTF8 = new TextDecoder('utf-8');
 
-/** The body as text, decoded by the charset the request declares (UTF-8 by default; invalid bytes become U+FFFD). */
-export function decodeBody(raw: Buffer, contentType: string | undefined): string {
-  if (raw.length === 0) return '';
-  const m = /charset\s*=\s*"?([\w.:-]+)"?/i.exec(contentType ?? '');
-  const charset = (m?.[1] ?? 'utf-8').toLowerCase();
-  if (charset.length > LONGEST_CHARSET_LABEL) return UTF8.decode(raw);
+/** The charset label a Content-Type declares, lower-case; undefined when it declares none. */
+function charsetLabel(contentType: string | undefined): string | undefined {
+  return /charset\s*=\s*"?([\w.:-]+)"?/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+}
+
+/** The decoder of a label, UTF-8's for a label that names no encoding TextDecoder knows (see unknownCharset). */
+function decoderOf(charset: string): InstanceType<typeof TextDecoder> {
+  if (charset.length > LONGEST_CHARSET_LABEL) return UTF8;
   let decoder = DECODERS.get(charset);
   if (!decoder) {
     try {
@@ -139,7 +141,29 @@ export function decodeBody(raw: Buffer, contentType: string | undefined): string
     }
     if (DECODERS.size < DECODER_CACHE_LIMIT) DECODERS.set(charset, decoder);
   }
-  return decoder.decode(raw);
+  return decoder;
+}
+
+/**
+ * The body as text, decoded by the charset the request declares (UTF-8 by default; invalid bytes become U+FFFD). A
+ * label that names no encoding the server knows (`charset=x-unknown-cs`) is decoded as UTF-8 too: unknownCharset says
+ * so, for the log and the run record.
+ */
+export function decodeBody(raw: Buffer, contentType: string | undefined): string {
+  if (raw.length === 0) return '';
+  return decoderOf(charsetLabel(contentType) ?? 'utf-8').decode(raw);
+}
+
+/**
+ * The charset label of a body decoded as UTF-8 only because the server does not know it (cut to 40 characters), or
+ * undefined: no body, no charset declared, or one the server decodes (any WHATWG label: `windows-1251`, `cp1251`,
+ * `koi8-r`, `utf-8`…). Labels that WHATWG maps to its "replacement" encoding (`iso-2022-kr`) count as unknown.
+ */
+export function unknownCharset(raw: Buffer, contentType: string | undefined): string | undefined {
+  if (raw.length === 0) return undefined;
+  const charset = charsetLabel(contentType);
+  if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return undefined;
+  return decoderOf(charset) === UTF8 ? charset.slice(0, LONGEST_CHARSET_LABEL) : undefined;
 }
 
 /** How many charset labels have a cached decoder (for tests: the cache is bounded). */

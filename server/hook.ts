@@ -5,7 +5,7 @@ import { verifyBpiumSignature } from '../adapters/bpium/signature.js';
 import { clipText, runScenario, type RunResult, type Value } from '../engine/index.js';
 import type { AppDeps } from './app.js';
 import { hookSecret } from './config.js';
-import { addressRedactor, bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, fromSender, hookAddress, hookHeaders, hookParams, hookResponse, onRoute, type HookAddress, type HookHeaders } from './hook-request.js';
+import { addressRedactor, bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, fromSender, hookAddress, hookHeaders, hookParams, hookResponse, onRoute, unknownCharset, type HookAddress, type HookHeaders } from './hook-request.js';
 import { runWrite } from './run-record.js';
 import { collectingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
@@ -178,10 +178,12 @@ function countDuplicate(d: AppDeps, dedupKey: string, original: number): void {
 async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, headers: HookHeaders, address: HookAddress, dedupKey: string | null): Promise<HookAnswer> {
   const params = hookParams(d.config.hook.params, { url: req.url, headers: headers.scenario, method: req.method, body: req.body, contentType: req.header('content-type') }, inbox.signature);
   const starter = collectingStarter(d.ports.ids, { hook: req.path });
+  const charset = unknownCharset(req.body, req.header('content-type'));
   const result = await runScenario(d.host.library(), d.config.hook.scenario, { params, timeZone: d.config.timeZone, limits: { maxEffects: d.config.maxEffectsPerRun }, ports: { ...d.ports, asyncStarter: starter } });
   d.metrics.run(result.status, result.durationMs / 1000, runTally(result));
   const response = hookResponse(result, d.config.hook.returns, d.config.timeZone);
   if (response.problem) d.logger.warn({ runId: result.runId, scenario: result.scenario }, `hook answer replaced by 500: ${response.problem}`);
+  if (charset !== undefined) warnUnknownCharset(d, charset, result.runId);
   const { problem: _problem, ...answer } = response;
   const key = dedupKey !== null && (claimsKey(response.status, starter.jobs.length) || (await storedMeanwhile(d, dedupKey))) ? dedupKey : null;
   // A worker with room takes the jobs as they are stored, already claimed: no claim, no wait for the next poll.
@@ -190,7 +192,7 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
   try {
     stored = await d.store.recordRequest({
       inbox: { ...inbox, dedupKey: key, response: { status: response.status, body: clipText(response.body, 4096) } },
-      run: runWrite(storedResult(result, headers, address), { trigger: 'http', params: storedParams(params, d.config.hook.params, headers, address), budgetBytes: d.config.runRecordBytes }),
+      run: runWrite(withCharsetNote(storedResult(result, headers, address), charset, d.config.hook.params.body), { trigger: 'http', params: storedParams(params, d.config.hook.params, headers, address), budgetBytes: d.config.runRecordBytes }),
       jobs: starter.jobs,
       ...(reservation ? { lease: reservation.lease } : {}),
     });
@@ -288,6 +290,31 @@ function storedResult(result: RunResult, headers: HookHeaders, address: HookAddr
   });
   const returnValues = Object.fromEntries(Object.entries(result.returnValues).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v]));
   return { ...result, returnValues, trace };
+}
+
+/** Charset labels already warned of, per server (its logger): each unknown label is logged once, up to a bound. */
+const WARNED_CHARSETS = new WeakMap<object, Set<string>>();
+const WARNED_CHARSETS_LIMIT = 100;
+
+/**
+ * A hook body declared in a charset the server does not know (`charset=x-unknown-cs`) was decoded as UTF-8, and its
+ * bytes outside ASCII are likely U+FFFD in the scenario's parameter: logged as a warning the first time a label is met
+ * (a sender sends the same one with every webhook). The answer is still the scenario's, as in Oktell.
+ */
+function warnUnknownCharset(d: AppDeps, charset: string, runId: string): void {
+  let warned = WARNED_CHARSETS.get(d.logger);
+  if (!warned) WARNED_CHARSETS.set(d.logger, (warned = new Set()));
+  if (warned.has(charset) || warned.size >= WARNED_CHARSETS_LIMIT) return;
+  warned.add(charset);
+  d.logger.warn({ charset, runId }, `hook body in an unknown charset "${charset}" decoded as UTF-8 (input parameter ${d.config.hook.params.body} may hold U+FFFD; the inbox keeps the bytes as sent); logged once for this label`);
+}
+
+/** The run as recorded, with a note on its first step that the body's charset was unknown and UTF-8 was used. */
+function withCharsetNote(result: RunResult, charset: string | undefined, param: number): RunResult {
+  const first = result.trace[0];
+  if (charset === undefined || !first) return result;
+  const note = `the request's body declares charset "${charset}", which the server does not know: input parameter ${param} is the body decoded as UTF-8 (the inbox keeps the bytes as sent)`;
+  return { ...result, trace: [{ ...first, notes: [note, ...(first.notes ?? [])] }, ...result.trace.slice(1)] };
 }
 
 function ran(d: AppDeps, result: RunResult, a: HookAnswer): HookAnswer {
