@@ -16,6 +16,7 @@ import { testCommand } from './commands/test.command.js';
 import { replayCommand, runsCommand, showCommand } from './commands/runs.command.js';
 import { webhookCommand } from './commands/webhook.command.js';
 import { tasksCommand } from './commands/tasks.command.js';
+import { backupCommand } from './commands/backup.command.js';
 import { addHelpExamples } from './help-examples.js';
 
 export function buildProgram(): Command {
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .option('--color', 'colours even when the output is not a terminal (as FORCE_COLOR=1); with every command')
     .option('--no-color', 'no colours (as NO_COLOR=1); with every command')
     .exitOverride();
-  for (const c of [serveCommand(), validateCommand(), runCommand(), testCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), webhookCommand(), schemaCommand(), tasksCommand()]) {
+  for (const c of [serveCommand(), validateCommand(), runCommand(), testCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), webhookCommand(), schemaCommand(), tasksCommand(), backupCommand()]) {
     program.addCommand(c.exitOverride());
   }
   silenceParseErrors(program);

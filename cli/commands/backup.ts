@@ -1,0 +1,225 @@
+// `oktell-emu backup <file>`: a consistent copy of the SQLite store, taken while the server runs, through SQLite's
+// online backup (better-sqlite3's `db.backup`). With a PostgreSQL store it prints the pg_dump command instead.
+import Database from 'better-sqlite3';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { existingDataDir, storeSettings, shellWord, UsageError } from '../config.js';
+import { UnavailableError } from '../errors.js';
+import { refuseSqliteBesidePostgres } from '../store.js';
+import { createPrivateFile } from '../../adapters/private-file.js';
+import { knownSchemaVersion, SchemaTooNewError } from '../../server/store/sqlite.migrations.js';
+import { sqliteSchemaRefusal } from '../../server/store/store-open.js';
+import { pgSchemaOf } from '../../server/store/postgres.url.js';
+
+type BackupOptions = { force?: boolean; json?: boolean; dataDir?: string; config?: string };
+
+/** What a copy holds, read from the copy itself once it is written. */
+export interface BackupCounts {
+  webhooks: number;
+  queued: number;
+  running: number;
+  /** Dead letters: jobs `dead` or `failed`, waiting for a replay. */
+  deadLetters: number;
+}
+
+/** A file of the data folder that the copy of the store does not hold and that is worth keeping beside it. */
+interface OtherFile {
+  name: string;
+  what: string;
+}
+
+export async function backupAction(target: string, o: BackupOptions): Promise<void> {
+  const config = storeSettings(o);
+  if (config.store.kind === 'postgres') return printPgDump(config.store.url, target, o.json);
+  refuseSqliteBesidePostgres(config.dataDir);
+  const store = join(existingDataDir(config.dataDir), 'oktell.sqlite');
+  if (!existsSync(store)) throw new UsageError(`no store in ${config.dataDir}: ${store} does not exist, so there is nothing to back up; check the path (--data-dir, OKTELL_DATA_DIR, dataDir: of the configuration file)`);
+  const file = resolve(target);
+  checkTarget(file, store, o.force === true);
+
+  const source = openSource(store);
+  let version: number;
+  try {
+    version = schemaVersion(source, store);
+    const tmp = join(dirname(file), `.${basename(file)}.partial-${process.pid}`);
+    try {
+      createPrivateFile(tmp);
+      // One step after the first: a single read snapshot of the store. In WAL mode a reader does not hold the
+      // server's writes (they go on into the WAL meanwhile); copying in many small steps would start over at each
+      // write the server makes between two steps, so under a steady flow of webhooks it might never end.
+      await source.backup(tmp, { progress: () => 0x7fffffff });
+      const counts = checkCopy(tmp);
+      syncFile(tmp);
+      renameSync(tmp, file);
+      syncFile(dirname(file));
+      const bytes = statSync(file).size;
+      const others = otherFiles(config.dataDir);
+      report({ store, file, bytes, version, counts, others, dataDir: config.dataDir }, o.json === true);
+    } catch (e) {
+      removeCopy(tmp);
+      throw e;
+    }
+  } finally {
+    source.close();
+  }
+}
+
+/** Refuses a target that cannot or must not be written, before anything is: exit 2, nothing written. */
+function checkTarget(file: string, store: string, force: boolean): void {
+  const folder = dirname(file);
+  let isFolder = false;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch {
+    // said below
+  }
+  if (!isFolder) throw new UsageError(`cannot back up to ${file}: the folder ${folder} does not exist; make it first (mkdir -p ${shellWord(folder)}) or name a file in an existing folder; nothing was written`);
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : join(realpathSync(dirname(p)), basename(p)));
+  const own = [store, `${store}-wal`, `${store}-shm`, `${store}-journal`].map(real);
+  if (own.includes(real(file))) throw new UsageError(`cannot back up to ${file}: that is the store itself (or its log); name a file outside the store's own files; nothing was written`);
+  if (!existsSync(file)) return;
+  if (statSync(file).isDirectory()) throw new UsageError(`cannot back up to ${file}: it is a folder; name the file to write, e.g. ${join(file, 'oktell.sqlite')}; nothing was written`);
+  if (!force) throw new UsageError(`cannot back up to ${file}: the file exists; give --force to replace it, or name another file; nothing was written`);
+}
+
+/**
+ * The store opened to be read: never created (fileMustExist), never migrated. Read-write, because a read-only
+ * connection cannot open a WAL database whose -shm is missing (a server stopped cleanly removes it); it writes nothing.
+ */
+function openSource(store: string): Database.Database {
+  try {
+    return new Database(store, { fileMustExist: true, timeout: 1000 });
+  } catch (e) {
+    throw new UnavailableError(`cannot open the store ${store}: ${(e as Error).message}; nothing was written`);
+  }
+}
+
+/**
+ * The store's schema version. A store migrated by a newer build is refused as the other commands refuse it. An older
+ * one (a server of an older build runs on it, or a copy is taken before an upgrade) is copied as it is, not migrated:
+ * the copy is for that build to start on.
+ */
+function schemaVersion(db: Database.Database, store: string): number {
+  let version = 0;
+  try {
+    if (db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get()) {
+      version = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+    }
+  } catch (e) {
+    throw new UnavailableError(`cannot read the store ${store}: ${(e as Error).message}; nothing was written (if SQLite says it is damaged, see docs/store.md, "A damaged file")`);
+  }
+  if (version === 0) throw new UsageError(`${store} holds no store of oktell-emu (no schema_migrations table): nothing to back up; nothing was written`);
+  const known = knownSchemaVersion();
+  if (version > known) throw sqliteSchemaRefusal(new SchemaTooNewError(version, known), store);
+  return version;
+}
+
+/** Checks the copy (PRAGMA quick_check) and counts what it holds; a copy that fails the check is not kept. */
+function checkCopy(tmp: string): BackupCounts {
+  const db = new Database(tmp, { fileMustExist: true });
+  try {
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw new UnavailableError(`the copy fails SQLite's quick_check (${String(check)}), so the store itself may be damaged: see docs/store.md, "A damaged file"; no copy was kept`);
+    const byStatus = Object.fromEntries((db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]));
+    const webhooks = (db.prepare('SELECT COUNT(*) AS n FROM inbox').get() as { n: number }).n;
+    return { webhooks, queued: byStatus.queued ?? 0, running: byStatus.running ?? 0, deadLetters: (byStatus.dead ?? 0) + (byStatus.failed ?? 0) };
+  } finally {
+    // The last connection to close folds the copy's log back into it: one file is left, no -wal or -shm.
+    db.close();
+  }
+}
+
+function syncFile(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch {
+    // A folder cannot be synced on every system; the rename is done all the same.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function removeCopy(tmp: string): void {
+  for (const f of [tmp, `${tmp}-journal`, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+}
+
+/** The files of the data folder the copy does not hold and a restore needs, those that exist. */
+function otherFiles(dataDir: string): OtherFile[] {
+  const known: OtherFile[] = [
+    { name: 'server-user.json', what: 'the generated login of the console and the Web API (webhook senders use it)' },
+    { name: 'bpium-webhook-secret', what: 'the secret webhooks of the embedded Bpium emulator are signed with' },
+    { name: 'console-csrf-secret', what: "the console's form secret (a new one is made when it is missing)" },
+    { name: 'main.sqlite', what: "the scenarios' default database (db/main): copy it with the server stopped, or with sqlite3 main.sqlite \".backup 'copy.sqlite'\"" },
+    { name: 'bpium-emulator.sqlite', what: "the embedded Bpium emulator's records" },
+  ];
+  const found = known.filter((f) => existsSync(join(dataDir, f.name)));
+  const outbox = join(dataDir, 'outbox');
+  if (existsSync(outbox)) {
+    let letters = 0;
+    try {
+      letters = readdirSync(outbox).filter((n) => n.endsWith('.eml')).length;
+    } catch {
+      // counted as none
+    }
+    found.push({ name: 'outbox/', what: `${letters} letter(s) written while SMTP_URL is unset` });
+  }
+  return found;
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function report(r: { store: string; file: string; bytes: number; version: number; counts: BackupCounts; others: OtherFile[]; dataDir: string }, json: boolean): void {
+  const known = knownSchemaVersion();
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ store: r.store, file: r.file, bytes: r.bytes, schemaVersion: r.version, check: 'ok', ...r.counts, otherFiles: r.others.map((f) => join(r.dataDir, f.name)) })}\n`);
+    return;
+  }
+  const c = r.counts;
+  const lines = [
+    `backed up ${r.store} to ${r.file} (${size(r.bytes)}, schema version ${r.version}, quick_check ok)`,
+    `  in the copy: ${c.webhooks} webhook(s) received, ${c.queued} job(s) queued, ${c.running} running, ${c.deadLetters} dead letter(s)`,
+  ];
+  if (c.running) lines.push(`  the ${c.running} job(s) running at the copy run again when a server starts on it`);
+  if (r.version < known) lines.push(`  the store is at schema version ${r.version}, older than this build's ${known}: copied as it is, not migrated`);
+  if (r.others.length) {
+    lines.push(`  not in the copy; keep these files of ${r.dataDir} with it (cp -a):`);
+    for (const f of r.others) lines.push(`    ${f.name.padEnd(22)} ${f.what}`);
+  }
+  lines.push('  to restore: stop the server, put the copy in place as oktell.sqlite, remove oktell.sqlite-wal and oktell.sqlite-shm, start (docs/store.md, "Backups and restore")');
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * A PostgreSQL store is backed up with PostgreSQL's own tool: the command, with the URL's password left out (pg_dump
+ * reads it from PGPASSWORD or ~/.pgpass) and `?schema=` turned into `--schema`, which libpq would refuse in a URL.
+ */
+function printPgDump(url: string, target: string, json?: boolean): void {
+  const schema = pgSchemaOf(url);
+  let dbname: string;
+  try {
+    const u = new URL(url);
+    u.password = '';
+    for (const name of [...u.searchParams.keys()]) if (name === 'schema' || /password/i.test(name)) u.searchParams.delete(name);
+    dbname = u.toString();
+  } catch {
+    throw new UsageError('the PostgreSQL store URL cannot be read (OKTELL_STORE or store: of the configuration file)');
+  }
+  const command = `pg_dump --dbname=${shellWord(dbname)} --schema=${schema ?? 'public'} --format=custom --file=${shellWord(target)}`;
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ store: 'postgres', schema: schema ?? null, command })}\n`);
+    return;
+  }
+  const lines = [
+    'the store is PostgreSQL: back it up with pg_dump, which takes a consistent snapshot while the servers run:',
+    `  ${command}`,
+    '  (the password from PGPASSWORD or ~/.pgpass; it is not printed)',
+  ];
+  if (!schema) lines.push("  the URL names no ?schema=, so the tables are in the first schema of the role's search_path, usually public: check with SHOW search_path");
+  lines.push(`  to restore, with every server stopped: pg_restore --dbname=${shellWord(dbname)} --clean --if-exists ${shellWord(target)} (docs/store.md, "Backups and restore")`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
