@@ -196,7 +196,7 @@ function report(r: { store: string; file: string; bytes: number; version: number
 
 /**
  * A PostgreSQL store is backed up with PostgreSQL's own tool: the command, with the URL's password left out (pg_dump
- * reads it from PGPASSWORD or ~/.pgpass) and `?schema=` turned into `--schema`, which libpq would refuse in a URL.
+ * reads it from PGPASSWORD or its password file) and `?schema=` turned into `--schema`, which libpq would refuse in a URL.
  */
 function printPgDump(url: string, target: string, json?: boolean): void {
   const schema = pgSchemaOf(url);
@@ -217,7 +217,7 @@ function printPgDump(url: string, target: string, json?: boolean): void {
   const lines = [
     'the store is PostgreSQL: back it up with pg_dump, which takes a consistent snapshot while the servers run:',
     `  ${command}`,
-    '  (the password from PGPASSWORD or ~/.pgpass; it is not printed)',
+    '  (the password from PGPASSWORD or the password file, PGPASSFILE; it is not printed)',
   ];
   if (!schema) lines.push("  the URL names no ?schema=, so the tables are in the first schema of the role's search_path, usually public: check with SHOW search_path");
   lines.push(`  to restore, with every server stopped: pg_restore --dbname=${shellWord(dbname)} --clean --if-exists ${shellWord(target)} (docs/store.md, "Backups and restore")`);
