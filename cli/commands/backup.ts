@@ -116,10 +116,17 @@ function schemaVersion(db: Database.Database, store: string): number {
 
 /** Checks the copy (PRAGMA quick_check) and counts what it holds; a copy that fails the check is not kept. */
 function checkCopy(tmp: string): BackupCounts {
+  const damaged = (what: string) => new UnavailableError(`the copy fails SQLite's quick_check (${what}), so the store itself may be damaged: see docs/store.md, "A damaged file"; no copy was kept`);
   const db = new Database(tmp, { fileMustExist: true });
   try {
-    const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') throw new UnavailableError(`the copy fails SQLite's quick_check (${String(check)}), so the store itself may be damaged: see docs/store.md, "A damaged file"; no copy was kept`);
+    let problems: string[];
+    try {
+      problems = (db.pragma('quick_check') as Array<{ quick_check: string }>).map((r) => r.quick_check.replace(/\s+/g, ' ').trim());
+    } catch (e) {
+      // A page SQLite cannot even walk stops the check itself (SQLITE_CORRUPT).
+      throw damaged((e as Error).message);
+    }
+    if (problems.join() !== 'ok') throw damaged(`${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; ${problems.length - 3} more` : ''}`);
     const byStatus = Object.fromEntries((db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]));
     const webhooks = (db.prepare('SELECT COUNT(*) AS n FROM inbox').get() as { n: number }).n;
     return { webhooks, queued: byStatus.queued ?? 0, running: byStatus.running ?? 0, deadLetters: (byStatus.dead ?? 0) + (byStatus.failed ?? 0) };

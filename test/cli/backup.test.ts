@@ -3,7 +3,7 @@
 // from it delivers the jobs it held; what it refuses leaves nothing behind; a PostgreSQL store gets the pg_dump line.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -193,6 +193,39 @@ describe('oktell-emu backup: what it refuses leaves nothing behind', () => {
       assert.deepEqual(readdirSync(t.dir), ['var']);
     } finally {
       t.cleanup();
+    }
+  });
+});
+
+describe('oktell-emu backup: a copy that fails its check', () => {
+  it('a damaged store: exit 1, the message says so, and no file is left (neither the target nor a partial one)', async () => {
+    const tmp = tempDir('oktell-backup-damaged-');
+    try {
+      const data = join(tmp.dir, 'var');
+      mkdirSync(data, { mode: 0o700 });
+      const store = join(data, 'oktell.sqlite');
+      await (await openSqliteStore({ file: store })).close();
+      const db = new Database(store);
+      db.exec('CREATE TABLE filler (x TEXT)');
+      const insert = db.prepare('INSERT INTO filler VALUES (?)');
+      db.transaction(() => {
+        for (let i = 0; i < 2000; i++) insert.run('x'.repeat(500));
+      })();
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+      // A page of the table's data overwritten: the store opens and its schema reads, but its b-tree is broken.
+      const fd = openSync(store, 'r+');
+      writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, statSync(store).size - 8192);
+      closeSync(fd);
+      const backups = join(tmp.dir, 'backups');
+      mkdirSync(backups);
+      const file = join(backups, 'copy.sqlite');
+      const r = await runCliAsync(['backup', file, '--data-dir', data]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /^oktell-emu: the copy fails SQLite's quick_check \(.+\), so the store itself may be damaged: see docs\/store\.md, "A damaged file"; no copy was kept\n$/);
+      assert.deepEqual(readdirSync(backups), []);
+    } finally {
+      tmp.cleanup();
     }
   });
 });
