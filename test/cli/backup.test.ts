@@ -12,6 +12,7 @@ import { runCliAsync } from './cli.helper.js';
 import { startServeProcess } from './cli-process.js';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { knownSchemaVersion } from '../../server/store/sqlite.migrations.js';
 
 const SECRET = 'backup-test-secret';
 const USERS = 'ops:pw';
@@ -193,6 +194,40 @@ describe('oktell-emu backup: what it refuses leaves nothing behind', () => {
       assert.deepEqual(readdirSync(t.dir), ['var']);
     } finally {
       t.cleanup();
+    }
+  });
+});
+
+describe('oktell-emu backup: never migrates', () => {
+  it('a store of an older schema version is copied as it is: the store and the copy stay at that version', async () => {
+    const tmp = tempDir('oktell-backup-older-');
+    try {
+      const data = join(tmp.dir, 'var');
+      mkdirSync(data, { mode: 0o700 });
+      const store = join(data, 'oktell.sqlite');
+      await (await openSqliteStore({ file: store })).close();
+      // Back to schema version 6, as the build before migration 7 left it.
+      const db = new Database(store);
+      db.exec('DROP INDEX inbox_duplicates; DELETE FROM schema_migrations WHERE version >= 7; PRAGMA user_version = 6;');
+      db.close();
+      const version = (file: string) => {
+        const d = new Database(file, { fileMustExist: true });
+        try {
+          return [(d.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v, Boolean(d.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'inbox_duplicates'`).get())];
+        } finally {
+          d.close();
+        }
+      };
+      const file = join(tmp.dir, 'copy.sqlite');
+      const r = await runCliAsync(['backup', file, '--data-dir', data]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /schema version 6, quick_check ok\)/);
+      assert.match(r.stdout, /^  the store is at schema version 6, older than this build's \d+: copied as it is, not migrated$/m);
+      assert.ok(r.stdout.includes(`older than this build's ${knownSchemaVersion()}:`), r.stdout);
+      assert.deepEqual(version(store), [6, false]);
+      assert.deepEqual(version(file), [6, false]);
+    } finally {
+      tmp.cleanup();
     }
   });
 });
