@@ -130,18 +130,20 @@ describe('oktell-emu backup: a copy of the running SQLite store', () => {
   });
 });
 
+/** A temporary folder with a data folder `var` holding a new, empty store (`store`: its file). */
+async function storeFolder(prefix: string): Promise<{ dir: string; data: string; store: string; cleanup(): void }> {
+  const tmp = tempDir(prefix);
+  const data = join(tmp.dir, 'var');
+  mkdirSync(data, { mode: 0o700 });
+  const store = join(data, 'oktell.sqlite');
+  await (await openSqliteStore({ file: store })).close();
+  return { dir: tmp.dir, data, store, cleanup: tmp.cleanup };
+}
+
 describe('oktell-emu backup: what it refuses leaves nothing behind', () => {
-  async function storeFolder(): Promise<{ dir: string; data: string; cleanup(): void }> {
-    const tmp = tempDir('oktell-backup-refuse-');
-    const data = join(tmp.dir, 'var');
-    mkdirSync(data, { mode: 0o700 });
-    const store = await openSqliteStore({ file: join(data, 'oktell.sqlite') });
-    await store.close();
-    return { dir: tmp.dir, data, cleanup: tmp.cleanup };
-  }
 
   it('an existing file is kept unless --force', async () => {
-    const t = await storeFolder();
+    const t = await storeFolder('oktell-backup-refuse-');
     try {
       const file = join(t.dir, 'old-backup.sqlite');
       writeFileSync(file, 'an older backup');
@@ -163,7 +165,7 @@ describe('oktell-emu backup: what it refuses leaves nothing behind', () => {
   });
 
   it('into a folder that does not exist: exit 2, a clear message, no file anywhere', async () => {
-    const t = await storeFolder();
+    const t = await storeFolder('oktell-backup-refuse-');
     try {
       const file = join(t.dir, 'no-such-folder', 'copy.sqlite');
       const r = await runCliAsync(['backup', file, '--data-dir', t.data]);
@@ -177,7 +179,7 @@ describe('oktell-emu backup: what it refuses leaves nothing behind', () => {
   });
 
   it('the store itself as the target, or a store of a newer build: refused, nothing changed', async () => {
-    const t = await storeFolder();
+    const t = await storeFolder('oktell-backup-refuse-');
     try {
       const store = join(t.data, 'oktell.sqlite');
       const self = await runCliAsync(['backup', store, '--force', '--data-dir', t.data]);
@@ -200,12 +202,9 @@ describe('oktell-emu backup: what it refuses leaves nothing behind', () => {
 
 describe('oktell-emu backup: never migrates', () => {
   it('a store of an older schema version is copied as it is: the store and the copy stay at that version', async () => {
-    const tmp = tempDir('oktell-backup-older-');
+    const tmp = await storeFolder('oktell-backup-older-');
+    const { data, store } = tmp;
     try {
-      const data = join(tmp.dir, 'var');
-      mkdirSync(data, { mode: 0o700 });
-      const store = join(data, 'oktell.sqlite');
-      await (await openSqliteStore({ file: store })).close();
       // Back to schema version 6, as the build before migration 7 left it.
       const db = new Database(store);
       db.exec('DROP INDEX inbox_duplicates; DELETE FROM schema_migrations WHERE version >= 7; PRAGMA user_version = 6;');
@@ -234,12 +233,9 @@ describe('oktell-emu backup: never migrates', () => {
 
 describe('oktell-emu backup: a copy that fails its check', () => {
   it('a damaged store: exit 1, the message says so, and no file is left (neither the target nor a partial one)', async () => {
-    const tmp = tempDir('oktell-backup-damaged-');
+    const tmp = await storeFolder('oktell-backup-damaged-');
+    const { data, store } = tmp;
     try {
-      const data = join(tmp.dir, 'var');
-      mkdirSync(data, { mode: 0o700 });
-      const store = join(data, 'oktell.sqlite');
-      await (await openSqliteStore({ file: store })).close();
       const db = new Database(store);
       db.exec('CREATE TABLE filler (x TEXT)');
       const insert = db.prepare('INSERT INTO filler VALUES (?)');

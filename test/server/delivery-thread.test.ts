@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { loadServerConfig } from '../../server/config.js';
 import type { ThreadedPool } from '../../server/delivery/threaded-pool.js';
 import { COMPACT_THREAD_YOUNG_GENERATION_MB } from '../../server/heap.js';
-import { AUTH, capturingLogger, parsedLetters, postWebhook, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
+import { capturingLogger, parsedLetters, postWebhook, runAsyncJob, startTestServer, taskWebhook, waitFor } from './server-helpers.js';
 
 const echo = (text: string) => `start: r
 blocks:
@@ -35,16 +35,7 @@ describe('the delivery thread', () => {
         const [letter] = await parsedLetters(t.smtp!);
         assert.match(letter!.subject ?? '', /Отчёт через поток/);
 
-        const runAsync = async () => {
-          const r = await fetch(`${t.server.url}/execsvcscriptplain?name=Echo&async=1`, { headers: { authorization: AUTH } });
-          assert.equal(r.status, 200);
-          const jobId = r.headers.get('x-oktell-run-id')!;
-          const job = await waitFor('the job to finish', async () => {
-            const j = await t.server.store.getJob(jobId);
-            return j?.status === 'succeeded' && j.lastRunId ? j : undefined;
-          });
-          return (await t.server.store.getRun(job.lastRunId!))!;
-        };
+        const runAsync = () => runAsyncJob(t, 'Echo');
         const first = await runAsync();
         assert.deepEqual(first.returnValues, { '1': 'one' });
         assert.match(first.workerId ?? '', mode.worker, `worker id ${first.workerId}`);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli, startServeProcess } from '../cli/cli-process.js';
 import { tempDir } from '../helpers.js';
-import { AUTH, startTestServer, waitFor } from './server-helpers.js';
+import { AUTH, runAsyncJob, startTestServer } from './server-helpers.js';
 
 const SNIFF = `variables: { body: string, nested: number, words: number, lead: string }
 start: save
@@ -166,14 +166,7 @@ describe('a Parser regex with nested quantifiers over a crafted body (S5)', () =
       assert.equal(plain.status, 200);
       assert.match(await plain.text(), expected);
       // async=1 makes it a job, run by the delivery thread with ports of its own.
-      const started = await fetch(`${t.server.url}/execsvcscriptplain?name=ScanBuilt&async=1`, { headers: { authorization: AUTH } });
-      assert.equal(started.status, 200);
-      const jobId = started.headers.get('x-oktell-run-id')!;
-      const job = await waitFor('the job to finish', async () => {
-        const j = await t.server.store.getJob(jobId);
-        return j?.status === 'succeeded' && j.lastRunId ? j : undefined;
-      });
-      const run = (await t.server.store.getRun(job.lastRunId!))!;
+      const run = await runAsyncJob(t, 'ScanBuilt');
       assert.match(run.workerId ?? '', /\/t\d+:/, 'run by the delivery thread');
       assert.match(String((run.returnValues as Record<string, unknown>)['1']), expected);
     } finally {

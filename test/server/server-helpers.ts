@@ -154,6 +154,21 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
   }
 }
 
+/**
+ * Starts service scenario `name` through the Web-API with `async=1` (`query`: more of the query, `&startparam1=…`), so
+ * that it runs as a job, and returns the record of the job's run once the job has succeeded.
+ */
+export async function runAsyncJob(t: TestServer, name: string, query = '') {
+  const started = await fetch(`${t.server.url}/execsvcscriptplain?name=${name}${query}&async=1`, { headers: { authorization: AUTH } });
+  if (started.status !== 200) throw new Error(`starting ${name} answered ${started.status}: ${await started.text()}`);
+  const jobId = started.headers.get('x-oktell-run-id')!;
+  const job = await waitFor(`the job of ${name} to succeed`, async () => {
+    const j = await t.server.store.getJob(jobId);
+    return j?.status === 'succeeded' && j.lastRunId ? j : undefined;
+  });
+  return (await t.server.store.getRun(job.lastRunId!))!;
+}
+
 export async function parsedLetters(smtp: TestSmtpServer): Promise<ParsedMail[]> {
   return Promise.all(smtp.letters.map((l) => simpleParser(l.raw)));
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../cli/cli.helper.js';
 import { tempDir } from '../helpers.js';
-import { AUTH, startTestServer, waitFor } from './server-helpers.js';
+import { AUTH, runAsyncJob, startTestServer } from './server-helpers.js';
 
 const CUT = `variables: { s: string }
 blocks:
@@ -22,14 +22,7 @@ describe('substrBase in the configuration', () => {
       const plain = await fetch(`${t.server.url}/execsvcscriptplain?name=Cut&startparam1=abcd`, { headers: { authorization: AUTH } });
       assert.equal(plain.status, 200);
       assert.equal(await plain.text(), 'abc');
-      const started = await fetch(`${t.server.url}/execsvcscriptplain?name=Cut&startparam1=wxyz&async=1`, { headers: { authorization: AUTH } });
-      assert.equal(started.status, 200);
-      const jobId = started.headers.get('x-oktell-run-id')!;
-      const job = await waitFor('the job to finish', async () => {
-        const j = await t.server.store.getJob(jobId);
-        return j?.status === 'succeeded' && j.lastRunId ? j : undefined;
-      });
-      const run = (await t.server.store.getRun(job.lastRunId!))!;
+      const run = await runAsyncJob(t, 'Cut', '&startparam1=wxyz');
       assert.match(run.workerId ?? '', /\/t\d+:/, 'run by the delivery thread');
       assert.equal((run.returnValues as Record<string, unknown>)['1'], 'wxy');
     } finally {
