@@ -1,5 +1,5 @@
 // TemplatePort over nunjucks: <name>.{subject,text,html}.njk rendered with scenario variables, checked at load time.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { TemplatePort, TemplateReads } from '../../engine/ports.js';
@@ -135,20 +135,38 @@ export function templateFilesParsedCount(): number {
 /**
  * The time of the last change and the text of every file in the templates folder and the folders under it (includes
  * may name any of them), by path; undefined when the folder cannot be read whole, which counts as a change. The time
- * tells an edit undone from no edit (a template rendered between the two was compiled from the edited text).
+ * tells an edit undone from no edit (a template rendered between the two was compiled from the edited text). Symbolic
+ * links are followed, as nunjucks follows them: a link to a shared file, re-pointed or its target saved, is a change.
  */
 function folderTexts(dir: string): Map<string, string> | undefined {
-  try {
-    const texts = new Map<string, string>();
-    for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      const file = join(entry.parentPath ?? entry.path, entry.name);
-      texts.set(file, `${statSync(file).mtimeMs}\n${readFileSync(file, 'utf8')}`);
+  const texts = new Map<string, string>();
+  /** Folders walked, by real path: a link to a folder above is not walked around forever. */
+  const walked = new Set<string>();
+  const walk = (folder: string): void => {
+    const real = realpathSync(folder);
+    if (walked.has(real)) return;
+    walked.add(real);
+    for (const name of readdirSync(folder)) {
+      const file = join(folder, name);
+      let st: Stats;
+      try {
+        st = statSync(file);
+      } catch (e) {
+        // A link to nothing (or a file removed since the folder was read): as it is, without text.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        texts.set(file, 'missing');
+        continue;
+      }
+      if (st.isDirectory()) walk(file);
+      else if (st.isFile()) texts.set(file, `${st.mtimeMs}\n${readFileSync(file, 'utf8')}`);
     }
+  };
+  try {
+    if (!existsSync(dir)) return texts; // No templates folder is a folder with no files (a scenario folder without letters).
+    walk(dir);
     return texts;
-  } catch (e) {
-    // No templates folder is a folder with no files (a scenario folder without letters).
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? new Map() : undefined;
+  } catch {
+    return undefined;
   }
 }
 

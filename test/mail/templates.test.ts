@@ -1,6 +1,6 @@
 // Nunjucks mail templates: the article's letter, escaping, data never compiled, missing variables, load-time checks.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -260,5 +260,31 @@ describe('template renderer', () => {
     t.reload();
     t.check('letter');
     assert.equal(parses() - before, 1);
+  });
+
+  it('reads a template again after a reload when its symbolic link was re-pointed or the file it names was saved', async () => {
+    // A letter linked to a shared file (a signature, a common layout) outside the folder: nunjucks follows the link.
+    const shared = join(dir, 'shared-outside');
+    await mkdir(shared, { recursive: true });
+    await writeFile(join(shared, 'one.njk'), 'общий 1');
+    await writeFile(join(shared, 'two.njk'), 'общий 2');
+    await mkdir(join(dir, 'linked', 'parts'), { recursive: true });
+    await symlink(join(shared, 'one.njk'), join(dir, 'linked', 'letter.text.njk'));
+    await symlink(shared, join(dir, 'linked', 'parts', 'shared'));
+    await writeFile(join(dir, 'linked', 'inc.text.njk'), '{% include "parts/shared/two.njk" %}');
+    const t = createTemplateRenderer({ dir: join(dir, 'linked') });
+    t.reload();
+    assert.equal(t.render('letter', {}).text, 'общий 1');
+    assert.equal(t.render('inc', {}).text, 'общий 2');
+    // The link re-pointed (as `ln -sf` does): the folder's link changed.
+    await rm(join(dir, 'linked', 'letter.text.njk'));
+    await symlink(join(shared, 'two.njk'), join(dir, 'linked', 'letter.text.njk'));
+    t.reload();
+    assert.equal(t.render('letter', {}).text, 'общий 2');
+    // The file a link names saved, and a file in a linked folder: both are read again at the next reload.
+    await writeFile(join(shared, 'two.njk'), 'общий 3');
+    t.reload();
+    assert.equal(t.render('letter', {}).text, 'общий 3');
+    assert.equal(t.render('inc', {}).text, 'общий 3');
   });
 });
