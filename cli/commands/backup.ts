@@ -6,7 +6,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { existingDataDir, storeSettings, shellWord, UsageError } from '../config.js';
 import { UnavailableError } from '../errors.js';
 import { refuseSqliteBesidePostgres } from '../store.js';
-import { createPrivateFile } from '../../adapters/private-file.js';
 import { knownSchemaVersion, SchemaTooNewError } from '../../server/store/sqlite.migrations.js';
 import { sqliteSchemaRefusal } from '../../server/store/store-open.js';
 import { pgSchemaOf } from '../../server/store/postgres.url.js';
@@ -43,7 +42,7 @@ export async function backupAction(target: string, o: BackupOptions): Promise<vo
     version = schemaVersion(source, store);
     const tmp = join(dirname(file), `.${basename(file)}.partial-${process.pid}`);
     try {
-      createPrivateFile(tmp);
+      createTemporary(tmp);
       // One step after the first: a single read snapshot of the store. In WAL mode a reader does not hold the
       // server's writes (they go on into the WAL meanwhile); copying in many small steps would start over at each
       // write the server makes between two steps, so under a steady flow of webhooks it might never end.
@@ -134,6 +133,16 @@ function checkCopy(tmp: string): BackupCounts {
     // The last connection to close folds the copy's log back into it: one file is left, no -wal or -shm.
     db.close();
   }
+}
+
+/**
+ * Creates the temporary copy empty, 0600, as a new file: one already at its name (a copy left by a backup killed
+ * mid-way, or a file or link another user of a shared folder put there) is removed first, never written through, or
+ * the backup stops when it cannot be (someone else's file in a sticky folder such as /tmp).
+ */
+function createTemporary(tmp: string): void {
+  rmSync(tmp, { force: true });
+  closeSync(openSync(tmp, 'wx', 0o600));
 }
 
 function syncFile(path: string): void {

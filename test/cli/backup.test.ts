@@ -3,7 +3,7 @@
 // from it delivers the jobs it held; what it refuses leaves nothing behind; a PostgreSQL store gets the pg_dump line.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -274,5 +274,38 @@ describe('oktell-emu backup: a PostgreSQL store', () => {
     const line = r.stdout.split('\n').find((l) => l.trim().startsWith('pg_dump '));
     assert.equal(line?.trim().replace(/'/g, ''), `pg_dump --dbname=${bare.toString()} --schema=oktell_backup_t --format=custom --file=/srv/backups/oktell.dump`, r.stdout);
     assert.ok(password && !r.stdout.includes(`:${password}@`) && !r.stderr.includes(`:${password}@`), 'the password is not printed');
+  });
+});
+
+describe('oktell-emu backup: the temporary file', () => {
+  it('a file already at its name (a leftover, or a link planted in a shared folder) is not written through: the copy is 0600 and nothing else gets the store', async () => {
+    const tmp = tempDir('oktell-backup-planted-');
+    const out = process.stdout.write;
+    try {
+      const data = join(tmp.dir, 'var');
+      mkdirSync(data, { mode: 0o700 });
+      await (await openSqliteStore({ file: join(data, 'oktell.sqlite') })).close();
+      const backups = join(tmp.dir, 'backups');
+      mkdirSync(backups);
+      // The temporary name is `.<file>.partial-<pid>`: in this process, the pid is known. A link to a file readable by
+      // all, as another user of a shared folder could leave there.
+      const planted = join(tmp.dir, 'readable-by-all');
+      writeFileSync(planted, '', { mode: 0o644 });
+      symlinkSync(planted, join(backups, `.copy.sqlite.partial-${process.pid}`));
+      const { backupAction } = await import('../../cli/commands/backup.js');
+      let printed = '';
+      process.stdout.write = ((s: string) => ((printed += s), true)) as typeof process.stdout.write;
+      await backupAction(join(backups, 'copy.sqlite'), { dataDir: data, json: true });
+      process.stdout.write = out;
+      assert.equal(JSON.parse(printed).check, 'ok');
+      assert.equal(statSync(planted).size, 0, 'the store was not written through the link');
+      const copy = join(backups, 'copy.sqlite');
+      assert.equal(lstatSync(copy).isFile(), true, 'the copy is a file, not a link');
+      assert.equal(statSync(copy).mode & 0o777, 0o600);
+      assert.deepEqual(readdirSync(backups), ['copy.sqlite']);
+    } finally {
+      process.stdout.write = out;
+      tmp.cleanup();
+    }
   });
 });
