@@ -40,7 +40,7 @@ async function withTasks<T>(
   const config = storeSettings(o, process.env, onTaskProblems);
   const server = readFolderServer(config.dataDir);
   const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-  const withScheduler = (store: Store) => fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet }), store, config, server);
+  const withScheduler = (store: Store) => fn(new TaskScheduler({ store, tasks: () => config.serviceTasks, logger: quiet, substrBase: config.substrBase }), store, config, server);
   const inMemory = async () => {
     const store = await openSqliteStore({ file: ':memory:' });
     try {

@@ -42,7 +42,7 @@ export function createServiceTasks(o: { config: ServerConfig; store: Store; metr
     listJobs: o.store.listJobs.bind(o.store),
     latestScheduledJob: o.store.latestScheduledJob.bind(o.store),
   };
-  const scheduler = new TaskScheduler({ store, tasks: definitions.current, logger: o.logger, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
+  const scheduler = new TaskScheduler({ store, tasks: definitions.current, logger: o.logger, substrBase: o.config.substrBase, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
   o.metrics.sources.push(() => scheduler.metricLines());
   return {
     scheduler,

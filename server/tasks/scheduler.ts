@@ -25,6 +25,8 @@ export interface SchedulerOptions {
    * long stop yields one catch-up run, never one run per missed time. Default 60 s.
    */
   lateAfterMs?: number;
+  /** The position SubStr calls the first character in the tasks' parameter expressions (`substrBase`), as in runs. */
+  substrBase?: 0 | 1;
 }
 
 /** Counters per task since this process started, for /-/metrics. */
@@ -266,7 +268,7 @@ export class TaskScheduler {
 
   /** Claims one due time; enqueues its run unless the kind says none. False when another claim had it first. */
   private async claim(task: ServiceTask, dueAt: number, kind: TaskDueKind): Promise<boolean> {
-    const job = kind === 'due' || kind === 'catch-up' ? taskJob(task, dueAt, kind) : null;
+    const job = kind === 'due' || kind === 'catch-up' ? taskJob(task, dueAt, kind, this.o.substrBase) : null;
     const r = await this.o.store.claimTaskDue({ task: task.name, dueAt, kind, job });
     this.cursor.set(task.name, dueAt);
     if (!r.claimed) return false; // another instance (or an earlier life of this one) handled it
@@ -335,7 +337,7 @@ export class TaskScheduler {
   async startManual(name: string): Promise<ManualRun> {
     const task = this.o.tasks().find((t) => t.name === name);
     if (!task) throw new Error(`no service task named "${name}"`);
-    const job = taskJob(task, this.clock.now(), 'manual');
+    const job = taskJob(task, this.clock.now(), 'manual', this.o.substrBase);
     const [jobId] = await this.o.store.enqueueJobs([job]);
     this.count(name).started++;
     const paramErrors = paramErrorsOf(job.trigger);
@@ -469,9 +471,9 @@ export function paramErrorsOf(trigger: unknown): ParamErrors | undefined {
  * The job of one run: parameter 1 is the due time (ISO 8601 in the task's zone) unless the task sets it; the task's
  * parameter expressions see the due time as `Now()` and as `InputParameter(1)`.
  */
-export function taskJob(task: ServiceTask, dueAt: number, kind: TaskDueKind | 'manual'): NewJob {
+export function taskJob(task: ServiceTask, dueAt: number, kind: TaskDueKind | 'manual', substrBase: 0 | 1 = 0): NewJob {
   const due = isoInZone(dueAt, task.timeZone);
-  const ctx: EvalContext = { getVariable: () => '', inputParameter: (n) => (n === 1 ? due : ''), now: () => new Date(dueAt), timeZone: task.timeZone };
+  const ctx: EvalContext = { getVariable: () => '', inputParameter: (n) => (n === 1 ? due : ''), now: () => new Date(dueAt), timeZone: task.timeZone, substrBase };
   const params: Record<string, string> = { '1': due };
   // A parameter that fails (e.g. a text that is not a date) is passed empty and named in the trigger: the run still
   // starts, and the failure stays visible on its job instead of stopping the task's schedule.

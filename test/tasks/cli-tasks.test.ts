@@ -265,6 +265,26 @@ describe('oktell-emu tasks', () => {
     }
   });
 
+  it('a parameter computed with SubStr counts from substrBase, as the runs do', async () => {
+    const tmp = tempDir('oktell-tasks-cli-');
+    try {
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), 'substrBase: 1\nserviceTasks:\n  - { name: a, scenario: DailyReport, every: 5m, params: { 2: \'SubStr("abc", 1, 1)\' } }\n');
+      mkdirSync(join(tmp.dir, 'var'));
+      const run = runCli(['tasks', 'run', 'a'], { cwd: tmp.dir, env, unset: ['OKTELL_DATA_DIR', 'OKTELL_SUBSTR_BASE'] });
+      assert.equal(run.code, 0, run.stderr);
+      const jobId = /^a: job (\S+) queued\n$/.exec(run.stdout)?.[1];
+      assert.ok(jobId, run.stdout);
+      const store = await openSqliteStore({ file: join(tmp.dir, 'var', 'oktell.sqlite') });
+      try {
+        assert.equal(((await store.getJob(jobId))?.params as Record<string, string> | undefined)?.['2'], 'a', 'SubStr("abc", 1, 1) is "a" from 1');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('a parameter that fails to compute: tasks run queues the run and says which parameter and why; --json prints the run; the listing shows it on the last run', async () => {
     const tmp = tempDir('oktell-tasks-cli-');
     try {
