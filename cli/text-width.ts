@@ -45,9 +45,10 @@ function isWide(cp: number): boolean {
 /** The columns of one grapheme: 0, 1 or 2. */
 function graphemeWidth(g: string): number {
   const first = g.codePointAt(0)!;
+  // An emoji presentation selector (❤️, and a keycap 1️⃣ whose base is ASCII) asks for an emoji, two columns; a text
+  // one (U+FE0E) for one column.
+  if (g.length > 1 && g.includes('\ufe0f')) return 2;
   if (first < 0x7f) return first >= 0x20 ? 1 : 0; // ASCII, the common case (a control is escaped before printing)
-  // An emoji presentation selector (❤️, 1️⃣) asks for an emoji, two columns; a text one (U+FE0E) for one column.
-  if (g.includes('\ufe0f')) return 2;
   if (g.includes('\ufe0e')) return 1;
   const base = String.fromCodePoint(first);
   if (EMOJI_WIDE.test(base) || isWide(first)) return 2;

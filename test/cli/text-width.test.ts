@@ -26,6 +26,7 @@ describe('terminal width of text', () => {
     assert.equal(displayWidth('👨‍👩‍👧'), 2, 'a ZWJ family is one emoji');
     assert.equal(displayWidth('🇷🇺'), 2, 'a flag');
     assert.equal(displayWidth('❤️'), 2, 'a text symbol with the emoji selector');
+    assert.equal(displayWidth('1\ufe0f\u20e3'), 2, 'a keycap: an ASCII digit with the emoji selector');
     assert.equal(displayWidth('e\u0301'), 1, 'a combining accent');
     assert.equal(displayWidth('a\u200bb'), 2, 'a zero-width space');
   });
