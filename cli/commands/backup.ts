@@ -83,7 +83,8 @@ function checkTarget(file: string, store: string, force: boolean): void {
 
 /**
  * The store opened to be read: never created (fileMustExist), never migrated. Read-write, because a read-only
- * connection cannot open a WAL database whose -shm is missing (a server stopped cleanly removes it); it writes nothing.
+ * connection cannot open a WAL database whose -shm is missing (a server stopped cleanly removes it); it writes no data,
+ * but when no server runs, its close is the last and folds a -wal left by a crash into the file (docs/store.md says so).
  */
 function openSource(store: string): Database.Database {
   try {
