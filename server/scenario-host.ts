@@ -215,6 +215,8 @@ export async function createScenarioHost(dir: string, opts: ReadOptions & { logg
    * `files`: the files saved (undefined: not known, as for an explicit reload, which logs every problem again).
    */
   function queueReload(ask: { files?: readonly string[]; full: boolean }): Promise<void> {
+    // The watch gives no files when it cannot tell which changed (a folder moved): unknown, as for an explicit reload.
+    if (!ask.files?.length) ask = { full: ask.full };
     if (waiting) {
       if (!ask.files) waiting.files = undefined;
       else for (const f of ask.files) waiting.files?.add(f);

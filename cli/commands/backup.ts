@@ -207,7 +207,7 @@ function report(r: { store: string; file: string; bytes: number; version: number
     lines.push(`  not in the copy; keep these files of ${r.dataDir} with it (cp -a):`);
     for (const f of r.others) lines.push(`    ${f.name.padEnd(22)} ${f.what}`);
   }
-  lines.push('  to restore: stop the server, put the copy in place as oktell.sqlite, remove oktell.sqlite-wal and oktell.sqlite-shm, start (docs/store.md, "Backups and restore")');
+  lines.push('  to restore: stop the server, move oktell.sqlite and its -wal and -shm aside, put the copy in place as oktell.sqlite, start (docs/store.md, "Backups and restore")');
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -226,7 +226,9 @@ function printPgDump(url: string, target: string, json?: boolean): void {
   } catch {
     throw new UsageError('the PostgreSQL store URL cannot be read (OKTELL_STORE or store: of the configuration file)');
   }
-  const command = `pg_dump --dbname=${shellWord(dbname)} --schema=${schema ?? 'public'} --format=custom --file=${shellWord(target)}`;
+  // Without ?schema= the store's tables are in the first schema of the role's search_path, which the URL does not say:
+  // the whole database is dumped rather than a guess at it (public) that could miss the store.
+  const command = `pg_dump --dbname=${shellWord(dbname)}${schema ? ` --schema=${schema}` : ''} --format=custom --file=${shellWord(target)}`;
   if (json) {
     process.stdout.write(`${JSON.stringify({ store: 'postgres', schema: schema ?? null, command })}\n`);
     return;
@@ -236,7 +238,7 @@ function printPgDump(url: string, target: string, json?: boolean): void {
     `  ${command}`,
     '  (the password from PGPASSWORD or the password file, PGPASSFILE; it is not printed)',
   ];
-  if (!schema) lines.push("  the URL names no ?schema=, so the tables are in the first schema of the role's search_path, usually public: check with SHOW search_path");
+  if (!schema) lines.push("  the URL names no ?schema=, so the store's tables are in the first schema of the role's search_path (SHOW search_path); the command dumps the whole database, which holds them");
   lines.push(`  to restore, with every server stopped: pg_restore --dbname=${shellWord(dbname)} --clean --if-exists ${shellWord(target)} (docs/store.md, "Backups and restore")`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

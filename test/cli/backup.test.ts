@@ -275,6 +275,14 @@ describe('oktell-emu backup: a PostgreSQL store', () => {
     assert.equal(line?.trim().replace(/'/g, ''), `pg_dump --dbname=${bare.toString()} --schema=oktell_backup_t --format=custom --file=/srv/backups/oktell.dump`, r.stdout);
     assert.ok(password && !r.stdout.includes(`:${password}@`) && !r.stderr.includes(`:${password}@`), 'the password is not printed');
   });
+
+  it('a URL without ?schema=: the whole database is dumped, not a guess at the schema', { skip: pgUrl ? false : 'OKTELL_TEST_PG_URL is not set' }, async () => {
+    const r = await runCliAsync(['backup', '/srv/backups/oktell.dump', '--json'], { env: { OKTELL_STORE: pgUrl! } });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { schema: string | null; command: string };
+    assert.equal(out.schema, null);
+    assert.match(out.command, /^pg_dump --dbname=\S+ --format=custom --file=\/srv\/backups\/oktell\.dump$/);
+  });
 });
 
 describe('oktell-emu backup: the temporary file', () => {
