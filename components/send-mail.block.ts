@@ -8,12 +8,14 @@ import {
   toText,
   type BlockDefinition,
   type BlockRuntime,
+  type CompileContext,
   type CompiledExpression,
   type JsonValue,
   type MailMessage,
   type MailerPort,
+  type Value,
 } from '../engine/index.js';
-import { checkTextVariable, expr, isKnown, settingFailure, varName } from './common.js';
+import { checkTextVariable, expr, isKnown, NOTHING, settingFailure, varName } from './common.js';
 import { TEMPLATE_NAME } from '../adapters/mail/templates.js';
 
 const schema = z.strictObject({
@@ -65,6 +67,10 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     for (const k of ['cc', 'bcc', 'subject', 'text', 'html'] as const) {
       if (raw[k] !== undefined) c[k] = cx.expression([k], raw[k]);
     }
+    for (const k of ['to', 'cc', 'bcc'] as const) {
+      const e = c[k];
+      if (e?.constant) checkConstantAddresses(cx, k, e);
+    }
     if (raw.template) c.template = raw.template;
     if (raw.errorVariable) c.errorVariable = raw.errorVariable;
     return c;
@@ -110,6 +116,30 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     }
   },
 };
+
+/**
+ * A recipient list that reads no variable, parameter or clock (`to: '"reports-at-example.com"'`) is the same on every
+ * run: one the mailer refuses (not an address, an empty "to") would fail every letter, so the load says so at its line.
+ */
+function checkConstantAddresses(cx: CompileContext, field: 'to' | 'cc' | 'bcc', e: CompiledExpression): void {
+  let value: Value;
+  try {
+    value = e.evaluate(NOTHING);
+  } catch {
+    return; // The expression itself fails (1 / 0): the run says so as it does for any expression.
+  }
+  // null: the expression was not valid, and is reported as such already.
+  if (value === null) return;
+  const list = toText(value, NOTHING.timeZone);
+  const r = parseAddressList(list);
+  if (!r.ok) {
+    cx.issue([field], 'E_INVALID_PROPERTY', `"${field}" is refused on every run (MAIL_BAD_ADDRESS): ${r.error}`,
+      'write an address as name@domain or Name <name@domain>, several separated by "," or ";", e.g. ' + `${field}: '"reports@example.com"'`);
+  } else if (field === 'to' && r.addresses.length === 0) {
+    cx.issue([field], 'E_INVALID_PROPERTY', '"to" is empty on every run: the letter has no recipient (MAIL_NO_RECIPIENT)',
+      `give an address, e.g. to: '"reports@example.com"', or a variable that holds one: to: '[email]'`);
+  }
+}
 
 /** A letter an earlier attempt left waiting for the server's answer: the mailer says whether it is sent again. */
 function stopUnlessResent(mailer: MailerPort, detail: JsonValue): void {
