@@ -464,6 +464,17 @@ function loadBlock(
   const r = raw as Record<string, unknown>;
   const known = [...registry.keys()];
   if (typeof r.kind !== 'string') {
+    // `kind: [Variable]`: there is a kind, written as a list; `knd: Variable` or Oktell's `type: Variable`: a kind
+    // under another key. Either way the fix is one line, said with the key where the kind was meant.
+    if (Array.isArray(r.kind) && r.kind.length === 1 && typeof r.kind[0] === 'string') {
+      report(at(['kind']), C.INVALID_PROPERTY, `"kind" of block "${id}" is a list`, `YAML reads an unquoted [${r.kind[0]}] as a list; write kind: ${r.kind[0]}`, id);
+      return undefined;
+    }
+    const meant = r.kind === undefined ? kindUnderAnotherKey(r, known) : undefined;
+    if (meant) {
+      report(at([meant.key], true), C.MISSING_PROPERTY, `block "${id}" has no "kind"; "${meant.key}: ${meant.kind}" looks like it`, `write kind: ${meant.kind}`, id);
+      return undefined;
+    }
     report(at([]), C.MISSING_PROPERTY, `block "${id}" has no "kind"`, `known kinds: ${known.join(', ')}`, id);
     return undefined;
   }
@@ -645,6 +656,20 @@ function kindHint(kind: string, registry: BlockRegistry): string {
   return `${guess ? `did you mean "${guess}"? ` : ''}${list}`;
 }
 
+/**
+ * A block without `kind` whose key close to "kind" (`knd`, `Kind`) or Oktell's and other tools' words for it (`type`,
+ * `component`) holds a known kind: that key, and the kind (its letter case corrected).
+ */
+function kindUnderAnotherKey(r: Record<string, unknown>, known: readonly string[]): { key: string; kind: string } | undefined {
+  for (const [key, value] of Object.entries(r)) {
+    if (typeof value !== 'string') continue;
+    if (!(closest(key, ['kind']) === 'kind' || /^(type|component|block|kind)$/i.test(key))) continue;
+    const kind = known.find((k) => k.toLowerCase() === value.trim().toLowerCase());
+    if (kind) return { key, kind };
+  }
+  return undefined;
+}
+
 /** Compiles an expression-valued property and checks the variables it reads. */
 function compileProperty(
   src: YamlSource,
@@ -732,7 +757,7 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
   // "reports@example.com": the "…" were meant as the text's quotes, and YAML took them (or, written bare, the text has
   // none). When the value as text is a valid expression (no variables, no quotes of its own to mix up), that is the fix.
   const asText = `"${value}"`;
-  if ((style === 'PLAIN' || style === 'QUOTE_DOUBLE') && !/["[\]]/.test(value) && parseExpression(asText).ok) {
+  if ((style === 'PLAIN' || style === 'QUOTE_DOUBLE') && !e.call && !/["[\]]/.test(value) && parseExpression(asText).ok) {
     const why = style === 'QUOTE_DOUBLE' ? 'YAML drops the "…" around a whole value' : 'text needs its own quotes';
     // "1 000": thousands written with spaces are a number to the writer; it has no spaces in an expression.
     if (/^\d{1,3}( \d{3})+$/.test(word)) return `a number has no spaces: write ${word.replaceAll(' ', '')}, or ${yamlSingleQuoted(asText)} for text`;

@@ -17,7 +17,20 @@ export function closest(name: string, known: Iterable<string>): string | undefin
       best = k;
     }
   }
-  return best !== undefined && bestDist <= Math.max(2, Math.floor(a.length / 3)) ? best : undefined;
+  if (best !== undefined && bestDist <= Math.max(2, Math.floor(a.length / 3))) return best;
+  return uniquePrefixOf(a, known);
+}
+
+/**
+ * A name cut short (`doc` for `document`, `errorVar` for `errorVariable`, `InputParam` for `InputParameter`) is too far
+ * from the whole by edit distance: the one known name it begins, when only one begins with it (2 characters or more).
+ */
+export function uniquePrefixOf(name: string, known: Iterable<string>): string | undefined {
+  const a = name.toLowerCase();
+  if (a.length < 2) return undefined;
+  const found = new Set<string>();
+  for (const k of known) if (k.length > a.length && k.toLowerCase().startsWith(a)) found.add(k);
+  return found.size === 1 ? [...found][0] : undefined;
 }
 
 function distance(a: string, b: string): number {

@@ -190,8 +190,8 @@ class Parser {
     const nameLen = nameTok.end - nameTok.start;
     if (!def) {
       const close = closeFunctionNames(nameTok.text);
-      this.fail(`unknown function "${nameTok.text}"`, nameTok.start, nameLen,
-        close.length ? `did you mean ${close.join(', ')}?` : 'see docs/expressions.md for the list of functions');
+      if (close.length) this.failCall(`unknown function "${nameTok.text}"`, nameTok.start, nameLen, `did you mean ${close.join(', ')}?`);
+      this.fail(`unknown function "${nameTok.text}"`, nameTok.start, nameLen, 'see docs/expressions.md for the list of functions');
     }
     const open = this.next();
     const args: Node[] = [];
@@ -215,12 +215,12 @@ class Parser {
     const d = def!;
     if (args.length < d.minArgs || args.length > d.maxArgs) {
       const want = d.minArgs === d.maxArgs ? `${d.minArgs}` : d.maxArgs === Infinity ? `at least ${d.minArgs}` : `${d.minArgs} to ${d.maxArgs}`;
-      this.fail(`${d.name} takes ${want} argument${want === '1' ? '' : 's'}, got ${args.length}`, nameTok.start, nameLen, `signature: ${d.signature}`);
+      this.failCall(`${d.name} takes ${want} argument${want === '1' ? '' : 's'}, got ${args.length}`, nameTok.start, nameLen, `signature: ${d.signature}`);
     }
     const problem = d.check?.(args);
     if (problem) {
       const a = args[problem.arg]!;
-      this.fail(problem.message, a.start, a.end - a.start, problem.hint);
+      this.failCall(problem.message, a.start, a.end - a.start, problem.hint);
     }
     const node: Node = { type: 'call', def: d, args, start: nameTok.start, end, nameEnd: nameTok.end };
     this.heights.set(node, 1 + Math.max(0, ...args.map((a) => this.height(a))));
@@ -232,7 +232,7 @@ class Parser {
   private failUnquoted(first: Token & { kind: 'name' }, afterValue = false): never {
     if (!afterValue && findFunction(first.text)) {
       const f = findFunction(first.text)!;
-      this.fail(`function ${f.name} needs parentheses`, first.start, first.end - first.start, `call it as ${f.signature}`);
+      this.failCall(`function ${f.name} needs parentheses`, first.start, first.end - first.start, `call it as ${f.signature}`);
     }
     const before0 = this.tokens[this.tokens.indexOf(first) - 1];
     const after0 = this.peek();
@@ -305,6 +305,11 @@ class Parser {
 
   private fail(message: string, offset: number, length: number, hint?: string, fix?: string): never {
     throw new SyntaxFailure(syntaxError(message, offset, length, hint, fix));
+  }
+
+  /** A mistake in a function call (see ExpressionSyntaxError.call). */
+  private failCall(message: string, offset: number, length: number, hint?: string): never {
+    throw new SyntaxFailure({ ...syntaxError(message, offset, length, hint), call: true });
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------------

@@ -51,6 +51,11 @@ export function closeFunctionNames(name: string, max = 3): string[] {
     const limit = Math.max(2, Math.floor(a.length / 3));
     if (best <= limit) scored.push([f.name, best]);
   }
+  if (scored.length === 0 && a.length >= 2) {
+    // InputParam for InputParameter: a name cut short, too far by edit distance, that begins one function's name only.
+    const begun = new Set(ALL_FUNCTIONS.filter((f) => [f.name, ...f.aliases].some((n) => normalizeName(n).length > a.length && normalizeName(n).startsWith(a))).map((f) => f.name));
+    if (begun.size === 1) return [...begun];
+  }
   return scored.sort((x, y) => x[1] - y[1]).slice(0, max).map(([n]) => n);
 }
 

@@ -9,6 +9,11 @@ export interface ExpressionSyntaxError {
   length: number;
   /** The whole expression corrected, when the fix is certain (unquoted text gets its quotes). */
   fix?: string;
+  /**
+   * The mistake is in a call of a function the language knows, or one close to a known name (`InputParam(4)`, `Now`,
+   * `Contains([a])`): the value is meant as an expression, so a hint never offers to quote it as text.
+   */
+  call?: boolean;
 }
 
 export function syntaxError(message: string, offset: number, length: number, hint?: string, fix?: string): ExpressionSyntaxError {
