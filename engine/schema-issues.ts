@@ -2,6 +2,8 @@
 import { SCENARIO_ERROR_CODES as C, type ScenarioErrorCode, type SourceLocation } from './errors.js';
 import { closest } from './suggest.js';
 import type { PathSeg } from './yaml-source.js';
+import { propertyNature } from './well-formed.js';
+import { yamlSingleQuoted } from './yaml-syntax-hints.js';
 
 /** The keys every block may have, whatever its kind (the loader reads them before the kind's own schema). */
 export const BLOCK_KEYS = ['kind', 'title', 'description', 'exits'] as const;
@@ -89,7 +91,7 @@ export function reportSchemaIssues(
     if (value === undefined) {
       issue(at(path.slice(0, -1)), C.MISSING_PROPERTY, `${def.kind} needs "${path.join('.')}"`, `example:\n${indent(def.example)}`);
     } else {
-      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, flowListHint(value) ?? `see the ${def.kind} example:\n${indent(def.example)}`);
+      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, flowListHint(value, path, def.schema) ?? `see the ${def.kind} example:\n${indent(def.example)}`);
     }
   }
 }
@@ -188,9 +190,20 @@ function quotedLiteral(text: string, expected: string | undefined): string | und
   return undefined;
 }
 
-/** `to: [authorEmail]` unquoted is a YAML list, not the expression [authorEmail]: say so and show it quoted. */
-function flowListHint(value: unknown): string | undefined {
+/**
+ * `to: [authorEmail]` unquoted is a YAML list, not the expression [authorEmail]: say so and show it quoted. Where the
+ * property is not an expression (`param: [body]`, `scenario: [Notify]`, `mode: [async]`, a Parser's JSONPath), the
+ * brackets are the mistake: the fix is the value without them.
+ */
+function flowListHint(value: unknown, path: readonly PathSeg[], schema: unknown): string | undefined {
   if (!Array.isArray(value) || value.length !== 1 || typeof value[0] !== 'string') return undefined;
+  const nature = propertyNature(schema, path);
+  const key = path[path.length - 1];
+  if ((nature === 'variable' || nature === 'other') && typeof key === 'string') {
+    const what = nature === 'variable' ? 'the name of a variable' : 'a plain value';
+    const bare = /^[\p{L}\p{N}_$.@*-][\p{L}\p{N}_$.@* -]*$/u.test(value[0]) && !/[ ]$/.test(value[0]) ? value[0] : yamlSingleQuoted(value[0]);
+    return `YAML reads an unquoted [${value[0]}] as a list; "${key}" takes ${what}, without [ ]: write ${key}: ${bare}`;
+  }
   return `YAML reads an unquoted [${value[0]}] as a list; quote the expression: '[${value[0]}]'`;
 }
 

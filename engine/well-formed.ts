@@ -106,6 +106,29 @@ function under(issues: readonly ZodIssueLike[], key: string): ZodIssueLike[] {
   return issues.filter((i) => i.path.length > 0 && String(i.path[0]) === key).map((i) => ({ ...i, path: i.path.slice(1) }));
 }
 
+/**
+ * What the schema takes at `path` (an object's property, a record's value): 'expression', 'variable' (a variable's
+ * name), 'other' (a name, a mode, a JSONPath, …), or undefined when the path leaves the schema or a union is met.
+ */
+export function propertyNature(schema: unknown, path: readonly PathSeg[]): 'expression' | 'variable' | 'other' | undefined {
+  let s = unwrap(schema as SchemaLike);
+  for (const seg of path) {
+    if (!s?.def) return undefined;
+    if (s.def.type === 'object' && s.def.shape) s = unwrap(s.def.shape[String(seg)]);
+    else if (s.def.type === 'record') s = unwrap(s.def.valueType);
+    else return undefined;
+  }
+  if (!s?.def) return undefined;
+  if (EXPRESSIONS.has(s)) return 'expression';
+  if (VARIABLE_NAMES.has(s)) return 'variable';
+  if (s.def.type === 'union') {
+    // Parser's extract: a JSONPath, or a { path, … } mapping; a list is neither, and the text form is the one meant.
+    const natures = (s.def.options ?? []).map((o) => (EXPRESSIONS.has(unwrap(o) ?? {}) ? 'expression' : 'other'));
+    return natures.every((n) => n === 'other') ? 'other' : undefined;
+  }
+  return 'other';
+}
+
 /** Looks through optional / nullable / default wrappers to the schema of the value itself (or to a marked one). */
 function unwrap(schema: SchemaLike | undefined): SchemaLike | undefined {
   let s = schema;
