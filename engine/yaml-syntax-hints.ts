@@ -253,19 +253,86 @@ function keyOfLine(line: string): { key: string; col: number } | undefined {
  * A mapping item indented differently from the items above it: say which column the mapping's items are at. Of the
  * keys above, back to the first one left of it (its parent), the one nearest its column is the one it goes with.
  */
-function indentHint(lines: readonly string[], lineNo: number): SyntaxHint | undefined {
+function indentHint(lines: readonly string[], reported: number): SyntaxHint | undefined {
+  // The parser may point at the blank line or the comment before the key (a block id indented a space off).
+  let lineNo = reported;
+  while (lineNo <= lines.length && isBlankOrComment(lines[lineNo - 1]!)) lineNo++;
   const here = keyOfLine(lines[lineNo - 1] ?? '');
   if (!here) return undefined;
+  // A key with a nested block under it (`isTaskChat:` and its `kind:` below) is not at or right of that block.
+  const below = nextKeyLine(lines, lineNo);
+  const childCol = below && below.col > here.col && /:\s*(#.*)?$/.test(lines[lineNo - 1]!) ? below.col : Infinity;
   let best: { key: string; col: number; line: number } | undefined;
   for (let n = lineNo - 1; n >= 1; n--) {
     const above = lines[n - 1]!;
-    if (above.trim() === '' || above.trimStart().startsWith('#')) continue;
+    if (isBlankOrComment(above)) continue;
     const key = keyOfLine(above);
-    if (!key) return best && hintTo(here, best, lineNo);
-    if (!best || Math.abs(key.col - here.col) < Math.abs(best.col - here.col)) best = { ...key, line: n };
+    if (!key) break;
+    if (key.col < childCol && (!best || Math.abs(key.col - here.col) < Math.abs(best.col - here.col))) best = { ...key, line: n };
     if (key.col <= here.col) break;
   }
-  return best && hintTo(here, best, lineNo);
+  if (!best) return undefined;
+  // `set:` with its first entry left at its own column and the next entry indented right: the first one is the slip.
+  const parent = previousKeyLine(lines, best.line);
+  if (parent && parent.col === best.col && parent.empty && here.col > best.col) {
+    return {
+      hint: `indent "${best.key}" on line ${best.line} like "${here.key}" (column ${here.col + 1}), with spaces: it belongs under "${parent.key}" on line ${parent.line}`,
+      at: { line: best.line, col: best.col + 1 },
+      message: 'All mapping items must start at the same column',
+    };
+  }
+  const hint = hintTo(here, best, lineNo);
+  // The first key of a mapping sets its column: when that one is the odd one out, the fix is there. The keys after
+  // the reported one tell which: at the first key's column, the reported one is off; at its column, the first key.
+  if (hint && parent && parent.col < best.col && parent.col < here.col && parent.line === best.line - 1 - blankRun(lines, best.line)) {
+    const after = { first: 0, here: 0 };
+    for (let n = lineNo + 1; n <= lines.length; n++) {
+      if (isBlankOrComment(lines[n - 1]!)) continue;
+      const col = lines[n - 1]!.length - lines[n - 1]!.trimStart().length;
+      if (col < Math.min(here.col, best.col)) break;
+      if (col === best.col) after.first++;
+      else if (col === here.col) after.here++;
+    }
+    if (after.first > 0) return hint;
+    if (after.here > 0) {
+      return { ...hint, hint: `indent "${best.key}" on line ${best.line} like "${here.key}" and the keys after it (column ${here.col + 1}), with spaces: the first key of a mapping sets the column of the rest`, at: { line: best.line, col: best.col + 1 } };
+    }
+    hint.hint += `; or, if "${best.key}" is the one off (the first key of a mapping sets the column of the rest), indent "${best.key}" on line ${best.line} like "${here.key}" (column ${here.col + 1})`;
+  }
+  return hint;
+}
+
+function isBlankOrComment(line: string): boolean {
+  return line.trim() === '' || line.trimStart().startsWith('#');
+}
+
+/** How many blank or comment lines are right above line `lineNo`. */
+function blankRun(lines: readonly string[], lineNo: number): number {
+  let n = 0;
+  while (lineNo - 1 - n >= 1 && isBlankOrComment(lines[lineNo - 2 - n]!)) n++;
+  return n;
+}
+
+/** The next line after `lineNo` that is not blank or a comment, with its indentation. */
+function nextKeyLine(lines: readonly string[], lineNo: number): { col: number } | undefined {
+  for (let n = lineNo + 1; n <= lines.length; n++) {
+    const line = lines[n - 1]!;
+    if (isBlankOrComment(line)) continue;
+    return { col: line.length - line.trimStart().length };
+  }
+  return undefined;
+}
+
+/** The key line above line `lineNo` (blank and comment lines skipped), and whether its value is empty (`set:`). */
+function previousKeyLine(lines: readonly string[], lineNo: number): { key: string; col: number; line: number; empty: boolean } | undefined {
+  for (let n = lineNo - 1; n >= 1; n--) {
+    const line = lines[n - 1]!;
+    if (isBlankOrComment(line)) continue;
+    const key = keyOfLine(line);
+    if (!key) return undefined;
+    return { ...key, line: n, empty: /:\s*(#.*)?$/.test(line) };
+  }
+  return undefined;
 }
 
 function hintTo(here: { key: string; col: number }, like: { key: string; col: number; line: number }, lineNo: number): SyntaxHint | undefined {
@@ -410,6 +477,15 @@ function deeperKeyHint(lines: readonly string[], lineNo: number): SyntaxHint | u
     const indent = line.length - line.trimStart().length;
     const key = /^\s*([^\s:#]+)\s*:/.exec(line)?.[1];
     if (indent <= aboveIndent || !key) return undefined;
+    // `set:` with its first entry left at its own column and the next entry indented right: the first one is the slip.
+    const parent = previousKeyLine(lines, lineNo);
+    if (parent && parent.empty && parent.col === aboveIndent && !m[1]!.includes('-')) {
+      return {
+        hint: `indent "${aboveKey}" on line ${lineNo} like "${key}" (column ${indent + 1}), with spaces: it belongs under "${parent.key}" on line ${parent.line}`,
+        at: { line: lineNo, col: aboveIndent + 1 },
+        message: 'All mapping items must start at the same column',
+      };
+    }
     return {
       hint: `indent "${key}" like "${aboveKey}" on line ${lineNo} (column ${aboveIndent + 1}), with spaces`,
       at: { line: n, col: indent + 1 },
