@@ -16,6 +16,14 @@ type Report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hi
  * here) is still declared: one with a bad `initial` keeps its type and the type's empty value, and the name of one
  * without a valid type goes into `untyped`, so that reading it is not reported again as an unknown variable.
  */
+/** Other languages' and Oktell's names of the types, for the fix of a declaration that uses one (`due: date`). */
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  text: 'string', str: 'string', char: 'string', varchar: 'string', строка: 'string', 'строковый': 'string',
+  int: 'number', integer: 'number', float: 'number', double: 'number', decimal: 'number', numeric: 'number', число: 'number', 'числовой': 'number',
+  date: 'datetime', time: 'datetime', timestamp: 'datetime', дата: 'datetime', 'дата/время': 'datetime', 'датавремя': 'datetime',
+  object: 'json', array: 'json', list: 'json',
+};
+
 export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: string; env?: Readonly<Record<string, string | undefined>>; onValueRead?(from: { env?: string; file?: string }, value: string | undefined): void }, report: Report, untyped = new Set<string>()): Map<string, VariableDecl> {
   const vars = new Map<string, VariableDecl>();
   if (raw === undefined || raw === null) return vars;
@@ -64,8 +72,8 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
       from = valueSource(src, name, s, report);
     }
     if (typeof type !== 'string' || !(VAR_TYPES as readonly string[]).includes(type)) {
-      const guess = typeof type === 'string' ? closest(type, VAR_TYPES) : undefined;
-      report(src.locate(['variables', name]), C.INVALID_VARIABLE, `variable "${name}" has no valid type`, `${guess ? `did you mean ${name}: ${guess}? ` : ''}types: ${VAR_TYPES.join(', ')}; e.g. ${name}: string`);
+      const guess = typeof type === 'string' ? (TYPE_WORDS[type.trim().toLowerCase()] ?? closest(type, VAR_TYPES)) : undefined;
+      report(src.locate(['variables', name]), C.INVALID_VARIABLE, `variable "${name}" has no valid type`, `${guess ? `did you mean ${name}: ${guess}? ` : ''}types: ${VAR_TYPES.join(', ')}${guess ? '' : `; e.g. ${name}: string`}`);
       untyped.add(name);
       continue;
     }
