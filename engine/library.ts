@@ -261,7 +261,21 @@ function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates
   for (const use of s.templates) {
     if (!templates) continue;
     if (!templates.has(use.name)) {
-      const guess = closest(use.name, templates.names?.() ?? []);
+      // `bpium-new-task.text.njk`: a file of the template named in place of the template; the name is what comes before.
+      const part = /^(.+)\.(subject|text|html)(\.njk)?$|^(.+)\.njk$/.exec(use.name);
+      const stem = part ? (part[1] ?? part[4])! : undefined;
+      const known = templates.names?.() ?? [];
+      if (stem !== undefined && known.includes(stem)) {
+        issues.push({
+          ...use.loc,
+          block: use.block,
+          code: C.INVALID_TEMPLATE,
+          message: `mail template "${use.name}" not found: "template" takes the template's name, not one of its files`,
+          hint: `write template: ${stem} (its files ${stem}.subject.njk, ${stem}.text.njk, ${stem}.html.njk are found by that name)`,
+        });
+        continue;
+      }
+      const guess = closest(use.name, known);
       issues.push({
         ...use.loc,
         block: use.block,
