@@ -174,6 +174,9 @@ export function quotedLiteralFix(key: string, text: string, expected: string | u
   const unquoted = quotedLiteral(text, expected);
   if (unquoted === undefined) return undefined;
   const what = expected === 'boolean' ? 'true or false' : `a number${UNITS[key] ? ` of ${UNITS[key]}` : ''}`;
+  if (expected === 'boolean' && !/^(true|false)$/i.test(text.trim().replace(/^["']|["']$/g, ''))) {
+    return { what, hint: `write ${key}: ${unquoted} (${what}: YAML reads ${JSON.stringify(text.trim())} as text)` };
+  }
   return { what, hint: `write ${key}: ${unquoted} (${what}, without quotes)` };
 }
 
@@ -187,6 +190,9 @@ function quotedLiteral(text: string, expected: string | undefined): string | und
   if (m) t = (m[1] ?? m[2]!).trim();
   if (expected === 'number' && /^-?\d+(\.\d+)?$/.test(t)) return String(Number(t));
   if (expected === 'boolean' && /^(true|false)$/i.test(t)) return t.toLowerCase();
+  // YAML 1.1's yes/no/on/off (and their Russian), which YAML 1.2 reads as text.
+  if (expected === 'boolean' && /^(yes|y|on|да)$/i.test(t)) return 'true';
+  if (expected === 'boolean' && /^(no|n|off|нет)$/i.test(t)) return 'false';
   return undefined;
 }
 
