@@ -293,9 +293,10 @@ function indentHint(lines: readonly string[], reported: number): SyntaxHint | un
       if (col === best.col) after.first++;
       else if (col === here.col) after.here++;
     }
-    if (after.first > 0) return hint;
-    if (after.here > 0) {
-      return { ...hint, hint: `indent "${best.key}" on line ${best.line} like "${here.key}" and the keys after it (column ${here.col + 1}), with spaces: the first key of a mapping sets the column of the rest`, at: { line: best.line, col: best.col + 1 } };
+    // With no key after it to tell, the usual two spaces under the parent do.
+    if (after.first > 0 || (after.here === 0 && best.col === parent.col + 2)) return hint;
+    if (after.here > 0 || here.col === parent.col + 2) {
+      return { ...hint, hint: `indent "${best.key}" on line ${best.line} like "${here.key}"${after.here > 0 ? ' and the keys after it' : ''} (column ${here.col + 1}), with spaces: the first key of a mapping sets the column of the rest`, at: { line: best.line, col: best.col + 1 } };
     }
     hint.hint += `; or, if "${best.key}" is the one off (the first key of a mapping sets the column of the rest), indent "${best.key}" on line ${best.line} like "${here.key}" (column ${here.col + 1})`;
   }
