@@ -1,0 +1,117 @@
+// Findings of a user trial of the scenario error messages (one mutation of a shipped scenario per case): each row is
+// a file text, the problem it must give (code, line, column) and words the hint must (or must not) hold.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioText } from '../../engine/index.js';
+
+interface Case {
+  name: string;
+  text: string;
+  code: string;
+  line: number;
+  col: number;
+  /** Words the message must hold. */
+  message?: RegExp;
+  /** Words the hint must hold. */
+  hint?: RegExp;
+  /** Words the hint must not hold. */
+  notHint?: RegExp;
+}
+
+/** A scenario with one SendMail block whose lines after `kind:` are `props`. */
+const mail = (props: string) => `variables: { email: string }
+blocks:
+  send:
+    kind: SendMail
+${props}
+    subject: '"Отчёт"'
+    text: '"Готово"'
+`;
+
+/** A scenario with one Variable block setting `v` to the YAML value written after "v:". */
+const setV = (value: string) => `variables: { v: string, n: number }
+blocks:
+  a:
+    kind: Variable
+    set:
+      v: ${value}
+`;
+
+const CASES: Case[] = [
+  // A constant recipient the mailer refuses would fail every letter at run time: said at load, at the line.
+  { name: 'to: a constant that is not an address', text: mail(`    to: '"reports-at-example.com"'`), code: 'E_INVALID_PROPERTY', line: 5, col: 9, message: /"to" is refused on every run \(MAIL_BAD_ADDRESS\)/, hint: /name@domain/ },
+  { name: 'to: the second of two constant addresses bad', text: mail(`    to: '"a@b.ru, c@@d.ru"'`), code: 'E_INVALID_PROPERTY', line: 5, col: 9, message: /c@@d\.ru/ },
+  { name: 'to: a display name with its < left open', text: mail(`    to: '"Иван <ivan@example.com"'`), code: 'E_INVALID_PROPERTY', line: 5, col: 9, message: /is not an e-mail address/ },
+  { name: 'to: empty text', text: mail(`    to: '""'`), code: 'E_INVALID_PROPERTY', line: 5, col: 9, message: /"to" is empty on every run/, hint: /to: '\[email\]'/ },
+  { name: 'cc: a constant that is not an address', text: mail(`    to: '[email]'\n    cc: '"boss@@example.com"'`), code: 'E_INVALID_PROPERTY', line: 6, col: 9, message: /"cc" is refused on every run/ },
+  // A mistake in a function call is not text left unquoted: the hint is the call's, not '"InputParameter(0)"'.
+  { name: 'InputParameter(0) unquoted', text: setV('InputParameter(0)'), code: 'E_INVALID_EXPRESSION', line: 6, col: 25, hint: /InputParameter\(2\)/, notHint: /text needs its own quotes/ },
+  { name: 'InputParameter() unquoted', text: setV('InputParameter()'), code: 'E_INVALID_EXPRESSION', line: 6, col: 10, hint: /signature: InputParameter/, notHint: /text needs/ },
+  { name: 'Now without parentheses', text: setV('Now'), code: 'E_INVALID_EXPRESSION', line: 6, col: 10, hint: /call it as Now\(\)/, notHint: /text needs/ },
+  { name: 'a function name cut short (InputParam)', text: setV('InputParam(4)'), code: 'E_INVALID_EXPRESSION', line: 6, col: 10, hint: /did you mean InputParameter\?/, notHint: /text needs/ },
+  { name: 'text that only looks like a call keeps the quoting hint', text: setV('Отчёт(за день)'), code: 'E_INVALID_EXPRESSION', line: 6, col: 10, hint: /'"Отчёт\(за день\)"'/ },
+  // A property name cut short gets the whole name.
+  {
+    name: 'errorVar for errorVariable',
+    text: `variables: { b: string, e: string, x: string }\nblocks:\n  p:\n    kind: Parser\n    mode: json\n    document: '[b]'\n    extract: { x: $.a }\n    errorVar: e\n`,
+    code: 'E_UNKNOWN_KEY', line: 8, col: 5, hint: /did you mean "errorVariable"\?/,
+  },
+  // `[x]` where the property is a name, not an expression: the fix is the name without brackets.
+  { name: 'param: [body]', text: `variables: { body: string }\nblocks:\n  b:\n    kind: Start\n    param: [body]\n`, code: 'E_INVALID_PROPERTY', line: 5, col: 12, hint: /write param: body/, notHint: /'\[body\]'/ },
+  { name: 'mode: [async]', text: `blocks:\n  b:\n    kind: AsyncScenario\n    scenario: Other\n    mode: [async]\n`, code: 'E_INVALID_PROPERTY', line: 5, col: 11, hint: /write mode: async/ },
+  { name: 'scenario: [Other]', text: `blocks:\n  b:\n    kind: AsyncScenario\n    scenario: [Other]\n`, code: 'E_INVALID_PROPERTY', line: 4, col: 15, hint: /write scenario: Other/ },
+  { name: 'a JSONPath in [ ]', text: `variables: { b: string, x: string }\nblocks:\n  p:\n    kind: Parser\n    mode: json\n    document: '[b]'\n    extract:\n      x: [$.a.b]\n`, code: 'E_INVALID_PROPERTY', line: 8, col: 10, hint: /write x: \$\.a\.b/ },
+  { name: 'an expression in [ ] keeps the quoting hint', text: setV('[n]'), code: 'E_INVALID_PROPERTY', line: 6, col: 10, hint: /quote the expression: '\[n\]'/ },
+  // Indentation: a block id a space off is pointed at (not at the blank line above it) and lined up with its siblings.
+  {
+    name: 'a block id one space right of the others',
+    text: `blocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    exits: { next: b }\n\n   b:\n    kind: Stop\n`.replace('blocks:', 'variables: { v: string }\nblocks:'),
+    code: 'E_YAML_SYNTAX', line: 8, col: 4, hint: /indent "b" like "a" on line 3 \(column 3\)/,
+  },
+  {
+    name: 'a block id one space left of the others',
+    text: `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    exits: { next: b }\n\n b:\n    kind: Stop\n`,
+    code: 'E_YAML_SYNTAX', line: 8, col: 2, hint: /indent "b" like "a" on line 3 \(column 3\)/,
+  },
+  {
+    name: 'the first entry of set: left at its column',
+    text: `variables: { v: string, w: string }\nblocks:\n  a:\n    kind: Variable\n    set:\n    v: '"x"'\n      w: '"y"'\n`,
+    code: 'E_YAML_SYNTAX', line: 6, col: 5, hint: /indent "v" on line 6 like "w" \(column 7\), with spaces: it belongs under "set" on line 5/,
+  },
+  {
+    name: 'the first variable a space right of the rest',
+    text: `variables:\n   a: string\n  b: string\n  c: string\nblocks:\n  r:\n    kind: ReturnValue\n    values: { 1: '[a]' }\n`,
+    code: 'E_YAML_SYNTAX', line: 2, col: 4, hint: /indent "a" on line 2 like "b" and the keys after it \(column 3\)/,
+  },
+  // A kind written under another key, or as a list: the line to write.
+  { name: 'knd: Variable', text: `variables: { v: string }\nblocks:\n  a:\n    knd: Variable\n    set: { v: '"x"' }\n`, code: 'E_MISSING_PROPERTY', line: 4, col: 5, hint: /^write kind: Variable$/ },
+  { name: 'type: Variable (the word of other tools)', text: `variables: { v: string }\nblocks:\n  a:\n    type: variable\n    set: { v: '"x"' }\n`, code: 'E_MISSING_PROPERTY', line: 4, col: 5, hint: /^write kind: Variable$/ },
+  { name: 'kind: [Variable]', text: `variables: { v: string }\nblocks:\n  a:\n    kind: [Variable]\n    set: { v: '"x"' }\n`, code: 'E_INVALID_PROPERTY', line: 4, col: 11, hint: /write kind: Variable/ },
+  // A type named as other languages name it: the type to write.
+  { name: 'due: date', text: `variables:\n  due: date\nblocks:\n  r: { kind: Stop }\n`, code: 'E_INVALID_VARIABLE', line: 2, col: 8, hint: /did you mean due: datetime\?/, notHint: /e\.g\. due: string/ },
+  { name: 'n: int', text: `variables:\n  n: int\nblocks:\n  r: { kind: Stop }\n`, code: 'E_INVALID_VARIABLE', line: 2, col: 6, hint: /did you mean n: number\?/ },
+  // YAML 1.1's yes/no, which YAML 1.2 reads as text.
+  { name: 'copyVariables: no', text: `blocks:\n  b:\n    kind: AsyncScenario\n    scenario: Other\n    copyVariables: no\n`, code: 'E_INVALID_PROPERTY', line: 5, col: 20, hint: /write copyVariables: false/ },
+];
+
+describe('trial 50: scenario error messages name the place and the fix', () => {
+  for (const c of CASES) {
+    it(c.name, () => {
+      const r = loadScenarioText('T.yaml', c.text, { registry: defaultRegistry });
+      assert.equal(r.ok, false, 'the file must be refused');
+      const issues = r.ok ? [] : r.issues;
+      const found = issues.find((i) => i.code === c.code && i.line === c.line && i.col === c.col);
+      assert.ok(found, `expected ${c.code} at ${c.line}:${c.col}, got ${issues.map((i) => `${i.line}:${i.col} ${i.code} ${i.message} | ${i.hint ?? ''}`).join('\n')}`);
+      if (c.message) assert.match(found.message, c.message);
+      if (c.hint) assert.match(found.hint ?? '', c.hint);
+      if (c.notHint) assert.doesNotMatch(found.hint ?? '', c.notHint);
+    });
+  }
+  it('a recipient from a variable, or a valid constant list, is left to the run', () => {
+    for (const to of [`'[email]'`, `'"a@b.ru; Иван <ivan@example.com>"'`]) {
+      const r = loadScenarioText('T.yaml', mail(`    to: ${to}`), { registry: defaultRegistry });
+      assert.ok(r.ok, r.ok ? '' : r.issues.map((i) => i.message).join('; '));
+    }
+  });
+});
