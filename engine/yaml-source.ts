@@ -14,7 +14,11 @@ export class YamlSource {
     readonly file: string,
     readonly text: string,
   ) {
-    this.doc = parseDocument(text, { lineCounter: this.lineCounter, uniqueKeys: true, prettyErrors: false, keepSourceTokens: false });
+    // A file saved with CR alone between lines (old Mac editors) is one line to the parser, all of it a comment after
+    // the first #: YAML counts CR as a line break, as editors do, so it is read as LF (the same length: every offset,
+    // line and column stays that of the file).
+    const parsed = text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
+    this.doc = parseDocument(parsed, { lineCounter: this.lineCounter, uniqueKeys: true, prettyErrors: false, keepSourceTokens: false });
   }
 
   /** For a duplicate key whose second occurrence starts at `offset`: the key and where it first appears in its mapping. */
