@@ -294,7 +294,11 @@ function graphOf(raw: Record<string, unknown>, blockIds: readonly string[], regi
     const guessed: string[] = [];
     let lostExit = false;
     const given = (written ?? {}) as Record<string, unknown>;
-    for (const [name, target] of Object.entries(given)) {
+    for (const [key, value] of Object.entries(given)) {
+      // `{ next isNewTask }` (the ":" left out): the exit it means, as the block's own check says.
+      const run = value === null ? /^(\S+)\s+([^\s:]+)$/.exec(key) : null;
+      const name = run && exitNames?.includes(run[1]!) ? run[1]! : key;
+      const target = run && name !== key ? run[2]! : value;
       if (target === null) continue;
       if (typeof target !== 'string') {
         lostExit = true;
@@ -512,7 +516,13 @@ function loadBlock(
       issue(at(['exits']), C.INVALID_PROPERTY, '"exits" must map exit names to block ids', exitsHint(r.exits, def.kind, def.exits));
     } else {
       for (const [exit, target] of Object.entries(r.exits as Record<string, unknown>)) {
-        if (!def.exits.includes(exit)) {
+        // `{ next isNewTask }`: the ":" left out makes one key of both; said so, and the exit is taken as meant, so the
+        // blocks after it are not reported as unreachable too.
+        const run = target === null ? /^(\S+)\s+([^\s:]+)$/.exec(exit) : null;
+        if (run && def.exits.includes(run[1]!)) {
+          issue(at(['exits', exit], true), C.UNKNOWN_EXIT, `${def.kind} has no exit "${exit}": the ":" after "${run[1]}" is missing`, `write ${run[1]}: ${run[2]} (a colon and a space between the exit and the block id)`);
+          exits[run[1]!] = run[2]!;
+        } else if (!def.exits.includes(exit)) {
           const guess = closest(exit, def.exits);
           issue(at(['exits', exit], true), C.UNKNOWN_EXIT, `${def.kind} has no exit "${exit}"`, def.exits.length ? `${guess ? `did you mean "${guess}"? ` : ''}exits of ${def.kind}: ${def.exits.join(', ')}` : `${def.kind} has no exits: remove "exits"`);
         } else if (typeof target === 'string') exits[exit] = target;

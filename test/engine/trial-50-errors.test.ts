@@ -93,6 +93,10 @@ const CASES: Case[] = [
   { name: 'n: int', text: `variables:\n  n: int\nblocks:\n  r: { kind: Stop }\n`, code: 'E_INVALID_VARIABLE', line: 2, col: 6, hint: /did you mean n: number\?/ },
   // YAML 1.1's yes/no, which YAML 1.2 reads as text.
   { name: 'copyVariables: no', text: `blocks:\n  b:\n    kind: AsyncScenario\n    scenario: Other\n    copyVariables: no\n`, code: 'E_INVALID_PROPERTY', line: 5, col: 20, hint: /write copyVariables: false/ },
+  // A file with CR alone between its lines (old Mac editors) is read line by line, as editors show it.
+  { name: 'CR line endings', text: setV('Contain("x", "y")').replace(/\n/g, '\r'), code: 'E_INVALID_EXPRESSION', line: 6, col: 10, hint: /did you mean Contains\?/ },
+  // `{ next b }`: the ":" left out; said so, and no block after it reported unreachable for it.
+  { name: 'exits: { next b }', text: `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    exits: { next b }\n  b:\n    kind: Stop\n`, code: 'E_UNKNOWN_EXIT', line: 6, col: 14, message: /the ":" after "next" is missing/, hint: /write next: b/ },
 ];
 
 describe('trial 50: scenario error messages name the place and the fix', () => {
@@ -108,6 +112,10 @@ describe('trial 50: scenario error messages name the place and the fix', () => {
       if (c.notHint) assert.doesNotMatch(found.hint ?? '', c.notHint);
     });
   }
+  it('a ":" left out in exits is the only problem (the block it leads to is not unreachable)', () => {
+    const r = loadScenarioText('T.yaml', `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    exits: { next b }\n  b:\n    kind: Stop\n`, { registry: defaultRegistry });
+    assert.deepEqual(r.ok ? [] : r.issues.map((i) => i.code), ['E_UNKNOWN_EXIT']);
+  });
   it('a recipient from a variable, or a valid constant list, is left to the run', () => {
     for (const to of [`'[email]'`, `'"a@b.ru; Иван <ivan@example.com>"'`]) {
       const r = loadScenarioText('T.yaml', mail(`    to: ${to}`), { registry: defaultRegistry });
