@@ -67,7 +67,8 @@ export function reportSchemaIssues(
       // One of a fixed set (an operator, a method, a mode): say which, and the likely one (`=>` is `>=` reversed).
       const allowed = zi.values as string[];
       const reversed = [...value.trim()].reverse().join('');
-      const guess = allowed.includes(reversed) ? reversed : closest(value.trim(), allowed);
+      const word = OPERATOR_WORDS[value.trim().toLowerCase()];
+      const guess = word !== undefined && allowed.includes(word) ? word : allowed.includes(reversed) ? reversed : closest(value.trim(), allowed);
       issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${JSON.stringify(value)} is not one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`, guess ? `did you mean ${JSON.stringify(guess)}?` : `see the ${def.kind} example:\n${indent(def.example)}`);
       continue;
     }
@@ -161,6 +162,9 @@ function reportMixedForms(
   );
   return true;
 }
+
+/** Comparison operators as other languages spell them in words (`lt`, `gte`), for Condition's `operator`. */
+const OPERATOR_WORDS: Readonly<Record<string, string>> = { lt: '<', gt: '>', le: '<=', lte: '<=', ge: '>=', gte: '>=', eq: '=', ne: '<>', neq: '<>' };
 
 /** What the numbers of properties of this name count, for hints (every block's `timeout` is in seconds). */
 const UNITS: Readonly<Record<string, string>> = { timeout: 'seconds' };

@@ -97,6 +97,8 @@ const CASES: Case[] = [
   { name: 'CR line endings', text: setV('Contain("x", "y")').replace(/\n/g, '\r'), code: 'E_INVALID_EXPRESSION', line: 6, col: 10, hint: /did you mean Contains\?/ },
   // `{ next b }`: the ":" left out; said so, and no block after it reported unreachable for it.
   { name: 'exits: { next b }', text: `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    exits: { next b }\n  b:\n    kind: Stop\n`, code: 'E_UNKNOWN_EXIT', line: 6, col: 14, message: /the ":" after "next" is missing/, hint: /write next: b/ },
+  // An operator in words (lt) is told its sign, not the closest spelling ("=").
+  { name: 'operator: lt', text: `variables: { n: number }\nblocks:\n  c:\n    kind: Condition\n    left: '[n]'\n    operator: lt\n    right: 1\n`, code: 'E_INVALID_PROPERTY', line: 6, col: 15, hint: /did you mean "<"\?/ },
 ];
 
 describe('trial 50: scenario error messages name the place and the fix', () => {
