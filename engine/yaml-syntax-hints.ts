@@ -284,7 +284,8 @@ function indentHint(lines: readonly string[], reported: number): SyntaxHint | un
   const hint = hintTo(here, best, lineNo);
   // The first key of a mapping sets its column: when that one is the odd one out, the fix is there. The keys after
   // the reported one tell which: at the first key's column, the reported one is off; at its column, the first key.
-  if (hint && parent && parent.col < best.col && parent.col < here.col && parent.line === best.line - 1 - blankRun(lines, best.line)) {
+  // (A list item's first key is placed by its "- ", which the keys after it line up with: not the one off.)
+  if (hint && parent && !/^\s*-\s/.test(lines[best.line - 1]!) && parent.col < best.col && parent.col < here.col && parent.line === best.line - 1 - blankRun(lines, best.line)) {
     const after = { first: 0, here: 0 };
     for (let n = lineNo + 1; n <= lines.length; n++) {
       if (isBlankOrComment(lines[n - 1]!)) continue;
