@@ -54,6 +54,12 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
     return { hint: `replace the tab at ${loc.line}:${loc.col} with spaces: YAML indents with spaces only` };
   }
   if (/^All mapping items must start at the same column/.test(message)) return indentHint(lines, loc.line);
+  // `exits: { next: b }}`: a closing bracket with nothing open before it.
+  const stray = /^Unexpected flow-(map|seq)-end token/.exec(message);
+  if (stray) {
+    const [close, open] = stray[1] === 'map' ? ['}', '{'] : [']', '['];
+    return { hint: `this ${close} closes no ${open}: remove it`, message: `${close} without a ${open} before it` };
+  }
   // A key indented less than the other keys of a list item: the parser expects another `- ` item there.
   if (/^Sequence item without - indicator/.test(message)) return indentHint(lines, loc.line);
   if (/^Nested mappings are not allowed in compact mappings/.test(message)) return colonInValueHint(line) ?? deeperKeyHint(lines, loc.line);

@@ -99,6 +99,8 @@ const CASES: Case[] = [
   { name: 'exits: { next b }', text: `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    exits: { next b }\n  b:\n    kind: Stop\n`, code: 'E_UNKNOWN_EXIT', line: 6, col: 14, message: /the ":" after "next" is missing/, hint: /write next: b/ },
   // An operator in words (lt) is told its sign, not the closest spelling ("=").
   { name: 'operator: lt', text: `variables: { n: number }\nblocks:\n  c:\n    kind: Condition\n    left: '[n]'\n    operator: lt\n    right: 1\n`, code: 'E_INVALID_PROPERTY', line: 6, col: 15, hint: /did you mean "<"\?/ },
+  // A stray closing bracket: said so, with the fix, not "check indentation, colons and quotes".
+  { name: 'exits: { next: b }}', text: `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    exits: { next: b }}\n  b:\n    kind: Stop\n`, code: 'E_YAML_SYNTAX', line: 6, col: 23, message: /\} without a \{ before it/, hint: /^this \} closes no \{: remove it/ },
 ];
 
 describe('trial 50: scenario error messages name the place and the fix', () => {
