@@ -213,7 +213,8 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   }
   const blockIds = isMap(blocksNode) ? [...new Set((blocksNode as YAMLMap).items.map(keyOf))].filter((id) => !misplaced.has(id)) : [];
   if (start === undefined) start = blockIds[0];
-  else if (!blockIds.includes(start)) {
+  // With no block at all (no "blocks:", or an empty one), that is the one problem reported, not the start too.
+  else if (!blockIds.includes(start) && blockIds.length > 0) {
     const guess = closest(start, blockIds);
     report(src.locate(['start']), C.UNKNOWN_START, `start block "${start}" does not exist`, guess ? `did you mean "${guess}"?` : `known blocks: ${blockIds.join(', ')}`);
   }

@@ -101,6 +101,9 @@ const CASES: Case[] = [
   { name: 'operator: lt', text: `variables: { n: number }\nblocks:\n  c:\n    kind: Condition\n    left: '[n]'\n    operator: lt\n    right: 1\n`, code: 'E_INVALID_PROPERTY', line: 6, col: 15, hint: /did you mean "<"\?/ },
   // A stray closing bracket: said so, with the fix, not "check indentation, colons and quotes".
   { name: 'exits: { next: b }}', text: `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    exits: { next: b }}\n  b:\n    kind: Stop\n`, code: 'E_YAML_SYNTAX', line: 6, col: 23, message: /\} without a \{ before it/, hint: /^this \} closes no \{: remove it/ },
+  // Other tools' words for a property get its name here.
+  { name: 'transitions: for exits', text: `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    transitions: { next: a }\n`, code: 'E_UNKNOWN_KEY', line: 6, col: 5, hint: /did you mean "exits"\?/ },
+  { name: 'query: for sql', text: `variables: { n: number }\nblocks:\n  q:\n    kind: DbQuery\n    query: SELECT 1 AS n\n`, code: 'E_UNKNOWN_KEY', line: 5, col: 5, hint: /did you mean "sql"\?/ },
 ];
 
 describe('trial 50: scenario error messages name the place and the fix', () => {
@@ -116,6 +119,10 @@ describe('trial 50: scenario error messages name the place and the fix', () => {
       if (c.notHint) assert.doesNotMatch(found.hint ?? '', c.notHint);
     });
   }
+  it('a file with no blocks says that once, not also that its start block does not exist', () => {
+    const r = loadScenarioText('T.yaml', `start: a\nblocks: {}\n`, { registry: defaultRegistry });
+    assert.deepEqual(r.ok ? [] : r.issues.map((i) => i.code), ['E_MISSING_PROPERTY']);
+  });
   it('a ":" left out in exits is the only problem (the block it leads to is not unreachable)', () => {
     const r = loadScenarioText('T.yaml', `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    exits: { next b }\n  b:\n    kind: Stop\n`, { registry: defaultRegistry });
     assert.deepEqual(r.ok ? [] : r.issues.map((i) => i.code), ['E_UNKNOWN_EXIT']);
