@@ -5,11 +5,14 @@ import {
   RUN_ERROR_CODES,
   SCENARIO_ERROR_CODES,
   expressionSchema,
+  toText,
   variableNameSchema,
   type BlockRuntime,
+  type CompiledExpression,
   type CompileContext,
   type EffectError,
   type EvalContext,
+  type Value,
   type VarType,
 } from '../engine/index.js';
 
@@ -26,6 +29,21 @@ export const NOTHING: EvalContext = {
   now: () => new Date(0),
   timeZone: 'UTC',
 };
+
+/**
+ * The text of a constant expression (one that reads no variable, parameter or clock) as every run will see it, for a
+ * check at load time; undefined when the expression itself fails (1 / 0: the run says so, as for any expression) or
+ * is not valid (null: reported as such already).
+ */
+export function constantText(e: CompiledExpression): string | undefined {
+  let value: Value;
+  try {
+    value = e.evaluate(NOTHING);
+  } catch {
+    return undefined;
+  }
+  return value === null ? undefined : toText(value, NOTHING.timeZone);
+}
 
 /** A variable name (declared under `variables:`). */
 export const varName = variableNameSchema(z.string().min(1));

@@ -13,9 +13,8 @@ import {
   type JsonValue,
   type MailMessage,
   type MailerPort,
-  type Value,
 } from '../engine/index.js';
-import { checkTextVariable, expr, isKnown, NOTHING, settingFailure, varName } from './common.js';
+import { checkTextVariable, expr, constantText, isKnown, NOTHING, settingFailure, varName } from './common.js';
 import { TEMPLATE_NAME } from '../adapters/mail/templates.js';
 
 const schema = z.strictObject({
@@ -122,15 +121,8 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
  * run: one the mailer refuses (not an address, an empty "to") would fail every letter, so the load says so at its line.
  */
 function checkConstantAddresses(cx: CompileContext, field: 'to' | 'cc' | 'bcc', e: CompiledExpression): void {
-  let value: Value;
-  try {
-    value = e.evaluate(NOTHING);
-  } catch {
-    return; // The expression itself fails (1 / 0): the run says so as it does for any expression.
-  }
-  // null: the expression was not valid, and is reported as such already.
-  if (value === null) return;
-  const list = toText(value, NOTHING.timeZone);
+  const list = constantText(e);
+  if (list === undefined) return;
   const r = parseAddressList(list);
   if (!r.ok) {
     cx.issue([field], 'E_INVALID_PROPERTY', `"${field}" is refused on every run (MAIL_BAD_ADDRESS): ${r.error}`,

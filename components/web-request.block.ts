@@ -20,7 +20,7 @@ import {
   type WebRequestSpec,
 } from '../engine/index.js';
 import { maskBody, maskHeaders, maskUrl, maskUrlText } from '../adapters/web/redact.js';
-import { checkOutputVariable, expr, isKnown, NOTHING, varName } from './common.js';
+import { checkOutputVariable, expr, constantText, isKnown, NOTHING, varName } from './common.js';
 import { cookieHeader, keepCookies } from './web-cookies.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -364,15 +364,8 @@ function requestUrl(urlText: string, seen: { url?: string }): URL {
  * user and password in it) is reported at load time, at the url, with the URL to write instead.
  */
 function checkConstantUrl(cx: CompileContext, url: CompiledExpression): void {
-  let value: Value;
-  try {
-    value = url.evaluate(NOTHING);
-  } catch {
-    return; // The expression itself fails (1 / 0): the run says so as it does for any expression.
-  }
-  // null: the expression was not valid, and is reported as such already.
-  if (value === null) return;
-  const urlText = toText(value, NOTHING.timeZone).trim();
+  const urlText = constantText(url)?.trim();
+  if (urlText === undefined) return;
   try {
     requestUrl(urlText, {});
   } catch (e) {
