@@ -12,7 +12,7 @@ import type { VarType } from './values.js';
 import { lostNumber } from './yaml-numbers.js';
 import { firstSyntaxProblem, yamlSingleQuoted } from './yaml-syntax-hints.js';
 import { closest } from './suggest.js';
-import { allowedKeys, BLOCK_KEYS, reportSchemaIssues, wellFormedPart, type ZodIssueLike } from './schema-issues.js';
+import { allowedKeys, BLOCK_KEYS, keyMeant, reportSchemaIssues, wellFormedPart, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables, returnValueSlot } from './variables.js';
 import { checkWellFormedProperties } from './well-formed.js';
 import { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
@@ -285,9 +285,10 @@ function graphOf(raw: Record<string, unknown>, blockIds: readonly string[], regi
     const b = r as Record<string, unknown>;
     const kind = typeof b.kind === 'string' ? b.kind : '';
     const def = registry.get(kind);
-    // `exit:` or `exist:` for `exits:` is reported as an unknown property meaning "exits": its exits are those.
+    // `exit:`, `exist:` or `transitions:` for `exits:` is reported as an unknown property meaning "exits": its exits are
+    // those, so the blocks they lead to are not also reported as unreachable.
     const candidates = [...BLOCK_KEYS, ...(def ? allowedKeys(def.schema, []) : [])];
-    const exitsKey = 'exits' in b ? 'exits' : Object.keys(b).find((k) => !BLOCK_META_KEYS.has(k) && closest(k, candidates) === 'exits');
+    const exitsKey = 'exits' in b ? 'exits' : Object.keys(b).find((k) => !BLOCK_META_KEYS.has(k) && keyMeant(k, candidates) === 'exits');
     const written = exitsKey === undefined ? undefined : b[exitsKey];
     if (written !== undefined && written !== null && (typeof written !== 'object' || Array.isArray(written))) return undefined;
     const exitNames = def?.exits;

@@ -46,8 +46,7 @@ export function reportSchemaIssues(
         const allowed = allowedKeys(def.schema, path);
         // At the block's own level the keys every block has (exits, title, …) are candidates too: `exit:` means `exits:`.
         const candidates = path.length === 0 ? [...BLOCK_KEYS, ...allowed] : allowed;
-        const word = KEY_WORDS[key.toLowerCase()];
-        const guess = closest(key, candidates) ?? (word !== undefined && candidates.includes(word) ? word : undefined);
+        const guess = keyMeant(key, candidates);
         const listed = path.length === 0 ? `properties of every block: ${BLOCK_KEYS.join(', ')}; of ${def.kind}: ${allowed.join(', ') || 'none'}` : `properties: ${allowed.join(', ')}`;
         issue(at([...path, key], true), C.UNKNOWN_KEY, `unknown property "${key}" for ${def.kind}`, `${guess ? `did you mean "${guess}"? ` : ''}${listed}`);
       }
@@ -166,6 +165,15 @@ function reportMixedForms(
 
 /** Property names as Oktell's editor or other tools word them, for an unknown key's "did you mean". */
 const KEY_WORDS: Readonly<Record<string, string>> = { transitions: 'exits', transition: 'exits', response: 'responseBody', query: 'sql', parameters: 'params', type: 'kind' };
+
+/**
+ * The property among `candidates` an unknown key most likely means: a close spelling (`exit`, `exist`), else the
+ * property other tools' word names (`transitions` for `exits`, `query` for `sql`).
+ */
+export function keyMeant(key: string, candidates: readonly string[]): string | undefined {
+  const word = KEY_WORDS[key.toLowerCase()];
+  return closest(key, candidates) ?? (word !== undefined && candidates.includes(word) ? word : undefined);
+}
 
 /** Comparison operators as other languages spell them in words (`lt`, `gte`), for Condition's `operator`. */
 const OPERATOR_WORDS: Readonly<Record<string, string>> = { lt: '<', gt: '>', le: '<=', lte: '<=', ge: '>=', gte: '>=', eq: '=', ne: '<>', neq: '<>' };

@@ -127,6 +127,10 @@ describe('trial 50: scenario error messages name the place and the fix', () => {
     const r = loadScenarioText('T.yaml', `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    exits: { next b }\n  b:\n    kind: Stop\n`, { registry: defaultRegistry });
     assert.deepEqual(r.ok ? [] : r.issues.map((i) => i.code), ['E_UNKNOWN_EXIT']);
   });
+  it('transitions: for exits is the only problem (the blocks it leads to are not unreachable)', () => {
+    const r = loadScenarioText('T.yaml', `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    transitions: { next: b }\n  b:\n    kind: Variable\n    set: { v: '"y"' }\n    exits: { next: c }\n  c:\n    kind: Stop\n`, { registry: defaultRegistry });
+    assert.deepEqual(r.ok ? [] : r.issues.map((i) => `${i.line}:${i.col} ${i.code}`), ['6:5 E_UNKNOWN_KEY']);
+  });
   it('a recipient from a variable, or a valid constant list, is left to the run', () => {
     for (const to of [`'[email]'`, `'"a@b.ru; Иван <ivan@example.com>"'`]) {
       const r = loadScenarioText('T.yaml', mail(`    to: ${to}`), { registry: defaultRegistry });
