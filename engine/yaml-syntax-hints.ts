@@ -280,13 +280,7 @@ function indentHint(lines: readonly string[], reported: number): SyntaxHint | un
   if (!best) return undefined;
   // `set:` with its first entry left at its own column and the next entry indented right: the first one is the slip.
   const parent = previousKeyLine(lines, best.line);
-  if (parent && parent.col === best.col && parent.empty && here.col > best.col) {
-    return {
-      hint: `indent "${best.key}" on line ${best.line} like "${here.key}" (column ${here.col + 1}), with spaces: it belongs under "${parent.key}" on line ${parent.line}`,
-      at: { line: best.line, col: best.col + 1 },
-      message: 'All mapping items must start at the same column',
-    };
-  }
+  if (parent && parent.col === best.col && parent.empty && here.col > best.col) return firstEntryOffHint(best, here, parent);
   const hint = hintTo(here, best, lineNo);
   // The first key of a mapping sets its column: when that one is the odd one out, the fix is there. The keys after
   // the reported one tell which: at the first key's column, the reported one is off; at its column, the first key.
@@ -295,7 +289,7 @@ function indentHint(lines: readonly string[], reported: number): SyntaxHint | un
     const after = { first: 0, here: 0 };
     for (let n = lineNo + 1; n <= lines.length; n++) {
       if (isBlankOrComment(lines[n - 1]!)) continue;
-      const col = lines[n - 1]!.length - lines[n - 1]!.trimStart().length;
+      const col = indentOf(lines[n - 1]!);
       if (col < Math.min(here.col, best.col)) break;
       if (col === best.col) after.first++;
       else if (col === here.col) after.here++;
@@ -310,8 +304,25 @@ function indentHint(lines: readonly string[], reported: number): SyntaxHint | un
   return hint;
 }
 
+/**
+ * `set:` with its first entry left at its own column and the next entry indented right: the first entry is the slip,
+ * pointed at, with the column of the entry after it.
+ */
+function firstEntryOffHint(first: { key: string; col: number; line: number }, next: { key: string; col: number }, parent: { key: string; line: number }): SyntaxHint {
+  return {
+    hint: `indent "${first.key}" on line ${first.line} like "${next.key}" (column ${next.col + 1}), with spaces: it belongs under "${parent.key}" on line ${parent.line}`,
+    at: { line: first.line, col: first.col + 1 },
+    message: 'All mapping items must start at the same column',
+  };
+}
+
 function isBlankOrComment(line: string): boolean {
   return line.trim() === '' || line.trimStart().startsWith('#');
+}
+
+/** The spaces before a line's first character. */
+function indentOf(line: string): number {
+  return line.length - line.trimStart().length;
 }
 
 /** How many blank or comment lines are right above line `lineNo`. */
@@ -326,7 +337,7 @@ function nextKeyLine(lines: readonly string[], lineNo: number): { col: number } 
   for (let n = lineNo + 1; n <= lines.length; n++) {
     const line = lines[n - 1]!;
     if (isBlankOrComment(line)) continue;
-    return { col: line.length - line.trimStart().length };
+    return { col: indentOf(line) };
   }
   return undefined;
 }
@@ -448,7 +459,7 @@ function listAmongKeysHint(lines: readonly string[], lineNo: number): SyntaxHint
   let owner = 'at the top level of the file';
   for (let n = lineNo - 1; n >= 1; n--) {
     const above = lines[n - 1]!;
-    if (above.trim() === '' || above.trimStart().startsWith('#')) continue;
+    if (isBlankOrComment(above)) continue;
     const key = keyOfLine(above);
     if (!key || key.col >= col) continue;
     owner = `of "${key.key}" (line ${n})`;
@@ -481,19 +492,13 @@ function deeperKeyHint(lines: readonly string[], lineNo: number): SyntaxHint | u
   const aboveKey = m[2]!;
   for (let n = lineNo + 1; n <= lines.length; n++) {
     const line = lines[n - 1]!;
-    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
-    const indent = line.length - line.trimStart().length;
+    if (isBlankOrComment(line)) continue;
+    const indent = indentOf(line);
     const key = /^\s*([^\s:#]+)\s*:/.exec(line)?.[1];
     if (indent <= aboveIndent || !key) return undefined;
     // `set:` with its first entry left at its own column and the next entry indented right: the first one is the slip.
     const parent = previousKeyLine(lines, lineNo);
-    if (parent && parent.empty && parent.col === aboveIndent && !m[1]!.includes('-')) {
-      return {
-        hint: `indent "${aboveKey}" on line ${lineNo} like "${key}" (column ${indent + 1}), with spaces: it belongs under "${parent.key}" on line ${parent.line}`,
-        at: { line: lineNo, col: aboveIndent + 1 },
-        message: 'All mapping items must start at the same column',
-      };
-    }
+    if (parent && parent.empty && parent.col === aboveIndent && !m[1]!.includes('-')) return firstEntryOffHint({ key: aboveKey, col: aboveIndent, line: lineNo }, { key, col: indent }, parent);
     return {
       hint: `indent "${key}" like "${aboveKey}" on line ${lineNo} (column ${aboveIndent + 1}), with spaces`,
       at: { line: n, col: indent + 1 },
