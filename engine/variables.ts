@@ -11,11 +11,6 @@ const VAR_NAME_FORBIDDEN = /[[\]\\]/;
 
 type Report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) => void;
 
-/**
- * The declared variables, each with its type and initial value. A variable whose declaration has a problem (reported
- * here) is still declared: one with a bad `initial` keeps its type and the type's empty value, and the name of one
- * without a valid type goes into `untyped`, so that reading it is not reported again as an unknown variable.
- */
 /** Other languages' and Oktell's names of the types, for the fix of a declaration that uses one (`due: date`). */
 const TYPE_WORDS: Readonly<Record<string, string>> = {
   text: 'string', str: 'string', char: 'string', varchar: 'string', строка: 'string', 'строковый': 'string',
@@ -24,6 +19,11 @@ const TYPE_WORDS: Readonly<Record<string, string>> = {
   object: 'json', array: 'json', list: 'json',
 };
 
+/**
+ * The declared variables, each with its type and initial value. A variable whose declaration has a problem (reported
+ * here) is still declared: one with a bad `initial` keeps its type and the type's empty value, and the name of one
+ * without a valid type goes into `untyped`, so that reading it is not reported again as an unknown variable.
+ */
 export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: string; env?: Readonly<Record<string, string | undefined>>; onValueRead?(from: { env?: string; file?: string }, value: string | undefined): void }, report: Report, untyped = new Set<string>()): Map<string, VariableDecl> {
   const vars = new Map<string, VariableDecl>();
   if (raw === undefined || raw === null) return vars;
