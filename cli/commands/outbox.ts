@@ -23,9 +23,6 @@ export interface OutboxCommandIo {
   write?: (text: string) => void;
 }
 
-/** `text` in `width` terminal columns (an emoji or a CJK character takes two): padded, or cut with `…`. */
-const clip = fitColumns;
-
 /** The table, times in the server's zone with their offset (as `runs`, `show`, `tasks` and the console print them). */
 function formatTable(entries: OutboxEntry[], zone: string): string {
   const rows = entries.map((e) => ({
@@ -41,8 +38,8 @@ function formatTable(entries: OutboxEntry[], zone: string): string {
   const subjectWidth = Math.max(width((r) => r.subject, 60), 'subject'.length);
   const timeWidth = Math.max(...rows.map((r) => displayWidth(r.time)));
   // A header line names the columns, as `runs` does; dimmed on a terminal.
-  const header = pc.dim(`${padEndColumns('time', timeWidth)}  ${clip('to', toWidth)}  ${clip('subject', subjectWidth)}  file`);
-  return [header, ...rows.map((r) => `${padEndColumns(r.time, timeWidth)}  ${clip(r.to, toWidth)}  ${clip(r.subject, subjectWidth)}  ${r.file}`)].map((l) => `${l}\n`).join('');
+  const header = pc.dim(`${padEndColumns('time', timeWidth)}  ${fitColumns('to', toWidth)}  ${fitColumns('subject', subjectWidth)}  file`);
+  return [header, ...rows.map((r) => `${padEndColumns(r.time, timeWidth)}  ${fitColumns(r.to, toWidth)}  ${fitColumns(r.subject, subjectWidth)}  ${r.file}`)].map((l) => `${l}\n`).join('');
 }
 
 export async function outboxAction(io: OutboxCommandIo, opts: { json?: boolean; dataDir?: string; config?: string; limit?: number }): Promise<void> {
