@@ -50,6 +50,15 @@ export function safeReverse(value: unknown): unknown {
   return safe ? runtime.markSafe(reversed) : reversed;
 }
 
+/**
+ * Puts the text filters that keep emoji and accented letters whole (`truncate`, `reverse`) in place of nunjucks' own,
+ * for every environment that prints scenario values: letters and the console.
+ */
+export function addWholeCharacterFilters(env: nunjucks.Environment): void {
+  env.addFilter('truncate', safeTruncate);
+  env.addFilter('reverse', safeReverse);
+}
+
 /** Keeps http(s) and mailto links, turns anything else (`javascript:`, data:) into an empty string. */
 export function safeUrlFilter(value: unknown): string {
   const url = value === null || value === undefined ? '' : String(value).trim();

@@ -19,9 +19,8 @@ import {
 } from './template-ast.js';
 import {
   TemplateDate,
+  addWholeCharacterFilters,
   nl2brFilter,
-  safeReverse,
-  safeTruncate,
   safeUrlFilter,
   stripNunjucksPrefix,
   syntaxErrorHint,
@@ -119,8 +118,7 @@ function makeEnvironment(dir: string, autoescape: boolean): nunjucks.Environment
   if (autoescape) env.addFilter('nl2br', nl2brFilter);
   env.addFilter('safeUrl', safeUrlFilter);
   // nunjucks' own truncate can cut an emoji in two, and its reverse split one, which the letter would show as U+FFFD.
-  env.addFilter('truncate', safeTruncate);
-  env.addFilter('reverse', safeReverse);
+  addWholeCharacterFilters(env);
   return env;
 }
 

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import { toText } from '../../engine/index.js';
-import { safeReverse, safeTruncate } from '../../adapters/mail/template-support.js';
+import { addWholeCharacterFilters } from '../../adapters/mail/template-support.js';
 import { bpiumCallNote, httpCallNote } from './call-notes.js';
 
 /** Where the console is mounted; links in the views start with it. */
@@ -116,7 +116,6 @@ export function createViews(timeZone: string): nunjucks.Environment {
   env.addFilter('httpNote', httpCallNote);
   env.addFilter('bpiumNote', bpiumCallNote);
   env.addFilter('json', (v: unknown) => JSON.stringify(v, null, 2) ?? '');
-  env.addFilter('truncate', safeTruncate);
-  env.addFilter('reverse', safeReverse);
+  addWholeCharacterFilters(env);
   return env;
 }
