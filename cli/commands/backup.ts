@@ -212,25 +212,64 @@ function report(r: { store: string; file: string; bytes: number; version: number
 }
 
 /**
- * A PostgreSQL store is backed up with PostgreSQL's own tool: the command, with the URL's password left out (pg_dump
- * reads it from PGPASSWORD or its password file) and `?schema=` turned into `--schema`, which libpq would refuse in a URL.
+ * The connection parameters libpq (and so pg_dump and pg_restore) takes in a URL. node-postgres takes some more of its
+ * own (`?ssl=true`, `?uselibpqcompat=`), which pg_dump refuses with "invalid URI query parameter".
+ */
+const LIBPQ_PARAMS = new Set([
+  'host', 'hostaddr', 'port', 'dbname', 'user', 'passfile', 'require_auth', 'channel_binding', 'connect_timeout',
+  'client_encoding', 'options', 'application_name', 'fallback_application_name', 'keepalives', 'keepalives_idle',
+  'keepalives_interval', 'keepalives_count', 'tcp_user_timeout', 'replication', 'gssencmode', 'sslmode', 'requiressl',
+  'sslnegotiation', 'sslcompression', 'sslcert', 'sslkey', 'sslcertmode', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslsni',
+  'requirepeer', 'ssl_min_protocol_version', 'ssl_max_protocol_version', 'krbsrvname', 'gsslib', 'gssdelegation',
+  'service', 'target_session_attrs', 'load_balance_hosts',
+]);
+
+/**
+ * The store URL as pg_dump takes it: no password (pg_dump reads it from PGPASSWORD or its password file), no
+ * `?schema=` (given as `--schema`), node-postgres's `?ssl=true` as libpq's `sslmode=require`, and any other parameter
+ * libpq does not know left out and named in `dropped`.
+ */
+export function libpqUrl(url: string): { dbname: string; dropped: string[]; sslRequired: boolean } {
+  const u = new URL(url);
+  u.password = '';
+  const dropped: string[] = [];
+  let sslRequired = false;
+  for (const name of [...new Set(u.searchParams.keys())]) {
+    if (name === 'ssl') {
+      const on = ['true', '1'].includes(u.searchParams.get(name) ?? '');
+      u.searchParams.delete(name);
+      if (on && !u.searchParams.has('sslmode')) {
+        u.searchParams.set('sslmode', 'require');
+        sslRequired = true;
+      }
+    } else if (name === 'schema' || /password/i.test(name)) {
+      u.searchParams.delete(name);
+    } else if (!LIBPQ_PARAMS.has(name)) {
+      u.searchParams.delete(name);
+      dropped.push(name);
+    }
+  }
+  return { dbname: u.toString(), dropped, sslRequired };
+}
+
+/**
+ * A PostgreSQL store is backed up with PostgreSQL's own tool: the command for the store's URL as libpq takes it
+ * (`libpqUrl`), with `?schema=` turned into `--schema`.
  */
 function printPgDump(url: string, target: string, json?: boolean): void {
   const schema = pgSchemaOf(url);
-  let dbname: string;
+  let converted: ReturnType<typeof libpqUrl>;
   try {
-    const u = new URL(url);
-    u.password = '';
-    for (const name of [...u.searchParams.keys()]) if (name === 'schema' || /password/i.test(name)) u.searchParams.delete(name);
-    dbname = u.toString();
+    converted = libpqUrl(url);
   } catch {
     throw new UsageError('the PostgreSQL store URL cannot be read (OKTELL_STORE or store: of the configuration file)');
   }
+  const { dbname, dropped, sslRequired } = converted;
   // Without ?schema= the store's tables are in the first schema of the role's search_path, which the URL does not say:
   // the whole database is dumped rather than a guess at it (public) that could miss the store.
   const command = `pg_dump --dbname=${shellWord(dbname)}${schema ? ` --schema=${schema}` : ''} --format=custom --file=${shellWord(target)}`;
   if (json) {
-    process.stdout.write(`${JSON.stringify({ store: 'postgres', schema: schema ?? null, command })}\n`);
+    process.stdout.write(`${JSON.stringify({ store: 'postgres', schema: schema ?? null, command, droppedParams: dropped })}\n`);
     return;
   }
   const lines = [
@@ -238,6 +277,8 @@ function printPgDump(url: string, target: string, json?: boolean): void {
     `  ${command}`,
     '  (the password from PGPASSWORD or the password file, PGPASSFILE; it is not printed)',
   ];
+  if (sslRequired) lines.push("  ?ssl=true is node-postgres's own parameter: it is written as libpq's sslmode=require; to check the server's certificate as the server does, use sslmode=verify-full with sslrootcert=<the CA file> (or sslrootcert=system with PostgreSQL 16 or later)");
+  if (dropped.length) lines.push(`  left out of the URL, since pg_dump does not know ${dropped.length === 1 ? 'it' : 'them'}: ${dropped.map((n) => `?${n}=`).join(', ')}`);
   if (!schema) lines.push("  the URL names no ?schema=, so the store's tables are in the first schema of the role's search_path (SHOW search_path); the command dumps the whole database, which holds them");
   lines.push(`  to restore, with every server stopped: pg_restore --dbname=${shellWord(dbname)} --clean --if-exists ${shellWord(target)} (docs/store.md, "Backups and restore")`);
   process.stdout.write(`${lines.join('\n')}\n`);

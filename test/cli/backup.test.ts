@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { tempDir } from '../helpers.js';
@@ -282,6 +283,40 @@ describe('oktell-emu backup: a PostgreSQL store', () => {
     const out = JSON.parse(r.stdout) as { schema: string | null; command: string };
     assert.equal(out.schema, null);
     assert.match(out.command, /^pg_dump --dbname=\S+ --format=custom --file=\/srv\/backups\/oktell\.dump$/);
+  });
+
+  it("node-postgres's own URL parameters: ?ssl=true becomes sslmode=require, others are left out and named, and pg_dump runs the printed command", { skip: pgUrl ? false : 'OKTELL_TEST_PG_URL is not set' }, async () => {
+    const u = new URL(pgUrl!);
+    u.searchParams.set('ssl', 'true');
+    u.searchParams.set('uselibpqcompat', 'false');
+    u.searchParams.set('application_name', 'oktell-backup');
+    const r = await runCliAsync(['backup', '/srv/backups/oktell.dump'], { env: { OKTELL_STORE: u.toString() } });
+    assert.equal(r.code, 0, r.stderr);
+    const line = r.stdout.split('\n').find((l) => l.trim().startsWith('pg_dump '))!.trim();
+    const dbname = new URL(/--dbname=(\S+)/.exec(line.replace(/'/g, ''))![1]!);
+    assert.deepEqual([...dbname.searchParams], [['application_name', 'oktell-backup'], ['sslmode', 'require']]);
+    assert.match(r.stdout, /left out of the URL, since pg_dump does not know it: \?uselibpqcompat=/);
+    assert.match(r.stdout, /\?ssl=true is node-postgres's own parameter: it is written as libpq's sslmode=require/);
+
+    // The test server has no TLS: with ?ssl=false the printed command is run by the real pg_dump, which refuses a
+    // parameter it does not know ("invalid URI query parameter").
+    if (!existsSync('/usr/bin/pg_dump')) return;
+    u.searchParams.set('ssl', 'false');
+    const tmp = tempDir('oktell-backup-pgdump-');
+    try {
+      const target = join(tmp.dir, 'oktell.dump');
+      const json = await runCliAsync(['backup', target, '--json'], { env: { OKTELL_STORE: u.toString() } });
+      assert.equal(json.code, 0, json.stderr);
+      const out = JSON.parse(json.stdout) as { command: string; droppedParams: string[] };
+      assert.deepEqual(out.droppedParams, ['uselibpqcompat']);
+      assert.doesNotMatch(out.command, /ssl/);
+      // Run as printed, through a shell, as a user would paste it.
+      const dump = spawnSync('sh', ['-c', `${out.command} --schema-only`], { env: { ...process.env, PGPASSWORD: decodeURIComponent(new URL(pgUrl!).password) }, encoding: 'utf8' });
+      assert.equal(dump.status, 0, dump.stderr);
+      assert.ok(statSync(target).size > 0);
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
 
