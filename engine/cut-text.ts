@@ -43,9 +43,24 @@ export function clipText(text: string, max: number): string {
   return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * The text before `at`, moved back to the start of the character a reader sees (grapheme cluster) that `at` falls in:
+ * an emoji family joined by ZWJ, a flag, a keycap or a letter with its combining accent is kept whole or left out.
+ * Only a window around the cut is segmented, so a long text costs no more than a short one.
+ */
+export function clipWhole(text: string, at: number): string {
+  if (at >= text.length) return text;
+  if (at <= 0) return '';
+  const from = Math.max(0, at - 64);
+  const around = GRAPHEMES.segment(text.slice(from, Math.min(text.length, at + 64))).containing(at - from);
+  return text.slice(0, around && around.index + from < at ? around.index + from : at);
+}
+
 /**
  * nunjucks' `truncate` filter (up to `length` characters, at the last space before it unless `killwords`, then `end`),
- * except that it never cuts between the two halves of an emoji as nunjucks' own does.
+ * except that it never cuts an emoji or an accented letter in two as nunjucks' own does (`clipWhole`).
  */
 export function truncateWords(text: string, length = 255, killwords = false, end = '...'): string {
   if (text.length <= length) return text;
@@ -54,7 +69,7 @@ export function truncateWords(text: string, length = 255, killwords = false, end
     const space = text.lastIndexOf(' ', length);
     if (space !== -1) at = space;
   }
-  return clipText(text, at) + end;
+  return clipWhole(text, at) + end;
 }
 
 /** A long text kept as its length only (a run past its cut budget). */

@@ -1,5 +1,5 @@
-// A letter template's truncate cuts before an emoji, never between the two halves of its surrogate pair (nunjucks'
-// own did, and the letter showed U+FFFD); marked-safe HTML stays safe. Real template files in a temporary folder.
+// A letter template's truncate cuts before an emoji or a character of several code points, never inside it (nunjucks'
+// own did, and the letter showed U+FFFD or a broken family); marked-safe HTML stays safe. Real template files in a temporary folder.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,27 @@ describe('truncate in a letter template', () => {
     assert.equal(out.text, 'Задача...|Задача😀😀 про ежа');
     assert.equal(out.html, '<b>Ёж</b> 😀...');
   });
+
+  // Each cut falls inside a character made of several code points: it is kept whole or left out, never split (nunjucks'
+  // own, and this filter before, left a lone family member, a lone regional letter or an unaccented e).
+  for (const [what, text, length, want] of [
+    ['an emoji family joined by ZWJ', 'ab👨‍👩‍👧cd', 5, 'ab…'],
+    ['a flag', 'ab🇷🇺cd', 4, 'ab…'],
+    ['a keycap', 'ab1️⃣cd', 3, 'ab…'],
+    ['a letter with a combining accent', 'cafe\u0301s', 4, 'caf…'],
+    ['the cut after the whole character', 'ab👨‍👩‍👧cd', 10, 'ab👨‍👩‍👧…'],
+  ] as const) {
+    it(`keeps ${what} whole`, () => {
+      const d = mkdtempSync(join(tmpdir(), 'oktell-truncate-g-'));
+      try {
+        writeFileSync(join(d, 'g.subject.njk'), `{{ t | truncate(${length}, true, "…") }}`);
+        writeFileSync(join(d, 'g.text.njk'), '-');
+        assert.equal(createTemplateRenderer({ dir: d }).render('g', { t: text }).subject, want);
+      } finally {
+        rmSync(d, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('reverse in a letter template, and truncate of what is not text', () => {
