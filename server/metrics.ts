@@ -88,6 +88,28 @@ export interface LoginTally {
   throttled: number;
 }
 
+/**
+ * How long a scrape waits for the store's job counts before it answers without them (`oktell_store_up 0`): a store
+ * behind a network partition must not make Prometheus's scrape time out and lose every other series with it.
+ */
+export const METRICS_STORE_READ_MS = 3000;
+
+/** The job counts and the oldest due time, or undefined when the store failed or did not answer within `ms`. */
+async function readStoreGauges(store: Store, now: number, ms: number): Promise<{ counts: Awaited<ReturnType<Store['counts']>>; due: number | undefined } | undefined> {
+  const read = Promise.all([store.counts(), store.oldestDueAt(now)]).then(([counts, due]) => ({ counts, due }));
+  // A read that fails after the time ran out is nobody's to report any more.
+  read.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  try {
+    return await Promise.race([read, late]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class Metrics {
@@ -185,9 +207,13 @@ export class Metrics {
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.buckets[i]!++;
   }
 
-  async render(store: Store, now = Date.now()): Promise<string> {
-    const c = await store.counts();
-    const due = await store.oldestDueAt(now);
+  /**
+   * The page. The store is only read for the job gauges: when it fails or does not answer within `storeReadMs`, the
+   * page is still whole, with `oktell_store_up 0` and those gauges left out, so that a store outage shows as such
+   * instead of failing the scrape (and the process's own counters with it).
+   */
+  async render(store: Store, now = Date.now(), storeReadMs = METRICS_STORE_READ_MS): Promise<string> {
+    const read = await readStoreGauges(store, now, storeReadMs);
     const lines = [
       '# HELP oktell_build_info The build this process runs (its version), always 1.',
       '# TYPE oktell_build_info gauge',
@@ -236,12 +262,15 @@ export class Metrics {
       '# HELP oktell_logins_throttled_total Requests answered 429 without their credentials being checked: their address (or the login they tried) was past OKTELL_LOGIN_FAILURE_LIMIT failed logins within a minute.',
       '# TYPE oktell_logins_throttled_total counter',
       `oktell_logins_throttled_total ${this.logins.throttled}`,
+      `# HELP oktell_store_up 1 when this scrape read the job counts from the store; 0 when the store failed or did not answer within ${storeReadMs / 1000} s (oktell_jobs and oktell_queue_oldest_due_seconds are then left out of the page).`,
+      '# TYPE oktell_store_up gauge',
+      `oktell_store_up ${read ? 1 : 0}`,
       "# HELP oktell_jobs Jobs by status, in the whole store (on PostgreSQL past 10,000 jobs, succeeded is the database's estimate; the others are always exact).",
       '# TYPE oktell_jobs gauge',
-      ...Object.entries(c.jobs).map(([s, n]) => `oktell_jobs{status="${s}"} ${n}`),
+      ...(read ? Object.entries(read.counts.jobs).map(([s, n]) => `oktell_jobs{status="${s}"} ${n}`) : []),
       '# HELP oktell_queue_oldest_due_seconds How long the queued job due the longest has waited for a worker since it became due (0 when none is due): jobs waiting for a retry later are not due, so a rise means work that could run does not (a stuck backlog).',
       '# TYPE oktell_queue_oldest_due_seconds gauge',
-      `oktell_queue_oldest_due_seconds ${due === undefined ? 0 : Math.max(0, (now - due) / 1000)}`,
+      ...(read ? [`oktell_queue_oldest_due_seconds ${read.due === undefined ? 0 : Math.max(0, (now - read.due) / 1000)}`] : []),
       '# HELP oktell_run_duration_seconds Duration of scenario runs by outcome.',
       '# TYPE oktell_run_duration_seconds histogram',
     ];
