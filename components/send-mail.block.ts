@@ -100,7 +100,7 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
           // A letter its server is slow to answer is marked in the journal: if this attempt is cut off in that wait,
           // the next one must not send it a second time.
           const mark = inFlight.markPending;
-          const receipt = await mailer.send(message, mark ? { onOutcomePending: (p) => mark({ messageId: p.messageId }) } : undefined);
+          const receipt = await mailer.send(message, { runId: rt.runId, ...(mark ? { onOutcomePending: (p: { messageId: string }) => mark({ messageId: p.messageId }) } : {}) });
           return { messageId: receipt.messageId, transport: receipt.transport, ...(receipt.file ? { file: receipt.file } : {}) };
         },
         mailer.interruptedOutcome ? { interrupted: (detail) => stopUnlessResent(mailer, detail) } : undefined,

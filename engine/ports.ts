@@ -106,6 +106,11 @@ export interface MailReceipt {
 /** What the caller of `MailerPort.send` may be told while the letter is under way. */
 export interface MailSendOptions {
   /**
+   * The run that sends the letter: the mailer's log lines about it (sent, not sent, pending) carry it as `runId`, so a
+   * webhook can be followed in the log from its request to its letter.
+   */
+  runId?: string;
+  /**
    * The letter has been handed over whole and the server has not answered it for a while (SMTP_PENDING_MARK_MS):
    * from now, if the sender is cut off, nobody knows whether the letter was delivered. Called at most once; not at
    * all for a letter answered in time, or by a mailer with no such wait (the outbox).

@@ -61,7 +61,7 @@ export function createMailerFromEnv(
   const dir = outboxDir(opts.dataDir);
   const outbox = createOutboxMailer({ dir, from, ...logger });
   return {
-    mailer: { send: (m) => outbox.send(m), close: async () => undefined },
+    mailer: { send: (m, o) => outbox.send(m, o), close: async () => undefined },
     kind: 'outbox',
     describe: `outbox ${dir} (SMTP_URL is not set: letters are stored as .eml files, not sent), from ${from}`,
   };

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type MailComposerType from 'nodemailer/lib/mail-composer';
 import type addressparserType from 'nodemailer/lib/addressparser';
 import { EffectError } from '../../engine/errors.js';
-import type { ClockPort, LoggerPort, MailMessage, MailReceipt, MailerPort } from '../../engine/ports.js';
+import type { ClockPort, LoggerPort, MailMessage, MailReceipt, MailSendOptions, MailerPort } from '../../engine/ports.js';
 import { DEFAULT_MAIL_FROM, makeMessageId, toSendMailOptions } from './compose.js';
 import { buildSafeMessage, senderAddress, type MailLimits } from './message.js';
 import { decodeHeaderWords, readHeaderBlock } from './header-reader.js';
@@ -107,7 +107,7 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
   const clock = opts.clock ?? { now: () => new Date() };
 
   return {
-    async send(message: MailMessage): Promise<MailReceipt> {
+    async send(message: MailMessage, sendOpts?: MailSendOptions): Promise<MailReceipt> {
       const safe = buildSafeMessage(message, opts.limits);
       const now = clock.now();
       const messageId = makeMessageId(safe, from);
@@ -138,7 +138,7 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
         await unlink(temp).catch(() => undefined);
         throw outboxWriteFailure(err, `write the letter into the outbox ${dir}`);
       }
-      opts.logger?.info({ messageId, file, transport: 'outbox' }, 'letter stored in the outbox');
+      opts.logger?.info({ ...(sendOpts?.runId ? { runId: sendOpts.runId } : {}), messageId, file, transport: 'outbox' }, 'letter stored in the outbox');
       return { messageId, transport: 'outbox', file };
     },
   };

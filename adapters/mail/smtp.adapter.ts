@@ -291,12 +291,13 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
 
   /** The report of a letter left unanswered for `pendingMarkMs` after its end, when the caller asked for it. */
   function pendingReport(messageId: string, sendOpts: MailSendOptions | undefined): PendingReport | undefined {
+    const run = sendOpts?.runId ? { runId: sendOpts.runId } : {};
     const onPending = sendOpts?.onOutcomePending;
     if (!onPending) return undefined;
     return {
       afterMs: pendingMarkMs,
       report() {
-        log?.info({ messageId, afterMs: pendingMarkMs, transport: 'smtp' }, 'letter written whole, no reply to its end yet: recorded as pending, so it is not sent again if this attempt is cut off');
+        log?.info({ ...run, messageId, afterMs: pendingMarkMs, transport: 'smtp' }, 'letter written whole, no reply to its end yet: recorded as pending, so it is not sent again if this attempt is cut off');
         onPending({ messageId });
       },
     };
@@ -320,13 +321,15 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
     const envelopeFrom = asciiAddress(bareAddress(safe.from ?? from));
     const data = composeMime(safe, from, messageId);
     const pending = pendingReport(messageId, sendOpts);
+    // Each line about the letter names its run, whose own lines name the job and the webhook's run.
+    const run = sendOpts?.runId ? { runId: sendOpts.runId } : {};
     for (let attempt = 1; ; attempt++) {
       try {
         const info = await pool.send(envelopeFrom, envelopeTo, data, pending);
         outages?.reached(target);
-        if (info.rejected.length > 0) log?.warn({ messageId, rejected: info.rejected, transport: 'smtp' }, 'SMTP server refused some recipients');
+        if (info.rejected.length > 0) log?.warn({ ...run, messageId, rejected: info.rejected, transport: 'smtp' }, 'SMTP server refused some recipients');
         if (log && (log as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.('info') !== false) {
-          log.info({ messageId, recipients: envelopeTo.length, attempts: attempt, transport: 'smtp' }, 'letter sent');
+          log.info({ ...run, messageId, recipients: envelopeTo.length, attempts: attempt, transport: 'smtp' }, 'letter sent');
         }
         return { messageId, transport: 'smtp', attempts: attempt, rejected: info.rejected, response: info.response };
       } catch (err) {
@@ -345,7 +348,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
           // ERROR is what needs a person: a refusal, a setting, a letter perhaps delivered. An outage the job retries is
           // a WARN (its dead letter is an ERROR, logged by the pool when the job's attempts run out).
           const outage = c.kind === 'transient' || c.kind === 'timeout';
-          const line = { level: outage ? 'warn' : 'error', obj: { messageId, status: c.status, code: c.code, attempts: attempt, transport: 'smtp' }, msg: `${c.code === OUTCOME_UNKNOWN ? 'letter perhaps not sent' : 'letter not sent'}: ${reason}` } as const;
+          const line = { level: outage ? 'warn' : 'error', obj: { ...run, messageId, status: c.status, code: c.code, attempts: attempt, transport: 'smtp' }, msg: `${c.code === OUTCOME_UNKNOWN ? 'letter perhaps not sent' : 'letter not sent'}: ${reason}` } as const;
           // An outage's key: the server, and how it failed (the reply code, else the client's error code).
           const key = outage ? { target, kind: c.status !== undefined ? String(c.status) : (c.code ?? c.kind) } : undefined;
           if (key && outages) outages.effectFailed(key, line);
@@ -362,7 +365,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
         const delayMs = backoffDelay(attempt, retry);
         // At debug: the letter's own line follows within seconds (sent, or not sent after N attempts), and an outage
         // would otherwise write one more warning for every try of every letter.
-        log?.debug({ messageId, status: c.status, code: c.code, attempt, delayMs, transport: 'smtp' }, `SMTP attempt failed, retrying: ${reason}`);
+        log?.debug({ ...run, messageId, status: c.status, code: c.code, attempt, delayMs, transport: 'smtp' }, `SMTP attempt failed, retrying: ${reason}`);
         await sleep(delayMs);
       }
     }

@@ -501,7 +501,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       : '';
     const line = {
       level,
-      obj: { runId: result.runId, jobId: job.id, scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(result.error ? { code: result.error.code, error: result.error.message } : {}) },
+      obj: { runId: result.runId, jobId: job.id, ...(job.parentRunId ? { parentRunId: job.parentRunId } : {}), scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(result.error ? { code: result.error.code, error: result.error.message } : {}) },
       msg: `run ${job.scenario} ${result.status}${note}`,
     } as const;
     // An attempt that failed on an outage (SMTP, Bpium) goes to the outage log, which folds its repeats.
