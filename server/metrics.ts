@@ -110,6 +110,22 @@ async function readStoreGauges(store: Store, now: number, ms: number): Promise<{
   }
 }
 
+/**
+ * The pool's outcome of a job's attempt and its label in oktell_job_attempts_total: `retry` (it failed and waits for
+ * another attempt), `dead` and `failed` (a dead letter: attempts used up, or not retried), and the rare ends where the
+ * attempt was not the one recorded (its lease lost to another worker, given back by a stop, its end not stored).
+ */
+const JOB_OUTCOMES: ReadonlyArray<readonly [string, string]> = [
+  ['succeeded', 'succeeded'],
+  ['queued', 'retry'],
+  ['dead', 'dead'],
+  ['failed', 'failed'],
+  ['lease-lost', 'lease_lost'],
+  ['given-back', 'given_back'],
+  ['store-error', 'store_error'],
+];
+const JOB_OUTCOME_LABEL = new Map(JOB_OUTCOMES);
+
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class Metrics {
@@ -170,6 +186,11 @@ export class Metrics {
    * (login-throttle.ts counts both). Never by address or login: that would be personal data without bound.
    */
   readonly logins: LoginTally = { refused: 0, throttled: 0 };
+  /**
+   * Attempts of jobs run by this process, by what became of the job (JOB_OUTCOMES' names): the one figure that sees
+   * every failing delivery, whatever failed (a letter, Bpium, a WebRequest, a database, the scenario itself).
+   */
+  readonly jobAttempts = new Map<string, number>(JOB_OUTCOMES.map(([, name]) => [name, 0]));
   private runs = new Map<string, { count: number; sum: number; buckets: number[] }>();
   /** When this process started (for process_start_time_seconds), and the build (for oktell_build_info). */
   private readonly startedAt = Math.round(Date.now() - performance.now());
@@ -187,6 +208,8 @@ export class Metrics {
    */
   run(status: string, seconds: number, tally?: RunTally, mayRepeat = 0, jobOutcome?: string) {
     this.effectsMayRepeat += mayRepeat;
+    const attempt = jobOutcome === undefined ? undefined : JOB_OUTCOME_LABEL.get(jobOutcome);
+    if (attempt !== undefined) this.jobAttempts.set(attempt, (this.jobAttempts.get(attempt) ?? 0) + 1);
     if (tally) {
       const { letters, bpium } = tally;
       this.bpium.ok += bpium.ok;
@@ -262,6 +285,9 @@ export class Metrics {
       '# HELP oktell_logins_throttled_total Requests answered 429 without their credentials being checked: their address (or the login they tried) was past OKTELL_LOGIN_FAILURE_LIMIT failed logins within a minute.',
       '# TYPE oktell_logins_throttled_total counter',
       `oktell_logins_throttled_total ${this.logins.throttled}`,
+      "# HELP oktell_job_attempts_total Attempts of jobs run by this process, by what became of the job: succeeded; retry (failed, another attempt follows); dead (failed with its attempts used up, or in a way no retry mends: a refused setting, an effect of unknown outcome; a dead letter); failed (failed for good, not retried: a dead letter too); lease_lost, given_back, store_error (the attempt's end was not the one recorded). Any failure counts, whatever failed: a letter, Bpium, a WebRequest, a database, the scenario.",
+      '# TYPE oktell_job_attempts_total counter',
+      ...[...this.jobAttempts].filter(([name, n]) => n > 0 || JOB_OUTCOMES.findIndex(([, l]) => l === name) < 4).map(([name, n]) => `oktell_job_attempts_total{outcome="${name}"} ${n}`),
       `# HELP oktell_store_up 1 when this scrape read the job counts from the store; 0 when the store failed or did not answer within ${storeReadMs / 1000} s (oktell_jobs and oktell_queue_oldest_due_seconds are then left out of the page).`,
       '# TYPE oktell_store_up gauge',
       `oktell_store_up ${read ? 1 : 0}`,
