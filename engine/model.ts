@@ -32,6 +32,8 @@ export interface VariableDecl {
   /** Where `initial` came from, when not from the YAML: an environment variable or a file of the server. */
   source?: VariableSource;
   loc: SourceLocation;
+  /** Where the `initial:` value is written, when the variable starts with it (not with a value read from `source`). */
+  initialAt?: SourceLocation;
 }
 
 /** The environment variable or file a variable's initial value is read from, and whether it was there at load. */

@@ -78,6 +78,7 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
       continue;
     }
     let value: Value = defaultOf(type as VarType);
+    let initialAt: SourceLocation | undefined;
     let source: VariableSource | undefined;
     if (from) {
       const read = readVariableSource(from, opts.env ?? process.env);
@@ -103,6 +104,7 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
         else {
           try {
             value = coerceToType(initial, type as VarType, opts.timeZone ?? 'UTC');
+            initialAt = src.locate(['variables', name, 'initial']);
           } catch (e) {
             report(src.locate(['variables', name, 'initial']), C.INVALID_VARIABLE, `initial value of "${name}": ${(e as Error).message}`, `give a value of type ${type}`);
           }
@@ -111,7 +113,7 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
     }
     // A value taken from outside the file is secret unless the declaration says otherwise (secret: false).
     const isSecret = secret ?? from !== undefined;
-    vars.set(name, { name, type: type as VarType, initial: value, ...(description ? { description } : {}), ...(isSecret ? { secret: true } : {}), ...(source ? { source } : {}), loc });
+    vars.set(name, { name, type: type as VarType, initial: value, ...(description ? { description } : {}), ...(isSecret ? { secret: true } : {}), ...(source ? { source } : {}), loc, ...(initialAt ? { initialAt } : {}) });
   }
   return vars;
 }

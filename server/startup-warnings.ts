@@ -1,5 +1,5 @@
 // What the start-up output warns about: settings that let the server start but make part of it fail on every request.
-import { blocksOfScenarios, closest, connectionsOfBlocks, scenarioNameOf, stronglyConnected, variableSourceWarnings, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
+import { blocksOfScenarios, closest, connectionsOfBlocks, parseAddressList, scenarioNameOf, stronglyConnected, toText, variableSourceWarnings, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { fileInFolder } from './scenario-host.js';
 
@@ -160,7 +160,43 @@ export function variableWarnings(library: ScenarioLibrary, fileName: (file: stri
  * (validate: from the working folder, as its problems; the server's log: from the scenarios folder).
  */
 export function scenarioWarnings(library: ScenarioLibrary, webAttempts: number, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
-  return [...variableWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName), ...caseOnlyNameWarnings(library, fileName)];
+  return [...variableWarnings(library, fileName), ...refusedInitialAddressWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName), ...caseOnlyNameWarnings(library, fileName)];
+}
+
+/**
+ * Variables whose `initial:` is text the mailer refuses as an address list (`reports-at-example.com`) and that a
+ * SendMail block sends to as they are (`to: '[reportTo]'`, or cc, bcc): a run that does not give the variable another
+ * value first fails that letter (MAIL_BAD_ADDRESS). A warning, not a problem: a parameter or a block may replace the
+ * value on every run. An empty `initial` is not named (it is how a variable filled at run time is written), nor a
+ * secret's (its value is not put in a message). One warning per variable, at its `initial`, naming each use.
+ */
+export function refusedInitialAddressWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
+  const out: string[] = [];
+  for (const s of [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    const uses = new Map<string, string[]>();
+    for (const block of s.blocks.values()) {
+      if (block.kind !== 'SendMail') continue;
+      const c = block.config as Partial<Record<'to' | 'cc' | 'bcc', CompiledExpression>>;
+      for (const field of ['to', 'cc', 'bcc'] as const) {
+        const e = c[field];
+        if (!e || !PLAIN_VARIABLE.test(e.source) || e.variables.length !== 1) continue;
+        const name = e.variables[0]!;
+        const at = e.at ?? block.loc;
+        uses.set(name, [...(uses.get(name) ?? []), `"${field}" of block ${block.id} (line ${at.line})`]);
+      }
+    }
+    for (const [name, where] of uses) {
+      const v = s.variables.get(name);
+      if (!v?.initialAt || v.secret || v.initial === null) continue;
+      const r = parseAddressList(toText(v.initial, 'UTC'));
+      if (r.ok) continue;
+      out.push(
+        `${fileName(v.initialAt.file ?? s.file)}:${v.initialAt.line}:${v.initialAt.col}: variable ${name} of ${s.name} starts as text the mailer refuses (${r.error}), and it is ${where.join(' and ')}: ` +
+          `a run that does not set ${name} first fails that letter (MAIL_BAD_ADDRESS); write the initial as name@domain or Name <name@domain>, several separated by "," or ";"`,
+      );
+    }
+  }
+  return out;
 }
 
 /**
