@@ -90,6 +90,46 @@ export function scenarioNameOf(file: string): string {
   return basename(file, extname(file));
 }
 
+/** Control characters YAML does not allow in a file: all of C0 but tab, LF and CR, and DEL. */
+const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/g;
+
+/**
+ * Characters of `text` that no editor shows and that break the file or ride in it unseen: byte-order marks after the
+ * first one at the start of the file or at the start of a line (the key after one is not the key it looks like), and
+ * control characters (a NUL, which a copy from a binary file brings). One entry per character met, at its first place,
+ * with how many more there are.
+ */
+function invisibleCharacters(text: string): Array<{ offset: number; message: string; hint: string }> {
+  const out: Array<{ offset: number; message: string; hint: string }> = [];
+  const leading = /^\uFEFF+/.exec(text)?.[0].length ?? 0;
+  const boms = [...text.matchAll(/(?:^|\n)(\uFEFF)/g)].map((m) => m.index + m[0].length - 1).filter((i) => i > 0);
+  if (leading > 1) {
+    out.push({ offset: 1, message: `the file starts with ${leading} byte-order marks (U+FEFF, an invisible character); a file may start with one`, hint: 'remove the extra ones (save the file as UTF-8, with or without a BOM): the first key is read with them in front' });
+  } else if (boms.length) {
+    const line = text.slice(0, boms[0]).split('\n').length;
+    out.push({ offset: boms[0]!, message: `line ${line} starts with a byte-order mark (U+FEFF, an invisible character)${boms.length > 1 ? `, and ${boms.length - 1} more line(s) after it` : ''}`, hint: 'remove it: it comes with text pasted from the start of another file, and the key after it is not read as the key it looks like' });
+  }
+  const seen = new Map<string, number[]>();
+  for (const m of text.matchAll(CONTROL)) seen.set(m[0], [...(seen.get(m[0]) ?? []), m.index]);
+  for (const [c, at] of seen) {
+    const code = `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const name = c === '\0' ? `a NUL character (${code})` : `the control character ${code}`;
+    out.push({ offset: at[0]!, message: `the file holds ${name}, which editors do not show${at.length > 1 ? ` (here and in ${at.length - 1} more place(s))` : ''}`, hint: 'remove it: a scenario file is text, and YAML allows no control characters but tab and line breaks' });
+  }
+  return out;
+}
+
+/** What a scenario file that is not a mapping holds, in words: "the file is empty", "it is a list of 2 items". */
+function whatTheFileHolds(text: string, root: unknown): string {
+  if (root === null || root === undefined) return /\S/.test(text.replace(/^\uFEFF/, '')) ? 'the file holds only comments' : 'the file is empty';
+  if (isSeq(root)) return `the file holds a list of ${root.items.length} item${root.items.length === 1 ? '' : 's'} (lines starting "- ")`;
+  if (isScalar(root)) {
+    const value = String(root.value);
+    return `the file holds only the ${typeof root.value === 'string' ? 'text' : 'value'} ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  }
+  return 'the file holds something else';
+}
+
 /** Parses and validates one scenario file's text. Reports every problem found, not only the first. */
 export function loadScenarioText(file: string, text: string, opts: LoadOptions): LoadResult {
   textsLoaded++;
@@ -97,6 +137,14 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   const src = new YamlSource(file, text);
   const report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) =>
     issues.push({ ...loc, code, message, ...(hint ? { hint } : {}), ...(block ? { block } : {}) });
+
+  // Characters no editor shows (a second byte-order mark, a NUL): named where they are, before the YAML problems they
+  // make (a key read with an invisible character in front), or the silence they keep (a NUL inside a title).
+  const invisible = invisibleCharacters(text);
+  if (invisible.length) {
+    for (const c of invisible) report(src.at(c.offset), C.YAML_SYNTAX, c.message, c.hint);
+    return { ok: false, issues };
+  }
 
   // One misplaced indent makes the YAML parser report every line after it: the first syntax error is the one to fix.
   const syntax = firstSyntaxProblem(src);
@@ -127,8 +175,12 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     report(
       src.locate([]),
       C.NOT_A_MAPPING,
-      'a scenario file must be a mapping with "variables", "start" and "blocks"',
-      fixtures ? 'this looks like an --http-fixtures file: every .yaml in the scenarios folder is read as a scenario, so keep fixtures outside it' : 'see docs/scenario-format.md',
+      `a scenario file must be a mapping with "variables", "start" and "blocks": ${whatTheFileHolds(text, root)}`,
+      fixtures
+        ? 'this looks like an --http-fixtures file: every .yaml in the scenarios folder is read as a scenario, so keep fixtures outside it'
+        : isSeq(root)
+          ? 'write the keys at the start of their lines, without "- " (variables:, start:, blocks:); see docs/scenario-format.md'
+          : 'e.g. blocks: { done: { kind: Stop } }; see docs/scenario-format.md',
     );
     return { ok: false, issues };
   }
@@ -706,7 +758,8 @@ function compileProperty(
   const parsed = parseExpression(value);
   if (!parsed.ok) {
     const e = parsed.error;
-    issue(src.locateInScalar(path, e.offset), C.INVALID_EXPRESSION, `${e.message} in expression ${JSON.stringify(value)}`, yamlHint(src, path, value, e, variables));
+    const hint = e.opened !== undefined ? unclosedVariableHint(src, path, value, e.opened, variables) : yamlHint(src, path, value, e, variables);
+    issue(src.locateInScalar(path, e.offset), C.INVALID_EXPRESSION, `${e.message} in expression ${JSON.stringify(value)}`, hint);
     return constantExpression(null);
   }
   for (const name of parsed.expr.variables) {
@@ -726,6 +779,18 @@ function compileProperty(
     }
   }
   return parsed.expr;
+}
+
+/**
+ * The hint for a "[" met inside a variable name: the "[" before it left open, named by its line and column in the
+ * file (an offset in a long expression is no help to find it), with the variable to write when the name after it is
+ * a declared one (`[taskName + [x]` → `[taskName]`).
+ */
+function unclosedVariableHint(src: YamlSource, path: readonly PathSeg[], value: string, opened: number, variables: ReadonlyMap<string, VariableDecl>): string {
+  const at = src.locateInScalar(path, opened);
+  const name = /^[^+\-*/^=<>!,()"'«»&|[\]]*/.exec(value.slice(opened + 1))![0].trim();
+  const fix = name && variables.has(name) ? `: write [${name}]` : ', e.g. [name]';
+  return `the "[" at line ${at.line}, column ${at.col} is not closed: put "]" after the variable's name${fix}`;
 }
 
 /** Quotes, braces and colons: `[{"id": "2"}]` is JSON written in an expression, not a variable to declare. */

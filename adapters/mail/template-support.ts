@@ -2,6 +2,7 @@
 import nunjucks from 'nunjucks';
 import { numberToText, toText } from '../../engine/values.js';
 import { truncateWords } from '../../engine/cut-text.js';
+import { closest } from '../../engine/suggest.js';
 
 type SafeStringCtor = new (s: string) => object;
 type SuppressValue = (value: unknown, autoescape: boolean) => unknown;
@@ -156,6 +157,13 @@ export function syntaxErrorHint(src: string, message: string, at?: { line: numbe
     const open = unclosedBlockAt(src);
     if (open) return `close {% ${open.tag} %} with {% end${open.tag} %}`;
   }
+  // `{% for x in %}`: nunjucks says "unexpected token: %}" or 'parseFor: expected "in"', not what a for takes.
+  if (at && (/^parseFor:/.test(message) || tagAround(src, indexOf(src, at)) === 'for')) return FOR_SYNTAX;
+  const unknownTag = /unknown block tag: (\w+)/.exec(message);
+  if (unknownTag && !/^end/.test(unknownTag[1]!)) {
+    const guess = closest(unknownTag[1]!, TAG_NAMES);
+    return guess ? `did you mean {% ${guess} %}?` : `tags are ${TAG_NAMES.join(', ')} (and their end tags)`;
+  }
   const stray = /unknown block tag: (end\w+)/.exec(message);
   if (stray && at) {
     const open = openBlocks(src, indexOf(src, at)).at(-1);
@@ -163,6 +171,21 @@ export function syntaxErrorHint(src: string, message: string, at?: { line: numbe
     return `{% ${open.tag} %} at line ${lineColOf(src, open.index).line} is still open here: close it with {% end${open.tag} %} before {% ${stray[1]} %}`;
   }
   return undefined;
+}
+
+/** The block tags of nunjucks a mail template may write, for "did you mean" (`elsee` → `else`). */
+const TAG_NAMES = ['if', 'elif', 'elseif', 'else', 'for', 'set', 'macro', 'call', 'filter', 'raw', 'verbatim', 'include', 'import', 'from', 'extends', 'block', 'switch', 'case'];
+
+/** How a `for` is written, for a `for` tag nunjucks cannot read. */
+const FOR_SYNTAX = 'a loop is written {% for item in list %}…{% endfor %} (or {% for key, value in object %}), e.g. {% for line in lines %}{{ line }}{% endfor %}';
+
+/** The name of the `{% … %}` tag that `index` is in (or just after, at its `%}`), if any. */
+function tagAround(src: string, index: number): string | undefined {
+  const open = src.lastIndexOf('{%', index);
+  if (open === -1) return undefined;
+  const close = src.indexOf('%}', open + 2);
+  if (close !== -1 && close + 2 <= index) return undefined;
+  return /^\{%-?\s*(\w+)/.exec(src.slice(open))?.[1];
 }
 
 export function stripNunjucksPrefix(message: string): string {

@@ -72,10 +72,11 @@ export function tokenize(
       while (j < n && source[j] !== ']') {
         const d = source[j]!;
         if (d === '[' || d === '\\') {
-          return fail(syntaxError(
+          const e = syntaxError(
             `a variable name cannot contain "${d}"`, j, 1,
             d === '[' ? `close the variable first: [name]; this may be a missing "]" after position ${start}` : 'variable names cannot hold [, ] or \\',
-          ));
+          );
+          return fail(d === '[' ? { ...e, opened: start } : e);
         }
         j++;
       }

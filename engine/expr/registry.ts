@@ -41,9 +41,23 @@ export function findFunction(name: string): FunctionDef | undefined {
   return FUNCTIONS_BY_NAME.get(normalizeName(name));
 }
 
-/** Known names close to `name` (edit distance), best first, for "did you mean" hints. */
+/**
+ * Other tools' names for functions here (SQL, JavaScript, Excel and VBA, JSON libraries), lower-cased: the one meant,
+ * which no spelling distance finds (`JsonLength` is far from `JsonCount`, and `Count` is close to `Round`).
+ */
+const FUNCTION_WORDS: Readonly<Record<string, string>> = {
+  jsonlength: 'JsonCount', json_length: 'JsonCount', jsonarraylength: 'JsonCount', json_array_length: 'JsonCount', jsonsize: 'JsonCount', arraylength: 'JsonCount', count: 'JsonCount',
+  jsonextract: 'JsonGet', json_extract: 'JsonGet', jsonvalue: 'JsonGet', json_value: 'JsonGet', jsonpath: 'JsonGet', jsonquery: 'JsonGet',
+  strlen: 'Length', mid: 'SubStr', instr: 'IndexOf', ucase: 'Upper', lcase: 'Lower',
+  iif: 'If', coalesce: 'IfEmpty', ifnull: 'IfEmpty', nvl: 'IfEmpty', isnull: 'IsEmpty',
+  encodeuricomponent: 'UrlEncode', decodeuricomponent: 'UrlDecode', getdate: 'Now', current_timestamp: 'Now',
+};
+
+/** Known names close to `name` (edit distance), best first, for "did you mean" hints; another tool's name for one first. */
 export function closeFunctionNames(name: string, max = 3): string[] {
   const a = normalizeName(name);
+  const word = FUNCTION_WORDS[a];
+  if (word !== undefined && findFunction(word)) return [word];
   const scored: Array<[string, number]> = [];
   for (const f of ALL_FUNCTIONS) {
     let best = Infinity;

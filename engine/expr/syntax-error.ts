@@ -14,6 +14,11 @@ export interface ExpressionSyntaxError {
    * `Contains([a])`): the value is meant as an expression, so a hint never offers to quote it as text.
    */
   call?: boolean;
+  /**
+   * Where the "[" is that this error finds left open (a second "[" met inside a variable name), as an offset: a
+   * scenario's problem names it by line and column in the file, which an offset in the expression is not to a reader.
+   */
+  opened?: number;
 }
 
 export function syntaxError(message: string, offset: number, length: number, hint?: string, fix?: string): ExpressionSyntaxError {

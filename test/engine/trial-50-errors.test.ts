@@ -1,9 +1,13 @@
 // Findings of a user trial of the scenario error messages (one mutation of a shipped scenario per case): each row is
 // a file text, the problem it must give (code, line, column) and words the hint must (or must not) hold.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { createTemplateRenderer } from '../../adapters/mail/templates.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioText } from '../../engine/index.js';
+import { tempDir } from '../helpers.js';
 
 interface Case {
   name: string;
@@ -104,6 +108,24 @@ const CASES: Case[] = [
   // Other tools' words for a property get its name here.
   { name: 'transitions: for exits', text: `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    transitions: { next: a }\n`, code: 'E_UNKNOWN_KEY', line: 6, col: 5, hint: /did you mean "exits"\?/ },
   { name: 'query: for sql', text: `variables: { n: number }\nblocks:\n  q:\n    kind: DbQuery\n    query: SELECT 1 AS n\n`, code: 'E_UNKNOWN_KEY', line: 5, col: 5, hint: /did you mean "sql"\?/ },
+  // 146: another tool's name for a function gets ours, which no spelling distance finds (Count is close to Round).
+  { name: 'JsonLength for JsonCount', text: setV(`'JsonLength([v])'`), code: 'E_INVALID_EXPRESSION', line: 6, col: 11, hint: /^did you mean JsonCount\?$/ },
+  { name: 'Count for JsonCount, not Round', text: setV(`'Count([v], "$.items")'`), code: 'E_INVALID_EXPRESSION', line: 6, col: 11, hint: /^did you mean JsonCount\?$/ },
+  // 157: the "[" left open is named by its line and column in the file, not by an offset in the expression.
+  {
+    name: 'an unclosed [ in a long expression',
+    text: setV(`'"Номер: " + [n + " из " + [n]'`),
+    code: 'E_INVALID_EXPRESSION', line: 6, col: 37, hint: /^the "\[" at line 6, column 23 is not closed: put "\]" after the variable's name: write \[n\]$/, notHint: /position/,
+  },
+  // 202–205: a file that is not a mapping says what it is.
+  { name: 'an empty file', text: '', code: 'E_NOT_A_MAPPING', line: 1, col: 1, message: /: the file is empty$/ },
+  { name: 'a file of comments only', text: '# a scenario, some day\n', code: 'E_NOT_A_MAPPING', line: 1, col: 1, message: /: the file holds only comments$/ },
+  { name: 'a file holding a list', text: '- variables: { v: string }\n- blocks: { a: { kind: Stop } }\n', code: 'E_NOT_A_MAPPING', line: 1, col: 1, message: /the file holds a list of 2 items/, hint: /without "- "/ },
+  { name: 'a file holding a scalar', text: 'BpiumNewTask\n', code: 'E_NOT_A_MAPPING', line: 1, col: 1, message: /the file holds only the text "BpiumNewTask"/ },
+  // 220, 221: characters no editor shows, named with their code and place.
+  { name: 'two byte-order marks', text: `\uFEFF\uFEFF${setV(`'"x"'`)}`, code: 'E_YAML_SYNTAX', line: 1, col: 1, message: /starts with 2 byte-order marks \(U\+FEFF/ },
+  { name: 'a byte-order mark at the start of a line', text: setV(`'"x"'`).replace('blocks:', '\uFEFFblocks:'), code: 'E_YAML_SYNTAX', line: 2, col: 1, message: /^line 2 starts with a byte-order mark \(U\+FEFF/ },
+  { name: 'a NUL in a title', text: setV(`'"x"'`).replace('kind: Variable', 'kind: Variable\n    title: При\u0000мер'), code: 'E_YAML_SYNTAX', line: 5, col: 15, message: /a NUL character \(U\+0000\)/ },
 ];
 
 describe('trial 50: scenario error messages name the place and the fix', () => {
@@ -131,10 +153,45 @@ describe('trial 50: scenario error messages name the place and the fix', () => {
     const r = loadScenarioText('T.yaml', `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    transitions: { next: b }\n  b:\n    kind: Variable\n    set: { v: '"y"' }\n    exits: { next: c }\n  c:\n    kind: Stop\n`, { registry: defaultRegistry });
     assert.deepEqual(r.ok ? [] : r.issues.map((i) => `${i.line}:${i.col} ${i.code}`), ['6:5 E_UNKNOWN_KEY']);
   });
+  it('two byte-order marks are the only problem (the first key is not also unknown)', () => {
+    const r = loadScenarioText('T.yaml', `\uFEFF\uFEFF${setV(`'"x"'`)}`, { registry: defaultRegistry });
+    assert.deepEqual(r.ok ? [] : r.issues.map((i) => `${i.line}:${i.col} ${i.code}`), ['1:1 E_YAML_SYNTAX']);
+  });
+  it('one byte-order mark at the start of the file is no problem', () => {
+    const r = loadScenarioText('T.yaml', `\uFEFF${setV(`'"x"'`)}`, { registry: defaultRegistry });
+    assert.ok(r.ok, r.ok ? '' : r.issues.map((i) => i.message).join('; '));
+  });
   it('a recipient from a variable, or a valid constant list, is left to the run', () => {
     for (const to of [`'[email]'`, `'"a@b.ru; Иван <ivan@example.com>"'`]) {
       const r = loadScenarioText('T.yaml', mail(`    to: ${to}`), { registry: defaultRegistry });
       assert.ok(r.ok, r.ok ? '' : r.issues.map((i) => i.message).join('; '));
     }
   });
+});
+
+/** Mail templates (172, 174): a misspelt tag gets the tag meant, a `for` nunjucks cannot read gets how it is written. */
+const TEMPLATE_CASES: Array<{ name: string; text: string; line: number; col: number; message: RegExp; hint: RegExp }> = [
+  { name: '{% elsee %}', text: 'Отчёт\n{% if sentCount > 0 %}есть{% elsee %}нет{% endif %}\n', line: 2, col: 30, message: /unknown block tag: elsee/, hint: /^did you mean \{% else %\}\?$/ },
+  { name: '{% fi %}', text: '{% fi sentCount %}есть{% endif %}\n', line: 1, col: 4, message: /unknown block tag: fi/, hint: /^did you mean \{% if %\}\?$/ },
+  { name: '{% for x in %}', text: 'Строки:\n{% for line in %}{{ line }}{% endfor %}\n', line: 2, col: 16, message: /unexpected token: %\}/, hint: /\{% for item in list %\}…\{% endfor %\}/ },
+  { name: '{% for x %}', text: '{% for line %}{{ line }}{% endfor %}\n', line: 1, col: 4, message: /expected "in"/, hint: /\{% for item in list %\}…\{% endfor %\}/ },
+];
+
+describe('trial 50: mail template syntax errors say the fix', () => {
+  for (const c of TEMPLATE_CASES) {
+    it(c.name, () => {
+      const tmp = tempDir();
+      try {
+        writeFileSync(join(tmp.dir, 't.text.njk'), c.text);
+        const issues = createTemplateRenderer({ dir: tmp.dir }).check('t');
+        assert.equal(issues.length, 1, JSON.stringify(issues));
+        const i = issues[0]!;
+        assert.deepEqual([i.line, i.col], [c.line, c.col]);
+        assert.match(i.message, c.message);
+        assert.match(i.hint ?? '', c.hint);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
 });
