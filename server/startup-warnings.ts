@@ -1,6 +1,9 @@
 // What the start-up output warns about: settings that let the server start but make part of it fail on every request.
-import { blocksOfScenarios, closest, connectionsOfBlocks, parseAddressList, scenarioNameOf, stronglyConnected, toText, variableSourceWarnings, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
+import { blocksOfScenarios, closest, connectionsOfBlocks, parseAddressList, scenarioNameOf, stronglyConnected, toBoolean, toText, variableSourceWarnings, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { NOTHING } from '../components/common.js';
 import { fileInFolder } from './scenario-host.js';
 
 /**
@@ -160,7 +163,88 @@ export function variableWarnings(library: ScenarioLibrary, fileName: (file: stri
  * (validate: from the working folder, as its problems; the server's log: from the scenarios folder).
  */
 export function scenarioWarnings(library: ScenarioLibrary, webAttempts: number, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
-  return [...variableWarnings(library, fileName), ...refusedInitialAddressWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName), ...caseOnlyNameWarnings(library, fileName)];
+  return [...variableWarnings(library, fileName), ...refusedInitialAddressWarnings(library, fileName), ...constantConditionWarnings(library, fileName), ...emptySubjectWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName), ...caseOnlyNameWarnings(library, fileName)];
+}
+
+/**
+ * SendMail blocks that give no `subject:` and whose template's subject file is missing or holds nothing but spaces and
+ * `{# comments #}`: every letter goes without a subject (the mailer sends it, and many mail readers then show it
+ * as "(no subject)" or file it as spam). One warning per template, at its subject file (or at the first block, when the
+ * file is missing), naming the blocks. A subject that only renders empty on some runs is not looked at.
+ */
+export function emptySubjectWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
+  const byTemplate = new Map<string, { file: string; blocks: string[]; first: { line: number; col: number; file?: string } }>();
+  for (const s of [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const block of s.blocks.values()) {
+      if (block.kind !== 'SendMail') continue;
+      const c = block.config as { template?: string; subject?: CompiledExpression };
+      if (!c.template || c.subject) continue;
+      const known = byTemplate.get(c.template);
+      const named = `${s.name} (block ${block.id})`;
+      if (known) known.blocks.push(named);
+      else byTemplate.set(c.template, { file: subjectFile(library.dir, c.template), blocks: [named], first: { ...(s.templates.find((u) => u.block === block.id)?.loc ?? block.loc) } });
+    }
+  }
+  const out: string[] = [];
+  for (const [name, t] of [...byTemplate].sort(([a], [b]) => a.localeCompare(b))) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(t.file, 'utf8');
+    } catch {
+      text = undefined;
+    }
+    if (text !== undefined && /\S/.test(text.replace(/\{#[\s\S]*?#\}/g, ''))) continue;
+    const at = text === undefined ? `${fileName(t.first.file ?? t.file)}:${t.first.line}:${t.first.col}` : `${fileName(t.file)}:1:1`;
+    const what = text === undefined ? `template ${name} has no subject file (${name}.subject.njk)` : `the subject file of template ${name} is empty`;
+    out.push(`${at}: ${what}, and ${t.blocks.join(', ')} give${t.blocks.length === 1 ? 's' : ''} no subject: every letter goes without one; write the subject in ${name}.subject.njk (e.g. Отчёт за {{ day }}), or give the block a subject: expression`);
+  }
+  return out;
+}
+
+/**
+ * The subject file of template `name`, in the templates folder of the scenarios folder `dir` (where the server and
+ * validate look for it, wherever a scenario file checked alone is), named from the working folder as the problems
+ * name files, or absolutely when it is not under it.
+ */
+function subjectFile(dir: string, name: string): string {
+  const file = resolve(dir, 'templates', `${name}.subject.njk`);
+  const shown = relative(process.cwd(), file);
+  return shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : file;
+}
+
+/**
+ * Condition blocks whose expression reads no variable, parameter or clock and whose value is no yes/no: a number other
+ * than 0 and 1, a text other than "0", "1", "true" and "false", a date (`1 + 2`, `"address"`, `Len("abc")`). It is the
+ * same on every run, so one exit is always taken: a variable was left out. A comparison of constants (`1 = 1`,
+ * Oktell's way to write "always"), true, false, 0 and 1 are a choice, not named; a variable of any type is not either,
+ * since every value has a truth (expressions.md: empty text, "0" and "false" are false).
+ */
+export function constantConditionWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
+  const out: string[] = [];
+  for (const s of [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const block of s.blocks.values()) {
+      if (block.kind !== 'Condition') continue;
+      const c = block.config as { condition?: CompiledExpression; operands?: unknown };
+      const e = c.condition;
+      if (!e?.constant || c.operands) continue;
+      let value;
+      try {
+        value = e.evaluate(NOTHING);
+      } catch {
+        continue; // 1 / 0: the run says so
+      }
+      if (value === null || typeof value === 'boolean' || value === 0 || value === 1) continue;
+      if (typeof value === 'string' && /^\s*(?:0|1|true|false)\s*$/i.test(value)) continue;
+      const shown = typeof value === 'string' ? JSON.stringify(value) : toText(value, 'UTC');
+      const exit = toBoolean(value) ? 'true' : 'false';
+      const at = e.at ?? block.loc;
+      out.push(
+        `${fileName(at.file ?? s.file)}:${at.line}:${at.col}: Condition block ${block.id} of ${s.name}: the expression ${e.source.trim()} is ${shown} on every run (it reads no variable, parameter or clock), not a yes/no, ` +
+          `so the block always takes its "${exit}" exit: compare a variable with it, e.g. [count] = ${e.source.trim()}`,
+      );
+    }
+  }
+  return out;
 }
 
 /**
