@@ -280,7 +280,12 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
       if (!exits || typeof exits !== 'object' || Array.isArray(exits)) continue;
       for (const [exit, target] of Object.entries(exits as Record<string, unknown>)) {
         if (target === null) continue;
-        if (typeof target !== 'string' || !blockIds.includes(target)) {
+        if (Array.isArray(target) && target.length > 0 && target.every((t) => typeof t === 'string')) {
+          // `next: [a, b]`: several blocks for one exit, as if the run could go two ways at once.
+          const [first, ...rest] = target as string[];
+          report(src.locate(['blocks', id, 'exits', exit]), C.UNKNOWN_TARGET, `exit "${exit}" leads to a list (${target.join(', ')}): an exit leads to one block`,
+            `write ${exit}: ${first}, and run ${rest.join(', ')} after it by leading ${first}'s exit there (blocks run one after another)`, id);
+        } else if (typeof target !== 'string' || !blockIds.includes(target)) {
           const guess = typeof target === 'string' ? closest(target, blockIds) : undefined;
           report(src.locate(['blocks', id, 'exits', exit]), C.UNKNOWN_TARGET, `exit "${exit}" leads to ${typeof target === 'string' ? `"${target}"` : JSON.stringify(target)}, which is not a block of this scenario`, guess ? `did you mean "${guess}"?` : `known blocks: ${blockIds.join(', ')}`, id);
         }
@@ -358,7 +363,7 @@ function graphOf(raw: Record<string, unknown>, blockIds: readonly string[], regi
         lostExit = true;
         continue;
       }
-      const meant = !exitNames || exitNames.includes(name) ? name : closest(name, exitNames);
+      const meant = !exitNames || exitNames.includes(name) ? name : exitMeant(name, exitNames);
       const exit = meant !== undefined && !(meant in given) ? meant : name;
       if (blockIds.includes(target)) exits[exit] = target;
       else {
@@ -373,6 +378,21 @@ function graphOf(raw: Record<string, unknown>, blockIds: readonly string[], regi
 }
 
 type Report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) => void;
+
+/**
+ * Exits as another kind of block, or another tool, names them: the exits of this kind each may mean, in order. `next`
+ * on a Parser is its `success`, `success` on a Variable block its `next`, `yes` on a Condition its `true`.
+ */
+const EXIT_WORDS: Readonly<Record<string, readonly string[]>> = {
+  next: ['success'], success: ['next'], ok: ['success', 'next', 'true'], done: ['success', 'next'], then: ['true', 'next'],
+  fail: ['error'], failure: ['error'], failed: ['error'], catch: ['error'],
+  yes: ['true'], no: ['false'], else: ['false'], otherwise: ['false'],
+};
+
+/** The exit among `exitNames` an unknown exit most likely means: a close spelling, else the one its word names. */
+function exitMeant(exit: string, exitNames: readonly string[]): string | undefined {
+  return closest(exit, exitNames) ?? EXIT_WORDS[exit.toLowerCase()]?.find((e) => exitNames.includes(e));
+}
 
 /**
  * Keys under `blocks:` that are not blocks but a property of the block above them, written at the block ids' indent
@@ -577,7 +597,7 @@ function loadBlock(
           issue(at(['exits', exit], true), C.UNKNOWN_EXIT, `${def.kind} has no exit "${exit}": the ":" after "${run[1]}" is missing`, `write ${run[1]}: ${run[2]} (a colon and a space between the exit and the block id)`);
           exits[run[1]!] = run[2]!;
         } else if (!def.exits.includes(exit)) {
-          const guess = closest(exit, def.exits);
+          const guess = exitMeant(exit, def.exits);
           issue(at(['exits', exit], true), C.UNKNOWN_EXIT, `${def.kind} has no exit "${exit}"`, def.exits.length ? `${guess ? `did you mean "${guess}"? ` : ''}exits of ${def.kind}: ${def.exits.join(', ')}` : `${def.kind} has no exits: remove "exits"`);
         } else if (typeof target === 'string') exits[exit] = target;
       }

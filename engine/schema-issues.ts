@@ -92,7 +92,7 @@ export function reportSchemaIssues(
     if (value === undefined) {
       issue(at(path.slice(0, -1)), C.MISSING_PROPERTY, `${def.kind} needs "${path.join('.')}"`, `example:\n${indent(def.example)}`);
     } else {
-      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, flowListHint(value, path, def.schema) ?? `see the ${def.kind} example:\n${indent(def.example)}`);
+      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${zi.message}`, flowListHint(value, path, def.schema) ?? lineToWrite(value, path, def.example) ?? `see the ${def.kind} example:\n${indent(def.example)}`);
     }
   }
 }
@@ -227,6 +227,28 @@ function flowListHint(value: unknown, path: readonly PathSeg[], schema: unknown)
     return `YAML reads an unquoted [${value[0]}] as a list; "${key}" takes ${what}, without [ ]: write ${key}: ${bare}`;
   }
   return `YAML reads an unquoted [${value[0]}] as a list; quote the expression: '[${value[0]}]'`;
+}
+
+/**
+ * The one line to write for a property of the wrong type, rather than the block's whole example: a number or
+ * true/false in [ ] (`2: [200]`, which YAML reads as a list) without them; a template given as a path
+ * (`templates/x`) by its name; else the property's line in the example (`e.g. timeout: 10 (seconds, per attempt)`).
+ */
+function lineToWrite(value: unknown, path: readonly PathSeg[], example: string): string | undefined {
+  const key = path[path.length - 1];
+  if (key === undefined) return undefined;
+  if (Array.isArray(value) && value.length === 1 && (typeof value[0] === 'number' || typeof value[0] === 'boolean')) {
+    return `YAML reads [${String(value[0])}] as a list: write ${key}: ${String(value[0])}`;
+  }
+  if (path.length !== 1 || typeof key !== 'string') return undefined;
+  if (key === 'template' && typeof value === 'string' && /[\\/]/.test(value)) {
+    const file = value.split(/[\\/]/).pop()!;
+    const name = /^(.+?)(?:\.(?:subject|text|html))?(?:\.njk)?$/.exec(file)?.[1] ?? file;
+    return `"template" takes the template's name, not a path (its files are looked up in the templates folder): write template: ${name}`;
+  }
+  const line = new RegExp(`^[ \\t]*${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:[ \\t]*(\\S.*?)(?:[ \\t]+#[ \\t]*(.*))?$`, 'm').exec(example);
+  if (!line) return undefined;
+  return `e.g. ${key}: ${line[1]}${line[2] ? ` (${line[2].trim()})` : ''}`;
 }
 
 /** The value at `path` in plain data (keys of objects, indexes of lists); undefined where the path leaves it. */

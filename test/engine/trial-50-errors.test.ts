@@ -126,6 +126,24 @@ const CASES: Case[] = [
   { name: 'two byte-order marks', text: `\uFEFF\uFEFF${setV(`'"x"'`)}`, code: 'E_YAML_SYNTAX', line: 1, col: 1, message: /starts with 2 byte-order marks \(U\+FEFF/ },
   { name: 'a byte-order mark at the start of a line', text: setV(`'"x"'`).replace('blocks:', '\uFEFFblocks:'), code: 'E_YAML_SYNTAX', line: 2, col: 1, message: /^line 2 starts with a byte-order mark \(U\+FEFF/ },
   { name: 'a NUL in a title', text: setV(`'"x"'`).replace('kind: Variable', 'kind: Variable\n    title: При\u0000мер'), code: 'E_YAML_SYNTAX', line: 5, col: 15, message: /a NUL character \(U\+0000\)/ },
+  // 41: another kind's word for an exit (next on a Parser) gets this kind's.
+  {
+    name: 'Parser exits: { next: … }',
+    text: `variables: { b: string, x: string }\nblocks:\n  p:\n    kind: Parser\n    mode: json\n    document: '[b]'\n    extract: { x: $.a }\n    exits: { next: r }\n  r: { kind: Stop }\n`,
+    code: 'E_UNKNOWN_EXIT', line: 8, col: 14, hint: /^did you mean "success"\?/,
+  },
+  { name: 'Condition exits: { yes, no }', text: `variables: { n: number }\nblocks:\n  c:\n    kind: Condition\n    expression: '[n] > 1'\n    exits: { yes: r, no: s }\n  r: { kind: Stop }\n  s: { kind: Stop }\n`, code: 'E_UNKNOWN_EXIT', line: 6, col: 22, hint: /^did you mean "false"\?/ },
+  // 49: an exit to a list of blocks: one block per exit, and how to run the others.
+  {
+    name: 'exits: { next: [b, c] }',
+    text: `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    exits: { next: [b, c] }\n  b: { kind: Stop }\n  c: { kind: Stop }\n`,
+    code: 'E_UNKNOWN_TARGET', line: 6, col: 20, message: /leads to a list \(b, c\): an exit leads to one block/, hint: /^write next: b, and run c after it/,
+  },
+  // 51, 55, 75, 164: the line to write, not the block's whole example.
+  { name: 'scenario: 42', text: `blocks:\n  b:\n    kind: AsyncScenario\n    scenario: 42\n`, code: 'E_INVALID_PROPERTY', line: 4, col: 15, hint: /^e\.g\. scenario: BpiumNewTask$/ },
+  { name: 'timeout: ten', text: `blocks:\n  w:\n    kind: WebRequest\n    method: GET\n    url: '"http://x.ru"'\n    timeout: ten\n`, code: 'E_INVALID_PROPERTY', line: 6, col: 14, hint: /^e\.g\. timeout: 10 \(seconds, per attempt\)$/ },
+  { name: 'values: { 2: [200] }', text: `blocks:\n  r:\n    kind: ReturnValue\n    values: { 2: [200] }\n`, code: 'E_INVALID_PROPERTY', line: 4, col: 18, hint: /^YAML reads \[200\] as a list: write 2: 200$/ },
+  { name: 'template: templates/x', text: `variables: { e: string }\nblocks:\n  m:\n    kind: SendMail\n    to: '[e]'\n    template: templates/daily-report.text.njk\n`, code: 'E_INVALID_PROPERTY', line: 6, col: 15, hint: /not a path .*: write template: daily-report$/ },
 ];
 
 describe('trial 50: scenario error messages name the place and the fix', () => {
@@ -152,6 +170,10 @@ describe('trial 50: scenario error messages name the place and the fix', () => {
   it('transitions: for exits is the only problem (the blocks it leads to are not unreachable)', () => {
     const r = loadScenarioText('T.yaml', `variables: { v: string }\nblocks:\n  a:\n    kind: Variable\n    set: { v: '"x"' }\n    transitions: { next: b }\n  b:\n    kind: Variable\n    set: { v: '"y"' }\n    exits: { next: c }\n  c:\n    kind: Stop\n`, { registry: defaultRegistry });
     assert.deepEqual(r.ok ? [] : r.issues.map((i) => `${i.line}:${i.col} ${i.code}`), ['6:5 E_UNKNOWN_KEY']);
+  });
+  it('next: on a Parser is read as its success exit: the block it leads to is not also unreachable', () => {
+    const r = loadScenarioText('T.yaml', `variables: { b: string, x: string }\nblocks:\n  p:\n    kind: Parser\n    mode: json\n    document: '[b]'\n    extract: { x: $.a }\n    exits: { next: r }\n  r: { kind: Stop }\n`, { registry: defaultRegistry });
+    assert.deepEqual(r.ok ? [] : r.issues.map((i) => `${i.line}:${i.col} ${i.code}`), ['8:14 E_UNKNOWN_EXIT']);
   });
   it('two byte-order marks are the only problem (the first key is not also unknown)', () => {
     const r = loadScenarioText('T.yaml', `\uFEFF\uFEFF${setV(`'"x"'`)}`, { registry: defaultRegistry });
