@@ -21,7 +21,7 @@ import { taskRoutes } from './tasks/routes.js';
 import { answerHook } from './hook.js';
 import { noteStoreRefusal, noteStoreTakesWrites } from './store-refusal.js';
 import { budgetFor, budgetRefusal, holdFor, loginOf, type BodyBudget } from './body-budget.js';
-import { declaresBody, FORM_FIELD_LIMIT, OVER_BUDGET, readBody, readForm } from './request-body.js';
+import { closeUnreadBody, declaresBody, FORM_FIELD_LIMIT, OVER_BUDGET, readBody, readForm } from './request-body.js';
 import { observeRequest, pathOf, writeAnswer } from './hook-listener.js';
 
 export interface AppDeps {
@@ -157,8 +157,14 @@ export function createApp(d: AppDeps): express.Express {
     const e = err as { status?: number; type?: string; message?: string; limit?: unknown };
     // The limit that refused a body: the one the reader was given (a console form's is smaller than the body limit).
     const limit = typeof e?.limit === 'number' ? e.limit : undefined;
-    // A body refused before its end was read: the connection is closed rather than read on for a body nobody uses.
-    if (!req.complete) res.set('Connection', 'close');
+    // A body refused before its end was read: the connection is closed rather than read on for a body nobody uses,
+    // gently (closeUnreadBody) and draining what still comes meanwhile, so that a client still sending reads the
+    // answer instead of a reset (fetch failed with EPIPE on most 413s).
+    if (!req.complete) {
+      res.set('Connection', 'close');
+      closeUnreadBody(req, res);
+      req.resume();
+    }
     if (e?.type === OVER_BUDGET) {
       // The budget of all connections, or the share of the request's login: the answer says which.
       const refusal = budgetRefusal(res);
@@ -284,8 +290,9 @@ function webApiBody(d: AppDeps, budget: BodyBudget): express.RequestHandler {
       return;
     }
     if (req.method !== 'GET' && req.method !== 'POST') {
-      // Answered 405 without reading the body.
-      res.set('Connection', 'close');
+      // Answered 405 without reading the body: closed gently, draining it meanwhile (see the error handler).
+      closeUnreadBody(req, res);
+      req.resume();
       next();
       return;
     }
@@ -298,7 +305,8 @@ function webApiBody(d: AppDeps, budget: BodyBudget): express.RequestHandler {
           if (e.status !== 413) return next(e);
           const type = req.get('content-type')?.split(';')[0]?.trim().toLowerCase();
           res.locals.notForm = req.is('application/json') ? 'JSON' : type ? `${JSON.stringify(type.slice(0, 60))}` : 'a body without a Content-Type';
-          res.set('Connection', 'close');
+          closeUnreadBody(req, res);
+          req.resume();
           next();
         },
       );

@@ -77,7 +77,10 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       // The reader stops at a refusal; the hook drains what the client still sends until its answer closes the
       // connection.
       if (typeof body === 'string') req.resume();
+      // A refusal closes the connection gently (closeUnreadBody): the client still sending its body reads the answer
+      // instead of a reset (fetch failed with EPIPE on most 413s).
       if (body === 'over-budget') {
+        closeUnreadBody(req, res);
         const refusal = budgetRefusal(res);
         d.metrics.response(503);
         d.logger.warn({ path, ip: ip(), login: user.login }, refusal.log);
@@ -86,6 +89,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       }
       if (body === 'too-large') {
         // Closing the connection spares reading the rest of a body nobody will use.
+        closeUnreadBody(req, res);
         d.metrics.response(413);
         writeAnswer(res, textAnswer(413, `413 Payload Too Large: the limit is ${d.config.bodyLimitBytes} bytes\n`, { Connection: 'close' }), method);
         return;
