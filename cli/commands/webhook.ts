@@ -2,6 +2,8 @@
 // signed with the secret the server checks for that path, with the server's Basic credentials — and says what
 // became of it (status, run id, duplicate).
 import { existsSync, readFileSync } from 'node:fs';
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
@@ -143,9 +145,9 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     authorization: `Basic ${Buffer.from(`${user.login}:${user.password}`).toString('base64')}`,
   };
   if (chosen) headers['x-hook-signature'] = signBpiumBody(chosen.secret, body);
-  let res: Response;
+  let res: Answer;
   try {
-    res = await fetch(url, { method: 'POST', headers, body });
+    res = await postBody(url, headers, body);
   } catch (e) {
     const failed = (e as { cause?: { code?: string; message?: string } }).cause;
     // Without a network cause the request was never made (fetch refused to build it): no "nothing answers", and its
@@ -166,13 +168,60 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     runId: res.headers.get('x-oktell-run-id'),
     duplicateOf: duplicate !== null && /^\d+$/.test(duplicate) ? Number(duplicate) : null,
     signedFor,
-    body: await res.text(),
+    body: res.text,
     dataDir: config.dataDir,
     user: { login: user.login, from },
     credentialsRefused,
     ...(changes ? { fresh: changes } : {}),
     ...(hint ? { hint } : {}),
   };
+}
+
+interface Answer {
+  status: number;
+  headers: { get(name: string): string | null; has(name: string): boolean };
+  text: string;
+}
+
+/**
+ * POSTs the body and reads the answer. An answer that comes while the body is still being sent counts, although the
+ * write then fails: the server refuses a body over its limit with 413 from its declared length, before reading it, and
+ * closes the connection (fetch reported that as EPIPE, "nothing answers"). An error before any answer rejects as
+ * fetch does, its cause carrying the network error's code; an address fetch would refuse to build rejects without one.
+ */
+function postBody(url: URL, headers: Record<string, string>, body: Buffer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : undefined;
+    if (send === undefined) {
+      reject(new TypeError(`unsupported protocol ${url.protocol}`));
+      return;
+    }
+    let answered = false;
+    let req: ClientRequest;
+    try {
+      req = send(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => reject(Object.assign(new Error('the answer was cut off'), { cause: e })));
+        res.on('end', () => {
+          const get = (name: string) => {
+            const v = res.headers[name.toLowerCase()];
+            return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+          };
+          resolve({ status: res.statusCode ?? 0, headers: { get, has: (name) => get(name) !== null }, text: Buffer.concat(chunks).toString('utf8') });
+        });
+      });
+    } catch (e) {
+      reject(e as Error);
+      return;
+    }
+    req.on('error', (e) => {
+      // A write refused after the answer came (EPIPE, ECONNRESET): the answer is what the server said.
+      if (!answered) reject(Object.assign(new Error('fetch failed'), { cause: e }));
+    });
+    req.end(body);
+  });
 }
 
 /**
