@@ -26,6 +26,7 @@ import {
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { httpFixturesSchema, type HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { mailFixtureSchema, type MailFixture } from '../../adapters/fixtures/mail-fixtures.adapter.js';
+import { forYamlEditors } from '../../components/json-schema.js';
 import { compilePattern } from '../../components/re2-pattern.js';
 import { isMatcher } from './expectations.js';
 import { formProblems, saidAs, type FormProblem } from './form-problems.js';
@@ -269,14 +270,14 @@ const testFile = z.strictObject({
 type RawFile = z.infer<typeof testFile>;
 
 export function buildTestFileJsonSchema(): Record<string, unknown> {
-  return {
+  return forYamlEditors({
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: 'https://github.com/oktell-emulator/oktell-emulator/schema/scenario-test.schema.json',
     title: 'Oktell emulator scenario test file',
     description: 'Cases that run scenarios with fixed inputs and check what they did. See docs/testing-scenarios.md.',
     // The matcher, allowed at most places, once under $defs rather than written out at each.
     ...(z.toJSONSchema(testFile, { unrepresentable: 'any', io: 'input', reused: 'ref' }) as Record<string, unknown>),
-  };
+  });
 }
 
 // ── Loading ────────────────────────────────────────────────────────────────────────────────────────────────────
