@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { BlockRegistry } from '../engine/index.js';
 import { VAR_TYPES } from '../engine/index.js';
+import { PROPERTY_DOCS } from './property-docs.js';
 
 type Json = Record<string, unknown>;
 
@@ -11,12 +12,13 @@ export function buildScenarioJsonSchema(registry: BlockRegistry): Json {
   const $defs: Json = {};
   const blockVariants = [...registry.values()].map((def) => {
     const props = hoistDefs(z.toJSONSchema(def.schema, { unrepresentable: 'any', io: 'input' }) as Json, def.kind, $defs);
-    const shape = withMeta(props, def.kind, def.exits);
+    const shape = withMeta(described(props, PROPERTY_DOCS[def.kind] ?? {}), def.kind, def.exits);
     return {
       title: `${def.kind} (${def.oktellName})`,
       description: def.description,
       if: { properties: { kind: { const: def.kind } }, required: ['kind'] },
-      then: shape,
+      // The kind's description on `kind` itself too: editors show a hover of the value's own schema.
+      then: withKindDescription(shape, `${def.kind} (${def.oktellName}): ${def.description}`),
     };
   });
   return forYamlEditors({
@@ -34,6 +36,8 @@ export function buildScenarioJsonSchema(registry: BlockRegistry): Json {
       variables: {
         type: 'object',
         description: 'Variables by name. Names may hold spaces and Cyrillic, but not [ ] \\',
+        // The loader's rule of names (engine/variables.ts): no [ ] \\, no space at either end.
+        propertyNames: { type: 'string', pattern: VARIABLE_NAME },
         additionalProperties: {
           oneOf: [
             { enum: [...VAR_TYPES] },
@@ -49,6 +53,8 @@ export function buildScenarioJsonSchema(registry: BlockRegistry): Json {
                 file: { type: 'string', minLength: 1, description: 'File holding the initial value, without its final line break (secret unless secret: false)' },
                 secret: { type: 'boolean', description: 'Runs record the value as ***' },
               },
+              // One place to read the value from.
+              not: { required: ['env', 'file'] },
             },
           ],
         },
@@ -156,6 +162,24 @@ function yamlKeys(names: Json): Json | undefined {
   return others.length ? { anyOf: [names, ...others] } : names;
 }
 
+/** A variable's name as the loader takes it: no "[", "]" or "\\", nothing blank at either end. */
+const VARIABLE_NAME = '^[^\\[\\]\\\\\\s](?:[^\\[\\]\\\\]*[^\\[\\]\\\\\\s])?$';
+
+/** A kind's property schema (an object, or a union of forms) with each property's line of `docs` as its description. */
+function described(props: Json, docs: Readonly<Record<string, string>>): Json {
+  if (Array.isArray(props.anyOf)) return { ...props, anyOf: (props.anyOf as Json[]).map((v) => described(v, docs)) };
+  const own = (props.properties ?? {}) as Json;
+  const properties = Object.fromEntries(Object.entries(own).map(([k, v]) => [k, docs[k] && !(v as Json).description ? { description: docs[k], ...(v as Json) } : v]));
+  return { ...props, properties };
+}
+
+/** `shape` (a kind's properties, or a union of forms) with `description` on its `kind`. */
+function withKindDescription(shape: Json, description: string): Json {
+  if (Array.isArray(shape.anyOf)) return { ...shape, anyOf: (shape.anyOf as Json[]).map((v) => withKindDescription(v, description)) };
+  const props = shape.properties as Json;
+  return { ...shape, properties: { ...props, kind: { ...(props.kind as Json), description } } };
+}
+
 /** Adds the common block keys (kind, title, description, exits) to a block kind's property schema. */
 function withMeta(props: Json, kind: string, exits: readonly string[]): Json {
   const meta = {
@@ -166,7 +190,7 @@ function withMeta(props: Json, kind: string, exits: readonly string[]): Json {
       type: 'object',
       description: `Exits (transitions) of ${kind} to block ids; an exit left out ends the scenario`,
       additionalProperties: false,
-      properties: Object.fromEntries(exits.map((e) => [e, { type: ['string', 'null'] }])),
+      properties: Object.fromEntries(exits.map((e) => [e, { type: ['string', 'null'], description: `Id of the block the ${e} exit leads to (null: the scenario ends)` }])),
     },
   };
   const clean = { ...props };

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { coerceToType, ExpressionRuntimeError, returnValueSlot, SCENARIO_ERROR_CODES as C, type AssignmentPlace, type BlockDefinition, type CompileContext, type CompiledExpression } from '../engine/index.js';
 import { exprMap, NOTHING } from './common.js';
 
-const schema = z.strictObject({ set: exprMap.refine((m) => Object.keys(m).length > 0, 'set at least one variable') });
+// minProperties: the refinement as editors see it (zod writes no refinement into the JSON Schema).
+const schema = z.strictObject({ set: exprMap.refine((m) => Object.keys(m).length > 0, 'set at least one variable').meta({ minProperties: 1 }) });
 
 /** What one line of `set:` assigns: a variable, or a return value named as Oktell's service variable. */
 type Target = { variable: string } | { returnValue: number };

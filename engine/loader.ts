@@ -207,6 +207,12 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     report(src.locate(['name']), C.SCENARIO_NAME, `"name: ${String(js.name)}" differs from the file name "${name}"`, `a scenario is named by its file; rename the file or remove "name"`);
   }
 
+  // A block's title and description must be text; so must the scenario's (a list or a mapping there is a mistake,
+  // and the JSON Schema editors check files with says so too).
+  if (js.description !== undefined && typeof js.description !== 'string') {
+    report(src.locate(['description']), C.INVALID_PROPERTY, '"description" must be text', 'e.g. description: Sends a letter for every new task (quote it when it holds ": " or starts with [ or {)');
+  }
+
   /** Variables declared without a valid type (reported already): reading them is not an unknown variable. */
   const untyped = new Set<string>();
   const variables = loadVariables(src, js.variables, opts, report, untyped);

@@ -223,12 +223,17 @@ const http = z
 
 const mail = mailFixtureSchema.describe('the mail server of the case: letters are never sent, but those named under failures fail as it would make them');
 
+/**
+ * A time of `clock:` as text, whose date part editors check (`pattern`, in the JSON Schema only): the loader's own check
+ * (checkTime) says what is wrong in its words, so zod takes any text.
+ */
+const isoTime = (description: string) => z.string().meta({ description, pattern: '^\\d{4}-\\d{2}-\\d{2}' });
 const clock = z.union([
-  saidAs(z.string().describe('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z'), 'a date and time (ISO 8601)'),
+  saidAs(isoTime('the fixed time the case runs at, ISO 8601, e.g. 2026-11-28T09:00:00Z'), 'a date and time (ISO 8601)'),
   saidAs(z
     .strictObject({
-      start: z.string().describe('the time the run starts at, ISO 8601'),
-      reads: z.array(z.string()).describe('the times the run\'s later reads of the clock (Now()) get, in order; past the last, the clock stays at it'),
+      start: isoTime('the time the run starts at, ISO 8601'),
+      reads: z.array(isoTime('a time, ISO 8601')).describe('the times the run\'s later reads of the clock (Now()) get, in order; past the last, the clock stays at it'),
     })
     .describe('a clock that moves as a recorded run\'s did (--from-run writes it)'), '{ start: …, reads: […] }'),
 ]);
