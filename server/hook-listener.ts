@@ -214,6 +214,22 @@ export function utf8Type(type: string): string {
 
 const PROBES = new Set(['/-/health', '/-/metrics']);
 
+/** The last status each probe path answered, per server (its metrics object). */
+const probeStatuses = new WeakMap<object, Map<string, number>>();
+
+/**
+ * A probe's answer at info when it differs from the one before (the first failure, a failure of another kind, the
+ * first success after failures), else at debug: a probe every few seconds during an outage writes one line, not one
+ * per probe. A first answer that succeeds is debug.
+ */
+function probeLevel(server: object, path: string, status: number): 'debug' | 'info' {
+  let seen = probeStatuses.get(server);
+  if (seen === undefined) probeStatuses.set(server, (seen = new Map()));
+  const before = seen.get(path) ?? 200;
+  seen.set(path, status);
+  return status === before || (status < 400 && before < 400) ? 'debug' : 'info';
+}
+
 /**
  * Counts the request in flight until it ends and writes its log line (method, path without the query, status,
  * duration, client address, the hook run's id).
@@ -231,9 +247,10 @@ export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: s
     settled();
     // A request the throttle of failed logins refused is counted in its summary line instead (login-throttle.ts).
     if (unloggedAnswers.has(res)) return;
-    // Probes (a load balancer's health check every few seconds, a metrics scrape) that succeed are debug: at info
-    // they would bury the traffic. A line that would not be written is not made (the client's address included).
-    const level = PROBES.has(path) && res.statusCode < 400 ? 'debug' : 'info';
+    // Probes (a load balancer's health check every few seconds, a metrics scrape) are debug but when their answer
+    // changes: at info they would bury the traffic, and failing ones the outage an operator reads the log for. A line
+    // that would not be written is not made (the client's address included).
+    const level = PROBES.has(path) ? probeLevel(d.metrics, path, res.statusCode) : 'info';
     if (!levelEnabled(d.logger, level)) return;
     const id = runId();
     d.logger[level]({ method, path: printable(path), status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) }, 'request');
