@@ -28,6 +28,8 @@ export const SCENARIO_ERROR_CODES = {
   UNKNOWN_TEMPLATE_VARIABLE: 'E_UNKNOWN_TEMPLATE_VARIABLE',
   READ_FAILED: 'E_READ_FAILED',
   SCENARIO_NAME: 'E_SCENARIO_NAME',
+  /** `oktell-emu test`: a file of a tests folder that holds `cases:` but is not named *.test.yaml, so it would not run. */
+  TEST_FILE_NAME: 'E_TEST_FILE_NAME',
   /** Two files of the folder give the same scenario name (`X.yaml` and `X.yml`): neither is loaded. */
   DUPLICATE_SCENARIO: 'E_DUPLICATE_SCENARIO',
   UNKNOWN_CONNECTION: 'E_UNKNOWN_CONNECTION',

@@ -69,7 +69,8 @@ export async function testAction(paths: string[], given: TestOpts): Promise<void
 export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.WritableStream, folders = new Set<string>()): Promise<number> {
   const roots = paths.length ? paths : [join(opts.scenarios, 'tests')];
   for (const p of roots) folders.add(resolve(p));
-  const files = findTestFiles(roots, paths.length === 0);
+  const misnamed: string[] = [];
+  const files = findTestFiles(roots, paths.length === 0, misnamed);
   const libraries = new LibraryCache();
   const loaded: TestFile[] = [];
   const filter = opts.filter?.toLowerCase();
@@ -79,7 +80,7 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
   // fixture, clock or time zone that is not right (or using the file's, when that one is not), a case naming a
   // scenario or a variable that is not there, or presetting a variable with a value its type cannot hold. A loaded
   // file's problems are reported together, in the order of the file; the other files and cases still run.
-  const issues: ScenarioIssue[] = [];
+  const issues: ScenarioIssue[] = misnamed.map(misnamedTestFile);
   const blocked = new Set<TestFile['cases'][number]>();
   // Each scenarios folder's load problems, and the scenarios its selected cases can run (theirs and those they start):
   // problems of other files there are not in this pass's way (see folderProblems).
@@ -433,26 +434,61 @@ function update(runs: Array<{ file: TestFile; c: TestFile['cases'][number]; outc
   }
 }
 
-/** Test files under the given paths; a folder is searched through its subfolders. */
-export function findTestFiles(paths: string[], implicit: boolean): string[] {
+/**
+ * Test files under the given paths; a folder is searched through its subfolders. A YAML file met there that holds
+ * `cases:` at its top but is not named *.test.yaml (`checkout-test.yaml`, `checkout.tests.yaml`) goes to `misnamed`:
+ * its cases would silently not run, and a CI job would pass without them. Fixture files have no `cases:` key.
+ */
+export function findTestFiles(paths: string[], implicit: boolean, misnamed: string[] = []): string[] {
   const found: string[] = [];
   const isTest = (name: string) => TEST_FILE_SUFFIXES.some((s) => name.endsWith(s));
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       if (e.isDirectory() && e.name !== 'node_modules' && !e.name.startsWith('.')) walk(join(dir, e.name));
       else if (e.isFile() && isTest(e.name)) found.push(join(dir, e.name));
+      else if (e.isFile() && /\.ya?ml$/.test(e.name) && casesLine(join(dir, e.name)) !== undefined) misnamed.push(join(dir, e.name));
     }
   };
   for (const p of paths) {
     const abs = resolve(p);
     const st = statSync(abs, { throwIfNoEntry: false });
-    if (!st) throw new UsageError(implicit ? `no tests folder at ${p} (create it, or name test files or folders)` : `${p}: no such file or folder`);
+    if (!st) {
+      // A pattern the shell did not expand (quoted, or a Windows shell): the command does not expand it either.
+      const pattern = /[*?[]/.test(p) ? ' (oktell-emu does not expand patterns such as *: leave them to the shell unquoted, or name the folder, which is searched through its subfolders)' : '';
+      throw new UsageError(implicit ? `no tests folder at ${p} (create it, or name test files or folders)` : `${p}: no such file or folder${pattern}`);
+    }
     if (st.isDirectory()) walk(abs);
     else if (isTest(basename(abs))) found.push(abs);
     else throw new UsageError(`${p}: not a test file (${TEST_FILE_SUFFIXES.join(', ')})`);
   }
-  if (found.length === 0) throw new UsageError(`no test files (*${TEST_FILE_SUFFIXES[0]}) in ${paths.join(', ')}`);
+  if (found.length === 0 && misnamed.length === 0) throw new UsageError(`no test files (*${TEST_FILE_SUFFIXES[0]}) in ${paths.join(', ')}`);
   return [...new Set(found)];
+}
+
+/** The line (1-based) of a top-level `cases:` key in a YAML file; undefined when it has none or cannot be read. */
+function casesLine(file: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const at = text.split(/\r?\n/).findIndex((l) => /^cases\s*:/.test(l));
+  return at === -1 ? undefined : at + 1;
+}
+
+/** The problem of a file that looks like a test file but is not named as one (see findTestFiles). */
+function misnamedTestFile(path: string): ScenarioIssue {
+  const shown = relative(process.cwd(), path) || path;
+  const name = basename(path).replace(/([.-]tests?)?\.ya?ml$/, '');
+  return {
+    file: shown,
+    line: casesLine(path) ?? 1,
+    col: 1,
+    code: SCENARIO_ERROR_CODES.TEST_FILE_NAME,
+    message: `this file has cases: but its name does not end in ${TEST_FILE_SUFFIXES.join(' or ')}, so its cases were not run`,
+    hint: `rename it to ${name}${TEST_FILE_SUFFIXES[0]}; a fixture or body file next to the tests has no top-level cases: key`,
+  };
 }
 
 /** A test file inside `<dir>/tests/…` tests the scenarios of `<dir>`; elsewhere, those of `folder` (the scenarios folder). */

@@ -54,6 +54,12 @@ export async function validateAction(paths: string[], opts: { scenarios?: string
   if (opts.dataDir !== undefined) existingDataDir(resolve(opts.dataDir));
   const caches = opts.watch ? new ValidationCaches() : undefined;
   const result = await validate(groups, opts.dataDir, opts.config, loadLibrary, caches);
+  // A folder with no scenario file checks nothing: "0 scenario file(s) valid" with exit 0 would pass a CI step whose
+  // path is wrong (a renamed folder, a checkout without it). --watch waits for the first file instead.
+  if (result.count === 0 && result.issues.length === 0 && !opts.watch) {
+    const where = [...groups.keys()].map((d) => relative(process.cwd(), d) || '.').join(', ');
+    throw new UsageError(`no scenario files (${SCENARIO_EXTENSIONS.map((e) => `*${e}`).join(', ')}) in ${where}: nothing was checked; name the scenarios folder (--scenarios, OKTELL_SCENARIOS, scenarios: of the configuration file) or the files`);
+  }
   if (opts.json) {
     const extra = {
       ...(result.unchecked.length ? { unchecked: result.unchecked } : {}),

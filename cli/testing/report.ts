@@ -86,12 +86,14 @@ export function summaryLine(reports: CaseReport[]): string {
 }
 
 export function textReport(r: CaseReport): string {
-  if (r.status === 'passed') return `${pc.green('✓')} ${r.file} › ${r.name} ${pc.dim(`(${r.durationMs} ms)`)}\n`;
+  // A case's name may be a webhook's text (--from-run --name): its control characters are escaped, as the values are.
+  const title = `${terminalText(r.file)} › ${terminalText(r.name)}`;
+  if (r.status === 'passed') return `${pc.green('✓')} ${title} ${pc.dim(`(${r.durationMs} ms)`)}\n`;
   const lines = [
     ...r.failures.flatMap((f) => failureLines(f, true)),
     ...(r.runErrors ?? []).map((e) => `${pc.red('error')} ${terminalText(runErrorText(e), true)}`),
   ].map((l) => `    ${l}`);
-  return `${pc.red('✗')} ${r.file} › ${r.name} ${pc.dim(`(${r.durationMs} ms)`)}\n${lines.join('\n')}\n`;
+  return `${pc.red('✗')} ${title} ${pc.dim(`(${r.durationMs} ms)`)}\n${lines.join('\n')}\n`;
 }
 
 /**
@@ -151,14 +153,18 @@ export function junitReport(reports: CaseReport[], issues: ScenarioIssue[] = [],
   return `${out.join('\n')}\n`;
 }
 
-/** Escapes text for XML content and attributes, and drops characters XML 1.0 cannot hold. */
+/**
+ * Escapes text for XML content and attributes. Characters XML 1.0 cannot hold (control characters of a webhook's
+ * text) are written as `\u0001`, as the text report writes them: two names that differ only there stay two names.
+ */
 function xml(s: string): string {
   return s
     // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
-    .replace(/\n/g, '&#10;');
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;');
 }

@@ -28,7 +28,7 @@ import {
 } from '../../engine/index.js';
 import { loadLibrary } from '../config.js';
 import { match, observe, unexpectedRunErrors, withCallNotes, type Mismatch, type Observed, type RunErrorAt } from './expectations.js';
-import { knownConnections, type DataSet, type TableRead, type TestCase, type TestClock } from './test-file.js';
+import { blocksReached, knownConnections, type DataSet, type TableRead, type TestCase, type TestClock } from './test-file.js';
 
 /** Loaded scenario folders, one per folder and time zone (templates format dates in the case's zone). */
 export class LibraryCache {
@@ -393,8 +393,52 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
   const observed: Observed = { ...observe(result), ...(read ? { tables: read.tables } : {}) };
   // A table that could not be read is told once, by why, not also as rows that are missing.
   const unread = (m: Mismatch) => read?.mismatches.some((r) => r.place.every((p, i) => m.place[i] === p)) ?? false;
-  const mismatches = [...withCallNotes(match(c.expect, observed), observed).filter((m) => !unread(m)), ...(read?.mismatches ?? [])];
+  const mismatches = [...withPathNotes(withCallNotes(match(c.expect, observed), observed).filter((m) => !unread(m)), c.expect, observed, library), ...(read?.mismatches ?? [])];
   // The mismatches say that the case failed; a run error it did not expect usually says why.
   const runErrors = mismatches.length ? unexpectedRunErrors(c.expect, observed) : [];
   return { observed, mismatches, runErrors, durationMs: Math.round((performance.now() - t0) * 10) / 10, ...(reachedInvalid(result) ? { reachedInvalid: true as const } : {}) };
+}
+
+/**
+ * A difference in a path (`path[1]: expected "isNewTsk" got "isNewTask"`) whose expected step is no block of the run's
+ * scenario, nor of a scenario it calls, jumps to or starts, gets a line saying so, with the block it likely means: no
+ * run can go through it, so the expectation is mistyped, or names a block renamed since (`--update` rewrites it).
+ */
+function withPathNotes(mismatches: Mismatch[], expect: unknown, observed: Observed, library: ScenarioLibrary): Mismatch[] {
+  return mismatches.map((m) => {
+    const at = m.at ?? m.place;
+    const k = at.indexOf('path');
+    if (k === -1) return m;
+    // The run the path is of: the case's own, or one it started (asyncStarted, i, result, …).
+    let run: Observed | undefined = observed;
+    for (let i = 0; i < k; i += 3) {
+      if (at[i] !== 'asyncStarted' || typeof at[i + 1] !== 'number' || at[i + 2] !== 'result') return m;
+      run = run?.asyncStarted[at[i + 1] as number]?.result;
+    }
+    if (!run || !library.scenarios.has(run.scenario)) return m;
+    let value: unknown = expect;
+    for (const seg of at) value = value !== null && typeof value === 'object' ? (value as Record<string | number, unknown>)[seg] : undefined;
+    const blocks = blocksReached(library, run.scenario);
+    const unknown = [...new Set(stepIds(value))].filter((id) => !blocks.has(id));
+    if (!unknown.length) return m;
+    const others = library.calls?.get(run.scenario)?.length ? ' nor of a scenario it starts' : '';
+    const notes = unknown.map((id) => {
+      const guess = closest(id, blocks);
+      return `"${id}" is not a block of scenario "${run.scenario}"${others}${guess ? `: did you mean "${guess}"?` : ''}`;
+    });
+    return { ...m, detail: [...notes, ...(m.detail ?? [])] };
+  });
+}
+
+/** The block ids an expected path (or one step of it) names: a step, a list, `{ equals: […] }`, `{ edges }`. */
+function stepIds(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  if (value === null || typeof value !== 'object') return [];
+  if ('equals' in value) return stepIds(value.equals);
+  if ('edges' in value && value.edges !== null && typeof value.edges === 'object') {
+    const edges = value.edges as { first?: unknown; last?: unknown };
+    return [...stepIds(edges.first), ...stepIds(edges.last)];
+  }
+  return [];
 }

@@ -652,7 +652,11 @@ export function libraryProblems(file: TestFile, library: ScenarioLibrary): Varia
   const issues = [...presets.issues];
   const cases = new Set(presets.cases);
   for (const c of file.cases) {
-    const found = [...expectedVariableProblems(file, library, c.scenario, c.expect, ['cases', c.index, 'expect']), ...connectionProblems(file, library, c), ...tableConnectionProblems(library, c)];
+    const found = [
+      ...expectedVariableProblems(file, library, c.scenario, c.expect, ['cases', c.index, 'expect']),
+      ...connectionProblems(file, library, c),
+      ...tableConnectionProblems(library, c),
+    ];
     if (found.length) cases.add(c.index);
     issues.push(...found);
   }
@@ -683,6 +687,20 @@ function expectedVariableProblems(file: TestFile, library: ScenarioLibrary, scen
   }
   (expect.asyncStarted ?? []).forEach((a, i) => issues.push(...expectedVariableProblems(file, library, a.scenario, a.result, [...at, 'asyncStarted', i, 'result'])));
   return issues;
+}
+
+/** The block ids of `scenario` and of the scenarios it calls, jumps to or starts, through any number of them. */
+export function blocksReached(library: ScenarioLibrary, scenario: string): Set<string> {
+  const seen = new Set<string>();
+  const ids = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const id of library.scenarios.get(name)?.blocks.keys() ?? []) ids.add(id);
+    for (const next of library.calls?.get(name) ?? []) visit(next);
+  };
+  visit(scenario);
+  return ids;
 }
 
 /** The variables of `scenario` and of the scenarios it starts, through any number of starts. */
@@ -777,6 +795,52 @@ function typeRefuses(value: Value, type: VarType, timeZone: string): string | un
 
 type Report = (at: { file: string; line: number; col: number }, code: ScenarioErrorCode, message: string, hint?: string) => void;
 
+/**
+ * The hint for a file a test file names (`@webhooks/one-responsible.json`, a fixture, a data set) that could not be
+ * read: the closest existing path when the name looks mistyped, segment by segment from `base` (`webhook/` →
+ * `webhooks/`, `one-responsibel.json` → `one-responsible.json`), written as the test file would write it (`prefix`:
+ * `@` or nothing); else `fallback`.
+ */
+function missingFileHint(e: unknown, base: string, written: string, prefix: string, fallback: string): string {
+  if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return fallback;
+  const guess = closestPath(base, written);
+  return guess !== undefined ? `did you mean "${prefix}${guess}"? (${fallback})` : fallback;
+}
+
+/** `written` (relative to `base`, or absolute) with each segment that is not there replaced by its closest neighbour. */
+function closestPath(base: string, written: string): string | undefined {
+  const parts = written.split(/[\\/]/);
+  let dir = resolve(base, written.startsWith('/') ? '/' : '.');
+  let changed = false;
+  const out: string[] = [];
+  for (const [i, part] of parts.entries()) {
+    const last = i === parts.length - 1;
+    if (part === '' || part === '.' || part === '..') {
+      out.push(part);
+      dir = resolve(dir, part || '.');
+      continue;
+    }
+    const here = statSync(join(dir, part), { throwIfNoEntry: false });
+    if (here && (last ? here.isFile() : here.isDirectory())) {
+      out.push(part);
+      dir = join(dir, part);
+      continue;
+    }
+    let names: string[];
+    try {
+      names = readdirSync(dir, { withFileTypes: true }).filter((d) => (last ? d.isFile() : d.isDirectory())).map((d) => d.name);
+    } catch {
+      return undefined;
+    }
+    const guess = closest(part, names);
+    if (guess === undefined) return undefined;
+    out.push(guess);
+    dir = join(dir, guess);
+    changed = true;
+  }
+  return changed ? out.join('/') : undefined;
+}
+
 /** `@file` reads a file relative to the test file; `@@text` is the literal `@text`; anything else is itself. */
 function readParams(raw: Record<string, string | number | boolean>, base: string, src: YamlSource, at: PathSeg[], report: Report): Record<string, Value> {
   const out: Record<string, Value> = {};
@@ -786,7 +850,7 @@ function readParams(raw: Record<string, string | number | boolean>, base: string
       try {
         out[n] = readFileSync(resolve(base, v.slice(1)), 'utf8');
       } catch (e) {
-        report(src.locate([...at, n]), C.READ_FAILED, `parameter ${n}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'a path after @ is relative to the test file');
+        report(src.locate([...at, n]), C.READ_FAILED, `parameter ${n}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, missingFileHint(e, base, v.slice(1), '@', 'a path after @ is relative to the test file'));
       }
     } else out[n] = v;
   }
@@ -803,7 +867,7 @@ function readDb(raw: Record<string, string>, base: string, src: YamlSource, at: 
       try {
         out[name] = { sql: readFileSync(resolve(base, v.slice(1)), 'utf8'), at: place, from: v.slice(1) };
       } catch (e) {
-        report(place, C.READ_FAILED, `db.${name}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'a path after @ is relative to the test file');
+        report(place, C.READ_FAILED, `db.${name}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, missingFileHint(e, base, v.slice(1), '@', 'a path after @ is relative to the test file'));
       }
     }
   }
@@ -847,7 +911,7 @@ function readFixtureFile<T extends z.ZodType>(file: string, schema: T, what: str
   try {
     fixture = new YamlSource(relative(process.cwd(), path) || path, readFileSync(path, 'utf8'));
   } catch (e) {
-    report(src.locate(at), C.READ_FAILED, `cannot read the ${what} fixture ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'the path is relative to the test file');
+    report(src.locate(at), C.READ_FAILED, `cannot read the ${what} fixture ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, missingFileHint(e, base, file, '', 'the path is relative to the test file'));
     return undefined;
   }
   const user = src.locate(at);
