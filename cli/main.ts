@@ -18,6 +18,7 @@ import { webhookCommand } from './commands/webhook.command.js';
 import { tasksCommand } from './commands/tasks.command.js';
 import { backupCommand } from './commands/backup.command.js';
 import { addHelpExamples } from './help-examples.js';
+import { asksJunit, junitRefusal } from './testing/junit-xml.js';
 
 export function buildProgram(): Command {
   const program = new Command('oktell-emu')
@@ -113,6 +114,8 @@ export async function main(argv: string[]): Promise<void> {
   quietOnClosedPipe(process.stderr);
   const program = buildProgram();
   const json = argv.includes('--json');
+  // `test --reporter junit > junit.xml` that cannot run still writes a report saying why (see fail).
+  junit = !json && asksJunit(argv.slice(2));
   try {
     await program.parseAsync(helpAsOption(program, argv));
   } catch (e) {
@@ -216,8 +219,12 @@ export function driverMissingLine(message: string): string | undefined {
   return 'the SQLite driver (better-sqlite3) is installed without its compiled part: its install script did not run (npm install --ignore-scripts, or npm refusing scripts not approved); run npm rebuild better-sqlite3 where oktell-emulator is installed';
 }
 
+/** The command line asks for a JUnit report (`test --reporter junit`): a refusal is written as one, too. */
+let junit = false;
+
 function fail(json: boolean, code: string, given: string, details: Readonly<Record<string, unknown>> = {}, exitCode = 2) {
   const message = driverMissingLine(given) ?? given;
+  if (junit) process.stdout.write(junitRefusal(code, message));
   if (json) process.stdout.write(`${JSON.stringify({ status: 'failed', error: { code, message, ...details } })}\n`);
   else process.stderr.write(`${pc.red('oktell-emu:')} ${message}\n`);
   process.exitCode = exitCode;

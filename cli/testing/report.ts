@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import { formatIssue, formatRunError, type ScenarioIssue } from '../../engine/index.js';
 import { formatPlace, type Mismatch, type RunErrorAt } from './expectations.js';
 import { terminalText } from '../format.js';
+import { xml } from './junit-xml.js';
 import type { TestFile } from './test-file.js';
 
 export interface CaseReport {
@@ -151,20 +152,4 @@ export function junitReport(reports: CaseReport[], issues: ScenarioIssue[] = [],
   }
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;
-}
-
-/**
- * Escapes text for XML content and attributes. Characters XML 1.0 cannot hold (control characters of a webhook's
- * text) are written as `\u0001`, as the text report writes them: two names that differ only there stay two names.
- */
-function xml(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/\n/g, '&#10;')
-    .replace(/\r/g, '&#13;');
 }

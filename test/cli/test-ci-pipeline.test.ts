@@ -136,6 +136,21 @@ cases:
     assert.match(r.stdout, /<testcase classname="m\/s\/tests\/ok\.test\.yaml" name="passes"/);
   });
 
+  it('--reporter junit that cannot run at all still writes a JUnit report saying why, with exit 2', () => {
+    mkdirSync(join(tmp.dir, 'no-tests'), { recursive: true });
+    const good = write(join(tmp.dir, 'f', 's', 'tests'), 'good.test.yaml', `scenarios: ${JSON.stringify(scenarios)}\ncases:\n  - name: passes\n    scenario: Child\n    expect: { status: completed }\n`);
+    for (const args of [['test', join(tmp.dir, 'no-tests'), '--reporter', 'junit'], ['test', good, '--reporter=junit', '--bogus'], ['test', good, '--reporter', 'junit', '--filter', 'no such case']]) {
+      const r = runCli(args, { cwd: tmp.dir });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stdout, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="oktell-emu test" tests="1" failures="0" errors="1"/);
+      assert.match(r.stdout, /<testcase classname="oktell-emu test" name="oktell-emu test could not run" time="0\.000">\n\s+<error type="E_USAGE" message="[^"]+">oktell-emu: [^<]+<\/error>/);
+      assert.match(r.stderr, /^oktell-emu: /, 'the log has the reason too');
+    }
+    // Other outputs are left as they were: --json has its own object, the text output nothing on stdout.
+    assert.match(runCli(['test', join(tmp.dir, 'no-tests'), '--json'], { cwd: tmp.dir }).stdout, /^\{"status":"failed","error":\{"code":"E_USAGE"/);
+    assert.equal(runCli(['test', join(tmp.dir, 'no-tests')], { cwd: tmp.dir }).stdout, '');
+  });
+
   it('a quoted pattern the shell did not expand is named as one', () => {
     const r = runCli(['test', join(tests, '*.test.yaml')], { cwd: tmp.dir });
     assert.equal(r.code, 2);
