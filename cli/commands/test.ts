@@ -14,7 +14,7 @@ import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { readServerFile } from '../server-file.js';
 import { printNote, printWarning } from '../format.js';
-import { caseReport, inFileOrder, jsonReport, junitReport, summaryLine, textReport, type CaseReport } from '../testing/report.js';
+import { caseReport, inFileOrder, jsonReport, junitReport, summaryLine, textReport, type CaseReport, type NotRun } from '../testing/report.js';
 import type { Observed } from '../testing/expectations.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseDefaults, type CaseOutcome } from '../testing/run-case.js';
 import { DEFAULT_TEST_TIME_ZONE, libraryProblems, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, type TestCase, type TestFile } from '../testing/test-file.js';
@@ -125,8 +125,10 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
   if (others.length && !opts.json) otherProblemsWarning(others, [...folderLibraries.keys()]);
 
   const selected = loaded.flatMap((file) => file.cases.filter((c) => !blocked.has(c) && matches(file, c)).map((c) => ({ file, c })));
+  // The selected cases a problem kept from running: in a JUnit report each is a case of its own, errored with its problems.
+  const notRunOf = (isNotRun: (file: TestFile, c: TestCase) => boolean) => casesNotRun(loaded, (file, c) => matches(file, c) && isNotRun(file, c), issues);
   if (selected.length === 0) {
-    if (issues.length) return invalid(issues, opts, out, others);
+    if (issues.length) return invalid(issues, opts, out, others, notRunOf((_, c) => blocked.has(c)));
     throw new UsageError(filter ? `no case matches --filter ${opts.filter}` : 'no test cases found');
   }
 
@@ -162,7 +164,9 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
   }
   for (const { issue, cases } of setups.values()) issues.push({ ...issue, message: `${issue.message} (${cases === 1 ? 'its case was' : `${cases} cases were`} not run)` });
   const ran = selected.flatMap((s, i) => { const r = results[i]!; return r instanceof CaseSetupError ? [] : [{ ...s, outcome: r }]; });
-  if (ran.length === 0) return invalid(issues, opts, out, others);
+  const setupFailed = new Set(selected.filter((_, i) => results[i] instanceof CaseSetupError).map((x) => x.c));
+  const notRun = () => notRunOf((_, c) => blocked.has(c) || setupFailed.has(c));
+  if (ran.length === 0) return invalid(issues, opts, out, others, notRun());
   if (!opts.json) postgresNotes(ran, defaults.postgresConnections ?? {});
   const reports: CaseReport[] = ran.map(({ file, c, outcome }) => caseReport(file, c.index, outcome.mismatches, outcome.durationMs, outcome.runErrors));
   // Gathered file by file and check by check: listed as a reader goes through each file.
@@ -177,7 +181,7 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
     return issues.length ? 2 : 0;
   }
   if (opts.json) out.write(jsonReport(reports, issues, others));
-  else if (opts.reporter === 'junit') out.write(junitReport(reports, issues));
+  else if (opts.reporter === 'junit') out.write(junitReport(reports, issues, notRun()));
   else {
     for (const r of reports) out.write(textReport(r));
     const failed = reports.some((r) => r.status === 'failed');
@@ -398,11 +402,28 @@ function scenarioFile(dir: string, name: string): { file: string; version: strin
   return undefined;
 }
 
+/**
+ * The cases `isNotRun` picks, each with the problems found within its own lines of the test file (its scenario, an
+ * @file, a fixture, a variable…). A problem elsewhere — a file-wide setting, a fixture file's own line, a scenario —
+ * is no single case's: the case then has none of its own, and the report's error for that file holds it.
+ */
+function casesNotRun(loaded: TestFile[], isNotRun: (file: TestFile, c: TestCase) => boolean, issues: readonly ScenarioIssue[]): NotRun[] {
+  return loaded.flatMap((file) => {
+    const starts = file.cases.map((c) => file.source.locate(['cases', c.index]).line);
+    return file.cases.flatMap((c, i) => {
+      if (!isNotRun(file, c)) return [];
+      const end = starts[i + 1] ?? Infinity;
+      const own = issues.filter((x) => x.file === file.file && x.line >= starts[i]! && x.line < end);
+      return [{ file: file.file, name: c.name, issues: own }];
+    });
+  });
+}
+
 /** Nothing could run: every selected case was kept from running by a problem. */
-function invalid(unordered: ScenarioIssue[], opts: TestOpts, out: NodeJS.WritableStream, others: ScenarioIssue[] = []): number {
+function invalid(unordered: ScenarioIssue[], opts: TestOpts, out: NodeJS.WritableStream, others: ScenarioIssue[] = [], notRun: NotRun[] = []): number {
   const issues = inFileOrder(unordered);
   if (opts.json) out.write(`${JSON.stringify({ status: 'invalid', issues, ...(others.length ? { warnings: inFileOrder(others) } : {}) })}\n`);
-  else if (opts.reporter === 'junit') out.write(junitReport([], issues));
+  else if (opts.reporter === 'junit') out.write(junitReport([], issues, notRun));
   if (!opts.json) process.stderr.write(`${issues.map(formatIssue).join('\n')}\n${pc.red('✗')} ${issues.length} problem(s): no case was run\n`);
   return 2;
 }

@@ -107,22 +107,34 @@ export function jsonReport(reports: CaseReport[], issues: ScenarioIssue[] = [], 
   return `${JSON.stringify({ passed: reports.length - failed, failed, cases: reports, ...invalid, ...(warnings.length ? { warnings: inFileOrder(warnings) } : {}) })}\n`;
 }
 
+/** A selected case a problem kept from running, with the problems found in its own lines of the test file. */
+export interface NotRun {
+  file: string;
+  name: string;
+  issues: ScenarioIssue[];
+}
+
 /**
- * JUnit XML as Jenkins, GitLab and GitHub reporters read it: a suite per test file, a testcase per case. Problems that
- * kept cases from running are errors: a suite per file they are in (a test file or a scenario), one errored testcase
- * holding them all.
+ * JUnit XML as Jenkins, GitLab and GitHub reporters read it: a suite per test file, a testcase per case. A case a
+ * problem kept from running is a testcase too, errored with its problems, so the report lists it by name (a CI
+ * server comparing reports does not see it vanish). Problems that are no single case's (a file-wide setting, a fixture
+ * file, a scenario, a test file whose form is wrong) are errors of a suite per file they are in, one errored
+ * testcase holding them all.
  */
-export function junitReport(reports: CaseReport[], issues: ScenarioIssue[] = [], at = new Date()): string {
-  const byFile = new Map<string, CaseReport[]>();
-  for (const r of reports) byFile.set(r.file, [...(byFile.get(r.file) ?? []), r]);
+export function junitReport(reports: CaseReport[], issues: ScenarioIssue[] = [], notRun: NotRun[] = [], at = new Date()): string {
+  const byFile = new Map<string, { ran: CaseReport[]; notRun: NotRun[] }>();
+  const entry = (file: string) => byFile.get(file) ?? byFile.set(file, { ran: [], notRun: [] }).get(file)!;
+  for (const r of reports) entry(r.file).ran.push(r);
+  for (const n of notRun) entry(n.file).notRun.push(n);
   const secs = (ms: number) => (ms / 1000).toFixed(3);
   const total = (rs: CaseReport[]) => rs.reduce((s, r) => s + r.durationMs, 0);
   const failures = (rs: CaseReport[]) => rs.filter((r) => r.status === 'failed').length;
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const owned = new Set(notRun.flatMap((n) => n.issues));
   const problemsByFile = new Map<string, ScenarioIssue[]>();
-  for (const i of issues) problemsByFile.set(i.file, [...(problemsByFile.get(i.file) ?? []), i]);
-  const tests = reports.length + problemsByFile.size;
-  out.push(`<testsuites name="oktell-emu test" tests="${tests}" failures="${failures(reports)}" errors="${problemsByFile.size}" time="${secs(total(reports))}">`);
+  for (const i of issues) if (!owned.has(i)) problemsByFile.set(i.file, [...(problemsByFile.get(i.file) ?? []), i]);
+  const tests = reports.length + notRun.length + problemsByFile.size;
+  out.push(`<testsuites name="oktell-emu test" tests="${tests}" failures="${failures(reports)}" errors="${problemsByFile.size + notRun.length}" time="${secs(total(reports))}">`);
   const stamp = at.toISOString().slice(0, 19);
   for (const [file, is] of problemsByFile) {
     const first = is[0]!;
@@ -134,9 +146,9 @@ export function junitReport(reports: CaseReport[], issues: ScenarioIssue[] = [],
       '  </testsuite>',
     );
   }
-  for (const [file, rs] of byFile) {
+  for (const [file, { ran: rs, notRun: held }] of byFile) {
     out.push(
-      `  <testsuite name="${xml(file)}" tests="${rs.length}" failures="${failures(rs)}" errors="0" skipped="0" time="${secs(total(rs))}" timestamp="${stamp}">`,
+      `  <testsuite name="${xml(file)}" tests="${rs.length + held.length}" failures="${failures(rs)}" errors="${held.length}" skipped="0" time="${secs(total(rs))}" timestamp="${stamp}">`,
     );
     for (const r of rs) {
       const open = `    <testcase classname="${xml(file)}" name="${xml(r.name)}" time="${secs(r.durationMs)}"`;
@@ -147,6 +159,18 @@ export function junitReport(reports: CaseReport[], issues: ScenarioIssue[] = [],
       const body = [...r.failures.flatMap((f) => failureLines(f)), ...(r.runErrors ?? []).map((e) => `error ${runErrorText(e)}`)].join('\n');
       const first = r.failures[0]!;
       out.push(`${open}>`, `      <failure type="mismatch" message="${xml(`${first.place}: expected ${first.expected} got ${first.actual}`)}">${xml(body)}</failure>`, '    </testcase>');
+    }
+    for (const n of held) {
+      const first = n.issues[0];
+      const message = first
+        ? `not run: ${first.line}:${first.col} ${first.message}${n.issues.length > 1 ? ` (and ${n.issues.length - 1} more)` : ''}`
+        : `not run: a problem it depends on (a setting of the file, a fixture file, its scenario) is listed with the errors of this report`;
+      const body = first ? n.issues.map(formatIssue).join('\n') : message;
+      out.push(
+        `    <testcase classname="${xml(file)}" name="${xml(n.name)}" time="0.000">`,
+        `      <error type="${xml(first?.code ?? 'not-run')}" message="${xml(message)}">${xml(body)}</error>`,
+        '    </testcase>',
+      );
     }
     out.push('  </testsuite>');
   }

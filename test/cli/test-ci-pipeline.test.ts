@@ -151,6 +151,33 @@ cases:
     assert.equal(runCli(['test', join(tmp.dir, 'no-tests')], { cwd: tmp.dir }).stdout, '');
   });
 
+  it('in JUnit, a case a problem kept from running is a testcase of its own, errored with its problem', () => {
+    const file = write(
+      join(tmp.dir, 'n', 's', 'tests'),
+      'held.test.yaml',
+      `scenarios: ${JSON.stringify(scenarios)}
+cases:
+  - name: runs
+    scenario: Child
+    expect: { status: completed }
+  - name: names no scenario
+    scenario: Chlid
+    expect: { status: completed }
+  - name: reads no file
+    scenario: Child
+    params: { 1: "@nothing-here.json" }
+    expect: { status: completed }
+`,
+    );
+    const r = runCli(['test', file, '--reporter', 'junit'], { cwd: tmp.dir });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /<testsuites name="oktell-emu test" tests="3" failures="0" errors="2"/);
+    assert.match(r.stdout, /<testsuite name="n\/s\/tests\/held\.test\.yaml" tests="3" failures="0" errors="2"/);
+    assert.match(r.stdout, /<testcase classname="n\/s\/tests\/held\.test\.yaml" name="names no scenario" time="0\.000">\n\s+<error type="E_UNKNOWN_SCENARIO" message="not run: 7:15 unknown scenario &quot;Chlid&quot;/);
+    assert.match(r.stdout, /<testcase classname="n\/s\/tests\/held\.test\.yaml" name="reads no file" time="0\.000">\n\s+<error type="E_READ_FAILED" message="not run: 11:18 parameter 1: cannot read nothing-here\.json: ENOENT"/);
+    assert.doesNotMatch(r.stdout, /is invalid/, 'each problem is its case\'s: no file-wide error');
+  });
+
   it('a quoted pattern the shell did not expand is named as one', () => {
     const r = runCli(['test', join(tests, '*.test.yaml')], { cwd: tmp.dir });
     assert.equal(r.code, 2);

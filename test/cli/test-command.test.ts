@@ -271,8 +271,10 @@ describe('oktell-emu test: invalid test files', () => {
       const junit = cli(['test', '--reporter', 'junit', 'scenarios/tests/mixed.test.yaml'], copy.dir);
       assert.equal(junit.code, 2);
       assertWellFormedXml(junit.stdout);
-      assert.match(junit.stdout, /<testsuites name="oktell-emu test" tests="2" failures="0" errors="1" /);
-      assert.match(junit.stdout, /<error type="E_UNKNOWN_SCENARIO" message="7:15 unknown scenario &quot;HTTP40&quot; in scenarios \(and 1 more\)">/);
+      // Each case kept from running is a testcase of its own, errored with its problem.
+      assert.match(junit.stdout, /<testsuites name="oktell-emu test" tests="3" failures="0" errors="2" /);
+      assert.match(junit.stdout, /<testcase classname="scenarios\/tests\/mixed\.test\.yaml" name="unknown scenario" time="0\.000">\n\s+<error type="E_UNKNOWN_SCENARIO" message="not run: 7:15 unknown scenario &quot;HTTP40&quot; in scenarios">/);
+      assert.match(junit.stdout, /<testcase classname="scenarios\/tests\/mixed\.test\.yaml" name="unknown variable" time="0\.000">\n\s+<error type="E_INVALID_PROPERTY" message="not run: 11:\d+ scenario &quot;BpiumTaskChat&quot; has no variable &quot;chatUlr&quot;">/);
       assert.match(junit.stdout, /<testcase classname="scenarios\/tests\/mixed\.test\.yaml" name="runs" time="[\d.]+"\/>/);
     } finally {
       copy.cleanup();
