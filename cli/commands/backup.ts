@@ -249,6 +249,10 @@ export function libpqUrl(url: string): { dbname: string; dropped: string[]; sslR
       dropped.push(name);
     }
   }
+  // Written back with %20 for a space: URLSearchParams writes "+", which libpq does not decode (it decodes %XX only),
+  // so `options=-c%20statement_timeout%3D0` would reach the server as "-c+statement_timeout=0" and be refused.
+  const query = [...u.searchParams].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  u.search = query ? `?${query}` : '';
   return { dbname: u.toString(), dropped, sslRequired };
 }
 

@@ -318,6 +318,25 @@ describe('oktell-emu backup: a PostgreSQL store', () => {
       tmp.cleanup();
     }
   });
+
+  it('keeps a parameter value with a space as libpq reads it (%20, not +) when other parameters are left out', { skip: pgUrl ? false : 'OKTELL_TEST_PG_URL is not set' }, async () => {
+    if (!existsSync('/usr/bin/pg_dump')) return;
+    // libpq decodes only %XX in a URL: a "+" the URL's own serialisation writes for a space reaches the server as
+    // "+", and "-c+statement_timeout=0" is refused ("unrecognized configuration parameter").
+    const store = `${pgUrl!}${pgUrl!.includes('?') ? '&' : '?'}ssl=false&options=-c%20statement_timeout%3D0&uselibpqcompat=false`;
+    const tmp = tempDir('oktell-backup-pgdump-');
+    try {
+      const target = join(tmp.dir, 'oktell.dump');
+      const json = await runCliAsync(['backup', target, '--json'], { env: { OKTELL_STORE: store } });
+      assert.equal(json.code, 0, json.stderr);
+      const out = JSON.parse(json.stdout) as { command: string };
+      assert.match(out.command, /options=-c%20statement_timeout%3D0/);
+      const dump = spawnSync('sh', ['-c', `${out.command} --schema-only`], { env: { ...process.env, PGPASSWORD: decodeURIComponent(new URL(pgUrl!).password) }, encoding: 'utf8' });
+      assert.equal(dump.status, 0, dump.stderr);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
 
 describe('oktell-emu backup: the temporary file', () => {
