@@ -397,7 +397,9 @@ const EXIT_WORDS: Readonly<Record<string, readonly string[]>> = {
 
 /** The exit among `exitNames` an unknown exit most likely means: a close spelling, else the one its word names. */
 function exitMeant(exit: string, exitNames: readonly string[]): string | undefined {
-  return closest(exit, exitNames) ?? EXIT_WORDS[exit.toLowerCase()]?.find((e) => exitNames.includes(e));
+  // Own keys only: `constructor` or `__proto__` as an exit would find Object's own and crash the load.
+  const word = exit.toLowerCase();
+  return closest(exit, exitNames) ?? (Object.hasOwn(EXIT_WORDS, word) ? EXIT_WORDS[word]!.find((e) => exitNames.includes(e)) : undefined);
 }
 
 /**

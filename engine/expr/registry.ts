@@ -56,7 +56,8 @@ const FUNCTION_WORDS: Readonly<Record<string, string>> = {
 /** Known names close to `name` (edit distance), best first, for "did you mean" hints; another tool's name for one first. */
 export function closeFunctionNames(name: string, max = 3): string[] {
   const a = normalizeName(name);
-  const word = FUNCTION_WORDS[a];
+  // Own keys only: a function named `constructor` would find Object's own and end as an internal error.
+  const word = Object.hasOwn(FUNCTION_WORDS, a) ? FUNCTION_WORDS[a] : undefined;
   if (word !== undefined && findFunction(word)) return [word];
   const scored: Array<[string, number]> = [];
   for (const f of ALL_FUNCTIONS) {
