@@ -227,9 +227,10 @@ const LIBPQ_PARAMS = new Set([
 /**
  * The store URL as pg_dump takes it: no password (pg_dump reads it from PGPASSWORD or its password file), no
  * `?schema=` (given as `--schema`), node-postgres's `?ssl=true` as libpq's `sslmode=require`, and any other parameter
- * libpq does not know left out and named in `dropped`.
+ * libpq does not know left out and named in `dropped`. node-postgres's own `sslmode=no-verify` (encrypted, the
+ * certificate not checked), a value libpq refuses, is written as `sslmode=require`, which means the same to libpq.
  */
-export function libpqUrl(url: string): { dbname: string; dropped: string[]; sslRequired: boolean } {
+export function libpqUrl(url: string): { dbname: string; dropped: string[]; sslRequired: boolean; noVerify: boolean } {
   const u = new URL(url);
   u.password = '';
   const dropped: string[] = [];
@@ -249,11 +250,13 @@ export function libpqUrl(url: string): { dbname: string; dropped: string[]; sslR
       dropped.push(name);
     }
   }
+  const noVerify = u.searchParams.get('sslmode') === 'no-verify';
+  if (noVerify) u.searchParams.set('sslmode', 'require');
   // Written back with %20 for a space: URLSearchParams writes "+", which libpq does not decode (it decodes %XX only),
   // so `options=-c%20statement_timeout%3D0` would reach the server as "-c+statement_timeout=0" and be refused.
   const query = [...u.searchParams].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
   u.search = query ? `?${query}` : '';
-  return { dbname: u.toString(), dropped, sslRequired };
+  return { dbname: u.toString(), dropped, sslRequired, noVerify };
 }
 
 /**
@@ -268,7 +271,7 @@ function printPgDump(url: string, target: string, json?: boolean): void {
   } catch {
     throw new UsageError('the PostgreSQL store URL cannot be read (OKTELL_STORE or store: of the configuration file)');
   }
-  const { dbname, dropped, sslRequired } = converted;
+  const { dbname, dropped, sslRequired, noVerify } = converted;
   // Without ?schema= the store's tables are in the first schema of the role's search_path, which the URL does not say:
   // the whole database is dumped rather than a guess at it (public) that could miss the store.
   const command = `pg_dump --dbname=${shellWord(dbname)}${schema ? ` --schema=${schema}` : ''} --format=custom --file=${shellWord(target)}`;
@@ -282,6 +285,7 @@ function printPgDump(url: string, target: string, json?: boolean): void {
     '  (the password from PGPASSWORD or the password file, PGPASSFILE; it is not printed)',
   ];
   if (sslRequired) lines.push("  ?ssl=true is node-postgres's own parameter: it is written as libpq's sslmode=require; to check the server's certificate as the server does, use sslmode=verify-full with sslrootcert=<the CA file> (or sslrootcert=system with PostgreSQL 16 or later)");
+  if (noVerify) lines.push("  sslmode=no-verify is node-postgres's own value (encrypted, the certificate not checked), which pg_dump refuses: it is written as libpq's sslmode=require, which means the same");
   if (dropped.length) lines.push(`  left out of the URL, since pg_dump does not know ${dropped.length === 1 ? 'it' : 'them'}: ${dropped.map((n) => `?${n}=`).join(', ')}`);
   if (!schema) lines.push("  the URL names no ?schema=, so the store's tables are in the first schema of the role's search_path (SHOW search_path); the command dumps the whole database, which holds them");
   lines.push(`  to restore, with every server stopped: pg_restore --dbname=${shellWord(dbname)} --clean --if-exists ${shellWord(target)} (docs/store.md, "Backups and restore")`);

@@ -319,6 +319,17 @@ describe('oktell-emu backup: a PostgreSQL store', () => {
     }
   });
 
+  it("node-postgres's sslmode=no-verify, which pg_dump refuses (invalid sslmode value), is written as sslmode=require", { skip: pgUrl ? false : 'OKTELL_TEST_PG_URL is not set' }, async () => {
+    const u = new URL(pgUrl!);
+    u.searchParams.set('sslmode', 'no-verify');
+    const r = await runCliAsync(['backup', '/srv/backups/oktell.dump'], { env: { OKTELL_STORE: u.toString() } });
+    assert.equal(r.code, 0, r.stderr);
+    const line = r.stdout.split('\n').find((l) => l.trim().startsWith('pg_dump '))!.trim();
+    const dbname = new URL(/--dbname=(\S+)/.exec(line.replace(/'/g, ''))![1]!);
+    assert.deepEqual([...dbname.searchParams], [['sslmode', 'require']]);
+    assert.match(r.stdout, /sslmode=no-verify is node-postgres's own value/);
+  });
+
   it('keeps a parameter value with a space as libpq reads it (%20, not +) when other parameters are left out', { skip: pgUrl ? false : 'OKTELL_TEST_PG_URL is not set' }, async () => {
     if (!existsSync('/usr/bin/pg_dump')) return;
     // libpq decodes only %XX in a URL: a "+" the URL's own serialisation writes for a space reaches the server as
