@@ -31,7 +31,7 @@ export function buildScenarioJsonSchema(registry: BlockRegistry): Json {
     required: ['blocks'],
     properties: {
       name: { type: 'string', description: 'Optional; must equal the file name without .yaml' },
-      description: { type: 'string' },
+      description: { type: ['string', 'number', 'boolean', 'null'], description: 'What the scenario does, as text (an empty one is none)' },
       start: { type: 'string', description: 'Id of the first block (default: the first block in the file)' },
       variables: {
         type: 'object',

@@ -117,6 +117,11 @@ function invisibleCharacters(text: string): Array<{ offset: number; message: str
     if (places) places.push(m.index);
     else seen.set(m[0], [m.index]);
   }
+  // Saved as UTF-16 (some Windows editors do): a NUL beside every ASCII character. Said as such, and nothing else.
+  const nuls = seen.get('\0')?.length ?? 0;
+  if (nuls >= 8 && nuls * 3 >= text.length) {
+    return [{ offset: seen.get('\0')![0]!, message: 'the file is saved as UTF-16 (a NUL character beside every letter), not as UTF-8', hint: 'save it as UTF-8 in your editor (in VS Code: the encoding in the status bar, "Save with Encoding", UTF-8)' }];
+  }
   for (const [c, at] of seen) {
     const code = `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
     const name = c === '\0' ? `a NUL character (${code})` : `the control character ${code}`;
@@ -136,21 +141,32 @@ function whatTheFileHolds(text: string, root: unknown): string {
   return 'the file holds something else';
 }
 
-/** Parses and validates one scenario file's text. Reports every problem found, not only the first. */
+/**
+ * Parses and validates one scenario file's text. Reports every problem found, not only the first.
+ *
+ * Characters no editor shows (a second byte-order mark, a NUL, another control character) are named where they are.
+ * When the file is refused for other reasons they are its only problems: the YAML problems they make (a key read with
+ * an invisible character in front) would hide them. When it loads all the same (one in a comment, a NUL inside a
+ * title) they are warnings on the scenario (`textWarnings`): such a file loaded before they were looked for, and
+ * refusing it now would answer its webhooks with 500 after an upgrade.
+ */
 export function loadScenarioText(file: string, text: string, opts: LoadOptions): LoadResult {
+  const invisible = invisibleCharacters(text);
+  const result = loadCheckedText(file, text, opts);
+  if (!invisible.length) return result;
+  const src = new YamlSource(file, text);
+  const found: ScenarioIssue[] = invisible.map((c) => ({ ...src.at(c.offset), code: C.YAML_SYNTAX, message: c.message, hint: c.hint }));
+  if (!result.ok) return { ok: false, issues: found };
+  result.scenario.textWarnings = found;
+  return result;
+}
+
+function loadCheckedText(file: string, text: string, opts: LoadOptions): LoadResult {
   textsLoaded++;
   const issues: ScenarioIssue[] = [];
   const src = new YamlSource(file, text);
   const report = (loc: SourceLocation, code: ScenarioErrorCode, message: string, hint?: string, block?: string) =>
     issues.push({ ...loc, code, message, ...(hint ? { hint } : {}), ...(block ? { block } : {}) });
-
-  // Characters no editor shows (a second byte-order mark, a NUL): named where they are, before the YAML problems they
-  // make (a key read with an invisible character in front), or the silence they keep (a NUL inside a title).
-  const invisible = invisibleCharacters(text);
-  if (invisible.length) {
-    for (const c of invisible) report(src.at(c.offset), C.YAML_SYNTAX, c.message, c.hint);
-    return { ok: false, issues };
-  }
 
   // One misplaced indent makes the YAML parser report every line after it: the first syntax error is the one to fix.
   const syntax = firstSyntaxProblem(src);
@@ -213,10 +229,11 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
     report(src.locate(['name']), C.SCENARIO_NAME, `"name: ${String(js.name)}" differs from the file name "${name}"`, `a scenario is named by its file; rename the file or remove "name"`);
   }
 
-  // A block's title and description must be text; so must the scenario's (a list or a mapping there is a mistake,
-  // and the JSON Schema editors check files with says so too).
-  if (js.description !== undefined && typeof js.description !== 'string') {
-    report(src.locate(['description']), C.INVALID_PROPERTY, '"description" must be text', 'e.g. description: Sends a letter for every new task (quote it when it holds ": " or starts with [ or {)');
+  // The scenario's description must be text: a list or a mapping there is a mistake (the JSON Schema editors check
+  // files with says so too). An empty one is none, and a number or a yes/no is taken as its text, as they always were
+  // loaded: refusing them now would refuse files that loaded before.
+  if (js.description !== undefined && js.description !== null && typeof js.description === 'object') {
+    report(src.locate(['description']), C.INVALID_PROPERTY, `"description" must be text, not ${Array.isArray(js.description) ? 'a list' : 'a mapping'}`, 'e.g. description: Sends a letter for every new task (quote it when it holds ": " or starts with [ or {)');
   }
 
   /** Variables declared without a valid type (reported already): reading them is not an unknown variable. */
@@ -329,7 +346,7 @@ export function loadScenarioText(file: string, text: string, opts: LoadOptions):
   const scenario: Scenario = {
     name,
     file,
-    ...(typeof js.description === 'string' ? { description: js.description } : {}),
+    ...(typeof js.description === 'string' ? { description: js.description } : typeof js.description === 'number' || typeof js.description === 'boolean' ? { description: String(js.description) } : {}),
     version: scenarioVersion(text),
     variables,
     start: start!,

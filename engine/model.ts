@@ -1,7 +1,7 @@
 // The loaded, validated scenario model and the contract every block kind implements.
 import type { z } from 'zod';
 import type { CompiledExpression } from './expr/index.js';
-import type { ScenarioErrorCode, SourceLocation } from './errors.js';
+import type { ScenarioErrorCode, ScenarioIssue, SourceLocation } from './errors.js';
 import type { Value, VarType, JsonValue } from './values.js';
 import type { SecretCarriers } from './secrets.js';
 import type {
@@ -73,6 +73,11 @@ export interface Scenario {
   calls: ReadonlyArray<{ scenario: string; loc: SourceLocation; block: string }>;
   /** Templates this one renders (SendMail), with where. */
   templates: ReadonlyArray<{ name: string; loc: SourceLocation; block: string }>;
+  /**
+   * Characters no editor shows in a file that loads all the same (a control character or a stray byte-order mark in a
+   * comment or a text): warned of, not refused, since such a file loaded before they were looked for.
+   */
+  textWarnings?: ScenarioIssue[];
 }
 
 /** What the loader gives a block definition to compile its properties and report problems at their place. */

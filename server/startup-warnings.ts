@@ -163,7 +163,14 @@ export function variableWarnings(library: ScenarioLibrary, fileName: (file: stri
  * (validate: from the working folder, as its problems; the server's log: from the scenarios folder).
  */
 export function scenarioWarnings(library: ScenarioLibrary, webAttempts: number, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
-  return [...variableWarnings(library, fileName), ...refusedInitialAddressWarnings(library, fileName), ...constantConditionWarnings(library, fileName), ...emptySubjectWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName), ...caseOnlyNameWarnings(library, fileName)];
+  return [...textWarnings(library, fileName), ...variableWarnings(library, fileName), ...refusedInitialAddressWarnings(library, fileName), ...constantConditionWarnings(library, fileName), ...emptySubjectWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName), ...caseOnlyNameWarnings(library, fileName)];
+}
+
+/** Characters no editor shows in files that load all the same (Scenario.textWarnings), each at its place with its fix. */
+function textWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string): string[] {
+  return [...library.scenarios.values()]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((s) => (s.textWarnings ?? []).map((w) => `${fileName(w.file)}:${w.line}:${w.col}: ${w.message}; ${w.hint ?? ''}`.replace(/; $/, '')));
 }
 
 /**

@@ -1,5 +1,6 @@
-// A file with many control characters (a scenario saved as UTF-16 holds a NUL for every ASCII letter) is refused
-// with one problem per character, naming how many more places hold it. The places were gathered by copying the list
+// A file with many control characters (a scenario saved as UTF-16 holds a NUL for every ASCII letter; here a comment
+// full of them, so the file still loads) is read in a bounded time, with one warning per character naming how many
+// more places hold it. The places were gathered by copying the list
 // at each one, so a 40 KB file took a minute and this one would take hours. The load runs in a worker thread, ended
 // if it has not answered long after a load takes: a synchronous loop cannot be cut by the test's own timeout, and the
 // bound is far above any machine's time for the load, not a duration measured.
@@ -12,14 +13,15 @@ const worker = `
   (async () => {
     const { defaultRegistry } = await import(workerData.registry);
     const { loadScenarioText } = await import(workerData.engine);
-    const text = 'start: s\\n# ' + '\\0'.repeat(200000) + '\\nblocks: { s: { kind: Stop } }\\n';
+    const text = 'start: s\\n# ' + 'abcd\\0'.repeat(210000) + '\\nblocks: { s: { kind: Stop } }\\n';
     const r = loadScenarioText('/tmp/Many.yaml', text, { registry: defaultRegistry });
-    parentPort.postMessage({ ok: r.ok, issues: r.issues.map((i) => [i.code, i.line, i.col, i.message]) });
+    const issues = r.ok ? r.scenario.textWarnings : r.issues;
+    parentPort.postMessage({ ok: r.ok, issues: issues.map((i) => [i.code, i.line, i.col, i.message]) });
   })();
 `;
 
 describe('a scenario file with many control characters', () => {
-  it('is refused with the count of places, one problem per character', { timeout: 120_000 }, async () => {
+  it('is read in a bounded time, naming each character once with the count of its places', { timeout: 120_000 }, async () => {
     const w = new Worker(worker, {
       eval: true,
       workerData: { registry: new URL('../../components/registry.js', import.meta.url).href, engine: new URL('../../engine/index.js', import.meta.url).href },
@@ -34,8 +36,9 @@ describe('a scenario file with many control characters', () => {
         new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 60_000))),
       ]);
       assert.ok(got, 'the load of the file answered');
-      assert.equal(got.ok, false);
-      assert.deepEqual(got.issues, [['E_YAML_SYNTAX', 2, 3, 'the file holds a NUL character (U+0000), which editors do not show (here and in 199999 more place(s))']]);
+      // In a comment the NULs leave the file loadable: it loads, with one warning per character.
+      assert.equal(got.ok, true);
+      assert.deepEqual(got.issues, [['E_YAML_SYNTAX', 2, 7, 'the file holds a NUL character (U+0000), which editors do not show (here and in 209999 more place(s))']]);
     } finally {
       clearTimeout(timer);
       await w.terminate();
