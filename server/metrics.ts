@@ -94,11 +94,32 @@ export interface LoginTally {
  */
 export const METRICS_STORE_READ_MS = 3000;
 
-/** The job counts and the oldest due time, or undefined when the store failed or did not answer within `ms`. */
-async function readStoreGauges(store: Store, now: number, ms: number): Promise<{ counts: Awaited<ReturnType<Store['counts']>>; due: number | undefined } | undefined> {
-  const read = Promise.all([store.counts(), store.oldestDueAt(now)]).then(([counts, due]) => ({ counts, due }));
-  // A read that fails after the time ran out is nobody's to report any more.
-  read.catch(() => undefined);
+type StoreGauges = { counts: Awaited<ReturnType<Store['counts']>>; due: number | undefined };
+
+/** A store's read of the gauges still under way: a scrape while one hangs waits for it instead of adding another. */
+const readsUnderWay = new WeakMap<Store, Promise<StoreGauges>>();
+
+/**
+ * The job counts and the oldest due time, or undefined when the store failed or did not answer within `ms`. A read
+ * still under way from an earlier scrape (a store that hangs) is waited for rather than joined by another, so scrapes
+ * every few seconds do not pile queries up in the pool the webhooks use.
+ */
+async function readStoreGauges(store: Store, now: number, ms: number): Promise<StoreGauges | undefined> {
+  let read = readsUnderWay.get(store);
+  if (read === undefined) {
+    // One after the other: one connection of the pool at a time.
+    read = (async () => {
+      const counts = await store.counts();
+      return { counts, due: await store.oldestDueAt(now) };
+    })();
+    const started = read;
+    const done = () => {
+      if (readsUnderWay.get(store) === started) readsUnderWay.delete(store);
+    };
+    // A read that fails after the time ran out is nobody's to report any more.
+    read.then(done, done);
+    readsUnderWay.set(store, read);
+  }
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
   try {
