@@ -183,6 +183,9 @@ interface Answer {
   text: string;
 }
 
+/** How long `webhook send` waits for the server's answer (fetch's own wait for headers). */
+const ANSWER_WAIT_MS = 300_000;
+
 /**
  * POSTs the body and reads the answer. An answer that comes while the body is still being sent counts, although the
  * write then fails: the server refuses a body over its limit with 413 from its declared length, before reading it, and
@@ -216,6 +219,8 @@ function postBody(url: URL, headers: Record<string, string>, body: Buffer): Prom
       reject(e as Error);
       return;
     }
+    // As fetch did: a server that takes the connection and never answers is given up after five minutes.
+    req.setTimeout(ANSWER_WAIT_MS, () => req.destroy(Object.assign(new Error(`no answer within ${ANSWER_WAIT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
     req.on('error', (e) => {
       // A write refused after the answer came (EPIPE, ECONNRESET): the answer is what the server said.
       if (!answered) reject(Object.assign(new Error('fetch failed'), { cause: e }));
