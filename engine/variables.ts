@@ -72,7 +72,7 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
       from = valueSource(src, name, s, report);
     }
     if (typeof type !== 'string' || !(VAR_TYPES as readonly string[]).includes(type)) {
-      const guess = typeof type === 'string' ? (TYPE_WORDS[type.trim().toLowerCase()] ?? closest(type, VAR_TYPES)) : undefined;
+      const guess = typeof type === 'string' ? ((Object.hasOwn(TYPE_WORDS, type.trim().toLowerCase()) ? TYPE_WORDS[type.trim().toLowerCase()] : undefined) ?? closest(type, VAR_TYPES)) : undefined;
       report(src.locate(['variables', name]), C.INVALID_VARIABLE, `variable "${name}" has no valid type`, `${guess ? `did you mean ${name}: ${guess}? ` : ''}types: ${VAR_TYPES.join(', ')}${guess ? '' : `; e.g. ${name}: string`}`);
       untyped.add(name);
       continue;

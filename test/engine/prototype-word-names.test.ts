@@ -39,4 +39,10 @@ describe('exit and function names that are properties of every object', () => {
       assert.match(r.issues[0]!.message, new RegExp(`unknown function.*${name}`, 'i'));
     });
   }
+  it('a variable typed constructor is told the types, not "did you mean v: function Object() …"', () => {
+    const r = load('variables: { v: constructor }\nstart: done\nblocks:\n  done: { kind: Stop }\n');
+    assert.equal(r.ok, false);
+    assert.equal(r.issues[0]!.code, 'E_INVALID_VARIABLE');
+    assert.doesNotMatch(r.issues[0]!.hint ?? '', /function|native code/);
+  });
 });
