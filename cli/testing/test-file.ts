@@ -14,6 +14,7 @@ import {
   scenarioNameOf,
   YamlSource,
   type PathSeg,
+  type Scenario,
   type ScenarioBlock,
   type ScenarioErrorCode,
   type ScenarioIssue,
@@ -691,30 +692,27 @@ function expectedVariableProblems(file: TestFile, library: ScenarioLibrary, scen
 
 /** The block ids of `scenario` and of the scenarios it calls, jumps to or starts, through any number of them. */
 export function blocksReached(library: ScenarioLibrary, scenario: string): Set<string> {
-  const seen = new Set<string>();
-  const ids = new Set<string>();
-  const visit = (name: string) => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    for (const id of library.scenarios.get(name)?.blocks.keys() ?? []) ids.add(id);
-    for (const next of library.calls?.get(name) ?? []) visit(next);
-  };
-  visit(scenario);
-  return ids;
+  return reached(library, scenario, (s) => s.blocks.keys());
 }
 
 /** The variables of `scenario` and of the scenarios it starts, through any number of starts. */
 function variablesReached(library: ScenarioLibrary, scenario: string): string[] {
+  return [...reached(library, scenario, (s) => s.variables.keys())];
+}
+
+/** What `of` gives for `scenario` and for every scenario it reaches through the library's calls, each once. */
+function reached(library: ScenarioLibrary, scenario: string, of: (s: Scenario) => Iterable<string>): Set<string> {
   const seen = new Set<string>();
-  const names = new Set<string>();
+  const found = new Set<string>();
   const visit = (name: string) => {
     if (seen.has(name)) return;
     seen.add(name);
-    for (const v of library.scenarios.get(name)?.variables.keys() ?? []) names.add(v);
+    const s = library.scenarios.get(name);
+    if (s) for (const x of of(s)) found.add(x);
     for (const next of library.calls?.get(name) ?? []) visit(next);
   };
   visit(scenario);
-  return [...names];
+  return found;
 }
 
 /**
