@@ -29,7 +29,8 @@ describe('the JSON log follows a webhook to its letter', () => {
       for (const a of answers) assert.equal(a.status, 200);
       const hookRuns = answers.map((a) => a.headers.get('x-oktell-run-id'));
 
-      const lines = await waitFor('both letters sent and logged', () => {
+      // A job's line comes after its letter's: wait for both of each.
+      const lines = await waitFor('both letters sent and both jobs logged', () => {
         const all = text.split('\n').filter((l) => l !== '');
         const parsed = all.map((l) => {
           try {
@@ -38,7 +39,8 @@ describe('the JSON log follows a webhook to its letter', () => {
             return assert.fail(`not a JSON line: ${l}`);
           }
         });
-        return parsed.filter((l) => l.msg === 'letter sent').length === 2 ? parsed : undefined;
+        const jobsDone = parsed.filter((l) => typeof l.jobId === 'string' && typeof l.outcome === 'string').length;
+        return parsed.filter((l) => l.msg === 'letter sent').length === 2 && jobsDone === 2 ? parsed : undefined;
       }, 30_000);
       for (const l of lines) {
         assert.equal(typeof l.time, 'number', JSON.stringify(l));
