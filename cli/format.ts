@@ -131,7 +131,8 @@ function printMail(m: MailRecord, w: (s: string) => void): void {
   const list = (a: string[]) => terminalText(a.join(', '));
   const who = [`to ${list(m.to) || '(nobody)'}`, ...(m.cc.length ? [`cc ${list(m.cc)}`] : []), ...(m.bcc.length ? [`bcc ${list(m.bcc)}`] : [])];
   w(`  ${pc.bold('mail')} ${status} ${who.join(pc.dim(' · '))}${m.error ? ' ' + pc.red(terminalText(m.error)) : ''}`);
-  w(`    ${pc.dim('subject')} ${terminalText(m.subject)}`);
+  // A letter refused before it was composed has no subject to show.
+  if (m.subject !== '' || m.status !== 'failed') w(`    ${pc.dim('subject')} ${terminalText(m.subject)}`);
   const body = m.text ?? (m.html !== undefined ? htmlToText(m.html) : undefined);
   if (body === undefined || body.trim() === '') return;
   const lines = terminalText(body.trimEnd(), true).split('\n');

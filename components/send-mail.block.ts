@@ -79,7 +79,9 @@ export const sendMailBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     try {
       message = compose(c, rt);
     } catch (e) {
-      if (e instanceof EffectError) return failed(c, rt, e, undefined);
+      // A letter refused before it is composed (an address the mailer refuses) is recorded as failed too, with what
+      // refused it: the run's letters, the refused-letters metric and the job's log line show it, not only its trace.
+      if (e instanceof EffectError) return failed(c, rt, e, { to: [], cc: [], bcc: [], subject: '' });
       throw e;
     }
     const record = { to: message.to, cc: message.cc, bcc: message.bcc, subject: message.subject, ...(message.text !== undefined ? { text: message.text } : {}), ...(message.html !== undefined ? { html: message.html } : {}) };

@@ -332,6 +332,8 @@ function effectLines(r: RunRecord, trace: readonly unknown[]): string[] {
   const repeat = pc.yellow('may repeat');
   const mailLine = (m: StoredMail) => {
     const id = letterMessageId(m);
+    // A letter refused before it was composed has neither recipients nor subject: its error says why.
+    if (m.status === 'failed' && m.to.length === 0 && !m.subject) return `mail failed to (nobody): ${terminalText(String(m.error ?? ''))}`;
     return `mail ${m.status} to ${terminalText(m.to.join(', '))} · ${terminalText(String(m.subject))}${m.mayRepeat ? ` ${repeat}` : ''}${id !== undefined ? ` · Message-ID ${terminalText(id)}` : ''}`;
   };
   // Marked as `run` and the console mark it: `(not sent, fixture)` for a call a Bpium fixture file answered.

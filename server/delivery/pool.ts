@@ -489,7 +489,10 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // A job failed for good (not retryable: R_SCENARIO_CHANGED, a scenario error, a refused address) is a dead letter
     // as much as a dead one: nothing retries it and it waits for a replay, so it is an ERROR too.
     const usual = task === undefined || outcome === 'lease-lost' || outcome === 'given-back' || outcome === 'store-error' || taskFailures.ended(task, result.status === 'failed' ? result.error : undefined);
-    const level = !usual ? 'debug' : outcome === 'dead' || outcome === 'failed' ? 'error' : outcome === 'lease-lost' || result.status !== 'completed' ? 'warn' : 'info';
+    // Letters the run took to SendMail's error exit (refused by the mail server, or before it): nothing retries them.
+    let refused = 0;
+    for (const m of result.mails) if (m.status === 'failed') refused++;
+    const level = !usual ? 'debug' : outcome === 'dead' || outcome === 'failed' ? 'error' : outcome === 'lease-lost' || result.status !== 'completed' || refused > 0 ? 'warn' : 'info';
     const fenced = result.error?.code === RUN_ERROR_CODES.LEASE_LOST;
     const note =
       outcome === 'queued' ? ' (will retry)'
@@ -501,8 +504,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       : '';
     const line = {
       level,
-      obj: { runId: result.runId, jobId: job.id, ...(job.parentRunId ? { parentRunId: job.parentRunId } : {}), scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(result.error ? { code: result.error.code, error: result.error.message } : {}) },
-      msg: `run ${job.scenario} ${result.status}${note}`,
+      obj: { runId: result.runId, jobId: job.id, ...(job.parentRunId ? { parentRunId: job.parentRunId } : {}), scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(refused ? { lettersRefused: refused } : {}), ...(result.error ? { code: result.error.code, error: result.error.message } : {}) },
+      msg: `run ${job.scenario} ${result.status}${note}${refused && result.status === 'completed' ? `, ${refused === 1 ? 'a letter' : `${refused} letters`} refused (not sent, not retried: npx oktell-emu show ${result.runId})` : ''}`,
     } as const;
     // An attempt that failed on an outage (SMTP, Bpium) goes to the outage log, which folds its repeats.
     if (result.failedOn && opts.outages && usual && (outcome === 'queued' || outcome === 'dead' || outcome === 'failed')) {

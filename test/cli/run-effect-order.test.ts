@@ -148,13 +148,15 @@ describe('run: the effects in the order the run made them', () => {
     assert.deepEqual(Object.keys(out).filter((k) => /order|effects/i.test(k)), []);
   });
 
-  it('a letter that failed before it was made takes no later letter to its step', { timeout: 120_000 }, async () => {
+  it('a letter that failed before it was made is shown at its step and takes no later letter to it', { timeout: 120_000 }, async () => {
     const r = await cli(['run', 'Rounds']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual(
       effectLines(r.stdout),
       [
         '  bpium getRecord catalog 3 record 1 → ok (not sent, fixture)',
+        // Refused before it was made (no recipient): shown at its own step, and the later letters at theirs.
+        '  mail failed to (nobody) no recipient: "to" is empty',
         '  bpium getRecord catalog 3 record 2 → ok (not sent, fixture)',
         '  mail dry-run to ops2@example.com',
         '  bpium getRecord catalog 3 record 3 → ok (not sent, fixture)',

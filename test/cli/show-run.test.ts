@@ -196,12 +196,13 @@ blocks:
       const live = startCli(['run', 'Rounds', '--json', '--scenarios', scenarios, '--data-dir', data], { env: { OKTELL_DATA_DIR: data } });
       assert.equal((await live.exited).code, 0, live.stderr());
       const { runId } = JSON.parse(live.stdout()) as { runId: string };
-      // What the run keeps: two letters (rounds 2 and 3), and the first round's step with its failure but no letter.
+      // What the run keeps: the first round's letter refused before it was made (failed, no recipient), then two
+      // letters (rounds 2 and 3); the first round's step with its failure.
       const json = JSON.parse(runCli(['show', runId, '--json', '--data-dir', data], { OKTELL_DATA_DIR: data }).stdout) as {
         mails: Array<{ block: string; to: string[]; status: string }>;
         trace: Array<{ block: string; exit: string; effect?: { failure?: string; error?: string } }>;
       };
-      assert.deepEqual(json.mails.map((m) => [m.block, m.to, m.status]), [['tell', ['ops2@example.com'], 'sent'], ['tell', ['ops3@example.com'], 'sent']]);
+      assert.deepEqual(json.mails.map((m) => [m.block, m.to, m.status]), [['tell', [], 'failed'], ['tell', ['ops2@example.com'], 'sent'], ['tell', ['ops3@example.com'], 'sent']]);
       const tells = json.trace.filter((s) => s.block === 'tell');
       assert.deepEqual(tells.map((s) => [s.exit, s.effect?.failure]), [['error', 'permanent'], ['success', undefined], ['success', undefined]]);
       assert.match(tells[0]!.effect!.error!, /^no recipient/);
@@ -212,6 +213,7 @@ blocks:
         effects.map((l) => l.replace(/:\d+\//, ':PORT/')),
         [
           '  http GET http://127.0.0.1:PORT/ping?round=1 → 200 ok',
+          '  mail failed to (nobody): no recipient: "to" is empty',
           '  http GET http://127.0.0.1:PORT/ping?round=2 → 200 ok',
           '  mail sent to ops2@example.com · round 2',
           '  http GET http://127.0.0.1:PORT/ping?round=3 → 200 ok',
