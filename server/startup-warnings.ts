@@ -147,12 +147,17 @@ function connectionsUsed(library: ScenarioLibrary): Map<string, string[]> {
   return new Map([...used].sort(([a], [b]) => a.localeCompare(b)).map(([c, names]) => [c, [...names].sort()]));
 }
 
+/** The loaded scenarios in the order their warnings are listed: by name. */
+function byName(library: Pick<ScenarioLibrary, 'scenarios'>): Scenario[] {
+  return [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
 /**
  * Variables of the loaded scenarios that take their value from an environment variable that is not set (or a file
  * that cannot be read) and so start empty, and secrets written in a scenario file, each with its place.
  */
 export function variableWarnings(library: ScenarioLibrary, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
-  return [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name)).flatMap((s) => variableSourceWarnings(s, fileName));
+  return byName(library).flatMap((s) => variableSourceWarnings(s, fileName));
 }
 
 /**
@@ -168,9 +173,7 @@ export function scenarioWarnings(library: ScenarioLibrary, webAttempts: number, 
 
 /** Characters no editor shows in files that load all the same (Scenario.textWarnings), each at its place with its fix. */
 function textWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string): string[] {
-  return [...library.scenarios.values()]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((s) => (s.textWarnings ?? []).map((w) => `${fileName(w.file)}:${w.line}:${w.col}: ${w.message}; ${w.hint ?? ''}`.replace(/; $/, '')));
+  return byName(library).flatMap((s) => (s.textWarnings ?? []).map((w) => `${fileName(w.file)}:${w.line}:${w.col}: ${w.message}; ${w.hint ?? ''}`.replace(/; $/, '')));
 }
 
 /**
@@ -181,7 +184,7 @@ function textWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileN
  */
 export function emptySubjectWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   const byTemplate = new Map<string, { file: string; blocks: string[]; first: { line: number; col: number; file?: string } }>();
-  for (const s of [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const s of byName(library)) {
     for (const block of s.blocks.values()) {
       if (block.kind !== 'SendMail') continue;
       const c = block.config as { template?: string; subject?: CompiledExpression };
@@ -228,7 +231,7 @@ function subjectFile(dir: string, name: string): string {
  */
 export function constantConditionWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   const out: string[] = [];
-  for (const s of [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const s of byName(library)) {
     for (const block of s.blocks.values()) {
       if (block.kind !== 'Condition') continue;
       const c = block.config as { condition?: CompiledExpression; operands?: unknown };
@@ -263,7 +266,7 @@ export function constantConditionWarnings(library: Pick<ScenarioLibrary, 'scenar
  */
 export function refusedInitialAddressWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   const out: string[] = [];
-  for (const s of [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const s of byName(library)) {
     const uses = new Map<string, string[]>();
     for (const block of s.blocks.values()) {
       if (block.kind !== 'SendMail') continue;
@@ -389,7 +392,7 @@ export function asyncCycleWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 
  */
 export function repeatedWriteWarnings(library: ScenarioLibrary, attempts: number, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   const out: string[] = [];
-  for (const s of [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const s of byName(library)) {
     for (const block of s.blocks.values()) {
       if (block.kind !== 'WebRequest') continue;
       const c = block.config as { method?: string; idempotencyKey?: boolean };
@@ -445,7 +448,7 @@ function requestText(e: CompiledExpression, variables: ReadonlyMap<string, { typ
  */
 export function bpiumStructureWarnings(library: ScenarioLibrary, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   const out: string[] = [];
-  for (const s of [...library.scenarios.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const s of byName(library)) {
     for (const block of s.blocks.values()) {
       if (block.kind !== 'Bpium') continue;
       const c = block.config as { filters?: Array<[string, CompiledExpression]>; values?: Array<[string, CompiledExpression]> };
