@@ -24,7 +24,7 @@ const ENCODED_LINE = 76;
  * line too stays within 76 characters.
  */
 export function encodeHeaderText(text: string, lead = 0): string {
-  if (PRINTABLE_ASCII.test(text) && !/=\?/.test(text)) return text;
+  if (PRINTABLE_ASCII.test(text) && !/=\?/.test(text)) return foldPlain(text, lead);
   const words: string[] = [];
   let chunk = '';
   let bytes = 0;
@@ -42,6 +42,36 @@ export function encodeHeaderText(text: string, lead = 0): string {
   }
   if (chunk) words.push(chunk);
   return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join('\r\n ');
+}
+
+/** RFC 5322's recommended line length, header name included. */
+const FOLDED_LINE = 78;
+
+/**
+ * Plain printable ASCII header text folded as RFC 5322 asks: a line break before a run of spaces, so that no line
+ * passes 78 characters where the text has a space to break at. Unfolding (taking out each line break) gives the text
+ * back unchanged, spaces and all; a word longer than a line stays whole.
+ */
+function foldPlain(text: string, lead: number): string {
+  if (lead + text.length <= FOLDED_LINE) return text;
+  // Pieces: the text up to the first space before a word, then each such space with what follows up to the next. A
+  // break goes before a piece: before the last space of a run, the others staying at the end of the line, so a reader
+  // that unfolds by turning the break and the space after it into one space (as some do) gets the same text too. No
+  // line is spaces alone.
+  const pieces = text.split(/(?= [^ ])/);
+  let out = pieces[0]!;
+  let length = lead + out.length;
+  for (let i = 1; i < pieces.length; i++) {
+    const piece = pieces[i]!;
+    if (length + piece.length > FOLDED_LINE) {
+      out += `\r\n${piece}`;
+      length = piece.length;
+    } else {
+      out += piece;
+      length += piece.length;
+    }
+  }
+  return out;
 }
 
 /** An address with an internationalised domain written in ASCII (punycode), as SMTP and headers need it. */

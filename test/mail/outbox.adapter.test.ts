@@ -65,13 +65,14 @@ describe('outbox mailer', { timeout: 20_000 }, () => {
   it('lists letters oldest first with decoded subjects and bare addresses', async () => {
     const outbox = join(dir, 'two');
     const mailer = createOutboxMailer({ dir: outbox, from: 'robot@example.com', clock: steppingClock('2025-03-01T10:00:00Z') });
-    const subjects = ['Первое письмо', 'Второе: «кавычки» и = знак ?=', 'Third, plain ASCII'];
+    // The last is long enough to be folded; its double spaces must come back as written.
+    const subjects = ['Первое письмо', 'Второе: «кавычки» и = знак ?=', 'Third, plain ASCII', `Fourth,  long: ${'word '.repeat(30)}end`];
     for (const subject of subjects) {
       await mailer.send({ to: ['Иван Петров <ivan@example.com>', 'b@example.com'], cc: ['c@example.com'], bcc: [], subject, text: 'x' });
     }
     const entries = await listOutbox(outbox);
     assert.deepEqual(entries.map((e) => e.subject), subjects);
-    assert.deepEqual(entries.map((e) => e.time), ['2025-03-01T10:00:01.000Z', '2025-03-01T10:00:02.000Z', '2025-03-01T10:00:03.000Z']);
+    assert.deepEqual(entries.map((e) => e.time), ['2025-03-01T10:00:01.000Z', '2025-03-01T10:00:02.000Z', '2025-03-01T10:00:03.000Z', '2025-03-01T10:00:04.000Z']);
     assert.deepEqual(entries[0]!.to, ['ivan@example.com', 'b@example.com']);
     assert.deepEqual(entries[0]!.cc, ['c@example.com']);
     assert.match(entries[0]!.messageId, /^<.+@example\.com>$/);

@@ -2,7 +2,11 @@
 // idle, no PIPELINING, one connection reused for many letters.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { simpleParser } from 'mailparser';
+import { readHeaderBlock } from '../../adapters/mail/header-reader.js';
 import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { composeMime, encodeAddress, encodeHeaderText } from '../../adapters/mail/mime.js';
 import { smtpError, startSmtpServer } from './smtp-server.helper.js';
@@ -93,6 +97,31 @@ describe('MIME writer', () => {
     assert.equal(encodeAddress('Ivan, Jr. <ivan@example.com>'), '"Ivan, Jr." <ivan@example.com>');
     assert.equal(encodeAddress('ivan@example.com'), 'ivan@example.com');
     assert.match(encodeAddress('Иван Петров <ivan@example.com>'), /^=\?UTF-8\?B\?.+\?= <ivan@example\.com>$/);
+  });
+
+  it('folds a long plain ASCII subject before a space: no line over 78, read back exactly, a long word kept whole', async () => {
+    const cases = [
+      `New task:  ${'assigned  to  the  sales  team  '.repeat(8)}(urgent)  `,
+      `Short start ${'x'.repeat(120)} tail after a word longer than a line`,
+      'Exactly fits'.padEnd(78 - 'Subject: '.length, '.'),
+    ];
+    for (const subject of cases) {
+      const raw = composeMime({ to: ['a@example.com'], cc: [], bcc: [], subject, text: 'x' }, 'robot@example.com', '<id.2@example.com>').toString('latin1');
+      const head = raw.slice(0, raw.indexOf('\r\n\r\n'));
+      const lines = head.slice(head.indexOf('Subject: ')).split('\r\n');
+      const end = lines.findIndex((l, i) => i > 0 && !/^[ \t]/.test(l));
+      const subjectLines = lines.slice(0, end);
+      for (const line of subjectLines) if (!line.includes('x'.repeat(120))) assert.ok(line.length <= 78, `line of ${line.length}: ${JSON.stringify(line)}`);
+      assert.ok(subjectLines.slice(1).every((l) => /^ [^ ]/.test(l)), 'each continuation starts with one space and a word');
+      assert.equal(subjectLines.join(''), `Subject: ${subject}`, 'unfolding gives the subject back');
+      assert.equal((await simpleParser(raw)).subject, subject.trim(), 'a mail parser reads it back');
+      const file = join(await mkdtemp(join(tmpdir(), 'oktell-fold-')), 'letter.eml');
+      await writeFile(file, raw, 'latin1');
+      assert.equal((await readHeaderBlock(file)).get('subject'), subject.trim(), 'the outbox reader unfolds it as written');
+      await rm(dirname(file), { recursive: true });
+    }
+    assert.equal(encodeHeaderText(cases[2]!, 'Subject: '.length), cases[2], 'a subject that fits is one line');
+    assert.ok(encodeHeaderText(cases[0]!, 'Subject: '.length).includes('\r\n'), 'a long one is folded');
   });
 
   it('writes a message that a mail parser reads back whole, long Cyrillic subjects and bodies included', async () => {
