@@ -2,12 +2,14 @@
 // for the path, sent with the server's credentials, status and run id printed, a re-post called a duplicate.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath, tempDir } from '../helpers.js';
 import { taskWebhook } from '../server/server-helpers.js';
-import { runCli as runCliWith } from './cli.helper.js';
+import { runCli as runCliWith, runCliAsync } from './cli.helper.js';
 import { runCli, startServeProcess } from './cli-process.js';
 
 describe('oktell-emu webhook send', () => {
@@ -278,6 +280,33 @@ describe('oktell-emu webhook send', () => {
       assert.match(refused.stderr, /--fresh: the body has no "hook"/);
     } finally {
       assert.equal(await server.stop(), 0);
+      tmp.cleanup();
+    }
+  });
+
+  it('reports the answer a server gives before it has read the body (413 from the declared length, then the socket closed), not "nothing answers"', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    // A peer that refuses as soon as it has the headers and, a moment after its answer, closes without reading the body:
+    // the sender's writes, stalled meanwhile, then fail (a reset), after the whole answer came. (A peer that closed at
+    // the same instant could have its answer thrown away by the reset before any client read it.)
+    const peer = createServer((req, res) => {
+      req.pause();
+      res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('body too large\n', () => setTimeout(() => req.socket.destroy(), 300));
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    try {
+      const body = join(tmp.dir, 'big.json');
+      writeFileSync(body, JSON.stringify({ pad: 'x'.repeat(6 * 1024 * 1024) }));
+      const url = `http://127.0.0.1:${(peer.address() as AddressInfo).port}`;
+      for (let i = 0; i < 3; i++) {
+        const sent = await runCliAsync(['webhook', 'send', '/Bpium/NewTask', body, '--url', url, '--json', '--data-dir', tmp.dir], { env: { OKTELL_USERS: 'a:b' } });
+        assert.doesNotMatch(sent.stdout + sent.stderr, /nothing answers/, `try ${i + 1}`);
+        assert.equal(JSON.parse(sent.stdout).status, 413, `try ${i + 1}: ${sent.stdout}${sent.stderr}`);
+        assert.equal(JSON.parse(sent.stdout).body, 'body too large\n');
+      }
+    } finally {
+      await new Promise((resolve) => peer.close(resolve));
       tmp.cleanup();
     }
   });
