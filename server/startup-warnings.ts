@@ -2,7 +2,7 @@
 import { blocksOfScenarios, closest, connectionsOfBlocks, parseAddressList, scenarioNameOf, stronglyConnected, toBoolean, toText, variableSourceWarnings, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { readFileSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { NOTHING } from '../components/common.js';
 import { fileInFolder } from './scenario-host.js';
 
@@ -217,9 +217,7 @@ export function emptySubjectWarnings(library: Pick<ScenarioLibrary, 'scenarios' 
  * name files, or absolutely when it is not under it.
  */
 function subjectFile(dir: string, name: string): string {
-  const file = resolve(dir, 'templates', `${name}.subject.njk`);
-  const shown = relative(process.cwd(), file);
-  return shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : file;
+  return fileInFolder(resolve(dir, 'templates', `${name}.subject.njk`), process.cwd());
 }
 
 /**

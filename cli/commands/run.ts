@@ -1,8 +1,8 @@
 // `oktell-emu run <Scenario> -p N=value …`: runs a scenario (for real, or --dry-run) and shows what it did.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { makePrivateFolder } from '../../adapters/private-file.js';
 import { tmpdir } from 'node:os';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   attachChildResults,
   RUN_ERROR_CODES,
@@ -39,6 +39,7 @@ import { DEMO_LOGIN, DEMO_PASSWORD } from '../../bpium-emulator/index.js';
 import { printNote, printRun, terminalText } from '../format.js';
 import { reachable } from '../scenario-reach.js';
 import { makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
+import { fileInFolder } from '../../server/scenario-host.js';
 
 export interface RunOpts {
   param: string[];
@@ -309,8 +310,7 @@ async function refuseInvalid(library: ScenarioLibrary, name: string, databases: 
   const existing = started.filter((n) => onDisk.has(n));
   const broken = existing.filter((n) => !library.scenarios.has(n));
   const scope = !started.length ? name : started.length <= LISTED_NAMES ? `${name} and the scenarios it starts (${started.join(', ')})` : `${name} and the ${existing.length} scenarios it can start (${broken.length ? `with problems: ${broken.join(', ')}` : 'none with problems of its own'})`;
-  const shown = relative(process.cwd(), library.dir);
-  const folder = shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : library.dir;
+  const folder = fileInFolder(library.dir, process.cwd());
   const note = others ? `\n${others} other file(s) of the folder have problems too, not in this run's way: npx oktell-emu validate --scenarios ${folder}` : '';
   throw new UsageError(`scenario ${name} cannot run: ${issues.length} problem(s) in ${scope}:\n${issues.map(formatIssue).join('\n')}${note}`, 'E_INVALID_SCENARIO', {
     scenario: name,

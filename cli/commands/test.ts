@@ -1,7 +1,7 @@
 // `oktell-emu test [files or folders…]`: runs the cases of scenario test files (`tests/*.test.yaml`) and reports
 // each one; exit 0 when all pass, 1 when one fails, 2 on a usage error or an invalid test file.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
@@ -19,6 +19,7 @@ import type { Observed } from '../testing/expectations.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseDefaults, type CaseOutcome } from '../testing/run-case.js';
 import { DEFAULT_TEST_TIME_ZONE, libraryProblems, loadTestFile, TEST_FILE_SUFFIXES, unknownScenarios, type TestCase, type TestFile } from '../testing/test-file.js';
 import { refreshed, rewriteExpectations } from '../testing/update.js';
+import { fileInFolder } from '../../server/scenario-host.js';
 
 export interface TestOpts {
   scenarios?: string;
@@ -212,10 +213,7 @@ async function folderProblems(dir: string, folder: { library: ScenarioLibrary; t
 
 /** On stderr: the problems of files no selected case depends on, listed, without counting against the pass. */
 function otherProblemsWarning(others: ScenarioIssue[], dirs: string[]): void {
-  const folders = dirs.map((d) => {
-    const shown = relative(process.cwd(), d);
-    return shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : d;
-  });
+  const folders = dirs.map((d) => fileInFolder(d, process.cwd()));
   const files = new Set(others.map((i) => i.file)).size;
   printWarning(`${files} file(s) of the scenarios folder have problems that no case run here depends on (not in this run's way; npx oktell-emu validate --scenarios ${folders.join(' / ')}):`);
   process.stderr.write(`${inFileOrder(others).map(formatIssue).join('\n')}\n`);
@@ -304,8 +302,7 @@ async function watchTests(paths: string[], opts: FolderOpts, out: NodeJS.Writabl
 }
 
 function relativeOrSelf(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') ? rel : file;
+  return fileInFolder(file, process.cwd());
 }
 
 /** --from-run: writes the case (and its long parameters as files) into the test file, then runs it. */
