@@ -129,6 +129,23 @@ export interface ManualRun {
   paramErrors?: ParamErrors;
 }
 
+/**
+ * A claim made this soon after this instance took a task's schedule is not compared with it: instances sharing one
+ * configuration file reload an edit about a second apart, and one that reloaded first claims by the new schedule.
+ */
+const SCHEDULE_SETTLE_MS = 10_000;
+interface ScheduleSeen {
+  key: string;
+  since: number;
+  /** The last foreign due time seen, so a claim that stays the latest is counted once. */
+  seen?: number;
+  /** A foreign claim waiting for SCHEDULE_SETTLE_MS to pass before it is said (an edit this instance reloads in between drops it). */
+  pending?: TaskDueRecord;
+  saidAt?: number;
+  unsaid: number;
+}
+/** At most one warning about a foreign due time per task this often (the others are counted in the next one). */
+const FOREIGN_SAY_MS = 10 * 60_000;
 /** Most due times one tick enqueues for one task; the rest wait for the next tick. */
 const MAX_PER_TICK = 100;
 /**
@@ -176,6 +193,7 @@ export class TaskScheduler {
   /** Enqueues what is due now. Tests call it after moving their clock. */
   async tick(): Promise<void> {
     const all = this.o.tasks();
+    this.noteDefinitions(all);
     // A disabled task resumes from when it is enabled again: what came due meanwhile is not "missed". The store keeps
     // a mark of it too (renewed every PAUSE_MARK_MS), for a start after a stop to see.
     for (const t of all) {
@@ -189,7 +207,73 @@ export class TaskScheduler {
     const tasks = all.filter((t) => t.enabled);
     if (tasks.length === 0) return;
     const stored = new Map((await this.o.store.lastTaskDues(tasks.map((t) => t.name))).map((r) => [r.task, r]));
-    for (const task of tasks) await this.tickTask(task, stored.get(task.name));
+    for (const task of tasks) {
+      this.checkClaimedElsewhere(task, stored.get(task.name));
+      await this.tickTask(task, stored.get(task.name));
+    }
+  }
+
+  /** Per task: its schedule and zone as this process has them, since when, and the foreign due times seen. */
+  private readonly definitions = new Map<string, ScheduleSeen>();
+  private ticked = false;
+
+  /**
+   * Notes each task's schedule and zone. One that an edit changed while this process runs, or a task added back after
+   * it was removed, resumes from now, as a task enabled again does: the due times the new schedule would have had
+   * before the edit never came due, so they are neither run (a daily task edited to run every second would otherwise
+   * get the last minute's sixty due times at once) nor called missed. At the first tick nothing is reset: the due
+   * times missed while no instance ran are the task's `missed:` policy's.
+   */
+  private noteDefinitions(all: readonly ServiceTask[]): void {
+    const now = this.clock.now();
+    const names = new Set(all.map((t) => t.name));
+    for (const name of this.definitions.keys()) if (!names.has(name)) this.definitions.delete(name);
+    for (const t of all) {
+      const key = `${t.schedule.text}\u0000${t.timeZone}`;
+      const d = this.definitions.get(t.name);
+      if (d?.key === key) continue;
+      this.definitions.set(t.name, { key, since: now, unsaid: 0 });
+      if (this.ticked) this.cursor.set(t.name, now);
+    }
+    this.ticked = true;
+  }
+
+  /**
+   * Instances sharing a store must agree on each task's schedule and zone: the store claims (task, due time), so two
+   * instances with different due times (another cron, `every`, `timeZone`, or the server's zone from OKTELL_TZ) each
+   * claim their own and the task runs at both. Nothing can tell which one is right, so this instance warns when the
+   * latest claim of a task is a time that is not one of its own due times. Only a claim made while this instance had
+   * its current schedule from SCHEDULE_SETTLE_MS before to SCHEDULE_SETTLE_MS after it counts: one made under an
+   * earlier schedule, or by an instance that reloaded an edit a moment before this one, is no sign. Said once, then at
+   * most once every ten minutes with the count of those not said.
+   */
+  private checkClaimedElsewhere(task: ServiceTask, stored: TaskDueRecord | undefined): void {
+    const now = this.clock.now();
+    const d = this.definitions.get(task.name);
+    if (!d) return;
+    if (stored && stored.kind !== 'paused' && stored.createdAt >= d.since + SCHEDULE_SETTLE_MS && stored.dueAt !== d.seen && task.schedule.next(stored.dueAt - 1) !== stored.dueAt) {
+      d.seen = stored.dueAt;
+      if (d.pending) d.unsaid++;
+      else d.pending = stored;
+    }
+    const p = d.pending;
+    if (!p || now < p.createdAt + SCHEDULE_SETTLE_MS) return;
+    d.pending = undefined;
+    if (d.saidAt !== undefined && now - d.saidAt < FOREIGN_SAY_MS) {
+      d.unsaid++;
+      return;
+    }
+    const more = d.unsaid ? ` (and ${d.unsaid} more such due time(s) since the last line)` : '';
+    d.saidAt = now;
+    d.unsaid = 0;
+    const due = isoInZone(p.dueAt, task.timeZone);
+    const next = nextDueTimes(task.schedule, now, 2).map((t) => isoInZone(t, task.timeZone));
+    this.o.logger.warn(
+      { task: task.name, claimedDueAt: due, kind: p.kind, schedule: task.schedule.text, timeZone: task.timeZone, next },
+      `service task ${task.name}: another instance on this store claimed ${due} (${p.kind})${more}, which is not a due time of this instance's schedule (${task.schedule.text} in ${task.timeZone}; next here ${next.join(', ')}): ` +
+        'the instances have different schedules or time zones for this task, and each runs it at its own due times, so it runs more often than configured; ' +
+        'give every instance the same serviceTasks: entry and the same time zone (timeZone of the task, else timeZone of the configuration or OKTELL_TZ)',
+    );
   }
 
   private async tickTask(task: ServiceTask, stored: TaskDueRecord | undefined): Promise<void> {
