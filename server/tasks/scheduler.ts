@@ -215,14 +215,16 @@ export class TaskScheduler {
 
   /** Per task: its schedule and zone as this process has them, since when, and the foreign due times seen. */
   private readonly definitions = new Map<string, ScheduleSeen>();
-  private ticked = false;
+  /** When tick() last ran: an edit loaded since then counts from that moment. */
+  private lastTickAt: number | undefined;
 
   /**
    * Notes each task's schedule and zone. One that an edit changed while this process runs, or a task added back after
    * it was removed, resumes from now, as a task enabled again does: the due times the new schedule would have had
    * before the edit never came due, so they are neither run (a daily task edited to run every second would otherwise
    * get the last minute's sixty due times at once) nor called missed. At the first tick nothing is reset: the due
-   * times missed while no instance ran are the task's `missed:` policy's.
+   * times missed while no instance ran are the task's `missed:` policy's. (The cursor moves to the previous tick, so
+   * a due time between that tick and this one, which may have come before the edit was loaded, is still run.)
    */
   private noteDefinitions(all: readonly ServiceTask[]): void {
     const now = this.clock.now();
@@ -233,9 +235,11 @@ export class TaskScheduler {
       const d = this.definitions.get(t.name);
       if (d?.key === key) continue;
       this.definitions.set(t.name, { key, since: now, unsaid: 0 });
-      if (this.ticked) this.cursor.set(t.name, now);
+      // From the previous tick, not from now: the edit came after it, and a due time since then (one the old and the
+      // new schedule share, say) is still taken.
+      if (this.lastTickAt !== undefined) this.cursor.set(t.name, Math.max(this.cursor.get(t.name) ?? -Infinity, this.lastTickAt));
     }
-    this.ticked = true;
+    this.lastTickAt = now;
   }
 
   /**
