@@ -28,7 +28,11 @@ export function parseInterval(text: string): number {
   if (/^\d+$/.test(t)) throw new ScheduleError(`"${text}" has no unit: write ${t}s for seconds (${Number(t) % 60 === 0 && t !== '0' ? `or ${Number(t) / 60}m, ` : ''}units ms, s, m, h, d)`);
   const words = intervalInWords(t);
   if (words) throw new ScheduleError(`"${text}" is not an interval: write ${words}`);
-  if (!/^(\d+\s*(ms|s|m|h|d)\s*)+$/.test(t)) throw new ScheduleError(`"${text}" is not an interval (e.g. 30s, 5m, 1h30m, 1d)`);
+  if (!/^(\d+\s*(ms|s|m|h|d)\s*)+$/.test(t)) {
+    // The reverse of `cron: "every minute"`: a cron expression given to every:.
+    if (/^@[a-z]+$/.test(t) || /^([\d*,/?a-z-]+\s+){4,5}[\d*,/?a-z-]+$/.test(t)) throw new ScheduleError(`"${text}" is not an interval but looks like a cron expression: write cron: "${text.trim()}" in place of every:`);
+    throw new ScheduleError(`"${text}" is not an interval (e.g. 30s, 5m, 1h30m, 1d)`);
+  }
   let ms = 0;
   for (const m of t.matchAll(/(\d+)\s*(ms|s|m|h|d)/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
   if (ms < 1000) throw new ScheduleError(`"${text}" is shorter than one second`);

@@ -53,6 +53,10 @@ describe('cron schedules', () => {
     assert.equal(message(() => intervalSchedule('60')), '"60" has no unit: write 60s for seconds (or 1m, units ms, s, m, h, d)');
     assert.equal(message(() => intervalSchedule('45')), '"45" has no unit: write 45s for seconds (units ms, s, m, h, d)');
     assert.equal(message(() => intervalSchedule('5 minutes')), '"5 minutes" is not an interval: write 5m');
+    assert.equal(message(() => intervalSchedule('*/5 * * * *')), '"*/5 * * * *" is not an interval but looks like a cron expression: write cron: "*/5 * * * *" in place of every:');
+    assert.equal(message(() => intervalSchedule('0 9 * * mon-fri')), '"0 9 * * mon-fri" is not an interval but looks like a cron expression: write cron: "0 9 * * mon-fri" in place of every:');
+    assert.equal(message(() => intervalSchedule('@hourly')), '"@hourly" is not an interval but looks like a cron expression: write cron: "@hourly" in place of every:');
+    assert.equal(message(() => intervalSchedule('5x')), '"5x" is not an interval (e.g. 30s, 5m, 1h30m, 1d)');
     assert.equal(message(() => cronSchedule('every minute', 'UTC')), '"every minute" is not a cron expression: for a task due every 1m, write every: 1m in place of cron:');
     assert.equal(message(() => cronSchedule('every 2 hours', 'UTC')), '"every 2 hours" is not a cron expression: for a task due every 2h, write every: 2h in place of cron:');
     // In the configuration: at the value, as every problem of a task.
