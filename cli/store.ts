@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openSqliteStore, quotaOptions } from '../server/store/sqlite.store.js';
-import { pgStoreOpenError, sqliteMigrationUnderServer, sqliteSchemaRefusal } from '../server/store/store-open.js';
+import { pgStoreOpenError, sqliteMigrationUnderServer, sqliteOlderServerInUse, sqliteSchemaRefusal } from '../server/store/store-open.js';
+import { sqliteFileInUse } from '../server/store/store-in-use.js';
 import { knownSchemaVersion, storedSchemaVersion } from '../server/store/sqlite.migrations.js';
 import { dataFolderHeld } from '../server/data-lock.js';
 import type { Store } from '../server/store/store.port.js';
@@ -118,8 +119,10 @@ function refuseMigrationUnderServer(file: string, dataDir: string, server: Folde
     return; // what cannot be read this way is said by the open itself
   }
   const known = knownSchemaVersion();
-  if (stored === 0 || stored >= known || !dataFolderHeld(dataDir)) return;
-  throw sqliteMigrationUnderServer(file, stored, known, dataDir, server.running?.pid);
+  if (stored === 0 || stored >= known) return;
+  if (dataFolderHeld(dataDir)) throw sqliteMigrationUnderServer(file, stored, known, dataDir, server.running?.pid);
+  // A server of a build from before 2026-12-02 keeps no serve.lock: it shows only as a process holding the file.
+  if (sqliteFileInUse(file)) throw sqliteOlderServerInUse(file, stored, known, dataDir, false);
 }
 
 /**

@@ -40,8 +40,9 @@ import { watchClock, type ClockWatch } from './store/clock-skew.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
 import { StoreUnavailableError } from './store/store.errors.js';
-import { pgStoreOpenError, sqliteSchemaRefusal, StoreOpenError } from './store/store-open.js';
-import { SchemaTooNewError } from './store/sqlite.migrations.js';
+import { pgStoreOpenError, sqliteOlderServerInUse, sqliteSchemaRefusal, StoreOpenError } from './store/store-open.js';
+import { knownSchemaVersion, SchemaTooNewError, storedSchemaVersion } from './store/sqlite.migrations.js';
+import { sqliteFileInUse } from './store/store-in-use.js';
 import type { Store } from './store/store.port.js';
 import { migratedText, type SchemaMigrated } from './store/migrated.js';
 import { logFormat, prettyDestination } from './log-format.js';
@@ -206,6 +207,26 @@ function sqliteOpenHint(code: string, dir: string): string {
 }
 
 /**
+ * A store at an older schema version that another process has open, with no server in the folder's serve.lock: a
+ * server of a build from before 2026-12-02 still runs there (the lock taken above would have named a later one).
+ * Opening the store would migrate it under that server and requeue the jobs it is running (delivered twice then), so
+ * the start is refused before anything is written. A store already at this build's version is not looked at: any
+ * server on it is of a build that keeps serve.lock.
+ */
+function refuseOlderServerOnStore(file: string, dataDir: string): void {
+  let stored: number;
+  try {
+    if (!existsSync(file)) return;
+    stored = storedSchemaVersion(file);
+  } catch {
+    return; // what cannot be read this way is said by the check and the open below
+  }
+  const known = knownSchemaVersion();
+  if (stored === 0 || stored >= known || !sqliteFileInUse(file)) return;
+  throw sqliteOlderServerInUse(file, stored, known, dataDir, true);
+}
+
+/**
  * Opens the configured store. SQLite: one process owns the file, so jobs a killed process left `running` are
  * requeued now. PostgreSQL: other live instances may be running jobs right now, so nothing is requeued here; a dead
  * instance's jobs go back to the queue when their leases expire.
@@ -228,6 +249,7 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<{ st
     return { store, clock };
   }
   const file = join(config.dataDir, 'oktell.sqlite');
+  refuseOlderServerOnStore(file, config.dataDir);
   await checkSqliteStore(file, { timeoutMs: config.storeCheckMs, logger });
   const store = await openSqliteStore({ file, defaultMaxAttempts, backoff, ...quotaOptions(config) }).catch((e: unknown) => {
     throw sqliteOpenRefusal(e, file);

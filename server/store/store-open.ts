@@ -72,3 +72,23 @@ export function sqliteMigrationUnderServer(file: string, stored: number, known: 
     true,
   );
 }
+
+/**
+ * A SQLite store at an older schema version that another process has open while no server holds the folder's
+ * serve.lock: a server of a build from before 2026-12-02 (which keeps no serve.lock) most likely still runs on the
+ * folder. Opening the store would migrate it under that server, so its build could no longer start on the folder;
+ * `serve` would also put back in the queue the jobs that server is running, and they would be delivered twice. One
+ * line, exit 2; nothing is changed. `serve`: said for a server's start (it names the duplicates) or for a command.
+ */
+export function sqliteOlderServerInUse(file: string, stored: number, known: number, dataDir: string, serve: boolean): StoreOpenError {
+  const harm = serve
+    ? 'this server would migrate the store under it (its build could then no longer start on the folder) and put back in the queue the jobs it is running, which would then be delivered twice'
+    : 'a command would migrate the store under it (its build could then no longer start on the folder)';
+  const todo = serve
+    ? 'stop that server first (SIGTERM; its queued jobs wait in the store), then start this build'
+    : 'stop that server and start this build\'s server first (it migrates the store as it starts), or use the CLI of the server\'s build';
+  return new StoreOpenError(
+    `cannot open the store ${file}: it is at schema version ${stored} and this build of oktell-emu reads version ${known}, and another process has the file open, most likely a server of an older build still running on ${dataDir} (builds before 2026-12-02 keep no serve.lock, so it cannot be named; else a sqlite3 shell or a backup holding it): ${harm}; ${todo} (docs/store.md, "Upgrading"); nothing was changed`,
+    true,
+  );
+}

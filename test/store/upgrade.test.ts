@@ -155,4 +155,36 @@ describe('upgrade: a store of the 2026-12-02 build (schema 4) opened by this bui
       folder.cleanup();
     }
   });
+  it('a server of a build before 2026-12-02 (no serve.lock) still holding the store: serve and the CLI refuse, nothing migrated or requeued', () => {
+    const folder = oldDataFolder();
+    // Such a server keeps the store open in WAL mode and writes no serve.lock: only the open file says it runs.
+    const held = new Database(folder.file);
+    held.pragma('journal_mode = WAL');
+    held.prepare('SELECT count(*) FROM jobs').get();
+    const statuses = () => read<{ id: string; status: string }>(folder.file, 'SELECT id, status FROM jobs ORDER BY id');
+    const before = statuses();
+    try {
+      const serve = runCli(['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0', '--data-dir', folder.dir], { OKTELL_USERS: `${OPS.login}:${OPS.password}` });
+      assert.equal(serve.code, 2, serve.stdout + serve.stderr);
+      assert.match(serve.stderr, /it is at schema version 4 and this build of oktell-emu reads version \d+, and another process has the file open, most likely a server of an older build .*delivered twice; stop that server first .*nothing was changed\n$/);
+      for (const args of [['runs'], ['replay', JOB.dead]]) {
+        const r = runCli([...args, '--data-dir', folder.dir]);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /another process has the file open, most likely a server of an older build .*a command would migrate the store under it .*nothing was changed\n$/);
+      }
+      assert.equal(storedSchemaVersion(folder.file), 4, 'not migrated');
+      assert.deepEqual(statuses(), before, 'no job requeued or replayed');
+    } finally {
+      held.close();
+    }
+    try {
+      // Once that server has stopped, the command goes on and migrates as before.
+      const r = runCli(['runs', '--status', 'dead', '--data-dir', folder.dir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(DEAD_LAST_RUN));
+      assert.equal(storedSchemaVersion(folder.file), knownSchemaVersion());
+    } finally {
+      folder.cleanup();
+    }
+  });
 });

@@ -1,0 +1,45 @@
+// Whether another process has the SQLite store open right now, asked of SQLite's own file locks.
+//
+// Every build since 2026-12-02 holds its data folder with serve.lock (data-lock.ts), which names the server. The
+// builds before it keep no serve.lock: while one of them runs on a folder, nothing there says so, and a newer build
+// opening the store would migrate it under that server (whose build then refuses to start on it again) and, for a
+// server, put back in the queue the jobs that server is running, which would then be delivered twice. What such a
+// server does hold is the store file itself, open in WAL mode: a connection that asks for the file in EXCLUSIVE
+// locking mode is refused at once (SQLITE_BUSY) while any other connection has it open, and gets it otherwise.
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+
+/** How many looks, and the wait between them: a short command of another build (a cron's `runs`) ends meanwhile. */
+const LOOKS = 3;
+const WAIT_MS = 400;
+
+/**
+ * True when another connection, of any process, has `file` open through all of a few looks over about a second;
+ * false when the file is free, missing, or cannot be asked (what cannot be read this way is said by the open itself).
+ * The look takes the file for an instant and changes nothing in it.
+ *
+ * @example
+ *   if (sqliteFileInUse('/var/lib/oktell/oktell.sqlite')) throw new Error('a server of an older build runs there');
+ */
+export function sqliteFileInUse(file: string, looks = LOOKS, waitMs = WAIT_MS): boolean {
+  for (let i = 0; i < looks; i++) {
+    if (i > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, waitMs);
+    if (!existsSync(file)) return false;
+    let db: Database.Database;
+    try {
+      db = new Database(file, { timeout: 0, fileMustExist: true });
+    } catch {
+      return false;
+    }
+    try {
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+      return false;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY') return false;
+    } finally {
+      db.close();
+    }
+  }
+  return true;
+}
