@@ -381,6 +381,8 @@ const CALL_LISTS: ReadonlySet<unknown> = new Set(['dbCalls', 'httpCalls']);
  */
 export function withCallNotes(mismatches: Mismatch[], o: Observed): Mismatch[] {
   return mismatches.map((m) => {
+    const fixture = fixtureNote(m, o);
+    if (fixture) return { ...m, detail: [...(m.detail ?? []), fixture] };
     const k = m.place.findLastIndex((p, i) => typeof p === 'number' && i > 0 && CALL_LISTS.has(m.place[i - 1]));
     // A difference in the call's own error already shows it.
     if (k < 0 || m.place[k + 1] === 'error') return m;
@@ -389,6 +391,25 @@ export function withCallNotes(mismatches: Mismatch[], o: Observed): Mismatch[] {
     const notes = call && typeof call === 'object' && !Array.isArray(call) ? callNotes(call as Record<string, unknown>) : [];
     return notes.length ? { ...m, detail: [...(m.detail ?? []), ...notes] } : m;
   });
+}
+
+/**
+ * `performed: true` expected of a Bpium call or a web request that a fixture answered (the test file's `bpium:` or
+ * `http:`): such a call is recorded `performed: false, fixture: true`, as nothing went out. Builds before 2026-12-04
+ * recorded a Bpium read the test's fake Bpium answered as performed: true, and test files written then (the shipped
+ * article.test.yaml among them) say so; the difference alone does not tell that only the record changed, not the run.
+ */
+function fixtureNote(m: Mismatch, o: Observed): string | undefined {
+  const n = m.place.length;
+  if (n < 3 || m.place[n - 1] !== 'performed' || typeof m.place[n - 2] !== 'number') return undefined;
+  const list = m.place[n - 3];
+  if (list !== 'bpiumCalls' && list !== 'httpCalls') return undefined;
+  const call = valueAtPath(o, m.place.slice(0, n - 1));
+  if (!call || typeof call !== 'object' || (call as { fixture?: unknown }).fixture !== true || (call as { performed?: unknown }).performed !== false) return undefined;
+  const why = '(answered by %s: nothing went out, so the call is recorded performed: false, fixture: true%s; write performed: false, or run test --update)';
+  return list === 'bpiumCalls'
+    ? why.replace('%s', "the test's fake Bpium (bpium:)").replace('%s', ' since the build of 2026-12-04; a test file written before it expects performed: true here')
+    : why.replace('%s', 'an HTTP fixture (http:)').replace('%s', '');
 }
 
 function callNotes(call: Record<string, unknown>): string[] {

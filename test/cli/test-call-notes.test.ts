@@ -84,3 +84,59 @@ describe('test: a failing call says why', () => {
     }
   });
 });
+
+/** Reads one employee from the users catalog: the Bpium call of the shipped article, alone. */
+const LOOKUP = `variables: { email: string, code: string }
+start: read
+blocks:
+  read:
+    kind: Bpium
+    method: getRecord
+    catalog: '"3"'
+    record: '"2"'
+    fields: { email: '"2"' }
+    errorCode: code
+    exits: { success: done, error: done }
+  done:
+    kind: ReturnValue
+    values: { 1: '[email]' }
+`;
+
+const USERS = `catalogs:
+  "3":
+    name: Сотрудники
+    fields: [ { id: "1", name: Имя, type: text }, { id: "2", name: Эл. почта, type: text } ]
+    records:
+      "2": { "1": Иван Петров, "2": ivan.petrov@example.com }
+`;
+
+// What the article.test.yaml shipped before 2026-12-04 said of such a call: performed: true.
+const OLD_CASE = `bpium: users.yaml
+cases:
+  - name: the lookup
+    scenario: Lookup
+    expect:
+      returnValues: { 1: ivan.petrov@example.com }
+      bpiumCalls: [ { method: getRecord, status: ok, performed: true } ]
+`;
+
+describe('test: performed: true of a call a fixture answered', () => {
+  it('says the call is recorded performed: false, fixture: true, and what to write (an older test file)', { timeout: 90_000 }, () => {
+    const tmp = tempDir();
+    try {
+      const scenarios = join(tmp.dir, 'scenarios');
+      mkdirSync(join(scenarios, 'tests'), { recursive: true });
+      writeFileSync(join(scenarios, 'Lookup.yaml'), LOOKUP);
+      writeFileSync(join(scenarios, 'tests', 'users.yaml'), USERS);
+      writeFileSync(join(scenarios, 'tests', 'lookup.test.yaml'), OLD_CASE);
+      const r = runCli(['test'], { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS'], timeoutMs: 60_000 });
+      assert.equal(r.code, 1, r.stderr);
+      const lines = r.stdout.split('\n');
+      const i = lines.findIndex((l) => /bpiumCalls\[0\]\.performed: expected true got false$/.test(l));
+      assert.ok(i >= 0, r.stdout);
+      assert.match(lines[i + 1]!.trim(), /^\(answered by the test's fake Bpium \(bpium:\): nothing went out, so the call is recorded performed: false, fixture: true since the build of 2026-12-04; .*write performed: false, or run test --update\)$/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
