@@ -4,8 +4,9 @@
 // builds before it keep no serve.lock: while one of them runs on a folder, nothing there says so, and a newer build
 // opening the store would migrate it under that server (whose build then refuses to start on it again) and, for a
 // server, put back in the queue the jobs that server is running, which would then be delivered twice. What such a
-// server does hold is the store file itself, open in WAL mode: a connection that asks for the file in EXCLUSIVE
-// locking mode is refused at once (SQLITE_BUSY) while any other connection has it open, and gets it otherwise.
+// server does hold is the store file itself, open in WAL mode: a connection that asks for the file's exclusive lock
+// (EXCLUSIVE locking mode, then a write transaction, rolled back) is refused at once (SQLITE_BUSY) while any other
+// connection has it open, and gets it otherwise.
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 
@@ -32,8 +33,15 @@ export function sqliteFileInUse(file: string, looks = LOOKS, waitMs = WAIT_MS): 
       return false;
     }
     try {
-      db.pragma('locking_mode = EXCLUSIVE');
+      // First an ordinary read, so that the connection uses the WAL's shared memory as every other one does and its
+      // close leaves the -wal and -shm as a clean close leaves them (removed). A connection in EXCLUSIVE mode from its
+      // first read never uses that memory and, closing, removed the -wal but left the -shm: the start-up check then
+      // took the pair for a write-ahead log lost after an unclean stop.
       db.prepare('SELECT count(*) FROM sqlite_master').get();
+      // Then the file's exclusive lock, which every other open connection's shared lock refuses.
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('ROLLBACK');
       return false;
     } catch (e) {
       if ((e as { code?: string }).code !== 'SQLITE_BUSY') return false;
