@@ -150,14 +150,7 @@ describe('upgrade: a store of the 2026-12-02 build (schema 4) opened by this bui
     } finally {
       lock.release();
     }
-    try {
-      const r = runCli(['runs', '--status', 'dead', '--data-dir', folder.dir]);
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(DEAD_LAST_RUN));
-      assert.equal(storedSchemaVersion(folder.file), knownSchemaVersion());
-    } finally {
-      folder.cleanup();
-    }
+    migratesOnceFree(folder);
   });
   it('a server of a build before 2026-12-02 (no serve.lock) still holding the store: serve and the CLI refuse, nothing migrated or requeued', () => {
     const folder = oldDataFolder();
@@ -181,14 +174,19 @@ describe('upgrade: a store of the 2026-12-02 build (schema 4) opened by this bui
     } finally {
       held.close();
     }
-    try {
-      // Once that server has stopped, the command goes on and migrates as before.
-      const r = runCli(['runs', '--status', 'dead', '--data-dir', folder.dir]);
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(DEAD_LAST_RUN));
-      assert.equal(storedSchemaVersion(folder.file), knownSchemaVersion());
-    } finally {
-      folder.cleanup();
-    }
+    // Once that server has stopped, the command goes on and migrates as before.
+    migratesOnceFree(folder);
   });
 });
+
+/** Once no server holds the old store, a command migrates it and reads its dead letter; then the folder is removed. */
+function migratesOnceFree(folder: ReturnType<typeof oldDataFolder>): void {
+  try {
+    const r = runCli(['runs', '--status', 'dead', '--data-dir', folder.dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(DEAD_LAST_RUN));
+    assert.equal(storedSchemaVersion(folder.file), knownSchemaVersion());
+  } finally {
+    folder.cleanup();
+  }
+}
