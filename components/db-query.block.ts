@@ -1,6 +1,6 @@
 // DbQuery (Запрос в БД): one SQL statement with named parameters on a configured connection.
 import { z } from 'zod';
-import { SCENARIO_ERROR_CODES as C, distinctNames, isReadOnlySql, parseNamedSql, type BlockDefinition, type NamedSql } from '../engine/index.js';
+import { SCENARIO_ERROR_CODES as C, distinctNames, isReadOnlySql, parseNamedSql, sqlTransactionControl, type BlockDefinition, type NamedSql } from '../engine/index.js';
 import { isKnown } from './common.js';
 import { compileDbCommon, dbCommonShape, runDbCall, type DbCommonConfig } from './db-common.js';
 
@@ -33,6 +33,10 @@ export const dbQueryBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     for (const p of parsed.problems) {
       // At the placeholder itself, on its own line of a `sql: |` block.
       cx.issue(['sql'], C.INVALID_PROPERTY, `the statement uses the placeholder ${p.found}; parameters are written :name`, "e.g. WHERE phone = :phone, with params: { phone: '[callerPhone]' }", false, p.offset);
+    }
+    const control = sqlTransactionControl(parsed);
+    if (control) {
+      cx.issue(['sql'], C.INVALID_PROPERTY, `the statement holds ${control}: a DbQuery statement commits on its own, and a dry run rolls its statements back at the end, which a ${control} would defeat`, 'leave transaction control out (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, END); for several changes that must commit together, write one statement (a WITH … INSERT, or INSERT … SELECT) or a stored procedure called by DbProcedure');
     }
     const given = new Set(common.params.map(([n]) => n));
     const used = distinctNames(parsed);

@@ -25,5 +25,5 @@ export { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
 export { firstSyntaxProblem, yamlSingleQuoted, type SyntaxProblem } from './yaml-syntax-hints.js';
 export { closest, closestTimeZone, timeZoneGuess } from './suggest.js';
 export { allowedKeys, quotedLiteralFix, valueAtPath } from './schema-issues.js';
-export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, sqlWrites, type SqlWrites, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';
+export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, sqlTransactionControl, sqlWrites, type SqlWrites, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';
 export { stronglyConnected } from './graph.js';

@@ -154,6 +154,30 @@ function readsOnly(sql: string, code: string): boolean {
   return !WRITE_WORDS.test(code.replace(ROW_LOCK, ' '));
 }
 
+/** The first words of a statement that begins, ends or marks a transaction, in SQLite or PostgreSQL. */
+const TRANSACTION_CONTROL = /^(begin|start\s+transaction|commit|end|rollback|abort|savepoint|release|prepare\s+transaction)\b/i;
+
+/**
+ * The transaction control a statement holds (`COMMIT`, `BEGIN`, `ROLLBACK TO …`, also as a second statement after a
+ * `;`), as written in upper case, or undefined. Each statement of a block commits on its own, and a dry run runs them
+ * in a transaction it rolls back at the end: a COMMIT there would keep the dry run's writes, and a BEGIN on a pooled
+ * connection would leave the next runs' statements in a transaction nobody commits.
+ * @example sqlTransactionControl(parseNamedSql('COMMIT')) // 'COMMIT'
+ */
+export function sqlTransactionControl(s: NamedSql): string | undefined {
+  const sql = s.text.join(' ? ');
+  for (const nested of [false, true]) {
+    const parts = blankTextAndComments(sql, nested, false).split(';');
+    // SQLite's CREATE TRIGGER … BEGIN …; END holds its own statements: its END is not a transaction's.
+    if (/^\s*create\b/i.test(parts[0]!)) continue;
+    for (const part of parts) {
+      const m = TRANSACTION_CONTROL.exec(part.trim().replace(/^\(+\s*/, ''));
+      if (m) return m[1]!.replace(/\s+/g, ' ').toUpperCase();
+    }
+  }
+  return undefined;
+}
+
 /** What a statement's text says it writes: the one reading shared by the DbQuery block and `test --from-run`. */
 export interface SqlWrites {
   /**
