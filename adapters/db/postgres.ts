@@ -1,7 +1,7 @@
 // PostgreSQL connections (pg, the driver the store uses): a small pool opened on first use, or for a dry run one
 // client whose transaction is rolled back at the end. The block's timeout is the statement_timeout.
 import type pg from 'pg';
-import { EffectError, distinctNames, renderNamedSql, type DbCallOptions, type DbResult, type DbValue, type NamedSql, type OutageLogPort } from '../../engine/index.js';
+import { EffectError, distinctNames, isReadOnlySql, renderNamedSql, type DbCallOptions, type DbResult, type DbValue, type NamedSql, type OutageLogPort } from '../../engine/index.js';
 import { collectRows, type DbDriver } from './driver.js';
 import { describeDatabase, type PostgresSetting } from './settings.js';
 
@@ -23,6 +23,32 @@ const NETWORK = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|E
  * 57P0x (the server shutting down or starting), 53300 (too many connections).
  */
 const OUTAGE_SQLSTATE = /^(08|57P0|53300$)/;
+
+/**
+ * How long past its timeout a statement's answer is waited for. The server cancels the statement at its
+ * statement_timeout and says so at once; no answer by then means the server or the network does not answer at all
+ * (a partition that drops packets, a frozen host), which the statement_timeout cannot end: the connection is closed.
+ */
+export const ANSWER_GRACE_MS = 2000;
+
+/** A statement the server did not answer within its timeout and the grace: its connection is closed. */
+class NoAnswer extends Error {}
+
+/** A connection whose TCP stream is cut at once (no goodbye, which a server that does not answer would not read). */
+function cut(c: pg.Client | pg.PoolClient): void {
+  (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/** `work` or, when it has not settled within `ms`, a NoAnswer (what `work` does later is ignored). */
+async function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  work.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new NoAnswer()), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** A connection as an outage names it: by its name in the configuration, never its URL (which may hold a password). */
 export function databaseOutageTarget(connection: string): string {
@@ -151,13 +177,15 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
     }
   }
 
-  async function run(text: string, values: unknown[], opts: DbCallOptions): Promise<DbResult> {
+  /** `writes`: the statement may change data, so a connection lost once it was sent leaves its outcome unknown. */
+  async function run(text: string, values: unknown[], opts: DbCallOptions, writes: boolean): Promise<DbResult> {
+    const sent = { value: false };
     try {
-      const r = await attempt(text, values, opts);
+      const r = await attempt(text, values, opts, sent);
       outages?.reached(target);
       return r;
     } catch (e) {
-      const failure = classify(e, connection, setting);
+      const failure = classify(e, connection, setting, writes && sent.value && !rollsBack, opts.timeoutMs);
       if (failure.details.outage === undefined) {
         const outage = outageOf(failure);
         // A statement the server answered with its own error (a syntax error, a deadlock) says it is there.
@@ -169,19 +197,34 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
     }
   }
 
-  async function attempt(text: string, values: unknown[], opts: DbCallOptions): Promise<DbResult> {
+  async function attempt(text: string, values: unknown[], opts: DbCallOptions, sent: { value: boolean }): Promise<DbResult> {
     const ms = Math.max(1, Math.round(opts.timeoutMs));
     if (rollsBack) {
       return await serialized(async () => {
         const c = await dryClient(ms);
-        await c.query('SAVEPOINT oktell_statement');
         try {
-          await c.query(`SET LOCAL statement_timeout = ${ms}`);
-          const r = await c.query({ text, values });
-          await c.query('RELEASE SAVEPOINT oktell_statement');
-          return result(r, opts.maxRows);
+          return await within(
+            (async () => {
+              await c.query('SAVEPOINT oktell_statement');
+              try {
+                await c.query(`SET LOCAL statement_timeout = ${ms}`);
+                sent.value = true;
+                const r = await c.query({ text, values });
+                await c.query('RELEASE SAVEPOINT oktell_statement');
+                return result(r, opts.maxRows);
+              } catch (e) {
+                await c.query('ROLLBACK TO SAVEPOINT oktell_statement').catch(() => undefined);
+                throw e;
+              }
+            })(),
+            ms + ANSWER_GRACE_MS,
+          );
         } catch (e) {
-          await c.query('ROLLBACK TO SAVEPOINT oktell_statement').catch(() => undefined);
+          // The dry run's transaction goes with its connection: nothing of it is kept, and the next statement opens another.
+          if (e instanceof NoAnswer) {
+            client = undefined;
+            cut(c);
+          }
           throw e;
         }
       });
@@ -199,13 +242,24 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
     const c = await pool.connect();
     let broken: Error | undefined;
     try {
-      await c.query(`SET statement_timeout = ${ms}`);
-      const r = await c.query({ text, values });
-      await c.query('RESET statement_timeout');
+      const r = await within(
+        (async () => {
+          await c.query(`SET statement_timeout = ${ms}`);
+          sent.value = true;
+          const answer = await c.query({ text, values });
+          // The statement is done (committed, if it writes): a connection lost now must not make it look failed.
+          await c.query('RESET statement_timeout').catch((err: Error) => (broken = err));
+          return answer;
+        })(),
+        ms + ANSWER_GRACE_MS,
+      );
       return result(r, opts.maxRows);
     } catch (e) {
       // A connection that failed for a reason other than the statement itself is not given back to the pool.
-      if (!(e as { code?: string }).code || NETWORK.test((e as { code: string }).code)) broken = e as Error;
+      if (e instanceof NoAnswer) {
+        broken = e;
+        cut(c);
+      } else if (!(e as { code?: string }).code || NETWORK.test((e as { code: string }).code)) broken = e as Error;
       else await c.query('RESET statement_timeout').catch((err: Error) => (broken = err));
       throw e;
     } finally {
@@ -216,7 +270,7 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
   return {
     query(statement: NamedSql, params, opts) {
       const text = renderNamedSql(statement, (_, i) => `$${i}`);
-      return run(text, distinctNames(statement).map((n) => bindable(params[n] ?? null)), opts);
+      return run(text, distinctNames(statement).map((n) => bindable(params[n] ?? null)), opts, !isReadOnlySql(statement));
     },
     async procedure(name, params, opts) {
       const [schema, proc] = name.includes('.') ? name.split('.') : [null, name];
@@ -228,6 +282,7 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
                                          ELSE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = $2) END)`,
         [proc!.toLowerCase(), schema ? schema.toLowerCase() : null],
         opts,
+        false,
       );
       const kinds = [...new Set(found.rows.map((r) => String(r.kind)))];
       if (kinds.length === 0) throw new EffectError('permanent', `PostgreSQL: no procedure or function named ${name}`, { code: '42883' });
@@ -238,9 +293,9 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
         const given = new Set(params.map(([p]) => p.toLowerCase()));
         const outs = found.rows.length === 1 && found.rows[0]!.outs ? String(found.rows[0]!.outs).split(',') : [];
         for (const o of outs) if (!given.has(o.toLowerCase())) args.push(`"${o.replace(/"/g, `""`)}" => NULL`);
-        return run(`CALL ${name}(${args.join(', ')})`, values, opts);
+        return run(`CALL ${name}(${args.join(', ')})`, values, opts, true);
       }
-      if (kinds.every((k) => k === 'f')) return run(`SELECT * FROM ${name}(${args.join(', ')})`, values, opts);
+      if (kinds.every((k) => k === 'f')) return run(`SELECT * FROM ${name}(${args.join(', ')})`, values, opts, true);
       throw new EffectError('permanent', `PostgreSQL: ${name} is not a procedure or a plain function (kinds: ${kinds.join(', ')})`, { code: '42809' });
     },
     async close() {
@@ -282,9 +337,21 @@ function outageOf(failure: EffectError): string | undefined {
   return /timeout/i.test(failure.message) ? 'timeout' : 'connection lost';
 }
 
-function classify(e: unknown, connection: string, setting: PostgresSetting): EffectError {
+/**
+ * `writeSent`: a statement that may write had been sent when the failure came; `timeoutMs`, the statement's timeout.
+ */
+function classify(e: unknown, connection: string, setting: PostgresSetting, writeSent = false, timeoutMs = 0): EffectError {
   if (e instanceof EffectError) return e;
   const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
+  const lost = e instanceof NoAnswer || !code || NETWORK.test(code);
+  if (lost && writeSent) {
+    // The server may have run and committed it before the answer was lost: run again, it could be made twice.
+    const what = e instanceof NoAnswer ? `no answer from the server within the statement's timeout (${timeoutMs / 1000} s) and ${ANSWER_GRACE_MS / 1000} s more; the connection was closed` : (e as Error).message;
+    return new EffectError('unknown', `PostgreSQL: ${what} while a statement that may write ran: it may have been committed; it is not run again`, { code: code ?? 'DB_NO_ANSWER', cause: e });
+  }
+  if (e instanceof NoAnswer) {
+    return new EffectError('timeout', `PostgreSQL: no answer from the server within the statement's timeout (${timeoutMs / 1000} s) and ${ANSWER_GRACE_MS / 1000} s more; the connection was closed`, { code: 'DB_NO_ANSWER', cause: e });
+  }
   // Every statement would fail the same way until the setting is fixed: not the statement's error, and not an outage
   // to wait out (a refused connection, a reset or a timeout stays transient, below).
   const wrong = connectionSettingFailure(e, connection, setting);
