@@ -209,9 +209,9 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
               try {
                 await c.query(`SET LOCAL statement_timeout = ${ms}`);
                 sent.value = true;
-                const r = await c.query({ text, values });
+                const r = await streamed(c, text, values, opts.maxRows);
                 await c.query('RELEASE SAVEPOINT oktell_statement');
-                return result(r, opts.maxRows);
+                return r;
               } catch (e) {
                 await c.query('ROLLBACK TO SAVEPOINT oktell_statement').catch(() => undefined);
                 throw e;
@@ -246,14 +246,14 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
         (async () => {
           await c.query(`SET statement_timeout = ${ms}`);
           sent.value = true;
-          const answer = await c.query({ text, values });
+          const answer = await streamed(c, text, values, opts.maxRows);
           // The statement is done (committed, if it writes): a connection lost now must not make it look failed.
           await c.query('RESET statement_timeout').catch((err: Error) => (broken = err));
           return answer;
         })(),
         ms + ANSWER_GRACE_MS,
       );
-      return result(r, opts.maxRows);
+      return r;
     } catch (e) {
       // A connection that failed for a reason other than the statement itself is not given back to the pool.
       if (e instanceof NoAnswer) {
@@ -314,11 +314,36 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
   };
 }
 
-function result(r: pg.QueryResult, maxRows: number): DbResult {
-  const columns = (r.fields ?? []).map((f) => f.name);
-  const { rows, count } = collectRows(r.rows ?? [], maxRows);
-  const returned = columns.length > 0;
-  return { columns, rows, rowCount: returned ? count : (r.rowCount ?? 0), truncated: count > rows.length };
+/**
+ * Runs the statement, keeping at most `maxRows` rows as they arrive and counting the rest: a SELECT of a million rows
+ * costs the memory of `maxRows` of them, not of all (pg keeps every row of a query it is not told otherwise). Of
+ * several statements in one text (possible without parameters), the last one's result is the answer.
+ */
+async function streamed(c: pg.ClientBase, text: string, values: unknown[], maxRows: number): Promise<DbResult> {
+  const { pg } = await loadPg();
+  return await new Promise<DbResult>((resolve, reject) => {
+    const query = new pg.Query({ text, values });
+    let current: unknown;
+    let kept: Array<Record<string, unknown>> = [];
+    let count = 0;
+    query.on('row', (row: Record<string, unknown>, from: unknown) => {
+      if (from !== current) {
+        current = from;
+        kept = [];
+        count = 0;
+      }
+      if (count++ < maxRows) kept.push(row);
+    });
+    query.on('error', reject);
+    query.on('end', (answer: pg.QueryResult | pg.QueryResult[]) => {
+      const last = Array.isArray(answer) ? answer[answer.length - 1] : answer;
+      const columns = (last?.fields ?? []).map((f) => f.name);
+      const rows = last !== undefined && last === current ? collectRows(kept, maxRows).rows : [];
+      const returned = columns.length > 0;
+      resolve({ columns, rows, rowCount: returned ? (last === current ? count : 0) : (last?.rowCount ?? 0), truncated: last === current && count > rows.length });
+    });
+    void c.query(query);
+  });
 }
 
 /** pg binds text, numbers, booleans, dates and NULL as they are. */
