@@ -45,7 +45,7 @@ export const dbProcedureBlock: BlockDefinition<z.infer<typeof schema>, Config> =
       statement: `procedure ${c.procedure}`,
       // A procedure may change anything: it is journaled, so a retried run does not call it again.
       write: true,
-      perform: (db, values) => db.procedure(c.connection, c.procedure, params.map((n) => [n, values[n] ?? null] as const), { timeoutMs: c.timeoutMs, maxRows: c.maxRows }),
+      perform: (db, values) => db.procedure(c.connection, c.procedure, params.map((n) => [n, values[n] ?? null] as const), { timeoutMs: c.timeoutMs, maxRows: c.maxRows, timeZone: rt.timeZone }),
     });
   },
 };

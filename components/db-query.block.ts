@@ -55,7 +55,7 @@ export const dbQueryBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       kind: 'DbQuery',
       statement: c.sql,
       write: c.write,
-      perform: (db, params) => db.query(c.connection, c.statement, params, { timeoutMs: c.timeoutMs, maxRows: c.maxRows }),
+      perform: (db, params) => db.query(c.connection, c.statement, params, { timeoutMs: c.timeoutMs, maxRows: c.maxRows, timeZone: rt.timeZone }),
     });
   },
 };

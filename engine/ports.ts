@@ -283,6 +283,12 @@ export interface DbCallOptions {
   /** The block's «Таймаут»: PostgreSQL's statement_timeout; on SQLite both the wait for a lock and how long the statement may run. */
   timeoutMs: number;
   maxRows: number;
+  /**
+   * The run's time zone. PostgreSQL's `timestamp` (without time zone) holds a wall time: a date parameter is sent as
+   * the wall time of this zone (with its offset, so a `timestamptz` gets the same instant), and a `timestamp` column
+   * comes back as its text, which a datetime variable reads in this zone.
+   */
+  timeZone?: string;
 }
 
 /**

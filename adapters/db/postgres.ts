@@ -2,6 +2,7 @@
 // client whose transaction is rolled back at the end. The block's timeout is the statement_timeout.
 import type pg from 'pg';
 import { EffectError, distinctNames, isReadOnlySql, renderNamedSql, type DbCallOptions, type DbResult, type DbValue, type NamedSql, type OutageLogPort } from '../../engine/index.js';
+import { zoneOffsetMs } from '../../engine/expr/date-time.js';
 import { collectRows, type DbDriver } from './driver.js';
 import { describeDatabase, type PostgresSetting } from './settings.js';
 
@@ -65,12 +66,27 @@ export function loadPg() {
   return (driver ??= import('pg').then(({ default: pg }) => ({ pg, types: typesOf(pg) })));
 }
 
-/** int8 and numeric as numbers when that is exact, else text; `date` stays text (a calendar day, not an instant). */
+/** pg's reader of an array's text, which it has but does not declare. */
+interface ArrayParsing {
+  arrayParser: { create(source: string, transform: (element: string) => unknown): { parse(): unknown[] } };
+}
+
+/**
+ * int8 and numeric as numbers when that is exact, else text, in arrays too; `date` stays text (a calendar day, not an
+ * instant); json and jsonb as their text.
+ */
 function typesOf(p: typeof pg): pg.CustomTypesConfig {
   return {
     getTypeParser(oid: number, format?: 'text' | 'binary') {
       if (oid === 20 || oid === 1700) return exactNumber;
-      if (oid === 1082) return (v: string) => v;
+      // date, and timestamp without time zone: a calendar day, a wall time, not instants; their text as written
+      // (`2024-06-01 10:00:00`), which a datetime variable reads in the run's zone. Read as a date, a timestamp was
+      // taken in the server process's zone, which need not be the run's: 10:00 in the table became 13:00 in Moscow.
+      if (oid === 1082 || oid === 1114) return (v: string) => v;
+      // json and jsonb as the server writes them: parsed and written again, a number past 2^53 lost its last digits.
+      if (oid === 114 || oid === 3802) return (v: string) => v;
+      // int8[] and numeric[]: each element as its scalar is (pg read numeric[] elements as floats, losing digits).
+      if (oid === 1016 || oid === 1231) return (v: string) => (p.types as unknown as ArrayParsing).arrayParser.create(v, exactNumber).parse();
       return format ? p.types.getTypeParser(oid, format) : p.types.getTypeParser(oid);
     },
   } as pg.CustomTypesConfig;
@@ -270,7 +286,7 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
   return {
     query(statement: NamedSql, params, opts) {
       const text = renderNamedSql(statement, (_, i) => `$${i}`);
-      return run(text, distinctNames(statement).map((n) => bindable(params[n] ?? null)), opts, !isReadOnlySql(statement));
+      return run(text, distinctNames(statement).map((n) => bindable(params[n] ?? null, opts.timeZone)), opts, !isReadOnlySql(statement));
     },
     async procedure(name, params, opts) {
       const [schema, proc] = name.includes('.') ? name.split('.') : [null, name];
@@ -287,7 +303,7 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
       const kinds = [...new Set(found.rows.map((r) => String(r.kind)))];
       if (kinds.length === 0) throw new EffectError('permanent', `PostgreSQL: no procedure or function named ${name}`, { code: '42883' });
       const args = params.map(([p], i) => `${p} => $${i + 1}`);
-      const values = params.map(([, v]) => bindable(v));
+      const values = params.map(([, v]) => bindable(v, opts.timeZone));
       if (kinds.length === 1 && kinds[0] === 'p') {
         // CALL wants every OUT argument written (as NULL); the block gives only inputs, so the rest are added here.
         const given = new Set(params.map(([p]) => p.toLowerCase()));
@@ -346,9 +362,19 @@ async function streamed(c: pg.ClientBase, text: string, values: unknown[], maxRo
   });
 }
 
-/** pg binds text, numbers, booleans, dates and NULL as they are. */
-function bindable(v: DbValue): unknown {
-  return v;
+/**
+ * pg binds text, numbers, booleans and NULL as they are. A date goes as the wall time of the run's zone with that
+ * zone's offset (`2024-06-01T13:00:00.000+03:00`): a `timestamptz` gets the instant, a `timestamp` the run's wall time
+ * (pg itself would write the server process's wall time, which a `timestamp` column then read as the run's).
+ */
+function bindable(v: DbValue, timeZone: string | undefined): unknown {
+  if (!(v instanceof Date) || !timeZone || Number.isNaN(v.getTime())) return v;
+  const offset = zoneOffsetMs(v.getTime(), timeZone);
+  const wall = new Date(v.getTime() + offset).toISOString();
+  if (!/^\d{4}-/.test(wall)) return v;
+  const minutes = Math.abs(Math.round(offset / 60_000));
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${wall.slice(0, 23)}${offset < 0 ? '-' : '+'}${two(Math.floor(minutes / 60))}:${two(minutes % 60)}`;
 }
 
 /**
