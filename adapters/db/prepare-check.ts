@@ -145,7 +145,7 @@ function orderedForCheck(statements: Statement[]): Statement[] {
 }
 
 function problem(s: Statement, message: string, sentOffset?: number, missing?: MissingName, known?: () => KnownNames): ScenarioIssue {
-  return { ...s.issue, ...statementPlace(s, message, sentOffset, missing), code: C.SQL_PREPARE, message: `the statement does not prepare on connection "${s.connection}": ${message}`, hint: nameHint(missing, known) };
+  return { ...s.issue, ...statementPlace(s, message, sentOffset, missing), code: C.SQL_PREPARE, message: `the statement does not prepare on connection "${s.connection}": ${message}`, hint: SYNTAX.test(message) ? SYNTAX_HINT : nameHint(missing, known) };
 }
 
 /** A table or column the database says it does not have. */
@@ -166,6 +166,10 @@ interface KnownNames {
    */
   ownColumns?: Array<{ table: string; column: string }>;
 }
+
+/** A syntax error of either database: the names are not what is wrong, so the advice about them would mislead. */
+const SYNTAX = /syntax error|incomplete input|unrecognized token/i;
+const SYNTAX_HINT = 'check the SQL at the place shown: a misspelt keyword, a missing comma or parenthesis, or syntax of another database (the connection\'s is SQLite or PostgreSQL)';
 
 const NAMES_HINT = 'check the table and column names against the database (or its migrations in db/<connection>/*.sql)';
 

@@ -246,6 +246,7 @@ blocks:
       const lines = r.stdout.split('\n').filter((l) => !l.startsWith('    '));
       assert.deepEqual(lines.filter((l) => l.startsWith('scenarios/')).map((l) => l.split(' ').slice(0, 2).join(' ')), EVERY_PROBLEM);
       assert.match(r.stdout, /^scenarios\/W\.yaml:26:10 E_SQL_PREPARE the statement does not prepare on connection "main": near "SELEC": syntax error \[block typo\]$/m);
+      assert.match(r.stdout, /syntax error \[block typo\]\n {4}hint: check the SQL at the place shown: a misspelt keyword/);
       assert.match(r.stdout, /^scenarios\/W\.yaml:30:24 E_SQL_PREPARE the statement does not prepare on connection "main": no such table: nosuch \[block missing\]$/m);
       assert.deepEqual(lines.slice(-3), ['note: more checks run once these are fixed: scenarios/W.yaml:16:3 block q (preparing its statement)', `✗ ${EVERY_PROBLEM.length} problem(s) in 1 file(s)`, '']);
     });
@@ -411,7 +412,7 @@ blocks:
       assert.equal(
         r.stdout,
         'scenarios/Bad.yaml:6:31 E_SQL_PREPARE the statement does not prepare on connection "main": syntax error at or near "FORM" [block q]\n' +
-          '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
+          '    hint: check the SQL at the place shown: a misspelt keyword, a missing comma or parenthesis, or syntax of another database (the connection\'s is SQLite or PostgreSQL)\n' +
           '✗ 1 problem(s) in 1 file(s)\n',
       );
     });
@@ -429,7 +430,7 @@ blocks:
       assert.equal(
         r.stdout,
         `scenarios/Cut.yaml:6:${sqlCol + 'SELECT n FROM calls WHERE'.length - 1} E_SQL_PREPARE the statement does not prepare on connection "main": syntax error at end of input [block q]\n` +
-          '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
+          '    hint: check the SQL at the place shown: a misspelt keyword, a missing comma or parenthesis, or syntax of another database (the connection\'s is SQLite or PostgreSQL)\n' +
           `scenarios/Twice.yaml:6:${sqlCol + twice.indexOf('titel IS')} E_SQL_PREPARE the statement does not prepare on connection "main": column "titel" does not exist [block q]\n` +
           '    hint: check the table and column names against the database (or its migrations in db/<connection>/*.sql)\n' +
           '✗ 2 problem(s) in 2 file(s)\n',
