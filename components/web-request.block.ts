@@ -186,7 +186,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
     if (!web) throw new RunFailure(R.ADAPTER_MISSING, 'no web client is configured for WebRequest blocks');
     const attempts: WebAttempt[] = [];
     const started = Date.now();
-    let answer: WebAnswer & { tooLarge?: string };
+    let answer: WebAnswer & { tooLarge?: string; unreadable?: string };
     let replayed = false;
     try {
       const made = await rt.effect(
@@ -195,14 +195,16 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
           // if the settings changed since.
           const refused = web.refusal?.(spec);
           if (refused) throw new NotSent(refused);
-          let got: WebAnswer & { tooLarge?: string };
+          let got: WebAnswer & { tooLarge?: string; unreadable?: string };
           try {
             got = await web.send(spec, { onAttempt: (a) => attempts.push(a) });
           } catch (e) {
             // An answer too large to read is an answer all the same (a POST was acted on): journaled like any other, so
             // a retried job does not send the request again and takes the same exit with the same variables.
-            if (!(e instanceof AnsweredWebFailure && e.details.code === TOO_LARGE)) throw e;
-            got = { ...e.answer, tooLarge: e.message };
+            if (!(e instanceof AnsweredWebFailure && (e.details.code === TOO_LARGE || e.details.code === BAD_ENCODING))) throw e;
+            // `tooLarge` names every answer whose body could not be read (the field journaled by earlier builds);
+            // `unreadable` the code when it is not HTTP_TOO_LARGE.
+            got = { ...e.answer, tooLarge: e.message, ...(e.details.code === BAD_ENCODING ? { unreadable: BAD_ENCODING } : {}) };
           }
           // A refusal that fails the run is no effect made (the service did not act): left out of the journal, so
           // that a retry or a replay (the scenario or the service fixed) sends the request again instead of meeting
@@ -214,7 +216,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
         // scenario fixed since): with redirects not followed, none can have been, whatever URL it names.
         { made: (outcome) => !refusalEndsRun(outcome, c.maxRedirects === 0 ? undefined : spec.url.href, rt) },
       );
-      answer = made.value as unknown as WebAnswer & { tooLarge?: string };
+      answer = made.value as unknown as WebAnswer & { tooLarge?: string; unreadable?: string };
       replayed = made.replayed;
     } catch (e) {
       if (e instanceof Refused) answer = e.answer;
@@ -249,7 +251,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
     if (ok) return answered(c, rt, answer);
     setAnswer(c, rt, answer);
     if (answer.tooLarge !== undefined) {
-      return failed(c, rt, new EffectError('permanent', answer.tooLarge, { status: answer.status, code: TOO_LARGE }), c.method, undefined);
+      return failed(c, rt, new EffectError('permanent', answer.tooLarge, { status: answer.status, code: answer.unreadable ?? TOO_LARGE }), c.method, undefined);
     }
     const refusal = new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status}${answer.body ? `: ${excerpt(answer.body, 200)}` : ''}`, { status: answer.status });
     return failed(c, rt, refusal, c.method, undefined);
@@ -258,6 +260,8 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
 
 /** The errorCode of an answer over the size cap (the status is in `status`). */
 const TOO_LARGE = 'HTTP_TOO_LARGE';
+/** The errorCode of an answer whose Content-Encoding could not be decoded (zstd, a broken gzip). */
+const BAD_ENCODING = 'HTTP_BAD_ENCODING';
 
 /**
  * A 4xx answer is a refusal: the service says the request is wrong (400, 404, 422…) or not allowed (401, 403), or
@@ -287,7 +291,7 @@ function refusalEndsRun(answer: unknown, sentTo: string | undefined, rt: BlockRu
 /** Carries a refused answer out of the effect, so that it is not journaled; the block then handles it as any answer. */
 class Refused extends Error {
   override name = 'Refused';
-  constructor(readonly answer: WebAnswer & { tooLarge?: string }) {
+  constructor(readonly answer: WebAnswer & { tooLarge?: string; unreadable?: string }) {
     super(`HTTP ${answer.status}`);
   }
 }
@@ -352,11 +356,23 @@ function requestUrl(urlText: string, seen: { url?: string }): URL {
   }
   // Shown (secrets masked) with a refusal from here on.
   seen.url = maskUrl(url);
+  // A "." or ".." segment is resolved away by the parser (`/clients/../admin` is `/admin`): an id from the data pasted into
+  // the path would then choose another address on the service than the one written. No service's URL needs one.
+  const dot = dotSegment(urlText);
+  if (dot !== undefined) {
+    throw new EffectError('permanent', `the path has a ${JSON.stringify(dot)} segment, which would be resolved away and call another address than the one written (${JSON.stringify(maskUrlText(urlText.slice(0, 200)))}): a value pasted into the url (an id from the webhook?) may not be "." or ".."`, { code: 'HTTP_BAD_URL' });
+  }
   // Port 0 parses, but nothing can be reached there: said now, rather than as a network failure retried three times.
   if (url.port === '0') throw new EffectError('permanent', `the port 0 is out of range (1–65535): ${JSON.stringify(seen.url)}`, { code: 'HTTP_BAD_URL' });
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EffectError('permanent', `only http and https URLs can be requested, not ${url.protocol}`, { code: 'HTTP_BAD_URL' });
   if (url.username || url.password) throw new EffectError('permanent', 'the URL carries a user or password: give them in "auth" instead', { code: 'HTTP_BAD_URL' });
   return url;
+}
+
+/** The first "." or ".." segment of the URL's path as written (`%2e` counts as a dot, `\\` as a slash, as the parser reads them). */
+function dotSegment(urlText: string): string | undefined {
+  const path = /^[a-z][a-z0-9+.-]*:[/\\]{2}[^/?#\\]*([^?#]*)/i.exec(urlText)?.[1] ?? '';
+  return path.split(/[/\\]/).find((segment) => /^(?:\.|%2e){1,2}$/i.test(segment));
 }
 
 /**

@@ -348,7 +348,7 @@ export interface WebAttempt {
  * Sends web requests for the WebRequest block. Retries 5xx, 408, 429 (honouring Retry-After), network failures and
  * timeouts with backoff; answers any other status. Throws `EffectError`: `timeout` (code HTTP_TIMEOUT) or `transient`
  * (HTTP_NETWORK, or `status` of the last 5xx/408/429) once retries are spent; `permanent` for what retrying cannot
- * mend (HTTP_HOST_REFUSED, HTTP_TOO_LARGE, HTTP_TLS, HTTP_BAD_URL).
+ * mend (HTTP_HOST_REFUSED, HTTP_TOO_LARGE, HTTP_BAD_ENCODING, HTTP_TLS, HTTP_BAD_URL).
  */
 export interface WebRequestPort {
   send(request: WebRequestSpec, opts?: { onAttempt?: (a: WebAttempt) => void }): Promise<WebAnswer>;

@@ -5,6 +5,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib';
 
 /** The exchange took longer than its deadline. */
 export class ExchangeTimeout extends Error {
@@ -23,10 +24,24 @@ export class AnswerTooLarge extends Error {
   }
 }
 
+/** The decoders of the content codings an answer may come in (RFC 9110 8.4.1), by name. */
+const DECODERS: Record<string, () => Gunzip> = {
+  gzip: () => createGunzip(),
+  'x-gzip': () => createGunzip(),
+  // "deflate" is the zlib format (RFC 1950), as the RFC names it.
+  deflate: () => createInflate(),
+  br: () => createBrotliDecompress() as unknown as Gunzip,
+};
+
 export interface RawAnswer {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /**
+   * Why the body could not be decoded (with `decode`): a Content-Encoding other than gzip, deflate and br, or bytes that
+   * are not what it names. The body is then empty (its connection closed unread): the caller decides what that means.
+   */
+  undecodable?: string;
 }
 
 export interface ExchangeRequest {
@@ -35,8 +50,13 @@ export interface ExchangeRequest {
   body?: Buffer | string;
   /** Connecting, sending and reading the whole answer. */
   timeoutMs: number;
-  /** Bytes of answer at most (default: no cap). */
+  /** Bytes of answer at most (default: no cap); with `decode`, bytes once decoded, so a small bomb is cut as it inflates. */
   maxBytes?: number;
+  /**
+   * Decode a body sent with a Content-Encoding (gzip, deflate, br) into the bytes it stands for. Without it the body is
+   * returned as it came.
+   */
+  decode?: boolean;
 }
 
 /** Sends requests over kept-alive connections; `close` ends them and fails the exchanges in flight. */
@@ -75,8 +95,11 @@ export class HttpExchanger {
         done();
         reject(cut ?? e);
       };
+      // Set while a decoder inflates the answer: a cut answer stops it too, so nothing more is inflated.
+      let stopDecoding: (() => void) | undefined;
       const abort = (e: Error) => {
         cut ??= e;
+        stopDecoding?.();
         if (answer) {
           // The answer is being read, and may already be complete, its socket back with the agent: destroying the
           // request with an error then raises it on a socket nobody listens to (a crash). Close the connection
@@ -87,7 +110,9 @@ export class HttpExchanger {
       };
       const handle = { destroy: abort };
       this.active.add(handle);
-      const timer = setTimeout(() => abort(new ExchangeTimeout(`no answer within ${o.timeoutMs} ms`)), o.timeoutMs);
+      // A service that sent its status and then drips (or never ends) the body is not silent: said so, status included.
+      const late = () => (answer ? `the answer (HTTP ${answer.statusCode}) did not end within ${o.timeoutMs} ms: its body was still arriving` : `no answer within ${o.timeoutMs} ms`);
+      const timer = setTimeout(() => abort(new ExchangeTimeout(late())), o.timeoutMs);
       // on, not once: a second error (after the first settled the exchange) must still have a listener.
       req.on('error', fail);
       req.once('response', (res: IncomingMessage) => {
@@ -101,23 +126,59 @@ export class HttpExchanger {
         }
         const chunks: Buffer[] = [];
         let size = 0;
-        res.on('data', (c: Buffer) => {
+        const status = res.statusCode ?? 0;
+        const keep = (c: Buffer) => {
           if (settled) return;
           size += c.length;
-          // Cut as soon as the cap is passed, so a huge or endless body never fills the memory.
-          if (size > maxBytes) abort(new AnswerTooLarge(`the body is longer than the cap of ${maxBytes} bytes`, res.statusCode ?? 0, res.headers));
+          // Cut as soon as the cap is passed, so a huge or endless body (or a small one that inflates) never fills the memory.
+          if (size > maxBytes) abort(new AnswerTooLarge(`the body is longer than the cap of ${maxBytes} bytes${decoder ? ' once decoded' : ''}`, status, res.headers));
           else chunks.push(c);
-        });
+        };
+        const finish = () => {
+          if (settled) return;
+          done();
+          resolve({ status, headers: res.headers, body: Buffer.concat(chunks) });
+        };
+        // An answer whose body cannot be decoded is an answer all the same (its status may be a 503 to retry): it
+        // settles with an empty body and the reason, and its connection is closed with the rest of the body unread.
+        const undecodable = (why: string) => {
+          if (settled) return;
+          stopDecoding?.();
+          res.destroy();
+          done();
+          resolve({ status, headers: res.headers, body: Buffer.alloc(0), undecodable: why });
+        };
+        const found = o.decode && !bodiless ? decoderFor(res.headers['content-encoding']) : undefined;
+        if (typeof found === 'string') return undecodable(found);
+        const decoder = found;
         res.on('error', fail);
         // A stream cut short (by us or by the server) may close without an error event on either side.
         res.once('close', () => {
           if (!res.complete) fail(new Error('the answer was cut short'));
         });
-        res.once('end', () => {
-          if (settled) return;
-          done();
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-        });
+        if (!decoder) {
+          res.on('data', keep);
+          res.once('end', finish);
+        } else {
+          const stream = decoder.stream;
+          let raw = 0;
+          const onRaw = (c: Buffer) => {
+            raw += c.length;
+          };
+          res.on('data', onRaw);
+          stream.on('data', keep);
+          stream.once('end', finish);
+          stream.on('error', (e: Error) => {
+            // No body at all under a Content-Encoding (a 200 with nothing in it) is an empty body, not a broken one.
+            if (raw === 0) return finish();
+            undecodable(`the body is not valid ${decoder.name} (Content-Encoding: ${decoder.name}): ${e.message}`);
+          });
+          stopDecoding = () => {
+            res.unpipe(stream);
+            stream.destroy();
+          };
+          res.pipe(stream);
+        }
       });
       req.end(o.body);
     });
@@ -130,4 +191,21 @@ export class HttpExchanger {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
+}
+
+/**
+ * The decoder for an answer's Content-Encoding, or why none can read it. `identity` (or no header) needs none; one
+ * coding is decoded, several (`gzip, br`, applied in that order) are not: that is rare enough to refuse with its name.
+ */
+function decoderFor(header: string | string[] | undefined): { name: string; stream: Gunzip } | string | undefined {
+  const codings = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+  if (codings.length === 0) return undefined;
+  if (codings.length > 1) return `the body is encoded several times (Content-Encoding: ${codings.join(', ')}), which is not read: only one of gzip, deflate, br`;
+  const name = codings[0]!;
+  const make = DECODERS[name];
+  if (!make) return `the body is encoded as ${JSON.stringify(name.slice(0, 40))} (Content-Encoding), which is not read: only gzip, deflate and br are`;
+  return { name, stream: make() };
 }

@@ -64,7 +64,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
 
   /** One exchange with one URL: no redirects, no retries. */
   const exchange = (url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, timeoutMs: number) =>
-    http.exchange(url, { method, headers, ...(body !== undefined ? { body } : {}), timeoutMs, maxBytes });
+    http.exchange(url, { method, headers, ...(body !== undefined ? { body } : {}), timeoutMs, maxBytes, decode: true });
 
   /** One attempt: the exchange and the redirects it is allowed to follow. */
   async function attempt(spec: WebRequestSpec, progress: Progress): Promise<RawAnswer & { url: URL }> {
@@ -115,6 +115,12 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
           const a = await attempt(spec, progress);
           report({ status: a.status });
           const answer: WebAnswer = { status: a.status, headers: flatHeaders(a.headers), body: decode(a.body, a.headers['content-type']), url: a.url.href, attempts: n };
+          if (a.undecodable !== undefined && !isRetryableStatus(a.status)) {
+            // The service answered (a POST was acted on), but its body cannot be read: passing the compressed bytes on
+            // as text would hand the scenario garbage as if it were the answer. Status and headers are kept, as for an
+            // answer over the cap. (A 5xx, 408 or 429 that cannot be decoded is retried as usual, its body left empty.)
+            throw new AnsweredWebFailure('permanent', `${label}: answered ${a.status}, but ${a.undecodable}`, { status: a.status, code: 'HTTP_BAD_ENCODING', attempts: n }, answer);
+          }
           if (!isRetryableStatus(a.status)) return answer;
           // Kept with the failure: if this is the last attempt, the block shows what the service said.
           failure = new AnsweredWebFailure('transient', `${label}: HTTP ${a.status}`, { status: a.status, code: 'HTTP_STATUS', attempts: n }, answer);
@@ -125,6 +131,10 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
           // request is shown "not sent" (by the run's record and by its trace alike), not "no answer".
           const sentNothing = progress.answeredHops === 0 && (e instanceof HostRefused || (e instanceof EffectError && e.details.code === 'HTTP_HOST_REFUSED'));
           const sent = sentNothing ? n - 1 : n;
+          if (e instanceof AnsweredWebFailure) {
+            report({ status: e.answer.status, error: e.details.code ?? e.message });
+            throw e;
+          }
           if (e instanceof EffectError) {
             if (!sentNothing) report({ error: e.details.code ?? e.message });
             throw new EffectError(e.kind, e.message, { ...e.details, attempts: sent });
@@ -202,9 +212,26 @@ function classify(e: unknown, label: string, attempts: number, url: URL): Effect
   const code = networkErrorCode(e) ?? (e as { code?: string }).code;
   if (isTlsFailureCode(code)) {
     // A certificate that does not verify will not verify on the next attempt either: the operator must act.
-    return new EffectError('permanent', `${label}: TLS failure ${code}`, { code: 'HTTP_TLS', attempts, cause: e });
+    return new EffectError('permanent', `${label}: TLS failure ${code}${tlsReason(e)}: ${tlsHint(code!, url)}`, { code: 'HTTP_TLS', attempts, cause: e });
   }
   return new EffectError('transient', `${label}: ${code ?? (e as Error).message ?? 'network error'}`, { code: 'HTTP_NETWORK', attempts, cause: e });
+}
+
+/** Node's own words for a TLS failure (`self-signed certificate`), when they say more than its code. */
+function tlsReason(e: unknown): string {
+  const message = (e as Error | undefined)?.message;
+  return message && !/^[A-Z_]+$/.test(message) ? ` (${message})` : '';
+}
+
+/** What to do about a certificate that does not verify, by Node's code for why. */
+function tlsHint(code: string, url: URL): string {
+  if (/^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|UNABLE_TO_VERIFY_LEAF_SIGNATURE)$/.test(code)) {
+    return `the certificate of ${url.host} is not signed by an authority this host trusts (self-signed, or by a company's own CA); to trust that CA, start the server (or oktell-emu run) with NODE_EXTRA_CA_CERTS set to its certificate file (PEM), or have the service use a certificate from a public authority; certificates are always verified`;
+  }
+  if (code === 'CERT_HAS_EXPIRED') return `the certificate of ${url.host} has expired: the service must renew it`;
+  if (code === 'CERT_NOT_YET_VALID') return `the certificate of ${url.host} is not valid yet: check this host's clock`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') return `the certificate is not issued for ${url.hostname}: call the service by a name its certificate names`;
+  return `check the certificate of ${url.host}; it is a setting, not retried`;
 }
 
 /**
@@ -248,7 +275,9 @@ function decode(body: Buffer, contentType: string | undefined): string {
       // an unknown label: fall back to UTF-8
     }
   }
-  return body.toString('utf8');
+  // TextDecoder, not Buffer#toString: a UTF-8 byte order mark (Windows services, 1C) is dropped, as with charset=utf-8,
+  // rather than left at the start of the text, where JsonGet and the Parser take the JSON for invalid.
+  return new TextDecoder('utf-8').decode(body);
 }
 
 /** Attempts of one WebRequest in all, as the client takes them: WEB_REQUEST_ATTEMPTS, else the default (3). */

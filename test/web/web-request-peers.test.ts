@@ -1,0 +1,179 @@
+// The WebRequest block against peers that answer as real third-party APIs sometimes do: compressed bodies (and a
+// decompression bomb), a UTF-8 byte order mark, a self-signed certificate, a body that drips, and an id from the data
+// that would move the path ("..").
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import { createWebClient, type WebClient, type WebClientOptions } from '../../adapters/web/client.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type RunResult } from '../../engine/index.js';
+import { tempDir } from '../helpers.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+describe('the WebRequest block against peers that behave badly', { timeout: 120_000 }, () => {
+  let server: Server;
+  let tls: HttpsServer;
+  let base: string;
+  let tlsBase: string;
+  let tmp: ReturnType<typeof tempDir>;
+  const routes = new Map<string, Handler>();
+  const seenPaths: string[] = [];
+  const clients: WebClient[] = [];
+  const json = '{"name":"Иван","id":7}';
+
+  before(async () => {
+    tmp = tempDir();
+    const handle = (req: IncomingMessage, res: ServerResponse) => {
+      req.resume();
+      req.on('end', () => {
+        const path = new URL(req.url!, 'http://x').pathname;
+        seenPaths.push(path);
+        const route = routes.get(path);
+        if (route) route(req, res);
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path }));
+      });
+    };
+    server = createServer(handle);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // A self-signed certificate for 127.0.0.1, made for this test.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(tmp.dir, 'key.pem'), '-out', join(tmp.dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    tls = createHttpsServer({ key: readFileSync(join(tmp.dir, 'key.pem')), cert: readFileSync(join(tmp.dir, 'cert.pem')) }, handle);
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    tlsBase = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+
+    routes.set('/gzip', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync(json)));
+    routes.set('/deflate', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'deflate' }).end(deflateSync(json)));
+    routes.set('/br', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'br' }).end(brotliCompressSync(json)));
+    // 20 KiB of gzip that inflates to 20 MiB.
+    routes.set('/bomb', (_q, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(20 * 1024 * 1024, 'a'))));
+    routes.set('/zstd', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'zstd' }).end(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3])));
+    routes.set('/not-gzip', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(json));
+    routes.set('/empty-gzip', (_q, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end());
+    routes.set('/bom', (_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)])));
+    routes.set('/drip', (_q, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write('x')), 50);
+    });
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    server.closeAllConnections();
+    tls.closeAllConnections();
+    await Promise.all([new Promise((r) => server.close(r)), new Promise((r) => tls.close(r))]);
+    tmp.cleanup();
+  });
+
+  let n = 0;
+  /** One GET of `url` (an expression), its answer in variables; each exit returns its name. */
+  async function get(url: string, o: { client?: WebClientOptions; then?: string; vars?: Record<string, string> } = {}): Promise<RunResult> {
+    const name = `Peer${++n}`;
+    const text = `variables: { base: string, id: string, status: number, body: string, headers: string, code: string }
+start: call
+blocks:
+  call:
+    kind: WebRequest
+    url: '${url}'
+    timeout: 1
+    status: status
+    responseBody: body
+    responseHeaders: headers
+    errorCode: code
+    exits: { success: ok, error: bad, timeout: slow }
+  ok: { kind: ReturnValue, values: { 1: '"success"', 2: '${o.then ?? '""'}' } }
+  bad: { kind: ReturnValue, values: { 1: '"error"' } }
+  slow: { kind: ReturnValue, values: { 1: '"timeout"' } }
+`;
+    writeFileSync(join(tmp.dir, `${name}.yaml`), text);
+    const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
+    assert.deepEqual(lib.issues, [], text);
+    const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 20 }, ...o.client });
+    clients.push(client);
+    return runScenario(lib, name, {
+      variables: { base, ...o.vars },
+      ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
+    });
+  }
+
+  for (const coding of ['gzip', 'deflate', 'br']) {
+    it(`a body sent with Content-Encoding: ${coding} reaches the scenario decoded, ready for JsonGet`, async () => {
+      const r = await get(`[base] + "/${coding}"`, { then: 'JsonGet([body], "$.name")' });
+      assert.equal(r.status, 'completed', JSON.stringify(r.error));
+      assert.equal(r.returnValues['1'], 'success');
+      assert.equal(r.variables.body, json);
+      assert.equal(r.returnValues['2'], 'Иван');
+    });
+  }
+
+  it('a gzip bomb is cut at the cap as it inflates: HTTP_TOO_LARGE, nothing of it kept', async () => {
+    const r = await get('[base] + "/bomb"', { client: { maxResponseBytes: 64 * 1024 } });
+    assert.equal(r.returnValues['1'], 'error');
+    assert.equal(r.variables.code, 'HTTP_TOO_LARGE');
+    assert.equal(r.variables.status, 200);
+    assert.equal(r.variables.body, '');
+    assert.match(String(r.httpCalls?.[0]?.error), /longer than the cap of 65536 bytes once decoded/);
+  });
+
+  it('a body in a coding that cannot be read, or not in the one it names, takes error with HTTP_BAD_ENCODING, not garbage', async () => {
+    for (const path of ['zstd', 'not-gzip']) {
+      const r = await get(`[base] + "/${path}"`);
+      assert.equal(r.returnValues['1'], 'error', path);
+      assert.equal(r.variables.code, 'HTTP_BAD_ENCODING', path);
+      assert.equal(r.variables.status, 200, path);
+      assert.equal(r.variables.body, '', path);
+      assert.equal(JSON.parse(String(r.variables.headers))['content-encoding'], path === 'zstd' ? 'zstd' : 'gzip');
+    }
+    const zstd = await get('[base] + "/zstd"');
+    assert.match(String(zstd.httpCalls?.[0]?.error), /answered 200, but the body is encoded as "zstd" \(Content-Encoding\), which is not read: only gzip, deflate and br are/);
+    const empty = await get('[base] + "/empty-gzip"');
+    assert.equal(empty.returnValues['1'], 'success', 'no body at all under gzip is an empty body');
+    assert.equal(empty.variables.body, '');
+  });
+
+  it('a UTF-8 byte order mark without a charset is dropped, so the JSON reads', async () => {
+    const r = await get('[base] + "/bom"', { then: 'JsonGet([body], "$.id")' });
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.equal(r.variables.body, json);
+    assert.equal(r.returnValues['2'], 7);
+  });
+
+  it('a self-signed certificate: HTTP_TLS with what it means and how to trust the CA (NODE_EXTRA_CA_CERTS)', async () => {
+    const r = await get(`"${tlsBase}/x"`);
+    assert.equal(r.returnValues['1'], 'error');
+    assert.equal(r.variables.code, 'HTTP_TLS');
+    const error = String(r.httpCalls?.[0]?.error);
+    assert.match(error, /TLS failure DEPTH_ZERO_SELF_SIGNED_CERT \(self-signed certificate\)/);
+    assert.match(error, /not signed by an authority this host trusts/);
+    assert.match(error, /NODE_EXTRA_CA_CERTS/);
+  });
+
+  it('a body that drips past the timeout: the message says the answer came and did not end', async () => {
+    const r = await get('[base] + "/drip"');
+    assert.equal(r.returnValues['1'], 'timeout');
+    assert.equal(r.variables.code, 'HTTP_TIMEOUT');
+    assert.match(String(r.httpCalls?.[0]?.error), /the answer \(HTTP 200\) did not end within 1000 ms: its body was still arriving/);
+  });
+
+  it('an id from the data that is "." or ".." in the path is refused (HTTP_BAD_URL), not resolved to another address', async () => {
+    for (const id of ['..', '.', '%2e%2E', '.%2e']) {
+      seenPaths.length = 0;
+      const r = await get('[base] + "/clients/" + [id] + "/card"', { vars: { id } });
+      assert.equal(r.returnValues['1'], 'error', id);
+      assert.equal(r.variables.code, 'HTTP_BAD_URL', id);
+      assert.deepEqual(seenPaths, [], `${id}: nothing is sent`);
+      assert.match(String(r.httpCalls?.[0]?.error), /the path has a "[.%2eE]+" segment, which would be resolved away/);
+    }
+    // Dots inside a segment, or in the query, are no dot segments.
+    seenPaths.length = 0;
+    const ok = await get('[base] + "/clients/" + [id] + "/card?up=.."', { vars: { id: 'v1..2' } });
+    assert.equal(ok.returnValues['1'], 'success');
+    assert.deepEqual(seenPaths, ['/clients/v1..2/card']);
+  });
+});
