@@ -147,6 +147,11 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
         if (n >= retry.attempts || closed || delay > MAX_RETRY_AFTER_MS) {
           // The host did not answer, or only "try later", through every attempt: an outage, which the job retries.
           if (!closed) failure.details.outage = outageKey(failure, progress.url);
+          // Attempts left, but the service asks for a longer wait than the block makes: said, or "HTTP 429" after one
+          // attempt of three reads as if the retries had been made.
+          if (n < retry.attempts && !closed && delay > MAX_RETRY_AFTER_MS) {
+            failure.message += ` (Retry-After: ${Math.ceil(delay / 1000)} s, longer than the ${MAX_RETRY_AFTER_MS / 1000} s a WebRequest waits: no more attempts in this run)`;
+          }
           throw failure;
         }
         o.logger?.debug({ web: label, attempt: n, status: failure.details.status, error: failure.details.code, delayMs: delay }, 'web request retry');
@@ -242,7 +247,9 @@ function tlsHint(code: string, url: URL): string {
  */
 export function headersForRedirect(headers: Record<string, string>, from: URL, to: URL): Record<string, string> {
   if (to.origin === from.origin) return headers;
-  return Object.fromEntries(Object.entries(headers).filter(([name, value]) => !isSecretHeader(name, value)));
+  // Idempotency-Key is named like a key but is none: it names the request, and a POST sent on by a 307 or 308 needs it
+  // most (the service that finally acts on it must recognise a repeat). It carries nothing a host could use elsewhere.
+  return Object.fromEntries(Object.entries(headers).filter(([name, value]) => name.toLowerCase() === 'idempotency-key' || !isSecretHeader(name, value)));
 }
 
 /** Whether `host` itself (not a `*.` pattern) is in the allow-list. */

@@ -161,6 +161,58 @@ blocks:
     assert.match(String(r.httpCalls?.[0]?.error), /the answer \(HTTP 200\) did not end within 1000 ms: its body was still arriving/);
   });
 
+  it('a 429 whose Retry-After is longer than the block waits says so, with attempts left', async () => {
+    routes.set('/later', (_q, res) => res.writeHead(429, { 'retry-after': '3600', 'content-type': 'text/plain' }).end('slow down'));
+    const r = await get('[base] + "/later"', { client: { retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } } });
+    assert.equal(r.returnValues['1'], 'timeout');
+    assert.equal(r.variables.code, '429');
+    assert.equal(r.variables.body, 'slow down');
+    assert.deepEqual(r.httpCalls?.map((c) => [c.status, c.attempts]), [[429, 1]]);
+    assert.match(String(r.httpCalls?.[0]?.error), /HTTP 429 \(Retry-After: 3600 s, longer than the 60 s a WebRequest waits: no more attempts in this run\)$/);
+  });
+
+  it('a POST with idempotencyKey sent on to another origin by a 307 keeps its Idempotency-Key (credentials are dropped)', async () => {
+    const got: IncomingMessage['headers'][] = [];
+    const other = createServer((req, res) => {
+      got.push(req.headers);
+      req.resume();
+      req.on('end', () => res.writeHead(201, { 'content-type': 'application/json' }).end('{"id":1}'));
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      routes.set('/moved', (_q, res) => res.writeHead(307, { location: `http://127.0.0.1:${(other.address() as AddressInfo).port}/orders` }).end());
+      const name = `Peer${++n}`;
+      writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string }
+start: call
+blocks:
+  call:
+    kind: WebRequest
+    method: POST
+    url: '[base] + "/moved"'
+    headers: { X-Api-Key: '"k-1"' }
+    json: { sum: 1 }
+    maxRedirects: 1
+    idempotencyKey: true
+    exits: { success: ok }
+  ok: { kind: ReturnValue, values: { 1: '"success"' } }
+`);
+      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
+      const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 20 } });
+      clients.push(client);
+      const r = await runScenario(lib, name, {
+        variables: { base },
+        ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
+      });
+      assert.equal(r.returnValues['1'], 'success', JSON.stringify(r.error));
+      assert.equal(got.length, 1);
+      assert.match(String(got[0]!['idempotency-key']), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      assert.equal(got[0]!['x-api-key'], undefined, 'a credential still stays behind');
+    } finally {
+      other.closeAllConnections();
+      await new Promise((r) => other.close(r));
+    }
+  });
+
   it('an id from the data that is "." or ".." in the path is refused (HTTP_BAD_URL), not resolved to another address', async () => {
     for (const id of ['..', '.', '%2e%2E', '.%2e']) {
       seenPaths.length = 0;
