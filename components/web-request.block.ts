@@ -236,6 +236,9 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
     const ok = answer.status >= 200 && answer.status < 300 && answer.tooLarge === undefined;
     // A fixture's answer is made up here: nothing went out, so the request was not performed.
     const fixture = answer.fixture === true;
+    // A 3xx that came back as the answer: why it was not followed, which "302 error" alone does not say.
+    const unfollowed = ok ? undefined : redirectNotFollowed(answer, c.maxRedirects);
+    if (unfollowed) rt.traceNote(unfollowed);
     rt.recordHttpCall({
       method: c.method,
       url: shownUrl,
@@ -244,7 +247,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
       performed: !replayed && !fixture,
       ...(fixture ? { fixture: true as const } : {}),
       ...(replayed ? {} : { attempts: answer.attempts, ms: Date.now() - started }),
-      ...(answer.tooLarge !== undefined ? { error: answer.tooLarge } : {}),
+      ...(answer.tooLarge !== undefined ? { error: answer.tooLarge } : unfollowed ? { error: unfollowed } : {}),
     });
     const traced = answer.tooLarge !== undefined ? { failure: 'permanent', tooLarge: true, error: answer.tooLarge } : answerForTrace(answer);
     rt.traceEffect({ request, status: answer.status, attempts: attempts.map(attemptJson), ...(replayed ? { replayed: true } : {}), ...(fixture ? { fixture: true } : {}), ...traced });
@@ -253,10 +256,32 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
     if (answer.tooLarge !== undefined) {
       return failed(c, rt, new EffectError('permanent', answer.tooLarge, { status: answer.status, code: answer.unreadable ?? TOO_LARGE }), c.method, undefined);
     }
-    const refusal = new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status}${answer.body ? `: ${excerpt(answer.body, 200)}` : ''}`, { status: answer.status });
+    const refusal = new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status}${unfollowed ? ` (${unfollowed})` : ''}${answer.body ? `: ${excerpt(answer.body, 200)}` : ''}`, { status: answer.status });
     return failed(c, rt, refusal, c.method, undefined);
   },
 };
+
+/**
+ * Why a redirect answer (3xx with or without a Location) is the answer rather than followed: maxRedirects is 0, its
+ * limit was reached (a loop ends there), the Location is missing or names no http(s) URL (file:, data:, javascript:).
+ * A 304 is no redirect: undefined.
+ */
+function redirectNotFollowed(answer: WebAnswer, maxRedirects: number): string | undefined {
+  if (answer.status < 300 || answer.status >= 400 || answer.status === 304) return undefined;
+  const raw = answer.headers.location;
+  const location = Array.isArray(raw) ? raw[0] : raw;
+  if (!location) return `the ${answer.status} has no Location header: there is nowhere to follow it to`;
+  let next: URL | undefined;
+  try {
+    next = new URL(location, answer.url);
+  } catch {
+    next = undefined;
+  }
+  const shown = JSON.stringify(maskUrlText(location.slice(0, 200)));
+  if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:')) return `redirected to ${shown}, not an http or https URL: not followed`;
+  if (maxRedirects === 0) return `redirected to ${shown}: not followed, as maxRedirects is 0 (set maxRedirects to follow redirects)`;
+  return `redirected to ${shown}: not followed, as maxRedirects: ${maxRedirects} were followed already (a redirect loop?)`;
+}
 
 /** The errorCode of an answer over the size cap (the status is in `status`). */
 const TOO_LARGE = 'HTTP_TOO_LARGE';

@@ -213,6 +213,46 @@ blocks:
     }
   });
 
+  it('a redirect that comes back as the answer says why it was not followed', async () => {
+    routes.set('/loop', (_q, res) => res.writeHead(302, { location: '/loop' }).end());
+    routes.set('/nowhere', (_q, res) => res.writeHead(302).end());
+    routes.set('/to-file', (_q, res) => res.writeHead(302, { location: 'file:///etc/passwd' }).end());
+    const cases: Array<[string, string, RegExp]> = [
+      ['loop', 'maxRedirects: 2', /^redirected to "\/loop": not followed, as maxRedirects: 2 were followed already \(a redirect loop\?\)$/],
+      ['nowhere', 'maxRedirects: 2', /^the 302 has no Location header: there is nowhere to follow it to$/],
+      ['to-file', 'maxRedirects: 2', /^redirected to "file:\/\/\/etc\/passwd", not an http or https URL: not followed$/],
+      ['loop', 'maxRedirects: 0', /^redirected to "\/loop": not followed, as maxRedirects is 0 \(set maxRedirects to follow redirects\)$/],
+    ];
+    for (const [path, max, why] of cases) {
+      seenPaths.length = 0;
+      const name = `Peer${++n}`;
+      writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string, status: number, code: string }
+start: call
+blocks:
+  call:
+    kind: WebRequest
+    url: '[base] + "/${path}"'
+    ${max}
+    status: status
+    errorCode: code
+    exits: { success: ok, error: bad }
+  ok: { kind: ReturnValue, values: { 1: '"success"' } }
+  bad: { kind: ReturnValue, values: { 1: '"error"' } }
+`);
+      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
+      const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 20 } });
+      clients.push(client);
+      const r = await runScenario(lib, name, {
+        variables: { base },
+        ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
+      });
+      assert.equal(r.returnValues['1'], 'error', path);
+      assert.equal(r.variables.code, '302', path);
+      assert.match(String(r.httpCalls?.[0]?.error), why, `${path} ${max}`);
+      assert.ok(JSON.stringify(r.trace).includes(JSON.stringify(String(r.httpCalls?.[0]?.error)).slice(1, -1)), 'the step trace has the note too');
+    }
+  });
+
   it('an id from the data that is "." or ".." in the path is refused (HTTP_BAD_URL), not resolved to another address', async () => {
     for (const id of ['..', '.', '%2e%2E', '.%2e']) {
       seenPaths.length = 0;
