@@ -72,11 +72,21 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
     let method = spec.method;
     let headers = spec.headers;
     let body = spec.body;
+    // The block's timeout is for the attempt, redirects included: a chain of slow hops does not get it once per hop.
+    const deadline = Date.now() + spec.timeoutMs;
     for (let hop = 0; ; hop++) {
       const refused = refusalBeforeSending(url, o.allowHosts);
       if (refused) throw refused;
       progress.url = url;
-      const answer = await exchange(url, method, headers, body, spec.timeoutMs);
+      const left = deadline - Date.now();
+      const late = () => new ExchangeTimeout(`no answer within ${spec.timeoutMs} ms, the ${hop} redirect(s) followed included`);
+      if (left <= 0) throw late();
+      let answer: RawAnswer;
+      try {
+        answer = await exchange(url, method, headers, body, left);
+      } catch (e) {
+        throw hop > 0 && e instanceof ExchangeTimeout ? late() : e;
+      }
       progress.answeredHops++;
       // Any answer but "try later" says the host is there (a 4xx is about the request): its outage, if any, is over.
       if (!isRetryableStatus(answer.status)) o.outages?.reached(outageTarget(url));

@@ -253,6 +253,40 @@ blocks:
     }
   });
 
+  it('the timeout covers the redirects followed: two hops of 700 ms each do not fit in a timeout of 1 s', async () => {
+    routes.set('/slow-hop', (req, res) => {
+      const hop = Number(new URL(req.url!, 'http://x').searchParams.get('n') ?? 0);
+      setTimeout(() => {
+        if (hop < 2) res.writeHead(302, { location: `/slow-hop?n=${hop + 1}` }).end();
+        else res.writeHead(200).end('landed');
+      }, 700);
+    });
+    const name = `Peer${++n}`;
+    writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string, code: string }
+start: call
+blocks:
+  call:
+    kind: WebRequest
+    url: '[base] + "/slow-hop"'
+    maxRedirects: 5
+    timeout: 1
+    errorCode: code
+    exits: { success: ok, timeout: slow }
+  ok: { kind: ReturnValue, values: { 1: '"success"' } }
+  slow: { kind: ReturnValue, values: { 1: '"timeout"' } }
+`);
+    const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
+    const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 20 } });
+    clients.push(client);
+    const r = await runScenario(lib, name, {
+      variables: { base },
+      ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
+    });
+    assert.equal(r.returnValues['1'], 'timeout');
+    assert.equal(r.variables.code, 'HTTP_TIMEOUT');
+    assert.match(String(r.httpCalls?.[0]?.error), /no answer within 1000 ms, the 1 redirect\(s\) followed included$/);
+  });
+
   it('an id from the data that is "." or ".." in the path is refused (HTTP_BAD_URL), not resolved to another address', async () => {
     for (const id of ['..', '.', '%2e%2E', '.%2e']) {
       seenPaths.length = 0;
