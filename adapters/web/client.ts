@@ -229,7 +229,24 @@ function classify(e: unknown, label: string, attempts: number, url: URL): Effect
     // A certificate that does not verify will not verify on the next attempt either: the operator must act.
     return new EffectError('permanent', `${label}: TLS failure ${code}${tlsReason(e)}: ${tlsHint(code!, url)}`, { code: 'HTTP_TLS', attempts, cause: e });
   }
-  return new EffectError('transient', `${label}: ${code ?? (e as Error).message ?? 'network error'}`, { code: 'HTTP_NETWORK', attempts, cause: e });
+  const message = (e as Error | undefined)?.message ?? '';
+  if (code === 'EPROTO' && url.protocol === 'https:' && /wrong version number|packet length too long|http request/i.test(message)) {
+    // An https:// URL at a port that answers plain HTTP: no retry makes it speak TLS.
+    return new EffectError('permanent', `${label}: TLS failure: ${url.host} does not answer in TLS (EPROTO: wrong version number): is it a plain http:// service? Write http:// in the url, or the port the service serves https on`, { code: 'HTTP_TLS', attempts, cause: e });
+  }
+  if (code?.startsWith('HPE_')) {
+    return new EffectError('transient', `${label}: the answer is not valid HTTP (${code}): ${parserHint(code)}`, { code: 'HTTP_NETWORK', attempts, cause: e });
+  }
+  return new EffectError('transient', `${label}: ${code ?? (message || 'network error')}`, { code: 'HTTP_NETWORK', attempts, cause: e });
+}
+
+/** What an error of Node's HTTP parser (an answer that is not HTTP as Node reads it) means, in words. */
+function parserHint(code: string): string {
+  if (code === 'HPE_HEADER_OVERFLOW') return 'its headers are larger than the 16 KiB Node.js reads (--max-http-header-size)';
+  if (code === 'HPE_INVALID_CONSTANT' || code === 'HPE_INVALID_VERSION' || code === 'HPE_INVALID_STATUS') return 'it does not begin with an HTTP status line: is an HTTP service listening at this port?';
+  if (code === 'HPE_UNEXPECTED_CONTENT_LENGTH' || code === 'HPE_INVALID_CONTENT_LENGTH') return 'its Content-Length is invalid or given twice';
+  if (code === 'HPE_INVALID_CHUNK_SIZE') return 'its chunked body is malformed';
+  return 'the service sent something Node.js cannot read as an HTTP answer';
 }
 
 /** Node's own words for a TLS failure (`self-signed certificate`), when they say more than its code. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
@@ -285,6 +285,24 @@ blocks:
     assert.equal(r.returnValues['1'], 'timeout');
     assert.equal(r.variables.code, 'HTTP_TIMEOUT');
     assert.match(String(r.httpCalls?.[0]?.error), /no answer within 1000 ms, the 1 redirect\(s\) followed included$/);
+  });
+
+  it('https:// to a plain HTTP port is HTTP_TLS with the likely cause, at once; an answer that is not HTTP says so', async () => {
+    const plain = await get(`"${base.replace('http:', 'https:')}/x"`);
+    assert.equal(plain.returnValues['1'], 'error');
+    assert.equal(plain.variables.code, 'HTTP_TLS');
+    assert.equal(plain.httpCalls?.[0]?.attempts, 1, 'not retried');
+    assert.match(String(plain.httpCalls?.[0]?.error), /does not answer in TLS \(EPROTO: wrong version number\): is it a plain http:\/\/ service\?/);
+    const raw = createNetServer((c) => c.once('data', () => c.end('NOT HTTP AT ALL\r\n\r\n')));
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    try {
+      const r = await get(`"http://127.0.0.1:${(raw.address() as AddressInfo).port}/x"`);
+      assert.equal(r.returnValues['1'], 'timeout');
+      assert.equal(r.variables.code, 'HTTP_NETWORK');
+      assert.match(String(r.httpCalls?.[0]?.error), /the answer is not valid HTTP \(HPE_INVALID_CONSTANT\): it does not begin with an HTTP status line: is an HTTP service listening at this port\?$/);
+    } finally {
+      await new Promise((r) => raw.close(r));
+    }
   });
 
   it('an id from the data that is "." or ".." in the path is refused (HTTP_BAD_URL), not resolved to another address', async () => {
