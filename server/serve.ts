@@ -46,7 +46,7 @@ import { sqliteFileInUse } from './store/store-in-use.js';
 import type { Store } from './store/store.port.js';
 import { migratedText, type SchemaMigrated } from './store/migrated.js';
 import { logFormat, prettyDestination } from './log-format.js';
-import { checkSqliteStore } from './store/sqlite-check.js';
+import { checkSqliteStore, warnLostWal } from './store/sqlite-check.js';
 import { lockDataFolder, type DataFolderLock } from './data-lock.js';
 import { readServerFile } from '../cli/server-file.js';
 import { createServiceTasks, type ServiceTasks } from './tasks/index.js';
@@ -249,6 +249,8 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<{ st
     return { store, clock };
   }
   const file = join(config.dataDir, 'oktell.sqlite');
+  // First, before anything opens the file (the schema version read below does): a lost write-ahead log shows only then.
+  warnLostWal(file, logger);
   refuseOlderServerOnStore(file, config.dataDir);
   await checkSqliteStore(file, { timeoutMs: config.storeCheckMs, logger });
   const store = await openSqliteStore({ file, defaultMaxAttempts, backoff, ...quotaOptions(config) }).catch((e: unknown) => {

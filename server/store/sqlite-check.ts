@@ -19,6 +19,22 @@ export class DamagedStoreError extends Error {
 const DAMAGE = /^SQLITE_(CORRUPT|NOTADB)/;
 
 /**
+ * Warns when the store's write-ahead log was lost after an unclean stop. To be called before any connection, even a
+ * read-only one, opens the file: opening creates a -wal beside a -shm, and a last connection's close removes both, so
+ * afterwards nothing tells of the loss.
+ */
+export function warnLostWal(file: string, logger: LoggerPort): void {
+  // A clean stop checkpoints and removes both -wal and -shm; an unclean one leaves both. A -shm without its -wal means
+  // the log was deleted (or lost) after an unclean stop: the commits it held, acknowledged webhooks among them, are gone.
+  if (existsSync(file) && existsSync(`${file}-shm`) && !existsSync(`${file}-wal`)) {
+    logger.warn(
+      { file },
+      `the store's write-ahead log ${basename(file)}-wal is missing after an unclean stop: whatever was committed to it since the last checkpoint (acknowledged webhooks, finished jobs) is lost, and jobs may run again; restore the file from a backup if you have one, or check the outbox and runs for what is missing`,
+    );
+  }
+}
+
+/**
  * Checks the store file before it is opened. Throws `DamagedStoreError` when SQLite finds it damaged; when the
  * check cannot finish in `timeoutMs` (a very large file, a slow disk) or cannot run for another reason (the file is
  * locked), logs that and returns, since opening the store will report a real problem anyway. `timeoutMs` 0 skips it.
@@ -28,14 +44,6 @@ const DAMAGE = /^SQLITE_(CORRUPT|NOTADB)/;
  */
 export async function checkSqliteStore(file: string, opts: { timeoutMs?: number; logger: LoggerPort }): Promise<void> {
   if (!existsSync(file)) return; // a new store
-  // A clean stop checkpoints and removes both -wal and -shm; an unclean one leaves both. A -shm without its -wal means
-  // the log was deleted (or lost) after an unclean stop: the commits it held, acknowledged webhooks among them, are gone.
-  if (existsSync(`${file}-shm`) && !existsSync(`${file}-wal`)) {
-    opts.logger.warn(
-      { file },
-      `the store's write-ahead log ${basename(file)}-wal is missing after an unclean stop: whatever was committed to it since the last checkpoint (acknowledged webhooks, finished jobs) is lost, and jobs may run again; restore the file from a backup if you have one, or check the outbox and runs for what is missing`,
-    );
-  }
   const timeoutMs = opts.timeoutMs ?? DEFAULT_STORE_CHECK_MS;
   if (timeoutMs <= 0) return;
   const answer = await quickCheck(file, timeoutMs);

@@ -4,16 +4,17 @@
 // before. Going back (a store a newer build migrated) is refused in one line, and so is a newer CLI migrating a store
 // under a server of an older build.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { lockDataFolder } from '../../server/data-lock.js';
+import { startServer } from '../../server/serve.js';
 import { knownSchemaVersion, storedSchemaVersion } from '../../server/store/sqlite.migrations.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { runCli, startServeProcess } from '../cli/cli-process.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
-import { waitFor } from '../server/server-helpers.js';
+import { capturingLogger, waitFor } from '../server/server-helpers.js';
 import { DEAD_LAST_RUN, DELIVERED_RUN, header, IVAN, JOB, lettersTo, MARIA, OPS } from './upgrade-fixture.js';
 
 const FIXTURE = repoPath('test', 'fixtures', 'upgrade', 'sqlite-2026-12-02.sql');
@@ -176,6 +177,36 @@ describe('upgrade: a store of the 2026-12-02 build (schema 4) opened by this bui
     }
     // Once that server has stopped, the command goes on and migrates as before.
     migratesOnceFree(folder);
+  });
+  it('an old store whose write-ahead log was lost after an unclean stop: serve still warns of the lost log (the schema version read and the look for an older server come after)', { timeout: 60_000 }, async () => {
+    const folder = oldDataFolder();
+    try {
+      // The files an unclean stop leaves, a connection still open: the database, its -wal and its -shm; the -wal then
+      // deleted. Nothing holds the store.
+      const live = join(folder.dir, 'live');
+      const data = join(folder.dir, 'data');
+      mkdirSync(live);
+      mkdirSync(data);
+      copyFileSync(folder.file, join(live, 'oktell.sqlite'));
+      const db = new Database(join(live, 'oktell.sqlite'));
+      db.prepare('SELECT count(*) FROM jobs').get();
+      assert.ok(existsSync(join(live, 'oktell.sqlite-wal')) && existsSync(join(live, 'oktell.sqlite-shm')));
+      copyFileSync(join(live, 'oktell.sqlite'), join(data, 'oktell.sqlite'));
+      copyFileSync(join(live, 'oktell.sqlite-shm'), join(data, 'oktell.sqlite-shm'));
+      db.close();
+      const file = join(data, 'oktell.sqlite');
+      const { lines, logger } = capturingLogger();
+      const server = await startServer({ port: 0, host: '127.0.0.1', dataDir: data, scenarios: repoPath('scenarios'), bpiumEmulatorPort: 0, watch: false, logger, env: { OKTELL_USERS: `${OPS.login}:${OPS.password}` } });
+      try {
+        const warning = lines.find((l) => l.level === 'warn' && /write-ahead log oktell\.sqlite-wal is missing after an unclean stop/.test(l.msg ?? ''));
+        assert.ok(warning, `warned: ${lines.map((l) => l.msg).join(' | ')}`);
+        assert.equal(storedSchemaVersion(file), knownSchemaVersion());
+      } finally {
+        await server.close(2000);
+      }
+    } finally {
+      folder.cleanup();
+    }
   });
 });
 
