@@ -153,6 +153,10 @@ export const PG_SQL = {
   /** $1 ids or null (every queued job), $2 now. */
   hasten: `UPDATE jobs SET next_run_at = $2, updated_at = $2 WHERE status = 'queued' AND next_run_at > $2
     AND ($1::text[] IS NULL OR id = ANY($1::text[])) RETURNING id`,
+  /** $1 ids or null (every queued job), $2 now, $3 error JSON. Only queued jobs: a running one is its worker's. */
+  cancel: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = $3,
+      finished_at = $2, updated_at = $2
+    WHERE status = 'queued' AND ($1::text[] IS NULL OR id = ANY($1::text[])) RETURNING id`,
   requeue: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = $3, lease_owner = NULL,
       lease_expires_at = NULL, claimed_at = NULL, finished_at = NULL, updated_at = $3, replay_count = replay_count + 1,
       pinned_version = CASE WHEN $4::boolean THEN $5 ELSE pinned_version END

@@ -441,6 +441,16 @@ export class PostgresStore implements Store {
     });
   }
 
+  async cancelJobs(selector: { ids: string[] } | { status: 'queued' }, error: unknown): Promise<string[]> {
+    const ids = 'ids' in selector ? [...new Set(selector.ids)] : null;
+    if (ids && ids.length === 0) return [];
+    const errorJson = toJson(error, 'error');
+    return this.write(async (c) => {
+      const done = new Set((await exec<{ id: string }>(c, 'cancel', [ids, this.clock.now(), errorJson])).rows.map((r) => r.id));
+      return ids ? ids.filter((id) => done.has(id)) : [...done];
+    });
+  }
+
   async requeue(selector: RequeueSelector, opts: RequeueOptions = {}): Promise<string[]> {
     const setPin = opts.pinnedVersion !== undefined;
     const pin = opts.pinnedVersion ?? null;

@@ -89,6 +89,13 @@ const SQL = {
     RETURNING id`,
   hastenOne: `UPDATE jobs SET next_run_at = @now, updated_at = @now WHERE id = @id AND status = 'queued' AND next_run_at > @now`,
   hastenQueued: `UPDATE jobs SET next_run_at = @now, updated_at = @now WHERE status = 'queued' AND next_run_at > @now RETURNING id`,
+  cancelOne: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = @error,
+      finished_at = @now, updated_at = @now
+    WHERE id = @id AND status = 'queued'`,
+  cancelQueued: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = @error,
+      finished_at = @now, updated_at = @now
+    WHERE status = 'queued'
+    RETURNING id`,
   requeueOne: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = @now, lease_owner = NULL,
       lease_expires_at = NULL, claimed_at = NULL, finished_at = NULL, updated_at = @now, replay_count = replay_count + 1,
       pinned_version = CASE WHEN @set_pin = 1 THEN @pin ELSE pinned_version END

@@ -445,6 +445,15 @@ export class SqliteStore implements Store {
     });
   }
 
+  async cancelJobs(selector: { ids: string[] } | { status: 'queued' }, error: unknown): Promise<string[]> {
+    const errorJson = toJson(error, 'error');
+    return this.batcher.submit(() => {
+      const now = this.clock.now();
+      if ('ids' in selector) return [...new Set(selector.ids)].filter((id) => this.st.cancelOne.run({ id, now, error: errorJson }).changes === 1);
+      return (this.st.cancelQueued.all({ now, error: errorJson }) as Array<{ id: string }>).map((r) => r.id);
+    });
+  }
+
   async requeue(selector: RequeueSelector, opts: RequeueOptions = {}): Promise<string[]> {
     const pin = opts.pinnedVersion === undefined ? { set_pin: 0, pin: null } : { set_pin: 1, pin: opts.pinnedVersion };
     return this.batcher.submit(() => {

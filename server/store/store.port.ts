@@ -491,6 +491,12 @@ export interface Store {
    * twice at once. Returns the ids changed (a job already due is not among them).
    */
   hastenJobs(selector: { ids: string[] } | { status: 'queued' }): Promise<string[]>;
+  /**
+   * Takes queued jobs out of the queue as dead letters (status `dead`, `error` as their last error), so that `replay`
+   * can bring them back; their attempts and runs are kept. One conditional write on status `queued`: a job a worker
+   * claimed meanwhile (running), or in any other state, is left alone. Returns the ids changed, in the order given.
+   */
+  cancelJobs(selector: { ids: string[] } | { status: 'queued' }, error: unknown): Promise<string[]>;
   /** Sends failed/dead jobs back to the queue with attempts reset. Jobs in other states are left alone. */
   requeue(selector: RequeueSelector, opts?: RequeueOptions): Promise<string[]>;
   getJob(id: string): Promise<JobRecord | undefined>;

@@ -609,6 +609,26 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('cancels only queued jobs, in one conditional write: a job claimed meanwhile keeps running; they become dead with the error', T, async () => {
+      await withStore(async (store, { clock }) => {
+        const later = clock.now() + 3_600_000;
+        await store.enqueueJobs([job({ id: 'later', runAt: later }), job({ id: 'due' }), job({ id: 'run' }), job({ id: 'other', runAt: later })]);
+        const claimed = await store.claimJobs('w', 1, 1000);
+        assert.equal(claimed[0]!.id, 'due');
+        const error = { code: 'R_CANCELLED', message: 'cancelled by an operator' };
+        // 'due' was claimed after a caller listed it as queued: it is not cancelled, nor is an unknown id.
+        assert.deepEqual(await store.cancelJobs({ ids: ['later', 'due', 'later', 'nope'] }, error), ['later'], 'named twice, cancelled once; a running or unknown job left');
+        const cancelled = (await store.getJob('later'))!;
+        assert.deepEqual([cancelled.status, cancelled.leaseOwner, cancelled.lastError, cancelled.finishedAt], ['dead', null, error, clock.now()]);
+        assert.equal((await store.getJob('due'))!.status, 'running');
+        assert.deepEqual((await store.listJobs({ status: 'dead' })).items.map((j) => j.id), ['later']);
+        assert.deepEqual((await store.cancelJobs({ status: 'queued' }, error)).sort(), ['other', 'run'], 'the bulk form: every queued job, none running');
+        assert.deepEqual(await store.cancelJobs({ ids: [] }, error), []);
+        assert.deepEqual(await store.requeue({ ids: ['later'] }), ['later'], 'a cancelled job is replayed as any dead letter');
+        assert.equal((await store.getJob('later'))!.status, 'queued');
+      });
+    });
+
     it('lists the queued jobs soonest due first, not newest first; by scenario and by creation time; a running one left out', T, async () => {
       await withStore(async (store, { clock }) => {
         const t0 = clock.now();
