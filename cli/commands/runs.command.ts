@@ -1,4 +1,4 @@
-// `oktell-emu runs`, `show` and `replay`: the command line (arguments, options, help). What the command does is in ./runs.js, imported
+// `oktell-emu runs`, `show`, `replay` and `cancel`: the command line (arguments, options, help). What the command does is in ./runs.js, imported
 // when the command runs, so that other commands, --help and --version do not pay for loading it.
 import { Command } from 'commander';
 import { CONFIG_FILE_HELP, STORE_DATA_DIR_HELP } from '../help-texts.js';
@@ -40,4 +40,17 @@ export function replayCommand(): Command {
     .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
     .option('--json', 'print the requeued job ids as JSON')
     .action(async (ids: string[], o: { status?: string; since?: string; scenario?: string; includeUnknown?: boolean; includeChanged?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }) => (await import('./runs.js')).replayAction(ids, o));
+}
+
+export function cancelCommand(): Command {
+  return new Command('cancel')
+    .description('take queued jobs (waiting for a first run, a retry or a replay) out of the queue: they become dead letters (R_CANCELLED), which replay brings back; a running job is refused')
+    .argument('[jobIds...]', 'jobs (or the run of a job) to cancel; each must be queued')
+    .option('--status <status>', 'cancel every job with this status: queued')
+    .option('--since <time>', 'with --status: only the jobs created at or after this time: an ISO time or 30m, 2h, 7d')
+    .option('--scenario <name>', 'with --status: only the jobs of this scenario')
+    .option('--config <file>', CONFIG_FILE_HELP)
+    .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
+    .option('--json', 'print the cancelled job ids as JSON')
+    .action(async (ids: string[], o: { status?: string; since?: string; scenario?: string; dataDir?: string; config?: string; json?: boolean }) => (await import('./cancel.js')).cancelAction(ids, o));
 }

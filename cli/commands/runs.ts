@@ -64,9 +64,9 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
       process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.trigger, '', colour)}  job ${r.jobId} #${r.attempt} ${note}\n`);
       continue;
     }
-    const duration = `${r.durationMs ?? ''} ms`;
+    const duration = r.id ? `${r.durationMs ?? ''} ms` : '';
     // A completed attempt whose end the store refused (its lease lost to a takeover): said so, not as an error code.
-    const error = endNotCounted(r) ? ` ${pc.yellow('(lease lost: not counted)')}` : r.error ? ` ${pc.red(terminalText(String((r.error as { code?: string }).code ?? '')))}` : '';
+    const error = r.cancelled ? ` ${pc.red(RUN_ERROR_CODES.CANCELLED)} ${pc.dim(r.id ? 'cancelled by an operator' : 'cancelled by an operator before its first run')}` : endNotCounted(r) ? ` ${pc.yellow('(lease lost: not counted)')}` : r.error ? ` ${pc.red(terminalText(String((r.error as { code?: string }).code ?? '')))}` : '';
     process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.task ? 'task' : r.trigger, duration, endNotCounted(r) ? pc.yellow : colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${error}${r.mayRepeat ? ` ${pc.yellow('may repeat')}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}${r.fate ? ` ${fateText(r.fate, zone)}` : ''}\n`);
   }
   if (cutOff) printNote(cutOff);
@@ -107,7 +107,7 @@ export function runColumns(started: string, status: string, scenario: string, tr
 
 type RunsFilter = { status?: string; scenario?: string; since?: string };
 /** `inProgress`: a job running now, whose run is recorded only when its attempt ends (`id` is then empty). */
-type RunRow = ReturnType<typeof summary> & { dead?: true; inProgress?: true; jobStatus?: JobStatus; fate?: Fate };
+type RunRow = ReturnType<typeof summary> & { dead?: true; inProgress?: true; jobStatus?: JobStatus; fate?: Fate; cancelled?: unknown };
 
 /**
  * Jobs running now, as rows: their attempt's run is written when it ends, so `listRuns` cannot show them yet. The
@@ -132,7 +132,13 @@ async function listMatching(store: Store, o: RunsFilter, limit: number, since: n
     const runs: RunRow[] = [];
     for (const j of jobs.items) {
       const r = j.lastRunId ? await store.getRun(j.lastRunId) : undefined;
-      if (r && (!since || r.startedAt >= since)) runs.push({ ...summary(r), dead: true, jobStatus: j.status });
+      // A job cancelled by an operator says so (its last run, if any, failed for another reason, which it keeps).
+      const cancelled = wasCancelled(j) ? { cancelled: j.lastError } : {};
+      if (r && (!since || r.startedAt >= since)) runs.push({ ...summary(r), dead: true, jobStatus: j.status, ...cancelled });
+      // One cancelled before its first run has none: listed by itself, at the time it was cancelled.
+      else if (!r && !j.lastRunId && (!since || (j.finishedAt ?? j.updatedAt) >= since)) {
+        runs.push({ ...summary({ ...inProgressRun(j), status: 'failed', startedAt: j.finishedAt ?? j.updatedAt, error: j.lastError }), dead: true, jobStatus: j.status, ...cancelled });
+      }
     }
     // The jobs come newest queued first; the lines show when each one's last run started, so they are put in that order.
     return runs.sort(newestStarted);
@@ -247,6 +253,7 @@ export async function showAction(id: string, o: { json?: boolean; dataDir?: stri
     if (asJob && !asJob.lastRunId) {
       const cut = asJob.status === 'running' ? cutOffNote(settings, dataDirArg(settings.dataDir)) : undefined;
       if (cut) throw new UsageError(`job ${id} (${asJob.scenario}) is recorded as running attempt ${asJob.attempts}, but ${cut}; it has no run recorded yet`);
+      if (wasCancelled(asJob)) throw new UsageError(`job ${id} (${asJob.scenario}) is a dead letter, ${(asJob.lastError as { message?: string }).message ?? 'cancelled by an operator'}, before its first run: it has no run recorded (npx oktell-emu replay ${id}${dataDirArg(settings.dataDir)} runs it)`);
       throw new UsageError(`job ${id} (${asJob.scenario}) is ${asJob.status} and has no run recorded yet`);
     }
     const r = await s.getRun(asJob?.lastRunId ?? id);
@@ -353,7 +360,8 @@ function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string, zone: 
   const replay = `npx oktell-emu replay ${r.id}${dataDirFlag}`;
   const tries = `${job.attempts}/${job.maxAttempts} attempts`;
   const latest = job.lastRunId && job.lastRunId !== r.id ? ` (its latest run: ${job.lastRunId})` : '';
-  if (job.status === 'dead') w(`  ${pc.red('job')} ${job.id} is dead-lettered after ${tries}${latest}: nothing retries it; replay it: ${replay}`);
+  if (wasCancelled(job)) w(`  ${pc.red('job')} ${job.id} is dead-lettered after ${tries}${latest}: ${terminalText(String((job.lastError as { message?: unknown }).message ?? 'cancelled by an operator'))} (R_CANCELLED); replay it: ${replay}`);
+  else if (job.status === 'dead') w(`  ${pc.red('job')} ${job.id} is dead-lettered after ${tries}${latest}: nothing retries it; replay it: ${replay}`);
   else if (r.status !== 'failed') return;
   else if (job.status === 'failed') w(`  ${pc.red('job')} ${job.id} failed for good (the error is not retryable)${latest}; replay it once fixed: ${replay}`);
   else if (job.status === 'queued') w(`  ${pc.yellow('job')} ${job.id} will be tried again at ${isoInZone(job.nextRunAt, zone)} (${tries} so far)`);
@@ -369,8 +377,7 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
   if (o.status) oneOf('--status', o.status, ['dead', 'failed', 'queued']);
   if (o.includeUnknown && !o.status) throw new UsageError('--include-unknown goes with --status: a job named by its id is replayed whatever its outcome');
   if (o.includeChanged && !o.status) throw new UsageError('--include-changed goes with --status: a job named by its id is replayed whatever its scenario became');
-  const filter: JobFilter = { ...(o.since ? { since: parseSince(o.since) } : {}), ...(o.scenario ? { scenario: o.scenario } : {}) };
-  const filterArgs = [o.scenario && `--scenario ${shellWord(o.scenario)}`, o.since && `--since ${shellWord(o.since)}`].filter(Boolean).join(' ');
+  const { filter, filterArgs } = jobSelection(o);
   const settings = storeSettings(o);
   if (o.status === 'queued') return hastenAction(o, filter, filterArgs, settings);
   let others = 0;
@@ -459,13 +466,7 @@ async function hastenAction(o: { json?: boolean; dataDir?: string; config?: stri
   const filtered = filter.since !== undefined || filter.scenario !== undefined;
   const ids = await withStore(o, async (store) => {
     if (!filtered) return store.hastenJobs({ status: 'queued' });
-    const chosen: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: Awaited<ReturnType<Store['listJobs']>> = await store.listJobs({ status: 'queued', limit: 1000, cursor, ...(filter.scenario ? { scenario: filter.scenario } : {}) });
-      chosen.push(...page.items.filter((j) => filter.since === undefined || j.createdAt >= filter.since).map((j) => j.id));
-      cursor = page.nextCursor;
-    } while (cursor);
+    const chosen = await queuedJobIds(store, filter);
     return chosen.length ? store.hastenJobs({ ids: chosen }) : [];
   }, () => [] as string[], settings);
   if (o.json) process.stdout.write(`${JSON.stringify(ids)}\n`);
@@ -509,8 +510,27 @@ async function replayByStatus(store: Store, status: 'dead' | 'failed', include: 
   return { requeued: others.length ? await store.requeue({ ids: others }) : [], left, unknown: [] };
 }
 
-/** `replay --status`'s selection: the jobs of a scenario, those that failed or died at or after a time. */
-type JobFilter = { since?: number; scenario?: string };
+/** `replay --status`'s selection (and `cancel --status`'s): the jobs of a scenario, those that failed or died (queued: were created) at or after a time. */
+export type JobFilter = { since?: number; scenario?: string };
+
+/** `--scenario` and `--since` as `replay` and `cancel` take them: the filter, and the same options as words for the lines that name it. */
+export function jobSelection(o: { since?: string; scenario?: string }): { filter: JobFilter; filterArgs: string } {
+  const filter: JobFilter = { ...(o.since ? { since: parseSince(o.since) } : {}), ...(o.scenario ? { scenario: o.scenario } : {}) };
+  const filterArgs = [o.scenario && `--scenario ${shellWord(o.scenario)}`, o.since && `--since ${shellWord(o.since)}`].filter(Boolean).join(' ');
+  return { filter, filterArgs };
+}
+
+/** The queued jobs the filter selects (`since`: created at or after), page by page; all of them without a filter. */
+export async function queuedJobIds(store: Store, filter: JobFilter): Promise<string[]> {
+  const chosen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Awaited<ReturnType<Store['listJobs']>> = await store.listJobs({ status: 'queued', limit: 1000, cursor, ...(filter.scenario ? { scenario: filter.scenario } : {}) });
+    chosen.push(...page.items.filter((j) => filter.since === undefined || j.createdAt >= filter.since).map((j) => j.id));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return chosen;
+}
 
 /** Every job with the status that the filter selects, page by page; `since` compares when the job ended. */
 async function jobsWithStatus(store: Store, status: 'dead' | 'failed', filter: JobFilter = {}): Promise<JobRecord[]> {
@@ -602,6 +622,11 @@ async function replayTarget(store: Store, id: string): Promise<ReplayTarget | { 
     return { problem: `${what} ${state}: nothing to replay (only failed, dead or queued jobs are replayed)` };
   }
   return { jobId, version: run?.version, job, unknown: unknownOutcome(job) };
+}
+
+/** Whether a job is a dead letter made by `oktell-emu cancel` (R_CANCELLED). */
+export function wasCancelled(job: Pick<JobRecord, 'status' | 'lastError'>): boolean {
+  return job.status === 'dead' && lastErrorCode(job as JobRecord) === RUN_ERROR_CODES.CANCELLED;
 }
 
 function replayable(job: JobRecord): boolean {

@@ -1,0 +1,106 @@
+// `oktell-emu cancel`: takes queued jobs (waiting for their first run, a retry or a replay) out of the queue without
+// losing them. Each becomes a dead letter with the error R_CANCELLED, so `runs --status dead` lists it and `replay`
+// brings it back. A running job is never touched: its attempt is its worker's, and stopping it from outside could cut
+// an effect in half.
+import { hostname, userInfo } from 'node:os';
+import { RUN_ERROR_CODES } from '../../engine/index.js';
+import type { JobRecord, Store } from '../../server/store/store.port.js';
+import { dataDirArg, oneOf, storeSettings, UsageError } from '../config.js';
+import { withStore } from '../store.js';
+import { jobSelection, JOB_IDS_SHOWN, queuedJobIds, wasCancelled } from './runs.js';
+import { someOf } from '../../engine/suggest.js';
+
+type CancelOptions = { status?: string; since?: string; scenario?: string; dataDir?: string; config?: string; json?: boolean };
+
+/** Who cancelled, for the job's error: the operator's account and machine, as far as they can be read. */
+function operator(): string {
+  let user = '';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no account name (a container without a passwd entry): the machine alone
+  }
+  return `${user ? `${user}@` : ''}${hostname()}`;
+}
+
+/** The error a cancelled job keeps as its last one: what `runs`, `show` and the console say of it. */
+export function cancelledError(now = new Date()): { code: string; message: string } {
+  return { code: RUN_ERROR_CODES.CANCELLED, message: `cancelled by an operator (oktell-emu cancel, ${operator()}, ${now.toISOString()})` };
+}
+
+function ids(list: readonly string[]): string {
+  return `${someOf(list, JOB_IDS_SHOWN)}${list.length > JOB_IDS_SHOWN ? ' (--json lists every id)' : ''}`;
+}
+
+/** The job a named run (or job) id cancels, or why it cannot be: the id unknown, the job running or ended. */
+async function cancelTarget(store: Store, id: string, dirFlag: string): Promise<JobRecord | { problem: string }> {
+  const run = await store.getRun(id);
+  const jobId = run?.jobId ?? id;
+  const job = await store.getJob(jobId);
+  if (!job) {
+    if (run) return { problem: `${id}: the run of ${run.scenario} started by ${run.trigger === 'http' ? 'a webhook' : run.trigger}, not a queued job: nothing to cancel` };
+    return { problem: `${id}: no such job or run (the queued jobs: npx oktell-emu runs --status queued${dirFlag})` };
+  }
+  if (job.status === 'queued') return job;
+  if (job.status === 'running') {
+    return {
+      problem:
+        `job ${job.id} (${job.scenario}) is running now (attempt ${job.attempts}/${job.maxAttempts}): an attempt under way cannot be stopped safely from outside ` +
+        `(it may be halfway through sending a letter). Wait for it to end: if it fails and waits for a retry, cancel it then (npx oktell-emu cancel ${job.id}${dirFlag}); ` +
+        'to stop it now, stop the server (its attempt is cut off and resumed at the next start)',
+    };
+  }
+  const state = job.status === 'dead' ? (wasCancelled(job) ? 'was cancelled already' : 'is a dead letter already') : job.status === 'failed' ? 'failed for good' : 'succeeded';
+  return { problem: `job ${job.id} (${job.scenario}) ${state}: nothing to cancel (only queued jobs are cancelled)` };
+}
+
+export async function cancelAction(names: string[], o: CancelOptions): Promise<void> {
+  if (o.since && !o.status) throw new UsageError('--since goes with --status queued: it selects the queued jobs created at or after that time');
+  if (o.scenario && !o.status) throw new UsageError('--scenario goes with --status queued: it selects the queued jobs of that scenario');
+  if (!names.length && !o.status) throw new UsageError('name the jobs to cancel, or --status queued (see: oktell-emu runs --status queued)');
+  if (names.length && o.status) throw new UsageError('name jobs or give --status queued, not both');
+  if (o.status) oneOf('--status', o.status, ['queued']);
+  const { filter, filterArgs } = jobSelection(o);
+  const settings = storeSettings(o);
+  const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
+  const error = cancelledError();
+  // Named jobs a worker claimed between the check and the update: left running, and said (exit 1).
+  let taken: JobRecord[] = [];
+  const cancelled = await withStore(o, async (store): Promise<string[]> => {
+    if (o.status) {
+      const filtered = filter.since !== undefined || filter.scenario !== undefined;
+      if (!filtered) return store.cancelJobs({ status: 'queued' }, error);
+      const chosen = await queuedJobIds(store, filter);
+      // By id, each only while still queued: one claimed meanwhile runs, and is not counted.
+      return chosen.length ? store.cancelJobs({ ids: chosen }, error) : [];
+    }
+    // Every named id is checked first: one that cannot be cancelled is said, and nothing is changed.
+    const targets: JobRecord[] = [];
+    const problems: string[] = [];
+    for (const id of names) {
+      const t = await cancelTarget(store, id, dirFlag);
+      if ('problem' in t) problems.push(t.problem);
+      else if (!targets.some((j) => j.id === t.id)) targets.push(t);
+    }
+    if (problems.length) throw new UsageError(problems.join('\n'));
+    const done = await store.cancelJobs({ ids: targets.map((j) => j.id) }, error);
+    taken = targets.filter((j) => !done.includes(j.id));
+    return done;
+  }, (folder) => {
+    // No store file: nothing was ever queued there, and no store is created just to find that out.
+    if (names.length) throw new UsageError(`${names[0]}: no such job or run: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
+    return [];
+  }, settings);
+  if (o.json) process.stdout.write(`${JSON.stringify(cancelled)}\n`);
+  else if (cancelled.length) {
+    process.stdout.write(
+      `cancelled ${cancelled.length} queued job(s): ${ids(cancelled)}\n` +
+        `they are dead letters now (R_CANCELLED), kept with their runs: npx oktell-emu runs --status dead${dirFlag} lists them; npx oktell-emu replay <job id>${dirFlag} brings one back\n`,
+    );
+  } else if (o.status) process.stdout.write(`nothing to cancel: no queued job${filterArgs ? ` matching ${filterArgs}` : ''}\n`);
+  if (taken.length) {
+    // Claimed by a worker after it was checked: its attempt runs, and the command says so with exit 1.
+    for (const j of taken) process.stderr.write(`oktell-emu: job ${j.id} (${j.scenario}) was not cancelled: a worker started it (or it left the queue) meanwhile; see: npx oktell-emu show ${j.id}${dirFlag}\n`);
+    process.exitCode = 1;
+  }
+}
