@@ -5,12 +5,12 @@
 import { hostname, userInfo } from 'node:os';
 import { RUN_ERROR_CODES } from '../../engine/index.js';
 import type { JobRecord, Store } from '../../server/store/store.port.js';
-import { dataDirArg, oneOf, storeSettings, UsageError } from '../config.js';
+import { dataDirArg, oneOf, shellWord, storeSettings, UsageError } from '../config.js';
 import { withStore } from '../store.js';
 import { jobSelection, JOB_IDS_SHOWN, queuedJobIds, wasCancelled } from './runs.js';
 import { someOf } from '../../engine/suggest.js';
 
-type CancelOptions = { status?: string; since?: string; scenario?: string; dataDir?: string; config?: string; json?: boolean };
+type CancelOptions = { status?: string; since?: string; scenario?: string; task?: string; dataDir?: string; config?: string; json?: boolean };
 
 /** Who cancelled, for the job's error: the operator's account and machine, as far as they can be read. */
 function operator(): string {
@@ -57,10 +57,15 @@ async function cancelTarget(store: Store, id: string, dirFlag: string): Promise<
 export async function cancelAction(names: string[], o: CancelOptions): Promise<void> {
   if (o.since && !o.status) throw new UsageError('--since goes with --status queued: it selects the queued jobs created at or after that time');
   if (o.scenario && !o.status) throw new UsageError('--scenario goes with --status queued: it selects the queued jobs of that scenario');
+  if (o.task && !o.status) throw new UsageError('--task goes with --status queued: it selects the queued jobs of that service task');
   if (!names.length && !o.status) throw new UsageError('name the jobs to cancel, or --status queued (see: oktell-emu runs --status queued)');
   if (names.length && o.status) throw new UsageError('name jobs or give --status queued, not both');
   if (o.status) oneOf('--status', o.status, ['queued']);
-  const { filter, filterArgs } = jobSelection(o);
+  // --task: the jobs of a service task (due, catch-up and manual runs), whatever scenario they run: the retries of a
+  // task removed from the configuration, say.
+  const selection = jobSelection(o);
+  const filter = { ...selection.filter, ...(o.task ? { task: o.task } : {}) };
+  const filterArgs = [selection.filterArgs, o.task && `--task ${shellWord(o.task)}`].filter(Boolean).join(' ');
   const settings = storeSettings(o);
   const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
   const error = cancelledError();
@@ -68,7 +73,7 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
   let taken: JobRecord[] = [];
   const cancelled = await withStore(o, async (store): Promise<string[]> => {
     if (o.status) {
-      const filtered = filter.since !== undefined || filter.scenario !== undefined;
+      const filtered = filter.since !== undefined || filter.scenario !== undefined || filter.task !== undefined;
       if (!filtered) return store.cancelJobs({ status: 'queued' }, error);
       const chosen = await queuedJobIds(store, filter);
       // By id, each only while still queued: one claimed meanwhile runs, and is not counted.

@@ -49,8 +49,9 @@ export function cancelCommand(): Command {
     .option('--status <status>', 'cancel every job with this status: queued')
     .option('--since <time>', 'with --status: only the jobs created at or after this time: an ISO time or 30m, 2h, 7d')
     .option('--scenario <name>', 'with --status: only the jobs of this scenario')
+    .option('--task <name>', 'with --status: only the jobs of this service task (its due, catch-up and manual runs), whatever scenario they run')
     .option('--config <file>', CONFIG_FILE_HELP)
     .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
     .option('--json', 'print the cancelled job ids as JSON')
-    .action(async (ids: string[], o: { status?: string; since?: string; scenario?: string; dataDir?: string; config?: string; json?: boolean }) => (await import('./cancel.js')).cancelAction(ids, o));
+    .action(async (ids: string[], o: { status?: string; since?: string; scenario?: string; task?: string; dataDir?: string; config?: string; json?: boolean }) => (await import('./cancel.js')).cancelAction(ids, o));
 }

@@ -511,7 +511,7 @@ async function replayByStatus(store: Store, status: 'dead' | 'failed', include: 
 }
 
 /** `replay --status`'s selection (and `cancel --status`'s): the jobs of a scenario, those that failed or died (queued: were created) at or after a time. */
-export type JobFilter = { since?: number; scenario?: string };
+export type JobFilter = { since?: number; scenario?: string; task?: string };
 
 /** `--scenario` and `--since` as `replay` and `cancel` take them: the filter, and the same options as words for the lines that name it. */
 export function jobSelection(o: { since?: string; scenario?: string }): { filter: JobFilter; filterArgs: string } {
@@ -525,7 +525,7 @@ export async function queuedJobIds(store: Store, filter: JobFilter): Promise<str
   const chosen: string[] = [];
   let cursor: string | null = null;
   do {
-    const page: Awaited<ReturnType<Store['listJobs']>> = await store.listJobs({ status: 'queued', limit: 1000, cursor, ...(filter.scenario ? { scenario: filter.scenario } : {}) });
+    const page: Awaited<ReturnType<Store['listJobs']>> = await store.listJobs({ status: 'queued', limit: 1000, cursor, ...(filter.scenario ? { scenario: filter.scenario } : {}), ...(filter.task ? { task: filter.task } : {}) });
     chosen.push(...page.items.filter((j) => filter.since === undefined || j.createdAt >= filter.since).map((j) => j.id));
     cursor = page.nextCursor;
   } while (cursor);

@@ -75,6 +75,13 @@ for (const make of [sqliteKind, postgresKind]) {
       assert.equal(other.code, 0, other.stderr);
       assert.deepEqual(JSON.parse(other.stdout), [j]);
       assert.deepEqual([(await job(i)).status, (await job(j)).status], ['queued', 'dead']);
+      // By service task (a task removed from the configuration): its jobs, whatever scenario they run; none other.
+      const k = await withStoreOf(kind, (s) => enqueue(s, { trigger: { task: 'nightly', dueAt: Date.now(), kind: 'due' } }));
+      const byTask = kind.cli(['cancel', '--status', 'queued', '--task', 'nightly', '--json']);
+      assert.equal(byTask.code, 0, byTask.stderr);
+      assert.deepEqual(JSON.parse(byTask.stdout), [k]);
+      assert.deepEqual([(await job(i)).status, (await job(k)).status], ['queued', 'dead']);
+      assert.equal(kind.cli(['cancel', '--status', 'queued', '--task', 'gone']).stdout, 'nothing to cancel: no queued job matching --task gone\n');
       const usage = kind.cli(['cancel']);
       assert.equal(usage.code, 2);
       assert.match(usage.stderr, /name the jobs to cancel, or --status queued/);
