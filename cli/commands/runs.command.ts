@@ -30,16 +30,17 @@ export function replayCommand(): Command {
   return new Command('replay')
     .description('send failed or dead-lettered jobs back to the queue (a running server picks them up)')
     .argument('[runIds...]', 'runs (or job ids) to replay; a job queued for a later retry is made due now')
-    .option('--status <status>', 'replay every job with this status: dead or failed (except those of unknown outcome and those whose scenario changed: see --include-unknown, --include-changed); queued makes the jobs waiting for a later retry due now')
+    .option('--status <status>', 'replay every job with this status: dead or failed (except those of unknown outcome, those whose scenario changed and those cancelled: see --include-unknown, --include-changed, --include-cancelled); queued makes the jobs waiting for a later retry due now')
     .option('--since <time>', 'with --status: only the jobs that failed or died (with queued: were created) at or after this time: an ISO time or 30m, 2h, 7d')
     .option('--scenario <name>', 'with --status: only the jobs of this scenario')
     .option('--include-unknown', 'with --status: replay also the jobs whose last effect has an unknown outcome (R_EFFECT_UNKNOWN: a letter that may have been delivered), doing it again')
+    .option('--include-cancelled', 'with --status: replay also the jobs taken out of the queue with oktell-emu cancel (R_CANCELLED)')
     .option('--include-changed', 'with --status: replay also the jobs stopped because their scenario changed since their effects were made (R_SCENARIO_CHANGED), on the version loaded now: the effects of renamed blocks are made again')
     .option('--pinned', 'replay on the scenario version the run had, not the current one')
     .option('--config <file>', CONFIG_FILE_HELP)
     .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
     .option('--json', 'print the requeued job ids as JSON')
-    .action(async (ids: string[], o: { status?: string; since?: string; scenario?: string; includeUnknown?: boolean; includeChanged?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }) => (await import('./runs.js')).replayAction(ids, o));
+    .action(async (ids: string[], o: { status?: string; since?: string; scenario?: string; includeUnknown?: boolean; includeChanged?: boolean; includeCancelled?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }) => (await import('./runs.js')).replayAction(ids, o));
 }
 
 export function cancelCommand(): Command {

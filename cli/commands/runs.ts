@@ -370,13 +370,14 @@ function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string, zone: 
   else if (job.status === 'succeeded') w(`  ${pc.green('job')} ${job.id} succeeded later${latest}`);
 }
 
-export async function replayAction(ids: string[], o: { status?: string; since?: string; scenario?: string; includeUnknown?: boolean; includeChanged?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }): Promise<void> {
+export async function replayAction(ids: string[], o: { status?: string; since?: string; scenario?: string; includeUnknown?: boolean; includeChanged?: boolean; includeCancelled?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }): Promise<void> {
   if (o.since && !o.status) throw new UsageError('--since goes with --status: it selects the jobs that failed or died at or after that time');
   if (o.scenario && !o.status) throw new UsageError('--scenario goes with --status: it selects the jobs of that scenario');
   if (!ids.length && !o.status) throw new UsageError('name runs to replay, or --status dead');
   if (o.status) oneOf('--status', o.status, ['dead', 'failed', 'queued']);
   if (o.includeUnknown && !o.status) throw new UsageError('--include-unknown goes with --status: a job named by its id is replayed whatever its outcome');
   if (o.includeChanged && !o.status) throw new UsageError('--include-changed goes with --status: a job named by its id is replayed whatever its scenario became');
+  if (o.includeCancelled && !o.status) throw new UsageError('--include-cancelled goes with --status: a job named by its id is replayed although it was cancelled');
   const { filter, filterArgs } = jobSelection(o);
   const settings = storeSettings(o);
   if (o.status === 'queued') return hastenAction(o, filter, filterArgs, settings);
@@ -387,10 +388,10 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
   const { requeued, left, unknown } = await withStore(o, async (store): Promise<Replayed> => {
     if (o.status) {
       const status = o.status as 'dead' | 'failed';
-      const done = await replayByStatus(store, status, { unknown: o.includeUnknown === true, changed: o.includeChanged === true }, filter);
+      const done = await replayByStatus(store, status, { unknown: o.includeUnknown === true, changed: o.includeChanged === true, cancelled: o.includeCancelled === true }, filter);
       // Nothing of this status: the jobs of the other one that wait for a replay are counted, so that a failed job
       // (R_SCENARIO_CHANGED, a scenario error) is not missed by `--status dead`, nor a dead one by `--status failed`.
-      if (!done.requeued.length && !done.left.unknown.length && !done.left.changed.length) others = (await jobsWithStatus(store, otherStatus(status), filter)).length;
+      if (!done.requeued.length && !leftCount(done.left)) others = (await jobsWithStatus(store, otherStatus(status), filter)).length;
       return done;
     }
     // Every named id is checked first: one that cannot be replayed is said (and nothing is queued), since a
@@ -414,7 +415,7 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
     if (ids.length) throw new UsageError(`${ids[0]}: no such run or job: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
     return { requeued: [], left: NONE_LEFT, unknown: [] };
   }, settings);
-  const leftOut = left.unknown.length + left.changed.length;
+  const leftOut = leftCount(left);
   if (o.json) process.stdout.write(`${JSON.stringify([...requeued, ...hastened])}\n`);
   else if (requeued.length) process.stdout.write(`requeued ${requeued.length} job(s): ${jobIds(requeued)}\n`);
   if (!o.json && hastened.length) process.stdout.write(`${hastenedText(hastened)}\n`);
@@ -436,8 +437,7 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
   if (leftOut) {
     // Said on stderr with the exit code 1, so that a script running the bulk form after an incident sees that it
     // did not replay everything, and a person gets the commands to replay each job once it is checked.
-    if (left.unknown.length) process.stderr.write(`${leftOutText('unknown', left.unknown, o.status!, dirFlag)}\n`);
-    if (left.changed.length) process.stderr.write(`${leftOutText('changed', left.changed, o.status!, dirFlag)}\n`);
+    for (const kind of LEFT_OUT_KINDS) if (left[kind].length) process.stderr.write(`${leftOutText(kind, left[kind], o.status!, dirFlag)}\n`);
     process.exitCode = 1;
   }
   const note = requeued.length || hastened.length ? noServerNote(settings, dataDirArg(settings.dataDir)) : undefined;
@@ -480,10 +480,11 @@ async function hastenAction(o: { json?: boolean; dataDir?: string; config?: stri
  * under them), and the named ones of unknown outcome it replayed.
  */
 type Replayed = { requeued: string[]; left: LeftOut; unknown: JobRecord[] };
-type LeftOut = { unknown: JobRecord[]; changed: JobRecord[] };
+type LeftOut = Record<keyof typeof LEFT_OUT, JobRecord[]>;
 type ReplayTarget = { jobId: string; version: string | undefined; job: JobRecord; unknown: boolean; hasten?: true };
 
-const NONE_LEFT: LeftOut = { unknown: [], changed: [] };
+const NONE_LEFT: LeftOut = { unknown: [], changed: [], cancelled: [] };
+const leftCount = (left: LeftOut): number => left.unknown.length + left.changed.length + left.cancelled.length;
 
 const UNKNOWN_WHAT = 'a letter the mail server never confirmed, which may have been delivered, or a database statement that may have been committed';
 
@@ -495,16 +496,14 @@ const UNKNOWN_WHAT = 'a letter the mail server never confirmed, which may have b
  * renamed blocks. The person checks and replays each by its id. Without any of them, the whole status is requeued in
  * one statement, as before.
  */
-async function replayByStatus(store: Store, status: 'dead' | 'failed', include: { unknown: boolean; changed: boolean }, filter: JobFilter = {}): Promise<Replayed> {
+async function replayByStatus(store: Store, status: 'dead' | 'failed', include: Record<keyof typeof LEFT_OUT, boolean>, filter: JobFilter = {}): Promise<Replayed> {
   const filtered = filter.since !== undefined || filter.scenario !== undefined;
-  if (include.unknown && include.changed && !filtered) return { requeued: await store.requeue({ status }), left: NONE_LEFT, unknown: [] };
+  if (LEFT_OUT_KINDS.every((k) => include[k]) && !filtered) return { requeued: await store.requeue({ status }), left: NONE_LEFT, unknown: [] };
   const jobs = await jobsWithStatus(store, status, filter);
-  const left: LeftOut = {
-    unknown: include.unknown ? [] : jobs.filter((j) => lastErrorCode(j) === RUN_ERROR_CODES.EFFECT_UNKNOWN),
-    changed: include.changed ? [] : jobs.filter((j) => lastErrorCode(j) === RUN_ERROR_CODES.SCENARIO_CHANGED),
-  };
-  if (!left.unknown.length && !left.changed.length && !filtered) return { requeued: await store.requeue({ status }), left, unknown: [] };
-  const leave = new Set([...left.unknown, ...left.changed].map((j) => j.id));
+  const left: LeftOut = { unknown: [], changed: [], cancelled: [] };
+  for (const kind of LEFT_OUT_KINDS) if (!include[kind]) left[kind] = jobs.filter((j) => lastErrorCode(j) === LEFT_OUT[kind].code);
+  if (!leftCount(left) && !filtered) return { requeued: await store.requeue({ status }), left, unknown: [] };
+  const leave = new Set(LEFT_OUT_KINDS.flatMap((k) => left[k]).map((j) => j.id));
   const others = jobs.filter((j) => !leave.has(j.id)).map((j) => j.id);
   // By id: only those still failed or dead are requeued (another replay may have taken some meanwhile).
   return { requeued: others.length ? await store.requeue({ ids: others }) : [], left, unknown: [] };
@@ -561,11 +560,7 @@ function unknownOutcome(job: JobRecord): boolean {
 
 /** Why every job of the status that is left was left out, for the line that says nothing was requeued. */
 function leftOutWhy(left: LeftOut): string {
-  const unknown = 'has an effect of unknown outcome';
-  const changed = 'stopped because its scenario changed (R_SCENARIO_CHANGED)';
-  if (!left.changed.length) return unknown;
-  if (!left.unknown.length) return changed;
-  return `${unknown} or ${changed}`;
+  return LEFT_OUT_KINDS.filter((k) => left[k].length).map((k) => LEFT_OUT[k].short).join(' or ');
 }
 
 /**
@@ -574,16 +569,28 @@ function leftOutWhy(left: LeftOut): string {
  */
 const LEFT_OUT = {
   unknown: {
+    code: RUN_ERROR_CODES.EFFECT_UNKNOWN,
+    short: 'has an effect of unknown outcome',
     why: (dirFlag: string) =>
       `of unknown outcome (R_EFFECT_UNKNOWN: ${UNKNOWN_WHAT}): a replay would do it again. Check each first (npx oktell-emu show <job id>${dirFlag} names the letter and its Message-ID), then replay each one that did not arrive`,
     flag: '--include-unknown',
   },
   changed: {
+    code: RUN_ERROR_CODES.SCENARIO_CHANGED,
+    short: 'stopped because its scenario changed (R_SCENARIO_CHANGED)',
     why: (dirFlag: string) =>
       `whose scenario changed since an earlier attempt made effects (R_SCENARIO_CHANGED: blocks renamed, added, removed or of another kind): replayed on the version loaded now, they make the effects of the renamed blocks again (a letter sent twice). Check each first (npx oktell-emu show <job id>${dirFlag} names its version then and now), then restore the version it ran and replay it, or replay it as it is`,
     flag: '--include-changed',
   },
+  cancelled: {
+    code: RUN_ERROR_CODES.CANCELLED,
+    short: 'was cancelled by an operator (R_CANCELLED)',
+    why: (dirFlag: string) =>
+      `cancelled by an operator (R_CANCELLED: taken out of the queue with oktell-emu cancel, say because their mail server or task is gone): a replay after an outage should not bring them back unasked. Check each first (npx oktell-emu show <job id>${dirFlag} says who cancelled it and when), then replay each one still wanted`,
+    flag: '--include-cancelled',
+  },
 } as const;
+const LEFT_OUT_KINDS = Object.keys(LEFT_OUT) as Array<keyof typeof LEFT_OUT>;
 
 /** The bulk replay's account of the jobs it left out for one reason: how many, why, and the command that replays each. */
 function leftOutText(kind: keyof typeof LEFT_OUT, left: readonly JobRecord[], status: string, dirFlag: string): string {

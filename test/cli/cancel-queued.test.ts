@@ -93,6 +93,21 @@ for (const make of [sqliteKind, postgresKind]) {
       assert.equal(back.stdout, `requeued 1 job(s): ${ids.E}\n`);
       const again = await job(ids.E!);
       assert.deepEqual([again.status, again.attempts, again.replayCount], ['queued', 0, 1]);
+
+      // The bulk replay of dead letters (after an outage, say) leaves the cancelled ones out, names each with its
+      // command and exits 1; --include-cancelled takes them too.
+      const bulk = kind.cli(['replay', '--status', 'dead', '--json']);
+      assert.equal(bulk.code, 1, bulk.stderr);
+      assert.deepEqual(JSON.parse(bulk.stdout).sort(), [ids.C, ids.F, ids.G].sort(), 'the dead letters not cancelled');
+      assert.match(bulk.stderr, /left out 3 dead job\(s\) cancelled by an operator \(R_CANCELLED/);
+      for (const id of [ids.D, j, k]) assert.ok(bulk.stderr.includes(`npx oktell-emu replay ${id}`), bulk.stderr);
+      assert.ok(bulk.stderr.includes(`npx oktell-emu replay --status dead --include-cancelled${kind.dirFlag}`), bulk.stderr);
+      assert.equal((await job(ids.D!)).status, 'dead');
+      const all = kind.cli(['replay', '--status', 'dead', '--include-cancelled', '--json']);
+      assert.equal(all.code, 0, all.stderr);
+      assert.deepEqual(JSON.parse(all.stdout).sort(), [ids.D, j, k].sort());
+      assert.equal((await job(ids.D!)).status, 'queued');
+      assert.match(kind.cli(['replay', ids.D!, '--include-cancelled']).stderr, /--include-cancelled goes with --status/);
     });
   });
 }
