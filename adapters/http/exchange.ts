@@ -5,7 +5,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib';
+import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw, type Gunzip } from 'node:zlib';
 
 /** The exchange took longer than its deadline. */
 export class ExchangeTimeout extends Error {
@@ -24,14 +24,20 @@ export class AnswerTooLarge extends Error {
   }
 }
 
-/** The decoders of the content codings an answer may come in (RFC 9110 8.4.1), by name. */
-const DECODERS: Record<string, () => Gunzip> = {
+/** The decoders of the content codings an answer may come in (RFC 9110 8.4.1), by name, given the body's first bytes. */
+const DECODERS: Record<string, (first: Buffer) => Gunzip> = {
   gzip: () => createGunzip(),
   'x-gzip': () => createGunzip(),
-  // "deflate" is the zlib format (RFC 1950), as the RFC names it.
-  deflate: () => createInflate(),
+  // "deflate" is the zlib format (RFC 1950), as the RFC names it; some servers (IIS, old PHP) send the bare deflate
+  // data (RFC 1951) under that name, which browsers and curl read too: told apart by the zlib header's first bytes.
+  deflate: (first) => (zlibHeader(first) ? createInflate() : (createInflateRaw() as unknown as Gunzip)),
   br: () => createBrotliDecompress() as unknown as Gunzip,
 };
+
+/** Whether a body begins with a zlib header (RFC 1950: method 8, and the first two bytes a multiple of 31). */
+function zlibHeader(b: Buffer): boolean {
+  return b.length > 0 && (b[0]! & 0x0f) === 8 && (b.length < 2 || ((b[0]! << 8) | b[1]!) % 31 === 0);
+}
 
 export interface RawAnswer {
   status: number;
@@ -85,6 +91,8 @@ export class HttpExchanger {
       let cut: Error | undefined;
       let answer: IncomingMessage | undefined;
       let settled = false;
+      // Set while a decoder inflates the answer: a cut answer stops it too, so nothing more is inflated.
+      let stopDecoding: (() => void) | undefined;
       const done = () => {
         settled = true;
         clearTimeout(timer);
@@ -92,11 +100,11 @@ export class HttpExchanger {
       };
       const fail = (e: Error) => {
         if (settled) return;
+        // An answer cut short while a decoder inflates it: the decoder is not ended by the pipe, so it is destroyed here.
+        stopDecoding?.();
         done();
         reject(cut ?? e);
       };
-      // Set while a decoder inflates the answer: a cut answer stops it too, so nothing more is inflated.
-      let stopDecoding: (() => void) | undefined;
       const abort = (e: Error) => {
         cut ??= e;
         stopDecoding?.();
@@ -160,24 +168,26 @@ export class HttpExchanger {
           res.on('data', keep);
           res.once('end', finish);
         } else {
-          const stream = decoder.stream;
-          let raw = 0;
-          const onRaw = (c: Buffer) => {
-            raw += c.length;
-          };
-          res.on('data', onRaw);
-          stream.on('data', keep);
-          stream.once('end', finish);
-          stream.on('error', (e: Error) => {
-            // No body at all under a Content-Encoding (a 200 with nothing in it) is an empty body, not a broken one.
-            if (raw === 0) return finish();
-            undecodable(`the body is not valid ${decoder.name} (Content-Encoding: ${decoder.name}): ${e.message}`);
+          // The decoder is made at the body's first bytes (deflate is told by them), and the rest piped to it.
+          let started = false;
+          res.once('data', (first: Buffer) => {
+            if (settled) return;
+            started = true;
+            const stream = decoder.make(first);
+            stream.on('data', keep);
+            stream.once('end', finish);
+            stream.on('error', (e: Error) => undecodable(`the body is not valid ${decoder.name} (Content-Encoding: ${decoder.name}): ${e.message}`));
+            stopDecoding = () => {
+              res.unpipe(stream);
+              stream.destroy();
+            };
+            stream.write(first);
+            res.pipe(stream);
           });
-          stopDecoding = () => {
-            res.unpipe(stream);
-            stream.destroy();
-          };
-          res.pipe(stream);
+          // No body at all under a Content-Encoding (a 200 with nothing in it) is an empty body, not a broken one.
+          res.once('end', () => {
+            if (!started) finish();
+          });
         }
       });
       req.end(o.body);
@@ -197,7 +207,7 @@ export class HttpExchanger {
  * The decoder for an answer's Content-Encoding, or why none can read it. `identity` (or no header) needs none; one
  * coding is decoded, several (`gzip, br`, applied in that order) are not: that is rare enough to refuse with its name.
  */
-function decoderFor(header: string | string[] | undefined): { name: string; stream: Gunzip } | string | undefined {
+function decoderFor(header: string | string[] | undefined): { name: string; make: (first: Buffer) => Gunzip } | string | undefined {
   const codings = (Array.isArray(header) ? header.join(',') : (header ?? ''))
     .split(',')
     .map((c) => c.trim().toLowerCase())
@@ -207,5 +217,5 @@ function decoderFor(header: string | string[] | undefined): { name: string; stre
   const name = codings[0]!;
   const make = DECODERS[name];
   if (!make) return `the body is encoded as ${JSON.stringify(name.slice(0, 40))} (Content-Encoding), which is not read: only gzip, deflate and br are`;
-  return { name, stream: make() };
+  return { name, make };
 }

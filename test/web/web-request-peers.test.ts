@@ -8,7 +8,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { createWebClient, type WebClient, type WebClientOptions } from '../../adapters/web/client.js';
 import { defaultRegistry } from '../../components/registry.js';
@@ -51,6 +51,8 @@ describe('the WebRequest block against peers that behave badly', { timeout: 120_
 
     routes.set('/gzip', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync(json)));
     routes.set('/deflate', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'deflate' }).end(deflateSync(json)));
+    // Bare deflate data (RFC 1951) under the name "deflate", as IIS and old PHP send it: browsers and curl read it.
+    routes.set('/deflate-raw', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'deflate' }).end(deflateRawSync(json)));
     routes.set('/br', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'br' }).end(brotliCompressSync(json)));
     // 20 KiB of gzip that inflates to 20 MiB.
     routes.set('/bomb', (_q, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(20 * 1024 * 1024, 'a'))));
@@ -102,7 +104,7 @@ blocks:
     });
   }
 
-  for (const coding of ['gzip', 'deflate', 'br']) {
+  for (const coding of ['gzip', 'deflate', 'deflate-raw', 'br']) {
     it(`a body sent with Content-Encoding: ${coding} reaches the scenario decoded, ready for JsonGet`, async () => {
       const r = await get(`[base] + "/${coding}"`, { then: 'JsonGet([body], "$.name")' });
       assert.equal(r.status, 'completed', JSON.stringify(r.error));
