@@ -87,6 +87,9 @@ function typesOf(p: typeof pg): pg.CustomTypesConfig {
       if (oid === 114 || oid === 3802) return (v: string) => v;
       // int8[] and numeric[]: each element as its scalar is (pg read numeric[] elements as floats, losing digits).
       if (oid === 1016 || oid === 1231) return (v: string) => (p.types as unknown as ArrayParsing).arrayParser.create(v, exactNumber).parse();
+      // timestamp[] and date[]: each element as its text, as the scalar is (pg read them as instants in the server
+      // process's zone: '2024-06-01' became "2024-05-31T15:00:00.000Z" on a host in Tokyo).
+      if (oid === 1115 || oid === 1182) return (v: string) => (p.types as unknown as ArrayParsing).arrayParser.create(v, (element) => element).parse();
       return format ? p.types.getTypeParser(oid, format) : p.types.getTypeParser(oid);
     },
   } as pg.CustomTypesConfig;

@@ -29,4 +29,16 @@ describe('PostgreSQL json and number arrays', () => {
       await db.close();
     }
   });
+
+  it('timestamp[] and date[] keep their wall times and days, as the scalars do, whatever the host zone', { skip: pg_.skip }, async () => {
+    const db = createDatabasePort({ crm: { dialect: 'postgres', url: pg_.url! } });
+    try {
+      const sql = `SELECT ARRAY['2024-06-01 10:00:00'::timestamp, NULL] AS ta, ARRAY['2024-06-01'::date] AS da`;
+      const r = await db.query('crm', parseNamedSql(sql), {}, { timeoutMs: 5000, maxRows: 10, timeZone: 'Europe/Moscow' });
+      assert.equal(r.rows[0]!.ta, '["2024-06-01 10:00:00",null]');
+      assert.equal(r.rows[0]!.da, '["2024-06-01"]');
+    } finally {
+      await db.close();
+    }
+  });
 });
