@@ -169,7 +169,8 @@ export function sqlTransactionControl(s: NamedSql): string | undefined {
   for (const nested of [false, true]) {
     const parts = blankTextAndComments(sql, nested, false).split(';');
     // SQLite's CREATE TRIGGER … BEGIN …; END holds its own statements: its END is not a transaction's.
-    if (/^\s*create\b/i.test(parts[0]!)) continue;
+    // Only a trigger: after a CREATE TABLE (or INDEX, VIEW…) a `; COMMIT` is transaction control as anywhere.
+    if (/^\s*create\s+(?:temp\s+|temporary\s+)?trigger\b/i.test(parts[0]!)) continue;
     for (const part of parts) {
       const m = TRANSACTION_CONTROL.exec(part.trim().replace(/^\(+\s*/, ''));
       if (m) return m[1]!.replace(/\s+/g, ' ').toUpperCase();

@@ -52,6 +52,8 @@ describe('transaction control in a DbQuery statement', () => {
     assert.equal(control("INSERT INTO t (note) VALUES ('commit; begin')"), undefined);
     assert.equal(control('SELECT CASE WHEN :a THEN 1 END AS x -- commit'), undefined);
     assert.equal(control('CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE u SET n = n + 1; END'), undefined);
+    assert.equal(control('CREATE TEMP TRIGGER tr AFTER INSERT ON t BEGIN UPDATE u SET n = n + 1; END'), undefined);
+    assert.equal(control('CREATE TABLE t2 (a int); COMMIT'), 'COMMIT');
     assert.equal(control('SELECT committed, begins FROM t'), undefined);
   });
 
