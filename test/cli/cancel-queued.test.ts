@@ -4,17 +4,7 @@
 // and nothing changes. SQLite, and PostgreSQL when reachable (its own schema: job-fates.helper.ts).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { Store } from '../../server/store/store.port.js';
-import { enqueue, outage, postgresKind, sqliteKind, type Kind } from './job-fates.helper.js';
-
-async function withStoreOf<T>(kind: Kind, fn: (s: Store) => Promise<T>): Promise<T> {
-  const s = await kind.open();
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
-}
+import { enqueue, outage, postgresKind, sqliteKind, withStoreOf } from './job-fates.helper.js';
 
 for (const make of [sqliteKind, postgresKind]) {
   const kind = make();

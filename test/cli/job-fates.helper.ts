@@ -134,3 +134,13 @@ export async function statusesNow(kind: Kind, ids: string[]): Promise<string[]> 
     await s.close();
   }
 }
+
+/** Runs `fn` on a store of the kind opened for it, and closes it. */
+export async function withStoreOf<T>(kind: Kind, fn: (s: Store) => Promise<T>): Promise<T> {
+  const s = await kind.open();
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}

@@ -3,18 +3,8 @@
 // refused (exit 2), so that no job runs twice at once. SQLite, and PostgreSQL when reachable (job-fates.helper.ts).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { Store } from '../../server/store/store.port.js';
 import { newSortableId } from '../../server/store/sortable-id.js';
-import { outage, postgresKind, sqliteKind, type Kind } from './job-fates.helper.js';
-
-async function withStoreOf<T>(kind: Kind, fn: (s: Store) => Promise<T>): Promise<T> {
-  const s = await kind.open();
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
-}
+import { outage, postgresKind, sqliteKind, withStoreOf } from './job-fates.helper.js';
 
 for (const make of [sqliteKind, postgresKind]) {
   const kind = make();

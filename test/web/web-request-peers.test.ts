@@ -76,7 +76,6 @@ describe('the WebRequest block against peers that behave badly', { timeout: 120_
   let n = 0;
   /** One GET of `url` (an expression), its answer in variables; each exit returns its name. */
   async function get(url: string, o: { client?: WebClientOptions; then?: string; vars?: Record<string, string> } = {}): Promise<RunResult> {
-    const name = `Peer${++n}`;
     const text = `variables: { base: string, id: string, status: number, body: string, headers: string, code: string }
 start: call
 blocks:
@@ -93,6 +92,12 @@ blocks:
   bad: { kind: ReturnValue, values: { 1: '"error"' } }
   slow: { kind: ReturnValue, values: { 1: '"timeout"' } }
 `;
+    return runText(text, { vars: o.vars ?? {}, ...(o.client ? { client: o.client } : {}) });
+  }
+
+  /** Writes the scenario `text` as a file of its own, loads it (no problems expected) and runs it against `base`. */
+  async function runText(text: string, o: { vars?: Record<string, string>; client?: WebClientOptions } = {}): Promise<RunResult> {
+    const name = `Peer${++n}`;
     writeFileSync(join(tmp.dir, `${name}.yaml`), text);
     const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
     assert.deepEqual(lib.issues, [], text);
@@ -183,8 +188,7 @@ blocks:
     await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
     try {
       routes.set('/moved', (_q, res) => res.writeHead(307, { location: `http://127.0.0.1:${(other.address() as AddressInfo).port}/orders` }).end());
-      const name = `Peer${++n}`;
-      writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string }
+      const r = await runText(`variables: { base: string }
 start: call
 blocks:
   call:
@@ -198,13 +202,6 @@ blocks:
     exits: { success: ok }
   ok: { kind: ReturnValue, values: { 1: '"success"' } }
 `);
-      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
-      const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 20 } });
-      clients.push(client);
-      const r = await runScenario(lib, name, {
-        variables: { base },
-        ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
-      });
       assert.equal(r.returnValues['1'], 'success', JSON.stringify(r.error));
       assert.equal(got.length, 1);
       assert.match(String(got[0]!['idempotency-key']), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -227,8 +224,7 @@ blocks:
     ];
     for (const [path, max, why] of cases) {
       seenPaths.length = 0;
-      const name = `Peer${++n}`;
-      writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string, status: number, code: string }
+      const r = await runText(`variables: { base: string, status: number, code: string }
 start: call
 blocks:
   call:
@@ -241,13 +237,6 @@ blocks:
   ok: { kind: ReturnValue, values: { 1: '"success"' } }
   bad: { kind: ReturnValue, values: { 1: '"error"' } }
 `);
-      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
-      const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 20 } });
-      clients.push(client);
-      const r = await runScenario(lib, name, {
-        variables: { base },
-        ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
-      });
       assert.equal(r.returnValues['1'], 'error', path);
       assert.equal(r.variables.code, '302', path);
       assert.match(String(r.httpCalls?.[0]?.error), why, `${path} ${max}`);
@@ -263,8 +252,7 @@ blocks:
         else res.writeHead(200).end('landed');
       }, 700);
     });
-    const name = `Peer${++n}`;
-    writeFileSync(join(tmp.dir, `${name}.yaml`), `variables: { base: string, code: string }
+    const r = await runText(`variables: { base: string, code: string }
 start: call
 blocks:
   call:
@@ -277,13 +265,6 @@ blocks:
   ok: { kind: ReturnValue, values: { 1: '"success"' } }
   slow: { kind: ReturnValue, values: { 1: '"timeout"' } }
 `);
-    const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry }, [join(tmp.dir, `${name}.yaml`)]);
-    const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 20 } });
-    clients.push(client);
-    const r = await runScenario(lib, name, {
-      variables: { base },
-      ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
-    });
     assert.equal(r.returnValues['1'], 'timeout');
     assert.equal(r.variables.code, 'HTTP_TIMEOUT');
     assert.match(String(r.httpCalls?.[0]?.error), /no answer within 1000 ms, the 1 redirect\(s\) followed included$/);
