@@ -186,7 +186,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
     if (!web) throw new RunFailure(R.ADAPTER_MISSING, 'no web client is configured for WebRequest blocks');
     const attempts: WebAttempt[] = [];
     const started = Date.now();
-    let answer: WebAnswer & { tooLarge?: string; unreadable?: string };
+    let answer: ReadAnswer;
     let replayed = false;
     try {
       const made = await rt.effect(
@@ -195,7 +195,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
           // if the settings changed since.
           const refused = web.refusal?.(spec);
           if (refused) throw new NotSent(refused);
-          let got: WebAnswer & { tooLarge?: string; unreadable?: string };
+          let got: ReadAnswer;
           try {
             got = await web.send(spec, { onAttempt: (a) => attempts.push(a) });
           } catch (e) {
@@ -216,7 +216,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
         // scenario fixed since): with redirects not followed, none can have been, whatever URL it names.
         { made: (outcome) => !refusalEndsRun(outcome, c.maxRedirects === 0 ? undefined : spec.url.href, rt) },
       );
-      answer = made.value as unknown as WebAnswer & { tooLarge?: string; unreadable?: string };
+      answer = made.value as unknown as ReadAnswer;
       replayed = made.replayed;
     } catch (e) {
       if (e instanceof Refused) answer = e.answer;
@@ -283,6 +283,12 @@ function redirectNotFollowed(answer: WebAnswer, maxRedirects: number): string | 
   return `redirected to ${shown}: not followed, as maxRedirects: ${maxRedirects} were followed already (a redirect loop?)`;
 }
 
+/**
+ * An answer as the block keeps it: `tooLarge` when its body could not be read (over the cap, or, with `unreadable`
+ * holding HTTP_BAD_ENCODING, in a coding that cannot be decoded); journaled so by earlier builds too.
+ */
+type ReadAnswer = WebAnswer & { tooLarge?: string; unreadable?: string };
+
 /** The errorCode of an answer over the size cap (the status is in `status`). */
 const TOO_LARGE = 'HTTP_TOO_LARGE';
 /** The errorCode of an answer whose Content-Encoding could not be decoded (zstd, a broken gzip). */
@@ -316,7 +322,7 @@ function refusalEndsRun(answer: unknown, sentTo: string | undefined, rt: BlockRu
 /** Carries a refused answer out of the effect, so that it is not journaled; the block then handles it as any answer. */
 class Refused extends Error {
   override name = 'Refused';
-  constructor(readonly answer: WebAnswer & { tooLarge?: string; unreadable?: string }) {
+  constructor(readonly answer: ReadAnswer) {
     super(`HTTP ${answer.status}`);
   }
 }

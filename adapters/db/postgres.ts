@@ -398,14 +398,12 @@ function classify(e: unknown, connection: string, setting: PostgresSetting, writ
   if (e instanceof EffectError) return e;
   const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
   const lost = e instanceof NoAnswer || !code || NETWORK.test(code);
+  const silent = e instanceof NoAnswer ? `no answer from the server within the statement's timeout (${timeoutMs / 1000} s) and ${ANSWER_GRACE_MS / 1000} s more; the connection was closed` : undefined;
   if (lost && writeSent) {
     // The server may have run and committed it before the answer was lost: run again, it could be made twice.
-    const what = e instanceof NoAnswer ? `no answer from the server within the statement's timeout (${timeoutMs / 1000} s) and ${ANSWER_GRACE_MS / 1000} s more; the connection was closed` : (e as Error).message;
-    return new EffectError('unknown', `PostgreSQL: ${what} while a statement that may write ran: it may have been committed; it is not run again`, { code: code ?? 'DB_NO_ANSWER', cause: e });
+    return new EffectError('unknown', `PostgreSQL: ${silent ?? (e as Error).message} while a statement that may write ran: it may have been committed; it is not run again`, { code: code ?? 'DB_NO_ANSWER', cause: e });
   }
-  if (e instanceof NoAnswer) {
-    return new EffectError('timeout', `PostgreSQL: no answer from the server within the statement's timeout (${timeoutMs / 1000} s) and ${ANSWER_GRACE_MS / 1000} s more; the connection was closed`, { code: 'DB_NO_ANSWER', cause: e });
-  }
+  if (silent) return new EffectError('timeout', `PostgreSQL: ${silent}`, { code: 'DB_NO_ANSWER', cause: e });
   // Every statement would fail the same way until the setting is fixed: not the statement's error, and not an outage
   // to wait out (a refused connection, a reset or a timeout stays transient, below).
   const wrong = connectionSettingFailure(e, connection, setting);
