@@ -521,23 +521,21 @@ export function jobSelection(o: { since?: string; scenario?: string }): { filter
 
 /** The queued jobs the filter selects (`since`: created at or after), page by page; all of them without a filter. */
 export async function queuedJobIds(store: Store, filter: JobFilter): Promise<string[]> {
-  const chosen: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: Awaited<ReturnType<Store['listJobs']>> = await store.listJobs({ status: 'queued', limit: 1000, cursor, ...(filter.scenario ? { scenario: filter.scenario } : {}), ...(filter.task ? { task: filter.task } : {}) });
-    chosen.push(...page.items.filter((j) => filter.since === undefined || j.createdAt >= filter.since).map((j) => j.id));
-    cursor = page.nextCursor;
-  } while (cursor);
-  return chosen;
+  return (await jobsSelected(store, 'queued', filter, (j) => j.createdAt)).map((j) => j.id);
 }
 
 /** Every job with the status that the filter selects, page by page; `since` compares when the job ended. */
-async function jobsWithStatus(store: Store, status: 'dead' | 'failed', filter: JobFilter = {}): Promise<JobRecord[]> {
+function jobsWithStatus(store: Store, status: 'dead' | 'failed', filter: JobFilter = {}): Promise<JobRecord[]> {
+  return jobsSelected(store, status, filter, (j) => j.finishedAt ?? j.updatedAt);
+}
+
+/** The jobs of a status that the filter selects, page by page; `since` is compared with the time `at` reads of a job. */
+async function jobsSelected(store: Store, status: 'queued' | 'dead' | 'failed', filter: JobFilter, at: (j: JobRecord) => number): Promise<JobRecord[]> {
   const all: JobRecord[] = [];
   let cursor: string | null = null;
   do {
-    const page: Awaited<ReturnType<Store['listJobs']>> = await store.listJobs({ status, limit: 1000, cursor, ...(filter.scenario ? { scenario: filter.scenario } : {}) });
-    all.push(...page.items.filter((j) => filter.since === undefined || (j.finishedAt ?? j.updatedAt) >= filter.since));
+    const page: Awaited<ReturnType<Store['listJobs']>> = await store.listJobs({ status, limit: 1000, cursor, ...(filter.scenario ? { scenario: filter.scenario } : {}), ...(filter.task ? { task: filter.task } : {}) });
+    all.push(...page.items.filter((j) => filter.since === undefined || at(j) >= filter.since));
     cursor = page.nextCursor;
   } while (cursor);
   return all;
