@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { openSqliteStore, quotaOptions } from '../server/store/sqlite.store.js';
 import { pgStoreOpenError, sqliteMigrationUnderServer, sqliteOlderServerInUse, sqliteSchemaRefusal } from '../server/store/store-open.js';
 import { sqliteFileInUse } from '../server/store/store-in-use.js';
-import { knownSchemaVersion, storedSchemaVersion } from '../server/store/sqlite.migrations.js';
+import { olderStoredSchema } from '../server/store/sqlite.migrations.js';
 import { dataFolderHeld } from '../server/data-lock.js';
 import type { Store } from '../server/store/store.port.js';
 import { existingDataDir, storeSettings, shellWord, UsageError, type ServerFlags, type ServerSettings } from './config.js';
@@ -111,18 +111,11 @@ export async function withStore<T>(
  * command is refused instead (exit 2), as on PostgreSQL; with no server running, the command migrates as before.
  */
 function refuseMigrationUnderServer(file: string, dataDir: string, server: FolderServer): void {
-  let stored: number;
-  try {
-    if (!existsSync(file)) return;
-    stored = storedSchemaVersion(file);
-  } catch {
-    return; // what cannot be read this way is said by the open itself
-  }
-  const known = knownSchemaVersion();
-  if (stored === 0 || stored >= known) return;
-  if (dataFolderHeld(dataDir)) throw sqliteMigrationUnderServer(file, stored, known, dataDir, server.running?.pid);
+  const older = olderStoredSchema(file);
+  if (!older) return;
+  if (dataFolderHeld(dataDir)) throw sqliteMigrationUnderServer(file, older.stored, older.known, dataDir, server.running?.pid);
   // A server of a build from before 2026-12-02 keeps no serve.lock: it shows only as a process holding the file.
-  if (sqliteFileInUse(file)) throw sqliteOlderServerInUse(file, stored, known, dataDir, false);
+  if (sqliteFileInUse(file)) throw sqliteOlderServerInUse(file, older.stored, older.known, dataDir, false);
 }
 
 /**

@@ -41,7 +41,7 @@ import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
 import { StoreUnavailableError } from './store/store.errors.js';
 import { pgStoreOpenError, sqliteOlderServerInUse, sqliteSchemaRefusal, StoreOpenError } from './store/store-open.js';
-import { knownSchemaVersion, SchemaTooNewError, storedSchemaVersion } from './store/sqlite.migrations.js';
+import { olderStoredSchema, SchemaTooNewError } from './store/sqlite.migrations.js';
 import { sqliteFileInUse } from './store/store-in-use.js';
 import type { Store } from './store/store.port.js';
 import { migratedText, type SchemaMigrated } from './store/migrated.js';
@@ -214,16 +214,8 @@ function sqliteOpenHint(code: string, dir: string): string {
  * server on it is of a build that keeps serve.lock.
  */
 function refuseOlderServerOnStore(file: string, dataDir: string): void {
-  let stored: number;
-  try {
-    if (!existsSync(file)) return;
-    stored = storedSchemaVersion(file);
-  } catch {
-    return; // what cannot be read this way is said by the check and the open below
-  }
-  const known = knownSchemaVersion();
-  if (stored === 0 || stored >= known || !sqliteFileInUse(file)) return;
-  throw sqliteOlderServerInUse(file, stored, known, dataDir, true);
+  const older = olderStoredSchema(file);
+  if (older && sqliteFileInUse(file)) throw sqliteOlderServerInUse(file, older.stored, older.known, dataDir, true);
 }
 
 /**

@@ -1,4 +1,5 @@
 // Numbered schema migrations of the SQLite store, applied in order at open; each runs once, in its own transaction.
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { lastVersion, type SchemaMigrated } from './migrated.js';
 
@@ -225,6 +226,24 @@ export function storedSchemaVersion(file: string): number {
   } finally {
     db.close();
   }
+}
+
+/**
+ * The stored and known schema versions when an existing store file is at an older version than this build's (one it
+ * would migrate on opening); undefined when it is missing, holds no store yet, is at this build's version or later, or
+ * cannot be read this way (the open itself then says what is wrong). What `serve` and the CLI ask before they migrate
+ * a file another process may be using.
+ */
+export function olderStoredSchema(file: string): { stored: number; known: number } | undefined {
+  let stored: number;
+  try {
+    if (!existsSync(file)) return undefined;
+    stored = storedSchemaVersion(file);
+  } catch {
+    return undefined;
+  }
+  const known = knownSchemaVersion();
+  return stored === 0 || stored >= known ? undefined : { stored, known };
 }
 
 /** The last migration recorded in an open store (its `schema_migrations` table must exist). */
