@@ -5,6 +5,7 @@ import { EffectError, distinctNames, isReadOnlySql, renderNamedSql, type DbCallO
 import { zoneOffsetMs } from '../../engine/expr/date-time.js';
 import { collectRows, type DbDriver } from './driver.js';
 import { describeDatabase, type PostgresSetting } from './settings.js';
+import { valueWithin } from '../within.js';
 
 export interface PostgresDriver extends DbDriver {
   procedure(name: string, params: ReadonlyArray<readonly [string, DbValue]>, opts: DbCallOptions): Promise<DbResult>;
@@ -42,13 +43,9 @@ function cut(c: pg.Client | pg.PoolClient): void {
 
 /** `work` or, when it has not settled within `ms`, a NoAnswer (what `work` does later is ignored). */
 async function within<T>(work: Promise<T>, ms: number): Promise<T> {
-  work.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new NoAnswer()), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const answered = await valueWithin(work, ms);
+  if (!answered) throw new NoAnswer();
+  return answered.value;
 }
 
 /** A connection as an outage names it: by its name in the configuration, never its URL (which may hold a password). */
