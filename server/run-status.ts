@@ -2,6 +2,7 @@
 // the last run of a dead-lettered job is "dead", not "failed" (nothing will retry it; only a replay will).
 import type { JobRecord, JobState, RunStatus, RunSummary, StoreCounts } from './store/store.port.js';
 import { jobRunTrigger } from './run-record.js';
+import { RUN_ERROR_CODES } from '../engine/index.js';
 
 /** A run's status in a list: the stored status, or `dead` for the run that made its job a dead letter. */
 export type ListedRunStatus = RunStatus | 'dead';
@@ -80,4 +81,27 @@ export function inProgressRun(j: JobRecord): RunSummary {
     durationMs: null,
     error: null,
   };
+}
+
+/**
+ * The error a job cancelled by an operator keeps as its last one (R_CANCELLED), which `runs`, `show` and the console
+ * show; `by` says how and who (`oktell-emu cancel, ops@host`, `the console, login ops`).
+ */
+export function cancelledError(by: string, now = new Date()): { code: string; message: string } {
+  return { code: RUN_ERROR_CODES.CANCELLED, message: `cancelled by an operator (${by}, ${now.toISOString()})` };
+}
+
+/** Whether a job is a dead letter made by an operator's cancel (`oktell-emu cancel` or the console): R_CANCELLED. */
+export function wasCancelled(job: Pick<JobRecord, 'status' | 'lastError'>): boolean {
+  return job.status === 'dead' && (job.lastError as { code?: unknown } | null)?.code === RUN_ERROR_CODES.CANCELLED;
+}
+
+/**
+ * Why a job that is not queued is not cancelled, after its id and scenario (`job 01J… (BpiumNewTask) <this>`): only a
+ * queued job is. A running one cannot be stopped safely from outside: it may be halfway through sending a letter.
+ */
+export function notCancellable(job: Pick<JobRecord, 'status' | 'lastError' | 'attempts' | 'maxAttempts'>): string {
+  if (job.status === 'running') return `is running now (attempt ${job.attempts}/${job.maxAttempts}): an attempt under way cannot be stopped safely from outside (it may be halfway through sending a letter)`;
+  const state = job.status === 'dead' ? (wasCancelled(job) ? 'was cancelled already' : 'is a dead letter already') : job.status === 'failed' ? 'failed for good' : job.status === 'succeeded' ? 'succeeded' : `is ${job.status}`;
+  return `${state}: nothing to cancel (only queued jobs are cancelled)`;
 }

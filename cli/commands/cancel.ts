@@ -3,11 +3,11 @@
 // brings it back. A running job is never touched: its attempt is its worker's, and stopping it from outside could cut
 // an effect in half.
 import { hostname, userInfo } from 'node:os';
-import { RUN_ERROR_CODES } from '../../engine/index.js';
+import { cancelledError, notCancellable } from '../../server/run-status.js';
 import type { JobRecord, Store } from '../../server/store/store.port.js';
 import { dataDirArg, oneOf, shellWord, storeSettings, UsageError } from '../config.js';
 import { withStore } from '../store.js';
-import { jobSelection, JOB_IDS_SHOWN, queuedJobIds, wasCancelled } from './runs.js';
+import { jobSelection, JOB_IDS_SHOWN, queuedJobIds } from './runs.js';
 import { someOf } from '../../engine/suggest.js';
 
 type CancelOptions = { status?: string; since?: string; scenario?: string; task?: string; dataDir?: string; config?: string; json?: boolean };
@@ -21,11 +21,6 @@ function operator(): string {
     // no account name (a container without a passwd entry): the machine alone
   }
   return `${user ? `${user}@` : ''}${hostname()}`;
-}
-
-/** The error a cancelled job keeps as its last one: what `runs`, `show` and the console say of it. */
-export function cancelledError(now = new Date()): { code: string; message: string } {
-  return { code: RUN_ERROR_CODES.CANCELLED, message: `cancelled by an operator (oktell-emu cancel, ${operator()}, ${now.toISOString()})` };
 }
 
 function ids(list: readonly string[]): string {
@@ -42,16 +37,13 @@ async function cancelTarget(store: Store, id: string, dirFlag: string): Promise<
     return { problem: `${id}: no such job or run (the queued jobs: npx oktell-emu runs --status queued${dirFlag})` };
   }
   if (job.status === 'queued') return job;
-  if (job.status === 'running') {
-    return {
-      problem:
-        `job ${job.id} (${job.scenario}) is running now (attempt ${job.attempts}/${job.maxAttempts}): an attempt under way cannot be stopped safely from outside ` +
-        `(it may be halfway through sending a letter). Wait for it to end: if it fails and waits for a retry, cancel it then (npx oktell-emu cancel ${job.id}${dirFlag}); ` +
-        'to stop it now, stop the server (its attempt is cut off and resumed at the next start)',
-    };
-  }
-  const state = job.status === 'dead' ? (wasCancelled(job) ? 'was cancelled already' : 'is a dead letter already') : job.status === 'failed' ? 'failed for good' : 'succeeded';
-  return { problem: `job ${job.id} (${job.scenario}) ${state}: nothing to cancel (only queued jobs are cancelled)` };
+  const why = `job ${job.id} (${job.scenario}) ${notCancellable(job)}`;
+  if (job.status !== 'running') return { problem: why };
+  return {
+    problem:
+      `${why}. Wait for it to end: if it fails and waits for a retry, cancel it then (npx oktell-emu cancel ${job.id}${dirFlag}); ` +
+      'to stop it now, stop the server (its attempt is cut off and resumed at the next start)',
+  };
 }
 
 export async function cancelAction(names: string[], o: CancelOptions): Promise<void> {
@@ -68,7 +60,7 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
   const filterArgs = [selection.filterArgs, o.task && `--task ${shellWord(o.task)}`].filter(Boolean).join(' ');
   const settings = storeSettings(o);
   const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
-  const error = cancelledError();
+  const error = cancelledError(`oktell-emu cancel, ${operator()}`);
   // Named jobs a worker claimed between the check and the update: left running, and said (exit 1).
   let taken: JobRecord[] = [];
   const cancelled = await withStore(o, async (store): Promise<string[]> => {

@@ -6,7 +6,7 @@ import { dataDirArg, oneOf, storeSettings, shellWord, UsageError } from '../conf
 import { cutOffNote, noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { withStore } from '../store.js';
-import { deadRunIds, inProgressRun, listedStatus } from '../../server/run-status.js';
+import { deadRunIds, inProgressRun, listedStatus, wasCancelled } from '../../server/run-status.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
 import { someOf } from '../../engine/suggest.js';
 import { closest, formatRunError, RUN_ERROR_CODES, type BpiumCallRecord } from '../../engine/index.js';
@@ -627,11 +627,6 @@ async function replayTarget(store: Store, id: string): Promise<ReplayTarget | { 
     return { problem: `${what} ${state}: nothing to replay (only failed, dead or queued jobs are replayed)` };
   }
   return { jobId, version: run?.version, job, unknown: unknownOutcome(job) };
-}
-
-/** Whether a job is a dead letter made by `oktell-emu cancel` (R_CANCELLED). */
-export function wasCancelled(job: Pick<JobRecord, 'status' | 'lastError'>): boolean {
-  return job.status === 'dead' && lastErrorCode(job as JobRecord) === RUN_ERROR_CODES.CANCELLED;
 }
 
 function replayable(job: JobRecord): boolean {

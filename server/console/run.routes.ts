@@ -8,7 +8,7 @@ import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
 import { jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
 import { storedReturnValues } from '../stored-values.js';
-import { deadRunIds, inProgressRun, listedCounts, listedStatus, type ListedRunStatus } from '../run-status.js';
+import { cancelledError, deadRunIds, inProgressRun, listedCounts, listedStatus, notCancellable, type ListedRunStatus } from '../run-status.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
 import { consoleBase, formatDuration, timeFormatter } from './console-views.js';
@@ -335,6 +335,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         nav: 'jobs',
         status,
         ignored,
+        cancelled: typeof req.query.cancelled === 'string' && ID_PATTERN.test(req.query.cancelled) ? req.query.cancelled : undefined,
         statuses: JOB_STATUSES,
         counts,
         jobs: page.items.map((j) => jobRow(j, time)),
@@ -351,6 +352,16 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       const id = String(req.params.id);
       if (!ID_PATTERN.test(id)) return ctx.notFound(res, 'There is no such job.');
       await replay(ctx, res, id);
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  router.post('/jobs/:id/cancel', ctx.form, ctx.sameOrigin, async (req, res, next) => {
+    try {
+      const id = String(req.params.id);
+      if (!ID_PATTERN.test(id)) return ctx.notFound(res, 'There is no such job.');
+      await cancel(ctx, res, id);
     } catch (e) {
       next(e);
     }
@@ -455,6 +466,29 @@ async function replay(ctx: ConsoleContext, res: Response, jobId: string): Promis
   res.redirect(303, `${consoleBase(res)}/runs?job=${encodeURIComponent(jobId)}&replayed=1`);
 }
 
+/**
+ * Takes a queued job out of the queue as `oktell-emu cancel` does: a dead letter with R_CANCELLED, which Replay brings
+ * back. Only while it is still queued (one conditional update): a job a worker claimed since the page was drawn runs.
+ */
+async function cancel(ctx: ConsoleContext, res: Response, jobId: string): Promise<void> {
+  const job = await ctx.d.store.getJob(jobId);
+  if (!job) return ctx.notFound(res, 'There is no such job.');
+  const refused = (message: string) =>
+    ctx.render(res, 'error.njk', {
+      title: 'Cannot cancel',
+      message,
+      link: { href: `${consoleBase(res)}/runs?${new URLSearchParams({ job: job.id })}`, text: `The runs of job ${job.id}` },
+      nav: 'jobs',
+    }, 409);
+  const running = 'If it fails and waits for a retry, it can be cancelled then; to stop it now, stop the server (its attempt is cut off and resumed at the next start).';
+  if (job.status !== 'queued') return refused(`The job ${notCancellable(job)}.${job.status === 'running' ? ` ${running}` : ''}`);
+  const user = String(res.locals.user ?? '');
+  const done = await ctx.d.store.cancelJobs({ ids: [jobId] }, cancelledError(`the console, login ${user}`));
+  if (!done.length) return refused(`A worker started the job (or it left the queue) after the page was drawn: it was not cancelled. ${running}`);
+  ctx.d.logger.info({ jobId, user }, 'job cancelled from the console');
+  res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'dead', cancelled: jobId })}`);
+}
+
 export function jobRow(j: JobRecord, time: (ms: unknown) => string) {
   return {
     id: j.id,
@@ -471,6 +505,7 @@ export function jobRow(j: JobRecord, time: (ms: unknown) => string) {
     // A job that succeeded after failing keeps its last error as history, not as its state.
     errorIsPast: j.status === 'succeeded' && j.lastError != null,
     replayable: REPLAYABLE.has(j.status),
+    cancellable: j.status === 'queued',
   };
 }
 

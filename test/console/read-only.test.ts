@@ -27,9 +27,12 @@ interface ActionRoute {
 interface TestData {
   failedRunId: string;
   failedJobId: string;
+  /** A job queued for tomorrow: what Cancel takes out of the queue. */
+  queuedJobId: string;
 }
 
 const ACTIONS: ActionRoute[] = [
+  { pattern: '/jobs/:id/cancel', path: (d) => `/jobs/${d.queuedJobId}/cancel`, adminStatus: 303 },
   { pattern: '/runs/:id/replay', path: (d) => `/runs/${d.failedRunId}/replay`, adminStatus: 303 },
   { pattern: '/jobs/:id/replay', path: (d) => `/jobs/${d.failedJobId}/replay`, adminStatus: 303 },
   { pattern: '/tasks/:name/run', path: () => '/tasks/morning-report/run', adminStatus: 303 },
@@ -75,6 +78,7 @@ describe('a read-only console login', () => {
     assert.equal(b.status, 'failed');
     data.failedRunId = a.runId;
     data.failedJobId = b.jobId;
+    data.queuedJobId = (await t.server.store.enqueueJobs([{ scenario: 'ReadUser', params: { 1: '5' }, runAt: Date.now() + 86_400_000 }]))[0]!;
   });
   after(async () => t?.cleanup());
 
@@ -98,9 +102,11 @@ describe('a read-only console login', () => {
   /** What an action could change: every job and its state, and the counts of runs and jobs; read once the queue is
    *  idle, so the work an earlier test started cannot change it meanwhile. */
   async function state(): Promise<string> {
+    // Idle: nothing running and nothing queued that is due (the job queued for tomorrow waits there).
     await waitFor('the queue to be idle', async () => {
       const { jobs } = await t.server.store.counts();
-      return jobs.queued === 0 && jobs.running === 0;
+      const queued = (await t.server.store.listJobs({ status: 'queued', limit: 1000 })).items;
+      return jobs.running === 0 && queued.every((j) => j.id === data.queuedJobId);
     });
     const jobs = (await t.server.store.listJobs({ limit: 1000 })).items.map((j) => [j.id, j.status, j.attempts, j.replayCount]);
     return JSON.stringify({ jobs, counts: await t.server.store.counts() });

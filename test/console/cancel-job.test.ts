@@ -1,0 +1,136 @@
+// Cancelling a queued job from the console, as `oktell-emu cancel` does: the Jobs page and the page of a run whose job
+// waits for a retry offer a Cancel button; the job becomes a dead letter (R_CANCELLED) naming the console login, the
+// Dead letters page says so and offers Replay, and Replay brings it back. A job that is not queued is refused with why.
+// Real server, real SQLite store, the embedded Bpium emulator; a closed SMTP port makes a real retry wait.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { RUN_ERROR_CODES } from '../../engine/index.js';
+import { notCancellable } from '../../server/run-status.js';
+import { capturingLogger } from '../server/server-helpers.js';
+import { AUTH, csrfToken, get, readUserJob, startConsoleServer, USER, waitFor } from './console-helpers.js';
+
+type Server = Awaited<ReturnType<typeof startConsoleServer>>;
+
+/** A console form POST as the console's own page sends it: same origin, with the login's form token. */
+async function postForm(t: Server, path: string, withToken = true): Promise<Response> {
+  return fetch(`${t.base}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: t.server.url, 'sec-fetch-site': 'same-origin' },
+    body: new URLSearchParams(withToken ? { csrf: await csrfToken(t.base) } : {}).toString(),
+  });
+}
+
+/** A loopback port nothing listens on: the SMTP server that refuses every letter. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const TOMORROW = () => Date.now() + 86_400_000;
+
+describe('cancelling a queued job from the console', () => {
+  let t: Server;
+  const log = capturingLogger();
+
+  before(async () => {
+    t = await startConsoleServer({}, {}, { logger: log.logger });
+  });
+  after(async () => t?.cleanup());
+
+  it('the Jobs page offers Cancel on a queued job; it becomes a dead letter naming the login, which Replay brings back', { timeout: 30_000 }, async () => {
+    const [id] = await t.server.store.enqueueJobs([{ scenario: 'ReadUser', params: { 1: '5' }, runAt: TOMORROW() }]);
+    const page = await (await get(`${t.base}/jobs?status=queued`)).text();
+    assert.match(page, new RegExp(`<form method="post" action="/-/console/jobs/${id}/cancel" class="inline">`));
+    assert.match(page, new RegExp(`aria-label="Cancel job ${id} \\(ReadUser\\): take it out of the queue">Cancel</button>`));
+
+    const res = await postForm(t, `/jobs/${id}/cancel`);
+    assert.equal(res.status, 303, await res.text());
+    assert.equal(res.headers.get('location'), `/-/console/jobs?status=dead&cancelled=${id}`);
+    const job = (await t.server.store.getJob(id!))!;
+    assert.equal(job.status, 'dead');
+    const error = job.lastError as { code: string; message: string };
+    assert.equal(error.code, RUN_ERROR_CODES.CANCELLED);
+    assert.match(error.message, new RegExp(`^cancelled by an operator \\(the console, login ${USER.login}, \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)$`));
+    assert.ok(log.lines.some((l) => l.msg === 'job cancelled from the console' && l.obj.jobId === id && l.obj.user === USER.login));
+
+    const dead = await (await get(`${t.base}${res.headers.get('location')!.replace('/-/console', '')}`)).text();
+    assert.match(dead, new RegExp(`Job ${id} is out of the queue: it is a dead letter now \\(R_CANCELLED\\)`));
+    const row = dead.slice(dead.indexOf(`<tr data-id="${id}">`));
+    assert.match(row.slice(0, row.indexOf('</tr>')), /cancelled by an operator \(the console, login /);
+    assert.match(row.slice(0, row.indexOf('</tr>')), />Replay<\/button>/);
+    assert.doesNotMatch(row.slice(0, row.indexOf('</tr>')), />Cancel<\/button>/, 'a dead letter is not offered Cancel');
+
+    const again = await postForm(t, `/jobs/${id}/replay`);
+    assert.equal(again.status, 303);
+    const back = (await t.server.store.getJob(id!))!;
+    assert.notEqual(back.status, 'dead');
+    assert.equal(back.replayCount, 1);
+  });
+
+  // What a job that is not queued answers, for each state it can be in: 409 and why, nothing changed.
+  it('a job that is not queued is refused with why (409), and nothing changes', { timeout: 30_000 }, async () => {
+    const failed = await readUserJob(t, '5'); // employee 5 is not in the emulator: the run fails for good
+    assert.equal(failed.status, 'failed');
+    const before = (await t.server.store.getJob(failed.jobId))!;
+    const res = await postForm(t, `/jobs/${failed.jobId}/cancel`);
+    assert.equal(res.status, 409);
+    const html = await res.text();
+    assert.match(html, /<h1>Cannot cancel<\/h1>/);
+    assert.match(html, /The job failed for good: nothing to cancel \(only queued jobs are cancelled\)\./);
+    assert.match(html, new RegExp(`href="/-/console/runs\\?job=${failed.jobId}"`));
+    assert.deepEqual(await t.server.store.getJob(failed.jobId), before);
+  });
+
+  it('without the form token, or for no such job, nothing is cancelled', { timeout: 30_000 }, async () => {
+    const [id] = await t.server.store.enqueueJobs([{ scenario: 'ReadUser', params: { 1: '5' }, runAt: TOMORROW() }]);
+    assert.equal((await postForm(t, `/jobs/${id}/cancel`, false)).status, 403);
+    assert.equal((await t.server.store.getJob(id!))!.status, 'queued');
+    assert.equal((await postForm(t, '/jobs/01J00000000000000000000000/cancel')).status, 404);
+    assert.equal((await postForm(t, '/jobs/..%2Fx/cancel')).status, 404);
+  });
+});
+
+describe('cancelling the job of a run that waits for a retry', () => {
+  let t: Server;
+
+  before(async () => {
+    // Every letter is refused at the SMTP connection: the run fails as retryable and its job waits 20 minutes for the next
+    // attempt, so it stays queued while the test looks at it.
+    t = await startConsoleServer({}, { SMTP_URL: `smtp://127.0.0.1:${await closedPort()}`, OKTELL_RETRY_BASE_DELAY_MS: '1200000' });
+  });
+  after(async () => t?.cleanup());
+
+  it("the run's page offers Cancel beside the job's line; the job is then a dead letter and the page offers Replay", { timeout: 60_000 }, async () => {
+    const { jobId, runId, status } = await readUserJob(t, '1');
+    assert.equal(status, 'failed');
+    await waitFor('the job to wait for its retry', async () => (await t.server.store.getJob(jobId))?.status === 'queued');
+    const page = await (await get(`${t.base}/runs/${runId}`)).text();
+    assert.match(page, new RegExp(`<form method="post" action="/-/console/jobs/${jobId}/cancel" class="inline">`));
+    assert.match(page, /id="cancel-job"/);
+    assert.doesNotMatch(page, /id="replay"/);
+    const res = await postForm(t, `/jobs/${jobId}/cancel`);
+    assert.equal(res.status, 303);
+    assert.equal((await t.server.store.getJob(jobId))!.status, 'dead');
+    const after = await (await get(`${t.base}/runs/${runId}`)).text();
+    assert.match(after, /id="replay">Replay<\/button>/);
+    assert.doesNotMatch(after, /id="cancel-job"/);
+  });
+});
+
+describe('why a job is not cancelled, by its state', () => {
+  const job = (status: string, lastError: unknown = null) => ({ status, lastError, attempts: 2, maxAttempts: 16 }) as Parameters<typeof notCancellable>[0];
+  for (const [status, lastError, said] of [
+    ['running', null, 'is running now (attempt 2/16): an attempt under way cannot be stopped safely from outside (it may be halfway through sending a letter)'],
+    ['dead', { code: RUN_ERROR_CODES.CANCELLED }, 'was cancelled already: nothing to cancel (only queued jobs are cancelled)'],
+    ['dead', { code: 'R_BPIUM' }, 'is a dead letter already: nothing to cancel (only queued jobs are cancelled)'],
+    ['failed', null, 'failed for good: nothing to cancel (only queued jobs are cancelled)'],
+    ['succeeded', null, 'succeeded: nothing to cancel (only queued jobs are cancelled)'],
+  ] as const) {
+    it(`${status}${lastError ? ` (${lastError.code})` : ''}`, () => assert.equal(notCancellable(job(status, lastError)), said));
+  }
+});
