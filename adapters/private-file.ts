@@ -1,6 +1,6 @@
 // Files that hold secrets (the SQLite stores keep webhook bodies, secrets and credentials) are created readable by
 // their owner only, whatever the umask; SQLite then gives its -wal, -shm and -journal files the same mode.
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Creates `file` empty with mode 0600 unless it exists already (an existing file keeps its mode). */
@@ -9,7 +9,23 @@ export function createPrivateFile(file: string): void {
     closeSync(openSync(file, 'wx', 0o600));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return;
   }
+  giveToFolderOwner(file);
+}
+
+/**
+ * Run as root (an administrator's `oktell-emu run`, `tasks run` or `serve` on the data folder of a service that runs
+ * as its own user), gives the file or folder `path` just made to the owner and group of the folder it is in, as SQLite
+ * does for the -wal and -shm files it makes. Otherwise a root-owned file of mode 600 is left in the service's folder:
+ * a letter the console's outbox page and `oktell-emu outbox` cannot read, a database the service cannot open. Nothing
+ * changes for any other user, or in a folder root owns.
+ */
+export function giveToFolderOwner(path: string): void {
+  if (process.getuid?.() !== 0) return;
+  const folder = statSync(dirname(path));
+  if (folder.uid === 0) return;
+  chownSync(path, folder.uid, folder.gid);
 }
 
 /** A path SQLite opens as a file of that name (not `:memory:`, not a `file:` URI). */
@@ -23,7 +39,7 @@ export function isPlainDatabaseFile(path: string): boolean {
  */
 export function createPrivateDatabase(path: string): void {
   if (!isPlainDatabaseFile(path)) return;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makePrivateFolder(dirname(path));
   createPrivateFile(path);
 }
 
@@ -47,7 +63,9 @@ export function makePrivateFolder(dir: string): boolean {
     } catch (e) {
       // Made meanwhile by another process: as good.
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      continue;
     }
+    giveToFolderOwner(m);
   }
   return true;
 }

@@ -3,6 +3,7 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataFolderHeld } from '../server/data-lock.js';
+import { giveToFolderOwner } from '../adapters/private-file.js';
 
 export const SERVER_FILE = 'serve.json';
 
@@ -62,6 +63,7 @@ export function writeServerFile(dataDir: string, info: ServerFile): void {
   // Owner-only like the rest of the data folder: it says which process serves it, which is no one else's business.
   try {
     writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    giveToFolderOwner(tmp);
     renameSync(tmp, file);
   } catch (e) {
     removeQuietly(tmp); // what a full disk let through is no use to anyone
@@ -105,6 +107,7 @@ export function writeStoreFile(dataDir: string, store: ServerFileStore): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, `${JSON.stringify({ store, since: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
+    giveToFolderOwner(tmp);
     renameSync(tmp, file);
   } catch (e) {
     removeQuietly(tmp);

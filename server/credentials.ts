@@ -1,9 +1,10 @@
 // The server's own Oktell user when none is configured, and the webhook secret shared with the embedded Bpium
 // emulator: generated once and kept in the data folder so restarts keep them.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OktellUser } from './auth.js';
+import { giveToFolderOwner, makePrivateFolder } from '../adapters/private-file.js';
 import type { Store } from './store/store.port.js';
 
 /** The generated user, the file that keeps it, and whether it was made just now (only then is it shown in full). */
@@ -19,9 +20,10 @@ export function generatedUser(dataDir: string): GeneratedUser {
     const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<OktellUser>;
     if (typeof u.login === 'string' && typeof u.password === 'string' && u.login && u.password) return { user: { login: u.login, password: u.password }, file, created: false };
   }
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateFolder(dataDir);
   const user = { login: 'oktell', password: randomBytes(12).toString('base64url') };
   writeFileSync(file, `${JSON.stringify(user, null, 2)}\n`, { mode: 0o600 });
+  giveToFolderOwner(file);
   return { user, file, created: true };
 }
 
@@ -31,9 +33,10 @@ export function persistentSecret(dataDir: string, name: string): string {
     const s = readFileSync(file, 'utf8').trim();
     if (s) return s;
   }
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateFolder(dataDir);
   const secret = randomBytes(24).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  giveToFolderOwner(file);
   return secret;
 }
 

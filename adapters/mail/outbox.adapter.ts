@@ -1,10 +1,11 @@
 // MailerPort that writes each letter as an RFC 5322 .eml file into a local outbox folder, and reads that folder back.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type MailComposerType from 'nodemailer/lib/mail-composer';
 import type addressparserType from 'nodemailer/lib/addressparser';
 import { EffectError } from '../../engine/errors.js';
+import { giveToFolderOwner } from '../private-file.js';
 import type { ClockPort, LoggerPort, MailMessage, MailReceipt, MailSendOptions, MailerPort } from '../../engine/ports.js';
 import { DEFAULT_MAIL_FROM, makeMessageId, toSendMailOptions } from './compose.js';
 import { buildSafeMessage, senderAddress, type MailLimits } from './message.js';
@@ -121,13 +122,15 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
       const temp = join(dir, `.${name}.tmp`);
       try {
         // A letter holds its recipients and the webhook's data: readable by the owner only, as the store is.
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const made = await mkdir(dir, { recursive: true, mode: 0o700 });
+        if (made !== undefined) for (const folder of foldersMade(made, dir)) giveToFolderOwner(folder);
       } catch (err) {
         throw outboxWriteFailure(err, `write the letter into the outbox ${dir}`, { creating: true });
       }
       try {
         const handle = await open(temp, 'wx', 0o600);
         try {
+          giveToFolderOwner(temp);
           await handle.writeFile(bytes);
           await handle.sync();
         } finally {
@@ -294,4 +297,14 @@ async function readEntries(abs: string, names: readonly string[]): Promise<Outbo
     for (const e of chunk) if (e) entries.push(e);
   }
   return entries;
+}
+
+/** The folders `mkdir(dir, { recursive: true })` made when it returned `first`: `first`, then each below it down to `dir`. */
+function foldersMade(first: string, dir: string): string[] {
+  const out = [dir];
+  for (let d = dir; d !== first && dirname(d) !== d; ) {
+    d = dirname(d);
+    out.unshift(d);
+  }
+  return out;
 }
