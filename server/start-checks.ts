@@ -58,14 +58,27 @@ export class PortInUseError extends ConfigError {
 }
 
 /**
- * `e` as a PortInUseError when it is EADDRINUSE (`what` holds the port, `settings` choose it), else `e` itself. One
- * line: the address, the code, whose port it is and what to set, without Node's own wording in front.
+ * `e` as a PortInUseError when it is EADDRINUSE (`what` holds the port, `settings` choose it), as a ConfigError when
+ * it is EACCES (a port below 1024 for a user that is not root), else `e` itself. One line: the address, the code,
+ * whose port it is and what to set, without Node's own wording in front.
  */
 export function portInUse(e: unknown, what: string, settings: string): unknown {
   const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (err?.code !== 'EADDRINUSE') return e;
+  if (err?.code !== 'EADDRINUSE' && err?.code !== 'EACCES') return e;
   const where = err.address !== undefined && err.port !== undefined ? `${err.address.includes(':') ? `[${err.address}]` : err.address}:${err.port}` : 'the port';
+  if (err.code === 'EACCES') return portRefused(where, what, settings);
   return new PortInUseError(`cannot listen on ${where} (EADDRINUSE): another program uses the port of ${what}; set ${settings}`);
+}
+
+/**
+ * A port this user may not listen on (EACCES): on Linux the ports below 1024, unless the process runs as root or
+ * has the CAP_NET_BIND_SERVICE capability. Said in one line with both ways out, instead of Node's stack trace.
+ */
+function portRefused(where: string, what: string, settings: string): ConfigError {
+  return new ConfigError(
+    `cannot listen on ${where} (EACCES): this user may not open the port of ${what}: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability. ` +
+      `Use a port from 1024 up (set ${settings}) behind a reverse proxy that listens on 80 or 443, or give node the capability (systemd: AmbientCapabilities=CAP_NET_BIND_SERVICE)`,
+  );
 }
 
 /** A certificate or key file of the HTTPS settings; one that cannot be read names the setting that gave it. */
