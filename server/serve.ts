@@ -4,7 +4,7 @@ import { createServer as createHttpServer, type RequestListener, type Server } f
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import pino from 'pino';
 import type { BpiumClient } from '../adapters/bpium/client.js';
@@ -521,6 +521,30 @@ function makeDataDir(dir: string): void {
     makePrivateFolder(dir);
   } catch (e) {
     throw new ConfigError(`the data folder ${dir} cannot be created: ${(e as Error).message}; choose another with --data-dir, OKTELL_DATA_DIR or dataDir: in the config file`);
+  }
+  refuseUnwritableDataDir(dir);
+}
+
+/**
+ * A data folder that is there but this user may not write in (made by root, or for another service user): said before
+ * anything is written, with whose it is and the fix, rather than as the first file that fails (`cannot open
+ * …/server-user.json: permission denied`).
+ */
+function refuseUnwritableDataDir(dir: string): void {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).code;
+    if (errno === 'EROFS') throw new ConfigError(`the data folder ${dir} is on a read-only file system: remount it read-write, or choose another with --data-dir, OKTELL_DATA_DIR or dataDir: in the config file`);
+    if (errno !== 'EACCES' && errno !== 'EPERM') return; // anything else is said by the write that meets it
+    let user = String(process.getuid?.() ?? '');
+    try {
+      user = userInfo().username;
+    } catch {
+      // No name for this uid (a container's numeric user): the number says it.
+    }
+    const folder = statSync(dir);
+    throw new ConfigError(`the data folder ${dir} is not writable by the user the server runs as (${user}; the folder belongs to uid ${folder.uid}, mode ${(folder.mode & 0o777).toString(8)}): give it the folder (chown ${user} ${dir}; chmod 700 ${dir}) or choose another with --data-dir, OKTELL_DATA_DIR or dataDir: in the config file`);
   }
 }
 

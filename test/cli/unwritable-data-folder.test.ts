@@ -1,0 +1,38 @@
+// A data folder that is there but not the server's user's (trial 53, deploy, finding 4): made by root with
+// `mkdir /var/lib/oktell` and no chown, the service's start stopped at the first file it wrote, `cannot open
+// /var/lib/oktell/server-user.json: permission denied (EACCES)`, with neither whose folder it is nor the fix. The start
+// now names the folder, the user, the folder's owner and mode, and the chown to type, before writing anything. Run as
+// the user nobody on a folder root owns, so it needs root; says so otherwise.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoPath, repoRoot, tempDir } from '../helpers.js';
+import { cliEnvironment } from './cli.helper.js';
+
+describe('serve on a data folder its user may not write in', { skip: process.getuid?.() !== 0 ? 'needs root, to start the server as the user nobody' : false }, () => {
+  for (const users of ['', 'a:b']) {
+    it(`${users ? 'with OKTELL_USERS' : 'with a generated user'}: one line naming the folder, its owner and the fix, exit 2, nothing written`, () => {
+      const tmp = tempDir();
+      try {
+        chmodSync(tmp.dir, 0o755);
+        const data = join(tmp.dir, 'lib');
+        mkdirSync(data, { mode: 0o755 }); // root's, as `mkdir /var/lib/oktell` leaves it
+        const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--bpium-emulator-port', '0', '--data-dir', data], {
+          cwd: repoRoot,
+          env: cliEnvironment({ OKTELL_USERS: users }, ['OKTELL_STORE']),
+          encoding: 'utf8',
+          uid: 65534,
+          gid: 65534,
+          timeout: 60_000,
+        });
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, new RegExp(`^oktell-emu: the data folder ${data} is not writable by the user the server runs as \\(nobody; the folder belongs to uid 0, mode 755\\): give it the folder \\(chown nobody ${data}; chmod 700 ${data}\\) or choose another with --data-dir`));
+        assert.deepEqual(readdirSync(data), []);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
+});
