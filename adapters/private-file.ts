@@ -23,9 +23,12 @@ export function createPrivateFile(file: string): void {
  */
 export function giveToFolderOwner(path: string): void {
   if (process.getuid?.() !== 0) return;
-  const folder = statSync(dirname(path));
-  if (folder.uid === 0) return;
-  chownSync(path, folder.uid, folder.gid);
+  try {
+    const folder = statSync(dirname(path));
+    if (folder.uid !== 0) chownSync(path, folder.uid, folder.gid);
+  } catch {
+    // A file system where root may not give files away (NFS with root_squash, some FUSE mounts): left as made.
+  }
 }
 
 /** A path SQLite opens as a file of that name (not `:memory:`, not a `file:` URI). */
