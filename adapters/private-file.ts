@@ -1,6 +1,6 @@
 // Files that hold secrets (the SQLite stores keep webhook bodies, secrets and credentials) are created readable by
 // their owner only, whatever the umask; SQLite then gives its -wal, -shm and -journal files the same mode.
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lchownSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Creates `file` empty with mode 0600 unless it exists already (an existing file keeps its mode). */
@@ -19,13 +19,14 @@ export function createPrivateFile(file: string): void {
  * as its own user), gives the file or folder `path` just made to the owner and group of the folder it is in, as SQLite
  * does for the -wal and -shm files it makes. Otherwise a root-owned file of mode 600 is left in the service's folder:
  * a letter the console's outbox page and `oktell-emu outbox` cannot read, a database the service cannot open. Nothing
- * changes for any other user, or in a folder root owns.
+ * changes for any other user, or in a folder root owns. The path itself is given, never what it points to: the
+ * folder's owner could have put a link to /etc/shadow in the file's place meanwhile, and root would hand that over.
  */
 export function giveToFolderOwner(path: string): void {
   if (process.getuid?.() !== 0) return;
   try {
     const folder = statSync(dirname(path));
-    if (folder.uid !== 0) chownSync(path, folder.uid, folder.gid);
+    if (folder.uid !== 0) lchownSync(path, folder.uid, folder.gid);
   } catch {
     // A file system where root may not give files away (NFS with root_squash, some FUSE mounts): left as made.
   }

@@ -62,7 +62,8 @@ export function writeServerFile(dataDir: string, info: ServerFile): void {
   const tmp = `${file}.${process.pid}.tmp`;
   // Owner-only like the rest of the data folder: it says which process serves it, which is no one else's business.
   try {
-    writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    removeQuietly(tmp); // a leftover of a process of the same pid; 'wx' below never follows a link put there
+    writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     giveToFolderOwner(tmp);
     renameSync(tmp, file);
   } catch (e) {
@@ -106,7 +107,8 @@ export function writeStoreFile(dataDir: string, store: ServerFileStore): void {
   }
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, `${JSON.stringify({ store, since: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
+    removeQuietly(tmp);
+    writeFileSync(tmp, `${JSON.stringify({ store, since: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     giveToFolderOwner(tmp);
     renameSync(tmp, file);
   } catch (e) {

@@ -1,7 +1,7 @@
 // The server's own Oktell user when none is configured, and the webhook secret shared with the embedded Bpium
 // emulator: generated once and kept in the data folder so restarts keep them.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OktellUser } from './auth.js';
 import { giveToFolderOwner, makePrivateFolder } from '../adapters/private-file.js';
@@ -22,8 +22,7 @@ export function generatedUser(dataDir: string): GeneratedUser {
   }
   makePrivateFolder(dataDir);
   const user = { login: 'oktell', password: randomBytes(12).toString('base64url') };
-  writeFileSync(file, `${JSON.stringify(user, null, 2)}\n`, { mode: 0o600 });
-  giveToFolderOwner(file);
+  writeFreshPrivate(file, `${JSON.stringify(user, null, 2)}\n`);
   return { user, file, created: true };
 }
 
@@ -35,8 +34,7 @@ export function persistentSecret(dataDir: string, name: string): string {
   }
   makePrivateFolder(dataDir);
   const secret = randomBytes(24).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  giveToFolderOwner(file);
+  writeFreshPrivate(file, `${secret}\n`);
   return secret;
 }
 
@@ -75,4 +73,15 @@ export function emulatorWebhookSecret(secrets: Record<string, string>, dataDir: 
   const generated = persistentSecret(dataDir, EMULATOR_SECRET_FILE);
   secrets[EMULATOR_HOOK_PATH] = generated;
   return generated;
+}
+
+/**
+ * Writes `text` as a new owner-only file in the place of whatever is there (an empty or broken file of an earlier
+ * start): the old entry is removed and the file made anew with 'wx', so a link put in its place is never written
+ * through (a command run as root on a service's folder would otherwise write where the link points).
+ */
+function writeFreshPrivate(file: string, text: string): void {
+  rmSync(file, { force: true });
+  writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+  giveToFolderOwner(file);
 }

@@ -6,7 +6,8 @@
 // and -shm. Runs only as root (it needs chown); says so otherwise.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { giveToFolderOwner } from '../../adapters/private-file.js';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
@@ -72,6 +73,26 @@ describe('root commands on a service user\'s data folder leave its files to that
         await serve.stop();
       }
       assert.deepEqual(ownedByOthers(data), []);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  // The folder's owner (the service's user, perhaps taken over) can put a link in the place of a file root has just
+  // made, before root gives it away: root must give the link, never what it points to (here a root file outside).
+  it('a link put in the place of a file root made: the link is given, not the file it points to', () => {
+    const tmp = tempDir();
+    try {
+      const data = join(tmp.dir, 'lib');
+      mkdirSync(data, { mode: 0o700 });
+      chownSync(data, SERVICE_UID, SERVICE_GID);
+      const precious = join(tmp.dir, 'shadow');
+      writeFileSync(precious, 'root only\n', { mode: 0o600 });
+      const link = join(data, 'server-user.json');
+      symlinkSync(precious, link);
+      giveToFolderOwner(link);
+      assert.equal(statSync(precious).uid, 0, 'the file the link points to is still root\'s');
+      assert.equal(lstatSync(link).uid, SERVICE_UID, 'the link itself is the folder owner\'s');
     } finally {
       tmp.cleanup();
     }
