@@ -73,7 +73,7 @@ export function existingDataDir(dir: string): string {
  * left to the loader, it would be blamed on every scenario with a datetime initial value.
  */
 export function timeZone(env = process.env): string {
-  const zone = env.OKTELL_TZ || DEFAULT_TIME_ZONE;
+  const zone = env.OKTELL_TZ?.trim() ? env.OKTELL_TZ : DEFAULT_TIME_ZONE;
   const problem = timeZoneProblem(zone, `OKTELL_TZ="${zone}"`);
   if (problem) throw new UsageError(problem);
   return zone;

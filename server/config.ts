@@ -449,7 +449,8 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   const { file, filePath, fc, fileText } = readConfigFile(flags, env, cwd);
   const at = settingLocator(file, fileText);
   const num = (v: string | undefined, name: string) => {
-    if (v === undefined || v === '') return undefined;
+    // Blank (spaces too) is unset, as for every variable: Number(' ') is 0, which would pick a random port.
+    if (v === undefined || v.trim() === '') return undefined;
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name}="${v}" is not a port number`);
     return n;
@@ -462,8 +463,10 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   for (const [path, s] of Object.entries(fc.webhookSecrets ?? {})) {
     secrets[path] = typeof s === 'string' ? s : readSecretFile(base(s.file), path);
   }
-  if (env.BPIUM_WEBHOOK_SECRET) secrets['*'] = env.BPIUM_WEBHOOK_SECRET;
-  else if (env.BPIUM_WEBHOOK_SECRET_FILE) secrets['*'] = readSecretFile(base(env.BPIUM_WEBHOOK_SECRET_FILE), '*');
+  const secretVar = envSetting(env, 'BPIUM_WEBHOOK_SECRET');
+  const secretFileVar = envSetting(env, 'BPIUM_WEBHOOK_SECRET_FILE');
+  if (secretVar) secrets['*'] = secretVar;
+  else if (secretFileVar) secrets['*'] = readSecretFile(base(secretFileVar), '*');
   const tlsCert = envSetting(env, 'OKTELL_TLS_CERT') ?? fc.tls?.cert;
   const tlsKey = envSetting(env, 'OKTELL_TLS_KEY') ?? fc.tls?.key;
   if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new ConfigError('HTTPS needs both OKTELL_TLS_CERT and OKTELL_TLS_KEY');
@@ -644,7 +647,7 @@ export function timeZoneProblem(zone: string, given: string): string | undefined
  * and fail every run later with an expression error blamed on the scenario. The same check as a service task's zone.
  */
 function validTimeZone(env: string | undefined, fromFile: string | undefined, file: string): string | undefined {
-  const [value, setting] = env !== undefined && env !== '' ? [env, 'OKTELL_TZ'] : [fromFile, `${file}: timeZone`];
+  const [value, setting] = env !== undefined && env.trim() !== '' ? [env, 'OKTELL_TZ'] : [fromFile, `${file}: timeZone`];
   if (value === undefined) return undefined;
   const problem = timeZoneProblem(value, `${setting}="${value}"`);
   if (problem) throw new ConfigError(problem);
@@ -814,7 +817,7 @@ function clockCheckMs(v: string | undefined): number {
 }
 
 function leaseMs(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
+  if (v === undefined || v.trim() === '') return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < MIN_LEASE_MS) throw new ConfigError(`OKTELL_LEASE_MS="${v}" must be a whole number of milliseconds, at least ${MIN_LEASE_MS}`);
   return n;

@@ -56,9 +56,11 @@ export function resolveEmulatorSettings(flags: BpiumEmulatorFlags, env: NodeJS.P
     password: env.BPIUM_PASSWORD || DEMO_PASSWORD,
   };
   if (flags.seed) options.seedFile = resolve(flags.seed);
-  const webhookUrl = flags.webhookUrl ?? env.BPIUM_EMULATOR_WEBHOOK_URL;
+  // A blank variable (spaces too) is unset, as everywhere.
+  const set = (v: string | undefined) => (v?.trim() ? v : undefined);
+  const webhookUrl = flags.webhookUrl ?? set(env.BPIUM_EMULATOR_WEBHOOK_URL);
   if (webhookUrl) {
-    const secret = flags.webhookSecret ?? env.BPIUM_WEBHOOK_SECRET;
+    const secret = flags.webhookSecret ?? set(env.BPIUM_WEBHOOK_SECRET);
     if (!secret) throw new InvalidArgumentError('a webhook URL needs a secret too (--webhook-secret or BPIUM_WEBHOOK_SECRET)');
     options.webhookTarget = { url: webhookUrl, secret };
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { dataDir as cliDataDir, scenariosDir as cliScenariosDir } from '../../cli/config.js';
+import { dataDir as cliDataDir, scenariosDir as cliScenariosDir, timeZone as cliTimeZone } from '../../cli/config.js';
 import { resolveEmulatorSettings } from '../../cli/commands/bpium-emulator.js';
 import { loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { createLogger } from '../../server/serve.js';
@@ -40,6 +40,18 @@ const CASES: Case[] = [
   { vars: ['OKTELL_USERS'], file: 'users:\n  - { login: ops, password: pw }\n', expect: (c) => assert.deepEqual(c.users, [{ login: 'ops', password: 'pw' }]) },
   // A blank OKTELL_CONFIG is no file name: ./oktell.config.yaml is read (it was taken as the folder itself).
   { vars: ['OKTELL_CONFIG'], file: 'port: 4999\n', expect: (c) => assert.equal(c.port, 4999) },
+  // Number('  ') is 0: a blank port of spaces made the server listen on a random port (and started the emulator).
+  { vars: ['OKTELL_PORT'], file: 'port: 4998\n', expect: (c) => assert.equal(c.port, 4998) },
+  {
+    vars: ['BPIUM_EMULATOR_PORT'],
+    file: 'bpiumEmulatorPort: 4997\n',
+    expect: (c) => assert.deepEqual([c.bpiumEmulatorPort, c.bpiumEmulatorAsked], [4997, true]),
+  },
+  { vars: ['BPIUM_EMULATOR_PORT'], file: 'port: 4055\n', expect: (c) => assert.deepEqual([c.bpiumEmulatorPort, c.bpiumEmulatorAsked], [4056, undefined]) },
+  { vars: ['OKTELL_LEASE_MS'], file: 'workers:\n  leaseMs: 9000\n', expect: (c) => assert.equal(c.workers.leaseMs, 9000) },
+  { vars: ['OKTELL_TZ'], file: 'timeZone: Asia/Yekaterinburg\n', expect: (c) => assert.equal(c.timeZone, 'Asia/Yekaterinburg') },
+  // A blank secret was the secret of every path: each webhook then needed a signature made with spaces.
+  { vars: ['BPIUM_WEBHOOK_SECRET', 'BPIUM_WEBHOOK_SECRET_FILE'], file: 'webhookSecrets:\n  /a: one\n', expect: (c) => assert.deepEqual(c.webhookSecrets, { '/a': 'one' }) },
 ];
 
 describe('a blank environment variable counts as unset', () => {
@@ -62,6 +74,11 @@ describe('a blank environment variable counts as unset', () => {
       assert.equal(cliDataDir(undefined, env), join(process.cwd(), 'var'));
       assert.equal(cliScenariosDir(undefined, env), join(process.cwd(), 'scenarios'));
       assert.equal(resolveEmulatorSettings({}, env).dataDir, join(process.cwd(), 'var'));
+    });
+
+    it(`the CLI's zone and the standalone emulator with OKTELL_TZ / BPIUM_EMULATOR_WEBHOOK_URL=${JSON.stringify(blank)}: the defaults`, () => {
+      assert.equal(cliTimeZone({ OKTELL_TZ: blank }), 'Europe/Moscow');
+      assert.equal(resolveEmulatorSettings({}, { BPIUM_EMULATOR_WEBHOOK_URL: blank, BPIUM_WEBHOOK_SECRET: blank }).webhookTarget, undefined);
     });
 
     it(`OKTELL_LOG_LEVEL=${JSON.stringify(blank)}: the default level`, () => {
