@@ -71,7 +71,7 @@ export interface RunLimits {
   /** Nested `call` depth. */
   maxDepth: number;
   /**
-   * Visits of effect blocks (letters, Bpium calls, async starts, and any later block that declares `effect`) one run
+   * Visits of effect blocks (letters, Bpium calls, web requests, database statements, async starts, and any later block that declares `effect`) one run
    * may make: a webhook listing one employee thousands of times must not become thousands of letters. Dry runs count
    * the same visits, so they stop where the live run would.
    */
@@ -481,7 +481,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         if (++effects > limits.maxEffects) {
           throw new RunFailure(
             R.EFFECT_LIMIT,
-            `stopped before block "${block.id}": the run reached its cap of ${limits.maxEffects} effects (letters, Bpium calls, async starts); the input probably asks for far more than intended (a list repeating one id); raise maxEffectsPerRun (OKTELL_MAX_EFFECTS) only if a run really needs more`,
+            `stopped before block "${block.id}": the run reached its cap of ${limits.maxEffects} effects (letters, Bpium calls, web requests, database statements, async starts); the input probably asks for far more than intended (a list repeating one id); raise maxEffectsPerRun (OKTELL_MAX_EFFECTS) only if a run really needs more`,
           );
         }
         const vk = `${frame.scenario.name}:${block.id}`;

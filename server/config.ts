@@ -98,7 +98,7 @@ const fileSchema = z.strictObject({
   retentionDays: z.number().positive().optional(),
   /** Dead letters (failed and dead jobs) are kept until replayed; given this, they go after this many days. */
   deadLetterRetentionDays: z.number().positive().optional(),
-  /** Effects (letters, Bpium calls, async starts) one run may make; the run fails with R_EFFECT_LIMIT before the next. */
+  /** Effects (letters, Bpium calls, web requests, database statements, async starts) one run may make; the run fails with R_EFFECT_LIMIT before the next. */
   maxEffectsPerRun: z.number().int().min(1).optional(),
   /** Milliseconds a run's Parser regex extractions may search in all; past it the block takes its error exit. */
   regexBudgetMs: z.number().int().min(1).optional(),
@@ -180,7 +180,7 @@ export interface ServerConfig {
    * (OKTELL_LOG_REPEATS_MS; log-folding.ts); 0 writes every failure on its own line.
    */
   logRepeatsMs: number;
-  /** Effects one run may make (letters, Bpium calls, async starts): a cap on fan-out from one request. */
+  /** Effects one run may make (letters, Bpium calls, web requests, database statements, async starts): a cap on fan-out from one request. */
   maxEffectsPerRun: number;
   /** Milliseconds a run's Parser regex extractions may search in all before the next one gives up (its error exit). */
   regexBudgetMs: number;

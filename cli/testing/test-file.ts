@@ -243,7 +243,7 @@ const maxEffects = z
   .number()
   .int()
   .min(1)
-  .describe('the per-run cap on effects (letters, Bpium calls, async starts), as the server\'s maxEffectsPerRun (default $OKTELL_MAX_EFFECTS, else maxEffectsPerRun of the configuration file, else 100)');
+  .describe('the per-run cap on effects (letters, Bpium calls, web requests, database statements, async starts), as the server\'s maxEffectsPerRun (default $OKTELL_MAX_EFFECTS, else maxEffectsPerRun of the configuration file, else 100)');
 
 const testCase = z.strictObject({
   name: z.string().min(1).describe('shown in the report; unique in the file'),
