@@ -14,7 +14,7 @@ export function webhookCommand(): Command {
       .option('--url <url>', 'the server (default: the running serve of the data folder, else http://127.0.0.1:$OKTELL_PORT or 4055)')
       .option('-d, --data-dir <dir>', SERVER_DATA_DIR_HELP)
       .option('--config <file>', CONFIG_FILE_HELP)
-      .option('-u, --user <login:password>', "the server's credentials (default: the first of $OKTELL_USERS, of users: in the configuration, else the user the server generated in its data folder)")
+      .option('-u, --user <login:password>', "the server's credentials (default: a login:password in --url, else the first login with the hook right in $OKTELL_USERS, else in users: of the configuration, else the user the server generated in its data folder)")
       .option('--no-sign', 'send without X-Hook-Signature (to see the server refuse it)')
       .option('--fresh', 'give the body a new hook.sequenceId and the current timestamp before signing, so the server takes it as a new delivery rather than a resend of one it has seen')
       .option('--json', 'print one JSON object { url, status, runId, duplicateOf, signedFor, body, dataDir, user: { login, from }, credentialsRefused }, and fresh: [ { field, from, to } ] with --fresh')

@@ -79,7 +79,7 @@ function serverUser(flags: SendFlags, config: Omit<ServerConfig, 'usersGenerated
   if (flags.user !== undefined) return { user: userFlag(flags.user), from: '--user' };
   if (inUrl) return { user: inUrl, from: '--url' };
   const sender = hookUser(config.users);
-  if (sender) return { user: sender, from: env.OKTELL_USERS ? 'OKTELL_USERS' : `users: of ${config.configFile ?? 'the configuration file'}` };
+  if (sender) return { user: sender, from: env.OKTELL_USERS?.trim() ? 'OKTELL_USERS' : `users: of ${config.configFile ?? 'the configuration file'}` };
   const file = join(config.dataDir, 'server-user.json');
   if (existsSync(file)) {
     const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<OktellUser>;
