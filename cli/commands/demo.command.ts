@@ -11,7 +11,7 @@ export function demoCommand(io: DemoCommandIo = {}): Command {
     .option('--title <text>', 'task name', 'Позвонить клиенту')
     .option('--description <text>', 'task description', 'Клиент просил перезвонить после обеда.')
     .option('--responsible <id>', 'employee id in catalog 3 (default: the first one with an e-mail, other than the API account)')
-    .option('--url <url>', 'the Bpium emulator (default $BPIUM_URL, else the one the running `serve` of the data folder started, else bpiumEmulatorPort of the configuration file or 4056)')
+    .option('--url <url>', 'the Bpium emulator (default $BPIUM_URL, else port $BPIUM_EMULATOR_PORT on 127.0.0.1, else the one the running `serve` of the data folder started, else bpiumEmulatorPort of the configuration file or 4056)')
     .option('-d, --data-dir <dir>', SERVER_DATA_DIR_HELP)
     .option('--config <file>', CONFIG_FILE_HELP)
     .action(async (flags: { title: string; description: string; responsible?: string; url?: string; dataDir?: string; config?: string }) => (await import('./demo.js')).demoAction(io, flags));
