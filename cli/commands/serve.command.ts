@@ -7,11 +7,11 @@ import type { ServeOpts } from './serve.js';
 export function serveCommand(): Command {
   return new Command('serve')
     .description("start the emulated Oktell web server (HTTP404 hook, Web-API, durable job queue)")
-    .option('--port <port>', 'port (default $OKTELL_PORT or 4055)')
-    .option('--host <host>', 'address to listen on (default $OKTELL_HOST or 0.0.0.0)')
+    .option('--port <port>', 'port (default $OKTELL_PORT, port: of the configuration file, or 4055)')
+    .option('--host <host>', 'address to listen on (default $OKTELL_HOST, host: of the configuration file, or 0.0.0.0)')
     .option('-s, --scenarios <dir>', SCENARIOS_FOLDER_HELP)
     .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
     .option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('--bpium-emulator-port <port>', 'port of the embedded Bpium emulator, which then starts even if no scenario has a Bpium block (default $BPIUM_EMULATOR_PORT or 4056)')
+    .option('--bpium-emulator-port <port>', 'port of the embedded Bpium emulator, which then starts even if no scenario has a Bpium block (default $BPIUM_EMULATOR_PORT, bpiumEmulatorPort: of the configuration file, or 4056)')
     .action(async (o: ServeOpts) => (await import('./serve.js')).serveAction(o));
 }
