@@ -1,7 +1,7 @@
 // The server's own Oktell user when none is configured, and the webhook secret shared with the embedded Bpium
 // emulator: generated once and kept in the data folder so restarts keep them.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'; (credentials: a data folder made for the generated user or the emulator's webhook secret is 0700, as configuration.md says of the data folder (webhook send -d to a folder not there yet made it 0755, and a later serve kept that). Test server/private-files: webhook send to a new folder (fails without the fix: 755))
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OktellUser } from './auth.js';
 import { giveToFolderOwner, makePrivateFolder } from '../adapters/private-file.js';
