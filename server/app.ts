@@ -21,7 +21,7 @@ import { taskRoutes } from './tasks/routes.js';
 import { answerHook } from './hook.js';
 import { noteStoreRefusal, noteStoreTakesWrites } from './store-refusal.js';
 import { budgetFor, budgetRefusal, holdFor, loginOf, type BodyBudget } from './body-budget.js';
-import { closeUnreadBody, declaresBody, FORM_FIELD_LIMIT, OVER_BUDGET, readBody, readForm } from './request-body.js';
+import { closeUnreadBody, declaresBody, FORM_FIELD_LIMIT, formCharset, type NotText, OVER_BUDGET, type ParsedForm, parseForm, readBody, readForm } from './request-body.js';
 import { observeRequest, pathOf, writeAnswer } from './hook-listener.js';
 
 export interface AppDeps {
@@ -247,12 +247,17 @@ export const WEB_API_METHODS = 'GET, POST';
  * does not understand. As strict as `startparam…`: a caller that meant something else learns it instead of getting
  * another behaviour.
  */
-function webApiRefusal(req: Request, query: Record<string, unknown>, form: Record<string, unknown>, res: Response): { status: number; reason: string } | { q: Partial<Record<WebApiKey, string>> } {
+function webApiRefusal(req: Request, query: ParsedForm, form: Record<string, unknown>, res: Response): { status: number; reason: string } | { q: Partial<Record<WebApiKey, string>> } {
   if (req.method !== 'GET' && req.method !== 'POST') return { status: 405, reason: `${req.method} is not allowed: call the Web-API with GET or POST` };
   const notForm = res.locals.notForm as string | undefined;
   if (notForm !== undefined) return { status: 415, reason: `the Web-API takes its parameters in the query or as a form (application/x-www-form-urlencoded), not as ${notForm}` };
+  const notText = [
+    ...query.notText.filter((v) => WEB_API_KEY.test(v.key)).map((v) => notTextReason('query', v)),
+    ...((res.locals.formNotText as NotText[] | undefined) ?? []).filter((v) => WEB_API_KEY.test(v.key)).map((v) => notTextReason('form', v)),
+  ];
+  if (notText.length) return { status: 400, reason: notText[0]! };
   const keys = webApiKeys([
-    { from: 'query', values: query },
+    { from: 'query', values: query.fields },
     { from: 'form', values: form },
   ]);
   if (!keys.ok) return { status: 400, reason: keys.reason };
@@ -269,11 +274,26 @@ function webApiRefusal(req: Request, query: Record<string, unknown>, form: Recor
 /**
  * The Web-API's query parameters, every one of them: express's query parser keeps the first 1000 keys and drops the
  * rest silently, a repeated `name` or a `startparam1` among them. The request line's size (node's header limit,
- * 16 KiB) bounds how many there can be.
+ * 16 KiB) bounds how many there can be. Escapes are read as UTF-8; a value whose escapes are not UTF-8 (windows-1251
+ * text) is listed in `notText`.
  */
-export function webApiQuery(url: string): Record<string, unknown> {
+export function webApiQuery(url: string): ParsedForm {
   const at = url.indexOf('?');
-  return at === -1 ? {} : parseQueryString(url.slice(at + 1), '&', '=', { maxKeys: 0 });
+  return at === -1 ? { fields: {}, notText: [] } : parseForm(url.slice(at + 1), UTF8_FORM);
+}
+
+const UTF8_FORM = formCharset('utf-8')!;
+
+/** The keys whose values the Web-API reads: a value of another key that is not text does not matter. */
+const WEB_API_KEY = /^(name|async|timeout|startparam\d*)$/i;
+
+/** Why a Web-API value that is not UTF-8 is refused: where it was, what arrived and how to send it. */
+function notTextReason(where: 'query' | 'form', v: NotText): string {
+  const shown = JSON.stringify(v.key.slice(0, 40));
+  const how = where === 'query'
+    ? 'percent-encode the text as UTF-8 (П is %D0%9F), or POST the parameters as a form with Content-Type: application/x-www-form-urlencoded; charset=windows-1251'
+    : 'percent-encode the text as UTF-8 (П is %D0%9F), or name the form\'s charset in its Content-Type (application/x-www-form-urlencoded; charset=windows-1251)';
+  return `${shown} in the ${where} is not UTF-8 text (${v.bytes}): text in another encoding, such as windows-1251, is not read as a guess; ${how}`;
 }
 
 /**
@@ -312,10 +332,21 @@ function webApiBody(d: AppDeps, budget: BodyBudget): express.RequestHandler {
       );
       return;
     }
-    readForm(req, d.config.bodyLimitBytes, FORM_FIELD_LIMIT, take).then((form) => {
-      req.body = form;
-      next();
-    }, next);
+    readForm(req, d.config.bodyLimitBytes, FORM_FIELD_LIMIT, take).then(
+      (form) => {
+        req.body = form.fields;
+        res.locals.formNotText = form.notText;
+        next();
+      },
+      (e: { type?: string; message?: string }) => {
+        if (e.type !== 'charset.unsupported') return next(e);
+        // Refused before a byte is read, in the Web-API's own answer (XML for execsvcscript, the start result header).
+        res.locals.notForm = `a form in an ${e.message ?? 'unsupported charset'} (send it in UTF-8, windows-1251 or another charset a browser knows)`;
+        closeUnreadBody(req, res);
+        req.resume();
+        next();
+      },
+    );
   };
 }
 
@@ -387,7 +418,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(404, { started: false, startResult: -1, returnValue: `unknown service scenario "${name}"${guess ? `; did you mean "${guess}"?` : ''}` });
     return;
   }
-  const started = startParams([query, form]);
+  const started = startParams([query.fields, form]);
   if (!started.ok) {
     answer(400, { started: false, startResult: -1, returnValue: started.reason });
     return;

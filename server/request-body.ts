@@ -201,29 +201,106 @@ export function fieldCount(text: string, limit: number): number {
   return count;
 }
 
-/** `%XX` escapes as ISO-8859-1 characters (a form sent with `charset=iso-8859-1`). */
-const latin1Unescape = (s: string): string => s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+/** `%XX` escapes as the characters of their byte values (U+0000–U+00FF): each byte stays one character. */
+const byteUnescape = (s: string): string => s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+
+/** A form field or query parameter whose bytes are not text in the charset it was read in (see parseForm). */
+export interface NotText {
+  key: string;
+  /** Its first bytes, percent-encoded as sent (`%CF%F0%E8…`), to show the caller what arrived. */
+  bytes: string;
+}
+
+/** A parsed form or query: its fields (an array for a field given more than once; no prototype) and what was not text. */
+export interface ParsedForm {
+  fields: Record<string, unknown>;
+  notText: NotText[];
+}
+
+const FATAL_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const LENIENT_UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
- * A form body (application/x-www-form-urlencoded, UTF-8 or ISO-8859-1), read by readBody under the body budget
- * (`take`) and parsed: the Web-API's and the console's forms. A field given more than once is an array of its values
- * (the object has no prototype). Rejects with a BodyError: 415 for another charset (before a byte is read), 413 past
- * `limit` bytes or `fieldLimit` fields (`parameters.too.many`: refused, not cut short), 503 past the budget
- * (`OVER_BUDGET`), and readBody's others. The caller decides what a body of another type is.
+ * How a form's bytes become text in a charset label, or undefined for a label it cannot be read in: one TextDecoder
+ * does not know, or an encoding in which `&`, `=` and `%` are not their ASCII bytes (UTF-16). ISO-8859-1 is byte for
+ * byte, as before (TextDecoder would read it as windows-1252). UTF-8 is checked: `ok` is false for bytes that are not
+ * UTF-8 (percent-escapes of windows-1251 text), whose text has U+FFFD.
  */
-export function readForm(req: IncomingMessage, limit: number, fieldLimit: number, take: (n: number) => boolean): Promise<Record<string, unknown>> {
+export function formCharset(label: string): ((bytes: Buffer) => { text: string; ok: boolean }) | undefined {
+  if (label === 'iso-8859-1' || label === 'latin1') return (bytes) => ({ text: bytes.toString('latin1'), ok: true });
+  let decoder: InstanceType<typeof TextDecoder>;
+  try {
+    decoder = new TextDecoder(label.slice(0, 40), { ignoreBOM: true });
+  } catch {
+    return undefined;
+  }
+  if (decoder.encoding === 'utf-8') {
+    return (bytes) => {
+      try {
+        return { text: FATAL_UTF8.decode(bytes), ok: true };
+      } catch {
+        return { text: LENIENT_UTF8.decode(bytes), ok: false };
+      }
+    };
+  }
+  if (decoder.encoding.startsWith('utf-16') || decoder.encoding === 'replacement') return undefined;
+  return (bytes) => ({ text: decoder.decode(bytes), ok: true });
+}
+
+/** The first bytes of a value that is not text, percent-encoded (non-ASCII bytes and `%`), for a refusal to show. */
+function shownBytes(bytes: Buffer): string {
+  const shown = [...bytes.subarray(0, 12)].map((b) => (b < 0x21 || b > 0x7e || b === 0x25 ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b))).join('');
+  return bytes.length > 12 ? `${shown}…` : shown;
+}
+
+/**
+ * The fields of a form body or a query string, each byte of `raw` one character (a body read as `latin1`; a query
+ * string is ASCII). `%XX` escapes and raw bytes alike are bytes of the charset (`decode`, from formCharset), and `+`
+ * is a space, as form encoding has it. A value whose bytes are not text in that charset is listed in `notText` (and
+ * holds the text with U+FFFD); a key is decoded leniently.
+ */
+export function parseForm(raw: string, decode: (bytes: Buffer) => { text: string; ok: boolean }): ParsedForm {
+  const parsed = parseQueryString(raw, '&', '=', { maxKeys: 0, decodeURIComponent: byteUnescape });
+  const fields: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  const notText: NotText[] = [];
+  const asBytes = (s: string) => (/[^\u0000-\u00ff]/.test(s) ? Buffer.from(s, 'utf8') : Buffer.from(s, 'latin1'));
+  for (const [rawKey, rawValue] of Object.entries(parsed)) {
+    const key = decode(asBytes(rawKey)).text;
+    const text = (v: string) => {
+      const bytes = asBytes(v);
+      const d = decode(bytes);
+      if (!d.ok) notText.push({ key, bytes: shownBytes(bytes) });
+      return d.text;
+    };
+    const value = Array.isArray(rawValue) ? rawValue.map(text) : text(rawValue ?? '');
+    const before = fields[key];
+    // Two raw keys that decode to the same text (`%CF` and `%D0` in UTF-8 both U+FFFD) are one key given twice.
+    fields[key] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), ...(Array.isArray(value) ? value : [value])];
+  }
+  return { fields, notText };
+}
+
+/**
+ * A form body (application/x-www-form-urlencoded) read by readBody under the body budget (`take`) and parsed: the
+ * Web-API's and the console's forms. The charset its Content-Type names (UTF-8 without one; `windows-1251`,
+ * `koi8-r` and the other labels a browser knows, as on the hook) is what its bytes and escapes are read in. A field
+ * given more than once is an array of its values (the object has no prototype). Rejects with a BodyError: 415 for a
+ * charset it cannot read (`charset.unsupported`, before a byte is read), 413 past `limit` bytes or `fieldLimit`
+ * fields (`parameters.too.many`: refused, not cut short), 503 past the budget (`OVER_BUDGET`), and readBody's
+ * others. The caller decides what a body of another type is.
+ */
+export function readForm(req: IncomingMessage, limit: number, fieldLimit: number, take: (n: number) => boolean): Promise<ParsedForm> {
   let charset = 'utf-8';
   try {
     charset = (parseContentType(req.headers['content-type'] ?? '').parameters.charset ?? 'utf-8').toLowerCase();
   } catch {
     // An unparsable Content-Type that still names the form type: read as UTF-8, as body-parser did.
   }
-  if (charset !== 'utf-8' && charset !== 'iso-8859-1') {
-    return Promise.reject(bodyError(415, 'charset.unsupported', `unsupported charset "${charset.toUpperCase().slice(0, 40)}"`));
-  }
+  const decode = formCharset(charset);
+  if (!decode) return Promise.reject(bodyError(415, 'charset.unsupported', `unsupported charset "${charset.toUpperCase().slice(0, 40)}"`));
   return readBody(req, limit, take).then((body) => {
-    const text = body.toString(charset === 'utf-8' ? 'utf8' : 'latin1');
+    const text = body.toString('latin1');
     if (fieldCount(text, fieldLimit) > fieldLimit) throw bodyError(413, 'parameters.too.many', 'too many form fields', fieldLimit);
-    return parseQueryString(text, '&', '=', { maxKeys: 0, ...(charset === 'utf-8' ? {} : { decodeURIComponent: latin1Unescape }) });
+    return parseForm(text, decode);
   });
 }

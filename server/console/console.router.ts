@@ -70,7 +70,7 @@ function consoleForm(d: AppDeps): express.RequestHandler {
       return next();
     }
     readForm(req, limit, CONSOLE_FORM_FIELDS, holdFor(budget, res, loginOf(res)).take).then((form) => {
-      req.body = form;
+      req.body = form.fields;
       next();
     }, next);
   };

@@ -1,0 +1,72 @@
+// Cyrillic parameters of Web-API callers that do not write UTF-8: 1C and old PHP sites percent-encode windows-1251
+// text (`%CF%F0%E8%E2%E5%F2` for «Привет»). A form that names its charset (windows-1251, cp1251, koi8-r: the labels a
+// browser knows, as on the hook) is read in it, escapes and raw bytes alike. Escapes that are not UTF-8 where no
+// charset is named (a query, an unlabelled form) are refused with 400 saying what arrived and how to send it,
+// instead of starting the scenario with U+FFFD in place of the text. A form in a charset the server cannot read is
+// refused in the Web-API's own answer (XML, the start result header). Real server, real HTTP.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { AUTH, startTestServer, type TestServer } from './server-helpers.js';
+
+const ECHO = `variables: { a: string, b: string }
+blocks:
+  begin: { kind: Start, param: a, exits: { next: more } }
+  more: { kind: Variable, set: { b: InputParameter(2) }, exits: { next: ret } }
+  ret: { kind: ReturnValue, values: { 1: '[a] + "|" + [b]' } }
+`;
+
+/** «Привет мир» in windows-1251, percent-encoded as 1C and PHP's urlencode write it (a space as +). */
+const PRIVET_1251 = '%CF%F0%E8%E2%E5%F2+%EC%E8%F0';
+
+describe('Web-API parameters in windows-1251', { timeout: 60_000 }, () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ smtp: false, extraScenarios: { 'Echo.yaml': ECHO }, env: { SMTP_URL: '' } });
+  });
+  after(() => t.cleanup());
+
+  const get = (path: string) => fetch(`${t.server.url}${path}`, { headers: { authorization: AUTH } });
+  const post = (path: string, contentType: string, body: string | Buffer) => fetch(`${t.server.url}${path}`, { method: 'POST', headers: { authorization: AUTH, 'content-type': contentType }, body });
+
+  it('a form labelled charset=windows-1251 (or cp1251, koi8-r) is read in that charset, escapes and raw bytes alike', async () => {
+    const escaped = await post('/execsvcscriptplain', 'application/x-www-form-urlencoded; charset=windows-1251', `name=Echo&startparam1=${PRIVET_1251}&startparam2=a%2Bb`);
+    assert.equal(escaped.status, 200);
+    assert.equal(escaped.headers.get('x-oktell-start-result'), '0');
+    assert.equal(await escaped.text(), 'Привет мир|a+b');
+    const raw = await post('/execsvcscriptplain', 'application/x-www-form-urlencoded; charset=cp1251', Buffer.concat([Buffer.from('name=Echo&startparam1='), Buffer.from([0xcf, 0xf0, 0xe8, 0xe2, 0xe5, 0xf2])]));
+    assert.equal(await raw.text(), 'Привет|');
+    const koi8 = await post('/execsvcscriptplain', 'application/x-www-form-urlencoded; charset=koi8-r', 'name=Echo&startparam1=%F0%D2%C9%D7%C5%D4');
+    assert.equal(await koi8.text(), 'Привет|');
+  });
+
+  it('windows-1251 escapes in a query or an unlabelled form are refused with 400, not run as U+FFFD', async () => {
+    const runsBefore = (await t.server.store.listRuns({ scenario: 'Echo' })).items.length;
+    const query = await get(`/execsvcscriptplain?name=Echo&startparam1=${PRIVET_1251}`);
+    assert.equal(query.status, 400);
+    assert.equal(query.headers.get('x-oktell-start-result'), '-1');
+    assert.equal(await query.text(), '"startparam1" in the query is not UTF-8 text (%CF%F0%E8%E2%E5%F2%20%EC%E8%F0): text in another encoding, such as windows-1251, is not read as a guess; percent-encode the text as UTF-8 (П is %D0%9F), or POST the parameters as a form with Content-Type: application/x-www-form-urlencoded; charset=windows-1251');
+    const form = await post('/execsvcscript', 'application/x-www-form-urlencoded', `name=Echo&startparam2=${PRIVET_1251}`);
+    assert.equal(form.status, 400);
+    assert.match(await form.text(), /<property_simple key="startresult" value="-1" name="notstarted" \/>\n.*"startparam2" in the form is not UTF-8 text \(%CF%F0.*name the form's charset in its Content-Type/);
+    // The scenario's name too: before, «Новая» in windows-1251 was "unknown service scenario "�����"".
+    const name = await get('/execsvcscriptplain?name=%CD%EE%E2%E0%FF');
+    assert.equal(name.status, 400);
+    assert.match(await name.text(), /^"name" in the query is not UTF-8 text \(%CD%EE%E2%E0%FF\)/);
+    // Nothing ran.
+    assert.equal((await t.server.store.listRuns({ scenario: 'Echo' })).items.length, runsBefore);
+  });
+
+  it('UTF-8 escapes still arrive as text, and a key the Web-API does not read may hold any bytes', async () => {
+    const res = await get('/execsvcscriptplain?name=Echo&startparam1=%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82&utm=%FF');
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'Привет|');
+  });
+
+  it('a form in a charset the server cannot read gets 415 in the Web-API\'s answer: XML and the start result', async () => {
+    const res = await post('/execsvcscript', 'application/x-www-form-urlencoded; charset=x-unknown-cs', 'name=Echo');
+    assert.equal(res.status, 415);
+    assert.equal(res.headers.get('x-oktell-start-result'), '-1');
+    assert.match(res.headers.get('content-type') ?? '', /^application\/xml/);
+    assert.match(await res.text(), /<!\[CDATA\[the Web-API takes its parameters in the query or as a form \(application\/x-www-form-urlencoded\), not as a form in an unsupported charset "X-UNKNOWN-CS"/);
+  });
+});
