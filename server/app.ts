@@ -450,6 +450,8 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   }
   const timeoutS = q.timeout === undefined ? 30 : Number(q.timeout);
   const runId = d.ports.ids.newId();
+  // Named before the run ends, so that a caller who hangs up first leaves a log line naming the run (observeRequest).
+  res.locals.runId = runId;
   // With syncTimeout: stop, the caller's timeout also stops the run (before its next block), as Oktell's successor does.
   const stopper = d.config.syncTimeout === 'stop' ? new AbortController() : undefined;
   const running = runScenario(library, name, {

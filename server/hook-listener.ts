@@ -242,7 +242,15 @@ export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: s
     if (counted) d.metrics.inFlight--;
     counted = false;
   };
-  res.on('close', settled);
+  res.on('close', () => {
+    settled();
+    // The client closed the connection before the whole answer was sent (a caller's own timeout during a synchronous
+    // Web-API run, a hook sender giving up): no 'finish', so without this line the request would leave no trace in
+    // the log. The run it started is not stopped by it: the line names the run, which `show` follows.
+    if (res.writableFinished || unloggedAnswers.has(res) || !levelEnabled(d.logger, 'info')) return;
+    const id = runId();
+    d.logger.info({ method, path: printable(path), ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}), clientGone: true }, 'request ended by the client before its answer was sent');
+  });
   res.on('finish', () => {
     settled();
     // A request the throttle of failed logins refused is counted in its summary line instead (login-throttle.ts).

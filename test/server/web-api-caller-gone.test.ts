@@ -1,0 +1,57 @@
+// A Web-API caller that hangs up during a synchronous run (its own HTTP timeout, a 1C client closed): the run goes on
+// to its end and is recorded, and the log has a line for the request, naming the run, where before there was none
+// (the request line is written when an answer is sent). The service the run calls holds its answer until the caller
+// has gone, so the order of events does not depend on the machine's speed. Real server, real HTTP.
+import assert from 'node:assert/strict';
+import { createServer, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { AUTH, capturingLogger, startTestServer, waitFor } from './server-helpers.js';
+
+const SLOW = `variables: { url: string, answer: string }
+blocks:
+  begin: { kind: Start, param: url, exits: { next: ask } }
+  ask: { kind: WebRequest, url: '[url]', responseBody: answer, exits: { success: after } }
+  after: { kind: ReturnValue, values: { 1: '"after " + [answer]' } }
+`;
+
+describe('a Web-API caller that hangs up during a synchronous run', () => {
+  it('the run goes on to its end, and the log names the request and its run', { timeout: 60_000 }, async () => {
+    const held: ServerResponse[] = [];
+    let asked!: () => void;
+    const askedOnce = new Promise<void>((r) => (asked = r));
+    const service = createServer((_req, res) => {
+      held.push(res);
+      asked();
+    });
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
+    const serviceUrl = `http://127.0.0.1:${(service.address() as AddressInfo).port}/slow`;
+    const log = capturingLogger();
+    const t = await startTestServer({ smtp: false, logger: log.logger, env: { SMTP_URL: '', OKTELL_SYNC_TIMEOUT: '' }, extraScenarios: { 'Slow.yaml': SLOW } });
+    try {
+      const url = new URL(`${t.server.url}/execsvcscriptplain?name=Slow&startparam1=${encodeURIComponent(serviceUrl)}`);
+      const req = request(url, { headers: { authorization: AUTH } });
+      req.on('error', () => {});
+      req.end();
+      await askedOnce;
+      req.destroy();
+      const gone = await waitFor('the log line of the request whose caller left', () => log.lines.find((l) => l.obj.clientGone === true));
+      assert.equal(gone.level, 'info');
+      assert.equal(gone.msg, 'request ended by the client before its answer was sent');
+      assert.equal(gone.obj.path, '/execsvcscriptplain');
+      const runId = gone.obj.runId as string;
+      assert.match(runId, /^\w+$/);
+      held.splice(0).forEach((res) => res.end('ok'));
+      const run = await waitFor('the run to be recorded', async () => {
+        const r = await t.server.store.getRun(runId);
+        return r && r.status !== 'running' ? r : undefined;
+      });
+      assert.equal(run.status, 'completed');
+      assert.equal((run.returnValues as Record<string, unknown>)['1'], 'after ok');
+    } finally {
+      held.splice(0).forEach((res) => res.end('ok'));
+      await t.cleanup();
+      await new Promise<void>((r) => { service.closeAllConnections(); service.close(() => r()); });
+    }
+  });
+});
