@@ -298,8 +298,11 @@ export function readForm(req: IncomingMessage, limit: number, fieldLimit: number
   }
   const decode = formCharset(charset);
   if (!decode) return Promise.reject(bodyError(415, 'charset.unsupported', `unsupported charset "${charset.toUpperCase().slice(0, 40)}"`));
+  const utf8 = new TextDecoder(charset.slice(0, 40)).encoding === 'utf-8';
   return readBody(req, limit, take).then((body) => {
-    const text = body.toString('latin1');
+    // A UTF-8 byte order mark before the first field (1C's УстановитьТелоИзСтроки writes one unless told not to) is
+    // no part of it: kept, it made the first key "\uFEFFname", and the call was answered that "name" is required.
+    const text = (utf8 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body).toString('latin1');
     if (fieldCount(text, fieldLimit) > fieldLimit) throw bodyError(413, 'parameters.too.many', 'too many form fields', fieldLimit);
     return parseForm(text, decode);
   });

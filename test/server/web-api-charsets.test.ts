@@ -62,6 +62,12 @@ describe('Web-API parameters in windows-1251', { timeout: 60_000 }, () => {
     assert.equal(await res.text(), 'Привет|');
   });
 
+  it('a UTF-8 byte order mark before a form (1C writes one by default) is not part of its first key', async () => {
+    const res = await post('/execsvcscriptplain', 'application/x-www-form-urlencoded', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('name=Echo&startparam1=%D0%9F')]));
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'П|');
+  });
+
   it('a form in a charset the server cannot read gets 415 in the Web-API\'s answer: XML and the start result', async () => {
     const res = await post('/execsvcscript', 'application/x-www-form-urlencoded; charset=x-unknown-cs', 'name=Echo');
     assert.equal(res.status, 415);
