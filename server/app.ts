@@ -256,6 +256,12 @@ function webApiRefusal(req: Request, query: ParsedForm, form: Record<string, unk
     ...((res.locals.formNotText as NotText[] | undefined) ?? []).filter((v) => WEB_API_KEY.test(v.key)).map((v) => notTextReason('form', v)),
   ];
   if (notText.length) return { status: 400, reason: notText[0]! };
+  // `a=1&amp;startparam1=x`: the parameters after the first would be keys "amp;…", ignored as unknown, and the run
+  // would start without them. PHP writes it when arg_separator.output is "&amp;"; so does a URL copied from HTML.
+  for (const [from, keys] of [['query', Object.keys(query.fields)], ['form', Object.keys(form)]] as const) {
+    const escaped = keys.find((k) => /^amp;/i.test(k) && WEB_API_KEY.test(k.slice(4)));
+    if (escaped) return { status: 400, reason: `${JSON.stringify(escaped.slice(0, 40))} in the ${from}: the parameters are separated by "&amp;", HTML's escape of "&", where a bare "&" belongs (PHP's arg_separator.output set to "&amp;", or an address copied from a web page); send ${JSON.stringify(escaped.slice(4, 44))} after a bare "&"` };
+  }
   const keys = webApiKeys([
     { from: 'query', values: query.fields },
     { from: 'form', values: form },

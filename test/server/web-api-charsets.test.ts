@@ -3,7 +3,8 @@
 // browser knows, as on the hook) is read in it, escapes and raw bytes alike. Escapes that are not UTF-8 where no
 // charset is named (a query, an unlabelled form) are refused with 400 saying what arrived and how to send it,
 // instead of starting the scenario with U+FFFD in place of the text. A form in a charset the server cannot read is
-// refused in the Web-API's own answer (XML, the start result header). Real server, real HTTP.
+// refused in the Web-API's own answer (XML, the start result header). Two more ways integrators' parameters went
+// astray: a UTF-8 byte order mark before a form (1C), and "&amp;" between parameters (PHP). Real server, real HTTP.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AUTH, startTestServer, type TestServer } from './server-helpers.js';
@@ -60,6 +61,18 @@ describe('Web-API parameters in windows-1251', { timeout: 60_000 }, () => {
     const res = await get('/execsvcscriptplain?name=Echo&startparam1=%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82&utm=%FF');
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'Привет|');
+  });
+
+  it('parameters separated by "&amp;" (PHP\'s arg_separator.output, a URL copied from HTML) are refused, not dropped', async () => {
+    const query = await get('/execsvcscriptplain?name=Echo&amp;startparam1=x&amp;startparam2=y');
+    assert.equal(query.status, 400);
+    assert.equal(query.headers.get('x-oktell-start-result'), '-1');
+    assert.equal(await query.text(), '"amp;startparam1" in the query: the parameters are separated by "&amp;", HTML\'s escape of "&", where a bare "&" belongs (PHP\'s arg_separator.output set to "&amp;", or an address copied from a web page); send "startparam1" after a bare "&"');
+    const form = await post('/execsvcscriptplain', 'application/x-www-form-urlencoded', 'name=Echo&amp;startparam2=y');
+    assert.equal(form.status, 400);
+    assert.match(await form.text(), /^"amp;startparam2" in the form: /);
+    // A key of the caller's own that only starts so is still ignored.
+    assert.equal((await get('/execsvcscriptplain?name=Echo&startparam1=x&amp;utm=1')).status, 200);
   });
 
   it('a UTF-8 byte order mark before a form (1C writes one by default) is not part of its first key', async () => {
