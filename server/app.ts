@@ -271,7 +271,8 @@ function webApiRefusal(req: Request, query: ParsedForm, form: Record<string, unk
   if (!q.name) return { status: 400, reason: 'the "name" parameter (the service scenario) is required' };
   if (q.async !== undefined && q.async !== '0' && q.async !== '1') return { status: 400, reason: `"async" must be 0 (wait for the result) or 1 (answer at once); got ${JSON.stringify(String(q.async)).slice(0, 40)}` };
   if (q.timeout !== undefined) {
-    const t = q.timeout.trim() !== '' ? Number(q.timeout) : NaN;
+    // Decimal seconds only: Number() would also take "0x10", "1e2" and " 5", which the docs do not promise.
+    const t = /^(\d+\.?\d*|\.\d+)$/.test(q.timeout) ? Number(q.timeout) : NaN;
     if (!(t > 0 && t <= 600)) return { status: 400, reason: `"timeout" must be a number of seconds above 0 and at most 600; got ${JSON.stringify(String(q.timeout)).slice(0, 40)}` };
   }
   return { q };

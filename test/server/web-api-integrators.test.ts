@@ -19,7 +19,7 @@ blocks:
 /** «Привет мир» in windows-1251, percent-encoded as 1C and PHP's urlencode write it (a space as +). */
 const PRIVET_1251 = '%CF%F0%E8%E2%E5%F2+%EC%E8%F0';
 
-describe('Web-API parameters in windows-1251', { timeout: 60_000 }, () => {
+describe('Web-API calls as 1C and PHP programs write them', { timeout: 60_000 }, () => {
   let t: TestServer;
   before(async () => {
     t = await startTestServer({ smtp: false, extraScenarios: { 'Echo.yaml': ECHO }, env: { SMTP_URL: '' } });
@@ -73,6 +73,15 @@ describe('Web-API parameters in windows-1251', { timeout: 60_000 }, () => {
     assert.match(await form.text(), /^"amp;startparam2" in the form: /);
     // A key of the caller's own that only starts so is still ignored.
     assert.equal((await get('/execsvcscriptplain?name=Echo&startparam1=x&amp;utm=1')).status, 200);
+  });
+
+  it('timeout is decimal seconds: hexadecimal, exponents and spaces are refused as other text is', async () => {
+    for (const bad of ['0x10', '1e2', '%205', '5%20', 'Infinity']) {
+      const res = await get(`/execsvcscriptplain?name=Echo&timeout=${bad}`);
+      assert.equal(res.status, 400, bad);
+      assert.match(await res.text(), /^"timeout" must be a number of seconds above 0 and at most 600; got /);
+    }
+    for (const good of ['5', '0.5', '.5', '600', '10.']) assert.equal((await get(`/execsvcscriptplain?name=Echo&timeout=${good}`)).status, 200, good);
   });
 
   it('a UTF-8 byte order mark before a form (1C writes one by default) is not part of its first key', async () => {
