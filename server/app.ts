@@ -21,7 +21,7 @@ import { taskRoutes } from './tasks/routes.js';
 import { answerHook } from './hook.js';
 import { noteStoreRefusal, noteStoreTakesWrites } from './store-refusal.js';
 import { budgetFor, budgetRefusal, holdFor, loginOf, type BodyBudget } from './body-budget.js';
-import { closeUnreadBody, declaresBody, FORM_FIELD_LIMIT, formCharset, type NotText, OVER_BUDGET, type ParsedForm, parseForm, readBody, readForm } from './request-body.js';
+import { closeUnreadBody, declaresBody, FORM_FIELD_LIMIT, type NotText, OVER_BUDGET, type ParsedForm, parseForm, readBody, readForm, utf8Else } from './request-body.js';
 import { observeRequest, pathOf, writeAnswer } from './hook-listener.js';
 
 export interface AppDeps {
@@ -282,14 +282,12 @@ function webApiRefusal(req: Request, query: ParsedForm, form: Record<string, unk
  * The Web-API's query parameters, every one of them: express's query parser keeps the first 1000 keys and drops the
  * rest silently, a repeated `name` or a `startparam1` among them. The request line's size (node's header limit,
  * 16 KiB) bounds how many there can be. Escapes are read as UTF-8; a value whose escapes are not UTF-8 (windows-1251
- * text) is listed in `notText`.
+ * text) is read in `fallbackCharset` (OKTELL_WEBAPI_FALLBACK_CHARSET) when one is set, else listed in `notText`.
  */
-export function webApiQuery(url: string): ParsedForm {
+export function webApiQuery(url: string, fallbackCharset?: string): ParsedForm {
   const at = url.indexOf('?');
-  return at === -1 ? { fields: {}, notText: [] } : parseForm(url.slice(at + 1), UTF8_FORM);
+  return at === -1 ? { fields: {}, notText: [] } : parseForm(url.slice(at + 1), utf8Else(fallbackCharset));
 }
-
-const UTF8_FORM = formCharset('utf-8')!;
 
 /** The keys whose values the Web-API reads: a value of another key that is not text does not matter. */
 const WEB_API_KEY = /^(name|async|timeout|startparam\d*)$/i;
@@ -300,7 +298,7 @@ function notTextReason(where: 'query' | 'form', v: NotText): string {
   const how = where === 'query'
     ? 'percent-encode the text as UTF-8 (П is %D0%9F), or POST the parameters as a form with Content-Type: application/x-www-form-urlencoded; charset=windows-1251'
     : 'percent-encode the text as UTF-8 (П is %D0%9F), or name the form\'s charset in its Content-Type (application/x-www-form-urlencoded; charset=windows-1251)';
-  return `${shown} in the ${where} is not UTF-8 text (${v.bytes}): text in another encoding, such as windows-1251, is not read as a guess; ${how}`;
+  return `${shown} in the ${where} is not UTF-8 text (${v.bytes}): text in another encoding, such as windows-1251, is not read as a guess; ${how}; or have the server read such values in one charset (OKTELL_WEBAPI_FALLBACK_CHARSET=windows-1251)`;
 }
 
 /**
@@ -339,7 +337,7 @@ function webApiBody(d: AppDeps, budget: BodyBudget): express.RequestHandler {
       );
       return;
     }
-    readForm(req, d.config.bodyLimitBytes, FORM_FIELD_LIMIT, take).then(
+    readForm(req, d.config.bodyLimitBytes, FORM_FIELD_LIMIT, take, utf8Else(d.config.webApiFallbackCharset)).then(
       (form) => {
         req.body = form.fields;
         res.locals.formNotText = form.notText;
@@ -403,7 +401,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     answer(503, { started: false, startResult: -1, returnValue: 'the server is shutting down' });
     return;
   }
-  const query = webApiQuery(req.originalUrl);
+  const query = webApiQuery(req.originalUrl, d.config.webApiFallbackCharset);
   const checked = webApiRefusal(req, query, form, res);
   if (!('q' in checked)) {
     if (checked.status === 405) res.set('Allow', WEB_API_METHODS);

@@ -13,6 +13,7 @@ import { allowedKeys, closest, closestTimeZone, listScenarioFilesSync, scenarioN
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { defaultBodyBudget } from './body-budget.js';
+import { formCharset } from './request-body.js';
 import { DEFAULT_LOGIN_FAILURE_LIMIT } from './login-throttle.js';
 import { DEFAULT_RUN_RECORD_BYTES, MIN_RUN_RECORD_BYTES, RUN_RECORD_BUDGET_SETTING } from './run-budget.js';
 import type { BackoffPolicy } from './store/backoff.js';
@@ -108,6 +109,8 @@ const fileSchema = z.strictObject({
   maxSyncRuns: z.number().int().min(1).max(4096).optional(),
   /** What a synchronous Web-API run does when its caller's timeout passes: go on to its end, or stop before its next block. */
   syncTimeout: z.enum(['continue', 'stop']).optional(),
+  /** The charset a Web-API value that names none is read in when its escapes are not UTF-8 (unset: refused with 400). */
+  webApiFallbackCharset: z.string().optional(),
   /** Failed logins from one address (or for one login) within a minute before it gets 429 unchecked; 0 = off. */
   loginFailureLimit: z.number().int().min(0).max(MAX_LOGIN_FAILURE_LIMIT).optional(),
   webhookSecrets: z.record(z.string(), z.union([z.string(), z.strictObject({ file: z.string() })])).optional(),
@@ -193,6 +196,12 @@ export interface ServerConfig {
    * (the default) lets it end; `stop` stops it before its next block (R_CANCELLED), as Oktell's successor platform does.
    */
   syncTimeout: SyncTimeout;
+  /**
+   * The charset a Web-API value is read in when it names none (the query; a form without `charset=`) and its escapes
+   * are not UTF-8 (`OKTELL_WEBAPI_FALLBACK_CHARSET` over `webApiFallbackCharset:`): `windows-1251` for callers that
+   * send their strings' bytes as they are. Unset (the default): such a value is refused with 400.
+   */
+  webApiFallbackCharset?: string;
   /**
    * Failed logins from one client address (or for one login, from the addresses that failed it) within a minute
    * before further requests from there are answered 429 without a check (`OKTELL_LOGIN_FAILURE_LIMIT`); 0 = off.
@@ -522,6 +531,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     substrBase: substrBaseFromEnv(env) ?? fc.substrBase ?? 0,
     maxSyncRuns: optionalCount('n', env.OKTELL_SYNC_RUNS, 'OKTELL_SYNC_RUNS', 1, 4096).n ?? fc.maxSyncRuns ?? DEFAULT_MAX_SYNC_RUNS,
     syncTimeout: syncTimeoutSetting(env.OKTELL_SYNC_TIMEOUT) ?? fc.syncTimeout ?? 'continue',
+    ...fallbackCharset(envSetting(env, 'OKTELL_WEBAPI_FALLBACK_CHARSET'), fc.webApiFallbackCharset, at('webApiFallbackCharset')),
     loginFailureLimit: optionalCount('n', env.OKTELL_LOGIN_FAILURE_LIMIT, 'OKTELL_LOGIN_FAILURE_LIMIT', 0, MAX_LOGIN_FAILURE_LIMIT).n ?? fc.loginFailureLimit ?? DEFAULT_LOGIN_FAILURE_LIMIT,
     webhookSecrets: secrets,
     ...webhookMaxAge(env.BPIUM_WEBHOOK_MAX_AGE_MINUTES, fc.webhookMaxAgeMinutes),
@@ -761,6 +771,19 @@ function envChoice<T extends string>(v: string | undefined, name: string, choice
   const found = choices.find(([word]) => word === t);
   if (found) return found[0];
   throw new ConfigError(`${name}="${v}" must be ${choices.map(([word, what]) => `${word} (${what})`).join(' or ')}`);
+}
+
+/**
+ * `OKTELL_WEBAPI_FALLBACK_CHARSET` over the file's `webApiFallbackCharset:`, checked: a label TextDecoder knows for a
+ * charset in which a form's `&`, `=` and `%` are ASCII, and not UTF-8 itself (the fallback is for values that are not).
+ */
+function fallbackCharset(fromEnv: string | undefined, fromFile: string | undefined, fileAt: string): { webApiFallbackCharset?: string } {
+  const label = (fromEnv ?? fromFile)?.trim();
+  if (label === undefined || label === '') return {};
+  const name = fromEnv !== undefined ? `OKTELL_WEBAPI_FALLBACK_CHARSET="${fromEnv}"` : `${fileAt}: webApiFallbackCharset "${fromFile}"`;
+  if (!formCharset(label.toLowerCase())) throw new ConfigError(`${name} is not a charset a form can be read in: give a label such as windows-1251, koi8-r or iso-8859-5`);
+  if (new TextDecoder(label.toLowerCase()).encoding === 'utf-8') throw new ConfigError(`${name} names UTF-8, which every value is read in first: give the charset to read the values that are not UTF-8 in, such as windows-1251, or leave it unset to refuse them`);
+  return { webApiFallbackCharset: label.toLowerCase() };
 }
 
 const syncTimeoutSetting = (v: string | undefined): SyncTimeout | undefined =>

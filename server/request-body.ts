@@ -247,6 +247,22 @@ export function formCharset(label: string): ((bytes: Buffer) => { text: string; 
   return (bytes) => ({ text: decoder.decode(bytes), ok: true });
 }
 
+/**
+ * UTF-8 first, and for a value whose bytes are not UTF-8 the charset `fallback` (a label formCharset reads, checked
+ * by the configuration): the Web-API's values that name no charset when OKTELL_WEBAPI_FALLBACK_CHARSET is set.
+ * Without a fallback, plain checked UTF-8. Cyrillic in windows-1251 is almost never valid UTF-8 (its letters are
+ * bytes 0xC0–0xFF, which UTF-8 never puts one after another), so the two rarely meet.
+ */
+export function utf8Else(fallback: string | undefined): (bytes: Buffer) => { text: string; ok: boolean } {
+  const utf8 = formCharset('utf-8')!;
+  const other = fallback === undefined ? undefined : formCharset(fallback);
+  if (!other) return utf8;
+  return (bytes) => {
+    const d = utf8(bytes);
+    return d.ok ? d : other(bytes);
+  };
+}
+
 /** The first bytes of a value that is not text, percent-encoded (non-ASCII bytes and `%`), for a refusal to show. */
 function shownBytes(bytes: Buffer): string {
   const shown = [...bytes.subarray(0, 12)].map((b) => (b < 0x21 || b > 0x7e || b === 0x25 ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b))).join('');
@@ -287,16 +303,21 @@ export function parseForm(raw: string, decode: (bytes: Buffer) => { text: string
  * given more than once is an array of its values (the object has no prototype). Rejects with a BodyError: 415 for a
  * charset it cannot read (`charset.unsupported`, before a byte is read), 413 past `limit` bytes or `fieldLimit`
  * fields (`parameters.too.many`: refused, not cut short), 503 past the budget (`OVER_BUDGET`), and readBody's
- * others. The caller decides what a body of another type is.
+ * others. The caller decides what a body of another type is. `unlabelled`: how a form that names no charset is read
+ * (the Web-API's `utf8Else`); checked UTF-8 without it.
  */
-export function readForm(req: IncomingMessage, limit: number, fieldLimit: number, take: (n: number) => boolean): Promise<ParsedForm> {
+export function readForm(req: IncomingMessage, limit: number, fieldLimit: number, take: (n: number) => boolean, unlabelled?: (bytes: Buffer) => { text: string; ok: boolean }): Promise<ParsedForm> {
   let charset = 'utf-8';
+  let named = false;
   try {
-    charset = (parseContentType(req.headers['content-type'] ?? '').parameters.charset ?? 'utf-8').toLowerCase();
+    const label = parseContentType(req.headers['content-type'] ?? '').parameters.charset;
+    named = label !== undefined;
+    charset = (label ?? 'utf-8').toLowerCase();
   } catch {
     // An unparsable Content-Type that still names the form type: read as UTF-8, as body-parser did.
   }
-  const decode = formCharset(charset);
+  // A form that names no charset: `unlabelled` when given (the Web-API's fallback), else checked UTF-8.
+  const decode = !named && unlabelled ? unlabelled : formCharset(charset);
   if (!decode) return Promise.reject(bodyError(415, 'charset.unsupported', `unsupported charset "${charset.toUpperCase().slice(0, 40)}"`));
   const utf8 = new TextDecoder(charset.slice(0, 40)).encoding === 'utf-8';
   return readBody(req, limit, take).then((body) => {

@@ -7,6 +7,10 @@
 // astray: a UTF-8 byte order mark before a form (1C), and "&amp;" between parameters (PHP). Real server, real HTTP.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadServerConfig } from '../../server/config.js';
+import { tempDir } from '../helpers.js';
 import { AUTH, startTestServer, type TestServer } from './server-helpers.js';
 
 const ECHO = `variables: { a: string, b: string }
@@ -45,7 +49,7 @@ describe('Web-API calls as 1C and PHP programs write them', { timeout: 60_000 },
     const query = await get(`/execsvcscriptplain?name=Echo&startparam1=${PRIVET_1251}`);
     assert.equal(query.status, 400);
     assert.equal(query.headers.get('x-oktell-start-result'), '-1');
-    assert.equal(await query.text(), '"startparam1" in the query is not UTF-8 text (%CF%F0%E8%E2%E5%F2%20%EC%E8%F0): text in another encoding, such as windows-1251, is not read as a guess; percent-encode the text as UTF-8 (П is %D0%9F), or POST the parameters as a form with Content-Type: application/x-www-form-urlencoded; charset=windows-1251');
+    assert.equal(await query.text(), '"startparam1" in the query is not UTF-8 text (%CF%F0%E8%E2%E5%F2%20%EC%E8%F0): text in another encoding, such as windows-1251, is not read as a guess; percent-encode the text as UTF-8 (П is %D0%9F), or POST the parameters as a form with Content-Type: application/x-www-form-urlencoded; charset=windows-1251; or have the server read such values in one charset (OKTELL_WEBAPI_FALLBACK_CHARSET=windows-1251)');
     const form = await post('/execsvcscript', 'application/x-www-form-urlencoded', `name=Echo&startparam2=${PRIVET_1251}`);
     assert.equal(form.status, 400);
     assert.match(await form.text(), /<property_simple key="startresult" value="-1" name="notstarted" \/>\n.*"startparam2" in the form is not UTF-8 text \(%CF%F0.*name the form's charset in its Content-Type/);
@@ -96,5 +100,56 @@ describe('Web-API calls as 1C and PHP programs write them', { timeout: 60_000 },
     assert.equal(res.headers.get('x-oktell-start-result'), '-1');
     assert.match(res.headers.get('content-type') ?? '', /^application\/xml/);
     assert.match(await res.text(), /<!\[CDATA\[the Web-API takes its parameters in the query or as a form \(application\/x-www-form-urlencoded\), not as a form in an unsupported charset "X-UNKNOWN-CS"/);
+  });
+});
+
+// The same callers on a server told to read values that are not UTF-8 in windows-1251 (OKTELL_WEBAPI_FALLBACK_CHARSET):
+// how classic Oktell reads them is not documented, so the choice is the administrator's. UTF-8 is still read first, and
+// a form that names its charset is read in it.
+describe('Web-API values on a server with OKTELL_WEBAPI_FALLBACK_CHARSET=windows-1251', { timeout: 60_000 }, () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ smtp: false, extraScenarios: { 'Echo.yaml': ECHO }, env: { SMTP_URL: '', OKTELL_WEBAPI_FALLBACK_CHARSET: 'windows-1251' } });
+  });
+  after(() => t.cleanup());
+
+  const get = (path: string) => fetch(`${t.server.url}${path}`, { headers: { authorization: AUTH } });
+  const post = (path: string, contentType: string, body: string) => fetch(`${t.server.url}${path}`, { method: 'POST', headers: { authorization: AUTH, 'content-type': contentType }, body });
+
+  it('windows-1251 escapes in a query and in an unlabelled form are read in windows-1251', async () => {
+    const query = await get(`/execsvcscriptplain?name=Echo&startparam1=${PRIVET_1251}`);
+    assert.equal(query.status, 200);
+    assert.equal(await query.text(), 'Привет мир|');
+    const form = await post('/execsvcscriptplain', 'application/x-www-form-urlencoded', `name=Echo&startparam2=${PRIVET_1251}`);
+    assert.equal(await form.text(), '|Привет мир');
+  });
+
+  it('UTF-8 escapes are still UTF-8, and a labelled form is read in its own charset', async () => {
+    assert.equal(await (await get('/execsvcscriptplain?name=Echo&startparam1=%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82&startparam2=%CF%F0%E8%E2%E5%F2')).text(), 'Привет|Привет');
+    assert.equal(await (await post('/execsvcscriptplain', 'application/x-www-form-urlencoded; charset=koi8-r', 'name=Echo&startparam1=%F0%D2%C9%D7%C5%D4')).text(), 'Привет|');
+  });
+});
+
+describe('OKTELL_WEBAPI_FALLBACK_CHARSET is checked at start', () => {
+  for (const [env, file, message] of [
+    ['x-unknown', undefined, /OKTELL_WEBAPI_FALLBACK_CHARSET="x-unknown" is not a charset a form can be read in: give a label such as windows-1251/],
+    ['utf-16le', undefined, /is not a charset a form can be read in/],
+    ['UTF8', undefined, /OKTELL_WEBAPI_FALLBACK_CHARSET="UTF8" names UTF-8, which every value is read in first/],
+    [undefined, 'webApiFallbackCharset: nope\n', /oktell\.config\.yaml:1:\d+: webApiFallbackCharset "nope" is not a charset/],
+  ] as const) {
+    it(`${env ?? `the file's ${JSON.stringify(file)}`} stops the start with what to give`, () => {
+      const tmp = tempDir('oktell-fallback-');
+      try {
+        if (file) writeFileSync(join(tmp.dir, 'oktell.config.yaml'), file);
+        assert.throws(() => loadServerConfig({}, env ? { OKTELL_WEBAPI_FALLBACK_CHARSET: env } : {}, tmp.dir), message);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
+  it('a known label is kept in lower case; unset or blank leaves none', () => {
+    assert.equal(loadServerConfig({}, { OKTELL_WEBAPI_FALLBACK_CHARSET: 'Windows-1251' }, '/nonexistent-dir').webApiFallbackCharset, 'windows-1251');
+    assert.equal(loadServerConfig({}, { OKTELL_WEBAPI_FALLBACK_CHARSET: '  ' }, '/nonexistent-dir').webApiFallbackCharset, undefined);
+    assert.equal(loadServerConfig({}, {}, '/nonexistent-dir').webApiFallbackCharset, undefined);
   });
 });
