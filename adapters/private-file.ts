@@ -1,17 +1,36 @@
 // Files that hold secrets (the SQLite stores keep webhook bodies, secrets and credentials) are created readable by
 // their owner only, whatever the umask; SQLite then gives its -wal, -shm and -journal files the same mode.
-import { closeSync, existsSync, lchownSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fchownSync, lchownSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Creates `file` empty with mode 0600 unless it exists already (an existing file keeps its mode). */
 export function createPrivateFile(file: string): void {
+  let fd: number;
   try {
-    closeSync(openSync(file, 'wx', 0o600));
+    fd = openSync(file, 'wx', 0o600);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     return;
   }
-  giveToFolderOwner(file);
+  try {
+    giveToFolderOwner(file, fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes `text` into `file` made new (mode 0600, 'wx': never through a link already in its place, and an existing
+ * entry is an error), given to the folder's owner through the descriptor it was made with (`giveToFolderOwner`).
+ */
+export function writeNewPrivateFile(file: string, text: string): void {
+  const fd = openSync(file, 'wx', 0o600);
+  try {
+    giveToFolderOwner(file, fd);
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -19,14 +38,18 @@ export function createPrivateFile(file: string): void {
  * as its own user), gives the file or folder `path` just made to the owner and group of the folder it is in, as SQLite
  * does for the -wal and -shm files it makes. Otherwise a root-owned file of mode 600 is left in the service's folder:
  * a letter the console's outbox page and `oktell-emu outbox` cannot read, a database the service cannot open. Nothing
- * changes for any other user, or in a folder root owns. The path itself is given, never what it points to: the
- * folder's owner could have put a link to /etc/shadow in the file's place meanwhile, and root would hand that over.
+ * changes for any other user, or in a folder root owns. The folder's owner could put a link to /etc/shadow in the
+ * file's place meanwhile, and root would hand that over: with `fd`, the descriptor the file was made with, that very
+ * file is given (fchown), whatever is at its name now, a hard link included; without one (a folder just made), the
+ * path itself, never what a symbolic link there points to (lchown).
  */
-export function giveToFolderOwner(path: string): void {
+export function giveToFolderOwner(path: string, fd?: number): void {
   if (process.getuid?.() !== 0) return;
   try {
     const folder = statSync(dirname(path));
-    if (folder.uid !== 0) lchownSync(path, folder.uid, folder.gid);
+    if (folder.uid === 0) return;
+    if (fd === undefined) lchownSync(path, folder.uid, folder.gid);
+    else fchownSync(fd, folder.uid, folder.gid);
   } catch {
     // A file system where root may not give files away (NFS with root_squash, some FUSE mounts): left as made.
   }

@@ -1,9 +1,9 @@
 // The addresses a running `serve` listens on, kept in a small file of its data folder so that `demo` and
 // `webhook send` find a server started on other ports than the defaults. It holds no secret.
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataFolderHeld } from '../server/data-lock.js';
-import { giveToFolderOwner } from '../adapters/private-file.js';
+import { writeNewPrivateFile } from '../adapters/private-file.js';
 
 export const SERVER_FILE = 'serve.json';
 
@@ -63,8 +63,7 @@ export function writeServerFile(dataDir: string, info: ServerFile): void {
   // Owner-only like the rest of the data folder: it says which process serves it, which is no one else's business.
   try {
     removeQuietly(tmp); // a leftover of a process of the same pid; 'wx' below never follows a link put there
-    writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    giveToFolderOwner(tmp);
+    writeNewPrivateFile(tmp, `${JSON.stringify(info, null, 2)}\n`);
     renameSync(tmp, file);
   } catch (e) {
     removeQuietly(tmp); // what a full disk let through is no use to anyone
@@ -108,8 +107,7 @@ export function writeStoreFile(dataDir: string, store: ServerFileStore): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     removeQuietly(tmp);
-    writeFileSync(tmp, `${JSON.stringify({ store, since: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    giveToFolderOwner(tmp);
+    writeNewPrivateFile(tmp, `${JSON.stringify({ store, since: new Date().toISOString() }, null, 2)}\n`);
     renameSync(tmp, file);
   } catch (e) {
     removeQuietly(tmp);

@@ -1,10 +1,10 @@
 // The server's own Oktell user when none is configured, and the webhook secret shared with the embedded Bpium
 // emulator: generated once and kept in the data folder so restarts keep them.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OktellUser } from './auth.js';
-import { giveToFolderOwner, makePrivateFolder } from '../adapters/private-file.js';
+import { makePrivateFolder, writeNewPrivateFile } from '../adapters/private-file.js';
 import type { Store } from './store/store.port.js';
 
 /** The generated user, the file that keeps it, and whether it was made just now (only then is it shown in full). */
@@ -83,6 +83,5 @@ export function emulatorWebhookSecret(secrets: Record<string, string>, dataDir: 
  */
 function writeFreshPrivate(file: string, text: string): void {
   rmSync(file, { force: true });
-  writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
-  giveToFolderOwner(file);
+  writeNewPrivateFile(file, text);
 }

@@ -130,7 +130,7 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
       try {
         const handle = await open(temp, 'wx', 0o600);
         try {
-          giveToFolderOwner(temp);
+          giveToFolderOwner(temp, handle.fd);
           await handle.writeFile(bytes);
           await handle.sync();
         } finally {

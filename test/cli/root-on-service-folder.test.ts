@@ -6,7 +6,7 @@
 // and -shm. Runs only as root (it needs chown); says so otherwise.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, chmodSync, chownSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { giveToFolderOwner } from '../../adapters/private-file.js';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -93,6 +93,32 @@ describe('root commands on a service user\'s data folder leave its files to that
       giveToFolderOwner(link);
       assert.equal(statSync(precious).uid, 0, 'the file the link points to is still root\'s');
       assert.equal(lstatSync(link).uid, SERVICE_UID, 'the link itself is the folder owner\'s');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  // A hard link is the file it links to: lchown on the path would give that file away. Where fs.protected_hardlinks
+  // is 0 the folder's owner may link any file it can see, so root gives through the descriptor it made the file with.
+  it('a hard link put in the place of a file root made: the file made is given, not the linked one', () => {
+    const tmp = tempDir();
+    try {
+      const data = join(tmp.dir, 'lib');
+      mkdirSync(data, { mode: 0o700 });
+      chownSync(data, SERVICE_UID, SERVICE_GID);
+      const precious = join(tmp.dir, 'shadow');
+      writeFileSync(precious, 'root only\n', { mode: 0o600 });
+      const made = join(data, 'serve.json.tmp');
+      const fd = openSync(made, 'wx', 0o600);
+      try {
+        // What the folder's owner does between root's open and its chown: the file made is replaced by a hard link.
+        unlinkSync(made);
+        linkSync(precious, made);
+        giveToFolderOwner(made, fd);
+        assert.equal(statSync(precious).uid, 0, 'the file the hard link shares is still root\'s');
+      } finally {
+        closeSync(fd);
+      }
     } finally {
       tmp.cleanup();
     }
