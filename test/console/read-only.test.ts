@@ -120,6 +120,7 @@ describe('a read-only console login', () => {
       const html = await refused.text();
       assert.match(html, /<h1>Read-only login<\/h1>/);
       assert.match(html, /The login viewer may look at the console but not change anything \(its rights: view\)/);
+      assert.match(html, /the console right is needed to replay, cancel a queued job, run a task now or dry-run\./);
       assert.equal(await state(), before, 'the refused request changed nothing');
       assert.ok(log.lines.some((l) => l.msg === 'login lacks the right' && l.obj.login === 'viewer' && l.obj.right === 'console' && l.obj.path === `/-/console${action.path(data)}`));
       const done = await post(AUTH, action.path(data), action.form);
