@@ -34,10 +34,18 @@ function newestSource() {
   let newest = 0;
   for (const folder of ['engine', 'components', 'adapters', 'bpium-emulator', 'server', 'cli']) {
     const dir = join(root, folder);
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir, { recursive: true })) {
-      if (String(name).endsWith('.ts')) newest = Math.max(newest, statSync(join(dir, String(name))).mtimeMs);
-    }
+    if (existsSync(dir)) newest = Math.max(newest, newestIn(dir));
+  }
+  return newest;
+}
+
+/** Walked by hand: readdirSync's `recursive` came with Node 20.1, and 20.0 (package.json: node >=20) ignores it. */
+function newestIn(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestIn(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }
