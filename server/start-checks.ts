@@ -66,15 +66,23 @@ export function portInUse(e: unknown, what: string, settings: string): unknown {
   const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
   if (err?.code !== 'EADDRINUSE' && err?.code !== 'EACCES') return e;
   const where = err.address !== undefined && err.port !== undefined ? `${err.address.includes(':') ? `[${err.address}]` : err.address}:${err.port}` : 'the port';
-  if (err.code === 'EACCES') return portRefused(where, what, settings);
+  if (err.code === 'EACCES') return portRefused(where, err.port, what, settings);
   return new PortInUseError(`cannot listen on ${where} (EADDRINUSE): another program uses the port of ${what}; set ${settings}`);
 }
 
 /**
  * A port this user may not listen on (EACCES): on Linux the ports below 1024, unless the process runs as root or
- * has the CAP_NET_BIND_SERVICE capability. Said in one line with both ways out, instead of Node's stack trace.
+ * has the CAP_NET_BIND_SERVICE capability. Said in one line with both ways out, instead of Node's stack trace. A port
+ * from 1024 up refused so is no root port: a security policy (SELinux's port types, AppArmor) forbids it, and the
+ * advice to move to a port from 1024 up would be wrong.
  */
-function portRefused(where: string, what: string, settings: string): ConfigError {
+function portRefused(where: string, port: number | undefined, what: string, settings: string): ConfigError {
+  if (port !== undefined && port >= 1024) {
+    return new ConfigError(
+      `cannot listen on ${where} (EACCES): the system refuses this user the port of ${what}, though it is no port below 1024: ` +
+        `a security policy (SELinux, AppArmor) forbids it. Allow the port there (SELinux: semanage port -a -t http_port_t -p tcp ${port}), or set ${settings}`,
+    );
+  }
   return new ConfigError(
     `cannot listen on ${where} (EACCES): this user may not open the port of ${what}: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability. ` +
       `Use a port from 1024 up (set ${settings}) behind a reverse proxy that listens on 80 or 443, or give node the capability (systemd: AmbientCapabilities=CAP_NET_BIND_SERVICE)`,

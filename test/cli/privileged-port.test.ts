@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
+import { portInUse } from '../../server/start-checks.js';
 import { cliEnvironment } from './cli.helper.js';
 
 function unprivilegedPortStart(): number {
@@ -43,4 +44,20 @@ describe('serve on a port below 1024 as an ordinary user', { skip }, () => {
       }
     });
   }
+});
+
+// EACCES on a port from 1024 up is not the root-port rule (a security policy such as SELinux refuses it): the message
+// must not blame the port being below 1024 nor advise moving to a port from 1024 up.
+describe('EACCES on a port from 1024 up', () => {
+  it('names a security policy, not the ports below 1024', () => {
+    const e = Object.assign(new Error('listen EACCES: permission denied 0.0.0.0:8080'), { code: 'EACCES', address: '0.0.0.0', port: 8080 });
+    const said = (portInUse(e, 'the server', '--port or OKTELL_PORT') as Error).message;
+    assert.match(said, /^cannot listen on 0\.0\.0\.0:8080 \(EACCES\): the system refuses this user the port of the server, though it is no port below 1024: a security policy \(SELinux, AppArmor\) forbids it\./);
+    assert.doesNotMatch(said, /ports below 1024 need root|Use a port from 1024 up/);
+  });
+
+  it('a port below 1024 still gets the root-port advice', () => {
+    const e = Object.assign(new Error('listen EACCES: permission denied 0.0.0.0:80'), { code: 'EACCES', address: '0.0.0.0', port: 80 });
+    assert.match((portInUse(e, 'the server', '--port or OKTELL_PORT') as Error).message, /ports below 1024 need root or the CAP_NET_BIND_SERVICE capability\. Use a port from 1024 up \(set --port or OKTELL_PORT\)/);
+  });
 });
