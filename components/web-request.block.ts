@@ -378,7 +378,13 @@ function dryRun(c: Config, rt: BlockRuntime, spec: WebRequestSpec, request: Json
 
 /** The URL to request, or an HTTP_BAD_URL refusal; `seen.url` is the URL as it may be shown, once it parses. */
 function requestUrl(urlText: string, seen: { url?: string }): URL {
-  if (/[\u0000-\u001f\u007f]/.test(urlText)) throw new EffectError('permanent', 'the URL contains control characters (a line break?)', { code: 'HTTP_BAD_URL' });
+  // Refused, not cleaned: a parser would drop a tab or line break and read what is around it as one (`.\t.` as `..`).
+  const control = /[\u0000-\u001f\u007f]/.exec(urlText);
+  if (control) {
+    const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const name = control[0] === '\t' ? `a tab (${code})` : control[0] === '\n' || control[0] === '\r' ? `a line break (${code})` : `a control character (${code})`;
+    throw new EffectError('permanent', `the URL contains ${name} at character ${control.index + 1} (from a value pasted into it?)`, { code: 'HTTP_BAD_URL' });
+  }
   let url: URL;
   try {
     url = new URL(urlText);
@@ -400,9 +406,14 @@ function requestUrl(urlText: string, seen: { url?: string }): URL {
   return url;
 }
 
-/** The first "." or ".." segment of the URL's path as written (`%2e` counts as a dot, `\\` as a slash, as the parser reads them). */
+/**
+ * The first "." or ".." segment of the URL's path, read as the WHATWG parser reads it: tabs and line breaks anywhere
+ * are dropped before parsing (`.\t.` is `..`), `%2e` counts as a dot, `\\` as a slash, and any number of slashes,
+ * none included, may follow `http:` (`http:/crm.example.ru/a/..` and `http:crm.example.ru/a/..` parse as
+ * `http://crm.example.ru/`).
+ */
 function dotSegment(urlText: string): string | undefined {
-  const path = /^[a-z][a-z0-9+.-]*:[/\\]{2}[^/?#\\]*([^?#]*)/i.exec(urlText)?.[1] ?? '';
+  const path = /^[a-z][a-z0-9+.-]*:[/\\]*[^/?#\\]*([^?#]*)/i.exec(urlText.replace(/[\t\n\r]/g, ''))?.[1] ?? '';
   return path.split(/[/\\]/).find((segment) => /^(?:\.|%2e){1,2}$/i.test(segment));
 }
 

@@ -303,4 +303,31 @@ blocks:
     assert.equal(ok.returnValues['1'], 'success');
     assert.deepEqual(seenPaths, ['/clients/v1..2/card']);
   });
+
+  it('a dot segment is refused however the URL hides it: a tab inside it, or "http:/" with one slash (or none)', async () => {
+    const hostAndPort = base.slice('http://'.length);
+    // The parser reads `http:/host/…` and `http:host/…` as `http://host/…`: the ".." after it is resolved away all the same.
+    for (const start of [`http:/${hostAndPort}`, `http:${hostAndPort}`, `HTTP:\\${hostAndPort}`]) {
+      for (const id of ['..', '%2E.']) {
+        seenPaths.length = 0;
+        const r = await get('[base] + "/clients/" + [id] + "/card"', { vars: { base: start, id } });
+        assert.equal(r.variables.code, 'HTTP_BAD_URL', `${start} ${id}`);
+        assert.deepEqual(seenPaths, [], `${start} ${id}: nothing is sent`);
+        assert.match(String(r.httpCalls?.[0]?.error), /the path has a "[.%2E]+" segment, which would be resolved away/);
+      }
+    }
+    // A tab or line break inside a segment is dropped by the parser (".\t." is ".."): such a URL is refused, naming it.
+    for (const [id, named] of [['.\t.', 'a tab \\(U\\+0009\\)'], ['.\n.', 'a line break \\(U\\+000A\\)'], ['\u0000..', 'a control character \\(U\\+0000\\)']] as const) {
+      seenPaths.length = 0;
+      const r = await get('[base] + "/clients/" + [id] + "/card"', { vars: { id } });
+      assert.equal(r.variables.code, 'HTTP_BAD_URL', JSON.stringify(id));
+      assert.deepEqual(seenPaths, [], `${JSON.stringify(id)}: nothing is sent`);
+      assert.match(String(r.httpCalls?.[0]?.error), new RegExp(`the URL contains ${named} at character ${base.length + '/clients/'.length + id.search(/[\u0000-\u001f]/) + 1} `));
+    }
+    // One slash is read, not refused, when the path holds no dot segment.
+    seenPaths.length = 0;
+    const ok = await get('[base] + "/clients/" + [id] + "/card"', { vars: { base: `http:/${hostAndPort}`, id: 'a.b' } });
+    assert.equal(ok.returnValues['1'], 'success');
+    assert.deepEqual(seenPaths, ['/clients/a.b/card']);
+  });
 });
