@@ -9,18 +9,13 @@ import { decodeQueryPart, isSecretHeader, maskQueryText } from '../adapters/web/
 export const REDACTED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-hook-signature']);
 
 /**
- * Named like a credential (the rule WebRequest masks with) but not one: a retry's key, a WebSocket handshake nonce.
- * Kept in stored headers, where a person reading a run needs them (an Idempotency-Key tells two resends apart).
- */
-const NOT_CREDENTIALS = new Set(['idempotency-key', 'sec-websocket-key']);
-
-/**
  * Whether a header is named like a credential the server does not check (`X-Api-Key`, `X-Auth-Token`,
  * `…-Secret`, `…-Password`): the scenario sees its value (it may be the sender's only proof of identity), the store,
- * the console, `show` and the logs see `[redacted]`.
+ * the console, `show` and the logs see `[redacted]`. The rule is WebRequest's, keys that grant nothing left out: an
+ * Idempotency-Key (it tells two resends apart, for a person reading a run) or a Sec-WebSocket-Key is kept.
  */
 export function isStoredRedactedHeader(name: string, value?: string): boolean {
-  return isSecretHeader(name, value) && !NOT_CREDENTIALS.has(name.toLowerCase());
+  return isSecretHeader(name, value);
 }
 
 /** The request headers twice: as the scenario gets them (parameter 2), and as they are stored and shown. */

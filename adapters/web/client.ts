@@ -274,9 +274,9 @@ function tlsHint(code: string, url: URL): string {
  */
 export function headersForRedirect(headers: Record<string, string>, from: URL, to: URL): Record<string, string> {
   if (to.origin === from.origin) return headers;
-  // Idempotency-Key is named like a key but is none: it names the request, and a POST sent on by a 307 or 308 needs it
-  // most (the service that finally acts on it must recognise a repeat). It carries nothing a host could use elsewhere.
-  return Object.fromEntries(Object.entries(headers).filter(([name, value]) => name.toLowerCase() === 'idempotency-key' || !isSecretHeader(name, value)));
+  // Idempotency-Key is no credential by that rule (it names the request): a POST sent on by a 307 or 308 needs it most,
+  // as the service that finally acts on it must recognise a repeat. It carries nothing a host could use elsewhere.
+  return Object.fromEntries(Object.entries(headers).filter(([name, value]) => !isSecretHeader(name, value)));
 }
 
 /** Whether `host` itself (not a `*.` pattern) is in the allow-list. */

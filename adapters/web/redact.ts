@@ -9,20 +9,27 @@ const MASK = '***';
  * password (`pass`, `passwd`, `pwd`), authentication (`auth`, `Authorization`, `Authentication`), a credential, a
  * session, a signature (`signature`, or `sig` as a word: not `assignee`), a token or a secret, and cookies. Broad on
  * purpose: a name it catches wrongly (`?author=`, `passenger`) is only masked where the request is shown, never
- * changed where it is used.
+ * changed where it is used. The keys that grant nothing (NOT_A_SECRET_KEY: `Idempotency-Key`…) are left out.
  */
 const SECRET_NAME = /key$|(^|[-_.])key([-_.]|$)|pass|pwd|auth|credential|session|signature|(^|[-_.])sig([-_.]|$)|token|secret|^(set-)?cookie$/i;
+/**
+ * A "key" that names a request, a message or a place and grants nothing: `Idempotency-Key` (also `X-Idempotency-Key`,
+ * `idempotency_key`, `idempotencyKey`), `Idempotence-Key`, a dedup(e)/deduplication key, `Sec-WebSocket-Key` (a
+ * handshake nonce), a correlation, cache, routing or partition key. It is taken out of the name before SECRET_NAME
+ * reads it, so the rest of the name still counts (`X-Session-Cache-Key`, `idempotency_key_secret` stay masked).
+ */
+const NOT_A_SECRET_KEY = /(?:idempoten(?:cy|ce)|dedup(?:e|lication)?|websocket|correlation|cache|routing|partition)[-_.]?key(?=$|[-_.])/gi;
 /** A header value that is a credential whatever the header is called: `Bearer …` or `Basic …`. */
 const CREDENTIAL_VALUE = /^\s*(bearer|basic)\s+\S/i;
 
-/** Whether a header, query parameter, form field or JSON key is named like a credential (see SECRET_NAME). */
+/** Whether a header, query parameter, form field or JSON key is named like a credential (see SECRET_NAME, NOT_A_SECRET_KEY). */
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
+  return SECRET_NAME.test(name.replace(NOT_A_SECRET_KEY, ''));
 }
 
 /** Whether a header carries a credential: named like one, or (given its value) holding a Bearer or Basic credential. */
 export function isSecretHeader(name: string, value?: string): boolean {
-  return SECRET_NAME.test(name) || (value !== undefined && CREDENTIAL_VALUE.test(value));
+  return isSecretName(name) || (value !== undefined && CREDENTIAL_VALUE.test(value));
 }
 
 /** The headers with the values of secret ones replaced by `***`. */
@@ -55,7 +62,7 @@ export function maskQueryText(pathAndQuery: string, onMasked?: (value: string) =
   const q = pathAndQuery.indexOf('?');
   if (q < 0) return pathAndQuery;
   const query = pathAndQuery.slice(q + 1).replace(/(^|[&;])([^=&;#]*)=([^&;#]*)/g, (all, sep: string, name: string, value: string) => {
-    if (!SECRET_NAME.test(decodeQueryPart(name))) return all;
+    if (!isSecretName(decodeQueryPart(name))) return all;
     onMasked?.(value);
     return `${sep}${name}=${MASK}`;
   });
@@ -77,7 +84,7 @@ export function decodeQueryPart(name: string): string {
  */
 export function maskUrlText(text: string): string {
   return text
-    .replace(/([?&;]([^=&;#]*)=)([^&;#]*)/g, (all, head: string, name: string) => (SECRET_NAME.test(name) ? `${head}${MASK}` : all))
+    .replace(/([?&;]([^=&;#]*)=)([^&;#]*)/g, (all, head: string, name: string) => (isSecretName(name) ? `${head}${MASK}` : all))
     .replace(/^([a-z][\w+.-]*:\/\/)?[^/@\s]*@/i, (_all, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`);
 }
 
@@ -102,7 +109,7 @@ export function maskBody(body: string, contentType: string | undefined): string 
   const type = (contentType ?? '').toLowerCase();
   if (type.startsWith('application/x-www-form-urlencoded')) {
     const form = new URLSearchParams(body);
-    for (const name of [...new Set(form.keys())]) if (SECRET_NAME.test(name)) form.set(name, MASK);
+    for (const name of [...new Set(form.keys())]) if (isSecretName(name)) form.set(name, MASK);
     return form.toString();
   }
   if (type.includes('json')) {
@@ -119,6 +126,6 @@ export function maskBody(body: string, contentType: string | undefined): string 
 
 function maskJson(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(maskJson);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_NAME.test(k) && typeof x !== 'object' ? MASK : maskJson(x)]));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isSecretName(k) && typeof x !== 'object' ? MASK : maskJson(x)]));
   return v;
 }

@@ -587,6 +587,28 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal((form.trace[0]!.effect as { request: { body: string } }).request.body, 'user=ivan&Password=***');
   });
 
+  it('an Idempotency-Key and other keys that grant nothing are shown as sent; API keys, tokens, sessions stay masked', async () => {
+    const props = `method: POST\nurl: '[base] + "/send"'\nidempotencyKey: true
+query: { dedup_key: '"d-77"', key: '"q-k3y"' }
+headers: { X-Idempotency-Key: '"order-5521"', X-Correlation-Key: '"corr-9"', Sec-WebSocket-Key: '"nonce-1"', X-Api-Key: '"api-k3y"', X-Session-Cache-Key: '"sess-k3y"', Idempotency-Key-Secret: '"idem-s3cret"' }
+json: { idempotencyKey: '"order-5521"', cache_key: '"c-1"', api_key: '"json-k3y"' }`;
+    for (const dryRun of [false, true]) {
+      const r = await run(props, { dryRun });
+      assert.equal(exitOf(r), 'success');
+      const { request } = r.trace[0]!.effect as { request: { url: string; headers: Record<string, string>; body: string } };
+      const key = dryRun ? request.headers['idempotency-key'] : seen.at(-1)!.headers['idempotency-key'];
+      assert.match(String(key), /^[0-9a-f-]{36}$/);
+      assert.equal(request.headers['idempotency-key'], key, `${dryRun}: the Idempotency-Key is shown as sent`);
+      assert.equal(request.headers['x-idempotency-key'], 'order-5521');
+      assert.equal(request.headers['x-correlation-key'], 'corr-9');
+      assert.equal(request.headers['sec-websocket-key'], 'nonce-1');
+      for (const masked of ['x-api-key', 'x-session-cache-key', 'idempotency-key-secret']) assert.equal(request.headers[masked], '***', masked);
+      assert.match(request.url, /\?dedup_key=d-77&key=\*\*\*$/);
+      assert.deepEqual(JSON.parse(request.body), { idempotencyKey: 'order-5521', cache_key: 'c-1', api_key: '***' });
+      assert.doesNotMatch(JSON.stringify([r.trace, r.httpCalls]), /k3y|s3cret/);
+    }
+  });
+
   it('the URL recorded is the one sent, byte for byte, when a secret query value is masked in it (a space stays %20, not +)', async () => {
     const r = await run(`url: '[base] + "/sms?from=a%20b"'\nquery: { to: '[value]', api_key: '[secret]', note: '"x y"' }`, { vars: { value: '+7 900&1' } });
     assert.equal(exitOf(r), 'success');
