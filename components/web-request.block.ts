@@ -614,15 +614,17 @@ function setAnswer(c: Config, rt: BlockRuntime, answer: WebAnswer) {
  * outage answer (5xx, 408, 429). The last two both take the block's `timeout` exit, but a refused connection is not a
  * timeout, and the person reading why a request failed needs to tell them apart.
  */
-export function httpFailureOutcome(kind: string, status: unknown): 'error' | 'network error' | 'timeout' {
+export function httpFailureOutcome(kind: string, status: unknown): 'error' | 'network error' | 'timeout' | 'unknown' {
   if (kind === 'permanent') return 'error';
+  if (kind === 'unknown') return 'unknown';
   return kind === 'transient' && (status === undefined || status === null) ? 'network error' : 'timeout';
 }
 
 /**
  * Records a request that got no answer, sets `errorCode`, and applies the one failure rule of blocks with side
  * effects: a refusal takes `error` (else the run fails for good); an outage (no answer, 5xx, 408, 429 after the
- * retries) takes `timeout` (else the run fails as retryable, to be tried again).
+ * retries) takes `timeout` (else the run fails as retryable, to be tried again); an effect of unknown outcome takes no
+ * exit (the run fails with R_EFFECT_UNKNOWN).
  */
 function failed(c: Config, rt: BlockRuntime, e: EffectError, method: string, noAnswer: { url: string; ms: number } | undefined): string {
   if (noAnswer) {
@@ -641,6 +643,9 @@ function failed(c: Config, rt: BlockRuntime, e: EffectError, method: string, noA
     });
   }
   if (c.errorCode) rt.set(c.errorCode, errorCodeOf(e));
+  // A write the service may have made (its answer unreadable): no exit, which would go on as if it had failed or not
+  // been made; the run fails with R_EFFECT_UNKNOWN and is not retried, as a database write whose answer is lost.
+  if (e.kind === 'unknown') throw e;
   const exit = e.kind === 'permanent' ? 'error' : 'timeout';
   if (rt.hasExit(exit)) return exit;
   throw e;

@@ -202,7 +202,7 @@ export interface HttpCallRecord {
   url: string;
   /** HTTP status of the answer, when one came. */
   status?: number;
-  /** 'ok', 'error', 'network error', 'timeout', 'dry-run', 'replayed' (see httpFailureOutcome). */
+  /** 'ok', 'error', 'network error', 'timeout', 'unknown' (a POST whose answer could not be read), 'dry-run', 'replayed' (see httpFailureOutcome). */
   outcome: string;
   /**
    * Whether the request went out and was answered in this run: false in a dry run (for methods that change things),

@@ -149,7 +149,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
             if (!sentNothing) report({ error: e.details.code ?? e.message });
             throw new EffectError(e.kind, e.message, { ...e.details, attempts: sent });
           }
-          failure = classify(e, label, sent, progress.url);
+          failure = classify(e, label, sent, progress.url, writesOnce(spec));
           if (!sentNothing) report({ ...(failure.details.status !== undefined ? { status: failure.details.status } : {}), error: failure.details.code ?? failure.kind });
           if (!failure.retryable) throw failure;
         }
@@ -213,8 +213,19 @@ interface Progress {
   url: URL;
 }
 
-/** Turns a failed exchange into the EffectError the block understands. */
-function classify(e: unknown, label: string, attempts: number, url: URL): EffectError {
+/**
+ * A request that a service must not get twice when its answer is lost: a POST or PATCH without an Idempotency-Key
+ * (with one, the service can recognise a repeat; PUT and DELETE are idempotent by HTTP's rules).
+ */
+function writesOnce(spec: WebRequestSpec): boolean {
+  return (spec.method === 'POST' || spec.method === 'PATCH') && !Object.keys(spec.headers).some((name) => name.toLowerCase() === 'idempotency-key');
+}
+
+/**
+ * Turns a failed exchange into the EffectError the block understands. `writesOnce`: the request is a POST or PATCH that
+ * must not be repeated (see writesOnce), so an answer that came but cannot be read leaves its outcome unknown.
+ */
+function classify(e: unknown, label: string, attempts: number, url: URL, writesOnce = false): EffectError {
   if (e instanceof ExchangeTimeout) return new EffectError('timeout', `${label}: ${e.message}`, { code: 'HTTP_TIMEOUT', attempts });
   if (e instanceof AnswerTooLarge) {
     // The service answered (and, for a POST, acted): its status and headers are kept, the body is not, since a cut
@@ -235,6 +246,13 @@ function classify(e: unknown, label: string, attempts: number, url: URL): Effect
     return new EffectError('permanent', `${label}: TLS failure: ${url.host} does not answer in TLS (EPROTO: wrong version number): is it a plain http:// service? Write http:// in the url, or the port the service serves https on`, { code: 'HTTP_TLS', attempts, cause: e });
   }
   if (code?.startsWith('HPE_')) {
+    // Something answered, so the request reached the port, and the service may have acted on it before its answer
+    // went wrong (headers over 16 KiB, a Content-Length given twice): a POST sent again could be made twice. As a
+    // database write whose connection is lost, it is of unknown outcome: not retried, the run fails (R_EFFECT_UNKNOWN)
+    // and a job waits as a dead letter for someone to check. A read, or a write with an Idempotency-Key, is retried.
+    if (writesOnce) {
+      return new EffectError('unknown', `${label}: the answer is not valid HTTP (${code}): ${parserHint(code)}; the service may have acted on the ${label.slice(0, label.indexOf(' '))}, so it is not sent again (idempotencyKey: true would let it be retried)`, { code: 'HTTP_NETWORK', attempts, cause: e });
+    }
     return new EffectError('transient', `${label}: the answer is not valid HTTP (${code}): ${parserHint(code)}`, { code: 'HTTP_NETWORK', attempts, cause: e });
   }
   return new EffectError('transient', `${label}: ${code ?? (message || 'network error')}`, { code: 'HTTP_NETWORK', attempts, cause: e });

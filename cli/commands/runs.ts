@@ -486,7 +486,7 @@ type ReplayTarget = { jobId: string; version: string | undefined; job: JobRecord
 const NONE_LEFT: LeftOut = { unknown: [], changed: [], cancelled: [] };
 const leftCount = (left: LeftOut): number => left.unknown.length + left.changed.length + left.cancelled.length;
 
-const UNKNOWN_WHAT = 'a letter the mail server never confirmed, which may have been delivered, or a database statement that may have been committed';
+const UNKNOWN_WHAT = 'a letter the mail server never confirmed, which may have been delivered, a database statement that may have been committed, or a web POST or PATCH whose answer could not be read';
 
 /**
  * `replay --status`: every job with that status, except, unless asked for, those whose last attempt ended with an

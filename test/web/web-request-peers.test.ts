@@ -288,6 +288,68 @@ blocks:
     }
   });
 
+  it('a POST or PATCH whose answer is not valid HTTP is of unknown outcome, sent once; a GET, or a POST with idempotencyKey, is retried', async () => {
+    // Reads each request whole, then answers with headers too large for Node (HPE_HEADER_OVERFLOW), or with no HTTP at all.
+    let requests = 0;
+    let answer = '';
+    const raw = createNetServer((c) => {
+      let got = '';
+      c.on('data', (d) => {
+        got += d.toString('latin1');
+        const end = got.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = Number(/content-length: *(\d+)/i.exec(got.slice(0, end))?.[1] ?? 0);
+        if (got.length < end + 4 + length) return;
+        requests++;
+        c.end(answer);
+      });
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/orders`;
+    const send = (method: string, more = '') =>
+      runText(`variables: { url: string, code: string }
+start: call
+blocks:
+  call:
+    kind: WebRequest
+    method: ${method}
+    url: '[url]'
+    timeout: 2
+${method === 'GET' ? '' : '    json: { sum: 1 }\n'}${more}    errorCode: code
+    exits: { success: ok, error: bad, timeout: slow }
+  ok: { kind: ReturnValue, values: { 1: '"success"' } }
+  bad: { kind: ReturnValue, values: { 1: '"error"' } }
+  slow: { kind: ReturnValue, values: { 1: '"timeout"' } }
+`, { vars: { url }, client: { retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } } });
+    try {
+      for (const [kind, body, code] of [
+        ['headers over 16 KiB', `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`, 'HPE_HEADER_OVERFLOW'],
+        ['no HTTP at all', 'NOT HTTP AT ALL\r\n\r\n', 'HPE_INVALID_CONSTANT'],
+      ]) {
+        answer = body!;
+        for (const method of ['POST', 'PATCH']) {
+          requests = 0;
+          const r = await send(method);
+          assert.equal(requests, 1, `${kind}, ${method}: sent once, not again`);
+          assert.equal(r.status, 'failed', `${kind}, ${method}: no exit is taken`);
+          assert.equal(r.status === 'failed' && r.error.code, 'R_EFFECT_UNKNOWN');
+          assert.equal(r.httpCalls?.[0]?.outcome, 'unknown');
+          assert.equal(r.httpCalls?.[0]?.attempts, 1);
+          assert.match(String(r.httpCalls?.[0]?.error), new RegExp(`the answer is not valid HTTP \\(${code}\\): .*; the service may have acted on the ${method}, so it is not sent again`));
+        }
+        for (const [method, more] of [['GET', ''], ['POST', '    idempotencyKey: true\n'], ['PUT', '']] as const) {
+          requests = 0;
+          const r = await send(method, more);
+          assert.equal(requests, 3, `${kind}, ${method} ${more.trim()}: retried as an outage`);
+          assert.equal(r.returnValues['1'], 'timeout');
+          assert.equal(r.httpCalls?.[0]?.outcome, 'network error');
+        }
+      }
+    } finally {
+      await new Promise((r) => raw.close(r));
+    }
+  });
+
   it('an id from the data that is "." or ".." in the path is refused (HTTP_BAD_URL), not resolved to another address', async () => {
     for (const id of ['..', '.', '%2e%2E', '.%2e']) {
       seenPaths.length = 0;
