@@ -239,6 +239,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
     // A 3xx that came back as the answer: why it was not followed, which "302 error" alone does not say.
     const unfollowed = ok ? undefined : redirectNotFollowed(answer, c.maxRedirects);
     if (unfollowed) rt.traceNote(unfollowed);
+    if (typeof answer.note === 'string') rt.traceNote(answer.note);
     rt.recordHttpCall({
       method: c.method,
       url: shownUrl,

@@ -334,6 +334,8 @@ export interface WebAnswer {
   attempts: number;
   /** Given by a fixture (`--http-fixtures`, a test file's `http:`): no service was asked, nothing went out. */
   fixture?: true;
+  /** Something of the body that was left unread and why (bytes after its gzip data), said in the trace. */
+  note?: string;
 }
 
 /** One HTTP attempt of a web request, reported so retries show in the trace. */

@@ -5,7 +5,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw, type Gunzip } from 'node:zlib';
+import { crc32, createBrotliDecompress, createGunzip, createInflate, createInflateRaw, inflateRawSync, type Gunzip } from 'node:zlib';
 
 /** The exchange took longer than its deadline. */
 export class ExchangeTimeout extends Error {
@@ -48,6 +48,8 @@ export interface RawAnswer {
    * are not what it names. The body is then empty (its connection closed unread): the caller decides what that means.
    */
   undecodable?: string;
+  /** Something of the body left unread and why (bytes after the end of its gzip data), for the trace to say. */
+  note?: string;
 }
 
 export interface ExchangeRequest {
@@ -176,7 +178,33 @@ export class HttpExchanger {
             const stream = decoder.make(first);
             stream.on('data', keep);
             stream.once('end', finish);
-            stream.on('error', (e: Error) => undecodable(`the body is not valid ${decoder.name} (Content-Encoding: ${decoder.name}): ${e.message}`));
+            // A gzip body is kept as it came too (within the cap), in case bytes follow its gzip data (below).
+            let compressed: Buffer[] | undefined = decoder.name.endsWith('gzip') ? [first] : undefined;
+            let compressedSize = first.length;
+            if (compressed) {
+              res.on('data', (c: Buffer) => {
+                compressedSize += c.length;
+                if (compressedSize > Math.min(maxBytes, MAX_KEPT_GZIP)) compressed = undefined;
+                else compressed?.push(c);
+              });
+            }
+            stream.on('error', (e: Error) => {
+              if (settled) return;
+              // A gzip body followed by bytes that are not another gzip member (a stray newline, padding, a second
+              // answer): Node's gunzip fails there, curl reads the data before them. So do we, member by
+              // member, checked by their CRC and length, and the trace says what was left.
+              let whole: ReturnType<typeof wholeGzipMembers>;
+              try {
+                whole = compressed ? wholeGzipMembers(Buffer.concat(compressed), maxBytes) : undefined;
+              } catch {
+                whole = undefined;
+              }
+              if (!whole) return undecodable(`the body is not valid ${decoder.name} (Content-Encoding: ${decoder.name}): ${e.message}`);
+              stopDecoding?.();
+              res.destroy();
+              done();
+              resolve({ status, headers: res.headers, body: whole.body, note: `the body has bytes after its gzip data (from byte ${whole.end + 1} of the compressed body) that are not gzip: ignored` });
+            });
             stopDecoding = () => {
               res.unpipe(stream);
               stream.destroy();
@@ -201,6 +229,55 @@ export class HttpExchanger {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
+}
+
+/** The most compressed bytes of a gzip body kept to read it again when bytes follow its gzip data. */
+const MAX_KEPT_GZIP = 16 * 1024 * 1024;
+
+/**
+ * The whole gzip members at the start of `data` (RFC 1952), decoded, and the offset where they end; undefined when
+ * not even the first is whole and sound (its CRC-32 and length checked). At most `maxBytes` decoded: more throws.
+ */
+export function wholeGzipMembers(data: Buffer, maxBytes: number): { body: Buffer; end: number } | undefined {
+  const parts: Buffer[] = [];
+  let at = 0;
+  let size = 0;
+  for (;;) {
+    const member = gzipMember(data, at, maxBytes - size);
+    if (!member) break;
+    parts.push(member.body);
+    size += member.body.length;
+    at = member.end;
+  }
+  return parts.length ? { body: Buffer.concat(parts), end: at } : undefined;
+}
+
+/** The gzip member at `at`, decoded, and where it ends; undefined if none begins there whole. */
+function gzipMember(data: Buffer, at: number, maxBytes: number): { body: Buffer; end: number } | undefined {
+  // ID1 ID2 CM(8: deflate) FLG MTIME(4) XFL OS, then the optional fields FLG names.
+  if (data.length < at + 18 || data[at] !== 0x1f || data[at + 1] !== 0x8b || data[at + 2] !== 8) return undefined;
+  const flags = data[at + 3]!;
+  let p = at + 10;
+  if (flags & 4) p = p + 2 > data.length ? data.length + 1 : p + 2 + data.readUInt16LE(p);
+  for (const flag of [8, 16]) {
+    if (!(flags & flag) || p > data.length) continue;
+    const zero = data.indexOf(0, p);
+    p = zero < 0 ? data.length + 1 : zero + 1;
+  }
+  if (flags & 2) p += 2;
+  if (p >= data.length) return undefined;
+  let inflated: { buffer: Buffer; engine: { bytesWritten: number } };
+  try {
+    // Inflating bare deflate data stops at its end, whatever follows; `bytesWritten` says where that was.
+    inflated = inflateRawSync(data.subarray(p), { info: true, ...(Number.isFinite(maxBytes) ? { maxOutputLength: Math.max(1, maxBytes) } : {}) }) as unknown as typeof inflated;
+  } catch (e) {
+    if (e instanceof RangeError) throw e;
+    return undefined;
+  }
+  const trailer = p + inflated.engine.bytesWritten;
+  if (trailer + 8 > data.length) return undefined;
+  if (data.readUInt32LE(trailer) !== crc32(inflated.buffer) || data.readUInt32LE(trailer + 4) !== inflated.buffer.length % 2 ** 32) return undefined;
+  return { body: inflated.buffer, end: trailer + 8 };
 }
 
 /**

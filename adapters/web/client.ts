@@ -124,7 +124,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
         try {
           const a = await attempt(spec, progress);
           report({ status: a.status });
-          const answer: WebAnswer = { status: a.status, headers: flatHeaders(a.headers), body: decode(a.body, a.headers['content-type']), url: a.url.href, attempts: n };
+          const answer: WebAnswer = { status: a.status, headers: flatHeaders(a.headers), body: decode(a.body, a.headers['content-type']), url: a.url.href, attempts: n, ...(a.note ? { note: a.note } : {}) };
           if (a.undecodable !== undefined && !isRetryableStatus(a.status)) {
             // The service answered (a POST was acted on), but its body cannot be read: passing the compressed bytes on
             // as text would hand the scenario garbage as if it were the answer. Status and headers are kept, as for an

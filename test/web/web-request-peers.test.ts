@@ -58,6 +58,14 @@ describe('the WebRequest block against peers that behave badly', { timeout: 120_
     routes.set('/bomb', (_q, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(20 * 1024 * 1024, 'a'))));
     routes.set('/zstd', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'zstd' }).end(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3])));
     routes.set('/not-gzip', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(json));
+    // Bytes after the gzip data: a stray newline, or text; and the same after a gzip whose checksum is wrong.
+    routes.set('/gzip-then-garbage', (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(Buffer.concat([gzipSync(json), Buffer.from('\r\ngarbage after the member')])));
+    routes.set('/two-members-then-garbage', (_q, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).end(Buffer.concat([gzipSync('one,'), gzipSync('two'), Buffer.from('\n')])));
+    routes.set('/bad-crc-then-garbage', (_q, res) => {
+      const g = gzipSync(json);
+      g[g.length - 8] = g[g.length - 8]! ^ 0xff;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(Buffer.concat([g, Buffer.from('garbage')]));
+    });
     routes.set('/empty-gzip', (_q, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end());
     routes.set('/bom', (_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)])));
     routes.set('/drip', (_q, res) => {
@@ -118,6 +126,22 @@ blocks:
       assert.equal(r.returnValues['2'], 'Иван');
     });
   }
+
+  it('a gzip body followed by bytes that are not gzip is read as curl reads it, the trace saying what was left; a broken member still is not', async () => {
+    const r = await get('[base] + "/gzip-then-garbage"', { then: 'JsonGet([body], "$.name")' });
+    assert.equal(r.returnValues['1'], 'success', JSON.stringify(r.variables));
+    assert.equal(r.variables.body, json);
+    assert.equal(r.returnValues['2'], 'Иван');
+    const length = gzipSync(json).length;
+    assert.deepEqual(r.trace.find((t) => t.block === 'call')?.notes, [`the body has bytes after its gzip data (from byte ${length + 1} of the compressed body) that are not gzip: ignored`]);
+    const two = await get('[base] + "/two-members-then-garbage"');
+    assert.equal(two.returnValues['1'], 'success');
+    assert.equal(two.variables.body, 'one,two', 'every whole member before them is read');
+    const bad = await get('[base] + "/bad-crc-then-garbage"');
+    assert.equal(bad.returnValues['1'], 'error');
+    assert.equal(bad.variables.code, 'HTTP_BAD_ENCODING');
+    assert.equal(bad.variables.body, '');
+  });
 
   it('a gzip bomb is cut at the cap as it inflates: HTTP_TOO_LARGE, nothing of it kept', async () => {
     const r = await get('[base] + "/bomb"', { client: { maxResponseBytes: 64 * 1024 } });
