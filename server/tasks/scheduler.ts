@@ -463,8 +463,13 @@ export class TaskScheduler {
     );
   }
 
-  /** Prometheus lines: due, started, skipped and missed runs per task. */
+  /**
+   * Prometheus lines: due, started, skipped and missed runs per task. A task an edit removed has no series from then on
+   * (its counters are dropped, so one added back under that name counts from 0 again: a counter reset, as a restart).
+   */
   metricLines(): string[] {
+    const names = new Set(this.o.tasks().map((t) => t.name));
+    for (const task of [...this.counters.keys()]) if (!names.has(task)) this.counters.delete(task);
     const lines: string[] = [];
     for (const k of ['due', 'started', 'skipped', 'missed'] as const) {
       lines.push(`# HELP oktell_service_task_${k}_total Service task runs ${HELP[k]}.`, `# TYPE oktell_service_task_${k}_total counter`);

@@ -71,6 +71,14 @@ describe('service tasks on a running server', () => {
       const both = await waitFor('the warning about the second bad edit', () => warnings.find((w) => w.includes('keeping the tasks in force') && w.includes('"Tik"')));
       assert.match(both, /\n\S*oktell\.config\.yaml:2:29: scenario: "Tik" is not in the scenarios folder \(did you mean Tick\?\)\n\S*oktell\.config\.yaml:2:40: cron: month: 13 is outside 1-12$/);
       assert.deepEqual((await tasks()).map((x) => [x.name, x.enabled]), [['tick', true]]);
+      // A task removed from the file leaves /-/metrics with the reload, not at the next restart.
+      const metrics = async () => (await fetch(`${t.server.url}/-/metrics`, { headers: { authorization: AUTH } })).text();
+      assert.match(await metrics(), /oktell_service_task_started_total\{task="tick"\} [1-9]/);
+      writeFileSync(configFile, 'serviceTasks:\n  - { name: tock, scenario: Tick, cron: "0 9 * * *", enabled: false }\n');
+      await waitFor('the reload without tick', async () => (await tasks()).map((x) => x.name).join() === 'tock');
+      const after = await metrics();
+      assert.doesNotMatch(after, /task="tick"/);
+      assert.match(after, /# TYPE oktell_service_task_started_total counter/);
     } finally {
       await t.cleanup();
     }
