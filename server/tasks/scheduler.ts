@@ -309,10 +309,11 @@ export class TaskScheduler {
         const kind: TaskDueKind = task.missed !== 'once' ? 'missed' : (await this.overlaps(task)) ? 'skipped' : 'catch-up';
         // Counted and said once claimed: a claim the store refuses is tried again at the next tick, and one another
         // instance took first (two instances started together after a stop) is that instance's to count and say.
-        if (await this.claim(task, latestMissed, kind)) {
+        // One line for the decision: a catch-up skipped for overlap is said here, with its due time, not by claim() too.
+        if (await this.claim(task, latestMissed, kind, { quiet: true })) {
           c.missed += missed;
-          const what = kind === 'catch-up' ? 'one catch-up run' : kind === 'skipped' ? 'no catch-up run: the previous run is still going (overlap: skip)' : 'skipped (missed: skip)';
-          this.o.logger.warn({ task: task.name, missed, policy: task.missed, ...(kind === 'skipped' ? { overlap: task.overlap } : {}) }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${what}`);
+          const what = kind === 'catch-up' ? 'one catch-up run' : kind === 'skipped' ? `no catch-up run (due ${isoInZone(latestMissed, task.timeZone)}): the previous run is still going (overlap: skip)` : 'skipped (missed: skip)';
+          this.o.logger.warn({ task: task.name, missed, policy: task.missed, ...(kind === 'skipped' ? { overlap: task.overlap, dueAt: isoInZone(latestMissed, task.timeZone) } : {}) }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${what}`);
         }
       }
       for (const t of onTime) {
@@ -354,8 +355,11 @@ export class TaskScheduler {
     this.pausedMarkAt.set(task, now);
   }
 
-  /** Claims one due time; enqueues its run unless the kind says none. False when another claim had it first. */
-  private async claim(task: ServiceTask, dueAt: number, kind: TaskDueKind): Promise<boolean> {
+  /**
+   * Claims one due time; enqueues its run unless the kind says none. False when another claim had it first. `quiet`:
+   * a skip is not logged here (the caller's line says it).
+   */
+  private async claim(task: ServiceTask, dueAt: number, kind: TaskDueKind, o: { quiet?: boolean } = {}): Promise<boolean> {
     const job = kind === 'due' || kind === 'catch-up' ? taskJob(task, dueAt, kind, this.o.substrBase) : null;
     const r = await this.o.store.claimTaskDue({ task: task.name, dueAt, kind, job });
     this.cursor.set(task.name, dueAt);
@@ -369,7 +373,7 @@ export class TaskScheduler {
       this.o.logger.info({ task: task.name, dueAt: isoInZone(dueAt, task.timeZone), jobId: r.jobId, kind }, `service task ${task.name}: run enqueued`);
     } else if (kind === 'skipped') {
       c.skipped++;
-      this.o.logger.info({ task: task.name, dueAt: isoInZone(dueAt, task.timeZone) }, `service task ${task.name}: the previous run is still going; this due time is skipped (overlap: skip)`);
+      if (!o.quiet) this.o.logger.info({ task: task.name, dueAt: isoInZone(dueAt, task.timeZone) }, `service task ${task.name}: the previous run is still going; this due time is skipped (overlap: skip)`);
     }
     return true;
   }
