@@ -602,8 +602,11 @@ async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: St
     port: config.bpiumEmulatorPort,
     host: '127.0.0.1',
     dataDir: config.dataDir,
-    ...(env.BPIUM_LOGIN ? { login: env.BPIUM_LOGIN } : {}),
-    ...(env.BPIUM_PASSWORD ? { password: env.BPIUM_PASSWORD } : {}),
+    // As the Bpium client reads them (trimmed login) and as every variable is read (blank, spaces too, is unset): a
+    // login of spaces made the emulator's login "  " and the client's check stopped the start with "BPIUM_URL is
+    // set", and " a@b.ru " one the client, which trims it, could not sign in with (every Bpium block: 401).
+    ...(env.BPIUM_LOGIN?.trim() ? { login: env.BPIUM_LOGIN.trim() } : {}),
+    ...(env.BPIUM_PASSWORD?.trim() ? { password: env.BPIUM_PASSWORD } : {}),
     logger,
   }).catch((e: unknown) => {
     throw portInUse(e, 'the embedded Bpium emulator', EMULATOR_PORT_SETTINGS);

@@ -25,7 +25,7 @@ export function bpiumClientOptionsFromEnv(env: NodeJS.ProcessEnv): BpiumClientOp
   normalizeBpiumUrl(url); // fail early on a bad address
   const login = env.BPIUM_LOGIN?.trim();
   const password = env.BPIUM_PASSWORD;
-  if (!login || password === undefined || password === '') {
+  if (!login || password === undefined || password.trim() === '') {
     throw new BpiumConfigError('BPIUM_URL is set, so BPIUM_LOGIN and BPIUM_PASSWORD must be set too');
   }
   const options: BpiumClientOptions = { url, login, password };

@@ -53,7 +53,7 @@ export function resolveEmulatorSettings(flags: BpiumEmulatorFlags, env: NodeJS.P
     host: flags.host ?? '127.0.0.1',
     dataDir: dataDir(flags.dataDir, env),
     login: env.BPIUM_LOGIN?.trim() || DEMO_LOGIN,
-    password: env.BPIUM_PASSWORD || DEMO_PASSWORD,
+    password: env.BPIUM_PASSWORD?.trim() ? env.BPIUM_PASSWORD : DEMO_PASSWORD,
   };
   if (flags.seed) options.seedFile = resolve(flags.seed);
   // A blank variable (spaces too) is unset, as everywhere.

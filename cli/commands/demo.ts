@@ -244,7 +244,7 @@ export async function demoAction(io: DemoCommandIo, flags: { title: string; desc
       url: target.url,
       unreachable: (base) => unreachableMessage(target, base),
       login: env.BPIUM_LOGIN?.trim() || DEMO_LOGIN,
-      password: env.BPIUM_PASSWORD || DEMO_PASSWORD,
+      password: env.BPIUM_PASSWORD?.trim() ? env.BPIUM_PASSWORD : DEMO_PASSWORD,
       title: flags.title,
       description: flags.description,
       ...(flags.responsible ? { responsible: flags.responsible } : {}),

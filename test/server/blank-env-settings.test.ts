@@ -6,9 +6,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { dataDir as cliDataDir, scenariosDir as cliScenariosDir, timeZone as cliTimeZone } from '../../cli/config.js';
 import { resolveEmulatorSettings } from '../../cli/commands/bpium-emulator.js';
+import { bpiumClientOptionsFromEnv } from '../../adapters/bpium/env.js';
+import { DEMO_LOGIN, DEMO_PASSWORD } from '../../bpium-emulator/emulator.js';
 import { loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { createLogger } from '../../server/serve.js';
 import { tempDir } from '../helpers.js';
+import { AUTH, startTestServer } from './server-helpers.js';
 
 type Loaded = ReturnType<typeof loadServerConfig>;
 
@@ -85,4 +88,41 @@ describe('a blank environment variable counts as unset', () => {
       assert.equal((createLogger({ OKTELL_LOG_LEVEL: blank, OKTELL_LOG_FORMAT: 'json' }, 'UTC') as unknown as { level: string }).level, 'info');
     });
   }
+});
+
+/** A Bpium read through the embedded emulator: "ok" when the client's login is the emulator's. */
+const STRUCTURE = `variables: { answer: string, code: string }
+start: s
+blocks:
+  s: { kind: Bpium, method: getCatalogStructure, catalog: '"3"', answer: answer, errorCode: code, exits: { success: ok, error: bad } }
+  ok: { kind: ReturnValue, values: { 1: '"ok"' } }
+  bad: { kind: ReturnValue, values: { 1: '"error " + [code]' } }
+`;
+
+// The embedded emulator's account and the client that signs in to it read BPIUM_LOGIN and BPIUM_PASSWORD alike: a
+// blank one is the demo account, and a login with spaces around it is the login. Before, a login of spaces stopped
+// serve with "BPIUM_URL is set, so BPIUM_LOGIN and BPIUM_PASSWORD must be set too" (BPIUM_URL was not set), and
+// " ops@example.com " became the emulator's login while the client sent it trimmed: every Bpium block got 401.
+describe('BPIUM_LOGIN and BPIUM_PASSWORD for the embedded emulator, blank or with spaces around', { timeout: 60_000 }, () => {
+  for (const [login, password, account] of [
+    ['  ', '  ', `${DEMO_LOGIN} / ${DEMO_PASSWORD}`],
+    [' ops@example.com ', 'pw', 'ops@example.com / pw'],
+  ] as const) {
+    it(`BPIUM_LOGIN=${JSON.stringify(login)} BPIUM_PASSWORD=${JSON.stringify(password)}: serve starts, with the account ${account}, and Bpium blocks sign in`, async () => {
+      const t = await startTestServer({ smtp: false, env: { SMTP_URL: '', BPIUM_LOGIN: login, BPIUM_PASSWORD: password }, extraScenarios: { 'Structure.yaml': STRUCTURE } });
+      try {
+        assert.equal(`${t.server.emulator?.login} / ${t.server.emulator?.password}`, account);
+        const res = await fetch(`${t.server.url}/execsvcscriptplain?name=Structure`, { headers: { authorization: AUTH } });
+        assert.equal(res.headers.get('x-oktell-start-result'), '0');
+        assert.equal(await res.text(), 'ok');
+      } finally {
+        await t.cleanup();
+      }
+    });
+  }
+
+  it('the standalone emulator and a real Bpium client take a password of spaces as none', () => {
+    assert.equal(resolveEmulatorSettings({}, { BPIUM_PASSWORD: '  ' }).password, DEMO_PASSWORD);
+    assert.throws(() => bpiumClientOptionsFromEnv({ BPIUM_URL: 'https://company.bpium.ru', BPIUM_LOGIN: 'a@b.ru', BPIUM_PASSWORD: '  ' }), /BPIUM_LOGIN and BPIUM_PASSWORD must be set too/);
+  });
 });
