@@ -253,7 +253,7 @@ function webApiRefusal(req: Request, query: ParsedForm, form: Record<string, unk
   if (notForm !== undefined) return { status: 415, reason: `the Web-API takes its parameters in the query or as a form (application/x-www-form-urlencoded), not as ${notForm}` };
   const notText = [
     ...query.notText.filter((v) => WEB_API_KEY.test(v.key)).map((v) => notTextReason('query', v)),
-    ...((res.locals.formNotText as NotText[] | undefined) ?? []).filter((v) => WEB_API_KEY.test(v.key)).map((v) => notTextReason('form', v)),
+    ...((res.locals.formNotText as NotText[] | undefined) ?? []).filter((v) => WEB_API_KEY.test(v.key)).map((v) => notTextReason('form', v, res.locals.formCharset as string | undefined)),
   ];
   if (notText.length) return { status: 400, reason: notText[0]! };
   // `a=1&amp;startparam1=x`: the parameters after the first would be keys "amp;…", ignored as unknown, and the run
@@ -292,9 +292,16 @@ export function webApiQuery(url: string, fallbackCharset?: string): ParsedForm {
 /** The keys whose values the Web-API reads: a value of another key that is not text does not matter. */
 const WEB_API_KEY = /^(name|async|timeout|startparam\d*)$/i;
 
-/** Why a Web-API value that is not UTF-8 is refused: where it was, what arrived and how to send it. */
-function notTextReason(where: 'query' | 'form', v: NotText): string {
+/**
+ * Why a Web-API value that is not UTF-8 is refused: where it was, what arrived and how to send it. `labelled`: the
+ * charset a form's Content-Type names (UTF-8 then): the fallback charset does not apply to such a form, so the answer
+ * does not offer it, and says that the label does not match the bytes.
+ */
+function notTextReason(where: 'query' | 'form', v: NotText, labelled?: string): string {
   const shown = JSON.stringify(v.key.slice(0, 40));
+  if (labelled !== undefined) {
+    return `${shown} in the form is not UTF-8 text (${v.bytes}), though the form's Content-Type says charset=${labelled.slice(0, 40)}: percent-encode the text as UTF-8 (П is %D0%9F), or name the charset it is in (application/x-www-form-urlencoded; charset=windows-1251)`;
+  }
   const how = where === 'query'
     ? 'percent-encode the text as UTF-8 (П is %D0%9F), or POST the parameters as a form with Content-Type: application/x-www-form-urlencoded; charset=windows-1251'
     : 'percent-encode the text as UTF-8 (П is %D0%9F), or name the form\'s charset in its Content-Type (application/x-www-form-urlencoded; charset=windows-1251)';
@@ -341,6 +348,7 @@ function webApiBody(d: AppDeps, budget: BodyBudget): express.RequestHandler {
       (form) => {
         req.body = form.fields;
         res.locals.formNotText = form.notText;
+        res.locals.formCharset = form.charset;
         next();
       },
       (e: { type?: string; message?: string }) => {

@@ -215,6 +215,8 @@ export interface NotText {
 export interface ParsedForm {
   fields: Record<string, unknown>;
   notText: NotText[];
+  /** The charset the form's Content-Type names (lower case), when it names one: its values were read in it. */
+  charset?: string;
 }
 
 const FATAL_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -325,6 +327,7 @@ export function readForm(req: IncomingMessage, limit: number, fieldLimit: number
     // no part of it: kept, it made the first key "\uFEFFname", and the call was answered that "name" is required.
     const text = (utf8 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body).toString('latin1');
     if (fieldCount(text, fieldLimit) > fieldLimit) throw bodyError(413, 'parameters.too.many', 'too many form fields', fieldLimit);
-    return parseForm(text, decode);
+    const parsed = parseForm(text, decode);
+    return named ? { ...parsed, charset } : parsed;
   });
 }

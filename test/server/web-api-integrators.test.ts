@@ -128,6 +128,16 @@ describe('Web-API values on a server with OKTELL_WEBAPI_FALLBACK_CHARSET=windows
     assert.equal(await (await get('/execsvcscriptplain?name=Echo&startparam1=%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82&startparam2=%CF%F0%E8%E2%E5%F2')).text(), 'Привет|Привет');
     assert.equal(await (await post('/execsvcscriptplain', 'application/x-www-form-urlencoded; charset=koi8-r', 'name=Echo&startparam1=%F0%D2%C9%D7%C5%D4')).text(), 'Привет|');
   });
+
+  it('a form labelled charset=utf-8 whose values are not UTF-8 is refused, saying the label is wrong, not offering the setting it ignores', async () => {
+    const res = await post('/execsvcscript', 'application/x-www-form-urlencoded; charset=UTF-8', `name=Echo&startparam1=${PRIVET_1251}`);
+    assert.equal(res.status, 400);
+    assert.equal(res.headers.get('x-oktell-start-result'), '-1');
+    const text = await res.text();
+    assert.match(text, /"startparam1" in the form is not UTF-8 text \(%CF%F0%E8%E2%E5%F2%20%EC%E8%F0\), though the form's Content-Type says charset=utf-8: .*charset=windows-1251\)/);
+    // The fallback is for values that name no charset: this server has it, and it did not apply.
+    assert.doesNotMatch(text, /OKTELL_WEBAPI_FALLBACK_CHARSET/);
+  });
 });
 
 describe('OKTELL_WEBAPI_FALLBACK_CHARSET is checked at start', () => {
