@@ -309,7 +309,8 @@ function notTextReason(where: 'query' | 'form', v: NotText, labelled?: string): 
 }
 
 /**
- * The Web-API's body: a form (application/x-www-form-urlencoded, UTF-8 or ISO-8859-1) parsed into `req.body`, at most
+ * The Web-API's body: a form (application/x-www-form-urlencoded, in the charset its Content-Type names, else UTF-8 or
+ * OKTELL_WEBAPI_FALLBACK_CHARSET: readForm) parsed into `req.body`, at most
  * FORM_FIELD_LIMIT fields (more: 413 saying so) and the body limit (413); read under the body budget (503). A body of
  * any other type is not read past its first byte: the call is refused with 415 (`res.locals.notForm` names the type),
  * as a JSON body always was; its connection is closed after the answer. No body, or an empty one: no form fields.
