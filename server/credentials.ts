@@ -1,7 +1,7 @@
 // The server's own Oktell user when none is configured, and the webhook secret shared with the embedded Bpium
 // emulator: generated once and kept in the data folder so restarts keep them.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OktellUser } from './auth.js';
 import { makePrivateFolder, writeNewPrivateFile } from '../adapters/private-file.js';
@@ -16,27 +16,40 @@ export interface GeneratedUser {
 
 export function generatedUser(dataDir: string): GeneratedUser {
   const file = join(dataDir, 'server-user.json');
-  if (existsSync(file)) {
-    const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<OktellUser>;
-    if (typeof u.login === 'string' && typeof u.password === 'string' && u.login && u.password) return { user: { login: u.login, password: u.password }, file, created: false };
-  }
+  const kept = keptUser(file);
+  if (kept) return { user: kept, file, created: false };
   // A data folder made here is private (0700) as `serve` makes it: `webhook send` may be the first to write in it.
   makePrivateFolder(dataDir);
   const user = { login: 'oktell', password: randomBytes(12).toString('base64url') };
-  writeFreshPrivate(file, `${JSON.stringify(user, null, 2)}\n`);
-  return { user, file, created: true };
+  if (writeOnce(file, `${JSON.stringify(user, null, 2)}\n`, () => keptUser(file) !== undefined)) return { user, file, created: true };
+  // Another command made it meanwhile: its user is the one.
+  const theirs = keptUser(file);
+  if (!theirs) throw new Error(`${file} was made by another process meanwhile, without a login and password in it: remove it and start again`);
+  return { user: theirs, file, created: false };
+}
+
+/** The user kept in `file`, if it holds one (a file without a login and password is left for writeOnce to replace). */
+function keptUser(file: string): OktellUser | undefined {
+  if (!existsSync(file)) return undefined;
+  const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<OktellUser>;
+  return typeof u.login === 'string' && typeof u.password === 'string' && u.login && u.password ? { login: u.login, password: u.password } : undefined;
 }
 
 export function persistentSecret(dataDir: string, name: string): string {
   const file = join(dataDir, name);
-  if (existsSync(file)) {
-    const s = readFileSync(file, 'utf8').trim();
-    if (s) return s;
-  }
+  const kept = keptSecret(file);
+  if (kept) return kept;
   makePrivateFolder(dataDir);
   const secret = randomBytes(24).toString('base64url');
-  writeFreshPrivate(file, `${secret}\n`);
-  return secret;
+  if (writeOnce(file, `${secret}\n`, () => keptSecret(file) !== undefined)) return secret;
+  // Another command made it meanwhile (a `webhook send` and a starting `serve`): both must use the same one.
+  const theirs = keptSecret(file);
+  if (!theirs) throw new Error(`${file} was made by another process meanwhile, empty: remove it and start again`);
+  return theirs;
+}
+
+function keptSecret(file: string): string | undefined {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
 }
 
 /** Under which name the console's form token secret is kept: a file of the data folder, or a shared setting. */
@@ -77,11 +90,30 @@ export function emulatorWebhookSecret(secrets: Record<string, string>, dataDir: 
 }
 
 /**
- * Writes `text` as a new owner-only file in the place of whatever is there (an empty or broken file of an earlier
- * start): the old entry is removed and the file made anew with 'wx', so a link put in its place is never written
- * through (a command run as root on a service's folder would otherwise write where the link points).
+ * Makes `file` with `text`, owner-only, unless another process made it first: false then, and theirs stands. The text
+ * is written under a temporary name and linked into place, which fails when the name exists: two commands making the
+ * same secret at once never each keep their own, and a reader never sees it half written. What is there and holds
+ * nothing usable (`usable`: an empty file of an earlier start) is replaced. Neither the temporary file nor the link is
+ * made through a link already in their place.
  */
-function writeFreshPrivate(file: string, text: string): void {
-  rmSync(file, { force: true });
-  writeNewPrivateFile(file, text);
+function writeOnce(file: string, text: string, usable: () => boolean): boolean {
+  const tmp = `${file}.${process.pid}.tmp`;
+  rmSync(tmp, { force: true });
+  writeNewPrivateFile(tmp, text);
+  try {
+    for (let tries = 0; ; tries++) {
+      try {
+        linkSync(tmp, file);
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 0 || usable()) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+          throw e;
+        }
+        rmSync(file, { force: true });
+      }
+    }
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
