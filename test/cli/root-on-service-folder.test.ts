@@ -28,6 +28,16 @@ function ownedByOthers(dir: string): string[] {
   return out;
 }
 
+/** A data folder of the service's user in `dir`, and beside it a file only root may read (what a link would reach). */
+function serviceFolderBesideRootFile(dir: string): { data: string; precious: string } {
+  const data = join(dir, 'lib');
+  mkdirSync(data, { mode: 0o700 });
+  chownSync(data, SERVICE_UID, SERVICE_GID);
+  const precious = join(dir, 'shadow');
+  writeFileSync(precious, 'root only\n', { mode: 0o600 });
+  return { data, precious };
+}
+
 describe('root commands on a service user\'s data folder leave its files to that user', { skip: asRoot ? false : 'needs root (chown): run the suite as root to check this' }, () => {
   it('a live run as root: letters, the store and main.sqlite belong to the folder\'s owner, who can read the outbox', () => {
     const tmp = tempDir();
@@ -83,11 +93,7 @@ describe('root commands on a service user\'s data folder leave its files to that
   it('a link put in the place of a file root made: the link is given, not the file it points to', () => {
     const tmp = tempDir();
     try {
-      const data = join(tmp.dir, 'lib');
-      mkdirSync(data, { mode: 0o700 });
-      chownSync(data, SERVICE_UID, SERVICE_GID);
-      const precious = join(tmp.dir, 'shadow');
-      writeFileSync(precious, 'root only\n', { mode: 0o600 });
+      const { data, precious } = serviceFolderBesideRootFile(tmp.dir);
       const link = join(data, 'server-user.json');
       symlinkSync(precious, link);
       giveToFolderOwner(link);
@@ -103,11 +109,7 @@ describe('root commands on a service user\'s data folder leave its files to that
   it('a hard link put in the place of a file root made: the file made is given, not the linked one', () => {
     const tmp = tempDir();
     try {
-      const data = join(tmp.dir, 'lib');
-      mkdirSync(data, { mode: 0o700 });
-      chownSync(data, SERVICE_UID, SERVICE_GID);
-      const precious = join(tmp.dir, 'shadow');
-      writeFileSync(precious, 'root only\n', { mode: 0o600 });
+      const { data, precious } = serviceFolderBesideRootFile(tmp.dir);
       const made = join(data, 'serve.json.tmp');
       const fd = openSync(made, 'wx', 0o600);
       try {
