@@ -7,7 +7,7 @@ import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
 import { dataDirArg, loadLibrary, oneOf, scenariosDir, storeSettings, UsageError, type ServerSettings } from '../config.js';
-import { configuredRunSettings } from '../../server/config.js';
+import { configuredRunSettings, envSetting } from '../../server/config.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
 import { caseFromRun, caseToWrite, paramsToFiles, ranVersionWarnings, recordedNote, RecordedRunError } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
@@ -361,7 +361,7 @@ async function writeRecorded(file: string, runId: string, opts: FolderOpts, out:
 function serverFolder(settings: ServerSettings): { dir: string; from: string } | undefined {
   const file = readServerFile(settings.dataDir, () => true);
   if (file?.scenariosDir) return { dir: file.scenariosDir, from: `the server of ${relativeOrSelf(settings.dataDir)} (serve.json)` };
-  if (process.env.OKTELL_SCENARIOS) return { dir: resolve(settings.scenariosDir), from: 'OKTELL_SCENARIOS' };
+  if (envSetting(process.env, 'OKTELL_SCENARIOS')) return { dir: resolve(settings.scenariosDir), from: 'OKTELL_SCENARIOS' };
   if (settings.configFile && resolve(settings.scenariosDir) !== resolve('scenarios')) return { dir: resolve(settings.scenariosDir), from: `scenarios: of ${relativeOrSelf(settings.configFile)}` };
   return undefined;
 }

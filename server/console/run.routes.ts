@@ -8,7 +8,7 @@ import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
 import { jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
 import { storedReturnValues } from '../stored-values.js';
-import { cancelledError, deadRunIds, inProgressRun, listedCounts, listedStatus, notCancellable, type ListedRunStatus } from '../run-status.js';
+import { cancelledError, deadRunIds, inProgressRun, listedCounts, listedStatus, notCancellable, wasCancelled, type ListedRunStatus } from '../run-status.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
 import { consoleBase, formatDuration, timeFormatter } from './console-views.js';
@@ -335,7 +335,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         nav: 'jobs',
         status,
         ignored,
-        cancelled: typeof req.query.cancelled === 'string' && ID_PATTERN.test(req.query.cancelled) ? req.query.cancelled : undefined,
+        cancelled: await cancelledNotice(ctx.d.store, req.query.cancelled),
         statuses: JOB_STATUSES,
         counts,
         jobs: page.items.map((j) => jobRow(j, time)),
@@ -464,6 +464,13 @@ async function replay(ctx: ConsoleContext, res: Response, jobId: string): Promis
     ctx.d.logger.info({ jobId, user: res.locals.user }, 'job replayed from the console');
   }
   res.redirect(303, `${consoleBase(res)}/runs?job=${encodeURIComponent(jobId)}&replayed=1`);
+}
+
+/** The id of the job a Cancel just took out of the queue (`?cancelled=`), said only when that job is a cancelled one. */
+async function cancelledNotice(store: Store, id: unknown): Promise<string | undefined> {
+  if (typeof id !== 'string' || !ID_PATTERN.test(id)) return undefined;
+  const job = await store.getJob(id);
+  return job && wasCancelled(job) ? id : undefined;
 }
 
 /**

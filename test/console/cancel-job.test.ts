@@ -92,6 +92,9 @@ describe('cancelling a queued job from the console', () => {
     assert.equal((await t.server.store.getJob(id!))!.status, 'queued');
     assert.equal((await postForm(t, '/jobs/01J00000000000000000000000/cancel')).status, 404);
     assert.equal((await postForm(t, '/jobs/..%2Fx/cancel')).status, 404);
+    // The notice after a Cancel is said only of a job that was cancelled, not of any id put in the address.
+    const page = await (await get(`${t.base}/jobs?status=dead&cancelled=${id}`)).text();
+    assert.doesNotMatch(page, /is out of the queue/);
   });
 });
 
