@@ -74,7 +74,15 @@ export async function startTestServer(opts: {
         ...opts.env,
       },
     });
-  const server = await start(smtpPort, opts.logger);
+  let server: Awaited<ReturnType<typeof start>>;
+  try {
+    server = await start(smtpPort, opts.logger);
+  } catch (e) {
+    // A start the test expects to be refused (a bad setting) leaves no folder or SMTP server behind.
+    await smtp?.close();
+    tmp.cleanup();
+    throw e;
+  }
   return {
     server,
     smtp,
