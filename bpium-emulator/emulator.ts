@@ -18,6 +18,15 @@ export type { BpiumFault, EmulatorRequest, WebhookDelivery, WebhookSubscription,
 /** Demo credentials of the emulator's single API account (the e-mail of employee "1" in the seed). */
 export const DEMO_LOGIN = 'demo@example.com';
 export const DEMO_PASSWORD = 'demo';
+
+/**
+ * The emulator's account from the environment, read as the Bpium client reads it: BPIUM_LOGIN trimmed (the client
+ * signs in with it so), BPIUM_PASSWORD as given; either blank (spaces too) is the demo account's. What `serve`'s
+ * embedded emulator, `bpium-emulator` and `demo` use, so that the three and the client agree.
+ */
+export function emulatorAccount(env: NodeJS.ProcessEnv): { login: string; password: string } {
+  return { login: env.BPIUM_LOGIN?.trim() || DEMO_LOGIN, password: env.BPIUM_PASSWORD?.trim() ? env.BPIUM_PASSWORD : DEMO_PASSWORD };
+}
 export { DEFAULT_EMULATOR_PORT } from './default-port.js';
 
 export interface BpiumEmulatorOptions {

@@ -18,7 +18,7 @@ import { plainAuthWarning } from '../adapters/mail/plain-auth-warning.js';
 import type { LoggerPort } from '../engine/index.js';
 import { loadRunLibraries } from './run-libraries.js';
 import { makePrivateFolder } from '../adapters/private-file.js';
-import { startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
+import { emulatorAccount, startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { createApp, type AppDeps } from './app.js';
 import { continueChecked, hookListener } from './hook-listener.js';
 import { hookUser, type OktellUser } from './auth.js';
@@ -605,8 +605,7 @@ async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: St
     // As the Bpium client reads them (trimmed login) and as every variable is read (blank, spaces too, is unset): a
     // login of spaces made the emulator's login "  " and the client's check stopped the start with "BPIUM_URL is
     // set", and " a@b.ru " one the client, which trims it, could not sign in with (every Bpium block: 401).
-    ...(env.BPIUM_LOGIN?.trim() ? { login: env.BPIUM_LOGIN.trim() } : {}),
-    ...(env.BPIUM_PASSWORD?.trim() ? { password: env.BPIUM_PASSWORD } : {}),
+    ...emulatorAccount(env),
     logger,
   }).catch((e: unknown) => {
     throw portInUse(e, 'the embedded Bpium emulator', EMULATOR_PORT_SETTINGS);

@@ -4,7 +4,8 @@ import { portNumber } from './bpium-emulator.command.js';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import type { LoggerPort } from '../../engine/ports.js';
-import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, SeedError, startBpiumEmulator, type BpiumEmulatorOptions } from '../../bpium-emulator/index.js';
+import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, emulatorAccount, SeedError, startBpiumEmulator, type BpiumEmulatorOptions } from '../../bpium-emulator/index.js';
+import { envSetting } from '../../server/config.js';
 import { dataDir, UsageError } from '../config.js';
 import { portInUse } from '../../server/start-checks.js';
 import { dataFolderHeld } from '../../server/data-lock.js';
@@ -52,15 +53,13 @@ export function resolveEmulatorSettings(flags: BpiumEmulatorFlags, env: NodeJS.P
     port,
     host: flags.host ?? '127.0.0.1',
     dataDir: dataDir(flags.dataDir, env),
-    login: env.BPIUM_LOGIN?.trim() || DEMO_LOGIN,
-    password: env.BPIUM_PASSWORD?.trim() ? env.BPIUM_PASSWORD : DEMO_PASSWORD,
+    ...emulatorAccount(env),
   };
   if (flags.seed) options.seedFile = resolve(flags.seed);
   // A blank variable (spaces too) is unset, as everywhere.
-  const set = (v: string | undefined) => (v?.trim() ? v : undefined);
-  const webhookUrl = flags.webhookUrl ?? set(env.BPIUM_EMULATOR_WEBHOOK_URL);
+  const webhookUrl = flags.webhookUrl ?? envSetting(env, 'BPIUM_EMULATOR_WEBHOOK_URL');
   if (webhookUrl) {
-    const secret = flags.webhookSecret ?? set(env.BPIUM_WEBHOOK_SECRET);
+    const secret = flags.webhookSecret ?? envSetting(env, 'BPIUM_WEBHOOK_SECRET');
     if (!secret) throw new InvalidArgumentError('a webhook URL needs a secret too (--webhook-secret or BPIUM_WEBHOOK_SECRET)');
     options.webhookTarget = { url: webhookUrl, secret };
   }

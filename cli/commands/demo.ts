@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { envSetting } from '../../server/config.js';
 import { dataDirArg, storeSettings } from '../config.js';
 import { readServerFile, type ServerFile } from '../server-file.js';
-import { DEMO_LOGIN, DEMO_PASSWORD, type WebhookDelivery } from '../../bpium-emulator/index.js';
+import { DEMO_LOGIN, DEMO_PASSWORD, emulatorAccount, type WebhookDelivery } from '../../bpium-emulator/index.js';
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
 export interface DemoCommandIo {
@@ -243,8 +243,7 @@ export async function demoAction(io: DemoCommandIo, flags: { title: string; desc
     const r = await runDemo({
       url: target.url,
       unreachable: (base) => unreachableMessage(target, base),
-      login: env.BPIUM_LOGIN?.trim() || DEMO_LOGIN,
-      password: env.BPIUM_PASSWORD?.trim() ? env.BPIUM_PASSWORD : DEMO_PASSWORD,
+      ...emulatorAccount(env),
       title: flags.title,
       description: flags.description,
       ...(flags.responsible ? { responsible: flags.responsible } : {}),
