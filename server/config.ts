@@ -13,7 +13,7 @@ import { allowedKeys, closest, closestTimeZone, listScenarioFilesSync, scenarioN
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { defaultBodyBudget } from './body-budget.js';
-import { formCharset } from './request-body.js';
+import { formCharset, isUtf8Label } from './request-body.js';
 import { DEFAULT_LOGIN_FAILURE_LIMIT } from './login-throttle.js';
 import { DEFAULT_RUN_RECORD_BYTES, MIN_RUN_RECORD_BYTES, RUN_RECORD_BUDGET_SETTING } from './run-budget.js';
 import type { BackoffPolicy } from './store/backoff.js';
@@ -782,7 +782,7 @@ function fallbackCharset(fromEnv: string | undefined, fromFile: string | undefin
   if (label === undefined || label === '') return {};
   const name = fromEnv !== undefined ? `OKTELL_WEBAPI_FALLBACK_CHARSET="${fromEnv}"` : `${fileAt}: webApiFallbackCharset "${fromFile}"`;
   if (!formCharset(label.toLowerCase())) throw new ConfigError(`${name} is not a charset a form can be read in: give a label such as windows-1251, koi8-r or iso-8859-5`);
-  if (new TextDecoder(label.toLowerCase()).encoding === 'utf-8') throw new ConfigError(`${name} names UTF-8, which every value is read in first: give the charset to read the values that are not UTF-8 in, such as windows-1251, or leave it unset to refuse them`);
+  if (isUtf8Label(label.toLowerCase())) throw new ConfigError(`${name} names UTF-8, which every value is read in first: give the charset to read the values that are not UTF-8 in, such as windows-1251, or leave it unset to refuse them`);
   return { webApiFallbackCharset: label.toLowerCase() };
 }
 

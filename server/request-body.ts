@@ -256,13 +256,20 @@ export function formCharset(label: string): ((bytes: Buffer) => { text: string; 
  * bytes 0xC0–0xFF, which UTF-8 never puts one after another), so the two rarely meet.
  */
 export function utf8Else(fallback: string | undefined): (bytes: Buffer) => { text: string; ok: boolean } {
-  const utf8 = formCharset('utf-8')!;
   const other = fallback === undefined ? undefined : formCharset(fallback);
-  if (!other) return utf8;
+  if (!other) return UTF8_FORM;
   return (bytes) => {
-    const d = utf8(bytes);
+    const d = UTF8_FORM(bytes);
     return d.ok ? d : other(bytes);
   };
+}
+
+/** Checked UTF-8, made once: the query and the form of every Web-API call are read with it. */
+const UTF8_FORM = formCharset('utf-8')!;
+
+/** Whether a charset label (any a browser knows: `utf8`, `unicode-1-1-utf-8`…) names UTF-8. The label must be known. */
+export function isUtf8Label(label: string): boolean {
+  return new TextDecoder(label.slice(0, 40)).encoding === 'utf-8';
 }
 
 /** The first bytes of a value that is not text, percent-encoded (non-ASCII bytes and `%`), for a refusal to show. */
@@ -321,7 +328,7 @@ export function readForm(req: IncomingMessage, limit: number, fieldLimit: number
   // A form that names no charset: `unlabelled` when given (the Web-API's fallback), else checked UTF-8.
   const decode = !named && unlabelled ? unlabelled : formCharset(charset);
   if (!decode) return Promise.reject(bodyError(415, 'charset.unsupported', `unsupported charset "${charset.toUpperCase().slice(0, 40)}"`));
-  const utf8 = new TextDecoder(charset.slice(0, 40)).encoding === 'utf-8';
+  const utf8 = isUtf8Label(charset);
   return readBody(req, limit, take).then((body) => {
     // A UTF-8 byte order mark before the first field (1C's УстановитьТелоИзСтроки writes one unless told not to) is
     // no part of it: kept, it made the first key "\uFEFFname", and the call was answered that "name" is required.

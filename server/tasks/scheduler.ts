@@ -312,8 +312,9 @@ export class TaskScheduler {
         // One line for the decision: a catch-up skipped for overlap is said here, with its due time, not by claim() too.
         if (await this.claim(task, latestMissed, kind, { quiet: true })) {
           c.missed += missed;
-          const what = kind === 'catch-up' ? 'one catch-up run' : kind === 'skipped' ? `no catch-up run (due ${isoInZone(latestMissed, task.timeZone)}): the previous run is still going (overlap: skip)` : 'skipped (missed: skip)';
-          this.o.logger.warn({ task: task.name, missed, policy: task.missed, ...(kind === 'skipped' ? { overlap: task.overlap, dueAt: isoInZone(latestMissed, task.timeZone) } : {}) }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${what}`);
+          const dueAt = isoInZone(latestMissed, task.timeZone);
+          const what = kind === 'catch-up' ? 'one catch-up run' : kind === 'skipped' ? `no catch-up run (due ${dueAt}): the previous run is still going (overlap: skip)` : 'skipped (missed: skip)';
+          this.o.logger.warn({ task: task.name, missed, policy: task.missed, ...(kind === 'skipped' ? { overlap: task.overlap, dueAt } : {}) }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${what}`);
         }
       }
       for (const t of onTime) {
