@@ -71,7 +71,17 @@ describe('scale-out: two instances sharing one PostgreSQL', () => {
           const i = next++;
           if (i === killAt) {
             // Killed while it holds a job under its lease (its worker ids carry its pid), so B has one to take over:
-            // with the burst rule A may run none at a given instant.
+            // with the burst rule A may run none at a given instant. A job that is `running` at the check may also be
+            // in its last milliseconds (its letter sent, its commit on the wire) when the signal lands, so for the
+            // kill the employee read is held far longer than the check takes: a job seen running then is still inside
+            // that read when A dies. Well under the lease, so no job is taken over from a live instance.
+            bpium.clearFaults();
+            bpium.injectFaults(
+              { delayMs: 1500, times: 40, method: 'GET', pathPrefix: '/api/v1/catalogs/3' },
+              { delayMs: 100, times: 1_000_000, method: 'GET', pathPrefix: '/api/v1/catalogs/3' },
+            );
+            // Jobs that began their read before the change finish it first.
+            await new Promise((r) => setTimeout(r, 300));
             const pid = a.proc.pid;
             const held = async () => (await querySchema<{ n: number }>(pgAvailable.url, schema, `SELECT COUNT(*)::int AS n FROM jobs WHERE status = 'running' AND (lease_owner LIKE $1 OR lease_owner LIKE $2)`, [`%:${pid}:%`, `%:${pid}/%`]))[0]!.n > 0;
             await waitFor('A to hold a running job', held, 30_000).catch(() => undefined);
