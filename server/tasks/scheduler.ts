@@ -230,6 +230,9 @@ export class TaskScheduler {
     const now = this.clock.now();
     const names = new Set(all.map((t) => t.name));
     for (const name of this.definitions.keys()) if (!names.has(name)) this.definitions.delete(name);
+    // A removed task's counters go with it here, where the removal is noticed: one added back counts from 0 again (a
+    // counter reset, as a restart), whether or not /-/metrics was read in between.
+    for (const name of [...this.counters.keys()]) if (!names.has(name)) this.counters.delete(name);
     for (const t of all) {
       const key = `${t.schedule.text}\u0000${t.timeZone}`;
       const d = this.definitions.get(t.name);
@@ -469,16 +472,17 @@ export class TaskScheduler {
   }
 
   /**
-   * Prometheus lines: due, started, skipped and missed runs per task. A task an edit removed has no series from then on
-   * (its counters are dropped, so one added back under that name counts from 0 again: a counter reset, as a restart).
+   * Prometheus lines: due, started, skipped and missed runs per task. A task an edit removed has no series from then on:
+   * a scrape before the next tick leaves it out, and that tick drops its counters (noteDefinitions), so one added back
+   * under that name counts from 0 again (a counter reset, as a restart). Reading the page changes nothing.
    */
   metricLines(): string[] {
     const names = new Set(this.o.tasks().map((t) => t.name));
-    for (const task of [...this.counters.keys()]) if (!names.has(task)) this.counters.delete(task);
+    const shown = [...this.counters].filter(([task]) => names.has(task));
     const lines: string[] = [];
     for (const k of ['due', 'started', 'skipped', 'missed'] as const) {
       lines.push(`# HELP oktell_service_task_${k}_total Service task runs ${HELP[k]}.`, `# TYPE oktell_service_task_${k}_total counter`);
-      for (const [task, c] of this.counters) lines.push(`oktell_service_task_${k}_total{task="${task}"} ${c[k]}`);
+      for (const [task, c] of shown) lines.push(`oktell_service_task_${k}_total{task="${task}"} ${c[k]}`);
     }
     return lines;
   }

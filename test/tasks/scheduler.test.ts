@@ -246,6 +246,31 @@ describe('the service task scheduler (SQLite, a clock moved by the test)', () =>
     });
   }
 
+  it('a task removed and added back before any scrape counts from 0: its counters go at the tick that finds it removed', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const poll = tasks('  - { name: poll, scenario: Poll, every: 1m }\n');
+    let list = poll;
+    const store = await open(clock);
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: silent });
+    const due = () => s.metricLines().filter((l) => l.startsWith('oktell_service_task_due_total'));
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick();
+    assert.deepEqual(due(), ['oktell_service_task_due_total{task="poll"} 2']);
+    // Removed by an edit, a tick, then added back: /-/metrics is not read in between.
+    list = [];
+    await s.tick();
+    list = poll;
+    await s.tick();
+    assert.deepEqual(due(), ['oktell_service_task_due_total{task="poll"} 0'], 'the task added back counts from 0, as after a restart');
+    // Removed and scraped before the next tick: no series, and the scrape is not what drops it.
+    list = [];
+    assert.deepEqual(due(), []);
+    await store.close();
+  });
+
   it('a parameter expression that fails at a due time is passed empty and named on the job; the run still starts', async () => {
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
     const list = tasks(`  - { name: p, scenario: P, every: 1m, params: { 2: '1 / 0', 3: '"ok"' } }\n`);
