@@ -16,6 +16,7 @@ import { answerHook, textAnswer, type HookAnswer } from './hook.js';
 import { levelEnabled } from './log-format.js';
 import { budgetFor, budgetRefusal, holdFor } from './body-budget.js';
 import { closeUnreadBody, declaredOver, receiveBody } from './request-body.js';
+import { noteServerCut, serverCutReason } from './server-cut.js';
 
 type Trust = (address: string, hop: number) => boolean;
 
@@ -102,7 +103,10 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
         (err: unknown) => {
           d.logger.error({ err, method, path }, 'unexpected error');
           if (!res.headersSent) writeAnswer(res, textAnswer(500, '500 Internal Server Error\n'), method);
-          else res.destroy();
+          else {
+            noteServerCut(req.socket, 'an unexpected error broke off the answer');
+            res.destroy();
+          }
         },
       );
     });
@@ -242,14 +246,21 @@ export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: s
     if (counted) d.metrics.inFlight--;
     counted = false;
   };
+  // Kept now: the socket is the one the request came on, whoever closes it.
+  const socket = res.socket;
   res.on('close', () => {
     settled();
-    // The client closed the connection before the whole answer was sent (a caller's own timeout during a synchronous
-    // Web-API run, a hook sender giving up): no 'finish', so without this line the request would leave no trace in
-    // the log. The run it started is not stopped by it: the line names the run, which `show` follows.
+    // The connection closed before the whole answer was sent: no 'finish', so without this line the request would
+    // leave no trace in the log. Most often the client closed it (a caller's own timeout during a synchronous Web-API
+    // run, a hook sender giving up); the run it started is not stopped by it: the line names the run, which `show`
+    // follows. When the server cut it (a body that did not arrive within the request timeout, answered 408; a stop's
+    // deadline), the line says so and why, not that the client ended it.
     if (res.writableFinished || unloggedAnswers.has(res) || !levelEnabled(d.logger, 'info')) return;
     const id = runId();
-    d.logger.info({ method, path: printable(path), ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}), clientGone: true }, 'request ended by the client before its answer was sent');
+    const line = { method, path: printable(path), ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) };
+    const cutBy = serverCutReason(socket);
+    if (cutBy !== undefined) d.logger.info({ ...line, cutByServer: cutBy }, `request cut off by the server before its answer was sent (${cutBy})`);
+    else d.logger.info({ ...line, clientGone: true }, 'request ended by the client before its answer was sent');
   });
   res.on('finish', () => {
     settled();

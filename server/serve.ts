@@ -52,6 +52,7 @@ import { readServerFile } from '../cli/server-file.js';
 import { createServiceTasks, type ServiceTasks } from './tasks/index.js';
 import { badAddress, bpiumSource, checkBeforeStart, EMULATOR_PORT_SETTINGS, portInUse, SERVER_PORT_SETTINGS, tlsFile } from './start-checks.js';
 import type { TaskScheduler } from './tasks/scheduler.js';
+import { noteServerCut } from './server-cut.js';
 
 export interface RunningServer {
   /** An address to reach the server at from this machine (the bound one, or 127.0.0.1 when bound to all interfaces). */
@@ -656,6 +657,9 @@ export function answerClientError(e: Error & { code?: string }, socket: Duplex):
   // As node does: no answer when a response on this connection has begun (it would be cut into); an earlier response
   // of a kept-alive connection, finished, does not count (node's `_httpMessage` is the one in flight).
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  // Past the reset, the server cuts the connection: the request's log line says so (server-cut.ts), not that its
+  // client ended it.
+  if (e.code !== 'ECONNRESET') noteServerCut(socket, e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'its body did not arrive within the request timeout, OKTELL_REQUEST_TIMEOUT_MS; answered 408' : `the rest of the request could not be read (${String(e.code ?? e.message).slice(0, 60)})`);
   if (e.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;

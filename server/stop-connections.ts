@@ -8,6 +8,7 @@
 // closes its connection.
 import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { noteServerCut } from './server-cut.js';
 
 /**
  * How long the port stays closed before the idle connections are: what had arrived by then is read meanwhile (the
@@ -72,6 +73,8 @@ export function stopConnections(server: Server): StopConnections {
       clearTimeout(timer);
       if (outcome !== 'late') return 0;
       const cut = sockets.size;
+      // Their requests' log lines say the stop cut them (server-cut.ts), not their clients.
+      for (const socket of sockets) noteServerCut(socket, 'the server stopped');
       server.closeAllConnections();
       // A TLS handshake not finished is not an HTTP connection yet: closeAllConnections does not see it.
       for (const socket of sockets) socket.destroy();
