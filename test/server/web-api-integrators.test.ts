@@ -79,6 +79,17 @@ describe('Web-API calls as 1C and PHP programs write them', { timeout: 60_000 },
     assert.equal((await get('/execsvcscriptplain?name=Echo&startparam1=x&amp;utm=1')).status, 200);
   });
 
+  it('parameters separated by "&amp;amp;" (an address escaped for HTML twice) are refused the same way, naming that separator', async () => {
+    const query = await get('/execsvcscriptplain?name=Echo&amp;amp;startparam1=x');
+    assert.equal(query.status, 400);
+    assert.equal(query.headers.get('x-oktell-start-result'), '-1');
+    assert.equal(await query.text(), '"amp;amp;startparam1" in the query: the parameters are separated by "&amp;amp;", "&" escaped for HTML 2 times over, where a bare "&" belongs (PHP\'s arg_separator.output set to "&amp;", or an address copied from a web page); send "startparam1" after a bare "&"');
+    const form = await post('/execsvcscript', 'application/x-www-form-urlencoded', 'name=Echo&AMP;amp;amp;Timeout=5');
+    assert.equal(form.status, 400);
+    assert.match(await form.text(), /<!\[CDATA\["AMP;amp;amp;Timeout" in the form: the parameters are separated by "&AMP;amp;amp;", "&" escaped for HTML 3 times over, .*send "Timeout" after a bare "&"\]\]>/);
+    assert.equal((await get('/execsvcscriptplain?name=Echo&startparam1=x&amp;amp;utm=1')).status, 200);
+  });
+
   it('timeout is decimal seconds: hexadecimal, exponents and spaces are refused as other text is', async () => {
     for (const bad of ['0x10', '1e2', '%205', '5%20', 'Infinity']) {
       const res = await get(`/execsvcscriptplain?name=Echo&timeout=${bad}`);
