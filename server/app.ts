@@ -359,10 +359,10 @@ function webApiBody(d: AppDeps, budget: BodyBudget): express.RequestHandler {
         res.locals.formCharset = form.charset;
         next();
       },
-      (e: { type?: string; message?: string }) => {
+      (e: { type?: string; message?: string; hint?: string }) => {
         if (e.type !== 'charset.unsupported') return next(e);
         // Refused before a byte is read, in the Web-API's own answer (XML for execsvcscript, the start result header).
-        res.locals.notForm = `a form in an ${e.message ?? 'unsupported charset'} (send it in UTF-8, windows-1251 or another charset a browser knows)`;
+        res.locals.notForm = `a form in an ${e.message ?? 'unsupported charset'} (${e.hint ?? 'send it in UTF-8, windows-1251 or another charset a browser knows'})`;
         closeUnreadBody(req, res);
         req.resume();
         next();

@@ -20,6 +20,8 @@ export interface BodyError extends Error {
   status: number;
   type: string;
   limit?: number;
+  /** For a refused charset (`charset.unsupported`): what to send instead, for an answer to add. */
+  hint?: string;
 }
 
 /** The type of the error a body over the server's budget of bodies held at once gets (answered 503). */
@@ -223,19 +225,26 @@ const FATAL_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const LENIENT_UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
+ * The encodings a decoder knows in which the bytes of `&`, `=`, `%` and `+` can be part of a character: UTF-16 (`&` is
+ * 0x26 0x00, and U+2600 is 0x00 0x26) and ISO-2022-JP (after ESC $ B a character is two bytes 0x21–0x7E: う is
+ * 0x24 0x26). A form is split into fields and its escapes read byte by byte before its values are decoded (escapes
+ * are bytes of the charset, so it cannot be decoded first), and a form in one of these would be cut inside its
+ * characters: such a form is refused. Every other multi-byte charset a decoder knows (Shift_JIS, EUC-JP, GBK,
+ * GB18030, Big5, EUC-KR) keeps those bytes for ASCII alone: their characters' bytes are 0x80 and above, or 0x30 and
+ * above after a first byte of 0x80 and above.
+ */
+const ASCII_INCOMPATIBLE = new Set(['utf-16le', 'utf-16be', 'iso-2022-jp', 'replacement']);
+
+/**
  * How a form's bytes become text in a charset label, or undefined for a label it cannot be read in: one TextDecoder
- * does not know, or an encoding in which `&`, `=` and `%` are not their ASCII bytes (UTF-16). ISO-8859-1 is byte for
- * byte, as before (TextDecoder would read it as windows-1252). UTF-8 is checked: `ok` is false for bytes that are not
- * UTF-8 (percent-escapes of windows-1251 text), whose text has U+FFFD.
+ * does not know, or an encoding in which `&`, `=` and `%` are not always their ASCII bytes (ASCII_INCOMPATIBLE).
+ * ISO-8859-1 is byte for byte, as before (TextDecoder would read it as windows-1252). UTF-8 is checked: `ok` is false
+ * for bytes that are not UTF-8 (percent-escapes of windows-1251 text), whose text has U+FFFD.
  */
 export function formCharset(label: string): ((bytes: Buffer) => { text: string; ok: boolean }) | undefined {
   if (label === 'iso-8859-1' || label === 'latin1') return (bytes) => ({ text: bytes.toString('latin1'), ok: true });
-  let decoder: InstanceType<typeof TextDecoder>;
-  try {
-    decoder = new TextDecoder(label.slice(0, 40), { ignoreBOM: true });
-  } catch {
-    return undefined;
-  }
+  const decoder = knownDecoder(label);
+  if (!decoder) return undefined;
   if (decoder.encoding === 'utf-8') {
     return (bytes) => {
       try {
@@ -245,8 +254,22 @@ export function formCharset(label: string): ((bytes: Buffer) => { text: string; 
       }
     };
   }
-  if (decoder.encoding.startsWith('utf-16') || decoder.encoding === 'replacement') return undefined;
+  if (ASCII_INCOMPATIBLE.has(decoder.encoding)) return undefined;
   return (bytes) => ({ text: decoder.decode(bytes), ok: true });
+}
+
+function knownDecoder(label: string): InstanceType<typeof TextDecoder> | undefined {
+  try {
+    return new TextDecoder(label.slice(0, 40), { ignoreBOM: true });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a charset label names an encoding a decoder knows but a form cannot be read in (ASCII_INCOMPATIBLE). */
+export function asciiIncompatible(label: string): boolean {
+  const decoder = knownDecoder(label);
+  return decoder !== undefined && ASCII_INCOMPATIBLE.has(decoder.encoding);
 }
 
 /**
@@ -310,7 +333,8 @@ export function parseForm(raw: string, decode: (bytes: Buffer) => { text: string
  * Web-API's and the console's forms. The charset its Content-Type names (UTF-8 without one; `windows-1251`,
  * `koi8-r` and the other labels a browser knows, as on the hook) is what its bytes and escapes are read in. A field
  * given more than once is an array of its values (the object has no prototype). Rejects with a BodyError: 415 for a
- * charset it cannot read (`charset.unsupported`, before a byte is read), 413 past `limit` bytes or `fieldLimit`
+ * charset it cannot read (`charset.unsupported`, before a byte is read: an unknown label, or UTF-16 and ISO-2022-JP,
+ * whose characters can hold the bytes of `&` and `=`, see ASCII_INCOMPATIBLE; its `hint` says what to send), 413 past `limit` bytes or `fieldLimit`
  * fields (`parameters.too.many`: refused, not cut short), 503 past the budget (`OVER_BUDGET`), and readBody's
  * others. The caller decides what a body of another type is. `unlabelled`: how a form that names no charset is read
  * (the Web-API's `utf8Else`); checked UTF-8 without it.
@@ -327,7 +351,15 @@ export function readForm(req: IncomingMessage, limit: number, fieldLimit: number
   }
   // A form that names no charset: `unlabelled` when given (the Web-API's fallback), else checked UTF-8.
   const decode = !named && unlabelled ? unlabelled : formCharset(charset);
-  if (!decode) return Promise.reject(bodyError(415, 'charset.unsupported', `unsupported charset "${charset.toUpperCase().slice(0, 40)}"`));
+  if (!decode) {
+    const shown = `unsupported charset "${charset.toUpperCase().slice(0, 40)}"`;
+    const refusal = asciiIncompatible(charset)
+      ? Object.assign(bodyError(415, 'charset.unsupported', `${shown}: the bytes of "&", "=" and "%" can be part of a character in it, so a form in it cannot be split into its fields`), {
+          hint: 'send it in UTF-8, windows-1251 or another charset in which "&", "=" and "%" are always their ASCII bytes',
+        })
+      : Object.assign(bodyError(415, 'charset.unsupported', shown), { hint: 'send it in UTF-8, windows-1251 or another charset a browser knows' });
+    return Promise.reject(refusal);
+  }
   const utf8 = isUtf8Label(charset);
   return readBody(req, limit, take).then((body) => {
     // A UTF-8 byte order mark before the first field (1C's УстановитьТелоИзСтроки writes one unless told not to) is

@@ -112,6 +112,30 @@ describe('Web-API calls as 1C and PHP programs write them', { timeout: 60_000 },
     assert.match(res.headers.get('content-type') ?? '', /^application\/xml/);
     assert.match(await res.text(), /<!\[CDATA\[the Web-API takes its parameters in the query or as a form \(application\/x-www-form-urlencoded\), not as a form in an unsupported charset "X-UNKNOWN-CS"/);
   });
+
+  it('a form in ISO-2022-JP or UTF-16, whose characters can hold the bytes of "&" and "=", is refused with 415 saying so, not cut inside a character', async () => {
+    const runsBefore = (await t.server.store.listRuns({ scenario: 'Echo' })).items.length;
+    // う in ISO-2022-JP is ESC $ B 0x24 0x26: split on "&" before decoding, the value was cut in two.
+    const jis = Buffer.concat([Buffer.from('name=Echo&startparam1='), Buffer.from([0x1b, 0x24, 0x42, 0x24, 0x26, 0x1b, 0x28, 0x42])]);
+    const utf16 = Buffer.from('name=Echo&startparam1=\u2600', 'utf16le');
+    for (const [label, body] of [['iso-2022-jp', jis], ['csISO2022JP', jis], ['utf-16le', utf16]] as const) {
+      const res = await post('/execsvcscriptplain', `application/x-www-form-urlencoded; charset=${label}`, body);
+      assert.equal(res.status, 415, label);
+      assert.equal(res.headers.get('x-oktell-start-result'), '-1', label);
+      assert.equal(
+        await res.text(),
+        `the Web-API takes its parameters in the query or as a form (application/x-www-form-urlencoded), not as a form in an unsupported charset "${label.toUpperCase()}": the bytes of "&", "=" and "%" can be part of a character in it, so a form in it cannot be split into its fields (send it in UTF-8, windows-1251 or another charset in which "&", "=" and "%" are always their ASCII bytes)`,
+      );
+    }
+    assert.equal((await t.server.store.listRuns({ scenario: 'Echo' })).items.length, runsBefore, 'nothing ran');
+  });
+
+  it('a form in Shift_JIS, a multi-byte charset whose characters never hold those bytes, is read: ソ (0x83 0x5C) raw and escaped', async () => {
+    const raw = Buffer.concat([Buffer.from('name=Echo&startparam1='), Buffer.from([0x83, 0x5c]), Buffer.from('&startparam2=%83%5C')]);
+    const res = await post('/execsvcscriptplain', 'application/x-www-form-urlencoded; charset=shift_jis', raw);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'ソ|ソ');
+  });
 });
 
 // The same callers on a server told to read values that are not UTF-8 in windows-1251 (OKTELL_WEBAPI_FALLBACK_CHARSET):
@@ -155,6 +179,7 @@ describe('OKTELL_WEBAPI_FALLBACK_CHARSET is checked at start', () => {
   for (const [env, file, message] of [
     ['x-unknown', undefined, /OKTELL_WEBAPI_FALLBACK_CHARSET="x-unknown" is not a charset a form can be read in: give a label such as windows-1251/],
     ['utf-16le', undefined, /is not a charset a form can be read in/],
+    ['iso-2022-jp', undefined, /is not a charset a form can be read in/],
     ['UTF8', undefined, /OKTELL_WEBAPI_FALLBACK_CHARSET="UTF8" names UTF-8, which every value is read in first/],
     [undefined, 'webApiFallbackCharset: nope\n', /oktell\.config\.yaml:1:\d+: webApiFallbackCharset "nope" is not a charset/],
   ] as const) {
