@@ -8,7 +8,7 @@ import type { ServerConfig } from './config.js';
 import { runTally, scenarioMetrics, type Metrics } from './metrics.js';
 import type { SyncRuns } from './sync-runs.js';
 import { noStore, refuseCrossSite, scenarioAnswer } from './cross-site.js';
-import { execSvcScriptXml } from './oktell-xml.js';
+import { type ExecSvcAnswer, execSvcScriptXml } from './oktell-xml.js';
 import { runWrite } from './run-record.js';
 import { invalidScenarioReason, type ScenarioHost } from './scenario-host.js';
 import { enqueueingStarter } from './starters.js';
@@ -165,31 +165,42 @@ export function createApp(d: AppDeps): express.Express {
       closeUnreadBody(req, res);
       req.resume();
     }
+    // A body the Web-API could not read (413, 400, 415, the budget's 503) is refused in the Web-API's own answer, as
+    // its other refusals are: XML or plain text by the route, the start result -1 in its header; elsewhere plain text.
+    const webApi = webApiRoute(req);
+    const refuse = (status: number, text: string, reason: string, headers: Record<string, string> = {}) => {
+      res.set(headers);
+      if (webApi) answerWebApi(res, webApi, status, { started: false, startResult: -1, returnValue: reason });
+      else res.status(status).type('text/plain').send(text);
+    };
     if (e?.type === OVER_BUDGET) {
       // The budget of all connections, or the share of the request's login: the answer says which.
       const refusal = budgetRefusal(res);
       d.metrics.response(503);
       d.logger.warn({ path: logPath(req), ip: req.ip, login: loginOf(res) }, refusal.log);
-      res.status(503).set(refusal.headers).type('text/plain').send(refusal.text);
+      refuse(503, refusal.text, reasonOf(refusal.text), refusal.headers);
       return;
     }
     if (e?.type === 'parameters.too.many') {
       d.metrics.response(413);
-      res.status(413).type('text/plain').send(`413 Payload Too Large: too many form fields (at most ${limit ?? FORM_FIELD_LIMIT})\n`);
+      const text = `413 Payload Too Large: too many form fields (at most ${limit ?? FORM_FIELD_LIMIT})\n`;
+      refuse(413, text, reasonOf(text));
       return;
     }
     if (e?.type === 'entity.too.large' || e?.status === 413) {
       d.metrics.response(413);
-      res.status(413).type('text/plain').send(`413 Payload Too Large: the limit is ${limit ?? d.config.bodyLimitBytes} bytes\n`);
+      const text = `413 Payload Too Large: the limit is ${limit ?? d.config.bodyLimitBytes} bytes\n`;
+      refuse(413, text, `the body is too large: ${reasonOf(text)} (OKTELL_BODY_LIMIT)`);
       return;
     }
     const undecodable = undecodableBody(err, req);
     if (undecodable) {
-      res.status(400).type('text/plain').send(`400 Bad Request: the body is not valid ${undecodable} (Content-Encoding: ${undecodable})\n`);
+      const text = `400 Bad Request: the body is not valid ${undecodable} (Content-Encoding: ${undecodable})\n`;
+      refuse(400, text, reasonOf(text));
       return;
     }
     if (e?.status && e.status >= 400 && e.status < 500) {
-      res.status(e.status).type('text/plain').send(`${e.status} ${e.message ?? 'Bad Request'}\n`);
+      refuse(e.status, `${e.status} ${e.message ?? 'Bad Request'}\n`, e.message ?? 'Bad Request');
       return;
     }
     if (err instanceof StoreUnavailableError) {
@@ -395,23 +406,39 @@ function bodyBudgetMetrics(budget: BodyBudget): string[] {
   ];
 }
 
+/**
+ * Which form of the Web-API a request was sent to, or undefined for another path: the same spellings the route takes
+ * (express matches paths case-insensitively and with a trailing slash), so a client writing `/ExecSvcScriptPlain` or
+ * `/execsvcscriptplain/` gets the plain text it reads, not XML.
+ */
+function webApiRoute(req: Request): 'xml' | 'plain' | undefined {
+  const path = req.path.toLowerCase().replace(/\/$/, '');
+  return path === '/execsvcscript' ? 'xml' : path === '/execsvcscriptplain' ? 'plain' : undefined;
+}
+
+/** The reason of a plain-text refusal (`413 Payload Too Large: the limit is …\n`) without its status, for a Web-API answer. */
+function reasonOf(text: string): string {
+  return text.replace(/^\d{3} [A-Za-z ]+: /, '').trimEnd();
+}
+
+/** A Web-API answer: Oktell's XML (execsvcscript) or the return value as text (execsvcscriptplain), with the start result. */
+function answerWebApi(res: Response, form: 'xml' | 'plain', status: number, a: ExecSvcAnswer): void {
+  // startresult in a header too: in the plain form it is the only way to tell a failed run, one still running and
+  // an async start from a completed run that returned nothing (all 200 with an empty body).
+  res.set(START_RESULT_HEADER, String(a.startResult));
+  if (a.runId) {
+    res.set('X-Oktell-Run-Id', a.runId);
+    res.locals.runId = a.runId;
+  }
+  if (form === 'plain') res.status(status).type('text/plain; charset=utf-8').send(a.returnValue);
+  else res.status(status).type('application/xml; charset=utf-8').send(execSvcScriptXml(a));
+}
+
 /** Oktell's Web-API: execsvcscript (XML answer) and execsvcscriptplain (the return value as plain text). */
 async function execSvcScript(d: AppDeps, req: Request, res: Response) {
-  // The same spellings the route takes (express matches paths case-insensitively and with a trailing slash), so a
-  // client writing `/ExecSvcScriptPlain` or `/execsvcscriptplain/` gets the plain text it reads, not XML.
-  const plain = req.path.toLowerCase().replace(/\/$/, '') === '/execsvcscriptplain';
+  const route = webApiRoute(req) ?? 'xml';
   const form: Record<string, unknown> = typeof req.body === 'object' && req.body ? req.body : {};
-  const answer = (status: number, a: Parameters<typeof execSvcScriptXml>[0]) => {
-    // startresult in a header too: in the plain form it is the only way to tell a failed run, one still running and
-    // an async start from a completed run that returned nothing (all 200 with an empty body).
-    res.set(START_RESULT_HEADER, String(a.startResult));
-    if (a.runId) {
-      res.set('X-Oktell-Run-Id', a.runId);
-      res.locals.runId = a.runId;
-    }
-    if (plain) res.status(status).type('text/plain; charset=utf-8').send(a.returnValue);
-    else res.status(status).type('application/xml; charset=utf-8').send(execSvcScriptXml(a));
-  };
+  const answer = (status: number, a: ExecSvcAnswer) => answerWebApi(res, route, status, a);
   if (!d.accepting()) {
     res.set('Retry-After', '5');
     answer(503, { started: false, startResult: -1, returnValue: 'the server is shutting down' });

@@ -135,9 +135,34 @@ describe('bodies the express routes read (trial s32)', () => {
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     const over = await call('/execsvcscriptplain', { method: 'POST', body: fields(1001), headers: form });
     assert.equal(over.status, 413);
-    assert.equal(over.text, '413 Payload Too Large: too many form fields (at most 1000)\n');
+    // In the Web-API's answer, as its other refusals: the reason as the plain form's body, the start result -1.
+    assert.equal(over.text, 'too many form fields (at most 1000)');
+    assert.equal(over.headers.get('x-oktell-start-result'), '-1');
     const at = await call('/execsvcscriptplain', { method: 'POST', body: fields(1000), headers: form });
     assert.deepEqual([at.status, at.text], [200, 'ok|']);
+  });
+
+  it('a Web-API body it cannot read (413 too large, 400 not valid gzip, 415 an unknown coding) is refused in the Web-API\'s answer, not plain text', { timeout: 30_000 }, async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const cases: Array<[string, RequestInit, number, string]> = [
+      ['too large', { method: 'POST', body: `name=Echo&startparam1=${'a'.repeat(1_100_000)}`, headers: form }, 413, 'the body is too large: the limit is 1048576 bytes (OKTELL_BODY_LIMIT)'],
+      ['not gzip', { method: 'POST', body: 'name=Echo', headers: { ...form, 'content-encoding': 'gzip' } }, 400, 'the body is not valid gzip (Content-Encoding: gzip)'],
+      ['unknown coding', { method: 'POST', body: 'name=Echo', headers: { ...form, 'content-encoding': 'zstd' } }, 415, 'unsupported content encoding "zstd"'],
+    ];
+    for (const [what, init, status, reason] of cases) {
+      const xml = await call('/execsvcscript', init);
+      assert.equal(xml.status, status, `${what}: ${xml.text.slice(0, 200)}`);
+      assert.match(xml.headers.get('content-type') ?? '', /^application\/xml/, what);
+      assert.equal(xml.headers.get('x-oktell-start-result'), '-1', what);
+      assert.match(xml.text, /<property_simple key="started" value="0" name="error" \/>\n.*<property_simple key="startresult" value="-1" name="notstarted" \/>/, what);
+      assert.ok(xml.text.includes(`<![CDATA[${reason}]]>`), `${what}: ${xml.text}`);
+      const plain = await call('/ExecSvcScriptPlain/', init);
+      assert.deepEqual([plain.status, plain.headers.get('x-oktell-start-result'), plain.text], [status, '-1', reason], what);
+      assert.match(plain.headers.get('content-type') ?? '', /^text\/plain/, what);
+    }
+    // Elsewhere the same refusals stay plain text.
+    const hook = await call('/x', cases[0]![1]);
+    assert.deepEqual([hook.status, hook.text, hook.headers.get('x-oktell-start-result')], [413, '413 Payload Too Large: the limit is 1048576 bytes\n', null]);
   });
 
   it('a Web-API body that is not a form gets 415 and is not read on: the connection is closed (finding 7)', { timeout: 30_000 }, async () => {
@@ -335,6 +360,9 @@ describe('one login\'s share of the body budget (OKTELL_BODY_BUDGET_PER_LOGIN)',
       const apiA = await call(AUTH, '/execsvcscriptplain', form('a'.repeat(500_000)));
       assert.equal(apiA.status, 503, apiA.text);
       assert.match(apiA.text, /OKTELL_BODY_BUDGET_PER_LOGIN/);
+      // In the Web-API's answer: the reason as the plain form's body, without the status, and the start result -1.
+      assert.match(apiA.text, /^this login is sending too many request bodies at once/);
+      assert.equal(apiA.headers.get('x-oktell-start-result'), '-1');
 
       // Login B sends as large a body as A was refused: served. Before: 3.8 MB held, B's 500 KB passed the budget.
       const apiB = await call(OTHER, '/execsvcscriptplain', form(`b${'b'.repeat(499_999)}`));
