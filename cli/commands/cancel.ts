@@ -3,10 +3,11 @@
 // brings it back. A running job is never touched: its attempt is its worker's, and stopping it from outside could cut
 // an effect in half.
 import { hostname, userInfo } from 'node:os';
-import { cancelledError, notCancellable } from '../../server/run-status.js';
+import { cancelledError, notCancellable, wasCancelled } from '../../server/run-status.js';
 import type { JobRecord, Store } from '../../server/store/store.port.js';
 import { dataDirArg, oneOf, shellWord, storeSettings, UsageError } from '../config.js';
 import { withStore } from '../store.js';
+import { terminalText } from '../format.js';
 import { jobSelection, JOB_IDS_SHOWN, queuedJobIds } from './runs.js';
 import { someOf } from '../../engine/suggest.js';
 
@@ -81,7 +82,9 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
     }
     if (problems.length) throw new UsageError(problems.join('\n'));
     const done = await store.cancelJobs({ ids: targets.map((j) => j.id) }, error);
-    taken = targets.filter((j) => !done.includes(j.id));
+    // Each one left out is read again, to say what took it: a worker's claim, or a cancel of someone else (the console,
+    // another `cancel`) that came first.
+    taken = await Promise.all(targets.filter((j) => !done.includes(j.id)).map(async (j) => (await store.getJob(j.id)) ?? j));
     return done;
   }, (folder) => {
     // No store file: nothing was ever queued there, and no store is created just to find that out.
@@ -97,7 +100,11 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
   } else if (o.status) process.stdout.write(`nothing to cancel: no queued job${filterArgs ? ` matching ${filterArgs}` : ''}\n`);
   if (taken.length) {
     // Claimed by a worker after it was checked: its attempt runs, and the command says so with exit 1.
-    for (const j of taken) process.stderr.write(`oktell-emu: job ${j.id} (${j.scenario}) was not cancelled: a worker started it (or it left the queue) meanwhile; see: npx oktell-emu show ${j.id}${dirFlag}\n`);
+    for (const j of taken) {
+      const by = wasCancelled(j) ? (j.lastError as { message?: unknown }).message : undefined;
+      const what = by !== undefined ? `someone else cancelled it meanwhile (${terminalText(String(by))}): it is a dead letter` : 'a worker started it (or it left the queue) meanwhile';
+      process.stderr.write(`oktell-emu: job ${j.id} (${j.scenario}) was not cancelled by this command: ${what}; see: npx oktell-emu show ${j.id}${dirFlag}\n`);
+    }
     process.exitCode = 1;
   }
 }

@@ -488,10 +488,23 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string): Promis
       nav: 'jobs',
     }, 409);
   const running = 'If it fails and waits for a retry, it can be cancelled then; to stop it now, stop the server (its attempt is cut off and resumed at the next start).';
-  if (job.status !== 'queued') return refused(`The job ${notCancellable(job)}.${job.status === 'running' ? ` ${running}` : ''}`);
+  // Why a job that is not queued is refused; one cancelled already says by whom and when (another console, the CLI).
+  const why = (j: JobRecord) => {
+    const by = wasCancelled(j) ? (j.lastError as { message?: unknown }).message : undefined;
+    return `The job ${notCancellable(j)}.${j.status === 'running' ? ` ${running}` : ''}${typeof by === 'string' && by ? ` It was ${by}.` : ''}`;
+  };
+  if (job.status !== 'queued') return refused(why(job));
   const user = String(res.locals.user ?? '');
   const done = await ctx.d.store.cancelJobs({ ids: [jobId] }, cancelledError(`the console, login ${user}`));
-  if (!done.length) return refused(`A worker started the job (or it left the queue) after the page was drawn: it was not cancelled. ${running}`);
+  if (!done.length) {
+    // It left the queue between the read and the update: a second click of the same Cancel, another console or the CLI
+    // cancelled it (it is a dead letter, as asked: not "started by a worker"), or a worker claimed it. Said from its
+    // state now.
+    const now = await ctx.d.store.getJob(jobId);
+    if (now && wasCancelled(now)) return refused(why(now));
+    const ended = now && now.status !== 'running' && now.status !== 'queued';
+    return refused(`A worker started the job after the page was drawn: it was not cancelled. ${ended ? `The job ${notCancellable(now)}.` : running}`);
+  }
   ctx.d.logger.info({ jobId, user }, 'job cancelled from the console');
   res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'dead', cancelled: jobId })}`);
 }
