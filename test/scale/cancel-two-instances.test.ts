@@ -15,16 +15,39 @@ import { simpleParser } from 'mailparser';
 import { signBpiumBody } from '../../adapters/bpium/signature.js';
 import { startBpiumEmulator } from '../../bpium-emulator/emulator.js';
 import { repoPath, tempDir } from '../helpers.js';
-import { startSmtpServer } from '../mail/smtp-server.helper.js';
+import { smtpError, startSmtpServer } from '../mail/smtp-server.helper.js';
 import { AUTH, taskWebhook, USER, waitFor } from '../server/server-helpers.js';
 import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 import { startInstance, waitHealthy, type Instance } from './scale-helpers.js';
 
 const JOBS = 120;
-/** How long each job's read of the employee takes: with one worker per instance the backlog lasts ~JOBS × this / 2. */
-const READ_MS = 300;
+/**
+ * How long each job's read of the employee takes: with one worker per instance the backlog would last ~JOBS × this / 2
+ * (36 s), far longer than the steps before the bulk cancel take on a loaded machine; that cancel ends it.
+ */
+const READ_MS = 600;
 
 type JobRow = { id: string; name: string; status: string; attempts: number; replay_count: number; code: string | null; message: string | null; runs: number; completed: number };
+
+/** A console form POST as the instance's own page sends it: same origin, with the login's form token. */
+const tokens = new WeakMap<Instance, string>();
+async function form(i: Instance, path: string): Promise<{ status: number; location: string | null; text: string }> {
+  if (!tokens.has(i)) {
+    const html = await (await fetch(`${i.url}/-/console/dry-run`, { headers: { authorization: AUTH } })).text();
+    tokens.set(i, /name="csrf" value="([^"]+)"/.exec(html)![1]!);
+  }
+  const res = await fetch(`${i.url}/-/console${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: i.url, 'sec-fetch-site': 'same-origin' },
+    body: new URLSearchParams({ csrf: tokens.get(i)! }).toString(),
+  });
+  return { status: res.status, location: res.headers.get('location'), text: await res.text() };
+}
+
+const scrape = async (i: Instance) => (await fetch(`${i.url}/-/metrics`, { headers: { authorization: AUTH } })).text();
+/** One sample of a /-/metrics page (NaN when absent). */
+const metric = (text: string, name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
 
 describe('cancel and replay on two instances sharing one PostgreSQL, while their workers claim', () => {
   it('no job both runs and is cancelled; no letter for a cancelled job; nothing lost; 303s, 409s and metrics right on both', { timeout: 90_000 }, async (t) => {
@@ -54,21 +77,6 @@ describe('cancel and replay on two instances sharing one PostgreSQL, while their
     const job = async (id: string) => (await jobs()).find((j) => j.id === id)!;
     /** Queued jobs in the order the workers take them (the last ones wait longest). */
     const queued = async () => (await sql<{ id: string }>(`SELECT id FROM jobs WHERE status = 'queued' ORDER BY priority DESC, next_run_at, id`)).map((r) => r.id);
-    const consoleOf = (i: Instance) => `${i.url}/-/console`;
-    const tokens = new Map<Instance, string>();
-    const form = async (i: Instance, path: string) => {
-      if (!tokens.has(i)) {
-        const html = await (await fetch(`${consoleOf(i)}/dry-run`, { headers: { authorization: AUTH } })).text();
-        tokens.set(i, /name="csrf" value="([^"]+)"/.exec(html)![1]!);
-      }
-      const res = await fetch(`${consoleOf(i)}${path}`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: i.url, 'sec-fetch-site': 'same-origin' },
-        body: new URLSearchParams({ csrf: tokens.get(i)! }).toString(),
-      });
-      return { status: res.status, location: res.headers.get('location'), text: await res.text() };
-    };
     const page = async (i: Instance, location: string) => (await fetch(`${i.url}${location}`, { headers: { authorization: AUTH } })).text();
     const cli = (...args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -260,8 +268,7 @@ describe('cancel and replay on two instances sharing one PostgreSQL, while their
       assert.equal(smtp.letters.length, succeeded, 'one letter per succeeded job, none for a cancelled one');
 
       // /-/metrics on each instance: the store's counts, the same on both; the attempts and letters of the two add up.
-      const metric = (text: string, name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
-      const scrapes = await Promise.all([a, b].map(async (i) => (await fetch(`${i.url}/-/metrics`, { headers: { authorization: AUTH } })).text()));
+      const scrapes = await Promise.all([a, b].map(scrape));
       for (const m of scrapes) {
         assert.equal(metric(m, 'oktell_jobs{status="dead"}'), cancelledCount);
         assert.equal(metric(m, 'oktell_jobs{status="succeeded"}'), succeeded);
@@ -274,6 +281,108 @@ describe('cancel and replay on two instances sharing one PostgreSQL, while their
       assert.equal(sum('oktell_letters_total{outcome="sent"}'), succeeded);
       assert.ok(scrapes.every((m) => metric(m, 'oktell_job_attempts_total{outcome="succeeded"}') > 0), 'both instances ran jobs');
       t.diagnostic(`front-of-queue cancels ${frontRaces.map((f) => f.status).join(' ')}; bulk cancelled ${bulkIds.length}; succeeded ${succeeded}; cancelled ${cancelledCount}`);
+    } finally {
+      await Promise.all(instances.map((i) => i.stop()));
+      await bpium.close();
+      await smtp.close();
+      await dropSchema(url, schema).catch(() => undefined);
+      tmp.cleanup();
+    }
+  });
+  it('SMTP refusing: jobs retry on either instance; both consoles cancel each between attempts; with SMTP back no cancelled job sends, a replayed one sends once', { timeout: 90_000 }, async (t) => {
+    const pgAvailable = await testPostgres();
+    if (pgAvailable.skip !== undefined) return t.skip(pgAvailable.skip);
+    const url = pgAvailable.url;
+    const schema = randomSchemaName('cancel2r');
+    const tmp = tempDir('oktell-cancel2r-');
+    const scenarios = join(tmp.dir, 'scenarios');
+    cpSync(repoPath('scenarios'), scenarios, { recursive: true });
+    // 451 to every MAIL FROM while `down`: a transient failure, so each job's attempt fails and it waits for a retry.
+    let down = true;
+    const smtp = await startSmtpServer({ mailFrom: () => (down ? smtpError(451, 'try again later') : undefined) });
+    const bpium = await startBpiumEmulator({ port: 0, dataDir: join(tmp.dir, 'bpium') });
+    const secret = randomBytes(16).toString('hex');
+    const env = {
+      store: urlWithSchema(url, schema),
+      smtpPort: smtp.port,
+      bpium: { url: bpium.url, login: bpium.login, password: bpium.password },
+      webhookSecret: secret,
+      users: `${USER.login}:${USER.password}`,
+      workers: 2,
+      extra: { OKTELL_RETRY_BASE_DELAY_MS: '300', OKTELL_RETRY_MAX_DELAY_MS: '600' },
+    };
+    const instances: Instance[] = [];
+    const sql = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => querySchema<R>(url, schema, text, values);
+    const jobs = () =>
+      sql<JobRow & { failed: number }>(
+        `SELECT j.id, convert_from(i.body, 'UTF8')::json -> 'payload' -> 'values' ->> '2' AS name, j.status, j.attempts, j.replay_count,
+           j.last_error::json ->> 'code' AS code, (SELECT COUNT(*)::int FROM runs r WHERE r.job_id = j.id) AS runs,
+           (SELECT COUNT(*)::int FROM runs r WHERE r.job_id = j.id AND r.status = 'completed') AS completed,
+           (SELECT COUNT(*)::int FROM runs r WHERE r.job_id = j.id AND r.status = 'failed') AS failed
+         FROM jobs j JOIN inbox i ON i.id = j.inbox_id ORDER BY j.created_at, j.id`,
+      );
+    const N = 8;
+    try {
+      const a = startInstance('A', join(tmp.dir, 'a'), scenarios, env);
+      const b = startInstance('B', join(tmp.dir, 'b'), scenarios, env);
+      instances.push(a, b);
+      await Promise.all([waitHealthy(a), waitHealthy(b)]);
+      for (let i = 0; i < N; i++) {
+        const body = taskWebhook({ name: `retry-${i}`, responsible: ['2'], sequenceId: 90_000 + i });
+        const res = await fetch(`${[a, b][i % 2]!.url}/Bpium/NewTask`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: AUTH, 'x-hook-signature': signBpiumBody(secret, body) }, body });
+        assert.equal(res.status, 200);
+      }
+      await waitFor('every job to have failed an attempt', async () => (await jobs()).filter((j) => j.failed > 0).length === N, 30_000);
+
+      // Cancel each from A's and B's console in turn until it is taken between two attempts; meanwhile a 409 says it runs.
+      const refusals = new Map<string, number>();
+      const cancelled = new Set<string>();
+      for (let round = 0; cancelled.size < N; round++) {
+        assert.ok(round < 400, `every job cancelled between its attempts (${cancelled.size}/${N})`);
+        for (const j of await jobs()) {
+          if (cancelled.has(j.id)) continue;
+          const r = await form([a, b][round % 2]!, `/jobs/${j.id}/cancel`);
+          if (r.status === 303) cancelled.add(j.id);
+          else {
+            assert.equal(r.status, 409, r.text);
+            const why = /<p class="notice">([^<]*)<\/p>/.exec(r.text)![1]!.replace(/\d+\/\d+/, 'n/m');
+            assert.match(why, /^(The job is running now \(attempt n\/m\): |A worker started the job after the page was drawn: it was not cancelled\. )/);
+            refusals.set(why.slice(0, 40), (refusals.get(why.slice(0, 40)) ?? 0) + 1);
+          }
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const afterCancel = await jobs();
+      for (const j of afterCancel) assert.deepEqual([j.status, j.code, j.completed], ['dead', 'R_CANCELLED', 0], j.name);
+
+      // SMTP is back. B's console replays three of them; the other five stay dead letters and send nothing.
+      down = false;
+      const replayed = afterCancel.slice(0, 3);
+      for (const j of replayed) assert.equal((await form(b, `/jobs/${j.id}/replay`)).status, 303);
+      await waitFor('the replayed jobs to succeed', async () => (await jobs()).filter((j) => j.status === 'succeeded').length === 3, 30_000);
+      // Longer than a retry's wait: a cancelled job that still ran would have sent by now.
+      await new Promise((r) => setTimeout(r, 1500));
+      const subjects = (await Promise.all(smtp.letters.map((l) => simpleParser(l.raw)))).map((m) => (m.subject ?? '').replace('Новая задача: ', '')).sort();
+      assert.deepEqual(subjects, replayed.map((j) => j.name).sort(), 'one letter for each replayed job, none for a cancelled one');
+      const end = await jobs();
+      for (const j of end) {
+        if (replayed.some((r) => r.id === j.id)) assert.deepEqual([j.status, j.completed, j.replay_count], ['succeeded', 1, 1], j.name);
+        else assert.deepEqual([j.status, j.code, j.completed, j.runs], ['dead', 'R_CANCELLED', 0, j.failed], j.name);
+      }
+      const failedRuns = end.reduce((n, j) => n + j.failed, 0);
+      const scrapes = await Promise.all([a, b].map(scrape));
+      for (const m of scrapes) {
+        assert.equal(metric(m, 'oktell_jobs{status="dead"}'), N - 3);
+        assert.equal(metric(m, 'oktell_jobs{status="succeeded"}'), 3);
+        assert.equal(metric(m, 'oktell_jobs{status="queued"}'), 0);
+      }
+      const sum = (name: string) => scrapes.reduce((n, m) => n + (metric(m, name) || 0), 0);
+      assert.equal(sum('oktell_job_attempts_total{outcome="succeeded"}'), 3);
+      assert.equal(sum('oktell_job_attempts_total{outcome="retry"}'), failedRuns, 'each failed attempt counted once, by the instance that ran it');
+      assert.equal(sum('oktell_letters_total{outcome="failed"}'), failedRuns);
+      assert.equal(sum('oktell_letters_total{outcome="sent"}'), 3);
+      assert.equal(sum('oktell_letters_dead_total'), 0, 'a cancelled job gave no letter up');
+      t.diagnostic(`failed attempts ${failedRuns}; refusals ${JSON.stringify([...refusals])}`);
     } finally {
       await Promise.all(instances.map((i) => i.stop()));
       await bpium.close();

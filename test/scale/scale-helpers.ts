@@ -12,6 +12,8 @@ export interface InstanceEnv {
   leaseMs?: number;
   workers?: number;
   logLevel?: string;
+  /** More variables for the server (OKTELL_RETRY_BASE_DELAY_MS…), set last. */
+  extra?: Record<string, string>;
 }
 
 export interface Instance {
@@ -51,6 +53,7 @@ export function startInstance(name: string, dataDir: string, scenarios: string, 
       ...(e.leaseMs ? { OKTELL_LEASE_MS: String(e.leaseMs) } : {}),
       ...(e.workers ? { OKTELL_WORKERS: String(e.workers) } : {}),
       NO_COLOR: '1',
+      ...e.extra,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
