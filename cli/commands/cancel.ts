@@ -99,10 +99,10 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
     );
   } else if (o.status) process.stdout.write(`nothing to cancel: no queued job${filterArgs ? ` matching ${filterArgs}` : ''}\n`);
   if (taken.length) {
-    // Claimed by a worker after it was checked: its attempt runs, and the command says so with exit 1.
+    // Claimed by a worker after it was checked (its attempt runs), or cancelled by someone else first: said, exit 1.
     for (const j of taken) {
-      const by = wasCancelled(j) ? (j.lastError as { message?: unknown }).message : undefined;
-      const what = by !== undefined ? `someone else cancelled it meanwhile (${terminalText(String(by))}): it is a dead letter` : 'a worker started it (or it left the queue) meanwhile';
+      const by = (j.lastError as { message?: unknown } | null)?.message;
+      const what = wasCancelled(j) ? `someone else cancelled it meanwhile${by ? ` (${terminalText(String(by))})` : ''}: it is a dead letter` : 'a worker started it (or it left the queue) meanwhile';
       process.stderr.write(`oktell-emu: job ${j.id} (${j.scenario}) was not cancelled by this command: ${what}; see: npx oktell-emu show ${j.id}${dirFlag}\n`);
     }
     process.exitCode = 1;
