@@ -1,7 +1,95 @@
 // Files that hold secrets (the SQLite stores keep webhook bodies, secrets and credentials) are created readable by
 // their owner only, whatever the umask; SQLite then gives its -wal, -shm and -journal files the same mode.
-import { closeSync, existsSync, fchownSync, lchownSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fchownSync, lchownSync, mkdirSync, openSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+
+/** Whether this process runs as root: it then follows no symbolic link in a folder another user may own. */
+export function runningAsRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/**
+ * The open() flags for reading a file in a data folder: as root, a symbolic link in the file's place is refused (ELOOP)
+ * rather than followed. The folder's owner (a service's user, perhaps taken over) could put a link to /etc/shadow or a
+ * file of /root there, and root would read it out. Any other user reads only what it may read anyway: links followed.
+ */
+export function readFlags(): number {
+  return runningAsRoot() ? constants.O_RDONLY | constants.O_NOFOLLOW : constants.O_RDONLY;
+}
+
+/** A symbolic link root refused to follow; its message names the path, why, and what to do. */
+export class RefusedLinkError extends Error {
+  readonly code = 'E_LINK_AS_ROOT';
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RefusedLinkError';
+  }
+}
+
+/**
+ * The refusal of the symbolic link at `path` (`what`: 'the outbox', 'the credentials file'): where it points, why root
+ * does not follow it, and `fix`, what to do instead; running as the folder's owner is always a way.
+ */
+export function refusedLink(path: string, what: string, fix: string): RefusedLinkError {
+  return new RefusedLinkError(
+    path,
+    `${what} ${path} is a symbolic link (to ${linkTarget(path)}): oktell-emu running as root does not follow it, since whoever owns the folder it is in could point it at /etc or /root and have root write or read there. ` +
+      `Fix: ${fix}, or run the command as the data folder's owner (sudo -u <owner> …)`,
+  );
+}
+
+/** Where the link at `path` points, for a message; '?' when it cannot be read. */
+export function linkTarget(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '?';
+  }
+}
+
+/** Whether `err`, from an open with O_NOFOLLOW, means a symbolic link was in the way (Linux ELOOP; some systems EMLINK or EFTYPE). */
+export function isLinkRefusal(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ELOOP' || code === 'EMLINK' || code === 'EFTYPE';
+}
+
+/** A folder opened so that it cannot be swapped while it is used: `path` reaches that very folder. */
+export interface PinnedFolder {
+  path: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The folder `dir` (`what` names it in messages: 'the outbox') to list, read or write in. As root it is opened refusing
+ * a symbolic link in its place (O_NOFOLLOW: a `RefusedLinkError`), and on Linux `path` is /proc/self/fd/N, which
+ * reaches the folder opened, so a link put in its place meanwhile is not followed either; elsewhere a link is refused
+ * by lstat. Any other user gets `dir` itself, links followed as before (an outbox linked to another disk works).
+ * ENOENT and other failures of `dir` are thrown as they are.
+ */
+export async function pinFolder(dir: string, what: string): Promise<PinnedFolder> {
+  const none = { path: dir, close: async () => undefined };
+  if (!runningAsRoot()) return none;
+  const refuse = () => refusedLink(dir, what, 'make it a real folder (remove the link, make the folder and move what it held into it)');
+  if ((await lstat(dir)).isSymbolicLink()) throw refuse();
+  let handle;
+  try {
+    handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (err) {
+    // A link put there since the lstat: O_DIRECTORY with O_NOFOLLOW answers ENOTDIR (Linux) or ELOOP for a link.
+    if ((await lstat(dir).catch(() => undefined))?.isSymbolicLink()) throw refuse();
+    throw err;
+  }
+  const viaFd = `/proc/self/fd/${handle.fd}`;
+  if (!existsSync(viaFd)) {
+    await handle.close();
+    return none;
+  }
+  return { path: viaFd, close: () => handle.close() };
+}
 
 /** Creates `file` empty with mode 0600 unless it exists already (an existing file keeps its mode). */
 export function createPrivateFile(file: string): void {

@@ -137,7 +137,13 @@ export async function main(argv: string[]): Promise<void> {
       fail(json, e.code, e.message, {}, 1);
       return;
     }
-    const { StoreOpenError, StoreUnavailableError, configurationError } = await serviceErrors();
+    const { StoreOpenError, StoreUnavailableError, configurationError, RefusedLinkError } = await serviceErrors();
+    // Run as root, a symbolic link in a service's data folder (a secret file, the outbox) is not followed: one line
+    // naming it, why and the fix, exit 2, as for a setting.
+    if (e instanceof RefusedLinkError) {
+      fail(json, e.code, e.message);
+      return;
+    }
     // The store named by the configuration cannot be opened: one line, not the driver's stack.
     if (e instanceof StoreOpenError) {
       fail(json, 'E_STORE', e.message, {}, e.usage ? 2 : 1);
@@ -165,20 +171,21 @@ export async function main(argv: string[]): Promise<void> {
  * command failed: their modules are the command's own, so that `--version`, `--help` and other commands skip them.
  */
 async function serviceErrors() {
-  const [{ StoreOpenError }, { StoreUnavailableError }, { ConfigError }, { MailConfigError }, { BpiumConfigError }, { DamagedStoreError }] = await Promise.all([
+  const [{ StoreOpenError }, { StoreUnavailableError }, { ConfigError }, { MailConfigError }, { BpiumConfigError }, { DamagedStoreError }, { RefusedLinkError }] = await Promise.all([
     import('../server/store/store-open.js'),
     import('../server/store/store.errors.js'),
     import('../server/config.js'),
     import('../adapters/mail/smtp-url.js'),
     import('../adapters/bpium/url.js'),
     import('../server/store/sqlite-check.js'),
+    import('../adapters/private-file.js'),
   ]);
   /**
    * A setting (or a file a setting names) that is wrong, thrown by whichever part reads it: one line naming the
    * setting and exit 2, as docs/cli.md promises, for every command, not a stack trace.
    */
   const configurationError = (e: unknown): e is Error => e instanceof ConfigError || e instanceof MailConfigError || e instanceof BpiumConfigError || e instanceof DamagedStoreError;
-  return { StoreOpenError, StoreUnavailableError, configurationError };
+  return { StoreOpenError, StoreUnavailableError, configurationError, RefusedLinkError };
 }
 
 /**

@@ -14,10 +14,11 @@ function headerEnd(buf: Buffer): number {
 
 /**
  * Reads the headers of a message file (up to the first empty line, at most 1 MiB) into a map of lower-case header
- * name to its unfolded, still encoded value. Only the first occurrence of each header is kept.
+ * name to its unfolded, still encoded value. Only the first occurrence of each header is kept. `flags`: how the file is
+ * opened (`readFlags()` of private-file.ts, as root, refuses a symbolic link).
  */
-export async function readHeaderBlock(file: string): Promise<Map<string, string>> {
-  const handle = await open(file, 'r');
+export async function readHeaderBlock(file: string, flags: string | number = 'r'): Promise<Map<string, string>> {
+  const handle = await open(file, flags);
   let data = Buffer.alloc(0);
   try {
     for (;;) {

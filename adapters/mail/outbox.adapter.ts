@@ -1,11 +1,11 @@
 // MailerPort that writes each letter as an RFC 5322 .eml file into a local outbox folder, and reads that folder back.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type MailComposerType from 'nodemailer/lib/mail-composer';
 import type addressparserType from 'nodemailer/lib/addressparser';
 import { EffectError } from '../../engine/errors.js';
-import { giveToFolderOwner } from '../private-file.js';
+import { giveToFolderOwner, isLinkRefusal, linkTarget, pinFolder, readFlags, RefusedLinkError, type PinnedFolder } from '../private-file.js';
 import type { ClockPort, LoggerPort, MailMessage, MailReceipt, MailSendOptions, MailerPort } from '../../engine/ports.js';
 import { DEFAULT_MAIL_FROM, makeMessageId, toSendMailOptions } from './compose.js';
 import { buildSafeMessage, senderAddress, type MailLimits } from './message.js';
@@ -33,6 +33,11 @@ export interface OutboxEntry {
   file: string;
   /** Message-ID header, angle brackets included. */
   messageId: string;
+  /**
+   * Set when the file could not be read (no permission, a folder or a symbolic link root does not follow in its place,
+   * a broken file): why, in a few words. The other fields are then empty but `file` (and `time`, from the file name).
+   */
+  problem?: string;
 }
 
 // 20250101-120000-123-000007-1a2b3c4d.eml: UTC time to the millisecond, a per-process counter, random bits.
@@ -119,14 +124,19 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
       const bytes = await node.build();
       const name = fileNameFor(now);
       const file = join(dir, name);
-      const temp = join(dir, `.${name}.tmp`);
+      let pinned: PinnedFolder;
       try {
         // A letter holds its recipients and the webhook's data: readable by the owner only, as the store is.
         const made = await mkdir(dir, { recursive: true, mode: 0o700 });
         if (made !== undefined) for (const folder of foldersMade(made, dir)) giveToFolderOwner(folder);
+        // As root, an outbox that is a symbolic link is refused (its folder's owner could point it at /etc).
+        pinned = await pinFolder(dir, 'the outbox');
       } catch (err) {
+        if (err instanceof RefusedLinkError) throw new EffectError('permanent', `cannot write the letter into the outbox: ${err.message}`, { code: err.code, attempts: 1, setting: true });
         throw outboxWriteFailure(err, `write the letter into the outbox ${dir}`, { creating: true });
       }
+      // The folder opened, through its descriptor as root (a link put in its place now is not followed either).
+      const temp = join(pinned.path, `.${name}.tmp`);
       try {
         const handle = await open(temp, 'wx', 0o600);
         try {
@@ -136,10 +146,12 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
         } finally {
           await handle.close();
         }
-        await rename(temp, file);
+        await rename(temp, join(pinned.path, name));
       } catch (err) {
         await unlink(temp).catch(() => undefined);
         throw outboxWriteFailure(err, `write the letter into the outbox ${dir}`);
+      } finally {
+        await pinned.close();
       }
       opts.logger?.info({ ...(sendOpts?.runId ? { runId: sendOpts.runId } : {}), messageId, file, transport: 'outbox' }, 'letter stored in the outbox');
       return { messageId, transport: 'outbox', file };
@@ -177,28 +189,46 @@ async function bareAddresses(raw: string | undefined): Promise<string[]> {
     .filter((a) => a !== '');
 }
 
-async function readEntry(dir: string, name: string): Promise<OutboxEntry | undefined> {
+/**
+ * The letter `name` of the outbox `dir`, read through `via` (the folder pinned by `pinFolder`; `dir` itself but as
+ * root). A file that cannot be read is an entry with its `problem`, so one bad file does not hide the others.
+ */
+async function readEntry(dir: string, name: string, via: string = dir): Promise<OutboxEntry | undefined> {
   const file = join(dir, name);
-  let headers: Map<string, string>;
+  const path = join(via, name);
   try {
-    headers = await readHeaderBlock(file);
+    const headers = await readHeaderBlock(path, readFlags());
+    let time = timeFromName(name);
+    if (!time) {
+      const date = Date.parse(headers.get('date') ?? '');
+      time = Number.isNaN(date) ? (await stat(path)).mtime.toISOString() : new Date(date).toISOString();
+    }
+    return {
+      time,
+      to: await bareAddresses(headers.get('to')),
+      cc: await bareAddresses(headers.get('cc')),
+      subject: decodeHeaderWords(headers.get('subject') ?? ''),
+      file,
+      messageId: (headers.get('message-id') ?? '').trim(),
+    };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed while we were listing
-    throw err;
+    return { time: timeFromName(name) ?? '', to: [], cc: [], subject: '', file, messageId: '', problem: await unreadable(err, path) };
   }
-  let time = timeFromName(name);
-  if (!time) {
-    const date = Date.parse(headers.get('date') ?? '');
-    time = Number.isNaN(date) ? (await stat(file)).mtime.toISOString() : new Date(date).toISOString();
+}
+
+/** Why a letter file could not be read, in a few words, with what to do. */
+async function unreadable(err: unknown, path: string): Promise<string> {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (isLinkRefusal(err)) return `a symbolic link (to ${linkTarget(path)}): not followed while running as root; put the letter file itself here, or remove the link`;
+  if (code === 'EISDIR') return 'a folder, not a letter file: move it out of the outbox';
+  if (code === 'EACCES' || code === 'EPERM') {
+    const st = await lstat(path).catch(() => undefined);
+    const whose = st ? ` (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8).padStart(3, '0')})` : '';
+    return `unreadable: permission denied${whose}; give it to the server's user, or remove it`;
   }
-  return {
-    time,
-    to: await bareAddresses(headers.get('to')),
-    cc: await bareAddresses(headers.get('cc')),
-    subject: decodeHeaderWords(headers.get('subject') ?? ''),
-    file,
-    messageId: (headers.get('message-id') ?? '').trim(),
-  };
+  const message = err instanceof Error ? err.message : String(err);
+  return `unreadable: ${message}`;
 }
 
 /**
@@ -207,7 +237,26 @@ async function readEntry(dir: string, name: string): Promise<OutboxEntry | undef
  */
 export async function listOutbox(dir: string): Promise<OutboxEntry[]> {
   const abs = resolve(dir);
-  return readEntries(abs, await outboxNames(abs));
+  return inOutbox(abs, [], async (via) => readEntries(abs, await outboxNames(via), via));
+}
+
+/**
+ * Runs `use` with the outbox folder pinned (`pinFolder`: as root, a symbolic link in its place is refused with a
+ * `RefusedLinkError`); a missing folder is an empty outbox, `empty`.
+ */
+async function inOutbox<T>(abs: string, empty: T, use: (via: string) => Promise<T>): Promise<T> {
+  let pinned: PinnedFolder;
+  try {
+    pinned = await pinFolder(abs, 'the outbox');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return empty;
+    throw err;
+  }
+  try {
+    return await use(pinned.path);
+  } finally {
+    await pinned.close();
+  }
 }
 
 /** One page of the outbox, oldest first, and where the page before it starts. */
@@ -226,11 +275,13 @@ export interface OutboxPage {
  */
 export async function listOutboxPage(dir: string, opts: { limit: number; before?: string }): Promise<OutboxPage> {
   const abs = resolve(dir);
-  const names = await outboxNames(abs);
-  const end = opts.before === undefined ? names.length : firstNotBefore(names, opts.before);
-  const start = Math.max(0, end - opts.limit);
-  const entries = await readEntries(abs, names.slice(start, end));
-  return { entries, total: names.length, ...(start > 0 ? { olderBefore: names[start]! } : {}) };
+  return inOutbox(abs, { entries: [], total: 0 }, async (via) => {
+    const names = await outboxNames(via);
+    const end = opts.before === undefined ? names.length : firstNotBefore(names, opts.before);
+    const start = Math.max(0, end - opts.limit);
+    const entries = await readEntries(abs, names.slice(start, end), via);
+    return { entries, total: names.length, ...(start > 0 ? { olderBefore: names[start]! } : {}) };
+  });
 }
 
 /**
@@ -239,26 +290,29 @@ export async function listOutboxPage(dir: string, opts: { limit: number; before?
  */
 export async function pruneOutbox(dir: string, cutoffMs: number): Promise<number> {
   const abs = resolve(dir);
-  let removed = 0;
-  for (const name of await outboxNames(abs)) {
-    const time = timeFromName(name);
-    if (time === undefined) continue;
-    if (Date.parse(time) >= cutoffMs) break;
-    try {
-      await unlink(join(abs, name));
-      removed++;
-    } catch (e) {
-      // Gone already (a reader deleted it): nothing to do; any other error stops this round.
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  return inOutbox(abs, 0, async (via) => {
+    let removed = 0;
+    for (const name of await outboxNames(via)) {
+      const time = timeFromName(name);
+      if (time === undefined) continue;
+      if (Date.parse(time) >= cutoffMs) break;
+      try {
+        await unlink(join(via, name));
+        removed++;
+      } catch (e) {
+        // Gone already (a reader deleted it): nothing to do; any other error stops this round.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
     }
-  }
-  return removed;
+    return removed;
+  });
 }
 
 /** One letter of the outbox by its file name, reading only that file; undefined when there is no such letter. */
 export async function readOutboxEntry(dir: string, name: string): Promise<OutboxEntry | undefined> {
   if (!isLetterName(name)) return undefined;
-  return readEntry(resolve(dir), name);
+  const abs = resolve(dir);
+  return inOutbox(abs, undefined, (via) => readEntry(abs, name, via));
 }
 
 function isLetterName(name: string): boolean {
@@ -289,11 +343,11 @@ function firstNotBefore(names: readonly string[], name: string): number {
   return lo;
 }
 
-async function readEntries(abs: string, names: readonly string[]): Promise<OutboxEntry[]> {
+async function readEntries(abs: string, names: readonly string[], via: string): Promise<OutboxEntry[]> {
   const entries: OutboxEntry[] = [];
   const batch = 64;
   for (let i = 0; i < names.length; i += batch) {
-    const chunk = await Promise.all(names.slice(i, i + batch).map((n) => readEntry(abs, n)));
+    const chunk = await Promise.all(names.slice(i, i + batch).map((n) => readEntry(abs, n, via)));
     for (const e of chunk) if (e) entries.push(e);
   }
   return entries;

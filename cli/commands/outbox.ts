@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
-import { listOutbox, listOutboxPage, type OutboxEntry } from '../../adapters/mail/outbox.adapter.js';
+import { listOutbox, listOutboxPage, readOutboxEntry, type OutboxEntry } from '../../adapters/mail/outbox.adapter.js';
 import { readLetter, type LetterBodies } from '../../server/console/eml-reader.js';
 import { existingDataDir, storeSettings, UsageError } from '../config.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
@@ -26,10 +26,11 @@ export interface OutboxCommandIo {
 /** The table, times in the server's zone with their offset (as `runs`, `show`, `tasks` and the console print them). */
 function formatTable(entries: OutboxEntry[], zone: string): string {
   const rows = entries.map((e) => ({
-    time: Number.isFinite(Date.parse(e.time)) ? isoInZone(Date.parse(e.time), zone) : e.time,
+    time: Number.isFinite(Date.parse(e.time)) ? isoInZone(Date.parse(e.time), zone) : e.time || '?',
     // Recipients and subjects come from the letters (from webhook data, often): escaped, as `show` prints them.
-    to: terminalText([...e.to, ...e.cc.map((c) => `cc:${c}`)].join(', ')) || '(no recipient)',
-    subject: terminalText(e.subject) || '(no subject)',
+    to: e.problem ? '?' : terminalText([...e.to, ...e.cc.map((c) => `cc:${c}`)].join(', ')) || '(no recipient)',
+    // A file that could not be read: its row says so, and why is printed below the table (too long for a column).
+    subject: e.problem ? '(not read: see below)' : terminalText(e.subject) || '(no subject)',
     file: terminalText(e.file.split(/[\\/]/).pop() ?? e.file),
   }));
   // Columns as wide as their longest value in terminal columns, capped so one long subject does not push the file name off screen.
@@ -63,6 +64,7 @@ export async function outboxAction(io: OutboxCommandIo, opts: { json?: boolean; 
     return;
   }
   write(formatTable(entries, settings.timeZone));
+  for (const e of entries) if (e.problem) write(`${pc.yellow('!')} ${terminalText(basename(e.file))} is ${terminalText(e.problem)}\n`);
   const shown = entries.length < total ? `${entries.length} of ${total}` : `${total}`;
   write(`${shown} letter${total === 1 ? '' : 's'} in ${dir} (read one: npx oktell-emu outbox show <file>; or open the .eml file in any mail client)\n`);
 }
@@ -107,6 +109,12 @@ async function findLetter(ref: string, dir: string): Promise<string> {
   if (byPrefix.length === 1) return byPrefix[0]!.file;
   if (byPrefix.length > 1) throw new UsageError(`${ref} matches ${byPrefix.length} letters in ${dir}: ${byPrefix.slice(0, 5).map((e) => basename(e.file)).join(', ')}${byPrefix.length > 5 ? ', …' : ''}`);
   throw new UsageError(`no letter ${ref} in ${dir}: give a .eml file, a file name from \`oktell-emu outbox\`, a Message-ID, or last`);
+}
+
+/** Why the letter `file` of the outbox `dir` cannot be read (`OutboxEntry.problem`); undefined for a readable one, or a file elsewhere. */
+async function listOutboxProblem(file: string, dir: string): Promise<string | undefined> {
+  if (dirname(file) !== resolve(dir)) return undefined;
+  return (await readOutboxEntry(dir, basename(file)))?.problem;
 }
 
 export async function showLetter(file: string): Promise<ShownLetter> {
@@ -164,7 +172,10 @@ export async function outboxShowAction(io: OutboxCommandIo, ref: string, _opts: 
   const write = io.write ?? ((text: string) => void process.stdout.write(text));
   const settings = storeSettings({ dataDir: opts.dataDir, config: opts.config }, env);
   const dir = join(settings.dataDir, 'outbox');
-  const letter = await showLetter(await findLetter(ref, dir));
+  const file = await findLetter(ref, dir);
+  const bad = await listOutboxProblem(file, dir);
+  if (bad) throw new UsageError(`the letter ${file} is ${bad}`, 'E_FILE');
+  const letter = await showLetter(file);
   write(opts.json ? `${JSON.stringify(letter, null, 2)}\n` : formatLetter(letter, settings.timeZone));
 }
 

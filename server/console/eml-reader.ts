@@ -1,5 +1,7 @@
 // Reads the text and HTML bodies out of an .eml file of the local outbox (MIME multipart, quoted-printable, base64).
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isLinkRefusal, pinFolder, readFlags, refusedLink } from '../../adapters/private-file.js';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 
 /** An attached file: its name (decoded), type and decoded size. */
@@ -146,8 +148,28 @@ export function parseLetter(raw: Buffer): LetterBodies {
   return { headers: [...top.headers], ...found };
 }
 
-export async function readLetter(file: string): Promise<LetterBodies> {
-  const raw = await readFile(file);
+/**
+ * Reads and parses the letter `file`, opened as `via` (the same file through a pinned folder, `readLetterIn`). As root
+ * a symbolic link in its place is not followed: a `RefusedLinkError` says so.
+ */
+export async function readLetter(file: string, via: string = file): Promise<LetterBodies> {
+  let raw: Buffer;
+  try {
+    raw = await readFile(via, { flag: readFlags() });
+  } catch (err) {
+    if (isLinkRefusal(err)) throw refusedLink(file, 'the letter', 'put the letter file itself there (or give the path of the file the link points to)');
+    throw err;
+  }
   if (raw.length > MAX_LETTER_BYTES) return { headers: [], text: `(the letter is ${raw.length} bytes, too big to show here; open ${file})` };
   return parseLetter(raw);
+}
+
+/** The letter `name` of the outbox folder `dir`, read with the folder pinned (as root a link in its place is refused). */
+export async function readLetterIn(dir: string, name: string): Promise<LetterBodies> {
+  const pinned = await pinFolder(dir, 'the outbox');
+  try {
+    return await readLetter(join(dir, name), join(pinned.path, name));
+  } finally {
+    await pinned.close();
+  }
 }

@@ -1,11 +1,12 @@
 // Console pages of the local outbox: the letters stored as .eml files, and one letter's text and HTML.
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { Router } from 'express';
 import { listOutboxPage, outboxDir, readOutboxEntry, type OutboxEntry } from '../../adapters/mail/index.js';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 import type { ConsoleContext } from './console.router.js';
 import { consoleBase, timeFormatter } from './console-views.js';
-import { readLetter } from './eml-reader.js';
+import { readLetterIn } from './eml-reader.js';
+import { RefusedLinkError } from '../../adapters/private-file.js';
 import { sendLetterHtml } from './run.routes.js';
 
 /** Outbox file names as the outbox writes them; nothing else is opened (no paths, no dot files). */
@@ -30,7 +31,8 @@ export function outboxRoutes(router: Router, ctx: ConsoleContext): void {
       const page = await listOutboxPage(dir, { limit: SHOWN, ...(before ? { before } : {}) });
       const letters = page.entries
         .reverse()
-        .map((e) => ({ name: nameOf(e), time: time(e.time), to: e.to.join(', '), cc: e.cc.join(', '), subject: e.subject }));
+        // A file that could not be read is listed with why (the others are shown as ever).
+        .map((e) => ({ name: nameOf(e), time: e.time ? time(e.time) : '', to: e.to.join(', '), cc: e.cc.join(', '), subject: e.subject, problem: e.problem }));
       ctx.render(res, 'outbox.njk', {
         title: 'Outbox',
         nav: 'outbox',
@@ -42,17 +44,30 @@ export function outboxRoutes(router: Router, ctx: ConsoleContext): void {
         smtp: ctx.d.mail?.kind === 'smtp' ? ctx.d.mail.describe.replace(/^SMTP /, '') : undefined,
         olderUrl: page.olderBefore ? `${consoleBase(res)}/outbox?before=${encodeURIComponent(page.olderBefore)}` : undefined,
         newestUrl: before ? `${consoleBase(res)}/outbox` : undefined,
+        unreadable: letters.filter((l) => l.problem).length,
       });
     } catch (e) {
+      if (e instanceof RefusedLinkError) return refused(res, e);
       next(e);
     }
   });
+
+  /** The outbox folder (or a letter) is a symbolic link, which the console running as root does not follow: why, and what to do. */
+  function refused(res: Parameters<typeof ctx.notFound>[0], e: RefusedLinkError): void {
+    ctx.render(res, 'error.njk', { title: 'Outbox not read', message: `${e.message}.`, nav: 'outbox' }, 500);
+  }
+
+  /** A letter that cannot be read (`entry.problem`): its page says why, as the list does. */
+  function unreadable(res: Parameters<typeof ctx.notFound>[0], entry: OutboxEntry): void {
+    ctx.render(res, 'error.njk', { title: 'Letter not readable', message: `The letter ${nameOf(entry)} in ${dir} is ${entry.problem}.`, nav: 'outbox', link: { href: `${consoleBase(res)}/outbox`, text: 'Back to the outbox' } }, 500);
+  }
 
   router.get('/outbox/:name', async (req, res, next) => {
     try {
       const entry = await find(req.params.name);
       if (!entry) return ctx.notFound(res, 'There is no such letter in the outbox.');
-      const letter = await readLetter(join(dir, nameOf(entry)));
+      if (entry.problem) return unreadable(res, entry);
+      const letter = await readLetterIn(dir, nameOf(entry));
       const header = (n: string) => decodeHeaderWords(letter.headers.find(([k]) => k === n)?.[1] ?? '');
       ctx.render(res, 'letter.njk', {
         title: entry.subject || 'Letter',
@@ -61,6 +76,7 @@ export function outboxRoutes(router: Router, ctx: ConsoleContext): void {
         letter: { name: nameOf(entry), time: time(entry.time), from: header('from'), to: entry.to.join(', '), cc: entry.cc.join(', '), bcc: header('bcc'), subject: entry.subject, messageId: entry.messageId, text: letter.text, hasHtml: letter.html !== undefined },
       });
     } catch (e) {
+      if (e instanceof RefusedLinkError) return refused(res, e);
       next(e);
     }
   });
@@ -68,10 +84,12 @@ export function outboxRoutes(router: Router, ctx: ConsoleContext): void {
   router.get('/outbox/:name/html', async (req, res, next) => {
     try {
       const entry = await find(req.params.name);
-      const letter = entry ? await readLetter(join(dir, nameOf(entry))) : undefined;
+      if (entry?.problem) return unreadable(res, entry);
+      const letter = entry ? await readLetterIn(dir, nameOf(entry)) : undefined;
       if (letter?.html === undefined) return ctx.notFound(res, 'This letter has no HTML part.');
       sendLetterHtml(res, letter.html);
     } catch (e) {
+      if (e instanceof RefusedLinkError) return refused(res, e);
       next(e);
     }
   });
