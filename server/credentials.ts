@@ -1,10 +1,10 @@
 // The server's own Oktell user when none is configured, and the webhook secret shared with the embedded Bpium
 // emulator: generated once and kept in the data folder so restarts keep them.
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OktellUser } from './auth.js';
-import { makePrivateFolder, writeNewPrivateFile } from '../adapters/private-file.js';
+import { isLinkRefusal, makePrivateFolder, readFlags, refusedLink, writeNewPrivateFile } from '../adapters/private-file.js';
 import type { Store } from './store/store.port.js';
 
 /** The generated user, the file that keeps it, and whether it was made just now (only then is it shown in full). */
@@ -30,8 +30,9 @@ export function generatedUser(dataDir: string): GeneratedUser {
 
 /** The user kept in `file`, if it holds one (a file without a login and password is left for writeOnce to replace). */
 function keptUser(file: string): OktellUser | undefined {
-  if (!existsSync(file)) return undefined;
-  const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<OktellUser>;
+  const text = keptText(file, 'the file of the generated login', 'replace the link with the file itself, or remove it (a new login and password are generated and shown at the next start)');
+  if (text === undefined) return undefined;
+  const u = JSON.parse(text) as Partial<OktellUser>;
   return typeof u.login === 'string' && typeof u.password === 'string' && u.login && u.password ? { login: u.login, password: u.password } : undefined;
 }
 
@@ -49,7 +50,30 @@ export function persistentSecret(dataDir: string, name: string): string {
 }
 
 function keptSecret(file: string): string | undefined {
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
+  const text = keptText(file, 'the secret file', 'replace the link with the file itself, or remove it (a new secret is generated; whatever signs with the old one must be given the new)');
+  return text?.trim() || undefined;
+}
+
+/**
+ * The text of a kept secret file, undefined when there is none. Run as root (an administrator's command on a service's
+ * data folder) a symbolic link in its place is refused, not followed (O_NOFOLLOW): the folder's owner could point it at
+ * a file only root may read, and root would take that for the secret, and perhaps print it (the generated login is
+ * shown at the start). `what` and `fix` word the refusal. Any other user follows a link, as before.
+ */
+function keptText(file: string, what: string, fix: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, readFlags());
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isLinkRefusal(e)) throw refusedLink(file, what, fix);
+    throw e;
+  }
+  try {
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Under which name the console's form token secret is kept: a file of the data folder, or a shared setting. */
