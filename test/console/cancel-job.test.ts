@@ -96,6 +96,24 @@ describe('cancelling a queued job from the console', () => {
     const page = await (await get(`${t.base}/jobs?status=dead&cancelled=${id}`)).text();
     assert.doesNotMatch(page, /is out of the queue/);
   });
+
+  // Only a job that is a dead letter with R_CANCELLED is announced: not a dead letter of another cause (here one that
+  // ran out of attempts at Bpium), not an id no job has, not a cancelled job replayed since (queued again).
+  it('the notice after a Cancel is shown only for a dead letter of R_CANCELLED', { timeout: 30_000 }, async () => {
+    const [otherDead, cancelled] = await t.server.store.enqueueJobs([
+      { scenario: 'ReadUser', params: { 1: '5' }, runAt: TOMORROW() },
+      { scenario: 'ReadUser', params: { 1: '6' }, runAt: TOMORROW() },
+    ]);
+    await t.server.store.cancelJobs({ ids: [otherDead!] }, { code: RUN_ERROR_CODES.EFFECT_TRANSIENT, message: 'Bpium answered 500 five times' });
+    assert.equal((await t.server.store.getJob(otherDead!))!.status, 'dead');
+    const notice = (id: string) => get(`${t.base}/jobs?status=dead&cancelled=${id}`).then((r) => r.text());
+    assert.doesNotMatch(await notice(otherDead!), /is out of the queue/, 'a dead letter of another cause');
+    assert.doesNotMatch(await notice('01J00000000000000000000000'), /is out of the queue/, 'no such job');
+    assert.equal((await postForm(t, `/jobs/${cancelled}/cancel`)).status, 303);
+    assert.match(await notice(cancelled!), new RegExp(`Job ${cancelled} is out of the queue: it is a dead letter now \\(R_CANCELLED\\)`));
+    assert.equal((await postForm(t, `/jobs/${cancelled}/replay`)).status, 303);
+    assert.doesNotMatch(await notice(cancelled!), /is out of the queue/, 'replayed since: queued again');
+  });
 });
 
 describe('cancelling the job of a run that waits for a retry', () => {
