@@ -1,7 +1,7 @@
 // The server's own Oktell user when none is configured, and the webhook secret shared with the embedded Bpium
 // emulator: generated once and kept in the data folder so restarts keep them.
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OktellUser } from './auth.js';
 import { isLinkRefusal, makePrivateFolder, readFlags, refusedLink, writeNewPrivateFile } from '../adapters/private-file.js';
@@ -66,7 +66,11 @@ function keptText(file: string, what: string, fix: string): string | undefined {
     fd = openSync(file, readFlags());
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    if (isLinkRefusal(e)) throw refusedLink(file, what, fix);
+    if (isLinkRefusal(e)) {
+      // A link to nothing holds no secret: taken as no file, and replaced by the new one (writeOnce), as before.
+      if (!existsSync(file)) return undefined;
+      throw refusedLink(file, what, fix);
+    }
     throw e;
   }
   try {
