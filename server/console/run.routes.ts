@@ -15,6 +15,7 @@ import { consoleBase, formatDuration, timeFormatter } from './console-views.js';
 import { errorLocation, ID_PATTERN, runView } from './run-view.js';
 import { problemFiles } from './scenario-pages.js';
 import { dbCallsOf } from './db-calls.js';
+import { taskNameOf } from '../tasks/scheduler.js';
 
 /** How long the live list reuses the counts above it. */
 const COUNTS_FRESH_MS = 10_000;
@@ -207,9 +208,8 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         jsonUrl: `${consoleBase(res)}/runs.json${filterQuery(f)}`,
         olderUrl: page.nextCursor ? `${consoleBase(res)}/runs${filterQuery(f, { cursor: page.nextCursor })}` : undefined,
         newestUrl: f.cursor ? `${consoleBase(res)}/runs${filterQuery(f)}` : undefined,
-        replayed: req.query.replayed === '1',
+        ...(await jobNotices(ctx.d.store, f.job, req.query)),
         problemFiles: problemFiles(ctx.d.host.library()),
-        startedTask: typeof req.query.started === 'string' ? req.query.started.slice(0, 80) : undefined,
       });
     } catch (e) {
       next(e);
@@ -464,6 +464,21 @@ async function replay(ctx: ConsoleContext, res: Response, jobId: string): Promis
     ctx.d.logger.info({ jobId, user: res.locals.user }, 'job replayed from the console');
   }
   res.redirect(303, `${consoleBase(res)}/runs?job=${encodeURIComponent(jobId)}&replayed=1`);
+}
+
+/**
+ * The notices Replay (`?replayed=1`) and a task's Run now (`?started=<task>`) lead to on the runs of their job, said
+ * only when that job is such a job: replayed at least once, started by that service task. An address alone (any job,
+ * any text in `started`) does not make the console claim either.
+ */
+async function jobNotices(store: Store, jobId: string | undefined, query: Request['query']): Promise<{ replayed: boolean; startedTask?: string }> {
+  const started = typeof query.started === 'string' ? query.started : undefined;
+  if (jobId === undefined || (query.replayed !== '1' && started === undefined)) return { replayed: false };
+  const job = await store.getJob(jobId);
+  return {
+    replayed: query.replayed === '1' && job !== undefined && job.replayCount > 0,
+    ...(started !== undefined && job && taskNameOf(job.trigger) === started ? { startedTask: started } : {}),
+  };
 }
 
 /** The id of the job a Cancel just took out of the queue (`?cancelled=`), said only when that job is a cancelled one. */

@@ -114,6 +114,28 @@ describe('cancelling a queued job from the console', () => {
     assert.equal((await postForm(t, `/jobs/${cancelled}/replay`)).status, 303);
     assert.doesNotMatch(await notice(cancelled!), /is out of the queue/, 'replayed since: queued again');
   });
+
+  // The same for the runs page's notices after Replay (?replayed=1) and a task's Run now (?started=<task>): said only of
+  // a job replayed at least once, and of a job that service task started; not of any job or text put in the address.
+  it("the runs page's 'back in the queue' and 'started outside its schedule' notices are said only of such a job", { timeout: 30_000 }, async () => {
+    const [plain, task] = await t.server.store.enqueueJobs([
+      { scenario: 'ReadUser', params: { 1: '5' }, runAt: TOMORROW() },
+      { scenario: 'ReadUser', params: { 1: '5' }, runAt: TOMORROW(), trigger: { kind: 'task', task: 'morning-report' } },
+    ]);
+    const page = (query: string) => get(`${t.base}/runs?${query}`).then((r) => r.text());
+    const BACK = /The job is back in the queue/;
+    const STARTED = /started outside its schedule/;
+    assert.doesNotMatch(await page('replayed=1'), BACK, 'no job');
+    assert.doesNotMatch(await page(`job=${plain}&replayed=1`), BACK, 'a job never replayed');
+    assert.doesNotMatch(await page('started=Made-up%20task'), STARTED, 'no job');
+    assert.doesNotMatch(await page(`job=${plain}&started=morning-report`), STARTED, 'a job no task started');
+    assert.doesNotMatch(await page(`job=${task}&started=evening-report`), STARTED, 'a job another task started');
+    assert.match(await page(`job=${task}&started=morning-report`), /Service task morning-report started outside its schedule/);
+    assert.equal((await postForm(t, `/jobs/${plain}/cancel`)).status, 303);
+    const replay = await postForm(t, `/jobs/${plain}/replay`);
+    assert.equal(replay.headers.get('location'), `/-/console/runs?job=${plain}&replayed=1`);
+    assert.match(await page(`job=${plain}&replayed=1`), BACK);
+  });
 });
 
 describe('cancelling the job of a run that waits for a retry', () => {
