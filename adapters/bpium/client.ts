@@ -146,10 +146,18 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
       if (query.limit !== undefined) return findPage(query, query.limit, query.offset ?? 0, callOpts);
       const all: BpiumRecord[] = [];
       let offset = query.offset ?? 0;
+      // A server may give fewer records per page than asked (its own maximum limit; Bpium documents none), so the
+      // first short page is not taken for the end: the next page is asked for, and if it brings records the short
+      // page's size is that server's page. A page shorter than that, or an empty one, ends the list.
+      let serverPage: number | undefined;
       for (;;) {
         const page = await findPage(query, paging.pageSize, offset, callOpts);
         all.push(...page);
-        if (page.length < paging.pageSize) return all;
+        if (page.length === 0) return all;
+        if (page.length < paging.pageSize) {
+          if (serverPage !== undefined && page.length < serverPage) return all;
+          serverPage ??= page.length;
+        }
         if (all.length >= paging.maxRecords) {
           opts.logger?.warn(
             { catalogId: query.catalogId, maxRecords: paging.maxRecords },

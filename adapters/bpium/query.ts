@@ -12,7 +12,9 @@ export function assertBpiumId(what: string, id: unknown): string {
   if (typeof id === 'number' && Number.isInteger(id) && id >= 0) return String(id);
   if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
     const shown = typeof id === 'string' ? JSON.stringify(id.slice(0, 80)) : typeof id;
-    throw new EffectError('permanent', `invalid Bpium ${what} id ${shown}: expected 1-64 of A-Z a-z 0-9 _ $ -`, {
+    // A catalog's name (Задачи) where its id belongs is the likely mistake: the API takes ids only.
+    const hint = what === 'catalog' && typeof id === 'string' && /\p{L}/u.test(id) ? `; a catalog is given by its id (the number in its address in Bpium, e.g. "11", or "$users"), not by its name` : '';
+    throw new EffectError('permanent', `invalid Bpium ${what} id ${shown}: expected 1-64 of A-Z a-z 0-9 _ $ -${hint}`, {
       code: 'BPIUM_INVALID_ID',
       attempts: 0,
     });

@@ -98,10 +98,43 @@ function describeBody(text: string): string {
     const parsed = JSON.parse(text) as { message?: unknown };
     if (parsed && typeof parsed === 'object' && typeof parsed.message === 'string') shown = parsed.message;
   } catch {
-    // not JSON: show the raw text
+    // not JSON: show the raw text; of a web page (a proxy's error page), its title, else its words without the tags
+    if (looksLikeHtml(text)) {
+      const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
+      shown = title ? `a web page "${title}"` : text.replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+    }
   }
   shown = shown.replace(/\s+/g, ' ').trim();
   return shown === '' ? '' : `: ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}`;
+}
+
+/** Checked UTF-8; a leading byte order mark is dropped (TextDecoder's default), as a proxy or IIS may add one. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const LOOSE_UTF8 = new TextDecoder('utf-8');
+
+/**
+ * The answer's text: in the charset its Content-Type names (a proxy re-encoding to windows-1251), else checked UTF-8.
+ * `notUtf8` is set when no charset is named and the bytes are not UTF-8: the text then has U+FFFD in place of them.
+ */
+export function decodeAnswer(body: Buffer, contentType: string | undefined): { text: string; notUtf8: boolean } {
+  const charset = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType ?? '')?.[1];
+  if (charset && !/^utf-?8$/i.test(charset)) {
+    try {
+      return { text: new TextDecoder(charset).decode(body), notUtf8: false };
+    } catch {
+      // a label TextDecoder does not know: read it as UTF-8 below
+    }
+  }
+  try {
+    return { text: STRICT_UTF8.decode(body), notUtf8: false };
+  } catch {
+    return { text: LOOSE_UTF8.decode(body), notUtf8: true };
+  }
+}
+
+/** A web page where JSON was expected: a login form, a proxy's page. */
+function looksLikeHtml(text: string): boolean {
+  return /^\s*</.test(text);
 }
 
 function headerText(value: string | string[] | undefined): string | null {
@@ -173,6 +206,7 @@ export class BpiumTransport {
 
       let res: RawAnswer;
       let text: string;
+      let notUtf8: boolean;
       try {
         const headers: Record<string, string> = { accept: 'application/json' };
         if (req.body !== undefined) headers['content-type'] = 'application/json; charset=utf-8';
@@ -180,7 +214,7 @@ export class BpiumTransport {
         else headers.authorization = this.basic;
         const body = req.body === undefined ? undefined : JSON.stringify(req.body);
         res = await this.http.exchange(this.opts.baseUrl + req.path, { method: req.method, headers, ...(body !== undefined ? { body } : {}), timeoutMs: remaining, maxBytes: this.opts.maxResponseBytes });
-        text = res.body.toString('utf8');
+        ({ text, notUtf8 } = decodeAnswer(res.body, headerText(res.headers['content-type']) ?? undefined));
       } catch (err) {
         if (this.closed) {
           record(undefined, 'client closed');
@@ -224,8 +258,11 @@ export class BpiumTransport {
       // Any other answer says Bpium is there (a 4xx is about the request, not an outage): an outage, if any, is over.
       if (!retryable) this.opts.outages?.reached(this.target);
       this.captureCookie(res);
-      if (res.status === 401 && auth === 'cookie' && !authFallbackUsed) {
-        // The session expired or the server restarted: forget the cookie and authenticate again with Basic.
+      const loginPage = (res.status >= 300 && res.status < 400) || (res.status >= 200 && res.status < 300 && looksLikeHtml(text));
+      if ((res.status === 401 || loginPage) && auth === 'cookie' && !authFallbackUsed) {
+        // The session expired or the server restarted: forget the cookie and authenticate again with Basic, once.
+        // A single sign-on proxy says so with a redirect to its login page, or that page itself (200 HTML); Basic
+        // meeting the same answer is then the setting error below.
         authFallbackUsed = true;
         this.cookie = undefined;
         continue;
@@ -234,6 +271,13 @@ export class BpiumTransport {
         return { status: 404, body: undefined, attempts };
       }
       if (res.status >= 200 && res.status < 300) {
+        if (notUtf8) {
+          // Bpium writes UTF-8; other bytes without a charset are a proxy's doing, and reading on would store mojibake.
+          throw new EffectError('permanent', `Bpium ${label}: the answer is not UTF-8 and its Content-Type names no charset`, {
+            code: 'BPIUM_INVALID_RESPONSE',
+            attempts,
+          });
+        }
         return { status: res.status, body: this.parseBody(label, text, attempts), attempts };
       }
       if (retryable) {
