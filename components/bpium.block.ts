@@ -400,7 +400,9 @@ function saveAnswer(c: Config, rt: BlockRuntime, answer: JsonValue, ids: readonl
     for (let i = 0; i < c.fields.length; i++) {
       const [variable, field] = c.fields[i]!;
       const v = values[ids[i] ?? toText(rt.evaluate(field), rt.timeZone)];
-      rt.set(variable, v === undefined || v === null ? '' : typeof v === 'object' ? jsonText(v) : v);
+      // Bpium writes an empty field as null, "" or (a user, link, list field) []: each is an empty variable alike.
+      const empty = v === undefined || v === null || (Array.isArray(v) && v.length === 0);
+      rt.set(variable, empty ? '' : typeof v === 'object' ? jsonText(v) : v);
     }
   }
 }

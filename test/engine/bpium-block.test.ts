@@ -159,6 +159,29 @@ blocks:
     values: { 1: '[code] + " / " + [code2] + " / [" + [email] + "]"' }
 `;
 
+/** A task with no responsible, no status and no description: Bpium gives [] for the first two, null for the last. */
+const EMPTY_FIELDS = `variables: { id: string, resp: string, status: string, desc: string }
+start: create
+blocks:
+  create:
+    kind: Bpium
+    method: createRecord
+    catalog: 11
+    values: { "2": '"Без ответственного"' }
+    newId: id
+    exits: { success: read }
+  read:
+    kind: Bpium
+    method: getRecord
+    catalog: 11
+    record: '[id]'
+    fields: { resp: 4, status: 5, desc: 3 }
+    exits: { success: done }
+  done:
+    kind: ReturnValue
+    values: { 1: '"<" + [resp] + "|" + [status] + "|" + [desc] + ">"' }
+`;
+
 /**
  * Finds a user by e-mail from a string variable: `filters` with the plain variable (its text is sent as structure when
  * it looks like JSON), or, as `oktell-emu validate` suggests instead, `filtersJson` with the value in JsonString.
@@ -192,6 +215,7 @@ describe('the Bpium block over HTTP', () => {
     writeFileSync(join(tmp.dir, 'ByName.yaml'), BY_NAME);
     writeFileSync(join(tmp.dir, 'DryByName.yaml'), DRY_BY_NAME);
     writeFileSync(join(tmp.dir, 'AbsentId.yaml'), ABSENT_ID);
+    writeFileSync(join(tmp.dir, 'EmptyFields.yaml'), EMPTY_FIELDS);
     writeFileSync(join(tmp.dir, 'FindPlain.yaml'), findByEmail(`filters: { 2: '[email]' }`));
     writeFileSync(join(tmp.dir, 'FindQuoted.yaml'), findByEmail(`filtersJson: '«{"2": » + JsonString([email]) + «}»'`));
     lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
@@ -260,6 +284,12 @@ describe('the Bpium block over HTTP', () => {
     const id = r.variables.id as string;
     const res = await fetch(`${emu.url}/catalogs/11/records/${id}`, { headers: { authorization: `Basic ${Buffer.from(`${emu.login}:${emu.password}`).toString('base64')}` } });
     assert.equal(res.status, 404);
+  });
+
+  it('an empty user or dropdown field ([] in Bpium\'s answer) fills its variable with empty text, as an empty text field (null) does', async () => {
+    const r = await run('EmptyFields');
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    assert.equal(r.returnValues['1'], '<||>');
   });
 
   it('fields may be named by their Bpium name, resolved once through the catalog structure; an unknown name takes the error exit', async () => {
