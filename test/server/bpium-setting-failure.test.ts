@@ -72,7 +72,7 @@ describe('a Bpium refusing every call for a setting: a dead letter, not the erro
       assert.equal((await postWebhook(t.server.url, taskWebhook({ name: 'Адрес', responsible: ['3'] }), 'hook-secret')).status, 200);
       const dead = await deadLetter(t);
       assert.equal(dead.attempts, 1);
-      assert.match((dead.lastError as { message: string }).message, /the answer is not JSON: <html><body>Вход в систему<\/body><\/html>; a setting: BPIUM_URL must name Bpium's address \(a web page or a proxy answered\); the run stops at this block/);
+      assert.match((dead.lastError as { message: string }).message, /the answer is not JSON: Вход в систему; a setting: BPIUM_URL must name Bpium's address \(a web page or a proxy answered\); the run stops at this block/);
       assert.equal(t.smtp!.letters.length, 0);
     } finally {
       await t.cleanup();
