@@ -125,6 +125,46 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
     if (cached(catalogId)) cache.clear();
   }
 
+  /** Catalogs a 404 was checked against and found: a later 404 under them is about the record (bounded, as the cache). */
+  const knownCatalogs = new Set<string>();
+  const rememberCatalog = (catalogId: string) => {
+    if (knownCatalogs.size >= USERS_CACHE_ENTRIES) knownCatalogs.clear();
+    knownCatalogs.add(catalogId);
+  };
+
+  /** The error for a catalog Bpium does not have (or does not show the API's user): a setting, not "no such record". */
+  function unknownCatalog(catalogId: string, cause: unknown): EffectError {
+    const hint = /^(\d+|\$\w+)$/.test(catalogId) ? '' : ' (a catalog is given by its id, the number in its address in Bpium, not by its name)';
+    return new EffectError('permanent', `Bpium has no catalog ${JSON.stringify(catalogId)}${hint}; a setting: the scenario's catalog must be the id of a catalog the user of BPIUM_LOGIN may read`, {
+      code: 'BPIUM_UNKNOWN_CATALOG',
+      status: 404,
+      attempts: cause instanceof EffectError ? cause.details.attempts : undefined,
+      setting: true,
+      cause,
+    });
+  }
+
+  /**
+   * Runs a call under a catalog; its 404 is checked once against the catalog itself (GET /catalogs/{id}): a catalog
+   * that is not there makes every call under it fail alike (a catalog's name or a v2 id on a v1 tenant), which the
+   * 404 of a missing record must not hide.
+   */
+  async function underCatalog<T>(catalogId: string, call: () => Promise<T>, callOpts?: BpiumCallOptions): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof EffectError) || err.details.code !== 'BPIUM_NOT_FOUND' || knownCatalogs.has(catalogId)) throw err;
+      try {
+        await transport.call({ method: 'GET', path: `/catalogs/${encodeURIComponent(catalogId)}`, ...callOptions(callOpts), retryMode: 'always' });
+      } catch (check) {
+        if (check instanceof EffectError && check.details.code === 'BPIUM_NOT_FOUND') throw unknownCatalog(catalogId, err);
+        throw err; // the check could not tell: the call's own answer stands
+      }
+      rememberCatalog(catalogId);
+      throw err;
+    }
+  }
+
   const recordsPath = (catalogId: string) => `/catalogs/${encodeURIComponent(assertBpiumId('catalog', catalogId))}/records`;
   const recordPath = (catalogId: string, recordId: string) =>
     `${recordsPath(catalogId)}/${encodeURIComponent(assertBpiumId('record', recordId))}`;
@@ -136,37 +176,41 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
     return body.map((item) => toRecord(item, `records of catalog ${query.catalogId}`));
   }
 
+  async function findAll(query: BpiumFindQuery, callOpts?: BpiumCallOptions): Promise<BpiumRecord[]> {
+    checkPaging(query);
+    buildFindParams(query, { limit: 1, offset: 0 }); // validates ids before the first request
+    if (query.limit !== undefined) return findPage(query, query.limit, query.offset ?? 0, callOpts);
+    const all: BpiumRecord[] = [];
+    let offset = query.offset ?? 0;
+    // A server may give fewer records per page than asked (its own maximum limit; Bpium documents none), so the
+    // first short page is not taken for the end: the next page is asked for, and if it brings records the short
+    // page's size is that server's page. A page shorter than that, or an empty one, ends the list.
+    let serverPage: number | undefined;
+    for (;;) {
+      const page = await findPage(query, paging.pageSize, offset, callOpts);
+      all.push(...page);
+      if (page.length === 0) return all;
+      if (page.length < paging.pageSize) {
+        if (serverPage !== undefined && page.length < serverPage) return all;
+        serverPage ??= page.length;
+      }
+      if (all.length >= paging.maxRecords) {
+        opts.logger?.warn(
+          { catalogId: query.catalogId, maxRecords: paging.maxRecords },
+          'bpium findRecords stopped at the record cap; pass a limit or narrower filters',
+        );
+        return all.slice(0, paging.maxRecords);
+      }
+      offset += page.length;
+    }
+  }
+
   return {
     baseUrl,
 
     async findRecords(query, callOpts) {
       assertBpiumId('catalog', query.catalogId);
-      checkPaging(query);
-      buildFindParams(query, { limit: 1, offset: 0 }); // validates ids before the first request
-      if (query.limit !== undefined) return findPage(query, query.limit, query.offset ?? 0, callOpts);
-      const all: BpiumRecord[] = [];
-      let offset = query.offset ?? 0;
-      // A server may give fewer records per page than asked (its own maximum limit; Bpium documents none), so the
-      // first short page is not taken for the end: the next page is asked for, and if it brings records the short
-      // page's size is that server's page. A page shorter than that, or an empty one, ends the list.
-      let serverPage: number | undefined;
-      for (;;) {
-        const page = await findPage(query, paging.pageSize, offset, callOpts);
-        all.push(...page);
-        if (page.length === 0) return all;
-        if (page.length < paging.pageSize) {
-          if (serverPage !== undefined && page.length < serverPage) return all;
-          serverPage ??= page.length;
-        }
-        if (all.length >= paging.maxRecords) {
-          opts.logger?.warn(
-            { catalogId: query.catalogId, maxRecords: paging.maxRecords },
-            'bpium findRecords stopped at the record cap; pass a limit or narrower filters',
-          );
-          return all.slice(0, paging.maxRecords);
-        }
-        offset += page.length;
-      }
+      return underCatalog(query.catalogId, () => findAll(query, callOpts), callOpts);
     },
 
     async getRecord(catalogId, recordId, callOpts) {
@@ -175,20 +219,26 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
         const fields = callOpts.fields.map((f) => assertBpiumId('field', f));
         path += `?${new URLSearchParams({ fields: JSON.stringify(fields) }).toString()}`;
       }
-      return toRecord(await get(catalogId, path, callOpts), `record ${catalogId}/${recordId}`);
+      return toRecord(await underCatalog(catalogId, () => get(catalogId, path, callOpts), callOpts), `record ${catalogId}/${recordId}`);
     },
 
     async getCatalog(catalogId, callOpts) {
       const path = `/catalogs/${encodeURIComponent(assertBpiumId('catalog', catalogId))}`;
-      const res = await transport.call({ method: 'GET', path, ...callOptions(callOpts), retryMode: 'always' });
+      let res;
+      try {
+        res = await transport.call({ method: 'GET', path, ...callOptions(callOpts), retryMode: 'always' });
+      } catch (err) {
+        throw err instanceof EffectError && err.details.code === 'BPIUM_NOT_FOUND' ? unknownCatalog(catalogId, err) : err;
+      }
       const body = res.body;
       if (!isObject(body) || !Array.isArray(body.fields)) throw invalidResponse(`catalog ${catalogId}`);
+      rememberCatalog(catalogId);
       return { ...body, id: String(body.id ?? catalogId) } as BpiumCatalog;
     },
 
     async createRecord(catalogId, values, callOpts) {
       const path = recordsPath(catalogId);
-      const res = await transport.call({ method: 'POST', path, body: { values }, ...callOptions(callOpts), retryMode: 'not-processed' });
+      const res = await underCatalog(catalogId, () => transport.call({ method: 'POST', path, body: { values }, ...callOptions(callOpts), retryMode: 'not-processed' }), callOpts);
       invalidate(catalogId);
       const body = res.body;
       if (!isObject(body) || (typeof body.id !== 'string' && typeof body.id !== 'number')) {
@@ -199,7 +249,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
 
     async updateRecord(catalogId, recordId, values, callOpts) {
       const path = recordPath(catalogId, recordId);
-      const res = await transport.call({ method: 'PATCH', path, body: { values }, ...callOptions(callOpts), retryMode: 'always' });
+      const res = await underCatalog(catalogId, () => transport.call({ method: 'PATCH', path, body: { values }, ...callOptions(callOpts), retryMode: 'always' }), callOpts);
       invalidate(catalogId);
       // Docs promise only "200 OK"; the vendor client says the record comes back. Use it when it does.
       return isObject(res.body) && res.body.id !== undefined ? toRecord(res.body, 'the updated record') : null;
@@ -208,7 +258,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
     async deleteRecord(catalogId, recordId, callOpts) {
       const path = recordPath(catalogId, recordId);
       try {
-        await transport.call({ method: 'DELETE', path, ...callOptions(callOpts), retryMode: 'always', notFoundAfterRetryOk: true });
+        await underCatalog(catalogId, () => transport.call({ method: 'DELETE', path, ...callOptions(callOpts), retryMode: 'always', notFoundAfterRetryOk: true }), callOpts);
       } finally {
         invalidate(catalogId);
       }

@@ -66,6 +66,25 @@ test('an unknown record is a permanent EffectError BPIUM_NOT_FOUND with status 4
   bpium.close();
 });
 
+test('a catalog Bpium does not have is a setting error BPIUM_UNKNOWN_CATALOG, not "no such record"; a missing record under a known catalog stays BPIUM_NOT_FOUND', { timeout: 10_000 }, async () => {
+  const calls: BpiumCallRecord[] = [];
+  const bpium = clientFor(emulator, { onCall: (c) => calls.push(c) });
+  // A catalog's name in Latin letters passes the id check; Bpium's 404 for it is checked against GET /catalogs/Tasks.
+  await assert.rejects(bpium.getRecord('Tasks', '1'), (err: unknown) =>
+    err instanceof EffectError && err.kind === 'permanent' && err.details.code === 'BPIUM_UNKNOWN_CATALOG' && err.details.status === 404 && err.details.setting === true &&
+    /^Bpium has no catalog "Tasks" \(a catalog is given by its id, the number in its address in Bpium, not by its name\); a setting:/.test(err.message));
+  await assert.rejects(bpium.createRecord('777', { '2': 'x' }), (err: unknown) => err instanceof EffectError && err.details.code === 'BPIUM_UNKNOWN_CATALOG' && /^Bpium has no catalog "777"; a setting/.test(err.message));
+  await assert.rejects(bpium.findRecords({ catalogId: '777' }), (err: unknown) => err instanceof EffectError && err.details.code === 'BPIUM_UNKNOWN_CATALOG');
+  await assert.rejects(bpium.getCatalog('777'), (err: unknown) => err instanceof EffectError && err.details.code === 'BPIUM_UNKNOWN_CATALOG');
+  calls.length = 0;
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(bpium.getRecord('11', '99998'), (err: unknown) => err instanceof EffectError && err.details.code === 'BPIUM_NOT_FOUND' && err.details.setting === undefined);
+  }
+  // The catalog is checked once: the second missing record costs one request.
+  assert.deepEqual(calls.map((c) => c.path), ['/catalogs/11/records/99998', '/catalogs/11', '/catalogs/11/records/99998']);
+  bpium.close();
+});
+
 test('a value Bpium would refuse is a permanent 400 EffectError', { timeout: 10_000 }, async () => {
   const bpium = clientFor(emulator);
   await assert.rejects(bpium.createRecord('11', { '4': [{ id: '777' }] }), (err: unknown) =>

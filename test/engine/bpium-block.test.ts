@@ -159,6 +159,23 @@ blocks:
     values: { 1: '[code] + " / " + [code2] + " / [" + [email] + "]"' }
 `;
 
+/** A catalog given by a Latin name: Bpium's 404 for it must not read as "no such record" (the error exit). */
+const NAMED_CATALOG = `variables: { name: string, code: string }
+start: get
+blocks:
+  get:
+    kind: Bpium
+    method: getRecord
+    catalog: '"Tasks"'
+    record: 1
+    fields: { name: 2 }
+    errorCode: code
+    exits: { success: done, error: done }
+  done:
+    kind: ReturnValue
+    values: { 1: '[code]' }
+`;
+
 /** A task with no responsible, no status and no description: Bpium gives [] for the first two, null for the last. */
 const EMPTY_FIELDS = `variables: { id: string, resp: string, status: string, desc: string }
 start: create
@@ -216,6 +233,7 @@ describe('the Bpium block over HTTP', () => {
     writeFileSync(join(tmp.dir, 'DryByName.yaml'), DRY_BY_NAME);
     writeFileSync(join(tmp.dir, 'AbsentId.yaml'), ABSENT_ID);
     writeFileSync(join(tmp.dir, 'EmptyFields.yaml'), EMPTY_FIELDS);
+    writeFileSync(join(tmp.dir, 'NamedCatalog.yaml'), NAMED_CATALOG);
     writeFileSync(join(tmp.dir, 'FindPlain.yaml'), findByEmail(`filters: { 2: '[email]' }`));
     writeFileSync(join(tmp.dir, 'FindQuoted.yaml'), findByEmail(`filtersJson: '«{"2": » + JsonString([email]) + «}»'`));
     lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry });
@@ -286,6 +304,13 @@ describe('the Bpium block over HTTP', () => {
     assert.equal(res.status, 404);
   });
 
+  it('a catalog Bpium does not have fails the run as a setting, not the error exit a missing record takes', async () => {
+    const r = await run('NamedCatalog');
+    assert.equal(r.status, 'failed');
+    assert.equal(r.error!.code, 'R_EFFECT_SETTING');
+    assert.match(r.error!.message, /Bpium has no catalog "Tasks" \(a catalog is given by its id/);
+  });
+
   it('an empty user or dropdown field ([] in Bpium\'s answer) fills its variable with empty text, as an empty text field (null) does', async () => {
     const r = await run('EmptyFields');
     assert.equal(r.status, 'completed', JSON.stringify(r.error));
@@ -293,6 +318,8 @@ describe('the Bpium block over HTTP', () => {
   });
 
   it('fields may be named by their Bpium name, resolved once through the catalog structure; an unknown name takes the error exit', async () => {
+    // Only this run's reads: an earlier test's 404 made the client check that catalog 11 exists (GET /catalogs/11).
+    emu.clearRequests();
     const r = await run('ByName');
     assert.equal(r.status, 'completed', JSON.stringify(r.error));
     assert.equal(r.returnValues['1'], 'maria.smirnova@example.org / По имени поля / BPIUM_UNKNOWN_FIELD');
