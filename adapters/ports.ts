@@ -3,6 +3,7 @@
 // The server, its delivery thread and the CLI all call `buildPorts`; a new effect block adds its port here once.
 import type { BpiumPort, ClockPort, EnginePorts, IdPort, LoggerPort, OutageLogPort, TemplatePort } from '../engine/index.js';
 import { systemClock } from '../engine/index.js';
+import { envSetting, type Env } from '../engine/env.js';
 import { bpiumClientOptionsFromEnv, createBpiumClient, type BpiumClient, type BpiumClientOptions } from './bpium/client.js';
 import { createDatabasePort, databaseSettings, type DatabaseSettings } from './db/index.js';
 import { checkMailSettings, createMailerFromEnv } from './mail/index.js';
@@ -18,7 +19,7 @@ export type BpiumSource =
 
 export interface PortSettings {
   /** The process environment: BPIUM_*, SMTP_URL, SMTP_MAX_CONNECTIONS, MAIL_FROM, WEB_REQUEST_*. */
-  env: NodeJS.ProcessEnv;
+  env: Env;
   /** The data folder (the outbox lives in it when SMTP_URL is unset). */
   dataDir: string;
   templates: TemplatePort;
@@ -52,7 +53,7 @@ export interface PortSettings {
 export type WebRequestSettings = Pick<WebClientOptions, 'allowHosts' | 'maxResponseBytes'>;
 
 /** The web client's settings: the file's, then WEB_REQUEST_* from the environment over them. Throws on a bad env value. */
-export function webRequestOptions(file: WebRequestSettings | undefined, env: NodeJS.ProcessEnv): WebClientOptions {
+export function webRequestOptions(file: WebRequestSettings | undefined, env: Env): WebClientOptions {
   return { ...file, ...webClientOptionsFromEnv(env) };
 }
 
@@ -95,7 +96,7 @@ export function buildPorts(s: PortSettings): BuiltPorts {
     if (options) bpium = bpiumClient = createBpiumClient({ ...options, ...(logger ? { logger } : {}), ...(s.outages ? { outages: s.outages } : {}) });
   }
   const mail = s.noMail ? undefined : createMailerFromEnv(s.env, { dataDir: s.dataDir, ...(logger ? { logger } : {}), ...(s.outages ? { outages: s.outages } : {}) });
-  const mailFrom = s.env.MAIL_FROM;
+  const mailFrom = envSetting(s.env, 'MAIL_FROM');
   const databases = createDatabasePort(s.databases ?? databaseSettings(undefined, s.env, s.dataDir, process.cwd()), { rollsBack: s.rollBackDatabases === true, ...(logger ? { logger } : {}), ...(s.outages ? { outages: s.outages } : {}) });
   // WebRequest blocks: always available (a dry run still performs GET/HEAD/OPTIONS and only records the others).
   const webClient = createWebClient({ ...webRequestOptions(s.webRequest, s.env), ...(logger ? { logger } : {}), ...(s.outages ? { outages: s.outages } : {}) });
@@ -127,7 +128,7 @@ export function buildPorts(s: PortSettings): BuiltPorts {
 }
 
 /** Client settings for the embedded Bpium emulator: the BPIUM_* tuning knobs apply, the rate limiter is off. */
-export function emulatorClientOptions(env: NodeJS.ProcessEnv, emulator: { url: string; login: string; password: string }): Omit<BpiumClientOptions, 'logger' | 'onCall'> {
+export function emulatorClientOptions(env: Env, emulator: { url: string; login: string; password: string }): Omit<BpiumClientOptions, 'logger' | 'onCall'> {
   return { ...bpiumClientOptionsFromEnv({ ...env, BPIUM_URL: emulator.url, BPIUM_LOGIN: emulator.login, BPIUM_PASSWORD: emulator.password })!, rateLimit: false };
 }
 
@@ -136,7 +137,7 @@ export function emulatorClientOptions(env: NodeJS.ProcessEnv, emulator: { url: s
  * these settings, without building anything: no outbox folder, no connection. A server checks its settings with it
  * before it makes its data folder, so a typo in SMTP_URL or BPIUM_URL leaves nothing behind.
  */
-export function checkPortSettings(s: { env: NodeJS.ProcessEnv; bpium: 'env' | 'emulator' | 'none'; webRequest?: WebRequestSettings }): void {
+export function checkPortSettings(s: { env: Env; bpium: 'env' | 'emulator' | 'none'; webRequest?: WebRequestSettings }): void {
   if (s.bpium === 'env') bpiumClientOptionsFromEnv(s.env);
   // The emulator's address and login are the emulator's own; the BPIUM_* tuning knobs still apply and are checked.
   else if (s.bpium === 'emulator') emulatorClientOptions(s.env, { url: 'http://127.0.0.1', login: 'emulator', password: 'emulator' });

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { envSetting, type Env } from '../engine/env.js';
 import type { LoggerPort } from '../engine/ports.js';
 import { EmulatorAuth } from './auth.js';
 import { type BpiumFault, type EmulatorRequest, type HookEvent, type WebhookDelivery, type WebhookSubscription } from './model.js';
@@ -24,8 +25,8 @@ export const DEMO_PASSWORD = 'demo';
  * signs in with it so), BPIUM_PASSWORD as given; either blank (spaces too) is the demo account's. What `serve`'s
  * embedded emulator, `bpium-emulator` and `demo` use, so that the three and the client agree.
  */
-export function emulatorAccount(env: NodeJS.ProcessEnv): { login: string; password: string } {
-  return { login: env.BPIUM_LOGIN?.trim() || DEMO_LOGIN, password: env.BPIUM_PASSWORD?.trim() ? env.BPIUM_PASSWORD : DEMO_PASSWORD };
+export function emulatorAccount(env: Env): { login: string; password: string } {
+  return { login: envSetting(env, 'BPIUM_LOGIN')?.trim() ?? DEMO_LOGIN, password: envSetting(env, 'BPIUM_PASSWORD') ?? DEMO_PASSWORD };
 }
 export { DEFAULT_EMULATOR_PORT } from './default-port.js';
 

@@ -4,7 +4,8 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
 import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary, type ScenarioLoadCache } from '../engine/index.js';
-import { configuredScenariosDir, envSetting, loadServerConfig, timeZoneProblem } from '../server/config.js';
+import { configuredScenariosDir, loadServerConfig, timeZoneProblem } from '../server/config.js';
+import { envSetting } from '../engine/env.js';
 import { UsageError } from './errors.js';
 import { closest } from '../engine/suggest.js';
 import type { ServiceTaskError } from '../server/tasks/definitions.js';
@@ -73,7 +74,7 @@ export function existingDataDir(dir: string): string {
  * left to the loader, it would be blamed on every scenario with a datetime initial value.
  */
 export function timeZone(env = process.env): string {
-  const zone = env.OKTELL_TZ?.trim() ? env.OKTELL_TZ : DEFAULT_TIME_ZONE;
+  const zone = envSetting(env, 'OKTELL_TZ') ?? DEFAULT_TIME_ZONE;
   const problem = timeZoneProblem(zone, `OKTELL_TZ="${zone}"`);
   if (problem) throw new UsageError(problem);
   return zone;

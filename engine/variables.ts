@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { VariableDecl, VariableSource } from './model.js';
 import { coerceToType, VAR_TYPES, type Value, type VarType } from './values.js';
 import { closest } from './suggest.js';
+import { envSetting, type Env } from './env.js';
 import { lostNumber } from './yaml-numbers.js';
 import type { YamlSource } from './yaml-source.js';
 
@@ -24,7 +25,7 @@ const TYPE_WORDS: Readonly<Record<string, string>> = {
  * here) is still declared: one with a bad `initial` keeps its type and the type's empty value, and the name of one
  * without a valid type goes into `untyped`, so that reading it is not reported again as an unknown variable.
  */
-export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: string; env?: Readonly<Record<string, string | undefined>>; onValueRead?(from: { env?: string; file?: string }, value: string | undefined): void }, report: Report, untyped = new Set<string>()): Map<string, VariableDecl> {
+export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: string; env?: Env; onValueRead?(from: { env?: string; file?: string }, value: string | undefined): void }, report: Report, untyped = new Set<string>()): Map<string, VariableDecl> {
   const vars = new Map<string, VariableDecl>();
   if (raw === undefined || raw === null) return vars;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
@@ -154,8 +155,8 @@ function valueSource(src: YamlSource, name: string, s: Record<string, unknown>, 
  * A file's one final line break is not part of the value (`echo token > file` writes one). A relative path is taken
  * from the server's working directory, as the other paths of its configuration are.
  */
-export function readVariableSource(from: { env?: string; file?: string }, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  if (from.env !== undefined) return env[from.env];
+export function readVariableSource(from: { env?: string; file?: string }, env: Env): string | undefined {
+  if (from.env !== undefined) return envSetting(env, from.env);
   try {
     return readFileSync(from.file!, 'utf8').replace(/\r?\n$/, '');
   } catch {

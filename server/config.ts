@@ -9,6 +9,7 @@ import type { WebRequestSettings } from '../adapters/ports.js';
 import { webClientOptionsFromEnv } from '../adapters/web/client.js';
 import { parseSize as parseSizeValue } from '../adapters/size.js';
 import { environmentOnlyKey } from './env-names.js';
+import { envSetting, type Env } from '../engine/env.js';
 import { allowedKeys, closest, closestTimeZone, listScenarioFilesSync, scenarioNameOf, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
@@ -255,16 +256,6 @@ export interface ConfigFlags {
   deferDatabasePasswords?: boolean;
 }
 
-/**
- * An environment variable's value, or undefined when it is unset or blank. A blank one (`OKTELL_STORE=` in an env
- * file, a compose template's empty `${STORE}`) means "not set here": the file's setting, else the default, applies,
- * instead of an empty value quietly beating `store: postgres://…` and moving the instance onto its own SQLite.
- */
-export function envSetting(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? undefined : v;
-}
-
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -354,7 +345,7 @@ function passwordEnvNames(fc: ConfigFile): string[] {
  * empty when the default file is absent. A named file that is absent, or a file whose YAML or form is wrong, is a
  * ConfigError.
  */
-function readConfigFile(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessEnv, cwd: string): { file: string; filePath: string; fc: ConfigFile; fileText?: string } {
+function readConfigFile(flags: Pick<ConfigFlags, 'config'>, env: Env, cwd: string): { file: string; filePath: string; fc: ConfigFile; fileText?: string } {
   const file = flags.config ?? envSetting(env, 'OKTELL_CONFIG') ?? 'oktell.config.yaml';
   const filePath = resolve(cwd, file);
   if (!existsSync(filePath)) {
@@ -375,7 +366,7 @@ function readConfigFile(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessE
 }
 
 /** The scenarios folder: the flag, else OKTELL_SCENARIOS, else `scenarios:` of the file, else ./scenarios; absolute, from `cwd`. */
-function scenariosFrom(flags: Pick<ConfigFlags, 'scenarios'>, env: NodeJS.ProcessEnv, fc: ConfigFile, cwd: string): string {
+function scenariosFrom(flags: Pick<ConfigFlags, 'scenarios'>, env: Env, fc: ConfigFile, cwd: string): string {
   const dir = flags.scenarios ?? envSetting(env, 'OKTELL_SCENARIOS') ?? fc.scenarios ?? './scenarios';
   return isAbsolute(dir) ? dir : resolve(cwd, dir);
 }
@@ -386,7 +377,7 @@ function scenariosFrom(flags: Pick<ConfigFlags, 'scenarios'>, env: NodeJS.Proces
  * OKTELL_CONFIG names the file (a missing one is said), and then only its form is checked (not its secrets files, users or other
  * settings), so a setting the command does not use cannot stop it.
  */
-export function configuredScenariosDir(flags: Pick<ConfigFlags, 'scenarios' | 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+export function configuredScenariosDir(flags: Pick<ConfigFlags, 'scenarios' | 'config'>, env: Env = process.env, cwd = process.cwd()): string {
   const named = flags.scenarios !== undefined || envSetting(env, 'OKTELL_SCENARIOS') !== undefined;
   // A file named by --config or OKTELL_CONFIG is read even then: a missing or malformed one is said, as serve says it.
   const fileNamed = flags.config !== undefined || envSetting(env, 'OKTELL_CONFIG') !== undefined;
@@ -415,7 +406,7 @@ function settingLocator(file: string, fileText: string | undefined): (...path: s
  * case runs on SQLite (postgresConnections). Only the file's form is checked besides, as for configuredScenariosDir,
  * so a setting the command does not use cannot stop it.
  */
-export function configuredRunSettings(flags: Pick<ConfigFlags, 'config'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { webRequest: WebRequestSettings; maxEffectsPerRun: number | undefined; regexBudgetMs: number | undefined; substrBase: 0 | 1 | undefined; postgresConnections: Record<string, string> } {
+export function configuredRunSettings(flags: Pick<ConfigFlags, 'config'>, env: Env = process.env, cwd = process.cwd()): { webRequest: WebRequestSettings; maxEffectsPerRun: number | undefined; regexBudgetMs: number | undefined; substrBase: 0 | 1 | undefined; postgresConnections: Record<string, string> } {
   const { file, fc, fileText } = readConfigFile(flags, env, cwd);
   const at = settingLocator(file, fileText);
   return {
@@ -432,7 +423,7 @@ export function configuredRunSettings(flags: Pick<ConfigFlags, 'config'>, env: N
  * (databases.crm)`, `OKTELL_DB_CRM`), for `oktell-emu test`, whose cases run every connection on SQLite. A
  * `databases:` setting that does not load is left to the commands that open the databases: none is named then.
  */
-function postgresConnections(entries: Parameters<typeof databaseSettings>[0], env: NodeJS.ProcessEnv, cwd: string, at: (...path: string[]) => string): Record<string, string> {
+function postgresConnections(entries: Parameters<typeof databaseSettings>[0], env: Env, cwd: string, at: (...path: string[]) => string): Record<string, string> {
   let settings: DatabaseSettings;
   try {
     settings = databaseSettings(entries, env, './var', cwd, { deferPasswords: true });
@@ -454,12 +445,13 @@ function emulatorPort(given: number | undefined): Pick<ServerConfig, 'bpiumEmula
 }
 
 /** Users and their origin, before the data folder is consulted for a generated user. */
-export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
+export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd = process.cwd()): Omit<ServerConfig, 'usersGenerated' | 'generatedUser'> {
   const { file, filePath, fc, fileText } = readConfigFile(flags, env, cwd);
   const at = settingLocator(file, fileText);
-  const num = (v: string | undefined, name: string) => {
-    // Blank (spaces too) is unset, as for every variable: Number(' ') is 0, which would pick a random port.
-    if (v === undefined || v.trim() === '') return undefined;
+  const num = (name: string) => {
+    // Blank (spaces too) is unset (envSetting): Number(' ') is 0, which would pick a random port.
+    const v = envSetting(env, name);
+    if (v === undefined) return undefined;
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name}="${v}" is not a port number`);
     return n;
@@ -488,10 +480,10 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   } catch (e) {
     throw new ConfigError(`${existsSync(filePath) ? `${databaseErrorAt(e as Error, file, at)}: ` : ''}${(e as Error).message}`);
   }
-  const timeZone = validTimeZone(env.OKTELL_TZ, fc.timeZone, at('timeZone')) ?? 'Europe/Moscow';
+  const timeZone = validTimeZone(envSetting(env, 'OKTELL_TZ'), fc.timeZone, at('timeZone')) ?? 'Europe/Moscow';
   return {
     fileEnvNames: passwordEnvNames(fc),
-    port: flags.port ?? num(env.OKTELL_PORT, 'OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
+    port: flags.port ?? num('OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
     host: flags.host ?? envSetting(env, 'OKTELL_HOST') ?? fc.host ?? '0.0.0.0',
     users,
     scenariosDir,
@@ -501,42 +493,42 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       scenario: envSetting(env, 'OKTELL_HOOK_SCENARIO') ?? fc.hook?.scenario ?? 'HTTP404',
       params: { address: 1, headers: 2, method: 3, body: 4, ...fc.hook?.params },
       returns: { body: 1, status: 2, contentType: 3, ...fc.hook?.returns },
-      head: hookHead(env.OKTELL_HOOK_HEAD) ?? fc.hook?.head ?? 'refuse',
+      head: hookHead(env) ?? fc.hook?.head ?? 'refuse',
     },
-    bodyLimitBytes: bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, at('bodyLimit')),
+    bodyLimitBytes: bodyLimit(envSetting(env, 'OKTELL_BODY_LIMIT'), fc.bodyLimit, at('bodyLimit')),
     ...bodyBudgets(env, fc, at),
-    runRecordBytes: runRecordBudget(env.OKTELL_RUN_RECORD_BUDGET, fc.runRecordBudget, at('runRecordBudget')),
+    runRecordBytes: runRecordBudget(envSetting(env, 'OKTELL_RUN_RECORD_BUDGET'), fc.runRecordBudget, at('runRecordBudget')),
     ...(tlsCert && tlsKey ? { tls: { cert: base(tlsCert), key: base(tlsKey) } } : {}),
     trustProxy: trust,
     workers: {
       // The same bounds as the file's `workers:` keys: 0 workers would accept webhooks and never deliver them.
-      concurrency: optionalCount('n', env.OKTELL_WORKERS, 'OKTELL_WORKERS', 1, 256).n ?? fc.workers?.concurrency ?? 32,
-      maxAttempts: optionalCount('n', env.OKTELL_MAX_ATTEMPTS, 'OKTELL_MAX_ATTEMPTS', 1, 100).n ?? fc.workers?.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
+      concurrency: optionalCount('n', env, 'OKTELL_WORKERS', 1, 256).n ?? fc.workers?.concurrency ?? 32,
+      maxAttempts: optionalCount('n', env, 'OKTELL_MAX_ATTEMPTS', 1, 100).n ?? fc.workers?.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
       ...retryDelays(env, fc.workers, file, at),
-      leaseMs: leaseMs(env.OKTELL_LEASE_MS) ?? fc.workers?.leaseMs ?? DEFAULT_LEASE_MS,
-      ...optionalCount('burstInFlight', env.OKTELL_BURST_IN_FLIGHT, 'OKTELL_BURST_IN_FLIGHT', 0),
-      thread: onOff(env.OKTELL_DELIVERY_THREAD, 'OKTELL_DELIVERY_THREAD') ?? fc.workers?.thread ?? false,
+      leaseMs: leaseMs(env) ?? fc.workers?.leaseMs ?? DEFAULT_LEASE_MS,
+      ...optionalCount('burstInFlight', env, 'OKTELL_BURST_IN_FLIGHT', 0),
+      thread: onOff(env, 'OKTELL_DELIVERY_THREAD') ?? fc.workers?.thread ?? false,
     },
-    ...optionalCount('storeMaxPages', env.OKTELL_STORE_MAX_PAGES, 'OKTELL_STORE_MAX_PAGES', 16),
-    requestTimeoutMs: optionalCount('ms', env.OKTELL_REQUEST_TIMEOUT_MS, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
-    keepAliveTimeoutMs: optionalCount('ms', env.OKTELL_KEEP_ALIVE_TIMEOUT_MS, 'OKTELL_KEEP_ALIVE_TIMEOUT_MS', 1000, MAX_KEEP_ALIVE_TIMEOUT_MS).ms ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    ...optionalCount('storeMaxPages', env, 'OKTELL_STORE_MAX_PAGES', 16),
+    requestTimeoutMs: optionalCount('ms', env, 'OKTELL_REQUEST_TIMEOUT_MS', 100).ms ?? 60_000,
+    keepAliveTimeoutMs: optionalCount('ms', env, 'OKTELL_KEEP_ALIVE_TIMEOUT_MS', 1000, MAX_KEEP_ALIVE_TIMEOUT_MS).ms ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
     store: storeSetting(envSetting(env, 'OKTELL_STORE') ?? storeFromFile(fc.store, at('store'), env, cwd)),
-    retentionMs: (retentionDays(env.OKTELL_RETENTION_DAYS, 'OKTELL_RETENTION_DAYS') ?? fc.retentionDays ?? 30) * 86_400_000,
-    ...deadLetterRetention(retentionDays(env.OKTELL_DEAD_LETTER_RETENTION_DAYS, 'OKTELL_DEAD_LETTER_RETENTION_DAYS') ?? fc.deadLetterRetentionDays),
-    storeCheckMs: optionalCount('ms', env.OKTELL_STORE_CHECK_MS, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
-    clockCheckMs: clockCheckMs(env.OKTELL_CLOCK_CHECK_MS),
-    logRepeatsMs: logRepeatsMs(env.OKTELL_LOG_REPEATS_MS),
+    retentionMs: (retentionDays(env, 'OKTELL_RETENTION_DAYS') ?? fc.retentionDays ?? 30) * 86_400_000,
+    ...deadLetterRetention(retentionDays(env, 'OKTELL_DEAD_LETTER_RETENTION_DAYS') ?? fc.deadLetterRetentionDays),
+    storeCheckMs: optionalCount('ms', env, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
+    clockCheckMs: clockCheckMs(env),
+    logRepeatsMs: logRepeatsMs(env),
     maxEffectsPerRun: maxEffectsFromEnv(env) ?? fc.maxEffectsPerRun ?? DEFAULT_MAX_EFFECTS,
     regexBudgetMs: regexBudgetFromEnv(env) ?? fc.regexBudgetMs ?? DEFAULT_REGEX_BUDGET_MS,
     substrBase: substrBaseFromEnv(env) ?? fc.substrBase ?? 0,
-    maxSyncRuns: optionalCount('n', env.OKTELL_SYNC_RUNS, 'OKTELL_SYNC_RUNS', 1, 4096).n ?? fc.maxSyncRuns ?? DEFAULT_MAX_SYNC_RUNS,
-    syncTimeout: syncTimeoutSetting(env.OKTELL_SYNC_TIMEOUT) ?? fc.syncTimeout ?? 'continue',
+    maxSyncRuns: optionalCount('n', env, 'OKTELL_SYNC_RUNS', 1, 4096).n ?? fc.maxSyncRuns ?? DEFAULT_MAX_SYNC_RUNS,
+    syncTimeout: syncTimeoutSetting(env) ?? fc.syncTimeout ?? 'continue',
     ...fallbackCharset(envSetting(env, 'OKTELL_WEBAPI_FALLBACK_CHARSET'), fc.webApiFallbackCharset, at('webApiFallbackCharset')),
-    loginFailureLimit: optionalCount('n', env.OKTELL_LOGIN_FAILURE_LIMIT, 'OKTELL_LOGIN_FAILURE_LIMIT', 0, MAX_LOGIN_FAILURE_LIMIT).n ?? fc.loginFailureLimit ?? DEFAULT_LOGIN_FAILURE_LIMIT,
+    loginFailureLimit: optionalCount('n', env, 'OKTELL_LOGIN_FAILURE_LIMIT', 0, MAX_LOGIN_FAILURE_LIMIT).n ?? fc.loginFailureLimit ?? DEFAULT_LOGIN_FAILURE_LIMIT,
     webhookSecrets: secrets,
-    ...webhookMaxAge(env.BPIUM_WEBHOOK_MAX_AGE_MINUTES, fc.webhookMaxAgeMinutes),
-    ...emulatorPort(flags.bpiumEmulatorPort ?? num(env.BPIUM_EMULATOR_PORT, 'BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort),
-    heap: heapSetting(env.OKTELL_HEAP) ?? fc.heap ?? 'compact',
+    ...webhookMaxAge(envSetting(env, 'BPIUM_WEBHOOK_MAX_AGE_MINUTES'), fc.webhookMaxAgeMinutes),
+    ...emulatorPort(flags.bpiumEmulatorPort ?? num('BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort),
+    heap: heapSetting(env) ?? fc.heap ?? 'compact',
     databases,
     serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone, scenarioNamesOnDisk(scenariosDir), flags.onTaskProblems),
     webRequest: webRequestSettings(fc.webRequest, env, at),
@@ -560,9 +552,9 @@ function databaseErrorAt(e: Error, file: string, at: (...path: string[]) => stri
  * `workers.maxDelayMs`, over the defaults. A first delay above the cap is refused, naming where each came from (the
  * file's at its line and column): every delay would be the cap, which is not what whoever set the first one meant.
  */
-function retryDelays(env: NodeJS.ProcessEnv, fromFile: ConfigFile['workers'], file: string, at: (...path: string[]) => string): { baseDelayMs: number; maxDelayMs: number } {
+function retryDelays(env: Env, fromFile: ConfigFile['workers'], file: string, at: (...path: string[]) => string): { baseDelayMs: number; maxDelayMs: number } {
   const setting = (name: string, key: 'baseDelayMs' | 'maxDelayMs', fallback: number) => {
-    const n = optionalCount('ms', env[name], name, 1, MAX_RETRY_DELAY_MS).ms;
+    const n = optionalCount('ms', env, name, 1, MAX_RETRY_DELAY_MS).ms;
     if (n !== undefined) return { ms: n, from: name };
     const v = fromFile?.[key];
     if (v === undefined) return { ms: fallback, from: `the default ${key}` };
@@ -617,7 +609,7 @@ function scenarioNamesOnDisk(dir: string): ReadonlySet<string> | undefined {
  * The WebRequest settings of the file with WEB_REQUEST_ALLOW_HOSTS / WEB_REQUEST_MAX_RESPONSE_BYTES over them; a
  * value of the file that is wrong is named at its file:line:col (`at`), as bodyLimit is.
  */
-function webRequestSettings(file: ConfigFile['webRequest'], env: NodeJS.ProcessEnv, at: (...path: string[]) => string): WebRequestSettings {
+function webRequestSettings(file: ConfigFile['webRequest'], env: Env, at: (...path: string[]) => string): WebRequestSettings {
   let fromEnv: WebRequestSettings;
   try {
     fromEnv = webClientOptionsFromEnv(env);
@@ -657,7 +649,7 @@ export function timeZoneProblem(zone: string, given: string): string | undefined
  * and fail every run later with an expression error blamed on the scenario. The same check as a service task's zone.
  */
 function validTimeZone(env: string | undefined, fromFile: string | undefined, file: string): string | undefined {
-  const [value, setting] = env !== undefined && env.trim() !== '' ? [env, 'OKTELL_TZ'] : [fromFile, `${file}: timeZone`];
+  const [value, setting] = env !== undefined ? [env, 'OKTELL_TZ'] : [fromFile, `${file}: timeZone`];
   if (value === undefined) return undefined;
   const problem = timeZoneProblem(value, `${setting}="${value}"`);
   if (problem) throw new ConfigError(problem);
@@ -666,7 +658,7 @@ function validTimeZone(env: string | undefined, fromFile: string | undefined, fi
 
 /** OKTELL_BODY_LIMIT, else the file's `bodyLimit`, else 5 MB; an error names the one that is wrong. */
 function bodyLimit(env: string | undefined, fromFile: string | number | undefined, file: string): number {
-  if (env !== undefined && env.trim() !== '') return parseSize(env, 'OKTELL_BODY_LIMIT');
+  if (env !== undefined) return parseSize(env, 'OKTELL_BODY_LIMIT');
   if (fromFile !== undefined) return parseSize(fromFile, `${file}: bodyLimit`);
   return parseSize('5mb');
 }
@@ -676,15 +668,15 @@ function bodyLimit(env: string | undefined, fromFile: string | number | undefine
  * default. The share is at least the body limit (else a request of the largest size allowed would always be refused)
  * and at most the budget.
  */
-function bodyBudgets(env: NodeJS.ProcessEnv, fc: ConfigFile, at: (key: string) => string): { bodyBudgetBytes?: number; bodyBudgetPerLoginBytes?: number } {
-  const limit = bodyLimit(env.OKTELL_BODY_LIMIT, fc.bodyLimit, at('bodyLimit'));
-  const budget = bodyBudget(env.OKTELL_BODY_BUDGET, fc.bodyBudget, at('bodyBudget'), limit);
-  return { ...budget, ...bodyBudgetPerLogin(env.OKTELL_BODY_BUDGET_PER_LOGIN, fc.bodyBudgetPerLogin, at('bodyBudgetPerLogin'), limit, budget.bodyBudgetBytes) };
+function bodyBudgets(env: Env, fc: ConfigFile, at: (key: string) => string): { bodyBudgetBytes?: number; bodyBudgetPerLoginBytes?: number } {
+  const limit = bodyLimit(envSetting(env, 'OKTELL_BODY_LIMIT'), fc.bodyLimit, at('bodyLimit'));
+  const budget = bodyBudget(envSetting(env, 'OKTELL_BODY_BUDGET'), fc.bodyBudget, at('bodyBudget'), limit);
+  return { ...budget, ...bodyBudgetPerLogin(envSetting(env, 'OKTELL_BODY_BUDGET_PER_LOGIN'), fc.bodyBudgetPerLogin, at('bodyBudgetPerLogin'), limit, budget.bodyBudgetBytes) };
 }
 
 /** `{ bodyBudgetPerLoginBytes }` from OKTELL_BODY_BUDGET_PER_LOGIN or `bodyBudgetPerLogin:`, `{}` for the default. */
 function bodyBudgetPerLogin(env: string | undefined, fromFile: string | number | undefined, file: string, limit: number, budget: number | undefined): { bodyBudgetPerLoginBytes?: number } {
-  const setting = env !== undefined && env.trim() !== '' ? 'OKTELL_BODY_BUDGET_PER_LOGIN' : fromFile !== undefined ? `${file}: bodyBudgetPerLogin` : undefined;
+  const setting = env !== undefined ? 'OKTELL_BODY_BUDGET_PER_LOGIN' : fromFile !== undefined ? `${file}: bodyBudgetPerLogin` : undefined;
   if (setting === undefined) return {};
   const bytes = parseSize(setting === 'OKTELL_BODY_BUDGET_PER_LOGIN' ? env! : fromFile!, setting);
   if (bytes < limit) {
@@ -699,7 +691,7 @@ function bodyBudgetPerLogin(env: string | undefined, fromFile: string | number |
 
 /** `{ bodyBudgetBytes }` from OKTELL_BODY_BUDGET or `bodyBudget:` (not below the body limit), `{}` for the default. */
 function bodyBudget(env: string | undefined, fromFile: string | number | undefined, file: string, limit: number): { bodyBudgetBytes?: number } {
-  const setting = env !== undefined && env.trim() !== '' ? 'OKTELL_BODY_BUDGET' : fromFile !== undefined ? `${file}: bodyBudget` : undefined;
+  const setting = env !== undefined ? 'OKTELL_BODY_BUDGET' : fromFile !== undefined ? `${file}: bodyBudget` : undefined;
   if (setting === undefined) return {};
   const bytes = parseSize(setting === 'OKTELL_BODY_BUDGET' ? env! : fromFile!, setting);
   if (bytes < limit) throw new ConfigError(`${setting} (${bytes} bytes) is below the body limit (${limit} bytes): one request of the largest size allowed would always be refused`);
@@ -708,7 +700,7 @@ function bodyBudget(env: string | undefined, fromFile: string | number | undefin
 
 /** OKTELL_RUN_RECORD_BUDGET, else the file's `runRecordBudget`, else 64 KiB; not below 16 KiB. */
 function runRecordBudget(env: string | undefined, fromFile: string | number | undefined, file: string): number {
-  const setting = env !== undefined && env.trim() !== '' ? RUN_RECORD_BUDGET_SETTING : fromFile !== undefined ? `${file}: runRecordBudget` : undefined;
+  const setting = env !== undefined ? RUN_RECORD_BUDGET_SETTING : fromFile !== undefined ? `${file}: runRecordBudget` : undefined;
   if (setting === undefined) return DEFAULT_RUN_RECORD_BYTES;
   const bytes = parseSize(setting === RUN_RECORD_BUDGET_SETTING ? env! : fromFile!, setting);
   if (bytes < MIN_RUN_RECORD_BYTES) throw new ConfigError(`${setting} (${bytes} bytes) is below ${MIN_RUN_RECORD_BYTES} bytes (16kb): a hook run's cut parameters alone may take that much`);
@@ -716,8 +708,9 @@ function runRecordBudget(env: string | undefined, fromFile: string | number | un
 }
 
 /** A number of days (positive, fractions allowed) from the named setting, undefined when unset. */
-function retentionDays(v: string | undefined, setting: string): number | undefined {
-  if (v === undefined || v.trim() === '') return undefined;
+function retentionDays(env: Env, setting: string): number | undefined {
+  const v = envSetting(env, setting);
+  if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${setting}="${v}" must be a positive number of days (e.g. 30)`);
   return n;
@@ -728,7 +721,7 @@ const deadLetterRetention = (days: number | undefined): { deadLetterRetentionMs?
 
 /** `{ webhookMaxAgeMs }` from minutes (the environment wins over the file), `{}` when off. */
 function webhookMaxAge(env: string | undefined, file: number | undefined): { webhookMaxAgeMs?: number } {
-  if (env !== undefined && env.trim() !== '') {
+  if (env !== undefined) {
     const n = Number(env);
     if (!Number.isFinite(n) || n < 0) throw new ConfigError(`BPIUM_WEBHOOK_MAX_AGE_MINUTES="${env}" must be a number of minutes (0 = off)`);
     return n > 0 ? { webhookMaxAgeMs: n * 60_000 } : {};
@@ -737,22 +730,22 @@ function webhookMaxAge(env: string | undefined, file: number | undefined): { web
 }
 
 /** OKTELL_MAX_EFFECTS, the per-run cap on effects (also read by `oktell-emu run`); undefined when unset. */
-export function maxEffectsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  return optionalCount('n', env.OKTELL_MAX_EFFECTS, 'OKTELL_MAX_EFFECTS', 1).n;
+export function maxEffectsFromEnv(env: Env): number | undefined {
+  return optionalCount('n', env, 'OKTELL_MAX_EFFECTS', 1).n;
 }
 
 /** OKTELL_REGEX_BUDGET_MS, the time a run's regex extractions may take in all (also read by `oktell-emu test`); undefined when unset. */
-export function regexBudgetFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  return optionalCount('ms', env.OKTELL_REGEX_BUDGET_MS, 'OKTELL_REGEX_BUDGET_MS', 1).ms;
+export function regexBudgetFromEnv(env: Env): number | undefined {
+  return optionalCount('ms', env, 'OKTELL_REGEX_BUDGET_MS', 1).ms;
 }
 
 /**
  * OKTELL_SUBSTR_BASE, the position SubStr calls the first character (also read by `oktell-emu run` and `test`);
  * undefined when unset. Anything but 0 or 1 stops the start: a base of 2 is no one's convention.
  */
-export function substrBaseFromEnv(env: NodeJS.ProcessEnv): 0 | 1 | undefined {
-  const v = env.OKTELL_SUBSTR_BASE;
-  if (v === undefined || v.trim() === '') return undefined;
+export function substrBaseFromEnv(env: Env): 0 | 1 | undefined {
+  const v = envSetting(env, 'OKTELL_SUBSTR_BASE');
+  if (v === undefined) return undefined;
   const t = v.trim();
   if (t === '0' || t === '1') return Number(t) as 0 | 1;
   throw new ConfigError(`OKTELL_SUBSTR_BASE="${v}" must be 0 (SubStr counts the first character as 0) or 1 (as 1)`);
@@ -765,8 +758,9 @@ export type SyncTimeout = 'continue' | 'stop';
  * An environment setting that takes one of two words (any case, spaces around ignored), undefined when unset; any
  * other value stops the start with both words and what each does.
  */
-function envChoice<T extends string>(v: string | undefined, name: string, choices: readonly [[T, string], [T, string]]): T | undefined {
-  if (v === undefined || v.trim() === '') return undefined;
+function envChoice<T extends string>(env: Env, name: string, choices: readonly [[T, string], [T, string]]): T | undefined {
+  const v = envSetting(env, name);
+  if (v === undefined) return undefined;
   const t = v.trim().toLowerCase();
   const found = choices.find(([word]) => word === t);
   if (found) return found[0];
@@ -786,35 +780,37 @@ function fallbackCharset(fromEnv: string | undefined, fromFile: string | undefin
   return { webApiFallbackCharset: label.toLowerCase() };
 }
 
-const syncTimeoutSetting = (v: string | undefined): SyncTimeout | undefined =>
-  envChoice(v, 'OKTELL_SYNC_TIMEOUT', [
+const syncTimeoutSetting = (env: Env): SyncTimeout | undefined =>
+  envChoice(env, 'OKTELL_SYNC_TIMEOUT', [
     ['continue', 'the default: a synchronous run goes on to its end after its caller was answered startresult 2'],
     ['stop', 'the run stops before its next block once its caller was answered startresult 2'],
   ]);
 
-const hookHead = (v: string | undefined): HookHead | undefined =>
-  envChoice(v, 'OKTELL_HOOK_HEAD', [
+const hookHead = (env: Env): HookHead | undefined =>
+  envChoice(env, 'OKTELL_HOOK_HEAD', [
     ['refuse', 'the default: a HEAD gets 405 and the hook scenario does not run'],
     ['run', 'the hook scenario runs for a HEAD as for any method'],
   ]);
 
-const heapSetting = (v: string | undefined): HeapSetting | undefined =>
-  envChoice(v, 'OKTELL_HEAP', [
+const heapSetting = (env: Env): HeapSetting | undefined =>
+  envChoice(env, 'OKTELL_HEAP', [
     ['compact', 'the default: heaps kept near their live size'],
     ['v8', "V8's own sizing"],
   ]);
 
 /** An on/off environment setting (`1`/`0`, `true`/`false`, `on`/`off`), undefined when unset. */
-function onOff(v: string | undefined, name: string): boolean | undefined {
-  if (v === undefined || v.trim() === '') return undefined;
+function onOff(env: Env, name: string): boolean | undefined {
+  const v = envSetting(env, name);
+  if (v === undefined) return undefined;
   if (/^(1|true|on|yes)$/i.test(v.trim())) return true;
   if (/^(0|false|off|no)$/i.test(v.trim())) return false;
   throw new ConfigError(`${name}="${v}" must be on or off (1/0, true/false)`);
 }
 
 /** `{ [key]: n }` for a whole-number environment setting from `min` to `max`, `{}` when unset. */
-function optionalCount<K extends string>(key: K, v: string | undefined, name: string, min: number, max = Infinity): { [k in K]?: number } {
-  if (v === undefined || v.trim() === '') return {};
+function optionalCount<K extends string>(key: K, env: Env, name: string, min: number, max = Infinity): { [k in K]?: number } {
+  const v = envSetting(env, name);
+  if (v === undefined) return {};
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name}="${v}" must be a whole number, ${max === Infinity ? `at least ${min}` : `from ${min} to ${max}`}`);
@@ -826,21 +822,22 @@ function optionalCount<K extends string>(key: K, v: string | undefined, name: st
 export const MAX_LOG_REPEATS_MS = 3_600_000;
 
 /** OKTELL_LOG_REPEATS_MS: 0 (no folding) or a second to an hour, so that a typo cannot write a summary a millisecond. */
-function logRepeatsMs(v: string | undefined): number {
-  const { ms } = optionalCount('ms', v, 'OKTELL_LOG_REPEATS_MS', 0, MAX_LOG_REPEATS_MS);
-  if (ms !== undefined && ms > 0 && ms < 1000) throw new ConfigError(`OKTELL_LOG_REPEATS_MS="${v}" must be 0 (log every failure of an outage on its own line) or from 1000 to ${MAX_LOG_REPEATS_MS} milliseconds`);
+function logRepeatsMs(env: Env): number {
+  const { ms } = optionalCount('ms', env, 'OKTELL_LOG_REPEATS_MS', 0, MAX_LOG_REPEATS_MS);
+  if (ms !== undefined && ms > 0 && ms < 1000) throw new ConfigError(`OKTELL_LOG_REPEATS_MS="${envSetting(env, 'OKTELL_LOG_REPEATS_MS')}" must be 0 (log every failure of an outage on its own line) or from 1000 to ${MAX_LOG_REPEATS_MS} milliseconds`);
   return ms ?? DEFAULT_LOG_REPEATS_MS;
 }
 
 /** OKTELL_CLOCK_CHECK_MS: 0 (at the start only) or at least a second, so a typo cannot query the database in a tight loop. */
-function clockCheckMs(v: string | undefined): number {
-  const { ms } = optionalCount('ms', v, 'OKTELL_CLOCK_CHECK_MS', 0);
-  if (ms !== undefined && ms > 0 && ms < 1000) throw new ConfigError(`OKTELL_CLOCK_CHECK_MS="${v}" must be 0 (measure the clock at the start only) or at least 1000 milliseconds`);
+function clockCheckMs(env: Env): number {
+  const { ms } = optionalCount('ms', env, 'OKTELL_CLOCK_CHECK_MS', 0);
+  if (ms !== undefined && ms > 0 && ms < 1000) throw new ConfigError(`OKTELL_CLOCK_CHECK_MS="${envSetting(env, 'OKTELL_CLOCK_CHECK_MS')}" must be 0 (measure the clock at the start only) or at least 1000 milliseconds`);
   return ms ?? DEFAULT_CLOCK_CHECK_MS;
 }
 
-function leaseMs(v: string | undefined): number | undefined {
-  if (v === undefined || v.trim() === '') return undefined;
+function leaseMs(env: Env): number | undefined {
+  const v = envSetting(env, 'OKTELL_LEASE_MS');
+  if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < MIN_LEASE_MS) throw new ConfigError(`OKTELL_LEASE_MS="${v}" must be a whole number of milliseconds, at least ${MIN_LEASE_MS}`);
   return n;
@@ -850,7 +847,7 @@ function leaseMs(v: string | undefined): number | undefined {
  * The file's `store:` as a URL: a string as it is; `{ url, passwordEnv | passwordFile }` with that password put in
  * (the one the URL may carry is replaced), so the secret can stay out of the file as for `databases:`.
  */
-function storeFromFile(store: ConfigFile['store'], file: string, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+function storeFromFile(store: ConfigFile['store'], file: string, env: Env, cwd: string): string | undefined {
   if (store === undefined || typeof store === 'string') return store;
   if (store.passwordEnv !== undefined && store.passwordFile !== undefined) throw new ConfigError(`${file}: store: give passwordEnv or passwordFile, not both`);
   if ((store.passwordEnv !== undefined || store.passwordFile !== undefined) && !/^postgres(ql)?:\/\//i.test(store.url.trim())) {

@@ -1,6 +1,7 @@
 // The environment variables the product reads: one list, for the start's warning about misspelt names (and the docs
 // test that keeps it and docs/configuration.md in step).
 import { closest } from '../engine/suggest.js';
+import { envSetting } from '../engine/env.js';
 import type { ScenarioLibrary } from '../engine/library.js';
 
 /** Every environment variable the server and the CLI read by a fixed name (docs/configuration.md has a row for each). */
@@ -38,7 +39,7 @@ export function unknownEnvWarnings(env: Readonly<Record<string, string | undefin
   const read = new Set([...ENV_VARIABLES, ...alsoRead]);
   const out: { variable: string; message: string }[] = [];
   for (const name of Object.keys(env).sort()) {
-    if (env[name] === undefined || read.has(name) || name.startsWith(TEST_PREFIX)) continue;
+    if (envSetting(env, name) === undefined || read.has(name) || name.startsWith(TEST_PREFIX)) continue;
     if (!ENV_PREFIXES.some((p) => name.startsWith(p))) continue;
     if (ENV_VARIABLE_PATTERNS.some((p) => name.startsWith(p.prefix) && name.length > p.prefix.length)) continue;
     const guess = closest(name, ENV_VARIABLES);

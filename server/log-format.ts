@@ -3,6 +3,7 @@
 // both forms carry exactly the same fields.
 import pc from 'picocolors';
 import { ConfigError } from './config.js';
+import { envSetting, type Env } from '../engine/env.js';
 import { isoInZone } from './tasks/schedule.js';
 
 export type LogFormat = 'json' | 'pretty';
@@ -14,11 +15,12 @@ export function levelEnabled(logger: object, level: 'debug' | 'info' | 'warn' | 
 }
 
 /** OKTELL_LOG_FORMAT when set (`json` or `pretty`), else readable on a terminal and JSON everywhere else. */
-export function logFormat(env: NodeJS.ProcessEnv, isTTY: boolean): LogFormat {
-  const v = env.OKTELL_LOG_FORMAT?.trim().toLowerCase();
-  if (!v) return isTTY ? 'pretty' : 'json';
+export function logFormat(env: Env, isTTY: boolean): LogFormat {
+  const given = envSetting(env, 'OKTELL_LOG_FORMAT');
+  if (given === undefined) return isTTY ? 'pretty' : 'json';
+  const v = given.trim().toLowerCase();
   if (v === 'json' || v === 'pretty') return v;
-  throw new ConfigError(`OKTELL_LOG_FORMAT=${env.OKTELL_LOG_FORMAT}: expected json or pretty`);
+  throw new ConfigError(`OKTELL_LOG_FORMAT=${given}: expected json or pretty`);
 }
 
 const LEVELS: Record<number, { name: string; colour: (s: string) => string }> = {

@@ -22,7 +22,8 @@ import { emulatorAccount, startBpiumEmulator, type BpiumEmulator } from '../bpiu
 import { createApp, type AppDeps } from './app.js';
 import { continueChecked, hookListener } from './hook-listener.js';
 import { hookUser, type OktellUser } from './auth.js';
-import { ConfigError, envSetting, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
+import { ConfigError, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
+import { envSetting } from '../engine/env.js';
 import { configuredEmulatorSecret, EMULATOR_HOOK_PATH, EMULATOR_SECRET_FILE, emulatorWebhookSecret, generatedUser, sharedConsoleSecret } from './credentials.js';
 import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
 import { applyHeapSetting } from './heap.js';

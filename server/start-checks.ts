@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { checkPortSettings } from '../adapters/ports.js';
+import { envSetting } from '../engine/env.js';
 import { ConfigError, type ServerConfig } from './config.js';
 
 /** The settings the server listens with (its own port and the embedded emulator's port name these). */
@@ -35,7 +36,7 @@ export async function checkBeforeStart(config: Pick<ServerConfig, 'port' | 'host
 
 /** Which Bpium the server uses: BPIUM_URL's when it is set, else the embedded emulator unless it is turned off. */
 export function bpiumSource(env: NodeJS.ProcessEnv, embeddedBpium: boolean): 'env' | 'emulator' | 'none' {
-  return env.BPIUM_URL?.trim() ? 'env' : embeddedBpium ? 'emulator' : 'none';
+  return envSetting(env, 'BPIUM_URL') !== undefined ? 'env' : embeddedBpium ? 'emulator' : 'none';
 }
 
 /**

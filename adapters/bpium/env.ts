@@ -1,10 +1,11 @@
 // Reads the Bpium client settings from environment variables (BPIUM_URL, BPIUM_LOGIN, BPIUM_PASSWORD, tuning knobs).
+import { envSetting, type Env } from '../../engine/env.js';
 import type { BpiumClientOptions } from './client.js';
 import { BpiumConfigError, normalizeBpiumUrl } from './url.js';
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
+function positiveInt(env: Env, name: string): number | undefined {
+  const raw = envSetting(env, name);
+  if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new BpiumConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
   return value;
@@ -19,13 +20,13 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
  * - BPIUM_USERS_CACHE_TTL_MS: when > 0, caches reads of catalogs "3" and "$users" for that long
  * @example bpiumClientOptionsFromEnv({ BPIUM_URL: 'company.bpium.ru', BPIUM_LOGIN: 'a@b.ru', BPIUM_PASSWORD: 'x' })
  */
-export function bpiumClientOptionsFromEnv(env: NodeJS.ProcessEnv): BpiumClientOptions | undefined {
-  const url = env.BPIUM_URL?.trim();
-  if (!url) return undefined;
+export function bpiumClientOptionsFromEnv(env: Env): BpiumClientOptions | undefined {
+  const url = envSetting(env, 'BPIUM_URL')?.trim();
+  if (url === undefined) return undefined;
   normalizeBpiumUrl(url); // fail early on a bad address
-  const login = env.BPIUM_LOGIN?.trim();
-  const password = env.BPIUM_PASSWORD;
-  if (!login || password === undefined || password.trim() === '') {
+  const login = envSetting(env, 'BPIUM_LOGIN')?.trim();
+  const password = envSetting(env, 'BPIUM_PASSWORD');
+  if (login === undefined || password === undefined) {
     throw new BpiumConfigError('BPIUM_URL is set, so BPIUM_LOGIN and BPIUM_PASSWORD must be set too');
   }
   const options: BpiumClientOptions = { url, login, password };
@@ -35,8 +36,8 @@ export function bpiumClientOptionsFromEnv(env: NodeJS.ProcessEnv): BpiumClientOp
   if (maxBytes !== undefined && maxBytes > 0) options.maxResponseBytes = maxBytes;
   const attempts = positiveInt(env, 'BPIUM_RETRY_ATTEMPTS');
   if (attempts !== undefined) options.retry = { attempts: Math.max(1, attempts), baseDelayMs: 250, maxDelayMs: 4000 };
-  const rate = env.BPIUM_RATE_LIMIT?.trim();
-  if (rate) {
+  const rate = envSetting(env, 'BPIUM_RATE_LIMIT')?.trim();
+  if (rate !== undefined) {
     if (/^(off|false|0)$/i.test(rate)) options.rateLimit = false;
     else {
       const match = /^(\d+)\s*\/\s*(\d+)$/.exec(rate);

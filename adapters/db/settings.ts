@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { DbDialect } from '../../engine/index.js';
+import { envSetting, envSettingsWithPrefix, type Env } from '../../engine/env.js';
 
 /**
  * `written`: where a configured SQLite connection came from and its value there (`databases.tasks`,
@@ -45,15 +46,15 @@ export function defaultDatabasePath(dataDir: string): string {
  * (`passwordProblem`) instead of refusing the whole configuration; every other mistake is refused as ever.
  * @example databaseSettings({ crm: { url: 'postgres://oktell@db/crm', passwordEnv: 'CRM_DB_PASSWORD' } }, process.env, './var', process.cwd())
  */
-export function databaseSettings(file: Readonly<Record<string, DatabaseFileEntry>> | undefined, env: NodeJS.ProcessEnv, dataDir: string, baseDir: string, opts: { deferPasswords?: boolean } = {}): DatabaseSettings {
+export function databaseSettings(file: Readonly<Record<string, DatabaseFileEntry>> | undefined, env: Env, dataDir: string, baseDir: string, opts: { deferPasswords?: boolean } = {}): DatabaseSettings {
   const out: DatabaseSettings = { [DEFAULT_DATABASE]: { dialect: 'sqlite', path: defaultDatabasePath(dataDir) } };
   for (const [name, entry] of Object.entries(file ?? {})) {
     if (!NAME.test(name)) throw new DatabaseConfigError(`databases: "${name}" is not a connection name (letters, digits, "_" and "-", starting with a letter)`);
     out[name] = typeof entry === 'string' ? parseTarget(entry, `databases.${name}`, baseDir) : withPassword(entry, name, env, baseDir, opts.deferPasswords === true);
   }
-  for (const [key, value] of Object.entries(env)) {
+  for (const [key, value] of envSettingsWithPrefix(env, 'OKTELL_DB_')) {
     const m = /^OKTELL_DB_([A-Z0-9_]+)$/.exec(key);
-    if (!m || !value) continue;
+    if (!m) continue;
     const name = m[1]!.toLowerCase();
     out[Object.keys(out).find((n) => n.toLowerCase() === name) ?? name] = parseTarget(value, key, baseDir);
   }
@@ -120,7 +121,7 @@ function parseTarget(value: string, where: string, baseDir: string): DatabaseSet
   throw new DatabaseConfigError(`${where} must be sqlite:PATH or a postgres://user@host:5432/database URL`);
 }
 
-function withPassword(entry: Exclude<DatabaseFileEntry, string>, name: string, env: NodeJS.ProcessEnv, baseDir: string, defer: boolean): DatabaseSetting {
+function withPassword(entry: Exclude<DatabaseFileEntry, string>, name: string, env: Env, baseDir: string, defer: boolean): DatabaseSetting {
   const where = `databases.${name}`;
   const target = parseTarget(entry.url, `${where}.url`, baseDir);
   if (entry.passwordEnv === undefined && entry.passwordFile === undefined) return target;
@@ -140,10 +141,10 @@ function withPassword(entry: Exclude<DatabaseFileEntry, string>, name: string, e
  * of `passwordFile` (relative to `baseDir`); `url` as it is when the entry names neither. Also used by the store's
  * `store: { url, passwordEnv | passwordFile }`. `where` names the setting in errors (DatabaseConfigError).
  */
-export function urlWithSecretPassword(url: string, entry: { passwordEnv?: string | undefined; passwordFile?: string | undefined }, where: string, env: NodeJS.ProcessEnv, baseDir: string): string {
+export function urlWithSecretPassword(url: string, entry: { passwordEnv?: string | undefined; passwordFile?: string | undefined }, where: string, env: Env, baseDir: string): string {
   let password: string;
   if (entry.passwordEnv !== undefined) {
-    const v = env[entry.passwordEnv];
+    const v = envSetting(env, entry.passwordEnv);
     if (v === undefined) throw new DatabaseConfigError(`${where}: the environment variable ${entry.passwordEnv} (passwordEnv) is not set`);
     password = v;
   } else if (entry.passwordFile !== undefined) {

@@ -1,6 +1,7 @@
 // Picks the mailer from the environment: SMTP when SMTP_URL is set, otherwise the local .eml outbox.
 import { join, resolve } from 'node:path';
 import type { LoggerPort, MailerPort, OutageLogPort } from '../../engine/ports.js';
+import { envSetting, type Env } from '../../engine/env.js';
 import { DEFAULT_MAIL_FROM } from './compose.js';
 import { createOutboxMailer } from './outbox.adapter.js';
 import { UNKNOWN_OUTCOME_POLICIES, createSmtpMailer, type UnknownOutcomePolicy } from './smtp.adapter.js';
@@ -36,11 +37,11 @@ export function outboxDir(dataDir: string): string {
  * logger.info({}, `mail: ${describe}`);
  */
 export function createMailerFromEnv(
-  env: NodeJS.ProcessEnv,
+  env: Env,
   opts: { dataDir: string; logger?: LoggerPort; outages?: OutageLogPort },
 ): { mailer: MailerPort & { close(): Promise<void> }; kind: 'smtp' | 'outbox'; describe: string } {
-  const from = env.MAIL_FROM?.trim() || DEFAULT_MAIL_FROM;
-  const url = env.SMTP_URL?.trim();
+  const from = envSetting(env, 'MAIL_FROM')?.trim() ?? DEFAULT_MAIL_FROM;
+  const url = envSetting(env, 'SMTP_URL')?.trim();
   const logger = opts.logger ? { logger: opts.logger } : {};
   // Checked with SMTP_URL unset too: a wrong value in an env file should not wait to be found until SMTP is switched on.
   const max = smtpMaxConnections(env);
@@ -68,17 +69,17 @@ export function createMailerFromEnv(
 }
 
 /** SMTP_MAX_CONNECTIONS, or undefined when unset; anything but a whole number from 1 to 100 is refused. */
-function smtpMaxConnections(env: NodeJS.ProcessEnv): number | undefined {
-  const max = env.SMTP_MAX_CONNECTIONS?.trim();
-  if (!max) return undefined;
+function smtpMaxConnections(env: Env): number | undefined {
+  const max = envSetting(env, 'SMTP_MAX_CONNECTIONS')?.trim();
+  if (max === undefined) return undefined;
   if (!(/^\d+$/.test(max) && Number(max) >= 1 && Number(max) <= 100)) throw new MailConfigError(`SMTP_MAX_CONNECTIONS must be a whole number from 1 to 100, got "${max}"`);
   return Number(max);
 }
 
 /** SMTP_UNKNOWN_OUTCOME, or undefined when unset; anything but one of the policies is refused. */
-function smtpUnknownOutcome(env: NodeJS.ProcessEnv): UnknownOutcomePolicy | undefined {
-  const unknown = env.SMTP_UNKNOWN_OUTCOME?.trim();
-  if (!unknown) return undefined;
+function smtpUnknownOutcome(env: Env): UnknownOutcomePolicy | undefined {
+  const unknown = envSetting(env, 'SMTP_UNKNOWN_OUTCOME')?.trim();
+  if (unknown === undefined) return undefined;
   if (!UNKNOWN_OUTCOME_POLICIES.includes(unknown as UnknownOutcomePolicy)) {
     throw new MailConfigError(`SMTP_UNKNOWN_OUTCOME must be ${UNKNOWN_OUTCOME_POLICIES.join(' or ')}, got "${unknown}"`);
   }
@@ -89,9 +90,9 @@ function smtpUnknownOutcome(env: NodeJS.ProcessEnv): UnknownOutcomePolicy | unde
  * SMTP_PENDING_MARK_MS, or undefined when unset: a whole number of milliseconds from 1 to 600000 (the wait for the
  * reply to a letter's end; 0 would turn the client's idle timer off, and more than the wait could never mark).
  */
-function smtpPendingMarkMs(env: NodeJS.ProcessEnv): number | undefined {
-  const ms = env.SMTP_PENDING_MARK_MS?.trim();
-  if (!ms) return undefined;
+function smtpPendingMarkMs(env: Env): number | undefined {
+  const ms = envSetting(env, 'SMTP_PENDING_MARK_MS')?.trim();
+  if (ms === undefined) return undefined;
   if (!(/^\d+$/.test(ms) && Number(ms) >= 1 && Number(ms) <= 600_000)) {
     throw new MailConfigError(`SMTP_PENDING_MARK_MS must be a whole number of milliseconds from 1 to 600000, got "${ms}"`);
   }
@@ -102,11 +103,11 @@ function smtpPendingMarkMs(env: NodeJS.ProcessEnv): number | undefined {
  * Throws the `MailConfigError` that `createMailerFromEnv` would throw for these settings, without making a mailer
  * (which would make the outbox folder or an SMTP pool): `serve` checks its settings before it touches anything.
  */
-export function checkMailSettings(env: NodeJS.ProcessEnv): void {
-  const url = env.SMTP_URL?.trim();
+export function checkMailSettings(env: Env): void {
+  const url = envSetting(env, 'SMTP_URL')?.trim();
   if (url) parseSmtpUrl(url);
   smtpMaxConnections(env);
   smtpUnknownOutcome(env);
   smtpPendingMarkMs(env);
-  senderAddress(env.MAIL_FROM?.trim() || DEFAULT_MAIL_FROM);
+  senderAddress(envSetting(env, 'MAIL_FROM')?.trim() ?? DEFAULT_MAIL_FROM);
 }

@@ -2,6 +2,7 @@
 // host that is not this machine, with neither TLS required nor ?plainAuth=true. Such a login is made only after
 // STARTTLS (smtp-client.ts); a server that offers none — a relay inside the network, as mailpit — fails every letter
 // with ETLS, a permanent failure. Said at the start, before the first letter fails.
+import { envSetting, type Env } from '../../engine/env.js';
 import { isLoopbackHost } from './smtp-client.js';
 import { describeSmtpEndpoint, MailConfigError, parseSmtpUrl, type SmtpEndpoint } from './smtp-url.js';
 
@@ -12,9 +13,9 @@ import { describeSmtpEndpoint, MailConfigError, parseSmtpUrl, type SmtpEndpoint 
  *
  * @example plainAuthWarning({ SMTP_URL: 'smtp://robot:pw@mailpit:1025' })  // 'SMTP_URL smtp://robot:***@mailpit:1025 … logs in …'
  */
-export function plainAuthWarning(env: NodeJS.ProcessEnv): string | undefined {
-  const url = env.SMTP_URL?.trim();
-  if (!url) return undefined;
+export function plainAuthWarning(env: Env): string | undefined {
+  const url = envSetting(env, 'SMTP_URL')?.trim();
+  if (url === undefined) return undefined;
   let e: SmtpEndpoint;
   try {
     e = parseSmtpUrl(url);

@@ -3,6 +3,7 @@
 // checked on every hop, and retries of 5xx/408/429/network failures/timeouts with backoff.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { LookupFunction } from 'node:net';
+import { envSetting, type Env } from '../../engine/env.js';
 import { AnsweredWebFailure, EffectError } from '../../engine/errors.js';
 import type { LoggerPort, OutageKey, OutageLogPort, WebAnswer, WebAttempt, WebRequestPort, WebRequestSpec } from '../../engine/ports.js';
 import { sleep } from '../bpium/rate-limiter.js';
@@ -333,7 +334,7 @@ function decode(body: Buffer, contentType: string | undefined): string {
 }
 
 /** Attempts of one WebRequest in all, as the client takes them: WEB_REQUEST_ATTEMPTS, else the default (3). */
-export function webRequestAttempts(env: NodeJS.ProcessEnv): number {
+export function webRequestAttempts(env: Env): number {
   return webClientOptionsFromEnv(env).retry?.attempts ?? DEFAULT_WEB_RETRY.attempts;
 }
 
@@ -342,20 +343,20 @@ export function webRequestAttempts(env: NodeJS.ProcessEnv): number {
  * WEB_REQUEST_MAX_RESPONSE_BYTES (a size: 1048576, 512kb, 1mb; default 1mb), WEB_REQUEST_ATTEMPTS (total attempts, default 3).
  * @example webClientOptionsFromEnv({ WEB_REQUEST_ALLOW_HOSTS: 'sms.example.ru, *.bpium.ru' })
  */
-export function webClientOptionsFromEnv(env: NodeJS.ProcessEnv): WebClientOptions {
+export function webClientOptionsFromEnv(env: Env): WebClientOptions {
   const options: WebClientOptions = {};
-  const hosts = env.WEB_REQUEST_ALLOW_HOSTS?.split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const hosts = envSetting(env, 'WEB_REQUEST_ALLOW_HOSTS')?.split(',').map((h) => h.trim()).filter((h) => h !== '');
   if (hosts && hosts.length > 0) options.allowHosts = hosts;
   const count = (name: string, min: number): number | undefined => {
-    const raw = env[name]?.trim();
-    if (!raw) return undefined;
+    const raw = envSetting(env, name)?.trim();
+    if (raw === undefined) return undefined;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of at least ${min}, got ${JSON.stringify(raw)}`);
     return n;
   };
   // A size as the file's webRequest.maxResponseBytes takes it: 10kb, 1mb, or bytes.
-  const rawMax = env.WEB_REQUEST_MAX_RESPONSE_BYTES?.trim();
-  if (rawMax) {
+  const rawMax = envSetting(env, 'WEB_REQUEST_MAX_RESPONSE_BYTES')?.trim();
+  if (rawMax !== undefined) {
     const max = parseSize(rawMax, 'WEB_REQUEST_MAX_RESPONSE_BYTES');
     if (max < 1) throw new Error(`WEB_REQUEST_MAX_RESPONSE_BYTES must be at least 1 byte, got ${JSON.stringify(rawMax)}`);
     options.maxResponseBytes = max;

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import pc from 'picocolors';
 import type { LoggerPort } from '../../engine/ports.js';
 import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, emulatorAccount, SeedError, startBpiumEmulator, type BpiumEmulatorOptions } from '../../bpium-emulator/index.js';
-import { envSetting } from '../../server/config.js';
+import { envSetting } from '../../engine/env.js';
 import { dataDir, UsageError } from '../config.js';
 import { portInUse } from '../../server/start-checks.js';
 import { dataFolderHeld } from '../../server/data-lock.js';
@@ -39,10 +39,10 @@ export interface BpiumEmulatorFlags {
  * webhook target `--webhook-url` > BPIUM_EMULATOR_WEBHOOK_URL with `--webhook-secret` > BPIUM_WEBHOOK_SECRET.
  */
 export function resolveEmulatorSettings(flags: BpiumEmulatorFlags, env: NodeJS.ProcessEnv): BpiumEmulatorOptions {
-  const envPort = env.BPIUM_EMULATOR_PORT?.trim();
+  const envPort = envSetting(env, 'BPIUM_EMULATOR_PORT')?.trim();
   let port = DEFAULT_EMULATOR_PORT;
   if (flags.port !== undefined) port = flags.port;
-  else if (envPort) {
+  else if (envPort !== undefined) {
     try {
       port = portNumber(envPort);
     } catch {

@@ -4,7 +4,7 @@ import { EffectError } from '../../engine/errors.js';
 import { createBpiumClient } from '../../adapters/bpium/client.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { envSetting } from '../../server/config.js';
+import { envSetting } from '../../engine/env.js';
 import { dataDirArg, storeSettings } from '../config.js';
 import { readServerFile, type ServerFile } from '../server-file.js';
 import { DEMO_LOGIN, DEMO_PASSWORD, emulatorAccount, type WebhookDelivery } from '../../bpium-emulator/index.js';
@@ -172,8 +172,10 @@ export function demoTarget(flags: { url?: string; dataDir?: string; config?: str
     ...(settings.configFile ? { configFile: settings.configFile } : {}),
   };
   if (flags.url?.trim()) return { url: flags.url.trim(), source: 'flag', ...common };
-  if (env.BPIUM_URL?.trim()) return { url: env.BPIUM_URL.trim(), source: 'BPIUM_URL', ...common };
-  if (env.BPIUM_EMULATOR_PORT?.trim()) return { url: `http://127.0.0.1:${env.BPIUM_EMULATOR_PORT.trim()}`, source: 'BPIUM_EMULATOR_PORT', ...common };
+  const bpiumUrl = envSetting(env, 'BPIUM_URL')?.trim();
+  if (bpiumUrl !== undefined) return { url: bpiumUrl, source: 'BPIUM_URL', ...common };
+  const emulatorPort = envSetting(env, 'BPIUM_EMULATOR_PORT')?.trim();
+  if (emulatorPort !== undefined) return { url: `http://127.0.0.1:${emulatorPort}`, source: 'BPIUM_EMULATOR_PORT', ...common };
   if (server?.bpiumEmulator) return { url: server.bpiumEmulator, source: 'server', ...common };
   return { url: `http://127.0.0.1:${settings.bpiumEmulatorPort}`, source: 'port', ...common };
 }

@@ -13,6 +13,7 @@ import { ConfigError, hookSecret, loadServerConfig, type ServerConfig } from '..
 import { emulatorWebhookSecret } from '../../server/credentials.js';
 import { dataDirArg, shellWord, UsageError } from '../config.js';
 import { clipText } from '../../engine/cut-text.js';
+import { envSetting } from '../../engine/env.js';
 import { terminalText } from '../format.js';
 import { readServerFile, serverFilePath, type ServerFile } from '../server-file.js';
 
@@ -79,7 +80,7 @@ function serverUser(flags: SendFlags, config: Omit<ServerConfig, 'usersGenerated
   if (flags.user !== undefined) return { user: userFlag(flags.user), from: '--user' };
   if (inUrl) return { user: inUrl, from: '--url' };
   const sender = hookUser(config.users);
-  if (sender) return { user: sender, from: env.OKTELL_USERS?.trim() ? 'OKTELL_USERS' : `users: of ${config.configFile ?? 'the configuration file'}` };
+  if (sender) return { user: sender, from: envSetting(env, 'OKTELL_USERS') !== undefined ? 'OKTELL_USERS' : `users: of ${config.configFile ?? 'the configuration file'}` };
   const file = join(config.dataDir, 'server-user.json');
   if (existsSync(file)) {
     const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<OktellUser>;
@@ -99,7 +100,7 @@ function serverUser(flags: SendFlags, config: Omit<ServerConfig, 'usersGenerated
  */
 function serverSecrets(config: Omit<ServerConfig, 'usersGenerated'>, running: ServerFile | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
   const secrets = { ...config.webhookSecrets };
-  const embedded = running ? running.bpiumEmulator !== undefined : !env.BPIUM_URL?.trim();
+  const embedded = running ? running.bpiumEmulator !== undefined : envSetting(env, 'BPIUM_URL') === undefined;
   if (embedded) emulatorWebhookSecret(secrets, config.dataDir);
   return secrets;
 }
