@@ -725,8 +725,15 @@ function startRetention(store: Store, config: ServerConfig, logger: LoggerPort):
     try {
       const dead = config.deadLetterRetentionMs;
       const { deadLetters, deadLetterIds, ...r } = await store.prune({ olderThanMs: config.retentionMs, ...(dead !== undefined ? { deadLettersOlderThanMs: dead } : {}) });
-      // Letters kept in the outbox (no SMTP_URL) go by the same rule, or a busy service task fills the disk.
-      const letters = await pruneOutbox(join(config.dataDir, 'outbox'), Date.now() - config.retentionMs);
+      // Letters kept in the outbox (no SMTP_URL) go by the same rule, or a busy service task fills the disk. An outbox
+      // that cannot be pruned (run as root, a symbolic link in its place; a file there) is said on its own: what the
+      // store prune removed, the dead letters above all, is still logged.
+      let letters = 0;
+      try {
+        letters = await pruneOutbox(join(config.dataDir, 'outbox'), Date.now() - config.retentionMs);
+      } catch (e) {
+        logger.warn({ err: e }, `retention: the outbox was not pruned: ${e instanceof Error ? e.message : String(e)}`);
+      }
       if (r.inbox + r.runs + r.jobs + letters) logger.info({ pruned: { ...r, outboxLetters: letters } }, 'retention: old entries removed');
       // Acknowledged webhooks that were never delivered: never removed without saying so.
       if (deadLetters) {
