@@ -15,7 +15,22 @@ export function runningAsRoot(): boolean {
  * file of /root there, and root would read it out. Any other user reads only what it may read anyway: links followed.
  */
 export function readFlags(): number {
-  return runningAsRoot() ? constants.O_RDONLY | constants.O_NOFOLLOW : constants.O_RDONLY;
+  // O_NONBLOCK: a named pipe in a file's place answers the open at once (without it, the open waits for a writer
+  // forever, holding one of libuv's four threads, and the process cannot even exit); a regular file ignores it.
+  const read = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+  return runningAsRoot() ? read | constants.O_NOFOLLOW : read;
+}
+
+/**
+ * Throws unless `st` (of a file just opened for reading, at `path`) is a regular file: a folder is EISDIR, as reading
+ * it would say; a named pipe, socket or device is `E_NOT_A_FILE` (read, a pipe would wait for a writer).
+ */
+export function assertRegularFile(st: { isFile(): boolean; isDirectory(): boolean }, path: string): void {
+  if (st.isFile()) return;
+  const dir = st.isDirectory();
+  const err = new Error(dir ? `EISDIR: illegal operation on a directory, read '${path}'` : `${path} is not a regular file (a named pipe, socket or device)`) as NodeJS.ErrnoException;
+  err.code = dir ? 'EISDIR' : 'E_NOT_A_FILE';
+  throw err;
 }
 
 /** A symbolic link root refused to follow; its message names the path, why, and what to do. */

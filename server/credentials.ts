@@ -1,10 +1,10 @@
 // The server's own Oktell user when none is configured, and the webhook secret shared with the embedded Bpium
 // emulator: generated once and kept in the data folder so restarts keep them.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, linkSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, linkSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OktellUser } from './auth.js';
-import { isLinkRefusal, makePrivateFolder, readFlags, refusedLink, writeNewPrivateFile } from '../adapters/private-file.js';
+import { assertRegularFile, isLinkRefusal, makePrivateFolder, readFlags, refusedLink, writeNewPrivateFile } from '../adapters/private-file.js';
 import type { Store } from './store/store.port.js';
 
 /** The generated user, the file that keeps it, and whether it was made just now (only then is it shown in full). */
@@ -74,6 +74,8 @@ function keptText(file: string, what: string, fix: string): string | undefined {
     throw e;
   }
   try {
+    // A named pipe in its place would hold the start forever: refused, as anything but a regular file.
+    assertRegularFile(fstatSync(fd), file);
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);

@@ -222,6 +222,7 @@ async function unreadable(err: unknown, path: string): Promise<string> {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (isLinkRefusal(err)) return `a symbolic link (to ${linkTarget(path)}): not followed while running as root; put the letter file itself here, or remove the link`;
   if (code === 'EISDIR') return 'a folder, not a letter file: move it out of the outbox';
+  if (code === 'E_NOT_A_FILE') return 'not a regular file (a named pipe, socket or device), not a letter file: remove it';
   if (code === 'EACCES' || code === 'EPERM') {
     const st = await lstat(path).catch(() => undefined);
     const whose = st ? ` (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8).padStart(3, '0')})` : '';

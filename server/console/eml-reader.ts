@@ -1,7 +1,7 @@
 // Reads the text and HTML bodies out of an .eml file of the local outbox (MIME multipart, quoted-printable, base64).
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isLinkRefusal, pinFolder, readFlags, refusedLink } from '../../adapters/private-file.js';
+import { assertRegularFile, isLinkRefusal, pinFolder, readFlags, refusedLink } from '../../adapters/private-file.js';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 
 /** An attached file: its name (decoded), type and decoded size. */
@@ -153,12 +153,20 @@ export function parseLetter(raw: Buffer): LetterBodies {
  * a symbolic link in its place is not followed: a `RefusedLinkError` says so.
  */
 export async function readLetter(file: string, via: string = file): Promise<LetterBodies> {
-  let raw: Buffer;
+  let handle;
   try {
-    raw = await readFile(via, { flag: readFlags() });
+    handle = await open(via, readFlags());
   } catch (err) {
     if (isLinkRefusal(err)) throw refusedLink(file, 'the letter', 'put the letter file itself there (or give the path of the file the link points to)');
     throw err;
+  }
+  let raw: Buffer;
+  try {
+    // Only a regular file is read (a named pipe would wait for a writer forever).
+    assertRegularFile(await handle.stat(), file);
+    raw = await handle.readFile();
+  } finally {
+    await handle.close();
   }
   if (raw.length > MAX_LETTER_BYTES) return { headers: [], text: `(the letter is ${raw.length} bytes, too big to show here; open ${file})` };
   return parseLetter(raw);
