@@ -213,22 +213,26 @@ async function readEntry(dir: string, name: string, via: string = dir): Promise<
     };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed while we were listing
-    return { time: timeFromName(name) ?? '', to: [], cc: [], subject: '', file, messageId: '', problem: await unreadable(err, path) };
+    return { time: timeFromName(name) ?? '', to: [], cc: [], subject: '', file, messageId: '', problem: await unreadable(err, path, file) };
   }
 }
 
-/** Why a letter file could not be read, in a few words, with what to do. */
-async function unreadable(err: unknown, path: string): Promise<string> {
+/**
+ * Why a letter file could not be read, in a few words, with what to do. `path`: how it was opened (through the pinned
+ * folder, /proc/self/fd/N/… as root); `file`: its real path, the one a message names.
+ */
+async function unreadable(err: unknown, path: string, file: string): Promise<string> {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (isLinkRefusal(err)) return `a symbolic link (to ${linkTarget(path)}): not followed while running as root; put the letter file itself here, or remove the link`;
   if (code === 'EISDIR') return 'a folder, not a letter file: move it out of the outbox';
-  if (code === 'E_NOT_A_FILE') return 'not a regular file (a named pipe, socket or device), not a letter file: remove it';
+  // ENXIO: open() of a socket.
+  if (code === 'E_NOT_A_FILE' || code === 'ENXIO') return 'not a regular file (a named pipe, socket or device), not a letter file: remove it';
   if (code === 'EACCES' || code === 'EPERM') {
     const st = await lstat(path).catch(() => undefined);
     const whose = st ? ` (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8).padStart(3, '0')})` : '';
     return `unreadable: permission denied${whose}; give it to the server's user, or remove it`;
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = (err instanceof Error ? err.message : String(err)).split(path).join(file);
   return `unreadable: ${message}`;
 }
 

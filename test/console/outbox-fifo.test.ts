@@ -4,6 +4,7 @@
 // file is opened without waiting (O_NONBLOCK) and refused as not a regular file: the page lists it with why.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
 import { closeSync, constants, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -41,6 +42,9 @@ describe('a named pipe in the outbox', { skip: fifos ? false : 'no named pipes h
   let outbox: string;
   const pipe = '20261201-120002-000-000002-00000002.eml';
   const good = '20261201-120001-000-000001-00000001.eml';
+  // A socket: its open fails with ENXIO, said the same way, not with the /proc/self/fd/N path root opened it by.
+  const socket = '20261201-120003-000-000003-00000003.eml';
+  let listening: Server | undefined;
 
   before(async () => {
     t = await startConsoleServer();
@@ -48,18 +52,23 @@ describe('a named pipe in the outbox', { skip: fifos ? false : 'no named pipes h
     mkdirSync(outbox, { recursive: true });
     writeFileSync(join(outbox, good), 'From: oktell@localhost\r\nTo: ivan@example.com\r\nSubject: Good letter\r\nMessage-ID: <m1@localhost>\r\n\r\nHello\r\n', { mode: 0o600 });
     mkfifo(join(outbox, pipe));
+    listening = createServer();
+    await new Promise<void>((done) => listening!.listen(join(outbox, socket), done));
   });
   after(async () => {
+    await new Promise((done) => (listening ? listening.close(done) : done(undefined)));
     for (let i = 0; i < 8; i++) release(join(outbox, pipe));
     await t?.cleanup();
   });
 
-  it('the outbox page answers, listing it as not a letter file; its own page says why', { timeout: 30_000 }, async () => {
+  it('the outbox page answers, listing it (and a socket) as not a letter file; its own page says why', { timeout: 30_000 }, async () => {
     const res = await within(5000, 'the outbox page', get(`${t.base}/outbox`));
     const text = textOf(await res.text());
     assert.equal(res.status, 200, text);
     assert.match(text, /Good letter/);
     assert.match(text, new RegExp(`${pipe} not a regular file \\(a named pipe, socket or device\\), not a letter file: remove it`));
+    assert.match(text, new RegExp(`${socket} not a regular file \\(a named pipe, socket or device\\)`));
+    assert.doesNotMatch(text, /\/proc\/self\/fd/);
     const one = await within(5000, 'the letter page', get(`${t.base}/outbox/${pipe}`));
     assert.equal(one.status, 500);
     assert.match(textOf(await one.text()), /not a regular file/);
