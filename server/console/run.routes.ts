@@ -516,8 +516,12 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string): Promis
     // cancelled it (it is a dead letter, as asked: not "started by a worker"), or a worker claimed it. Said from its
     // state now.
     const now = await ctx.d.store.getJob(jobId);
-    if (now && wasCancelled(now)) return refused(why(now));
-    const ended = now && now.status !== 'running' && now.status !== 'queued';
+    if (!now) return refused('The job is no longer in the store (removed by retention or by hand): nothing to cancel.');
+    if (wasCancelled(now)) return refused(why(now));
+    // Back in the queue already (cancelled and replayed elsewhere, or an attempt that failed at once and waits for a
+    // retry): it may be cancelled now, from a page drawn afresh.
+    if (now.status === 'queued') return refused('The job left the queue and came back to it while this Cancel was under way (a worker tried it, or it was cancelled and replayed elsewhere): it was not cancelled. Open the jobs page again and cancel it there if you still mean to.');
+    const ended = now.status !== 'running';
     return refused(`A worker started the job after the page was drawn: it was not cancelled. ${ended ? `The job ${notCancellable(now)}.` : running}`);
   }
   ctx.d.logger.info({ jobId, user }, 'job cancelled from the console');

@@ -115,6 +115,39 @@ describe('cancelling a queued job from the console', () => {
     assert.doesNotMatch(await notice(cancelled!), /is out of the queue/, 'replayed since: queued again');
   });
 
+  // A Cancel whose update takes nothing, and the job then found queued again or gone: the race is made by hand around
+  // the real store's cancelJobs (its conditional update is what loses a real race; here the loss is forced so both
+  // outcomes of the re-read are reached). Neither may say "a worker started the job" nor advise stopping the server.
+  it('a Cancel that loses its race to a job back in the queue, or to a job removed, says so', { timeout: 30_000 }, async () => {
+    const [requeued, removed] = await t.server.store.enqueueJobs([
+      { scenario: 'ReadUser', params: { 1: '5' }, runAt: TOMORROW() },
+      { scenario: 'ReadUser', params: { 1: '6' }, runAt: TOMORROW() },
+    ]);
+    const store = t.server.store as { cancelJobs: (...a: unknown[]) => Promise<string[]>; getJob: (id: string) => Promise<unknown> };
+    const { cancelJobs, getJob } = store;
+    try {
+      store.cancelJobs = async () => []; // the job left the queue and came back before the update: it takes nothing
+      const back = await postForm(t, `/jobs/${requeued}/cancel`);
+      assert.equal(back.status, 409);
+      const backText = await back.text();
+      assert.match(backText, /came back to it while this Cancel was under way/);
+      assert.match(backText, /Open the jobs page again and cancel it there/);
+      assert.doesNotMatch(backText, /stop the server/);
+      assert.equal(((await getJob.call(store, requeued!)) as { status: string }).status, 'queued', 'nothing changed');
+
+      let reads = 0;
+      store.getJob = async (id: string) => (id === removed && ++reads > 1 ? undefined : getJob.call(store, id)); // gone at the re-read
+      const gone = await postForm(t, `/jobs/${removed}/cancel`);
+      assert.equal(gone.status, 409);
+      const goneText = await gone.text();
+      assert.match(goneText, /no longer in the store/);
+      assert.doesNotMatch(goneText, /A worker started the job|stop the server/);
+    } finally {
+      store.cancelJobs = cancelJobs;
+      store.getJob = getJob;
+    }
+  });
+
   // The same for the runs page's notices after Replay (?replayed=1) and a task's Run now (?started=<task>): said only of
   // a job replayed at least once, and of a job that service task started; not of any job or text put in the address.
   it("the runs page's 'back in the queue' and 'started outside its schedule' notices are said only of such a job", { timeout: 30_000 }, async () => {
