@@ -273,9 +273,12 @@ export class BpiumTransport {
       if (res.status >= 200 && res.status < 300) {
         if (notUtf8) {
           // Bpium writes UTF-8; other bytes without a charset are a proxy's doing, and reading on would store mojibake.
-          throw new EffectError('permanent', `Bpium ${label}: the answer is not UTF-8 and its Content-Type names no charset`, {
+          // A setting, as a web page where JSON belongs is: the proxy answers every call with letters so, and the
+          // block's error exit would skip every employee whose name is not ASCII and end the run completed.
+          throw new EffectError('permanent', `Bpium ${label}: the answer is not UTF-8 and its Content-Type names no charset; a setting: what answers at BPIUM_URL re-encodes Bpium's answers (a proxy): have it pass UTF-8 on or name the charset it writes`, {
             code: 'BPIUM_INVALID_RESPONSE',
             attempts,
+            setting: true,
           });
         }
         return { status: res.status, body: this.parseBody(label, text, attempts), attempts };
