@@ -669,13 +669,20 @@ const CLIENT_ERROR_ANSWERS: Record<string, string> = {
  * refused by Node's parser before the server sees it. Node answers a bare `400 Bad Request`; this says why and how
  * to send it. Every other parse error gets Node's own answer, as before.
  */
+/**
+ * Errors of a connection its client ended: a reset, its side closed in the middle of a request (Node's parser reports
+ * the early end of a body as HPE_INVALID_EOF_STATE: a caller's own timeout, a closed 1C client), the network gone.
+ * Their requests are logged as ended by the client, not as cut by the server.
+ */
+const CLIENT_ENDED = new Set(['ECONNRESET', 'HPE_INVALID_EOF_STATE', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']);
+
 export function answerClientError(e: Error & { code?: string }, socket: Duplex): void {
   // As node does: no answer when a response on this connection has begun (it would be cut into); an earlier response
   // of a kept-alive connection, finished, does not count (node's `_httpMessage` is the one in flight).
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  // Past the reset, the server cuts the connection: the request's log line says so (server-cut.ts), not that its
-  // client ended it.
-  if (e.code !== 'ECONNRESET') noteServerCut(socket, e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'its body did not arrive within the request timeout, OKTELL_REQUEST_TIMEOUT_MS; answered 408' : `the rest of the request could not be read (${String(e.code ?? e.message).slice(0, 60)})`);
+  // Unless the client ended the connection itself, the server cuts it: the request's log line says so (server-cut.ts),
+  // not that its client ended it.
+  if (!CLIENT_ENDED.has(e.code ?? '')) noteServerCut(socket, e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'its body did not arrive within the request timeout, OKTELL_REQUEST_TIMEOUT_MS; answered 408' : `the rest of the request could not be read (${String(e.code ?? e.message).slice(0, 60)})`);
   if (e.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;

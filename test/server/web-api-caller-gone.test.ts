@@ -84,3 +84,32 @@ describe('a request whose body does not arrive within the request timeout', () =
     }
   });
 });
+
+describe('a caller that hangs up in the middle of its body', () => {
+  it('is logged as ended by the client, not as cut off by the server, on the Web-API and on the hook', { timeout: 60_000 }, async () => {
+    const log = capturingLogger();
+    const t = await startTestServer({ smtp: false, logger: log.logger, env: { SMTP_URL: '' } });
+    try {
+      const { port } = new URL(t.server.url);
+      for (const path of ['/execsvcscriptplain?name=Echo', '/Bpium/NewTask']) {
+        // Headers and 10 of the 100 bytes declared, then the caller closes its side (its own timeout, a closed 1C
+        // client): Node reports the body's end as a parse error (HPE_INVALID_EOF_STATE), which is the caller's doing.
+        const socket = connect(Number(port), '127.0.0.1');
+        const closed = new Promise<void>((r) => socket.on('close', () => r()));
+        socket.on('error', () => {});
+        socket.resume();
+        socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nstartparam`);
+        await new Promise((r) => setTimeout(r, 200));
+        socket.end();
+        await closed;
+        const bare = path.split('?')[0]!;
+        const line = await waitFor(`the log line of ${bare}`, () => log.lines.find((l) => l.obj.path === bare && l.level === 'info'));
+        assert.equal(line.obj.cutByServer, undefined, `${bare}: ${line.msg}`);
+        assert.equal(line.msg, 'request ended by the client before its answer was sent');
+        assert.equal(line.obj.clientGone, true);
+      }
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
