@@ -154,6 +154,34 @@ test('a session that ends at every request costs one Basic login per call, not a
   bpium.close();
 });
 
+test('a page of unclosed tags (a broken proxy, up to BPIUM_MAX_RESPONSE_BYTES) is named in linear time, without holding the thread', { timeout: 60_000 }, async () => {
+  // Each of these took the regular expressions time quadratic in its length: 200 KB held the event loop for seconds.
+  const pages = ['<'.repeat(200_000), '<script>'.repeat(25_000), `<title>${'<title'.repeat(40_000)}`, `<p>Вход ${'<a'.repeat(100_000)}`];
+  for (const page of pages) {
+    const url = await peer((_req, res) => {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(page);
+    });
+    const bpium = client(url);
+    const started = Date.now();
+    await assert.rejects(bpium.getRecord('3', '2'), (err: unknown) =>
+      err instanceof EffectError && err.details.code === 'BPIUM_INVALID_RESPONSE' && /the answer is not JSON/.test(err.message) && err.message.length < 600);
+    assert.ok(Date.now() - started < 1000, `${page.slice(0, 12)}…: ${Date.now() - started} ms`);
+    bpium.close();
+  }
+});
+
+test('a web page without a title is named by its words, without its tags, scripts and styles', { timeout: 10_000 }, async () => {
+  const url = await peer((_req, res) => {
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end('<!doctype html><html><head><style>p { color: red }</style><script>if (a < b) go();</script></head><body><h1>Вход в систему</h1><p>Введите пароль</p></body></html>');
+  });
+  const bpium = client(url);
+  await assert.rejects(bpium.getRecord('3', '2'), (err: unknown) =>
+    err instanceof EffectError && /the answer is not JSON: Вход в систему Введите пароль; a setting/.test(err.message));
+  bpium.close();
+});
+
 test("a proxy's HTML error page is named by its title in the error, not quoted tag by tag", { timeout: 10_000 }, async () => {
   const url = await peer((_req, res) => {
     res.statusCode = 502;
