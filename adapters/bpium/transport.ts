@@ -160,21 +160,26 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 const LOOSE_UTF8 = new TextDecoder('utf-8');
 
 /**
- * The answer's text: in the charset its Content-Type names (a proxy re-encoding to windows-1251), else checked UTF-8.
+ * The answer's text: checked UTF-8, else in the charset its Content-Type names (a proxy re-encoding to windows-1251).
  * `notUtf8` is set when no charset is named and the bytes are not UTF-8: the text then has U+FFFD in place of them.
  */
 export function decodeAnswer(body: Buffer, contentType: string | undefined): { text: string; notUtf8: boolean } {
-  const charset = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType ?? '')?.[1];
-  if (charset && !/^utf-?8$/i.test(charset)) {
-    try {
-      return { text: new TextDecoder(charset).decode(body), notUtf8: false };
-    } catch {
-      // a label TextDecoder does not know: read it as UTF-8 below
-    }
+  const label = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType ?? '')?.[1];
+  let named: InstanceType<typeof TextDecoder> | undefined;
+  try {
+    named = label && !/^utf-?8$/i.test(label) ? new TextDecoder(label) : undefined;
+  } catch {
+    // a label TextDecoder does not know: read as UTF-8
   }
+  // UTF-16's bytes of ASCII are valid UTF-8 too (with NULs): its label is taken at its word.
+  if (named?.encoding.startsWith('utf-16')) return { text: named.decode(body), notUtf8: false };
+  // Bytes that are UTF-8 are read so whatever the label (JSON is UTF-8, RFC 8259, and application/json has no charset
+  // parameter: a proxy or a framework labelling UTF-8 ISO-8859-1 would otherwise turn Иван into Ð\x98Ð²Ð°Ð½). Text in
+  // windows-1251 or KOI8-R is never valid UTF-8 (a Cyrillic letter's byte is not followed by 0x80-0xBF bytes alone).
   try {
     return { text: STRICT_UTF8.decode(body), notUtf8: false };
   } catch {
+    if (named) return { text: named.decode(body), notUtf8: false };
     return { text: LOOSE_UTF8.decode(body), notUtf8: true };
   }
 }

@@ -64,6 +64,27 @@ test('an answer in the charset its Content-Type names (windows-1251) is decoded 
   bpium.close();
 });
 
+test('UTF-8 under another charset label (ISO-8859-1, a framework\'s default) is read as UTF-8, not turned into mojibake', { timeout: 10_000 }, async () => {
+  const url = await peer((_req, res) => {
+    res.setHeader('content-type', 'application/json; charset=ISO-8859-1');
+    res.end(Buffer.from(JSON.stringify(RECORD), 'utf8'));
+  });
+  const bpium = client(url);
+  const user = await bpium.getRecord('3', '2');
+  assert.equal(user.title, 'Иван Петров');
+  bpium.close();
+});
+
+test('an answer in UTF-16 under its label is read in it', { timeout: 10_000 }, async () => {
+  const url = await peer((_req, res) => {
+    res.setHeader('content-type', 'application/json; charset=utf-16le');
+    res.end(Buffer.from(JSON.stringify(RECORD), 'utf16le'));
+  });
+  const bpium = client(url);
+  assert.equal((await bpium.getRecord('3', '2')).title, 'Иван Петров');
+  bpium.close();
+});
+
 test('bytes that are not UTF-8, with no charset named, fail the call instead of passing on U+FFFD in place of the letters', { timeout: 10_000 }, async () => {
   let requests = 0;
   const url = await peer((_req, res) => {
