@@ -150,12 +150,25 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
    * 404 of a missing record must not hide.
    */
   async function underCatalog<T>(catalogId: string, call: () => Promise<T>, callOpts?: BpiumCallOptions): Promise<T> {
+    const started = Date.now();
     try {
       return await call();
     } catch (err) {
       if (!(err instanceof EffectError) || err.details.code !== 'BPIUM_NOT_FOUND' || knownCatalogs.has(catalogId)) throw err;
+      // The check is part of the call: it gets what is left of the call's deadline, and its attempts are numbered on
+      // from the call's in the trace (a block's `timeout` bounds both).
+      const left = (callOpts?.timeoutMs ?? opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) - (Date.now() - started);
+      if (left <= 0) throw err;
+      const before = typeof err.details.attempts === 'number' ? err.details.attempts : 0;
+      const onAttempt = callOpts?.onAttempt;
       try {
-        await transport.call({ method: 'GET', path: `/catalogs/${encodeURIComponent(catalogId)}`, ...callOptions(callOpts), retryMode: 'always' });
+        await transport.call({
+          method: 'GET',
+          path: `/catalogs/${encodeURIComponent(catalogId)}`,
+          timeoutMs: left,
+          ...(onAttempt ? { onAttempt: (a: Parameters<typeof onAttempt>[0]) => onAttempt({ ...a, attempt: before + a.attempt }) } : {}),
+          retryMode: 'always',
+        });
       } catch (check) {
         if (check instanceof EffectError && check.details.code === 'BPIUM_NOT_FOUND') throw unknownCatalog(catalogId, err);
         throw err; // the check could not tell: the call's own answer stands

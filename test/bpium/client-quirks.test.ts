@@ -246,3 +246,32 @@ test('a catalog given by its name is refused before any request, with a hint tha
   assert.equal(requests, 0);
   bpium.close();
 });
+
+test("the check of a 404's catalog is part of the call: within the call's deadline, its attempts numbered on in the trace", { timeout: 10_000 }, async () => {
+  const held: ServerResponse[] = [];
+  let holdCatalog = true;
+  const url = await peer((req, res) => {
+    if (/\/records\//.test(req.url ?? '')) {
+      setTimeout(() => {
+        res.statusCode = 404;
+        res.setHeader('content-type', 'application/json; charset=utf-8');
+        res.end('{"message":"record not found"}');
+      }, 400);
+    } else if (holdCatalog) held.push(res); // the catalog check gets no answer
+    else {
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ id: '3', fields: [] }));
+    }
+  });
+  const bpium = client(url);
+  const started = Date.now();
+  await assert.rejects(bpium.getRecord('3', '2', { timeoutMs: 600 }), (err: unknown) => err instanceof EffectError && err.details.code === 'BPIUM_NOT_FOUND');
+  const took = Date.now() - started;
+  assert.ok(took < 850, `the call and its check took ${took} ms of a 600 ms deadline`);
+  holdCatalog = false;
+  const attempts: Array<{ attempt: number; status?: number }> = [];
+  await assert.rejects(bpium.getRecord('3', '2', { onAttempt: (a) => attempts.push(a) }), (err: unknown) => err instanceof EffectError && err.details.code === 'BPIUM_NOT_FOUND');
+  assert.deepEqual(attempts.map((a) => [a.attempt, a.status]), [[1, 404], [2, 200]]);
+  held.forEach((res) => res.destroy());
+  bpium.close();
+});
