@@ -199,9 +199,18 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
     // first short page is not taken for the end: the next page is asked for, and if it brings records the short
     // page's size is that server's page. A page shorter than that, or an empty one, ends the list.
     let serverPage: number | undefined;
+    // A server that ignores `offset` gives the same page again: records seen already end the list (else it would be
+    // paged up to the record cap, each page a request counted against the rate limit).
+    const seen = new Set<string>();
     for (;;) {
-      const page = await findPage(query, paging.pageSize, offset, callOpts);
+      const got = await findPage(query, paging.pageSize, offset, callOpts);
+      const page = got.filter((r) => !seen.has(String(r.id)));
+      for (const r of page) seen.add(String(r.id));
       all.push(...page);
+      if (page.length < got.length) {
+        opts.logger?.warn({ catalogId: query.catalogId, offset }, 'bpium findRecords: a page repeated records already read (the server ignores offset?); the list ends there');
+        return all.slice(0, paging.maxRecords);
+      }
       if (page.length === 0) return all;
       if (page.length < paging.pageSize) {
         if (serverPage !== undefined && page.length < serverPage) return all;

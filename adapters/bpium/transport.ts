@@ -310,7 +310,9 @@ export class BpiumTransport {
       // Any other answer says Bpium is there (a 4xx is about the request, not an outage): an outage, if any, is over.
       if (!retryable) this.opts.outages?.reached(this.target);
       this.captureCookie(res);
-      const loginPage = (res.status >= 300 && res.status < 400) || (res.status >= 200 && res.status < 300 && looksLikeHtml(text));
+      // A 2xx web page to a POST is not taken for a login page: something in front of Bpium may have passed the POST on
+      // before serving it, and sending it again could create the record twice (a redirect is never passed on).
+      const loginPage = (res.status >= 300 && res.status < 400) || (req.method !== 'POST' && res.status >= 200 && res.status < 300 && looksLikeHtml(text));
       if ((res.status === 401 || loginPage) && auth === 'cookie' && !authFallbackUsed) {
         // The session expired or the server restarted: forget the cookie and authenticate again with Basic, once.
         // A single sign-on proxy says so with a redirect to its login page, or that page itself (200 HTML); Basic

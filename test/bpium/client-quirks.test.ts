@@ -150,6 +150,38 @@ test('the login page itself (200, HTML) on the session cookie: one new login wit
   bpium.close();
 });
 
+test('a POST that meets a web page (200) on the session cookie is not sent again: the page may come after the POST was passed on', { timeout: 10_000 }, async () => {
+  const posts: string[] = [];
+  const url = await peer((req, res) => {
+    const cookie = req.headers.cookie !== undefined;
+    if (req.method === 'POST') posts.push(cookie ? 'cookie' : 'basic');
+    if (cookie) return loginPage(res);
+    res.setHeader('set-cookie', 'connect.sid=s1; Path=/; HttpOnly');
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(RECORD));
+  });
+  const bpium = client(url);
+  await bpium.getRecord('3', '2'); // Basic, and a session cookie
+  await assert.rejects(bpium.createRecord('11', { '2': 'Задача' }), (err: unknown) => err instanceof EffectError && err.details.setting === true);
+  assert.deepEqual(posts, ['cookie'], 'the POST went once');
+  bpium.close();
+});
+
+test('a server that ignores offset (the same page again) ends the list at the repeat, not at the record cap', { timeout: 10_000 }, async () => {
+  const page = Array.from({ length: 100 }, (_, i) => ({ id: String(i + 1), title: `Задача ${i + 1}`, values: {} }));
+  let requests = 0;
+  const url = await peer((_req, res) => {
+    requests++;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(page));
+  });
+  const bpium = client(url);
+  const found = await bpium.findRecords({ catalogId: '11' });
+  assert.deepEqual(found.map((r) => r.id), page.map((r) => r.id));
+  assert.equal(requests, 2);
+  bpium.close();
+});
+
 test('a redirect to the login page that Basic meets too is the setting error after one new login, never a loop', { timeout: 10_000 }, async () => {
   // The first login works; from then on every request is redirected, Basic ones too (the API account lost its access).
   const seen: string[] = [];
