@@ -199,22 +199,24 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
     // first short page is not taken for the end: the next page is asked for, and if it brings records the short
     // page's size is that server's page. A page shorter than that, or an empty one, ends the list.
     let serverPage: number | undefined;
-    // A server that ignores `offset` gives the same page again: records seen already end the list (else it would be
-    // paged up to the record cap, each page a request counted against the rate limit).
+    // A server that ignores `offset` gives the same page again: a page that brings no record not read already ends the
+    // list (else it would be paged up to the record cap, each page a request counted against the rate limit). A page
+    // that repeats only some (a record added to the catalog while it was paged shifts the next page by one) is read
+    // on: its repeats are dropped, and the list goes on, with the offset counted in the server's records.
     const seen = new Set<string>();
     for (;;) {
       const got = await findPage(query, paging.pageSize, offset, callOpts);
-      const page = got.filter((r) => !seen.has(String(r.id)));
-      for (const r of page) seen.add(String(r.id));
+      const page = got.filter((r) => !seen.has(r.id));
+      for (const r of page) seen.add(r.id);
       all.push(...page);
-      if (page.length < got.length) {
+      if (got.length === 0) return all;
+      if (page.length === 0) {
         opts.logger?.warn({ catalogId: query.catalogId, offset }, 'bpium findRecords: a page repeated records already read (the server ignores offset?); the list ends there');
         return all.slice(0, paging.maxRecords);
       }
-      if (page.length === 0) return all;
-      if (page.length < paging.pageSize) {
-        if (serverPage !== undefined && page.length < serverPage) return all;
-        serverPage ??= page.length;
+      if (got.length < paging.pageSize) {
+        if (serverPage !== undefined && got.length < serverPage) return all;
+        serverPage ??= got.length;
       }
       if (all.length >= paging.maxRecords) {
         opts.logger?.warn(
@@ -223,7 +225,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
         );
         return all.slice(0, paging.maxRecords);
       }
-      offset += page.length;
+      offset += got.length;
     }
   }
 

@@ -182,6 +182,25 @@ test('a server that ignores offset (the same page again) ends the list at the re
   bpium.close();
 });
 
+test('a record added while the catalog is paged (the next page repeats one record) does not end the list: the rest is read', { timeout: 10_000 }, async () => {
+  // Newest first, as a list sorted by date is: a record created after the first page shifts the next page by one.
+  let records = [7, 6, 5, 4, 3, 2, 1].map((n) => ({ id: String(n), title: `Задача ${n}`, values: {} }));
+  const offsets: string[] = [];
+  const url = await peer((req, res) => {
+    const q = new URL(req.url ?? '/', 'http://x').searchParams;
+    const offset = Number(q.get('offset') ?? 0);
+    offsets.push(String(offset));
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(records.slice(offset, offset + Number(q.get('limit')))));
+    if (offsets.length === 1) records = [{ id: '8', title: 'Задача 8', values: {} }, ...records];
+  });
+  const bpium = client(url, { paging: { pageSize: 3, maxRecords: 100 } });
+  const found = await bpium.findRecords({ catalogId: '11' });
+  assert.deepEqual(found.map((r) => r.id), ['7', '6', '5', '4', '3', '2', '1'], 'each record once, none after the repeat lost');
+  assert.deepEqual(offsets, ['0', '3', '6', '8']);
+  bpium.close();
+});
+
 test('a redirect to the login page that Basic meets too is the setting error after one new login, never a loop', { timeout: 10_000 }, async () => {
   // The first login works; from then on every request is redirected, Basic ones too (the API account lost its access).
   const seen: string[] = [];
