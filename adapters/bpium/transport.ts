@@ -321,6 +321,9 @@ export class BpiumTransport {
         this.cookie = undefined;
         continue;
       }
+      // That POST is not sent again, but its page may well be the session's end all the same: the cookie is forgotten,
+      // so the next call logs in with Basic (else a client that only POSTs would meet the same page at every call).
+      if (req.method === 'POST' && auth === 'cookie' && res.status >= 200 && res.status < 300 && looksLikeHtml(text)) this.cookie = undefined;
       if (res.status === 404 && req.notFoundAfterRetryOk && failures > 0) {
         return { status: 404, body: undefined, attempts };
       }

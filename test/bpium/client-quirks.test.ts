@@ -167,6 +167,24 @@ test('a POST that meets a web page (200) on the session cookie is not sent again
   bpium.close();
 });
 
+test('after a POST met a web page (200) on the session cookie, the next call logs in with Basic: a client that only POSTs is not stuck on the page', { timeout: 10_000 }, async () => {
+  const posts: string[] = [];
+  const url = await peer((req, res) => {
+    const cookie = req.headers.cookie !== undefined;
+    if (req.method === 'POST') posts.push(cookie ? 'cookie' : 'basic');
+    if (cookie) return loginPage(res);
+    res.setHeader('set-cookie', 'connect.sid=s1; Path=/; HttpOnly');
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(RECORD));
+  });
+  const bpium = client(url);
+  await bpium.getRecord('3', '2'); // Basic, and a session cookie
+  await assert.rejects(bpium.createRecord('11', { '2': 'Задача' }), (err: unknown) => err instanceof EffectError && err.details.setting === true);
+  assert.deepEqual(await bpium.createRecord('11', { '2': 'Задача' }), { id: '2' });
+  assert.deepEqual(posts, ['cookie', 'basic'], 'the failed POST was not sent again; the next one went with Basic');
+  bpium.close();
+});
+
 test('a server that ignores offset (the same page again) ends the list at the repeat, not at the record cap', { timeout: 10_000 }, async () => {
   const page = Array.from({ length: 100 }, (_, i) => ({ id: String(i + 1), title: `Задача ${i + 1}`, values: {} }));
   let requests = 0;
