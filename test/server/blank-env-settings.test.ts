@@ -292,6 +292,16 @@ describe('every reader of the environment takes a blank variable as not set', ()
 /** Source files that may read an environment without envSetting: the rule itself, and the child's PATH/TMPDIR copy. */
 const RAW_READS_ALLOWED = new Set(['engine/env.ts', 'adapters/db/sqlite.ts']);
 
+/** A line that reads a variable by hand: `env.NAME`, `env?.NAME`, `env[name]`, `env?.[name]` (of `process.env` too). */
+const RAW_READ = /\benv(\?)?\.[A-Z][A-Z0-9_]*\b|\benv(\?\.)?\[/;
+
+it('the guard below sees every form of a read by hand, optional chaining too', () => {
+  for (const line of ['const v = env.OKTELL_PORT;', 'const v = env?.OKTELL_PORT;', 'const v = env[name];', 'const v = env?.[name];', "const v = process.env['OKTELL_PORT'];", 'const v = s.env?.[from.env];']) {
+    assert.ok(RAW_READ.test(line), line);
+  }
+  for (const line of ['const v = envSetting(env, name);', 'const environment = opts.env;', 'const e = childEnv[name];']) assert.ok(!RAW_READ.test(line), line);
+});
+
 // The rule holds for readers written later too: the product's code reads a variable only through envSetting
 // (engine/env.ts), never as `env.NAME` or `env[name]`, which would take a blank value for a set one.
 it('no source file reads an environment variable but through envSetting', () => {
@@ -302,7 +312,7 @@ it('no source file reads an environment variable but through envSetting', () => 
       if (!path.endsWith('.ts') || RAW_READS_ALLOWED.has(path)) continue;
       readFileSync(repoPath(path), 'utf8').split('\n').forEach((line, i) => {
         if (/^\s*(\*|\/\/)/.test(line)) return;
-        if (/\benv\??\.[A-Z][A-Z0-9_]*\b|\benv\??\[/.test(line)) raw.push(`${path}:${i + 1}: ${line.trim()}`);
+        if (RAW_READ.test(line)) raw.push(`${path}:${i + 1}: ${line.trim()}`);
       });
     }
   }
