@@ -270,13 +270,15 @@ function webApiRefusal(req: Request, query: ParsedForm, form: Record<string, unk
   // `a=1&amp;startparam1=x`: the parameters after the first would be keys "amp;…", ignored as unknown, and the run
   // would start without them. PHP writes it when arg_separator.output is "&amp;"; so does a URL copied from HTML.
   // Escaped twice (`&amp;amp;`, an address escaped for HTML once more, or a template's escape of an escaped one), the
-  // keys are "amp;amp;…": refused the same way, naming the separator that came.
+  // keys are "amp;amp;…": refused the same way, naming the separator that came. The numeric escapes `&#38;` and
+  // `&#x26;` likewise (in a form: in a query `#` ends the address before the server sees it).
   for (const [from, keys] of [['query', Object.keys(query.fields)], ['form', Object.keys(form)]] as const) {
     for (const k of keys) {
-      const amps = /^(?:amp;)+/i.exec(k)?.[0];
+      const amps = /^(?:amp;|#38;|#x26;)+/i.exec(k)?.[0];
       if (!amps || !WEB_API_KEY.test(k.slice(amps.length))) continue;
       const separator = `&${amps.slice(0, 40)}`;
-      const twice = amps.length > 4 ? `, "&" escaped for HTML ${amps.length / 4} times over,` : `, HTML's escape of "&",`;
+      const times = amps.match(/amp;|#38;|#x26;/gi)!.length;
+      const twice = times > 1 ? `, "&" escaped for HTML ${times} times over,` : `, HTML's escape of "&",`;
       return { status: 400, reason: `${JSON.stringify(k.slice(0, 40))} in the ${from}: the parameters are separated by ${JSON.stringify(separator)}${twice} where a bare "&" belongs (PHP's arg_separator.output set to "&amp;", or an address copied from a web page); send ${JSON.stringify(k.slice(amps.length, amps.length + 40))} after a bare "&"` };
     }
   }

@@ -90,6 +90,14 @@ describe('Web-API calls as 1C and PHP programs write them', { timeout: 60_000 },
     assert.equal((await get('/execsvcscriptplain?name=Echo&startparam1=x&amp;amp;utm=1')).status, 200);
   });
 
+  it('a form whose parameters are separated by the numeric escapes "&#38;" or "&#x26;" is refused the same way', async () => {
+    for (const [body, key] of [['name=Echo&#38;startparam1=x', '#38;startparam1'], ['name=Echo&#X26;StartParam1=x', '#X26;StartParam1'], ['name=Echo&#38;amp;startparam1=x', '#38;amp;startparam1']] as const) {
+      const res = await post('/execsvcscriptplain', 'application/x-www-form-urlencoded', body);
+      assert.equal(res.status, 400, body);
+      assert.match(await res.text(), new RegExp(`^${JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} in the form: the parameters are separated by `), body);
+    }
+  });
+
   it('timeout is decimal seconds: hexadecimal, exponents and spaces are refused as other text is', async () => {
     for (const bad of ['0x10', '1e2', '%205', '5%20', 'Infinity']) {
       const res = await get(`/execsvcscriptplain?name=Echo&timeout=${bad}`);
