@@ -312,7 +312,8 @@ export class BpiumTransport {
       this.captureCookie(res);
       // A 2xx web page to a POST is not taken for a login page: something in front of Bpium may have passed the POST on
       // before serving it, and sending it again could create the record twice (a redirect is never passed on).
-      const loginPage = (res.status >= 300 && res.status < 400) || (req.method !== 'POST' && res.status >= 200 && res.status < 300 && looksLikeHtml(text));
+      const webPage = res.status >= 200 && res.status < 300 && looksLikeHtml(text);
+      const loginPage = (res.status >= 300 && res.status < 400) || (req.method !== 'POST' && webPage);
       if ((res.status === 401 || loginPage) && auth === 'cookie' && !authFallbackUsed) {
         // The session expired or the server restarted: forget the cookie and authenticate again with Basic, once.
         // A single sign-on proxy says so with a redirect to its login page, or that page itself (200 HTML); Basic
@@ -323,7 +324,7 @@ export class BpiumTransport {
       }
       // That POST is not sent again, but its page may well be the session's end all the same: the cookie is forgotten,
       // so the next call logs in with Basic (else a client that only POSTs would meet the same page at every call).
-      if (req.method === 'POST' && auth === 'cookie' && res.status >= 200 && res.status < 300 && looksLikeHtml(text)) this.cookie = undefined;
+      if (req.method === 'POST' && auth === 'cookie' && webPage) this.cookie = undefined;
       if (res.status === 404 && req.notFoundAfterRetryOk && failures > 0) {
         return { status: 404, body: undefined, attempts };
       }
