@@ -664,18 +664,18 @@ const CLIENT_ERROR_ANSWERS: Record<string, string> = {
 };
 
 /**
- * A request line with a character that must be percent-encoded, a letter outside ASCII in the path or the query
- * (`curl 'http://…/Bpium/NewTask?тема=Привет'` sends the Cyrillic of the query raw, while it encodes the path's), is
- * refused by Node's parser before the server sees it. Node answers a bare `400 Bad Request`; this says why and how
- * to send it. Every other parse error gets Node's own answer, as before.
- */
-/**
  * Errors of a connection its client ended: a reset, its side closed in the middle of a request (Node's parser reports
  * the early end of a body as HPE_INVALID_EOF_STATE: a caller's own timeout, a closed 1C client), the network gone.
  * Their requests are logged as ended by the client, not as cut by the server.
  */
 const CLIENT_ENDED = new Set(['ECONNRESET', 'HPE_INVALID_EOF_STATE', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']);
 
+/**
+ * A request line with a character that must be percent-encoded, a letter outside ASCII in the path or the query
+ * (`curl 'http://…/Bpium/NewTask?тема=Привет'` sends the Cyrillic of the query raw, while it encodes the path's), is
+ * refused by Node's parser before the server sees it. Node answers a bare `400 Bad Request`; this says why and how
+ * to send it. Every other parse error gets Node's own answer, as before.
+ */
 export function answerClientError(e: Error & { code?: string }, socket: Duplex): void {
   // As node does: no answer when a response on this connection has begun (it would be cut into); an earlier response
   // of a kept-alive connection, finished, does not count (node's `_httpMessage` is the one in flight).
