@@ -23,3 +23,11 @@ export function envSettingsWithPrefix(env: Env, prefix: string): [name: string, 
     return v === undefined ? [] : [[name, v] as [string, string]];
   });
 }
+
+/**
+ * How a message says that `name` gave no value: "is blank" when it is set to nothing or to spaces (a reader taking it
+ * for unset would otherwise send the administrator looking for a variable that is there), else "is not set".
+ */
+export function unsetOrBlank(env: Env, name: string): 'is blank' | 'is not set' {
+  return env[name] === undefined ? 'is not set' : 'is blank';
+}

@@ -42,6 +42,8 @@ export interface VariableSource {
   file?: string;
   /** Not set (or the file could not be read) when the scenario was loaded: the variable starts with its fallback. */
   missing?: boolean;
+  /** The environment variable was set, but to nothing or spaces (which counts as not set): said so in the warning. */
+  blank?: true;
   /** What the variable starts with then: its `initial`, or its type's empty value (the validator warns). */
   fallback?: 'initial' | 'empty';
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { VariableDecl, VariableSource } from './model.js';
 import { coerceToType, VAR_TYPES, type Value, type VarType } from './values.js';
 import { closest } from './suggest.js';
-import { envSetting, type Env } from './env.js';
+import { envSetting, unsetOrBlank, type Env } from './env.js';
 import { lostNumber } from './yaml-numbers.js';
 import type { YamlSource } from './yaml-source.js';
 
@@ -82,9 +82,11 @@ export function loadVariables(src: YamlSource, raw: unknown, opts: { timeZone?: 
     let initialAt: SourceLocation | undefined;
     let source: VariableSource | undefined;
     if (from) {
-      const read = readVariableSource(from, opts.env ?? process.env);
+      const env = opts.env ?? process.env;
+      const read = readVariableSource(from, env);
       opts.onValueRead?.(from, read);
-      source = { ...from, ...(read === undefined ? { missing: true, fallback: initial === undefined || initial === null ? 'empty' : 'initial' } : {}) };
+      const blank = read === undefined && from.env !== undefined && unsetOrBlank(env, from.env) === 'is blank';
+      source = { ...from, ...(read === undefined ? { missing: true, ...(blank ? { blank: true } : {}), fallback: initial === undefined || initial === null ? 'empty' : 'initial' } : {}) };
       if (read !== undefined) {
         // The value itself is never put in a message: it is a secret, and a problem report is shown and logged.
         initial = undefined;
@@ -179,7 +181,7 @@ export function variableSourceWarnings(s: { file: string; variables: ReadonlyMap
   for (const v of s.variables.values()) {
     const at = () => `${fileName(s.file)}:${v.loc.line}:${v.loc.col}`;
     if (v.source?.missing && v.source.fallback === 'empty') {
-      const why = v.source.env !== undefined ? 'is not set' : 'cannot be read';
+      const why = v.source.env === undefined ? 'cannot be read' : v.source.blank ? 'is blank' : 'is not set';
       out.push(`${at()}: variable ${v.name} takes its value from ${describeSource(v.source)}, which ${why}: it starts empty (set it, or give the declaration an initial: to make that the intended fallback)`);
     } else if (v.secret && !v.source && v.initial !== defaultOf(v.type)) {
       // secret: true masks the runs, but the console shows the file itself to every login with the view right.

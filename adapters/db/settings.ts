@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { DbDialect } from '../../engine/index.js';
-import { envSetting, envSettingsWithPrefix, type Env } from '../../engine/env.js';
+import { envSetting, envSettingsWithPrefix, unsetOrBlank, type Env } from '../../engine/env.js';
 
 /**
  * `written`: where a configured SQLite connection came from and its value there (`databases.tasks`,
@@ -145,7 +145,7 @@ export function urlWithSecretPassword(url: string, entry: { passwordEnv?: string
   let password: string;
   if (entry.passwordEnv !== undefined) {
     const v = envSetting(env, entry.passwordEnv);
-    if (v === undefined) throw new DatabaseConfigError(`${where}: the environment variable ${entry.passwordEnv} (passwordEnv) is not set`);
+    if (v === undefined) throw new DatabaseConfigError(`${where}: the environment variable ${entry.passwordEnv} (passwordEnv) ${unsetOrBlank(env, entry.passwordEnv)}`);
     password = v;
   } else if (entry.passwordFile !== undefined) {
     const path = isAbsolute(entry.passwordFile) ? entry.passwordFile : resolve(baseDir, entry.passwordFile);

@@ -78,6 +78,8 @@ describe('a database password that is not set does not stop the commands that ne
     });
     // Without it, as before: refused.
     assert.throws(() => databaseSettings({ pg: { url: 'postgres://oktell@127.0.0.1:9/oktell', passwordEnv: 'OKTELL_TEST_PG_PW' } }, {}, '/data', '/'), /OKTELL_TEST_PG_PW \(passwordEnv\) is not set/);
+    // Set to spaces: the same refusal, saying it is blank rather than unset.
+    assert.throws(() => databaseSettings({ pg: { url: 'postgres://oktell@127.0.0.1:9/oktell', passwordEnv: 'OKTELL_TEST_PG_PW' } }, { OKTELL_TEST_PG_PW: '  ' }, '/data', '/'), /the environment variable OKTELL_TEST_PG_PW \(passwordEnv\) is blank$/);
     // A mistake of the file itself is refused either way.
     assert.throws(() => databaseSettings({ pg: { url: 'sqlite:x.sqlite', passwordEnv: 'OKTELL_TEST_PG_PW' } }, {}, '/data', '/', { deferPasswords: true }), /a password applies to PostgreSQL connections only/);
     const db = createDatabasePort(s);

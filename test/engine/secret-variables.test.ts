@@ -68,6 +68,16 @@ describe('a variable from the environment', () => {
     ]);
   });
 
+  it('set but blank: the warning says "is blank", not "is not set", so nobody looks for a variable that is there', () => {
+    for (const blank of ['', '   ', '\t']) {
+      const s = loaded(`variables:\n  tok: { type: string, env: SEC_TOKEN }\nstart: r\nblocks:\n  r: { kind: ReturnValue, values: { 1: '[tok]' } }\n`, { SEC_TOKEN: blank });
+      assert.equal(s.variables.get('tok')!.initial, '');
+      assert.deepEqual(variableSourceWarnings(s), [
+        'scenarios/Sec.yaml:2:3: variable tok takes its value from environment variable SEC_TOKEN, which is blank: it starts empty (set it, or give the declaration an initial: to make that the intended fallback)',
+      ], JSON.stringify(blank));
+    }
+  });
+
   it('a file: its text without the final line break; an unreadable one is warned about like an unset variable', () => {
     const tmp = tempDir();
     try {

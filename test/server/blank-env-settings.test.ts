@@ -154,6 +154,16 @@ interface Reader {
 }
 
 const config = (env: Env, cwd: string) => loadServerConfig({}, env, cwd);
+/** What `read` makes, or the message it throws, with a refusal's "is blank" read as "is not set". */
+function blankSaidAsUnset(read: () => unknown): unknown {
+  let out: unknown;
+  try {
+    out = read();
+  } catch (e) {
+    out = { threw: (e as Error).message };
+  }
+  return JSON.parse(JSON.stringify(out ?? null).replaceAll('is blank', 'is not set')) as unknown;
+}
 const BPIUM = { BPIUM_URL: 'https://company.bpium.ru', BPIUM_LOGIN: 'a@b.ru', BPIUM_PASSWORD: 'pw' };
 const NO_TEMPLATES = { render: () => ({}) } as unknown as TemplatePort;
 const VARS = "variables:\n  tok: { type: string, env: OKTELL_CHAT_TOKEN, initial: fallback }\nstart: r\nblocks:\n  r: { kind: ReturnValue, values: { 1: '[tok]' } }\n";
@@ -199,14 +209,15 @@ const READERS: Reader[] = [
   // Had no blank check: a blank OKTELL_DB_CRM was a URL of spaces ("must be sqlite:PATH or a postgres://… URL"), and
   // the start refused the file's connection.
   { vars: ['OKTELL_DB_CRM'], value: 'sqlite:./other.sqlite', file: 'databases:\n  crm: sqlite:./crm.sqlite\n', read: (e, cwd) => config(e, cwd).databases.crm },
-  // Had no blank check: a passwordEnv variable of spaces was sent as the password, instead of "is not set".
+  // Had no blank check: a passwordEnv variable of spaces was sent as the password, instead of being refused. The
+  // refusal says "is blank" where unset says "is not set" (test/cli/database-password-unset); the rest is the same.
   {
     vars: ['CRM_PW'],
     value: 'secret',
     file: 'databases:\n  crm:\n    url: postgres://u@db.example/crm\n    passwordEnv: CRM_PW\n',
-    read: (e, cwd) => loadServerConfig({ deferDatabasePasswords: true }, e, cwd).databases.crm,
+    read: (e, cwd) => blankSaidAsUnset(() => loadServerConfig({ deferDatabasePasswords: true }, e, cwd).databases.crm),
   },
-  { vars: ['STORE_PW'], value: 'secret', file: 'store:\n  url: postgres://u@db.example/oktell\n  passwordEnv: STORE_PW\n', read: (e, cwd) => config(e, cwd).store },
+  { vars: ['STORE_PW'], value: 'secret', file: 'store:\n  url: postgres://u@db.example/oktell\n  passwordEnv: STORE_PW\n', read: (e, cwd) => blankSaidAsUnset(() => config(e, cwd).store) },
   // The CLI's own readers.
   { vars: ['OKTELL_TZ'], value: 'UTC', read: (e) => cliTimeZone(e) },
   { vars: ['OKTELL_DATA_DIR'], value: 'elsewhere', read: (e) => cliDataDir(undefined, e) },
