@@ -484,7 +484,8 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
   return {
     fileEnvNames: passwordEnvNames(fc),
     port: flags.port ?? num('OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
-    host: flags.host ?? envSetting(env, 'OKTELL_HOST') ?? fc.host ?? '0.0.0.0',
+    // Trimmed: ` 127.0.0.1` from a quoted systemd or compose line is the address, not a name that does not resolve.
+    host: flags.host ?? envSetting(env, 'OKTELL_HOST')?.trim() ?? fc.host ?? '0.0.0.0',
     users,
     scenariosDir,
     dataDir,

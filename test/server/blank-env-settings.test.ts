@@ -133,6 +133,15 @@ describe('BPIUM_LOGIN and BPIUM_PASSWORD for the embedded emulator, blank or wit
     });
   }
 
+  it('OKTELL_HOST with spaces around is the address inside them (it was a host name that did not resolve)', () => {
+    const tmp = tempDir();
+    try {
+      assert.equal(loadServerConfig({}, { OKTELL_HOST: ' 127.0.0.1\t' }, tmp.dir).host, '127.0.0.1');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('the standalone emulator and a real Bpium client take a password of spaces as none', () => {
     assert.equal(resolveEmulatorSettings({}, { BPIUM_PASSWORD: '  ' }).password, DEMO_PASSWORD);
     assert.throws(() => bpiumClientOptionsFromEnv({ BPIUM_URL: 'https://company.bpium.ru', BPIUM_LOGIN: 'a@b.ru', BPIUM_PASSWORD: '  ' }), /BPIUM_LOGIN and BPIUM_PASSWORD must be set too/);
