@@ -1,0 +1,193 @@
+// The readers of files in a data folder (a letter of the outbox, a kept secret) and the outbox folder pinned around a
+// use (reading a letter, listing, pruning, writing one): what each answers for a symbolic link, a folder or a named
+// pipe in a file's place, and for a missing or linked outbox folder. These pin the answers of readLetter, readLetterIn,
+// persistentSecret, the outbox listing and the mailer's write, whatever they share underneath (private-file.ts).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { listOutbox, listOutboxPage, pruneOutbox, readOutboxEntry } from '../../adapters/mail/outbox.adapter.js';
+import { RefusedLinkError } from '../../adapters/private-file.js';
+import { readLetter, readLetterIn } from '../../server/console/eml-reader.js';
+import { persistentSecret } from '../../server/credentials.js';
+import { repoPath, repoRoot, tempDir } from '../helpers.js';
+
+const asRoot = process.getuid?.() === 0;
+const NAME = '20261201-120001-000-000001-00000001.eml';
+const LETTER = 'From: oktell@localhost\r\nTo: ivan@example.com\r\nSubject: Hello\r\n\r\nBody text\r\n';
+
+function mkfifo(path: string): void {
+  const r = spawnSync('mkfifo', [path]);
+  if (r.status !== 0) throw new Error(`mkfifo ${path}: ${r.stderr}`);
+}
+
+/** An outbox folder with one good letter, and a folder beside it holding a file a link may point to. */
+function outboxFolder(dir: string): { outbox: string; elsewhere: string; target: string } {
+  const outbox = join(dir, 'outbox');
+  mkdirSync(outbox);
+  writeFileSync(join(outbox, NAME), LETTER);
+  const elsewhere = join(dir, 'elsewhere');
+  mkdirSync(elsewhere);
+  const target = join(elsewhere, 'other.eml');
+  writeFileSync(target, 'Subject: Other\r\n\r\nOther body\r\n');
+  return { outbox, elsewhere, target };
+}
+
+describe('reading a letter: readLetter and readLetterIn', () => {
+  it('a good letter is read, by its path or in its outbox', async () => {
+    const tmp = tempDir();
+    try {
+      const { outbox } = outboxFolder(tmp.dir);
+      assert.equal((await readLetter(join(outbox, NAME))).text, 'Body text\r\n');
+      assert.equal((await readLetterIn(outbox, NAME)).text, 'Body text\r\n');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a folder or a named pipe in a letter\'s place is refused at once, the message naming the letter\'s own path', async () => {
+    const tmp = tempDir();
+    try {
+      const { outbox } = outboxFolder(tmp.dir);
+      const folder = join(outbox, 'folder.eml');
+      mkdirSync(folder);
+      const pipe = join(outbox, 'pipe.eml');
+      mkfifo(pipe);
+      const isFolder = { code: 'EISDIR', message: `EISDIR: illegal operation on a directory, read '${folder}'` };
+      await assert.rejects(readLetter(folder), isFolder);
+      // In the outbox, opened through the pinned folder (/proc/self/fd/N/… as root): still named by its own path.
+      await assert.rejects(readLetterIn(outbox, 'folder.eml'), isFolder);
+      const isPipe = { code: 'E_NOT_A_FILE', message: `${pipe} is not a regular file (a named pipe, socket or device)` };
+      await assert.rejects(readLetter(pipe), isPipe);
+      await assert.rejects(readLetterIn(outbox, 'pipe.eml'), isPipe);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a letter that is a symbolic link: refused as root, with what to do; followed by any other user', async () => {
+    const tmp = tempDir();
+    try {
+      const { outbox, target } = outboxFolder(tmp.dir);
+      const link = join(outbox, 'link.eml');
+      symlinkSync(target, link);
+      if (!asRoot) {
+        assert.equal((await readLetterIn(outbox, 'link.eml')).text, 'Other body\r\n');
+        return;
+      }
+      const refused = (e: unknown) => {
+        assert.ok(e instanceof RefusedLinkError, String(e));
+        assert.equal(e.code, 'E_LINK_AS_ROOT');
+        assert.equal(e.path, link);
+        assert.equal(
+          e.message,
+          `the letter ${link} is a symbolic link (to ${target}): oktell-emu running as root does not follow it, since whoever owns the folder it is in could point it at /etc or /root and have root write or read there. ` +
+            'Fix: put the letter file itself there (or give the path of the file the link points to), or run the command as the data folder\'s owner (sudo -u <owner> …)',
+        );
+        return true;
+      };
+      await assert.rejects(readLetter(link), refused);
+      await assert.rejects(readLetterIn(outbox, 'link.eml'), refused);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('readLetterIn of a missing outbox is ENOENT; of an outbox that is a link, refused as root', async () => {
+    const tmp = tempDir();
+    try {
+      const { outbox } = outboxFolder(tmp.dir);
+      await assert.rejects(readLetterIn(join(tmp.dir, 'none'), NAME), { code: 'ENOENT' });
+      const linked = join(tmp.dir, 'linked-outbox');
+      symlinkSync(outbox, linked);
+      if (!asRoot) {
+        assert.equal((await readLetterIn(linked, NAME)).text, 'Body text\r\n');
+        return;
+      }
+      await assert.rejects(readLetterIn(linked, NAME), (e: unknown) => {
+        assert.ok(e instanceof RefusedLinkError, String(e));
+        assert.match(e.message, new RegExp(`^the outbox ${linked} is a symbolic link \\(to ${outbox}\\): oktell-emu running as root does not follow it`));
+        assert.match(e.message, /Fix: make it a real folder \(remove the link, make the folder and move what it held into it\)/);
+        return true;
+      });
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('the outbox pinned for listing and pruning', () => {
+  it('a missing outbox folder is an empty outbox to each of them', async () => {
+    const tmp = tempDir();
+    try {
+      const none = join(tmp.dir, 'none');
+      assert.deepEqual(await listOutbox(none), []);
+      assert.deepEqual(await listOutboxPage(none, { limit: 10 }), { entries: [], total: 0 });
+      assert.equal(await pruneOutbox(none, Date.now()), 0);
+      assert.equal(await readOutboxEntry(none, NAME), undefined);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('an outbox that is a link is refused by each of them as root', { skip: asRoot ? false : 'needs root: links are followed for any other user' }, async () => {
+    const tmp = tempDir();
+    try {
+      const { outbox } = outboxFolder(tmp.dir);
+      const linked = join(tmp.dir, 'linked-outbox');
+      symlinkSync(outbox, linked);
+      const refused = (e: unknown) => e instanceof RefusedLinkError && e.message.startsWith(`the outbox ${linked} is a symbolic link (to ${outbox})`);
+      await assert.rejects(listOutbox(linked), refused);
+      await assert.rejects(listOutboxPage(linked, { limit: 10 }), refused);
+      await assert.rejects(pruneOutbox(linked, Date.now()), refused);
+      await assert.rejects(readOutboxEntry(linked, NAME), refused);
+      assert.deepEqual(readdirSync(outbox), [NAME], 'nothing pruned where the link points');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('the mailer writing into an outbox it may not write to', () => {
+  it('a letter that cannot be written into the pinned folder is a setting naming the folder, and leaves no temporary file', () => {
+    const tmp = tempDir();
+    try {
+      chmodSync(tmp.dir, 0o755);
+      const outbox = join(tmp.dir, 'outbox');
+      mkdirSync(outbox, { mode: 0o555 });
+      // Root writes anywhere: the write is tried as another user (nobody), as a service's own user would run.
+      if (asRoot) chownSync(outbox, 0, 0);
+      const script = `const { createOutboxMailer } = await import(${JSON.stringify(repoPath('dist', 'adapters', 'mail', 'outbox.adapter.js'))});
+        try {
+          await createOutboxMailer({ dir: ${JSON.stringify(outbox)}, from: 'oktell@localhost' }).send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'x', text: 'y' });
+          console.log('sent');
+        } catch (e) {
+          console.log(JSON.stringify({ name: e.name, kind: e.kind, details: e.details, message: e.message }));
+        }`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+      assert.equal(r.status, 0, r.stderr);
+      const got = JSON.parse(r.stdout) as { kind: string; details: Record<string, unknown>; message: string };
+      assert.equal(got.kind, 'permanent');
+      assert.deepEqual(got.details, { code: 'EACCES', attempts: 1, setting: true });
+      assert.match(got.message, new RegExp(`^cannot write the letter into the outbox ${outbox}: EACCES: permission denied, open '${outbox}/\\.[^']+\\.eml\\.tmp'; a setting: make the outbox folder writable by the server`));
+      assert.deepEqual(readdirSync(outbox), [], 'no temporary file left');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('a kept secret file (persistentSecret)', () => {
+  it('a folder in its place is refused, naming the file; a good one is read as kept', () => {
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.dir, 'folder-secret'));
+      assert.throws(() => persistentSecret(tmp.dir, 'folder-secret'), { code: 'EISDIR', message: `EISDIR: illegal operation on a directory, read '${join(tmp.dir, 'folder-secret')}'` });
+      writeFileSync(join(tmp.dir, 'kept-secret'), '  kept-value \n');
+      assert.equal(persistentSecret(tmp.dir, 'kept-secret'), 'kept-value');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
