@@ -1,7 +1,7 @@
 // Files that hold secrets (the SQLite stores keep webhook bodies, secrets and credentials) are created readable by
 // their owner only, whatever the umask; SQLite then gives its -wal, -shm and -journal files the same mode.
-import { closeSync, constants, existsSync, fchownSync, lchownSync, mkdirSync, openSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
-import { lstat, open } from 'node:fs/promises';
+import { closeSync, constants, existsSync, fchownSync, fstatSync, lchownSync, mkdirSync, openSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Whether this process runs as root: it then follows no symbolic link in a folder another user may own. */
@@ -70,6 +70,61 @@ export function linkTarget(path: string): string {
 export function isLinkRefusal(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ELOOP' || code === 'EMLINK' || code === 'EFTYPE';
+}
+
+/** How to word the refusal of a symbolic link in a file's place (`refusedLink`): what the file is, what to do. */
+export interface LinkWords {
+  what: string;
+  fix: string;
+}
+
+/**
+ * The error to throw for a failed open of the file `shown` for reading: with `link`, a symbolic link root refused
+ * (`isLinkRefusal`) becomes `refusedLink(shown, link.what, link.fix)`; any other error, or any without `link`, is
+ * thrown as it is.
+ */
+function openFailure(err: unknown, shown: string, link: LinkWords | undefined): unknown {
+  return link && isLinkRefusal(err) ? refusedLink(shown, link.what, link.fix) : err;
+}
+
+/**
+ * Opens the file `via` to read it (`readFlags()`: as root, a symbolic link in its place is refused) and checks that it
+ * is a regular file (`assertRegularFile`: a folder is EISDIR, a named pipe, socket or device E_NOT_A_FILE; a pipe
+ * would hold the read forever). `shown`: the file's path for messages, where `via` reaches it through a pinned folder
+ * (`withPinnedFolder`). A link refused is a `RefusedLinkError` worded by `link`, or without it the open's own error
+ * (ELOOP). The caller closes the handle.
+ */
+export async function openRegularFile(via: string, shown: string = via, link?: LinkWords): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(via, readFlags());
+  } catch (err) {
+    throw openFailure(err, shown, link);
+  }
+  try {
+    assertRegularFile(await handle.stat(), shown);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return handle;
+}
+
+/** `openRegularFile`, synchronous: the file descriptor, which the caller closes. */
+export function openRegularFileSync(via: string, shown: string = via, link?: LinkWords): number {
+  let fd: number;
+  try {
+    fd = openSync(via, readFlags());
+  } catch (err) {
+    throw openFailure(err, shown, link);
+  }
+  try {
+    assertRegularFile(fstatSync(fd), shown);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
 }
 
 /** A folder opened so that it cannot be swapped while it is used: `path` reaches that very folder. */

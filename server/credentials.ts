@@ -1,10 +1,10 @@
 // The server's own Oktell user when none is configured, and the webhook secret shared with the embedded Bpium
 // emulator: generated once and kept in the data folder so restarts keep them.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, linkSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OktellUser } from './auth.js';
-import { assertRegularFile, isLinkRefusal, makePrivateFolder, readFlags, refusedLink, writeNewPrivateFile } from '../adapters/private-file.js';
+import { makePrivateFolder, openRegularFileSync, RefusedLinkError, writeNewPrivateFile } from '../adapters/private-file.js';
 import type { Store } from './store/store.port.js';
 
 /** The generated user, the file that keeps it, and whether it was made just now (only then is it shown in full). */
@@ -63,19 +63,14 @@ function keptSecret(file: string): string | undefined {
 function keptText(file: string, what: string, fix: string): string | undefined {
   let fd: number;
   try {
-    fd = openSync(file, readFlags());
+    // A named pipe in its place would hold the start forever: refused, as anything but a regular file.
+    fd = openRegularFileSync(file, file, { what, fix });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    if (isLinkRefusal(e)) {
-      // A link to nothing holds no secret: taken as no file, and replaced by the new one (writeOnce), as before.
-      if (!existsSync(file)) return undefined;
-      throw refusedLink(file, what, fix);
-    }
+    // No file, or a link to nothing (it holds no secret, and is replaced by the new one, writeOnce, as before).
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e instanceof RefusedLinkError && !existsSync(file))) return undefined;
     throw e;
   }
   try {
-    // A named pipe in its place would hold the start forever: refused, as anything but a regular file.
-    assertRegularFile(fstatSync(fd), file);
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);

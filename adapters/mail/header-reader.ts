@@ -1,6 +1,5 @@
 // Reads just the header block of an .eml file and decodes RFC 2047 encoded words, so listing an outbox stays cheap.
-import { open } from 'node:fs/promises';
-import { assertRegularFile } from '../private-file.js';
+import { openRegularFile } from '../private-file.js';
 
 const CHUNK = 16 * 1024;
 const MAX_HEADER_BYTES = 1024 * 1024;
@@ -15,16 +14,15 @@ function headerEnd(buf: Buffer): number {
 
 /**
  * Reads the headers of a message file (up to the first empty line, at most 1 MiB) into a map of lower-case header
- * name to its unfolded, still encoded value. Only the first occurrence of each header is kept. `flags`: how the file is
- * opened (`readFlags()` of private-file.ts, as root, refuses a symbolic link). Anything but a regular file is refused
- * (`assertRegularFile`).
+ * name to its unfolded, still encoded value. Only the first occurrence of each header is kept. The file is opened by
+ * `openRegularFile` of private-file.ts: as root a symbolic link in its place is refused (the open's ELOOP), and
+ * anything but a regular file is refused (a named pipe in a letter's place would hold the read, and the page, forever).
+ * `via`: the same file through a pinned folder, when `file` is not opened itself.
  */
-export async function readHeaderBlock(file: string, flags: string | number = 'r'): Promise<Map<string, string>> {
-  const handle = await open(file, flags);
+export async function readHeaderBlock(file: string, via: string = file): Promise<Map<string, string>> {
+  const handle = await openRegularFile(via, file);
   let data = Buffer.alloc(0);
   try {
-    // Only a regular file is read: a named pipe in a letter's place would hold the read (and the page) forever.
-    assertRegularFile(await handle.stat(), file);
     for (;;) {
       const chunk = Buffer.alloc(CHUNK);
       const { bytesRead } = await handle.read(chunk, 0, CHUNK, data.length);

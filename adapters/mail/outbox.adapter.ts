@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type MailComposerType from 'nodemailer/lib/mail-composer';
 import type addressparserType from 'nodemailer/lib/addressparser';
 import { EffectError } from '../../engine/errors.js';
-import { giveToFolderOwner, isLinkRefusal, linkTarget, pinFolder, readFlags, RefusedLinkError, type PinnedFolder } from '../private-file.js';
+import { giveToFolderOwner, isLinkRefusal, linkTarget, pinFolder, RefusedLinkError, type PinnedFolder } from '../private-file.js';
 import type { ClockPort, LoggerPort, MailMessage, MailReceipt, MailSendOptions, MailerPort } from '../../engine/ports.js';
 import { DEFAULT_MAIL_FROM, makeMessageId, toSendMailOptions } from './compose.js';
 import { buildSafeMessage, senderAddress, type MailLimits } from './message.js';
@@ -197,7 +197,7 @@ async function readEntry(dir: string, name: string, via: string = dir): Promise<
   const file = join(dir, name);
   const path = join(via, name);
   try {
-    const headers = await readHeaderBlock(path, readFlags());
+    const headers = await readHeaderBlock(file, path);
     let time = timeFromName(name);
     if (!time) {
       const date = Date.parse(headers.get('date') ?? '');

@@ -1,7 +1,6 @@
 // Reads the text and HTML bodies out of an .eml file of the local outbox (MIME multipart, quoted-printable, base64).
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertRegularFile, isLinkRefusal, pinFolder, readFlags, refusedLink } from '../../adapters/private-file.js';
+import { openRegularFile, pinFolder } from '../../adapters/private-file.js';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 
 /** An attached file: its name (decoded), type and decoded size. */
@@ -153,17 +152,10 @@ export function parseLetter(raw: Buffer): LetterBodies {
  * a symbolic link in its place is not followed: a `RefusedLinkError` says so.
  */
 export async function readLetter(file: string, via: string = file): Promise<LetterBodies> {
-  let handle;
-  try {
-    handle = await open(via, readFlags());
-  } catch (err) {
-    if (isLinkRefusal(err)) throw refusedLink(file, 'the letter', 'put the letter file itself there (or give the path of the file the link points to)');
-    throw err;
-  }
+  // Only a regular file is read (a named pipe would wait for a writer forever).
+  const handle = await openRegularFile(via, file, { what: 'the letter', fix: 'put the letter file itself there (or give the path of the file the link points to)' });
   let raw: Buffer;
   try {
-    // Only a regular file is read (a named pipe would wait for a writer forever).
-    assertRegularFile(await handle.stat(), file);
     raw = await handle.readFile();
   } finally {
     await handle.close();
