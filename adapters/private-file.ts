@@ -161,6 +161,27 @@ export async function pinFolder(dir: string, what: string): Promise<PinnedFolder
   return { path: viaFd, close: () => handle.close() };
 }
 
+/**
+ * Runs `use` with the folder `dir` pinned (`pinFolder`; `what` names it in messages), given the path that reaches it,
+ * and closes the folder after, whatever `use` did. A folder that cannot be pinned (missing, a symbolic link root
+ * refuses, …) is answered by `failed`, which returns what stands for `use`'s result or throws; without `failed`, its
+ * error is thrown as it is.
+ */
+export async function withPinnedFolder<T>(dir: string, what: string, use: (path: string) => Promise<T>, failed?: (err: unknown) => T | Promise<T>): Promise<T> {
+  let pinned: PinnedFolder;
+  try {
+    pinned = await pinFolder(dir, what);
+  } catch (err) {
+    if (failed) return failed(err);
+    throw err;
+  }
+  try {
+    return await use(pinned.path);
+  } finally {
+    await pinned.close();
+  }
+}
+
 /** Creates `file` empty with mode 0600 unless it exists already (an existing file keeps its mode). */
 export function createPrivateFile(file: string): void {
   let fd: number;

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type MailComposerType from 'nodemailer/lib/mail-composer';
 import type addressparserType from 'nodemailer/lib/addressparser';
 import { EffectError } from '../../engine/errors.js';
-import { giveToFolderOwner, isLinkRefusal, linkTarget, pinFolder, RefusedLinkError, type PinnedFolder } from '../private-file.js';
+import { giveToFolderOwner, isLinkRefusal, linkTarget, RefusedLinkError, withPinnedFolder } from '../private-file.js';
 import type { ClockPort, LoggerPort, MailMessage, MailReceipt, MailSendOptions, MailerPort } from '../../engine/ports.js';
 import { DEFAULT_MAIL_FROM, makeMessageId, toSendMailOptions } from './compose.js';
 import { buildSafeMessage, senderAddress, type MailLimits } from './message.js';
@@ -124,35 +124,43 @@ export function createOutboxMailer(opts: OutboxMailerOptions): MailerPort {
       const bytes = await node.build();
       const name = fileNameFor(now);
       const file = join(dir, name);
-      let pinned: PinnedFolder;
+      const where = `write the letter into the outbox ${dir}`;
+      // Making or pinning the folder failed. As root, an outbox that is a symbolic link is refused (its folder's
+      // owner could point it at /etc): a setting, as the other failures that waiting will not fix.
+      const notMade = (err: unknown) =>
+        err instanceof RefusedLinkError ? new EffectError('permanent', `cannot write the letter into the outbox: ${err.message}`, { code: err.code, attempts: 1, setting: true }) : outboxWriteFailure(err, where, { creating: true });
       try {
         // A letter holds its recipients and the webhook's data: readable by the owner only, as the store is.
         const made = await mkdir(dir, { recursive: true, mode: 0o700 });
         if (made !== undefined) for (const folder of foldersMade(made, dir)) giveToFolderOwner(folder);
-        // As root, an outbox that is a symbolic link is refused (its folder's owner could point it at /etc).
-        pinned = await pinFolder(dir, 'the outbox');
       } catch (err) {
-        if (err instanceof RefusedLinkError) throw new EffectError('permanent', `cannot write the letter into the outbox: ${err.message}`, { code: err.code, attempts: 1, setting: true });
-        throw outboxWriteFailure(err, `write the letter into the outbox ${dir}`, { creating: true });
+        throw notMade(err);
       }
       // The folder opened, through its descriptor as root (a link put in its place now is not followed either).
-      const temp = join(pinned.path, `.${name}.tmp`);
-      try {
-        const handle = await open(temp, 'wx', 0o600);
-        try {
-          giveToFolderOwner(temp, handle.fd);
-          await handle.writeFile(bytes);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(temp, join(pinned.path, name));
-      } catch (err) {
-        await unlink(temp).catch(() => undefined);
-        throw outboxWriteFailure(err, `write the letter into the outbox ${dir}`);
-      } finally {
-        await pinned.close();
-      }
+      await withPinnedFolder(
+        dir,
+        'the outbox',
+        async (folder) => {
+          const temp = join(folder, `.${name}.tmp`);
+          try {
+            const handle = await open(temp, 'wx', 0o600);
+            try {
+              giveToFolderOwner(temp, handle.fd);
+              await handle.writeFile(bytes);
+              await handle.sync();
+            } finally {
+              await handle.close();
+            }
+            await rename(temp, join(folder, name));
+          } catch (err) {
+            await unlink(temp).catch(() => undefined);
+            throw outboxWriteFailure(err, where);
+          }
+        },
+        (err) => {
+          throw notMade(err);
+        },
+      );
       opts.logger?.info({ ...(sendOpts?.runId ? { runId: sendOpts.runId } : {}), messageId, file, transport: 'outbox' }, 'letter stored in the outbox');
       return { messageId, transport: 'outbox', file };
     },
@@ -190,7 +198,7 @@ async function bareAddresses(raw: string | undefined): Promise<string[]> {
 }
 
 /**
- * The letter `name` of the outbox `dir`, read through `via` (the folder pinned by `pinFolder`; `dir` itself but as
+ * The letter `name` of the outbox `dir`, read through `via` (the folder pinned by `withPinnedFolder`; `dir` itself but as
  * root). A file that cannot be read is an entry with its `problem`, so one bad file does not hide the others.
  */
 async function readEntry(dir: string, name: string, via: string = dir): Promise<OutboxEntry | undefined> {
@@ -246,22 +254,14 @@ export async function listOutbox(dir: string): Promise<OutboxEntry[]> {
 }
 
 /**
- * Runs `use` with the outbox folder pinned (`pinFolder`: as root, a symbolic link in its place is refused with a
+ * Runs `use` with the outbox folder pinned (`withPinnedFolder`: as root, a symbolic link in its place is refused with a
  * `RefusedLinkError`); a missing folder is an empty outbox, `empty`.
  */
 async function inOutbox<T>(abs: string, empty: T, use: (via: string) => Promise<T>): Promise<T> {
-  let pinned: PinnedFolder;
-  try {
-    pinned = await pinFolder(abs, 'the outbox');
-  } catch (err) {
+  return withPinnedFolder(abs, 'the outbox', use, (err) => {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return empty;
     throw err;
-  }
-  try {
-    return await use(pinned.path);
-  } finally {
-    await pinned.close();
-  }
+  });
 }
 
 /** One page of the outbox, oldest first, and where the page before it starts. */

@@ -1,6 +1,6 @@
 // Reads the text and HTML bodies out of an .eml file of the local outbox (MIME multipart, quoted-printable, base64).
 import { join } from 'node:path';
-import { openRegularFile, pinFolder } from '../../adapters/private-file.js';
+import { openRegularFile, withPinnedFolder } from '../../adapters/private-file.js';
 import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 
 /** An attached file: its name (decoded), type and decoded size. */
@@ -166,10 +166,5 @@ export async function readLetter(file: string, via: string = file): Promise<Lett
 
 /** The letter `name` of the outbox folder `dir`, read with the folder pinned (as root a link in its place is refused). */
 export async function readLetterIn(dir: string, name: string): Promise<LetterBodies> {
-  const pinned = await pinFolder(dir, 'the outbox');
-  try {
-    return await readLetter(join(dir, name), join(pinned.path, name));
-  } finally {
-    await pinned.close();
-  }
+  return withPinnedFolder(dir, 'the outbox', (folder) => readLetter(join(dir, name), join(folder, name)));
 }
