@@ -309,6 +309,8 @@ describe('records and logs of requests', () => {
     assert.match(await third.text(), /OKTELL_BODY_BUDGET/);
     const form = await fetch(`${t.server.url}/execsvcscriptplain`, { method: 'POST', body: `name=HTTP404&startparam1=${'z'.repeat(600_000)}`, headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(form.status, 503, 'the Web-API form counts too');
+    // In the Web-API's answer: the reason alone, to the byte, and the start result -1.
+    assert.deepEqual([await form.text(), form.headers.get('x-oktell-start-result')], ['the server is receiving too many request bodies at once (OKTELL_BODY_BUDGET); retry later', '-1']);
     for (const s of stalled) s.destroy();
     while (budget.inUse > 0 && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 20));
     assert.equal(budget.inUse, 0, 'given back when the connections close');

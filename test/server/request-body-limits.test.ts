@@ -163,6 +163,12 @@ describe('bodies the express routes read (trial s32)', () => {
     // Elsewhere the same refusals stay plain text.
     const hook = await call('/x', cases[0]![1]);
     assert.deepEqual([hook.status, hook.text, hook.headers.get('x-oktell-start-result')], [413, '413 Payload Too Large: the limit is 1048576 bytes\n', null]);
+    for (const [, init, status] of cases.slice(1)) {
+      const other = await call('/x', init);
+      const coding = (init.headers as Record<string, string>)['content-encoding'];
+      const text = status === 400 ? `400 Bad Request: the body is not valid ${coding} (Content-Encoding: ${coding})\n` : `415 unsupported content encoding "${coding}"\n`;
+      assert.deepEqual([other.status, other.text, other.headers.get('x-oktell-start-result')], [status, text, null], coding);
+    }
   });
 
   it('a Web-API body that is not a form gets 415 and is not read on: the connection is closed (finding 7)', { timeout: 30_000 }, async () => {
@@ -231,6 +237,8 @@ describe('the console\'s forms under the body budget', () => {
       assert.match(answer, /^Retry-After: 5\r$/im);
       assert.match(answer, /^Connection: close\r$/im);
       assert.match(answer, /the server is receiving too many request bodies at once \(OKTELL_BODY_BUDGET\); retry later/);
+      // The whole plain-text body, to the byte (a console route: express's error handler answers it).
+      assert.ok(answer.endsWith('\r\n\r\n503 Service Unavailable: the server is receiving too many request bodies at once (OKTELL_BODY_BUDGET); retry later\n'), answer.slice(-300));
       assert.ok(budget.inUse <= budget.limit, `never past the budget (${budget.inUse})`);
       assert.equal(budget.refused, refusedBefore + 1);
       const metrics = await (await fetch(`${t.server.url}/-/metrics`, { headers: { authorization: AUTH } })).text();
@@ -362,6 +370,8 @@ describe('one login\'s share of the body budget (OKTELL_BODY_BUDGET_PER_LOGIN)',
       assert.match(apiA.text, /OKTELL_BODY_BUDGET_PER_LOGIN/);
       // In the Web-API's answer: the reason as the plain form's body, without the status, and the start result -1.
       assert.match(apiA.text, /^this login is sending too many request bodies at once/);
+      assert.equal(apiA.text, "this login is sending too many request bodies at once, more than its share of the server's budget (OKTELL_BODY_BUDGET_PER_LOGIN); retry later");
+      assert.equal(hookA.text, "503 Service Unavailable: this login is sending too many request bodies at once, more than its share of the server's budget (OKTELL_BODY_BUDGET_PER_LOGIN); retry later\n");
       assert.equal(apiA.headers.get('x-oktell-start-result'), '-1');
 
       // Login B sends as large a body as A was refused: served. Before: 3.8 MB held, B's 500 KB passed the budget.
