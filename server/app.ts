@@ -168,39 +168,40 @@ export function createApp(d: AppDeps): express.Express {
     // A body the Web-API could not read (413, 400, 415, the budget's 503) is refused in the Web-API's own answer, as
     // its other refusals are: XML or plain text by the route, the start result -1 in its header; elsewhere plain text.
     const webApi = webApiRoute(req);
-    const refuse = (status: number, text: string, reason: string, headers: Record<string, string> = {}) => {
+    const answer = (status: number, text: string, reason: string, headers: Record<string, string> = {}) => {
       res.set(headers);
       if (webApi) answerWebApi(res, webApi, status, { started: false, startResult: -1, returnValue: reason });
       else res.status(status).type('text/plain').send(text);
     };
+    // A refusal for its reason: plain text `413 Payload Too Large: <reason>\n`; the Web-API's return value is the
+    // reason, or `webApiReason` where it says more.
+    const refuse = (status: keyof typeof REFUSAL_PHRASES, reason: string, webApiReason = reason) => answer(status, `${status} ${REFUSAL_PHRASES[status]}: ${reason}\n`, webApiReason);
     if (e?.type === OVER_BUDGET) {
       // The budget of all connections, or the share of the request's login: the answer says which.
       const refusal = budgetRefusal(res);
       d.metrics.response(503);
       d.logger.warn({ path: logPath(req), ip: req.ip, login: loginOf(res) }, refusal.log);
-      refuse(503, refusal.text, reasonOf(refusal.text), refusal.headers);
+      answer(503, refusal.text, refusal.reason, refusal.headers);
       return;
     }
     if (e?.type === 'parameters.too.many') {
       d.metrics.response(413);
-      const text = `413 Payload Too Large: too many form fields (at most ${limit ?? FORM_FIELD_LIMIT})\n`;
-      refuse(413, text, reasonOf(text));
+      refuse(413, `too many form fields (at most ${limit ?? FORM_FIELD_LIMIT})`);
       return;
     }
     if (e?.type === 'entity.too.large' || e?.status === 413) {
       d.metrics.response(413);
-      const text = `413 Payload Too Large: the limit is ${limit ?? d.config.bodyLimitBytes} bytes\n`;
-      refuse(413, text, `the body is too large: ${reasonOf(text)} (OKTELL_BODY_LIMIT)`);
+      const reason = `the limit is ${limit ?? d.config.bodyLimitBytes} bytes`;
+      refuse(413, reason, `the body is too large: ${reason} (OKTELL_BODY_LIMIT)`);
       return;
     }
     const undecodable = undecodableBody(err, req);
     if (undecodable) {
-      const text = `400 Bad Request: the body is not valid ${undecodable} (Content-Encoding: ${undecodable})\n`;
-      refuse(400, text, reasonOf(text));
+      refuse(400, `the body is not valid ${undecodable} (Content-Encoding: ${undecodable})`);
       return;
     }
     if (e?.status && e.status >= 400 && e.status < 500) {
-      refuse(e.status, `${e.status} ${e.message ?? 'Bad Request'}\n`, e.message ?? 'Bad Request');
+      answer(e.status, `${e.status} ${e.message ?? 'Bad Request'}\n`, e.message ?? 'Bad Request');
       return;
     }
     if (err instanceof StoreUnavailableError) {
@@ -418,10 +419,8 @@ function webApiRoute(req: Request): 'xml' | 'plain' | undefined {
   return path === '/execsvcscript' ? 'xml' : path === '/execsvcscriptplain' ? 'plain' : undefined;
 }
 
-/** The reason of a plain-text refusal (`413 Payload Too Large: the limit is …\n`) without its status, for a Web-API answer. */
-function reasonOf(text: string): string {
-  return text.replace(/^\d{3} [A-Za-z ]+: /, '').trimEnd();
-}
+/** The status phrases of the body refusals express's error handler words from their reasons (`refuse`). */
+const REFUSAL_PHRASES = { 400: 'Bad Request', 413: 'Payload Too Large' } as const;
 
 /** A Web-API answer: Oktell's XML (execsvcscript) or the return value as text (execsvcscriptplain), with the start result. */
 function answerWebApi(res: Response, form: 'xml' | 'plain', status: number, a: ExecSvcAnswer): void {

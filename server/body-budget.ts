@@ -82,23 +82,24 @@ export function defaultLoginShare(budgetBytes: number, bodyLimitBytes: number): 
 /** Seconds a client is asked to wait when the budget is spent: bodies in flight end within a request timeout. */
 export const BUDGET_RETRY_AFTER_S = 5;
 
-export const BUDGET_REFUSAL_TEXT = '503 Service Unavailable: the server is receiving too many request bodies at once (OKTELL_BODY_BUDGET); retry later\n';
+const BUDGET_REFUSAL_REASON = 'the server is receiving too many request bodies at once (OKTELL_BODY_BUDGET); retry later';
 
-export const LOGIN_SHARE_REFUSAL_TEXT =
-  '503 Service Unavailable: this login is sending too many request bodies at once, more than its share of the server\'s budget (OKTELL_BODY_BUDGET_PER_LOGIN); retry later\n';
+const LOGIN_SHARE_REFUSAL_REASON = "this login is sending too many request bodies at once, more than its share of the server's budget (OKTELL_BODY_BUDGET_PER_LOGIN); retry later";
 
 const refusals = new WeakMap<ServerResponse, BudgetRefusal>();
 
 /**
- * The 503 for the request `res` answers, whose body the budget refused: its text, headers and the log line's message,
- * naming the budget of all connections or the share of the request's login, whichever refused (noted by its hold's
- * `take`). The one place both body readers (the hook's node:http route and express's) take their refusal from.
+ * The 503 for the request `res` answers, whose body the budget refused: its reason (a Web-API answer's return value),
+ * its plain text (`503 Service Unavailable: <reason>\n`), headers and the log line's message, naming the budget of all
+ * connections or the share of the request's login, whichever refused (noted by its hold's `take`). The one place both
+ * body readers (the hook's node:http route and express's) take their refusal from.
  */
-export function budgetRefusal(res: ServerResponse): { text: string; headers: Record<string, string>; log: string } {
+export function budgetRefusal(res: ServerResponse): { reason: string; text: string; headers: Record<string, string>; log: string } {
   const headers = { 'Retry-After': String(BUDGET_RETRY_AFTER_S), Connection: 'close' };
-  return refusals.get(res) === 'login'
-    ? { text: LOGIN_SHARE_REFUSAL_TEXT, headers, log: 'request refused: the share of request bodies one login may hold at once is spent (OKTELL_BODY_BUDGET_PER_LOGIN)' }
-    : { text: BUDGET_REFUSAL_TEXT, headers, log: 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)' };
+  const login = refusals.get(res) === 'login';
+  const reason = login ? LOGIN_SHARE_REFUSAL_REASON : BUDGET_REFUSAL_REASON;
+  const log = login ? 'request refused: the share of request bodies one login may hold at once is spent (OKTELL_BODY_BUDGET_PER_LOGIN)' : 'request refused: the budget for request bodies held at once is spent (OKTELL_BODY_BUDGET)';
+  return { reason, text: `503 Service Unavailable: ${reason}\n`, headers, log };
 }
 
 /**
