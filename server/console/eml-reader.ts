@@ -154,13 +154,19 @@ export function parseLetter(raw: Buffer): LetterBodies {
 export async function readLetter(file: string, via: string = file): Promise<LetterBodies> {
   // Only a regular file is read (a named pipe would wait for a writer forever).
   const handle = await openRegularFile(via, file, { what: 'the letter', fix: 'put the letter file itself there (or give the path of the file the link points to)' });
+  const tooBig = (bytes: number): LetterBodies => ({ headers: [], text: `(the letter is ${bytes} bytes, too big to show here; open ${file})` });
   let raw: Buffer;
   try {
+    // Its size first: a huge (or sparse) file put in the outbox is not read into memory to be refused after, and one
+    // past 2 GiB, which a read cannot hold, gets the same note rather than a read error.
+    const { size } = await handle.stat();
+    if (size > MAX_LETTER_BYTES) return tooBig(size);
     raw = await handle.readFile();
   } finally {
     await handle.close();
   }
-  if (raw.length > MAX_LETTER_BYTES) return { headers: [], text: `(the letter is ${raw.length} bytes, too big to show here; open ${file})` };
+  // Grown since the stat (a writer still at it): refused all the same.
+  if (raw.length > MAX_LETTER_BYTES) return tooBig(raw.length);
   return parseLetter(raw);
 }
 

@@ -4,7 +4,7 @@
 // persistentSecret, the outbox listing and the mailer's write, whatever they share underneath (private-file.ts).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { listOutbox, listOutboxPage, pruneOutbox, readOutboxEntry } from '../../adapters/mail/outbox.adapter.js';
@@ -41,6 +41,21 @@ describe('reading a letter: readLetter and readLetterIn', () => {
       const { outbox } = outboxFolder(tmp.dir);
       assert.equal((await readLetter(join(outbox, NAME))).text, 'Body text\r\n');
       assert.equal((await readLetterIn(outbox, NAME)).text, 'Body text\r\n');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a letter past the size shown (a sparse 3 GiB file) gets the too-big note from its size, not a read of it', async () => {
+    const tmp = tempDir();
+    try {
+      const { outbox } = outboxFolder(tmp.dir);
+      const huge = join(outbox, 'huge.eml');
+      writeFileSync(huge, LETTER);
+      truncateSync(huge, 3 * 1024 ** 3);
+      const tooBig = { headers: [], text: `(the letter is ${3 * 1024 ** 3} bytes, too big to show here; open ${huge})` };
+      assert.deepEqual(await readLetter(huge), tooBig);
+      assert.deepEqual(await readLetterIn(outbox, 'huge.eml'), tooBig);
     } finally {
       tmp.cleanup();
     }
