@@ -177,9 +177,25 @@ export async function withPinnedFolder<T>(dir: string, what: string, use: (path:
   }
   try {
     return await use(pinned.path);
+  } catch (err) {
+    throw namedByFolder(err, pinned.path, dir);
   } finally {
     await pinned.close();
   }
+}
+
+/**
+ * `err` with the pinned path `via` (/proc/self/fd/N) put back as `dir` in its message and path: an administrator reading
+ * "EROFS: read-only file system, open '/proc/self/fd/18/.x.eml.tmp'" cannot tell which folder that was.
+ */
+function namedByFolder(err: unknown, via: string, dir: string): unknown {
+  if (via === dir || !(err instanceof Error)) return err;
+  // Only the whole path: /proc/self/fd/18 must not turn /proc/self/fd/180 into the folder.
+  const swap = (text: string) => text.split(via).reduce((out, part, i) => (i === 0 ? part : /^(?![0-9])/.test(part) ? `${out}${dir}${part}` : `${out}${via}${part}`), '');
+  err.message = swap(err.message);
+  const withPath = err as NodeJS.ErrnoException;
+  if (typeof withPath.path === 'string') withPath.path = swap(withPath.path);
+  return err;
 }
 
 /** Creates `file` empty with mode 0600 unless it exists already (an existing file keeps its mode). */

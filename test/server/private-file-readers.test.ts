@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { listOutbox, listOutboxPage, pruneOutbox, readOutboxEntry } from '../../adapters/mail/outbox.adapter.js';
-import { RefusedLinkError } from '../../adapters/private-file.js';
+import { RefusedLinkError, withPinnedFolder } from '../../adapters/private-file.js';
 import { readLetter, readLetterIn } from '../../server/console/eml-reader.js';
 import { persistentSecret } from '../../server/credentials.js';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
@@ -158,6 +159,32 @@ describe('the outbox pinned for listing and pruning', () => {
       await assert.rejects(pruneOutbox(linked, Date.now()), refused);
       await assert.rejects(readOutboxEntry(linked, NAME), refused);
       assert.deepEqual(readdirSync(outbox), [NAME], 'nothing pruned where the link points');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('an error met in a pinned folder names the folder, not the descriptor it was reached through', () => {
+  it('withPinnedFolder puts the folder back into the message and path of what use throws', { skip: asRoot ? false : 'needs root: any other user is given the folder itself' }, async () => {
+    const tmp = tempDir();
+    try {
+      const { outbox } = outboxFolder(tmp.dir);
+      let via = '';
+      const err = await withPinnedFolder(outbox, 'the outbox', async (path) => {
+        via = path;
+        await open(join(path, 'missing', 'x.eml'), 'wx');
+      }).catch((e: NodeJS.ErrnoException) => e);
+      assert.match(via, /^\/proc\/self\/fd\/\d+$/);
+      assert.equal((err as Error).message, `ENOENT: no such file or directory, open '${outbox}/missing/x.eml'`);
+      assert.equal((err as NodeJS.ErrnoException).path, `${outbox}/missing/x.eml`);
+      // Only the whole descriptor path: one whose number merely starts with it is left as it is.
+      let via2 = '';
+      const other = await withPinnedFolder(outbox, 'the outbox', async (path) => {
+        via2 = path;
+        throw new Error(`'${path}/a' then '${path}7/b'`);
+      }).catch((e: Error) => e);
+      assert.equal(other.message, `'${outbox}/a' then '${via2}7/b'`);
     } finally {
       tmp.cleanup();
     }
