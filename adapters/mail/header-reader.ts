@@ -38,9 +38,16 @@ export async function readHeaderBlock(file: string, via: string = file): Promise
   } finally {
     await handle.close();
   }
-  const text = data.toString('utf8').replace(/\r?\n[ \t]+/g, ' ');
+  return headerFields(data.toString('utf8'));
+}
+
+/**
+ * The fields of a message's header block (`text`, already decoded to text), unfolded: lower-case name → value, the
+ * first of a repeated name kept; a line without a name before a colon is skipped. Values stay encoded (`=?utf-8?…`).
+ */
+export function headerFields(text: string): Map<string, string> {
   const headers = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
+  for (const line of text.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();

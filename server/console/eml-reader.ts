@@ -1,7 +1,7 @@
 // Reads the text and HTML bodies out of an .eml file of the local outbox (MIME multipart, quoted-printable, base64).
 import { join } from 'node:path';
 import { openRegularFile, withPinnedFolder } from '../../adapters/private-file.js';
-import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
+import { decodeHeaderWords, headerFields } from '../../adapters/mail/header-reader.js';
 
 /** An attached file: its name (decoded), type and decoded size. */
 export interface LetterAttachment {
@@ -35,15 +35,7 @@ function splitHeaders(raw: Buffer): Part {
     sep = 2;
   }
   if (end === -1) return { headers: new Map(), body: raw };
-  const text = raw.subarray(0, end).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
-  const headers = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i <= 0) continue;
-    const name = line.slice(0, i).trim().toLowerCase();
-    if (!headers.has(name)) headers.set(name, line.slice(i + 1).trim());
-  }
-  return { headers, body: raw.subarray(end + sep) };
+  return { headers: headerFields(raw.subarray(0, end).toString('latin1')), body: raw.subarray(end + sep) };
 }
 
 /** `text/html; charset="utf-8"` → { type: 'text/html', params: { charset: 'utf-8' } }. */
