@@ -192,9 +192,20 @@ function namedByFolder(err: unknown, via: string, dir: string): unknown {
   if (via === dir || !(err instanceof Error)) return err;
   // Only the whole path: /proc/self/fd/18 must not turn /proc/self/fd/180 into the folder.
   const swap = (text: string) => text.split(via).reduce((out, part, i) => (i === 0 ? part : /^(?![0-9])/.test(part) ? `${out}${dir}${part}` : `${out}${via}${part}`), '');
-  err.message = swap(err.message);
-  const withPath = err as NodeJS.ErrnoException;
-  if (typeof withPath.path === 'string') withPath.path = swap(withPath.path);
+  // Only what changes is set, and only where it can be: an error whose message cannot be written (frozen, or a
+  // DOMException's getter) is thrown as it was, rather than the TypeError of the assignment in its place.
+  const record = err as unknown as Record<string, unknown>;
+  for (const key of ['message', 'path']) {
+    const text = record[key];
+    if (typeof text !== 'string') continue;
+    const named = swap(text);
+    if (named === text) continue;
+    try {
+      record[key] = named;
+    } catch {
+      // Left as it was.
+    }
+  }
   return err;
 }
 

@@ -189,6 +189,23 @@ describe('an error met in a pinned folder names the folder, not the descriptor i
       tmp.cleanup();
     }
   });
+
+  it('what use throws and cannot be renamed in (a frozen error, a DOMException) is thrown as it is, not a TypeError', { skip: asRoot ? false : 'needs root: any other user is given the folder itself' }, async () => {
+    const tmp = tempDir();
+    try {
+      const { outbox } = outboxFolder(tmp.dir);
+      let frozen: Error | undefined;
+      const got = await withPinnedFolder(outbox, 'the outbox', async (path) => {
+        frozen = Object.freeze(Object.assign(new Error(`cannot read '${path}/x.eml'`), { code: 'EIO' }));
+        throw frozen;
+      }).catch((e: unknown) => e);
+      assert.equal(got, frozen, String(got));
+      const aborted = new DOMException('The operation was aborted', 'AbortError');
+      assert.equal(await withPinnedFolder(outbox, 'the outbox', async () => Promise.reject(aborted)).catch((e: unknown) => e), aborted);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
 
 describe('the mailer writing into an outbox it may not write to', () => {
