@@ -235,6 +235,30 @@ describe('the mailer writing into an outbox it may not write to', () => {
       tmp.cleanup();
     }
   });
+  it('as root, a letter that cannot be written names the outbox, not the descriptor it was pinned by', { skip: asRoot && spawnSync('setpriv', ['--version']).status === 0 ? false : 'needs root and setpriv' }, () => {
+    const tmp = tempDir();
+    try {
+      const outbox = join(tmp.dir, 'outbox');
+      mkdirSync(outbox, { mode: 0o555 });
+      // Root without its capabilities (setpriv drops them all): still uid 0, so the outbox is pinned (/proc/self/fd/N),
+      // but no longer allowed to write into a folder of mode 0555.
+      const script = `const { createOutboxMailer } = await import(${JSON.stringify(repoPath('dist', 'adapters', 'mail', 'outbox.adapter.js'))});
+        try {
+          await createOutboxMailer({ dir: ${JSON.stringify(outbox)}, from: 'oktell@localhost' }).send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'x', text: 'y' });
+          console.log('sent');
+        } catch (e) {
+          console.log(JSON.stringify({ kind: e.kind, details: e.details, message: e.message }));
+        }`;
+      const r = spawnSync('setpriv', ['--bounding-set=-all', '--inh-caps=-all', '--', process.execPath, '--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const got = JSON.parse(r.stdout) as { kind: string; details: Record<string, unknown>; message: string };
+      assert.deepEqual([got.kind, got.details], ['permanent', { code: 'EACCES', attempts: 1, setting: true }]);
+      assert.match(got.message, new RegExp(`^cannot write the letter into the outbox ${outbox}: EACCES: permission denied, open '${outbox}/\\.[^']+\\.eml\\.tmp'; a setting: `));
+      assert.deepEqual(readdirSync(outbox), [], 'no temporary file left');
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
 
 describe('a kept secret file (persistentSecret)', () => {
