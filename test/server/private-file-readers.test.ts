@@ -9,8 +9,9 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { listOutbox, listOutboxPage, pruneOutbox, readOutboxEntry } from '../../adapters/mail/outbox.adapter.js';
-import { RefusedLinkError, withPinnedFolder } from '../../adapters/private-file.js';
+import { openRegularFile, openRegularFileSync, RefusedLinkError, withPinnedFolder } from '../../adapters/private-file.js';
 import { readLetter, readLetterIn } from '../../server/console/eml-reader.js';
+import { readHeaderBlock } from '../../adapters/mail/header-reader.js';
 import { persistentSecret } from '../../server/credentials.js';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
 
@@ -202,6 +203,40 @@ describe('an error met in a pinned folder names the folder, not the descriptor i
       assert.equal(got, frozen, String(got));
       const aborted = new DOMException('The operation was aborted', 'AbortError');
       assert.equal(await withPinnedFolder(outbox, 'the outbox', async () => Promise.reject(aborted)).catch((e: unknown) => e), aborted);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('no descriptor is left open, on any path', () => {
+  it('a file refused after its open (a folder, a pipe), a letter too big, a use that throws or a folder not pinned: all closed', async () => {
+    const tmp = tempDir();
+    try {
+      const { outbox } = outboxFolder(tmp.dir);
+      const folder = join(outbox, 'folder.eml');
+      mkdirSync(folder);
+      const pipe = join(outbox, 'pipe.eml');
+      mkfifo(pipe);
+      const huge = join(outbox, 'huge.eml');
+      writeFileSync(huge, LETTER);
+      truncateSync(huge, 3 * 1024 ** 3);
+      const open = () => readdirSync('/proc/self/fd').length;
+      const before = open();
+      for (const bad of [folder, pipe]) {
+        await assert.rejects(openRegularFile(bad));
+        assert.throws(() => openRegularFileSync(bad));
+        await assert.rejects(readHeaderBlock(bad));
+        await assert.rejects(readLetterIn(outbox, bad.slice(outbox.length + 1)));
+      }
+      // Counted at once too: a FileHandle left open is closed when it is garbage collected (DEP0137), which may come first.
+      assert.equal(open(), before, 'after the refused files');
+      assert.match((await readLetterIn(outbox, 'huge.eml')).text ?? '', /too big to show here/);
+      assert.equal(open(), before, 'after the letter too big');
+      await assert.rejects(withPinnedFolder(outbox, 'the outbox', async () => Promise.reject(new Error('no'))), /^Error: no$/);
+      assert.equal(await withPinnedFolder(join(tmp.dir, 'none'), 'the outbox', async () => 1, () => 0), 0);
+      assert.equal((await listOutbox(outbox)).length, 4);
+      assert.equal(open(), before);
     } finally {
       tmp.cleanup();
     }
