@@ -270,7 +270,7 @@ describe('the mailer writing into an outbox it may not write to', () => {
       tmp.cleanup();
     }
   });
-  it('as root, a letter that cannot be written names the outbox, not the descriptor it was pinned by', { skip: asRoot && spawnSync('setpriv', ['--version']).status === 0 ? false : 'needs root and setpriv' }, () => {
+  it('as root, a letter that cannot be written names the outbox, not the descriptor it was pinned by', { skip: asRoot && spawnSync('setpriv', ['--bounding-set=-all', '--inh-caps=-all', '--', 'true']).status === 0 ? false : 'needs root and a setpriv allowed to drop capabilities' }, () => {
     const tmp = tempDir();
     try {
       const outbox = join(tmp.dir, 'outbox');
