@@ -81,6 +81,14 @@ describe('the article letter bpium-new-task', () => {
     assert.equal(t.render('bpium-new-task', { ...sample, taskName: 'Строка 1\r\nBcc: x@evil.example' }).subject, 'Новая задача: Строка 1 Bcc: x@evil.example');
   });
 
+  it('cuts a task name longer than a subject may be at a word, so the letter still goes (Bpium text fields have no limit)', () => {
+    const taskName = 'Очень длинное название задачи '.repeat(200).trim();
+    const { subject = '', text } = t.render('bpium-new-task', { ...sample, taskName });
+    assert.ok(subject.length <= 220, `subject of ${subject.length} characters`);
+    assert.match(subject, /^Новая задача: Очень длинное название задачи .* [^ ]+\.\.\.$/);
+    assert.ok(text!.includes(taskName), 'the body keeps the whole name');
+  });
+
   it('reports the five context variables it uses, with lines, and no check issues', () => {
     const names = new Set(t.variablesOf('bpium-new-task').map((v) => v.name));
     assert.deepEqual([...names].sort(), ['recordUrl', 'taskDescription', 'taskName', 'taskRecordId', 'userName']);
