@@ -40,7 +40,7 @@ describe('oktell-emu validate of a file outside the scenarios folder', () => {
       assert.equal(alone.code, 1, alone.stderr);
       assert.equal(
         alone.stdout,
-        'broken/B1.yaml:136:15 E_INVALID_TEMPLATE mail template "bpium-new-task" not found [block notify]\n' +
+        'broken/B1.yaml:153:15 E_INVALID_TEMPLATE mail template "bpium-new-task" not found [block notify]\n' +
           '    hint: create bpium-new-task.subject.njk and bpium-new-task.text.njk and/or bpium-new-task.html.njk in broken/templates/ (the templates folder searched)\n' +
           '✗ 1 problem(s) in 1 file(s)\n',
       );

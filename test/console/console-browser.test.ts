@@ -54,8 +54,8 @@ describe('web console in a browser', () => {
     const taken = await attributes(page, 'svg.diagram path.edge.taken', 'data-exit');
     assert.ok(taken.includes('error') && taken.includes('true') && taken.includes('false'));
     // Variables after a step, accumulated from the trace.
-    await page.locator('#step-7 summary').click(); // getUser: begin, parseWebhook, isNewTask, readTask, hasMore, pickUser come first
-    assert.match((await page.locator('#step-7 table.vars').textContent()) ?? '', /userEmail\s*ivan\.petrov@example\.com/);
+    await page.locator('#step-8 summary').click(); // getUser: begin, parseWebhook, isNewTask, isTaskCatalog, readTask, hasMore, pickUser come first
+    assert.match((await page.locator('#step-8 table.vars').textContent()) ?? '', /userEmail\s*ivan\.petrov@example\.com/);
     assert.match((await page.locator('.mails').textContent()) ?? '', /ivan\.petrov@example\.com/);
     assert.equal(await page.locator('#replay').count(), 0, 'a succeeded run has no replay button');
     await page.close();
