@@ -22,7 +22,7 @@ import { answerHook } from './hook.js';
 import { noteStoreRefusal, noteStoreTakesWrites } from './store-refusal.js';
 import { budgetFor, budgetRefusal, holdFor, loginOf, type BodyBudget } from './body-budget.js';
 import { closeUnreadBody, declaresBody, FORM_FIELD_LIMIT, type NotText, OVER_BUDGET, type ParsedForm, parseForm, readBody, readForm, utf8Else } from './request-body.js';
-import { observeRequest, pathOf, writeAnswer } from './hook-listener.js';
+import { logHookTooLarge, observeRequest, pathOf, writeAnswer } from './hook-listener.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -135,6 +135,8 @@ export function createApp(d: AppDeps): express.Express {
       next();
       return;
     }
+    // A body refused for its size is a webhook lost: the error handler warns (logHookTooLarge).
+    res.locals.hookBody = true;
     readBody(req, d.config.bodyLimitBytes, holdFor(budget, res, loginOf(res)).take).then((body) => {
       req.body = body;
       next();
@@ -192,6 +194,7 @@ export function createApp(d: AppDeps): express.Express {
     if (e?.type === 'entity.too.large' || e?.status === 413) {
       d.metrics.response(413);
       const reason = `the limit is ${limit ?? d.config.bodyLimitBytes} bytes`;
+      if (res.locals.hookBody === true) logHookTooLarge(d, { path: logPath(req), ip: req.ip, login: loginOf(res) });
       refuse(413, reason, `the body is too large: ${reason} (OKTELL_BODY_LIMIT)`);
       return;
     }

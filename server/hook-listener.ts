@@ -92,6 +92,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
         // Closing the connection spares reading the rest of a body nobody will use.
         closeUnreadBody(req, res);
         d.metrics.response(413);
+        logHookTooLarge(d, { path, ip: ip(), login: user.login });
         writeAnswer(res, textAnswer(413, `413 Payload Too Large: the limit is ${d.config.bodyLimitBytes} bytes\n`, { Connection: 'close' }), method);
         return;
       }
@@ -111,6 +112,19 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       );
     });
   };
+}
+
+/**
+ * The warning for a webhook refused for its size. The request line alone says `status=413` at info level, while the
+ * webhook is lost: nothing of it is stored, and Bpium never sends a refused webhook again (a task with a long
+ * description or many files is one such body), so the operator is told which setting refused it.
+ */
+export function logHookTooLarge(d: AppDeps, fields: { path: string; ip: string | undefined; login: string | undefined }): void {
+  const limit = d.config.bodyLimitBytes;
+  d.logger.warn(
+    { ...fields, limit },
+    `webhook refused with 413: its body is over the limit of ${limit} bytes (OKTELL_BODY_LIMIT, bodyLimit: in the configuration file); nothing of it was stored and Bpium does not send a refused webhook again: raise the limit if such bodies are expected`,
+  );
 }
 
 /**
