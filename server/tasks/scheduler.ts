@@ -171,10 +171,16 @@ export class TaskScheduler {
 
   /** Ticks every `tickMs` until stopped. */
   start(): void {
+    // A store that cannot be reached fails every tick (one a second): the first failure in full, then one line a
+    // minute, and one line when a tick works again, not a warning with its stack every second of the outage.
+    const failures = repeatingFailureLog(this.o.logger, { failing: 'service tasks: a tick failed; trying again', recovered: 'service tasks: ticks work again' }, 60_000, () => this.clock.now());
     const loop = () => {
       if (this.stopped) return;
       this.ticking = this.tick()
-        .catch((e: unknown) => this.o.logger.warn({ err: e }, 'service tasks: a tick failed; trying again'))
+        .then(
+          () => failures.succeeded(),
+          (e: unknown) => failures.failed(e),
+        )
         .finally(() => {
           if (!this.stopped) (this.timer = setTimeout(loop, this.o.tickMs ?? 1000)).unref();
         });
