@@ -1,5 +1,6 @@
 // Grouped commits on PostgreSQL: write calls queued while a transaction is in flight share the next one.
-import type { Pool, PoolClient } from 'pg';
+import type { Socket } from 'node:net';
+import type { ClientBase, Pool, PoolClient } from 'pg';
 import { closedError, StoreUnavailableError, type StoreUnavailableReason } from './store.errors.js';
 import type { StoreStats } from './store.port.js';
 
@@ -21,6 +22,13 @@ export interface PgBatcherOptions {
   maxInFlight?: number;
   /** Attempts of a batch that lost a deadlock or a serialization conflict. Default 5. */
   conflictAttempts?: number;
+  /**
+   * A transaction whose connection has heard nothing from the database for this long while a statement waits is
+   * given up: the connection is closed and the batch fails as `io` (`withAnswerBound`). Default: none.
+   */
+  noAnswerMs?: number;
+  /** Where the batches take their connections (shared with the store's reads). Default: the pool's, so checked. */
+  connections?: PgConnections;
 }
 
 /**
@@ -44,6 +52,8 @@ export class PgWriteBatcher {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly conflictAttempts: number;
+  private readonly noAnswerMs: number | undefined;
+  private readonly connections: PgConnections;
   private readonly counters: StoreStats = { operations: 0, transactions: 0, failedTransactions: 0, largestBatch: 0 };
 
   constructor(
@@ -53,6 +63,8 @@ export class PgWriteBatcher {
     this.maxBatch = opts.maxBatch ?? 1000;
     this.maxInFlight = opts.maxInFlight ?? 2;
     this.conflictAttempts = opts.conflictAttempts ?? 5;
+    this.noAnswerMs = opts.noAnswerMs;
+    this.connections = opts.connections ?? new PgConnections(pool);
   }
 
   submit<T>(op: PgOp<T>): Promise<T> {
@@ -103,7 +115,7 @@ export class PgWriteBatcher {
     this.counters.largestBatch = Math.max(this.counters.largestBatch, batch.length);
     let client: PoolClient;
     try {
-      client = await this.pool.connect();
+      client = await this.connections.connect();
     } catch (err) {
       const error = classifyPgError(err);
       this.noteRefusal(error);
@@ -115,7 +127,7 @@ export class PgWriteBatcher {
       let isolate = false;
       for (let attempt = 1; ; attempt++) {
         this.counters.transactions++;
-        const outcome = await this.attempt(client, batch, isolate);
+        const outcome = await withAnswerBound(client, this.noAnswerMs, () => this.attempt(client, batch, isolate), this.connections.noteSilent);
         if (outcome.ok) {
           this.counters.lastCommitAt = Date.now();
           batch.forEach((w, i) => {
@@ -198,8 +210,78 @@ function codeOf(err: unknown): string {
   return typeof code === 'string' ? code : '';
 }
 
+/**
+ * Runs `work` (queries on `client`) and closes the client's connection when the database sends nothing on it for
+ * `ms` while `work` is under way: a network partition that drops packets, or a database host gone without a word
+ * (a failover), after which no statement_timeout can end a statement the server does not hear, and TCP may wait a
+ * quarter of an hour before it gives up. The pending query then fails as a lost connection, reported as `io`
+ * ("the database did not answer …"), and the caller must not reuse the client (`isConnectionError` is true). A
+ * statement that runs long is not cut: its server answers (with its rows, or the statement timeout's error) before
+ * `ms`, which must exceed the statement timeout. `work`'s own outcome object (a batch's `{ ok: false, err }`) gets the
+ * same error in place of pg's.
+ */
+export async function withAnswerBound<T>(client: ClientBase, ms: number | undefined, work: () => Promise<T>, onSilent?: () => void): Promise<T> {
+  const stream = (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
+  if (!ms || !stream) return work();
+  let fired = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      fired = true;
+      onSilent?.();
+      stream.destroy();
+    }, ms);
+    timer.unref();
+  };
+  const heard = () => arm();
+  stream.on('data', heard);
+  arm();
+  const silent = (err: unknown) =>
+    new StoreUnavailableError('io', `the database did not answer within ${ms} ms (its host gone, or a network that drops packets): its connection was closed`, RETRY_AFTER.io, { cause: err });
+  try {
+    const result = await work();
+    if (fired && result && typeof result === 'object' && (result as { ok?: unknown }).ok === false) return { ...result, err: silent((result as { err?: unknown }).err) };
+    return result;
+  } catch (err) {
+    throw fired ? silent(err) : err;
+  } finally {
+    clearTimeout(timer);
+    stream.off('data', heard);
+  }
+}
+
+/**
+ * Hands out a pool's connections, except those opened before one of them was found silent (`withAnswerBound`): the
+ * database that stopped answering on one stopped on the others opened with it, and an idle one would cost its next
+ * call the whole wait again, one connection after another once the database is back. Those are closed instead, and
+ * a fresh connection is made.
+ */
+export class PgConnections {
+  private readonly openedAt = new WeakMap<object, number>();
+  private silentAt = -Infinity;
+  constructor(private readonly pool: Pool) {
+    pool.on('connect', (client) => this.openedAt.set(client, performance.now()));
+  }
+
+  /** A connection was found silent: the ones opened until now are not used again. */
+  noteSilent = (): void => {
+    this.silentAt = performance.now();
+  };
+
+  async connect(): Promise<PoolClient> {
+    for (;;) {
+      const client = await this.pool.connect();
+      // A connection made before this watch (the store's opening one) counts as opened at time 0.
+      if ((this.openedAt.get(client) ?? 0) > this.silentAt) return client;
+      client.release(new Error('opened before the database stopped answering on one of its connections'));
+    }
+  }
+}
+
 /** The connection itself is gone or unusable: it must not go back to the pool. */
 export function isConnectionError(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError && err.reason === 'io') return true;
   const code = codeOf(err);
   if (code.startsWith('08') || code.startsWith('57P') || /^E[A-Z]+$/.test(code)) return true;
   const message = err instanceof Error ? err.message : '';

@@ -5,7 +5,7 @@ import type { JsonValue } from '../../engine/values.js';
 import { LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { clockOffsetOf, type ClockOffset } from './clock-skew.js';
-import { classifyPgError, PgWriteBatcher, type PgOp } from './postgres.batcher.js';
+import { classifyPgError, PgConnections, PgWriteBatcher, withAnswerBound, type PgOp } from './postgres.batcher.js';
 import { applyPgMigrations, checkPgSchema } from './postgres.migrations.js';
 import type { SchemaMigrated } from './migrated.js';
 import { pgSchemaProblem } from './postgres.url.js';
@@ -97,6 +97,12 @@ export interface PostgresStoreOptions {
   connectTimeoutMs?: number;
   /** The server cancels a statement running longer than this (it then fails as `busy`). Default 30 000 ms. */
   statementTimeoutMs?: number;
+  /**
+   * A call whose connection hears nothing from the database for this long (a network partition that drops packets,
+   * a host gone without a word) closes that connection and fails as `io`, as a lost connection does, instead of
+   * waiting for ever. Default the statement timeout plus 5000 ms; it must exceed the statement timeout.
+   */
+  noAnswerMs?: number;
   newId?: () => string;
   /** Shown in pg_stat_activity. Default `oktell-emu`. */
   applicationName?: string;
@@ -208,6 +214,9 @@ export class PostgresStore implements Store {
   private readonly defaultMaxAttempts: number;
   private readonly newId: () => string;
   private readonly exactCountBelow: number;
+  /** `PostgresStoreOptions.noAnswerMs`, resolved. */
+  private readonly noAnswerMs: number;
+  private readonly connections: PgConnections;
   private closed = false;
 
   constructor(
@@ -224,7 +233,9 @@ export class PostgresStore implements Store {
     this.defaultMaxAttempts = o.defaultMaxAttempts ?? 5;
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
     this.exactCountBelow = o.exactCountBelow ?? PG_EXACT_COUNT_BELOW;
-    this.batcher = new PgWriteBatcher(pool, { ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}) });
+    this.noAnswerMs = o.noAnswerMs ?? (o.statementTimeoutMs ?? 30_000) + 5000;
+    this.connections = new PgConnections(pool);
+    this.batcher = new PgWriteBatcher(pool, { ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}), noAnswerMs: this.noAnswerMs, connections: this.connections });
     this.effects = {
       get: async (runKey, stepKey) => {
         const row = (await this.read<{ outcome: string }>('getEffect', [runKey, stepKey]))[0];
@@ -630,21 +641,35 @@ export class PostgresStore implements Store {
     return this.batcher.submit(op);
   }
 
-  private async read<R extends pg.QueryResultRow>(name: PgStatementName, values: unknown[]): Promise<R[]> {
+  private read<R extends pg.QueryResultRow>(name: PgStatementName, values: unknown[]): Promise<R[]> {
+    return this.readQuery<R>({ name, text: PG_SQL[name], values });
+  }
+
+  private readSql<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
+    return this.readQuery<R>({ text, values });
+  }
+
+  /**
+   * One read on a pooled connection, as `pool.query` makes it (a connection whose query failed is not reused), but
+   * given up when the database does not answer (`noAnswerMs`): a read sent on a connection whose host went silent
+   * would otherwise wait for ever (a webhook's look-up of its delivery, a service task's tick).
+   */
+  private async readQuery<R extends pg.QueryResultRow>(query: pg.QueryConfig): Promise<R[]> {
     if (this.closed) throw closedError();
+    let client: pg.PoolClient;
     try {
-      return (await this.pool.query<R>({ name, text: PG_SQL[name], values })).rows;
+      client = await this.connections.connect();
     } catch (err) {
       throw classifyPgError(err);
     }
-  }
-
-  private async readSql<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
-    if (this.closed) throw closedError();
+    let failed: Error | undefined;
     try {
-      return (await this.pool.query<R>(text, values)).rows;
+      return (await withAnswerBound(client, this.noAnswerMs, () => client.query<R>(query), this.connections.noteSilent)).rows;
     } catch (err) {
+      failed = err instanceof Error ? err : new Error(String(err));
       throw classifyPgError(err);
+    } finally {
+      client.release(failed);
     }
   }
 }

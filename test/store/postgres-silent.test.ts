@@ -1,0 +1,81 @@
+// The PostgreSQL store's connections when the database stops answering without closing them: a network partition
+// that drops packets, or a failover after which the old host is simply gone. New connections work again once the
+// database is back, but nothing ever ends the old ones. Before, a write transaction or a read in flight on such a
+// connection waited for ever (no statement_timeout can end a statement the server does not hear): both write slots
+// stayed taken, every later write queued behind them, webhooks hung, and /-/health went on saying ok, long after the
+// database was back. Now a call without an answer past the statement timeout (plus a margin) closes its connection
+// and fails as `io`, so the writes behind it go on a fresh one.
+// Real parts: a real PostgreSQL behind a TCP proxy of the test that hangs its connections (pg-proxy.helper.ts).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { openPostgresStore } from '../../server/store/postgres.store.js';
+import { StoreUnavailableError } from '../../server/store/store.errors.js';
+import { outageProxy, throughProxy } from '../scale/pg-proxy.helper.js';
+import { waitFor } from '../server/server-helpers.js';
+import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from './postgres.helper.js';
+
+const pg = await testPostgres();
+
+const inbox = (dedupKey: string) => ({
+  receivedAt: Date.now(),
+  method: 'POST',
+  path: '/hook',
+  hookId: 'hook',
+  headers: 'content-type: text/plain',
+  body: Buffer.from(dedupKey),
+  remoteAddress: '127.0.0.1',
+  signature: 'absent' as const,
+  dedupKey,
+  response: { status: 200, body: 'ok' },
+});
+
+describe('the PostgreSQL store when its connections stop answering', { skip: pg.skip }, () => {
+  it('a write and a read left without an answer fail as io, and the store works on fresh connections once the database is back', { timeout: 60_000 }, async () => {
+    const target = new URL(pg.url!);
+    const proxy = await outageProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const schema = randomSchemaName('silent');
+    const store = await openPostgresStore({ url: urlWithSchema(throughProxy(pg.url!, proxy), schema), statementTimeoutMs: 1000, connectTimeoutMs: 2000 });
+    try {
+      assert.equal((await store.recordRequest({ inbox: inbox('before') })).duplicate, false);
+      // Several open connections in the pool, idle: the calls below are sent on them.
+      const found = await Promise.all([1, 2, 3].map(() => store.findByDedupKey('before')));
+      assert.deepEqual(found.map((f) => f?.responseStatus), [200, 200, 200]);
+
+      await proxy.hang();
+      const settled = (p: Promise<unknown>) => {
+        const s: { done?: boolean; error?: unknown } = {};
+        p.then(
+          () => (s.done = true),
+          (e: unknown) => ((s.done = true), (s.error = e)),
+        );
+        return s;
+      };
+      // Sent on the pool's open connections, which the database will never answer.
+      const write = settled(store.recordRequest({ inbox: inbox('during') }));
+      const read = settled(store.findByDedupKey('before'));
+      await new Promise((r) => setTimeout(r, 300));
+      // The database is back for new connections; the old ones stay silent for ever.
+      await proxy.heal();
+
+      await waitFor('the write left without an answer to fail', () => write.done, 40_000);
+      assert.ok(write.error instanceof StoreUnavailableError, String(write.error));
+      assert.equal(write.error.reason, 'io');
+      await waitFor('the read left without an answer to fail', () => read.done, 40_000);
+      assert.ok(read.error instanceof StoreUnavailableError, String(read.error));
+      assert.equal(read.error.reason, 'io');
+
+      // The writes after them go on fresh connections: the store works again.
+      // (The connections opened with the silent ones are not used again: this write gets a fresh one.)
+      const after = settled(store.recordRequest({ inbox: inbox('after') }));
+      await waitFor('the write after the database came back', () => after.done, 30_000);
+      assert.equal(after.error, undefined);
+      assert.equal((await store.findByDedupKey('after'))?.responseStatus, 200);
+    } finally {
+      await proxy.pass();
+      // Bounded: without the bound, a close waits for the write that never ends.
+      await Promise.race([store.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+      await proxy.close();
+      await dropSchema(pg.url!, schema).catch(() => undefined);
+    }
+  });
+});
