@@ -114,17 +114,21 @@ const cfg = join(tmp.dir, 'oktell.config.yaml');
 writeFileSync(cfg, `serviceTasks:\n  - { name: tick, scenario: TrialTask, every: 2s }\nworkers: { baseDelayMs: 500, maxDelayMs: 3000, maxAttempts: 30 }\n`);
 const appUrl = new URL(throughProxy(base, proxy));
 appUrl.searchParams.set('options', `-c search_path=${app}`);
-const inst = startInstance('A', join(tmp.dir, 'a'), scen, {
+const instanceEnv = {
   store: urlWithSchema(throughProxy(base, proxy), schema),
   smtpPort: 9, bpium: { url: 'http://127.0.0.1:9', login: 'x', password: 'y' }, webhookSecret: 'x', users: `${USER.login}:${USER.password}`,
   logLevel: 'info',
   extra: { OKTELL_CONFIG: cfg, OKTELL_DB_APP: appUrl.toString() },
-});
+};
+const inst = startInstance('A', join(tmp.dir, 'a'), scen, instanceEnv);
+// TRIAL_INSTANCES=2: a second instance on the same schema, taking every other webhook.
+const second = process.env.TRIAL_INSTANCES === '2' ? startInstance('B', join(tmp.dir, 'b'), scen, instanceEnv) : undefined;
 let allOut = '';
 inst.proc.stdout!.on('data', (d: Buffer) => (allOut += d.toString()));
-const stop = async () => { await inst.stop(); };
+const stop = async () => { await inst.stop(); await second?.stop(); };
 try {
   await waitHealthy(inst, 40_000);
+  if (second) await waitHealthy(second, 40_000);
   log('up', inst.url);
   // webhook sender
   const acked = new Set<string>();
@@ -135,7 +139,7 @@ try {
     while (sending) {
       const id = `w${++n}`;
       for (;;) {
-        const res = await fetch(`${inst.url}/Trial/Hook`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/plain', 'x-hook-signature': signBpiumBody('x', id) }, body: id, signal: AbortSignal.timeout(15_000) }).then(async (r) => { await r.text(); return r.status; }, (e) => `net:${e.name}`);
+        const res = await fetch(`${second && n % 2 ? second.url : inst.url}/Trial/Hook`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/plain', 'x-hook-signature': signBpiumBody('x', id) }, body: id, signal: AbortSignal.timeout(15_000) }).then(async (r) => { await r.text(); return r.status; }, (e) => `net:${e.name}`);
         statuses[String(res)] = (statuses[String(res)] ?? 0) + 1;
         if (res === 200) { acked.add(id); break; }
         if (!sending) break;
@@ -168,9 +172,14 @@ try {
   log('(c) hang 40s');
   await proxy.hang();
   for (let i = 0; i < 8; i++) { await sleep(5000); log('health', await health()); }
-  await proxy.pass();
-  log('(d) back');
-  await sleep(3000);
+  // Back for new connections only: the old ones stay black-holed (a failover; nothing resets them).
+  await proxy.heal();
+  log('(d) back (healed: old connections still silent)');
+  for (let i = 0; i < 12; i++) {
+    await sleep(5000);
+    const h = await health();
+    log('health', h.slice(0, 120), 'acked so far', acked.size);
+  }
   sending = false;
   await sender;
   log('statuses', statuses, 'acked', acked.size);
@@ -217,6 +226,7 @@ try {
   for (const [k, c] of [...byMsg].sort((a, b) => b[1] - a[1])) console.log(`  ${c}x ${k}`);
   writeFileSync('/tmp/trialA-log.jsonl', allOut);
   console.log('stderr:', inst.stderr().slice(-2000));
+  if (second) console.log('B warn+ lines:', second.stdout().split('\n').filter((l) => /"level":[4-6]0/.test(l)).map((l) => String(JSON.parse(l).msg).slice(0, 120)));
 } finally {
   await stop();
   await proxy.close();
