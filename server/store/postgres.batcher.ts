@@ -221,7 +221,7 @@ function codeOf(err: unknown): string {
  * same error in place of pg's.
  */
 export async function withAnswerBound<T>(client: ClientBase, ms: number | undefined, work: () => Promise<T>, onSilent?: () => void): Promise<T> {
-  const stream = (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
+  const stream = streamOf(client);
   if (!ms || !stream) return work();
   let fired = false;
   let timer: NodeJS.Timeout | undefined;
@@ -255,18 +255,34 @@ export async function withAnswerBound<T>(client: ClientBase, ms: number | undefi
  * Hands out a pool's connections, except those opened before one of them was found silent (`withAnswerBound`): the
  * database that stopped answering on one stopped on the others opened with it, and an idle one would cost its next
  * call the whole wait again, one connection after another once the database is back. Those are closed instead, and
- * a fresh connection is made.
+ * a fresh connection is made. They are closed by closing their sockets, not by pg's goodbye to the server: a socket
+ * whose host no longer answers would stay open after its goodbye until TCP gives up (a quarter of an hour, or never
+ * when something on the way takes the packets without passing them on), keeping the process alive after it stopped.
+ * The idle ones are closed at once; those in use when the silence was found, at their next checkout.
  */
 export class PgConnections {
   private readonly openedAt = new WeakMap<object, number>();
+  /** The pool's connections made since this watch began, and those among them checked out now. */
+  private readonly live = new Set<ClientBase>();
+  private readonly inUse = new Set<ClientBase>();
   private silentAt = -Infinity;
   constructor(private readonly pool: Pool) {
-    pool.on('connect', (client) => this.openedAt.set(client, performance.now()));
+    pool.on('connect', (client) => {
+      this.openedAt.set(client, performance.now());
+      this.live.add(client);
+    });
+    pool.on('acquire', (client) => this.inUse.add(client));
+    pool.on('release', (_err: Error | undefined, client: ClientBase) => this.inUse.delete(client));
+    pool.on('remove', (client) => {
+      this.live.delete(client);
+      this.inUse.delete(client);
+    });
   }
 
-  /** A connection was found silent: the ones opened until now are not used again. */
+  /** A connection was found silent: the ones opened until now are not used again; the idle ones are closed now. */
   noteSilent = (): void => {
     this.silentAt = performance.now();
+    for (const client of this.live) if (!this.inUse.has(client)) streamOf(client)?.destroy();
   };
 
   async connect(): Promise<PoolClient> {
@@ -274,9 +290,14 @@ export class PgConnections {
       const client = await this.pool.connect();
       // A connection made before this watch (the store's opening one) counts as opened at time 0.
       if ((this.openedAt.get(client) ?? 0) > this.silentAt) return client;
+      streamOf(client)?.destroy();
       client.release(new Error('opened before the database stopped answering on one of its connections'));
     }
   }
+}
+
+function streamOf(client: ClientBase): Socket | undefined {
+  return (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
 }
 
 /** The connection itself is gone or unusable: it must not go back to the pool. */

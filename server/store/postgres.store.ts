@@ -163,6 +163,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // An idle connection that breaks (server restart) emits 'error'; the next call gets a fresh one.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
+  // Watching from the first connection on: the opening one, idle in the pool afterwards, is one of those closed when
+  // the database goes silent.
+  const connections = new PgConnections(pool);
   let migrated: SchemaMigrated | undefined;
   try {
     const client = await pool.connect();
@@ -179,7 +182,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await pool.end().catch(() => undefined);
     throw classifyPgError(err);
   }
-  return new PostgresStore(pool, options, schema, migrated);
+  return new PostgresStore(pool, options, schema, migrated, connections);
 }
 
 async function createSchema(client: pg.PoolClient, schema: string): Promise<void> {
@@ -226,6 +229,7 @@ export class PostgresStore implements Store {
     readonly schema: string | undefined,
     /** What this open did to the schema (the server's start log says it); undefined when opened without migrating. */
     readonly migrated?: SchemaMigrated,
+    connections?: PgConnections,
   ) {
     this.clock = o.clock ?? { now: () => Date.now() };
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
@@ -234,7 +238,7 @@ export class PostgresStore implements Store {
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
     this.exactCountBelow = o.exactCountBelow ?? PG_EXACT_COUNT_BELOW;
     this.noAnswerMs = o.noAnswerMs ?? (o.statementTimeoutMs ?? 30_000) + 5000;
-    this.connections = new PgConnections(pool);
+    this.connections = connections ?? new PgConnections(pool);
     this.batcher = new PgWriteBatcher(pool, { ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}), noAnswerMs: this.noAnswerMs, connections: this.connections });
     this.effects = {
       get: async (runKey, stepKey) => {

@@ -7,6 +7,7 @@
 // and fails as `io`, so the writes behind it go on a fresh one.
 // Real parts: a real PostgreSQL behind a TCP proxy of the test that hangs its connections (pg-proxy.helper.ts).
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
@@ -73,6 +74,45 @@ describe('the PostgreSQL store when its connections stop answering', { skip: pg.
     } finally {
       await proxy.pass();
       // Bounded: without the bound, a close waits for the write that never ends.
+      await Promise.race([store.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+      await proxy.close();
+      await dropSchema(pg.url!, schema).catch(() => undefined);
+    }
+  });
+
+  it('closes the sockets of the connections opened before the silence, not only their sessions: none is left open for TCP to give up on', { timeout: 60_000 }, async () => {
+    const target = new URL(pg.url!);
+    const proxy = await outageProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const schema = randomSchemaName('silent');
+    const store = await openPostgresStore({ url: urlWithSchema(throughProxy(pg.url!, proxy), schema), statementTimeoutMs: 1000, connectTimeoutMs: 2000 });
+    try {
+      assert.equal((await store.recordRequest({ inbox: inbox('before') })).duplicate, false);
+      await Promise.all([1, 2, 3, 4].map(() => store.findByDedupKey('before')));
+      // The sockets of every connection the pool holds before the database goes silent (pg-pool's own list).
+      const pool = (store as unknown as { pool: { _clients: Array<{ connection: { stream: Socket } }> } }).pool;
+      const old = pool._clients.map((c) => c.connection.stream);
+      assert.ok(old.length >= 3, `connections before: ${old.length}`);
+
+      await proxy.hang();
+      const read = store.findByDedupKey('before').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      await proxy.heal();
+      const error = await read;
+      assert.ok(error instanceof StoreUnavailableError && error.reason === 'io', String(error));
+      await store.recordRequest({ inbox: inbox('after') });
+
+      // A goodbye (pg's Terminate, then FIN) on a silent connection leaves its socket open until the peer answers,
+      // which it never does here: the process would not exit after its store closed. Each is closed outright.
+      await waitFor('every socket opened before the silence to be closed', () => old.every((s) => s.destroyed), 5000).catch(() => undefined);
+      assert.deepEqual(
+        old.map((s) => s.destroyed),
+        old.map(() => true),
+      );
+    } finally {
+      await proxy.pass();
       await Promise.race([store.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
       await proxy.close();
       await dropSchema(pg.url!, schema).catch(() => undefined);
