@@ -207,7 +207,11 @@ export class TaskScheduler {
       else {
         this.cursor.set(t.name, this.clock.now());
         // A mark the store refuses now is tried again at the next tick; the enabled tasks go on meanwhile.
-        await this.markPaused(t.name, false).catch((e: unknown) => this.o.logger.warn({ err: e, task: t.name }, 'cannot record that the task is disabled; trying again'));
+        // Throttled as the tick's own failures are: during an outage it fails at every tick (one a second).
+        await this.markPaused(t.name, false).then(
+          () => this.pauseMarkLogs(t.name).succeeded(),
+          (e: unknown) => this.pauseMarkLogs(t.name).failed(e),
+        );
       }
     }
     const tasks = all.filter((t) => t.enabled);
@@ -350,6 +354,18 @@ export class TaskScheduler {
         recovered: `service task ${task}: runs are enqueued again`,
       };
       this.refusalLogs.set(task, (log = repeatingFailureLog(this.o.logger, message, 60_000, () => this.clock.now())));
+    }
+    return log;
+  }
+
+  /** Per disabled task: its `paused` mark refused, logged once in full, then one line a minute, and once when it is written. */
+  private readonly pauseMarkLogLines = new Map<string, FailureLog>();
+
+  private pauseMarkLogs(task: string): FailureLog {
+    let log = this.pauseMarkLogLines.get(task);
+    if (!log) {
+      const message = { failing: `service task ${task}: cannot record that the task is disabled; trying again`, recovered: `service task ${task}: its disabled mark is recorded again` };
+      this.pauseMarkLogLines.set(task, (log = repeatingFailureLog(this.o.logger, message, 60_000, () => this.clock.now())));
     }
     return log;
   }

@@ -51,4 +51,41 @@ describe('the service task scheduler while the store is unreachable', () => {
       tmp.cleanup();
     }
   });
+
+  it('a disabled task whose paused mark the store refuses is logged once, not at every tick', { timeout: 30_000 }, async () => {
+    const tmp = tempDir('oktell-tick-log-');
+    const real = await openSqliteStore({ file: join(tmp.dir, 's.sqlite') });
+    let down = true;
+    let refusedMarks = 0;
+    // Down from the start: the first mark of the disabled task is refused, so it is tried again at every tick.
+    const store = new Proxy(real, {
+      get(target, prop, receiver) {
+        if ((prop === 'claimTaskDue' || prop === 'lastTaskDues') && down)
+          return async () => {
+            if (prop === 'claimTaskDue') refusedMarks++;
+            throw new StoreUnavailableError('io', 'database unavailable (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:5432', 5);
+          };
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as Store;
+    const lines: Array<{ level: string; msg: string }> = [];
+    const at = (level: string) => (_o: unknown, msg?: string) => void lines.push({ level, msg: String(msg) });
+    const logger = { info: at('info'), warn: at('warn'), error: at('error'), debug() {} };
+    const tasks = parseServiceTasks('oktell.config.yaml', 'serviceTasks:\n  - { name: off, scenario: Tick, every: 1h, enabled: false }\n  - { name: on, scenario: Tick, every: 1h }\n', 'UTC');
+    const s = new TaskScheduler({ store, tasks: () => tasks, logger, tickMs: 5 });
+    try {
+      s.start();
+      await waitFor('many refused marks', () => refusedMarks >= 30, 20_000);
+      const marks = lines.filter((l) => l.msg.includes('cannot record that the task is disabled'));
+      assert.equal(marks.length, 1, `one line for ${refusedMarks} refused marks: ${JSON.stringify(lines.slice(0, 5))}`);
+      assert.match(marks[0]!.msg, /service task off/);
+      down = false;
+      await waitFor('the line saying the mark is recorded again', () => lines.some((l) => l.msg.includes('its disabled mark is recorded again')), 10_000);
+    } finally {
+      await s.stop();
+      await real.close();
+      tmp.cleanup();
+    }
+  });
 });
