@@ -288,7 +288,7 @@ export class PgConnections {
   async connect(): Promise<PoolClient> {
     for (;;) {
       const client = await this.pool.connect();
-      // A connection made before this watch (the store's opening one) counts as opened at time 0.
+      // A connection made before this watch began counts as opened at time 0 (the store watches from its first one).
       if ((this.openedAt.get(client) ?? 0) > this.silentAt) return client;
       streamOf(client)?.destroy();
       client.release(new Error('opened before the database stopped answering on one of its connections'));
