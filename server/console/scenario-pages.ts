@@ -60,7 +60,7 @@ export interface ProblemFile {
   scenario?: string;
   /** Whether the server still runs the scenario's last good version (a file edited into an invalid state). */
   running: boolean;
-  /** The first problem, from the folder, as `validate` begins it (without its block and hint): `BpiumNewTask.yaml:116:15 E_UNKNOWN_VARIABLE …`. */
+  /** The first problem, from the folder, as `validate` begins it (without its block and hint): `BpiumNewTask.yaml:133:15 E_UNKNOWN_VARIABLE …`. */
   first: string;
   problems: number;
 }
