@@ -25,7 +25,7 @@ function breakSubject(scenarios: string) {
 }
 
 /** The cases of the article's flow (article.test.yaml), of the WebRequest example (task-chat) and of the database examples. */
-const ARTICLE_CASES = 14;
+const ARTICLE_CASES = 15;
 const SHIPPED_CASES = ARTICLE_CASES + 5 + 4 + 3;
 
 describe('oktell-emu test: the shipped scenario tests', () => {
