@@ -36,37 +36,37 @@ function outboxFolder(dir: string): { outbox: string; elsewhere: string; target:
   return { outbox, elsewhere, target };
 }
 
+/** Runs `use` with a fresh temporary folder `dir` holding `outboxFolder`'s outbox, and removes it after. */
+async function withOutbox(use: (f: ReturnType<typeof outboxFolder> & { dir: string }) => Promise<void>): Promise<void> {
+  const tmp = tempDir();
+  try {
+    await use({ ...outboxFolder(tmp.dir), dir: tmp.dir });
+  } finally {
+    tmp.cleanup();
+  }
+}
+
 describe('reading a letter: readLetter and readLetterIn', () => {
   it('a good letter is read, by its path or in its outbox', async () => {
-    const tmp = tempDir();
-    try {
-      const { outbox } = outboxFolder(tmp.dir);
+    await withOutbox(async ({ outbox }) => {
       assert.equal((await readLetter(join(outbox, NAME))).text, 'Body text\r\n');
       assert.equal((await readLetterIn(outbox, NAME)).text, 'Body text\r\n');
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 
   it('a letter past the size shown (a sparse 3 GiB file) gets the too-big note from its size, not a read of it', async () => {
-    const tmp = tempDir();
-    try {
-      const { outbox } = outboxFolder(tmp.dir);
+    await withOutbox(async ({ outbox }) => {
       const huge = join(outbox, 'huge.eml');
       writeFileSync(huge, LETTER);
       truncateSync(huge, 3 * 1024 ** 3);
       const tooBig = { headers: [], text: `(the letter is ${3 * 1024 ** 3} bytes, too big to show here; open ${huge})` };
       assert.deepEqual(await readLetter(huge), tooBig);
       assert.deepEqual(await readLetterIn(outbox, 'huge.eml'), tooBig);
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 
   it('a folder or a named pipe in a letter\'s place is refused at once, the message naming the letter\'s own path', async () => {
-    const tmp = tempDir();
-    try {
-      const { outbox } = outboxFolder(tmp.dir);
+    await withOutbox(async ({ outbox }) => {
       const folder = join(outbox, 'folder.eml');
       mkdirSync(folder);
       const pipe = join(outbox, 'pipe.eml');
@@ -78,15 +78,11 @@ describe('reading a letter: readLetter and readLetterIn', () => {
       const isPipe = { code: 'E_NOT_A_FILE', message: `${pipe} is not a regular file (a named pipe, socket or device)` };
       await assert.rejects(readLetter(pipe), isPipe);
       await assert.rejects(readLetterIn(outbox, 'pipe.eml'), isPipe);
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 
   it('a letter that is a symbolic link: refused as root, with what to do; followed by any other user', async () => {
-    const tmp = tempDir();
-    try {
-      const { outbox, target } = outboxFolder(tmp.dir);
+    await withOutbox(async ({ outbox, target }) => {
       const link = join(outbox, 'link.eml');
       symlinkSync(target, link);
       if (!asRoot) {
@@ -106,17 +102,13 @@ describe('reading a letter: readLetter and readLetterIn', () => {
       };
       await assert.rejects(readLetter(link), refused);
       await assert.rejects(readLetterIn(outbox, 'link.eml'), refused);
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 
   it('readLetterIn of a missing outbox is ENOENT; of an outbox that is a link, refused as root', async () => {
-    const tmp = tempDir();
-    try {
-      const { outbox } = outboxFolder(tmp.dir);
-      await assert.rejects(readLetterIn(join(tmp.dir, 'none'), NAME), { code: 'ENOENT' });
-      const linked = join(tmp.dir, 'linked-outbox');
+    await withOutbox(async ({ outbox, dir }) => {
+      await assert.rejects(readLetterIn(join(dir, 'none'), NAME), { code: 'ENOENT' });
+      const linked = join(dir, 'linked-outbox');
       symlinkSync(outbox, linked);
       if (!asRoot) {
         assert.equal((await readLetterIn(linked, NAME)).text, 'Body text\r\n');
@@ -128,9 +120,7 @@ describe('reading a letter: readLetter and readLetterIn', () => {
         assert.match(e.message, /Fix: make it a real folder \(remove the link, make the folder and move what it held into it\)/);
         return true;
       });
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 });
 
@@ -149,10 +139,8 @@ describe('the outbox pinned for listing and pruning', () => {
   });
 
   it('an outbox that is a link is refused by each of them as root', { skip: asRoot ? false : 'needs root: links are followed for any other user' }, async () => {
-    const tmp = tempDir();
-    try {
-      const { outbox } = outboxFolder(tmp.dir);
-      const linked = join(tmp.dir, 'linked-outbox');
+    await withOutbox(async ({ outbox, dir }) => {
+      const linked = join(dir, 'linked-outbox');
       symlinkSync(outbox, linked);
       const refused = (e: unknown) => e instanceof RefusedLinkError && e.message.startsWith(`the outbox ${linked} is a symbolic link (to ${outbox})`);
       await assert.rejects(listOutbox(linked), refused);
@@ -160,17 +148,13 @@ describe('the outbox pinned for listing and pruning', () => {
       await assert.rejects(pruneOutbox(linked, Date.now()), refused);
       await assert.rejects(readOutboxEntry(linked, NAME), refused);
       assert.deepEqual(readdirSync(outbox), [NAME], 'nothing pruned where the link points');
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 });
 
 describe('an error met in a pinned folder names the folder, not the descriptor it was reached through', () => {
   it('withPinnedFolder puts the folder back into the message and path of what use throws', { skip: asRoot ? false : 'needs root: any other user is given the folder itself' }, async () => {
-    const tmp = tempDir();
-    try {
-      const { outbox } = outboxFolder(tmp.dir);
+    await withOutbox(async ({ outbox }) => {
       let via = '';
       const err = await withPinnedFolder(outbox, 'the outbox', async (path) => {
         via = path;
@@ -186,15 +170,11 @@ describe('an error met in a pinned folder names the folder, not the descriptor i
         throw new Error(`'${path}/a' then '${path}7/b'`);
       }).catch((e: Error) => e);
       assert.equal(other.message, `'${outbox}/a' then '${via2}7/b'`);
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 
   it('what use throws and cannot be renamed in (a frozen error, a DOMException) is thrown as it is, not a TypeError', { skip: asRoot ? false : 'needs root: any other user is given the folder itself' }, async () => {
-    const tmp = tempDir();
-    try {
-      const { outbox } = outboxFolder(tmp.dir);
+    await withOutbox(async ({ outbox }) => {
       let frozen: Error | undefined;
       const got = await withPinnedFolder(outbox, 'the outbox', async (path) => {
         frozen = Object.freeze(Object.assign(new Error(`cannot read '${path}/x.eml'`), { code: 'EIO' }));
@@ -203,17 +183,13 @@ describe('an error met in a pinned folder names the folder, not the descriptor i
       assert.equal(got, frozen, String(got));
       const aborted = new DOMException('The operation was aborted', 'AbortError');
       assert.equal(await withPinnedFolder(outbox, 'the outbox', async () => Promise.reject(aborted)).catch((e: unknown) => e), aborted);
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 });
 
 describe('no descriptor is left open, on any path', () => {
   it('a file refused after its open (a folder, a pipe), a letter too big, a use that throws or a folder not pinned: all closed', async () => {
-    const tmp = tempDir();
-    try {
-      const { outbox } = outboxFolder(tmp.dir);
+    await withOutbox(async ({ outbox, dir }) => {
       const folder = join(outbox, 'folder.eml');
       mkdirSync(folder);
       const pipe = join(outbox, 'pipe.eml');
@@ -234,12 +210,10 @@ describe('no descriptor is left open, on any path', () => {
       assert.match((await readLetterIn(outbox, 'huge.eml')).text ?? '', /too big to show here/);
       assert.equal(open(), before, 'after the letter too big');
       await assert.rejects(withPinnedFolder(outbox, 'the outbox', async () => Promise.reject(new Error('no'))), /^Error: no$/);
-      assert.equal(await withPinnedFolder(join(tmp.dir, 'none'), 'the outbox', async () => 1, () => 0), 0);
+      assert.equal(await withPinnedFolder(join(dir, 'none'), 'the outbox', async () => 1, () => 0), 0);
       assert.equal((await listOutbox(outbox)).length, 4);
       assert.equal(open(), before);
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 });
 

@@ -30,12 +30,28 @@ const inbox = (dedupKey: string) => ({
   response: { status: 200, body: 'ok' },
 });
 
+/**
+ * A store on a schema of its own, reached through a proxy of the test (statement timeout 1 s, so its silence bound is
+ * 6 s); `done` lets the proxy pass again, closes the store (bounded: a close would wait for a write that never ends),
+ * the proxy, and drops the schema.
+ */
+async function storeBehindProxy() {
+  const target = new URL(pg.url!);
+  const proxy = await outageProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const schema = randomSchemaName('silent');
+  const store = await openPostgresStore({ url: urlWithSchema(throughProxy(pg.url!, proxy), schema), statementTimeoutMs: 1000, connectTimeoutMs: 2000 });
+  const done = async () => {
+    await proxy.pass();
+    await Promise.race([store.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    await proxy.close();
+    await dropSchema(pg.url!, schema).catch(() => undefined);
+  };
+  return { proxy, store, done };
+}
+
 describe('the PostgreSQL store when its connections stop answering', { skip: pg.skip }, () => {
   it('a write and a read left without an answer fail as io, and the store works on fresh connections once the database is back', { timeout: 60_000 }, async () => {
-    const target = new URL(pg.url!);
-    const proxy = await outageProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const schema = randomSchemaName('silent');
-    const store = await openPostgresStore({ url: urlWithSchema(throughProxy(pg.url!, proxy), schema), statementTimeoutMs: 1000, connectTimeoutMs: 2000 });
+    const { proxy, store, done } = await storeBehindProxy();
     try {
       assert.equal((await store.recordRequest({ inbox: inbox('before') })).duplicate, false);
       // Several open connections in the pool, idle: the calls below are sent on them.
@@ -72,19 +88,12 @@ describe('the PostgreSQL store when its connections stop answering', { skip: pg.
       assert.equal(after.error, undefined);
       assert.equal((await store.findByDedupKey('after'))?.responseStatus, 200);
     } finally {
-      await proxy.pass();
-      // Bounded: without the bound, a close waits for the write that never ends.
-      await Promise.race([store.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
-      await proxy.close();
-      await dropSchema(pg.url!, schema).catch(() => undefined);
+      await done();
     }
   });
 
   it('closes the sockets of the connections opened before the silence, not only their sessions: none is left open for TCP to give up on', { timeout: 60_000 }, async () => {
-    const target = new URL(pg.url!);
-    const proxy = await outageProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const schema = randomSchemaName('silent');
-    const store = await openPostgresStore({ url: urlWithSchema(throughProxy(pg.url!, proxy), schema), statementTimeoutMs: 1000, connectTimeoutMs: 2000 });
+    const { proxy, store, done } = await storeBehindProxy();
     try {
       assert.equal((await store.recordRequest({ inbox: inbox('before') })).duplicate, false);
       await Promise.all([1, 2, 3, 4].map(() => store.findByDedupKey('before')));
@@ -112,10 +121,7 @@ describe('the PostgreSQL store when its connections stop answering', { skip: pg.
         old.map(() => true),
       );
     } finally {
-      await proxy.pass();
-      await Promise.race([store.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
-      await proxy.close();
-      await dropSchema(pg.url!, schema).catch(() => undefined);
+      await done();
     }
   });
 });

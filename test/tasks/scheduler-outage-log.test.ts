@@ -12,27 +12,40 @@ import type { Store } from '../../server/store/store.port.js';
 import { tempDir } from '../helpers.js';
 import { waitFor } from '../server/server-helpers.js';
 
+/**
+ * `real` as the scheduler sees it during an outage: while `isDown()`, the methods named in `refused` are refused as a
+ * lost connection is, each refusal told to `onRefused` first.
+ */
+function storeDuringOutage(real: Store, refused: readonly string[], isDown: () => boolean, onRefused: (method: string) => void): Store {
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      if (typeof prop === 'string' && refused.includes(prop) && isDown())
+        return async () => {
+          onRefused(prop);
+          throw new StoreUnavailableError('io', 'database unavailable (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:5432', 5);
+        };
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  }) as Store;
+}
+
+/** A logger that keeps its lines (level and message) in `lines`. */
+function keptLines(): { lines: Array<{ level: string; msg: string }>; logger: { info(o: unknown, m?: string): void; warn(o: unknown, m?: string): void; error(o: unknown, m?: string): void; debug(): void } } {
+  const lines: Array<{ level: string; msg: string }> = [];
+  const at = (level: string) => (_o: unknown, msg?: string) => void lines.push({ level, msg: String(msg) });
+  return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error'), debug() {} } };
+}
+
 describe('the service task scheduler while the store is unreachable', () => {
   it('logs the failing ticks once, not once per tick, and their end once', { timeout: 30_000 }, async () => {
     const tmp = tempDir('oktell-tick-log-');
     const real = await openSqliteStore({ file: join(tmp.dir, 's.sqlite') });
     let down = true;
     let failedTicks = 0;
-    // The store as the scheduler sees it during an outage: its reads are refused as a lost connection is.
-    const store = new Proxy(real, {
-      get(target, prop, receiver) {
-        if (prop === 'lastTaskDues' && down)
-          return async () => {
-            failedTicks++;
-            throw new StoreUnavailableError('io', 'database unavailable (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:5432', 5);
-          };
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    }) as Store;
-    const lines: Array<{ level: string; msg: string }> = [];
-    const at = (level: string) => (_o: unknown, msg?: string) => void lines.push({ level, msg: String(msg) });
-    const logger = { info: at('info'), warn: at('warn'), error: at('error'), debug() {} };
+    // Its reads are refused as a lost connection is.
+    const store = storeDuringOutage(real, ['lastTaskDues'], () => down, () => failedTicks++);
+    const { lines, logger } = keptLines();
     const tasks = parseServiceTasks('oktell.config.yaml', 'serviceTasks:\n  - { name: tick, scenario: Tick, every: 1h }\n', 'UTC');
     const s = new TaskScheduler({ store, tasks: () => tasks, logger, tickMs: 5 });
     try {
@@ -58,20 +71,10 @@ describe('the service task scheduler while the store is unreachable', () => {
     let down = true;
     let refusedMarks = 0;
     // Down from the start: the first mark of the disabled task is refused, so it is tried again at every tick.
-    const store = new Proxy(real, {
-      get(target, prop, receiver) {
-        if ((prop === 'claimTaskDue' || prop === 'lastTaskDues') && down)
-          return async () => {
-            if (prop === 'claimTaskDue') refusedMarks++;
-            throw new StoreUnavailableError('io', 'database unavailable (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:5432', 5);
-          };
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    }) as Store;
-    const lines: Array<{ level: string; msg: string }> = [];
-    const at = (level: string) => (_o: unknown, msg?: string) => void lines.push({ level, msg: String(msg) });
-    const logger = { info: at('info'), warn: at('warn'), error: at('error'), debug() {} };
+    const store = storeDuringOutage(real, ['claimTaskDue', 'lastTaskDues'], () => down, (method) => {
+      if (method === 'claimTaskDue') refusedMarks++;
+    });
+    const { lines, logger } = keptLines();
     const tasks = parseServiceTasks('oktell.config.yaml', 'serviceTasks:\n  - { name: off, scenario: Tick, every: 1h, enabled: false }\n  - { name: on, scenario: Tick, every: 1h }\n', 'UTC');
     const s = new TaskScheduler({ store, tasks: () => tasks, logger, tickMs: 5 });
     try {
