@@ -100,7 +100,8 @@ export interface PostgresStoreOptions {
   /**
    * A call whose connection hears nothing from the database for this long (a network partition that drops packets,
    * a host gone without a word) closes that connection and fails as `io`, as a lost connection does, instead of
-   * waiting for ever. Default the statement timeout plus 5000 ms; it must exceed the statement timeout.
+   * waiting for ever. Default the statement timeout plus 5000 ms, and none with no statement timeout (0: a statement
+   * may then run as long as it needs, answering nothing meanwhile). 0: none.
    */
   noAnswerMs?: number;
   newId?: () => string;
@@ -208,6 +209,17 @@ function splitSchema(url: string, override: string | undefined): { connectionStr
   return { connectionString: u.toString(), schema };
 }
 
+/**
+ * How long a call may hear nothing before its connection is given up (`PostgresStoreOptions.noAnswerMs`): as given,
+ * else the statement timeout plus 5 s; 0 (none) when statements have no timeout, since a long one answers nothing
+ * until it ends.
+ */
+export function noAnswerBound(o: Pick<PostgresStoreOptions, 'noAnswerMs' | 'statementTimeoutMs'>): number {
+  if (o.noAnswerMs !== undefined) return o.noAnswerMs;
+  const statement = o.statementTimeoutMs ?? 30_000;
+  return statement > 0 ? statement + 5000 : 0;
+}
+
 export class PostgresStore implements Store {
   readonly effects: EffectJournalPort;
   private readonly batcher: PgWriteBatcher;
@@ -237,7 +249,7 @@ export class PostgresStore implements Store {
     this.defaultMaxAttempts = o.defaultMaxAttempts ?? 5;
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
     this.exactCountBelow = o.exactCountBelow ?? PG_EXACT_COUNT_BELOW;
-    this.noAnswerMs = o.noAnswerMs ?? (o.statementTimeoutMs ?? 30_000) + 5000;
+    this.noAnswerMs = noAnswerBound(o);
     this.connections = connections ?? new PgConnections(pool);
     this.batcher = new PgWriteBatcher(pool, { ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}), noAnswerMs: this.noAnswerMs, connections: this.connections });
     this.effects = {

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { openPostgresStore } from '../../server/store/postgres.store.js';
+import { noAnswerBound, openPostgresStore } from '../../server/store/postgres.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import { outageProxy, throughProxy } from '../scale/pg-proxy.helper.js';
 import { waitFor } from '../server/server-helpers.js';
@@ -123,5 +123,15 @@ describe('the PostgreSQL store when its connections stop answering', { skip: pg.
     } finally {
       await done();
     }
+  });
+});
+
+describe('the silence bound of the PostgreSQL store', () => {
+  it('is the statement timeout plus 5 s, none when statements have no timeout, or as given', () => {
+    assert.deepEqual(
+      [noAnswerBound({}), noAnswerBound({ statementTimeoutMs: 1000 }), noAnswerBound({ statementTimeoutMs: 0 }), noAnswerBound({ statementTimeoutMs: 0, noAnswerMs: 60_000 }), noAnswerBound({ noAnswerMs: 0 })],
+      // A statement timeout of 0 is none in PostgreSQL: a bound of 5 s would cut a long statement still running.
+      [35_000, 6000, 0, 60_000, 0],
+    );
   });
 });
