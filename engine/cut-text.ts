@@ -60,14 +60,17 @@ export function clipWhole(text: string, at: number): string {
 
 /**
  * nunjucks' `truncate` filter (up to `length` characters, at the last space before it unless `killwords`, then `end`),
- * except that it never cuts an emoji or an accented letter in two as nunjucks' own does (`clipWhole`).
+ * except that it never cuts an emoji or an accented letter in two as nunjucks' own does (`clipWhole`), and never at a
+ * space with nothing but spaces before it (nunjucks' own then leaves `end` alone).
  */
 export function truncateWords(text: string, length = 255, killwords = false, end = '...'): string {
   if (text.length <= length) return text;
   let at = length;
   if (!killwords) {
     const space = text.lastIndexOf(' ', length);
-    if (space !== -1) at = space;
+    // Only a space with a word before it: one that only spaces come before (a name typed with a space in front,
+    // then one long word) would cut the whole text away and leave `end` alone; that text is cut at `length`.
+    if (space !== -1 && text.slice(0, space).trim() !== '') at = space;
   }
   return clipWhole(text, at) + end;
 }

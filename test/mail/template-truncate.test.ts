@@ -22,6 +22,18 @@ describe('truncate in a letter template', () => {
     assert.equal(out.html, '<b>Ёж</b> 😀...');
   });
 
+  it('a text with only spaces before its first space-free stretch is cut at the length, not to nothing', () => {
+    const d = mkdtempSync(join(tmpdir(), 'oktell-truncate-s-'));
+    try {
+      writeFileSync(join(d, 's.subject.njk'), '{{ t | truncate(5) }}|{{ u | truncate(5) }}');
+      writeFileSync(join(d, 's.text.njk'), '-');
+      // nunjucks' own cut both at the leading space: '...|...'. A space after a word is still where it cuts.
+      assert.equal(createTemplateRenderer({ dir: d }).render('s', { t: ' Длинноеслово', u: 'ab cdefgh' }).subject, 'Длин...|ab...'); // (a subject's own spaces around are trimmed)
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   // Each cut falls inside a character made of several code points: it is kept whole or left out, never split (nunjucks'
   // own, and this filter before, left a lone family member, a lone regional letter or an unaccented e).
   for (const [what, text, length, want] of [
