@@ -22,7 +22,7 @@ import { answerHook } from './hook.js';
 import { noteStoreRefusal, noteStoreTakesWrites } from './store-refusal.js';
 import { budgetFor, budgetRefusal, holdFor, loginOf, type BodyBudget } from './body-budget.js';
 import { closeUnreadBody, declaresBody, FORM_FIELD_LIMIT, type NotText, OVER_BUDGET, type ParsedForm, parseForm, readBody, readForm, utf8Else } from './request-body.js';
-import { logHookTooLarge, observeRequest, pathOf, writeAnswer } from './hook-listener.js';
+import { logHookTooLarge, observeRequest, pathOf, refusalText, type RefusalStatus, writeAnswer } from './hook-listener.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -177,7 +177,7 @@ export function createApp(d: AppDeps): express.Express {
     };
     // A refusal for its reason: plain text `413 Payload Too Large: <reason>\n`; the Web-API's return value is the
     // reason, or `webApiReason` where it says more.
-    const refuse = (status: keyof typeof REFUSAL_PHRASES, reason: string, webApiReason = reason) => answer(status, `${status} ${REFUSAL_PHRASES[status]}: ${reason}\n`, webApiReason);
+    const refuse = (status: RefusalStatus, reason: string, webApiReason = reason) => answer(status, refusalText(status, reason), webApiReason);
     if (e?.type === OVER_BUDGET) {
       // The budget of all connections, or the share of the request's login: the answer says which.
       const refusal = budgetRefusal(res);
@@ -421,9 +421,6 @@ function webApiRoute(req: Request): 'xml' | 'plain' | undefined {
   const path = req.path.toLowerCase().replace(/\/$/, '');
   return path === '/execsvcscript' ? 'xml' : path === '/execsvcscriptplain' ? 'plain' : undefined;
 }
-
-/** The status phrases of the body refusals express's error handler words from their reasons (`refuse`). */
-const REFUSAL_PHRASES = { 400: 'Bad Request', 413: 'Payload Too Large' } as const;
 
 /** A Web-API answer: Oktell's XML (execsvcscript) or the return value as text (execsvcscriptplain), with the start result. */
 function answerWebApi(res: Response, form: 'xml' | 'plain', status: number, a: ExecSvcAnswer): void {

@@ -93,7 +93,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
         closeUnreadBody(req, res);
         d.metrics.response(413);
         logHookTooLarge(d, { path, ip: ip(), login: user.login });
-        writeAnswer(res, textAnswer(413, `413 Payload Too Large: the limit is ${d.config.bodyLimitBytes} bytes\n`, { Connection: 'close' }), method);
+        writeAnswer(res, textAnswer(413, refusalText(413, `the limit is ${d.config.bodyLimitBytes} bytes`), { Connection: 'close' }), method);
         return;
       }
       answerHook(d, { method, url, path, rawHeaders: req.rawHeaders, header, ip: ip() ?? null, login: user.login, body, clientGone: () => req.socket.destroyed }).then(
@@ -112,6 +112,15 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       );
     });
   };
+}
+
+/** The status phrases of the body refusals worded from their reasons (`refusalText`). */
+const REFUSAL_PHRASES = { 400: 'Bad Request', 413: 'Payload Too Large' } as const;
+export type RefusalStatus = keyof typeof REFUSAL_PHRASES;
+
+/** The plain text of a body refusal, here and in express's error handler: `413 Payload Too Large: <reason>\n`. */
+export function refusalText(status: RefusalStatus, reason: string): string {
+  return `${status} ${REFUSAL_PHRASES[status]}: ${reason}\n`;
 }
 
 /**
