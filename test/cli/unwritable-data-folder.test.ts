@@ -39,46 +39,61 @@ describe('serve on a data folder its user may not write in', { skip: process.get
   // The folder's owner is read after the access check: a folder removed between the two (a cleanup script, another
   // instance's installer) made that read throw its raw ENOENT. The removal is made to happen there by a preload that
   // removes the folder when the check of it fails.
-  it('a folder removed while the start checks it: one line saying so, exit 2', () => {
-    const tmp = tempDir();
+  // Or a folder on its path replaced by a file meanwhile (ENOTDIR): said as such, not as "removed".
+  for (const [how, said] of [
+    ['removed', 'was removed'],
+    ['replaced', 'stopped being reachable (a folder on its path was replaced by a file)'],
+  ] as const) {
+    it(`a folder ${how} while the start checks it: one line saying so, exit 2`, () => {
+      const tmp = tempDir();
+      try {
+        chmodSync(tmp.dir, 0o755);
+        const parent = join(tmp.dir, 'parent');
+        mkdirSync(parent);
+        chownSync(parent, 65534, 65534); // nobody's, so nobody may remove what is in it
+        const mid = join(parent, 'mid');
+        mkdirSync(mid);
+        chownSync(mid, 65534, 65534);
+        const data = join(mid, 'lib');
+        mkdirSync(data, { mode: 0o755 });
+        const preload = join(tmp.dir, 'remove-after-access.mjs');
+        writeFileSync(
+          preload,
+          `import fs from 'node:fs';
+  import { syncBuiltinESMExports } from 'node:module';
+  const target = ${JSON.stringify(data)};
+  const access = fs.accessSync;
+  fs.accessSync = function (path, mode) {
     try {
-      chmodSync(tmp.dir, 0o755);
-      const parent = join(tmp.dir, 'parent');
-      mkdirSync(parent);
-      chownSync(parent, 65534, 65534); // nobody's, so nobody may remove what is in it
-      const data = join(parent, 'lib');
-      mkdirSync(data, { mode: 0o755 });
-      const preload = join(tmp.dir, 'remove-after-access.mjs');
-      writeFileSync(
-        preload,
-        `import fs from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
-const target = ${JSON.stringify(data)};
-const access = fs.accessSync;
-fs.accessSync = function (path, mode) {
-  try {
-    return access.call(this, path, mode);
-  } catch (e) {
-    if (String(path) === target && fs.existsSync(target)) fs.rmdirSync(target);
-    throw e;
-  }
-};
-syncBuiltinESMExports();
-`,
-      );
-      const r = spawnSync(process.execPath, ['--import', preload, repoPath('bin', 'oktell-emu.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--bpium-emulator-port', '0', '--data-dir', data], {
-        cwd: repoRoot,
-        env: cliEnvironment({ OKTELL_USERS: 'a:b' }, ['OKTELL_STORE']),
-        encoding: 'utf8',
-        uid: 65534,
-        gid: 65534,
-        timeout: 60_000,
-      });
-      assert.equal(existsSync(data), false, 'the preload removed the folder');
-      assert.equal(r.status, 2, r.stderr);
-      assert.equal(r.stderr, `oktell-emu: the data folder ${data} was removed while the start checked it (it was there, and not writable by nobody): start again to have it made, or choose another with --data-dir, OKTELL_DATA_DIR or dataDir: in the config file\n`);
-    } finally {
-      tmp.cleanup();
+      return access.call(this, path, mode);
+    } catch (e) {
+      if (String(path) === target && fs.existsSync(target)) {
+        fs.rmdirSync(target);
+        if (${JSON.stringify(how)} === 'replaced') {
+          fs.rmdirSync(${JSON.stringify(mid)});
+          fs.writeFileSync(${JSON.stringify(mid)}, '');
+        }
+      }
+      throw e;
     }
-  });
+  };
+  syncBuiltinESMExports();
+  `,
+        );
+        const r = spawnSync(process.execPath, ['--import', preload, repoPath('bin', 'oktell-emu.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--bpium-emulator-port', '0', '--data-dir', data], {
+          cwd: repoRoot,
+          env: cliEnvironment({ OKTELL_USERS: 'a:b' }, ['OKTELL_STORE']),
+          encoding: 'utf8',
+          uid: 65534,
+          gid: 65534,
+          timeout: 60_000,
+        });
+        assert.equal(existsSync(data), false, 'the preload removed the folder');
+        assert.equal(r.status, 2, r.stderr);
+        assert.equal(r.stderr, `oktell-emu: the data folder ${data} ${said} while the start checked it (it was there, and not writable by nobody): start again to have it made, or choose another with --data-dir, OKTELL_DATA_DIR or dataDir: in the config file\n`);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
 });
