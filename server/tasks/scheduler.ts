@@ -154,6 +154,17 @@ const MAX_PER_TICK = 100;
  */
 const PAUSE_MARK_MS = 30 * 60_000;
 
+/** What a task's failures that repeat at every tick say, failing and once they end (`TaskScheduler.taskFailures`). */
+const TASK_FAILURES = {
+  // Refused runs: near the store quota.
+  refused: (task: string) => ({
+    failing: `service task ${task}: the store is near its quota (OKTELL_STORE_MAX_PAGES), the run is not enqueued; tried again at every tick`,
+    recovered: `service task ${task}: runs are enqueued again`,
+  }),
+  // A disabled task's `paused` mark the store refuses.
+  pauseMark: (task: string) => ({ failing: `service task ${task}: cannot record that the task is disabled; trying again`, recovered: `service task ${task}: its disabled mark is recorded again` }),
+};
+
 export class TaskScheduler {
   readonly counters = new Map<string, TaskCounters>();
   private readonly clock: { now(): number };
@@ -173,7 +184,7 @@ export class TaskScheduler {
   start(): void {
     // A store that cannot be reached fails every tick (one a second): the first failure in full, then one line a
     // minute, and one line when a tick works again, not a warning with its stack every second of the outage.
-    const failures = repeatingFailureLog(this.o.logger, { failing: 'service tasks: a tick failed; trying again', recovered: 'service tasks: ticks work again' }, 60_000, () => this.clock.now());
+    const failures = this.failureLog({ failing: 'service tasks: a tick failed; trying again', recovered: 'service tasks: ticks work again' });
     const loop = () => {
       if (this.stopped) return;
       this.ticking = this.tick()
@@ -209,8 +220,8 @@ export class TaskScheduler {
         // A mark the store refuses now is tried again at the next tick; the enabled tasks go on meanwhile.
         // Throttled as the tick's own failures are: during an outage it fails at every tick (one a second).
         await this.markPaused(t.name, false).then(
-          () => this.pauseMarkLogs(t.name).succeeded(),
-          (e: unknown) => this.pauseMarkLogs(t.name).failed(e),
+          () => this.taskFailures(t.name, 'pauseMark').succeeded(),
+          (e: unknown) => this.taskFailures(t.name, 'pauseMark').failed(e),
         );
       }
     }
@@ -339,35 +350,26 @@ export class TaskScheduler {
       // The due time stays unclaimed and is tried again at every tick; one that waits longer than lateAfterMs counts as
       // missed, so a long refusal ends in the task's missed policy, not in a run per due time.
       if (!(err instanceof StoreUnavailableError && err.reason === 'full')) throw err;
-      this.refusals(task.name).failed(err);
+      this.taskFailures(task.name, 'refused').failed(err);
     }
   }
 
-  /** Per task: refused runs, logged once in full, then one line a minute, and once when runs are enqueued again. */
-  private readonly refusalLogs = new Map<string, FailureLog>();
+  /**
+   * Per task and kind of failure that repeats at every tick (`TASK_FAILURES`): logged once in full, then one line a
+   * minute, and once when it ends.
+   */
+  private readonly taskFailureLogs = new Map<string, FailureLog>();
 
-  private refusals(task: string): FailureLog {
-    let log = this.refusalLogs.get(task);
-    if (!log) {
-      const message = {
-        failing: `service task ${task}: the store is near its quota (OKTELL_STORE_MAX_PAGES), the run is not enqueued; tried again at every tick`,
-        recovered: `service task ${task}: runs are enqueued again`,
-      };
-      this.refusalLogs.set(task, (log = repeatingFailureLog(this.o.logger, message, 60_000, () => this.clock.now())));
-    }
+  private taskFailures(task: string, kind: keyof typeof TASK_FAILURES): FailureLog {
+    const key = `${kind} ${task}`;
+    let log = this.taskFailureLogs.get(key);
+    if (!log) this.taskFailureLogs.set(key, (log = this.failureLog(TASK_FAILURES[kind](task))));
     return log;
   }
 
-  /** Per disabled task: its `paused` mark refused, logged once in full, then one line a minute, and once when it is written. */
-  private readonly pauseMarkLogLines = new Map<string, FailureLog>();
-
-  private pauseMarkLogs(task: string): FailureLog {
-    let log = this.pauseMarkLogLines.get(task);
-    if (!log) {
-      const message = { failing: `service task ${task}: cannot record that the task is disabled; trying again`, recovered: `service task ${task}: its disabled mark is recorded again` };
-      this.pauseMarkLogLines.set(task, (log = repeatingFailureLog(this.o.logger, message, 60_000, () => this.clock.now())));
-    }
-    return log;
+  /** A failure that repeats at every tick, logged once in full, then one line a minute, and once when it ends. */
+  private failureLog(message: { failing: string; recovered: string }): FailureLog {
+    return repeatingFailureLog(this.o.logger, message, 60_000, () => this.clock.now());
   }
 
   /** When this scheduler last left a `paused` mark for each disabled task. */
@@ -392,7 +394,7 @@ export class TaskScheduler {
     if (!r.claimed) return false; // another instance (or an earlier life of this one) handled it
     const c = this.count(task.name);
     if (r.jobId) {
-      this.refusalLogs.get(task.name)?.succeeded();
+      this.taskFailures(task.name, 'refused').succeeded();
       c.started++;
       const errors = paramErrorsOf(job?.trigger);
       if (errors) this.o.logger.warn({ task: task.name, jobId: r.jobId, paramErrors: errors }, `service task ${task.name}: some parameters could not be computed and are empty`);
