@@ -92,9 +92,9 @@ function openFailure(err: unknown, shown: string, link: LinkWords | undefined): 
  * is a regular file (`assertRegularFile`: a folder is EISDIR, a named pipe, socket or device E_NOT_A_FILE; a pipe
  * would hold the read forever). `shown`: the file's path for messages, where `via` reaches it through a pinned folder
  * (`withPinnedFolder`). A link refused is a `RefusedLinkError` worded by `link`, or without it the open's own error
- * (ELOOP). The caller closes the handle.
+ * (ELOOP). The caller closes the handle; `size` is the file's at the open (from the same stat).
  */
-export async function openRegularFile(via: string, shown: string = via, link?: LinkWords): Promise<FileHandle> {
+export async function openRegularFile(via: string, shown: string = via, link?: LinkWords): Promise<{ handle: FileHandle; size: number }> {
   let handle: FileHandle;
   try {
     handle = await open(via, readFlags());
@@ -102,12 +102,13 @@ export async function openRegularFile(via: string, shown: string = via, link?: L
     throw openFailure(err, shown, link);
   }
   try {
-    assertRegularFile(await handle.stat(), shown);
+    const st = await handle.stat();
+    assertRegularFile(st, shown);
+    return { handle, size: st.size };
   } catch (err) {
     await handle.close();
     throw err;
   }
-  return handle;
 }
 
 /** `openRegularFile`, synchronous: the file descriptor, which the caller closes. */

@@ -20,7 +20,7 @@ function headerEnd(buf: Buffer): number {
  * `via`: the same file through a pinned folder, when `file` is not opened itself.
  */
 export async function readHeaderBlock(file: string, via: string = file): Promise<Map<string, string>> {
-  const handle = await openRegularFile(via, file);
+  const { handle } = await openRegularFile(via, file);
   let data = Buffer.alloc(0);
   try {
     for (;;) {

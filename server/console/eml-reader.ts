@@ -145,13 +145,12 @@ export function parseLetter(raw: Buffer): LetterBodies {
  */
 export async function readLetter(file: string, via: string = file): Promise<LetterBodies> {
   // Only a regular file is read (a named pipe would wait for a writer forever).
-  const handle = await openRegularFile(via, file, { what: 'the letter', fix: 'put the letter file itself there (or give the path of the file the link points to)' });
+  const { handle, size } = await openRegularFile(via, file, { what: 'the letter', fix: 'put the letter file itself there (or give the path of the file the link points to)' });
   const tooBig = (bytes: number): LetterBodies => ({ headers: [], text: `(the letter is ${bytes} bytes, too big to show here; open ${file})` });
   let raw: Buffer;
   try {
     // Its size first: a huge (or sparse) file put in the outbox is not read into memory to be refused after, and one
     // past 2 GiB, which a read cannot hold, gets the same note rather than a read error.
-    const { size } = await handle.stat();
     if (size > MAX_LETTER_BYTES) return tooBig(size);
     raw = await handle.readFile();
   } finally {
