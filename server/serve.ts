@@ -546,23 +546,24 @@ function refuseUnwritableDataDir(dir: string): void {
       // No name for this uid (a container's numeric user): the number says it.
     }
     const folder = folderOwner(dir);
-    if (folder.gone) throw new ConfigError(`the data folder ${dir} ${folder.gone === 'removed' ? 'was removed' : 'stopped being reachable (a folder on its path was replaced by a file)'} while the start checked it (it was there, and not writable by ${user}): start again to have it made, or choose another with --data-dir, OKTELL_DATA_DIR or dataDir: in the config file`);
+    if (folder.gone) throw new ConfigError(`the data folder ${dir} ${folder.gone} while the start checked it (it was there, and not writable by ${user}): start again to have it made, or choose another with --data-dir, OKTELL_DATA_DIR or dataDir: in the config file`);
     throw new ConfigError(`the data folder ${dir} is not writable by the user the server runs as (${user}; ${folder.said}): give it the folder (chown ${user} ${dir}; chmod 700 ${dir}) or choose another with --data-dir, OKTELL_DATA_DIR or dataDir: in the config file`);
   }
 }
 
 /**
- * Whose the data folder is and its mode, for the message about a folder the server may not write in; `gone` when it
- * was removed since the check (another process, a cleanup script), which the stat then meets as ENOENT, or a folder on
- * its path was replaced by a file (ENOTDIR).
+ * Whose the data folder is and its mode, for the message about a folder the server may not write in; `gone`, what
+ * became of it, when it was removed since the check (another process, a cleanup script), which the stat then meets as
+ * ENOENT, or a folder on its path was replaced by a file (ENOTDIR).
  */
-function folderOwner(dir: string): { said: string; gone?: 'removed' | 'path not a folder' } {
+function folderOwner(dir: string): { said: string; gone?: string } {
   try {
     const folder = statSync(dir);
     return { said: `the folder belongs to uid ${folder.uid}, mode ${(folder.mode & 0o777).toString(8)}` };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { said: '', gone: code === 'ENOENT' ? 'removed' : 'path not a folder' };
+    if (code === 'ENOENT') return { said: '', gone: 'was removed' };
+    if (code === 'ENOTDIR') return { said: '', gone: 'stopped being reachable (a folder on its path was replaced by a file)' };
     return { said: `whose the folder is cannot be read: ${code ?? (e as Error).message}` };
   }
 }
