@@ -44,6 +44,22 @@ export function runCli(args: string[], opts: CliOptions = {}): CliResult {
 }
 
 /**
+ * Runs `oktell-emu serve --host 127.0.0.1 …args` to its end as the user nobody (the test must run as root), with
+ * `users` as OKTELL_USERS and no OKTELL_STORE from the shell; `nodeArgs` go before the script (a preload).
+ */
+export function serveAsNobody(args: string[], o: { users?: string; nodeArgs?: string[] } = {}): CliResult {
+  const r = spawnSync(process.execPath, [...(o.nodeArgs ?? []), repoPath('bin', 'oktell-emu.js'), 'serve', '--host', '127.0.0.1', ...args], {
+    cwd: repoRoot,
+    env: cliEnvironment({ OKTELL_USERS: o.users ?? 'a:b' }, ['OKTELL_STORE']),
+    encoding: 'utf8',
+    uid: 65534,
+    gid: 65534,
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
  * As `runCli`, without blocking: for a test whose server runs in the test's own process, which `runCli` (spawnSync)
  * would freeze meanwhile (its leases unrenewed, its idle keep-alive sockets closed under the next request).
  */

@@ -3,13 +3,12 @@
 // exit 1. It now says in one line what is refused, why, and both ways out, exit 2 like the other refused settings. Run
 // as the user `nobody`, so it needs root to start the process as that user; says so otherwise.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { repoPath, repoRoot, tempDir } from '../helpers.js';
+import { tempDir } from '../helpers.js';
 import { portInUse } from '../../server/start-checks.js';
-import { cliEnvironment } from './cli.helper.js';
+import { serveAsNobody } from './cli.helper.js';
 
 function unprivilegedPortStart(): number {
   try {
@@ -27,15 +26,8 @@ describe('serve on a port below 1024 as an ordinary user', { skip }, () => {
       const tmp = tempDir();
       try {
         const ports = flag === '--port' ? ['--port', '1', '--bpium-emulator-port', '0'] : ['--port', '0', '--bpium-emulator-port', '1'];
-        const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--host', '127.0.0.1', ...ports, '--data-dir', join(tmp.dir, 'var')], {
-          cwd: repoRoot,
-          env: cliEnvironment({ OKTELL_USERS: 'a:b' }, ['OKTELL_STORE']),
-          encoding: 'utf8',
-          uid: 65534,
-          gid: 65534,
-          timeout: 60_000,
-        });
-        assert.equal(r.status, 2, r.stderr);
+        const r = serveAsNobody([...ports, '--data-dir', join(tmp.dir, 'var')]);
+        assert.equal(r.code, 2, r.stderr);
         assert.match(r.stderr, new RegExp(`^oktell-emu: cannot listen on 127\\.0\\.0\\.1:1 \\(EACCES\\): this user may not open the port of ${what}: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability\\. Use a port from 1024 up \\(set ${flag}`));
         assert.match(r.stderr, /AmbientCapabilities=CAP_NET_BIND_SERVICE\)\n$/);
         assert.doesNotMatch(r.stderr, /node:net|\n {4}at /);

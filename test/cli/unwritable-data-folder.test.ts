@@ -4,12 +4,11 @@
 // now names the folder, the user, the folder's owner and mode, and the chown to type, before writing anything. Run as
 // the user nobody on a folder root owns, so it needs root; says so otherwise.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { repoPath, repoRoot, tempDir } from '../helpers.js';
-import { cliEnvironment } from './cli.helper.js';
+import { tempDir } from '../helpers.js';
+import { serveAsNobody } from './cli.helper.js';
 
 describe('serve on a data folder its user may not write in', { skip: process.getuid?.() !== 0 ? 'needs root, to start the server as the user nobody' : false }, () => {
   for (const users of ['', 'a:b']) {
@@ -19,15 +18,8 @@ describe('serve on a data folder its user may not write in', { skip: process.get
         chmodSync(tmp.dir, 0o755);
         const data = join(tmp.dir, 'lib');
         mkdirSync(data, { mode: 0o755 }); // root's, as `mkdir /var/lib/oktell` leaves it
-        const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--bpium-emulator-port', '0', '--data-dir', data], {
-          cwd: repoRoot,
-          env: cliEnvironment({ OKTELL_USERS: users }, ['OKTELL_STORE']),
-          encoding: 'utf8',
-          uid: 65534,
-          gid: 65534,
-          timeout: 60_000,
-        });
-        assert.equal(r.status, 2, r.stderr);
+        const r = serveAsNobody(['--port', '0', '--bpium-emulator-port', '0', '--data-dir', data], { users });
+        assert.equal(r.code, 2, r.stderr);
         assert.match(r.stderr, new RegExp(`^oktell-emu: the data folder ${data} is not writable by the user the server runs as \\(nobody; the folder belongs to uid 0, mode 755\\): give it the folder \\(chown nobody ${data}; chmod 700 ${data}\\) or choose another with --data-dir`));
         assert.deepEqual(readdirSync(data), []);
       } finally {
@@ -80,16 +72,9 @@ describe('serve on a data folder its user may not write in', { skip: process.get
   syncBuiltinESMExports();
   `,
         );
-        const r = spawnSync(process.execPath, ['--import', preload, repoPath('bin', 'oktell-emu.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--bpium-emulator-port', '0', '--data-dir', data], {
-          cwd: repoRoot,
-          env: cliEnvironment({ OKTELL_USERS: 'a:b' }, ['OKTELL_STORE']),
-          encoding: 'utf8',
-          uid: 65534,
-          gid: 65534,
-          timeout: 60_000,
-        });
+        const r = serveAsNobody(['--port', '0', '--bpium-emulator-port', '0', '--data-dir', data], { nodeArgs: ['--import', preload] });
         assert.equal(existsSync(data), false, 'the preload removed the folder');
-        assert.equal(r.status, 2, r.stderr);
+        assert.equal(r.code, 2, r.stderr);
         assert.equal(r.stderr, `oktell-emu: the data folder ${data} ${said} while the start checked it (it was there, and not writable by nobody): start again to have it made, or choose another with --data-dir, OKTELL_DATA_DIR or dataDir: in the config file\n`);
       } finally {
         tmp.cleanup();
