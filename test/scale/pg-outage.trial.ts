@@ -86,30 +86,21 @@ blocks:
     kind: ReturnValue
     values: { 2: 200 }
 `);
-writeFileSync(join(scen, 'TrialJob.yaml'), `variables: { id: string, err: string }
+/** A scenario that takes its key from input parameter 1 into `keyVar`, posts it to the peer, then writes its row. */
+const effectScenario = (kind: string, keyVar: string) => `variables: { ${keyVar}: string, err: string }
 start: p
 blocks:
-  p: { kind: InputParameter, params: { id: 1 }, exits: { next: call } }
+  p: { kind: InputParameter, params: { ${keyVar}: 1 }, exits: { next: call } }
   call:
     kind: WebRequest
     method: POST
     url: '"${peerUrl}/effect"'
-    json: { kind: '"job"', key: '[id]' }
+    json: { kind: '"${kind}"', key: '[${keyVar}]' }
     timeout: 5
     exits: { success: write }
-${dbBlocks('job', '[id]')}`);
-writeFileSync(join(scen, 'TrialTask.yaml'), `variables: { due: string, err: string }
-start: p
-blocks:
-  p: { kind: InputParameter, params: { due: 1 }, exits: { next: call } }
-  call:
-    kind: WebRequest
-    method: POST
-    url: '"${peerUrl}/effect"'
-    json: { kind: '"task"', key: '[due]' }
-    timeout: 5
-    exits: { success: write }
-${dbBlocks('task', '[due]')}`);
+${dbBlocks(kind, `[${keyVar}]`)}`;
+writeFileSync(join(scen, 'TrialJob.yaml'), effectScenario('job', 'id'));
+writeFileSync(join(scen, 'TrialTask.yaml'), effectScenario('task', 'due'));
 const cfg = join(tmp.dir, 'oktell.config.yaml');
 writeFileSync(cfg, `serviceTasks:\n  - { name: tick, scenario: TrialTask, every: 2s }\nworkers: { baseDelayMs: 500, maxDelayMs: 3000, maxAttempts: 30 }\n`);
 const appUrl = new URL(throughProxy(base, proxy));
