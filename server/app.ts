@@ -20,6 +20,7 @@ import type { TaskScheduler } from './tasks/scheduler.js';
 import { taskRoutes } from './tasks/routes.js';
 import { answerHook } from './hook.js';
 import { noteStoreRefusal, noteStoreTakesWrites } from './store-refusal.js';
+import { storeProbe } from './store-probe.js';
 import { budgetFor, budgetRefusal, holdFor, loginOf, type BodyBudget } from './body-budget.js';
 import { closeUnreadBody, declaresBody, FORM_FIELD_LIMIT, type NotText, OVER_BUDGET, type ParsedForm, parseForm, readBody, readForm, utf8Else } from './request-body.js';
 import { logHookTooLarge, observeRequest, pathOf, refusalText, type RefusalStatus, writeAnswer } from './hook-listener.js';
@@ -81,9 +82,12 @@ export function createApp(d: AppDeps): express.Express {
     next();
   });
 
+  const probeStore = storeProbe(d.store);
   app.get('/-/health', async (_req, res) => {
+    const storeProblem = d.accepting() ? await probeStore() : undefined;
     const library = d.host.library();
     const problems = healthProblems(d, library.scenarios.has(d.config.hook.scenario));
+    if (storeProblem) problems.push(storeProblem);
     // `invalid` counts problems and `workers` busy workers (kept as they were: clients read them); the fields after
     // them say plainly what they count.
     res.status(problems.length ? 503 : 200).json({

@@ -620,6 +620,11 @@ export class PostgresStore implements Store {
     return this.batcher.stats();
   }
 
+  /** `SELECT 1` on a pooled connection, as any read (so under the same silence bound): see `Store.ping`. */
+  async ping(): Promise<void> {
+    await this.readSql('SELECT 1', []);
+  }
+
   /** This process's clock against the database server's (the best of three round trips): see clock-skew.ts. */
   async clockOffset(): Promise<ClockOffset> {
     const samples: Array<{ sentAt: number; receivedAt: number; dbAt: number }> = [];

@@ -560,6 +560,11 @@ export interface Store {
    */
   prune(opts: PruneOptions): Promise<PruneResult>;
   stats(): StoreStats;
+  /**
+   * One round trip to a store that can fall silent (a database over the network), for `/-/health`: resolves when it
+   * answers, rejects when it cannot be reached. Absent on a store in this process (SQLite), which cannot.
+   */
+  ping?(): Promise<void>;
   /** Commits what is pending, then closes. Later calls reject with `StoreUnavailableError`. */
   close(): Promise<void>;
 }
