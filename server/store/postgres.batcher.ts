@@ -261,35 +261,32 @@ export async function withAnswerBound<T>(client: ClientBase, ms: number | undefi
  * The idle ones are closed at once; those in use when the silence was found, at their next checkout.
  */
 export class PgConnections {
-  private readonly openedAt = new WeakMap<object, number>();
-  /** The pool's connections made since this watch began, and those among them checked out now. */
-  private readonly live = new Set<ClientBase>();
-  private readonly inUse = new Set<ClientBase>();
-  private silentAt = -Infinity;
+  /** The pool's connections made since this watch began (built with the pool, it sees them all). */
+  private readonly live = new Map<ClientBase, { inUse: boolean; stale: boolean }>();
   constructor(private readonly pool: Pool) {
-    pool.on('connect', (client) => {
-      this.openedAt.set(client, performance.now());
-      this.live.add(client);
-    });
-    pool.on('acquire', (client) => this.inUse.add(client));
-    pool.on('release', (_err: Error | undefined, client: ClientBase) => this.inUse.delete(client));
-    pool.on('remove', (client) => {
-      this.live.delete(client);
-      this.inUse.delete(client);
-    });
+    pool.on('connect', (client) => this.live.set(client, { inUse: false, stale: false }));
+    pool.on('acquire', (client) => this.setInUse(client, true));
+    pool.on('release', (_err: Error | undefined, client: ClientBase) => this.setInUse(client, false));
+    pool.on('remove', (client) => this.live.delete(client));
   }
 
-  /** A connection was found silent: the ones opened until now are not used again; the idle ones are closed now. */
+  private setInUse(client: ClientBase, inUse: boolean): void {
+    const s = this.live.get(client);
+    if (s) s.inUse = inUse;
+  }
+
+  /** A connection was found silent: the ones open now are not used again; the idle ones are closed now. */
   noteSilent = (): void => {
-    this.silentAt = performance.now();
-    for (const client of this.live) if (!this.inUse.has(client)) streamOf(client)?.destroy();
+    for (const [client, s] of this.live) {
+      s.stale = true;
+      if (!s.inUse) streamOf(client)?.destroy();
+    }
   };
 
   async connect(): Promise<PoolClient> {
     for (;;) {
       const client = await this.pool.connect();
-      // A connection made before this watch began counts as opened at time 0 (the store watches from its first one).
-      if ((this.openedAt.get(client) ?? 0) > this.silentAt) return client;
+      if (!this.live.get(client)?.stale) return client;
       streamOf(client)?.destroy();
       client.release(new Error('opened before the database stopped answering on one of its connections'));
     }

@@ -231,7 +231,6 @@ export class PostgresStore implements Store {
   private readonly exactCountBelow: number;
   /** `PostgresStoreOptions.noAnswerMs`, resolved. */
   private readonly noAnswerMs: number;
-  private readonly connections: PgConnections;
   private closed = false;
 
   constructor(
@@ -240,8 +239,9 @@ export class PostgresStore implements Store {
     /** The schema holding the tables, when one was named. */
     readonly schema: string | undefined,
     /** What this open did to the schema (the server's start log says it); undefined when opened without migrating. */
-    readonly migrated?: SchemaMigrated,
-    connections?: PgConnections,
+    readonly migrated: SchemaMigrated | undefined,
+    /** Where its calls take their connections: watching the pool from its first connection on (openPostgresStore). */
+    private readonly connections: PgConnections,
   ) {
     this.clock = o.clock ?? { now: () => Date.now() };
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
@@ -250,7 +250,6 @@ export class PostgresStore implements Store {
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
     this.exactCountBelow = o.exactCountBelow ?? PG_EXACT_COUNT_BELOW;
     this.noAnswerMs = noAnswerBound(o);
-    this.connections = connections ?? new PgConnections(pool);
     this.batcher = new PgWriteBatcher(pool, { ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}), noAnswerMs: this.noAnswerMs, connections: this.connections });
     this.effects = {
       get: async (runKey, stepKey) => {
