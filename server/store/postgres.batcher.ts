@@ -252,19 +252,31 @@ export async function withAnswerBound<T>(client: ClientBase, ms: number | undefi
 }
 
 /**
- * Hands out a pool's connections, except those opened before one of them was found silent (`withAnswerBound`): the
- * database that stopped answering on one stopped on the others opened with it, and an idle one would cost its next
- * call the whole wait again, one connection after another once the database is back. Those are closed instead, and
- * a fresh connection is made. They are closed by closing their sockets, not by pg's goodbye to the server: a socket
- * whose host no longer answers would stay open after its goodbye until TCP gives up (a quarter of an hour, or never
- * when something on the way takes the packets without passing them on), keeping the process alive after it stopped.
- * The idle ones are closed at once; those in use when the silence was found, at their next checkout.
+ * Hands out a pool's connections, except those open when one of them was found silent (`withAnswerBound`) that have
+ * not heard the database since its silence began: the database that stopped answering on one stopped on the others
+ * with it, and an idle one would cost its next call the whole wait again, one connection after another once the
+ * database is back. Those are closed instead, and a fresh connection is made. A connection that heard the database
+ * within `answeredWithinMs` before the silence was found is kept: the silent call's statement would have been answered
+ * (its rows, or the statement timeout's error) by the statement timeout after its last word, so with a silence bound
+ * of the statement timeout plus this margin, the database stopped answering on it at least this long ago, and a
+ * connection that heard it since works. 0: every open connection is closed. They are closed by closing their sockets,
+ * not by pg's goodbye to the server: a socket whose host no longer answers would stay open after its goodbye until TCP
+ * gives up (a quarter of an hour, or never when something on the way takes the packets without passing them on),
+ * keeping the process alive after it stopped. The idle ones are closed at once; those in use when the silence was
+ * found, at their next checkout.
  */
 export class PgConnections {
   /** The pool's connections made since this watch began (built with the pool, it sees them all). */
-  private readonly live = new Map<ClientBase, { inUse: boolean; stale: boolean }>();
-  constructor(private readonly pool: Pool) {
-    pool.on('connect', (client) => this.live.set(client, { inUse: false, stale: false }));
+  private readonly live = new Map<ClientBase, { inUse: boolean; stale: boolean; heardAt: number }>();
+  constructor(
+    private readonly pool: Pool,
+    private readonly answeredWithinMs = 0,
+  ) {
+    pool.on('connect', (client) => {
+      const s = { inUse: false, stale: false, heardAt: performance.now() };
+      this.live.set(client, s);
+      streamOf(client)?.on('data', () => (s.heardAt = performance.now()));
+    });
     pool.on('acquire', (client) => this.setInUse(client, true));
     pool.on('release', (_err: Error | undefined, client: ClientBase) => this.setInUse(client, false));
     pool.on('remove', (client) => this.live.delete(client));
@@ -275,9 +287,11 @@ export class PgConnections {
     if (s) s.inUse = inUse;
   }
 
-  /** A connection was found silent: the ones open now are not used again; the idle ones are closed now. */
+  /** A connection was found silent: the ones open now and not heard since are not used again; idle ones are closed now. */
   noteSilent = (): void => {
+    const since = performance.now() - this.answeredWithinMs;
     for (const [client, s] of this.live) {
+      if (this.answeredWithinMs > 0 && s.heardAt > since) continue;
       s.stale = true;
       if (!s.inUse) streamOf(client)?.destroy();
     }
@@ -288,7 +302,7 @@ export class PgConnections {
       const client = await this.pool.connect();
       if (!this.live.get(client)?.stale) return client;
       streamOf(client)?.destroy();
-      client.release(new Error('opened before the database stopped answering on one of its connections'));
+      client.release(new Error('open when the database stopped answering on one of its connections, and not heard since'));
     }
   }
 }

@@ -166,7 +166,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   pool.on('connect', (client) => client.on('error', () => undefined));
   // Watching from the first connection on: the opening one, idle in the pool afterwards, is one of those closed when
   // the database goes silent.
-  const connections = new PgConnections(pool);
+  const connections = new PgConnections(pool, answeredWithin(options));
   let migrated: SchemaMigrated | undefined;
   try {
     const client = await pool.connect();
@@ -218,6 +218,16 @@ export function noAnswerBound(o: Pick<PostgresStoreOptions, 'noAnswerMs' | 'stat
   if (o.noAnswerMs !== undefined) return o.noAnswerMs;
   const statement = o.statementTimeoutMs ?? 30_000;
   return statement > 0 ? statement + 5000 : 0;
+}
+
+/**
+ * How long before a silence is found a connection that heard the database proves to work (`PgConnections`): the
+ * silence bound less the statement timeout (5 s by default), when both are set and the bound is the longer.
+ */
+export function answeredWithin(o: Pick<PostgresStoreOptions, 'noAnswerMs' | 'statementTimeoutMs'>): number {
+  const statement = o.statementTimeoutMs ?? 30_000;
+  const bound = noAnswerBound(o);
+  return statement > 0 && bound > statement ? bound - statement : 0;
 }
 
 export class PostgresStore implements Store {

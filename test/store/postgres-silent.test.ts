@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { noAnswerBound, openPostgresStore } from '../../server/store/postgres.store.js';
+import { answeredWithin, noAnswerBound, openPostgresStore } from '../../server/store/postgres.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import { outageProxy, throughProxy } from '../scale/pg-proxy.helper.js';
 import { waitFor } from '../server/server-helpers.js';
@@ -126,12 +126,65 @@ describe('the PostgreSQL store when its connections stop answering', { skip: pg.
   });
 });
 
+describe('the PostgreSQL store when one of its connections stops answering', { skip: pg.skip }, () => {
+  it('closes the connections not heard since, and keeps those the database answered meanwhile', { timeout: 60_000 }, async () => {
+    // No proxy: one connection is made silent by holding its socket's reads, so what the database sends it stays
+    // unread, while the others go on. Statement timeout 1 s, silence bound 3 s: a connection that heard the database
+    // in the last 2 s before the silence was found got an answer after the silent one's stopped, and works.
+    const schema = randomSchemaName('silent1');
+    const store = await openPostgresStore({ url: urlWithSchema(pg.url!, schema), statementTimeoutMs: 1000, noAnswerMs: 3000 });
+    type Client = { connection: { stream: Socket } };
+    const pool = (store as unknown as { pool: { _clients: Client[]; _idle: Array<{ client: Client }> } }).pool;
+    try {
+      assert.equal((await store.recordRequest({ inbox: inbox('before') })).duplicate, false);
+      await Promise.all([1, 2, 3, 4].map(() => store.findByDedupKey('before')));
+      const old = pool._clients.map((c) => c.connection.stream);
+      assert.ok(old.length >= 4, `connections before: ${old.length}`);
+      // The connection the pool hands out next (its idle list is a stack) stops hearing the database.
+      const silent = pool._idle.at(-1)!.client.connection.stream;
+      silent.pause();
+      const read = store.findByDedupKey('before').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      let failed: unknown;
+      void read.then((e) => (failed = e));
+      // Meanwhile two readers at a time keep being answered on two other connections.
+      const started = performance.now();
+      while (failed === undefined && performance.now() - started < 10_000) {
+        assert.deepEqual((await Promise.all([1, 2].map(() => store.findByDedupKey('before')))).map((f) => f?.responseStatus), [200, 200]);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(failed instanceof StoreUnavailableError && failed.reason === 'io', String(failed));
+      assert.ok(silent.destroyed, 'the silent connection is closed');
+      // Those two go on being used (one in use when the silence was found would have been closed at its checkout).
+      for (let i = 0; i < 3; i++) await Promise.all([1, 2].map(() => store.findByDedupKey('before')));
+      const kept = old.filter((s) => !s.destroyed);
+      assert.equal(kept.length, 2, `connections open before the silence and kept: ${kept.length} of ${old.length}`);
+      assert.ok(
+        old.filter((s) => s !== silent && s.destroyed).length >= 1,
+        'an idle connection not heard since the silence began is closed',
+      );
+    } finally {
+      await Promise.race([store.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+      await dropSchema(pg.url!, schema).catch(() => undefined);
+    }
+  });
+});
+
 describe('the silence bound of the PostgreSQL store', () => {
   it('is the statement timeout plus 5 s, none when statements have no timeout, or as given', () => {
     assert.deepEqual(
       [noAnswerBound({}), noAnswerBound({ statementTimeoutMs: 1000 }), noAnswerBound({ statementTimeoutMs: 0 }), noAnswerBound({ statementTimeoutMs: 0, noAnswerMs: 60_000 }), noAnswerBound({ noAnswerMs: 0 })],
       // A statement timeout of 0 is none in PostgreSQL: a bound of 5 s would cut a long statement still running.
       [35_000, 6000, 0, 60_000, 0],
+    );
+  });
+
+  it('lets a connection heard within its margin over the statement timeout (5 s by default) be kept, none without one', () => {
+    assert.deepEqual(
+      [answeredWithin({}), answeredWithin({ statementTimeoutMs: 1000, noAnswerMs: 3000 }), answeredWithin({ statementTimeoutMs: 0, noAnswerMs: 60_000 }), answeredWithin({ noAnswerMs: 20_000 }), answeredWithin({ noAnswerMs: 0 })],
+      [5000, 2000, 0, 0, 0],
     );
   });
 });
