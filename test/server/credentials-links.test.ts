@@ -47,7 +47,7 @@ describe('root reading a kept secret that is a symbolic link', { skip: asRoot ? 
       );
       assert.equal(readFileSync(precious, 'utf8'), '{"login":"root-admin","password":"root-only-password"}\n', 'the linked file is left as it was');
       // What the administrator sees: `serve` stops at the start with that one line (no stack), exit 2.
-      const serve = runCli(['serve', '-d', data], { env: { OKTELL_USERS: '', OKTELL_PORT: '0' }, unset: ['OKTELL_STORE'], timeoutMs: 20_000 });
+      const serve = runCli(['serve', '-d', data, '--bpium-emulator-port', '0'], { env: { OKTELL_USERS: '', OKTELL_PORT: '0' }, unset: ['OKTELL_STORE'], timeoutMs: 20_000 });
       assert.equal(serve.code, 2, serve.stdout + serve.stderr);
       assert.match(serve.stderr, new RegExp(`^oktell-emu: the file of the generated login ${file} is a symbolic link`));
       assert.doesNotMatch(serve.stdout + serve.stderr, /root-only-password|\n\s+at /);
