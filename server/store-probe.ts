@@ -5,7 +5,8 @@ import type { Store } from './store/store.port.js';
 
 /**
  * How long `/-/health` waits for the store's answer to its probe before it answers `503` saying the store does not
- * answer: well under a load balancer's check timeout, far above a round trip to a database that works.
+ * answer: far above a round trip to a database that works. A balancer whose own check timeout is shorter (Kubernetes'
+ * default is 1 s) counts the check failed by its timeout instead, to the same effect.
  */
 export const HEALTH_STORE_MS = 3000;
 
@@ -28,7 +29,7 @@ export function storeProbe(store: Store, ms = HEALTH_STORE_MS): StoreProbe {
         startedAt: performance.now(),
         outcome: store.ping().then(
           () => undefined,
-          (err: unknown) => `the store cannot be reached (${String((err as Error)?.message ?? err).slice(0, 200)}): webhooks are answered 503`,
+          (err: unknown) => `the store's probe failed (${String((err as Error)?.message ?? err).slice(0, 200)}): the database refuses or cannot be reached, or every connection of the pool stayed busy; webhooks may be answered 503`,
         ),
       };
       inFlight = probe;
@@ -43,7 +44,7 @@ export function storeProbe(store: Store, ms = HEALTH_STORE_MS): StoreProbe {
       const out = await Promise.race([outcome, late]);
       if (out !== 'late') return out;
       const seconds = Math.round((performance.now() - startedAt) / 100) / 10;
-      return `the store has not answered for ${seconds} s (a database that stopped answering, or a network that drops packets): webhooks wait for it, then are answered 503`;
+      return `the store has not answered for ${seconds} s (a database that stopped answering, a network that drops packets, or every connection of the pool busy): webhooks wait for it, then are answered 503`;
     } finally {
       clearTimeout(timer);
     }

@@ -27,8 +27,11 @@ export interface PgBatcherOptions {
    * given up: the connection is closed and the batch fails as `io` (`withAnswerBound`). Default: none.
    */
   noAnswerMs?: number;
-  /** Where the batches take their connections (shared with the store's reads). Default: the pool's, so checked. */
-  connections?: PgConnections;
+  /**
+   * Where the batches take their connections, shared with the store's reads. Required: a watch made after the pool
+   * opened connections would not know them, so could not close them after a silence.
+   */
+  connections: PgConnections;
 }
 
 /**
@@ -58,13 +61,13 @@ export class PgWriteBatcher {
 
   constructor(
     private readonly pool: Pool,
-    opts: PgBatcherOptions = {},
+    opts: PgBatcherOptions,
   ) {
     this.maxBatch = opts.maxBatch ?? 1000;
     this.maxInFlight = opts.maxInFlight ?? 2;
     this.conflictAttempts = opts.conflictAttempts ?? 5;
     this.noAnswerMs = opts.noAnswerMs;
-    this.connections = opts.connections ?? new PgConnections(pool);
+    this.connections = opts.connections;
   }
 
   submit<T>(op: PgOp<T>): Promise<T> {
