@@ -69,7 +69,10 @@ function run(req: Extract<SqliteRequest, { op: 'query' }>): SqliteAnswer {
   const args = req.bind ? [req.bind] : [];
   if (req.rollsBack) conn.exec('SAVEPOINT oktell_statement');
   try {
+    // Integers as BigInt, made numbers again by collectRows when a number holds them exactly, else text: read as numbers,
+    // 9007199254740993 came back as 9007199254740992 (an id past 2^53 lost its last digits), as PostgreSQL's bigint does not.
     const stmt = conn.prepare(req.text);
+    if (stmt.reader) stmt.safeIntegers(true);
     let answer: SqliteAnswer;
     if (stmt.reader) {
       const columns = stmt.columns().map((c) => c.name);

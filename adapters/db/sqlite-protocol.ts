@@ -12,7 +12,7 @@ export type SqliteRequest =
       /** The statement with :name parameters. */
       text: string;
       /** Values by parameter name, or none when the statement has no parameters. */
-      bind?: Record<string, string | number | null>;
+      bind?: Record<string, string | number | bigint | null>;
       /** How long to wait for another connection's lock (busy_timeout). */
       busyMs: number;
       maxRows: number;

@@ -377,10 +377,15 @@ function seconds(ms: number): string {
   return `${Math.round(ms) / 1000} s`;
 }
 
-/** SQLite binds numbers, text, blobs and NULL: booleans become 1/0 and dates ISO 8601 text (UTC). */
-function bindable(v: DbValue): string | number | null {
-  if (typeof v === 'boolean') return v ? 1 : 0;
+/**
+ * SQLite binds numbers, text, blobs and NULL: booleans become 1/0 and dates ISO 8601 text (UTC). A whole number goes as
+ * an INTEGER (a BigInt to better-sqlite3, which binds every JS number as a REAL): bound as a REAL, 79161234567 was
+ * stored into a TEXT column as "79161234567.0" and did not equal the text "79161234567" in a WHERE.
+ */
+export function bindable(v: DbValue): string | number | bigint | null {
+  if (typeof v === 'boolean') return v ? 1n : 0n;
   if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
   return v;
 }
 
