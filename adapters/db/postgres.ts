@@ -284,9 +284,15 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
   }
 
   return {
-    query(statement: NamedSql, params, opts) {
+    async query(statement: NamedSql, params, opts) {
       const text = renderNamedSql(statement, (_, i) => `$${i}`);
-      return run(text, distinctNames(statement).map((n) => bindable(params[n] ?? null, opts.timeZone)), opts, !isReadOnlySql(statement));
+      const names = distinctNames(statement);
+      try {
+        return await run(text, names.map((n) => bindable(params[n] ?? null, opts.timeZone)), opts, !isReadOnlySql(statement));
+      } catch (e) {
+        if (e instanceof EffectError) e.message = withParameterNames(e.message, names);
+        throw e;
+      }
     },
     async procedure(name, params, opts) {
       const [schema, proc] = name.includes('.') ? name.split('.') : [null, name];
@@ -359,6 +365,18 @@ async function streamed(c: pg.ClientBase, text: string, values: unknown[], maxRo
       resolve({ columns, rows, rowCount: returned ? (last === current ? count : 0) : (last?.rowCount ?? 0), truncated: last === current && count > rows.length });
     });
     void c.query(query);
+  });
+}
+
+/**
+ * The server names a parameter by the `$N` the statement was sent with, which the scenario never wrote: each is followed
+ * by the block's own name (`could not determine data type of parameter $2 (:phone)`).
+ * @example withParameterNames('inconsistent types deduced for parameter $1', ['at']) // '… parameter $1 (:at)'
+ */
+export function withParameterNames(message: string, names: readonly string[]): string {
+  return message.replace(/\bparameter \$(\d+)\b(?! \(:)/g, (whole, n: string) => {
+    const name = names[Number(n) - 1];
+    return name === undefined ? whole : `${whole} (:${name})`;
   });
 }
 
