@@ -152,6 +152,10 @@ export async function runDbCall(c: DbCommonConfig, rt: BlockRuntime, call: DbCal
       ...(result.truncated ? { truncated: true } : {}),
       ...(replayed ? { replayed: true } : {}),
     });
+    const twice = duplicateColumns(result.columns);
+    if (twice.length) {
+      rt.traceNote(`the result has several columns named ${twice.join(', ')}: a row keeps the last one's value, in the variables and in "rows" alike; name them apart with AS (SELECT o.id AS order_id, c.id AS client_id)`);
+    }
     saveResults(c, rt, result);
     if (c.rows) rt.set(c.rows, rowsText);
     if (c.rowCount) rt.set(c.rowCount, result.rowCount);
@@ -208,6 +212,17 @@ function saveResults(c: DbCommonConfig, rt: BlockRuntime, result: DbResult) {
   }
   // With rows: every column is kept there, in all the rows: only the first row's copy into variables skipped them.
   if (ignored.length) rt.traceNote(c.rows ? `columns without a variable of the same name, kept in "rows: ${c.rows}" only: ${ignored.join(', ')}` : `columns without a variable of the same name, ignored: ${ignored.join(', ')}`);
+}
+
+/**
+ * Column names a result has more than once (`SELECT * FROM orders o JOIN clients c …` gives two `id`s): a row is an
+ * object, so only the last of them is kept, on SQLite and PostgreSQL alike.
+ */
+export function duplicateColumns(columns: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const c of columns) (seen.has(c) ? twice : seen).add(c);
+  return [...twice];
 }
 
 function shownParams(params: Record<string, DbValue>): Record<string, Value> {

@@ -1,0 +1,86 @@
+// A result with two columns of the same name (`SELECT * FROM orders JOIN clients …`, both with an `id`) keeps only the
+// last one's value in a row, on SQLite and PostgreSQL alike: the trace says so instead of losing the first silently
+// (trial 56).
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { createDatabasePort, type ClosableDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type ScenarioLibrary } from '../../engine/index.js';
+import { tempDir } from '../helpers.js';
+import { dropSchema, randomSchemaName, testPostgres } from '../store/postgres.helper.js';
+
+const JOIN = `variables: { id: number, title: string, rows: string }
+start: q
+blocks:
+  q:
+    kind: DbQuery
+    sql: SELECT * FROM orders o JOIN clients c ON c.id = o.client_id WHERE o.id = 7
+    rows: rows
+`;
+const SETUP = `CREATE TABLE clients (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE orders (id INTEGER PRIMARY KEY, client_id INTEGER, title TEXT);
+INSERT INTO clients VALUES (3, 'Анна');
+INSERT INTO orders VALUES (7, 3, 'Заказ')`;
+
+for (const which of ['sqlite', 'postgres'] as const) {
+  describe(`two columns of one name on ${which}`, async () => {
+    const pgAvailable = which === 'postgres' ? await testPostgres() : undefined;
+    const skip = pgAvailable?.skip;
+    let tmp: ReturnType<typeof tempDir>;
+    let lib: ScenarioLibrary;
+    let live: ClosableDatabasePort;
+    let cleanup = async () => undefined as void;
+    before(async () => {
+      if (skip) return;
+      tmp = tempDir();
+      let settings: DatabaseSettings;
+      if (which === 'sqlite') {
+        const path = join(tmp.dir, 'shop.sqlite');
+        const raw = new Database(path);
+        raw.exec(SETUP);
+        raw.close();
+        settings = { main: { dialect: 'sqlite', path } };
+      } else {
+        const url = pgAvailable!.url!;
+        const schema = randomSchemaName('dup');
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        await client.query(`CREATE SCHEMA ${schema}; SET search_path = ${schema}; ${SETUP}`);
+        await client.end();
+        const u = new URL(url);
+        u.searchParams.set('options', `-c search_path=${schema}`);
+        settings = { main: { dialect: 'postgres', url: u.toString() } };
+        cleanup = () => dropSchema(url, schema);
+      }
+      writeFileSync(join(tmp.dir, 'Join.yaml'), JOIN);
+      lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, databases: { main: which } });
+      assert.deepEqual(lib.issues, []);
+      live = createDatabasePort(settings);
+    });
+    after(async () => {
+      if (skip) return;
+      await live.close();
+      await cleanup();
+      tmp.cleanup();
+    });
+
+    it('the trace says which name came twice and that the last one is kept', { skip }, async () => {
+      const r = await runScenario(lib, 'Join', {
+        variables: {},
+        dryRun: false,
+        timeZone: 'Europe/Moscow',
+        ports: { databases: live, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
+      });
+      assert.equal(r.status, 'completed', JSON.stringify(r.error));
+      assert.equal(r.variables.id, 3, "the last id is the client's");
+      assert.equal(r.variables.title, 'Заказ');
+      assert.deepEqual(JSON.parse(r.variables.rows as string), [{ id: 3, client_id: 3, title: 'Заказ', name: 'Анна' }]);
+      const notes = r.trace.find((s) => s.block === 'q')?.notes ?? [];
+      assert.ok(notes.some((n) => /^the result has several columns named id: a row keeps the last one's value/.test(n)), notes.join('\n'));
+    });
+  });
+}
