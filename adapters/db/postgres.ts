@@ -227,6 +227,8 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
                 sent.value = true;
                 const r = await streamed(c, text, values, opts.maxRows);
                 await c.query('RELEASE SAVEPOINT oktell_statement');
+                // A SET the statement made (search_path, TimeZone, a role) lasts for that statement only, as on the pool.
+                await c.query('RESET ALL');
                 return r;
               } catch (e) {
                 await c.query('ROLLBACK TO SAVEPOINT oktell_statement').catch(() => undefined);
@@ -264,7 +266,10 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
           sent.value = true;
           const answer = await streamed(c, text, values, opts.maxRows);
           // The statement is done (committed, if it writes): a connection lost now must not make it look failed.
-          await c.query('RESET statement_timeout').catch((err: Error) => (broken = err));
+          // RESET ALL, not only the timeout: a SET the statement made (search_path, TimeZone, a role) would otherwise stay
+          // on this pooled connection and steer the statements of later runs that get it (into another schema's
+          // tables); the settings return to the session's own, those of the URL's options included.
+          await c.query('RESET ALL').catch((err: Error) => (broken = err));
           return answer;
         })(),
         ms + ANSWER_GRACE_MS,
@@ -276,7 +281,7 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
         broken = e;
         cut(c);
       } else if (!(e as { code?: string }).code || NETWORK.test((e as { code: string }).code)) broken = e as Error;
-      else await c.query('RESET statement_timeout').catch((err: Error) => (broken = err));
+      else await c.query('RESET ALL').catch((err: Error) => (broken = err));
       throw e;
     } finally {
       c.release(broken);

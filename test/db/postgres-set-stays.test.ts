@@ -1,0 +1,82 @@
+// A SET in a DbQuery statement (search_path, TimeZone) lasts for that statement only (trial 56). It used to stay on
+// the pooled connection, so the next statements that got that connection — this run's or any later run's — went to
+// another schema's tables; in a dry run it stayed for the rest of the run.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { createDatabasePort, type ClosableDatabasePort } from '../../adapters/db/index.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type ScenarioLibrary } from '../../engine/index.js';
+import { tempDir } from '../helpers.js';
+import { dropSchema, randomSchemaName, testPostgres } from '../store/postgres.helper.js';
+
+const pgAvailable = await testPostgres();
+
+const SWITCH = `variables: { sp: string, zone: string, n: number }
+start: set
+blocks:
+  set:
+    kind: DbQuery
+    sql: SET search_path = public
+    exits: { success: zone }
+  zone:
+    kind: DbQuery
+    sql: SET TIME ZONE 'Asia/Tokyo'
+    exits: { success: read }
+  read:
+    kind: DbQuery
+    sql: SELECT current_setting('search_path') AS sp, current_setting('TimeZone') AS zone, (SELECT count(*) FROM marker) AS n
+`;
+
+describe('a SET lasts for its own statement on PostgreSQL', { skip: pgAvailable.skip }, () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let lib: ScenarioLibrary;
+  let url: string;
+  let schema: string;
+  let zone: string;
+  before(async () => {
+    tmp = tempDir();
+    schema = randomSchemaName('set');
+    const client = new pg.Client({ connectionString: pgAvailable.url! });
+    await client.connect();
+    await client.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.marker (x int); INSERT INTO ${schema}.marker VALUES (1), (2)`);
+    zone = (await client.query<{ z: string }>(`SELECT current_setting('TimeZone') AS z`)).rows[0]!.z;
+    await client.end();
+    const u = new URL(pgAvailable.url!);
+    u.searchParams.set('options', `-c search_path=${schema}`);
+    url = u.toString();
+    writeFileSync(join(tmp.dir, 'Switch.yaml'), SWITCH);
+    lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, databases: { main: 'postgres' } });
+    assert.deepEqual(lib.issues, []);
+  });
+  after(async () => {
+    await dropSchema(pgAvailable.url!, schema);
+    tmp.cleanup();
+  });
+  const run = (databases: ClosableDatabasePort, dryRun: boolean) =>
+    runScenario(lib, 'Switch', {
+      variables: {},
+      dryRun,
+      timeZone: 'Europe/Moscow',
+      ports: { databases, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
+    });
+
+  for (const dryRun of [false, true]) {
+    it(`${dryRun ? 'a dry run' : 'a live run'}: the next statement sees the schema of the URL and the server's zone`, async () => {
+      const databases = createDatabasePort({ main: { dialect: 'postgres', url } }, { rollsBack: dryRun });
+      try {
+        for (let i = 0; i < 3; i++) {
+          const r = await run(databases, dryRun);
+          assert.equal(r.status, 'completed', JSON.stringify(r.error));
+          assert.equal(r.variables.sp, schema);
+          assert.equal(r.variables.zone, zone);
+          assert.equal(r.variables.n, 2, "the marker table of the URL's schema is the one read");
+        }
+      } finally {
+        await databases.close();
+      }
+    });
+  }
+});
