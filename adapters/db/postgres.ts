@@ -303,7 +303,13 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
       const [schema, proc] = name.includes('.') ? name.split('.') : [null, name];
       // Unquoted names fold to lower case in PostgreSQL, as they do when the block's name is put into the call.
       const found = await run(
-        `SELECT p.prokind::text AS kind, (SELECT string_agg(n, ',') FROM unnest(p.proargnames, p.proargmodes::text[]) AS a(n, m) WHERE m = 'o') AS outs
+        // outs: the OUT arguments, and the INOUT ones without a default (k: an input's place among the inputs, the
+        // last pronargdefaults of which have defaults), which a procedure written before PostgreSQL 14 returns by.
+        `SELECT p.prokind::text AS kind,
+                (SELECT string_agg(n, ',')
+                   FROM (SELECT n, m, count(*) FILTER (WHERE m IN ('i', 'b', 'v')) OVER (ORDER BY o) AS k
+                           FROM unnest(p.proargnames, p.proargmodes::text[]) WITH ORDINALITY AS a(n, m, o)) AS x
+                  WHERE m = 'o' OR (m = 'b' AND k <= p.pronargs - p.pronargdefaults)) AS outs
            FROM pg_proc p
           WHERE p.proname = $1 AND (CASE WHEN $2::text IS NULL THEN pg_function_is_visible(p.oid)
                                          ELSE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = $2) END)`,
@@ -316,7 +322,8 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
       const args = params.map(([p], i) => `${p} => $${i + 1}`);
       const values = params.map(([, v]) => bindable(v, opts.timeZone));
       if (kinds.length === 1 && kinds[0] === 'p') {
-        // CALL wants every OUT argument written (as NULL); the block gives only inputs, so the rest are added here.
+        // CALL wants every OUT argument written (as NULL); the block gives only inputs, so the rest are added here, and
+        // so is an INOUT one without a default that the block does not give (a result, as OUT, in older procedures).
         const given = new Set(params.map(([p]) => p.toLowerCase()));
         const outs = found.rows.length === 1 && found.rows[0]!.outs ? String(found.rows[0]!.outs).split(',') : [];
         for (const o of outs) if (!given.has(o.toLowerCase())) args.push(`"${o.replace(/"/g, `""`)}" => NULL`);
