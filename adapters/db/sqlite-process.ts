@@ -66,6 +66,10 @@ function run(req: Extract<SqliteRequest, { op: 'query' }>): SqliteAnswer {
     return errorAnswer(req.id, e);
   }
   conn.pragma(`busy_timeout = ${Math.max(0, Math.round(req.busyMs))}`);
+  // Said again before each statement: a scenario's `PRAGMA foreign_keys = OFF` would otherwise hold for every later
+  // statement on this connection, other runs' too, until the process is replaced. (Inside a dry run's transaction
+  // the pragma changes nothing, either way.)
+  if (!conn.inTransaction) conn.pragma('foreign_keys = ON');
   const args = req.bind ? [req.bind] : [];
   if (req.rollsBack) conn.exec('SAVEPOINT oktell_statement');
   try {

@@ -121,3 +121,34 @@ describe('whole numbers on SQLite', () => {
     assert.equal(r.variables.ratio, 1.5);
   });
 });
+
+describe('PRAGMA foreign_keys on SQLite', () => {
+  it("a scenario's PRAGMA foreign_keys = OFF does not hold for the next statements on the connection", async () => {
+    const tmp = tempDir();
+    const path = join(tmp.dir, 'shop.sqlite');
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE clients (id INTEGER PRIMARY KEY); CREATE TABLE orders (id INTEGER PRIMARY KEY, client_id INTEGER REFERENCES clients(id))');
+    raw.close();
+    writeFileSync(join(tmp.dir, 'Off.yaml'), `start: off\nblocks:\n  off:\n    kind: DbQuery\n    sql: PRAGMA foreign_keys = OFF\n`);
+    writeFileSync(join(tmp.dir, 'Order.yaml'), `variables: { code: string }\nstart: add\nblocks:\n  add:\n    kind: DbQuery\n    sql: INSERT INTO orders (id, client_id) VALUES (1, 99)\n    errorCode: code\n    exits: { success: done, error: done }\n  done: { kind: Stop }\n`);
+    const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, databases: { main: 'sqlite' } });
+    assert.deepEqual(lib.issues, []);
+    const live = createDatabasePort({ main: { dialect: 'sqlite', path } });
+    const run = (name: string) =>
+      runScenario(lib, name, {
+        variables: {},
+        dryRun: false,
+        timeZone: 'Europe/Moscow',
+        ports: { databases: live, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
+      });
+    try {
+      assert.equal((await run('Off')).status, 'completed');
+      const r = await run('Order');
+      assert.equal(r.status, 'completed', JSON.stringify(r.error));
+      assert.equal(r.variables.code, 'SQLITE_CONSTRAINT_FOREIGNKEY', 'the key still holds for the next run');
+    } finally {
+      await live.close();
+      tmp.cleanup();
+    }
+  });
+});
