@@ -16,7 +16,8 @@ import { effectsInOrder } from '../../server/console/effect-order.js';
 import { bpiumCallNote } from '../../server/console/call-notes.js';
 import { dbCallLine, httpCallLine, printNote, printWarning, shownValue, terminalText } from '../format.js';
 import { storedChanged, storedReturnValues } from '../../server/stored-values.js';
-import { padEndColumns, padStartColumns } from '../text-width.js';
+import { fitColumns, padEndColumns, padStartColumns } from '../text-width.js';
+import { runOutcomeText } from '../../server/run-outcome.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
 export function parseSince(v: string): number {
@@ -38,12 +39,18 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
   let cutOff: string | undefined;
   const rows = await withStore(o, async (store, config) => {
     zone = config.timeZone;
-    const found = await withTaskOrigins(store, await listMatching(store, o, limit, since));
+    const listed = await withTaskOrigins(store, await listMatching(store, o, limit, since));
+    // What each recorded run did (its letters, its return values), read for this page in one query.
+    const outcomes = await store.runOutcomes(listed.flatMap((r) => (r.id ? [r.id] : [])));
+    const found: Array<(typeof listed)[number] & { outcome?: string }> = listed.map((r) => {
+      const src = r.id ? outcomes.get(r.id) : undefined;
+      return src ? { ...r, outcome: runOutcomeText(src) } : r;
+    });
     if (!found.length) nothing = await noMatch(store, o);
     // Jobs the store says are running while no server holds the folder: a killed server's, resumed at the next start.
     if (found.some((r) => r.inProgress)) cutOff = cutOffNote(config, dataDirArg(config.dataDir));
     return cutOff ? found.map((r) => (r.inProgress ? { ...r, cutOff: true as const } : r)) : found;
-  }, () => [] as Array<RunRow & { task?: TaskOrigin; cutOff?: true }>);
+  }, () => [] as Array<RunRow & { task?: TaskOrigin; cutOff?: true; outcome?: string }>);
   if (o.json) {
     // `fate` is the text form's mark; `jobStatus` says the same to a script.
     process.stdout.write(`${JSON.stringify(rows.map(({ fate: _fate, ...r }) => r))}\n`);
@@ -67,9 +74,21 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
     const duration = r.id ? `${r.durationMs ?? ''} ms` : '';
     // A completed attempt whose end the store refused (its lease lost to a takeover): said so, not as an error code.
     const error = r.cancelled ? ` ${pc.red(RUN_ERROR_CODES.CANCELLED)} ${pc.dim(r.id ? 'cancelled by an operator' : 'cancelled by an operator before its first run')}` : endNotCounted(r) ? ` ${pc.yellow('(lease lost: not counted)')}` : r.error ? ` ${pc.red(terminalText(String((r.error as { code?: string }).code ?? '')))}` : '';
-    process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.task ? 'task' : r.trigger, duration, endNotCounted(r) ? pc.yellow : colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${error}${r.mayRepeat ? ` ${pc.yellow('may repeat')}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}${r.fate ? ` ${fateText(r.fate, zone)}` : ''}\n`);
+    process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.task ? 'task' : r.trigger, duration, endNotCounted(r) ? pc.yellow : colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${error}${r.mayRepeat ? ` ${pc.yellow('may repeat')}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}${r.fate ? ` ${fateText(r.fate, zone)}` : ''}${outcomeColumn(r.outcome)}\n`);
   }
   if (cutOff) printNote(cutOff);
+}
+
+/** The terminal columns a run's outcome takes at the end of its `runs` line; longer ones are cut with `…`. */
+export const OUTCOME_COLUMNS = 60;
+
+/**
+ * A run's outcome (run-outcome.ts) at the end of its line, after a dim `·`: escaped (it is webhook data, a return
+ * value or a recipient), and cut to OUTCOME_COLUMNS, so a long one does not wrap the list. None when it is empty.
+ */
+export function outcomeColumn(outcome: string | undefined): string {
+  if (!outcome) return '';
+  return ` ${pc.dim('·')} ${fitColumns(terminalText(outcome), OUTCOME_COLUMNS).trimEnd()}`;
 }
 
 /**

@@ -173,6 +173,12 @@ export const PG_SQL = {
   oldestDue: `SELECT MIN(next_run_at) AS at FROM jobs WHERE status = 'queued' AND next_run_at <= $1`,
 
   getRun: `SELECT * FROM runs WHERE id = $1`,
+  /** $1 run ids. The lists' outcome (run-outcome.ts): return values, and of each letter its recipients and status only. */
+  runOutcomes: `SELECT r.id, r.return_values,
+      (SELECT json_agg(json_build_object('to', m -> 'to', 'status', m ->> 'status'))
+        FROM json_array_elements(CASE WHEN json_typeof(r.mails::json) = 'array' THEN r.mails::json ELSE '[]'::json END) m
+        WHERE json_typeof(m) = 'object')::text AS letters
+    FROM runs r WHERE r.id = ANY($1::text[])`,
   countRuns: `SELECT status, COUNT(*) AS n FROM runs WHERE status IN ('running', 'failed') GROUP BY status`,
   countRunsEvery: `SELECT status, COUNT(*) AS n FROM runs GROUP BY status`,
   countInbox: `SELECT COUNT(*) AS total, COUNT(duplicate_of) AS duplicates FROM inbox`,

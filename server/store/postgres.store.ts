@@ -1,4 +1,5 @@
 // The Store on PostgreSQL, shared by several server processes: SKIP LOCKED claims under leases, grouped commits.
+import type { RunOutcomeSource } from '../run-outcome.js';
 import pg from 'pg';
 import type { EffectJournalPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
@@ -23,6 +24,7 @@ import {
   jobFromRow,
   jobParams,
   runFromRow,
+  runOutcomeMap,
   notCountedRun,
   runParams,
   runSummaryFromRow,
@@ -553,6 +555,11 @@ export class PostgresStore implements Store {
     const { sql, args } = pageSql('postgres', { table: 'runs', columns: RUN_SUMMARY_COLUMNS, time: 'started_at', filters: runFilters(q), cursor: q.cursor, limit });
     const rows = await this.readSql<RunRow>(sql, args);
     return page(rows.map(runSummaryFromRow), limit, (r) => encodeCursor(r.startedAt, r.id));
+  }
+
+  async runOutcomes(ids: readonly string[]): Promise<Map<string, RunOutcomeSource>> {
+    if (ids.length === 0) return new Map();
+    return runOutcomeMap(await this.read<{ id: string; return_values: string | null; letters: string | null }>('runOutcomes', [[...new Set(ids)]]));
   }
 
   // ----- operating ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import type {
 } from './store.port.js';
 import { END_NOT_COUNTED, RUN_TRIGGERS } from './store.port.js';
 import { takeText } from './json-memo.js';
+import { outcomeLetters, type RunOutcomeSource } from '../run-outcome.js';
 
 /** Serialises a value for a JSON column; `undefined` becomes null. Refuses what JSON cannot hold (cycles, BigInt). */
 export function toJson(value: unknown, what: string): string {
@@ -345,4 +346,9 @@ export function page<T>(items: T[], limit: number, cursorOf: (last: T) => string
   if (items.length <= limit) return { items, nextCursor: null };
   const kept = items.slice(0, limit);
   return { items: kept, nextCursor: cursorOf(kept[kept.length - 1]!) };
+}
+
+/** Rows of `runOutcomes` (return values and the letters' recipients and status as JSON text) as a map by run id. */
+export function runOutcomeMap(rows: ReadonlyArray<{ id: string; return_values: string | null; letters: string | null }>): Map<string, RunOutcomeSource> {
+  return new Map(rows.map((r) => [r.id, { returnValues: fromJson(r.return_values), letters: outcomeLetters(fromJson(r.letters)) }]));
 }

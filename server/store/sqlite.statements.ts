@@ -120,6 +120,13 @@ const SQL = {
       params = excluded.params, return_values = excluded.return_values, error = excluded.error,
       trace = excluded.trace, bpium_calls = excluded.bpium_calls, mails = excluded.mails`,
   getRun: `SELECT * FROM runs WHERE id = ?`,
+  // The lists' outcome (run-outcome.ts): return values, and of each letter only its recipients and status (its text
+  // stays in the database). Letters that are not objects, and a mails column that is not a JSON array, give none.
+  runOutcomes: `SELECT r.id AS id, r.return_values AS return_values,
+      (SELECT json_group_array(json_object('to', m.value -> '$.to', 'status', m.value ->> '$.status'))
+        FROM json_each(CASE WHEN NOT json_valid(r.mails) THEN '[]' WHEN json_type(r.mails) = 'array' THEN r.mails ELSE '[]' END) m
+        WHERE m.type = 'object') AS letters
+    FROM runs r WHERE r.id IN (SELECT value FROM json_each(?))`,
 
   getEffect: `SELECT outcome FROM effects WHERE run_key = ? AND step_key = ?`,
   putEffect: `INSERT INTO effects (run_key, step_key, outcome, recorded_at) VALUES (?, ?, ?, ?)

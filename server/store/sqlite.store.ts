@@ -1,4 +1,5 @@
 // The Store on one SQLite file (better-sqlite3, WAL): for a single server process. Writes go through grouped commits.
+import type { RunOutcomeSource } from '../run-outcome.js';
 import Database from 'better-sqlite3';
 import type { EffectJournalPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
@@ -20,6 +21,7 @@ import {
   jobParams,
   journalRows,
   runFromRow,
+  runOutcomeMap,
   notCountedRun,
   runParams,
   runSummaryFromRow,
@@ -522,6 +524,12 @@ export class SqliteStore implements Store {
     const { sql, args } = pageSql('sqlite', { table: 'runs', columns: RUN_SUMMARY_COLUMNS, time: 'started_at', filters: runFilters(q), cursor: q.cursor, limit });
     const rows = this.cached(sql).all(...args) as RunRow[];
     return page(rows.map(runSummaryFromRow), limit, (r) => encodeCursor(r.startedAt, r.id));
+  }
+
+  async runOutcomes(ids: readonly string[]): Promise<Map<string, RunOutcomeSource>> {
+    this.assertOpen();
+    if (ids.length === 0) return new Map();
+    return runOutcomeMap(this.st.runOutcomes.all(JSON.stringify([...new Set(ids)])) as Array<{ id: string; return_values: string | null; letters: string | null }>);
   }
 
   // ----- operating ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // The durable store of the emulated Oktell web server: inbox of webhook requests, job queue, run records, effect journal.
 // An async interface so a SQLite file (one process) and, later, PostgreSQL (several processes) can both implement it.
+import type { RunOutcomeSource } from '../run-outcome.js';
 import type { EffectJournalPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
 
@@ -536,6 +537,12 @@ export interface Store {
   recordRun(run: RunWrite): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(query?: ListRunsQuery): Promise<Page<RunSummary>>;
+  /**
+   * What these runs did, for the outcome the lists show (run-outcome.ts): each one's return values and, of its letters,
+   * only their recipients and status (not their text), in one query. Ids of runs not stored are left out. Read when a
+   * list is shown, never on a webhook's path.
+   */
+  runOutcomes(ids: readonly string[]): Promise<Map<string, RunOutcomeSource>>;
 
   /** The effect journal, keyed by a stable key (the job id) and step key. */
   readonly effects: EffectJournalPort;

@@ -42,8 +42,9 @@ describe('runs and show tell a service task\'s run', () => {
 
       const text = cli('runs', '--scenario', 'Tick', '-n', '1000');
       const line = (id: string) => text.split('\n').find((l) => l.includes(id)) ?? '';
-      assert.match(line(due.id), new RegExp(` Tick +task +.* task tick \\(due ${due.task!.dueAt}\\)$`));
-      assert.match(line(byHand.id), / task bad-param \(manual\)$/);
+      // Then its outcome: Tick returns the due time it was given.
+      assert.match(line(due.id), new RegExp(` Tick +task +.* task tick \\(due ${due.task!.dueAt}\\) · ${due.task!.dueAt}$`));
+      assert.match(line(byHand.id), / task bad-param \(manual\) · \d{4}-\d\d-\d\dT[\d:]+(Z|[+-]\d\d:\d\d)$/);
       assert.doesNotMatch(text, / async /, 'no task run is listed as async');
 
       assert.match(cli('show', due.id).split('\n')[0]!, new RegExp(`^Tick completed run ${due.id} · task tick \\(due ${due.task!.dueAt}\\) · version `));

@@ -1,0 +1,54 @@
+// What a run did, in one line, for the lists (`oktell-emu runs`, the console's runs and jobs): a completed run that
+// sent a letter, one that ignored its webhook and one that got a malformed body all read `completed`; their outcome
+// is what tells them apart. Read from two parts of the run record, at list time only (the webhook's path pays
+// nothing): its letters (recipients and status, the letter's effect) and its return values (how scenarios such as
+// BpiumNewTask say what they did: "notified 1 of 1", "ignored a record of catalog 42: …", "malformed webhook: …").
+
+/** What the store reads of a run for its outcome: the return values, and of each letter only its recipients and status. */
+export interface RunOutcomeSource {
+  returnValues: unknown;
+  letters: ReadonlyArray<{ to?: unknown; status?: unknown }>;
+}
+
+/** The recipients shown per kind of letter; the others are counted. */
+const SHOWN_RECIPIENTS = 3;
+
+/** Letters by what became of them, in the order the outcome names them. */
+const LETTER_KINDS: ReadonlyArray<{ statuses: readonly string[]; one: string; many: (n: number) => string }> = [
+  // A retry that took the letter from its job's journal: an earlier attempt sent it.
+  { statuses: ['sent', 'replayed'], one: 'letter sent to', many: (n) => `${n} letters sent to` },
+  { statuses: ['unknown'], one: 'letter of unknown outcome to', many: (n) => `${n} letters of unknown outcome to` },
+  { statuses: ['failed'], one: 'letter failed to', many: (n) => `${n} letters failed to` },
+];
+
+/**
+ * The outcome of a run as one line of text: its letters (`letter sent to a@b`, `2 letters sent to a@b, c@d`), then
+ * its non-empty return values in their order (return value 1 as it is, the others as `value 2: 200`), joined by `; `.
+ * Empty when the run sent no letter and returned nothing. Not escaped, not cut: the list that shows it does that.
+ */
+export function runOutcomeText(src: RunOutcomeSource): string {
+  const parts: string[] = [];
+  for (const kind of LETTER_KINDS) {
+    const letters = src.letters.filter((l) => typeof l.status === 'string' && kind.statuses.includes(l.status));
+    if (!letters.length) continue;
+    const to = [...new Set(letters.flatMap((l) => (Array.isArray(l.to) ? l.to.map(String) : [])))];
+    const who = to.length ? `${to.slice(0, SHOWN_RECIPIENTS).join(', ')}${to.length > SHOWN_RECIPIENTS ? ` and ${to.length - SHOWN_RECIPIENTS} more` : ''}` : '(nobody)';
+    parts.push(`${letters.length === 1 ? kind.one : kind.many(letters.length)} ${who}`);
+  }
+  const rv = src.returnValues;
+  if (rv && typeof rv === 'object' && !Array.isArray(rv)) {
+    const entries = Object.entries(rv as Record<string, unknown>)
+      .filter(([, v]) => v !== null && v !== undefined && v !== '')
+      .sort(([a], [b]) => Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0));
+    for (const [k, v] of entries) {
+      const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      parts.push(k === '1' ? text : `value ${k}: ${text}`);
+    }
+  }
+  return parts.join('; ');
+}
+
+/** The letters of a run's `mails` as the store keeps them (JSON), reduced to what the outcome reads. */
+export function outcomeLetters(mails: unknown): RunOutcomeSource['letters'] {
+  return Array.isArray(mails) ? mails.filter((m): m is Record<string, unknown> => m !== null && typeof m === 'object').map((m) => ({ to: m.to, status: m.status })) : [];
+}
