@@ -8,6 +8,7 @@ import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
 import { jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
 import { storedReturnValues } from '../stored-values.js';
+import { runOutcomeText, type RunOutcomeSource } from '../run-outcome.js';
 import { cancelledError, deadRunIds, inProgressRun, listedCounts, listedStatus, notCancellable, wasCancelled, type ListedRunStatus } from '../run-status.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
@@ -141,7 +142,7 @@ function filterQuery(f: RunFilters, extra: Record<string, string> = {}): string 
 export function runRoutes(router: Router, ctx: ConsoleContext): void {
   const time = timeFormatter(ctx.d.config.timeZone);
   /** A listed run; `answers` (from hookAnswers) give a hook run the status its caller was answered with. */
-  const rowOf = (base: string, r: ListedRun | RunSummary, answers?: ReadonlyMap<number, number>) => ({
+  const rowOf = (base: string, r: ListedRun | RunSummary, answers?: ReadonlyMap<number, number>, outcomes?: ReadonlyMap<string, RunOutcomeSource>) => ({
     id: r.id,
     jobId: r.jobId,
     href: r.id ? `${base}/runs/${encodeURIComponent(r.id)}` : `${base}/jobs?status=running`,
@@ -155,6 +156,9 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     // dead letters), as `oktell-emu runs` prints "job <id> #<attempt>" on each line.
     jobShort: r.jobId ? shortJobId(r.jobId) : null,
     error: clipText(errorOf(r.error)?.message ?? '', 160),
+    // What the run did (its letters, its return values), as `oktell-emu runs` ends its line: a completed run that sent
+    // a letter and one that ignored its webhook look alike otherwise.
+    outcome: outcomeOf(r.id, outcomes),
     // Only a hook run answered a caller (a job it queued may carry the same inbox entry).
     answer: r.trigger === 'http' && r.inboxId !== null ? (answers?.get(r.inboxId) ?? null) : null,
     // The store's mark (both stores give it with the list): an effect of the run may repeat one of a cut-off attempt,
@@ -194,7 +198,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       if (req.query.status === 'dead') return res.redirect(303, `${consoleBase(res)}/jobs?status=dead`);
       const f = await filtersOf(req);
       const [page, counts] = await Promise.all([listRuns(ctx, f), countsOf()]);
-      const answers = await answersOf(page.items);
+      const [answers, outcomes] = await Promise.all([answersOf(page.items), outcomesOf(ctx.d.store, page.items.map((r) => r.id))]);
       ctx.render(res, 'runs.njk', {
         title: f.job ? `Runs of job ${f.job}` : 'Runs',
         nav: 'runs',
@@ -202,7 +206,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         statuses: RUN_STATUSES,
         triggers: TRIGGERS,
         scenarios: scenarioNames(),
-        rows: page.items.map((r) => rowOf(consoleBase(res), r, answers)),
+        rows: page.items.map((r) => rowOf(consoleBase(res), r, answers, outcomes)),
         counts,
         live: !f.cursor,
         jsonUrl: `${consoleBase(res)}/runs.json${filterQuery(f)}`,
@@ -221,8 +225,8 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     try {
       const f = await filtersOf(req);
       const [page, counts] = await Promise.all([listRuns(ctx, f), countsOf(true)]);
-      const answers = await answersOf(page.items);
-      res.json({ items: page.items.map((r) => rowOf(consoleBase(res), r, answers)), nextCursor: page.nextCursor, counts, at: time(Date.now()) });
+      const [answers, outcomes] = await Promise.all([answersOf(page.items), outcomesOf(ctx.d.store, page.items.map((r) => r.id))]);
+      res.json({ items: page.items.map((r) => rowOf(consoleBase(res), r, answers, outcomes)), nextCursor: page.nextCursor, counts, at: time(Date.now()) });
     } catch (e) {
       next(e);
     }
@@ -338,7 +342,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         cancelled: await cancelledNotice(ctx.d.store, req.query.cancelled),
         statuses: JOB_STATUSES,
         counts,
-        jobs: page.items.map((j) => jobRow(j, time)),
+        jobs: await jobRows(ctx.d.store, page.items, time),
         problemFiles: problemFiles(ctx.d.host.library()),
         olderUrl: page.nextCursor ? `${consoleBase(res)}/jobs?${new URLSearchParams({ ...(status ? { status } : {}), cursor: page.nextCursor })}` : undefined,
       });
@@ -526,6 +530,26 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string): Promis
   }
   ctx.d.logger.info({ jobId, user }, 'job cancelled from the console');
   res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'dead', cancelled: jobId })}`);
+}
+
+/** The characters of an outcome a list row keeps (the run's page has all of it). */
+const OUTCOME_CHARS = 160;
+
+/** What each of these runs did, in one store read; the ids of runs not yet recorded (a running job's: '') are left out. */
+function outcomesOf(store: Store, ids: readonly (string | null)[]): Promise<Map<string, RunOutcomeSource>> {
+  return store.runOutcomes(ids.filter((id): id is string => !!id));
+}
+
+/** A run's outcome as a list shows it (run-outcome.ts), cut; empty for a run not recorded or one that did nothing said. */
+function outcomeOf(id: string | null, outcomes?: ReadonlyMap<string, RunOutcomeSource>): string {
+  const src = id ? outcomes?.get(id) : undefined;
+  return src ? clipText(runOutcomeText(src), OUTCOME_CHARS) : '';
+}
+
+/** The jobs list's rows, each with the outcome of its job's last run (what a succeeded job did). */
+async function jobRows(store: Store, jobs: readonly JobRecord[], time: (ms: unknown) => string) {
+  const outcomes = await outcomesOf(store, jobs.map((j) => j.lastRunId));
+  return jobs.map((j) => ({ ...jobRow(j, time), outcome: outcomeOf(j.lastRunId, outcomes) }));
 }
 
 export function jobRow(j: JobRecord, time: (ms: unknown) => string) {

@@ -42,6 +42,7 @@
     tr.appendChild(cell('c-answer'));
     tr.appendChild(cell('c-time'));
     tr.appendChild(cell('num'));
+    tr.appendChild(cell('c-outcome'));
     tr.appendChild(cell('c-error'));
     return tr;
   }
@@ -60,7 +61,8 @@
     fillAnswer(c[3], r.answer);
     setText(c[4], r.started);
     setText(c[5], r.duration);
-    setText(c[6], r.error);
+    setText(c[6], r.outcome || '');
+    setText(c[7], r.error);
   }
   // The line under the scenario of a job's run, "job …1t3v6w #3", as runs.njk draws it; none for a run without a job.
   function fillJob(td, r) {
