@@ -765,6 +765,26 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('gives the outcome sources of many runs at once: return values, and of each letter only its recipients and status', T, async () => {
+      await withStore(async (store) => {
+        const letter = (to: string[], status: string) => ({ block: 'notify', to, cc: [], bcc: [], subject: 's', text: 'a long letter body', status, performed: status === 'sent' });
+        await store.recordRun(run('sent', { returnValues: { 1: 'notified 2 of 2' }, mails: [letter(['a@example.com'], 'sent'), letter(['b@example.com'], 'failed')] }));
+        await store.recordRun(run('quiet', { returnValues: {}, mails: [] }));
+        // A record written without these parts, and one whose mails are not a list (or hold a non-letter): none read.
+        await store.recordRun(run('bare', { returnValues: undefined, mails: undefined }));
+        await store.recordRun(run('odd', { mails: { not: 'a list' } }));
+        await store.recordRun(run('mixed', { mails: ['text', 5, null, letter(['c@example.com'], 'unknown')] }));
+        const got = await store.runOutcomes(['sent', 'quiet', 'bare', 'odd', 'mixed', 'no-such-run', 'sent']);
+        assert.deepEqual([...got.keys()].sort(), ['bare', 'mixed', 'odd', 'quiet', 'sent']);
+        assert.deepEqual(got.get('sent'), { returnValues: { 1: 'notified 2 of 2' }, letters: [{ to: ['a@example.com'], status: 'sent' }, { to: ['b@example.com'], status: 'failed' }] });
+        assert.deepEqual(got.get('quiet'), { returnValues: {}, letters: [] });
+        assert.deepEqual(got.get('bare'), { returnValues: null, letters: [] });
+        assert.deepEqual(got.get('odd')?.letters, []);
+        assert.deepEqual(got.get('mixed')?.letters, [{ to: ['c@example.com'], status: 'unknown' }]);
+        assert.equal((await store.runOutcomes([])).size, 0);
+      });
+    });
+
     it('filters runs by status, scenario, job and start time, and pages through them without loss', T, async () => {
       await withStore(async (store) => {
         const base = Date.UTC(2025, 0, 15, 9);

@@ -1,0 +1,34 @@
+// The one-line outcome the lists show for a run (`oktell-emu runs`, the console's runs and jobs): letters by what
+// became of them, then the return values in their order.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { outcomeLetters, runOutcomeText } from '../../server/run-outcome.js';
+
+describe('runOutcomeText', () => {
+  it('names the letters sent (a replayed one too: an earlier attempt sent it), of unknown outcome and failed, then the return values', () => {
+    const letters = [
+      { to: ['a@example.com'], status: 'sent' },
+      { to: ['b@example.com'], status: 'replayed' },
+      { to: ['c@example.com'], status: 'unknown' },
+      { to: ['d@example.com', 'e@example.com'], status: 'failed' },
+      { to: ['f@example.com'], status: 'dry-run' },
+    ];
+    assert.equal(
+      runOutcomeText({ letters, returnValues: { 3: true, 1: 'notified 2 of 3', 2: 200, 10: '', 4: null } }),
+      '2 letters sent to a@example.com, b@example.com; letter of unknown outcome to c@example.com; letter failed to d@example.com, e@example.com; notified 2 of 3; value 2: 200; value 3: true',
+    );
+  });
+
+  it('shows three recipients and counts the rest; a letter to nobody says so; one recipient of two letters is named once', () => {
+    const to = (n: number) => Array.from({ length: n }, (_, i) => `u${i}@example.com`);
+    assert.equal(runOutcomeText({ letters: [{ to: to(5), status: 'sent' }], returnValues: {} }), 'letter sent to u0@example.com, u1@example.com, u2@example.com and 2 more');
+    assert.equal(runOutcomeText({ letters: [{ to: [], status: 'failed' }], returnValues: null }), 'letter failed to (nobody)');
+    assert.equal(runOutcomeText({ letters: [{ to: ['a@x'], status: 'sent' }, { to: ['a@x'], status: 'sent' }], returnValues: undefined }), '2 letters sent to a@x');
+  });
+
+  it('is empty for a run that sent nothing and returned nothing; keeps a structured value as JSON', () => {
+    assert.equal(runOutcomeText({ letters: [], returnValues: {} }), '');
+    assert.equal(runOutcomeText({ letters: outcomeLetters('not a list'), returnValues: [1, 2] }), '');
+    assert.equal(runOutcomeText({ letters: outcomeLetters([null, 'x', { to: ['a@x'], status: 'sent', text: 'body' }]), returnValues: { 1: { a: 1 } } }), 'letter sent to a@x; {"a":1}');
+  });
+});
