@@ -126,7 +126,7 @@ describe('durability', () => {
       );
       const retryId = rows.find((r) => r.scenario === 'BpiumNewTask' && r.status === 'completed')!.id;
       const text = await runCliAsync(['runs', '--data-dir', dataDir]);
-      assert.match(text.stdout.split('\n').find((l) => l.includes(retryId)) ?? '', /may repeat$/);
+      assert.match(text.stdout.split('\n').find((l) => l.includes(retryId)) ?? '', / may repeat · letter sent to ivan\.petrov@example\.com; notified 1 of 1$/, 'marked, then its outcome');
       const shown = await runCliAsync(['show', retryId, '--data-dir', dataDir]);
       assert.equal(shown.code, 0, shown.stderr);
       assert.ok(shown.stdout.includes(`mail sent to ivan.petrov@example.com · Новая задача: убитый посреди письма may repeat · Message-ID ${ids[0]}`), shown.stdout);
