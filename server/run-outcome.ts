@@ -25,8 +25,9 @@ const LETTER_KINDS: ReadonlyArray<{ statuses: readonly string[]; one: string; ma
  * The outcome of a run as one line of text: its letters (`letter sent to a@b`, `2 letters sent to a@b, c@d`), then
  * its non-empty return values in their order (return value 1 as it is, the others as `value 2: 200`), joined by `; `.
  * Empty when the run sent no letter and returned nothing. Not escaped, not cut: the list that shows it does that.
+ * `leaveOut`: a return value the list shows in a column of its own (the console's Answer: a hook run's status).
  */
-export function runOutcomeText(src: RunOutcomeSource): string {
+export function runOutcomeText(src: RunOutcomeSource, leaveOut?: string): string {
   const parts: string[] = [];
   for (const kind of LETTER_KINDS) {
     const letters = src.letters.filter((l) => typeof l.status === 'string' && kind.statuses.includes(l.status));
@@ -38,7 +39,7 @@ export function runOutcomeText(src: RunOutcomeSource): string {
   const rv = src.returnValues;
   if (rv && typeof rv === 'object' && !Array.isArray(rv)) {
     const entries = Object.entries(rv as Record<string, unknown>)
-      .filter(([, v]) => v !== null && v !== undefined && v !== '')
+      .filter(([k, v]) => v !== null && v !== undefined && v !== '' && k !== leaveOut)
       .sort(([a], [b]) => Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0));
     for (const [k, v] of entries) {
       const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);

@@ -158,7 +158,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     error: clipText(errorOf(r.error)?.message ?? '', 160),
     // What the run did (its letters, its return values), as `oktell-emu runs` ends its line: a completed run that sent
     // a letter and one that ignored its webhook look alike otherwise.
-    outcome: outcomeOf(r.id, outcomes),
+    outcome: outcomeOf(r.id, outcomes, r.trigger === 'http' ? String(ctx.d.config.hook.returns.status) : undefined),
     // Only a hook run answered a caller (a job it queued may carry the same inbox entry).
     answer: r.trigger === 'http' && r.inboxId !== null ? (answers?.get(r.inboxId) ?? null) : null,
     // The store's mark (both stores give it with the list): an effect of the run may repeat one of a cut-off attempt,
@@ -540,10 +540,13 @@ function outcomesOf(store: Store, ids: readonly (string | null)[]): Promise<Map<
   return store.runOutcomes(ids.filter((id): id is string => !!id));
 }
 
-/** A run's outcome as a list shows it (run-outcome.ts), cut; empty for a run not recorded or one that did nothing said. */
-function outcomeOf(id: string | null, outcomes?: ReadonlyMap<string, RunOutcomeSource>): string {
+/**
+ * A run's outcome as a list shows it (run-outcome.ts), cut; empty for a run not recorded or one that did nothing said.
+ * `leaveOut`: the return value a column of its own shows (a hook run's status, in Answer).
+ */
+function outcomeOf(id: string | null, outcomes?: ReadonlyMap<string, RunOutcomeSource>, leaveOut?: string): string {
   const src = id ? outcomes?.get(id) : undefined;
-  return src ? clipText(runOutcomeText(src), OUTCOME_CHARS) : '';
+  return src ? clipText(runOutcomeText(src, leaveOut), OUTCOME_CHARS) : '';
 }
 
 /** The jobs list's rows, each with the outcome of its job's last run (what a succeeded job did). */
