@@ -108,7 +108,7 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
       const expression = withoutComment(value, close);
       const whole = quotedWhole(expression);
       return {
-        hint: `${TEXT_HINT}${key}: ${yamlSingleQuoted(whole ?? expression)}${whole ? QUOTED_WHOLE : ''}`,
+        hint: `${TEXT_HINT}${key}: ${yamlSingleQuoted(whole?.fix ?? expression)}${whole?.note ?? ''}`,
       };
     }
   }
@@ -119,16 +119,19 @@ export function yamlSyntaxHint(text: string, message: string, loc: SourceLocatio
 const LIST_HINT = 'YAML reads a value starting with [ as a list; quote the expression: ';
 const TEXT_HINT = 'YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: ';
 /** Said after the line when a text quoted up to a "-" ("every"-minute) is quoted whole in it. */
-const QUOTED_WHOLE = ' (the text quoted whole, not only up to its "-", which the expression reads as a minus)';
+function quotedWholeNote(op: string): string {
+  return ` (the text quoted whole, not only up to its "${op}", which the expression reads as ${op === '/' ? 'a division' : 'a minus'})`;
+}
 
 /**
  * `"every"-minute` (a text quoted only up to its "-", as quoting only "every" of every-minute gave): the expression
  * with the text quoted whole, as the expression's own error proposes, so that the line the hint gives loads.
  */
-function quotedWhole(expression: string): string | undefined {
+function quotedWhole(expression: string): { fix: string; note: string } | undefined {
   const parsed = parseExpression(expression);
-  if (parsed.ok || parsed.error.fix === undefined || !parsed.error.message.startsWith('text quoted only up to the "-"')) return undefined;
-  return parseExpression(parsed.error.fix).ok ? parsed.error.fix : undefined;
+  const op = parsed.ok ? undefined : /^text quoted only up to the "([-/])"/.exec(parsed.error.message)?.[1];
+  if (parsed.ok || parsed.error.fix === undefined || op === undefined) return undefined;
+  return parseExpression(parsed.error.fix).ok ? { fix: parsed.error.fix, note: quotedWholeNote(op) } : undefined;
 }
 
 /** A value of a `{ … }` map with [ ] inside it (`Trim([g]) + 1`), before the line to write. */
@@ -208,18 +211,18 @@ function flowMapHint(line: string, col: number): SyntaxHint | undefined {
   const kind = at && broken(at);
   if (!kind) return undefined;
   let fixed = line;
-  let requoted = false;
+  let requoted = '';
   for (const e of [...entries].reverse()) {
     if (!broken(e)) continue;
     const value = line.slice(e.from, e.to).trimEnd();
     const whole = quotedWhole(value);
-    if (whole) requoted = true;
-    fixed = fixed.slice(0, e.from) + yamlSingleQuoted(whole ?? value) + fixed.slice(e.from + value.length);
+    if (whole) requoted = whole.note;
+    fixed = fixed.slice(0, e.from) + yamlSingleQuoted(whole?.fix ?? value) + fixed.slice(e.from + value.length);
   }
   // Without a comment after the map, and without the `- ` of a list item, as the other hints give `key: value`.
   const pasted = fixed.slice(0, end + fixed.length - line.length).trim().replace(/^-\s+/, '');
   return {
-    hint: `${kind === 'list' ? LIST_HINT : kind === 'plain' ? FLOW_BRACKET_HINT : TEXT_HINT}${pasted}${requoted ? QUOTED_WHOLE : ''}`,
+    hint: `${kind === 'list' ? LIST_HINT : kind === 'plain' ? FLOW_BRACKET_HINT : TEXT_HINT}${pasted}${requoted}`,
   };
 }
 

@@ -251,7 +251,8 @@ class Parser {
       const after = this.tokens[this.pos + 1];
       if (t.kind === 'name' || t.kind === 'number') end = this.next().end;
       // A hyphenated word (every-minute) is one text: quoting only "every" would leave "every"-minute, a new error.
-      else if (t.kind === 'op' && t.op === '-' && t.start === end && (after?.kind === 'name' || after?.kind === 'number') && after.start === t.end) {
+      // So is a content type or a path of words (application/json, text/plain): "application"/json would be another.
+      else if (t.kind === 'op' && (t.op === '-' || t.op === '/') && t.start === end && (after?.kind === 'name' || after?.kind === 'number') && after.start === t.end) {
         this.next();
         end = this.next().end;
       } else break;
@@ -261,11 +262,12 @@ class Parser {
     const before = this.tokens[this.tokens.indexOf(first) - 1];
     // "every"-minute: a quoted word, a "-" and a word, nothing between them (what quoting only "every" of every-minute
     // gave): one text quoted in part. The whole of it goes in the quotes; "every" - minute, spaced, is a subtraction.
+    // The same for a "/" ("application"/json, from quoting only "application" of application/json).
     const text = this.tokens[this.tokens.indexOf(first) - 2];
-    if (!afterValue && before?.kind === 'op' && before.op === '-' && before.end === first.start && text?.kind === 'string' && text.end === before.start) {
-      const whole = `${text.value}-${words}`;
+    if (!afterValue && before?.kind === 'op' && (before.op === '-' || before.op === '/') && before.end === first.start && text?.kind === 'string' && text.end === before.start) {
+      const whole = `${text.value}${before.op}${words}`;
       const requoted = whole.includes('"') ? `«${whole}»` : `"${whole}"`;
-      return this.fail(`text quoted only up to the "-": ${this.source.slice(text.start, end)}`, text.start, end - text.start,
+      return this.fail(`text quoted only up to the "${before.op}": ${this.source.slice(text.start, end)}`, text.start, end - text.start,
         `quote it whole: ${requoted}`, `${this.source.slice(0, text.start)}${requoted}${this.source.slice(end)}`);
     }
     if (afterValue && before?.kind === 'string' && before.end === first.start) {

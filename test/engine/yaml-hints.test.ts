@@ -97,6 +97,10 @@ describe('a hyphenated unquoted text is quoted whole, so that following the hint
     // The old hint followed ("every" quoted, -minute left out): the text quoted whole; spaced, "-" is still a minus.
     [`{ g: '"every"-minute' }`, 5, 16, 'text quoted only up to the "-": "every"-minute in expression "\\"every\\"-minute"', 'quote it whole: "every-minute"'],
     [`{ g: '"every" - minute' }`, 5, 26, 'unquoted text "minute" in expression "\\"every\\" - minute"', 'put text in quotes: "minute"'],
+    // A content type (ReturnValue 3 of the hook) is one text too: quoting only "application" left "application"/json.
+    ['\n      g: application/json', 6, 10, 'unquoted text "application/json" in expression "application/json"', `write '"application/json"' ${drops}`],
+    [`\n      g: 'text/plain'`, 6, 11, 'unquoted text "text/plain" in expression "text/plain"', 'put text in quotes: "text/plain"'],
+    [`{ g: '"application"/json' }`, 5, 16, 'text quoted only up to the "/": "application"/json in expression "\\"application\\"/json"', 'quote it whole: "application/json"'],
   ];
   for (const [set, line, col, message, hint] of cases) {
     it(`set: ${set.trim()}`, () => {
@@ -109,10 +113,12 @@ describe('a hyphenated unquoted text is quoted whole, so that following the hint
   for (const [set, line, col, fixed] of [
     ['{ g: "every"-minute }', 5, 22, `set: { g: '"every-minute"' }`],
     ['\n      g: "every"-minute', 6, 17, `g: '"every-minute"'`],
+    ['\n      g: "application"/json', 6, 23, `g: '"application/json"'`],
   ] as const) {
     it(`set: ${set.trim()} (a YAML slip)`, () => {
       const r = loadScenarioText('Dash.yaml', `variables: { g: string }\nblocks:\n  a:\n    kind: Variable\n    set: ${set}\n`, { registry: defaultRegistry });
-      const hint = `YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: ${fixed} (the text quoted whole, not only up to its "-", which the expression reads as a minus)`;
+      const [op, reads] = fixed.includes('/') ? ['/', 'a division'] : ['-', 'a minus'];
+      const hint = `YAML ends a value that starts with " at its closing quote; wrap the whole expression in single quotes: ${fixed} (the text quoted whole, not only up to its "${op}", which the expression reads as ${reads})`;
       assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.code, i.line, i.col, i.hint]), [['E_YAML_SYNTAX', line, col, hint]]);
     });
   }
