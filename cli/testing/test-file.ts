@@ -609,7 +609,11 @@ export interface VariableProblems {
  * declare (at its name), or a value its variable's type cannot hold (at the value) — the run keeps the variable's
  * initial value for both, as it does for a variable an async start copies, so the case would test something else.
  */
-export function variableProblems(file: TestFile, declared: (scenario: string) => ReadonlyMap<string, VariableDecl> | undefined): VariableProblems {
+export function variableProblems(
+  file: TestFile,
+  declared: (scenario: string) => ReadonlyMap<string, VariableDecl> | undefined,
+  declaredByStarted: (scenario: string, variable: string) => string | undefined = () => undefined,
+): VariableProblems {
   const issues: ScenarioIssue[] = [];
   const cases = new Set<number>();
   for (const c of file.cases) {
@@ -621,11 +625,19 @@ export function variableProblems(file: TestFile, declared: (scenario: string) =>
       const decl = vars.get(name);
       if (!decl) {
         const guess = closest(name, names);
+        // A setting of a scenario the case's one starts (a service's address): the preset does not reach it.
+        const owner = guess ? undefined : declaredByStarted(c.scenario, name);
         issues.push({
           ...file.source.locate(at),
           code: C.INVALID_PROPERTY,
-          message: `scenario "${c.scenario}" has no variable "${name}"`,
-          hint: guess ? `did you mean "${guess}"?` : `its variables: ${names.join(', ') || '(none)'}`,
+          message: owner
+            ? `scenario "${c.scenario}" has no variable "${name}": scenario "${owner}", which it starts, has one, but a case's variables: preset only the case's own scenario`
+            : `scenario "${c.scenario}" has no variable "${name}"`,
+          hint: owner
+            ? `a started scenario takes ${name} from the one that starts it only when that one declares ${name} too (of the same type); test ${owner} in a case of its own (scenario: ${owner}, with its params and variables: { ${name}: … }), or declare ${name} in ${c.scenario} as well`
+            : guess
+              ? `did you mean "${guess}"?`
+              : `its variables: ${names.join(', ') || '(none)'}`,
         });
       } else {
         const refused = typeRefuses(value, decl.type, c.timeZone);
@@ -649,7 +661,11 @@ export function variableProblems(file: TestFile, declared: (scenario: string) =>
  * scenario uses; with the cases they keep from running.
  */
 export function libraryProblems(file: TestFile, library: ScenarioLibrary): VariableProblems {
-  const presets = variableProblems(file, (name) => library.scenarios.get(name)?.variables);
+  const presets = variableProblems(
+    file,
+    (name) => library.scenarios.get(name)?.variables,
+    (scenario, variable) => [...reached(library, scenario, (s) => (s.name !== scenario && s.variables.has(variable) ? [s.name] : []))][0],
+  );
   const issues = [...presets.issues];
   const cases = new Set(presets.cases);
   for (const c of file.cases) {

@@ -158,6 +158,12 @@ const ROWS: Row[] = [
     hint: /^did you mean "limit"\?$/,
   },
   {
+    what: 'a preset variable that only a started scenario declares: which one, and how to set it',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    params: { 1: /Bpium/TaskChat }\n    variables: { chatUrl: "https://chat.example.ru/api" }\n    expect: {}\n',
+    lines: ['5:27 E_INVALID_PROPERTY scenario "HTTP404" has no variable "chatUrl": scenario "BpiumTaskChat", which it starts, has one, but a case\'s variables: preset only the case\'s own scenario'],
+    hint: /^a started scenario takes chatUrl from the one that starts it only when that one declares chatUrl too \(of the same type\); test BpiumTaskChat in a case of its own \(scenario: BpiumTaskChat, with its params and variables: \{ chatUrl: … \}\), or declare chatUrl in HTTP404 as well$/,
+  },
+  {
     what: 'a data set for a connection no scenario uses',
     text: 'cases:\n  - name: one\n    scenario: Cfg\n    db: { mian: "SELECT 1" }\n    expect: {}\n',
     lines: ['4:17 E_UNKNOWN_CONNECTION db.mian: no scenario uses a connection named "mian"'],
