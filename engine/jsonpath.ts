@@ -55,6 +55,8 @@ export function checkJsonPath(path: string): JsonPathCheck {
       i = close + 1;
       continue;
     }
+    // `$orderNo`: the "." after the root left out.
+    if (i === 1 && NAME.test(c)) return fail(i, `unexpected "${c}" at position ${i + 1}`, `a "." goes between "$" and a name: write $.${path.slice(1)}`);
     return fail(i, `unexpected "${c}" at position ${i + 1}`, 'segments are .name, [n], [*], ["name"], ..name');
   }
   return { ok: true };

@@ -2,7 +2,7 @@
 import { SCENARIO_ERROR_CODES as C, type ScenarioErrorCode, type SourceLocation } from './errors.js';
 import { closest } from './suggest.js';
 import type { PathSeg } from './yaml-source.js';
-import { propertyNature } from './well-formed.js';
+import { propertyIsMapping, propertyNature } from './well-formed.js';
 import { yamlSingleQuoted } from './yaml-syntax-hints.js';
 
 /** The keys every block may have, whatever its kind (the loader reads them before the kind's own schema). */
@@ -219,6 +219,8 @@ function quotedLiteral(text: string, expected: string | undefined): string | und
  */
 function flowListHint(value: unknown, path: readonly PathSeg[], schema: unknown): string | undefined {
   if (!Array.isArray(value) || value.length !== 1 || typeof value[0] !== 'string') return undefined;
+  // `params: [ '[body]' ]` for a mapping: neither a plain value nor an expression; the example's line says the form.
+  if (propertyIsMapping(schema, path)) return undefined;
   const nature = propertyNature(schema, path);
   const key = path[path.length - 1];
   if ((nature === 'variable' || nature === 'other') && typeof key === 'string') {
@@ -246,9 +248,22 @@ function lineToWrite(value: unknown, path: readonly PathSeg[], example: string):
     const name = /^(.+?)(?:\.(?:subject|text|html))?(?:\.njk)?$/.exec(file)?.[1] ?? file;
     return `"template" takes the template's name, not a path (its files are looked up in the templates folder): write template: ${name}`;
   }
-  const line = new RegExp(`^[ \\t]*${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:[ \\t]*(\\S.*?)(?:[ \\t]+#[ \\t]*(.*))?$`, 'm').exec(example);
+  const list = Array.isArray(value) ? `YAML reads [ … ] as a list, and "${key}" takes a mapping: ` : '';
+  const line = new RegExp(`^([ \\t]*)${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(?:[ \\t]+([^\\s#].*?))?(?:[ \\t]+#[ \\t]*(.*))?[ \\t]*$`, 'm').exec(example);
   if (!line) return undefined;
-  return `e.g. ${key}: ${line[1]}${line[2] ? ` (${line[2].trim()})` : ''}`;
+  if (line[2] === undefined) {
+    // A mapping written on the lines under the key (`params:` then `1: '[body]'`): the same on one line.
+    const below = example.slice(line.index + line[0].length + 1).split('\n');
+    const entries: string[] = [];
+    for (const l of below) {
+      const m = /^([ \t]*)(\S.*?)(?:[ \t]+#.*)?$/.exec(l);
+      if (!m || m[1]!.length <= line[1]!.length) break;
+      entries.push(m[2]!);
+    }
+    if (!entries.length) return undefined;
+    return `${list}e.g. ${key}: { ${entries.join(', ')} }${line[3] ? ` (${line[3].trim()})` : ''}`;
+  }
+  return `${list}e.g. ${key}: ${line[2]}${line[3] ? ` (${line[3].trim()})` : ''}`;
 }
 
 /** The value at `path` in plain data (keys of objects, indexes of lists); undefined where the path leaves it. */

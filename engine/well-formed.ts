@@ -129,6 +129,18 @@ export function propertyNature(schema: unknown, path: readonly PathSeg[]): 'expr
   return 'other';
 }
 
+/** Whether the property at `path` takes a mapping (an object or a record: AsyncScenario's `params`, `extract`, `set`). */
+export function propertyIsMapping(schema: unknown, path: readonly PathSeg[]): boolean {
+  let s = unwrap(schema as SchemaLike);
+  for (const seg of path) {
+    if (!s?.def) return false;
+    if (s.def.type === 'object' && s.def.shape) s = unwrap(s.def.shape[String(seg)]);
+    else if (s.def.type === 'record') s = unwrap(s.def.valueType);
+    else return false;
+  }
+  return s?.def?.type === 'object' || s?.def?.type === 'record';
+}
+
 /** Looks through optional / nullable / default wrappers to the schema of the value itself (or to a marked one). */
 function unwrap(schema: SchemaLike | undefined): SchemaLike | undefined {
   let s = schema;

@@ -1,0 +1,70 @@
+// Findings of trial 56 (an integrator writing a webhook route, an async scenario and a service task from the docs
+// alone): the hints for the slips made there give the line that loads. Each row is a file text, the problem it must
+// give (code, line, column) and the hint it must (or must not) give.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioText } from '../../engine/index.js';
+
+interface Case {
+  name: string;
+  text: string;
+  code: string;
+  line: number;
+  col: number;
+  hint: RegExp;
+  notHint?: RegExp;
+}
+
+/** A scenario whose AsyncScenario block has `params` written as `value`. */
+const start = (value: string) => `variables: { body: string }
+blocks:
+  s:
+    kind: AsyncScenario
+    scenario: Other
+    params: ${value}
+`;
+
+const CASES: Case[] = [
+  {
+    // Was "write params: '[body]'", which is refused in turn.
+    name: 'AsyncScenario params written as a list: the mapping form',
+    text: start(`[ '[body]' ]`),
+    code: 'E_INVALID_PROPERTY',
+    line: 6,
+    col: 13,
+    hint: /^YAML reads \[ … \] as a list, and "params" takes a mapping: e\.g\. params: \{ 1: '\[body\]' \} \(input parameters of the started scenario\)$/,
+    notHint: /write params: '\[body\]'/,
+  },
+  {
+    // Was "e.g. params: # input parameters of the started scenario": the example's comment, without the mapping.
+    name: 'AsyncScenario params written as one expression: the mapping form',
+    text: start(`'[body]'`),
+    code: 'E_INVALID_PROPERTY',
+    line: 6,
+    col: 13,
+    hint: /^e\.g\. params: \{ 1: '\[body\]' \} \(input parameters of the started scenario\)$/,
+  },
+  {
+    name: 'a JSONPath without the "." after "$"',
+    text: `variables: { body: string, orderNo: string }\nblocks:\n  p:\n    kind: Parser\n    mode: json\n    document: '[body]'\n    extract: { orderNo: $orderNo }\n`,
+    code: 'E_INVALID_JSONPATH',
+    line: 7,
+    col: 25,
+    hint: /^a "\." goes between "\$" and a name: write \$\.orderNo$/,
+  },
+];
+
+describe('trial 56: the hints for an integrator\'s slips give the line that loads', () => {
+  for (const c of CASES) {
+    it(c.name, () => {
+      const r = loadScenarioText('T.yaml', c.text, { registry: defaultRegistry });
+      assert.equal(r.ok, false, 'the file must be refused');
+      const issues = r.ok ? [] : r.issues;
+      const found = issues.find((i) => i.code === c.code && i.line === c.line && i.col === c.col);
+      assert.ok(found, `expected ${c.code} at ${c.line}:${c.col}, got ${issues.map((i) => `${i.line}:${i.col} ${i.code} ${i.message} | ${i.hint ?? ''}`).join('\n')}`);
+      assert.match(found.hint ?? '', c.hint);
+      if (c.notHint) assert.doesNotMatch(found.hint ?? '', c.notHint);
+    });
+  }
+});
