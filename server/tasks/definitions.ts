@@ -96,7 +96,11 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     }
     const t = raw as Record<string, unknown>;
     const before = problems.length - missing;
-    for (const k of Object.keys(t)) if (!KEYS.includes(k)) problem(at(k), `unknown key "${k}" (known: ${KEYS.join(', ')})`, true);
+    for (const k of Object.keys(t)) {
+      if (KEYS.includes(k)) continue;
+      const guess = closest(k, KEYS);
+      problem(at(k), `unknown key "${k}" (${guess ? `did you mean ${guess}? ` : ''}known: ${KEYS.join(', ')})`, true);
+    }
     const name = text_(t.name);
     if (!name) problem(at('name'), 'name: a task needs a name (letters, digits, - _ .)');
     else if (!/^[\w.-]{1,64}$/.test(name)) problem(at('name'), `name "${name}": use letters, digits, - _ . (at most 64)`);

@@ -117,6 +117,10 @@ serviceTasks:
     );
   });
 
+  it('an unknown key close to a known one (param for params) names the one meant', () => {
+    const text = 'serviceTasks:\n  - name: a\n    scenario: S\n    every: 1m\n    param: { 2: Now() }\n';
+    assert.throws(() => parseServiceTasks('c.yaml', text, 'UTC'), (e: Error) => /c\.yaml:5:5: unknown key "param" \(did you mean params\? known: name, scenario, /.test(e.message));
+  });
   it('refuses unknown keys, duplicate names, and a task with both cron and every', () => {
     const text = 'serviceTasks:\n  - { name: a, scenario: S, every: 1m, colour: red }\n  - { name: a, scenario: S, every: 1m, cron: "* * * * *" }\n';
     assert.throws(() => parseServiceTasks('c.yaml', text, 'UTC'), (e: Error) => /c.yaml:2:40: unknown key "colour"/.test(e.message) && /c.yaml:3:13: name "a" is used by an earlier task/.test(e.message) && /exactly one of cron/.test(e.message));
