@@ -40,9 +40,20 @@ export const dbQueryBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     }
     const given = new Set(common.params.map(([n]) => n));
     const used = distinctNames(parsed);
+    /** Where `:name` first stands in the statement (the text between the parameters is the statement's own). */
+    const firstUse = (name: string): number | undefined => {
+      let at = 0;
+      for (let i = 0; i < parsed.names.length; i++) {
+        at += parsed.text[i]!.length;
+        if (parsed.names[i] === name) return at;
+        at += 1 + parsed.names[i]!.length;
+      }
+      return undefined;
+    };
     for (const name of used) {
-      // A parameter left out as wrong (`c:` with no value) is reported there already, not as missing.
-      if (!given.has(name) && isKnown(cx, `params.${name}`)) cx.issue(['sql'], C.MISSING_PROPERTY, `the statement uses :${name}, which "params" does not give`, `add it: params: { ${name}: '[${name}]' }`);
+      // A parameter left out as wrong (`c:` with no value) is reported there already, not as missing. At the
+      // parameter itself, on its own line of a `sql: |` block, as a `?` placeholder is.
+      if (!given.has(name) && isKnown(cx, `params.${name}`)) cx.issue(['sql'], C.MISSING_PROPERTY, `the statement uses :${name}, which "params" does not give`, `add it: params: { ${name}: '[${name}]' }`, false, firstUse(name));
     }
     for (const [name] of common.params) {
       if (!used.includes(name)) cx.issue(['params', name], C.INVALID_PROPERTY, `parameter "${name}" is not used by the statement`, used.length ? `the statement uses ${used.map((n) => `:${n}`).join(', ')}` : 'the statement has no :name parameters');

@@ -16,7 +16,7 @@ const load = (text: string, databases: Record<string, 'sqlite' | 'postgres'> = {
 };
 
 describe('DbQuery and DbProcedure at load time', () => {
-  it('a :name the statement uses without a value in params, at the sql line', () => {
+  it('a :name the statement uses without a value in params, at the :name itself', () => {
     const issues = load(`variables: { phone: string }
 start: q
 blocks:
@@ -25,7 +25,21 @@ blocks:
     sql: SELECT name FROM clients WHERE phone = :phone AND region = :region
     params: { phone: '[phone]' }
 `);
-    assert.deepEqual(issues, [`scenarios/Db.yaml:6:10 E_MISSING_PROPERTY the statement uses :region, which "params" does not give [block q]\n    hint: add it: params: { region: '[region]' }`]);
+    assert.deepEqual(issues, [`scenarios/Db.yaml:6:69 E_MISSING_PROPERTY the statement uses :region, which "params" does not give [block q]\n    hint: add it: params: { region: '[region]' }`]);
+  });
+
+  it('a :name left out of params, on its own line of a sql: | block', () => {
+    const issues = load(`variables: { n: string }
+start: q
+blocks:
+  q:
+    kind: DbQuery
+    sql: |
+      INSERT INTO orders (order_no, status)
+      VALUES (:n, :status)
+    params: { n: '[n]' }
+`);
+    assert.deepEqual(issues.map((i) => i.split(' [block')[0]), ['scenarios/Db.yaml:8:19 E_MISSING_PROPERTY the statement uses :status, which "params" does not give']);
   });
 
   it('an unknown connection, with a suggestion', () => {
