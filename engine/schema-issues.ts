@@ -164,15 +164,23 @@ function reportMixedForms(
 }
 
 /** Property names as Oktell's editor or other tools word them, for an unknown key's "did you mean". */
-const KEY_WORDS: Readonly<Record<string, string>> = { transitions: 'exits', transition: 'exits', response: 'responseBody', query: 'sql', parameters: 'params', type: 'kind' };
+const KEY_WORDS: Readonly<Record<string, readonly string[]>> = {
+  transitions: ['exits'],
+  transition: ['exits'],
+  response: ['responseBody'],
+  // A DbQuery's statement, or what a Parser takes out of its document (the queries it runs).
+  query: ['sql', 'extract'],
+  queries: ['extract'],
+  parameters: ['params'],
+  type: ['kind'],
+};
 
 /**
  * The property among `candidates` an unknown key most likely means: a close spelling (`exit`, `exist`), else the
  * property other tools' word names (`transitions` for `exits`, `query` for `sql`).
  */
 export function keyMeant(key: string, candidates: readonly string[]): string | undefined {
-  const word = KEY_WORDS[key.toLowerCase()];
-  return closest(key, candidates) ?? (word !== undefined && candidates.includes(word) ? word : undefined);
+  return closest(key, candidates) ?? KEY_WORDS[key.toLowerCase()]?.find((word) => candidates.includes(word));
 }
 
 /** Comparison operators as other languages spell them in words (`lt`, `gte`), for Condition's `operator`. */

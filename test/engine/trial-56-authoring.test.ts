@@ -53,6 +53,15 @@ const CASES: Case[] = [
     col: 25,
     hint: /^a "\." goes between "\$" and a name: write \$\.orderNo$/,
   },
+  {
+    // Was the list of Parser's properties only.
+    name: 'a Parser\'s extract written query:',
+    text: `variables: { body: string, orderNo: string }\nblocks:\n  p:\n    kind: Parser\n    mode: json\n    document: '[body]'\n    query: { orderNo: $.orderNo }\n`,
+    code: 'E_UNKNOWN_KEY',
+    line: 7,
+    col: 5,
+    hint: /^did you mean "extract"\?/,
+  },
 ];
 
 describe('trial 56: the hints for an integrator\'s slips give the line that loads', () => {
