@@ -294,7 +294,7 @@ describe('a block with schema mistakes still has its own checks, in the same pas
     [
       'DbQuery: a wrong maxRows beside an unknown connection, a ? placeholder, a missing and an unused parameter',
       `kind: DbQuery\nconnection: crmm\nsql: SELECT x FROM t WHERE a = ? AND b = :b\nparams: { c: '"1"' }\nmaxRows: lots`,
-      ['5:17 E_UNKNOWN_CONNECTION', '6:10 E_MISSING_PROPERTY', '6:36 E_INVALID_PROPERTY', '7:18 E_INVALID_PROPERTY', '8:14 E_INVALID_PROPERTY'],
+      ['5:17 E_UNKNOWN_CONNECTION', '6:36 E_INVALID_PROPERTY', '6:46 E_MISSING_PROPERTY', '7:18 E_INVALID_PROPERTY', '8:14 E_INVALID_PROPERTY'],
     ],
     // A left-out property is unknown, not absent nor its default: no second problem for the same mistake.
     ['a wrong method is not taken for GET (no "a GET request has no body", no idempotencyKey remark)', `kind: WebRequest\nmethod: post\nurl: '"https://x.example"'\njson: { a: '"1"' }\nidempotencyKey: true`, ['5:13 E_INVALID_PROPERTY']],
