@@ -102,6 +102,11 @@ export interface RunOptions {
   params?: Readonly<Record<string | number, Value>>;
   /** Variables to preset (an async start copies the caller's same-name variables). */
   variables?: Readonly<Record<string, Value>>;
+  /**
+   * Values for the variables of scenarios this run calls or jumps to, in place of their initial values when the call
+   * or jump declares them (a test case's `variables:`); a variable the run already has keeps its value.
+   */
+  calleeVariables?: Readonly<Record<string, Value>>;
   /** Which of `params` and `variables` carry a secret of the run that started this one: masked in this run's record. */
   carriesSecret?: SecretCarriers;
   runId?: string;
@@ -573,7 +578,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         const returnTo = block!.exits[c.exit];
         frame = { scenario: callee, returnTo, startParam: c.startParam };
         rt.scenario = callee.name;
-        initVariables(callee, vars, undefined, timeZone, true);
+        initVariables(callee, vars, opts.calleeVariables, timeZone, true);
         secrets.addScenario(callee, vars);
         return callee.start;
       }
@@ -582,7 +587,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         if (!next) throw new RunFailure(R.UNKNOWN_SCENARIO, `scenario "${c.scenario}" is not loaded`, true);
         frame = { scenario: next, returnTo: frame.returnTo, startParam: c.startParam };
         rt.scenario = next.name;
-        initVariables(next, vars, undefined, timeZone, true);
+        initVariables(next, vars, opts.calleeVariables, timeZone, true);
         secrets.addScenario(next, vars);
         return next.start;
       }
@@ -613,16 +618,23 @@ function recordOf(base: RunResultBase, truncated: number | undefined, mayRepeat:
   return ended as RunResult;
 }
 
-/** Gives every declared variable its initial value; shared (call/jump) runs keep values that already exist. */
+/**
+ * Gives every declared variable its initial value, or its `preset` value; shared (call/jump) runs keep values that
+ * already exist, and their presets go only to the variables they declare anew.
+ */
 function initVariables(s: Scenario, vars: Map<string, Value>, preset: Readonly<Record<string, Value>> | undefined, timeZone: string, keepExisting = false) {
+  const kept = keepExisting && preset ? new Set<string>() : undefined;
   for (const decl of s.variables.values()) {
-    if (keepExisting && vars.has(decl.name)) continue;
+    if (keepExisting && vars.has(decl.name)) {
+      kept?.add(decl.name);
+      continue;
+    }
     vars.set(decl.name, decl.initial);
   }
   if (preset) {
     for (const [k, v] of Object.entries(preset)) {
       const decl = s.variables.get(k);
-      if (!decl) continue;
+      if (!decl || kept?.has(k)) continue;
       try {
         // The starter sent only variables of the same name and type (rt.snapshot(scenario)); converting still turns
         // a stored job's date, kept as ISO text, back into a date.

@@ -384,10 +384,17 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
   const opts = { dryRun: true, timeZone: c.timeZone, ports, ...(maxEffects !== undefined ? { limits: { maxEffects } } : {}) };
   // The runs it starts read a fixed clock at the case's start: the recorded times are those of the case's own run.
   const childOpts = { ...opts, ports: { ...ports, clock: fixedClock(c.clock.start) } };
-  const starter = createInProcessStarter(ids, (req, runId) => runScenario(library, req.scenario, { ...childOpts, ...startedRunInputs(req), runId }));
+  // The case's variables: preset every scenario of the run that declares them, in place of their initial values: the
+  // case's own, those it calls or jumps to (where the run does not have the variable yet) and those it starts (where
+  // the start copied no value of that name).
+  const presets = { calleeVariables: c.variables };
+  const starter = createInProcessStarter(ids, (req, runId) => {
+    const started = startedRunInputs(req);
+    return runScenario(library, req.scenario, { ...childOpts, ...presets, ...started, variables: { ...c.variables, ...started.variables }, runId });
+  });
   ports.asyncStarter = starter;
   childOpts.ports.asyncStarter = starter;
-  const result = explainInvalid(attachChildResults(await runScenario(library, c.scenario, { ...opts, params: c.params, variables: c.variables }), await starter.drain()), defaults.invalidScenarios);
+  const result = explainInvalid(attachChildResults(await runScenario(library, c.scenario, { ...opts, ...presets, params: c.params, variables: c.variables }), await starter.drain()), defaults.invalidScenarios);
   // Read before the databases are closed, which rolls the run's writes back.
   const read = tables.length ? await readTables(databases, tables) : undefined;
   const observed: Observed = { ...observe(result), ...(read ? { tables: read.tables } : {}) };

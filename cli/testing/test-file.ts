@@ -612,7 +612,7 @@ export interface VariableProblems {
 export function variableProblems(
   file: TestFile,
   declared: (scenario: string) => ReadonlyMap<string, VariableDecl> | undefined,
-  declaredByStarted: (scenario: string, variable: string) => string | undefined = () => undefined,
+  declaredByReached: (scenario: string, variable: string) => ReadonlyArray<{ scenario: string; decl: VariableDecl }> = () => [],
 ): VariableProblems {
   const issues: ScenarioIssue[] = [];
   const cases = new Set<number>();
@@ -623,30 +623,25 @@ export function variableProblems(
     for (const [name, value] of Object.entries(c.variables)) {
       const at = ['cases', c.index, 'variables', name];
       const decl = vars.get(name);
-      if (!decl) {
+      // The case's own scenario, or else the scenarios it calls, jumps to or starts (a service's address in the
+      // scenario the hook starts): the preset goes to every one that declares the name.
+      const owners = decl ? [{ scenario: c.scenario, decl }] : declaredByReached(c.scenario, name);
+      if (!owners.length) {
         const guess = closest(name, names);
-        // A setting of a scenario the case's one starts (a service's address): the preset does not reach it.
-        const owner = guess ? undefined : declaredByStarted(c.scenario, name);
         issues.push({
           ...file.source.locate(at),
           code: C.INVALID_PROPERTY,
-          message: owner
-            ? `scenario "${c.scenario}" has no variable "${name}": scenario "${owner}", which it starts, has one, but a case's variables: preset only the case's own scenario`
-            : `scenario "${c.scenario}" has no variable "${name}"`,
-          hint: owner
-            ? `a started scenario takes ${name} from the one that starts it only when that one declares ${name} too (of the same type); test ${owner} in a case of its own (scenario: ${owner}, with its params and variables: { ${name}: … }), or declare ${name} in ${c.scenario} as well`
-            : guess
-              ? `did you mean "${guess}"?`
-              : `its variables: ${names.join(', ') || '(none)'}`,
+          message: `scenario "${c.scenario}" has no variable "${name}"`,
+          hint: guess ? `did you mean "${guess}"?` : `its variables: ${names.join(', ') || '(none)'}`,
         });
       } else {
-        const refused = typeRefuses(value, decl.type, c.timeZone);
-        if (refused === undefined) continue;
+        const refusal = owners.map((o) => ({ ...o, refused: typeRefuses(value, o.decl.type, c.timeZone) })).find((o) => o.refused !== undefined);
+        if (!refusal) continue;
         issues.push({
           ...file.source.locate(at),
           code: C.INVALID_PROPERTY,
-          message: `variable "${name}" of scenario "${c.scenario}" is of type ${decl.type} and cannot hold ${JSON.stringify(value)}: ${refused}`,
-          hint: `give a value of type ${decl.type}, e.g. ${name}: ${TYPE_EXAMPLES[decl.type]}`,
+          message: `variable "${name}" of scenario "${refusal.scenario}" is of type ${refusal.decl.type} and cannot hold ${JSON.stringify(value)}: ${refusal.refused}`,
+          hint: `give a value of type ${refusal.decl.type}, e.g. ${name}: ${TYPE_EXAMPLES[refusal.decl.type]}`,
         });
       }
       cases.add(c.index);
@@ -664,7 +659,8 @@ export function libraryProblems(file: TestFile, library: ScenarioLibrary): Varia
   const presets = variableProblems(
     file,
     (name) => library.scenarios.get(name)?.variables,
-    (scenario, variable) => [...reached(library, scenario, (s) => (s.name !== scenario && s.variables.has(variable) ? [s.name] : []))][0],
+    (scenario, variable) =>
+      [...reached(library, scenario, (s) => (s.name !== scenario && s.variables.has(variable) ? [s.name] : []))].map((name) => ({ scenario: name, decl: library.scenarios.get(name)!.variables.get(variable)! })),
   );
   const issues = [...presets.issues];
   const cases = new Set(presets.cases);

@@ -158,10 +158,10 @@ const ROWS: Row[] = [
     hint: /^did you mean "limit"\?$/,
   },
   {
-    what: 'a preset variable that only a started scenario declares: which one, and how to set it',
-    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    params: { 1: /Bpium/TaskChat }\n    variables: { chatUrl: "https://chat.example.ru/api" }\n    expect: {}\n',
-    lines: ['5:27 E_INVALID_PROPERTY scenario "HTTP404" has no variable "chatUrl": scenario "BpiumTaskChat", which it starts, has one, but a case\'s variables: preset only the case\'s own scenario'],
-    hint: /^a started scenario takes chatUrl from the one that starts it only when that one declares chatUrl too \(of the same type\); test BpiumTaskChat in a case of its own \(scenario: BpiumTaskChat, with its params and variables: \{ chatUrl: … \}\), or declare chatUrl in HTTP404 as well$/,
+    what: 'a preset variable only a started scenario declares, of a type it cannot hold: named with that scenario',
+    text: 'cases:\n  - name: one\n    scenario: HTTP404\n    params: { 1: /Bpium/TaskChat }\n    variables: { chatStatus: двести }\n    expect: {}\n',
+    lines: ['5:30 E_INVALID_PROPERTY variable "chatStatus" of scenario "BpiumTaskChat" is of type number and cannot hold "двести": cannot convert text "двести" to a number'],
+    hint: /^give a value of type number, e\.g\. chatStatus: /,
   },
   {
     what: 'a data set for a connection no scenario uses',

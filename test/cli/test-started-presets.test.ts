@@ -1,0 +1,90 @@
+// A case's `variables:` preset every scenario of the run that declares them: the case's own, one it calls (a variable
+// the run does not have yet) and one it starts. A case of the hook scenario can so set the service address of the
+// scenario the hook starts. Through the real command, on a folder of three scenarios.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../helpers.js';
+import { runCli } from './cli.helper.js';
+
+const SCENARIOS: Record<string, string> = {
+  'Parent.yaml': `description: starts Child and calls Callee
+variables: { note: string }
+blocks:
+  begin: { kind: Start, param: note, exits: { next: start } }
+  start: { kind: AsyncScenario, scenario: Child, params: { 1: '[note]' }, exits: { next: call } }
+  call: { kind: AsyncScenario, mode: call, scenario: Callee, exits: { next: done } }
+  done: { kind: Stop }
+`,
+  'Child.yaml': `description: returns its gateway address
+variables: { url: { type: string, initial: "" }, p: string }
+blocks:
+  begin: { kind: Start, param: p, exits: { next: r } }
+  r: { kind: ReturnValue, values: { 1: '[url]' }, exits: { next: done } }
+  done: { kind: Stop }
+`,
+  'Callee.yaml': `description: doubles its limit
+variables: { limit: { type: number, initial: 1 }, twice: number }
+blocks:
+  begin: { kind: Start, exits: { next: v } }
+  v: { kind: Variable, set: { twice: '[limit] * 2' }, exits: { next: done } }
+  done: { kind: Stop }
+`,
+};
+
+function runCases(cases: string) {
+  const tmp = tempDir();
+  try {
+    mkdirSync(join(tmp.dir, 'scenarios', 'tests'), { recursive: true });
+    for (const [name, text] of Object.entries(SCENARIOS)) writeFileSync(join(tmp.dir, 'scenarios', name), text);
+    writeFileSync(join(tmp.dir, 'scenarios', 'tests', 'p.test.yaml'), `cases:\n${cases}`);
+    return runCli(['test'], { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS'] });
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+describe('oktell-emu test: a case presets the variables of the scenarios its run starts and calls', () => {
+  it('the started scenario gets the address, the called one the limit', () => {
+    const r = runCases(`  - name: presets
+    scenario: Parent
+    params: { 1: hi }
+    variables: { url: "https://gw.example/api", limit: 5 }
+    expect:
+      variables: { limit: 5, twice: 10 }
+      asyncStarted:
+        - scenario: Child
+          result: { returnValues: { 1: "https://gw.example/api" } }
+`);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /✓ scenarios\/tests\/p\.test\.yaml › presets/);
+    assert.match(r.stdout, /1 passed, 0 failed/);
+  });
+
+  it('without a preset each keeps its initial value, so the expectation above would fail', () => {
+    const r = runCases(`  - name: no presets
+    scenario: Parent
+    params: { 1: hi }
+    expect:
+      variables: { limit: 1, twice: 2 }
+      asyncStarted:
+        - scenario: Child
+          result: { returnValues: { 1: "" } }
+`);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /1 passed, 0 failed/);
+  });
+
+  it('a misspelt name that no scenario of the run declares is still a problem, with a suggestion', () => {
+    const r = runCases(`  - name: typo
+    scenario: Parent
+    params: { 1: hi }
+    variables: { nte: x }
+    expect: {}
+`);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout + r.stderr, /E_INVALID_PROPERTY scenario "Parent" has no variable "nte"/);
+    assert.match(r.stdout + r.stderr, /did you mean "note"\?/);
+  });
+});
