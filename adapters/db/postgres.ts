@@ -33,6 +33,14 @@ const OUTAGE_SQLSTATE = /^(08|57P0|53300$)/;
  */
 export const ANSWER_GRACE_MS = 2000;
 
+/**
+ * What a connection runs after each statement, in one round trip: the session's own settings again (those of the URL's
+ * options included). RESET ALL alone leaves the role and the session user as a `SET ROLE` or `SET SESSION
+ * AUTHORIZATION` made them (PostgreSQL keeps both out of RESET ALL), so a DbQuery's `SET ROLE` stayed on the pooled
+ * connection and later runs that got it ran as that role; they are reset by name, before RESET ALL.
+ */
+const RESET_SESSION = 'RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL';
+
 /** A statement the server did not answer within its timeout and the grace: its connection is closed. */
 class NoAnswer extends Error {}
 
@@ -228,7 +236,7 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
                 const r = await streamed(c, text, values, opts.maxRows);
                 await c.query('RELEASE SAVEPOINT oktell_statement');
                 // A SET the statement made (search_path, TimeZone, a role) lasts for that statement only, as on the pool.
-                await c.query('RESET ALL');
+                await c.query(RESET_SESSION);
                 return r;
               } catch (e) {
                 await c.query('ROLLBACK TO SAVEPOINT oktell_statement').catch(() => undefined);
@@ -266,10 +274,10 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
           sent.value = true;
           const answer = await streamed(c, text, values, opts.maxRows);
           // The statement is done (committed, if it writes): a connection lost now must not make it look failed.
-          // RESET ALL, not only the timeout: a SET the statement made (search_path, TimeZone, a role) would otherwise stay
+          // RESET_SESSION, not only the timeout: a SET the statement made (search_path, TimeZone, a role) would otherwise stay
           // on this pooled connection and steer the statements of later runs that get it (into another schema's
           // tables); the settings return to the session's own, those of the URL's options included.
-          await c.query('RESET ALL').catch((err: Error) => (broken = err));
+          await c.query(RESET_SESSION).catch((err: Error) => (broken = err));
           return answer;
         })(),
         ms + ANSWER_GRACE_MS,
@@ -281,7 +289,7 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
         broken = e;
         cut(c);
       } else if (!(e as { code?: string }).code || NETWORK.test((e as { code: string }).code)) broken = e as Error;
-      else await c.query('RESET ALL').catch((err: Error) => (broken = err));
+      else await c.query(RESET_SESSION).catch((err: Error) => (broken = err));
       throw e;
     } finally {
       c.release(broken);
