@@ -107,9 +107,20 @@ export function tokenize(
         j++;
         while (j < n && DIGIT.test(source[j]!)) j++;
       }
+      const exponent = /^[eE][+-]?\d+/.exec(source.slice(j, j + 12));
+      if (exponent) return fail(exponentLiteral(source, start, j + exponent[0].length));
+      const problem = numberLiteralProblem(source, source.slice(i, j), start);
+      if (problem) return fail(problem);
       tokens.push({ kind: 'number', value: Number(source.slice(i, j)), start, end: j });
       i = j;
       continue;
+    }
+    // `.5` for 0.5; not the third group of 1.2.3 or of an unquoted date 15.03.2024, whose own errors say more.
+    if (c === '.' && DIGIT.test(source[i + 1] ?? '') && !DIGIT.test(source[i - 1] ?? '')) {
+      let j = i + 1;
+      while (j < n && DIGIT.test(source[j]!)) j++;
+      const written = source.slice(i, j);
+      return fail(syntaxError(`a number starts with a digit: "${written}"`, start, j - start, `write 0${written}`, `${source.slice(0, start)}0${source.slice(start)}`));
     }
     if (NAME_START.test(c)) {
       let j = readWord(source, i);
@@ -146,6 +157,55 @@ export function tokenize(
   }
   tokens.push({ kind: 'eof', start: n, end: n });
   return { ok: true, tokens };
+}
+
+/**
+ * A number written in exponent form (`1e3`): not part of the language (only numeric text may use it, `Num("1e3")`).
+ * Said as such, with the number written out when that is short, rather than as the unquoted text "e3" after a value,
+ * whose fix (`1 + "e3"`) would join text.
+ */
+function exponentLiteral(source: string, start: number, end: number): ExpressionSyntaxError {
+  const written = source.slice(start, end);
+  const value = Number(written);
+  // 1e-400 is 0 to a number: the hint does not offer 0 for it.
+  const underflow = value === 0 && /[1-9]/.test(written.split(/e/i)[0]!);
+  const plain = Number.isFinite(value) && !underflow ? plainNumber(value) : undefined;
+  const hint = plain !== undefined
+    ? `write the number in full: ${plain} (or Num("${written}") to read the text)`
+    : `the number cannot be written in plain digits here; as text read by Num: Num("${written}")`;
+  const fix = plain !== undefined ? `${source.slice(0, start)}${plain}${source.slice(end)}` : undefined;
+  return syntaxError(`exponent form ${written} is not written in expressions`, start, end - start, hint, fix);
+}
+
+/** `value` in plain digits when that takes at most 30 characters, else undefined. */
+function plainNumber(value: number): string | undefined {
+  let s = String(value);
+  if (/e/i.test(s)) {
+    const big = Math.abs(value) >= 1;
+    if (big && Number.isInteger(value)) s = BigInt(value).toString();
+    else if (!big) s = value.toFixed(Math.min(100, 20 - Math.floor(Math.log10(Math.abs(value))))).replace(/\.?0+$/, '');
+    else return undefined;
+  }
+  return s.length <= 30 && Number(s) === value ? s : undefined;
+}
+
+/**
+ * A number literal a number cannot hold as written: too large (more than 308 digits, Infinity), or an integer whose
+ * last digits would be changed (beyond 2^53, e.g. an ID or a phone number: 12345678901234567890 would silently be
+ * 12345678901234567000). Such a literal is refused at load time with the hint to write it as text.
+ */
+function numberLiteralProblem(source: string, written: string, start: number): ExpressionSyntaxError | undefined {
+  const value = Number(written);
+  const shown = written.length > 40 ? `${written.slice(0, 40)}…` : written;
+  if (!Number.isFinite(value)) {
+    return syntaxError(`the number ${shown} is too large (${written.length} characters)`, start, written.length,
+      'numbers go up to about 1.8e308; a long code of digits is text: write it in quotes');
+  }
+  if (!written.includes('.') && !Number.isSafeInteger(value) && BigInt(written) !== BigInt(value)) {
+    return syntaxError(`the number ${shown} has more digits than a number holds exactly: it would be ${plainNumber(value) ?? String(value)}`,
+      start, written.length, `a long ID or phone number is text: write it in quotes, "${written}"`, `${source.slice(0, start)}"${written}"${source.slice(start + written.length)}`);
+  }
+  return undefined;
 }
 
 function fail(error: ExpressionSyntaxError): { ok: false; error: ExpressionSyntaxError } {

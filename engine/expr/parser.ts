@@ -10,6 +10,8 @@ import { syntaxError, type ExpressionSyntaxError } from './syntax-error.js';
 export const MAX_NESTING = 100;
 /** Tallest syntax tree (long operator chains): compiled closures nest this deep when evaluated. */
 export const MAX_HEIGHT = 500;
+/** Most arguments of one call (Min, Max): a call is evaluated with its arguments spread, which has a stack limit. */
+export const MAX_ARGS = 500;
 
 /** Thrown inside the parser to unwind to `parseToTree`; never escapes it. */
 class SyntaxFailure {
@@ -199,6 +201,10 @@ class Parser {
       this.next();
     } else {
       for (;;) {
+        if (args.length === MAX_ARGS) {
+          const t = this.peek();
+          this.failCall(`${def!.name} has more than ${MAX_ARGS} arguments`, t.start, t.end - t.start, 'split the list, e.g. Max(Max(a, b, …), Max(…))');
+        }
         args.push(this.nested(() => this.parseOr()));
         const t = this.next();
         if (t.kind === ')') break;
@@ -289,8 +295,18 @@ class Parser {
     switch (t.kind) {
       case ')':
         return this.fail('unmatched ")"', t.start, 1, 'remove it or add the "(" it closes');
-      case ',':
+      case ',': {
+        // 1,5 outside a call: a decimal comma, as Russian writes it (inside a call it would be two arguments).
+        const before = this.tokens[this.pos - 1];
+        const after = this.tokens[this.pos + 1];
+        if (before?.kind === 'number' && before.end === t.start && after?.kind === 'number' && after.start === t.end && /^\d+$/.test(this.text(after))) {
+          const meant = `${this.text(before)}.${this.text(after)}`;
+          return this.fail(`unexpected "," in ${this.text(before)},${this.text(after)}`, t.start, 1,
+            `a decimal is written with a dot: ${meant} (numeric text may use a comma: Num("${this.text(before)},${this.text(after)}"))`,
+            `${this.source.slice(0, before.start)}${meant}${this.source.slice(after.end)}`);
+        }
         return this.fail('unexpected ","', t.start, 1, 'a comma only separates function arguments: Max(1, 2)');
+      }
       case 'name':
         this.next();
         return this.failUnquoted(t, true);
