@@ -17,6 +17,8 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 /** Last offset computed per zone, keyed by a 15-minute bucket: real zones change offset on quarter-hour boundaries. */
 const lastOffset = new Map<string, { bucket: number; offset: number }>();
 const BUCKET_MS = 15 * 60 * 1000;
+/** The farthest instant a Date holds, in milliseconds either side of 1970 (100,000,000 days). */
+const MAX_DATE_MS = 8.64e15;
 
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
@@ -44,6 +46,9 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 /** Milliseconds to add to a UTC instant to get the wall clock of `timeZone`. */
 export function zoneOffsetMs(utcMs: number, timeZone: string): number {
   if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 0;
+  // Past the range of a date (AddDays([d], 1e8)) there is no wall clock: the result is an invalid date, which the
+  // callers report as out of range, not the formatter's RangeError "Invalid time value".
+  if (!(Math.abs(utcMs) <= MAX_DATE_MS)) return 0;
   const bucket = Math.floor(utcMs / BUCKET_MS);
   const cached = lastOffset.get(timeZone);
   if (cached && cached.bucket === bucket) return cached.offset;
@@ -239,8 +244,11 @@ export function parseDateText(text: string, timeZone: string): Date | undefined 
     if (zone.toUpperCase() === 'Z') return new Date(local);
     const sign = zone[0] === '-' ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
-    const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0);
-    return new Date(local - sign * offsetMin * 60000);
+    const hours = Number(digits.slice(0, 2));
+    const minutes = Number(digits.slice(2) || 0);
+    // Offsets run from -12:00 to +14:00 (as .NET's DateTimeOffset takes them): +99:99 is not a zone but a typo.
+    if (minutes > 59 || hours * 60 + minutes > 14 * 60) return undefined;
+    return new Date(local - sign * (hours * 60 + minutes) * 60000);
   }
   return undefined;
 }

@@ -4,6 +4,10 @@ import { defineFunction, finite, int, literal, num, type FunctionDef } from './f
 
 /** Rounds half away from zero (2.5 → 3, -2.5 → -3), tolerant of binary noise (1.005 → 1.01). */
 export function roundHalfAwayFromZero(x: number, digits: number): number {
+  // A number with no fraction left at that scale (2^52 and beyond) is its own rounding: scaling it would only add
+  // noise (Round(1e20, 2) was 100000000000000020000) or overflow (Round(1e300, 15) failed as "not finite").
+  const scaled = digits >= 0 ? Math.abs(x) * 10 ** digits : Math.abs(x) / 10 ** -digits;
+  if (!(scaled < 2 ** 52)) return x === 0 ? 0 : x;
   const a = Math.abs(x) * (1 + Number.EPSILON);
   const r = digits >= 0
     ? (Math.round(a * 10 ** digits) / 10 ** digits) * Math.sign(x)

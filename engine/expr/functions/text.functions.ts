@@ -5,6 +5,25 @@ import { defineFunction, int, text, type FunctionDef } from './function-def.js';
 
 const MAX_PAD = 100_000;
 
+/** Whether position `i` of `t` falls between the two halves of a surrogate pair (an emoji such as 😀). */
+function insidePair(t: string, i: number): boolean {
+  if (i <= 0 || i >= t.length) return false;
+  const before = t.charCodeAt(i - 1);
+  const at = t.charCodeAt(i);
+  return before >= 0xd800 && before <= 0xdbff && at >= 0xdc00 && at <= 0xdfff;
+}
+
+/**
+ * `t.slice(from, to)`, positions counted in UTF-16 code units (as Length counts), but never cutting an emoji in half:
+ * a pair a bound falls inside is left out whole, so the part is never longer than asked. A lone half would be sent
+ * as U+FFFD (or "\ud83d" in JSON), and UrlEncode refuses it.
+ */
+function slicePairs(t: string, from: number, to = t.length): string {
+  const a = insidePair(t, from) ? from + 1 : from;
+  const b = insidePair(t, to) ? to - 1 : to;
+  return b <= a ? '' : t.slice(a, b);
+}
+
 export const TEXT_FUNCTIONS: FunctionDef[] = [
   defineFunction({
     name: 'Length', aliases: ['Len'], signature: 'Length(text)', minArgs: 1, maxArgs: 1,
@@ -32,9 +51,9 @@ export const TEXT_FUNCTIONS: FunctionDef[] = [
     call: (ctx, s, start, length) => {
       const t = text(s!, ctx);
       const from = Math.max(0, int(start!, 'SubStr') - (ctx.substrBase ?? 0));
-      if (length === undefined) return t.slice(from);
+      if (length === undefined) return slicePairs(t, from);
       const n = int(length, 'SubStr');
-      return n <= 0 ? '' : t.slice(from, from + n);
+      return n <= 0 ? '' : slicePairs(t, from, Math.min(t.length, from + n));
     },
   }),
   defineFunction({
@@ -42,7 +61,8 @@ export const TEXT_FUNCTIONS: FunctionDef[] = [
     description: 'The first count characters (the whole text when it is shorter).',
     call: (ctx, s, count) => {
       const n = int(count!, 'Left');
-      return n <= 0 ? '' : text(s!, ctx).slice(0, n);
+      const t = text(s!, ctx);
+      return n <= 0 ? '' : slicePairs(t, 0, Math.min(t.length, n));
     },
   }),
   defineFunction({
@@ -51,7 +71,7 @@ export const TEXT_FUNCTIONS: FunctionDef[] = [
     call: (ctx, s, count) => {
       const n = int(count!, 'Right');
       const t = text(s!, ctx);
-      return n <= 0 ? '' : t.slice(Math.max(0, t.length - n));
+      return n <= 0 ? '' : slicePairs(t, Math.max(0, t.length - n));
     },
   }),
   defineFunction({
@@ -91,7 +111,12 @@ export const TEXT_FUNCTIONS: FunctionDef[] = [
       if (n > MAX_PAD) throw new ExpressionRuntimeError('PadLeft', `length ${n} is too large (at most ${MAX_PAD})`);
       const f = fill === undefined ? ' ' : text(fill, ctx);
       if (f === '') throw new ExpressionRuntimeError('PadLeft', 'the fill text is empty');
-      return text(s!, ctx).padStart(n, f);
+      const t = text(s!, ctx);
+      const padded = t.padStart(n, f);
+      // A fill of emoji cut to the length asked ends in the first half of one: that half is left out (one short).
+      const padEnd = padded.length - t.length;
+      const last = padEnd > 0 ? padded.charCodeAt(padEnd - 1) : 0;
+      return last >= 0xd800 && last <= 0xdbff ? padded.slice(0, padEnd - 1) + t : padded;
     },
   }),
   defineFunction({
