@@ -234,9 +234,11 @@ export function postgresDriver(setting: PostgresSetting, rollsBack: boolean, con
                 await c.query(`SET LOCAL statement_timeout = ${ms}`);
                 sent.value = true;
                 const r = await streamed(c, text, values, opts.maxRows);
-                await c.query('RELEASE SAVEPOINT oktell_statement');
-                // A SET the statement made (search_path, TimeZone, a role) lasts for that statement only, as on the pool.
+                // A SET the statement made (search_path, TimeZone, a role) lasts for that statement only, as on the pool;
+                // reset before the release, so that a reset refused (a server without RESET ROLE) rolls back to the
+                // savepoint, which is still there, and fails this statement alone rather than the whole dry run.
                 await c.query(RESET_SESSION);
+                await c.query('RELEASE SAVEPOINT oktell_statement');
                 return r;
               } catch (e) {
                 await c.query('ROLLBACK TO SAVEPOINT oktell_statement').catch(() => undefined);
