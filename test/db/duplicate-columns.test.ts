@@ -9,8 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createDatabasePort, type ClosableDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type ScenarioLibrary } from '../../engine/index.js';
+import { loadScenarioLibrary, type ScenarioLibrary } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
+import { runWithDatabases } from './run-with-databases.helper.js';
 import { dropSchema, randomSchemaName, testPostgres } from '../store/postgres.helper.js';
 
 const JOIN = `variables: { id: number, title: string, rows: string }
@@ -69,12 +70,7 @@ for (const which of ['sqlite', 'postgres'] as const) {
     });
 
     it('the trace says which name came twice and that the last one is kept', { skip }, async () => {
-      const r = await runScenario(lib, 'Join', {
-        variables: {},
-        dryRun: false,
-        timeZone: 'Europe/Moscow',
-        ports: { databases: live, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
-      });
+      const r = await runWithDatabases(lib, 'Join', live);
       assert.equal(r.status, 'completed', JSON.stringify(r.error));
       assert.equal(r.variables.id, 3, "the last id is the client's");
       assert.equal(r.variables.title, 'Заказ');

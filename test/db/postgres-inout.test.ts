@@ -8,8 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createDatabasePort, type ClosableDatabasePort } from '../../adapters/db/index.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type ScenarioLibrary } from '../../engine/index.js';
+import { loadScenarioLibrary, type ScenarioLibrary } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
+import { runWithDatabases } from './run-with-databases.helper.js';
 import { dropSchema, randomSchemaName, testPostgres } from '../store/postgres.helper.js';
 
 const pgAvailable = await testPostgres();
@@ -53,13 +54,7 @@ describe('DbProcedure with INOUT arguments', { skip: pgAvailable.skip }, () => {
     await dropSchema(pgAvailable.url!, schema);
     tmp.cleanup();
   });
-  const run = (name: string) =>
-    runScenario(lib, name, {
-      variables: {},
-      dryRun: false,
-      timeZone: 'Europe/Moscow',
-      ports: { databases: live, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
-    });
+  const run = (name: string) => runWithDatabases(lib, name, live);
 
   it('INOUT arguments the block does not give are passed as NULL and come back as columns', async () => {
     const r = await run('Register');

@@ -7,8 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { createDatabasePort, type ClosableDatabasePort } from '../../adapters/db/index.js';
 import { withParameterNames } from '../../adapters/db/postgres.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type ScenarioLibrary } from '../../engine/index.js';
+import { loadScenarioLibrary, type ScenarioLibrary } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
+import { runWithDatabases } from './run-with-databases.helper.js';
 import { testPostgres } from '../store/postgres.helper.js';
 
 const pgAvailable = await testPostgres();
@@ -57,13 +58,7 @@ describe('PostgreSQL errors name the parameter as the scenario wrote it', { skip
     await live.close();
     tmp.cleanup();
   });
-  const run = (name: string) =>
-    runScenario(lib, name, {
-      variables: {},
-      dryRun: false,
-      timeZone: 'Europe/Moscow',
-      ports: { databases: live, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
-    });
+  const run = (name: string) => runWithDatabases(lib, name, live);
 
   it('in the run record of a statement that took its error exit', async () => {
     const r = await run('TypeOf');

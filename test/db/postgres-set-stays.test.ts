@@ -9,8 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createDatabasePort, type ClosableDatabasePort } from '../../adapters/db/index.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type ScenarioLibrary } from '../../engine/index.js';
+import { loadScenarioLibrary, type ScenarioLibrary } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
+import { runWithDatabases } from './run-with-databases.helper.js';
 import { dropSchema, randomSchemaName, testPostgres } from '../store/postgres.helper.js';
 
 const pgAvailable = await testPostgres();
@@ -70,13 +71,7 @@ blocks:
     await dropSchema(pgAvailable.url!, schema);
     tmp.cleanup();
   });
-  const run = (databases: ClosableDatabasePort, dryRun: boolean, scenario = 'Switch') =>
-    runScenario(lib, scenario, {
-      variables: {},
-      dryRun,
-      timeZone: 'Europe/Moscow',
-      ports: { databases, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
-    });
+  const run = (databases: ClosableDatabasePort, dryRun: boolean, scenario = 'Switch') => runWithDatabases(lib, scenario, databases, { dryRun });
 
   for (const dryRun of [false, true]) {
     it(`${dryRun ? 'a dry run' : 'a live run'}: the next statement sees the schema of the URL and the server's zone`, async () => {

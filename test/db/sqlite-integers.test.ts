@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDatabasePort, type ClosableDatabasePort } from '../../adapters/db/index.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type ScenarioLibrary, type Value } from '../../engine/index.js';
+import { loadScenarioLibrary, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
+import { runWithDatabases } from './run-with-databases.helper.js';
 
 const SCENARIOS: Record<string, string> = {
   // The phone arrives as a number (a webhook's JSON number, a number variable) and the table keeps phones as text.
@@ -75,13 +76,7 @@ describe('whole numbers on SQLite', () => {
     tmp.cleanup();
   });
 
-  const run = (name: string, variables: Record<string, Value> = {}, databases: ClosableDatabasePort = live) =>
-    runScenario(lib, name, {
-      variables,
-      dryRun: databases !== live,
-      timeZone: 'Europe/Moscow',
-      ports: { databases, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
-    });
+  const run = (name: string, variables: Record<string, Value> = {}, databases: ClosableDatabasePort = live) => runWithDatabases(lib, name, databases, { dryRun: databases !== live, variables });
 
   it('a whole number goes into a TEXT column as its digits and a WHERE on that column finds it', async () => {
     const r = await run('AddAndFind', { phone: 79161234567 });
@@ -134,13 +129,7 @@ describe('PRAGMA foreign_keys on SQLite', () => {
     const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, databases: { main: 'sqlite' } });
     assert.deepEqual(lib.issues, []);
     const live = createDatabasePort({ main: { dialect: 'sqlite', path } });
-    const run = (name: string) =>
-      runScenario(lib, name, {
-        variables: {},
-        dryRun: false,
-        timeZone: 'Europe/Moscow',
-        ports: { databases: live, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) },
-      });
+    const run = (name: string) => runWithDatabases(lib, name, live);
     try {
       assert.equal((await run('Off')).status, 'completed');
       const r = await run('Order');
