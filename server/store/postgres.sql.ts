@@ -179,6 +179,8 @@ export const PG_SQL = {
         FROM json_array_elements(CASE WHEN json_typeof(r.mails::json) = 'array' THEN r.mails::json ELSE '[]'::json END) m
         WHERE json_typeof(m) = 'object')::text AS letters
     FROM runs r WHERE r.id = ANY($1::text[])`,
+  /** $1 run ids. runOutcomes' fallback when PostgreSQL's json refuses a run's mails: the letters are reduced in JavaScript. */
+  runOutcomesWhole: `SELECT id, return_values, mails FROM runs WHERE id = ANY($1::text[])`,
   countRuns: `SELECT status, COUNT(*) AS n FROM runs WHERE status IN ('running', 'failed') GROUP BY status`,
   countRunsEvery: `SELECT status, COUNT(*) AS n FROM runs GROUP BY status`,
   countInbox: `SELECT COUNT(*) AS total, COUNT(duplicate_of) AS duplicates FROM inbox`,

@@ -1,5 +1,5 @@
 // The Store on PostgreSQL, shared by several server processes: SKIP LOCKED claims under leases, grouped commits.
-import type { RunOutcomeSource } from '../run-outcome.js';
+import { outcomeLetters, type RunOutcomeSource } from '../run-outcome.js';
 import pg from 'pg';
 import type { EffectJournalPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
@@ -559,7 +559,17 @@ export class PostgresStore implements Store {
 
   async runOutcomes(ids: readonly string[]): Promise<Map<string, RunOutcomeSource>> {
     if (ids.length === 0) return new Map();
-    return runOutcomeMap(await this.read<{ id: string; return_values: string | null; letters: string | null }>('runOutcomes', [[...new Set(ids)]]));
+    const unique = [...new Set(ids)];
+    try {
+      return runOutcomeMap(await this.read<{ id: string; return_values: string | null; letters: string | null }>('runOutcomes', [unique]));
+    } catch (e) {
+      // PostgreSQL's json refuses some JSON that JavaScript writes, a \u0000 escape or half of a surrogate pair (text
+      // a webhook brought into a letter): one such run on the page would fail the whole list. Read the page's letters
+      // whole then, and reduce them here.
+      if (!JSON_REFUSED.has((e as { code?: unknown })?.code as string)) throw e;
+      const rows = await this.read<{ id: string; return_values: string | null; mails: string | null }>('runOutcomesWhole', [unique]);
+      return new Map(rows.map((r) => [r.id, { returnValues: parsedOrNull(r.return_values), letters: outcomeLetters(parsedOrNull(r.mails)) }]));
+    }
   }
 
   // ----- operating ---------------------------------------------------------------------------------------------
@@ -728,6 +738,19 @@ async function endLostAttempts(c: pg.PoolClient, jobs: JobRecord[], error: { cod
   for (const r of lost) last.set(r.jobId!, r.id);
   await exec(c, 'setLastRuns', [JSON.stringify([...last].map(([id, runId]) => ({ id, run_id: runId })))]);
   return failed.length;
+}
+
+/** The SQLSTATEs of text PostgreSQL's json does not take: invalid_text_representation, untranslatable_character. */
+const JSON_REFUSED = new Set(['22P02', '22P05']);
+
+/** A JSON column's value, null when it is not JSON. */
+function parsedOrNull(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 /** PostgreSQL text cannot hold NUL characters; a stray one in free text must not cost the whole request. */

@@ -785,6 +785,20 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('gives the outcome of a run whose letter holds a NUL or half of a surrogate pair (PostgreSQL\'s json refuses both)', T, async () => {
+      await withStore(async (store) => {
+        // Text a webhook can bring into a letter ("\u0000", "\ud83d" in its JSON): valid JSON as JavaScript writes it.
+        const letter = (to: string[], subject: string) => ({ block: 'notify', to, cc: [], bcc: [], subject, text: `body ${subject}`, status: 'sent', performed: true });
+        await store.recordRun(run('nul', { returnValues: { 1: 'notified' }, mails: [letter(['a@example.com'], 'a\u0000b')] }));
+        await store.recordRun(run('half', { returnValues: { 1: 'x\ud83d' }, mails: [letter(['b@example.com'], 'c\ud83dd'), letter(['c\ude00@example.com'], 'e')] }));
+        await store.recordRun(run('plain', { returnValues: {}, mails: [letter(['d@example.com'], 'f')] }));
+        const got = await store.runOutcomes(['nul', 'half', 'plain']);
+        assert.deepEqual(got.get('nul'), { returnValues: { 1: 'notified' }, letters: [{ to: ['a@example.com'], status: 'sent' }] });
+        assert.deepEqual(got.get('half'), { returnValues: { 1: 'x\ud83d' }, letters: [{ to: ['b@example.com'], status: 'sent' }, { to: ['c\ude00@example.com'], status: 'sent' }] });
+        assert.deepEqual(got.get('plain')?.letters, [{ to: ['d@example.com'], status: 'sent' }]);
+      });
+    });
+
     it('filters runs by status, scenario, job and start time, and pages through them without loss', T, async () => {
       await withStore(async (store) => {
         const base = Date.UTC(2025, 0, 15, 9);
