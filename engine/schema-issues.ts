@@ -180,7 +180,10 @@ const KEY_WORDS: Readonly<Record<string, readonly string[]>> = {
  * property other tools' word names (`transitions` for `exits`, `query` for `sql`).
  */
 export function keyMeant(key: string, candidates: readonly string[]): string | undefined {
-  return closest(key, candidates) ?? KEY_WORDS[key.toLowerCase()]?.find((word) => candidates.includes(word));
+  // Own words only: a key such as `constructor` or `__proto__` would otherwise read Object's own, which is no list.
+  const lower = key.toLowerCase();
+  const words = Object.hasOwn(KEY_WORDS, lower) ? KEY_WORDS[lower] : undefined;
+  return closest(key, candidates) ?? words?.find((word) => candidates.includes(word));
 }
 
 /** Comparison operators as other languages spell them in words (`lt`, `gte`), for Condition's `operator`. */

@@ -77,3 +77,20 @@ describe('trial 56: the hints for an integrator\'s slips give the line that load
     });
   }
 });
+
+describe('an unknown key named as a property of every object (constructor, __proto__)', () => {
+  // The table of other tools' words is looked up by the key: Object's own `constructor` is no list of words.
+  const text = (key: string) => `blocks:\n  p:\n    kind: Parser\n    mode: json\n    document: '[body]'\n    extract: { a: $.a }\n    ${key}: 1\n`;
+  for (const key of ['constructor', 'Constructor']) {
+    it(`${key}: reported as an unknown key, the load not thrown`, () => {
+      const r = loadScenarioText('T.yaml', text(key), { registry: defaultRegistry });
+      assert.equal(r.ok, false, 'the file must be refused');
+      const issues = r.ok ? [] : r.issues;
+      assert.ok(issues.some((i) => i.code === 'E_UNKNOWN_KEY' && i.line === 7 && i.col === 5), issues.map((i) => `${i.line}:${i.col} ${i.code} ${i.message}`).join('\n'));
+    });
+  }
+  it('__proto__: the load not thrown', () => {
+    const r = loadScenarioText('T.yaml', text('__proto__'), { registry: defaultRegistry });
+    assert.equal(r.ok, false, 'the file must be refused (its other problems)');
+  });
+});
