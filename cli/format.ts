@@ -116,13 +116,15 @@ function sentBodies(r: RunResult): Array<string | undefined> | undefined {
 /**
  * Text from a run, a letter or a server's answer (much of it from webhook data) as the CLI prints it: every control
  * character but the tab written as \u00XX — ESC, BEL, CSI and the rest of C0 and C1 — so that such text cannot
- * drive the terminal (clear it, recolour it, set its title, plant a link). Line breaks are written as \n, on one
+ * drive the terminal (clear it, recolour it, set its title, plant a link); so are the bidirectional overrides and
+ * isolates (U+202A–202E, U+2066–2069), which would show the rest of a line reordered, and the Unicode line and
+ * paragraph separators (U+2028, U+2029). Line breaks are written as \n, on one
  * line; with `keepLines` (the body of a letter or an answer, a multi-line error) they stay line breaks, CR LF as LF.
  * Every command that prints such text uses this one function.
  */
 export function terminalText(text: string, keepLines = false): string {
   const lines = keepLines ? text.replace(/\r\n/g, '\n') : text.replace(/\r?\n/g, '\\n');
-  return lines.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return lines.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A letter: status and recipients, then its subject and its text (the HTML part as text when there is no text). */
