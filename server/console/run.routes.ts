@@ -533,7 +533,7 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string): Promis
 }
 
 /** The characters of an outcome a list row keeps (the run's page has all of it). */
-const OUTCOME_CHARS = 160;
+export const OUTCOME_CHARS = 160;
 
 /** What each of these runs did, in one store read; the ids of runs not yet recorded (a running job's: '') are left out. */
 function outcomesOf(store: Store, ids: readonly (string | null)[]): Promise<Map<string, RunOutcomeSource>> {
@@ -544,9 +544,11 @@ function outcomesOf(store: Store, ids: readonly (string | null)[]): Promise<Map<
  * A run's outcome as a list shows it (run-outcome.ts), cut; empty for a run not recorded or one that did nothing said.
  * `leaveOut`: the return value a column of its own shows (a hook run's status, in Answer).
  */
-function outcomeOf(id: string | null, outcomes?: ReadonlyMap<string, RunOutcomeSource>, leaveOut?: string): string {
+export function outcomeOf(id: string | null, outcomes?: ReadonlyMap<string, RunOutcomeSource>, leaveOut?: string): string {
   const src = id ? outcomes?.get(id) : undefined;
-  return src ? clipText(runOutcomeText(src, leaveOut), OUTCOME_CHARS) : '';
+  const text = src ? runOutcomeText(src, leaveOut) : '';
+  // Cut with a `…`, as `oktell-emu runs` cuts its column: a cut recipient list must not read as the whole of it.
+  return text.length > OUTCOME_CHARS ? `${clipText(text, OUTCOME_CHARS - 1)}…` : text;
 }
 
 /** The jobs list's rows, each with the outcome of its job's last run (what a succeeded job did). */

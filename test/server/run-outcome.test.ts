@@ -2,6 +2,7 @@
 // became of them, then the return values in their order.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { outcomeOf, OUTCOME_CHARS } from '../../server/console/run.routes.js';
 import { outcomeLetters, runOutcomeText } from '../../server/run-outcome.js';
 
 describe('runOutcomeText', () => {
@@ -30,5 +31,14 @@ describe('runOutcomeText', () => {
     assert.equal(runOutcomeText({ letters: [], returnValues: {} }), '');
     assert.equal(runOutcomeText({ letters: outcomeLetters('not a list'), returnValues: [1, 2] }), '');
     assert.equal(runOutcomeText({ letters: outcomeLetters([null, 'x', { to: ['a@x'], status: 'sent', text: 'body' }]), returnValues: { 1: { a: 1 } } }), 'letter sent to a@x; {"a":1}');
+  });
+
+  it("the console's list cuts a long outcome with a … (whole emoji), leaves a short one and a hook run's status out", () => {
+    const long = 'x'.repeat(OUTCOME_CHARS - 2) + '🎉tail';
+    const cut = outcomeOf('r1', new Map([['r1', { letters: [], returnValues: { 1: long } }]]));
+    assert.equal(cut, `${'x'.repeat(OUTCOME_CHARS - 2)}…`);
+    assert.equal(outcomeOf('r1', new Map([['r1', { letters: [], returnValues: { 1: 'short' } }]])), 'short');
+    assert.equal(outcomeOf('r1', new Map([['r1', { letters: [], returnValues: { 1: 'ok', 2: 200 } }]]), '2'), 'ok');
+    assert.equal(outcomeOf(null, new Map()), '');
   });
 });
