@@ -4,6 +4,8 @@
 // nothing): its letters (recipients and status, the letter's effect) and its return values (how scenarios such as
 // BpiumNewTask say what they did: "notified 1 of 1", "ignored a record of catalog 42: …", "malformed webhook: …").
 
+import { toText } from '../engine/values.js';
+
 /** What the store reads of a run for its outcome: the return values, and of each letter only its recipients and status. */
 export interface RunOutcomeSource {
   returnValues: unknown;
@@ -42,7 +44,8 @@ export function runOutcomeText(src: RunOutcomeSource, leaveOut?: string): string
       .filter(([k, v]) => v !== null && v !== undefined && v !== '' && k !== leaveOut)
       .sort(([a], [b]) => Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0));
     for (const [k, v] of entries) {
-      const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      // A number as runs show prints it (15 significant digits: 0.1 + 0.2 is 0.3), not JavaScript's 0.30000000000000004.
+      const text = typeof v === 'string' ? v : typeof v === 'number' ? toText(v, 'UTC') : typeof v === 'object' ? JSON.stringify(v) : String(v);
       parts.push(k === '1' ? text : `value ${k}: ${text}`);
     }
   }

@@ -27,6 +27,10 @@ describe('runOutcomeText', () => {
     assert.equal(runOutcomeText({ letters: [{ to: ['a@x'], status: 'sent' }, { to: ['a@x'], status: 'sent' }], returnValues: undefined }), '2 letters sent to a@x');
   });
 
+  it('prints a number as runs show does', () => {
+    assert.equal(runOutcomeText({ letters: [], returnValues: { 1: 0.1 + 0.2, 2: 1e21, 3: -0 } }), '0.3; value 2: 1e+21; value 3: 0');
+  });
+
   it('is empty for a run that sent nothing and returned nothing; keeps a structured value as JSON', () => {
     assert.equal(runOutcomeText({ letters: [], returnValues: {} }), '');
     assert.equal(runOutcomeText({ letters: outcomeLetters('not a list'), returnValues: [1, 2] }), '');
