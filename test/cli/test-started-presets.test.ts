@@ -2,10 +2,10 @@
 // the run does not have yet) and one it starts. A case of the hook scenario can so set the service address of the
 // scenario the hook starts. Through the real command, on a folder of three scenarios.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../helpers.js';
+import { repoPath, tempDir } from '../helpers.js';
 import { runCli } from './cli.helper.js';
 
 const SCENARIOS: Record<string, string> = {
@@ -86,5 +86,34 @@ describe('oktell-emu test: a case presets the variables of the scenarios its run
     assert.notEqual(r.code, 0);
     assert.match(r.stdout + r.stderr, /E_INVALID_PROPERTY scenario "Parent" has no variable "nte"/);
     assert.match(r.stdout + r.stderr, /did you mean "note"\?/);
+  });
+
+  it("the shipped HTTP404's case sets the gateway of the BpiumTaskChat it starts (the example of docs/testing-scenarios.md)", () => {
+    const tmp = tempDir();
+    try {
+      cpSync(repoPath('scenarios'), join(tmp.dir, 'scenarios'), { recursive: true });
+      writeFileSync(join(tmp.dir, 'scenarios', 'tests', 'gateway.test.yaml'), `cases:
+  - name: the webhook's case sets the gateway
+    scenario: HTTP404
+    params: { 1: /Bpium/TaskChat, 4: "@webhooks/one-responsible.json" }
+    variables: { chatUrl: "https://chat.example.ru/api/messages", chatToken: t0ken }
+    http:
+      - match: POST https://chat.example.ru/api/messages
+        status: 201
+        json: { id: m-1 }
+    expect:
+      returnValues: { 2: 200 }
+      asyncStarted:
+        - scenario: BpiumTaskChat
+          result:
+            returnValues: { 1: posted to chat }
+            httpCalls: [ { method: POST, url: "https://chat.example.ru/api/messages", status: 201 } ]
+`);
+      const r = runCli(['test', 'scenarios/tests/gateway.test.yaml'], { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS', 'OKTELL_CHAT_TOKEN'] });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /1 passed, 0 failed/);
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
