@@ -386,11 +386,15 @@ async function runWith(c: TestCase, library: ScenarioLibrary, templates: EngineP
   const childOpts = { ...opts, ports: { ...ports, clock: fixedClock(c.clock.start) } };
   // The case's variables: preset every scenario of the run that declares them, in place of their initial values: the
   // case's own, those it calls or jumps to (where the run does not have the variable yet) and those it starts (where
-  // the start copied no value of that name).
-  const presets = { calleeVariables: c.variables };
+  // the start copied no value of that name). A name the case's own scenario declares is its own: a scenario it starts
+  // gets that one only as a live start passes it (same type, copyVariables not false), not the case's value converted
+  // to another type or past copyVariables: false, which production never does.
+  const own = library.scenarios.get(c.scenario)?.variables;
+  const reachedOnly = Object.fromEntries(Object.entries(c.variables).filter(([name]) => !own?.has(name)));
+  const presets = { calleeVariables: reachedOnly };
   const starter = createInProcessStarter(ids, (req, runId) => {
     const started = startedRunInputs(req);
-    return runScenario(library, req.scenario, { ...childOpts, ...presets, ...started, variables: { ...c.variables, ...started.variables }, runId });
+    return runScenario(library, req.scenario, { ...childOpts, ...presets, ...started, variables: { ...reachedOnly, ...started.variables }, runId });
   });
   ports.asyncStarter = starter;
   childOpts.ports.asyncStarter = starter;
