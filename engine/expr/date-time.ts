@@ -246,7 +246,7 @@ export function parseDateText(text: string, timeZone: string): Date | undefined 
     const digits = zone.slice(1).replace(':', '');
     const hours = Number(digits.slice(0, 2));
     const minutes = Number(digits.slice(2) || 0);
-    // Offsets run from -12:00 to +14:00 (as .NET's DateTimeOffset takes them): +99:99 is not a zone but a typo.
+    // Offsets run from -14:00 to +14:00, as .NET's DateTimeOffset takes them (real zones use -12:00 to +14:00): +99:99 is not a zone but a typo.
     if (minutes > 59 || hours * 60 + minutes > 14 * 60) return undefined;
     return new Date(local - sign * (hours * 60 + minutes) * 60000);
   }
