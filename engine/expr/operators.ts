@@ -73,7 +73,11 @@ export function divide(a: Value, b: Value): number {
 }
 
 export function power(a: Value, b: Value): number {
-  return checked(toNumber(a, 'operator ^') ** toNumber(b, 'operator ^'), '^');
+  const base = toNumber(a, 'operator ^');
+  const exponent = toNumber(b, 'operator ^');
+  // 0 ^ -1 is 1 / 0: infinite because of a zero divisor, not because the result grew too large.
+  if (base === 0 && exponent < 0) throw new ExpressionRuntimeError('operator ^', `division by zero (0 to a negative power, ${numberToText(exponent)})`);
+  return checked(base ** exponent, '^');
 }
 
 export function negate(a: Value): number {
