@@ -4,6 +4,8 @@ import { basename, extname } from 'node:path';
 import { isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
 import { SCENARIO_ERROR_CODES as C, type ScenarioErrorCode, type ScenarioIssue, type SourceLocation } from './errors.js';
 import { parseExpression, type CompiledExpression, type ExpressionSyntaxError } from './expr/index.js';
+import { EXPRESSION_CHARS, quotedText, shownText } from './expr/syntax-error.js';
+import { clipWhole } from './cut-text.js';
 import { constantExpression } from './constant.js';
 import { checkGraph, type GraphNode } from './graph.js';
 import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } from './model.js';
@@ -810,7 +812,7 @@ function compileProperty(
   if (!parsed.ok) {
     const e = parsed.error;
     const hint = e.opened !== undefined ? unclosedVariableHint(src, path, value, e.opened, variables) : yamlHint(src, path, value, e, variables);
-    issue(src.locateInScalar(path, e.offset), C.INVALID_EXPRESSION, `${e.message} in expression ${JSON.stringify(value)}`, hint);
+    issue(src.locateInScalar(path, e.offset), C.INVALID_EXPRESSION, `${e.message} in expression ${expressionShown(value)}`, hint);
     return constantExpression(null);
   }
   for (const name of parsed.expr.variables) {
@@ -825,8 +827,8 @@ function compileProperty(
             ? jsonAsTextHint(name, value)
             : guess
               ? `did you mean [${guess}]?`
-              : `declare it under "variables:", e.g. ${name}: ${typeSuggested(name, value)}`;
-      issue(src.locateInScalar(path, offset), C.UNKNOWN_VARIABLE, `unknown variable [${name}]`, hint);
+              : `declare it under "variables:", e.g. ${shownText(name)}: ${typeSuggested(name, value)}`;
+      issue(src.locateInScalar(path, offset), C.UNKNOWN_VARIABLE, `unknown variable ${quotedText(name, '[', ']')}`, hint);
     }
   }
   return parsed.expr;
@@ -849,10 +851,10 @@ const NOT_A_VARIABLE_NAME = /["'{}:«»]/;
 
 /** `[…]` reads a variable; JSON meant as a value is text, quoted «…» so that its own " stay inside (expressions.md). */
 function jsonAsTextHint(name: string, value: string): string {
-  const why = `[…] reads a variable, and ${name} is not a variable name; JSON is written as text`;
+  const why = `[…] reads a variable, and ${shownText(name)} is not a variable name; JSON is written as text`;
   if (/[«»]/.test(name)) return `${why}, in quotes of a kind it does not contain`;
   const text = `«[${name}]»`;
-  return value.trim() === `[${name}]` ? `${why}: write ${yamlSingleQuoted(text)}` : `${why}: write ${text} in its place`;
+  return value.trim() === `[${name}]` ? `${why}: write ${shownText(yamlSingleQuoted(text))}` : `${why}: write ${shownText(text)} in its place`;
 }
 
 /** The type an undeclared variable's use suggests, for the hint to declare it: number next to arithmetic, else string. */
@@ -870,12 +872,13 @@ function typeSuggested(name: string, source: string): 'number' | 'string' {
 export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: string, e: ExpressionSyntaxError, variables: ReadonlyMap<string, VariableDecl>): string | undefined {
   const word = value.trim();
   if (variables.has(word)) {
-    return `"${word}" is a variable: read it in square brackets, quoted for YAML: '[${word}]'`;
+    return `${quotedText(word)} is a variable: read it in square brackets, quoted for YAML: ${quotedText(word, "'[", "]'")}`;
   }
   const style = src.scalarStyle(path);
   if (e.fix !== undefined && (style === 'PLAIN' || style === 'QUOTE_DOUBLE')) {
-    // The whole corrected value only when it is right; otherwise the expression's own hint, with YAML's quotes.
-    if (parseExpression(e.fix).ok) {
+    // The whole corrected value only when it is right and short enough to show whole (a fix cut short is no fix to
+    // copy); otherwise the expression's own hint, with YAML's quotes.
+    if (e.fix.length <= EXPRESSION_CHARS && parseExpression(e.fix).ok) {
       // Only a fix with quotes of its own needs the reason for the outer '…' (Mod(5, 2) does not).
       const why = /["']/.test(e.fix) ? ` — YAML drops the "…" around a whole value; the outer '…' keep them for the expression` : '';
       return `write ${yamlSingleQuoted(e.fix)}${why}`;
@@ -889,11 +892,16 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
     const why = style === 'QUOTE_DOUBLE' ? 'YAML drops the "…" around a whole value' : 'text needs its own quotes';
     // "1 000": thousands written with spaces are a number to the writer; it has no spaces in an expression.
     if (/^\d{1,3}( \d{3})+$/.test(word)) return `a number has no spaces: write ${word.replaceAll(' ', '')}, or ${yamlSingleQuoted(asText)} for text`;
-    return `write ${yamlSingleQuoted(asText)} — ${why}; the outer '…' keep them for the expression`;
+    return `write ${shownText(yamlSingleQuoted(asText), EXPRESSION_CHARS)} — ${why}; the outer '…' keep them for the expression`;
   }
   return e.hint;
 }
 
+
+/** The expression a syntax error names, as JSON text: whole when short, else its start, `…` and its length. */
+function expressionShown(value: string): string {
+  return value.length <= EXPRESSION_CHARS ? JSON.stringify(value) : `${JSON.stringify(`${clipWhole(value, EXPRESSION_CHARS)}…`)} (${value.length} characters)`;
+}
 
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;

@@ -1,4 +1,5 @@
 // Dates in a named time zone: wall-clock fields, the default Russian text form, format tokens and parsing.
+import { quotedText } from './syntax-error.js';
 import { ExpressionRuntimeError, quoteForMessage } from './runtime-error.js';
 import { timeZoneGuess } from '../suggest.js';
 
@@ -147,9 +148,9 @@ export function compileDateFormat(format: string): FormatCheck {
     while (j < format.length && format[j] === c) j++;
     const run = format.slice(i, j);
     if (c === 'h') {
-      result = { ok: false, message: `"${run}" is not a date format token`, hint: 'use HH (or H) for hours on the 24-hour clock' };
+      result = { ok: false, message: `${quotedText(run)} is not a date format token`, hint: 'use HH (or H) for hours on the 24-hour clock' };
     } else if (!FIELDS.has(run)) {
-      result = { ok: false, message: `"${run}" is not a date format token`, hint: FORMAT_TOKENS_HINT };
+      result = { ok: false, message: `${quotedText(run)} is not a date format token`, hint: FORMAT_TOKENS_HINT };
     } else {
       if (literal) parts.push({ literal });
       literal = '';

@@ -3,7 +3,7 @@
 // Digit groups joined by "-" (or dates by "/") with no spaces around the operator are read as text typed without
 // quotes and refused with the quoted form as the fix; subtraction written with spaces (`10 - 5`) is untouched.
 import type { Token } from './lexer.js';
-import { syntaxError, type ExpressionSyntaxError } from './syntax-error.js';
+import { quotedText, shownText, syntaxError, type ExpressionSyntaxError } from './syntax-error.js';
 
 /** A run of number tokens joined by one operator with nothing between them: `8-800-555`, `15/03/2024`. */
 interface Chain {
@@ -29,10 +29,10 @@ export function digitGroupsAsText(source: string, tokens: readonly Token[]): Exp
     const groups = text.replace(/^\+/, '').split(chain.op).map(Number);
     const result = chain.op === '-' ? ` = ${groups.reduce((a, b) => a - b)}` : '';
     return syntaxError(
-      `${text} is read as ${as}, ${spaced}${result}; digits joined by "${chain.op}" are most often a phone number or a date`,
+      `${shownText(text)} is read as ${as}, ${shownText(spaced)}${result}; digits joined by "${chain.op}" are most often a phone number or a date`,
       chain.start,
       chain.end - chain.start,
-      `if it is text, quote it: "${text}"; if you mean ${as}, put spaces around "${chain.op}": ${spaced}`,
+      `if it is text, quote it: ${quotedText(text)}; if you mean ${as}, put spaces around "${chain.op}": ${shownText(spaced)}`,
       whole ? `"${text}"` : undefined,
     );
   }

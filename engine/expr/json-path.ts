@@ -1,4 +1,5 @@
 // Our small path language for JsonGet/JsonCount: dot-separated keys and [n] / ["key"] steps. Not JSONPath.
+import { quotedText } from './syntax-error.js';
 import type { JsonValue } from '../values.js';
 
 /**
@@ -47,7 +48,7 @@ function parse(path: string): PathParse {
       } else {
         if (close < 0) return fail(i, 'unclosed "[" in path', 'write an index as [0] or a key as ["key"]');
         const inner = path.slice(i + 1, close).trim();
-        if (!INTEGER.test(inner)) return fail(i, `"[${inner}]" is not an index`, 'inside [] write an integer index, e.g. [0], or a quoted key, e.g. ["4"]');
+        if (!INTEGER.test(inner)) return fail(i, `${quotedText(`[${inner}]`)} is not an index`, 'inside [] write an integer index, e.g. [0], or a quoted key, e.g. ["4"]');
         steps.push({ key: String(Number(inner)), index: Number(inner) });
         i = close + 1;
       }

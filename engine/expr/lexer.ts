@@ -1,6 +1,6 @@
 // Splits an expression into tokens with their positions; every lexical problem becomes a positioned error.
 import type { ExpressionSyntaxError } from './syntax-error.js';
-import { syntaxError } from './syntax-error.js';
+import { quotedText, shownText, syntaxError } from './syntax-error.js';
 
 export type Token =
   | { kind: 'number'; value: number; start: number; end: number }
@@ -120,7 +120,7 @@ export function tokenize(
       let j = i + 1;
       while (j < n && DIGIT.test(source[j]!)) j++;
       const written = source.slice(i, j);
-      return fail(syntaxError(`a number starts with a digit: "${written}"`, start, j - start, `write 0${written}`, `${source.slice(0, start)}0${source.slice(start)}`));
+      return fail(syntaxError(`a number starts with a digit: ${quotedText(written)}`, start, j - start, `write ${shownText(`0${written}`)}`, `${source.slice(0, start)}0${source.slice(start)}`));
     }
     if (NAME_START.test(c)) {
       let j = readWord(source, i);
@@ -171,10 +171,10 @@ function exponentLiteral(source: string, start: number, end: number): Expression
   const underflow = value === 0 && /[1-9]/.test(written.split(/e/i)[0]!);
   const plain = Number.isFinite(value) && !underflow ? plainNumber(value) : undefined;
   const hint = plain !== undefined
-    ? `write the number in full: ${plain} (or Num("${written}") to read the text)`
-    : `the number cannot be written in plain digits here; as text read by Num: Num("${written}")`;
+    ? `write the number in full: ${plain} (or Num(${quotedText(written)}) to read the text)`
+    : `the number cannot be written in plain digits here; as text read by Num: Num(${quotedText(written)})`;
   const fix = plain !== undefined ? `${source.slice(0, start)}${plain}${source.slice(end)}` : undefined;
-  return syntaxError(`exponent form ${written} is not written in expressions`, start, end - start, hint, fix);
+  return syntaxError(`exponent form ${shownText(written)} is not written in expressions`, start, end - start, hint, fix);
 }
 
 /** `value` in plain digits when that takes at most 30 characters, else undefined. */
@@ -203,7 +203,7 @@ function numberLiteralProblem(source: string, written: string, start: number): E
   }
   if (!written.includes('.') && !Number.isSafeInteger(value) && BigInt(written) !== BigInt(value)) {
     return syntaxError(`the number ${shown} has more digits than a number holds exactly: it would be ${plainNumber(value) ?? String(value)}`,
-      start, written.length, `a long ID or phone number is text: write it in quotes, "${written}"`, `${source.slice(0, start)}"${written}"${source.slice(start + written.length)}`);
+      start, written.length, `a long ID or phone number is text: write it in quotes, ${quotedText(written)}`, `${source.slice(0, start)}"${written}"${source.slice(start + written.length)}`);
   }
   return undefined;
 }

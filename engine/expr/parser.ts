@@ -4,7 +4,7 @@ import type { Operator, Token } from './lexer.js';
 import { tokenize } from './lexer.js';
 import { digitGroupsAsText } from './digit-groups.js';
 import { closeFunctionNames, findFunction, MULTI_WORD_NAMES } from './registry.js';
-import { syntaxError, type ExpressionSyntaxError } from './syntax-error.js';
+import { EXPRESSION_CHARS, quotedText, shownText, syntaxError, type ExpressionSyntaxError } from './syntax-error.js';
 
 /** Deepest nesting of parentheses, calls, unary operators and ^ chains (keeps recursion far from the stack limit). */
 export const MAX_NESTING = 100;
@@ -145,7 +145,7 @@ class Parser {
         return { type: 'variable', name: t.name, start: t.start, end: t.end };
       case 'keyword':
         if (t.word === 'true' || t.word === 'false') return { type: 'literal', value: t.word === 'true', start: t.start, end: t.end };
-        return this.fail(`"${this.text(t)}" needs a value before it`, t.start, t.end - t.start, `${t.word} joins two conditions: [a] > 1 ${t.word} [b] < 5`);
+        return this.fail(`${quotedText(this.text(t))} needs a value before it`, t.start, t.end - t.start, `${t.word} joins two conditions: [a] > 1 ${t.word} [b] < 5`);
       case '(': {
         if (this.peek().kind === ')') this.fail('empty parentheses', t.start, this.peek().end - t.start, 'put an expression inside, or remove them');
         const inner = this.nested(() => this.parseOr());
@@ -161,7 +161,7 @@ class Parser {
         return this.peek().kind === '(' ? this.parseCall(t) : this.failUnquoted(t);
       case 'eof': {
         const prev = this.tokens[this.pos - 2];
-        if (prev) this.fail(`missing a value after "${this.text(prev)}"`, prev.start, prev.end - prev.start, 'complete the expression, e.g. [a] + 1');
+        if (prev) this.fail(`missing a value after ${quotedText(this.text(prev))}`, prev.start, prev.end - prev.start, 'complete the expression, e.g. [a] + 1');
         return this.fail('the expression is empty', 0, 0);
       }
       case ')':
@@ -170,7 +170,7 @@ class Parser {
         return this.fail('expected a value, found ","', t.start, 1, 'a comma separates function arguments; is an argument missing?');
       case 'op': {
         this.failOperatorSlip(t);
-        return this.fail(`expected a value, found "${this.text(t)}"`, t.start, t.end - t.start,
+        return this.fail(`expected a value, found ${quotedText(this.text(t))}`, t.start, t.end - t.start,
           t.op === '=' && t.start === 0 ? 'an expression does not start with "="; write just the value, e.g. [a] + 1' : 'an operator needs a value on each side');
       }
     }
@@ -184,7 +184,7 @@ class Parser {
     const meant = ({ '=<': '<=', '=>': '>=', '===': '=', '!==': '<>', '><': '<>' } as Record<string, string>)[typed];
     if (!meant) return;
     const fix = `${this.source.slice(0, prev.start)}${meant}${this.source.slice(t.end)}`;
-    this.fail(`"${typed}" is not an operator`, prev.start, t.end - prev.start, `did you mean ${meant}? ${fix}`, fix);
+    this.fail(`"${typed}" is not an operator`, prev.start, t.end - prev.start, `did you mean ${meant}? ${shownText(fix, EXPRESSION_CHARS)}`, fix);
   }
 
   private parseCall(nameTok: Token & { kind: 'name' }): Node {
@@ -192,8 +192,8 @@ class Parser {
     const nameLen = nameTok.end - nameTok.start;
     if (!def) {
       const close = closeFunctionNames(nameTok.text);
-      if (close.length) this.failCall(`unknown function "${nameTok.text}"`, nameTok.start, nameLen, `did you mean ${close.join(', ')}?`);
-      this.fail(`unknown function "${nameTok.text}"`, nameTok.start, nameLen, 'see docs/expressions.md for the list of functions');
+      if (close.length) this.failCall(`unknown function ${quotedText(nameTok.text)}`, nameTok.start, nameLen, `did you mean ${close.join(', ')}?`);
+      this.fail(`unknown function ${quotedText(nameTok.text)}`, nameTok.start, nameLen, 'see docs/expressions.md for the list of functions');
     }
     const open = this.next();
     const args: Node[] = [];
@@ -249,7 +249,7 @@ class Parser {
       const right = this.source.slice(after0.start, after0.end);
       const example = isMod ? `Mod(${left}, ${right})` : `Floor(${left} / ${right})`;
       const whole = before0.start === 0 && after0.end === this.source.length;
-      this.fail(`there is no ${first.text} operator`, first.start, first.end - first.start, `write ${example}`, whole ? example : undefined);
+      this.fail(`there is no ${first.text} operator`, first.start, first.end - first.start, `write ${shownText(example, EXPRESSION_CHARS)}`, whole ? example : undefined);
     }
     let end = first.end;
     for (;;) {
@@ -265,6 +265,8 @@ class Parser {
     }
     const words = this.source.slice(first.start, end);
     const quoted = words.includes('"') ? `«${words}»` : `"${words}"`;
+    /** The same as a message shows it (a long text cut, with its length). */
+    const shown = words.includes('"') ? quotedText(words, '«', '»') : quotedText(words);
     const before = this.tokens[this.tokens.indexOf(first) - 1];
     // "every"-minute: a quoted word, a "-" and a word, nothing between them (what quoting only "every" of every-minute
     // gave): one text quoted in part. The whole of it goes in the quotes; "every" - minute, spaced, is a subtraction.
@@ -273,11 +275,11 @@ class Parser {
     if (!afterValue && before?.kind === 'op' && (before.op === '-' || before.op === '/') && before.end === first.start && text?.kind === 'string' && text.end === before.start) {
       const whole = `${text.value}${before.op}${words}`;
       const requoted = whole.includes('"') ? `«${whole}»` : `"${whole}"`;
-      return this.fail(`text quoted only up to the "${before.op}": ${this.source.slice(text.start, end)}`, text.start, end - text.start,
-        `quote it whole: ${requoted}`, `${this.source.slice(0, text.start)}${requoted}${this.source.slice(end)}`);
+      return this.fail(`text quoted only up to the "${before.op}": ${shownText(this.source.slice(text.start, end))}`, text.start, end - text.start,
+        `quote it whole: ${shownText(requoted)}`, `${this.source.slice(0, text.start)}${requoted}${this.source.slice(end)}`);
     }
     if (afterValue && before?.kind === 'string' && before.end === first.start) {
-      return this.fail(`unquoted text ${quoted} right after a closing quote`, first.start, end - first.start,
+      return this.fail(`unquoted text ${shown} right after a closing quote`, first.start, end - first.start,
         'to put a quote inside text, quote the whole text with another kind: \'…\', "…" or «…»');
     }
     // The corrected expression, so that a caller writing it into another language (YAML) can show it whole.
@@ -285,9 +287,9 @@ class Parser {
     const tail = this.source.slice(end);
     if (afterValue) {
       const fix = `${head}${head.endsWith(' ') ? '' : ' '}+ ${quoted}${tail}`;
-      return this.fail(`unquoted text ${quoted} after a value`, first.start, end - first.start, `put text in quotes and join it with +, e.g. … + ${quoted}`, fix);
+      return this.fail(`unquoted text ${shown} after a value`, first.start, end - first.start, `put text in quotes and join it with +, e.g. … + ${shown}`, fix);
     }
-    return this.fail(`unquoted text ${quoted}`, first.start, end - first.start, `put text in quotes: ${quoted}`, `${head}${quoted}${tail}`);
+    return this.fail(`unquoted text ${shown}`, first.start, end - first.start, `put text in quotes: ${shown}`, `${head}${quoted}${tail}`);
   }
 
   private failTrailing(t: Token): never {
@@ -301,8 +303,9 @@ class Parser {
         const after = this.tokens[this.pos + 1];
         if (before?.kind === 'number' && before.end === t.start && after?.kind === 'number' && after.start === t.end && /^\d+$/.test(this.text(after))) {
           const meant = `${this.text(before)}.${this.text(after)}`;
-          return this.fail(`unexpected "," in ${this.text(before)},${this.text(after)}`, t.start, 1,
-            `a decimal is written with a dot: ${meant} (numeric text may use a comma: Num("${this.text(before)},${this.text(after)}"))`,
+          const written = `${this.text(before)},${this.text(after)}`;
+          return this.fail(`unexpected "," in ${shownText(written)}`, t.start, 1,
+            `a decimal is written with a dot: ${shownText(meant)} (numeric text may use a comma: Num(${quotedText(written)}))`,
             `${this.source.slice(0, before.start)}${meant}${this.source.slice(after.end)}`);
         }
         return this.fail('unexpected ","', t.start, 1, 'a comma only separates function arguments: Max(1, 2)');
@@ -311,13 +314,13 @@ class Parser {
         this.next();
         return this.failUnquoted(t, true);
       default:
-        return this.fail(`missing operator before "${this.text(t)}"`, t.start, len, 'join values with an operator, e.g. [a] + " " + [b]');
+        return this.fail(`missing operator before ${quotedText(this.text(t))}`, t.start, len, 'join values with an operator, e.g. [a] + " " + [b]');
     }
   }
 
   private failExpected(what: string, t: Token): never {
     if (t.kind === 'eof') this.fail(`expected ${what} but the expression ended`, t.start, 0);
-    return this.fail(`expected ${what}, found "${this.text(t)}"`, t.start, t.end - t.start,
+    return this.fail(`expected ${what}, found ${quotedText(this.text(t))}`, t.start, t.end - t.start,
       t.kind === 'name' ? 'quote text: "text"; join values with +' : 'check for a missing comma or operator');
   }
 

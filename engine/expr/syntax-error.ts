@@ -1,4 +1,5 @@
 // The shape of a syntax error in an expression: a stable code, a message, a hint and where in the source it is.
+import { clipWhole } from '../cut-text.js';
 
 /** A problem found while parsing an expression; `offset` (0-based) and `length` point at the offending text. */
 export interface ExpressionSyntaxError {
@@ -23,4 +24,29 @@ export interface ExpressionSyntaxError {
 
 export function syntaxError(message: string, offset: number, length: number, hint?: string, fix?: string): ExpressionSyntaxError {
   return { code: 'E_INVALID_EXPRESSION', message, ...(hint ? { hint } : {}), offset, length: Math.max(0, length), ...(fix !== undefined ? { fix } : {}) };
+}
+
+/**
+ * Characters of the scenario's own text a syntax error (message or hint) quotes at most: a 100 KB unknown name or
+ * unquoted text would otherwise come back whole, two or three times over, in one message.
+ */
+export const QUOTED_CHARS = 60;
+
+/**
+ * Characters of a whole expression (or of its corrected form, to copy) a message shows at most: longer than a quoted
+ * word, since an expression of a few lines is common and its fix is only useful whole.
+ */
+export const EXPRESSION_CHARS = 300;
+
+/** `text` as a message shows it: whole when short, else its first `max` characters, `…` and its length. */
+export function shownText(text: string, max = QUOTED_CHARS): string {
+  return text.length <= max ? text : `${clipWhole(text, max)}… (${text.length} characters)`;
+}
+
+/**
+ * `text` in quotes (`"…"` unless `open`/`close` are given): whole when short, else its first QUOTED_CHARS characters
+ * and `…` inside the quotes, its length after them.
+ */
+export function quotedText(text: string, open = '"', close = open): string {
+  return text.length <= QUOTED_CHARS ? `${open}${text}${close}` : `${open}${clipWhole(text, QUOTED_CHARS)}…${close} (${text.length} characters)`;
 }

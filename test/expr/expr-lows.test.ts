@@ -2,8 +2,61 @@
 // run-time error inside a multi-line value placed at the value's start, and 0 ^ -1 called "too large".
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ExpressionRuntimeError } from '../../engine/expr/index.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioText } from '../../engine/index.js';
+import { ExpressionRuntimeError, parseExpression } from '../../engine/expr/index.js';
 import { createContext, run } from './fixed-context.js';
+
+function syntaxErrorOf(source: string) {
+  const r = parseExpression(source);
+  assert.ok(!r.ok, `expected a syntax error in ${source.slice(0, 80)}`);
+  return r.error;
+}
+
+/** Every text a syntax error gives to be read (message, hint), together: what an author sees. */
+const said = (e: { message: string; hint?: string }) => `${e.message}\n${e.hint ?? ''}`;
+
+describe('syntax errors quote at most the start of a long text, with its length', () => {
+  const long = 'x'.repeat(100_000);
+  const cases: Array<[string, string]> = [
+    ['an unknown function', `${long}(1)`],
+    ['a phone-like chain of digit groups', `8-${'800-'.repeat(50_000)}1`],
+    ['a date-like chain inside an expression', `[a] + 1-${'800-'.repeat(50_000)}1`],
+    ['unquoted text', `foo ${long}`],
+    ['unquoted text after a value', `1 ${long}`],
+    ['text quoted only up to a "-"', `"a"-${long}`],
+    ['a number in exponent form', `1${'0'.repeat(100_000)}e5`],
+    ['a number without its leading 0', `.${'5'.repeat(100_000)}`],
+    ['a string where an operator was expected', `1 "${long}"`],
+    ['a word where "," or ")" was expected', `Max(1 ${long})`],
+    ['a bad JsonGet path', `JsonGet("{}", "${'$'.repeat(100_000)}[")`],
+    ['an operator typed the way of another language', `${long} => 1`],
+  ];
+  for (const [what, source] of cases) {
+    it(what, () => {
+      const e = syntaxErrorOf(source);
+      assert.ok(said(e).length < 700, `${said(e).length} characters: ${said(e).slice(0, 200)}`);
+      assert.match(said(e), /… ?"?\)?.*\(\d{5,6} characters\)/);
+    });
+  }
+
+  it('short messages stay as they were', () => {
+    assert.equal(syntaxErrorOf('Foo(1)').message, 'unknown function "Foo"');
+    assert.equal(syntaxErrorOf('8-800-555-35-35').message, '8-800-555-35-35 is read as a subtraction, 8 - 800 - 555 - 35 - 35 = -1417; digits joined by "-" are most often a phone number or a date');
+    assert.equal(syntaxErrorOf('hello world').hint, 'put text in quotes: "hello world"');
+  });
+
+  it('a long value in a scenario: the loader names the expression by its start and length, and its hint is short', () => {
+    const value = `foo ${'x'.repeat(100_000)}`;
+    const loaded = loadScenarioText('Long.yaml', `start: s\nblocks:\n  s:\n    kind: ReturnValue\n    values: { 1: ${value} }\n`, { registry: defaultRegistry });
+    assert.ok(!loaded.ok);
+    const issue = loaded.issues.find((i) => i.code === 'E_INVALID_EXPRESSION');
+    assert.ok(issue, JSON.stringify(loaded.issues).slice(0, 500));
+    assert.ok(issue.message.length < 700 && (issue.hint ?? '').length < 700, `${issue.message.length} + ${(issue.hint ?? '').length} characters`);
+    assert.match(issue.message, /in expression "foo x+…" \(100004 characters\)$/);
+    assert.equal(issue.line, 5);
+  });
+});
 
 describe('0 ^ -1', () => {
   it('is a division by zero, not a result too large', () => {

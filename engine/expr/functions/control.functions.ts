@@ -1,4 +1,5 @@
 // Control and context functions: If (lazy), IfEmpty, IsEmpty and Oktell's «Входной параметр N».
+import { QUOTED_CHARS, quotedText } from '../syntax-error.js';
 import { toBoolean, type Value } from '../../values.js';
 import type { Evaluator } from '../context.js';
 import { ExpressionRuntimeError } from '../runtime-error.js';
@@ -49,7 +50,7 @@ export const CONTROL_FUNCTIONS: FunctionDef[] = [
     check: (args) => {
       const n = literal(args[0]);
       return n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
-        ? { arg: 0, message: `InputParameter: the parameter number must be a whole number from 1, got ${JSON.stringify(n)}`, hint: 'e.g. InputParameter(2) for startparam2' }
+        ? { arg: 0, message: `InputParameter: the parameter number must be a whole number from 1, got ${typeof n === 'string' && n.length > QUOTED_CHARS ? quotedText(n) : JSON.stringify(n)}`, hint: 'e.g. InputParameter(2) for startparam2' }
         : undefined;
     },
     call: (ctx, n) => {

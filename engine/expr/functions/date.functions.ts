@@ -1,4 +1,5 @@
 // Date functions: the injected clock, formatting and parsing in the run's time zone, arithmetic and differences.
+import { quotedText } from '../syntax-error.js';
 import type { Node } from '../ast.js';
 import { addDaysInZone, compileDateFormat, FORMAT_TOKENS_HINT, formatWithParts, parseDateWithParts, startOfDay, wallDaysBetween } from '../date-time.js';
 import { ExpressionRuntimeError, quoteForMessage } from '../runtime-error.js';
@@ -90,7 +91,7 @@ export const DATE_FUNCTIONS: FunctionDef[] = [
     check: (args) => {
       const u = literal(args[0]);
       return typeof u === 'string' && UNIT_MS[u.trim().toLowerCase()] === undefined
-        ? { arg: 0, message: `DateDiff: unknown unit "${u}"`, hint: UNITS_HINT }
+        ? { arg: 0, message: `DateDiff: unknown unit ${quotedText(u)}`, hint: UNITS_HINT }
         : undefined;
     },
     call: (ctx, unit, a, b) => {

@@ -1,4 +1,5 @@
 // JSON and web helpers: read values out of JSON text, count items, build JSON strings, escape for URLs and HTML.
+import { quotedText } from '../syntax-error.js';
 import { JsonTooDeepError, parseJsonWithinDepth } from '../../json-depth.js';
 import { jsonText } from '../../json-text.js';
 import type { JsonValue, Value } from '../../values.js';
@@ -48,7 +49,7 @@ function pathProblem(args: readonly Node[], fn: string): ArgProblem | undefined 
   const p = literal(args[1]);
   if (typeof p !== 'string') return undefined;
   const parsed = parseJsonPath(p);
-  return parsed.ok ? undefined : { arg: 1, message: `${fn}: bad path "${p}": ${parsed.message} (at position ${parsed.offset})`, hint: parsed.hint };
+  return parsed.ok ? undefined : { arg: 1, message: `${fn}: bad path ${quotedText(p)}: ${parsed.message} (at position ${parsed.offset})`, hint: parsed.hint };
 }
 
 const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
