@@ -272,7 +272,7 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       try {
         v = expr.evaluate(exprCtx);
       } catch (e) {
-        throw e instanceof ExpressionRuntimeError ? e.place(undefined, expr.at) : e;
+        throw e instanceof ExpressionRuntimeError ? e.place(undefined, failedAt(e, expr)) : e;
       }
       // A text computed from a secret (cased, cut, replaced in) is masked in the record like the secret itself.
       if (typeof v === 'string' && !secrets.none && expr.carries?.length && !expr.literalTexts?.includes(v)) {
@@ -657,6 +657,17 @@ async function journaled<T>(op: () => Promise<T>, retryable = true): Promise<T> 
   } catch (e) {
     throw new RunFailure(R.JOURNAL, `the effect journal could not be read or written: ${e instanceof Error ? e.message : String(e)}`, retryable);
   }
+}
+
+/**
+ * Where a failed expression is pointed at: the failing call or operator when the error knows it and the loader said how
+ * to place it (a call two lines down a |- value), else the value's start. A failure of the whole value on its first
+ * line keeps the value's start (its opening quote), as before.
+ */
+function failedAt(e: ExpressionRuntimeError, expr: CompiledExpression): CompiledExpression['at'] {
+  if (!e.span || !expr.locate) return expr.at;
+  const inside = expr.locate(e.span.offset);
+  return e.span.offset > 0 || !expr.at || inside.line !== expr.at.line ? inside : expr.at;
 }
 
 function toRunError(e: unknown, block: Block | undefined, scenario: string): RunError {

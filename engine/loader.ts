@@ -641,7 +641,9 @@ function loadBlock(
     ...(databases ? { databases } : {}),
     expression(path, value, expects) {
       // The location travels with the expression: a run-time failure points at this property, not only the block.
-      return { ...checking(path, () => compileProperty(src, [...base, ...path], value, variables, untyped, issue, expects)), at: at(path) };
+      // So does a way to place a character of it, asked only when a run fails (a call two lines down a |- value).
+      const locate = typeof value === 'string' ? src.scalarLocator([...base, ...path]) : undefined;
+      return { ...checking(path, () => compileProperty(src, [...base, ...path], value, variables, untyped, issue, expects)), at: at(path), ...(locate ? { locate } : {}) };
     },
     variable(path, name) {
       if (!variables.has(name) && !untyped.has(name)) {

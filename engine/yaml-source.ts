@@ -40,10 +40,7 @@ export class YamlSource {
 
   /** Location of a character offset in the file. */
   at(offset: number): SourceLocation {
-    const pos = this.lineCounter.linePos(Math.max(0, Math.min(offset, this.text.length)));
-    // A byte-order mark (Notepad writes one) is no column in an editor.
-    const bom = pos.line === 1 && this.text.startsWith('\uFEFF') && pos.col > 1 ? 1 : 0;
-    return { file: this.file, line: pos.line, col: pos.col - bom };
+    return locationIn(this.file, this.text, this.lineCounter, offset);
   }
 
   /**
@@ -104,38 +101,19 @@ export class YamlSource {
   locateInScalar(path: readonly PathSeg[], offset: number): SourceLocation {
     const { node } = this.find(path);
     if (!isScalar(node) || !node.range) return this.locate(path);
-    const start = node.range[0];
-    const end = node.range[1];
-    const raw = this.text.slice(start, end);
-    let body: number;
-    switch (node.type) {
-      case 'PLAIN':
-        body = start;
-        break;
-      case 'QUOTE_DOUBLE':
-      case 'QUOTE_SINGLE': {
-        // A backslash is an escape in "…" only; in '…' the one escape is ''. On one line the escapes are walked;
-        // over several lines they are walked while folding is matched (alignNonBlank).
-        const escaped = node.type === 'QUOTE_DOUBLE' ? raw.includes('\\') : raw.includes("''");
-        if (escaped && !raw.includes('\n')) return this.at(start + 1 + rawOffset(raw.slice(1), offset, node.type));
-        if (escaped && typeof node.value === 'string') return this.at(alignNonBlank(node.value, offset, this.text, start + 1, end, node.type));
-        body = start + 1;
-        break;
-      }
-      case 'BLOCK_FOLDED':
-      case 'BLOCK_LITERAL': {
-        // The value starts on the line after the header (`>-`, `|` and their indicators).
-        const nl = raw.indexOf('\n');
-        if (nl < 0) return this.at(start);
-        body = start + nl + 1;
-        break;
-      }
-      default:
-        return this.at(start);
-    }
-    if (node.type !== 'BLOCK_FOLDED' && node.type !== 'BLOCK_LITERAL' && !raw.includes('\n')) return this.at(body + offset);
-    if (typeof node.value !== 'string') return this.at(start);
-    return this.at(alignNonBlank(node.value, offset, this.text, body, end));
+    return this.at(scalarOffset(this.text, node as ScalarShape, offset));
+  }
+
+  /**
+   * {@link locateInScalar} for the scalar at `path`, to ask later (a run-time error inside an expression): it keeps
+   * only the file's text and line starts, not the parsed document. Undefined when `path` is not a scalar.
+   */
+  scalarLocator(path: readonly PathSeg[]): ((offset: number) => SourceLocation) | undefined {
+    const { node } = this.find(path);
+    if (!isScalar(node) || !node.range) return undefined;
+    const { file, text, lineCounter } = this;
+    const scalar: ScalarShape = { type: node.type, range: [node.range[0], node.range[1]], value: node.value };
+    return (offset) => locationIn(file, text, lineCounter, scalarOffset(text, scalar, offset));
   }
 
   /** The text of the scalar at `path` as written in the file (`+79001234567` where its value is 79001234567). */
@@ -149,6 +127,60 @@ export class YamlSource {
     const { node } = this.find(path);
     return isScalar(node) ? node.type : undefined;
   }
+}
+
+/** What locating a character inside a scalar needs of its node. */
+interface ScalarShape {
+  type?: string | undefined;
+  range: readonly [number, number, ...number[]];
+  value: unknown;
+}
+
+/** Location of a character offset in a file. */
+function locationIn(file: string, text: string, lineCounter: LineCounter, offset: number): SourceLocation {
+  const pos = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
+  // A byte-order mark (Notepad writes one) is no column in an editor.
+  const bom = pos.line === 1 && text.startsWith('\uFEFF') && pos.col > 1 ? 1 : 0;
+  return { file, line: pos.line, col: pos.col - bom };
+}
+
+/**
+ * File offset of character `offset` of a scalar's value. Exact for plain, quoted and block (`|`, `>`) scalars, on one
+ * line or several; the scalar's start when escapes make the text differ from the value.
+ */
+function scalarOffset(text: string, node: ScalarShape, offset: number): number {
+  const start = node.range[0];
+  const end = node.range[1];
+  const raw = text.slice(start, end);
+  let body: number;
+  switch (node.type) {
+    case 'PLAIN':
+      body = start;
+      break;
+    case 'QUOTE_DOUBLE':
+    case 'QUOTE_SINGLE': {
+      // A backslash is an escape in "…" only; in '…' the one escape is ''. On one line the escapes are walked;
+      // over several lines they are walked while folding is matched (alignNonBlank).
+      const escaped = node.type === 'QUOTE_DOUBLE' ? raw.includes('\\') : raw.includes("''");
+      if (escaped && !raw.includes('\n')) return start + 1 + rawOffset(raw.slice(1), offset, node.type);
+      if (escaped && typeof node.value === 'string') return alignNonBlank(node.value, offset, text, start + 1, end, node.type);
+      body = start + 1;
+      break;
+    }
+    case 'BLOCK_FOLDED':
+    case 'BLOCK_LITERAL': {
+      // The value starts on the line after the header (`>-`, `|` and their indicators).
+      const nl = raw.indexOf('\n');
+      if (nl < 0) return start;
+      body = start + nl + 1;
+      break;
+    }
+    default:
+      return start;
+  }
+  if (node.type !== 'BLOCK_FOLDED' && node.type !== 'BLOCK_LITERAL' && !raw.includes('\n')) return body + offset;
+  if (typeof node.value !== 'string') return start;
+  return alignNonBlank(node.value, offset, text, body, end);
 }
 
 /** Hex digits after the letter of a `\x`, `\u` or `\U` escape in "…". */

@@ -21,8 +21,13 @@ const FOLD_CTX: EvalContext = {
   get substrBase(): 0 | 1 { throw NOT_FOLDABLE; },
 };
 
-export function compileTree(node: Node): Compiled {
-  const c = compileNode(node);
+/**
+ * Compiles `node`. With `failed`, compiles for finding where an evaluation failed (never on a run's own path): nothing
+ * is folded, and each operation notes itself in `failed` as the node of an error it throws (the innermost one first).
+ */
+export function compileTree(node: Node, failed?: WeakMap<object, Node>): Compiled {
+  const c = compileNode(node, failed);
+  if (failed) return node.type === 'literal' || node.type === 'variable' ? c : { fn: noting(c.fn, node, failed), pure: c.pure };
   if (!c.pure || node.type === 'literal') return c;
   try {
     const value = c.fn(FOLD_CTX);
@@ -33,7 +38,19 @@ export function compileTree(node: Node): Compiled {
   }
 }
 
-function compileNode(node: Node): Compiled {
+/** `fn`, noting `node` as the place of an error it throws that no operation inside it noted. */
+function noting(fn: Evaluator, node: Node, failed: WeakMap<object, Node>): Evaluator {
+  return (ctx) => {
+    try {
+      return fn(ctx);
+    } catch (e) {
+      if (typeof e === 'object' && e !== null && !failed.has(e)) failed.set(e, node);
+      throw e;
+    }
+  };
+}
+
+function compileNode(node: Node, failed?: WeakMap<object, Node>): Compiled {
   switch (node.type) {
     case 'literal': {
       const v = node.value;
@@ -44,17 +61,17 @@ function compileNode(node: Node): Compiled {
       return { fn: (ctx) => ctx.getVariable(name) ?? null, pure: false };
     }
     case 'unary': {
-      const a = compileTree(node.operand);
+      const a = compileTree(node.operand, failed);
       const f = a.fn;
       return { fn: node.op === '-' ? (ctx) => negate(f(ctx)) : (ctx) => !toBoolean(f(ctx)), pure: a.pure };
     }
     case 'binary': {
-      const l = compileTree(node.left);
-      const r = compileTree(node.right);
+      const l = compileTree(node.left, failed);
+      const r = compileTree(node.right, failed);
       return { fn: binary(node.op, l.fn, r.fn), pure: l.pure && r.pure };
     }
     case 'call': {
-      const args = node.args.map(compileTree);
+      const args = node.args.map((a) => compileTree(a, failed));
       const fns = args.map((a) => a.fn);
       const pure = !node.def.volatile && args.every((a) => a.pure);
       if (node.def.compile) return { fn: node.def.compile(fns), pure };

@@ -17,6 +17,11 @@ export interface CompiledExpression {
   readonly source: string;
   /** Where the expression is written in its scenario file (set by the loader), so a run-time error can point at it. */
   readonly at?: { file: string; line: number; col: number };
+  /**
+   * Where character `offset` of the source is in the scenario file (set by the loader): a run-time error's
+   * {@link ExpressionRuntimeError.span} is placed with it, only when an error is reported.
+   */
+  readonly locate?: (offset: number) => { file: string; line: number; col: number };
   /** Every `[variable]` referenced (trimmed, unique, in order of appearance). */
   readonly variables: readonly string[];
   /** Canonical names of the functions used (unique, in order of appearance). */
@@ -95,7 +100,10 @@ function build(source: string, tree: Node): CompiledExpression {
       try {
         return root(ctx);
       } catch (e) {
-        throw asRuntimeError(e, source);
+        const span = failingSpan(tree, ctx, e);
+        const error = asRuntimeError(e, source);
+        if (span && error instanceof ExpressionRuntimeError && !error.span) error.span = span;
+        throw error;
       }
     },
   };
@@ -154,6 +162,31 @@ function carriedBy(n: Node, out: Map<string, boolean>, changed = false): void {
       return;
     }
   }
+}
+
+const NO_CLOCK = Symbol('no clock');
+
+/**
+ * Where in the source the operation that threw `failure` is: the expression is evaluated once more, compiled to note
+ * the node each error comes from, and the node is taken when it fails the same way. Only on the way out of a failed
+ * evaluation, so an evaluation that does not fail pays nothing for it (the syntax tree is kept for it); one that does
+ * not fail again the same way (it needed the clock, which is not read again) gives no span, and the error points at
+ * the value's start as before.
+ */
+function failingSpan(tree: Node, ctx: EvalContext, failure: unknown): { offset: number; length: number } | undefined {
+  if (!(failure instanceof Error) || tree.type === 'literal' || tree.type === 'variable') return undefined;
+  // A stack exhausted is not repeated: the noting closures take more of it, and where it ran out says nothing.
+  if (failure instanceof RangeError && /call stack/i.test(failure.message)) return undefined;
+  const failed = new WeakMap<object, Node>();
+  // The clock is not read again: a run's clock reads are recorded for its replay, and a second read may differ.
+  const noClock = Object.create(ctx, { now: { value: () => { throw NO_CLOCK; } } }) as EvalContext;
+  try {
+    compileTree(tree, failed).fn(noClock);
+  } catch (again) {
+    const node = again instanceof Error && again.constructor === failure.constructor && again.message === failure.message ? failed.get(again) : undefined;
+    return node ? { offset: node.start, length: node.end - node.start } : undefined;
+  }
+  return undefined;
 }
 
 /** Our own errors get the expression attached; JavaScript's own (a string too long, a stack overflow) are wrapped. */

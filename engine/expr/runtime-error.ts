@@ -22,6 +22,12 @@ export class ExpressionRuntimeError extends Error {
     super(`${operation ? `${operation}: ${reason}` : reason}${fix ? `; ${fix}` : ''}`);
   }
 
+  /**
+   * Where the failing operation (a call, an operator) starts in the expression's source and how long it is, when it
+   * could be found: the loader turns it into the line and column inside a value of several lines.
+   */
+  span: { offset: number; length: number } | undefined;
+
   /** Where in the scenario file the failing value was written (the `set:` entry, the property), when known. */
   at: { file: string; line: number; col: number } | undefined;
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioText } from '../../engine/index.js';
+import { fixedClock, loadScenarioText, randomIds, runScenario, type EnginePorts, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
 import { ExpressionRuntimeError, parseExpression } from '../../engine/expr/index.js';
 import { createContext, run } from './fixed-context.js';
 
@@ -75,3 +75,38 @@ describe('0 ^ -1', () => {
   });
 });
 
+describe('a run-time error inside a value of several lines', () => {
+  const ports: EnginePorts = { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } };
+  async function failure(text: string) {
+    const loaded = loadScenarioText('Multi.yaml', text, { registry: defaultRegistry });
+    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
+    const scenario = (loaded as { scenario: Scenario }).scenario;
+    const lib: ScenarioLibrary = { dir: '.', scenarios: new Map([[scenario.name, scenario]]), issues: [] };
+    const r = await runScenario(lib, scenario.name, { dryRun: true, timeZone: 'UTC', ports });
+    assert.equal(r.status, 'failed');
+    return r.status === 'failed' ? r.error : undefined!;
+  }
+  const head = `variables:\n  p: string\n  n: number\nstart: a\nblocks:\n  a:\n    kind: Variable\n    set: { p: '"abc"' }\n    exits: { next: b }\n  b:\n    kind: Variable\n    set:\n      n: `;
+
+  it('points at the failing call in a |- value (not at the |)', async () => {
+    // line 14 is `        1 +`, line 15 `        Num([p])`: the call starts at column 9 of line 15.
+    const e = await failure(`${head}|-\n        1 +\n        Num([p])\n`);
+    assert.match(e.message, /Num: cannot convert text "abc"/);
+    assert.deepEqual([e.line, e.col], [15, 9]);
+  });
+
+  it('a |- value that fails as a whole: at its first line, not at the |', async () => {
+    const e = await failure(`${head}|-\n        Num([p])\n`);
+    assert.deepEqual([e.line, e.col], [14, 9]);
+  });
+
+  it('points at the failing call in a >- value too, after folded lines', async () => {
+    const e = await failure(`${head}>-\n        Length([p]) +\n        2 * Num([p])\n`);
+    assert.deepEqual([e.line, e.col], [15, 13]);
+  });
+
+  it('a value on one line: at the call inside it', async () => {
+    const e = await failure(`${head}'1 + Num([p])'\n`);
+    assert.deepEqual([e.line, e.col], [13, 15]);
+  });
+});
