@@ -1,6 +1,6 @@
 // Runs the real oktell-emu binary in a chosen folder: once to completion, or in the background for watch modes.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
 
@@ -132,6 +132,22 @@ export function validateFolder(files: Record<string, string>): CliResult & { war
     for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp.dir, name), text);
     const r = runCli(['validate', '--scenarios', tmp.dir], { cwd: tmp.dir });
     return { ...r, warnings: r.stdout.split('\n').filter((l) => l.startsWith('warning:')) };
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+/**
+ * `oktell-emu test` in a temporary project whose scenarios folder holds `scenarios` (name → text) and one test file
+ * of these `cases` (the YAML of the list's items), removed after.
+ */
+export function testCases(scenarios: Record<string, string>, cases: string): CliResult {
+  const tmp = tempDir();
+  try {
+    mkdirSync(join(tmp.dir, 'scenarios', 'tests'), { recursive: true });
+    for (const [name, text] of Object.entries(scenarios)) writeFileSync(join(tmp.dir, 'scenarios', name), text);
+    writeFileSync(join(tmp.dir, 'scenarios', 'tests', 'cases.test.yaml'), `cases:\n${cases}`);
+    return runCli(['test'], { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS'] });
   } finally {
     tmp.cleanup();
   }

@@ -3,11 +3,8 @@
 // converted to its own type or past copyVariables: false — else the test would pass on what production never does.
 // Names the case's scenario does not declare still preset the scenarios it starts (test-started-presets).
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../helpers.js';
-import { runCli } from './cli.helper.js';
+import { testCases } from './cli.helper.js';
 
 const SCENARIOS: Record<string, string> = {
   'Main.yaml': `description: starts Child (types differ) and Quiet (no copy)
@@ -34,17 +31,7 @@ blocks:
 `,
 };
 
-function runCases(cases: string) {
-  const tmp = tempDir();
-  try {
-    mkdirSync(join(tmp.dir, 'scenarios', 'tests'), { recursive: true });
-    for (const [name, text] of Object.entries(SCENARIOS)) writeFileSync(join(tmp.dir, 'scenarios', name), text);
-    writeFileSync(join(tmp.dir, 'scenarios', 'tests', 'm.test.yaml'), `cases:\n${cases}`);
-    return runCli(['test'], { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS'] });
-  } finally {
-    tmp.cleanup();
-  }
-}
+const runCases = (cases: string) => testCases(SCENARIOS, cases);
 
 describe('oktell-emu test: a name the case\'s own scenario declares reaches a started one only as a live start passes it', () => {
   it('another type and copyVariables: false keep the started scenarios\' initial values, as live', () => {

@@ -2,11 +2,11 @@
 // the run does not have yet) and one it starts. A case of the hook scenario can so set the service address of the
 // scenario the hook starts. Through the real command, on a folder of three scenarios.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath, tempDir } from '../helpers.js';
-import { runCli } from './cli.helper.js';
+import { runCli, testCases } from './cli.helper.js';
 
 const SCENARIOS: Record<string, string> = {
   'Parent.yaml': `description: starts Child and calls Callee
@@ -33,17 +33,7 @@ blocks:
 `,
 };
 
-function runCases(cases: string) {
-  const tmp = tempDir();
-  try {
-    mkdirSync(join(tmp.dir, 'scenarios', 'tests'), { recursive: true });
-    for (const [name, text] of Object.entries(SCENARIOS)) writeFileSync(join(tmp.dir, 'scenarios', name), text);
-    writeFileSync(join(tmp.dir, 'scenarios', 'tests', 'p.test.yaml'), `cases:\n${cases}`);
-    return runCli(['test'], { cwd: tmp.dir, unset: ['OKTELL_SCENARIOS'] });
-  } finally {
-    tmp.cleanup();
-  }
-}
+const runCases = (cases: string) => testCases(SCENARIOS, cases);
 
 describe('oktell-emu test: a case presets the variables of the scenarios its run starts and calls', () => {
   it('the started scenario gets the address, the called one the limit', () => {
@@ -58,7 +48,7 @@ describe('oktell-emu test: a case presets the variables of the scenarios its run
           result: { returnValues: { 1: "https://gw.example/api" } }
 `);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /✓ scenarios\/tests\/p\.test\.yaml › presets/);
+    assert.match(r.stdout, /✓ scenarios\/tests\/cases\.test\.yaml › presets/);
     assert.match(r.stdout, /1 passed, 0 failed/);
   });
 
