@@ -110,3 +110,51 @@ describe('a run-time error inside a value of several lines', () => {
     assert.deepEqual([e.line, e.col], [13, 15]);
   });
 });
+
+describe('finding the failing call does not read a text that is not JSON twice', () => {
+  /** Evaluates `source` with `b` = `body`, counting JSON.parse calls; returns the error thrown and the count. */
+  function failWithBody(source: string, body: string): { error: ExpressionRuntimeError; parses: number } {
+    const parse = JSON.parse;
+    let parses = 0;
+    JSON.parse = function counted(this: unknown, ...args: Parameters<typeof JSON.parse>) {
+      parses++;
+      return parse.apply(this, args) as unknown;
+    };
+    try {
+      run(source, createContext({ b: body }));
+    } catch (e) {
+      assert.ok(e instanceof ExpressionRuntimeError, String(e));
+      return { error: e, parses };
+    } finally {
+      JSON.parse = parse;
+    }
+    assert.fail('expected the expression to fail');
+  }
+
+  it('a body that is not JSON is parsed once, and the error still points at the call', () => {
+    // A webhook body of a megabyte that is not JSON: each parse of it holds the server's one thread.
+    const body = `{"id": ${Date.now()}, "text": "${'x'.repeat(1_000_000)}"`;
+    const { error, parses } = failWithBody('1 +\nJsonGet([b], "text")', body);
+    assert.equal(parses, 1);
+    assert.match(error.message, /^JsonGet: text "\{\\"id\\": \d+, \\"text\\": \\"x+…" is not valid JSON \(/);
+    assert.match(error.message, /; to take an answer that may not be JSON/);
+    assert.deepEqual(error.span, { offset: 4, length: 20 });
+  });
+
+  it('the same text read again by another function is named by that function, with the same reason', () => {
+    const body = `[1, 2, ${Date.now()}`;
+    const first = failWithBody('JsonGet([b], "[0]")', body).error;
+    const again = failWithBody('JsonCount([b])', body);
+    assert.equal(again.parses, 0);
+    assert.equal(again.error.message.replace(/^JsonCount/, 'JsonGet').replace(/ \(in expression .*?\)/, ''), first.message.replace(/ \(in expression .*?\)/, ''));
+    // Valid JSON after it is read as before.
+    assert.equal(run('JsonCount([b])', createContext({ b: '[1, 2, 3]' })), 3);
+  });
+
+  it('a text nested too deeply is refused once too', () => {
+    const body = `${'['.repeat(300)}${Date.now()}${']'.repeat(300)}`;
+    const { error } = failWithBody('1 +\nJsonCount([b])', body);
+    assert.match(error.message, /^JsonCount: text "\[+…" nests arrays and objects deeper than 256 levels/);
+    assert.deepEqual(error.span, { offset: 4, length: 14 });
+  });
+});

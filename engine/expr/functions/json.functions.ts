@@ -12,6 +12,10 @@ import type { Node } from '../ast.js';
 // Several JsonGet calls in a row usually read the same body: keep the last parse (parsed values are never mutated).
 let lastText: string | undefined;
 let lastDoc: JsonValue = null;
+// And the last text that is not JSON, with why: an evaluation that fails is evaluated once more to find the failing
+// call (failingSpan in ../index.ts), and a body of megabytes that is not JSON must not be read twice for that.
+let lastBadText: string | undefined;
+let lastBadReason: { reason: string; fix?: string } = { reason: '' };
 
 /** For an answer that is not JSON (an HTML error page of a proxy): the two ways to take it without failing the run. */
 const NOT_JSON_FIX =
@@ -20,13 +24,18 @@ const NOT_JSON_FIX =
 function jsonArg(v: Value, fn: string): JsonValue {
   if (typeof v === 'string') {
     if (v === lastText) return lastDoc;
+    if (v === lastBadText) throw new ExpressionRuntimeError(fn, lastBadReason.reason, lastBadReason.fix);
     if (v.trim() === '') return null;
     let doc: JsonValue;
     try {
       doc = parseJsonWithinDepth(v) as JsonValue;
     } catch (e) {
-      if (e instanceof JsonTooDeepError) throw new ExpressionRuntimeError(fn, `text ${quoteForMessage(v)} ${e.message}`);
-      throw new ExpressionRuntimeError(fn, `text ${quoteForMessage(v)} is not valid JSON (${(e as Error).message})`, NOT_JSON_FIX);
+      lastBadReason =
+        e instanceof JsonTooDeepError
+          ? { reason: `text ${quoteForMessage(v)} ${e.message}` }
+          : { reason: `text ${quoteForMessage(v)} is not valid JSON (${(e as Error).message})`, fix: NOT_JSON_FIX };
+      lastBadText = v;
+      throw new ExpressionRuntimeError(fn, lastBadReason.reason, lastBadReason.fix);
     }
     lastText = v;
     lastDoc = doc;
