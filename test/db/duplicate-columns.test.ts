@@ -6,13 +6,12 @@ import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { createDatabasePort, type ClosableDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, type ScenarioLibrary } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
 import { runWithDatabases } from './run-with-databases.helper.js';
-import { dropSchema, randomSchemaName, testPostgres } from '../store/postgres.helper.js';
+import { schemaWith, testPostgres } from '../store/postgres.helper.js';
 
 const JOIN = `variables: { id: number, title: string, rows: string }
 start: q
@@ -46,16 +45,9 @@ for (const which of ['sqlite', 'postgres'] as const) {
         raw.close();
         settings = { main: { dialect: 'sqlite', path } };
       } else {
-        const url = pgAvailable!.url!;
-        const schema = randomSchemaName('dup');
-        const client = new pg.Client({ connectionString: url });
-        await client.connect();
-        await client.query(`CREATE SCHEMA ${schema}; SET search_path = ${schema}; ${SETUP}`);
-        await client.end();
-        const u = new URL(url);
-        u.searchParams.set('options', `-c search_path=${schema}`);
-        settings = { main: { dialect: 'postgres', url: u.toString() } };
-        cleanup = () => dropSchema(url, schema);
+        const made = await schemaWith(pgAvailable!.url!, 'dup', SETUP);
+        settings = { main: { dialect: 'postgres', url: made.url } };
+        cleanup = made.drop;
       }
       writeFileSync(join(tmp.dir, 'Join.yaml'), JOIN);
       lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, databases: { main: which } });

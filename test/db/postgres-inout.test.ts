@@ -5,13 +5,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { createDatabasePort, type ClosableDatabasePort } from '../../adapters/db/index.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, type ScenarioLibrary } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
 import { runWithDatabases } from './run-with-databases.helper.js';
-import { dropSchema, randomSchemaName, testPostgres } from '../store/postgres.helper.js';
+import { schemaWith, testPostgres } from '../store/postgres.helper.js';
 
 const pgAvailable = await testPostgres();
 
@@ -31,27 +30,25 @@ describe('DbProcedure with INOUT arguments', { skip: pgAvailable.skip }, () => {
   let tmp: ReturnType<typeof tempDir>;
   let lib: ScenarioLibrary;
   let live: ClosableDatabasePort;
-  let schema: string;
+  let drop: () => Promise<void>;
   before(async () => {
     tmp = tempDir();
-    schema = randomSchemaName('inout');
-    const client = new pg.Client({ connectionString: pgAvailable.url! });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}; SET search_path = ${schema};
-      CREATE PROCEDURE register(x int, INOUT total int, INOUT label text) LANGUAGE plpgsql AS $$ BEGIN total := x * 10; label := 'n' || x; END $$;
-      CREATE PROCEDURE defaults(x int, INOUT y int DEFAULT 5, INOUT w int DEFAULT 1) LANGUAGE plpgsql AS $$ BEGIN y := x + y; w := w * 2; END $$;`);
-    await client.end();
-    const u = new URL(pgAvailable.url!);
-    u.searchParams.set('options', `-c search_path=${schema}`);
+    const made = await schemaWith(
+      pgAvailable.url!,
+      'inout',
+      `CREATE PROCEDURE register(x int, INOUT total int, INOUT label text) LANGUAGE plpgsql AS $$ BEGIN total := x * 10; label := 'n' || x; END $$;
+      CREATE PROCEDURE defaults(x int, INOUT y int DEFAULT 5, INOUT w int DEFAULT 1) LANGUAGE plpgsql AS $$ BEGIN y := x + y; w := w * 2; END $$;`,
+    );
+    drop = made.drop;
     writeFileSync(join(tmp.dir, 'Register.yaml'), scenario('register', '{ x: 4 }'));
     writeFileSync(join(tmp.dir, 'Defaults.yaml'), scenario('defaults', '{ x: 1 }'));
     lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, databases: { main: 'postgres' } });
     assert.deepEqual(lib.issues, []);
-    live = createDatabasePort({ main: { dialect: 'postgres', url: u.toString() } });
+    live = createDatabasePort({ main: { dialect: 'postgres', url: made.url } });
   });
   after(async () => {
     await live.close();
-    await dropSchema(pgAvailable.url!, schema);
+    await drop();
     tmp.cleanup();
   });
   const run = (name: string) => runWithDatabases(lib, name, live);

@@ -6,13 +6,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { createDatabasePort, type ClosableDatabasePort } from '../../adapters/db/index.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, type ScenarioLibrary } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
 import { runWithDatabases } from './run-with-databases.helper.js';
-import { dropSchema, randomSchemaName, testPostgres } from '../store/postgres.helper.js';
+import { querySchema, schemaWith, testPostgres } from '../store/postgres.helper.js';
 
 const pgAvailable = await testPostgres();
 
@@ -37,18 +36,13 @@ describe('a SET lasts for its own statement on PostgreSQL', { skip: pgAvailable.
   let lib: ScenarioLibrary;
   let url: string;
   let schema: string;
+  let drop: () => Promise<void>;
   let zone: string;
   before(async () => {
     tmp = tempDir();
-    schema = randomSchemaName('set');
-    const client = new pg.Client({ connectionString: pgAvailable.url! });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.marker (x int); INSERT INTO ${schema}.marker VALUES (1), (2)`);
-    zone = (await client.query<{ z: string }>(`SELECT current_setting('TimeZone') AS z`)).rows[0]!.z;
-    await client.end();
-    const u = new URL(pgAvailable.url!);
-    u.searchParams.set('options', `-c search_path=${schema}`);
-    url = u.toString();
+    const made = await schemaWith(pgAvailable.url!, 'set', 'CREATE TABLE marker (x int); INSERT INTO marker VALUES (1), (2)');
+    ({ schema, url, drop } = made);
+    zone = (await querySchema<{ z: string }>(pgAvailable.url!, schema, `SELECT current_setting('TimeZone') AS z`))[0]!.z;
     writeFileSync(join(tmp.dir, 'Switch.yaml'), SWITCH);
     // SET ROLE to the login's own role (the test's user may not create another): enough to see whether the role set by
     // one block is still the connection's at the next, which RESET ALL alone leaves it.
@@ -68,7 +62,7 @@ blocks:
     assert.deepEqual(lib.issues, []);
   });
   after(async () => {
-    await dropSchema(pgAvailable.url!, schema);
+    await drop();
     tmp.cleanup();
   });
   const run = (databases: ClosableDatabasePort, dryRun: boolean, scenario = 'Switch') => runWithDatabases(lib, scenario, databases, { dryRun });

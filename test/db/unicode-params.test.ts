@@ -6,12 +6,11 @@ import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { createDatabasePort, type ClosableDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type ScenarioLibrary } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
-import { dropSchema, randomSchemaName, testPostgres } from '../store/postgres.helper.js';
+import { schemaWith, testPostgres } from '../store/postgres.helper.js';
 
 const FIND = `variables: { телефон: string, имя: string, n: number }
 start: add
@@ -65,17 +64,13 @@ for (const which of ['sqlite', 'postgres'] as const) {
         settings = { main: { dialect: 'sqlite', path } };
         cleanup = async () => undefined;
       } else {
-        const url = pgAvailable!.url!;
-        const schema = randomSchemaName('uni');
-        const client = new pg.Client({ connectionString: url });
-        await client.connect();
-        await client.query(`CREATE SCHEMA ${schema}; SET search_path = ${schema}; CREATE TABLE клиенты (телефон text, имя text)`);
-        await client.query(`CREATE FUNCTION greet(имя text) RETURNS TABLE (greeting text) LANGUAGE sql AS $$ SELECT 'Привет, ' || имя $$`);
-        await client.end();
-        const u = new URL(url);
-        u.searchParams.set('options', `-c search_path=${schema}`);
-        settings = { main: { dialect: 'postgres', url: u.toString() } };
-        cleanup = () => dropSchema(url, schema);
+        const made = await schemaWith(
+          pgAvailable!.url!,
+          'uni',
+          `CREATE TABLE клиенты (телефон text, имя text); CREATE FUNCTION greet(имя text) RETURNS TABLE (greeting text) LANGUAGE sql AS $$ SELECT 'Привет, ' || имя $$`,
+        );
+        settings = { main: { dialect: 'postgres', url: made.url } };
+        cleanup = made.drop;
         writeFileSync(join(tmp.dir, 'Greet.yaml'), `variables: { greeting: string }\nstart: g\nblocks:\n  g:\n    kind: DbProcedure\n    procedure: greet\n    params: { имя: '"Анна"' }\n`);
       }
       writeFileSync(join(tmp.dir, 'Find.yaml'), FIND);

@@ -49,6 +49,25 @@ export function urlWithSchema(url: string, schema: string): string {
   return u.toString();
 }
 
+/**
+ * A fresh schema (named from `prefix`) with `sql` run in it: its name, the URL whose connections work in it (its
+ * search_path in the URL's options, as a scenario's database setting gives it) and a way to drop it.
+ */
+export async function schemaWith(url: string, prefix: string, sql: string): Promise<{ schema: string; url: string; drop: () => Promise<void> }> {
+  const schema = randomSchemaName(prefix);
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${schema}; SET search_path = ${schema}; ${sql}`);
+  } finally {
+    await client.end();
+  }
+  const u = new URL(url);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return { schema, url: u.toString(), drop: () => dropSchema(url, schema) };
+}
+
 /** Drops a test schema and everything in it. */
 export async function dropSchema(url: string, schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
