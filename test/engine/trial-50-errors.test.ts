@@ -8,20 +8,8 @@ import { createTemplateRenderer } from '../../adapters/mail/templates.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioText } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
+import { itGivesIssues, type IssueCase } from './issue-cases.helper.js';
 
-interface Case {
-  name: string;
-  text: string;
-  code: string;
-  line: number;
-  col: number;
-  /** Words the message must hold. */
-  message?: RegExp;
-  /** Words the hint must hold. */
-  hint?: RegExp;
-  /** Words the hint must not hold. */
-  notHint?: RegExp;
-}
 
 /** A scenario with one SendMail block whose lines after `kind:` are `props`. */
 const mail = (props: string) => `variables: { email: string }
@@ -42,7 +30,7 @@ blocks:
       v: ${value}
 `;
 
-const CASES: Case[] = [
+const CASES: IssueCase[] = [
   // A constant recipient the mailer refuses would fail every letter at run time: said at load, at the line.
   { name: 'to: a constant that is not an address', text: mail(`    to: '"reports-at-example.com"'`), code: 'E_INVALID_PROPERTY', line: 5, col: 9, message: /"to" is refused on every run \(MAIL_BAD_ADDRESS\)/, hint: /name@domain/ },
   { name: 'to: the second of two constant addresses bad', text: mail(`    to: '"a@b.ru, c@@d.ru"'`), code: 'E_INVALID_PROPERTY', line: 5, col: 9, message: /c@@d\.ru/ },
@@ -146,18 +134,7 @@ const CASES: Case[] = [
 ];
 
 describe('trial 50: scenario error messages name the place and the fix', () => {
-  for (const c of CASES) {
-    it(c.name, () => {
-      const r = loadScenarioText('T.yaml', c.text, { registry: defaultRegistry });
-      assert.equal(r.ok, false, 'the file must be refused');
-      const issues = r.ok ? [] : r.issues;
-      const found = issues.find((i) => i.code === c.code && i.line === c.line && i.col === c.col);
-      assert.ok(found, `expected ${c.code} at ${c.line}:${c.col}, got ${issues.map((i) => `${i.line}:${i.col} ${i.code} ${i.message} | ${i.hint ?? ''}`).join('\n')}`);
-      if (c.message) assert.match(found.message, c.message);
-      if (c.hint) assert.match(found.hint ?? '', c.hint);
-      if (c.notHint) assert.doesNotMatch(found.hint ?? '', c.notHint);
-    });
-  }
+  itGivesIssues(CASES);
   it('a file with no blocks says that once, not also that its start block does not exist', () => {
     const r = loadScenarioText('T.yaml', `start: a\nblocks: {}\n`, { registry: defaultRegistry });
     assert.deepEqual(r.ok ? [] : r.issues.map((i) => i.code), ['E_MISSING_PROPERTY']);

@@ -5,16 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioText } from '../../engine/index.js';
+import { itGivesIssues, type IssueCase } from './issue-cases.helper.js';
 
-interface Case {
-  name: string;
-  text: string;
-  code: string;
-  line: number;
-  col: number;
-  hint: RegExp;
-  notHint?: RegExp;
-}
 
 /** A scenario whose AsyncScenario block has `params` written as `value`. */
 const start = (value: string) => `variables: { body: string }
@@ -25,7 +17,7 @@ blocks:
     params: ${value}
 `;
 
-const CASES: Case[] = [
+const CASES: IssueCase[] = [
   {
     // Was "write params: '[body]'", which is refused in turn.
     name: 'AsyncScenario params written as a list: the mapping form',
@@ -65,17 +57,7 @@ const CASES: Case[] = [
 ];
 
 describe('trial 56: the hints for an integrator\'s slips give the line that loads', () => {
-  for (const c of CASES) {
-    it(c.name, () => {
-      const r = loadScenarioText('T.yaml', c.text, { registry: defaultRegistry });
-      assert.equal(r.ok, false, 'the file must be refused');
-      const issues = r.ok ? [] : r.issues;
-      const found = issues.find((i) => i.code === c.code && i.line === c.line && i.col === c.col);
-      assert.ok(found, `expected ${c.code} at ${c.line}:${c.col}, got ${issues.map((i) => `${i.line}:${i.col} ${i.code} ${i.message} | ${i.hint ?? ''}`).join('\n')}`);
-      assert.match(found.hint ?? '', c.hint);
-      if (c.notHint) assert.doesNotMatch(found.hint ?? '', c.notHint);
-    });
-  }
+  itGivesIssues(CASES);
 });
 
 describe('an unknown key named as a property of every object (constructor, __proto__)', () => {
