@@ -12,7 +12,7 @@ import type { Block, BlockRegistry, CompileContext, Scenario, VariableDecl } fro
 import type { DbDialect } from './ports.js';
 import type { VarType } from './values.js';
 import { lostNumber } from './yaml-numbers.js';
-import { firstSyntaxProblem, yamlSingleQuoted } from './yaml-syntax-hints.js';
+import { firstSyntaxProblem, textJoinFix, yamlSingleQuoted } from './yaml-syntax-hints.js';
 import { closest } from './suggest.js';
 import { allowedKeys, BLOCK_KEYS, keyMeant, reportSchemaIssues, wellFormedPart, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables, returnValueSlot } from './variables.js';
@@ -889,6 +889,11 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
   }
   // "reports@example.com": the "…" were meant as the text's quotes, and YAML took them (or, written bare, the text has
   // none). When the value as text is a valid expression (no variables, no quotes of its own to mix up), that is the fix.
+  // `Bad order: + [x]`: unquoted text joined to a value; quoting only the text is the fix.
+  const joined = style === 'PLAIN' || style === 'QUOTE_SINGLE' || style === 'QUOTE_DOUBLE' ? textJoinFix(value) : undefined;
+  if (joined !== undefined && joined.length <= EXPRESSION_CHARS) {
+    return `write ${yamlSingleQuoted(joined)} — text in an expression needs its own quotes; the outer '…' keep them for YAML`;
+  }
   const asText = `"${value}"`;
   if ((style === 'PLAIN' || style === 'QUOTE_DOUBLE') && !e.call && !/["[\]]/.test(value) && parseExpression(asText).ok) {
     const why = style === 'QUOTE_DOUBLE' ? 'YAML drops the "…" around a whole value' : 'text needs its own quotes';

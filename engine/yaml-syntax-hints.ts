@@ -372,7 +372,26 @@ function colonInValueHint(line: string): SyntaxHint | undefined {
   if (!kv) return undefined;
   const [, , key, value] = kv as unknown as [string, string, string, string];
   if (!/: /.test(value) || /^["'{[|>]/.test(value)) return undefined;
+  const joined = textJoinFix(value);
+  if (joined !== undefined) {
+    return { hint: `YAML reads ": " inside a value as a new key; quote the value, and its text for the expression: ${key}: ${yamlSingleQuoted(joined)}` };
+  }
   return { hint: `YAML reads ": " inside a value as a new key; quote the value: ${key}: ${yamlSingleQuoted(value)}` };
+}
+
+/**
+ * `Bad order: + [reason]`: unquoted text joined with + to a value. The fix quotes the text (with one space after a
+ * label's colon, meant to part it from the value), when the value alone does not parse and the fix does.
+ * Undefined when it is not that slip.
+ */
+export function textJoinFix(value: string): string | undefined {
+  const m = /^([^"'«»[\]()+]*?)(\s*)\+\s*(\S.*)$/s.exec(value.trim());
+  if (!m || !/[^\s\d.,-]/.test(m[1]!) || !/[[(]/.test(m[3]!)) return undefined;
+  const [, text, space, rest] = m as unknown as [string, string, string, string];
+  if (parseExpression(value).ok) return undefined;
+  // `Total: + [sum]` reads as a label and its value, so the space stays; `Кусок текста + [x]` joins without one.
+  const fix = `"${text}${space.length > 0 && /[:;,—–-]$/.test(text) ? ' ' : ''}" + ${rest}`;
+  return parseExpression(fix).ok ? fix : undefined;
 }
 
 /** Where a quoted value may start: at the start of a line's value, after `key: `, `- `, `{`, `[` or `,`. */

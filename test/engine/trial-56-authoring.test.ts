@@ -17,6 +17,16 @@ blocks:
     params: ${value}
 `;
 
+/** A scenario answering with return value 1 written as `value`. */
+const answer = (value: string) => `variables: { reason: string }
+blocks:
+  r:
+    kind: ReturnValue
+    values:
+      1: ${value}
+      2: 400
+`;
+
 const CASES: IssueCase[] = [
   {
     // Was "write params: '[body]'", which is refused in turn.
@@ -53,6 +63,33 @@ const CASES: IssueCase[] = [
     line: 7,
     col: 5,
     hint: /^did you mean "extract"\?/,
+  },
+  {
+    // Was "quote the value: 1: 'Bad order: + [reason]'", which is refused in turn as an expression (a second round).
+    name: 'unquoted text joined to a variable, with ": " in it (YAML): the hint quotes the text for the expression too',
+    text: answer('Bad order: + [reason]'),
+    code: 'E_YAML_SYNTAX',
+    line: 6,
+    col: 10,
+    hint: /quote the value, and its text for the expression: 1: '"Bad order: " \+ \[reason\]'$/,
+  },
+  {
+    // The second round of the same slip: quoted for YAML, still not quoted for the expression.
+    name: 'unquoted text joined to a variable, quoted for YAML only: the hint quotes the text',
+    text: answer(`'Bad order: + [reason]'`),
+    code: 'E_INVALID_EXPRESSION',
+    line: 6,
+    col: 20,
+    hint: /^write '"Bad order: " \+ \[reason\]' — /,
+  },
+  {
+    // Plain text with ": " (a subject, a title) keeps the hint that quotes it whole.
+    name: 'text with ": " and no value joined to it: quoted whole',
+    text: `blocks:\n  m:\n    kind: SendMail\n    to: a@example.com\n    subject: Сделка: Поставка + монтаж\n    text: x\n`,
+    code: 'E_YAML_SYNTAX',
+    line: 5,
+    col: 14,
+    hint: /quote the value: subject: 'Сделка: Поставка \+ монтаж'$/,
   },
 ];
 
