@@ -1,6 +1,6 @@
 // DbQuery (Запрос в БД): one SQL statement with named parameters on a configured connection.
 import { z } from 'zod';
-import { SCENARIO_ERROR_CODES as C, distinctNames, isReadOnlySql, parseNamedSql, sqlTransactionControl, type BlockDefinition, type NamedSql } from '../engine/index.js';
+import { SCENARIO_ERROR_CODES as C, closest, distinctNames, isReadOnlySql, parseNamedSql, sqlTransactionControl, type BlockDefinition, type CompileContext, type NamedSql } from '../engine/index.js';
 import { isKnown } from './common.js';
 import { compileDbCommon, dbCommonShape, runDbCall, type DbCommonConfig } from './db-common.js';
 
@@ -53,7 +53,7 @@ export const dbQueryBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     for (const name of used) {
       // A parameter left out as wrong (`c:` with no value) is reported there already, not as missing. At the
       // parameter itself, on its own line of a `sql: |` block, as a `?` placeholder is.
-      if (!given.has(name) && isKnown(cx, `params.${name}`)) cx.issue(['sql'], C.MISSING_PROPERTY, `the statement uses :${name}, which "params" does not give`, `add it: params: { ${name}: '[${name}]' }`, false, firstUse(name));
+      if (!given.has(name) && isKnown(cx, `params.${name}`)) cx.issue(['sql'], C.MISSING_PROPERTY, `the statement uses :${name}, which "params" does not give`, missingParamHint(cx, name), false, firstUse(name));
     }
     for (const [name] of common.params) {
       if (!used.includes(name)) cx.issue(['params', name], C.INVALID_PROPERTY, `parameter "${name}" is not used by the statement`, used.length ? `the statement uses ${used.map((n) => `:${n}`).join(', ')}` : 'the statement has no :name parameters');
@@ -70,3 +70,21 @@ export const dbQueryBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     });
   },
 };
+
+/**
+ * The hint for a `:name` that `params` does not give: bound to the variable of that name when one is declared, else to
+ * the declared variable the name is closest to or part of (`:status` and `orderStatus`), else to a variable or a value
+ * the writer chooses, since a variable named after the parameter would be refused as undeclared.
+ */
+function missingParamHint(cx: CompileContext, name: string): string {
+  const declared = [...(cx.variableNames?.() ?? [])];
+  const lower = name.toLowerCase();
+  const near = declared.includes(name) ? name
+    : closest(name, declared) ?? onlyOne(declared.filter((v) => v.toLowerCase().includes(lower) || lower.includes(v.toLowerCase())));
+  if (near !== undefined) return `add it: params: { ${name}: '[${near}]' }`;
+  return `add it, bound to the variable or value it stands for: params: { ${name}: '[variable]' } or params: { ${name}: '"text"' } (no variable "${name}" is declared)`;
+}
+
+function onlyOne(names: readonly string[]): string | undefined {
+  return names.length === 1 ? names[0] : undefined;
+}

@@ -664,6 +664,7 @@ function loadBlock(
       return name;
     },
     variableType: (name) => variables.get(name)?.type,
+    variableNames: () => variables.keys(),
     issue(path, code, message, hint, key, offset) {
       faulty.add(String(path[0] ?? ''));
       issue(offset === undefined ? at(path, key) : src.locateInScalar([...base, ...path], offset), code, message, hint);

@@ -94,6 +94,8 @@ export interface CompileContext {
   variable(path: readonly (string | number)[], name: string): string;
   /** The declared type of variable `name`, if it is declared. */
   variableType?(name: string): VarType | undefined;
+  /** The names of the declared variables, for hints that suggest one. */
+  variableNames?(): Iterable<string>;
   /**
    * Reports a problem at `path` (relative to the block); `key`: at the mapping key `path` ends with, not its value;
    * `offset`: at that character of the text value (a piece of a regular expression), not at its start.

@@ -173,6 +173,12 @@ const KEY_WORDS: Readonly<Record<string, readonly string[]>> = {
   queries: ['extract'],
   parameters: ['params'],
   type: ['kind'],
+  // A DbQuery's or DbProcedure's database (n8n, Node-RED and most SQL tools say "database" or "db").
+  database: ['connection'],
+  db: ['connection'],
+  // The variable a DbQuery's rows go to (a WebRequest keeps its answer's body in responseBody).
+  result: ['rows', 'responseBody'],
+  results: ['rows'],
 };
 
 /**

@@ -25,7 +25,7 @@ blocks:
     sql: SELECT name FROM clients WHERE phone = :phone AND region = :region
     params: { phone: '[phone]' }
 `);
-    assert.deepEqual(issues, [`scenarios/Db.yaml:6:69 E_MISSING_PROPERTY the statement uses :region, which "params" does not give [block q]\n    hint: add it: params: { region: '[region]' }`]);
+    assert.deepEqual(issues, [`scenarios/Db.yaml:6:69 E_MISSING_PROPERTY the statement uses :region, which "params" does not give [block q]\n    hint: add it, bound to the variable or value it stands for: params: { region: '[variable]' } or params: { region: '"text"' } (no variable "region" is declared)`]);
   });
 
   it('a :name left out of params, on its own line of a sql: | block', () => {
