@@ -439,9 +439,14 @@ function postgresConnections(entries: Parameters<typeof databaseSettings>[0], en
   return out;
 }
 
-/** The embedded emulator's port: the one given (which asks for the emulator, see `bpiumEmulatorAsked`), else 4056. */
-function emulatorPort(given: number | undefined): Pick<ServerConfig, 'bpiumEmulatorPort' | 'bpiumEmulatorAsked'> {
-  return given === undefined ? { bpiumEmulatorPort: DEFAULT_BPIUM_EMULATOR_PORT } : { bpiumEmulatorPort: given, bpiumEmulatorAsked: true };
+/**
+ * The embedded emulator's port: the one given (which asks for the emulator, see `bpiumEmulatorAsked`); else, when the
+ * server's own port is 0 (the OS picks it: tests, several servers side by side), 0 as well, so that the emulator does
+ * not clash on 4056 with another server's; else 4056. The ports taken are named in the banner and the start log.
+ */
+function emulatorPort(given: number | undefined, serverPort: number): Pick<ServerConfig, 'bpiumEmulatorPort' | 'bpiumEmulatorAsked'> {
+  if (given !== undefined) return { bpiumEmulatorPort: given, bpiumEmulatorAsked: true };
+  return { bpiumEmulatorPort: serverPort === 0 ? 0 : DEFAULT_BPIUM_EMULATOR_PORT };
 }
 
 /** Users and their origin, before the data folder is consulted for a generated user. */
@@ -481,9 +486,10 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
     throw new ConfigError(`${existsSync(filePath) ? `${databaseErrorAt(e as Error, file, at)}: ` : ''}${(e as Error).message}`);
   }
   const timeZone = validTimeZone(envSetting(env, 'OKTELL_TZ'), fc.timeZone, at('timeZone')) ?? 'Europe/Moscow';
+  const port = flags.port ?? num('OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT;
   return {
     fileEnvNames: passwordEnvNames(fc),
-    port: flags.port ?? num('OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT,
+    port,
     // Trimmed: ` 127.0.0.1` from a quoted systemd or compose line is the address, not a name that does not resolve.
     host: flags.host ?? envSetting(env, 'OKTELL_HOST')?.trim() ?? fc.host ?? '0.0.0.0',
     users,
@@ -528,7 +534,7 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
     loginFailureLimit: optionalCount('n', env, 'OKTELL_LOGIN_FAILURE_LIMIT', 0, MAX_LOGIN_FAILURE_LIMIT).n ?? fc.loginFailureLimit ?? DEFAULT_LOGIN_FAILURE_LIMIT,
     webhookSecrets: secrets,
     ...webhookMaxAge(envSetting(env, 'BPIUM_WEBHOOK_MAX_AGE_MINUTES'), fc.webhookMaxAgeMinutes),
-    ...emulatorPort(flags.bpiumEmulatorPort ?? num('BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort),
+    ...emulatorPort(flags.bpiumEmulatorPort ?? num('BPIUM_EMULATOR_PORT') ?? fc.bpiumEmulatorPort, port),
     heap: heapSetting(env) ?? fc.heap ?? 'compact',
     databases,
     serviceTasks: fileText === undefined ? [] : serviceTasks(file, fileText, timeZone, scenarioNamesOnDisk(scenariosDir), flags.onTaskProblems),

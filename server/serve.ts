@@ -366,7 +366,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const stopRetention = startRetention(store, config, logger);
     // The log stream's own start record (the banner on stderr is for a person, and often not collected).
     logger.info(
-      { url, listening, pid: process.pid, dataDir: config.dataDir, store: config.store.kind, scenariosDir: config.scenariosDir, scenarios: host.library().scenarios.size, users: users.map((u) => u.login), mail: built.mail.kind, ...(queued !== undefined ? { queued } : {}) },
+      { url, listening, pid: process.pid, dataDir: config.dataDir, store: config.store.kind, scenariosDir: config.scenariosDir, scenarios: host.library().scenarios.size, users: users.map((u) => u.login), mail: built.mail.kind, ...(bpium.emulator ? { bpiumEmulator: bpium.emulator.url } : {}), ...(queued !== undefined ? { queued } : {}) },
       `listening on ${listening}${queued ? `; ${queued} job(s) found waiting ${config.store.kind === 'postgres' ? 'in the shared queue' : 'in the queue from before this start'}` : ''}`,
     );
     // How long an outage may last before its webhooks are dead letters: said once, from the settings in force.

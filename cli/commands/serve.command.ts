@@ -12,6 +12,6 @@ export function serveCommand(): Command {
     .option('-s, --scenarios <dir>', SCENARIOS_FOLDER_HELP)
     .option('-d, --data-dir <dir>', 'data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var)')
     .option('--config <file>', 'configuration file (default $OKTELL_CONFIG or ./oktell.config.yaml)')
-    .option('--bpium-emulator-port <port>', 'port of the embedded Bpium emulator, which then starts even if no scenario has a Bpium block (default $BPIUM_EMULATOR_PORT, bpiumEmulatorPort: of the configuration file, or 4056)')
+    .option('--bpium-emulator-port <port>', 'port of the embedded Bpium emulator, which then starts even if no scenario has a Bpium block (default $BPIUM_EMULATOR_PORT, bpiumEmulatorPort: of the configuration file, or 4056; with --port 0, a port the OS picks, as for the server)')
     .action(async (o: ServeOpts) => (await import('./serve.js')).serveAction(o));
 }

@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { loadServerConfig } from '../../server/config.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { runCliAsync, startCli, type BackgroundCli } from './cli.helper.js';
 
@@ -119,8 +120,10 @@ describe('serve: the embedded Bpium emulator only for scenarios that use Bpium',
     const scenarios = join(tmp.dir, 'scenarios');
     cpSync(repoPath('scenarios'), scenarios, { recursive: true });
     const port = await holdDefaultPort();
+    // A fixed server port (not 0, which lets the emulator's port be picked too, see below); free when taken.
+    const serverPort = await freePort();
     try {
-      const r = await runCliAsync(['serve', '--port', '0', '--host', '127.0.0.1', '--scenarios', scenarios, '--data-dir', join(tmp.dir, 'var')], { env: { OKTELL_USERS: 'ops:pw' }, timeoutMs: 60_000 });
+      const r = await runCliAsync(['serve', '--port', String(serverPort), '--host', '127.0.0.1', '--scenarios', scenarios, '--data-dir', join(tmp.dir, 'var')], { env: { OKTELL_USERS: 'ops:pw' }, timeoutMs: 60_000 });
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:4056 \(EADDRINUSE\): another program uses the port of the embedded Bpium emulator/);
       assert.equal(existsSync(join(tmp.dir, 'var')), false, 'refused before the data folder is made');
@@ -129,7 +132,70 @@ describe('serve: the embedded Bpium emulator only for scenarios that use Bpium',
       tmp.cleanup();
     }
   });
+
+  // Finding (Low): `--port 0` let the OS pick the server's port, but the emulator still took 4056, so a second such
+  // server (or anything else on 4056) stopped the start with EADDRINUSE. With the server's port 0 and no emulator port
+  // given, the emulator's port is picked by the OS too; the banner, serve.json and the start record name it.
+  it('--port 0 without an emulator port: the emulator takes an OS-picked port too, named in the banner, serve.json and the start record', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const scenarios = join(tmp.dir, 'scenarios');
+    const dataDir = join(tmp.dir, 'var');
+    cpSync(repoPath('scenarios'), scenarios, { recursive: true });
+    // Held: an emulator on its default port would refuse the start.
+    const port = await holdDefaultPort();
+    const serve = startCli(['serve', '--port', '0', '--host', '127.0.0.1', '--scenarios', scenarios, '--data-dir', dataDir], { env: { OKTELL_USERS: 'ops:pw', OKTELL_LOG_FORMAT: 'json' } });
+    try {
+      await started(serve);
+      const shown = /^ {2}bpium {6}embedded emulator (http:\/\/127\.0\.0\.1:(\d+)\/api\/v1) /m.exec(serve.stderr());
+      assert.ok(shown, serve.stderr());
+      const [, emulatorUrl, emulatorPort] = shown;
+      assert.notEqual(Number(emulatorPort), DEFAULT_EMULATOR_PORT);
+      const file = JSON.parse(readFileSync(join(dataDir, 'serve.json'), 'utf8')) as { bpiumEmulator?: string };
+      assert.equal(file.bpiumEmulator, emulatorUrl);
+      const start = logLines(serve).find((l) => l.msg.startsWith('listening on '));
+      assert.equal(start?.bpiumEmulator, emulatorUrl);
+      // It answers there.
+      const answer = await fetch(`${emulatorUrl}/catalogs`, { headers: { authorization: basic('demo@example.com:demo') } });
+      await answer.body?.cancel();
+      assert.equal(answer.status, 200);
+    } finally {
+      await stop(serve);
+      await port.release();
+      tmp.cleanup();
+    }
+  });
 });
+
+describe('the embedded emulator\'s port follows a server port of 0 unless given', () => {
+  const cases: Array<[string, Record<string, string>, string, [number, true | undefined]]> = [
+    ['OKTELL_PORT=0', { OKTELL_PORT: '0' }, '', [0, undefined]],
+    ['port: 0 in the file', {}, 'port: 0\n', [0, undefined]],
+    ['OKTELL_PORT=0 with BPIUM_EMULATOR_PORT=4056', { OKTELL_PORT: '0', BPIUM_EMULATOR_PORT: '4056' }, '', [4056, true]],
+    ['port: 0 with bpiumEmulatorPort: 4070', {}, 'port: 0\nbpiumEmulatorPort: 4070\n', [4070, true]],
+    ['OKTELL_PORT=8080', { OKTELL_PORT: '8080' }, '', [4056, undefined]],
+  ];
+  for (const [name, env, file, expected] of cases) {
+    it(name, () => {
+      const tmp = tempDir();
+      try {
+        if (file) writeFileSync(join(tmp.dir, 'oktell.config.yaml'), file);
+        const c = loadServerConfig({}, env, tmp.dir);
+        assert.deepEqual([c.bpiumEmulatorPort, c.bpiumEmulatorAsked], expected);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
+});
+
+/** A port free just now (picked by the OS and let go). */
+async function freePort(): Promise<number> {
+  const probe: Server = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -139,10 +205,10 @@ function basic(credentials: string): string {
   return `Basic ${Buffer.from(credentials).toString('base64')}`;
 }
 
-function logLines(serve: BackgroundCli): Array<{ level: number; msg: string; scenario?: string }> {
+function logLines(serve: BackgroundCli): Array<{ level: number; msg: string; scenario?: string; bpiumEmulator?: string }> {
   return serve
     .stdout()
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { level: number; msg: string; scenario?: string });
+    .map((l) => JSON.parse(l) as { level: number; msg: string; scenario?: string; bpiumEmulator?: string });
 }
