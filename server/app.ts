@@ -211,13 +211,19 @@ export function createApp(d: AppDeps): express.Express {
       answer(e.status, `${e.status} ${e.message ?? 'Bad Request'}\n`, e.message ?? 'Bad Request');
       return;
     }
-    if (err instanceof StoreUnavailableError) {
+    // How far a Web-API call had gone when the error came (set by execSvcScript): nothing started, a job being queued,
+    // or a run under way. The Web-API's answer says so, with the start result that is known, as its other refusals do.
+    const stage = webApi ? (res.locals.webApiStage as WebApiStage | undefined) : undefined;
+    if (err instanceof StoreUnavailableError && stage === undefined) {
       noteStoreRefusal(d, err, 'request');
-      res.status(503).set('Retry-After', String(err.retryAfterSeconds)).type('text/plain').send('503 Service Unavailable: the store cannot take requests right now; retry later\n');
+      res.set('Retry-After', String(err.retryAfterSeconds));
+      if (webApi) answerWebApi(res, webApi, 503, { started: false, startResult: -1, returnValue: 'the store cannot take requests right now; retry later (nothing was started or queued)' });
+      else res.status(503).type('text/plain').send('503 Service Unavailable: the store cannot take requests right now; retry later\n');
       return;
     }
-    d.logger.error({ err, method: req.method, path: logPath(req) }, 'unexpected error');
-    res.status(500).type('text/plain').send('500 Internal Server Error\n');
+    d.logger.error({ err, method: req.method, path: logPath(req), ...(stage?.runId ? { runId: stage.runId } : {}) }, 'unexpected error');
+    if (webApi && !res.headersSent) answerWebApi(res, webApi, 500, internalErrorAnswer(stage));
+    else res.status(500).type('text/plain').send('500 Internal Server Error\n');
   });
   return app;
 }
@@ -426,6 +432,25 @@ function webApiRoute(req: Request): 'xml' | 'plain' | undefined {
   return path === '/execsvcscript' ? 'xml' : path === '/execsvcscriptplain' ? 'plain' : undefined;
 }
 
+/**
+ * How far a Web-API call has gone, for the answer to an unexpected error: `queueing` (async=1: the job is being
+ * written, and whether it was is not known after an error) or `running` (a synchronous run was started).
+ */
+type WebApiStage = { at: 'queueing'; runId?: undefined } | { at: 'running'; runId: string };
+
+/**
+ * The Web-API's answer to an unexpected error (500), in its own form: before anything started, `started` 0 and
+ * startresult -1; once a job was being queued or a run was started, what happened to it is not known, which the
+ * return value says (startresult 2, as for a run whose end the answer does not wait for), with the run id when there is one.
+ */
+export function internalErrorAnswer(stage: WebApiStage | undefined): ExecSvcAnswer {
+  if (stage === undefined) return { started: false, startResult: -1, returnValue: 'internal error before the run started: nothing was started or queued; the server log has the error (unexpected error)' };
+  if (stage.at === 'queueing') {
+    return { started: false, startResult: 2, returnValue: 'internal error while queueing the run (async=1): it is unknown whether it was queued, so it may still run; look for it (npx oktell-emu runs) before starting it again; the server log has the error (unexpected error)' };
+  }
+  return { started: true, startResult: 2, runId: stage.runId, returnValue: `internal error during run ${stage.runId}: it started, but whether it ended and what it did (its letters, writes) is unknown; npx oktell-emu show ${stage.runId} shows what was recorded; the server log has the error (unexpected error)` };
+}
+
 /** A Web-API answer: Oktell's XML (execsvcscript) or the return value as text (execsvcscriptplain), with the start result. */
 function answerWebApi(res: Response, form: 'xml' | 'plain', status: number, a: ExecSvcAnswer): void {
   // startresult in a header too: in the plain form it is the only way to tell a failed run, one still running and
@@ -480,10 +505,12 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   if (q.async === '1') {
     let jobId: string | undefined;
     try {
+      res.locals.webApiStage = { at: 'queueing' } satisfies WebApiStage;
       [jobId] = await d.store.enqueueJobs([{ scenario: name, params, trigger: { webapi: req.path } }]);
     } catch (err) {
       // The store quota (or an outage) refuses the start as it refuses a hook request: 503, Retry-After, nothing queued.
       if (!(err instanceof StoreUnavailableError)) throw err;
+      res.locals.webApiStage = undefined;
       noteStoreRefusal(d, err, 'run');
       res.set('Retry-After', String(err.retryAfterSeconds));
       answer(503, { started: false, startResult: -1, returnValue: 'the store cannot take new runs right now; retry later' });
@@ -507,6 +534,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
   res.locals.runId = runId;
   // With syncTimeout: stop, the caller's timeout also stops the run (before its next block), as Oktell's successor does.
   const stopper = d.config.syncTimeout === 'stop' ? new AbortController() : undefined;
+  res.locals.webApiStage = { at: 'running', runId } satisfies WebApiStage;
   const running = runScenario(library, name, {
     runId,
     params,
