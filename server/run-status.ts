@@ -97,11 +97,28 @@ export function wasCancelled(job: Pick<JobRecord, 'status' | 'lastError'>): bool
 }
 
 /**
+ * What a `running` job is: claimed by a worker, whose attempt is under way or, claimed ahead during a burst
+ * (delivery/pool.ts, CLAIM_AHEAD), waits in that worker's memory for a free slot. The store records both alike (the
+ * claim is the attempt's start), so lists and refusals say both rather than "running" alone.
+ */
+export const CLAIMED_STATE = 'claimed by a worker: its attempt is under way, or, claimed ahead during a burst, it waits for a free slot of that worker';
+
+/**
+ * What to do instead of cancelling a claimed (`running`) job, with `cancelCommand` the command that cancels it once
+ * it is queued again: only a queued job is cancelled, and a claimed one is queued again when its attempt fails and
+ * waits for a retry, or when the server stops (a job claimed ahead is given back to the queue uncounted).
+ */
+export function whenCancellable(cancelCommand: string): string {
+  return `Cancel works once the job is back in the queue: if its attempt fails and waits for a retry, cancel it then (${cancelCommand}); to stop it now, stop the server (a job claimed ahead goes back to the queue, where it can be cancelled before the next start; an attempt under way is cut off and resumed at the next start)`;
+}
+
+/**
  * Why a job that is not queued is not cancelled, after its id and scenario (`job 01J… (BpiumNewTask) <this>`): only a
- * queued job is. A running one cannot be stopped safely from outside: it may be halfway through sending a letter.
+ * queued job is. A claimed one cannot be stopped safely from outside: its worker may start it (or be halfway through
+ * sending its letter) at any moment, without another look at the store.
  */
 export function notCancellable(job: Pick<JobRecord, 'status' | 'lastError' | 'attempts' | 'maxAttempts'>): string {
-  if (job.status === 'running') return `is running now (attempt ${job.attempts}/${job.maxAttempts}): an attempt under way cannot be stopped safely from outside (it may be halfway through sending a letter)`;
+  if (job.status === 'running') return `is ${CLAIMED_STATE} (attempt ${job.attempts}/${job.maxAttempts}); a claimed job cannot be cancelled safely from outside (its worker may start it at any moment, and an attempt under way may be halfway through sending a letter)`;
   const state = job.status === 'dead' ? (wasCancelled(job) ? 'was cancelled already' : 'is a dead letter already') : job.status === 'failed' ? 'failed for good' : job.status === 'succeeded' ? 'succeeded' : `is ${job.status}`;
   return `${state}: nothing to cancel (only queued jobs are cancelled)`;
 }

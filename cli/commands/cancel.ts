@@ -3,7 +3,7 @@
 // brings it back. A running job is never touched: its attempt is its worker's, and stopping it from outside could cut
 // an effect in half.
 import { hostname, userInfo } from 'node:os';
-import { cancelledError, notCancellable, wasCancelled } from '../../server/run-status.js';
+import { cancelledError, notCancellable, wasCancelled, whenCancellable } from '../../server/run-status.js';
 import type { JobRecord, Store } from '../../server/store/store.port.js';
 import { dataDirArg, oneOf, shellWord, storeSettings, UsageError } from '../config.js';
 import { withStore } from '../store.js';
@@ -40,11 +40,7 @@ async function cancelTarget(store: Store, id: string, dirFlag: string): Promise<
   if (job.status === 'queued') return job;
   const why = `job ${job.id} (${job.scenario}) ${notCancellable(job)}`;
   if (job.status !== 'running') return { problem: why };
-  return {
-    problem:
-      `${why}. Wait for it to end: if it fails and waits for a retry, cancel it then (npx oktell-emu cancel ${job.id}${dirFlag}); ` +
-      'to stop it now, stop the server (its attempt is cut off and resumed at the next start)',
-  };
+  return { problem: `${why}. ${whenCancellable(`npx oktell-emu cancel ${job.id}${dirFlag}`)}` };
 }
 
 export async function cancelAction(names: string[], o: CancelOptions): Promise<void> {

@@ -6,7 +6,7 @@ import { dataDirArg, oneOf, storeSettings, shellWord, UsageError } from '../conf
 import { cutOffNote, noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { withStore } from '../store.js';
-import { deadRunIds, inProgressRun, listedStatus, wasCancelled } from '../../server/run-status.js';
+import { CLAIMED_STATE, deadRunIds, inProgressRun, listedStatus, wasCancelled } from '../../server/run-status.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
 import { someOf } from '../../engine/suggest.js';
 import { closest, formatRunError, RUN_ERROR_CODES, type BpiumCallRecord } from '../../engine/index.js';
@@ -67,7 +67,7 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
     const colour = status === 'completed' ? pc.green : status === 'failed' || status === 'dead' ? pc.red : pc.yellow;
     const started = isoInZone(r.startedAt, zone);
     if (r.inProgress) {
-      const note = 'cutOff' in r ? pc.yellow('(cut off: no server is running; the next start resumes it)') : pc.dim('(in progress: its run is recorded when the attempt ends)');
+      const note = 'cutOff' in r ? pc.yellow('(cut off: no server is running; the next start resumes it)') : pc.dim('(claimed by a worker: in progress, or claimed ahead and waiting for a free slot; its run is recorded when the attempt ends)');
       process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.trigger, '', colour)}  job ${r.jobId} #${r.attempt} ${note}\n`);
       continue;
     }
@@ -642,7 +642,7 @@ async function replayTarget(store: Store, id: string): Promise<ReplayTarget | { 
   if (job.status === 'queued') return { jobId, version: run?.version, job, unknown: false, hasten: true };
   if (!replayable(job)) {
     const what = run ? `run ${id}: its job ${jobId}` : `job ${jobId}`;
-    const state = job.status === 'succeeded' ? 'succeeded' : 'is running now (an attempt is under way; it is not run twice at once)';
+    const state = job.status === 'succeeded' ? 'succeeded' : `is ${CLAIMED_STATE} (it is not run twice at once)`;
     return { problem: `${what} ${state}: nothing to replay (only failed, dead or queued jobs are replayed)` };
   }
   return { jobId, version: run?.version, job, unknown: unknownOutcome(job) };

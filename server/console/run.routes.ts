@@ -9,7 +9,7 @@ import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatu
 import { jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
 import { storedReturnValues } from '../stored-values.js';
 import { runOutcomeText, type RunOutcomeSource } from '../run-outcome.js';
-import { cancelledError, deadRunIds, inProgressRun, listedCounts, listedStatus, notCancellable, wasCancelled, type ListedRunStatus } from '../run-status.js';
+import { cancelledError, deadRunIds, inProgressRun, listedCounts, listedStatus, notCancellable, wasCancelled, whenCancellable, CLAIMED_STATE, type ListedRunStatus } from '../run-status.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
 import { consoleBase, formatDuration, timeFormatter } from './console-views.js';
@@ -151,7 +151,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     trigger: r.trigger,
     attempt: r.attempt,
     started: time(r.startedAt),
-    duration: r.status === 'running' ? ('inProgress' in r ? `running since ${time(r.startedAt).slice(11)}` : 'running') : formatDuration(r.durationMs),
+    duration: r.status === 'running' ? ('inProgress' in r ? `claimed ${time(r.startedAt).slice(11)}: running, or waiting for a free worker slot` : 'running') : formatDuration(r.durationMs),
     // A job's run says which job and which attempt: attempts of different jobs interleave in the list (an outage's
     // dead letters), as `oktell-emu runs` prints "job <id> #<attempt>" on each line.
     jobShort: r.jobId ? shortJobId(r.jobId) : null,
@@ -506,7 +506,7 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string): Promis
       link: { href: `${consoleBase(res)}/runs?${new URLSearchParams({ job: job.id })}`, text: `The runs of job ${job.id}` },
       nav: 'jobs',
     }, 409);
-  const running = 'If it fails and waits for a retry, it can be cancelled then; to stop it now, stop the server (its attempt is cut off and resumed at the next start).';
+  const running = `${whenCancellable('its Cancel button, on the jobs page')}.`;
   // Why a job that is not queued is refused; one cancelled already says by whom and when (another console, the CLI).
   const why = (j: JobRecord) => {
     const by = wasCancelled(j) ? (j.lastError as { message?: unknown }).message : undefined;
@@ -526,7 +526,7 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string): Promis
     // retry): it may be cancelled now, from a page drawn afresh.
     if (now.status === 'queued') return refused('The job left the queue and came back to it while this Cancel was under way (a worker tried it, or it was cancelled and replayed elsewhere): it was not cancelled. Open the jobs page again and cancel it there if you still mean to.');
     const ended = now.status !== 'running';
-    return refused(`A worker started the job after the page was drawn: it was not cancelled. ${ended ? `The job ${notCancellable(now)}.` : running}`);
+    return refused(`A worker claimed the job after the page was drawn: it was not cancelled. ${ended ? `The job ${notCancellable(now)}.` : `The job is ${CLAIMED_STATE}. ${running}`}`);
   }
   ctx.d.logger.info({ jobId, user }, 'job cancelled from the console');
   res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'dead', cancelled: jobId })}`);

@@ -141,7 +141,7 @@ describe('cancelling a queued job from the console', () => {
       assert.equal(gone.status, 409);
       const goneText = await gone.text();
       assert.match(goneText, /no longer in the store/);
-      assert.doesNotMatch(goneText, /A worker started the job|stop the server/);
+      assert.doesNotMatch(goneText, /A worker claimed the job|stop the server/);
     } finally {
       store.cancelJobs = cancelJobs;
       store.getJob = getJob;
@@ -201,7 +201,7 @@ describe('cancelling the job of a run that waits for a retry', () => {
 describe('why a job is not cancelled, by its state', () => {
   const job = (status: string, lastError: unknown = null) => ({ status, lastError, attempts: 2, maxAttempts: 16 }) as Parameters<typeof notCancellable>[0];
   for (const [status, lastError, said] of [
-    ['running', null, 'is running now (attempt 2/16): an attempt under way cannot be stopped safely from outside (it may be halfway through sending a letter)'],
+    ['running', null, 'is claimed by a worker: its attempt is under way, or, claimed ahead during a burst, it waits for a free slot of that worker (attempt 2/16); a claimed job cannot be cancelled safely from outside (its worker may start it at any moment, and an attempt under way may be halfway through sending a letter)'],
     ['dead', { code: RUN_ERROR_CODES.CANCELLED }, 'was cancelled already: nothing to cancel (only queued jobs are cancelled)'],
     ['dead', { code: 'R_BPIUM' }, 'is a dead letter already: nothing to cancel (only queued jobs are cancelled)'],
     ['failed', null, 'failed for good: nothing to cancel (only queued jobs are cancelled)'],

@@ -94,12 +94,15 @@ describe('console: a job whose attempt is running now', () => {
       const job = await waitFor('the job to run', async () => (await t.server.store.listJobs({ status: 'running' })).items[0]);
       const json = await runsJson(base, `?job=${job.id}`);
       assert.deepEqual(json.items.map((r) => [r.id, r.jobId, r.status]), [['', job.id, 'running']]);
-      assert.match(json.items[0]!.duration, /^running since \d\d:\d\d:\d\d$/);
+      assert.match(json.items[0]!.duration, /^claimed \d\d:\d\d:\d\d: running, or waiting for a free worker slot$/);
       const page = await (await get(`${base}/runs?job=${job.id}`)).text();
       assert.match(page, new RegExp(`<tr data-id="job:${job.id}" data-status="running">`));
       assert.match(page, /<p class="empty muted" hidden>/);
       // The running list shows it too, as `runs --status running` does.
       assert.deepEqual((await runsJson(base, '?status=running')).items.map((r) => r.jobId), [job.id]);
+      // The jobs page says what `running` is: claimed by a worker, which may not have started it yet (claimed ahead).
+      const jobsPage = await (await get(`${base}/jobs?status=running`)).text();
+      assert.match(jobsPage, new RegExp(`<tr data-id="${job.id}">\\s*<td><span class="badge st-running">running</span><div class="muted small claimed">claimed: running, or waiting for a free worker slot</div></td>`));
     } finally {
       await t.cleanup();
       await silent.close();

@@ -151,7 +151,7 @@ describe('cancel and replay on two instances sharing one PostgreSQL, while their
         if (r.status === 303) assert.equal(r.location, `/-/console/jobs?status=dead&cancelled=${next}`);
         else {
           assert.equal(r.status, 409, r.text);
-          assert.match(r.text, /The job is running now|A worker started the job|The job succeeded/, r.text);
+          assert.match(r.text, /The job is claimed by a worker|A worker claimed the job|The job succeeded/, r.text);
         }
         await new Promise((res) => setTimeout(res, READ_MS / 3));
       }
@@ -164,7 +164,7 @@ describe('cancel and replay on two instances sharing one PostgreSQL, while their
       assert.deepEqual(twice.map((r) => r.status).sort(), [303, 409], JSON.stringify(twice.map((r) => [r.status, r.text.slice(0, 300)])));
       const secondClick = twice.find((r) => r.status === 409)!.text;
       assert.match(secondClick, CANCELLED_ALREADY, secondClick);
-      assert.doesNotMatch(secondClick, /A worker started the job/);
+      assert.doesNotMatch(secondClick, /A worker claimed the job/);
       const both = back.at(-2)!;
       const twoConsoles = await together(both, [() => form(a, `/jobs/${both}/cancel`), () => form(b, `/jobs/${both}/cancel`)]);
       assert.deepEqual(twoConsoles.map((r) => r.status).sort(), [303, 409]);
@@ -204,7 +204,7 @@ describe('cancel and replay on two instances sharing one PostgreSQL, while their
       const [lost] = await together(claimed, [() => form(a, `/jobs/${claimed}/cancel`)], 1,
         `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = 'gone:1:w1', lease_expires_at = 0, claimed_at = 0 WHERE id = $1`);
       assert.equal(lost!.status, 409, lost!.text);
-      assert.match(lost!.text, /A worker started the job after the page was drawn: it was not cancelled\. If it fails and waits for a retry, it can be cancelled then/);
+      assert.match(lost!.text, /A worker claimed the job after the page was drawn: it was not cancelled\. The job is claimed by a worker: its attempt is under way, or, claimed ahead during a burst, it waits for a free slot of that worker\. Cancel works once the job is back in the queue: if its attempt fails and waits for a retry, cancel it then/);
 
       // 4. Cancel (A's console), Replay (B's console), Cancel again (the CLI): a dead letter at the end, replayed once, never run.
       const thrice = back.at(-4)!;
@@ -346,7 +346,7 @@ describe('cancel and replay on two instances sharing one PostgreSQL, while their
           else {
             assert.equal(r.status, 409, r.text);
             const why = /<p class="notice">([^<]*)<\/p>/.exec(r.text)![1]!.replace(/\d+\/\d+/, 'n/m');
-            assert.match(why, /^(The job is running now \(attempt n\/m\): |A worker started the job after the page was drawn: it was not cancelled\. )/);
+            assert.match(why, /^(The job is claimed by a worker: its attempt is under way, or, claimed ahead during a burst, it waits for a free slot of that worker \(attempt n\/m\); |A worker claimed the job after the page was drawn: it was not cancelled\. )/);
             refusals.set(why.slice(0, 40), (refusals.get(why.slice(0, 40)) ?? 0) + 1);
           }
         }
