@@ -51,11 +51,45 @@ function distance(a: string, b: string): number {
 let zones: readonly string[] | undefined;
 
 /**
+ * Time zone abbreviations an administrator may write for `timeZone`, which the runtime does not take as names: the
+ * zones of Russia first (Oktell's home), then a few common elsewhere. Only unambiguous ones (not CST, IST, BST, CEST…).
+ */
+const ZONE_ABBREVIATIONS: Readonly<Record<string, string>> = {
+  MSK: 'Europe/Moscow', MSD: 'Europe/Moscow', KALT: 'Europe/Kaliningrad', SAMT: 'Europe/Samara',
+  YEKT: 'Asia/Yekaterinburg', OMST: 'Asia/Omsk', NOVT: 'Asia/Novosibirsk', KRAT: 'Asia/Krasnoyarsk',
+  IRKT: 'Asia/Irkutsk', YAKT: 'Asia/Yakutsk', VLAT: 'Asia/Vladivostok', MAGT: 'Asia/Magadan', PETT: 'Asia/Kamchatka',
+  PST: 'America/Los_Angeles', PDT: 'America/Los_Angeles',
+  EDT: 'America/New_York', JST: 'Asia/Tokyo', AEST: 'Australia/Sydney',
+};
+
+/**
+ * A fixed offset written as `UTC+3`, `GMT+3`, `+03:00`, `UTC-05:00` → the IANA zone of that offset (`Etc/GMT-3`:
+ * IANA counts these the other way round), `UTC` for 0; undefined for an offset no `Etc/` zone has (`+05:30`);
+ * null when `name` is no offset. Matching such a name by spelling gives `UTC`, hours away from what was meant.
+ */
+function fixedOffsetZone(name: string): string | undefined | null {
+  const m = /^(?:UTC|GMT)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$/i.exec(name);
+  if (!m) return null;
+  const hours = Number(m[2]);
+  if (m[3] !== undefined && Number(m[3]) !== 0) return undefined;
+  if (hours === 0) return 'UTC';
+  if (hours > (m[1] === '+' ? 14 : 12)) return undefined;
+  return `Etc/GMT${m[1] === '+' ? '-' : '+'}${hours}`;
+}
+
+/**
  * The IANA time zone closest to `name` (`Europe/Moskow` → `Europe/Moscow`, `Moscow` → `Europe/Moscow`), when it is
  * close enough to be a typo; undefined otherwise.
  */
 export function closestTimeZone(name: string): string | undefined {
   zones ??= [...Intl.supportedValuesOf('timeZone'), 'UTC'];
+  const offset = fixedOffsetZone(name.trim());
+  if (offset !== null) return offset;
+  const abbreviation = ZONE_ABBREVIATIONS[name.trim().toUpperCase()];
+  if (abbreviation !== undefined) return abbreviation;
+  // An abbreviation we do not know (EKB, CST, IST…) is no typo of a city: "MSK" is one letter from "Omsk", three
+  // hours away. No guess is better than a zone that runs a schedule at the wrong hour.
+  if (/^[A-Z]{2,5}$/.test(name.trim())) return undefined;
   const whole = closest(name.trim(), zones);
   if (whole !== undefined || name.includes('/')) return whole;
   // A bare city: matched against the part after the last slash.
@@ -68,8 +102,17 @@ export function closestTimeZone(name: string): string | undefined {
   return city === undefined ? undefined : byCity.get(city);
 }
 
+/**
+ * `Etc/GMT-3` as `Etc/GMT-3 (UTC+3, no daylight saving: IANA writes these offsets with the sign reversed)`, so the
+ * suggestion for `UTC+3` is not taken for a typo; any other zone as it is.
+ */
+export function zoneWithNote(zone: string): string {
+  const m = /^Etc\/GMT([+-])(\d+)$/.exec(zone);
+  return m ? `${zone} (UTC${m[1] === '-' ? '+' : '-'}${m[2]}, no daylight saving: IANA writes these offsets with the sign reversed)` : zone;
+}
+
 /** "did you mean Europe/Moscow? " for a mistyped time zone, or '' when nothing is close. */
 export function timeZoneGuess(name: string): string {
   const guess = closestTimeZone(name);
-  return guess === undefined ? '' : `did you mean ${guess}? `;
+  return guess === undefined ? '' : `did you mean ${zoneWithNote(guess)}? `;
 }

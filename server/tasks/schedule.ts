@@ -2,7 +2,7 @@
 // interval (`every: 5m`). The fields are checked here, with messages that name the field; the due times of a cron
 // expression are computed by croner, so every instance computes the same next due time after a moment.
 import { Cron } from 'croner';
-import { closestTimeZone } from '../../engine/suggest.js';
+import { closestTimeZone, zoneWithNote } from '../../engine/suggest.js';
 
 /** Milliseconds since the Unix epoch. */
 export type Ms = number;
@@ -127,7 +127,7 @@ export function checkTimeZone(zone: string): void {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
   } catch {
     const guess = closestTimeZone(zone);
-    throw new ScheduleError(`"${zone}" is not a time zone (${guess !== undefined ? `did you mean ${guess}?` : 'e.g. Europe/Moscow, UTC'})`);
+    throw new ScheduleError(`"${zone}" is not a time zone (${guess !== undefined ? `did you mean ${zoneWithNote(guess)}?` : 'e.g. Europe/Moscow, UTC'})`);
   }
 }
 
