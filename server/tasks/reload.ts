@@ -8,7 +8,8 @@ import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import type { LoggerPort } from '../../engine/ports.js';
 import type { ScenarioLibrary } from '../../engine/index.js';
 import { serviceTasks } from '../config.js';
-import { missingScenarioFindings, unreadParameterFindings, type ServiceTask, type TaskFinding } from './definitions.js';
+import { missingScenarioFindings, ServiceTaskError, unreadParameterFindings, type ServiceTask, type TaskFinding } from './definitions.js';
+import { isoInZone, nextDueTimes } from './schedule.js';
 
 export interface TaskDefinitions {
   /** The tasks in force: the last good version of the file. */
@@ -74,12 +75,21 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
       lastSettings = settings;
     }
     try {
-      const next = serviceTasks(file, text, o.timeZone, o.scenarios?.());
+      const next = serviceTasks(file, text, o.timeZone, o.scenarios?.(), (e) => {
+        throw e;
+      });
+      const changes = taskChanges(tasks, next);
       tasks = next;
-      o.logger.info({ tasks: next.map((t) => t.name) }, `service tasks reloaded from ${basename(file)}`);
+      o.logger.info({ tasks: next.map((t) => t.name), changes }, `service tasks reloaded from ${basename(file)}: ${changes.length ? changes.join('; ') : 'no change to the tasks'}`);
       checkScenarios();
     } catch (e) {
-      o.logger.warn({ problems: (e as Error).message }, `service tasks: the edit of ${basename(file)} has problems; keeping the tasks in force\n${(e as Error).message}`);
+      // Not the good tasks of the edit ("the other tasks are due", as at a start): none of the edit applies, so what
+      // runs is the tasks in force, with their own schedules, a task the edit broke among them.
+      const problems = e instanceof ServiceTaskError ? e.problems.join('\n') : (e as Error).message;
+      const now = Date.now();
+      const inForce = tasks.map((t) => `  ${t.name} (${t.schedule.text}): ${t.enabled ? `next ${nextDueTimes(t.schedule, now, 3).map((d) => isoInZone(d, t.timeZone)).join(', ')}` : 'disabled'}`);
+      const said = `${problems}\nnone of this edit applies until it is fixed; ${inForce.length ? `the tasks in force (the last good version of the file) are due:\n${inForce.join('\n')}` : 'no task is in force'}`;
+      o.logger.warn({ problems }, `service tasks: the edit of ${basename(file)} has problems; keeping the tasks in force\n${said}`);
     }
   };
   let watcher: FolderWatch | undefined;
@@ -133,4 +143,36 @@ export function otherSettingsChanged(before: string | undefined, after: string):
 function compareFindings(said: ReadonlySet<string>, found: readonly TaskFinding[]): { fresh: TaskFinding[]; gone: string[]; now: Set<string> } {
   const now = new Set(found.map((f) => f.what));
   return { fresh: found.filter((f) => !said.has(f.what)), gone: [...said].filter((what) => !now.has(what)), now };
+}
+
+/**
+ * What a reload changed, one phrase a task (`added poll (every 5m)`, `removed report`, `http: every 3s (was 0 9 * * *)`,
+ * `tick: disabled`), so the log says which schedule is now in force without the file at hand.
+ */
+function taskChanges(before: readonly ServiceTask[], after: readonly ServiceTask[]): string[] {
+  const out: string[] = [];
+  const old = new Map(before.map((t) => [t.name, t]));
+  for (const t of after) {
+    const was = old.get(t.name);
+    old.delete(t.name);
+    if (!was) {
+      out.push(`added ${t.name} (${t.schedule.text}${t.enabled ? '' : ', disabled'})`);
+      continue;
+    }
+    const what: string[] = [];
+    if (was.schedule.text !== t.schedule.text) what.push(`${t.schedule.text} (was ${was.schedule.text})`);
+    if (was.timeZone !== t.timeZone) what.push(`timeZone ${t.timeZone} (was ${was.timeZone})`);
+    if (was.scenario !== t.scenario) what.push(`scenario ${t.scenario} (was ${was.scenario})`);
+    if (was.enabled !== t.enabled) what.push(t.enabled ? 'enabled' : 'disabled');
+    if (was.overlap !== t.overlap) what.push(`overlap: ${t.overlap}`);
+    if (was.missed !== t.missed) what.push(`missed: ${t.missed}`);
+    if (paramsText(was) !== paramsText(t)) what.push('params changed');
+    if (what.length) out.push(`${t.name}: ${what.join(', ')}`);
+  }
+  for (const name of old.keys()) out.push(`removed ${name}`);
+  return out;
+}
+
+function paramsText(t: ServiceTask): string {
+  return JSON.stringify(Object.entries(t.params).map(([k, e]) => [k, e.source]));
 }

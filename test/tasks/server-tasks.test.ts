@@ -69,7 +69,7 @@ describe('service tasks on a running server', () => {
       // A misspelt scenario beside it comes in the same warning, not after the cron is fixed.
       writeFileSync(configFile, 'serviceTasks:\n  - { name: tick, scenario: Tik, cron: "* * * * 13 *" }\n');
       const both = await waitFor('the warning about the second bad edit', () => warnings.find((w) => w.includes('keeping the tasks in force') && w.includes('"Tik"')));
-      assert.match(both, /\n\S*oktell\.config\.yaml:2:29: scenario: "Tik" is not in the scenarios folder \(did you mean Tick\?\)\n\S*oktell\.config\.yaml:2:40: cron: month: 13 is outside 1-12$/);
+      assert.match(both, /\n\S*oktell\.config\.yaml:2:29: scenario: "Tik" is not in the scenarios folder \(did you mean Tick\?\)\n\S*oktell\.config\.yaml:2:40: cron: month: 13 is outside 1-12\nnone of this edit applies until it is fixed; the tasks in force \(the last good version of the file\) are due:\n {2}tick \(\* \* \* \* \* \*\): next /);
       assert.deepEqual((await tasks()).map((x) => [x.name, x.enabled]), [['tick', true]]);
       // A task removed from the file leaves /-/metrics with the reload, not at the next restart.
       const metrics = async () => (await fetch(`${t.server.url}/-/metrics`, { headers: { authorization: AUTH } })).text();
