@@ -11,7 +11,7 @@ import { lastRunState, skippingRun, TaskScheduler, type ParamErrors, type TaskLa
 import { dataDirArg, loadLibrary, replayCommandFor, storeSettings, UsageError, type ServerSettings } from '../config.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { closest, scenarioNameOf, type ScenarioIssue } from '../../engine/index.js';
-import { noServerNote, readFolderServer, type FolderServer } from '../server-file.js';
+import { noServerNote, readFolderServer, readServerFile, type FolderServer } from '../server-file.js';
 import { printNote } from '../format.js';
 import { jobAttempts, makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
 
@@ -215,6 +215,10 @@ export async function tasksAction(o: TaskFlags): Promise<void> {
   for (const w of problems.warnings) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${w}\n`);
   if (problems.errors.length) {
     process.stderr.write(`${pc.red('oktell-emu:')} ${problems.errors.join('\n')}\nthe server does not start with this configuration (scenarios folder: ${problems.folder})\n`);
+    // A server already running with this folder refused the edit whole (a missing scenario alone it takes, with a
+    // warning): it runs the tasks it loaded last, on their schedules, not those listed above from the file.
+    const running = refused ? readServerFile(config.dataDir) : undefined;
+    if (running) printNote(`a server is running with ${config.dataDir} (pid ${running.pid}): it refused this edit and keeps the tasks it loaded before it, on their own schedules, not the ones listed above; what it runs: the Tasks page of ${running.url}/-/console/ or GET ${running.url}/-/tasks`);
     process.exitCode = 2;
   }
 }
