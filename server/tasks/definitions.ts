@@ -1,7 +1,8 @@
 // Service tasks («служебные задачи») as configured under `serviceTasks:` in oktell.config.yaml: which scenario to
 // start, on what schedule, in which zone, with which input parameters. Checked as a whole at load time; every
 // problem is reported with the file, line and column of the bad field.
-import { parseExpression, type CompiledExpression } from '../../engine/expr/index.js';
+import { parseExpression, type CompiledExpression, type EvalContext } from '../../engine/expr/index.js';
+import { coerceToType, toText } from '../../engine/values.js';
 import { yamlHint } from '../../engine/loader.js';
 import { closest } from '../../engine/suggest.js';
 import { YamlSource, type PathSeg } from '../../engine/yaml-source.js';
@@ -236,8 +237,56 @@ export interface TaskFinding {
   what: string;
 }
 
-/** `unreadParameters`, each finding with its place apart from what it says. */
+/**
+ * `unreadParameters`, each finding with its place apart from what it says; then the constant parameters the
+ * scenario's typed variable cannot hold ({@link mistypedParameterFindings}), which warn the same way.
+ */
 export function unreadParameterFindings(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios' | 'calls'>): TaskFinding[] {
+  return [...unreadOnly(tasks, library), ...mistypedParameterFindings(tasks, library)];
+}
+
+/**
+ * A parameter whose value is the same at every due time (`3: '"ten"'`) that the task's scenario reads into a
+ * variable of a type that cannot hold it (an InputParameter block's `limit: 3`, limit a number; Start's `param` for
+ * 1): every run would fail there, `R_EXPRESSION` at the scenario's line, never naming the task's. Said at the number
+ * in `params:`, with the value to give.
+ */
+export function mistypedParameterFindings(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios'>): TaskFinding[] {
+  const out: TaskFinding[] = [];
+  for (const t of tasks) {
+    const s = library.scenarios.get(t.scenario);
+    if (!t.enabled || !s) continue;
+    const ctx: EvalContext = { getVariable: () => '', inputParameter: () => '', now: () => new Date(0), timeZone: t.timeZone, substrBase: 0 };
+    for (const [k, e] of Object.entries(t.params)) {
+      if (!e.constant) continue;
+      let value: string;
+      try {
+        value = toText(e.evaluate(ctx), t.timeZone);
+      } catch {
+        continue;
+      }
+      const targets: Array<{ variable: string; block: string }> = [];
+      for (const [id, b] of s.blocks) {
+        if (b.kind === 'Start' && k === '1' && (b.config as { param?: string }).param) targets.push({ variable: (b.config as { param: string }).param, block: id });
+        if (b.kind === 'InputParameter') for (const [name, n] of (b.config as { pairs: Array<[string, number]> }).pairs) if (String(n) === k) targets.push({ variable: name, block: id });
+      }
+      for (const target of targets) {
+        const type = s.variables.get(target.variable)?.type;
+        if (!type || type === 'string') continue;
+        try {
+          coerceToType(value, type, t.timeZone);
+        } catch (err) {
+          const want = type === 'number' ? `a number (${k}: '10')` : type === 'datetime' ? `a date (${k}: '"2026-01-31"', or ${k}: 'AddDays(Now(), -1)' for the day before the due time)` : `JSON text (${k}: '"{}"')`;
+          out.push({ at: t.paramsAt?.[k] ?? t.name, what: `params.${k}: scenario ${t.scenario} reads input parameter ${k} into ${target.variable} (${type}, block ${target.block}), which cannot hold ${JSON.stringify(value)} (${(err as Error).message.replace(/^: /, '')}): every run of task ${t.name} would fail there; give ${want}` });
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function unreadOnly(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios' | 'calls'>): TaskFinding[] {
   const out: TaskFinding[] = [];
   for (const t of tasks) {
     if (!t.enabled || !library.scenarios.has(t.scenario)) continue;
