@@ -204,7 +204,9 @@ export function missingScenarioFindings(tasks: readonly ServiceTask[], known: Re
 
 /** `scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?)`, said after its place. */
 function missingScenario(scenario: string, known: ReadonlySet<string>): string {
-  const guess = closest(scenario, known);
+  // `Tick.yaml` or `scenarios/Tick.yaml` names the file; the task takes the scenario's name.
+  const bare = scenario.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/i, '');
+  const guess = bare !== scenario && known.has(bare) ? bare : closest(scenario, known);
   return `scenario: "${scenario}" is not in the scenarios folder${guess ? ` (did you mean ${guess}?)` : ''}`;
 }
 

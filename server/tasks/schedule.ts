@@ -144,6 +144,9 @@ export function cronSchedule(expression: string, zone: string): Schedule {
   const expanded = MACROS[text.toLowerCase()] ?? text;
   const words = intervalInWords(text);
   if (words) throw new ScheduleError(`"${text}" is not a cron expression: for a task due every ${words}, write every: ${words} in place of cron:`);
+  // `@every 5m` (Go's cron, some schedulers) is an interval: say which key takes it.
+  const every = /^@every\s+(\S.*)$/i.exec(text);
+  if (every) throw new ScheduleError(`"${text}" is an interval, not a cron expression: write every: ${every[1]!.trim()} in place of cron:`);
   const parts = expanded.split(/\s+/);
   if (parts.length !== 5 && parts.length !== 6) throw new ScheduleError(`"${text}" has ${parts.length} field(s); a cron expression has 5 (minute hour day month weekday) or 6 (seconds first)`);
   const withSeconds = parts.length === 6;

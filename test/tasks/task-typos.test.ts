@@ -1,0 +1,36 @@
+// Two mistakes whose message gave no fix to paste: a task naming its scenario's file (`Tick.yaml`) instead of the
+// scenario, and Go cron's `@every 5m` under cron:. Through the real binary, with a fix that works when pasted.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from '../cli/cli.helper.js';
+import { tempDir } from '../helpers.js';
+import { ECHO_DUE } from './task-scenarios.js';
+
+describe('service task typos: the file name for the scenario, @every under cron', () => {
+  it('suggests the scenario name and every:, and the suggestions are taken', () => {
+    const tmp = tempDir('oktell-task-typos-');
+    try {
+      mkdirSync(join(tmp.dir, 'scenarios'));
+      writeFileSync(join(tmp.dir, 'scenarios', 'Tick.yaml'), ECHO_DUE);
+      const tasks = (config: string) => {
+        writeFileSync(join(tmp.dir, 'oktell.config.yaml'), config);
+        return runCli(['tasks'], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR', 'OKTELL_SCENARIOS', 'OKTELL_CONFIG'] });
+      };
+      const bad = tasks('serviceTasks:\n  - name: a\n    scenario: scenarios/Tick.yaml\n    cron: "@every 5m"\n  - name: b\n    scenario: Tick.yml\n    every: 1h\n');
+      assert.equal(bad.code, 2);
+      const lines = bad.stderr.split('\n').filter((l) => /oktell\.config\.yaml:\d/.test(l)).map((l) => l.replace(/^oktell-emu: /, ''));
+      assert.deepEqual(lines, [
+        'oktell.config.yaml:3:15: scenario: "scenarios/Tick.yaml" is not in the scenarios folder (did you mean Tick?)',
+        'oktell.config.yaml:4:11: cron: "@every 5m" is an interval, not a cron expression: write every: 5m in place of cron:',
+        'oktell.config.yaml:6:15: scenario: "Tick.yml" is not in the scenarios folder (did you mean Tick?)',
+      ]);
+      const good = tasks('serviceTasks:\n  - name: a\n    scenario: Tick\n    every: 5m\n  - name: b\n    scenario: Tick\n    every: 1h\n');
+      assert.equal(good.code, 0, good.stderr);
+      assert.match(good.stdout, /^a {2}Tick {2}every 5m /);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
