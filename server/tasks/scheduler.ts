@@ -337,8 +337,9 @@ export class TaskScheduler {
         if (await this.claim(task, latestMissed, kind, { quiet: true })) {
           c.missed += missed;
           const dueAt = isoInZone(latestMissed, task.timeZone);
-          const what = kind === 'catch-up' ? 'one catch-up run' : kind === 'skipped' ? `no catch-up run (due ${dueAt}): the previous run is still going (overlap: skip)` : 'skipped (missed: skip)';
-          this.o.logger.warn({ task: task.name, missed, policy: task.missed, ...(kind === 'skipped' ? { overlap: task.overlap, dueAt } : {}) }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${what}`);
+          // The due time the catch-up covers (its parameter 1) is said, as `tasks` lists the run by when it was queued.
+          const what = kind === 'catch-up' ? `one catch-up run, for the latest (due ${dueAt})` : kind === 'skipped' ? `no catch-up run (due ${dueAt}): the previous run is still going (overlap: skip)` : `skipped (missed: skip; the latest was due ${dueAt})`;
+          this.o.logger.warn({ task: task.name, missed, policy: task.missed, dueAt, ...(kind === 'skipped' ? { overlap: task.overlap } : {}) }, `service task ${task.name}: ${atLeast ? 'more than ' : ''}${missed} due time(s) missed while not running; ${what}`);
         }
       }
       for (const t of onTime) {

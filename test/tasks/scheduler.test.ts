@@ -453,7 +453,7 @@ describe('the service task scheduler on PostgreSQL: two instances', async () => 
       for (const task of ['tick', 'quiet']) {
         assert.deepEqual({ a: sa.counters.get(task)!.missed, b: sb.counters.get(task)!.missed }, { a: 11, b: 0 }, `${task}: the 11 missed due times counted by the instance that claimed them only`);
       }
-      assert.deepEqual(warned.a, ['service task tick: 11 due time(s) missed while not running; one catch-up run', 'service task quiet: 11 due time(s) missed while not running; skipped (missed: skip)']);
+      assert.deepEqual(warned.a, ['service task tick: 11 due time(s) missed while not running; one catch-up run, for the latest (due 2026-01-01T00:02:30Z)', 'service task quiet: 11 due time(s) missed while not running; skipped (missed: skip; the latest was due 2026-01-01T00:02:30Z)']);
       assert.deepEqual(warned.b, [], 'the instance that found the catch-up claimed says nothing of it');
     } finally {
       await before.close();
