@@ -152,10 +152,49 @@ const SQL = {
     WHERE recorded_at < @cutoff AND run_key NOT IN (SELECT id FROM jobs) LIMIT @chunk)`,
 } as const;
 
-export type Statements = { readonly [K in keyof typeof SQL]: Database.Statement };
+/**
+ * The statements an acknowledgement runs, as positional twins of their named ones (same SQL, `@name` → `?`): bound
+ * from an array, without better-sqlite3 looking each of some fifty names up in a row object per webhook. `names`
+ * says which row field goes where (a name used twice, `@now`, is listed twice).
+ */
+const POSITIONAL = ['insertInbox', 'upsertRun', 'insertJob'] as const;
+type PositionalName = (typeof POSITIONAL)[number];
+
+export interface PositionalStatement {
+  statement: Database.Statement;
+  names: readonly string[];
+}
+
+export type Statements = { readonly [K in keyof typeof SQL]: Database.Statement } & { readonly positional: { readonly [K in PositionalName]: PositionalStatement } };
+
+/** The SQL with its named parameters made positional, and their names in order. */
+export function positionalSql(sql: string): { sql: string; names: string[] } {
+  const names: string[] = [];
+  return { sql: sql.replace(/@(\w+)/g, (_m, name: string) => (names.push(name), '?')), names };
+}
+
+/**
+ * The values in a positional statement's order: each name's from `given` when it has that name, else from `row`
+ * (what `{ ...row, ...given }` bound by name would bind, without making that object).
+ */
+export function positionalValues(p: PositionalStatement, row: object, given?: Readonly<Record<string, unknown>>): unknown[] {
+  const names = p.names;
+  const values = row as Readonly<Record<string, unknown>>;
+  const out = new Array<unknown>(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    out[i] = given !== undefined && name in given ? given[name] : values[name];
+  }
+  return out;
+}
 
 export function prepareStatements(db: Database.Database): Statements {
   const out = {} as Record<keyof typeof SQL, Database.Statement>;
   for (const [name, sql] of Object.entries(SQL) as Array<[keyof typeof SQL, string]>) out[name] = db.prepare(sql);
-  return out;
+  const positional = {} as Record<PositionalName, PositionalStatement>;
+  for (const name of POSITIONAL) {
+    const p = positionalSql(SQL[name]);
+    positional[name] = { statement: db.prepare(p.sql), names: p.names };
+  }
+  return { ...out, positional };
 }

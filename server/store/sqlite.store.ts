@@ -36,7 +36,7 @@ import {
   type RunRow,
 } from './sqlite.rows.js';
 import { jobPageSql, latestScheduledJobSql, pageSql, queuedJobsSql, runFilters } from './page.sql.js';
-import { prepareStatements, type Statements } from './sqlite.statements.js';
+import { positionalValues, prepareStatements, type Statements } from './sqlite.statements.js';
 import { closedError, StoreUnavailableError, StoreUsageError } from './store.errors.js';
 import {
   JOB_STATUSES,
@@ -255,8 +255,8 @@ export class SqliteStore implements Store {
           jobIds: [],
         };
       }
-      const inboxId = Number(this.st.insertInbox.run(entry).lastInsertRowid);
-      if (run) this.st.upsertRun.run({ ...run, inbox_id: run.inbox_id ?? inboxId });
+      const inboxId = Number(this.st.positional.insertInbox.statement.run(positionalValues(this.st.positional.insertInbox, entry)).lastInsertRowid);
+      if (run) this.st.positional.upsertRun.statement.run(positionalValues(this.st.positional.upsertRun, run, { inbox_id: run.inbox_id ?? inboxId }));
       // A job due later (runAt) is not handed over: it waits in the queue for its time.
       if (!input.lease || jobs.length === 0 || jobs.some((j) => j.run_at !== null && j.run_at > this.clock.now())) {
         return { duplicate: false, inboxId, jobIds: this.insertJobs(jobs, inboxId) };
@@ -666,8 +666,9 @@ export class SqliteStore implements Store {
   private insertJobs(jobs: JobParams[], inboxId: number | null): string[] {
     this.queuedSinceCount += jobs.length;
     const now = this.clock.now();
+    const insert = this.st.positional.insertJob;
     for (const j of jobs) {
-      this.st.insertJob.run({ ...j, ...QUEUED, inbox_id: j.inbox_id ?? inboxId, next_run_at: j.run_at ?? now, now });
+      insert.statement.run(positionalValues(insert, j, { ...QUEUED, inbox_id: j.inbox_id ?? inboxId, next_run_at: j.run_at ?? now, now }));
     }
     return jobs.map((j) => j.id);
   }
@@ -679,7 +680,7 @@ export class SqliteStore implements Store {
     const claim = { status: 'running', attempts: 1, lease_owner: lease.worker, lease_expires_at: now + lease.leaseMs, claimed_at: now };
     return jobs.map((j) => {
       const row = { ...j, ...claim, inbox_id: j.inbox_id ?? inboxId, next_run_at: now, now };
-      this.st.insertJob.run(row);
+      this.st.positional.insertJob.statement.run(positionalValues(this.st.positional.insertJob, row));
       return jobFromRow({ ...row, last_error: null, last_run_id: null, replay_count: 0, created_at: now, updated_at: now, finished_at: null } as JobRow);
     });
   }
