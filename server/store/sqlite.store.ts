@@ -104,6 +104,14 @@ export interface SqliteStoreOptions {
 
 const PRUNE_CHUNK = 5000;
 
+/** A delivery look-up waiting for its turn (see findByDedupKey), and what it found. */
+interface DedupLookup {
+  key: string;
+  resolve: (original: DeliveryOriginal | undefined) => void;
+  reject: (err: unknown) => void;
+}
+type LookupResult = { ok: true; row: OriginalRow | undefined } | { ok: false; error: unknown };
+
 /**
  * Room kept under a quota (`maxPageCount`) for the work already accepted, so that new work from outside (hook requests,
  * Web-API starts, service-task runs) is refused while the jobs already queued can still be claimed and record their
@@ -179,6 +187,10 @@ export class SqliteStore implements Store {
   /** The last count of pending jobs and when (performance.now()), and the jobs queued since (see `pendingJobs`). */
   private pendingCount: { n: number; at: number } | undefined;
   private queuedSinceCount = 0;
+  /** Delivery look-ups asked in this turn of the event loop (see findByDedupKey). */
+  private lookups: DedupLookup[] | undefined;
+  /** The look-ups of one turn in one read transaction. */
+  private readonly readTogether: (batch: readonly DedupLookup[]) => LookupResult[];
 
   constructor(o: SqliteStoreOptions) {
     this.file = o.file;
@@ -209,6 +221,7 @@ export class SqliteStore implements Store {
       throw err;
     }
     this.batcher = new WriteBatcher(this.db, o.maxBatch);
+    this.readTogether = this.db.transaction((batch: readonly DedupLookup[]) => this.lookUp(batch));
     this.effects = {
       get: async (runKey, stepKey) => {
         this.assertOpen();
@@ -275,10 +288,54 @@ export class SqliteStore implements Store {
     });
   }
 
-  async findByDedupKey(dedupKey: string): Promise<DeliveryOriginal | undefined> {
-    this.assertOpen();
-    const row = this.st.findOriginal.get(dedupKey) as OriginalRow | undefined;
-    return row ? originalFromRow(row) : undefined;
+  /**
+   * Look-ups asked in one turn of the event loop are made together on the next `setImmediate`, in one read
+   * transaction: a statement outside a transaction takes and gives back WAL mode's read locks (system calls on the
+   * database and -shm files) each time, which cost more than the look-up itself, and a webhook flood asks one per
+   * request. A look-up made later than asked sees every commit made before it was asked, and maybe more, never less.
+   */
+  findByDedupKey(dedupKey: string): Promise<DeliveryOriginal | undefined> {
+    if (this.closed) return Promise.reject(closedError());
+    return new Promise((resolve, reject) => {
+      if (this.lookups === undefined) {
+        this.lookups = [];
+        setImmediate(() => this.runLookups());
+      }
+      this.lookups.push({ key: dedupKey, resolve, reject });
+    });
+  }
+
+  /** Makes the look-ups asked so far (see findByDedupKey); each one's error goes to its caller alone. */
+  private runLookups(): void {
+    const batch = this.lookups;
+    this.lookups = undefined;
+    if (batch === undefined || batch.length === 0) return;
+    if (!this.db.open) {
+      for (const l of batch) l.reject(closedError());
+      return;
+    }
+    let found: LookupResult[];
+    try {
+      found = batch.length === 1 || this.db.inTransaction ? this.lookUp(batch) : this.readTogether(batch);
+    } catch {
+      // The read transaction's BEGIN or COMMIT failed: each look-up alone, as they were made before.
+      found = this.lookUp(batch);
+    }
+    batch.forEach((l, i) => {
+      const r = found[i]!;
+      if (r.ok) l.resolve(r.row ? originalFromRow(r.row) : undefined);
+      else l.reject(r.error);
+    });
+  }
+
+  private lookUp(batch: readonly DedupLookup[]): LookupResult[] {
+    return batch.map((l): LookupResult => {
+      try {
+        return { ok: true, row: this.st.findOriginal.get(l.key) as OriginalRow | undefined };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
   }
 
   async hasPathDeliveryKeys(): Promise<boolean> {
@@ -631,6 +688,8 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.batcher.close();
+    // Look-ups asked before the close are answered, as they were when each was made at once.
+    this.runLookups();
     this.db.close();
   }
 

@@ -1,0 +1,86 @@
+// The SQLite store's cheaper acknowledgement path: the positional twins of the ack's inserts, and the delivery
+// look-ups asked in one turn of the event loop made together. What is stored and found must not change.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { positionalSql, positionalValues } from '../../server/store/sqlite.statements.js';
+import { StoreUnavailableError } from '../../server/store/store.errors.js';
+import type { InboxEntryInput } from '../../server/store/store.port.js';
+
+const T = { timeout: 30_000 };
+
+const inbox = (dedupKey: string | null, status = 200): InboxEntryInput => ({
+  receivedAt: 1_700_000_000_000,
+  method: 'POST',
+  path: '/Bpium/NewTask',
+  headers: 'Content-Type: application/json',
+  body: Buffer.from('{"hook":{"id":"1"}}'),
+  remoteAddress: '127.0.0.1',
+  signature: 'valid',
+  dedupKey,
+  response: { status, body: `answer ${status}` },
+});
+
+describe('SqliteStore: positional binding of the acknowledgement inserts', () => {
+  it('turns each @name into ? and lists the names in order, a name used twice twice', () => {
+    const p = positionalSql('INSERT INTO t (a, b, c, d) VALUES (@a, @b_1, @now, @now)');
+    assert.equal(p.sql, 'INSERT INTO t (a, b, c, d) VALUES (?, ?, ?, ?)');
+    assert.deepEqual(p.names, ['a', 'b_1', 'now', 'now']);
+  });
+
+  it('takes each value from the given fields first, else from the row, as a spread of both would', () => {
+    const p = { statement: undefined as never, names: ['a', 'b', 'now', 'now', 'c'] };
+    assert.deepEqual(positionalValues(p, { a: 1, b: 2, c: null }, { b: 'given', now: 9 }), [1, 'given', 9, 9, null]);
+    assert.deepEqual(positionalValues(p, { a: 1, b: 2, c: 3, now: 4 }), [1, 2, 4, 4, 3]);
+  });
+});
+
+describe('SqliteStore: delivery look-ups of one turn made together', () => {
+  it('answers each look-up of a turn with its own original or none, and one in the same turn as a commit sees it', T, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oktell-ack-path-'));
+    const store = await openSqliteStore({ file: join(dir, 'store.db') });
+    try {
+      const first = await store.recordRequest({ inbox: inbox('bpium:1:1@*', 200) });
+      const second = await store.recordRequest({ inbox: inbox('bpium:1:2@*', 503) });
+      const [a, none, b] = await Promise.all([store.findByDedupKey('bpium:1:1@*'), store.findByDedupKey('bpium:1:9@*'), store.findByDedupKey('bpium:1:2@*')]);
+      assert.equal(a?.id, first.inboxId);
+      assert.equal(a?.responseStatus, 200);
+      assert.equal(a?.responseBody, 'answer 200');
+      assert.equal(none, undefined);
+      assert.equal(b?.id, second.inboxId);
+      assert.equal(b?.responseStatus, 503);
+      // A write resolved before the look-up is asked is always seen by it.
+      const third = await store.recordRequest({ inbox: inbox('bpium:1:3@*') });
+      assert.equal((await store.findByDedupKey('bpium:1:3@*'))?.id, third.inboxId);
+      // Written and looked up in the same turn: the look-up sees the write or not, never a half of it.
+      const writing = store.recordRequest({ inbox: inbox('bpium:1:4@*') });
+      const found = await store.findByDedupKey('bpium:1:4@*');
+      const fourth = await writing;
+      assert.ok(found === undefined || found.id === fourth.inboxId);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers the look-ups asked before a close, and refuses those asked after it', T, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oktell-ack-path-'));
+    const store = await openSqliteStore({ file: join(dir, 'store.db') });
+    try {
+      const stored = await store.recordRequest({ inbox: inbox('bpium:2:1@*') });
+      const asked = [store.findByDedupKey('bpium:2:1@*'), store.findByDedupKey('bpium:2:2@*')];
+      const closing = store.close();
+      const [found, none] = await Promise.all(asked);
+      await closing;
+      assert.equal(found?.id, stored.inboxId);
+      assert.equal(none, undefined);
+      await assert.rejects(store.findByDedupKey('bpium:2:1@*'), (err: unknown) => err instanceof StoreUnavailableError && err.reason === 'closed');
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
