@@ -366,13 +366,17 @@ function hintTo(here: { key: string; col: number }, like: { key: string; col: nu
   };
 }
 
+/** Keys whose value is text as written (not an expression): `"Step: " + [x]` there would be taken literally. */
+const TEXT_KEYS: ReadonlySet<string> = new Set(['title', 'description', 'name', 'sql']);
+
 /** `subject: Сделка: Поставка`: the second ": " makes YAML read a key inside the value; quoting keeps it text. */
 function colonInValueHint(line: string): SyntaxHint | undefined {
   const kv = KEY_VALUE.exec(line);
   if (!kv) return undefined;
   const [, , key, value] = kv as unknown as [string, string, string, string];
   if (!/: /.test(value) || /^["'{[|>]/.test(value)) return undefined;
-  const joined = textJoinFix(value);
+  // A title, a description or a statement is text as written, not an expression: quoted whole, as it is meant.
+  const joined = TEXT_KEYS.has(key.trim()) ? undefined : textJoinFix(value);
   if (joined !== undefined) {
     return { hint: `YAML reads ": " inside a value as a new key; quote the value, and its text for the expression: ${key}: ${yamlSingleQuoted(joined)}` };
   }
