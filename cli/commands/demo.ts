@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { envSetting } from '../../engine/env.js';
 import { dataDirArg, storeSettings } from '../config.js';
 import { readServerFile, type ServerFile } from '../server-file.js';
-import { DEMO_LOGIN, DEMO_PASSWORD, emulatorAccount, type WebhookDelivery } from '../../bpium-emulator/index.js';
+import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, emulatorAccount, type WebhookDelivery } from '../../bpium-emulator/index.js';
 
 /** Where the command reads its settings and writes its output; tests pass their own. */
 export interface DemoCommandIo {
@@ -164,11 +164,14 @@ export function demoTarget(flags: { url?: string; dataDir?: string; config?: str
         ? `dataDir: of ${settings.configFile}`
         : undefined;
   const server = readServerFile(settings.dataDir);
+  // Port 0 (the server's `port: 0` or OKTELL_PORT=0 gives its emulator an OS-picked port) names no port to reach: with
+  // no server's serve.json to say which one it took, the default is tried, not http://127.0.0.1:0.
+  const port = settings.bpiumEmulatorPort === 0 ? DEFAULT_EMULATOR_PORT : settings.bpiumEmulatorPort;
   const common = {
     dataDir: settings.dataDir,
     ...(dataDirFrom ? { dataDirFrom } : {}),
     ...(server ? { server } : {}),
-    port: settings.bpiumEmulatorPort,
+    port,
     ...(settings.configFile ? { configFile: settings.configFile } : {}),
   };
   if (flags.url?.trim()) return { url: flags.url.trim(), source: 'flag', ...common };
@@ -177,7 +180,7 @@ export function demoTarget(flags: { url?: string; dataDir?: string; config?: str
   const emulatorPort = envSetting(env, 'BPIUM_EMULATOR_PORT')?.trim();
   if (emulatorPort !== undefined) return { url: `http://127.0.0.1:${emulatorPort}`, source: 'BPIUM_EMULATOR_PORT', ...common };
   if (server?.bpiumEmulator) return { url: server.bpiumEmulator, source: 'server', ...common };
-  return { url: `http://127.0.0.1:${settings.bpiumEmulatorPort}`, source: 'port', ...common };
+  return { url: `http://127.0.0.1:${port}`, source: 'port', ...common };
 }
 
 /** The emulator's address (see demoTarget). */
