@@ -42,3 +42,16 @@ const CASES: IssueCase[] = [
 describe('a text key with ": " and "+ [x]" is quoted whole, not turned into an expression', () => {
   itGivesIssues(CASES);
 });
+
+describe('a joined text with a line break gets no whole value to paste', () => {
+  // Finding (Low, review of cf6f2bc): `1: "Итого:\n + [reason]"` (double-quoted, with \n) got the hint
+  // write '"Итого:<line break> " + [reason]', broken over two lines; pasted, YAML refused it (' without its closing ').
+  itGivesIssues([
+    {
+      name: 'a double-quoted value with \\n: the hint holds no line break',
+      text: `variables: { reason: string }\nblocks:\n  r:\n    kind: ReturnValue\n    values:\n      1: "Line1\\nLine2: + [reason]"\n`,
+      code: 'E_INVALID_EXPRESSION', line: 6, col: 23,
+      notHint: /\n/,
+    },
+  ]);
+});
