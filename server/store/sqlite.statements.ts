@@ -175,7 +175,8 @@ export function positionalSql(sql: string): { sql: string; names: string[] } {
 
 /**
  * The values in a positional statement's order: each name's from `given` when it has that name, else from `row`
- * (what `{ ...row, ...given }` bound by name would bind, without making that object).
+ * (what `{ ...row, ...given }` bound by name would bind, without making that object). A name neither has is refused
+ * as better-sqlite3 refuses it by name ("Missing named parameter"): bound by position it would be NULL, silently.
  */
 export function positionalValues(p: PositionalStatement, row: object, given?: Readonly<Record<string, unknown>>): unknown[] {
   const names = p.names;
@@ -183,7 +184,14 @@ export function positionalValues(p: PositionalStatement, row: object, given?: Re
   const out = new Array<unknown>(names.length);
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    out[i] = given !== undefined && name in given ? given[name] : values[name];
+    if (given !== undefined && name in given) {
+      out[i] = given[name];
+      continue;
+    }
+    const value = values[name];
+    // Only an undefined value is checked: the rows the store builds have every field, so this costs nothing there.
+    if (value === undefined && !(name in values)) throw new RangeError(`Missing named parameter "${name}"`);
+    out[i] = value;
   }
   return out;
 }

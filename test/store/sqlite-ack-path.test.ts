@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { positionalSql, positionalValues } from '../../server/store/sqlite.statements.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
@@ -35,6 +36,33 @@ describe('SqliteStore: positional binding of the acknowledgement inserts', () =>
     const p = { statement: undefined as never, names: ['a', 'b', 'now', 'now', 'c'] };
     assert.deepEqual(positionalValues(p, { a: 1, b: 2, c: null }, { b: 'given', now: 9 }), [1, 'given', 9, 9, null]);
     assert.deepEqual(positionalValues(p, { a: 1, b: 2, c: 3, now: 4 }), [1, 2, 4, 4, 3]);
+  });
+
+  it('refuses a name that neither the row nor the given fields have, as binding by name does, and binds a present undefined as NULL', () => {
+    // By name better-sqlite3 refuses a missing field ("Missing named parameter"); by position it would bind NULL and
+    // store a row with a column lost, silently (a field renamed in a row type, a column added to the SQL only).
+    const db = new Database(':memory:');
+    try {
+      db.exec('CREATE TABLE t (a, b, c)');
+      const sql = 'INSERT INTO t (a, b, c) VALUES (@a, @b, @c)';
+      const named = db.prepare(sql);
+      const positional = { statement: db.prepare(positionalSql(sql).sql), names: positionalSql(sql).names };
+      assert.throws(() => named.run({ a: 1, c: 3 }), /Missing named parameter "b"/);
+      assert.throws(() => positional.statement.run(positionalValues(positional, { a: 1, c: 3 })), /Missing named parameter "b"/);
+      assert.throws(() => positionalValues(positional, { a: 1 }, { c: 3 }), /Missing named parameter "b"/);
+      // Present but undefined (in the row or the given fields): NULL both ways.
+      named.run({ a: 1, b: undefined, c: 3 });
+      positional.statement.run(positionalValues(positional, { a: 1, b: undefined, c: 3 }));
+      positional.statement.run(positionalValues(positional, { a: 1, c: 3 }, { b: undefined }));
+      assert.deepEqual(db.prepare('SELECT a, b, c FROM t').all(), [
+        { a: 1, b: null, c: 3 },
+        { a: 1, b: null, c: 3 },
+        { a: 1, b: null, c: 3 },
+      ]);
+      assert.equal((db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n, 3);
+    } finally {
+      db.close();
+    }
   });
 });
 
