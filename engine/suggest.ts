@@ -68,13 +68,16 @@ const ZONE_ABBREVIATIONS: Readonly<Record<string, string>> = {
  * null when `name` is no offset. Matching such a name by spelling gives `UTC`, hours away from what was meant.
  */
 function fixedOffsetZone(name: string): string | undefined | null {
-  const m = /^(?:UTC|GMT)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$/i.exec(name);
-  if (!m) return null;
+  // The minus may be U+2212 or a dash, as in `UTC−03:00` copied from Wikipedia or a word processor.
+  const m = /^(?:UTC|GMT)?\s*([+\-\u2212\u2013])\s*(\d{1,2})(?::?(\d{2}))?$/i.exec(name);
+  // `UTC3`, `UTC 3`, `GMT 03:00`: an offset without its sign, which may be either: no guess (by spelling it is UTC).
+  if (!m) return /^(?:UTC|GMT)\s*\d/i.test(name) ? undefined : null;
+  const plus = m[1] === '+';
   const hours = Number(m[2]);
   if (m[3] !== undefined && Number(m[3]) !== 0) return undefined;
   if (hours === 0) return 'UTC';
-  if (hours > (m[1] === '+' ? 14 : 12)) return undefined;
-  return `Etc/GMT${m[1] === '+' ? '-' : '+'}${hours}`;
+  if (hours > (plus ? 14 : 12)) return undefined;
+  return `Etc/GMT${plus ? '-' : '+'}${hours}`;
 }
 
 /**

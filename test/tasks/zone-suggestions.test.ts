@@ -31,6 +31,12 @@ describe('service task time zones: the suggestion is the zone meant', () => {
       assert.equal(taskZoneLine(tmp.dir, 'GMT+3'), `oktell.config.yaml:5:15: timeZone: "GMT+3" ${gmt3}`);
       assert.equal(taskZoneLine(tmp.dir, '+03:00'), `oktell.config.yaml:5:15: timeZone: "+03:00" ${gmt3}`);
       assert.match(taskZoneLine(tmp.dir, 'UTC-5'), /did you mean Etc\/GMT\+5 \(UTC-5, /);
+      // The minus of `UTC−03:00` as Wikipedia writes it (U+2212) or a dash: the zone meant, not UTC by spelling.
+      assert.match(taskZoneLine(tmp.dir, 'UTC\u221203:00'), /did you mean Etc\/GMT\+3 \(UTC-3, /);
+      assert.match(taskZoneLine(tmp.dir, 'UTC\u20135'), /did you mean Etc\/GMT\+5 \(UTC-5, /);
+      // An offset without its sign may be either way: no guess, not UTC (hours off).
+      assert.equal(taskZoneLine(tmp.dir, 'UTC3'), 'oktell.config.yaml:5:15: timeZone: "UTC3" is not a time zone (e.g. Europe/Moscow, UTC)');
+      assert.equal(taskZoneLine(tmp.dir, 'UTC 3'), 'oktell.config.yaml:5:15: timeZone: "UTC 3" is not a time zone (e.g. Europe/Moscow, UTC)');
       // No Etc/ zone has half hours, and an abbreviation not known is no typo of a city (EKB is not Asia/Omsk either).
       assert.equal(taskZoneLine(tmp.dir, '+05:30'), 'oktell.config.yaml:5:15: timeZone: "+05:30" is not a time zone (e.g. Europe/Moscow, UTC)');
       assert.equal(taskZoneLine(tmp.dir, 'EKB'), 'oktell.config.yaml:5:15: timeZone: "EKB" is not a time zone (e.g. Europe/Moscow, UTC)');
