@@ -44,6 +44,11 @@ export interface ServerFile {
    * file of an older server.
    */
   maxAttempts?: number;
+  /**
+   * The configuration file the server reads its service tasks from and watches (absolute; it may not exist yet), so
+   * that `tasks` says the server refused an edit only of the file it reads. Absent in the file of an older server.
+   */
+  configFile?: string;
 }
 
 /**
@@ -154,6 +159,7 @@ export function readServerFile(dataDir: string, alive: (pid: number) => boolean 
     ...(storeEntry(f.store) ? { store: storeEntry(f.store)! } : {}),
     ...(typeof f.scenariosDir === 'string' ? { scenariosDir: f.scenariosDir } : {}),
     ...(typeof f.maxAttempts === 'number' && Number.isInteger(f.maxAttempts) && f.maxAttempts >= 1 ? { maxAttempts: f.maxAttempts } : {}),
+    ...(typeof f.configFile === 'string' ? { configFile: f.configFile } : {}),
   };
 }
 

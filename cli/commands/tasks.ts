@@ -1,5 +1,6 @@
 // `oktell-emu tasks` and `tasks run NAME`: the service tasks of the configuration with their last and next due
 // times, read from the server's store; and a manual start (a normal job, marked manual, that the server runs).
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import pc from 'picocolors';
@@ -216,9 +217,11 @@ export async function tasksAction(o: TaskFlags): Promise<void> {
   if (problems.errors.length) {
     process.stderr.write(`${pc.red('oktell-emu:')} ${problems.errors.join('\n')}\nthe server does not start with this configuration (scenarios folder: ${problems.folder})\n`);
     // A server already running with this folder refused the edit whole (a missing scenario alone it takes, with a
-    // warning): it runs the tasks it loaded last, on their schedules, not those listed above from the file.
+    // warning): it runs the tasks it loaded last, on their schedules, not those listed above from the file. Only when
+    // it reads this file: a draft checked with --config beside a server on the same folder is no edit it refused.
     const running = refused ? readServerFile(config.dataDir) : undefined;
-    if (running) printNote(`a server is running with ${config.dataDir} (pid ${running.pid}): it refused this edit and keeps the tasks it loaded before it, on their own schedules, not the ones listed above; what it runs: the Tasks page of ${running.url}/-/console/ or GET ${running.url}/-/tasks`);
+    const readsThisFile = running !== undefined && (running.configFile === undefined || config.configPath === undefined || running.configFile === resolve(config.configPath));
+    if (running && readsThisFile) printNote(`a server is running with ${config.dataDir} (pid ${running.pid}): it refused this edit and keeps the tasks it loaded before it, on their own schedules, not the ones listed above; what it runs: the Tasks page of ${running.url}/-/console/ or GET ${running.url}/-/tasks`);
     process.exitCode = 2;
   }
 }

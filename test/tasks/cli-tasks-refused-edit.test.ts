@@ -1,6 +1,6 @@
 // `oktell-emu tasks` on a configuration file whose edit a running server refused: the listing comes from the file,
 // so the command must say that the running server keeps its earlier tasks (their schedules differ from those
-// listed). The real binary: `serve` in the background with OS-picked ports, then `tasks` in the same folder.
+// listed), and must not say so for another file (a draft given with --config). The real binary: `serve` in the background with OS-picked ports, then `tasks` in the same folder.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +30,12 @@ describe('oktell-emu tasks while a running server refused the edit', () => {
       assert.match(lines[0]!, /oktell\.config\.yaml:3:41: cron: hour: 25 is outside 0-23$/);
       assert.match(lines[1]!, /^the server does not start with this configuration/);
       assert.equal(lines[2], `oktell-emu: note: a server is running with ${join(tmp.dir, 'var')} (pid ${serve.child.pid}): it refused this edit and keeps the tasks it loaded before it, on their own schedules, not the ones listed above; what it runs: the Tasks page of ${url}/-/console/ or GET ${url}/-/tasks`);
+      // A draft checked with --config beside that server is no edit it refused: it reads oktell.config.yaml.
+      writeFileSync(join(tmp.dir, 'draft.yaml'), 'serviceTasks:\n  - { name: flaky, scenario: Tick, cron: "0 25 * * *" }\n');
+      const draft = runCli(['tasks', '--config', 'draft.yaml'], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR', 'OKTELL_SCENARIOS', 'OKTELL_CONFIG'] });
+      assert.equal(draft.code, 2, draft.stderr);
+      assert.match(draft.stderr, /draft\.yaml:2:42: cron: hour: 25 is outside 0-23/);
+      assert.doesNotMatch(draft.stderr, /a server is running/);
       serve.child.kill('SIGTERM');
       await serve.exited;
       const stopped = runCli(['tasks'], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR', 'OKTELL_SCENARIOS', 'OKTELL_CONFIG'] });
