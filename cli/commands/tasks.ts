@@ -72,7 +72,7 @@ async function scenarioCheck(config: ServerSettings): Promise<{ errors: string[]
   const found = scenarioProblems(config.serviceTasks, await scenarioNamesIn(config.scenariosDir));
   // A parameter a task gives that its scenario never reads, as the server warns at its start.
   const { library } = await loadLibrary(config.scenariosDir, undefined, config.timeZone, databaseDialects(config.databases));
-  return { ...found, warnings: [...found.warnings, ...unreadParameters(config.serviceTasks, library)], folder: config.scenariosDir };
+  return { ...found, warnings: [...found.warnings, ...unreadParameters(config.serviceTasks, library, config.substrBase)], folder: config.scenariosDir };
 }
 
 /** An unknown task, or one whose scenario is not in the scenarios folder (it would fail every attempt): refused, in the server's words. */

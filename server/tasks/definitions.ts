@@ -228,8 +228,8 @@ export function scenarioProblems(tasks: readonly ServiceTask[], known: ReadonlyS
  * scenario that reads InputParameter(2)). Only said when it is sure: a scenario (or one it calls, jumps to or starts)
  * that computes a parameter's number, or is not loaded, reads any of them as far as this knows.
  */
-export function unreadParameters(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios' | 'calls'>): string[] {
-  return unreadParameterFindings(tasks, library).map((f) => `${f.at}: ${f.what}`);
+export function unreadParameters(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios' | 'calls'>, substrBase: 0 | 1 = 0): string[] {
+  return unreadParameterFindings(tasks, library, substrBase).map((f) => `${f.at}: ${f.what}`);
 }
 
 /** A finding about a task (an unread parameter, a missing scenario): where (`file:line:col`, or the task's name) and what is wrong, apart. */
@@ -241,24 +241,26 @@ export interface TaskFinding {
 
 /**
  * `unreadParameters`, each finding with its place apart from what it says; then the constant parameters the
- * scenario's typed variable cannot hold ({@link mistypedParameterFindings}), which warn the same way.
+ * scenario's typed variable cannot hold ({@link mistypedParameterFindings}), which warn the same way. `substrBase`:
+ * the server's (`substrBase`), which the runs evaluate the parameters with.
  */
-export function unreadParameterFindings(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios' | 'calls'>): TaskFinding[] {
-  return [...unreadOnly(tasks, library), ...mistypedParameterFindings(tasks, library)];
+export function unreadParameterFindings(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios' | 'calls'>, substrBase: 0 | 1 = 0): TaskFinding[] {
+  return [...unreadOnly(tasks, library), ...mistypedParameterFindings(tasks, library, substrBase)];
 }
 
 /**
  * A parameter whose value is the same at every due time (`3: '"ten"'`) that the task's scenario reads into a
  * variable of a type that cannot hold it (an InputParameter block's `limit: 3`, limit a number; Start's `param` for
  * 1): every run would fail there, `R_EXPRESSION` at the scenario's line, never naming the task's. Said at the number
- * in `params:`, with the value to give.
+ * in `params:`, with the value to give. The value is computed as a run computes it (`taskJob`), with the server's
+ * `substrBase`: `Substr("10x", 1, 2)` is "10" with 1 and "0x" with 0.
  */
-export function mistypedParameterFindings(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios'>): TaskFinding[] {
+export function mistypedParameterFindings(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios'>, substrBase: 0 | 1 = 0): TaskFinding[] {
   const out: TaskFinding[] = [];
   for (const t of tasks) {
     const s = library.scenarios.get(t.scenario);
     if (!t.enabled || !s) continue;
-    const ctx: EvalContext = { getVariable: () => '', inputParameter: () => '', now: () => new Date(0), timeZone: t.timeZone, substrBase: 0 };
+    const ctx: EvalContext = { getVariable: () => '', inputParameter: () => '', now: () => new Date(0), timeZone: t.timeZone, substrBase };
     for (const [k, e] of Object.entries(t.params)) {
       if (!e.constant) continue;
       let value: string;

@@ -28,10 +28,10 @@ export function createServiceTasks(o: { config: ServerConfig; store: Store; metr
     for (const w of warnings) o.logger.warn({}, w);
   }
   // A parameter the task's scenario never reads: most often a wrong number, which leaves the one it reads empty.
-  const unreadFound = host ? unreadParameterFindings(o.config.serviceTasks, host.library()) : [];
+  const unreadFound = host ? unreadParameterFindings(o.config.serviceTasks, host.library(), o.config.substrBase) : [];
   const unread = unreadFound.map((f) => `${f.at}: ${f.what}`);
   for (const w of unread) o.logger.warn({}, w);
-  const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch, ...(host ? { scenarios: () => host.names(), library: () => host.library(), unreadSaid: unreadFound } : {}) });
+  const definitions = taskDefinitions({ configFile: o.config.configPath ?? o.config.configFile, timeZone: o.config.timeZone, initial: o.config.serviceTasks, logger: o.logger, watch: o.watch, substrBase: o.config.substrBase, ...(host ? { scenarios: () => host.names(), library: () => host.library(), unreadSaid: unreadFound } : {}) });
   host?.onReload(() => definitions.checkScenarios());
   // A due time marked or a run queued ends a spell of store refusals, as a stored webhook does (store-refusal.ts).
   const store = {

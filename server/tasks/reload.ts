@@ -26,7 +26,7 @@ export interface TaskDefinitions {
  * The configured tasks, reloaded when the configuration file at `configFile` changes or appears (when `watch`). Only
  * the tasks are reloaded: other settings still need a restart.
  */
-export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string>; library?: () => Pick<ScenarioLibrary, 'scenarios' | 'calls'>; unreadSaid?: readonly TaskFinding[] }): TaskDefinitions {
+export function taskDefinitions(o: { configFile: string | undefined; timeZone: string; initial: ServiceTask[]; logger: LoggerPort; watch: boolean; scenarios?: () => ReadonlySet<string>; library?: () => Pick<ScenarioLibrary, 'scenarios' | 'calls'>; unreadSaid?: readonly TaskFinding[]; substrBase?: 0 | 1 }): TaskDefinitions {
   let tasks: readonly ServiceTask[] = o.initial;
   let lastText: string | undefined;
   /** The top-level settings of the last text of the file that parsed, which the settings in force came from. */
@@ -44,7 +44,7 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
   const noLongerHolds = (what: string) => o.logger.info({}, `service tasks: an earlier warning no longer holds (the tasks or the scenarios changed since): ${what}`);
   const checkScenarios = () => {
     if (o.library) {
-      const { fresh, gone, now } = compareFindings(unread, unreadParameterFindings(tasks, o.library()));
+      const { fresh, gone, now } = compareFindings(unread, unreadParameterFindings(tasks, o.library(), o.substrBase));
       unread = now;
       for (const f of fresh) o.logger.warn({}, `${f.at}: ${f.what}`);
       for (const what of gone) noLongerHolds(what);

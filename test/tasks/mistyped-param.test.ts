@@ -56,6 +56,26 @@ describe('a task parameter the scenario cannot hold', () => {
     }
   });
 
+  it('is computed with the server\'s substrBase, as the runs compute it: no warning for a value they can hold', () => {
+    const tmp = tempDir('oktell-task-mistyped-substr-');
+    try {
+      mkdirSync(join(tmp.dir, 'scenarios'));
+      writeFileSync(join(tmp.dir, 'scenarios', 'Report.yaml'), REPORT);
+      const task = `serviceTasks:\n  - { name: cut, scenario: Report, every: 1h, params: { 3: 'Substr("10x", 1, 2)' } }\n`;
+      const tasks = () => runCli(['tasks'], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR', 'OKTELL_SCENARIOS', 'OKTELL_CONFIG', 'OKTELL_SUBSTR_BASE'] });
+      // Counted from 1, the runs pass "10": nothing to warn about.
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `substrBase: 1\n${task}`);
+      const one = tasks();
+      assert.equal(one.code, 0, one.stderr);
+      assert.doesNotMatch(one.stderr, /cannot hold/);
+      // Counted from 0 (the default), they pass "0x", which a number cannot hold.
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), task);
+      assert.match(tasks().stderr, /params\.3: scenario Report reads input parameter 3 into limit \(number, block read\), which cannot hold "0x"/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('is warned about when the server starts, and the suggested values run', async () => {
     const warnings: string[] = [];
     const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
