@@ -28,6 +28,9 @@ export function parseInterval(text: string): number {
   if (/^\d+$/.test(t)) throw new ScheduleError(`"${text}" has no unit: write ${t}s for seconds (${Number(t) % 60 === 0 && t !== '0' ? `or ${Number(t) / 60}m, ` : ''}units ms, s, m, h, d)`);
   const words = intervalInWords(t);
   if (words) throw new ScheduleError(`"${text}" is not an interval: write ${words}`);
+  // `every: "@every 5m"`, Go's cron spelling kept when moving it from cron:.
+  const go = /^@every\s+(\S.*)$/.exec(t);
+  if (go) throw new ScheduleError(`"${text}" is not an interval: write ${intervalFix(go[1]!)}`);
   if (!/^(\d+\s*(ms|s|m|h|d)\s*)+$/.test(t)) {
     // The reverse of `cron: "every minute"`: a cron expression given to every:.
     if (/^@[a-z]+$/.test(t) || /^([\d*,/?a-z-]+\s+){4,5}[\d*,/?a-z-]+$/.test(t)) throw new ScheduleError(`"${text}" is not an interval but looks like a cron expression: write cron: "${text.trim()}" in place of every:`);
@@ -45,6 +48,21 @@ export function intervalInWords(text: string): string | undefined {
   if (!m) return undefined;
   const unit = { sec: 's', second: 's', min: 'm', minute: 'm', hour: 'h', day: 'd' }[m[2]!.toLowerCase()]!;
   return `${m[1] ?? '1'}${unit}`;
+}
+
+/**
+ * The interval to write for `text` (`@every 10 minutes` → `10m`): `text` when every: takes it, its short form when
+ * it is in words; else an example with why `text` is refused, so the hint never gives a value that fails in turn.
+ */
+function intervalFix(text: string): string {
+  const t = text.trim();
+  const v = intervalInWords(t) ?? t;
+  try {
+    parseInterval(v);
+    return v;
+  } catch (e) {
+    return `an interval such as 5m or 1h30m (${(e as Error).message})`;
+  }
 }
 
 /**
@@ -146,7 +164,7 @@ export function cronSchedule(expression: string, zone: string): Schedule {
   if (words) throw new ScheduleError(`"${text}" is not a cron expression: for a task due every ${words}, write every: ${words} in place of cron:`);
   // `@every 5m` (Go's cron, some schedulers) is an interval: say which key takes it.
   const every = /^@every\s+(\S.*)$/i.exec(text);
-  if (every) throw new ScheduleError(`"${text}" is an interval, not a cron expression: write every: ${every[1]!.trim()} in place of cron:`);
+  if (every) throw new ScheduleError(`"${text}" is an interval, not a cron expression: write every: ${intervalFix(every[1]!)} in place of cron:`);
   const parts = expanded.split(/\s+/);
   if (parts.length !== 5 && parts.length !== 6) throw new ScheduleError(`"${text}" has ${parts.length} field(s); a cron expression has 5 (minute hour day month weekday) or 6 (seconds first)`);
   const withSeconds = parts.length === 6;

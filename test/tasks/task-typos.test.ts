@@ -26,6 +26,14 @@ describe('service task typos: the file name for the scenario, @every under cron'
         'oktell.config.yaml:4:11: cron: "@every 5m" is an interval, not a cron expression: write every: 5m in place of cron:',
         'oktell.config.yaml:6:15: scenario: "Tick.yml" is not in the scenarios folder (did you mean Tick?)',
       ]);
+      // The value given must itself be taken by every: (`10 minutes` is not), and every: "@every 5m" says to drop the @every.
+      const words = tasks('serviceTasks:\n  - name: a\n    scenario: Tick\n    cron: "@every 10 minutes"\n  - name: b\n    scenario: Tick\n    every: "@every 5m"\n  - name: c\n    scenario: Tick\n    cron: "@every 300"\n');
+      assert.equal(words.code, 2);
+      assert.deepEqual(words.stderr.split('\n').filter((l) => /oktell\.config\.yaml:\d/.test(l)).map((l) => l.replace(/^oktell-emu: /, '')), [
+        'oktell.config.yaml:4:11: cron: "@every 10 minutes" is an interval, not a cron expression: write every: 10m in place of cron:',
+        'oktell.config.yaml:7:12: every: "@every 5m" is not an interval: write 5m',
+        'oktell.config.yaml:10:11: cron: "@every 300" is an interval, not a cron expression: write every: an interval such as 5m or 1h30m ("300" has no unit: write 300s for seconds (or 5m, units ms, s, m, h, d)) in place of cron:',
+      ]);
       const good = tasks('serviceTasks:\n  - name: a\n    scenario: Tick\n    every: 5m\n  - name: b\n    scenario: Tick\n    every: 1h\n');
       assert.equal(good.code, 0, good.stderr);
       assert.match(good.stdout, /^a {2}Tick {2}every 5m /);
