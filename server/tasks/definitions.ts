@@ -255,20 +255,28 @@ export function unreadParameterFindings(tasks: readonly ServiceTask[], library: 
  * in `params:`, with the value to give. The value is computed as a run computes it (`taskJob`), with the server's
  * `substrBase`: `Substr("10x", 1, 2)` is "10" with 1 and "0x" with 0.
  */
+/** A due time to show what parameter 1 holds when params: sets none (a fixed one, so the finding reads the same each time). */
+const SAMPLE_DUE = Date.UTC(2026, 0, 31, 9, 0, 0);
+
 export function mistypedParameterFindings(tasks: readonly ServiceTask[], library: Pick<ScenarioLibrary, 'scenarios'>, substrBase: 0 | 1 = 0): TaskFinding[] {
   const out: TaskFinding[] = [];
   for (const t of tasks) {
     const s = library.scenarios.get(t.scenario);
     if (!t.enabled || !s) continue;
     const ctx: EvalContext = { getVariable: () => '', inputParameter: () => '', now: () => new Date(0), timeZone: t.timeZone, substrBase };
+    const given: Array<{ k: string; value: string; due?: true }> = [];
     for (const [k, e] of Object.entries(t.params)) {
       if (!e.constant) continue;
-      let value: string;
       try {
-        value = toText(e.evaluate(ctx), t.timeZone);
+        given.push({ k, value: toText(e.evaluate(ctx), t.timeZone) });
       } catch {
         continue;
       }
+    }
+    // Without `1:` in params:, parameter 1 is the due time (ISO 8601 in the task's zone), which a number or JSON
+    // variable cannot hold either: every run fails there as well.
+    if (t.params['1'] === undefined) given.push({ k: '1', value: isoInZone(SAMPLE_DUE, t.timeZone), due: true });
+    for (const { k, value, due } of given) {
       const targets: Array<{ variable: string; block: string }> = [];
       for (const [id, b] of s.blocks) {
         if (b.kind === 'Start' && k === '1' && (b.config as { param?: string }).param) targets.push({ variable: (b.config as { param: string }).param, block: id });
@@ -281,6 +289,10 @@ export function mistypedParameterFindings(tasks: readonly ServiceTask[], library
           coerceToType(value, type, t.timeZone);
         } catch (err) {
           const want = type === 'number' ? `a number (${k}: '10')` : type === 'datetime' ? `a date (${k}: '"2026-01-31"', or ${k}: 'AddDays(Now(), -1)' for the day before the due time)` : `JSON text (${k}: '"{}"')`;
+          if (due) {
+            out.push({ at: t.scenarioAt ?? t.name, what: `scenario ${t.scenario} reads input parameter 1, the due time (e.g. ${JSON.stringify(value)}: params: sets no 1), into ${target.variable} (${type}, block ${target.block}), which cannot hold it (${(err as Error).message.replace(/^: /, '')}): every run of task ${t.name} would fail there; declare ${target.variable} a string or datetime, or give params: 1` });
+            break;
+          }
           out.push({ at: t.paramsAt?.[k] ?? t.name, what: `params.${k}: scenario ${t.scenario} reads input parameter ${k} into ${target.variable} (${type}, block ${target.block}), which cannot hold ${JSON.stringify(value)} (${(err as Error).message.replace(/^: /, '')}): every run of task ${t.name} would fail there; give ${want}` });
           break;
         }

@@ -76,6 +76,23 @@ describe('a task parameter the scenario cannot hold', () => {
     }
   });
 
+  it('is warned about for the due time, parameter 1 when params: sets none, read into a number', () => {
+    const tmp = tempDir('oktell-task-mistyped-due-');
+    try {
+      mkdirSync(join(tmp.dir, 'scenarios'));
+      writeFileSync(join(tmp.dir, 'scenarios', 'Count.yaml'), REPORT.replace('due: string', 'due: number'));
+      writeFileSync(join(tmp.dir, 'scenarios', 'Report.yaml'), REPORT);
+      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `serviceTasks:\n  - { name: count, scenario: Count, every: 1h, params: { 3: 1 } }\n  - { name: set, scenario: Count, every: 1h, params: { 1: 7, 3: 1 } }\n  - { name: fine, scenario: Report, every: 1h, params: { 3: 1 } }\n`);
+      const out = runCli(['tasks'], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR', 'OKTELL_SCENARIOS', 'OKTELL_CONFIG', 'OKTELL_TZ'] });
+      assert.equal(out.code, 0, out.stderr);
+      const warnings = out.stderr.split('\n').filter((l) => l.startsWith('oktell-emu: warning:'));
+      assert.equal(warnings.length, 1, out.stderr);
+      assert.match(warnings[0]!, /^oktell-emu: warning: oktell\.config\.yaml:2:\d+: scenario Count reads input parameter 1, the due time \(e\.g\. "2026-01-31T12:00:00\+03:00": params: sets no 1\), into due \(number, block begin\), which cannot hold it \(cannot convert text .* to a number\): every run of task count would fail there; declare due a string or datetime, or give params: 1$/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('is warned about when the server starts, and the suggested values run', async () => {
     const warnings: string[] = [];
     const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
