@@ -2,12 +2,9 @@
 // fails every run with R_EXPRESSION at the scenario's line. The start and `oktell-emu tasks` warn at the number in
 // `params:` instead, with a value to give; a value the type holds is not warned about.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli } from '../cli/cli.helper.js';
-import { tempDir } from '../helpers.js';
 import { startTestServer } from '../server/server-helpers.js';
+import { withTasksProject } from './tasks-project.helper.js';
 
 const REPORT = `variables: { due: string, who: string, limit: number, since: datetime }
 start: begin
@@ -40,57 +37,36 @@ const NUMBER = `params.3: scenario Report reads input parameter 3 into limit (nu
 
 describe('a task parameter the scenario cannot hold', () => {
   it('is warned about at its place in params: by oktell-emu tasks, with the value to give', () => {
-    const tmp = tempDir('oktell-task-mistyped-');
-    try {
-      mkdirSync(join(tmp.dir, 'scenarios'));
-      writeFileSync(join(tmp.dir, 'scenarios', 'Report.yaml'), REPORT);
-      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), CONFIG);
-      const out = runCli(['tasks'], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR', 'OKTELL_SCENARIOS', 'OKTELL_CONFIG'] });
+    withTasksProject('oktell-task-mistyped-', { 'Report.yaml': REPORT }, (tasks) => {
+      const out = tasks(CONFIG);
       assert.equal(out.code, 0, out.stderr);
       const warnings = out.stderr.split('\n').filter((l) => l.startsWith('oktell-emu: warning:'));
       assert.equal(warnings.length, 2, out.stderr);
       assert.equal(warnings[0], `oktell-emu: warning: oktell.config.yaml:7:7: ${NUMBER}`);
       assert.match(warnings[1]!, /^oktell-emu: warning: oktell\.config\.yaml:8:7: params\.4: scenario Report reads input parameter 4 into since \(datetime, block read\), which cannot hold "yesterday" \(.*\): every run of task report would fail there; give a date \(4: '"2026-01-31"', or 4: 'AddDays\(Now\(\), -1\)' for the day before the due time\)$/);
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 
   it('is computed with the server\'s substrBase, as the runs compute it: no warning for a value they can hold', () => {
-    const tmp = tempDir('oktell-task-mistyped-substr-');
-    try {
-      mkdirSync(join(tmp.dir, 'scenarios'));
-      writeFileSync(join(tmp.dir, 'scenarios', 'Report.yaml'), REPORT);
+    withTasksProject('oktell-task-mistyped-substr-', { 'Report.yaml': REPORT }, (tasks) => {
       const task = `serviceTasks:\n  - { name: cut, scenario: Report, every: 1h, params: { 3: 'Substr("10x", 1, 2)' } }\n`;
-      const tasks = () => runCli(['tasks'], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR', 'OKTELL_SCENARIOS', 'OKTELL_CONFIG', 'OKTELL_SUBSTR_BASE'] });
       // Counted from 1, the runs pass "10": nothing to warn about.
-      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `substrBase: 1\n${task}`);
-      const one = tasks();
+      const one = tasks(`substrBase: 1\n${task}`);
       assert.equal(one.code, 0, one.stderr);
       assert.doesNotMatch(one.stderr, /cannot hold/);
       // Counted from 0 (the default), they pass "0x", which a number cannot hold.
-      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), task);
-      assert.match(tasks().stderr, /params\.3: scenario Report reads input parameter 3 into limit \(number, block read\), which cannot hold "0x"/);
-    } finally {
-      tmp.cleanup();
-    }
+      assert.match(tasks(task).stderr, /params\.3: scenario Report reads input parameter 3 into limit \(number, block read\), which cannot hold "0x"/);
+    });
   });
 
   it('is warned about for the due time, parameter 1 when params: sets none, read into a number', () => {
-    const tmp = tempDir('oktell-task-mistyped-due-');
-    try {
-      mkdirSync(join(tmp.dir, 'scenarios'));
-      writeFileSync(join(tmp.dir, 'scenarios', 'Count.yaml'), REPORT.replace('due: string', 'due: number'));
-      writeFileSync(join(tmp.dir, 'scenarios', 'Report.yaml'), REPORT);
-      writeFileSync(join(tmp.dir, 'oktell.config.yaml'), `serviceTasks:\n  - { name: count, scenario: Count, every: 1h, params: { 3: 1 } }\n  - { name: set, scenario: Count, every: 1h, params: { 1: 7, 3: 1 } }\n  - { name: fine, scenario: Report, every: 1h, params: { 3: 1 } }\n`);
-      const out = runCli(['tasks'], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR', 'OKTELL_SCENARIOS', 'OKTELL_CONFIG', 'OKTELL_TZ'] });
+    withTasksProject('oktell-task-mistyped-due-', { 'Count.yaml': REPORT.replace('due: string', 'due: number'), 'Report.yaml': REPORT }, (tasks) => {
+      const out = tasks(`serviceTasks:\n  - { name: count, scenario: Count, every: 1h, params: { 3: 1 } }\n  - { name: set, scenario: Count, every: 1h, params: { 1: 7, 3: 1 } }\n  - { name: fine, scenario: Report, every: 1h, params: { 3: 1 } }\n`);
       assert.equal(out.code, 0, out.stderr);
       const warnings = out.stderr.split('\n').filter((l) => l.startsWith('oktell-emu: warning:'));
       assert.equal(warnings.length, 1, out.stderr);
       assert.match(warnings[0]!, /^oktell-emu: warning: oktell\.config\.yaml:2:\d+: scenario Count reads input parameter 1, the due time \(e\.g\. "2026-01-31T12:00:00\+03:00": params: sets no 1\), into due \(number, block begin\), which cannot hold it \(cannot convert text .* to a number\): every run of task count would fail there; declare due a string or datetime, or give params: 1$/);
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 
   it('is warned about when the server starts, and the suggested values run', async () => {

@@ -1,23 +1,13 @@
 // Two mistakes whose message gave no fix to paste: a task naming its scenario's file (`Tick.yaml`) instead of the
 // scenario, and Go cron's `@every 5m` under cron:. Through the real binary, with a fix that works when pasted.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli } from '../cli/cli.helper.js';
-import { tempDir } from '../helpers.js';
 import { ECHO_DUE } from './task-scenarios.js';
+import { withTasksProject } from './tasks-project.helper.js';
 
 describe('service task typos: the file name for the scenario, @every under cron', () => {
   it('suggests the scenario name and every:, and the suggestions are taken', () => {
-    const tmp = tempDir('oktell-task-typos-');
-    try {
-      mkdirSync(join(tmp.dir, 'scenarios'));
-      writeFileSync(join(tmp.dir, 'scenarios', 'Tick.yaml'), ECHO_DUE);
-      const tasks = (config: string) => {
-        writeFileSync(join(tmp.dir, 'oktell.config.yaml'), config);
-        return runCli(['tasks'], { cwd: tmp.dir, unset: ['OKTELL_DATA_DIR', 'OKTELL_SCENARIOS', 'OKTELL_CONFIG'] });
-      };
+    withTasksProject('oktell-task-typos-', { 'Tick.yaml': ECHO_DUE }, (tasks) => {
       const bad = tasks('serviceTasks:\n  - name: a\n    scenario: scenarios/Tick.yaml\n    cron: "@every 5m"\n  - name: b\n    scenario: Tick.yml\n    every: 1h\n');
       assert.equal(bad.code, 2);
       const lines = bad.stderr.split('\n').filter((l) => /oktell\.config\.yaml:\d/.test(l)).map((l) => l.replace(/^oktell-emu: /, ''));
@@ -37,8 +27,6 @@ describe('service task typos: the file name for the scenario, @every under cron'
       const good = tasks('serviceTasks:\n  - name: a\n    scenario: Tick\n    every: 5m\n  - name: b\n    scenario: Tick\n    every: 1h\n');
       assert.equal(good.code, 0, good.stderr);
       assert.match(good.stdout, /^a {2}Tick {2}every 5m /);
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 });
