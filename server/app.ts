@@ -516,8 +516,15 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
       answer(503, { started: false, startResult: -1, returnValue: 'the store cannot take new runs right now; retry later' });
       return;
     }
-    noteStoreTakesWrites(d);
-    d.workers.wake();
+    // Queued for good: the answer says so whatever comes next. A worker that is not woken claims the job at its
+    // next look at the queue.
+    res.locals.webApiStage = undefined;
+    try {
+      noteStoreTakesWrites(d);
+      d.workers.wake();
+    } catch (err) {
+      d.logger.error({ err, jobId }, 'Web-API job queued, but waking the workers failed: it runs at their next look at the queue');
+    }
     answer(200, { started: true, startResult: 0, returnValue: '', runId: jobId! });
     return;
   }

@@ -57,6 +57,19 @@ describe('the Web-API answers its 500 and the store\'s 503 in its own form', () 
     assert.equal(r.body, 'internal error while queueing the run (async=1): it is unknown whether it was queued, so it may still run; look for it (npx oktell-emu runs) before starting it again; the server log has the error (unexpected error)');
   });
 
+  it('an error after an async=1 job was queued: 200 with its id, and the job runs', async () => {
+    failOnce(t.server.workers, 'wake', new Error('boom after queueing'));
+    const r = await call('/execsvcscriptplain?name=Echo&async=1&startparam1=a');
+    assert.deepEqual([r.status, r.startResult], [200, '0'], r.body);
+    assert.ok(r.runId, 'the job id in its header');
+    let job = await t.server.store.getJob(r.runId!);
+    for (let i = 0; i < 100 && job?.status !== 'succeeded'; i++) {
+      await new Promise((done) => setTimeout(done, 100));
+      job = await t.server.store.getJob(r.runId!);
+    }
+    assert.equal(job?.status, 'succeeded', 'the queued job ran at the workers\' next look at the queue');
+  });
+
   it('a 500 after a synchronous run started: started 1, its run id, its outcome unknown', async () => {
     failOnce(t.server.syncRuns as unknown as { track: () => void }, 'track', new Error('boom while running'));
     const r = await call('/execsvcscript?name=Echo&startparam1=a');
