@@ -373,14 +373,19 @@ const TEXT_KEYS: ReadonlySet<string> = new Set(['title', 'description', 'name', 
 function colonInValueHint(line: string): SyntaxHint | undefined {
   const kv = KEY_VALUE.exec(line);
   if (!kv) return undefined;
-  const [, , key, value] = kv as unknown as [string, string, string, string];
-  if (!/: /.test(value) || /^["'{[|>]/.test(value)) return undefined;
+  const [, , key, written] = kv as unknown as [string, string, string, string];
+  if (!/: /.test(written) || /^["'{[|>]/.test(written)) return undefined;
+  // In a plain value " #" starts a comment: it stays a comment after the quoted value.
+  const hash = written.indexOf(' #');
+  const value = hash >= 0 ? written.slice(0, hash).trimEnd() : written;
+  const comment = hash >= 0 ? `  ${written.slice(hash + 1)}` : '';
+  if (!/: /.test(value)) return undefined;
   // A title, a description or a statement is text as written, not an expression: quoted whole, as it is meant.
   const joined = TEXT_KEYS.has(key.trim()) ? undefined : textJoinFix(value);
   if (joined !== undefined) {
-    return { hint: `YAML reads ": " inside a value as a new key; quote the value, and its text for the expression: ${key}: ${yamlSingleQuoted(joined)}` };
+    return { hint: `YAML reads ": " inside a value as a new key; quote the value, and its text for the expression: ${key}: ${yamlSingleQuoted(joined)}${comment}` };
   }
-  return { hint: `YAML reads ": " inside a value as a new key; quote the value: ${key}: ${yamlSingleQuoted(value)}` };
+  return { hint: `YAML reads ": " inside a value as a new key; quote the value: ${key}: ${yamlSingleQuoted(value)}${comment}` };
 }
 
 /**

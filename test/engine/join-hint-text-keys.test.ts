@@ -37,6 +37,19 @@ const CASES: IssueCase[] = [
     code: 'E_YAML_SYNTAX', line: 6, col: 14,
     hint: /quote the value, and its text for the expression: subject: '"Заказ: " \+ \[reason\]'$/,
   },
+  {
+    // Was `subject: '"Заказ: " + [reason]  # why'`: the comment went into the quoted value.
+    name: 'a comment after the value stays a comment after the quoted value',
+    text: `variables: { reason: string }\nblocks:\n  m:\n    kind: SendMail\n    to: a@example.com\n    subject: Заказ: + [reason]  # for the manager\n    text: '"x"'\n`,
+    code: 'E_YAML_SYNTAX', line: 6, col: 14,
+    hint: /quote the value, and its text for the expression: subject: '"Заказ: " \+ \[reason\]' {2}# for the manager$/,
+  },
+  {
+    name: 'a title with a comment: quoted whole, the comment after it',
+    text: block('title: Step 1: check  # first'),
+    code: 'E_YAML_SYNTAX', line: 5, col: 12,
+    hint: /quote the value: title: 'Step 1: check' {2}# first$/,
+  },
 ];
 
 describe('a text key with ": " and "+ [x]" is quoted whole, not turned into an expression', () => {
