@@ -397,7 +397,7 @@ export function textJoinFix(value: string): string | undefined {
   // A line break (a double-quoted "…\n…") or another control character would go into the hint's '…' as it is: pasted,
   // YAML folds or refuses it, so no whole value is offered for such a text.
   if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return undefined;
-  const m = /^([^"'«»[\]()+]*?)(\s*)\+\s*(\S.*)$/s.exec(value.trim());
+  const m = /^([^"«»[\]()+]*?)(\s*)\+\s*(\S.*)$/s.exec(value.trim());
   if (!m || !/[^\s\d.,-]/.test(m[1]!) || !/[[(]/.test(m[3]!)) return undefined;
   const [, text, space, rest] = m as unknown as [string, string, string, string];
   if (parseExpression(value).ok) return undefined;

@@ -45,6 +45,13 @@ const CASES: IssueCase[] = [
     hint: /quote the value, and its text for the expression: subject: '"Заказ: " \+ \[reason\]' {2}# for the manager$/,
   },
   {
+    // Was the whole value quoted (refused in turn as an unclosed ' in the expression): two rounds.
+    name: 'text with an apostrophe joined to a value: its text in "…", the apostrophe doubled for YAML',
+    text: `variables: { reason: string }\nblocks:\n  m:\n    kind: SendMail\n    to: a@example.com\n    subject: Order's state: + [reason]\n    text: '"x"'\n`,
+    code: 'E_YAML_SYNTAX', line: 6, col: 14,
+    hint: /quote the value, and its text for the expression: subject: '"Order''s state: " \+ \[reason\]'$/,
+  },
+  {
     name: 'a title with a comment: quoted whole, the comment after it',
     text: block('title: Step 1: check  # first'),
     code: 'E_YAML_SYNTAX', line: 5, col: 12,
