@@ -2,16 +2,9 @@
 // last one's value in a row, on SQLite and PostgreSQL alike: the trace says so instead of losing the first silently
 // (trial 56).
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createDatabasePort, type ClosableDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
-import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioLibrary, type ScenarioLibrary } from '../../engine/index.js';
-import { tempDir } from '../helpers.js';
-import { runWithDatabases } from './run-with-databases.helper.js';
-import { schemaWith, testPostgres } from '../store/postgres.helper.js';
+import { dialectDatabase, runWithDatabases, type DialectDatabase } from './run-with-databases.helper.js';
+import { testPostgres } from '../store/postgres.helper.js';
 
 const JOIN = `variables: { id: number, title: string, rows: string }
 start: q
@@ -30,39 +23,17 @@ for (const which of ['sqlite', 'postgres'] as const) {
   describe(`two columns of one name on ${which}`, async () => {
     const pgAvailable = which === 'postgres' ? await testPostgres() : undefined;
     const skip = pgAvailable?.skip;
-    let tmp: ReturnType<typeof tempDir>;
-    let lib: ScenarioLibrary;
-    let live: ClosableDatabasePort;
-    let cleanup = async () => undefined as void;
+    let db: DialectDatabase;
     before(async () => {
       if (skip) return;
-      tmp = tempDir();
-      let settings: DatabaseSettings;
-      if (which === 'sqlite') {
-        const path = join(tmp.dir, 'shop.sqlite');
-        const raw = new Database(path);
-        raw.exec(SETUP);
-        raw.close();
-        settings = { main: { dialect: 'sqlite', path } };
-      } else {
-        const made = await schemaWith(pgAvailable!.url!, 'dup', SETUP);
-        settings = { main: { dialect: 'postgres', url: made.url } };
-        cleanup = made.drop;
-      }
-      writeFileSync(join(tmp.dir, 'Join.yaml'), JOIN);
-      lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, databases: { main: which } });
-      assert.deepEqual(lib.issues, []);
-      live = createDatabasePort(settings);
+      db = await dialectDatabase(which, { pgUrl: pgAvailable?.url, prefix: 'dup', setup: SETUP, scenarios: { 'Join.yaml': JOIN } });
     });
     after(async () => {
-      if (skip) return;
-      await live.close();
-      await cleanup();
-      tmp.cleanup();
+      if (!skip) await db.close();
     });
 
     it('the trace says which name came twice and that the last one is kept', { skip }, async () => {
-      const r = await runWithDatabases(lib, 'Join', live);
+      const r = await runWithDatabases(db.lib, 'Join', db.live);
       assert.equal(r.status, 'completed', JSON.stringify(r.error));
       assert.equal(r.variables.id, 3, "the last id is the client's");
       assert.equal(r.variables.title, 'Заказ');

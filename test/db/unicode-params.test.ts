@@ -2,15 +2,14 @@
 // (its own schema), and a DbProcedure argument named in Cyrillic on PostgreSQL. A name that is no name is still
 // refused at load, with what a name may hold.
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createDatabasePort, type ClosableDatabasePort, type DatabaseSettings } from '../../adapters/db/index.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { createInProcessStarter, loadScenarioLibrary, randomIds, runScenario, systemClock, type ScenarioLibrary } from '../../engine/index.js';
+import { loadScenarioLibrary } from '../../engine/index.js';
 import { tempDir } from '../helpers.js';
-import { schemaWith, testPostgres } from '../store/postgres.helper.js';
+import { dialectDatabase, runWithDatabases, type DialectDatabase } from './run-with-databases.helper.js';
+import { testPostgres } from '../store/postgres.helper.js';
 
 const FIND = `variables: { телефон: string, имя: string, n: number }
 start: add
@@ -47,46 +46,25 @@ for (const which of ['sqlite', 'postgres'] as const) {
   describe(`parameters named in Cyrillic and CJK on ${which}`, async () => {
     const pgAvailable = which === 'postgres' ? await testPostgres() : undefined;
     const skip = pgAvailable?.skip;
-    let tmp: ReturnType<typeof tempDir>;
-    let settings: DatabaseSettings;
-    let cleanup: () => Promise<void>;
-    let lib: ScenarioLibrary;
-    let live: ClosableDatabasePort;
+    let db: DialectDatabase;
 
     before(async () => {
       if (skip) return;
-      tmp = tempDir();
-      if (which === 'sqlite') {
-        const path = join(tmp.dir, 'crm.sqlite');
-        const raw = new Database(path);
-        raw.exec('CREATE TABLE клиенты (телефон TEXT, имя TEXT)');
-        raw.close();
-        settings = { main: { dialect: 'sqlite', path } };
-        cleanup = async () => undefined;
-      } else {
-        const made = await schemaWith(
-          pgAvailable!.url!,
-          'uni',
-          `CREATE TABLE клиенты (телефон text, имя text); CREATE FUNCTION greet(имя text) RETURNS TABLE (greeting text) LANGUAGE sql AS $$ SELECT 'Привет, ' || имя $$`,
-        );
-        settings = { main: { dialect: 'postgres', url: made.url } };
-        cleanup = made.drop;
-        writeFileSync(join(tmp.dir, 'Greet.yaml'), `variables: { greeting: string }\nstart: g\nblocks:\n  g:\n    kind: DbProcedure\n    procedure: greet\n    params: { имя: '"Анна"' }\n`);
-      }
-      writeFileSync(join(tmp.dir, 'Find.yaml'), FIND);
-      lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, databases: { main: which } });
-      assert.deepEqual(lib.issues, []);
-      live = createDatabasePort(settings);
+      const table = 'CREATE TABLE клиенты (телефон TEXT, имя TEXT)';
+      db = await dialectDatabase(which, which === 'sqlite'
+        ? { prefix: 'uni', setup: table, scenarios: { 'Find.yaml': FIND } }
+        : {
+          pgUrl: pgAvailable!.url!,
+          prefix: 'uni',
+          setup: `${table}; CREATE FUNCTION greet(имя text) RETURNS TABLE (greeting text) LANGUAGE sql AS $$ SELECT 'Привет, ' || имя $$`,
+          scenarios: { 'Find.yaml': FIND, 'Greet.yaml': `variables: { greeting: string }\nstart: g\nblocks:\n  g:\n    kind: DbProcedure\n    procedure: greet\n    params: { имя: '"Анна"' }\n` },
+        });
     });
     after(async () => {
-      if (skip) return;
-      await live.close();
-      await cleanup();
-      tmp.cleanup();
+      if (!skip) await db.close();
     });
 
-    const run = (name: string, variables: Record<string, string> = {}) =>
-      runScenario(lib, name, { variables, ports: { databases: live, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) } });
+    const run = (name: string, variables: Record<string, string> = {}) => runWithDatabases(db.lib, name, db.live, { variables });
 
     it('binds each parameter by its name', { skip }, async () => {
       const r = await run('Find', { телефон: '+7 495 000-00-01' });
