@@ -73,6 +73,8 @@ export const PG_SQL = {
   /** $1 jobs JSON, $2 inbox id for jobs without one, $3 now. */
   insertJobs: insertJobsFrom('$1', '$2::bigint', '$3::bigint'),
   findOriginal: `SELECT id, response_status, response_body, run_id FROM inbox WHERE dedup_key = $1 AND duplicate_of IS NULL`,
+  /** The originals of several dedup keys ($1 text[]) in one read: each row names its key. */
+  findOriginals: `SELECT dedup_key, id, response_status, response_body, run_id FROM inbox WHERE dedup_key = ANY($1::text[]) AND duplicate_of IS NULL`,
   getInbox: `SELECT * FROM inbox WHERE id = $1`,
   answeredStatuses: `SELECT e.id AS id, COALESCE(o.response_status, e.response_status) AS status FROM inbox e
     LEFT JOIN inbox o ON o.id = e.duplicate_of WHERE e.id = ANY($1::bigint[])`,

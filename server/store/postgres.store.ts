@@ -35,6 +35,7 @@ import {
   type InboxRow,
   type JobParams,
   type JobRow,
+  type DedupLookup,
   type OriginalRow,
   originalFromRow,
   type RunRow,
@@ -244,6 +245,8 @@ export class PostgresStore implements Store {
   /** `PostgresStoreOptions.noAnswerMs`, resolved. */
   private readonly noAnswerMs: number;
   private closed = false;
+  /** Delivery look-ups asked in this turn of the event loop (see findByDedupKey). */
+  private lookups: DedupLookup[] | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -314,9 +317,42 @@ export class PostgresStore implements Store {
     });
   }
 
-  async findByDedupKey(dedupKey: string): Promise<DeliveryOriginal | undefined> {
-    const row = (await this.read<OriginalRow>('findOriginal', [dedupKey]))[0];
-    return row ? originalFromRow(row) : undefined;
+  /**
+   * Look-ups asked in one turn of the event loop are made together on the next `setImmediate`, in one query on one
+   * pooled connection: a webhook flood asks one per request, and each alone took a connection and a round trip. A
+   * look-up made later than asked sees every commit made before it was asked, and maybe more, never less. The
+   * batch's error (the database silent or gone) goes to each of its callers.
+   */
+  findByDedupKey(dedupKey: string): Promise<DeliveryOriginal | undefined> {
+    if (this.closed) return Promise.reject(closedError());
+    return new Promise((resolve, reject) => {
+      if (this.lookups === undefined) {
+        this.lookups = [];
+        setImmediate(() => void this.runLookups());
+      }
+      this.lookups.push({ key: dedupKey, resolve, reject });
+    });
+  }
+
+  /** Makes the look-ups asked so far (see findByDedupKey). */
+  private async runLookups(): Promise<void> {
+    const batch = this.lookups;
+    this.lookups = undefined;
+    if (batch === undefined || batch.length === 0) return;
+    let rows: Array<OriginalRow & { dedup_key: string }>;
+    try {
+      rows = batch.length === 1
+        ? (await this.read<OriginalRow>('findOriginal', [batch[0]!.key])).map((r) => ({ ...r, dedup_key: batch[0]!.key }))
+        : await this.read<OriginalRow & { dedup_key: string }>('findOriginals', [[...new Set(batch.map((l) => l.key))]]);
+    } catch (err) {
+      for (const l of batch) l.reject(err);
+      return;
+    }
+    const byKey = new Map(rows.map((r) => [r.dedup_key, r]));
+    for (const l of batch) {
+      const row = byKey.get(l.key);
+      l.resolve(row ? originalFromRow(row) : undefined);
+    }
   }
 
   async getInboxEntry(id: number): Promise<InboxEntry | undefined> {
@@ -664,7 +700,10 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // The look-ups asked before the close are made, as each was when asked alone.
+    const lookups = this.runLookups();
     this.closed = true;
+    await lookups;
     await this.batcher.close();
     await this.pool.end();
   }

@@ -62,6 +62,13 @@ export interface InboxRow {
 /** The columns `findOriginal` reads: what a resend needs of its original, never its body. */
 export type OriginalRow = Pick<InboxRow, 'id' | 'response_status' | 'response_body' | 'run_id'>;
 
+/** A delivery look-up waiting to be made together with the others of its turn (the stores' findByDedupKey). */
+export interface DedupLookup {
+  key: string;
+  resolve: (original: DeliveryOriginal | undefined) => void;
+  reject: (err: unknown) => void;
+}
+
 export function originalFromRow(r: OriginalRow): DeliveryOriginal {
   return { id: r.id, responseStatus: r.response_status, responseBody: r.response_body, runId: r.run_id };
 }

@@ -29,6 +29,7 @@ import {
   toBuffer,
   toJson,
   type InboxRow,
+  type DedupLookup,
   type OriginalRow,
   originalFromRow,
   type JobParams,
@@ -104,12 +105,7 @@ export interface SqliteStoreOptions {
 
 const PRUNE_CHUNK = 5000;
 
-/** A delivery look-up waiting for its turn (see findByDedupKey), and what it found. */
-interface DedupLookup {
-  key: string;
-  resolve: (original: DeliveryOriginal | undefined) => void;
-  reject: (err: unknown) => void;
-}
+/** What a delivery look-up (see findByDedupKey) found. */
 type LookupResult = { ok: true; row: OriginalRow | undefined } | { ok: false; error: unknown };
 
 /**

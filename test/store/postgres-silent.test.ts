@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { answeredWithin, noAnswerBound, openPostgresStore } from '../../server/store/postgres.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
+import type { InboxEntry } from '../../server/store/store.port.js';
 import { outageProxy, throughProxy } from '../scale/pg-proxy.helper.js';
 import { waitFor } from '../server/server-helpers.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from './postgres.helper.js';
@@ -53,9 +54,11 @@ describe('the PostgreSQL store when its connections stop answering', { skip: pg.
   it('a write and a read left without an answer fail as io, and the store works on fresh connections once the database is back', { timeout: 60_000 }, async () => {
     const { proxy, store, done } = await storeBehindProxy();
     try {
-      assert.equal((await store.recordRequest({ inbox: inbox('before') })).duplicate, false);
-      // Several open connections in the pool, idle: the calls below are sent on them.
-      const found = await Promise.all([1, 2, 3].map(() => store.findByDedupKey('before')));
+      const before = await store.recordRequest({ inbox: inbox('before') });
+      assert.equal(before.duplicate, false);
+      // Several open connections in the pool, idle: the calls below are sent on them. (Reads of inbox entries, each
+      // on a connection of its own: look-ups of delivery keys asked at once share one.)
+      const found = await Promise.all([1, 2, 3].map(() => store.getInboxEntry(before.inboxId)));
       assert.deepEqual(found.map((f) => f?.responseStatus), [200, 200, 200]);
 
       await proxy.hang();
@@ -95,8 +98,9 @@ describe('the PostgreSQL store when its connections stop answering', { skip: pg.
   it('closes the sockets of the connections opened before the silence, not only their sessions: none is left open for TCP to give up on', { timeout: 60_000 }, async () => {
     const { proxy, store, done } = await storeBehindProxy();
     try {
-      assert.equal((await store.recordRequest({ inbox: inbox('before') })).duplicate, false);
-      await Promise.all([1, 2, 3, 4].map(() => store.findByDedupKey('before')));
+      const before = await store.recordRequest({ inbox: inbox('before') });
+      assert.equal(before.duplicate, false);
+      await Promise.all([1, 2, 3, 4].map(() => store.getInboxEntry(before.inboxId)));
       // The sockets of every connection the pool holds before the database goes silent (pg-pool's own list).
       const pool = (store as unknown as { pool: { _clients: Array<{ connection: { stream: Socket } }> } }).pool;
       const old = pool._clients.map((c) => c.connection.stream);
@@ -136,14 +140,16 @@ describe('the PostgreSQL store when one of its connections stops answering', { s
     type Client = { connection: { stream: Socket } };
     const pool = (store as unknown as { pool: { _clients: Client[]; _idle: Array<{ client: Client }> } }).pool;
     try {
-      assert.equal((await store.recordRequest({ inbox: inbox('before') })).duplicate, false);
-      await Promise.all([1, 2, 3, 4].map(() => store.findByDedupKey('before')));
+      const before = await store.recordRequest({ inbox: inbox('before') });
+      assert.equal(before.duplicate, false);
+      await Promise.all([1, 2, 3, 4].map(() => store.getInboxEntry(before.inboxId)));
       const old = pool._clients.map((c) => c.connection.stream);
       assert.ok(old.length >= 4, `connections before: ${old.length}`);
       // The connection the pool hands out next (its idle list is a stack) stops hearing the database.
       const silent = pool._idle.at(-1)!.client.connection.stream;
       silent.pause();
-      const read = store.findByDedupKey('before').then(
+      // A read that takes its connection at once (a delivery key's look-up waits for the next turn).
+      const read = store.getInboxEntry(before.inboxId).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -152,13 +158,13 @@ describe('the PostgreSQL store when one of its connections stops answering', { s
       // Meanwhile two readers at a time keep being answered on two other connections.
       const started = performance.now();
       while (failed === undefined && performance.now() - started < 10_000) {
-        assert.deepEqual((await Promise.all([1, 2].map(() => store.findByDedupKey('before')))).map((f) => f?.responseStatus), [200, 200]);
+        assert.deepEqual((await Promise.all([1, 2].map((): Promise<InboxEntry | undefined> => store.getInboxEntry(before.inboxId)))).map((f) => f?.responseStatus), [200, 200]);
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(failed instanceof StoreUnavailableError && failed.reason === 'io', String(failed));
       assert.ok(silent.destroyed, 'the silent connection is closed');
       // Those two go on being used (one in use when the silence was found would have been closed at its checkout).
-      for (let i = 0; i < 3; i++) await Promise.all([1, 2].map(() => store.findByDedupKey('before')));
+      for (let i = 0; i < 3; i++) await Promise.all([1, 2].map(() => store.getInboxEntry(before.inboxId)));
       const kept = old.filter((s) => !s.destroyed);
       assert.equal(kept.length, 2, `connections open before the silence and kept: ${kept.length} of ${old.length}`);
       assert.ok(

@@ -1,6 +1,7 @@
 // The PostgreSQL store: the shared contract, plus what only several instances on one database show. Skipped without PostgreSQL.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import pg from 'pg';
 import { PG_MIGRATIONS, PgSchemaTooNewError } from '../../server/store/postgres.migrations.js';
 import { isPostgresUrl, openPostgresStore, redactPostgresUrl, type PostgresStore, type PostgresStoreOptions } from '../../server/store/postgres.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
@@ -293,5 +294,53 @@ describe('PostgresStore: when the database cannot be reached', () => {
       ['postgres://oktell@db/oktell', 'postgres://oktell@db/oktell'],
     ];
     for (const [url, expected] of shown) assert.equal(redactPostgresUrl(url), expected, url);
+  });
+});
+
+describe('PostgresStore: delivery look-ups of one turn made together', () => {
+  /** Counts the connections the pools of this process take while `fn` runs. */
+  async function countingConnections<T>(fn: () => Promise<T>): Promise<{ result: T; connections: number }> {
+    const original = pg.Pool.prototype.connect;
+    let connections = 0;
+    pg.Pool.prototype.connect = function (this: pg.Pool, ...args: unknown[]) {
+      connections++;
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original;
+    try {
+      return { result: await fn(), connections };
+    } finally {
+      pg.Pool.prototype.connect = original;
+    }
+  }
+
+  it('answers each look-up of a turn with its own original or none, through one query', T, async (t) => {
+    await withInstances(t, 1, async ([store]) => {
+      const first = await store!.recordRequest(request(1, 'bpium:1:1@*'));
+      const second = await store!.recordRequest(request(2, 'bpium:1:2@*'));
+      const keys = ['bpium:1:1@*', 'bpium:1:9@*', 'bpium:1:2@*', 'bpium:1:1@*', ...Array.from({ length: 8 }, (_, i) => `bpium:1:${20 + i}@*`)];
+      const { result, connections } = await countingConnections(() => Promise.all(keys.map((k) => store!.findByDedupKey(k))));
+      assert.equal(connections, 1, 'twelve look-ups asked in one turn take one connection');
+      assert.equal(String(result[0]?.id), String(first.inboxId));
+      assert.equal(result[1], undefined);
+      assert.equal(String(result[2]?.id), String(second.inboxId));
+      assert.equal(String(result[3]?.id), String(first.inboxId), 'the same key asked twice gets its original twice');
+      assert.deepEqual(result.slice(4), Array(8).fill(undefined));
+      // A write resolved before the look-up is asked is always seen by it.
+      const third = await store!.recordRequest(request(3, 'bpium:1:3@*'));
+      assert.equal(String((await store!.findByDedupKey('bpium:1:3@*'))?.id), String(third.inboxId));
+    });
+  });
+
+  it('answers the look-ups asked before a close, and refuses those asked after it', T, async (t) => {
+    await withInstances(t, 1, async ([store]) => {
+      const stored = await store!.recordRequest(request(1, 'bpium:2:1@*'));
+      const asked = [store!.findByDedupKey('bpium:2:1@*'), store!.findByDedupKey('bpium:2:2@*')];
+      const closing = store!.close();
+      const [found, none] = await Promise.all(asked);
+      await closing;
+      assert.equal(String(found?.id), String(stored.inboxId));
+      assert.equal(none, undefined);
+      await assert.rejects(store!.findByDedupKey('bpium:2:1@*'), (err: unknown) => err instanceof StoreUnavailableError && err.reason === 'closed');
+    });
   });
 });
