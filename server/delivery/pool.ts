@@ -433,6 +433,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // The answers of reads ride along for a retry, but they are no effect that could repeat.
     const made = effects.filter((e) => !journal.readKeys.has(e.stepKey));
     const end: UnrecordedEnd = { jobId: job.id, effects: effectsAmong(made), letters: lettersAmong(result, made) };
+    // An attempt after a cut-off one that fails having journaled no effect cannot vouch for the cut attempt's last
+    // effect either: its error says so (`afterCut`), so the next attempt still marks what it makes as `may repeat`.
+    const passOnCut = afterLostAttempt && made.length === 0 && journal.port.mayRepeat?.() === true;
     ending.set(job.id, end);
     // Fenced by a stop that gives the job back: its end goes after the give-back, which waits for the journal's write
     // first; sent before it, the end would find the job still leased here and be recorded as a counted attempt.
@@ -454,7 +457,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           // refused for a wrong setting: retrying cannot help until someone fixes it, then replays.
           const code = result.error.code;
           const retryable = code === RUN_ERROR_CODES.EFFECT_UNKNOWN || code === RUN_ERROR_CODES.EFFECT_SETTING ? 'dead-letter' : result.error.retryable;
-          const r = await opts.store.failJob(job.id, workerId, { run, effects, retryable, error: result.error });
+          const r = await opts.store.failJob(job.id, workerId, { run, effects, retryable, error: passOnCut ? { ...result.error, afterCut: true } : result.error });
           outcome = r.accepted ? r.status : 'lease-lost';
         }
         unrecorded.delete(job.id);
@@ -694,7 +697,9 @@ function quietWarnings(logger: LoggerPort): LoggerPort {
  */
 export function previousAttemptCut(job: Pick<JobRecord, 'lastError'>): boolean {
   const e = job.lastError;
-  return e !== null && typeof e === 'object' && !Array.isArray(e) && typeof e.code === 'string' && CUT_OFF_CODES.has(e.code) && e.journaled !== true;
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) return false;
+  // `afterCut`: an attempt that followed a cut-off one failed before it journaled an effect, so the suspicion stands.
+  return (typeof e.code === 'string' && CUT_OFF_CODES.has(e.code) && e.journaled !== true) || e.afterCut === true;
 }
 
 /**
