@@ -50,6 +50,8 @@ export interface RawAnswer {
   undecodable?: string;
   /** Something of the body left unread and why (bytes after the end of its gzip data), for the trace to say. */
   note?: string;
+  /** With `queueWaitMs`: how long the request waited for a free connection before it was sent. */
+  waitedMs?: number;
 }
 
 export interface ExchangeRequest {
@@ -58,6 +60,12 @@ export interface ExchangeRequest {
   body?: Buffer | string;
   /** Connecting, sending and reading the whole answer. */
   timeoutMs: number;
+  /**
+   * How long the request may wait for a connection of the pool (`maxSockets` per host, all busy with other requests)
+   * before `timeoutMs` starts; past it the exchange fails with ExchangeTimeout and nothing was sent. Without it the
+   * wait counts against `timeoutMs`, so a request that waited most of it is sent, acted on, and cut off unanswered.
+   */
+  queueWaitMs?: number;
   /** Bytes of answer at most (default: no cap); with `decode`, bytes once decoded, so a small bomb is cut as it inflates. */
   maxBytes?: number;
   /**
@@ -75,7 +83,10 @@ export class HttpExchanger {
   private closedWith: Error | undefined;
 
   /** `lookup` resolves host names for new connections (default: the system's); it may refuse an address. */
-  constructor(maxSockets = 16, o: { lookup?: LookupFunction } = {}) {
+  constructor(
+    private readonly maxSockets = 16,
+    o: { lookup?: LookupFunction } = {},
+  ) {
     const lookup = o.lookup ? { lookup: o.lookup } : {};
     this.httpAgent = new HttpAgent({ keepAlive: true, maxSockets, ...lookup });
     this.httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets, ...lookup });
@@ -122,7 +133,25 @@ export class HttpExchanger {
       this.active.add(handle);
       // A service that sent its status and then drips (or never ends) the body is not silent: said so, status included.
       const late = () => (answer ? `the answer (HTTP ${answer.statusCode}) did not end within ${o.timeoutMs} ms: its body was still arriving` : `no answer within ${o.timeoutMs} ms`);
-      const timer = setTimeout(() => abort(new ExchangeTimeout(late())), o.timeoutMs);
+      const onTheWire = () => setTimeout(() => abort(new ExchangeTimeout(late())), o.timeoutMs);
+      let waitedMs: number | undefined;
+      let timer: ReturnType<typeof setTimeout>;
+      if (o.queueWaitMs === undefined) timer = onTheWire();
+      else {
+        // The deadline starts once the request has a connection: waiting for one of the pool sends nothing.
+        const asked = Date.now();
+        const host = typeof url === 'string' ? new URL(url).host : url.host;
+        timer = setTimeout(
+          () => abort(new ExchangeTimeout(`no connection to ${host} came free within ${o.queueWaitMs} ms (all ${this.maxSockets} this server keeps to it were busy with other requests): the request was not sent`)),
+          o.queueWaitMs,
+        );
+        req.once('socket', () => {
+          if (settled) return;
+          clearTimeout(timer);
+          waitedMs = Date.now() - asked;
+          timer = onTheWire();
+        });
+      }
       // on, not once: a second error (after the first settled the exchange) must still have a listener.
       req.on('error', fail);
       req.once('response', (res: IncomingMessage) => {
@@ -147,7 +176,7 @@ export class HttpExchanger {
         const finish = () => {
           if (settled) return;
           done();
-          resolve({ status, headers: res.headers, body: Buffer.concat(chunks) });
+          resolve({ status, headers: res.headers, body: Buffer.concat(chunks), ...(waitedMs !== undefined ? { waitedMs } : {}) });
         };
         // An answer whose body cannot be decoded is an answer all the same (its status may be a 503 to retry): it
         // settles with an empty body and the reason, and its connection is closed with the rest of the body unread.
@@ -156,7 +185,7 @@ export class HttpExchanger {
           stopDecoding?.();
           res.destroy();
           done();
-          resolve({ status, headers: res.headers, body: Buffer.alloc(0), undecodable: why });
+          resolve({ status, headers: res.headers, body: Buffer.alloc(0), undecodable: why, ...(waitedMs !== undefined ? { waitedMs } : {}) });
         };
         const found = o.decode && !bodiless ? decoderFor(res.headers['content-encoding']) : undefined;
         if (typeof found === 'string') return undecodable(found);
@@ -203,7 +232,7 @@ export class HttpExchanger {
               stopDecoding?.();
               res.destroy();
               done();
-              resolve({ status, headers: res.headers, body: whole.body, note: `the body has bytes after its gzip data (from byte ${whole.end + 1} of the compressed body) that are not gzip: ignored` });
+              resolve({ status, headers: res.headers, body: whole.body, note: `the body has bytes after its gzip data (from byte ${whole.end + 1} of the compressed body) that are not gzip: ignored`, ...(waitedMs !== undefined ? { waitedMs } : {}) });
             });
             stopDecoding = () => {
               res.unpipe(stream);

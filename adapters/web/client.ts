@@ -65,7 +65,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
 
   /** One exchange with one URL: no redirects, no retries. */
   const exchange = (url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, timeoutMs: number) =>
-    http.exchange(url, { method, headers, ...(body !== undefined ? { body } : {}), timeoutMs, maxBytes, decode: true });
+    http.exchange(url, { method, headers, ...(body !== undefined ? { body } : {}), timeoutMs, queueWaitMs: timeoutMs, maxBytes, decode: true });
 
   /** One attempt: the exchange and the redirects it is allowed to follow. */
   async function attempt(spec: WebRequestSpec, progress: Progress): Promise<RawAnswer & { url: URL }> {
@@ -74,7 +74,8 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
     let headers = spec.headers;
     let body = spec.body;
     // The block's timeout is for the attempt, redirects included: a chain of slow hops does not get it once per hop.
-    const deadline = Date.now() + spec.timeoutMs;
+    // The wait for a free connection (all of the pool's to the host busy) is not the service's time: it moves the deadline.
+    let deadline = Date.now() + spec.timeoutMs;
     for (let hop = 0; ; hop++) {
       const refused = refusalBeforeSending(url, o.allowHosts);
       if (refused) throw refused;
@@ -88,6 +89,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
       } catch (e) {
         throw hop > 0 && e instanceof ExchangeTimeout ? late() : e;
       }
+      deadline += answer.waitedMs ?? 0;
       progress.answeredHops++;
       // Any answer but "try later" says the host is there (a 4xx is about the request): its outage, if any, is over.
       if (!isRetryableStatus(answer.status)) o.outages?.reached(outageTarget(url));

@@ -1,0 +1,68 @@
+// A WebRequest's timeout counts the service's time, not the wait for one of the client's connections to the host
+// (16 are kept per host; trial 58: 32 workers posting to a service that answers in 1–3 s). Counted from the request's
+// creation, a POST that waited 3 s for a connection was sent, acted on by the service, and cut off 2 s later as
+// HTTP_TIMEOUT, so the block sent it again: the service did the work twice though it always answered in time. Real
+// parts: the web client over node:http and an HTTP server on loopback that counts what it receives.
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { createWebClient } from '../../adapters/web/client.js';
+
+async function slowService(answerAfterMs: (n: number) => number) {
+  let received = 0;
+  const held = new Set<ServerResponse>();
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => {
+      const n = ++received;
+      held.add(res);
+      const ms = answerAfterMs(n);
+      if (Number.isFinite(ms)) setTimeout(() => res.end('ok'), ms);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/effect`,
+    received: () => received,
+    close: async () => {
+      for (const r of held) r.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+describe('WebRequest: the wait for a free connection', { timeout: 30_000 }, () => {
+  it('20 POSTs at once to a service that answers each in 600 ms, timeout 1 s: each sent once, all answered', async () => {
+    const service = await slowService(() => 600);
+    const client = createWebClient({ retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
+    try {
+      const spec = (i: number) => ({ method: 'POST', url: new URL(service.url), headers: { 'content-type': 'text/plain' }, body: Buffer.from(String(i)), timeoutMs: 1000, maxRedirects: 0 });
+      const answers = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => client.send(spec(i))));
+      assert.deepEqual(answers.map((a) => (a.status === 'fulfilled' ? [a.value.status, a.value.attempts] : [a.reason?.message])), Array.from({ length: 20 }, () => [200, 1]));
+      assert.equal(service.received(), 20, 'the service got each POST once (four of them after waiting 600 ms for a connection)');
+    } finally {
+      client.close();
+      await service.close();
+    }
+  });
+
+  it('a request that gets no connection within its timeout is not sent, and says why', async () => {
+    // The first 16 requests are never answered (they hold every connection); the 17th waits for one.
+    const service = await slowService((n) => (n <= 16 ? Infinity : 0));
+    const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 20 } });
+    try {
+      const spec = (timeoutMs: number) => ({ method: 'POST', url: new URL(service.url), headers: {}, body: Buffer.from('x'), timeoutMs, maxRedirects: 0 });
+      const holding = Array.from({ length: 16 }, () => client.send(spec(5000)).catch(() => undefined));
+      for (let i = 0; i < 100 && service.received() < 16; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(service.received(), 16);
+      await assert.rejects(client.send(spec(300)), (e: Error) => /no connection to 127\.0\.0\.1:\d+ came free within 300 ms \(all 16 .*\): the request was not sent/.test(e.message) || assert.fail(e.message));
+      assert.equal(service.received(), 16, 'nothing more reached the service');
+      void holding;
+    } finally {
+      client.close();
+      await service.close();
+    }
+  });
+});
