@@ -294,6 +294,16 @@ export function notCountedRun(r: RunWrite): RunWrite {
   };
 }
 
+/**
+ * `runParams(notCountedRun(r))` from `runParams(r)`: the row of a run whose end was not accepted. Made only when an
+ * end is refused, from the row already made, so the run's values are not serialised a second time for every letter.
+ */
+export function notCountedRow(row: RunRow): RunRow {
+  if (row.status !== 'completed') return row;
+  return { ...row, error: NOT_COUNTED_ERROR_TEXT ?? (NOT_COUNTED_ERROR_TEXT = JSON.stringify(notCountedRun({ status: 'completed' } as RunWrite).error)) };
+}
+let NOT_COUNTED_ERROR_TEXT: string | undefined;
+
 export function runParams(r: RunWrite): RunRow {
   if (typeof r.id !== 'string' || r.id === '') throw new StoreUsageError('a run needs an id');
   if (!TRIGGERS.has(r.trigger)) throw new StoreUsageError(`unknown run trigger '${r.trigger}'`);

@@ -22,7 +22,7 @@ import {
   journalRows,
   runFromRow,
   runOutcomeMap,
-  notCountedRun,
+  notCountedRow,
   runParams,
   runSummaryFromRow,
   RUN_SUMMARY_COLUMNS,
@@ -428,15 +428,17 @@ export class SqliteStore implements Store {
 
   async completeJob(id: string, workerId: string, outcome: AttemptOutcome = {}): Promise<{ accepted: boolean }> {
     const run = outcome.run ? runParams(outcome.run) : undefined;
-    const refused = outcome.run ? runParams(notCountedRun(outcome.run)) : undefined;
     const jobs = this.prepareJobs(outcome.jobs ?? []);
     const effects = journalRows(outcome.effects);
     return this.batcher.submit(() => {
       const now = this.clock.now();
       const accepted = this.st.completeJob.run({ id, worker: workerId, now, run_id: run?.id ?? null }).changes === 1;
       // The run happened whether or not the lease was still ours (marked as not counted when it was not); its children
-      // are enqueued only by the owner.
-      if (run) this.st.upsertRun.run(accepted ? run : refused);
+      // are enqueued only by the owner. Bound by position, as an acknowledgement's run record is.
+      if (run) {
+        const upsert = this.st.positional.upsertRun;
+        upsert.statement.run(positionalValues(upsert, accepted ? run : notCountedRow(run)));
+      }
       if (accepted) this.insertJobs(jobs, null);
       else this.putEffects(id, effects, now);
       return { accepted };

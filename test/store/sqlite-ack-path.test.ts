@@ -8,8 +8,10 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { positionalSql, positionalValues } from '../../server/store/sqlite.statements.js';
+import { notCountedRow, notCountedRun, runParams } from '../../server/store/sqlite.rows.js';
+import { stringifyOnce } from '../../server/store/json-memo.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
-import type { InboxEntryInput } from '../../server/store/store.port.js';
+import type { InboxEntryInput, RunWrite } from '../../server/store/store.port.js';
 
 const T = { timeout: 30_000 };
 
@@ -106,6 +108,66 @@ describe('SqliteStore: delivery look-ups of one turn made together', () => {
       assert.equal(found?.id, stored.inboxId);
       assert.equal(none, undefined);
       await assert.rejects(store.findByDedupKey('bpium:2:1@*'), (err: unknown) => err instanceof StoreUnavailableError && err.reason === 'closed');
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("SqliteStore: an attempt's end, its run record made once", () => {
+  const attempt = (id: string, over: Partial<RunWrite> = {}): RunWrite => ({
+    id,
+    scenario: 'BpiumNewTask',
+    version: 'v1',
+    trigger: 'async',
+    status: 'completed',
+    startedAt: 1_700_000_000_000,
+    finishedAt: 1_700_000_000_012,
+    params: { recordId: '42' },
+    returnValues: { sent: 1 },
+    trace: [{ step: 1, block: 'start', changed: { a: 1 } }],
+    bpiumCalls: [{ method: 'GET' }],
+    mails: [{ to: ['ivan@example.com'] }],
+    ...over,
+  });
+
+  it('makes the row of a run whose end was refused from its row as the run itself would make it', () => {
+    for (const r of [attempt('c'), attempt('f', { status: 'failed', error: { code: 'X', message: 'boom' } })]) {
+      assert.deepEqual(notCountedRow(runParams(r)), runParams(notCountedRun(r)));
+    }
+    // Its values measured first (the run budget's texts, taken by the first row): the refused row still has them all.
+    const measured = attempt('m');
+    stringifyOnce(measured.trace);
+    stringifyOnce(measured.mails);
+    assert.deepEqual(notCountedRow(runParams(measured)), runParams(notCountedRun(attempt('m'))));
+  });
+
+  it('stores the run of an accepted end as it was, and that of a refused one as not counted, its values whole', T, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oktell-ack-path-'));
+    let now = 1_700_000_000_000;
+    const store = await openSqliteStore({ file: join(dir, 'store.db'), clock: { now: () => now } });
+    try {
+      const [id] = await store.enqueueJobs([{ scenario: 'BpiumNewTask', params: { recordId: '42' } }]);
+      await store.claimJobs('slow', 1, 1000);
+      now += 1000;
+      const [taken] = await store.claimJobs('other', 1, 1000);
+      assert.equal(taken?.id, id);
+      const lost = attempt('run-slow', { jobId: id!, workerId: 'slow' });
+      stringifyOnce(lost.trace);
+      assert.deepEqual(await store.completeJob(id!, 'slow', { run: lost }), { accepted: false });
+      assert.deepEqual(await store.completeJob(id!, 'other', { run: attempt('run-other', { jobId: id!, workerId: 'other', attempt: 2 }) }), { accepted: true });
+      const refused = await store.getRun('run-slow');
+      assert.equal(refused?.status, 'completed');
+      assert.equal((refused?.error as { code?: string }).code, 'LEASE_LOST_NOT_COUNTED');
+      assert.match(String((refused?.error as { message?: string }).message), /its end was not accepted/);
+      assert.deepEqual([refused?.params, refused?.returnValues, refused?.trace, refused?.bpiumCalls, refused?.mails], [lost.params, lost.returnValues, lost.trace, lost.bpiumCalls, lost.mails]);
+      const counted = await store.getRun('run-other');
+      assert.equal(counted?.status, 'completed');
+      assert.equal(counted?.error ?? null, null);
+      assert.equal(counted?.attempt, 2);
+      assert.deepEqual(counted?.trace, lost.trace);
+      assert.equal((await store.getJob(id!))?.status, 'succeeded');
     } finally {
       await store.close();
       await rm(dir, { recursive: true, force: true });
