@@ -124,16 +124,19 @@ export interface StartOptions extends ConfigFlags {
 }
 
 /**
- * Logs to stdout: JSON lines (`time` in epoch milliseconds), or readable lines on a terminal with times in
- * `timeZone`, the server's zone (OKTELL_LOG_FORMAT chooses; see log-format.ts).
+ * Logs to stdout (or `out`: tests read what the server writes): JSON lines (`time` in epoch milliseconds), or
+ * readable lines on a terminal with times in `timeZone`, the server's zone (OKTELL_LOG_FORMAT chooses; see
+ * log-format.ts).
  */
-export function createLogger(env: NodeJS.ProcessEnv, timeZone: string): LoggerPort & { flush?(): void } {
+export function createLogger(env: NodeJS.ProcessEnv, timeZone: string, out: NodeJS.WritableStream = process.stdout): LoggerPort & { flush?(): void } {
   const options = {
     level: logLevel(envSetting(env, 'OKTELL_LOG_LEVEL')),
     base: undefined,
     redact: { paths: ['password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'headers.cookie', 'cookie', 'secret', '*.secret'], censor: '[redacted]' },
   };
-  return logFormat(env, process.stdout.isTTY === true) === 'pretty' ? pino(options, prettyDestination(process.stdout, timeZone)) : pino(options);
+  const tty = (out as { isTTY?: boolean }).isTTY === true;
+  if (logFormat(env, tty) === 'pretty') return pino(options, prettyDestination(out, timeZone));
+  return out === process.stdout ? pino(options) : pino(options, out as unknown as pino.DestinationStream);
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
