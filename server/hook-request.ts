@@ -75,7 +75,8 @@ export function credentialRedactor(headers: HookHeaders): (text: string) => stri
 /**
  * The request's address twice: as the scenario gets it (parameter 1, as sent), and as it is stored and shown (the
  * inbox, the run record, the console, `show`, `test --from-run`): the values of query parameters named like
- * credentials (`?token=…`, `?password=…`, `?api_key=…`; the rule of redact.ts) replaced by `***`.
+ * credentials (`?token=…`, `?password=…`, `?api_key=…`; the rule of redact.ts) replaced by `***`, and so is the
+ * `user:password` of an absolute-form target (`http://***@host/path`).
  */
 export interface HookAddress {
   scenario: string;
@@ -86,12 +87,27 @@ export interface HookAddress {
 
 export function hookAddress(url: string): HookAddress {
   const credentials = new Set<string>();
-  const stored = maskQueryText(url, (raw) => {
+  const secret = (raw: string) => {
     credentials.add(raw);
     credentials.add(decodeQueryPart(raw));
-  });
-  return { scenario: url, stored, credentials: [...credentials] };
+  };
+  // An absolute-form target (`POST http://user:pw@host/path HTTP/1.1`, as a client sends to a proxy) may carry a
+  // login and password before its host: they become `***`, as WebRequest's recorded URLs show them (maskUrl).
+  const userinfo = ABSOLUTE_USERINFO.exec(url);
+  let target = url;
+  if (userinfo) {
+    const pair = userinfo[2]!;
+    secret(pair);
+    const colon = pair.indexOf(':');
+    if (colon >= 0) secret(pair.slice(colon + 1));
+    target = `${userinfo[1]}***@${url.slice(userinfo[0].length)}`;
+  }
+  const stored = maskQueryText(target, secret);
+  return { scenario: url, stored, credentials: [...credentials].filter((c) => c !== '') };
 }
+
+/** The scheme and the `user:password` before the host of an absolute-form target (up to the last `@` of the authority). */
+const ABSOLUTE_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i;
 
 /**
  * A function that masks the address's credentials in a text of the run's trace: the whole address wherever it
