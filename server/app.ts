@@ -23,7 +23,8 @@ import { noteStoreRefusal, noteStoreTakesWrites } from './store-refusal.js';
 import { storeProbe } from './store-probe.js';
 import { budgetFor, budgetRefusal, holdFor, loginOf, type BodyBudget } from './body-budget.js';
 import { closeUnreadBody, declaresBody, FORM_FIELD_LIMIT, type NotText, OVER_BUDGET, type ParsedForm, parseForm, readBody, readForm, utf8Else } from './request-body.js';
-import { logHookTooLarge, observeRequest, pathOf, refusalText, type RefusalStatus, writeAnswer } from './hook-listener.js';
+import { loggedTarget, type LoggedTarget } from './log-target.js';
+import { logHookTooLarge, observeRequest, refusalText, type RefusalStatus, writeAnswer } from './hook-listener.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -78,7 +79,7 @@ export function createApp(d: AppDeps): express.Express {
   app.set('etag', false);
 
   app.use((req, res, next) => {
-    observeRequest(d, req.method, logPath(req), () => req.ip, res, () => res.locals.runId as string | undefined);
+    observeRequest(d, req.method, logTarget(req), () => req.ip, res, () => res.locals.runId as string | undefined);
     next();
   });
 
@@ -186,7 +187,7 @@ export function createApp(d: AppDeps): express.Express {
       // The budget of all connections, or the share of the request's login: the answer says which.
       const refusal = budgetRefusal(res);
       d.metrics.response(503);
-      d.logger.warn({ path: logPath(req), ip: req.ip, login: loginOf(res) }, refusal.log);
+      d.logger.warn({ ...logTarget(req), ip: req.ip, login: loginOf(res) }, refusal.log);
       answer(503, refusal.text, refusal.reason, refusal.headers);
       return;
     }
@@ -198,7 +199,7 @@ export function createApp(d: AppDeps): express.Express {
     if (e?.type === 'entity.too.large' || e?.status === 413) {
       d.metrics.response(413);
       const reason = `the limit is ${limit ?? d.config.bodyLimitBytes} bytes`;
-      if (res.locals.hookBody === true) logHookTooLarge(d, { path: logPath(req), ip: req.ip, login: loginOf(res) });
+      if (res.locals.hookBody === true) logHookTooLarge(d, { ...logTarget(req), ip: req.ip, login: loginOf(res) });
       refuse(413, reason, `the body is too large: ${reason} (OKTELL_BODY_LIMIT)`);
       return;
     }
@@ -221,7 +222,7 @@ export function createApp(d: AppDeps): express.Express {
       else res.status(503).type('text/plain').send('503 Service Unavailable: the store cannot take requests right now; retry later\n');
       return;
     }
-    d.logger.error({ err, method: req.method, path: logPath(req), ...(stage?.runId ? { runId: stage.runId } : {}) }, 'unexpected error');
+    d.logger.error({ err, method: req.method, ...logTarget(req), ...(stage?.runId ? { runId: stage.runId } : {}) }, 'unexpected error');
     if (webApi && !res.headersSent) answerWebApi(res, webApi, 500, internalErrorAnswer(stage));
     else res.status(500).type('text/plain').send('500 Internal Server Error\n');
   });
@@ -589,9 +590,9 @@ function lazyConsole(d: AppDeps): express.RequestHandler {
 }
 
 /**
- * The path a request was sent to, for logs: whole (`req.path` inside a mounted router such as the console's lacks the
- * mount point) and without the query, which may carry secrets.
+ * The target a request was sent to, for logs: the whole path (`req.path` inside a mounted router such as the
+ * console's lacks the mount point) and the query's names without their values, which may carry secrets (loggedTarget).
  */
-function logPath(req: Request): string {
-  return pathOf(req.originalUrl);
+function logTarget(req: Request): LoggedTarget {
+  return loggedTarget(req.originalUrl);
 }

@@ -2,6 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { LoggerPort } from '../engine/ports.js';
+import { loggedTarget, printable, targetFields, type LoggedTarget } from './log-target.js';
 import { closeUnreadBody } from './request-body.js';
 
 /**
@@ -143,7 +144,7 @@ export const UNAUTHORIZED_TEXT = '401 Unauthorized: valid Oktell credentials are
  * it cannot drive the operator's terminal. A request with no credentials at all (a browser's first try, before it
  * asks) is not a refused login.
  */
-export function logRefusedLogin(logger: LoggerPort, header: string | undefined, where: { path: string; ip: string | undefined }, users: readonly OktellUser[] = []): void {
+export function logRefusedLogin(logger: LoggerPort, header: string | undefined, where: LoggedTarget & { ip: string | undefined }, users: readonly OktellUser[] = []): void {
   if (!header) return;
   let login = '';
   if (/^basic /i.test(header)) {
@@ -151,7 +152,7 @@ export function logRefusedLogin(logger: LoggerPort, header: string | undefined, 
     const tried = decoded.slice(0, Math.max(0, decoded.indexOf(':')));
     login = !tried ? '' : users.some((u) => u.login === tried) ? printable(tried) : `(unknown, ${[...tried].length} chars)`;
   }
-  logger.warn({ login, scheme: loggedScheme(header), path: printable(where.path), ip: where.ip }, 'login refused');
+  logger.warn({ login, scheme: loggedScheme(header), ...targetFields(where), ip: where.ip }, 'login refused');
 }
 
 /**
@@ -173,17 +174,11 @@ export function loggedScheme(header: string): string {
 }
 
 /** Logs a login refused for lacking the right a route needs (with the login: it is a configured one). */
-export function logForbidden(logger: LoggerPort, user: OktellUser, right: Right, where: { path: string; ip: string | undefined }): void {
-  logger.warn({ login: printable(user.login), right, path: printable(where.path), ip: where.ip }, 'login lacks the right');
+export function logForbidden(logger: LoggerPort, user: OktellUser, right: Right, where: LoggedTarget & { ip: string | undefined }): void {
+  logger.warn({ login: printable(user.login), right, ...targetFields(where), ip: where.ip }, 'login lacks the right');
 }
 
-/**
- * Request text for a log line with C0/C1 control characters (ESC, BEL, CR, …) written as `\xNN`: the readable log
- * prints values without quotes, and a terminal would obey them.
- */
-export function printable(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+export { printable };
 
 /** What basicAuth needs besides the users to refuse guessing: see login-throttle.ts. */
 export interface GuessThrottle {
@@ -192,7 +187,7 @@ export interface GuessThrottle {
   /** A login that succeeded: its header is still checked from that address while the address is throttled. */
   succeeded(ip: string | undefined, header: string | undefined): void;
   /** A refused login: counted and logged. */
-  failed(ip: string | undefined, header: string | undefined, where: { path: string }, users: readonly OktellUser[]): void;
+  failed(ip: string | undefined, header: string | undefined, where: LoggedTarget, users: readonly OktellUser[]): void;
 }
 
 /** What a request's credentials came to: refused by the throttle (wait so many seconds), refused, or this login. */
@@ -203,12 +198,12 @@ export type LoginCheck = { throttled: number; user?: undefined } | { throttled?:
  * no check at all) and told the outcome; a refused login is logged (by the throttle, which bounds its lines, when there
  * is one). The express routes (basicAuth) and the hook's own listener both decide so.
  */
-export function checkLogin(header: string | undefined, users: readonly OktellUser[], where: { path: string; ip: string | undefined }, logger?: LoggerPort, throttle?: GuessThrottle): LoginCheck {
+export function checkLogin(header: string | undefined, users: readonly OktellUser[], where: LoggedTarget & { ip: string | undefined }, logger?: LoggerPort, throttle?: GuessThrottle): LoginCheck {
   const throttled = throttle?.refusal(where.ip, header);
   if (throttled !== undefined) return { throttled };
   const user = authenticate(header, users);
   if (user === undefined) {
-    if (throttle) throttle.failed(where.ip, header, { path: where.path }, users);
+    if (throttle) throttle.failed(where.ip, header, targetFields(where), users);
     else if (logger) logRefusedLogin(logger, header, where, users);
   } else {
     throttle?.succeeded(where.ip, header);
@@ -229,8 +224,8 @@ export function throttledText(retryAfterS: number): string {
  */
 export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', logger?: LoggerPort, right?: Right, throttle?: GuessThrottle) {
   return (req: Request, res: Response, next: NextFunction) => {
-    const path = req.originalUrl.split('?')[0]!;
-    const { throttled, user } = checkLogin(req.headers.authorization, users(), { path, ip: req.ip }, logger, throttle);
+    const target = loggedTarget(req.originalUrl);
+    const { throttled, user } = checkLogin(req.headers.authorization, users(), { ...target, ip: req.ip }, logger, throttle);
     if (throttled !== undefined) {
       closeUnreadBody(req, res);
       unloggedAnswers.add(res);
@@ -243,7 +238,7 @@ export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', 
       return;
     }
     if (right && !hasRight(user, right)) {
-      if (logger) logForbidden(logger, user, right, { path, ip: req.ip });
+      if (logger) logForbidden(logger, user, right, { ...target, ip: req.ip });
       closeUnreadBody(req, res);
       res.status(403).type('text/plain').send(forbiddenText(user, right));
       return;

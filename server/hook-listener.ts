@@ -10,10 +10,11 @@ import { lookup as lookupType } from 'mime-types';
 import proxyaddr from 'proxy-addr';
 import type express from 'express';
 import type { AppDeps } from './app.js';
-import { authenticate, BASIC_CHALLENGE_HEADER, basicChallenge, checkLogin, forbiddenText, hasRight, logForbidden, printable, throttledText, UNAUTHORIZED_TEXT, unloggedAnswers } from './auth.js';
+import { authenticate, BASIC_CHALLENGE_HEADER, basicChallenge, checkLogin, forbiddenText, hasRight, logForbidden, throttledText, UNAUTHORIZED_TEXT, unloggedAnswers } from './auth.js';
 import { crossSiteOf, crossSiteRefusal, SCENARIO_ANSWER_HEADERS } from './cross-site.js';
 import { answerHook, textAnswer, type HookAnswer } from './hook.js';
 import { levelEnabled } from './log-format.js';
+import { loggedTarget, type LoggedTarget } from './log-target.js';
 import { budgetFor, budgetRefusal, holdFor } from './body-budget.js';
 import { closeUnreadBody, declaredOver, receiveBody } from './request-body.js';
 import { noteServerCut, serverCutReason } from './server-cut.js';
@@ -36,15 +37,17 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       return;
     }
     const path = pathOf(url);
+    // What the log lines name the request by: its path and query names, never a query value (log-target.ts).
+    const target = loggedTarget(url);
     const method = req.method ?? 'GET';
     let runId: string | undefined;
     // Worked out when first needed (a refused login, the throttle, the run, a log line), then kept.
     let from: string | undefined;
     const ip = () => (from ??= proxyaddr(req, trust));
-    observeRequest(d, method, path, ip, res, () => runId);
+    observeRequest(d, method, target, ip, res, () => runId);
     for (const [k, v] of Object.entries(SCENARIO_ANSWER_HEADERS)) res.setHeader(k, v);
     // A refusal here comes before the body is read: one the request declares is not read on (closeUnreadBody).
-    const { throttled, user } = checkLogin(req.headers.authorization, d.users(), { path, ip: ip() }, d.logger, d.throttle);
+    const { throttled, user } = checkLogin(req.headers.authorization, d.users(), { ...target, ip: ip() }, d.logger, d.throttle);
     if (throttled !== undefined) {
       closeUnreadBody(req, res);
       unloggedAnswers.add(res);
@@ -57,7 +60,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       return;
     }
     if (!hasRight(user, 'hook')) {
-      logForbidden(d.logger, user, 'hook', { path, ip: ip() });
+      logForbidden(d.logger, user, 'hook', { ...target, ip: ip() });
       closeUnreadBody(req, res);
       writeAnswer(res, textAnswer(403, forbiddenText(user, 'hook')), method);
       return;
@@ -84,7 +87,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
         closeUnreadBody(req, res);
         const refusal = budgetRefusal(res);
         d.metrics.response(503);
-        d.logger.warn({ path, ip: ip(), login: user.login }, refusal.log);
+        d.logger.warn({ ...target, ip: ip(), login: user.login }, refusal.log);
         writeAnswer(res, textAnswer(503, refusal.text, refusal.headers), method);
         return;
       }
@@ -92,7 +95,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
         // Closing the connection spares reading the rest of a body nobody will use.
         closeUnreadBody(req, res);
         d.metrics.response(413);
-        logHookTooLarge(d, { path, ip: ip(), login: user.login });
+        logHookTooLarge(d, { ...target, ip: ip(), login: user.login });
         writeAnswer(res, textAnswer(413, refusalText(413, `the limit is ${d.config.bodyLimitBytes} bytes`), { Connection: 'close' }), method);
         return;
       }
@@ -102,7 +105,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
           writeAnswer(res, a, method);
         },
         (err: unknown) => {
-          d.logger.error({ err, method, path }, 'unexpected error');
+          d.logger.error({ err, method, ...target }, 'unexpected error');
           if (!res.headersSent) writeAnswer(res, textAnswer(500, '500 Internal Server Error\n'), method);
           else {
             noteServerCut(req.socket, 'an unexpected error broke off the answer');
@@ -128,7 +131,7 @@ export function refusalText(status: RefusalStatus, reason: string): string {
  * webhook is lost: nothing of it is stored, and Bpium never sends a refused webhook again (a task with a long
  * description or many files is one such body), so the operator is told which setting refused it.
  */
-export function logHookTooLarge(d: AppDeps, fields: { path: string; ip: string | undefined; login: string | undefined }): void {
+export function logHookTooLarge(d: AppDeps, fields: LoggedTarget & { ip: string | undefined; login: string | undefined }): void {
   const limit = d.config.bodyLimitBytes;
   d.logger.warn(
     { ...fields, limit },
@@ -258,10 +261,10 @@ function probeLevel(server: object, path: string, status: number): 'debug' | 'in
 }
 
 /**
- * Counts the request in flight until it ends and writes its log line (method, path without the query, status,
- * duration, client address, the hook run's id).
+ * Counts the request in flight until it ends and writes its log line (method, path and the query's names as
+ * loggedTarget gives them, status, duration, client address, the hook run's id).
  */
-export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: string, path: string, ip: () => string | undefined, res: ServerResponse, runId: () => string | undefined): void {
+export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: string, target: LoggedTarget, ip: () => string | undefined, res: ServerResponse, runId: () => string | undefined): void {
   const t0 = performance.now();
   d.metrics.inFlight++;
   let counted = true;
@@ -280,7 +283,7 @@ export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: s
     // deadline), the line says so and why, not that the client ended it.
     if (res.writableFinished || unloggedAnswers.has(res) || !levelEnabled(d.logger, 'info')) return;
     const id = runId();
-    const line = { method, path: printable(path), ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) };
+    const line = { method, ...target, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) };
     const cutBy = serverCutReason(socket);
     if (cutBy !== undefined) d.logger.info({ ...line, cutByServer: cutBy }, `request cut off by the server before its answer was sent (${cutBy})`);
     else d.logger.info({ ...line, clientGone: true }, 'request ended by the client before its answer was sent');
@@ -292,9 +295,9 @@ export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: s
     // Probes (a load balancer's health check every few seconds, a metrics scrape) are debug but when their answer
     // changes: at info they would bury the traffic, and failing ones the outage an operator reads the log for. A line
     // that would not be written is not made (the client's address included).
-    const level = PROBES.has(path) ? probeLevel(d.metrics, path, res.statusCode) : 'info';
+    const level = PROBES.has(target.path) ? probeLevel(d.metrics, target.path, res.statusCode) : 'info';
     if (!levelEnabled(d.logger, level)) return;
     const id = runId();
-    d.logger[level]({ method, path: printable(path), status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) }, 'request');
+    d.logger[level]({ method, ...target, status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) }, 'request');
   });
 }

@@ -7,6 +7,7 @@ import type { AppDeps } from './app.js';
 import { hookSecret } from './config.js';
 import { addressRedactor, bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, fromSender, hookAddress, hookHeaders, hookParams, hookResponse, onRoute, unknownCharset, type HookAddress, type HookHeaders } from './hook-request.js';
 import { runWrite } from './run-record.js';
+import { loggedTarget } from './log-target.js';
 import { collectingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
 import { noteStoreRefusal, noteStoreTakesWrites } from './store-refusal.js';
@@ -103,7 +104,7 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
     if (refusal) {
       await d.store.recordRequest({ inbox: { ...inboxBase, signature: refusal.signature, dedupKey: null, response: { status: 401, body: refusal.stored } } });
       const sent = refusal.signature === 'valid' ? 'valid' : sentSignature ? 'wrong' : 'missing';
-      d.logger.warn({ path: req.path, ip: req.ip, signature: sent }, `webhook refused: ${refusal.why}`);
+      d.logger.warn({ ...loggedTarget(req.url), ip: req.ip, signature: sent }, `webhook refused: ${refusal.why}`);
       d.metrics.response(401);
       return textAnswer(401, `401 Unauthorized: ${refusal.why}\n`);
     }
@@ -120,7 +121,7 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   const claim = await claimDelivery(d.store, delivery.key, req.clientGone ? { clientGone: req.clientGone } : {});
   if (claim === 'busy') {
     d.metrics.response(503);
-    d.logger.warn({ dedupKey: delivery.key, path: req.path }, 'another copy of this delivery is still being handled; this one is refused with 503 so its sender retries');
+    d.logger.warn({ dedupKey: delivery.key, ...loggedTarget(req.url) }, 'another copy of this delivery is still being handled; this one is refused with 503 so its sender retries');
     return textAnswer(503, '503 Service Unavailable: another copy of this delivery is still being handled; retry later\n', { 'Retry-After': '5' });
   }
   if (claim === 'gone') return textAnswer(503, '503 Service Unavailable: the client left\n');

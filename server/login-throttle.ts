@@ -13,6 +13,7 @@ import { ipv6Bytes } from '../adapters/web/link-local.js';
 import type { LoggerPort } from '../engine/ports.js';
 import type { LoginTally } from './metrics.js';
 import { logRefusedLogin, printable, type GuessThrottle, type OktellUser } from './auth.js';
+import { targetFields, type LoggedTarget } from './log-target.js';
 
 /** Failed logins from one address (or for one login) within a minute before it is refused without a check. */
 export const DEFAULT_LOGIN_FAILURE_LIMIT = 10;
@@ -55,7 +56,7 @@ export interface LoginThrottle extends GuessThrottle {
    */
   succeeded(ip: string | undefined, header: string | undefined): void;
   /** A refused login (wrong or unknown credentials): counted, and logged as long as the address is within the limit. */
-  failed(ip: string | undefined, header: string | undefined, where: { path: string }, users: readonly OktellUser[]): void;
+  failed(ip: string | undefined, header: string | undefined, where: LoggedTarget, users: readonly OktellUser[]): void;
   /** Writes the summary lines still due and stops the minute's sweep. */
   close(): void;
 }
@@ -219,7 +220,7 @@ export function createLoginThrottle(
       if (!header) return;
       counts.refused++;
       if (limit === 0) {
-        logRefusedLogin(logger, header, { path: where.path, ip }, users);
+        logRefusedLogin(logger, header, { ...targetFields(where), ip }, users);
         return;
       }
       const key = clientKey(ip);
@@ -241,7 +242,7 @@ export function createLoginThrottle(
         touch(logins, login, times);
       }
       touch(addresses, key, e);
-      logRefusedLogin(logger, header, { path: where.path, ip }, users);
+      logRefusedLogin(logger, header, { ...targetFields(where), ip }, users);
     },
     close() {
       clearInterval(sweep);

@@ -6,6 +6,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type nunjucks from 'nunjucks';
 import type { AppDeps } from '../app.js';
 import { hasRight, logForbidden, printable, rightsOf, type OktellUser } from '../auth.js';
+import { loggedTarget } from '../log-target.js';
 import { CONSOLE_SECRET_NAME, persistentSecret } from '../credentials.js';
 import { budgetFor, holdFor, loginOf } from '../body-budget.js';
 import { crossSiteReason } from '../cross-site.js';
@@ -143,7 +144,7 @@ export function consoleRouter(d: AppDeps): Router {
     // Refused before any body parser: a body the request declares is not read on.
     closeUnreadBody(req, res);
     if (!user) return void res.status(403).type('text/plain').send('403 Forbidden: no login\n');
-    logForbidden(d.logger, user, 'console', { path: req.originalUrl.split('?')[0]!, ip: req.ip });
+    logForbidden(d.logger, user, 'console', { ...loggedTarget(req.originalUrl), ip: req.ip });
     ctx.render(res, 'error.njk', { title: 'Read-only login', message: `The login ${printable(user.login)} may look at the console but not change anything (its rights: ${rightsOf(user).join(', ')}); the console right is needed to replay, cancel a queued job, run a task now or dry-run.`, nav: '' }, 403);
   });
   router.get('/assets/:name', (req, res) => {
@@ -170,7 +171,7 @@ export function consoleRouter(d: AppDeps): Router {
     // A form refused by its size, its fields or the body budget: the app's answer (413 / 503 with Retry-After, logged
     // and counted), a sentence a browser shows as it is.
     if (err instanceof StoreUnavailableError || e?.type === 'entity.too.large' || e?.type === OVER_BUDGET || (e?.status && e.status < 500)) return next(err);
-    d.logger.error({ err, path: req.path }, 'console page failed');
+    d.logger.error({ err, ...loggedTarget(req.originalUrl) }, 'console page failed');
     if (res.headersSent) return next(err);
     ctx.render(res, 'error.njk', { title: 'Something went wrong', message: 'The page could not be built; the server log has the details.', nav: '' }, 500);
   });

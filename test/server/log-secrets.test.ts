@@ -2,8 +2,192 @@
 // (`?token=…`), a Basic password, a login:password in an absolute-form request target. The server is a real one, its
 // log the JSON lines pino writes (redaction included); each request below makes one of the server's log lines.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { connect } from 'node:net';
+import { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import { signBpiumBody } from '../../adapters/bpium/signature.js';
 import { hookAddress } from '../../server/hook-request.js';
+import { loggedTarget, type LoggedTarget } from '../../server/log-target.js';
+import { createLogger } from '../../server/serve.js';
+import { AUTH, startTestServer, taskWebhook, USER, waitFor, type TestServer } from './server-helpers.js';
+
+const TOKEN = 'SECRET123';
+const PASSWORD = 'pw-SECRET456';
+const basic = (login: string, password: string) => `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+/** Every form a secret could take in a text: as sent, and the Basic header's base64 of each login:password sent. */
+const SECRETS = [TOKEN, PASSWORD, basic(USER.login, PASSWORD).slice(6), basic(PASSWORD, '').slice(6), basic('viewer', 'l00k-pass').slice(6), 'l00k-pass', USER.password, 'x-SECRET789'];
+
+function leaks(text: string): string[] {
+  return SECRETS.filter((s) => text.includes(s));
+}
+
+/** One raw HTTP/1.1 request (for a target fetch would not send: absolute-form with a login:password). */
+function rawRequest(port: number, head: string, body = ''): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(`${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => (answer += c));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('secrets in request targets and credentials are kept out of logs, pages, metrics and records', () => {
+  const out: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      out.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const logText = () => out.join('');
+  const lines = () =>
+    logText()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const env = { OKTELL_USERS: `${USER.login}:${USER.password},viewer[view]:l00k-pass`, OKTELL_BODY_LIMIT: '1kb', OKTELL_LOG_LEVEL: 'debug', OKTELL_LOG_FORMAT: 'json', SMTP_URL: '' };
+  const answers: string[] = [];
+  let t: TestServer;
+  let port: number;
+  const send = async (path: string, init: RequestInit = {}): Promise<Response> => {
+    const res = await fetch(`${t.server.url}${path}`, init);
+    answers.push(`${res.status} ${[...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n${await res.clone().text()}`);
+    return res;
+  };
+
+  /** Every inbox entry stored so far (ids count up from 1). */
+  const allInbox = async () => {
+    const entries = [];
+    for (let id = 1; id <= 100; id++) {
+      const e = await t.server.store.getInboxEntry(id);
+      if (e) entries.push(e);
+    }
+    return entries;
+  };
+
+  before(async () => {
+    t = await startTestServer({ smtp: false, env, logger: createLogger(env, 'UTC', stream) });
+    port = Number(new URL(t.server.url).port);
+  });
+  after(async () => t.cleanup());
+
+  it('a webhook refused with 413 (plain and gzip) logs its path and query keys, not the token', async () => {
+    const body = taskWebhook({ name: 'big', description: 'd'.repeat(4000), responsible: ['2'] });
+    for (const gzip of [false, true]) {
+      out.length = 0;
+      const res = await send(`/Bpium/NewTask?token=${TOKEN}&id=7`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: AUTH, 'x-hook-signature': signBpiumBody(t.secret, body), ...(gzip ? { 'content-encoding': 'gzip' } : {}) },
+        body: gzip ? gzipSync(body) : body,
+      });
+      assert.equal(res.status, 413);
+      const w = lines().find((l) => /^webhook refused with 413/.test(String(l.msg)));
+      assert.ok(w, logText());
+      assert.equal(w.path, '/Bpium/NewTask');
+      assert.deepEqual(w.query, ['token', 'id']);
+      assert.deepEqual(leaks(logText()), [], logText());
+    }
+  });
+
+  it('a bad signature, a wrong password, a password in the login field and a bare token are logged without them', async () => {
+    out.length = 0;
+    assert.equal((await send(`/Bpium/NewTask?token=${TOKEN}`, { method: 'POST', headers: { authorization: AUTH, 'x-hook-signature': 'sha256=00' }, body: '{}' })).status, 401);
+    assert.equal((await send(`/hook?token=${TOKEN}`, { method: 'POST', headers: { authorization: basic(USER.login, PASSWORD) }, body: 'x' })).status, 401);
+    assert.equal((await send(`/hook?key=${TOKEN}`, { method: 'POST', headers: { authorization: basic(PASSWORD, '') }, body: 'x' })).status, 401);
+    assert.equal((await send(`/-/metrics?sig=${TOKEN}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 401);
+    assert.equal((await send(`/-/console/runs?password=${TOKEN}`, { headers: { authorization: `${TOKEN}` } })).status, 401);
+    const refused = lines().filter((l) => l.msg === 'login refused' || /^webhook refused/.test(String(l.msg)));
+    assert.equal(refused.length, 5, logText());
+    assert.deepEqual(
+      refused.map((l) => [l.path, l.query]),
+      [
+        ['/Bpium/NewTask', ['token']],
+        ['/hook', ['token']],
+        ['/hook', ['key']],
+        ['/-/metrics', ['sig']],
+        ['/-/console/runs', ['password']],
+      ],
+    );
+    assert.deepEqual(leaks(logText()), [], logText());
+  });
+
+  it('request lines, a read-only login refused, own routes and the Web-API keep the path and drop query values', async () => {
+    out.length = 0;
+    const viewer = basic('viewer', 'l00k-pass');
+    assert.equal((await send(`/-/health?token=${TOKEN}`)).status, 200);
+    assert.equal((await send(`/-/metrics?token=${TOKEN}`, { headers: { authorization: AUTH } })).status, 200);
+    assert.equal((await send(`/-/nothing?token=${TOKEN}`, { headers: { authorization: AUTH } })).status, 404);
+    assert.equal((await send(`/-/console/runs?token=${TOKEN}`, { headers: { authorization: AUTH } })).status, 200);
+    assert.equal((await send(`/-/console/nothing?token=${TOKEN}`, { headers: { authorization: AUTH } })).status, 404);
+    assert.equal((await send(`/-/console/runs/x/replay?token=${TOKEN}`, { method: 'POST', headers: { authorization: viewer } })).status, 403);
+    assert.equal((await send(`/hook?token=${TOKEN}`, { method: 'POST', headers: { authorization: viewer }, body: 'x' })).status, 403);
+    await send(`/execsvcscriptplain?name=NoSuch&token=${TOKEN}&startparam1=x`, { headers: { authorization: AUTH } });
+    await send(`/execsvcscript?name=NoSuch&password=${TOKEN}`, { headers: { authorization: AUTH } });
+    const requests = lines().filter((l) => l.msg === 'request');
+    assert.ok(requests.some((l) => l.path === '/-/console/runs' && JSON.stringify(l.query) === '["token"]'), logText());
+    assert.ok(requests.some((l) => l.path === '/execsvcscriptplain' && JSON.stringify(l.query) === '["name","token","startparam1"]'), logText());
+    assert.ok(lines().some((l) => l.msg === 'login lacks the right' && l.path === '/hook'), logText());
+    assert.deepEqual(leaks(logText()), [], logText());
+  });
+
+  it('an absolute-form target with a login:password is logged, recorded and shown without it', async () => {
+    out.length = 0;
+    const answer = await rawRequest(port, [`POST http://u:x-SECRET789@127.0.0.1:${port}/hook?token=${TOKEN} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: ${AUTH}`, 'Content-Type: text/plain'].join('\r\n'), 'hello');
+    assert.match(answer, /^HTTP\/1\.1 404/);
+    const line = await waitFor('the request line', () => lines().find((l) => l.msg === 'request' && l.method === 'POST'));
+    assert.equal(line.path, '/hook');
+    assert.deepEqual(leaks(logText()), [], logText());
+    const inbox = await allInbox();
+    assert.deepEqual(leaks(JSON.stringify(inbox)), [], JSON.stringify(inbox));
+    assert.ok(inbox.some((e) => e.path === `http://***@127.0.0.1:${port}/hook?token=***`), JSON.stringify(inbox));
+    const runId = /X-Oktell-Run-Id: (\w+)/i.exec(answer)![1]!;
+    const run = await t.server.store.getRun(runId);
+    assert.deepEqual(leaks(JSON.stringify(run)), [], JSON.stringify(run));
+    const page = await (await fetch(`${t.server.url}/-/console/runs/${runId}`, { headers: { authorization: AUTH } })).text();
+    assert.deepEqual(leaks(page), [], page);
+  });
+
+  it('a webhook with a token in its query runs, and its record, the console pages and the metrics hold no secret', async () => {
+    const res = await send(`/hook?token=${TOKEN}&id=7`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/plain', cookie: `sid=${TOKEN}`, 'x-api-key': TOKEN }, body: 'hello' });
+    assert.equal(res.status, 404);
+    const runId = res.headers.get('x-oktell-run-id')!;
+    const run = await t.server.store.getRun(runId);
+    assert.deepEqual(leaks(JSON.stringify(run)), [], JSON.stringify(run));
+    const inbox = await allInbox();
+    assert.deepEqual(leaks(JSON.stringify(inbox)), [], JSON.stringify(inbox));
+    assert.match(JSON.stringify(inbox), /\/hook\?token=\*\*\*&id=7/);
+    for (const page of ['/-/console/runs', `/-/console/runs/${runId}`, `/-/console/runs/${runId}/test.yaml`, '/-/console/runs.json', '/-/metrics']) {
+      const text = await (await send(page, { headers: { authorization: AUTH } })).text();
+      assert.deepEqual(leaks(text), [], `${page}: ${text}`);
+    }
+    assert.deepEqual(leaks(answers.join('\n')), [], answers.join('\n'));
+    assert.deepEqual(leaks(logText()), [], logText());
+  });
+});
+
+describe('loggedTarget: what a log line names a request target by', () => {
+  const cases: Array<[string, LoggedTarget]> = [
+    ['/Bpium/NewTask', { path: '/Bpium/NewTask' }],
+    ['/Bpium/NewTask?token=SECRET123&id=7', { path: '/Bpium/NewTask', query: ['token', 'id'] }],
+    ['/hook?SECRET123', { path: '/hook', query: ['(9 chars)'] }],
+    ['/hook?%74oken=SECRET123;sig=x&&', { path: '/hook', query: ['token', 'sig'] }],
+    ['/hook?', { path: '/hook' }],
+    ['/hook#frag?token=SECRET123', { path: '/hook' }],
+    ['http://u:pw-SECRET456@host:8080/hook?key=SECRET123', { path: '/hook', query: ['key'] }],
+    ['https://host?token=SECRET123', { path: '/', query: ['token'] }],
+    ['/a\x1b[31m?n\x07=1', { path: '/a\\x1b[31m', query: ['n\\x07'] }],
+    [`/hook?${'n'.repeat(50)}=1`, { path: '/hook', query: [`${'n'.repeat(40)}…`] }],
+    [`/hook?${Array.from({ length: 23 }, (_, i) => `p${i}=1`).join('&')}`, { path: '/hook', query: [...Array.from({ length: 20 }, (_, i) => `p${i}`), '(+3 more)'] }],
+  ];
+  for (const [target, expected] of cases) {
+    it(JSON.stringify(target), () => {
+      assert.deepEqual(loggedTarget(target), expected);
+    });
+  }
+});
 
 describe('hookAddress: an absolute-form target is stored without its login:password', () => {
   it('masks the userinfo and the secret query values, and finds the password in the trace', () => {

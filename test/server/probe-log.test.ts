@@ -14,7 +14,7 @@ describe('the log lines of probes', () => {
     const d = { metrics: { inFlight: 0 }, logger } as unknown as Parameters<typeof observeRequest>[0];
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
-      observeRequest(d, req.method ?? 'GET', url.pathname, () => '127.0.0.1', res, () => undefined);
+      observeRequest(d, req.method ?? 'GET', { path: url.pathname }, () => '127.0.0.1', res, () => undefined);
       res.statusCode = Number(url.searchParams.get('status'));
       res.end();
     });
