@@ -23,7 +23,7 @@ export { systemClock, fixedClock, randomIds } from './defaults.js';
 export { parseAddressList, formatAddress, bareAddress } from './mail-address.js';
 export { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
 export { firstSyntaxProblem, yamlSingleQuoted, type SyntaxProblem } from './yaml-syntax-hints.js';
-export { closest, closestTimeZone, timeZoneGuess, zoneWithNote } from './suggest.js';
+export { closest, closestTimeZone, suggestedZone, timeZoneGuess, zoneWithNote } from './suggest.js';
 export { allowedKeys, quotedLiteralFix, valueAtPath } from './schema-issues.js';
 export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, sqlTransactionControl, sqlWrites, type SqlWrites, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';
 export { stronglyConnected } from './graph.js';

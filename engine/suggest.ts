@@ -81,6 +81,45 @@ function fixedOffsetZone(name: string): string | undefined | null {
 }
 
 /**
+ * Russia's time zones as its law names them (МСК−1 … МСК+9), by how many hours they are from Moscow: `MSK+2` is
+ * Yekaterinburg time. Each is suggested only while the runtime's own data gives it that offset (checked, not assumed).
+ */
+const MSK_ZONES: Readonly<Record<number, string>> = {
+  [-1]: 'Europe/Kaliningrad', 0: 'Europe/Moscow', 1: 'Europe/Samara', 2: 'Asia/Yekaterinburg', 3: 'Asia/Omsk', 4: 'Asia/Krasnoyarsk',
+  5: 'Asia/Irkutsk', 6: 'Asia/Yakutsk', 7: 'Asia/Vladivostok', 8: 'Asia/Magadan', 9: 'Asia/Kamchatka',
+};
+
+/** The offset from UTC of `zone` now, in minutes (`Asia/Yekaterinburg` → 300); undefined when the runtime cannot say. */
+function offsetMinutes(zone: string): number | undefined {
+  try {
+    const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(Date.now()).find((p) => p.type === 'timeZoneName')?.value;
+    if (name === 'GMT') return 0;
+    const m = /^GMT([+-])(\d\d):(\d\d)$/.exec(name ?? '');
+    return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `MSK+2`, `МСК+2`, `MSK-1` (Moscow time plus or minus hours, as Russia writes its zones) → the zones of that offset
+ * (UTC+3 plus the hours): Russia's zone for it when its offset is that now, then the `Etc/` zone of the offset
+ * (`MSK+2`: Asia/Yekaterinburg, Etc/GMT-5). Null when `name` is not written so; an empty list for an offset no zone has.
+ */
+export function moscowOffsetZones(name: string): string[] | null {
+  const m = /^(?:MSK|МСК)\s*([+\-\u2212\u2013])\s*(\d{1,2})(?::?00)?$/i.exec(name.trim());
+  if (!m) return null;
+  const hours = (m[1] === '+' ? 1 : -1) * Number(m[2]);
+  const utc = 3 + hours;
+  const out: string[] = [];
+  const russian = MSK_ZONES[hours];
+  if (russian !== undefined && offsetMinutes(russian) === utc * 60) out.push(russian);
+  const fixed = fixedOffsetZone(`UTC${utc < 0 ? '-' : '+'}${Math.abs(utc)}`);
+  if (fixed) out.push(fixed);
+  return out;
+}
+
+/**
  * The IANA time zone closest to `name` (`Europe/Moskow` → `Europe/Moscow`, `Moscow` → `Europe/Moscow`), when it is
  * close enough to be a typo; undefined otherwise.
  */
@@ -88,6 +127,8 @@ export function closestTimeZone(name: string): string | undefined {
   zones ??= [...Intl.supportedValuesOf('timeZone'), 'UTC'];
   const offset = fixedOffsetZone(name.trim());
   if (offset !== null) return offset;
+  const moscow = moscowOffsetZones(name);
+  if (moscow !== null) return moscow[0];
   const abbreviation = ZONE_ABBREVIATIONS[name.trim().toUpperCase()];
   if (abbreviation !== undefined) return abbreviation;
   // An abbreviation we do not know (EKB, CST, IST…) is no typo of a city: "MSK" is one letter from "Omsk", three
@@ -114,8 +155,27 @@ export function zoneWithNote(zone: string): string {
   return m ? `${zone} (UTC${m[1] === '-' ? '+' : '-'}${m[2]}, no daylight saving: IANA writes these offsets with the sign reversed)` : zone;
 }
 
+/**
+ * What to suggest for the zone `name` that the runtime does not know, as `did you mean …?` says it: the closest zone
+ * with its note (zoneWithNote); for `MSK+2`, Russia's zone and the `Etc/` one, each with what offset it is
+ * (`Asia/Yekaterinburg (MSK+2, UTC+5) or Etc/GMT-5 (UTC+5, no daylight saving: …)`). Undefined when nothing fits.
+ */
+export function suggestedZone(name: string): string | undefined {
+  const moscow = moscowOffsetZones(name);
+  if (moscow === null) {
+    const guess = closestTimeZone(name);
+    return guess === undefined ? undefined : zoneWithNote(guess);
+  }
+  const [first, second] = moscow;
+  if (first === undefined) return undefined;
+  if (second === undefined) return zoneWithNote(first);
+  const utc = offsetMinutes(first)! / 60;
+  const m = /([+\-\u2212\u2013])\s*(\d{1,2})/.exec(name)!;
+  return `${first} (MSK${m[1] === '+' ? '+' : '-'}${Number(m[2])}, UTC${utc < 0 ? '-' : '+'}${Math.abs(utc)}) or ${zoneWithNote(second)}`;
+}
+
 /** "did you mean Europe/Moscow? " for a mistyped time zone, or '' when nothing is close. */
 export function timeZoneGuess(name: string): string {
-  const guess = closestTimeZone(name);
-  return guess === undefined ? '' : `did you mean ${zoneWithNote(guess)}? `;
+  const guess = suggestedZone(name);
+  return guess === undefined ? '' : `did you mean ${guess}? `;
 }

@@ -10,7 +10,7 @@ import { webClientOptionsFromEnv } from '../adapters/web/client.js';
 import { parseSize as parseSizeValue } from '../adapters/size.js';
 import { environmentOnlyKey } from './env-names.js';
 import { envSetting, type Env } from '../engine/env.js';
-import { allowedKeys, closest, closestTimeZone, zoneWithNote, listScenarioFilesSync, scenarioNameOf, YamlSource } from '../engine/index.js';
+import { allowedKeys, closest, suggestedZone, listScenarioFilesSync, scenarioNameOf, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { defaultBodyBudget } from './body-budget.js';
@@ -644,9 +644,9 @@ export function timeZoneProblem(zone: string, given: string): string | undefined
     checkTimeZone(zone);
     return undefined;
   } catch {
-    const guess = closestTimeZone(zone);
+    const guess = suggestedZone(zone);
     return guess !== undefined
-      ? `${given} is not a time zone: did you mean ${zoneWithNote(guess)}? (an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC)`
+      ? `${given} is not a time zone: did you mean ${guess}? (an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC)`
       : `${given} is not a time zone: use an IANA name such as Europe/Moscow, Asia/Yekaterinburg or UTC`;
   }
 }

@@ -2,7 +2,7 @@
 // interval (`every: 5m`). The fields are checked here, with messages that name the field; the due times of a cron
 // expression are computed by croner, so every instance computes the same next due time after a moment.
 import { Cron } from 'croner';
-import { closestTimeZone, zoneWithNote } from '../../engine/suggest.js';
+import { suggestedZone } from '../../engine/suggest.js';
 
 /** Milliseconds since the Unix epoch. */
 export type Ms = number;
@@ -144,8 +144,8 @@ export function checkTimeZone(zone: string): void {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
   } catch {
-    const guess = closestTimeZone(zone);
-    throw new ScheduleError(`"${zone}" is not a time zone (${guess !== undefined ? `did you mean ${zoneWithNote(guess)}?` : 'e.g. Europe/Moscow, UTC'})`);
+    const guess = suggestedZone(zone);
+    throw new ScheduleError(`"${zone}" is not a time zone (${guess !== undefined ? `did you mean ${guess}?` : 'e.g. Europe/Moscow, UTC'})`);
   }
 }
 
