@@ -132,8 +132,9 @@ export function closestTimeZone(name: string): string | undefined {
   const abbreviation = ZONE_ABBREVIATIONS[name.trim().toUpperCase()];
   if (abbreviation !== undefined) return abbreviation;
   // An abbreviation we do not know (EKB, CST, IST…) is no typo of a city: "MSK" is one letter from "Omsk", three
-  // hours away. No guess is better than a zone that runs a schedule at the wrong hour.
-  if (/^[A-Z]{2,5}$/.test(name.trim())) return undefined;
+  // hours away. No guess is better than a zone that runs a schedule at the wrong hour. A city written in capitals
+  // (OMSK, TOMSK, KIEV) is the zone of that city, when one has exactly that name.
+  if (/^[A-Z]{2,5}$/.test(name.trim())) return zones.find((z) => z.slice(z.lastIndexOf('/') + 1).toLowerCase() === name.trim().toLowerCase());
   const whole = closest(name.trim(), zones);
   if (whole !== undefined || name.includes('/')) return whole;
   // A bare city: matched against the part after the last slash.

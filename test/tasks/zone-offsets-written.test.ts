@@ -37,4 +37,16 @@ describe('service task zones: MSK+N, cities in capitals, unquoted offsets', () =
       assert.deepEqual(offsetsOf(tasks, ['Asia/Yekaterinburg', 'Etc/GMT-5', 'Europe/Kaliningrad', 'Etc/GMT-2', 'Asia/Krasnoyarsk', 'Etc/GMT-7']), ['+05:00', '+05:00', '+02:00', '+02:00', '+07:00', '+07:00']);
     });
   });
+
+  it('a city in capitals (OMSK, TOMSK) suggests its zone; an abbreviation no city has still gets none', () => {
+    withTasksProject('oktell-zone-caps-', { 'Tick.yaml': ECHO_DUE }, (tasks) => {
+      assert.deepEqual(zoneProblems(tasks, ['OMSK', 'TOMSK', 'EKB', 'NSK']), [
+        'timeZone: "OMSK" is not a time zone (did you mean Asia/Omsk?)',
+        'timeZone: "TOMSK" is not a time zone (did you mean Asia/Tomsk?)',
+        'timeZone: "EKB" is not a time zone (e.g. Europe/Moscow, UTC)',
+        'timeZone: "NSK" is not a time zone (e.g. Europe/Moscow, UTC)',
+      ]);
+      assert.deepEqual(offsetsOf(tasks, ['Asia/Omsk', 'Asia/Tomsk']), ['+06:00', '+07:00']);
+    });
+  });
 });
