@@ -4,7 +4,7 @@
 import { parseExpression, type CompiledExpression, type EvalContext } from '../../engine/expr/index.js';
 import { coerceToType, toText } from '../../engine/values.js';
 import { yamlHint } from '../../engine/loader.js';
-import { closest } from '../../engine/suggest.js';
+import { closest, suggestedZone } from '../../engine/suggest.js';
 import { YamlSource, type PathSeg } from '../../engine/yaml-source.js';
 import type { Scenario, ScenarioLibrary } from '../../engine/index.js';
 import { checkTimeZone, cronSchedule, intervalSchedule, isoInZone, nextDueTimes, ScheduleError, type Schedule } from './schedule.js';
@@ -117,6 +117,7 @@ export function parseServiceTasks(file: string, text: string, defaultZone: strin
     let timeZone = t.timeZone === undefined ? defaultZone : text_(t.timeZone);
     try {
       if (!timeZone) throw new ScheduleError('timeZone must be a zone name');
+      if (typeof t.timeZone === 'number') throw new ScheduleError(numberZone(src.sourceOf(at('timeZone')) ?? timeZone, t.timeZone));
       checkTimeZone(timeZone);
     } catch (e) {
       if (!(e instanceof ScheduleError)) throw e;
@@ -364,6 +365,16 @@ function parametersRead(s: Scenario, read: Set<number>): boolean {
     visit(b.config);
   }
   return sure;
+}
+
+/**
+ * Why `timeZone: +3` (unquoted: YAML reads the number 3, its sign lost) is refused: what YAML made of it, and the zone
+ * of that offset when it has a sign (`Etc/GMT-3`, explained as `UTC+3` gets it); without one (`3`), a zone name to give.
+ */
+function numberZone(written: string, value: number): string {
+  const read = `${written.trim()} is read by YAML as the number ${value}, not a zone name`;
+  const guess = /^[+-]/.test(written.trim()) ? suggestedZone(written.trim()) : undefined;
+  return guess !== undefined ? `${read} (did you mean ${guess}?)` : `${read}: write a zone name (e.g. Europe/Moscow, UTC)`;
 }
 
 function text_(v: unknown): string | undefined {

@@ -49,4 +49,17 @@ describe('service task zones: MSK+N, cities in capitals, unquoted offsets', () =
       assert.deepEqual(offsetsOf(tasks, ['Asia/Omsk', 'Asia/Tomsk']), ['+06:00', '+07:00']);
     });
   });
+
+  it('an unquoted offset (+3, -5) is said to be read as a number, with the zone of that offset; 3 gets no guess', () => {
+    withTasksProject('oktell-zone-number-', { 'Tick.yaml': ECHO_DUE }, (tasks) => {
+      assert.deepEqual(zoneProblems(tasks, ['+3', '-5', '3', '+03']), [
+        `timeZone: +3 is read by YAML as the number 3, not a zone name (did you mean Etc/GMT-3 (UTC+3, ${NOTE})?)`,
+        `timeZone: -5 is read by YAML as the number -5, not a zone name (did you mean Etc/GMT+5 (UTC-5, ${NOTE})?)`,
+        // No sign: either way round; a number is no zone.
+        'timeZone: 3 is read by YAML as the number 3, not a zone name: write a zone name (e.g. Europe/Moscow, UTC)',
+        `timeZone: +03 is read by YAML as the number 3, not a zone name (did you mean Etc/GMT-3 (UTC+3, ${NOTE})?)`,
+      ]);
+      assert.deepEqual(offsetsOf(tasks, ['Etc/GMT-3', 'Etc/GMT+5']), ['+03:00', '-05:00']);
+    });
+  });
 });
