@@ -5,7 +5,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 
 import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
 import { scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOptions, type ScenarioReferences } from './loader.js';
 import type { Block, Scenario } from './model.js';
-import { closest, someOf } from './suggest.js';
+import { closest, closestScenario, someOf } from './suggest.js';
 import { createScenarioLoadCache, type ScenarioLoadCache } from './load-cache.js';
 
 /** A block, with the name of the scenario it is written in. */
@@ -248,7 +248,8 @@ function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates
   const issues: ScenarioIssue[] = [];
   for (const call of s.calls) {
     if (!known.has(call.scenario)) {
-      const guess = closest(call.scenario, known);
+      // `Order.yaml` or `Order.json` names a file: the bare name when that scenario exists.
+      const guess = closestScenario(call.scenario, known);
       issues.push({
         ...call.loc,
         block: call.block,

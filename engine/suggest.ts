@@ -22,6 +22,16 @@ export function closest(name: string, known: Iterable<string>): string | undefin
 }
 
 /**
+ * The scenario meant by `name` when it names no scenario among `known`: a scenario is named without its folder and
+ * extension, so `Tick.yaml`, `scenarios/Tick.yml` or `Order.json` (a scenario kept as JSON elsewhere) is the bare
+ * name when such a scenario exists; else the closest name, when it looks like a typo.
+ */
+export function closestScenario(name: string, known: ReadonlySet<string>): string | undefined {
+  const bare = name.replace(/^.*[\\/]/, '').replace(/\.(?:ya?ml|json)$/i, '');
+  return bare !== name && known.has(bare) ? bare : closest(name, known);
+}
+
+/**
  * A name cut short (`doc` for `document`, `errorVar` for `errorVariable`, `InputParam` for `InputParameter`) is too far
  * from the whole by edit distance: the one known name it begins, when only one begins with it (2 characters or more).
  */

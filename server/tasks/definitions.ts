@@ -4,7 +4,7 @@
 import { parseExpression, type CompiledExpression, type EvalContext } from '../../engine/expr/index.js';
 import { coerceToType, toText } from '../../engine/values.js';
 import { yamlHint } from '../../engine/loader.js';
-import { closest, suggestedZone } from '../../engine/suggest.js';
+import { closest, closestScenario, suggestedZone } from '../../engine/suggest.js';
 import { YamlSource, type PathSeg } from '../../engine/yaml-source.js';
 import type { Scenario, ScenarioLibrary } from '../../engine/index.js';
 import { checkTimeZone, cronSchedule, intervalSchedule, isoInZone, nextDueTimes, ScheduleError, type Schedule } from './schedule.js';
@@ -205,9 +205,8 @@ export function missingScenarioFindings(tasks: readonly ServiceTask[], known: Re
 
 /** `scenario: "DailyReprt" is not in the scenarios folder (did you mean DailyReport?)`, said after its place. */
 function missingScenario(scenario: string, known: ReadonlySet<string>): string {
-  // `Tick.yaml` or `scenarios/Tick.yaml` names the file; the task takes the scenario's name.
-  const bare = scenario.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/i, '');
-  const guess = bare !== scenario && known.has(bare) ? bare : closest(scenario, known);
+  // `Tick.yaml`, `scenarios/Tick.yaml` or `Tick.json` names a file; the task takes the scenario's name.
+  const guess = closestScenario(scenario, known);
   return `scenario: "${scenario}" is not in the scenarios folder${guess ? ` (did you mean ${guess}?)` : ''}`;
 }
 
