@@ -162,7 +162,9 @@ function rejectedLine(r: { name: string; problems: readonly string[] }): string 
 
 function line(t: TaskStatus, config: ServerSettings, invalid: ScenarioIssue | undefined): string {
   const r = t.lastRun;
-  const last = r ? `${lastRunText(r)}, ${r.kind} run queued ${r.createdAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}, job ${r.jobId}` : pc.dim('never run');
+  // A catch-up run is queued at the start, long after the due time it covers: that due time is what it is for.
+  const queued = r?.kind === 'catch-up' && r.dueAt ? `for ${r.dueAt}, queued` : 'queued';
+  const last = r ? `${lastRunText(r)}, ${r.kind} run ${queued} ${r.createdAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}, job ${r.jobId}` : pc.dim('never run');
   const replay = replayCommand(r, config);
   const again = replay ? `\n    ${r!.status === 'dead' ? 'nothing retries it; replay it' : 'replay it once fixed'}: ${replay}` : '';
   const errors = r?.paramErrors ? `\n${paramErrorLines(r.paramErrors, `    ${pc.yellow('!')} `).trimEnd()}` : '';

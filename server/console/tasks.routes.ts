@@ -32,6 +32,7 @@ export function taskRoutes(router: Router, ctx: ConsoleContext): void {
               ...r,
               state,
               createdAt: wallClock(r.createdAt),
+              ...(r.dueAt ? { dueAt: wallClock(r.dueAt) } : {}),
               ...(r.finishedAt ? { finishedAt: wallClock(r.finishedAt) } : {}),
               ...(r.nextAttemptAt ? { nextAttemptAt: wallClock(r.nextAttemptAt) } : {}),
               errorMessage: message.length > ERROR_CHARS ? `${clipText(message, ERROR_CHARS - 1)}…` : message,

@@ -81,6 +81,11 @@ export interface TaskBlockingRun {
 export interface TaskLastRun {
   jobId: string;
   kind: string;
+  /**
+   * The due time the run is for (its parameter 1 unless params: sets it; ISO in the task's zone), for a due or
+   * catch-up run: a catch-up is queued at the start, hours after the due time it covers.
+   */
+  dueAt?: string;
   status: JobStatus;
   createdAt: string;
   finishedAt: string | null;
@@ -567,9 +572,12 @@ function dueTimesBetween(task: ServiceTask, after: number, upTo: number): number
 /** A task's newest job as `status` shows it; a queued job with attempts behind it is one being retried. */
 function lastRunOf(run: JobRecord, zone: string, paramErrors: ParamErrors | undefined): TaskLastRun {
   const code = (run.lastError as { code?: unknown } | null)?.code;
+  const kind = String((run.trigger as { kind?: unknown }).kind);
+  const dueAt = (run.trigger as { dueAt?: unknown }).dueAt;
   return {
     jobId: run.id,
-    kind: String((run.trigger as { kind?: unknown }).kind),
+    kind,
+    ...(kind !== 'manual' && typeof dueAt === 'string' ? { dueAt } : {}),
     status: run.status,
     createdAt: isoInZone(run.createdAt, zone),
     finishedAt: run.finishedAt === null ? null : isoInZone(run.finishedAt, zone),
