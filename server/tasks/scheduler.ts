@@ -208,6 +208,8 @@ export class TaskScheduler {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.ticking;
+    // Skipping that the next run would have summed up is summed up now, so its count is not lost with the process.
+    for (const task of [...this.skipping.keys()]) this.skippedUntilNow(task, 'stopping');
     // The disabled time runs up to this stop: a start that finds the task enabled counts as missed only what came after.
     for (const t of this.o.tasks()) if (!t.enabled) await this.markPaused(t.name, true).catch((e: unknown) => this.o.logger.warn({ err: e, task: t.name }, 'cannot record that the task was disabled'));
   }
@@ -335,11 +337,12 @@ export class TaskScheduler {
       if (latestMissed !== undefined) {
         // The catch-up run obeys `overlap: skip` as an on-time one does: after a restart the run the previous process
         // left unfinished is resumed, and is still queued or running when the catch-up comes due.
-        const kind: TaskDueKind = task.missed !== 'once' ? 'missed' : (await this.overlaps(task)) ? 'skipped' : 'catch-up';
+        const blocking = task.missed === 'once' ? await this.overlaps(task) : undefined;
+        const kind: TaskDueKind = task.missed !== 'once' ? 'missed' : blocking ? 'skipped' : 'catch-up';
         // Counted and said once claimed: a claim the store refuses is tried again at the next tick, and one another
         // instance took first (two instances started together after a stop) is that instance's to count and say.
         // One line for the decision: a catch-up skipped for overlap is said here, with its due time, not by claim() too.
-        if (await this.claim(task, latestMissed, kind, { quiet: true })) {
+        if (await this.claim(task, latestMissed, kind, { quiet: true, blocking })) {
           c.missed += missed;
           const dueAt = isoInZone(latestMissed, task.timeZone);
           // The due time the catch-up covers (its parameter 1) is said, as `tasks` lists the run by when it was queued.
@@ -348,7 +351,8 @@ export class TaskScheduler {
         }
       }
       for (const t of onTime) {
-        await this.claim(task, t, (await this.overlaps(task)) ? 'skipped' : 'due');
+        const blocking = await this.overlaps(task);
+        await this.claim(task, t, blocking ? 'skipped' : 'due', { blocking });
         c.due++;
       }
     } catch (err) {
@@ -390,10 +394,16 @@ export class TaskScheduler {
   }
 
   /**
-   * Claims one due time; enqueues its run unless the kind says none. False when another claim had it first. `quiet`:
-   * a skip is not logged here (the caller's line says it).
+   * Per `overlap: skip` task, the due times this instance skipped since its last run started, for one line when
+   * skipping starts and one when the task runs again (not a line per due time: a run retried for hours skips hundreds).
    */
-  private async claim(task: ServiceTask, dueAt: number, kind: TaskDueKind, o: { quiet?: boolean } = {}): Promise<boolean> {
+  private readonly skipping = new Map<string, { first: number; last: number; count: number; zone: string; run: string; jobId?: string }>();
+
+  /**
+   * Claims one due time; enqueues its run unless the kind says none. False when another claim had it first. `quiet`:
+   * the start of skipping is not logged here (the caller's line says it). `blocking`: the run a skip waits for.
+   */
+  private async claim(task: ServiceTask, dueAt: number, kind: TaskDueKind, o: { quiet?: boolean; blocking?: JobRecord } = {}): Promise<boolean> {
     const job = kind === 'due' || kind === 'catch-up' ? taskJob(task, dueAt, kind, this.o.substrBase) : null;
     const r = await this.o.store.claimTaskDue({ task: task.name, dueAt, kind, job });
     this.cursor.set(task.name, dueAt);
@@ -404,23 +414,47 @@ export class TaskScheduler {
       c.started++;
       const errors = paramErrorsOf(job?.trigger);
       if (errors) this.o.logger.warn({ task: task.name, jobId: r.jobId, paramErrors: errors }, `service task ${task.name}: some parameters could not be computed and are empty`);
+      this.skippedUntilNow(task.name, 'runs again');
       this.o.logger.info({ task: task.name, dueAt: isoInZone(dueAt, task.timeZone), jobId: r.jobId, kind }, `service task ${task.name}: run enqueued`);
     } else if (kind === 'skipped') {
       c.skipped++;
-      if (!o.quiet) this.o.logger.info({ task: task.name, dueAt: isoInZone(dueAt, task.timeZone) }, `service task ${task.name}: the previous run is still going; this due time is skipped (overlap: skip)`);
+      // Skipping for another run than before (the one waited for ended, and a run another instance started is going):
+      // the first streak is summed up and a new one starts.
+      if (o.blocking && this.skipping.get(task.name)?.jobId !== undefined && this.skipping.get(task.name)?.jobId !== o.blocking.id) this.skippedUntilNow(task.name, 'the run waited for ended');
+      const streak = this.skipping.get(task.name);
+      if (streak) {
+        streak.last = dueAt;
+        streak.count++;
+      } else {
+        const job = o.blocking;
+        const runDue = (job?.trigger as { dueAt?: unknown } | null | undefined)?.dueAt;
+        const run = job ? `the run of ${typeof runDue === 'string' ? runDue : isoInZone(job.createdAt, task.timeZone)} (job ${job.id}, ${job.status})` : 'the previous run';
+        this.skipping.set(task.name, { first: dueAt, last: dueAt, count: 1, zone: task.timeZone, run, ...(job ? { jobId: job.id } : {}) });
+        if (!o.quiet) this.o.logger.info({ task: task.name, dueAt: isoInZone(dueAt, task.timeZone), ...(job ? { jobId: job.id } : {}) }, `service task ${task.name}: ${run} is still going; due times are skipped until it ends, from ${isoInZone(dueAt, task.timeZone)} (overlap: skip)`);
+      }
     }
     return true;
   }
 
+  /** The one line that ends a task's skipping (`skipping`): how many due times it skipped, the first and the last. */
+  private skippedUntilNow(task: string, why: string): void {
+    const streak = this.skipping.get(task);
+    if (!streak) return;
+    this.skipping.delete(task);
+    const [first, last] = [isoInZone(streak.first, streak.zone), isoInZone(streak.last, streak.zone)];
+    const which = streak.count === 1 ? `(${first})` : `(${first} … ${last})`;
+    this.o.logger.info({ task, skipped: streak.count, first, last }, `service task ${task}: ${why}; ${streak.count} due time(s) skipped ${which} while ${streak.run} was going (overlap: skip)`);
+  }
+
   /**
-   * With `overlap: skip`: whether the task's last run is still queued or running. A run waiting for a retry is queued:
+   * With `overlap: skip`: the task's last run when it is still queued or running (else undefined). A run waiting for a retry is queued:
    * it counts, until it succeeds or runs out of attempts.
    */
-  private async overlaps(task: ServiceTask): Promise<boolean> {
-    if (task.overlap !== 'skip') return false;
+  private async overlaps(task: ServiceTask): Promise<JobRecord | undefined> {
+    if (task.overlap !== 'skip') return undefined;
     const [last] = await this.o.store.lastTaskDues([task.name]);
     const job = await this.scheduledRun(task, last);
-    return job?.status === 'queued' || job?.status === 'running';
+    return job?.status === 'queued' || job?.status === 'running' ? job : undefined;
   }
 
   /**

@@ -1,0 +1,55 @@
+// `overlap: skip` folds its log: one line when skipping starts, naming the run it waits for, and one when the task runs
+// again, with how many due times were skipped, the first and the last (before: a line per skipped due time, hundreds
+// for a run retried for hours). The listing (status(), as `oktell-emu tasks` and GET /-/tasks show it) is unchanged.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { parseServiceTasks } from '../../server/tasks/definitions.js';
+import { TaskScheduler } from '../../server/tasks/scheduler.js';
+import { tempDir } from '../helpers.js';
+import { ManualClock } from '../store/store.contract.js';
+
+const MIN = 60_000;
+
+describe('overlap: skip in the log', () => {
+  const tmp = tempDir('oktell-overlap-log-');
+  after(() => tmp.cleanup());
+
+  it('says when skipping starts and, when the task runs again, how many due times it skipped', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const list = parseServiceTasks('oktell.config.yaml', 'serviceTasks:\n  - { name: slow, scenario: Slow, every: 1m, overlap: skip, timeZone: UTC }\n', 'UTC');
+    const store = await openSqliteStore({ file: join(tmp.dir, 'log.sqlite'), clock });
+    const lines: string[] = [];
+    const say = (_o: unknown, m: string) => void (m.startsWith('service task slow:') && !m.endsWith('run enqueued') && lines.push(m));
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: { debug() {}, error() {}, info: say, warn: say } });
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick(); // 00:01 enqueued
+    const [running] = await store.claimJobs('w', 1, MIN * 10);
+    for (let i = 0; i < 4; i++) {
+      clock.advance(MIN);
+      await s.tick(); // 00:02 … 00:05 skipped
+    }
+    assert.deepEqual(lines, [`service task slow: the run of 2026-01-01T00:01:00Z (job ${running!.id}, running) is still going; due times are skipped until it ends, from 2026-01-01T00:02:00Z (overlap: skip)`]);
+    // What the listing shows is the store's: the last due time skipped, and the run waited for.
+    const status = (await s.status())[0]!;
+    assert.deepEqual(status.last, { task: 'slow', kind: 'skipped', jobId: null, dueAt: '2026-01-01T00:05:00Z', jobStatus: null });
+    assert.equal(status.skippingFor?.jobId, running!.id);
+    assert.equal(s.counters.get('slow')!.skipped, 4);
+
+    await store.completeJob(running!.id, 'w');
+    clock.advance(MIN);
+    await s.tick(); // 00:06 runs
+    assert.deepEqual(lines.slice(1), [`service task slow: runs again; 4 due time(s) skipped (2026-01-01T00:02:00Z … 2026-01-01T00:05:00Z) while the run of 2026-01-01T00:01:00Z (job ${running!.id}, running) was going (overlap: skip)`]);
+    assert.deepEqual((await s.status())[0]!.last, { task: 'slow', kind: 'due', jobId: (await s.status())[0]!.lastRun!.jobId, dueAt: '2026-01-01T00:06:00Z', jobStatus: 'queued' });
+    // A second overlap starts its own count.
+    clock.advance(MIN);
+    await s.tick(); // 00:07 skipped: 00:06 is queued
+    assert.equal(lines.length, 3);
+    assert.match(lines[2]!, /^service task slow: the run of 2026-01-01T00:06:00Z \(job \S+, queued\) is still going; due times are skipped until it ends, from 2026-01-01T00:07:00Z/);
+    await s.stop();
+    assert.match(lines[3]!, /^service task slow: stopping; 1 due time\(s\) skipped \(2026-01-01T00:07:00Z\) while the run of 2026-01-01T00:06:00Z/);
+    await store.close();
+  });
+});
