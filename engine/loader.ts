@@ -882,6 +882,9 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
     // The whole corrected value only when it is right and short enough to show whole (a fix cut short is no fix to
     // copy); otherwise the expression's own hint, with YAML's quotes.
     if (e.fix.length <= EXPRESSION_CHARS && parseExpression(e.fix).ok) {
+      // A value with a line break (`"[a] Итого\nруб"`, the \n YAML's escape) is given as YAML's "…" with the escape as
+      // written: in '…' the break itself would split the line to paste in two.
+      if (LINE_BREAK.test(e.fix)) return `write ${JSON.stringify(e.fix)} — ${ESCAPED_WHY}`;
       // Only a fix with quotes of its own needs the reason for the outer '…' (Mod(5, 2) does not).
       const why = /["']/.test(e.fix) ? ` — YAML drops the "…" around a whole value; the outer '…' keep them for the expression` : '';
       return `write ${yamlSingleQuoted(e.fix)}${why}`;
@@ -892,11 +895,13 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
   // none). When the value as text is a valid expression (no variables, no quotes of its own to mix up), that is the fix.
   // `Bad order: + [x]`: unquoted text joined to a value; quoting only the text is the fix.
   const joined = style === 'PLAIN' || style === 'QUOTE_SINGLE' || style === 'QUOTE_DOUBLE' ? textJoinFix(value) : undefined;
+  if (joined !== undefined && joined.length <= EXPRESSION_CHARS && LINE_BREAK.test(joined)) return `write ${JSON.stringify(joined)} — ${ESCAPED_WHY}`;
   if (joined !== undefined && joined.length <= EXPRESSION_CHARS) {
     return `write ${yamlSingleQuoted(joined)} — text in an expression needs its own quotes; the outer '…' keep them for YAML`;
   }
   const asText = `"${value}"`;
   if ((style === 'PLAIN' || style === 'QUOTE_DOUBLE') && !e.call && !/["[\]]/.test(value) && parseExpression(asText).ok) {
+    if (LINE_BREAK.test(asText)) return asText.length <= EXPRESSION_CHARS ? `write ${JSON.stringify(asText)} — ${ESCAPED_WHY}` : e.hint;
     const why = style === 'QUOTE_DOUBLE' ? 'YAML drops the "…" around a whole value' : 'text needs its own quotes';
     // "1 000": thousands written with spaces are a number to the writer; it has no spaces in an expression.
     if (/^\d{1,3}( \d{3})+$/.test(word)) return `a number has no spaces: write ${word.replaceAll(' ', '')}, or ${yamlSingleQuoted(asText)} for text`;
@@ -905,6 +910,11 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
   return e.hint;
 }
 
+
+/** A line break or another control character, which a value to paste on one line cannot hold as it is. */
+const LINE_BREAK = /[\u0000-\u001f\u007f]/;
+/** Why a fix holding a line break is given in YAML's "…": its escapes (\n) are YAML's, the \" the expression's quotes. */
+const ESCAPED_WHY = 'in YAML\'s "…" a \\n is the line break, as you wrote it, and a \\" is a quote the expression keeps';
 
 /** The expression a syntax error names, as JSON text: whole when short, else its start, `…` and its length. */
 function expressionShown(value: string): string {
