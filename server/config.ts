@@ -22,7 +22,7 @@ import { pgSchemaOf, pgSchemaProblem } from './store/postgres.url.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
 import { DEFAULT_CLOCK_CHECK_MS } from './store/clock-skew.js';
 import { DEFAULT_LOG_REPEATS_MS } from './log-folding.js';
-import { parseServiceTasks, ServiceTaskError, type ServiceTask } from './tasks/definitions.js';
+import { numberZone, parseServiceTasks, ServiceTaskError, type ServiceTask } from './tasks/definitions.js';
 import { checkTimeZone } from './tasks/schedule.js';
 
 export const DEFAULT_PORT = 4055;
@@ -281,6 +281,9 @@ function fileIssues(file: string, text: string, issues: readonly z.core.$ZodIssu
       const where = path.length ? path.join('.') : 'the top level';
       if (i.code !== 'unrecognized_keys') {
         const at = src.locate(path);
+        // `timeZone: +3` unquoted is the number 3 to YAML: said so, with the zone of the offset, as a task's zone is.
+        const written = path.length === 1 && path[0] === 'timeZone' && i.code === 'invalid_type' ? src.sourceOf(path) : undefined;
+        if (written !== undefined && Number.isFinite(Number(written))) return [`${file}:${at.line}:${at.col}: timeZone: ${numberZone(written, Number(written))}`];
         return [`${file}:${at.line}:${at.col}: ${where}: ${i.message}`];
       }
       const known = allowedKeys(fileSchema, path);

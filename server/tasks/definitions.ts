@@ -370,7 +370,7 @@ function parametersRead(s: Scenario, read: Set<number>): boolean {
  * Why `timeZone: +3` (unquoted: YAML reads the number 3, its sign lost) is refused: what YAML made of it, and the zone
  * of that offset when it has a sign (`Etc/GMT-3`, explained as `UTC+3` gets it); without one (`3`), a zone name to give.
  */
-function numberZone(written: string, value: number): string {
+export function numberZone(written: string, value: number): string {
   const read = `${written.trim()} is read by YAML as the number ${value}, not a zone name`;
   const guess = /^[+-]/.test(written.trim()) ? suggestedZone(written.trim()) : undefined;
   return guess !== undefined ? `${read} (did you mean ${guess}?)` : `${read}: write a zone name (e.g. Europe/Moscow, UTC)`;

@@ -62,4 +62,15 @@ describe('service task zones: MSK+N, cities in capitals, unquoted offsets', () =
       assert.deepEqual(offsetsOf(tasks, ['Etc/GMT-3', 'Etc/GMT+5']), ['+03:00', '-05:00']);
     });
   });
+
+  it('the file\'s own timeZone: +3 unquoted gets the same explanation (was: expected string, received number)', () => {
+    withTasksProject('oktell-zone-file-number-', { 'Tick.yaml': ECHO_DUE }, (tasks) => {
+      const plus = tasks('timeZone: +3\nserviceTasks:\n  - { name: t, scenario: Tick, every: 5m }\n');
+      assert.equal(plus.code, 2, plus.stderr);
+      assert.match(plus.stderr, new RegExp(`oktell\\.config\\.yaml:1:11: timeZone: \\+3 is read by YAML as the number 3, not a zone name \\(did you mean Etc/GMT-3 \\(UTC\\+3, ${NOTE}\\)\\?\\)`));
+      const bare = tasks('timeZone: 3\n');
+      assert.equal(bare.code, 2, bare.stderr);
+      assert.match(bare.stderr, /oktell\.config\.yaml:1:11: timeZone: 3 is read by YAML as the number 3, not a zone name: write a zone name \(e\.g\. Europe\/Moscow, UTC\)/);
+    });
+  });
 });
