@@ -9,7 +9,7 @@ import { decodeQueryPart } from '../adapters/web/redact.js';
 export interface LoggedTarget {
   /** The path alone: no scheme, host or login:password of an absolute-form target, no query, no fragment. */
   path: string;
-  /** The query's parameter names in the order sent, decoded; a part without `=` as `(N chars)`. */
+  /** The query's parameter names in the order sent, decoded; a part without a value (no `=`, or only `=`s after the name) as `(N chars)`. */
   query?: string[];
 }
 
@@ -21,7 +21,7 @@ const MAX_NAME_CHARS = 40;
 /**
  * The target of a request as a log line names it: the path (the scheme, host and any `user:password@` of an
  * absolute-form target left out) and the query's parameter names, never their values. A part of the query with no
- * `=` (`?SECRET123`, a bare token) is counted, not shown: `(9 chars)`. Control characters are escaped (`\x1b`), so
+ * value (`?SECRET123`, a bare token; `?c2VjcmV0=`, one in base64 with its padding) is counted, not shown: `(9 chars)`. Control characters are escaped (`\x1b`), so
  * a target cannot drive the operator's terminal.
  *
  * @example loggedTarget('/Bpium/NewTask?token=abc&id=7')  // { path: '/Bpium/NewTask', query: ['token', 'id'] }
@@ -40,7 +40,9 @@ export function loggedTarget(target: string): LoggedTarget {
   const parts = rest.slice(q + 1).split(/[&;]/).filter((p) => p !== '');
   for (const part of parts.slice(0, MAX_NAMES)) {
     const eq = part.indexOf('=');
-    if (eq < 0) {
+    // No value (`?SECRET`, or `?c2VjcmV0==` whose `=` are a bare base64 token's padding): the part is counted, as it
+    // may be the token itself; only a name followed by a value is shown.
+    if (eq < 0 || /^=*$/.test(part.slice(eq + 1))) {
       names.push(`(${[...decodeQueryPart(part)].length} chars)`);
       continue;
     }

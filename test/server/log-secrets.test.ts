@@ -16,7 +16,9 @@ const TOKEN = 'SECRET123';
 const PASSWORD = 'pw-SECRET456';
 const basic = (login: string, password: string) => `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
 /** Every form a secret could take in a text: as sent, and the Basic header's base64 of each login:password sent. */
-const SECRETS = [TOKEN, PASSWORD, basic(USER.login, PASSWORD).slice(6), basic(PASSWORD, '').slice(6), basic('viewer', 'l00k-pass').slice(6), 'l00k-pass', USER.password, 'x-SECRET789'];
+/** A bare token sent base64 with its padding (`?U0VDUkVUMTIzNA==`): the `=` must not make it read as a name. */
+const B64_TOKEN = Buffer.from('SECRET1234').toString('base64');
+const SECRETS = [TOKEN, B64_TOKEN.replace(/=+$/, ''), PASSWORD, basic(USER.login, PASSWORD).slice(6), basic(PASSWORD, '').slice(6), basic('viewer', 'l00k-pass').slice(6), 'l00k-pass', USER.password, 'x-SECRET789'];
 
 function leaks(text: string): string[] {
   return SECRETS.filter((s) => text.includes(s));
@@ -126,9 +128,11 @@ describe('secrets in request targets and credentials are kept out of logs, pages
     assert.equal((await send(`/hook?token=${TOKEN}`, { method: 'POST', headers: { authorization: viewer }, body: 'x' })).status, 403);
     await send(`/execsvcscriptplain?name=NoSuch&token=${TOKEN}&startparam1=x`, { headers: { authorization: AUTH } });
     await send(`/execsvcscript?name=NoSuch&password=${TOKEN}`, { headers: { authorization: AUTH } });
+    await send(`/-/health?${B64_TOKEN}&id=7`);
     const requests = lines().filter((l) => l.msg === 'request');
     assert.ok(requests.some((l) => l.path === '/-/console/runs' && JSON.stringify(l.query) === '["token"]'), logText());
     assert.ok(requests.some((l) => l.path === '/execsvcscriptplain' && JSON.stringify(l.query) === '["name","token","startparam1"]'), logText());
+    assert.ok(requests.some((l) => l.path === '/-/health' && JSON.stringify(l.query) === '["(16 chars)","id"]'), logText());
     assert.ok(lines().some((l) => l.msg === 'login lacks the right' && l.path === '/hook'), logText());
     assert.deepEqual(leaks(logText()), [], logText());
   });
@@ -175,6 +179,11 @@ describe('loggedTarget: what a log line names a request target by', () => {
     ['/hook?SECRET123', { path: '/hook', query: ['(9 chars)'] }],
     ['/hook?%74oken=SECRET123;sig=x&&', { path: '/hook', query: ['token', 'sig'] }],
     ['/hook?', { path: '/hook' }],
+    // A bare token in base64 with its padding: no value after the `=`, so the part is counted, not shown as a name.
+    ['/hook?U0VDUkVUMTIz&id=7', { path: '/hook', query: ['(12 chars)', 'id'] }],
+    ['/hook?U0VDUkVUMTIzNA==&id=7', { path: '/hook', query: ['(16 chars)', 'id'] }],
+    ['/hook?U0VDUkVUMTIzNDU=;debug=', { path: '/hook', query: ['(16 chars)', '(6 chars)'] }],
+    ['/hook?a=b=c', { path: '/hook', query: ['a'] }],
     ['/hook#frag?token=SECRET123', { path: '/hook' }],
     ['http://u:pw-SECRET456@host:8080/hook?key=SECRET123', { path: '/hook', query: ['key'] }],
     ['https://host?token=SECRET123', { path: '/', query: ['token'] }],
