@@ -5,7 +5,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 
 import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
 import { scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOptions, type ScenarioReferences } from './loader.js';
 import type { Block, Scenario } from './model.js';
-import { closest, closestScenario, someOf } from './suggest.js';
+import { closest, bareScenarioName, closestScenario, someOf } from './suggest.js';
 import { createScenarioLoadCache, type ScenarioLoadCache } from './load-cache.js';
 
 /** A block, with the name of the scenario it is written in. */
@@ -250,12 +250,17 @@ function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates
     if (!known.has(call.scenario)) {
       // `Order.yaml` or `Order.json` names a file: the bare name when that scenario exists.
       const guess = closestScenario(call.scenario, known);
+      // A file's name for a scenario that does not exist either: the name to write, and the file to create for it.
+      const bare = bareScenarioName(call.scenario);
+      const create = bare !== call.scenario && bare !== ''
+        ? `write "${bare}" (a scenario is named without folder or extension) and create ${bare}.yaml next to ${s.name}.yaml`
+        : `create ${call.scenario}.yaml next to ${s.name}.yaml`;
       issues.push({
         ...call.loc,
         block: call.block,
         code: C.UNKNOWN_SCENARIO,
         message: `scenario "${call.scenario}" does not exist in the scenarios folder`,
-        hint: guess ? `did you mean "${guess}"?` : `create ${call.scenario}.yaml next to ${s.name}.yaml; known: ${someOf([...known], 10)}`,
+        hint: guess ? `did you mean "${guess}"?` : `${create}; known: ${someOf([...known], 10)}`,
       });
     }
   }

@@ -27,8 +27,13 @@ export function closest(name: string, known: Iterable<string>): string | undefin
  * name when such a scenario exists; else the closest name, when it looks like a typo.
  */
 export function closestScenario(name: string, known: ReadonlySet<string>): string | undefined {
-  const bare = name.replace(/^.*[\\/]/, '').replace(/\.(?:ya?ml|json)$/i, '');
+  const bare = bareScenarioName(name);
   return bare !== name && known.has(bare) ? bare : closest(name, known);
+}
+
+/** `name` without the folder and the extension a file of a scenario has (`scenarios/Order.yaml` → `Order`). */
+export function bareScenarioName(name: string): string {
+  return name.replace(/^.*[\\/]/, '').replace(/\.(?:ya?ml|json)$/i, '');
 }
 
 /**

@@ -1,7 +1,7 @@
 // A scenario named by its file (`Order.yaml`, `Order.yml`, `scenarios/Order.yaml`, or `Order.json`, as a scenario
 // kept as JSON elsewhere is named) in an AsyncScenario block or a service task's `scenario:` is pointed to the bare
 // name when that scenario exists; before, only a task's `.yaml`/`.yml` was, and the block's hint said to create
-// `Order.json.yaml`. A name that is no file of a scenario here gets the usual hint.
+// `Order.json.yaml`. A file's name of no scenario here is told the name to write and the file to create.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ describe('a scenario named by its file', () => {
           [4, 'scenario "Order.json" does not exist in the scenarios folder', 'did you mean "Order"?'],
           [8, 'scenario "Order.yml" does not exist in the scenarios folder', 'did you mean "Order"?'],
           [12, 'scenario "scenarios/Order.yaml" does not exist in the scenarios folder', 'did you mean "Order"?'],
-          [16, 'scenario "Other.json" does not exist in the scenarios folder', 'create Other.json.yaml next to Caller.yaml; known: Caller, Order'],
+          [16, 'scenario "Other.json" does not exist in the scenarios folder', 'write "Other" (a scenario is named without folder or extension) and create Other.yaml next to Caller.yaml; known: Caller, Order'],
         ],
       );
     } finally {
