@@ -13,5 +13,6 @@ export type Node =
   | (Span & { type: 'literal'; value: Value })
   | (Span & { type: 'variable'; name: string })
   | (Span & { type: 'unary'; op: '-' | 'not'; operand: Node })
-  | (Span & { type: 'binary'; op: BinaryOperator; left: Node; right: Node })
+  /** `opStart`/`opEnd`: the operator as written (`-`, `<>`, `and`, `&&`): a run-time error of the operation points at it. */
+  | (Span & { type: 'binary'; op: BinaryOperator; left: Node; right: Node; opStart: number; opEnd: number })
   | (Span & { type: 'call'; def: FunctionDef; args: Node[]; nameEnd: number });

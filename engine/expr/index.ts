@@ -184,9 +184,18 @@ function failingSpan(tree: Node, ctx: EvalContext, failure: unknown): { offset: 
     compileTree(tree, failed).fn(noClock);
   } catch (again) {
     const node = again instanceof Error && again.constructor === failure.constructor && again.message === failure.message ? failed.get(again) : undefined;
-    return node ? { offset: node.start, length: node.end - node.start } : undefined;
+    return node ? spanOf(node) : undefined;
   }
   return undefined;
+}
+
+/**
+ * Where an error of `node`'s own operation is pointed at: a call from its name to its ")"; a binary operator at the
+ * operator itself (`[a] - "x"` at its "-", not at [a], where the whole expression starts); anything else whole.
+ */
+function spanOf(node: Node): { offset: number; length: number } {
+  if (node.type === 'binary') return { offset: node.opStart, length: node.opEnd - node.opStart };
+  return { offset: node.start, length: node.end - node.start };
 }
 
 /** Our own errors get the expression attached; JavaScript's own (a string too long, a stack overflow) are wrapped. */

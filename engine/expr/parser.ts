@@ -58,8 +58,8 @@ class Parser {
   private parseOr(): Node {
     let left = this.parseAnd();
     while (this.isOp('or')) {
-      this.next();
-      left = this.binary('or', left, this.parseAnd());
+      const t = this.next();
+      left = this.binary('or', t, left, this.parseAnd());
     }
     return left;
   }
@@ -67,8 +67,8 @@ class Parser {
   private parseAnd(): Node {
     let left = this.parseNot();
     while (this.isOp('and')) {
-      this.next();
-      left = this.binary('and', left, this.parseNot());
+      const t = this.next();
+      left = this.binary('and', t, left, this.parseNot());
     }
     return left;
   }
@@ -85,7 +85,7 @@ class Parser {
     const t = this.peek();
     if (t.kind !== 'op' || !COMPARISONS.has(t.op)) return left;
     this.next();
-    const node = this.binary(t.op as BinaryOperator, left, this.parseAdditive());
+    const node = this.binary(t.op as BinaryOperator, t, left, this.parseAdditive());
     const again = this.peek();
     if (again.kind === 'op' && COMPARISONS.has(again.op)) {
       this.fail('comparisons cannot be chained', again.start, again.end - again.start, 'join two comparisons with and: [a] < [b] and [b] < [c]');
@@ -97,7 +97,7 @@ class Parser {
     let left = this.parseMultiplicative();
     for (let t = this.peek(); t.kind === 'op' && (t.op === '+' || t.op === '-'); t = this.peek()) {
       this.next();
-      left = this.binary(t.op, left, this.parseMultiplicative());
+      left = this.binary(t.op, t, left, this.parseMultiplicative());
     }
     return left;
   }
@@ -106,7 +106,7 @@ class Parser {
     let left = this.parsePower();
     for (let t = this.peek(); t.kind === 'op' && (t.op === '*' || t.op === '/'); t = this.peek()) {
       this.next();
-      left = this.binary(t.op, left, this.parsePower());
+      left = this.binary(t.op, t, left, this.parsePower());
     }
     return left;
   }
@@ -115,8 +115,8 @@ class Parser {
   private parsePower(): Node {
     const base = this.parseUnary();
     if (!this.isOp('^')) return base;
-    this.next();
-    return this.binary('^', base, this.nested(() => this.parsePower()));
+    const t = this.next();
+    return this.binary('^', t, base, this.nested(() => this.parsePower()));
   }
 
   private parseUnary(): Node {
@@ -380,8 +380,8 @@ class Parser {
     return node;
   }
 
-  private binary(op: BinaryOperator, left: Node, right: Node): Node {
-    return this.checkHeight({ type: 'binary', op, left, right, start: left.start, end: right.end });
+  private binary(op: BinaryOperator, opTok: Token, left: Node, right: Node): Node {
+    return this.checkHeight({ type: 'binary', op, left, right, start: left.start, end: right.end, opStart: opTok.start, opEnd: opTok.end });
   }
 
   private unary(op: '-' | 'not', operand: Node, start: number): Node {
