@@ -169,12 +169,33 @@ function exponentLiteral(source: string, start: number, end: number): Expression
   const value = Number(written);
   // 1e-400 is 0 to a number: the hint does not offer 0 for it.
   const underflow = value === 0 && /[1-9]/.test(written.split(/e/i)[0]!);
-  const plain = Number.isFinite(value) && !underflow ? plainNumber(value) : undefined;
+  const plain = Number.isFinite(value) && !underflow ? writtenOut(written) : undefined;
   const hint = plain !== undefined
     ? `write the number in full: ${plain} (or Num(${quotedText(written)}) to read the text)`
     : `the number cannot be written in plain digits here; as text read by Num: Num(${quotedText(written)})`;
   const fix = plain !== undefined ? `${source.slice(0, start)}${plain}${source.slice(end)}` : undefined;
   return syntaxError(`exponent form ${shownText(written)} is not written in expressions`, start, end - start, hint, fix);
+}
+
+/**
+ * A literal in exponent form (`1.5e-7`) written out in plain digits (`0.00000015`) by moving its decimal point, so the
+ * digits are the ones written: not those of the nearest binary number (the digits of 1.5e-7's double run
+ * 0.000000149999999999999993212…), and not cut (3.3e-9 is 0.0000000033). Undefined when that takes more than 30
+ * characters, or when the plain form would itself be refused (an integer beyond 2^53 whose last digits would change).
+ */
+function writtenOut(written: string): string | undefined {
+  const m = /^(\d+)(?:\.(\d+))?[eE]([+-]?\d+)$/.exec(written);
+  if (!m) return undefined;
+  const digits = `${m[1]}${m[2] ?? ''}`;
+  const exponent = Number(m[3]);
+  if (!(Math.abs(exponent) <= 100)) return undefined;
+  const point = m[1]!.length + exponent;
+  const full = point <= 0 ? `0.${'0'.repeat(-point)}${digits}`
+    : point >= digits.length ? digits + '0'.repeat(point - digits.length)
+    : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  const plain = full.replace(/^0+(?=\d)/, '').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  if (plain.length > 30 || numberLiteralProblem(plain, plain, 0) || Number(plain) !== Number(written)) return undefined;
+  return plain;
 }
 
 /** `value` in plain digits when that takes at most 30 characters, else undefined. */

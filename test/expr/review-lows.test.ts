@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultRegistry } from '../../components/registry.js';
 import { fixedClock, loadScenarioText, randomIds, runScenario, type EnginePorts, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
-import { ExpressionRuntimeError } from '../../engine/expr/index.js';
+import { ExpressionRuntimeError, parseExpression } from '../../engine/expr/index.js';
 import type { Value } from '../../engine/values.js';
 import { createContext, run } from './fixed-context.js';
 
@@ -67,5 +67,47 @@ describe('a run-time error of a binary operator points at the operator, not at i
     const several = await runFailure('|-\n        [n] +\n        1 / [z]');
     assert.match(several.message, /operator \/: division by zero/);
     assert.deepEqual([several.line, several.col, several.at], [16, 11, '/ [z]']);
+  });
+});
+
+describe('a number in exponent form is written out with the digits written, as Number() reads them', () => {
+  function syntaxErrorOf(source: string) {
+    const r = parseExpression(source);
+    assert.ok(!r.ok, `expected a syntax error in ${source}`);
+    return r.error;
+  }
+  // Each fix was written from the nearest binary number (0.000000149999999999999993212 for 1.5e-7) or not at all.
+  const rows: Array<[written: string, plain: string]> = [
+    ['1.5e-7', '0.00000015'],
+    ['0.1e-6', '0.0000001'],
+    ['3.3e-9', '0.0000000033'],
+    ['1.1e-10', '0.00000000011'],
+    ['1.2345678901234567e-7', '0.00000012345678901234567'],
+    ['12.5e-1', '1.25'],
+    ['1.50e1', '15'],
+    ['2.5e20', '250000000000000000000'],
+    ['1E3', '1000'],
+  ];
+  for (const [written, plain] of rows) {
+    it(written, () => {
+      const e = syntaxErrorOf(`[n] * ${written}`);
+      assert.equal(e.message, `exponent form ${written} is not written in expressions`);
+      assert.equal(e.hint, `write the number in full: ${plain} (or Num("${written}") to read the text)`);
+      assert.equal(e.fix, `[n] * ${plain}`);
+      assert.deepEqual([e.offset, e.length], [6, written.length]);
+      assert.equal(Number(plain), Number(written));
+      assert.equal(run(plain), Number(written));
+    });
+  }
+
+  it('a minus in front stays in the fix', () => {
+    assert.equal(syntaxErrorOf('-1.5e-7').fix, '-0.00000015');
+  });
+
+  it('one whose plain digits are an integer a number cannot hold is not offered in digits that differ from it', () => {
+    // Was "write the number in full: 12345678901234567168", the double's digits, not the ones written.
+    const e = syntaxErrorOf('1.2345678901234567891e19');
+    assert.equal(e.hint, 'the number cannot be written in plain digits here; as text read by Num: Num("1.2345678901234567891e19")');
+    assert.equal(e.fix, undefined);
   });
 });
