@@ -115,6 +115,11 @@ export function tokenize(
       i = j;
       continue;
     }
+    // `[a].5`, `[a].name`: a "." right after a value, as other languages read a part of it.
+    if (c === '.' && !DIGIT.test(source[i - 1] ?? '') && NAME_PART.test(source[i + 1] ?? '')) {
+      const value = valueEndingTokens(tokens);
+      if (value) return fail(dotAfterValue(source, value, i));
+    }
     // `.5` for 0.5; not the third group of 1.2.3 or of an unquoted date 15.03.2024, whose own errors say more.
     if (c === '.' && DIGIT.test(source[i + 1] ?? '') && !DIGIT.test(source[i - 1] ?? '')) {
       let j = i + 1;
@@ -227,6 +232,40 @@ function numberLiteralProblem(source: string, written: string, start: number): E
       start, written.length, `a long ID or phone number is text: write it in quotes, ${quotedText(written)}`, `${source.slice(0, start)}"${written}"${source.slice(start + written.length)}`);
   }
   return undefined;
+}
+
+/** The value the last token ends (a variable, text, number, true/false, a call or parentheses): its span, or undefined. */
+function valueEndingTokens(tokens: readonly Token[]): { start: number; end: number } | undefined {
+  const last = tokens[tokens.length - 1];
+  if (!last) return undefined;
+  if (last.kind === 'variable' || last.kind === 'string' || last.kind === 'number') return last;
+  if (last.kind === 'keyword') return last.word === 'true' || last.word === 'false' ? last : undefined;
+  if (last.kind !== ')') return undefined;
+  let depth = 0;
+  for (let k = tokens.length - 1; k >= 0; k--) {
+    const t = tokens[k]!;
+    if (t.kind === ')') depth++;
+    else if (t.kind === '(' && --depth === 0) {
+      const name = tokens[k - 1];
+      return { start: name?.kind === 'name' && name.end === t.start ? name.start : t.start, end: last.end };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `[a].5` or `[a].name`: no part of a value is read with "." in expressions. Said with what was read and both things
+ * meant: a number after it (`[a].5`) is most often a multiplication by 0.5 with the operator lost, or an item of JSON
+ * text; a name (`[a].id`), a key of JSON text, read with JsonGet.
+ */
+function dotAfterValue(source: string, value: { start: number; end: number }, dot: number): ExpressionSyntaxError {
+  const path = /^\.([\p{L}\p{N}_]+(?:\.[\p{L}\p{N}_]+)*)/u.exec(source.slice(dot, dot + 200))![1]!;
+  const v = shownText(source.slice(value.start, value.end));
+  const json = `JsonGet(${v}, "${shownText(path)}")`;
+  const hint = /^\d+$/.test(path)
+    ? `to multiply, write ${v} * 0.${path}; to read item ${path} of JSON text, write ${json}`
+    : `to read ${quotedText(path)} of JSON text, write ${json}`;
+  return syntaxError(`"${shownText(`.${path}`)}" right after the value ${v}: expressions read no part of a value with "."`, dot, path.length + 1, hint);
 }
 
 function fail(error: ExpressionSyntaxError): { ok: false; error: ExpressionSyntaxError } {

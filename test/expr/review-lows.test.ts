@@ -111,3 +111,41 @@ describe('a number in exponent form is written out with the digits written, as N
     assert.equal(e.fix, undefined);
   });
 });
+
+describe('a "." right after a value ([a].5) says what was read and what to write', () => {
+  function syntaxErrorOf(source: string) {
+    const r = parseExpression(source);
+    assert.ok(!r.ok, `expected a syntax error in ${source}`);
+    return r.error;
+  }
+  // Was 'a number starts with a digit: ".5"', hint "write 0.5", fix "[a]0.5" (itself an error), or "unexpected character".
+  const rows: Array<[source: string, message: string, hint: string, offset: number, length: number]> = [
+    ['[a].5', '".5" right after the value [a]: expressions read no part of a value with "."',
+      'to multiply, write [a] * 0.5; to read item 5 of JSON text, write JsonGet([a], "5")', 3, 2],
+    ['[a] .25 + 1', '".25" right after the value [a]: expressions read no part of a value with "."',
+      'to multiply, write [a] * 0.25; to read item 25 of JSON text, write JsonGet([a], "25")', 4, 3],
+    ['Len([s]).5', '".5" right after the value Len([s]): expressions read no part of a value with "."',
+      'to multiply, write Len([s]) * 0.5; to read item 5 of JSON text, write JsonGet(Len([s]), "5")', 8, 2],
+    ['1 + ([a] + 1).5', '".5" right after the value ([a] + 1): expressions read no part of a value with "."',
+      'to multiply, write ([a] + 1) * 0.5; to read item 5 of JSON text, write JsonGet(([a] + 1), "5")', 13, 2],
+    ['[body].payload.id', '".payload.id" right after the value [body]: expressions read no part of a value with "."',
+      'to read "payload.id" of JSON text, write JsonGet([body], "payload.id")', 6, 11],
+  ];
+  for (const [source, message, hint, offset, length] of rows) {
+    it(source, () => {
+      const e = syntaxErrorOf(source);
+      assert.equal(e.message, message);
+      assert.equal(e.hint, hint);
+      assert.deepEqual([e.offset, e.length], [offset, length]);
+      assert.equal(e.fix, undefined);
+    });
+  }
+
+  it('.5 where a value is expected keeps its own hint and fix', () => {
+    for (const [source, fix] of [['[a] * .5', '[a] * 0.5'], ['Max([a], .5)', 'Max([a], 0.5)'], ['.5', '0.5']] as const) {
+      const e = syntaxErrorOf(source);
+      assert.equal(e.message, 'a number starts with a digit: ".5"');
+      assert.equal(e.fix, fix);
+    }
+  });
+});
