@@ -189,12 +189,37 @@ const HEX_DIGITS: Record<string, number> = { x: 2, u: 4, U: 8 };
 /** Offset in a quoted scalar's source (after its opening quote) of value character `offset`, walking escapes. */
 function rawOffset(raw: string, offset: number, type: 'QUOTE_DOUBLE' | 'QUOTE_SINGLE'): number {
   let i = 0;
-  for (let v = 0; v < offset && i < raw.length; v++) {
-    if (type === 'QUOTE_SINGLE') i += raw.startsWith("''", i) ? 2 : 1;
-    else if (raw[i] === '\\') i += 2 + (HEX_DIGITS[raw[i + 1] ?? ''] ?? 0);
-    else i++;
+  for (let v = 0; v < offset && i < raw.length; ) {
+    if (type === 'QUOTE_SINGLE') {
+      i += raw.startsWith("''", i) ? 2 : 1;
+      v++;
+    } else if (raw[i] === '\\') {
+      // `\U0001F600` is two characters of the value (a surrogate pair), as an emoji written as it is.
+      const e = escapeAt(raw, i);
+      i += e.width;
+      v += e.units;
+    } else {
+      i++;
+      v++;
+    }
   }
   return i;
+}
+
+/**
+ * The escape of a "…" scalar starting at `text[j]` (a backslash): its width in the source, how many characters
+ * (UTF-16 code units, as the expression's offsets count) it is in the value, and whether they are blank.
+ */
+function escapeAt(text: string, j: number): { width: number; units: number; blank: boolean } {
+  const next = text[j + 1] ?? '';
+  // A backslash before a line break joins the lines: nothing of the value.
+  if (next === '\n' || next === '\r') return { width: 2, units: 0, blank: true };
+  const hex = HEX_DIGITS[next];
+  if (hex === undefined) return { width: 2, units: 1, blank: BLANK_ESCAPES.has(next) };
+  const code = Number.parseInt(text.slice(j + 2, j + 2 + hex), 16);
+  const char = Number.isInteger(code) && code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '?';
+  // `\u0020` and `\x09` are a space and a tab of the value, blank as the ones written as they are.
+  return { width: 2 + hex, units: char.length, blank: char.length === 1 && isBlank(char) };
 }
 
 const isBlank = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
@@ -215,15 +240,16 @@ function alignNonBlank(value: string, offset: number, text: string, from: number
   let after = from;
   for (let j = from; j < to; ) {
     let width = 1;
-    let blank = isBlank(text[j]!);
+    /** Non-blank characters of the value this piece of the source is. */
+    let units = isBlank(text[j]!) ? 0 : 1;
     if (quote === 'QUOTE_DOUBLE' && text[j] === '\\') {
-      const next = text[j + 1] ?? '';
-      width = 2 + (HEX_DIGITS[next] ?? 0);
-      blank = next === '\n' || next === '\r' || BLANK_ESCAPES.has(next);
+      const e = escapeAt(text, j);
+      width = e.width;
+      units = e.blank ? 0 : e.units;
     } else if (quote === 'QUOTE_SINGLE' && text.startsWith("''", j)) width = 2;
-    if (!blank) {
-      if (seen === n) return j;
-      seen++;
+    if (units > 0) {
+      if (n < seen + units) return j;
+      seen += units;
       after = j + width;
     }
     j += width;

@@ -149,3 +149,32 @@ describe('a "." right after a value ([a].5) says what was read and what to write
     }
   });
 });
+
+describe('columns after an escape of a "…" YAML value are those of the text as written', () => {
+  // Each value sets n on line 14 from column 10; `at` is the text the error's line:col points at.
+  const rows: Array<[what: string, value: string, line: number, at: string]> = [
+    ['\\U0001F600 (two characters of the value, one escape) on one line', '"«\\U0001F600» + Num([p])"', 14, 'Num([p])"'],
+    ['\\u0020 (a blank of the value) in a value of two lines', '"«\\u0020a» +\n        Num([p])"', 15, 'Num([p])"'],
+    ['\\x20 in a value of two lines', '"«\\x20a» +\n        Num([p])"', 15, 'Num([p])"'],
+    ['\\U0001F600 in a value of two lines', '"«\\U0001F600a» +\n        Num([p])"', 15, 'Num([p])"'],
+    ['\\u0020 on one line (was right already)', '"«\\u0020» + Num([p])"', 14, 'Num([p])"'],
+    ['\\t before an operator', '"«\\t» - [p]"', 14, '- [p]"'],
+  ];
+  for (const [what, value, line, at] of rows) {
+    it(what, async () => {
+      const e = await runFailure(value);
+      assert.match(e.message, /cannot convert text "abc" to a number/);
+      assert.deepEqual([e.line, e.at], [line, at]);
+    });
+  }
+
+  it('a syntax error after such an escape is placed the same way at load time', () => {
+    const text = `start: r\nblocks:\n  r:\n    kind: ReturnValue\n    values: { 1: "«\\U0001F600\\u0020» + foo" }\n`;
+    const loaded = loadScenarioText('Esc.yaml', text, { registry: defaultRegistry });
+    assert.ok(!loaded.ok);
+    const issue = loaded.issues.find((i) => i.code === 'E_INVALID_EXPRESSION');
+    assert.ok(issue, JSON.stringify(loaded.issues));
+    assert.match(issue.message, /^unquoted text "foo"/);
+    assert.equal(text.split('\n')[issue.line! - 1]!.slice(issue.col! - 1), 'foo" }');
+  });
+});
