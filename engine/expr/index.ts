@@ -1,7 +1,7 @@
 // Public surface of the Oktell expression language: parse once at load time, evaluate many times at run time.
 import type { Value } from '../values.js';
 import type { Node } from './ast.js';
-import { compileTree } from './compile.js';
+import { compileTree, failedNode } from './compile.js';
 import type { EvalContext } from './context.js';
 import { parseToTree } from './parser.js';
 import { ALL_FUNCTIONS } from './registry.js';
@@ -100,7 +100,7 @@ function build(source: string, tree: Node): CompiledExpression {
       try {
         return root(ctx);
       } catch (e) {
-        const span = failingSpan(tree, ctx, e);
+        const span = failingSpan(tree, e);
         const error = asRuntimeError(e, source);
         if (span && error instanceof ExpressionRuntimeError && !error.span) error.span = span;
         throw error;
@@ -164,29 +164,18 @@ function carriedBy(n: Node, out: Map<string, boolean>, changed = false): void {
   }
 }
 
-const NO_CLOCK = Symbol('no clock');
-
 /**
- * Where in the source the operation that threw `failure` is: the expression is evaluated once more, compiled to note
- * the node each error comes from, and the node is taken when it fails the same way. Only on the way out of a failed
- * evaluation, so an evaluation that does not fail pays nothing for it (the syntax tree is kept for it); one that does
- * not fail again the same way (it needed the clock, which is not read again) gives no span, and the error points at
- * the value's start as before.
+ * Where in the source the operation that threw `failure` is: each compiled operation notes itself on an error it throws
+ * (compile.ts), so the evaluation that failed says where, and nothing is evaluated again (a failed evaluation costs
+ * one evaluation, and a failure reached through Now() is placed too). A failure of the whole value (a lone variable or
+ * literal, or an error no operation noted) gives no span: the error points at the value's start.
  */
-function failingSpan(tree: Node, ctx: EvalContext, failure: unknown): { offset: number; length: number } | undefined {
-  if (!(failure instanceof Error) || tree.type === 'literal' || tree.type === 'variable') return undefined;
-  // A stack exhausted is not repeated: the noting closures take more of it, and where it ran out says nothing.
+function failingSpan(tree: Node, failure: unknown): { offset: number; length: number } | undefined {
+  const node = failedNode(failure);
+  if (!node || !(failure instanceof Error) || tree.type === 'literal' || tree.type === 'variable') return undefined;
+  // Where a stack ran out says nothing about the expression.
   if (failure instanceof RangeError && /call stack/i.test(failure.message)) return undefined;
-  const failed = new WeakMap<object, Node>();
-  // The clock is not read again: a run's clock reads are recorded for its replay, and a second read may differ.
-  const noClock = Object.create(ctx, { now: { value: () => { throw NO_CLOCK; } } }) as EvalContext;
-  try {
-    compileTree(tree, failed).fn(noClock);
-  } catch (again) {
-    const node = again instanceof Error && again.constructor === failure.constructor && again.message === failure.message ? failed.get(again) : undefined;
-    return node ? spanOf(node) : undefined;
-  }
-  return undefined;
+  return spanOf(node);
 }
 
 /**

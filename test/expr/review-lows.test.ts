@@ -6,7 +6,8 @@ import { defaultRegistry } from '../../components/registry.js';
 import { fixedClock, loadScenarioText, randomIds, runScenario, type EnginePorts, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
 import { ExpressionRuntimeError, parseExpression } from '../../engine/expr/index.js';
 import type { Value } from '../../engine/values.js';
-import { createContext, run } from './fixed-context.js';
+import { createContext, run, MOSCOW } from './fixed-context.js';
+import type { EvalContext } from '../../engine/expr/index.js';
 
 /** The run-time error `source` throws with `vars`. */
 function runtimeError(source: string, vars: Record<string, Value> = {}): ExpressionRuntimeError {
@@ -176,5 +177,64 @@ describe('columns after an escape of a "…" YAML value are those of the text as
     assert.ok(issue, JSON.stringify(loaded.issues));
     assert.match(issue.message, /^unquoted text "foo"/);
     assert.equal(text.split('\n')[issue.line! - 1]!.slice(issue.col! - 1), 'foo" }');
+  });
+});
+
+describe('a failed expression is evaluated once: the place of its error is known from that evaluation', () => {
+  /** Evaluates `source`, counting the variable and clock reads; the error thrown and the counts. */
+  function counted(source: string, vars: Record<string, Value>) {
+    const reads = { variables: 0, clock: 0 };
+    const ctx: EvalContext = {
+      getVariable: (name) => {
+        reads.variables++;
+        return Object.hasOwn(vars, name) ? vars[name]! : null;
+      },
+      inputParameter: () => '',
+      now: () => {
+        reads.clock++;
+        return new Date('2024-03-15T09:30:45Z');
+      },
+      timeZone: MOSCOW,
+    };
+    const parsed = parseExpression(source);
+    assert.ok(parsed.ok);
+    try {
+      parsed.expr.evaluate(ctx);
+    } catch (e) {
+      assert.ok(e instanceof ExpressionRuntimeError, String(e));
+      return { error: e, reads };
+    }
+    assert.fail(`expected ${source} to fail`);
+  }
+
+  // Each variable read once: the evaluation that found where it failed read every one of them a second time.
+  const rows: Array<[source: string, vars: Record<string, Value>, variableReads: number, span: { offset: number; length: number }]> = [
+    ['[a] + [b] - [s]', { a: 1, b: 2, s: 'x' }, 3, { offset: 10, length: 1 }],
+    ['Upper([s]) + Num([s])', { s: 'x' }, 2, { offset: 13, length: 8 }],
+    ['If([a] > 0, [a] / [z], 0)', { a: 1, z: 0 }, 3, { offset: 16, length: 1 }],
+    ['Len([s]) * 2 + [s] * 3', { s: 'x' }, 2, { offset: 19, length: 1 }],
+  ];
+  for (const [source, vars, variableReads, span] of rows) {
+    it(source, () => {
+      const { error, reads } = counted(source, vars);
+      assert.equal(reads.variables, variableReads);
+      assert.deepEqual(error.span, span);
+    });
+  }
+
+  it('a failure reached through Now() is placed too, with the clock read once', () => {
+    // Was no span (the clock is not read a second time, so the second evaluation could not fail the same way).
+    const { error, reads } = counted('Now() - [s]', { s: 'x' });
+    assert.match(error.message, /^operator -: cannot convert text "x" to a number/);
+    assert.equal(reads.clock, 1);
+    assert.deepEqual(error.span, { offset: 6, length: 1 });
+  });
+
+  it('the same expression failing again is placed again', () => {
+    const parsed = parseExpression('1 + Num([s])');
+    assert.ok(parsed.ok);
+    for (let i = 0; i < 2; i++) {
+      assert.throws(() => parsed.expr.evaluate(createContext({ s: 'x' })), (e: unknown) => e instanceof ExpressionRuntimeError && e.span?.offset === 4);
+    }
   });
 });

@@ -12,8 +12,8 @@ import type { Node } from '../ast.js';
 // Several JsonGet calls in a row usually read the same body: keep the last parse (parsed values are never mutated).
 let lastText: string | undefined;
 let lastDoc: JsonValue = null;
-// And the last text that is not JSON, with why: an evaluation that fails is evaluated once more to find the failing
-// call (failingSpan in ../index.ts), and a body of megabytes that is not JSON must not be read twice for that.
+// And the last text that is not JSON, with why: a body of megabytes that is not JSON, read again by the next call
+// (JsonGet, then JsonCount, then another block), is not parsed again to fail the same way.
 let lastBadText: string | undefined;
 let lastBadReason: { reason: string; fix?: string } = { reason: '' };
 
