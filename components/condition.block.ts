@@ -1,6 +1,6 @@
 // Condition (Сравнение): evaluates a condition and takes the `true` or `false` exit.
 import { z } from 'zod';
-import { SCENARIO_ERROR_CODES, parseExpression, toBoolean, toText, type BlockDefinition, type BlockRuntime, type CompiledExpression, type Value } from '../engine/index.js';
+import { SCENARIO_ERROR_CODES, numberSource, parseExpression, toBoolean, toText, type BlockDefinition, type BlockRuntime, type CompiledExpression, type Value } from '../engine/index.js';
 import { expr } from './common.js';
 
 const OPERATORS = ['=', '<>', '==', '!=', '>', '<', '>=', '<=', 'contains', 'startsWith', 'endsWith'] as const;
@@ -102,5 +102,5 @@ function show(v: Value, timeZone: string): string {
 }
 
 function sourceOf(v: string | number | boolean): string {
-  return typeof v === 'string' ? v : String(v);
+  return typeof v === 'string' ? v : typeof v === 'number' ? numberSource(v) : String(v);
 }

@@ -3,7 +3,7 @@ export * from './errors.js';
 export * from './values.js';
 export type * from './ports.js';
 export type * from './model.js';
-export { parseExpression, ExpressionRuntimeError, listFunctions } from './expr/index.js';
+export { parseExpression, ExpressionRuntimeError, listFunctions, numberSource } from './expr/index.js';
 export type { CompiledExpression, EvalContext, ExpressionSyntaxError } from './expr/index.js';
 export { checkJsonPath, queryJsonPath } from './jsonpath.js';
 export { jsonText, isStackOverflow } from './json-text.js';

@@ -200,3 +200,4 @@ function asRuntimeError(e: unknown, source: string): unknown {
 export function listFunctions(): Array<{ name: string; aliases: string[]; signature: string; description: string }> {
   return ALL_FUNCTIONS.map((f) => ({ name: f.name, aliases: [...f.aliases], signature: f.signature, description: f.description }));
 }
+export { numberSource } from './lexer.js';

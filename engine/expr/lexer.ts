@@ -203,6 +203,18 @@ function writtenOut(written: string): string | undefined {
   return plain;
 }
 
+/**
+ * A number read from YAML (a Condition's `right: 0.0000001`) as expression text: in plain digits, since expressions
+ * refuse exponent form and `String(1e-7)` is `1e-7`; the digits are JavaScript's shortest ones, moved. A number
+ * that takes more than 30 plain characters keeps exponent form, which the expression then refuses with its hint.
+ */
+export function numberSource(value: number): string {
+  const s = String(value);
+  if (!/e/i.test(s)) return s;
+  const plain = writtenOut(s.replace(/^-/, ''));
+  return plain === undefined ? s : `${value < 0 ? '-' : ''}${plain}`;
+}
+
 /** `value` in plain digits when that takes at most 30 characters, else undefined. */
 function plainNumber(value: number): string | undefined {
   let s = String(value);
