@@ -34,6 +34,11 @@ export interface AttemptJournal {
   complete(): Promise<boolean>;
 }
 
+/** Whether a journal entry is an effect's outcome: not a pending mark or its withdrawal (`…/mark`), nor the record of scenario versions. */
+export function isEffectOutcome(stepKey: string): boolean {
+  return stepKey !== VERSIONS_KEY && !stepKey.endsWith('/mark');
+}
+
 /**
  * `lookUp`: false for a first attempt (never claimed before, never replayed), which has nothing in the store to
  * replay, so it skips the look-ups. `fence`: checked right before each effect (lease-fence.ts). `afterLostAttempt`:
@@ -71,7 +76,7 @@ export function attemptJournal(
       writing.add(write);
       await write.finally(() => writing.delete(write));
       // An effect's outcome: not a pending mark or its withdrawal (`…/mark`), nor the record of scenario versions.
-      if (batch.some((e) => e.stepKey !== VERSIONS_KEY && !e.stepKey.endsWith('/mark'))) wrote = true;
+      if (batch.some((e) => isEffectOutcome(e.stepKey))) wrote = true;
     } catch (e) {
       // Not written: they stay for the attempt's outcome, which carries them when the effect that follows fails.
       waiting = [...batch, ...waiting];

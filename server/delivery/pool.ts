@@ -11,7 +11,7 @@ import { jobRunTrigger, LEASE_LOST, PROCESS_STOPPED, runWrite } from '../run-rec
 import { taskNameOf } from '../tasks/scheduler.js';
 import type { JobLease, JobRecord, JournalEntry } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
-import { attemptJournal } from './attempt-journal.js';
+import { attemptJournal, isEffectOutcome } from './attempt-journal.js';
 import { repeatingFailureLog } from './failure-log.js';
 import { taskFailureLog } from './task-failures.js';
 import { leaseClock, leaseFence, type LeaseClock, type LeaseHold } from './lease-fence.js';
@@ -435,7 +435,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const end: UnrecordedEnd = { jobId: job.id, effects: effectsAmong(made), letters: lettersAmong(result, made) };
     // An attempt after a cut-off one that fails having journaled no effect cannot vouch for the cut attempt's last
     // effect either: its error says so (`afterCut`), so the next attempt still marks what it makes as `may repeat`.
-    const passOnCut = afterLostAttempt && made.length === 0 && journal.port.mayRepeat?.() === true;
+    // A pending mark left and withdrawn (a slow letter then refused 451) is no effect made.
+    const passOnCut = afterLostAttempt && !made.some((e) => isEffectOutcome(e.stepKey)) && journal.port.mayRepeat?.() === true;
     ending.set(job.id, end);
     // Fenced by a stop that gives the job back: its end goes after the give-back, which waits for the journal's write
     // first; sent before it, the end would find the job still leased here and be recorded as a counted attempt.

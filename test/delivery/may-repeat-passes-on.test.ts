@@ -74,4 +74,35 @@ describe('may repeat, after a cut-off attempt and an attempt that made nothing',
       t.cleanup();
     }
   });
+
+  it('also when the outage attempt left a pending mark it withdrew (a slow 451): a mark is no effect', async () => {
+    const t = tempDir();
+    // The first letter is answered 451 only after the mailer marked it pending: the mark and its withdrawal ride on
+    // the attempt's end, and still nothing was made.
+    const server = await startSmtpServer({ data: (n) => (n === 1 ? smtpError(451, 'try again later') : undefined), dataReplyDelayMs: (n) => (n === 1 ? 400 : 0) });
+    writeFileSync(join(t.dir, 'OneLetter.yaml'), ONE_LETTER);
+    const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
+    const store = await openSqliteStore({ file: join(t.dir, 'q.db'), backoff: QUICK, defaultMaxAttempts: 5 });
+    const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${server.port}`, from: 'robot@example.com', pendingMarkMs: 50, retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } });
+    const attempts: Array<{ outcome: string; result: RunResult }> = [];
+    const pool = mailPool(store, lib, mailer, { onAttempt: (_job, result, outcome) => void attempts.push({ outcome, result }) });
+    try {
+      const [id] = await store.enqueueJobs([{ scenario: 'OneLetter', params: {} }]);
+      assert.equal((await store.claimJobs('killed', 1, 60_000)).length, 1);
+      assert.deepEqual(await store.recoverOrphans(), { requeued: 1, dead: 0, runsFailed: 0 });
+
+      pool.start();
+      await until('two attempts after the cut-off one ended', () => attempts.length === 2);
+      assert.deepEqual(attempts.map((a) => [a.outcome, a.result.error?.code ?? null]), [['queued', 'R_EFFECT_TRANSIENT'], ['succeeded', null]]);
+      assert.equal(server.letters.length, 1, 'one letter reached the server, from the last attempt');
+      assert.deepEqual(attempts[1]!.result.mails.map((m) => [m.status, m.mayRepeat]), [['sent', true]], 'marked: the cut attempt may have sent it too');
+      assert.equal((await store.getJob(id!))?.status, 'succeeded');
+    } finally {
+      await pool.stop(1000);
+      await mailer.close();
+      await server.close();
+      await store.close();
+      t.cleanup();
+    }
+  });
 });
