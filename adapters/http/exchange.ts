@@ -127,7 +127,12 @@ export class HttpExchanger {
           // without an error event, and settle here.
           answer.destroy();
           fail(e);
-        } else req.destroy(e);
+        } else {
+          req.destroy(e);
+          // Settled here: a request still waiting for a connection of the pool (all busy) hears its error only once
+          // one comes free and is handed to it (it then goes back to the pool unused), so the bound would not hold.
+          fail(e);
+        }
       };
       const handle = { destroy: abort };
       this.active.add(handle);

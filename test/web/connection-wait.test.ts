@@ -57,7 +57,11 @@ describe('WebRequest: the wait for a free connection', { timeout: 30_000 }, () =
       const holding = Array.from({ length: 16 }, () => client.send(spec(5000)).catch(() => undefined));
       for (let i = 0; i < 100 && service.received() < 16; i++) await new Promise((r) => setTimeout(r, 20));
       assert.equal(service.received(), 16);
+      const asked = Date.now();
       await assert.rejects(client.send(spec(300)), (e: Error) => /no connection to 127\.0\.0\.1:\d+ came free within 300 ms \(all 16 .*\): the request was not sent/.test(e.message) || assert.fail(e.message));
+      // Bounded: not held until one of the 16 frees its connection (their timeouts, 5 s).
+      const waited = Date.now() - asked;
+      assert.ok(waited < 2000, `failed after ${waited} ms`);
       assert.equal(service.received(), 16, 'nothing more reached the service');
       void holding;
     } finally {
