@@ -125,6 +125,42 @@ function isWebApiTrigger(trigger: unknown): boolean {
 export const LEASE_LOST = { code: 'LEASE_EXPIRED', message: 'the worker stopped renewing its lease' } as const;
 /** Why an attempt was lost: the server stopped while it ran (found at the next start). */
 export const PROCESS_STOPPED = { code: 'PROCESS_STOPPED', message: 'the server stopped during this attempt' } as const;
+/** The error a job cut short by a graceful stop is given back with (its attempt not counted). */
+export const CUT_BY_STOP = { code: 'STOPPED', message: 'the server stopped during this attempt; the job was given back to the queue, the attempt not counted' };
+
+/** Codes of a job's last error that say its last attempt was cut off with its end unrecorded. */
+const CUT_OFF_CODES: ReadonlySet<string> = new Set([LEASE_LOST.code, PROCESS_STOPPED.code, CUT_BY_STOP.code]);
+
+/**
+ * Whether a job's last error says its last attempt was cut off with no end recorded (the entry of the last effect it
+ * made may be missing from the journal, so the next attempt may make that effect again), or carries that suspicion
+ * on (`afterCut`: an attempt after a cut-off one failed before it journaled an effect).
+ */
+export function lastAttemptCut(e: unknown): boolean {
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) return false;
+  const o = e as { code?: unknown; journaled?: unknown; afterCut?: unknown };
+  return (typeof o.code === 'string' && CUT_OFF_CODES.has(o.code) && o.journaled !== true) || o.afterCut === true;
+}
+
+/**
+ * The last error a job gets without an attempt (cancelled while queued), keeping the suspicion of a cut-off attempt
+ * its last error held (`afterCut`): a replay's first effects may repeat that attempt's last and are marked so.
+ */
+export function keepingCut(lastError: unknown, error: unknown): unknown {
+  return lastAttemptCut(lastError) && error !== null && typeof error === 'object' && !Array.isArray(error) ? { ...error, afterCut: true } : error;
+}
+
+/** `keepingCut` of a last error stored as JSON text (one that is not JSON holds no suspicion). */
+export function keepingCutOfText(lastError: string | null, error: unknown): unknown {
+  if (lastError === null) return error;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(lastError);
+  } catch {
+    return error;
+  }
+  return keepingCut(parsed, error);
+}
 
 /**
  * The run record of an attempt whose worker vanished: its lease expired, or the server stopped while it ran. A run is

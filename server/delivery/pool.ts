@@ -7,7 +7,7 @@ import { RUN_ERROR_CODES, runScenario, VERSIONS_KEY, type LoggerPort, type Outag
 import type { SharedPorts } from '../../adapters/ports.js';
 import type { ScenarioHost } from '../scenario-host.js';
 import { enqueueingStarter, jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
-import { jobRunTrigger, LEASE_LOST, PROCESS_STOPPED, runWrite } from '../run-record.js';
+import { CUT_BY_STOP, jobRunTrigger, lastAttemptCut, runWrite } from '../run-record.js';
 import { taskNameOf } from '../tasks/scheduler.js';
 import type { JobLease, JobRecord, JournalEntry } from '../store/store.port.js';
 import type { DeliveryStore } from './store-link.js';
@@ -146,8 +146,6 @@ export interface JobReservation {
   take(jobs: readonly JobRecord[]): void;
 }
 
-/** The error a job cut short by a graceful stop is given back with (its attempt not counted). */
-const CUT_BY_STOP = { code: 'STOPPED', message: 'the server stopped during this attempt; the job was given back to the queue, the attempt not counted' };
 /**
  * The same, for an attempt whose every effect was in the journal when it was given back (none in flight, the entries
  * waiting written): the next attempt replays them and has nothing to suspect of repeating.
@@ -683,9 +681,6 @@ function lettersAmong(result: RunResult, effects: readonly JournalEntry[]): numb
   return result.mails.filter((m) => m.status === 'sent' && blocks.has(m.block)).length;
 }
 
-/** Codes of a job's last error that say its last attempt was cut off with its end unrecorded (run-record.ts, CUT_BY_STOP). */
-const CUT_OFF_CODES: ReadonlySet<string> = new Set([LEASE_LOST.code, PROCESS_STOPPED.code, CUT_BY_STOP.code]);
-
 /** The logger with its warnings written at debug level (a run's block failure that repeats the last one). */
 function quietWarnings(logger: LoggerPort): LoggerPort {
   return { debug: (o, m) => logger.debug(o, m), info: (o, m) => logger.info(o, m), warn: (o, m) => logger.debug(o, m), error: (o, m) => logger.error(o, m) };
@@ -697,10 +692,7 @@ function quietWarnings(logger: LoggerPort): LoggerPort {
  * that effect again. The store records such a loss as the job's last error when it takes the job over.
  */
 export function previousAttemptCut(job: Pick<JobRecord, 'lastError'>): boolean {
-  const e = job.lastError;
-  if (e === null || typeof e !== 'object' || Array.isArray(e)) return false;
-  // `afterCut`: an attempt that followed a cut-off one failed before it journaled an effect, so the suspicion stands.
-  return (typeof e.code === 'string' && CUT_OFF_CODES.has(e.code) && e.journaled !== true) || e.afterCut === true;
+  return lastAttemptCut(job.lastError);
 }
 
 /**

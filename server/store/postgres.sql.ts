@@ -155,6 +155,9 @@ export const PG_SQL = {
   /** $1 ids or null (every queued job), $2 now. */
   hasten: `UPDATE jobs SET next_run_at = $2, updated_at = $2 WHERE status = 'queued' AND next_run_at > $2
     AND ($1::text[] IS NULL OR id = ANY($1::text[])) RETURNING id`,
+  /** $1 ids or null (every queued job): those whose last error may say their last attempt was cut off (cancelJobs). */
+  queuedLastErrors: `SELECT id, last_error FROM jobs WHERE status = 'queued' AND last_error IS NOT NULL
+    AND ($1::text[] IS NULL OR id = ANY($1::text[])) FOR UPDATE`,
   /** $1 ids or null (every queued job), $2 now, $3 error JSON. Only queued jobs: a running one is its worker's. */
   cancel: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = $3,
       finished_at = $2, updated_at = $2

@@ -3,7 +3,7 @@ import { outcomeLetters, type RunOutcomeSource } from '../run-outcome.js';
 import pg from 'pg';
 import type { EffectJournalPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
-import { LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
+import { keepingCut, keepingCutOfText, LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { clockOffsetOf, type ClockOffset } from './clock-skew.js';
 import { classifyPgError, PgConnections, PgWriteBatcher, withAnswerBound, type PgOp } from './postgres.batcher.js';
@@ -520,7 +520,12 @@ export class PostgresStore implements Store {
     if (ids && ids.length === 0) return [];
     const errorJson = toJson(error, 'error');
     return this.write(async (c) => {
-      const done = new Set((await exec<{ id: string }>(c, 'cancel', [ids, this.clock.now(), errorJson])).rows.map((r) => r.id));
+      const now = this.clock.now();
+      // A job whose last attempt was cut off keeps saying so (`afterCut`): a replay's first effects may repeat its last.
+      const cut = (await exec<{ id: string; last_error: string }>(c, 'queuedLastErrors', [ids])).rows.filter((r) => keepingCutOfText(r.last_error, error) !== error).map((r) => r.id);
+      const done = new Set<string>();
+      if (cut.length) for (const r of (await exec<{ id: string }>(c, 'cancel', [cut, now, toJson(keepingCut({ afterCut: true }, error), 'error')])).rows) done.add(r.id);
+      for (const r of (await exec<{ id: string }>(c, 'cancel', [ids, now, errorJson])).rows) done.add(r.id);
       return ids ? ids.filter((id) => done.has(id)) : [...done];
     });
   }

@@ -89,6 +89,8 @@ const SQL = {
     RETURNING id`,
   hastenOne: `UPDATE jobs SET next_run_at = @now, updated_at = @now WHERE id = @id AND status = 'queued' AND next_run_at > @now`,
   hastenQueued: `UPDATE jobs SET next_run_at = @now, updated_at = @now WHERE status = 'queued' AND next_run_at > @now RETURNING id`,
+  // The queued jobs whose last error may say their last attempt was cut off (cancelJobs keeps that: run-record.ts keepingCut).
+  queuedLastErrors: `SELECT id, last_error FROM jobs WHERE status = 'queued' AND last_error IS NOT NULL`,
   cancelOne: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = @error,
       finished_at = @now, updated_at = @now
     WHERE id = @id AND status = 'queued'`,

@@ -3,7 +3,7 @@ import type { RunOutcomeSource } from '../run-outcome.js';
 import Database from 'better-sqlite3';
 import type { EffectJournalPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
-import { LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
+import { keepingCutOfText, LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { newSortableId } from './sortable-id.js';
 import { applyMigrations } from './sqlite.migrations.js';
@@ -504,10 +504,25 @@ export class SqliteStore implements Store {
 
   async cancelJobs(selector: { ids: string[] } | { status: 'queued' }, error: unknown): Promise<string[]> {
     const errorJson = toJson(error, 'error');
+    // A job whose last attempt was cut off keeps saying so (`afterCut`): a replay's first effects may repeat its last.
+    const errorAfter = (lastError: string | null) => {
+      const kept = keepingCutOfText(lastError, error);
+      return kept === error ? errorJson : toJson(kept, 'error');
+    };
     return this.batcher.submit(() => {
       const now = this.clock.now();
-      if ('ids' in selector) return [...new Set(selector.ids)].filter((id) => this.st.cancelOne.run({ id, now, error: errorJson }).changes === 1);
-      return (this.st.cancelQueued.all({ now, error: errorJson }) as Array<{ id: string }>).map((r) => r.id);
+      if ('ids' in selector) {
+        return [...new Set(selector.ids)].filter((id) => {
+          const row = this.st.getJob.get(id) as JobRow | undefined;
+          return this.st.cancelOne.run({ id, now, error: errorAfter(row?.last_error ?? null) }).changes === 1;
+        });
+      }
+      const cut: string[] = [];
+      for (const r of this.st.queuedLastErrors.all() as Array<{ id: string; last_error: string }>) {
+        const e = errorAfter(r.last_error);
+        if (e !== errorJson && this.st.cancelOne.run({ id: r.id, now, error: e }).changes === 1) cut.push(r.id);
+      }
+      return [...cut, ...(this.st.cancelQueued.all({ now, error: errorJson }) as Array<{ id: string }>).map((r) => r.id)];
     });
   }
 

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { BackoffPolicy } from '../../server/store/backoff.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import { inProgressRun } from '../../server/run-status.js';
+import { previousAttemptCut } from '../../server/delivery/pool.js';
 import type { InboxEntryInput, NewJob, RunWrite, Store } from '../../server/store/store.port.js';
 
 /** A clock the test moves by hand. */
@@ -626,6 +627,28 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         assert.deepEqual(await store.cancelJobs({ ids: [] }, error), []);
         assert.deepEqual(await store.requeue({ ids: ['later'] }), ['later'], 'a cancelled job is replayed as any dead letter');
         assert.equal((await store.getJob('later'))!.status, 'queued');
+      });
+    });
+
+    it('a cancelled job whose last attempt was cut off keeps saying so (afterCut): its replay still marks what may repeat', T, async () => {
+      await withStore(async (store) => {
+        await store.enqueueJobs([job({ id: 'stopped' }), job({ id: 'after' }), job({ id: 'journaled' }), job({ id: 'plain' })]);
+        assert.equal((await store.claimJobs('w', 4, 60_000)).length, 4);
+        // Given back by a stop with an effect perhaps unjournaled; given back with every effect journaled; an attempt
+        // after a cut one that failed before its first effect (pool.ts passOnCut); an ordinary failure.
+        assert.deepEqual(await store.releaseJobs(['stopped'], 'w', { code: 'STOPPED', message: 'stopped' }), ['stopped']);
+        assert.deepEqual(await store.releaseJobs(['journaled'], 'w', { code: 'STOPPED', message: 'stopped', journaled: true }), ['journaled']);
+        assert.equal((await store.failJob('after', 'w', { retryable: true, error: { code: 'R_EFFECT_TRANSIENT', message: 'SMTP 451', afterCut: true } })).accepted, true);
+        assert.equal((await store.failJob('plain', 'w', { retryable: true, error: { code: 'R_EFFECT_TRANSIENT', message: 'SMTP 451' } })).accepted, true);
+        const error = { code: 'R_CANCELLED', message: 'cancelled by an operator' };
+        assert.deepEqual(await store.cancelJobs({ ids: ['stopped'] }, error), ['stopped']);
+        assert.deepEqual((await store.cancelJobs({ status: 'queued' }, error)).sort(), ['after', 'journaled', 'plain']);
+        const last = async (id: string) => (await store.getJob(id))!.lastError;
+        assert.deepEqual(await last('stopped'), { ...error, afterCut: true });
+        assert.deepEqual(await last('after'), { ...error, afterCut: true });
+        assert.deepEqual(await last('journaled'), error);
+        assert.deepEqual(await last('plain'), error);
+        for (const id of ['stopped', 'after']) assert.equal(previousAttemptCut({ lastError: await last(id) }), true, id);
       });
     });
 
