@@ -1,6 +1,20 @@
-// What the lease fence and pending-letter tests share: a scenario of two letters, and the letters an SMTP test server received by subject.
+// What the lease fence, pending-letter and may-repeat tests share: scenarios of one and two letters, and the letters an SMTP test server received by subject.
 import { simpleParser } from 'mailparser';
 import type { TestSmtpServer } from '../mail/smtp-server.helper.js';
+
+/** One letter, then the end. */
+export const ONE_LETTER = `start: first
+blocks:
+  first:
+    kind: SendMail
+    to: '"ivan@example.com"'
+    subject: '"одно"'
+    text: '"t"'
+    exits: { success: sent }
+  sent:
+    kind: ReturnValue
+    values: { 1: '"sent"' }
+`;
 
 export const TWO_LETTERS = `start: first
 blocks:

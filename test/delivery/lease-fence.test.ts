@@ -20,22 +20,8 @@ import { tempDir } from '../helpers.js';
 import { capturingLogger } from '../server/server-helpers.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
-import { subjectsOf, TWO_LETTERS } from './lease-fence.helper.js';
+import { ONE_LETTER, subjectsOf, TWO_LETTERS } from './lease-fence.helper.js';
 import { runCliAsync } from '../cli/cli.helper.js';
-
-/** One letter, then the end: an attempt held up after it has no effect left to fence, so it completes. */
-const ONE_LETTER = `start: first
-blocks:
-  first:
-    kind: SendMail
-    to: '"ivan@example.com"'
-    subject: '"одно"'
-    text: '"t"'
-    exits: { success: sent }
-  sent:
-    kind: ReturnValue
-    values: { 1: '"sent"' }
-`;
 
 /** Long enough that no heartbeat runs during a test (it renews every third of the lease): only the fence renews. */
 const LEASE_MS = 60_000;
@@ -82,6 +68,7 @@ const STORES: StoreKind[] = [
 async function rig(kind: StoreKind): Promise<Rig> {
   const t = tempDir();
   writeFileSync(join(t.dir, 'TwoLetters.yaml'), TWO_LETTERS);
+  // One letter, then the end: an attempt held up after it has no effect left to fence, so it completes.
   writeFileSync(join(t.dir, 'OneLetter.yaml'), ONE_LETTER);
   const lib: ScenarioLibrary = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
   assert.deepEqual(lib.issues, []);
