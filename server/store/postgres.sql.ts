@@ -158,10 +158,15 @@ export const PG_SQL = {
   /** $1 ids or null (every queued job): those whose last error may say their last attempt was cut off (cancelJobs). */
   queuedLastErrors: `SELECT id, last_error FROM jobs WHERE status = 'queued' AND last_error IS NOT NULL
     AND ($1::text[] IS NULL OR id = ANY($1::text[])) FOR UPDATE`,
-  /** $1 ids or null (every queued job), $2 now, $3 error JSON. Only queued jobs: a running one is its worker's. */
+  /**
+   * $1 ids or null (every queued job), $2 now, $3 error JSON, $4 null or the ids whose last error queuedLastErrors read:
+   * then a job with a last error it did not read (given back or failed by another instance since) is left queued, not
+   * cancelled without the afterCut its error may call for. Only queued jobs: a running one is its worker's.
+   */
   cancel: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = $3,
       finished_at = $2, updated_at = $2
-    WHERE status = 'queued' AND ($1::text[] IS NULL OR id = ANY($1::text[])) RETURNING id`,
+    WHERE status = 'queued' AND ($1::text[] IS NULL OR id = ANY($1::text[]))
+      AND ($4::text[] IS NULL OR last_error IS NULL OR id = ANY($4::text[])) RETURNING id`,
   requeue: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = $3, lease_owner = NULL,
       lease_expires_at = NULL, claimed_at = NULL, finished_at = NULL, updated_at = $3, replay_count = replay_count + 1,
       pinned_version = CASE WHEN $4::boolean THEN $5 ELSE pinned_version END
