@@ -28,7 +28,10 @@ export function closest(name: string, known: Iterable<string>): string | undefin
  */
 export function closestScenario(name: string, known: ReadonlySet<string>): string | undefined {
   const bare = bareScenarioName(name);
-  return bare !== name && known.has(bare) ? bare : closest(name, known);
+  if (bare === name) return closest(name, known);
+  // A typo inside a file's name (`Ordr.json`, `newtask.yaml`) is a typo of the bare name: the extension and the folder
+  // would make every scenario's name too far from it.
+  return known.has(bare) ? bare : (bare !== '' ? closest(bare, known) : undefined) ?? closest(name, known);
 }
 
 /** `name` without the folder and the extension a file of a scenario has (`scenarios/Order.yaml` → `Order`). */

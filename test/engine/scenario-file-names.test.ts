@@ -19,7 +19,7 @@ describe('a scenario named by its file', () => {
     const tmp = tempDir();
     try {
       writeFileSync(join(tmp.dir, 'Order.yaml'), ECHO_DUE);
-      writeFileSync(join(tmp.dir, 'Caller.yaml'), starts(['Order.json', 'Order.yml', 'scenarios/Order.yaml', 'Other.json']));
+      writeFileSync(join(tmp.dir, 'Caller.yaml'), starts(['Order.json', 'Order.yml', 'scenarios/Order.yaml', 'Refund.json']));
       const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, displayBase: tmp.dir });
       assert.deepEqual(
         lib.issues.filter((i) => i.code === 'E_UNKNOWN_SCENARIO').map((i) => [i.line, i.message, i.hint]),
@@ -27,8 +27,23 @@ describe('a scenario named by its file', () => {
           [4, 'scenario "Order.json" does not exist in the scenarios folder', 'did you mean "Order"?'],
           [8, 'scenario "Order.yml" does not exist in the scenarios folder', 'did you mean "Order"?'],
           [12, 'scenario "scenarios/Order.yaml" does not exist in the scenarios folder', 'did you mean "Order"?'],
-          [16, 'scenario "Other.json" does not exist in the scenarios folder', 'write "Other" (a scenario is named without folder or extension) and create Other.yaml next to Caller.yaml; known: Caller, Order'],
+          [16, 'scenario "Refund.json" does not exist in the scenarios folder', 'write "Refund" (a scenario is named without folder or extension) and create Refund.yaml next to Caller.yaml; known: Caller, Order'],
         ],
+      );
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('a typo in a file\'s name (Ordr.json, scenarios/ordr.yaml) gets "did you mean Order", not "create Ordr.yaml"', async () => {
+    const tmp = tempDir();
+    try {
+      writeFileSync(join(tmp.dir, 'Order.yaml'), ECHO_DUE);
+      writeFileSync(join(tmp.dir, 'Caller.yaml'), starts(['Ordr.json', 'scenarios/ordr.yaml']));
+      const lib = await loadScenarioLibrary(tmp.dir, { registry: defaultRegistry, displayBase: tmp.dir });
+      assert.deepEqual(
+        lib.issues.filter((i) => i.code === 'E_UNKNOWN_SCENARIO').map((i) => [i.line, i.hint]),
+        [[4, 'did you mean "Order"?'], [8, 'did you mean "Order"?']],
       );
     } finally {
       tmp.cleanup();
