@@ -204,15 +204,18 @@ function writtenOut(written: string): string | undefined {
 }
 
 /**
- * A number read from YAML (a Condition's `right: 0.0000001`) as expression text: in plain digits, since expressions
- * refuse exponent form and `String(1e-7)` is `1e-7`; the digits are JavaScript's shortest ones, moved. A number
- * that takes more than 30 plain characters keeps exponent form, which the expression then refuses with its hint.
+ * A number read from YAML (a Condition's `right: 0.0000001`) as expression text that reads back as that number: in
+ * plain digits, since expressions refuse exponent form and `String(1e-7)` is `1e-7`; the digits are JavaScript's
+ * shortest ones, moved. A number whose plain digits an expression would not read as it (more than 30 characters,
+ * 1e-40 or 1.5e30; an integer beyond 2^53 whose shortest digits are not its own, 123456789012345680000) is read from
+ * its text by Num (`Num("1.5e+30")`), which takes exponent form and folds to the number at load time.
  */
 export function numberSource(value: number): string {
   const s = String(value);
-  if (!/e/i.test(s)) return s;
-  const plain = writtenOut(s.replace(/^-/, ''));
-  return plain === undefined ? s : `${value < 0 ? '-' : ''}${plain}`;
+  if (!Number.isFinite(value)) return s;
+  const plain = /e/i.test(s) ? writtenOut(s.replace(/^-/, '')) : s.replace(/^-/, '');
+  if (plain !== undefined && !numberLiteralProblem(plain, plain, 0) && Number(plain) === Math.abs(value)) return `${value < 0 ? '-' : ''}${plain}`;
+  return `Num("${s}")`;
 }
 
 /** `value` in plain digits when that takes at most 30 characters, else undefined. */
