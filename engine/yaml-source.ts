@@ -9,6 +9,8 @@ export class YamlSource {
   readonly doc: Document.Parsed;
   /** Paths read as other paths: a property written at the wrong indent is located where it stands in the file. */
   private readonly aliases: Array<{ from: readonly PathSeg[]; to: readonly PathSeg[] }> = [];
+  /** The text as parsed: a lone CR read as LF (same length), so a scalar over lines is walked line by line. */
+  private readonly parsed: string;
 
   constructor(
     readonly file: string,
@@ -18,6 +20,7 @@ export class YamlSource {
     // the first #: YAML counts CR as a line break, as editors do, so it is read as LF (the same length: every offset,
     // line and column stays that of the file).
     const parsed = text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
+    this.parsed = parsed;
     this.doc = parseDocument(parsed, { lineCounter: this.lineCounter, uniqueKeys: true, prettyErrors: false, keepSourceTokens: false });
   }
 
@@ -101,7 +104,7 @@ export class YamlSource {
   locateInScalar(path: readonly PathSeg[], offset: number): SourceLocation {
     const { node } = this.find(path);
     if (!isScalar(node) || !node.range) return this.locate(path);
-    return this.at(scalarOffset(this.text, node as ScalarShape, offset));
+    return this.at(scalarOffset(this.parsed, node as ScalarShape, offset));
   }
 
   /**
@@ -111,9 +114,9 @@ export class YamlSource {
   scalarLocator(path: readonly PathSeg[]): ((offset: number) => SourceLocation) | undefined {
     const { node } = this.find(path);
     if (!isScalar(node) || !node.range) return undefined;
-    const { file, text, lineCounter } = this;
+    const { file, text, lineCounter, parsed } = this;
     const scalar: ScalarShape = { type: node.type, range: [node.range[0], node.range[1]], value: node.value };
-    return (offset) => locationIn(file, text, lineCounter, scalarOffset(text, scalar, offset));
+    return (offset) => locationIn(file, text, lineCounter, scalarOffset(parsed, scalar, offset));
   }
 
   /** The text of the scalar at `path` as written in the file (`+79001234567` where its value is 79001234567). */

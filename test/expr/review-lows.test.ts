@@ -238,3 +238,25 @@ describe('a failed expression is evaluated once: the place of its error is known
     }
   });
 });
+
+describe('a file with CR alone between lines (old Mac editors): columns inside a value over several lines', () => {
+  // The value of `values: 1:` spreads over two lines; its error, at "foo", is on the second one from column 9.
+  const rows: Array<[what: string, value: string]> = [
+    ['"…" with an escape', '"«\\u0020a» +\r        foo"'],
+    ['"…" without escapes', '"«a» +\r        foo"'],
+    ["'…'", "'«a» +\r        foo'"],
+    ['|- literal', '|-\r        «a» +\r        foo'],
+    ['>- folded', '>-\r        «a» +\r        foo'],
+  ];
+  for (const [what, value] of rows) {
+    it(what, () => {
+      const text = `start: r\rblocks:\r  r:\r    kind: ReturnValue\r    values:\r      1: ${value}\r`;
+      const loaded = loadScenarioText('Cr.yaml', text, { registry: defaultRegistry });
+      assert.ok(!loaded.ok);
+      const issue = loaded.issues.find((i) => i.code === 'E_INVALID_EXPRESSION');
+      assert.ok(issue, JSON.stringify(loaded.issues));
+      assert.match(issue.message, /^unquoted text "foo"/);
+      assert.equal(text.split('\r')[issue.line! - 1]!.slice(issue.col! - 1, issue.col! + 2), 'foo', `${issue.line}:${issue.col}`);
+    });
+  }
+});
