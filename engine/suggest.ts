@@ -8,16 +8,21 @@ export function someOf(items: readonly string[], shown: number): string {
 /** The known name closest to `name` by edit distance (case-insensitive), when it is close enough to be a typo. */
 export function closest(name: string, known: Iterable<string>): string | undefined {
   const a = name.toLowerCase();
+  const limit = Math.max(2, Math.floor(a.length / 3));
   let best: string | undefined;
   let bestDist = Infinity;
   for (const k of known) {
-    const d = distance(a, k.toLowerCase());
+    // Names whose lengths differ by more than the limit are farther than it: not measured (a pasted text thousands of
+    // characters long took seconds against the ~600 zone names, at every call of an expression given it).
+    const b = k.toLowerCase();
+    if (Math.abs(b.length - a.length) > limit) continue;
+    const d = distance(a, b);
     if (d < bestDist) {
       bestDist = d;
       best = k;
     }
   }
-  if (best !== undefined && bestDist <= Math.max(2, Math.floor(a.length / 3))) return best;
+  if (best !== undefined && bestDist <= limit) return best;
   return uniquePrefixOf(a, known);
 }
 
@@ -153,15 +158,26 @@ export function closestTimeZone(name: string): string | undefined {
   // hours away. No guess is better than a zone that runs a schedule at the wrong hour. A city written in capitals
   // (OMSK, TOMSK, KIEV) is the zone of that city, when one has exactly that name.
   if (/^[A-Z]{2,5}$/.test(name.trim())) return zones.find((z) => z.slice(z.lastIndexOf('/') + 1).toLowerCase() === name.trim().toLowerCase());
-  const whole = closest(name.trim(), zones);
-  if (whole !== undefined || name.includes('/')) return whole;
+  // MSK written otherwise than MSK+N (`MSK2`, `MSK+`, `MSK 2`): its sign or hours are unsure, and by spelling it is
+  // Omsk (UTC+6), hours from what was meant. No guess, as for `UTC3`.
+  if (/^(?:MSK|МСК)(?![a-zа-яё])/i.test(name.trim())) return undefined;
+  const guess = closestByName(name.trim(), name.includes('/'));
+  // Hours written in the name (`Moscow+2`, `Berlin+1`, `Europe/Moscow+1`) are not a typo to drop: a zone without
+  // them is hours from what was meant. A guess keeps the name's digits, or there is none.
+  return guess !== undefined && guess.replace(/\D/g, '') === name.replace(/\D/g, '') ? guess : undefined;
+}
+
+/** The zone `name` is a typo of, the whole name or (without a slash) the city after the last slash. */
+function closestByName(name: string, slash: boolean): string | undefined {
+  const whole = closest(name, zones!);
+  if (whole !== undefined || slash) return whole;
   // A bare city: matched against the part after the last slash.
   const byCity = new Map<string, string>();
-  for (const z of zones) {
+  for (const z of zones!) {
     const city = z.slice(z.lastIndexOf('/') + 1);
     if (!byCity.has(city)) byCity.set(city, z);
   }
-  const city = closest(name.trim(), byCity.keys());
+  const city = closest(name, byCity.keys());
   return city === undefined ? undefined : byCity.get(city);
 }
 
