@@ -283,7 +283,7 @@ function fileIssues(file: string, text: string, issues: readonly z.core.$ZodIssu
         const at = src.locate(path);
         // `timeZone: +3` unquoted is the number 3 to YAML: said so, with the zone of the offset, as a task's zone is.
         const written = path.length === 1 && path[0] === 'timeZone' && i.code === 'invalid_type' ? src.sourceOf(path) : undefined;
-        if (written !== undefined && Number.isFinite(Number(written))) return [`${file}:${at.line}:${at.col}: timeZone: ${numberZone(written, Number(written))}`];
+        if (written !== undefined && written.trim() !== '' && Number.isFinite(Number(written))) return [`${file}:${at.line}:${at.col}: timeZone: ${numberZone(written, Number(written))}`];
         return [`${file}:${at.line}:${at.col}: ${where}: ${i.message}`];
       }
       const known = allowedKeys(fileSchema, path);

@@ -74,3 +74,14 @@ describe('service task zones: MSK+N, cities in capitals, unquoted offsets', () =
     });
   });
 });
+
+describe('the file\'s own timeZone: left empty', () => {
+  it('is not said to be the number 0 (Number("") is 0): YAML read no value', () => {
+    withTasksProject('oktell-zone-file-empty-', { 'Tick.yaml': ECHO_DUE }, (tasks) => {
+      const out = tasks('timeZone:\nserviceTasks:\n  - { name: t, scenario: Tick, every: 5m }\n');
+      assert.equal(out.code, 2, out.stderr);
+      assert.doesNotMatch(out.stderr, /number 0/);
+      assert.match(out.stderr, /oktell\.config\.yaml:1:10: timeZone: Invalid input: expected string, received null/);
+    });
+  });
+});
