@@ -223,6 +223,8 @@ export class TaskScheduler {
     for (const t of all) {
       if (t.enabled) this.pausedMarkAt.delete(t.name);
       else {
+        // Disabled while skipping: summed up now, not when it is enabled and runs again, days later maybe.
+        this.skippedUntilNow(t.name, 'disabled');
         this.cursor.set(t.name, this.clock.now());
         // A mark the store refuses now is tried again at the next tick; the enabled tasks go on meanwhile.
         // Throttled as the tick's own failures are: during an outage it fails at every tick (one a second).
@@ -261,6 +263,8 @@ export class TaskScheduler {
     // A removed task's counters go with it here, where the removal is noticed: one added back counts from 0 again (a
     // counter reset, as a restart), whether or not /-/metrics was read in between.
     for (const name of [...this.counters.keys()]) if (!names.has(name)) this.counters.delete(name);
+    // A removed task's skipping is summed up now: not at the next stop, nor by a task added back under its name later.
+    for (const name of [...this.skipping.keys()]) if (!names.has(name)) this.skippedUntilNow(name, 'removed from the configuration');
     for (const t of all) {
       const key = `${t.schedule.text}\u0000${t.timeZone}`;
       const d = this.definitions.get(t.name);

@@ -52,4 +52,45 @@ describe('overlap: skip in the log', () => {
     assert.match(lines[3]!, /^service task slow: stopping; 1 due time\(s\) skipped \(2026-01-01T00:07:00Z\) while the run of 2026-01-01T00:06:00Z/);
     await store.close();
   });
+
+  it('a task removed or disabled while skipping is summed up then, not at the stop nor by a task added back under its name', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const slow = parseServiceTasks('oktell.config.yaml', 'serviceTasks:\n  - { name: slow, scenario: Slow, every: 1m, overlap: skip, timeZone: UTC }\n', 'UTC');
+    const off = parseServiceTasks('oktell.config.yaml', 'serviceTasks:\n  - { name: slow, scenario: Slow, every: 1m, overlap: skip, timeZone: UTC, enabled: false }\n', 'UTC');
+    let list = slow;
+    const store = await openSqliteStore({ file: join(tmp.dir, 'removed.sqlite'), clock });
+    const lines: string[] = [];
+    const say = (_o: unknown, m: string) => void (m.startsWith('service task slow:') && !m.endsWith('run enqueued') && lines.push(m));
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: { debug() {}, error() {}, info: say, warn: say } });
+    await s.tick();
+    clock.advance(MIN);
+    await s.tick(); // 00:01 enqueued
+    const [running] = await store.claimJobs('w', 1, MIN * 10);
+    for (let i = 0; i < 2; i++) {
+      clock.advance(MIN);
+      await s.tick(); // 00:02, 00:03 skipped
+    }
+    assert.equal(lines.length, 1);
+    list = [];
+    clock.advance(MIN);
+    await s.tick();
+    assert.deepEqual(lines.slice(1), [`service task slow: removed from the configuration; 2 due time(s) skipped (2026-01-01T00:02:00Z … 2026-01-01T00:03:00Z) while the run of 2026-01-01T00:01:00Z (job ${running!.id}, running) was going (overlap: skip)`]);
+    // Added back, still overlapping: a new streak of its own; disabled, it is summed up at once.
+    list = slow;
+    clock.advance(MIN);
+    await s.tick(); // 00:05 skipped
+    assert.match(lines[2]!, /^service task slow: the run of 2026-01-01T00:01:00Z .* is still going; due times are skipped until it ends, from 2026-01-01T00:05:00Z/);
+    list = off;
+    clock.advance(MIN);
+    await s.tick();
+    assert.match(lines[3] ?? '', /^service task slow: disabled; 1 due time\(s\) skipped \(2026-01-01T00:05:00Z\) while the run of 2026-01-01T00:01:00Z/);
+    await store.completeJob(running!.id, 'w');
+    list = slow;
+    clock.advance(MIN);
+    await s.tick();
+    await s.stop();
+    // Nothing more: no summary of an old streak when it runs again, none at the stop.
+    assert.equal(lines.length, 4, lines.join('\n'));
+    await store.close();
+  });
 });
