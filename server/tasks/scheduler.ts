@@ -333,6 +333,9 @@ export class TaskScheduler {
     // due time this instance tried to claim and found taken is, so every instance's due_total counts every due time.
     // (A catch-up or missed claim covers due times missed while no instance ran: the instance that claims it counts them.)
     const storedClaim = stored?.kind === 'due' || stored?.kind === 'skipped' ? stored.dueAt : undefined;
+    // Another instance enqueued a run since this one last looked: this one's skipping ended there, said now (else it
+    // waited for this instance's own next run, skip or stop, hours later when the other wins the claims).
+    if ((stored?.kind === 'due' || stored?.kind === 'catch-up') && stored.dueAt > (seenUpTo ?? -Infinity)) this.skippedUntilNow(task.name, 'runs again (enqueued by another instance)');
     if (storedClaim !== undefined) c.due += dueTimesBetween(task, Math.max(seenUpTo ?? -Infinity, onTimeFrom - 1), Math.min(storedClaim, now));
     const { latest: latestMissed, count: missed, atLeast } = missedBetween(task, from, onTimeFrom);
     const onTime: number[] = [];
@@ -411,7 +414,12 @@ export class TaskScheduler {
     const job = kind === 'due' || kind === 'catch-up' ? taskJob(task, dueAt, kind, this.o.substrBase) : null;
     const r = await this.o.store.claimTaskDue({ task: task.name, dueAt, kind, job });
     this.cursor.set(task.name, dueAt);
-    if (!r.claimed) return false; // another instance (or an earlier life of this one) handled it
+    if (!r.claimed) {
+      // Another instance enqueued the run of this due time: this one's skipping ended too, said now (else it waited
+      // for this instance's next run, skip or stop, hours later when the other wins the claims).
+      if (kind === 'due' || kind === 'catch-up') this.skippedUntilNow(task.name, 'runs again (enqueued by another instance)');
+      return false; // another instance (or an earlier life of this one) handled it
+    }
     const c = this.count(task.name);
     if (r.jobId) {
       this.taskFailures(task.name, 'refused').succeeded();

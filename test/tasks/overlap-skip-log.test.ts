@@ -93,4 +93,37 @@ describe('overlap: skip in the log', () => {
     assert.equal(lines.length, 4, lines.join('\n'));
     await store.close();
   });
+
+  it('two instances: the one that skipped says so when the other enqueues the next run, not at its own next run', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+    const list = parseServiceTasks('oktell.config.yaml', 'serviceTasks:\n  - { name: slow, scenario: Slow, every: 1m, overlap: skip, timeZone: UTC }\n', 'UTC');
+    const store = await openSqliteStore({ file: join(tmp.dir, 'two.sqlite'), clock });
+    const lines: Record<'a' | 'b', string[]> = { a: [], b: [] };
+    const logger = (who: 'a' | 'b') => {
+      const say = (_o: unknown, m: string) => void (m.startsWith('service task slow:') && !m.endsWith('run enqueued') && lines[who].push(m));
+      return { debug() {}, error() {}, info: say, warn: say };
+    };
+    const a = new TaskScheduler({ store, tasks: () => list, clock, logger: logger('a') });
+    const b = new TaskScheduler({ store, tasks: () => list, clock, logger: logger('b') });
+    await a.tick();
+    await b.tick();
+    clock.advance(MIN);
+    await a.tick(); // 00:01 enqueued by a
+    await b.tick();
+    const [running] = await store.claimJobs('w', 1, MIN * 10);
+    clock.advance(MIN);
+    await a.tick(); // 00:02 skipped by a
+    await b.tick();
+    assert.equal(lines.a.length, 1);
+    await store.completeJob(running!.id, 'w');
+    clock.advance(MIN);
+    await b.tick(); // 00:03 enqueued by b
+    await a.tick();
+    assert.deepEqual(lines.a.slice(1), [`service task slow: runs again (enqueued by another instance); 1 due time(s) skipped (2026-01-01T00:02:00Z) while the run of 2026-01-01T00:01:00Z (job ${running!.id}, running) was going (overlap: skip)`]);
+    assert.deepEqual(lines.b, []);
+    await a.stop();
+    await b.stop();
+    assert.equal(lines.a.length, 2, lines.a.join('\n'));
+    await store.close();
+  });
 });
