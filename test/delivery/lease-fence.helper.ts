@@ -1,4 +1,5 @@
 // What the lease fence, pending-letter and may-repeat tests share: scenarios of one and two letters, and the letters an SMTP test server received by subject.
+import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
 import type { TestSmtpServer } from '../mail/smtp-server.helper.js';
 
@@ -43,4 +44,10 @@ export async function subjectsOf(server: TestSmtpServer): Promise<Record<string,
     counts[subject] = (counts[subject] ?? 0) + 1;
   }
   return counts;
+}
+
+/** Waits until `ok()` holds, looking every 20 ms; fails saying `what` after `ms`. */
+export async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  for (let i = 0; i < ms / 20 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(ok(), what);
 }

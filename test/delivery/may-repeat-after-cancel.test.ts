@@ -18,25 +18,8 @@ import type { Store } from '../../server/store/store.port.js';
 import { tempDir } from '../helpers.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+import { ONE_LETTER, until } from './lease-fence.helper.js';
 import { mailPool } from './pool.helper.js';
-
-const ONE_LETTER = `start: first
-blocks:
-  first:
-    kind: SendMail
-    to: '"ivan@example.com"'
-    subject: '"одно"'
-    text: '"t"'
-    exits: { success: sent }
-  sent:
-    kind: ReturnValue
-    values: { 1: '"sent"' }
-`;
-
-const until = async (what: string, ok: () => boolean, ms = 10_000) => {
-  for (let i = 0; i < ms / 20 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(ok(), what);
-};
 
 type StoreKind = { name: string; skip?: string; open(dir: string): Promise<{ store: Store; drop(): Promise<void> }> };
 const pg = await testPostgres();

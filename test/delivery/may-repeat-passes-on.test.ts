@@ -15,15 +15,10 @@ import type { BackoffPolicy } from '../../server/store/backoff.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { tempDir } from '../helpers.js';
 import { smtpError, startSmtpServer } from '../mail/smtp-server.helper.js';
-import { ONE_LETTER } from './lease-fence.helper.js';
+import { ONE_LETTER, until } from './lease-fence.helper.js';
 import { mailPool } from './pool.helper.js';
 
 const QUICK: BackoffPolicy = { initialMs: 20, factor: 1, maxMs: 20, jitter: 0 };
-
-const until = async (what: string, ok: () => boolean, ms = 10_000) => {
-  for (let i = 0; i < ms / 20 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(ok(), what);
-};
 
 type SmtpOptions = Parameters<typeof startSmtpServer>[0];
 

@@ -11,18 +11,29 @@ import { tempDir } from '../helpers.js';
 import { ManualClock } from '../store/store.contract.js';
 
 const MIN = 60_000;
+const SLOW = 'serviceTasks:\n  - { name: slow, scenario: Slow, every: 1m, overlap: skip, timeZone: UTC }\n';
+
+/** A store at 00:00:30 on a manual clock, and a logger per name keeping the lines about task slow (but "run enqueued"). */
+async function skipRig(file: string) {
+  const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
+  const store = await openSqliteStore({ file, clock });
+  const lines: Record<string, string[]> = {};
+  const logger = (who = 'a') => {
+    const kept: string[] = (lines[who] = []);
+    const say = (_o: unknown, m: string) => void (m.startsWith('service task slow:') && !m.endsWith('run enqueued') && kept.push(m));
+    return { debug() {}, error() {}, info: say, warn: say };
+  };
+  return { clock, store, lines, logger, slow: parseServiceTasks('oktell.config.yaml', SLOW, 'UTC') };
+}
 
 describe('overlap: skip in the log', () => {
   const tmp = tempDir('oktell-overlap-log-');
   after(() => tmp.cleanup());
 
   it('says when skipping starts and, when the task runs again, how many due times it skipped', async () => {
-    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
-    const list = parseServiceTasks('oktell.config.yaml', 'serviceTasks:\n  - { name: slow, scenario: Slow, every: 1m, overlap: skip, timeZone: UTC }\n', 'UTC');
-    const store = await openSqliteStore({ file: join(tmp.dir, 'log.sqlite'), clock });
-    const lines: string[] = [];
-    const say = (_o: unknown, m: string) => void (m.startsWith('service task slow:') && !m.endsWith('run enqueued') && lines.push(m));
-    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: { debug() {}, error() {}, info: say, warn: say } });
+    const { clock, store, logger, lines: all, slow: list } = await skipRig(join(tmp.dir, 'log.sqlite'));
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: logger() });
+    const lines = all.a!;
     await s.tick();
     clock.advance(MIN);
     await s.tick(); // 00:01 enqueued
@@ -54,14 +65,11 @@ describe('overlap: skip in the log', () => {
   });
 
   it('a task removed or disabled while skipping is summed up then, not at the stop nor by a task added back under its name', async () => {
-    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
-    const slow = parseServiceTasks('oktell.config.yaml', 'serviceTasks:\n  - { name: slow, scenario: Slow, every: 1m, overlap: skip, timeZone: UTC }\n', 'UTC');
+    const { clock, store, logger, lines: all, slow } = await skipRig(join(tmp.dir, 'removed.sqlite'));
     const off = parseServiceTasks('oktell.config.yaml', 'serviceTasks:\n  - { name: slow, scenario: Slow, every: 1m, overlap: skip, timeZone: UTC, enabled: false }\n', 'UTC');
     let list = slow;
-    const store = await openSqliteStore({ file: join(tmp.dir, 'removed.sqlite'), clock });
-    const lines: string[] = [];
-    const say = (_o: unknown, m: string) => void (m.startsWith('service task slow:') && !m.endsWith('run enqueued') && lines.push(m));
-    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: { debug() {}, error() {}, info: say, warn: say } });
+    const s = new TaskScheduler({ store, tasks: () => list, clock, logger: logger() });
+    const lines = all.a!;
     await s.tick();
     clock.advance(MIN);
     await s.tick(); // 00:01 enqueued
@@ -95,16 +103,10 @@ describe('overlap: skip in the log', () => {
   });
 
   it('two instances: the one that skipped says so when the other enqueues the next run, not at its own next run', async () => {
-    const clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'));
-    const list = parseServiceTasks('oktell.config.yaml', 'serviceTasks:\n  - { name: slow, scenario: Slow, every: 1m, overlap: skip, timeZone: UTC }\n', 'UTC');
-    const store = await openSqliteStore({ file: join(tmp.dir, 'two.sqlite'), clock });
-    const lines: Record<'a' | 'b', string[]> = { a: [], b: [] };
-    const logger = (who: 'a' | 'b') => {
-      const say = (_o: unknown, m: string) => void (m.startsWith('service task slow:') && !m.endsWith('run enqueued') && lines[who].push(m));
-      return { debug() {}, error() {}, info: say, warn: say };
-    };
+    const { clock, store, logger, lines: all, slow: list } = await skipRig(join(tmp.dir, 'two.sqlite'));
     const a = new TaskScheduler({ store, tasks: () => list, clock, logger: logger('a') });
     const b = new TaskScheduler({ store, tasks: () => list, clock, logger: logger('b') });
+    const lines = { a: all.a!, b: all.b! };
     await a.tick();
     await b.tick();
     clock.advance(MIN);
