@@ -243,7 +243,9 @@ function numberLiteralProblem(source: string, written: string, start: number): E
       'numbers go up to about 1.8e308; a long code of digits is text: write it in quotes');
   }
   if (!written.includes('.') && !Number.isSafeInteger(value) && BigInt(written) !== BigInt(value)) {
-    return syntaxError(`the number ${shown} has more digits than a number holds exactly: it would be ${plainNumber(value) ?? String(value)}`,
+    // The exact value held, not JavaScript's shortest digits, which can be the digits written (123456789012345680000).
+    const held = BigInt(value).toString();
+    return syntaxError(`the number ${shown} has more digits than a number holds exactly: it would be ${held.length <= 30 ? held : String(value)}`,
       start, written.length, `a long ID or phone number is text: write it in quotes, ${quotedText(written)}`, `${source.slice(0, start)}"${written}"${source.slice(start + written.length)}`);
   }
   return undefined;
@@ -274,7 +276,8 @@ function valueEndingTokens(tokens: readonly Token[]): { start: number; end: numb
  * text; a name (`[a].id`), a key of JSON text, read with JsonGet.
  */
 function dotAfterValue(source: string, value: { start: number; end: number }, dot: number): ExpressionSyntaxError {
-  const path = /^\.([\p{L}\p{N}_]+(?:\.[\p{L}\p{N}_]+)*)/u.exec(source.slice(dot, dot + 200))![1]!;
+  // A key may hold hyphens inside it (`user-name`) when it starts with a letter; `.5-1` stays item 5.
+  const path = /^\.((?:\p{L}[\p{L}\p{N}_]*(?:-[\p{L}\p{N}_]+)*|[\p{L}\p{N}_]+)(?:\.(?:\p{L}[\p{L}\p{N}_]*(?:-[\p{L}\p{N}_]+)*|[\p{L}\p{N}_]+))*)/u.exec(source.slice(dot, dot + 200))![1]!;
   const v = shownText(source.slice(value.start, value.end));
   const json = `JsonGet(${v}, "${shownText(path)}")`;
   const hint = /^\d+$/.test(path)

@@ -131,6 +131,13 @@ describe('a "." right after a value ([a].5) says what was read and what to write
       'to multiply, write ([a] + 1) * 0.5; to read item 5 of JSON text, write JsonGet(([a] + 1), "5")', 13, 2],
     ['[body].payload.id', '".payload.id" right after the value [body]: expressions read no part of a value with "."',
       'to read "payload.id" of JSON text, write JsonGet([body], "payload.id")', 6, 11],
+    // A key with a hyphen is read whole (was cut at the hyphen: JsonGet([body], "user")).
+    ['[body].user-name', '".user-name" right after the value [body]: expressions read no part of a value with "."',
+      'to read "user-name" of JSON text, write JsonGet([body], "user-name")', 6, 10],
+    ['[body].order.ship-to.city - 1', '".order.ship-to.city" right after the value [body]: expressions read no part of a value with "."',
+      'to read "order.ship-to.city" of JSON text, write JsonGet([body], "order.ship-to.city")', 6, 19],
+    ['[a].5-1', '".5" right after the value [a]: expressions read no part of a value with "."',
+      'to multiply, write [a] * 0.5; to read item 5 of JSON text, write JsonGet([a], "5")', 3, 2],
   ];
   for (const [source, message, hint, offset, length] of rows) {
     it(source, () => {
@@ -257,6 +264,18 @@ describe('a file with CR alone between lines (old Mac editors): columns inside a
       assert.ok(issue, JSON.stringify(loaded.issues));
       assert.match(issue.message, /^unquoted text "foo"/);
       assert.equal(text.split('\r')[issue.line! - 1]!.slice(issue.col! - 1, issue.col! + 2), 'foo', `${issue.line}:${issue.col}`);
+    });
+  }
+});
+
+describe('a literal with more digits than a number holds says the value it would be, not the digits written', () => {
+  // JavaScript prints 123456789012345680000 back as written, although the number held is 123456789012345683968:
+  // the message said "it would be 123456789012345680000", the digits the user wrote.
+  for (const [written, held] of [['123456789012345680000', '123456789012345683968'], ['12345678901234567890', '12345678901234567168']] as const) {
+    it(written, () => {
+      const r = parseExpression(`[a] + ${written}`);
+      assert.equal(r.ok, false);
+      assert.match(!r.ok ? r.error.message : '', new RegExp(`${written} has more digits than a number holds exactly: it would be ${held}$`));
     });
   }
 });
