@@ -284,6 +284,8 @@ function fileIssues(file: string, text: string, issues: readonly z.core.$ZodIssu
         // `timeZone: +3` unquoted is the number 3 to YAML: said so, with the zone of the offset, as a task's zone is.
         const written = path.length === 1 && path[0] === 'timeZone' && i.code === 'invalid_type' ? src.sourceOf(path) : undefined;
         if (written !== undefined && written.trim() !== '' && Number.isFinite(Number(written))) return [`${file}:${at.line}:${at.col}: timeZone: ${numberZone(written, Number(written))}`];
+        // `timeZone:` with nothing after it is null to YAML: said so, with what to write.
+        if (written !== undefined && /^(?:~|null|Null|NULL)?$/.test(written.trim())) return [`${file}:${at.line}:${at.col}: timeZone: is empty: write a zone name (e.g. Europe/Moscow, UTC), or remove the line for the default, Europe/Moscow`];
         return [`${file}:${at.line}:${at.col}: ${where}: ${i.message}`];
       }
       const known = allowedKeys(fileSchema, path);

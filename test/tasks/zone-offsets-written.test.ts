@@ -81,7 +81,8 @@ describe('the file\'s own timeZone: left empty', () => {
       const out = tasks('timeZone:\nserviceTasks:\n  - { name: t, scenario: Tick, every: 5m }\n');
       assert.equal(out.code, 2, out.stderr);
       assert.doesNotMatch(out.stderr, /number 0/);
-      assert.match(out.stderr, /oktell\.config\.yaml:1:10: timeZone: Invalid input: expected string, received null/);
+      // Was "Invalid input: expected string, received null", which did not say what to write.
+      assert.match(out.stderr, /oktell\.config\.yaml:1:10: timeZone: is empty: write a zone name \(e\.g\. Europe\/Moscow, UTC\), or remove the line for the default, Europe\/Moscow/);
     });
   });
 });
