@@ -125,21 +125,23 @@ function offsetMinutes(zone: string): number | undefined {
 }
 
 /**
- * `MSK+2`, `МСК+2`, `MSK-1` (Moscow time plus or minus hours, as Russia writes its zones) → the zones of that offset
- * (UTC+3 plus the hours): Russia's zone for it when its offset is that now, then the `Etc/` zone of the offset
- * (`MSK+2`: Asia/Yekaterinburg, Etc/GMT-5). Null when `name` is not written so; an empty list for an offset no zone has.
+ * `MSK+2`, `МСК+2`, `MSK-1` (Moscow time plus or minus hours, as Russia writes its zones) → that offset as `MSK+2`,
+ * its hours from UTC (UTC+3 plus the hours), Russia's zone for it when its offset is that now, and the `Etc/` zone of
+ * the offset (`MSK+2`: Asia/Yekaterinburg, Etc/GMT-5). Null when `name` is not written so; no zones for an offset none has.
  */
-export function moscowOffsetZones(name: string): string[] | null {
+function moscowOffsetZones(name: string): { written: string; utc: number; russian?: string; fixed?: string } | null {
   const m = /^(?:MSK|МСК)\s*([+\-\u2212\u2013])\s*(\d{1,2})(?::?00)?$/i.exec(name.trim());
   if (!m) return null;
   const hours = (m[1] === '+' ? 1 : -1) * Number(m[2]);
   const utc = 3 + hours;
-  const out: string[] = [];
   const russian = MSK_ZONES[hours];
-  if (russian !== undefined && offsetMinutes(russian) === utc * 60) out.push(russian);
   const fixed = fixedOffsetZone(`UTC${utc < 0 ? '-' : '+'}${Math.abs(utc)}`);
-  if (fixed) out.push(fixed);
-  return out;
+  return {
+    written: `MSK${m[1] === '+' ? '+' : '-'}${Number(m[2])}`,
+    utc,
+    ...(russian !== undefined && offsetMinutes(russian) === utc * 60 ? { russian } : {}),
+    ...(fixed ? { fixed } : {}),
+  };
 }
 
 /**
@@ -151,7 +153,7 @@ export function closestTimeZone(name: string): string | undefined {
   const offset = fixedOffsetZone(name.trim());
   if (offset !== null) return offset;
   const moscow = moscowOffsetZones(name);
-  if (moscow !== null) return moscow[0];
+  if (moscow !== null) return moscow.russian ?? moscow.fixed;
   const abbreviation = ZONE_ABBREVIATIONS[name.trim().toUpperCase()];
   if (abbreviation !== undefined) return abbreviation;
   // An abbreviation we do not know (EKB, CST, IST…) is no typo of a city: "MSK" is one letter from "Omsk", three
@@ -201,12 +203,12 @@ export function suggestedZone(name: string): string | undefined {
     const guess = closestTimeZone(name);
     return guess === undefined ? undefined : zoneWithNote(guess);
   }
-  const [first, second] = moscow;
-  if (first === undefined) return undefined;
-  if (second === undefined) return zoneWithNote(first);
-  const utc = offsetMinutes(first)! / 60;
-  const m = /([+\-\u2212\u2013])\s*(\d{1,2})/.exec(name)!;
-  return `${first} (MSK${m[1] === '+' ? '+' : '-'}${Number(m[2])}, UTC${utc < 0 ? '-' : '+'}${Math.abs(utc)}) or ${zoneWithNote(second)}`;
+  const { written, utc, russian, fixed } = moscow;
+  if (russian === undefined || fixed === undefined) {
+    const only = russian ?? fixed;
+    return only === undefined ? undefined : zoneWithNote(only);
+  }
+  return `${russian} (${written}, UTC${utc < 0 ? '-' : '+'}${Math.abs(utc)}) or ${zoneWithNote(fixed)}`;
 }
 
 /** "did you mean Europe/Moscow? " for a mistyped time zone, or '' when nothing is close. */
