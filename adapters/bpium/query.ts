@@ -7,9 +7,14 @@ import { EffectError } from '../../engine/errors.js';
 /** Ids that may go into a URL path or a query parameter: opaque, short, no separators. */
 const ID_PATTERN = /^[A-Za-z0-9_$-]{1,64}$/;
 
-/** Throws a permanent `BPIUM_INVALID_ID` EffectError unless `id` is a safe Bpium id (before any request is sent). */
-export function assertBpiumId(what: string, id: unknown): string {
-  if (typeof id === 'number' && Number.isInteger(id) && id >= 0) return String(id);
+/**
+ * Throws a permanent `BPIUM_INVALID_ID` EffectError unless `id` is a safe Bpium id (before any request is sent). White
+ * space around it (a value parsed out of text with its line end, say) is dropped first: no id has any, and what is
+ * left is checked as strictly.
+ */
+export function assertBpiumId(what: string, raw: unknown): string {
+  if (typeof raw === 'number' && Number.isInteger(raw) && raw >= 0) return String(raw);
+  const id = typeof raw === 'string' ? raw.trim() : raw;
   if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
     const shown = typeof id === 'string' ? JSON.stringify(id.slice(0, 80)) : typeof id;
     // A catalog's name (Задачи) where its id belongs is the likely mistake: the API takes ids only.

@@ -105,6 +105,17 @@ test('an id that is not a plain token is rejected before any request is sent', {
   bpium.close();
 });
 
+test('white space around an id is dropped before it is checked and sent', { timeout: 10_000 }, async () => {
+  const calls: BpiumCallRecord[] = [];
+  const bpium = clientFor(emulator, { onCall: (c) => calls.push(c) });
+  const made = await bpium.createRecord(' 11\t', { '2': 'Запись с id в пробелах' });
+  const got = await bpium.getRecord('\n11 ', ` ${made.id}\r\n`);
+  assert.equal(got.id, made.id);
+  assert.equal(got.values['2'], 'Запись с id в пробелах');
+  assert.deepEqual(calls.map((c) => c.path), ['/catalogs/11/records', `/catalogs/11/records/${made.id}`]);
+  bpium.close();
+});
+
 test('findRecords filters by a user field in array form and by text in JSON form', { timeout: 10_000 }, async () => {
   const bpium = clientFor(emulator);
   const a = await bpium.createRecord('11', { '2': 'Фильтр: задача Олега', '4': [{ id: '4' }] });
