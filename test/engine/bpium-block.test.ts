@@ -31,6 +31,8 @@ blocks:
     values: { 1: '"not found: " + [code]' }
 `;
 
+const GET_BY_ID = GET_USER.replace('variables: { email: string, code: string }', 'variables: { email: string, code: string, id: string }').replace(`record: '"2"'`, `record: '[id]'`);
+
 const WRITE = `variables: { id: string, name: string, code: string }
 start: create
 blocks:
@@ -229,6 +231,7 @@ describe('the Bpium block over HTTP', () => {
     client = createBpiumClient({ url: emu.url, login: emu.login, password: emu.password, rateLimit: false, retry: { attempts: 5, baseDelayMs: 10, maxDelayMs: 50 } });
     writeFileSync(join(tmp.dir, 'GetUser.yaml'), GET_USER);
     writeFileSync(join(tmp.dir, 'Write.yaml'), WRITE);
+    writeFileSync(join(tmp.dir, 'GetById.yaml'), GET_BY_ID);
     writeFileSync(join(tmp.dir, 'ByName.yaml'), BY_NAME);
     writeFileSync(join(tmp.dir, 'DryByName.yaml'), DRY_BY_NAME);
     writeFileSync(join(tmp.dir, 'AbsentId.yaml'), ABSENT_ID);
@@ -333,6 +336,20 @@ describe('the Bpium block over HTTP', () => {
     assert.equal(r.returnValues['1'], 'BPIUM_UNKNOWN_FIELD / BPIUM_UNKNOWN_FIELD / []');
     assert.match(r.bpiumCalls.find((c) => c.status === 'error')?.error ?? '', /^catalog \$users has no field with id "\$email" \(fields: 1 Имя, 2 Эл\. почта\); text ids such as \$email exist only on Bpium 2\.0/);
     assert.match(r.bpiumCalls.filter((c) => c.status === 'error')[1]?.error ?? '', /^catalog 3 has no field with id "9" \(fields: 1 Имя, 2 Эл\. почта\)$/);
+  });
+
+  it('a record id is checked alike by the real client and by a fixture: white space around it dropped, anything else refused before a call', async () => {
+    const email = String((await run('GetUser')).returnValues['1']);
+    assert.match(email, /@/);
+    const fixture = createFixtureBpium({ catalogs: { '3': { records: { '2': { '2': email } } } } });
+    for (const [id, want] of [[' 2\n', email], ['2', email], ['../2', 'not found: BPIUM_INVALID_ID'], ['2 2', 'not found: BPIUM_INVALID_ID']] as const) {
+      const ports = (bpium: BpiumClient | typeof fixture) => ({ bpium, clock: systemClock, ids: randomIds, asyncStarter: createInProcessStarter(randomIds, () => Promise.reject(new Error('none'))) });
+      const live = await runScenario(lib, 'GetById', { variables: { id }, ports: ports(client) });
+      const fake = await runScenario(lib, 'GetById', { variables: { id }, ports: ports(fixture) });
+      assert.equal(live.returnValues['1'], want, `live, id ${JSON.stringify(id)}`);
+      assert.equal(fake.returnValues['1'], want, `fixture, id ${JSON.stringify(id)}`);
+    }
+    assert.deepEqual(fixture.calls, ['GET 3/2', 'GET 3/2']);
   });
 
   it('with a fixture catalog that lists no fields, an id the record lacks is left empty with a note in the trace', async () => {
