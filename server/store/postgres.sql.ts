@@ -151,27 +151,44 @@ export const PG_SQL = {
     WHERE status = 'running'`,
   failRunningRuns: `UPDATE runs SET status = 'failed', error = $2, finished_at = $1, duration_ms = $1 - started_at
     WHERE status = 'running'`,
-  /** $1 ids or null, $2 status or null, $3 now, $4 set the pin?, $5 pin. */
+  // The bulk statements on queued, dead and failed jobs (hasten, cancel, requeue) lock their rows first, in id order,
+  // in a statement of their own or a CTE, and touch no other row afterwards: two of them at once (replay --status
+  // queued and cancel --status queued, two cancels) then wait for each other instead of deadlocking, which cost
+  // deadlock_timeout (1 s) and a run of the whole batch again, each time. Claims skip locked rows (SKIP LOCKED).
   /** $1 ids or null (every queued job), $2 now. */
-  hasten: `UPDATE jobs SET next_run_at = $2, updated_at = $2 WHERE status = 'queued' AND next_run_at > $2
-    AND ($1::text[] IS NULL OR id = ANY($1::text[])) RETURNING id`,
-  /** $1 ids or null (every queued job): those whose last error may say their last attempt was cut off (cancelJobs). */
-  queuedLastErrors: `SELECT id, last_error FROM jobs WHERE status = 'queued' AND last_error IS NOT NULL
-    AND ($1::text[] IS NULL OR id = ANY($1::text[])) FOR UPDATE`,
+  hasten: `WITH due AS (
+      SELECT id FROM jobs WHERE status = 'queued' AND next_run_at > $2 AND ($1::text[] IS NULL OR id = ANY($1::text[]))
+      ORDER BY id
+      FOR UPDATE
+    )
+    UPDATE jobs SET next_run_at = $2, updated_at = $2 FROM due WHERE jobs.id = due.id RETURNING jobs.id`,
   /**
-   * $1 ids or null (every queued job), $2 now, $3 error JSON, $4 null or the ids whose last error queuedLastErrors read:
-   * then a job with a last error it did not read (given back or failed by another instance since) is left queued, not
-   * cancelled without the afterCut its error may call for. Only queued jobs: a running one is its worker's.
+   * $1 ids or null (every queued job): the queued jobs cancelJobs takes, locked in id order, with their last errors
+   * (one may say its last attempt was cut off). Locked, none can be claimed, given back or failed until the cancel
+   * commits, so the errors read are those the jobs have when they are cancelled.
+   */
+  queuedLastErrors: `SELECT id, last_error FROM jobs WHERE status = 'queued' AND ($1::text[] IS NULL OR id = ANY($1::text[]))
+    ORDER BY id
+    FOR UPDATE`,
+  /**
+   * $1 ids that queuedLastErrors locked, $2 now, $3 error JSON. Only those: a job queued since (given back or retried
+   * by another instance, enqueued) is not taken, nor locked out of the id order.
    */
   cancel: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = $3,
       finished_at = $2, updated_at = $2
-    WHERE status = 'queued' AND ($1::text[] IS NULL OR id = ANY($1::text[]))
-      AND ($4::text[] IS NULL OR last_error IS NULL OR id = ANY($4::text[])) RETURNING id`,
-  requeue: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = $3, lease_owner = NULL,
+    WHERE id = ANY($1::text[]) AND status = 'queued' RETURNING id`,
+  /** $1 ids or null, $2 status or null, $3 now, $4 set the pin?, $5 pin. */
+  requeue: `WITH chosen AS (
+      SELECT id FROM jobs
+      WHERE status IN ('failed', 'dead') AND ($1::text[] IS NULL OR id = ANY($1::text[])) AND ($2::text IS NULL OR status = $2)
+      ORDER BY id
+      FOR UPDATE
+    )
+    UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = $3, lease_owner = NULL,
       lease_expires_at = NULL, claimed_at = NULL, finished_at = NULL, updated_at = $3, replay_count = replay_count + 1,
       pinned_version = CASE WHEN $4::boolean THEN $5 ELSE pinned_version END
-    WHERE status IN ('failed', 'dead') AND ($1::text[] IS NULL OR id = ANY($1::text[])) AND ($2::text IS NULL OR status = $2)
-    RETURNING id`,
+    FROM chosen WHERE jobs.id = chosen.id
+    RETURNING jobs.id`,
   // Counts for /-/metrics and the console, from every instance at every scrape: a small table's statuses all in one
   // statement (one snapshot: a job stored between two statements would be counted as succeeded); a large one's few
   // statuses exactly, on the status indexes (a range each), and its bulk (succeeded jobs, completed runs) PostgreSQL's

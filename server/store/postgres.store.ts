@@ -521,14 +521,16 @@ export class PostgresStore implements Store {
     const errorJson = toJson(error, 'error');
     return this.write(async (c) => {
       const now = this.clock.now();
-      // A job whose last attempt was cut off keeps saying so (`afterCut`): a replay's first effects may repeat its last.
-      const read = (await exec<{ id: string; last_error: string }>(c, 'queuedLastErrors', [ids])).rows;
-      const cut = read.filter((r) => keepingCutOfText(r.last_error, error) !== error).map((r) => r.id);
+      // Every job taken is locked first, in id order (no deadlock with a replay or another cancel), and its last error
+      // read under the lock; the updates touch those jobs alone. A job whose last attempt was cut off keeps saying so
+      // (`afterCut`): a replay's first effects may repeat its last.
+      const locked = (await exec<{ id: string; last_error: string | null }>(c, 'queuedLastErrors', [ids])).rows;
+      const isCut = (r: { last_error: string | null }) => keepingCutOfText(r.last_error, error) !== error;
+      const cut = locked.filter(isCut).map((r) => r.id);
+      const plain = locked.filter((r) => !isCut(r)).map((r) => r.id);
       const done = new Set<string>();
-      if (cut.length) for (const r of (await exec<{ id: string }>(c, 'cancel', [cut, now, toJson(keepingCut({ afterCut: true }, error), 'error'), null])).rows) done.add(r.id);
-      // Only the jobs whose last error was read above (or that have none): one queued with a last error since, by another
-      // instance's commit between the two statements (READ COMMITTED), would lose a cut-off attempt's suspicion.
-      for (const r of (await exec<{ id: string }>(c, 'cancel', [ids, now, errorJson, read.map((r) => r.id)])).rows) done.add(r.id);
+      if (cut.length) for (const r of (await exec<{ id: string }>(c, 'cancel', [cut, now, toJson(keepingCut({ afterCut: true }, error), 'error')])).rows) done.add(r.id);
+      if (plain.length) for (const r of (await exec<{ id: string }>(c, 'cancel', [plain, now, errorJson])).rows) done.add(r.id);
       return ids ? ids.filter((id) => done.has(id)) : [...done];
     });
   }
