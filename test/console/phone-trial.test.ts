@@ -1,0 +1,85 @@
+// The console on a phone as the on-call administrator has it (operator trial 59): Chromium with a phone's viewport,
+// touch and pixel ratio. A scenario named with one long Cyrillic word (its file's name) made the runs, jobs and
+// scenario pages, a run's error location and the filter selects wider than the screen, so the phone zoomed every page
+// out and the Cancel button could not be tapped; Replay and Cancel were 25 px high, "all runs" 16 px beside them.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { AUTH, chromiumMissing, READ_USER_YAML, useConsoleBrowser, USER, waitFor } from './console-helpers.js';
+
+const LONG = 'ПроверкаДоставкиУведомленийОЗадачахСотрудникамОтделаПродажЕжедневная';
+const TOMORROW = () => Date.now() + 86_400_000;
+
+/** A phone as Playwright's device list describes one: 390×844 CSS px, pixel ratio 3, mobile, touch. */
+function phone(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({
+    httpCredentials: { username: USER.login, password: USER.password },
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 3,
+    isMobile: true,
+    hasTouch: true,
+  });
+}
+
+describe('the console on a phone, with a long Cyrillic scenario name', () => {
+  const s = useConsoleBrowser({ scenarios: { [`${LONG}.yaml`]: READ_USER_YAML } });
+
+  /** A job of the long-named scenario for employee 5, whom the Bpium emulator lacks: its run fails for good. */
+  async function failedJob(): Promise<{ jobId: string; runId: string }> {
+    const res = await fetch(`${s.t.server.url}/execsvcscript?name=${encodeURIComponent(LONG)}&async=1&startparam1=5`, { headers: { authorization: AUTH } });
+    const jobId = res.headers.get('x-oktell-run-id');
+    assert.ok(res.status === 200 && jobId, `the Web-API started ${LONG}: ${res.status}`);
+    const run = await waitFor('the run to end', async () => (await s.t.server.store.listRuns({ jobId })).items.find((r) => r.status !== 'running'));
+    assert.equal(run.status, 'failed');
+    return { jobId, runId: run.id };
+  }
+
+  it('no page is wider than the screen, so the phone does not zoom it out', { timeout: 90_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const { runId } = await failedJob();
+    await s.t.server.store.enqueueJobs([{ scenario: LONG, params: { 1: '6' }, runAt: TOMORROW() }]);
+    const ctx = await phone(s.browser);
+    try {
+      const page = await ctx.newPage();
+      for (const path of ['/runs', '/jobs', '/jobs?status=queued', '/scenarios', `/scenarios/${encodeURIComponent(LONG)}`, `/runs/${runId}`, '/dry-run']) {
+        await page.goto(`${s.t.base}${path}`);
+        // A mobile browser widens its layout to the widest content and zooms out: innerWidth is then above 390.
+        const { inner, scroll } = (await page.evaluate('({ inner: window.innerWidth, scroll: document.documentElement.scrollWidth })')) as { inner: number; scroll: number };
+        assert.equal(inner, 390, `${path}: the layout is ${inner} px wide on a 390 px screen`);
+        assert.ok(scroll <= 390, `${path}: the page scrolls sideways (${scroll} px)`);
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('Replay, Cancel, the status tabs and "all runs" are 44 px targets, and Cancel works with a tap', { timeout: 90_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const { runId } = await failedJob();
+    const [queued] = await s.t.server.store.enqueueJobs([{ scenario: 'ReadUser', params: { 1: '7' }, runAt: TOMORROW() }]);
+    const ctx = await phone(s.browser);
+    try {
+      const page = await ctx.newPage();
+      const big = async (what: string, locator: ReturnType<typeof page.locator>) => {
+        const box = await locator.boundingBox();
+        assert.ok(box, `${what} is shown`);
+        assert.ok(box.width >= 44 && box.height >= 44, `${what} is ${Math.round(box.width)}×${Math.round(box.height)} px, under 44×44`);
+      };
+      await page.goto(`${s.t.base}/jobs?status=failed`);
+      await big('Replay', page.locator('button', { hasText: 'Replay' }).first());
+      await big('the tab "queued"', page.locator('nav.tabs a', { hasText: 'queued' }));
+      await big('"all runs"', page.locator('td.actions a', { hasText: 'all runs' }).first());
+      await page.goto(`${s.t.base}/runs/${runId}`);
+      await big('the run page\'s Replay', page.locator('#replay'));
+
+      await page.goto(`${s.t.base}/jobs?status=queued`);
+      const cancel = page.locator(`tr[data-id="${queued}"] button`, { hasText: 'Cancel' });
+      await big('Cancel', cancel);
+      await Promise.all([page.waitForURL(/cancelled=/), cancel.tap()]);
+      assert.match((await page.locator('.notice.ok').textContent()) ?? '', new RegExp(`Job ${queued} is out of the queue`));
+      assert.equal((await s.t.server.store.getJob(queued!))!.status, 'dead');
+    } finally {
+      await ctx.close();
+    }
+  });
+});
