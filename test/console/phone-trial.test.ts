@@ -82,4 +82,32 @@ describe('the console on a phone, with a long Cyrillic scenario name', () => {
       await ctx.close();
     }
   });
+
+  // The page a button leads to is a new page: a screen reader says its title and reads on from the focus. The result
+  // comes first in the title and the notice has the focus, so that it is said without looking for it.
+  it('after Cancel or Replay the title begins with what was done and the notice has the focus', { timeout: 90_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const { jobId } = await failedJob();
+    const [queued] = await s.t.server.store.enqueueJobs([{ scenario: 'ReadUser', params: { 1: '8' }, runAt: TOMORROW() }]);
+    const ctx = await phone(s.browser);
+    try {
+      const page = await ctx.newPage();
+      const focused = () => page.evaluate('[document.activeElement.getAttribute("role"), document.activeElement.textContent]') as Promise<[string | null, string]>;
+      await page.goto(`${s.t.base}/jobs?status=queued`);
+      await Promise.all([page.waitForURL(/cancelled=/), page.locator(`tr[data-id="${queued}"] button`, { hasText: 'Cancel' }).tap()]);
+      assert.match(await page.title(), /^Job cancelled · Dead letters · /);
+      const [role, text] = await focused();
+      assert.equal(role, 'status');
+      assert.match(text, new RegExp(`^Job ${queued} is out of the queue`));
+
+      await page.goto(`${s.t.base}/jobs?status=failed`);
+      await Promise.all([page.waitForURL(/replayed=1/), page.locator(`tr[data-id="${jobId}"] button`, { hasText: 'Replay' }).tap()]);
+      assert.match(await page.title(), /^Job back in the queue · /);
+      const [role2, text2] = await focused();
+      assert.equal(role2, 'status');
+      assert.match(text2, /^The job is back in the queue/);
+    } finally {
+      await ctx.close();
+    }
+  });
 });
