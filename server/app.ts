@@ -4,6 +4,7 @@ import { parse as parseQueryString } from 'node:querystring';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { closest, runScenario, answerValues, type EnginePorts, type IdPort, type LoggerPort, type Value, toText } from '../engine/index.js';
 import { basicAuth, type GuessThrottle, type OktellUser, type Right } from './auth.js';
+import { CONSOLE_SIGN_IN_PAGE, SIGN_IN_PAGE_CSP, wantsSignInPage } from './console/sign-in-page.js';
 import type { ServerConfig } from './config.js';
 import { runTally, scenarioMetrics, type Metrics } from './metrics.js';
 import type { SyncRuns } from './sync-runs.js';
@@ -117,7 +118,12 @@ export function createApp(d: AppDeps): express.Express {
   // Each route needs its right (auth.ts, Right); metrics and unknown /-/ routes only a valid login.
   const may = (right: Right) => basicAuth(d.users, undefined, d.logger, right, d.throttle);
   // `view` lets a login in read-only; the console itself refuses its actions to a login without `console`.
-  app.use('/-/console', may('view'), lazyConsole(d));
+  // A browser opening a console page without a login gets the 401 as a short page a phone can read.
+  const signInPage = {
+    wanted: wantsSignInPage,
+    send: (res: Response) => res.set({ 'Content-Security-Policy': SIGN_IN_PAGE_CSP, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).type('html').send(CONSOLE_SIGN_IN_PAGE),
+  };
+  app.use('/-/console', basicAuth(d.users, undefined, d.logger, 'view', d.throttle, signInPage), lazyConsole(d));
   if (d.tasks) app.use('/-/tasks', noStore, may('api'), refuseCrossSite, taskRoutes(d.tasks));
   app.all('/-/{*rest}', auth, (req, res) => {
     // A route that exists, asked with another method (a task URL typed into a browser): 405 says which methods.

@@ -222,7 +222,15 @@ export function throttledText(retryAfterS: number): string {
  * a client past its failed logins. A refusal closes the connection when the request's body is not read (see
  * closeUnreadBody).
  */
-export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', logger?: LoggerPort, right?: Right, throttle?: GuessThrottle) {
+export function basicAuth(
+  users: () => readonly OktellUser[],
+  realm = 'Oktell',
+  logger?: LoggerPort,
+  right?: Right,
+  throttle?: GuessThrottle,
+  /** The 401 as a page, for a browser opening one (the console's): `send` answers it instead of the text. */
+  page401?: { wanted: (req: Request) => boolean; send: (res: Response) => void },
+) {
   return (req: Request, res: Response, next: NextFunction) => {
     const target = loggedTarget(req.originalUrl);
     const { throttled, user } = checkLogin(req.headers.authorization, users(), { ...target, ip: req.ip }, logger, throttle);
@@ -234,7 +242,9 @@ export function basicAuth(users: () => readonly OktellUser[], realm = 'Oktell', 
     }
     if (user === undefined) {
       closeUnreadBody(req, res);
-      res.status(401).set(BASIC_CHALLENGE_HEADER, basicChallenge(realm)).type('text/plain').send(UNAUTHORIZED_TEXT);
+      res.status(401).set(BASIC_CHALLENGE_HEADER, basicChallenge(realm));
+      if (page401?.wanted(req)) page401.send(res);
+      else res.type('text/plain').send(UNAUTHORIZED_TEXT);
       return;
     }
     if (right && !hasRight(user, right)) {

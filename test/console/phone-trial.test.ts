@@ -110,4 +110,25 @@ describe('the console on a phone, with a long Cyrillic scenario name', () => {
       await ctx.close();
     }
   });
+
+  // A login the phone's browser got wrong (or a cancelled prompt): the 401 is a page drawn at the phone's width.
+  it('a console page opened without a valid login says how to sign in, at the phone\'s width; a script still gets the text', { timeout: 60_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const ctx = await s.browser.newContext({ httpCredentials: { username: USER.login, password: 'wrong' }, viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
+    try {
+      const page = await ctx.newPage();
+      const res = await page.goto(`${s.t.base}/jobs?status=dead`);
+      assert.equal(res?.status(), 401);
+      assert.match((await res?.headerValue('www-authenticate')) ?? '', /^Basic /);
+      assert.match((await res?.headerValue('content-security-policy')) ?? '', /default-src 'none'/);
+      assert.equal(await page.evaluate('window.innerWidth'), 390, 'the page is laid out at the phone\'s width');
+      assert.equal(await page.locator('h1').textContent(), 'Sign-in needed');
+      assert.match(await page.locator('main').innerText(), /Reload the page to be asked again/);
+    } finally {
+      await ctx.close();
+    }
+    const script = await fetch(`${s.t.base}/runs`);
+    assert.equal(script.status, 401);
+    assert.equal(await script.text(), '401 Unauthorized: valid Oktell credentials are required\n');
+  });
 });
