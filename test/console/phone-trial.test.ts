@@ -73,11 +73,23 @@ describe('the console on a phone, with a long Cyrillic scenario name', () => {
       await big('the run page\'s Replay', page.locator('#replay'));
 
       await page.goto(`${s.t.base}/jobs?status=queued`);
+      const stale = await ctx.newPage();
+      await stale.goto(`${s.t.base}/jobs?status=queued`);
       const cancel = page.locator(`tr[data-id="${queued}"] button`, { hasText: 'Cancel' });
       await big('Cancel', cancel);
       await Promise.all([page.waitForURL(/cancelled=/), cancel.tap()]);
       assert.match((await page.locator('.notice.ok').textContent()) ?? '', new RegExp(`Job ${queued} is out of the queue`));
       assert.equal((await s.t.server.store.getJob(queued!))!.status, 'dead');
+
+      // The same button on the page drawn before (another tab): refused (409) with why, in red as an error.
+      await Promise.all([stale.waitForURL(/\/cancel$/), stale.locator(`tr[data-id="${queued}"] button`, { hasText: 'Cancel' }).tap()]);
+      assert.equal(await stale.locator('h1').textContent(), 'Cannot cancel');
+      const refusal = stale.locator('main .notice');
+      assert.match((await refusal.textContent()) ?? '', /The job was cancelled already/);
+      // Its mark is the red of a failed run's error (--bad), not the accent blue of a neutral note.
+      const [mark, red] = (await stale.evaluate(`[getComputedStyle(document.querySelector('main .notice')).borderLeftColor,
+        (() => { const d = document.createElement('i'); d.style.color = 'var(--bad)'; document.body.append(d); return getComputedStyle(d).color; })()]`)) as [string, string];
+      assert.equal(mark, red, 'the refusal is marked as an error');
     } finally {
       await ctx.close();
     }

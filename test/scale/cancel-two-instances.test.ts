@@ -345,7 +345,7 @@ describe('cancel and replay on two instances sharing one PostgreSQL, while their
           if (r.status === 303) cancelled.add(j.id);
           else {
             assert.equal(r.status, 409, r.text);
-            const why = /<p class="notice">([^<]*)<\/p>/.exec(r.text)![1]!.replace(/\d+\/\d+/, 'n/m');
+            const why = /<p class="notice bad">([^<]*)<\/p>/.exec(r.text)![1]!.replace(/\d+\/\d+/, 'n/m');
             assert.match(why, /^(The job is claimed by a worker: its attempt is under way, or, claimed ahead during a burst, it waits for a free slot of that worker \(attempt n\/m\); |A worker claimed the job after the page was drawn: it was not cancelled\. )/);
             refusals.set(why.slice(0, 40), (refusals.get(why.slice(0, 40)) ?? 0) + 1);
           }
