@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { AUTH, chromiumMissing, READ_USER_YAML, useConsoleBrowser, USER, waitFor } from './console-helpers.js';
+import { AUTH, chromiumMissing, postWebhook, READ_USER_YAML, useConsoleBrowser, USER, waitFor } from './console-helpers.js';
 
 const LONG = 'ПроверкаДоставкиУведомленийОЗадачахСотрудникамОтделаПродажЕжедневная';
 const TOMORROW = () => Date.now() + 86_400_000;
@@ -142,5 +142,29 @@ describe('the console on a phone, with a long Cyrillic scenario name', () => {
     const script = await fetch(`${s.t.base}/runs`);
     assert.equal(script.status, 401);
     assert.equal(await script.text(), '401 Unauthorized: valid Oktell credentials are required\n');
+  });
+
+  // A webhook's JSON body, indented: on a phone it is shown whole, not cut by a box that scrolls with no scrollbar.
+  it('a long JSON body among the input parameters is shown whole on a phone', { timeout: 60_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    const values: Record<string, string> = {};
+    for (let i = 1; i <= 40; i++) values[String(i)] = `Поле ${i}: ${'длинноетекстбезпробелов'.repeat(3)}`;
+    const body = JSON.stringify({ timestamp: String(Math.floor(Date.now() / 1000)), hook: { id: '1', event: 'record.created', sequenceId: 7 }, payload: { catalogId: '99', recordId: '1', values } });
+    const res = await postWebhook(s.t.server.url, body, s.t.secret);
+    await res.text();
+    const runId = res.headers.get('x-oktell-run-id');
+    assert.ok(runId, `the hook ran: ${res.status}`);
+    const ctx = await phone(s.browser);
+    try {
+      const page = await ctx.newPage();
+      await page.goto(`${s.t.base}/runs/${runId}`);
+      const shown = page.locator('section.panel', { hasText: 'Input parameters' }).locator('dd', { hasText: '"payload"' });
+      const { scroll, client, last } = (await shown.evaluate((e) => ({ scroll: e.scrollHeight, client: e.clientHeight, last: e.getBoundingClientRect().right }))) as { scroll: number; client: number; last: number };
+      assert.ok(scroll > 360, `the body is long (${scroll} px)`);
+      assert.ok(scroll <= client + 1, `the body is shown whole: ${client} px of ${scroll}`);
+      assert.ok(last <= 390, 'and within the screen');
+    } finally {
+      await ctx.close();
+    }
   });
 });
