@@ -72,6 +72,58 @@ function distance(a: string, b: string): number {
 }
 
 let zones: readonly string[] | undefined;
+let cityZones: ReadonlyMap<string, string> | undefined;
+
+/**
+ * Zones IANA renamed (the name now, the name before), which a runtime's list may give by the old name only: Node 20's
+ * ICU lists Europe/Kiev and no Europe/Kyiv, though it takes both. A name the runtime takes but does not list is added
+ * to the names a guess is looked for in; one it does not take stands for the old name when that is taken, so `KYIV`
+ * or `Kolkata` is answered with the zone this runtime accepts.
+ */
+const RENAMED_ZONES: ReadonlyArray<readonly [string, string]> = [
+  ['Europe/Kyiv', 'Europe/Kiev'], ['Asia/Kolkata', 'Asia/Calcutta'], ['Asia/Kathmandu', 'Asia/Katmandu'],
+  ['Asia/Ho_Chi_Minh', 'Asia/Saigon'], ['Asia/Yangon', 'Asia/Rangoon'], ['America/Nuuk', 'America/Godthab'],
+  ['Atlantic/Faroe', 'Atlantic/Faeroe'], ['Africa/Asmara', 'Africa/Asmera'], ['Pacific/Kanton', 'Pacific/Enderbury'],
+];
+
+function zoneTaken(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The zone names a guess is looked for in: the runtime's list, `UTC`, and the renamed zones it takes but does not list. */
+function knownZones(): readonly string[] {
+  if (zones === undefined) {
+    const listed = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+    for (const [now] of RENAMED_ZONES) if (!listed.has(now) && zoneTaken(now)) listed.add(now);
+    zones = [...listed];
+  }
+  return zones;
+}
+
+/**
+ * Each zone by its city, the part after the last slash (`Omsk` → `Asia/Omsk`), the first zone of a city kept; a
+ * renamed city the runtime does not take (`Kyiv`) gives the old name's zone when that is taken.
+ */
+function zonesByCity(): ReadonlyMap<string, string> {
+  if (cityZones === undefined) {
+    const byCity = new Map<string, string>();
+    for (const z of knownZones()) {
+      const city = z.slice(z.lastIndexOf('/') + 1);
+      if (!byCity.has(city)) byCity.set(city, z);
+    }
+    for (const [now, before] of RENAMED_ZONES) {
+      const city = now.slice(now.lastIndexOf('/') + 1);
+      if (!byCity.has(city) && zoneTaken(before)) byCity.set(city, before);
+    }
+    cityZones = byCity;
+  }
+  return cityZones;
+}
 
 /**
  * Time zone abbreviations an administrator may write for `timeZone`, which the runtime does not take as names: the
@@ -149,7 +201,6 @@ function moscowOffsetZones(name: string): { written: string; utc: number; russia
  * close enough to be a typo; undefined otherwise.
  */
 export function closestTimeZone(name: string): string | undefined {
-  zones ??= [...Intl.supportedValuesOf('timeZone'), 'UTC'];
   const offset = fixedOffsetZone(name.trim());
   if (offset !== null) return offset;
   const moscow = moscowOffsetZones(name);
@@ -159,7 +210,11 @@ export function closestTimeZone(name: string): string | undefined {
   // An abbreviation we do not know (EKB, CST, IST…) is no typo of a city: "MSK" is one letter from "Omsk", three
   // hours away. No guess is better than a zone that runs a schedule at the wrong hour. A city written in capitals
   // (OMSK, TOMSK, KIEV) is the zone of that city, when one has exactly that name.
-  if (/^[A-Z]{2,5}$/.test(name.trim())) return zones.find((z) => z.slice(z.lastIndexOf('/') + 1).toLowerCase() === name.trim().toLowerCase());
+  if (/^[A-Z]{2,5}$/.test(name.trim())) {
+    const city = name.trim().toLowerCase();
+    for (const [c, z] of zonesByCity()) if (c.toLowerCase() === city) return z;
+    return undefined;
+  }
   // MSK written otherwise than MSK+N (`MSK2`, `MSK+`, `MSK 2`): its sign or hours are unsure, and by spelling it is
   // Omsk (UTC+6), hours from what was meant. No guess, as for `UTC3`.
   if (/^(?:MSK|МСК)(?![a-zа-яё])/i.test(name.trim())) return undefined;
@@ -171,14 +226,10 @@ export function closestTimeZone(name: string): string | undefined {
 
 /** The zone `name` is a typo of, the whole name or (without a slash) the city after the last slash. */
 function closestByName(name: string, slash: boolean): string | undefined {
-  const whole = closest(name, zones!);
+  const whole = closest(name, knownZones());
   if (whole !== undefined || slash) return whole;
   // A bare city: matched against the part after the last slash.
-  const byCity = new Map<string, string>();
-  for (const z of zones!) {
-    const city = z.slice(z.lastIndexOf('/') + 1);
-    if (!byCity.has(city)) byCity.set(city, z);
-  }
+  const byCity = zonesByCity();
   const city = closest(name, byCity.keys());
   return city === undefined ? undefined : byCity.get(city);
 }
