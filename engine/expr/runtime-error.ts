@@ -11,15 +11,20 @@ export class ExpressionRuntimeError extends Error {
   /** Source text of the expression that failed, filled in when the error leaves `evaluate`. */
   expression: string | undefined;
 
+  /** What went wrong, without the operation; on one line (oneLine). */
+  readonly reason: string;
+
   constructor(
     /** Function or operator that failed (`Num`, `operator /`); empty for a plain conversion. */
     readonly operation: string,
     /** What went wrong, without the operation. */
-    readonly reason: string,
+    reason: string,
     /** How to fix it, when the cause is known well enough to say: ends the message, after the expression. */
     readonly fix?: string,
   ) {
-    super(`${operation ? `${operation}: ${reason}` : reason}${fix ? `; ${fix}` : ''}`);
+    const said = oneLine(reason);
+    super(`${operation ? `${operation}: ${said}` : said}${fix ? `; ${fix}` : ''}`);
+    this.reason = said;
   }
 
   /**
@@ -52,6 +57,18 @@ export class ExpressionRuntimeError extends Error {
     return this;
   }
 }
+
+/**
+ * `text` with its line breaks and other control characters written as escapes (`\n`, `\r`, `\t`, `\u2028`), as a
+ * quoted value shows them (quoteForMessage): a part of a value a reason holds unquoted (the stretch of the text V8's
+ * JSON error shows, `Unexpected token 'a', "ab\ncd" is not valid JSON`; a key of a path) no longer breaks the
+ * message, which a log or the console shows as one line, in two.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u2028\u2029]/g, (c) => CONTROL_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const CONTROL_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
 
 /** Characters of a value an error message quotes at most (quoteForMessage), before `…`. */
 export const MESSAGE_QUOTE_CHARS = 40;
