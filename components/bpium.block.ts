@@ -4,6 +4,7 @@ import {
   EffectError,
   RunFailure,
   RUN_ERROR_CODES as R,
+  jsonKind,
   jsonText,
   JsonTooDeepError,
   parseJsonWithinDepth,
@@ -424,7 +425,14 @@ function buildValues(c: Config, rt: BlockRuntime): Record<string, JsonValue> {
   if (c.valuesJson) {
     const parsed = parseJsonText(toText(rt.evaluate(c.valuesJson), rt.timeZone), 'valuesJson');
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new EffectError('permanent', 'valuesJson must be a JSON object of field id → value', { code: 'BPIUM_BAD_VALUES' });
+      // An array of one object is most often a record's values copied from a list (a find's answer): its one item.
+      const one = Array.isArray(parsed) && parsed.length === 1 && parsed[0] !== null && typeof parsed[0] === 'object' && !Array.isArray(parsed[0]);
+      const fix = one
+        ? 'give the object inside the [ ] alone'
+        : Array.isArray(parsed) && parsed.length > 1
+          ? 'one block writes one record: give one object, and loop over the items to write each'
+          : 'write one object of field id → value, e.g. {"2": "text", "5": ["3"]}';
+      throw new EffectError('permanent', `valuesJson is ${jsonKind(parsed)}, not a JSON object of field id → value: ${fix}`, { code: 'BPIUM_BAD_VALUES' });
     }
     return parsed;
   }

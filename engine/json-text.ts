@@ -60,3 +60,20 @@ function deepJsonText(root: JsonValue): string {
   }
   return out.join('');
 }
+
+/**
+ * What a parsed JSON value is, in words, for a message that wanted an object: `a JSON array of 2 items (objects)`,
+ * `an empty JSON array`, `the JSON text "abc"`, `the number 5`, `null`, `true`; `a JSON object` for an object.
+ */
+export function jsonKind(v: JsonValue): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) {
+    if (v.length === 0) return 'an empty JSON array';
+    const objects = v.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x));
+    return `a JSON array of ${v.length === 1 ? 'one item' : `${v.length} items`}${objects ? (v.length === 1 ? ', an object' : ', objects') : ''}`;
+  }
+  if (typeof v === 'object') return 'a JSON object';
+  if (typeof v === 'string') return `the JSON text ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'number') return `the number ${v}`;
+  return String(v);
+}

@@ -13,6 +13,8 @@ import { ConfigError, hookSecret, loadServerConfig, type ServerConfig } from '..
 import { emulatorWebhookSecret } from '../../server/credentials.js';
 import { dataDirArg, shellWord, UsageError } from '../config.js';
 import { clipText } from '../../engine/cut-text.js';
+import { jsonKind } from '../../engine/json-text.js';
+import type { JsonValue } from '../../engine/values.js';
 import { envSetting } from '../../engine/env.js';
 import { terminalText } from '../format.js';
 import { readServerFile, serverFilePath, type ServerFile } from '../server-file.js';
@@ -286,8 +288,18 @@ export function freshBody(raw: Buffer, now: Date): { body: Buffer; changes: Fres
   } catch (e) {
     throw new UsageError(`--fresh: the body is not JSON (${(e as Error).message}): it changes hook.sequenceId of a Bpium webhook body`);
   }
-  const body = parsed as { hook?: unknown; timestamp?: unknown } | null;
-  const hook = body && typeof body === 'object' && !Array.isArray(body) ? body.hook : undefined;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    // A saved list of deliveries (`[ { "hook": … }, … ]`), or a value that is no body at all: said as such, not as an
+    // object that lacks "hook".
+    const items = Array.isArray(parsed) && parsed.length > 0 && parsed.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x) && 'hook' in x);
+    throw new UsageError(
+      `--fresh: the body is ${jsonKind(parsed as JsonValue)}, not a JSON object: a Bpium webhook body is one object with "hook": { "id", "sequenceId" }; ${
+        items ? `save ${(parsed as unknown[]).length === 1 ? 'the object inside the [ ] alone' : 'each item in a file of its own and send each'}` : 'send it without --fresh'
+      }`,
+    );
+  }
+  const body = parsed as { hook?: unknown; timestamp?: unknown };
+  const hook = body.hook;
   if (!hook || typeof hook !== 'object' || Array.isArray(hook)) {
     throw new UsageError('--fresh: the body has no "hook": { "id", "sequenceId" } object, as a Bpium webhook has; without it the server does not take it for a resend, so send it without --fresh');
   }
@@ -296,10 +308,10 @@ export function freshBody(raw: Buffer, now: Date): { body: Buffer; changes: Fres
   const seconds = Math.floor(seq / 1000);
   const changes: FreshChange[] = [
     { field: 'hook.sequenceId', from: shownField(h.sequenceId), to: typeof h.sequenceId === 'string' ? String(seq) : seq },
-    { field: 'timestamp', from: shownField(body!.timestamp), to: typeof body!.timestamp === 'number' ? seconds : String(seconds) },
+    { field: 'timestamp', from: shownField(body.timestamp), to: typeof body.timestamp === 'number' ? seconds : String(seconds) },
   ];
   h.sequenceId = changes[0]!.to;
-  body!.timestamp = changes[1]!.to;
+  body.timestamp = changes[1]!.to;
   return { body: Buffer.from(`${JSON.stringify(body, null, 2)}\n`), changes };
 }
 
