@@ -19,7 +19,7 @@ import {
   type Value,
 } from '../engine/index.js';
 import { checkOutputType, checkTextVariable, expr, varName } from './common.js';
-import { allMatches, compilePattern, type Matches } from './re2-pattern.js';
+import { allMatches, compilePattern, processCpuMs, type Matches } from './re2-pattern.js';
 
 const FUNCTIONS = ['value', 'count', 'exists', 'all'] as const;
 type Fn = (typeof FUNCTIONS)[number];
@@ -219,12 +219,12 @@ function fail(config: Config, rt: Parameters<typeof parserBlock.run>[1], reason:
  * match's text: RE2's DFA answers it alone, several times faster than a search that reports where the match is.
  */
 function regexMatches(budget: RegexBudget, x: Extraction, text: string, enough: number): Matches {
-  const t0 = performance.now();
+  const c0 = processCpuMs();
   try {
     if (x.fn === 'exists') return { done: true, values: x.regex!.test(text) ? [''] : [] };
     return allMatches(x.regex!, text, x.group, enough, budget.limitMs - budget.spentMs);
   } finally {
-    budget.spentMs += performance.now() - t0;
+    budget.spentMs += processCpuMs() - c0;
   }
 }
 
