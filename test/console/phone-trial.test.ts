@@ -53,6 +53,23 @@ describe('the console on a phone, with a long Cyrillic scenario name', () => {
     }
   });
 
+  // The long name shrinks to break; the badge beside it ("valid", white-space: nowrap) must not shrink with it, or its
+  // word spills out of its pill over the name (review of 1c2ddf2: 31 px pill, 42 px word, at 390 and 1280 px).
+  it('the badge beside a long scenario name keeps its width', { timeout: 60_000 }, async (tc) => {
+    if (chromiumMissing) return tc.skip(chromiumMissing);
+    for (const ctx of [await phone(s.browser), await s.browser.newContext({ httpCredentials: { username: USER.login, password: USER.password }, viewport: { width: 1280, height: 900 } })]) {
+      try {
+        const page = await ctx.newPage();
+        await page.goto(`${s.t.base}/scenarios`);
+        const badge = page.locator('.card', { hasText: LONG }).locator('.card-head .badge');
+        const { client, scroll } = (await badge.evaluate((e) => ({ client: e.clientWidth, scroll: e.scrollWidth }))) as { client: number; scroll: number };
+        assert.ok(scroll <= client, `the badge is ${client} px wide, its word ${scroll} px (${page.viewportSize()?.width} px window)`);
+      } finally {
+        await ctx.close();
+      }
+    }
+  });
+
   it('Replay, Cancel, the status tabs and "all runs" are 44 px targets, and Cancel works with a tap', { timeout: 90_000 }, async (tc) => {
     if (chromiumMissing) return tc.skip(chromiumMissing);
     const { runId } = await failedJob();
