@@ -232,12 +232,16 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
   return {
     baseUrl,
 
-    async findRecords(query, callOpts) {
-      assertBpiumId('catalog', query.catalogId);
+    // Each id is checked (white space around it dropped: assertBpiumId) as the call begins, and the checked id is the
+    // one used from then on: the catalog check after a 404, the users cache and its clearing on a write, the messages.
+    async findRecords(rawQuery, callOpts) {
+      const query = { ...rawQuery, catalogId: assertBpiumId('catalog', rawQuery.catalogId) };
       return underCatalog(query.catalogId, () => findAll(query, callOpts), callOpts);
     },
 
-    async getRecord(catalogId, recordId, callOpts) {
+    async getRecord(rawCatalog, rawRecord, callOpts) {
+      const catalogId = assertBpiumId('catalog', rawCatalog);
+      const recordId = assertBpiumId('record', rawRecord);
       let path = recordPath(catalogId, recordId);
       if (callOpts?.fields) {
         const fields = callOpts.fields.map((f) => assertBpiumId('field', f));
@@ -246,7 +250,8 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
       return toRecord(await underCatalog(catalogId, () => get(catalogId, path, callOpts), callOpts), `record ${catalogId}/${recordId}`);
     },
 
-    async getCatalog(catalogId, callOpts) {
+    async getCatalog(rawCatalog, callOpts) {
+      const catalogId = assertBpiumId('catalog', rawCatalog);
       const path = `/catalogs/${encodeURIComponent(assertBpiumId('catalog', catalogId))}`;
       let res;
       try {
@@ -260,7 +265,8 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
       return { ...body, id: String(body.id ?? catalogId) } as BpiumCatalog;
     },
 
-    async createRecord(catalogId, values, callOpts) {
+    async createRecord(rawCatalog, values, callOpts) {
+      const catalogId = assertBpiumId('catalog', rawCatalog);
       const path = recordsPath(catalogId);
       const res = await underCatalog(catalogId, () => transport.call({ method: 'POST', path, body: { values }, ...callOptions(callOpts), retryMode: 'not-processed' }), callOpts);
       invalidate(catalogId);
@@ -271,7 +277,9 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
       return { id: String(body.id) };
     },
 
-    async updateRecord(catalogId, recordId, values, callOpts) {
+    async updateRecord(rawCatalog, rawRecord, values, callOpts) {
+      const catalogId = assertBpiumId('catalog', rawCatalog);
+      const recordId = assertBpiumId('record', rawRecord);
       const path = recordPath(catalogId, recordId);
       const res = await underCatalog(catalogId, () => transport.call({ method: 'PATCH', path, body: { values }, ...callOptions(callOpts), retryMode: 'always' }), callOpts);
       invalidate(catalogId);
@@ -279,7 +287,9 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
       return isObject(res.body) && res.body.id !== undefined ? toRecord(res.body, 'the updated record') : null;
     },
 
-    async deleteRecord(catalogId, recordId, callOpts) {
+    async deleteRecord(rawCatalog, rawRecord, callOpts) {
+      const catalogId = assertBpiumId('catalog', rawCatalog);
+      const recordId = assertBpiumId('record', rawRecord);
       const path = recordPath(catalogId, recordId);
       try {
         await underCatalog(catalogId, () => transport.call({ method: 'DELETE', path, ...callOptions(callOpts), retryMode: 'always', notFoundAfterRetryOk: true }), callOpts);

@@ -116,6 +116,33 @@ test('white space around an id is dropped before it is checked and sent', { time
   bpium.close();
 });
 
+test('an id given with white space around it is the checked id throughout: a missing record is not a missing catalog', { timeout: 10_000 }, async () => {
+  // The 404 of the record was checked against GET /catalogs/%2011%09 (the id as given), which 404s too: the run
+  // failed as a setting (BPIUM_UNKNOWN_CATALOG, no error exit) for a record that is simply not there.
+  const calls: BpiumCallRecord[] = [];
+  const bpium = clientFor(emulator, { onCall: (c) => calls.push(c) });
+  await assert.rejects(bpium.getRecord(' 11\t', '999999'), (e: unknown) => {
+    assert.ok(e instanceof EffectError);
+    assert.equal(e.details.code, 'BPIUM_NOT_FOUND', e.message);
+    return true;
+  });
+  assert.deepEqual(calls.map((c) => c.path), ['/catalogs/11/records/999999', '/catalogs/11']);
+  bpium.close();
+});
+
+test('a write under a cached catalog id given with white space around it clears the users cache', { timeout: 10_000 }, async () => {
+  // invalidate(' 3\n') did not know ' 3\n' for the cached catalog 3: the next read got the answer from before the write.
+  const bpium = clientFor(emulator, { usersCache: { catalogIds: ['3', '$users'], ttlMs: 60_000 } });
+  const name = String((await bpium.getRecord('3', '4')).values['1']);
+  try {
+    await bpium.updateRecord(' 3\n', '4', { '1': 'Олег Кузнецов (переименован)' });
+    assert.equal((await bpium.getRecord('3', '4')).values['1'], 'Олег Кузнецов (переименован)');
+  } finally {
+    await bpium.updateRecord('3', '4', { '1': name });
+    bpium.close();
+  }
+});
+
 test('findRecords filters by a user field in array form and by text in JSON form', { timeout: 10_000 }, async () => {
   const bpium = clientFor(emulator);
   const a = await bpium.createRecord('11', { '2': 'Фильтр: задача Олега', '4': [{ id: '4' }] });
