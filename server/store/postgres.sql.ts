@@ -243,8 +243,12 @@ export const PG_SQL = {
       AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.parent_run_id = r.id AND j.status IN ('queued', 'running')) LIMIT $2)`,
   pruneJobs: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
     WHERE finished_at IS NOT NULL AND finished_at < $1 AND status = 'succeeded' LIMIT $2)`,
+  // Its rows are locked in the subquery, which re-checks a row changed since the statement began (READ COMMITTED
+  // re-checks only the outer WHERE, `id IN (…)`, so a dead letter a replay requeued meanwhile was deleted), and
+  // skips those another transaction holds (a replay, a cancel): no waiting on them, and no lock order against theirs.
   pruneDeadLetters: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
-    WHERE finished_at IS NOT NULL AND finished_at < $1 AND status IN ('failed', 'dead') LIMIT $2)
+    WHERE finished_at IS NOT NULL AND finished_at < $1 AND status IN ('failed', 'dead') LIMIT $2 FOR UPDATE SKIP LOCKED)
+    AND status IN ('failed', 'dead')
     RETURNING id`,
   pruneEffects: `DELETE FROM effects WHERE (run_key, step_key) IN (SELECT e.run_key, e.step_key FROM effects e
     WHERE e.recorded_at < $1 AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = e.run_key) LIMIT $2)`,
