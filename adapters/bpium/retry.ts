@@ -1,4 +1,5 @@
 // Retry policy of the Bpium client: which failures are retried, exponential backoff with jitter, Retry-After.
+import { NoFreeConnection } from '../http/exchange.js';
 
 export interface RetryOptions {
   /** Total HTTP attempts for one call, the first included (1 = no retries). */
@@ -45,8 +46,12 @@ export function networkErrorCode(err: unknown): string | undefined {
   return undefined;
 }
 
-/** True when a network failure happened before any byte of the request reached Bpium. */
+/**
+ * True when a network failure happened before any byte of the request reached Bpium: the connection was refused, the
+ * name did not resolve, or no connection of the client's pool came free in time (NoFreeConnection).
+ */
 export function failedBeforeSending(err: unknown): boolean {
+  if (err instanceof NoFreeConnection) return true;
   const code = networkErrorCode(err);
   return code !== undefined && NOT_SENT_CODES.has(code);
 }

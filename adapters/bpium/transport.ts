@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { EffectError } from '../../engine/errors.js';
 import type { JsonValue } from '../../engine/values.js';
 import type { LoggerPort, OutageLogPort } from '../../engine/ports.js';
-import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, type RawAnswer } from '../http/exchange.js';
+import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, NoFreeConnection, type RawAnswer } from '../http/exchange.js';
 import { SlidingWindowLimiter, sleep } from './rate-limiter.js';
 import { backoffDelay, failedBeforeSending, networkErrorCode, parseRetryAfter, type RetryOptions } from './retry.js';
 
@@ -265,7 +265,10 @@ export class BpiumTransport {
         if (this.cookie) headers.cookie = this.cookie;
         else headers.authorization = this.basic;
         const body = req.body === undefined ? undefined : JSON.stringify(req.body);
-        res = await this.http.exchange(this.opts.baseUrl + req.path, { method: req.method, headers, ...(body !== undefined ? { body } : {}), timeoutMs: remaining, maxBytes: this.opts.maxResponseBytes });
+        // The attempt's time starts once it has a connection: the wait for one of the 32 kept to Bpium (all busy with
+        // other calls) is bounded apart, by the call's timeout, and does not count, as the rate limiter's queue.
+        res = await this.http.exchange(this.opts.baseUrl + req.path, { method: req.method, headers, ...(body !== undefined ? { body } : {}), timeoutMs: remaining, queueWaitMs: timeoutMs, maxBytes: this.opts.maxResponseBytes });
+        deadline += res.waitedMs ?? 0;
         ({ text, notUtf8 } = decodeAnswer(res.body, headerText(res.headers['content-type']) ?? undefined));
       } catch (err) {
         if (this.closed) {
@@ -277,7 +280,9 @@ export class BpiumTransport {
           // Permanent: the same request would get the same answer; a wrong BPIUM_URL or a broken proxy is likelier.
           throw new EffectError('permanent', `Bpium ${label}: ${err.message} (BPIUM_MAX_RESPONSE_BYTES; check BPIUM_URL)`, { code: 'BPIUM_TOO_LARGE', attempts, cause: err });
         }
-        if (err instanceof ExchangeTimeout) {
+        // No connection came free: nothing was sent, so it may be sent again (a POST too) like a refused connection.
+        const notSent = err instanceof NoFreeConnection;
+        if (err instanceof ExchangeTimeout && !notSent) {
           record(undefined, 'timeout');
           throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms (${this.tried(attempts)})`, {
             code: 'BPIUM_TIMEOUT',
@@ -286,7 +291,8 @@ export class BpiumTransport {
             outage: this.outage('timeout'),
           });
         }
-        const code = networkErrorCode(err) ?? 'network error';
+        if (notSent) deadline += err.waitMs;
+        const code = notSent ? 'not sent: no free connection' : (networkErrorCode(err) ?? 'network error');
         record(undefined, code);
         failures++;
         const canRetry = req.retryMode === 'always' || failedBeforeSending(err);
@@ -295,6 +301,9 @@ export class BpiumTransport {
           this.opts.logger?.debug({ bpium: label, attempt: attempts, error: code, delayMs: delay }, 'bpium retry');
           await sleep(delay, this.closer.signal);
           continue;
+        }
+        if (notSent) {
+          throw new EffectError('timeout', `Bpium ${label}: ${err.message} (${this.tried(attempts)})`, { code: 'BPIUM_TIMEOUT', attempts, cause: err, outage: this.outage('timeout') });
         }
         throw new EffectError('transient', `Bpium ${label}: ${code} (${this.tried(attempts)})`, {
           code: 'BPIUM_NETWORK',

@@ -12,6 +12,26 @@ export class ExchangeTimeout extends Error {
   override name = 'ExchangeTimeout';
 }
 
+/**
+ * With `queueWaitMs`: no connection of the pool to the host came free in that time (all busy with other requests), so
+ * the request was never sent. A caller may send it again, a POST too: the server has seen nothing of it.
+ */
+export class NoFreeConnection extends ExchangeTimeout {
+  override name = 'NoFreeConnection';
+  /**
+   * `what` names the request that was not sent (`the request`; a redirect's hop may say which). `waitMs` is how long
+   * it waited, the whole `queueWaitMs`.
+   */
+  constructor(
+    readonly host: string,
+    readonly waitMs: number,
+    readonly maxSockets: number,
+    what = 'the request',
+  ) {
+    super(`no connection to ${host} came free within ${waitMs} ms (all ${maxSockets} this server keeps to it were busy with other requests): ${what} was not sent`);
+  }
+}
+
 /** The answer was longer than the cap; it was cut off as it arrived. Its status and headers had come: they are kept. */
 export class AnswerTooLarge extends Error {
   override name = 'AnswerTooLarge';
@@ -62,7 +82,7 @@ export interface ExchangeRequest {
   timeoutMs: number;
   /**
    * How long the request may wait for a connection of the pool (`maxSockets` per host, all busy with other requests)
-   * before `timeoutMs` starts; past it the exchange fails with ExchangeTimeout and nothing was sent. Without it the
+   * before `timeoutMs` starts; past it the exchange fails with NoFreeConnection (an ExchangeTimeout) and nothing was sent. Without it the
    * wait counts against `timeoutMs`, so a request that waited most of it is sent, acted on, and cut off unanswered.
    */
   queueWaitMs?: number;
@@ -146,10 +166,8 @@ export class HttpExchanger {
         // The deadline starts once the request has a connection: waiting for one of the pool sends nothing.
         const asked = Date.now();
         const host = typeof url === 'string' ? new URL(url).host : url.host;
-        timer = setTimeout(
-          () => abort(new ExchangeTimeout(`no connection to ${host} came free within ${o.queueWaitMs} ms (all ${this.maxSockets} this server keeps to it were busy with other requests): the request was not sent`)),
-          o.queueWaitMs,
-        );
+        const waitMs = o.queueWaitMs;
+        timer = setTimeout(() => abort(new NoFreeConnection(host, waitMs, this.maxSockets)), waitMs);
         req.once('socket', () => {
           if (settled) return;
           clearTimeout(timer);
