@@ -7,7 +7,7 @@ import { envSetting, type Env } from '../../engine/env.js';
 import { AnsweredWebFailure, EffectError } from '../../engine/errors.js';
 import type { LoggerPort, OutageKey, OutageLogPort, WebAnswer, WebAttempt, WebRequestPort, WebRequestSpec } from '../../engine/ports.js';
 import { sleep } from '../bpium/rate-limiter.js';
-import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, type RawAnswer } from '../http/exchange.js';
+import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, NoFreeConnection, type RawAnswer } from '../http/exchange.js';
 import { parseSize } from '../size.js';
 import { isTlsFailureCode } from '../tls-failure.js';
 import { backoffDelay, networkErrorCode, parseRetryAfter, type RetryOptions } from '../bpium/retry.js';
@@ -87,7 +87,9 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
       try {
         answer = await exchange(url, method, headers, body, left);
       } catch (e) {
-        throw hop > 0 && e instanceof ExchangeTimeout ? late() : e;
+        if (hop === 0 || !(e instanceof ExchangeTimeout)) throw e;
+        // A redirect's hop that got no connection was not sent: said so, as of the first hop, not "no answer".
+        throw e instanceof NoFreeConnection ? new NoFreeConnection(e.host, e.waitMs, e.maxSockets, `the request to the redirect's target (after ${hop} redirect(s) followed)`) : late();
       }
       deadline += answer.waitedMs ?? 0;
       progress.answeredHops++;

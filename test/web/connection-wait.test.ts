@@ -4,34 +4,11 @@
 // HTTP_TIMEOUT, so the block sent it again: the service did the work twice though it always answered in time. Real
 // parts: the web client over node:http and an HTTP server on loopback that counts what it receives.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { createWebClient } from '../../adapters/web/client.js';
-
-async function slowService(answerAfterMs: (n: number) => number) {
-  let received = 0;
-  const held = new Set<ServerResponse>();
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    req.on('end', () => {
-      const n = ++received;
-      held.add(res);
-      const ms = answerAfterMs(n);
-      if (Number.isFinite(ms)) setTimeout(() => res.end('ok'), ms);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/effect`,
-    received: () => received,
-    close: async () => {
-      for (const r of held) r.destroy();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
+import { slowService } from '../slow-service.helper.js';
 
 describe('WebRequest: the wait for a free connection', { timeout: 30_000 }, () => {
   it('20 POSTs at once to a service that answers each in 600 ms, timeout 1 s: each sent once, all answered', async () => {
@@ -67,6 +44,34 @@ describe('WebRequest: the wait for a free connection', { timeout: 30_000 }, () =
     } finally {
       client.close();
       await service.close();
+    }
+  });
+
+  it('a redirect whose target gets no connection says its request was not sent', async () => {
+    // The target's 16 connections are held by requests it never answers; the first hop's host redirects to it.
+    const target = await slowService(() => Infinity);
+    const redirecting = createServer((req, res) => {
+      req.resume();
+      res.writeHead(302, { location: target.url }).end();
+    });
+    await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
+    const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 20 } });
+    try {
+      const holding = Array.from({ length: 16 }, () => client.send({ method: 'GET', url: new URL(target.url), headers: {}, timeoutMs: 5000, maxRedirects: 0 }).catch(() => undefined));
+      for (let i = 0; i < 100 && target.received() < 16; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(target.received(), 16);
+      const start = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/start`;
+      await assert.rejects(client.send({ method: 'GET', url: new URL(start), headers: {}, timeoutMs: 300, maxRedirects: 1 }), (e: Error) => {
+        assert.match(e.message, /^GET http:\/\/127\.0\.0\.1:\d+\/start: no connection to 127\.0\.0\.1:\d+ came free within \d+ ms \(all 16 .*\): the request to the redirect's target \(after 1 redirect\(s\) followed\) was not sent$/);
+        return true;
+      });
+      assert.equal(target.received(), 16, 'nothing more reached the target');
+      void holding;
+    } finally {
+      client.close();
+      redirecting.closeAllConnections();
+      await new Promise((r) => redirecting.close(r));
+      await target.close();
     }
   });
 });
