@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { cutTextParts, answerValues, toText, type RunResult, type Value } from '../engine/index.js';
 import type { ServerConfig } from './config.js';
 import { peekJsonText } from './json-peek.js';
+import { ABSOLUTE_USERINFO } from './log-target.js';
 import { decodeQueryPart, isSecretHeader, maskQueryText } from '../adapters/web/redact.js';
 
 /** Headers whose values never reach a scenario, a log or the store: the server has checked them already. */
@@ -92,7 +93,8 @@ export function hookAddress(url: string): HookAddress {
     credentials.add(decodeQueryPart(raw));
   };
   // An absolute-form target (`POST http://user:pw@host/path HTTP/1.1`, as a client sends to a proxy) may carry a
-  // login and password before its host: they become `***`, as WebRequest's recorded URLs show them (maskUrl).
+  // login and password before its host: they become `***`, as WebRequest's recorded URLs show them (maskUrl); a `/`
+  // left unencoded in the password does not end them (ABSOLUTE_USERINFO).
   const userinfo = ABSOLUTE_USERINFO.exec(url);
   let target = url;
   if (userinfo) {
@@ -106,8 +108,6 @@ export function hookAddress(url: string): HookAddress {
   return { scenario: url, stored, credentials: [...credentials].filter((c) => c !== '') };
 }
 
-/** The scheme and the `user:password` before the host of an absolute-form target (up to the last `@` of the authority). */
-const ABSOLUTE_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i;
 
 /**
  * A function that masks the address's credentials in a text of the run's trace: the whole address wherever it

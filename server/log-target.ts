@@ -13,6 +13,15 @@ export interface LoggedTarget {
   query?: string[];
 }
 
+/**
+ * The scheme and the `user:password` of an absolute-form target (`http://user:pw@host/hook`), up to the last `@` before
+ * the query or fragment, not to the first `/` as a URL parser reads the authority: a password with a `/` left unencoded
+ * (`http://u:pa/ss@host/hook`, which WHATWG's parser refuses or reads as host `u`, port and path `/ss@host/hook`) is
+ * taken whole, never shown in part as a host or a path. A path with an `@` of its own (`http://host/a@b/c`, rare in
+ * a target sent to a proxy) is taken up to it: too much rather than any of a password.
+ */
+export const ABSOLUTE_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^?#]*)@/i;
+
 /** Parameter names listed at most; more are counted in one last entry (`(+N more)`). */
 const MAX_NAMES = 20;
 /** A name longer than this is cut (`…`): names are short, and a long one may be data. */
@@ -29,6 +38,8 @@ const MAX_NAME_CHARS = 40;
  */
 export function loggedTarget(target: string): LoggedTarget {
   let rest = target;
+  const userinfo = ABSOLUTE_USERINFO.exec(rest);
+  if (userinfo) rest = userinfo[1]! + rest.slice(userinfo[0].length);
   const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(rest);
   if (absolute) rest = rest.slice(absolute[0].length);
   const hash = rest.indexOf('#');

@@ -154,6 +154,25 @@ describe('secrets in request targets and credentials are kept out of logs, pages
     assert.deepEqual(leaks(page), [], page);
   });
 
+  it('an absolute-form target whose password has a "/" left unencoded is logged, recorded and shown without any of it', async () => {
+    out.length = 0;
+    // A URL parser ends the authority at the first "/": host "u", and the rest of the password in the path.
+    const target = `http://u:${PASSWORD}/x-SECRET789@127.0.0.1:${port}/hook?token=${TOKEN}`;
+    const answer = await rawRequest(port, [`POST ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: ${AUTH}`, 'Content-Type: text/plain'].join('\r\n'), 'hello');
+    assert.match(answer, /^HTTP\/1\.1 404/);
+    const line = await waitFor('the request line', () => lines().find((l) => l.msg === 'request' && l.method === 'POST'));
+    assert.equal(line.path, '/hook');
+    assert.deepEqual(leaks(logText()), [], logText());
+    const inbox = await allInbox();
+    assert.deepEqual(leaks(JSON.stringify(inbox)), [], JSON.stringify(inbox));
+    assert.equal(inbox.at(-1)?.path, `http://***@127.0.0.1:${port}/hook?token=***`);
+    const runId = /X-Oktell-Run-Id: (\w+)/i.exec(answer)![1]!;
+    const run = await t.server.store.getRun(runId);
+    assert.deepEqual(leaks(JSON.stringify(run)), [], JSON.stringify(run));
+    const page = await (await fetch(`${t.server.url}/-/console/runs/${runId}`, { headers: { authorization: AUTH } })).text();
+    assert.deepEqual(leaks(page), [], page);
+  });
+
   it('a webhook with a token in its query runs, and its record, the console pages and the metrics hold no secret', async () => {
     const res = await send(`/hook?token=${TOKEN}&id=7`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/plain', cookie: `sid=${TOKEN}`, 'x-api-key': TOKEN }, body: 'hello' });
     assert.equal(res.status, 404);
@@ -186,6 +205,9 @@ describe('loggedTarget: what a log line names a request target by', () => {
     ['/hook?a=b=c', { path: '/hook', query: ['a'] }],
     ['/hook#frag?token=SECRET123', { path: '/hook' }],
     ['http://u:pw-SECRET456@host:8080/hook?key=SECRET123', { path: '/hook', query: ['key'] }],
+    // A "/" left unencoded in the password: the login:password runs to the last "@" before the query.
+    ['http://u:pw/SECRET456@host:8080/hook?key=SECRET123', { path: '/hook', query: ['key'] }],
+    ['http://u:p@ss/SECRET456@host/hook?mail=a@b', { path: '/hook', query: ['mail'] }],
     ['https://host?token=SECRET123', { path: '/', query: ['token'] }],
     ['/a\x1b[31m?n\x07=1', { path: '/a\\x1b[31m', query: ['n\\x07'] }],
     [`/hook?${'n'.repeat(50)}=1`, { path: '/hook', query: [`${'n'.repeat(40)}…`] }],
@@ -204,5 +226,13 @@ describe('hookAddress: an absolute-form target is stored without its login:passw
     assert.equal(a.stored, 'http://***@host/hook?token=***&id=7');
     assert.ok(a.credentials.includes('pw-SECRET456'));
     assert.equal(hookAddress('/hook?id=7').stored, '/hook?id=7');
+  });
+
+  it('masks a password with a "/" left unencoded whole: up to the last "@" before the query, not the first "/"', () => {
+    const a = hookAddress('http://u:pa/ss-SECRET456@host/hook?mail=a@b&id=7');
+    assert.equal(a.stored, 'http://***@host/hook?mail=a@b&id=7');
+    assert.ok(a.credentials.includes('pa/ss-SECRET456'), JSON.stringify(a.credentials));
+    // An "@" of the path itself is taken for the end of a login:password: too much masked rather than any of one.
+    assert.equal(hookAddress('http://host/to/a@b/c').stored, 'http://***@b/c');
   });
 });
