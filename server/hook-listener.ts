@@ -33,7 +33,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
     // a client's next request opens a new one, to another instance or to this one once it is back.
     if (!d.accepting()) res.setHeader('Connection', 'close');
     if (!takesFastPath(req, url)) {
-      app(req, res);
+      (app as unknown as ExpressHandle).handle(req, res, (err) => unrouted(d, req, res, url, trust, err));
       return;
     }
     const path = pathOf(url);
@@ -115,6 +115,33 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       );
     });
   };
+}
+
+/** express's `app.handle` (untyped), which takes the final handler in place of its own (finalhandler). */
+interface ExpressHandle {
+  handle(req: IncomingMessage, res: ServerResponse, done: (err?: unknown) => void): void;
+}
+
+/**
+ * The end of a request express's router passed on unanswered: one whose target it cannot read as a path (an
+ * absolute-form target its URL parser refuses, `POST http://[::1/hook`) is handed to the final handler before any
+ * middleware runs, so its own handler answered 404 with an HTML page, and neither the request line nor
+ * /-/metrics saw it. It is answered 404 here, in plain text, logged as any request (its path by loggedTarget) and
+ * counted as the hook's answers are. An error (none is expected: the app's error handler answers them all) gets a 500.
+ */
+function unrouted(d: AppDeps, req: IncomingMessage, res: ServerResponse, url: string, trust: Trust, err: unknown): void {
+  const method = req.method ?? 'GET';
+  const target = loggedTarget(url);
+  if (err !== undefined) {
+    // Seen by observeRequest already: the router's first middleware ran to have an error to pass on.
+    d.logger.error({ err, method, ...target }, 'unexpected error');
+    if (res.headersSent) res.destroy();
+    else writeAnswer(res, textAnswer(500, '500 Internal Server Error\n'), method);
+    return;
+  }
+  observeRequest(d, method, target, () => proxyaddr(req, trust), res, () => undefined);
+  d.metrics.response(404);
+  writeAnswer(res, textAnswer(404, '404 Not Found: the request target cannot be read as an address\n'), method);
 }
 
 /** The status phrases of the body refusals worded from their reasons (`refusalText`). */

@@ -173,6 +173,24 @@ describe('secrets in request targets and credentials are kept out of logs, pages
     assert.deepEqual(leaks(page), [], page);
   });
 
+  it('an absolute-form target express cannot read is answered 404, logged by its path and counted in /-/metrics', async () => {
+    const answered404 = async () => {
+      const text = await (await fetch(`${t.server.url}/-/metrics`, { headers: { authorization: AUTH } })).text();
+      return Number(/^oktell_webhooks_answered_total\{status="404"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await answered404();
+    out.length = 0;
+    // "[::1" opens an IPv6 address it never closes: the router's URL parser throws, so no route or middleware runs.
+    const answer = await rawRequest(port, [`POST http://[::1/hook?token=${TOKEN} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: ${AUTH}`, 'Content-Type: text/plain'].join('\r\n'), 'hello');
+    assert.match(answer, /^HTTP\/1\.1 404 Not Found\r\n/);
+    assert.equal(await answered404(), before + 1);
+    const line = await waitFor('the request line', () => lines().find((l) => l.msg === 'request' && l.method === 'POST'), 2000);
+    assert.deepEqual([line.path, line.query, line.status, line.ip], ['/hook', ['token'], 404, '127.0.0.1']);
+    assert.deepEqual(leaks(logText()), [], logText());
+    // Plain text, as the server's other refusals: not express's HTML page.
+    assert.match(answer, /\r\n\r\n404 Not Found: the request target cannot be read as an address\n$/);
+  });
+
   it('a webhook with a token in its query runs, and its record, the console pages and the metrics hold no secret', async () => {
     const res = await send(`/hook?token=${TOKEN}&id=7`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/plain', cookie: `sid=${TOKEN}`, 'x-api-key': TOKEN }, body: 'hello' });
     assert.equal(res.status, 404);
