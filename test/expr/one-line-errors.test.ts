@@ -6,19 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultRegistry } from '../../components/registry.js';
 import { fixedClock, loadScenarioText, randomIds, runScenario, type EnginePorts, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
-import { ExpressionRuntimeError } from '../../engine/expr/index.js';
 import type { Value } from '../../engine/values.js';
-import { createContext, run } from './fixed-context.js';
-
-function runtimeError(source: string, vars: Record<string, Value>): ExpressionRuntimeError {
-  try {
-    run(source, createContext(vars));
-  } catch (e) {
-    assert.ok(e instanceof ExpressionRuntimeError, String(e));
-    return e;
-  }
-  assert.fail(`expected ${source} to fail`);
-}
+import { runtimeError } from './fixed-context.js';
 
 describe('a run-time error with a line break in the value stays on one line', () => {
   const rows: Array<[source: string, vars: Record<string, Value>, message: RegExp]> = [

@@ -6,19 +6,8 @@ import { defaultRegistry } from '../../components/registry.js';
 import { fixedClock, loadScenarioText, randomIds, runScenario, type EnginePorts, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
 import { ExpressionRuntimeError, parseExpression } from '../../engine/expr/index.js';
 import type { Value } from '../../engine/values.js';
-import { createContext, run, MOSCOW } from './fixed-context.js';
+import { createContext, run, runtimeError, MOSCOW } from './fixed-context.js';
 import type { EvalContext } from '../../engine/expr/index.js';
-
-/** The run-time error `source` throws with `vars`. */
-function runtimeError(source: string, vars: Record<string, Value> = {}): ExpressionRuntimeError {
-  try {
-    run(source, createContext(vars));
-  } catch (e) {
-    assert.ok(e instanceof ExpressionRuntimeError, String(e));
-    return e;
-  }
-  assert.fail(`expected ${source} to fail`);
-}
 
 const ports: EnginePorts = { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } };
 
