@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { cutTextParts, answerValues, toText, type RunResult, type Value } from '../engine/index.js';
 import type { ServerConfig } from './config.js';
 import { peekJsonText } from './json-peek.js';
-import { ABSOLUTE_USERINFO } from './log-target.js';
+import { absoluteUserinfo } from './log-target.js';
 import { decodeQueryPart, isSecretHeader, maskQueryText } from '../adapters/web/redact.js';
 
 /** Headers whose values never reach a scenario, a log or the store: the server has checked them already. */
@@ -94,8 +94,8 @@ export function hookAddress(url: string): HookAddress {
   };
   // An absolute-form target (`POST http://user:pw@host/path HTTP/1.1`, as a client sends to a proxy) may carry a
   // login and password before its host: they become `***`, as WebRequest's recorded URLs show them (maskUrl); a `/`
-  // left unencoded in the password does not end them (ABSOLUTE_USERINFO).
-  const userinfo = ABSOLUTE_USERINFO.exec(url);
+  // or a `?` left unencoded in the password does not end them (absoluteUserinfo).
+  const userinfo = absoluteUserinfo(url);
   let target = url;
   if (userinfo) {
     const pair = userinfo[2]!;

@@ -22,6 +22,22 @@ export interface LoggedTarget {
  */
 export const ABSOLUTE_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^?#]*)@/i;
 
+/** The authority a URL parser reads (to the first `/`, `?` or `#`) when it is a host and port: `host`, `host:8080`, `[::1]:80` (an empty
+ * port, `u:?pw@host`, is no host's: its `?` may be a password's). */
+const PLAIN_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[^\]/?#@]*\]|[^:/?#@[\]]*)(?::\d+)?(?=[/?#]|$)/i;
+/** A login:password that runs past a `?` left unencoded in it, to the last `@` before the fragment. */
+const USERINFO_PAST_QUERY = /^([a-z][a-z0-9+.-]*:\/\/)([^#]*)@/i;
+
+/**
+ * The scheme and the `user:password` of an absolute-form target (ABSOLUTE_USERINFO), or null. A `?` left unencoded in
+ * the password (`http://u:pw?x@host/hook`, which a URL parser reads as host `u`, port `pw` and the query `x@host/hook`)
+ * does not end it when what comes before it is no host and port: the login:password then runs to the last `@` before
+ * the fragment, too much rather than any of it. A plain host's query keeps its `@` (`http://host/hook?mail=a@b`).
+ */
+export function absoluteUserinfo(target: string): RegExpExecArray | null {
+  return ABSOLUTE_USERINFO.exec(target) ?? (PLAIN_AUTHORITY.test(target) ? null : USERINFO_PAST_QUERY.exec(target));
+}
+
 /** Parameter names listed at most; more are counted in one last entry (`(+N more)`). */
 const MAX_NAMES = 20;
 /** A name longer than this is cut (`…`): names are short, and a long one may be data. */
@@ -38,7 +54,7 @@ const MAX_NAME_CHARS = 40;
  */
 export function loggedTarget(target: string): LoggedTarget {
   let rest = target;
-  const userinfo = ABSOLUTE_USERINFO.exec(rest);
+  const userinfo = absoluteUserinfo(rest);
   if (userinfo) rest = userinfo[1]! + rest.slice(userinfo[0].length);
   const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(rest);
   if (absolute) rest = rest.slice(absolute[0].length);

@@ -187,6 +187,23 @@ describe('secrets in request targets and credentials are kept out of logs, pages
     assert.match(answer, /\r\n\r\n404 Not Found: the request target cannot be read as an address\n$/);
   });
 
+  it('an absolute-form target whose password has a "?" left unencoded is logged, recorded and shown without any of it', async () => {
+    out.length = 0;
+    // A URL parser ends the authority at the "?": host "u", port "pw-SECRET456", and the rest in the query.
+    const target = `http://u:${PASSWORD}?x-SECRET789@127.0.0.1:${port}/hook`;
+    const answer = await rawRequest(port, [`POST ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: ${AUTH}`, 'Content-Type: text/plain'].join('\r\n'), 'hello');
+    assert.match(answer, /^HTTP\/1\.1 404/);
+    const line = await waitFor('the request line', () => lines().find((l) => l.msg === 'request' && l.method === 'POST'));
+    assert.deepEqual(leaks(logText()), [], logText());
+    const inbox = await allInbox();
+    assert.deepEqual(leaks(JSON.stringify(inbox)), [], JSON.stringify(inbox));
+    assert.equal(inbox.at(-1)?.path, `http://***@127.0.0.1:${port}/hook`);
+    assert.equal(line.path, '/hook');
+    const runId = /X-Oktell-Run-Id: (\w+)/i.exec(answer)![1]!;
+    const run = await t.server.store.getRun(runId);
+    assert.deepEqual(leaks(JSON.stringify(run)), [], JSON.stringify(run));
+  });
+
   it('a webhook with a token in its query runs, and its record, the console pages and the metrics hold no secret', async () => {
     const res = await send(`/hook?token=${TOKEN}&id=7`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/plain', cookie: `sid=${TOKEN}`, 'x-api-key': TOKEN }, body: 'hello' });
     assert.equal(res.status, 404);
@@ -248,5 +265,22 @@ describe('hookAddress: an absolute-form target is stored without its login:passw
     assert.ok(a.credentials.includes('pa/ss-SECRET456'), JSON.stringify(a.credentials));
     // An "@" of the path itself is taken for the end of a login:password: too much masked rather than any of one.
     assert.equal(hookAddress('http://host/to/a@b/c').stored, 'http://***@b/c');
+  });
+
+  it('masks a password with a "?" left unencoded whole, and keeps the "@" of a plain host\'s query', () => {
+    assert.equal(hookAddress('http://u:pw?SECRET456@host/hook').stored, 'http://***@host/hook');
+    assert.equal(hookAddress('http://u:?SECRET456@host/hook').stored, 'http://***@host/hook');
+    assert.equal(hookAddress('http://u:pa/ss?SECRET456@host/hook').stored, 'http://***@host/hook');
+    assert.ok(hookAddress('http://u:pw?SECRET456@host/hook').credentials.includes('pw?SECRET456'));
+    assert.equal(hookAddress('http://host:8080/hook?mail=a@b&id=7').stored, 'http://host:8080/hook?mail=a@b&id=7');
+    assert.equal(hookAddress('http://[::1]:80/hook?mail=a@b').stored, 'http://[::1]:80/hook?mail=a@b');
+    assert.deepEqual(loggedTarget('http://u:pw?SECRET456@host/hook'), { path: '/hook' });
+    assert.deepEqual(loggedTarget('http://host/hook?mail=a@b'), { path: '/hook', query: ['mail'] });
+    // Linear: a megabyte of "@", "/" and "?" after a scheme is read in well under a second.
+    const big = `http://u:${'@/?'.repeat(350_000)}`;
+    const started = Date.now();
+    hookAddress(big);
+    loggedTarget(big);
+    assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
   });
 });
