@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { EffectError } from '../../engine/errors.js';
 import type { JsonValue } from '../../engine/values.js';
 import type { LoggerPort, OutageLogPort } from '../../engine/ports.js';
-import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, NoFreeConnection, type RawAnswer } from '../http/exchange.js';
+import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, NoFreeConnection, waitedBeforeFailing, type RawAnswer } from '../http/exchange.js';
 import { SlidingWindowLimiter, sleep } from './rate-limiter.js';
 import { backoffDelay, failedBeforeSending, networkErrorCode, parseRetryAfter, type RetryOptions } from './retry.js';
 
@@ -291,7 +291,9 @@ export class BpiumTransport {
             outage: this.outage('timeout'),
           });
         }
-        if (notSent) deadline += err.waitMs;
+        // The wait for a connection is kept out of the deadline on failure as on success (a kept-alive connection
+        // reset as it is reused, after a long wait, may still be retried within the call's timeout).
+        deadline += notSent ? err.waitMs : waitedBeforeFailing(err);
         const code = notSent ? 'not sent: no free connection' : (networkErrorCode(err) ?? 'network error');
         record(undefined, code);
         failures++;

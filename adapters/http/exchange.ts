@@ -32,6 +32,18 @@ export class NoFreeConnection extends ExchangeTimeout {
   }
 }
 
+/** How long a failed exchange had waited for a connection of the pool (with `queueWaitMs`) before it was sent. */
+const WAITED = new WeakMap<object, number>();
+
+/**
+ * With `queueWaitMs`: how long an exchange that failed once it had a connection (a reset, a hung answer) had waited for
+ * it first, 0 when it did not wait or got none (NoFreeConnection says its own wait). A caller that keeps the wait out of
+ * its deadline on success does so on failure too, so a retry is not refused for time the attempt never had.
+ */
+export function waitedBeforeFailing(err: unknown): number {
+  return typeof err === 'object' && err !== null ? (WAITED.get(err) ?? 0) : 0;
+}
+
 /** The answer was longer than the cap; it was cut off as it arrived. Its status and headers had come: they are kept. */
 export class AnswerTooLarge extends Error {
   override name = 'AnswerTooLarge';
@@ -136,7 +148,9 @@ export class HttpExchanger {
         // An answer cut short while a decoder inflates it: the decoder is not ended by the pipe, so it is destroyed here.
         stopDecoding?.();
         done();
-        reject(cut ?? e);
+        const error = cut ?? e;
+        if (waitedMs !== undefined && typeof error === 'object' && error !== null) WAITED.set(error, waitedMs);
+        reject(error);
       };
       const abort = (e: Error) => {
         cut ??= e;

@@ -83,4 +83,26 @@ describe('Bpium client: the wait for a free connection', { timeout: 60_000 }, ()
       await bpium.close();
     }
   });
+
+  it('the wait for a connection is kept out of the deadline when the attempt then fails: a reset after a long wait is retried', async () => {
+    // The first 32 updates hold every connection for 900 ms; the 33rd waits for one that long, is reset by Bpium 150 ms
+    // after it is sent (1050 ms into a call of 1000 ms, of which it spent 150 on the wire), and its retry is answered.
+    const bpium = await slowService((n) => (n <= 32 ? 900 : n === 33 ? 150 : 0), {
+      path: '',
+      answer: (res, n) => (n === 33 ? res.destroy() : res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: n, values: {} }))),
+    });
+    const c = client(bpium.url, 20_000, 3);
+    const attempts: BpiumAttempt[] = [];
+    try {
+      const holding = Promise.all(Array.from({ length: 32 }, () => c.updateRecord('11', '1', { '2': 'held' })));
+      await until(() => bpium.received() >= 32);
+      await c.updateRecord('11', '2', { '2': 'waits' }, { timeoutMs: 1000, onAttempt: (a) => attempts.push(a) });
+      assert.deepEqual(attempts.map((x) => [x.attempt, x.status]), [[1, undefined], [2, 200]]);
+      assert.equal((await holding).length, 32);
+      assert.equal(bpium.received(), 34);
+    } finally {
+      c.close();
+      await bpium.close();
+    }
+  });
 });
