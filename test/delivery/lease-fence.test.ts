@@ -13,13 +13,11 @@ import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, randomIds, systemClock, type LoggerPort, type MailerPort, type RunResult, type ScenarioLibrary } from '../../engine/index.js';
 import { createWorkerPool, type WorkerPool } from '../../server/delivery/pool.js';
 import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
-import { openPostgresStore } from '../../server/store/postgres.store.js';
-import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { tempDir } from '../helpers.js';
 import { capturingLogger } from '../server/server-helpers.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
-import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+import { storeKinds, type StoreKind } from '../store/store-kinds.helper.js';
 import { ONE_LETTER, subjectsOf, TWO_LETTERS } from './lease-fence.helper.js';
 import { runCliAsync } from '../cli/cli.helper.js';
 
@@ -50,20 +48,7 @@ interface Rig {
   close(): Promise<void>;
 }
 
-type StoreKind = { name: string; skip?: string; open(dir: string, clock: { now(): number }): Promise<{ store: Store; drop(): Promise<void> }> };
-
-const pg = await testPostgres();
-const STORES: StoreKind[] = [
-  { name: 'SQLite', open: async (dir, clock) => ({ store: await openSqliteStore({ file: join(dir, 'oktell.sqlite'), clock }), drop: async () => undefined }) },
-  {
-    name: 'PostgreSQL',
-    ...(pg.skip ? { skip: pg.skip } : {}),
-    open: async (_dir, clock) => {
-      const schema = randomSchemaName('fence');
-      return { store: await openPostgresStore({ url: urlWithSchema(pg.url!, schema), poolSize: 4, clock }), drop: () => dropSchema(pg.url!, schema) };
-    },
-  },
-];
+const STORES = await storeKinds('fence', 'oktell.sqlite');
 
 async function rig(kind: StoreKind): Promise<Rig> {
   const t = tempDir();
@@ -74,7 +59,7 @@ async function rig(kind: StoreKind): Promise<Rig> {
   assert.deepEqual(lib.issues, []);
   const server = await startSmtpServer();
   const skew = { ms: 0 };
-  const { store, drop } = await kind.open(t.dir, { now: () => Date.now() + skew.ms });
+  const { store, drop } = await kind.open(t.dir, { clock: { now: () => Date.now() + skew.ms } });
   const renewals: Rig['renewals'] = [];
   const renewalsCut = { on: false };
   const answered: Array<Promise<unknown>> = [];

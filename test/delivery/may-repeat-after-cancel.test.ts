@@ -12,28 +12,13 @@ import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, type RunResult } from '../../engine/index.js';
 import { CUT_BY_STOP } from '../../server/run-record.js';
 import { cancelledError } from '../../server/run-status.js';
-import { openPostgresStore } from '../../server/store/postgres.store.js';
-import { openSqliteStore } from '../../server/store/sqlite.store.js';
-import type { Store } from '../../server/store/store.port.js';
 import { tempDir } from '../helpers.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
-import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+import { storeKinds } from '../store/store-kinds.helper.js';
 import { ONE_LETTER, until } from './lease-fence.helper.js';
 import { mailPool } from './pool.helper.js';
 
-type StoreKind = { name: string; skip?: string; open(dir: string): Promise<{ store: Store; drop(): Promise<void> }> };
-const pg = await testPostgres();
-const STORES: StoreKind[] = [
-  { name: 'SQLite', open: async (dir) => ({ store: await openSqliteStore({ file: join(dir, 'q.db') }), drop: async () => undefined }) },
-  {
-    name: 'PostgreSQL',
-    ...(pg.skip ? { skip: pg.skip } : {}),
-    open: async () => {
-      const schema = randomSchemaName('rev5cancel');
-      return { store: await openPostgresStore({ url: urlWithSchema(pg.url!, schema), poolSize: 4 }), drop: () => dropSchema(pg.url!, schema) };
-    },
-  },
-];
+const STORES = await storeKinds('rev5cancel');
 
 for (const kind of STORES) {
   describe(`may repeat, after a cut-off attempt, a cancel and a replay (${kind.name})`, { timeout: 60_000, ...(kind.skip ? { skip: kind.skip } : {}) }, () => {

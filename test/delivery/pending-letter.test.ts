@@ -13,12 +13,10 @@ import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioLibrary, randomIds, systemClock, type JsonValue, type RunResult, type ScenarioLibrary } from '../../engine/index.js';
 import { createWorkerPool, type WorkerPool } from '../../server/delivery/pool.js';
 import { deliveryStoreOf, type DeliveryStore } from '../../server/delivery/store-link.js';
-import { openPostgresStore } from '../../server/store/postgres.store.js';
-import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { tempDir } from '../helpers.js';
 import { smtpError, startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
-import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+import { storeKinds, type StoreKind } from '../store/store-kinds.helper.js';
 import { TWO_LETTERS } from './lease-fence.helper.js';
 
 const FIRST = 'TwoLetters:first#1';
@@ -47,20 +45,7 @@ interface Rig {
   close(): Promise<void>;
 }
 
-type StoreKind = { name: string; skip?: string; open(dir: string): Promise<{ store: Store; drop(): Promise<void> }> };
-
-const pg = await testPostgres();
-const STORES: StoreKind[] = [
-  { name: 'SQLite', open: async (dir) => ({ store: await openSqliteStore({ file: join(dir, 'q.db') }), drop: async () => undefined }) },
-  {
-    name: 'PostgreSQL',
-    ...(pg.skip ? { skip: pg.skip } : {}),
-    open: async () => {
-      const schema = randomSchemaName('pending');
-      return { store: await openPostgresStore({ url: urlWithSchema(pg.url!, schema), poolSize: 4 }), drop: () => dropSchema(pg.url!, schema) };
-    },
-  },
-];
+const STORES = await storeKinds('pending');
 
 async function rig(
   kind: StoreKind,

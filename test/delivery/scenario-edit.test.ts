@@ -14,12 +14,10 @@ import { createWorkerPool, type WorkerPool } from '../../server/delivery/pool.js
 import { deliveryStoreOf } from '../../server/delivery/store-link.js';
 import { createScenarioHost, type ScenarioHost } from '../../server/scenario-host.js';
 import type { BackoffPolicy } from '../../server/store/backoff.js';
-import { openPostgresStore } from '../../server/store/postgres.store.js';
-import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import type { Store } from '../../server/store/store.port.js';
 import { tempDir } from '../helpers.js';
 import { smtpError, startSmtpServer, type TestSmtpServer } from '../mail/smtp-server.helper.js';
-import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
+import { storeKinds, type StoreKind } from '../store/store-kinds.helper.js';
 import { subjectsOf, TWO_LETTERS } from './lease-fence.helper.js';
 import { capturingLogger, type CapturedLine } from '../server/server-helpers.js';
 
@@ -41,20 +39,7 @@ const until = async (what: string, ok: () => boolean, ms = 15_000) => {
   assert.ok(ok(), what);
 };
 
-type StoreKind = { name: string; skip?: string; open(dir: string): Promise<{ store: Store; drop(): Promise<void> }> };
-
-const pg = await testPostgres();
-const STORES: StoreKind[] = [
-  { name: 'SQLite', open: async (dir) => ({ store: await openSqliteStore({ file: join(dir, 'q.db'), backoff: QUICK }), drop: async () => undefined }) },
-  {
-    name: 'PostgreSQL',
-    ...(pg.skip ? { skip: pg.skip } : {}),
-    open: async () => {
-      const schema = randomSchemaName('scenedit');
-      return { store: await openPostgresStore({ url: urlWithSchema(pg.url!, schema), poolSize: 4, backoff: QUICK }), drop: () => dropSchema(pg.url!, schema) };
-    },
-  },
-];
+const STORES = await storeKinds('scenedit');
 
 type Attempt = { outcome: string; result: RunResult };
 
@@ -81,7 +66,7 @@ async function rig(kind: StoreKind): Promise<Rig> {
   assert.deepEqual(host.issues(), []);
   // The second letter is refused for now (451) the first time: the attempt fails after the first letter went.
   const server = await startSmtpServer({ data: (n) => (n === 2 ? smtpError(451, 'try again later') : undefined) });
-  const { store, drop } = await kind.open(t.dir);
+  const { store, drop } = await kind.open(t.dir, { backoff: QUICK });
   const made: Array<{ pool: WorkerPool; close(): Promise<void> }> = [];
   const { lines: log, logger } = capturingLogger();
   return {
