@@ -26,6 +26,23 @@ async function skipRig(file: string) {
   return { clock, store, lines, logger, slow: parseServiceTasks('oktell.config.yaml', SLOW, 'UTC') };
 }
 
+/**
+ * Ticks `s` from 00:00:30 to 00:01 (the run of 00:01 enqueued), claims that run so that it is going, then ticks one
+ * more minute `skipped` times: each of those due times is skipped. Gives the running job.
+ */
+async function runSkipping(r: { clock: ManualClock; store: Awaited<ReturnType<typeof openSqliteStore>> }, s: TaskScheduler, skipped: number) {
+  await s.tick();
+  r.clock.advance(MIN);
+  await s.tick(); // 00:01 enqueued
+  const [running] = await r.store.claimJobs('w', 1, MIN * 10);
+  assert.ok(running, 'the run of 00:01 was enqueued');
+  for (let i = 0; i < skipped; i++) {
+    r.clock.advance(MIN);
+    await s.tick();
+  }
+  return running;
+}
+
 describe('overlap: skip in the log', () => {
   const tmp = tempDir('oktell-overlap-log-');
   after(() => tmp.cleanup());
@@ -34,25 +51,18 @@ describe('overlap: skip in the log', () => {
     const { clock, store, logger, lines: all, slow: list } = await skipRig(join(tmp.dir, 'log.sqlite'));
     const s = new TaskScheduler({ store, tasks: () => list, clock, logger: logger() });
     const lines = all.a!;
-    await s.tick();
-    clock.advance(MIN);
-    await s.tick(); // 00:01 enqueued
-    const [running] = await store.claimJobs('w', 1, MIN * 10);
-    for (let i = 0; i < 4; i++) {
-      clock.advance(MIN);
-      await s.tick(); // 00:02 … 00:05 skipped
-    }
-    assert.deepEqual(lines, [`service task slow: the run of 2026-01-01T00:01:00Z (job ${running!.id}, running) is still going; due times are skipped until it ends, from 2026-01-01T00:02:00Z (overlap: skip)`]);
+    const running = await runSkipping({ clock, store }, s, 4); // 00:02 … 00:05 skipped
+    assert.deepEqual(lines, [`service task slow: the run of 2026-01-01T00:01:00Z (job ${running.id}, running) is still going; due times are skipped until it ends, from 2026-01-01T00:02:00Z (overlap: skip)`]);
     // What the listing shows is the store's: the last due time skipped, and the run waited for.
     const status = (await s.status())[0]!;
     assert.deepEqual(status.last, { task: 'slow', kind: 'skipped', jobId: null, dueAt: '2026-01-01T00:05:00Z', jobStatus: null });
-    assert.equal(status.skippingFor?.jobId, running!.id);
+    assert.equal(status.skippingFor?.jobId, running.id);
     assert.equal(s.counters.get('slow')!.skipped, 4);
 
-    await store.completeJob(running!.id, 'w');
+    await store.completeJob(running.id, 'w');
     clock.advance(MIN);
     await s.tick(); // 00:06 runs
-    assert.deepEqual(lines.slice(1), [`service task slow: runs again; 4 due time(s) skipped (2026-01-01T00:02:00Z … 2026-01-01T00:05:00Z) while the run of 2026-01-01T00:01:00Z (job ${running!.id}, running) was going (overlap: skip)`]);
+    assert.deepEqual(lines.slice(1), [`service task slow: runs again; 4 due time(s) skipped (2026-01-01T00:02:00Z … 2026-01-01T00:05:00Z) while the run of 2026-01-01T00:01:00Z (job ${running.id}, running) was going (overlap: skip)`]);
     assert.deepEqual((await s.status())[0]!.last, { task: 'slow', kind: 'due', jobId: (await s.status())[0]!.lastRun!.jobId, dueAt: '2026-01-01T00:06:00Z', jobStatus: 'queued' });
     // A second overlap starts its own count.
     clock.advance(MIN);
@@ -70,19 +80,12 @@ describe('overlap: skip in the log', () => {
     let list = slow;
     const s = new TaskScheduler({ store, tasks: () => list, clock, logger: logger() });
     const lines = all.a!;
-    await s.tick();
-    clock.advance(MIN);
-    await s.tick(); // 00:01 enqueued
-    const [running] = await store.claimJobs('w', 1, MIN * 10);
-    for (let i = 0; i < 2; i++) {
-      clock.advance(MIN);
-      await s.tick(); // 00:02, 00:03 skipped
-    }
+    const running = await runSkipping({ clock, store }, s, 2); // 00:02, 00:03 skipped
     assert.equal(lines.length, 1);
     list = [];
     clock.advance(MIN);
     await s.tick();
-    assert.deepEqual(lines.slice(1), [`service task slow: removed from the configuration; 2 due time(s) skipped (2026-01-01T00:02:00Z … 2026-01-01T00:03:00Z) while the run of 2026-01-01T00:01:00Z (job ${running!.id}, running) was going (overlap: skip)`]);
+    assert.deepEqual(lines.slice(1), [`service task slow: removed from the configuration; 2 due time(s) skipped (2026-01-01T00:02:00Z … 2026-01-01T00:03:00Z) while the run of 2026-01-01T00:01:00Z (job ${running.id}, running) was going (overlap: skip)`]);
     // Added back, still overlapping: a new streak of its own; disabled, it is summed up at once.
     list = slow;
     clock.advance(MIN);
@@ -92,7 +95,7 @@ describe('overlap: skip in the log', () => {
     clock.advance(MIN);
     await s.tick();
     assert.match(lines[3] ?? '', /^service task slow: disabled; 1 due time\(s\) skipped \(2026-01-01T00:05:00Z\) while the run of 2026-01-01T00:01:00Z/);
-    await store.completeJob(running!.id, 'w');
+    await store.completeJob(running.id, 'w');
     list = slow;
     clock.advance(MIN);
     await s.tick();
