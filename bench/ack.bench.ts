@@ -3,7 +3,7 @@
 // A second oktell server whose Bpium never answers shows the acknowledgement alone: its one worker waits on the silent
 // Bpium for the whole benchmark (an hour's timeout) and the other jobs stay queued, so its CPU per request is what
 // the hook itself costs, without the letters sent meanwhile.
-import { benchWorkspace, startSilentService, median, peakRssMiB, round, startOktellChild, startBpiumEmulatorChild, startScriptChild, stopChild } from './bench-support.js';
+import { benchWorkspace, silentBpiumEnv, startSilentService, median, peakRssMiB, round, startOktellChild, startBpiumEmulatorChild, startScriptChild, stopChild } from './bench-support.js';
 import { cpuClocks } from './flow.bench.js';
 import { fireWebhooks, sinkReset, waitForLetters, type LoadResult } from './load.js';
 
@@ -67,7 +67,7 @@ export async function benchAck(o: { rounds?: number; seconds?: number; connectio
     const wsAlone = started(benchWorkspace('oktell-bench-ack-alone-'), (w) => w.cleanup());
     // Its jobs wait on the silent Bpium: nothing to drain, so it is not given a graceful stop's grace.
     const alone = started(
-      await startOktellChild(wsAlone, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...bpium.serverEnv, BPIUM_URL: silent.url, BPIUM_TIMEOUT_MS: '3600000', OKTELL_WORKERS: '1' }),
+      await startOktellChild(wsAlone, { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Oktell <oktell@example.com>', ...silentBpiumEnv(silent.url) }),
       (c) => (c.child.kill('SIGKILL'), c.stop()),
     );
     // Warm-up of both (JIT, connection pools, SQLite pages), not measured; then let the queue drain.

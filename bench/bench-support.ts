@@ -184,6 +184,15 @@ export async function startBpiumEmulatorChild(ws: { dir: string }): Promise<Serv
   };
 }
 
+/**
+ * The environment of a server whose jobs wait on `silentUrl`, a Bpium that never answers (startSilentService): its one
+ * worker waits there for the whole benchmark (an hour's timeout) and the other jobs stay queued, so no letter is sent
+ * and its CPU per request is what the acknowledgement alone costs.
+ */
+export function silentBpiumEnv(silentUrl: string): Record<string, string> {
+  return { BPIUM_URL: silentUrl, BPIUM_LOGIN: BENCH_BPIUM.login, BPIUM_PASSWORD: BENCH_BPIUM.password, BPIUM_RATE_LIMIT: 'off', BPIUM_TIMEOUT_MS: '3600000', OKTELL_WORKERS: '1' };
+}
+
 /** Runs a compiled bench child script (dist/bench/<name>.js), which prints its port as the first line of stdout. */
 export async function startScriptChild(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<ServerChild> {
   const child = spawn(process.execPath, [join(repoRoot, 'dist', 'bench', name), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fireWebhooks } from './load.js';
-import { BENCH_BPIUM, median, round, startSilentService, type ServerChild } from './bench-support.js';
+import { median, round, silentBpiumEnv, startSilentService, type ServerChild } from './bench-support.js';
 import { processCpuMs } from './flow.bench.js';
 
 type Support = Pick<typeof import('./bench-support.js'), 'benchWorkspace' | 'startOktellChild'>;
@@ -34,16 +34,8 @@ export async function pairAck(o: { before: string; after: string; rounds: number
   const log = o.log ?? (() => undefined);
   const builds = { before: await supportOf(o.before), after: await supportOf(o.after) };
   const silent = await startSilentService();
-  const env = {
-    SMTP_URL: 'smtp://127.0.0.1:9',
-    MAIL_FROM: 'Oktell <oktell@example.com>',
-    BPIUM_URL: silent.url,
-    BPIUM_LOGIN: BENCH_BPIUM.login,
-    BPIUM_PASSWORD: BENCH_BPIUM.password,
-    BPIUM_RATE_LIMIT: 'off',
-    BPIUM_TIMEOUT_MS: '3600000',
-    OKTELL_WORKERS: '1',
-  };
+  // No letter is sent (the jobs wait on the silent Bpium), so SMTP_URL names a port nothing listens on.
+  const env = { SMTP_URL: 'smtp://127.0.0.1:9', MAIL_FROM: 'Oktell <oktell@example.com>', ...silentBpiumEnv(silent.url) };
   const result: PairResult = { before: [], after: [], ratios: [] };
   try {
     for (const order of [['before', 'after'], ['after', 'before']] as const) {
