@@ -86,7 +86,8 @@ const RENAMED_ZONES: ReadonlyArray<readonly [string, string]> = [
   ['Atlantic/Faroe', 'Atlantic/Faeroe'], ['Africa/Asmara', 'Africa/Asmera'], ['Pacific/Kanton', 'Pacific/Enderbury'],
 ];
 
-function zoneTaken(zone: string): boolean {
+/** Whether the runtime takes `zone` as a time zone (an IANA name, `UTC`, an old name it still knows). */
+export function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;
@@ -99,7 +100,7 @@ function zoneTaken(zone: string): boolean {
 function knownZones(): readonly string[] {
   if (zones === undefined) {
     const listed = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
-    for (const [now] of RENAMED_ZONES) if (!listed.has(now) && zoneTaken(now)) listed.add(now);
+    for (const [now] of RENAMED_ZONES) if (!listed.has(now) && isTimeZone(now)) listed.add(now);
     zones = [...listed];
   }
   return zones;
@@ -118,7 +119,7 @@ function zonesByCity(): ReadonlyMap<string, string> {
     }
     for (const [now, before] of RENAMED_ZONES) {
       const city = now.slice(now.lastIndexOf('/') + 1);
-      if (!byCity.has(city) && zoneTaken(before)) byCity.set(city, before);
+      if (!byCity.has(city) && isTimeZone(before)) byCity.set(city, before);
     }
     cityZones = byCity;
   }

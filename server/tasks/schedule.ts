@@ -2,7 +2,7 @@
 // interval (`every: 5m`). The fields are checked here, with messages that name the field; the due times of a cron
 // expression are computed by croner, so every instance computes the same next due time after a moment.
 import { Cron } from 'croner';
-import { suggestedZone } from '../../engine/suggest.js';
+import { isTimeZone, suggestedZone } from '../../engine/suggest.js';
 
 /** Milliseconds since the Unix epoch. */
 export type Ms = number;
@@ -141,12 +141,9 @@ function parseField(text: string, f: Field): Allowed {
 
 /** Throws ScheduleError for a zone the runtime does not know. */
 export function checkTimeZone(zone: string): void {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-  } catch {
-    const guess = suggestedZone(zone);
-    throw new ScheduleError(`"${zone}" is not a time zone (${guess !== undefined ? `did you mean ${guess}?` : 'e.g. Europe/Moscow, UTC'})`);
-  }
+  if (isTimeZone(zone)) return;
+  const guess = suggestedZone(zone);
+  throw new ScheduleError(`"${zone}" is not a time zone (${guess !== undefined ? `did you mean ${guess}?` : 'e.g. Europe/Moscow, UTC'})`);
 }
 
 const FIVE_YEARS: Ms = 5 * 366 * 86_400_000;
