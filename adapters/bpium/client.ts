@@ -252,7 +252,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
 
     async getCatalog(rawCatalog, callOpts) {
       const catalogId = assertBpiumId('catalog', rawCatalog);
-      const path = `/catalogs/${encodeURIComponent(assertBpiumId('catalog', catalogId))}`;
+      const path = `/catalogs/${encodeURIComponent(catalogId)}`;
       let res;
       try {
         res = await transport.call({ method: 'GET', path, ...callOptions(callOpts), retryMode: 'always' });
