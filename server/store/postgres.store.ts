@@ -541,7 +541,7 @@ export class PostgresStore implements Store {
     let ids: string[] | null = null;
     let status: string | null = null;
     if ('ids' in selector) {
-      ids = selector.ids;
+      ids = [...new Set(selector.ids)];
       if (ids.length === 0) return [];
     } else {
       if (selector.status !== 'dead' && selector.status !== 'failed') throw new StoreUsageError('only dead or failed jobs can be requeued');

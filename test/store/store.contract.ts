@@ -591,6 +591,18 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
       });
     });
 
+    it('names a job given twice to requeue once, and replays it once', T, async () => {
+      await withStore(async (store) => {
+        await store.enqueueJobs([job({ id: 'r1', maxAttempts: 1 }), job({ id: 'r2', maxAttempts: 1 })]);
+        await store.claimJobs('w', 2, 1000);
+        await store.failJob('r1', 'w', { retryable: false, error: 'x' });
+        await store.failJob('r2', 'w', { retryable: false, error: 'x' });
+        assert.deepEqual(await store.requeue({ ids: ['r2', 'r1', 'r2', 'r1'] }), ['r2', 'r1']);
+        assert.equal((await store.getJob('r1'))?.replayCount, 1);
+        assert.equal((await store.getJob('r2'))?.replayCount, 1);
+      });
+    });
+
     it('makes a job queued for later due now, once however often it is named; a running, due or unknown one is left; jobStates reads them', T, async () => {
       await withStore(async (store, { clock }) => {
         const later = clock.now() + 60_000;
