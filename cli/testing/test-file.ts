@@ -366,16 +366,26 @@ export type TestFileLoad = { ok: true; file: TestFile } | { ok: false; issues: S
  * `variableProblems` once its folder is loaded, in the same round as the file's own issues.
  */
 export function loadTestFile(path: string, defaultScenariosDir: string): TestFileLoad {
-  const shown = relative(process.cwd(), path) || path;
-  const issues: ScenarioIssue[] = [];
-  const report = (at: { file: string; line: number; col: number }, code: ScenarioErrorCode, message: string, hint?: string) =>
-    issues.push({ ...at, code, message, ...(hint ? { hint } : {}) });
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
+    const shown = relative(process.cwd(), path) || path;
     return { ok: false, issues: [{ file: shown, line: 1, col: 1, code: C.READ_FAILED, message: `cannot read the test file: ${(e as Error).message}` }] };
   }
+  return loadTestText(text, path, defaultScenariosDir);
+}
+
+/**
+ * `loadTestFile` on text already in memory, as if it were the file `path` (which need not exist: @files and fixture
+ * files are read relative to its folder, and problems are located in it): `test --against-runs` checks and runs the
+ * case `--from-run` would write without writing it.
+ */
+export function loadTestText(text: string, path: string, defaultScenariosDir: string): TestFileLoad {
+  const shown = relative(process.cwd(), path) || path;
+  const issues: ScenarioIssue[] = [];
+  const report = (at: { file: string; line: number; col: number }, code: ScenarioErrorCode, message: string, hint?: string) =>
+    issues.push({ ...at, code, message, ...(hint ? { hint } : {}) });
   const src = new YamlSource(shown, text);
   if (!readable(src, report)) return { ok: false, issues };
   let raw: unknown;
