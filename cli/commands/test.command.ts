@@ -18,6 +18,11 @@ export function testCommand(): Command {
     .option('--from-run <runId>', 'write a test case from a run the server recorded, then run it')
     .option('--name <name>', 'with --from-run: the name of the new case')
     .option('--out <file>', 'with --from-run: the test file to add the case to (default <scenarios>/tests/recorded.test.yaml)')
-    .option('-d, --data-dir <dir>', 'with --from-run: the server\'s data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var); a PostgreSQL store is named by $OKTELL_STORE')
+    .option('--against-runs', 'replay the runs the server recorded against the scenarios now and list those that would go otherwise (writes nothing)')
+    .option('--scenario <name>', 'with --against-runs: the runs of this scenario, also those another run started (default: the runs nothing started: webhooks, Web-API calls, service tasks)')
+    .option('--since <time>', 'with --against-runs: runs started at or after: an ISO time or 30m, 2h, 7d')
+    .option('--status <status>', 'with --against-runs: completed or failed (default: both)')
+    .option('-n, --limit <n>', 'with --against-runs: how many runs, newest first (default 100, at most 1000)')
+    .option('-d, --data-dir <dir>', 'with --from-run or --against-runs: the server\'s data folder (default $OKTELL_DATA_DIR, dataDir: of the configuration file, or ./var); a PostgreSQL store is named by $OKTELL_STORE')
     .action(async (paths: string[], opts: TestOpts) => (await import('./test.js')).testAction(paths, opts));
 }

@@ -34,6 +34,11 @@ export interface TestOpts {
   out?: string;
   dataDir?: string;
   config?: string;
+  againstRuns?: boolean;
+  scenario?: string;
+  since?: string;
+  status?: string;
+  limit?: string;
 }
 
 /** The options once the scenarios folder is found (the flag, else as `serve` finds it): every step uses that one. */
@@ -52,6 +57,16 @@ export async function testAction(paths: string[], given: TestOpts): Promise<void
   oneOf('--reporter', opts.reporter, ['text', 'junit']);
   // Two formats for one standard output: one of them would be dropped without a word.
   if (opts.json && opts.reporter !== 'text') throw new UsageError(`--json and --reporter ${opts.reporter} both choose the output: give one`);
+  if (opts.againstRuns) {
+    if (opts.fromRun) throw new UsageError('--against-runs and --from-run both choose the runs: give one');
+    if (paths.length) throw new UsageError(`--against-runs replays recorded runs, not test files: it takes no paths (${paths[0]})`);
+    const other = ([['--watch', opts.watch], ['--update', opts.update], ['--filter', opts.filter], ['--name', opts.name], ['--out', opts.out], ['--reporter junit', opts.reporter !== 'text']] as const).find(([, given]) => given);
+    if (other) throw new UsageError(`--against-runs writes nothing and prints its own report: it does not go with ${other[0]}`);
+    process.exitCode = await (await import('./test-against.js')).againstRuns(opts, process.stdout);
+    return;
+  }
+  const runOption = ([['--scenario', opts.scenario], ['--since', opts.since], ['--status', opts.status], ['--limit', opts.limit]] as const).find(([, v]) => v !== undefined);
+  if (runOption) throw new UsageError(`${runOption[0]} goes with --against-runs (it selects the recorded runs to replay)`);
   if (opts.fromRun) {
     if (paths.length || opts.watch || opts.update) throw new UsageError('--from-run writes one case: it takes no paths, --watch or --update');
     process.exitCode = await fromRun(opts.fromRun, opts, process.stdout);
@@ -134,17 +149,7 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
     throw new UsageError(filter ? `no case matches --filter ${opts.filter}` : 'no test cases found');
   }
 
-  let defaults: CaseDefaults;
-  try {
-    // The server's cap, regex budget, SubStr base (OKTELL_SUBSTR_BASE over `substrBase`) and web allow-list as `serve` reads them (OKTELL_MAX_EFFECTS,
-    // OKTELL_REGEX_BUDGET_MS and WEB_REQUEST_ALLOW_HOSTS over `maxEffectsPerRun`, `regexBudgetMs` and
-    // `webRequest.allowHosts` of the configuration file: --config, OKTELL_CONFIG or ./oktell.config.yaml), so a case
-    // fails where the server's run would; a case or file can set its own cap.
-    const { maxEffectsPerRun: maxEffects, regexBudgetMs, substrBase, webRequest: { allowHosts }, postgresConnections } = configuredRunSettings(opts.config !== undefined ? { config: opts.config } : {}, process.env);
-    defaults = { ...(maxEffects !== undefined ? { maxEffects } : {}), ...(regexBudgetMs !== undefined ? { regexBudgetMs } : {}), ...(substrBase !== undefined ? { substrBase } : {}), ...(allowHosts?.length ? { allowHosts } : {}), postgresConnections };
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const defaults = caseDefaults(opts);
   const results = await inParallel(selected, PARALLEL, async ({ file, c }) => {
     const { library, templates } = await libraries.get(file.scenariosDir, c.timeZone);
     try {
@@ -194,11 +199,26 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
 }
 
 /**
+ * The server's cap, regex budget, SubStr base (OKTELL_SUBSTR_BASE over `substrBase`) and web allow-list as `serve`
+ * reads them (OKTELL_MAX_EFFECTS, OKTELL_REGEX_BUDGET_MS and WEB_REQUEST_ALLOW_HOSTS over `maxEffectsPerRun`,
+ * `regexBudgetMs` and `webRequest.allowHosts` of the configuration file: --config, OKTELL_CONFIG or
+ * ./oktell.config.yaml), so a case fails where the server's run would; a case or file can set its own cap.
+ */
+export function caseDefaults(opts: Pick<TestOpts, 'config'>): CaseDefaults {
+  try {
+    const { maxEffectsPerRun: maxEffects, regexBudgetMs, substrBase, webRequest: { allowHosts }, postgresConnections } = configuredRunSettings(opts.config !== undefined ? { config: opts.config } : {}, process.env);
+    return { ...(maxEffects !== undefined ? { maxEffects } : {}), ...(regexBudgetMs !== undefined ? { regexBudgetMs } : {}), ...(substrBase !== undefined ? { substrBase } : {}), ...(allowHosts?.length ? { allowHosts } : {}), postgresConnections };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/**
  * A scenarios folder's load problems split in two: those of the scenarios the selected cases can run (their own, those
  * they start, and the templates they use: loaded again on their own, as `run` does), which keep cases from running and
  * make the exit code 2; and the others (another scenario, a stray file), which stand in no case's way.
  */
-async function folderProblems(dir: string, folder: { library: ScenarioLibrary; timeZone: string; reached: ReadonlySet<string> }): Promise<{ inTheWay: ScenarioIssue[]; others: ScenarioIssue[] }> {
+export async function folderProblems(dir: string, folder: { library: ScenarioLibrary; timeZone: string; reached: ReadonlySet<string> }): Promise<{ inTheWay: ScenarioIssue[]; others: ScenarioIssue[] }> {
   const { library, reached } = folder;
   if (!library.issues.length) return { inTheWay: [], others: [] };
   const onDisk = new Map((await listScenarioFiles(dir)).map((f) => [scenarioNameOf(f), f]));
@@ -302,7 +322,7 @@ async function watchTests(paths: string[], opts: FolderOpts, out: NodeJS.Writabl
   await untilStopped(out, () => watcher?.close(), () => running);
 }
 
-function relativeOrSelf(file: string): string {
+export function relativeOrSelf(file: string): string {
   return fileInFolder(file, process.cwd());
 }
 
@@ -310,18 +330,26 @@ function relativeOrSelf(file: string): string {
 async function fromRun(runId: string, opts: FolderOpts, out: NodeJS.WritableStream): Promise<number> {
   const file = resolve(opts.out ?? join(opts.scenarios, 'tests', 'recorded.test.yaml'));
   if (!TEST_FILE_SUFFIXES.some((s) => file.endsWith(s))) throw new UsageError(`--out ${opts.out}: a test file name ends with ${TEST_FILE_SUFFIXES.join(' or ')}`);
-  // Reads the store only: the scenarios' database passwords are not needed.
-  const settings = storeSettings({ dataDir: opts.dataDir, config: opts.config });
-  if (settings.store.kind === 'sqlite') refuseSqliteBesidePostgres(settings.dataDir);
-  if (settings.store.kind === 'sqlite' && !existsSync(join(settings.dataDir, 'oktell.sqlite'))) {
-    throw new UsageError(`no store at ${join(settings.dataDir, 'oktell.sqlite')}: point --data-dir (or OKTELL_DATA_DIR, or dataDir: in the config file) at the server's data folder`);
-  }
+  const settings = recordingStore(opts);
   try {
     return await writeRecorded(file, runId, opts, out, settings);
   } catch (e) {
     if (e instanceof RecordedRunError) throw new UsageError(e.message);
     throw e;
   }
+}
+
+/**
+ * The settings of the store the server recorded its runs in (--from-run, --against-runs): read only, so the scenarios'
+ * database passwords are not needed; a SQLite store that is not there is a usage error naming where it was looked for.
+ */
+export function recordingStore(opts: Pick<TestOpts, 'dataDir' | 'config'>): ServerSettings {
+  const settings = storeSettings({ dataDir: opts.dataDir, config: opts.config });
+  if (settings.store.kind === 'sqlite') refuseSqliteBesidePostgres(settings.dataDir);
+  if (settings.store.kind === 'sqlite' && !existsSync(join(settings.dataDir, 'oktell.sqlite'))) {
+    throw new UsageError(`no store at ${join(settings.dataDir, 'oktell.sqlite')}: point --data-dir (or OKTELL_DATA_DIR, or dataDir: in the config file) at the server's data folder`);
+  }
+  return settings;
 }
 
 async function writeRecorded(file: string, runId: string, opts: FolderOpts, out: NodeJS.WritableStream, settings: ServerSettings): Promise<number> {
@@ -359,7 +387,7 @@ async function writeRecorded(file: string, runId: string, opts: FolderOpts, out:
  * OKTELL_SCENARIOS or of `scenarios:` in the configuration file. Undefined when neither says (the server may have had
  * -s): then only the versions of the scenarios tell.
  */
-function serverFolder(settings: ServerSettings): { dir: string; from: string } | undefined {
+export function serverFolder(settings: ServerSettings): { dir: string; from: string } | undefined {
   const file = readServerFile(settings.dataDir, () => true);
   if (file?.scenariosDir) return { dir: file.scenariosDir, from: `the server of ${relativeOrSelf(settings.dataDir)} (serve.json)` };
   if (envSetting(process.env, 'OKTELL_SCENARIOS')) return { dir: resolve(settings.scenariosDir), from: 'OKTELL_SCENARIOS' };
@@ -392,7 +420,7 @@ export function folderCheck(runId: string, ran: ReadonlyArray<{ scenario: string
 }
 
 /** `name`'s file in `dir` and its version (the content hash the loader gives it, which run records keep); undefined when absent. */
-function scenarioFile(dir: string, name: string): { file: string; version: string } | undefined {
+export function scenarioFile(dir: string, name: string): { file: string; version: string } | undefined {
   for (const ext of ['.yaml', '.yml']) {
     const file = join(dir, `${name}${ext}`);
     if (existsSync(file)) return { file, version: scenarioVersion(readFileSync(file, 'utf8')) };
