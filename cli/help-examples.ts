@@ -27,6 +27,7 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'oktell-emu test scenarios/tests/article.test.yaml --filter "two responsible"',
     'oktell-emu test --reporter junit > junit.xml',
     'oktell-emu test --from-run <runId> --name "a task with two responsible"',
+    'oktell-emu test --against-runs --since 7d',
   ],
   graph: ['oktell-emu graph HTTP404', 'oktell-emu graph BpiumNewTask --format svg -o BpiumNewTask.svg'],
   runs: [
