@@ -194,6 +194,8 @@ async function prepare(ctx: Context, store: Store, run: RunSummary): Promise<Pre
     if (e instanceof RecordedRunError) return { run, edited: [], notReplayed: [], reason: e.message };
     throw e;
   }
+  const pending = await unendedStart(store, run.id);
+  if (pending) return { run, edited: [], notReplayed: [], reason: pending };
   const edited = [...new Set(recorded.ran.filter((r) => {
     const now = scenarioFile(folder, r.scenario);
     return now && r.version && r.version !== 'unknown' && now.version !== r.version;
@@ -210,6 +212,29 @@ async function prepare(ctx: Context, store: Store, run: RunSummary): Promise<Pre
   const issues = loaded.ok ? [...loaded.file.issues, ...unknownScenarios(loaded.file, [...library.scenarios.keys(), ...ctx.invalid]), ...libraryProblems(loaded.file, library).issues] : loaded.issues;
   if (!loaded.ok || issues.length || loaded.file.cases[0]!.blocked) return { ...base, reason: issues.length ? issueText(issues[0]!) : 'its case does not load' };
   return { ...base, file: loaded.file, reached: reachable(library.calls ?? new Map(), run.scenario) };
+}
+
+/**
+ * A run (or one of those it started, and so on) started a job that has no ended run yet — queued, or running now — so
+ * the record has not what that job does: its case would expect nothing of it and differ for that alone. Said so, to
+ * replay once it has run; undefined when every job the tree started has an ended run. A job the store no longer has
+ * (pruned) is not waited for.
+ */
+async function unendedStart(store: Store, runId: string, depth = 0): Promise<string | undefined> {
+  const run = await store.getRun(runId);
+  if (!run || !Array.isArray(run.trace) || depth > 20) return undefined;
+  for (const step of run.trace as Array<Record<string, unknown>>) {
+    const effect = step.effect as { started?: unknown; runId?: unknown } | undefined;
+    if (!effect || typeof effect.started !== 'string' || typeof effect.runId !== 'string') continue;
+    const job = await store.getJob(effect.runId);
+    if (!job) continue;
+    if (job.status === 'running' || !job.lastRunId) {
+      return `the job it started (${effect.started}, job ${job.id}) has not ${job.status === 'running' ? 'ended its attempt' : 'run'} yet (${job.status}): replay it once the job has run`;
+    }
+    const deeper = await unendedStart(store, job.lastRunId, depth + 1);
+    if (deeper) return deeper;
+  }
+  return undefined;
 }
 
 /** A problem of the run's case in words, without the place in a test file that was never written. */

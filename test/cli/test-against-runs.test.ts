@@ -170,8 +170,8 @@ describe('test --against-runs', { timeout: 120_000 }, () => {
   });
 });
 
-describe('test --against-runs: a run whose Bpium answer was not recorded', () => {
-  it('is listed as not replayable with the read it lacks; the others are still replayed, exit 0', { timeout: 60_000 }, async () => {
+describe('test --against-runs: runs that cannot be replayed', () => {
+  it('a Bpium answer not recorded, a started job not run yet: listed with why; the others are still replayed, exit 0', { timeout: 60_000 }, async () => {
     const tmp = tempDir();
     try {
       const data = join(tmp.dir, 'var');
@@ -185,6 +185,15 @@ describe('test --against-runs: a run whose Bpium answer was not recorded', () =>
           params: { 1: articleBody },
           trace: [{ block: 'getUser', effect: { kind: 'bpium', method: 'getRecord', catalogId: '3', recordId: '2' } }],
         });
+        // A webhook whose started job has not run yet: the record has nothing of what the job will do.
+        const day = Date.UTC(2026, 10, 28, 7, 0);
+        await store.recordRun({
+          id: '01hook', scenario: 'HTTP404', version: 'unknown', trigger: 'http', status: 'completed', startedAt: day, finishedAt: day + 1, durationMs: 1,
+          params: { 1: '/Bpium/NewTask', 4: articleBody },
+          returnValues: { 2: 200 },
+          trace: [{ block: 'startProcessing', kind: 'AsyncScenario', effect: { started: 'BpiumNewTask', runId: '01waiting' } }],
+        });
+        await store.enqueueJobs([{ id: '01waiting', scenario: 'BpiumNewTask', params: { 1: articleBody }, parentRunId: '01hook', runAt: Date.UTC(2100, 0, 1) }]);
       } finally {
         await store.close();
       }
@@ -192,9 +201,14 @@ describe('test --against-runs: a run whose Bpium answer was not recorded', () =>
       cpSync(repoPath('scenarios'), scenarios, { recursive: true });
       const r = runCli(['test', '--against-runs', '--scenarios', scenarios, '--data-dir', data]);
       assert.equal(r.code, 0, r.stdout + r.stderr);
-      assert.equal(r.stdout, `- 01old BpiumNewTask (2026-11-29 10:00): not replayable: not all it read was recorded: getRecord catalog 3 record 2 (block getUser of BpiumNewTask)\n2 recorded run(s) against ${scenarios}: 1 same, 0 differ, 1 not replayable\n`);
+      assert.equal(r.stdout, [
+        '- 01old BpiumNewTask (2026-11-29 10:00): not replayable: not all it read was recorded: getRecord catalog 3 record 2 (block getUser of BpiumNewTask)',
+        '- 01hook HTTP404 (2026-11-28 10:00): not replayable: the job it started (BpiumNewTask, job 01waiting) has not run yet (queued): replay it once the job has run',
+        `3 recorded run(s) against ${scenarios}: 1 same, 0 differ, 2 not replayable`,
+        '',
+      ].join('\n'));
       const json = JSON.parse(runCli(['test', '--against-runs', '--json', '--scenarios', scenarios, '--data-dir', data]).stdout) as { runs: Array<{ runId: string; result: string; reason?: string }> };
-      assert.deepEqual(json.runs.map((x) => [x.runId, x.result]), [[replayable, 'same'], ['01old', 'not-replayable']]);
+      assert.deepEqual(json.runs.map((x) => [x.runId, x.result]), [[replayable, 'same'], ['01old', 'not-replayable'], ['01hook', 'not-replayable']]);
     } finally {
       tmp.cleanup();
     }
