@@ -14,7 +14,14 @@ function addressProblem(address: string): string | null {
   const local = address.slice(0, at);
   const domain = address.slice(at + 1);
   if (local.length > 64) return 'has a part before @ longer than 64 characters';
-  if (!LOCAL_PART.test(local)) return 'has characters not allowed before @';
+  if (!LOCAL_PART.test(local)) {
+    // An internationalised mailbox (RFC 6531) can only travel to a server that takes SMTPUTF8, and on to every server
+    // after it; the letters are written 7-bit clean instead, and refuse it at once, whatever the server offers.
+    if (/[^\x00-\x7f]/.test(local)) {
+      return 'has non-ASCII characters before @: such a mailbox needs SMTPUTF8, which this mail client does not use (it writes every letter in ASCII); use an ASCII address for this person (only the domain may be non-ASCII: it is sent as punycode)';
+    }
+    return 'has characters not allowed before @';
+  }
   const labels = domain.split('.');
   if (labels.length < 2 && domain.toLowerCase() !== 'localhost') return 'has a domain without a dot';
   for (const label of labels) {
@@ -58,6 +65,35 @@ function unquoteName(raw: string): string {
   return name;
 }
 
+/**
+ * `Name <address>` split into the name and the address: the `<` and `>` around the address are the only ones outside a
+ * quoted name, so a quoted name may hold them (`"Иван <директор>" <ivan@example.com>`, as RFC 5322 allows and a mail
+ * client writes). Null when the entry is not of that form.
+ */
+function angleAddress(entry: string): { name: string; address: string } | null {
+  if (!entry.endsWith('>')) return null;
+  let open = -1;
+  let inQuotes = false;
+  for (let i = 0; i < entry.length - 1; i++) {
+    const ch = entry[i]!;
+    if (inQuotes && ch === '\\') i++;
+    else if (ch === '"' && open < 0) inQuotes = !inQuotes;
+    else if (!inQuotes && ch === '>') return null;
+    else if (!inQuotes && ch === '<') {
+      if (open >= 0) return null;
+      open = i;
+    }
+  }
+  // A quote left open (`"Ivan <ivan@example.com>`) is a name with a quote in it, as it always was taken.
+  if (inQuotes) {
+    const plain = /^([^<>]*)<([^<>]*)>$/.exec(entry);
+    return plain ? { name: plain[1]!, address: plain[2]! } : null;
+  }
+  if (open < 0) return null;
+  const address = entry.slice(open + 1, -1);
+  return /[<>]/.test(address) ? null : { name: entry.slice(0, open), address };
+}
+
 /** Formats a mailbox as `"Name" <address>` (quoted so any punctuation in the name is safe) or a bare address. */
 export function formatAddress(name: string, address: string): string {
   if (!name) return address;
@@ -88,10 +124,10 @@ export function parseAddressList(text: string): { ok: true; addresses: string[] 
     if (entry === '') continue;
     let name = '';
     let address = entry;
-    const angle = /^([^<>]*)<([^<>]*)>$/.exec(entry);
+    const angle = angleAddress(entry);
     if (angle) {
-      name = unquoteName(angle[1]!);
-      address = angle[2]!.trim();
+      name = unquoteName(angle.name);
+      address = angle.address.trim();
     } else if (/[<>"\s]/.test(entry)) {
       return { ok: false, error: `${JSON.stringify(entry)} is not an e-mail address (expected name@domain or Name <name@domain>)` };
     }

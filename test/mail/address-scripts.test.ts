@@ -1,0 +1,41 @@
+// Recipients as a Bpium users catalog in other scripts holds them: display names with quotes, commas and angle
+// brackets inside the quotes, internationalised domains, and a mailbox whose part before @ is not ASCII (which needs
+// SMTPUTF8, which this client does not speak: refused, and the reason says so).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseAddressList } from '../../engine/mail-address.js';
+
+describe('recipients in other scripts', () => {
+  const accepted: [string, string[]][] = [
+    ['"Иван <директор>" <ivan@example.com>', ['"Иван <директор>" <ivan@example.com>']],
+    ['"Wang <CEO>, 王" <wang@example.com>; "מנהל > 2" <m@example.com>', ['"Wang <CEO>, 王" <wang@example.com>', '"מנהל > 2" <m@example.com>']],
+    ['"Иванов, Иван \\"Ваня\\"" <ivan@example.com>', ['"Иванов, Иван \\"Ваня\\"" <ivan@example.com>']],
+    ['"a \\" <b>" <x@example.com>', ['"a \\" <b>" <x@example.com>']],
+    ['محمد أبو علي <m@مثال.com>', ['"محمد أبو علي" <m@مثال.com>']],
+    ['王小明 👨‍👩‍👧‍👦 <wang@пример.рф>', ['"王小明 👨‍👩‍👧‍👦" <wang@пример.рф>']],
+    // A quote left open is part of the name, as before.
+    ['"Ivan <ivan@example.com>', ['"\\"Ivan" <ivan@example.com>']],
+  ];
+  for (const [list, want] of accepted) {
+    it(`takes ${list}`, () => {
+      assert.deepEqual(parseAddressList(list), { ok: true, addresses: want });
+    });
+  }
+
+  const refused: [string, RegExp][] = [
+    ['петя@example.com', /address "петя@example.com" has non-ASCII characters before @: such a mailbox needs SMTPUTF8, which this mail client does not use/],
+    ['Петя <петя@пример.рф>', /address "петя@пример.рф" has non-ASCII characters before @.*only the domain may be non-ASCII: it is sent as punycode/],
+    ['用户@example.com', /needs SMTPUTF8/],
+    ['boss@@example.com', /address "boss@@example.com" has characters not allowed before @$/],
+    ['Ivan <CEO> <ivan@example.com>', /is not an e-mail address/],
+    ['"x" <a<b@example.com>', /is not an e-mail address/],
+    ['"Иван\r\nBcc: evil@example.com" <ivan@example.com>', /contains a line break or NUL character/],
+  ];
+  for (const [list, reason] of refused) {
+    it(`refuses ${JSON.stringify(list)} and says why`, () => {
+      const r = parseAddressList(list);
+      assert.equal(r.ok, false);
+      assert.match((r as { error: string }).error, reason);
+    });
+  }
+});
