@@ -17,6 +17,8 @@ const WORD_BYTES = 45;
  * continuation line's leading space one.
  */
 const ENCODED_LINE = 76;
+/** Splits header text into grapheme clusters, so that an encoded word ends between whole characters as people see them. */
+const graphemes = new Intl.Segmenter('und', { granularity: 'grapheme' });
 
 /**
  * RFC 2047 encoded words for text that is not plain printable ASCII, split between characters, folded. `lead` is how
@@ -29,16 +31,25 @@ export function encodeHeaderText(text: string, lead = 0): string {
   let chunk = '';
   let bytes = 0;
   let limit = Math.min(WORD_BYTES, Math.max(4, Math.floor((ENCODED_LINE - lead - 12) / 4) * 3));
-  for (const ch of text) {
-    const n = Buffer.byteLength(ch, 'utf8');
+  const add = (piece: string, n: number) => {
     if (bytes + n > limit && chunk) {
       words.push(chunk);
       chunk = '';
       bytes = 0;
       limit = WORD_BYTES;
     }
-    chunk += ch;
+    chunk += piece;
     bytes += n;
+  };
+  // Whole user-perceived characters (a letter with its combining accents, an emoji with its skin tone or the rest of
+  // its ZWJ family, a flag's two halves, a Hangul syllable written as jamo) stay in one encoded word: a reader that
+  // shows each word apart, or a search that reads them one by one, then never meets half of one. Only a cluster too
+  // long for any word (dozens of stacked accents) is split, between its code points.
+  for (const { segment } of graphemes.segment(text)) {
+    const n = Buffer.byteLength(segment, 'utf8');
+    // A cluster fits a word of its own if it fits WORD_BYTES; the first word may be shorter (see `limit`).
+    if (n <= (chunk ? WORD_BYTES : limit)) add(segment, n);
+    else for (const ch of segment) add(ch, Buffer.byteLength(ch, 'utf8'));
   }
   if (chunk) words.push(chunk);
   return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join('\r\n ');
